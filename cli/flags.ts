@@ -1,0 +1,124 @@
+// cli/flags.ts — `ww run` arguments to a RunConfig. Pure: the caller's environment comes in as a
+// value. Flags end at the program; everything after it belongs to the program.
+
+import type { FdGrant } from "../fd/layout.ts";
+import { DEFAULT_IPFS_API, multiaddrToUrl } from "../ipfs/multiaddr.ts";
+import { envKeyProblem, grantProblem, type RunConfig } from "../run/config.ts";
+import { UsageError } from "../run/errors.ts";
+
+/** What `ww run` was asked to do, beyond the RunConfig. */
+export interface RunCommand {
+  readonly config: RunConfig;
+  readonly debug: boolean;
+  readonly help: boolean;
+}
+
+const VALUE_FLAGS = new Set(["--with-fd", "--env", "--ipfs"]);
+const SWITCHES = new Set(["--debug", "--help", "-h"]);
+
+/**
+ * Parses the arguments after `ww run`.
+ *
+ * @example
+ * parseRunArgs(["--with-fd", "db=3", "/bin/app", "-x"], {}).config.fds; // [{ name: "db", source: 3 }]
+ */
+export function parseRunArgs(
+  argv: readonly string[],
+  callerEnv: Readonly<Record<string, string>>,
+): RunCommand {
+  const fds: FdGrant[] = [];
+  const env: Record<string, string> = {};
+  let ipfsApi = callerEnv.WW_IPFS || DEFAULT_IPFS_API;
+  let debug = false;
+  let help = false;
+
+  let i = 0;
+  for (; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--") {
+      i++;
+      break;
+    }
+    if (!arg.startsWith("-") || arg === "-") break;
+    const eq = arg.indexOf("=");
+    const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
+    if (SWITCHES.has(flag)) {
+      if (flag !== arg) throw new UsageError(`${flag} takes no value (got ${arg})`);
+      if (flag === "--debug") debug = true;
+      else help = true;
+      continue;
+    }
+    if (!VALUE_FLAGS.has(flag)) {
+      throw new UsageError(`unknown flag ${flag} (see ww run --help)`);
+    }
+    let value: string;
+    if (flag !== arg) value = arg.slice(eq + 1);
+    else if (i + 1 < argv.length) value = argv[++i];
+    else throw new UsageError(`${flag} needs a value (see ww run --help)`);
+
+    switch (flag) {
+      case "--with-fd":
+        fds.push(parseGrant(value, fds));
+        break;
+      case "--env":
+        parseEnv(value, callerEnv, env);
+        break;
+      case "--ipfs": {
+        const parsed = multiaddrToUrl(value);
+        if ("error" in parsed) throw new UsageError(`--ipfs ${parsed.error}`);
+        ipfsApi = value;
+        break;
+      }
+    }
+  }
+
+  const [program, ...args] = argv.slice(i);
+  if (help) return { config: { program: program ?? "", args, fds, env, ipfsApi }, debug, help };
+  if (program === undefined) {
+    throw new UsageError("missing <binary> (usage: ww run [flags] <binary> [args...])");
+  }
+  if (program === "") throw new UsageError("the program name is empty");
+  if ([program, ...args].some((a) => a.includes("\0"))) {
+    throw new UsageError("an argument contains a NUL byte, which execve cannot pass");
+  }
+  const fromEnv = multiaddrToUrl(ipfsApi);
+  if ("error" in fromEnv) throw new UsageError(`WW_IPFS ${fromEnv.error}`);
+  return { config: { program, args, fds, env, ipfsApi }, debug, help };
+}
+
+function parseGrant(value: string, earlier: readonly FdGrant[]): FdGrant {
+  const eq = value.indexOf("=");
+  if (eq < 0) {
+    throw new UsageError(`--with-fd ${value}: expected name=fdnum, e.g. --with-fd db=3`);
+  }
+  const name = value.slice(0, eq);
+  const fdText = value.slice(eq + 1);
+  if (!/^\d+$/.test(fdText)) {
+    throw new UsageError(
+      `--with-fd ${value}: ${JSON.stringify(fdText)} is not a descriptor number`,
+    );
+  }
+  const grant = { name, source: Number(fdText) };
+  const problem = grantProblem(grant, earlier);
+  if (problem) throw new UsageError(problem);
+  return grant;
+}
+
+function parseEnv(
+  value: string,
+  callerEnv: Readonly<Record<string, string>>,
+  env: Record<string, string>,
+): void {
+  const eq = value.indexOf("=");
+  const key = eq < 0 ? value : value.slice(0, eq);
+  const problem = envKeyProblem(key);
+  if (problem) throw new UsageError(`--env ${value}: ${problem}`);
+  if (eq < 0) {
+    // Like `docker run -e KEY`: the caller's value, or nothing when the caller has none.
+    if (key in callerEnv) env[key] = callerEnv[key];
+    return;
+  }
+  const v = value.slice(eq + 1);
+  if (v.includes("\0")) throw new UsageError(`--env ${key}: the value contains a NUL byte`);
+  env[key] = v;
+}

@@ -1,0 +1,69 @@
+// fd/plan.ts — turns "the child's fd N+i must be the object at the caller's fd sources[i]" into an
+// ordered list of dup2/closefrom steps, run in the child between fork and exec (posix_spawn file
+// actions). Pure: no Deno, no FFI.
+//
+// The steps are correct for any overlap of source and target numbers, cycles included: a target is
+// only written once no pending move still reads it, and a cycle is broken by parking one object on
+// a temporary descriptor that is neither a source nor a target. Everything at or above the first
+// number after the last target is closed at the end, so nothing ungranted survives into the child.
+
+/** One file action. `dup2(n, n)` clears FD_CLOEXEC (POSIX.1-2024; glibc >= 2.29). */
+export type FdStep =
+  | { readonly op: "dup2"; readonly from: number; readonly to: number }
+  | { readonly op: "closefrom"; readonly from: number };
+
+/**
+ * Steps that leave `sources[i]`'s object on fd `firstTarget + i`, fds below `firstTarget`
+ * untouched, and every fd from `firstTarget + sources.length` up closed.
+ *
+ * @example
+ * planFdSteps([5, 4], 4); // a cycle: fd 5 -> 4 and fd 4 -> 5
+ * // => dup2(4, 6), dup2(5, 4), dup2(6, 5), closefrom(6)
+ */
+export function planFdSteps(sources: readonly number[], firstTarget: number): FdStep[] {
+  for (const s of sources) {
+    if (!Number.isSafeInteger(s) || s < 0) throw new RangeError(`invalid source fd ${s}`);
+  }
+  if (!Number.isSafeInteger(firstTarget) || firstTarget < 0) {
+    throw new RangeError(`invalid first target fd ${firstTarget}`);
+  }
+  const steps: FdStep[] = [];
+  const targets = sources.map((_, i) => firstTarget + i);
+  const busy = new Set<number>([...sources, ...targets]);
+  // target -> fd currently holding the object it must receive
+  const pending = new Map<number, number>();
+  sources.forEach((s, i) => {
+    const t = targets[i];
+    if (s === t) steps.push({ op: "dup2", from: s, to: t });
+    else pending.set(t, s);
+  });
+
+  const isReadByPending = (fd: number, except: number) => {
+    for (const [t, s] of pending) if (t !== except && s === fd) return true;
+    return false;
+  };
+  let nextTemp = firstTarget;
+  const freshTemp = () => {
+    while (busy.has(nextTemp)) nextTemp++;
+    busy.add(nextTemp);
+    return nextTemp;
+  };
+
+  while (pending.size > 0) {
+    let progressed = false;
+    for (const [t, s] of pending) {
+      if (isReadByPending(t, t)) continue;
+      steps.push({ op: "dup2", from: s, to: t });
+      pending.delete(t);
+      progressed = true;
+    }
+    if (progressed) continue;
+    // Every pending target is still read by another pending move: only cycles remain.
+    const [blocked] = pending.keys();
+    const temp = freshTemp();
+    steps.push({ op: "dup2", from: blocked, to: temp });
+    for (const [t, s] of pending) if (s === blocked) pending.set(t, temp);
+  }
+  steps.push({ op: "closefrom", from: firstTarget + sources.length });
+  return steps;
+}

@@ -1,0 +1,39 @@
+// ffi/fd.ts — questions about and operations on raw descriptors: is it open, is it close-on-exec,
+// socketpair, close.
+
+import { EBADF } from "./errno.ts";
+import { check, lastErrno, libc, SyscallError } from "./libc.ts";
+
+const F_GETFD = 1;
+const FD_CLOEXEC = 1;
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const SOCK_CLOEXEC = 0o2000000;
+
+/** What ww can tell about a descriptor number in its own process. */
+export type FdState = "closed" | "inherited" | "close-on-exec";
+
+/** "closed" (EBADF), "close-on-exec" (an fd ww or Deno opened itself), or "inherited". */
+export function fdState(fd: number): FdState {
+  const flags = libc().fcntl(fd, F_GETFD, 0);
+  if (flags === -1) {
+    const errno = lastErrno();
+    if (errno === EBADF) return "closed";
+    throw new SyscallError("fcntl", errno, `F_GETFD on fd ${fd}`);
+  }
+  return flags & FD_CLOEXEC ? "close-on-exec" : "inherited";
+}
+
+/** A connected AF_UNIX stream pair, both ends close-on-exec. */
+export function unixSocketPair(): [number, number] {
+  const fds = new Int32Array(2);
+  check("socketpair", libc().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
+  return [fds[0], fds[1]];
+}
+
+/** close(2); a descriptor that is already closed is not an error. */
+export function closeFd(fd: number): void {
+  if (libc().close(fd) === -1 && lastErrno() !== EBADF) {
+    throw new SyscallError("close", lastErrno(), `fd ${fd}`);
+  }
+}

@@ -1,0 +1,101 @@
+// ffi/libc.ts — the one place where ww opens libc. Every other module in ffi/ calls through `libc`
+// and turns failures into `SyscallError`; nothing outside ffi/ sees a pointer.
+//
+// Blocking calls (`poll`, `waitpid`) are declared `nonblocking`, so Deno runs them on a worker
+// thread and the event loop stays free. errno is thread-local, so it is only meaningful for calls
+// made on the main thread; the nonblocking ones are used only where the return value says enough.
+
+import { errnoName } from "./errno.ts";
+
+const symbols = {
+  __errno_location: { parameters: [], result: "pointer" },
+  close: { parameters: ["i32"], result: "i32" },
+  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  kill: { parameters: ["i32", "i32"], result: "i32" },
+  socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  recv: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  shutdown: { parameters: ["i32", "i32"], result: "i32" },
+  poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32", nonblocking: true },
+  sigfillset: { parameters: ["buffer"], result: "i32" },
+  sigemptyset: { parameters: ["buffer"], result: "i32" },
+  posix_spawn: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
+  posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
+  posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
+  posix_spawn_file_actions_addclosefrom_np: { parameters: ["buffer", "i32"], result: "i32" },
+  posix_spawn_file_actions_addchdir_np: { parameters: ["buffer", "buffer"], result: "i32" },
+  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
+  posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
+  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
+  posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
+  posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+let library: Deno.DynamicLibrary<typeof symbols> | undefined;
+
+/** The libc symbols, opened on first use so that importing ffi/ costs nothing. */
+export function libc(): Deno.DynamicLibrary<typeof symbols>["symbols"] {
+  library ??= Deno.dlopen("libc.so.6", symbols);
+  return library.symbols;
+}
+
+/** A failed system call: which call, its errno name, and what ww was doing. */
+export class SyscallError extends Error {
+  constructor(
+    readonly syscall: string,
+    readonly errno: number,
+    readonly context = "",
+  ) {
+    super(`${syscall}${context ? ` (${context})` : ""}: ${errnoName(errno)}`);
+    this.name = "SyscallError";
+  }
+  /** The symbolic errno, e.g. "EBADF". */
+  get code(): string {
+    return errnoName(this.errno);
+  }
+}
+
+/** errno of the last libc call made on this (the main) thread. */
+export function lastErrno(): number {
+  const p = libc().__errno_location();
+  return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
+}
+
+/** Throws a SyscallError with the current errno when `result` is -1. */
+export function check(syscall: string, result: number | bigint, context?: string): number {
+  if (Number(result) === -1) throw new SyscallError(syscall, lastErrno(), context);
+  return Number(result);
+}
+
+/** For the posix_spawn family, which return the error number instead of setting errno. */
+export function checkReturned(syscall: string, result: number, context?: string): void {
+  if (result !== 0) throw new SyscallError(syscall, result, context);
+}
+
+/** A NUL-terminated copy of `s`, as C wants strings. */
+export function cString(s: string): Uint8Array<ArrayBuffer> {
+  const bytes = new TextEncoder().encode(s);
+  const out = new Uint8Array(bytes.length + 1);
+  out.set(bytes);
+  return out;
+}
+
+/**
+ * A NULL-terminated `char *[]` for argv/envp. The returned `keep` array owns the string buffers;
+ * the caller must hold it until the call that reads the pointers has returned.
+ */
+export function cStringArray(
+  items: readonly string[],
+): { array: BigUint64Array<ArrayBuffer>; keep: Uint8Array[] } {
+  const keep = items.map(cString);
+  const array = new BigUint64Array(items.length + 1);
+  keep.forEach((buf, i) => {
+    array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
+  });
+  return { array, keep };
+}

@@ -1,0 +1,42 @@
+// ffi/process.ts — waiting for and signalling child processes by pid.
+
+import { check, libc } from "./libc.ts";
+
+/** How a child ended: `code` from exit(2), or the number of the signal that killed it. */
+export type WaitStatus =
+  | { readonly exited: true; readonly code: number }
+  | { readonly exited: false; readonly signal: number };
+
+/** Decodes a wait(2) status word (the W* macros of <sys/wait.h>). */
+export function decodeWaitStatus(status: number): WaitStatus {
+  const termsig = status & 0x7f;
+  if (termsig === 0) return { exited: true, code: (status >> 8) & 0xff };
+  return { exited: false, signal: termsig };
+}
+
+/**
+ * Waits for `pid` to end and reaps it, on a worker thread so the event loop keeps running.
+ * errno is not visible from the worker, so a failed wait is retried a few times (EINTR) and then
+ * reported as a plain error: it means the child was reaped by someone else (ECHILD).
+ */
+export async function waitPid(pid: number): Promise<WaitStatus> {
+  const status = new Int32Array(1);
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const r = await libc().waitpid(pid, status, 0);
+    if (r === pid) return decodeWaitStatus(status[0]);
+  }
+  throw new Error(`waitpid(${pid}) failed: the child was reaped elsewhere`);
+}
+
+/** kill(2). Returns false when the process no longer exists (ESRCH). */
+export function killPid(pid: number, signal: number): boolean {
+  const r = libc().kill(pid, signal);
+  if (r === 0) return true;
+  try {
+    check("kill", r, `pid ${pid}`);
+  } catch (e) {
+    if ((e as { code?: string }).code === "ESRCH") return false;
+    throw e;
+  }
+  return false;
+}

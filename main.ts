@@ -1,0 +1,93 @@
+// main.ts — the `ww` command line: parses arguments, calls the library, forwards signals, and maps
+// errors to exit codes. No logic of its own.
+
+import denoJson from "./deno.json" with { type: "json" };
+import { parseRunArgs } from "./cli/flags.ts";
+import { EXIT, WwError } from "./run/errors.ts";
+import { forwardSignals } from "./run/signals.ts";
+import { startProgram } from "./run/start.ts";
+
+const USAGE =
+  `ww ${denoJson.version}: run a program in a jail and hand it capabilities as descriptors
+
+usage:
+  ww run [flags] <binary> [args...]   run <binary> (a path, a name in PATH)
+  ww --version                        print the version
+  ww --help                           print this help
+
+run flags (they end at <binary>; '--' may also end them):
+  --with-fd name=fdnum   give the child the caller's descriptor fdnum; the child gets it on
+                         fd 4, 5, ... (ordered by fdnum, then name) and WW_FD_<NAME>=<its fd>
+  --env KEY=VALUE        set KEY in the child's otherwise empty environment
+  --env KEY              pass the caller's KEY (nothing if the caller has none)
+  --ipfs <multiaddr>     Kubo RPC endpoint for /ipfs and /ipns programs
+                         (default /dns4/localhost/tcp/5001/http, or $WW_IPFS)
+  --debug                show stack traces for errors
+
+The child gets fd 0-2 from ww, fd 3 = the host socket, fd 4.. = the --with-fd grants, nothing else.
+exit status: the child's own; 128+N when killed by signal N; 125 ww usage or setup error;
+126 the binary cannot be executed; 127 the binary was not found.`;
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "--version":
+    case "version":
+      console.log(`ww ${denoJson.version}`);
+      return 0;
+    case "--help":
+    case "-h":
+    case "help":
+      console.log(USAGE);
+      return 0;
+    case "run":
+      return await run(rest);
+    case undefined:
+      console.error(USAGE);
+      return EXIT.usage;
+    default:
+      throw new WwError(`unknown command ${command} (try ww run, ww --help)`, EXIT.usage);
+  }
+}
+
+async function run(argv: readonly string[]): Promise<number> {
+  const { config, help } = parseRunArgs(argv, Deno.env.toObject());
+  if (help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const child = startProgram(config);
+  const stopForwarding = forwardSignals((sig) => child.kill(sig));
+  try {
+    return (await child.status).code;
+  } finally {
+    stopForwarding();
+  }
+}
+
+function debugRequested(argv: readonly string[]): boolean {
+  for (const arg of argv.slice(1)) {
+    if (arg === "--debug") return true;
+    if (arg === "--" || !arg.startsWith("-")) return false;
+  }
+  return false;
+}
+
+if (import.meta.main) {
+  let code: number;
+  try {
+    code = await main(Deno.args);
+  } catch (e) {
+    const debug = debugRequested(Deno.args);
+    if (e instanceof WwError) {
+      console.error(`ww: ${e.message}`);
+      if (debug) console.error(e.stack);
+      code = e.exitCode;
+    } else {
+      console.error(`ww: internal error: ${e instanceof Error ? e.message : String(e)}`);
+      if (debug) console.error(e instanceof Error ? e.stack : e);
+      code = EXIT.usage;
+    }
+  }
+  Deno.exit(code);
+}

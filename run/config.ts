@@ -1,0 +1,46 @@
+// run/config.ts — RunConfig, the one value that describes a run; the CLI builds it from flags and
+// the library takes it from callers. `grantProblem` is the shared validation of --with-fd grants.
+
+import { fdEnvVar, type FdGrant, GRANT_NAME } from "../fd/layout.ts";
+
+/** Everything that decides what a run does. */
+export interface RunConfig {
+  /** The program as the user named it: a path, or a name looked up in PATH. */
+  readonly program: string;
+  readonly args: readonly string[];
+  /** Descriptors of the calling process to hand over, by name. */
+  readonly fds: readonly FdGrant[];
+  /** The child's whole environment, apart from the WW_FD_* variables. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Kubo RPC endpoint (multiaddr) for /ipfs and /ipns programs. */
+  readonly ipfsApi: string;
+}
+
+/** Largest descriptor number accepted in a grant. */
+export const MAX_FD = 2 ** 31 - 1;
+
+/** Why `grant` cannot be added to `earlier`, or undefined when it can. */
+export function grantProblem(grant: FdGrant, earlier: readonly FdGrant[]): string | undefined {
+  const flag = `--with-fd ${grant.name}=${grant.source}`;
+  if (!GRANT_NAME.test(grant.name)) {
+    return `${flag}: the name must match [A-Za-z_][A-Za-z0-9_]* (it becomes ${fdEnvVar("NAME")})`;
+  }
+  if (!Number.isSafeInteger(grant.source) || grant.source < 0 || grant.source > MAX_FD) {
+    return `${flag}: the fd must be a whole number from 0 to ${MAX_FD}`;
+  }
+  const clash = earlier.find((g) => fdEnvVar(g.name) === fdEnvVar(grant.name));
+  if (clash) {
+    return `${flag}: the name is already granted as ${clash.name} (names are compared ignoring case; both would be ${
+      fdEnvVar(grant.name)
+    })`;
+  }
+  return undefined;
+}
+
+/** Why `key` cannot be an environment variable name, or undefined. */
+export function envKeyProblem(key: string): string | undefined {
+  if (key === "") return "the variable name is empty";
+  if (key.includes("=")) return "the variable name contains '='";
+  if (key.includes("\0")) return "the variable name contains a NUL byte";
+  return undefined;
+}

@@ -1,0 +1,52 @@
+// run/errors.ts — the errors ww reports to people, each with the exit code the CLI uses for it.
+// Messages are one line: the offending input, what is wrong, and what to do.
+
+/** Exit codes of `ww run` that are not the program's own (documented in README.md). */
+export const EXIT = {
+  /** A usage or setup error of ww itself: bad flags, a jail that cannot be built. */
+  usage: 125,
+  /** The program exists but cannot be executed. */
+  notExecutable: 126,
+  /** The program was not found. */
+  notFound: 127,
+} as const;
+
+/** An error meant for the user, with the exit code it maps to. */
+export class WwError extends Error {
+  constructor(message: string, readonly exitCode: number, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "WwError";
+  }
+}
+
+/** Bad flags or arguments (exit 125). */
+export class UsageError extends WwError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, EXIT.usage, options);
+    this.name = "UsageError";
+  }
+}
+
+/** Something ww needed to prepare the run failed (exit 125). */
+export class SetupError extends WwError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, EXIT.usage, options);
+    this.name = "SetupError";
+  }
+}
+
+/** The program was found but cannot be executed (exit 126). */
+export class NotExecutableError extends WwError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, EXIT.notExecutable, options);
+    this.name = "NotExecutableError";
+  }
+}
+
+/** The program does not exist (exit 127). */
+export class NotFoundError extends WwError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, EXIT.notFound, options);
+    this.name = "NotFoundError";
+  }
+}

@@ -1,0 +1,59 @@
+// run/resolve.ts — finds the file a program name refers to, the way a shell would: a name with a
+// slash is a path (relative to the caller's cwd), a name without one is looked up in the caller's
+// PATH. The result is an absolute path that the jail can bind and exec.
+
+import { isAbsolute, join, resolve } from "node:path";
+import { NotExecutableError, NotFoundError } from "./errors.ts";
+
+/** The absolute path of the program to execute, or a NotFound/NotExecutable error. */
+export function resolveProgram(program: string, callerPath: string, cwd: string): string {
+  if (program.includes("/")) {
+    const path = isAbsolute(program) ? program : resolve(cwd, program);
+    const problem = executableProblem(path);
+    if (problem === "missing") {
+      throw new NotFoundError(`${program}: no such file (check the path)`);
+    }
+    if (problem) throw new NotExecutableError(`${program}: ${problem}`);
+    return path;
+  }
+  let firstProblem: { path: string; problem: string } | undefined;
+  for (const dir of callerPath.split(":")) {
+    // An empty PATH entry means the current directory (POSIX).
+    const path = resolve(cwd, join(dir || ".", program));
+    const problem = executableProblem(path);
+    if (!problem) return path;
+    if (problem !== "missing") firstProblem ??= { path, problem };
+  }
+  if (firstProblem) {
+    throw new NotExecutableError(`${program}: ${firstProblem.path}: ${firstProblem.problem}`);
+  }
+  throw new NotFoundError(
+    `${program}: not found in PATH (give a path with a slash, e.g. ./${program})`,
+  );
+}
+
+/** "missing", a reason it cannot be executed, or undefined when it looks executable. */
+function executableProblem(path: string): string | undefined {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
+      return "missing";
+    }
+    if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+    throw e;
+  }
+  if (info.isDirectory) return "is a directory";
+  if (!info.isFile) return "is not a regular file";
+  const mode = info.mode ?? 0;
+  const uid = Deno.uid();
+  const bits = uid === 0
+    ? mode & 0o111
+    : info.uid === uid
+    ? mode & 0o100
+    : info.gid === Deno.gid()
+    ? mode & 0o010
+    : mode & 0o001;
+  return bits ? undefined : "permission denied (not executable; try chmod +x)";
+}
