@@ -1,0 +1,364 @@
+/**
+ * The jail's seccomp policy: which syscalls a jailed program may not make, and the compiled
+ * classic-BPF program that enforces it, as the bytes `bwrap --seccomp FD` reads.
+ *
+ * The policy is data ({@linkcode DENIED_SYSCALLS}, also printed by `ww run --explain`); the
+ * compiler below is mechanical. Pure: it imports only `seccomp_bpf.ts`, never Deno or FFI. The
+ * caller maps the host architecture to a {@linkcode SeccompArch}.
+ *
+ * What the program does, in order (seccomp(2), "Filter return values" and the arch caveats):
+ * 1. `seccomp_data.arch` is not this arch's AUDIT_ARCH → SECCOMP_RET_KILL_PROCESS. Syscall numbers
+ *    mean different things per ABI (i386 `int 0x80` on x86_64, for one), so a filter written for
+ *    one table must not judge another.
+ * 2. x86_64 only: a number >= 0x40000000 (__X32_SYSCALL_BIT) → EPERM. x32 syscalls report
+ *    AUDIT_ARCH_X86_64 but carry that bit, so they would slip past every number below; numbers
+ *    that high are otherwise invalid. EPERM rather than kill keeps a probing program alive.
+ * 3. A denied syscall → SECCOMP_RET_ERRNO with EPERM (clone3: ENOSYS); for the entries with an
+ *    argument rule, only when the rule matches.
+ * 4. Everything else → SECCOMP_RET_ALLOW.
+ *
+ * @module
+ */
+
+import { type AsmInsn, assemble, encode, NEXT } from "./seccomp_bpf.ts";
+
+/** The architectures ww builds seccomp programs for (little-endian only). */
+export type SeccompArch = "x86_64" | "aarch64";
+
+/**
+ * `AUDIT_ARCH_*` from linux/audit.h: EM_* machine | __AUDIT_ARCH_64BIT (0x80000000) |
+ * __AUDIT_ARCH_LE (0x40000000). Big-endian aarch64 reports the value without the LE bit and is
+ * therefore killed, which is right: the argument word offsets below assume little-endian.
+ */
+export const AUDIT_ARCH: Readonly<Record<SeccompArch, number>> = {
+  x86_64: 0xc000003e, // EM_X86_64 = 62
+  aarch64: 0xc00000b7, // EM_AARCH64 = 183
+};
+
+/**
+ * Syscall numbers for every name the policy mentions, from arch/x86/entry/syscalls/syscall_64.tbl
+ * and, for aarch64, the generic table (include/uapi/asm-generic/unistd.h, scripts/syscall.tbl).
+ * A name missing from an arch does not exist there (iopl and ioperm are x86-only) and its
+ * policy entry is skipped for that arch. `stime` is in neither table: x86_64 never had it and the
+ * generic table dropped it, so it is not listed at all.
+ */
+export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<string, number>>>> = {
+  x86_64: {
+    ioctl: 16,
+    clone: 56,
+    ptrace: 101,
+    personality: 135,
+    vhangup: 153,
+    pivot_root: 155,
+    adjtimex: 159,
+    chroot: 161,
+    acct: 163,
+    settimeofday: 164,
+    mount: 165,
+    umount2: 166,
+    swapon: 167,
+    swapoff: 168,
+    reboot: 169,
+    iopl: 172,
+    ioperm: 173,
+    init_module: 175,
+    delete_module: 176,
+    quotactl: 179,
+    lookup_dcookie: 212,
+    clock_settime: 227,
+    kexec_load: 246,
+    add_key: 248,
+    request_key: 249,
+    keyctl: 250,
+    unshare: 272,
+    perf_event_open: 298,
+    name_to_handle_at: 303,
+    open_by_handle_at: 304,
+    clock_adjtime: 305,
+    setns: 308,
+    process_vm_readv: 310,
+    process_vm_writev: 311,
+    finit_module: 313,
+    kexec_file_load: 320,
+    bpf: 321,
+    userfaultfd: 323,
+    open_tree: 428,
+    move_mount: 429,
+    fsopen: 430,
+    fsconfig: 431,
+    fsmount: 432,
+    fspick: 433,
+    clone3: 435,
+    pidfd_getfd: 438,
+    mount_setattr: 442,
+    quotactl_fd: 443,
+    open_tree_attr: 467,
+  },
+  aarch64: {
+    lookup_dcookie: 18,
+    ioctl: 29,
+    umount2: 39,
+    mount: 40,
+    pivot_root: 41,
+    chroot: 51,
+    vhangup: 58,
+    quotactl: 60,
+    acct: 89,
+    personality: 92,
+    unshare: 97,
+    kexec_load: 104,
+    init_module: 105,
+    delete_module: 106,
+    clock_settime: 112,
+    ptrace: 117,
+    reboot: 142,
+    settimeofday: 170,
+    adjtimex: 171,
+    add_key: 217,
+    request_key: 218,
+    keyctl: 219,
+    clone: 220,
+    swapon: 224,
+    swapoff: 225,
+    perf_event_open: 241,
+    name_to_handle_at: 264,
+    open_by_handle_at: 265,
+    clock_adjtime: 266,
+    setns: 268,
+    process_vm_readv: 270,
+    process_vm_writev: 271,
+    finit_module: 273,
+    bpf: 280,
+    userfaultfd: 282,
+    kexec_file_load: 294,
+    open_tree: 428,
+    move_mount: 429,
+    fsopen: 430,
+    fsconfig: 431,
+    fsmount: 432,
+    fspick: 433,
+    clone3: 435,
+    pidfd_getfd: 438,
+    mount_setattr: 442,
+    quotactl_fd: 443,
+    open_tree_attr: 467,
+  },
+};
+
+/**
+ * A condition on one syscall argument; the syscall is denied only when it holds. Only the low 32
+ * bits of the argument are compared, because that is all the kernel looks at for every argument
+ * used here: ioctl's `cmd` and personality's argument are `unsigned int`, and clone() takes
+ * `lower_32_bits(clone_flags)` (kernel/fork.c). Comparing 64 bits would let junk in the high
+ * word slip a request past the filter.
+ */
+export type ArgRule =
+  /** Denied when any of these bits is set. */
+  | { readonly arg: number; readonly anyBitOf: number }
+  /** Denied when the value is one of these. */
+  | { readonly arg: number; readonly oneOf: readonly number[] }
+  /** Denied unless the value is one of these. */
+  | { readonly arg: number; readonly noneOf: readonly number[] };
+
+/** One denylist entry; `reason` is the single line `ww run --explain` prints. */
+export interface DeniedSyscall {
+  readonly name: string;
+  readonly errno: "EPERM" | "ENOSYS";
+  readonly reason: string;
+  /** Absent: always denied. */
+  readonly when?: ArgRule;
+}
+
+// linux/sched.h. CLONE_NEWTIME (0x80) overlaps CSIGNAL, the exit-signal byte of clone(); the
+// kernel cannot see it there, but no valid signal number has bit 7 set, so masking it costs
+// nothing and keeps the list identical to unshare(2)'s.
+const CLONE_NAMESPACE_FLAGS = 0x00020000 | // CLONE_NEWNS
+  0x02000000 | // CLONE_NEWCGROUP
+  0x04000000 | // CLONE_NEWUTS
+  0x08000000 | // CLONE_NEWIPC
+  0x10000000 | // CLONE_NEWUSER
+  0x20000000 | // CLONE_NEWPID
+  0x40000000 | // CLONE_NEWNET
+  0x00000080; // CLONE_NEWTIME
+
+// asm-generic/ioctls.h, shared by x86_64 and aarch64.
+const TIOCSTI = 0x5412;
+const TIOCLINUX = 0x541c;
+
+// linux/personality.h: the personas Docker's default profile also allows, plus the query value.
+const PER_LINUX = 0x0000;
+const PER_LINUX32 = 0x0008;
+const UNAME26 = 0x0020000;
+const PERSONALITY_QUERY = 0xffffffff;
+
+/**
+ * The denylist. Conditional entries come first so the syscalls that must run the argument check
+ * (ioctl and clone are frequent) are matched after the fewest comparisons; for all other
+ * syscalls the verdict depends only on the number, which lets the kernel's seccomp action cache
+ * (kernel/seccomp.c, Linux 5.11+) skip the filter for them entirely.
+ */
+export const DENIED_SYSCALLS: readonly DeniedSyscall[] = [
+  {
+    name: "ioctl",
+    errno: "EPERM",
+    when: { arg: 1, oneOf: [TIOCSTI, TIOCLINUX] },
+    reason: "only TIOCSTI/TIOCLINUX: they inject keystrokes into, or control, a terminal",
+  },
+  {
+    name: "clone",
+    errno: "EPERM",
+    when: { arg: 0, anyBitOf: CLONE_NAMESPACE_FLAGS },
+    reason: "only with CLONE_NEW* flags: new namespaces are unshare by another name",
+  },
+  {
+    name: "personality",
+    errno: "EPERM",
+    when: {
+      arg: 0,
+      noneOf: [PER_LINUX, PER_LINUX32, UNAME26, PER_LINUX32 | UNAME26, PERSONALITY_QUERY],
+    },
+    reason: "except plain personas and queries: ADDR_NO_RANDOMIZE etc. weaken mitigations",
+  },
+  {
+    name: "clone3",
+    errno: "ENOSYS",
+    // seccomp(2): BPF cannot dereference pointers, and clone3's flags sit in a struct in memory.
+    reason: "flags are in memory BPF cannot read; ENOSYS makes glibc fall back to clone",
+  },
+  { name: "ptrace", errno: "EPERM", reason: "reads and rewrites other processes" },
+  { name: "process_vm_readv", errno: "EPERM", reason: "reads another process's memory" },
+  { name: "process_vm_writev", errno: "EPERM", reason: "writes another process's memory" },
+  { name: "pidfd_getfd", errno: "EPERM", reason: "steals a file descriptor from another process" },
+  { name: "mount", errno: "EPERM", reason: "changes the jail's filesystem view" },
+  { name: "umount2", errno: "EPERM", reason: "can uncover what the jail's mounts hide" },
+  { name: "pivot_root", errno: "EPERM", reason: "replaces the jail's root filesystem" },
+  { name: "move_mount", errno: "EPERM", reason: "mount API: attaches or moves a mount" },
+  { name: "open_tree", errno: "EPERM", reason: "mount API: clones a mount tree" },
+  { name: "open_tree_attr", errno: "EPERM", reason: "mount API: clones a tree with new attrs" },
+  { name: "fsopen", errno: "EPERM", reason: "mount API: starts creating a filesystem" },
+  { name: "fsconfig", errno: "EPERM", reason: "mount API: configures a filesystem" },
+  { name: "fsmount", errno: "EPERM", reason: "mount API: turns a filesystem into a mount" },
+  { name: "fspick", errno: "EPERM", reason: "mount API: reconfigures an existing mount" },
+  { name: "mount_setattr", errno: "EPERM", reason: "mount API: changes mount flags" },
+  { name: "unshare", errno: "EPERM", reason: "new namespaces widen the kernel attack surface" },
+  { name: "setns", errno: "EPERM", reason: "joins another, possibly outer, namespace" },
+  { name: "keyctl", errno: "EPERM", reason: "kernel keyrings are not namespaced" },
+  { name: "add_key", errno: "EPERM", reason: "kernel keyrings are not namespaced" },
+  { name: "request_key", errno: "EPERM", reason: "kernel keyrings are not namespaced" },
+  { name: "bpf", errno: "EPERM", reason: "loads eBPF into the kernel" },
+  { name: "perf_event_open", errno: "EPERM", reason: "large attack surface, observes others" },
+  { name: "kexec_load", errno: "EPERM", reason: "boots another kernel" },
+  { name: "kexec_file_load", errno: "EPERM", reason: "boots another kernel" },
+  { name: "init_module", errno: "EPERM", reason: "loads a kernel module" },
+  { name: "finit_module", errno: "EPERM", reason: "loads a kernel module" },
+  { name: "delete_module", errno: "EPERM", reason: "unloads a kernel module" },
+  { name: "reboot", errno: "EPERM", reason: "reboots or halts the machine" },
+  { name: "swapon", errno: "EPERM", reason: "changes the host's swap" },
+  { name: "swapoff", errno: "EPERM", reason: "changes the host's swap" },
+  { name: "userfaultfd", errno: "EPERM", reason: "stalls kernel page faults, an exploit aid" },
+  { name: "open_by_handle_at", errno: "EPERM", reason: "opens files around the mount namespace" },
+  { name: "name_to_handle_at", errno: "EPERM", reason: "makes handles for open_by_handle_at" },
+  { name: "acct", errno: "EPERM", reason: "switches host-wide process accounting" },
+  { name: "quotactl", errno: "EPERM", reason: "changes host filesystem quotas" },
+  { name: "quotactl_fd", errno: "EPERM", reason: "changes host filesystem quotas" },
+  { name: "settimeofday", errno: "EPERM", reason: "sets the host clock" },
+  { name: "clock_settime", errno: "EPERM", reason: "sets the host clock" },
+  { name: "clock_adjtime", errno: "EPERM", reason: "adjusts the host clock" },
+  { name: "adjtimex", errno: "EPERM", reason: "adjusts the host clock" },
+  { name: "chroot", errno: "EPERM", reason: "changes the root directory" },
+  { name: "lookup_dcookie", errno: "EPERM", reason: "obsolete profiling call exposing paths" },
+  { name: "vhangup", errno: "EPERM", reason: "hangs up the controlling terminal" },
+  { name: "iopl", errno: "EPERM", reason: "grants raw I/O port access" },
+  { name: "ioperm", errno: "EPERM", reason: "grants raw I/O port access" },
+];
+
+// Return values from linux/seccomp.h.
+const SECCOMP_RET_KILL_PROCESS = 0x80000000;
+const SECCOMP_RET_ERRNO = 0x00050000;
+const SECCOMP_RET_ALLOW = 0x7fff0000;
+// asm-generic/errno-base.h and errno.h; x86_64 and aarch64 share these numbers.
+const ERRNO = { EPERM: 1, ENOSYS: 38 } as const;
+
+// struct seccomp_data offsets (linux/seccomp.h); args are u64 in host order, so on these
+// little-endian arches the low 32 bits of args[i] are at 16 + 8*i.
+const NR_OFFSET = 0;
+const ARCH_OFFSET = 4;
+const argLowOffset = (arg: number) => 16 + 8 * arg;
+
+const X32_SYSCALL_BIT = 0x40000000; // arch/x86/include/uapi/asm/unistd.h
+
+/**
+ * Compiles the policy for `arch` into a raw `struct sock_filter` array (8 bytes per
+ * instruction, little-endian), ready to hand to `bwrap --seccomp FD` or to
+ * `seccomp(SECCOMP_SET_MODE_FILTER)` after `prctl(PR_SET_NO_NEW_PRIVS)`. The result is the
+ * same for the same arch on every call.
+ *
+ * @example
+ * ```ts
+ * import { seccompProgram } from "./seccomp.ts";
+ * const bytes = seccompProgram("x86_64");
+ * console.log(bytes.length / 8, "instructions");
+ * ```
+ */
+export function seccompProgram(arch: SeccompArch): Uint8Array {
+  const numbers = SYSCALL_NUMBERS[arch];
+  if (numbers === undefined) {
+    throw new Error(`seccomp: unsupported arch "${arch}" (expected x86_64 or aarch64)`);
+  }
+  const denied = DENIED_SYSCALLS.filter((entry) => numbers[entry.name] !== undefined);
+  const verdict = { EPERM: "eperm", ENOSYS: "enosys" } as const;
+  const check = (entry: DeniedSyscall) => `check ${entry.name}`;
+
+  const asm: AsmInsn[] = [
+    { op: "ld", offset: ARCH_OFFSET },
+    { op: "jeq", k: AUDIT_ARCH[arch], jt: NEXT, jf: "kill" },
+    { op: "ld", offset: NR_OFFSET },
+  ];
+  if (arch === "x86_64") asm.push({ op: "jge", k: X32_SYSCALL_BIT, jt: "eperm", jf: NEXT });
+  for (const entry of denied) {
+    const target = entry.when ? check(entry) : verdict[entry.errno];
+    asm.push({ op: "jeq", k: numbers[entry.name], jt: target, jf: NEXT });
+  }
+  asm.push({ op: "ret", k: SECCOMP_RET_ALLOW });
+
+  for (const entry of denied) {
+    if (entry.when === undefined) continue;
+    asm.push({ op: "label", name: check(entry) }, ...argCheck(entry.when, verdict[entry.errno]));
+  }
+
+  asm.push(
+    { op: "label", name: "allow" },
+    { op: "ret", k: SECCOMP_RET_ALLOW },
+    { op: "label", name: "eperm" },
+    { op: "ret", k: SECCOMP_RET_ERRNO | ERRNO.EPERM },
+    { op: "label", name: "enosys" },
+    { op: "ret", k: SECCOMP_RET_ERRNO | ERRNO.ENOSYS },
+    { op: "label", name: "kill" },
+    { op: "ret", k: SECCOMP_RET_KILL_PROCESS },
+  );
+  return encode(assemble(asm));
+}
+
+// Loads the low word of the argument and jumps to `deny` or "allow".
+function argCheck(rule: ArgRule, deny: string): AsmInsn[] {
+  if (!Number.isInteger(rule.arg) || rule.arg < 0 || rule.arg > 5) {
+    throw new Error(`seccomp: argument index ${rule.arg} is outside 0..5`);
+  }
+  const load: AsmInsn = { op: "ld", offset: argLowOffset(rule.arg) };
+  if ("anyBitOf" in rule) {
+    return [load, { op: "jset", k: rule.anyBitOf, jt: deny, jf: "allow" }];
+  }
+  const [values, hit, miss] = "oneOf" in rule
+    ? [rule.oneOf, deny, "allow"]
+    : [rule.noneOf, "allow", deny];
+  if (values.length === 0) throw new Error("seccomp: an argument rule needs at least one value");
+  return [
+    load,
+    ...values.map((k, i): AsmInsn => ({
+      op: "jeq",
+      k,
+      jt: hit,
+      jf: i === values.length - 1 ? miss : NEXT,
+    })),
+  ];
+}
