@@ -1,0 +1,50 @@
+// tests/support/procs.ts — questions about processes and leftovers, answered from /proc and the
+// file system, for the "nothing left behind" tests.
+
+/** Pids of live processes (zombies included) whose command line contains `arg` exactly. */
+export function processesWithArg(arg: string): number[] {
+  const pids: number[] = [];
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^[0-9]+$/.test(entry.name)) continue;
+    let cmdline: string;
+    try {
+      cmdline = Deno.readTextFileSync(`/proc/${entry.name}/cmdline`);
+    } catch {
+      continue; // ended while we looked
+    }
+    if (cmdline.split("\0").includes(arg)) pids.push(Number(entry.name));
+  }
+  return pids;
+}
+
+/** Children of `pid` as [pid, state] pairs ("Z" for a zombie), from /proc/<pid>/task/* /children. */
+export function childrenOf(pid: number): [number, string][] {
+  const children: [number, string][] = [];
+  for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+    const list = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
+    for (const child of list ? list.split(" ") : []) {
+      children.push([Number(child), processState(Number(child))]);
+    }
+  }
+  return children;
+}
+
+/** The one-letter state of a process (R, S, Z, ...), or "gone". */
+export function processState(pid: number): string {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
+  } catch {
+    return "gone";
+  }
+}
+
+/** Names in `dir` that start with "ww-" (ww's work directories). */
+export function wwDirs(dir: string): string[] {
+  return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith("ww-")).sort();
+}
+
+/** A fresh directory for ww's TMPDIR, so a test sees only the work directories of its own runs. */
+export function privateTmp(): string {
+  return Deno.makeTempDirSync({ prefix: "wwtest-tmp-" });
+}

@@ -1,0 +1,112 @@
+// tests/support/ww.ts — runs the real `ww` as a separate process, the way a user would, from a
+// caller that holds whatever descriptors a test asks for. ww is `deno run -A main.ts`, or the
+// compiled binary named by $WW_BIN. The caller is bash, which opens the descriptors with
+// redirections and then becomes ww with exec, so ww inherits them as any program would.
+
+import { fileURLToPath } from "node:url";
+
+/** The repository root, with a trailing slash. */
+export const REPO = fileURLToPath(new URL("../../", import.meta.url));
+
+/** How ww confines the child: `--jail=none`, or whatever ww does by default. */
+export type JailMode = "none" | "default";
+
+/** The jail modes the fd and environment tests run under. */
+export const JAIL_MODES: readonly JailMode[] = ["default"];
+
+/** The `ww run` flags that select `mode`. */
+export function jailFlags(mode: JailMode): string[] {
+  return mode === "none" ? ["--jail=none"] : [];
+}
+
+/** The command line that starts ww. */
+export function wwCommand(): string[] {
+  const bin = Deno.env.get("WW_BIN");
+  return bin ? [bin] : [Deno.execPath(), "run", "-A", `${REPO}main.ts`];
+}
+
+/** A descriptor the caller opens before starting ww. */
+export type CallerFd =
+  | { readonly read: string }
+  | { readonly write: string }
+  | { readonly readWrite: string }
+  | { readonly append: string }
+  /** The read end of a pipe that carries `pipe` and then ends. */
+  | { readonly pipe: string };
+
+export interface WwOptions {
+  /** Descriptors the caller holds (by number) when it starts ww. */
+  readonly fds?: Readonly<Record<number, CallerFd>>;
+  /** Variables added to the caller's environment (this process's). */
+  readonly env?: Readonly<Record<string, string>>;
+  /** Written to ww's stdin, which is otherwise /dev/null. */
+  readonly stdin?: string;
+  /**
+   * Bash run by the caller after ww ends instead of exec'ing ww (ww's exit code is in $ww). The
+   * caller's descriptors are still open there.
+   */
+  readonly then?: string;
+}
+
+/** How a run of ww ended. */
+export interface WwResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `ww <args...>` from a bash caller holding `options.fds`.
+ *
+ * @example
+ * const { code, stdout } = await runWw(["run", "--with-fd", "db=7", child], {
+ *   fds: { 7: { read: "/etc/hostname" } },
+ * });
+ */
+export async function runWw(args: readonly string[], options: WwOptions = {}): Promise<WwResult> {
+  const script = callerScript(options);
+  const output = await new Deno.Command("/bin/bash", {
+    args: ["-c", script, "caller", ...wwCommand(), ...args],
+    env: { ...Deno.env.toObject(), ...options.env },
+    clearEnv: true,
+    stdin: options.stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin !== undefined) {
+    const writer = output.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(options.stdin));
+    await writer.close();
+  }
+  const { code, stdout, stderr } = await output.output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code, stdout: decode(stdout), stderr: decode(stderr) };
+}
+
+/** The bash program of the caller: open the descriptors, then run ww ("$@"). */
+export function callerScript(options: Pick<WwOptions, "fds" | "then">): string {
+  // Descriptors up to 2048 need a higher limit than the usual soft 1024.
+  const lines = ["set -e", "ulimit -n 4096"];
+  for (const [fd, spec] of Object.entries(options.fds ?? {})) {
+    lines.push(`exec ${redirection(Number(fd), spec)}`);
+  }
+  if (options.then === undefined) {
+    lines.push('exec "$@"');
+  } else {
+    lines.push("set +e", '"$@"', "ww=$?", options.then);
+  }
+  return lines.join("\n");
+}
+
+function redirection(fd: number, spec: CallerFd): string {
+  if ("read" in spec) return `${fd}<${quote(spec.read)}`;
+  if ("write" in spec) return `${fd}>${quote(spec.write)}`;
+  if ("readWrite" in spec) return `${fd}<>${quote(spec.readWrite)}`;
+  if ("append" in spec) return `${fd}>>${quote(spec.append)}`;
+  return `${fd}< <(printf %s ${quote(spec.pipe)})`;
+}
+
+/** `s` as one bash word. */
+export function quote(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}
