@@ -5,7 +5,7 @@ import denoJson from "./deno.json" with { type: "json" };
 import { parseRunArgs } from "./cli/flags.ts";
 import { EXIT, WwError } from "./run/errors.ts";
 import { forwardSignals } from "./run/signals.ts";
-import { startProgram } from "./run/start.ts";
+import { explainProgram, startProgram } from "./run/start.ts";
 
 const USAGE =
   `ww ${denoJson.version}: run a program in a jail and hand it capabilities as descriptors
@@ -22,11 +22,25 @@ run flags (they end at <binary>; '--' may also end them):
   --env KEY              pass the caller's KEY (nothing if the caller has none)
   --ipfs <multiaddr>     Kubo RPC endpoint for /ipfs and /ipns programs
                          (default /dns4/localhost/tcp/5001/http, or $WW_IPFS)
+  --explain              print the descriptors, environment and jail, run nothing
   --debug                show stack traces for errors
 
+jail flags (every program is jailed by default):
+  --jail <backend>       bwrap (default: bubblewrap namespaces + seccomp + limits) or none
+  --ro-bind <src>[:<dst>]  show host path src read-only at dst (default: the same path)
+  --bind <src>[:<dst>]     show host path src read-write at dst
+  --net                  share the host's network (default: no network)
+  --timeout <duration>   wall-clock limit (30s, 500ms, 2m): SIGTERM, then SIGKILL 2s later;
+                         ww then exits 124
+  --memory <size>        private memory per process (RLIMIT_DATA; default 4G; or unlimited)
+  --cpu <seconds>        CPU time (RLIMIT_CPU; default unlimited)
+  --nofile <n>           open files (RLIMIT_NOFILE; default 1024)
+  --nproc <n>            processes and threads of the jail's user (RLIMIT_NPROC; default 512)
+
 The child gets fd 0-2 from ww, fd 3 = the host socket, fd 4.. = the --with-fd grants, nothing else.
-exit status: the child's own; 128+N when killed by signal N; 125 ww usage or setup error;
-126 the binary cannot be executed; 127 the binary was not found.`;
+exit status: the child's own; 128+N when killed by signal N; 124 --timeout expired;
+125 ww usage or setup error (a jail that cannot be built included); 126 the binary cannot be
+executed; 127 the binary was not found.`;
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -51,15 +65,26 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function run(argv: readonly string[]): Promise<number> {
-  const { config, help } = parseRunArgs(argv, Deno.env.toObject());
+  const { config, help, explain } = parseRunArgs(argv, Deno.env.toObject(), Deno.cwd());
   if (help) {
     console.log(USAGE);
     return 0;
   }
-  const child = startProgram(config);
+  if (explain) {
+    console.log(explainProgram(config).join("\n"));
+    return 0;
+  }
+  if (config.jail.backend === "none") {
+    console.error(`ww: warning: ${config.program} runs NOT jailed (--jail=none)`);
+  }
+  const child = await startProgram(config);
   const stopForwarding = forwardSignals((sig) => child.kill(sig));
   try {
-    return (await child.status).code;
+    const status = await child.status;
+    if (status.timedOut) {
+      console.error(`ww: ${config.program} timed out after ${config.jail.timeoutMs! / 1000}s`);
+    }
+    return status.code;
   } finally {
     stopForwarding();
   }

@@ -1,7 +1,20 @@
 // cli/flags.ts — `ww run` arguments to a RunConfig. Pure: the caller's environment comes in as a
 // value. Flags end at the program; everything after it belongs to the program.
 
+import { resolve } from "node:path";
 import type { FdGrant } from "../fd/layout.ts";
+import {
+  type Bind,
+  DEFAULT_POLICY,
+  JAIL_BACKENDS,
+  type JailBackend,
+  type JailPolicy,
+  type Limits,
+  parseBind,
+  parseCount,
+  parseDuration,
+  parseSize,
+} from "../jail/policy.ts";
 import { DEFAULT_IPFS_API, multiaddrToUrl } from "../ipfs/multiaddr.ts";
 import { envKeyProblem, grantProblem, type RunConfig } from "../run/config.ts";
 import { UsageError } from "../run/errors.ts";
@@ -11,26 +24,49 @@ export interface RunCommand {
   readonly config: RunConfig;
   readonly debug: boolean;
   readonly help: boolean;
+  /** Print the plan instead of running. */
+  readonly explain: boolean;
 }
 
-const VALUE_FLAGS = new Set(["--with-fd", "--env", "--ipfs"]);
-const SWITCHES = new Set(["--debug", "--help", "-h"]);
+const VALUE_FLAGS = new Set([
+  "--with-fd",
+  "--env",
+  "--ipfs",
+  "--jail",
+  "--ro-bind",
+  "--bind",
+  "--timeout",
+  "--memory",
+  "--cpu",
+  "--nofile",
+  "--nproc",
+]);
+const SWITCHES = new Set(["--debug", "--help", "-h", "--explain", "--net"]);
 
 /**
  * Parses the arguments after `ww run`.
  *
  * @example
- * parseRunArgs(["--with-fd", "db=3", "/bin/app", "-x"], {}).config.fds; // [{ name: "db", source: 3 }]
+ * parseRunArgs(["--with-fd", "db=3", "/bin/app", "-x"], {}, "/").config.fds;
+ * // [{ name: "db", source: 3 }]
  */
 export function parseRunArgs(
   argv: readonly string[],
   callerEnv: Readonly<Record<string, string>>,
+  cwd: string,
 ): RunCommand {
   const fds: FdGrant[] = [];
   const env: Record<string, string> = {};
   let ipfsApi = callerEnv.WW_IPFS || DEFAULT_IPFS_API;
   let debug = false;
   let help = false;
+  let explain = false;
+  let backend: JailBackend = DEFAULT_POLICY.backend;
+  let net = false;
+  let timeoutMs: number | undefined;
+  const readOnlyBinds: Bind[] = [];
+  const writableBinds: Bind[] = [];
+  const limits: { -readonly [K in keyof Limits]: Limits[K] } = { ...DEFAULT_POLICY.limits };
 
   let i = 0;
   for (; i < argv.length; i++) {
@@ -45,6 +81,8 @@ export function parseRunArgs(
     if (SWITCHES.has(flag)) {
       if (flag !== arg) throw new UsageError(`${flag} takes no value (got ${arg})`);
       if (flag === "--debug") debug = true;
+      else if (flag === "--explain") explain = true;
+      else if (flag === "--net") net = true;
       else help = true;
       continue;
     }
@@ -69,11 +107,50 @@ export function parseRunArgs(
         ipfsApi = value;
         break;
       }
+      case "--jail":
+        if (!(JAIL_BACKENDS as readonly string[]).includes(value)) {
+          throw new UsageError(
+            `--jail ${value}: unknown backend (use one of ${JAIL_BACKENDS.join(", ")})`,
+          );
+        }
+        backend = value as JailBackend;
+        break;
+      case "--ro-bind":
+      case "--bind": {
+        const parsed = parseBind(value);
+        if ("error" in parsed) throw new UsageError(`${flag} ${value}: ${parsed.error}`);
+        const source = resolve(cwd, parsed.source);
+        (flag === "--bind" ? writableBinds : readOnlyBinds).push({
+          source,
+          dest: parsed.dest ?? source,
+        });
+        break;
+      }
+      case "--timeout": {
+        const ms = parseDuration(value);
+        if (typeof ms !== "number") throw new UsageError(`--timeout ${ms.error}`);
+        timeoutMs = ms;
+        break;
+      }
+      case "--memory":
+        limits.memoryBytes = limitValue(flag, parseSize(value));
+        break;
+      case "--cpu":
+        limits.cpuSeconds = limitValue(flag, parseCount(value));
+        break;
+      case "--nofile":
+        limits.openFiles = limitValue(flag, parseCount(value));
+        break;
+      case "--nproc":
+        limits.processes = limitValue(flag, parseCount(value));
+        break;
     }
   }
 
   const [program, ...args] = argv.slice(i);
-  if (help) return { config: { program: program ?? "", args, fds, env, ipfsApi }, debug, help };
+  const jail: JailPolicy = { backend, net, readOnlyBinds, writableBinds, limits, timeoutMs };
+  const config = { program: program ?? "", args, fds, env, ipfsApi, jail };
+  if (help) return { config, debug, help, explain };
   if (program === undefined) {
     throw new UsageError("missing <binary> (usage: ww run [flags] <binary> [args...])");
   }
@@ -83,7 +160,15 @@ export function parseRunArgs(
   }
   const fromEnv = multiaddrToUrl(ipfsApi);
   if ("error" in fromEnv) throw new UsageError(`WW_IPFS ${fromEnv.error}`);
-  return { config: { program, args, fds, env, ipfsApi }, debug, help };
+  return { config, debug, help, explain };
+}
+
+function limitValue(
+  flag: string,
+  parsed: number | undefined | { error: string },
+): number | undefined {
+  if (typeof parsed === "object") throw new UsageError(`${flag} ${parsed.error}`);
+  return parsed;
 }
 
 function parseGrant(value: string, earlier: readonly FdGrant[]): FdGrant {

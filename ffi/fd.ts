@@ -37,3 +37,21 @@ export function closeFd(fd: number): void {
     throw new SyscallError("close", lastErrno(), `fd ${fd}`);
   }
 }
+
+const O_CLOEXEC = 0o2000000;
+
+/** A pipe, both ends close-on-exec: [read end, write end]. */
+export function pipe(): [number, number] {
+  const fds = new Int32Array(2);
+  check("pipe2", libc().pipe2(fds, O_CLOEXEC));
+  return [fds[0], fds[1]];
+}
+
+/** Writes all of `bytes` to a blocking descriptor. */
+export function writeAll(fd: number, bytes: Uint8Array): void {
+  let off = 0;
+  while (off < bytes.length) {
+    const chunk = bytes.subarray(off);
+    off += check("write", libc().write(fd, chunk, BigInt(chunk.length)), `fd ${fd}`);
+  }
+}

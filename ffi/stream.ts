@@ -1,16 +1,20 @@
-// ffi/stream.ts — an async byte stream over a raw socket descriptor (ww's end of the host socket).
+// ffi/stream.ts — an async byte stream over a raw descriptor that ww owns alone: its end of the
+// host socket, or of a pipe to bubblewrap.
 //
 // Deno cannot wrap a raw fd in a Deno.Conn, so waiting is done by poll(2) on a worker thread and
-// the transfer itself by non-blocking recv/send on the main thread, where errno can be read.
+// the transfer itself by read/write on the main thread, where errno can be read. The descriptor
+// is made O_NONBLOCK; that is safe because ww's end is its own open file description (the other
+// end of a socketpair or pipe is a different one, so the child's blocking mode is untouched).
 
-import { EAGAIN, EINTR } from "./errno.ts";
+import { EAGAIN, EBADF, EINTR } from "./errno.ts";
 import { closeFd } from "./fd.ts";
-import { lastErrno, libc, SyscallError } from "./libc.ts";
+import { check, lastErrno, libc, SyscallError } from "./libc.ts";
 
 const POLLIN = 0x1;
 const POLLOUT = 0x4;
-const MSG_DONTWAIT = 0x40;
-const MSG_NOSIGNAL = 0x4000;
+const F_GETFL = 3;
+const F_SETFL = 4;
+const O_NONBLOCK = 0o4000;
 const SHUT_RDWR = 2;
 
 /** The subset of Deno.Conn that the RPC layer needs. */
@@ -31,6 +35,9 @@ export class FdStream implements ByteStream {
 
   constructor(fd: number) {
     this.#fd = fd;
+    const c = libc();
+    const flags = check("fcntl", c.fcntl(fd, F_GETFL, 0), `F_GETFL on fd ${fd}`);
+    check("fcntl", c.fcntl(fd, F_SETFL, flags | O_NONBLOCK), `F_SETFL on fd ${fd}`);
   }
 
   get fd(): number {
@@ -44,12 +51,12 @@ export class FdStream implements ByteStream {
 
   async read(p: Uint8Array): Promise<number | null> {
     while (!this.#closed) {
-      const n = Number(libc().recv(this.#fd, p, BigInt(p.length), MSG_DONTWAIT));
+      const n = Number(libc().read(this.#fd, p, BigInt(p.length)));
       if (n >= 0) return n === 0 && p.length > 0 ? null : n;
       const errno = lastErrno();
       if (errno !== EAGAIN && errno !== EINTR) {
         if (this.#closed) return null;
-        throw new SyscallError("recv", errno, `host socket fd ${this.#fd}`);
+        throw new SyscallError("read", errno, `fd ${this.#fd}`);
       }
       await this.#poll(POLLIN);
     }
@@ -59,18 +66,17 @@ export class FdStream implements ByteStream {
   async write(p: Uint8Array): Promise<number> {
     let off = 0;
     while (off < p.length) {
-      if (this.#closed) throw new SyscallError("send", 9, "host socket closed");
+      if (this.#closed) throw new SyscallError("write", EBADF, `fd ${this.#fd} is closed`);
       const chunk = p.subarray(off);
-      const n = Number(
-        libc().send(this.#fd, chunk, BigInt(chunk.length), MSG_DONTWAIT | MSG_NOSIGNAL),
-      );
+      // Deno ignores SIGPIPE, so a vanished reader is an EPIPE here, not a signal.
+      const n = Number(libc().write(this.#fd, chunk, BigInt(chunk.length)));
       if (n >= 0) {
         off += n;
         continue;
       }
       const errno = lastErrno();
       if (errno !== EAGAIN && errno !== EINTR) {
-        throw new SyscallError("send", errno, `host socket fd ${this.#fd}`);
+        throw new SyscallError("write", errno, `fd ${this.#fd}`);
       }
       await this.#poll(POLLOUT);
     }
@@ -80,8 +86,9 @@ export class FdStream implements ByteStream {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    // shutdown wakes a poll blocked on a worker thread; the fd itself is closed only once no poll
-    // holds it, so its number cannot be reused under a waiting poll.
+    // shutdown wakes a poll blocked on a worker thread (on a socket; a pipe's poll ends when the
+    // other end closes); the fd itself is closed only once no poll holds it, so its number cannot
+    // be reused under a waiting poll.
     libc().shutdown(this.#fd, SHUT_RDWR);
     if (this.#polling === 0) closeFd(this.#fd);
   }

@@ -2,6 +2,7 @@
 // the library takes it from callers. `grantProblem` is the shared validation of --with-fd grants.
 
 import { fdEnvVar, type FdGrant, GRANT_NAME } from "../fd/layout.ts";
+import type { JailPolicy } from "../jail/policy.ts";
 
 /** Everything that decides what a run does. */
 export interface RunConfig {
@@ -14,6 +15,8 @@ export interface RunConfig {
   readonly env: Readonly<Record<string, string>>;
   /** Kubo RPC endpoint (multiaddr) for /ipfs and /ipns programs. */
   readonly ipfsApi: string;
+  /** What the jail allows; DEFAULT_POLICY for the default profile. */
+  readonly jail: JailPolicy;
 }
 
 /** Largest descriptor number accepted in a grant. */

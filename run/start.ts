@@ -1,6 +1,7 @@
 // run/start.ts — starts a program as ww's child: checks the grants against the real descriptor
-// table, makes the private work directory and the host socket, plans the descriptors, spawns, and
-// reaps. Everything it creates is removed when the child ends or when starting fails.
+// table, makes the private work directory and the host socket, plans the descriptors, spawns the
+// program directly or inside bubblewrap, enforces the timeout, and reaps. Everything it creates is
+// removed when the program ends or when starting fails.
 
 import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
 import { planFdSteps } from "../fd/plan.ts";
@@ -14,97 +15,323 @@ import {
   ENOTDIR,
   ETXTBSY,
 } from "../ffi/errno.ts";
-import { closeFd, fdState, unixSocketPair } from "../ffi/fd.ts";
+import { closeFd, fdState, pipe, unixSocketPair, writeAll } from "../ffi/fd.ts";
 import { SyscallError } from "../ffi/libc.ts";
-import { killPid, waitPid } from "../ffi/process.ts";
-import { spawn } from "../ffi/spawn.ts";
+import { killPid, RLIMIT, setProcessLimit, waitPid } from "../ffi/process.ts";
+import { spawn, type SpawnSpec } from "../ffi/spawn.ts";
 import { FdStream } from "../ffi/stream.ts";
+import { bwrapArgs, programPathProblem } from "../jail/bwrap.ts";
+import { type BwrapStatus, readBwrapStatus } from "../jail/bwrap_status.ts";
+import { TIMEOUT_GRACE_MS } from "../jail/policy.ts";
+import { seccompProgram } from "../jail/seccomp.ts";
 import { grantProblem, type RunConfig } from "./config.ts";
+import { explainRun } from "./explain.ts";
 import { childEnv } from "./env.ts";
 import { NotExecutableError, NotFoundError, SetupError, UsageError } from "./errors.ts";
+import { findBwrap, hostFiles, seccompArch } from "./host.ts";
+import { programPidInJail } from "./procfs.ts";
 import { resolveProgram } from "./resolve.ts";
 import { type SignalName, signalName, SIGNALS } from "./signals.ts";
 
-/** How the program ended, as a shell reports it: the exit code, or 128+N for signal N. */
+/** How the program ended, as a shell reports it. */
 export interface ExitStatus {
+  /** The exit code; 128+N when killed by signal N; 124 when --timeout stopped it. */
   readonly code: number;
-  /** Set when the program was killed by a signal. */
+  /** The signal that killed it, when ww saw the program die of one (unjailed runs). */
   readonly signal?: SignalName;
+  /** Set when the timeout expired and ww stopped the program. */
+  readonly timedOut?: boolean;
 }
+
+/** Exit code reported when --timeout stopped the program (as timeout(1) does). */
+export const TIMEOUT_EXIT_CODE = 124;
 
 /** A running program. */
 export interface Child {
+  /** The pid ww spawned: the program itself, or bubblewrap when jailed. */
   readonly pid: number;
-  /** Resolves once the program has ended, been reaped, and its work directory removed. */
+  /**
+   * Resolves once the program has ended, been reaped, and its work directory removed. Rejects
+   * with a SetupError when the jail could not be set up or could not start the program.
+   */
   readonly status: Promise<ExitStatus>;
   /** ww's end of the program's fd 3; closed when the program ends. */
   readonly hostSocket: FdStream;
-  /** Sends a signal; false when the program has already ended. */
+  /** Sends a signal to the program; false when it has already ended. */
   kill(signal?: SignalName): boolean;
 }
 
+/** The part of a launch that differs between jailed and unjailed runs. */
+interface Launched {
+  readonly pid: number;
+  /** Signals the program (not the jail's helpers). */
+  signal(sig: number): void;
+  /** Stops the program and everything it started, at once. */
+  killAll(): void;
+  /** The program's exit status, once it and its jail are gone. */
+  readonly ended: Promise<ExitStatus>;
+}
+
 /**
- * Starts `config.program` with exactly the descriptors, environment and work directory the
+ * Starts `config.program` with exactly the descriptors, environment, work directory and jail the
  * config describes.
  *
  * @example
- * const child = startProgram({ program: "/bin/true", args: [], fds: [], env: {}, ipfsApi: "" });
+ * const child = await startProgram({ program: "/bin/true", args: [], fds: [], env: {}, ipfsApi: "",
+ *   jail: DEFAULT_POLICY });
  * (await child.status).code; // 0
  */
-export function startProgram(config: RunConfig): Child {
+export async function startProgram(config: RunConfig): Promise<Child> {
   config.fds.forEach((g, i) => {
     const problem = grantProblem(g, config.fds.slice(0, i));
     if (problem) throw new UsageError(problem);
     checkInherited(g.name, g.source);
   });
   const path = resolveProgram(config.program, Deno.env.get("PATH") ?? "", Deno.cwd());
-  const slots = layoutFds(config.fds);
-
-  const cleanups: (() => void)[] = [];
-  const cleanup = () => {
-    for (const f of cleanups.reverse()) {
-      try {
-        f();
-      } catch { /* best effort: the remaining clean-ups still run */ }
-    }
-    cleanups.length = 0;
-  };
+  const cleanups = new Cleanups();
   try {
     const workdir = Deno.makeTempDirSync({ prefix: "ww-" });
-    cleanups.push(() => Deno.removeSync(workdir, { recursive: true }));
+    cleanups.add(() => Deno.removeSync(workdir, { recursive: true }));
     const [hostEnd, childEnd] = unixSocketPair();
     const hostSocket = new FdStream(hostEnd);
-    cleanups.push(() => hostSocket.close());
-    cleanups.push(() => closeFd(childEnd));
+    cleanups.add(() => hostSocket.close());
+    const closeChildEnd = cleanups.add(() => closeFd(childEnd));
 
-    const sources = [childEnd, ...slots.map((s) => s.source)];
-    const pid = spawnMapped({
-      path,
-      argv: [config.program, ...config.args],
-      env: childEnv(config.env, slots),
-      cwd: workdir,
-      fdSteps: planFdSteps(sources, HOST_SOCKET_FD),
-      newSession: false,
-    });
-    closeFd(childEnd);
-    cleanups.pop();
+    const launched = config.jail.backend === "bwrap"
+      ? await launchBwrap(config, path, workdir, childEnd, cleanups)
+      : launchDirect(config, path, workdir, childEnd);
+    closeChildEnd();
 
     let ended = false;
-    const status = waitPid(pid).then((w) => {
+    let timedOut = false;
+    const timers: ReturnType<typeof setTimeout>[] = [];
+    if (config.jail.timeoutMs !== undefined) {
+      timers.push(setTimeout(() => {
+        timedOut = true;
+        launched.signal(SIGNALS.SIGTERM);
+        timers.push(setTimeout(() => launched.killAll(), TIMEOUT_GRACE_MS));
+      }, config.jail.timeoutMs));
+    }
+    const status = launched.ended.finally(() => {
       ended = true;
-      cleanup();
-      if (w.exited) return { code: w.code };
-      return { code: 128 + w.signal, signal: signalName(w.signal) };
-    });
+      timers.forEach(clearTimeout);
+      cleanups.run();
+    }).then((s): ExitStatus => timedOut ? { ...s, code: TIMEOUT_EXIT_CODE, timedOut } : s);
     return {
-      pid,
+      pid: launched.pid,
       status,
       hostSocket,
-      kill: (signal = "SIGTERM") => !ended && killPid(pid, SIGNALS[signal]),
+      kill: (signal = "SIGTERM") => {
+        if (ended) return false;
+        if (signal === "SIGKILL") launched.killAll();
+        else launched.signal(SIGNALS[signal]);
+        return true;
+      },
     };
   } catch (e) {
-    cleanup();
+    cleanups.run();
     throw e;
+  }
+}
+
+/**
+ * What startProgram would do with `config`, as text (`ww run --explain`); runs nothing. The work
+ * directory's name is shown as a pattern, since it is only made when the program starts.
+ */
+export function explainProgram(config: RunConfig): string[] {
+  config.fds.forEach((g, i) => {
+    const problem = grantProblem(g, config.fds.slice(0, i));
+    if (problem) throw new UsageError(problem);
+  });
+  const path = resolveProgram(config.program, Deno.env.get("PATH") ?? "", Deno.cwd());
+  const slots = layoutFds(config.fds);
+  const env = childEnv(config.env, slots);
+  if (config.jail.backend !== "bwrap") return explainRun({ config, path, slots, env });
+  const host = hostFiles(config.jail.net);
+  const controlFd = HOST_SOCKET_FD + 1 + slots.length;
+  const argv = [
+    findBwrap(),
+    ...bwrapArgs({
+      policy: config.jail,
+      host,
+      programPath: path,
+      programSource: Deno.realPathSync(path),
+      args: config.args,
+      workdir: "/tmp/ww-XXXXXX",
+      userPwd: config.env.PWD,
+      fds: { seccomp: controlFd, status: controlFd + 1, block: controlFd + 2 },
+    }),
+  ];
+  return explainRun({ config, path, slots, env, bwrap: { host, argv } });
+}
+
+/** Runs the program with no jail at all. */
+function launchDirect(
+  config: RunConfig,
+  path: string,
+  workdir: string,
+  childEnd: number,
+): Launched {
+  const slots = layoutFds(config.fds);
+  const pid = spawnMapped({
+    path,
+    argv: [config.program, ...config.args],
+    env: childEnv(config.env, slots),
+    cwd: workdir,
+    fdSteps: planFdSteps([childEnd, ...slots.map((s) => s.source)], HOST_SOCKET_FD),
+    newSession: false,
+  });
+  return {
+    pid,
+    signal: (sig) => killPid(pid, sig),
+    killAll: () => killPid(pid, SIGNALS.SIGKILL),
+    ended: waitPid(pid).then((w) =>
+      w.exited ? { code: w.code } : { code: 128 + w.signal, signal: signalName(w.signal) }
+    ),
+  };
+}
+
+/**
+ * Runs the program under bubblewrap. bwrap gets, after the granted descriptors, the seccomp
+ * program, a status pipe and a block pipe: it reports its sandbox pid 1 on the status pipe and
+ * then waits on the block pipe, which is when ww sets the resource limits on that process (so the
+ * program inherits them) before letting it go on to exec.
+ */
+async function launchBwrap(
+  config: RunConfig,
+  path: string,
+  workdir: string,
+  childEnd: number,
+  cleanups: Cleanups,
+): Promise<Launched> {
+  const bwrap = findBwrap();
+  const pathProblem = programPathProblem(path);
+  if (pathProblem) throw new SetupError(pathProblem);
+  for (const b of [...config.jail.readOnlyBinds, ...config.jail.writableBinds]) {
+    try {
+      Deno.statSync(b.source);
+    } catch {
+      throw new SetupError(`bind ${b.source}: no such file or directory on this machine`);
+    }
+  }
+  const slots = layoutFds(config.fds);
+  const [seccompRead, seccompWrite] = pipe();
+  const closeSeccompRead = cleanups.add(() => closeFd(seccompRead));
+  try {
+    writeAll(seccompWrite, seccompProgram(seccompArch()));
+  } finally {
+    closeFd(seccompWrite);
+  }
+  const [statusRead, statusWrite] = pipe();
+  const statusStream = new FdStream(statusRead);
+  cleanups.add(() => statusStream.close());
+  const closeStatusWrite = cleanups.add(() => closeFd(statusWrite));
+  const [blockRead, blockWrite] = pipe();
+  const closeBlockRead = cleanups.add(() => closeFd(blockRead));
+  const closeBlockWrite = cleanups.add(() => closeFd(blockWrite));
+
+  const sources = [childEnd, ...slots.map((s) => s.source), seccompRead, statusWrite, blockRead];
+  const controlFd = HOST_SOCKET_FD + 1 + slots.length;
+  const args = bwrapArgs({
+    policy: config.jail,
+    host: hostFiles(config.jail.net),
+    programPath: path,
+    programSource: Deno.realPathSync(path),
+    args: config.args,
+    workdir,
+    userPwd: config.env.PWD,
+    fds: { seccomp: controlFd, status: controlFd + 1, block: controlFd + 2 },
+  });
+  const pid = spawnMapped({
+    path: bwrap,
+    argv: ["bwrap", ...args],
+    env: childEnv(config.env, slots),
+    cwd: workdir,
+    fdSteps: planFdSteps(sources, HOST_SOCKET_FD),
+    // Keeps terminal-generated signals away from bwrap's monitor, which would die of them and
+    // SIGKILL the jail; ww forwards them to the program instead.
+    newSession: true,
+  });
+  closeSeccompRead();
+  closeStatusWrite();
+  closeBlockRead();
+
+  const reaped = waitPid(pid);
+  const statusReader = bwrapStatusReader(statusStream);
+  const initPid = await statusReader.childPid;
+  if (initPid === undefined) {
+    await reaped;
+    throw jailFailed();
+  }
+  const limits = config.jail.limits;
+  setProcessLimit(initPid, RLIMIT.data, limits.memoryBytes);
+  setProcessLimit(initPid, RLIMIT.cpu, limits.cpuSeconds);
+  setProcessLimit(initPid, RLIMIT.nofile, limits.openFiles);
+  setProcessLimit(initPid, RLIMIT.nproc, limits.processes);
+  writeAll(blockWrite, new Uint8Array([1]));
+  closeBlockWrite();
+
+  let programPid: number | undefined;
+  const signalProgram = async (sig: number) => {
+    programPid ??= await programPidInJail(initPid, reaped);
+    if (programPid !== undefined) killPid(programPid, sig);
+  };
+  return {
+    pid,
+    signal: (sig) => void signalProgram(sig),
+    // The kernel kills every process of a pid namespace when its pid 1 dies.
+    killAll: () => killPid(initPid, SIGNALS.SIGKILL),
+    ended: Promise.all([reaped, statusReader.final]).then(([, s]) => {
+      if (s.exitCode === undefined) throw jailFailed();
+      return { code: s.exitCode };
+    }),
+  };
+}
+
+function jailFailed(): SetupError {
+  return new SetupError(
+    "bubblewrap could not set up the jail or start the program (its reason is on the line above); try --jail=none to run unjailed",
+  );
+}
+
+/** Reads bwrap's status pipe: the sandbox pid as soon as it is known, and the final status. */
+function bwrapStatusReader(stream: FdStream) {
+  const { promise: childPid, resolve: resolvePid } = Promise.withResolvers<number | undefined>();
+  const final = (async () => {
+    const decoder = new TextDecoder();
+    const buf = new Uint8Array(4096);
+    let status: BwrapStatus = {};
+    let rest = "";
+    for (;;) {
+      const n = await stream.read(buf);
+      if (n === null) break;
+      ({ status, rest } = readBwrapStatus(status, rest + decoder.decode(buf.subarray(0, n))));
+      if (status.childPid !== undefined) resolvePid(status.childPid);
+    }
+    resolvePid(undefined);
+    return status;
+  })();
+  return { childPid, final };
+}
+
+/** Clean-up actions, run once, newest first; each runs even when an earlier one fails. */
+class Cleanups {
+  #actions: (() => void)[] = [];
+  /** Registers `action`; the returned function runs it now instead (once), e.g. an early close. */
+  add(action: () => void): () => void {
+    this.#actions.push(action);
+    return () => {
+      const i = this.#actions.indexOf(action);
+      if (i >= 0) this.#actions.splice(i, 1)[0]();
+    };
+  }
+  run(): void {
+    for (const action of this.#actions.reverse()) {
+      try {
+        action();
+      } catch { /* best effort: the remaining clean-ups still run */ }
+    }
+    this.#actions = [];
   }
 }
 
@@ -122,7 +349,7 @@ function checkInherited(name: string, fd: number): void {
   }
 }
 
-function spawnMapped(spec: Parameters<typeof spawn>[0]): number {
+function spawnMapped(spec: SpawnSpec): number {
   try {
     return spawn(spec);
   } catch (e) {

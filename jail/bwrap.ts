@@ -1,0 +1,134 @@
+// jail/bwrap.ts — a JailPolicy to the bubblewrap command line. Pure: the facts about the host's
+// file system it needs (which top-level entries are symlinks, which loader files exist) are input.
+//
+// The root is bubblewrap's empty tmpfs; only the system's program and library directories, the
+// loader's files in /etc, the program itself, the private work directory and the user's binds are
+// visible. bwrap runs the program as pid 2 under its own pid-1 reaper in the new pid namespace.
+
+import type { Bind, JailPolicy } from "./policy.ts";
+
+/** The uid and gid the program has inside the jail (nobody). */
+export const JAIL_UID = 65534;
+export const JAIL_GID = 65534;
+/** The hostname inside the jail's UTS namespace (the host's would leak otherwise). */
+export const JAIL_HOSTNAME = "ww";
+
+/** Top-level system paths the jail shows read-only when the host has them. */
+export const SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
+/** Files in /etc that the dynamic loader and basic libc functions read; no secrets. */
+export const ETC_FILES = [
+  "/etc/ld.so.cache",
+  "/etc/ld.so.conf",
+  "/etc/ld.so.conf.d",
+  "/etc/alternatives",
+  "/etc/localtime",
+];
+/** Extra /etc files for name resolution and TLS, shown only with --net. */
+export const NET_ETC_FILES = [
+  "/etc/resolv.conf",
+  "/etc/hosts",
+  "/etc/nsswitch.conf",
+  "/etc/host.conf",
+  "/etc/gai.conf",
+  "/etc/ssl",
+  "/etc/ca-certificates",
+];
+
+/** One SYSTEM_DIRS entry as the host has it. */
+export type SystemEntry =
+  | { readonly path: string; readonly kind: "dir" }
+  | { readonly path: string; readonly kind: "symlink"; readonly target: string };
+
+/** What bwrapArgs needs to know about the host. */
+export interface HostFiles {
+  /** SYSTEM_DIRS entries that exist, in SYSTEM_DIRS order. */
+  readonly system: readonly SystemEntry[];
+  /** ETC_FILES (and NET_ETC_FILES) entries that exist. */
+  readonly etc: readonly string[];
+}
+
+/** Descriptor numbers, as bwrap will have them, for its control channels. */
+export interface BwrapFds {
+  readonly seccomp: number;
+  readonly status: number;
+  readonly block: number;
+}
+
+export interface BwrapInput {
+  readonly policy: JailPolicy;
+  readonly host: HostFiles;
+  /** The program's absolute path, where it is executed inside the jail. */
+  readonly programPath: string;
+  /** The file to show at programPath (its real path on the host), when not already visible. */
+  readonly programSource: string;
+  readonly args: readonly string[];
+  /** The private work directory: bound read-write at the same path and made the cwd. */
+  readonly workdir: string;
+  /** A PWD the user asked for with --env; bwrap would otherwise overwrite it. */
+  readonly userPwd?: string;
+  readonly fds: BwrapFds;
+}
+
+/** True when `path` lies under a directory the jail already shows (not through a symlink). */
+export function isVisibleInJail(path: string, host: HostFiles): boolean {
+  return host.system.some((e) =>
+    e.kind === "dir" && (path === e.path || path.startsWith(`${e.path}/`))
+  );
+}
+
+/**
+ * The arguments after `bwrap`.
+ *
+ * @example
+ * bwrapArgs({ policy: DEFAULT_POLICY, host, programPath: "/usr/bin/true", ... });
+ * // ["--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", ..., "--", "/usr/bin/env", ...]
+ */
+export function bwrapArgs(input: BwrapInput): string[] {
+  const { policy, host, fds } = input;
+  const a: string[] = [];
+  for (const entry of host.system) {
+    if (entry.kind === "dir") a.push("--ro-bind", entry.path, entry.path);
+    else a.push("--symlink", entry.target, entry.path);
+  }
+  for (const path of host.etc) a.push("--ro-bind", path, path);
+  a.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
+  a.push("--bind", input.workdir, input.workdir, "--chdir", input.workdir);
+  for (const b of policy.readOnlyBinds) a.push("--ro-bind", b.source, b.dest);
+  for (const b of policy.writableBinds) a.push("--bind", b.source, b.dest);
+  if (!isVisibleInJail(input.programSource, host)) {
+    a.push("--ro-bind", input.programSource, input.programPath);
+  }
+  a.push("--unshare-user", "--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup");
+  if (!policy.net) a.push("--unshare-net");
+  a.push("--disable-userns", "--assert-userns-disabled");
+  a.push("--uid", String(JAIL_UID), "--gid", String(JAIL_GID), "--hostname", JAIL_HOSTNAME);
+  a.push("--cap-drop", "ALL", "--new-session", "--die-with-parent");
+  a.push(
+    "--seccomp",
+    String(fds.seccomp),
+    "--json-status-fd",
+    String(fds.status),
+    "--block-fd",
+    String(fds.block),
+  );
+  // bwrap always sets PWD in the program's environment; env(1) takes it out again (or restores
+  // the user's own) so the environment is exactly what the user passed.
+  // env(1) reads NAME=VALUE words up to the first word without '=', so a program path with '='
+  // cannot be expressed; the caller rejects those (see programPathProblem).
+  a.push("--", "/usr/bin/env", "-u", "PWD", "--");
+  if (input.userPwd !== undefined) a.push(`PWD=${input.userPwd}`);
+  a.push(input.programPath, ...input.args);
+  return a;
+}
+
+/** Why bwrapArgs cannot express `programPath`, or undefined. */
+export function programPathProblem(programPath: string): string | undefined {
+  return programPath.includes("=")
+    ? `${programPath}: a program path containing '=' cannot be run in the bwrap jail (rename it)`
+    : undefined;
+}
+
+/** The binds a policy adds, for --explain. */
+export function describeBinds(binds: readonly Bind[]): string[] {
+  return binds.map((b) => (b.source === b.dest ? b.source : `${b.source} -> ${b.dest}`));
+}

@@ -1,0 +1,33 @@
+// jail/bwrap_status.ts — reads what bubblewrap writes to --json-status-fd: one JSON object per
+// line, `{"child-pid": N, ...}` right after it cloned the sandbox's pid 1, and `{"exit-code": N}`
+// when the program has ended. Bubblewrap writes no exit-code when it fails to set up the jail or to
+// exec the program, which is how ww tells its own failure from the program's exit status. Pure.
+
+export interface BwrapStatus {
+  /** Host pid of the sandbox's pid 1 (bwrap's reaper). */
+  readonly childPid?: number;
+  /** The program's exit status (128+N for signal N). */
+  readonly exitCode?: number;
+}
+
+/** Folds the complete lines of `text` into `status`; returns the new status and the unread rest. */
+export function readBwrapStatus(
+  status: BwrapStatus,
+  text: string,
+): { status: BwrapStatus; rest: string } {
+  const lines = text.split("\n");
+  const rest = lines.pop() ?? "";
+  let next = status;
+  for (const line of lines) {
+    if (line.trim() === "") continue;
+    let doc: Record<string, unknown>;
+    try {
+      doc = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    if (typeof doc["child-pid"] === "number") next = { ...next, childPid: doc["child-pid"] };
+    if (typeof doc["exit-code"] === "number") next = { ...next, exitCode: doc["exit-code"] };
+  }
+  return { status: next, rest };
+}

@@ -1,0 +1,106 @@
+// jail/policy.ts — what a jail allows, as one value derived from the flags, and the parsing of the
+// values those flags take (sizes, durations, binds). Pure: every backend plan is computed from a
+// JailPolicy plus facts about the host that the caller gathers.
+
+/** Which mechanism enforces the policy. `none` runs the program unjailed. */
+export type JailBackend = "bwrap" | "none";
+export const JAIL_BACKENDS: readonly JailBackend[] = ["bwrap", "none"];
+
+/** A host path made visible inside the jail at `dest`. */
+export interface Bind {
+  readonly source: string;
+  readonly dest: string;
+}
+
+/** Resource limits (setrlimit); undefined means unlimited. */
+export interface Limits {
+  /** RLIMIT_DATA: private writable memory per process, in bytes. */
+  readonly memoryBytes?: number;
+  /** RLIMIT_CPU, in seconds. */
+  readonly cpuSeconds?: number;
+  /** RLIMIT_NOFILE. */
+  readonly openFiles?: number;
+  /** RLIMIT_NPROC: processes (and threads) of the jail's user. */
+  readonly processes?: number;
+}
+
+export interface JailPolicy {
+  readonly backend: JailBackend;
+  /** Share the host's network namespace. */
+  readonly net: boolean;
+  readonly readOnlyBinds: readonly Bind[];
+  readonly writableBinds: readonly Bind[];
+  readonly limits: Limits;
+  /** Wall-clock limit: SIGTERM at this point, SIGKILL after TIMEOUT_GRACE_MS more. */
+  readonly timeoutMs?: number;
+}
+
+/** The default limits: generous for real programs, but a fork or memory bomb stops. */
+export const DEFAULT_LIMITS: Limits = {
+  memoryBytes: 4 * 2 ** 30,
+  openFiles: 1024,
+  processes: 512,
+};
+
+/** Time between SIGTERM and SIGKILL when --timeout expires. */
+export const TIMEOUT_GRACE_MS = 2000;
+
+/** The default profile: every namespace, no network, nothing bound but the system. */
+export const DEFAULT_POLICY: JailPolicy = {
+  backend: "bwrap",
+  net: false,
+  readOnlyBinds: [],
+  writableBinds: [],
+  limits: DEFAULT_LIMITS,
+};
+
+const SIZE_UNITS: Record<string, number> = {
+  "": 1,
+  k: 2 ** 10,
+  m: 2 ** 20,
+  g: 2 ** 30,
+  t: 2 ** 40,
+};
+
+/** "512M", "2G", "1048576", "unlimited" (binary units). undefined means unlimited. */
+export function parseSize(text: string): number | undefined | { error: string } {
+  if (text === "unlimited") return undefined;
+  const m = /^(\d+)([KMGTkmgt]?)(i?B)?$/.exec(text);
+  if (!m) return { error: `${JSON.stringify(text)} is not a size like 512M, 2G or unlimited` };
+  const bytes = Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()];
+  if (!Number.isSafeInteger(bytes) || bytes <= 0) return { error: `${text} is out of range` };
+  return bytes;
+}
+
+/** "30s", "500ms", "2m", "1h", or bare seconds; in milliseconds. */
+export function parseDuration(text: string): number | { error: string } {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
+  if (!m) return { error: `${JSON.stringify(text)} is not a duration like 30s, 500ms or 2m` };
+  const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "s"] ?? 1000;
+  const ms = Math.round(Number(m[1]) * scale);
+  if (!(ms > 0) || !Number.isSafeInteger(ms)) return { error: `${text} must be positive` };
+  return ms;
+}
+
+/** A positive whole number or "unlimited". */
+export function parseCount(text: string): number | undefined | { error: string } {
+  if (text === "unlimited") return undefined;
+  if (!/^\d+$/.test(text) || Number(text) <= 0 || !Number.isSafeInteger(Number(text))) {
+    return { error: `${JSON.stringify(text)} is not a positive whole number or unlimited` };
+  }
+  return Number(text);
+}
+
+/** `src[:dest]`; dest defaults to src. Both must be absolute once src is resolved by the caller. */
+export function parseBind(text: string): { source: string; dest?: string } | { error: string } {
+  if (text === "") return { error: "the path is empty" };
+  const colon = text.indexOf(":");
+  const source = colon < 0 ? text : text.slice(0, colon);
+  const dest = colon < 0 ? undefined : text.slice(colon + 1);
+  if (source === "") return { error: "the source path is empty" };
+  if (dest !== undefined && !dest.startsWith("/")) {
+    return { error: `the destination ${JSON.stringify(dest)} must be an absolute path` };
+  }
+  if (dest === "/") return { error: "cannot bind over the jail's root /" };
+  return { source, dest };
+}

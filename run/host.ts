@@ -1,0 +1,52 @@
+// run/host.ts — facts about this machine that the jail plans need: which system directories
+// exist and which are symlinks, which loader files exist, where bwrap is, and the seccomp arch.
+
+import {
+  ETC_FILES,
+  type HostFiles,
+  NET_ETC_FILES,
+  SYSTEM_DIRS,
+  type SystemEntry,
+} from "../jail/bwrap.ts";
+import type { SeccompArch } from "../jail/seccomp.ts";
+import { SetupError } from "./errors.ts";
+
+/** The system directories and /etc files of this host that a jail shows. */
+export function hostFiles(net: boolean): HostFiles {
+  const system: SystemEntry[] = [];
+  for (const path of SYSTEM_DIRS) {
+    const info = lstat(path);
+    if (info?.isSymlink) system.push({ path, kind: "symlink", target: Deno.readLinkSync(path) });
+    else if (info?.isDirectory) system.push({ path, kind: "dir" });
+  }
+  const etc = [...ETC_FILES, ...(net ? NET_ETC_FILES : [])].filter((p) => lstat(p) !== undefined);
+  return { system, etc };
+}
+
+/** The absolute path of bwrap in PATH (or /usr/bin/bwrap), or a SetupError saying what to do. */
+export function findBwrap(): string {
+  const dirs = (Deno.env.get("PATH") ?? "").split(":").filter((d) => d.startsWith("/"));
+  for (const dir of dirs) {
+    const path = `${dir}/bwrap`;
+    const info = lstat(path);
+    if (info && !info.isDirectory) return path;
+  }
+  throw new SetupError(
+    "--jail=bwrap: bubblewrap (bwrap) is not installed or not in PATH; install it (apt-get install bubblewrap) or run unjailed with --jail=none",
+  );
+}
+
+/** The seccomp architecture of this process. */
+export function seccompArch(): SeccompArch {
+  const arch = Deno.build.arch;
+  if (arch === "x86_64" || arch === "aarch64") return arch;
+  throw new SetupError(`the jail's seccomp filter does not support ${arch}; use --jail=none`);
+}
+
+function lstat(path: string): Deno.FileInfo | undefined {
+  try {
+    return Deno.lstatSync(path);
+  } catch {
+    return undefined;
+  }
+}

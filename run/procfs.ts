@@ -1,0 +1,25 @@
+// run/procfs.ts — finds the program inside a bubblewrap jail from the host: it is the child of the
+// sandbox's pid 1 (bwrap's reaper), visible in /proc/<pid>/task/<pid>/children.
+
+/**
+ * The host pid of the program, or undefined once the jail is gone. Polls briefly: the reaper forks
+ * the program only after ww has released the jail from its block pipe.
+ */
+export async function programPidInJail(
+  initPid: number,
+  jailGone: Promise<unknown>,
+): Promise<number | undefined> {
+  let gone = false;
+  jailGone.finally(() => gone = true);
+  for (let delay = 1; !gone; delay = Math.min(delay * 2, 50)) {
+    try {
+      const children = Deno.readTextFileSync(`/proc/${initPid}/task/${initPid}/children`);
+      const first = children.trim().split(" ")[0];
+      if (first) return Number(first);
+    } catch {
+      return undefined;
+    }
+    await new Promise((r) => setTimeout(r, delay));
+  }
+  return undefined;
+}
