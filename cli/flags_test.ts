@@ -1,0 +1,155 @@
+// The `ww run` command line, as a specification.
+import assert from "node:assert/strict";
+import { parseRunArgs } from "./flags.ts";
+import { UsageError } from "../run/errors.ts";
+import { DEFAULT_POLICY } from "../jail/policy.ts";
+
+const parse = (argv: string[], env: Record<string, string> = {}) =>
+  parseRunArgs(argv, env, "/home/u");
+
+Deno.test("flags end at the program; everything after belongs to the program", () => {
+  const { config } = parse(["--env", "A=1", "/bin/app", "--env", "B=2", "--", "-x"]);
+  assert.equal(config.program, "/bin/app");
+  assert.deepEqual(config.args, ["--env", "B=2", "--", "-x"]);
+  assert.deepEqual(config.env, { A: "1" });
+});
+
+Deno.test("-- ends the flags before a program that starts with a dash", () => {
+  const { config } = parse(["--", "-weird", "a"]);
+  assert.equal(config.program, "-weird");
+  assert.deepEqual(config.args, ["a"]);
+});
+
+Deno.test("--flag=value and --flag value are the same", () => {
+  const a = parse(["--with-fd=db=3", "--env=K=V", "p"]).config;
+  const b = parse(["--with-fd", "db=3", "--env", "K=V", "p"]).config;
+  assert.deepEqual(a, b);
+});
+
+Deno.test("--with-fd collects grants in flag order (layout sorts them later)", () => {
+  const { config } = parse(["--with-fd", "db=3", "--with-fd", "cache=4", "p"]);
+  assert.deepEqual(config.fds, [{ name: "db", source: 3 }, { name: "cache", source: 4 }]);
+});
+
+Deno.test("one source fd may be granted under two names", () => {
+  const { config } = parse(["--with-fd", "a=5", "--with-fd", "b=5", "p"]);
+  assert.equal(config.fds.length, 2);
+});
+
+Deno.test("--env KEY passes the caller's value, or nothing when the caller has none", () => {
+  assert.deepEqual(parse(["--env", "HOME", "--env", "NOPE", "p"], { HOME: "/h" }).config.env, {
+    HOME: "/h",
+  });
+});
+
+Deno.test("--env: a later value for the same key wins; an empty value is allowed", () => {
+  assert.deepEqual(parse(["--env", "A=1", "--env", "A=", "p"]).config.env, { A: "" });
+});
+
+Deno.test("--ipfs defaults to the local Kubo API, and WW_IPFS overrides the default", () => {
+  assert.equal(parse(["p"]).config.ipfsApi, "/dns4/localhost/tcp/5001/http");
+  assert.equal(
+    parse(["p"], { WW_IPFS: "/ip4/127.0.0.1/tcp/45101/http" }).config.ipfsApi,
+    "/ip4/127.0.0.1/tcp/45101/http",
+  );
+  assert.equal(
+    parse(["--ipfs", "/ip4/10.0.0.1/tcp/1/http", "p"], { WW_IPFS: "/ip4/127.0.0.1/tcp/2" }).config
+      .ipfsApi,
+    "/ip4/10.0.0.1/tcp/1/http",
+  );
+});
+
+Deno.test("the default jail is the default policy", () => {
+  assert.deepEqual(parse(["p"]).config.jail, { ...DEFAULT_POLICY, timeoutMs: undefined });
+});
+
+Deno.test("jail flags widen or limit the policy; relative bind sources resolve against cwd", () => {
+  const { jail } = parse([
+    "--jail=none",
+    "--net",
+    "--ro-bind",
+    "data",
+    "--bind",
+    "/srv/out:/out",
+    "--timeout",
+    "1.5s",
+    "--memory",
+    "64M",
+    "--cpu",
+    "3",
+    "--nofile",
+    "unlimited",
+    "--nproc",
+    "20",
+    "p",
+  ]).config;
+  assert.equal(jail.backend, "none");
+  assert.equal(jail.net, true);
+  assert.deepEqual(jail.readOnlyBinds, [{ source: "/home/u/data", dest: "/home/u/data" }]);
+  assert.deepEqual(jail.writableBinds, [{ source: "/srv/out", dest: "/out" }]);
+  assert.equal(jail.timeoutMs, 1500);
+  assert.deepEqual(jail.limits, {
+    memoryBytes: 64 * 2 ** 20,
+    cpuSeconds: 3,
+    openFiles: undefined,
+    processes: 20,
+  });
+});
+
+Deno.test("--help and --explain are reported, not acted on", () => {
+  assert.equal(parse(["--help"]).help, true);
+  assert.equal(parse(["--explain", "p"]).explain, true);
+});
+
+// Each bad input: the message fragment it must produce. All are UsageErrors (exit 125).
+const BAD: [string[], RegExp][] = [
+  [[], /missing <binary>/],
+  [["--with-fd"], /--with-fd needs a value/],
+  [["--with-fd", "db", "p"], /expected name=fdnum/],
+  [["--with-fd", "db=", "p"], /is not a descriptor number/],
+  [["--with-fd", "db=-1", "p"], /is not a descriptor number/],
+  [["--with-fd", "db=x", "p"], /is not a descriptor number/],
+  [["--with-fd", "db=1.5", "p"], /is not a descriptor number/],
+  [["--with-fd", "=3", "p"], /the name must match/],
+  [["--with-fd", "1db=3", "p"], /the name must match/],
+  [["--with-fd", "my-db=3", "p"], /the name must match/],
+  [["--with-fd", "db=99999999999", "p"], /whole number from 0 to/],
+  [["--with-fd", "db=3", "--with-fd", "DB=4", "p"], /already granted as db/],
+  [["--env", "=x", "p"], /variable name is empty/],
+  [["--env", "", "p"], /variable name is empty/],
+  [["--ipfs", "localhost:5001", "p"], /not a multiaddr/],
+  [["--ipfs", "/ip4/999.1.1.1/tcp/5001", "p"], /not an IPv4 address/],
+  [["--ipfs", "/ip4/127.0.0.1/udp/5001", "p"], /expected \/tcp/],
+  [["--ipfs", "/ip4/127.0.0.1/tcp/99999", "p"], /not a TCP port/],
+  [["--bogus", "p"], /unknown flag --bogus/],
+  [["-x", "p"], /unknown flag -x/],
+  [["--debug=yes", "p"], /takes no value/],
+  [["--jail", "docker", "p"], /unknown backend/],
+  [["--timeout", "soon", "p"], /not a duration/],
+  [["--timeout", "0", "p"], /must be positive/],
+  [["--memory", "lots", "p"], /not a size/],
+  [["--nproc", "0", "p"], /positive whole number/],
+  [["--bind", "/a:rel", "p"], /must be an absolute path/],
+  [["--ro-bind", "/a:/", "p"], /cannot bind over/],
+  [[""], /program name is empty/],
+];
+
+for (const [argv, message] of BAD) {
+  Deno.test(`bad input ${JSON.stringify(argv)} is a usage error: ${message.source}`, () => {
+    assert.throws(() => parse(argv), (e) => e instanceof UsageError && message.test(e.message));
+  });
+}
+
+Deno.test("WW_IPFS that is not a multiaddr is a usage error naming WW_IPFS", () => {
+  assert.throws(() => parse(["p"], { WW_IPFS: "nope" }), /WW_IPFS nope: not a multiaddr/);
+});
+
+Deno.test("every usage error is one line", () => {
+  for (const [argv] of BAD) {
+    try {
+      parse(argv);
+    } catch (e) {
+      assert.ok(!(e as Error).message.includes("\n"), (e as Error).message);
+    }
+  }
+});

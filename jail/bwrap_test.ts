@@ -1,0 +1,125 @@
+// The bubblewrap command line computed from a policy.
+import assert from "node:assert/strict";
+import {
+  bwrapArgs,
+  type BwrapInput,
+  type HostFiles,
+  isVisibleInJail,
+  programPathProblem,
+} from "./bwrap.ts";
+import { DEFAULT_POLICY } from "./policy.ts";
+import { readBwrapStatus } from "./bwrap_status.ts";
+
+const host: HostFiles = {
+  system: [
+    { path: "/usr", kind: "dir" },
+    { path: "/bin", kind: "symlink", target: "usr/bin" },
+    { path: "/lib64", kind: "dir" },
+  ],
+  etc: ["/etc/ld.so.cache"],
+};
+const input: BwrapInput = {
+  policy: DEFAULT_POLICY,
+  host,
+  programPath: "/opt/app/run",
+  programSource: "/opt/app/run",
+  args: ["-v", "x y"],
+  workdir: "/tmp/ww-1",
+  fds: { seccomp: 5, status: 6, block: 7 },
+};
+
+/** The value after each occurrence of `flag`. */
+function after(argv: string[], flag: string, n = 1): string[][] {
+  return argv.flatMap((a, i) => (a === flag ? [argv.slice(i + 1, i + 1 + n)] : []));
+}
+
+Deno.test("the default profile unshares every namespace, drops caps and dies with ww", () => {
+  const argv = bwrapArgs(input);
+  for (
+    const f of [
+      "--unshare-user",
+      "--unshare-ipc",
+      "--unshare-pid",
+      "--unshare-uts",
+      "--unshare-cgroup",
+      "--unshare-net",
+      "--disable-userns",
+      "--new-session",
+      "--die-with-parent",
+    ]
+  ) assert.ok(argv.includes(f), f);
+  assert.deepEqual(after(argv, "--cap-drop"), [["ALL"]]);
+  assert.deepEqual(after(argv, "--uid"), [["65534"]]);
+  assert.deepEqual(after(argv, "--hostname"), [["ww"]]);
+});
+
+Deno.test("only system dirs, loader files, the program and the work dir are mounted", () => {
+  const argv = bwrapArgs(input);
+  assert.deepEqual(after(argv, "--ro-bind", 2), [
+    ["/usr", "/usr"],
+    ["/lib64", "/lib64"],
+    ["/etc/ld.so.cache", "/etc/ld.so.cache"],
+    ["/opt/app/run", "/opt/app/run"],
+  ]);
+  assert.deepEqual(after(argv, "--symlink", 2), [["usr/bin", "/bin"]]);
+  assert.deepEqual(after(argv, "--bind", 2), [["/tmp/ww-1", "/tmp/ww-1"]]);
+  assert.deepEqual(after(argv, "--chdir"), [["/tmp/ww-1"]]);
+  assert.deepEqual(after(argv, "--tmpfs"), [["/tmp"]]);
+  assert.ok(!argv.some((a) => /^\/(home|root|etc\/shadow)/.test(a)));
+});
+
+Deno.test("a program under /usr is not bound again", () => {
+  const argv = bwrapArgs({ ...input, programPath: "/bin/true", programSource: "/usr/bin/true" });
+  assert.ok(!after(argv, "--ro-bind", 2).some(([s]) => s === "/usr/bin/true"));
+  assert.equal(isVisibleInJail("/usr/bin/true", host), true);
+  assert.equal(isVisibleInJail("/usrx/true", host), false);
+  assert.equal(isVisibleInJail("/bin/true", host), false, "a symlinked dir is not a mount");
+});
+
+Deno.test("--net keeps the host network; binds are added in order", () => {
+  const argv = bwrapArgs({
+    ...input,
+    policy: {
+      ...DEFAULT_POLICY,
+      net: true,
+      readOnlyBinds: [{ source: "/data", dest: "/in" }],
+      writableBinds: [{ source: "/out", dest: "/out" }],
+    },
+  });
+  assert.ok(!argv.includes("--unshare-net"));
+  assert.ok(after(argv, "--ro-bind", 2).some(([s, d]) => s === "/data" && d === "/in"));
+  assert.deepEqual(after(argv, "--bind", 2)[1], ["/out", "/out"]);
+});
+
+Deno.test("control fds are passed by number and the program runs through env -u PWD", () => {
+  const argv = bwrapArgs(input);
+  assert.deepEqual(after(argv, "--seccomp"), [["5"]]);
+  assert.deepEqual(after(argv, "--json-status-fd"), [["6"]]);
+  assert.deepEqual(after(argv, "--block-fd"), [["7"]]);
+  const cmd = argv.slice(argv.indexOf("--") + 1);
+  assert.deepEqual(cmd, ["/usr/bin/env", "-u", "PWD", "--", "/opt/app/run", "-v", "x y"]);
+});
+
+Deno.test("a PWD the user set is restored after bwrap overwrites it", () => {
+  const argv = bwrapArgs({ ...input, userPwd: "/x" });
+  const cmd = argv.slice(argv.indexOf("--") + 1);
+  assert.deepEqual(cmd.slice(0, 6), ["/usr/bin/env", "-u", "PWD", "--", "PWD=/x", "/opt/app/run"]);
+});
+
+Deno.test("a program path with '=' is refused (env would read it as an assignment)", () => {
+  assert.match(programPathProblem("/opt/a=b/run") ?? "", /cannot be run in the bwrap jail/);
+  assert.equal(programPathProblem("/opt/ab/run"), undefined);
+});
+
+Deno.test("bwrap status: child-pid, then exit-code; partial lines wait for the rest", () => {
+  let r = readBwrapStatus({}, '{ "child-pid": 42, "pid-namespace": 1 }\n{ "exit-');
+  assert.deepEqual(r.status, { childPid: 42 });
+  r = readBwrapStatus(r.status, r.rest + 'code": 3 }\n');
+  assert.deepEqual(r.status, { childPid: 42, exitCode: 3 });
+  assert.equal(r.rest, "");
+});
+
+Deno.test("bwrap status: no exit-code means the jail failed", () => {
+  const r = readBwrapStatus({}, '{ "child-pid": 7 }\n');
+  assert.equal(r.status.exitCode, undefined);
+});
