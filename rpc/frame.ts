@@ -1,0 +1,96 @@
+// rpc/frame.ts — Cap'n Proto stream framing (the unpacked "segment table + segments" format) over a
+// ByteStream, with limits checked on the segment table before any segment byte is buffered, so a
+// peer cannot make the reader allocate more than `maxBytes` for one message.
+
+import type { ByteStream } from "../ffi/stream.ts";
+
+/** Bounds on one framed message. */
+export interface FrameLimits {
+  /** Most segments in one message. */
+  readonly maxSegments: number;
+  /** Most bytes in one message, segment table included. */
+  readonly maxBytes: number;
+}
+
+/** A framing violation; the connection cannot continue after it. */
+export class FrameError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "FrameError";
+  }
+}
+
+/**
+ * The total byte length of the message whose start is `head`, or the number of bytes needed to
+ * know it (as `{ need }`) when `head` is too short. Throws FrameError when a limit is exceeded.
+ *
+ * @example
+ * frameLength(new Uint8Array([0, 0, 0, 0, 1, 0, 0, 0]), { maxSegments: 1, maxBytes: 64 }); // 16
+ */
+export function frameLength(head: Uint8Array, limits: FrameLimits): number | { need: number } {
+  if (head.length < 4) return { need: 4 };
+  const view = new DataView(head.buffer, head.byteOffset, head.length);
+  const count = view.getUint32(0, true) + 1;
+  if (count > limits.maxSegments) {
+    throw new FrameError(`a message has ${count} segments (the limit is ${limits.maxSegments})`);
+  }
+  // The table is a word count per segment after the count itself, padded to a whole word.
+  const tableBytes = 4 * (1 + count) + (count % 2 === 0 ? 4 : 0);
+  if (head.length < tableBytes) return { need: tableBytes };
+  let total = tableBytes;
+  for (let i = 0; i < count; i++) {
+    total += view.getUint32(4 + 4 * i, true) * 8;
+    if (total > limits.maxBytes) {
+      throw new FrameError(`a message is larger than ${limits.maxBytes} bytes`);
+    }
+  }
+  return total;
+}
+
+/**
+ * Yields each whole message read from `stream`, as its own ArrayBuffer. Ends at a clean end of
+ * stream; throws FrameError on a limit or on an end of stream inside a message.
+ */
+export async function* readFrames(
+  stream: ByteStream,
+  limits: FrameLimits,
+): AsyncGenerator<ArrayBuffer> {
+  let buf = new Uint8Array(64 * 1024);
+  let start = 0;
+  let end = 0;
+  while (true) {
+    const have = buf.subarray(start, end);
+    const length = frameLength(have, limits);
+    if (typeof length === "number" && have.length >= length) {
+      yield buf.slice(start, start + length).buffer;
+      start += length;
+      continue;
+    }
+    const need = typeof length === "number" ? length : length.need;
+    if (buf.length - end < 4096 || buf.length - start < need) {
+      // Move the partial message to the front, growing only to what it needs (at most maxBytes).
+      const size = Math.max(64 * 1024, need, end - start + 4096);
+      if (buf.length >= size) buf.copyWithin(0, start, end);
+      else buf = grow(buf, start, end, size);
+      end -= start;
+      start = 0;
+    }
+    const n = await stream.read(buf.subarray(end));
+    if (n === null) {
+      if (end === start) return;
+      throw new FrameError("the stream ended inside a message");
+    }
+    end += n;
+  }
+}
+
+function grow(
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  size: number,
+): Uint8Array<ArrayBuffer> {
+  const next = new Uint8Array(size);
+  next.set(buf.subarray(start, end));
+  return next;
+}

@@ -1,0 +1,256 @@
+// rpc/host.ts — the capabilities of rpc/ww.capnp (Host, Console, Ipfs, Executor, Process) over
+// the services ww wires in, each served only when its grant is in force. Loaded with a dynamic
+// import only once a guest speaks on fd 3 (see rpc/serve.ts).
+
+import { SIGNALS } from "../run/signals.ts";
+import type { ExecProcess, HostGrants, HostServices, IpfsEntryType } from "./types.ts";
+import { GRANT_NAMES } from "./types.ts";
+import { type CallContext, type CapServer, serveVat, type VatLimits } from "./vat.ts";
+import * as ww from "./ww_capnp.ts";
+import type { ByteStream } from "../ffi/stream.ts";
+
+/** `protocolVersion` of rpc/ww.capnp (checked against the schema in host_test.ts). */
+export const PROTOCOL_VERSION = 1;
+
+/**
+ * Serves the host capability with `grants` over `stream` until the guest closes it or breaks the
+ * protocol (reported as one line on `services.stderr`). Programs the guest started and that still
+ * run when the connection ends get SIGTERM: nothing could wait for them any more.
+ *
+ * @example
+ * await serveHost(child.hostSocket, { console: true, ipfs: false, exec: false }, {
+ *   programName: "app",
+ *   version: "0.1.0",
+ * });
+ */
+export async function serveHost(
+  stream: ByteStream,
+  grants: HostGrants,
+  services: HostServices,
+  limits?: Partial<VatLimits>,
+): Promise<void> {
+  const stderr = services.stderr ?? ((line: string) => console.error(line));
+  const started = new Set<ExecProcess>();
+  const host = new HostServer(grants, services, stderr, started);
+  await serveVat(stream, host, {
+    log: (line) => stderr(`ww: ${services.programName}: ${line}`),
+    limits,
+  });
+  for (const p of started) p.kill("SIGTERM");
+}
+
+/** A CapServer whose methods are a table indexed by method id. */
+abstract class TableServer implements CapServer {
+  abstract readonly interfaceId: bigint;
+  abstract readonly name: string;
+  protected abstract readonly methods: readonly ((call: CallContext) => Promise<void> | void)[];
+
+  dispatch(methodId: number, call: CallContext): Promise<void> | void {
+    const method = this.methods[methodId];
+    if (method === undefined) throw new Error(`${this.name} has no method @${methodId}`);
+    return method.call(this, call);
+  }
+}
+
+function notGranted(what: keyof HostGrants): Error {
+  return new Error(`${what} is not granted: run ww with --with-${what} (or --with-all)`);
+}
+
+class HostServer extends TableServer {
+  readonly interfaceId = ww.Host$Client.interfaceId;
+  readonly name = "Host";
+  readonly console?: ConsoleServer;
+  readonly ipfs?: IpfsServer;
+  readonly executor?: ExecutorServer;
+
+  constructor(
+    readonly grants: HostGrants,
+    readonly services: HostServices,
+    stderr: (line: string) => void,
+    started: Set<ExecProcess>,
+  ) {
+    super();
+    if (grants.console) this.console = new ConsoleServer(services.programName, stderr);
+    if (grants.ipfs) this.ipfs = new IpfsServer(services);
+    if (grants.exec) this.executor = new ExecutorServer(this, started);
+  }
+
+  protected readonly methods = [
+    (call: CallContext) => {
+      const r = call.results(ww.Host_Identity$Results);
+      r.name = "ww";
+      r.version = this.services.version;
+      r.protocolVersion = PROTOCOL_VERSION;
+      const names = GRANT_NAMES.filter((g) => this.grants[g]);
+      const list = r._initGrants(names.length);
+      names.forEach((n, i) => list.set(i, n));
+    },
+    (call: CallContext) => {
+      if (!this.console) throw notGranted("console");
+      const r = call.results(ww.Host_Console$Results);
+      call.setResultCap(r, 0, this.console);
+    },
+    (call: CallContext) => {
+      if (!this.ipfs) throw notGranted("ipfs");
+      const r = call.results(ww.Host_Ipfs$Results);
+      call.setResultCap(r, 0, this.ipfs);
+    },
+    (call: CallContext) => {
+      if (!this.executor) throw notGranted("exec");
+      const r = call.results(ww.Host_Executor$Results);
+      call.setResultCap(r, 0, this.executor);
+    },
+  ];
+}
+
+const LEVELS = ["debug", "info", "warn", "error"];
+
+class ConsoleServer extends TableServer {
+  readonly interfaceId = ww.Console$Client.interfaceId;
+  readonly name = "Console";
+
+  constructor(readonly programName: string, readonly stderr: (line: string) => void) {
+    super();
+  }
+
+  protected readonly methods = [
+    (call: CallContext) => {
+      const p = call.params(ww.Console_Log$Params);
+      const level = LEVELS[p.level] ?? `level ${p.level}`;
+      this.stderr(`${this.programName}: ${level}: ${oneLine(p.line)}`);
+    },
+  ];
+}
+
+/** `s` with control characters escaped, so that one log call is one line ww's reader can trust. */
+function oneLine(s: string): string {
+  // deno-lint-ignore no-control-regex
+  return s.replace(/[\x00-\x1f\x7f]/g, (c) => {
+    if (c === "\n") return "\\n";
+    if (c === "\t") return "\\t";
+    if (c === "\r") return "\\r";
+    return `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
+  });
+}
+
+const ENTRY_TYPES: Record<IpfsEntryType, ww.Ipfs_EntryType> = {
+  file: ww.Ipfs_EntryType.FILE,
+  directory: ww.Ipfs_EntryType.DIRECTORY,
+  other: ww.Ipfs_EntryType.OTHER,
+};
+
+class IpfsServer extends TableServer {
+  readonly interfaceId = ww.Ipfs$Client.interfaceId;
+  readonly name = "Ipfs";
+
+  constructor(readonly services: HostServices) {
+    super();
+  }
+
+  get #ipfs() {
+    if (!this.services.ipfs) throw new Error("this ww has no IPFS service wired in");
+    return this.services.ipfs;
+  }
+
+  protected readonly methods = [
+    async (call: CallContext) => {
+      const path = call.params(ww.Ipfs_Cat$Params).path;
+      const data = await this.#ipfs.cat(path);
+      const r = call.results(ww.Ipfs_Cat$Results);
+      r._initData(data.length).copyBuffer(data);
+    },
+    async (call: CallContext) => {
+      const path = call.params(ww.Ipfs_Ls$Params).path;
+      const entries = await this.#ipfs.ls(path);
+      const list = call.results(ww.Ipfs_Ls$Results)._initEntries(entries.length);
+      entries.forEach((e, i) => {
+        const out = list.get(i);
+        out.name = e.name;
+        out.cid = e.cid;
+        out.size = BigInt(e.size);
+        out.type = ENTRY_TYPES[e.type];
+      });
+    },
+    async (call: CallContext) => {
+      const path = call.params(ww.Ipfs_Stat$Params).path;
+      const s = await this.#ipfs.stat(path);
+      const r = call.results(ww.Ipfs_Stat$Results);
+      r.cid = s.cid;
+      r.size = BigInt(s.size);
+      r.type = ENTRY_TYPES[s.type];
+    },
+    async (call: CallContext) => {
+      const data = call.params(ww.Ipfs_Add$Params).data.toUint8Array();
+      const cid = await this.#ipfs.add(data.slice());
+      call.results(ww.Ipfs_Add$Results).cid = cid;
+    },
+  ];
+}
+
+class ExecutorServer extends TableServer {
+  readonly interfaceId = ww.Executor$Client.interfaceId;
+  readonly name = "Executor";
+
+  constructor(readonly host: HostServer, readonly started: Set<ExecProcess>) {
+    super();
+  }
+
+  protected readonly methods = [
+    async (call: CallContext) => {
+      const p = call.params(ww.Executor_Start$Params);
+      const exec = this.host.services.exec;
+      if (!exec) throw new Error("this ww has no way to start programs wired in");
+      // A grant is passed on by passing the capability itself, so a program can only hand on
+      // what it holds, and only this host's own objects count.
+      const grant = async (index: number, what: keyof HostGrants, own?: CapServer) => {
+        const cap = await call.paramCap(p, index);
+        if (cap === null) return false;
+        if (cap !== own) throw new Error(`${what}: pass the capability this host gave you`);
+        return true;
+      };
+      const grants = {
+        console: await grant(3, "console", this.host.console),
+        ipfs: await grant(4, "ipfs", this.host.ipfs),
+        exec: await grant(5, "exec", this.host.executor),
+      };
+      const process = await exec({
+        program: p.program,
+        args: p.args.toArray(),
+        fds: p.fds.toArray(),
+        grants,
+      });
+      this.started.add(process);
+      void process.status.finally(() => this.started.delete(process));
+      call.setResultCap(call.results(ww.Executor_Start$Results), 0, new ProcessServer(process));
+    },
+  ];
+}
+
+class ProcessServer extends TableServer {
+  readonly interfaceId = ww.Process$Client.interfaceId;
+  readonly name = "Process";
+
+  constructor(readonly process: ExecProcess) {
+    super();
+  }
+
+  protected readonly methods = [
+    async (call: CallContext) => {
+      const status = await this.process.status;
+      const r = call.results(ww.Process_Wait$Results);
+      r.code = status.code;
+      r.signal = status.signal ?? "";
+    },
+    (call: CallContext) => {
+      const name = call.params(ww.Process_Kill$Params).signal;
+      if (!Object.hasOwn(SIGNALS, name)) {
+        throw new Error(`kill: unknown signal ${JSON.stringify(name)} (use a name like SIGTERM)`);
+      }
+      const delivered = this.process.kill(name as keyof typeof SIGNALS);
+      call.results(ww.Process_Kill$Results).delivered = delivered;
+    },
+    (call: CallContext) => {
+      call.results(ww.Process_Pid$Results).pid = this.process.pid;
+    },
+  ];
+}

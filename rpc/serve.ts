@@ -1,0 +1,91 @@
+// rpc/serve.ts — attaches the host capability to a started program, paying for the RPC engine only
+// if the program uses it: nothing is imported until the program's first byte arrives on fd 3, so
+// `ww run /bin/true` never loads Cap'n Proto. Also the `exec` service that starts programs under
+// ww with a subset of a program's grants. Light on purpose: it imports types only.
+
+import type { ByteStream, FdStream } from "../ffi/stream.ts";
+import type { RunConfig } from "../run/config.ts";
+import type { Child } from "../run/start.ts";
+import type { VatLimits } from "./vat.ts";
+import type { ExecProcess, ExecRequest, HostGrants, HostServices } from "./types.ts";
+
+/** A grants value with nothing granted. */
+export const NO_GRANTS: HostGrants = { console: false, ipfs: false, exec: false };
+
+/**
+ * Serves the host capability on `child.hostSocket` with `grants`, once the child first writes to
+ * it. Resolves when the connection is over (never rejects); the child's exit status is unaffected.
+ *
+ * @example
+ * const child = await startProgram(config);
+ * const rpc = serveGuest(child, { console: true, ipfs: false, exec: false }, services);
+ * const status = await child.status;
+ * await rpc;
+ */
+export async function serveGuest(
+  child: { readonly hostSocket: FdStream },
+  grants: HostGrants,
+  services: HostServices,
+  limits?: Partial<VatLimits>,
+): Promise<void> {
+  const socket = child.hostSocket;
+  await socket.readable();
+  // Read the first byte here rather than trusting readable(): the child ending also wakes it.
+  const first = new Uint8Array(1);
+  let n: number | null;
+  try {
+    n = await socket.read(first);
+  } catch {
+    return;
+  }
+  if (n === null || n === 0) return;
+  const { serveHost } = await import("./host.ts");
+  await serveHost(withFirstByte(socket, first[0]), grants, services, limits);
+}
+
+/** `stream`, with `byte` delivered before anything read from it. */
+function withFirstByte(stream: ByteStream, byte: number): ByteStream {
+  let pending = true;
+  return {
+    read(p) {
+      if (!pending || p.length === 0) return stream.read(p);
+      pending = false;
+      p[0] = byte;
+      return Promise.resolve(1);
+    },
+    write: (p) => stream.write(p),
+    close: () => stream.close(),
+  };
+}
+
+/**
+ * The `exec` service for a program started with `parent`: each request starts `request.program`
+ * with the parent's configuration (so the same jail), only the named subset of its descriptors,
+ * and serves it the requested (already narrowed) grants.
+ *
+ * @example
+ * const exec = execService(config, startProgram, services);
+ * serveGuest(child, grants, { ...services, exec });
+ */
+export function execService(
+  parent: RunConfig,
+  start: (config: RunConfig) => Promise<Child>,
+  services: Omit<HostServices, "exec" | "programName">,
+): (request: ExecRequest) => Promise<ExecProcess> {
+  return async (request) => {
+    const fds = request.fds.map((name) => {
+      const grant = parent.fds.find((g) => g.name === name);
+      if (grant) return grant;
+      const own = parent.fds.map((g) => g.name).join(", ") || "none";
+      throw new Error(`fd ${name} is not one of this program's --with-fd grants (it has: ${own})`);
+    });
+    const config: RunConfig = { ...parent, program: request.program, args: request.args, fds };
+    const child = await start(config);
+    void serveGuest(child, request.grants, {
+      ...services,
+      programName: request.program,
+      exec: execService(config, start, services),
+    });
+    return child;
+  };
+}

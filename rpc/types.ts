@@ -1,0 +1,77 @@
+// rpc/types.ts — what the host capability may do (grants) and what it is wired to (services).
+// Types only, so that importing them costs nothing at start-up.
+
+import type { ExitStatus } from "../run/start.ts";
+import type { SignalName } from "../run/signals.ts";
+
+/** Which parts of the host capability a program may use (the --with-* flags). */
+export interface HostGrants {
+  /** --with-console: log lines to ww's stderr. */
+  readonly console: boolean;
+  /** --with-ipfs: read IPFS through the host and add bytes. */
+  readonly ipfs: boolean;
+  /** --with-exec: start other programs under ww. */
+  readonly exec: boolean;
+}
+
+/** The grants names as `Host.identity` reports them and flags spell them (--with-<name>). */
+export const GRANT_NAMES = [
+  "console",
+  "ipfs",
+  "exec",
+] as const satisfies readonly (keyof HostGrants)[];
+
+/** IPFS as the host capability needs it; ipfs/ provides it (content verified against its CID). */
+export interface IpfsService {
+  /** The bytes of the file at `path` (/ipfs/<cid>[/sub], /ipns/<name>[/sub], or a CID). */
+  cat(path: string): Promise<Uint8Array>;
+  /** The entries of the directory at `path`. */
+  ls(path: string): Promise<IpfsEntry[]>;
+  stat(path: string): Promise<IpfsStat>;
+  /** Adds `data` as a file and returns its CID. */
+  add(data: Uint8Array): Promise<string>;
+}
+
+export type IpfsEntryType = "file" | "directory" | "other";
+
+export interface IpfsStat {
+  readonly cid: string;
+  readonly size: number;
+  readonly type: IpfsEntryType;
+}
+
+export interface IpfsEntry extends IpfsStat {
+  readonly name: string;
+}
+
+/** A request from a program to start another one under ww. */
+export interface ExecRequest {
+  readonly program: string;
+  readonly args: readonly string[];
+  /** Names of the caller's own --with-fd grants to pass on. */
+  readonly fds: readonly string[];
+  /** A subset of the caller's grants (the host only passes on capabilities the caller holds). */
+  readonly grants: HostGrants;
+}
+
+/** A program started for an ExecRequest. */
+export interface ExecProcess {
+  readonly pid: number;
+  readonly status: Promise<ExitStatus>;
+  /** False when the program has already ended. */
+  kill(signal: SignalName): boolean;
+}
+
+/** What the host capability is wired to. */
+export interface HostServices {
+  /** Prefix of console lines: the program's name. */
+  readonly programName: string;
+  /** ww's version, reported by Host.identity. */
+  readonly version: string;
+  /** Where console lines and the one-line RPC failure reports go (ww's stderr by default). */
+  readonly stderr?: (line: string) => void;
+  /** Needed when ipfs is granted. */
+  readonly ipfs?: IpfsService;
+  /** Needed when exec is granted; throws (with a message for the guest) when it cannot start. */
+  readonly exec?: (request: ExecRequest) => Promise<ExecProcess>;
+}

@@ -1,0 +1,267 @@
+// tests/rpc/guest.c++ — a C++ guest of ww's host capability: capnp::TwoPartyClient on fd 3.
+//
+//   guest checks            run every check against the host, one JSON line per check on stdout
+//   guest log <line>        log <line> through the console capability, exit 0
+//   guest exit <code>       exit with <code> without touching fd 3
+//   guest bench <n>         n sequential Host.identity calls to ww; prints {"calls":n,"seconds":s}
+//   guest bench-pair <n>    the same client loop against a C++ Host server in a forked process
+//
+// Built by tests/rpc/build.ts with g++ and `pkg-config --cflags --libs capnp-rpc`.
+
+#include <capnp/ez-rpc.h>
+#include <capnp/rpc-twoparty.h>
+#include <kj/async-io.h>
+#include <kj/debug.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "ww.capnp.h"
+
+namespace {
+
+std::string quote(kj::StringPtr s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buf[8];
+      snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+void report(const char* check, bool ok, const std::string& detail = "") {
+  printf("{\"check\":%s,\"ok\":%s%s%s}\n", quote(check).c_str(), ok ? "true" : "false",
+         detail.empty() ? "" : ",", detail.c_str());
+  fflush(stdout);
+}
+
+// Runs `body`; a kj::Exception becomes a failed check carrying its description.
+template <typename F>
+void check(const char* name, F body) {
+  KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() { body(); })) {
+    report(name, false, "\"error\":" + quote(e->getDescription()));
+  }
+}
+
+// The description of the exception `promise` rejects with, or "" when it resolves.
+template <typename T>
+std::string failure(kj::Promise<T>&& promise, kj::WaitScope& ws) {
+  KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() { promise.wait(ws); })) {
+    return e->getDescription().cStr();
+  }
+  return "";
+}
+
+// A Console hosted by the guest itself: ww must refuse it as a grant.
+class OwnConsole final : public ww::Console::Server {
+ protected:
+  kj::Promise<void> log(LogContext) override { return kj::READY_NOW; }
+};
+
+void runChecks(ww::Host::Client host, kj::WaitScope& ws, const char* self) {
+  check("identity", [&]() {
+    auto r = host.identityRequest().send().wait(ws);
+    std::string grants = "[";
+    for (auto g : r.getGrants()) grants += (grants.size() > 1 ? "," : "") + quote(g);
+    grants += "]";
+    report("identity", true,
+           "\"name\":" + quote(r.getName()) + ",\"version\":" + quote(r.getVersion()) +
+               ",\"protocolVersion\":" + std::to_string(r.getProtocolVersion()) +
+               ",\"grants\":" + grants);
+  });
+
+  check("several calls on one pipelined capability", [&]() {
+    auto console = host.consoleRequest().send().getConsole();
+    kj::Vector<kj::Promise<void>> calls;
+    for (int i = 0; i < 3; i++) {
+      auto req = console.logRequest();
+      req.setLevel(ww::Console::Level::INFO);
+      req.setLine(kj::str("line ", i));
+      calls.add(req.send().ignoreResult());
+    }
+    kj::joinPromises(calls.releaseAsArray()).wait(ws);
+    auto req = console.logRequest();
+    req.setLevel(ww::Console::Level::WARN);
+    req.setLine("after resolution\nwith a newline");
+    req.send().wait(ws);
+    report("several calls on one pipelined capability", true);
+  });
+
+  check("exceptions name the flag", [&]() {
+    auto ipfs = host.ipfsRequest().send().getIpfs();
+    auto req = ipfs.statRequest();
+    req.setPath("/ipfs/x");
+    std::string e = failure(req.send(), ws);
+    report("exceptions name the flag", e.find("--with-ipfs") != std::string::npos, "\"error\":" + quote(e.c_str()));
+  });
+
+  check("many concurrent calls", [&]() {
+    kj::Vector<kj::Promise<uint32_t>> calls;
+    for (int i = 0; i < 500; i++) {
+      calls.add(host.identityRequest().send().then(
+          [](capnp::Response<ww::Host::IdentityResults>&& r) { return r.getProtocolVersion(); }));
+    }
+    auto all = kj::joinPromises(calls.releaseAsArray()).wait(ws);
+    report("many concurrent calls", all.size() == 500, "\"calls\":" + std::to_string(all.size()));
+  });
+
+  check("capabilities dropped", [&]() {
+    for (int i = 0; i < 200; i++) {
+      auto console = host.consoleRequest().send().wait(ws).getConsole();
+      auto req = console.logRequest();
+      req.setLevel(ww::Console::Level::DEBUG);
+      req.setLine(kj::str("drop ", i));
+      req.send().wait(ws);
+    }
+    report("capabilities dropped", true);
+  });
+
+  check("large message", [&]() {
+    auto console = host.consoleRequest().send().getConsole();
+    auto req = console.logRequest();
+    std::string big(1 << 20, 'x');
+    req.setLine(big.c_str());
+    req.send().wait(ws);
+    report("large message", true, "\"bytes\":" + std::to_string(big.size()));
+  });
+
+  check("exec pipelined: start, wait", [&]() {
+    auto start = host.executorRequest().send().getExecutor().startRequest();
+    start.setProgram(self);
+    auto args = start.initArgs(2);
+    args.set(0, "exit");
+    args.set(1, "7");
+    auto r = start.send().getProcess().waitRequest().send().wait(ws);
+    report("exec pipelined: start, wait", r.getCode() == 7,
+           "\"code\":" + std::to_string(r.getCode()));
+  });
+
+  check("exec passes a granted capability on", [&]() {
+    auto start = host.executorRequest().send().getExecutor().startRequest();
+    start.setProgram(self);
+    auto args = start.initArgs(2);
+    args.set(0, "log");
+    args.set(1, "hello from the grandchild");
+    start.setConsole(host.consoleRequest().send().getConsole());
+    auto process = start.send().getProcess();
+    auto pid = process.pidRequest().send().wait(ws).getPid();
+    auto r = process.waitRequest().send().wait(ws);
+    report("exec passes a granted capability on", r.getCode() == 0 && pid > 0,
+           "\"code\":" + std::to_string(r.getCode()));
+  });
+
+  check("exec refuses a guest-hosted capability", [&]() {
+    auto start = host.executorRequest().send().getExecutor().startRequest();
+    start.setProgram(self);
+    start.setConsole(kj::heap<OwnConsole>());
+    std::string e = failure(start.send(), ws);
+    report("exec refuses a guest-hosted capability",
+           e.find("only capabilities that ww gave this program") != std::string::npos, "\"error\":" + quote(e.c_str()));
+  });
+
+  check("exec refuses an fd the program was not granted", [&]() {
+    auto start = host.executorRequest().send().getExecutor().startRequest();
+    start.setProgram(self);
+    start.initFds(1).set(0, "secret");
+    std::string e = failure(start.send(), ws);
+    report("exec refuses an fd the program was not granted",
+           e.find("fd secret is not one of") != std::string::npos,
+           "\"error\":" + quote(e.c_str()));
+  });
+
+  check("exec kill", [&]() {
+    auto start = host.executorRequest().send().getExecutor().startRequest();
+    start.setProgram("/bin/sleep");
+    start.initArgs(1).set(0, "30");
+    auto process = start.send().wait(ws).getProcess();
+    auto kill = process.killRequest();
+    kill.setSignal("SIGTERM");
+    bool delivered = kill.send().wait(ws).getDelivered();
+    auto r = process.waitRequest().send().wait(ws);
+    report("exec kill", delivered && r.getCode() == 143,
+           "\"code\":" + std::to_string(r.getCode()) + ",\"signal\":" + quote(r.getSignal()));
+  });
+}
+
+// The C++ reference server for the benchmark: Host.identity only.
+class BenchHost final : public ww::Host::Server {
+ protected:
+  kj::Promise<void> identity(IdentityContext context) override {
+    auto r = context.getResults();
+    r.setName("ww");
+    r.setProtocolVersion(1);
+    return kj::READY_NOW;
+  }
+};
+
+void bench(ww::Host::Client host, kj::WaitScope& ws, long n) {
+  host.identityRequest().send().wait(ws);  // connect and resolve the bootstrap first
+  auto t0 = std::chrono::steady_clock::now();
+  for (long i = 0; i < n; i++) host.identityRequest().send().wait(ws);
+  std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
+  printf("{\"calls\":%ld,\"seconds\":%.6f}\n", n, dt.count());
+}
+
+int onFd(int fd, kj::Function<void(ww::Host::Client, kj::WaitScope&)> body) {
+  auto io = kj::setupAsyncIo();
+  auto stream = io.lowLevelProvider->wrapSocketFd(fd);
+  capnp::TwoPartyClient client(*stream);
+  body(client.bootstrap().castAs<ww::Host>(), io.waitScope);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string mode = argc > 1 ? argv[1] : "";
+  if (mode == "exit" && argc > 2) return atoi(argv[2]);
+  if (mode == "checks") {
+    return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) { runChecks(host, ws, argv[0]); });
+  }
+  if (mode == "log" && argc > 2) {
+    return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) {
+      auto req = host.consoleRequest().send().getConsole().logRequest();
+      req.setLine(argv[2]);
+      req.send().wait(ws);
+    });
+  }
+  if (mode == "bench" && argc > 2) {
+    return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) { bench(host, ws, atol(argv[2])); });
+  }
+  if (mode == "bench-pair" && argc > 2) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) != 0) return 2;
+    pid_t pid = fork();
+    if (pid == 0) {
+      close(sv[0]);
+      auto io = kj::setupAsyncIo();
+      auto stream = io.lowLevelProvider->wrapSocketFd(sv[1]);
+      capnp::TwoPartyVatNetwork network(*stream, capnp::rpc::twoparty::Side::SERVER);
+      auto server = capnp::makeRpcServer(network, kj::heap<BenchHost>());
+      network.onDisconnect().wait(io.waitScope);
+      _exit(0);
+    }
+    close(sv[1]);
+    int rc = onFd(sv[0], [&](ww::Host::Client host, kj::WaitScope& ws) {
+      bench(host, ws, atol(argv[2]));
+    });
+    int status;
+    waitpid(pid, &status, 0);
+    return rc;
+  }
+  fprintf(stderr, "usage: guest checks | log <line> | exit <code> | bench <n> | bench-pair <n>\n");
+  return 2;
+}
