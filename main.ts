@@ -6,6 +6,7 @@ import { parseRunArgs } from "./cli/flags.ts";
 import { EXIT, WwError } from "./run/errors.ts";
 import { forwardSignals } from "./run/signals.ts";
 import { explainProgram, startProgram } from "./run/start.ts";
+import { execService, serveGuest } from "./rpc/serve.ts";
 
 const USAGE =
   `ww ${denoJson.version}: run a program in a jail and hand it capabilities as descriptors
@@ -23,6 +24,11 @@ run flags (they end at <binary>; '--' may also end them):
   --ipfs <multiaddr>     Kubo RPC endpoint for /ipfs and /ipns programs
                          (default /dns4/localhost/tcp/5001/http, or $WW_IPFS)
   --explain              print the descriptors, environment and jail, run nothing
+  --with-console         host capability (fd 3, Cap'n Proto RPC, rpc/ww.capnp): log lines
+                         to ww's stderr, prefixed with the program's name
+  --with-ipfs            host capability: read IPFS (cat, ls, stat) and add bytes
+  --with-exec            host capability: start programs under ww, same jail, subset of grants
+  --with-all             all of the --with-* capabilities above (not --with-fd)
   --debug                show stack traces for errors
 
 jail flags (every program is jailed by default):
@@ -65,7 +71,7 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function run(argv: readonly string[]): Promise<number> {
-  const { config, help, explain } = parseRunArgs(argv, Deno.env.toObject(), Deno.cwd());
+  const { config, help, explain, grants } = parseRunArgs(argv, Deno.env.toObject(), Deno.cwd());
   if (help) {
     console.log(USAGE);
     return 0;
@@ -78,9 +84,16 @@ async function run(argv: readonly string[]): Promise<number> {
     console.error(`ww: warning: ${config.program} runs NOT jailed (--jail=none)`);
   }
   const child = await startProgram(config);
+  const services = { version: denoJson.version };
+  const rpc = serveGuest(child, grants, {
+    ...services,
+    programName: config.program,
+    exec: execService(config, startProgram, services),
+  });
   const stopForwarding = forwardSignals((sig) => child.kill(sig));
   try {
     const status = await child.status;
+    await rpc;
     if (status.timedOut) {
       console.error(`ww: ${config.program} timed out after ${config.jail.timeoutMs! / 1000}s`);
     }

@@ -18,6 +18,7 @@ import {
 import { DEFAULT_IPFS_API, multiaddrToUrl } from "../ipfs/multiaddr.ts";
 import { envKeyProblem, grantProblem, type RunConfig } from "../run/config.ts";
 import { UsageError } from "../run/errors.ts";
+import type { HostGrants } from "../rpc/types.ts";
 
 /** What `ww run` was asked to do, beyond the RunConfig. */
 export interface RunCommand {
@@ -26,6 +27,8 @@ export interface RunCommand {
   readonly help: boolean;
   /** Print the plan instead of running. */
   readonly explain: boolean;
+  /** What the host capability on fd 3 offers (--with-console, --with-ipfs, --with-exec). */
+  readonly grants: HostGrants;
 }
 
 const VALUE_FLAGS = new Set([
@@ -42,6 +45,7 @@ const VALUE_FLAGS = new Set([
   "--nproc",
 ]);
 const SWITCHES = new Set(["--debug", "--help", "-h", "--explain", "--net"]);
+const GRANT_SWITCHES = new Set(["--with-console", "--with-ipfs", "--with-exec", "--with-all"]);
 
 /**
  * Parses the arguments after `ww run`.
@@ -61,6 +65,7 @@ export function parseRunArgs(
   let debug = false;
   let help = false;
   let explain = false;
+  const grants = { console: false, ipfs: false, exec: false };
   let backend: JailBackend = DEFAULT_POLICY.backend;
   let net = false;
   let timeoutMs: number | undefined;
@@ -78,6 +83,12 @@ export function parseRunArgs(
     if (!arg.startsWith("-") || arg === "-") break;
     const eq = arg.indexOf("=");
     const flag = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
+    if (GRANT_SWITCHES.has(flag)) {
+      if (flag !== arg) throw new UsageError(`${flag} takes no value (got ${arg})`);
+      if (flag === "--with-all") grants.console = grants.ipfs = grants.exec = true;
+      else grants[flag.slice("--with-".length) as keyof HostGrants] = true;
+      continue;
+    }
     if (SWITCHES.has(flag)) {
       if (flag !== arg) throw new UsageError(`${flag} takes no value (got ${arg})`);
       if (flag === "--debug") debug = true;
@@ -150,7 +161,7 @@ export function parseRunArgs(
   const [program, ...args] = argv.slice(i);
   const jail: JailPolicy = { backend, net, readOnlyBinds, writableBinds, limits, timeoutMs };
   const config = { program: program ?? "", args, fds, env, ipfsApi, jail };
-  if (help) return { config, debug, help, explain };
+  if (help) return { config, debug, help, explain, grants };
   if (program === undefined) {
     throw new UsageError("missing <binary> (usage: ww run [flags] <binary> [args...])");
   }
@@ -160,7 +171,7 @@ export function parseRunArgs(
   }
   const fromEnv = multiaddrToUrl(ipfsApi);
   if ("error" in fromEnv) throw new UsageError(`WW_IPFS ${fromEnv.error}`);
-  return { config, debug, help, explain };
+  return { config, debug, help, explain, grants };
 }
 
 function limitValue(
