@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# scripts/setup.sh — installs everything ww's demo, tests and benchmarks need on a fresh Debian
+# machine, idempotently: apt packages, Deno 2.9.6 (from the npm registry, into .tools/deno), the
+# project's npm dependencies, and a js-ipfs test daemon (into .tools/ipfsd, from the recipe in
+# ../shared/recipes/ipfsd). Source it to get `deno` on PATH: `. scripts/setup.sh`.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+tools="$root/.tools"
+mkdir -p "$tools"
+
+need_apt=()
+for pkg in bubblewrap capnproto libcapnp-dev hyperfine strace gcc g++ pkg-config curl; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]}" >&2
+  sudo_cmd=""
+  [ "$(id -u)" = 0 ] || sudo_cmd=sudo
+  $sudo_cmd apt-get update -qq >&2
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_apt[@]}" >&2
+fi
+
+if [ ! -x "$tools/deno/node_modules/.bin/deno" ]; then
+  echo "setup: installing deno 2.9.6 from the npm registry" >&2
+  npm install --prefix "$tools/deno" --no-audit --no-fund --silent deno@2.9.6 >&2
+fi
+export PATH="$tools/deno/node_modules/.bin:$PATH"
+
+recipe="${WW_IPFSD_RECIPE:-$root/../shared/recipes/ipfsd}"
+if [ ! -f "$tools/ipfsd/node_modules/ipfs/src/cli.js" ]; then
+  if [ ! -d "$recipe" ]; then
+    echo "setup: no js-ipfs recipe at $recipe (set WW_IPFSD_RECIPE); IPFS tests will fail" >&2
+  else
+    echo "setup: installing the js-ipfs test daemon (takes a few minutes)" >&2
+    mkdir -p "$tools/ipfsd"
+    cp "$recipe"/package.json "$recipe"/package-lock.json "$recipe"/ipfs-config.json \
+      "$recipe"/start.sh "$tools/ipfsd/"
+    chmod u+w "$tools/ipfsd"/*
+    (cd "$tools/ipfsd" && npm install --omit=optional --no-audit --no-fund --silent >&2)
+  fi
+fi
+export WW_IPFSD_DIR="$tools/ipfsd"
+
+(cd "$root" && deno install --quiet >&2)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# scripts/test.sh — sets the machine up (scripts/setup.sh) and runs the whole test suite, then
+# prints one plain line, "N passed, M failed", and exits non-zero on any failure.
+set -uo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=setup.sh
+. "$root/scripts/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
+cd "$root"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+deno task test 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+# deno test's summary: "ok | 12 passed (3 steps) | 0 failed ..." or "FAILED | 3 passed | 1 failed"
+summary=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -n 1)
+passed=$(echo "$summary" | sed -E 's/.*\| ([0-9]+) passed.*/\1/')
+failed=$(echo "$summary" | sed -E 's/.*\| ([0-9]+) failed.*/\1/')
+if [ -z "$summary" ]; then
+  passed=0
+  failed=1
+  echo "test.sh: deno test printed no summary (it crashed or ran nothing)" >&2
+fi
+if [ "$status" -ne 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+echo "$passed passed, $failed failed"
+[ "$status" -eq 0 ] && [ "$failed" = 0 ]
