@@ -1,7 +1,6 @@
 // cli/flags.ts — `ww run` arguments to a RunConfig. Pure: the caller's environment comes in as a
 // value. Flags end at the program; everything after it belongs to the program.
 
-import { resolve } from "node:path";
 import type { FdGrant } from "../fd/layout.ts";
 import {
   type Bind,
@@ -18,6 +17,7 @@ import {
 import { DEFAULT_IPFS_API, multiaddrToUrl } from "../ipfs/multiaddr.ts";
 import { envKeyProblem, grantProblem, type RunConfig } from "../run/config.ts";
 import { UsageError } from "../run/errors.ts";
+import { absolutePath } from "../run/path.ts";
 import type { HostGrants } from "../rpc/types.ts";
 
 /** What `ww run` was asked to do, beyond the RunConfig. */
@@ -130,7 +130,7 @@ export function parseRunArgs(
       case "--bind": {
         const parsed = parseBind(value);
         if ("error" in parsed) throw new UsageError(`${flag} ${value}: ${parsed.error}`);
-        const source = resolve(cwd, parsed.source);
+        const source = absolutePath(cwd, parsed.source);
         (flag === "--bind" ? writableBinds : readOnlyBinds).push({
           source,
           dest: parsed.dest ?? source,

@@ -2,13 +2,13 @@
 // slash is a path (relative to the caller's cwd), a name without one is looked up in the caller's
 // PATH. The result is an absolute path that the jail can bind and exec.
 
-import { isAbsolute, join, resolve } from "node:path";
 import { NotExecutableError, NotFoundError } from "./errors.ts";
+import { absolutePath } from "./path.ts";
 
 /** The absolute path of the program to execute, or a NotFound/NotExecutable error. */
 export function resolveProgram(program: string, callerPath: string, cwd: string): string {
   if (program.includes("/")) {
-    const path = isAbsolute(program) ? program : resolve(cwd, program);
+    const path = absolutePath(cwd, program);
     const problem = executableProblem(path);
     if (problem === "missing") {
       throw new NotFoundError(`${program}: no such file (check the path)`);
@@ -19,7 +19,7 @@ export function resolveProgram(program: string, callerPath: string, cwd: string)
   let firstProblem: { path: string; problem: string } | undefined;
   for (const dir of callerPath.split(":")) {
     // An empty PATH entry means the current directory (POSIX).
-    const path = resolve(cwd, join(dir || ".", program));
+    const path = absolutePath(cwd, `${dir || "."}/${program}`);
     const problem = executableProblem(path);
     if (!problem) return path;
     if (problem !== "missing") firstProblem ??= { path, problem };

@@ -1,0 +1,1 @@
+// bench/empty.ts — an empty script: the floor of any `deno run`.

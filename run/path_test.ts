@@ -1,0 +1,18 @@
+// Path resolution without node:path.
+import assert from "node:assert/strict";
+import { posix } from "node:path";
+import { absolutePath } from "./path.ts";
+
+Deno.test("relative paths resolve against cwd and are normalised like path.resolve", () => {
+  const cases: [string, string][] = [
+    ["/home/u", "app"],
+    ["/home/u", "./bin/app"],
+    ["/home/u", "../x/../y/app"],
+    ["/home/u", "/abs//path/./x"],
+    ["/", ".."],
+    ["/", "../../a"],
+    ["/a/b", "c/"],
+    ["/a", "."],
+  ];
+  for (const [cwd, p] of cases) assert.equal(absolutePath(cwd, p), posix.resolve(cwd, p), p);
+});
