@@ -61,3 +61,4 @@ export const EISDIR = 21;
 export const ETXTBSY = 26;
 export const ELOOP = 40;
 export const ENAMETOOLONG = 36;
+export const EINVAL = 22;

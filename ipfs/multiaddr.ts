@@ -53,3 +53,6 @@ export function multiaddrToUrl(addr: string): { url: string } | { error: string 
   }
   return { url: `${scheme === "https" ? "https" : "http"}://${hostPart}:${port}` };
 }
+
+/** How long the node may send nothing before a fetch gives up (--ipfs-timeout). */
+export const DEFAULT_IPFS_TIMEOUT_MS = 30_000;

@@ -1,0 +1,119 @@
+// ffi/memfd.ts — sealed in-memory files (memfd_create(2), fcntl F_ADD_SEALS) that hold a program
+// fetched from IPFS, and the plain-file reads, writes and in-kernel copies around them (the ww
+// cache). A sealed memfd cannot be changed by anyone, ww included, so what was verified is what
+// runs.
+
+import { EINVAL } from "./errno.ts";
+import { check, cString, lastErrno, libc, SyscallError } from "./libc.ts";
+
+// <linux/memfd.h>, <fcntl.h>
+const MFD_CLOEXEC = 0x1;
+const MFD_ALLOW_SEALING = 0x2;
+const MFD_EXEC = 0x10;
+const F_ADD_SEALS = 1033;
+const F_GET_SEALS = 1034;
+/** F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE: nothing can change the content. */
+export const ALL_SEALS = 0x1 | 0x2 | 0x4 | 0x8;
+const O_RDONLY = 0;
+const O_WRONLY = 1;
+const O_CREAT = 0o100;
+const O_EXCL = 0o200;
+const O_CLOEXEC = 0o2000000;
+const SEEK_END = 2;
+/** Largest count Linux moves in one sendfile(2) call. */
+const SENDFILE_MAX = 0x7ffff000;
+
+/**
+ * A new empty memfd, close-on-exec, that can be sealed and executed. `name` shows in
+ * /proc/PID/fd as "/memfd:NAME".
+ *
+ * @example
+ * const fd = createMemfd("app");
+ * writeAll(fd, bytes);
+ * sealMemfd(fd);
+ */
+export function createMemfd(name: string): number {
+  const c = libc();
+  const label = cString(name.slice(0, 240));
+  const fd = c.memfd_create(label, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (fd !== -1) return fd;
+  // Kernels before 6.3 know no MFD_EXEC (and make every memfd executable).
+  if (lastErrno() !== EINVAL) throw new SyscallError("memfd_create", lastErrno(), name);
+  return check(
+    "memfd_create",
+    c.memfd_create(label, MFD_CLOEXEC | MFD_ALLOW_SEALING),
+    name,
+  );
+}
+
+/** Seals `fd` against every change: writes, growing, shrinking, and further sealing. */
+export function sealMemfd(fd: number): void {
+  check("fcntl", libc().fcntl(fd, F_ADD_SEALS, ALL_SEALS), `F_ADD_SEALS on fd ${fd}`);
+}
+
+/** The seals set on `fd` (F_GET_SEALS). */
+export function memfdSeals(fd: number): number {
+  return check("fcntl", libc().fcntl(fd, F_GET_SEALS, 0), `F_GET_SEALS on fd ${fd}`);
+}
+
+/** Opens an existing file read-only, close-on-exec. */
+export function openReadOnly(path: string): number {
+  return check("open", libc().open(cString(path), O_RDONLY | O_CLOEXEC, 0), path);
+}
+
+/** Creates a new file (failing when it exists) for writing, close-on-exec, with `mode`. */
+export function createExclusive(path: string, mode: number): number {
+  return check(
+    "open",
+    libc().open(cString(path), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode),
+    path,
+  );
+}
+
+/**
+ * A new read-only open of the file behind `fd`, at offset 0 and close-on-exec: for a reader that
+ * must not share (or move) `fd`'s file offset.
+ */
+export function reopenReadOnly(fd: number): number {
+  return openReadOnly(`/proc/self/fd/${fd}`);
+}
+
+/** The size of the file behind `fd`. */
+export function fileSize(fd: number): number {
+  return check("lseek", libc().lseek(fd, 0n, SEEK_END), `fd ${fd}`);
+}
+
+/** Reads exactly `buf.length` bytes at `offset` of `fd`; fails at end of file. */
+export function readAt(fd: number, buf: Uint8Array, offset: number): void {
+  let done = 0;
+  while (done < buf.length) {
+    const part = buf.subarray(done);
+    const n = check(
+      "pread",
+      libc().pread(fd, part, BigInt(part.length), BigInt(offset + done)),
+      `fd ${fd}`,
+    );
+    if (n === 0) throw new SyscallError("pread", EINVAL, `fd ${fd} ends before ${offset + done}`);
+    done += n;
+  }
+}
+
+/**
+ * Copies `length` bytes of `from`, starting at `offset`, to the current position of `to`, inside
+ * the kernel (sendfile(2)): the bytes never pass through ww's memory.
+ */
+export function copyRange(from: number, to: number, offset: number, length: number): void {
+  const pos = new BigInt64Array([BigInt(offset)]);
+  let left = length;
+  while (left > 0) {
+    const n = check(
+      "sendfile",
+      libc().sendfile(to, from, pos, BigInt(Math.min(left, SENDFILE_MAX))),
+      `fd ${from} -> fd ${to}`,
+    );
+    if (n === 0) {
+      throw new SyscallError("sendfile", EINVAL, `fd ${from} ends before ${offset + length}`);
+    }
+    left -= n;
+  }
+}

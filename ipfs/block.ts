@@ -1,0 +1,74 @@
+// ipfs/block.ts — CIDs and the one check everything else rests on: a block's bytes hash to the
+// digest in its CID. Nothing fetched from an IPFS node is used before it passes `verifyBlock`.
+
+import { CID } from "multiformats/cid";
+import { base16, base16upper } from "multiformats/bases/base16";
+import { base32, base32upper } from "multiformats/bases/base32";
+import { base36, base36upper } from "multiformats/bases/base36";
+import { base58btc } from "multiformats/bases/base58";
+import { base64, base64pad, base64url, base64urlpad } from "multiformats/bases/base64";
+
+export { CID };
+
+/** Multicodec codes ww understands. */
+export const DAG_PB = 0x70;
+export const RAW = 0x55;
+const IDENTITY = 0x00;
+const SHA2_256 = 0x12;
+const SHA2_512 = 0x13;
+
+const DECODER = base32.decoder.or(base32upper.decoder).or(base58btc.decoder)
+  .or(base36.decoder).or(base36upper.decoder).or(base16.decoder).or(base16upper.decoder)
+  .or(base64.decoder).or(base64pad.decoder).or(base64url.decoder).or(base64urlpad.decoder);
+
+/**
+ * Parses a CIDv0 or a CIDv1 in any common multibase, or says why it is not one.
+ *
+ * @example
+ * parseCid("QmS45prVvRpjebcdLC17eesXcA9dhVbfcbFFVqotqcCsPy"); // a CID
+ */
+export function parseCid(text: string): CID | { error: string } {
+  try {
+    return CID.parse(text, DECODER);
+  } catch (e) {
+    return { error: `${text} is not a CID (${e instanceof Error ? e.message : e})` };
+  }
+}
+
+/** The CID as ww names it everywhere: CIDv1, base32. */
+export function cidKey(cid: CID): string {
+  return cid.version === 0 ? cid.toV1().toString() : cid.toString(base32);
+}
+
+/** Why the hash function of `cid` cannot be checked, or undefined when it can. */
+export function unsupportedHash(cid: CID): string | undefined {
+  const code = cid.multihash.code;
+  if (code === IDENTITY || code === SHA2_256 || code === SHA2_512) return undefined;
+  return `${cid}: hash function 0x${code.toString(16)} is not supported (sha2-256, sha2-512)`;
+}
+
+/**
+ * True when `bytes` hash to the digest in `cid`. Truncated digests compare their prefix; the
+ * identity "hash" compares the bytes themselves.
+ */
+export async function hashMatches(cid: CID, bytes: Uint8Array): Promise<boolean> {
+  const { code, digest } = cid.multihash;
+  if (code === IDENTITY) return equalBytes(digest, bytes);
+  const algorithm = code === SHA2_256 ? "SHA-256" : code === SHA2_512 ? "SHA-512" : undefined;
+  if (!algorithm) return false;
+  const full = new Uint8Array(
+    await crypto.subtle.digest(algorithm, bytes as Uint8Array<ArrayBuffer>),
+  );
+  return digest.length <= full.length && equalBytes(digest, full.subarray(0, digest.length));
+}
+
+/** The block bytes an identity CID carries inline, or undefined for a hashed CID. */
+export function inlineBytes(cid: CID): Uint8Array | undefined {
+  return cid.multihash.code === IDENTITY ? cid.multihash.digest : undefined;
+}
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

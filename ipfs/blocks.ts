@@ -1,0 +1,66 @@
+// ipfs/blocks.ts — verified blocks from a node: every block is hashed and compared with its CID
+// before anyone sees it, and a block that fails names its CID in a one-line error. Requests run
+// a few at a time, so prefetching the inner nodes of a large file does not flood the node.
+
+import { SetupError } from "../run/errors.ts";
+import { type CID, cidKey, hashMatches, inlineBytes, unsupportedHash } from "./block.ts";
+import type { IpfsNode } from "./node.ts";
+
+const MAX_IN_FLIGHT = 8;
+
+/** The node's blocks, verified. */
+export class VerifiedBlocks {
+  readonly #started = new Map<string, Promise<Uint8Array>>();
+  readonly #waiting: (() => void)[] = [];
+  #inFlight = 0;
+
+  /** `context` names what is being fetched, for error messages (e.g. the /ipfs/ path). */
+  constructor(readonly node: IpfsNode, readonly context: string) {}
+
+  /** The verified bytes of `cid`; a second call for a CID that was prefetched reuses the fetch. */
+  get(cid: CID): Promise<Uint8Array> {
+    const key = cidKey(cid);
+    const started = this.#started.get(key);
+    if (started) {
+      this.#started.delete(key);
+      return started;
+    }
+    return this.#fetch(cid);
+  }
+
+  /** Starts fetching `cid` for a later `get`. */
+  prefetch(cid: CID): void {
+    const key = cidKey(cid);
+    if (this.#started.has(key) || inlineBytes(cid)) return;
+    const p = this.#fetch(cid);
+    p.catch(() => {}); // reported by the `get` that takes it
+    this.#started.set(key, p);
+  }
+
+  async #fetch(cid: CID): Promise<Uint8Array> {
+    const inline = inlineBytes(cid);
+    if (inline) return inline;
+    const problem = unsupportedHash(cid);
+    if (problem) throw new SetupError(`${this.context}: ${problem}`);
+    if (this.#inFlight >= MAX_IN_FLIGHT) {
+      await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    }
+    this.#inFlight++;
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.node.blockGet(cid.toString());
+    } finally {
+      this.#inFlight--;
+      this.#waiting.shift()?.();
+    }
+    if (!(await hashMatches(cid, bytes))) throw this.mismatch(cid);
+    return bytes;
+  }
+
+  /** The error for bytes from the node that do not hash to `cid`. */
+  mismatch(cid: CID): SetupError {
+    return new SetupError(
+      `${this.context}: the IPFS node at ${this.node.api} sent data that does not match ${cid} (refusing to run it)`,
+    );
+  }
+}

@@ -1,0 +1,235 @@
+// ipfs/cache.ts — verified programs kept on disk by CID, so a second run of the same /ipfs/ path
+// needs no node. Only content that passed verification is stored, and it is never re-checked:
+// the cache is as trusted as the user's own files.
+//
+// Layout under <dir> ($XDG_CACHE_HOME/ww/ipfs, or ~/.cache/ww/ipfs):
+//   files/<cid>    the program's bytes, mode 0444, named by its CIDv1 in base32
+//   paths/<sha256> {"path": "/ipfs/...", "cid": "...", "size": N}: what an /ipfs/ path resolved to
+//   tmp/           files being written; each is renamed into place only when complete
+// Renames are atomic, so concurrent ww processes see a whole file or none; two that store the
+// same CID write the same bytes. A file's mtime is its last use, and the least recently used
+// files go first when the cache grows past its bound. Light on purpose: a warm run loads nothing
+// but this module and ffi/memfd.ts.
+
+import { closeFd } from "../ffi/fd.ts";
+import { copyRange, createExclusive, fileSize, openReadOnly } from "../ffi/memfd.ts";
+
+/** The default bound on the cache's size. */
+export const DEFAULT_CACHE_BYTES = 2 ** 30;
+
+/** Temporary files older than this are left over from a ww that died; eviction removes them. */
+const STALE_TMP_MS = 60 * 60 * 1000;
+
+/** The cache directory for an environment (XDG base directory spec). */
+export function cacheDir(env: { XDG_CACHE_HOME?: string; HOME?: string }): string {
+  const base = env.XDG_CACHE_HOME?.startsWith("/")
+    ? env.XDG_CACHE_HOME
+    : `${env.HOME ?? "/tmp"}/.cache`;
+  return `${base}/ww/ipfs`;
+}
+
+/** One cached program. */
+export interface CacheEntry {
+  readonly cid: string;
+  readonly size: number;
+  /** When a run last used it. */
+  readonly lastUsed: Date;
+  /** The /ipfs/ paths known to resolve to it. */
+  readonly paths: readonly string[];
+}
+
+interface PathRecord {
+  readonly path: string;
+  readonly cid: string;
+  readonly size: number;
+}
+
+/**
+ * An open, read-only descriptor of the cached program an /ipfs/ path resolves to, or of the
+ * file `cid` when the path is not known; undefined on a miss. Marks the file as just used.
+ */
+export async function openCached(
+  dir: string,
+  lookup: { path: string } | { cid: string },
+): Promise<{ cid: string; fd: number; size: number } | undefined> {
+  let record: Omit<PathRecord, "path"> | undefined;
+  let recordFile: string | undefined;
+  if ("path" in lookup) {
+    recordFile = `${dir}/paths/${await pathKey(lookup.path)}`;
+    try {
+      record = JSON.parse(await Deno.readTextFile(recordFile));
+    } catch {
+      return undefined;
+    }
+  }
+  const cid = record?.cid ?? (lookup as { cid: string }).cid;
+  if (!/^[a-z2-7]+$/.test(cid)) return undefined;
+  const file = `${dir}/files/${cid}`;
+  let fd: number;
+  try {
+    fd = openReadOnly(file);
+  } catch {
+    // Evicted since the path was recorded.
+    if (recordFile) await Deno.remove(recordFile).catch(() => {});
+    return undefined;
+  }
+  const size = fileSize(fd);
+  if (record && record.size !== size) {
+    closeFd(fd);
+    return undefined;
+  }
+  const now = new Date();
+  await Deno.utime(file, now, now).catch(() => {});
+  return { cid, fd, size };
+}
+
+/**
+ * Stores `size` bytes of `fd` (a verified, sealed memfd) as the file `cid`, records that each of
+ * `paths` resolves to it, and evicts least recently used files beyond `maxBytes`. A program
+ * larger than `maxBytes` is not stored.
+ */
+export async function storeCached(
+  dir: string,
+  entry: { cid: string; fd: number; size: number; paths: readonly string[] },
+  maxBytes = DEFAULT_CACHE_BYTES,
+): Promise<void> {
+  if (entry.size > maxBytes) return;
+  for (const sub of ["files", "paths", "tmp"]) {
+    await Deno.mkdir(`${dir}/${sub}`, { recursive: true });
+  }
+  const file = `${dir}/files/${entry.cid}`;
+  const existing = await Deno.lstat(file).catch(() => undefined);
+  if (existing?.size !== entry.size) await writeAtomically(dir, entry, file);
+  for (const path of entry.paths) {
+    const record: PathRecord = { path, cid: entry.cid, size: entry.size };
+    const tmp = tmpName(dir, "path");
+    try {
+      await Deno.writeTextFile(tmp, JSON.stringify(record));
+      await Deno.rename(tmp, `${dir}/paths/${await pathKey(path)}`);
+    } catch (e) {
+      await Deno.remove(tmp).catch(() => {});
+      throw e;
+    }
+  }
+  await evict(dir, maxBytes, entry.cid);
+}
+
+/** Every cached program, most recently used first. */
+export async function listCached(dir: string): Promise<CacheEntry[]> {
+  const paths = new Map<string, string[]>();
+  for (const record of await readRecords(dir)) {
+    paths.set(record.cid, [...(paths.get(record.cid) ?? []), record.path]);
+  }
+  const entries: CacheEntry[] = [];
+  for (const f of await readFiles(dir)) {
+    entries.push({ ...f, paths: (paths.get(f.cid) ?? []).sort() });
+  }
+  return entries.sort((a, b) => b.lastUsed.getTime() - a.lastUsed.getTime());
+}
+
+/** Removes everything cached; returns how many programs and bytes went. */
+export async function clearCached(dir: string): Promise<{ programs: number; bytes: number }> {
+  const files = await readFiles(dir);
+  // Renaming first makes the clear atomic for readers: a concurrent run sees all or nothing.
+  const doomed = `${dir}.clearing.${Deno.pid}.${crypto.randomUUID()}`;
+  try {
+    await Deno.rename(dir, doomed);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return { programs: 0, bytes: 0 };
+    throw e;
+  }
+  await Deno.remove(doomed, { recursive: true });
+  return { programs: files.length, bytes: files.reduce((n, f) => n + f.size, 0) };
+}
+
+/**
+ * Removes least recently used files until the total is at most `maxBytes` (never `keep`), the
+ * records of the removed files, and stale temporary files.
+ */
+export async function evict(dir: string, maxBytes: number, keep?: string): Promise<void> {
+  const files = await readFiles(dir);
+  let total = files.reduce((n, f) => n + f.size, 0);
+  const removed = new Set<string>();
+  for (const f of files.sort((a, b) => a.lastUsed.getTime() - b.lastUsed.getTime())) {
+    if (total <= maxBytes) break;
+    if (f.cid === keep) continue;
+    await Deno.remove(`${dir}/files/${f.cid}`).catch(() => {});
+    removed.add(f.cid);
+    total -= f.size;
+  }
+  if (removed.size > 0) {
+    for (const record of await readRecords(dir)) {
+      if (removed.has(record.cid)) await Deno.remove(record.file).catch(() => {});
+    }
+  }
+  const now = Date.now();
+  for await (const e of readDirIfAny(`${dir}/tmp`)) {
+    const path = `${dir}/tmp/${e.name}`;
+    const info = await Deno.lstat(path).catch(() => undefined);
+    if (info?.mtime && now - info.mtime.getTime() > STALE_TMP_MS) {
+      await Deno.remove(path).catch(() => {});
+    }
+  }
+}
+
+/** Copies the memfd into a temporary file and renames it to `file` once complete. */
+async function writeAtomically(
+  dir: string,
+  entry: { cid: string; fd: number; size: number },
+  file: string,
+): Promise<void> {
+  const tmp = tmpName(dir, entry.cid);
+  try {
+    const out = createExclusive(tmp, 0o444);
+    try {
+      copyRange(entry.fd, out, 0, entry.size);
+    } finally {
+      closeFd(out);
+    }
+    await Deno.rename(tmp, file);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+}
+
+async function readFiles(dir: string): Promise<Omit<CacheEntry, "paths">[]> {
+  const out: Omit<CacheEntry, "paths">[] = [];
+  for await (const e of readDirIfAny(`${dir}/files`)) {
+    const info = await Deno.lstat(`${dir}/files/${e.name}`).catch(() => undefined);
+    if (info?.isFile) {
+      out.push({ cid: e.name, size: info.size, lastUsed: info.mtime ?? new Date(0) });
+    }
+  }
+  return out;
+}
+
+async function readRecords(dir: string): Promise<(PathRecord & { file: string })[]> {
+  const out: (PathRecord & { file: string })[] = [];
+  for await (const e of readDirIfAny(`${dir}/paths`)) {
+    const file = `${dir}/paths/${e.name}`;
+    try {
+      out.push({ ...JSON.parse(await Deno.readTextFile(file)), file });
+    } catch { /* being replaced, or removed meanwhile */ }
+  }
+  return out;
+}
+
+async function* readDirIfAny(path: string): AsyncGenerator<Deno.DirEntry> {
+  try {
+    yield* Deno.readDir(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+
+function tmpName(dir: string, what: string): string {
+  return `${dir}/tmp/${what}.${Deno.pid}.${crypto.randomUUID()}`;
+}
+
+async function pathKey(path: string): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(path)),
+  );
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}

@@ -1,0 +1,64 @@
+// ipfs/download.ts — the cold path: from an /ipfs/ path to a verified file in a memfd, through the
+// node. Loaded by fetch.ts only on a cache miss, since it brings in the IPLD libraries.
+
+import { writeAll } from "../ffi/fd.ts";
+import { copyRange } from "../ffi/memfd.ts";
+import { UsageError } from "../run/errors.ts";
+import { assembleFile, fileSize } from "./assemble.ts";
+import { cidKey, parseCid } from "./block.ts";
+import { VerifiedBlocks } from "./blocks.ts";
+import { openCached } from "./cache.ts";
+import type { IpfsNode } from "./node.ts";
+import type { IpfsPath } from "./path.ts";
+import { stderrProgress } from "./progress.ts";
+import { walkToFile } from "./unixfs.ts";
+
+/** Where the file went: written to `memfd`, or found in the cache after all. */
+export type Downloaded =
+  | { readonly cid: string; readonly size: number; readonly cached?: undefined }
+  | { readonly cid: string; readonly size: number; readonly cached: { readonly fd: number } };
+
+/**
+ * Resolves `path` (an /ipfs/ path) through `node` to a file and writes its verified bytes to
+ * `memfd`; when the file turns out to be cached under its CID, returns the cached copy instead.
+ * `context` names the program in errors.
+ */
+export async function download(
+  path: IpfsPath,
+  node: IpfsNode,
+  memfd: number,
+  cacheDir: string,
+  context: string,
+): Promise<Downloaded> {
+  const root = parseCid(path.root);
+  if ("error" in root) throw new UsageError(`${context}: ${root.error}`);
+  if (path.segments.length === 0) {
+    const hit = await openCached(cacheDir, { cid: cidKey(root) });
+    if (hit) return { cid: hit.cid, size: hit.size, cached: { fd: hit.fd } };
+  }
+  const blocks = new VerifiedBlocks(node, context);
+  const file = await walkToFile(root, path.segments, blocks);
+  const cid = cidKey(file.cid);
+  if (path.segments.length > 0) {
+    const hit = await openCached(cacheDir, { cid });
+    if (hit) return { cid, size: hit.size, cached: { fd: hit.fd } };
+  }
+  const size = fileSize(file.node);
+  const progress = stderrProgress(context, size);
+  let written = 0;
+  try {
+    await assembleFile(file, blocks, (c) => node.cat(c.toString()), {
+      write: (bytes) => {
+        writeAll(memfd, bytes);
+        written += bytes.length;
+      },
+      copy: (offset, length) => {
+        copyRange(memfd, memfd, offset, length);
+        written += length;
+      },
+    }, (n) => progress.update(n));
+  } finally {
+    progress.done();
+  }
+  return { cid, size: written };
+}

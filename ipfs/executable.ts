@@ -1,0 +1,56 @@
+// ipfs/executable.ts — whether a file's first bytes make it a program this machine can execute:
+// an ELF executable for this architecture, or a #! script. Pure. A program fetched from IPFS has
+// no mode bits to go by, and a clear reason beats the kernel's ENOEXEC.
+
+/** The ELF e_machine values of the architectures Deno runs on, and a few others for messages. */
+const MACHINES: Record<number, string> = {
+  3: "x86 (32-bit)",
+  8: "mips",
+  20: "powerpc",
+  21: "powerpc64",
+  40: "arm (32-bit)",
+  62: "x86_64",
+  183: "aarch64",
+  243: "riscv",
+};
+const NATIVE: Record<string, number> = { x86_64: 62, aarch64: 183 };
+
+/** How many leading bytes `executableProblem` looks at. */
+export const HEADER_BYTES = 64;
+
+/**
+ * Why a file starting with `head` (its first HEADER_BYTES, or all of a shorter file) cannot be
+ * executed on `arch`, or undefined when it can.
+ *
+ * @example
+ * executableProblem(new TextEncoder().encode("#!/bin/sh\necho hi\n")); // undefined
+ * executableProblem(new TextEncoder().encode("hello")); // "is not a program: ..."
+ */
+export function executableProblem(
+  head: Uint8Array,
+  arch: string = Deno.build.arch,
+): string | undefined {
+  if (head.length === 0) return "is an empty file, not a program";
+  if (head[0] === 0x23 && head[1] === 0x21) return undefined; // "#!"
+  if (!(head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46)) {
+    return "is not a program: it has neither an ELF header nor a #! line";
+  }
+  if (head.length < 20) return "is a truncated ELF file";
+  const little = head[5] === 1;
+  const u16 = (at: number) =>
+    little ? head[at] | (head[at + 1] << 8) : (head[at] << 8) | head[at + 1];
+  const type = u16(16);
+  if (type !== 2 && type !== 3) {
+    const kind = type === 1 ? "relocatable object" : type === 4 ? "core dump" : `type ${type}`;
+    return `is an ELF ${kind}, not a program`;
+  }
+  const machine = u16(18);
+  const bits = head[4] === 2 ? 64 : 32;
+  if (machine !== NATIVE[arch] || bits !== 64 || !little) {
+    const what = MACHINES[machine] ?? `machine ${machine}`;
+    return `is an ELF program for ${what}${
+      machine === NATIVE[arch] ? ` (${bits}-bit, ${little ? "little" : "big"}-endian)` : ""
+    }, but this machine is ${arch}`;
+  }
+  return undefined;
+}

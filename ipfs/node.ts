@@ -1,0 +1,186 @@
+// ipfs/node.ts — the IPFS node ww talks to over the Kubo RPC API (/api/v0): raw blocks
+// (block/get), a file's bytes as one stream (cat), and IPNS names (name/resolve, through
+// kubo-rpc-client). Nothing here is trusted: callers verify every byte against its CID. Owns the
+// idle timeout (--ipfs-timeout) and turns transport failures into one-line SetupErrors naming the
+// node's address.
+//
+// block/get and cat use plain fetch: they are on the path of every cold run, and importing
+// kubo-rpc-client costs ~80-150 ms, more than fetching a large program takes.
+
+import { SetupError } from "../run/errors.ts";
+import { multiaddrToUrl } from "./multiaddr.ts";
+
+/** A connection to one node; `close` aborts whatever is still in flight. */
+export class IpfsNode {
+  readonly url: string;
+  readonly #abort = new AbortController();
+  readonly #pending = new Set<string>();
+  #lastActivity = performance.now();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #failure: SetupError | undefined;
+
+  /** `api` is the --ipfs multiaddr; `timeoutMs` how long the node may stay silent. */
+  constructor(readonly api: string, readonly timeoutMs: number) {
+    const parsed = multiaddrToUrl(api);
+    if ("error" in parsed) throw new SetupError(`--ipfs ${parsed.error}`);
+    this.url = parsed.url;
+  }
+
+  /** The bytes of one block, unverified. */
+  async blockGet(cid: string): Promise<Uint8Array> {
+    return await this.#track(`block ${cid}`, async () => {
+      const res = await this.#post("block/get", cid);
+      return new Uint8Array(await res.arrayBuffer());
+    });
+  }
+
+  /** The bytes of the UnixFS file `cid`, unverified, as they arrive. */
+  async *cat(cid: string): AsyncGenerator<Uint8Array> {
+    const what = `${cid}`;
+    this.#pending.add(what);
+    this.#arm();
+    let received = 0;
+    try {
+      const res = await this.#post("cat", cid);
+      const reader = res.body!.getReader();
+      for (;;) {
+        let chunk: ReadableStreamReadResult<Uint8Array>;
+        try {
+          chunk = await reader.read();
+        } catch (e) {
+          throw this.#failure ?? new SetupError(
+            `the IPFS node at ${this.api} stopped sending ${cid} after ${received} bytes (${
+              reason(e)
+            })`,
+          );
+        }
+        if (chunk.done) return;
+        received += chunk.value.length;
+        this.#touch();
+        yield chunk.value;
+      }
+    } finally {
+      this.#pending.delete(what);
+    }
+  }
+
+  /** The /ipfs/ path an IPNS name (or DNSLink domain) points to now, resolved by the node. */
+  async resolveName(name: string): Promise<string> {
+    return await this.#track(`/ipns/${name}`, async () => {
+      const { create } = await import("kubo-rpc-client");
+      const client = create({ url: this.url });
+      let path: string | undefined;
+      try {
+        for await (const p of client.name.resolve(name, { signal: this.#abort.signal })) {
+          path = p;
+        }
+      } catch (e) {
+        throw this.#failure ?? this.#transportError(e) ?? new SetupError(
+          `/ipns/${name}: the IPFS node at ${this.api} cannot resolve the name (${reason(e)})`,
+        );
+      }
+      if (!path?.startsWith("/ipfs/")) {
+        throw new SetupError(
+          `/ipns/${name}: the IPFS node at ${this.api} resolved it to ${path ?? "nothing"}`,
+        );
+      }
+      return path;
+    });
+  }
+
+  /** Aborts every request still in flight. */
+  close(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#abort.abort();
+  }
+
+  async #post(command: string, arg: string): Promise<Response> {
+    let res: Response;
+    try {
+      res = await fetch(`${this.url}/api/v0/${command}?arg=${encodeURIComponent(arg)}`, {
+        method: "POST",
+        signal: this.#abort.signal,
+      });
+    } catch (e) {
+      throw this.#failure ?? this.#transportError(e) ?? e;
+    }
+    this.#touch();
+    if (res.ok) return res;
+    const text = await res.text().catch(() => "");
+    let message = text.trim().split("\n")[0];
+    try {
+      message = JSON.parse(text).Message ?? message;
+    } catch { /* not JSON: keep the first line */ }
+    throw new SetupError(
+      `the IPFS node at ${this.api} refused ${command} ${arg}: ${message || `HTTP ${res.status}`}`,
+    );
+  }
+
+  async #track<T>(what: string, f: () => Promise<T>): Promise<T> {
+    this.#pending.add(what);
+    this.#arm();
+    try {
+      return await f();
+    } catch (e) {
+      throw this.#failure ?? e;
+    } finally {
+      this.#pending.delete(what);
+    }
+  }
+
+  #transportError(e: unknown): SetupError | undefined {
+    if (!(e instanceof TypeError)) return undefined;
+    return new SetupError(
+      `cannot reach the IPFS node at ${this.api} (${this.url}): ${
+        reason(e)
+      } (start it, or point --ipfs or WW_IPFS at one)`,
+    );
+  }
+
+  #touch(): void {
+    this.#lastActivity = performance.now();
+  }
+
+  // One timer for all requests: when it fires it checks whether anything arrived meanwhile and
+  // re-arms itself for the rest of the window, so progress costs no timer churn.
+  #arm(): void {
+    if (this.#timer !== undefined) return;
+    this.#touch();
+    const check = () => {
+      this.#timer = undefined;
+      if (this.#pending.size === 0) return;
+      const idle = performance.now() - this.#lastActivity;
+      if (idle < this.timeoutMs) {
+        this.#timer = setTimeout(check, this.timeoutMs - idle);
+        return;
+      }
+      const [what] = this.#pending;
+      this.#failure = new SetupError(
+        `the IPFS node at ${this.api} sent nothing for ${
+          formatMs(this.timeoutMs)
+        } while fetching ${what} (is it online and does it have the content? raise --ipfs-timeout to wait longer)`,
+      );
+      this.#abort.abort(this.#failure);
+    };
+    this.#timer = setTimeout(check, this.timeoutMs);
+  }
+}
+
+function formatMs(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
+}
+
+/** A short reason for a fetch failure: "connection refused", not Deno's whole chain. */
+function reason(e: unknown): string {
+  const text = e instanceof Error ? `${e.message} ${String(e.cause ?? "")}` : String(e);
+  if (/connection refused/i.test(text)) return "connection refused";
+  if (/connection reset/i.test(text)) return "connection reset";
+  if (/dns error|failed to lookup|name or service not known/i.test(text)) {
+    return "the host name does not resolve";
+  }
+  if (/unexpected eof|connection closed|error reading a body/i.test(text)) {
+    return "the connection closed early";
+  }
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0];
+}

@@ -1,0 +1,146 @@
+// ipfs/unixfs.ts — UnixFS nodes and the walk from a root CID down a path to a file, over verified
+// blocks only. Plain directories are walked here; HAMT-sharded directories are handed to
+// ipfs-unixfs-exporter (loaded only when one is met), which reads through the same verifier.
+
+import * as dagPb from "@ipld/dag-pb";
+import { UnixFS } from "ipfs-unixfs";
+import { NotExecutableError, SetupError } from "../run/errors.ts";
+import { CID, cidKey, DAG_PB, RAW } from "./block.ts";
+import type { VerifiedBlocks } from "./blocks.ts";
+
+/** A decoded block: raw bytes, or a dag-pb node with its UnixFS data. */
+export type Node =
+  | { readonly kind: "raw"; readonly bytes: Uint8Array }
+  | { readonly kind: "pb"; readonly pb: dagPb.PBNode; readonly unixfs: UnixFS };
+
+/** How many entries an error message lists. */
+const LISTED = 20;
+
+/** Decodes a verified block of `cid`; blocks that are neither raw nor UnixFS are an error. */
+export function decodeNode(cid: CID, bytes: Uint8Array, context: string): Node {
+  if (cid.code === RAW) return { kind: "raw", bytes };
+  if (cid.code !== DAG_PB) {
+    throw new NotExecutableError(
+      `${context}: ${cid} is not a UnixFS file (codec 0x${cid.code.toString(16)})`,
+    );
+  }
+  try {
+    const pb = dagPb.decode(bytes);
+    if (!pb.Data) throw new Error("no UnixFS data");
+    return { kind: "pb", pb, unixfs: UnixFS.unmarshal(pb.Data) };
+  } catch (e) {
+    throw new NotExecutableError(
+      `${context}: ${cid} is not a UnixFS node (${e instanceof Error ? e.message : e})`,
+    );
+  }
+}
+
+/** A file found by `walkToFile`: its root CID, block and decoded node. */
+export interface FileNode {
+  readonly cid: CID;
+  readonly bytes: Uint8Array;
+  readonly node: Node;
+}
+
+/**
+ * Follows `segments` from `root` and returns the file they name. A missing entry, a path through
+ * a file, a directory at the end, or a symlink is an error naming the path.
+ */
+export async function walkToFile(
+  root: CID,
+  segments: readonly string[],
+  blocks: VerifiedBlocks,
+): Promise<FileNode> {
+  const context = blocks.context;
+  let cid = root;
+  let here = `/ipfs/${root}`;
+  for (let i = 0; i <= segments.length; i++) {
+    const bytes = await blocks.get(cid);
+    const node = decodeNode(cid, bytes, context);
+    const type = node.kind === "raw" ? "raw" : node.unixfs.type;
+    if (i === segments.length) {
+      if (type === "file" || type === "raw") return { cid, bytes, node };
+      if (type === "directory" || type === "hamt-sharded-directory") {
+        const names = await listDirectory(node, blocks);
+        throw new NotExecutableError(
+          `${context}: is a directory, not a program; it holds: ${formatNames(names)}`,
+        );
+      }
+      throw new NotExecutableError(`${context}: is a UnixFS ${type}, not a program file`);
+    }
+    const name = segments[i];
+    if (type === "hamt-sharded-directory") {
+      return await walkToFile(await walkSharded(cid, segments.slice(i), blocks), [], blocks);
+    }
+    if (type !== "directory" || node.kind !== "pb") {
+      throw new SetupError(`${context}: ${here} is a ${type}, not a directory`);
+    }
+    const link = node.pb.Links.find((l) => l.Name === name);
+    if (!link) {
+      const names = node.pb.Links.map((l) => l.Name ?? "");
+      throw new SetupError(
+        `${context}: no entry ${JSON.stringify(name)} in ${here}; it holds: ${formatNames(names)}`,
+      );
+    }
+    cid = link.Hash;
+    here = `${here}/${name}`;
+  }
+  throw new Error("unreachable");
+}
+
+/** The names in a directory, sharded or not (at most LISTED + 1 of them). */
+async function listDirectory(node: Node, blocks: VerifiedBlocks): Promise<string[]> {
+  if (node.kind !== "pb") return [];
+  if (node.unixfs.type === "directory") return node.pb.Links.map((l) => l.Name ?? "");
+  // A shard's links are named by a hex bucket prefix, followed by the entry's name; a link that
+  // is only a prefix leads to a sub-shard.
+  const prefix = ((Number(node.unixfs.fanout ?? 256n)) - 1).toString(16).length;
+  const names: string[] = [];
+  for (const link of node.pb.Links) {
+    if (names.length > LISTED) break;
+    const name = link.Name ?? "";
+    if (name.length > prefix) {
+      names.push(name.slice(prefix));
+    } else {
+      const child = decodeNode(link.Hash, await blocks.get(link.Hash), blocks.context);
+      names.push(...await listDirectory(child, blocks));
+    }
+  }
+  return names;
+}
+
+/** Resolves `segments` below the HAMT-sharded directory `shard` with ipfs-unixfs-exporter. */
+async function walkSharded(
+  shard: CID,
+  segments: readonly string[],
+  blocks: VerifiedBlocks,
+): Promise<CID> {
+  const { walkPath } = await import("ipfs-unixfs-exporter");
+  // The exporter reads blocks through this store, so every block it looks at is verified.
+  const store = {
+    async *get(cid: CID) {
+      yield await blocks.get(CID.asCID(cid) ?? cid);
+    },
+  };
+  let last: CID = shard;
+  try {
+    for await (const entry of walkPath(`${cidKey(shard)}/${segments.join("/")}`, store)) {
+      last = entry.cid;
+    }
+  } catch (e) {
+    if (e instanceof SetupError) throw e;
+    if (e instanceof Error && e.name === "NotFoundError") {
+      throw new SetupError(
+        `${blocks.context}: no such entry in the sharded directory ${shard} (${e.message})`,
+      );
+    }
+    throw e;
+  }
+  return last;
+}
+
+function formatNames(names: readonly string[]): string {
+  if (names.length === 0) return "nothing";
+  const shown = names.slice(0, LISTED).join(", ");
+  return names.length > LISTED ? `${shown}, ...` : shown;
+}
