@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { closeFd, writeAll } from "./fd.ts";
+import { SyscallError } from "./libc.ts";
+import {
+  ALL_SEALS,
+  copyRange,
+  createMemfd,
+  fileSize,
+  memfdSeals,
+  readAt,
+  reopenReadOnly,
+  sealMemfd,
+} from "./memfd.ts";
+
+const text = (s: string) => new TextEncoder().encode(s);
+
+Deno.test("a sealed memfd refuses every write and can no longer be unsealed", () => {
+  const fd = createMemfd("sealed");
+  try {
+    writeAll(fd, text("verified"));
+    sealMemfd(fd);
+    assert.equal(memfdSeals(fd) & ALL_SEALS, ALL_SEALS);
+    assert.throws(
+      () => writeAll(fd, text("x")),
+      (e) => e instanceof SyscallError && e.code === "EPERM",
+    );
+    assert.throws(() => sealMemfd(fd), (e) => e instanceof SyscallError && e.code === "EPERM");
+    // A new open of the same file (as /proc/self/fd gives) is read-only to writers too.
+    assert.throws(() => Deno.writeFileSync(`/proc/self/fd/${fd}`, text("swap")));
+    const buf = new Uint8Array(8);
+    readAt(fd, buf, 0);
+    assert.equal(new TextDecoder().decode(buf), "verified");
+  } finally {
+    closeFd(fd);
+  }
+});
+
+Deno.test("a memfd is close-on-exec and named after the program", () => {
+  const fd = createMemfd("app");
+  try {
+    assert.equal(Deno.readLinkSync(`/proc/self/fd/${fd}`), "/memfd:app (deleted)");
+    const flags = Deno.readTextFileSync(`/proc/self/fdinfo/${fd}`).match(/flags:\s+(\d+)/)![1];
+    assert.ok(parseInt(flags, 8) & 0o2000000);
+  } finally {
+    closeFd(fd);
+  }
+});
+
+Deno.test("copyRange copies inside the kernel, also from a file onto its own end", () => {
+  const fd = createMemfd("copy");
+  try {
+    writeAll(fd, text("abcdef"));
+    copyRange(fd, fd, 1, 3);
+    assert.equal(fileSize(fd), 9);
+    const reader = reopenReadOnly(fd);
+    try {
+      const buf = new Uint8Array(9);
+      readAt(reader, buf, 0);
+      assert.equal(new TextDecoder().decode(buf), "abcdefbcd");
+    } finally {
+      closeFd(reader);
+    }
+  } finally {
+    closeFd(fd);
+  }
+});
+
+Deno.test("a sealed memfd holding a program can be executed through /proc", async () => {
+  const fd = createMemfd("script");
+  try {
+    writeAll(fd, text('#!/bin/sh\necho from memfd "$1"\n'));
+    sealMemfd(fd);
+    const out = await new Deno.Command(`/proc/${Deno.pid}/fd/${fd}`, { args: ["ok"] }).output();
+    assert.equal(new TextDecoder().decode(out.stdout), "from memfd ok\n");
+  } finally {
+    closeFd(fd);
+  }
+});

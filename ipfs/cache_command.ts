@@ -1,0 +1,60 @@
+// ipfs/cache_command.ts — `ww cache [list|size|clear]`: what the IPFS program cache holds, how big
+// it is, and emptying it. Returns the lines to print; main.ts prints them.
+
+import { UsageError } from "../run/errors.ts";
+import { cacheDir, clearCached, DEFAULT_CACHE_BYTES, listCached } from "./cache.ts";
+import { formatBytes } from "./progress.ts";
+
+export const CACHE_USAGE = `usage: ww cache [list|size|clear]
+  list    the cached programs: CID, size, last use, and the /ipfs/ paths that led to them
+  size    the cache's total size and its bound
+  clear   remove every cached program
+The cache is $XDG_CACHE_HOME/ww/ipfs (default ~/.cache/ww/ipfs).`;
+
+/**
+ * Runs `ww cache <argv>` against the cache of `env`; returns the lines for stdout.
+ *
+ * @example
+ * await cacheCommand(["size"], Deno.env.toObject()); // ["0 B in 0 programs (bound 1.0 GiB) in /home/me/.cache/ww/ipfs"]
+ */
+export async function cacheCommand(
+  argv: readonly string[],
+  env: Readonly<Record<string, string>>,
+): Promise<string[]> {
+  const dir = cacheDir(env);
+  const [sub = "list", ...rest] = argv;
+  if (rest.length > 0) {
+    throw new UsageError(`ww cache ${sub} takes no arguments (see ww cache help)`);
+  }
+  switch (sub) {
+    case "list": {
+      const entries = await listCached(dir);
+      return entries.map((e) =>
+        [e.cid, formatBytes(e.size), e.lastUsed.toISOString(), ...e.paths].join("  ")
+      );
+    }
+    case "size": {
+      const entries = await listCached(dir);
+      const total = entries.reduce((n, e) => n + e.size, 0);
+      return [
+        `${formatBytes(total)} in ${entries.length} program${
+          entries.length === 1 ? "" : "s"
+        } (bound ${formatBytes(DEFAULT_CACHE_BYTES)}) in ${dir}`,
+      ];
+    }
+    case "clear": {
+      const { programs, bytes } = await clearCached(dir);
+      return [
+        `removed ${programs} program${programs === 1 ? "" : "s"} (${
+          formatBytes(bytes)
+        }) from ${dir}`,
+      ];
+    }
+    case "--help":
+    case "-h":
+    case "help":
+      return [CACHE_USAGE];
+    default:
+      throw new UsageError(`unknown cache command ${sub} (use ww cache list, size or clear)`);
+  }
+}

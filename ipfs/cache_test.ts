@@ -1,0 +1,142 @@
+import assert from "node:assert/strict";
+import { closeFd, writeAll } from "../ffi/fd.ts";
+import { createMemfd, fileSize, readAt, sealMemfd } from "../ffi/memfd.ts";
+import { cacheDir, clearCached, evict, listCached, openCached, storeCached } from "./cache.ts";
+
+const CID_A = "bafkreiaaaa";
+const CID_B = "bafkreibbbb";
+const CID_C = "bafkreicccc";
+
+function memfdOf(text: string): { fd: number; size: number } {
+  const fd = createMemfd("test");
+  const bytes = new TextEncoder().encode(text);
+  writeAll(fd, bytes);
+  sealMemfd(fd);
+  return { fd, size: bytes.length };
+}
+
+function readAll(fd: number): string {
+  const buf = new Uint8Array(fileSize(fd));
+  readAt(fd, buf, 0);
+  return new TextDecoder().decode(buf);
+}
+
+async function store(dir: string, cid: string, text: string, paths: string[], max?: number) {
+  const m = memfdOf(text);
+  try {
+    await storeCached(dir, { cid, ...m, paths }, max);
+  } finally {
+    closeFd(m.fd);
+  }
+}
+
+async function withDir(f: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "wwtest-cache-" });
+  try {
+    await f(`${dir}/ww/ipfs`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+async function age(dir: string, cid: string, secondsAgo: number) {
+  const t = new Date(Date.now() - secondsAgo * 1000);
+  await Deno.utime(`${dir}/files/${cid}`, t, t);
+}
+
+Deno.test("the cache lives in $XDG_CACHE_HOME/ww/ipfs, else ~/.cache/ww/ipfs", () => {
+  assert.equal(cacheDir({ XDG_CACHE_HOME: "/x/cache", HOME: "/home/u" }), "/x/cache/ww/ipfs");
+  assert.equal(cacheDir({ HOME: "/home/u" }), "/home/u/.cache/ww/ipfs");
+  // The XDG spec says a relative value is to be ignored.
+  assert.equal(cacheDir({ XDG_CACHE_HOME: "rel", HOME: "/home/u" }), "/home/u/.cache/ww/ipfs");
+});
+
+Deno.test("a stored program is found by its path and by its CID, read-only", async () => {
+  await withDir(async (dir) => {
+    await store(dir, CID_A, "program A", ["/ipfs/root/bin/a"]);
+    const byPath = await openCached(dir, { path: "/ipfs/root/bin/a" });
+    assert.ok(byPath);
+    assert.equal(byPath.cid, CID_A);
+    assert.equal(readAll(byPath.fd), "program A");
+    closeFd(byPath.fd);
+    const byCid = await openCached(dir, { cid: CID_A });
+    assert.ok(byCid);
+    closeFd(byCid.fd);
+    assert.equal((await Deno.stat(`${dir}/files/${CID_A}`)).mode! & 0o777, 0o444);
+  });
+});
+
+Deno.test("an unknown path or CID is a miss", async () => {
+  await withDir(async (dir) => {
+    assert.equal(await openCached(dir, { path: "/ipfs/nothing" }), undefined);
+    assert.equal(await openCached(dir, { cid: CID_B }), undefined);
+  });
+});
+
+Deno.test("concurrent stores of the same CID leave one complete file and no temporary files", async () => {
+  await withDir(async (dir) => {
+    const text = "x".repeat(1 << 20);
+    await Promise.all([1, 2, 3, 4].map((i) => store(dir, CID_A, text, [`/ipfs/p${i}`])));
+    const hit = await openCached(dir, { path: "/ipfs/p3" });
+    assert.ok(hit);
+    assert.equal(readAll(hit.fd), text);
+    closeFd(hit.fd);
+    assert.deepEqual([...Deno.readDirSync(`${dir}/tmp`)], []);
+    assert.deepEqual([...Deno.readDirSync(`${dir}/files`)].map((e) => e.name), [CID_A]);
+  });
+});
+
+Deno.test("past the bound the least recently used programs go, with their paths", async () => {
+  await withDir(async (dir) => {
+    await store(dir, CID_A, "a".repeat(100), ["/ipfs/a"]);
+    await store(dir, CID_B, "b".repeat(100), ["/ipfs/b"]);
+    await age(dir, CID_A, 20);
+    await age(dir, CID_B, 10);
+    const used = await openCached(dir, { path: "/ipfs/a" }); // A is now the most recent
+    closeFd(used!.fd);
+    await store(dir, CID_C, "c".repeat(100), ["/ipfs/c"], 250);
+    const left = (await listCached(dir)).map((e) => e.cid).sort();
+    assert.deepEqual(left, [CID_A, CID_C]);
+    assert.equal(await openCached(dir, { path: "/ipfs/b" }), undefined);
+    assert.equal([...Deno.readDirSync(`${dir}/paths`)].length, 2);
+  });
+});
+
+Deno.test("a program larger than the bound is not stored", async () => {
+  await withDir(async (dir) => {
+    await store(dir, CID_A, "a".repeat(300), ["/ipfs/a"], 200);
+    assert.deepEqual(await listCached(dir), []);
+  });
+});
+
+Deno.test("eviction removes temporary files left by a ww that died, but not fresh ones", async () => {
+  await withDir(async (dir) => {
+    await store(dir, CID_A, "a", ["/ipfs/a"]);
+    const old = `${dir}/tmp/${CID_B}.1.dead`;
+    const fresh = `${dir}/tmp/${CID_C}.2.writing`;
+    await Deno.writeTextFile(old, "partial");
+    await Deno.writeTextFile(fresh, "partial");
+    const t = new Date(Date.now() - 2 * 3600 * 1000);
+    await Deno.utime(old, t, t);
+    await evict(dir, 1 << 30);
+    assert.deepEqual([...Deno.readDirSync(`${dir}/tmp`)].map((e) => e.name), [
+      `${CID_C}.2.writing`,
+    ]);
+  });
+});
+
+Deno.test("list shows each program with its size, last use and paths; clear empties the cache", async () => {
+  await withDir(async (dir) => {
+    await store(dir, CID_A, "aaaa", ["/ipfs/x/bin/a", "/ipfs/a"]);
+    await store(dir, CID_B, "bb", ["/ipfs/b"]);
+    await age(dir, CID_A, 60);
+    const list = await listCached(dir);
+    assert.deepEqual(list.map((e) => [e.cid, e.size, e.paths]), [
+      [CID_B, 2, ["/ipfs/b"]],
+      [CID_A, 4, ["/ipfs/a", "/ipfs/x/bin/a"]],
+    ]);
+    assert.deepEqual(await clearCached(dir), { programs: 2, bytes: 6 });
+    assert.deepEqual(await listCached(dir), []);
+    assert.deepEqual(await clearCached(dir), { programs: 0, bytes: 0 });
+  });
+});
