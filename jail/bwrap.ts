@@ -92,6 +92,13 @@ export function bwrapArgs(input: BwrapInput): string[] {
   }
   for (const path of host.etc) a.push("--ro-bind", path, path);
   a.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
+  // Sysctl files are writable by their owner, host uid 0, without any capability
+  // (kernel/sysctl.c, test_perm), and when ww runs as root the jail's uid maps to host uid 0:
+  // the program could set kernel.core_pattern to a program of its own, run as host root.
+  // bwrap means to cover /proc/sys itself but never does: it asks access(W_OK) first, which a
+  // /proc/sys directory always refuses (EACCES), and then skips it.
+  a.push("--ro-bind", "/proc/sys", "/proc/sys");
+  a.push("--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger");
   a.push("--bind", input.workdir, input.workdir, "--chdir", input.workdir);
   for (const b of policy.readOnlyBinds) a.push("--ro-bind", b.source, b.dest);
   for (const b of policy.writableBinds) a.push("--bind", b.source, b.dest);

@@ -59,6 +59,7 @@ Deno.test("only system dirs, loader files, the program and the work dir are moun
     ["/usr", "/usr"],
     ["/lib64", "/lib64"],
     ["/etc/ld.so.cache", "/etc/ld.so.cache"],
+    ["/proc/sys", "/proc/sys"],
     ["/opt/app/run", "/opt/app/run"],
   ]);
   assert.deepEqual(after(argv, "--symlink", 2), [["usr/bin", "/bin"]]);
@@ -66,6 +67,20 @@ Deno.test("only system dirs, loader files, the program and the work dir are moun
   assert.deepEqual(after(argv, "--chdir"), [["/tmp/ww-1"]]);
   assert.deepEqual(after(argv, "--tmpfs"), [["/tmp"]]);
   assert.ok(!argv.some((a) => /^\/(home|root|etc\/shadow)/.test(a)));
+});
+
+Deno.test("/proc/sys and /proc/sysrq-trigger are read-only, over the jail's own /proc", () => {
+  const argv = bwrapArgs(input);
+  const proc = argv.indexOf("--proc");
+  const sys = argv.findIndex((a, i) => a === "--ro-bind" && argv[i + 1] === "/proc/sys");
+  const sysrq = argv.indexOf("--ro-bind-try");
+  assert.ok(proc >= 0 && sys > proc && sysrq > proc, "mounted after /proc");
+  assert.deepEqual(argv.slice(sys, sys + 3), ["--ro-bind", "/proc/sys", "/proc/sys"]);
+  assert.deepEqual(argv.slice(sysrq, sysrq + 3), [
+    "--ro-bind-try",
+    "/proc/sysrq-trigger",
+    "/proc/sysrq-trigger",
+  ]);
 });
 
 Deno.test("a program under /usr is not bound again", () => {
