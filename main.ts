@@ -5,6 +5,7 @@ import denoJson from "./deno.json" with { type: "json" };
 import { parseRunArgs } from "./cli/flags.ts";
 import { EXIT, WwError } from "./run/errors.ts";
 import { forwardSignals } from "./run/signals.ts";
+import { NATIVE_STAGE_COMMAND } from "./run/native.ts";
 import { explainProgram, startProgram } from "./run/start.ts";
 import { execService, serveGuest } from "./rpc/serve.ts";
 
@@ -13,6 +14,8 @@ const USAGE =
 
 usage:
   ww run [flags] <binary> [args...]   run <binary> (a path, a name in PATH)
+  ww doctor                           what this machine offers each jail backend; exit 0 when
+                                      a jail is possible
   ww --version                        print the version
   ww --help                           print this help
 
@@ -32,7 +35,12 @@ run flags (they end at <binary>; '--' may also end them):
   --debug                show stack traces for errors
 
 jail flags (every program is jailed by default):
-  --jail <backend>       bwrap (default: bubblewrap namespaces + seccomp + limits) or none
+  --jail <backend>       auto (default): bwrap when this machine can create user namespaces,
+                         else native; bwrap: bubblewrap namespaces + seccomp + limits;
+                         native: Landlock + seccomp + limits, no namespaces; none: unjailed
+  --allow-weaker-jail    let --jail=native run when the kernel lacks some of its protections
+  --uid <n>, --gid <n>   the program's ids (default nobody, 65534; the native jail keeps ww's
+                         own ids unless ww runs as root)
   --ro-bind <src>[:<dst>]  show host path src read-only at dst (default: the same path)
   --bind <src>[:<dst>]     show host path src read-write at dst
   --net                  share the host's network (default: no network)
@@ -62,6 +70,14 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     case "run":
       return await run(rest);
+    case "doctor": {
+      const { doctor } = await import("./run/doctor.ts");
+      return await doctor();
+    }
+    case NATIVE_STAGE_COMMAND: {
+      const { runNativeStage } = await import("./run/native_stage.ts");
+      return runNativeStage(rest);
+    }
     case undefined:
       console.error(USAGE);
       return EXIT.usage;
@@ -71,7 +87,11 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function run(argv: readonly string[]): Promise<number> {
-  const { config, help, explain, grants } = parseRunArgs(argv, Deno.env.toObject(), Deno.cwd());
+  const { config, help, explain, grants, debug } = parseRunArgs(
+    argv,
+    Deno.env.toObject(),
+    Deno.cwd(),
+  );
   if (help) {
     console.log(USAGE);
     return 0;
@@ -84,6 +104,14 @@ async function run(argv: readonly string[]): Promise<number> {
     console.error(`ww: warning: ${config.program} runs NOT jailed (--jail=none)`);
   }
   const child = await startProgram(config);
+  if (debug) console.error(`ww: jail: ${child.jail.backend} (${child.jail.reason})`);
+  if (child.jail.notEnforced.length > 0) {
+    console.error(
+      `ww: warning: ${config.program} runs in a weaker jail: not enforced: ${
+        child.jail.notEnforced.join(", ")
+      } (--allow-weaker-jail)`,
+    );
+  }
   const services = { version: denoJson.version };
   const rpc = serveGuest(child, grants, {
     ...services,

@@ -43,8 +43,17 @@ const VALUE_FLAGS = new Set([
   "--cpu",
   "--nofile",
   "--nproc",
+  "--uid",
+  "--gid",
 ]);
-const SWITCHES = new Set(["--debug", "--help", "-h", "--explain", "--net"]);
+const SWITCHES = new Set([
+  "--debug",
+  "--help",
+  "-h",
+  "--explain",
+  "--net",
+  "--allow-weaker-jail",
+]);
 const GRANT_SWITCHES = new Set(["--with-console", "--with-ipfs", "--with-exec", "--with-all"]);
 
 /**
@@ -68,6 +77,8 @@ export function parseRunArgs(
   const grants = { console: false, ipfs: false, exec: false };
   let backend: JailBackend = DEFAULT_POLICY.backend;
   let net = false;
+  let allowWeakerJail = false;
+  const ids: { uid?: number; gid?: number } = {};
   let timeoutMs: number | undefined;
   const readOnlyBinds: Bind[] = [];
   const writableBinds: Bind[] = [];
@@ -94,6 +105,7 @@ export function parseRunArgs(
       if (flag === "--debug") debug = true;
       else if (flag === "--explain") explain = true;
       else if (flag === "--net") net = true;
+      else if (flag === "--allow-weaker-jail") allowWeakerJail = true;
       else help = true;
       continue;
     }
@@ -155,11 +167,29 @@ export function parseRunArgs(
       case "--nproc":
         limits.processes = limitValue(flag, parseCount(value));
         break;
+      case "--uid":
+      case "--gid": {
+        // 2^32-1 is (uid_t)-1, which setresuid reads as "leave unchanged".
+        if (!/^\d+$/.test(value) || Number(value) > 2 ** 32 - 2) {
+          throw new UsageError(`${flag} ${value}: expected a numeric id from 0 to ${2 ** 32 - 2}`);
+        }
+        ids[flag === "--uid" ? "uid" : "gid"] = Number(value);
+        break;
+      }
     }
   }
 
   const [program, ...args] = argv.slice(i);
-  const jail: JailPolicy = { backend, net, readOnlyBinds, writableBinds, limits, timeoutMs };
+  const jail: JailPolicy = {
+    backend,
+    net,
+    readOnlyBinds,
+    writableBinds,
+    limits,
+    timeoutMs,
+    ...ids,
+    ...(allowWeakerJail ? { allowWeakerJail } : {}),
+  };
   const config = { program: program ?? "", args, fds, env, ipfsApi, jail };
   if (help) return { config, debug, help, explain, grants };
   if (program === undefined) {

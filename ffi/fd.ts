@@ -55,3 +55,21 @@ export function writeAll(fd: number, bytes: Uint8Array): void {
     off += check("write", libc().write(fd, chunk, BigInt(chunk.length)), `fd ${fd}`);
   }
 }
+
+/** Reads a blocking descriptor to its end. */
+export function readAll(fd: number): Uint8Array {
+  const chunks: Uint8Array[] = [];
+  const buf = new Uint8Array(65536);
+  for (;;) {
+    const n = check("read", libc().read(fd, buf, BigInt(buf.length)), `fd ${fd}`);
+    if (n === 0) break;
+    chunks.push(buf.slice(0, n));
+  }
+  const out = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}

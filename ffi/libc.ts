@@ -41,6 +41,39 @@ const symbols = {
   posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
   posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
   posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
+  // The native jail's stage (ffi/landlock.ts, ffi/privileges.ts). glibc has no Landlock
+  // wrappers, so `syscall` is declared once per argument shape: it is variadic, but on x86_64
+  // and aarch64 Linux its integer and pointer arguments travel in the same registers as fixed ones.
+  syscall_landlock_create_ruleset: {
+    name: "syscall",
+    parameters: ["i64", "buffer", "usize", "u32"],
+    result: "i64",
+  },
+  syscall_landlock_add_rule: {
+    name: "syscall",
+    parameters: ["i64", "i32", "u32", "buffer", "u32"],
+    result: "i64",
+  },
+  syscall_landlock_restrict_self: {
+    name: "syscall",
+    parameters: ["i64", "i32", "u32"],
+    result: "i64",
+  },
+  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
+  prctl_pointer: {
+    name: "prctl",
+    parameters: ["i32", "u64", "buffer", "u64", "u64"],
+    result: "i32",
+  },
+  capset: { parameters: ["buffer", "buffer"], result: "i32" },
+  setgroups: { parameters: ["usize", "buffer"], result: "i32" },
+  setresuid: { parameters: ["u32", "u32", "u32"], result: "i32" },
+  setresgid: { parameters: ["u32", "u32", "u32"], result: "i32" },
+  getppid: { parameters: [], result: "i32" },
+  close_range: { parameters: ["u32", "u32", "i32"], result: "i32" },
+  signal: { parameters: ["i32", "pointer"], result: "pointer" },
+  sigprocmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 let library: Deno.DynamicLibrary<typeof symbols> | undefined;

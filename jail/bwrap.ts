@@ -108,7 +108,8 @@ export function bwrapArgs(input: BwrapInput): string[] {
   a.push("--unshare-user", "--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup");
   if (!policy.net) a.push("--unshare-net");
   a.push("--disable-userns", "--assert-userns-disabled");
-  a.push("--uid", String(JAIL_UID), "--gid", String(JAIL_GID), "--hostname", JAIL_HOSTNAME);
+  a.push("--uid", String(policy.uid ?? JAIL_UID), "--gid", String(policy.gid ?? JAIL_GID));
+  a.push("--hostname", JAIL_HOSTNAME);
   a.push("--cap-drop", "ALL", "--new-session", "--die-with-parent");
   a.push(
     "--seccomp",

@@ -2,9 +2,13 @@
 // values those flags take (sizes, durations, binds). Pure: every backend plan is computed from a
 // JailPolicy plus facts about the host that the caller gathers.
 
-/** Which mechanism enforces the policy. `none` runs the program unjailed. */
-export type JailBackend = "bwrap" | "none";
-export const JAIL_BACKENDS: readonly JailBackend[] = ["bwrap", "none"];
+/**
+ * Which mechanism enforces the policy: `bwrap` (namespaces), `native` (Landlock, seccomp and
+ * limits, for machines without user namespaces), `auto` (bwrap when this machine can create
+ * namespaces, native otherwise), or `none` (unjailed).
+ */
+export type JailBackend = "auto" | "bwrap" | "native" | "none";
+export const JAIL_BACKENDS: readonly JailBackend[] = ["auto", "bwrap", "native", "none"];
 
 /** A host path made visible inside the jail at `dest`. */
 export interface Bind {
@@ -33,6 +37,11 @@ export interface JailPolicy {
   readonly limits: Limits;
   /** Wall-clock limit: SIGTERM at this point, SIGKILL after TIMEOUT_GRACE_MS more. */
   readonly timeoutMs?: number;
+  /** The program's uid and gid (default nobody, 65534; the native jail keeps ww's unless root). */
+  readonly uid?: number;
+  readonly gid?: number;
+  /** Run under the native jail even when this kernel lacks some of its protections. */
+  readonly allowWeakerJail?: boolean;
 }
 
 /** The default limits: generous for real programs, but a fork or memory bomb stops. */
@@ -47,7 +56,7 @@ export const TIMEOUT_GRACE_MS = 2000;
 
 /** The default profile: every namespace, no network, nothing bound but the system. */
 export const DEFAULT_POLICY: JailPolicy = {
-  backend: "bwrap",
+  backend: "auto",
   net: false,
   readOnlyBinds: [],
   writableBinds: [],

@@ -3,7 +3,9 @@
 
 import type { FdSlot } from "../fd/layout.ts";
 import { HOST_SOCKET_FD } from "../fd/layout.ts";
+import type { BackendChoice } from "../jail/auto.ts";
 import { type HostFiles, JAIL_GID, JAIL_HOSTNAME, JAIL_UID } from "../jail/bwrap.ts";
+import { describeNativePlan, type NativePlanResult } from "../jail/native.ts";
 import { type Limits, TIMEOUT_GRACE_MS } from "../jail/policy.ts";
 import { DENIED_SYSCALLS } from "../jail/seccomp.ts";
 import type { RunConfig } from "./config.ts";
@@ -14,8 +16,12 @@ export interface ExplainInput {
   readonly path: string;
   readonly slots: readonly FdSlot[];
   readonly env: readonly string[];
+  /** The backend the run gets and why (`--jail=auto` decides here). */
+  readonly choice: BackendChoice;
   /** For the bwrap backend: the host facts and the full bwrap command line. */
   readonly bwrap?: { readonly host: HostFiles; readonly argv: readonly string[] };
+  /** For the native backend: its plan and what this machine does and does not enforce. */
+  readonly native?: NativePlanResult;
 }
 
 /** The explanation, one line per fact. */
@@ -34,19 +40,30 @@ export function explainRun(input: ExplainInput): string[] {
   for (const e of env) out.push(`  ${e}`);
   out.push("work directory: a fresh private temporary directory, removed afterwards");
   const jail = config.jail;
-  if (jail.backend === "none") {
+  if (input.choice.backend === "none") {
     out.push("jail: none (the program runs with ww's own privileges, files and network)");
     if (jail.timeoutMs !== undefined) out.push(`timeout: ${timeoutText(jail.timeoutMs)}`);
     return out;
   }
-  out.push("jail: bwrap (bubblewrap)");
+  if (input.native) {
+    out.push(`jail: native (Landlock, seccomp, limits; no namespaces) (${input.choice.reason})`);
+    out.push(...describeNativePlan(input.native));
+    out.push("  seccomp denies:");
+    for (const d of DENIED_SYSCALLS) out.push(`    ${d.name} (${d.errno}): ${d.reason}`);
+    out.push(`  limits: ${limitsText(jail.limits)}`);
+    if (jail.timeoutMs !== undefined) out.push(`  timeout: ${timeoutText(jail.timeoutMs)}`);
+    return out;
+  }
+  out.push(`jail: bwrap (bubblewrap) (${input.choice.reason})`);
   out.push(
     `  namespaces: user, mount, pid, ipc, uts (hostname ${JAIL_HOSTNAME}), cgroup${
       jail.net ? "; network shared with the host (--net)" : ", network (no network)"
     }`,
   );
   out.push(
-    `  identity: uid ${JAIL_UID}, gid ${JAIL_GID}, no capabilities, no_new_privs, new session, no nested user namespaces`,
+    `  identity: uid ${jail.uid ?? JAIL_UID}, gid ${
+      jail.gid ?? JAIL_GID
+    }, no capabilities, no_new_privs, new session, no nested user namespaces`,
   );
   out.push("  dies with ww: yes (SIGKILL to the whole jail)");
   out.push("  file system (root is an empty tmpfs):");

@@ -22,13 +22,17 @@ import { spawn, type SpawnSpec } from "../ffi/spawn.ts";
 import { FdStream } from "../ffi/stream.ts";
 import { bwrapArgs, programPathProblem } from "../jail/bwrap.ts";
 import { type BwrapStatus, readBwrapStatus } from "../jail/bwrap_status.ts";
+import type { BackendChoice } from "../jail/auto.ts";
+import { encodeNativePlan, nativePlan, type NativePlanResult } from "../jail/native.ts";
 import { TIMEOUT_GRACE_MS } from "../jail/policy.ts";
 import { seccompProgram } from "../jail/seccomp.ts";
+import { jailChoice } from "./auto.ts";
 import { grantProblem, type RunConfig } from "./config.ts";
 import { explainRun } from "./explain.ts";
 import { childEnv } from "./env.ts";
 import { NotExecutableError, NotFoundError, SetupError, UsageError } from "./errors.ts";
 import { findBwrap, hostFiles, seccompArch } from "./host.ts";
+import { nativeFacts, readStageReports, stageCommand, stageFailure } from "./native.ts";
 import { programPidInJail } from "./procfs.ts";
 import { resolveProgram } from "./resolve.ts";
 import { type SignalName, signalName, SIGNALS } from "./signals.ts";
@@ -59,6 +63,8 @@ export interface Child {
   readonly hostSocket: FdStream;
   /** Sends a signal to the program; false when it has already ended. */
   kill(signal?: SignalName): boolean;
+  /** The jail the program runs in and why; `notEnforced` lists what --allow-weaker-jail gave up. */
+  readonly jail: BackendChoice & { readonly notEnforced: readonly string[] };
 }
 
 /** The part of a launch that differs between jailed and unjailed runs. */
@@ -70,6 +76,8 @@ interface Launched {
   killAll(): void;
   /** The program's exit status, once it and its jail are gone. */
   readonly ended: Promise<ExitStatus>;
+  /** Protections this machine could not enforce (native jail with --allow-weaker-jail). */
+  readonly notEnforced?: readonly string[];
 }
 
 /**
@@ -97,8 +105,11 @@ export async function startProgram(config: RunConfig): Promise<Child> {
     cleanups.add(() => hostSocket.close());
     const closeChildEnd = cleanups.add(() => closeFd(childEnd));
 
-    const launched = config.jail.backend === "bwrap"
-      ? await launchBwrap(config, path, workdir, childEnd, cleanups)
+    const choice = jailChoice(config.jail);
+    const launched = choice.backend === "bwrap"
+      ? await launchBwrap(config, path, workdir, childEnd, cleanups, choice)
+      : choice.backend === "native"
+      ? await launchNative(config, path, workdir, childEnd, cleanups)
       : launchDirect(config, path, workdir, childEnd);
     closeChildEnd();
 
@@ -127,6 +138,7 @@ export async function startProgram(config: RunConfig): Promise<Child> {
         else launched.signal(SIGNALS[signal]);
         return true;
       },
+      jail: { ...choice, notEnforced: launched.notEnforced ?? [] },
     };
   } catch (e) {
     cleanups.run();
@@ -146,7 +158,12 @@ export function explainProgram(config: RunConfig): string[] {
   const path = resolveProgram(config.program, Deno.env.get("PATH") ?? "", Deno.cwd());
   const slots = layoutFds(config.fds);
   const env = childEnv(config.env, slots);
-  if (config.jail.backend !== "bwrap") return explainRun({ config, path, slots, env });
+  const choice = jailChoice(config.jail);
+  if (choice.backend === "native") {
+    const native = planNative(config, path, "/tmp/ww-XXXXXX");
+    return explainRun({ config, path, slots, env, choice, native });
+  }
+  if (choice.backend !== "bwrap") return explainRun({ config, path, slots, env, choice });
   const host = hostFiles(config.jail.net);
   const controlFd = HOST_SOCKET_FD + 1 + slots.length;
   const argv = [
@@ -162,7 +179,7 @@ export function explainProgram(config: RunConfig): string[] {
       fds: { seccomp: controlFd, status: controlFd + 1, block: controlFd + 2 },
     }),
   ];
-  return explainRun({ config, path, slots, env, bwrap: { host, argv } });
+  return explainRun({ config, path, slots, env, choice, bwrap: { host, argv } });
 }
 
 /** Runs the program with no jail at all. */
@@ -203,6 +220,7 @@ async function launchBwrap(
   workdir: string,
   childEnd: number,
   cleanups: Cleanups,
+  choice: BackendChoice,
 ): Promise<Launched> {
   const bwrap = findBwrap();
   const pathProblem = programPathProblem(path);
@@ -261,7 +279,7 @@ async function launchBwrap(
   const initPid = await statusReader.childPid;
   if (initPid === undefined) {
     await reaped;
-    throw jailFailed();
+    throw jailFailed(choice);
   }
   const limits = config.jail.limits;
   setProcessLimit(initPid, RLIMIT.data, limits.memoryBytes);
@@ -282,16 +300,108 @@ async function launchBwrap(
     // The kernel kills every process of a pid namespace when its pid 1 dies.
     killAll: () => killPid(initPid, SIGNALS.SIGKILL),
     ended: Promise.all([reaped, statusReader.final]).then(([, s]) => {
-      if (s.exitCode === undefined) throw jailFailed();
+      if (s.exitCode === undefined) throw jailFailed(choice);
       return { code: s.exitCode };
     }),
   };
 }
 
-function jailFailed(): SetupError {
+function jailFailed(choice: BackendChoice): SetupError {
   return new SetupError(
-    "bubblewrap could not set up the jail or start the program (its reason is on the line above); try --jail=none to run unjailed",
+    `bubblewrap could not set up the jail or start the program (its reason is on the line above; ${choice.reason}); try --jail=native, which needs no namespaces (ww doctor tells what this machine offers)`,
   );
+}
+
+/** The native jail's plan for a run, or a SetupError saying why there can be none. */
+function planNative(
+  config: RunConfig,
+  path: string,
+  workdir: string,
+): NativePlanResult {
+  const slots = layoutFds(config.fds);
+  const programSource = Deno.realPathSync(path);
+  // The stage gets its plan on the first descriptor after the grants and its status pipe next.
+  const planFd = HOST_SOCKET_FD + 1 + slots.length;
+  const result = nativePlan({
+    policy: config.jail,
+    programPath: path,
+    programSource,
+    argv: [config.program, ...config.args],
+    env: childEnv(config.env, slots),
+    workdir,
+    facts: nativeFacts(config.jail, programSource),
+    statusFd: planFd + 1,
+    closeOnExecFrom: planFd,
+  });
+  if ("error" in result) throw new SetupError(result.error);
+  return result;
+}
+
+/**
+ * Runs the program in the native jail: spawns ww's own stage (run/native_stage.ts) with the
+ * program's descriptors in place plus a plan pipe and a status pipe, writes the plan, and waits
+ * until the stage has exec'd the program (the status pipe closes on exec) or reported why not.
+ * The stage's pid becomes the program's, so ww signals and reaps it directly.
+ */
+async function launchNative(
+  config: RunConfig,
+  path: string,
+  workdir: string,
+  childEnd: number,
+  cleanups: Cleanups,
+): Promise<Launched> {
+  const slots = layoutFds(config.fds);
+  const native = planNative(config, path, workdir);
+  const { plan } = native;
+  // A privileged ww hands the program a new identity, which must own its work directory.
+  if (plan.identity) Deno.chownSync(workdir, plan.identity.uid, plan.identity.gid);
+  const [planRead, planWrite] = pipe();
+  const closePlanRead = cleanups.add(() => closeFd(planRead));
+  const planStream = new FdStream(planWrite);
+  const closePlanWrite = cleanups.add(() => planStream.close());
+  const [statusRead, statusWrite] = pipe();
+  const statusStream = new FdStream(statusRead);
+  cleanups.add(() => statusStream.close());
+  const closeStatusWrite = cleanups.add(() => closeFd(statusWrite));
+
+  const stage = stageCommand(plan.closeOnExecFrom);
+  const pid = spawnMapped({
+    path: stage.path,
+    argv: stage.argv,
+    // The stage's own environment (Deno finds its cache through it); the program's is in the plan.
+    env: Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`),
+    cwd: workdir,
+    fdSteps: planFdSteps(
+      [childEnd, ...slots.map((s) => s.source), planRead, statusWrite],
+      HOST_SOCKET_FD,
+    ),
+    newSession: true,
+  });
+  closePlanRead();
+  closeStatusWrite();
+  const reaped = waitPid(pid);
+  try {
+    await planStream.write(new TextEncoder().encode(encodeNativePlan(plan)));
+  } catch { /* the stage died before reading; its status says so */ }
+  closePlanWrite();
+  const failure = stageFailure(await readStageReports(statusStream), config.program);
+  if (failure) {
+    await reaped;
+    throw failure;
+  }
+  return {
+    pid,
+    signal: (sig) => killPid(pid, sig),
+    // The program leads its own session and process group; this reaches what stayed in it.
+    killAll: () => {
+      killPid(-pid, SIGNALS.SIGKILL);
+      killPid(pid, SIGNALS.SIGKILL);
+    },
+    ended: reaped.then((w) =>
+      w.exited ? { code: w.code } : { code: 128 + w.signal, signal: signalName(w.signal) }
+    ),
+    notEnforced: native.missing.map((p) => p.name),
+  };
 }
 
 /** Reads bwrap's status pipe: the sandbox pid as soon as it is known, and the final status. */

@@ -1,0 +1,137 @@
+/**
+ * `ww doctor`: what this machine offers each jail backend, as text, and whether any jail is
+ * possible. Pure: run/doctor.ts gathers the facts (and actually tries bubblewrap).
+ *
+ * @module
+ */
+
+import { type BackendChoice, bwrapUnusable, type NamespaceFacts } from "./auto.ts";
+import { JAIL_UID } from "./bwrap.ts";
+import { landlockProtections } from "./landlock.ts";
+import { isPrivileged, type ProcessIdentity } from "./native.ts";
+
+/** Everything `ww doctor` reports on. */
+export interface MachineFacts {
+  /** The kernel release (uname -r). */
+  readonly kernel: string;
+  readonly identity: ProcessIdentity;
+  readonly namespaces: NamespaceFacts;
+  /** The result of really running bwrap with the jail's namespaces; absent without bwrap. */
+  readonly bwrapTry?: { readonly ok: boolean; readonly detail: string };
+  /** The Landlock ABI (0: none) and, when none, the errno name that said why. */
+  readonly landlock: { readonly abi: number; readonly errno?: string };
+  readonly seccomp: {
+    /** The kernel offers seccomp filters. */
+    readonly filters: boolean;
+    /** ww has a filter for this architecture. */
+    readonly arch?: string;
+    /** The Seccomp field of /proc/self/status: 2 when ww already runs under a filter. */
+    readonly mode?: number;
+  };
+  readonly cgroup: {
+    /** Where cgroup v2 is mounted, if it is. */
+    readonly mount?: string;
+    /** ww's own cgroup v2 path. */
+    readonly own?: string;
+    /** ww may create cgroups below its own (it can write there). */
+    readonly delegated: boolean;
+    readonly controllers: readonly string[];
+  };
+  /** What `--jail=auto` would choose here. */
+  readonly auto: BackendChoice;
+}
+
+/** The report, and whether some backend can jail a program here with all its protections. */
+export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: boolean } {
+  const out: string[] = [];
+  const yes = (b: boolean) => (b ? "yes" : "no");
+  out.push(`kernel: ${f.kernel}`);
+  const privileged = isPrivileged(f.identity);
+  out.push(
+    `ww runs as: uid ${f.identity.euid}, gid ${f.identity.egid}, ${
+      privileged ? "with capabilities" : "no capabilities"
+    }`,
+  );
+
+  const ns = f.namespaces;
+  out.push(
+    `bubblewrap: ${ns.bwrapPath ?? "not in PATH (apt-get install bubblewrap)"}${
+      ns.bwrapSetuid ? " (setuid root)" : ""
+    }`,
+  );
+  out.push(`  user.max_user_namespaces: ${ns.maxUserNamespaces ?? "absent (no user namespaces)"}`);
+  out.push(
+    `  kernel.apparmor_restrict_unprivileged_userns: ${ns.apparmorRestrictsUserns ?? "absent"}`,
+  );
+  out.push(`  kernel.unprivileged_userns_clone: ${ns.unprivilegedUsernsClone ?? "absent"}`);
+  out.push(`  CAP_SYS_ADMIN (exempt from the two sysctls above): ${yes(ns.capSysAdmin)}`);
+  const cheap = bwrapUnusable(ns);
+  if (f.bwrapTry) {
+    out.push(
+      `  creates the jail's namespaces: ${
+        f.bwrapTry.ok ? "yes" : `no: ${f.bwrapTry.detail}`
+      } (tried: bwrap with the jail's namespaces)`,
+    );
+  }
+  const bwrapOk = f.bwrapTry?.ok ?? false;
+
+  const abi = f.landlock.abi;
+  out.push(
+    `landlock: ${abi > 0 ? `ABI ${abi}` : `none (${landlockAbsence(f.landlock.errno)})`}`,
+  );
+  out.push(
+    `seccomp: filters ${yes(f.seccomp.filters)}; ww's filter for this architecture: ${
+      f.seccomp.arch ?? "none"
+    }${f.seccomp.mode === 2 ? "; ww itself already runs under a seccomp filter" : ""}`,
+  );
+  out.push(
+    f.cgroup.mount
+      ? `cgroups: v2 at ${f.cgroup.mount}, ww's cgroup ${f.cgroup.own ?? "?"}, delegated to ww: ${
+        yes(f.cgroup.delegated)
+      }, controllers: ${f.cgroup.controllers.join(" ") || "none"} (no backend uses cgroups yet)`
+      : "cgroups: no cgroup v2 mount (no backend uses cgroups yet)",
+  );
+
+  out.push("backends:");
+  out.push(
+    `  bwrap: ${
+      bwrapOk ? "usable" : `NOT usable: ${f.bwrapTry?.detail ?? cheap ?? "bwrap is not in PATH"}`
+    }; enforces user, mount, pid, ipc, uts, cgroup and network namespaces, seccomp, no capabilities, no_new_privs, limits`,
+  );
+  const protections = landlockProtections(abi, false);
+  const seccompOk = f.seccomp.filters && f.seccomp.arch !== undefined;
+  const enforced = [
+    ...protections.enforced.map((p) => p.name),
+    ...(seccompOk ? ["seccomp"] : []),
+  ];
+  const missing = [...protections.missing.map((p) => p.name), ...(seccompOk ? [] : ["seccomp"])];
+  out.push(
+    `  native: ${
+      missing.length === 0 ? "usable" : "usable only with --allow-weaker-jail"
+    }; enforces ${
+      [...enforced, "no_new_privs", "limits", "new session", "death signal"].join(", ")
+    }${privileged ? `, runs programs as uid ${JAIL_UID} without capabilities` : ""}`,
+  );
+  if (missing.length > 0) out.push(`    not enforced here: ${missing.join(", ")}`);
+  const autoNote = f.auto.backend === "bwrap" && !bwrapOk
+    ? "; but bwrap failed the real test, so runs will fail: pass --jail=native"
+    : "";
+  out.push(`  auto picks: ${f.auto.backend} (${f.auto.reason})${autoNote}`);
+  const jailPossible = bwrapOk || missing.length === 0;
+  out.push(
+    jailPossible
+      ? `verdict: a jail is possible (${
+        [bwrapOk ? "bwrap" : "", missing.length === 0 ? "native" : ""].filter(Boolean).join(", ")
+      })`
+      : "verdict: no complete jail on this machine: install bubblewrap or allow user namespaces, or use a kernel with Landlock ABI 6+ (or run with --allow-weaker-jail)",
+  );
+  return { lines: out, jailPossible };
+}
+
+function landlockAbsence(errno: string | undefined): string {
+  if (errno === "EOPNOTSUPP") {
+    return "built in but not enabled: add landlock to the lsm= boot parameter";
+  }
+  if (errno === "ENOSYS") return "not built into this kernel (CONFIG_SECURITY_LANDLOCK)";
+  return errno ?? "unknown";
+}

@@ -1,0 +1,378 @@
+/**
+ * The native jail: what an unprivileged process can get from the kernel without namespaces
+ * (Landlock, seccomp, no_new_privs, rlimits, a new session, a death signal, and, when ww has
+ * privileges, an unprivileged identity with no capabilities). This module turns a JailPolicy and
+ * facts about the host into a {@linkcode NativePlan}: plain data that ww serializes to the stage
+ * (run/native_stage.ts), which executes it right before execve. Pure: no Deno APIs, no FFI.
+ *
+ * @module
+ */
+
+import { ETC_FILES, JAIL_GID, JAIL_UID, NET_ETC_FILES, SYSTEM_DIRS } from "./bwrap.ts";
+import {
+  type LandlockPathRule,
+  landlockProtections,
+  type LandlockRuleset,
+  landlockRuleset,
+  pathRule,
+  type PathUse,
+  rulesetAttrSize,
+} from "./landlock.ts";
+import type { JailPolicy } from "./policy.ts";
+import { type SeccompArch, seccompProgram } from "./seccomp.ts";
+
+/** The device nodes the jail may read and write (as bubblewrap's --dev offers them). */
+export const DEVICES = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"];
+/** The controlling terminal, which also needs ioctls (tcgetattr, window size). */
+export const TERMINAL = "/dev/tty";
+/**
+ * The program's own /proc entries. The stage opens this path itself, so the rule covers
+ * /proc/<its pid>, which stays the program's pid across execve; its children get no /proc.
+ */
+export const PROC_SELF = "/proc/self";
+
+/** A resource limit by name; ffi/process.ts maps the names to RLIMIT_* numbers. */
+export type LimitName = "data" | "cpu" | "nofile" | "nproc";
+
+/** Who the process is, from /proc/self/status. */
+export interface ProcessIdentity {
+  readonly uid: number;
+  readonly euid: number;
+  readonly gid: number;
+  readonly egid: number;
+  /** CapEff and CapPrm, as bit masks. */
+  readonly capEffective: bigint;
+  readonly capPermitted: bigint;
+}
+
+/** What the planner needs to know about the host; run/native.ts gathers it. */
+export interface NativeFacts {
+  /** landlock_create_ruleset(LANDLOCK_CREATE_RULESET_VERSION); 0 when the kernel has none. */
+  readonly landlockAbi: number;
+  /** Whether the kernel offers seccomp filters (/proc/sys/kernel/seccomp/actions_avail). */
+  readonly seccomp: boolean;
+  /** The seccomp architecture, or undefined when ww has no filter for this one. */
+  readonly arch?: SeccompArch;
+  readonly identity: ProcessIdentity;
+  /** /proc/sys/kernel/cap_last_cap. */
+  readonly capLastCap: number;
+  /** The kind of each path from nativePathCandidates that exists, symlinks followed. */
+  readonly pathKinds: Readonly<Record<string, "dir" | "file">>;
+  /** ww's pid: the stage exits instead of exec'ing when its parent is no longer ww. */
+  readonly parentPid: number;
+}
+
+/** The identity change the stage makes when ww has privileges. */
+export interface IdentityPlan {
+  readonly uid: number;
+  readonly gid: number;
+  /** setgroups(0, NULL) (needs CAP_SETGID). */
+  readonly clearGroups: boolean;
+  /** PR_CAPBSET_DROP for capabilities 0..this (needs CAP_SETPCAP); null to leave the set. */
+  readonly dropBoundingUpTo: number | null;
+}
+
+/** Everything the stage does, in the order it does it (see run/native_stage.ts). */
+export interface NativePlan {
+  /** The program, as execve(2) takes it. */
+  readonly path: string;
+  readonly argv: readonly string[];
+  /** `KEY=VALUE` strings: the program's whole environment. */
+  readonly env: readonly string[];
+  readonly parentPid: number;
+  /** Where the stage reports progress and failure (see NativeStageReport). */
+  readonly statusFd: number;
+  /** Descriptors from this number up are the stage's own and must not reach the program. */
+  readonly closeOnExecFrom: number;
+  /** setrlimit, soft = hard; null is RLIM_INFINITY. */
+  readonly limits: readonly { readonly resource: LimitName; readonly value: number | null }[];
+  readonly identity?: IdentityPlan;
+  readonly landlock?: {
+    readonly abi: number;
+    readonly ruleset: LandlockRuleset;
+    /** sizeof(struct landlock_ruleset_attr) for this ABI. */
+    readonly attrSize: number;
+    readonly rules: readonly LandlockPathRule[];
+  };
+  /** The struct sock_filter array of jail/seccomp.ts, base64. */
+  readonly seccomp?: string;
+}
+
+/** A line the stage writes on its status descriptor. */
+export type NativeStageReport =
+  /** Written right before execve; the descriptor then closes on exec. */
+  | { readonly exec: true }
+  /** A step failed; the stage exits without running the program. */
+  | { readonly step: string; readonly error: string; readonly errno?: number };
+
+/** A protection the native jail wants and what it stops. */
+export interface NativeProtection {
+  readonly name: string;
+  readonly what: string;
+}
+
+/** The result of planning: the plan and what this host cannot enforce (allowed by the policy). */
+export interface NativePlanResult {
+  readonly plan: NativePlan;
+  readonly enforced: readonly NativeProtection[];
+  readonly missing: readonly NativeProtection[];
+}
+
+const SECCOMP_PROTECTION: NativeProtection = {
+  name: "seccomp",
+  what: "the syscall denylist of the bwrap jail (jail/seccomp.ts)",
+};
+
+/** The paths whose kinds NativeFacts.pathKinds must report. */
+export function nativePathCandidates(policy: JailPolicy, programSource: string): string[] {
+  return [
+    ...SYSTEM_DIRS,
+    ...ETC_FILES,
+    ...(policy.net ? NET_ETC_FILES : []),
+    ...DEVICES,
+    TERMINAL,
+    programSource,
+    ...policy.readOnlyBinds.map((b) => b.source),
+    ...policy.writableBinds.map((b) => b.source),
+  ];
+}
+
+export interface NativeInput {
+  readonly policy: JailPolicy;
+  /** The resolved program path, executed as is. */
+  readonly programPath: string;
+  /** Its real path on the host, which the Landlock rule must name. */
+  readonly programSource: string;
+  /** argv[0] and the arguments. */
+  readonly argv: readonly string[];
+  readonly env: readonly string[];
+  /** The private work directory (read-write; the stage's and the program's cwd). */
+  readonly workdir: string;
+  readonly facts: NativeFacts;
+  readonly statusFd: number;
+  readonly closeOnExecFrom: number;
+}
+
+const CAP_SETGID = 6n;
+const CAP_SETPCAP = 8n;
+
+/** True when the process may hold privileges the program must not inherit. */
+export function isPrivileged(id: ProcessIdentity): boolean {
+  return id.euid === 0 || id.capEffective !== 0n || id.capPermitted !== 0n;
+}
+
+/**
+ * Plans a native jail, or says in one line why it cannot: a bind the native jail cannot express,
+ * an identity it cannot take, or protections this kernel lacks that the policy did not agree to
+ * go without (--allow-weaker-jail).
+ *
+ * @example
+ * const r = nativePlan({ policy: DEFAULT_POLICY, programPath: "/usr/bin/true", ... });
+ * if ("error" in r) throw new Error(r.error);
+ * r.plan.landlock?.rules; // [{ path: "/usr", access: 13 }, ...]
+ */
+export function nativePlan(input: NativeInput): NativePlanResult | { error: string } {
+  const { policy, facts } = input;
+  for (const b of [...policy.readOnlyBinds, ...policy.writableBinds]) {
+    if (b.dest !== b.source) {
+      return {
+        error:
+          `bind ${b.source}:${b.dest}: the native jail cannot show a path at another place (bind it at ${b.source}, or use --jail=bwrap)`,
+      };
+    }
+    if (facts.pathKinds[b.source] === undefined) {
+      return { error: `bind ${b.source}: no such file or directory on this machine` };
+    }
+  }
+
+  const identity = identityPlan(policy, facts);
+  if ("error" in identity) return identity;
+
+  const landlock = landlockProtections(facts.landlockAbi, policy.net);
+  const missing: NativeProtection[] = [...landlock.missing];
+  const enforced: NativeProtection[] = [...landlock.enforced];
+  const seccomp = facts.seccomp && facts.arch ? seccompProgram(facts.arch) : undefined;
+  (seccomp ? enforced : missing).push(SECCOMP_PROTECTION);
+  if (missing.length > 0 && !policy.allowWeakerJail) {
+    return {
+      error: `--jail=native: this machine cannot enforce ${
+        missing.map((p) => p.name).join(", ")
+      } (${abiText(facts.landlockAbi)}${
+        seccomp ? "" : ", no seccomp filters"
+      }); use --jail=bwrap or a newer kernel, or accept a weaker jail with --allow-weaker-jail`,
+    };
+  }
+
+  const l = policy.limits;
+  const plan: NativePlan = {
+    path: input.programPath,
+    argv: input.argv,
+    env: input.env,
+    parentPid: facts.parentPid,
+    statusFd: input.statusFd,
+    closeOnExecFrom: input.closeOnExecFrom,
+    limits: [
+      { resource: "data", value: l.memoryBytes ?? null },
+      { resource: "cpu", value: l.cpuSeconds ?? null },
+      { resource: "nofile", value: l.openFiles ?? null },
+      { resource: "nproc", value: l.processes ?? null },
+    ],
+    ...(identity.plan ? { identity: identity.plan } : {}),
+    ...(facts.landlockAbi >= 1 ? { landlock: landlockPlan(input) } : {}),
+    ...(seccomp ? { seccomp: toBase64(seccomp) } : {}),
+  };
+  return { plan, enforced, missing };
+}
+
+function identityPlan(
+  policy: JailPolicy,
+  facts: NativeFacts,
+): { plan?: IdentityPlan } | { error: string } {
+  const id = facts.identity;
+  const root = id.euid === 0;
+  const uid = policy.uid ?? (root ? JAIL_UID : id.euid);
+  const gid = policy.gid ?? (root ? JAIL_GID : id.egid);
+  if (uid === 0 || gid === 0) {
+    const flag = uid === 0 ? `--uid ${uid}` : `--gid ${gid}`;
+    return { error: `${flag}: the native jail runs programs as an unprivileged user (not 0)` };
+  }
+  if (!isPrivileged(id)) {
+    if (uid !== id.euid || uid !== id.uid) {
+      return {
+        error:
+          `--uid ${uid}: switching user needs root, and ww runs as uid ${id.euid} (drop --uid)`,
+      };
+    }
+    if (gid !== id.egid || gid !== id.gid) {
+      return {
+        error:
+          `--gid ${gid}: switching group needs root, and ww runs as gid ${id.egid} (drop --gid)`,
+      };
+    }
+    return {};
+  }
+  const has = (cap: bigint) => (id.capEffective >> cap & 1n) === 1n;
+  return {
+    plan: {
+      uid,
+      gid,
+      clearGroups: has(CAP_SETGID),
+      dropBoundingUpTo: has(CAP_SETPCAP) ? facts.capLastCap : null,
+    },
+  };
+}
+
+function landlockPlan(input: NativeInput): NonNullable<NativePlan["landlock"]> {
+  const { policy, facts } = input;
+  const ruleset = landlockRuleset(facts.landlockAbi, policy.net);
+  const rules: LandlockPathRule[] = [];
+  const add = (path: string, use: PathUse, kind = facts.pathKinds[path]) => {
+    if (kind === undefined) return;
+    const rule = pathRule(ruleset, path, kind, use);
+    if (!rules.some((r) => r.path === rule.path && r.access === rule.access)) rules.push(rule);
+  };
+  for (const path of SYSTEM_DIRS) add(path, "read");
+  for (const path of [...ETC_FILES, ...(policy.net ? NET_ETC_FILES : [])]) add(path, "read");
+  for (const path of DEVICES) add(path, "device");
+  add(TERMINAL, "terminal");
+  add(PROC_SELF, "read", "dir");
+  const underSystem = SYSTEM_DIRS.some((d) => input.programSource.startsWith(`${d}/`));
+  if (!underSystem) add(input.programSource, "read");
+  add(input.workdir, "write", "dir");
+  for (const b of policy.readOnlyBinds) add(b.source, "read");
+  for (const b of policy.writableBinds) add(b.source, "write");
+  return {
+    abi: facts.landlockAbi,
+    ruleset,
+    attrSize: rulesetAttrSize(facts.landlockAbi),
+    rules,
+  };
+}
+
+function abiText(abi: number): string {
+  return abi === 0 ? "no Landlock" : `Landlock ABI ${abi}`;
+}
+
+/** Parses the Uid, Gid, CapEff and CapPrm lines of /proc/<pid>/status. */
+export function parseProcStatus(text: string): ProcessIdentity {
+  const field = (name: string) => {
+    const m = new RegExp(`^${name}:\\s*(.*)$`, "m").exec(text);
+    if (!m) throw new Error(`/proc/self/status has no ${name} line`);
+    return m[1].trim().split(/\s+/);
+  };
+  const [uid, euid] = field("Uid").map(Number);
+  const [gid, egid] = field("Gid").map(Number);
+  return {
+    uid,
+    euid,
+    gid,
+    egid,
+    capEffective: BigInt(`0x${field("CapEff")[0]}`),
+    capPermitted: BigInt(`0x${field("CapPrm")[0]}`),
+  };
+}
+
+/** The plan as the JSON text the stage reads. */
+export function encodeNativePlan(plan: NativePlan): string {
+  return JSON.stringify(plan);
+}
+
+/** The plan back from its JSON text; throws when it is not one (a ww version mismatch). */
+export function decodeNativePlan(text: string): NativePlan {
+  const plan = JSON.parse(text) as NativePlan;
+  const ok = typeof plan === "object" && plan !== null && typeof plan.path === "string" &&
+    Array.isArray(plan.argv) && Array.isArray(plan.env) && Array.isArray(plan.limits) &&
+    Number.isInteger(plan.statusFd) && Number.isInteger(plan.closeOnExecFrom) &&
+    Number.isInteger(plan.parentPid);
+  if (!ok) throw new Error("the native jail plan is malformed");
+  return plan;
+}
+
+/** The seccomp program bytes of a plan. */
+export function planSeccompBytes(plan: NativePlan): Uint8Array | undefined {
+  if (plan.seccomp === undefined) return undefined;
+  return Uint8Array.from(atob(plan.seccomp), (c) => c.charCodeAt(0));
+}
+
+function toBase64(bytes: Uint8Array): string {
+  let s = "";
+  for (const b of bytes) s += String.fromCharCode(b);
+  return btoa(s);
+}
+
+/** `ww run --explain` lines for a native plan (after the `jail:` line). */
+export function describeNativePlan(result: NativePlanResult): string[] {
+  const { plan, enforced, missing } = result;
+  const out: string[] = [];
+  const id = plan.identity;
+  out.push(
+    id
+      ? `  identity: uid ${id.uid}, gid ${id.gid}, no supplementary groups, every capability dropped (bounding and ambient sets emptied), no_new_privs`
+      : "  identity: ww's own uid and gid (unprivileged), no capabilities, no_new_privs",
+  );
+  out.push("  new session; dies with ww (PR_SET_PDEATHSIG SIGKILL)");
+  out.push(`  landlock: ${plan.landlock ? `ABI ${plan.landlock.abi}` : "not available"}`);
+  for (const r of plan.landlock?.rules ?? []) out.push(`    ${r.path} ${accessText(r.access)}`);
+  if (plan.landlock) {
+    out.push("    everything else: no access (stat and readlink still work everywhere)");
+  }
+  for (const p of enforced) out.push(`  enforced: ${p.name}: ${p.what}`);
+  for (const p of missing) out.push(`  NOT enforced (this kernel lacks it): ${p.name}: ${p.what}`);
+  out.push(
+    "  not hidden without namespaces: other processes' pids (no access to their /proc entries), UDP, unix sockets by path, the hostname; descendants that leave the session outlive ww",
+  );
+  return out;
+}
+
+function accessText(access: number): string {
+  const names: [number, string][] = [
+    [1 << 2, "read"],
+    [1 << 3, "list"],
+    [1 << 0, "execute"],
+    [1 << 1, "write"],
+    [(1 << 4) | (1 << 5) | (1 << 7) | (1 << 8), "create/delete"],
+    [1 << 14, "truncate"],
+    [1 << 15, "ioctl"],
+  ];
+  return names.filter(([bit]) => (access & bit) !== 0).map(([, n]) => n).join(",");
+}

@@ -1,0 +1,298 @@
+// The native jail's plan: rules, identity, limits, and what a kernel cannot enforce.
+import assert from "node:assert/strict";
+import { FS } from "./landlock.ts";
+import {
+  decodeNativePlan,
+  describeNativePlan,
+  DEVICES,
+  encodeNativePlan,
+  type NativeFacts,
+  type NativeInput,
+  nativePathCandidates,
+  nativePlan,
+  type NativePlanResult,
+  parseProcStatus,
+  planSeccompBytes,
+  PROC_SELF,
+  type ProcessIdentity,
+  TERMINAL,
+} from "./native.ts";
+import { DEFAULT_POLICY, type JailPolicy } from "./policy.ts";
+import { seccompProgram } from "./seccomp.ts";
+
+const ROOT: ProcessIdentity = {
+  uid: 0,
+  euid: 0,
+  gid: 0,
+  egid: 0,
+  capEffective: 0x1ffffffffffn,
+  capPermitted: 0x1ffffffffffn,
+};
+const USER: ProcessIdentity = {
+  uid: 1000,
+  euid: 1000,
+  gid: 1000,
+  egid: 1000,
+  capEffective: 0n,
+  capPermitted: 0n,
+};
+
+function facts(over: Partial<NativeFacts> = {}): NativeFacts {
+  const pathKinds: Record<string, "dir" | "file"> = {
+    "/usr": "dir",
+    "/bin": "dir",
+    "/lib": "dir",
+    "/etc/ld.so.cache": "file",
+    "/etc/ld.so.conf.d": "dir",
+    "/dev/null": "file",
+    "/dev/urandom": "file",
+    "/dev/tty": "file",
+    "/home/u/app": "file",
+    "/data": "dir",
+    "/out": "dir",
+  };
+  return {
+    landlockAbi: 7,
+    seccomp: true,
+    arch: "x86_64",
+    identity: USER,
+    capLastCap: 40,
+    pathKinds,
+    parentPid: 4321,
+    ...over,
+  };
+}
+
+function input(policy: Partial<JailPolicy> = {}, f: Partial<NativeFacts> = {}): NativeInput {
+  return {
+    policy: { ...DEFAULT_POLICY, backend: "native", ...policy },
+    programPath: "/home/u/app",
+    programSource: "/home/u/app",
+    argv: ["app", "-x"],
+    env: ["A=1", "WW_FD_DB=4"],
+    workdir: "/tmp/ww-1",
+    facts: facts(f),
+    statusFd: 6,
+    closeOnExecFrom: 5,
+  };
+}
+
+function plan(policy: Partial<JailPolicy> = {}, f: Partial<NativeFacts> = {}): NativePlanResult {
+  const r = nativePlan(input(policy, f));
+  if ("error" in r) throw new Error(r.error);
+  return r;
+}
+
+function error(policy: Partial<JailPolicy> = {}, f: Partial<NativeFacts> = {}): string {
+  const r = nativePlan(input(policy, f));
+  assert.ok("error" in r, "expected an error");
+  return r.error;
+}
+
+const access = (r: NativePlanResult, path: string) =>
+  r.plan.landlock?.rules.find((rule) => rule.path === path)?.access;
+
+Deno.test("the plan executes the resolved program with exactly the given argv and env", () => {
+  const { plan: p } = plan();
+  assert.equal(p.path, "/home/u/app");
+  assert.deepEqual(p.argv, ["app", "-x"]);
+  assert.deepEqual(p.env, ["A=1", "WW_FD_DB=4"]);
+  assert.equal(p.parentPid, 4321);
+  assert.equal(p.statusFd, 6);
+  assert.equal(p.closeOnExecFrom, 5);
+});
+
+Deno.test("only the system, the loader files, devices, the program and the work dir are ruled", () => {
+  const r = plan();
+  assert.deepEqual(r.plan.landlock?.rules.map((rule) => rule.path), [
+    "/usr",
+    "/bin",
+    "/lib",
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf.d",
+    "/dev/null",
+    "/dev/urandom",
+    "/dev/tty",
+    PROC_SELF,
+    "/home/u/app",
+    "/tmp/ww-1",
+  ]);
+});
+
+Deno.test("system paths are read-only; the work directory is fully writable", () => {
+  const r = plan();
+  const ro = FS.EXECUTE | FS.READ_FILE | FS.READ_DIR;
+  assert.equal(access(r, "/usr"), ro);
+  assert.equal(access(r, "/etc/ld.so.cache"), FS.EXECUTE | FS.READ_FILE);
+  assert.equal(access(r, "/home/u/app"), FS.EXECUTE | FS.READ_FILE);
+  assert.equal(access(r, "/tmp/ww-1"), r.plan.landlock?.ruleset.handledFs);
+  assert.equal((access(r, "/dev/null") ?? 0) & FS.WRITE_FILE, FS.WRITE_FILE);
+  assert.equal((access(r, TERMINAL) ?? 0) & FS.IOCTL_DEV, FS.IOCTL_DEV);
+  assert.equal((access(r, PROC_SELF) ?? 0) & FS.WRITE_FILE, 0);
+});
+
+Deno.test("a program under a system directory needs no rule of its own", () => {
+  const r = nativePlan({ ...input(), programPath: "/usr/bin/ls", programSource: "/usr/bin/ls" });
+  assert.ok(!("error" in r));
+  assert.equal(r.plan.landlock?.rules.some((rule) => rule.path === "/usr/bin/ls"), false);
+});
+
+Deno.test("--ro-bind is read-only and --bind is writable, at the same path", () => {
+  const r = plan({
+    readOnlyBinds: [{ source: "/data", dest: "/data" }],
+    writableBinds: [{ source: "/out", dest: "/out" }],
+  });
+  assert.equal(access(r, "/data"), FS.EXECUTE | FS.READ_FILE | FS.READ_DIR);
+  assert.equal(access(r, "/out"), r.plan.landlock?.ruleset.handledFs);
+});
+
+Deno.test("a bind to another place cannot be expressed without mounts, and says so", () => {
+  assert.match(
+    error({ readOnlyBinds: [{ source: "/data", dest: "/mnt" }] }),
+    /^bind \/data:\/mnt: the native jail cannot show a path at another place .*--jail=bwrap/,
+  );
+});
+
+Deno.test("a bind of a missing path is an error naming it", () => {
+  assert.match(
+    error({ writableBinds: [{ source: "/nope", dest: "/nope" }] }),
+    /^bind \/nope: no such file or directory/,
+  );
+});
+
+Deno.test("--net adds the name-resolution files and stops handling TCP", () => {
+  const f = facts();
+  const net = plan({ net: true }, {
+    pathKinds: { ...f.pathKinds, "/etc/resolv.conf": "file" },
+  });
+  assert.ok(net.plan.landlock?.rules.some((rule) => rule.path === "/etc/resolv.conf"));
+  assert.equal(net.plan.landlock?.ruleset.handledNet, 0);
+  assert.ok(!plan().plan.landlock?.rules.some((rule) => rule.path === "/etc/resolv.conf"));
+});
+
+Deno.test("the limits are the policy's, and unlimited is null", () => {
+  const { plan: p } = plan({ limits: { memoryBytes: 1024, processes: 7 } });
+  assert.deepEqual(p.limits, [
+    { resource: "data", value: 1024 },
+    { resource: "cpu", value: null },
+    { resource: "nofile", value: null },
+    { resource: "nproc", value: 7 },
+  ]);
+});
+
+Deno.test("the seccomp program is the bwrap jail's, byte for byte", () => {
+  const { plan: p } = plan();
+  assert.deepEqual(planSeccompBytes(p), seccompProgram("x86_64"));
+  assert.deepEqual(planSeccompBytes(plan({}, { arch: "aarch64" }).plan), seccompProgram("aarch64"));
+});
+
+Deno.test("root switches to nobody and drops every capability, bounding set included", () => {
+  const { plan: p } = plan({}, { identity: ROOT });
+  assert.deepEqual(p.identity, { uid: 65534, gid: 65534, clearGroups: true, dropBoundingUpTo: 40 });
+});
+
+Deno.test("root may choose another unprivileged uid and gid, never 0", () => {
+  assert.deepEqual(plan({ uid: 1234, gid: 99 }, { identity: ROOT }).plan.identity?.uid, 1234);
+  assert.deepEqual(plan({ uid: 1234, gid: 99 }, { identity: ROOT }).plan.identity?.gid, 99);
+  assert.match(error({ uid: 0 }, { identity: ROOT }), /^--uid 0: .*unprivileged/);
+  assert.match(error({ gid: 0 }, { identity: ROOT }), /^--gid 0: .*unprivileged/);
+});
+
+Deno.test("an unprivileged ww keeps its identity and cannot switch", () => {
+  assert.equal(plan().plan.identity, undefined);
+  assert.equal(plan({ uid: 1000, gid: 1000 }).plan.identity, undefined);
+  assert.match(error({ uid: 4242 }), /^--uid 4242: switching user needs root/);
+  assert.match(error({ gid: 4242 }), /^--gid 4242: switching group needs root/);
+});
+
+Deno.test("a non-root ww with capabilities keeps its uid but loses the capabilities", () => {
+  const capable = { ...USER, capEffective: 1n << 13n, capPermitted: 1n << 13n }; // CAP_NET_RAW
+  const { plan: p } = plan({}, { identity: capable });
+  assert.deepEqual(p.identity, {
+    uid: 1000,
+    gid: 1000,
+    clearGroups: false,
+    dropBoundingUpTo: null,
+  });
+});
+
+Deno.test("a kernel lacking a protection fails with one line naming each missing one", () => {
+  const cases: [number, string][] = [
+    [0, "landlock-filesystem, landlock-truncate, landlock-tcp, landlock-scope"],
+    [2, "landlock-truncate, landlock-tcp, landlock-scope"],
+    [4, "landlock-scope"],
+  ];
+  for (const [abi, names] of cases) {
+    const e = error({}, { landlockAbi: abi });
+    assert.ok(e.startsWith(`--jail=native: this machine cannot enforce ${names} (`), e);
+    assert.match(e, /--allow-weaker-jail/);
+    assert.ok(!e.includes("\n"));
+  }
+  assert.match(
+    error({}, { seccomp: false }),
+    /cannot enforce seccomp \(Landlock ABI 7, no seccomp/,
+  );
+  assert.match(error({}, { arch: undefined }), /cannot enforce seccomp/);
+});
+
+Deno.test("--allow-weaker-jail runs with what there is and lists what is not enforced", () => {
+  const r = plan({ allowWeakerJail: true }, { landlockAbi: 4 });
+  assert.deepEqual(r.missing.map((p) => p.name), ["landlock-scope"]);
+  assert.equal(r.plan.landlock?.abi, 4);
+  assert.equal(r.plan.landlock?.attrSize, 16);
+  const none = plan({ allowWeakerJail: true }, { landlockAbi: 0, seccomp: false });
+  assert.equal(none.plan.landlock, undefined);
+  assert.equal(none.plan.seccomp, undefined);
+  assert.equal(none.missing.length, 5);
+  assert.deepEqual(plan().missing, []);
+});
+
+Deno.test("the plan survives its JSON encoding unchanged", () => {
+  const { plan: p } = plan({ writableBinds: [{ source: "/out", dest: "/out" }] }, {
+    identity: ROOT,
+  });
+  assert.deepEqual(decodeNativePlan(encodeNativePlan(p)), p);
+  assert.throws(() => decodeNativePlan("{}"), /malformed/);
+  assert.throws(() => decodeNativePlan("null"), /malformed/);
+});
+
+Deno.test("the candidate paths cover the system, devices, the program and every bind", () => {
+  const paths = nativePathCandidates(
+    {
+      ...DEFAULT_POLICY,
+      readOnlyBinds: [{ source: "/a", dest: "/a" }],
+      writableBinds: [{ source: "/b", dest: "/b" }],
+    },
+    "/p",
+  );
+  for (const p of ["/usr", "/etc/ld.so.cache", ...DEVICES, TERMINAL, "/p", "/a", "/b"]) {
+    assert.ok(paths.includes(p), p);
+  }
+});
+
+Deno.test("/proc/self/status gives real and effective ids and capability masks", () => {
+  const status = [
+    "Name:\tww",
+    "Uid:\t1000\t0\t0\t0",
+    "Gid:\t100\t100\t100\t100",
+    "CapPrm:\t000001ffffffffff",
+    "CapEff:\t0000000000002000",
+  ].join("\n");
+  assert.deepEqual(parseProcStatus(status), {
+    uid: 1000,
+    euid: 0,
+    gid: 100,
+    egid: 100,
+    capEffective: 0x2000n,
+    capPermitted: 0x1ffffffffffn,
+  });
+});
+
+Deno.test("--explain names every rule and every protection, enforced or not", () => {
+  const lines = describeNativePlan(plan({ allowWeakerJail: true }, { landlockAbi: 5 }));
+  assert.ok(lines.some((l) => l.includes("/tmp/ww-1 ") && l.includes("write")));
+  assert.ok(lines.some((l) => l.startsWith("  enforced: landlock-tcp")));
+  assert.ok(
+    lines.some((l) => l.startsWith("  NOT enforced (this kernel lacks it): landlock-scope")),
+  );
+});

@@ -1,0 +1,110 @@
+// run/doctor.ts — `ww doctor`: gathers what this machine offers the jail backends, including a real
+// try of bubblewrap with the jail's namespaces, and prints jail/doctor.ts's report. Exit 0 when a
+// jail is possible, 1 when not.
+
+import { errnoName } from "../ffi/errno.ts";
+import { landlockAbi } from "../ffi/landlock.ts";
+import { chooseBackend } from "../jail/auto.ts";
+import { doctorReport, type MachineFacts } from "../jail/doctor.ts";
+import { parseProcStatus } from "../jail/native.ts";
+import { namespaceFacts } from "./auto.ts";
+import { seccompArchOrUndefined } from "./native.ts";
+
+/** Prints the report; returns the exit code. */
+export async function doctor(): Promise<number> {
+  const { lines, jailPossible } = doctorReport(await machineFacts());
+  console.log(lines.join("\n"));
+  return jailPossible ? 0 : 1;
+}
+
+async function machineFacts(): Promise<MachineFacts> {
+  const namespaces = namespaceFacts();
+  const status = Deno.readTextFileSync("/proc/self/status");
+  const landlock = landlockAbi();
+  return {
+    kernel: Deno.osRelease(),
+    identity: parseProcStatus(status),
+    namespaces,
+    bwrapTry: namespaces.bwrapPath ? await tryBwrap(namespaces.bwrapPath) : undefined,
+    landlock: {
+      abi: landlock.abi,
+      ...(landlock.errno === undefined ? {} : { errno: errnoName(landlock.errno) }),
+    },
+    seccomp: {
+      filters: exists("/proc/sys/kernel/seccomp/actions_avail"),
+      arch: seccompArchOrUndefined(),
+      mode: Number(/^Seccomp:\s*(\d+)/m.exec(status)?.[1] ?? 0),
+    },
+    cgroup: cgroupFacts(),
+    auto: chooseBackend("auto", () => namespaces),
+  };
+}
+
+/** Runs bwrap with the namespaces the jail asks for; its first error line says why it failed. */
+async function tryBwrap(bwrap: string): Promise<{ ok: boolean; detail: string }> {
+  const args = [
+    "--ro-bind",
+    "/",
+    "/",
+    "--unshare-user",
+    "--unshare-ipc",
+    "--unshare-pid",
+    "--unshare-uts",
+    "--unshare-cgroup",
+    "--unshare-net",
+    "--disable-userns",
+    "--assert-userns-disabled",
+    "--",
+    "/bin/sh",
+    "-c",
+    ":",
+  ];
+  try {
+    const r = await new Deno.Command(bwrap, {
+      args,
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    })
+      .output();
+    const detail = new TextDecoder().decode(r.stderr).trim().split("\n")[0];
+    return { ok: r.success, detail: r.success ? "" : detail || `bwrap exited ${r.code}` };
+  } catch (e) {
+    return { ok: false, detail: `cannot run ${bwrap}: ${e instanceof Error ? e.message : e}` };
+  }
+}
+
+function cgroupFacts(): MachineFacts["cgroup"] {
+  const mounts = readText("/proc/self/mountinfo") ?? "";
+  // mountinfo: ... <mount point> ... - <fstype> <source> <options>
+  const line = mounts.split("\n").find((l) => l.split(" - ")[1]?.startsWith("cgroup2 "));
+  const mount = line?.split(" ")[4];
+  const own = /^0::(.*)$/m.exec(readText("/proc/self/cgroup") ?? "")?.[1];
+  if (mount === undefined) return { delegated: false, controllers: [] };
+  const dir = `${mount}${own === "/" || own === undefined ? "" : own}`;
+  const controllers = (readText(`${dir}/cgroup.controllers`) ?? "").trim().split(/\s+/)
+    .filter(Boolean);
+  let delegated = false;
+  try {
+    const info = Deno.statSync(dir);
+    delegated = Deno.uid() === 0 || info.uid === Deno.uid();
+  } catch { /* unreadable: not delegated */ }
+  return { mount, own, delegated, controllers };
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
