@@ -14,8 +14,12 @@ export class VerifiedBlocks {
   readonly #waiting: (() => void)[] = [];
   #inFlight = 0;
 
-  /** `context` names what is being fetched, for error messages (e.g. the /ipfs/ path). */
-  constructor(readonly node: IpfsNode, readonly context: string) {}
+  constructor(readonly node: IpfsNode) {}
+
+  /** The program's path, which starts every error message. */
+  get context(): string {
+    return this.node.context;
+  }
 
   /** The verified bytes of `cid`; a second call for a CID that was prefetched reuses the fetch. */
   get(cid: CID): Promise<Uint8Array> {

@@ -21,23 +21,22 @@ export type Downloaded =
 /**
  * Resolves `path` (an /ipfs/ path) through `node` to a file and writes its verified bytes to
  * `memfd`; when the file turns out to be cached under its CID, returns the cached copy instead.
- * `context` names the program in errors.
  */
 export async function download(
   path: IpfsPath,
   node: IpfsNode,
   memfd: number,
   cacheDir: string,
-  context: string,
 ): Promise<Downloaded> {
+  const context = node.context;
   const root = parseCid(path.root);
   if ("error" in root) throw new UsageError(`${context}: ${root.error}`);
   if (path.segments.length === 0) {
     const hit = await openCached(cacheDir, { cid: cidKey(root) });
     if (hit) return { cid: hit.cid, size: hit.size, cached: { fd: hit.fd } };
   }
-  const blocks = new VerifiedBlocks(node, context);
-  const file = await walkToFile(root, path.segments, blocks);
+  const blocks = new VerifiedBlocks(node);
+  const file = await walkToFile(root, path.root, path.segments, blocks);
   const cid = cidKey(file.cid);
   if (path.segments.length > 0) {
     const hit = await openCached(cacheDir, { cid });

@@ -57,7 +57,7 @@ export async function fetchProgram(
   try {
     let path: IpfsPath = parsed;
     if (parsed.namespace === "ipns") {
-      node = new IpfsNode(options.api, options.timeoutMs ?? DEFAULT_IPFS_TIMEOUT_MS);
+      node = new IpfsNode(options.api, options.timeoutMs ?? DEFAULT_IPFS_TIMEOUT_MS, program);
       const target = parseIpfsPath(await node.resolveName(parsed.root));
       if ("error" in target) throw new UsageError(`${program}: ${target.error}`);
       path = { ...target, segments: [...target.segments, ...parsed.segments] };
@@ -71,9 +71,9 @@ export async function fetchProgram(
       ({ cid, size } = warm);
       loadFrom(warm.fd, memfd, size);
     } else {
-      node ??= new IpfsNode(options.api, options.timeoutMs ?? DEFAULT_IPFS_TIMEOUT_MS);
+      node ??= new IpfsNode(options.api, options.timeoutMs ?? DEFAULT_IPFS_TIMEOUT_MS, program);
       const { download } = await import("./download.ts");
-      const got = await download(path, node, memfd, dir, program);
+      const got = await download(path, node, memfd, dir);
       ({ cid, size } = got);
       if (got.cached) loadFrom(got.cached.fd, memfd, size);
     }

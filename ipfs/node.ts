@@ -7,7 +7,7 @@
 // block/get and cat use plain fetch: they are on the path of every cold run, and importing
 // kubo-rpc-client costs ~80-150 ms, more than fetching a large program takes.
 
-import { SetupError } from "../run/errors.ts";
+import { SetupError, UsageError } from "../run/errors.ts";
 import { multiaddrToUrl } from "./multiaddr.ts";
 
 /** A connection to one node; `close` aborts whatever is still in flight. */
@@ -19,10 +19,13 @@ export class IpfsNode {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #failure: SetupError | undefined;
 
-  /** `api` is the --ipfs multiaddr; `timeoutMs` how long the node may stay silent. */
-  constructor(readonly api: string, readonly timeoutMs: number) {
+  /**
+   * `api` is the --ipfs multiaddr; `timeoutMs` how long the node may stay silent; `context` (the
+   * program's path) starts every error message.
+   */
+  constructor(readonly api: string, readonly timeoutMs: number, readonly context: string) {
     const parsed = multiaddrToUrl(api);
-    if ("error" in parsed) throw new SetupError(`--ipfs ${parsed.error}`);
+    if ("error" in parsed) throw new UsageError(`--ipfs ${parsed.error}`);
     this.url = parsed.url;
   }
 
@@ -49,7 +52,7 @@ export class IpfsNode {
           chunk = await reader.read();
         } catch (e) {
           throw this.#failure ?? new SetupError(
-            `the IPFS node at ${this.api} stopped sending ${cid} after ${received} bytes (${
+            `${this.context}: the IPFS node at ${this.api} stopped sending ${cid} after ${received} bytes (${
               reason(e)
             })`,
           );
@@ -76,12 +79,16 @@ export class IpfsNode {
         }
       } catch (e) {
         throw this.#failure ?? this.#transportError(e) ?? new SetupError(
-          `/ipns/${name}: the IPFS node at ${this.api} cannot resolve the name (${reason(e)})`,
+          `${this.context}: the IPFS node at ${this.api} cannot resolve /ipns/${name} (${
+            reason(e)
+          })`,
         );
       }
       if (!path?.startsWith("/ipfs/")) {
         throw new SetupError(
-          `/ipns/${name}: the IPFS node at ${this.api} resolved it to ${path ?? "nothing"}`,
+          `${this.context}: the IPFS node at ${this.api} resolved /ipns/${name} to ${
+            path ?? "nothing"
+          }`,
         );
       }
       return path;
@@ -113,7 +120,9 @@ export class IpfsNode {
       message = JSON.parse(text).Message ?? message;
     } catch { /* not JSON: keep the first line */ }
     throw new SetupError(
-      `the IPFS node at ${this.api} refused ${command} ${arg}: ${message || `HTTP ${res.status}`}`,
+      `${this.context}: the IPFS node at ${this.api} refused ${command} ${arg}: ${
+        message || `HTTP ${res.status}`
+      }`,
     );
   }
 
@@ -132,7 +141,7 @@ export class IpfsNode {
   #transportError(e: unknown): SetupError | undefined {
     if (!(e instanceof TypeError)) return undefined;
     return new SetupError(
-      `cannot reach the IPFS node at ${this.api} (${this.url}): ${
+      `${this.context}: cannot reach the IPFS node at ${this.api} (${this.url}): ${
         reason(e)
       } (start it, or point --ipfs or WW_IPFS at one)`,
     );
@@ -157,7 +166,7 @@ export class IpfsNode {
       }
       const [what] = this.#pending;
       this.#failure = new SetupError(
-        `the IPFS node at ${this.api} sent nothing for ${
+        `${this.context}: the IPFS node at ${this.api} sent nothing for ${
           formatMs(this.timeoutMs)
         } while fetching ${what} (is it online and does it have the content? raise --ipfs-timeout to wait longer)`,
       );

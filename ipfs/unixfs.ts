@@ -48,12 +48,13 @@ export interface FileNode {
  */
 export async function walkToFile(
   root: CID,
+  rootText: string,
   segments: readonly string[],
   blocks: VerifiedBlocks,
 ): Promise<FileNode> {
   const context = blocks.context;
   let cid = root;
-  let here = `/ipfs/${root}`;
+  let here = `/ipfs/${rootText}`;
   for (let i = 0; i <= segments.length; i++) {
     const bytes = await blocks.get(cid);
     const node = decodeNode(cid, bytes, context);
@@ -70,10 +71,12 @@ export async function walkToFile(
     }
     const name = segments[i];
     if (type === "hamt-sharded-directory") {
-      return await walkToFile(await walkSharded(cid, segments.slice(i), blocks), [], blocks);
+      const target = await walkSharded(cid, segments.slice(i), blocks);
+      return await walkToFile(target, `${target}`, [], blocks);
     }
     if (type !== "directory" || node.kind !== "pb") {
-      throw new SetupError(`${context}: ${here} is a ${type}, not a directory`);
+      const what = type === "raw" ? "file" : type;
+      throw new SetupError(`${context}: ${here} is a ${what}, not a directory`);
     }
     const link = node.pb.Links.find((l) => l.Name === name);
     if (!link) {

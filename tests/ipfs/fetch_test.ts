@@ -1,0 +1,355 @@
+// fetchProgram against a real IPFS node (js-ipfs over the Kubo RPC API): every kind of path and
+// DAG gives back exactly the file's bytes in a sealed memfd; a node that lies, stalls, dies or is
+// not there gives a one-line error and leaves nothing behind; the cache serves a second run with
+// no node at all.
+
+import assert from "node:assert/strict";
+import { closeFd } from "../../ffi/fd.ts";
+import { ALL_SEALS, fileSize, memfdSeals, readAt } from "../../ffi/memfd.ts";
+import { fetchProgram } from "../../ipfs/fetch.ts";
+import { EXIT, WwError } from "../../run/errors.ts";
+import { reportFds } from "../support/children.ts";
+import { freePort, startIpfsd } from "./ipfsd.ts";
+import { startProxy } from "./proxy.ts";
+
+const ipfsd = await startIpfsd();
+globalThis.addEventListener("unload", () => ipfsd.kill());
+const program = await Deno.readFile(await reportFds());
+const root = await Deno.makeTempDir({ prefix: "wwtest-ipfs-fetch-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));
+
+/** A fresh, empty cache directory. */
+function newCache(): string {
+  return Deno.makeTempDirSync({ dir: root, prefix: "cache-" });
+}
+
+function random(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i += 65536) crypto.getRandomValues(out.subarray(i, i + 65536));
+  return out;
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+/** The program with `extra` bytes of padding: still runnable (the loader ignores the tail). */
+function padded(extra: Uint8Array): Uint8Array {
+  return concat(program, extra);
+}
+
+function contents(fd: number): Uint8Array {
+  const out = new Uint8Array(fileSize(fd));
+  readAt(fd, out, 0);
+  return out;
+}
+
+async function fetchBytes(
+  path: string,
+  options: { api?: string; cacheDir?: string; timeoutMs?: number } = {},
+): Promise<{ name: string; bytes: Uint8Array }> {
+  const got = await fetchProgram(path, {
+    api: options.api ?? ipfsd.api,
+    cacheDir: options.cacheDir ?? newCache(),
+    timeoutMs: options.timeoutMs ?? 20_000,
+  });
+  try {
+    assert.equal(memfdSeals(got.fd) & ALL_SEALS, ALL_SEALS, "the memfd is sealed");
+    return { name: got.name, bytes: contents(got.fd) };
+  } finally {
+    closeFd(got.fd);
+  }
+}
+
+async function fetchError(
+  path: string,
+  options: { api?: string; cacheDir?: string; timeoutMs?: number } = {},
+): Promise<WwError> {
+  try {
+    await fetchBytes(path, options);
+  } catch (e) {
+    if (e instanceof WwError) {
+      assert.ok(!e.message.includes("\n"), `one line: ${e.message}`);
+      return e;
+    }
+    throw e;
+  }
+  throw new Error(`${path} was fetched, but an error was expected`);
+}
+
+/** A CID as ww names it in messages: CIDv1, base32. */
+async function base32(cid: string): Promise<string> {
+  const { CID } = await import("multiformats/cid");
+  const { base58btc } = await import("multiformats/bases/base58");
+  return CID.parse(cid, cid.startsWith("z") ? base58btc : undefined).toV1().toString();
+}
+
+/** Files and temporary files in a cache directory. */
+function cacheFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const sub of ["files", "tmp"]) {
+    try {
+      for (const e of Deno.readDirSync(`${dir}/${sub}`)) out.push(`${sub}/${e.name}`);
+    } catch { /* not created */ }
+  }
+  return out.sort();
+}
+
+const big = padded(random(6 * 2 ** 20));
+const bigV1 = await ipfsd.addFile(big, { cidVersion: 1 });
+const bigV0 = await ipfsd.addFile(big, { cidVersion: 0 });
+
+Deno.test("a single-block file CID gives the file's bytes, named after the CID", async () => {
+  const small = new TextEncoder().encode("#!/bin/sh\necho hi\n");
+  const cid = await ipfsd.addFile(small);
+  const got = await fetchBytes(`/ipfs/${cid}`);
+  assert.deepEqual(got, { name: cid, bytes: small });
+  assert.deepEqual((await fetchBytes(cid)).bytes, small, "a bare CID works too");
+});
+
+Deno.test("a multi-block file of several MiB comes back byte for byte, CIDv1 with raw leaves", async () => {
+  assert.deepEqual((await fetchBytes(`/ipfs/${bigV1}`)).bytes, big);
+});
+
+Deno.test("a multi-block file comes back byte for byte as CIDv0 with dag-pb leaves", async () => {
+  assert.ok(bigV0.startsWith("Qm"));
+  assert.deepEqual((await fetchBytes(`/ipfs/${bigV0}`)).bytes, big);
+});
+
+Deno.test("a DAG with inner nodes between root and leaves is walked in order", async () => {
+  const bytes = padded(random(2 ** 20));
+  for (const cidVersion of [0, 1] as const) {
+    const cid = await ipfsd.addFile(bytes, { cidVersion, chunker: "size-1024" });
+    assert.deepEqual((await fetchBytes(`/ipfs/${cid}`)).bytes, bytes, `CIDv${cidVersion}`);
+  }
+});
+
+Deno.test("repeated leaves and repeated sub-DAGs are written each time they occur", async () => {
+  const zeros = padded(new Uint8Array(3 * 2 ** 20));
+  for (const cidVersion of [0, 1] as const) {
+    const cid = await ipfsd.addFile(zeros, { cidVersion, chunker: "size-512" });
+    assert.deepEqual((await fetchBytes(`/ipfs/${cid}`)).bytes, zeros, `CIDv${cidVersion}`);
+  }
+});
+
+Deno.test("CIDv1 in base32, base58btc and base36, and CIDv0, name the same program", async () => {
+  const cid = await ipfsd.addFile(program);
+  const { CID } = await import("multiformats/cid");
+  const { base32 } = await import("multiformats/bases/base32");
+  const { base36 } = await import("multiformats/bases/base36");
+  const { base58btc } = await import("multiformats/bases/base58");
+  const parsed = CID.parse(cid, base58btc);
+  for (
+    const text of [parsed.toString(base32), parsed.toString(base58btc), parsed.toString(base36)]
+  ) {
+    assert.deepEqual((await fetchBytes(`/ipfs/${text}`)).bytes, program, text);
+  }
+  const v0 = await ipfsd.addFile(program, { cidVersion: 0 });
+  assert.deepEqual((await fetchBytes(`/ipfs/${v0}`)).bytes, program);
+});
+
+Deno.test("a wrapped directory's bin/app is found, and argv[0] is its last segment", async () => {
+  const dir = await ipfsd.addTree({ "bin/app": program, "README": new TextEncoder().encode("hi") });
+  assert.deepEqual(await fetchBytes(`/ipfs/${dir}/bin/app`), { name: "app", bytes: program });
+});
+
+Deno.test("a path through HAMT-sharded directories is walked and verified", async () => {
+  const files: Record<string, Uint8Array> = { "bin/app": program };
+  for (let i = 0; i < 40; i++) files[`bin/other-${i}`] = new TextEncoder().encode(`file ${i}`);
+  const dir = await ipfsd.addTree(files, { shardSplitThreshold: 4 });
+  assert.deepEqual(await fetchBytes(`/ipfs/${dir}/bin/app`), { name: "app", bytes: program });
+  const missing = await fetchError(`/ipfs/${dir}/bin/nope`);
+  assert.equal(missing.exitCode, EXIT.usage);
+  assert.match(missing.message, /nope/);
+});
+
+Deno.test("/ipns/ of the node's own key is resolved on every run", async () => {
+  const first = padded(new TextEncoder().encode("first"));
+  const second = padded(new TextEncoder().encode("second"));
+  const cache = newCache();
+  const name = await ipfsd.publish(await ipfsd.addTree({ "bin/app": first }));
+  assert.deepEqual(await fetchBytes(`/ipns/${name}/bin/app`, { cacheDir: cache }), {
+    name: "app",
+    bytes: first,
+  });
+  await ipfsd.publish(await ipfsd.addTree({ "bin/app": second }));
+  assert.deepEqual(
+    (await fetchBytes(`/ipns/${name}/bin/app`, { cacheDir: cache })).bytes,
+    second,
+  );
+});
+
+Deno.test("two concurrent cold fetches of the same CID both succeed and cache it once", async () => {
+  const cache = newCache();
+  const bytes = padded(random(3 * 2 ** 20));
+  const cid = await ipfsd.addFile(bytes);
+  const [a, b] = await Promise.all([
+    fetchBytes(`/ipfs/${cid}`, { cacheDir: cache }),
+    fetchBytes(`/ipfs/${cid}`, { cacheDir: cache }),
+  ]);
+  assert.deepEqual(a.bytes, bytes);
+  assert.deepEqual(b.bytes, bytes);
+  assert.equal(cacheFiles(cache).length, 1, cacheFiles(cache).join(" "));
+  assert.ok(cacheFiles(cache)[0].startsWith("files/bafy"));
+});
+
+Deno.test("a node that flips a byte of the stream is refused, naming the block's CID", async () => {
+  const proxy = startProxy(ipfsd.url, { tamper: { commands: ["cat"], at: 3_000_000 } });
+  const cache = newCache();
+  try {
+    for (const cid of [bigV1, bigV0]) {
+      const e = await fetchError(`/ipfs/${cid}`, { api: proxy.api, cacheDir: cache });
+      assert.equal(e.exitCode, EXIT.usage);
+      assert.match(e.message, /sent data that does not match (bafk|Qm|bafy)\w+/);
+      assert.match(e.message, new RegExp(proxy.api));
+    }
+    assert.deepEqual(cacheFiles(cache), []);
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("a node that flips a byte of a block (a directory, a small file) is refused", async () => {
+  const small = new TextEncoder().encode("#!/bin/sh\necho small\n");
+  const dir = await ipfsd.addTree({ "bin/tool": small });
+  const proxy = startProxy(ipfsd.url, { tamper: { commands: ["block/get"], at: 10 } });
+  const cache = newCache();
+  try {
+    const e = await fetchError(`/ipfs/${dir}/bin/tool`, { api: proxy.api, cacheDir: cache });
+    assert.match(e.message, new RegExp(`does not match ${await base32(dir)}`));
+    const file = await ipfsd.addFile(small);
+    const e2 = await fetchError(`/ipfs/${file}`, { api: proxy.api, cacheDir: cache });
+    assert.match(e2.message, /does not match bafk/);
+    assert.deepEqual(cacheFiles(cache), []);
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("a node that stalls mid-stream times out after --ipfs-timeout", async () => {
+  const proxy = startProxy(ipfsd.url, { stall: { commands: ["cat"], after: 1_000_000 } });
+  const cache = newCache();
+  try {
+    const start = performance.now();
+    const e = await fetchError(`/ipfs/${bigV1}`, {
+      api: proxy.api,
+      cacheDir: cache,
+      timeoutMs: 700,
+    });
+    const took = performance.now() - start;
+    assert.equal(e.exitCode, EXIT.usage);
+    assert.match(e.message, /sent nothing for 700ms/);
+    assert.match(e.message, /--ipfs-timeout/);
+    assert.ok(took < 5000, `gave up after ${took} ms`);
+    assert.deepEqual(cacheFiles(cache), []);
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("a CID the node cannot find times out, naming the CID", async () => {
+  const unknown = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
+  const e = await fetchError(`/ipfs/${unknown}`, { timeoutMs: 500 });
+  assert.match(e.message, new RegExp(`sent nothing for 500ms while fetching block ${unknown}`));
+});
+
+Deno.test("a node that dies mid-transfer is an error, and nothing is left behind", async () => {
+  const doomed = await startIpfsd();
+  const cache = newCache();
+  const bytes = padded(random(16 * 2 ** 20));
+  const cid = await doomed.addFile(bytes);
+  const proxy = startProxy(doomed.url, { bytesPerSecond: 16 * 2 ** 20 });
+  try {
+    const pending = fetchError(`/ipfs/${cid}`, { api: proxy.api, cacheDir: cache });
+    while (proxy.forwarded() < 2 ** 20) await new Promise((r) => setTimeout(r, 20));
+    doomed.kill();
+    const e = await pending;
+    assert.equal(e.exitCode, EXIT.usage);
+    assert.match(e.message, new RegExp(`stopped sending ${await base32(cid)} after \\d+ bytes`));
+    assert.deepEqual(cacheFiles(cache), []);
+  } finally {
+    await proxy.close();
+    await doomed.stop();
+  }
+});
+
+Deno.test("an unreachable node is an error naming the address tried", async () => {
+  const api = `/ip4/127.0.0.1/tcp/${freePort()}/http`;
+  const e = await fetchError(`/ipfs/${bigV1}`, { api });
+  assert.equal(e.exitCode, EXIT.usage);
+  assert.match(e.message, new RegExp(`cannot reach the IPFS node at ${api} .*connection refused`));
+});
+
+Deno.test("a directory is not a program: the error lists its entries", async () => {
+  const dir = await ipfsd.addTree({ "bin/app": program, "bin/tool": program, "README": program });
+  const e = await fetchError(`/ipfs/${dir}/bin`);
+  assert.equal(e.exitCode, EXIT.notExecutable);
+  assert.match(e.message, /is a directory, not a program; it holds: app, tool$/);
+  const top = await fetchError(`/ipfs/${dir}`);
+  assert.match(top.message, /it holds: README, bin$/);
+});
+
+Deno.test("a missing entry is an error naming it and what the directory holds", async () => {
+  const dir = await ipfsd.addTree({ "bin/app": program });
+  const e = await fetchError(`/ipfs/${dir}/bin/ap`);
+  assert.equal(e.exitCode, EXIT.usage);
+  assert.match(e.message, new RegExp(`no entry "ap" in /ipfs/${dir}/bin; it holds: app`));
+  const through = await fetchError(`/ipfs/${dir}/bin/app/more`);
+  assert.match(through.message, /is a file, not a directory/);
+});
+
+Deno.test("a file that is not a program for this machine is refused with the reason (126)", async () => {
+  const text = await ipfsd.addFile(new TextEncoder().encode("just some text\n"));
+  const e = await fetchError(`/ipfs/${text}`);
+  assert.equal(e.exitCode, EXIT.notExecutable);
+  assert.match(e.message, /neither an ELF header nor a #! line/);
+  const foreign = program.slice();
+  foreign[18] = Deno.build.arch === "x86_64" ? 183 : 62; // e_machine of the other architecture
+  foreign[19] = 0;
+  const elf = await ipfsd.addFile(foreign);
+  assert.match(
+    (await fetchError(`/ipfs/${elf}`)).message,
+    /is an ELF program for \w+, but this machine is/,
+  );
+});
+
+Deno.test("malformed paths and CIDs are usage errors", async () => {
+  for (const path of ["/ipfs/", "/ipfs/notacid", "/ipfs/bafy/../x"]) {
+    const e = await fetchError(path);
+    assert.equal(e.exitCode, EXIT.usage, path);
+    assert.ok(e.message.startsWith("/ipfs/"), e.message);
+  }
+});
+
+Deno.test("a name the node cannot resolve is an error naming it", async () => {
+  const e = await fetchError("/ipns/no-such-name.invalid/bin/app", { timeoutMs: 10_000 });
+  assert.equal(e.exitCode, EXIT.usage);
+  assert.match(
+    e.message,
+    /^\/ipns\/no-such-name\.invalid\/bin\/app: the IPFS node at .* cannot resolve \/ipns\/no-such-name\.invalid \(/,
+  );
+});
+
+// Last: it stops the node.
+Deno.test("a second run of the same /ipfs/ path needs no node at all", async () => {
+  const cache = newCache();
+  const dir = await ipfsd.addTree({ "bin/app": big });
+  assert.deepEqual((await fetchBytes(`/ipfs/${dir}/bin/app`, { cacheDir: cache })).bytes, big);
+  assert.deepEqual((await fetchBytes(`/ipfs/${bigV0}`, { cacheDir: cache })).bytes, big);
+  await ipfsd.stop();
+  const unreachable = `/ip4/127.0.0.1/tcp/${freePort()}/http`;
+  assert.deepEqual(
+    await fetchBytes(`/ipfs/${dir}/bin/app`, { cacheDir: cache, api: unreachable }),
+    { name: "app", bytes: big },
+  );
+  // The CIDv1 form of a CIDv0 names the same DAG, so the cache has it under either.
+  const { CID } = await import("multiformats/cid");
+  const v1 = CID.parse(bigV0).toV1().toString();
+  assert.deepEqual((await fetchBytes(v1, { cacheDir: cache, api: unreachable })).bytes, big);
+});

@@ -1,0 +1,95 @@
+// tests/ipfs/proxy.ts — an HTTP proxy between ww and a real IPFS node that misbehaves on purpose:
+// it flips a byte in the bodies it forwards, stalls a body part-way, or trickles bodies slowly
+// (so a test can kill the node mid-transfer). It listens on a free loopback port.
+
+/** How the proxy misbehaves; it forwards faithfully by default. */
+export interface ProxyOptions {
+  /** Flip a byte at this offset of every body of these RPC commands (e.g. "cat", "block/get"). */
+  readonly tamper?: { readonly commands: readonly string[]; readonly at: number };
+  /** After this many bytes of a body of these commands, send nothing more (and keep it open). */
+  readonly stall?: { readonly commands: readonly string[]; readonly after: number };
+  /** Forward bodies at about this many bytes per second. */
+  readonly bytesPerSecond?: number;
+}
+
+export interface Proxy {
+  /** The proxy's address as a multiaddr, for --ipfs. */
+  readonly api: string;
+  /** Body bytes forwarded so far. */
+  forwarded(): number;
+  /** Requests seen, as "command arg". */
+  readonly requests: string[];
+  close(): Promise<void>;
+}
+
+/** Starts a proxy in front of the node at `upstream` (an http:// base URL). */
+export function startProxy(upstream: string, options: ProxyOptions = {}): Proxy {
+  const abort = new AbortController();
+  const requests: string[] = [];
+  let forwarded = 0;
+  const stopped = new Promise<void>((resolve) =>
+    abort.signal.addEventListener("abort", () => resolve())
+  );
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, signal: abort.signal, onListen() {} },
+    async (req) => {
+      const url = new URL(req.url);
+      const command = url.pathname.replace(/^\/api\/v0\//, "");
+      requests.push(`${command} ${url.searchParams.get("arg") ?? ""}`);
+      const res = await fetch(`${upstream}${url.pathname}${url.search}`, {
+        method: req.method,
+        signal: abort.signal,
+      });
+      const tamper = options.tamper?.commands.includes(command) ? options.tamper.at : undefined;
+      const stall = options.stall?.commands.includes(command) ? options.stall.after : undefined;
+      let offset = 0;
+      const reader = res.body!.getReader();
+      const body = new ReadableStream<Uint8Array>({
+        async pull(controller) {
+          let r: ReadableStreamReadResult<Uint8Array>;
+          try {
+            r = await reader.read();
+          } catch (e) {
+            controller.error(e); // the node died: the client sees the connection break
+            return;
+          }
+          if (r.done) {
+            controller.close();
+            return;
+          }
+          let chunk = r.value;
+          if (tamper !== undefined && tamper >= offset && tamper < offset + chunk.length) {
+            chunk = chunk.slice();
+            chunk[tamper - offset] ^= 0x01;
+          }
+          if (stall !== undefined && offset + chunk.length > stall) {
+            controller.enqueue(chunk.subarray(0, Math.max(0, stall - offset)));
+            await stopped;
+            return;
+          }
+          offset += chunk.length;
+          forwarded += chunk.length;
+          if (options.bytesPerSecond) {
+            await new Promise((r) =>
+              setTimeout(r, (chunk.length / options.bytesPerSecond!) * 1000)
+            );
+          }
+          controller.enqueue(chunk);
+        },
+        cancel() {
+          reader.cancel().catch(() => {});
+        },
+      });
+      return new Response(body, { status: res.status, headers: res.headers });
+    },
+  );
+  return {
+    api: `/ip4/127.0.0.1/tcp/${server.addr.port}/http`,
+    forwarded: () => forwarded,
+    requests,
+    async close() {
+      abort.abort();
+      await server.finished.catch(() => {});
+    },
+  };
+}
