@@ -1,0 +1,124 @@
+// Nothing a jailed program starts outlives ww: a sleeper it double-forks into a new session dies
+// when ww is SIGKILLed (ww cannot clean up then; the kernel and bwrap's --die-with-parent must)
+// and when the program itself exits. Unjailed, the same sleeper survives both, which shows the
+// test would notice a survivor.
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { processesWithArg } from "../support/procs.ts";
+import { killMarked, parseReport, type RunningHostile, spawnHostile, waitFor } from "./hostile.ts";
+
+const tmpDir = Deno.makeTempDirSync({ prefix: "wwtest-lifetime-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(tmpDir, { recursive: true }));
+
+/** The kernel has up to this long to take the jail down after ww dies. */
+const GONE_WITHIN_MS = 3000;
+
+interface Sleeper {
+  readonly run: RunningHostile;
+  readonly beacon: string;
+  readonly marker: string;
+  /** hostile's stdout so far. */
+  readonly stdout: ReadableStreamDefaultReader<string>;
+}
+
+// Starts hostile with the outlive probe; resolves once its report is out and the sleeper writes.
+async function startSleeper(jail: "default" | "none", hold: boolean): Promise<Sleeper> {
+  const dir = Deno.makeTempDirSync({ dir: tmpDir, prefix: "beacon-" });
+  const beacon = join(dir, "beacon");
+  const run = await spawnHostile({
+    jail,
+    flags: jail === "none" ? [] : ["--bind", dir],
+    probes: hold ? ["outlive", "hold"] : ["outlive"],
+    params: { beacon },
+    tmpDir,
+  });
+  const stdout = run.process.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("\n")) {
+    const { value, done } = await stdout.read();
+    if (done) break;
+    out += value;
+  }
+  const report = parseReport(out);
+  assert.match(report.outlive?.detail ?? "", /: running$/, out);
+  return { run, beacon, marker: run.params.marker, stdout };
+}
+
+function beaconSize(path: string): number {
+  return Deno.statSync(path).size;
+}
+
+// The sleeper is the only process with the bare marker as an argument.
+function sleeperAlive(s: Sleeper): boolean {
+  return processesWithArg(s.marker).length > 0;
+}
+
+async function drain(s: Sleeper): Promise<void> {
+  while (!(await s.stdout.read()).done) { /* the rest of stdout */ }
+  await s.run.process.stderr.cancel();
+  await s.run.process.status;
+}
+
+Deno.test("default jail: a double-forked sleeper dies within 3 s of ww being SIGKILLed", async () => {
+  const s = await startSleeper("default", true);
+  try {
+    const before = beaconSize(s.beacon);
+    assert.ok(
+      await waitFor(() => beaconSize(s.beacon) > before, 1000),
+      "the sleeper is not writing",
+    );
+    s.run.process.kill("SIGKILL");
+    const status = await s.run.process.status;
+    assert.equal(status.signal, "SIGKILL");
+    const gone = await waitFor(() => !sleeperAlive(s), GONE_WITHIN_MS);
+    assert.ok(gone, `the sleeper outlived ww: pids ${processesWithArg(s.marker)}`);
+    assert.deepEqual(processesWithArg(`marker=${s.marker}`), [], "the program outlived ww");
+    const size = beaconSize(s.beacon);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(beaconSize(s.beacon), size, "something still writes the beacon");
+  } finally {
+    killMarked(s.marker);
+    await drain(s);
+  }
+});
+
+Deno.test("--jail=none control: the sleeper survives ww being SIGKILLed", async () => {
+  const s = await startSleeper("none", true);
+  try {
+    s.run.process.kill("SIGKILL");
+    await s.run.process.status;
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.ok(sleeperAlive(s), "the unjailed sleeper died too: the test cannot see a survivor");
+    const size = beaconSize(s.beacon);
+    assert.ok(await waitFor(() => beaconSize(s.beacon) > size, 1000), "it stopped writing");
+  } finally {
+    killMarked(`marker=${s.marker}`);
+    killMarked(s.marker);
+  }
+  await drain(s);
+});
+
+Deno.test("default jail: a double-forked sleeper dies when the program exits", async () => {
+  const s = await startSleeper("default", false);
+  try {
+    const status = await s.run.process.status;
+    assert.equal(status.code, 0);
+    // ww returns once bwrap has reaped the jail; the kernel kills the pid namespace first.
+    assert.deepEqual(processesWithArg(s.marker), [], "the sleeper outlived the program");
+  } finally {
+    killMarked(s.marker);
+  }
+  await drain(s);
+});
+
+Deno.test("--jail=none control: the sleeper survives the program's exit", async () => {
+  const s = await startSleeper("none", false);
+  try {
+    assert.equal((await s.run.process.status).code, 0);
+    assert.ok(sleeperAlive(s), "the unjailed sleeper died: the test cannot see a survivor");
+  } finally {
+    killMarked(s.marker);
+  }
+  await drain(s);
+});

@@ -1,0 +1,67 @@
+// Resource limits in the default jail: a fork bomb and a memory bomb stop at the limits, and ww
+// and the host carry on. Unjailed (--jail=none, as root) the same bombs reach their caps, which
+// shows the probes would notice a limit that does not hold. The bombs bound themselves (limit +
+// 64 processes; twice the limit + 64 MiB), so a failing test cannot take the machine down.
+
+import assert from "node:assert/strict";
+import { processesWithArg } from "../support/procs.ts";
+import { type HostileRun, outcome, runHostile } from "./hostile.ts";
+
+const tmpDir = Deno.makeTempDirSync({ prefix: "wwtest-limits-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(tmpDir, { recursive: true }));
+
+const MIB = 2 ** 20;
+
+function bomb(
+  probe: "fork_bomb" | "memory_bomb",
+  jail: "default" | "none",
+  flags: string[],
+  params: Record<string, string>,
+): Promise<HostileRun> {
+  return runHostile({ jail, flags, probes: [probe], params, tmpDir });
+}
+
+// After a bomb: ww ended normally, nothing of the run is left, and the host can still fork.
+async function assertHostUnaffected(r: HostileRun): Promise<void> {
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(processesWithArg(`marker=${r.params.marker}`), [], "bomb processes remain");
+  const after = await new Deno.Command("/bin/true").output();
+  assert.equal(after.success, true, "the host cannot start a process after the bomb");
+}
+
+for (const [flags, nproc] of [[["--nproc", "50"], 50], [[], 512]] as const) {
+  const how = flags.length ? "--nproc 50" : "the default process limit (512)";
+  Deno.test(`default jail: a fork bomb stops at ${how}; ww and the host carry on`, async () => {
+    const r = await bomb("fork_bomb", "default", [...flags], { nproc: String(nproc) });
+    const o = outcome(r, "fork_bomb");
+    assert.equal(o.escaped, false, o.detail);
+    assert.match(o.detail, /then EAGAIN/);
+    await assertHostUnaffected(r);
+  });
+}
+
+Deno.test("--jail=none control: the fork bomb reaches its cap (no process limit)", async () => {
+  const r = await bomb("fork_bomb", "none", [], { nproc: "50" });
+  const o = outcome(r, "fork_bomb");
+  assert.equal(o.escaped, true, o.detail);
+  assert.match(o.detail, /stopped at the cap/);
+  await assertHostUnaffected(r);
+});
+
+Deno.test("default jail: a memory bomb stops at --memory 64M; ww and the host carry on", async () => {
+  const r = await bomb("memory_bomb", "default", ["--memory", "64M"], {
+    memory: String(64 * MIB),
+  });
+  const o = outcome(r, "memory_bomb");
+  assert.equal(o.escaped, false, o.detail);
+  assert.match(o.detail, /then malloc failed/);
+  await assertHostUnaffected(r);
+});
+
+Deno.test("--jail=none control: the memory bomb reaches its cap (no memory limit)", async () => {
+  const r = await bomb("memory_bomb", "none", [], { memory: String(64 * MIB) });
+  const o = outcome(r, "memory_bomb");
+  assert.equal(o.escaped, true, o.detail);
+  assert.match(o.detail, /stopped at the cap/);
+  await assertHostUnaffected(r);
+});
