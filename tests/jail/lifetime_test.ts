@@ -73,7 +73,9 @@ Deno.test("default jail: a double-forked sleeper dies within 3 s of ww being SIG
     assert.equal(status.signal, "SIGKILL");
     const gone = await waitFor(() => !sleeperAlive(s), GONE_WITHIN_MS);
     assert.ok(gone, `the sleeper outlived ww: pids ${processesWithArg(s.marker)}`);
-    assert.deepEqual(processesWithArg(`marker=${s.marker}`), [], "the program outlived ww");
+    // The program and bwrap (their argv holds marker=...) go the same way.
+    const all = await waitFor(() => processesWithArg(`marker=${s.marker}`).length === 0, 1000);
+    assert.ok(all, `the jail outlived ww: pids ${processesWithArg(`marker=${s.marker}`)}`);
     const size = beaconSize(s.beacon);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(beaconSize(s.beacon), size, "something still writes the beacon");
@@ -104,8 +106,11 @@ Deno.test("default jail: a double-forked sleeper dies when the program exits", a
   try {
     const status = await s.run.process.status;
     assert.equal(status.code, 0);
-    // ww returns once bwrap has reaped the jail; the kernel kills the pid namespace first.
-    assert.deepEqual(processesWithArg(s.marker), [], "the sleeper outlived the program");
+    // Not necessarily at the moment ww exits: bwrap's monitor reports the exit status without
+    // waiting for its pid 1 to finish killing the pid namespace, and in about 1 run in 4 the
+    // sleeper is still running, for a few milliseconds, when ww has returned.
+    const gone = await waitFor(() => !sleeperAlive(s), GONE_WITHIN_MS);
+    assert.ok(gone, `the sleeper outlived the program: pids ${processesWithArg(s.marker)}`);
   } finally {
     killMarked(s.marker);
   }
