@@ -13,7 +13,9 @@ const USAGE =
   `ww ${denoJson.version}: run a program in a jail and hand it capabilities as descriptors
 
 usage:
-  ww run [flags] <binary> [args...]   run <binary> (a path, a name in PATH)
+  ww run [flags] <binary> [args...]   run <binary> (a path, a name in PATH, or from IPFS:
+                                      /ipfs/<cid>[/path], /ipns/<name>[/path], a bare CID)
+  ww cache [list|size|clear]          the cache of programs fetched from IPFS
   ww doctor                           what this machine offers each jail backend; exit 0 when
                                       a jail is possible
   ww --version                        print the version
@@ -25,7 +27,9 @@ run flags (they end at <binary>; '--' may also end them):
   --env KEY=VALUE        set KEY in the child's otherwise empty environment
   --env KEY              pass the caller's KEY (nothing if the caller has none)
   --ipfs <multiaddr>     Kubo RPC endpoint for /ipfs and /ipns programs
-                         (default /dns4/localhost/tcp/5001/http, or $WW_IPFS)
+                         (default /dns4/localhost/tcp/5001/http, or $WW_IPFS); every byte
+                         is verified against its CID and cached by CID in $XDG_CACHE_HOME/ww
+  --ipfs-timeout <duration>  give up when the IPFS node sends nothing for this long (30s)
   --explain              print the descriptors, environment and jail, run nothing
   --with-console         host capability (fd 3, Cap'n Proto RPC, rpc/ww.capnp): log lines
                          to ww's stderr, prefixed with the program's name
@@ -70,6 +74,11 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     case "run":
       return await run(rest);
+    case "cache": {
+      const { cacheCommand } = await import("./ipfs/cache_command.ts");
+      for (const line of await cacheCommand(rest, Deno.env.toObject())) console.log(line);
+      return 0;
+    }
     case "doctor": {
       const { doctor } = await import("./run/doctor.ts");
       return await doctor();

@@ -35,6 +35,7 @@ const VALUE_FLAGS = new Set([
   "--with-fd",
   "--env",
   "--ipfs",
+  "--ipfs-timeout",
   "--jail",
   "--ro-bind",
   "--bind",
@@ -71,6 +72,7 @@ export function parseRunArgs(
   const fds: FdGrant[] = [];
   const env: Record<string, string> = {};
   let ipfsApi = callerEnv.WW_IPFS || DEFAULT_IPFS_API;
+  let ipfsTimeoutMs: number | undefined;
   let debug = false;
   let help = false;
   let explain = false;
@@ -128,6 +130,12 @@ export function parseRunArgs(
         const parsed = multiaddrToUrl(value);
         if ("error" in parsed) throw new UsageError(`--ipfs ${parsed.error}`);
         ipfsApi = value;
+        break;
+      }
+      case "--ipfs-timeout": {
+        const ms = parseDuration(value);
+        if (typeof ms !== "number") throw new UsageError(`--ipfs-timeout ${ms.error}`);
+        ipfsTimeoutMs = ms;
         break;
       }
       case "--jail":
@@ -190,7 +198,15 @@ export function parseRunArgs(
     ...ids,
     ...(allowWeakerJail ? { allowWeakerJail } : {}),
   };
-  const config = { program: program ?? "", args, fds, env, ipfsApi, jail };
+  const config = {
+    program: program ?? "",
+    args,
+    fds,
+    env,
+    ipfsApi,
+    ...(ipfsTimeoutMs !== undefined ? { ipfsTimeoutMs } : {}),
+    jail,
+  };
   if (help) return { config, debug, help, explain, grants };
   if (program === undefined) {
     throw new UsageError("missing <binary> (usage: ww run [flags] <binary> [args...])");

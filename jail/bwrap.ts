@@ -61,6 +61,12 @@ export interface BwrapInput {
   readonly programPath: string;
   /** The file to show at programPath (its real path on the host), when not already visible. */
   readonly programSource: string;
+  /**
+   * A descriptor (numbered as bwrap has it) whose content bwrap copies, read-only and executable,
+   * to programPath instead of binding programSource: a program from IPFS, sealed in a memfd,
+   * which has no path that could be bound.
+   */
+  readonly programFd?: number;
   readonly args: readonly string[];
   /** The private work directory: bound read-write at the same path and made the cwd. */
   readonly workdir: string;
@@ -102,7 +108,9 @@ export function bwrapArgs(input: BwrapInput): string[] {
   a.push("--bind", input.workdir, input.workdir, "--chdir", input.workdir);
   for (const b of policy.readOnlyBinds) a.push("--ro-bind", b.source, b.dest);
   for (const b of policy.writableBinds) a.push("--bind", b.source, b.dest);
-  if (!isVisibleInJail(input.programSource, host)) {
+  if (input.programFd !== undefined) {
+    a.push("--perms", "0555", "--ro-bind-data", String(input.programFd), input.programPath);
+  } else if (!isVisibleInJail(input.programSource, host)) {
     a.push("--ro-bind", input.programSource, input.programPath);
   }
   a.push("--unshare-user", "--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup");

@@ -16,6 +16,7 @@ import {
   ETXTBSY,
 } from "../ffi/errno.ts";
 import { closeFd, fdState, pipe, unixSocketPair, writeAll } from "../ffi/fd.ts";
+import { reopenReadOnly } from "../ffi/memfd.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { killPid, RLIMIT, setProcessLimit, waitPid } from "../ffi/process.ts";
 import { spawn, type SpawnSpec } from "../ffi/spawn.ts";
@@ -26,6 +27,7 @@ import type { BackendChoice } from "../jail/auto.ts";
 import { encodeNativePlan, nativePlan, type NativePlanResult } from "../jail/native.ts";
 import { TIMEOUT_GRACE_MS } from "../jail/policy.ts";
 import { seccompProgram } from "../jail/seccomp.ts";
+import { formatIpfsPath, isIpfsPath, parseIpfsPath } from "../ipfs/path.ts";
 import { jailChoice } from "./auto.ts";
 import { grantProblem, type RunConfig } from "./config.ts";
 import { explainRun } from "./explain.ts";
@@ -95,9 +97,9 @@ export async function startProgram(config: RunConfig): Promise<Child> {
     if (problem) throw new UsageError(problem);
     checkInherited(g.name, g.source);
   });
-  const path = resolveProgram(config.program, Deno.env.get("PATH") ?? "", Deno.cwd());
   const cleanups = new Cleanups();
   try {
+    const program = await locateProgram(config, cleanups);
     const workdir = Deno.makeTempDirSync({ prefix: "ww-" });
     cleanups.add(() => Deno.removeSync(workdir, { recursive: true }));
     const [hostEnd, childEnd] = unixSocketPair();
@@ -106,11 +108,12 @@ export async function startProgram(config: RunConfig): Promise<Child> {
     const closeChildEnd = cleanups.add(() => closeFd(childEnd));
 
     const choice = jailChoice(config.jail);
+    if (program.memfd && choice.backend === "native") throw nativeCannotRunIpfs(config.program);
     const launched = choice.backend === "bwrap"
-      ? await launchBwrap(config, path, workdir, childEnd, cleanups, choice)
+      ? await launchBwrap(config, program, workdir, childEnd, cleanups, choice)
       : choice.backend === "native"
-      ? await launchNative(config, path, workdir, childEnd, cleanups)
-      : launchDirect(config, path, workdir, childEnd);
+      ? await launchNative(config, program.path, workdir, childEnd, cleanups)
+      : launchDirect(config, program, workdir, childEnd);
     closeChildEnd();
 
     let ended = false;
@@ -155,10 +158,14 @@ export function explainProgram(config: RunConfig): string[] {
     const problem = grantProblem(g, config.fds.slice(0, i));
     if (problem) throw new UsageError(problem);
   });
-  const path = resolveProgram(config.program, Deno.env.get("PATH") ?? "", Deno.cwd());
+  const ipfs = isIpfsPath(config.program);
+  const path = ipfs
+    ? ipfsJailPath(config.program)
+    : resolveProgram(config.program, Deno.env.get("PATH") ?? "", Deno.cwd());
   const slots = layoutFds(config.fds);
   const env = childEnv(config.env, slots);
   const choice = jailChoice(config.jail);
+  if (ipfs && choice.backend === "native") throw nativeCannotRunIpfs(config.program);
   if (choice.backend === "native") {
     const native = planNative(config, path, "/tmp/ww-XXXXXX");
     return explainRun({ config, path, slots, env, choice, native });
@@ -172,7 +179,8 @@ export function explainProgram(config: RunConfig): string[] {
       policy: config.jail,
       host,
       programPath: path,
-      programSource: Deno.realPathSync(path),
+      programSource: ipfs ? "" : Deno.realPathSync(path),
+      programFd: ipfs ? controlFd + 3 : undefined,
       args: config.args,
       workdir: "/tmp/ww-XXXXXX",
       userPwd: config.env.PWD,
@@ -182,17 +190,64 @@ export function explainProgram(config: RunConfig): string[] {
   return explainRun({ config, path, slots, env, choice, bwrap: { host, argv } });
 }
 
+/** The program to execute: a local file, or a program from IPFS sealed in a memfd. */
+interface Program {
+  /** What execve(2) takes when no jail is in between. */
+  readonly path: string;
+  readonly argv0: string;
+  /** For a program from IPFS: its sealed memfd, and the path where a jail shows it. */
+  readonly memfd?: { readonly fd: number; readonly jailPath: string };
+}
+
+/**
+ * Finds a local program, or fetches an IPFS one. The IPFS code is imported only here, on demand:
+ * it costs start-up time that a local program must not pay.
+ */
+async function locateProgram(config: RunConfig, cleanups: Cleanups): Promise<Program> {
+  if (!isIpfsPath(config.program)) {
+    const path = resolveProgram(config.program, Deno.env.get("PATH") ?? "", Deno.cwd());
+    return { path, argv0: config.program };
+  }
+  const { fetchProgram } = await import("../ipfs/fetch.ts");
+  const fetched = await fetchProgram(config.program, {
+    api: config.ipfsApi,
+    timeoutMs: config.ipfsTimeoutMs,
+  });
+  // Held open until the program ends: a #! interpreter opens its script by this path late.
+  cleanups.add(() => closeFd(fetched.fd));
+  return {
+    // The child execs ww's own descriptor, which it can reach as ww's child; the memfd is
+    // close-on-exec, so the program does not inherit it.
+    path: `/proc/${Deno.pid}/fd/${fetched.fd}`,
+    argv0: fetched.name,
+    memfd: { fd: fetched.fd, jailPath: ipfsJailPath(config.program) },
+  };
+}
+
+/** Where a jail shows an IPFS program: at its own (normalized) path, e.g. /ipfs/<cid>/bin/app. */
+function ipfsJailPath(program: string): string {
+  const parsed = parseIpfsPath(program);
+  if ("error" in parsed) throw new UsageError(parsed.error);
+  return formatIpfsPath(parsed);
+}
+
+function nativeCannotRunIpfs(program: string): SetupError {
+  return new SetupError(
+    `${program}: the native jail cannot run a program from IPFS yet (use --jail=bwrap or --jail=none)`,
+  );
+}
+
 /** Runs the program with no jail at all. */
 function launchDirect(
   config: RunConfig,
-  path: string,
+  program: Program,
   workdir: string,
   childEnd: number,
 ): Launched {
   const slots = layoutFds(config.fds);
   const pid = spawnMapped({
-    path,
-    argv: [config.program, ...config.args],
+    path: program.path,
+    argv: [program.argv0, ...config.args],
     env: childEnv(config.env, slots),
     cwd: workdir,
     fdSteps: planFdSteps([childEnd, ...slots.map((s) => s.source)], HOST_SOCKET_FD),
@@ -216,13 +271,14 @@ function launchDirect(
  */
 async function launchBwrap(
   config: RunConfig,
-  path: string,
+  program: Program,
   workdir: string,
   childEnd: number,
   cleanups: Cleanups,
   choice: BackendChoice,
 ): Promise<Launched> {
   const bwrap = findBwrap();
+  const path = program.memfd?.jailPath ?? program.path;
   const pathProblem = programPathProblem(path);
   if (pathProblem) throw new SetupError(pathProblem);
   for (const b of [...config.jail.readOnlyBinds, ...config.jail.writableBinds]) {
@@ -248,13 +304,20 @@ async function launchBwrap(
   const closeBlockRead = cleanups.add(() => closeFd(blockRead));
   const closeBlockWrite = cleanups.add(() => closeFd(blockWrite));
 
+  // bwrap copies a program from IPFS out of a fresh read-only open of its memfd (at offset 0),
+  // and closes that descriptor before the program starts.
+  const programRead = program.memfd ? reopenReadOnly(program.memfd.fd) : undefined;
+  const closeProgramRead = cleanups.add(() => programRead !== undefined && closeFd(programRead));
+
   const sources = [childEnd, ...slots.map((s) => s.source), seccompRead, statusWrite, blockRead];
+  if (programRead !== undefined) sources.push(programRead);
   const controlFd = HOST_SOCKET_FD + 1 + slots.length;
   const args = bwrapArgs({
     policy: config.jail,
     host: hostFiles(config.jail.net),
     programPath: path,
-    programSource: Deno.realPathSync(path),
+    programSource: program.memfd ? "" : Deno.realPathSync(path),
+    programFd: programRead !== undefined ? controlFd + 3 : undefined,
     args: config.args,
     workdir,
     userPwd: config.env.PWD,
@@ -273,6 +336,7 @@ async function launchBwrap(
   closeSeccompRead();
   closeStatusWrite();
   closeBlockRead();
+  closeProgramRead();
 
   const reaped = waitPid(pid);
   const statusReader = bwrapStatusReader(statusStream);

@@ -1,0 +1,266 @@
+// `ww run` of programs from IPFS, through the real command line and a real js-ipfs node: they get
+// the same descriptors, environment and jail as the same program run from a local path, scripts
+// work, failures are one line with the documented exit code, and `ww cache` shows and clears what
+// was cached.
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { buildC } from "../support/build.ts";
+import { reportFds } from "../support/children.ts";
+import { type ChildReport, parseReport } from "../support/report.ts";
+import { runWw, type WwOptions } from "../support/ww.ts";
+import { freePort, startIpfsd } from "./ipfsd.ts";
+import { startProxy } from "./proxy.ts";
+
+const ipfsd = await startIpfsd();
+globalThis.addEventListener("unload", () => ipfsd.kill());
+const tmp = await Deno.makeTempDir({ prefix: "wwtest-ipfs-run-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
+
+const reporterPath = await reportFds();
+const reporter = await Deno.readFile(reporterPath);
+const text = (s: string) => new TextEncoder().encode(s);
+
+// A script that prints what its jail looks like from inside; everything but $0.
+const PROBE = `#!/bin/sh
+echo "args: $*"
+echo "ids: $(id -u) $(id -g)"
+echo "host: $(cat /proc/sys/kernel/hostname)"
+grep -E '^(NoNewPrivs|Seccomp|CapEff|CapBnd):' /proc/self/status
+echo "nofile: $(ulimit -n) nproc: $(ulimit -u)"
+echo "net: $(wc -l < /proc/net/dev)"
+echo "fds: $(ls /proc/$$/fd | sort -n | tr '\\n' ' ')"
+echo "env: $(env | grep -v '^PWD=' | sort | tr '\\n' ' ')"
+`;
+const probePath = join(tmp, "probe.sh");
+await Deno.writeTextFile(probePath, PROBE, { mode: 0o755 });
+
+const dir = await ipfsd.addTree({
+  "bin/report": reporter,
+  "bin/probe.sh": text(PROBE),
+  "share/readme.txt": text("not a program\n"),
+});
+
+// Deno keeps its own cache under XDG_CACHE_HOME unless DENO_DIR says otherwise: pin it, so that
+// the private ww caches below do not make every `deno run main.ts` fetch its packages again.
+const DENO_DIR = JSON.parse(
+  new TextDecoder().decode(
+    (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output()).stdout,
+  ),
+).denoDir;
+
+/** The environment for a ww with its own, fresh (or the given) cache directory. */
+function cacheEnv(cache = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" })) {
+  return { XDG_CACHE_HOME: cache, DENO_DIR };
+}
+
+/** `ww run` with a private cache, the node as --ipfs, and the given extra flags. */
+function ww(args: string[], options: WwOptions & { cache?: string } = {}) {
+  return runWw(["run", "--ipfs", ipfsd.api, ...args], {
+    ...options,
+    env: { ...cacheEnv(options.cache), ...options.env },
+  });
+}
+
+/** A report with what necessarily differs between two runs taken out. */
+function comparable(r: ChildReport) {
+  return {
+    cwdMode: r.cwdMode,
+    env: r.env,
+    lines: r.lines,
+    fds: r.fds.map((f) => ({
+      fd: f.fd,
+      kind: f.kind,
+      flags: f.flags,
+      cloexec: f.cloexec,
+      offset: f.offset,
+      domain: f.domain,
+      type: f.type,
+      // Pipes and sockets are new objects on every run; files are the caller's own.
+      target: /^(pipe|socket):/.test(f.target) ? f.target.split(":")[0] : f.target,
+    })),
+  };
+}
+
+for (const jail of [[], ["--jail=none"]]) {
+  const t = (name: string, fn: () => Promise<void>) =>
+    Deno.test(`[${jail[0] ?? "default jail"}] ${name}`, fn);
+
+  t(
+    "an IPFS program gets the same descriptors and environment as the same local program",
+    async () => {
+      const options: WwOptions = { fds: { 7: { read: "/etc/hostname" }, 9: { pipe: "piped\n" } } };
+      const flags = [...jail, "--with-fd", "host=7", "--with-fd", "pipe=9", "--env", "A=1"];
+      const local = await ww([...flags, reporterPath, "read=5"], options);
+      const remote = await ww([...flags, `/ipfs/${dir}/bin/report`, "read=5"], options);
+      assert.equal(local.code, 0, local.stderr);
+      assert.equal(remote.code, 0, remote.stderr);
+      assert.deepEqual(
+        comparable(parseReport(remote.stdout)),
+        comparable(parseReport(local.stdout)),
+      );
+      assert.deepEqual(parseReport(remote.stdout).lines, { "5": "piped" });
+    },
+  );
+
+  t("a #! script from IPFS runs with its arguments, in the same jail as a local one", async () => {
+    const local = await ww([...jail, "--env", "B=2", probePath, "x", "y z"]);
+    const remote = await ww([...jail, "--env", "B=2", `/ipfs/${dir}/bin/probe.sh`, "x", "y z"]);
+    assert.equal(local.code, 0, local.stderr);
+    assert.equal(remote.code, 0, remote.stderr);
+    assert.match(remote.stdout, /^args: x y z$/m);
+    assert.equal(remote.stdout, local.stdout);
+  });
+
+  t("a file that is not a program exits 126 with one line naming it and why", async () => {
+    const r = await ww([...jail, `/ipfs/${dir}/share/readme.txt`]);
+    assert.equal(r.code, 126);
+    assert.equal(
+      r.stderr.trim().split("\n").filter((l) => !l.includes("NOT jailed")).join("\n"),
+      `ww: /ipfs/${dir}/share/readme.txt: is not a program: it has neither an ELF header nor a #! line`,
+    );
+  });
+}
+
+Deno.test("argv[0] is the path's last segment (unjailed), or the jail path ending in it", async () => {
+  const printArgv = await Deno.readFile(await buildC(new URL("./print_argv.c", import.meta.url)));
+  const tree = await ipfsd.addTree({ "bin/tool": printArgv });
+  const unjailed = await ww(["--jail=none", `/ipfs/${tree}/bin/tool`, "a"]);
+  assert.equal(unjailed.code, 0, unjailed.stderr);
+  assert.equal(unjailed.stdout, "tool\na\n");
+  const jailed = await ww([`/ipfs/${tree}/bin/tool`, "a"]);
+  assert.equal(jailed.code, 0, jailed.stderr);
+  assert.equal(jailed.stdout, `/ipfs/${tree}/bin/tool\na\n`);
+});
+
+Deno.test("a directory exits 126 listing its entries", async () => {
+  const r = await ww([`/ipfs/${dir}/bin`]);
+  assert.equal(r.code, 126);
+  assert.equal(
+    r.stderr.trim(),
+    `ww: /ipfs/${dir}/bin: is a directory, not a program; it holds: probe.sh, report`,
+  );
+});
+
+Deno.test("an unreachable node exits 125 with one line naming the address", async () => {
+  const api = `/ip4/127.0.0.1/tcp/${freePort()}/http`;
+  const r = await runWw(["run", "--ipfs", api, `/ipfs/${dir}/bin/report`], {
+    env: cacheEnv(),
+  });
+  assert.equal(r.code, 125);
+  assert.match(
+    r.stderr,
+    new RegExp(`^ww: /ipfs/${dir}/bin/report: cannot reach the IPFS node at ${api} .*\\n$`),
+  );
+});
+
+Deno.test("a malformed --ipfs, WW_IPFS or --ipfs-timeout exits 125 with one line", async () => {
+  for (
+    const [args, env] of [
+      [["--ipfs", "/ip4/1.2.3/tcp/5001"], {}],
+      [["--ipfs-timeout", "soon"], {}],
+      [[], { WW_IPFS: "http://localhost:5001" }],
+    ] as [string[], Record<string, string>][]
+  ) {
+    const r = await runWw(["run", ...args, `/ipfs/${dir}/bin/report`], { env });
+    assert.equal(r.code, 125, r.stderr);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  }
+});
+
+Deno.test("a node that stalls is given up on after --ipfs-timeout (exit 125)", async () => {
+  const proxy = startProxy(ipfsd.url, { stall: { commands: ["block/get"], after: 0 } });
+  try {
+    const r = await runWw([
+      "run",
+      "--ipfs",
+      proxy.api,
+      "--ipfs-timeout",
+      "300ms",
+      `/ipfs/${dir}/bin/report`,
+    ], {
+      env: cacheEnv(),
+    });
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /sent nothing for 300ms/);
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("a fetch prints nothing on stderr when stderr is not a terminal", async () => {
+  const big = new Uint8Array(reporter.length + 4 * 2 ** 20);
+  big.set(reporter);
+  const cid = await ipfsd.addFile(big);
+  const proxy = startProxy(ipfsd.url, { bytesPerSecond: 4 * 2 ** 20 });
+  try {
+    const r = await runWw(["run", "--ipfs", proxy.api, cid], {
+      env: cacheEnv(),
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("a slow fetch shows a progress line on a terminal", async () => {
+  const big = new Uint8Array(reporter.length + 4 * 2 ** 20);
+  big.set(reporter);
+  big.set(text("progress"), reporter.length);
+  const cid = await ipfsd.addFile(big);
+  const proxy = startProxy(ipfsd.url, { bytesPerSecond: 4 * 2 ** 20 });
+  try {
+    // script(1) gives ww a terminal; the program's own output goes to a file.
+    const out = join(tmp, "progress.out");
+    const command = [...(await wwArgv()), "run", "--ipfs", proxy.api, cid]
+      .map((a) => `'${a}'`).join(" ");
+    const r = await new Deno.Command("script", {
+      args: ["-qec", `${command} > ${out}`, "/dev/null"],
+      env: cacheEnv(),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const terminal = new TextDecoder().decode(r.stdout);
+    assert.equal(r.code, 0, terminal);
+    assert.match(terminal, /\d+\.\d MiB \/ 4\.\d MiB +\d+\.\d MiB\/s/);
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("ww cache lists, sizes and clears what runs cached", async () => {
+  const cache = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" });
+  const env = cacheEnv(cache);
+  assert.equal((await ww([`/ipfs/${dir}/bin/report`], { cache })).code, 0);
+  const list = await runWw(["cache", "list"], { env });
+  assert.equal(list.code, 0, list.stderr);
+  const lines = list.stdout.trim().split("\n");
+  assert.equal(lines.length, 1);
+  assert.match(lines[0], new RegExp(`^baf\\w+  \\d+\\.\\d KiB  \\S+  /ipfs/${dir}/bin/report$`));
+  const size = await runWw(["cache", "size"], { env });
+  assert.match(
+    size.stdout,
+    new RegExp(`^\\d+\\.\\d KiB in 1 program \\(bound 1\\.0 GiB\\) in ${cache}/ww/ipfs\\n$`),
+  );
+  const clear = await runWw(["cache", "clear"], { env });
+  assert.match(clear.stdout, /^removed 1 program \(\d+\.\d KiB\) from /);
+  assert.equal((await runWw(["cache"], { env })).stdout, "");
+  const bad = await runWw(["cache", "purge"], { env });
+  assert.equal(bad.code, 125);
+});
+
+// Last: it stops the node.
+Deno.test("a cached program runs with the node stopped", async () => {
+  const cache = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" });
+  assert.equal((await ww([`/ipfs/${dir}/bin/report`], { cache })).code, 0);
+  await ipfsd.stop();
+  const r = await ww([`/ipfs/${dir}/bin/report`], { cache });
+  assert.equal(r.code, 0, r.stderr);
+  parseReport(r.stdout);
+});
+
+async function wwArgv(): Promise<string[]> {
+  const { wwCommand } = await import("../support/ww.ts");
+  return wwCommand();
+}
