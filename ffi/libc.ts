@@ -21,6 +21,7 @@ const symbols = {
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
   memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
   sendfile: { parameters: ["i32", "i32", "buffer", "usize"], result: "isize" },
+  access: { parameters: ["buffer", "i32"], result: "i32" },
   prlimit: { parameters: ["i32", "i32", "buffer", "buffer"], result: "i32" },
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
   poll: { parameters: ["buffer", "u64", "i32"], result: "i32", nonblocking: true },

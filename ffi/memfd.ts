@@ -61,6 +61,15 @@ export function openReadOnly(path: string): number {
   return check("open", libc().open(cString(path), O_RDONLY | O_CLOEXEC, 0), path);
 }
 
+/**
+ * True when this process may execute the file at `path` (access(2) X_OK), which also says no
+ * when its file system is mounted noexec.
+ */
+export function mayExecute(path: string): boolean {
+  const X_OK = 1;
+  return libc().access(cString(path), X_OK) === 0;
+}
+
 /** Creates a new file (failing when it exists) for writing, close-on-exec, with `mode`. */
 export function createExclusive(path: string, mode: number): number {
   return check(

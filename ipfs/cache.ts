@@ -3,7 +3,7 @@
 // the cache is as trusted as the user's own files.
 //
 // Layout under <dir> ($XDG_CACHE_HOME/ww/ipfs, or ~/.cache/ww/ipfs):
-//   files/<cid>    the program's bytes, mode 0444, named by its CIDv1 in base32
+//   files/<cid>    the program's bytes, mode 0555 (runs are exec'd from it), named by CIDv1 base32
 //   paths/<sha256> {"path": "/ipfs/...", "cid": "...", "size": N}: what an /ipfs/ path resolved to
 //   tmp/           files being written; each is renamed into place only when complete
 // Renames are atomic, so concurrent ww processes see a whole file or none; two that store the
@@ -180,7 +180,7 @@ async function writeAtomically(
 ): Promise<void> {
   const tmp = tmpName(dir, entry.cid);
   try {
-    const out = createExclusive(tmp, 0o444);
+    const out = createExclusive(tmp, 0o555);
     try {
       copyRange(entry.fd, out, 0, entry.size);
     } finally {

@@ -51,7 +51,7 @@ Deno.test("the cache lives in $XDG_CACHE_HOME/ww/ipfs, else ~/.cache/ww/ipfs", (
   assert.equal(cacheDir({ XDG_CACHE_HOME: "rel", HOME: "/home/u" }), "/home/u/.cache/ww/ipfs");
 });
 
-Deno.test("a stored program is found by its path and by its CID, read-only", async () => {
+Deno.test("a stored program is found by its path and by its CID, read-only and executable", async () => {
   await withDir(async (dir) => {
     await store(dir, CID_A, "program A", ["/ipfs/root/bin/a"]);
     const byPath = await openCached(dir, { path: "/ipfs/root/bin/a" });
@@ -62,7 +62,7 @@ Deno.test("a stored program is found by its path and by its CID, read-only", asy
     const byCid = await openCached(dir, { cid: CID_A });
     assert.ok(byCid);
     closeFd(byCid.fd);
-    assert.equal((await Deno.stat(`${dir}/files/${CID_A}`)).mode! & 0o777, 0o444);
+    assert.equal((await Deno.stat(`${dir}/files/${CID_A}`)).mode! & 0o777, 0o555);
   });
 });
 

@@ -1,13 +1,14 @@
-// ipfs/fetch.ts — a program named by an IPFS path, as a sealed memfd ready to execute: from the
-// cache when it holds the path, otherwise fetched through the node and verified (download.ts,
-// loaded only then), checked to be a program for this machine, and cached. /ipns/ names are
+// ipfs/fetch.ts — a program named by an IPFS path, as a read-only descriptor ready to execute:
+// the cached file when the cache holds the path, otherwise fetched through the node and verified
+// into a sealed memfd (download.ts, loaded only then), checked to be a program for this machine,
+// and cached. /ipns/ names are
 // resolved through the node on every run; what they point to is cached like any /ipfs/ path.
 //
 // This module is what `ww run` loads (dynamically) for an IPFS program; on a warm run it is, with
 // cache.ts and ffi/memfd.ts, all that is loaded.
 
 import { closeFd } from "../ffi/fd.ts";
-import { copyRange, createMemfd, fileSize, readAt, sealMemfd } from "../ffi/memfd.ts";
+import { copyRange, createMemfd, fileSize, mayExecute, readAt, sealMemfd } from "../ffi/memfd.ts";
 import { NotExecutableError, UsageError } from "../run/errors.ts";
 import { cacheDir, DEFAULT_CACHE_BYTES, openCached, storeCached } from "./cache.ts";
 import { executableProblem, HEADER_BYTES } from "./executable.ts";
@@ -30,14 +31,21 @@ export interface FetchOptions {
 export interface FetchedProgram {
   /** argv[0]: the path's last segment. */
   readonly name: string;
-  /** A sealed memfd holding the program, close-on-exec; the caller closes it. */
+  /**
+   * The program, read-only and close-on-exec; the caller closes it. Fetched just now, it is a
+   * sealed memfd; from the cache, it is the cached file itself (mode 0555), opened read-only, so
+   * a warm run copies nothing.
+   */
   readonly fd: number;
+  /** True for a sealed memfd, false for the cached file. */
+  readonly sealed: boolean;
   /** The file's CID (v1, base32). */
   readonly cid: string;
 }
 
 /**
- * Loads the program `program` names into a sealed memfd. Errors are one-line WwErrors: a bad
+ * The program `program` names, verified: from the cache, or fetched into a sealed memfd and then
+ * cached. Errors are one-line WwErrors: a bad
  * path or CID (125), an unreachable, silent or lying node (125), a missing path (125), a
  * directory or a file that is not a program for this machine (126).
  *
@@ -53,7 +61,7 @@ export async function fetchProgram(
   const name = programName(parsed);
   const dir = options.cacheDir ?? cacheDir(Deno.env.toObject());
   let node: IpfsNode | undefined;
-  let memfd: number | undefined;
+  let fd: number | undefined;
   try {
     let path: IpfsPath = parsed;
     if (parsed.namespace === "ipns") {
@@ -63,41 +71,54 @@ export async function fetchProgram(
       path = { ...target, segments: [...target.segments, ...parsed.segments] };
     }
     const key = formatIpfsPath(path);
-    memfd = createMemfd(name);
-    let cid: string;
-    let size: number;
     const warm = await openCached(dir, { path: key });
+    let fetched: FetchedProgram;
     if (warm) {
-      ({ cid, size } = warm);
-      loadFrom(warm.fd, memfd, size);
+      fd = warm.fd;
+      checkExecutable(program, fd);
+      fetched = { name, fd, cid: warm.cid, sealed: false };
+      if (!mayExecute(`/proc/self/fd/${fd}`)) {
+        // The cache is on a noexec file system: run a sealed copy instead.
+        const memfd = createMemfd(name);
+        try {
+          copyRange(warm.fd, memfd, 0, warm.size);
+          sealMemfd(memfd);
+        } catch (e) {
+          closeFd(memfd);
+          throw e;
+        }
+        closeFd(warm.fd);
+        fd = memfd;
+        fetched = { name, fd, cid: warm.cid, sealed: true };
+      }
     } else {
       node ??= new IpfsNode(options.api, options.timeoutMs ?? DEFAULT_IPFS_TIMEOUT_MS, program);
       const { download } = await import("./download.ts");
+      const memfd = fd = createMemfd(name);
       const got = await download(path, node, memfd, dir);
-      ({ cid, size } = got);
-      if (got.cached) loadFrom(got.cached.fd, memfd, size);
+      if (got.cached) {
+        closeFd(memfd);
+        fd = got.cached.fd;
+      } else {
+        sealMemfd(memfd);
+      }
+      checkExecutable(program, fd);
+      await cache(dir, { cid: got.cid, fd, size: got.size, paths: [key] }, options.cacheBytes);
+      fetched = { name, fd, cid: got.cid, sealed: !got.cached };
     }
-    sealMemfd(memfd);
-    const head = new Uint8Array(Math.min(HEADER_BYTES, fileSize(memfd)));
-    readAt(memfd, head, 0);
-    const problem = executableProblem(head);
-    if (problem) throw new NotExecutableError(`${program}: ${problem}`);
-    if (!warm) await cache(dir, { cid, fd: memfd, size, paths: [key] }, options.cacheBytes);
-    const fd = memfd;
-    memfd = undefined;
-    return { name, fd, cid };
+    fd = undefined;
+    return fetched;
   } finally {
     node?.close();
-    if (memfd !== undefined) closeFd(memfd);
+    if (fd !== undefined) closeFd(fd);
   }
 }
 
-function loadFrom(cached: number, memfd: number, size: number): void {
-  try {
-    copyRange(cached, memfd, 0, size);
-  } finally {
-    closeFd(cached);
-  }
+function checkExecutable(program: string, fd: number): void {
+  const head = new Uint8Array(Math.min(HEADER_BYTES, fileSize(fd)));
+  readAt(fd, head, 0);
+  const problem = executableProblem(head);
+  if (problem) throw new NotExecutableError(`${program}: ${problem}`);
 }
 
 async function cache(

@@ -15,7 +15,7 @@ export class IpfsNode {
   readonly url: string;
   readonly #abort = new AbortController();
   readonly #pending = new Set<string>();
-  #lastActivity = performance.now();
+  #lastActivity = Date.now();
   #timer: ReturnType<typeof setTimeout> | undefined;
   #failure: SetupError | undefined;
 
@@ -148,7 +148,7 @@ export class IpfsNode {
   }
 
   #touch(): void {
-    this.#lastActivity = performance.now();
+    this.#lastActivity = Date.now();
   }
 
   // One timer for all requests: when it fires it checks whether anything arrived meanwhile and
@@ -159,7 +159,7 @@ export class IpfsNode {
     const check = () => {
       this.#timer = undefined;
       if (this.#pending.size === 0) return;
-      const idle = performance.now() - this.#lastActivity;
+      const idle = Date.now() - this.#lastActivity;
       if (idle < this.timeoutMs) {
         this.#timer = setTimeout(check, this.timeoutMs - idle);
         return;

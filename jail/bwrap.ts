@@ -62,11 +62,11 @@ export interface BwrapInput {
   /** The file to show at programPath (its real path on the host), when not already visible. */
   readonly programSource: string;
   /**
-   * A descriptor (numbered as bwrap has it) whose content bwrap copies, read-only and executable,
-   * to programPath instead of binding programSource: a program from IPFS, sealed in a memfd,
-   * which has no path that could be bound.
+   * A descriptor (numbered as bwrap has it) to show at programPath instead of programSource: a
+   * program from IPFS. A sealed memfd cannot be bound, so bwrap copies it (`copy`, into a
+   * read-only file of its own); a cached file is bound read-only by descriptor.
    */
-  readonly programFd?: number;
+  readonly programFd?: { readonly fd: number; readonly copy: boolean };
   readonly args: readonly string[];
   /** The private work directory: bound read-write at the same path and made the cwd. */
   readonly workdir: string;
@@ -108,8 +108,10 @@ export function bwrapArgs(input: BwrapInput): string[] {
   a.push("--bind", input.workdir, input.workdir, "--chdir", input.workdir);
   for (const b of policy.readOnlyBinds) a.push("--ro-bind", b.source, b.dest);
   for (const b of policy.writableBinds) a.push("--bind", b.source, b.dest);
-  if (input.programFd !== undefined) {
-    a.push("--perms", "0555", "--ro-bind-data", String(input.programFd), input.programPath);
+  if (input.programFd?.copy) {
+    a.push("--perms", "0555", "--ro-bind-data", String(input.programFd.fd), input.programPath);
+  } else if (input.programFd) {
+    a.push("--ro-bind-fd", String(input.programFd.fd), input.programPath);
   } else if (!isVisibleInJail(input.programSource, host)) {
     a.push("--ro-bind", input.programSource, input.programPath);
   }

@@ -108,7 +108,7 @@ export async function startProgram(config: RunConfig): Promise<Child> {
     const closeChildEnd = cleanups.add(() => closeFd(childEnd));
 
     const choice = jailChoice(config.jail);
-    if (program.memfd && choice.backend === "native") throw nativeCannotRunIpfs(config.program);
+    if (program.fetched && choice.backend === "native") throw nativeCannotRunIpfs(config.program);
     const launched = choice.backend === "bwrap"
       ? await launchBwrap(config, program, workdir, childEnd, cleanups, choice)
       : choice.backend === "native"
@@ -180,7 +180,7 @@ export function explainProgram(config: RunConfig): string[] {
       host,
       programPath: path,
       programSource: ipfs ? "" : Deno.realPathSync(path),
-      programFd: ipfs ? controlFd + 3 : undefined,
+      programFd: ipfs ? { fd: controlFd + 3, copy: true } : undefined,
       args: config.args,
       workdir: "/tmp/ww-XXXXXX",
       userPwd: config.env.PWD,
@@ -190,13 +190,13 @@ export function explainProgram(config: RunConfig): string[] {
   return explainRun({ config, path, slots, env, choice, bwrap: { host, argv } });
 }
 
-/** The program to execute: a local file, or a program from IPFS sealed in a memfd. */
+/** The program to execute: a local file, or a program from IPFS (see ipfs/fetch.ts). */
 interface Program {
   /** What execve(2) takes when no jail is in between. */
   readonly path: string;
   readonly argv0: string;
-  /** For a program from IPFS: its sealed memfd, and the path where a jail shows it. */
-  readonly memfd?: { readonly fd: number; readonly jailPath: string };
+  /** For a program from IPFS: its descriptor (see FetchedProgram), and where a jail shows it. */
+  readonly fetched?: { readonly fd: number; readonly sealed: boolean; readonly jailPath: string };
 }
 
 /**
@@ -216,11 +216,11 @@ async function locateProgram(config: RunConfig, cleanups: Cleanups): Promise<Pro
   // Held open until the program ends: a #! interpreter opens its script by this path late.
   cleanups.add(() => closeFd(fetched.fd));
   return {
-    // The child execs ww's own descriptor, which it can reach as ww's child; the memfd is
+    // The child execs ww's own descriptor, which it can reach as ww's child; the descriptor is
     // close-on-exec, so the program does not inherit it.
     path: `/proc/${Deno.pid}/fd/${fetched.fd}`,
     argv0: fetched.name,
-    memfd: { fd: fetched.fd, jailPath: ipfsJailPath(config.program) },
+    fetched: { fd: fetched.fd, sealed: fetched.sealed, jailPath: ipfsJailPath(config.program) },
   };
 }
 
@@ -278,7 +278,7 @@ async function launchBwrap(
   choice: BackendChoice,
 ): Promise<Launched> {
   const bwrap = findBwrap();
-  const path = program.memfd?.jailPath ?? program.path;
+  const path = program.fetched?.jailPath ?? program.path;
   const pathProblem = programPathProblem(path);
   if (pathProblem) throw new SetupError(pathProblem);
   for (const b of [...config.jail.readOnlyBinds, ...config.jail.writableBinds]) {
@@ -304,9 +304,9 @@ async function launchBwrap(
   const closeBlockRead = cleanups.add(() => closeFd(blockRead));
   const closeBlockWrite = cleanups.add(() => closeFd(blockWrite));
 
-  // bwrap copies a program from IPFS out of a fresh read-only open of its memfd (at offset 0),
+  // bwrap gets a program from IPFS as a fresh read-only open (a copy reads it from offset 0),
   // and closes that descriptor before the program starts.
-  const programRead = program.memfd ? reopenReadOnly(program.memfd.fd) : undefined;
+  const programRead = program.fetched ? reopenReadOnly(program.fetched.fd) : undefined;
   const closeProgramRead = cleanups.add(() => programRead !== undefined && closeFd(programRead));
 
   const sources = [childEnd, ...slots.map((s) => s.source), seccompRead, statusWrite, blockRead];
@@ -316,8 +316,10 @@ async function launchBwrap(
     policy: config.jail,
     host: hostFiles(config.jail.net),
     programPath: path,
-    programSource: program.memfd ? "" : Deno.realPathSync(path),
-    programFd: programRead !== undefined ? controlFd + 3 : undefined,
+    programSource: program.fetched ? "" : Deno.realPathSync(path),
+    programFd: programRead !== undefined
+      ? { fd: controlFd + 3, copy: program.fetched!.sealed }
+      : undefined,
     args: config.args,
     workdir,
     userPwd: config.env.PWD,

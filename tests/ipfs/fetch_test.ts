@@ -53,15 +53,23 @@ function contents(fd: number): Uint8Array {
 async function fetchBytes(
   path: string,
   options: { api?: string; cacheDir?: string; timeoutMs?: number } = {},
-): Promise<{ name: string; bytes: Uint8Array }> {
+): Promise<{ name: string; bytes: Uint8Array; sealed: boolean }> {
   const got = await fetchProgram(path, {
     api: options.api ?? ipfsd.api,
     cacheDir: options.cacheDir ?? newCache(),
     timeoutMs: options.timeoutMs ?? 20_000,
   });
   try {
-    assert.equal(memfdSeals(got.fd) & ALL_SEALS, ALL_SEALS, "the memfd is sealed");
-    return { name: got.name, bytes: contents(got.fd) };
+    if (got.sealed) {
+      assert.equal(memfdSeals(got.fd) & ALL_SEALS, ALL_SEALS, "the memfd is sealed");
+    } else {
+      // The cached file itself, opened read-only.
+      const flags = Deno.readTextFileSync(`/proc/self/fdinfo/${got.fd}`).match(/flags:\s+(\d+)/);
+      assert.equal(parseInt(flags![1], 8) & 3, 0, "opened read-only");
+      assert.match(Deno.readLinkSync(`/proc/self/fd/${got.fd}`), /\/files\/baf\w+$/);
+    }
+    const bytes = contents(got.fd);
+    return { name: got.name, bytes, sealed: got.sealed };
   } finally {
     closeFd(got.fd);
   }
@@ -109,7 +117,7 @@ Deno.test("a single-block file CID gives the file's bytes, named after the CID",
   const small = new TextEncoder().encode("#!/bin/sh\necho hi\n");
   const cid = await ipfsd.addFile(small);
   const got = await fetchBytes(`/ipfs/${cid}`);
-  assert.deepEqual(got, { name: cid, bytes: small });
+  assert.deepEqual(got, { name: cid, bytes: small, sealed: true });
   assert.deepEqual((await fetchBytes(cid)).bytes, small, "a bare CID works too");
 });
 
@@ -156,14 +164,22 @@ Deno.test("CIDv1 in base32, base58btc and base36, and CIDv0, name the same progr
 
 Deno.test("a wrapped directory's bin/app is found, and argv[0] is its last segment", async () => {
   const dir = await ipfsd.addTree({ "bin/app": program, "README": new TextEncoder().encode("hi") });
-  assert.deepEqual(await fetchBytes(`/ipfs/${dir}/bin/app`), { name: "app", bytes: program });
+  assert.deepEqual(await fetchBytes(`/ipfs/${dir}/bin/app`), {
+    name: "app",
+    bytes: program,
+    sealed: true,
+  });
 });
 
 Deno.test("a path through HAMT-sharded directories is walked and verified", async () => {
   const files: Record<string, Uint8Array> = { "bin/app": program };
   for (let i = 0; i < 40; i++) files[`bin/other-${i}`] = new TextEncoder().encode(`file ${i}`);
   const dir = await ipfsd.addTree(files, { shardSplitThreshold: 4 });
-  assert.deepEqual(await fetchBytes(`/ipfs/${dir}/bin/app`), { name: "app", bytes: program });
+  assert.deepEqual(await fetchBytes(`/ipfs/${dir}/bin/app`), {
+    name: "app",
+    bytes: program,
+    sealed: true,
+  });
   const missing = await fetchError(`/ipfs/${dir}/bin/nope`);
   assert.equal(missing.exitCode, EXIT.usage);
   assert.match(missing.message, /nope/);
@@ -177,6 +193,7 @@ Deno.test("/ipns/ of the node's own key is resolved on every run", async () => {
   assert.deepEqual(await fetchBytes(`/ipns/${name}/bin/app`, { cacheDir: cache }), {
     name: "app",
     bytes: first,
+    sealed: true,
   });
   await ipfsd.publish(await ipfsd.addTree({ "bin/app": second }));
   assert.deepEqual(
@@ -346,7 +363,7 @@ Deno.test("a second run of the same /ipfs/ path needs no node at all", async () 
   const unreachable = `/ip4/127.0.0.1/tcp/${freePort()}/http`;
   assert.deepEqual(
     await fetchBytes(`/ipfs/${dir}/bin/app`, { cacheDir: cache, api: unreachable }),
-    { name: "app", bytes: big },
+    { name: "app", bytes: big, sealed: false },
   );
   // The CIDv1 form of a CIDv0 names the same DAG, so the cache has it under either.
   const { CID } = await import("multiformats/cid");

@@ -251,13 +251,15 @@ Deno.test("ww cache lists, sizes and clears what runs cached", async () => {
 });
 
 // Last: it stops the node.
-Deno.test("a cached program runs with the node stopped", async () => {
+Deno.test("a cached program runs with the node stopped, jailed and not", async () => {
   const cache = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" });
   assert.equal((await ww([`/ipfs/${dir}/bin/report`], { cache })).code, 0);
   await ipfsd.stop();
-  const r = await ww([`/ipfs/${dir}/bin/report`], { cache });
-  assert.equal(r.code, 0, r.stderr);
-  parseReport(r.stdout);
+  for (const jail of [[], ["--jail=none"]]) {
+    const r = await ww([...jail, `/ipfs/${dir}/bin/report`], { cache });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(parseReport(r.stdout).fds.map((f) => f.fd), [0, 1, 2, 3]);
+  }
 });
 
 async function wwArgv(): Promise<string[]> {

@@ -1,0 +1,179 @@
+// bench/ipfs.ts — running a program from IPFS: a cold `ww run /ipfs/<cid>` of a 32 MiB static
+// binary (fetch, verify, seal, exec) against a plain `cat` of the same file from the same node; a
+// warm run (from ww's cache) against the same file run from a local path; and ww's peak memory
+// during a cold fetch of 8 and 32 MiB, which must not grow with the file. Needs the js-ipfs test
+// node ($WW_IPFSD_DIR, see tests/ipfs/ipfsd.ts), gcc with a static libc, curl, hyperfine and GNU
+// time.
+
+import { fileURLToPath } from "node:url";
+import { startIpfsd } from "../tests/ipfs/ipfsd.ts";
+import { row } from "./hyperfine.ts";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const MiB = 2 ** 20;
+
+/** Median wall times (ms) of `commands`, with `prepare` run before every run of each. */
+async function timed(
+  commands: Record<string, string>,
+  runs: number,
+  env: Record<string, string>,
+  prepare?: string,
+): Promise<Record<string, number>> {
+  const out = await Deno.makeTempFile({ suffix: ".json" });
+  try {
+    const args = ["-N", "--style", "none", "--warmup", "3", "--runs", String(runs)];
+    if (prepare) args.push("--prepare", prepare);
+    args.push("--export-json", out);
+    for (const [name, command] of Object.entries(commands)) args.push("-n", name, command);
+    const r = await new Deno.Command("hyperfine", { args, env, stdout: "null", stderr: "piped" })
+      .output();
+    if (!r.success) throw new Error(`hyperfine: ${new TextDecoder().decode(r.stderr).trim()}`);
+    const json = JSON.parse(await Deno.readTextFile(out));
+    return Object.fromEntries(
+      json.results.map((x: { median: number }, i: number) => [
+        Object.keys(commands)[i],
+        x.median * 1000,
+      ]),
+    );
+  } finally {
+    await Deno.remove(out);
+  }
+}
+
+/** Peak resident memory (KiB, GNU time's %M) of `command`, median of `runs`. */
+async function peakKiB(
+  command: string[],
+  runs: number,
+  env: Record<string, string>,
+  before: () => Promise<void>,
+): Promise<number> {
+  const peaks: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    await before();
+    const r = await new Deno.Command("/usr/bin/time", {
+      args: ["-f", "%M", ...command],
+      env,
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const lines = new TextDecoder().decode(r.stderr).trim().split("\n");
+    if (!r.success) throw new Error(`${command.join(" ")} failed: ${lines.join(" ")}`);
+    peaks.push(Number(lines.at(-1)));
+  }
+  return peaks.sort((a, b) => a - b)[Math.floor(runs / 2)];
+}
+
+/** A static executable padded with random bytes to `size` (the loader ignores the tail). */
+async function staticProgram(dir: string, size: number): Promise<Uint8Array> {
+  const exe = `${dir}/print_argv`;
+  const r = await new Deno.Command("gcc", {
+    args: ["-static", "-O2", "-o", exe, `${root}tests/ipfs/print_argv.c`],
+    stderr: "piped",
+  }).output();
+  if (!r.success) throw new Error(`gcc -static: ${new TextDecoder().decode(r.stderr)}`);
+  const program = await Deno.readFile(exe);
+  const out = new Uint8Array(size);
+  for (let i = program.length; i < size; i += 65536) {
+    crypto.getRandomValues(out.subarray(i, Math.min(size, i + 65536)));
+  }
+  out.set(program);
+  return out;
+}
+
+export async function benchIpfs(runs: number): Promise<void> {
+  const ipfsd = await startIpfsd();
+  const dir = await Deno.makeTempDir({ prefix: "wwbench-ipfs-" });
+  try {
+    const big = await staticProgram(dir, 32 * MiB);
+    const small = await staticProgram(dir, 8 * MiB);
+    const local = `${dir}/app32`;
+    await Deno.writeFile(local, big, { mode: 0o755 });
+    const cid = await ipfsd.addFile(big);
+    const cid8 = await ipfsd.addFile(small);
+    const info = new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).outputSync();
+    const env = {
+      ...Deno.env.toObject(),
+      XDG_CACHE_HOME: `${dir}/xdg`,
+      // ww under `deno run` must keep using the usual Deno cache despite the XDG_CACHE_HOME above.
+      DENO_DIR: JSON.parse(new TextDecoder().decode(info.stdout)).denoDir,
+    };
+    const ww = Deno.env.get("WW_BIN") ?? `${Deno.execPath()} run -A ${root}main.ts`;
+    const run = `${ww} run --ipfs ${ipfsd.api}`;
+    const clear = `rm -rf ${dir}/xdg/ww`;
+
+    const cold = await timed(
+      {
+        "curl cat (32 MiB)": `curl -s -X POST -o /dev/null ${ipfsd.url}/api/v0/cat?arg=${cid}`,
+        "ww run --jail=none /ipfs/<cid>, cold": `${run} --jail=none /ipfs/${cid}`,
+        "ww run /ipfs/<cid>, cold (bwrap jail)": `${run} /ipfs/${cid}`,
+      },
+      runs,
+      env,
+      clear,
+    );
+    await new Deno.Command("sh", { args: ["-c", `${run} /ipfs/${cid}`], env }).output();
+    const warm = await timed(
+      {
+        "ww run --jail=none <local file>": `${run} --jail=none ${local}`,
+        "ww run --jail=none /ipfs/<cid>, cached": `${run} --jail=none /ipfs/${cid}`,
+        "ww run <local file> (bwrap jail)": `${run} ${local}`,
+        "ww run /ipfs/<cid>, cached (bwrap jail)": `${run} /ipfs/${cid}`,
+      },
+      runs,
+      env,
+    );
+    const cmd = (c: string) => [...ww.split(" "), "run", "--ipfs", ipfsd.api, "--jail=none", c];
+    const rm = () => Deno.remove(`${dir}/xdg/ww`, { recursive: true }).catch(() => {});
+    const peaks = {
+      local: await peakKiB(cmd(local), 5, env, async () => {}),
+      cold8: await peakKiB(cmd(`/ipfs/${cid8}`), 5, env, rm),
+      cold32: await peakKiB(cmd(`/ipfs/${cid}`), 5, env, rm),
+    };
+
+    const ms = (v: number) => `${v.toFixed(1)} ms`;
+    const t = { ...cold, ...warm };
+    console.log(`ipfs (median of ${runs} runs; ww = ${Deno.env.get("WW_BIN") ?? "deno run"})`);
+    for (const [name, v] of Object.entries(t)) console.log(row(name, ms(v)));
+    const catMs = cold["curl cat (32 MiB)"];
+    const coldNone = cold["ww run --jail=none /ipfs/<cid>, cold"];
+    const localNone = warm["ww run --jail=none <local file>"];
+    console.log(
+      row("cold throughput / cat throughput", `${(catMs / coldNone).toFixed(2)}`, "goal >= 0.8"),
+    );
+    console.log(
+      row(
+        "  the same, less ww's own launch",
+        `${(catMs / (coldNone - localNone)).toFixed(2)}`,
+        "(cold - local run of the same file)",
+      ),
+    );
+    console.log(
+      row(
+        "cached - local, unjailed",
+        ms(warm["ww run --jail=none /ipfs/<cid>, cached"] - localNone),
+        "goal: a few ms",
+      ),
+    );
+    console.log(
+      row(
+        "cached - local, bwrap jail",
+        ms(
+          warm["ww run /ipfs/<cid>, cached (bwrap jail)"] -
+            warm["ww run <local file> (bwrap jail)"],
+        ),
+      ),
+    );
+    const mb = (k: number) => `${(k / 1024).toFixed(1)} MiB`;
+    console.log(row("peak RSS, ww run of a local file", mb(peaks.local)));
+    console.log(row("peak RSS, cold fetch of 8 MiB", mb(peaks.cold8)));
+    console.log(row("peak RSS, cold fetch of 32 MiB", mb(peaks.cold32)));
+    console.log(
+      row("  growth per 24 MiB more file", mb(peaks.cold32 - peaks.cold8), "goal: a small buffer"),
+    );
+  } finally {
+    await ipfsd.stop();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+if (import.meta.main) await benchIpfs(Number(Deno.env.get("BENCH_RUNS") ?? 20));
