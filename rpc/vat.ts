@@ -15,6 +15,7 @@ import * as capnp from "capnp-es";
 import * as rpc from "capnp-es/capnp/rpc";
 import type { ByteStream } from "../ffi/stream.ts";
 import { FrameError, readFrames } from "./frame.ts";
+import { messageProblem } from "./validate.ts";
 
 /** A capability served to the guest. */
 export interface CapServer {
@@ -126,6 +127,9 @@ class Vat {
 
   /** Handles one message. Throws Violation (or a decoding error) on a broken protocol. */
   receive(frame: ArrayBuffer): void {
+    // Reading amplified 8 times over is allowed: a message may point to one object repeatedly.
+    const problem = messageProblem(frame, this.limits.maxMessageBytes);
+    if (problem) throw new Violation(`a malformed message (${problem})`);
     const message = new capnp.Message(frame, false);
     const root = message.getRoot(rpc.Message);
     switch (root.which()) {

@@ -1,0 +1,127 @@
+// rpc/validate.ts — checks every pointer of an incoming message before capnp-es reads it.
+//
+// capnp-es 0.0.16 trusts the sizes in pointers: a struct pointer claiming 33793 pointer fields in
+// a 4-word segment makes it copy or walk far outside the message, for seconds or forever (found
+// by rpc/vat_test.ts's fuzzer). The C++ reference bounds-checks on every read; here one walk over
+// the whole message up front does the same: every object lies inside its segment, far pointers
+// land inside theirs, nesting is at most MAX_DEPTH deep, and the words visited (counting an
+// object once per pointer to it) stay under a traversal limit, so no message can amplify work.
+
+/** Why `frame` (one stream-framed message) is not a well-formed message, or undefined. */
+export function messageProblem(
+  frame: ArrayBuffer,
+  traversalLimitWords: number,
+): string | undefined {
+  const view = new DataView(frame);
+  const count = view.getUint32(0, true) + 1;
+  const segments: { start: number; words: number }[] = [];
+  let offset = 4 * (1 + count) + (count % 2 === 0 ? 4 : 0);
+  for (let i = 0; i < count; i++) {
+    const words = view.getUint32(4 + 4 * i, true);
+    segments.push({ start: offset, words });
+    offset += words * 8;
+  }
+  if (offset !== frame.byteLength || segments[0].words === 0) return "a malformed segment table";
+  let budget = traversalLimitWords;
+  const MAX_DEPTH = 64;
+
+  const word = (seg: number, index: number) => segments[seg].start + index * 8;
+
+  // Checks the pointer at word `at` of segment `seg`.
+  const pointer = (seg: number, at: number, depth: number): string | undefined => {
+    const p = word(seg, at);
+    const lo = view.getUint32(p, true);
+    const hi = view.getUint32(p + 4, true);
+    if (lo === 0 && hi === 0) return undefined;
+    if (depth > MAX_DEPTH) return `pointers nested deeper than ${MAX_DEPTH}`;
+    const kind = lo & 3;
+    if (kind === 3) return undefined; // a capability: its index is checked against the cap table
+    if (kind === 2) return far(lo, hi, depth);
+    return object(seg, at + 1 + ((lo | 0) >> 2), lo, hi, depth);
+  };
+
+  // A struct or list whose pointer (its kind in lo, its sizes in hi) says it starts at `target`.
+  const object = (
+    seg: number,
+    target: number,
+    lo: number,
+    hi: number,
+    depth: number,
+  ): string | undefined => {
+    const inside = (words: number) => target >= 0 && target + words <= segments[seg].words;
+    if ((lo & 3) === 0) {
+      const dataWords = hi & 0xffff;
+      const pointers = hi >>> 16;
+      if (!inside(dataWords + pointers)) return "a struct pointer points outside its segment";
+      if ((budget -= Math.max(1, dataWords + pointers)) < 0) return "the traversal limit";
+      for (let i = 0; i < pointers; i++) {
+        const problem = pointer(seg, target + dataWords + i, depth + 1);
+        if (problem) return problem;
+      }
+      return undefined;
+    }
+    const size = hi & 7;
+    const length = hi >>> 3;
+    if (size === 7) {
+      if (!inside(1 + length)) return "a list points outside its segment";
+      const tag = word(seg, target);
+      const tagLo = view.getUint32(tag, true);
+      const tagHi = view.getUint32(tag + 4, true);
+      if ((tagLo & 3) !== 0) return "a composite list tag that is not a struct";
+      const elements = tagLo >>> 2;
+      const dataWords = tagHi & 0xffff;
+      const pointers = tagHi >>> 16;
+      if (elements * (dataWords + pointers) > length) {
+        return "a composite list larger than its words";
+      }
+      if ((budget -= Math.max(elements, length)) < 0) return "the traversal limit";
+      for (let e = 0; e < elements; e++) {
+        const base = target + 1 + e * (dataWords + pointers) + dataWords;
+        for (let i = 0; i < pointers; i++) {
+          const problem = pointer(seg, base + i, depth + 1);
+          if (problem) return problem;
+        }
+      }
+      return undefined;
+    }
+    const bits = [0, 1, 8, 16, 32, 64, 64][size];
+    const words = Math.ceil((length * bits) / 64);
+    if (!inside(words)) return "a list points outside its segment";
+    // Void lists cost nothing to store but are still walked per element by readers.
+    if ((budget -= Math.max(words, size === 0 ? length / 8 : 0)) < 0) return "the traversal limit";
+    if (size === 6) {
+      for (let i = 0; i < length; i++) {
+        const problem = pointer(seg, target + i, depth + 1);
+        if (problem) return problem;
+      }
+    }
+    return undefined;
+  };
+
+  const far = (lo: number, hi: number, depth: number): string | undefined => {
+    const doubleFar = (lo & 4) !== 0;
+    const padAt = lo >>> 3;
+    const padSeg = hi;
+    if (padSeg >= segments.length || padAt + (doubleFar ? 2 : 1) > segments[padSeg].words) {
+      return "a far pointer lands outside the message";
+    }
+    if (!doubleFar) {
+      const pLo = view.getUint32(word(padSeg, padAt), true);
+      if ((pLo & 3) === 2) return "a far pointer lands on another far pointer";
+      return pointer(padSeg, padAt, depth + 1);
+    }
+    const pad = word(padSeg, padAt);
+    const farLo = view.getUint32(pad, true);
+    const farHi = view.getUint32(pad + 4, true);
+    const tagLo = view.getUint32(pad + 8, true);
+    const tagHi = view.getUint32(pad + 12, true);
+    if ((farLo & 7) !== 2) return "a double-far landing pad without a far pointer";
+    if ((tagLo & 3) === 2 || (tagLo & 3) === 3 || tagLo >> 2 !== 0) {
+      return "a double-far landing pad with a bad tag";
+    }
+    if (farHi >= segments.length) return "a far pointer lands outside the message";
+    return object(farHi, farLo >>> 3, tagLo, tagHi, depth + 1);
+  };
+
+  return pointer(0, 0, 0);
+}

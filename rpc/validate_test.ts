@@ -1,0 +1,81 @@
+import assert from "node:assert/strict";
+import * as capnp from "capnp-es";
+import * as rpc from "capnp-es/capnp/rpc";
+import { messageProblem } from "./validate.ts";
+
+const LIMIT = 1 << 20;
+
+function frame(...words: [number, number][]): ArrayBuffer {
+  const header = [0, words.length];
+  const out = new DataView(new ArrayBuffer(8 + words.length * 8));
+  header.forEach((v, i) => out.setUint32(i * 4, v, true));
+  words.forEach(([lo, hi], i) => {
+    out.setUint32(8 + i * 8, lo, true);
+    out.setUint32(12 + i * 8, hi, true);
+  });
+  return out.buffer;
+}
+
+Deno.test("messages capnp-es builds are well formed, lists and capabilities included", () => {
+  const m = new capnp.Message();
+  const call = m.initRoot(rpc.Message)._initCall();
+  call._initTarget()._initPromisedAnswer()._initTransform(3);
+  const params = call._initParams();
+  params._initCapTable(2).get(1).senderHosted = 4;
+  capnp.utils.setInterfacePointer(1, capnp.utils.getPointer(0, params));
+  assert.equal(messageProblem(m.toArrayBuffer(), LIMIT), undefined);
+});
+
+function segments(...segs: [number, number][][]): ArrayBuffer {
+  const count = segs.length;
+  const header = 4 * (1 + count) + (count % 2 === 0 ? 4 : 0);
+  const total = header + segs.reduce((n, s) => n + s.length * 8, 0);
+  const out = new DataView(new ArrayBuffer(total));
+  out.setUint32(0, count - 1, true);
+  segs.forEach((s, i) => out.setUint32(4 + 4 * i, s.length, true));
+  let at = header;
+  for (const s of segs) {
+    for (const [lo, hi] of s) {
+      out.setUint32(at, lo, true);
+      out.setUint32(at + 4, hi, true);
+      at += 8;
+    }
+  }
+  return out.buffer;
+}
+
+Deno.test("single and double far pointers that land inside the message are well formed", () => {
+  // Root: far pointer to segment 1, word 0: a struct pointer to the 1-word struct after it.
+  const single = segments([[2 | (0 << 3), 1]], [[0, 1], [42, 0]]);
+  assert.equal(messageProblem(single, LIMIT), undefined);
+  // Root: double far to segment 1 word 0: [far to segment 2 word 0, tag: struct of 1 data word].
+  const double = segments([[2 | 4, 1]], [[2, 2], [0, 1]], [[42, 0]]);
+  assert.equal(messageProblem(double, LIMIT), undefined);
+});
+
+Deno.test("a struct pointer claiming more words than its segment has is refused", () => {
+  // The root claims 1 data word and 33793 pointers in a 2-word segment (found by the fuzzer).
+  assert.match(
+    messageProblem(frame([0, 0x8401_0001], [0, 0]), LIMIT)!,
+    /struct pointer points outside its segment/,
+  );
+});
+
+Deno.test("a list outside its segment, and a far pointer outside the message, are refused", () => {
+  assert.match(messageProblem(frame([1, (100 << 3) | 5]), LIMIT)!, /list points outside/);
+  assert.match(messageProblem(frame([2 | (5 << 3), 7]), LIMIT)!, /far pointer lands outside/);
+});
+
+Deno.test("a pointer that loops back on itself stops at the nesting or traversal limit", () => {
+  // A struct of 1 pointer whose pointer points at the struct itself (offset -1).
+  const self = ((-1 << 2) >>> 0) | 0;
+  assert.match(
+    messageProblem(frame([self >>> 0, 1 << 16]), LIMIT)!,
+    /nested deeper|traversal limit|outside/,
+  );
+});
+
+Deno.test("a segment table that does not match the bytes is refused", () => {
+  const f = new Uint8Array(frame([0, 0]));
+  assert.match(messageProblem(f.buffer.slice(0, 8) as ArrayBuffer, LIMIT) ?? "", /segment table/);
+});
