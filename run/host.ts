@@ -23,10 +23,13 @@ export function hostFiles(net: boolean): HostFiles {
   return { system, etc };
 }
 
-/** The absolute path of bwrap in PATH (or /usr/bin/bwrap), or a SetupError saying what to do. */
+/** Where bwrap is looked for after PATH: a caller's narrow PATH must not switch the jail off. */
+const BWRAP_DIRS = ["/usr/bin", "/usr/local/bin", "/bin"];
+
+/** The absolute path of bwrap in PATH or BWRAP_DIRS, or a SetupError saying what to do. */
 export function findBwrap(): string {
   const dirs = (Deno.env.get("PATH") ?? "").split(":").filter((d) => d.startsWith("/"));
-  for (const dir of dirs) {
+  for (const dir of [...dirs, ...BWRAP_DIRS]) {
     const path = `${dir}/bwrap`;
     const info = lstat(path);
     if (info && !info.isDirectory) return path;
