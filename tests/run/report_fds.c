@@ -6,9 +6,8 @@
  * Arguments are actions, done in order before the report:
  *   read=FD          read one line from FD (reported under "lines")
  *   write=FD:TEXT    write TEXT and a newline to FD
- *   wait-signal=PATH print {"ready":PID}, wait for SIGTERM or SIGINT, then sleep 300 ms, create
- *                    PATH, report {"signal":N} and exit 100+N (so a test sees that its supervisor
- *                    waited for it)
+ *   wait-signal      print {"ready":PID}, wait for SIGTERM or SIGINT, then sleep 300 ms, print
+ *                    {"signal":N} and exit 100+N (the delay shows whether ww waits for it)
  *   tag=ANY          ignored; lets a test find this process in /proc by its command line
  * and, after the report:
  *   exit=N           exit with N instead of 0
@@ -160,18 +159,24 @@ static void read_line(int fd) {
 static volatile sig_atomic_t caught;
 static void on_signal(int sig) { caught = sig; }
 
-static void wait_signal(const char *marker) {
+static void wait_signal(void) {
+  /* Blocked until sigsuspend, so a signal that comes before the wait is not lost. */
+  sigset_t block, during;
+  sigemptyset(&block);
+  sigaddset(&block, SIGTERM);
+  sigaddset(&block, SIGINT);
+  sigprocmask(SIG_BLOCK, &block, &during);
+  sigdelset(&during, SIGTERM);
+  sigdelset(&during, SIGINT);
   struct sigaction sa = {0};
   sa.sa_handler = on_signal;
   sigaction(SIGTERM, &sa, NULL);
   sigaction(SIGINT, &sa, NULL);
   printf("{\"ready\":%d}\n", getpid());
   fflush(stdout);
-  while (!caught) pause();
+  while (!caught) sigsuspend(&during);
   struct timespec delay = {0, 300 * 1000 * 1000};
   nanosleep(&delay, NULL);
-  int fd = open(marker, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd >= 0) close(fd);
   printf("{\"signal\":%d}\n", (int)caught);
   fflush(stdout);
   exit(100 + caught);
@@ -191,8 +196,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "report_fds: write to fd %d: %s\n", fd, strerror(errno));
         return 3;
       }
-    } else if (!strncmp(a, "wait-signal=", 12)) {
-      wait_signal(a + 12);
+    } else if (!strcmp(a, "wait-signal")) {
+      wait_signal();
     } else if (!strncmp(a, "exit=", 5)) {
       exit_code = atoi(a + 5);
     } else if (!strncmp(a, "kill=", 5)) {

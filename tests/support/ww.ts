@@ -12,7 +12,7 @@ export const REPO = fileURLToPath(new URL("../../", import.meta.url));
 export type JailMode = "none" | "default";
 
 /** The jail modes the fd and environment tests run under. */
-export const JAIL_MODES: readonly JailMode[] = ["default"];
+export const JAIL_MODES: readonly JailMode[] = ["none", "default"];
 
 /** The `ww run` flags that select `mode`. */
 export function jailFlags(mode: JailMode): string[] {
@@ -41,6 +41,8 @@ export interface WwOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Written to ww's stdin, which is otherwise /dev/null. */
   readonly stdin?: string;
+  /** Bash run by the caller before it starts ww, with its descriptors open. */
+  readonly before?: string;
   /**
    * Bash run by the caller after ww ends instead of exec'ing ww (ww's exit code is in $ww). The
    * caller's descriptors are still open there.
@@ -84,12 +86,13 @@ export async function runWw(args: readonly string[], options: WwOptions = {}): P
 }
 
 /** The bash program of the caller: open the descriptors, then run ww ("$@"). */
-export function callerScript(options: Pick<WwOptions, "fds" | "then">): string {
+export function callerScript(options: Pick<WwOptions, "fds" | "before" | "then">): string {
   // Descriptors up to 2048 need a higher limit than the usual soft 1024.
   const lines = ["set -e", "ulimit -n 4096"];
   for (const [fd, spec] of Object.entries(options.fds ?? {})) {
     lines.push(`exec ${redirection(Number(fd), spec)}`);
   }
+  if (options.before !== undefined) lines.push(options.before);
   if (options.then === undefined) {
     lines.push('exec "$@"');
   } else {
@@ -109,4 +112,9 @@ function redirection(fd: number, spec: CallerFd): string {
 /** `s` as one bash word. */
 export function quote(s: string): string {
   return `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/** The lines of ww's stderr, without the warning that --jail=none prints on every run. */
+export function errorLines(stderr: string): string[] {
+  return stderr.split("\n").filter((l) => l !== "" && !/^ww: warning: .* runs NOT jailed/.test(l));
 }

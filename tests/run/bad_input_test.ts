@@ -1,0 +1,82 @@
+// Bad input to `ww`: each one is refused with exit 125 and one line on stderr that names the
+// input, before anything is started or created.
+
+import assert from "node:assert/strict";
+import { reportFds } from "../support/children.ts";
+import { privateTmp, processesWithArg, wwDirs } from "../support/procs.ts";
+import { runWw } from "../support/ww.ts";
+
+const child = await reportFds();
+/** Stands for the program in a row; replaced by the reporter child and a unique tag. */
+const P = "<program>";
+
+interface Row {
+  readonly args: readonly string[];
+  /** A fragment of the one-line message. */
+  readonly message: string;
+  readonly env?: Readonly<Record<string, string>>;
+}
+
+const ROWS: readonly Row[] = [
+  { args: ["frobnicate"], message: "unknown command frobnicate" },
+  { args: ["run"], message: "missing <binary>" },
+  { args: ["run", "--"], message: "missing <binary>" },
+  { args: ["run", ""], message: "the program name is empty" },
+  { args: ["run", "--bogus", P], message: "unknown flag --bogus" },
+  { args: ["run", "--debug=1", P], message: "--debug takes no value" },
+  { args: ["run", "--help=x"], message: "--help takes no value" },
+  { args: ["run", "--with-fd"], message: "--with-fd needs a value" },
+  { args: ["run", "--with-fd", "db", P], message: "--with-fd db: expected name=fdnum" },
+  { args: ["run", "--with-fd", "db=", P], message: '--with-fd db=: "" is not a descriptor number' },
+  { args: ["run", "--with-fd", "db=x", P], message: '"x" is not a descriptor number' },
+  { args: ["run", "--with-fd", "db=-1", P], message: '"-1" is not a descriptor number' },
+  { args: ["run", "--with-fd", "db=0x7", P], message: '"0x7" is not a descriptor number' },
+  { args: ["run", "--with-fd", "=7", P], message: "--with-fd =7: the name must match" },
+  { args: ["run", "--with-fd", "1db=7", P], message: "--with-fd 1db=7: the name must match" },
+  { args: ["run", "--with-fd", "db-x=7", P], message: "--with-fd db-x=7: the name must match" },
+  {
+    args: ["run", "--with-fd", "db=0", "--with-fd", "DB=1", P],
+    message: "--with-fd DB=1: the name is already granted as db",
+  },
+  {
+    args: ["run", "--with-fd", "db=99999999999", P],
+    message: "--with-fd db=99999999999: the fd must be a whole number from 0 to",
+  },
+  {
+    args: ["run", "--with-fd", "db=900", P],
+    message: "--with-fd db=900: fd 900 is not open in the calling process",
+  },
+  {
+    args: ["run", "--with-fd", "ok=0", "--with-fd", "gone=901", P],
+    message: "--with-fd gone=901: fd 901 is not open",
+  },
+  { args: ["run", "--env"], message: "--env needs a value" },
+  { args: ["run", "--env", "=x", P], message: "--env =x: the variable name is empty" },
+  { args: ["run", "--ipfs", "bogus", P], message: "--ipfs bogus: not a multiaddr" },
+  { args: ["run", P], env: { WW_IPFS: "bogus" }, message: "WW_IPFS bogus: not a multiaddr" },
+];
+
+Deno.test(`there are at least 20 bad inputs in the table (${ROWS.length})`, () => {
+  assert.ok(ROWS.length >= 20);
+});
+
+for (const row of ROWS) {
+  const shown = row.args.map((a) => a === "" ? '""' : a).join(" ");
+  const env = row.env ? Object.entries(row.env).map(([k, v]) => `${k}=${v} `).join("") : "";
+  Deno.test(`${env}ww ${shown} exits 125 saying "${row.message}", leaving nothing behind`, async () => {
+    const tmp = privateTmp();
+    const tag = `tag=${crypto.randomUUID()}`;
+    try {
+      const args = row.args.flatMap((a) => (a === P ? [child, tag] : [a]));
+      const r = await runWw(args, { env: { ...row.env, TMPDIR: tmp } });
+      assert.equal(r.code, 125, r.stderr);
+      assert.equal(r.stdout, "");
+      assert.match(r.stderr, /^ww: [^\n]*\n$/, "not one line");
+      assert.ok(r.stderr.includes(row.message), `${JSON.stringify(r.stderr)} lacks the fragment`);
+      assert.deepEqual(wwDirs(tmp), [], "a work directory was left behind");
+      assert.deepEqual(processesWithArg(tag), [], "the program was started");
+    } finally {
+      Deno.removeSync(tmp, { recursive: true });
+    }
+  });
+}

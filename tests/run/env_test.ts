@@ -1,0 +1,72 @@
+// The environment and working directory of a child of `ww run`: only what --env and the grants
+// put there, and a fresh private directory that is gone after the run.
+
+import assert from "node:assert/strict";
+import { reportFds } from "../support/children.ts";
+import { privateTmp, wwDirs } from "../support/procs.ts";
+import { type ChildReport, parseReport } from "../support/report.ts";
+import { JAIL_MODES, jailFlags, runWw, type WwOptions } from "../support/ww.ts";
+
+const child = await reportFds();
+
+for (const jail of JAIL_MODES) {
+  const t = (name: string, fn: () => Promise<void>) => Deno.test(`[jail=${jail}] ${name}`, fn);
+  const report = async (args: string[], options: WwOptions = {}): Promise<ChildReport> => {
+    const r = await runWw(["run", ...jailFlags(jail), ...args, child], options);
+    assert.equal(r.code, 0, `ww failed: ${r.stderr}`);
+    return parseReport(r.stdout);
+  };
+
+  t("the environment is only the --env entries and the WW_FD_ variables", async () => {
+    const r = await report(
+      ["--env", "A=1", "--env", "EMPTY=", "--env", "SPACED=x=y  z\tw", "--with-fd", "db=7"],
+      { fds: { 7: { read: "/dev/null" } }, env: { WWTEST_CALLER_ONLY: "leak" } },
+    );
+    assert.deepEqual(r.env, { A: "1", EMPTY: "", SPACED: "x=y  z\tw", WW_FD_DB: "4" });
+  });
+
+  t("without flags the environment is empty: no PATH, no HOME, no PWD", async () => {
+    const r = await report([], { env: { HOME: "/root", PWD: "/" } });
+    assert.deepEqual(r.env, {});
+  });
+
+  t("--env KEY passes the caller's value, and nothing when the caller has none", async () => {
+    const r = await report(["--env", "WWTEST_PASSED", "--env", "WWTEST_ABSENT"], {
+      env: { WWTEST_PASSED: "from the caller" },
+    });
+    assert.deepEqual(r.env, { WWTEST_PASSED: "from the caller" });
+  });
+
+  t("--env PATH passes the caller's PATH like any other variable", async () => {
+    const r = await report(["--env", "PATH"], { env: { PATH: "/usr/bin:/bin" } });
+    assert.deepEqual(r.env, { PATH: "/usr/bin:/bin" });
+  });
+
+  t("a later --env for the same key wins", async () => {
+    const r = await report(["--env", "K=first", "--env", "K=second"]);
+    assert.deepEqual(r.env, { K: "second" });
+  });
+
+  t("WW_FD_ variables win over a conflicting --env", async () => {
+    const r = await report(["--env", "WW_FD_DB=99", "--with-fd", "db=7", "--env", "WW_FD_DB=98"], {
+      fds: { 7: { read: "/dev/null" } },
+    });
+    assert.deepEqual(r.env, { WW_FD_DB: "4" });
+  });
+
+  t("the cwd is a fresh private ww- directory in TMPDIR that is gone after the run", async () => {
+    const tmp = privateTmp();
+    try {
+      const first = await report([], { env: { TMPDIR: tmp } });
+      const second = await report([], { env: { TMPDIR: tmp } });
+      for (const r of [first, second]) {
+        assert.match(r.cwd, new RegExp(`^${tmp}/ww-[^/]+$`));
+        assert.equal(r.cwdMode, 0o700);
+      }
+      assert.notEqual(first.cwd, second.cwd);
+      assert.deepEqual(wwDirs(tmp), []);
+    } finally {
+      Deno.removeSync(tmp, { recursive: true });
+    }
+  });
+}

@@ -1,0 +1,72 @@
+// Exit status of `ww run`: the program's own code, 128+N when a signal killed it, 126 when it
+// cannot be executed and 127 when it does not exist, with a one-line message naming it.
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { reportFds } from "../support/children.ts";
+import { errorLines, JAIL_MODES, jailFlags, runWw } from "../support/ww.ts";
+
+const child = await reportFds();
+const dir = Deno.makeTempDirSync({ prefix: "wwtest-exit-" });
+const notExecutable = join(dir, "not-executable");
+Deno.writeTextFileSync(notExecutable, "#!/bin/sh\nexit 0\n");
+Deno.chmodSync(notExecutable, 0o644);
+
+/** The one line of ww's message; fails when there is more (or none). */
+function oneLine(stderr: string): string {
+  const lines = errorLines(stderr);
+  assert.equal(lines.length, 1, `expected one line: ${JSON.stringify(stderr)}`);
+  return lines[0];
+}
+
+for (const jail of JAIL_MODES) {
+  const t = (name: string, fn: () => Promise<void>) => Deno.test(`[jail=${jail}] ${name}`, fn);
+  const ww = (args: string[], env?: Record<string, string>) =>
+    runWw(["run", ...jailFlags(jail), ...args], { env });
+
+  for (const code of [0, 1, 42, 255]) {
+    t(`ww exits with the program's own code ${code}`, async () => {
+      const r = await ww([child, `exit=${code}`]);
+      assert.equal(r.code, code, r.stderr);
+      assert.deepEqual(errorLines(r.stderr), []);
+    });
+  }
+
+  for (const [signal, number] of [["SIGKILL", 9], ["SIGSEGV", 11], ["SIGTERM", 15]] as const) {
+    t(`a program killed by ${signal} makes ww exit with ${128 + number}`, async () => {
+      const r = await ww([child, `kill=${number}`]);
+      assert.equal(r.code, 128 + number, r.stderr);
+    });
+  }
+
+  t("a file without execute permission exits 126 with a one-line message naming it", async () => {
+    const r = await ww([notExecutable]);
+    assert.equal(r.code, 126);
+    assert.match(oneLine(r.stderr), /^ww: .*not-executable.*permission denied/);
+  });
+
+  t("a directory exits 126 with a one-line message naming it", async () => {
+    const r = await ww([dir]);
+    assert.equal(r.code, 126);
+    assert.match(oneLine(r.stderr), /^ww: .*wwtest-exit-.*is a directory/);
+  });
+
+  t("a missing path exits 127 with a one-line message naming it", async () => {
+    const r = await ww(["/nonexistent/wwtest-program"]);
+    assert.equal(r.code, 127);
+    assert.match(oneLine(r.stderr), /^ww: \/nonexistent\/wwtest-program: no such file/);
+  });
+
+  t("a name not in PATH exits 127 with a one-line message naming it", async () => {
+    const r = await ww(["wwtest-no-such-program"], { PATH: "/usr/bin:/bin" });
+    assert.equal(r.code, 127);
+    assert.match(oneLine(r.stderr), /^ww: wwtest-no-such-program: not found in PATH/);
+  });
+
+  t("a name is looked up in the caller's PATH", async () => {
+    const r = await ww([child.split("/").pop()!, "exit=7"], {
+      PATH: `/nonexistent:${dir}:${child.slice(0, child.lastIndexOf("/"))}`,
+    });
+    assert.equal(r.code, 7, r.stderr);
+  });
+}
