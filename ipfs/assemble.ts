@@ -4,15 +4,17 @@
 // trusted no more than anything else the node sends: the file's DAG is walked from its verified
 // root, the inner nodes are fetched as verified blocks, and each leaf's share of the stream is
 // hashed and compared with the leaf's CID before it is written. A raw leaf is its bytes; a dag-pb
-// leaf is re-encoded the way importers write leaves, and when that does not reproduce its CID the
-// leaf is fetched as a block instead. Hashing runs while the stream goes on; writes wait, in
-// order, for their check.
+// leaf is framed the way importers frame leaves (PBNode{Data: UnixFS{Type, Data, filesize}}), and
+// when that does not reproduce its CID the leaf is fetched as a block instead. Hashing runs while
+// the stream goes on; writes wait, in order, for their check.
+//
+// Memory stays flat whatever the file's size: the stream is read straight into pooled leaf
+// buffers, which return to the pool once written, and at most MAX_QUEUED bytes wait unwritten.
 
-import * as dagPb from "@ipld/dag-pb";
-import { UnixFS } from "ipfs-unixfs";
 import { SetupError } from "../run/errors.ts";
 import { type CID, cidKey, equalBytes, hashMatches, inlineBytes, RAW } from "./block.ts";
 import type { VerifiedBlocks } from "./blocks.ts";
+import type { ByteSource } from "./node.ts";
 import { decodeNode, type FileNode, type Node } from "./unixfs.ts";
 
 /** Where verified bytes go, in file order. */
@@ -25,7 +27,9 @@ export interface Sink {
 /** A leaf's block is at most this much larger than its data (protobuf framing). */
 const LEAF_OVERHEAD = 32;
 /** Verified-but-unwritten bytes allowed to pile up before the stream waits for the writer. */
-const MAX_QUEUED = 8 * 2 ** 20;
+const MAX_QUEUED = 4 * 2 ** 20;
+/** UnixFS Data.Type of leaves: File, as js-ipfs writes them, and Raw, as Kubo does. */
+const LEAF_TYPES = [2, 0];
 
 type Task =
   | { readonly cid: CID; readonly size?: number; readonly tsize?: number }
@@ -43,7 +47,7 @@ export function fileSize(node: Node): number {
 export async function assembleFile(
   file: FileNode,
   blocks: VerifiedBlocks,
-  cat: (cid: CID) => AsyncIterable<Uint8Array>,
+  cat: (cid: CID) => ByteSource,
   sink: Sink,
   progress: (written: number) => void = () => {},
 ): Promise<void> {
@@ -69,7 +73,8 @@ export async function assembleFile(
   const writer = new OrderedWriter(sink, progress);
   const spans = new Map<string, { start: number; length: number }>();
   const open = new Set<string>();
-  let leafType: "file" | "raw" = "file";
+  const pool = new BufferPool();
+  let leafTypes = LEAF_TYPES;
 
   const expand = async (cid: CID, n: Node, stack: Task[]) => {
     if (n.kind !== "pb" || !(n.unixfs.type === "file" || n.unixfs.type === "raw")) {
@@ -123,37 +128,47 @@ export async function assembleFile(
         await stream.skip(bytes.length);
         writer.write(bytes);
       } else if (cid.code === RAW) {
-        const bytes = await stream.take(size!);
-        writer.write(
-          bytes,
-          hashMatches(cid, bytes).then((ok) => {
-            if (!ok) throw blocks.mismatch(cid);
-          }),
-        );
+        const bytes = await stream.fill(pool.take(size!));
+        const check = hashMatches(cid, bytes).then((ok) => {
+          if (!ok) throw blocks.mismatch(cid);
+        });
+        writer.write(bytes, check, () => pool.give(bytes));
       } else if (looksLikeLeaf(task) && !inline) {
-        const data = await stream.take(size!);
-        writer.write(
-          data,
-          (async () => {
-            for (const type of [leafType, leafType === "file" ? "raw" as const : "file" as const]) {
-              const block = dagPb.encode({ Data: new UnixFS({ type, data }).marshal(), Links: [] });
-              if (block.length === task.tsize && await hashMatches(cid, block)) {
-                leafType = type;
+        // Read the data into its place inside the leaf block as importers frame it, so checking
+        // the framing costs no copy.
+        const { prefix, suffix, typeAt } = leafFraming(size!, leafTypes[0]);
+        const framed = prefix.length + size! + suffix.length === task.tsize;
+        const total = framed ? task.tsize! : size!;
+        const at = framed ? prefix.length : 0;
+        const window = await stream.fill(pool.take(total).subarray(at, at + size!));
+        const block = new Uint8Array(window.buffer as ArrayBuffer, 0, total);
+        const data = block.subarray(at, at + size!);
+        if (framed) {
+          block.set(prefix, 0);
+          block.set(suffix, at + size!);
+        }
+        const check = (async () => {
+          if (framed) {
+            for (const type of leafTypes) {
+              block[typeAt] = type;
+              if (await hashMatches(cid, block)) {
+                leafTypes = [type, ...LEAF_TYPES.filter((t) => t !== type)];
                 return;
               }
             }
-            // An importer that frames leaves differently: take the leaf itself.
-            const leaf = decodeNode(cid, await blocks.get(cid), context);
-            if (leaf.kind !== "pb" || leaf.pb.Links.length > 0) {
-              throw new SetupError(
-                `${context}: ${cid} in ${file.cid} is laid out in a way ww cannot verify from a stream`,
-              );
-            }
-            if (!equalBytes(leaf.unixfs.data ?? new Uint8Array(0), data)) {
-              throw blocks.mismatch(cid);
-            }
-          })(),
-        );
+          }
+          // An importer that frames leaves differently: take the leaf itself.
+          const leaf = decodeNode(cid, await blocks.get(cid), context);
+          if (leaf.kind !== "pb" || leaf.pb.Links.length > 0) {
+            throw new SetupError(
+              `${context}: ${cid} in ${file.cid} is laid out in a way ww cannot verify from a stream`,
+            );
+          }
+          if (!equalBytes(leaf.unixfs.data ?? new Uint8Array(0), data)) {
+            throw blocks.mismatch(cid);
+          }
+        })();
+        writer.write(data, check, () => pool.give(block));
       } else {
         const child = decodeNode(cid, await blocks.get(cid), context);
         await expand(cid, child, stack);
@@ -189,11 +204,13 @@ class OrderedWriter {
 
   constructor(readonly sink: Sink, readonly progress: (written: number) => void) {}
 
-  write(bytes: Uint8Array, check?: Promise<void>): void {
+  /** Writes `bytes` once `check` passes; `release` then gets the buffer back. */
+  write(bytes: Uint8Array, check?: Promise<void>, release?: () => void): void {
     check?.catch(() => {}); // surfaced through the chain, in order
     this.#enqueue(bytes.length, async () => {
       if (check) await check;
       this.sink.write(bytes);
+      release?.();
     });
   }
 
@@ -232,66 +249,111 @@ class OrderedWriter {
   }
 }
 
-/** Exact-size reads from a stream of chunks. */
+/** Exact-size reads from a byte source into the caller's buffers. */
 class StreamReader {
   consumed = 0;
-  readonly #it: AsyncIterator<Uint8Array>;
-  #chunk: Uint8Array = new Uint8Array(0);
+  #scratch = new Uint8Array(64 * 1024);
   #done = false;
 
-  constructor(source: AsyncIterable<Uint8Array>, readonly ended: (got: number) => Error) {
-    this.#it = source[Symbol.asyncIterator]();
-  }
+  constructor(readonly source: ByteSource, readonly ended: (got: number) => Error) {}
 
-  /** The next `n` bytes. */
-  async take(n: number): Promise<Uint8Array> {
-    if (this.#chunk.length >= n) return this.#advance(n);
-    const out = new Uint8Array(n);
+  /**
+   * Fills all of `view` from the stream. The read transfers `view`'s buffer, so the result is the
+   * same window on the buffer's new identity; `view` itself is unusable afterwards.
+   */
+  async fill(view: Uint8Array): Promise<Uint8Array> {
+    let buffer = view.buffer as ArrayBuffer;
+    const { byteOffset, byteLength } = view;
     let filled = 0;
-    while (filled < n) {
-      if (this.#chunk.length === 0 && !(await this.#pull())) throw this.ended(this.consumed);
-      const part = this.#advance(Math.min(n - filled, this.#chunk.length));
-      out.set(part, filled);
-      filled += part.length;
+    while (filled < byteLength) {
+      const got = await this.#read(
+        new Uint8Array(buffer, byteOffset + filled, byteLength - filled),
+      );
+      if (!got) throw this.ended(this.consumed);
+      buffer = got.buffer as ArrayBuffer;
+      filled += got.byteLength;
     }
-    return out;
+    return new Uint8Array(buffer, byteOffset, byteLength);
   }
 
   async skip(n: number): Promise<void> {
-    let left = n;
-    while (left > 0) {
-      if (this.#chunk.length === 0 && !(await this.#pull())) throw this.ended(this.consumed);
-      left -= this.#advance(Math.min(left, this.#chunk.length)).length;
+    while (n > 0) {
+      const got = await this.#read(this.#scratch.subarray(0, Math.min(n, this.#scratch.length)));
+      if (!got) throw this.ended(this.consumed);
+      this.#scratch = new Uint8Array(got.buffer as ArrayBuffer);
+      n -= got.byteLength;
     }
   }
 
   async atEnd(): Promise<boolean> {
-    while (this.#chunk.length === 0) if (!(await this.#pull())) return true;
+    const got = await this.#read(this.#scratch.subarray(0, 1));
+    if (!got) return true;
+    this.#scratch = new Uint8Array(got.buffer as ArrayBuffer);
     return false;
   }
 
   async close(): Promise<void> {
     if (!this.#done) {
       this.#done = true;
-      await this.#it.return?.();
+      await this.source.close();
     }
   }
 
-  #advance(n: number): Uint8Array {
-    const part = this.#chunk.subarray(0, n);
-    this.#chunk = this.#chunk.subarray(n);
-    this.consumed += n;
-    return part;
-  }
-
-  async #pull(): Promise<boolean> {
-    if (this.#done) return false;
-    const r = await this.#it.next();
-    if (r.done) {
+  async #read(into: Uint8Array): Promise<Uint8Array | null> {
+    if (this.#done) return null;
+    const got = await this.source.read(into);
+    if (!got) {
       this.#done = true;
-      return false;
+      return null;
     }
-    this.#chunk = r.value;
-    return true;
+    this.consumed += got.byteLength;
+    return got;
   }
+}
+
+/** Leaf buffers for reuse, by size: a file's leaves are mostly one size. */
+class BufferPool {
+  readonly #free = new Map<number, ArrayBuffer[]>();
+
+  take(size: number): Uint8Array {
+    return new Uint8Array(this.#free.get(size)?.pop() ?? new ArrayBuffer(size));
+  }
+
+  /** Returns the whole buffer behind `view`. */
+  give(view: Uint8Array): void {
+    const buffer = view.buffer as ArrayBuffer;
+    const list = this.#free.get(buffer.byteLength) ?? [];
+    list.push(buffer);
+    this.#free.set(buffer.byteLength, list);
+  }
+}
+
+/**
+ * The bytes around `size` bytes of data in a leaf block as importers write it: PBNode{Data:
+ * UnixFS{Type, Data, filesize}} (dag-pb and UnixFS protobufs, fields in order), and where the
+ * Type byte is.
+ */
+export function leafFraming(
+  size: number,
+  type: number,
+): { prefix: Uint8Array; suffix: Uint8Array; typeAt: number } {
+  const sizeVarint = varint(size);
+  const dataField = size > 0 ? [0x12, ...sizeVarint] : [];
+  const unixfsLength = 2 + dataField.length + size + 1 + sizeVarint.length;
+  const head = [0x0a, ...varint(unixfsLength)];
+  return {
+    prefix: new Uint8Array([...head, 0x08, type, ...dataField]),
+    suffix: new Uint8Array([0x18, ...sizeVarint]),
+    typeAt: head.length + 1,
+  };
+}
+
+function varint(n: number): number[] {
+  const out: number[] = [];
+  while (n >= 0x80) {
+    out.push((n % 0x80) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  out.push(n);
+  return out;
 }

@@ -10,6 +10,16 @@
 import { SetupError, UsageError } from "../run/errors.ts";
 import { multiaddrToUrl } from "./multiaddr.ts";
 
+/** A stream of bytes that the reader reads into buffers of its own. */
+export interface ByteSource {
+  /**
+   * Reads at least one byte into `into`; resolves to the bytes read, a view on `into`'s memory
+   * (`into`'s buffer is transferred to the view, as a BYOB read does), or null at the end.
+   */
+  read(into: Uint8Array): Promise<Uint8Array | null>;
+  close(): Promise<void>;
+}
+
 /** A connection to one node; `close` aborts whatever is still in flight. */
 export class IpfsNode {
   readonly url: string;
@@ -37,19 +47,23 @@ export class IpfsNode {
     });
   }
 
-  /** The bytes of the UnixFS file `cid`, unverified, as they arrive. */
-  async *cat(cid: string): AsyncGenerator<Uint8Array> {
-    const what = `${cid}`;
-    this.#pending.add(what);
-    this.#arm();
+  /**
+   * The bytes of the UnixFS file `cid`, unverified, read straight into the caller's buffers (the
+   * response body is read in BYOB mode), so a large file makes no garbage.
+   */
+  cat(cid: string): ByteSource {
+    let reader: ReadableStreamBYOBReader | undefined;
     let received = 0;
-    try {
-      const res = await this.#post("cat", cid);
-      const reader = res.body!.getReader();
-      for (;;) {
-        let chunk: ReadableStreamReadResult<Uint8Array>;
+    return {
+      read: async (into) => {
+        if (!reader) {
+          this.#pending.add(cid);
+          this.#arm();
+          reader = (await this.#post("cat", cid)).body!.getReader({ mode: "byob" });
+        }
+        let r: ReadableStreamReadResult<Uint8Array>;
         try {
-          chunk = await reader.read();
+          r = await reader.read(into);
         } catch (e) {
           throw this.#failure ?? new SetupError(
             `${this.context}: the IPFS node at ${this.api} stopped sending ${cid} after ${received} bytes (${
@@ -57,14 +71,19 @@ export class IpfsNode {
             })`,
           );
         }
-        if (chunk.done) return;
-        received += chunk.value.length;
+        if (r.done) {
+          this.#pending.delete(cid);
+          return null;
+        }
+        received += r.value.byteLength;
         this.#touch();
-        yield chunk.value;
-      }
-    } finally {
-      this.#pending.delete(what);
-    }
+        return r.value;
+      },
+      close: async () => {
+        this.#pending.delete(cid);
+        await reader?.cancel().catch(() => {});
+      },
+    };
   }
 
   /** The /ipfs/ path an IPNS name (or DNSLink domain) points to now, resolved by the node. */
