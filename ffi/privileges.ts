@@ -49,6 +49,23 @@ export function changeIdentity(plan: IdentityPlan): void {
   check("capset", c.capset(header, data));
 }
 
+const RLIM_INFINITY = 0xffffffffffffffffn;
+
+/**
+ * Raises the hard limit of `resource` to `value` (undefined: unlimited) when it is lower, and
+ * leaves the soft limit alone. Raising needs CAP_SYS_RESOURCE, so the stage does it before giving
+ * up privileges; the limit itself is set last, so that it does not bind the stage's own runtime.
+ */
+export function raiseHardLimit(resource: number, value: number | undefined): void {
+  const c = libc();
+  const old = new BigUint64Array(2);
+  check("prlimit", c.prlimit(0, resource, null, old), `resource ${resource}`);
+  const wanted = value === undefined ? RLIM_INFINITY : BigInt(value);
+  if (wanted <= old[1]) return;
+  const raised = new BigUint64Array([old[0], wanted]);
+  check("prlimit", c.prlimit(0, resource, raised, null), `resource ${resource}`);
+}
+
 /** PR_SET_NO_NEW_PRIVS: execve can never grant privileges again (setuid, file capabilities). */
 export function setNoNewPrivs(): void {
   check("prctl", libc().prctl(PR_SET_NO_NEW_PRIVS, 1n, 0n, 0n, 0n), "PR_SET_NO_NEW_PRIVS");

@@ -54,8 +54,9 @@ export interface LandlockRuleset {
 }
 
 /**
- * The ruleset a jail creates on `abi`: every filesystem right the ABI knows, TCP bind/connect
- * unless the jail shares the network, and both scopes.
+ * The ruleset a jail creates on `abi`: every filesystem right the ABI knows; TCP bind/connect and
+ * abstract unix sockets unless the jail shares the network (abstract sockets belong to the network
+ * namespace, so bubblewrap's --net shares them too); signals always.
  *
  * @example
  * landlockRuleset(4, false); // { handledFs: 0x7fff, handledNet: 3, scoped: 0 }
@@ -70,7 +71,7 @@ export function landlockRuleset(abi: number, net: boolean): LandlockRuleset {
     handledFs,
     // Handling TCP with no port rule denies every bind and connect; with --net nothing is handled.
     handledNet: abi >= 4 && !net ? NET.BIND_TCP | NET.CONNECT_TCP : 0,
-    scoped: abi >= 6 ? SCOPE.ABSTRACT_UNIX_SOCKET | SCOPE.SIGNAL : 0,
+    scoped: abi >= 6 ? SCOPE.SIGNAL | (net ? 0 : SCOPE.ABSTRACT_UNIX_SOCKET) : 0,
   };
 }
 
@@ -148,7 +149,7 @@ export const LANDLOCK_PROTECTIONS: readonly LandlockProtection[] = [
   {
     name: "landlock-scope",
     minAbi: 6,
-    what: "no signals to, and no abstract unix sockets of, processes outside the jail",
+    what: "no signals to processes outside the jail, nor (without --net) abstract unix sockets",
   },
 ];
 

@@ -15,7 +15,7 @@
 // 1. read the plan, close its descriptor; mark every descriptor from the first one that is not
 //    the program's close-on-exec (the runtime's own, the status pipe);
 // 2. reset signal dispositions and the mask (execve keeps ignored signals; Deno ignores SIGPIPE);
-// 3. resource limits, while any privilege to raise a hard limit is still held;
+// 3. raise hard resource limits the plan sets higher, while the privilege to do so is held;
 // 4. build the Landlock ruleset: its paths are opened now, while ww's identity can reach them
 //    (a TMPDIR only root may enter holds the work directory, for one); nothing is restricted yet;
 // 5. with privileges: drop the capability bounding and ambient sets, the groups, switch gid and
@@ -23,9 +23,10 @@
 // 6. the death signal, after the uid change that would clear it, then check the parent is still
 //    ww (it may have died before the signal was armed);
 // 7. no_new_privs (Landlock and seccomp need it without CAP_SYS_ADMIN);
-// 8. restrict to the Landlock ruleset; 9. seccomp, last, so its denylist cannot get in the way of
-//    the steps above;
-// 10. report "exec" on the status pipe and execve; the pipe closes on exec, or carries the error.
+// 8. restrict to the Landlock ruleset; 9. seccomp, so its denylist cannot get in the way of the
+//    steps above;
+// 10. the resource limits, last: a low RLIMIT_DATA would stop the runtime's own allocations;
+// 11. report "exec" on the status pipe and execve; the pipe closes on exec, or carries the error.
 
 import { decodeNativePlan, type NativeStageReport, planSeccompBytes } from "../jail/native.ts";
 import { closeFd, readAll, writeAll } from "../ffi/fd.ts";
@@ -36,6 +37,7 @@ import {
   closeOnExecFrom,
   execve,
   installSeccompFilter,
+  raiseHardLimit,
   resetSignals,
   setDeathSignal,
   setNoNewPrivs,
@@ -66,7 +68,7 @@ export function runNativeStage(args: readonly string[]): number {
     step = "signals";
     resetSignals();
     step = "rlimits";
-    for (const l of plan.limits) setProcessLimit(0, RLIMIT[l.resource], l.value ?? undefined);
+    for (const l of plan.limits) raiseHardLimit(RLIMIT[l.resource], l.value ?? undefined);
     step = "landlock";
     const ruleset = plan.landlock &&
       buildLandlockRuleset(plan.landlock.ruleset, plan.landlock.attrSize, plan.landlock.rules);
@@ -87,6 +89,8 @@ export function runNativeStage(args: readonly string[]): number {
       step = "seccomp";
       installSeccompFilter(seccomp);
     }
+    step = "rlimits";
+    for (const l of plan.limits) setProcessLimit(0, RLIMIT[l.resource], l.value ?? undefined);
     report({ exec: true });
     step = "execve";
     execve(plan.path, plan.argv, plan.env);

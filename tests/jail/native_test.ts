@@ -1,0 +1,441 @@
+// The escapes of escape_test.ts, the grants of grants_test.ts and the limits of limits_test.ts,
+// run under --jail=native (Landlock + seccomp + no_new_privs + rlimits, no namespaces), with the
+// same hostile program (hostile.c). Every escape those mechanisms can stop must be stopped; each
+// test names the mechanism that stops it, by the errno it produces. The two escapes only a
+// namespace (or cgroup) can stop are stated as such (see README-native.md).
+//
+// ww runs as root here, so the program runs as nobody: the host fixtures are opened to everyone,
+// so that Landlock, not file permissions, is what must stop each file escape.
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { reportFds } from "../support/children.ts";
+import { processesWithArg } from "../support/procs.ts";
+import { fdNumbers, parseReport as parseFdReport } from "../support/report.ts";
+import { runWw } from "../support/ww.ts";
+import { runUnder } from "./deny.ts";
+import {
+  exists,
+  greeting,
+  type Host,
+  type HostileRun,
+  killMarked,
+  outcome,
+  parseReport,
+  runHostile,
+  setUpHost,
+  spawnHostile,
+  waitFor,
+} from "./hostile.ts";
+
+const NATIVE = ["--jail=native"];
+const host = await setUpHost();
+globalThis.addEventListener("unload", () => host.close());
+Deno.chmodSync(host.callerCwd, 0o755);
+Deno.chmodSync(host.cwdFile, 0o644);
+Deno.chmodSync(host.hostDir, 0o777);
+Deno.chmodSync(host.tmpDir, 0o1777);
+
+const test = (name: string, fn: () => Promise<void>) =>
+  // The host's listeners accept in the background, across tests.
+  Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
+
+function run(probes: string[], flags: string[] = [], params = host.params): Promise<HostileRun> {
+  return runHostile({
+    flags: [...NATIVE, ...flags],
+    probes,
+    params,
+    cwd: host.callerCwd,
+    tmpDir: host.tmpDir,
+  });
+}
+
+interface Blocked {
+  readonly probe: string;
+  /** Completes "a program cannot ...". */
+  readonly does: string;
+  /** The mechanism that stops it. */
+  readonly by: string;
+  /** The detail that shows that mechanism decided (its errno). */
+  readonly detail: RegExp;
+  readonly flags?: (host: Host) => string[];
+  readonly leaves?: (host: Host, marker: string) => string;
+}
+
+const BLOCKED: Blocked[] = [
+  { probe: "read_shadow", does: "read /etc/shadow", by: "Landlock", detail: /EACCES/ },
+  {
+    probe: "read_cwd_file",
+    does: "read a world-readable file in the caller's working directory",
+    by: "Landlock",
+    detail: /open .*caller-secret\.txt: EACCES/,
+  },
+  { probe: "read_home_file", does: "read a file in $HOME", by: "Landlock", detail: /EACCES/ },
+  {
+    probe: "write_usr",
+    does: "create a file under /usr",
+    by: "Landlock",
+    detail: /EACCES/,
+    leaves: (_, m) => `/usr/ww-escape-${m}`,
+  },
+  {
+    probe: "write_host_dir",
+    does: "create a file in a world-writable host directory",
+    by: "Landlock",
+    detail: /create .*: EACCES/,
+    leaves: (h, m) => join(h.hostDir, `ww-escape-${m}`),
+  },
+  {
+    probe: "write_workdir_parent",
+    does: "create a file in the world-writable TMPDIR that holds its work directory",
+    by: "Landlock",
+    detail: /create \.\.\/ww-escape-.*: EACCES/,
+    leaves: (h, m) => join(h.tmpDir, `ww-escape-${m}`),
+  },
+  {
+    probe: "see_host_pid",
+    does: "signal or read /proc of a host process",
+    by: "Landlock (signal scope, no /proc)",
+    detail: /kill\(\d+, 0\): EPERM; open \/proc\/\d+\/cmdline: EACCES/,
+  },
+  {
+    probe: "count_processes",
+    does: "list host processes in /proc",
+    by: "Landlock",
+    detail: /opendir \/proc: EACCES/,
+  },
+  {
+    probe: "signal_ww",
+    does: "signal ww",
+    by: "Landlock signal scope",
+    detail: /kill\(\d+, 0\): EPERM/,
+  },
+  { probe: "ptrace_ww", does: "ptrace-attach to ww", by: "seccomp", detail: /EPERM/ },
+  {
+    probe: "proc_root_ww",
+    does: "open ww's root directory via /proc/<pid>/root",
+    by: "Landlock",
+    detail: /EACCES/,
+  },
+  { probe: "vm_read_ww", does: "read ww's memory", by: "seccomp", detail: /EPERM/ },
+  {
+    probe: "tcp_connect",
+    does: "connect to a TCP listener on 127.0.0.1",
+    by: "Landlock TCP rights",
+    detail: /connect 127\.0\.0\.1:\d+: EACCES/,
+  },
+  {
+    probe: "abstract_connect",
+    does: "connect to a host abstract unix socket",
+    by: "Landlock abstract-socket scope",
+    detail: /connect @.*: EPERM/,
+  },
+  {
+    probe: "raw_socket",
+    does: "open a raw packet socket",
+    by: "no capabilities",
+    detail: /EPERM/,
+  },
+  { probe: "mount", does: "mount a tmpfs", by: "seccomp", detail: /EPERM/ },
+  { probe: "fsopen", does: "start a mount with fsopen", by: "seccomp", detail: /EPERM/ },
+  { probe: "unshare_user", does: "unshare a user namespace", by: "seccomp", detail: /EPERM/ },
+  { probe: "unshare_mount", does: "unshare a mount namespace", by: "seccomp", detail: /EPERM/ },
+  {
+    probe: "clone_newuser",
+    does: "clone into a user namespace",
+    by: "seccomp",
+    detail: /EPERM/,
+  },
+  {
+    probe: "clone3_newuser",
+    does: "clone3 into a user namespace",
+    by: "seccomp",
+    detail: /ENOSYS/,
+  },
+  { probe: "chroot", does: "chroot", by: "seccomp", detail: /EPERM/ },
+  {
+    probe: "chroot_i386",
+    does: "chroot through the i386 syscall entry",
+    by: "seccomp's arch check",
+    detail: Deno.build.arch === "x86_64" ? /killed by signal 31/ : /not x86_64/,
+  },
+  {
+    probe: "load_module",
+    does: "load a kernel module",
+    by: "seccomp",
+    detail: /init_module: EPERM; finit_module: EPERM/,
+  },
+  { probe: "keyctl", does: "use the kernel keyrings", by: "seccomp", detail: /EPERM.*EPERM/ },
+  { probe: "bpf", does: "create a BPF map", by: "seccomp", detail: /EPERM/ },
+  { probe: "perf_event_open", does: "open a perf event", by: "seccomp", detail: /EPERM/ },
+  {
+    probe: "open_by_handle",
+    does: "open the host's root by a file handle",
+    by: "seccomp",
+    detail: /EPERM/,
+  },
+  { probe: "host_disk", does: "read the host's disk", by: "Landlock", detail: /EACCES/ },
+  {
+    probe: "mknod_disk",
+    does: "make a device node for the host's disk",
+    by: "no capabilities",
+    detail: /mknod .*: EPERM/,
+  },
+  {
+    probe: "write_sysctl",
+    does: "open a host sysctl",
+    by: "Landlock",
+    detail: /open \/proc\/sys\/kernel\/core_pattern: EACCES/,
+  },
+  {
+    probe: "sysrq",
+    does: "open /proc/sysrq-trigger for writing",
+    by: "Landlock",
+    // Landlock decides after the lookup: a kernel without magic SysRq has no such file.
+    detail: exists("/proc/sysrq-trigger") ? /EACCES/ : /ENOENT/,
+  },
+];
+
+for (const b of BLOCKED) {
+  test(`native jail: a program cannot ${b.does} (${b.by})`, async () => {
+    const r = await run([b.probe], b.flags?.(host));
+    const o = outcome(r, b.probe);
+    assert.equal(o.escaped, false, `${b.probe} escaped: ${o.detail}`);
+    assert.match(o.detail, b.detail);
+    const left = b.leaves?.(host, r.params.marker);
+    if (left) assert.equal(exists(left), false, `${left} exists on the host`);
+  });
+}
+
+test("native jail: a setuid-root binary runs as nobody (no_new_privs)", async () => {
+  const r = await run(["setuid_exec"], ["--ro-bind", host.setuidDir]);
+  // print-creds reads its capabilities from /proc/self/status, which a child of the program
+  // cannot open under Landlock, so only its euid is reported; that it is not 0 is the point.
+  assert.match(outcome(r, "setuid_exec").detail, /reported: euid=65534 /);
+});
+
+test("native jail: a program cannot inject keystrokes into ww's terminal (seccomp)", async () => {
+  const r = await runHostile({
+    flags: NATIVE,
+    probes: ["tiocsti"],
+    tty: true,
+    tmpDir: host.tmpDir,
+  });
+  const o = outcome(r, "tiocsti");
+  assert.match(o.detail, /fd 0 is a terminal; TIOCSTI on fd 0: EPERM/);
+  assert.equal(o.escaped, false, o.detail);
+});
+
+test("native jail, no pid namespace: a program can open a pidfd for ww (an inert one)", async () => {
+  // Nothing hides ww's pid; pidfd_open needs no permission. What the pidfd could do is stopped:
+  // pidfd_send_signal by the Landlock signal scope, pidfd_getfd and setns by seccomp.
+  const o = outcome(await run(["pidfd_ww"]), "pidfd_ww");
+  assert.equal(o.escaped, true, o.detail);
+});
+
+test("native jail: the program's own identity has no capabilities, no_new_privs and seccomp", async () => {
+  // dash's read builtin runs in the program itself, whose /proc/self Landlock allows.
+  const script = 'while read -r l; do case "$l" in Cap*|NoNewPrivs*|Seccomp:*|Uid*|Gid*|Groups*) ' +
+    'echo "$l";; esac; done < /proc/self/status';
+  const r = await runWw(["run", ...NATIVE, "/bin/sh", "-c", script]);
+  assert.equal(r.code, 0, r.stderr);
+  const status = Object.fromEntries(
+    r.stdout.trim().split("\n").map((l) => l.split(":").map((s) => s.trim())),
+  );
+  for (const cap of ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"]) {
+    assert.equal(status[cap], "0000000000000000", `${cap}: ${status[cap]}`);
+  }
+  assert.equal(status.NoNewPrivs, "1");
+  assert.equal(status.Seccomp, "2");
+  assert.equal(status.Uid, "65534\t65534\t65534\t65534".replaceAll("\t", "\t"));
+  assert.match(status.Uid, /^65534\s+65534\s+65534\s+65534$/);
+  assert.match(status.Gid, /^65534\s+65534\s+65534\s+65534$/);
+  assert.equal(status.Groups, "");
+});
+
+test("native jail: --uid and --gid choose the program's ids when ww runs as root", async () => {
+  const r = await runWw(["run", ...NATIVE, "--uid", "4242", "--gid", "4343", "/usr/bin/id"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^uid=4242 gid=4343 groups=4343$/m);
+});
+
+test("native jail: --uid 0 is refused in one line", async () => {
+  const r = await runWw(["run", ...NATIVE, "--uid", "0", "/usr/bin/id"]);
+  assert.equal(r.code, 125);
+  assert.match(r.stderr, /^ww: --uid 0: the native jail runs programs as an unprivileged user/);
+  assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+});
+
+test("native jail: the program holds exactly fd 0-3 and its grant, whatever the caller holds", async () => {
+  const child = await reportFds();
+  const r = await runWw(["run", ...NATIVE, "--with-fd", "host=7", child], {
+    fds: { 7: { read: "/etc/hostname" }, 9: { read: "/etc/hostname" }, 1500: { pipe: "x" } },
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const report = parseFdReport(r.stdout);
+  assert.deepEqual(fdNumbers(report), [0, 1, 2, 3, 4]);
+  assert.deepEqual(report.env, { WW_FD_HOST: "4" });
+});
+
+test("native jail: the work directory may sit in a TMPDIR only root can enter", async () => {
+  const tmp = Deno.makeTempDirSync({ prefix: "wwtest-private-tmp-" });
+  try {
+    assert.equal(Deno.statSync(tmp).mode! & 0o777, 0o700);
+    const r = await runWw(["run", ...NATIVE, await reportFds()], { env: { TMPDIR: tmp } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(parseFdReport(r.stdout).cwd, new RegExp(`^${tmp}/ww-`));
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
+
+test("native jail: --with-fd, --ro-bind and --bind grant exactly what they say", async () => {
+  const ro = Deno.makeTempDirSync({ dir: host.hostDir, prefix: "ro-" });
+  const rw = Deno.makeTempDirSync({ dir: host.hostDir, prefix: "rw-" });
+  Deno.chmodSync(ro, 0o777);
+  Deno.chmodSync(rw, 0o777);
+  Deno.writeTextFileSync(join(ro, "shown.txt"), "shown read-only\n");
+  const granted = join(host.hostDir, `granted-${crypto.randomUUID()}.txt`);
+  Deno.writeTextFileSync(granted, "from the caller\n");
+  const r = await runHostile({
+    flags: [...NATIVE, "--with-fd", "data=7", "--ro-bind", ro, "--bind", rw],
+    probes: ["granted_fd", "read_bound_file", "write_ro_bind", "write_rw_bind"],
+    params: { grantfd: "4", robindfile: join(ro, "shown.txt"), rodir: ro, rwdir: rw },
+    before: `exec 7<>'${granted}'`,
+    tmpDir: host.tmpDir,
+  });
+  assert.equal(outcome(r, "granted_fd").escaped, true, outcome(r, "granted_fd").detail);
+  assert.equal(Deno.readTextFileSync(granted), "from the caller\nwritten by hostile\n");
+  assert.match(outcome(r, "read_bound_file").detail, /shown read-only/);
+  const roWrite = outcome(r, "write_ro_bind");
+  assert.equal(roWrite.escaped, false, roWrite.detail);
+  assert.match(roWrite.detail, /EACCES/);
+  assert.equal(exists(join(ro, `ww-escape-${r.params.marker}`)), false);
+  assert.equal(outcome(r, "write_rw_bind").escaped, true, outcome(r, "write_rw_bind").detail);
+  assert.equal(exists(join(rw, `ww-escape-${r.params.marker}`)), true);
+});
+
+test("native jail: --net lets the program reach 127.0.0.1 and abstract sockets", async () => {
+  const r = await run(["tcp_connect", "abstract_connect"], ["--net"]);
+  assert.match(outcome(r, "tcp_connect").detail, new RegExp(greeting("tcp")));
+  assert.match(outcome(r, "abstract_connect").detail, new RegExp(greeting("abstract")));
+});
+
+test("native jail: a fork bomb stops at --nproc 50 (RLIMIT_NPROC of nobody)", async () => {
+  const o = outcome(await run(["fork_bomb"], ["--nproc", "50"], { nproc: "50" }), "fork_bomb");
+  assert.equal(o.escaped, false, o.detail);
+  assert.match(o.detail, /then EAGAIN/);
+});
+
+test("native jail: a memory bomb stops at --memory 64M (RLIMIT_DATA)", async () => {
+  const mib = 2 ** 20;
+  const r = await run(["memory_bomb"], ["--memory", "64M"], { memory: String(64 * mib) });
+  const o = outcome(r, "memory_bomb");
+  assert.equal(o.escaped, false, o.detail);
+  assert.match(o.detail, /then malloc failed/);
+});
+
+// Starts hostile with `probes` and "hold" under the native jail; resolves once its report is out.
+async function holding(probes: string[], flags: string[], params: Record<string, string>) {
+  const running = await spawnHostile({
+    flags: [...NATIVE, ...flags],
+    probes: [...probes, "hold"],
+    params,
+    tmpDir: host.tmpDir,
+  });
+  const stdout = running.process.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("\n")) {
+    const { value, done } = await stdout.read();
+    if (done) break;
+    out += value;
+  }
+  return { running, report: parseReport(out), stdout };
+}
+
+test("native jail: the program dies within 3 s of ww being SIGKILLed (death signal)", async () => {
+  const { running, stdout } = await holding(["read_shadow"], [], {});
+  // ww's and the program's argv both hold it.
+  const marker = `marker=${running.params.marker}`;
+  try {
+    assert.equal(processesWithArg(marker).length, 2, "ww and the program are not both running");
+    Deno.kill(running.pid, "SIGKILL");
+    assert.ok(await waitFor(() => processesWithArg(marker).length === 0, 3000), "it outlived ww");
+  } finally {
+    for (const pid of processesWithArg(marker)) Deno.kill(pid, "SIGKILL");
+    await stdout.cancel();
+    await running.process.stderr.cancel();
+    await running.process.status;
+  }
+});
+
+test("native jail, no pid namespace: a sleeper in a new session outlives ww (README-native.md)", async () => {
+  const dir = Deno.makeTempDirSync({ dir: host.hostDir, prefix: "beacon-" });
+  Deno.chmodSync(dir, 0o777);
+  const { running, report, stdout } = await holding(["outlive"], ["--bind", dir], {
+    beacon: join(dir, "beacon"),
+  });
+  try {
+    assert.match(report.outlive.detail, /: running$/);
+    Deno.kill(running.pid, "SIGKILL");
+    await running.process.status;
+    await new Promise((r) => setTimeout(r, 500));
+    // The sleeper's argv holds the bare marker; ww's and the program's held "marker=...".
+    assert.equal(processesWithArg(running.params.marker).length, 1, "the sleeper died");
+  } finally {
+    for (const pid of processesWithArg(`marker=${running.params.marker}`)) {
+      Deno.kill(pid, "SIGKILL");
+    }
+    killMarked(running.params.marker);
+    await stdout.cancel().catch(() => {});
+    await running.process.stderr.cancel().catch(() => {});
+  }
+});
+
+test("native jail on a kernel without Landlock: one line naming what is missing, exit 125", async () => {
+  const r = await runUnder("landlock", ["run", ...NATIVE, "/bin/true"]);
+  assert.equal(r.code, 125, r.stderr);
+  assert.equal(
+    r.stderr.trim(),
+    "ww: --jail=native: this machine cannot enforce landlock-filesystem, landlock-truncate, landlock-tcp, landlock-scope (no Landlock); use --jail=bwrap or a newer kernel, or accept a weaker jail with --allow-weaker-jail",
+  );
+});
+
+test("native jail on a kernel without Landlock: --allow-weaker-jail runs it and warns", async () => {
+  const r = await runUnder("landlock", [
+    "run",
+    ...NATIVE,
+    "--allow-weaker-jail",
+    "/bin/sh",
+    "-c",
+    "read -r l < /etc/hostname && echo read-host-file; mount -t tmpfs x . || echo mount-denied",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  // No Landlock: files are open; seccomp and the rest still hold.
+  assert.match(r.stdout, /read-host-file/);
+  assert.match(r.stdout, /mount-denied/);
+  assert.match(
+    r.stderr,
+    /^ww: warning: \/bin\/sh runs in a weaker jail: not enforced: landlock-filesystem, landlock-truncate, landlock-tcp, landlock-scope \(--allow-weaker-jail\)$/m,
+  );
+});
+
+test("native jail --explain lists every Landlock rule and marks what the kernel lacks", async () => {
+  const full = await runWw(["run", ...NATIVE, "--explain", "/bin/true"]);
+  assert.equal(full.code, 0, full.stderr);
+  assert.match(full.stdout, /^jail: native .*\(--jail=native\)$/m);
+  assert.match(full.stdout, /^ {4}\/usr read,list,execute$/m);
+  assert.match(full.stdout, /^ {4}\/tmp\/ww-XXXXXX read,list,execute,write,create\/delete/m);
+  assert.match(full.stdout, /^ {2}enforced: landlock-scope/m);
+  assert.doesNotMatch(full.stdout, /NOT enforced/);
+  const weak = await runUnder("landlock", [
+    "run",
+    ...NATIVE,
+    "--allow-weaker-jail",
+    "--explain",
+    "/bin/true",
+  ]);
+  assert.equal(weak.code, 0, weak.stderr);
+  assert.match(weak.stdout, /^ {2}landlock: not available$/m);
+  assert.match(weak.stdout, /^ {2}NOT enforced \(this kernel lacks it\): landlock-filesystem/m);
+});
