@@ -96,7 +96,10 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
   out.push(
     `  bwrap: ${
       bwrapOk ? "usable" : `NOT usable: ${f.bwrapTry?.detail ?? cheap ?? "bwrap is not in PATH"}`
-    }; enforces user, mount, pid, ipc, uts, cgroup and network namespaces, seccomp, no capabilities, no_new_privs, limits`,
+    }`,
+  );
+  out.push(
+    "    enforces user, mount, pid, ipc, uts, cgroup and network namespaces, seccomp, no capabilities, no_new_privs, limits",
   );
   const protections = landlockProtections(abi, false);
   const seccompOk = f.seccomp.filters && f.seccomp.arch !== undefined;
@@ -105,12 +108,11 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
     ...(seccompOk ? ["seccomp"] : []),
   ];
   const missing = [...protections.missing.map((p) => p.name), ...(seccompOk ? [] : ["seccomp"])];
+  out.push(`  native: ${missing.length === 0 ? "usable" : "usable only with --allow-weaker-jail"}`);
   out.push(
-    `  native: ${
-      missing.length === 0 ? "usable" : "usable only with --allow-weaker-jail"
-    }; enforces ${
+    `    enforces ${
       [...enforced, "no_new_privs", "limits", "new session", "death signal"].join(", ")
-    }${privileged ? `, runs programs as uid ${JAIL_UID} without capabilities` : ""}`,
+    }${privileged ? `; runs programs as uid ${JAIL_UID} without capabilities` : ""}`,
   );
   if (missing.length > 0) out.push(`    not enforced here: ${missing.join(", ")}`);
   const autoNote = f.auto.backend === "bwrap" && !bwrapOk

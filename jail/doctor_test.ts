@@ -1,0 +1,57 @@
+// `ww doctor`'s report from machine facts.
+import assert from "node:assert/strict";
+import { doctorReport, type MachineFacts } from "./doctor.ts";
+
+const GOOD: MachineFacts = {
+  kernel: "6.18.0",
+  identity: { uid: 1000, euid: 1000, gid: 1000, egid: 1000, capEffective: 0n, capPermitted: 0n },
+  namespaces: { bwrapPath: "/usr/bin/bwrap", maxUserNamespaces: 1000, capSysAdmin: false },
+  bwrapTry: { ok: true, detail: "" },
+  landlock: { abi: 6 },
+  seccomp: { filters: true, arch: "x86_64", mode: 0 },
+  cgroup: { mount: "/sys/fs/cgroup", own: "/user.slice", delegated: false, controllers: ["cpu"] },
+  auto: {
+    backend: "bwrap",
+    reason: "auto: bubblewrap (/usr/bin/bwrap) can create user namespaces",
+  },
+};
+
+Deno.test("a machine with working bubblewrap and Landlock 6 can jail with either backend", () => {
+  const r = doctorReport(GOOD);
+  assert.equal(r.jailPossible, true);
+  assert.equal(r.lines.at(-1), "verdict: a jail is possible (bwrap, native)");
+  assert.ok(r.lines.includes("landlock: ABI 6"));
+});
+
+Deno.test("Ubuntu 24.04: AppArmor blocks bwrap, Landlock 4 lacks scoping: no complete jail", () => {
+  const r = doctorReport({
+    ...GOOD,
+    namespaces: { ...GOOD.namespaces, apparmorRestrictsUserns: 1 },
+    bwrapTry: { ok: false, detail: "bwrap: setting up uid map: Permission denied" },
+    landlock: { abi: 4 },
+    auto: { backend: "native", reason: "auto: AppArmor restricts unprivileged user namespaces" },
+  });
+  assert.equal(r.jailPossible, false);
+  assert.ok(r.lines.includes("  bwrap: NOT usable: bwrap: setting up uid map: Permission denied"));
+  assert.ok(r.lines.includes("    not enforced here: landlock-scope"));
+  assert.match(r.lines.at(-1)!, /^verdict: no complete jail/);
+});
+
+Deno.test("a kernel without Landlock says why: not built in, or not enabled at boot", () => {
+  const lines = (errno: string) => doctorReport({ ...GOOD, landlock: { abi: 0, errno } }).lines;
+  assert.ok(lines("ENOSYS").some((l) => l.includes("not built into this kernel")));
+  assert.ok(lines("EOPNOTSUPP").some((l) => l.includes("add landlock to the lsm= boot parameter")));
+});
+
+Deno.test("when auto would pick bwrap but the real try failed, doctor says to pass --jail=native", () => {
+  const r = doctorReport({ ...GOOD, bwrapTry: { ok: false, detail: "bwrap: No permissions" } });
+  assert.ok(r.lines.some((l) => l.endsWith("so runs will fail: pass --jail=native")));
+  assert.equal(r.jailPossible, true);
+  assert.equal(r.lines.at(-1), "verdict: a jail is possible (native)");
+});
+
+Deno.test("root is told the native jail runs programs as nobody", () => {
+  const root = { ...GOOD.identity, uid: 0, euid: 0, capEffective: 1n, capPermitted: 1n };
+  const r = doctorReport({ ...GOOD, identity: root });
+  assert.ok(r.lines.some((l) => l.includes("runs programs as uid 65534 without capabilities")));
+});

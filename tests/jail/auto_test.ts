@@ -1,0 +1,56 @@
+// --jail=auto, the default, on this machine: bubblewrap where it can create user namespaces, the
+// native jail where it cannot. Forced unusable two ways: a PATH without bwrap (seen by the cheap
+// check, so auto picks native), and a seccomp filter that blocks user namespaces (invisible to the
+// cheap check, so bwrap is picked, fails, and says what to do).
+
+import assert from "node:assert/strict";
+import { runUnder } from "./deny.ts";
+
+const NO_BWRAP = { PATH: "/nonexistent" };
+
+Deno.test("auto picks bwrap here, where bubblewrap can create namespaces; --explain says why", async () => {
+  const r = await runUnder(undefined, ["run", "--explain", "/bin/true"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /^jail: bwrap \(bubblewrap\) \(auto: bubblewrap \(\/[^)]*bwrap\) can create user namespaces\)$/m,
+  );
+});
+
+Deno.test("auto picks bwrap here, and --debug says so on stderr", async () => {
+  const r = await runUnder(undefined, ["run", "--debug", "/usr/bin/id", "-u"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^ww: jail: bwrap \(auto: bubblewrap .* can create user namespaces\)$/m);
+  assert.equal(r.stdout.trim(), "65534");
+});
+
+Deno.test("auto picks the native jail when bwrap is not in PATH; --explain says why", async () => {
+  const r = await runUnder(undefined, ["run", "--explain", "/bin/true"], NO_BWRAP);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^jail: native .*\(auto: bwrap is not in PATH\)$/m);
+  assert.match(r.stdout, /^ {2}landlock: ABI \d+$/m);
+});
+
+Deno.test("auto without bwrap runs the program in the native jail, and --debug says so", async () => {
+  const r = await runUnder(undefined, ["run", "--debug", "/usr/bin/id"], NO_BWRAP);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^ww: jail: native \(auto: bwrap is not in PATH\)$/m);
+  assert.match(r.stdout, /^uid=65534 gid=65534 groups=65534$/m);
+});
+
+Deno.test("namespaces blocked where the cheap check cannot see: bwrap's failure is one clear line", async () => {
+  const r = await runUnder("userns", ["run", "/bin/true"]);
+  assert.equal(r.code, 125, r.stderr);
+  const lines = r.stderr.trim().split("\n");
+  assert.match(lines[0], /^bwrap: /);
+  assert.match(
+    lines.at(-1)!,
+    /^ww: bubblewrap could not set up the jail .*auto: bubblewrap .*; try --jail=native, which needs no namespaces/,
+  );
+});
+
+Deno.test("namespaces blocked: --jail=native runs the program all the same", async () => {
+  const r = await runUnder("userns", ["run", "--jail=native", "/usr/bin/id", "-u"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim(), "65534");
+});

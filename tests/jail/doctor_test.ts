@@ -1,0 +1,77 @@
+// `ww doctor` on this machine, and on the same machine made to look like one without user
+// namespaces, without Landlock, or without both (tests/jail/deny.c).
+
+import assert from "node:assert/strict";
+import { runUnder } from "./deny.ts";
+
+async function doctor(denied?: "landlock" | "userns" | "landlock,userns", env = {}) {
+  const r = await runUnder(denied, ["doctor"], env);
+  return { ...r, lines: r.stdout.trim().split("\n") };
+}
+
+Deno.test("doctor here: bubblewrap works, Landlock and seccomp are there, auto picks bwrap, exit 0", async () => {
+  const r = await doctor();
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^kernel: \S+$/m);
+  assert.match(r.stdout, /^bubblewrap: \/\S+bwrap$/m);
+  assert.match(r.stdout, /^ {2}creates the jail's namespaces: yes/m);
+  assert.match(r.stdout, /^landlock: ABI \d+$/m);
+  assert.match(
+    r.stdout,
+    /^seccomp: filters yes; ww's filter for this architecture: (x86_64|aarch64)/m,
+  );
+  assert.match(r.stdout, /^cgroups: /m);
+  assert.match(r.stdout, /^ {2}bwrap: usable$/m);
+  assert.match(r.stdout, /^ {2}native: usable\n {4}enforces landlock-filesystem, /m);
+  assert.match(
+    r.stdout,
+    /^ {2}auto picks: bwrap \(auto: bubblewrap .* can create user namespaces\)$/m,
+  );
+  assert.equal(r.lines.at(-1), "verdict: a jail is possible (bwrap, native)");
+});
+
+Deno.test("doctor without user namespaces: bwrap's own reason, native usable, exit 0", async () => {
+  const r = await doctor("userns");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^ {2}creates the jail's namespaces: no: bwrap: /m);
+  assert.match(r.stdout, /^ {2}bwrap: NOT usable: bwrap: /m);
+  assert.match(r.stdout, /^seccomp: .*ww itself already runs under a seccomp filter$/m);
+  assert.match(
+    r.stdout,
+    /auto picks: bwrap .*but bwrap failed the real test, so runs will fail: pass --jail=native$/m,
+  );
+  assert.equal(r.lines.at(-1), "verdict: a jail is possible (native)");
+});
+
+Deno.test("doctor without Landlock: says why, native only with --allow-weaker-jail, exit 0", async () => {
+  const r = await doctor("landlock");
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(
+    r.stdout,
+    /^landlock: none \(not built into this kernel \(CONFIG_SECURITY_LANDLOCK\)\)$/m,
+  );
+  assert.match(
+    r.stdout,
+    /^ {2}native: usable only with --allow-weaker-jail\n {4}enforces seccomp, /m,
+  );
+  assert.match(
+    r.stdout,
+    /^ {4}not enforced here: landlock-filesystem, landlock-truncate, landlock-tcp, landlock-scope$/m,
+  );
+  assert.equal(r.lines.at(-1), "verdict: a jail is possible (bwrap)");
+});
+
+Deno.test("doctor with neither: no complete jail, exit 1", async () => {
+  const r = await doctor("landlock,userns");
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.lines.at(-1)!, /^verdict: no complete jail on this machine: /);
+});
+
+Deno.test("doctor with bwrap missing from PATH: auto picks native, which is usable, exit 0", async () => {
+  const r = await doctor(undefined, { PATH: "/nonexistent" });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^bubblewrap: not in PATH \(apt-get install bubblewrap\)$/m);
+  assert.match(r.stdout, /^ {2}bwrap: NOT usable: bwrap is not in PATH$/m);
+  assert.match(r.stdout, /^ {2}auto picks: native \(auto: bwrap is not in PATH\)$/m);
+  assert.equal(r.lines.at(-1), "verdict: a jail is possible (native)");
+});
