@@ -41,13 +41,14 @@ export function fileSize(node: Node): number {
 }
 
 /**
- * Writes the content of `file` to `sink`, verifying every byte. `cat` opens the node's stream of
- * the file; `progress` hears the bytes written so far.
+ * Writes the content of `file` to `sink`, verifying every byte. `bytes` gives the node's stream
+ * of the file (asked for only when the file has more than one block); `progress` hears the bytes
+ * written so far.
  */
 export async function assembleFile(
   file: FileNode,
   blocks: VerifiedBlocks,
-  cat: (cid: CID) => ByteSource,
+  bytes: () => ByteSource,
   sink: Sink,
   progress: (written: number) => void = () => {},
 ): Promise<void> {
@@ -66,7 +67,7 @@ export async function assembleFile(
 
   const context = blocks.context;
   const total = fileSize(node);
-  const stream = new StreamReader(cat(file.cid), (got) =>
+  const stream = new StreamReader(bytes(), (got) =>
     new SetupError(
       `${context}: the IPFS node at ${blocks.node.api} ended ${file.cid} after ${got} of ${total} bytes`,
     ));

@@ -32,6 +32,18 @@ export class VerifiedBlocks {
     return this.#fetch(cid);
   }
 
+  /** Takes a fetch of `cid`'s bytes started earlier, to be verified and given by a later `get`. */
+  adopt(cid: CID, bytes: Promise<Uint8Array>): void {
+    const verified = bytes.then(async (b) => {
+      const problem = unsupportedHash(cid);
+      if (problem) throw new SetupError(`${this.context}: ${problem}`);
+      if (!(await hashMatches(cid, b))) throw this.mismatch(cid);
+      return b;
+    });
+    verified.catch(() => {}); // reported by the `get` that takes it
+    this.#started.set(cidKey(cid), verified);
+  }
+
   /** Starts fetching `cid` for a later `get`. */
   prefetch(cid: CID): void {
     const key = cidKey(cid);

@@ -8,7 +8,7 @@ import { assembleFile, fileSize } from "./assemble.ts";
 import { cidKey, parseCid } from "./block.ts";
 import { VerifiedBlocks } from "./blocks.ts";
 import { openCached } from "./cache.ts";
-import type { IpfsNode } from "./node.ts";
+import type { ByteSource, IpfsNode } from "./node.ts";
 import type { IpfsPath } from "./path.ts";
 import { stderrProgress } from "./progress.ts";
 import { walkToFile } from "./unixfs.ts";
@@ -18,13 +18,24 @@ export type Downloaded =
   | { readonly cid: string; readonly size: number; readonly cached?: undefined }
   | { readonly cid: string; readonly size: number; readonly cached: { readonly fd: number } };
 
+/** Requests sent before download.ts was loaded, so the node works while the code loads. */
+export interface EarlyRequests {
+  /** block/get of the path's root CID. */
+  readonly root: Promise<Uint8Array>;
+  /** cat of the whole path: the bytes of the file it names, as the node resolves it. */
+  readonly bytes: ByteSource;
+}
+
 /**
  * Resolves `path` (an /ipfs/ path) through `node` to a file and writes its verified bytes to
  * `memfd`; when the file turns out to be cached under its CID, returns the cached copy instead.
+ * The node's own resolution of the path (behind `early.bytes`) is not trusted: the bytes are
+ * checked against the file that ww's walk finds.
  */
 export async function download(
   path: IpfsPath,
   node: IpfsNode,
+  early: EarlyRequests | undefined,
   memfd: number,
   cacheDir: string,
 ): Promise<Downloaded> {
@@ -36,6 +47,7 @@ export async function download(
     if (hit) return { cid: hit.cid, size: hit.size, cached: { fd: hit.fd } };
   }
   const blocks = new VerifiedBlocks(node);
+  if (early) blocks.adopt(root, early.root);
   const file = await walkToFile(root, path.root, path.segments, blocks);
   const cid = cidKey(file.cid);
   if (path.segments.length > 0) {
@@ -46,7 +58,7 @@ export async function download(
   const progress = stderrProgress(context, size);
   let written = 0;
   try {
-    await assembleFile(file, blocks, (c) => node.cat(c.toString()), {
+    await assembleFile(file, blocks, () => early?.bytes ?? node.cat(file.cid.toString()), {
       write: (bytes) => {
         writeAll(memfd, bytes);
         written += bytes.length;

@@ -13,6 +13,7 @@ import { NotExecutableError, UsageError } from "../run/errors.ts";
 import { cacheDir, DEFAULT_CACHE_BYTES, openCached, storeCached } from "./cache.ts";
 import { executableProblem, HEADER_BYTES } from "./executable.ts";
 import { DEFAULT_IPFS_TIMEOUT_MS } from "./multiaddr.ts";
+import type { EarlyRequests } from "./download.ts";
 import { IpfsNode } from "./node.ts";
 import { formatIpfsPath, type IpfsPath, parseIpfsPath, programName } from "./path.ts";
 
@@ -62,6 +63,7 @@ export async function fetchProgram(
   const dir = options.cacheDir ?? cacheDir(Deno.env.toObject());
   let node: IpfsNode | undefined;
   let fd: number | undefined;
+  const cleanups: (() => Promise<void>)[] = [];
   try {
     let path: IpfsPath = parsed;
     if (parsed.namespace === "ipns") {
@@ -93,9 +95,18 @@ export async function fetchProgram(
       }
     } else {
       node ??= new IpfsNode(options.api, options.timeoutMs ?? DEFAULT_IPFS_TIMEOUT_MS, program);
+      // Sent before the IPLD code loads, so the node is already at work when it has; only for
+      // CIDs in the bases every node reads (the others are normalized by download.ts first).
+      let early: EarlyRequests | undefined;
+      if (/^(Qm|b|z)/.test(path.root)) {
+        const root = node.blockGet(path.root);
+        early = { root, bytes: node.cat(key) };
+        early.root.catch(() => {}); // reported where download.ts takes it
+        cleanups.push(() => early!.bytes.close());
+      }
       const { download } = await import("./download.ts");
       const memfd = fd = createMemfd(name);
-      const got = await download(path, node, memfd, dir);
+      const got = await download(path, node, early, memfd, dir);
       if (got.cached) {
         closeFd(memfd);
         fd = got.cached.fd;
@@ -109,6 +120,7 @@ export async function fetchProgram(
     fd = undefined;
     return fetched;
   } finally {
+    for (const f of cleanups) await f();
     node?.close();
     if (fd !== undefined) closeFd(fd);
   }

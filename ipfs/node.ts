@@ -48,19 +48,20 @@ export class IpfsNode {
   }
 
   /**
-   * The bytes of the UnixFS file `cid`, unverified, read straight into the caller's buffers (the
-   * response body is read in BYOB mode), so a large file makes no garbage.
+   * The bytes of the UnixFS file `cid` (or /ipfs/ path), unverified, read straight into the
+   * caller's buffers (the response body is read in BYOB mode), so a large file makes no garbage.
+   * The request goes out now; `close` ends it, read or not.
    */
   cat(cid: string): ByteSource {
     let reader: ReadableStreamBYOBReader | undefined;
     let received = 0;
+    this.#pending.add(cid);
+    this.#arm();
+    const response = this.#post("cat", cid);
+    response.catch(() => {}); // reported by the first read, if any
     return {
       read: async (into) => {
-        if (!reader) {
-          this.#pending.add(cid);
-          this.#arm();
-          reader = (await this.#post("cat", cid)).body!.getReader({ mode: "byob" });
-        }
+        reader ??= (await response).body!.getReader({ mode: "byob" });
         let r: ReadableStreamReadResult<Uint8Array>;
         try {
           r = await reader.read(into);
@@ -81,7 +82,8 @@ export class IpfsNode {
       },
       close: async () => {
         this.#pending.delete(cid);
-        await reader?.cancel().catch(() => {});
+        if (reader) await reader.cancel().catch(() => {});
+        else await response.then((r) => r.body?.cancel()).catch(() => {});
       },
     };
   }
