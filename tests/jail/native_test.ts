@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { reportFds } from "../support/children.ts";
 import { processesWithArg } from "../support/procs.ts";
 import { fdNumbers, parseReport as parseFdReport } from "../support/report.ts";
-import { runWw } from "../support/ww.ts";
+import { runWw, wwCommand } from "../support/ww.ts";
 import { runUnder } from "./deny.ts";
 import {
   exists,
@@ -438,4 +438,27 @@ test("native jail --explain lists every Landlock rule and marks what the kernel 
   assert.equal(weak.code, 0, weak.stderr);
   assert.match(weak.stdout, /^ {2}landlock: not available$/m);
   assert.match(weak.stdout, /^ {2}NOT enforced \(this kernel lacks it\): landlock-filesystem/m);
+});
+
+test("native jail run by an unprivileged user: same uid, yet the program cannot signal ww", async () => {
+  // Landlock's signal scope is what protects ww here: the uid alone would allow the kill.
+  const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
+  Deno.chmodSync(home, 0o777);
+  try {
+    const script = 'id -u; kill -0 "$PPID" && echo signalled-ww || echo cannot-signal-ww';
+    const ww = [...wwCommand(), "run", ...NATIVE, "/bin/sh", "-c", script];
+    const out = await new Deno.Command("setpriv", {
+      args: ["--reuid=4242", "--regid=4242", "--clear-groups", "--", ...ww],
+      // Deno needs a cache of its own for this user.
+      env: { HOME: home, DENO_DIR: join(home, "deno"), PATH: Deno.env.get("PATH") ?? "" },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    assert.equal(new TextDecoder().decode(out.stdout), "4242\ncannot-signal-ww\n", stderr);
+  } finally {
+    Deno.removeSync(home, { recursive: true });
+  }
 });
