@@ -112,7 +112,7 @@ export async function startProgram(config: RunConfig): Promise<Child> {
     const launched = choice.backend === "bwrap"
       ? await launchBwrap(config, program, workdir, childEnd, cleanups, choice)
       : choice.backend === "native"
-      ? await launchNative(config, program.path, workdir, childEnd, cleanups)
+      ? await launchNative(config, program.path, workdir, childEnd, cleanups, choice)
       : launchDirect(config, program, workdir, childEnd);
     closeChildEnd();
 
@@ -167,7 +167,7 @@ export function explainProgram(config: RunConfig): string[] {
   const choice = jailChoice(config.jail);
   if (ipfs && choice.backend === "native") throw nativeCannotRunIpfs(config.program);
   if (choice.backend === "native") {
-    const native = planNative(config, path, "/tmp/ww-XXXXXX");
+    const native = planNative(config, path, "/tmp/ww-XXXXXX", choice);
     return explainRun({ config, path, slots, env, choice, native });
   }
   if (choice.backend !== "bwrap") return explainRun({ config, path, slots, env, choice });
@@ -383,6 +383,7 @@ function planNative(
   config: RunConfig,
   path: string,
   workdir: string,
+  choice: BackendChoice,
 ): NativePlanResult {
   const slots = layoutFds(config.fds);
   const programSource = Deno.realPathSync(path);
@@ -399,7 +400,12 @@ function planNative(
     statusFd: planFd + 1,
     closeOnExecFrom: planFd,
   });
-  if ("error" in result) throw new SetupError(result.error);
+  if ("error" in result) {
+    // Under --jail=auto the user did not ask for the native jail: say why it was chosen.
+    throw new SetupError(
+      config.jail.backend === "auto" ? `${result.error} (${choice.reason})` : result.error,
+    );
+  }
   return result;
 }
 
@@ -415,9 +421,10 @@ async function launchNative(
   workdir: string,
   childEnd: number,
   cleanups: Cleanups,
+  choice: BackendChoice,
 ): Promise<Launched> {
   const slots = layoutFds(config.fds);
-  const native = planNative(config, path, workdir);
+  const native = planNative(config, path, workdir, choice);
   const { plan } = native;
   // A privileged ww hands the program a new identity, which must own its work directory.
   if (plan.identity) Deno.chownSync(workdir, plan.identity.uid, plan.identity.gid);
