@@ -69,4 +69,15 @@ for (const jail of JAIL_MODES) {
       Deno.removeSync(tmp, { recursive: true });
     }
   });
+
+  t("a TMPDIR that only the caller may enter (mode 0700) works as well", async () => {
+    const tmp = privateTmp(0o700);
+    try {
+      const r = await report([], { env: { TMPDIR: tmp } });
+      assert.match(r.cwd, new RegExp(`^${tmp}/ww-[^/]+$`));
+      assert.deepEqual(wwDirs(tmp), []);
+    } finally {
+      Deno.removeSync(tmp, { recursive: true });
+    }
+  });
 }

@@ -4,6 +4,7 @@
  * Written in C so that nothing in the tests depends on the child being a Deno program.
  *
  * Arguments are actions, done in order before the report:
+ *   stdout=FD        print from now on to FD instead (e.g. 3, the host socket)
  *   read=FD          read one line from FD (reported under "lines")
  *   write=FD:TEXT    write TEXT and a newline to FD
  *   wait-signal      print {"ready":PID}, wait for SIGTERM or SIGINT, then sleep 300 ms, print
@@ -186,7 +187,13 @@ int main(int argc, char **argv) {
   int exit_code = 0, kill_sig = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if (!strncmp(a, "read=", 5)) {
+    if (!strncmp(a, "stdout=", 7)) {
+      fflush(stdout);
+      if (dup2(atoi(a + 7), 1) < 0) {
+        fprintf(stderr, "report_fds: %s: %s\n", a, strerror(errno));
+        return 3;
+      }
+    } else if (!strncmp(a, "read=", 5)) {
       read_line(atoi(a + 5));
     } else if (!strncmp(a, "write=", 6)) {
       int fd = atoi(a + 6);

@@ -1,6 +1,7 @@
 // tests/support/children.ts — the programs the integration tests run under ww: the C reporter
 // (tests/run/report_fds.c) and the TypeScript demo (examples/fd-demo/main.ts) for Deno and Node.
 
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { BUILD_DIR, buildC } from "./build.ts";
 import { REPO } from "./ww.ts";
@@ -18,17 +19,27 @@ export const DENO = Deno.execPath();
 
 /**
  * The fd demo as one plain JavaScript module for Node (whose version here may predate type
- * stripping), bundled by `deno bundle` into tests/.build/.
+ * stripping), bundled by `deno bundle` into tests/.build/ and cached by a hash of its sources.
  */
 export async function fdDemoForNode(): Promise<string> {
-  const out = join(BUILD_DIR, `fd-demo-${crypto.randomUUID()}.mjs`);
+  const sources = [FD_DEMO, `${REPO}examples/guest/fdmap.ts`];
+  const text = sources.map((p) => Deno.readTextFileSync(p)).join("\0");
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)),
+  );
+  const hash = [...digest.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const out = join(BUILD_DIR, `fd-demo-${hash}.mjs`);
+  if (existsSync(out)) return out;
+  Deno.mkdirSync(BUILD_DIR, { recursive: true });
+  const tmp = `${out}.${crypto.randomUUID()}.tmp.mjs`;
   const result = await new Deno.Command(DENO, {
-    args: ["bundle", "--quiet", "--platform=node", "--output", out, FD_DEMO],
+    args: ["bundle", "--quiet", "--platform=node", "--output", tmp, FD_DEMO],
     stderr: "piped",
   }).output();
   if (!result.success) {
     throw new Error(`deno bundle ${FD_DEMO} failed:\n${new TextDecoder().decode(result.stderr)}`);
   }
+  Deno.renameSync(tmp, out);
   return out;
 }
 

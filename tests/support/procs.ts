@@ -44,7 +44,12 @@ export function wwDirs(dir: string): string[] {
   return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith("ww-")).sort();
 }
 
-/** A fresh directory for ww's TMPDIR, so a test sees only the work directories of its own runs. */
-export function privateTmp(): string {
-  return Deno.makeTempDirSync({ prefix: "wwtest-tmp-" });
+/**
+ * A fresh directory for ww's TMPDIR, so a test sees only the work directories of its own runs.
+ * Mode 0755 unless a test asks for another.
+ */
+export function privateTmp(mode = 0o755): string {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-tmp-" });
+  Deno.chmodSync(dir, mode);
+  return dir;
 }

@@ -1,0 +1,129 @@
+// ww as a library (mod.ts): startProgram gives the program's pid, its exit status, a way to
+// signal it and ww's end of its fd 3, with the same descriptors and environment as `ww run`.
+
+import assert from "node:assert/strict";
+import {
+  DEFAULT_IPFS_API,
+  DEFAULT_POLICY,
+  type JailPolicy,
+  NotFoundError,
+  type RunConfig,
+  SetupError,
+  startProgram,
+} from "../../mod.ts";
+import type { FdStream } from "../../ffi/stream.ts";
+import { reportFds } from "../support/children.ts";
+import { AF_UNIX, fdNumbers, fdOf, parseReport } from "../support/report.ts";
+import type { JailMode } from "../support/ww.ts";
+import { JAIL_MODES } from "../support/ww.ts";
+
+const child = await reportFds();
+
+function policy(mode: JailMode): JailPolicy {
+  return mode === "none" ? { ...DEFAULT_POLICY, backend: "none" } : DEFAULT_POLICY;
+}
+
+function config(mode: JailMode, args: string[], extra: Partial<RunConfig> = {}): RunConfig {
+  return {
+    program: child,
+    args,
+    fds: [],
+    env: {},
+    ipfsApi: DEFAULT_IPFS_API,
+    jail: policy(mode),
+    ...extra,
+  };
+}
+
+/** Everything the program sends on its fd 3 until it closes it. */
+async function readAll(socket: FdStream): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  const buf = new Uint8Array(65536);
+  for (let n = await socket.read(buf); n !== null; n = await socket.read(buf)) {
+    chunks.push(buf.slice(0, n));
+  }
+  return new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
+}
+
+/** Reads from the socket until `text` has arrived; returns all that was read. */
+async function readUntil(socket: FdStream, text: string): Promise<string> {
+  let got = "";
+  const buf = new Uint8Array(4096);
+  while (!got.includes(text)) {
+    const n = await socket.read(buf);
+    if (n === null) throw new Error(`the socket ended before ${text}: ${got}`);
+    got += new TextDecoder().decode(buf.subarray(0, n));
+  }
+  return got;
+}
+
+for (const jail of JAIL_MODES) {
+  const t = (name: string, fn: () => Promise<void>) => Deno.test(`[jail=${jail}] ${name}`, fn);
+
+  t("startProgram gives the pid, the exit status and ww's end of the program's fd 3", async () => {
+    const program = await startProgram(
+      config(jail, ["stdout=3", "exit=42"], {
+        fds: [{ name: "err", source: 2 }],
+        env: { GREETING: "hello" },
+      }),
+    );
+    assert.ok(Number.isSafeInteger(program.pid) && program.pid > 0);
+    const report = parseReport(await readAll(program.hostSocket));
+    assert.deepEqual(await program.status, { code: 42 });
+    assert.deepEqual(report.env, { GREETING: "hello", WW_FD_ERR: "4" });
+    assert.deepEqual(fdNumbers(report), [0, 1, 2, 3, 4]);
+    assert.equal(fdOf(report, 3).domain, AF_UNIX);
+  });
+
+  t("kill forwards a signal the program handles, and returns false once it has ended", async () => {
+    const program = await startProgram(config(jail, ["stdout=3", "wait-signal"]));
+    await readUntil(program.hostSocket, '{"ready":');
+    assert.equal(program.kill("SIGTERM"), true);
+    assert.equal((await program.status).code, 100 + 15);
+    assert.equal(program.kill("SIGTERM"), false);
+  });
+
+  t("kill with SIGKILL ends the program with status 137", async () => {
+    const program = await startProgram(config(jail, ["stdout=3", "wait-signal"]));
+    await readUntil(program.hostSocket, '{"ready":');
+    program.kill("SIGKILL");
+    assert.equal((await program.status).code, 128 + 9);
+  });
+
+  t("kill right after startProgram ends the program with 128+N, never a setup error", async () => {
+    const outcomes: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      const program = await startProgram(config(jail, ["stdout=3", "wait-signal"]));
+      program.kill("SIGKILL");
+      outcomes.push(
+        await program.status.then((s) => `code ${s.code}`, (e) => `${e.name}: ${e.message}`),
+      );
+    }
+    assert.deepEqual(outcomes.filter((o) => o !== `code ${128 + 9}`), []);
+  });
+
+  t("all that the program writes on fd 3 before it exits can be read from hostSocket", async () => {
+    let lost = 0;
+    for (let i = 0; i < 50; i++) {
+      const program = await startProgram(config(jail, ["stdout=3"]));
+      const [text] = await Promise.all([readAll(program.hostSocket), program.status]);
+      if (!text.includes('"fds":')) lost++;
+    }
+    assert.equal(lost, 0, `the report was lost in ${lost} of 50 runs`);
+  });
+
+  t("a grant of an fd the caller does not hold is a SetupError naming the flag", async () => {
+    await assert.rejects(
+      startProgram(config(jail, [], { fds: [{ name: "db", source: 987654 }] })),
+      (e: unknown) =>
+        e instanceof SetupError && e.exitCode === 125 && e.message.includes("--with-fd db=987654"),
+    );
+  });
+
+  t("a missing program is a NotFoundError with exit code 127", async () => {
+    await assert.rejects(
+      startProgram(config(jail, [], { program: "/nonexistent/wwtest-library" })),
+      (e: unknown) => e instanceof NotFoundError && e.exitCode === 127,
+    );
+  });
+}
