@@ -54,6 +54,18 @@ const ROWS: readonly Row[] = [
   { args: ["run", "--env", "=x", P], message: "--env =x: the variable name is empty" },
   { args: ["run", "--ipfs", "bogus", P], message: "--ipfs bogus: not a multiaddr" },
   { args: ["run", P], env: { WW_IPFS: "bogus" }, message: "WW_IPFS bogus: not a multiaddr" },
+  { args: ["run", "--jail", "bogus", P], message: "--jail bogus: unknown backend" },
+  { args: ["run", "--ro-bind", "", P], message: "--ro-bind : the path is empty" },
+  { args: ["run", "--bind", "a:rel", P], message: '--bind a:rel: the destination "rel" must be' },
+  { args: ["run", "--ro-bind", "/etc:/", P], message: "cannot bind over the jail's root /" },
+  // Found missing only once the jail is being built, after the work directory exists.
+  {
+    args: ["run", "--ro-bind", "/nonexistent-wwtest", P],
+    message: "bind /nonexistent-wwtest: no such file or directory",
+  },
+  { args: ["run", "--timeout", "xyz", P], message: '--timeout "xyz" is not a duration' },
+  { args: ["run", "--memory", "lots", P], message: '--memory "lots" is not a size' },
+  { args: ["run", "--net=1", P], message: "--net takes no value" },
 ];
 
 Deno.test(`there are at least 20 bad inputs in the table (${ROWS.length})`, () => {
