@@ -1,8 +1,8 @@
 // ipfs/fetch.ts — a program named by an IPFS path, as a read-only descriptor ready to execute:
 // the cached file when the cache holds the path, otherwise fetched through the node and verified
 // into a sealed memfd (download.ts, loaded only then), checked to be a program for this machine,
-// and cached. /ipns/ names are
-// resolved through the node on every run; what they point to is cached like any /ipfs/ path.
+// and cached. /ipns/ names are resolved through the node on every run; what they point to is
+// cached like any /ipfs/ path.
 //
 // This module is what `ww run` loads (dynamically) for an IPFS program; on a warm run it is, with
 // cache.ts and ffi/memfd.ts, all that is loaded.
@@ -46,9 +46,9 @@ export interface FetchedProgram {
 
 /**
  * The program `program` names, verified: from the cache, or fetched into a sealed memfd and then
- * cached. Errors are one-line WwErrors: a bad
- * path or CID (125), an unreachable, silent or lying node (125), a missing path (125), a
- * directory or a file that is not a program for this machine (126).
+ * cached. Errors are one-line WwErrors: a bad path or CID (125), an unreachable, silent or lying
+ * node (125), a missing path (125), a directory or a file that is not a program for this machine
+ * (126).
  *
  * @example
  * const { name, fd } = await fetchProgram("/ipfs/bafy.../bin/app", { api: DEFAULT_IPFS_API });
@@ -78,21 +78,9 @@ export async function fetchProgram(
     if (warm) {
       fd = warm.fd;
       checkExecutable(program, fd);
-      fetched = { name, fd, cid: warm.cid, sealed: false };
-      if (!mayExecute(`/proc/self/fd/${fd}`)) {
-        // The cache is on a noexec file system: run a sealed copy instead.
-        const memfd = createMemfd(name);
-        try {
-          copyRange(warm.fd, memfd, 0, warm.size);
-          sealMemfd(memfd);
-        } catch (e) {
-          closeFd(memfd);
-          throw e;
-        }
-        closeFd(warm.fd);
-        fd = memfd;
-        fetched = { name, fd, cid: warm.cid, sealed: true };
-      }
+      const runnable = fromCache(name, warm.fd, warm.size);
+      fd = runnable.fd;
+      fetched = { name, cid: warm.cid, ...runnable };
     } else {
       node ??= new IpfsNode(options.api, options.timeoutMs ?? DEFAULT_IPFS_TIMEOUT_MS, program);
       // Sent before the IPLD code loads, so the node is already at work when it has; only for
@@ -100,22 +88,29 @@ export async function fetchProgram(
       let early: EarlyRequests | undefined;
       if (/^(Qm|b|z)/.test(path.root)) {
         const root = node.blockGet(path.root);
-        early = { root, bytes: node.cat(key) };
-        early.root.catch(() => {}); // reported where download.ts takes it
-        cleanups.push(() => early!.bytes.close());
+        root.catch(() => {}); // reported where download.ts takes it
+        const bytes = node.cat(key);
+        cleanups.push(() => bytes.close());
+        early = { root, bytes };
       }
       const { download } = await import("./download.ts");
       const memfd = fd = createMemfd(name);
       const got = await download(path, node, early, memfd, dir);
       if (got.cached) {
+        // Cached under its CID by another path: record this path too, and run the cached file.
         closeFd(memfd);
         fd = got.cached.fd;
+        checkExecutable(program, fd);
+        await cache(dir, { cid: got.cid, fd, size: got.size, paths: [key] }, options.cacheBytes);
+        const runnable = fromCache(name, got.cached.fd, got.size);
+        fd = runnable.fd;
+        fetched = { name, cid: got.cid, ...runnable };
       } else {
         sealMemfd(memfd);
+        checkExecutable(program, fd);
+        await cache(dir, { cid: got.cid, fd, size: got.size, paths: [key] }, options.cacheBytes);
+        fetched = { name, fd, cid: got.cid, sealed: true };
       }
-      checkExecutable(program, fd);
-      await cache(dir, { cid: got.cid, fd, size: got.size, paths: [key] }, options.cacheBytes);
-      fetched = { name, fd, cid: got.cid, sealed: !got.cached };
     }
     fd = undefined;
     return fetched;
@@ -124,6 +119,24 @@ export async function fetchProgram(
     node?.close();
     if (fd !== undefined) closeFd(fd);
   }
+}
+
+/**
+ * A cached file, to run as it is; or, when the cache is on a noexec file system, a sealed copy
+ * (and the file is closed).
+ */
+function fromCache(name: string, fd: number, size: number): { fd: number; sealed: boolean } {
+  if (mayExecute(`/proc/self/fd/${fd}`)) return { fd, sealed: false };
+  const memfd = createMemfd(name);
+  try {
+    copyRange(fd, memfd, 0, size);
+    sealMemfd(memfd);
+  } catch (e) {
+    closeFd(memfd);
+    throw e;
+  }
+  closeFd(fd);
+  return { fd: memfd, sealed: true };
 }
 
 function checkExecutable(program: string, fd: number): void {
