@@ -21,7 +21,7 @@ export interface Ipfsd {
   publish(cid: string): Promise<string>;
   /** Stops the node (SIGTERM, then SIGKILL) and removes its repository. */
   stop(): Promise<void>;
-  /** Kills the node at once (SIGKILL). */
+  /** Kills the node at once (SIGKILL) and removes its repository; for an unload handler. */
   kill(): void;
 }
 
@@ -164,6 +164,9 @@ export async function startIpfsd(): Promise<Ipfsd> {
     },
     kill() {
       if (!exited) child.kill("SIGKILL");
+      try {
+        Deno.removeSync(home, { recursive: true });
+      } catch { /* already gone */ }
     },
   };
 }
