@@ -4,9 +4,9 @@
 import denoJson from "./deno.json" with { type: "json" };
 import { parseRunArgs } from "./cli/flags.ts";
 import { EXIT, WwError } from "./run/errors.ts";
-import { forwardSignals } from "./run/signals.ts";
+import { forwardSignals, type SignalName } from "./run/signals.ts";
 import { NATIVE_STAGE_COMMAND } from "./run/native.ts";
-import { explainProgram, startProgram } from "./run/start.ts";
+import { type Child, explainProgram, startProgram } from "./run/start.ts";
 import { execService, serveGuest } from "./rpc/serve.ts";
 
 const USAGE =
@@ -112,23 +112,29 @@ async function run(argv: readonly string[]): Promise<number> {
   if (config.jail.backend === "none") {
     console.error(`ww: warning: ${config.program} runs NOT jailed (--jail=none)`);
   }
-  const child = await startProgram(config);
-  if (debug) console.error(`ww: jail: ${child.jail.backend} (${child.jail.reason})`);
-  if (child.jail.notEnforced.length > 0) {
-    console.error(
-      `ww: warning: ${config.program} runs in a weaker jail: not enforced: ${
-        child.jail.notEnforced.join(", ")
-      } (--allow-weaker-jail)`,
-    );
-  }
-  const services = { version: denoJson.version };
-  const rpc = serveGuest(child, grants, {
-    ...services,
-    programName: config.program,
-    exec: execService(config, startProgram, services),
-  });
-  const stopForwarding = forwardSignals((sig) => child.kill(sig));
+  // Forwarding starts before the program does: a signal that arrives while the jail is being
+  // built is held and delivered as soon as the program exists, instead of killing ww and
+  // leaving the program behind.
+  let child: Child | undefined;
+  const held: SignalName[] = [];
+  const stopForwarding = forwardSignals((sig) => child ? child.kill(sig) : held.push(sig));
   try {
+    child = await startProgram(config);
+    for (const sig of held) child.kill(sig);
+    if (debug) console.error(`ww: jail: ${child.jail.backend} (${child.jail.reason})`);
+    if (child.jail.notEnforced.length > 0) {
+      console.error(
+        `ww: warning: ${config.program} runs in a weaker jail: not enforced: ${
+          child.jail.notEnforced.join(", ")
+        } (--allow-weaker-jail)`,
+      );
+    }
+    const services = { version: denoJson.version };
+    const rpc = serveGuest(child, grants, {
+      ...services,
+      programName: config.program,
+      exec: execService(config, startProgram, services),
+    });
     const status = await child.status;
     await rpc;
     if (status.timedOut) {

@@ -50,3 +50,25 @@ export function setProcessLimit(pid: number, resource: number, value: number | u
   const limit = new BigUint64Array(2).fill(value === undefined ? RLIM_INFINITY : BigInt(value));
   check("prlimit", libc().prlimit(pid, resource, limit, null), `pid ${pid} resource ${resource}`);
 }
+
+/**
+ * A handle on a process that is not ww's child (pidfd_open(2)), to learn when it is gone. Open it
+ * while the pid is known to be alive, so that it cannot name a recycled pid.
+ */
+export function watchProcess(pid: number): { gone(timeoutMs: number): Promise<void> } {
+  const fd = libc().pidfd_open(pid, 0);
+  return {
+    async gone(timeoutMs) {
+      if (fd === -1) return; // already gone (ESRCH)
+      try {
+        await libc().poll(
+          new Int32Array([fd, 1 /* POLLIN: the process has exited */]),
+          1n,
+          timeoutMs,
+        );
+      } finally {
+        libc().close(fd);
+      }
+    },
+  };
+}

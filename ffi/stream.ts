@@ -32,6 +32,8 @@ export class FdStream implements ByteStream {
   #fd: number;
   #closed = false;
   #polling = 0;
+  /** Data read by finish() and not yet handed out. */
+  #tail: Uint8Array = new Uint8Array(0);
 
   constructor(fd: number) {
     this.#fd = fd;
@@ -46,11 +48,18 @@ export class FdStream implements ByteStream {
 
   /** Resolves once the socket is readable (or closed), without reading anything. */
   async readable(): Promise<void> {
-    await this.#poll(POLLIN);
+    if (this.#tail.length === 0) await this.#poll(POLLIN);
   }
 
   async read(p: Uint8Array): Promise<number | null> {
-    while (!this.#closed) {
+    for (;;) {
+      if (this.#tail.length > 0) {
+        const n = Math.min(p.length, this.#tail.length);
+        p.set(this.#tail.subarray(0, n));
+        this.#tail = this.#tail.subarray(n);
+        return n;
+      }
+      if (this.#closed) return null;
       const n = Number(libc().read(this.#fd, p, BigInt(p.length)));
       if (n >= 0) return n === 0 && p.length > 0 ? null : n;
       const errno = lastErrno();
@@ -60,7 +69,6 @@ export class FdStream implements ByteStream {
       }
       await this.#poll(POLLIN);
     }
-    return null;
   }
 
   async write(p: Uint8Array): Promise<number> {
@@ -81,6 +89,30 @@ export class FdStream implements ByteStream {
       await this.#poll(POLLOUT);
     }
     return p.length;
+  }
+
+  /**
+   * Ends the stream once the writer is gone, keeping what it wrote: everything still buffered in
+   * the kernel is read into memory, the descriptor is closed, and later reads return that data
+   * and then null. (Closing outright would drop a program's last words on its way out.)
+   */
+  finish(): void {
+    if (this.#closed) return;
+    const chunks: Uint8Array[] = [this.#tail];
+    const buf = new Uint8Array(65536);
+    for (;;) {
+      const n = Number(libc().read(this.#fd, buf, BigInt(buf.length)));
+      if (n <= 0) break; // EOF, or EAGAIN: nothing more is buffered
+      chunks.push(buf.slice(0, n));
+    }
+    const tail = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
+    let off = 0;
+    for (const c of chunks) {
+      tail.set(c, off);
+      off += c.length;
+    }
+    this.#tail = tail;
+    this.close();
   }
 
   close(): void {

@@ -5,7 +5,7 @@
 // loader's files in /etc, the program itself, the private work directory and the user's binds are
 // visible. bwrap runs the program as pid 2 under its own pid-1 reaper in the new pid namespace.
 
-import type { Bind, JailPolicy } from "./policy.ts";
+import type { Bind, JailPolicy, Limits } from "./policy.ts";
 
 /** The uid and gid the program has inside the jail (nobody). */
 export const JAIL_UID = 65534;
@@ -51,7 +51,6 @@ export interface HostFiles {
 export interface BwrapFds {
   readonly seccomp: number;
   readonly status: number;
-  readonly block: number;
 }
 
 export interface BwrapInput {
@@ -68,7 +67,13 @@ export interface BwrapInput {
    */
   readonly programFd?: { readonly fd: number; readonly copy: boolean };
   readonly args: readonly string[];
-  /** The private work directory: bound read-write at the same path and made the cwd. */
+  /**
+   * The private work directory's path, made (mode 0700) inside the jail and made the cwd. It
+   * lives in the jail's own tmpfs, not on the host: when ww is root, bwrap runs as an
+   * unprivileged user who could not reach a host directory in a private TMPDIR, and a bind by
+   * descriptor does not help (bwrap 0.8 resolves /proc/self/fd/N back to the path). It goes
+   * away with the jail.
+   */
   readonly workdir: string;
   /** A PWD the user asked for with --env; bwrap would otherwise overwrite it. */
   readonly userPwd?: string;
@@ -98,6 +103,7 @@ export function bwrapArgs(input: BwrapInput): string[] {
   }
   for (const path of host.etc) a.push("--ro-bind", path, path);
   a.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
+  a.push("--perms", "0700", "--dir", input.workdir, "--chdir", input.workdir);
   // Sysctl files are writable by their owner, host uid 0, without any capability
   // (kernel/sysctl.c, test_perm), and when ww runs as root the jail's uid maps to host uid 0:
   // the program could set kernel.core_pattern to a program of its own, run as host root.
@@ -105,7 +111,6 @@ export function bwrapArgs(input: BwrapInput): string[] {
   // /proc/sys directory always refuses (EACCES), and then skips it.
   a.push("--ro-bind", "/proc/sys", "/proc/sys");
   a.push("--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger");
-  a.push("--bind", input.workdir, input.workdir, "--chdir", input.workdir);
   for (const b of policy.readOnlyBinds) a.push("--ro-bind", b.source, b.dest);
   for (const b of policy.writableBinds) a.push("--bind", b.source, b.dest);
   if (input.programFd?.copy) {
@@ -121,14 +126,7 @@ export function bwrapArgs(input: BwrapInput): string[] {
   a.push("--uid", String(policy.uid ?? JAIL_UID), "--gid", String(policy.gid ?? JAIL_GID));
   a.push("--hostname", JAIL_HOSTNAME);
   a.push("--cap-drop", "ALL", "--new-session", "--die-with-parent");
-  a.push(
-    "--seccomp",
-    String(fds.seccomp),
-    "--json-status-fd",
-    String(fds.status),
-    "--block-fd",
-    String(fds.block),
-  );
+  a.push("--seccomp", String(fds.seccomp), "--json-status-fd", String(fds.status));
   // bwrap always sets PWD in the program's environment; env(1) takes it out again (or restores
   // the user's own) so the environment is exactly what the user passed.
   // env(1) reads NAME=VALUE words up to the first word without '=', so a program path with '='
@@ -136,6 +134,49 @@ export function bwrapArgs(input: BwrapInput): string[] {
   a.push("--", "/usr/bin/env", "-u", "PWD", "--");
   if (input.userPwd !== undefined) a.push(`PWD=${input.userPwd}`);
   a.push(input.programPath, ...input.args);
+  return a;
+}
+
+/** What starts bwrap: the tools' paths, the limits, and the host identity to drop to. */
+export interface LauncherInput {
+  readonly prlimit: string;
+  readonly setpriv: string;
+  readonly limits: Limits;
+  /** The unprivileged host uid/gid bwrap runs as, when ww runs as root; else undefined. */
+  readonly dropTo?: { readonly uid: number; readonly gid: number };
+}
+
+/**
+ * The command line that runs bwrap (`bwrapArgv`, starting with bwrap's path) with the limits set
+ * and, when ww is root, as an unprivileged host user.
+ *
+ * prlimit(1) sets the limits on itself before it execs on, so bwrap, the jail's pid 1 and the
+ * program all inherit them; lowering a limit needs no privilege, where setting one on another
+ * user's process would need CAP_SYS_RESOURCE. The drop matters because a user namespace's uid
+ * maps to the uid that created it: a jail made by root is host uid 0 to the kernel, which exempts
+ * it from RLIMIT_NPROC, lets it write sysctls (their owner is uid 0), and makes every file it
+ * creates in a --bind directory root's (a setuid-root binary, for one).
+ */
+export function launcherArgv(input: LauncherInput, bwrapArgv: readonly string[]): string[] {
+  const { limits } = input;
+  const a = [input.prlimit];
+  const set = (flag: string, v: number | undefined) =>
+    v !== undefined && a.push(`--${flag}=${v}:${v}`);
+  set("data", limits.memoryBytes);
+  set("cpu", limits.cpuSeconds);
+  set("nofile", limits.openFiles);
+  set("nproc", limits.processes);
+  a.push("--");
+  if (input.dropTo) {
+    a.push(
+      input.setpriv,
+      `--reuid=${input.dropTo.uid}`,
+      `--regid=${input.dropTo.gid}`,
+      "--clear-groups",
+      "--",
+    );
+  }
+  a.push(...bwrapArgv);
   return a;
 }
 

@@ -5,6 +5,7 @@ import {
   type BwrapInput,
   type HostFiles,
   isVisibleInJail,
+  launcherArgv,
   programPathProblem,
 } from "./bwrap.ts";
 import { DEFAULT_POLICY } from "./policy.ts";
@@ -25,7 +26,7 @@ const input: BwrapInput = {
   programSource: "/opt/app/run",
   args: ["-v", "x y"],
   workdir: "/tmp/ww-1",
-  fds: { seccomp: 5, status: 6, block: 7 },
+  fds: { seccomp: 5, status: 6 },
 };
 
 /** The value after each occurrence of `flag`. */
@@ -53,7 +54,7 @@ Deno.test("the default profile unshares every namespace, drops caps and dies wit
   assert.deepEqual(after(argv, "--hostname"), [["ww"]]);
 });
 
-Deno.test("only system dirs, loader files, the program and the work dir are mounted", () => {
+Deno.test("only system dirs, loader files and the program are mounted; the work dir is the jail's own", () => {
   const argv = bwrapArgs(input);
   assert.deepEqual(after(argv, "--ro-bind", 2), [
     ["/usr", "/usr"],
@@ -63,7 +64,9 @@ Deno.test("only system dirs, loader files, the program and the work dir are moun
     ["/opt/app/run", "/opt/app/run"],
   ]);
   assert.deepEqual(after(argv, "--symlink", 2), [["usr/bin", "/bin"]]);
-  assert.deepEqual(after(argv, "--bind", 2), [["/tmp/ww-1", "/tmp/ww-1"]]);
+  assert.deepEqual(after(argv, "--dir"), [["/tmp/ww-1"]]);
+  assert.deepEqual(after(argv, "--perms"), [["0700"]]);
+  assert.deepEqual(after(argv, "--bind", 2), []);
   assert.deepEqual(after(argv, "--chdir"), [["/tmp/ww-1"]]);
   assert.deepEqual(after(argv, "--tmpfs"), [["/tmp"]]);
   assert.ok(!argv.some((a) => /^\/(home|root|etc\/shadow)/.test(a)));
@@ -103,14 +106,14 @@ Deno.test("--net keeps the host network; binds are added in order", () => {
   });
   assert.ok(!argv.includes("--unshare-net"));
   assert.ok(after(argv, "--ro-bind", 2).some(([s, d]) => s === "/data" && d === "/in"));
-  assert.deepEqual(after(argv, "--bind", 2)[1], ["/out", "/out"]);
+  assert.deepEqual(after(argv, "--bind", 2), [["/out", "/out"]]);
 });
 
 Deno.test("control fds are passed by number and the program runs through env -u PWD", () => {
   const argv = bwrapArgs(input);
   assert.deepEqual(after(argv, "--seccomp"), [["5"]]);
   assert.deepEqual(after(argv, "--json-status-fd"), [["6"]]);
-  assert.deepEqual(after(argv, "--block-fd"), [["7"]]);
+  assert.ok(!argv.includes("--block-fd"));
   const cmd = argv.slice(argv.indexOf("--") + 1);
   assert.deepEqual(cmd, ["/usr/bin/env", "-u", "PWD", "--", "/opt/app/run", "-v", "x y"]);
 });
@@ -137,4 +140,40 @@ Deno.test("bwrap status: child-pid, then exit-code; partial lines wait for the r
 Deno.test("bwrap status: no exit-code means the jail failed", () => {
   const r = readBwrapStatus({}, '{ "child-pid": 7 }\n');
   assert.equal(r.status.exitCode, undefined);
+});
+
+const tools = { prlimit: "/usr/bin/prlimit", setpriv: "/usr/bin/setpriv" };
+
+Deno.test("bwrap starts under prlimit with soft = hard for every set limit", () => {
+  const argv = launcherArgv(
+    { ...tools, limits: { memoryBytes: 64, openFiles: 10, processes: 5 } },
+    ["/usr/bin/bwrap", "--x"],
+  );
+  assert.deepEqual(argv, [
+    "/usr/bin/prlimit",
+    "--data=64:64",
+    "--nofile=10:10",
+    "--nproc=5:5",
+    "--",
+    "/usr/bin/bwrap",
+    "--x",
+  ]);
+});
+
+Deno.test("when ww is root, bwrap runs as the jail's host uid through setpriv", () => {
+  const argv = launcherArgv(
+    { ...tools, limits: { cpuSeconds: 3 }, dropTo: { uid: 65534, gid: 65534 } },
+    ["/usr/bin/bwrap"],
+  );
+  assert.deepEqual(argv, [
+    "/usr/bin/prlimit",
+    "--cpu=3:3",
+    "--",
+    "/usr/bin/setpriv",
+    "--reuid=65534",
+    "--regid=65534",
+    "--clear-groups",
+    "--",
+    "/usr/bin/bwrap",
+  ]);
 });

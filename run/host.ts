@@ -23,19 +23,38 @@ export function hostFiles(net: boolean): HostFiles {
   return { system, etc };
 }
 
-/** Where bwrap is looked for after PATH: a caller's narrow PATH must not switch the jail off. */
-const BWRAP_DIRS = ["/usr/bin", "/usr/local/bin", "/bin"];
+/** Where tools are looked for after PATH: a caller's narrow PATH must not switch the jail off. */
+const TOOL_DIRS = ["/usr/bin", "/usr/local/bin", "/bin"];
 
-/** The absolute path of bwrap in PATH or BWRAP_DIRS, or a SetupError saying what to do. */
-export function findBwrap(): string {
+/** The absolute path of the tool `name` in PATH or TOOL_DIRS, or undefined. */
+function findTool(name: string): string | undefined {
   const dirs = (Deno.env.get("PATH") ?? "").split(":").filter((d) => d.startsWith("/"));
-  for (const dir of [...dirs, ...BWRAP_DIRS]) {
-    const path = `${dir}/bwrap`;
+  for (const dir of [...dirs, ...TOOL_DIRS]) {
+    const path = `${dir}/${name}`;
     const info = lstat(path);
     if (info && !info.isDirectory) return path;
   }
+  return undefined;
+}
+
+/** The absolute path of bwrap, or a SetupError saying what to do. */
+export function findBwrap(): string {
+  const path = findTool("bwrap");
+  if (path) return path;
   throw new SetupError(
     "--jail=bwrap: bubblewrap (bwrap) is not installed or not in PATH; install it (apt-get install bubblewrap) or run unjailed with --jail=none",
+  );
+}
+
+/** prlimit(1) and setpriv(1) from util-linux, which start bwrap with limits and a host uid. */
+export function findLauncherTools(): { prlimit: string; setpriv: string } {
+  const prlimit = findTool("prlimit");
+  const setpriv = findTool("setpriv");
+  if (prlimit && setpriv) return { prlimit, setpriv };
+  throw new SetupError(
+    `--jail=bwrap: ${
+      prlimit ? "setpriv" : "prlimit"
+    } (util-linux) is not installed; install util-linux`,
   );
 }
 

@@ -18,10 +18,10 @@ import {
 import { closeFd, fdState, pipe, unixSocketPair, writeAll } from "../ffi/fd.ts";
 import { reopenReadOnly } from "../ffi/memfd.ts";
 import { SyscallError } from "../ffi/libc.ts";
-import { killPid, RLIMIT, setProcessLimit, waitPid } from "../ffi/process.ts";
+import { killPid, waitPid, watchProcess } from "../ffi/process.ts";
 import { spawn, type SpawnSpec } from "../ffi/spawn.ts";
 import { FdStream } from "../ffi/stream.ts";
-import { bwrapArgs, programPathProblem } from "../jail/bwrap.ts";
+import { bwrapArgs, JAIL_GID, JAIL_UID, launcherArgv, programPathProblem } from "../jail/bwrap.ts";
 import { type BwrapStatus, readBwrapStatus } from "../jail/bwrap_status.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import { encodeNativePlan, nativePlan, type NativePlanResult } from "../jail/native.ts";
@@ -33,9 +33,10 @@ import { grantProblem, type RunConfig } from "./config.ts";
 import { explainRun } from "./explain.ts";
 import { childEnv } from "./env.ts";
 import { NotExecutableError, NotFoundError, SetupError, UsageError } from "./errors.ts";
-import { findBwrap, hostFiles, seccompArch } from "./host.ts";
+import { findBwrap, findLauncherTools, hostFiles, seccompArch } from "./host.ts";
 import { nativeFacts, readStageReports, stageCommand, stageFailure } from "./native.ts";
 import { programPidInJail } from "./procfs.ts";
+import { absolutePath } from "./path.ts";
 import { resolveProgram } from "./resolve.ts";
 import { type SignalName, signalName, SIGNALS } from "./signals.ts";
 
@@ -100,14 +101,14 @@ export async function startProgram(config: RunConfig): Promise<Child> {
   const cleanups = new Cleanups();
   try {
     const program = await locateProgram(config, cleanups);
-    const workdir = Deno.makeTempDirSync({ prefix: "ww-" });
-    cleanups.add(() => Deno.removeSync(workdir, { recursive: true }));
+    const choice = jailChoice(config.jail);
+    const workdir = choice.backend === "bwrap" ? jailWorkdir() : hostWorkdir(cleanups);
     const [hostEnd, childEnd] = unixSocketPair();
     const hostSocket = new FdStream(hostEnd);
-    cleanups.add(() => hostSocket.close());
+    // When the program ends its last writes on fd 3 are kept for whoever reads them.
+    cleanups.add(() => hostSocket.finish());
     const closeChildEnd = cleanups.add(() => closeFd(childEnd));
 
-    const choice = jailChoice(config.jail);
     if (program.fetched && choice.backend === "native") throw nativeCannotRunIpfs(config.program);
     const launched = choice.backend === "bwrap"
       ? await launchBwrap(config, program, workdir, childEnd, cleanups, choice)
@@ -173,20 +174,21 @@ export function explainProgram(config: RunConfig): string[] {
   if (choice.backend !== "bwrap") return explainRun({ config, path, slots, env, choice });
   const host = hostFiles(config.jail.net);
   const controlFd = HOST_SOCKET_FD + 1 + slots.length;
-  const argv = [
-    findBwrap(),
-    ...bwrapArgs({
-      policy: config.jail,
-      host,
-      programPath: path,
-      programSource: ipfs ? "" : Deno.realPathSync(path),
-      programFd: ipfs ? { fd: controlFd + 3, copy: true } : undefined,
-      args: config.args,
-      workdir: "/tmp/ww-XXXXXX",
-      userPwd: config.env.PWD,
-      fds: { seccomp: controlFd, status: controlFd + 1, block: controlFd + 2 },
-    }),
-  ];
+  const bwrap = bwrapArgs({
+    policy: config.jail,
+    host,
+    programPath: path,
+    programSource: ipfs ? "" : Deno.realPathSync(path),
+    programFd: ipfs ? { fd: controlFd + 2, copy: true } : undefined,
+    args: config.args,
+    workdir: "/tmp/ww-XXXXXX",
+    userPwd: config.env.PWD,
+    fds: { seccomp: controlFd, status: controlFd + 1 },
+  });
+  const argv = launcherArgv(
+    { ...findLauncherTools(), limits: config.jail.limits, dropTo: jailHostIdentity(config) },
+    [findBwrap(), ...bwrap],
+  );
   return explainRun({ config, path, slots, env, choice, bwrap: { host, argv } });
 }
 
@@ -265,9 +267,9 @@ function launchDirect(
 
 /**
  * Runs the program under bubblewrap. bwrap gets, after the granted descriptors, the seccomp
- * program, a status pipe and a block pipe: it reports its sandbox pid 1 on the status pipe and
- * then waits on the block pipe, which is when ww sets the resource limits on that process (so the
- * program inherits them) before letting it go on to exec.
+ * program and a status pipe on which it reports its sandbox pid 1 and, at the end, the program's
+ * exit status. It is started through prlimit(1) (and setpriv(1) when ww is root): see
+ * launcherArgv.
  */
 async function launchBwrap(
   config: RunConfig,
@@ -278,6 +280,7 @@ async function launchBwrap(
   choice: BackendChoice,
 ): Promise<Launched> {
   const bwrap = findBwrap();
+  const tools = findLauncherTools();
   const path = program.fetched?.jailPath ?? program.path;
   const pathProblem = programPathProblem(path);
   if (pathProblem) throw new SetupError(pathProblem);
@@ -287,6 +290,12 @@ async function launchBwrap(
     } catch {
       throw new SetupError(`bind ${b.source}: no such file or directory on this machine`);
     }
+  }
+  const dropTo = jailHostIdentity(config);
+  if (dropTo) {
+    if (!program.fetched) checkExecutableBy(program.path, dropTo);
+    for (const b of config.jail.readOnlyBinds) checkReachableBy("--ro-bind", b.source, dropTo);
+    for (const b of config.jail.writableBinds) checkReachableBy("--bind", b.source, dropTo);
   }
   const slots = layoutFds(config.fds);
   const [seccompRead, seccompWrite] = pipe();
@@ -300,16 +309,13 @@ async function launchBwrap(
   const statusStream = new FdStream(statusRead);
   cleanups.add(() => statusStream.close());
   const closeStatusWrite = cleanups.add(() => closeFd(statusWrite));
-  const [blockRead, blockWrite] = pipe();
-  const closeBlockRead = cleanups.add(() => closeFd(blockRead));
-  const closeBlockWrite = cleanups.add(() => closeFd(blockWrite));
 
   // bwrap gets a program from IPFS as a fresh read-only open (a copy reads it from offset 0),
   // and closes that descriptor before the program starts.
   const programRead = program.fetched ? reopenReadOnly(program.fetched.fd) : undefined;
   const closeProgramRead = cleanups.add(() => programRead !== undefined && closeFd(programRead));
 
-  const sources = [childEnd, ...slots.map((s) => s.source), seccompRead, statusWrite, blockRead];
+  const sources = [childEnd, ...slots.map((s) => s.source), seccompRead, statusWrite];
   if (programRead !== undefined) sources.push(programRead);
   const controlFd = HOST_SOCKET_FD + 1 + slots.length;
   const args = bwrapArgs({
@@ -317,19 +323,22 @@ async function launchBwrap(
     host: hostFiles(config.jail.net),
     programPath: path,
     programSource: program.fetched ? "" : Deno.realPathSync(path),
+    // A cached program is bound by descriptor, but bwrap resolves that back to its path, which
+    // an unprivileged bwrap (ww is root) may not reach: then it copies the program instead.
     programFd: programRead !== undefined
-      ? { fd: controlFd + 3, copy: program.fetched!.sealed }
+      ? { fd: controlFd + 2, copy: program.fetched!.sealed || dropTo !== undefined }
       : undefined,
     args: config.args,
     workdir,
     userPwd: config.env.PWD,
-    fds: { seccomp: controlFd, status: controlFd + 1, block: controlFd + 2 },
+    fds: { seccomp: controlFd, status: controlFd + 1 },
   });
+  const argv = launcherArgv({ ...tools, limits: config.jail.limits, dropTo }, [bwrap, ...args]);
   const pid = spawnMapped({
-    path: bwrap,
-    argv: ["bwrap", ...args],
+    path: argv[0],
+    argv,
     env: childEnv(config.env, slots),
-    cwd: workdir,
+    cwd: "/", // the work directory exists only inside the jail
     fdSteps: planFdSteps(sources, HOST_SOCKET_FD),
     // Keeps terminal-generated signals away from bwrap's monitor, which would die of them and
     // SIGKILL the jail; ww forwards them to the program instead.
@@ -337,7 +346,6 @@ async function launchBwrap(
   });
   closeSeccompRead();
   closeStatusWrite();
-  closeBlockRead();
   closeProgramRead();
 
   const reaped = waitPid(pid);
@@ -347,16 +355,17 @@ async function launchBwrap(
     await reaped;
     throw jailFailed(choice);
   }
-  const limits = config.jail.limits;
-  setProcessLimit(initPid, RLIMIT.data, limits.memoryBytes);
-  setProcessLimit(initPid, RLIMIT.cpu, limits.cpuSeconds);
-  setProcessLimit(initPid, RLIMIT.nofile, limits.openFiles);
-  setProcessLimit(initPid, RLIMIT.nproc, limits.processes);
-  writeAll(blockWrite, new Uint8Array([1]));
-  closeBlockWrite();
+  // bwrap reports the exit status while the jail's pid 1 may still be taking the jail's other
+  // processes down with it; ww ends only once it is gone.
+  const init = watchProcess(initPid);
 
   let programPid: number | undefined;
+  // A signal from ww that ends the jail before bwrap reports an exit code (SIGKILL took pid 1,
+  // or the program died before bwrap's reaper saw it start) is the program's end, not a jail
+  // failure.
+  let sentSignal: number | undefined;
   const signalProgram = async (sig: number) => {
+    sentSignal = sig;
     programPid ??= await programPidInJail(initPid, reaped);
     if (programPid !== undefined) killPid(programPid, sig);
   };
@@ -364,12 +373,78 @@ async function launchBwrap(
     pid,
     signal: (sig) => void signalProgram(sig),
     // The kernel kills every process of a pid namespace when its pid 1 dies.
-    killAll: () => killPid(initPid, SIGNALS.SIGKILL),
-    ended: Promise.all([reaped, statusReader.final]).then(([, s]) => {
-      if (s.exitCode === undefined) throw jailFailed(choice);
-      return { code: s.exitCode };
+    killAll: () => {
+      sentSignal = SIGNALS.SIGKILL;
+      killPid(initPid, SIGNALS.SIGKILL);
+    },
+    ended: Promise.all([reaped, statusReader.final]).then(async ([, s]) => {
+      await init.gone(JAIL_TEARDOWN_MS);
+      if (s.exitCode !== undefined) return { code: s.exitCode };
+      if (sentSignal !== undefined) {
+        return { code: 128 + sentSignal, signal: signalName(sentSignal) };
+      }
+      throw jailFailed(choice);
     }),
   };
+}
+
+/** A fresh private directory on the host (mode 0700), removed with `cleanups`. */
+function hostWorkdir(cleanups: Cleanups): string {
+  const dir = Deno.makeTempDirSync({ prefix: "ww-" });
+  cleanups.add(() => Deno.removeSync(dir, { recursive: true }));
+  return dir;
+}
+
+/** A fresh name for a work directory that bwrap makes inside the jail (see BwrapInput.workdir). */
+function jailWorkdir(): string {
+  const random = crypto.getRandomValues(new Uint8Array(8));
+  const name = `ww-${Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  return absolutePath("/", `${Deno.env.get("TMPDIR") || "/tmp"}/${name}`);
+}
+
+/** How long ww waits for a jail's pid 1 to finish killing the jail's leftover processes. */
+const JAIL_TEARDOWN_MS = 5000;
+
+/**
+ * The host uid/gid bwrap runs as: when ww is root, the jail's own uid/gid (nobody by default),
+ * so that the jail is not host root to the kernel (see launcherArgv); otherwise ww's own.
+ */
+function jailHostIdentity(config: RunConfig): { uid: number; gid: number } | undefined {
+  if (Deno.uid() !== 0) return undefined;
+  return { uid: config.jail.uid ?? JAIL_UID, gid: config.jail.gid ?? JAIL_GID };
+}
+
+/**
+ * bwrap, running as `who`, must be able to walk to a bind's source; say so now, in ww's words,
+ * rather than let bwrap fail with EACCES.
+ */
+function checkReachableBy(flag: string, source: string, who: { uid: number; gid: number }): void {
+  const parts = source.split("/").filter(Boolean);
+  for (let i = 0; i < parts.length; i++) {
+    const dir = `/${parts.slice(0, i).join("/")}`;
+    const info = Deno.statSync(dir);
+    const mode = info.mode ?? 0;
+    const bit = info.uid === who.uid ? 0o100 : info.gid === who.gid ? 0o010 : 0o001;
+    if (!(mode & bit)) {
+      throw new SetupError(
+        `${flag} ${source}: the jail runs as uid ${who.uid}, which cannot enter ${dir} (mode ${
+          (mode & 0o777).toString(8).padStart(4, "0")
+        }); make it reachable (chmod o+x), or choose the jail's user with --uid/--gid`,
+      );
+    }
+  }
+}
+
+/** The jail execs the program as `who`; say so now rather than let bwrap fail with EACCES. */
+function checkExecutableBy(path: string, who: { uid: number; gid: number }): void {
+  const info = Deno.statSync(path);
+  const mode = info.mode ?? 0;
+  const bit = info.uid === who.uid ? 0o100 : info.gid === who.gid ? 0o010 : 0o001;
+  if (!(mode & bit)) {
+    throw new NotExecutableError(
+      `${path}: the jail runs programs as uid ${who.uid}, which may not execute this file (chmod o+rx it, or use --jail=none)`,
+    );
+  }
 }
 
 function jailFailed(choice: BackendChoice): SetupError {

@@ -72,6 +72,7 @@ export async function setUpHost(): Promise<Host> {
   Deno.writeTextFileSync(homeFile, "secret in $HOME\n");
   made.push(homeFile);
   const hostDir = dir("wwtest-hostdir-");
+  Deno.chmodSync(hostDir, 0o755); // binds below it must be reachable by the jail's user, nobody
   const tmpDir = dir("wwtest-tmp-");
   const setuidDir = dir("wwtest-setuid-");
   Deno.chmodSync(setuidDir, 0o755);

@@ -9,6 +9,7 @@ import { processesWithArg } from "../support/procs.ts";
 import { killMarked, parseReport, type RunningHostile, spawnHostile, waitFor } from "./hostile.ts";
 
 const tmpDir = Deno.makeTempDirSync({ prefix: "wwtest-lifetime-" });
+Deno.chmodSync(tmpDir, 0o755); // the beacon dirs below are bound into a jail that runs as nobody
 globalThis.addEventListener("unload", () => Deno.removeSync(tmpDir, { recursive: true }));
 
 /** The kernel has up to this long to take the jail down after ww dies. */
@@ -25,6 +26,7 @@ interface Sleeper {
 // Starts hostile with the outlive probe; resolves once its report is out and the sleeper writes.
 async function startSleeper(jail: "default" | "none", hold: boolean): Promise<Sleeper> {
   const dir = Deno.makeTempDirSync({ dir: tmpDir, prefix: "beacon-" });
+  Deno.chmodSync(dir, 0o777);
   const beacon = join(dir, "beacon");
   const run = await spawnHostile({
     jail,
