@@ -1,7 +1,25 @@
 // bench/main.ts — `deno task bench`: every benchmark of ww, each measured against its peers in the
-// same run and printed with ratios. BENCH_RUNS sets the number of runs per command (default 60).
+// same run and printed with ratios. BENCH_RUNS sets the number of runs per command (default 60);
+// BENCH_ONLY=launch,native,ipfs,rpc picks sections.
 
+import { benchIpfs } from "./ipfs.ts";
 import { benchLaunch } from "./launch.ts";
+import { benchNative } from "./native.ts";
+import { benchRpc } from "../rpc/bench.ts";
 
 const runs = Number(Deno.env.get("BENCH_RUNS") ?? 60);
-await benchLaunch(runs);
+const only = Deno.env.get("BENCH_ONLY")?.split(",");
+const want = (name: string) => !only || only.includes(name);
+
+if (want("launch")) await benchLaunch(runs);
+if (want("native")) await benchNative(runs);
+if (want("ipfs")) await benchIpfs(Math.max(10, Math.round(runs / 3)));
+if (want("rpc")) {
+  const r = await benchRpc(20000);
+  console.log(`rpc (${r.calls} sequential round trips of a trivial call, C++ guest on fd 3)`);
+  console.log(`  C++ guest -> ww                      ${r.wwPerSecond.toFixed(0).padStart(10)} /s`);
+  console.log(
+    `  C++ guest -> C++ server (socketpair) ${r.cppPerSecond.toFixed(0).padStart(10)} /s`,
+  );
+  console.log(`  ww / C++                             ${r.ratio.toFixed(2).padStart(10)}x`);
+}

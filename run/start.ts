@@ -293,7 +293,10 @@ async function launchBwrap(
   }
   const dropTo = jailHostIdentity(config);
   if (dropTo) {
-    if (!program.fetched) checkExecutableBy(program.path, dropTo);
+    if (!program.fetched) {
+      checkReachableBy(program.path, program.path, dropTo);
+      checkExecutableBy(program.path, dropTo);
+    }
     for (const b of config.jail.readOnlyBinds) checkReachableBy("--ro-bind", b.source, dropTo);
     for (const b of config.jail.writableBinds) checkReachableBy("--bind", b.source, dropTo);
   }
@@ -418,7 +421,7 @@ function jailHostIdentity(config: RunConfig): { uid: number; gid: number } | und
  * bwrap, running as `who`, must be able to walk to a bind's source; say so now, in ww's words,
  * rather than let bwrap fail with EACCES.
  */
-function checkReachableBy(flag: string, source: string, who: { uid: number; gid: number }): void {
+function checkReachableBy(what: string, source: string, who: { uid: number; gid: number }): void {
   const parts = source.split("/").filter(Boolean);
   for (let i = 0; i < parts.length; i++) {
     const dir = `/${parts.slice(0, i).join("/")}`;
@@ -427,7 +430,9 @@ function checkReachableBy(flag: string, source: string, who: { uid: number; gid:
     const bit = info.uid === who.uid ? 0o100 : info.gid === who.gid ? 0o010 : 0o001;
     if (!(mode & bit)) {
       throw new SetupError(
-        `${flag} ${source}: the jail runs as uid ${who.uid}, which cannot enter ${dir} (mode ${
+        `${
+          what === source ? what : `${what} ${source}`
+        }: the jail runs as uid ${who.uid}, which cannot enter ${dir} (mode ${
           (mode & 0o777).toString(8).padStart(4, "0")
         }); make it reachable (chmod o+x), or choose the jail's user with --uid/--gid`,
       );
