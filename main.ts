@@ -5,9 +5,10 @@ import denoJson from "./deno.json" with { type: "json" };
 import { parseRunArgs } from "./cli/flags.ts";
 import { EXIT, WwError } from "./run/errors.ts";
 import { forwardSignals, type SignalName } from "./run/signals.ts";
-import { NATIVE_STAGE_COMMAND } from "./run/native.ts";
-import { type Child, explainProgram, startProgram } from "./run/start.ts";
+import { NATIVE_STAGE_COMMAND } from "./run/stage_command.ts";
+import { type Child, startProgram } from "./run/start.ts";
 import { execService, serveGuest } from "./rpc/serve.ts";
+import { lazyImport } from "./lazy.ts";
 
 const USAGE =
   `ww ${denoJson.version}: run a program in a jail and hand it capabilities as descriptors
@@ -75,16 +76,22 @@ async function main(argv: readonly string[]): Promise<number> {
     case "run":
       return await run(rest);
     case "cache": {
-      const { cacheCommand } = await import("./ipfs/cache_command.ts");
+      const { cacheCommand } = await lazyImport<typeof import("./ipfs/cache_command.ts")>(
+        new URL("./ipfs/cache_command.ts", import.meta.url),
+      );
       for (const line of await cacheCommand(rest, Deno.env.toObject())) console.log(line);
       return 0;
     }
     case "doctor": {
-      const { doctor } = await import("./run/doctor.ts");
+      const { doctor } = await lazyImport<typeof import("./run/doctor.ts")>(
+        new URL("./run/doctor.ts", import.meta.url),
+      );
       return await doctor();
     }
     case NATIVE_STAGE_COMMAND: {
-      const { runNativeStage } = await import("./run/native_stage.ts");
+      const { runNativeStage } = await lazyImport<typeof import("./run/native_stage.ts")>(
+        new URL("./run/native_stage.ts", import.meta.url),
+      );
       return runNativeStage(rest);
     }
     case undefined:
@@ -106,6 +113,9 @@ async function run(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (explain) {
+    const { explainProgram } = await lazyImport<typeof import("./run/explain_program.ts")>(
+      new URL("./run/explain_program.ts", import.meta.url),
+    );
     console.log(explainProgram(config).join("\n"));
     return 0;
   }

@@ -2,7 +2,8 @@
 // and a host socket on fd 3, and get its pid, its exit status and a way to signal it. The `ww`
 // command (main.ts) is a thin layer over this.
 
-export { explainProgram, startProgram, TIMEOUT_EXIT_CODE } from "./run/start.ts";
+export { startProgram, TIMEOUT_EXIT_CODE } from "./run/start.ts";
+export { explainProgram } from "./run/explain_program.ts";
 export type { Child, ExitStatus } from "./run/start.ts";
 export type { RunConfig } from "./run/config.ts";
 export type { FdGrant } from "./fd/layout.ts";

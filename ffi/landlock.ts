@@ -4,7 +4,7 @@
 
 import type { LandlockPathRule, LandlockRuleset } from "../jail/landlock.ts";
 import { closeFd } from "./fd.ts";
-import { check, cString, lastErrno, libc } from "./libc.ts";
+import { check, cString, lastErrno, libcFiles, libcStage } from "./libc.ts";
 
 // The same numbers on x86_64 and aarch64 (the unified table from 424 on).
 const SYS_LANDLOCK_CREATE_RULESET = 444n;
@@ -21,7 +21,7 @@ const O_CLOEXEC = 0o2000000;
  */
 export function landlockAbi(): { abi: number; errno?: number } {
   const r = Number(
-    libc().syscall_landlock_create_ruleset(
+    libcStage().syscall_landlock_create_ruleset(
       SYS_LANDLOCK_CREATE_RULESET,
       null,
       0n,
@@ -41,7 +41,7 @@ export function buildLandlockRuleset(
   attrSize: number,
   rules: readonly LandlockPathRule[],
 ): number {
-  const c = libc();
+  const c = libcStage();
   const attr = new BigUint64Array([
     BigInt(ruleset.handledFs),
     BigInt(ruleset.handledNet),
@@ -59,7 +59,7 @@ export function buildLandlockRuleset(
     for (const rule of rules) {
       const fd = check(
         "open",
-        c.open(cString(rule.path), O_PATH | O_CLOEXEC, 0),
+        libcFiles().open(cString(rule.path), O_PATH | O_CLOEXEC, 0),
         `${rule.path} for a Landlock rule`,
       );
       try {
@@ -95,7 +95,7 @@ export function restrictSelf(rulesetFd: number): void {
   try {
     check(
       "landlock_restrict_self",
-      libc().syscall_landlock_restrict_self(SYS_LANDLOCK_RESTRICT_SELF, rulesetFd, 0),
+      libcStage().syscall_landlock_restrict_self(SYS_LANDLOCK_RESTRICT_SELF, rulesetFd, 0),
     );
   } finally {
     closeFd(rulesetFd);

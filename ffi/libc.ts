@@ -7,6 +7,7 @@
 
 import { errnoName } from "./errno.ts";
 
+/** What every run needs: descriptors, spawning, waiting, signalling. */
 const symbols = {
   __errno_location: { parameters: [], result: "pointer" },
   close: { parameters: ["i32"], result: "i32" },
@@ -16,12 +17,6 @@ const symbols = {
   pipe2: { parameters: ["buffer", "i32"], result: "i32" },
   read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  pread: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
-  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
-  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
-  memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
-  sendfile: { parameters: ["i32", "i32", "buffer", "usize"], result: "isize" },
-  access: { parameters: ["buffer", "i32"], result: "i32" },
   prlimit: { parameters: ["i32", "i32", "buffer", "buffer"], result: "i32" },
   pidfd_open: { parameters: ["i32", "u32"], result: "i32" },
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
@@ -43,6 +38,20 @@ const symbols = {
   posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
   posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
   posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** Files by path and memfds: programs from IPFS, Landlock rules. */
+const fileSymbols = {
+  pread: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
+  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
+  sendfile: { parameters: ["i32", "i32", "buffer", "usize"], result: "isize" },
+  access: { parameters: ["buffer", "i32"], result: "i32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** Only the native jail's stage confines itself. */
+const stageSymbols = {
   // The native jail's stage (ffi/landlock.ts, ffi/privileges.ts). glibc has no Landlock
   // wrappers, so `syscall` is declared once per argument shape: it is variadic, but on x86_64
   // and aarch64 Linux its integer and pointer arguments travel in the same registers as fixed ones.
@@ -78,12 +87,28 @@ const symbols = {
   execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
+// Each group is bound on first use: Deno compiles a trampoline per symbol at dlopen, about 0.1 ms
+// each, and a plain `ww run` needs only the first group.
 let library: Deno.DynamicLibrary<typeof symbols> | undefined;
+let fileLibrary: Deno.DynamicLibrary<typeof fileSymbols> | undefined;
+let stageLibrary: Deno.DynamicLibrary<typeof stageSymbols> | undefined;
 
-/** The libc symbols, opened on first use so that importing ffi/ costs nothing. */
+/** The libc symbols every run uses. */
 export function libc(): Deno.DynamicLibrary<typeof symbols>["symbols"] {
   library ??= Deno.dlopen("libc.so.6", symbols);
   return library.symbols;
+}
+
+/** The libc symbols for files by path and memfds. */
+export function libcFiles(): Deno.DynamicLibrary<typeof fileSymbols>["symbols"] {
+  fileLibrary ??= Deno.dlopen("libc.so.6", fileSymbols);
+  return fileLibrary.symbols;
+}
+
+/** The libc symbols of the native jail's stage. */
+export function libcStage(): Deno.DynamicLibrary<typeof stageSymbols>["symbols"] {
+  stageLibrary ??= Deno.dlopen("libc.so.6", stageSymbols);
+  return stageLibrary.symbols;
 }
 
 /** A failed system call: which call, its errno name, and what ww was doing. */

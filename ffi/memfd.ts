@@ -4,7 +4,7 @@
 // runs.
 
 import { EINVAL } from "./errno.ts";
-import { check, cString, lastErrno, libc, SyscallError } from "./libc.ts";
+import { check, cString, lastErrno, libc, libcFiles, SyscallError } from "./libc.ts";
 
 // <linux/memfd.h>, <fcntl.h>
 const MFD_CLOEXEC = 0x1;
@@ -33,7 +33,7 @@ const SENDFILE_MAX = 0x7ffff000;
  * sealMemfd(fd);
  */
 export function createMemfd(name: string): number {
-  const c = libc();
+  const c = libcFiles();
   const label = cString(name.slice(0, 240));
   const fd = c.memfd_create(label, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
   if (fd !== -1) return fd;
@@ -58,7 +58,7 @@ export function memfdSeals(fd: number): number {
 
 /** Opens an existing file read-only, close-on-exec. */
 export function openReadOnly(path: string): number {
-  return check("open", libc().open(cString(path), O_RDONLY | O_CLOEXEC, 0), path);
+  return check("open", libcFiles().open(cString(path), O_RDONLY | O_CLOEXEC, 0), path);
 }
 
 /**
@@ -67,14 +67,14 @@ export function openReadOnly(path: string): number {
  */
 export function mayExecute(path: string): boolean {
   const X_OK = 1;
-  return libc().access(cString(path), X_OK) === 0;
+  return libcFiles().access(cString(path), X_OK) === 0;
 }
 
 /** Creates a new file (failing when it exists) for writing, close-on-exec, with `mode`. */
 export function createExclusive(path: string, mode: number): number {
   return check(
     "open",
-    libc().open(cString(path), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode),
+    libcFiles().open(cString(path), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode),
     path,
   );
 }
@@ -89,7 +89,7 @@ export function reopenReadOnly(fd: number): number {
 
 /** The size of the file behind `fd`. */
 export function fileSize(fd: number): number {
-  return check("lseek", libc().lseek(fd, 0n, SEEK_END), `fd ${fd}`);
+  return check("lseek", libcFiles().lseek(fd, 0n, SEEK_END), `fd ${fd}`);
 }
 
 /** Reads exactly `buf.length` bytes at `offset` of `fd`; fails at end of file. */
@@ -99,7 +99,7 @@ export function readAt(fd: number, buf: Uint8Array, offset: number): void {
     const part = buf.subarray(done);
     const n = check(
       "pread",
-      libc().pread(fd, part, BigInt(part.length), BigInt(offset + done)),
+      libcFiles().pread(fd, part, BigInt(part.length), BigInt(offset + done)),
       `fd ${fd}`,
     );
     if (n === 0) throw new SyscallError("pread", EINVAL, `fd ${fd} ends before ${offset + done}`);
@@ -117,7 +117,7 @@ export function copyRange(from: number, to: number, offset: number, length: numb
   while (left > 0) {
     const n = check(
       "sendfile",
-      libc().sendfile(to, from, pos, BigInt(Math.min(left, SENDFILE_MAX))),
+      libcFiles().sendfile(to, from, pos, BigInt(Math.min(left, SENDFILE_MAX))),
       `fd ${from} -> fd ${to}`,
     );
     if (n === 0) {

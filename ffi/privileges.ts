@@ -8,7 +8,7 @@
 // state (see run/native_stage.ts).
 
 import type { IdentityPlan } from "../jail/native.ts";
-import { check, cString, cStringArray, libc } from "./libc.ts";
+import { check, cString, cStringArray, libc, libcStage } from "./libc.ts";
 
 const PR_SET_PDEATHSIG = 1;
 const PR_SET_SECCOMP = 22;
@@ -30,7 +30,7 @@ const SIGSET_SIZE = 128;
  * permitted and inheritable sets (a uid change from 0 clears only the first two).
  */
 export function changeIdentity(plan: IdentityPlan): void {
-  const c = libc();
+  const c = libcStage();
   if (plan.dropBoundingUpTo !== null) {
     for (let cap = 0; cap <= plan.dropBoundingUpTo; cap++) {
       check("prctl", c.prctl(PR_CAPBSET_DROP, BigInt(cap), 0n, 0n, 0n), `PR_CAPBSET_DROP ${cap}`);
@@ -68,7 +68,7 @@ export function raiseHardLimit(resource: number, value: number | undefined): voi
 
 /** PR_SET_NO_NEW_PRIVS: execve can never grant privileges again (setuid, file capabilities). */
 export function setNoNewPrivs(): void {
-  check("prctl", libc().prctl(PR_SET_NO_NEW_PRIVS, 1n, 0n, 0n, 0n), "PR_SET_NO_NEW_PRIVS");
+  check("prctl", libcStage().prctl(PR_SET_NO_NEW_PRIVS, 1n, 0n, 0n, 0n), "PR_SET_NO_NEW_PRIVS");
 }
 
 /**
@@ -77,7 +77,7 @@ export function setNoNewPrivs(): void {
  * caller can tell whether the parent died before the signal was armed.
  */
 export function setDeathSignal(signal: number): number {
-  const c = libc();
+  const c = libcStage();
   check("prctl", c.prctl(PR_SET_PDEATHSIG, BigInt(signal), 0n, 0n, 0n), "PR_SET_PDEATHSIG");
   return c.getppid();
 }
@@ -89,7 +89,7 @@ export function installSeccompFilter(program: Uint8Array): void {
   const view = new DataView(fprog.buffer);
   view.setUint16(0, filter.length / 8, true);
   view.setBigUint64(8, BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(filter))), true);
-  check("prctl", libc().prctl_pointer(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, fprog, 0n, 0n));
+  check("prctl", libcStage().prctl_pointer(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, fprog, 0n, 0n));
 }
 
 /**
@@ -97,7 +97,7 @@ export function installSeccompFilter(program: Uint8Array): void {
  * descriptors keep working until execve but none of them reaches the program.
  */
 export function closeOnExecFrom(first: number): void {
-  check("close_range", libc().close_range(first, 0xffffffff, CLOSE_RANGE_CLOEXEC));
+  check("close_range", libcStage().close_range(first, 0xffffffff, CLOSE_RANGE_CLOEXEC));
 }
 
 /**
@@ -105,13 +105,13 @@ export function closeOnExecFrom(first: number): void {
  * signals ignored and the mask as it is, and Deno ignores SIGPIPE; the program must start clean.
  */
 export function resetSignals(): void {
-  const c = libc();
+  const c = libcStage();
   for (let sig = 1; sig <= 64; sig++) {
     // SIGKILL, SIGSTOP and glibc's internal signals (32, 33) refuse; that is expected.
     c.signal(sig, null);
   }
   const empty = new Uint8Array(SIGSET_SIZE);
-  check("sigemptyset", c.sigemptyset(empty));
+  check("sigemptyset", libc().sigemptyset(empty));
   check("sigprocmask", c.sigprocmask(SIG_SETMASK, empty, null));
 }
 
@@ -120,6 +120,6 @@ export function execve(path: string, argv: readonly string[], env: readonly stri
   const file = cString(path);
   const args = cStringArray(argv);
   const envp = cStringArray(env);
-  check("execve", libc().execve(file, args.array, envp.array), path);
+  check("execve", libcStage().execve(file, args.array, envp.array), path);
   throw new Error("execve returned without an error");
 }

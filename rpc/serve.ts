@@ -8,6 +8,7 @@ import type { RunConfig } from "../run/config.ts";
 import type { Child } from "../run/start.ts";
 import type { VatLimits } from "./vat.ts";
 import type { ExecProcess, ExecRequest, HostGrants, HostServices } from "./types.ts";
+import { lazyImport } from "../lazy.ts";
 
 /** A grants value with nothing granted. */
 export const NO_GRANTS: HostGrants = { console: false, ipfs: false, exec: false };
@@ -39,7 +40,9 @@ export async function serveGuest(
     return;
   }
   if (n === null || n === 0) return;
-  const { serveHost } = await import("./host.ts");
+  const { serveHost } = await lazyImport<typeof import("./host.ts")>(
+    new URL("./host.ts", import.meta.url),
+  );
   await serveHost(withFirstByte(socket, first[0]), grants, services, limits);
 }
 

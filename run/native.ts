@@ -24,9 +24,7 @@ import type { JailPolicy } from "../jail/policy.ts";
 import type { SeccompArch } from "../jail/seccomp.ts";
 import type { ByteStream } from "../ffi/stream.ts";
 import { NotExecutableError, NotFoundError, SetupError, type WwError } from "./errors.ts";
-
-/** The internal subcommand that runs the stage; main.ts dispatches it, `ww --help` omits it. */
-export const NATIVE_STAGE_COMMAND = "__native-stage";
+import { NATIVE_STAGE_COMMAND } from "./stage_command.ts";
 
 /** What this host offers the native jail, for a run of `programSource` under `policy`. */
 export function nativeFacts(policy: JailPolicy, programSource: string): NativeFacts {

@@ -1,0 +1,58 @@
+// run/explain_program.ts — `ww run --explain`: what startProgram would do with a config, computed
+// by the same planners, without running anything. Loaded only for --explain.
+
+import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
+import { bwrapArgs, launcherArgv } from "../jail/bwrap.ts";
+import { isIpfsPath } from "../ipfs/path.ts";
+import { jailChoice } from "./auto.ts";
+import { grantProblem, type RunConfig } from "./config.ts";
+import { childEnv } from "./env.ts";
+import { UsageError } from "./errors.ts";
+import { explainRun } from "./explain.ts";
+import { findBwrap, findLauncherTools, hostFiles } from "./host.ts";
+import { ipfsJailPath, nativeCannotRunIpfs } from "./launch.ts";
+import { jailHostIdentity } from "./launch_bwrap.ts";
+import { planNative } from "./launch_native.ts";
+import { resolveProgram } from "./resolve.ts";
+
+/**
+ * What startProgram would do with `config`, as text (`ww run --explain`); runs nothing. The work
+ * directory's name is shown as a pattern, since it is only made when the program starts.
+ */
+export function explainProgram(config: RunConfig): string[] {
+  config.fds.forEach((g, i) => {
+    const problem = grantProblem(g, config.fds.slice(0, i));
+    if (problem) throw new UsageError(problem);
+  });
+  const ipfs = isIpfsPath(config.program);
+  const path = ipfs
+    ? ipfsJailPath(config.program)
+    : resolveProgram(config.program, Deno.env.get("PATH") ?? "", Deno.cwd());
+  const slots = layoutFds(config.fds);
+  const env = childEnv(config.env, slots);
+  const choice = jailChoice(config.jail);
+  if (ipfs && choice.backend === "native") throw nativeCannotRunIpfs(config.program);
+  if (choice.backend === "native") {
+    const native = planNative(config, path, "/tmp/ww-XXXXXX", choice);
+    return explainRun({ config, path, slots, env, choice, native });
+  }
+  if (choice.backend !== "bwrap") return explainRun({ config, path, slots, env, choice });
+  const host = hostFiles(config.jail.net);
+  const controlFd = HOST_SOCKET_FD + 1 + slots.length;
+  const bwrap = bwrapArgs({
+    policy: config.jail,
+    host,
+    programPath: path,
+    programSource: ipfs ? "" : Deno.realPathSync(path),
+    programFd: ipfs ? { fd: controlFd + 2, copy: true } : undefined,
+    args: config.args,
+    workdir: "/tmp/ww-XXXXXX",
+    userPwd: config.env.PWD,
+    fds: { seccomp: controlFd, status: controlFd + 1 },
+  });
+  const argv = launcherArgv(
+    { ...findLauncherTools(), limits: config.jail.limits, dropTo: jailHostIdentity(config) },
+    [findBwrap(), ...bwrap],
+  );
+  return explainRun({ config, path, slots, env, choice, bwrap: { host, argv } });
+}

@@ -1,0 +1,110 @@
+// run/launch.ts — what every backend's launcher shares: the program to run, the launched
+// program's handle, clean-ups, and spawning with exec errors mapped to ww's exit codes.
+
+import {
+  EACCES,
+  EISDIR,
+  ELOOP,
+  ENAMETOOLONG,
+  ENOENT,
+  ENOEXEC,
+  ENOTDIR,
+  ETXTBSY,
+} from "../ffi/errno.ts";
+import { SyscallError } from "../ffi/libc.ts";
+import { spawn, type SpawnSpec } from "../ffi/spawn.ts";
+import type { BackendChoice } from "../jail/auto.ts";
+import { formatIpfsPath, parseIpfsPath } from "../ipfs/path.ts";
+import type { RunConfig } from "./config.ts";
+import { NotExecutableError, NotFoundError, SetupError, UsageError } from "./errors.ts";
+import type { ExitStatus } from "./start.ts";
+
+/** The part of a launch that differs between jailed and unjailed runs. */
+export interface Launched {
+  readonly pid: number;
+  /** Signals the program (not the jail's helpers). */
+  signal(sig: number): void;
+  /** Stops the program and everything it started, at once. */
+  killAll(): void;
+  /** The program's exit status, once it and its jail are gone. */
+  readonly ended: Promise<ExitStatus>;
+  /** Protections this machine could not enforce (native jail with --allow-weaker-jail). */
+  readonly notEnforced?: readonly string[];
+}
+
+/** Starts the program of `config` in one backend; see run/launch_*.ts. */
+export type Launcher = (
+  config: RunConfig,
+  program: Program,
+  childEnd: number,
+  cleanups: Cleanups,
+  choice: BackendChoice,
+) => Promise<Launched>;
+
+/** The program to execute: a local file, or a program from IPFS (see ipfs/fetch.ts). */
+export interface Program {
+  /** What execve(2) takes when no jail is in between. */
+  readonly path: string;
+  readonly argv0: string;
+  /** For a program from IPFS: its descriptor (see FetchedProgram), and where a jail shows it. */
+  readonly fetched?: { readonly fd: number; readonly sealed: boolean; readonly jailPath: string };
+}
+
+/** Clean-up actions, run once, newest first; each runs even when an earlier one fails. */
+export class Cleanups {
+  #actions: (() => void)[] = [];
+  /** Registers `action`; the returned function runs it now instead (once), e.g. an early close. */
+  add(action: () => void): () => void {
+    this.#actions.push(action);
+    return () => {
+      const i = this.#actions.indexOf(action);
+      if (i >= 0) this.#actions.splice(i, 1)[0]();
+    };
+  }
+  run(): void {
+    for (const action of this.#actions.reverse()) {
+      try {
+        action();
+      } catch { /* best effort: the remaining clean-ups still run */ }
+    }
+    this.#actions = [];
+  }
+}
+
+/** A fresh private directory on the host (mode 0700), removed with `cleanups`. */
+export function hostWorkdir(cleanups: Cleanups): string {
+  const dir = Deno.makeTempDirSync({ prefix: "ww-" });
+  cleanups.add(() => Deno.removeSync(dir, { recursive: true }));
+  return dir;
+}
+
+/** Where a jail shows an IPFS program: at its own (normalized) path, e.g. /ipfs/<cid>/bin/app. */
+export function ipfsJailPath(program: string): string {
+  const parsed = parseIpfsPath(program);
+  if ("error" in parsed) throw new UsageError(parsed.error);
+  return formatIpfsPath(parsed);
+}
+
+export function nativeCannotRunIpfs(program: string): SetupError {
+  return new SetupError(
+    `${program}: the native jail cannot run a program from IPFS yet (use --jail=bwrap or --jail=none)`,
+  );
+}
+
+/** posix_spawn, with exec failures as NotFound (127) / NotExecutable (126) errors. */
+export function spawnMapped(spec: SpawnSpec): number {
+  try {
+    return spawn(spec);
+  } catch (e) {
+    if (!(e instanceof SyscallError) || e.syscall !== "posix_spawn") throw e;
+    if (e.errno === ENOENT) {
+      throw new NotFoundError(
+        `${spec.argv[0]}: ${e.code} (the file or its interpreter is missing)`,
+      );
+    }
+    if ([EACCES, ENOEXEC, EISDIR, ETXTBSY, ELOOP, ENOTDIR, ENAMETOOLONG].includes(e.errno)) {
+      throw new NotExecutableError(`${spec.argv[0]}: cannot execute: ${e.code}`);
+    }
+    throw new SetupError(`${spec.argv[0]}: could not start: ${e.message}`);
+  }
+}

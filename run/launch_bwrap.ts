@@ -1,0 +1,227 @@
+// run/launch_bwrap.ts — `--jail=bwrap`: the program runs under bubblewrap, started through
+// prlimit (and setpriv when ww is root), with the seccomp program and a status pipe on fds.
+
+import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
+import { planFdSteps } from "../fd/plan.ts";
+import { closeFd, pipe, writeAll } from "../ffi/fd.ts";
+import { reopenReadOnly } from "../ffi/memfd.ts";
+import { killPid, waitPid, watchProcess } from "../ffi/process.ts";
+import { FdStream } from "../ffi/stream.ts";
+import type { BackendChoice } from "../jail/auto.ts";
+import { bwrapArgs, JAIL_GID, JAIL_UID, launcherArgv, programPathProblem } from "../jail/bwrap.ts";
+import { type BwrapStatus, readBwrapStatus } from "../jail/bwrap_status.ts";
+import { seccompProgram } from "../jail/seccomp.ts";
+import type { RunConfig } from "./config.ts";
+import { childEnv } from "./env.ts";
+import { NotExecutableError, SetupError } from "./errors.ts";
+import { findBwrap, findLauncherTools, hostFiles, seccompArch } from "./host.ts";
+import { type Cleanups, type Launched, type Program, spawnMapped } from "./launch.ts";
+import { absolutePath } from "./path.ts";
+import { programPidInJail } from "./procfs.ts";
+import { signalName, SIGNALS } from "./signals.ts";
+
+/**
+ * Runs the program under bubblewrap. bwrap gets, after the granted descriptors, the seccomp
+ * program and a status pipe on which it reports its sandbox pid 1 and, at the end, the program's
+ * exit status. It is started through prlimit(1) (and setpriv(1) when ww is root): see
+ * launcherArgv.
+ */
+export async function launchBwrap(
+  config: RunConfig,
+  program: Program,
+  childEnd: number,
+  cleanups: Cleanups,
+  choice: BackendChoice,
+): Promise<Launched> {
+  const workdir = jailWorkdir();
+  const bwrap = findBwrap();
+  const tools = findLauncherTools();
+  const path = program.fetched?.jailPath ?? program.path;
+  const pathProblem = programPathProblem(path);
+  if (pathProblem) throw new SetupError(pathProblem);
+  for (const b of [...config.jail.readOnlyBinds, ...config.jail.writableBinds]) {
+    try {
+      Deno.statSync(b.source);
+    } catch {
+      throw new SetupError(`bind ${b.source}: no such file or directory on this machine`);
+    }
+  }
+  const dropTo = jailHostIdentity(config);
+  if (dropTo) {
+    if (!program.fetched) {
+      checkReachableBy(program.path, program.path, dropTo);
+      checkExecutableBy(program.path, dropTo);
+    }
+    for (const b of config.jail.readOnlyBinds) checkReachableBy("--ro-bind", b.source, dropTo);
+    for (const b of config.jail.writableBinds) checkReachableBy("--bind", b.source, dropTo);
+  }
+  const slots = layoutFds(config.fds);
+  const [seccompRead, seccompWrite] = pipe();
+  const closeSeccompRead = cleanups.add(() => closeFd(seccompRead));
+  try {
+    writeAll(seccompWrite, seccompProgram(seccompArch()));
+  } finally {
+    closeFd(seccompWrite);
+  }
+  const [statusRead, statusWrite] = pipe();
+  const statusStream = new FdStream(statusRead);
+  cleanups.add(() => statusStream.close());
+  const closeStatusWrite = cleanups.add(() => closeFd(statusWrite));
+
+  // bwrap gets a program from IPFS as a fresh read-only open (a copy reads it from offset 0),
+  // and closes that descriptor before the program starts.
+  const programRead = program.fetched ? reopenReadOnly(program.fetched.fd) : undefined;
+  const closeProgramRead = cleanups.add(() => programRead !== undefined && closeFd(programRead));
+
+  const sources = [childEnd, ...slots.map((s) => s.source), seccompRead, statusWrite];
+  if (programRead !== undefined) sources.push(programRead);
+  const controlFd = HOST_SOCKET_FD + 1 + slots.length;
+  const args = bwrapArgs({
+    policy: config.jail,
+    host: hostFiles(config.jail.net),
+    programPath: path,
+    programSource: program.fetched ? "" : Deno.realPathSync(path),
+    // A cached program is bound by descriptor, but bwrap resolves that back to its path, which
+    // an unprivileged bwrap (ww is root) may not reach: then it copies the program instead.
+    programFd: programRead !== undefined
+      ? { fd: controlFd + 2, copy: program.fetched!.sealed || dropTo !== undefined }
+      : undefined,
+    args: config.args,
+    workdir,
+    userPwd: config.env.PWD,
+    fds: { seccomp: controlFd, status: controlFd + 1 },
+  });
+  const argv = launcherArgv({ ...tools, limits: config.jail.limits, dropTo }, [bwrap, ...args]);
+  const pid = spawnMapped({
+    path: argv[0],
+    argv,
+    env: childEnv(config.env, slots),
+    cwd: "/", // the work directory exists only inside the jail
+    fdSteps: planFdSteps(sources, HOST_SOCKET_FD),
+    // Keeps terminal-generated signals away from bwrap's monitor, which would die of them and
+    // SIGKILL the jail; ww forwards them to the program instead.
+    newSession: true,
+  });
+  closeSeccompRead();
+  closeStatusWrite();
+  closeProgramRead();
+
+  const reaped = waitPid(pid);
+  const statusReader = bwrapStatusReader(statusStream);
+  const initPid = await statusReader.childPid;
+  if (initPid === undefined) {
+    await reaped;
+    throw jailFailed(choice);
+  }
+  // bwrap reports the exit status while the jail's pid 1 may still be taking the jail's other
+  // processes down with it; ww ends only once it is gone.
+  const init = watchProcess(initPid);
+
+  let programPid: number | undefined;
+  // A signal from ww that ends the jail before bwrap reports an exit code (SIGKILL took pid 1,
+  // or the program died before bwrap's reaper saw it start) is the program's end, not a jail
+  // failure.
+  let sentSignal: number | undefined;
+  const signalProgram = async (sig: number) => {
+    sentSignal = sig;
+    programPid ??= await programPidInJail(initPid, reaped);
+    if (programPid !== undefined) killPid(programPid, sig);
+  };
+  return {
+    pid,
+    signal: (sig) => void signalProgram(sig),
+    // The kernel kills every process of a pid namespace when its pid 1 dies.
+    killAll: () => {
+      sentSignal = SIGNALS.SIGKILL;
+      killPid(initPid, SIGNALS.SIGKILL);
+    },
+    ended: Promise.all([reaped, statusReader.final]).then(async ([, s]) => {
+      await init.gone(JAIL_TEARDOWN_MS);
+      if (s.exitCode !== undefined) return { code: s.exitCode };
+      if (sentSignal !== undefined) {
+        return { code: 128 + sentSignal, signal: signalName(sentSignal) };
+      }
+      throw jailFailed(choice);
+    }),
+  };
+}
+
+/** A fresh name for a work directory that bwrap makes inside the jail (see BwrapInput.workdir). */
+export function jailWorkdir(): string {
+  const random = crypto.getRandomValues(new Uint8Array(8));
+  const name = `ww-${Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  return absolutePath("/", `${Deno.env.get("TMPDIR") || "/tmp"}/${name}`);
+}
+
+/** How long ww waits for a jail's pid 1 to finish killing the jail's leftover processes. */
+const JAIL_TEARDOWN_MS = 5000;
+
+/**
+ * The host uid/gid bwrap runs as: when ww is root, the jail's own uid/gid (nobody by default),
+ * so that the jail is not host root to the kernel (see launcherArgv); otherwise ww's own.
+ */
+export function jailHostIdentity(config: RunConfig): { uid: number; gid: number } | undefined {
+  if (Deno.uid() !== 0) return undefined;
+  return { uid: config.jail.uid ?? JAIL_UID, gid: config.jail.gid ?? JAIL_GID };
+}
+
+/**
+ * bwrap, running as `who`, must be able to walk to a bind's source; say so now, in ww's words,
+ * rather than let bwrap fail with EACCES.
+ */
+function checkReachableBy(what: string, source: string, who: { uid: number; gid: number }): void {
+  const parts = source.split("/").filter(Boolean);
+  for (let i = 0; i < parts.length; i++) {
+    const dir = `/${parts.slice(0, i).join("/")}`;
+    const info = Deno.statSync(dir);
+    const mode = info.mode ?? 0;
+    const bit = info.uid === who.uid ? 0o100 : info.gid === who.gid ? 0o010 : 0o001;
+    if (!(mode & bit)) {
+      throw new SetupError(
+        `${
+          what === source ? what : `${what} ${source}`
+        }: the jail runs as uid ${who.uid}, which cannot enter ${dir} (mode ${
+          (mode & 0o777).toString(8).padStart(4, "0")
+        }); make it reachable (chmod o+x), or choose the jail's user with --uid/--gid`,
+      );
+    }
+  }
+}
+
+/** The jail execs the program as `who`; say so now rather than let bwrap fail with EACCES. */
+function checkExecutableBy(path: string, who: { uid: number; gid: number }): void {
+  const info = Deno.statSync(path);
+  const mode = info.mode ?? 0;
+  const bit = info.uid === who.uid ? 0o100 : info.gid === who.gid ? 0o010 : 0o001;
+  if (!(mode & bit)) {
+    throw new NotExecutableError(
+      `${path}: the jail runs programs as uid ${who.uid}, which may not execute this file (chmod o+rx it, or use --jail=none)`,
+    );
+  }
+}
+
+function jailFailed(choice: BackendChoice): SetupError {
+  return new SetupError(
+    `bubblewrap could not set up the jail or start the program (its reason is on the line above; ${choice.reason}); try --jail=native, which needs no namespaces (ww doctor tells what this machine offers)`,
+  );
+}
+
+/** Reads bwrap's status pipe: the sandbox pid as soon as it is known, and the final status. */
+function bwrapStatusReader(stream: FdStream) {
+  const { promise: childPid, resolve: resolvePid } = Promise.withResolvers<number | undefined>();
+  const final = (async () => {
+    const decoder = new TextDecoder();
+    const buf = new Uint8Array(4096);
+    let status: BwrapStatus = {};
+    let rest = "";
+    for (;;) {
+      const n = await stream.read(buf);
+      if (n === null) break;
+      ({ status, rest } = readBwrapStatus(status, rest + decoder.decode(buf.subarray(0, n))));
+      if (status.childPid !== undefined) resolvePid(status.childPid);
+    }
+    resolvePid(undefined);
+    return status;
+  })();
+  return { childPid, final };
+}

@@ -1,0 +1,36 @@
+// run/launch_direct.ts — `--jail=none`: the program runs as ww's direct child, unjailed.
+
+import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
+import { planFdSteps } from "../fd/plan.ts";
+import { killPid, waitPid } from "../ffi/process.ts";
+import { childEnv } from "./env.ts";
+import { type Cleanups, hostWorkdir, type Launched, type Program, spawnMapped } from "./launch.ts";
+import type { RunConfig } from "./config.ts";
+import { signalName, SIGNALS } from "./signals.ts";
+
+/** Runs the program with no jail at all. */
+export function launchDirect(
+  config: RunConfig,
+  program: Program,
+  childEnd: number,
+  cleanups: Cleanups,
+): Promise<Launched> {
+  const workdir = hostWorkdir(cleanups);
+  const slots = layoutFds(config.fds);
+  const pid = spawnMapped({
+    path: program.path,
+    argv: [program.argv0, ...config.args],
+    env: childEnv(config.env, slots),
+    cwd: workdir,
+    fdSteps: planFdSteps([childEnd, ...slots.map((s) => s.source)], HOST_SOCKET_FD),
+    newSession: false,
+  });
+  return Promise.resolve({
+    pid,
+    signal: (sig) => killPid(pid, sig),
+    killAll: () => killPid(pid, SIGNALS.SIGKILL),
+    ended: waitPid(pid).then((w) =>
+      w.exited ? { code: w.code } : { code: 128 + w.signal, signal: signalName(w.signal) }
+    ),
+  });
+}
