@@ -31,7 +31,9 @@ echo "host: $(cat /proc/sys/kernel/hostname)"
 grep -E '^(NoNewPrivs|Seccomp|CapEff|CapBnd):' /proc/self/status
 echo "nofile: $(ulimit -n) nproc: $(ulimit -u)"
 echo "net: $(wc -l < /proc/net/dev)"
-echo "fds: $(ls /proc/$$/fd | sort -n | tr '\\n' ' ')"
+# The shell's own descriptors, by a glob it expands itself: a command substitution here would
+# race with the shell for the pipe it opens.
+fds=""; for f in /proc/$$/fd/*; do fds="$fds \${f##*/}"; done; echo "fds:$fds"
 echo "env: $(env | grep -v '^PWD=' | sort | tr '\\n' ' ')"
 `;
 const probePath = join(tmp, "probe.sh");
