@@ -213,6 +213,7 @@ void bench(ww::Host::Client host, kj::WaitScope& ws, long n) {
   for (long i = 0; i < n; i++) host.identityRequest().send().wait(ws);
   std::chrono::duration<double> dt = std::chrono::steady_clock::now() - t0;
   printf("{\"calls\":%ld,\"seconds\":%.6f}\n", n, dt.count());
+  fflush(stdout);
 }
 
 int onFd(int fd, kj::Function<void(ww::Host::Client, kj::WaitScope&)> body) {
@@ -258,6 +259,7 @@ int main(int argc, char** argv) {
     int rc = onFd(sv[0], [&](ww::Host::Client host, kj::WaitScope& ws) {
       bench(host, ws, atol(argv[2]));
     });
+    close(sv[0]);  // wrapSocketFd does not own the fd; closing it lets the server see the end
     int status;
     waitpid(pid, &status, 0);
     return rc;
