@@ -1,0 +1,471 @@
+// rpc/guest.ts — the guest side, for programs written in TypeScript or JavaScript (Deno or Node):
+// connects to ww's host capability on fd 3 and returns a typed client. A small Cap'n Proto RPC
+// client of its own (bootstrap, calls, pipelining, Finish, Release) over capnp-es serialization;
+// it hosts no capabilities, since ww only accepts its own back.
+//
+// Capabilities are usable at once (calls on them are pipelined until they resolve). Each client
+// object holds its capability until close(); ww frees everything when the connection ends.
+
+import { Socket } from "node:net";
+import * as capnp from "capnp-es";
+import * as rpc from "capnp-es/capnp/rpc";
+import type { ByteStream } from "../ffi/stream.ts";
+import { readFrames } from "./frame.ts";
+import type { IpfsEntry, IpfsEntryType, IpfsStat } from "./types.ts";
+import * as ww from "./ww_capnp.ts";
+
+/** What Host.identity reports. */
+export interface Identity {
+  readonly name: string;
+  readonly version: string;
+  readonly protocolVersion: number;
+  /** The grants in force, e.g. ["console", "exec"]. */
+  readonly grants: string[];
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/**
+ * Connects to the host capability on fd 3 (or on `stream`).
+ *
+ * @example
+ * const host = await connect();
+ * const { grants } = await host.identity();
+ * if (grants.includes("console")) await host.console().log("hello", "info");
+ * host.close();
+ */
+export function connect(stream: ByteStream = fd3()): Promise<WwHost> {
+  const conn = new Connection(stream);
+  return Promise.resolve(new WwHost(conn, conn.bootstrap()));
+}
+
+/** A capability reference: an import, or a capability in a call's results not yet returned. */
+class Cap {
+  importId?: number;
+  closed = false;
+  constructor(readonly conn: Connection, readonly question?: Question, readonly path = 0) {}
+
+  call<P extends capnp.Struct>(
+    interfaceId: bigint,
+    methodId: number,
+    Params: capnp.StructCtor<P>,
+    build?: (p: P, addCap: (c: Cap) => number) => void,
+  ): Question {
+    if (this.closed) throw new Error("this capability was closed");
+    return this.conn.call(this, interfaceId, methodId, Params, build);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.importId !== undefined) this.conn.dropImport(this.importId);
+  }
+}
+
+class Question {
+  readonly promise: Promise<rpc.Payload>;
+  resolve!: (p: rpc.Payload) => void;
+  reject!: (e: Error) => void;
+  returned = false;
+  error?: Error;
+  /** Caps handed out for this question's results, bound to imports when it returns. */
+  readonly caps: Cap[] = [];
+  constructor(readonly id: number) {
+    this.promise = new Promise((res, rej) => {
+      this.resolve = res;
+      this.reject = rej;
+    });
+    this.promise.catch(() => {}); // a rejection is reported to whoever awaits the results
+  }
+
+  /** The capability at pointer field `index` of the results, usable before they arrive. */
+  cap(conn: Connection, index: number): Cap {
+    const cap = new Cap(conn, this, index);
+    this.caps.push(cap);
+    return cap;
+  }
+}
+
+class Connection {
+  readonly questions = new Map<number, Question>();
+  readonly imports = new Map<number, { refs: number; holders: number }>();
+  nextQuestion = 0;
+  failure?: Error;
+  #out: Promise<unknown> = Promise.resolve();
+
+  constructor(readonly stream: ByteStream) {
+    void this.#readLoop();
+  }
+
+  bootstrap(): Cap {
+    const q = this.#newQuestion();
+    const m = new capnp.Message();
+    m.initRoot(rpc.Message)._initBootstrap().questionId = q.id;
+    this.#send(m);
+    return q.cap(this, -1);
+  }
+
+  call<P extends capnp.Struct>(
+    target: Cap,
+    interfaceId: bigint,
+    methodId: number,
+    Params: capnp.StructCtor<P>,
+    build?: (p: P, addCap: (c: Cap) => number) => void,
+  ): Question {
+    const q = this.#newQuestion();
+    const broken = this.failure ?? target.question?.error;
+    if (broken && target.importId === undefined) {
+      this.questions.delete(q.id);
+      q.reject(broken);
+      return q;
+    }
+    const m = new capnp.Message();
+    const call = m.initRoot(rpc.Message)._initCall();
+    call.questionId = q.id;
+    call.interfaceId = interfaceId;
+    call.methodId = methodId;
+    this.#target(call._initTarget(), target);
+    const payload = call._initParams();
+    const params = capnp.utils.initStructAt(0, Params, payload);
+    const caps: Cap[] = [];
+    build?.(params, (c) => caps.push(c) - 1);
+    if (caps.length > 0) {
+      const table = payload._initCapTable(caps.length);
+      caps.forEach((c, i) => {
+        const d = table.get(i);
+        if (c.importId !== undefined) d.receiverHosted = c.importId;
+        else if (c.question && !c.question.returned) {
+          this.#promisedAnswer(d._initReceiverAnswer(), c);
+        } else d.none = true; // its call failed: the host sees no capability, as if none was passed
+      });
+    }
+    this.#send(m);
+    return q;
+  }
+
+  #target(t: rpc.MessageTarget, cap: Cap): void {
+    if (cap.importId !== undefined) t.importedCap = cap.importId;
+    else this.#promisedAnswer(t._initPromisedAnswer(), cap);
+  }
+
+  #promisedAnswer(pa: rpc.PromisedAnswer, cap: Cap): void {
+    pa.questionId = cap.question!.id;
+    const ops = pa._initTransform(cap.path < 0 ? 0 : 1);
+    if (cap.path >= 0) ops.get(0).getPointerField = cap.path;
+  }
+
+  dropImport(id: number): void {
+    const entry = this.imports.get(id);
+    if (!entry || --entry.holders > 0) return;
+    this.imports.delete(id);
+    const m = new capnp.Message();
+    const r = m.initRoot(rpc.Message)._initRelease();
+    r.id = id;
+    r.referenceCount = entry.refs;
+    this.#send(m);
+  }
+
+  #newQuestion(): Question {
+    const q = new Question(this.nextQuestion++);
+    this.questions.set(q.id, q);
+    return q;
+  }
+
+  #send(m: capnp.Message): void {
+    if (this.failure) return;
+    const bytes = new Uint8Array(m.toArrayBuffer());
+    this.#out = this.#out.then(() => this.stream.write(bytes)).catch((e) => this.#fail(e));
+  }
+
+  async #readLoop(): Promise<void> {
+    try {
+      for await (const frame of readFrames(this.stream, { maxBytes: 1 << 28, maxSegments: 512 })) {
+        const root = new capnp.Message(frame, false).getRoot(rpc.Message);
+        if (root._isReturn) this.#return(root.return);
+        else if (root._isAbort) throw new Error(`ww closed the connection: ${root.abort.reason}`);
+      }
+      this.#fail(new Error("ww closed the connection"));
+    } catch (e) {
+      this.#fail(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
+  #return(ret: rpc.Return): void {
+    const q = this.questions.get(ret.answerId);
+    if (!q) return;
+    this.questions.delete(q.id);
+    q.returned = true;
+    if (ret._isResults) {
+      const payload = ret.results;
+      const table = payload.capTable;
+      const ids = table.toArray().map((d) => (d._isSenderHosted ? d.senderHosted : undefined));
+      for (const id of ids) {
+        if (id === undefined) continue;
+        const entry = this.imports.get(id) ?? { refs: 0, holders: 0 };
+        entry.refs++;
+        this.imports.set(id, entry);
+      }
+      for (const cap of q.caps) {
+        const id = ids[capIndex(payload, cap.path)];
+        if (id === undefined || cap.closed) continue;
+        cap.importId = id;
+        this.imports.get(id)!.holders++;
+      }
+      q.resolve(payload);
+    } else {
+      q.error = new Error(ret._isException ? ret.exception.reason : "the call was not answered");
+      q.reject(q.error);
+    }
+    const m = new capnp.Message();
+    const f = m.initRoot(rpc.Message)._initFinish();
+    f.questionId = q.id;
+    f.releaseResultCaps = false;
+    this.#send(m);
+  }
+
+  #fail(e: Error): void {
+    if (this.failure) return;
+    this.failure = e;
+    for (const q of this.questions.values()) q.reject(e);
+    this.questions.clear();
+    this.stream.close();
+  }
+
+  close(): void {
+    this.#fail(new Error("the connection to ww was closed"));
+  }
+}
+
+/** A struct read at whatever size it has (a zero-size schema never resizes it). */
+class AnyStruct extends capnp.Struct {
+  static override readonly _capnp = {
+    displayName: "AnyStruct",
+    id: "0",
+    size: new capnp.ObjectSize(0, 0),
+  };
+}
+
+/** The cap-table index of the capability at pointer `path` of the results (-1: the content). */
+function capIndex(payload: rpc.Payload, path: number): number {
+  let pointer = capnp.utils.getPointer(0, payload);
+  if (path >= 0) {
+    const s = capnp.utils.getStruct(0, AnyStruct, payload);
+    if (path >= capnp.utils.getSize(s).pointerLength) return -1;
+    pointer = capnp.utils.getPointer(path, s);
+  }
+  if (capnp.utils.isNull(pointer)) return -1;
+  return capnp.utils.getCapabilityId(capnp.utils.followFars(pointer));
+}
+
+async function results<R extends capnp.Struct>(q: Question, Results: capnp.StructCtor<R>) {
+  return capnp.utils.getStruct(0, Results, await q.promise);
+}
+
+/** The bootstrap capability: identity always; the others when their flag granted them. */
+export class WwHost {
+  constructor(readonly conn: Connection, readonly cap: Cap) {}
+
+  async identity(): Promise<Identity> {
+    const q = this.cap.call(ww.Host$Client.interfaceId, 0, ww.Host_Identity$Params);
+    const r = await results(q, ww.Host_Identity$Results);
+    return {
+      name: r.name,
+      version: r.version,
+      protocolVersion: r.protocolVersion,
+      grants: r.grants.toArray(),
+    };
+  }
+
+  /** Granted by --with-console. */
+  console(): WwConsole {
+    const q = this.cap.call(ww.Host$Client.interfaceId, 1, ww.Host_Console$Params);
+    return new WwConsole(q.cap(this.conn, 0));
+  }
+
+  /** Granted by --with-ipfs. */
+  ipfs(): WwIpfs {
+    const q = this.cap.call(ww.Host$Client.interfaceId, 2, ww.Host_Ipfs$Params);
+    return new WwIpfs(q.cap(this.conn, 0));
+  }
+
+  /** Granted by --with-exec. */
+  executor(): WwExecutor {
+    const q = this.cap.call(ww.Host$Client.interfaceId, 3, ww.Host_Executor$Params);
+    return new WwExecutor(q.cap(this.conn, 0));
+  }
+
+  /** Ends the connection (and so lets the program exit). */
+  close(): void {
+    this.conn.close();
+  }
+}
+
+const LEVELS: Record<LogLevel, ww.Console_Level> = {
+  debug: ww.Console_Level.DEBUG,
+  info: ww.Console_Level.INFO,
+  warn: ww.Console_Level.WARN,
+  error: ww.Console_Level.ERROR,
+};
+
+export class WwConsole {
+  constructor(readonly cap: Cap) {}
+
+  /** Writes `line` to ww's stderr as "<program>: <level>: <line>". */
+  async log(line: string, level: LogLevel = "info"): Promise<void> {
+    const q = this.cap.call(ww.Console$Client.interfaceId, 0, ww.Console_Log$Params, (p) => {
+      p.level = LEVELS[level];
+      p.line = line;
+    });
+    await q.promise;
+  }
+
+  close(): void {
+    this.cap.close();
+  }
+}
+
+const ENTRY_TYPES: IpfsEntryType[] = ["file", "directory", "other"];
+
+export class WwIpfs {
+  constructor(readonly cap: Cap) {}
+
+  async cat(path: string): Promise<Uint8Array> {
+    const q = this.#call(0, ww.Ipfs_Cat$Params, (p) => (p.path = path));
+    return (await results(q, ww.Ipfs_Cat$Results)).data.toUint8Array().slice();
+  }
+
+  async ls(path: string): Promise<IpfsEntry[]> {
+    const q = this.#call(1, ww.Ipfs_Ls$Params, (p) => (p.path = path));
+    return (await results(q, ww.Ipfs_Ls$Results)).entries.toArray().map((e) => ({
+      name: e.name,
+      cid: e.cid,
+      size: Number(e.size),
+      type: ENTRY_TYPES[e.type] ?? "other",
+    }));
+  }
+
+  async stat(path: string): Promise<IpfsStat> {
+    const r = await results(
+      this.#call(2, ww.Ipfs_Stat$Params, (p) => (p.path = path)),
+      ww.Ipfs_Stat$Results,
+    );
+    return { cid: r.cid, size: Number(r.size), type: ENTRY_TYPES[r.type] ?? "other" };
+  }
+
+  async add(data: Uint8Array): Promise<string> {
+    const q = this.#call(3, ww.Ipfs_Add$Params, (p) => p._initData(data.length).copyBuffer(data));
+    return (await results(q, ww.Ipfs_Add$Results)).cid;
+  }
+
+  #call<P extends capnp.Struct>(m: number, P: capnp.StructCtor<P>, build: (p: P) => void) {
+    return this.cap.call(ww.Ipfs$Client.interfaceId, m, P, build);
+  }
+
+  close(): void {
+    this.cap.close();
+  }
+}
+
+/** What a started program gets: its arguments, fds by name, and the grants passed on. */
+export interface StartOptions {
+  readonly args?: readonly string[];
+  readonly fds?: readonly string[];
+  readonly console?: WwConsole;
+  readonly ipfs?: WwIpfs;
+  readonly executor?: WwExecutor;
+}
+
+export class WwExecutor {
+  constructor(readonly cap: Cap) {}
+
+  /** Starts `program` under ww with the grants passed in `options` (none by default). */
+  start(program: string, options: StartOptions = {}): WwProcess {
+    const q = this.cap.call(
+      ww.Executor$Client.interfaceId,
+      0,
+      ww.Executor_Start$Params,
+      (p, addCap) => {
+        p.program = program;
+        const args = p._initArgs(options.args?.length ?? 0);
+        options.args?.forEach((a, i) => args.set(i, a));
+        const fds = p._initFds(options.fds?.length ?? 0);
+        options.fds?.forEach((f, i) => fds.set(i, f));
+        const grants = [options.console, options.ipfs, options.executor];
+        grants.forEach((g, i) => {
+          if (g) capnp.utils.setInterfacePointer(addCap(g.cap), capnp.utils.getPointer(3 + i, p));
+        });
+      },
+    );
+    return new WwProcess(q.cap(this.cap.conn, 0));
+  }
+
+  close(): void {
+    this.cap.close();
+  }
+}
+
+export class WwProcess {
+  constructor(readonly cap: Cap) {}
+
+  /** The exit status: code (128+N on signal N), and the signal's name or "". */
+  async wait(): Promise<{ code: number; signal: string }> {
+    const q = this.cap.call(ww.Process$Client.interfaceId, 0, ww.Process_Wait$Params);
+    const r = await results(q, ww.Process_Wait$Results);
+    return { code: r.code, signal: r.signal };
+  }
+
+  /** Sends `signal` (a name like "SIGTERM"); false once the program has ended. */
+  async kill(signal = "SIGTERM"): Promise<boolean> {
+    const q = this.cap.call(ww.Process$Client.interfaceId, 1, ww.Process_Kill$Params, (p) => {
+      p.signal = signal;
+    });
+    return (await results(q, ww.Process_Kill$Results)).delivered;
+  }
+
+  async pid(): Promise<number> {
+    const q = this.cap.call(ww.Process$Client.interfaceId, 2, ww.Process_Pid$Params);
+    return (await results(q, ww.Process_Pid$Results)).pid;
+  }
+
+  close(): void {
+    this.cap.close();
+  }
+}
+
+/** fd 3 as a ByteStream, through node:net (which both Deno and Node can wrap a socket fd in). */
+function fd3(): ByteStream {
+  const socket = new Socket({ fd: 3, readable: true, writable: true });
+  const chunks: Uint8Array[] = [];
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    wake?.();
+    wake = undefined;
+  };
+  socket.on("data", (d: Uint8Array) => {
+    chunks.push(d);
+    notify();
+  });
+  socket.on("end", () => {
+    ended = true;
+    notify();
+  });
+  socket.on("error", () => {
+    ended = true;
+    notify();
+  });
+  return {
+    async read(p) {
+      while (chunks.length === 0 && !ended) await new Promise<void>((r) => (wake = r));
+      const chunk = chunks.shift();
+      if (!chunk) return null;
+      const n = Math.min(p.length, chunk.length);
+      p.set(chunk.subarray(0, n));
+      if (n < chunk.length) chunks.unshift(chunk.subarray(n));
+      return n;
+    },
+    write: (p) =>
+      new Promise((resolve, reject) => socket.write(p, (e) => (e ? reject(e) : resolve(p.length)))),
+    close: () => socket.destroy(),
+  };
+}
