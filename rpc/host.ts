@@ -3,9 +3,9 @@
 // import only once a guest speaks on fd 3 (see rpc/serve.ts).
 
 import { SIGNALS } from "../run/signals.ts";
-import type { ExecProcess, HostGrants, HostServices, IpfsEntryType } from "./types.ts";
+import type { ExecProcess, HostGrants, HostServices, IpfsEntryType, VatLimits } from "./types.ts";
 import { GRANT_NAMES } from "./types.ts";
-import { type CallContext, type CapServer, serveVat, type VatLimits } from "./vat.ts";
+import { type CallContext, type CapServer, serveVat } from "./vat.ts";
 import * as ww from "./ww_capnp.ts";
 import type { ByteStream } from "../ffi/stream.ts";
 

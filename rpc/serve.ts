@@ -6,8 +6,7 @@
 import type { ByteStream, FdStream } from "../ffi/stream.ts";
 import type { RunConfig } from "../run/config.ts";
 import type { Child } from "../run/start.ts";
-import type { VatLimits } from "./vat.ts";
-import type { ExecProcess, ExecRequest, HostGrants, HostServices } from "./types.ts";
+import type { ExecProcess, ExecRequest, HostGrants, HostServices, VatLimits } from "./types.ts";
 import { lazyImport } from "../lazy.ts";
 
 /** A grants value with nothing granted. */

@@ -75,3 +75,17 @@ export interface HostServices {
   /** Needed when exec is granted; throws (with a message for the guest) when it cannot start. */
   readonly exec?: (request: ExecRequest) => Promise<ExecProcess>;
 }
+
+/** How much one guest may make the host hold. */
+export interface VatLimits {
+  /** Largest message, in bytes. */
+  readonly maxMessageBytes: number;
+  /** Most segments in one message (C++ refuses more than 512 too). */
+  readonly maxSegments: number;
+  /** Most calls the guest may have started and not finished. */
+  readonly maxAnswers: number;
+  /** Most distinct capabilities the guest may hold. */
+  readonly maxExports: number;
+  /** Most bytes of call messages held while their calls run or wait. */
+  readonly maxHeldBytes: number;
+}

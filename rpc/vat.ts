@@ -16,6 +16,7 @@ import * as rpc from "capnp-es/capnp/rpc";
 import type { ByteStream } from "../ffi/stream.ts";
 import { FrameError, readFrames } from "./frame.ts";
 import { messageProblem } from "./validate.ts";
+import type { VatLimits } from "./types.ts";
 
 /** A capability served to the guest. */
 export interface CapServer {
@@ -38,20 +39,6 @@ export interface CallContext {
   paramCap(params: capnp.Struct, index: number): Promise<CapServer | null>;
   /** Puts `server` into pointer field `index` of `results`. */
   setResultCap(results: capnp.Struct, index: number, server: CapServer): void;
-}
-
-/** How much one guest may make the host hold. */
-export interface VatLimits {
-  /** Largest message, in bytes. */
-  readonly maxMessageBytes: number;
-  /** Most segments in one message (C++ refuses more than 512 too). */
-  readonly maxSegments: number;
-  /** Most calls the guest may have started and not finished. */
-  readonly maxAnswers: number;
-  /** Most distinct capabilities the guest may hold. */
-  readonly maxExports: number;
-  /** Most bytes of call messages held while their calls run or wait. */
-  readonly maxHeldBytes: number;
 }
 
 export const DEFAULT_LIMITS: VatLimits = {
