@@ -83,6 +83,7 @@ async function staticProgram(dir: string, size: number): Promise<Uint8Array> {
 export async function benchIpfs(runs: number): Promise<void> {
   const ipfsd = await startIpfsd();
   const dir = await Deno.makeTempDir({ prefix: "wwbench-ipfs-" });
+  await Deno.chmod(dir, 0o755); // the jail runs as nobody when ww is root: it must reach the file
   try {
     const big = await staticProgram(dir, 32 * MiB);
     const small = await staticProgram(dir, 8 * MiB);

@@ -15,6 +15,7 @@ import { executableProblem, HEADER_BYTES } from "./executable.ts";
 import { DEFAULT_IPFS_TIMEOUT_MS } from "./multiaddr.ts";
 import type { EarlyRequests } from "./download.ts";
 import { IpfsNode } from "./node.ts";
+import { lazyImport } from "../lazy.ts";
 import { formatIpfsPath, type IpfsPath, parseIpfsPath, programName } from "./path.ts";
 
 export interface FetchOptions {
@@ -93,7 +94,10 @@ export async function fetchProgram(
         cleanups.push(() => bytes.close());
         early = { root, bytes };
       }
-      const { download } = await import("./download.ts");
+      // Loaded only on a cache miss: the IPLD libraries cost start-up time a cached run must not pay.
+      const { download } = await lazyImport<typeof import("./download.ts")>(
+        new URL("./download.ts", import.meta.url),
+      );
       const memfd = fd = createMemfd(name);
       const got = await download(path, node, early, memfd, dir);
       if (got.cached) {
