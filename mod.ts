@@ -18,3 +18,7 @@ export {
   WwError,
 } from "./run/errors.ts";
 export { DEFAULT_IPFS_API } from "./ipfs/multiaddr.ts";
+// The host capability on fd 3 (Cap'n Proto RPC, rpc/ww.capnp). Guests use "./guest"
+// (rpc/guest.ts) to talk to it, and "./fdmap" (examples/guest/fdmap.ts) to read WW_FD_*.
+export { execService, NO_GRANTS, serveGuest } from "./rpc/serve.ts";
+export type { HostGrants, HostServices, IpfsService } from "./rpc/types.ts";
