@@ -65,6 +65,11 @@ export function readAll(fd: number): Uint8Array {
     if (n === 0) break;
     chunks.push(buf.slice(0, n));
   }
+  return concatBytes(chunks);
+}
+
+/** The chunks, one after another, in one array. */
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
   let off = 0;
   for (const c of chunks) {

@@ -7,7 +7,7 @@
 // end of a socketpair or pipe is a different one, so the child's blocking mode is untouched).
 
 import { EAGAIN, EBADF, EINTR } from "./errno.ts";
-import { closeFd } from "./fd.ts";
+import { closeFd, concatBytes } from "./fd.ts";
 import { check, lastErrno, libc, SyscallError } from "./libc.ts";
 
 const POLLIN = 0x1;
@@ -105,13 +105,7 @@ export class FdStream implements ByteStream {
       if (n <= 0) break; // EOF, or EAGAIN: nothing more is buffered
       chunks.push(buf.slice(0, n));
     }
-    const tail = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
-    let off = 0;
-    for (const c of chunks) {
-      tail.set(c, off);
-      off += c.length;
-    }
-    this.#tail = tail;
+    this.#tail = concatBytes(chunks);
     this.close();
   }
 

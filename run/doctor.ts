@@ -9,6 +9,7 @@ import { doctorReport, type MachineFacts } from "../jail/doctor.ts";
 import { parseProcStatus } from "../jail/native.ts";
 import { namespaceFacts } from "./auto.ts";
 import { seccompArchOrUndefined } from "./native.ts";
+import { exists } from "./host.ts";
 
 /** Prints the report; returns the exit code. */
 export async function doctor(): Promise<number> {
@@ -90,15 +91,6 @@ function cgroupFacts(): MachineFacts["cgroup"] {
     delegated = Deno.uid() === 0 || info.uid === Deno.uid();
   } catch { /* unreadable: not delegated */ }
   return { mount, own, delegated, controllers };
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function readText(path: string): string | undefined {

@@ -72,3 +72,13 @@ function lstat(path: string): Deno.FileInfo | undefined {
     return undefined;
   }
 }
+
+/** Whether `path` exists (following symlinks). */
+export function exists(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -25,6 +25,7 @@ import type { SeccompArch } from "../jail/seccomp.ts";
 import type { ByteStream } from "../ffi/stream.ts";
 import { NotExecutableError, NotFoundError, SetupError, type WwError } from "./errors.ts";
 import { NATIVE_STAGE_COMMAND } from "./stage_command.ts";
+import { exists } from "./host.ts";
 
 /** What this host offers the native jail, for a run of `programSource` under `policy`. */
 export function nativeFacts(policy: JailPolicy, programSource: string): NativeFacts {
@@ -119,13 +120,4 @@ export function stageFailure(
     );
   }
   return undefined;
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
