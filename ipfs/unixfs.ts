@@ -1,6 +1,6 @@
-// ipfs/unixfs.ts — UnixFS nodes and the walk from a root CID down a path to a file, over verified
-// blocks only. Plain directories are walked here; HAMT-sharded directories are handed to
-// ipfs-unixfs-exporter (loaded only when one is met), which reads through the same verifier.
+// ipfs/unixfs.ts — UnixFS nodes and the walk from a root CID down a path to a file or directory,
+// over verified blocks only. Plain directories are walked here; HAMT-sharded directories are handed
+// to ipfs-unixfs-exporter (loaded only when one is met), which reads through the same verifier.
 
 import * as dagPb from "@ipld/dag-pb";
 import { UnixFS } from "ipfs-unixfs";
@@ -35,7 +35,7 @@ export function decodeNode(cid: CID, bytes: Uint8Array, context: string): Node {
   }
 }
 
-/** A file found by `walkToFile`: its root CID, block and decoded node. */
+/** What a path names: its root CID, block and decoded node. */
 export interface FileNode {
   readonly cid: CID;
   readonly bytes: Uint8Array;
@@ -52,27 +52,41 @@ export async function walkToFile(
   segments: readonly string[],
   blocks: VerifiedBlocks,
 ): Promise<FileNode> {
+  const found = await walkToNode(root, rootText, segments, blocks);
+  const { node } = found;
+  const type = node.kind === "raw" ? "raw" : node.unixfs.type;
+  if (type === "file" || type === "raw") return found;
+  if (type === "directory" || type === "hamt-sharded-directory") {
+    const names = await listDirectory(node, blocks);
+    throw new NotExecutableError(
+      `${blocks.context}: is a directory, not a program; it holds: ${formatNames(names)}`,
+    );
+  }
+  throw new NotExecutableError(`${blocks.context}: is a UnixFS ${type}, not a program file`);
+}
+
+/**
+ * Follows `segments` from `root` and returns the node they name, whatever its type. A missing
+ * entry or a path through a file is an error naming the path.
+ */
+export async function walkToNode(
+  root: CID,
+  rootText: string,
+  segments: readonly string[],
+  blocks: VerifiedBlocks,
+): Promise<FileNode> {
   const context = blocks.context;
   let cid = root;
   let here = `/ipfs/${rootText}`;
   for (let i = 0; i <= segments.length; i++) {
     const bytes = await blocks.get(cid);
     const node = decodeNode(cid, bytes, context);
+    if (i === segments.length) return { cid, bytes, node };
     const type = node.kind === "raw" ? "raw" : node.unixfs.type;
-    if (i === segments.length) {
-      if (type === "file" || type === "raw") return { cid, bytes, node };
-      if (type === "directory" || type === "hamt-sharded-directory") {
-        const names = await listDirectory(node, blocks);
-        throw new NotExecutableError(
-          `${context}: is a directory, not a program; it holds: ${formatNames(names)}`,
-        );
-      }
-      throw new NotExecutableError(`${context}: is a UnixFS ${type}, not a program file`);
-    }
     const name = segments[i];
     if (type === "hamt-sharded-directory") {
       const target = await walkSharded(cid, segments.slice(i), blocks);
-      return await walkToFile(target, `${target}`, [], blocks);
+      return await walkToNode(target, `${target}`, [], blocks);
     }
     if (type !== "directory" || node.kind !== "pb") {
       const what = type === "raw" ? "file" : type;

@@ -1,0 +1,334 @@
+// ipfs/service.ts — IPFS for the host capability (--with-ipfs): cat, ls and stat of IPFS paths and
+// add of bytes, through the node ww was pointed at (--ipfs), trusting it no more than the program
+// fetcher does. Paths are walked over verified blocks (unixfs.ts), a file's bytes are assembled and
+// checked leaf by leaf (assemble.ts), /ipns/ names are resolved by the node, and the CID the node
+// returns for added bytes is checked to name exactly those bytes before a program sees it.
+//
+// Loaded only when a program first calls one of these methods (main.ts wires it in lazily), since
+// it brings in the IPLD libraries.
+
+import type { IpfsEntry, IpfsEntryType, IpfsService, IpfsStat } from "../rpc/types.ts";
+import { SetupError, UsageError } from "../run/errors.ts";
+import { assembleFile, fileSize, type Sink } from "./assemble.ts";
+import { type CID, cidKey, DAG_PB, equalBytes, hashMatches, parseCid, RAW } from "./block.ts";
+import { VerifiedBlocks } from "./blocks.ts";
+import { DEFAULT_IPFS_TIMEOUT_MS } from "./multiaddr.ts";
+import { type ByteSource, IpfsNode } from "./node.ts";
+import { formatIpfsPath, type IpfsPath, parseIpfsPath } from "./path.ts";
+import { decodeNode, type FileNode, type Node, walkToNode } from "./unixfs.ts";
+
+export interface IpfsServiceOptions {
+  /** The node's Kubo RPC endpoint, a multiaddr (--ipfs). */
+  readonly api: string;
+  /** How long the node may send nothing before a call gives up (--ipfs-timeout). */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * The IPFS service for the host capability. Every method fails with a one-line Error naming the
+ * path or CID. `stat` and `ls` report a file's size as its length in bytes and a directory's as
+ * the size of its whole DAG, as its links record it.
+ *
+ * @example
+ * const ipfs = ipfsService({ api: "/ip4/127.0.0.1/tcp/5001/http" });
+ * const cid = await ipfs.add(new TextEncoder().encode("hello"));
+ * await ipfs.cat(`/ipfs/${cid}`); // the same bytes, verified
+ */
+export function ipfsService(options: IpfsServiceOptions): IpfsService {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_IPFS_TIMEOUT_MS;
+  /** Runs `f` with a connection whose errors start with `context`, closed afterwards. */
+  const withNode = async <T>(context: string, f: (node: IpfsNode) => Promise<T>): Promise<T> => {
+    const node = new IpfsNode(options.api, timeoutMs, context);
+    try {
+      return await f(node);
+    } finally {
+      node.close();
+    }
+  };
+  return {
+    cat: (path) =>
+      withNode(path, async (node) => {
+        const { found, blocks } = await walk(path, node);
+        const type = typeOf(found.node);
+        if (type === "directory") throw new SetupError(`${path}: is a directory, not a file`);
+        if (type !== "file") {
+          throw new SetupError(`${path}: is a UnixFS ${unixfsType(found.node)}, not a file`);
+        }
+        const size = fileSize(found.node);
+        if (size > MAX_CAT_BYTES) {
+          throw new SetupError(
+            `${path}: is ${size} bytes, more than one cat returns (${MAX_CAT_BYTES >> 20} MiB)`,
+          );
+        }
+        const sink = new MemorySink(size);
+        await assembleFile(found, blocks, () => node.cat(found.cid.toString()), sink);
+        return sink.bytes();
+      }),
+    stat: (path) =>
+      withNode(path, async (node) => {
+        const { found } = await walk(path, node);
+        return statOf(found);
+      }),
+    ls: (path) =>
+      withNode(path, async (node) => {
+        const { found, blocks } = await walk(path, node);
+        const type = typeOf(found.node);
+        if (type !== "directory") {
+          const what = type === "file" ? "file" : `UnixFS ${unixfsType(found.node)}`;
+          throw new SetupError(`${path}: is a ${what}, not a directory`);
+        }
+        const links = await directoryLinks(found, blocks);
+        for (const { cid } of links) if (isUnixfs(cid)) blocks.prefetch(cid);
+        return await Promise.all(links.map(async ({ name, cid }): Promise<IpfsEntry> => {
+          if (!isUnixfs(cid)) return { name, cid: cidKey(cid), size: 0, type: "other" };
+          const bytes = await blocks.get(cid);
+          return { name, ...statOf({ cid, bytes, node: decodeNode(cid, bytes, path) }) };
+        }));
+      }),
+    add: (data) =>
+      withNode(`add of ${data.length} bytes`, async (node) => {
+        const cid = await addBytes(node, data);
+        await checkAdded(node, cid, data);
+        return cidKey(cid);
+      }),
+  };
+}
+
+/** The largest file `cat` returns: it is held in memory and sent as one message. */
+const MAX_CAT_BYTES = 64 << 20;
+
+/** Verified blocks whose mismatch errors fit the call (there is no program to refuse to run). */
+class CheckedBlocks extends VerifiedBlocks {
+  constructor(
+    node: IpfsNode,
+    readonly why = (cid: CID) =>
+      `the IPFS node at ${node.api} sent data that does not match ${cid}`,
+  ) {
+    super(node);
+  }
+
+  override mismatch(cid: CID): SetupError {
+    return new SetupError(`${this.context}: ${this.why(cid)}`);
+  }
+}
+
+/** The node `path` names, found by a walk over verified blocks (an /ipns/ name resolved first). */
+async function walk(
+  path: string,
+  node: IpfsNode,
+): Promise<{ found: FileNode; blocks: VerifiedBlocks }> {
+  const parsed = parseIpfsPath(path);
+  if ("error" in parsed) throw new UsageError(parsed.error);
+  let target: IpfsPath = parsed;
+  if (parsed.namespace === "ipns") {
+    const resolved = parseIpfsPath(await node.resolveName(parsed.root));
+    if ("error" in resolved) throw new SetupError(`${path}: ${resolved.error}`);
+    target = { ...resolved, segments: [...resolved.segments, ...parsed.segments] };
+  }
+  const root = parseCid(target.root);
+  if ("error" in root) throw new UsageError(`${formatIpfsPath(target)}: ${root.error}`);
+  const blocks = new CheckedBlocks(node);
+  const found = await walkToNode(root, target.root, target.segments, blocks);
+  return { found, blocks };
+}
+
+function isUnixfs(cid: CID): boolean {
+  return cid.code === RAW || cid.code === DAG_PB;
+}
+
+function unixfsType(node: Node): string {
+  return node.kind === "raw" ? "raw" : node.unixfs.type;
+}
+
+function typeOf(node: Node): IpfsEntryType {
+  const type = unixfsType(node);
+  if (type === "file" || type === "raw") return "file";
+  if (type === "directory" || type === "hamt-sharded-directory") return "directory";
+  return "other";
+}
+
+function statOf({ cid, bytes, node }: FileNode): IpfsStat {
+  const type = typeOf(node);
+  const size = type === "file"
+    ? fileSize(node)
+    : node.kind === "pb"
+    ? node.pb.Links.reduce((n, l) => n + (l.Tsize ?? 0), bytes.length)
+    : bytes.length;
+  return { cid: cidKey(cid), size, type };
+}
+
+/** The entries of a plain or HAMT-sharded directory, as names and CIDs. */
+async function directoryLinks(
+  dir: FileNode,
+  blocks: VerifiedBlocks,
+): Promise<{ name: string; cid: CID }[]> {
+  const { node } = dir;
+  if (node.kind !== "pb") return [];
+  if (node.unixfs.type === "directory") {
+    return node.pb.Links.map((l) => ({ name: l.Name ?? "", cid: l.Hash }));
+  }
+  const { exporter } = await import("ipfs-unixfs-exporter");
+  // The exporter reads blocks through this store, so every shard it looks at is verified.
+  const store = {
+    async *get(cid: CID) {
+      yield await blocks.get(cid);
+    },
+  };
+  const entry = await exporter(dir.cid, store);
+  if (entry.type !== "directory") return [];
+  const out: { name: string; cid: CID }[] = [];
+  for await (const e of entry.entries()) out.push({ name: e.name, cid: e.cid });
+  return out;
+}
+
+/** Uploads `data` to the node as one file (CIDv1, raw leaves); the CID it answers, unchecked. */
+async function addBytes(node: IpfsNode, data: Uint8Array): Promise<CID> {
+  const context = node.context;
+  // kubo-rpc-client's add cannot send its body under Deno (shared/recipes/ipfsd/NOTES.md), so this
+  // is a plain multipart request.
+  const form = new FormData();
+  form.append("file", new Blob([data as Uint8Array<ArrayBuffer>]), "file");
+  const params = new URLSearchParams({ "cid-version": "1", "raw-leaves": "true", pin: "true" });
+  let text: string;
+  let res: Response;
+  try {
+    res = await fetch(`${node.url}/api/v0/add?${params}`, {
+      method: "POST",
+      body: form,
+      signal: AbortSignal.timeout(node.timeoutMs),
+    });
+    text = await res.text();
+  } catch (e) {
+    const why = e instanceof DOMException && e.name === "TimeoutError"
+      ? `sent nothing for ${node.timeoutMs} ms (raise --ipfs-timeout to wait longer)`
+      : `cannot be reached (${e instanceof Error ? e.message.split("\n")[0] : e})`;
+    throw new SetupError(`${context}: the IPFS node at ${node.api} ${why}`);
+  }
+  if (!res.ok) {
+    let message = text.trim().split("\n")[0];
+    try {
+      message = JSON.parse(text).Message ?? message;
+    } catch { /* not JSON: keep the first line */ }
+    throw new SetupError(
+      `${context}: the IPFS node at ${node.api} refused add: ${message || `HTTP ${res.status}`}`,
+    );
+  }
+  let hash: unknown;
+  try {
+    hash = JSON.parse(text.trim().split("\n").at(-1)!).Hash;
+  } catch { /* reported below */ }
+  const cid = typeof hash === "string" ? parseCid(hash) : undefined;
+  if (!cid || "error" in cid) {
+    throw new SetupError(
+      `${context}: the IPFS node at ${node.api} answered add without a CID: ${
+        text.trim().split("\n")[0].slice(0, 200)
+      }`,
+    );
+  }
+  return cid;
+}
+
+/**
+ * Checks that `cid` names exactly `data`: the file's DAG is walked from its verified root and
+ * assembled with `data` standing in for the node's stream of the file's bytes, so every leaf is
+ * hashed against its CID from the data itself and only inner nodes come from the node.
+ */
+async function checkAdded(node: IpfsNode, cid: CID, data: Uint8Array): Promise<void> {
+  const lie = (why: string) =>
+    `the IPFS node at ${node.api} answered ${cid}, which does not name the bytes added (${why})`;
+  if (cid.code === RAW) {
+    if (!(await hashMatches(cid, data))) throw new SetupError(`${node.context}: ${lie("hash")}`);
+    return;
+  }
+  const blocks = new CheckedBlocks(node, (leaf) => lie(`${leaf} differs`));
+  const found = await walkToNode(cid, cid.toString(), [], blocks);
+  if (typeOf(found.node) !== "file") {
+    throw new SetupError(`${node.context}: ${lie(`it is a ${unixfsType(found.node)}`)}`);
+  }
+  const sink = new ComparingSink(data);
+  await assembleFile(found, blocks, () => localSource(data), sink);
+  if (sink.problem() !== undefined) {
+    throw new SetupError(`${node.context}: ${lie(sink.problem()!)}`);
+  }
+}
+
+/** `data` as the stream of a file's bytes. */
+function localSource(data: Uint8Array): ByteSource {
+  let offset = 0;
+  return {
+    read(into) {
+      if (offset >= data.length) return Promise.resolve(null);
+      const n = Math.min(into.length, data.length - offset);
+      into.set(data.subarray(offset, offset + n));
+      offset += n;
+      return Promise.resolve(into.subarray(0, n));
+    },
+    close: () => Promise.resolve(),
+  };
+}
+
+/** A sink that checks that what the DAG assembles to is `data`, byte for byte. */
+class ComparingSink implements Sink {
+  #at = 0;
+  #differs: number | undefined;
+
+  constructor(readonly data: Uint8Array) {}
+
+  write(bytes: Uint8Array): void {
+    this.#expect(bytes);
+  }
+
+  copy(offset: number, length: number): void {
+    this.#expect(this.data.subarray(offset, offset + length));
+  }
+
+  /** What differs, once everything is written; undefined when nothing does. */
+  problem(): string | undefined {
+    if (this.#differs !== undefined) return `it differs at byte ${this.#differs}`;
+    if (this.#at !== this.data.length) return `it holds ${this.#at} of ${this.data.length} bytes`;
+    return undefined;
+  }
+
+  #expect(bytes: Uint8Array): void {
+    const end = this.#at + bytes.length;
+    if (this.#differs === undefined) {
+      if (end > this.data.length || !equalBytes(bytes, this.data.subarray(this.#at, end))) {
+        this.#differs = this.#at;
+      }
+    }
+    this.#at = end;
+  }
+}
+
+/** A file's verified bytes, in memory (a cat's answer is one message anyway). */
+class MemorySink implements Sink {
+  #buffer: Uint8Array;
+  #length = 0;
+
+  constructor(expected: number) {
+    this.#buffer = new Uint8Array(expected);
+  }
+
+  write(bytes: Uint8Array): void {
+    this.#reserve(bytes.length);
+    this.#buffer.set(bytes, this.#length);
+    this.#length += bytes.length;
+  }
+
+  copy(offset: number, length: number): void {
+    this.#reserve(length);
+    this.#buffer.copyWithin(this.#length, offset, offset + length);
+    this.#length += length;
+  }
+
+  bytes(): Uint8Array {
+    return this.#buffer.subarray(0, this.#length);
+  }
+
+  #reserve(n: number): void {
+    if (this.#length + n <= this.#buffer.length) return;
+    const grown = new Uint8Array(Math.max(this.#length + n, this.#buffer.length * 2));
+    grown.set(this.#buffer.subarray(0, this.#length));
+    this.#buffer = grown;
+  }
+}
