@@ -2,7 +2,7 @@
 // socketpair, close.
 
 import { EBADF } from "./errno.ts";
-import { check, lastErrno, libc, SyscallError } from "./libc.ts";
+import { check, lastErrno, libc, ptr, SyscallError } from "./libc.ts";
 
 const F_GETFD = 1;
 const FD_CLOEXEC = 1;
@@ -27,7 +27,7 @@ export function fdState(fd: number): FdState {
 /** A connected AF_UNIX stream pair, both ends close-on-exec. */
 export function unixSocketPair(): [number, number] {
   const fds = new Int32Array(2);
-  check("socketpair", libc().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
+  check("socketpair", libc().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ptr(fds)));
   return [fds[0], fds[1]];
 }
 
@@ -43,7 +43,7 @@ const O_CLOEXEC = 0o2000000;
 /** A pipe, both ends close-on-exec: [read end, write end]. */
 export function pipe(): [number, number] {
   const fds = new Int32Array(2);
-  check("pipe2", libc().pipe2(fds, O_CLOEXEC));
+  check("pipe2", libc().pipe2(ptr(fds), O_CLOEXEC));
   return [fds[0], fds[1]];
 }
 
@@ -52,7 +52,7 @@ export function writeAll(fd: number, bytes: Uint8Array): void {
   let off = 0;
   while (off < bytes.length) {
     const chunk = bytes.subarray(off);
-    off += check("write", libc().write(fd, chunk, BigInt(chunk.length)), `fd ${fd}`);
+    off += check("write", libc().write(fd, ptr(chunk), BigInt(chunk.length)), `fd ${fd}`);
   }
 }
 
@@ -61,7 +61,7 @@ export function readAll(fd: number): Uint8Array {
   const chunks: Uint8Array[] = [];
   const buf = new Uint8Array(65536);
   for (;;) {
-    const n = check("read", libc().read(fd, buf, BigInt(buf.length)), `fd ${fd}`);
+    const n = check("read", libc().read(fd, ptr(buf), BigInt(buf.length)), `fd ${fd}`);
     if (n === 0) break;
     chunks.push(buf.slice(0, n));
   }

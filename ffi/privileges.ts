@@ -8,7 +8,7 @@
 // state (see run/native_stage.ts).
 
 import type { IdentityPlan } from "../jail/native.ts";
-import { check, cString, cStringArray, libc, libcStage } from "./libc.ts";
+import { check, cString, cStringArray, libc, libcStage, ptr } from "./libc.ts";
 
 const PR_SET_PDEATHSIG = 1;
 const PR_SET_SECCOMP = 22;
@@ -59,11 +59,11 @@ const RLIM_INFINITY = 0xffffffffffffffffn;
 export function raiseHardLimit(resource: number, value: number | undefined): void {
   const c = libc();
   const old = new BigUint64Array(2);
-  check("prlimit", c.prlimit(0, resource, null, old), `resource ${resource}`);
+  check("prlimit", c.prlimit(0, resource, null, ptr(old)), `resource ${resource}`);
   const wanted = value === undefined ? RLIM_INFINITY : BigInt(value);
   if (wanted <= old[1]) return;
   const raised = new BigUint64Array([old[0], wanted]);
-  check("prlimit", c.prlimit(0, resource, raised, null), `resource ${resource}`);
+  check("prlimit", c.prlimit(0, resource, ptr(raised), null), `resource ${resource}`);
 }
 
 /** PR_SET_NO_NEW_PRIVS: execve can never grant privileges again (setuid, file capabilities). */
@@ -111,7 +111,7 @@ export function resetSignals(): void {
     c.signal(sig, null);
   }
   const empty = new Uint8Array(SIGSET_SIZE);
-  check("sigemptyset", libc().sigemptyset(empty));
+  check("sigemptyset", libc().sigemptyset(ptr(empty)));
   check("sigprocmask", c.sigprocmask(SIG_SETMASK, empty, null));
 }
 

@@ -1,6 +1,6 @@
 // ffi/process.ts — waiting for and signalling child processes by pid.
 
-import { check, libc } from "./libc.ts";
+import { check, keepAlive, libc, ptr } from "./libc.ts";
 
 /** How a child ended: `code` from exit(2), or the number of the signal that killed it. */
 export type WaitStatus =
@@ -22,7 +22,7 @@ export function decodeWaitStatus(status: number): WaitStatus {
 export async function waitPid(pid: number): Promise<WaitStatus> {
   const status = new Int32Array(1);
   for (let attempt = 0; attempt < 5; attempt++) {
-    const r = await libc().waitpid(pid, status, 0);
+    const r = await libc().waitpid(pid, ptr(status), 0);
     if (r === pid) return decodeWaitStatus(status[0]);
   }
   throw new Error(`waitpid(${pid}) failed: the child was reaped elsewhere`);
@@ -48,7 +48,11 @@ const RLIM_INFINITY = 0xffffffffffffffffn;
 /** Sets both the soft and the hard limit of `resource` for process `pid` (prlimit(2)). */
 export function setProcessLimit(pid: number, resource: number, value: number | undefined): void {
   const limit = new BigUint64Array(2).fill(value === undefined ? RLIM_INFINITY : BigInt(value));
-  check("prlimit", libc().prlimit(pid, resource, limit, null), `pid ${pid} resource ${resource}`);
+  check(
+    "prlimit",
+    libc().prlimit(pid, resource, ptr(limit), null),
+    `pid ${pid} resource ${resource}`,
+  );
 }
 
 /**
@@ -60,12 +64,10 @@ export function watchProcess(pid: number): { gone(timeoutMs: number): Promise<vo
   return {
     async gone(timeoutMs) {
       if (fd === -1) return; // already gone (ESRCH)
+      const pfd = new Int32Array([fd, 1 /* POLLIN: the process has exited */]);
       try {
-        await libc().poll(
-          new Int32Array([fd, 1 /* POLLIN: the process has exited */]),
-          1n,
-          timeoutMs,
-        );
+        await libc().poll(ptr(pfd), 1n, timeoutMs);
+        keepAlive(pfd);
       } finally {
         libc().close(fd);
       }

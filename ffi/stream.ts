@@ -8,7 +8,7 @@
 
 import { EAGAIN, EBADF, EINTR } from "./errno.ts";
 import { closeFd, concatBytes } from "./fd.ts";
-import { check, lastErrno, libc, SyscallError } from "./libc.ts";
+import { check, keepAlive, lastErrno, libc, ptr, SyscallError } from "./libc.ts";
 
 const POLLIN = 0x1;
 const POLLOUT = 0x4;
@@ -60,7 +60,7 @@ export class FdStream implements ByteStream {
         return n;
       }
       if (this.#closed) return null;
-      const n = Number(libc().read(this.#fd, p, BigInt(p.length)));
+      const n = Number(libc().read(this.#fd, ptr(p), BigInt(p.length)));
       if (n >= 0) return n === 0 && p.length > 0 ? null : n;
       const errno = lastErrno();
       if (errno !== EAGAIN && errno !== EINTR) {
@@ -77,7 +77,7 @@ export class FdStream implements ByteStream {
       if (this.#closed) throw new SyscallError("write", EBADF, `fd ${this.#fd} is closed`);
       const chunk = p.subarray(off);
       // Deno ignores SIGPIPE, so a vanished reader is an EPIPE here, not a signal.
-      const n = Number(libc().write(this.#fd, chunk, BigInt(chunk.length)));
+      const n = Number(libc().write(this.#fd, ptr(chunk), BigInt(chunk.length)));
       if (n >= 0) {
         off += n;
         continue;
@@ -101,7 +101,7 @@ export class FdStream implements ByteStream {
     const chunks: Uint8Array[] = [this.#tail];
     const buf = new Uint8Array(65536);
     for (;;) {
-      const n = Number(libc().read(this.#fd, buf, BigInt(buf.length)));
+      const n = Number(libc().read(this.#fd, ptr(buf), BigInt(buf.length)));
       if (n <= 0) break; // EOF, or EAGAIN: nothing more is buffered
       chunks.push(buf.slice(0, n));
     }
@@ -124,7 +124,8 @@ export class FdStream implements ByteStream {
     const pfd = new Int32Array([this.#fd, events]);
     this.#polling++;
     try {
-      await libc().poll(pfd, 1n, -1);
+      await libc().poll(ptr(pfd), 1n, -1);
+      keepAlive(pfd);
     } finally {
       this.#polling--;
       if (this.#closed && this.#polling === 0) closeFd(this.#fd);

@@ -146,10 +146,15 @@ export async function launchBwrap(
   };
 }
 
-/** A fresh name for a work directory that bwrap makes inside the jail (see BwrapInput.workdir). */
+/**
+ * A name for the work directory that bwrap makes inside the jail (see BwrapInput.workdir). It
+ * lives in the jail's own tmpfs, so it cannot collide with another run's; the random part only
+ * keeps names distinct in logs. (Math.random: the first use of `crypto` costs start-up time.)
+ */
 export function jailWorkdir(): string {
-  const random = crypto.getRandomValues(new Uint8Array(8));
-  const name = `ww-${Array.from(random, (b) => b.toString(16).padStart(2, "0")).join("")}`;
+  const name = `ww-${Math.random().toString(16).slice(2, 10).padEnd(8, "0")}${
+    Math.random().toString(16).slice(2, 10).padEnd(8, "0")
+  }`;
   return absolutePath("/", `${Deno.env.get("TMPDIR") || "/tmp"}/${name}`);
 }
 
