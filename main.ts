@@ -9,6 +9,8 @@ import { NATIVE_STAGE_COMMAND } from "./run/stage_command.ts";
 import { type Child, startProgram } from "./run/start.ts";
 import { execService, serveGuest } from "./rpc/serve.ts";
 import { lazyImport } from "./lazy.ts";
+import type { IpfsService } from "./rpc/types.ts";
+import type { RunConfig } from "./run/config.ts";
 
 const USAGE =
   `ww ${denoJson.version}: run a program in a jail and hand it capabilities as descriptors
@@ -139,7 +141,10 @@ async function run(argv: readonly string[]): Promise<number> {
         } (--allow-weaker-jail)`,
       );
     }
-    const services = { version: denoJson.version };
+    const services = {
+      version: denoJson.version,
+      ...(grants.ipfs ? { ipfs: lazyIpfsService(config) } : {}),
+    };
     const rpc = serveGuest(child, grants, {
       ...services,
       programName: config.program,
@@ -154,6 +159,26 @@ async function run(argv: readonly string[]): Promise<number> {
   } finally {
     stopForwarding();
   }
+}
+
+/**
+ * The --with-ipfs service, loaded (with the IPLD libraries) only when a program first calls it: a
+ * run that never does, or has no --with-ipfs, pays nothing for it.
+ */
+function lazyIpfsService(config: RunConfig): IpfsService {
+  let service: Promise<IpfsService> | undefined;
+  const load = () =>
+    service ??= lazyImport<typeof import("./ipfs/service.ts")>(
+      new URL("./ipfs/service.ts", import.meta.url),
+    ).then(({ ipfsService }) =>
+      ipfsService({ api: config.ipfsApi, timeoutMs: config.ipfsTimeoutMs })
+    );
+  return {
+    cat: async (path) => (await load()).cat(path),
+    ls: async (path) => (await load()).ls(path),
+    stat: async (path) => (await load()).stat(path),
+    add: async (data) => (await load()).add(data),
+  };
 }
 
 function debugRequested(argv: readonly string[]): boolean {

@@ -1,0 +1,151 @@
+// tests/rpc/ipfs_test.ts — the host's Ipfs capability (--with-ipfs) as a real Deno guest in ww's
+// default jail sees it, against a real IPFS node (js-ipfs, tests/ipfs/ipfsd.ts): add and read back,
+// stat and ls of a directory, /ipns/ names, errors naming the path, and a node that tampers with
+// what it sends.
+
+import assert from "node:assert/strict";
+import { cidKey, parseCid } from "../../ipfs/block.ts";
+import { startIpfsd } from "../ipfs/ipfsd.ts";
+import { startProxy } from "../ipfs/proxy.ts";
+import { REPO, runWw } from "../support/ww.ts";
+import { pattern } from "./ipfs_guest.ts";
+
+const ipfsd = await startIpfsd();
+globalThis.addEventListener("unload", () => ipfsd.kill());
+
+const DENO = Deno.execPath();
+const GUEST = [DENO, "run", "-A", "--config", `${REPO}deno.json`, `${REPO}tests/rpc/ipfs_guest.ts`];
+// The jail shows deno and the repository read-only; deno's cache goes to the jail's own /tmp.
+const JAIL = ["--ro-bind", DENO, "--ro-bind", REPO, "--env", "DENO_DIR=/tmp/deno"];
+
+type Result = { ok?: unknown; error?: string };
+
+/** Runs the guest with `calls` under `ww run flags...`; returns its report, one entry per call. */
+async function guest(flags: string[], calls: unknown[]): Promise<Result[]> {
+  const r = await runWw(["run", ...flags, ...JAIL, ...GUEST, JSON.stringify(calls)]);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout.trim().split("\n").at(-1)!);
+}
+
+function ok<T>(result: Result): T {
+  assert.equal(result.error, undefined, result.error);
+  return result.ok as T;
+}
+
+/** The CID as ww names it (v1, base32): js-ipfs prints some CIDs in other bases. */
+function key(cid: string): string {
+  const parsed = parseCid(cid);
+  if ("error" in parsed) throw new Error(parsed.error);
+  return cidKey(parsed);
+}
+
+async function sha256(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", bytes as Uint8Array<ArrayBuffer>),
+  );
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** The bytes the node itself serves for `cid`. */
+async function nodeCat(cid: string): Promise<Uint8Array> {
+  const res = await fetch(`${ipfsd.url}/api/v0/cat?arg=${cid}`, { method: "POST" });
+  assert.ok(res.ok, `cat ${cid}: HTTP ${res.status}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+const IPFS = ["--with-ipfs", "--ipfs", ipfsd.api];
+
+Deno.test("a guest adds bytes, gets their CID, and cats the same bytes back", async () => {
+  const big = 1_000_000; // several raw leaves under a dag-pb root
+  const [small, smallBack, large, largeBack] = await guest(IPFS, [
+    { add: "hello from the guest" },
+    { cat: "$0" },
+    { addPattern: big },
+    { cat: "/ipfs/$2" },
+  ]);
+  const smallCid = ok<{ cid: string }>(small).cid;
+  assert.match(smallCid, /^bafk/, "CIDv1, raw leaf, base32");
+  assert.equal(ok<{ text: string }>(smallBack).text, "hello from the guest");
+  const largeCid = ok<{ cid: string }>(large).cid;
+  assert.match(largeCid, /^bafy/, "CIDv1, dag-pb root, base32");
+  const expected = await sha256(pattern(big));
+  assert.deepEqual(ok(largeBack), { length: big, sha256: expected });
+  // The node holds what the guest added, under that CID.
+  assert.equal(new TextDecoder().decode(await nodeCat(smallCid)), "hello from the guest");
+  assert.equal(await sha256(await nodeCat(largeCid)), expected);
+});
+
+Deno.test("a guest stats and lists a directory, also through its /ipns/ name", async () => {
+  const hello = new TextEncoder().encode("hello\n");
+  const data = pattern(300_000);
+  const root = await ipfsd.addTree({ "hello.txt": hello, "sub/data.bin": data });
+  const name = await ipfsd.publish(root);
+  const [ls, statSub, statHello, catData, lsIpns] = await guest(IPFS, [
+    { ls: `/ipfs/${root}` },
+    { stat: `/ipfs/${root}/sub` },
+    { stat: `/ipfs/${root}/hello.txt` },
+    { cat: `/ipfs/${root}/sub/data.bin` },
+    { ls: `/ipns/${name}/sub` },
+  ]);
+  const entries = ok<{ name: string; cid: string; size: number; type: string }[]>(ls);
+  assert.deepEqual(entries.map((e) => [e.name, e.type]), [
+    ["hello.txt", "file"],
+    ["sub", "directory"],
+  ]);
+  const sub = ok<{ cid: string; size: number; type: string }>(statSub);
+  assert.equal(sub.type, "directory");
+  assert.equal(sub.cid, entries[1].cid);
+  assert.ok(sub.size > data.length, `a directory's size is its DAG's: ${sub.size}`);
+  assert.deepEqual(ok(statHello), { cid: entries[0].cid, size: hello.length, type: "file" });
+  assert.equal(entries[0].size, hello.length);
+  assert.deepEqual(ok(catData), { length: data.length, sha256: await sha256(data) });
+  const viaName = ok<{ name: string; size: number; type: string }[]>(lsIpns);
+  assert.deepEqual(viaName.map((e) => [e.name, e.size, e.type]), [
+    ["data.bin", data.length, "file"],
+  ]);
+});
+
+Deno.test("a missing path, a directory cat and a file ls fail naming the path", async () => {
+  const root = key(await ipfsd.addTree({ "a.txt": new TextEncoder().encode("a") }));
+  const [missing, catDir, lsFile, badCid] = await guest(IPFS, [
+    { cat: `/ipfs/${root}/missing` },
+    { cat: `/ipfs/${root}` },
+    { ls: `/ipfs/${root}/a.txt` },
+    { stat: "/ipfs/not-a-cid" },
+  ]);
+  assert.equal(
+    missing.error,
+    `/ipfs/${root}/missing: no entry "missing" in /ipfs/${root}; it holds: a.txt`,
+  );
+  assert.equal(catDir.error, `/ipfs/${root}: is a directory, not a file`);
+  assert.equal(lsFile.error, `/ipfs/${root}/a.txt: is a file, not a directory`);
+  assert.match(badCid.error!, /^\/ipfs\/not-a-cid: not-a-cid is not a CID/);
+});
+
+Deno.test("through a node that tampers with what it sends, cat fails naming the CID", async () => {
+  const small = key(await ipfsd.addFile(new TextEncoder().encode("tamper with me")));
+  const large = key(await ipfsd.addFile(pattern(1_000_000)));
+  const proxy = startProxy(ipfsd.url, { tamper: { commands: ["block/get", "cat"], at: 10 } });
+  try {
+    const [catSmall, catLarge] = await guest(["--with-ipfs", "--ipfs", proxy.api], [
+      { cat: small },
+      { cat: `/ipfs/${large}` },
+    ]);
+    assert.equal(
+      catSmall.error,
+      `${small}: the IPFS node at ${proxy.api} sent data that does not match ${small}`,
+    );
+    // The root's block or one of its leaves: either way a CID the file is made of.
+    assert.match(
+      catLarge.error!,
+      new RegExp(`^/ipfs/${large}: the IPFS node at .* sent data that does not match baf\\w+$`),
+    );
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("without --with-ipfs, Host.ipfs() fails naming the flag", async () => {
+  const [stat] = await guest(["--ipfs", ipfsd.api], [{ stat: "/ipfs/x" }]);
+  assert.match(stat.error!, /ipfs is not granted: run ww with --with-ipfs/);
+});
