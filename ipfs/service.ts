@@ -237,13 +237,19 @@ async function checkAdded(node: IpfsNode, cid: CID, data: Uint8Array): Promise<v
   const lie = (why: string) =>
     `the IPFS node at ${node.api} answered ${cid}, which does not name the bytes added (${why})`;
   if (cid.code === RAW) {
-    if (!(await hashMatches(cid, data))) throw new SetupError(`${node.context}: ${lie("hash")}`);
+    if (!(await hashMatches(cid, data))) {
+      throw new SetupError(`${node.context}: ${lie("their hash differs")}`);
+    }
     return;
   }
   const blocks = new CheckedBlocks(node, (leaf) => lie(`${leaf} differs`));
   const found = await walkToNode(cid, cid.toString(), [], blocks);
   if (typeOf(found.node) !== "file") {
     throw new SetupError(`${node.context}: ${lie(`it is a ${unixfsType(found.node)}`)}`);
+  }
+  const size = fileSize(found.node);
+  if (size !== data.length) {
+    throw new SetupError(`${node.context}: ${lie(`it holds ${size} bytes`)}`);
   }
   const sink = new ComparingSink(data);
   await assembleFile(found, blocks, () => localSource(data), sink);

@@ -145,6 +145,51 @@ Deno.test("through a node that tampers with what it sends, cat fails naming the 
   }
 });
 
+/**
+ * A proxy in front of the node that forwards everything, but answers every add with `cid`
+ * instead of the CID the node gave.
+ */
+function lyingAdd(cid: string): { api: string; close(): Promise<void> } {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const url = new URL(req.url);
+    const res = await fetch(`${ipfsd.url}${url.pathname}${url.search}`, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+    });
+    if (url.pathname !== "/api/v0/add") return res;
+    const lines = (await res.text()).trim().split("\n").map((l) => JSON.parse(l));
+    lines.at(-1).Hash = cid;
+    return new Response(lines.map((l) => JSON.stringify(l)).join("\n"), { status: res.status });
+  });
+  return {
+    api: `/ip4/127.0.0.1/tcp/${server.addr.port}/http`,
+    close: () => server.shutdown(),
+  };
+}
+
+Deno.test("a CID the node answers for added bytes that does not name them is refused", async () => {
+  // CIDs of other content the node holds: a raw leaf, and a multi-block file of 1 MB.
+  const otherSmall = await ipfsd.addFile(new TextEncoder().encode("other bytes"));
+  const otherLarge = await ipfsd.addFile(pattern(1_000_001).subarray(1));
+  const cases = [
+    { lie: otherSmall, call: { add: "my bytes" }, why: "their hash differs" },
+    { lie: otherLarge, call: { add: "my bytes" }, why: "it holds 1000000 bytes" },
+    { lie: otherLarge, call: { addPattern: 1_000_000 }, why: "baf\\w+ differs" },
+  ];
+  for (const { lie, call, why } of cases) {
+    const proxy = lyingAdd(lie);
+    try {
+      const [added] = await guest(["--with-ipfs", "--ipfs", proxy.api], [call]);
+      const expected = `^add of \\d+ bytes: the IPFS node at ${proxy.api} answered ${key(lie)}, ` +
+        `which does not name the bytes added \\(${why}\\)$`;
+      assert.match(added.error!, new RegExp(expected));
+    } finally {
+      await proxy.close();
+    }
+  }
+});
+
 Deno.test("without --with-ipfs, Host.ipfs() fails naming the flag", async () => {
   const [stat] = await guest(["--ipfs", ipfsd.api], [{ stat: "/ipfs/x" }]);
   assert.match(stat.error!, /ipfs is not granted: run ww with --with-ipfs/);
