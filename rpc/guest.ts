@@ -87,8 +87,8 @@ class Question {
 }
 
 class Connection {
-  readonly questions = new Map<number, Question>();
-  readonly imports = new Map<number, { refs: number; holders: number }>();
+  readonly questions: Map<number, Question> = new Map();
+  readonly imports: Map<number, { refs: number; holders: number }> = new Map();
   nextQuestion = 0;
   failure?: Error;
   #out: Promise<unknown> = Promise.resolve();
