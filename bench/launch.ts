@@ -3,25 +3,24 @@
 // comparable profile, and firejail when it is installed. Prints medians and ratios.
 
 import { fileURLToPath } from "node:url";
+import { namespaceArgs } from "../jail/bwrap.ts";
+import { hostFiles } from "../run/host.ts";
 import { medians, row } from "./hyperfine.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
-/** A bwrap command with the same namespaces and mounts as ww's default profile. */
+/** A bwrap command with the same namespaces, mounts and identity as ww's default profile. */
 function bwrapCommand(): string {
-  const mounts = ["--ro-bind /usr /usr"];
-  for (const p of ["/bin", "/sbin", "/lib", "/lib64"]) {
-    try {
-      const info = Deno.lstatSync(p);
-      if (info.isSymlink) mounts.push(`--symlink ${Deno.readLinkSync(p)} ${p}`);
-      else mounts.push(`--ro-bind ${p} ${p}`);
-    } catch { /* absent on this host */ }
-  }
+  const { system } = hostFiles(false);
+  const mounts = system.map((e) =>
+    e.kind === "dir" ? `--ro-bind ${e.path} ${e.path}` : `--symlink ${e.target} ${e.path}`
+  );
   return [
     "bwrap",
     ...mounts,
     "--proc /proc --dev /dev --tmpfs /tmp",
-    "--unshare-user --unshare-ipc --unshare-pid --unshare-uts --unshare-cgroup --unshare-net --disable-userns --uid 65534 --gid 65534 --hostname ww --cap-drop ALL",
+    ...namespaceArgs(false),
+    "--uid 65534 --gid 65534 --hostname ww --cap-drop ALL",
     "--new-session --die-with-parent",
     "-- /usr/bin/env -u PWD -- /bin/true",
   ].join(" ");

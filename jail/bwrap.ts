@@ -120,9 +120,7 @@ export function bwrapArgs(input: BwrapInput): string[] {
   } else if (!isVisibleInJail(input.programSource, host)) {
     a.push("--ro-bind", input.programSource, input.programPath);
   }
-  a.push("--unshare-user", "--unshare-ipc", "--unshare-pid", "--unshare-uts", "--unshare-cgroup");
-  if (!policy.net) a.push("--unshare-net");
-  a.push("--disable-userns", "--assert-userns-disabled");
+  a.push(...namespaceArgs(policy.net));
   a.push("--uid", String(policy.uid ?? JAIL_UID), "--gid", String(policy.gid ?? JAIL_GID));
   a.push("--hostname", JAIL_HOSTNAME);
   a.push("--cap-drop", "ALL", "--new-session", "--die-with-parent");
@@ -135,6 +133,23 @@ export function bwrapArgs(input: BwrapInput): string[] {
   if (input.userPwd !== undefined) a.push(`PWD=${input.userPwd}`);
   a.push(input.programPath, ...input.args);
   return a;
+}
+
+/**
+ * bwrap's namespace flags for the jail: every namespace (the network one unless `net`), and no
+ * nested user namespaces. `ww doctor` tries exactly these.
+ */
+export function namespaceArgs(net: boolean): string[] {
+  return [
+    "--unshare-user",
+    "--unshare-ipc",
+    "--unshare-pid",
+    "--unshare-uts",
+    "--unshare-cgroup",
+    ...(net ? [] : ["--unshare-net"]),
+    "--disable-userns",
+    "--assert-userns-disabled",
+  ];
 }
 
 /** What starts bwrap: the tools' paths, the limits, and the host identity to drop to. */

@@ -5,6 +5,7 @@
 import { errnoName } from "../ffi/errno.ts";
 import { landlockAbi } from "../ffi/landlock.ts";
 import { chooseBackend } from "../jail/auto.ts";
+import { namespaceArgs } from "../jail/bwrap.ts";
 import { doctorReport, type MachineFacts } from "../jail/doctor.ts";
 import { parseProcStatus } from "../jail/native.ts";
 import { namespaceFacts } from "./auto.ts";
@@ -47,14 +48,7 @@ async function tryBwrap(bwrap: string): Promise<{ ok: boolean; detail: string }>
     "--ro-bind",
     "/",
     "/",
-    "--unshare-user",
-    "--unshare-ipc",
-    "--unshare-pid",
-    "--unshare-uts",
-    "--unshare-cgroup",
-    "--unshare-net",
-    "--disable-userns",
-    "--assert-userns-disabled",
+    ...namespaceArgs(false),
     "--",
     "/bin/sh",
     "-c",
