@@ -18,6 +18,7 @@ import { findBwrap, findLauncherTools, hostFiles, seccompArch } from "./host.ts"
 import { type Cleanups, type Launched, type Program, spawnMapped } from "./launch.ts";
 import { absolutePath } from "./path.ts";
 import { programPidInJail } from "./procfs.ts";
+import { hasExecuteBit } from "./resolve.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 
 /**
@@ -179,14 +180,12 @@ function checkReachableBy(what: string, source: string, who: { uid: number; gid:
   for (let i = 0; i < parts.length; i++) {
     const dir = `/${parts.slice(0, i).join("/")}`;
     const info = Deno.statSync(dir);
-    const mode = info.mode ?? 0;
-    const bit = info.uid === who.uid ? 0o100 : info.gid === who.gid ? 0o010 : 0o001;
-    if (!(mode & bit)) {
+    if (!hasExecuteBit(info, who)) {
       throw new SetupError(
         `${
           what === source ? what : `${what} ${source}`
         }: the jail runs as uid ${who.uid}, which cannot enter ${dir} (mode ${
-          (mode & 0o777).toString(8).padStart(4, "0")
+          ((info.mode ?? 0) & 0o777).toString(8).padStart(4, "0")
         }); make it reachable (chmod o+x), or choose the jail's user with --uid/--gid`,
       );
     }
@@ -195,10 +194,7 @@ function checkReachableBy(what: string, source: string, who: { uid: number; gid:
 
 /** The jail execs the program as `who`; say so now rather than let bwrap fail with EACCES. */
 function checkExecutableBy(path: string, who: { uid: number; gid: number }): void {
-  const info = Deno.statSync(path);
-  const mode = info.mode ?? 0;
-  const bit = info.uid === who.uid ? 0o100 : info.gid === who.gid ? 0o010 : 0o001;
-  if (!(mode & bit)) {
+  if (!hasExecuteBit(Deno.statSync(path), who)) {
     throw new NotExecutableError(
       `${path}: the jail runs programs as uid ${who.uid}, which may not execute this file (chmod o+rx it, or use --jail=none)`,
     );

@@ -46,14 +46,19 @@ function executableProblem(path: string): string | undefined {
   }
   if (info.isDirectory) return "is a directory";
   if (!info.isFile) return "is not a regular file";
+  return hasExecuteBit(info, { uid: Deno.uid() ?? -1, gid: Deno.gid() ?? -1 })
+    ? undefined
+    : "permission denied (not executable; try chmod +x)";
+}
+
+/**
+ * Whether the x bit that applies to `who` (owner, group or other; any of them for root) is set:
+ * execute permission on a file, search permission on a directory. Supplementary groups are not
+ * considered.
+ */
+export function hasExecuteBit(info: Deno.FileInfo, who: { uid: number; gid: number }): boolean {
   const mode = info.mode ?? 0;
-  const uid = Deno.uid();
-  const bits = uid === 0
-    ? mode & 0o111
-    : info.uid === uid
-    ? mode & 0o100
-    : info.gid === Deno.gid()
-    ? mode & 0o010
-    : mode & 0o001;
-  return bits ? undefined : "permission denied (not executable; try chmod +x)";
+  if (who.uid === 0) return (mode & 0o111) !== 0;
+  const bit = info.uid === who.uid ? 0o100 : info.gid === who.gid ? 0o010 : 0o001;
+  return (mode & bit) !== 0;
 }
