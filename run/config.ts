@@ -42,6 +42,15 @@ export function grantProblem(grant: FdGrant, earlier: readonly FdGrant[]): strin
   return undefined;
 }
 
+/** The first problem with a whole list of grants (see grantProblem), or undefined. */
+export function grantsProblem(grants: readonly FdGrant[]): string | undefined {
+  for (const [i, g] of grants.entries()) {
+    const problem = grantProblem(g, grants.slice(0, i));
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
 /** Why `key` cannot be an environment variable name, or undefined. */
 export function envKeyProblem(key: string): string | undefined {
   if (key === "") return "the variable name is empty";

@@ -5,7 +5,7 @@ import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
 import { bwrapArgs, launcherArgv } from "../jail/bwrap.ts";
 import { isIpfsPath } from "../ipfs/path.ts";
 import { jailChoice } from "./auto.ts";
-import { grantProblem, type RunConfig } from "./config.ts";
+import { grantsProblem, type RunConfig } from "./config.ts";
 import { childEnv } from "./env.ts";
 import { UsageError } from "./errors.ts";
 import { explainRun } from "./explain.ts";
@@ -20,10 +20,8 @@ import { resolveProgram } from "./resolve.ts";
  * directory's name is shown as a pattern, since it is only made when the program starts.
  */
 export function explainProgram(config: RunConfig): string[] {
-  config.fds.forEach((g, i) => {
-    const problem = grantProblem(g, config.fds.slice(0, i));
-    if (problem) throw new UsageError(problem);
-  });
+  const problem = grantsProblem(config.fds);
+  if (problem) throw new UsageError(problem);
   const ipfs = isIpfsPath(config.program);
   const path = ipfs
     ? ipfsJailPath(config.program)

@@ -9,7 +9,7 @@ import type { BackendChoice } from "../jail/auto.ts";
 import { TIMEOUT_GRACE_MS } from "../jail/policy.ts";
 import { isIpfsPath } from "../ipfs/path.ts";
 import { jailChoice } from "./auto.ts";
-import { grantProblem, type RunConfig } from "./config.ts";
+import { grantsProblem, type RunConfig } from "./config.ts";
 import { SetupError, UsageError } from "./errors.ts";
 import { Cleanups, ipfsJailPath, type Launcher, type Program } from "./launch.ts";
 import { resolveProgram } from "./resolve.ts";
@@ -56,11 +56,9 @@ export interface Child {
  * (await child.status).code; // 0
  */
 export async function startProgram(config: RunConfig): Promise<Child> {
-  config.fds.forEach((g, i) => {
-    const problem = grantProblem(g, config.fds.slice(0, i));
-    if (problem) throw new UsageError(problem);
-    checkInherited(g.name, g.source);
-  });
+  const problem = grantsProblem(config.fds);
+  if (problem) throw new UsageError(problem);
+  for (const g of config.fds) checkInherited(g.name, g.source);
   const cleanups = new Cleanups();
   try {
     const program = await locateProgram(config, cleanups);
