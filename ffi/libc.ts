@@ -85,6 +85,7 @@ const stageSymbols = {
   signal: { parameters: ["i32", "pointer"], result: "pointer" },
   sigprocmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
   execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
+  execveat: { parameters: ["i32", "buffer", "buffer", "buffer", "i32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 // Each group is bound on first use: Deno compiles a trampoline per symbol at dlopen, about 0.1 ms

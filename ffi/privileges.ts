@@ -19,6 +19,8 @@ const PR_CAP_AMBIENT_CLEAR_ALL = 4n;
 const SECCOMP_MODE_FILTER = 2n;
 const LINUX_CAPABILITY_VERSION_3 = 0x20080522;
 const CLOSE_RANGE_CLOEXEC = 1 << 2;
+const F_SETFD = 2;
+const AT_EMPTY_PATH = 0x1000;
 const SIG_SETMASK = 2;
 // glibc's sigset_t is 128 bytes.
 const SIGSET_SIZE = 128;
@@ -113,6 +115,31 @@ export function resetSignals(): void {
   const empty = new Uint8Array(SIGSET_SIZE);
   check("sigemptyset", libc().sigemptyset(ptr(empty)));
   check("sigprocmask", c.sigprocmask(SIG_SETMASK, empty, null));
+}
+
+/**
+ * execveat(fd, "", argv, env, AT_EMPTY_PATH): executes the file behind `fd`, so what runs is that
+ * file whatever its path now holds. `keepOpen` clears close-on-exec first: a `#!` script's
+ * interpreter opens the script as /dev/fd/<fd> (for a close-on-exec descriptor the kernel fails
+ * a script with ENOENT). Returns only by throwing SyscallError("execveat", errno); `name` is for
+ * the message.
+ */
+export function execveatFd(
+  fd: number,
+  keepOpen: boolean,
+  argv: readonly string[],
+  env: readonly string[],
+  name: string,
+): never {
+  if (keepOpen) check("fcntl", libc().fcntl(fd, F_SETFD, 0), `F_SETFD on fd ${fd}`);
+  const args = cStringArray(argv);
+  const envp = cStringArray(env);
+  check(
+    "execveat",
+    libcStage().execveat(fd, cString(""), args.array, envp.array, AT_EMPTY_PATH),
+    `fd ${fd}, ${name}`,
+  );
+  throw new Error("execveat returned without an error");
 }
 
 /** execve(2). Returns only by throwing SyscallError("execve", errno). */

@@ -72,10 +72,32 @@ export interface IdentityPlan {
   readonly dropBoundingUpTo: number | null;
 }
 
+/**
+ * A program the stage executes from a descriptor it holds instead of by path (a program from
+ * IPFS): execveat(fd, "", AT_EMPTY_PATH) runs exactly the bytes ww verified, and nothing in the
+ * jail has to reach ww's own /proc/<pid>/fd.
+ */
+export interface NativeProgramFd {
+  /** Its number in the stage. */
+  readonly fd: number;
+  /** A sealed memfd (true), or the read-only cached file (false). */
+  readonly memfd: boolean;
+  /**
+   * A `#!` script. The kernel hands the interpreter the script as /dev/fd/<fd>, so the descriptor
+   * stays open in the program (execveat(2): a close-on-exec one fails with ENOENT for a script).
+   */
+  readonly script: boolean;
+}
+
 /** Everything the stage does, in the order it does it (see run/native_stage.ts). */
 export interface NativePlan {
-  /** The program, as execve(2) takes it. */
+  /** The program, as execve(2) takes it; for a program from a descriptor, its name for messages. */
   readonly path: string;
+  /**
+   * Execute this descriptor (execveat AT_EMPTY_PATH) instead of `path`. It is close-on-exec unless
+   * `keepOpen` (a script, whose interpreter opens /dev/fd/<fd>).
+   */
+  readonly programFd?: { readonly fd: number; readonly keepOpen: boolean };
   readonly argv: readonly string[];
   /** `KEY=VALUE` strings: the program's whole environment. */
   readonly env: readonly string[];
@@ -124,14 +146,14 @@ const SECCOMP_PROTECTION: NativeProtection = {
 };
 
 /** The paths whose kinds NativeFacts.pathKinds must report. */
-export function nativePathCandidates(policy: JailPolicy, programSource: string): string[] {
+export function nativePathCandidates(policy: JailPolicy, programSource?: string): string[] {
   return [
     ...SYSTEM_DIRS,
     ...ETC_FILES,
     ...(policy.net ? NET_ETC_FILES : []),
     ...DEVICES,
     TERMINAL,
-    programSource,
+    ...(programSource === undefined ? [] : [programSource]),
     ...policy.readOnlyBinds.map((b) => b.source),
     ...policy.writableBinds.map((b) => b.source),
   ];
@@ -139,10 +161,12 @@ export function nativePathCandidates(policy: JailPolicy, programSource: string):
 
 export interface NativeInput {
   readonly policy: JailPolicy;
-  /** The resolved program path, executed as is. */
+  /** The resolved program path, executed as is (for a programFd, only named in messages). */
   readonly programPath: string;
-  /** Its real path on the host, which the Landlock rule must name. */
-  readonly programSource: string;
+  /** Its real path on the host, which the Landlock rule must name; absent with programFd. */
+  readonly programSource?: string;
+  /** A program executed from a descriptor instead of by path. */
+  readonly programFd?: NativeProgramFd;
   /** argv[0] and the arguments. */
   readonly argv: readonly string[];
   readonly env: readonly string[];
@@ -206,6 +230,9 @@ export function nativePlan(input: NativeInput): NativePlanResult | { error: stri
   const l = policy.limits;
   const plan: NativePlan = {
     path: input.programPath,
+    ...(input.programFd
+      ? { programFd: { fd: input.programFd.fd, keepOpen: input.programFd.script } }
+      : {}),
     argv: input.argv,
     env: input.env,
     parentPid: facts.parentPid,
@@ -276,8 +303,17 @@ function landlockPlan(input: NativeInput): NonNullable<NativePlan["landlock"]> {
   for (const path of DEVICES) add(path, "device");
   add(TERMINAL, "terminal");
   add(PROC_SELF, "read", "dir");
-  const underSystem = SYSTEM_DIRS.some((d) => input.programSource.startsWith(`${d}/`));
-  if (!underSystem) add(input.programSource, "read");
+  const source = input.programSource;
+  if (source !== undefined && !SYSTEM_DIRS.some((d) => source.startsWith(`${d}/`))) {
+    add(source, "read");
+  }
+  // A memfd lives on the kernel's internal tmpfs mount, which Landlock never restricts (and
+  // refuses as a rule, EBADFD). The cached file needs a rule: the stage names it by its own
+  // descriptor, opened before it restricts itself, so the rule is for exactly that file, wherever
+  // the cache is, and no other file of the cache.
+  if (input.programFd && !input.programFd.memfd) {
+    add(`/proc/self/fd/${input.programFd.fd}`, "read", "file");
+  }
   add(input.workdir, "write", "dir");
   for (const b of policy.readOnlyBinds) add(b.source, "read");
   for (const b of policy.writableBinds) add(b.source, "write");
@@ -323,7 +359,8 @@ export function decodeNativePlan(text: string): NativePlan {
   const ok = typeof plan === "object" && plan !== null && typeof plan.path === "string" &&
     Array.isArray(plan.argv) && Array.isArray(plan.env) && Array.isArray(plan.limits) &&
     Number.isInteger(plan.statusFd) && Number.isInteger(plan.closeOnExecFrom) &&
-    Number.isInteger(plan.parentPid);
+    Number.isInteger(plan.parentPid) &&
+    (plan.programFd === undefined || Number.isInteger(plan.programFd.fd));
   if (!ok) throw new Error("the native jail plan is malformed");
   return plan;
 }
@@ -351,6 +388,14 @@ export function describeNativePlan(result: NativePlanResult): string[] {
       : "  identity: ww's own uid and gid (unprivileged), no capabilities, no_new_privs",
   );
   out.push("  new session; dies with ww (PR_SET_PDEATHSIG SIGKILL)");
+  if (plan.programFd) {
+    const { fd, keepOpen } = plan.programFd;
+    out.push(
+      `  program: executed from fd ${fd} (execveat AT_EMPTY_PATH), ${
+        keepOpen ? `left open for its interpreter as /dev/fd/${fd}` : "closed on exec"
+      }`,
+    );
+  }
   out.push(`  landlock: ${plan.landlock ? `ABI ${plan.landlock.abi}` : "not available"}`);
   for (const r of plan.landlock?.rules ?? []) out.push(`    ${r.path} ${accessText(r.access)}`);
   if (plan.landlock) {

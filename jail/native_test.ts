@@ -137,6 +137,44 @@ Deno.test("a program under a system directory needs no rule of its own", () => {
   assert.equal(r.plan.landlock?.rules.some((rule) => rule.path === "/usr/bin/ls"), false);
 });
 
+/** A program from IPFS: no source path, executed from fd 5 of the stage. */
+function fromFd(memfd: boolean, script: boolean): NativePlanResult {
+  const r = nativePlan({
+    ...input(),
+    programPath: "/ipfs/bafy/bin/app",
+    programSource: undefined,
+    programFd: { fd: 5, memfd, script },
+    statusFd: 7,
+    closeOnExecFrom: 5,
+  });
+  if ("error" in r) throw new Error(r.error);
+  return r;
+}
+
+Deno.test("a program from a descriptor is executed from it, closed on exec unless a script", () => {
+  assert.deepEqual(fromFd(true, false).plan.programFd, { fd: 5, keepOpen: false });
+  assert.deepEqual(fromFd(false, true).plan.programFd, { fd: 5, keepOpen: true });
+  assert.equal(plan().plan.programFd, undefined);
+});
+
+Deno.test("a memfd needs no Landlock rule; the cached file gets one by its descriptor", () => {
+  const rules = (r: NativePlanResult) => r.plan.landlock?.rules.map((rule) => rule.path) ?? [];
+  const memfd = fromFd(true, false);
+  assert.equal(rules(memfd).some((p) => p.startsWith("/proc/self/fd/")), false);
+  assert.equal(rules(memfd).includes("/home/u/app"), false);
+  const cached = fromFd(false, false);
+  assert.equal(access(cached, "/proc/self/fd/5"), FS.EXECUTE | FS.READ_FILE);
+  assert.equal(rules(cached).filter((p) => p.startsWith("/proc/self/fd/")).length, 1);
+});
+
+Deno.test("--explain says a program from a descriptor is executed from it", () => {
+  assert.ok(
+    describeNativePlan(fromFd(true, true)).includes(
+      "  program: executed from fd 5 (execveat AT_EMPTY_PATH), left open for its interpreter as /dev/fd/5",
+    ),
+  );
+});
+
 Deno.test("--ro-bind is read-only and --bind is writable, at the same path", () => {
   const r = plan({
     readOnlyBinds: [{ source: "/data", dest: "/data" }],

@@ -10,7 +10,7 @@ import { childEnv } from "./env.ts";
 import { UsageError } from "./errors.ts";
 import { explainRun } from "./explain.ts";
 import { findBwrap, findLauncherTools, hostFiles } from "./host.ts";
-import { ipfsJailPath, nativeCannotRunIpfs } from "./launch.ts";
+import { ipfsJailPath } from "./launch.ts";
 import { jailHostIdentity } from "./launch_bwrap.ts";
 import { planNative } from "./launch_native.ts";
 import { resolveProgram } from "./resolve.ts";
@@ -29,9 +29,17 @@ export function explainProgram(config: RunConfig): string[] {
   const slots = layoutFds(config.fds);
   const env = childEnv(config.env, slots);
   const choice = jailChoice(config.jail);
-  if (ipfs && choice.backend === "native") throw nativeCannotRunIpfs(config.program);
   if (choice.backend === "native") {
-    const native = planNative(config, path, "/tmp/ww-XXXXXX", choice);
+    // A program from IPFS is shown as a cold run has it: a sealed memfd the stage executes;
+    // argv[0] is the path's last segment.
+    const program = ipfs
+      ? {
+        path,
+        argv0: path.slice(path.lastIndexOf("/") + 1),
+        fromFd: { memfd: true, script: false },
+      }
+      : { path, argv0: config.program };
+    const native = planNative(config, program, "/tmp/ww-XXXXXX", choice);
     return explainRun({ config, path, slots, env, choice, native });
   }
   if (choice.backend !== "bwrap") return explainRun({ config, path, slots, env, choice });

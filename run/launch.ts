@@ -85,12 +85,6 @@ export function ipfsJailPath(program: string): string {
   return formatIpfsPath(parsed);
 }
 
-export function nativeCannotRunIpfs(program: string): SetupError {
-  return new SetupError(
-    `${program}: the native jail cannot run a program from IPFS yet (use --jail=bwrap or --jail=none)`,
-  );
-}
-
 /** posix_spawn, with exec failures as NotFound (127) / NotExecutable (126) errors. */
 export function spawnMapped(spec: SpawnSpec): number {
   try {

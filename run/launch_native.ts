@@ -1,9 +1,11 @@
 // run/launch_native.ts — `--jail=native`: the program is exec'd by a stage of ww itself that
 // confines itself first (Landlock, seccomp, no_new_privs, identity, limits; run/native_stage.ts).
+// A program from IPFS is handed to the stage as a descriptor, which it executes (execveat).
 
 import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
 import { planFdSteps } from "../fd/plan.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
+import { readAt } from "../ffi/memfd.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
@@ -11,38 +13,54 @@ import { encodeNativePlan, nativePlan, type NativePlanResult } from "../jail/nat
 import type { RunConfig } from "./config.ts";
 import { childEnv } from "./env.ts";
 import { SetupError } from "./errors.ts";
-import {
-  type Cleanups,
-  hostWorkdir,
-  type Launched,
-  nativeCannotRunIpfs,
-  type Program,
-  spawnMapped,
-} from "./launch.ts";
+import { type Cleanups, hostWorkdir, type Launched, type Program, spawnMapped } from "./launch.ts";
 import { nativeFacts, readStageReports, stageCommand, stageFailure } from "./native.ts";
 import { signalName, SIGNALS } from "./signals.ts";
+
+/** The program as the native jail takes it. */
+export interface NativeProgram {
+  /** The path execve takes; for a program from a descriptor, the name messages show. */
+  readonly path: string;
+  readonly argv0: string;
+  /** A program from IPFS, executed from its descriptor: a sealed memfd or the cached file. */
+  readonly fromFd?: { readonly memfd: boolean; readonly script: boolean };
+}
+
+/**
+ * The stage's descriptors after the program's (0-3, the grants): the program from IPFS when there
+ * is one, then the plan and the status pipe. The program's comes first so that a #! script, which
+ * keeps it, has it right after its grants.
+ */
+function stageFds(
+  grants: number,
+  fromFd: boolean,
+): { first: number; plan: number; status: number } {
+  const first = HOST_SOCKET_FD + 1 + grants;
+  const plan = fromFd ? first + 1 : first;
+  return { first, plan, status: plan + 1 };
+}
 
 /** The native jail's plan for a run, or a SetupError saying why there can be none. */
 export function planNative(
   config: RunConfig,
-  path: string,
+  program: NativeProgram,
   workdir: string,
   choice: BackendChoice,
 ): NativePlanResult {
   const slots = layoutFds(config.fds);
-  const programSource = Deno.realPathSync(path);
-  // The stage gets its plan on the first descriptor after the grants and its status pipe next.
-  const planFd = HOST_SOCKET_FD + 1 + slots.length;
+  const programSource = program.fromFd ? undefined : Deno.realPathSync(program.path);
+  const fds = stageFds(slots.length, program.fromFd !== undefined);
   const result = nativePlan({
     policy: config.jail,
-    programPath: path,
+    programPath: program.path,
     programSource,
-    argv: [config.program, ...config.args],
+    ...(program.fromFd ? { programFd: { fd: fds.first, ...program.fromFd } } : {}),
+    argv: [program.argv0, ...config.args],
     env: childEnv(config.env, slots),
     workdir,
     facts: nativeFacts(config.jail, programSource),
-    statusFd: planFd + 1,
-    closeOnExecFrom: planFd,
+    statusFd: fds.status,
+    closeOnExecFrom: fds.first,
   });
   if ("error" in result) {
     // Under --jail=auto the user did not ask for the native jail: say why it was chosen.
@@ -66,11 +84,21 @@ export async function launchNative(
   cleanups: Cleanups,
   choice: BackendChoice,
 ): Promise<Launched> {
-  if (program.fetched) throw nativeCannotRunIpfs(config.program);
-  const path = program.path;
+  const { fetched } = program;
   const workdir = hostWorkdir(cleanups);
   const slots = layoutFds(config.fds);
-  const native = planNative(config, path, workdir, choice);
+  const native = planNative(
+    config,
+    fetched
+      ? {
+        path: fetched.jailPath,
+        argv0: program.argv0,
+        fromFd: { memfd: fetched.sealed, script: isScript(fetched.fd) },
+      }
+      : program,
+    workdir,
+    choice,
+  );
   const { plan } = native;
   // A privileged ww hands the program a new identity, which must own its work directory.
   if (plan.identity) Deno.chownSync(workdir, plan.identity.uid, plan.identity.gid);
@@ -83,7 +111,7 @@ export async function launchNative(
   cleanups.add(() => statusStream.close());
   const closeStatusWrite = cleanups.add(() => closeFd(statusWrite));
 
-  const stage = stageCommand(plan.closeOnExecFrom);
+  const stage = stageCommand(stageFds(slots.length, fetched !== undefined).plan);
   const pid = spawnMapped({
     path: stage.path,
     argv: stage.argv,
@@ -91,7 +119,13 @@ export async function launchNative(
     env: Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`),
     cwd: workdir,
     fdSteps: planFdSteps(
-      [childEnd, ...slots.map((s) => s.source), planRead, statusWrite],
+      [
+        childEnd,
+        ...slots.map((s) => s.source),
+        ...(fetched ? [fetched.fd] : []),
+        planRead,
+        statusWrite,
+      ],
       HOST_SOCKET_FD,
     ),
     newSession: true,
@@ -121,4 +155,11 @@ export async function launchNative(
     ),
     notEnforced: native.missing.map((p) => p.name),
   };
+}
+
+/** Whether the program behind `fd` is a #! script (ipfs/ checked it is that or an ELF file). */
+function isScript(fd: number): boolean {
+  const head = new Uint8Array(2);
+  readAt(fd, head, 0);
+  return head[0] === 0x23 && head[1] === 0x21; // "#!"
 }

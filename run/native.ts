@@ -27,8 +27,11 @@ import { NotExecutableError, NotFoundError, SetupError, type WwError } from "./e
 import { NATIVE_STAGE_COMMAND } from "./stage_command.ts";
 import { exists } from "./host.ts";
 
-/** What this host offers the native jail, for a run of `programSource` under `policy`. */
-export function nativeFacts(policy: JailPolicy, programSource: string): NativeFacts {
+/**
+ * What this host offers the native jail, for a run of `programSource` (none for a program from
+ * a descriptor) under `policy`.
+ */
+export function nativeFacts(policy: JailPolicy, programSource?: string): NativeFacts {
   const pathKinds: Record<string, "dir" | "file"> = {};
   for (const path of nativePathCandidates(policy, programSource)) {
     try {
@@ -87,6 +90,8 @@ export async function readStageReports(stream: ByteStream): Promise<NativeStageR
   return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
 }
 
+/** The stage's last step: execve, or execveat for a program from a descriptor. */
+const EXEC_STEPS = new Set(["execve", "execveat"]);
 // errno values execve reports for a file that exists but cannot be executed.
 const NOT_EXECUTABLE = new Set([EACCES, ENOEXEC, EISDIR, ETXTBSY, ELOOP, ENOTDIR, ENAMETOOLONG]);
 
@@ -100,12 +105,12 @@ export function stageFailure(
 ): WwError | undefined {
   const failed = reports.find((r) => "error" in r);
   if (failed && "error" in failed) {
-    if (failed.step === "execve" && failed.errno === ENOENT) {
+    if (EXEC_STEPS.has(failed.step) && failed.errno === ENOENT) {
       return new NotFoundError(
         `${program}: ${failed.error} (the file or its interpreter is missing)`,
       );
     }
-    if (failed.step === "execve" && NOT_EXECUTABLE.has(failed.errno ?? -1)) {
+    if (EXEC_STEPS.has(failed.step) && NOT_EXECUTABLE.has(failed.errno ?? -1)) {
       return new NotExecutableError(
         `${program}: cannot execute in the native jail: ${failed.error}`,
       );

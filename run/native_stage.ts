@@ -27,6 +27,11 @@
 //    steps above;
 // 10. the resource limits, last: a low RLIMIT_DATA would stop the runtime's own allocations;
 // 11. report "exec" on the status pipe and execve; the pipe closes on exec, or carries the error.
+//     A program from IPFS is executed from the descriptor ww handed over (the sealed memfd or the
+//     cached file) with execveat(AT_EMPTY_PATH): what runs is exactly what ww verified, and the
+//     stage needs no path to it (ww's /proc/<pid>/fd is out of the Landlock domain's reach). Step
+//     1 made that descriptor close-on-exec, so the program does not hold it; a #! script does,
+//     since its interpreter opens it as /dev/fd/<n>.
 
 import { decodeNativePlan, type NativeStageReport, planSeccompBytes } from "../jail/native.ts";
 import { closeFd, readAll, writeAll } from "../ffi/fd.ts";
@@ -36,6 +41,7 @@ import {
   changeIdentity,
   closeOnExecFrom,
   execve,
+  execveatFd,
   installSeccompFilter,
   raiseHardLimit,
   resetSignals,
@@ -92,6 +98,11 @@ export function runNativeStage(args: readonly string[]): number {
     step = "rlimits";
     for (const l of plan.limits) setProcessLimit(0, RLIMIT[l.resource], l.value ?? undefined);
     report({ exec: true });
+    if (plan.programFd) {
+      step = "execveat";
+      const { fd, keepOpen } = plan.programFd;
+      execveatFd(fd, keepOpen, plan.argv, plan.env, plan.path);
+    }
     step = "execve";
     execve(plan.path, plan.argv, plan.env);
   } catch (e) {
