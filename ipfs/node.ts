@@ -4,17 +4,20 @@
 // idle timeout (--ipfs-timeout) and turns transport failures into one-line SetupErrors naming the
 // node's address.
 //
-// block/get and cat use plain fetch: they are on the path of every cold run, and importing
-// kubo-rpc-client costs ~80-150 ms, more than fetching a large program takes.
+// block/get and cat use ww's own HTTP client (http.ts): they are on the path of every cold run;
+// importing kubo-rpc-client costs ~80-150 ms, more than fetching a large program takes, and even
+// fetch costs ~5 ms before its first request and reads a large body ~25% slower.
 
 import { SetupError, UsageError } from "../run/errors.ts";
+import { Exchange, HttpStatusError, StreamError } from "./http.ts";
 import { multiaddrToUrl } from "./multiaddr.ts";
 
 /** A stream of bytes that the reader reads into buffers of its own. */
 export interface ByteSource {
   /**
    * Reads at least one byte into `into`; resolves to the bytes read, a view on `into`'s memory
-   * (`into`'s buffer is transferred to the view, as a BYOB read does), or null at the end.
+   * (which may be `into`'s buffer transferred to the view, as a BYOB read does, so the caller
+   * uses the view, not `into`), or null at the end.
    */
   read(into: Uint8Array): Promise<Uint8Array | null>;
   close(): Promise<void>;
@@ -42,48 +45,57 @@ export class IpfsNode {
   /** The bytes of one block, unverified. */
   async blockGet(cid: string): Promise<Uint8Array> {
     return await this.#track(`block ${cid}`, async () => {
-      const res = await this.#post("block/get", cid);
-      return new Uint8Array(await res.arrayBuffer());
+      const exchange = await this.#ready(this.#open("block/get", cid), "block/get", cid);
+      try {
+        return await exchange.bytes();
+      } catch (e) {
+        throw this.#failure ?? new SetupError(
+          `${this.context}: the IPFS node at ${this.api} stopped sending block ${cid} (${
+            reason(e)
+          })`,
+        );
+      }
     });
   }
 
   /**
-   * The bytes of the UnixFS file `cid` (or /ipfs/ path), unverified, read straight into the
-   * caller's buffers (the response body is read in BYOB mode), so a large file makes no garbage.
-   * The request goes out now; `close` ends it, read or not.
+   * The bytes of the UnixFS file `cid` (or /ipfs/ path), unverified, read from the socket
+   * straight into the caller's buffers, so a large file makes no garbage. The request goes out
+   * now; `close` ends it (closes the connection), read or not.
    */
   cat(cid: string): ByteSource {
-    let reader: ReadableStreamBYOBReader | undefined;
     let received = 0;
     this.#pending.add(cid);
     this.#arm();
-    const response = this.#post("cat", cid);
-    response.catch(() => {}); // reported by the first read, if any
+    const exchange = this.#open("cat", cid);
+    const ready = this.#ready(exchange, "cat", cid);
+    ready.catch(() => {}); // reported by the first read, if any
     return {
       read: async (into) => {
-        reader ??= (await response).body!.getReader({ mode: "byob" });
-        let r: ReadableStreamReadResult<Uint8Array>;
+        await ready;
+        let n: number | null;
         try {
-          r = await reader.read(into);
+          n = await exchange.read(into);
         } catch (e) {
+          this.#pending.delete(cid);
           throw this.#failure ?? new SetupError(
             `${this.context}: the IPFS node at ${this.api} stopped sending ${cid} after ${received} bytes (${
               reason(e)
             })`,
           );
         }
-        if (r.done) {
+        if (n === null) {
           this.#pending.delete(cid);
           return null;
         }
-        received += r.value.byteLength;
+        received += n;
         this.#touch();
-        return r.value;
+        return into.subarray(0, n);
       },
-      close: async () => {
+      close: () => {
         this.#pending.delete(cid);
-        if (reader) await reader.cancel().catch(() => {});
-        else await response.then((r) => r.body?.cancel()).catch(() => {});
+        exchange.close();
+        return Promise.resolve();
       },
     };
   }
@@ -99,11 +111,12 @@ export class IpfsNode {
           path = p;
         }
       } catch (e) {
-        throw this.#failure ?? this.#transportError(e) ?? new SetupError(
-          `${this.context}: the IPFS node at ${this.api} cannot resolve /ipns/${name} (${
-            reason(e)
-          })`,
-        );
+        throw this.#failure ?? (e instanceof TypeError ? this.#transportError(e) : undefined) ??
+          new SetupError(
+            `${this.context}: the IPFS node at ${this.api} cannot resolve /ipns/${name} (${
+              reason(e)
+            })`,
+          );
       }
       if (!path?.startsWith("/ipfs/")) {
         throw new SetupError(
@@ -123,28 +136,31 @@ export class IpfsNode {
     this.#abort.abort();
   }
 
-  async #post(command: string, arg: string): Promise<Response> {
-    let res: Response;
+  /** Sends `command` with `arg` now. */
+  #open(command: string, arg: string): Exchange {
+    return new Exchange(
+      this.url,
+      `/api/v0/${command}?arg=${encodeURIComponent(arg)}`,
+      this.#abort.signal,
+    );
+  }
+
+  /** `exchange` once its response is a success, or the error for people. */
+  async #ready(exchange: Exchange, command: string, arg: string): Promise<Exchange> {
     try {
-      res = await fetch(`${this.url}/api/v0/${command}?arg=${encodeURIComponent(arg)}`, {
-        method: "POST",
-        signal: this.#abort.signal,
-      });
+      await exchange.ready;
     } catch (e) {
-      throw this.#failure ?? this.#transportError(e) ?? e;
+      if (this.#failure) throw this.#failure;
+      if (e instanceof HttpStatusError) {
+        throw new SetupError(
+          `${this.context}: the IPFS node at ${this.api} refused ${command} ${arg}: ${e.message}`,
+        );
+      }
+      if (this.#abort.signal.aborted) throw e;
+      throw this.#transportError(e);
     }
     this.#touch();
-    if (res.ok) return res;
-    const text = await res.text().catch(() => "");
-    let message = text.trim().split("\n")[0];
-    try {
-      message = JSON.parse(text).Message ?? message;
-    } catch { /* not JSON: keep the first line */ }
-    throw new SetupError(
-      `${this.context}: the IPFS node at ${this.api} refused ${command} ${arg}: ${
-        message || `HTTP ${res.status}`
-      }`,
-    );
+    return exchange;
   }
 
   async #track<T>(what: string, f: () => Promise<T>): Promise<T> {
@@ -159,8 +175,7 @@ export class IpfsNode {
     }
   }
 
-  #transportError(e: unknown): SetupError | undefined {
-    if (!(e instanceof TypeError)) return undefined;
+  #transportError(e: unknown): SetupError {
     return new SetupError(
       `${this.context}: cannot reach the IPFS node at ${this.api} (${this.url}): ${
         reason(e)
@@ -201,15 +216,16 @@ function formatMs(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`;
 }
 
-/** A short reason for a fetch failure: "connection refused", not Deno's whole chain. */
+/** A short reason for a transport failure: "connection refused", not Deno's whole chain. */
 function reason(e: unknown): string {
+  if (e instanceof StreamError) return `it reported: ${e.message.split("\n")[0]}`;
   const text = e instanceof Error ? `${e.message} ${String(e.cause ?? "")}` : String(e);
   if (/connection refused/i.test(text)) return "connection refused";
   if (/connection reset/i.test(text)) return "connection reset";
   if (/dns error|failed to lookup|name or service not known/i.test(text)) {
     return "the host name does not resolve";
   }
-  if (/unexpected eof|connection closed|error reading a body/i.test(text)) {
+  if (/unexpected eof|connection closed|error reading a body|ended early/i.test(text)) {
     return "the connection closed early";
   }
   return (e instanceof Error ? e.message : String(e)).split("\n")[0];
