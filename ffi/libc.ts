@@ -48,6 +48,31 @@ const fileSymbols = {
   memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
   sendfile: { parameters: ["i32", "i32", "buffer", "usize"], result: "isize" },
   access: { parameters: ["buffer", "i32"], result: "i32" },
+  // The cold IPFS path writes the program and its cache copy on worker threads, so the event loop
+  // keeps reading the node's stream; a call that fails is repeated here to learn its errno.
+  pwrite: { parameters: ["i32", "pointer", "usize", "i64"], result: "isize" },
+  pwrite_background: {
+    name: "pwrite",
+    parameters: ["i32", "pointer", "usize", "i64"],
+    result: "isize",
+    nonblocking: true,
+  },
+  copy_file_range: {
+    parameters: ["i32", "pointer", "i32", "pointer", "usize", "u32"],
+    result: "isize",
+  },
+  copy_file_range_background: {
+    name: "copy_file_range",
+    parameters: ["i32", "pointer", "i32", "pointer", "usize", "u32"],
+    result: "isize",
+    nonblocking: true,
+  },
+  sendfile_background: {
+    name: "sendfile",
+    parameters: ["i32", "i32", "pointer", "usize"],
+    result: "isize",
+    nonblocking: true,
+  },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Only the native jail's stage confines itself. */

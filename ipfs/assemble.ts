@@ -19,9 +19,10 @@ import { decodeNode, type FileNode, type Node } from "./unixfs.ts";
 
 /** Where verified bytes go, in file order. */
 export interface Sink {
-  write(bytes: Uint8Array): void;
+  /** Appends `bytes`, which stay unchanged until the returned promise (if any) settles. */
+  write(bytes: Uint8Array): void | Promise<void>;
   /** Appends a copy of `length` bytes already written at `offset` (a repeated sub-DAG). */
-  copy(offset: number, length: number): void;
+  copy(offset: number, length: number): void | Promise<void>;
 }
 
 /** A leaf's block is at most this much larger than its data (protobuf framing). */
@@ -54,13 +55,13 @@ export async function assembleFile(
 ): Promise<void> {
   const { node } = file;
   if (node.kind === "raw") {
-    sink.write(node.bytes);
+    await sink.write(node.bytes);
     progress(node.bytes.length);
     return;
   }
   if (node.pb.Links.length === 0) {
     const data = node.unixfs.data ?? new Uint8Array(0);
-    sink.write(data);
+    await sink.write(data);
     progress(data.length);
     return;
   }
@@ -210,7 +211,7 @@ class OrderedWriter {
     check?.catch(() => {}); // surfaced through the chain, in order
     this.#enqueue(bytes.length, async () => {
       if (check) await check;
-      this.sink.write(bytes);
+      await this.sink.write(bytes);
       release?.();
     });
   }

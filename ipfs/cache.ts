@@ -12,7 +12,7 @@
 // but this module and ffi/memfd.ts.
 
 import { closeFd } from "../ffi/fd.ts";
-import { copyRange, createExclusive, fileSize, openReadOnly } from "../ffi/memfd.ts";
+import { appendRangeInBackground, createExclusive, fileSize, openReadOnly } from "../ffi/memfd.ts";
 
 /** The default bound on the cache's size. */
 export const DEFAULT_CACHE_BYTES = 2 ** 30;
@@ -94,12 +94,111 @@ export async function storeCached(
   maxBytes = DEFAULT_CACHE_BYTES,
 ): Promise<void> {
   if (entry.size > maxBytes) return;
-  for (const sub of ["files", "paths", "tmp"]) {
-    await Deno.mkdir(`${dir}/${sub}`, { recursive: true });
+  const existing = await Deno.lstat(`${dir}/files/${entry.cid}`).catch(() => undefined);
+  if (existing?.size === entry.size) return await recordPaths(dir, entry, maxBytes);
+  const filler = await CacheFiller.open(dir);
+  filler.grow(entry.fd, entry.size);
+  await filler.commit(entry, maxBytes);
+}
+
+/**
+ * A program's cache file, filled while the program downloads: the bytes are copied in as they
+ * become final (inside the kernel, on a worker thread), so that storing a program costs the run a
+ * rename rather than a copy of the whole file at its end. Nothing is visible in the cache before
+ * `commit`; `discard` leaves nothing behind.
+ */
+export class CacheFiller {
+  #copied = 0;
+  #end = 0;
+  #from = -1;
+  #copying: Promise<void> | undefined;
+  #failure: unknown;
+
+  private constructor(readonly dir: string, readonly tmp: string, readonly fd: number) {}
+
+  /** A new, empty temporary file in `dir`'s cache. */
+  static async open(dir: string): Promise<CacheFiller> {
+    for (const sub of ["files", "paths", "tmp"]) {
+      await Deno.mkdir(`${dir}/${sub}`, { recursive: true });
+    }
+    const tmp = tmpName(dir, "file");
+    return new CacheFiller(dir, tmp, createExclusive(tmp, 0o555));
   }
-  const file = `${dir}/files/${entry.cid}`;
-  const existing = await Deno.lstat(file).catch(() => undefined);
-  if (existing?.size !== entry.size) await writeAtomically(dir, entry, file);
+
+  /** The first `end` bytes of `from` are final: copies those not copied yet, in the background. */
+  grow(from: number, end: number): void {
+    this.#from = from;
+    this.#end = Math.max(this.#end, end);
+    if (this.#copied < this.#end) this.#copying ??= this.#copy();
+  }
+
+  /**
+   * Waits for the copies, then moves the file into place as `entry.cid`, records that each of
+   * `entry.paths` resolves to it, and evicts beyond `maxBytes`.
+   */
+  async commit(
+    entry: { cid: string; size: number; paths: readonly string[] },
+    maxBytes = DEFAULT_CACHE_BYTES,
+  ): Promise<void> {
+    await this.#settle();
+    try {
+      if (this.#failure !== undefined) throw this.#failure;
+      if (this.#copied !== entry.size) {
+        throw new Error(`${this.#copied} of ${entry.size} bytes were copied`);
+      }
+      await Deno.rename(this.tmp, `${this.dir}/files/${entry.cid}`);
+    } catch (e) {
+      await Deno.remove(this.tmp).catch(() => {});
+      throw e;
+    }
+    await recordPaths(this.dir, entry, maxBytes);
+  }
+
+  /**
+   * Resolves once no copy is running: until then the source is being read, and a memfd cannot be
+   * sealed against writes while its pages are in use (F_ADD_SEALS fails with EBUSY).
+   */
+  async idle(): Promise<void> {
+    await this.#copying;
+  }
+
+  /** Stops filling and removes the temporary file. */
+  async discard(): Promise<void> {
+    this.#end = this.#copied;
+    await this.#settle();
+    await Deno.remove(this.tmp).catch(() => {});
+  }
+
+  async #settle(): Promise<void> {
+    await this.idle();
+    closeFd(this.fd);
+  }
+
+  // One copy at a time, each taking everything that became final meanwhile: a few large copies
+  // on one worker thread rather than a thread per leaf. `#copying` is cleared in the same turn as
+  // the last check of the loop, so a `grow` never finds it set and finished.
+  async #copy(): Promise<void> {
+    try {
+      while (this.#copied < this.#end && this.#failure === undefined) {
+        const end = this.#end;
+        await appendRangeInBackground(this.#from, this.#copied, this.fd, end - this.#copied);
+        this.#copied = end;
+      }
+    } catch (e) {
+      this.#failure = e;
+    } finally {
+      this.#copying = undefined;
+    }
+  }
+}
+
+/** Records that each of `entry.paths` resolves to the file `entry.cid`, then evicts. */
+async function recordPaths(
+  dir: string,
+  entry: { cid: string; size: number; paths: readonly string[] },
+  maxBytes: number,
+): Promise<void> {
+  for (const sub of ["paths", "tmp"]) await Deno.mkdir(`${dir}/${sub}`, { recursive: true });
   for (const path of entry.paths) {
     const record: PathRecord = { path, cid: entry.cid, size: entry.size };
     const tmp = tmpName(dir, "path");
@@ -169,27 +268,6 @@ export async function evict(dir: string, maxBytes: number, keep?: string): Promi
     if (info?.mtime && now - info.mtime.getTime() > STALE_TMP_MS) {
       await Deno.remove(path).catch(() => {});
     }
-  }
-}
-
-/** Copies the memfd into a temporary file and renames it to `file` once complete. */
-async function writeAtomically(
-  dir: string,
-  entry: { cid: string; fd: number; size: number },
-  file: string,
-): Promise<void> {
-  const tmp = tmpName(dir, entry.cid);
-  try {
-    const out = createExclusive(tmp, 0o555);
-    try {
-      copyRange(entry.fd, out, 0, entry.size);
-    } finally {
-      closeFd(out);
-    }
-    await Deno.rename(tmp, file);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
   }
 }
 

@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { closeFd, writeAll } from "../ffi/fd.ts";
-import { createMemfd, fileSize, readAt, sealMemfd } from "../ffi/memfd.ts";
-import { cacheDir, clearCached, evict, listCached, openCached, storeCached } from "./cache.ts";
+import { createMemfd, fileSize, readAt, sealMemfd, writeAtInBackground } from "../ffi/memfd.ts";
+import {
+  cacheDir,
+  CacheFiller,
+  clearCached,
+  evict,
+  listCached,
+  openCached,
+  storeCached,
+} from "./cache.ts";
 
 const CID_A = "bafkreiaaaa";
 const CID_B = "bafkreibbbb";
@@ -138,5 +146,70 @@ Deno.test("list shows each program with its size, last use and paths; clear empt
     assert.deepEqual(await clearCached(dir), { programs: 2, bytes: 6 });
     assert.deepEqual(await listCached(dir), []);
     assert.deepEqual(await clearCached(dir), { programs: 0, bytes: 0 });
+  });
+});
+
+Deno.test("a filler copies a file as it grows, and only its commit makes it visible", async () => {
+  await withDir(async (dir) => {
+    const fd = createMemfd("growing");
+    try {
+      const filler = await CacheFiller.open(dir);
+      const text = "0123456789".repeat(100_000);
+      const bytes = new TextEncoder().encode(text);
+      // Grown in many small steps while earlier copies are still running.
+      for (let at = 0; at < bytes.length; at += 65_536) {
+        const part = bytes.subarray(at, Math.min(bytes.length, at + 65_536));
+        await writeAtInBackground(fd, part, at);
+        filler.grow(fd, at + part.length);
+      }
+      assert.equal(await openCached(dir, { cid: CID_A }), undefined);
+      await filler.commit({ cid: CID_A, size: bytes.length, paths: ["/ipfs/grown"] });
+      const hit = await openCached(dir, { path: "/ipfs/grown" });
+      assert.ok(hit);
+      assert.equal(readAll(hit.fd), text);
+      closeFd(hit.fd);
+      assert.deepEqual([...Deno.readDirSync(`${dir}/tmp`)], []);
+    } finally {
+      closeFd(fd);
+    }
+  });
+});
+
+Deno.test("a discarded filler leaves nothing behind", async () => {
+  await withDir(async (dir) => {
+    const m = memfdOf("half a program");
+    try {
+      const filler = await CacheFiller.open(dir);
+      filler.grow(m.fd, 4);
+      await filler.discard();
+      assert.deepEqual([...Deno.readDirSync(`${dir}/tmp`)], []);
+      assert.deepEqual([...Deno.readDirSync(`${dir}/files`)], []);
+    } finally {
+      closeFd(m.fd);
+    }
+  });
+});
+
+Deno.test("a filler whose copy failed refuses to commit and leaves nothing behind", async () => {
+  await withDir(async (dir) => {
+    const filler = await CacheFiller.open(dir);
+    filler.grow(9999, 10); // not an open descriptor
+    await assert.rejects(filler.commit({ cid: CID_A, size: 10, paths: ["/ipfs/x"] }), /EBADF/);
+    assert.deepEqual([...Deno.readDirSync(`${dir}/tmp`)], []);
+    assert.equal(await openCached(dir, { path: "/ipfs/x" }), undefined);
+  });
+});
+
+Deno.test("a filler refuses to commit fewer bytes than the program has", async () => {
+  await withDir(async (dir) => {
+    const m = memfdOf("0123456789");
+    try {
+      const filler = await CacheFiller.open(dir);
+      filler.grow(m.fd, 5);
+      await assert.rejects(filler.commit({ cid: CID_A, size: 10, paths: [] }), /5 of 10 bytes/);
+      assert.deepEqual([...Deno.readDirSync(`${dir}/files`)], []);
+    } finally {
+      closeFd(m.fd);
+    }
   });
 });

@@ -1,22 +1,38 @@
 // ipfs/download.ts — the cold path: from an /ipfs/ path to a verified file in a memfd, through the
 // node. Loaded by fetch.ts only on a cache miss, since it brings in the IPLD libraries.
 
-import { writeAll } from "../ffi/fd.ts";
-import { copyRange } from "../ffi/memfd.ts";
+import { copyWithinInBackground, writeAtInBackground } from "../ffi/memfd.ts";
 import { UsageError } from "../run/errors.ts";
 import { assembleFile, fileSize } from "./assemble.ts";
 import { cidKey, parseCid } from "./block.ts";
 import { VerifiedBlocks } from "./blocks.ts";
-import { openCached } from "./cache.ts";
+import { CacheFiller, openCached } from "./cache.ts";
 import type { ByteSource, IpfsNode } from "./node.ts";
 import type { IpfsPath } from "./path.ts";
 import { stderrProgress } from "./progress.ts";
 import { walkToFile } from "./unixfs.ts";
 
-/** Where the file went: written to `memfd`, or found in the cache after all. */
+/**
+ * Where the file went: written to `memfd` and copied into the cache by `filler` (done reading the
+ * memfd, so it can be sealed), which the caller commits or discards (no filler: the file is larger
+ * than the cache, or `cacheProblem` says why the cache cannot be written); or found in the cache
+ * after all.
+ */
 export type Downloaded =
-  | { readonly cid: string; readonly size: number; readonly cached?: undefined }
+  | {
+    readonly cid: string;
+    readonly size: number;
+    readonly filler?: CacheFiller;
+    readonly cacheProblem?: string;
+    readonly cached?: undefined;
+  }
   | { readonly cid: string; readonly size: number; readonly cached: { readonly fd: number } };
+
+/** The cache a download looks in and fills. */
+export interface CacheSpace {
+  readonly dir: string;
+  readonly maxBytes: number;
+}
 
 /** Requests sent before download.ts was loaded, so the node works while the code loads. */
 export interface EarlyRequests {
@@ -28,22 +44,22 @@ export interface EarlyRequests {
 
 /**
  * Resolves `path` (an /ipfs/ path) through `node` to a file and writes its verified bytes to
- * `memfd`; when the file turns out to be cached under its CID, returns the cached copy instead.
- * The node's own resolution of the path (behind `early.bytes`) is not trusted: the bytes are
- * checked against the file that ww's walk finds.
+ * `memfd`, copying them into the cache as they come; when the file turns out to be cached under
+ * its CID, returns the cached copy instead. The node's own resolution of the path (behind
+ * `early.bytes`) is not trusted: the bytes are checked against the file that ww's walk finds.
  */
 export async function download(
   path: IpfsPath,
   node: IpfsNode,
   early: EarlyRequests | undefined,
   memfd: number,
-  cacheDir: string,
+  cache: CacheSpace,
 ): Promise<Downloaded> {
   const context = node.context;
   const root = parseCid(path.root);
   if ("error" in root) throw new UsageError(`${context}: ${root.error}`);
   if (path.segments.length === 0) {
-    const hit = await openCached(cacheDir, { cid: cidKey(root) });
+    const hit = await openCached(cache.dir, { cid: cidKey(root) });
     if (hit) return { cid: hit.cid, size: hit.size, cached: { fd: hit.fd } };
   }
   const blocks = new VerifiedBlocks(node);
@@ -51,25 +67,44 @@ export async function download(
   const file = await walkToFile(root, path.root, path.segments, blocks);
   const cid = cidKey(file.cid);
   if (path.segments.length > 0) {
-    const hit = await openCached(cacheDir, { cid });
+    const hit = await openCached(cache.dir, { cid });
     if (hit) return { cid, size: hit.size, cached: { fd: hit.fd } };
   }
   const size = fileSize(file.node);
+  // A cache that cannot be written (a read-only home, say) is no reason to fail the run: the
+  // caller warns, and the next run fetches again.
+  let filler: CacheFiller | undefined;
+  let cacheProblem: string | undefined;
+  if (size <= cache.maxBytes) {
+    try {
+      filler = await CacheFiller.open(cache.dir);
+    } catch (e) {
+      cacheProblem = e instanceof Error ? e.message : String(e);
+    }
+  }
   const progress = stderrProgress(context, size);
   let written = 0;
   try {
     await assembleFile(file, blocks, () => early?.bytes ?? node.cat(file.cid.toString()), {
-      write: (bytes) => {
-        writeAll(memfd, bytes);
+      // Written at explicit offsets on worker threads, one write after another, while the event
+      // loop reads on.
+      write: async (bytes) => {
+        await writeAtInBackground(memfd, bytes, written);
         written += bytes.length;
+        filler?.grow(memfd, written);
       },
-      copy: (offset, length) => {
-        copyRange(memfd, memfd, offset, length);
+      copy: async (offset, length) => {
+        await copyWithinInBackground(memfd, offset, written, length);
         written += length;
+        filler?.grow(memfd, written);
       },
     }, (n) => progress.update(n));
+    await filler?.idle();
+  } catch (e) {
+    await filler?.discard();
+    throw e;
   } finally {
     progress.done();
   }
-  return { cid, size: written };
+  return { cid, size: written, filler, cacheProblem };
 }

@@ -99,20 +99,31 @@ export async function fetchProgram(
         new URL("./download.ts", import.meta.url),
       );
       const memfd = fd = createMemfd(name);
-      const got = await download(path, node, early, memfd, dir);
+      const maxBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
+      const got = await download(path, node, early, memfd, { dir, maxBytes });
       if (got.cached) {
         // Cached under its CID by another path: record this path too, and run the cached file.
         closeFd(memfd);
         fd = got.cached.fd;
         checkExecutable(program, fd);
-        await cache(dir, { cid: got.cid, fd, size: got.size, paths: [key] }, options.cacheBytes);
+        await cache(
+          dir,
+          () => storeCached(dir, { ...got, fd: got.cached.fd, paths: [key] }, maxBytes),
+        );
         const runnable = fromCache(name, got.cached.fd, got.size);
         fd = runnable.fd;
         fetched = { name, cid: got.cid, ...runnable };
       } else {
-        sealMemfd(memfd);
-        checkExecutable(program, fd);
-        await cache(dir, { cid: got.cid, fd, size: got.size, paths: [key] }, options.cacheBytes);
+        const { filler } = got;
+        try {
+          sealMemfd(memfd);
+          checkExecutable(program, fd);
+        } catch (e) {
+          await filler?.discard();
+          throw e;
+        }
+        if (filler) await cache(dir, () => filler.commit({ ...got, paths: [key] }, maxBytes));
+        else if (got.cacheProblem) warnNotCached(dir, got.cacheProblem);
         fetched = { name, fd, cid: got.cid, sealed: true };
       }
     }
@@ -150,18 +161,17 @@ function checkExecutable(program: string, fd: number): void {
   if (problem) throw new NotExecutableError(`${program}: ${problem}`);
 }
 
-async function cache(
-  dir: string,
-  entry: Parameters<typeof storeCached>[1],
-  maxBytes = DEFAULT_CACHE_BYTES,
-): Promise<void> {
+/** Runs `store`; a failure only warns: the run goes on without the cache, the next refetches. */
+async function cache(dir: string, store: () => Promise<void>): Promise<void> {
   try {
-    await storeCached(dir, entry, maxBytes);
+    await store();
   } catch (e) {
-    // The run goes on without the cache (a read-only home, a full disk); the next one refetches.
-    const why = e instanceof Error ? e.message : String(e);
-    Deno.stderr.writeSync(
-      new TextEncoder().encode(`ww: warning: cannot cache in ${dir}: ${why}\n`),
-    );
+    warnNotCached(dir, e instanceof Error ? e.message : String(e));
   }
+}
+
+function warnNotCached(dir: string, why: string): void {
+  Deno.stderr.writeSync(
+    new TextEncoder().encode(`ww: warning: cannot cache in ${dir}: ${why}\n`),
+  );
 }
