@@ -3,15 +3,15 @@
 // to ipfs-unixfs-exporter (loaded only when one is met), which reads through the same verifier.
 
 import * as dagPb from "@ipld/dag-pb";
-import { UnixFS } from "ipfs-unixfs";
 import { NotExecutableError, SetupError } from "../run/errors.ts";
 import { CID, cidKey, DAG_PB, RAW } from "./block.ts";
 import type { VerifiedBlocks } from "./blocks.ts";
+import { decodeUnixFsData, type UnixFsData } from "./unixfs_data.ts";
 
 /** A decoded block: raw bytes, or a dag-pb node with its UnixFS data. */
 export type Node =
   | { readonly kind: "raw"; readonly bytes: Uint8Array }
-  | { readonly kind: "pb"; readonly pb: dagPb.PBNode; readonly unixfs: UnixFS };
+  | { readonly kind: "pb"; readonly pb: dagPb.PBNode; readonly unixfs: UnixFsData };
 
 /** How many entries an error message lists. */
 const LISTED = 20;
@@ -27,7 +27,7 @@ export function decodeNode(cid: CID, bytes: Uint8Array, context: string): Node {
   try {
     const pb = dagPb.decode(bytes);
     if (!pb.Data) throw new Error("no UnixFS data");
-    return { kind: "pb", pb, unixfs: UnixFS.unmarshal(pb.Data) };
+    return { kind: "pb", pb, unixfs: decodeUnixFsData(pb.Data) };
   } catch (e) {
     throw new NotExecutableError(
       `${context}: ${cid} is not a UnixFS node (${e instanceof Error ? e.message : e})`,
