@@ -12,17 +12,15 @@ import { row } from "./hyperfine.ts";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const MiB = 2 ** 20;
 
-/** Median wall times (ms) of `commands`, with `prepare` run before every run of each. */
+/** Median wall times (ms) of `commands` (hyperfine). */
 async function timed(
   commands: Record<string, string>,
   runs: number,
   env: Record<string, string>,
-  prepare?: string,
 ): Promise<Record<string, number>> {
   const out = await Deno.makeTempFile({ suffix: ".json" });
   try {
     const args = ["-N", "--style", "none", "--warmup", "3", "--runs", String(runs)];
-    if (prepare) args.push("--prepare", prepare);
     args.push("--export-json", out);
     for (const [name, command] of Object.entries(commands)) args.push("-n", name, command);
     const r = await new Deno.Command("hyperfine", { args, env, stdout: "null", stderr: "piped" })
@@ -38,6 +36,38 @@ async function timed(
   } finally {
     await Deno.remove(out);
   }
+}
+
+/**
+ * Median wall times (ms) of `commands`, run in turn for `runs` rounds after `warmup` rounds, with
+ * `prepare` before every run. Taking turns, rather than all runs of one command and then the
+ * next as hyperfine does, keeps a node that speeds up or slows down over time (the js-ipfs node
+ * does both) from favouring one command.
+ */
+async function interleaved(
+  commands: Record<string, string[]>,
+  runs: number,
+  warmup: number,
+  env: Record<string, string>,
+  prepare: () => Promise<void>,
+): Promise<Record<string, number>> {
+  const times: Record<string, number[]> = {};
+  for (let round = 0; round < warmup + runs; round++) {
+    for (const [name, [cmd, ...args]] of Object.entries(commands)) {
+      await prepare();
+      const start = performance.now();
+      const r = await new Deno.Command(cmd, { args, env, stdout: "null", stderr: "piped" })
+        .output();
+      const ms = performance.now() - start;
+      if (!r.success) {
+        throw new Error(`${name} failed: ${new TextDecoder().decode(r.stderr).trim()}`);
+      }
+      if (round >= warmup) (times[name] ??= []).push(ms);
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(times).map(([name, t]) => [name, t.sort((a, b) => a - b)[t.length >> 1]]),
+  );
 }
 
 /** Peak resident memory (KiB, GNU time's %M) of `command`, median of `runs`. */
@@ -100,17 +130,28 @@ export async function benchIpfs(runs: number): Promise<void> {
     };
     const ww = Deno.env.get("WW_BIN") ?? `${Deno.execPath()} run -A ${root}main.ts`;
     const run = `${ww} run --ipfs ${ipfsd.api}`;
-    const clear = `rm -rf ${dir}/xdg/ww`;
+    const argv = (...rest: string[]) => [...run.split(" "), ...rest];
+    const rm = () => Deno.remove(`${dir}/xdg/ww`, { recursive: true }).catch(() => {});
 
-    const cold = await timed(
+    const cold = await interleaved(
       {
-        "curl cat (32 MiB)": `curl -s -X POST -o /dev/null ${ipfsd.url}/api/v0/cat?arg=${cid}`,
-        "ww run --jail=none /ipfs/<cid>, cold": `${run} --jail=none /ipfs/${cid}`,
-        "ww run /ipfs/<cid>, cold (bwrap jail)": `${run} /ipfs/${cid}`,
+        "curl cat (32 MiB)": [
+          "curl",
+          "-sf",
+          "-X",
+          "POST",
+          "-o",
+          "/dev/null",
+          `${ipfsd.url}/api/v0/cat?arg=${cid}`,
+        ],
+        "ww run --jail=none /ipfs/<cid>, cold": argv("--jail=none", `/ipfs/${cid}`),
+        "ww run /ipfs/<cid>, cold (bwrap jail)": argv(`/ipfs/${cid}`),
+        "ww run --jail=none <local file>": argv("--jail=none", local),
       },
       runs,
+      3,
       env,
-      clear,
+      rm,
     );
     await new Deno.Command("sh", { args: ["-c", `${run} /ipfs/${cid}`], env }).output();
     const warm = await timed(
@@ -123,8 +164,7 @@ export async function benchIpfs(runs: number): Promise<void> {
       runs,
       env,
     );
-    const cmd = (c: string) => [...ww.split(" "), "run", "--ipfs", ipfsd.api, "--jail=none", c];
-    const rm = () => Deno.remove(`${dir}/xdg/ww`, { recursive: true }).catch(() => {});
+    const cmd = (c: string) => argv("--jail=none", c);
     const peaks = {
       local: await peakKiB(cmd(local), 5, env, async () => {}),
       cold8: await peakKiB(cmd(`/ipfs/${cid8}`), 5, env, rm),
@@ -132,26 +172,32 @@ export async function benchIpfs(runs: number): Promise<void> {
     };
 
     const ms = (v: number) => `${v.toFixed(1)} ms`;
-    const t = { ...cold, ...warm };
-    console.log(`ipfs (median of ${runs} runs; ww = ${Deno.env.get("WW_BIN") ?? "deno run"})`);
-    for (const [name, v] of Object.entries(t)) console.log(row(name, ms(v)));
+    const label = Deno.env.get("WW_BIN") ?? "deno run";
+    console.log(`ipfs, cold (median of ${runs} interleaved rounds, cache cleared; ww = ${label})`);
+    for (const [name, v] of Object.entries(cold)) console.log(row(name, ms(v)));
     const catMs = cold["curl cat (32 MiB)"];
     const coldNone = cold["ww run --jail=none /ipfs/<cid>, cold"];
-    const localNone = warm["ww run --jail=none <local file>"];
+    const coldBwrap = cold["ww run /ipfs/<cid>, cold (bwrap jail)"];
+    const localNone = cold["ww run --jail=none <local file>"];
     console.log(
       row("cold throughput / cat throughput", `${(catMs / coldNone).toFixed(2)}`, "goal >= 0.8"),
     );
+    console.log(row("  the same, bwrap jail", `${(catMs / coldBwrap).toFixed(2)}`));
     console.log(
       row(
-        "  the same, less ww's own launch",
+        "  fetch alone (cold - local run) / cat",
         `${(catMs / (coldNone - localNone)).toFixed(2)}`,
-        "(cold - local run of the same file)",
+        "ww's start-up and the exec left out",
       ),
     );
+    console.log(`ipfs, warm (median of ${runs} runs, hyperfine)`);
+    for (const [name, v] of Object.entries(warm)) console.log(row(name, ms(v)));
     console.log(
       row(
         "cached - local, unjailed",
-        ms(warm["ww run --jail=none /ipfs/<cid>, cached"] - localNone),
+        ms(
+          warm["ww run --jail=none /ipfs/<cid>, cached"] - warm["ww run --jail=none <local file>"],
+        ),
         "goal: a few ms",
       ),
     );

@@ -48,25 +48,8 @@ const fileSymbols = {
   memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
   sendfile: { parameters: ["i32", "i32", "buffer", "usize"], result: "isize" },
   access: { parameters: ["buffer", "i32"], result: "i32" },
-  // The cold IPFS path writes the program and its cache copy on worker threads, so the event loop
-  // keeps reading the node's stream; a call that fails is repeated here to learn its errno.
-  pwrite: { parameters: ["i32", "pointer", "usize", "i64"], result: "isize" },
-  pwrite_background: {
-    name: "pwrite",
-    parameters: ["i32", "pointer", "usize", "i64"],
-    result: "isize",
-    nonblocking: true,
-  },
-  copy_file_range: {
-    parameters: ["i32", "pointer", "i32", "pointer", "usize", "u32"],
-    result: "isize",
-  },
-  copy_file_range_background: {
-    name: "copy_file_range",
-    parameters: ["i32", "pointer", "i32", "pointer", "usize", "u32"],
-    result: "isize",
-    nonblocking: true,
-  },
+  // The cache copy of a program being fetched is made on a worker thread, so the event loop keeps
+  // reading the node's stream; a call that fails is repeated on the main thread to learn errno.
   sendfile_background: {
     name: "sendfile",
     parameters: ["i32", "i32", "pointer", "usize"],

@@ -137,69 +137,6 @@ export function copyRange(from: number, to: number, offset: number, length: numb
 }
 
 /**
- * Writes all of `bytes` at `offset` of `fd` (pwrite(2)) on a worker thread, so the event loop goes
- * on meanwhile. `bytes` must stay unchanged until the promise settles.
- */
-export async function writeAtInBackground(
-  fd: number,
-  bytes: Uint8Array,
-  offset: number,
-): Promise<void> {
-  const c = libcFiles();
-  let done = 0;
-  while (done < bytes.length) {
-    const part = bytes.subarray(done);
-    let n = Number(
-      await c.pwrite_background(fd, ptr(part), BigInt(part.length), BigInt(offset + done)),
-    );
-    // errno belongs to the worker thread: repeat the call here to learn it.
-    if (n === -1) {
-      n = check(
-        "pwrite",
-        c.pwrite(fd, ptr(part), BigInt(part.length), BigInt(offset + done)),
-        `fd ${fd}`,
-      );
-    }
-    keepAlive(part);
-    done += n;
-  }
-}
-
-/**
- * Copies `length` bytes at `from` of `fd` to `to` of the same file, inside the kernel
- * (copy_file_range(2)) and on a worker thread. The two ranges must not overlap.
- */
-export async function copyWithinInBackground(
-  fd: number,
-  from: number,
-  to: number,
-  length: number,
-): Promise<void> {
-  const c = libcFiles();
-  const inPos = new BigInt64Array([BigInt(from)]);
-  const outPos = new BigInt64Array([BigInt(to)]);
-  let left = length;
-  while (left > 0) {
-    let n = Number(
-      await c.copy_file_range_background(fd, ptr(inPos), fd, ptr(outPos), BigInt(left), 0),
-    );
-    if (n === -1) {
-      n = check(
-        "copy_file_range",
-        c.copy_file_range(fd, ptr(inPos), fd, ptr(outPos), BigInt(left), 0),
-        `fd ${fd}`,
-      );
-    }
-    if (n === 0) {
-      throw new SyscallError("copy_file_range", EINVAL, `fd ${fd} ends before ${from + length}`);
-    }
-    left -= n;
-  }
-  keepAlive(inPos);
-  keepAlive(outPos);
-}
-
-/**
  * Copies `length` bytes at `offset` of `from` to the current position of `to`, inside the kernel
  * (sendfile(2), which unlike copy_file_range(2) crosses file systems: a memfd to the disk) and on
  * a worker thread.

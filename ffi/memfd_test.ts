@@ -5,7 +5,6 @@ import {
   ALL_SEALS,
   appendRangeInBackground,
   copyRange,
-  copyWithinInBackground,
   createExclusive,
   createMemfd,
   fileSize,
@@ -13,7 +12,6 @@ import {
   readAt,
   reopenReadOnly,
   sealMemfd,
-  writeAtInBackground,
 } from "./memfd.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
@@ -81,62 +79,12 @@ Deno.test("a sealed memfd holding a program can be executed through /proc", asyn
   }
 });
 
-function contents(fd: number): string {
-  const reader = reopenReadOnly(fd);
-  try {
-    const buf = new Uint8Array(fileSize(reader));
-    readAt(reader, buf, 0);
-    return new TextDecoder().decode(buf);
-  } finally {
-    closeFd(reader);
-  }
-}
-
-Deno.test("background writes land at their offsets, in any order, and leave the position alone", async () => {
-  const fd = createMemfd("pwrite");
-  try {
-    await Promise.all([
-      writeAtInBackground(fd, text("world"), 6),
-      writeAtInBackground(fd, text("hello "), 0),
-    ]);
-    assert.equal(contents(fd), "hello world");
-    writeAll(fd, text("J")); // the file position is still 0
-    assert.equal(contents(fd), "Jello world");
-  } finally {
-    closeFd(fd);
-  }
-});
-
-Deno.test("a background write that fails names the call and its errno", async () => {
-  const fd = createMemfd("pwrite");
-  try {
-    sealMemfd(fd);
-    await assert.rejects(
-      writeAtInBackground(fd, text("x"), 0),
-      (e) => e instanceof SyscallError && e.syscall === "pwrite" && e.code === "EPERM",
-    );
-  } finally {
-    closeFd(fd);
-  }
-});
-
-Deno.test("copyWithinInBackground repeats a range of a file further on", async () => {
-  const fd = createMemfd("within");
-  try {
-    await writeAtInBackground(fd, text("abcdef"), 0);
-    await copyWithinInBackground(fd, 1, 6, 3);
-    assert.equal(contents(fd), "abcdefbcd");
-  } finally {
-    closeFd(fd);
-  }
-});
-
 Deno.test("appendRangeInBackground copies a memfd range onto the end of a disk file", async () => {
   const dir = await Deno.makeTempDir({ prefix: "wwtest-memfd-" });
   const fd = createMemfd("append");
   const out = createExclusive(`${dir}/out`, 0o644);
   try {
-    await writeAtInBackground(fd, text("0123456789"), 0);
+    writeAll(fd, text("0123456789"));
     await appendRangeInBackground(fd, 0, out, 4);
     await appendRangeInBackground(fd, 4, out, 6);
     assert.equal(Deno.readTextFileSync(`${dir}/out`), "0123456789");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { closeFd, writeAll } from "../ffi/fd.ts";
-import { createMemfd, fileSize, readAt, sealMemfd, writeAtInBackground } from "../ffi/memfd.ts";
+import { createMemfd, fileSize, readAt, sealMemfd } from "../ffi/memfd.ts";
 import {
   cacheDir,
   CacheFiller,
@@ -159,7 +159,7 @@ Deno.test("a filler copies a file as it grows, and only its commit makes it visi
       // Grown in many small steps while earlier copies are still running.
       for (let at = 0; at < bytes.length; at += 65_536) {
         const part = bytes.subarray(at, Math.min(bytes.length, at + 65_536));
-        await writeAtInBackground(fd, part, at);
+        writeAll(fd, part);
         filler.grow(fd, at + part.length);
       }
       assert.equal(await openCached(dir, { cid: CID_A }), undefined);

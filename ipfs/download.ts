@@ -1,7 +1,8 @@
 // ipfs/download.ts — the cold path: from an /ipfs/ path to a verified file in a memfd, through the
 // node. Loaded by fetch.ts only on a cache miss, since it brings in the IPLD libraries.
 
-import { copyWithinInBackground, writeAtInBackground } from "../ffi/memfd.ts";
+import { writeAll } from "../ffi/fd.ts";
+import { copyRange } from "../ffi/memfd.ts";
 import { UsageError } from "../run/errors.ts";
 import { assembleFile, fileSize } from "./assemble.ts";
 import { cidKey, parseCid } from "./block.ts";
@@ -86,15 +87,13 @@ export async function download(
   let written = 0;
   try {
     await assembleFile(file, blocks, () => early?.bytes ?? node.cat(file.cid.toString()), {
-      // Written at explicit offsets on worker threads, one write after another, while the event
-      // loop reads on.
-      write: async (bytes) => {
-        await writeAtInBackground(memfd, bytes, written);
+      write: (bytes) => {
+        writeAll(memfd, bytes);
         written += bytes.length;
         filler?.grow(memfd, written);
       },
-      copy: async (offset, length) => {
-        await copyWithinInBackground(memfd, offset, written, length);
+      copy: (offset, length) => {
+        copyRange(memfd, memfd, offset, length);
         written += length;
         filler?.grow(memfd, written);
       },
