@@ -64,10 +64,7 @@ const MAX_FIELD = 0x1fffffff;
  * and at which byte.
  *
  * @example
- * ```ts
- * const dir = decodeUnixFsData(new Uint8Array([0x08, 0x01]));
- * dir.type; // "directory"
- * ```
+ * decodeUnixFsData(new Uint8Array([0x08, 0x01])).type; // "directory"
  */
 export function decodeUnixFsData(bytes: Uint8Array): UnixFsData {
   const r = new Reader(bytes, 0, bytes.length);
