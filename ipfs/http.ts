@@ -17,9 +17,9 @@ export const LINE_LIMIT = 4096;
 /** Most bytes of an error response's body that are read for its message. */
 export const ERROR_BODY_LIMIT = 64 * 1024;
 /**
- * Bytes asked of the socket when the framing needs bytes (a chunk-size line): enough for a line
- * and the trailers of a small body; payload bytes it catches are handed over before the socket is
- * read again, so keeping it small keeps copies small.
+ * Bytes of framing read with (or, when there is no payload to read, instead of) payload: enough
+ * for a chunk-size line and the trailers of a small body. Payload bytes they catch are copied to
+ * the caller before the socket is read again, so keeping it small keeps copies small.
  */
 const FRAMING_READ = 256;
 
@@ -211,7 +211,14 @@ export class BodyFraming {
   }
 }
 
-/** An HTTP request in flight: the connection, the response head, then its body. */
+/**
+ * An HTTP request in flight: the connection, the response head, then its body.
+ *
+ * @example
+ * const exchange = new Exchange("http://127.0.0.1:5001", "/api/v0/cat?arg=bafy...", signal);
+ * const buffer = new Uint8Array(2 ** 20);
+ * for (let n; (n = await exchange.read(buffer)) !== null;) consume(buffer.subarray(0, n));
+ */
 export class Exchange {
   /**
    * Resolves once a 2xx response's head has arrived. Rejects with a ConnectError, an
@@ -235,14 +242,15 @@ export class Exchange {
    */
   constructor(url: string, target: string, signal: AbortSignal) {
     this.#signal = signal;
-    this.ready = this.#start_(url, target);
+    this.ready = this.#send(url, target);
     this.ready.catch(() => {}); // reported to whoever awaits ready, read or bytes
   }
 
   /**
    * Reads body bytes straight from the socket into `into` (at least one); resolves to how many,
-   * or null at the end (the connection is closed then). Rejects when the body breaks, ends early
-   * or carries an X-Stream-Error trailer.
+   * or null at the end (the connection is closed then). It may write to all of `into`, as a BYOB
+   * stream read may: the bytes past the count are not the body's. Rejects when the body breaks,
+   * ends early or carries an X-Stream-Error trailer.
    */
   async read(into: Uint8Array): Promise<number | null> {
     await this.ready;
@@ -267,11 +275,19 @@ export class Exchange {
           into.set(this.#scratch.subarray(this.#start, this.#start + n));
           this.#start += n;
         } else {
-          n = await this.#socketRead(limit < into.length ? into.subarray(0, limit) : into);
-          if (n === null) {
+          // When the chunk ends inside `into`, the same read takes up to FRAMING_READ bytes past
+          // its end, where the next chunk's size line is: one read per chunk instead of two.
+          // Those bytes move to the scratch buffer; the payload stays where it was read.
+          const past = framing.kind === "chunked" ? Math.min(FRAMING_READ, into.length - limit) : 0;
+          const got = await this.#socketRead(into.subarray(0, limit + past));
+          if (got === null) {
             framing.eof();
             continue;
           }
+          n = Math.min(got, limit);
+          this.#scratch.set(into.subarray(limit, got));
+          this.#start = 0;
+          this.#end = got - n;
         }
         framing.payload(n);
         return n;
@@ -321,7 +337,7 @@ export class Exchange {
     } catch { /* closed by the peer's reset already */ }
   }
 
-  async #start_(url: string, target: string): Promise<void> {
+  async #send(url: string, target: string): Promise<void> {
     const parsed = /^(https?):\/\/(\[[0-9A-Fa-f:.]+\]|[^/:[\]]+):(\d+)$/.exec(url);
     if (!parsed) throw new Error(`not an http(s)://host:port URL: ${url}`);
     const [, scheme, host, port] = parsed;

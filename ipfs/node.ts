@@ -17,7 +17,8 @@ export interface ByteSource {
   /**
    * Reads at least one byte into `into`; resolves to the bytes read, a view on `into`'s memory
    * (which may be `into`'s buffer transferred to the view, as a BYOB read does, so the caller
-   * uses the view, not `into`), or null at the end.
+   * uses the view, not `into`), or null at the end. Like a BYOB read, it may write to all of
+   * `into`.
    */
   read(into: Uint8Array): Promise<Uint8Array | null>;
   close(): Promise<void>;
