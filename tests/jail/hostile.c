@@ -998,9 +998,13 @@ static void run_probe(const struct probe *p, struct outcome *o) {
   }
   close(fds[1]);
   size_t got = 0;
+  int read_errno = 0;
   for (ssize_t n; got < sizeof *o && (n = read(fds[0], (char *)o + got, sizeof *o - got)) != 0;) {
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) break;
+    if (n < 0) {
+      read_errno = errno;
+      break;
+    }
     got += (size_t)n;
   }
   close(fds[0]);
@@ -1012,7 +1016,9 @@ static void run_probe(const struct probe *p, struct outcome *o) {
     say(o, "the probe was killed by signal %d (%s)", WTERMSIG(status),
         sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
   } else {
-    say(o, "the probe ended with status %d before reporting", WEXITSTATUS(status));
+    say(o, "the probe ended with status %d before reporting (%zu of %zu bytes read%s%s)",
+        WEXITSTATUS(status), got, sizeof *o, read_errno ? ", then " : "",
+        read_errno ? strerrorname_np(read_errno) : "");
   }
 }
 
