@@ -254,6 +254,18 @@ Deno.test("ww cache lists, sizes and clears what runs cached", async () => {
   assert.equal(bad.code, 125);
 });
 
+Deno.test("a cache that cannot be written costs a one-line warning, and the program runs", async () => {
+  // A cache directory below a regular file: even root cannot create it (ENOTDIR).
+  const file = join(tmp, "not-a-directory");
+  await Deno.writeTextFile(file, "");
+  const r = await ww(["--jail=none", `/ipfs/${dir}/bin/report`], { cache: file });
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(parseReport(r.stdout).fds.map((f) => f.fd), [0, 1, 2, 3]);
+  const lines = r.stderr.trim().split("\n").filter((l) => !l.includes("NOT jailed"));
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], new RegExp(`^ww: warning: cannot cache in ${file}/ww/ipfs: .*`));
+});
+
 // Last: it stops the node.
 Deno.test("a cached program runs with the node stopped, jailed and not", async () => {
   const cache = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" });
