@@ -42,7 +42,7 @@ export interface UnixFsData {
 }
 
 /** Data.Type's enum values, in order, as ipfs-unixfs names them. */
-const TYPES: readonly UnixFsType[] = [
+export const UNIXFS_TYPES: readonly UnixFsType[] = [
   "raw",
   "directory",
   "file",
@@ -80,8 +80,10 @@ export function decodeUnixFsData(bytes: Uint8Array): UnixFsData {
     switch (field) {
       case 1: {
         const value = r.varint(field, wire);
-        if (value >= TYPES.length) throw new Error(`unknown UnixFS Type ${value} at byte ${at}`);
-        type = TYPES[Number(value)];
+        if (value >= UNIXFS_TYPES.length) {
+          throw new Error(`unknown UnixFS Type ${value} at byte ${at}`);
+        }
+        type = UNIXFS_TYPES[Number(value)];
         break;
       }
       case 2:

@@ -4,16 +4,7 @@
 
 import assert from "node:assert/strict";
 import { UnixFS } from "ipfs-unixfs";
-import { decodeUnixFsData, type UnixFsData, type UnixFsType } from "./unixfs_data.ts";
-
-const TYPES: readonly UnixFsType[] = [
-  "raw",
-  "directory",
-  "file",
-  "metadata",
-  "symlink",
-  "hamt-sharded-directory",
-];
+import { decodeUnixFsData, UNIXFS_TYPES, type UnixFsData, type UnixFsType } from "./unixfs_data.ts";
 
 /** A seeded generator (mulberry32), so that a failure reproduces. */
 class Random {
@@ -118,7 +109,7 @@ interface Value {
 
 function randomValue(r: Random): Value {
   return {
-    type: TYPES[r.int(TYPES.length)],
+    type: UNIXFS_TYPES[r.int(UNIXFS_TYPES.length)],
     data: r.chance(0.6) ? r.bytes(r.int(40)) : undefined,
     blockSizes: Array.from({ length: r.chance(0.5) ? r.int(8) : 0 }, () => r.uint64()),
     hashType: r.chance(0.3) ? r.uint64() : undefined,

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { buildC } from "../support/build.ts";
 import { reportFds } from "../support/children.ts";
-import { type ChildReport, fdNumbers, parseReport } from "../support/report.ts";
+import { comparableReport, fdNumbers, parseReport } from "../support/report.ts";
 import { runWw, type WwOptions } from "../support/ww.ts";
 import { freePort, startIpfsd } from "./ipfsd.ts";
 
@@ -91,26 +91,6 @@ async function coldAndWarm(args: string[], options: WwOptions = {}) {
   return { cold, warm, cache };
 }
 
-/** A report with what necessarily differs between two runs taken out. */
-function comparable(r: ChildReport) {
-  return {
-    cwdMode: r.cwdMode,
-    env: r.env,
-    lines: r.lines,
-    fds: r.fds.map((f) => ({
-      fd: f.fd,
-      kind: f.kind,
-      flags: f.flags,
-      cloexec: f.cloexec,
-      offset: f.offset,
-      domain: f.domain,
-      type: f.type,
-      // Pipes and sockets are new objects on every run; files are the caller's own.
-      target: /^(pipe|socket):/.test(f.target) ? f.target.split(":")[0] : f.target,
-    })),
-  };
-}
-
 Deno.test("--jail=native runs an IPFS program cold and warm with the descriptors and environment of the local program", async () => {
   const options: WwOptions = { fds: { 7: { read: "/etc/hostname" }, 9: { pipe: "piped\n" } } };
   const flags = [...NATIVE, "--with-fd", "host=7", "--with-fd", "pipe=9", "--env", "A=1"];
@@ -124,7 +104,7 @@ Deno.test("--jail=native runs an IPFS program cold and warm with the descriptors
     assert.equal(remote.code, 0, remote.stderr);
     const report = parseReport(remote.stdout);
     assert.deepEqual(fdNumbers(report), [0, 1, 2, 3, 4, 5]);
-    assert.deepEqual(comparable(report), comparable(parseReport(local.stdout)));
+    assert.deepEqual(comparableReport(report), comparableReport(parseReport(local.stdout)));
     assert.deepEqual(report.lines, { "5": "piped" });
   }
 });

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { buildC } from "../support/build.ts";
 import { reportFds } from "../support/children.ts";
-import { type ChildReport, parseReport } from "../support/report.ts";
+import { comparableReport, parseReport } from "../support/report.ts";
 import { runWw, type WwOptions } from "../support/ww.ts";
 import { freePort, startIpfsd } from "./ipfsd.ts";
 import { startProxy } from "./proxy.ts";
@@ -66,26 +66,6 @@ function ww(args: string[], options: WwOptions & { cache?: string } = {}) {
   });
 }
 
-/** A report with what necessarily differs between two runs taken out. */
-function comparable(r: ChildReport) {
-  return {
-    cwdMode: r.cwdMode,
-    env: r.env,
-    lines: r.lines,
-    fds: r.fds.map((f) => ({
-      fd: f.fd,
-      kind: f.kind,
-      flags: f.flags,
-      cloexec: f.cloexec,
-      offset: f.offset,
-      domain: f.domain,
-      type: f.type,
-      // Pipes and sockets are new objects on every run; files are the caller's own.
-      target: /^(pipe|socket):/.test(f.target) ? f.target.split(":")[0] : f.target,
-    })),
-  };
-}
-
 for (const jail of [[], ["--jail=none"]]) {
   const t = (name: string, fn: () => Promise<void>) =>
     Deno.test(`[${jail[0] ?? "default jail"}] ${name}`, fn);
@@ -100,8 +80,8 @@ for (const jail of [[], ["--jail=none"]]) {
       assert.equal(local.code, 0, local.stderr);
       assert.equal(remote.code, 0, remote.stderr);
       assert.deepEqual(
-        comparable(parseReport(remote.stdout)),
-        comparable(parseReport(local.stdout)),
+        comparableReport(parseReport(remote.stdout)),
+        comparableReport(parseReport(local.stdout)),
       );
       assert.deepEqual(parseReport(remote.stdout).lines, { "5": "piped" });
     },

@@ -68,3 +68,25 @@ export function pathIdentity(path: string): string {
   const info = Deno.statSync(path);
   return `${info.dev}:${info.ino}`;
 }
+
+/**
+ * A report with what necessarily differs between two runs of the same program taken out: pipes
+ * and sockets are new objects on every run (files are the caller's own), so only their kind stays.
+ */
+export function comparableReport(r: ChildReport) {
+  return {
+    cwdMode: r.cwdMode,
+    env: r.env,
+    lines: r.lines,
+    fds: r.fds.map((f) => ({
+      fd: f.fd,
+      kind: f.kind,
+      flags: f.flags,
+      cloexec: f.cloexec,
+      offset: f.offset,
+      domain: f.domain,
+      type: f.type,
+      target: /^(pipe|socket):/.test(f.target) ? f.target.split(":")[0] : f.target,
+    })),
+  };
+}
