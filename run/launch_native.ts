@@ -5,7 +5,7 @@
 import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
 import { planFdSteps } from "../fd/plan.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
-import { readAt } from "../ffi/memfd.ts";
+import { readAt, reopenReadOnly } from "../ffi/memfd.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
@@ -111,6 +111,11 @@ export async function launchNative(
   cleanups.add(() => statusStream.close());
   const closeStatusWrite = cleanups.add(() => closeFd(statusWrite));
 
+  // The stage gets a program from IPFS as a fresh read-only open: a #! script keeps it open, and
+  // the memfd itself was created read-write (sealed, but a reader needs no more than reading).
+  const programRead = fetched ? reopenReadOnly(fetched.fd) : undefined;
+  const closeProgramRead = cleanups.add(() => programRead !== undefined && closeFd(programRead));
+
   const stage = stageCommand(stageFds(slots.length, fetched !== undefined).plan);
   const pid = spawnMapped({
     path: stage.path,
@@ -122,7 +127,7 @@ export async function launchNative(
       [
         childEnd,
         ...slots.map((s) => s.source),
-        ...(fetched ? [fetched.fd] : []),
+        ...(programRead !== undefined ? [programRead] : []),
         planRead,
         statusWrite,
       ],
@@ -132,6 +137,7 @@ export async function launchNative(
   });
   closePlanRead();
   closeStatusWrite();
+  closeProgramRead();
   const reaped = waitPid(pid);
   try {
     await planStream.write(new TextEncoder().encode(encodeNativePlan(plan)));

@@ -27,7 +27,11 @@ const printArgvPath = await buildC(new URL("./print_argv.c", import.meta.url));
 // What the jail looks like from inside a script: $0 (and what it links to) on its own line, then
 // everything else.
 const PROBE = `#!/bin/sh
-echo "zero: $0 -> $(readlink "$0")"
+case "$0" in
+  /dev/fd/*) how=" flags $(sed -n 's/^flags:[[:space:]]*//p' /proc/$$/fdinfo/\${0#/dev/fd/})" ;;
+  *) how="" ;;
+esac
+echo "zero: $0 -> $(readlink "$0")$how"
 echo "args: $*"
 echo "ids: $(id -u) $(id -g)"
 grep -E '^(NoNewPrivs|Seccomp|CapEff|CapBnd):' /proc/self/status
@@ -132,8 +136,16 @@ Deno.test("--jail=native: a #! script from IPFS runs in the jail of a local one,
   const [localZero, ...localRest] = lines(local.stdout);
   assert.equal(localZero, `zero: ${probePath} -> `);
   // Cold, the script is the sealed memfd; warm, the cached file.
-  assert.match(cold.stdout, /^zero: \/dev\/fd\/4 -> \/memfd:probe\.sh \(deleted\)$/m);
-  assert.match(warm.stdout, new RegExp(`^zero: /dev/fd/4 -> ${cache}/ww/ipfs/\\S+$`, "m"));
+  // Both read-only: the memfd was made read-write, and the script gets a reopen of it.
+  assert.match(cold.stdout, /^zero: \/dev\/fd\/4 -> \/memfd:probe\.sh \(deleted\) flags \d+$/m);
+  assert.match(
+    warm.stdout,
+    new RegExp(`^zero: /dev/fd/4 -> ${cache}/ww/ipfs/\\S+ flags \\d+$`, "m"),
+  );
+  for (const remote of [cold, warm]) {
+    const flags = parseInt(remote.stdout.match(/^zero: .* flags (\d+)$/m)![1], 8);
+    assert.equal(flags & 3, 0, `fd 4 is opened read-only (flags ${flags.toString(8)})`);
+  }
   for (const remote of [cold, warm]) {
     assert.equal(remote.code, 0, remote.stderr);
     const [, ...rest] = lines(remote.stdout);
