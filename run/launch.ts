@@ -11,7 +11,9 @@ import {
   ENOTDIR,
   ETXTBSY,
 } from "../ffi/errno.ts";
+import { closeFd } from "../ffi/fd.ts";
 import { SyscallError } from "../ffi/libc.ts";
+import { reopenReadOnly } from "../ffi/memfd.ts";
 import { spawn, type SpawnSpec } from "../ffi/spawn.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import { formatIpfsPath, parseIpfsPath } from "../ipfs/path.ts";
@@ -69,6 +71,20 @@ export class Cleanups {
     }
     this.#actions = [];
   }
+}
+
+/**
+ * For a program from IPFS, a fresh read-only open of its descriptor for a jail to take (bwrap
+ * copies it from offset 0; the native stage executes it, and a #! script keeps it): the memfd
+ * itself is read-write, if sealed. `close` closes it early, once the child holds its own copy;
+ * `cleanups` closes it otherwise. No descriptor for a local program.
+ */
+export function reopenFetched(
+  program: Program,
+  cleanups: Cleanups,
+): { readonly fd: number | undefined; readonly close: () => void } {
+  const fd = program.fetched ? reopenReadOnly(program.fetched.fd) : undefined;
+  return { fd, close: cleanups.add(() => fd !== undefined && closeFd(fd)) };
 }
 
 /** A fresh private directory on the host (mode 0700), removed with `cleanups`. */

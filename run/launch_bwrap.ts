@@ -4,7 +4,6 @@
 import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
 import { planFdSteps } from "../fd/plan.ts";
 import { closeFd, pipe, writeAll } from "../ffi/fd.ts";
-import { reopenReadOnly } from "../ffi/memfd.ts";
 import { killPid, waitPid, watchProcess } from "../ffi/process.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
@@ -15,7 +14,13 @@ import type { RunConfig } from "./config.ts";
 import { childEnv } from "./env.ts";
 import { NotExecutableError, SetupError } from "./errors.ts";
 import { findBwrap, findLauncherTools, hostFiles, seccompArch } from "./host.ts";
-import { type Cleanups, type Launched, type Program, spawnMapped } from "./launch.ts";
+import {
+  type Cleanups,
+  type Launched,
+  type Program,
+  reopenFetched,
+  spawnMapped,
+} from "./launch.ts";
 import { absolutePath } from "./path.ts";
 import { programPidInJail } from "./procfs.ts";
 import { hasExecuteBit } from "./resolve.ts";
@@ -69,10 +74,8 @@ export async function launchBwrap(
   cleanups.add(() => statusStream.close());
   const closeStatusWrite = cleanups.add(() => closeFd(statusWrite));
 
-  // bwrap gets a program from IPFS as a fresh read-only open (a copy reads it from offset 0),
-  // and closes that descriptor before the program starts.
-  const programRead = program.fetched ? reopenReadOnly(program.fetched.fd) : undefined;
-  const closeProgramRead = cleanups.add(() => programRead !== undefined && closeFd(programRead));
+  // bwrap closes this descriptor before the program starts.
+  const { fd: programRead, close: closeProgramRead } = reopenFetched(program, cleanups);
 
   const sources = [childEnd, ...slots.map((s) => s.source), seccompRead, statusWrite];
   if (programRead !== undefined) sources.push(programRead);

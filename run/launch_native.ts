@@ -5,7 +5,7 @@
 import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
 import { planFdSteps } from "../fd/plan.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
-import { readAt, reopenReadOnly } from "../ffi/memfd.ts";
+import { readAt } from "../ffi/memfd.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
@@ -13,7 +13,14 @@ import { encodeNativePlan, nativePlan, type NativePlanResult } from "../jail/nat
 import type { RunConfig } from "./config.ts";
 import { childEnv } from "./env.ts";
 import { SetupError } from "./errors.ts";
-import { type Cleanups, hostWorkdir, type Launched, type Program, spawnMapped } from "./launch.ts";
+import {
+  type Cleanups,
+  hostWorkdir,
+  type Launched,
+  type Program,
+  reopenFetched,
+  spawnMapped,
+} from "./launch.ts";
 import { nativeFacts, readStageReports, stageCommand, stageFailure } from "./native.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 
@@ -111,10 +118,7 @@ export async function launchNative(
   cleanups.add(() => statusStream.close());
   const closeStatusWrite = cleanups.add(() => closeFd(statusWrite));
 
-  // The stage gets a program from IPFS as a fresh read-only open: a #! script keeps it open, and
-  // the memfd itself was created read-write (sealed, but a reader needs no more than reading).
-  const programRead = fetched ? reopenReadOnly(fetched.fd) : undefined;
-  const closeProgramRead = cleanups.add(() => programRead !== undefined && closeFd(programRead));
+  const { fd: programRead, close: closeProgramRead } = reopenFetched(program, cleanups);
 
   const stage = stageCommand(stageFds(slots.length, fetched !== undefined).plan);
   const pid = spawnMapped({
