@@ -48,8 +48,9 @@ const fileSymbols = {
   memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
   sendfile: { parameters: ["i32", "i32", "buffer", "usize"], result: "isize" },
   access: { parameters: ["buffer", "i32"], result: "i32" },
-  // The cache copy of a program being fetched is made on a worker thread, so the event loop keeps
-  // reading the node's stream; a call that fails is repeated on the main thread to learn errno.
+  // In-kernel copies run on a worker thread, so the event loop goes on (it keeps reading the
+  // node's stream while a program being fetched is copied into the cache); a call that fails is
+  // repeated on the main thread to learn errno.
   sendfile_background: {
     name: "sendfile",
     parameters: ["i32", "i32", "pointer", "usize"],

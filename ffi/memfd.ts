@@ -118,33 +118,14 @@ export function readAt(fd: number, buf: Uint8Array, offset: number): void {
 
 /**
  * Copies `length` bytes of `from`, starting at `offset`, to the current position of `to`, inside
- * the kernel (sendfile(2)): the bytes never pass through ww's memory.
+ * the kernel (sendfile(2), which unlike copy_file_range(2) crosses file systems: a memfd to the
+ * disk) and on a worker thread: the bytes never pass through ww's memory, and the event loop goes
+ * on meanwhile.
  */
-export function copyRange(from: number, to: number, offset: number, length: number): void {
-  const pos = new BigInt64Array([BigInt(offset)]);
-  let left = length;
-  while (left > 0) {
-    const n = check(
-      "sendfile",
-      libcFiles().sendfile(to, from, pos, BigInt(Math.min(left, SENDFILE_MAX))),
-      `fd ${from} -> fd ${to}`,
-    );
-    if (n === 0) {
-      throw new SyscallError("sendfile", EINVAL, `fd ${from} ends before ${offset + length}`);
-    }
-    left -= n;
-  }
-}
-
-/**
- * Copies `length` bytes at `offset` of `from` to the current position of `to`, inside the kernel
- * (sendfile(2), which unlike copy_file_range(2) crosses file systems: a memfd to the disk) and on
- * a worker thread.
- */
-export async function appendRangeInBackground(
+export async function copyRange(
   from: number,
-  offset: number,
   to: number,
+  offset: number,
   length: number,
 ): Promise<void> {
   const c = libcFiles();

@@ -12,7 +12,7 @@
 // but this module and ffi/memfd.ts.
 
 import { closeFd } from "../ffi/fd.ts";
-import { appendRangeInBackground, createExclusive, fileSize, openReadOnly } from "../ffi/memfd.ts";
+import { copyRange, createExclusive, fileSize, openReadOnly } from "../ffi/memfd.ts";
 
 /** The default bound on the cache's size. */
 export const DEFAULT_CACHE_BYTES = 2 ** 30;
@@ -181,7 +181,7 @@ export class CacheFiller {
     try {
       while (this.#copied < this.#end && this.#failure === undefined) {
         const end = this.#end;
-        await appendRangeInBackground(this.#from, this.#copied, this.fd, end - this.#copied);
+        await copyRange(this.#from, this.fd, this.#copied, end - this.#copied);
         this.#copied = end;
       }
     } catch (e) {

@@ -92,8 +92,8 @@ export async function download(
         written += bytes.length;
         filler?.grow(memfd, written);
       },
-      copy: (offset, length) => {
-        copyRange(memfd, memfd, offset, length);
+      copy: async (offset, length) => {
+        await copyRange(memfd, memfd, offset, length);
         written += length;
         filler?.grow(memfd, written);
       },

@@ -80,7 +80,7 @@ export async function fetchProgram(
     if (warm) {
       fd = warm.fd;
       checkExecutable(program, fd);
-      const runnable = fromCache(name, warm.fd, warm.size);
+      const runnable = await fromCache(name, warm.fd, warm.size);
       fd = runnable.fd;
       fetched = { name, cid: warm.cid, ...runnable };
     } else {
@@ -111,7 +111,7 @@ export async function fetchProgram(
           dir,
           () => storeCached(dir, { ...got, fd: got.cached.fd, paths: [key] }, maxBytes),
         );
-        const runnable = fromCache(name, got.cached.fd, got.size);
+        const runnable = await fromCache(name, got.cached.fd, got.size);
         fd = runnable.fd;
         fetched = { name, cid: got.cid, ...runnable };
       } else {
@@ -141,11 +141,15 @@ export async function fetchProgram(
  * A cached file, to run as it is; or, when the cache is on a noexec file system, a sealed copy
  * (and the file is closed).
  */
-function fromCache(name: string, fd: number, size: number): { fd: number; sealed: boolean } {
+async function fromCache(
+  name: string,
+  fd: number,
+  size: number,
+): Promise<{ fd: number; sealed: boolean }> {
   if (mayExecute(`/proc/self/fd/${fd}`)) return { fd, sealed: false };
   const memfd = createMemfd(name);
   try {
-    copyRange(fd, memfd, 0, size);
+    await copyRange(fd, memfd, 0, size);
     sealMemfd(memfd);
   } catch (e) {
     closeFd(memfd);
