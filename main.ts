@@ -3,8 +3,8 @@
 
 import denoJson from "./deno.json" with { type: "json" };
 import { parseRunArgs } from "./cli/flags.ts";
-import { EXIT, WwError } from "./run/errors.ts";
-import { forwardSignals, type SignalName } from "./run/signals.ts";
+import { EXIT, InterruptedError, WwError } from "./run/errors.ts";
+import { forwardSignals, type SignalName, SIGNALS, STOP_SIGNALS } from "./run/signals.ts";
 import { NATIVE_STAGE_COMMAND } from "./run/stage_command.ts";
 import { type Child, startProgram } from "./run/start.ts";
 import { execService, serveGuest } from "./rpc/serve.ts";
@@ -126,12 +126,25 @@ async function run(argv: readonly string[]): Promise<number> {
   }
   // Forwarding starts before the program does: a signal that arrives while the jail is being
   // built is held and delivered as soon as the program exists, instead of killing ww and
-  // leaving the program behind.
+  // leaving the program behind. One that asks ww to stop also ends the fetch of an IPFS
+  // program, which can take long; ww then exits 128+N and starts nothing.
   let child: Child | undefined;
   const held: SignalName[] = [];
-  const stopForwarding = forwardSignals((sig) => child ? child.kill(sig) : held.push(sig));
+  const interrupt = new AbortController();
+  const stopForwarding = forwardSignals((sig) => {
+    if (child) return child.kill(sig);
+    held.push(sig);
+    if (STOP_SIGNALS.includes(sig)) {
+      interrupt.abort(
+        new InterruptedError(
+          `${config.program}: stopped by ${sig} while being fetched; nothing was run`,
+          SIGNALS[sig],
+        ),
+      );
+    }
+  });
   try {
-    child = await startProgram(config);
+    child = await startProgram(config, { signal: interrupt.signal });
     for (const sig of held) child.kill(sig);
     if (debug) console.error(`ww: jail: ${child.jail.backend} (${child.jail.reason})`);
     if (child.jail.notEnforced.length > 0) {

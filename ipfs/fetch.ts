@@ -28,6 +28,11 @@ export interface FetchOptions {
   readonly cacheDir?: string;
   /** Bound on the cache's size; default DEFAULT_CACHE_BYTES. */
   readonly cacheBytes?: number;
+  /**
+   * Stops the fetch: every request to the node ends, nothing is cached or left behind, and
+   * fetchProgram rejects with the abort's reason when it is a WwError (a SetupError otherwise).
+   */
+  readonly signal?: AbortSignal;
 }
 
 /** A program ready to execute. */
@@ -69,7 +74,12 @@ export async function fetchProgram(
   try {
     let path: IpfsPath = parsed;
     if (parsed.namespace === "ipns") {
-      node = new IpfsNode(options.api, options.timeoutMs ?? DEFAULT_IPFS_TIMEOUT_MS, program);
+      node = new IpfsNode(
+        options.api,
+        options.timeoutMs ?? DEFAULT_IPFS_TIMEOUT_MS,
+        program,
+        options.signal,
+      );
       const target = parseIpfsPath(await node.resolveName(parsed.root));
       if ("error" in target) throw new UsageError(`${program}: ${target.error}`);
       path = { ...target, segments: [...target.segments, ...parsed.segments] };
@@ -84,7 +94,12 @@ export async function fetchProgram(
       fd = runnable.fd;
       fetched = { name, cid: warm.cid, ...runnable };
     } else {
-      node ??= new IpfsNode(options.api, options.timeoutMs ?? DEFAULT_IPFS_TIMEOUT_MS, program);
+      node ??= new IpfsNode(
+        options.api,
+        options.timeoutMs ?? DEFAULT_IPFS_TIMEOUT_MS,
+        program,
+        options.signal,
+      );
       // Sent before the IPLD code loads, so the node is already at work when it has; only for
       // CIDs in the bases every node reads (the others are normalized by download.ts first).
       let early: EarlyRequests | undefined;

@@ -8,7 +8,7 @@
 // importing kubo-rpc-client costs ~80-150 ms, more than fetching a large program takes, and even
 // fetch costs ~5 ms before its first request and reads a large body ~25% slower.
 
-import { SetupError, UsageError } from "../run/errors.ts";
+import { SetupError, UsageError, WwError } from "../run/errors.ts";
 import { Exchange, HttpStatusError, StreamError } from "./http.ts";
 import { multiaddrToUrl } from "./multiaddr.ts";
 
@@ -31,16 +31,34 @@ export class IpfsNode {
   readonly #pending = new Set<string>();
   #lastActivity = Date.now();
   #timer: ReturnType<typeof setTimeout> | undefined;
-  #failure: SetupError | undefined;
+  #failure: WwError | undefined;
 
   /**
    * `api` is the --ipfs multiaddr; `timeoutMs` how long the node may stay silent; `context` (the
    * program's path) starts every error message.
    */
-  constructor(readonly api: string, readonly timeoutMs: number, readonly context: string) {
+  constructor(
+    readonly api: string,
+    readonly timeoutMs: number,
+    readonly context: string,
+    signal?: AbortSignal,
+  ) {
     const parsed = multiaddrToUrl(api);
     if ("error" in parsed) throw new UsageError(`--ipfs ${parsed.error}`);
     this.url = parsed.url;
+    if (signal) {
+      // The caller's abort ends every request, and its reason (a WwError, when it is one) is
+      // what they all fail with.
+      const stop = () => {
+        const why = signal.reason;
+        this.#failure ??= why instanceof WwError ? why : new SetupError(
+          `${this.context}: stopped while talking to the IPFS node at ${this.api} (${why})`,
+        );
+        this.#abort.abort(this.#failure);
+      };
+      if (signal.aborted) stop();
+      else signal.addEventListener("abort", stop, { once: true, signal: this.#abort.signal });
+    }
   }
 
   /** The bytes of one block, unverified. */
@@ -195,7 +213,7 @@ export class IpfsNode {
     this.#touch();
     const check = () => {
       this.#timer = undefined;
-      if (this.#pending.size === 0) return;
+      if (this.#pending.size === 0 || this.#abort.signal.aborted) return;
       const idle = Date.now() - this.#lastActivity;
       if (idle < this.timeoutMs) {
         this.#timer = setTimeout(check, this.timeoutMs - idle);

@@ -43,6 +43,17 @@ export class NotExecutableError extends WwError {
   }
 }
 
+/**
+ * ww was told to stop (SIGINT, SIGTERM, ...) before the program started, e.g. while fetching it;
+ * exits 128+N, as a shell reports a command killed by signal N.
+ */
+export class InterruptedError extends WwError {
+  constructor(message: string, readonly signal: number, options?: ErrorOptions) {
+    super(message, 128 + signal, options);
+    this.name = "InterruptedError";
+  }
+}
+
 /** The program does not exist (exit 127). */
 export class NotFoundError extends WwError {
   constructor(message: string, options?: ErrorOptions) {

@@ -48,6 +48,9 @@ export const FORWARDED_SIGNALS: readonly (SignalName & Deno.Signal)[] = [
   "SIGWINCH",
 ];
 
+/** The forwarded signals that ask for an end: before the program exists, they stop ww. */
+export const STOP_SIGNALS: readonly SignalName[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
+
 /** "SIGTERM" for 15, or undefined. */
 export function signalName(signal: number): SignalName | undefined {
   return (Object.keys(SIGNALS) as SignalName[]).find((k) => SIGNALS[k] === signal);

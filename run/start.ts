@@ -46,6 +46,16 @@ export interface Child {
   readonly jail: BackendChoice & { readonly notEnforced: readonly string[] };
 }
 
+/** How a start may be cut short. */
+export interface StartOptions {
+  /**
+   * Aborting it stops the fetch of an IPFS program (the only part of a start that can take
+   * long): startProgram then rejects with the abort's reason when it is a WwError. A program
+   * already fetched starts regardless.
+   */
+  readonly signal?: AbortSignal;
+}
+
 /**
  * Starts `config.program` with exactly the descriptors, environment, work directory and jail the
  * config describes.
@@ -55,13 +65,16 @@ export interface Child {
  *   jail: DEFAULT_POLICY });
  * (await child.status).code; // 0
  */
-export async function startProgram(config: RunConfig): Promise<Child> {
+export async function startProgram(
+  config: RunConfig,
+  options: StartOptions = {},
+): Promise<Child> {
   const problem = grantsProblem(config.fds);
   if (problem) throw new UsageError(problem);
   for (const g of config.fds) checkInherited(g.name, g.source);
   const cleanups = new Cleanups();
   try {
-    const program = await locateProgram(config, cleanups);
+    const program = await locateProgram(config, cleanups, options.signal);
     const choice = jailChoice(config.jail);
     const [hostEnd, childEnd] = unixSocketPair();
     const hostSocket = new FdStream(hostEnd);
@@ -117,7 +130,11 @@ export async function startProgram(config: RunConfig): Promise<Child> {
  * Finds a local program, or fetches an IPFS one. The IPFS code is imported only here, on demand:
  * it costs start-up time that a local program must not pay.
  */
-async function locateProgram(config: RunConfig, cleanups: Cleanups): Promise<Program> {
+async function locateProgram(
+  config: RunConfig,
+  cleanups: Cleanups,
+  signal: AbortSignal | undefined,
+): Promise<Program> {
   if (!isIpfsPath(config.program)) {
     const path = resolveProgram(config.program, Deno.env.get("PATH") ?? "", Deno.cwd());
     return { path, argv0: config.program };
@@ -128,6 +145,7 @@ async function locateProgram(config: RunConfig, cleanups: Cleanups): Promise<Pro
   const fetched = await fetchProgram(config.program, {
     api: config.ipfsApi,
     timeoutMs: config.ipfsTimeoutMs,
+    signal,
   });
   // Held open until the program ends: a #! interpreter opens its script by this path late.
   cleanups.add(() => closeFd(fetched.fd));

@@ -172,6 +172,44 @@ Deno.test("a node that stalls is given up on after --ipfs-timeout (exit 125)", a
   }
 });
 
+Deno.test("SIGINT or SIGTERM during a fetch stops ww: exit 128+N, one line, nothing cached or left", async () => {
+  const big = new Uint8Array(reporter.length + 4 * 2 ** 20);
+  big.set(reporter);
+  big.set(text("interrupted"), reporter.length);
+  const cid = await ipfsd.addFile(big);
+  const stallAt = 2 * 2 ** 20;
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    // The node stops sending half-way, and the timeout is far off: only the signal ends the run.
+    const proxy = startProxy(ipfsd.url, { stall: { commands: ["cat"], after: stallAt } });
+    const cache = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" });
+    try {
+      const [cmd, ...args] = await wwArgv();
+      const ww = new Deno.Command(cmd, {
+        args: [...args, "run", "--ipfs", proxy.api, "--ipfs-timeout", "120s", cid],
+        env: cacheEnv(cache),
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const deadline = Date.now() + 60_000;
+      while (proxy.forwarded() < stallAt) {
+        assert.ok(Date.now() < deadline, `the fetch never got under way (${proxy.forwarded()})`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      ww.kill(signal);
+      const r = await ww.output();
+      const stderr = new TextDecoder().decode(r.stderr);
+      assert.equal(r.code, code, stderr);
+      assert.deepEqual(stderr.trim().split("\n"), [
+        `ww: ${cid}: stopped by ${signal} while being fetched; nothing was run`,
+      ]);
+      const left = [...walkFiles(join(cache, "ww"))];
+      assert.deepEqual(left, [], "the cache holds nothing, not even a temporary file");
+    } finally {
+      await proxy.close();
+    }
+  }
+});
+
 Deno.test("a fetch prints nothing on stderr when stderr is not a terminal", async () => {
   const big = new Uint8Array(reporter.length + 4 * 2 ** 20);
   big.set(reporter);
@@ -261,4 +299,18 @@ Deno.test("a cached program runs with the node stopped, jailed and not", async (
 async function wwArgv(): Promise<string[]> {
   const { wwCommand } = await import("../support/ww.ts");
   return wwCommand();
+}
+
+/** The paths of the files (not directories) under `dir`, if it exists. */
+function* walkFiles(dir: string): Generator<string> {
+  let entries: Deno.DirEntry[];
+  try {
+    entries = [...Deno.readDirSync(dir)];
+  } catch {
+    return;
+  }
+  for (const e of entries) {
+    if (e.isDirectory) yield* walkFiles(join(dir, e.name));
+    else yield join(dir, e.name);
+  }
 }

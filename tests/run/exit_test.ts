@@ -8,6 +8,7 @@ import { errorLines, JAIL_MODES, jailFlags, runWw } from "../support/ww.ts";
 
 const child = await reportFds();
 const dir = Deno.makeTempDirSync({ prefix: "wwtest-exit-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
 const notExecutable = join(dir, "not-executable");
 Deno.writeTextFileSync(notExecutable, "#!/bin/sh\nexit 0\n");
 Deno.chmodSync(notExecutable, 0o644);

@@ -10,6 +10,7 @@ import { fdOf, identity, pathIdentity } from "../support/report.ts";
 import { JAIL_MODES, jailFlags, type JailMode, REPO, runWw } from "../support/ww.ts";
 
 const dir = Deno.makeTempDirSync({ prefix: "wwtest-demo-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
 const stray = join(dir, "stray.txt");
 Deno.writeTextFileSync(stray, "not for the child\n");
 const node = which("node");

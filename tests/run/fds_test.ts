@@ -18,6 +18,7 @@ import { type CallerFd, JAIL_MODES, jailFlags, quote, runWw } from "../support/w
 
 const child = await reportFds();
 const dir = Deno.makeTempDirSync({ prefix: "wwtest-fds-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
 const fileA = join(dir, "a.txt");
 const fileB = join(dir, "b.txt");
 const fileC = join(dir, "c.txt");
