@@ -133,17 +133,20 @@ export async function benchIpfs(runs: number): Promise<void> {
     const argv = (...rest: string[]) => [...run.split(" "), ...rest];
     const rm = () => Deno.remove(`${dir}/xdg/ww`, { recursive: true }).catch(() => {});
 
+    const curl = (c: string) => [
+      "curl",
+      "-sf",
+      "-X",
+      "POST",
+      "-o",
+      "/dev/null",
+      `${ipfsd.url}/api/v0/cat?arg=${c}`,
+    ];
     const cold = await interleaved(
       {
-        "curl cat (32 MiB)": [
-          "curl",
-          "-sf",
-          "-X",
-          "POST",
-          "-o",
-          "/dev/null",
-          `${ipfsd.url}/api/v0/cat?arg=${cid}`,
-        ],
+        "curl cat (8 MiB)": curl(cid8),
+        "curl cat (32 MiB)": curl(cid),
+        "ww run --jail=none /ipfs/<cid>, cold (8 MiB)": argv("--jail=none", `/ipfs/${cid8}`),
         "ww run --jail=none /ipfs/<cid>, cold": argv("--jail=none", `/ipfs/${cid}`),
         "ww run /ipfs/<cid>, cold (bwrap jail)": argv(`/ipfs/${cid}`),
         "ww run --jail=none <local file>": argv("--jail=none", local),
@@ -188,6 +191,17 @@ export async function benchIpfs(runs: number): Promise<void> {
         "  fetch alone (cold - local run) / cat",
         `${(catMs / (coldNone - localNone)).toFixed(2)}`,
         "ww's start-up and the exec left out",
+      ),
+    );
+    // The time the 24 MiB more of the larger file adds, on each side: what is left is the rate at
+    // which bytes go through, with every fixed cost (start-up, requests, the exec) out of both.
+    const catMore = catMs - cold["curl cat (8 MiB)"];
+    const wwMore = coldNone - cold["ww run --jail=none /ipfs/<cid>, cold (8 MiB)"];
+    console.log(
+      row(
+        "  streaming rate (32 MiB - 8 MiB) / cat's",
+        `${(catMore / wwMore).toFixed(2)}`,
+        `cat ${ms(catMore)}, ww ${ms(wwMore)} for 24 MiB`,
       ),
     );
     console.log(`ipfs, warm (median of ${runs} runs, hyperfine)`);
