@@ -68,18 +68,20 @@ export async function fetchProgram(
   if ("error" in parsed) throw new UsageError(parsed.error);
   const name = programName(parsed);
   const dir = options.cacheDir ?? cacheDir(Deno.env.toObject());
+  const connect = () =>
+    new IpfsNode(
+      options.api,
+      options.timeoutMs ?? DEFAULT_IPFS_TIMEOUT_MS,
+      program,
+      options.signal,
+    );
   let node: IpfsNode | undefined;
   let fd: number | undefined;
   const cleanups: (() => Promise<void>)[] = [];
   try {
     let path: IpfsPath = parsed;
     if (parsed.namespace === "ipns") {
-      node = new IpfsNode(
-        options.api,
-        options.timeoutMs ?? DEFAULT_IPFS_TIMEOUT_MS,
-        program,
-        options.signal,
-      );
+      node = connect();
       const target = parseIpfsPath(await node.resolveName(parsed.root));
       if ("error" in target) throw new UsageError(`${program}: ${target.error}`);
       path = { ...target, segments: [...target.segments, ...parsed.segments] };
@@ -94,12 +96,7 @@ export async function fetchProgram(
       fd = runnable.fd;
       fetched = { name, cid: warm.cid, ...runnable };
     } else {
-      node ??= new IpfsNode(
-        options.api,
-        options.timeoutMs ?? DEFAULT_IPFS_TIMEOUT_MS,
-        program,
-        options.signal,
-      );
+      node ??= connect();
       // Sent before the IPLD code loads, so the node is already at work when it has; only for
       // CIDs in the bases every node reads (the others are normalized by download.ts first).
       let early: EarlyRequests | undefined;
