@@ -2,9 +2,11 @@
 // file system it needs (which top-level entries are symlinks, which loader files exist) are input.
 //
 // The root is bubblewrap's empty tmpfs; only the system's program and library directories, the
-// loader's files in /etc, the program itself, the private work directory and the user's binds are
-// visible. bwrap runs the program as pid 2 under its own pid-1 reaper in the new pid namespace.
+// loader's files in /etc, the program itself (or, for a program from IPFS run from its descriptor,
+// the exec step), the private work directory and the user's binds are visible. bwrap runs the
+// program as pid 2 under its own pid-1 reaper in the new pid namespace.
 
+import { EXEC_FD_PATH } from "./exec_fd.ts";
 import type { Bind, JailPolicy, Limits } from "./policy.ts";
 
 /** The uid and gid the program has inside the jail (nobody). */
@@ -56,16 +58,12 @@ export interface BwrapFds {
 export interface BwrapInput {
   readonly policy: JailPolicy;
   readonly host: HostFiles;
-  /** The program's absolute path, where it is executed inside the jail. */
+  /** The program's absolute path, where it is executed inside the jail (unless by `exec`). */
   readonly programPath: string;
   /** The file to show at programPath (its real path on the host), when not already visible. */
   readonly programSource: string;
-  /**
-   * A descriptor (numbered as bwrap has it) to show at programPath instead of programSource: a
-   * program from IPFS. A sealed memfd cannot be bound, so bwrap copies it (`copy`, into a
-   * read-only file of its own); a cached file is bound read-only by descriptor.
-   */
-  readonly programFd?: { readonly fd: number; readonly copy: boolean };
+  /** A program from IPFS, held by a descriptor (numbered as bwrap has it): see ProgramFd. */
+  readonly programFd?: ProgramFd;
   readonly args: readonly string[];
   /**
    * The private work directory's path, made (mode 0700) inside the jail and made the cwd. It
@@ -78,6 +76,27 @@ export interface BwrapInput {
   /** A PWD the user asked for with --env; bwrap would otherwise overwrite it. */
   readonly userPwd?: string;
   readonly fds: BwrapFds;
+}
+
+/**
+ * A program from IPFS, held by descriptor `fd`, and how it gets into the jail:
+ * - `exec`: the descriptor stays open through bwrap, and the exec step executes the program from
+ *   it; nothing is copied and nothing shows at programPath.
+ * - `copy`: bwrap copies it into a read-only file of its own at programPath (a sealed memfd
+ *   cannot be bound);
+ * - `bind`: bound read-only at programPath (a cached file bwrap's user can reach).
+ * With `execStep` (jail/exec_fd.ts, which bwrap reads from descriptor `execStep.fd` into
+ * EXEC_FD_PATH), the program runs through the exec step, as `execStep.argv0`; without it (a
+ * machine with none), env(1) runs programPath.
+ */
+export type ProgramFd =
+  | { readonly fd: number; readonly how: "exec"; readonly execStep: ExecStep }
+  | { readonly fd: number; readonly how: "copy" | "bind"; readonly execStep?: ExecStep };
+
+/** The exec step's descriptor (numbered as bwrap has it) and the argv[0] it gives the program. */
+export interface ExecStep {
+  readonly fd: number;
+  readonly argv0: string;
 }
 
 /** True when `path` lies under a directory the jail already shows (not through a symlink). */
@@ -113,11 +132,14 @@ export function bwrapArgs(input: BwrapInput): string[] {
   a.push("--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger");
   for (const b of policy.readOnlyBinds) a.push("--ro-bind", b.source, b.dest);
   for (const b of policy.writableBinds) a.push("--bind", b.source, b.dest);
-  if (input.programFd?.copy) {
-    a.push("--perms", "0555", "--ro-bind-data", String(input.programFd.fd), input.programPath);
-  } else if (input.programFd) {
-    a.push("--ro-bind-fd", String(input.programFd.fd), input.programPath);
-  } else if (!isVisibleInJail(input.programSource, host)) {
+  const programFd = input.programFd;
+  const execStep = programFd?.execStep;
+  if (execStep) a.push("--perms", "0555", "--ro-bind-data", String(execStep.fd), EXEC_FD_PATH);
+  if (programFd?.how === "copy") {
+    a.push("--perms", "0555", "--ro-bind-data", String(programFd.fd), input.programPath);
+  } else if (programFd?.how === "bind") {
+    a.push("--ro-bind-fd", String(programFd.fd), input.programPath);
+  } else if (!programFd && !isVisibleInJail(input.programSource, host)) {
     a.push("--ro-bind", input.programSource, input.programPath);
   }
   a.push(...namespaceArgs(policy.net));
@@ -128,10 +150,16 @@ export function bwrapArgs(input: BwrapInput): string[] {
   // bwrap always sets PWD in the program's environment; env(1) takes it out again (or restores
   // the user's own) so the environment is exactly what the user passed.
   // env(1) reads NAME=VALUE words up to the first word without '=', so a program path with '='
-  // cannot be expressed; the caller rejects those (see programPathProblem).
+  // cannot be expressed unless the exec step comes first; the caller rejects those (see
+  // programPathProblem).
   a.push("--", "/usr/bin/env", "-u", "PWD", "--");
   if (input.userPwd !== undefined) a.push(`PWD=${input.userPwd}`);
-  a.push(input.programPath, ...input.args);
+  if (programFd && execStep) {
+    const target = programFd.how === "exec" ? String(programFd.fd) : input.programPath;
+    a.push(EXEC_FD_PATH, target, execStep.argv0, ...input.args);
+  } else {
+    a.push(input.programPath, ...input.args);
+  }
   return a;
 }
 

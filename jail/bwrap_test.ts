@@ -8,6 +8,7 @@ import {
   launcherArgv,
   programPathProblem,
 } from "./bwrap.ts";
+import { EXEC_FD_PATH } from "./exec_fd.ts";
 import { DEFAULT_POLICY } from "./policy.ts";
 import { readBwrapStatus } from "./bwrap_status.ts";
 
@@ -176,4 +177,28 @@ Deno.test("when ww is root, bwrap runs as the jail's host uid through setpriv", 
     "--",
     "/usr/bin/bwrap",
   ]);
+});
+
+Deno.test("a program from IPFS: run from its descriptor by the exec step, or copied or bound and run by path", () => {
+  const ipfs = { ...input, programPath: "/ipfs/bafy/bin/app", programSource: "" };
+  const execStep = { fd: 8, argv0: "app" };
+  const tail = (argv: string[]) => argv.slice(argv.lastIndexOf("--") + 1);
+  const exec = bwrapArgs({ ...ipfs, programFd: { fd: 7, how: "exec", execStep } });
+  assert.deepEqual(after(exec, "--ro-bind-data", 2), [["8", EXEC_FD_PATH]]);
+  assert.ok(!exec.includes("/ipfs/bafy/bin/app"), "nothing is shown at the program's path");
+  assert.deepEqual(tail(exec), [EXEC_FD_PATH, "7", "app", "-v", "x y"]);
+  const copy = bwrapArgs({ ...ipfs, programFd: { fd: 7, how: "copy", execStep } });
+  assert.deepEqual(after(copy, "--ro-bind-data", 2), [["8", EXEC_FD_PATH], [
+    "7",
+    "/ipfs/bafy/bin/app",
+  ]]);
+  assert.deepEqual(tail(copy), [EXEC_FD_PATH, "/ipfs/bafy/bin/app", "app", "-v", "x y"]);
+  const bind = bwrapArgs({ ...ipfs, programFd: { fd: 7, how: "bind", execStep } });
+  assert.deepEqual(after(bind, "--ro-bind-fd", 2), [["7", "/ipfs/bafy/bin/app"]]);
+  assert.deepEqual(tail(bind), [EXEC_FD_PATH, "/ipfs/bafy/bin/app", "app", "-v", "x y"]);
+  // A machine without an exec step: env runs the program's path, as it would a local program.
+  const plain = bwrapArgs({ ...ipfs, programFd: { fd: 7, how: "copy" } });
+  assert.ok(!plain.includes(EXEC_FD_PATH));
+  assert.deepEqual(tail(plain), ["/ipfs/bafy/bin/app", "-v", "x y"]);
+  assert.ok(!plain.includes(""), "no bind of an empty source");
 });

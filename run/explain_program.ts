@@ -3,6 +3,7 @@
 
 import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
 import { bwrapArgs, launcherArgv } from "../jail/bwrap.ts";
+import { execFdExecutable } from "../jail/exec_fd.ts";
 import { isIpfsPath } from "../ipfs/path.ts";
 import { jailChoice } from "./auto.ts";
 import { grantsProblem, type RunConfig } from "./config.ts";
@@ -29,13 +30,15 @@ export function explainProgram(config: RunConfig): string[] {
   const slots = layoutFds(config.fds);
   const env = childEnv(config.env, slots);
   const choice = jailChoice(config.jail);
+  // argv[0] of a program from IPFS that runs from its descriptor: the path's last segment.
+  const ipfsArgv0 = path.slice(path.lastIndexOf("/") + 1);
   if (choice.backend === "native") {
     // A program from IPFS is shown as a cold run has it: a sealed memfd the stage executes;
     // argv[0] is the path's last segment.
     const program = ipfs
       ? {
         path,
-        argv0: path.slice(path.lastIndexOf("/") + 1),
+        argv0: ipfsArgv0,
         fromFd: { memfd: true, script: false },
       }
       : { path, argv0: config.program };
@@ -50,7 +53,12 @@ export function explainProgram(config: RunConfig): string[] {
     host,
     programPath: path,
     programSource: ipfs ? "" : Deno.realPathSync(path),
-    programFd: ipfs ? { fd: controlFd + 2, copy: true } : undefined,
+    // A program from IPFS is shown as a cold run of a program (not a #! script) has it.
+    programFd: !ipfs
+      ? undefined
+      : execFdExecutable(Deno.build.arch)
+      ? { fd: controlFd + 2, how: "exec", execStep: { fd: controlFd + 3, argv0: ipfsArgv0 } }
+      : { fd: controlFd + 2, how: "copy" },
     args: config.args,
     workdir: "/tmp/ww-XXXXXX",
     userPwd: config.env.PWD,

@@ -13,7 +13,7 @@ import {
 } from "../ffi/errno.ts";
 import { closeFd } from "../ffi/fd.ts";
 import { SyscallError } from "../ffi/libc.ts";
-import { reopenReadOnly } from "../ffi/memfd.ts";
+import { readAt, reopenReadOnly } from "../ffi/memfd.ts";
 import { spawn, type SpawnSpec } from "../ffi/spawn.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import { formatIpfsPath, parseIpfsPath } from "../ipfs/path.ts";
@@ -74,8 +74,9 @@ export class Cleanups {
 }
 
 /**
- * For a program from IPFS, a fresh read-only open of its descriptor for a jail to take (bwrap
- * copies it from offset 0; the native stage executes it, and a #! script keeps it): the memfd
+ * For a program from IPFS, a fresh read-only open of its descriptor for a jail to take (bwrap's
+ * exec step or the native stage executes it, a #! script keeps it, or bwrap copies it from offset
+ * 0): the memfd
  * itself is read-write, if sealed. `close` closes it early, once the child holds its own copy;
  * `cleanups` closes it otherwise. No descriptor for a local program.
  */
@@ -117,4 +118,11 @@ export function spawnMapped(spec: SpawnSpec): number {
     }
     throw new SetupError(`${spec.argv[0]}: could not start: ${e.message}`);
   }
+}
+
+/** Whether the program behind `fd` is a #! script (ipfs/ checked it is that or an ELF file). */
+export function isScript(fd: number): boolean {
+  const head = new Uint8Array(2);
+  readAt(fd, head, 0);
+  return head[0] === 0x23 && head[1] === 0x21; // "#!"
 }

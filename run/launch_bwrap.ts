@@ -7,7 +7,15 @@ import { closeFd, pipe, writeAll } from "../ffi/fd.ts";
 import { killPid, waitPid, watchProcess } from "../ffi/process.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
-import { bwrapArgs, JAIL_GID, JAIL_UID, launcherArgv, programPathProblem } from "../jail/bwrap.ts";
+import {
+  bwrapArgs,
+  JAIL_GID,
+  JAIL_UID,
+  launcherArgv,
+  type ProgramFd,
+  programPathProblem,
+} from "../jail/bwrap.ts";
+import { execFdExecutable } from "../jail/exec_fd.ts";
 import { type BwrapStatus, readBwrapStatus } from "../jail/bwrap_status.ts";
 import { seccompProgram } from "../jail/seccomp.ts";
 import type { RunConfig } from "./config.ts";
@@ -16,6 +24,7 @@ import { NotExecutableError, SetupError } from "./errors.ts";
 import { findBwrap, findLauncherTools, hostFiles, seccompArch } from "./host.ts";
 import {
   type Cleanups,
+  isScript,
   type Launched,
   type Program,
   reopenFetched,
@@ -25,6 +34,31 @@ import { absolutePath } from "./path.ts";
 import { programPidInJail } from "./procfs.ts";
 import { hasExecuteBit } from "./resolve.ts";
 import { signalName, SIGNALS } from "./signals.ts";
+
+/**
+ * How the program from IPFS (if any), at descriptor `fd` in bwrap, gets into the jail. With the
+ * exec step (at `fd` + 1, when this machine has one) it runs from the descriptor itself, if it
+ * cannot change under the jail: a sealed memfd, or a cached file that the jail's user does not own
+ * (`dropped`: ww is root, the jail runs as nobody). A cached file the jail's user owns is bound
+ * read-only instead: run from its descriptor, it would be /proc/self/exe on a writable mount, and
+ * its owner could chmod and rewrite it. A #! script is shown at its path, which its interpreter
+ * opens. bwrap resolves a bound descriptor back to its path, which an unprivileged bwrap (ww is
+ * root) may not reach, and cannot bind a memfd at all: those are copied.
+ */
+function programFd(
+  program: Program,
+  fd: number,
+  withStep: boolean,
+  dropped: boolean,
+): ProgramFd | undefined {
+  if (!program.fetched) return undefined;
+  const { sealed } = program.fetched;
+  const execStep = withStep ? { fd: fd + 1, argv0: program.argv0 } : undefined;
+  if (execStep && (sealed || dropped) && !isScript(program.fetched.fd)) {
+    return { fd, how: "exec", execStep };
+  }
+  return { fd, how: sealed || dropped ? "copy" : "bind", execStep };
+}
 
 /**
  * Runs the program under bubblewrap. bwrap gets, after the granted descriptors, the seccomp
@@ -43,7 +77,9 @@ export async function launchBwrap(
   const bwrap = findBwrap();
   const tools = findLauncherTools();
   const path = program.fetched?.jailPath ?? program.path;
-  const pathProblem = programPathProblem(path);
+  // A program from IPFS starts through the exec step, where this machine has one.
+  const execStep = program.fetched ? execFdExecutable(Deno.build.arch) : undefined;
+  const pathProblem = execStep ? undefined : programPathProblem(path);
   if (pathProblem) throw new SetupError(pathProblem);
   for (const b of [...config.jail.readOnlyBinds, ...config.jail.writableBinds]) {
     try {
@@ -74,22 +110,31 @@ export async function launchBwrap(
   cleanups.add(() => statusStream.close());
   const closeStatusWrite = cleanups.add(() => closeFd(statusWrite));
 
-  // bwrap closes this descriptor before the program starts.
+  // bwrap takes this descriptor before the program starts, or the exec step marks it
+  // close-on-exec and executes it.
   const { fd: programRead, close: closeProgramRead } = reopenFetched(program, cleanups);
+  let execRead: number | undefined;
+  if (execStep) {
+    const [read, write] = pipe();
+    execRead = read;
+    cleanups.add(() => closeFd(read));
+    try {
+      writeAll(write, execStep);
+    } finally {
+      closeFd(write);
+    }
+  }
 
   const sources = [childEnd, ...slots.map((s) => s.source), seccompRead, statusWrite];
   if (programRead !== undefined) sources.push(programRead);
+  if (execRead !== undefined) sources.push(execRead);
   const controlFd = HOST_SOCKET_FD + 1 + slots.length;
   const args = bwrapArgs({
     policy: config.jail,
     host: hostFiles(config.jail.net),
     programPath: path,
     programSource: program.fetched ? "" : Deno.realPathSync(path),
-    // A cached program is bound by descriptor, but bwrap resolves that back to its path, which
-    // an unprivileged bwrap (ww is root) may not reach: then it copies the program instead.
-    programFd: programRead !== undefined
-      ? { fd: controlFd + 2, copy: program.fetched!.sealed || dropTo !== undefined }
-      : undefined,
+    programFd: programFd(program, controlFd + 2, execRead !== undefined, dropTo !== undefined),
     args: config.args,
     workdir,
     userPwd: config.env.PWD,
@@ -109,6 +154,7 @@ export async function launchBwrap(
   closeSeccompRead();
   closeStatusWrite();
   closeProgramRead();
+  if (execRead !== undefined) closeFd(execRead);
 
   const reaped = waitPid(pid);
   const statusReader = bwrapStatusReader(statusStream);

@@ -5,7 +5,6 @@
 import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
 import { planFdSteps } from "../fd/plan.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
-import { readAt } from "../ffi/memfd.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
@@ -16,6 +15,7 @@ import { SetupError } from "./errors.ts";
 import {
   type Cleanups,
   hostWorkdir,
+  isScript,
   type Launched,
   type Program,
   reopenFetched,
@@ -165,11 +165,4 @@ export async function launchNative(
     ),
     notEnforced: native.missing.map((p) => p.name),
   };
-}
-
-/** Whether the program behind `fd` is a #! script (ipfs/ checked it is that or an ELF file). */
-function isScript(fd: number): boolean {
-  const head = new Uint8Array(2);
-  readAt(fd, head, 0);
-  return head[0] === 0x23 && head[1] === 0x21; // "#!"
 }

@@ -106,15 +106,53 @@ for (const jail of [[], ["--jail=none"]]) {
   });
 }
 
-Deno.test("argv[0] is the path's last segment (unjailed), or the jail path ending in it", async () => {
+Deno.test("argv[0] is the path's last segment, jailed and not", async () => {
   const printArgv = await Deno.readFile(await buildC(new URL("./print_argv.c", import.meta.url)));
   const tree = await ipfsd.addTree({ "bin/tool": printArgv });
-  const unjailed = await ww(["--jail=none", `/ipfs/${tree}/bin/tool`, "a"]);
-  assert.equal(unjailed.code, 0, unjailed.stderr);
-  assert.equal(unjailed.stdout, "tool\na\n");
-  const jailed = await ww([`/ipfs/${tree}/bin/tool`, "a"]);
-  assert.equal(jailed.code, 0, jailed.stderr);
-  assert.equal(jailed.stdout, `/ipfs/${tree}/bin/tool\na\n`);
+  for (const jail of ["--jail=none", "--jail=bwrap"]) {
+    const cache = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" });
+    for (const run of ["cold", "warm"]) {
+      const r = await ww([jail, `/ipfs/${tree}/bin/tool`, "a"], { cache });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "tool\na\n", `${jail}, ${run}`);
+    }
+  }
+});
+
+Deno.test("a program runs from the verified descriptor itself, jailed and not: the sealed memfd, then the cached file", async () => {
+  const printExe = await Deno.readFile(await buildC(new URL("./print_exe.c", import.meta.url)));
+  const cid = await ipfsd.addFile(printExe);
+  for (const jail of ["--jail=none", "--jail=bwrap"]) {
+    const cache = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" });
+    const cold = await ww([jail, cid], { cache });
+    assert.equal(cold.code, 0, cold.stderr);
+    assert.equal(cold.stdout, `/memfd:${cid} (deleted)\n`, jail);
+    const warm = await ww([jail, cid], { cache });
+    assert.equal(warm.code, 0, warm.stderr);
+    if (jail === "--jail=bwrap" && Deno.uid() !== 0) {
+      // The jail's user owns the cached file, so it is bound read-only rather than run from its
+      // descriptor (which would let the program chmod and rewrite it through /proc/self/exe).
+      assert.equal(warm.stdout, `/ipfs/${cid}\n`);
+    } else {
+      assert.match(warm.stdout, new RegExp(`^${cache}/ww/ipfs/files/baf[a-z2-7]+\n$`), jail);
+    }
+  }
+});
+
+Deno.test("a jailed program cannot change its cached file through /proc/self/exe", async () => {
+  const tamper = await Deno.readFile(await buildC(new URL("./tamper_exe.c", import.meta.url)));
+  const cid = await ipfsd.addFile(tamper);
+  for (const jail of ["--jail=bwrap", "--jail=native"]) {
+    const cache = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" });
+    for (const run of ["cold", "warm", "warm again"]) {
+      const r = await ww([jail, cid], { cache });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^chmod \w+, append (?!done)\w+\n$/, `${jail}, ${run}`);
+    }
+    const files = join(cache, "ww", "ipfs", "files");
+    const [cached] = [...Deno.readDirSync(files)];
+    assert.deepEqual(Deno.readFileSync(join(files, cached.name)), tamper, jail);
+  }
 });
 
 Deno.test("a directory exits 126 listing its entries", async () => {
