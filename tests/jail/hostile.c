@@ -319,7 +319,16 @@ static void probe_vm_read_ww(struct outcome *o, const char *arg) {
   snprintf(path, sizeof path, "/proc/%d/maps", pid);
   FILE *maps = fopen(path, "re");
   if (maps) {
-    if (fscanf(maps, "%lx", &addr) != 1) addr = 0x400000;
+    /* The first readable mapping: Deno's address space starts with reserved PROT_NONE regions,
+     * which no one can read (EFAULT). */
+    char line[512], perms[8];
+    unsigned long start, end;
+    while (fgets(line, sizeof line, maps)) {
+      if (sscanf(line, "%lx-%lx %7s", &start, &end, perms) == 3 && perms[0] == 'r') {
+        addr = start;
+        break;
+      }
+    }
     fclose(maps);
   }
   char buf[16];
