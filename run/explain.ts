@@ -5,6 +5,7 @@ import type { FdSlot } from "../fd/layout.ts";
 import { HOST_SOCKET_FD } from "../fd/layout.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import { type HostFiles, JAIL_GID, JAIL_HOSTNAME, JAIL_UID } from "../jail/bwrap.ts";
+import { EXEC_FD_PATH } from "../jail/exec_fd.ts";
 import { describeNativePlan, type NativePlanResult } from "../jail/native.ts";
 import { type Limits, TIMEOUT_GRACE_MS } from "../jail/policy.ts";
 import { DENIED_SYSCALLS } from "../jail/seccomp.ts";
@@ -75,6 +76,11 @@ export function explainRun(input: ExplainInput): string[] {
     "    /proc (this pid namespace), /dev (null zero full random urandom tty), /tmp (tmpfs)",
   );
   out.push("    the work directory read-write");
+  if (input.bwrap?.argv.includes(EXEC_FD_PATH)) {
+    out.push(
+      `    ${EXEC_FD_PATH} read-only: ww's exec step, which runs the program from its descriptor`,
+    );
+  }
   for (const b of jail.readOnlyBinds) out.push(`    ${b.dest} read-only from ${b.source}`);
   for (const b of jail.writableBinds) out.push(`    ${b.dest} read-write from ${b.source}`);
   out.push("  seccomp denies:");

@@ -155,6 +155,19 @@ Deno.test("a jailed program cannot change its cached file through /proc/self/exe
   }
 });
 
+Deno.test("--explain shows the exec step that runs an IPFS program under bwrap, and fetches nothing", async () => {
+  const proxy = startProxy(ipfsd.url);
+  try {
+    const r = await runWw(["run", "--ipfs", proxy.api, "--explain", `/ipfs/${dir}/bin/report`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ {4}\/\.ww-exec-fd read-only: ww's exec step/m);
+    assert.match(r.stdout, / \/\.ww-exec-fd 6 report$/m);
+    assert.deepEqual(proxy.requests, []);
+  } finally {
+    await proxy.close();
+  }
+});
+
 Deno.test("a directory exits 126 listing its entries", async () => {
   const r = await ww([`/ipfs/${dir}/bin`]);
   assert.equal(r.code, 126);
