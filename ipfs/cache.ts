@@ -46,7 +46,10 @@ interface PathRecord {
 
 /**
  * An open, read-only descriptor of the cached program an /ipfs/ path resolves to, or of the
- * file `cid` when the path is not known; undefined on a miss. Marks the file as just used.
+ * file `cid` when the path is not known; undefined on a miss. Marks the file as just used. A file
+ * that someone could have written since it was verified (a write bit is set: a program it ran
+ * may chmod its own file through /proc/self/exe, or it is not ww's user's) is removed, and is a
+ * miss: the next fetch verifies it again.
  */
 export async function openCached(
   dir: string,
@@ -76,6 +79,12 @@ export async function openCached(
   const size = fileSize(fd);
   if (record && record.size !== size) {
     closeFd(fd);
+    return undefined;
+  }
+  const info = Deno.statSync(`/proc/self/fd/${fd}`);
+  if ((info.mode! & 0o222) !== 0 || info.uid !== Deno.uid()) {
+    closeFd(fd);
+    await Deno.remove(file).catch(() => {});
     return undefined;
   }
   const now = new Date();

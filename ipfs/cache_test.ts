@@ -213,3 +213,25 @@ Deno.test("a filler refuses to commit fewer bytes than the program has", async (
     }
   });
 });
+
+Deno.test("a cached file that became writable, or is not ww's user's, is removed and missed", async () => {
+  await withDir(async (dir) => {
+    await store(dir, CID_A, "program a", ["/ipfs/a"]);
+    const hit = await openCached(dir, { path: "/ipfs/a" });
+    assert.ok(hit);
+    closeFd(hit.fd);
+    await Deno.chmod(`${dir}/files/${CID_A}`, 0o777);
+    assert.equal(await openCached(dir, { path: "/ipfs/a" }), undefined);
+    assert.equal(await Deno.lstat(`${dir}/files/${CID_A}`).catch(() => undefined), undefined);
+
+    await store(dir, CID_B, "program b", ["/ipfs/b"]);
+    await Deno.chown(`${dir}/files/${CID_B}`, 65534, 65534);
+    assert.equal(await openCached(dir, { cid: CID_B }), undefined);
+    assert.equal(await Deno.lstat(`${dir}/files/${CID_B}`).catch(() => undefined), undefined);
+
+    await store(dir, CID_C, "program c", ["/ipfs/c"]);
+    const fine = await openCached(dir, { cid: CID_C });
+    assert.ok(fine, "a 0555 file of ww's user is a hit");
+    closeFd(fine.fd);
+  });
+});
