@@ -36,6 +36,21 @@ import { hasExecuteBit } from "./resolve.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 
 /**
+ * The read end of a pipe holding `bytes` (written whole, the write end closed) for bwrap to read;
+ * `close` closes it early, once bwrap holds its own copy, and `cleanups` closes it otherwise.
+ */
+function dataPipe(bytes: Uint8Array, cleanups: Cleanups): { fd: number; close: () => void } {
+  const [read, write] = pipe();
+  const close = cleanups.add(() => closeFd(read));
+  try {
+    writeAll(write, bytes);
+  } finally {
+    closeFd(write);
+  }
+  return { fd: read, close };
+}
+
+/**
  * How the program from IPFS (if any), at descriptor `fd` in bwrap, gets into the jail. With the
  * exec step (at `fd` + 1, when this machine has one) it runs from the descriptor itself, if it
  * cannot change under the jail: a sealed memfd, or a cached file that the jail's user does not own
@@ -98,13 +113,7 @@ export async function launchBwrap(
     for (const b of config.jail.writableBinds) checkReachableBy("--bind", b.source, dropTo);
   }
   const slots = layoutFds(config.fds);
-  const [seccompRead, seccompWrite] = pipe();
-  const closeSeccompRead = cleanups.add(() => closeFd(seccompRead));
-  try {
-    writeAll(seccompWrite, seccompProgram(seccompArch()));
-  } finally {
-    closeFd(seccompWrite);
-  }
+  const seccomp = dataPipe(seccompProgram(seccompArch()), cleanups);
   const [statusRead, statusWrite] = pipe();
   const statusStream = new FdStream(statusRead);
   cleanups.add(() => statusStream.close());
@@ -113,28 +122,18 @@ export async function launchBwrap(
   // bwrap takes this descriptor before the program starts, or the exec step marks it
   // close-on-exec and executes it.
   const { fd: programRead, close: closeProgramRead } = reopenFetched(program, cleanups);
-  let execRead: number | undefined;
-  if (execStep) {
-    const [read, write] = pipe();
-    execRead = read;
-    cleanups.add(() => closeFd(read));
-    try {
-      writeAll(write, execStep);
-    } finally {
-      closeFd(write);
-    }
-  }
+  const exec = execStep ? dataPipe(execStep, cleanups) : undefined;
 
-  const sources = [childEnd, ...slots.map((s) => s.source), seccompRead, statusWrite];
+  const sources = [childEnd, ...slots.map((s) => s.source), seccomp.fd, statusWrite];
   if (programRead !== undefined) sources.push(programRead);
-  if (execRead !== undefined) sources.push(execRead);
+  if (exec) sources.push(exec.fd);
   const controlFd = HOST_SOCKET_FD + 1 + slots.length;
   const args = bwrapArgs({
     policy: config.jail,
     host: hostFiles(config.jail.net),
     programPath: path,
     programSource: program.fetched ? "" : Deno.realPathSync(path),
-    programFd: programFd(program, controlFd + 2, execRead !== undefined, dropTo !== undefined),
+    programFd: programFd(program, controlFd + 2, exec !== undefined, dropTo !== undefined),
     args: config.args,
     workdir,
     userPwd: config.env.PWD,
@@ -151,10 +150,10 @@ export async function launchBwrap(
     // SIGKILL the jail; ww forwards them to the program instead.
     newSession: true,
   });
-  closeSeccompRead();
+  seccomp.close();
   closeStatusWrite();
   closeProgramRead();
-  if (execRead !== undefined) closeFd(execRead);
+  exec?.close();
 
   const reaped = waitPid(pid);
   const statusReader = bwrapStatusReader(statusStream);

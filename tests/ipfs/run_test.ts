@@ -168,6 +168,32 @@ Deno.test("--explain shows the exec step that runs an IPFS program under bwrap, 
   }
 });
 
+Deno.test("runs of an IPFS program, cold and cached, in the bwrap jail leave no descriptor, work directory or child behind", async () => {
+  const RUNS = 40;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../run/leak_probe.ts", import.meta.url).pathname,
+      `/ipfs/${dir}/bin/report`,
+      String(RUNS),
+      "default",
+      ipfsd.api,
+    ],
+    env: { TMPDIR: tmp, ...cacheEnv() },
+    stdin: "null",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stderr);
+  const { before, after, outcomes } = JSON.parse(
+    new TextDecoder().decode(out.stdout).trim().split("\n").pop()!,
+  );
+  assert.equal(outcomes["killed 137"], RUNS / 4, JSON.stringify(outcomes));
+  assert.deepEqual(after.fds, before.fds, "descriptors leaked");
+  assert.deepEqual(after.dirs, [], "work directories left behind");
+  assert.deepEqual(after.children, [], "child processes or zombies left behind");
+});
+
 Deno.test("a directory exits 126 listing its entries", async () => {
   const r = await ww([`/ipfs/${dir}/bin`]);
   assert.equal(r.code, 126);

@@ -2,17 +2,24 @@
 // so that nothing else opens descriptors or starts children in it: it starts report_fds through
 // the library many times (normal runs, killed runs, refused starts) and prints, as JSON, its
 // descriptors, ww- work directories and child processes before and after, on its last line.
+// Given a node's API, <report_fds> is an /ipfs/ path to it, fetched anew (into $XDG_CACHE_HOME)
+// for every normal run and cached for the others.
 //
-//   deno run -A tests/run/leak_probe.ts <report_fds> <runs> <none|default>
+//   deno run -A tests/run/leak_probe.ts <report_fds> <runs> <none|default> [ipfs api]
 
 import { DEFAULT_IPFS_API, DEFAULT_POLICY, type RunConfig, startProgram } from "../../mod.ts";
 import { childrenOf, wwDirs } from "../support/procs.ts";
 
-const [child, runsText, mode] = Deno.args;
+const [child, runsText, mode, ipfsApi] = Deno.args;
 const runs = Number(runsText);
 const tmp = Deno.env.get("TMPDIR");
-if (!child || !Number.isSafeInteger(runs) || !["none", "default"].includes(mode) || !tmp) {
-  throw new Error("usage: TMPDIR=<dir> leak_probe.ts <report_fds> <runs> <none|default>");
+if (
+  !child || !Number.isSafeInteger(runs) || !["none", "default"].includes(mode) || !tmp ||
+  (ipfsApi && !Deno.env.get("XDG_CACHE_HOME"))
+) {
+  throw new Error(
+    "usage: TMPDIR=<dir> [XDG_CACHE_HOME=<dir>] leak_probe.ts <report_fds> <runs> <none|default> [ipfs api]",
+  );
 }
 
 const base: RunConfig = {
@@ -20,7 +27,7 @@ const base: RunConfig = {
   args: [],
   fds: [{ name: "err", source: 2 }],
   env: {},
-  ipfsApi: DEFAULT_IPFS_API,
+  ipfsApi: ipfsApi ?? DEFAULT_IPFS_API,
   jail: mode === "none" ? { ...DEFAULT_POLICY, backend: "none" } : DEFAULT_POLICY,
 };
 
@@ -28,6 +35,13 @@ const base: RunConfig = {
 async function once(i: number): Promise<string> {
   switch (i % 4) {
     case 0: {
+      if (ipfsApi) {
+        await Deno.remove(`${Deno.env.get("XDG_CACHE_HOME")}/ww`, { recursive: true }).catch(
+          (e) => {
+            if (!(e instanceof Deno.errors.NotFound)) throw e;
+          },
+        );
+      }
       // The program reports on this process's stdout, which leaks_test.ts reads past.
       const p = await startProgram({ ...base, args: [`exit=${i % 256}`] });
       return `exit ${(await p.status).code}`;
