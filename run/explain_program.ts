@@ -12,7 +12,7 @@ import { UsageError } from "./errors.ts";
 import { explainRun } from "./explain.ts";
 import { findBwrap, findLauncherTools, hostFiles } from "./host.ts";
 import { ipfsJailPath } from "./launch.ts";
-import { jailHostIdentity } from "./launch_bwrap.ts";
+import { jailHostIdentity, programFd } from "./launch_bwrap.ts";
 import { planNative } from "./launch_native.ts";
 import { resolveProgram } from "./resolve.ts";
 
@@ -48,24 +48,28 @@ export function explainProgram(config: RunConfig): string[] {
   if (choice.backend !== "bwrap") return explainRun({ config, path, slots, env, choice });
   const host = hostFiles(config.jail.net);
   const controlFd = HOST_SOCKET_FD + 1 + slots.length;
+  const dropTo = jailHostIdentity(config);
   const bwrap = bwrapArgs({
     policy: config.jail,
     host,
     programPath: path,
     programSource: ipfs ? "" : Deno.realPathSync(path),
     // A program from IPFS is shown as a cold run of a program (not a #! script) has it.
-    programFd: !ipfs
-      ? undefined
-      : execFdExecutable(Deno.build.arch)
-      ? { fd: controlFd + 2, how: "exec", execStep: { fd: controlFd + 3, argv0: ipfsArgv0 } }
-      : { fd: controlFd + 2, how: "copy" },
+    programFd: ipfs
+      ? programFd(
+        { argv0: ipfsArgv0, sealed: true, script: false },
+        controlFd + 2,
+        execFdExecutable(Deno.build.arch) !== undefined,
+        dropTo !== undefined,
+      )
+      : undefined,
     args: config.args,
     workdir: "/tmp/ww-XXXXXX",
     userPwd: config.env.PWD,
     fds: { seccomp: controlFd, status: controlFd + 1 },
   });
   const argv = launcherArgv(
-    { ...findLauncherTools(), limits: config.jail.limits, dropTo: jailHostIdentity(config) },
+    { ...findLauncherTools(), limits: config.jail.limits, dropTo },
     [findBwrap(), ...bwrap],
   );
   return explainRun({ config, path, slots, env, choice, bwrap: { host, argv } });

@@ -51,7 +51,7 @@ function dataPipe(bytes: Uint8Array, cleanups: Cleanups): { fd: number; close: (
 }
 
 /**
- * How the program from IPFS (if any), at descriptor `fd` in bwrap, gets into the jail. With the
+ * How a program from IPFS, at descriptor `fd` in bwrap, gets into the jail. With the
  * exec step (at `fd` + 1, when this machine has one) it runs from the descriptor itself, if it
  * cannot change under the jail: a sealed memfd, or a cached file that the jail's user does not own
  * (`dropped`: ww is root, the jail runs as nobody). A cached file the jail's user owns is bound
@@ -60,18 +60,15 @@ function dataPipe(bytes: Uint8Array, cleanups: Cleanups): { fd: number; close: (
  * opens. bwrap resolves a bound descriptor back to its path, which an unprivileged bwrap (ww is
  * root) may not reach, and cannot bind a memfd at all: those are copied.
  */
-function programFd(
-  program: Program,
+export function programFd(
+  program: { readonly argv0: string; readonly sealed: boolean; readonly script: boolean },
   fd: number,
   withStep: boolean,
   dropped: boolean,
-): ProgramFd | undefined {
-  if (!program.fetched) return undefined;
-  const { sealed } = program.fetched;
+): ProgramFd {
+  const { sealed } = program;
   const execStep = withStep ? { fd: fd + 1, argv0: program.argv0 } : undefined;
-  if (execStep && (sealed || dropped) && !isScript(program.fetched.fd)) {
-    return { fd, how: "exec", execStep };
-  }
+  if (execStep && (sealed || dropped) && !program.script) return { fd, how: "exec", execStep };
   return { fd, how: sealed || dropped ? "copy" : "bind", execStep };
 }
 
@@ -133,7 +130,16 @@ export async function launchBwrap(
     host: hostFiles(config.jail.net),
     programPath: path,
     programSource: program.fetched ? "" : Deno.realPathSync(path),
-    programFd: programFd(program, controlFd + 2, exec !== undefined, dropTo !== undefined),
+    programFd: program.fetched && programFd(
+      {
+        argv0: program.argv0,
+        sealed: program.fetched.sealed,
+        script: isScript(program.fetched.fd),
+      },
+      controlFd + 2,
+      exec !== undefined,
+      dropTo !== undefined,
+    ),
     args: config.args,
     workdir,
     userPwd: config.env.PWD,
