@@ -2,43 +2,56 @@
 # scripts/setup.sh — installs everything ww's demo, tests and benchmarks need on a fresh Debian
 # machine, idempotently: apt packages, Deno 2.9.6 (from the npm registry, into .tools/deno), the
 # project's npm dependencies, and a js-ipfs test daemon (into .tools/ipfsd, from the recipe in
-# ../shared/recipes/ipfsd). Source it to get `deno` on PATH: `. scripts/setup.sh`.
-set -euo pipefail
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-tools="$root/.tools"
-mkdir -p "$tools"
+# ../shared/recipes/ipfsd). Source it to get `deno` on PATH: `. scripts/setup.sh`. It returns
+# non-zero when an install step fails, and leaves the caller's shell options as they were (the
+# installs run in a subshell with `set -euo pipefail`).
+ww_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-need_apt=()
-for pkg in bubblewrap capnproto libcapnp-dev hyperfine strace firejail time gcc g++ binutils pkg-config curl; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
-done
-if [ ${#need_apt[@]} -gt 0 ]; then
-  echo "setup: installing ${need_apt[*]}" >&2
-  sudo_cmd=""
-  [ "$(id -u)" = 0 ] || sudo_cmd=sudo
-  $sudo_cmd apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_apt[@]}" >&2
-fi
+ww_install() (
+  set -euo pipefail
+  root=$1
+  tools="$root/.tools"
+  mkdir -p "$tools"
 
-if [ ! -x "$tools/deno/node_modules/.bin/deno" ]; then
-  echo "setup: installing deno 2.9.6 from the npm registry" >&2
-  npm install --prefix "$tools/deno" --no-audit --no-fund --silent deno@2.9.6 >&2
-fi
-export PATH="$tools/deno/node_modules/.bin:$PATH"
-
-recipe="${WW_IPFSD_RECIPE:-$root/../shared/recipes/ipfsd}"
-if [ ! -f "$tools/ipfsd/node_modules/ipfs/src/cli.js" ]; then
-  if [ ! -d "$recipe" ]; then
-    echo "setup: no js-ipfs recipe at $recipe (set WW_IPFSD_RECIPE); IPFS tests will fail" >&2
-  else
-    echo "setup: installing the js-ipfs test daemon (takes a few minutes)" >&2
-    mkdir -p "$tools/ipfsd"
-    cp "$recipe"/package.json "$recipe"/package-lock.json "$recipe"/ipfs-config.json \
-      "$recipe"/start.sh "$tools/ipfsd/"
-    chmod u+w "$tools/ipfsd"/*
-    (cd "$tools/ipfsd" && npm install --omit=optional --no-audit --no-fund --silent >&2)
+  need_apt=()
+  for pkg in bubblewrap capnproto libcapnp-dev hyperfine strace firejail time gcc g++ binutils pkg-config curl; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
+  done
+  if [ ${#need_apt[@]} -gt 0 ]; then
+    echo "setup: installing ${need_apt[*]}" >&2
+    sudo_cmd=""
+    [ "$(id -u)" = 0 ] || sudo_cmd=sudo
+    $sudo_cmd apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_apt[@]}" >&2
   fi
-fi
-export WW_IPFSD_DIR="$tools/ipfsd"
 
-(cd "$root" && deno install --quiet >&2)
+  if [ ! -x "$tools/deno/node_modules/.bin/deno" ]; then
+    echo "setup: installing deno 2.9.6 from the npm registry" >&2
+    npm install --prefix "$tools/deno" --no-audit --no-fund --silent deno@2.9.6 >&2
+  fi
+
+  recipe="${WW_IPFSD_RECIPE:-$root/../shared/recipes/ipfsd}"
+  if [ ! -f "$tools/ipfsd/node_modules/ipfs/src/cli.js" ]; then
+    if [ ! -d "$recipe" ]; then
+      echo "setup: no js-ipfs recipe at $recipe (set WW_IPFSD_RECIPE); IPFS tests will fail" >&2
+    else
+      echo "setup: installing the js-ipfs test daemon (takes a few minutes)" >&2
+      mkdir -p "$tools/ipfsd"
+      cp "$recipe"/package.json "$recipe"/package-lock.json "$recipe"/ipfs-config.json \
+        "$recipe"/start.sh "$tools/ipfsd/"
+      chmod u+w "$tools/ipfsd"/*
+      (cd "$tools/ipfsd" && npm install --omit=optional --no-audit --no-fund --silent >&2)
+    fi
+  fi
+
+  (cd "$root" && "$tools/deno/node_modules/.bin/deno" install --quiet >&2)
+)
+
+ww_install "$ww_root"
+ww_setup_status=$?
+export PATH="$ww_root/.tools/deno/node_modules/.bin:$PATH"
+export WW_IPFSD_DIR="$ww_root/.tools/ipfsd"
+unset -f ww_install
+unset ww_root
+# shellcheck disable=SC2317 # `return` when sourced, `exit` when run
+return "$ww_setup_status" 2>/dev/null || exit "$ww_setup_status"

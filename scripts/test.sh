@@ -4,7 +4,13 @@
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=setup.sh
-. "$root/scripts/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
+# Sourced outside any `||` or `if`: in such a context bash would ignore `set -e` in its installs.
+. "$root/scripts/setup.sh"
+if [ $? -ne 0 ]; then
+  echo "test.sh: setting the machine up failed (its reason is above)" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+fi
 cd "$root"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
