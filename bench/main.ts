@@ -1,7 +1,8 @@
 // bench/main.ts — `deno task bench`: every benchmark of ww, each measured against its peers in the
 // same run and printed with ratios. BENCH_RUNS sets the number of runs per command (default 60);
-// BENCH_ONLY=launch,native,ipfs,rpc picks sections.
+// BENCH_ONLY=launch,native,concurrent,ipfs,rpc picks sections.
 
+import { benchConcurrent } from "./concurrent.ts";
 import { benchIpfs } from "./ipfs.ts";
 import { benchLaunch } from "./launch.ts";
 import { benchNative } from "./native.ts";
@@ -13,6 +14,7 @@ const want = (name: string) => !only || only.includes(name);
 
 if (want("launch")) await benchLaunch(runs);
 if (want("native")) await benchNative(runs);
+if (want("concurrent")) await benchConcurrent(Math.max(3, Math.round(runs / 12)));
 if (want("ipfs")) await benchIpfs(Math.max(10, Math.round(runs / 3)));
 if (want("rpc")) {
   const r = await benchRpc(20000);
