@@ -196,6 +196,33 @@ function compareText(a: string, b: string): number {
 }
 
 /**
+ * Why a mount of `mounts` (planned, parents first) cannot be made where the plan says, or
+ * undefined. A mount inside another bind lands on the host path below that bind's source, which
+ * `realOf` (the host's realpath, undefined when absent) must show as an existing path without
+ * symlinks: the kernel would follow a symlink there to wherever it points, past the plan, and
+ * bwrap would make a missing mount point on the host (left behind) or fail on a read-only one.
+ */
+export function mountPointProblem(
+  mounts: readonly BindMount[],
+  realOf: (hostPath: string) => string | undefined,
+): string | undefined {
+  for (const [i, m] of mounts.entries()) {
+    const outer = topAt(m.dest, mounts.slice(0, i).filter((o) => o.dest !== m.dest));
+    if (!outer) continue;
+    const host = rebase(m.dest, outer.dest, outer.source);
+    const real = realOf(host);
+    const where = `${m.dest} (in the bind of ${outer.source} at ${outer.dest})`;
+    if (real === undefined) {
+      return `the mount point ${where} would be made on the host as ${host}: create it first, or bind elsewhere`;
+    }
+    if (real !== host) {
+      return `the mount point ${where} goes through a symlink on the host (${host} is ${real}): bind at a path without symlinks`;
+    }
+  }
+  return undefined;
+}
+
+/**
  * Why the native jail (Landlock) cannot express `requests`, or undefined. Landlock rights only add
  * up along a path, so a read-only path inside a writable one would be writable: refused. A path
  * bound both ways is read-only (the write rule is dropped; see nativeBindRules).

@@ -5,6 +5,7 @@ import {
   type BindMount,
   type BindRequest,
   cleanDest,
+  mountPointProblem,
   nativeBindRules,
   nativeBindsProblem,
   planBinds,
@@ -211,4 +212,23 @@ Deno.test("native: random bind sets either refused or every rule matches the rul
     });
     assert.equal(problem === undefined, ok, JSON.stringify(requests));
   }
+});
+
+Deno.test("a mount point inside a bind must exist on the host, without symlinks", () => {
+  const host = new Map([["/p", "/p"], ["/p/sub", "/p/sub"], ["/p/link", "/elsewhere"]]);
+  const realOf = (p: string) => host.get(p);
+  assert.equal(
+    mountPointProblem(mounts([rw("/p", "/data"), ro("/s", "/data/sub")]), realOf),
+    undefined,
+  );
+  assert.equal(
+    mountPointProblem(mounts([rw("/p", "/data"), ro("/s", "/data/new")]), realOf),
+    "the mount point /data/new (in the bind of /p at /data) would be made on the host as /p/new: create it first, or bind elsewhere",
+  );
+  assert.equal(
+    mountPointProblem(mounts([rw("/p", "/data"), ro("/s", "/data/link")]), realOf),
+    "the mount point /data/link (in the bind of /p at /data) goes through a symlink on the host (/p/link is /elsewhere): bind at a path without symlinks",
+  );
+  // Outside any bind (the jail's own tmpfs), bwrap makes the mount point itself.
+  assert.equal(mountPointProblem(mounts([ro("/s", "/new")]), () => undefined), undefined);
 });

@@ -13,6 +13,7 @@ import {
   bindText,
   cleanDest,
   isWithin,
+  mountPointProblem,
   planBinds,
   sortParentsFirst,
 } from "./binds.ts";
@@ -210,10 +211,12 @@ export interface BwrapMounts {
 }
 
 /** What planBwrapMounts needs beyond the policy's binds. */
-export type BwrapMountInput = Pick<
-  BwrapInput,
-  "host" | "programPath" | "programSource" | "programFd" | "workdir"
->;
+export type BwrapMountInput =
+  & Pick<BwrapInput, "host" | "programPath" | "programSource" | "programFd" | "workdir">
+  & {
+    /** The host's realpath of a path, or undefined when absent (see mountPointProblem). */
+    readonly realOf?: (hostPath: string) => string | undefined;
+  };
 
 /**
  * Places the user's binds (`requests`, sources resolved) among what ww itself mounts in the bwrap
@@ -250,6 +253,8 @@ export function planBwrapMounts(
   }
   const planned = planBinds(clean);
   if ("error" in planned) return planned;
+  const misplaced = mountPointProblem(planned.mounts, input.realOf ?? ((p) => p));
+  if (misplaced) return { error: misplaced };
   const tmpBound = planned.mounts.some((m) => m.dest === "/tmp");
   const near = (a: string, b: string) => isWithin(a, b) || isWithin(b, a);
   // The work directory must be made where nothing else is: never in a bind (bwrap would create it

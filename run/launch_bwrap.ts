@@ -228,7 +228,16 @@ export function withMounts(input: BwrapInput): BwrapInput {
       throw new SetupError(`bind ${source}: no such file or directory on this machine`);
     }
   });
-  const mounts = planBwrapMounts(requests, input);
+  const mounts = planBwrapMounts(requests, {
+    ...input,
+    realOf: (path) => {
+      try {
+        return Deno.realPathSync(path);
+      } catch {
+        return undefined;
+      }
+    },
+  });
   if ("error" in mounts) throw new UsageError(mounts.error);
   return { ...input, mounts };
 }

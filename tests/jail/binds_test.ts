@@ -133,6 +133,27 @@ Deno.test("bwrap: a TMPDIR inside a bind: the work directory is not made in the 
   assert.deepEqual(wwDirs(p), []);
 });
 
+Deno.test("bwrap: a bind inside another bind needs its mount point there, with no symlink", async () => {
+  const { p, out } = tree();
+  const other = Deno.makeTempDirSync({ dir: base, prefix: "other-" });
+  Deno.chmodSync(other, 0o755);
+  Deno.symlinkSync(out, join(p, "link"));
+  for (
+    const [flags, message] of [
+      [["--bind", `${p}:/data`, "--ro-bind", `${other}:/data/new`], /would be made on the host/],
+      [["--bind", p, "--ro-bind", `${other}:${p}/link`], /goes through a symlink on the host/],
+    ] as const
+  ) {
+    const r = await run([...BWRAP, ...flags], "echo ran");
+    assert.equal(r.code, 125);
+    assert.equal(r.stdout, "");
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.match(r.stderr, message);
+  }
+  assert.ok(!exists(join(p, "new")), "nothing made on the host");
+  assert.deepEqual([...Deno.readDirSync(out)], [], "nothing mounted over the link's target");
+});
+
 const COLLISIONS: [string, RegExp][] = [
   ["/proc", /the jail has its own \/proc there/],
   ["/proc/sys", /the jail has its own \/proc there/],
