@@ -285,6 +285,31 @@ Deno.test("bwrap: / and /dev are read-only (the jail's uid owns both tmpfs)", as
   assert.equal(r.outcome.null, "ok");
 });
 
+// Root in the jail owns every tmpfs bwrap makes, so it writes where nobody may not. (If ww comes
+// to refuse --uid 0, the refusal must be one line; then there is nothing more to check.)
+Deno.test("bwrap --uid 0 --tmp-size 8M: root in the jail meets the same bounds and read-only /", async () => {
+  const r = await run(
+    [...BWRAP, "--uid", "0", "--gid", "0", "--tmp-size", "8M"],
+    [
+      "try root touch /x",
+      "try dev touch /dev/x",
+      FILL("tmp", "/tmp/fill"),
+      FILL("shm", "/dev/shm/fill"),
+      "id -u",
+    ].join("\n"),
+  );
+  if (r.code === 125 && /--uid/.test(r.stderr)) {
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    return;
+  }
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^0$/m);
+  assert.match(r.outcome.root, /Read-only file system/);
+  assert.match(r.outcome.dev, /Read-only file system/);
+  assert.match(r.outcome.tmp, /No space left on device/);
+  assert.match(r.outcome.shm, /No space left on device/);
+});
+
 Deno.test("bwrap: the default bound is 512 MiB for /tmp and /dev/shm", async () => {
   const r = await run(BWRAP, "df -k /tmp /dev/shm");
   assert.equal(r.code, 0, r.stderr);
