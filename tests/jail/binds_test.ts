@@ -71,6 +71,24 @@ for (const order of ["--bind first", "--ro-bind first"]) {
   });
 }
 
+Deno.test("bwrap: any order of the same bind flags gives the same bwrap command line", async () => {
+  const { p, secrets, out } = tree();
+  const binds = [["--bind", p], ["--ro-bind", secrets], ["--bind", out], [
+    "--ro-bind",
+    `${p}:/view`,
+  ]];
+  const command = async (order: string[][]) => {
+    const r = await runWw(["run", "--explain", ...BWRAP, ...order.flat(), "/bin/true"]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.split("\n").find((l) => l.startsWith("  command: "));
+  };
+  const first = await command(binds);
+  assert.ok(first?.includes(`--ro-bind ${secrets} ${secrets}`), first);
+  for (const order of [[...binds].reverse(), [binds[2], binds[0], binds[3], binds[1]]]) {
+    assert.equal(await command(order), first);
+  }
+});
+
 Deno.test("bwrap: --bind X --ro-bind X: X is read-only", async () => {
   const { p } = tree();
   const r = await run([...BWRAP, "--bind", p, "--ro-bind", p], `try write touch ${p}/x`);
