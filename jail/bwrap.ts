@@ -3,8 +3,10 @@
 //
 // The root is bubblewrap's empty tmpfs; only the system's program and library directories, the
 // loader's files in /etc, the program itself (or, for a program from IPFS run from its descriptor,
-// the exec step), the private work directory and the user's binds are visible. bwrap runs the
-// program as pid 2 under its own pid-1 reaper in the new pid namespace.
+// the exec step), the private work directory and the user's binds are visible, each mount after its
+// parents (jail/binds.ts); the root and /dev are read-only once set up, and every writable tmpfs is
+// bounded by --tmp-size. bwrap runs the program as pid 2 under its own pid-1 reaper in the new pid
+// namespace.
 
 import {
   type BindMount,
