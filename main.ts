@@ -57,6 +57,8 @@ jail flags (every program is jailed by default):
   --cpu <seconds>        CPU time (RLIMIT_CPU; default unlimited)
   --nofile <n>           open files (RLIMIT_NOFILE; default 1024)
   --nproc <n>            processes and threads of the jail's user (RLIMIT_NPROC; default 512)
+  --tmp-size <size>      size of each in-memory file system the jail can write (/tmp with the
+                         work directory, /dev/shm; default 512M; or unlimited); bwrap only
 
 The child gets fd 0-2 from ww, fd 3 = the host socket, fd 4.. = the --with-fd grants, nothing else.
 exit status: the child's own; 128+N when killed by signal N; 124 --timeout expired;

@@ -44,6 +44,7 @@ const VALUE_FLAGS = new Set([
   "--cpu",
   "--nofile",
   "--nproc",
+  "--tmp-size",
   "--uid",
   "--gid",
 ]);
@@ -174,6 +175,9 @@ export function parseRunArgs(
         break;
       case "--nproc":
         limits.processes = limitValue(flag, parseCount(value));
+        break;
+      case "--tmp-size":
+        limits.tmpBytes = limitValue(flag, parseSize(value));
         break;
       case "--uid":
       case "--gid": {

@@ -93,7 +93,15 @@ Deno.test("jail flags widen or limit the policy; relative bind sources resolve a
     cpuSeconds: 3,
     openFiles: undefined,
     processes: 20,
+    // The default --tmp-size, a limit added by issue 11.
+    tmpBytes: 512 * 2 ** 20,
   });
+});
+
+Deno.test("--tmp-size takes a size like --memory, or unlimited", () => {
+  assert.equal(parse(["--tmp-size", "8M", "p"]).config.jail.limits.tmpBytes, 8 * 2 ** 20);
+  assert.equal(parse(["--tmp-size=unlimited", "p"]).config.jail.limits.tmpBytes, undefined);
+  assert.equal(parse(["p"]).config.jail.limits.tmpBytes, 512 * 2 ** 20);
 });
 
 Deno.test("--help and --explain are reported, not acted on", () => {
@@ -128,6 +136,7 @@ const BAD: [string[], RegExp][] = [
   [["--timeout", "soon", "p"], /not a duration/],
   [["--timeout", "0", "p"], /must be positive/],
   [["--memory", "lots", "p"], /not a size/],
+  [["--tmp-size", "lots", "p"], /^--tmp-size "lots" is not a size/],
   [["--nproc", "0", "p"], /positive whole number/],
   [["--bind", "/a:rel", "p"], /must be an absolute path/],
   [["--ro-bind", "/a:/", "p"], /cannot bind over/],

@@ -3,9 +3,22 @@
 //
 // The root is bubblewrap's empty tmpfs; only the system's program and library directories, the
 // loader's files in /etc, the program itself (or, for a program from IPFS run from its descriptor,
-// the exec step), the private work directory and the user's binds are visible. bwrap runs the
-// program as pid 2 under its own pid-1 reaper in the new pid namespace.
+// the exec step), the private work directory and the user's binds are visible, each mount after its
+// parents (jail/binds.ts); the root and /dev are read-only once set up, and every writable tmpfs is
+// bounded by --tmp-size. bwrap runs the program as pid 2 under its own pid-1 reaper in the new pid
+// namespace.
 
+import {
+  type BindMount,
+  type BindRequest,
+  bindRequests,
+  bindText,
+  cleanDest,
+  isWithin,
+  mountPointProblem,
+  planBinds,
+  sortParentsFirst,
+} from "./binds.ts";
 import { EXEC_FD_PATH } from "./exec_fd.ts";
 import type { Bind, JailPolicy, Limits } from "./policy.ts";
 
@@ -76,6 +89,11 @@ export interface BwrapInput {
   /** A PWD the user asked for with --env; bwrap would otherwise overwrite it. */
   readonly userPwd?: string;
   readonly fds: BwrapFds;
+  /**
+   * The user's binds and the work directory as planBwrapMounts placed them; planned here (with
+   * every source taken as its own real path) when absent, and an Error thrown if they cannot be.
+   */
+  readonly mounts?: BwrapMounts;
 }
 
 /**
@@ -115,23 +133,39 @@ export function isVisibleInJail(path: string, host: HostFiles): boolean {
  */
 export function bwrapArgs(input: BwrapInput): string[] {
   const { policy, host, fds } = input;
-  const a: string[] = [];
+  const mounts = input.mounts ?? plannedOrThrow(input);
+  const { workdir } = mounts;
+  const size = policy.limits.tmpBytes === undefined
+    ? []
+    : ["--size", String(policy.limits.tmpBytes)];
+  // Every mount, ww's and the user's, goes on after its parents (see jail/binds.ts).
+  const ops: { dest: string; args: string[] }[] = [];
+  const op = (dest: string, ...args: string[]) => ops.push({ dest, args });
   for (const entry of host.system) {
-    if (entry.kind === "dir") a.push("--ro-bind", entry.path, entry.path);
-    else a.push("--symlink", entry.target, entry.path);
+    if (entry.kind === "dir") op(entry.path, "--ro-bind", entry.path, entry.path);
+    else op(entry.path, "--symlink", entry.target, entry.path);
   }
-  for (const path of host.etc) a.push("--ro-bind", path, path);
-  a.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp");
-  a.push("--perms", "0700", "--dir", input.workdir, "--chdir", input.workdir);
+  for (const path of host.etc) op(path, "--ro-bind", path, path);
+  op("/proc", "--proc", "/proc");
   // Sysctl files are writable by their owner, host uid 0, without any capability
   // (kernel/sysctl.c, test_perm), and when ww runs as root the jail's uid maps to host uid 0:
   // the program could set kernel.core_pattern to a program of its own, run as host root.
   // bwrap means to cover /proc/sys itself but never does: it asks access(W_OK) first, which a
   // /proc/sys directory always refuses (EACCES), and then skips it.
-  a.push("--ro-bind", "/proc/sys", "/proc/sys");
-  a.push("--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger");
-  for (const b of policy.readOnlyBinds) a.push("--ro-bind", b.source, b.dest);
-  for (const b of policy.writableBinds) a.push("--bind", b.source, b.dest);
+  op("/proc/sys", "--ro-bind", "/proc/sys", "/proc/sys");
+  op("/proc/sysrq-trigger", "--ro-bind-try", "/proc/sysrq-trigger", "/proc/sysrq-trigger");
+  // Every file system the jail can write that holds memory is a tmpfs of --tmp-size: /dev/shm
+  // (--dev makes it a directory of /dev's tmpfs), /tmp, and the work directory when it is not in
+  // /tmp. / and /dev are made read-only at the end.
+  op("/dev", "--dev", "/dev");
+  op("/dev/shm", ...size, "--tmpfs", "/dev/shm");
+  if (!mounts.tmpBound) op("/tmp", ...size, "--tmpfs", "/tmp");
+  if (mounts.workdirInTmp) op(workdir, "--perms", "0700", "--dir", workdir);
+  else op(workdir, "--perms", "0700", ...size, "--tmpfs", workdir);
+  for (const b of mounts.binds) op(b.dest, b.writable ? "--bind" : "--ro-bind", b.source, b.dest);
+  const a: string[] = [];
+  for (const o of sortParentsFirst(ops)) a.push(...o.args);
+  a.push("--chdir", workdir);
   const programFd = input.programFd;
   const execStep = programFd?.execStep;
   if (execStep) a.push("--perms", "0555", "--ro-bind-data", String(execStep.fd), EXEC_FD_PATH);
@@ -142,6 +176,10 @@ export function bwrapArgs(input: BwrapInput): string[] {
   } else if (!programFd && !isVisibleInJail(input.programSource, host)) {
     a.push("--ro-bind", input.programSource, input.programPath);
   }
+  // bwrap's root tmpfs holds every mount point and the files it copies in (--ro-bind-data); once
+  // they are made, neither it nor /dev's tmpfs may take the jail's writes (root in the jail owns
+  // both). Not recursive: the mounts on them keep their own flags.
+  a.push("--remount-ro", "/dev", "--remount-ro", "/");
   a.push(...namespaceArgs(policy.net));
   a.push("--uid", String(policy.uid ?? JAIL_UID), "--gid", String(policy.gid ?? JAIL_GID));
   a.push("--hostname", JAIL_HOSTNAME);
@@ -161,6 +199,124 @@ export function bwrapArgs(input: BwrapInput): string[] {
     a.push(input.programPath, ...input.args);
   }
   return a;
+}
+
+/** The user's binds as the bwrap jail mounts them, and where the work directory goes. */
+export interface BwrapMounts {
+  /** Parents first (see jail/binds.ts). */
+  readonly binds: readonly BindMount[];
+  /** A bind at /tmp replaces the jail's own /tmp. */
+  readonly tmpBound: boolean;
+  readonly workdir: string;
+  /** The work directory is a directory in the jail's /tmp; otherwise a tmpfs of its own. */
+  readonly workdirInTmp: boolean;
+}
+
+/** What planBwrapMounts needs beyond the policy's binds. */
+export type BwrapMountInput =
+  & Pick<BwrapInput, "host" | "programPath" | "programSource" | "programFd" | "workdir">
+  & {
+    /** The host's realpath of a path, or undefined when absent (see mountPointProblem). */
+    readonly realOf?: (hostPath: string) => string | undefined;
+  };
+
+/**
+ * Places the user's binds (`requests`, sources resolved) among what ww itself mounts in the bwrap
+ * jail, or says in one line which bind collides with what. A bind may:
+ * - replace the jail's /tmp (`--bind DIR:/tmp`), or go anywhere in it;
+ * - go inside a system directory or over a loader file (or their parent, /etc) only to show that
+ *   same host path, read-only or writable: anything else would hide or shadow ww's own view;
+ * - not touch /proc, /dev, a system symlink such as /bin, ww's exec step or the program ww shows.
+ * The work directory ($TMPDIR/ww-…) moves to /ww-… when a bind or ww's own mounts hold its place.
+ *
+ * @example
+ * planBwrapMounts([{ flag: "--bind", source: "/d", real: "/d", dest: "/tmp" }], input);
+ * // { binds: [{ source: "/d", dest: "/tmp", writable: true }], tmpBound: true,
+ * //   workdir: "/ww-1", workdirInTmp: false }
+ */
+export function planBwrapMounts(
+  requests: readonly BindRequest[],
+  input: BwrapMountInput,
+): BwrapMounts | { error: string } {
+  const { host } = input;
+  const programFd = input.programFd;
+  const programShown = programFd
+    ? programFd.how !== "exec"
+    : !isVisibleInJail(input.programSource, host);
+  const clean: BindRequest[] = [];
+  for (const r of requests) {
+    const dest = cleanDest(r.dest);
+    if (typeof dest !== "string") return { error: `${bindText(r)}: ${dest.error}` };
+    clean.push({ ...r, dest });
+  }
+  for (const r of clean) {
+    const problem = collision(r, input, programShown);
+    if (problem) return { error: `${bindText(r)}: ${problem}` };
+  }
+  const planned = planBinds(clean);
+  if ("error" in planned) return planned;
+  const misplaced = mountPointProblem(planned.mounts, input.realOf ?? ((p) => p));
+  if (misplaced) return { error: misplaced };
+  const tmpBound = planned.mounts.some((m) => m.dest === "/tmp");
+  const near = (a: string, b: string) => isWithin(a, b) || isWithin(b, a);
+  // The work directory must be made where nothing else is: never in a bind (bwrap would create it
+  // on the host and leave it there) nor in a read-only system view.
+  const taken = (w: string) =>
+    planned.mounts.some((m) => near(w, m.dest)) ||
+    host.system.some((e) => isWithin(w, e.path)) || host.etc.some((p) => near(w, p)) ||
+    ["/proc", "/dev", EXEC_FD_PATH].some((p) => near(w, p)) ||
+    (programShown && near(w, input.programPath));
+  let workdir = input.workdir;
+  if (taken(workdir)) workdir = `/${workdir.slice(workdir.lastIndexOf("/") + 1)}`;
+  if (taken(workdir)) {
+    return { error: `the work directory ${workdir} collides with a bind; bind elsewhere` };
+  }
+  const workdirInTmp = !tmpBound && workdir !== "/tmp" && isWithin(workdir, "/tmp");
+  return { binds: planned.mounts, tmpBound, workdir, workdirInTmp };
+}
+
+/** Why bind `r` collides with what ww mounts itself, or undefined. */
+function collision(
+  r: BindRequest,
+  input: BwrapMountInput,
+  programShown: boolean,
+): string | undefined {
+  const d = r.dest;
+  if (d === "/") return "cannot bind over the jail's root /";
+  if (isWithin(d, "/proc")) return "the jail has its own /proc there; choose another destination";
+  if (isWithin(d, "/dev")) {
+    return "the jail has its own /dev there (null, zero, full, random, urandom, tty, shm); choose another destination";
+  }
+  if (isWithin(d, EXEC_FD_PATH)) {
+    return `${EXEC_FD_PATH} is ww's exec step in the jail; choose another destination`;
+  }
+  const same = d === r.real;
+  for (const e of input.host.system) {
+    if (!isWithin(d, e.path)) continue;
+    if (e.kind === "symlink") {
+      return `${e.path} is a symlink to ${e.target} in the jail; choose another destination`;
+    }
+    if (!same) {
+      return `the jail shows the host's ${e.path} there, read-only; inside it only the same host path may be bound (e.g. ${r.flag} ${d}), or choose another destination`;
+    }
+  }
+  for (const p of input.host.etc) {
+    if (!same && (isWithin(d, p) || isWithin(p, d))) {
+      return `the jail shows the host's ${p} there (the loader reads it); only the same host path may be bound there, or choose another destination`;
+    }
+  }
+  if (programShown && (isWithin(d, input.programPath) || isWithin(input.programPath, d))) {
+    if (!(same && input.programSource === input.programPath)) {
+      return `ww shows the program at ${input.programPath} there; choose another destination`;
+    }
+  }
+  return undefined;
+}
+
+function plannedOrThrow(input: BwrapInput): BwrapMounts {
+  const planned = planBwrapMounts(bindRequests(input.policy, (s) => s), input);
+  if ("error" in planned) throw new Error(planned.error);
+  return planned;
 }
 
 /**

@@ -6,9 +6,11 @@ import {
   type HostFiles,
   isVisibleInJail,
   launcherArgv,
+  planBwrapMounts,
   programPathProblem,
 } from "./bwrap.ts";
 import { EXEC_FD_PATH } from "./exec_fd.ts";
+import type { BindRequest } from "./binds.ts";
 import { DEFAULT_POLICY } from "./policy.ts";
 import { readBwrapStatus } from "./bwrap_status.ts";
 
@@ -69,7 +71,8 @@ Deno.test("only system dirs, loader files and the program are mounted; the work 
   assert.deepEqual(after(argv, "--perms"), [["0700"]]);
   assert.deepEqual(after(argv, "--bind", 2), []);
   assert.deepEqual(after(argv, "--chdir"), [["/tmp/ww-1"]]);
-  assert.deepEqual(after(argv, "--tmpfs"), [["/tmp"]]);
+  // /dev/shm is a tmpfs of its own since --tmp-size (issue 11, "Memory through files").
+  assert.deepEqual(after(argv, "--tmpfs"), [["/tmp"], ["/dev/shm"]]);
   assert.ok(!argv.some((a) => /^\/(home|root|etc\/shadow)/.test(a)));
 });
 
@@ -201,4 +204,102 @@ Deno.test("a program from IPFS: run from its descriptor by the exec step, or cop
   assert.ok(!plain.includes(EXEC_FD_PATH));
   assert.deepEqual(tail(plain), ["/ipfs/bafy/bin/app", "-v", "x y"]);
   assert.ok(!plain.includes(""), "no bind of an empty source");
+});
+
+Deno.test("every writable in-memory file system has --tmp-size; / and /dev end read-only", () => {
+  const argv = bwrapArgs({
+    ...input,
+    policy: { ...DEFAULT_POLICY, limits: { ...DEFAULT_POLICY.limits, tmpBytes: 8 << 20 } },
+  });
+  const sized = argv.flatMap((a, i) =>
+    a === "--tmpfs" ? [[argv[i - 2], argv[i - 1], argv[i + 1]]] : []
+  );
+  assert.deepEqual(sized, [["--size", "8388608", "/tmp"], ["--size", "8388608", "/dev/shm"]]);
+  const ro = argv.indexOf("--remount-ro");
+  assert.deepEqual(argv.slice(ro, ro + 4), ["--remount-ro", "/dev", "--remount-ro", "/"]);
+  assert.ok(argv.lastIndexOf("--ro-bind") < ro, "after every mount");
+  assert.ok(argv.indexOf("/dev/shm") > argv.indexOf("--dev"), "/dev/shm after /dev");
+  const unlimited = bwrapArgs({
+    ...input,
+    policy: { ...DEFAULT_POLICY, limits: { ...DEFAULT_POLICY.limits, tmpBytes: undefined } },
+  });
+  assert.ok(!unlimited.includes("--size"));
+});
+
+Deno.test("the default --tmp-size is 512 MiB per mount", () => {
+  assert.deepEqual(after(bwrapArgs(input), "--size"), [["536870912"], ["536870912"]]);
+});
+
+const req = (flag: "--bind" | "--ro-bind", source: string, dest = source): BindRequest => ({
+  flag,
+  source,
+  real: source,
+  dest,
+});
+
+Deno.test("a read-only bind inside a writable one is mounted after it, whatever the flag order", () => {
+  const policy = {
+    ...DEFAULT_POLICY,
+    readOnlyBinds: [{ source: "/p/secrets", dest: "/p/secrets" }],
+    writableBinds: [{ source: "/p", dest: "/p" }],
+  };
+  const argv = bwrapArgs({ ...input, policy });
+  const bindAt = argv.findIndex((a, i) => a === "--bind" && argv[i + 2] === "/p");
+  const roAt = argv.findIndex((a, i) => a === "--ro-bind" && argv[i + 2] === "/p/secrets");
+  assert.ok(bindAt >= 0 && roAt > bindAt, argv.join(" "));
+});
+
+Deno.test("--bind DIR:/tmp replaces the jail's /tmp, and the work directory moves to /", () => {
+  const m = planBwrapMounts([req("--bind", "/srv/d", "/tmp")], input);
+  assert.deepEqual(m, {
+    binds: [{ source: "/srv/d", dest: "/tmp", writable: true }],
+    tmpBound: true,
+    workdir: "/ww-1",
+    workdirInTmp: false,
+  });
+  const argv = bwrapArgs({ ...input, mounts: m as Exclude<typeof m, { error: string }> });
+  assert.deepEqual(after(argv, "--tmpfs"), [["/ww-1"], ["/dev/shm"]]);
+  assert.deepEqual(after(argv, "--chdir"), [["/ww-1"]]);
+  assert.ok(!argv.includes("--dir"), "nothing is made inside the user's directory");
+});
+
+Deno.test("a work directory outside /tmp is a sized tmpfs of its own", () => {
+  const m = planBwrapMounts([], { ...input, workdir: "/var/tmp/ww-1" });
+  assert.ok(!("error" in m) && !m.workdirInTmp && m.workdir === "/var/tmp/ww-1");
+  const moved = planBwrapMounts([req("--bind", "/var", "/var")], {
+    ...input,
+    workdir: "/var/tmp/ww-1",
+  });
+  assert.ok(!("error" in moved) && moved.workdir === "/ww-1", "never made inside a bind");
+});
+
+Deno.test("binds that collide with what ww mounts are refused in one line naming the collision", () => {
+  const cases: [BindRequest, RegExp][] = [
+    [req("--bind", "/srv/d", "/proc"), /^--bind \/srv\/d:\/proc: the jail has its own \/proc/],
+    [req("--bind", "/srv/d", "/proc/sys"), /own \/proc/],
+    [req("--ro-bind", "/srv/d", "/dev/shm"), /own \/dev/],
+    [req("--bind", "/srv/d", EXEC_FD_PATH), /exec step/],
+    [req("--bind", "/srv/d", "/usr"), /host's \/usr there/],
+    [req("--bind", "/srv/d", "/usr/local/x"), /host's \/usr there/],
+    [req("--bind", "/srv/d", "/bin/x"), /\/bin is a symlink to usr\/bin/],
+    [req("--bind", "/srv/d", "/etc"), /\/etc\/ld.so.cache/],
+    [req("--bind", "/srv/d", "/etc/ld.so.cache"), /\/etc\/ld.so.cache/],
+    [req("--bind", "/srv/d", "/opt"), /ww shows the program at \/opt\/app\/run/],
+    [req("--bind", "/srv/d", "/"), /root/],
+  ];
+  for (const [r, message] of cases) {
+    const m = planBwrapMounts([r], input);
+    assert.ok("error" in m, JSON.stringify(r));
+    assert.match(m.error, message);
+    assert.ok(!m.error.includes("\n"));
+  }
+});
+
+Deno.test("the same host path may be bound inside a system directory or over /etc", () => {
+  for (
+    const r of [req("--bind", "/usr/local/x"), req("--ro-bind", "/etc"), req("--bind", "/opt")]
+  ) {
+    const m = planBwrapMounts([r], input);
+    assert.ok(!("error" in m), JSON.stringify(m));
+  }
 });

@@ -101,6 +101,9 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
   out.push(
     "    enforces user, mount, pid, ipc, uts, cgroup and network namespaces, seccomp, no capabilities, no_new_privs, limits",
   );
+  out.push(
+    "    in-memory file systems: /tmp, /dev/shm and the work directory each bounded by --tmp-size (per mount); / and /dev read-only",
+  );
   const protections = landlockProtections(abi, false);
   const seccompOk = f.seccomp.filters && f.seccomp.arch !== undefined;
   const enforced = [
@@ -115,6 +118,7 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
     }${privileged ? `; runs programs as uid ${JAIL_UID} without capabilities` : ""}`,
   );
   if (missing.length > 0) out.push(`    not enforced here: ${missing.join(", ")}`);
+  out.push("    work directory: on the host's TMPDIR, NOT bounded by --tmp-size");
   const autoNote = f.auto.backend === "bwrap" && !bwrapOk
     ? "; but bwrap failed the real test, so runs will fail: pass --jail=native"
     : "";

@@ -55,3 +55,9 @@ Deno.test("root is told the native jail runs programs as nobody", () => {
   const r = doctorReport({ ...GOOD, identity: root });
   assert.ok(r.lines.some((l) => l.includes("runs programs as uid 65534 without capabilities")));
 });
+
+Deno.test("doctor says which backend bounds the jail's in-memory file systems (--tmp-size)", () => {
+  const { lines } = doctorReport(GOOD);
+  assert.ok(lines.some((l) => /\/tmp, \/dev\/shm and the work directory each bounded/.test(l)));
+  assert.ok(lines.includes("    work directory: on the host's TMPDIR, NOT bounded by --tmp-size"));
+});

@@ -18,6 +18,7 @@ import {
   type PathUse,
   rulesetAttrSize,
 } from "./landlock.ts";
+import { bindRequests, bindText, isWithin, nativeBindRules, nativeBindsProblem } from "./binds.ts";
 import type { JailPolicy } from "./policy.ts";
 import { type SeccompArch, seccompProgram } from "./seccomp.ts";
 
@@ -58,6 +59,8 @@ export interface NativeFacts {
   readonly capLastCap: number;
   /** The kind of each path from nativePathCandidates that exists, symlinks followed. */
   readonly pathKinds: Readonly<Record<string, "dir" | "file">>;
+  /** Each bind source's real path (symlinks resolved); a source missing here is taken as is. */
+  readonly realPaths?: Readonly<Record<string, string>>;
   /** ww's pid: the stage exits instead of exec'ing when its parent is no longer ww. */
   readonly parentPid: number;
 }
@@ -208,6 +211,19 @@ export function nativePlan(input: NativeInput): NativePlanResult | { error: stri
       return { error: `bind ${b.source}: no such file or directory on this machine` };
     }
   }
+  const requests = bindRequests(policy, (s) => facts.realPaths?.[s] ?? s);
+  for (const r of requests) {
+    // The same refusals as under bwrap (jail/bwrap.ts planBwrapMounts), though nothing is mounted
+    // here: the jail's /proc and /dev are ww's to grant (its own /proc entries, a few devices).
+    const own = ["/proc", "/dev"].find((p) => isWithin(r.real, p) || isWithin(r.dest, p));
+    if (own) {
+      return {
+        error: `${bindText(r)}: the jail grants its own part of ${own}; bind something else`,
+      };
+    }
+  }
+  const bindsProblem = nativeBindsProblem(requests);
+  if (bindsProblem) return { error: bindsProblem };
 
   const identity = identityPlan(policy, facts);
   if ("error" in identity) return identity;
@@ -315,8 +331,10 @@ function landlockPlan(input: NativeInput): NonNullable<NativePlan["landlock"]> {
     add(`/proc/self/fd/${input.programFd.fd}`, "read", "file");
   }
   add(input.workdir, "write", "dir");
-  for (const b of policy.readOnlyBinds) add(b.source, "read");
-  for (const b of policy.writableBinds) add(b.source, "write");
+  const requests = bindRequests(policy, (s) => facts.realPaths?.[s] ?? s);
+  for (const rule of nativeBindRules(requests)) {
+    add(rule.source, rule.writable ? "write" : "read");
+  }
   return {
     abi: facts.landlockAbi,
     ruleset,

@@ -16,7 +16,7 @@ export interface Bind {
   readonly dest: string;
 }
 
-/** Resource limits (setrlimit); undefined means unlimited. */
+/** Resource limits (setrlimit, and the size of in-memory file systems); undefined: unlimited. */
 export interface Limits {
   /** RLIMIT_DATA: private writable memory per process, in bytes. */
   readonly memoryBytes?: number;
@@ -26,6 +26,13 @@ export interface Limits {
   readonly openFiles?: number;
   /** RLIMIT_NPROC: processes (and threads) of the jail's user. */
   readonly processes?: number;
+  /**
+   * --tmp-size: the size of each in-memory file system the bwrap jail can write (/tmp with the
+   * work directory, /dev/shm, and the work directory when it is not in /tmp), in bytes. Per mount:
+   * tmpfs has no budget shared between mounts. The native jail's work directory is on the host's
+   * TMPDIR and is not bounded by it.
+   */
+  readonly tmpBytes?: number;
 }
 
 export interface JailPolicy {
@@ -49,6 +56,7 @@ export const DEFAULT_LIMITS: Limits = {
   memoryBytes: 4 * 2 ** 30,
   openFiles: 1024,
   processes: 512,
+  tmpBytes: 512 * 2 ** 20,
 };
 
 /** Time between SIGTERM and SIGKILL when --timeout expires. */

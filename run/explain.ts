@@ -4,7 +4,13 @@
 import type { FdSlot } from "../fd/layout.ts";
 import { HOST_SOCKET_FD } from "../fd/layout.ts";
 import type { BackendChoice } from "../jail/auto.ts";
-import { type HostFiles, JAIL_GID, JAIL_HOSTNAME, JAIL_UID } from "../jail/bwrap.ts";
+import {
+  type BwrapMounts,
+  type HostFiles,
+  JAIL_GID,
+  JAIL_HOSTNAME,
+  JAIL_UID,
+} from "../jail/bwrap.ts";
 import { EXEC_FD_PATH } from "../jail/exec_fd.ts";
 import { describeNativePlan, type NativePlanResult } from "../jail/native.ts";
 import { type Limits, TIMEOUT_GRACE_MS } from "../jail/policy.ts";
@@ -20,7 +26,12 @@ export interface ExplainInput {
   /** The backend the run gets and why (`--jail=auto` decides here). */
   readonly choice: BackendChoice;
   /** For the bwrap backend: the host facts and the full bwrap command line. */
-  readonly bwrap?: { readonly host: HostFiles; readonly argv: readonly string[] };
+  readonly bwrap?: {
+    readonly host: HostFiles;
+    readonly argv: readonly string[];
+    /** Where the binds and the work directory go (jail/bwrap.ts planBwrapMounts). */
+    readonly mounts?: BwrapMounts;
+  };
   /** For the native backend: its plan and what this machine does and does not enforce. */
   readonly native?: NativePlanResult;
 }
@@ -49,6 +60,9 @@ export function explainRun(input: ExplainInput): string[] {
   if (input.native) {
     out.push(`jail: native (Landlock, seccomp, limits; no namespaces) (${input.choice.reason})`);
     out.push(...describeNativePlan(input.native));
+    out.push(
+      "  work directory: on the host's TMPDIR; not bounded by --tmp-size (the native jail mounts nothing)",
+    );
     out.push("  seccomp denies:");
     for (const d of DENIED_SYSCALLS) out.push(`    ${d.name} (${d.errno}): ${d.reason}`);
     out.push(`  limits: ${limitsText(jail.limits)}`);
@@ -67,22 +81,37 @@ export function explainRun(input: ExplainInput): string[] {
     }, no capabilities, no_new_privs, new session, no nested user namespaces`,
   );
   out.push("  dies with ww: yes (SIGKILL to the whole jail)");
-  out.push("  file system (root is an empty tmpfs):");
+  out.push("  file system (root is an empty tmpfs, read-only once set up):");
   for (const e of input.bwrap?.host.system ?? []) {
     out.push(e.kind === "dir" ? `    ${e.path} read-only` : `    ${e.path} -> ${e.target}`);
   }
   for (const p of input.bwrap?.host.etc ?? []) out.push(`    ${p} read-only`);
+  const mounts = input.bwrap?.mounts;
+  const tmpfs = `tmpfs of at most ${sizeText(jail.limits.tmpBytes)}`;
+  out.push("    /proc (this pid namespace), /dev (null zero full random urandom tty; read-only)");
+  out.push(`    /dev/shm read-write (${tmpfs})`);
+  if (!mounts?.tmpBound) out.push(`    /tmp read-write (${tmpfs})`);
   out.push(
-    "    /proc (this pid namespace), /dev (null zero full random urandom tty), /tmp (tmpfs)",
+    `    the work directory${mounts ? ` ${mounts.workdir}` : ""} read-write (${
+      !mounts || mounts.workdirInTmp ? "in /tmp" : tmpfs
+    })`,
   );
-  out.push("    the work directory read-write");
+  out.push(
+    "    every other place of the root (a tmpfs) is read-only; --tmp-size bounds each in-memory file system, not their sum",
+  );
   if (input.bwrap?.argv.includes(EXEC_FD_PATH)) {
     out.push(
       `    ${EXEC_FD_PATH} read-only: ww's exec step, which runs the program from its descriptor`,
     );
   }
-  for (const b of jail.readOnlyBinds) out.push(`    ${b.dest} read-only from ${b.source}`);
-  for (const b of jail.writableBinds) out.push(`    ${b.dest} read-write from ${b.source}`);
+  if (mounts) {
+    for (const b of mounts.binds) {
+      out.push(`    ${b.dest} ${b.writable ? "read-write" : "read-only"} from ${b.source}`);
+    }
+  } else {
+    for (const b of jail.readOnlyBinds) out.push(`    ${b.dest} read-only from ${b.source}`);
+    for (const b of jail.writableBinds) out.push(`    ${b.dest} read-write from ${b.source}`);
+  }
   out.push("  seccomp denies:");
   for (const d of DENIED_SYSCALLS) out.push(`    ${d.name} (${d.errno}): ${d.reason}`);
   out.push(`  limits: ${limitsText(jail.limits)}`);
@@ -97,6 +126,11 @@ function limitsText(l: Limits): string {
   return `memory ${mem} (RLIMIT_DATA), cpu ${show(l.cpuSeconds, "s")}, open files ${
     show(l.openFiles)
   }, processes ${show(l.processes)}`;
+}
+
+function sizeText(bytes: number | undefined): string {
+  if (bytes === undefined) return "half of RAM (--tmp-size unlimited: the kernel's default)";
+  return bytes % 2 ** 20 === 0 ? `${bytes / 2 ** 20} MiB` : `${bytes} bytes`;
 }
 
 function timeoutText(ms: number): string {

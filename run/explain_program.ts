@@ -12,7 +12,7 @@ import { UsageError } from "./errors.ts";
 import { explainRun } from "./explain.ts";
 import { findBwrap, findLauncherTools, hostFiles } from "./host.ts";
 import { ipfsJailPath } from "./launch.ts";
-import { jailHostIdentity, programFd } from "./launch_bwrap.ts";
+import { jailHostIdentity, programFd, withMounts } from "./launch_bwrap.ts";
 import { planNative } from "./launch_native.ts";
 import { resolveProgram } from "./resolve.ts";
 
@@ -49,7 +49,7 @@ export function explainProgram(config: RunConfig): string[] {
   const host = hostFiles(config.jail.net);
   const controlFd = HOST_SOCKET_FD + 1 + slots.length;
   const dropTo = jailHostIdentity(config);
-  const bwrap = bwrapArgs({
+  const input = withMounts({
     policy: config.jail,
     host,
     programPath: path,
@@ -68,9 +68,17 @@ export function explainProgram(config: RunConfig): string[] {
     userPwd: config.env.PWD,
     fds: { seccomp: controlFd, status: controlFd + 1 },
   });
+  const bwrap = bwrapArgs(input);
   const argv = launcherArgv(
     { ...findLauncherTools(), limits: config.jail.limits, dropTo },
     [findBwrap(), ...bwrap],
   );
-  return explainRun({ config, path, slots, env, choice, bwrap: { host, argv } });
+  return explainRun({
+    config,
+    path,
+    slots,
+    env,
+    choice,
+    bwrap: { host, argv, mounts: input.mounts },
+  });
 }

@@ -7,11 +7,14 @@ import { closeFd, pipe, writeAll } from "../ffi/fd.ts";
 import { killPid, waitPid, watchProcess } from "../ffi/process.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
+import { bindRequests } from "../jail/binds.ts";
 import {
   bwrapArgs,
+  type BwrapInput,
   JAIL_GID,
   JAIL_UID,
   launcherArgv,
+  planBwrapMounts,
   type ProgramFd,
   programPathProblem,
 } from "../jail/bwrap.ts";
@@ -20,7 +23,7 @@ import { type BwrapStatus, readBwrapStatus } from "../jail/bwrap_status.ts";
 import { seccompProgram } from "../jail/seccomp.ts";
 import type { RunConfig } from "./config.ts";
 import { childEnv } from "./env.ts";
-import { NotExecutableError, SetupError } from "./errors.ts";
+import { NotExecutableError, SetupError, UsageError } from "./errors.ts";
 import { findBwrap, findLauncherTools, hostFiles, seccompArch } from "./host.ts";
 import {
   type Cleanups,
@@ -125,7 +128,7 @@ export async function launchBwrap(
   if (programRead !== undefined) sources.push(programRead);
   if (exec) sources.push(exec.fd);
   const controlFd = HOST_SOCKET_FD + 1 + slots.length;
-  const args = bwrapArgs({
+  const args = bwrapArgs(withMounts({
     policy: config.jail,
     host: hostFiles(config.jail.net),
     programPath: path,
@@ -144,7 +147,7 @@ export async function launchBwrap(
     workdir,
     userPwd: config.env.PWD,
     fds: { seccomp: controlFd, status: controlFd + 1 },
-  });
+  }));
   const argv = launcherArgv({ ...tools, limits: config.jail.limits, dropTo }, [bwrap, ...args]);
   const pid = spawnMapped({
     path: argv[0],
@@ -211,6 +214,32 @@ export function jailWorkdir(): string {
     Math.random().toString(16).slice(2, 10).padEnd(8, "0")
   }`;
   return absolutePath("/", `${Deno.env.get("TMPDIR") || "/tmp"}/${name}`);
+}
+
+/**
+ * `input` with the user's binds placed (planBwrapMounts), each source resolved to its real path
+ * here, once; a UsageError naming the bind when they cannot be. Every source must exist.
+ */
+export function withMounts(input: BwrapInput): BwrapInput {
+  const requests = bindRequests(input.policy, (source) => {
+    try {
+      return Deno.realPathSync(source);
+    } catch {
+      throw new SetupError(`bind ${source}: no such file or directory on this machine`);
+    }
+  });
+  const mounts = planBwrapMounts(requests, {
+    ...input,
+    realOf: (path) => {
+      try {
+        return Deno.realPathSync(path);
+      } catch {
+        return undefined;
+      }
+    },
+  });
+  if ("error" in mounts) throw new UsageError(mounts.error);
+  return { ...input, mounts };
 }
 
 /** How long ww waits for a jail's pid 1 to finish killing the jail's leftover processes. */

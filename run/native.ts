@@ -38,6 +38,12 @@ export function nativeFacts(policy: JailPolicy, programSource?: string): NativeF
       pathKinds[path] = Deno.statSync(path).isDirectory ? "dir" : "file";
     } catch { /* absent: no rule */ }
   }
+  const realPaths: Record<string, string> = {};
+  for (const b of [...policy.readOnlyBinds, ...policy.writableBinds]) {
+    try {
+      realPaths[b.source] = Deno.realPathSync(b.source);
+    } catch { /* absent: nativePlan says so */ }
+  }
   return {
     landlockAbi: landlockAbi().abi,
     seccomp: exists("/proc/sys/kernel/seccomp/actions_avail"),
@@ -45,6 +51,7 @@ export function nativeFacts(policy: JailPolicy, programSource?: string): NativeF
     identity: parseProcStatus(Deno.readTextFileSync("/proc/self/status")),
     capLastCap: Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim()),
     pathKinds,
+    realPaths,
     parentPid: Deno.pid,
   };
 }

@@ -1,0 +1,262 @@
+// jail/binds.ts — the user's --bind and --ro-bind flags as the mounts a jail makes, in the order
+// it must make them. Pure: the real path of each source (every symlink resolved) is input.
+//
+// The rule, for every backend: a host path is writable in the jail exactly when the most specific
+// bind whose (real) source contains it is a --bind; of two binds of the same source, --ro-bind
+// wins. It holds at every place the path shows in the jail: `--bind P:/data --ro-bind P/secrets`
+// also mounts P/secrets read-only at /data/secrets (a "cover" mount), or the secret would be
+// writable there. Mounts are ordered parents first (by destination path components), so a mount
+// never hides a more specific one: a --bind of P/out after a --ro-bind of P stays visible and
+// writable. Two binds of different sources at one destination are refused: neither may win
+// silently.
+
+/** One --bind or --ro-bind flag, its source resolved by the caller. */
+export interface BindRequest {
+  readonly flag: "--bind" | "--ro-bind";
+  /** The source as the user gave it (absolute, lexically normalised), for messages. */
+  readonly source: string;
+  /** The source with every symlink resolved (realpath): what the kernel will mount. */
+  readonly real: string;
+  /** Where the jail shows it, as the user gave it. */
+  readonly dest: string;
+}
+
+/** One bind mount the jail makes. */
+export interface BindMount {
+  /** The real host path. */
+  readonly source: string;
+  /** A clean absolute path in the jail. */
+  readonly dest: string;
+  readonly writable: boolean;
+}
+
+/** The flag as the user wrote it, for messages: `--bind src` or `--bind src:dest`. */
+export function bindText(r: BindRequest): string {
+  return `${r.flag} ${r.source === r.dest ? r.source : `${r.source}:${r.dest}`}`;
+}
+
+/** True when `path` is `dir` or lies under it. Both absolute and clean. */
+export function isWithin(path: string, dir: string): boolean {
+  return path === dir || dir === "/" || path.startsWith(`${dir}/`);
+}
+
+/** `path` (within `from`) moved to the same place under `to`. */
+export function rebase(path: string, from: string, to: string): string {
+  const rest = from === "/" ? path : path.slice(from.length);
+  if (rest === "" || rest === "/") return to;
+  return to === "/" ? rest : `${to}${rest}`;
+}
+
+/**
+ * A destination as a clean absolute path: repeated slashes, a trailing slash and `.` components
+ * removed. `..` is refused rather than resolved: inside the jail it would walk through whatever
+ * the jail shows there (a symlink in a bind, say), not what the text suggests.
+ */
+export function cleanDest(dest: string): string | { error: string } {
+  if (!dest.startsWith("/")) return { error: `the destination must be an absolute path` };
+  const parts = dest.split("/").filter((p) => p !== "" && p !== ".");
+  if (parts.includes("..")) {
+    return { error: `the destination must not contain .. (name the directory itself)` };
+  }
+  return `/${parts.join("/")}`;
+}
+
+/**
+ * The requests of a policy's bind lists, with `real` giving each source's resolved path.
+ *
+ * @example
+ * bindRequests({ readOnlyBinds: [{ source: "/a", dest: "/a" }], writableBinds: [] }, (s) => s);
+ * // [{ flag: "--ro-bind", source: "/a", real: "/a", dest: "/a" }]
+ */
+export function bindRequests(
+  binds: {
+    readonly readOnlyBinds: readonly { source: string; dest: string }[];
+    readonly writableBinds: readonly { source: string; dest: string }[];
+  },
+  real: (source: string) => string,
+): BindRequest[] {
+  return [
+    ...binds.readOnlyBinds.map((b) => ({ flag: "--ro-bind" as const, ...b, real: real(b.source) })),
+    ...binds.writableBinds.map((b) => ({ flag: "--bind" as const, ...b, real: real(b.source) })),
+  ];
+}
+
+/**
+ * Whether host path `path` is writable in the jail under the rule above, or undefined when no
+ * bind shows it.
+ */
+export function writableByRule(
+  path: string,
+  requests: readonly BindRequest[],
+): boolean | undefined {
+  let best: BindRequest | undefined;
+  for (const r of requests) {
+    if (!isWithin(path, r.real)) continue;
+    if (
+      !best || r.real.length > best.real.length ||
+      (r.real === best.real && r.flag === "--ro-bind")
+    ) best = r;
+  }
+  return best && best.flag === "--bind";
+}
+
+/**
+ * The bind mounts for `requests`, parents first, or the first problem in one line. The result
+ * does not depend on the order of the flags.
+ *
+ * @example
+ * planBinds([
+ *   { flag: "--bind", source: "/p", real: "/p", dest: "/data" },
+ *   { flag: "--ro-bind", source: "/p/s", real: "/p/s", dest: "/s" },
+ * ]);
+ * // { mounts: [{ source: "/p", dest: "/data", writable: true },
+ * //   { source: "/p/s", dest: "/s", writable: false },
+ * //   { source: "/p/s", dest: "/data/s", writable: false }] }
+ */
+export function planBinds(
+  requests: readonly BindRequest[],
+): { mounts: BindMount[] } | { error: string } {
+  const clean: BindRequest[] = [];
+  for (const r of requests) {
+    const dest = cleanDest(r.dest);
+    if (typeof dest !== "string") return { error: `${bindText(r)}: ${dest.error}` };
+    clean.push({ ...r, dest });
+  }
+  // Sorted first, so that which pair a message names does not depend on flag order either.
+  clean.sort((a, b) => compareText(a.dest, b.dest) || compareText(a.real, b.real));
+  const byDest = new Map<string, BindRequest>();
+  for (const r of clean) {
+    const earlier = byDest.get(r.dest);
+    if (earlier && earlier.real !== r.real) {
+      return {
+        error: `${bindText(earlier)} and ${
+          bindText(r)
+        }: two different paths bound at ${r.dest} (keep one, or bind one elsewhere)`,
+      };
+    }
+    byDest.set(r.dest, r);
+  }
+  const mounts: BindMount[] = [...byDest.values()].map((r) => ({
+    source: r.real,
+    dest: r.dest,
+    writable: writableByRule(r.real, clean) === true,
+  }));
+  const shown = (dest: string) => hostPathAt(dest, mounts);
+  const candidates: BindMount[] = [];
+  for (const outer of mounts) {
+    for (const inner of mounts) {
+      if (inner.source === outer.source || !isWithin(inner.source, outer.source)) continue;
+      const dest = rebase(inner.source, outer.source, outer.dest);
+      // Some other bind at that place hides what `outer` shows there; nothing to cover.
+      if (byDest.has(dest) || shown(dest) !== inner.source) continue;
+      if (candidates.some((c) => c.dest === dest)) continue;
+      candidates.push({ source: inner.source, dest, writable: inner.writable });
+    }
+  }
+  // A cover is needed only where the mount that would show the path gives it the wrong
+  // writability; parents first, so each check sees the covers above it.
+  const covers: BindMount[] = [];
+  for (const c of sortParentsFirst(candidates)) {
+    if (topAt(c.dest, [...mounts, ...covers])?.writable !== c.writable) covers.push(c);
+  }
+  return { mounts: sortParentsFirst([...mounts, ...covers]) };
+}
+
+/** The deepest of `mounts` containing jail path `path` (the one a parents-first order leaves on top). */
+function topAt(path: string, mounts: readonly BindMount[]): BindMount | undefined {
+  let best: BindMount | undefined;
+  for (const m of mounts) {
+    if (isWithin(path, m.dest) && (!best || m.dest.length > best.dest.length)) best = m;
+  }
+  return best;
+}
+
+/**
+ * The host path that jail path `path` shows through `mounts` (the deepest mount containing it, as
+ * a parents-first order leaves on top), or undefined when no mount contains it.
+ */
+export function hostPathAt(path: string, mounts: readonly BindMount[]): string | undefined {
+  const top = topAt(path, mounts);
+  return top && rebase(path, top.dest, top.source);
+}
+
+/**
+ * `items` sorted so that every destination comes after each of its ancestors: by the number of
+ * path components, and otherwise in the order given.
+ */
+export function sortParentsFirst<T extends { readonly dest: string }>(items: readonly T[]): T[] {
+  return items
+    .map((item, i) => ({ item, i, depth: item.dest.split("/").filter(Boolean).length }))
+    .sort((a, b) => a.depth - b.depth || a.i - b.i)
+    .map((x) => x.item);
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Why a mount of `mounts` (planned, parents first) cannot be made where the plan says, or
+ * undefined. A mount inside another bind lands on the host path below that bind's source, which
+ * `realOf` (the host's realpath, undefined when absent) must show as an existing path without
+ * symlinks: the kernel would follow a symlink there to wherever it points, past the plan, and
+ * bwrap would make a missing mount point on the host (left behind) or fail on a read-only one.
+ */
+export function mountPointProblem(
+  mounts: readonly BindMount[],
+  realOf: (hostPath: string) => string | undefined,
+): string | undefined {
+  for (const [i, m] of mounts.entries()) {
+    const outer = topAt(m.dest, mounts.slice(0, i).filter((o) => o.dest !== m.dest));
+    if (!outer) continue;
+    const host = rebase(m.dest, outer.dest, outer.source);
+    const real = realOf(host);
+    const where = `${m.dest} (in the bind of ${outer.source} at ${outer.dest})`;
+    if (real === undefined) {
+      return `the mount point ${where} would be made on the host as ${host}: create it first, or bind elsewhere`;
+    }
+    if (real !== host) {
+      return `the mount point ${where} goes through a symlink on the host (${host} is ${real}): bind at a path without symlinks`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Why the native jail (Landlock) cannot express `requests`, or undefined. Landlock rights only add
+ * up along a path, so a read-only path inside a writable one would be writable: refused. A path
+ * bound both ways is read-only (the write rule is dropped; see nativeBindRules).
+ */
+export function nativeBindsProblem(requests: readonly BindRequest[]): string | undefined {
+  for (const ro of requests) {
+    if (ro.flag !== "--ro-bind" || writableByRule(ro.real, requests) !== false) continue;
+    for (const rw of requests) {
+      if (rw.flag !== "--bind" || rw.real === ro.real || !isWithin(ro.real, rw.real)) continue;
+      // A --bind that lost to a --ro-bind of the same path grants nothing.
+      if (writableByRule(rw.real, requests) !== true) continue;
+      return `${bindText(ro)} inside ${
+        bindText(rw)
+      }: the native jail (Landlock) cannot make a path read-only inside a writable one; use --jail=bwrap, or bind the writable parts one by one`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The Landlock rules for binds: each real source once (`source` names one flag's path for it),
+ * read-only when the rule above says so.
+ */
+export function nativeBindRules(
+  requests: readonly BindRequest[],
+): { readonly path: string; readonly source: string; readonly writable: boolean }[] {
+  const out: { path: string; source: string; writable: boolean }[] = [];
+  for (const r of sortParentsFirst(requests.map((r) => ({ ...r, dest: r.real })))) {
+    if (out.some((o) => o.path === r.real)) continue;
+    out.push({
+      path: r.real,
+      source: r.source,
+      writable: writableByRule(r.real, requests) === true,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,355 @@
+// Binds and in-memory file systems, run for real under bwrap and native: a path given read-only
+// is read-only whatever else is bound, a bind over what ww mounts itself works or is refused in
+// one line, and every in-memory file system the jail can write stops at --tmp-size with ENOSPC
+// (small sizes only: this machine is shared).
+//
+// ww runs as root here, so the jail runs as nobody: the fixtures are opened to everyone, so that
+// the jail, not file permissions, is what must stop each write.
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { privateTmp, wwDirs } from "../support/procs.ts";
+import { runWw } from "../support/ww.ts";
+
+const base = Deno.makeTempDirSync({ prefix: "wwtest-binds-" });
+Deno.chmodSync(base, 0o755);
+globalThis.addEventListener("unload", () => Deno.removeSync(base, { recursive: true }));
+
+/** A fresh directory tree under `base` that anyone may write: `p`, `p/secrets`, `p/out`. */
+function tree(): { p: string; secrets: string; out: string } {
+  const p = Deno.makeTempDirSync({ dir: base, prefix: "p-" });
+  const secrets = join(p, "secrets");
+  const out = join(p, "out");
+  for (const d of [secrets, out]) Deno.mkdirSync(d);
+  for (const d of [p, secrets, out]) Deno.chmodSync(d, 0o777);
+  Deno.writeTextFileSync(join(secrets, "key"), "secret\n");
+  Deno.chmodSync(join(secrets, "key"), 0o666);
+  return { p, secrets, out };
+}
+
+/**
+ * Runs `script` with /bin/sh in the jail and returns each `try NAME CMD` line's outcome: "ok", or
+ * the error the command printed.
+ */
+async function run(flags: string[], script: string, env: Record<string, string> = {}) {
+  const tmp = env.TMPDIR ?? privateTmp();
+  try {
+    const prelude =
+      'try() { name=$1; shift; if out=$("$@" 2>&1); then echo "$name: ok"; else echo "$name: $out"; fi; }';
+    const r = await runWw(["run", ...flags, "/bin/sh", "-c", `${prelude}\n${script}`], {
+      env: { TMPDIR: tmp, ...env },
+    });
+    const outcome: Record<string, string> = {};
+    for (const line of r.stdout.split("\n")) {
+      const m = /^([\w-]+): (.*)$/.exec(line);
+      if (m) outcome[m[1]] = m[2];
+    }
+    assert.deepEqual(wwDirs(tmp), [], "no work directory left");
+    return { ...r, outcome };
+  } finally {
+    if (env.TMPDIR === undefined) Deno.removeSync(tmp, { recursive: true });
+  }
+}
+
+const BWRAP = ["--jail=bwrap"];
+const NATIVE = ["--jail=native"];
+
+for (const order of ["--bind first", "--ro-bind first"]) {
+  Deno.test(`bwrap: --bind P --ro-bind P/secrets: the secrets are read-only (${order})`, async () => {
+    const { p, secrets } = tree();
+    const binds = [["--bind", p], ["--ro-bind", secrets]];
+    if (order !== "--bind first") binds.reverse();
+    const r = await run(
+      [...BWRAP, ...binds.flat()],
+      `try write_p touch ${p}/new\ntry write_secret touch ${secrets}/x\ntry read_secret grep -q secret ${secrets}/key`,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.outcome.write_p, "ok");
+    assert.match(r.outcome.write_secret, /Read-only file system/);
+    assert.equal(r.outcome.read_secret, "ok");
+    assert.ok(!exists(join(secrets, "x")));
+  });
+}
+
+Deno.test("bwrap: any order of the same bind flags gives the same bwrap command line", async () => {
+  const { p, secrets, out } = tree();
+  const binds = [["--bind", p], ["--ro-bind", secrets], ["--bind", out], [
+    "--ro-bind",
+    `${p}:/view`,
+  ]];
+  const command = async (order: string[][]) => {
+    const r = await runWw(["run", "--explain", ...BWRAP, ...order.flat(), "/bin/true"]);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.split("\n").find((l) => l.startsWith("  command: "));
+  };
+  const first = await command(binds);
+  assert.ok(first?.includes(`--ro-bind ${secrets} ${secrets}`), first);
+  for (const order of [[...binds].reverse(), [binds[2], binds[0], binds[3], binds[1]]]) {
+    assert.equal(await command(order), first);
+  }
+});
+
+Deno.test("bwrap: --bind X --ro-bind X: X is read-only", async () => {
+  const { p } = tree();
+  const r = await run([...BWRAP, "--bind", p, "--ro-bind", p], `try write touch ${p}/x`);
+  assert.match(r.outcome.write, /Read-only file system/);
+  assert.ok(!exists(join(p, "x")));
+});
+
+Deno.test("bwrap: a read-only path stays read-only where a writable parent shows it elsewhere", async () => {
+  const { p, secrets } = tree();
+  const r = await run(
+    [...BWRAP, "--bind", `${p}:/data`, "--ro-bind", `${secrets}:/s`],
+    "try data_secret touch /data/secrets/x\ntry s touch /s/x\ntry data touch /data/new",
+  );
+  assert.match(r.outcome.data_secret, /Read-only file system/);
+  assert.match(r.outcome.s, /Read-only file system/);
+  assert.equal(r.outcome.data, "ok");
+});
+
+Deno.test("bwrap: a read-only path named through a symlink is read-only under its real path too", async () => {
+  const { p, secrets } = tree();
+  const link = join(base, `link-${crypto.randomUUID()}`);
+  Deno.symlinkSync(p, link);
+  const r = await run(
+    [...BWRAP, "--bind", p, "--ro-bind", join(link, "secrets")],
+    `try real touch ${secrets}/x`,
+  );
+  assert.match(r.outcome.real, /Read-only file system/);
+});
+
+Deno.test("bwrap: --ro-bind P --bind P/out: the child stays visible and writable", async () => {
+  const { p, out } = tree();
+  const r = await run(
+    [...BWRAP, "--bind", out, "--ro-bind", p],
+    `try out sh -c 'echo hi > ${out}/f'\ntry p touch ${p}/x`,
+  );
+  assert.equal(r.outcome.out, "ok");
+  assert.equal(Deno.readTextFileSync(join(out, "f")), "hi\n");
+  assert.match(r.outcome.p, /Read-only file system/);
+});
+
+Deno.test("bwrap: --bind DIR:/tmp works: /tmp is DIR, and the work directory is elsewhere", async () => {
+  const { p } = tree();
+  const r = await run([...BWRAP, "--bind", `${p}:/tmp`], "try tmp sh -c 'echo hi > /tmp/f'\npwd");
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.outcome.tmp, "ok");
+  assert.equal(Deno.readTextFileSync(join(p, "f")), "hi\n");
+  assert.match(r.stdout, /^\/ww-[0-9a-f]+$/m);
+  assert.deepEqual(
+    [...Deno.readDirSync(p)].map((e) => e.name).sort(),
+    ["f", "out", "secrets"],
+    "nothing of ww's made in DIR",
+  );
+});
+
+Deno.test("bwrap: a TMPDIR inside a bind: the work directory is not made in the bind", async () => {
+  const { p } = tree();
+  const r = await run([...BWRAP, "--bind", p], "pwd", { TMPDIR: p });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^\/ww-[0-9a-f]+$/m);
+  assert.deepEqual(wwDirs(p), []);
+});
+
+Deno.test("bwrap: a bind inside another bind needs its mount point there, with no symlink", async () => {
+  const { p, out } = tree();
+  const other = Deno.makeTempDirSync({ dir: base, prefix: "other-" });
+  Deno.chmodSync(other, 0o755);
+  Deno.symlinkSync(out, join(p, "link"));
+  for (
+    const [flags, message] of [
+      [["--bind", `${p}:/data`, "--ro-bind", `${other}:/data/new`], /would be made on the host/],
+      [["--bind", p, "--ro-bind", `${other}:${p}/link`], /goes through a symlink on the host/],
+    ] as const
+  ) {
+    const r = await run([...BWRAP, ...flags], "echo ran");
+    assert.equal(r.code, 125);
+    assert.equal(r.stdout, "");
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.match(r.stderr, message);
+  }
+  assert.ok(!exists(join(p, "new")), "nothing made on the host");
+  assert.deepEqual([...Deno.readDirSync(out)], [], "nothing mounted over the link's target");
+});
+
+const COLLISIONS: [string, RegExp][] = [
+  ["/proc", /the jail has its own \/proc there/],
+  ["/proc/sys", /the jail has its own \/proc there/],
+  ["/dev", /the jail has its own \/dev there/],
+  ["/dev/shm", /the jail has its own \/dev there/],
+  ["/.ww-exec-fd", /ww's exec step/],
+  ["/usr", /the jail shows the host's \/usr there/],
+  ["/usr/lib/x", /the jail shows the host's \/usr there/],
+  ["/bin", /\/bin is a symlink to usr\/bin/],
+  ["/etc", /the jail shows the host's \/etc\/ld\.so\.cache there/],
+  ["/etc/ld.so.cache", /the jail shows the host's \/etc\/ld\.so\.cache there/],
+];
+
+for (const [dest, message] of COLLISIONS) {
+  Deno.test(`bwrap: --bind DIR:${dest} is refused in one line naming the collision`, async () => {
+    const { p } = tree();
+    const r = await run([...BWRAP, "--bind", `${p}:${dest}`], "echo ran");
+    assert.equal(r.code, 125);
+    assert.equal(r.stdout, "");
+    const lines = r.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, r.stderr);
+    assert.ok(lines[0].startsWith(`ww: --bind ${p}:${dest}: `), lines[0]);
+    assert.match(lines[0], message);
+  });
+}
+
+Deno.test("bwrap: a program's path under a bind of another directory is refused", async () => {
+  const dir = Deno.makeTempDirSync({ dir: base, prefix: "prog-" });
+  Deno.chmodSync(dir, 0o755);
+  Deno.copyFileSync("/usr/bin/true", join(dir, "app"));
+  Deno.chmodSync(join(dir, "app"), 0o755);
+  const { p } = tree();
+  const r = await runWw(["run", ...BWRAP, "--bind", `${p}:${dir}`, join(dir, "app")]);
+  assert.equal(r.code, 125);
+  assert.match(r.stderr, new RegExp(`ww shows the program at ${dir}/app there`));
+  assert.ok(!exists(join(p, "app")), "no mount point left in DIR");
+});
+
+Deno.test("native: --bind P --ro-bind P/secrets is refused in one line naming both flags", async () => {
+  const { p, secrets } = tree();
+  for (const flags of [["--bind", p, "--ro-bind", secrets], ["--ro-bind", secrets, "--bind", p]]) {
+    const r = await run([...NATIVE, ...flags], "echo ran");
+    assert.equal(r.code, 125);
+    assert.equal(r.stdout, "");
+    assert.equal(
+      r.stderr.trim(),
+      `ww: --ro-bind ${secrets} inside --bind ${p}: the native jail (Landlock) cannot make a path read-only inside a writable one; use --jail=bwrap, or bind the writable parts one by one`,
+    );
+  }
+});
+
+Deno.test("native: --bind X --ro-bind X: X is read-only", async () => {
+  const { p } = tree();
+  const r = await run([...NATIVE, "--bind", p, "--ro-bind", p], `try write touch ${p}/x`);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.outcome.write, /Permission denied/);
+  assert.ok(!exists(join(p, "x")));
+});
+
+Deno.test("native: --ro-bind P --bind P/out: the child is writable, the rest not", async () => {
+  const { p, out } = tree();
+  const r = await run(
+    [...NATIVE, "--ro-bind", p, "--bind", out],
+    `try out touch ${out}/f\ntry p touch ${p}/x`,
+  );
+  assert.equal(r.outcome.out, "ok");
+  assert.match(r.outcome.p, /Permission denied/);
+});
+
+Deno.test("native: binds over /tmp elsewhere, /proc or /dev are refused in one line", async () => {
+  const { p } = tree();
+  for (
+    const [flags, message] of [
+      [["--bind", `${p}:/tmp`], /cannot show a path at another place/],
+      [["--ro-bind", "/proc"], /the jail grants its own part of \/proc/],
+      [["--bind", "/dev/shm"], /the jail grants its own part of \/dev/],
+    ] as const
+  ) {
+    const r = await run([...NATIVE, ...flags], "echo ran");
+    assert.equal(r.code, 125);
+    assert.equal(r.stdout, "");
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    assert.match(r.stderr, message);
+  }
+});
+
+const FILL = (name: string, path: string) =>
+  `try ${name} dd if=/dev/zero of=${path} bs=1M count=16 status=none\nrm -f ${path}`;
+
+Deno.test("bwrap --tmp-size 8M: /tmp, the work directory and /dev/shm each stop with ENOSPC", async () => {
+  const r = await run(
+    [...BWRAP, "--tmp-size", "8M"],
+    [
+      FILL("tmp", "/tmp/fill"),
+      FILL("workdir", "./fill"),
+      FILL("shm", "/dev/shm/fill"),
+      "try small dd if=/dev/zero of=/tmp/small bs=1M count=4 status=none",
+    ].join("\n"),
+  );
+  assert.equal(r.code, 0, r.stderr);
+  for (const name of ["tmp", "workdir", "shm"]) {
+    assert.match(r.outcome[name], /No space left on device/, name);
+  }
+  assert.equal(r.outcome.small, "ok");
+});
+
+Deno.test("bwrap --tmp-size 8M: a work directory outside /tmp is bounded too", async () => {
+  const tmp = Deno.makeTempDirSync({ dir: "/var/tmp", prefix: "wwtest-tmp-" });
+  Deno.chmodSync(tmp, 0o755);
+  try {
+    const r = await run([...BWRAP, "--tmp-size", "8M"], `${FILL("workdir", "./fill")}\npwd`, {
+      TMPDIR: tmp,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^${tmp}/ww-`, "m"));
+    assert.match(r.outcome.workdir, /No space left on device/);
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
+
+Deno.test("bwrap: / and /dev are read-only (the jail's uid owns both tmpfs)", async () => {
+  const r = await run(
+    BWRAP,
+    "try root touch /x\ntry dev touch /dev/x\ntry null sh -c 'echo > /dev/null'",
+  );
+  assert.match(r.outcome.root, /Read-only file system/);
+  assert.match(r.outcome.dev, /Read-only file system/);
+  assert.equal(r.outcome.null, "ok");
+});
+
+// Root in the jail owns every tmpfs bwrap makes, so it writes where nobody may not. (If ww comes
+// to refuse --uid 0, the refusal must be one line; then there is nothing more to check.)
+Deno.test("bwrap --uid 0 --tmp-size 8M: root in the jail meets the same bounds and read-only /", async () => {
+  const r = await run(
+    [...BWRAP, "--uid", "0", "--gid", "0", "--tmp-size", "8M"],
+    [
+      "try root touch /x",
+      "try dev touch /dev/x",
+      FILL("tmp", "/tmp/fill"),
+      FILL("shm", "/dev/shm/fill"),
+      "id -u",
+    ].join("\n"),
+  );
+  if (r.code === 125 && /--uid/.test(r.stderr)) {
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+    return;
+  }
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^0$/m);
+  assert.match(r.outcome.root, /Read-only file system/);
+  assert.match(r.outcome.dev, /Read-only file system/);
+  assert.match(r.outcome.tmp, /No space left on device/);
+  assert.match(r.outcome.shm, /No space left on device/);
+});
+
+Deno.test("bwrap: the default bound is 512 MiB for /tmp and /dev/shm", async () => {
+  const r = await run(BWRAP, "df -k /tmp /dev/shm");
+  assert.equal(r.code, 0, r.stderr);
+  const sizes = r.stdout.split("\n").filter((l) => l.startsWith("tmpfs")).map((l) =>
+    l.split(/\s+/)[1]
+  );
+  assert.deepEqual(sizes, ["524288", "524288"]);
+});
+
+Deno.test("--explain shows the bound under bwrap, and says native does not bound its work directory", async () => {
+  const bwrap = await runWw(["run", "--explain", ...BWRAP, "--tmp-size", "8M", "/bin/true"]);
+  assert.match(bwrap.stdout, /\/tmp read-write \(tmpfs of at most 8 MiB\)/);
+  assert.match(bwrap.stdout, /\/dev\/shm read-write \(tmpfs of at most 8 MiB\)/);
+  const native = await runWw(["run", "--explain", ...NATIVE, "/bin/true"]);
+  assert.match(native.stdout, /work directory: on the host's TMPDIR; not bounded by --tmp-size/);
+});
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
