@@ -603,7 +603,11 @@ int main(int argc, char **argv) {
 
 const hostArch = Deno.build.arch as SeccompArch;
 
-function expectedUnderFilter(): Record<string, string> {
+/**
+ * What the probe's calls get under the filter. `i386Entry`: whether this machine executes i386
+ * system calls at all (some hypervisors give int 0x80 SIGSEGV before any filter sees it).
+ */
+function expectedUnderFilter(i386Entry: boolean): Record<string, string> {
   const expected: Record<string, string> = {
     seccomp_mode: "2",
     getpid: "OK",
@@ -644,7 +648,7 @@ function expectedUnderFilter(): Record<string, string> {
   };
   if (hostArch === "x86_64") {
     expected["x32 getpid"] = "EPERM";
-    expected["int 0x80 getpid"] = "SIGSYS";
+    expected["int 0x80 getpid"] = i386Entry ? "SIGSYS" : "SIGSEGV";
   }
   return expected;
 }
@@ -688,10 +692,18 @@ Deno.test({
       const probe = async (cmd: string, args: string[]) =>
         JSON.parse((await run(cmd, args)).stdout) as Record<string, string>;
 
+      let i386Entry = true;
       await t.step(
         "without the filter, the probe's calls get the kernel's own errors",
         async () => {
           const seen = await probe(`${dir}/probe`, []);
+          if (hostArch === "x86_64" && seen["int 0x80 getpid"] === "SIGSEGV") {
+            i386Entry = false;
+            console.error(
+              "seccomp_test: this machine has no i386 syscall entry (int 0x80 gets SIGSEGV " +
+                "without a filter): the filter's architecture check is tested on the model only",
+            );
+          }
           // None of these is EPERM/ENOSYS on its own, so the filtered answers below are the filter's.
           const expected: Record<string, string> = {
             seccomp_mode: "0",
@@ -703,21 +715,21 @@ Deno.test({
             chroot: "ENOENT",
             mount: "ENOENT",
           };
-          if (hostArch === "x86_64") expected["int 0x80 getpid"] = "OK";
+          if (hostArch === "x86_64") expected["int 0x80 getpid"] = i386Entry ? "OK" : "SIGSEGV";
           const subset = Object.fromEntries(Object.keys(expected).map((key) => [key, seen[key]]));
           assert.deepEqual(subset, expected);
         },
       );
 
       await t.step("installed with seccomp(SECCOMP_SET_MODE_FILTER)", async () => {
-        assert.deepEqual(await probe(`${dir}/probe`, [filter]), expectedUnderFilter());
+        assert.deepEqual(await probe(`${dir}/probe`, [filter]), expectedUnderFilter(i386Entry));
       });
 
       await t.step("passed to bwrap --seccomp FD", async () => {
         // bwrap reads the program from an inherited fd; a shell opens it as fd 3.
         const script = 'exec bwrap --ro-bind / / --dev /dev --proc /proc --seccomp 3 "$1" 3<"$2"';
         const seen = await probe("sh", ["-c", script, "sh", `${dir}/probe`, filter]);
-        assert.deepEqual(seen, expectedUnderFilter());
+        assert.deepEqual(seen, expectedUnderFilter(i386Entry));
       });
     } finally {
       await Deno.remove(dir, { recursive: true });

@@ -9,6 +9,7 @@ import {
   exists,
   greeting,
   type Host,
+  hostileBinary,
   type HostileRun,
   outcome,
   runHostile,
@@ -17,6 +18,30 @@ import {
 
 const host = await setUpHost();
 globalThis.addEventListener("unload", () => host.close());
+
+/**
+ * Whether this machine executes i386 system calls (int 0x80) at all: some hypervisors give it
+ * SIGSEGV even where the kernel is built with IA32_EMULATION. Asked of the probe run directly,
+ * without ww, so that the answer is the machine's and not any jail's.
+ */
+async function i386EntryMissing(): Promise<boolean> {
+  if (Deno.build.arch !== "x86_64") return false;
+  const out = await new Deno.Command(await hostileBinary(), {
+    args: ["chroot_i386"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const report = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+  return /killed by signal 11 /.test(report.chroot_i386.detail);
+}
+const noI386Entry = await i386EntryMissing();
+if (noI386Entry) {
+  console.error(
+    "escape_test: this machine has no i386 syscall entry (int 0x80 gets SIGSEGV without any " +
+      "filter), so the i386 escape cannot be tried here; jail/seccomp_test.ts checks the " +
+      "filter's architecture check on the BPF model",
+  );
+}
 
 interface Escape {
   /** The hostile.c probe. */
@@ -81,9 +106,11 @@ const ESCAPES: Escape[] = [
     probe: "chroot_i386",
     does: "chroot through the i386 syscall entry (int 0x80), around an x86_64-only filter",
     cannot: () =>
-      Deno.build.arch === "x86_64"
-        ? undefined
-        : { why: "not x86_64: no i386 entry point", detail: /not x86_64/ },
+      Deno.build.arch !== "x86_64"
+        ? { why: "not x86_64: no i386 entry point", detail: /not x86_64/ }
+        : noI386Entry
+        ? { why: "int 0x80 gets SIGSEGV on this machine", detail: /killed by signal 11 / }
+        : undefined,
   },
   {
     probe: "setuid_exec",
