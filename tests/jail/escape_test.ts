@@ -9,8 +9,8 @@ import {
   exists,
   greeting,
   type Host,
-  hostileBinary,
   type HostileRun,
+  i386EntryMissing,
   outcome,
   runHostile,
   setUpHost,
@@ -19,21 +19,6 @@ import {
 const host = await setUpHost();
 globalThis.addEventListener("unload", () => host.close());
 
-/**
- * Whether this machine executes i386 system calls (int 0x80) at all: some hypervisors give it
- * SIGSEGV even where the kernel is built with IA32_EMULATION. Asked of the probe run directly,
- * without ww, so that the answer is the machine's and not any jail's.
- */
-async function i386EntryMissing(): Promise<boolean> {
-  if (Deno.build.arch !== "x86_64") return false;
-  const out = await new Deno.Command(await hostileBinary(), {
-    args: ["chroot_i386"],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const report = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
-  return /killed by signal 11 /.test(report.chroot_i386.detail);
-}
 const noI386Entry = await i386EntryMissing();
 if (noI386Entry) {
   console.error(

@@ -21,6 +21,22 @@ export function hostileBinary(): Promise<string> {
   return buildC(new URL("./hostile.c", import.meta.url));
 }
 
+/**
+ * Whether this machine executes i386 system calls (int 0x80) at all: some hypervisors give it
+ * SIGSEGV even where the kernel is built with IA32_EMULATION. Asked of the probe run directly,
+ * without ww, so that the answer is the machine's and not any jail's.
+ */
+export async function i386EntryMissing(): Promise<boolean> {
+  if (Deno.build.arch !== "x86_64") return false;
+  const out = await new Deno.Command(await hostileBinary(), {
+    args: ["chroot_i386"],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const report = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+  return /killed by signal 11 /.test(report.chroot_i386.detail);
+}
+
 /** What a listener answers, so a probe's detail shows that it reached this very listener. */
 export function greeting(listener: string): string {
   return `hello-from-host-${listener}`;

@@ -19,6 +19,7 @@ import {
   greeting,
   type Host,
   type HostileRun,
+  i386EntryMissing,
   killMarked,
   outcome,
   parseReport,
@@ -30,6 +31,7 @@ import {
 
 const NATIVE = ["--jail=native"];
 const host = await setUpHost();
+const noI386Entry = await i386EntryMissing();
 globalThis.addEventListener("unload", () => host.close());
 Deno.chmodSync(host.callerCwd, 0o755);
 Deno.chmodSync(host.cwdFile, 0o644);
@@ -157,7 +159,12 @@ const BLOCKED: Blocked[] = [
     probe: "chroot_i386",
     does: "chroot through the i386 syscall entry",
     by: "seccomp's arch check",
-    detail: Deno.build.arch === "x86_64" ? /killed by signal 31/ : /not x86_64/,
+    detail: Deno.build.arch !== "x86_64"
+      ? /not x86_64/
+      // Where the machine itself gives int 0x80 SIGSEGV (escape_test says so), seccomp never sees it.
+      : noI386Entry
+      ? /killed by signal 11 /
+      : /killed by signal 31/,
   },
   {
     probe: "load_module",
