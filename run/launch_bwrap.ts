@@ -33,6 +33,8 @@ import {
 import { absolutePath } from "./path.ts";
 import { programPidInJail } from "./procfs.ts";
 import { hasExecuteBit } from "./resolve.ts";
+import { checkLimits, processesOf } from "./limits.ts";
+import { nprocShortfall } from "../jail/limits.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 
 /**
@@ -124,6 +126,10 @@ export async function launchBwrap(
   const sources = [childEnd, ...slots.map((s) => s.source), seccomp.fd, statusWrite];
   if (programRead !== undefined) sources.push(programRead);
   if (exec) sources.push(exec.fd);
+  checkLimits(config.jail.limits, {
+    backend: "bwrap",
+    highestFd: HOST_SOCKET_FD + sources.length - 1,
+  });
   const controlFd = HOST_SOCKET_FD + 1 + slots.length;
   const args = bwrapArgs({
     policy: config.jail,
@@ -166,7 +172,7 @@ export async function launchBwrap(
   const initPid = await statusReader.childPid;
   if (initPid === undefined) {
     await reaped;
-    throw jailFailed(choice);
+    throw jailFailed(choice, config, dropTo);
   }
   // bwrap reports the exit status while the jail's pid 1 may still be taking the jail's other
   // processes down with it; ww ends only once it is gone.
@@ -196,7 +202,7 @@ export async function launchBwrap(
       if (sentSignal !== undefined) {
         return { code: 128 + sentSignal, signal: signalName(sentSignal) };
       }
-      throw jailFailed(choice);
+      throw jailFailed(choice, config, dropTo);
     }),
   };
 }
@@ -255,9 +261,21 @@ function checkExecutableBy(path: string, who: { uid: number; gid: number }): voi
   }
 }
 
-function jailFailed(choice: BackendChoice): SetupError {
+/**
+ * The error for a jail that bwrap (or the tools that start it) did not get to run the program.
+ * They print their own reason, when they have one, to ww's stderr; a --nproc that the jail's uid
+ * has already used up is named here, since bwrap only says "Resource temporarily unavailable".
+ */
+function jailFailed(
+  choice: BackendChoice,
+  config: RunConfig,
+  dropTo: { uid: number } | undefined,
+): SetupError {
+  const uid = dropTo?.uid ?? Deno.uid() ?? 0;
+  const nproc = nprocShortfall(config.jail.limits.processes, uid, processesOf(uid));
+  if (nproc) return new SetupError(nproc);
   return new SetupError(
-    `bubblewrap could not set up the jail or start the program (its reason is on the line above; ${choice.reason}); try --jail=native, which needs no namespaces (ww doctor tells what this machine offers)`,
+    `bubblewrap could not set up the jail or start the program (${choice.reason}); bwrap or its launcher prints the reason above when it has one, and ww doctor tells what this machine offers`,
   );
 }
 

@@ -6,7 +6,7 @@
 import { closeFd, fdState, unixSocketPair } from "../ffi/fd.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
-import { TIMEOUT_GRACE_MS } from "../jail/policy.ts";
+import { durationProblem, TIMEOUT_GRACE_MS } from "../jail/policy.ts";
 import { isIpfsPath } from "../ipfs/path.ts";
 import { jailChoice } from "./auto.ts";
 import { grantsProblem, type RunConfig } from "./config.ts";
@@ -71,6 +71,12 @@ export async function startProgram(
 ): Promise<Child> {
   const problem = grantsProblem(config.fds);
   if (problem) throw new UsageError(problem);
+  // The CLI parsed these already; a library caller may pass any number.
+  const durations = { timeoutMs: config.jail.timeoutMs, ipfsTimeoutMs: config.ipfsTimeoutMs };
+  for (const [name, ms] of Object.entries(durations)) {
+    const wrong = ms === undefined ? undefined : durationProblem(ms);
+    if (wrong) throw new UsageError(`${name} ${ms} ms ${wrong}`);
+  }
   for (const g of config.fds) checkInherited(g.name, g.source);
   const cleanups = new Cleanups();
   try {
