@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type BackendChoice, bwrapUnusable, type NamespaceFacts } from "./auto.ts";
+import { type BwrapTry, bwrapUnusable, chooseBackend, type NamespaceFacts } from "./auto.ts";
 import { JAIL_UID } from "./bwrap.ts";
 import { landlockProtections } from "./landlock.ts";
 import { isPrivileged, type ProcessIdentity } from "./native.ts";
@@ -17,7 +17,7 @@ export interface MachineFacts {
   readonly identity: ProcessIdentity;
   readonly namespaces: NamespaceFacts;
   /** The result of really running bwrap with the jail's namespaces; absent without bwrap. */
-  readonly bwrapTry?: { readonly ok: boolean; readonly detail: string };
+  readonly bwrapTry?: BwrapTry;
   /** The Landlock ABI (0: none) and, when none, the errno name that said why. */
   readonly landlock: { readonly abi: number; readonly errno?: string };
   readonly seccomp: {
@@ -37,8 +37,6 @@ export interface MachineFacts {
     readonly delegated: boolean;
     readonly controllers: readonly string[];
   };
-  /** What `--jail=auto` would choose here. */
-  readonly auto: BackendChoice;
 }
 
 /** The report, and whether some backend can jail a program here with all its protections. */
@@ -115,10 +113,9 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
     }${privileged ? `; runs programs as uid ${JAIL_UID} without capabilities` : ""}`,
   );
   if (missing.length > 0) out.push(`    not enforced here: ${missing.join(", ")}`);
-  const autoNote = f.auto.backend === "bwrap" && !bwrapOk
-    ? "; but bwrap failed the real test, so runs will fail: pass --jail=native"
-    : "";
-  out.push(`  auto picks: ${f.auto.backend} (${f.auto.reason})${autoNote}`);
+  // The same decision runs make, from the same real try (which they remember).
+  const auto = chooseBackend("auto", () => ns, f.bwrapTry && (() => f.bwrapTry!));
+  out.push(`  auto picks: ${auto.backend} (${auto.reason})`);
   const jailPossible = bwrapOk || missing.length === 0;
   out.push(
     jailPossible

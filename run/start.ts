@@ -10,7 +10,7 @@ import { durationProblem, TIMEOUT_GRACE_MS } from "../jail/policy.ts";
 import { isIpfsPath } from "../ipfs/path.ts";
 import { jailChoice } from "./auto.ts";
 import { grantsProblem, type RunConfig } from "./config.ts";
-import { SetupError, UsageError } from "./errors.ts";
+import { NamespacesUnavailableError, SetupError, UsageError } from "./errors.ts";
 import { Cleanups, ipfsJailPath, type Launcher, type Program } from "./launch.ts";
 import { resolveProgram } from "./resolve.ts";
 import { type SignalName, SIGNALS } from "./signals.ts";
@@ -42,8 +42,15 @@ export interface Child {
   readonly hostSocket: FdStream;
   /** Sends a signal to the program; false when it has already ended. */
   kill(signal?: SignalName): boolean;
-  /** The jail the program runs in and why; `notEnforced` lists what --allow-weaker-jail gave up. */
-  readonly jail: BackendChoice & { readonly notEnforced: readonly string[] };
+  /**
+   * The jail the program runs in and why; `notEnforced` lists what --allow-weaker-jail gave up;
+   * `fellBack` is set when --jail=auto had chosen bwrap, which failed before the jail existed, and
+   * the program runs in the native jail instead (see NamespacesUnavailableError).
+   */
+  readonly jail: BackendChoice & {
+    readonly notEnforced: readonly string[];
+    readonly fellBack?: boolean;
+  };
 }
 
 /** How a start may be cut short. */
@@ -81,20 +88,32 @@ export async function startProgram(
   const cleanups = new Cleanups();
   try {
     const program = await locateProgram(config, cleanups, options.signal);
-    const choice = jailChoice(config.jail);
+    let choice = jailChoice(config.jail);
     const [hostEnd, childEnd] = unixSocketPair();
     const hostSocket = new FdStream(hostEnd);
     // When the program ends its last writes on fd 3 are kept for whoever reads them.
     cleanups.add(() => hostSocket.finish());
     const closeChildEnd = cleanups.add(() => closeFd(childEnd));
 
-    const launched = await (await launcher(choice.backend))(
-      config,
-      program,
-      childEnd,
-      cleanups,
-      choice,
-    );
+    let launched;
+    let fellBack = false;
+    try {
+      launched = await (await launcher(choice.backend))(
+        config,
+        program,
+        childEnd,
+        cleanups,
+        choice,
+      );
+    } catch (e) {
+      // --jail=auto remembered that bwrap works, but here it could not even create the jail
+      // (nothing of the program ran), and a fresh try agrees: this run, and the next ones, go
+      // to the native jail.
+      if (!(e instanceof NamespacesUnavailableError)) throw e;
+      choice = e.fallback;
+      fellBack = true;
+      launched = await (await launcher("native"))(config, program, childEnd, cleanups, choice);
+    }
     closeChildEnd();
 
     let ended = false;
@@ -124,7 +143,11 @@ export async function startProgram(
         else launched.signal(SIGNALS[signal]);
         return true;
       },
-      jail: { ...choice, notEnforced: launched.notEnforced ?? [] },
+      jail: {
+        ...choice,
+        notEnforced: launched.notEnforced ?? [],
+        ...(fellBack ? { fellBack } : {}),
+      },
     };
   } catch (e) {
     cleanups.run();
