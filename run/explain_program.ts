@@ -15,6 +15,7 @@ import { ipfsJailPath } from "./launch.ts";
 import { jailHostIdentity, programFd } from "./launch_bwrap.ts";
 import { planNative } from "./launch_native.ts";
 import { resolveProgram } from "./resolve.ts";
+import { checkProgramFile } from "./script.ts";
 
 /**
  * What startProgram would do with `config`, as text (`ww run --explain`); runs nothing. The work
@@ -30,6 +31,7 @@ export function explainProgram(config: RunConfig): string[] {
   const slots = layoutFds(config.fds);
   const env = childEnv(config.env, slots);
   const choice = jailChoice(config.jail);
+  if (!ipfs) checkProgramFile(config.program, path, choice.backend, config.jail);
   // argv[0] of a program from IPFS that runs from its descriptor: the path's last segment.
   const ipfsArgv0 = path.slice(path.lastIndexOf("/") + 1);
   if (choice.backend === "native") {

@@ -13,6 +13,7 @@ import { grantsProblem, type RunConfig } from "./config.ts";
 import { NamespacesUnavailableError, SetupError, UsageError } from "./errors.ts";
 import { Cleanups, ipfsJailPath, type Launcher, type Program } from "./launch.ts";
 import { resolveProgram } from "./resolve.ts";
+import { checkProgramFile } from "./script.ts";
 import { type SignalName, SIGNALS } from "./signals.ts";
 import { lazyImport } from "../lazy.ts";
 
@@ -89,6 +90,9 @@ export async function startProgram(
   try {
     const program = await locateProgram(config, cleanups, options.signal);
     let choice = jailChoice(config.jail);
+    if (!program.fetched) {
+      checkProgramFile(config.program, program.path, choice.backend, config.jail);
+    }
     const [hostEnd, childEnd] = unixSocketPair();
     const hostSocket = new FdStream(hostEnd);
     // When the program ends its last writes on fd 3 are kept for whoever reads them.

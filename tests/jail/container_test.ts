@@ -13,7 +13,7 @@ if (Deno.uid() !== 0) {
 
 /**
  * Runs `script` (sh) in a fresh simulated container whose user.max_user_namespaces is `maxNs`,
- * with $WW the ww command and $CACHE a private XDG_CACHE_HOME. The outer bash maps the ids once
+ * with $WW the ww command and a private $XDG_CACHE_HOME. The outer bash maps the ids once
  * the inner shell has unshared; the inner one then execs a shell that has root's capabilities
  * in the namespace (the first exec ran before the map existed, as an unmapped user).
  */
