@@ -16,6 +16,7 @@ import { jailHostIdentity, programFd } from "./launch_bwrap.ts";
 import { planNative } from "./launch_native.ts";
 import { resolveProgram } from "./resolve.ts";
 import { checkProgramFile } from "./script.ts";
+import { workTmpdir } from "./tmpdir.ts";
 
 /**
  * What startProgram would do with `config`, as text (`ww run --explain`); runs nothing. The work
@@ -44,7 +45,12 @@ export function explainProgram(config: RunConfig): string[] {
         fromFd: { memfd: true, script: false },
       }
       : { path, argv0: config.program };
-    const native = planNative(config, program, "/tmp/ww-XXXXXX", choice);
+    const native = planNative(
+      config,
+      program,
+      `${workTmpdir().replace(/\/$/, "")}/ww-XXXXXX`,
+      choice,
+    );
     return explainRun({ config, path, slots, env, choice, native });
   }
   if (choice.backend !== "bwrap") return explainRun({ config, path, slots, env, choice });
@@ -66,7 +72,7 @@ export function explainProgram(config: RunConfig): string[] {
       )
       : undefined,
     args: config.args,
-    workdir: "/tmp/ww-XXXXXX",
+    workdir: `${workTmpdir().replace(/\/$/, "")}/ww-XXXXXX`,
     userPwd: config.env.PWD,
     fds: { seccomp: controlFd, status: controlFd + 1 },
   });

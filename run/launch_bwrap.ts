@@ -31,7 +31,7 @@ import {
   reopenFetched,
   spawnMapped,
 } from "./launch.ts";
-import { absolutePath } from "./path.ts";
+import { workTmpdir } from "./tmpdir.ts";
 import { programPidInJail } from "./procfs.ts";
 import { hasExecuteBit } from "./resolve.ts";
 import { checkLimits, processesOf } from "./limits.ts";
@@ -218,7 +218,7 @@ export function jailWorkdir(): string {
   const name = `ww-${Math.random().toString(16).slice(2, 10).padEnd(8, "0")}${
     Math.random().toString(16).slice(2, 10).padEnd(8, "0")
   }`;
-  return absolutePath("/", `${Deno.env.get("TMPDIR") || "/tmp"}/${name}`);
+  return `${workTmpdir().replace(/\/$/, "")}/${name}`;
 }
 
 /** How long ww waits for a jail's pid 1 to finish killing the jail's leftover processes. */

@@ -14,6 +14,7 @@ import { NamespacesUnavailableError, SetupError, UsageError } from "./errors.ts"
 import { Cleanups, ipfsJailPath, type Launcher, type Program } from "./launch.ts";
 import { resolveProgram } from "./resolve.ts";
 import { checkProgramFile } from "./script.ts";
+import { workTmpdir } from "./tmpdir.ts";
 import { type SignalName, SIGNALS } from "./signals.ts";
 import { lazyImport } from "../lazy.ts";
 
@@ -86,6 +87,8 @@ export async function startProgram(
     if (wrong) throw new UsageError(`${name} ${ms} ms ${wrong}`);
   }
   for (const g of config.fds) checkInherited(g.name, g.source);
+  // Before a program from IPFS is fetched: every backend makes its work directory there.
+  workTmpdir();
   const cleanups = new Cleanups();
   try {
     const program = await locateProgram(config, cleanups, options.signal);
