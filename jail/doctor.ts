@@ -8,6 +8,7 @@
 import { type BwrapTry, bwrapUnusable, chooseBackend, type NamespaceFacts } from "./auto.ts";
 import { JAIL_UID } from "./bwrap.ts";
 import { landlockProtections } from "./landlock.ts";
+import { NO_JAIL_BUDGET } from "./limits.ts";
 import { isPrivileged, type ProcessIdentity } from "./native.ts";
 
 /** Everything `ww doctor` reports on. */
@@ -89,6 +90,14 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
       }, controllers: ${f.cgroup.controllers.join(" ") || "none"} (no backend uses cgroups yet)`
       : "cgroups: no cgroup v2 mount (no backend uses cgroups yet)",
   );
+  out.push("limits (every backend):");
+  out.push(
+    "  per process: --memory (RLIMIT_DATA), --cpu (RLIMIT_CPU), --nofile (RLIMIT_NOFILE); each process of a jail has the whole amount",
+  );
+  out.push(
+    "  per uid: --nproc (RLIMIT_NPROC) counts every process and thread of the jail's host uid, so jails that run as one uid share it",
+  );
+  out.push(`  per jail: ${NO_JAIL_BUDGET}`);
 
   out.push("backends:");
   out.push(

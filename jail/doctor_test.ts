@@ -56,3 +56,18 @@ Deno.test("root is told the native jail runs programs as nobody", () => {
   const r = doctorReport({ ...GOOD, identity: root });
   assert.ok(r.lines.some((l) => l.includes("runs programs as uid 65534 without capabilities")));
 });
+
+Deno.test("doctor says which limits hold per process, which per uid, and that none holds per jail", () => {
+  const r = doctorReport(GOOD);
+  const at = r.lines.indexOf("limits (every backend):");
+  assert.ok(at > 0);
+  assert.match(
+    r.lines[at + 1],
+    /^ {2}per process: --memory \(RLIMIT_DATA\), --cpu \(RLIMIT_CPU\), --nofile \(RLIMIT_NOFILE\)/,
+  );
+  assert.match(r.lines[at + 2], /^ {2}per uid: --nproc \(RLIMIT_NPROC\) counts every process/);
+  assert.match(
+    r.lines[at + 3],
+    /^ {2}per jail: none: .*cgroup v2 with delegated controllers, which ww does not use$/,
+  );
+});

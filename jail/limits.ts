@@ -170,3 +170,29 @@ function sizeText(bytes: number): string {
   }
   return String(bytes);
 }
+
+/** Why no limit holds for a jail as a whole, for `--explain` and `ww doctor`. */
+export const NO_JAIL_BUDGET =
+  "none: a budget for a whole jail (memory, CPU, processes together) would need cgroup v2 with delegated controllers, which ww does not use";
+
+/**
+ * Which of `limits` hold per process and which per uid, as `--explain` shows them for a jail
+ * whose processes run as host uid `uid`.
+ *
+ * @example
+ * limitScopeLines(DEFAULT_LIMITS, 65534)[1];
+ * // "per uid: processes 512 (RLIMIT_NPROC, --nproc): every process and thread of host uid 65534 counts, ..."
+ */
+export function limitScopeLines(limits: Limits, uid: number): string[] {
+  const show = (v: number | undefined, unit = "") => v === undefined ? "unlimited" : `${v}${unit}`;
+  const mem = limits.memoryBytes === undefined ? "unlimited" : sizeText(limits.memoryBytes);
+  return [
+    `per process (each process of the jail has its own): memory ${mem} (RLIMIT_DATA, --memory), cpu ${
+      show(limits.cpuSeconds, "s")
+    } (RLIMIT_CPU, --cpu), open files ${show(limits.openFiles)} (RLIMIT_NOFILE, --nofile)`,
+    `per uid: processes ${
+      show(limits.processes)
+    } (RLIMIT_NPROC, --nproc): every process and thread of host uid ${uid} counts, this jail's and any other's`,
+    `per jail: ${NO_JAIL_BUDGET}`,
+  ];
+}

@@ -7,7 +7,8 @@ import type { BackendChoice } from "../jail/auto.ts";
 import { type HostFiles, JAIL_GID, JAIL_HOSTNAME, JAIL_UID } from "../jail/bwrap.ts";
 import { EXEC_FD_PATH } from "../jail/exec_fd.ts";
 import { describeNativePlan, type NativePlanResult } from "../jail/native.ts";
-import { type Limits, TIMEOUT_GRACE_MS } from "../jail/policy.ts";
+import { limitScopeLines } from "../jail/limits.ts";
+import { TIMEOUT_GRACE_MS } from "../jail/policy.ts";
 import { DENIED_SYSCALLS } from "../jail/seccomp.ts";
 import type { RunConfig } from "./config.ts";
 
@@ -23,6 +24,8 @@ export interface ExplainInput {
   readonly bwrap?: { readonly host: HostFiles; readonly argv: readonly string[] };
   /** For the native backend: its plan and what this machine does and does not enforce. */
   readonly native?: NativePlanResult;
+  /** The host uid the jail's processes run as, whose processes RLIMIT_NPROC counts. */
+  readonly limitUid: number;
 }
 
 /** The explanation, one line per fact. */
@@ -51,7 +54,7 @@ export function explainRun(input: ExplainInput): string[] {
     out.push(...describeNativePlan(input.native));
     out.push("  seccomp denies:");
     for (const d of DENIED_SYSCALLS) out.push(`    ${d.name} (${d.errno}): ${d.reason}`);
-    out.push(`  limits: ${limitsText(jail.limits)}`);
+    out.push("  limits:", ...limitScopeLines(jail.limits, input.limitUid).map((l) => `    ${l}`));
     if (jail.timeoutMs !== undefined) out.push(`  timeout: ${timeoutText(jail.timeoutMs)}`);
     return out;
   }
@@ -85,18 +88,10 @@ export function explainRun(input: ExplainInput): string[] {
   for (const b of jail.writableBinds) out.push(`    ${b.dest} read-write from ${b.source}`);
   out.push("  seccomp denies:");
   for (const d of DENIED_SYSCALLS) out.push(`    ${d.name} (${d.errno}): ${d.reason}`);
-  out.push(`  limits: ${limitsText(jail.limits)}`);
+  out.push("  limits:", ...limitScopeLines(jail.limits, input.limitUid).map((l) => `    ${l}`));
   if (jail.timeoutMs !== undefined) out.push(`  timeout: ${timeoutText(jail.timeoutMs)}`);
   if (input.bwrap) out.push(`  command: ${input.bwrap.argv.map(shellQuote).join(" ")}`);
   return out;
-}
-
-function limitsText(l: Limits): string {
-  const show = (v: number | undefined, unit = "") => v === undefined ? "unlimited" : `${v}${unit}`;
-  const mem = l.memoryBytes === undefined ? "unlimited" : `${l.memoryBytes / 2 ** 20} MiB`;
-  return `memory ${mem} (RLIMIT_DATA), cpu ${show(l.cpuSeconds, "s")}, open files ${
-    show(l.openFiles)
-  }, processes ${show(l.processes)}`;
 }
 
 function timeoutText(ms: number): string {

@@ -51,9 +51,14 @@ export function explainProgram(config: RunConfig): string[] {
       `${workTmpdir().replace(/\/$/, "")}/ww-XXXXXX`,
       choice,
     );
-    return explainRun({ config, path, slots, env, choice, native });
+    const limitUid = "plan" in native && native.plan.identity
+      ? native.plan.identity.uid
+      : Deno.uid() ?? 0;
+    return explainRun({ config, path, slots, env, choice, native, limitUid });
   }
-  if (choice.backend !== "bwrap") return explainRun({ config, path, slots, env, choice });
+  if (choice.backend !== "bwrap") {
+    return explainRun({ config, path, slots, env, choice, limitUid: Deno.uid() ?? 0 });
+  }
   const host = hostFiles(config.jail.net);
   const controlFd = HOST_SOCKET_FD + 1 + slots.length;
   const dropTo = jailHostIdentity(config);
@@ -80,5 +85,6 @@ export function explainProgram(config: RunConfig): string[] {
     { ...findLauncherTools(), limits: config.jail.limits, dropTo },
     [findBwrap(), ...bwrap],
   );
-  return explainRun({ config, path, slots, env, choice, bwrap: { host, argv } });
+  const limitUid = dropTo?.uid ?? Deno.uid() ?? 0;
+  return explainRun({ config, path, slots, env, choice, bwrap: { host, argv }, limitUid });
 }

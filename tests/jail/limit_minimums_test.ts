@@ -1,5 +1,6 @@
-// The smallest limits ww accepts really start a jail (jail/limits.ts measured them), and a
-// --nproc that the jail's uid has used up is named with a value that works. Root: the jails run
+// The smallest limits ww accepts really start a jail (jail/limits.ts measured them); a
+// --nproc that the jail's uid has used up is named with a value that works; --explain and ww
+// doctor say which limits hold per process, per uid and per jail. Root: the jails run
 // as uids of their own (--uid), so that other tests' processes do not count against --nproc.
 
 import assert from "node:assert/strict";
@@ -81,4 +82,30 @@ Deno.test("a --nproc that the jail's uid has used up is named, with a value that
       await s.status;
     }
   }
+});
+
+for (const backend of ["bwrap", "native"] as const) {
+  Deno.test(`--jail=${backend} --explain says which limits hold per process, per uid and per jail`, async () => {
+    const r = await runWw(["run", `--jail=${backend}`, "--explain", "--nproc", "40", "/bin/true"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^ {4}per process \(each process of the jail has its own\): memory 4G \(RLIMIT_DATA, --memory\), cpu unlimited \(RLIMIT_CPU, --cpu\), open files 1024 \(RLIMIT_NOFILE, --nofile\)$/m,
+    );
+    assert.match(
+      r.stdout,
+      /^ {4}per uid: processes 40 \(RLIMIT_NPROC, --nproc\): every process and thread of host uid 65534 counts/m,
+    );
+    assert.match(
+      r.stdout,
+      /^ {4}per jail: none: .*cgroup v2 with delegated controllers, which ww does not use$/m,
+    );
+  });
+}
+
+Deno.test("ww doctor says which limits hold per process, per uid and per jail", async () => {
+  const r = await runWw(["doctor"]);
+  assert.match(r.stdout, /^limits \(every backend\):\n {2}per process: --memory \(RLIMIT_DATA\)/m);
+  assert.match(r.stdout, /^ {2}per uid: --nproc \(RLIMIT_NPROC\)/m);
+  assert.match(r.stdout, /^ {2}per jail: none: /m);
 });
