@@ -109,3 +109,27 @@ Deno.test("ww doctor says which limits hold per process, per uid and per jail", 
   assert.match(r.stdout, /^ {2}per uid: --nproc \(RLIMIT_NPROC\)/m);
   assert.match(r.stdout, /^ {2}per jail: none: /m);
 });
+
+for (const backend of ["bwrap", "native"] as const) {
+  Deno.test(`--jail=${backend}: an unlimited limit leaves ww's own, even a hard one ww cannot raise`, async () => {
+    // The caller lowers its hard RLIMIT_CPU, which this root without CAP_SYS_RESOURCE (or any
+    // user) cannot raise again. Under native, "unlimited" used to mean RLIM_INFINITY: EPERM.
+    const r = await runWw(
+      [
+        "run",
+        `--jail=${backend}`,
+        "--nofile",
+        "unlimited",
+        "--nproc",
+        "unlimited",
+        "/bin/sh",
+        "-c",
+        "ulimit -t",
+      ],
+      { before: "ulimit -t 100000" },
+    );
+    assert.equal(r.stderr, "");
+    assert.equal(r.stdout, "100000\n");
+    assert.equal(r.code, 0);
+  });
+}
