@@ -154,7 +154,10 @@ export async function launchNative(
     await planStream.write(new TextEncoder().encode(encodeNativePlan(plan)));
   } catch { /* the stage died before reading; its status says so */ }
   closePlanWrite();
-  const failure = stageFailure(await readStageReports(statusStream), config.program);
+  const reports = await readStageReports(statusStream);
+  // A stage that reported nothing died: how it ended is all there is to tell.
+  const silent = !reports.some((r) => "exec" in r || "error" in r);
+  const failure = stageFailure(reports, config.program, silent ? await reaped : undefined);
   if (failure) {
     await reaped;
     throw failure;
