@@ -149,6 +149,13 @@ async function run(argv: readonly string[]): Promise<number> {
     child = await startProgram(config, { signal: interrupt.signal });
     for (const sig of held) child.kill(sig);
     if (debug) console.error(`ww: jail: ${child.jail.backend} (${child.jail.reason})`);
+    if (child.jail.fellBack) {
+      console.error(
+        `ww: warning: ${
+          child.jail.reason.replace(/^auto: /, "")
+        }; ${config.program} runs in the native jail instead (--jail=auto remembers this)`,
+      );
+    }
     if (child.jail.notEnforced.length > 0) {
       console.error(
         `ww: warning: ${config.program} runs in a weaker jail: not enforced: ${

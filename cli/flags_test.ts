@@ -134,7 +134,23 @@ const BAD: [string[], RegExp][] = [
   [["--debug=yes", "p"], /takes no value/],
   [["--jail", "docker", "p"], /unknown backend/],
   [["--timeout", "soon", "p"], /not a duration/],
-  [["--timeout", "0", "p"], /must be positive/],
+  // Was /must be positive/, which 9999999999h also got: 0 is now below the stated minimum.
+  [["--timeout", "0", "p"], /^--timeout 0 is shorter than the minimum, 1ms$/],
+  [
+    ["--timeout", "597h", "p"],
+    /^--timeout 597h is longer than the maximum, 596h \(about 24\.8 days\)$/,
+  ],
+  [["--timeout", "9999999999h", "p"], /^--timeout 9999999999h is longer than the maximum, 596h/],
+  [["--ipfs-timeout", "600h", "p"], /^--ipfs-timeout 600h is longer than the maximum, 596h/],
+  [["--ipfs-timeout", "0.1ms", "p"], /^--ipfs-timeout 0.1ms is shorter than the minimum, 1ms$/],
+  [["--ipfs-timeout", "5x", "p"], /^--ipfs-timeout "5x" is not a duration/],
+  [["--memory", "0", "p"], /^--memory 0 is not a positive size/],
+  [["--memory", "9999999T", "p"], /^--memory 9999999T is more than the largest size, 8191T/],
+  [["--cpu", "1.5", "p"], /^--cpu "1.5" is not a positive whole number/],
+  [
+    ["--nofile", "99999999999999999999", "p"],
+    /^--nofile 99999999999999999999 is more than the largest count/,
+  ],
   [["--memory", "lots", "p"], /not a size/],
   [["--tmp-size", "lots", "p"], /^--tmp-size "lots" is not a size/],
   [["--nproc", "0", "p"], /positive whole number/],
@@ -161,4 +177,9 @@ Deno.test("every usage error is one line", () => {
       assert.ok(!(e as Error).message.includes("\n"), (e as Error).message);
     }
   }
+});
+
+Deno.test("the longest timeout a timer can wait is accepted, in ms", () => {
+  assert.equal(parse(["--timeout", "596h", "p"]).config.jail.timeoutMs, 596 * 3_600_000);
+  assert.equal(parse(["--ipfs-timeout", "2147483647ms", "p"]).config.ipfsTimeoutMs, 2 ** 31 - 1);
 });

@@ -1,6 +1,15 @@
 // --jail=auto: bubblewrap where user namespaces work, the native jail elsewhere.
 import assert from "node:assert/strict";
-import { bwrapUnusable, chooseBackend, type NamespaceFacts } from "./auto.ts";
+import {
+  autoCacheKey,
+  type AutoKeyFacts,
+  bwrapFailedChoice,
+  bwrapUnusable,
+  chooseBackend,
+  encodeAutoCache,
+  type NamespaceFacts,
+  readAutoCache,
+} from "./auto.ts";
 
 const OPEN: NamespaceFacts = {
   bwrapPath: "/usr/bin/bwrap",
@@ -54,5 +63,61 @@ Deno.test("an explicit backend is taken as is, without looking at the machine", 
       }),
       { backend, reason: `--jail=${backend}` },
     );
+  }
+});
+
+Deno.test("auto picks native when a real try of bwrap failed, naming bwrap's reason", () => {
+  const failed = { ok: false, detail: "bwrap: unshare user ns: No space left on device" };
+  assert.deepEqual(chooseBackend("auto", () => OPEN, () => failed), {
+    backend: "native",
+    reason:
+      "auto: bubblewrap cannot create the jail's namespaces here (bwrap: unshare user ns: No space left on device)",
+  });
+  assert.equal(
+    chooseBackend("auto", () => OPEN, () => ({ ok: true, detail: "" })).backend,
+    "bwrap",
+  );
+});
+
+Deno.test("the real try is not consulted when the sysctls already rule bwrap out", () => {
+  const choice = chooseBackend("auto", () => ({ ...OPEN, maxUserNamespaces: 0 }), () => {
+    throw new Error("no try needed");
+  });
+  assert.equal(choice.backend, "native");
+  assert.equal(bwrapFailedChoice({ ok: false, detail: "" }).reason.endsWith("(it failed)"), true);
+});
+
+const KEY_FACTS: AutoKeyFacts = {
+  kernel: "6.18.0",
+  bwrapFile: "1:72080:1723626248000",
+  uid: 0,
+  userNamespace: "user:[4026531837]",
+  seccompFilters: 0,
+};
+
+Deno.test("a remembered try holds only under the key it was made under", () => {
+  const key = autoCacheKey(OPEN, KEY_FACTS);
+  const text = encodeAutoCache(key, { ok: false, detail: "bwrap: no" });
+  assert.deepEqual(readAutoCache(text, key), { ok: false, detail: "bwrap: no" });
+  const changes: [Partial<NamespaceFacts>, Partial<AutoKeyFacts>][] = [
+    [{}, { kernel: "6.19.0" }],
+    [{}, { bwrapFile: "2:72080:1723626248000" }],
+    [{}, { uid: 1000 }],
+    [{}, { userNamespace: "user:[4026532244]" }],
+    [{}, { seccompFilters: 1 }],
+    [{ maxUserNamespaces: 1 }, {}],
+    [{ capSysAdmin: true }, {}],
+  ];
+  for (const [ns, k] of changes) {
+    const other = autoCacheKey({ ...OPEN, ...ns }, { ...KEY_FACTS, ...k });
+    assert.notEqual(other, key, JSON.stringify([ns, k]));
+    assert.equal(readAutoCache(text, other), undefined);
+  }
+});
+
+Deno.test("a missing, torn or foreign cache file is no answer", () => {
+  const key = autoCacheKey(OPEN, KEY_FACTS);
+  for (const text of [undefined, "", "{", "null", '{"key":1}', `{"key":${JSON.stringify(key)}}`]) {
+    assert.equal(readAutoCache(text, key), undefined, String(text));
   }
 });

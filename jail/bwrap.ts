@@ -30,13 +30,19 @@ export const JAIL_HOSTNAME = "ww";
 
 /** Top-level system paths the jail shows read-only when the host has them. */
 export const SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
-/** Files in /etc that the dynamic loader and basic libc functions read; no secrets. */
+/**
+ * Files in /etc that the dynamic loader and basic libc functions read; no secrets. OpenSSL 3 reads
+ * its configuration when a program initializes libcrypto (Debian's node, for one): a missing file
+ * is fine, but the native jail can only deny it (EACCES), which such programs treat as fatal, so
+ * both backends show it.
+ */
 export const ETC_FILES = [
   "/etc/ld.so.cache",
   "/etc/ld.so.conf",
   "/etc/ld.so.conf.d",
   "/etc/alternatives",
   "/etc/localtime",
+  "/etc/ssl/openssl.cnf",
 ];
 /** Extra /etc files for name resolution and TLS, shown only with --net. */
 export const NET_ETC_FILES = [

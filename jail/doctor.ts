@@ -5,9 +5,10 @@
  * @module
  */
 
-import { type BackendChoice, bwrapUnusable, type NamespaceFacts } from "./auto.ts";
+import { type BwrapTry, bwrapUnusable, chooseBackend, type NamespaceFacts } from "./auto.ts";
 import { JAIL_UID } from "./bwrap.ts";
 import { landlockProtections } from "./landlock.ts";
+import { NO_JAIL_BUDGET } from "./limits.ts";
 import { isPrivileged, type ProcessIdentity } from "./native.ts";
 
 /** Everything `ww doctor` reports on. */
@@ -17,7 +18,7 @@ export interface MachineFacts {
   readonly identity: ProcessIdentity;
   readonly namespaces: NamespaceFacts;
   /** The result of really running bwrap with the jail's namespaces; absent without bwrap. */
-  readonly bwrapTry?: { readonly ok: boolean; readonly detail: string };
+  readonly bwrapTry?: BwrapTry;
   /** The Landlock ABI (0: none) and, when none, the errno name that said why. */
   readonly landlock: { readonly abi: number; readonly errno?: string };
   readonly seccomp: {
@@ -37,8 +38,6 @@ export interface MachineFacts {
     readonly delegated: boolean;
     readonly controllers: readonly string[];
   };
-  /** What `--jail=auto` would choose here. */
-  readonly auto: BackendChoice;
 }
 
 /** The report, and whether some backend can jail a program here with all its protections. */
@@ -91,6 +90,14 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
       }, controllers: ${f.cgroup.controllers.join(" ") || "none"} (no backend uses cgroups yet)`
       : "cgroups: no cgroup v2 mount (no backend uses cgroups yet)",
   );
+  out.push("limits (every backend):");
+  out.push(
+    "  per process: --memory (RLIMIT_DATA), --cpu (RLIMIT_CPU), --nofile (RLIMIT_NOFILE); each process of a jail has the whole amount",
+  );
+  out.push(
+    "  per uid: --nproc (RLIMIT_NPROC) counts every process and thread of the jail's host uid, so jails that run as one uid share it",
+  );
+  out.push(`  per jail: ${NO_JAIL_BUDGET}`);
 
   out.push("backends:");
   out.push(
@@ -119,10 +126,9 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
   );
   if (missing.length > 0) out.push(`    not enforced here: ${missing.join(", ")}`);
   out.push("    work directory: on the host's TMPDIR, NOT bounded by --tmp-size");
-  const autoNote = f.auto.backend === "bwrap" && !bwrapOk
-    ? "; but bwrap failed the real test, so runs will fail: pass --jail=native"
-    : "";
-  out.push(`  auto picks: ${f.auto.backend} (${f.auto.reason})${autoNote}`);
+  // The same decision runs make, from the same real try (which they remember).
+  const auto = chooseBackend("auto", () => ns, f.bwrapTry && (() => f.bwrapTry!));
+  out.push(`  auto picks: ${auto.backend} (${auto.reason})`);
   const jailPossible = bwrapOk || missing.length === 0;
   out.push(
     jailPossible

@@ -10,10 +10,6 @@ const GOOD: MachineFacts = {
   landlock: { abi: 6 },
   seccomp: { filters: true, arch: "x86_64", mode: 0 },
   cgroup: { mount: "/sys/fs/cgroup", own: "/user.slice", delegated: false, controllers: ["cpu"] },
-  auto: {
-    backend: "bwrap",
-    reason: "auto: bubblewrap (/usr/bin/bwrap) can create user namespaces",
-  },
 };
 
 Deno.test("a machine with working bubblewrap and Landlock 6 can jail with either backend", () => {
@@ -29,8 +25,10 @@ Deno.test("Ubuntu 24.04: AppArmor blocks bwrap, Landlock 4 lacks scoping: no com
     namespaces: { ...GOOD.namespaces, apparmorRestrictsUserns: 1 },
     bwrapTry: { ok: false, detail: "bwrap: setting up uid map: Permission denied" },
     landlock: { abi: 4 },
-    auto: { backend: "native", reason: "auto: AppArmor restricts unprivileged user namespaces" },
   });
+  assert.ok(r.lines.includes(
+    "  auto picks: native (auto: AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1))",
+  ));
   assert.equal(r.jailPossible, false);
   assert.ok(r.lines.includes("  bwrap: NOT usable: bwrap: setting up uid map: Permission denied"));
   assert.ok(r.lines.includes("    not enforced here: landlock-scope"));
@@ -43,9 +41,12 @@ Deno.test("a kernel without Landlock says why: not built in, or not enabled at b
   assert.ok(lines("EOPNOTSUPP").some((l) => l.includes("add landlock to the lsm= boot parameter")));
 });
 
-Deno.test("when auto would pick bwrap but the real try failed, doctor says to pass --jail=native", () => {
+Deno.test("where the sysctls allow bwrap but the real try failed, auto picks native, as runs do", () => {
+  // Before, doctor said auto picks bwrap "but bwrap failed the real test, so runs will fail".
   const r = doctorReport({ ...GOOD, bwrapTry: { ok: false, detail: "bwrap: No permissions" } });
-  assert.ok(r.lines.some((l) => l.endsWith("so runs will fail: pass --jail=native")));
+  assert.ok(r.lines.includes(
+    "  auto picks: native (auto: bubblewrap cannot create the jail's namespaces here (bwrap: No permissions))",
+  ));
   assert.equal(r.jailPossible, true);
   assert.equal(r.lines.at(-1), "verdict: a jail is possible (native)");
 });
@@ -60,4 +61,19 @@ Deno.test("doctor says which backend bounds the jail's in-memory file systems (-
   const { lines } = doctorReport(GOOD);
   assert.ok(lines.some((l) => /\/tmp, \/dev\/shm and the work directory each bounded/.test(l)));
   assert.ok(lines.includes("    work directory: on the host's TMPDIR, NOT bounded by --tmp-size"));
+});
+
+Deno.test("doctor says which limits hold per process, which per uid, and that none holds per jail", () => {
+  const r = doctorReport(GOOD);
+  const at = r.lines.indexOf("limits (every backend):");
+  assert.ok(at > 0);
+  assert.match(
+    r.lines[at + 1],
+    /^ {2}per process: --memory \(RLIMIT_DATA\), --cpu \(RLIMIT_CPU\), --nofile \(RLIMIT_NOFILE\)/,
+  );
+  assert.match(r.lines[at + 2], /^ {2}per uid: --nproc \(RLIMIT_NPROC\) counts every process/);
+  assert.match(
+    r.lines[at + 3],
+    /^ {2}per jail: none: .*cgroup v2 with delegated controllers, which ww does not use$/,
+  );
 });

@@ -109,7 +109,7 @@ export interface NativePlan {
   readonly statusFd: number;
   /** Descriptors from this number up are the stage's own and must not reach the program. */
   readonly closeOnExecFrom: number;
-  /** setrlimit, soft = hard; null is RLIM_INFINITY. */
+  /** setrlimit, soft = hard, for the limits the policy sets; null is RLIM_INFINITY. */
   readonly limits: readonly { readonly resource: LimitName; readonly value: number | null }[];
   readonly identity?: IdentityPlan;
   readonly landlock?: {
@@ -254,12 +254,16 @@ export function nativePlan(input: NativeInput): NativePlanResult | { error: stri
     parentPid: facts.parentPid,
     statusFd: input.statusFd,
     closeOnExecFrom: input.closeOnExecFrom,
-    limits: [
-      { resource: "data", value: l.memoryBytes ?? null },
-      { resource: "cpu", value: l.cpuSeconds ?? null },
-      { resource: "nofile", value: l.openFiles ?? null },
-      { resource: "nproc", value: l.processes ?? null },
-    ],
+    // A limit the policy leaves unset ("unlimited") is not touched: the program keeps ww's own,
+    // as under bwrap, whose launcher sets only the limits given. RLIM_INFINITY would need
+    // CAP_SYS_RESOURCE above a finite hard limit, and can never hold for RLIMIT_NOFILE (at most
+    // fs.nr_open): every such run failed with EPERM.
+    limits: ([
+      ["data", l.memoryBytes],
+      ["cpu", l.cpuSeconds],
+      ["nofile", l.openFiles],
+      ["nproc", l.processes],
+    ] as const).flatMap(([resource, value]) => value === undefined ? [] : [{ resource, value }]),
     ...(identity.plan ? { identity: identity.plan } : {}),
     ...(facts.landlockAbi >= 1 ? { landlock: landlockPlan(input) } : {}),
     ...(seccomp ? { seccomp: toBase64(seccomp) } : {}),

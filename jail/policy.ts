@@ -85,25 +85,63 @@ export function parseSize(text: string): number | undefined | { error: string } 
   const m = /^(\d+)([KMGTkmgt]?)(i?B)?$/.exec(text);
   if (!m) return { error: `${JSON.stringify(text)} is not a size like 512M, 2G or unlimited` };
   const bytes = Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()];
-  if (!Number.isSafeInteger(bytes) || bytes <= 0) return { error: `${text} is out of range` };
+  if (bytes === 0) return { error: `${text} is not a positive size (or say unlimited)` };
+  if (!Number.isSafeInteger(bytes)) {
+    return { error: `${text} is more than the largest size, 8191T (or say unlimited)` };
+  }
   return bytes;
 }
 
-/** "30s", "500ms", "2m", "1h", or bare seconds; in milliseconds. */
+/**
+ * The longest duration ww accepts, in milliseconds: 2^31-1, the most a JavaScript timer can wait
+ * (a longer one fires at once, with a TimeoutOverflowWarning). About 596 hours, 24.8 days.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+/**
+ * "30s", "500ms", "2m", "1h", or bare seconds; in milliseconds, from 1 ms to MAX_DURATION_MS.
+ *
+ * @example
+ * parseDuration("1.5m"); // 90000
+ * parseDuration("597h"); // { error: "597h is longer than the maximum, 596h (about 24.8 days)" }
+ */
 export function parseDuration(text: string): number | { error: string } {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
   if (!m) return { error: `${JSON.stringify(text)} is not a duration like 30s, 500ms or 2m` };
   const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "s"] ?? 1000;
   const ms = Math.round(Number(m[1]) * scale);
-  if (!(ms > 0) || !Number.isSafeInteger(ms)) return { error: `${text} must be positive` };
-  return ms;
+  const problem = durationProblem(ms);
+  return problem ? { error: `${text} ${problem}` } : ms;
+}
+
+/**
+ * Why `ms` cannot be a duration (1 ms to MAX_DURATION_MS), or undefined; for durations that come
+ * from the library rather than from parseDuration.
+ *
+ * @example
+ * durationProblem(0); // "is shorter than the minimum, 1ms"
+ */
+export function durationProblem(ms: number): string | undefined {
+  if (!(ms <= MAX_DURATION_MS)) {
+    return `is longer than the maximum, ${Math.floor(MAX_DURATION_MS / 3_600_000)}h (about ${
+      Math.floor(MAX_DURATION_MS / 8_640_000) / 10
+    } days)`;
+  }
+  if (!(ms >= 1)) return "is shorter than the minimum, 1ms";
+  return undefined;
 }
 
 /** A positive whole number or "unlimited". */
 export function parseCount(text: string): number | undefined | { error: string } {
   if (text === "unlimited") return undefined;
-  if (!/^\d+$/.test(text) || Number(text) <= 0 || !Number.isSafeInteger(Number(text))) {
+  if (!/^\d+$/.test(text) || Number(text) <= 0) {
     return { error: `${JSON.stringify(text)} is not a positive whole number or unlimited` };
+  }
+  if (!Number.isSafeInteger(Number(text))) {
+    return {
+      error:
+        `${text} is more than the largest count, ${Number.MAX_SAFE_INTEGER} (or say unlimited)`,
+    };
   }
   return Number(text);
 }

@@ -1,6 +1,13 @@
 // Values of the jail flags.
 import assert from "node:assert/strict";
-import { parseBind, parseCount, parseDuration, parseSize } from "./policy.ts";
+import {
+  durationProblem,
+  MAX_DURATION_MS,
+  parseBind,
+  parseCount,
+  parseDuration,
+  parseSize,
+} from "./policy.ts";
 
 Deno.test("sizes use binary units and accept unlimited", () => {
   assert.equal(parseSize("512"), 512);
@@ -22,6 +29,42 @@ Deno.test("durations take ms, s, m, h or bare seconds", () => {
   assert.equal(parseDuration("1h"), 3_600_000);
   for (const bad of ["", "s", "0", "0s", "-1s", "1d", "soon"]) {
     assert.equal(typeof parseDuration(bad), "object", bad);
+  }
+});
+
+Deno.test("a duration is at most 2^31-1 ms, the longest a timer waits, and at least 1 ms", () => {
+  assert.equal(parseDuration("596h"), 596 * 3_600_000);
+  assert.equal(parseDuration(`${MAX_DURATION_MS}ms`), MAX_DURATION_MS);
+  for (const long of ["597h", `${MAX_DURATION_MS + 1}ms`, "9999999999h", "1".repeat(400)]) {
+    assert.deepEqual(parseDuration(long), {
+      error: `${long} is longer than the maximum, 596h (about 24.8 days)`,
+    });
+  }
+  assert.deepEqual(parseDuration("0.0001s"), { error: "0.0001s is shorter than the minimum, 1ms" });
+  assert.deepEqual(parseDuration("0"), { error: "0 is shorter than the minimum, 1ms" });
+  for (const bad of ["-1s", "1e3", "30s ", " 30s", "30sec", "NaN", "Infinity", "1.s", ".5s"]) {
+    assert.deepEqual(parseDuration(bad), {
+      error: `${JSON.stringify(bad)} is not a duration like 30s, 500ms or 2m`,
+    });
+  }
+  assert.equal(durationProblem(NaN), "is longer than the maximum, 596h (about 24.8 days)");
+  assert.equal(durationProblem(-5), "is shorter than the minimum, 1ms");
+  assert.equal(durationProblem(1), undefined);
+});
+
+Deno.test("a size or count too large to hold says so, and 0 is not a size", () => {
+  assert.deepEqual(parseSize("0"), { error: "0 is not a positive size (or say unlimited)" });
+  assert.deepEqual(parseSize("8192T"), {
+    error: "8192T is more than the largest size, 8191T (or say unlimited)",
+  });
+  assert.equal(parseSize("8191T"), 8191 * 2 ** 40);
+  assert.deepEqual(parseCount("99999999999999999999"), {
+    error:
+      "99999999999999999999 is more than the largest count, 9007199254740991 (or say unlimited)",
+  });
+  for (const bad of ["1e3", "0x10", " 5", "5 ", "+5"]) {
+    assert.equal(typeof parseCount(bad), "object", bad);
+    assert.equal(typeof parseSize(bad), "object", bad);
   }
 });
 

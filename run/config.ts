@@ -58,3 +58,23 @@ export function envKeyProblem(key: string): string | undefined {
   if (key.includes("\0")) return "the variable name contains a NUL byte";
   return undefined;
 }
+
+/**
+ * The directory work directories are made in, from the caller's TMPDIR: TMPDIR itself (one
+ * absolute directory), or /tmp when TMPDIR is unset or empty, the same for every backend (the bwrap
+ * jail makes its work directory at that path in its own tmpfs; native and none on the host).
+ *
+ * @example
+ * workdirParent(undefined); // { dir: "/tmp" }
+ * workdirParent("tmp"); // { error: "TMPDIR=tmp: not an absolute path (...)" }
+ */
+export function workdirParent(tmpdir: string | undefined): { dir: string } | { error: string } {
+  if (tmpdir === undefined || tmpdir === "") return { dir: "/tmp" };
+  const fix = "set TMPDIR to one absolute directory, e.g. /tmp, or unset it";
+  if (tmpdir.includes(":")) {
+    return { error: `TMPDIR=${tmpdir}: holds one directory, not a list separated by ':' (${fix})` };
+  }
+  if (!tmpdir.startsWith("/")) return { error: `TMPDIR=${tmpdir}: not an absolute path (${fix})` };
+  const dir = tmpdir.replace(/\/+$/, "") || "/";
+  return { dir };
+}

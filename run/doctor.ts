@@ -4,30 +4,30 @@
 
 import { errnoName } from "../ffi/errno.ts";
 import { landlockAbi } from "../ffi/landlock.ts";
-import { chooseBackend } from "../jail/auto.ts";
-import { namespaceArgs } from "../jail/bwrap.ts";
 import { doctorReport, type MachineFacts } from "../jail/doctor.ts";
 import { parseProcStatus } from "../jail/native.ts";
-import { namespaceFacts } from "./auto.ts";
+import { namespaceFacts, retryBwrap } from "./auto.ts";
 import { seccompArchOrUndefined } from "./native.ts";
 import { exists } from "./host.ts";
 
 /** Prints the report; returns the exit code. */
-export async function doctor(): Promise<number> {
-  const { lines, jailPossible } = doctorReport(await machineFacts());
+export function doctor(): number {
+  const { lines, jailPossible } = doctorReport(machineFacts());
   console.log(lines.join("\n"));
   return jailPossible ? 0 : 1;
 }
 
-async function machineFacts(): Promise<MachineFacts> {
+function machineFacts(): MachineFacts {
   const namespaces = namespaceFacts();
+  // The same try --jail=auto makes, made afresh and remembered for the runs that follow.
+  const bwrapTry = namespaces.bwrapPath ? retryBwrap(namespaces) : undefined;
   const status = Deno.readTextFileSync("/proc/self/status");
   const landlock = landlockAbi();
   return {
     kernel: Deno.osRelease(),
     identity: parseProcStatus(status),
     namespaces,
-    bwrapTry: namespaces.bwrapPath ? await tryBwrap(namespaces.bwrapPath) : undefined,
+    bwrapTry,
     landlock: {
       abi: landlock.abi,
       ...(landlock.errno === undefined ? {} : { errno: errnoName(landlock.errno) }),
@@ -38,35 +38,7 @@ async function machineFacts(): Promise<MachineFacts> {
       mode: Number(/^Seccomp:\s*(\d+)/m.exec(status)?.[1] ?? 0),
     },
     cgroup: cgroupFacts(),
-    auto: chooseBackend("auto", () => namespaces),
   };
-}
-
-/** Runs bwrap with the namespaces the jail asks for; its first error line says why it failed. */
-async function tryBwrap(bwrap: string): Promise<{ ok: boolean; detail: string }> {
-  const args = [
-    "--ro-bind",
-    "/",
-    "/",
-    ...namespaceArgs(false),
-    "--",
-    "/bin/sh",
-    "-c",
-    ":",
-  ];
-  try {
-    const r = await new Deno.Command(bwrap, {
-      args,
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    })
-      .output();
-    const detail = new TextDecoder().decode(r.stderr).trim().split("\n")[0];
-    return { ok: r.success, detail: r.success ? "" : detail || `bwrap exited ${r.code}` };
-  } catch (e) {
-    return { ok: false, detail: `cannot run ${bwrap}: ${e instanceof Error ? e.message : e}` };
-  }
 }
 
 function cgroupFacts(): MachineFacts["cgroup"] {

@@ -61,3 +61,17 @@ export class NotFoundError extends WwError {
     this.name = "NotFoundError";
   }
 }
+
+/**
+ * Under --jail=auto, bwrap failed before the jail existed (so nothing of the program ran) and a
+ * fresh try confirmed it cannot create namespaces here: the run goes to `fallback` instead.
+ */
+export class NamespacesUnavailableError extends SetupError {
+  constructor(
+    message: string,
+    readonly fallback: { readonly backend: "native"; readonly reason: string },
+  ) {
+    super(message);
+    this.name = "NamespacesUnavailableError";
+  }
+}

@@ -13,7 +13,8 @@ import {
 } from "../jail/bwrap.ts";
 import { EXEC_FD_PATH } from "../jail/exec_fd.ts";
 import { describeNativePlan, type NativePlanResult } from "../jail/native.ts";
-import { type Limits, TIMEOUT_GRACE_MS } from "../jail/policy.ts";
+import { limitScopeLines } from "../jail/limits.ts";
+import { TIMEOUT_GRACE_MS } from "../jail/policy.ts";
 import { DENIED_SYSCALLS } from "../jail/seccomp.ts";
 import type { RunConfig } from "./config.ts";
 
@@ -34,6 +35,8 @@ export interface ExplainInput {
   };
   /** For the native backend: its plan and what this machine does and does not enforce. */
   readonly native?: NativePlanResult;
+  /** The host uid the jail's processes run as, whose processes RLIMIT_NPROC counts. */
+  readonly limitUid: number;
 }
 
 /** The explanation, one line per fact. */
@@ -65,7 +68,7 @@ export function explainRun(input: ExplainInput): string[] {
     );
     out.push("  seccomp denies:");
     for (const d of DENIED_SYSCALLS) out.push(`    ${d.name} (${d.errno}): ${d.reason}`);
-    out.push(`  limits: ${limitsText(jail.limits)}`);
+    out.push("  limits:", ...limitScopeLines(jail.limits, input.limitUid).map((l) => `    ${l}`));
     if (jail.timeoutMs !== undefined) out.push(`  timeout: ${timeoutText(jail.timeoutMs)}`);
     return out;
   }
@@ -114,18 +117,10 @@ export function explainRun(input: ExplainInput): string[] {
   }
   out.push("  seccomp denies:");
   for (const d of DENIED_SYSCALLS) out.push(`    ${d.name} (${d.errno}): ${d.reason}`);
-  out.push(`  limits: ${limitsText(jail.limits)}`);
+  out.push("  limits:", ...limitScopeLines(jail.limits, input.limitUid).map((l) => `    ${l}`));
   if (jail.timeoutMs !== undefined) out.push(`  timeout: ${timeoutText(jail.timeoutMs)}`);
   if (input.bwrap) out.push(`  command: ${input.bwrap.argv.map(shellQuote).join(" ")}`);
   return out;
-}
-
-function limitsText(l: Limits): string {
-  const show = (v: number | undefined, unit = "") => v === undefined ? "unlimited" : `${v}${unit}`;
-  const mem = l.memoryBytes === undefined ? "unlimited" : `${l.memoryBytes / 2 ** 20} MiB`;
-  return `memory ${mem} (RLIMIT_DATA), cpu ${show(l.cpuSeconds, "s")}, open files ${
-    show(l.openFiles)
-  }, processes ${show(l.processes)}`;
 }
 
 function sizeText(bytes: number | undefined): string {

@@ -15,6 +15,8 @@ import { ipfsJailPath } from "./launch.ts";
 import { jailHostIdentity, programFd, withMounts } from "./launch_bwrap.ts";
 import { planNative } from "./launch_native.ts";
 import { resolveProgram } from "./resolve.ts";
+import { checkProgramFile } from "./script.ts";
+import { workTmpdir } from "./tmpdir.ts";
 
 /**
  * What startProgram would do with `config`, as text (`ww run --explain`); runs nothing. The work
@@ -30,6 +32,7 @@ export function explainProgram(config: RunConfig): string[] {
   const slots = layoutFds(config.fds);
   const env = childEnv(config.env, slots);
   const choice = jailChoice(config.jail);
+  if (!ipfs) checkProgramFile(config.program, path, choice.backend, config.jail);
   // argv[0] of a program from IPFS that runs from its descriptor: the path's last segment.
   const ipfsArgv0 = path.slice(path.lastIndexOf("/") + 1);
   if (choice.backend === "native") {
@@ -42,10 +45,20 @@ export function explainProgram(config: RunConfig): string[] {
         fromFd: { memfd: true, script: false },
       }
       : { path, argv0: config.program };
-    const native = planNative(config, program, "/tmp/ww-XXXXXX", choice);
-    return explainRun({ config, path, slots, env, choice, native });
+    const native = planNative(
+      config,
+      program,
+      `${workTmpdir().replace(/\/$/, "")}/ww-XXXXXX`,
+      choice,
+    );
+    const limitUid = "plan" in native && native.plan.identity
+      ? native.plan.identity.uid
+      : Deno.uid() ?? 0;
+    return explainRun({ config, path, slots, env, choice, native, limitUid });
   }
-  if (choice.backend !== "bwrap") return explainRun({ config, path, slots, env, choice });
+  if (choice.backend !== "bwrap") {
+    return explainRun({ config, path, slots, env, choice, limitUid: Deno.uid() ?? 0 });
+  }
   const host = hostFiles(config.jail.net);
   const controlFd = HOST_SOCKET_FD + 1 + slots.length;
   const dropTo = jailHostIdentity(config);
@@ -64,7 +77,7 @@ export function explainProgram(config: RunConfig): string[] {
       )
       : undefined,
     args: config.args,
-    workdir: "/tmp/ww-XXXXXX",
+    workdir: `${workTmpdir().replace(/\/$/, "")}/ww-XXXXXX`,
     userPwd: config.env.PWD,
     fds: { seccomp: controlFd, status: controlFd + 1 },
   });
@@ -73,6 +86,7 @@ export function explainProgram(config: RunConfig): string[] {
     { ...findLauncherTools(), limits: config.jail.limits, dropTo },
     [findBwrap(), ...bwrap],
   );
+  const limitUid = dropTo?.uid ?? Deno.uid() ?? 0;
   return explainRun({
     config,
     path,
@@ -80,5 +94,6 @@ export function explainProgram(config: RunConfig): string[] {
     env,
     choice,
     bwrap: { host, argv, mounts: input.mounts },
+    limitUid,
   });
 }

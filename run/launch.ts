@@ -20,6 +20,7 @@ import { formatIpfsPath, parseIpfsPath } from "../ipfs/path.ts";
 import type { RunConfig } from "./config.ts";
 import { NotExecutableError, NotFoundError, SetupError, UsageError } from "./errors.ts";
 import type { ExitStatus } from "./start.ts";
+import { workTmpdir } from "./tmpdir.ts";
 
 /** The part of a launch that differs between jailed and unjailed runs. */
 export interface Launched {
@@ -88,9 +89,9 @@ export function reopenFetched(
   return { fd, close: cleanups.add(() => fd !== undefined && closeFd(fd)) };
 }
 
-/** A fresh private directory on the host (mode 0700), removed with `cleanups`. */
+/** A fresh private directory on the host (mode 0700) in TMPDIR, removed with `cleanups`. */
 export function hostWorkdir(cleanups: Cleanups): string {
-  const dir = Deno.makeTempDirSync({ prefix: "ww-" });
+  const dir = Deno.makeTempDirSync({ dir: workTmpdir(), prefix: "ww-" });
   cleanups.add(() => Deno.removeSync(dir, { recursive: true }));
   return dir;
 }

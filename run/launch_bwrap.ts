@@ -6,7 +6,7 @@ import { planFdSteps } from "../fd/plan.ts";
 import { closeFd, pipe, writeAll } from "../ffi/fd.ts";
 import { killPid, waitPid, watchProcess } from "../ffi/process.ts";
 import { FdStream } from "../ffi/stream.ts";
-import type { BackendChoice } from "../jail/auto.ts";
+import { type BackendChoice, bwrapFailedChoice } from "../jail/auto.ts";
 import { bindRequests } from "../jail/binds.ts";
 import {
   bwrapArgs,
@@ -23,7 +23,13 @@ import { type BwrapStatus, readBwrapStatus } from "../jail/bwrap_status.ts";
 import { seccompProgram } from "../jail/seccomp.ts";
 import type { RunConfig } from "./config.ts";
 import { childEnv } from "./env.ts";
-import { NotExecutableError, SetupError, UsageError } from "./errors.ts";
+import {
+  NamespacesUnavailableError,
+  NotExecutableError,
+  SetupError,
+  UsageError,
+} from "./errors.ts";
+import { retryBwrap } from "./auto.ts";
 import { findBwrap, findLauncherTools, hostFiles, seccompArch } from "./host.ts";
 import {
   type Cleanups,
@@ -33,9 +39,11 @@ import {
   reopenFetched,
   spawnMapped,
 } from "./launch.ts";
-import { absolutePath } from "./path.ts";
+import { workTmpdir } from "./tmpdir.ts";
 import { programPidInJail } from "./procfs.ts";
 import { hasExecuteBit } from "./resolve.ts";
+import { checkLimits, processesOf } from "./limits.ts";
+import { nprocShortfall } from "../jail/limits.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 
 /**
@@ -127,6 +135,10 @@ export async function launchBwrap(
   const sources = [childEnd, ...slots.map((s) => s.source), seccomp.fd, statusWrite];
   if (programRead !== undefined) sources.push(programRead);
   if (exec) sources.push(exec.fd);
+  checkLimits(config.jail.limits, {
+    backend: "bwrap",
+    highestFd: HOST_SOCKET_FD + sources.length - 1,
+  });
   const controlFd = HOST_SOCKET_FD + 1 + slots.length;
   const args = bwrapArgs(withMounts({
     policy: config.jail,
@@ -169,7 +181,8 @@ export async function launchBwrap(
   const initPid = await statusReader.childPid;
   if (initPid === undefined) {
     await reaped;
-    throw jailFailed(choice);
+    // No pid 1 was reported: bwrap never cloned the jail, so nothing of the program ran.
+    throw jailFailed(choice, config, dropTo, true);
   }
   // bwrap reports the exit status while the jail's pid 1 may still be taking the jail's other
   // processes down with it; ww ends only once it is gone.
@@ -199,7 +212,7 @@ export async function launchBwrap(
       if (sentSignal !== undefined) {
         return { code: 128 + sentSignal, signal: signalName(sentSignal) };
       }
-      throw jailFailed(choice);
+      throw jailFailed(choice, config, dropTo, false);
     }),
   };
 }
@@ -213,7 +226,7 @@ export function jailWorkdir(): string {
   const name = `ww-${Math.random().toString(16).slice(2, 10).padEnd(8, "0")}${
     Math.random().toString(16).slice(2, 10).padEnd(8, "0")
   }`;
-  return absolutePath("/", `${Deno.env.get("TMPDIR") || "/tmp"}/${name}`);
+  return `${workTmpdir().replace(/\/$/, "")}/${name}`;
 }
 
 /**
@@ -284,9 +297,31 @@ function checkExecutableBy(path: string, who: { uid: number; gid: number }): voi
   }
 }
 
-function jailFailed(choice: BackendChoice): SetupError {
+/**
+ * The error for a jail that bwrap (or the tools that start it) did not get to run the program.
+ * They print their own reason, when they have one, to ww's stderr; a --nproc that the jail's uid
+ * has already used up is named here, since bwrap only says "Resource temporarily unavailable".
+ * Under --jail=auto, a fresh try of bwrap tells whether namespaces cannot be created here at all
+ * (the remembered answer was stale): then the run falls back to the native jail.
+ */
+function jailFailed(
+  choice: BackendChoice,
+  config: RunConfig,
+  dropTo: { uid: number } | undefined,
+  beforeJail: boolean,
+): SetupError {
+  const uid = dropTo?.uid ?? Deno.uid() ?? 0;
+  const nproc = nprocShortfall(config.jail.limits.processes, uid, processesOf(uid));
+  if (nproc) return new SetupError(nproc);
+  if (beforeJail && config.jail.backend === "auto") {
+    const t = retryBwrap();
+    if (!t.ok) {
+      const fallback = bwrapFailedChoice(t);
+      return new NamespacesUnavailableError(fallback.reason, { ...fallback, backend: "native" });
+    }
+  }
   return new SetupError(
-    `bubblewrap could not set up the jail or start the program (its reason is on the line above; ${choice.reason}); try --jail=native, which needs no namespaces (ww doctor tells what this machine offers)`,
+    `bubblewrap could not set up the jail or start the program (${choice.reason}); bwrap or its launcher prints the reason above when it has one, and ww doctor tells what this machine offers`,
   );
 }
 

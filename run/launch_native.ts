@@ -23,6 +23,7 @@ import {
 } from "./launch.ts";
 import { nativeFacts, readStageReports, stageCommand, stageFailure } from "./native.ts";
 import { signalName, SIGNALS } from "./signals.ts";
+import { checkLimits } from "./limits.ts";
 
 /** The program as the native jail takes it. */
 export interface NativeProgram {
@@ -92,15 +93,21 @@ export async function launchNative(
   choice: BackendChoice,
 ): Promise<Launched> {
   const { fetched } = program;
-  const workdir = hostWorkdir(cleanups);
   const slots = layoutFds(config.fds);
+  const script = fetched !== undefined && isScript(fetched.fd);
+  // A #! script from IPFS keeps its descriptor, the first after the grants.
+  checkLimits(config.jail.limits, {
+    backend: "native",
+    highestFd: HOST_SOCKET_FD + slots.length + (script ? 1 : 0),
+  });
+  const workdir = hostWorkdir(cleanups);
   const native = planNative(
     config,
     fetched
       ? {
         path: fetched.jailPath,
         argv0: program.argv0,
-        fromFd: { memfd: fetched.sealed, script: isScript(fetched.fd) },
+        fromFd: { memfd: fetched.sealed, script },
       }
       : program,
     workdir,
@@ -147,7 +154,10 @@ export async function launchNative(
     await planStream.write(new TextEncoder().encode(encodeNativePlan(plan)));
   } catch { /* the stage died before reading; its status says so */ }
   closePlanWrite();
-  const failure = stageFailure(await readStageReports(statusStream), config.program);
+  const reports = await readStageReports(statusStream);
+  // A stage that reported nothing died: how it ended is all there is to tell.
+  const silent = !reports.some((r) => "exec" in r || "error" in r);
+  const failure = stageFailure(reports, config.program, silent ? await reaped : undefined);
   if (failure) {
     await reaped;
     throw failure;

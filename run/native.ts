@@ -26,6 +26,8 @@ import type { ByteStream } from "../ffi/stream.ts";
 import { NotExecutableError, NotFoundError, SetupError, type WwError } from "./errors.ts";
 import { NATIVE_STAGE_COMMAND } from "./stage_command.ts";
 import { exists } from "./host.ts";
+import type { WaitStatus } from "../ffi/process.ts";
+import { signalName } from "./signals.ts";
 
 /**
  * What this host offers the native jail, for a run of `programSource` (none for a program from
@@ -104,11 +106,12 @@ const NOT_EXECUTABLE = new Set([EACCES, ENOEXEC, EISDIR, ETXTBSY, ELOOP, ENOTDIR
 
 /**
  * The error for a stage that did not exec the program, from its reports; undefined when it did.
- * `program` is the name the user gave.
+ * `program` is the name the user gave; `ended`, how the stage ended, when it reported nothing.
  */
 export function stageFailure(
   reports: readonly NativeStageReport[],
   program: string,
+  ended?: WaitStatus,
 ): WwError | undefined {
   const failed = reports.find((r) => "error" in r);
   if (failed && "error" in failed) {
@@ -127,8 +130,15 @@ export function stageFailure(
     );
   }
   if (!reports.some((r) => "exec" in r)) {
+    // It reported nothing: it died (a signal, the runtime's own fatal error), and may or may not
+    // have printed why.
+    const how = ended === undefined
+      ? ""
+      : ended.exited
+      ? ` (it exited ${ended.code})`
+      : ` (it was killed by ${signalName(ended.signal) ?? `signal ${ended.signal}`})`;
     return new SetupError(
-      "--jail=native: the jail stage (ww __native-stage) ended before starting the program; its reason is on the line above",
+      `--jail=native: the jail stage (ww __native-stage) ended before starting the program${how}; anything it printed is above`,
     );
   }
   return undefined;

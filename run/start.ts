@@ -6,13 +6,15 @@
 import { closeFd, fdState, unixSocketPair } from "../ffi/fd.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
-import { TIMEOUT_GRACE_MS } from "../jail/policy.ts";
+import { durationProblem, TIMEOUT_GRACE_MS } from "../jail/policy.ts";
 import { isIpfsPath } from "../ipfs/path.ts";
 import { jailChoice } from "./auto.ts";
 import { grantsProblem, type RunConfig } from "./config.ts";
-import { SetupError, UsageError } from "./errors.ts";
+import { NamespacesUnavailableError, SetupError, UsageError } from "./errors.ts";
 import { Cleanups, ipfsJailPath, type Launcher, type Program } from "./launch.ts";
 import { resolveProgram } from "./resolve.ts";
+import { checkProgramFile } from "./script.ts";
+import { workTmpdir } from "./tmpdir.ts";
 import { type SignalName, SIGNALS } from "./signals.ts";
 import { lazyImport } from "../lazy.ts";
 
@@ -42,8 +44,15 @@ export interface Child {
   readonly hostSocket: FdStream;
   /** Sends a signal to the program; false when it has already ended. */
   kill(signal?: SignalName): boolean;
-  /** The jail the program runs in and why; `notEnforced` lists what --allow-weaker-jail gave up. */
-  readonly jail: BackendChoice & { readonly notEnforced: readonly string[] };
+  /**
+   * The jail the program runs in and why; `notEnforced` lists what --allow-weaker-jail gave up;
+   * `fellBack` is set when --jail=auto had chosen bwrap, which failed before the jail existed, and
+   * the program runs in the native jail instead (see NamespacesUnavailableError).
+   */
+  readonly jail: BackendChoice & {
+    readonly notEnforced: readonly string[];
+    readonly fellBack?: boolean;
+  };
 }
 
 /** How a start may be cut short. */
@@ -71,24 +80,47 @@ export async function startProgram(
 ): Promise<Child> {
   const problem = grantsProblem(config.fds);
   if (problem) throw new UsageError(problem);
+  // The CLI parsed these already; a library caller may pass any number.
+  const durations = { timeoutMs: config.jail.timeoutMs, ipfsTimeoutMs: config.ipfsTimeoutMs };
+  for (const [name, ms] of Object.entries(durations)) {
+    const wrong = ms === undefined ? undefined : durationProblem(ms);
+    if (wrong) throw new UsageError(`${name} ${ms} ms ${wrong}`);
+  }
   for (const g of config.fds) checkInherited(g.name, g.source);
+  // Before a program from IPFS is fetched: every backend makes its work directory there.
+  workTmpdir();
   const cleanups = new Cleanups();
   try {
     const program = await locateProgram(config, cleanups, options.signal);
-    const choice = jailChoice(config.jail);
+    let choice = jailChoice(config.jail);
+    if (!program.fetched) {
+      checkProgramFile(config.program, program.path, choice.backend, config.jail);
+    }
     const [hostEnd, childEnd] = unixSocketPair();
     const hostSocket = new FdStream(hostEnd);
     // When the program ends its last writes on fd 3 are kept for whoever reads them.
     cleanups.add(() => hostSocket.finish());
     const closeChildEnd = cleanups.add(() => closeFd(childEnd));
 
-    const launched = await (await launcher(choice.backend))(
-      config,
-      program,
-      childEnd,
-      cleanups,
-      choice,
-    );
+    let launched;
+    let fellBack = false;
+    try {
+      launched = await (await launcher(choice.backend))(
+        config,
+        program,
+        childEnd,
+        cleanups,
+        choice,
+      );
+    } catch (e) {
+      // --jail=auto remembered that bwrap works, but here it could not even create the jail
+      // (nothing of the program ran), and a fresh try agrees: this run, and the next ones, go
+      // to the native jail.
+      if (!(e instanceof NamespacesUnavailableError)) throw e;
+      choice = e.fallback;
+      fellBack = true;
+      launched = await (await launcher("native"))(config, program, childEnd, cleanups, choice);
+    }
     closeChildEnd();
 
     let ended = false;
@@ -118,7 +150,11 @@ export async function startProgram(
         else launched.signal(SIGNALS[signal]);
         return true;
       },
-      jail: { ...choice, notEnforced: launched.notEnforced ?? [] },
+      jail: {
+        ...choice,
+        notEnforced: launched.notEnforced ?? [],
+        ...(fellBack ? { fellBack } : {}),
+      },
     };
   } catch (e) {
     cleanups.run();

@@ -1,7 +1,8 @@
 // --jail=auto, the default, on this machine: bubblewrap where it can create user namespaces, the
 // native jail where it cannot. Forced unusable two ways: a PATH without bwrap (seen by the cheap
 // check, so auto picks native), and a seccomp filter that blocks user namespaces (invisible to the
-// cheap check, so bwrap is picked, fails, and says what to do).
+// sysctls; auto's real try of bwrap sees it, and picks native). tests/jail/container_test.ts
+// covers a container whose user namespaces run out.
 
 import assert from "node:assert/strict";
 import { runUnder } from "./deny.ts";
@@ -38,15 +39,32 @@ Deno.test("auto without bwrap runs the program in the native jail, and --debug s
   assert.match(r.stdout, /^uid=65534 gid=65534 groups=65534$/m);
 });
 
-Deno.test("namespaces blocked where the cheap check cannot see: bwrap's failure is one clear line", async () => {
-  const r = await runUnder("userns", ["run", "/bin/true"]);
+Deno.test("namespaces blocked where the sysctls cannot see: auto tries bwrap once and runs the native jail", async () => {
+  // Before, auto chose bwrap from the sysctls alone, and the run failed (exit 125).
+  const cache = Deno.makeTempDirSync({ prefix: "wwtest-cache-" });
+  try {
+    const r = await runUnder("userns", ["run", "--debug", "/usr/bin/id", "-u"], {
+      XDG_CACHE_HOME: cache,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "65534");
+    assert.match(
+      r.stderr,
+      /^ww: jail: native \(auto: bubblewrap cannot create the jail's namespaces here \(bwrap: .*\)\)\n$/,
+    );
+    const remembered = JSON.parse(Deno.readTextFileSync(`${cache}/ww/jail-auto.json`));
+    assert.equal(remembered.ok, false);
+  } finally {
+    Deno.removeSync(cache, { recursive: true });
+  }
+});
+
+Deno.test("namespaces blocked: an explicit --jail=bwrap fails with bwrap's reason and one line", async () => {
+  const r = await runUnder("userns", ["run", "--jail=bwrap", "/bin/true"]);
   assert.equal(r.code, 125, r.stderr);
   const lines = r.stderr.trim().split("\n");
   assert.match(lines[0], /^bwrap: /);
-  assert.match(
-    lines.at(-1)!,
-    /^ww: bubblewrap could not set up the jail .*auto: bubblewrap .*; try --jail=native, which needs no namespaces/,
-  );
+  assert.match(lines.at(-1)!, /^ww: bubblewrap could not set up the jail .*\(--jail=bwrap\)/);
 });
 
 Deno.test("namespaces blocked: --jail=native runs the program all the same", async () => {

@@ -66,14 +66,61 @@ const ROWS: readonly Row[] = [
   { args: ["run", "--timeout", "xyz", P], message: '--timeout "xyz" is not a duration' },
   { args: ["run", "--memory", "lots", P], message: '--memory "lots" is not a size' },
   { args: ["run", "--net=1", P], message: "--net takes no value" },
+  // Durations past what a timer can wait (2^31-1 ms) are refused, not turned into 1 ms.
+  {
+    args: ["run", "--timeout", "597h", P],
+    message: "--timeout 597h is longer than the maximum, 596h",
+  },
+  {
+    args: ["run", "--timeout", "9999999999h", P],
+    message: "--timeout 9999999999h is longer than the maximum, 596h",
+  },
+  {
+    args: ["run", "--ipfs-timeout", "600h", P],
+    message: "--ipfs-timeout 600h is longer than the maximum, 596h",
+  },
+  { args: ["run", "--timeout", "0.0001s", P], message: "shorter than the minimum, 1ms" },
+  { args: ["run", "--memory", "0", P], message: "--memory 0 is not a positive size" },
+  // Limits the jail cannot start with: named, with a value that works, before anything runs.
+  { args: ["run", "--memory", "1", P], message: "--memory 1: below the minimum, 1M" },
+  { args: ["run", "--memory", "1K", P], message: "--memory 1K: below the minimum, 1M" },
+  {
+    args: ["run", "--jail=native", "--memory", "1K", P],
+    message: "--memory 1K: below the minimum, 1M",
+  },
+  {
+    args: ["run", "--jail=bwrap", "--nofile", "1", P],
+    message: "--nofile 1: too low for this run (RLIMIT_NOFILE; bwrap is started with",
+  },
+  { args: ["run", "--jail=bwrap", "--nofile", "3", P], message: "use --nofile 12 or more" },
+  { args: ["run", "--jail=native", "--nofile", "4", P], message: "use --nofile 5 or more" },
+  {
+    args: ["run", "--nofile", "99999999", P],
+    message: "--nofile 99999999: more than this machine allows",
+  },
+  {
+    args: ["run", "--jail=bwrap", "--nproc", "1", P],
+    message: "--nproc 1: below the minimum for the bwrap jail, 3",
+  },
+  {
+    args: ["run", "--jail=bwrap", ...manyGrants(1100), P],
+    message: "--nofile 1024 (the default): too low for this run",
+  },
 ];
+
+/** `count` grants of the caller's fd 0, under distinct names. */
+function manyGrants(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `--with-fd=g${i}=0`);
+}
 
 Deno.test(`there are at least 20 bad inputs in the table (${ROWS.length})`, () => {
   assert.ok(ROWS.length >= 20);
 });
 
 for (const row of ROWS) {
-  const shown = row.args.map((a) => a === "" ? '""' : a).join(" ");
+  const shown = row.args.length > 40
+    ? `${row.args.slice(0, 3).join(" ")} ... (${row.args.length} arguments)`
+    : row.args.map((a) => a === "" ? '""' : a).join(" ");
   const env = row.env ? Object.entries(row.env).map(([k, v]) => `${k}=${v} `).join("") : "";
   Deno.test(`${env}ww ${shown} exits 125 saying "${row.message}", leaving nothing behind`, async () => {
     const tmp = privateTmp();

@@ -10,6 +10,7 @@ import {
   type RunConfig,
   SetupError,
   startProgram,
+  UsageError,
 } from "../../mod.ts";
 import type { FdStream } from "../../ffi/stream.ts";
 import { reportFds } from "../support/children.ts";
@@ -127,3 +128,19 @@ for (const jail of JAIL_MODES) {
     );
   });
 }
+
+Deno.test("library: a timeout no timer can wait is refused before anything starts, not fired at once", async () => {
+  for (
+    const extra of [
+      { jail: { ...DEFAULT_POLICY, timeoutMs: 2 ** 31 } },
+      { ipfsTimeoutMs: 0 },
+    ] as const
+  ) {
+    await assert.rejects(
+      startProgram(config("default", ["x"], extra)),
+      (e) =>
+        e instanceof UsageError &&
+        /(longer than the maximum|shorter than the minimum)/.test(e.message),
+    );
+  }
+});

@@ -1,0 +1,198 @@
+/**
+ * Whether a run's resource limits (--memory, --cpu, --nofile, --nproc) can work at all, decided
+ * before anything starts, and the one line that names the limit and a value that works. A limit
+ * too low for the jail's own launcher (bwrap, the dynamic loader) would otherwise fail inside it
+ * with a message about a shared library or an eventfd, or with none at all. Pure: the caller
+ * gathers the host's hard limits (run/limits.ts).
+ *
+ * The minimums were measured on this project's machines (Debian 12, bwrap 0.8.0, x86_64) with
+ * `/bin/sh -c 'echo hi'`: below 256 KiB of RLIMIT_DATA the loader cannot allocate the initial
+ * thread's TLS or bwrap runs out of memory; bwrap needs RLIMIT_NPROC 3 for a uid with no other
+ * process (itself, the jail's pid 1, the program) and 6 free descriptors above the ones it is
+ * started with (eventfd, pipes, /proc/<pid>/ns/*); a program's loader needs 1 free descriptor
+ * above the program's own (`--jail=native --nofile 5` runs `/bin/sh`, 4 does not).
+ *
+ * @module
+ */
+
+import { DEFAULT_LIMITS, type Limits } from "./policy.ts";
+
+/** The smallest --memory ww accepts: 4 times what bwrap and the loader were measured to need. */
+export const MIN_MEMORY_BYTES = 2 ** 20;
+/** The smallest --nproc that lets bwrap start: bwrap, the jail's pid 1 and the program. */
+export const BWRAP_MIN_PROCESSES = 3;
+/** Free descriptors bwrap needs above those it is started with (measured). */
+export const BWRAP_SPARE_FDS = 6;
+/** Free descriptors the program's dynamic loader needs above the program's own (measured). */
+export const LOADER_SPARE_FDS = 1;
+
+/** The hard limits ww itself runs under, and whether it may raise them. */
+export interface LimitFacts {
+  /** Hard limits of ww's process; undefined is unlimited. */
+  readonly hard: {
+    readonly data?: number;
+    readonly cpu?: number;
+    readonly nofile?: number;
+    readonly nproc?: number;
+  };
+  /** fs.nr_open: no process may set RLIMIT_NOFILE above it, root included. */
+  readonly nrOpen: number;
+  /** ww holds CAP_SYS_RESOURCE, so it may raise a hard limit (RLIMIT_NOFILE up to nr_open). */
+  readonly canRaise: boolean;
+}
+
+/** What the jail starts with, as far as the limits care. */
+export interface LaunchShape {
+  readonly backend: "bwrap" | "native";
+  /**
+   * The highest descriptor number the limits must leave room for: the one bwrap is started with
+   * (after the program's 0-3 and grants, its control descriptors), or, under native, the
+   * program's own highest (the native stage sets the limits right before execve).
+   */
+  readonly highestFd: number;
+}
+
+/**
+ * The first limit that cannot work for `launch` on this machine, as one line naming the flag and
+ * a value that works; undefined when they all can.
+ *
+ * @example
+ * limitsProblem({ memoryBytes: 1024 }, { backend: "bwrap", highestFd: 5 },
+ *   { hard: {}, nrOpen: 1048576, canRaise: true });
+ * // "--memory 1024: below the minimum, 1M: ..."
+ */
+export function limitsProblem(
+  limits: Limits,
+  launch: LaunchShape,
+  facts: LimitFacts,
+): string | undefined {
+  const { memoryBytes, cpuSeconds, openFiles, processes } = limits;
+  if (memoryBytes !== undefined && memoryBytes < MIN_MEMORY_BYTES) {
+    return `--memory ${
+      sizeText(memoryBytes)
+    }: below the minimum, 1M (RLIMIT_DATA; the dynamic loader and ${
+      launch.backend === "bwrap" ? "bwrap" : "libc"
+    } need about 256K before the program runs); use --memory 1M or more`;
+  }
+  if (openFiles !== undefined) {
+    const spare = launch.backend === "bwrap" ? BWRAP_SPARE_FDS : LOADER_SPARE_FDS;
+    const least = launch.highestFd + 1 + spare;
+    if (openFiles < least) {
+      const who = launch.backend === "bwrap"
+        ? `bwrap is started with descriptors up to ${launch.highestFd} and needs ${spare} more free`
+        : `the program holds descriptors up to ${launch.highestFd} and its loader needs ${spare} more free`;
+      return `--nofile ${openFiles}${
+        openFiles === DEFAULT_LIMITS.openFiles ? " (the default)" : ""
+      }: too low for this run (RLIMIT_NOFILE; ${who}); use --nofile ${least} or more`;
+    }
+    const most = facts.canRaise
+      ? facts.nrOpen
+      : Math.min(facts.hard.nofile ?? Infinity, facts.nrOpen);
+    if (openFiles > most) {
+      return `--nofile ${openFiles}: more than this machine allows, ${most} (${
+        facts.canRaise || most === facts.nrOpen ? "fs.nr_open" : "ww's hard limit, ulimit -Hn"
+      }); use --nofile ${most} or less`;
+    }
+  }
+  if (processes !== undefined && launch.backend === "bwrap" && processes < BWRAP_MIN_PROCESSES) {
+    return `--nproc ${processes}: below the minimum for the bwrap jail, ${BWRAP_MIN_PROCESSES} (RLIMIT_NPROC counts bwrap, the jail's pid 1 and the program, and every other process of the jail's uid); use --nproc ${BWRAP_MIN_PROCESSES} or more`;
+  }
+  if (!facts.canRaise) {
+    const above = (flag: string, v: number | undefined, hard: number | undefined, shell: string) =>
+      v !== undefined && hard !== undefined && v > hard
+        ? `${flag} ${v}: more than ww's hard limit, ${hard} (${shell}), which only root may raise; use ${flag} ${hard} or less`
+        : undefined;
+    return above("--cpu", cpuSeconds, facts.hard.cpu, "ulimit -Ht") ??
+      above("--nproc", processes, facts.hard.nproc, "ulimit -Hu") ??
+      (memoryBytes !== undefined && facts.hard.data !== undefined && memoryBytes > facts.hard.data
+        ? `--memory ${sizeText(memoryBytes)}: more than ww's hard limit, ${
+          sizeText(facts.hard.data)
+        } (ulimit -Hd), which only root may raise; use a smaller --memory`
+        : undefined);
+  }
+  return undefined;
+}
+
+/**
+ * Why a bwrap jail that failed before its pid 1 existed may have failed for want of processes:
+ * RLIMIT_NPROC counts every process and thread of the jail's host uid, and `running` of them
+ * already exist. Undefined when --nproc leaves room for bwrap's own.
+ *
+ * @example
+ * nprocShortfall(10, 65534, 9);
+ * // "--nproc 10: uid 65534 already runs 9 processes or threads, ..."
+ */
+export function nprocShortfall(
+  processes: number | undefined,
+  uid: number,
+  running: number,
+): string | undefined {
+  if (processes === undefined || running + BWRAP_MIN_PROCESSES <= processes) return undefined;
+  return `--nproc ${processes}: uid ${uid}, whose processes the limit counts, already runs ${running} processes or threads, leaving too few for bwrap, the jail's pid 1 and the program (RLIMIT_NPROC); use --nproc ${
+    running + BWRAP_MIN_PROCESSES
+  } or more, or end some of them`;
+}
+
+/**
+ * Parses /proc/self/limits into the hard limits limitsProblem checks against.
+ *
+ * @example
+ * hardLimits("Max open files            1024                 4096                 files\n");
+ * // { nofile: 4096 }
+ */
+export function hardLimits(procLimits: string): LimitFacts["hard"] {
+  const rows: Record<string, "data" | "cpu" | "nofile" | "nproc"> = {
+    "Max cpu time": "cpu",
+    "Max data size": "data",
+    "Max processes": "nproc",
+    "Max open files": "nofile",
+  };
+  const hard: { -readonly [K in keyof LimitFacts["hard"]]: number } = {};
+  for (const line of procLimits.split("\n")) {
+    for (const [label, key] of Object.entries(rows)) {
+      if (!line.startsWith(label)) continue;
+      const fields = line.slice(label.length).trim().split(/\s+/);
+      const value = fields[1];
+      if (value !== undefined && value !== "unlimited" && /^\d+$/.test(value)) {
+        hard[key] = Number(value);
+      }
+    }
+  }
+  return hard;
+}
+
+/** `bytes` as --memory takes it: 64M, 1K, 1000. */
+function sizeText(bytes: number): string {
+  for (
+    const [unit, scale] of [["T", 2 ** 40], ["G", 2 ** 30], ["M", 2 ** 20], ["K", 2 ** 10]] as const
+  ) {
+    if (bytes >= scale && bytes % scale === 0) return `${bytes / scale}${unit}`;
+  }
+  return String(bytes);
+}
+
+/** Why no limit holds for a jail as a whole, for `--explain` and `ww doctor`. */
+export const NO_JAIL_BUDGET =
+  "none: a budget for a whole jail (memory, CPU, processes together) would need cgroup v2 with delegated controllers, which ww does not use";
+
+/**
+ * Which of `limits` hold per process and which per uid, as `--explain` shows them for a jail
+ * whose processes run as host uid `uid`.
+ *
+ * @example
+ * limitScopeLines(DEFAULT_LIMITS, 65534)[1];
+ * // "per uid: processes 512 (RLIMIT_NPROC, --nproc): every process and thread of host uid 65534 counts, ..."
+ */
+export function limitScopeLines(limits: Limits, uid: number): string[] {
+  const show = (v: number | undefined, unit = "") => v === undefined ? "unlimited" : `${v}${unit}`;
+  const mem = limits.memoryBytes === undefined ? "unlimited" : sizeText(limits.memoryBytes);
+  return [
+    `per process (each process of the jail has its own): memory ${mem} (RLIMIT_DATA, --memory), cpu ${
+      show(limits.cpuSeconds, "s")
+    } (RLIMIT_CPU, --cpu), open files ${show(limits.openFiles)} (RLIMIT_NOFILE, --nofile)`,
+    `per uid: processes ${
+      show(limits.processes)
+    } (RLIMIT_NPROC, --nproc): every process and thread of host uid ${uid} counts, this jail's and any other's`,
+    `per jail: ${NO_JAIL_BUDGET}`,
+  ];
+}

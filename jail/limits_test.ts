@@ -1,0 +1,126 @@
+// The limits a jail can start with, as a specification.
+import assert from "node:assert/strict";
+import {
+  BWRAP_MIN_PROCESSES,
+  hardLimits,
+  type LimitFacts,
+  limitScopeLines,
+  limitsProblem,
+  MIN_MEMORY_BYTES,
+  nprocShortfall,
+} from "./limits.ts";
+import { DEFAULT_LIMITS } from "./policy.ts";
+
+const root: LimitFacts = { hard: {}, nrOpen: 1048576, canRaise: true };
+const user: LimitFacts = {
+  hard: { nofile: 4096, nproc: 1000, cpu: 60, data: 2 ** 30 },
+  nrOpen: 1048576,
+  canRaise: false,
+};
+const bwrap = { backend: "bwrap", highestFd: 5 } as const;
+const native = { backend: "native", highestFd: 3 } as const;
+
+Deno.test("the default limits work under both backends, for root and for a user", () => {
+  for (const facts of [root, { ...user, hard: { nofile: 4096 } }]) {
+    assert.equal(limitsProblem(DEFAULT_LIMITS, bwrap, facts), undefined);
+    assert.equal(limitsProblem(DEFAULT_LIMITS, native, facts), undefined);
+  }
+});
+
+Deno.test("--memory below 1M is refused, naming the flag and the minimum", () => {
+  for (const memoryBytes of [1, 1024, MIN_MEMORY_BYTES - 1]) {
+    const problem = limitsProblem({ memoryBytes }, bwrap, root);
+    assert.match(problem ?? "", /^--memory \S+: below the minimum, 1M .*use --memory 1M or more$/);
+  }
+  assert.match(limitsProblem({ memoryBytes: 1024 }, native, root) ?? "", /^--memory 1K: /);
+  assert.equal(limitsProblem({ memoryBytes: MIN_MEMORY_BYTES }, bwrap, root), undefined);
+});
+
+Deno.test("--nofile must leave bwrap 6 free descriptors above the ones it starts with", () => {
+  assert.equal(limitsProblem({ openFiles: 12 }, bwrap, root), undefined);
+  assert.equal(
+    limitsProblem({ openFiles: 11 }, bwrap, root),
+    "--nofile 11: too low for this run (RLIMIT_NOFILE; bwrap is started with descriptors up to 5 and needs 6 more free); use --nofile 12 or more",
+  );
+  // 1100 grants under the default --nofile.
+  assert.equal(
+    limitsProblem(DEFAULT_LIMITS, { backend: "bwrap", highestFd: 1105 }, root),
+    "--nofile 1024 (the default): too low for this run (RLIMIT_NOFILE; bwrap is started with descriptors up to 1105 and needs 6 more free); use --nofile 1112 or more",
+  );
+});
+
+Deno.test("--nofile must leave the program's loader 1 free descriptor under native", () => {
+  assert.equal(limitsProblem({ openFiles: 5 }, native, root), undefined);
+  assert.equal(
+    limitsProblem({ openFiles: 4 }, native, root),
+    "--nofile 4: too low for this run (RLIMIT_NOFILE; the program holds descriptors up to 3 and its loader needs 1 more free); use --nofile 5 or more",
+  );
+});
+
+Deno.test("--nofile above fs.nr_open, or above the hard limit without CAP_SYS_RESOURCE, is refused", () => {
+  assert.equal(
+    limitsProblem({ openFiles: 99999999 }, bwrap, root),
+    "--nofile 99999999: more than this machine allows, 1048576 (fs.nr_open); use --nofile 1048576 or less",
+  );
+  assert.equal(limitsProblem({ openFiles: 1048576 }, bwrap, root), undefined);
+  assert.equal(
+    limitsProblem({ openFiles: 4097 }, native, user),
+    "--nofile 4097: more than this machine allows, 4096 (ww's hard limit, ulimit -Hn); use --nofile 4096 or less",
+  );
+  assert.equal(limitsProblem({ openFiles: 4096 }, native, user), undefined);
+});
+
+Deno.test("--nproc below 3 is refused for bwrap (bwrap, its pid 1, the program), not for native", () => {
+  assert.match(
+    limitsProblem({ processes: 2 }, bwrap, root) ?? "",
+    /^--nproc 2: below the minimum for the bwrap jail, 3 .*use --nproc 3 or more$/,
+  );
+  assert.equal(limitsProblem({ processes: BWRAP_MIN_PROCESSES }, bwrap, root), undefined);
+  assert.equal(limitsProblem({ processes: 1 }, native, root), undefined);
+});
+
+Deno.test("without CAP_SYS_RESOURCE no limit may exceed ww's own hard limit", () => {
+  assert.match(limitsProblem({ cpuSeconds: 61 }, native, user) ?? "", /^--cpu 61: .* use --cpu 60/);
+  assert.match(
+    limitsProblem({ processes: 1001 }, bwrap, user) ?? "",
+    /^--nproc 1001: more than ww's hard limit, 1000 \(ulimit -Hu\)/,
+  );
+  assert.match(
+    limitsProblem({ memoryBytes: 2 ** 31 }, bwrap, user) ?? "",
+    /^--memory 2G: more than ww's hard limit, 1G \(ulimit -Hd\)/,
+  );
+  assert.equal(limitsProblem({ cpuSeconds: 61, processes: 5000 }, bwrap, root), undefined);
+});
+
+Deno.test("a --nproc used up by the uid's other processes is named with a value that works", () => {
+  assert.equal(nprocShortfall(undefined, 65534, 10_000), undefined);
+  assert.equal(nprocShortfall(10, 65534, 7), undefined);
+  assert.equal(
+    nprocShortfall(10, 65534, 8),
+    "--nproc 10: uid 65534, whose processes the limit counts, already runs 8 processes or threads, leaving too few for bwrap, the jail's pid 1 and the program (RLIMIT_NPROC); use --nproc 11 or more, or end some of them",
+  );
+});
+
+Deno.test("hard limits are read from /proc/self/limits; unlimited is absent", () => {
+  const text = `Limit                     Soft Limit           Hard Limit           Units
+Max cpu time              unlimited            unlimited            seconds
+Max file size             unlimited            unlimited            bytes
+Max data size             unlimited            1073741824           bytes
+Max processes             96369                96369                processes
+Max open files            1024                 20000                files
+`;
+  assert.deepEqual(hardLimits(text), { data: 2 ** 30, nproc: 96369, nofile: 20000 });
+  assert.deepEqual(hardLimits(""), {});
+});
+
+Deno.test("--explain's limits say per process, per uid (naming the uid) and per jail", () => {
+  assert.deepEqual(limitScopeLines({ ...DEFAULT_LIMITS, cpuSeconds: 30 }, 65534), [
+    "per process (each process of the jail has its own): memory 4G (RLIMIT_DATA, --memory), cpu 30s (RLIMIT_CPU, --cpu), open files 1024 (RLIMIT_NOFILE, --nofile)",
+    "per uid: processes 512 (RLIMIT_NPROC, --nproc): every process and thread of host uid 65534 counts, this jail's and any other's",
+    "per jail: none: a budget for a whole jail (memory, CPU, processes together) would need cgroup v2 with delegated controllers, which ww does not use",
+  ]);
+  assert.match(
+    limitScopeLines({}, 1000)[0],
+    /memory unlimited .* cpu unlimited .* open files unlimited/,
+  );
+});

@@ -1,0 +1,49 @@
+// run/limits.ts — gathers the facts jail/limits.ts checks a run's limits against (ww's own hard
+// limits, fs.nr_open, CAP_SYS_RESOURCE) and counts a uid's processes when a jail failed to
+// start. A few small file reads; nothing is spawned.
+
+import { hardLimits, type LaunchShape, type LimitFacts, limitsProblem } from "../jail/limits.ts";
+import type { Limits } from "../jail/policy.ts";
+import { UsageError } from "./errors.ts";
+
+const CAP_SYS_RESOURCE = 24n;
+
+/** Throws a UsageError naming the limit when `limits` cannot work for `launch` here. */
+export function checkLimits(limits: Limits, launch: LaunchShape): void {
+  const problem = limitsProblem(limits, launch, limitFacts());
+  if (problem) throw new UsageError(problem);
+}
+
+/** ww's hard limits, fs.nr_open, and whether ww may raise them. */
+export function limitFacts(): LimitFacts {
+  const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readText("/proc/self/status") ?? "")?.[1];
+  return {
+    hard: hardLimits(readText("/proc/self/limits") ?? ""),
+    nrOpen: Number(readText("/proc/sys/fs/nr_open")?.trim() ?? 1048576),
+    canRaise: capEff !== undefined && (BigInt(`0x${capEff}`) >> CAP_SYS_RESOURCE & 1n) === 1n,
+  };
+}
+
+/**
+ * How many processes and threads run with real uid `uid` now: what RLIMIT_NPROC counts. Only read
+ * after a jail failed to start (it walks /proc).
+ */
+export function processesOf(uid: number): number {
+  let n = 0;
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    const status = readText(`/proc/${e.name}/status`);
+    if (status === undefined) continue; // gone meanwhile
+    if (Number(/^Uid:\s*(\d+)/m.exec(status)?.[1]) !== uid) continue;
+    n += Number(/^Threads:\s*(\d+)/m.exec(status)?.[1] ?? 1);
+  }
+  return n;
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return undefined;
+  }
+}

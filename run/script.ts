@@ -1,0 +1,100 @@
+// run/script.ts — ww's pre-launch check of a local program: reads its first bytes and, for a #!
+// script, looks its interpreter up as the jail will see it (jail/script.ts decides). Every backend
+// then fails the same way, before any jail is built: 127 naming a missing interpreter, 126 for a
+// file that is neither a binary nor a #! script.
+
+import type { JailBackend, JailPolicy } from "../jail/policy.ts";
+import {
+  jailPathOnHost,
+  type JailView,
+  parseProgramHead,
+  SHEBANG_MAX,
+  shownOnHost,
+} from "../jail/script.ts";
+import { NotExecutableError, NotFoundError } from "./errors.ts";
+import { hostFiles } from "./host.ts";
+import { hasExecuteBit } from "./resolve.ts";
+
+/** The kernel follows at most this many nested #! interpreters (BINPRM_MAX_RECURSION). */
+const MAX_NESTED = 4;
+
+/**
+ * Throws NotFound (127) or NotExecutable (126) when `path` (the resolved local program, named
+ * `name` by the user) cannot run under `backend` because of what it is or what its #! line names.
+ */
+export function checkProgramFile(
+  name: string,
+  path: string,
+  backend: Exclude<JailBackend, "auto">,
+  policy: JailPolicy,
+): void {
+  const view: JailView | undefined = backend === "none" ? undefined : {
+    system: hostFiles(false).system,
+    binds: [...policy.readOnlyBinds, ...policy.writableBinds],
+  };
+  let file = path;
+  for (let depth = 0; depth <= MAX_NESTED; depth++) {
+    const head = readHead(file);
+    if (head === undefined) return; // unreadable to ww (execute-only): execve decides
+    const kind = parseProgramHead(head);
+    if (kind.kind === "elf") return;
+    if (kind.kind === "other") {
+      throw new NotExecutableError(
+        `${name}: neither a binary nor a #! script, so it cannot be executed (add a #! line, e.g. #!/bin/sh, or run it with its interpreter)`,
+      );
+    }
+    if (kind.kind === "bad-script") throw new NotExecutableError(`${name}: ${kind.reason}`);
+    const interp = kind.interpreter;
+    const what = `${name}: its interpreter ${interp} (from the #! line)`;
+    if (!interp.startsWith("/")) {
+      throw new NotFoundError(
+        `${what} is not an absolute path, so it is looked up in the jail's work directory (write #!/usr/bin/env ... or the full path)`,
+      );
+    }
+    const onHost = view ? jailPathOnHost(interp, view) : interp;
+    const real = onHost === undefined ? undefined : realPath(onHost);
+    if (real === undefined || (view && !shownOnHost(real, view))) {
+      if (realPath(interp) === undefined) {
+        throw new NotFoundError(`${what} does not exist (install it, or fix the #! line)`);
+      }
+      throw new NotFoundError(
+        `${what} exists on this machine but not in the jail, which shows the system directories and the binds (show it with --ro-bind ${interp})`,
+      );
+    }
+    const info = Deno.statSync(real);
+    if (!info.isFile || !hasExecuteBit(info, { uid: Deno.uid() ?? -1, gid: Deno.gid() ?? -1 })) {
+      throw new NotExecutableError(`${what} is not an executable file`);
+    }
+    file = real;
+  }
+  throw new NotExecutableError(`${name}: more than ${MAX_NESTED} nested #! interpreters`);
+}
+
+function readHead(path: string): Uint8Array | undefined {
+  let f: Deno.FsFile;
+  try {
+    f = Deno.openSync(path);
+  } catch {
+    return undefined;
+  }
+  try {
+    const buf = new Uint8Array(SHEBANG_MAX);
+    let n = 0;
+    while (n < buf.length) {
+      const r = f.readSync(buf.subarray(n));
+      if (r === null || r === 0) break;
+      n += r;
+    }
+    return buf.subarray(0, n);
+  } finally {
+    f.close();
+  }
+}
+
+function realPath(path: string): string | undefined {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return undefined;
+  }
+}

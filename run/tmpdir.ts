@@ -1,0 +1,24 @@
+// run/tmpdir.ts — the caller's TMPDIR, checked once by one rule (run/config.ts workdirParent) for
+// every backend: the directory the work directory goes in, or a UsageError naming TMPDIR.
+
+import { workdirParent } from "./config.ts";
+import { UsageError } from "./errors.ts";
+
+/** The directory work directories are made in; throws a UsageError naming a bad TMPDIR. */
+export function workTmpdir(): string {
+  const tmpdir = Deno.env.get("TMPDIR");
+  const parent = workdirParent(tmpdir);
+  if ("error" in parent) throw new UsageError(parent.error);
+  let isDir = false;
+  try {
+    isDir = Deno.statSync(parent.dir).isDirectory;
+  } catch { /* missing */ }
+  if (!isDir) {
+    throw new UsageError(
+      `${
+        tmpdir ? `TMPDIR=${tmpdir}` : "/tmp (TMPDIR is unset)"
+      }: no such directory (create it, or set TMPDIR to an existing absolute directory)`,
+    );
+  }
+  return parent.dir;
+}

@@ -1,0 +1,135 @@
+// The smallest limits ww accepts really start a jail (jail/limits.ts measured them); a
+// --nproc that the jail's uid has used up is named with a value that works; --explain and ww
+// doctor say which limits hold per process, per uid and per jail. Root: the jails run
+// as uids of their own (--uid), so that other tests' processes do not count against --nproc.
+
+import assert from "node:assert/strict";
+import { runWw } from "../support/ww.ts";
+
+if (Deno.uid() !== 0) {
+  throw new Error("tests/jail/limit_minimums_test.ts must run as root (jails as chosen uids)");
+}
+
+const SH = ["/bin/sh", "-c", "echo hi"];
+
+for (
+  const [backend, flags] of [
+    ["bwrap", ["--memory", "1M"]],
+    ["bwrap", ["--nofile", "12"]],
+    ["bwrap", ["--nproc", "3", "--uid", "65527", "--gid", "65527"]],
+    ["native", ["--nofile", "5"]],
+  ] as const
+) {
+  Deno.test(`--jail=${backend} ${flags.join(" ")}: the minimum runs the program`, async () => {
+    const r = await runWw(["run", `--jail=${backend}`, ...flags, ...SH]);
+    assert.equal(r.stderr, "");
+    assert.equal(r.stdout, "hi\n");
+    assert.equal(r.code, 0);
+  });
+}
+
+Deno.test("1100 grants run with the --nofile the refusal names (1112), fd 1103 included", async () => {
+  const grants = Array.from({ length: 1100 }, (_, i) => `--with-fd=g${i}=1`);
+  const r = await runWw([
+    "run",
+    "--jail=bwrap",
+    "--nofile",
+    "1112",
+    ...grants,
+    "/bin/bash", // dash takes no descriptor above 9
+    "-c",
+    "echo hi >&1103",
+  ]);
+  assert.equal(r.stderr, "");
+  assert.equal(r.stdout, "hi\n");
+  assert.equal(r.code, 0);
+});
+
+Deno.test("a --nproc that the jail's uid has used up is named, with a value that works", async () => {
+  const uid = "65526";
+  // Three processes of the jail's uid, already running: --nproc 4 leaves bwrap one.
+  const sleepers = [1, 2, 3].map(() =>
+    new Deno.Command("setpriv", {
+      args: [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "sleep", "30"],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn()
+  );
+  try {
+    await new Promise((r) => setTimeout(r, 200));
+    const r = await runWw([
+      "run",
+      "--jail=bwrap",
+      "--nproc",
+      "4",
+      "--uid",
+      uid,
+      "--gid",
+      uid,
+      ...SH,
+    ]);
+    assert.equal(r.code, 125);
+    assert.equal(r.stdout, "");
+    const last = r.stderr.trimEnd().split("\n").at(-1) ?? "";
+    assert.match(
+      last,
+      /^ww: --nproc 4: uid 65526, whose processes the limit counts, already runs 3 processes or threads, .*use --nproc 6 or more/,
+    );
+  } finally {
+    for (const s of sleepers) {
+      s.kill("SIGKILL");
+      await s.status;
+    }
+  }
+});
+
+for (const backend of ["bwrap", "native"] as const) {
+  Deno.test(`--jail=${backend} --explain says which limits hold per process, per uid and per jail`, async () => {
+    const r = await runWw(["run", `--jail=${backend}`, "--explain", "--nproc", "40", "/bin/true"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^ {4}per process \(each process of the jail has its own\): memory 4G \(RLIMIT_DATA, --memory\), cpu unlimited \(RLIMIT_CPU, --cpu\), open files 1024 \(RLIMIT_NOFILE, --nofile\)$/m,
+    );
+    assert.match(
+      r.stdout,
+      /^ {4}per uid: processes 40 \(RLIMIT_NPROC, --nproc\): every process and thread of host uid 65534 counts/m,
+    );
+    assert.match(
+      r.stdout,
+      /^ {4}per jail: none: .*cgroup v2 with delegated controllers, which ww does not use$/m,
+    );
+  });
+}
+
+Deno.test("ww doctor says which limits hold per process, per uid and per jail", async () => {
+  const r = await runWw(["doctor"]);
+  assert.match(r.stdout, /^limits \(every backend\):\n {2}per process: --memory \(RLIMIT_DATA\)/m);
+  assert.match(r.stdout, /^ {2}per uid: --nproc \(RLIMIT_NPROC\)/m);
+  assert.match(r.stdout, /^ {2}per jail: none: /m);
+});
+
+for (const backend of ["bwrap", "native"] as const) {
+  Deno.test(`--jail=${backend}: an unlimited limit leaves ww's own, even a hard one ww cannot raise`, async () => {
+    // The caller lowers its hard RLIMIT_CPU, which this root without CAP_SYS_RESOURCE (or any
+    // user) cannot raise again. Under native, "unlimited" used to mean RLIM_INFINITY: EPERM.
+    const r = await runWw(
+      [
+        "run",
+        `--jail=${backend}`,
+        "--nofile",
+        "unlimited",
+        "--nproc",
+        "unlimited",
+        "/bin/sh",
+        "-c",
+        "ulimit -t",
+      ],
+      { before: "ulimit -t 100000" },
+    );
+    assert.equal(r.stderr, "");
+    assert.equal(r.stdout, "100000\n");
+    assert.equal(r.code, 0);
+  });
+}

@@ -1,0 +1,90 @@
+// Local programs that are scripts, or are not programs at all, behave the same under every
+// backend, decided by ww before any jail is built: a #! interpreter that is missing, or that the
+// jail does not show, exits 127 in one line naming it; a file that is neither an ELF binary nor a
+// #! script exits 126 in one line. Nothing is left behind.
+
+import assert from "node:assert/strict";
+import { privateTmp, processesWithArg, wwDirs } from "../support/procs.ts";
+import { errorLines, runWw } from "../support/ww.ts";
+
+const dir = Deno.makeTempDirSync({ prefix: "wwtest-scripts-" });
+Deno.chmodSync(dir, 0o755); // the jail's user (nobody) must reach the scripts
+globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+
+function script(name: string, text: string): string {
+  const path = `${dir}/${name}`;
+  Deno.writeTextFileSync(path, text);
+  Deno.chmodSync(path, 0o755);
+  return path;
+}
+
+const missing = script("missing", "#!/nonexistent/interp\necho ran\n");
+const plain = script("plain", "echo ran\n");
+const empty = script("empty", "");
+const inner = script("inner", "#!/bin/sh\necho inner ran\n");
+const nested = script("nested", `#!${inner}\n`);
+const good = script("good", "#!/bin/sh -e\necho good ran\n");
+
+const BACKENDS = ["bwrap", "native", "none"] as const;
+
+async function run(backend: string, program: string, flags: string[] = []) {
+  const tmp = privateTmp();
+  const tag = `tag=${crypto.randomUUID()}`;
+  try {
+    const r = await runWw(["run", `--jail=${backend}`, ...flags, program, tag], {
+      env: { TMPDIR: tmp },
+    });
+    assert.deepEqual(wwDirs(tmp), [], "a work directory was left behind");
+    assert.deepEqual(processesWithArg(tag), [], "a process was left behind");
+    return { ...r, errors: errorLines(r.stderr) };
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+}
+
+for (const backend of BACKENDS) {
+  Deno.test(`--jail=${backend}: a missing #! interpreter exits 127, naming it in one line`, async () => {
+    const r = await run(backend, missing);
+    assert.equal(r.code, 127, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.deepEqual(r.errors, [
+      `ww: ${missing}: its interpreter /nonexistent/interp (from the #! line) does not exist (install it, or fix the #! line)`,
+    ]);
+  });
+
+  for (const [what, path] of [["without #!", plain], ["that is empty", empty]] as const) {
+    Deno.test(`--jail=${backend}: a file ${what} exits 126 in one line; no shell runs it`, async () => {
+      const r = await run(backend, path);
+      assert.equal(r.code, 126, r.stderr);
+      assert.equal(r.stdout, "");
+      assert.deepEqual(r.errors, [
+        `ww: ${path}: neither a binary nor a #! script, so it cannot be executed (add a #! line, e.g. #!/bin/sh, or run it with its interpreter)`,
+      ]);
+    });
+  }
+
+  Deno.test(`--jail=${backend}: a #! script with its interpreter in the jail runs`, async () => {
+    const r = await run(backend, good);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "good ran\n");
+  });
+}
+
+for (const backend of ["bwrap", "native"] as const) {
+  Deno.test(`--jail=${backend}: an interpreter the jail does not show exits 127, and runs once bound`, async () => {
+    const r = await run(backend, nested);
+    assert.equal(r.code, 127, r.stderr);
+    assert.deepEqual(r.errors, [
+      `ww: ${nested}: its interpreter ${inner} (from the #! line) exists on this machine but not in the jail, which shows the system directories and the binds (show it with --ro-bind ${inner})`,
+    ]);
+    const bound = await run(backend, nested, ["--ro-bind", inner]);
+    assert.equal(bound.code, 0, bound.stderr);
+    assert.equal(bound.stdout, "inner ran\n");
+  });
+}
+
+Deno.test("--jail=none: an interpreter anywhere on the host runs (no jail to hide it)", async () => {
+  const r = await run("none", nested);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "inner ran\n");
+});

@@ -1,0 +1,43 @@
+// A bad TMPDIR gets one line naming TMPDIR and the fix, exit 125, under every backend, before
+// anything starts; an empty one means /tmp everywhere. (Before: "internal error" or a Landlock
+// ENOENT under native and none, and a silently rewritten path under bwrap.)
+
+import assert from "node:assert/strict";
+import { processesWithArg } from "../support/procs.ts";
+import { errorLines, runWw } from "../support/ww.ts";
+
+const BACKENDS = ["bwrap", "native", "none"] as const;
+const notDir = Deno.makeTempFileSync({ prefix: "wwtest-notdir-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(notDir));
+
+const BAD: readonly [string, string][] = [
+  ["relative", "TMPDIR=relative: not an absolute path (set TMPDIR to one absolute directory"],
+  ["/tmp:/var/tmp", "TMPDIR=/tmp:/var/tmp: holds one directory, not a list separated by ':'"],
+  ["/nonexistent-wwtest", "TMPDIR=/nonexistent-wwtest: no such directory (create it, or set"],
+  [notDir, `TMPDIR=${notDir}: no such directory`],
+];
+
+for (const backend of BACKENDS) {
+  for (const [tmpdir, message] of BAD) {
+    Deno.test(`--jail=${backend}, TMPDIR=${tmpdir}: exit 125, one line naming TMPDIR`, async () => {
+      const tag = `tag=${crypto.randomUUID()}`;
+      const r = await runWw(["run", `--jail=${backend}`, "/bin/echo", tag], {
+        env: { TMPDIR: tmpdir },
+      });
+      assert.equal(r.code, 125, r.stderr);
+      assert.equal(r.stdout, "");
+      const lines = errorLines(r.stderr);
+      assert.equal(lines.length, 1, r.stderr);
+      assert.ok(lines[0].startsWith(`ww: ${message}`), lines[0]);
+      assert.deepEqual(processesWithArg(tag), []);
+    });
+  }
+
+  Deno.test(`--jail=${backend}, TMPDIR empty: the work directory is in /tmp`, async () => {
+    const r = await runWw(["run", `--jail=${backend}`, "/bin/sh", "-c", "pwd"], {
+      env: { TMPDIR: "" },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\/tmp\/ww-[0-9a-z_]+\n$/i);
+  });
+}
