@@ -8,6 +8,7 @@ import type { RunConfig } from "../run/config.ts";
 import type { Child } from "../run/start.ts";
 import type { ExecProcess, ExecRequest, HostGrants, HostServices, VatLimits } from "./types.ts";
 import { lazyImport } from "../lazy.ts";
+import { escapeText } from "../run/escape.ts";
 
 /** A grants value with nothing granted. */
 export const NO_GRANTS: HostGrants = { console: false, ipfs: false, exec: false };
@@ -39,10 +40,20 @@ export async function serveGuest(
     return;
   }
   if (n === null || n === 0) return;
-  const { serveHost } = await lazyImport<typeof import("./host.ts")>(
-    new URL("./host.ts", import.meta.url),
-  );
-  await serveHost(withFirstByte(socket, first[0]), grants, services, limits);
+  try {
+    const { serveHost } = await lazyImport<typeof import("./host.ts")>(
+      new URL("./host.ts", import.meta.url),
+    );
+    await serveHost(withFirstByte(socket, first[0]), grants, services, limits);
+  } catch (e) {
+    // Never a rejection: a guest's connection is served from a promise nobody awaits
+    // (execService), and an unhandled rejection would end ww.
+    const why = e instanceof Error ? e.message : String(e);
+    (services.stderr ?? console.error)(
+      `ww: ${escapeText(services.programName)}: the host capability failed: ${escapeText(why)}`,
+    );
+    socket.close();
+  }
 }
 
 /** `stream`, with `byte` delivered before anything read from it. */

@@ -184,7 +184,9 @@ export async function launchBwrap(
   };
   return {
     pid,
-    signal: (sig) => void signalProgram(sig),
+    // A guest reaches this through Process.kill: a failed kill(2) must not become an unhandled
+    // rejection, which would end ww.
+    signal: (sig) => void signalProgram(sig).catch(() => {}),
     // The kernel kills every process of a pid namespace when its pid 1 dies.
     killAll: () => {
       sentSignal = SIGNALS.SIGKILL;
