@@ -161,7 +161,7 @@ async function run(argv: readonly string[]): Promise<number> {
     const rpc = serveGuest(child, grants, {
       ...services,
       programName: config.program,
-      exec: execService(config, startProgram, services),
+      exec: execService(config, child, startProgram, services),
     });
     const status = await child.status;
     await rpc;

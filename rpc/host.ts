@@ -3,6 +3,7 @@
 // import only once a guest speaks on fd 3 (see rpc/serve.ts).
 
 import { escapeText } from "../run/escape.ts";
+import { execRefusal } from "./grants.ts";
 import { SIGNALS } from "../run/signals.ts";
 import type { ExecProcess, HostGrants, HostServices, IpfsEntryType, VatLimits } from "./types.ts";
 import { GRANT_NAMES } from "./types.ts";
@@ -212,6 +213,8 @@ class ExecutorServer extends TableServer {
         ipfs: await grant(4, "ipfs", this.host.ipfs),
         exec: await grant(5, "exec", this.host.executor),
       };
+      const refusal = execRefusal({ program: p.program, grants }, this.host.grants);
+      if (refusal) throw new Error(refusal);
       const process = await exec({
         program: p.program,
         args: p.args.toArray(),

@@ -103,8 +103,9 @@ export async function launchBwrap(
   const dropTo = jailHostIdentity(config);
   if (dropTo) {
     if (!program.fetched) {
-      checkReachableBy(program.path, program.path, dropTo);
-      checkExecutableBy(program.path, dropTo);
+      const source = program.source ?? program.path;
+      checkReachableBy(source, source, dropTo);
+      checkExecutableBy(source, dropTo);
     }
     for (const b of config.jail.readOnlyBinds) checkReachableBy("--ro-bind", b.source, dropTo);
     for (const b of config.jail.writableBinds) checkReachableBy("--bind", b.source, dropTo);
@@ -129,7 +130,7 @@ export async function launchBwrap(
     policy: config.jail,
     host: hostFiles(config.jail.net),
     programPath: path,
-    programSource: program.fetched ? "" : Deno.realPathSync(path),
+    programSource: program.fetched ? "" : Deno.realPathSync(program.source ?? path),
     programFd: program.fetched && programFd(
       {
         argv0: program.argv0,

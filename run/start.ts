@@ -14,6 +14,7 @@ import { SetupError, UsageError } from "./errors.ts";
 import { Cleanups, ipfsJailPath, type Launcher, type Program } from "./launch.ts";
 import { resolveProgram } from "./resolve.ts";
 import { type SignalName, SIGNALS } from "./signals.ts";
+import type { ViewPath } from "./view.ts";
 import { lazyImport } from "../lazy.ts";
 
 /** How the program ended, as a shell reports it. */
@@ -44,6 +45,11 @@ export interface Child {
   kill(signal?: SignalName): boolean;
   /** The jail the program runs in and why; `notEnforced` lists what --allow-weaker-jail gave up. */
   readonly jail: BackendChoice & { readonly notEnforced: readonly string[] };
+  /**
+   * The program as its jail shows it, and the host file that is (see run/view.ts); undefined for
+   * a program from IPFS.
+   */
+  readonly program?: ViewPath;
 }
 
 /** How a start may be cut short. */
@@ -54,6 +60,11 @@ export interface StartOptions {
    * already fetched starts regardless.
    */
   readonly signal?: AbortSignal;
+  /**
+   * The program, already found where a jail shows it (resolveGuestProgram in run/view.ts):
+   * started as is, instead of looking `config.program` up in ww's own PATH and cwd.
+   */
+  readonly program?: ViewPath;
 }
 
 /**
@@ -74,7 +85,9 @@ export async function startProgram(
   for (const g of config.fds) checkInherited(g.name, g.source);
   const cleanups = new Cleanups();
   try {
-    const program = await locateProgram(config, cleanups, options.signal);
+    const program = options.program
+      ? { path: options.program.path, source: options.program.source, argv0: config.program }
+      : await locateProgram(config, cleanups, options.signal);
     const choice = jailChoice(config.jail);
     const [hostEnd, childEnd] = unixSocketPair();
     const hostSocket = new FdStream(hostEnd);
@@ -119,6 +132,9 @@ export async function startProgram(
         return true;
       },
       jail: { ...choice, notEnforced: launched.notEnforced ?? [] },
+      program: program.fetched
+        ? undefined
+        : { path: program.path, source: program.source ?? program.path },
     };
   } catch (e) {
     cleanups.run();
