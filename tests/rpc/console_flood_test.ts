@@ -68,3 +68,25 @@ for (const [jail, flags] of JAILS) {
     }
   });
 }
+
+Deno.test("ww's non-blocking writes leave the stderr it shares with the program blocking", async () => {
+  const guest = await buildGuest();
+  // The log line makes ww open its writer; then the program reads its own fd 2's flags.
+  const script = `"$0" log hello && grep ^flags: /proc/self/fdinfo/2 >&1`;
+  const r = await runWw([
+    "run",
+    "--with-console",
+    "--ro-bind",
+    guest,
+    "/bin/sh",
+    "-c",
+    script,
+    guest,
+  ], {
+    before: "exec 2> >(exec cat >/dev/null)",
+  });
+  assert.equal(r.code, 0, r.stdout);
+  const flags = parseInt(r.stdout.trim().split(/\s+/)[1], 8);
+  assert.ok(!Number.isNaN(flags), r.stdout);
+  assert.equal(flags & 0o4000, 0, `fd 2 has O_NONBLOCK: ${r.stdout}`);
+});
