@@ -10,10 +10,10 @@ import type { NonblockingOut } from "../ffi/stderr.ts";
 export const STDERR_QUEUE_BYTES = 1 << 20;
 
 /** How long ww waits, at its end, for queued lines to drain before it exits anyway. */
-export const STDERR_DRAIN_MS = 500;
+export const STDERR_DRAIN_MS = 2000;
 
 /** At its end, ww stops waiting once this long passes with nothing written. */
-export const STALL_MS = 100;
+export const STALL_MS = 200;
 
 const encoder = new TextEncoder();
 
