@@ -11,6 +11,14 @@ import { execService, serveGuest } from "./rpc/serve.ts";
 import { lazyImport } from "./lazy.ts";
 import type { IpfsService } from "./rpc/types.ts";
 import type { RunConfig } from "./run/config.ts";
+import { openStderr } from "./ffi/stderr.ts";
+import { StderrQueue } from "./run/stderr.ts";
+
+/**
+ * Every line ww writes to stderr once it runs a program: never a blocking write, which would
+ * stop the timeout, signal forwarding and RPC while a pipe nobody reads is full.
+ */
+const stderr = new StderrQueue(openStderr);
 
 const USAGE =
   `ww ${denoJson.version}: run a program in a jail and hand it capabilities as descriptors
@@ -124,7 +132,7 @@ async function run(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (config.jail.backend === "none") {
-    console.error(`ww: warning: ${config.program} runs NOT jailed (--jail=none)`);
+    stderr.line(`ww: warning: ${config.program} runs NOT jailed (--jail=none)`);
   }
   // Forwarding starts before the program does: a signal that arrives while the jail is being
   // built is held and delivered as soon as the program exists, instead of killing ww and
@@ -148,16 +156,16 @@ async function run(argv: readonly string[]): Promise<number> {
   try {
     child = await startProgram(config, { signal: interrupt.signal });
     for (const sig of held) child.kill(sig);
-    if (debug) console.error(`ww: jail: ${child.jail.backend} (${child.jail.reason})`);
+    if (debug) stderr.line(`ww: jail: ${child.jail.backend} (${child.jail.reason})`);
     if (child.jail.fellBack) {
-      console.error(
+      stderr.line(
         `ww: warning: ${
           child.jail.reason.replace(/^auto: /, "")
         }; ${config.program} runs in the native jail instead (--jail=auto remembers this)`,
       );
     }
     if (child.jail.notEnforced.length > 0) {
-      console.error(
+      stderr.line(
         `ww: warning: ${config.program} runs in a weaker jail: not enforced: ${
           child.jail.notEnforced.join(", ")
         } (--allow-weaker-jail)`,
@@ -165,17 +173,18 @@ async function run(argv: readonly string[]): Promise<number> {
     }
     const services = {
       version: denoJson.version,
+      stderr: (line: string) => stderr.line(line),
       ...(grants.ipfs ? { ipfs: lazyIpfsService(config) } : {}),
     };
     const rpc = serveGuest(child, grants, {
       ...services,
       programName: config.program,
-      exec: execService(config, startProgram, services),
+      exec: execService(config, child, startProgram, services),
     });
     const status = await child.status;
     await rpc;
     if (status.timedOut) {
-      console.error(`ww: ${config.program} timed out after ${config.jail.timeoutMs! / 1000}s`);
+      stderr.line(`ww: ${config.program} timed out after ${config.jail.timeoutMs! / 1000}s`);
     }
     return status.code;
   } finally {
@@ -218,14 +227,15 @@ if (import.meta.main) {
   } catch (e) {
     const debug = debugRequested(Deno.args);
     if (e instanceof WwError) {
-      console.error(`ww: ${e.message}`);
-      if (debug) console.error(e.stack);
+      stderr.line(`ww: ${e.message}`);
+      if (debug && e.stack) stderr.line(e.stack);
       code = e.exitCode;
     } else {
-      console.error(`ww: internal error: ${e instanceof Error ? e.message : String(e)}`);
-      if (debug) console.error(e instanceof Error ? e.stack : e);
+      stderr.line(`ww: internal error: ${e instanceof Error ? e.message : String(e)}`);
+      if (debug) stderr.line(e instanceof Error ? String(e.stack) : String(e));
       code = EXIT.usage;
     }
   }
+  await stderr.finish();
   Deno.exit(code);
 }

@@ -10,6 +10,7 @@
 
 import { closeFd } from "../ffi/fd.ts";
 import { copyRange, createMemfd, fileSize, mayExecute, readAt, sealMemfd } from "../ffi/memfd.ts";
+import { escapeText } from "../run/escape.ts";
 import { NotExecutableError, UsageError } from "../run/errors.ts";
 import { cacheDir, DEFAULT_CACHE_BYTES, openCached, storeCached } from "./cache.ts";
 import { executableProblem, HEADER_BYTES } from "./executable.ts";
@@ -189,6 +190,6 @@ async function cache(dir: string, store: () => Promise<void>): Promise<void> {
 
 function warnNotCached(dir: string, why: string): void {
   Deno.stderr.writeSync(
-    new TextEncoder().encode(`ww: warning: cannot cache in ${dir}: ${why}\n`),
+    new TextEncoder().encode(`ww: warning: cannot cache in ${dir}: ${escapeText(why)}\n`),
   );
 }

@@ -2,6 +2,8 @@
 // rate. Shown only on a terminal and only once a fetch has taken more than a moment, so quick and
 // scripted runs print nothing.
 
+import { escapeText } from "../run/escape.ts";
+
 /** How long a fetch runs before the line appears. */
 const DELAY_MS = 500;
 /** How often the line is redrawn. */
@@ -51,6 +53,8 @@ export function stderrProgress(label: string, total: number): Progress {
   const encoder = new TextEncoder();
   let last = 0;
   let shown = false;
+  // The label is a path that may come from a guest (Executor.start): escaped, it cannot draw.
+  const safe = escapeText(label);
   const draw = (text: string) => Deno.stderr.writeSync(encoder.encode(`\r\x1b[K${text}`));
   return {
     update(done) {
@@ -58,7 +62,7 @@ export function stderrProgress(label: string, total: number): Progress {
       if (now - start < DELAY_MS || now - last < REDRAW_MS) return;
       last = now;
       shown = true;
-      draw(renderProgress(label, done, total, now - start));
+      draw(renderProgress(safe, done, total, now - start));
     },
     done() {
       if (shown) draw("");

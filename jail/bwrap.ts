@@ -312,7 +312,11 @@ function collision(
     }
   }
   if (programShown && (isWithin(d, input.programPath) || isWithin(input.programPath, d))) {
-    if (!(same && input.programSource === input.programPath)) {
+    // Allowed only where the bind shows the program's own file at the program's path anyway.
+    const through = isWithin(input.programPath, d)
+      ? r.real + input.programPath.slice(d.length)
+      : undefined;
+    if (through !== input.programSource) {
       return `ww shows the program at ${input.programPath} there; choose another destination`;
     }
   }

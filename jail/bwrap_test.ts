@@ -295,6 +295,15 @@ Deno.test("binds that collide with what ww mounts are refused in one line naming
   }
 });
 
+Deno.test("a bind that shows the program's own file at the program's path is allowed", () => {
+  // The executor starts a guest's program at the path its jail shows, from the host file there.
+  const shown = { ...input, programPath: "/data/prog", programSource: "/srv/d/prog" };
+  assert.ok(!("error" in planBwrapMounts([req("--ro-bind", "/srv/d", "/data")], shown)));
+  const other = { ...shown, programSource: "/srv/other/prog" };
+  const m = planBwrapMounts([req("--ro-bind", "/srv/d", "/data")], other);
+  assert.ok("error" in m && /ww shows the program at \/data\/prog/.test(m.error));
+});
+
 Deno.test("the same host path may be bound inside a system directory or over /etc", () => {
   for (
     const r of [req("--bind", "/usr/local/x"), req("--ro-bind", "/etc"), req("--bind", "/opt")]

@@ -2,6 +2,8 @@
 // the services ww wires in, each served only when its grant is in force. Loaded with a dynamic
 // import only once a guest speaks on fd 3 (see rpc/serve.ts).
 
+import { escapeText } from "../run/escape.ts";
+import { execRefusal } from "./grants.ts";
 import { SIGNALS } from "../run/signals.ts";
 import type { ExecProcess, HostGrants, HostServices, IpfsEntryType, VatLimits } from "./types.ts";
 import { GRANT_NAMES } from "./types.ts";
@@ -31,12 +33,18 @@ export async function serveHost(
 ): Promise<void> {
   const stderr = services.stderr ?? ((line: string) => console.error(line));
   const started = new Set<ExecProcess>();
-  const host = new HostServer(grants, services, stderr, started);
+  // The name may come from a guest (Executor.start); escaped once, here, for every line it begins.
+  const prefix = escapeText(services.programName);
+  const host = new HostServer(grants, services, prefix, stderr, started);
   await serveVat(stream, host, {
-    log: (line) => stderr(`ww: ${services.programName}: ${line}`),
+    log: (line) => stderr(`ww: ${prefix}: ${line}`),
     limits,
   });
-  for (const p of started) p.kill("SIGTERM");
+  for (const p of started) {
+    try {
+      p.kill("SIGTERM");
+    } catch { /* it ended meanwhile: nothing to stop */ }
+  }
 }
 
 /** A CapServer whose methods are a table indexed by method id. */
@@ -66,11 +74,12 @@ class HostServer extends TableServer {
   constructor(
     readonly grants: HostGrants,
     readonly services: HostServices,
+    prefix: string,
     stderr: (line: string) => void,
     started: Set<ExecProcess>,
   ) {
     super();
-    if (grants.console) this.console = new ConsoleServer(services.programName, stderr);
+    if (grants.console) this.console = new ConsoleServer(prefix, stderr);
     if (grants.ipfs) this.ipfs = new IpfsServer(services);
     if (grants.exec) this.executor = new ExecutorServer(this, started);
   }
@@ -109,7 +118,8 @@ class ConsoleServer extends TableServer {
   readonly interfaceId = ww.Console$Client.interfaceId;
   readonly name = "Console";
 
-  constructor(readonly programName: string, readonly stderr: (line: string) => void) {
+  /** `prefix`: the program's name, already escaped. */
+  constructor(readonly prefix: string, readonly stderr: (line: string) => void) {
     super();
   }
 
@@ -117,20 +127,10 @@ class ConsoleServer extends TableServer {
     (call: CallContext) => {
       const p = call.params(ww.Console_Log$Params);
       const level = LEVELS[p.level] ?? `level ${p.level}`;
-      this.stderr(`${this.programName}: ${level}: ${oneLine(p.line)}`);
+      // One log call is one line that ww's reader can trust: see run/escape.ts.
+      this.stderr(`${this.prefix}: ${level}: ${escapeText(p.line)}`);
     },
   ];
-}
-
-/** `s` with control characters escaped, so that one log call is one line ww's reader can trust. */
-function oneLine(s: string): string {
-  // deno-lint-ignore no-control-regex
-  return s.replace(/[\x00-\x1f\x7f]/g, (c) => {
-    if (c === "\n") return "\\n";
-    if (c === "\t") return "\\t";
-    if (c === "\r") return "\\r";
-    return `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`;
-  });
 }
 
 const ENTRY_TYPES: Record<IpfsEntryType, ww.Ipfs_EntryType> = {
@@ -213,6 +213,8 @@ class ExecutorServer extends TableServer {
         ipfs: await grant(4, "ipfs", this.host.ipfs),
         exec: await grant(5, "exec", this.host.executor),
       };
+      const refusal = execRefusal({ program: p.program, grants }, this.host.grants);
+      if (refusal) throw new Error(refusal);
       const process = await exec({
         program: p.program,
         args: p.args.toArray(),
@@ -220,7 +222,11 @@ class ExecutorServer extends TableServer {
         grants,
       });
       this.started.add(process);
-      void process.status.finally(() => this.started.delete(process));
+      // Observed here whatever the guest does: a status that rejects (a jail that failed after
+      // bwrap reported its pid) must reach the guest through Process.wait, not end ww as an
+      // unhandled rejection.
+      const forget = () => this.started.delete(process);
+      process.status.then(forget, forget);
       call.setResultCap(call.results(ww.Executor_Start$Results), 0, new ProcessServer(process));
     },
   ];

@@ -1,13 +1,16 @@
 // rpc/serve.ts — attaches the host capability to a started program, paying for the RPC engine only
 // if the program uses it: nothing is imported until the program's first byte arrives on fd 3, so
 // `ww run /bin/true` never loads Cap'n Proto. Also the `exec` service that starts programs under
-// ww with a subset of a program's grants. Light on purpose: it imports types only.
+// ww with a subset of a program's grants. Light on purpose: it imports types and pure leaves only.
 
 import type { ByteStream, FdStream } from "../ffi/stream.ts";
+import { isIpfsPath } from "../ipfs/path.ts";
 import type { RunConfig } from "../run/config.ts";
-import type { Child } from "../run/start.ts";
+import type { Child, StartOptions } from "../run/start.ts";
+import type { ViewPath } from "../run/view.ts";
 import type { ExecProcess, ExecRequest, HostGrants, HostServices, VatLimits } from "./types.ts";
 import { lazyImport } from "../lazy.ts";
+import { escapeText } from "../run/escape.ts";
 
 /** A grants value with nothing granted. */
 export const NO_GRANTS: HostGrants = { console: false, ipfs: false, exec: false };
@@ -39,10 +42,20 @@ export async function serveGuest(
     return;
   }
   if (n === null || n === 0) return;
-  const { serveHost } = await lazyImport<typeof import("./host.ts")>(
-    new URL("./host.ts", import.meta.url),
-  );
-  await serveHost(withFirstByte(socket, first[0]), grants, services, limits);
+  try {
+    const { serveHost } = await lazyImport<typeof import("./host.ts")>(
+      new URL("./host.ts", import.meta.url),
+    );
+    await serveHost(withFirstByte(socket, first[0]), grants, services, limits);
+  } catch (e) {
+    // Never a rejection: a guest's connection is served from a promise nobody awaits
+    // (execService), and an unhandled rejection would end ww.
+    const why = e instanceof Error ? e.message : String(e);
+    (services.stderr ?? console.error)(
+      `ww: ${escapeText(services.programName)}: the host capability failed: ${escapeText(why)}`,
+    );
+    socket.close();
+  }
 }
 
 /** `stream`, with `byte` delivered before anything read from it. */
@@ -61,17 +74,23 @@ function withFirstByte(stream: ByteStream, byte: number): ByteStream {
 }
 
 /**
- * The `exec` service for a program started with `parent`: each request starts `request.program`
+ * The `exec` service for `child`, started with `parent`: each request starts `request.program`
  * with the parent's configuration (so the same jail), only the named subset of its descriptors,
- * and serves it the requested (already narrowed) grants.
+ * and serves it the requested (already narrowed) grants. A local program is found where the
+ * child's own jail shows it (run/view.ts: absolute paths, or names in the child's own PATH, and
+ * only what its jail shows); anything else is refused with an Error naming the path. A program
+ * from IPFS is fetched as `ww run` would (the host checks first that the child holds the ipfs
+ * grant).
  *
  * @example
- * const exec = execService(config, startProgram, services);
+ * const child = await startProgram(config);
+ * const exec = execService(config, child, startProgram, services);
  * serveGuest(child, grants, { ...services, exec });
  */
 export function execService(
   parent: RunConfig,
-  start: (config: RunConfig) => Promise<Child>,
+  child: Pick<Child, "jail" | "program">,
+  start: (config: RunConfig, options?: StartOptions) => Promise<Child>,
   services: Omit<HostServices, "exec" | "programName">,
 ): (request: ExecRequest) => Promise<ExecProcess> {
   return async (request) => {
@@ -81,13 +100,26 @@ export function execService(
       const own = parent.fds.map((g) => g.name).join(", ") || "none";
       throw new Error(`fd ${name} is not one of this program's --with-fd grants (it has: ${own})`);
     });
+    let program: ViewPath | undefined;
+    if (!isIpfsPath(request.program)) {
+      const [{ jailView, resolveGuestProgram }, { HOST_FS }] = await Promise.all([
+        lazyImport<typeof import("../run/view.ts")>(new URL("../run/view.ts", import.meta.url)),
+        lazyImport<typeof import("../run/resolve.ts")>(
+          new URL("../run/resolve.ts", import.meta.url),
+        ),
+      ]);
+      const view = jailView(child.jail.backend, parent.jail, child.program);
+      const found = resolveGuestProgram(request.program, view, parent.env.PATH, HOST_FS);
+      if ("error" in found) throw new Error(found.error);
+      program = found;
+    }
     const config: RunConfig = { ...parent, program: request.program, args: request.args, fds };
-    const child = await start(config);
-    void serveGuest(child, request.grants, {
+    const started = await start(config, { program });
+    void serveGuest(started, request.grants, {
       ...services,
       programName: request.program,
-      exec: execService(config, start, services),
+      exec: execService(config, started, start, services),
     });
-    return child;
+    return started;
   };
 }

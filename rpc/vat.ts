@@ -14,6 +14,7 @@
 import * as capnp from "capnp-es";
 import * as rpc from "capnp-es/capnp/rpc";
 import type { ByteStream } from "../ffi/stream.ts";
+import { escapeText } from "../run/escape.ts";
 import { FrameError, readFrames } from "./frame.ts";
 import { messageProblem } from "./validate.ts";
 import type { VatLimits } from "./types.ts";
@@ -131,7 +132,7 @@ class Vat {
       case rpc.Message_Which.RESOLVE:
         return this.#resolve(root.resolve);
       case rpc.Message_Which.ABORT:
-        throw new Violation(`the guest aborted: ${root.abort.reason}`);
+        throw new Violation(`the guest aborted: ${escapeText(root.abort.reason)}`);
       case rpc.Message_Which.RETURN:
         throw new Violation("the guest sent a Return, but ww asks it nothing");
       case rpc.Message_Which.DISEMBARGO:

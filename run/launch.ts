@@ -46,8 +46,14 @@ export type Launcher = (
 
 /** The program to execute: a local file, or a program from IPFS (see ipfs/fetch.ts). */
 export interface Program {
-  /** What execve(2) takes when no jail is in between. */
+  /** What execve(2) takes when no jail is in between; where a jail shows the program. */
   readonly path: string;
+  /**
+   * The host file, when `path` is where a program's jail shows it rather than a host path (a
+   * program a guest named, found in its view: see run/view.ts). The same file for the native
+   * jail and none, whose views put host paths in their own place.
+   */
+  readonly source?: string;
   readonly argv0: string;
   /** For a program from IPFS: its descriptor (see FetchedProgram), and where a jail shows it. */
   readonly fetched?: { readonly fd: number; readonly sealed: boolean; readonly jailPath: string };

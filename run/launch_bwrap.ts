@@ -114,8 +114,9 @@ export async function launchBwrap(
   const dropTo = jailHostIdentity(config);
   if (dropTo) {
     if (!program.fetched) {
-      checkReachableBy(program.path, program.path, dropTo);
-      checkExecutableBy(program.path, dropTo);
+      const source = program.source ?? program.path;
+      checkReachableBy(source, source, dropTo);
+      checkExecutableBy(source, dropTo);
     }
     for (const b of config.jail.readOnlyBinds) checkReachableBy("--ro-bind", b.source, dropTo);
     for (const b of config.jail.writableBinds) checkReachableBy("--bind", b.source, dropTo);
@@ -144,7 +145,7 @@ export async function launchBwrap(
     policy: config.jail,
     host: hostFiles(config.jail.net),
     programPath: path,
-    programSource: program.fetched ? "" : Deno.realPathSync(path),
+    programSource: program.fetched ? "" : Deno.realPathSync(program.source ?? path),
     programFd: program.fetched && programFd(
       {
         argv0: program.argv0,
@@ -200,7 +201,9 @@ export async function launchBwrap(
   };
   return {
     pid,
-    signal: (sig) => void signalProgram(sig),
+    // A guest reaches this through Process.kill: a failed kill(2) must not become an unhandled
+    // rejection, which would end ww.
+    signal: (sig) => void signalProgram(sig).catch(() => {}),
     // The kernel kills every process of a pid namespace when its pid 1 dies.
     killAll: () => {
       sentSignal = SIGNALS.SIGKILL;

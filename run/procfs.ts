@@ -10,7 +10,8 @@ export async function programPidInJail(
   jailGone: Promise<unknown>,
 ): Promise<number | undefined> {
   let gone = false;
-  jailGone.finally(() => gone = true);
+  const end = () => gone = true;
+  jailGone.then(end, end);
   for (let delay = 1; !gone; delay = Math.min(delay * 2, 50)) {
     try {
       const children = Deno.readTextFileSync(`/proc/${initPid}/task/${initPid}/children`);

@@ -4,6 +4,7 @@
 
 import { NotExecutableError, NotFoundError } from "./errors.ts";
 import { absolutePath } from "./path.ts";
+import type { HostEntry, HostFs } from "./view.ts";
 
 /** The absolute path of the program to execute, or a NotFound/NotExecutable error. */
 export function resolveProgram(program: string, callerPath: string, cwd: string): string {
@@ -62,3 +63,26 @@ export function hasExecuteBit(info: Deno.FileInfo, who: { uid: number; gid: numb
   const bit = info.uid === who.uid ? 0o100 : info.gid === who.gid ? 0o010 : 0o001;
   return (mode & bit) !== 0;
 }
+
+/**
+ * The host's file system for run/view.ts. An entry ww may not inspect counts as missing: what ww
+ * cannot see, it does not start.
+ */
+export const HOST_FS: HostFs = {
+  entry(path: string): HostEntry {
+    try {
+      const info = Deno.lstatSync(path);
+      if (info.isSymlink) return { kind: "symlink", target: Deno.readLinkSync(path) };
+      return { kind: info.isFile ? "file" : info.isDirectory ? "dir" : "other" };
+    } catch {
+      return { kind: "missing" };
+    }
+  },
+  realPath(path: string): string | undefined {
+    try {
+      return Deno.realPathSync(path);
+    } catch {
+      return undefined;
+    }
+  },
+};

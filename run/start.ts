@@ -16,6 +16,7 @@ import { resolveProgram } from "./resolve.ts";
 import { checkProgramFile } from "./script.ts";
 import { workTmpdir } from "./tmpdir.ts";
 import { type SignalName, SIGNALS } from "./signals.ts";
+import type { ViewPath } from "./view.ts";
 import { lazyImport } from "../lazy.ts";
 
 /** How the program ended, as a shell reports it. */
@@ -53,6 +54,11 @@ export interface Child {
     readonly notEnforced: readonly string[];
     readonly fellBack?: boolean;
   };
+  /**
+   * The program as its jail shows it, and the host file that is (see run/view.ts); undefined for
+   * a program from IPFS.
+   */
+  readonly program?: ViewPath;
 }
 
 /** How a start may be cut short. */
@@ -63,6 +69,11 @@ export interface StartOptions {
    * already fetched starts regardless.
    */
   readonly signal?: AbortSignal;
+  /**
+   * The program, already found where a jail shows it (resolveGuestProgram in run/view.ts):
+   * started as is, instead of looking `config.program` up in ww's own PATH and cwd.
+   */
+  readonly program?: ViewPath;
 }
 
 /**
@@ -91,10 +102,12 @@ export async function startProgram(
   workTmpdir();
   const cleanups = new Cleanups();
   try {
-    const program = await locateProgram(config, cleanups, options.signal);
+    const program = options.program
+      ? { path: options.program.path, source: options.program.source, argv0: config.program }
+      : await locateProgram(config, cleanups, options.signal);
     let choice = jailChoice(config.jail);
-    if (!program.fetched) {
-      checkProgramFile(config.program, program.path, choice.backend, config.jail);
+    if (!("fetched" in program && program.fetched)) {
+      checkProgramFile(config.program, program.source ?? program.path, choice.backend, config.jail);
     }
     const [hostEnd, childEnd] = unixSocketPair();
     const hostSocket = new FdStream(hostEnd);
@@ -155,6 +168,9 @@ export async function startProgram(
         notEnforced: launched.notEnforced ?? [],
         ...(fellBack ? { fellBack } : {}),
       },
+      program: program.fetched
+        ? undefined
+        : { path: program.path, source: program.source ?? program.path },
     };
   } catch (e) {
     cleanups.run();

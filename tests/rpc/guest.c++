@@ -3,6 +3,12 @@
 //   guest checks            run every check against the host, one JSON line per check on stdout
 //   guest log <line>        log <line> through the console capability, exit 0
 //   guest exit <code>       exit with <code> without touching fd 3
+//   guest start <prog> [args...]          Executor.start, then Process.wait; prints
+//                                         {"code":n} or {"error":...}, then {"alive":true}
+//                                         once Host.identity still answers
+//   guest start-console <prog> [args...]  the same, passing the console capability on
+//   guest flood <line>      log <line> through the console capability, as fast as ww takes
+//                           them, until killed
 //   guest bench <n>         n sequential Host.identity calls to ww; prints {"calls":n,"seconds":s}
 //   guest bench-pair <n>    the same client loop against a C++ Host server in a forked process
 //
@@ -239,6 +245,39 @@ int main(int argc, char** argv) {
       req.send().wait(ws);
     });
   }
+  if ((mode == "start" || mode == "start-console") && argc > 2) {
+    return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) {
+      auto start = host.executorRequest().send().getExecutor().startRequest();
+      start.setProgram(argv[2]);
+      auto args = start.initArgs(argc - 3);
+      for (int i = 3; i < argc; i++) args.set(i - 3, argv[i]);
+      if (mode == "start-console") start.setConsole(host.consoleRequest().send().getConsole());
+      KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() {
+        auto r = start.send().getProcess().waitRequest().send().wait(ws);
+        printf("{\"code\":%d}\n", r.getCode());
+      })) {
+        printf("{\"error\":%s}\n", quote(e->getDescription()).c_str());
+      }
+      fflush(stdout);
+      host.identityRequest().send().wait(ws);
+      printf("{\"alive\":true}\n");
+      fflush(stdout);
+    });
+  }
+  if (mode == "flood" && argc > 2) {
+    return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) {
+      auto console = host.consoleRequest().send().getConsole();
+      for (;;) {
+        kj::Vector<kj::Promise<void>> calls;
+        for (int i = 0; i < 64; i++) {
+          auto req = console.logRequest();
+          req.setLine(argv[2]);
+          calls.add(req.send().ignoreResult());
+        }
+        kj::joinPromises(calls.releaseAsArray()).wait(ws);
+      }
+    });
+  }
   if (mode == "bench" && argc > 2) {
     return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) { bench(host, ws, atol(argv[2])); });
   }
@@ -264,6 +303,8 @@ int main(int argc, char** argv) {
     waitpid(pid, &status, 0);
     return rc;
   }
-  fprintf(stderr, "usage: guest checks | log <line> | exit <code> | bench <n> | bench-pair <n>\n");
+  fprintf(stderr,
+          "usage: guest checks | log <line> | exit <code> | start[-console] <prog> [args...] | "
+          "flood <line> | bench <n> | bench-pair <n>\n");
   return 2;
 }

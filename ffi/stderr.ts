@@ -1,0 +1,101 @@
+// ffi/stderr.ts — ww's own stderr, written without ever blocking. A write to a pipe nobody reads
+// blocks, and while Deno's main thread is blocked no timer (--timeout), signal handler or RPC
+// message is handled. fd 2's open file description is shared with the caller and with every
+// child, so ww never sets O_NONBLOCK on it: it writes through a description of its own instead.
+
+import { EAGAIN, EINTR } from "./errno.ts";
+import { closeFd } from "./fd.ts";
+import { cString, keepAlive, lastErrno, libc, libcFiles, ptr } from "./libc.ts";
+
+const O_WRONLY = 0o1;
+const O_NONBLOCK = 0o4000;
+const O_CLOEXEC = 0o2000000;
+const MSG_DONTWAIT = 0x40;
+const MSG_NOSIGNAL = 0x4000;
+const POLLOUT = 0x4;
+const PIPE_BUF = 4096;
+/** How long one wait for room lasts, so that no wait outlives ww's need for it. */
+const POLL_MS = 100;
+
+/** A descriptor written without blocking. */
+export interface NonblockingOut {
+  /**
+   * Writes what fits now of `bytes`: the count written (0 when there is no room); -1 when the
+   * reader is gone or the descriptor failed (nothing more will be written).
+   */
+  write(bytes: Uint8Array): number;
+  /** Resolves once there may be room (true when poll(2) said so), or after a short while. */
+  writable(): Promise<boolean>;
+}
+
+/**
+ * ww's stderr as a NonblockingOut:
+ * - a pipe, FIFO or terminal: reopened through /proc/self/fd/2 with O_NONBLOCK, a new open file
+ *   description of the same pipe or terminal, so the caller's and the children's stay blocking;
+ * - a socket (which cannot be reopened): send(2) with MSG_DONTWAIT, per call;
+ * - a regular file: fd 2 itself (a reopened file would have an offset of its own and overwrite;
+ *   a write to a file does not wait for a reader);
+ * - closed: everything is discarded.
+ *
+ * @example
+ * const err = openStderr();
+ * err.write(new TextEncoder().encode("ww: hello\n")); // 10, or fewer when stderr is full
+ */
+export function openStderr(): NonblockingOut {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync("/proc/self/fd/2");
+  } catch {
+    return { write: (b) => b.length, writable: () => Promise.resolve(true) };
+  }
+  if (info.isFile) return fdOut(2, (fd, b) => Number(libc().write(fd, ptr(b), BigInt(b.length))));
+  if (info.isSocket) {
+    return fdOut(
+      2,
+      (fd, b) => Number(libcFiles().send(fd, b, BigInt(b.length), MSG_DONTWAIT | MSG_NOSIGNAL)),
+    );
+  }
+  const fd = libcFiles().open(cString("/proc/self/fd/2"), O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
+  if (fd >= 0) return fdOut(fd, (fd, b) => Number(libc().write(fd, ptr(b), BigInt(b.length))));
+  // Not reopenable (e.g. a terminal ww may no longer open): write to fd 2 only after poll(2) said
+  // there is room, and no more than PIPE_BUF, which then fits unless a child fills it in between.
+  let room = false;
+  const out = fdOut(2, (fd, b) => {
+    if (!room) return 0;
+    room = false;
+    return Number(libc().write(fd, ptr(b), BigInt(Math.min(b.length, PIPE_BUF))));
+  });
+  return {
+    write: out.write,
+    writable: async () => (room = await out.writable()),
+  };
+}
+
+function fdOut(
+  fd: number,
+  write: (fd: number, b: Uint8Array) => number,
+): NonblockingOut {
+  let broken = false;
+  return {
+    write(bytes) {
+      if (broken) return -1;
+      for (;;) {
+        const n = write(fd, bytes);
+        if (n >= 0) return n;
+        const errno = lastErrno();
+        if (errno === EINTR) continue;
+        if (errno === EAGAIN) return 0;
+        broken = true;
+        if (fd !== 2) closeFd(fd);
+        return -1;
+      }
+    },
+    async writable() {
+      if (broken) return false;
+      const pfd = new Int32Array([fd, POLLOUT]);
+      const n = await libc().poll(ptr(pfd), 1n, POLL_MS);
+      keepAlive(pfd);
+      return n > 0 && (pfd[1] >>> 16 & POLLOUT) !== 0;
+    },
+  };
+}

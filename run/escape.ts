@@ -1,0 +1,35 @@
+// run/escape.ts — makes text that ww did not write (a guest's console lines, Abort reasons and
+// program names, an IPFS path) safe to put on ww's stderr, which is often the caller's terminal.
+// Pure. Without it a guest could move the cursor, retitle the window, clear the screen
+// (ESC or the 8-bit CSI U+009B), end the line and forge one that reads as ww's own, or reorder
+// what a reader sees with bidirectional overrides (U+202E).
+
+/**
+ * What is escaped: backslash (so that the escaping can be read back unambiguously), every
+ * control character (C0, DEL, C1: Unicode category Cc), every format character (Cf: the bidi
+ * controls U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069, zero-width characters, U+FEFF),
+ * the line and paragraph separators U+2028 and U+2029, and lone surrogates (which have no UTF-8
+ * form).
+ */
+const UNSAFE = /[\\\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu;
+
+const SHORT: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" };
+
+/**
+ * `text` as one line of visible characters: the characters above become `\\`, `\n`, `\r`, `\t`,
+ * `\xNN` (other ASCII controls) or `\u{NNNN}`; everything else is kept. Invalid UTF-8 never
+ * reaches it as such: ww decodes guest text with replacement, so it arrives as U+FFFD.
+ *
+ * @example
+ * escapeText("bye\x1b]0;PWNED\x07\nww: fake"); // "bye\\x1b]0;PWNED\\x07\\nww: fake"
+ * escapeText("abc\u202edef"); // "abc\\u{202e}def"
+ */
+export function escapeText(text: string): string {
+  return text.replace(UNSAFE, (c) => {
+    const short = SHORT[c];
+    if (short !== undefined) return short;
+    const code = c.codePointAt(0)!;
+    const hex = code.toString(16).padStart(2, "0");
+    return code < 0x80 ? `\\x${hex}` : `\\u{${hex}}`;
+  });
+}
