@@ -2,10 +2,8 @@
 import assert from "node:assert/strict";
 import { FS } from "./landlock.ts";
 import {
-  decodeNativePlan,
   describeNativePlan,
   DEVICES,
-  encodeNativePlan,
   type NativeFacts,
   type NativeInput,
   nativePathCandidates,
@@ -283,15 +281,6 @@ Deno.test("--allow-weaker-jail runs with what there is and lists what is not enf
   assert.equal(none.plan.seccomp, undefined);
   assert.equal(none.missing.length, 5);
   assert.deepEqual(plan().missing, []);
-});
-
-Deno.test("the plan survives its JSON encoding unchanged", () => {
-  const { plan: p } = plan({ writableBinds: [{ source: "/out", dest: "/out" }] }, {
-    identity: ROOT,
-  });
-  assert.deepEqual(decodeNativePlan(encodeNativePlan(p)), p);
-  assert.throws(() => decodeNativePlan("{}"), /malformed/);
-  assert.throws(() => decodeNativePlan("null"), /malformed/);
 });
 
 Deno.test("the candidate paths cover the system, devices, the program and every bind", () => {

@@ -19,6 +19,7 @@ import type { BackendChoice } from "../jail/auto.ts";
 import { formatIpfsPath, parseIpfsPath } from "../ipfs/path.ts";
 import type { RunConfig } from "./config.ts";
 import { NotExecutableError, NotFoundError, SetupError, UsageError } from "./errors.ts";
+import { absolutePath } from "./path.ts";
 import type { ExitStatus } from "./start.ts";
 
 /** The part of a launch that differs between jailed and unjailed runs. */
@@ -86,6 +87,17 @@ export function reopenFetched(
 ): { readonly fd: number | undefined; readonly close: () => void } {
   const fd = program.fetched ? reopenReadOnly(program.fetched.fd) : undefined;
   return { fd, close: cleanups.add(() => fd !== undefined && closeFd(fd)) };
+}
+
+/**
+ * A name for a run's private work directory: $TMPDIR/ww-<16 hex digits>. The native jail's stage
+ * makes it (and removes it when the run ends, even when ww is killed); bwrap makes it inside the
+ * jail. (Math.random: the first use of `crypto` costs start-up time; the name is not a secret,
+ * and making it fails when it exists.)
+ */
+export function workdirPath(): string {
+  const hex = () => Math.random().toString(16).slice(2, 10).padEnd(8, "0");
+  return absolutePath("/", `${Deno.env.get("TMPDIR") || "/tmp"}/ww-${hex()}${hex()}`);
 }
 
 /** A fresh private directory on the host (mode 0700), removed with `cleanups`. */

@@ -29,8 +29,8 @@ import {
   type Program,
   reopenFetched,
   spawnMapped,
+  workdirPath,
 } from "./launch.ts";
-import { absolutePath } from "./path.ts";
 import { programPidInJail } from "./procfs.ts";
 import { hasExecuteBit } from "./resolve.ts";
 import { signalName, SIGNALS } from "./signals.ts";
@@ -85,7 +85,8 @@ export async function launchBwrap(
   cleanups: Cleanups,
   choice: BackendChoice,
 ): Promise<Launched> {
-  const workdir = jailWorkdir();
+  // bwrap makes it inside the jail, in the jail's own tmpfs: it cannot collide with another run's.
+  const workdir = workdirPath();
   const bwrap = findBwrap();
   const tools = findLauncherTools();
   const path = program.fetched?.jailPath ?? program.path;
@@ -199,18 +200,6 @@ export async function launchBwrap(
       throw jailFailed(choice);
     }),
   };
-}
-
-/**
- * A name for the work directory that bwrap makes inside the jail (see BwrapInput.workdir). It
- * lives in the jail's own tmpfs, so it cannot collide with another run's; the random part only
- * keeps names distinct in logs. (Math.random: the first use of `crypto` costs start-up time.)
- */
-export function jailWorkdir(): string {
-  const name = `ww-${Math.random().toString(16).slice(2, 10).padEnd(8, "0")}${
-    Math.random().toString(16).slice(2, 10).padEnd(8, "0")
-  }`;
-  return absolutePath("/", `${Deno.env.get("TMPDIR") || "/tmp"}/${name}`);
 }
 
 /** How long ww waits for a jail's pid 1 to finish killing the jail's leftover processes. */

@@ -1,0 +1,114 @@
+// run/stage.ts — ww's side of the stage (stage/stage.c): its executable for this machine, held in
+// a sealed memfd written once per ww process and executed by its /proc path (never a file on
+// disk that someone could swap), and the stage's reports read back as ww's errors.
+
+import {
+  EACCES,
+  EISDIR,
+  ELOOP,
+  ENAMETOOLONG,
+  ENOENT,
+  ENOEXEC,
+  ENOTDIR,
+  errnoName,
+  ETXTBSY,
+} from "../ffi/errno.ts";
+import { writeAll } from "../ffi/fd.ts";
+import { createMemfd, sealMemfd } from "../ffi/memfd.ts";
+import type { ByteStream } from "../ffi/stream.ts";
+import { parseStageReports, type StageReport } from "../stage/plan.ts";
+import { STAGE_BASE64 } from "../stage/stage_bin.ts";
+import { NotExecutableError, NotFoundError, SetupError, type WwError } from "./errors.ts";
+
+let memfd: number | undefined;
+
+/**
+ * The path that executes the stage: /proc/<ww's pid>/fd/<n> of a sealed memfd (a child started
+ * with posix_spawn reaches it there even after its own copy of the descriptor is closed).
+ * Throws a SetupError on an architecture the stage is not built for.
+ */
+export function stageExecutable(): string {
+  if (memfd === undefined) {
+    const b64 = STAGE_BASE64[Deno.build.arch];
+    if (b64 === undefined) {
+      throw new SetupError(
+        `the jail's stage is not built for ${Deno.build.arch} (only x86_64 and aarch64); use --jail=none`,
+      );
+    }
+    const fd = createMemfd("ww-stage");
+    writeAll(fd, Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+    sealMemfd(fd);
+    memfd = fd;
+  }
+  return `/proc/${Deno.pid}/fd/${memfd}`;
+}
+
+/**
+ * The signal that tells the stage's supervisor to end everything, as when ww dies: SIGRTMAX-2
+ * (SIGEND in stage/sys.h).
+ */
+export const END_ALL_SIGNAL = 62;
+
+/**
+ * Reads the stage's status descriptor to its end (the supervisor closes it once the program is
+ * started, or the stage failed) and returns what the stage reported.
+ */
+export async function readStageReports(stream: ByteStream): Promise<StageReport[]> {
+  const decoder = new TextDecoder();
+  const buf = new Uint8Array(4096);
+  let text = "";
+  for (;;) {
+    const n = await stream.read(buf);
+    if (n === null) break;
+    text += decoder.decode(buf.subarray(0, n), { stream: true });
+  }
+  return parseStageReports(text);
+}
+
+/** The stage's last step: execve, or execveat for a program from a descriptor. */
+const EXEC_STEPS = new Set(["execve", "execveat"]);
+// errno values execve reports for a file that exists but cannot be executed.
+const NOT_EXECUTABLE = new Set([EACCES, ENOEXEC, EISDIR, ETXTBSY, ELOOP, ENOTDIR, ENAMETOOLONG]);
+
+/**
+ * The error for a stage that did not start the program, from its reports; undefined when it did.
+ * `program` is the name the user gave, `backend` the jail's flag.
+ */
+export function stageFailure(
+  reports: readonly StageReport[],
+  program: string,
+  backend: string,
+): WwError | undefined {
+  const failed = reports.find((r) => "step" in r);
+  if (failed && "step" in failed) {
+    const error = `${failed.step}: ${errnoName(failed.errno)}`;
+    if (failed.step.endsWith("-interpreter")) {
+      return new NotFoundError(
+        `${program}: its interpreter ${failed.detail} is missing (${backend}: ${
+          errnoName(failed.errno)
+        })`,
+      );
+    }
+    if (EXEC_STEPS.has(failed.step) && failed.errno === ENOENT) {
+      return new NotFoundError(`${program}: ${error} (the file is missing)`);
+    }
+    if (EXEC_STEPS.has(failed.step) && NOT_EXECUTABLE.has(failed.errno)) {
+      return new NotExecutableError(
+        `${program}: cannot execute in the ${backend} jail: ${error}${
+          failed.errno === ENOEXEC ? " (not a binary, and no #! line)" : ""
+        }`,
+      );
+    }
+    return new SetupError(
+      `--jail=${backend}: the stage's ${failed.step} step failed: ${errnoName(failed.errno)}${
+        failed.detail ? ` (${failed.detail})` : ""
+      } (try another --jail, or see ww doctor)`,
+    );
+  }
+  if (!reports.some((r) => "exec" in r)) {
+    return new SetupError(
+      `--jail=${backend}: the jail's stage ended before starting the program; its reason is on the line above`,
+    );
+  }
+  return undefined;
+}
