@@ -17,7 +17,6 @@ const symbols = {
   pipe2: { parameters: ["pointer", "i32"], result: "i32" },
   read: { parameters: ["i32", "pointer", "usize"], result: "isize" },
   write: { parameters: ["i32", "pointer", "usize"], result: "isize" },
-  prlimit: { parameters: ["i32", "i32", "pointer", "pointer"], result: "i32" },
   pidfd_open: { parameters: ["i32", "u32"], result: "i32" },
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
   poll: { parameters: ["pointer", "u64", "i32"], result: "i32", nonblocking: true },

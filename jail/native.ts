@@ -19,6 +19,7 @@ import {
   rulesetAttrSize,
 } from "./landlock.ts";
 import type { JailPolicy } from "./policy.ts";
+import type { LimitName } from "../stage/plan.ts";
 import { type SeccompArch, seccompProgram } from "./seccomp.ts";
 
 /** The device nodes the jail may read and write (as bubblewrap's --dev offers them). */
@@ -30,9 +31,6 @@ export const TERMINAL = "/dev/tty";
  * /proc/<its pid>, which stays the program's pid across execve; its children get no /proc.
  */
 export const PROC_SELF = "/proc/self";
-
-/** A resource limit by name; ffi/process.ts maps the names to RLIMIT_* numbers. */
-export type LimitName = "data" | "cpu" | "nofile" | "nproc";
 
 /** Who the process is, from /proc/self/status. */
 export interface ProcessIdentity {

@@ -46,18 +46,6 @@ export function findBwrap(): string {
   );
 }
 
-/** prlimit(1) and setpriv(1) from util-linux, which start bwrap with limits and a host uid. */
-export function findLauncherTools(): { prlimit: string; setpriv: string } {
-  const prlimit = findTool("prlimit");
-  const setpriv = findTool("setpriv");
-  if (prlimit && setpriv) return { prlimit, setpriv };
-  throw new SetupError(
-    `--jail=bwrap: ${
-      prlimit ? "setpriv" : "prlimit"
-    } (util-linux) is not installed; install util-linux`,
-  );
-}
-
 /** The seccomp architecture of this process. */
 export function seccompArch(): SeccompArch {
   const arch = Deno.build.arch;

@@ -7,7 +7,7 @@
 import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
 import { planFdSteps } from "../fd/plan.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
-import { killPid, RLIMIT, waitPid } from "../ffi/process.ts";
+import { killPid, waitPid } from "../ffi/process.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import {
@@ -97,7 +97,7 @@ export function nativeStagePlan(plan: NativePlan, workdir: string): StagePlan {
     supervise: "program",
     parentPid: plan.parentPid,
     closeOnExecFrom: plan.closeOnExecFrom,
-    limits: plan.limits.map((x) => ({ resource: RLIMIT[x.resource], value: x.value })),
+    limits: plan.limits,
     ...(plan.identity ? { identity: plan.identity } : {}),
     noNewPrivs: true,
     ...(l
@@ -166,7 +166,9 @@ export async function launchNative(
   const pid = spawnMapped({
     path: stagePath,
     argv: ["ww-stage", "launch", String(fds.plan), String(fds.status)],
-    env: [],
+    // Not read by the stage (its plan holds the program's); it shows whose stage this is in
+    // /proc/<pid>/environ.
+    env: plan.env,
     cwd: "/",
     fdSteps: planFdSteps(
       [

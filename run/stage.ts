@@ -71,20 +71,20 @@ const EXEC_STEPS = new Set(["execve", "execveat"]);
 const NOT_EXECUTABLE = new Set([EACCES, ENOEXEC, EISDIR, ETXTBSY, ELOOP, ENOTDIR, ENAMETOOLONG]);
 
 /**
- * The error for a stage that did not start the program, from its reports; undefined when it did.
- * `program` is the name the user gave, `backend` the jail's flag.
+ * The error for a stage that did not start the program (native) or bwrap, from its reports;
+ * undefined when it did. `program` is the name the user gave.
  */
 export function stageFailure(
   reports: readonly StageReport[],
   program: string,
-  backend: string,
+  backend: "native" | "bwrap",
 ): WwError | undefined {
   const failed = reports.find((r) => "step" in r);
-  if (failed && "step" in failed) {
+  if (failed && "step" in failed && backend === "native") {
     const error = `${failed.step}: ${errnoName(failed.errno)}`;
     if (failed.step.endsWith("-interpreter")) {
       return new NotFoundError(
-        `${program}: its interpreter ${failed.detail} is missing (${backend}: ${
+        `${program}: its interpreter ${failed.detail} is not in the jail (${
           errnoName(failed.errno)
         })`,
       );
@@ -99,6 +99,8 @@ export function stageFailure(
         }`,
       );
     }
+  }
+  if (failed && "step" in failed) {
     return new SetupError(
       `--jail=${backend}: the stage's ${failed.step} step failed: ${errnoName(failed.errno)}${
         failed.detail ? ` (${failed.detail})` : ""

@@ -9,6 +9,12 @@
  * @module
  */
 
+/** setrlimit resources by name (asm-generic/resource.h; the same on x86_64 and aarch64). */
+export const RLIMIT = { cpu: 0, data: 2, nproc: 6, nofile: 7 } as const;
+
+/** A resource limit by name. */
+export type LimitName = keyof typeof RLIMIT;
+
 /** Who the stage supervises: the program itself (native jail), or bwrap (bwrap jail). */
 export type Supervised = "program" | "bwrap";
 
@@ -29,8 +35,8 @@ export interface StagePlan {
   readonly parentPid: number;
   /** Descriptors from this number up are the stage's own: they close on exec. */
   readonly closeOnExecFrom: number;
-  /** setrlimit (soft = hard) per resource number (RLIMIT_*); null is RLIM_INFINITY. */
-  readonly limits: readonly { readonly resource: number; readonly value: number | null }[];
+  /** setrlimit, soft = hard; null is RLIM_INFINITY. */
+  readonly limits: readonly { readonly resource: LimitName; readonly value: number | null }[];
   readonly identity?: StageIdentity;
   readonly noNewPrivs: boolean;
   readonly landlock?: {
@@ -99,7 +105,7 @@ export function encodeStagePlan(plan: StagePlan): Uint8Array {
   out.word(plan.closeOnExecFrom);
   out.word(plan.limits.length);
   for (const l of plan.limits) {
-    out.word(l.resource);
+    out.word(RLIMIT[l.resource]);
     out.word(l.value ?? NONE);
   }
   if (plan.identity) {

@@ -5,7 +5,7 @@ const PLAN: StagePlan = {
   supervise: "program",
   parentPid: 42,
   closeOnExecFrom: 5,
-  limits: [{ resource: 7, value: null }],
+  limits: [{ resource: "nofile", value: null }],
   noNewPrivs: true,
   path: "/bin/true",
   argv: ["true"],

@@ -728,18 +728,21 @@ static __attribute__((noreturn)) void launch(int plan_fd, int status_fd) {
 
 /* ---- exec mode, inside the bwrap jail ---- */
 
+/* The symbolic names of the errors execve reports, as ww's messages spell them (ffi/errno.ts). */
 static const char *errno_name(long e) {
   switch (e) {
-    case 2: return "No such file or directory";
-    case 7: return "Argument list too long";
-    case 8: return "not a binary and no #! line (Exec format error)";
-    case 12: return "Out of memory";
-    case 13: return "Permission denied";
-    case 20: return "Not a directory";
-    case 21: return "Is a directory";
-    case 26: return "Text file busy";
-    case 36: return "File name too long";
-    case 40: return "Too many levels of symbolic links";
+    case 2: return "ENOENT";
+    case 7: return "E2BIG";
+    case 8: return "ENOEXEC";
+    case 9: return "EBADF";
+    case 12: return "ENOMEM";
+    case 13: return "EACCES";
+    case 20: return "ENOTDIR";
+    case 21: return "EISDIR";
+    case 26: return "ETXTBSY";
+    case 36: return "ENAMETOOLONG";
+    case 38: return "ENOSYS";
+    case 40: return "ELOOP";
     default: return 0;
   }
 }
@@ -781,6 +784,7 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
   } else {
     err = SYS3(execve, target, args, env);
   }
+  /* One line, as ww itself words an exec failure under the native jail (run/stage.ts). */
   char interp[256];
   struct line l = {.n = 0};
   put(&l, "ww: ");
@@ -788,16 +792,19 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
   if (err == -ENOENT && interpreter(fd >= 0 ? 0 : target, (int)fd, interp, sizeof interp)) {
     put(&l, ": its interpreter ");
     put(&l, interp);
-    put(&l, " is not in the jail (No such file or directory)");
+    put(&l, " is not in the jail (ENOENT)");
   } else {
+    put(&l, err == -ENOENT ? ": " : ": cannot execute in the bwrap jail: ");
+    put(&l, fd >= 0 ? "execveat: " : "execve: ");
     const char *name = errno_name(-err);
-    put(&l, ": cannot execute in the jail: ");
     if (name) {
       put(&l, name);
     } else {
       put(&l, "errno ");
       put_num(&l, -err);
     }
+    if (err == -ENOENT) put(&l, " (the file is missing)");
+    if (err == -8) put(&l, " (not a binary, and no #! line)");
   }
   write_line(2, &l);
   die(err == -ENOENT ? 127 : 126);

@@ -217,7 +217,7 @@ for (const arch of STAGE_ARCHES) {
     assert.equal(plain.stdout, "");
     assert.equal(
       plain.stderr,
-      "ww: plain: cannot execute in the jail: not a binary and no #! line (Exec format error)\n",
+      "ww: plain: cannot execute in the bwrap jail: execve: ENOEXEC (not a binary, and no #! line)\n",
     );
     const interp = await run(arch, [
       "exec",
@@ -228,7 +228,7 @@ for (const arch of STAGE_ARCHES) {
     assert.equal(interp.code, 127);
     assert.equal(
       interp.stderr,
-      "ww: interp: its interpreter /nonexistent/interp is not in the jail (No such file or directory)\n",
+      "ww: interp: its interpreter /nonexistent/interp is not in the jail (ENOENT)\n",
     );
   });
 }

@@ -177,7 +177,7 @@ Deno.test("--jail=native: a #! script from IPFS whose interpreter is outside the
   // Issue 11: the message names the missing interpreter (it said "the file or its interpreter").
   assert.match(
     nowhere.stderr,
-    /: its interpreter \/nonexistent\/sh is missing \(native: ENOENT\)\n$/,
+    /: its interpreter \/nonexistent\/sh is not in the jail \(ENOENT\)\n$/,
   );
 });
 
