@@ -29,7 +29,7 @@ import { programPidInJail } from "./procfs.ts";
 import { hasExecuteBit } from "./resolve.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import { encodeStagePlan } from "../stage/plan.ts";
-import { readStageReports, stageExecutable, stageFailure } from "./stage.ts";
+import { planDescriptor, readStageReports, stageExecutable, stageFailure } from "./stage.ts";
 
 /**
  * The read end of a pipe holding `bytes` (written whole, the write end closed) for bwrap to read;
@@ -69,7 +69,7 @@ export function programFd(
 /**
  * The descriptors of the stage that starts bwrap, after the program's (0-3, the grants): bwrap's
  * seccomp program, its status pipe, the stage's bytes that bwrap shows in the jail, the program
- * from IPFS when there is one; then the stage's own plan and status pipes, which bwrap does not
+ * from IPFS when there is one; then the stage's own plan and status pipe, which bwrap does not
  * get. One numbering for the launcher and for --explain.
  */
 export function bwrapFds(grants: number, withProgram: boolean) {
@@ -131,10 +131,6 @@ export async function launchBwrap(
   // bwrap takes this descriptor before the program starts, or the stage marks it close-on-exec
   // and executes it.
   const { fd: programRead, close: closeProgramRead } = reopenFetched(program, cleanups);
-  const [planRead, planWrite] = pipe();
-  const closePlanRead = cleanups.add(() => closeFd(planRead));
-  const planStream = new FdStream(planWrite);
-  const closePlanWrite = cleanups.add(() => planStream.close());
   const [stageRead, stageWrite] = pipe();
   const stageStream = new FdStream(stageRead);
   cleanups.add(() => stageStream.close());
@@ -160,6 +156,15 @@ export async function launchBwrap(
     fds: fds.bwrap,
   });
   const env = childEnv(config.env, slots);
+  const planRead = planDescriptor(encodeStagePlan(bwrapStagePlan({
+    limits: config.jail.limits,
+    dropTo,
+    bwrapArgv: [bwrap, ...args],
+    env,
+    parentPid: Deno.pid,
+    closeOnExecFrom: fds.stagePlan,
+  })));
+  const closePlanRead = cleanups.add(() => closeFd(planRead));
   const pid = spawnMapped({
     path: stagePath,
     argv: ["ww-stage", "launch", String(fds.stagePlan), String(fds.stageStatus)],
@@ -191,17 +196,6 @@ export async function launchBwrap(
   closeStageWrite();
 
   const reaped = waitPid(pid);
-  try {
-    await planStream.write(encodeStagePlan(bwrapStagePlan({
-      limits: config.jail.limits,
-      dropTo,
-      bwrapArgv: [bwrap, ...args],
-      env,
-      parentPid: Deno.pid,
-      closeOnExecFrom: fds.stagePlan,
-    })));
-  } catch { /* the stage died before reading; its status says so */ }
-  closePlanWrite();
   const failure = stageFailure(await readStageReports(stageStream), config.program, "bwrap");
   if (failure) {
     await reaped;

@@ -30,7 +30,13 @@ import {
   workdirPath,
 } from "./launch.ts";
 import { nativeFacts } from "./native.ts";
-import { END_ALL_SIGNAL, readStageReports, stageExecutable, stageFailure } from "./stage.ts";
+import {
+  END_ALL_SIGNAL,
+  planDescriptor,
+  readStageReports,
+  stageExecutable,
+  stageFailure,
+} from "./stage.ts";
 import { signalName } from "./signals.ts";
 
 /** The program as the native jail takes it. */
@@ -122,8 +128,8 @@ export function nativeStagePlan(plan: NativePlan, workdir: string): StagePlan {
 
 /**
  * Runs the program in the native jail: spawns the stage with the program's descriptors in place
- * plus a plan pipe and a status pipe, writes the plan, and waits until the stage reports that it
- * executes the program, or why not. ww's child is the stage's supervisor: ww signals the program
+ * plus its plan and a status pipe, and waits until the stage reports that it executes the
+ * program, or why not. ww's child is the stage's supervisor: ww signals the program
  * through it, and reaps it when the program and every descendant are gone.
  */
 export async function launchNative(
@@ -151,10 +157,8 @@ export async function launchNative(
   );
   const { plan } = native;
   const stagePath = stageExecutable();
-  const [planRead, planWrite] = pipe();
+  const planRead = planDescriptor(encodeStagePlan(nativeStagePlan(plan, workdir)));
   const closePlanRead = cleanups.add(() => closeFd(planRead));
-  const planStream = new FdStream(planWrite);
-  const closePlanWrite = cleanups.add(() => planStream.close());
   const [statusRead, statusWrite] = pipe();
   const statusStream = new FdStream(statusRead);
   cleanups.add(() => statusStream.close());
@@ -186,10 +190,6 @@ export async function launchNative(
   closeStatusWrite();
   closeProgramRead();
   const reaped = waitPid(pid);
-  try {
-    await planStream.write(encodeStagePlan(nativeStagePlan(plan, workdir)));
-  } catch { /* the stage died before reading; its status says so */ }
-  closePlanWrite();
   const failure = stageFailure(await readStageReports(statusStream), config.program, "native");
   if (failure) {
     await reaped;

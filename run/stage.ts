@@ -13,8 +13,8 @@ import {
   errnoName,
   ETXTBSY,
 } from "../ffi/errno.ts";
-import { writeAll } from "../ffi/fd.ts";
-import { createMemfd, sealMemfd } from "../ffi/memfd.ts";
+import { closeFd, writeAll } from "../ffi/fd.ts";
+import { createMemfd, reopenReadOnly, sealMemfd } from "../ffi/memfd.ts";
 import type { ByteStream } from "../ffi/stream.ts";
 import { parseStageReports, type StageReport } from "../stage/plan.ts";
 import { STAGE_BASE64 } from "../stage/stage_bin.ts";
@@ -41,6 +41,21 @@ export function stageExecutable(): string {
     memfd = fd;
   }
   return `/proc/${Deno.pid}/fd/${memfd}`;
+}
+
+/**
+ * A read-only descriptor (close-on-exec, at offset 0) of a memfd holding the stage's plan, for
+ * the stage to read as its plan descriptor. Written whole before the stage starts, so the stage
+ * never waits on ww's event loop for it, whatever its size (a pipe holds 64 KiB).
+ */
+export function planDescriptor(plan: Uint8Array): number {
+  const fd = createMemfd("ww-stage-plan");
+  try {
+    writeAll(fd, plan);
+    return reopenReadOnly(fd);
+  } finally {
+    closeFd(fd);
+  }
 }
 
 /**
