@@ -36,7 +36,8 @@ export function stageExecutable(): string {
       );
     }
     const fd = createMemfd("ww-stage");
-    writeAll(fd, Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)));
+    // fromBase64 decodes natively: a decode through atob and a JS loop costs ~5 ms a run.
+    writeAll(fd, Uint8Array.fromBase64(b64));
     sealMemfd(fd);
     memfd = fd;
   }
