@@ -196,16 +196,15 @@ export async function launchBwrap(
   closeStageWrite();
 
   const reaped = waitPid(pid);
-  const failure = stageFailure(await readStageReports(stageStream), config.program, "bwrap");
-  if (failure) {
-    await reaped;
-    throw failure;
-  }
+  // Both at once: bwrap reports its pid 1 while the stage's report is still on its way. When the
+  // stage failed, bwrap never ran and its status pipe ends without a pid.
+  const stageReports = readStageReports(stageStream).catch(() => []);
   const statusReader = bwrapStatusReader(statusStream);
   const initPid = await statusReader.childPid;
   if (initPid === undefined) {
+    const failure = stageFailure(await stageReports, config.program, "bwrap");
     await reaped;
-    throw jailFailed(choice);
+    throw failure ?? jailFailed(choice);
   }
   // bwrap reports the exit status while the jail's pid 1 may still be taking the jail's other
   // processes down with it; ww ends only once it is gone.
