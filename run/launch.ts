@@ -75,10 +75,9 @@ export class Cleanups {
 }
 
 /**
- * For a program from IPFS, a fresh read-only open of its descriptor for a jail to take (bwrap's
- * exec step or the native stage executes it, a #! script keeps it, or bwrap copies it from offset
- * 0): the memfd
- * itself is read-write, if sealed. `close` closes it early, once the child holds its own copy;
+ * For a program from IPFS, a fresh read-only open of its descriptor for a jail to take (the stage
+ * executes it, a #! script keeps it, or bwrap copies it from offset 0): the memfd itself is
+ * read-write, if sealed. `close` closes it early, once the child holds its own copy;
  * `cleanups` closes it otherwise. No descriptor for a local program.
  */
 export function reopenFetched(
