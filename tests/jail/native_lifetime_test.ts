@@ -88,3 +88,67 @@ Deno.test({
     assert.deepEqual(leftovers, []);
   },
 });
+
+Deno.test("--jail=native: SIGTERM to ww reaches the program through the supervisor, which ends as it did", async () => {
+  const marker = `WWMARK=${crypto.randomUUID()}`;
+  const [cmd, ...args] = wwCommand();
+  const ww = new Deno.Command(cmd, {
+    args: [
+      ...args,
+      "run",
+      "--jail=native",
+      "--env",
+      marker,
+      "/bin/sh",
+      "-c",
+      "trap 'echo got TERM; exit 7' TERM; echo ready; sleep 30 & wait",
+    ],
+    env: { TMPDIR: tmp },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = ww.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("ready\n")) out += (await reader.read()).value ?? "";
+  ww.kill("SIGTERM");
+  const status = await ww.status;
+  // Exactly when ww has exited, nothing of the jail is left.
+  const left = processesWithEnv(marker);
+  const dirs = wwDirs(tmp);
+  for (const pid of left) Deno.kill(pid, "SIGKILL");
+  for (let r = await reader.read(); !r.done; r = await reader.read()) out += r.value;
+  await ww.stderr.cancel();
+  assert.equal(out, "ready\ngot TERM\n");
+  assert.equal(status.code, 7);
+  assert.deepEqual(left, [], "the background sleep outlived the program");
+  assert.deepEqual(dirs, []);
+});
+
+Deno.test("--jail=native: --timeout ends a program that ignores SIGTERM, and every descendant, even in its own session", async () => {
+  const marker = `WWMARK=${crypto.randomUUID()}`;
+  const [cmd, ...args] = wwCommand();
+  const ww = new Deno.Command(cmd, {
+    args: [
+      ...args,
+      "run",
+      "--jail=native",
+      "--timeout",
+      "1s",
+      "--env",
+      marker,
+      "/bin/sh",
+      "-c",
+      "trap '' TERM; setsid sleep 30 & sleep 30",
+    ],
+    env: { TMPDIR: tmp },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const status = await ww.status;
+  const left = processesWithEnv(marker);
+  for (const pid of left) Deno.kill(pid, "SIGKILL");
+  const stderr = await new Response(ww.stderr).text();
+  assert.equal(status.code, 124, stderr);
+  assert.deepEqual(left, [], "a sleeper outlived the timeout");
+  assert.deepEqual(wwDirs(tmp), []);
+});
