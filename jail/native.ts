@@ -19,7 +19,7 @@ import {
   rulesetAttrSize,
 } from "./landlock.ts";
 import type { JailPolicy } from "./policy.ts";
-import type { LimitName } from "../stage/plan.ts";
+import type { LimitName, StagePlan } from "../stage/plan.ts";
 import { type SeccompArch, seccompProgram } from "./seccomp.ts";
 
 /** The device nodes the jail may read and write (as bubblewrap's --dev offers them). */
@@ -349,6 +349,39 @@ function toBase64(bytes: Uint8Array): string {
   let s = "";
   for (const b of bytes) s += String.fromCharCode(b);
   return btoa(s);
+}
+
+/**
+ * What the stage does for a native plan: the plan's steps, in the work directory that the stage
+ * makes and, as supervisor, removes (so that it never outlives the run, even when ww is killed).
+ */
+export function nativeStagePlan(plan: NativePlan, workdir: string): StagePlan {
+  const l = plan.landlock;
+  return {
+    supervise: "program",
+    parentPid: plan.parentPid,
+    closeOnExecFrom: plan.closeOnExecFrom,
+    limits: plan.limits,
+    ...(plan.identity ? { identity: plan.identity } : {}),
+    noNewPrivs: true,
+    ...(l
+      ? {
+        landlock: {
+          attrSize: l.attrSize,
+          handledFs: l.ruleset.handledFs,
+          handledNet: l.ruleset.handledNet,
+          scoped: l.ruleset.scoped,
+          rules: l.rules,
+        },
+      }
+      : {}),
+    ...(plan.seccomp ? { seccomp: planSeccompBytes(plan) } : {}),
+    ...(plan.programFd ? { programFd: plan.programFd } : {}),
+    path: plan.path,
+    argv: plan.argv,
+    env: plan.env,
+    workdir,
+  };
 }
 
 /** `ww run --explain` lines for a native plan (after the `jail:` line). */

@@ -10,13 +10,8 @@ import { closeFd, pipe } from "../ffi/fd.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
-import {
-  type NativePlan,
-  nativePlan,
-  type NativePlanResult,
-  planSeccompBytes,
-} from "../jail/native.ts";
-import { encodeStagePlan, type StagePlan } from "../stage/plan.ts";
+import { nativePlan, type NativePlanResult, nativeStagePlan } from "../jail/native.ts";
+import { encodeStagePlan } from "../stage/plan.ts";
 import type { RunConfig } from "./config.ts";
 import { childEnv } from "./env.ts";
 import { SetupError } from "./errors.ts";
@@ -91,39 +86,6 @@ export function planNative(
     );
   }
   return result;
-}
-
-/**
- * What the stage does for a native plan: the plan's steps, in the work directory that the stage
- * makes and, as supervisor, removes (so that it never outlives the run, even when ww is killed).
- */
-export function nativeStagePlan(plan: NativePlan, workdir: string): StagePlan {
-  const l = plan.landlock;
-  return {
-    supervise: "program",
-    parentPid: plan.parentPid,
-    closeOnExecFrom: plan.closeOnExecFrom,
-    limits: plan.limits,
-    ...(plan.identity ? { identity: plan.identity } : {}),
-    noNewPrivs: true,
-    ...(l
-      ? {
-        landlock: {
-          attrSize: l.attrSize,
-          handledFs: l.ruleset.handledFs,
-          handledNet: l.ruleset.handledNet,
-          scoped: l.ruleset.scoped,
-          rules: l.rules,
-        },
-      }
-      : {}),
-    ...(plan.seccomp ? { seccomp: planSeccompBytes(plan) } : {}),
-    ...(plan.programFd ? { programFd: plan.programFd } : {}),
-    path: plan.path,
-    argv: plan.argv,
-    env: plan.env,
-    workdir,
-  };
 }
 
 /**
