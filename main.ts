@@ -5,7 +5,6 @@ import denoJson from "./deno.json" with { type: "json" };
 import { parseRunArgs } from "./cli/flags.ts";
 import { EXIT, InterruptedError, WwError } from "./run/errors.ts";
 import { forwardSignals, type SignalName, SIGNALS, STOP_SIGNALS } from "./run/signals.ts";
-import { NATIVE_STAGE_COMMAND } from "./run/stage_command.ts";
 import { type Child, startProgram } from "./run/start.ts";
 import { execService, serveGuest } from "./rpc/serve.ts";
 import { lazyImport } from "./lazy.ts";
@@ -99,12 +98,6 @@ async function main(argv: readonly string[]): Promise<number> {
         new URL("./run/doctor.ts", import.meta.url),
       );
       return await doctor();
-    }
-    case NATIVE_STAGE_COMMAND: {
-      const { runNativeStage } = await lazyImport<typeof import("./run/native_stage.ts")>(
-        new URL("./run/native_stage.ts", import.meta.url),
-      );
-      return runNativeStage(rest);
     }
     case undefined:
       console.error(USAGE);

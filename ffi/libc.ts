@@ -17,7 +17,6 @@ const symbols = {
   pipe2: { parameters: ["pointer", "i32"], result: "i32" },
   read: { parameters: ["i32", "pointer", "usize"], result: "isize" },
   write: { parameters: ["i32", "pointer", "usize"], result: "isize" },
-  prlimit: { parameters: ["i32", "i32", "pointer", "pointer"], result: "i32" },
   pidfd_open: { parameters: ["i32", "u32"], result: "i32" },
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
   poll: { parameters: ["pointer", "u64", "i32"], result: "i32", nonblocking: true },
@@ -62,40 +61,14 @@ const fileSymbols = {
 
 /** Only the native jail's stage confines itself. */
 const stageSymbols = {
-  // The native jail's stage (ffi/landlock.ts, ffi/privileges.ts). glibc has no Landlock
-  // wrappers, so `syscall` is declared once per argument shape: it is variadic, but on x86_64
-  // and aarch64 Linux its integer and pointer arguments travel in the same registers as fixed ones.
+  // The Landlock ABI probe (ffi/landlock.ts). glibc has no Landlock wrappers, so `syscall` is
+  // declared with this call's argument shape: it is variadic, but on x86_64 and aarch64 Linux its
+  // integer and pointer arguments travel in the same registers as fixed ones.
   syscall_landlock_create_ruleset: {
     name: "syscall",
     parameters: ["i64", "buffer", "usize", "u32"],
     result: "i64",
   },
-  syscall_landlock_add_rule: {
-    name: "syscall",
-    parameters: ["i64", "i32", "u32", "buffer", "u32"],
-    result: "i64",
-  },
-  syscall_landlock_restrict_self: {
-    name: "syscall",
-    parameters: ["i64", "i32", "u32"],
-    result: "i64",
-  },
-  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32" },
-  prctl_pointer: {
-    name: "prctl",
-    parameters: ["i32", "u64", "buffer", "u64", "u64"],
-    result: "i32",
-  },
-  capset: { parameters: ["buffer", "buffer"], result: "i32" },
-  setgroups: { parameters: ["usize", "buffer"], result: "i32" },
-  setresuid: { parameters: ["u32", "u32", "u32"], result: "i32" },
-  setresgid: { parameters: ["u32", "u32", "u32"], result: "i32" },
-  getppid: { parameters: [], result: "i32" },
-  close_range: { parameters: ["u32", "u32", "i32"], result: "i32" },
-  signal: { parameters: ["i32", "pointer"], result: "pointer" },
-  sigprocmask: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-  execve: { parameters: ["buffer", "buffer", "buffer"], result: "i32" },
-  execveat: { parameters: ["i32", "buffer", "buffer", "buffer", "i32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 // Each group is bound on first use: Deno compiles a trampoline per symbol at dlopen, about 0.1 ms
@@ -116,7 +89,7 @@ export function libcFiles(): Deno.DynamicLibrary<typeof fileSymbols>["symbols"] 
   return fileLibrary.symbols;
 }
 
-/** The libc symbols of the native jail's stage. */
+/** The libc symbols of the Landlock probe. */
 export function libcStage(): Deno.DynamicLibrary<typeof stageSymbols>["symbols"] {
   stageLibrary ??= Deno.dlopen("libc.so.6", stageSymbols);
   return stageLibrary.symbols;

@@ -41,20 +41,6 @@ export function killPid(pid: number, signal: number): boolean {
   return false;
 }
 
-/** setrlimit resources (asm-generic/resource.h; the same on x86_64 and aarch64). */
-export const RLIMIT = { cpu: 0, data: 2, nproc: 6, nofile: 7 } as const;
-const RLIM_INFINITY = 0xffffffffffffffffn;
-
-/** Sets both the soft and the hard limit of `resource` for process `pid` (prlimit(2)). */
-export function setProcessLimit(pid: number, resource: number, value: number | undefined): void {
-  const limit = new BigUint64Array(2).fill(value === undefined ? RLIM_INFINITY : BigInt(value));
-  check(
-    "prlimit",
-    libc().prlimit(pid, resource, ptr(limit), null),
-    `pid ${pid} resource ${resource}`,
-  );
-}
-
 /**
  * A handle on a process that is not ww's child (pidfd_open(2)), to learn when it is gone. Open it
  * while the pid is known to be alive, so that it cannot name a recycled pid.

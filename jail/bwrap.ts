@@ -2,11 +2,12 @@
 // file system it needs (which top-level entries are symlinks, which loader files exist) are input.
 //
 // The root is bubblewrap's empty tmpfs; only the system's program and library directories, the
-// loader's files in /etc, the program itself (or, for a program from IPFS run from its descriptor,
-// the exec step), the private work directory and the user's binds are visible, each mount after its
-// parents (jail/binds.ts); the root and /dev are read-only once set up, and every writable tmpfs is
-// bounded by --tmp-size. bwrap runs the program as pid 2 under its own pid-1 reaper in the new pid
-// namespace.
+// loader's files in /etc, the program itself (unless a program from IPFS runs from its
+// descriptor), ww's stage (STAGE_PATH), the private work directory and the user's binds are
+// visible, each mount after its parents (jail/binds.ts); the root and /dev are read-only once set
+// up, and every writable tmpfs is bounded by --tmp-size. bwrap runs the stage's exec mode as pid 2
+// under its own pid-1 reaper in the new pid namespace, which fixes the environment and executes
+// the program.
 
 import {
   type BindMount,
@@ -19,8 +20,8 @@ import {
   planBinds,
   sortParentsFirst,
 } from "./binds.ts";
-import { EXEC_FD_PATH } from "./exec_fd.ts";
 import type { Bind, JailPolicy, Limits } from "./policy.ts";
+import type { LimitName, StagePlan } from "../stage/plan.ts";
 
 /** The uid and gid the program has inside the jail (nobody). */
 export const JAIL_UID = 65534;
@@ -68,10 +69,15 @@ export interface HostFiles {
   readonly etc: readonly string[];
 }
 
+/** Where the jail shows ww's stage (stage/stage.c), which executes the program. */
+export const STAGE_PATH = "/.ww-stage";
+
 /** Descriptor numbers, as bwrap will have them, for its control channels. */
 export interface BwrapFds {
   readonly seccomp: number;
   readonly status: number;
+  /** The stage's bytes, which bwrap copies into the jail at STAGE_PATH (--ro-bind-data). */
+  readonly stage: number;
 }
 
 export interface BwrapInput {
@@ -104,22 +110,17 @@ export interface BwrapInput {
 
 /**
  * A program from IPFS, held by descriptor `fd`, and how it gets into the jail:
- * - `exec`: the descriptor stays open through bwrap, and the exec step executes the program from
- *   it; nothing is copied and nothing shows at programPath.
+ * - `exec`: the descriptor stays open through bwrap, and the stage executes the program from it
+ *   (marked close-on-exec, execveat AT_EMPTY_PATH); nothing is copied and nothing shows at
+ *   programPath.
  * - `copy`: bwrap copies it into a read-only file of its own at programPath (a sealed memfd
  *   cannot be bound);
  * - `bind`: bound read-only at programPath (a cached file bwrap's user can reach).
- * With `execStep` (jail/exec_fd.ts, which bwrap reads from descriptor `execStep.fd` into
- * EXEC_FD_PATH), the program runs through the exec step, as `execStep.argv0`; without it (a
- * machine with none), env(1) runs programPath.
+ * In every case the program gets `argv0` as its argv[0].
  */
-export type ProgramFd =
-  | { readonly fd: number; readonly how: "exec"; readonly execStep: ExecStep }
-  | { readonly fd: number; readonly how: "copy" | "bind"; readonly execStep?: ExecStep };
-
-/** The exec step's descriptor (numbered as bwrap has it) and the argv[0] it gives the program. */
-export interface ExecStep {
+export interface ProgramFd {
   readonly fd: number;
+  readonly how: "exec" | "copy" | "bind";
   readonly argv0: string;
 }
 
@@ -135,7 +136,7 @@ export function isVisibleInJail(path: string, host: HostFiles): boolean {
  *
  * @example
  * bwrapArgs({ policy: DEFAULT_POLICY, host, programPath: "/usr/bin/true", ... });
- * // ["--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", ..., "--", "/usr/bin/env", ...]
+ * // ["--ro-bind", "/usr", "/usr", ..., "--", "/.ww-stage", "exec", "/usr/bin/true", "-", ...]
  */
 export function bwrapArgs(input: BwrapInput): string[] {
   const { policy, host, fds } = input;
@@ -173,8 +174,7 @@ export function bwrapArgs(input: BwrapInput): string[] {
   for (const o of sortParentsFirst(ops)) a.push(...o.args);
   a.push("--chdir", workdir);
   const programFd = input.programFd;
-  const execStep = programFd?.execStep;
-  if (execStep) a.push("--perms", "0555", "--ro-bind-data", String(execStep.fd), EXEC_FD_PATH);
+  a.push("--perms", "0555", "--ro-bind-data", String(fds.stage), STAGE_PATH);
   if (programFd?.how === "copy") {
     a.push("--perms", "0555", "--ro-bind-data", String(programFd.fd), input.programPath);
   } else if (programFd?.how === "bind") {
@@ -191,19 +191,11 @@ export function bwrapArgs(input: BwrapInput): string[] {
   a.push("--hostname", JAIL_HOSTNAME);
   a.push("--cap-drop", "ALL", "--new-session", "--die-with-parent");
   a.push("--seccomp", String(fds.seccomp), "--json-status-fd", String(fds.status));
-  // bwrap always sets PWD in the program's environment; env(1) takes it out again (or restores
-  // the user's own) so the environment is exactly what the user passed.
-  // env(1) reads NAME=VALUE words up to the first word without '=', so a program path with '='
-  // cannot be expressed unless the exec step comes first; the caller rejects those (see
-  // programPathProblem).
-  a.push("--", "/usr/bin/env", "-u", "PWD", "--");
-  if (input.userPwd !== undefined) a.push(`PWD=${input.userPwd}`);
-  if (programFd && execStep) {
-    const target = programFd.how === "exec" ? String(programFd.fd) : input.programPath;
-    a.push(EXEC_FD_PATH, target, execStep.argv0, ...input.args);
-  } else {
-    a.push(input.programPath, ...input.args);
-  }
+  // bwrap always sets PWD in the program's environment; the stage takes it out again ("-"), or
+  // restores the user's own ("=VALUE"), so the environment is exactly what the user passed.
+  const target = programFd?.how === "exec" ? String(programFd.fd) : input.programPath;
+  a.push("--", STAGE_PATH, "exec", target, input.userPwd === undefined ? "-" : `=${input.userPwd}`);
+  a.push(programFd ? programFd.argv0 : input.programPath, ...input.args);
   return a;
 }
 
@@ -270,7 +262,7 @@ export function planBwrapMounts(
   const taken = (w: string) =>
     planned.mounts.some((m) => near(w, m.dest)) ||
     host.system.some((e) => isWithin(w, e.path)) || host.etc.some((p) => near(w, p)) ||
-    ["/proc", "/dev", EXEC_FD_PATH].some((p) => near(w, p)) ||
+    ["/proc", "/dev", STAGE_PATH].some((p) => near(w, p)) ||
     (programShown && near(w, input.programPath));
   let workdir = input.workdir;
   if (taken(workdir)) workdir = `/${workdir.slice(workdir.lastIndexOf("/") + 1)}`;
@@ -293,8 +285,8 @@ function collision(
   if (isWithin(d, "/dev")) {
     return "the jail has its own /dev there (null, zero, full, random, urandom, tty, shm); choose another destination";
   }
-  if (isWithin(d, EXEC_FD_PATH)) {
-    return `${EXEC_FD_PATH} is ww's exec step in the jail; choose another destination`;
+  if (isWithin(d, STAGE_PATH)) {
+    return `${STAGE_PATH} is ww's stage in the jail; choose another destination`;
   }
   const same = d === r.real;
   for (const e of input.host.system) {
@@ -346,54 +338,63 @@ export function namespaceArgs(net: boolean): string[] {
   ];
 }
 
-/** What starts bwrap: the tools' paths, the limits, and the host identity to drop to. */
-export interface LauncherInput {
-  readonly prlimit: string;
-  readonly setpriv: string;
+/** What starts bwrap: the limits, the host identity to drop to, and the stage's descriptors. */
+export interface BwrapStageInput {
   readonly limits: Limits;
   /** The unprivileged host uid/gid bwrap runs as, when ww runs as root; else undefined. */
   readonly dropTo?: { readonly uid: number; readonly gid: number };
+  /** bwrap's path and arguments. */
+  readonly bwrapArgv: readonly string[];
+  readonly env: readonly string[];
+  /** ww's pid. */
+  readonly parentPid: number;
+  /** The stage's own descriptors (its plan and status pipes) start here. */
+  readonly closeOnExecFrom: number;
 }
 
 /**
- * The command line that runs bwrap (`bwrapArgv`, starting with bwrap's path) with the limits set
- * and, when ww is root, as an unprivileged host user.
+ * The stage's plan (stage/plan.ts) that starts bwrap with the limits set and, when ww is root, as
+ * an unprivileged host user; the stage stays behind as supervisor, and when bwrap ends or ww dies
+ * it SIGKILLs whatever is left (bwrap's pid 1 included, at any instant of the start).
  *
- * prlimit(1) sets the limits on itself before it execs on, so bwrap, the jail's pid 1 and the
+ * The stage sets the limits on itself before it executes bwrap, so bwrap, the jail's pid 1 and the
  * program all inherit them; lowering a limit needs no privilege, where setting one on another
  * user's process would need CAP_SYS_RESOURCE. The drop matters because a user namespace's uid
  * maps to the uid that created it: a jail made by root is host uid 0 to the kernel, which exempts
  * it from RLIMIT_NPROC, lets it write sysctls (their owner is uid 0), and makes every file it
  * creates in a --bind directory root's (a setuid-root binary, for one).
+ *
+ * @example
+ * bwrapStagePlan({ limits: { processes: 5 }, bwrapArgv: ["/usr/bin/bwrap", "--"], env: [],
+ *   parentPid: 1, closeOnExecFrom: 6 }).limits; // [{ resource: "nproc", value: 5 }]
  */
-export function launcherArgv(input: LauncherInput, bwrapArgv: readonly string[]): string[] {
-  const { limits } = input;
-  const a = [input.prlimit];
-  const set = (flag: string, v: number | undefined) =>
-    v !== undefined && a.push(`--${flag}=${v}:${v}`);
-  set("data", limits.memoryBytes);
-  set("cpu", limits.cpuSeconds);
-  set("nofile", limits.openFiles);
-  set("nproc", limits.processes);
-  a.push("--");
-  if (input.dropTo) {
-    a.push(
-      input.setpriv,
-      `--reuid=${input.dropTo.uid}`,
-      `--regid=${input.dropTo.gid}`,
-      "--clear-groups",
-      "--",
-    );
-  }
-  a.push(...bwrapArgv);
-  return a;
-}
-
-/** Why bwrapArgs cannot express `programPath`, or undefined. */
-export function programPathProblem(programPath: string): string | undefined {
-  return programPath.includes("=")
-    ? `${programPath}: a program path containing '=' cannot be run in the bwrap jail (rename it)`
-    : undefined;
+export function bwrapStagePlan(input: BwrapStageInput): StagePlan {
+  const { limits, dropTo } = input;
+  const set: [LimitName, number | undefined][] = [
+    ["data", limits.memoryBytes],
+    ["cpu", limits.cpuSeconds],
+    ["nofile", limits.openFiles],
+    ["nproc", limits.processes],
+  ];
+  return {
+    supervise: "bwrap",
+    parentPid: input.parentPid,
+    closeOnExecFrom: input.closeOnExecFrom,
+    limits: set.filter(([, v]) => v !== undefined).map(([resource, value]) => ({
+      resource,
+      value: value!,
+    })),
+    ...(dropTo
+      ? {
+        identity: { uid: dropTo.uid, gid: dropTo.gid, clearGroups: true, dropBoundingUpTo: null },
+      }
+      : {}),
+    // bwrap sets no_new_privs for the jail itself.
+    noNewPrivs: false,
+    path: input.bwrapArgv[0],
+    argv: input.bwrapArgv,
+    env: input.env,
+  };
 }
 
 /** The binds a policy adds, for --explain. */

@@ -3,13 +3,12 @@ import assert from "node:assert/strict";
 import {
   bwrapArgs,
   type BwrapInput,
+  bwrapStagePlan,
   type HostFiles,
   isVisibleInJail,
-  launcherArgv,
   planBwrapMounts,
-  programPathProblem,
+  STAGE_PATH,
 } from "./bwrap.ts";
-import { EXEC_FD_PATH } from "./exec_fd.ts";
 import type { BindRequest } from "./binds.ts";
 import { DEFAULT_POLICY } from "./policy.ts";
 import { readBwrapStatus } from "./bwrap_status.ts";
@@ -29,7 +28,7 @@ const input: BwrapInput = {
   programSource: "/opt/app/run",
   args: ["-v", "x y"],
   workdir: "/tmp/ww-1",
-  fds: { seccomp: 5, status: 6 },
+  fds: { seccomp: 5, status: 6, stage: 7 },
 };
 
 /** The value after each occurrence of `flag`. */
@@ -68,7 +67,8 @@ Deno.test("only system dirs, loader files and the program are mounted; the work 
   ]);
   assert.deepEqual(after(argv, "--symlink", 2), [["usr/bin", "/bin"]]);
   assert.deepEqual(after(argv, "--dir"), [["/tmp/ww-1"]]);
-  assert.deepEqual(after(argv, "--perms"), [["0700"]]);
+  // The work directory, then ww's stage (it replaced env(1) and the exec step: issue 13).
+  assert.deepEqual(after(argv, "--perms"), [["0700"], ["0555"]]);
   assert.deepEqual(after(argv, "--bind", 2), []);
   assert.deepEqual(after(argv, "--chdir"), [["/tmp/ww-1"]]);
   // /dev/shm is a tmpfs of its own since --tmp-size (issue 11, "Memory through files").
@@ -113,24 +113,27 @@ Deno.test("--net keeps the host network; binds are added in order", () => {
   assert.deepEqual(after(argv, "--bind", 2), [["/out", "/out"]]);
 });
 
-Deno.test("control fds are passed by number and the program runs through env -u PWD", () => {
+// Issue 13: the stage's exec mode replaced `/usr/bin/env -u PWD --` (and the exec step).
+Deno.test("control fds are passed by number and the program runs through the stage, without PWD", () => {
   const argv = bwrapArgs(input);
   assert.deepEqual(after(argv, "--seccomp"), [["5"]]);
   assert.deepEqual(after(argv, "--json-status-fd"), [["6"]]);
+  assert.deepEqual(after(argv, "--ro-bind-data", 2), [["7", STAGE_PATH]]);
   assert.ok(!argv.includes("--block-fd"));
   const cmd = argv.slice(argv.indexOf("--") + 1);
-  assert.deepEqual(cmd, ["/usr/bin/env", "-u", "PWD", "--", "/opt/app/run", "-v", "x y"]);
+  assert.deepEqual(cmd, [STAGE_PATH, "exec", "/opt/app/run", "-", "/opt/app/run", "-v", "x y"]);
 });
 
 Deno.test("a PWD the user set is restored after bwrap overwrites it", () => {
   const argv = bwrapArgs({ ...input, userPwd: "/x" });
   const cmd = argv.slice(argv.indexOf("--") + 1);
-  assert.deepEqual(cmd.slice(0, 6), ["/usr/bin/env", "-u", "PWD", "--", "PWD=/x", "/opt/app/run"]);
+  assert.deepEqual(cmd.slice(0, 5), [STAGE_PATH, "exec", "/opt/app/run", "=/x", "/opt/app/run"]);
 });
 
-Deno.test("a program path with '=' is refused (env would read it as an assignment)", () => {
-  assert.match(programPathProblem("/opt/a=b/run") ?? "", /cannot be run in the bwrap jail/);
-  assert.equal(programPathProblem("/opt/ab/run"), undefined);
+Deno.test("a program path with '=' runs as it is (env(1) read it as an assignment)", () => {
+  const argv = bwrapArgs({ ...input, programPath: "/opt/a=b/run", programSource: "/opt/a=b/run" });
+  const cmd = argv.slice(argv.indexOf("--") + 1);
+  assert.deepEqual(cmd.slice(0, 5), [STAGE_PATH, "exec", "/opt/a=b/run", "-", "/opt/a=b/run"]);
 });
 
 Deno.test("bwrap status: child-pid, then exit-code; partial lines wait for the rest", () => {
@@ -146,64 +149,60 @@ Deno.test("bwrap status: no exit-code means the jail failed", () => {
   assert.equal(r.status.exitCode, undefined);
 });
 
-const tools = { prlimit: "/usr/bin/prlimit", setpriv: "/usr/bin/setpriv" };
+const STAGE = {
+  bwrapArgv: ["/usr/bin/bwrap", "--x"],
+  env: ["A=b"],
+  parentPid: 7,
+  closeOnExecFrom: 6,
+};
 
-Deno.test("bwrap starts under prlimit with soft = hard for every set limit", () => {
-  const argv = launcherArgv(
-    { ...tools, limits: { memoryBytes: 64, openFiles: 10, processes: 5 } },
-    ["/usr/bin/bwrap", "--x"],
-  );
-  assert.deepEqual(argv, [
-    "/usr/bin/prlimit",
-    "--data=64:64",
-    "--nofile=10:10",
-    "--nproc=5:5",
-    "--",
-    "/usr/bin/bwrap",
-    "--x",
+Deno.test("the stage starts bwrap with soft = hard for every set limit, and no others", () => {
+  const p = bwrapStagePlan({ ...STAGE, limits: { memoryBytes: 64, openFiles: 10, processes: 5 } });
+  assert.deepEqual(p.limits, [
+    { resource: "data", value: 64 },
+    { resource: "nofile", value: 10 },
+    { resource: "nproc", value: 5 },
   ]);
+  assert.equal(p.identity, undefined);
+  assert.equal(p.supervise, "bwrap");
+  assert.equal(p.noNewPrivs, false);
+  assert.equal(p.path, "/usr/bin/bwrap");
+  assert.deepEqual(p.argv, ["/usr/bin/bwrap", "--x"]);
+  assert.deepEqual(p.env, ["A=b"]);
 });
 
-Deno.test("when ww is root, bwrap runs as the jail's host uid through setpriv", () => {
-  const argv = launcherArgv(
-    { ...tools, limits: { cpuSeconds: 3 }, dropTo: { uid: 65534, gid: 65534 } },
-    ["/usr/bin/bwrap"],
-  );
-  assert.deepEqual(argv, [
-    "/usr/bin/prlimit",
-    "--cpu=3:3",
-    "--",
-    "/usr/bin/setpriv",
-    "--reuid=65534",
-    "--regid=65534",
-    "--clear-groups",
-    "--",
-    "/usr/bin/bwrap",
-  ]);
+Deno.test("when ww is root, the stage runs bwrap as the jail's host uid, with no groups", () => {
+  const p = bwrapStagePlan({
+    ...STAGE,
+    limits: { cpuSeconds: 3 },
+    dropTo: { uid: 65534, gid: 65534 },
+  });
+  assert.deepEqual(p.limits, [{ resource: "cpu", value: 3 }]);
+  assert.deepEqual(p.identity, {
+    uid: 65534,
+    gid: 65534,
+    clearGroups: true,
+    dropBoundingUpTo: null,
+  });
 });
 
-Deno.test("a program from IPFS: run from its descriptor by the exec step, or copied or bound and run by path", () => {
+Deno.test("a program from IPFS: run from its descriptor by the stage, or copied or bound and run by path", () => {
   const ipfs = { ...input, programPath: "/ipfs/bafy/bin/app", programSource: "" };
-  const execStep = { fd: 8, argv0: "app" };
   const tail = (argv: string[]) => argv.slice(argv.lastIndexOf("--") + 1);
-  const exec = bwrapArgs({ ...ipfs, programFd: { fd: 7, how: "exec", execStep } });
-  assert.deepEqual(after(exec, "--ro-bind-data", 2), [["8", EXEC_FD_PATH]]);
+  const exec = bwrapArgs({ ...ipfs, programFd: { fd: 8, how: "exec", argv0: "app" } });
+  assert.deepEqual(after(exec, "--ro-bind-data", 2), [["7", STAGE_PATH]]);
   assert.ok(!exec.includes("/ipfs/bafy/bin/app"), "nothing is shown at the program's path");
-  assert.deepEqual(tail(exec), [EXEC_FD_PATH, "7", "app", "-v", "x y"]);
-  const copy = bwrapArgs({ ...ipfs, programFd: { fd: 7, how: "copy", execStep } });
-  assert.deepEqual(after(copy, "--ro-bind-data", 2), [["8", EXEC_FD_PATH], [
-    "7",
+  assert.deepEqual(tail(exec), [STAGE_PATH, "exec", "8", "-", "app", "-v", "x y"]);
+  const copy = bwrapArgs({ ...ipfs, programFd: { fd: 8, how: "copy", argv0: "app" } });
+  assert.deepEqual(after(copy, "--ro-bind-data", 2), [["7", STAGE_PATH], [
+    "8",
     "/ipfs/bafy/bin/app",
   ]]);
-  assert.deepEqual(tail(copy), [EXEC_FD_PATH, "/ipfs/bafy/bin/app", "app", "-v", "x y"]);
-  const bind = bwrapArgs({ ...ipfs, programFd: { fd: 7, how: "bind", execStep } });
-  assert.deepEqual(after(bind, "--ro-bind-fd", 2), [["7", "/ipfs/bafy/bin/app"]]);
-  assert.deepEqual(tail(bind), [EXEC_FD_PATH, "/ipfs/bafy/bin/app", "app", "-v", "x y"]);
-  // A machine without an exec step: env runs the program's path, as it would a local program.
-  const plain = bwrapArgs({ ...ipfs, programFd: { fd: 7, how: "copy" } });
-  assert.ok(!plain.includes(EXEC_FD_PATH));
-  assert.deepEqual(tail(plain), ["/ipfs/bafy/bin/app", "-v", "x y"]);
-  assert.ok(!plain.includes(""), "no bind of an empty source");
+  assert.deepEqual(tail(copy), [STAGE_PATH, "exec", "/ipfs/bafy/bin/app", "-", "app", "-v", "x y"]);
+  const bind = bwrapArgs({ ...ipfs, programFd: { fd: 8, how: "bind", argv0: "app" } });
+  assert.deepEqual(after(bind, "--ro-bind-fd", 2), [["8", "/ipfs/bafy/bin/app"]]);
+  assert.deepEqual(tail(bind), [STAGE_PATH, "exec", "/ipfs/bafy/bin/app", "-", "app", "-v", "x y"]);
+  assert.ok(!copy.includes(""), "no bind of an empty source");
 });
 
 Deno.test("every writable in-memory file system has --tmp-size; / and /dev end read-only", () => {
@@ -278,7 +277,7 @@ Deno.test("binds that collide with what ww mounts are refused in one line naming
     [req("--bind", "/srv/d", "/proc"), /^--bind \/srv\/d:\/proc: the jail has its own \/proc/],
     [req("--bind", "/srv/d", "/proc/sys"), /own \/proc/],
     [req("--ro-bind", "/srv/d", "/dev/shm"), /own \/dev/],
-    [req("--bind", "/srv/d", EXEC_FD_PATH), /exec step/],
+    [req("--bind", "/srv/d", STAGE_PATH), /exec step/],
     [req("--bind", "/srv/d", "/usr"), /host's \/usr there/],
     [req("--bind", "/srv/d", "/usr/local/x"), /host's \/usr there/],
     [req("--bind", "/srv/d", "/bin/x"), /\/bin is a symlink to usr\/bin/],

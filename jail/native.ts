@@ -3,7 +3,7 @@
  * (Landlock, seccomp, no_new_privs, rlimits, a new session, a death signal, and, when ww has
  * privileges, an unprivileged identity with no capabilities). This module turns a JailPolicy and
  * facts about the host into a {@linkcode NativePlan}: plain data that ww serializes to the stage
- * (run/native_stage.ts), which executes it right before execve. Pure: no Deno APIs, no FFI.
+ * (stage/stage.c, through run/launch_native.ts), which executes it right before execve. Pure: no Deno APIs, no FFI.
  *
  * @module
  */
@@ -20,6 +20,7 @@ import {
 } from "./landlock.ts";
 import { bindRequests, bindText, isWithin, nativeBindRules, nativeBindsProblem } from "./binds.ts";
 import type { JailPolicy } from "./policy.ts";
+import type { LimitName, StagePlan } from "../stage/plan.ts";
 import { type SeccompArch, seccompProgram } from "./seccomp.ts";
 
 /** The device nodes the jail may read and write (as bubblewrap's --dev offers them). */
@@ -31,9 +32,6 @@ export const TERMINAL = "/dev/tty";
  * /proc/<its pid>, which stays the program's pid across execve; its children get no /proc.
  */
 export const PROC_SELF = "/proc/self";
-
-/** A resource limit by name; ffi/process.ts maps the names to RLIMIT_* numbers. */
-export type LimitName = "data" | "cpu" | "nofile" | "nproc";
 
 /** Who the process is, from /proc/self/status. */
 export interface ProcessIdentity {
@@ -92,7 +90,7 @@ export interface NativeProgramFd {
   readonly script: boolean;
 }
 
-/** Everything the stage does, in the order it does it (see run/native_stage.ts). */
+/** Everything the stage does, in the order it does it (see stage/stage.c). */
 export interface NativePlan {
   /** The program, as execve(2) takes it; for a program from a descriptor, its name for messages. */
   readonly path: string;
@@ -105,7 +103,7 @@ export interface NativePlan {
   /** `KEY=VALUE` strings: the program's whole environment. */
   readonly env: readonly string[];
   readonly parentPid: number;
-  /** Where the stage reports progress and failure (see NativeStageReport). */
+  /** Where the stage reports progress and failure (see StageReport in stage/plan.ts). */
   readonly statusFd: number;
   /** Descriptors from this number up are the stage's own and must not reach the program. */
   readonly closeOnExecFrom: number;
@@ -122,13 +120,6 @@ export interface NativePlan {
   /** The struct sock_filter array of jail/seccomp.ts, base64. */
   readonly seccomp?: string;
 }
-
-/** A line the stage writes on its status descriptor. */
-export type NativeStageReport =
-  /** Written right before execve; the descriptor then closes on exec. */
-  | { readonly exec: true }
-  /** A step failed; the stage exits without running the program. */
-  | { readonly step: string; readonly error: string; readonly errno?: number };
 
 /** A protection the native jail wants and what it stops. */
 export interface NativeProtection {
@@ -370,23 +361,6 @@ export function parseProcStatus(text: string): ProcessIdentity {
   };
 }
 
-/** The plan as the JSON text the stage reads. */
-export function encodeNativePlan(plan: NativePlan): string {
-  return JSON.stringify(plan);
-}
-
-/** The plan back from its JSON text; throws when it is not one (a ww version mismatch). */
-export function decodeNativePlan(text: string): NativePlan {
-  const plan = JSON.parse(text) as NativePlan;
-  const ok = typeof plan === "object" && plan !== null && typeof plan.path === "string" &&
-    Array.isArray(plan.argv) && Array.isArray(plan.env) && Array.isArray(plan.limits) &&
-    Number.isInteger(plan.statusFd) && Number.isInteger(plan.closeOnExecFrom) &&
-    Number.isInteger(plan.parentPid) &&
-    (plan.programFd === undefined || Number.isInteger(plan.programFd.fd));
-  if (!ok) throw new Error("the native jail plan is malformed");
-  return plan;
-}
-
 /** The seccomp program bytes of a plan. */
 export function planSeccompBytes(plan: NativePlan): Uint8Array | undefined {
   if (plan.seccomp === undefined) return undefined;
@@ -399,6 +373,39 @@ function toBase64(bytes: Uint8Array): string {
   return btoa(s);
 }
 
+/**
+ * What the stage does for a native plan: the plan's steps, in the work directory that the stage
+ * makes and, as supervisor, removes (so that it never outlives the run, even when ww is killed).
+ */
+export function nativeStagePlan(plan: NativePlan, workdir: string): StagePlan {
+  const l = plan.landlock;
+  return {
+    supervise: "program",
+    parentPid: plan.parentPid,
+    closeOnExecFrom: plan.closeOnExecFrom,
+    limits: plan.limits,
+    ...(plan.identity ? { identity: plan.identity } : {}),
+    noNewPrivs: true,
+    ...(l
+      ? {
+        landlock: {
+          attrSize: l.attrSize,
+          handledFs: l.ruleset.handledFs,
+          handledNet: l.ruleset.handledNet,
+          scoped: l.ruleset.scoped,
+          rules: l.rules,
+        },
+      }
+      : {}),
+    ...(plan.seccomp ? { seccomp: planSeccompBytes(plan) } : {}),
+    ...(plan.programFd ? { programFd: plan.programFd } : {}),
+    path: plan.path,
+    argv: plan.argv,
+    env: plan.env,
+    workdir,
+  };
+}
+
 /** `ww run --explain` lines for a native plan (after the `jail:` line). */
 export function describeNativePlan(result: NativePlanResult): string[] {
   const { plan, enforced, missing } = result;
@@ -409,7 +416,9 @@ export function describeNativePlan(result: NativePlanResult): string[] {
       ? `  identity: uid ${id.uid}, gid ${id.gid}, no supplementary groups, every capability dropped (bounding and ambient sets emptied), no_new_privs`
       : "  identity: ww's own uid and gid (unprivileged), no capabilities, no_new_privs",
   );
-  out.push("  new session; dies with ww (PR_SET_PDEATHSIG SIGKILL)");
+  out.push(
+    "  new session; the stage stays behind as supervisor: when the program ends or ww dies, it kills every descendant and removes the work directory",
+  );
   if (plan.programFd) {
     const { fd, keepOpen } = plan.programFd;
     out.push(
@@ -426,7 +435,7 @@ export function describeNativePlan(result: NativePlanResult): string[] {
   for (const p of enforced) out.push(`  enforced: ${p.name}: ${p.what}`);
   for (const p of missing) out.push(`  NOT enforced (this kernel lacks it): ${p.name}: ${p.what}`);
   out.push(
-    "  not hidden without namespaces: other processes' pids (no access to their /proc entries), UDP, unix sockets by path, the hostname; descendants that leave the session outlive ww",
+    "  not hidden without namespaces: other processes' pids (no access to their /proc entries), UDP, unix sockets by path, the hostname",
   );
   return out;
 }

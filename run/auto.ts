@@ -17,7 +17,7 @@ import {
 } from "../jail/auto.ts";
 import { JAIL_GID, JAIL_UID, namespaceArgs } from "../jail/bwrap.ts";
 import type { JailPolicy } from "../jail/policy.ts";
-import { findLauncherTools } from "./host.ts";
+import { findTool } from "./host.ts";
 
 /** The backend a run with `policy` gets, and why. */
 export function jailChoice(policy: JailPolicy): BackendChoice {
@@ -81,7 +81,10 @@ export function tryBwrap(bwrap: string): BwrapTry {
   try {
     let rest = args;
     if (Deno.uid() === 0) {
-      cmd = findLauncherTools().setpriv;
+      // The try drops root as the stage does for a real run (to an unprivileged uid, no groups).
+      const setpriv = findTool("setpriv");
+      if (!setpriv) return { ok: false, detail: "setpriv (util-linux) is not installed" };
+      cmd = setpriv;
       rest = [`--reuid=${JAIL_UID}`, `--regid=${JAIL_GID}`, "--clear-groups", bwrap, ...args];
     }
     const r = new Deno.Command(cmd, { args: rest, stdin: "null", stdout: "null", stderr: "piped" })

@@ -10,8 +10,8 @@ import {
   JAIL_GID,
   JAIL_HOSTNAME,
   JAIL_UID,
+  STAGE_PATH,
 } from "../jail/bwrap.ts";
-import { EXEC_FD_PATH } from "../jail/exec_fd.ts";
 import { describeNativePlan, type NativePlanResult } from "../jail/native.ts";
 import { limitScopeLines } from "../jail/limits.ts";
 import { TIMEOUT_GRACE_MS } from "../jail/policy.ts";
@@ -26,12 +26,16 @@ export interface ExplainInput {
   readonly env: readonly string[];
   /** The backend the run gets and why (`--jail=auto` decides here). */
   readonly choice: BackendChoice;
-  /** For the bwrap backend: the host facts and the full bwrap command line. */
+  /**
+   * For the bwrap backend: the host facts, the full bwrap command line, where the binds and the
+   * work directory go (jail/bwrap.ts planBwrapMounts), and the host identity the stage runs bwrap
+   * as (when ww is root).
+   */
   readonly bwrap?: {
     readonly host: HostFiles;
     readonly argv: readonly string[];
-    /** Where the binds and the work directory go (jail/bwrap.ts planBwrapMounts). */
     readonly mounts?: BwrapMounts;
+    readonly dropTo?: { readonly uid: number; readonly gid: number };
   };
   /** For the native backend: its plan and what this machine does and does not enforce. */
   readonly native?: NativePlanResult;
@@ -102,9 +106,14 @@ export function explainRun(input: ExplainInput): string[] {
   out.push(
     "    every other place of the root (a tmpfs) is read-only; --tmp-size bounds each in-memory file system, not their sum",
   );
-  if (input.bwrap?.argv.includes(EXEC_FD_PATH)) {
+  if (input.bwrap) {
+    // bwrap's command is `STAGE_PATH exec <target> ...`: a target that is a number is a descriptor.
+    const argv = input.bwrap.argv;
+    const target = argv[argv.lastIndexOf(STAGE_PATH) + 2] ?? "";
     out.push(
-      `    ${EXEC_FD_PATH} read-only: ww's exec step, which runs the program from its descriptor`,
+      `    ${STAGE_PATH} read-only: ww's stage, which sets the program's environment and executes it${
+        /^[0-9]+$/.test(target) ? ` from its descriptor (fd ${target})` : ""
+      }`,
     );
   }
   if (mounts) {
@@ -119,7 +128,15 @@ export function explainRun(input: ExplainInput): string[] {
   for (const d of DENIED_SYSCALLS) out.push(`    ${d.name} (${d.errno}): ${d.reason}`);
   out.push("  limits:", ...limitScopeLines(jail.limits, input.limitUid).map((l) => `    ${l}`));
   if (jail.timeoutMs !== undefined) out.push(`  timeout: ${timeoutText(jail.timeoutMs)}`);
-  if (input.bwrap) out.push(`  command: ${input.bwrap.argv.map(shellQuote).join(" ")}`);
+  if (input.bwrap) {
+    const drop = input.bwrap.dropTo;
+    out.push(
+      `  started by ww's stage: it sets the limits on itself${
+        drop ? `, takes host uid ${drop.uid}, gid ${drop.gid} and no groups (ww is root)` : ""
+      }, executes bwrap and stays as its supervisor (when bwrap ends or ww dies, it kills whatever is left)`,
+    );
+    out.push(`  command: ${input.bwrap.argv.map(shellQuote).join(" ")}`);
+  }
   return out;
 }
 

@@ -1,18 +1,17 @@
 // run/explain_program.ts — `ww run --explain`: what startProgram would do with a config, computed
 // by the same planners, without running anything. Loaded only for --explain.
 
-import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
-import { bwrapArgs, launcherArgv } from "../jail/bwrap.ts";
-import { execFdExecutable } from "../jail/exec_fd.ts";
+import { layoutFds } from "../fd/layout.ts";
+import { bwrapArgs } from "../jail/bwrap.ts";
 import { isIpfsPath } from "../ipfs/path.ts";
 import { jailChoice } from "./auto.ts";
 import { grantsProblem, type RunConfig } from "./config.ts";
 import { childEnv } from "./env.ts";
 import { UsageError } from "./errors.ts";
 import { explainRun } from "./explain.ts";
-import { findBwrap, findLauncherTools, hostFiles } from "./host.ts";
+import { findBwrap, hostFiles } from "./host.ts";
 import { ipfsJailPath } from "./launch.ts";
-import { jailHostIdentity, programFd, withMounts } from "./launch_bwrap.ts";
+import { bwrapFds, jailHostIdentity, programFd, withMounts } from "./launch_bwrap.ts";
 import { planNative } from "./launch_native.ts";
 import { resolveProgram } from "./resolve.ts";
 import { checkProgramFile } from "./script.ts";
@@ -60,7 +59,7 @@ export function explainProgram(config: RunConfig): string[] {
     return explainRun({ config, path, slots, env, choice, limitUid: Deno.uid() ?? 0 });
   }
   const host = hostFiles(config.jail.net);
-  const controlFd = HOST_SOCKET_FD + 1 + slots.length;
+  const fds = bwrapFds(slots.length, ipfs);
   const dropTo = jailHostIdentity(config);
   const input = withMounts({
     policy: config.jail,
@@ -71,21 +70,17 @@ export function explainProgram(config: RunConfig): string[] {
     programFd: ipfs
       ? programFd(
         { argv0: ipfsArgv0, sealed: true, script: false },
-        controlFd + 2,
-        execFdExecutable(Deno.build.arch) !== undefined,
+        fds.program!,
         dropTo !== undefined,
       )
       : undefined,
     args: config.args,
     workdir: `${workTmpdir().replace(/\/$/, "")}/ww-XXXXXX`,
     userPwd: config.env.PWD,
-    fds: { seccomp: controlFd, status: controlFd + 1 },
+    fds: fds.bwrap,
   });
   const bwrap = bwrapArgs(input);
-  const argv = launcherArgv(
-    { ...findLauncherTools(), limits: config.jail.limits, dropTo },
-    [findBwrap(), ...bwrap],
-  );
+  const argv = [findBwrap(), ...bwrap];
   const limitUid = dropTo?.uid ?? Deno.uid() ?? 0;
   return explainRun({
     config,
@@ -93,7 +88,7 @@ export function explainProgram(config: RunConfig): string[] {
     slots,
     env,
     choice,
-    bwrap: { host, argv, mounts: input.mounts },
+    bwrap: { host, argv, mounts: input.mounts, dropTo },
     limitUid,
   });
 }

@@ -27,7 +27,7 @@ export function hostFiles(net: boolean): HostFiles {
 const TOOL_DIRS = ["/usr/bin", "/usr/local/bin", "/bin"];
 
 /** The absolute path of the tool `name` in PATH or TOOL_DIRS, or undefined. */
-function findTool(name: string): string | undefined {
+export function findTool(name: string): string | undefined {
   const dirs = (Deno.env.get("PATH") ?? "").split(":").filter((d) => d.startsWith("/"));
   for (const dir of [...dirs, ...TOOL_DIRS]) {
     const path = `${dir}/${name}`;
@@ -43,18 +43,6 @@ export function findBwrap(): string {
   if (path) return path;
   throw new SetupError(
     "--jail=bwrap: bubblewrap (bwrap) is not installed or not in PATH; install it (apt-get install bubblewrap) or run unjailed with --jail=none",
-  );
-}
-
-/** prlimit(1) and setpriv(1) from util-linux, which start bwrap with limits and a host uid. */
-export function findLauncherTools(): { prlimit: string; setpriv: string } {
-  const prlimit = findTool("prlimit");
-  const setpriv = findTool("setpriv");
-  if (prlimit && setpriv) return { prlimit, setpriv };
-  throw new SetupError(
-    `--jail=bwrap: ${
-      prlimit ? "setpriv" : "prlimit"
-    } (util-linux) is not installed; install util-linux`,
   );
 }
 

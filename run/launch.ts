@@ -81,10 +81,9 @@ export class Cleanups {
 }
 
 /**
- * For a program from IPFS, a fresh read-only open of its descriptor for a jail to take (bwrap's
- * exec step or the native stage executes it, a #! script keeps it, or bwrap copies it from offset
- * 0): the memfd
- * itself is read-write, if sealed. `close` closes it early, once the child holds its own copy;
+ * For a program from IPFS, a fresh read-only open of its descriptor for a jail to take (the stage
+ * executes it, a #! script keeps it, or bwrap copies it from offset 0): the memfd itself is
+ * read-write, if sealed. `close` closes it early, once the child holds its own copy;
  * `cleanups` closes it otherwise. No descriptor for a local program.
  */
 export function reopenFetched(
@@ -93,6 +92,17 @@ export function reopenFetched(
 ): { readonly fd: number | undefined; readonly close: () => void } {
   const fd = program.fetched ? reopenReadOnly(program.fetched.fd) : undefined;
   return { fd, close: cleanups.add(() => fd !== undefined && closeFd(fd)) };
+}
+
+/**
+ * A name for a run's private work directory: <TMPDIR>/ww-<16 hex digits>, TMPDIR checked by
+ * workTmpdir's one rule. The native jail's stage makes it (and removes it when the run ends, even
+ * when ww is killed); bwrap makes it inside the jail. (Math.random: the first use of `crypto`
+ * costs start-up time; the name is not a secret, and making it fails when it exists.)
+ */
+export function workdirPath(): string {
+  const hex = () => Math.random().toString(16).slice(2, 10).padEnd(8, "0");
+  return `${workTmpdir().replace(/\/$/, "")}/ww-${hex()}${hex()}`;
 }
 
 /** A fresh private directory on the host (mode 0700) in TMPDIR, removed with `cleanups`. */

@@ -1,9 +1,11 @@
-// run/launch_bwrap.ts — `--jail=bwrap`: the program runs under bubblewrap, started through
-// prlimit (and setpriv when ww is root), with the seccomp program and a status pipe on fds.
+// run/launch_bwrap.ts — `--jail=bwrap`: the program runs under bubblewrap, started by the stage
+// (stage/stage.c: limits, and the jail's host identity when ww is root), which stays behind as
+// supervisor; bwrap gets the seccomp program and a status pipe on fds.
 
 import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
 import { planFdSteps } from "../fd/plan.ts";
 import { closeFd, pipe, writeAll } from "../ffi/fd.ts";
+import { openReadOnly } from "../ffi/memfd.ts";
 import { killPid, waitPid, watchProcess } from "../ffi/process.ts";
 import { FdStream } from "../ffi/stream.ts";
 import { type BackendChoice, bwrapFailedChoice } from "../jail/auto.ts";
@@ -11,14 +13,12 @@ import { bindRequests } from "../jail/binds.ts";
 import {
   bwrapArgs,
   type BwrapInput,
+  bwrapStagePlan,
   JAIL_GID,
   JAIL_UID,
-  launcherArgv,
   planBwrapMounts,
   type ProgramFd,
-  programPathProblem,
 } from "../jail/bwrap.ts";
-import { execFdExecutable } from "../jail/exec_fd.ts";
 import { type BwrapStatus, readBwrapStatus } from "../jail/bwrap_status.ts";
 import { seccompProgram } from "../jail/seccomp.ts";
 import type { RunConfig } from "./config.ts";
@@ -30,7 +30,7 @@ import {
   UsageError,
 } from "./errors.ts";
 import { retryBwrap } from "./auto.ts";
-import { findBwrap, findLauncherTools, hostFiles, seccompArch } from "./host.ts";
+import { findBwrap, hostFiles, seccompArch } from "./host.ts";
 import {
   type Cleanups,
   isScript,
@@ -38,13 +38,15 @@ import {
   type Program,
   reopenFetched,
   spawnMapped,
+  workdirPath,
 } from "./launch.ts";
-import { workTmpdir } from "./tmpdir.ts";
 import { programPidInJail } from "./procfs.ts";
 import { hasExecuteBit } from "./resolve.ts";
 import { checkLimits, processesOf } from "./limits.ts";
 import { nprocShortfall } from "../jail/limits.ts";
 import { signalName, SIGNALS } from "./signals.ts";
+import { encodeStagePlan } from "../stage/plan.ts";
+import { planDescriptor, readStageReports, stageExecutable, stageFailure } from "./stage.ts";
 
 /**
  * The read end of a pipe holding `bytes` (written whole, the write end closed) for bwrap to read;
@@ -62,32 +64,48 @@ function dataPipe(bytes: Uint8Array, cleanups: Cleanups): { fd: number; close: (
 }
 
 /**
- * How a program from IPFS, at descriptor `fd` in bwrap, gets into the jail. With the
- * exec step (at `fd` + 1, when this machine has one) it runs from the descriptor itself, if it
- * cannot change under the jail: a sealed memfd, or a cached file that the jail's user does not own
- * (`dropped`: ww is root, the jail runs as nobody). A cached file the jail's user owns is bound
- * read-only instead: run from its descriptor, it would be /proc/self/exe on a writable mount, and
- * its owner could chmod and rewrite it. A #! script is shown at its path, which its interpreter
- * opens. bwrap resolves a bound descriptor back to its path, which an unprivileged bwrap (ww is
- * root) may not reach, and cannot bind a memfd at all: those are copied.
+ * How a program from IPFS, at descriptor `fd` in bwrap, gets into the jail. The stage runs it
+ * from the descriptor itself if it cannot change under the jail: a sealed memfd, or a cached file
+ * that the jail's user does not own (`dropped`: ww is root, the jail runs as nobody). A cached
+ * file the jail's user owns is bound read-only instead: run from its descriptor, it would be
+ * /proc/self/exe on a writable mount, and its owner could chmod and rewrite it. A #! script is
+ * shown at its path, which its interpreter opens. bwrap resolves a bound descriptor back to its
+ * path, which an unprivileged bwrap (ww is root) may not reach, and cannot bind a memfd at all:
+ * those are copied.
  */
 export function programFd(
   program: { readonly argv0: string; readonly sealed: boolean; readonly script: boolean },
   fd: number,
-  withStep: boolean,
   dropped: boolean,
 ): ProgramFd {
-  const { sealed } = program;
-  const execStep = withStep ? { fd: fd + 1, argv0: program.argv0 } : undefined;
-  if (execStep && (sealed || dropped) && !program.script) return { fd, how: "exec", execStep };
-  return { fd, how: sealed || dropped ? "copy" : "bind", execStep };
+  const { sealed, argv0 } = program;
+  if ((sealed || dropped) && !program.script) return { fd, how: "exec", argv0 };
+  return { fd, how: sealed || dropped ? "copy" : "bind", argv0 };
+}
+
+/**
+ * The descriptors of the stage that starts bwrap, after the program's (0-3, the grants): bwrap's
+ * seccomp program, its status pipe, the stage's bytes that bwrap shows in the jail, the program
+ * from IPFS when there is one; then the stage's own plan and status pipe, which bwrap does not
+ * get. One numbering for the launcher and for --explain.
+ */
+export function bwrapFds(grants: number, withProgram: boolean) {
+  const seccomp = HOST_SOCKET_FD + 1 + grants;
+  const program = withProgram ? seccomp + 3 : undefined;
+  const stagePlan = seccomp + (withProgram ? 4 : 3);
+  return {
+    bwrap: { seccomp, status: seccomp + 1, stage: seccomp + 2 },
+    program,
+    stagePlan,
+    stageStatus: stagePlan + 1,
+  };
 }
 
 /**
  * Runs the program under bubblewrap. bwrap gets, after the granted descriptors, the seccomp
  * program and a status pipe on which it reports its sandbox pid 1 and, at the end, the program's
- * exit status. It is started through prlimit(1) (and setpriv(1) when ww is root): see
- * launcherArgv.
+ * exit status. It is started by the stage, which stays behind as supervisor (see bwrapStagePlan),
+ * and runs the stage again inside the jail to execute the program (see bwrapArgs).
  */
 export async function launchBwrap(
   config: RunConfig,
@@ -96,14 +114,10 @@ export async function launchBwrap(
   cleanups: Cleanups,
   choice: BackendChoice,
 ): Promise<Launched> {
-  const workdir = jailWorkdir();
+  // bwrap makes it inside the jail, in the jail's own tmpfs: it cannot collide with another run's.
+  const workdir = workdirPath();
   const bwrap = findBwrap();
-  const tools = findLauncherTools();
   const path = program.fetched?.jailPath ?? program.path;
-  // A program from IPFS starts through the exec step, where this machine has one.
-  const execStep = program.fetched ? execFdExecutable(Deno.build.arch) : undefined;
-  const pathProblem = execStep ? undefined : programPathProblem(path);
-  if (pathProblem) throw new SetupError(pathProblem);
   for (const b of [...config.jail.readOnlyBinds, ...config.jail.writableBinds]) {
     try {
       Deno.statSync(b.source);
@@ -122,25 +136,26 @@ export async function launchBwrap(
     for (const b of config.jail.writableBinds) checkReachableBy("--bind", b.source, dropTo);
   }
   const slots = layoutFds(config.fds);
+  const fds = bwrapFds(slots.length, program.fetched !== undefined);
+  // The stage's own plan and status are closed on exec: bwrap's last descriptor is below them.
+  checkLimits(config.jail.limits, { backend: "bwrap", highestFd: fds.stagePlan - 1 });
+  const stagePath = stageExecutable();
   const seccomp = dataPipe(seccompProgram(seccompArch()), cleanups);
   const [statusRead, statusWrite] = pipe();
   const statusStream = new FdStream(statusRead);
   cleanups.add(() => statusStream.close());
   const closeStatusWrite = cleanups.add(() => closeFd(statusWrite));
-
-  // bwrap takes this descriptor before the program starts, or the exec step marks it
-  // close-on-exec and executes it.
+  // bwrap copies the stage into the jail from this descriptor.
+  const stageBytes = openReadOnly(stagePath);
+  const closeStageBytes = cleanups.add(() => closeFd(stageBytes));
+  // bwrap takes this descriptor before the program starts, or the stage marks it close-on-exec
+  // and executes it.
   const { fd: programRead, close: closeProgramRead } = reopenFetched(program, cleanups);
-  const exec = execStep ? dataPipe(execStep, cleanups) : undefined;
+  const [stageRead, stageWrite] = pipe();
+  const stageStream = new FdStream(stageRead);
+  cleanups.add(() => stageStream.close());
+  const closeStageWrite = cleanups.add(() => closeFd(stageWrite));
 
-  const sources = [childEnd, ...slots.map((s) => s.source), seccomp.fd, statusWrite];
-  if (programRead !== undefined) sources.push(programRead);
-  if (exec) sources.push(exec.fd);
-  checkLimits(config.jail.limits, {
-    backend: "bwrap",
-    highestFd: HOST_SOCKET_FD + sources.length - 1,
-  });
-  const controlFd = HOST_SOCKET_FD + 1 + slots.length;
   const args = bwrapArgs(withMounts({
     policy: config.jail,
     host: hostFiles(config.jail.net),
@@ -152,38 +167,65 @@ export async function launchBwrap(
         sealed: program.fetched.sealed,
         script: isScript(program.fetched.fd),
       },
-      controlFd + 2,
-      exec !== undefined,
+      fds.program!,
       dropTo !== undefined,
     ),
     args: config.args,
     workdir,
     userPwd: config.env.PWD,
-    fds: { seccomp: controlFd, status: controlFd + 1 },
+    fds: fds.bwrap,
   }));
-  const argv = launcherArgv({ ...tools, limits: config.jail.limits, dropTo }, [bwrap, ...args]);
+  const env = childEnv(config.env, slots);
+  const planRead = planDescriptor(encodeStagePlan(bwrapStagePlan({
+    limits: config.jail.limits,
+    dropTo,
+    bwrapArgv: [bwrap, ...args],
+    env,
+    parentPid: Deno.pid,
+    closeOnExecFrom: fds.stagePlan,
+  })));
+  const closePlanRead = cleanups.add(() => closeFd(planRead));
   const pid = spawnMapped({
-    path: argv[0],
-    argv,
-    env: childEnv(config.env, slots),
+    path: stagePath,
+    argv: ["ww-stage", "launch", String(fds.stagePlan), String(fds.stageStatus)],
+    // Not read by the stage; it shows whose stage this is in /proc/<pid>/environ.
+    env,
     cwd: "/", // the work directory exists only inside the jail
-    fdSteps: planFdSteps(sources, HOST_SOCKET_FD),
+    fdSteps: planFdSteps(
+      [
+        childEnd,
+        ...slots.map((s) => s.source),
+        seccomp.fd,
+        statusWrite,
+        stageBytes,
+        ...(programRead !== undefined ? [programRead] : []),
+        planRead,
+        stageWrite,
+      ],
+      HOST_SOCKET_FD,
+    ),
     // Keeps terminal-generated signals away from bwrap's monitor, which would die of them and
     // SIGKILL the jail; ww forwards them to the program instead.
     newSession: true,
   });
   seccomp.close();
   closeStatusWrite();
+  closeStageBytes();
   closeProgramRead();
-  exec?.close();
+  closePlanRead();
+  closeStageWrite();
 
   const reaped = waitPid(pid);
+  // Both at once: bwrap reports its pid 1 while the stage's report is still on its way. When the
+  // stage failed, bwrap never ran and its status pipe ends without a pid.
+  const stageReports = readStageReports(stageStream).catch(() => []);
   const statusReader = bwrapStatusReader(statusStream);
   const initPid = await statusReader.childPid;
   if (initPid === undefined) {
+    const failure = stageFailure(await stageReports, config.program, "bwrap");
     await reaped;
     // No pid 1 was reported: bwrap never cloned the jail, so nothing of the program ran.
-    throw jailFailed(choice, config, dropTo, true);
+    throw failure ?? jailFailed(choice, config, dropTo, true);
   }
   // bwrap reports the exit status while the jail's pid 1 may still be taking the jail's other
   // processes down with it; ww ends only once it is gone.
@@ -218,18 +260,6 @@ export async function launchBwrap(
       throw jailFailed(choice, config, dropTo, false);
     }),
   };
-}
-
-/**
- * A name for the work directory that bwrap makes inside the jail (see BwrapInput.workdir). It
- * lives in the jail's own tmpfs, so it cannot collide with another run's; the random part only
- * keeps names distinct in logs. (Math.random: the first use of `crypto` costs start-up time.)
- */
-export function jailWorkdir(): string {
-  const name = `ww-${Math.random().toString(16).slice(2, 10).padEnd(8, "0")}${
-    Math.random().toString(16).slice(2, 10).padEnd(8, "0")
-  }`;
-  return `${workTmpdir().replace(/\/$/, "")}/${name}`;
 }
 
 /**
@@ -301,11 +331,11 @@ function checkExecutableBy(path: string, who: { uid: number; gid: number }): voi
 }
 
 /**
- * The error for a jail that bwrap (or the tools that start it) did not get to run the program.
- * They print their own reason, when they have one, to ww's stderr; a --nproc that the jail's uid
- * has already used up is named here, since bwrap only says "Resource temporarily unavailable".
- * Under --jail=auto, a fresh try of bwrap tells whether namespaces cannot be created here at all
- * (the remembered answer was stale): then the run falls back to the native jail.
+ * The error for a jail that bwrap (or the stage that starts it) did not get to run the program.
+ * bwrap prints its own reason, when it has one, to ww's stderr; a --nproc that the jail's uid has
+ * already used up is named here, since bwrap only says "Resource temporarily unavailable". Under
+ * --jail=auto, a fresh try of bwrap tells whether namespaces cannot be created here at all (the
+ * remembered answer was stale): then the run falls back to the native jail.
  */
 function jailFailed(
   choice: BackendChoice,
@@ -324,7 +354,7 @@ function jailFailed(
     }
   }
   return new SetupError(
-    `bubblewrap could not set up the jail or start the program (${choice.reason}); bwrap or its launcher prints the reason above when it has one, and ww doctor tells what this machine offers`,
+    `bubblewrap could not set up the jail or start the program (${choice.reason}); bwrap prints the reason above when it has one, and ww doctor tells what this machine offers`,
   );
 }
 

@@ -1,6 +1,8 @@
-// run/launch_native.ts — `--jail=native`: the program is exec'd by a stage of ww itself that
-// confines itself first (Landlock, seccomp, no_new_privs, identity, limits; run/native_stage.ts).
-// A program from IPFS is handed to the stage as a descriptor, which it executes (execveat).
+// run/launch_native.ts — `--jail=native`: the program is started by the stage (stage/stage.c),
+// whose child confines itself (Landlock, seccomp, no_new_privs, identity, limits) and executes
+// the program, while the stage stays behind as its supervisor: a subreaper that ends every
+// descendant and removes the work directory when the program ends or ww dies. A program from
+// IPFS is handed to the stage as a descriptor, which it executes (execveat).
 
 import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
 import { planFdSteps } from "../fd/plan.ts";
@@ -8,21 +10,29 @@ import { closeFd, pipe } from "../ffi/fd.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
-import { encodeNativePlan, nativePlan, type NativePlanResult } from "../jail/native.ts";
+import { nativePlan, type NativePlanResult, nativeStagePlan } from "../jail/native.ts";
+import { encodeStagePlan } from "../stage/plan.ts";
 import type { RunConfig } from "./config.ts";
 import { childEnv } from "./env.ts";
 import { SetupError } from "./errors.ts";
 import {
   type Cleanups,
-  hostWorkdir,
   isScript,
   type Launched,
   type Program,
   reopenFetched,
   spawnMapped,
+  workdirPath,
 } from "./launch.ts";
-import { nativeFacts, readStageReports, stageCommand, stageFailure } from "./native.ts";
-import { signalName, SIGNALS } from "./signals.ts";
+import { nativeFacts } from "./native.ts";
+import {
+  END_ALL_SIGNAL,
+  planDescriptor,
+  readStageReports,
+  stageExecutable,
+  stageFailure,
+} from "./stage.ts";
+import { signalName } from "./signals.ts";
 import { checkLimits } from "./limits.ts";
 
 /** The program as the native jail takes it. */
@@ -80,10 +90,10 @@ export function planNative(
 }
 
 /**
- * Runs the program in the native jail: spawns ww's own stage (run/native_stage.ts) with the
- * program's descriptors in place plus a plan pipe and a status pipe, writes the plan, and waits
- * until the stage has exec'd the program (the status pipe closes on exec) or reported why not.
- * The stage's pid becomes the program's, so ww signals and reaps it directly.
+ * Runs the program in the native jail: spawns the stage with the program's descriptors in place
+ * plus its plan and a status pipe, and waits until the stage reports that it executes the
+ * program, or why not. ww's child is the stage's supervisor: ww signals the program
+ * through it, and reaps it when the program and every descendant are gone.
  */
 export async function launchNative(
   config: RunConfig,
@@ -100,7 +110,8 @@ export async function launchNative(
     backend: "native",
     highestFd: HOST_SOCKET_FD + slots.length + (script ? 1 : 0),
   });
-  const workdir = hostWorkdir(cleanups);
+  // The stage makes it, once it knows ww is alive, and removes it when everything has ended.
+  const workdir = workdirPath();
   const native = planNative(
     config,
     fetched
@@ -114,12 +125,9 @@ export async function launchNative(
     choice,
   );
   const { plan } = native;
-  // A privileged ww hands the program a new identity, which must own its work directory.
-  if (plan.identity) Deno.chownSync(workdir, plan.identity.uid, plan.identity.gid);
-  const [planRead, planWrite] = pipe();
+  const stagePath = stageExecutable();
+  const planRead = planDescriptor(encodeStagePlan(nativeStagePlan(plan, workdir)));
   const closePlanRead = cleanups.add(() => closeFd(planRead));
-  const planStream = new FdStream(planWrite);
-  const closePlanWrite = cleanups.add(() => planStream.close());
   const [statusRead, statusWrite] = pipe();
   const statusStream = new FdStream(statusRead);
   cleanups.add(() => statusStream.close());
@@ -127,13 +135,14 @@ export async function launchNative(
 
   const { fd: programRead, close: closeProgramRead } = reopenFetched(program, cleanups);
 
-  const stage = stageCommand(stageFds(slots.length, fetched !== undefined).plan);
+  const fds = stageFds(slots.length, fetched !== undefined);
   const pid = spawnMapped({
-    path: stage.path,
-    argv: stage.argv,
-    // The stage's own environment (Deno finds its cache through it); the program's is in the plan.
-    env: Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`),
-    cwd: workdir,
+    path: stagePath,
+    argv: ["ww-stage", "launch", String(fds.plan), String(fds.status)],
+    // Not read by the stage (its plan holds the program's); it shows whose stage this is in
+    // /proc/<pid>/environ.
+    env: plan.env,
+    cwd: "/",
     fdSteps: planFdSteps(
       [
         childEnd,
@@ -150,26 +159,25 @@ export async function launchNative(
   closeStatusWrite();
   closeProgramRead();
   const reaped = waitPid(pid);
-  try {
-    await planStream.write(new TextEncoder().encode(encodeNativePlan(plan)));
-  } catch { /* the stage died before reading; its status says so */ }
-  closePlanWrite();
   const reports = await readStageReports(statusStream);
   // A stage that reported nothing died: how it ended is all there is to tell.
-  const silent = !reports.some((r) => "exec" in r || "error" in r);
-  const failure = stageFailure(reports, config.program, silent ? await reaped : undefined);
+  const silent = !reports.some((r) => "exec" in r || "step" in r);
+  const failure = stageFailure(
+    reports,
+    config.program,
+    "native",
+    silent ? await reaped : undefined,
+  );
   if (failure) {
     await reaped;
     throw failure;
   }
   return {
     pid,
+    // The supervisor passes signals on to the program.
     signal: (sig) => killPid(pid, sig),
-    // The program leads its own session and process group; this reaches what stayed in it.
-    killAll: () => {
-      killPid(-pid, SIGNALS.SIGKILL);
-      killPid(pid, SIGNALS.SIGKILL);
-    },
+    // The supervisor SIGKILLs every descendant, then ends as the program did.
+    killAll: () => void killPid(pid, END_ALL_SIGNAL),
     ended: reaped.then((w) =>
       w.exited ? { code: w.code } : { code: 128 + w.signal, signal: signalName(w.signal) }
     ),

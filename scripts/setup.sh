@@ -14,7 +14,8 @@ ww_install() (
   mkdir -p "$tools"
 
   need_apt=()
-  for pkg in bubblewrap capnproto libcapnp-dev hyperfine strace firejail time gcc g++ binutils pkg-config curl; do
+  for pkg in bubblewrap capnproto libcapnp-dev hyperfine strace firejail time gcc g++ binutils pkg-config curl \
+    gcc-aarch64-linux-gnu qemu-user-static; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
   done
   if [ ${#need_apt[@]} -gt 0 ]; then

@@ -174,7 +174,11 @@ Deno.test("--jail=native: a #! script from IPFS whose interpreter is outside the
   );
   const nowhere = await ww([...NATIVE, `/ipfs/${dir}/bin/nowhere.sh`], freshCache());
   assert.equal(nowhere.code, 127, nowhere.stderr);
-  assert.match(nowhere.stderr, /ENOENT \(the file or its interpreter is missing\)\n$/);
+  // Issue 11: the message names the missing interpreter (it said "the file or its interpreter").
+  assert.match(
+    nowhere.stderr,
+    /: its interpreter \/nonexistent\/sh is not in the jail \(ENOENT\)\n$/,
+  );
 });
 
 Deno.test("--jail=auto falls back to the native jail for an IPFS program where bwrap is not in PATH", async () => {

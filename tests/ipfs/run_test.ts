@@ -155,13 +155,17 @@ Deno.test("a jailed program cannot change its cached file through /proc/self/exe
   }
 });
 
-Deno.test("--explain shows the exec step that runs an IPFS program under bwrap, and fetches nothing", async () => {
+// Issue 13: the stage (/.ww-stage) replaced the exec step (/.ww-exec-fd).
+Deno.test("--explain shows the stage that runs an IPFS program from its descriptor under bwrap, and fetches nothing", async () => {
   const proxy = startProxy(ipfsd.url);
   try {
     const r = await runWw(["run", "--ipfs", proxy.api, "--explain", `/ipfs/${dir}/bin/report`]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^ {4}\/\.ww-exec-fd read-only: ww's exec step/m);
-    assert.match(r.stdout, / \/\.ww-exec-fd 6 report$/m);
+    assert.match(
+      r.stdout,
+      /^ {4}\/\.ww-stage read-only: ww's stage, .* executes it from its descriptor \(fd 7\)$/m,
+    );
+    assert.match(r.stdout, / \/\.ww-stage exec 7 - report$/m);
     assert.deepEqual(proxy.requests, []);
   } finally {
     await proxy.close();

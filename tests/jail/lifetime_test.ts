@@ -5,7 +5,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { processesWithArg } from "../support/procs.ts";
+import { privateTmp, processesWithArg } from "../support/procs.ts";
+import { killWwRepeatedly } from "./kill_ww.ts";
 import { killMarked, parseReport, type RunningHostile, spawnHostile, waitFor } from "./hostile.ts";
 
 const tmpDir = Deno.makeTempDirSync({ prefix: "wwtest-lifetime-" });
@@ -128,4 +129,26 @@ Deno.test("--jail=none control: the sleeper survives the program's exit", async 
     killMarked(s.marker);
   }
   await drain(s);
+});
+
+Deno.test({
+  name:
+    "default jail: SIGKILL of ww at 100 random instants of its start (its first 1000 ms, 10 runs at once) leaves no stage, bwrap, jail process or holder of its stdout",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const tmp = privateTmp();
+    try {
+      // Every process of the run (the stage, bwrap, the jail's pid 1, the program and its
+      // children) has the marker in its environment.
+      const leftovers = await killWwRepeatedly(
+        [],
+        ["/bin/sh", "-c", "sleep 30 & setsid sleep 30 & echo up; sleep 30"],
+        { tries: 100, batch: 10, windowMs: 1000, tmp },
+      );
+      assert.deepEqual(leftovers, []);
+    } finally {
+      Deno.removeSync(tmp, { recursive: true });
+    }
+  },
 });

@@ -376,7 +376,9 @@ test("native jail: the program dies within 3 s of ww being SIGKILLed (death sign
   }
 });
 
-test("native jail, no pid namespace: a sleeper in a new session outlives ww (README-native.md)", async () => {
+// Issue 11 ("Lifetime") changed this: the sleeper used to outlive ww (no pid namespace); the
+// stage's supervisor, a subreaper, now SIGKILLs every descendant when ww dies.
+test("native jail: a sleeper in a new session dies with ww (the stage's supervisor, README-native.md)", async () => {
   const dir = Deno.makeTempDirSync({ dir: host.hostDir, prefix: "beacon-" });
   Deno.chmodSync(dir, 0o777);
   const { running, report, stdout } = await holding(["outlive"], ["--bind", dir], {
@@ -386,9 +388,11 @@ test("native jail, no pid namespace: a sleeper in a new session outlives ww (REA
     assert.match(report.outlive.detail, /: running$/);
     Deno.kill(running.pid, "SIGKILL");
     await running.process.status;
-    await new Promise((r) => setTimeout(r, 500));
     // The sleeper's argv holds the bare marker; ww's and the program's held "marker=...".
-    assert.equal(processesWithArg(running.params.marker).length, 1, "the sleeper died");
+    assert.ok(
+      await waitFor(() => processesWithArg(running.params.marker).length === 0, 3000),
+      "the sleeper outlived ww",
+    );
   } finally {
     for (const pid of processesWithArg(`marker=${running.params.marker}`)) {
       Deno.kill(pid, "SIGKILL");

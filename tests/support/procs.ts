@@ -53,3 +53,21 @@ export function privateTmp(mode = 0o755): string {
   Deno.chmodSync(dir, mode);
   return dir;
 }
+
+/**
+ * Pids of live processes (zombies excluded: they hold nothing) whose environment holds `entry`
+ * ("NAME=value") exactly. A jailed program's descendants inherit it, whatever they exec. Needs
+ * root to read other users' environments (the tests run as root).
+ */
+export function processesWithEnv(entry: string): number[] {
+  const pids: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^[0-9]+$/.test(e.name)) continue;
+    try {
+      if (processState(Number(e.name)) === "Z") continue;
+      const environ = Deno.readTextFileSync(`/proc/${e.name}/environ`);
+      if (environ.split("\0").includes(entry)) pids.push(Number(e.name));
+    } catch { /* ended while we looked */ }
+  }
+  return pids;
+}

@@ -1,0 +1,143 @@
+// run/stage.ts — ww's side of the stage (stage/stage.c): its executable for this machine, held in
+// a sealed memfd written once per ww process and executed by its /proc path (never a file on
+// disk that someone could swap), and the stage's reports read back as ww's errors.
+
+import {
+  EACCES,
+  EISDIR,
+  ELOOP,
+  ENAMETOOLONG,
+  ENOENT,
+  ENOEXEC,
+  ENOTDIR,
+  errnoName,
+  ETXTBSY,
+} from "../ffi/errno.ts";
+import { closeFd, writeAll } from "../ffi/fd.ts";
+import { createMemfd, reopenReadOnly, sealMemfd } from "../ffi/memfd.ts";
+import type { ByteStream } from "../ffi/stream.ts";
+import { parseStageReports, type StageReport } from "../stage/plan.ts";
+import { STAGE_BASE64 } from "../stage/stage_bin.ts";
+import type { WaitStatus } from "../ffi/process.ts";
+import { NotExecutableError, NotFoundError, SetupError, type WwError } from "./errors.ts";
+import { signalName } from "./signals.ts";
+
+let memfd: number | undefined;
+
+/**
+ * The path that executes the stage: /proc/<ww's pid>/fd/<n> of a sealed memfd (a child started
+ * with posix_spawn reaches it there even after its own copy of the descriptor is closed).
+ * Throws a SetupError on an architecture the stage is not built for.
+ */
+export function stageExecutable(): string {
+  if (memfd === undefined) {
+    const b64 = STAGE_BASE64[Deno.build.arch];
+    if (b64 === undefined) {
+      throw new SetupError(
+        `the jail's stage is not built for ${Deno.build.arch} (only x86_64 and aarch64); use --jail=none`,
+      );
+    }
+    const fd = createMemfd("ww-stage");
+    // fromBase64 decodes natively: a decode through atob and a JS loop costs ~5 ms a run.
+    writeAll(fd, Uint8Array.fromBase64(b64));
+    sealMemfd(fd);
+    memfd = fd;
+  }
+  return `/proc/${Deno.pid}/fd/${memfd}`;
+}
+
+/**
+ * A read-only descriptor (close-on-exec, at offset 0) of a memfd holding the stage's plan, for
+ * the stage to read as its plan descriptor. Written whole before the stage starts, so the stage
+ * never waits on ww's event loop for it, whatever its size (a pipe holds 64 KiB).
+ */
+export function planDescriptor(plan: Uint8Array): number {
+  const fd = createMemfd("ww-stage-plan");
+  try {
+    writeAll(fd, plan);
+    return reopenReadOnly(fd);
+  } finally {
+    closeFd(fd);
+  }
+}
+
+/**
+ * The signal that tells the stage's supervisor to end everything, as when ww dies: SIGRTMAX-2
+ * (SIGEND in stage/sys.h).
+ */
+export const END_ALL_SIGNAL = 62;
+
+/**
+ * Reads the stage's status descriptor to its end (the supervisor closes it once the program is
+ * started, or the stage failed) and returns what the stage reported.
+ */
+export async function readStageReports(stream: ByteStream): Promise<StageReport[]> {
+  const decoder = new TextDecoder();
+  const buf = new Uint8Array(4096);
+  let text = "";
+  for (;;) {
+    const n = await stream.read(buf);
+    if (n === null) break;
+    text += decoder.decode(buf.subarray(0, n), { stream: true });
+  }
+  return parseStageReports(text);
+}
+
+/** The stage's last step: execve, or execveat for a program from a descriptor. */
+const EXEC_STEPS = new Set(["execve", "execveat"]);
+// errno values execve reports for a file that exists but cannot be executed.
+const NOT_EXECUTABLE = new Set([EACCES, ENOEXEC, EISDIR, ETXTBSY, ELOOP, ENOTDIR, ENAMETOOLONG]);
+
+/**
+ * The error for a stage that did not start the program (native) or bwrap, from its reports;
+ * undefined when it did. `program` is the name the user gave; `ended`, how the stage ended, when
+ * it reported nothing.
+ */
+export function stageFailure(
+  reports: readonly StageReport[],
+  program: string,
+  backend: "native" | "bwrap",
+  ended?: WaitStatus,
+): WwError | undefined {
+  const failed = reports.find((r) => "step" in r);
+  if (failed && "step" in failed && backend === "native") {
+    const error = `${failed.step}: ${errnoName(failed.errno)}`;
+    if (failed.step.endsWith("-interpreter")) {
+      return new NotFoundError(
+        `${program}: its interpreter ${failed.detail} is not in the jail (${
+          errnoName(failed.errno)
+        })`,
+      );
+    }
+    if (EXEC_STEPS.has(failed.step) && failed.errno === ENOENT) {
+      return new NotFoundError(`${program}: ${error} (the file is missing)`);
+    }
+    if (EXEC_STEPS.has(failed.step) && NOT_EXECUTABLE.has(failed.errno)) {
+      return new NotExecutableError(
+        `${program}: cannot execute in the ${backend} jail: ${error}${
+          failed.errno === ENOEXEC ? " (not a binary, and no #! line)" : ""
+        }`,
+      );
+    }
+  }
+  if (failed && "step" in failed) {
+    return new SetupError(
+      `--jail=${backend}: the stage's ${failed.step} step failed: ${errnoName(failed.errno)}${
+        failed.detail ? ` (${failed.detail})` : ""
+      } (try another --jail, or see ww doctor)`,
+    );
+  }
+  if (!reports.some((r) => "exec" in r)) {
+    // It reported nothing: it died (a signal, a limit too low to start), and may or may not have
+    // printed why.
+    const how = ended === undefined
+      ? ""
+      : ended.exited
+      ? ` (it exited ${ended.code})`
+      : ` (it was killed by ${signalName(ended.signal) ?? `signal ${ended.signal}`})`;
+    return new SetupError(
+      `--jail=${backend}: the jail's stage ended before starting the program${how}; anything it printed is above`,
+    );
+  }
+  return undefined;
+}

@@ -1,0 +1,28 @@
+// What ww says when the stage did not start the program (native) or bwrap.
+import assert from "node:assert/strict";
+import { stageFailure } from "./stage.ts";
+import { NotExecutableError, NotFoundError, SetupError } from "./errors.ts";
+import { ENOENT, ENOEXEC } from "../ffi/errno.ts";
+
+Deno.test("a stage that started the program is no failure", () => {
+  assert.equal(stageFailure([{ exec: true }], "/bin/true", "native"), undefined);
+});
+
+Deno.test("a stage that died without a report says how it ended, not that a reason is above", () => {
+  const killed = stageFailure([], "p", "native", { exited: false, signal: 9 });
+  assert.ok(killed instanceof SetupError);
+  assert.equal(
+    killed.message,
+    "--jail=native: the jail's stage ended before starting the program (it was killed by SIGKILL); anything it printed is above",
+  );
+  const exited = stageFailure([], "p", "bwrap", { exited: true, code: 133 });
+  assert.match(exited!.message, /\(it exited 133\);/);
+  assert.doesNotMatch(stageFailure([], "p", "native")!.message, /line above/);
+});
+
+Deno.test("a stage's exec failure keeps its own exit code", () => {
+  const missing = stageFailure([{ step: "execve", errno: ENOENT }], "p", "native");
+  assert.ok(missing instanceof NotFoundError);
+  const notBinary = stageFailure([{ step: "execve", errno: ENOEXEC }], "p", "native");
+  assert.ok(notBinary instanceof NotExecutableError);
+});

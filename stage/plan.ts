@@ -1,0 +1,177 @@
+/**
+ * The stage's plan (stage/stage.c, `stage launch`): everything the stage does between ww's spawn
+ * and the program's execve, as plain data, and its wire format. Pure: no Deno APIs, no FFI.
+ *
+ * The wire format is what a C program with no libc reads most simply: the magic "WWSTAGE1", then
+ * little-endian u64 words and strings (a u64 length, the bytes, a NUL, zero padding to the next
+ * word), in the order of {@linkcode encodeStagePlan}.
+ *
+ * @module
+ */
+
+/** setrlimit resources by name (asm-generic/resource.h; the same on x86_64 and aarch64). */
+export const RLIMIT = { cpu: 0, data: 2, nproc: 6, nofile: 7 } as const;
+
+/** A resource limit by name. */
+export type LimitName = keyof typeof RLIMIT;
+
+/** Who the stage supervises: the program itself (native jail), or bwrap (bwrap jail). */
+export type Supervised = "program" | "bwrap";
+
+/** The identity the stage takes before it executes (see jail/native.ts IdentityPlan). */
+export interface StageIdentity {
+  readonly uid: number;
+  readonly gid: number;
+  /** setgroups(0, NULL). */
+  readonly clearGroups: boolean;
+  /** PR_CAPBSET_DROP for capabilities 0..this; null leaves the bounding set. */
+  readonly dropBoundingUpTo: number | null;
+}
+
+/** Everything the stage does, in the order it does it. */
+export interface StagePlan {
+  readonly supervise: Supervised;
+  /** ww's pid: the stage exits at once when its parent is not (ww died before it looked). */
+  readonly parentPid: number;
+  /** Descriptors from this number up are the stage's own: they close on exec. */
+  readonly closeOnExecFrom: number;
+  /** setrlimit, soft = hard; null is RLIM_INFINITY. */
+  readonly limits: readonly { readonly resource: LimitName; readonly value: number | null }[];
+  readonly identity?: StageIdentity;
+  readonly noNewPrivs: boolean;
+  readonly landlock?: {
+    /** sizeof(struct landlock_ruleset_attr) for the kernel's ABI. */
+    readonly attrSize: number;
+    readonly handledFs: number;
+    readonly handledNet: number;
+    readonly scoped: number;
+    readonly rules: readonly { readonly path: string; readonly access: number }[];
+  };
+  /** A struct sock_filter array. */
+  readonly seccomp?: Uint8Array;
+  /** Execute this descriptor (execveat AT_EMPTY_PATH) instead of `path`; see NativePlan. */
+  readonly programFd?: { readonly fd: number; readonly keepOpen: boolean };
+  readonly path: string;
+  readonly argv: readonly string[];
+  readonly env: readonly string[];
+  /**
+   * The run's private work directory (native jail): the stage makes it (mode 0700, owned by
+   * `identity` when there is one) once it knows ww is alive, runs the program in it, and its
+   * supervisor removes it when everything has ended.
+   */
+  readonly workdir?: string;
+}
+
+/** A line the stage writes on its status descriptor. */
+export type StageReport =
+  /** Every step passed; written right before execve. */
+  | { readonly exec: true }
+  /** A step failed; `detail` names the path, or the #! interpreter that is missing. */
+  | { readonly step: string; readonly errno: number; readonly detail?: string };
+
+const FLAGS = {
+  bwrap: 1 << 0,
+  noNewPrivs: 1 << 1,
+  identity: 1 << 2,
+  landlock: 1 << 3,
+  programFd: 1 << 4,
+  keepOpen: 1 << 5,
+  clearGroups: 1 << 6,
+};
+const MAGIC = "WWSTAGE1";
+const NONE = 0xffffffffffffffffn;
+
+/**
+ * The plan as the bytes the stage reads.
+ *
+ * @example
+ * encodeStagePlan({ supervise: "program", parentPid: 1, closeOnExecFrom: 4, limits: [],
+ *   noNewPrivs: true, path: "/bin/true", argv: ["true"], env: [] }).subarray(0, 8);
+ * // the bytes of "WWSTAGE1"
+ */
+export function encodeStagePlan(plan: StagePlan): Uint8Array {
+  const out = new Writer();
+  out.bytes(new TextEncoder().encode(MAGIC));
+  const f = (on: boolean | undefined, bit: number) => (on ? bit : 0);
+  out.word(
+    f(plan.supervise === "bwrap", FLAGS.bwrap) | f(plan.noNewPrivs, FLAGS.noNewPrivs) |
+      f(plan.identity !== undefined, FLAGS.identity) |
+      f(plan.landlock !== undefined, FLAGS.landlock) |
+      f(plan.programFd !== undefined, FLAGS.programFd) |
+      f(plan.programFd?.keepOpen, FLAGS.keepOpen) |
+      f(plan.identity?.clearGroups, FLAGS.clearGroups),
+  );
+  out.word(plan.parentPid);
+  out.word(plan.closeOnExecFrom);
+  out.word(plan.limits.length);
+  for (const l of plan.limits) {
+    out.word(RLIMIT[l.resource]);
+    out.word(l.value ?? NONE);
+  }
+  if (plan.identity) {
+    out.word(plan.identity.uid);
+    out.word(plan.identity.gid);
+    out.word(plan.identity.dropBoundingUpTo ?? NONE);
+  }
+  if (plan.landlock) {
+    const l = plan.landlock;
+    for (const v of [l.attrSize, l.handledFs, l.handledNet, l.scoped, l.rules.length]) out.word(v);
+    for (const r of l.rules) {
+      out.word(r.access);
+      out.string(r.path);
+    }
+  }
+  if (plan.seccomp) {
+    out.word(plan.seccomp.length);
+    out.padded(plan.seccomp);
+  } else {
+    out.word(0);
+  }
+  if (plan.programFd) out.word(plan.programFd.fd);
+  out.string(plan.path);
+  for (const list of [plan.argv, plan.env]) {
+    out.word(list.length);
+    for (const s of list) out.string(s);
+  }
+  out.string(plan.workdir ?? "");
+  return out.done();
+}
+
+/** The reports in the text of the stage's status descriptor, one JSON object a line. */
+export function parseStageReports(text: string): StageReport[] {
+  return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
+}
+
+class Writer {
+  #chunks: Uint8Array[] = [];
+  #size = 0;
+  bytes(b: Uint8Array): void {
+    this.#chunks.push(b);
+    this.#size += b.length;
+  }
+  word(v: number | bigint): void {
+    const b = new Uint8Array(8);
+    new DataView(b.buffer).setBigUint64(0, BigInt(v), true);
+    this.bytes(b);
+  }
+  /** The bytes, a NUL, and zeros up to the next word. */
+  padded(b: Uint8Array): void {
+    this.bytes(b);
+    this.bytes(new Uint8Array(8 - (b.length % 8)));
+  }
+  string(s: string): void {
+    const b = new TextEncoder().encode(s);
+    if (b.includes(0)) throw new Error(`a NUL byte cannot pass to execve: ${JSON.stringify(s)}`);
+    this.word(b.length);
+    this.padded(b);
+  }
+  done(): Uint8Array {
+    const out = new Uint8Array(this.#size);
+    let at = 0;
+    for (const c of this.#chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,55 @@
+import assert from "node:assert/strict";
+import { encodeStagePlan, parseStageReports, type StagePlan } from "./plan.ts";
+
+const PLAN: StagePlan = {
+  supervise: "program",
+  parentPid: 42,
+  closeOnExecFrom: 5,
+  limits: [{ resource: "nofile", value: null }],
+  noNewPrivs: true,
+  path: "/bin/true",
+  argv: ["true"],
+  env: [],
+};
+
+function words(bytes: Uint8Array): bigint[] {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Array.from({ length: bytes.length / 8 }, (_, i) => v.getBigUint64(i * 8, true));
+}
+
+Deno.test("the plan is the magic, then little-endian words and NUL-terminated strings padded to a word", () => {
+  const bytes = encodeStagePlan(PLAN);
+  assert.equal(new TextDecoder().decode(bytes.subarray(0, 8)), "WWSTAGE1");
+  assert.equal(bytes.length % 8, 0);
+  const w = words(bytes.subarray(8));
+  // flags (no_new_privs), parent, close-from, 1 limit (RLIMIT_NOFILE, infinity), no seccomp
+  assert.deepEqual(w.slice(0, 7), [2n, 42n, 5n, 1n, 7n, 0xffffffffffffffffn, 0n]);
+  // "/bin/true": its length, then 9 bytes + NUL + 6 bytes of padding
+  assert.equal(w[7], 9n);
+  assert.equal(new TextDecoder().decode(bytes.subarray(8 + 64, 8 + 64 + 10)), "/bin/true\0");
+});
+
+Deno.test("each optional part sets its flag", () => {
+  const flags = (p: Partial<StagePlan>) => words(encodeStagePlan({ ...PLAN, ...p }).subarray(8))[0];
+  assert.equal(flags({ supervise: "bwrap", noNewPrivs: false }), 1n);
+  assert.equal(
+    flags({ identity: { uid: 1, gid: 2, clearGroups: true, dropBoundingUpTo: null } }),
+    2n | 4n | 64n,
+  );
+  assert.equal(flags({ programFd: { fd: 9, keepOpen: true } }), 2n | 16n | 32n);
+  assert.equal(
+    flags({ landlock: { attrSize: 24, handledFs: 1, handledNet: 0, scoped: 0, rules: [] } }),
+    2n | 8n,
+  );
+});
+
+Deno.test("a string with a NUL byte cannot be encoded", () => {
+  assert.throws(() => encodeStagePlan({ ...PLAN, env: ["A=\0"] }), /NUL/);
+});
+
+Deno.test("reports are one JSON object a line", () => {
+  assert.deepEqual(parseStageReports('{"exec":true}\n{"step":"execve","errno":2}\n'), [
+    { exec: true },
+    { step: "execve", errno: 2 },
+  ]);
+});

@@ -1,0 +1,836 @@
+/*
+ * stage/stage.c — ww's stage: the one small static program between ww and a jailed program, for
+ * every backend (freestanding C, no libc; built by stage/build.ts for x86_64 and aarch64 and
+ * carried in stage/stage_bin.ts; ww runs it from a sealed memfd).
+ *
+ *   stage launch <plan-fd> <status-fd>
+ *     ww spawned it with the program's descriptors in place (0-3, the grants) and its cwd set; the
+ *     plan (stage/plan.ts encodes it) arrives on <plan-fd>. The stage
+ *     1. blocks every signal and arms PR_SET_PDEATHSIG(SIGEND), "ww died", then reads the plan
+ *        and checks its parent is still ww (ww may have died before the signal was armed);
+ *     2. becomes a child subreaper and forks. It stays behind as the SUPERVISOR: it closes every
+ *        descriptor but its status descriptor, so it never holds the program's stdio or the host
+ *        socket, and waits for signals (see supervise);
+ *     3. the child leads a new session, resets signal dispositions and mask, and takes the steps
+ *        of the plan in the order the kernel needs (see child), then executes the program (native
+ *        jail) or bwrap. A failing step is reported to the supervisor on a close-on-exec pipe,
+ *        which passes it on to ww as one line, {"step":..,"errno":..}; {"exec":true} comes first
+ *        when all steps passed.
+ *     When the program (native) or bwrap ends, or ww dies or asks (SIGEND, sys.h), the supervisor
+ *     SIGKILLs every remaining descendant, removes the work directory the plan names, and exits
+ *     as the program did.
+ *
+ *   stage exec <fd|path> <-|=PWD> <argv0> [args...]
+ *     inside the bwrap jail: removes PWD from the environment (bwrap always sets it), or sets it
+ *     to the user's own value, and executes the program as <argv0>: from descriptor <fd>, marked
+ *     close-on-exec (execveat AT_EMPTY_PATH), or from <path>. A failure prints one line and exits
+ *     126, or 127 when the file or its #! interpreter is missing.
+ */
+#include "sys.h"
+
+/* gcc may emit calls to these for struct copies even when freestanding. */
+void *memset(void *d, int c, unsigned long n) {
+  u8 *p = d;
+  while (n--) *p++ = (u8)c;
+  return d;
+}
+void *memcpy(void *d, const void *s, unsigned long n) {
+  u8 *p = d;
+  const u8 *q = s;
+  while (n--) *p++ = *q++;
+  return d;
+}
+
+static unsigned long slen(const char *s) {
+  unsigned long n = 0;
+  while (s[n]) n++;
+  return n;
+}
+
+static int starts(const char *s, const char *prefix) {
+  while (*prefix)
+    if (*s++ != *prefix++) return 0;
+  return 1;
+}
+
+static __attribute__((noreturn)) void die(int code) {
+  for (;;) SYS1(exit_group, code);
+}
+
+/* ---- a small line buffer, written with one write(2) ---- */
+
+struct line {
+  char buf[1024];
+  unsigned long n;
+};
+
+static void put(struct line *l, const char *s) {
+  while (*s && l->n < sizeof l->buf - 2) l->buf[l->n++] = *s++;
+}
+
+static void put_num(struct line *l, long v) {
+  char t[24];
+  int i = 0;
+  unsigned long u = v < 0 ? (unsigned long)-v : (unsigned long)v;
+  do t[i++] = (char)('0' + u % 10); while ((u /= 10) && i < 23);
+  if (v < 0) t[i++] = '-';
+  while (i && l->n < sizeof l->buf - 2) l->buf[l->n++] = t[--i];
+}
+
+/* A JSON string's contents: quotes, backslashes and control characters escaped. */
+static void put_json(struct line *l, const char *s) {
+  static const char hex[] = "0123456789abcdef";
+  for (; *s && l->n < sizeof l->buf - 8; s++) {
+    u8 c = (u8)*s;
+    if (c == '"' || c == '\\') {
+      l->buf[l->n++] = '\\';
+      l->buf[l->n++] = (char)c;
+    } else if (c < 0x20) {
+      put(l, "\\u00");
+      l->buf[l->n++] = hex[c >> 4];
+      l->buf[l->n++] = hex[c & 15];
+    } else {
+      l->buf[l->n++] = (char)c;
+    }
+  }
+}
+
+static void write_line(int fd, struct line *l) {
+  l->buf[l->n++] = '\n';
+  const char *p = l->buf;
+  unsigned long left = l->n;
+  while (left) {
+    long w = SYS3(write, fd, p, left);
+    if (w == -EINTR) continue;
+    if (w <= 0) return;
+    p += w;
+    left -= (unsigned long)w;
+  }
+}
+
+/* {"step":"<step>","errno":<n>[,"detail":"<detail>"]} on `fd`. */
+static void report(int fd, const char *step, long err, const char *detail) {
+  struct line l = {.n = 0};
+  put(&l, "{\"step\":\"");
+  put(&l, step);
+  put(&l, "\",\"errno\":");
+  put_num(&l, err < 0 ? -err : err);
+  if (detail) {
+    put(&l, ",\"detail\":\"");
+    put_json(&l, detail);
+    put(&l, "\"");
+  }
+  put(&l, "}");
+  write_line(fd, &l);
+}
+
+/*
+ * The #! interpreter of the file at `path` (or, with path NULL, descriptor `fd`), copied into
+ * `out`; 0 when it is not a script. For the message when execve says ENOENT of a file that is there.
+ */
+static int interpreter(const char *path, int fd, char *out, unsigned long size) {
+  int own = -1;
+  if (path) {
+    own = (int)SYS4(openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+    if (own < 0) return 0;
+    fd = own;
+  }
+  char head[256];
+  long n = SYS4(pread64, fd, head, sizeof head - 1, 0);
+  if (own >= 0) SYS1(close, own);
+  if (n < 2 || head[0] != '#' || head[1] != '!') return 0;
+  head[n] = 0;
+  char *p = head + 2;
+  while (*p == ' ' || *p == '\t') p++;
+  unsigned long i = 0;
+  while (p[i] && p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && i < size - 1) {
+    out[i] = p[i];
+    i++;
+  }
+  out[i] = 0;
+  return i > 0;
+}
+
+/* ---- the plan (stage/plan.ts writes it: little-endian u64 words and padded strings) ---- */
+
+#define PLAN_MAX (16UL << 20)
+
+enum {
+  F_BWRAP = 1 << 0,
+  F_NO_NEW_PRIVS = 1 << 1,
+  F_IDENTITY = 1 << 2,
+  F_LANDLOCK = 1 << 3,
+  F_PROGRAM_FD = 1 << 4,
+  F_KEEP_OPEN = 1 << 5,
+  F_CLEAR_GROUPS = 1 << 6,
+};
+
+struct limit {
+  u64 resource, value;
+};
+
+struct rule {
+  u64 access;
+  const char *path;
+};
+
+struct plan {
+  u64 flags;
+  long parent_pid;
+  int close_from;
+  u64 nlimits;
+  const struct limit *limits;
+  u64 uid, gid, drop_bounding_up_to;
+  u64 attr_size;
+  u64 attr[3];
+  u64 nrules;
+  const struct rule *rules;
+  u64 seccomp_len;
+  const void *seccomp;
+  int program_fd;
+  const char *path;
+  char **argv;
+  char **envp;
+  const char *workdir;
+};
+
+struct reader {
+  u8 *p, *end;
+  int bad;
+};
+
+static u64 word(struct reader *r) {
+  if (r->end - r->p < 8) {
+    r->bad = 1;
+    return 0;
+  }
+  u64 v = 0;
+  for (int i = 7; i >= 0; i--) v = v << 8 | r->p[i];
+  r->p += 8;
+  return v;
+}
+
+static const u8 *bytes(struct reader *r, u64 n) {
+  u64 padded = (n + 8) & ~7UL; /* room for a NUL, then to the next word */
+  if (r->bad || (u64)(r->end - r->p) < padded) {
+    r->bad = 1;
+    return 0;
+  }
+  const u8 *b = r->p;
+  r->p += padded;
+  return b;
+}
+
+static const char *str(struct reader *r) {
+  u64 n = word(r);
+  const char *s = (const char *)bytes(r, n);
+  if (s && s[n] != 0) r->bad = 1;
+  return r->bad ? "" : s;
+}
+
+/* Pointer arrays go after the plan's bytes, in the same mapping. */
+static char **strings(struct reader *r, u8 **heap, u8 *heap_end) {
+  u64 n = word(r);
+  if (r->bad || n > (u64)(heap_end - *heap) / 8 - 1) {
+    r->bad = 1;
+    return 0;
+  }
+  char **v = (char **)*heap;
+  *heap += (n + 1) * 8;
+  for (u64 i = 0; i < n; i++) v[i] = (char *)str(r);
+  v[n] = 0;
+  return v;
+}
+
+static int parse_plan(u8 *buf, u64 len, struct plan *pl) {
+  struct reader r = {buf, buf + len, 0};
+  u8 *heap = buf + ((len + 7) & ~7UL), *heap_end = buf + PLAN_MAX;
+  if (len < 8 || !starts((const char *)buf, "WWSTAGE1")) return 0;
+  r.p += 8;
+  pl->flags = word(&r);
+  pl->parent_pid = (long)word(&r);
+  pl->close_from = (int)word(&r);
+  pl->nlimits = word(&r);
+  if (pl->nlimits > 16) return 0;
+  /* Little-endian words, read in place (both targets are little-endian). */
+  if (r.bad || (u64)(r.end - r.p) < pl->nlimits * 16) return 0;
+  pl->limits = (const struct limit *)r.p;
+  r.p += pl->nlimits * 16;
+  if (pl->flags & F_IDENTITY) {
+    pl->uid = word(&r);
+    pl->gid = word(&r);
+    pl->drop_bounding_up_to = word(&r);
+  }
+  if (pl->flags & F_LANDLOCK) {
+    pl->attr_size = word(&r);
+    for (int i = 0; i < 3; i++) pl->attr[i] = word(&r);
+    pl->nrules = word(&r);
+    if (r.bad || pl->nrules > (u64)(heap_end - heap) / sizeof(struct rule)) return 0;
+    struct rule *rules = (struct rule *)heap;
+    heap += pl->nrules * sizeof(struct rule);
+    for (u64 i = 0; i < pl->nrules; i++) {
+      rules[i].access = word(&r);
+      rules[i].path = str(&r);
+    }
+    pl->rules = rules;
+  }
+  pl->seccomp_len = word(&r);
+  pl->seccomp = pl->seccomp_len ? bytes(&r, pl->seccomp_len) : 0;
+  pl->program_fd = (pl->flags & F_PROGRAM_FD) ? (int)word(&r) : -1;
+  pl->path = str(&r);
+  pl->argv = strings(&r, &heap, heap_end);
+  pl->envp = strings(&r, &heap, heap_end);
+  pl->workdir = str(&r);
+  return !r.bad && r.p == r.end;
+}
+
+/* ---- the child: confine, then execute ---- */
+
+static int report_fd = -1; /* the child's end of its pipe to the supervisor */
+static const char *step = "";
+
+static void fail(long err, const char *detail) {
+  report(report_fd, step, err, detail);
+  die(127);
+}
+
+#define CHECK(expr, detail)             \
+  do {                                  \
+    long r_ = (expr);                   \
+    if (r_ < 0) fail(r_, (detail));     \
+  } while (0)
+
+struct ksigaction {
+  u64 handler, flags, restorer, mask;
+};
+
+static void set_limits(const struct plan *pl, int raise_only) {
+  for (u64 i = 0; i < pl->nlimits; i++) {
+    const struct limit *l = &pl->limits[i];
+    u64 old[2];
+    CHECK(SYS4(prlimit64, 0, l->resource, 0, old), 0);
+    u64 want[2] = {l->value, l->value};
+    if (raise_only) {
+      if (l->value <= old[1]) continue;
+      want[0] = old[0];
+    }
+    CHECK(SYS4(prlimit64, 0, l->resource, want, 0), 0);
+  }
+}
+
+static __attribute__((noreturn)) void child(const struct plan *pl, long supervisor) {
+  u64 none = 0;
+  step = "signals";
+  CHECK(SYS0(setsid), 0);
+  struct ksigaction dfl = {0, 0, 0, 0};
+  for (int sig = 1; sig <= SIGRTMAX; sig++) {
+    if (sig != SIGKILL && sig != SIGSTOP) SYS4(rt_sigaction, sig, &dfl, 0, 8);
+  }
+  CHECK(SYS4(rt_sigprocmask, SIG_SETMASK, &none, 0, 8), 0);
+
+  /* Every descriptor of the stage's own (plan, status) closes on exec; the program's stay. */
+  step = "close-on-exec";
+  CHECK(SYS3(close_range, pl->close_from, ~0U, CLOSE_RANGE_CLOEXEC), 0);
+  if (pl->flags & F_KEEP_OPEN) CHECK(SYS3(fcntl, pl->program_fd, F_SETFD, 0), 0);
+
+  /* Raising a hard limit needs CAP_SYS_RESOURCE: now, while privileges are held. */
+  step = "rlimits";
+  set_limits(pl, 1);
+
+  /* The ruleset's paths are opened while ww's identity can still reach them. */
+  int ruleset = -1;
+  if (pl->flags & F_LANDLOCK) {
+    step = "landlock";
+    ruleset = (int)SYS3(landlock_create_ruleset, pl->attr, pl->attr_size, 0);
+    CHECK(ruleset, 0);
+    for (u64 i = 0; i < pl->nrules; i++) {
+      int fd = (int)SYS4(openat, AT_FDCWD, pl->rules[i].path, O_PATH | O_CLOEXEC, 0);
+      CHECK(fd, pl->rules[i].path);
+      struct landlock_path_beneath_attr beneath = {
+          .allowed_access = pl->rules[i].access, .parent_fd = fd};
+      CHECK(SYS4(landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0),
+            pl->rules[i].path);
+      SYS1(close, fd);
+    }
+  }
+
+  /*
+   * The bounding set first (needs CAP_SETPCAP), the ambient set, the groups, gid before uid
+   * (CAP_SETGID goes with the uid change), then capset clears what a uid change from 0 leaves.
+   */
+  if (pl->flags & F_IDENTITY) {
+    step = "identity";
+    if (pl->drop_bounding_up_to != ~0UL) {
+      for (u64 cap = 0; cap <= pl->drop_bounding_up_to; cap++) {
+        CHECK(SYS5(prctl, PR_CAPBSET_DROP, cap, 0, 0, 0), 0);
+      }
+    }
+    CHECK(SYS5(prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), 0);
+    if (pl->flags & F_CLEAR_GROUPS) CHECK(SYS2(setgroups, 0, 0), 0);
+    CHECK(SYS3(setresgid, pl->gid, pl->gid, pl->gid), 0);
+    CHECK(SYS3(setresuid, pl->uid, pl->uid, pl->uid), 0);
+    struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    CHECK(SYS2(capset, &header, data), 0);
+  }
+
+  /* After the uid change, which clears it; the supervisor may have died before it was armed. */
+  step = "death-signal";
+  CHECK(SYS5(prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), 0);
+  if (SYS0(getppid) != supervisor) die(127);
+
+  if (pl->flags & F_NO_NEW_PRIVS) {
+    step = "no_new_privs";
+    CHECK(SYS5(prctl, PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
+  }
+  if (ruleset >= 0) {
+    step = "landlock";
+    CHECK(SYS2(landlock_restrict_self, ruleset, 0), 0);
+    SYS1(close, ruleset);
+  }
+  /* seccomp after the steps above, so its denylist cannot get in their way. */
+  if (pl->seccomp_len) {
+    step = "seccomp";
+    struct sock_fprog prog = {(unsigned short)(pl->seccomp_len / 8),
+                              (struct sock_filter *)pl->seccomp};
+    CHECK(SYS5(prctl, PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0), 0);
+  }
+  /* Last: a low RLIMIT_NOFILE or RLIMIT_DATA must not stop the steps above. */
+  step = "rlimits";
+  set_limits(pl, 0);
+
+  {
+    struct line l = {.n = 0};
+    put(&l, "{\"exec\":true}");
+    write_line(report_fd, &l);
+  }
+  long err;
+  if (pl->program_fd >= 0) {
+    step = "execveat";
+    err = SYS5(execveat, pl->program_fd, "", pl->argv, pl->envp, AT_EMPTY_PATH);
+  } else {
+    step = "execve";
+    err = SYS3(execve, pl->path, pl->argv, pl->envp);
+  }
+  char interp[256];
+  int script = err == -ENOENT &&
+               interpreter(pl->program_fd >= 0 ? 0 : pl->path, pl->program_fd, interp,
+                           sizeof interp);
+  if (script) step = pl->program_fd >= 0 ? "execveat-interpreter" : "execve-interpreter";
+  fail(err, script ? interp : 0);
+  die(127);
+}
+
+/* ---- the supervisor ---- */
+
+/* Closes every descriptor except `keep` (and a second, `keep2`, or -1). */
+static void close_all_except(int keep, int keep2) {
+  int a = keep < keep2 || keep2 < 0 ? keep : keep2;
+  int b = a == keep ? keep2 : keep;
+  if (a > 0) SYS3(close_range, 0, a - 1, 0);
+  if (b < 0) {
+    SYS3(close_range, a + 1, ~0U, 0);
+    return;
+  }
+  if (b > a + 1) SYS3(close_range, a + 1, b - 1, 0);
+  SYS3(close_range, b + 1, ~0U, 0);
+}
+
+struct dirent64 {
+  u64 ino;
+  long off;
+  unsigned short reclen;
+  u8 type;
+  char name[];
+};
+
+static int is_dot(const char *n) { return n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2])); }
+
+/* Reads /proc/<pid>/task/<tid>/children and SIGKILLs each child listed. */
+static int kill_children_of_task(const char *dir, const char *tid) {
+  char path[96];
+  struct line l = {.n = 0};
+  put(&l, dir);
+  put(&l, "/");
+  put(&l, tid);
+  put(&l, "/children");
+  l.buf[l.n] = 0;
+  memcpy(path, l.buf, l.n + 1 < sizeof path ? l.n + 1 : sizeof path);
+  path[sizeof path - 1] = 0;
+  int fd = (int)SYS4(openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  int killed = 0;
+  char buf[512];
+  long pid = 0;
+  for (;;) {
+    long n = SYS3(read, fd, buf, sizeof buf);
+    if (n <= 0) break;
+    for (long i = 0; i < n; i++) {
+      if (buf[i] >= '0' && buf[i] <= '9') {
+        pid = pid * 10 + (buf[i] - '0');
+      } else if (pid) {
+        SYS2(kill, pid, SIGKILL);
+        killed++;
+        pid = 0;
+      }
+    }
+  }
+  if (pid) {
+    SYS2(kill, pid, SIGKILL);
+    killed++;
+  }
+  SYS1(close, fd);
+  return killed;
+}
+
+/* SIGKILLs every child of process `pid` (of each of its threads). */
+static int kill_children(long pid) {
+  struct line l = {.n = 0};
+  put(&l, "/proc/");
+  put_num(&l, pid);
+  put(&l, "/task");
+  l.buf[l.n] = 0;
+  int dir = (int)SYS4(openat, AT_FDCWD, l.buf, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (dir < 0) return 0;
+  int killed = 0;
+  char buf[1024] __attribute__((aligned(8)));
+  for (;;) {
+    long n = SYS3(getdents64, dir, buf, sizeof buf);
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      struct dirent64 *d = (struct dirent64 *)(buf + off);
+      off += d->reclen;
+      if (!is_dot(d->name)) killed += kill_children_of_task(l.buf, d->name);
+    }
+  }
+  SYS1(close, dir);
+  return killed;
+}
+
+static long main_pid;
+static int main_status = -1;
+
+/*
+ * SIGKILLs every descendant and reaps until none is left. The supervisor is a subreaper, so a
+ * descendant whose parent dies is handed to it (a double-forked daemon included): each round
+ * kills its children as they are now, and waits for one of them.
+ */
+static void kill_all(void) {
+  for (;;) {
+    kill_children(SYS0(getpid));
+    int st;
+    long p = SYS4(wait4, -1, &st, WALL, 0);
+    if (p == -EINTR) continue;
+    if (p < 0) return; /* ECHILD: nothing left */
+    if (p == main_pid) main_status = st;
+  }
+}
+
+/*
+ * Removes the directory tree at `path`, with no recursion (a jail may nest directories deeper
+ * than any stack): each pass walks down to a directory with no subdirectory left, empties it,
+ * and the next pass removes it from its parent.
+ */
+static void remove_tree(const char *path) {
+  char buf[1024] __attribute__((aligned(8)));
+  for (int pass = 0; pass < 1000000; pass++) {
+    int fd = (int)SYS4(openat, AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    if (fd < 0) return;
+    int depth = 0;
+    for (;;) {
+      int sub = -1;
+      long n;
+      while (sub < 0 && (n = SYS3(getdents64, fd, buf, sizeof buf)) > 0) {
+        for (long off = 0; off < n && sub < 0;) {
+          struct dirent64 *d = (struct dirent64 *)(buf + off);
+          off += d->reclen;
+          if (is_dot(d->name)) continue;
+          if (SYS3(unlinkat, fd, d->name, 0) == 0) continue;
+          if (SYS3(unlinkat, fd, d->name, AT_REMOVEDIR) == 0) continue;
+          /* A directory with entries; its owner may have taken our way in (chmod 0). */
+          SYS4(fchmodat, fd, d->name, 0700, 0);
+          sub = (int)SYS4(openat, fd, d->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+        }
+      }
+      SYS1(close, fd);
+      if (sub < 0) break;
+      fd = sub;
+      depth++;
+    }
+    if (depth == 0) {
+      long r = SYS3(unlinkat, AT_FDCWD, path, AT_REMOVEDIR);
+      if (r == 0 || r == -ENOENT) return;
+      if (r != -ENOTEMPTY) return;
+    }
+  }
+}
+
+static char workdir[4096];
+
+/* Ends as the program ended: its exit code, or the same signal (with no core dump). */
+static __attribute__((noreturn)) void finish(void) {
+  kill_all();
+  if (workdir[0]) remove_tree(workdir);
+  int st = main_status;
+  if (st < 0) die(128 + SIGKILL);
+  int sig = st & 0x7f;
+  if (sig == 0) die((st >> 8) & 0xff);
+  u64 zero[2] = {0, 0};
+  SYS4(prlimit64, 0, RLIMIT_CORE, zero, 0);
+  u64 mask = 1UL << (sig - 1);
+  SYS4(rt_sigprocmask, 1 /* SIG_UNBLOCK */, &mask, 0, 8);
+  SYS2(kill, SYS0(getpid), sig);
+  die(128 + sig);
+}
+
+struct ksiginfo {
+  int signo, errno_, code;
+  int pad[29];
+};
+
+static __attribute__((noreturn)) void supervise(int forward) {
+  u64 all = ~0UL;
+  for (;;) {
+    struct ksiginfo si;
+    long sig = SYS4(rt_sigtimedwait, &all, &si, 0, 8);
+    if (sig == SIGCHLD) {
+      int st;
+      long p;
+      while ((p = SYS4(wait4, -1, &st, WNOHANG | WALL, 0)) > 0) {
+        if (p == main_pid) {
+          main_status = st;
+          finish();
+        }
+      }
+    } else if (sig == SIGEND) {
+      finish(); /* ww died, or asked for the end of everything */
+    } else if (sig > 0 && forward) {
+      SYS2(kill, main_pid, sig);
+    }
+  }
+}
+
+/* A failure before the fork, once the work directory exists: report it and remove it. */
+static __attribute__((noreturn)) void launch_failed(int status_fd, const char *what, long err) {
+  report(status_fd, what, err, 0);
+  if (workdir[0]) remove_tree(workdir);
+  die(125);
+}
+
+static long parse_int(const char *s) {
+  long v = 0;
+  if (!*s) return -1;
+  for (; *s; s++) {
+    if (*s < '0' || *s > '9') return -1;
+    v = v * 10 + (*s - '0');
+  }
+  return v;
+}
+
+static __attribute__((noreturn)) void launch(int plan_fd, int status_fd) {
+  u64 all = ~0UL;
+  SYS4(rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
+  long r = SYS5(prctl, PR_SET_PDEATHSIG, SIGEND, 0, 0, 0);
+  if (r < 0) {
+    report(status_fd, "death-signal", r, 0);
+    die(125);
+  }
+  u8 *buf = (u8 *)SYS6(mmap, 0, PLAN_MAX, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if ((long)buf < 0 && (long)buf > -4096) {
+    report(status_fd, "plan", (long)buf, 0);
+    die(125);
+  }
+  u64 len = 0;
+  for (;;) {
+    long n = SYS3(read, plan_fd, buf + len, PLAN_MAX / 2 - len);
+    if (n == -EINTR) continue;
+    if (n < 0) {
+      report(status_fd, "plan", n, 0);
+      die(125);
+    }
+    if (n == 0) break;
+    len += (u64)n;
+    if (len == PLAN_MAX / 2) {
+      report(status_fd, "plan", 7 /* E2BIG */, "the plan is too large");
+      die(125);
+    }
+  }
+  SYS1(close, plan_fd);
+  struct plan pl;
+  memset(&pl, 0, sizeof pl);
+  if (!parse_plan(buf, len, &pl)) {
+    report(status_fd, "plan", 22 /* EINVAL */, "the stage plan is malformed");
+    die(125);
+  }
+  /* ww may have died before the death signal was armed: then nothing may start. */
+  if (pl.parent_pid != SYS0(getppid)) die(125);
+  unsigned long dlen = slen(pl.workdir);
+  if (dlen >= sizeof workdir) {
+    report(status_fd, "plan", 36 /* ENAMETOOLONG */, pl.workdir);
+    die(125);
+  }
+
+  /*
+   * The work directory is made here, not by ww: from now on ww's death reaches the supervisor,
+   * which removes it; a directory ww made could be orphaned by a SIGKILL before this point.
+   */
+  if (dlen) {
+    r = SYS3(mkdirat, AT_FDCWD, pl.workdir, 0700);
+    if (r < 0) {
+      report(status_fd, "workdir", r, pl.workdir);
+      die(125);
+    }
+    memcpy(workdir, pl.workdir, dlen + 1);
+    if (pl.flags & F_IDENTITY) {
+      r = SYS5(fchownat, AT_FDCWD, workdir, pl.uid, pl.gid, AT_SYMLINK_NOFOLLOW);
+      if (r < 0) launch_failed(status_fd, "workdir", r);
+    }
+    r = SYS1(chdir, workdir);
+    if (r < 0) launch_failed(status_fd, "workdir", r);
+  }
+  r = SYS5(prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  if (r < 0) launch_failed(status_fd, "subreaper", r);
+  int pipefd[2];
+  r = SYS2(pipe2, pipefd, O_CLOEXEC);
+  if (r < 0) launch_failed(status_fd, "pipe", r);
+  long supervisor = SYS0(getpid);
+  long pid = SYS5(clone, SIGCHLD, 0, 0, 0, 0);
+  if (pid == 0) {
+    SYS1(close, pipefd[0]);
+    SYS1(close, status_fd);
+    report_fd = pipefd[1];
+    child(&pl, supervisor);
+  }
+  if (pid < 0) launch_failed(status_fd, "fork", pid);
+  main_pid = pid;
+  /* The supervisor holds nothing of the program's: `ww run ... | cat` ends with the program. */
+  close_all_except(status_fd, pipefd[0]);
+  SYS1(chdir, "/");
+  SYS2(munmap, buf, PLAN_MAX);
+  /* Pass the child's reports on to ww; its pipe closes when it executes or exits. */
+  char rep[1024];
+  for (;;) {
+    long n = SYS3(read, pipefd[0], rep, sizeof rep);
+    if (n == -EINTR) continue;
+    if (n <= 0) break;
+    for (long off = 0; off < n;) {
+      long w = SYS3(write, status_fd, rep + off, n - off);
+      if (w <= 0) break;
+      off += w;
+    }
+  }
+  SYS1(close, pipefd[0]);
+  SYS1(close, status_fd);
+  supervise(!(pl.flags & F_BWRAP));
+}
+
+/* ---- exec mode, inside the bwrap jail ---- */
+
+/* The symbolic names of the errors execve reports, as ww's messages spell them (ffi/errno.ts). */
+static const char *errno_name(long e) {
+  switch (e) {
+    case 2: return "ENOENT";
+    case 7: return "E2BIG";
+    case 8: return "ENOEXEC";
+    case 9: return "EBADF";
+    case 12: return "ENOMEM";
+    case 13: return "EACCES";
+    case 20: return "ENOTDIR";
+    case 21: return "EISDIR";
+    case 26: return "ETXTBSY";
+    case 36: return "ENAMETOOLONG";
+    case 38: return "ENOSYS";
+    case 40: return "ELOOP";
+    default: return 0;
+  }
+}
+
+static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **envp) {
+  if (argc < 5) {
+    struct line l = {.n = 0};
+    put(&l, "ww stage: usage: exec <fd|path> <-|=PWD> <argv0> [args...]");
+    write_line(2, &l);
+    die(126);
+  }
+  const char *target = argv[2], *pwd = argv[3];
+  char **args = argv + 4;
+  unsigned long n = 0;
+  while (envp[n]) n++;
+  char **env = (char **)SYS6(mmap, 0, (n + 2) * 8, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if ((long)env < 0 && (long)env > -4096) die(126);
+  unsigned long k = 0;
+  for (unsigned long i = 0; i < n; i++) {
+    if (!starts(envp[i], "PWD=")) env[k++] = envp[i];
+  }
+  /* "=VALUE": the user's own PWD, given as "PWD=VALUE" in place of the "=VALUE" argument. */
+  if (pwd[0] == '=') {
+    unsigned long plen = slen(pwd);
+    char *own = (char *)SYS6(mmap, 0, plen + 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                       -1, 0);
+    if ((long)own < 0 && (long)own > -4096) die(126);
+    memcpy(own, "PWD", 3);
+    memcpy(own + 3, pwd, plen + 1);
+    env[k++] = own;
+  }
+  env[k] = 0;
+  long fd = parse_int(target);
+  long err;
+  if (fd >= 0) {
+    SYS3(fcntl, fd, F_SETFD, FD_CLOEXEC);
+    err = SYS5(execveat, fd, "", args, env, AT_EMPTY_PATH);
+  } else {
+    err = SYS3(execve, target, args, env);
+  }
+  /* One line, as ww itself words an exec failure under the native jail (run/stage.ts). */
+  char interp[256];
+  struct line l = {.n = 0};
+  put(&l, "ww: ");
+  put(&l, args[0]);
+  if (err == -ENOENT && interpreter(fd >= 0 ? 0 : target, (int)fd, interp, sizeof interp)) {
+    put(&l, ": its interpreter ");
+    put(&l, interp);
+    put(&l, " is not in the jail (ENOENT)");
+  } else {
+    put(&l, err == -ENOENT ? ": " : ": cannot execute in the bwrap jail: ");
+    put(&l, fd >= 0 ? "execveat: " : "execve: ");
+    const char *name = errno_name(-err);
+    if (name) {
+      put(&l, name);
+    } else {
+      put(&l, "errno ");
+      put_num(&l, -err);
+    }
+    if (err == -ENOENT) put(&l, " (the file is missing)");
+    if (err == -8) put(&l, " (not a binary, and no #! line)");
+  }
+  write_line(2, &l);
+  die(err == -ENOENT ? 127 : 126);
+}
+
+__attribute__((used)) void stage_main(long *sp) {
+  int argc = (int)sp[0];
+  char **argv = (char **)(sp + 1);
+  char **envp = argv + argc + 1;
+  if (argc == 4 && starts(argv[1], "launch") && !argv[1][6]) {
+    long plan = parse_int(argv[2]), status = parse_int(argv[3]);
+    if (plan >= 0 && status >= 0) launch((int)plan, (int)status);
+  }
+  if (argc >= 2 && starts(argv[1], "exec") && !argv[1][4]) exec_mode(argc, argv, envp);
+  struct line l = {.n = 0};
+  put(&l, "ww stage: internal to ww (launch <plan-fd> <status-fd> | exec <fd|path> <-|=PWD> "
+          "<argv0> [args...])");
+  write_line(2, &l);
+  die(2);
+}
+
+#if defined(__x86_64__)
+__asm__(".text\n.global _start\n_start:\n"
+        "  xor %rbp, %rbp\n  mov %rsp, %rdi\n  and $-16, %rsp\n  call stage_main\n  hlt\n");
+#elif defined(__aarch64__)
+__asm__(".text\n.global _start\n_start:\n"
+        "  mov x29, #0\n  mov x30, #0\n  mov x0, sp\n  and x1, x0, #-16\n  mov sp, x1\n"
+        "  bl stage_main\n  brk #0\n");
+#endif

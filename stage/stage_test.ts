@@ -1,0 +1,234 @@
+// The stage (stage/stage.c) as a program of its own: the bytes ww carries are its source, built
+// for both architectures; its plan is read as stage/plan.ts writes it; a malformed plan or a
+// failing step is reported with the step's name and errno; the exec mode's rules for the
+// environment and for scripts. The aarch64 build runs under qemu-aarch64-static (the programs it
+// executes are this machine's, which the kernel runs natively).
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { buildStage, STAGE_ARCHES, type StageArch } from "./build.ts";
+import { encodeStagePlan, parseStageReports, type StagePlan } from "./plan.ts";
+import { STAGE_BASE64 } from "./stage_bin.ts";
+
+const dir = Deno.makeTempDirSync({ prefix: "wwtest-stage-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+
+function carried(arch: StageArch): Uint8Array {
+  return Uint8Array.from(atob(STAGE_BASE64[arch]), (c) => c.charCodeAt(0));
+}
+
+const QEMU = "qemu-aarch64-static";
+
+/** The command that runs the stage built for `arch` on this (x86_64) machine. */
+function stageCommand(arch: StageArch): string[] {
+  const path = join(dir, `stage-${arch}`);
+  try {
+    Deno.statSync(path);
+  } catch {
+    Deno.writeFileSync(path, carried(arch), { mode: 0o755 });
+  }
+  if (arch === Deno.build.arch) return [path];
+  return [QEMU, path];
+}
+
+for (const arch of STAGE_ARCHES) {
+  Deno.test(`[${arch}] the carried stage is stage/stage.c built now (else: deno task build-stage)`, async () => {
+    const built = await buildStage(arch);
+    assert.ok(
+      built.length === carried(arch).length && built.every((b, i) => b === carried(arch)[i]),
+      `stage/stage_bin.ts is not stage/stage.c as built now for ${arch}: run deno task build-stage`,
+    );
+    // A static executable of the right machine, with no interpreter.
+    const machine = new DataView(built.buffer).getUint16(18, true);
+    assert.equal(machine, arch === "x86_64" ? 62 : 183);
+  });
+}
+
+/** Runs `stage args...` through bash with `fds` opened by redirection; its output and code. */
+async function run(
+  arch: StageArch,
+  args: string[],
+  options: { redirect?: string; env?: Record<string, string>; stdin?: Uint8Array } = {},
+) {
+  const cmd = stageCommand(arch).map((s) => `'${s}'`).join(" ");
+  const child = new Deno.Command("/bin/bash", {
+    args: ["-c", `exec ${cmd} "$@" ${options.redirect ?? ""}`, "bash", ...args],
+    env: options.env ?? {},
+    clearEnv: true,
+    stdin: options.stdin ? "piped" : "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (options.stdin) {
+    const w = child.stdin.getWriter();
+    await w.write(options.stdin);
+    await w.close();
+  }
+  const out = await child.output();
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, signal: out.signal, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+const script = (name: string, text: string) => {
+  const path = join(dir, name);
+  Deno.writeTextFileSync(path, text);
+  Deno.chmodSync(path, 0o755);
+  return path;
+};
+
+function plan(overrides: Partial<StagePlan> = {}): StagePlan {
+  return {
+    supervise: "program",
+    parentPid: 0, // launch() sets it: the bash the stage runs under
+    closeOnExecFrom: 3,
+    limits: [],
+    noNewPrivs: true,
+    path: "/bin/sh",
+    argv: ["sh", "-c", "echo ran; exit 3"],
+    env: ["A=b"],
+    ...overrides,
+  };
+}
+
+/**
+ * Runs `stage launch 3 4` as the child of a bash whose pid is the plan's parentPid: the plan on fd
+ * 3 (through a file), the status on fd 4 (a file), and returns the stage's exit and reports.
+ */
+async function launch(arch: StageArch, p: StagePlan | Uint8Array) {
+  const planFile = join(dir, `plan-${crypto.randomUUID()}`);
+  const statusFile = join(dir, `status-${crypto.randomUUID()}`);
+  // bash writes the plan with its own pid in it, then runs the stage as its child.
+  const bytes = p instanceof Uint8Array ? p : undefined;
+  const cmd = stageCommand(arch).map((s) => `'${s}'`).join(" ");
+  const child = new Deno.Command("/bin/bash", {
+    args: [
+      "-c",
+      `read -r pid <<<"$$"; printf '%s' "$pid" > '${planFile}.pid'; ` +
+      `while [ ! -e '${planFile}' ]; do sleep 0.01; done; ` +
+      `${cmd} launch 3 4 3<'${planFile}' 4>'${statusFile}'; echo "code=$?"`,
+    ],
+    clearEnv: true,
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let pid = "";
+  while (!pid) {
+    try {
+      pid = Deno.readTextFileSync(`${planFile}.pid`);
+    } catch {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+  const encoded = bytes ?? encodeStagePlan({ ...(p as StagePlan), parentPid: Number(pid) });
+  Deno.writeFileSync(`${planFile}.tmp`, encoded);
+  Deno.renameSync(`${planFile}.tmp`, planFile);
+  const out = await child.output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  return {
+    code: Number(/code=(\d+)/.exec(stdout)?.[1]),
+    stdout: stdout.replace(/code=\d+\n$/, ""),
+    stderr: new TextDecoder().decode(out.stderr),
+    reports: parseStageReports(Deno.readTextFileSync(statusFile)),
+  };
+}
+
+const NATIVE_ARCH = Deno.build.arch as StageArch;
+const FOREIGN_ARCH = STAGE_ARCHES.find((a) => a !== NATIVE_ARCH)!;
+
+Deno.test(`[${NATIVE_ARCH}] launch: reads the plan, runs the program in its work directory, and ends as it did`, async () => {
+  const workdir = join(dir, `work-${crypto.randomUUID()}`);
+  const r = await launch(
+    NATIVE_ARCH,
+    plan({ argv: ["sh", "-c", 'echo "$A $(pwd)"; exit 3'], workdir }),
+  );
+  assert.equal(r.stdout, `b ${workdir}\n`, r.stderr);
+  assert.equal(r.code, 3);
+  assert.deepEqual(r.reports, [{ exec: true }]);
+  assert.throws(() => Deno.statSync(workdir), Deno.errors.NotFound);
+});
+
+// qemu-user 7.2 refuses PR_SET_CHILD_SUBREAPER (EINVAL) and has no execveat (ENOSYS): the foreign
+// build is checked up to there.
+Deno.test(`[${FOREIGN_ARCH}] launch under qemu: reads the plan, makes the work directory, and reports the first step qemu refuses`, async () => {
+  const workdir = join(dir, `work-${crypto.randomUUID()}`);
+  const r = await launch(FOREIGN_ARCH, plan({ workdir }));
+  assert.equal(r.stdout, "");
+  assert.deepEqual(r.reports, [{ step: "subreaper", errno: 22 }]);
+  assert.equal(r.code, 125);
+  assert.throws(() => Deno.statSync(workdir), Deno.errors.NotFound);
+});
+
+for (const arch of STAGE_ARCHES) {
+  Deno.test(`[${arch}] launch: a malformed plan is reported, and nothing runs`, async () => {
+    const good = encodeStagePlan({ ...plan(), parentPid: 1 });
+    for (const bad of [new Uint8Array(0), good.subarray(0, good.length - 8)]) {
+      const r = await launch(arch, bad);
+      assert.equal(r.stdout, "");
+      assert.deepEqual(r.reports, [
+        { step: "plan", errno: 22, detail: "the stage plan is malformed" },
+      ]);
+    }
+  });
+}
+
+Deno.test(`[${NATIVE_ARCH}] launch: a failing step is reported by name and errno`, async () => {
+  const arch = NATIVE_ARCH;
+  const missing = await launch(arch, plan({ path: "/nonexistent/program" }));
+  assert.deepEqual(missing.reports, [{ exec: true }, { step: "execve", errno: 2 }]);
+  const interp = script("no-interp.sh", "#!/nonexistent/interp\necho\n");
+  const r = await launch(arch, plan({ path: interp }));
+  assert.deepEqual(r.reports, [
+    { exec: true },
+    { step: "execve-interpreter", errno: 2, detail: "/nonexistent/interp" },
+  ]);
+  const nonBinary = script("plain.sh", "echo hi\n");
+  const e = await launch(arch, plan({ path: nonBinary }));
+  assert.deepEqual(e.reports, [{ exec: true }, { step: "execve", errno: 8 }]);
+  const fd = await launch(
+    arch,
+    plan({ closeOnExecFrom: 5, programFd: { fd: 99, keepOpen: false } }),
+  );
+  assert.deepEqual(fd.reports, [{ exec: true }, { step: "execveat", errno: 9 }]);
+});
+
+for (const arch of STAGE_ARCHES) {
+  Deno.test(`[${arch}] exec: PWD removed or set, argv[0] given, a descriptor executed and closed`, async () => {
+    const env = { PWD: "/somewhere", B: "c" };
+    // bash, which starts the stage here, adds SHLVL.
+    const vars = (out: string) => out.split("\n").filter((l) => l && !l.startsWith("SHLVL="));
+    const drop = await run(arch, ["exec", "/usr/bin/env", "-", "env"], { env });
+    assert.deepEqual(vars(drop.stdout), ["B=c"]);
+    const set = await run(arch, ["exec", "/usr/bin/env", "=/mine", "env"], { env });
+    assert.deepEqual(vars(set.stdout), ["B=c", "PWD=/mine"]);
+    const path = await run(arch, ["exec", "/bin/sh", "-", "myname", "-c", 'echo "$0"']);
+    assert.equal(path.stdout, "myname\n", path.stderr);
+    if (arch !== NATIVE_ARCH) return; // qemu-user 7.2 has no execveat
+    const fd = await run(arch, ["exec", "7", "-", "myname", "-c", 'echo "$0"; ls /proc/self/fd'], {
+      redirect: "7</bin/sh",
+    });
+    assert.equal(fd.code, 0, fd.stderr);
+    assert.match(fd.stdout, /^myname\n/);
+    assert.ok(!fd.stdout.split("\n").includes("7"), fd.stdout);
+  });
+
+  Deno.test(`[${arch}] exec: a script without #! fails with 126, a missing interpreter with 127, naming it`, async () => {
+    const plain = await run(arch, ["exec", script("plain2.sh", "echo hi\n"), "-", "plain"]);
+    assert.equal(plain.code, 126);
+    assert.equal(plain.stdout, "");
+    assert.equal(
+      plain.stderr,
+      "ww: plain: cannot execute in the bwrap jail: execve: ENOEXEC (not a binary, and no #! line)\n",
+    );
+    const interp = await run(arch, [
+      "exec",
+      script("interp.sh", "#!/nonexistent/interp -x\necho\n"),
+      "-",
+      "interp",
+    ]);
+    assert.equal(interp.code, 127);
+    assert.equal(
+      interp.stderr,
+      "ww: interp: its interpreter /nonexistent/interp is not in the jail (ENOENT)\n",
+    );
+  });
+}

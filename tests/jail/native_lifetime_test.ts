@@ -1,0 +1,154 @@
+// Under --jail=native nothing outlives the program or ww (issue 11, "Lifetime"): the stage's
+// supervisor is a subreaper that SIGKILLs every descendant when the program ends or ww dies, and
+// removes the work directory. Processes are found by a marker in their environment, which every
+// descendant inherits.
+
+import assert from "node:assert/strict";
+import { privateTmp, processesWithEnv, wwDirs } from "../support/procs.ts";
+import { wwCommand } from "../support/ww.ts";
+import { killWwRepeatedly } from "./kill_ww.ts";
+
+const tmp = privateTmp();
+globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
+
+/** `ww run --jail=native --env <marker> /bin/sh -c <script> | cat`: its output, time and code. */
+async function runPiped(script: string, marker: string) {
+  const started = Date.now();
+  const out = await new Deno.Command("/bin/sh", {
+    args: [
+      "-c",
+      '"$@" | cat',
+      "sh",
+      ...wwCommand(),
+      "run",
+      "--jail=native",
+      "--env",
+      marker,
+      "/bin/sh",
+      "-c",
+      script,
+    ],
+    env: { TMPDIR: tmp },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+    ms: Date.now() - started,
+  };
+}
+
+Deno.test("--jail=native: a background child ends with the program, and `| cat` gets EOF at once", async () => {
+  const marker = `WWMARK=${crypto.randomUUID()}`;
+  const r = await runPiped("sleep 6 & echo started", marker);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "started\n");
+  assert.ok(r.ms < 4000, `ww and cat took ${r.ms} ms: something held the pipe`);
+  assert.deepEqual(processesWithEnv(marker), []);
+  assert.deepEqual(wwDirs(tmp), []);
+});
+
+Deno.test("--jail=native: a double-forked daemon in its own session dies with the program", async () => {
+  const marker = `WWMARK=${crypto.randomUUID()}`;
+  const r = await runPiped(
+    "setsid /bin/sh -c 'sleep 6 </dev/null >/dev/null 2>&1 &' & wait; echo forked",
+    marker,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "forked\n");
+  assert.ok(r.ms < 4000, `took ${r.ms} ms`);
+  assert.deepEqual(processesWithEnv(marker), []);
+  assert.deepEqual(wwDirs(tmp), []);
+});
+
+Deno.test("--jail=native: the work directory goes, even when the program made it hard to remove", async () => {
+  const marker = `WWMARK=${crypto.randomUUID()}`;
+  const r = await runPiped(
+    "mkdir -p a/b/c && touch a/b/c/f a/x && chmod 0 a/b/c a/b && echo made",
+    marker,
+  );
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "made\n");
+  assert.deepEqual(wwDirs(tmp), []);
+});
+
+Deno.test({
+  name:
+    "--jail=native: SIGKILL of ww at 100 random instants of its start (its first 1000 ms, 10 runs at once) leaves no process, work directory or holder of its stdout",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const leftovers = await killWwRepeatedly(
+      ["--jail=native"],
+      ["/bin/sh", "-c", "sleep 30 & setsid sleep 30 & echo up; sleep 30"],
+      { tries: 100, batch: 10, windowMs: 1000, tmp },
+    );
+    assert.deepEqual(leftovers, []);
+  },
+});
+
+Deno.test("--jail=native: SIGTERM to ww reaches the program through the supervisor, which ends as it did", async () => {
+  const marker = `WWMARK=${crypto.randomUUID()}`;
+  const [cmd, ...args] = wwCommand();
+  const ww = new Deno.Command(cmd, {
+    args: [
+      ...args,
+      "run",
+      "--jail=native",
+      "--env",
+      marker,
+      "/bin/sh",
+      "-c",
+      "trap 'echo got TERM; exit 7' TERM; echo ready; sleep 30 & wait",
+    ],
+    env: { TMPDIR: tmp },
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = ww.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  let out = "";
+  while (!out.includes("ready\n")) out += (await reader.read()).value ?? "";
+  ww.kill("SIGTERM");
+  const status = await ww.status;
+  // Exactly when ww has exited, nothing of the jail is left.
+  const left = processesWithEnv(marker);
+  const dirs = wwDirs(tmp);
+  for (const pid of left) Deno.kill(pid, "SIGKILL");
+  for (let r = await reader.read(); !r.done; r = await reader.read()) out += r.value;
+  await ww.stderr.cancel();
+  assert.equal(out, "ready\ngot TERM\n");
+  assert.equal(status.code, 7);
+  assert.deepEqual(left, [], "the background sleep outlived the program");
+  assert.deepEqual(dirs, []);
+});
+
+Deno.test("--jail=native: --timeout ends a program that ignores SIGTERM, and every descendant, even in its own session", async () => {
+  const marker = `WWMARK=${crypto.randomUUID()}`;
+  const [cmd, ...args] = wwCommand();
+  const ww = new Deno.Command(cmd, {
+    args: [
+      ...args,
+      "run",
+      "--jail=native",
+      "--timeout",
+      "1s",
+      "--env",
+      marker,
+      "/bin/sh",
+      "-c",
+      "trap '' TERM; setsid sleep 30 & sleep 30",
+    ],
+    env: { TMPDIR: tmp },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const status = await ww.status;
+  const left = processesWithEnv(marker);
+  for (const pid of left) Deno.kill(pid, "SIGKILL");
+  const stderr = await new Response(ww.stderr).text();
+  assert.equal(status.code, 124, stderr);
+  assert.deepEqual(left, [], "a sleeper outlived the timeout");
+  assert.deepEqual(wwDirs(tmp), []);
+});
