@@ -224,7 +224,7 @@ export type BwrapMountInput =
  * - replace the jail's /tmp (`--bind DIR:/tmp`), or go anywhere in it;
  * - go inside a system directory or over a loader file (or their parent, /etc) only to show that
  *   same host path, read-only or writable: anything else would hide or shadow ww's own view;
- * - not touch /proc, /dev, a system symlink such as /bin, ww's exec step or the program ww shows.
+ * - not touch /proc, /dev, a system symlink such as /bin, ww's stage or the program ww shows.
  * The work directory ($TMPDIR/ww-…) moves to /ww-… when a bind or ww's own mounts hold its place.
  *
  * @example

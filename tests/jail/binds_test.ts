@@ -177,7 +177,7 @@ const COLLISIONS: [string, RegExp][] = [
   ["/proc/sys", /the jail has its own \/proc there/],
   ["/dev", /the jail has its own \/dev there/],
   ["/dev/shm", /the jail has its own \/dev there/],
-  ["/.ww-exec-fd", /ww's exec step/],
+  ["/.ww-stage", /ww's stage in the jail/],
   ["/usr", /the jail shows the host's \/usr there/],
   ["/usr/lib/x", /the jail shows the host's \/usr there/],
   ["/bin", /\/bin is a symlink to usr\/bin/],

@@ -15,7 +15,7 @@ const SH = ["/bin/sh", "-c", "echo hi"];
 for (
   const [backend, flags] of [
     ["bwrap", ["--memory", "1M"]],
-    ["bwrap", ["--nofile", "12"]],
+    ["bwrap", ["--nofile", "13"]],
     ["bwrap", ["--nproc", "3", "--uid", "65527", "--gid", "65527"]],
     ["native", ["--nofile", "5"]],
   ] as const
@@ -28,13 +28,13 @@ for (
   });
 }
 
-Deno.test("1100 grants run with the --nofile the refusal names (1112), fd 1103 included", async () => {
+Deno.test("1100 grants run with the --nofile the refusal names (1113), fd 1103 included", async () => {
   const grants = Array.from({ length: 1100 }, (_, i) => `--with-fd=g${i}=1`);
   const r = await runWw([
     "run",
     "--jail=bwrap",
     "--nofile",
-    "1112",
+    "1113",
     ...grants,
     "/bin/bash", // dash takes no descriptor above 9
     "-c",
