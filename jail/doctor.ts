@@ -6,7 +6,7 @@
  */
 
 import { type BackendChoice, bwrapUnusable, type NamespaceFacts } from "./auto.ts";
-import { JAIL_UID } from "./bwrap.ts";
+import { formatIdRange, type IdRange, JAIL_IDS_ENV } from "./ids.ts";
 import { landlockProtections } from "./landlock.ts";
 import { isPrivileged, type ProcessIdentity } from "./native.ts";
 
@@ -39,6 +39,10 @@ export interface MachineFacts {
   };
   /** What `--jail=auto` would choose here. */
   readonly auto: BackendChoice;
+  /** The range jails lease host ids from when ww is root (WW_JAIL_IDS or the default). */
+  readonly jailIds: { readonly range: IdRange; readonly fromEnv: boolean } | {
+    readonly error: string;
+  };
 }
 
 /** The report, and whether some backend can jail a program here with all its protections. */
@@ -112,12 +116,24 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
   out.push(
     `    enforces ${
       [...enforced, "no_new_privs", "limits", "new session", "death signal"].join(", ")
-    }${privileged ? `; runs programs as uid ${JAIL_UID} without capabilities` : ""}`,
+    }${privileged ? "; runs programs as a leased uid (below) without capabilities" : ""}`,
   );
   if (missing.length > 0) out.push(`    not enforced here: ${missing.join(", ")}`);
   const autoNote = f.auto.backend === "bwrap" && !bwrapOk
     ? "; but bwrap failed the real test, so runs will fail: pass --jail=native"
     : "";
+  const ids = f.jailIds;
+  out.push(
+    "error" in ids
+      ? `jail ids: ${ids.error}`
+      : `jail ids: ${
+        f.identity.euid === 0 ? "" : "when ww runs as root, "
+      }each jail leases a host uid and gid of its own from ${formatIdRange(ids.range)} (${
+        ids.fromEnv ? JAIL_IDS_ENV : `the default; ${JAIL_IDS_ENV}=FIRST-LAST overrides it`
+      }), held until the jail ends${
+        f.identity.euid === 0 ? "" : "; as uid " + f.identity.euid + ", jails run as ww's own ids"
+      }`,
+  );
   out.push(`  auto picks: ${f.auto.backend} (${f.auto.reason})${autoNote}`);
   const jailPossible = bwrapOk || missing.length === 0;
   out.push(

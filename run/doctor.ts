@@ -9,6 +9,7 @@ import { namespaceArgs } from "../jail/bwrap.ts";
 import { doctorReport, type MachineFacts } from "../jail/doctor.ts";
 import { parseProcStatus } from "../jail/native.ts";
 import { namespaceFacts } from "./auto.ts";
+import { jailIdRange } from "./ids.ts";
 import { seccompArchOrUndefined } from "./native.ts";
 import { exists } from "./host.ts";
 
@@ -39,7 +40,16 @@ async function machineFacts(): Promise<MachineFacts> {
     },
     cgroup: cgroupFacts(),
     auto: chooseBackend("auto", () => namespaces),
+    jailIds: jailIds(),
   };
+}
+
+function jailIds(): MachineFacts["jailIds"] {
+  try {
+    return jailIdRange();
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
 }
 
 /** Runs bwrap with the namespaces the jail asks for; its first error line says why it failed. */

@@ -6,9 +6,10 @@ import { HOST_SOCKET_FD } from "../fd/layout.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import { type HostFiles, JAIL_GID, JAIL_HOSTNAME, JAIL_UID } from "../jail/bwrap.ts";
 import { EXEC_FD_PATH } from "../jail/exec_fd.ts";
+import { formatIdRange, type IdRange, JAIL_IDS_ENV } from "../jail/ids.ts";
 import { describeNativePlan, type NativePlanResult } from "../jail/native.ts";
 import { type Limits, TIMEOUT_GRACE_MS } from "../jail/policy.ts";
-import { DENIED_SYSCALLS } from "../jail/seccomp.ts";
+import { deniedSyscalls } from "../jail/seccomp.ts";
 import type { RunConfig } from "./config.ts";
 
 export interface ExplainInput {
@@ -19,8 +20,21 @@ export interface ExplainInput {
   readonly env: readonly string[];
   /** The backend the run gets and why (`--jail=auto` decides here). */
   readonly choice: BackendChoice;
-  /** For the bwrap backend: the host facts and the full bwrap command line. */
-  readonly bwrap?: { readonly host: HostFiles; readonly argv: readonly string[] };
+  /**
+   * For the bwrap backend: the host facts, the full bwrap command line, and the host uid/gid
+   * bwrap runs as when ww is root.
+   */
+  readonly bwrap?: {
+    readonly host: HostFiles;
+    readonly argv: readonly string[];
+    readonly dropTo?: { readonly uid: number; readonly gid: number };
+  };
+  /** The host id a run would lease now (ww is root), and the range it comes from. */
+  readonly hostIds?: {
+    readonly leased: number;
+    readonly range: IdRange;
+    readonly fromEnv: boolean;
+  };
   /** For the native backend: its plan and what this machine does and does not enforce. */
   readonly native?: NativePlanResult;
 }
@@ -49,8 +63,9 @@ export function explainRun(input: ExplainInput): string[] {
   if (input.native) {
     out.push(`jail: native (Landlock, seccomp, limits; no namespaces) (${input.choice.reason})`);
     out.push(...describeNativePlan(input.native));
+    if (jail.uid === undefined || jail.gid === undefined) out.push(...leaseLines(input.hostIds));
     out.push("  seccomp denies:");
-    for (const d of DENIED_SYSCALLS) out.push(`    ${d.name} (${d.errno}): ${d.reason}`);
+    for (const d of deniedSyscalls("native")) out.push(`    ${d.name} (${d.errno}): ${d.reason}`);
     out.push(`  limits: ${limitsText(jail.limits)}`);
     if (jail.timeoutMs !== undefined) out.push(`  timeout: ${timeoutText(jail.timeoutMs)}`);
     return out;
@@ -66,6 +81,13 @@ export function explainRun(input: ExplainInput): string[] {
       jail.gid ?? JAIL_GID
     }, no capabilities, no_new_privs, new session, no nested user namespaces`,
   );
+  const dropTo = input.bwrap?.dropTo;
+  out.push(
+    dropTo
+      ? `  host identity: uid ${dropTo.uid}, gid ${dropTo.gid} (ww is root; the jail's ids are mapped to these, never to host root)`
+      : "  host identity: ww's own uid and gid (the jail's ids, 0 included, are mapped to them)",
+  );
+  out.push(...leaseLines(input.hostIds));
   out.push("  dies with ww: yes (SIGKILL to the whole jail)");
   out.push("  file system (root is an empty tmpfs):");
   for (const e of input.bwrap?.host.system ?? []) {
@@ -84,11 +106,20 @@ export function explainRun(input: ExplainInput): string[] {
   for (const b of jail.readOnlyBinds) out.push(`    ${b.dest} read-only from ${b.source}`);
   for (const b of jail.writableBinds) out.push(`    ${b.dest} read-write from ${b.source}`);
   out.push("  seccomp denies:");
-  for (const d of DENIED_SYSCALLS) out.push(`    ${d.name} (${d.errno}): ${d.reason}`);
+  for (const d of deniedSyscalls("bwrap")) out.push(`    ${d.name} (${d.errno}): ${d.reason}`);
   out.push(`  limits: ${limitsText(jail.limits)}`);
   if (jail.timeoutMs !== undefined) out.push(`  timeout: ${timeoutText(jail.timeoutMs)}`);
   if (input.bwrap) out.push(`  command: ${input.bwrap.argv.map(shellQuote).join(" ")}`);
   return out;
+}
+
+function leaseLines(hostIds: ExplainInput["hostIds"]): string[] {
+  if (!hostIds) return [];
+  return [
+    `  host id leased per run from ${formatIdRange(hostIds.range)} (${
+      hostIds.fromEnv ? JAIL_IDS_ENV : `the default; ${JAIL_IDS_ENV} overrides it`
+    }), held until the jail ends: no other jail shares it (${hostIds.leased} is the one free now)`,
+  ];
 }
 
 function limitsText(l: Limits): string {

@@ -4,12 +4,14 @@
 import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
 import { bwrapArgs, launcherArgv } from "../jail/bwrap.ts";
 import { execFdExecutable } from "../jail/exec_fd.ts";
+import { needsLease } from "../jail/ids.ts";
 import { isIpfsPath } from "../ipfs/path.ts";
 import { jailChoice } from "./auto.ts";
 import { grantsProblem, type RunConfig } from "./config.ts";
 import { childEnv } from "./env.ts";
 import { UsageError } from "./errors.ts";
 import { explainRun } from "./explain.ts";
+import { jailIdRange, peekJailId } from "./ids.ts";
 import { findBwrap, findLauncherTools, hostFiles } from "./host.ts";
 import { ipfsJailPath } from "./launch.ts";
 import { jailHostIdentity, programFd } from "./launch_bwrap.ts";
@@ -30,6 +32,13 @@ export function explainProgram(config: RunConfig): string[] {
   const slots = layoutFds(config.fds);
   const env = childEnv(config.env, slots);
   const choice = jailChoice(config.jail);
+  // The host id a run would lease now (ww is root), shown without taking it.
+  const leased = choice.backend !== "none" && needsLease(config.jail, Deno.uid() === 0)
+    ? peekJailId()
+    : undefined;
+  const hostIds = leased === undefined
+    ? undefined
+    : { leased, range: jailIdRange().range, fromEnv: jailIdRange().fromEnv };
   // argv[0] of a program from IPFS that runs from its descriptor: the path's last segment.
   const ipfsArgv0 = path.slice(path.lastIndexOf("/") + 1);
   if (choice.backend === "native") {
@@ -42,13 +51,13 @@ export function explainProgram(config: RunConfig): string[] {
         fromFd: { memfd: true, script: false },
       }
       : { path, argv0: config.program };
-    const native = planNative(config, program, "/tmp/ww-XXXXXX", choice);
-    return explainRun({ config, path, slots, env, choice, native });
+    const native = planNative(config, program, "/tmp/ww-XXXXXX", choice, leased);
+    return explainRun({ config, path, slots, env, choice, native, hostIds });
   }
   if (choice.backend !== "bwrap") return explainRun({ config, path, slots, env, choice });
   const host = hostFiles(config.jail.net);
   const controlFd = HOST_SOCKET_FD + 1 + slots.length;
-  const dropTo = jailHostIdentity(config);
+  const dropTo = jailHostIdentity(config, leased);
   const bwrap = bwrapArgs({
     policy: config.jail,
     host,
@@ -72,5 +81,5 @@ export function explainProgram(config: RunConfig): string[] {
     { ...findLauncherTools(), limits: config.jail.limits, dropTo },
     [findBwrap(), ...bwrap],
   );
-  return explainRun({ config, path, slots, env, choice, bwrap: { host, argv } });
+  return explainRun({ config, path, slots, env, choice, bwrap: { host, argv, dropTo }, hostIds });
 }

@@ -7,20 +7,15 @@ import { closeFd, pipe, writeAll } from "../ffi/fd.ts";
 import { killPid, waitPid, watchProcess } from "../ffi/process.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
-import {
-  bwrapArgs,
-  JAIL_GID,
-  JAIL_UID,
-  launcherArgv,
-  type ProgramFd,
-  programPathProblem,
-} from "../jail/bwrap.ts";
+import { bwrapArgs, launcherArgv, type ProgramFd, programPathProblem } from "../jail/bwrap.ts";
 import { execFdExecutable } from "../jail/exec_fd.ts";
 import { type BwrapStatus, readBwrapStatus } from "../jail/bwrap_status.ts";
+import { jailHostIds, needsLease } from "../jail/ids.ts";
 import { seccompProgram } from "../jail/seccomp.ts";
 import type { RunConfig } from "./config.ts";
 import { childEnv } from "./env.ts";
-import { NotExecutableError, SetupError } from "./errors.ts";
+import { checkJailAccess, leaseJailId } from "./ids.ts";
+import { SetupError } from "./errors.ts";
 import { findBwrap, findLauncherTools, hostFiles, seccompArch } from "./host.ts";
 import {
   type Cleanups,
@@ -32,7 +27,6 @@ import {
 } from "./launch.ts";
 import { absolutePath } from "./path.ts";
 import { programPidInJail } from "./procfs.ts";
-import { hasExecuteBit } from "./resolve.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 
 /**
@@ -100,14 +94,14 @@ export async function launchBwrap(
       throw new SetupError(`bind ${b.source}: no such file or directory on this machine`);
     }
   }
-  const dropTo = jailHostIdentity(config);
+  // When ww is root the jail runs as a host uid of its own, leased until the run's clean-ups.
+  const leased = needsLease(config.jail, Deno.uid() === 0) ? leaseJailId(cleanups) : undefined;
+  const dropTo = jailHostIdentity(config, leased);
   if (dropTo) {
-    if (!program.fetched) {
-      checkReachableBy(program.path, program.path, dropTo);
-      checkExecutableBy(program.path, dropTo);
-    }
-    for (const b of config.jail.readOnlyBinds) checkReachableBy("--ro-bind", b.source, dropTo);
-    for (const b of config.jail.writableBinds) checkReachableBy("--bind", b.source, dropTo);
+    checkJailAccess(dropTo, leased !== undefined, program.fetched ? undefined : program.path, {
+      readOnly: config.jail.readOnlyBinds.map((b) => b.source),
+      writable: config.jail.writableBinds.map((b) => b.source),
+    });
   }
   const slots = layoutFds(config.fds);
   const seccomp = dataPipe(seccompProgram(seccompArch()), cleanups);
@@ -217,42 +211,15 @@ export function jailWorkdir(): string {
 const JAIL_TEARDOWN_MS = 5000;
 
 /**
- * The host uid/gid bwrap runs as: when ww is root, the jail's own uid/gid (nobody by default),
- * so that the jail is not host root to the kernel (see launcherArgv); otherwise ww's own.
+ * The host uid/gid bwrap runs as: when ww is root, never 0 (a user namespace made by root is host
+ * root to the kernel: see launcherArgv): each explicit, non-zero --uid/--gid, and `leased` for
+ * the rest; otherwise undefined (ww's own).
  */
-export function jailHostIdentity(config: RunConfig): { uid: number; gid: number } | undefined {
-  if (Deno.uid() !== 0) return undefined;
-  return { uid: config.jail.uid ?? JAIL_UID, gid: config.jail.gid ?? JAIL_GID };
-}
-
-/**
- * bwrap, running as `who`, must be able to walk to a bind's source; say so now, in ww's words,
- * rather than let bwrap fail with EACCES.
- */
-function checkReachableBy(what: string, source: string, who: { uid: number; gid: number }): void {
-  const parts = source.split("/").filter(Boolean);
-  for (let i = 0; i < parts.length; i++) {
-    const dir = `/${parts.slice(0, i).join("/")}`;
-    const info = Deno.statSync(dir);
-    if (!hasExecuteBit(info, who)) {
-      throw new SetupError(
-        `${
-          what === source ? what : `${what} ${source}`
-        }: the jail runs as uid ${who.uid}, which cannot enter ${dir} (mode ${
-          ((info.mode ?? 0) & 0o777).toString(8).padStart(4, "0")
-        }); make it reachable (chmod o+x), or choose the jail's user with --uid/--gid`,
-      );
-    }
-  }
-}
-
-/** The jail execs the program as `who`; say so now rather than let bwrap fail with EACCES. */
-function checkExecutableBy(path: string, who: { uid: number; gid: number }): void {
-  if (!hasExecuteBit(Deno.statSync(path), who)) {
-    throw new NotExecutableError(
-      `${path}: the jail runs programs as uid ${who.uid}, which may not execute this file (chmod o+rx it, or use --jail=none)`,
-    );
-  }
+export function jailHostIdentity(
+  config: RunConfig,
+  leased: number | undefined,
+): { uid: number; gid: number } | undefined {
+  return jailHostIds(config.jail, Deno.uid() === 0, leased);
 }
 
 function jailFailed(choice: BackendChoice): SetupError {

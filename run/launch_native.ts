@@ -8,10 +8,12 @@ import { closeFd, pipe } from "../ffi/fd.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
+import { needsLease } from "../jail/ids.ts";
 import { encodeNativePlan, nativePlan, type NativePlanResult } from "../jail/native.ts";
 import type { RunConfig } from "./config.ts";
 import { childEnv } from "./env.ts";
 import { SetupError } from "./errors.ts";
+import { checkJailAccess, leaseJailId } from "./ids.ts";
 import {
   type Cleanups,
   hostWorkdir,
@@ -53,6 +55,7 @@ export function planNative(
   program: NativeProgram,
   workdir: string,
   choice: BackendChoice,
+  leasedId: number | undefined,
 ): NativePlanResult {
   const slots = layoutFds(config.fds);
   const programSource = program.fromFd ? undefined : Deno.realPathSync(program.path);
@@ -68,6 +71,7 @@ export function planNative(
     facts: nativeFacts(config.jail, programSource),
     statusFd: fds.status,
     closeOnExecFrom: fds.first,
+    leasedId,
   });
   if ("error" in result) {
     // Under --jail=auto the user did not ask for the native jail: say why it was chosen.
@@ -94,6 +98,8 @@ export async function launchNative(
   const { fetched } = program;
   const workdir = hostWorkdir(cleanups);
   const slots = layoutFds(config.fds);
+  // When ww is root the program runs as a host uid of its own, leased until the run's clean-ups.
+  const leased = needsLease(config.jail, Deno.uid() === 0) ? leaseJailId(cleanups) : undefined;
   const native = planNative(
     config,
     fetched
@@ -105,10 +111,17 @@ export async function launchNative(
       : program,
     workdir,
     choice,
+    leased,
   );
   const { plan } = native;
-  // A privileged ww hands the program a new identity, which must own its work directory.
-  if (plan.identity) Deno.chownSync(workdir, plan.identity.uid, plan.identity.gid);
+  if (plan.identity) {
+    checkJailAccess(plan.identity, leased !== undefined, fetched ? undefined : program.path, {
+      readOnly: config.jail.readOnlyBinds.map((b) => b.source),
+      writable: config.jail.writableBinds.map((b) => b.source),
+    });
+    // A privileged ww hands the program a new identity, which must own its work directory.
+    Deno.chownSync(workdir, plan.identity.uid, plan.identity.gid);
+  }
   const [planRead, planWrite] = pipe();
   const closePlanRead = cleanups.add(() => closeFd(planRead));
   const planStream = new FdStream(planWrite);
