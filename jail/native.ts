@@ -270,7 +270,7 @@ function identityPlan(
     const flag = policy.uid === 0 ? "--uid 0" : "--gid 0";
     return {
       error:
-        `${flag}: the native jail has no user namespace and runs programs as an unprivileged user only (0 would be host root); drop it, or use --jail=bwrap, which maps it inside the jail only`,
+        `${flag}: the native jail runs programs as an unprivileged user only: without a user namespace, 0 would be host root (drop it, or use --jail=bwrap, which maps it inside the jail only)`,
     };
   }
   const own = root ? leasedId : undefined;
