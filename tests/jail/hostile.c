@@ -12,6 +12,7 @@
 //   hostile sleeper <marker> <file>   appends a line to <file> every 50 ms, forever
 //   hostile print-creds               prints "euid=N capeff=HEX" (setuid_exec runs a setuid copy)
 //   hostile shm-create <key>          makes a 4 KiB SysV segment (mode 0666) and prints its id
+//   hostile fork-hold <marker>        forks sleeping children until fork fails, then sleeps too
 
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -972,6 +973,24 @@ static void probe_touch_pid(struct outcome *o, const char *arg) {
   o->escaped = killed == 0 || limited == 0 || niced == 0;
 }
 
+/* Holds as many processes as the process limit allows (at most 4096), until killed. */
+static int fork_hold(void) {
+  pid_t self = getpid();
+  int n = 0;
+  for (; n < 4096; n++) {
+    pid_t pid = fork();
+    if (pid < 0) break;
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != self) _exit(0);
+      for (;;) pause();
+    }
+  }
+  printf("held %d children, then fork: %s\n", n, en());
+  fflush(stdout);
+  for (;;) pause();
+}
+
 static int shm_create(const char *key) {
   int id = shmget((key_t)atoi(key), 4096, IPC_CREAT | IPC_EXCL | 0666);
   if (id < 0) {
@@ -1163,6 +1182,7 @@ int main(int argc, char **argv) {
   if (argc == 4 && strcmp(argv[1], "sleeper") == 0) return sleeper(argv[3]);
   if (argc == 2 && strcmp(argv[1], "print-creds") == 0) return print_creds();
   if (argc == 3 && strcmp(argv[1], "shm-create") == 0) return shm_create(argv[2]);
+  if (argc == 3 && strcmp(argv[1], "fork-hold") == 0) return fork_hold();
 
   int selected[sizeof PROBES / sizeof PROBES[0]] = {0}, hold = 0, any = 0;
   for (int i = 1; i < argc; i++) {
