@@ -46,7 +46,7 @@ export function leaseJailId(cleanups: Cleanups): number {
   const { range } = jailIdRange();
   leaseDir();
   for (const id of leaseCandidates(range, idExclusions())) {
-    const fd = tryLockFile(`${LEASE_DIR}/${id}`);
+    const fd = lockOrExplain(`${LEASE_DIR}/${id}`);
     if (fd === undefined) continue;
     cleanups.add(() => closeFd(fd));
     return id;
@@ -78,9 +78,32 @@ function noFreeId(range: IdRange): SetupError {
   );
 }
 
+/** tryLockFile, with a failure to open the lock file (e.g. a read-only /run) said in one line. */
+function lockOrExplain(path: string): number | undefined {
+  try {
+    return tryLockFile(path);
+  } catch (e) {
+    throw new SetupError(
+      `${path}: cannot open the jail's id lease (${
+        e instanceof Error ? e.message : e
+      }); ww, as root, needs a writable ${LEASE_DIR} to give each jail its own uid`,
+      { cause: e },
+    );
+  }
+}
+
 /** Makes LEASE_DIR (and /run/ww) and checks that only root can write there. */
 function leaseDir(): void {
-  Deno.mkdirSync(LEASE_DIR, { recursive: true, mode: 0o700 });
+  try {
+    Deno.mkdirSync(LEASE_DIR, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new SetupError(
+      `${LEASE_DIR}: cannot make the directory of the jails' id leases (${
+        e instanceof Error ? e.message : e
+      }); ww, as root, needs a writable /run to give each jail its own uid`,
+      { cause: e },
+    );
+  }
   for (const dir of ["/run/ww", LEASE_DIR]) {
     const info = Deno.lstatSync(dir);
     if (!info.isDirectory || info.uid !== 0 || ((info.mode ?? 0) & 0o022) !== 0) {
