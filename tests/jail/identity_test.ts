@@ -105,6 +105,27 @@ test("bwrap jail: the shell recipe of the issue leaves nothing owned by host roo
   assert.ok(x.uid !== 0 && x.gid !== 0 && inRange(x.uid!), `x is ${x.uid}:${x.gid}`);
 });
 
+// Host uid 0 is exempt from RLIMIT_NPROC: a --uid 0 jail made by root ignored --nproc.
+test("bwrap jail: --uid 0 --gid 0 is held to --nproc 50 like any other jail", async () => {
+  const r = await runHostile({
+    flags: ["--uid", "0", "--gid", "0", "--nproc", "50"],
+    probes: ["fork_bomb"],
+    params: { nproc: "50" },
+    tmpDir: host.tmpDir,
+  });
+  const o = outcome(r, "fork_bomb");
+  assert.equal(o.escaped, false, o.detail);
+  assert.match(o.detail, /EAGAIN/);
+});
+
+test("ww doctor names the range jails lease host ids from", async () => {
+  const r = await runWw(["doctor"]);
+  assert.match(
+    r.stdout,
+    /^jail ids: each jail leases a host uid and gid of its own from 70000-79999 \(the default; WW_JAIL_IDS=FIRST-LAST overrides it\), held until the jail ends$/m,
+  );
+});
+
 test("native jail: --uid 0 and --gid 0 are refused in one line that names bwrap, exit 125", async () => {
   for (const flag of ["--uid", "--gid"]) {
     const r = await runWw(["run", "--jail=native", flag, "0", "/bin/true"]);
