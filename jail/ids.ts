@@ -169,6 +169,25 @@ export function jailHostIds(
   return { uid: pick(requested.uid, "--uid"), gid: pick(requested.gid, "--gid") };
 }
 
+/**
+ * Why an explicit --uid/--gid cannot be a root ww's jail's host id, or undefined: one inside the
+ * lease range could be another live jail's, which would then share its processes and budget.
+ *
+ * @example
+ * explicitIdProblem({ uid: 70005 }, { first: 70000, last: 79999 });
+ * // "--uid 70005: ww leases 70000-79999 to jails one each; choose an id outside it"
+ */
+export function explicitIdProblem(requested: RequestedIds, range: IdRange): string | undefined {
+  for (const [flag, id] of [["--uid", requested.uid], ["--gid", requested.gid]] as const) {
+    if (id !== undefined && id !== 0 && id >= range.first && id <= range.last) {
+      return `${flag} ${id}: ww leases ${
+        formatIdRange(range)
+      } to jails, one id each, and this one may be another jail's; choose an id outside it (or change ${JAIL_IDS_ENV})`;
+    }
+  }
+  return undefined;
+}
+
 /** The range as `FIRST-LAST`. */
 export function formatIdRange(range: IdRange): string {
   return `${range.first}-${range.last}`;

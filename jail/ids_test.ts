@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import {
   DEFAULT_JAIL_IDS,
+  explicitIdProblem,
   idsInPasswd,
   jailHostIds,
   leaseCandidates,
@@ -131,4 +132,20 @@ Deno.test("no jail is ever host uid or gid 0: --uid 0 maps to the leased id", ()
     }
   }
   assert.throws(() => jailHostIds({ uid: 0 }, true, undefined), /no host id was leased/);
+});
+
+Deno.test("an explicit --uid or --gid inside the lease range is refused, naming the range", () => {
+  const range = { first: 70000, last: 70009 };
+  for (let id = 69990; id <= 70020; id++) {
+    const inside = id >= 70000 && id <= 70009;
+    const uid = explicitIdProblem({ uid: id }, range);
+    const gid = explicitIdProblem({ gid: id, uid: 1000 }, range);
+    assert.equal(uid !== undefined, inside, String(id));
+    assert.equal(gid !== undefined, inside, String(id));
+    if (uid) assert.match(uid, new RegExp(`^--uid ${id}: ww leases 70000-70009 to jails`));
+    if (gid) assert.match(gid, new RegExp(`^--gid ${id}: `));
+  }
+  // 0 is mapped, not a host id; no flags, no problem.
+  assert.equal(explicitIdProblem({ uid: 0, gid: 0 }, { first: 0, last: 5 }), undefined);
+  assert.equal(explicitIdProblem({}, range), undefined);
 });

@@ -4,7 +4,6 @@
 import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
 import { bwrapArgs, launcherArgv } from "../jail/bwrap.ts";
 import { execFdExecutable } from "../jail/exec_fd.ts";
-import { needsLease } from "../jail/ids.ts";
 import { isIpfsPath } from "../ipfs/path.ts";
 import { jailChoice } from "./auto.ts";
 import { grantsProblem, type RunConfig } from "./config.ts";
@@ -33,9 +32,7 @@ export function explainProgram(config: RunConfig): string[] {
   const env = childEnv(config.env, slots);
   const choice = jailChoice(config.jail);
   // The host id a run would lease now (ww is root), shown without taking it.
-  const leased = choice.backend !== "none" && needsLease(config.jail, Deno.uid() === 0)
-    ? peekJailId()
-    : undefined;
+  const leased = choice.backend !== "none" ? peekJailId(config.jail) : undefined;
   const hostIds = leased === undefined
     ? undefined
     : { leased, range: jailIdRange().range, fromEnv: jailIdRange().fromEnv };

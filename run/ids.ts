@@ -12,14 +12,17 @@ import { closeFd } from "../ffi/fd.ts";
 import { isLockHeld, tryLockFile } from "../ffi/lock.ts";
 import {
   DEFAULT_JAIL_IDS,
+  explicitIdProblem,
   formatIdRange,
   type IdExclusions,
   type IdRange,
   idsInPasswd,
   JAIL_IDS_ENV,
   leaseCandidates,
+  needsLease,
   parseIdRange,
   rangesInSubid,
+  type RequestedIds,
 } from "../jail/ids.ts";
 import type { Cleanups } from "./launch.ts";
 import { NotExecutableError, SetupError } from "./errors.ts";
@@ -38,12 +41,15 @@ export function jailIdRange(): { range: IdRange; fromEnv: boolean } {
 }
 
 /**
- * Leases a host id for a jail: the first id of the range that no account, group, delegated
- * subordinate range or live process uses and that no other jail holds. Released by `cleanups`
- * (at the jail's end), or by the kernel when ww dies.
+ * The host id leased for a jail with `requested` ids, or undefined when none is needed (ww is not
+ * root, or --uid and --gid are both explicit). As root, an explicit id inside the lease range is
+ * refused. The lease is the first id of the range that no account, group, delegated subordinate
+ * range or live process uses and that no other jail holds; released by `cleanups` (at the jail's
+ * end), or by the kernel when ww dies.
  */
-export function leaseJailId(cleanups: Cleanups): number {
-  const { range } = jailIdRange();
+export function leaseJailId(requested: RequestedIds, cleanups: Cleanups): number | undefined {
+  const range = rangeFor(requested);
+  if (range === undefined) return undefined;
   leaseDir();
   for (const id of leaseCandidates(range, idExclusions())) {
     const fd = lockOrExplain(`${LEASE_DIR}/${id}`);
@@ -51,19 +57,26 @@ export function leaseJailId(cleanups: Cleanups): number {
     cleanups.add(() => closeFd(fd));
     return id;
   }
-  throw new SetupError(
-    `no free host id for the jail in ${
-      formatIdRange(range)
-    } (every one is in use or leased by a running jail); wait for jails to end, or set ${JAIL_IDS_ENV}=FIRST-LAST to a larger range`,
-  );
+  throw noFreeId(range);
+}
+
+/** The range to lease from when a root ww must lease for `requested`; checks explicit ids. */
+function rangeFor(requested: RequestedIds): IdRange | undefined {
+  const root = Deno.uid() === 0;
+  if (!root) return undefined;
+  const { range } = jailIdRange();
+  const problem = explicitIdProblem(requested, range);
+  if (problem) throw new SetupError(problem);
+  return needsLease(requested, root) ? range : undefined;
 }
 
 /**
- * The id a lease would take now, for --explain; takes and keeps nothing, creates nothing. A
+ * The id leaseJailId would take now, for --explain; takes and keeps nothing, creates nothing. A
  * SetupError, as for a run, when none is free.
  */
-export function peekJailId(): number {
-  const { range } = jailIdRange();
+export function peekJailId(requested: RequestedIds): number | undefined {
+  const range = rangeFor(requested);
+  if (range === undefined) return undefined;
   for (const id of leaseCandidates(range, idExclusions())) {
     if (!isLockHeld(`${LEASE_DIR}/${id}`)) return id;
   }

@@ -10,7 +10,7 @@ import type { BackendChoice } from "../jail/auto.ts";
 import { bwrapArgs, launcherArgv, type ProgramFd, programPathProblem } from "../jail/bwrap.ts";
 import { execFdExecutable } from "../jail/exec_fd.ts";
 import { type BwrapStatus, readBwrapStatus } from "../jail/bwrap_status.ts";
-import { jailHostIds, needsLease } from "../jail/ids.ts";
+import { jailHostIds } from "../jail/ids.ts";
 import { seccompProgram } from "../jail/seccomp.ts";
 import type { RunConfig } from "./config.ts";
 import { childEnv } from "./env.ts";
@@ -95,7 +95,7 @@ export async function launchBwrap(
     }
   }
   // When ww is root the jail runs as a host uid of its own, leased until the run's clean-ups.
-  const leased = needsLease(config.jail, Deno.uid() === 0) ? leaseJailId(cleanups) : undefined;
+  const leased = leaseJailId(config.jail, cleanups);
   const dropTo = jailHostIdentity(config, leased);
   if (dropTo) {
     checkJailAccess(dropTo, leased !== undefined, program.fetched ? undefined : program.path, {

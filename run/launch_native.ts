@@ -8,7 +8,6 @@ import { closeFd, pipe } from "../ffi/fd.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
-import { needsLease } from "../jail/ids.ts";
 import { encodeNativePlan, nativePlan, type NativePlanResult } from "../jail/native.ts";
 import type { RunConfig } from "./config.ts";
 import { childEnv } from "./env.ts";
@@ -99,7 +98,7 @@ export async function launchNative(
   const workdir = hostWorkdir(cleanups);
   const slots = layoutFds(config.fds);
   // When ww is root the program runs as a host uid of its own, leased until the run's clean-ups.
-  const leased = needsLease(config.jail, Deno.uid() === 0) ? leaseJailId(cleanups) : undefined;
+  const leased = leaseJailId(config.jail, cleanups);
   const native = planNative(
     config,
     fetched

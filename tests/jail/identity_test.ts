@@ -300,6 +300,12 @@ test("WW_JAIL_IDS chooses the range; a range with root in it is refused in one l
   assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
   const uid = Number(new TextDecoder().decode(out.stdout).trim());
   assert.ok(uid >= 200000 && uid <= 200009, String(uid));
+  // An explicit id inside the range could be another live jail's.
+  for (const backend of BACKENDS) {
+    const inside = await runWw(["run", `--jail=${backend}`, "--uid", "70005", "/bin/true"]);
+    assert.equal(inside.code, 125, inside.stderr);
+    assert.match(inside.stderr, /^ww: --uid 70005: ww leases 70000-79999 to jails, .*\n$/);
+  }
   const bad = await runWw(["run", "/bin/true"], { env: { WW_JAIL_IDS: "0-100" } });
   assert.equal(bad.code, 125);
   assert.match(bad.stderr, /^ww: WW_JAIL_IDS=0-100: the range includes root .*\n$/);
