@@ -5,8 +5,8 @@
 // A lease is an exclusive flock on LEASE_DIR/<id>, taken without waiting and held, on a
 // close-on-exec descriptor, for the jail's whole life. Concurrent ww processes serialize on the
 // lock; the kernel drops it when ww closes it at the jail's end or dies (kill -9 included), which
-// is the reclaim. Lock files are never removed: removing one while another process waits to lock
-// it would let two holders lock two different files of the same name.
+// is the reclaim. Lock files are never removed: removing one that another process has just
+// opened would let two processes each lock a different file of the same name.
 
 import { closeFd } from "../ffi/fd.ts";
 import { isLockHeld, tryLockFile } from "../ffi/lock.ts";
