@@ -53,8 +53,9 @@ jail flags (every program is jailed by default):
                          else native; bwrap: bubblewrap namespaces + seccomp + limits;
                          native: Landlock + seccomp + limits, no namespaces; none: unjailed
   --allow-weaker-jail    let --jail=native run when the kernel lacks some of its protections
-  --uid <n>, --gid <n>   the program's ids (default nobody, 65534; the native jail keeps ww's
-                         own ids unless ww runs as root)
+  --uid <n>, --gid <n>   the program's ids (bwrap: default 65534 in the jail, 0 maps to the jail's
+                         own host id; native: never 0). As root, jails run as a host id of
+                         their own, leased from WW_JAIL_IDS (default 70000-79999)
   --ro-bind <src>[:<dst>]  show host path src read-only at dst (default: the same path)
   --bind <src>[:<dst>]     show host path src read-write at dst
   --net                  share the host's network (default: no network)

@@ -6,7 +6,7 @@
  */
 
 import { type BwrapTry, bwrapUnusable, chooseBackend, type NamespaceFacts } from "./auto.ts";
-import { JAIL_UID } from "./bwrap.ts";
+import { formatIdRange, type IdRange, JAIL_IDS_ENV } from "./ids.ts";
 import { landlockProtections } from "./landlock.ts";
 import { NO_JAIL_BUDGET } from "./limits.ts";
 import { isPrivileged, type ProcessIdentity } from "./native.ts";
@@ -37,6 +37,10 @@ export interface MachineFacts {
     /** ww may create cgroups below its own (it can write there). */
     readonly delegated: boolean;
     readonly controllers: readonly string[];
+  };
+  /** The range jails lease host ids from when ww is root (WW_JAIL_IDS or the default). */
+  readonly jailIds: { readonly range: IdRange; readonly fromEnv: boolean } | {
+    readonly error: string;
   };
 }
 
@@ -122,10 +126,22 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
   out.push(
     `    enforces ${
       [...enforced, "no_new_privs", "limits", "new session", "death signal"].join(", ")
-    }${privileged ? `; runs programs as uid ${JAIL_UID} without capabilities` : ""}`,
+    }${privileged ? "; runs programs as a leased uid (below) without capabilities" : ""}`,
   );
   if (missing.length > 0) out.push(`    not enforced here: ${missing.join(", ")}`);
   out.push("    work directory: on the host's TMPDIR, NOT bounded by --tmp-size");
+  const ids = f.jailIds;
+  out.push(
+    "error" in ids
+      ? `jail ids: ${ids.error}`
+      : `jail ids: ${
+        f.identity.euid === 0 ? "" : "when ww runs as root, "
+      }each jail leases a host uid and gid of its own from ${formatIdRange(ids.range)} (${
+        ids.fromEnv ? JAIL_IDS_ENV : `the default; ${JAIL_IDS_ENV}=FIRST-LAST overrides it`
+      }), held until the jail ends${
+        f.identity.euid === 0 ? "" : "; as uid " + f.identity.euid + ", jails run as ww's own ids"
+      }`,
+  );
   // The same decision runs make, from the same real try (which they remember).
   const auto = chooseBackend("auto", () => ns, f.bwrapTry && (() => f.bwrapTry!));
   out.push(`  auto picks: ${auto.backend} (${auto.reason})`);

@@ -10,6 +10,7 @@ const GOOD: MachineFacts = {
   landlock: { abi: 6 },
   seccomp: { filters: true, arch: "x86_64", mode: 0 },
   cgroup: { mount: "/sys/fs/cgroup", own: "/user.slice", delegated: false, controllers: ["cpu"] },
+  jailIds: { range: { first: 70000, last: 79999 }, fromEnv: false },
 };
 
 Deno.test("a machine with working bubblewrap and Landlock 6 can jail with either backend", () => {
@@ -51,10 +52,27 @@ Deno.test("where the sysctls allow bwrap but the real try failed, auto picks nat
   assert.equal(r.lines.at(-1), "verdict: a jail is possible (native)");
 });
 
-Deno.test("root is told the native jail runs programs as nobody", () => {
+Deno.test("root is told each jail runs as a leased uid of its own, and from which range", () => {
   const root = { ...GOOD.identity, uid: 0, euid: 0, capEffective: 1n, capPermitted: 1n };
   const r = doctorReport({ ...GOOD, identity: root });
-  assert.ok(r.lines.some((l) => l.includes("runs programs as uid 65534 without capabilities")));
+  assert.ok(r.lines.some((l) => l.includes("runs programs as a leased uid (below) without")));
+  assert.ok(r.lines.includes(
+    "jail ids: each jail leases a host uid and gid of its own from 70000-79999 (the default; WW_JAIL_IDS=FIRST-LAST overrides it), held until the jail ends",
+  ));
+  const env = doctorReport({
+    ...GOOD,
+    identity: root,
+    jailIds: { range: { first: 200000, last: 200099 }, fromEnv: true },
+  });
+  assert.ok(env.lines.some((l) => l.includes("from 200000-200099 (WW_JAIL_IDS)")));
+  const bad = doctorReport({ ...GOOD, jailIds: { error: "WW_JAIL_IDS=x: not a range" } });
+  assert.ok(bad.lines.includes("jail ids: WW_JAIL_IDS=x: not a range"));
+  // Not root: the range is named, and that jails keep ww's ids.
+  assert.ok(
+    doctorReport(GOOD).lines.some((l) =>
+      l.startsWith("jail ids: when ww runs as root, ") && l.endsWith("jails run as ww's own ids")
+    ),
+  );
 });
 
 Deno.test("doctor says which backend bounds the jail's in-memory file systems (--tmp-size)", () => {

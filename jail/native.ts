@@ -8,7 +8,7 @@
  * @module
  */
 
-import { ETC_FILES, JAIL_GID, JAIL_UID, NET_ETC_FILES, SYSTEM_DIRS } from "./bwrap.ts";
+import { ETC_FILES, NET_ETC_FILES, SYSTEM_DIRS } from "./bwrap.ts";
 import {
   type LandlockPathRule,
   landlockProtections,
@@ -136,7 +136,8 @@ export interface NativePlanResult {
 
 const SECCOMP_PROTECTION: NativeProtection = {
   name: "seccomp",
-  what: "the syscall denylist of the bwrap jail (jail/seccomp.ts)",
+  what:
+    "the syscall denylist of the bwrap jail, plus SysV IPC, POSIX message queues, inotify and fanotify (jail/seccomp.ts)",
 };
 
 /** The paths whose kinds NativeFacts.pathKinds must report. */
@@ -169,6 +170,11 @@ export interface NativeInput {
   readonly facts: NativeFacts;
   readonly statusFd: number;
   readonly closeOnExecFrom: number;
+  /**
+   * The host id leased for this jail (jail/ids.ts) when ww runs as root: the program's uid and
+   * gid unless --uid/--gid say otherwise. Absent when ww is not root.
+   */
+  readonly leasedId?: number;
 }
 
 const CAP_SETGID = 6n;
@@ -216,13 +222,13 @@ export function nativePlan(input: NativeInput): NativePlanResult | { error: stri
   const bindsProblem = nativeBindsProblem(requests);
   if (bindsProblem) return { error: bindsProblem };
 
-  const identity = identityPlan(policy, facts);
+  const identity = identityPlan(policy, facts, input.leasedId);
   if ("error" in identity) return identity;
 
   const landlock = landlockProtections(facts.landlockAbi, policy.net);
   const missing: NativeProtection[] = [...landlock.missing];
   const enforced: NativeProtection[] = [...landlock.enforced];
-  const seccomp = facts.seccomp && facts.arch ? seccompProgram(facts.arch) : undefined;
+  const seccomp = facts.seccomp && facts.arch ? seccompProgram(facts.arch, "native") : undefined;
   (seccomp ? enforced : missing).push(SECCOMP_PROTECTION);
   if (missing.length > 0 && !policy.allowWeakerJail) {
     return {
@@ -265,14 +271,24 @@ export function nativePlan(input: NativeInput): NativePlanResult | { error: stri
 function identityPlan(
   policy: JailPolicy,
   facts: NativeFacts,
+  leasedId: number | undefined,
 ): { plan?: IdentityPlan } | { error: string } {
   const id = facts.identity;
   const root = id.euid === 0;
-  const uid = policy.uid ?? (root ? JAIL_UID : id.euid);
-  const gid = policy.gid ?? (root ? JAIL_GID : id.egid);
-  if (uid === 0 || gid === 0) {
-    const flag = uid === 0 ? `--uid ${uid}` : `--gid ${gid}`;
-    return { error: `${flag}: the native jail runs programs as an unprivileged user (not 0)` };
+  // Without a user namespace the program's ids are host ids: 0 would be host root, so it is
+  // refused rather than mapped (bwrap maps it inside the jail only).
+  if (policy.uid === 0 || policy.gid === 0) {
+    const flag = policy.uid === 0 ? "--uid 0" : "--gid 0";
+    return {
+      error:
+        `${flag}: the native jail runs programs as an unprivileged user only: without a user namespace, 0 would be host root (drop it, or use --jail=bwrap, which maps it inside the jail only)`,
+    };
+  }
+  const own = root ? leasedId : undefined;
+  const uid = policy.uid ?? own ?? (root ? undefined : id.euid);
+  const gid = policy.gid ?? own ?? (root ? undefined : id.egid);
+  if (uid === undefined || gid === undefined) {
+    return { error: "ww runs as root but leased no host id for the native jail (internal)" };
   }
   if (!isPrivileged(id)) {
     if (uid !== id.euid || uid !== id.uid) {

@@ -73,6 +73,8 @@ function input(policy: Partial<JailPolicy> = {}, f: Partial<NativeFacts> = {}): 
     facts: facts(f),
     statusFd: 6,
     closeOnExecFrom: 5,
+    // run/ids.ts leases a host id when ww is root.
+    ...(f.identity?.euid === 0 ? { leasedId: 70000 } : {}),
   };
 }
 
@@ -217,15 +219,21 @@ Deno.test("the limits are the policy's; an unlimited one is left as ww has it, a
   ]);
 });
 
-Deno.test("the seccomp program is the bwrap jail's, byte for byte", () => {
+Deno.test("the seccomp program is the bwrap jail's with the native additions, byte for byte", () => {
   const { plan: p } = plan();
-  assert.deepEqual(planSeccompBytes(p), seccompProgram("x86_64"));
-  assert.deepEqual(planSeccompBytes(plan({}, { arch: "aarch64" }).plan), seccompProgram("aarch64"));
+  assert.deepEqual(planSeccompBytes(p), seccompProgram("x86_64", "native"));
+  assert.deepEqual(
+    planSeccompBytes(plan({}, { arch: "aarch64" }).plan),
+    seccompProgram("aarch64", "native"),
+  );
 });
 
-Deno.test("root switches to nobody and drops every capability, bounding set included", () => {
+Deno.test("root switches to its leased id and drops every capability, bounding set included", () => {
   const { plan: p } = plan({}, { identity: ROOT });
-  assert.deepEqual(p.identity, { uid: 65534, gid: 65534, clearGroups: true, dropBoundingUpTo: 40 });
+  assert.deepEqual(p.identity, { uid: 70000, gid: 70000, clearGroups: true, dropBoundingUpTo: 40 });
+  assert.deepEqual(plan({ uid: 1234 }, { identity: ROOT }).plan.identity?.gid, 70000);
+  const noLease = nativePlan({ ...input({}, { identity: ROOT }), leasedId: undefined });
+  assert.ok("error" in noLease && /leased no host id/.test(noLease.error));
 });
 
 Deno.test("root may choose another unprivileged uid and gid, never 0", () => {
@@ -233,6 +241,8 @@ Deno.test("root may choose another unprivileged uid and gid, never 0", () => {
   assert.deepEqual(plan({ uid: 1234, gid: 99 }, { identity: ROOT }).plan.identity?.gid, 99);
   assert.match(error({ uid: 0 }, { identity: ROOT }), /^--uid 0: .*unprivileged/);
   assert.match(error({ gid: 0 }, { identity: ROOT }), /^--gid 0: .*unprivileged/);
+  // Without a user namespace 0 cannot be mapped: it is refused whoever ww is, naming bwrap.
+  assert.match(error({ uid: 0 }), /^--uid 0: .*host root.*--jail=bwrap, which maps it/);
 });
 
 Deno.test("an unprivileged ww keeps its identity and cannot switch", () => {

@@ -13,8 +13,9 @@
  * 2. x86_64 only: a number >= 0x40000000 (__X32_SYSCALL_BIT) → EPERM. x32 syscalls report
  *    AUDIT_ARCH_X86_64 but carry that bit, so they would slip past every number below; numbers
  *    that high are otherwise invalid. EPERM rather than kill keeps a probing program alive.
- * 3. A denied syscall → SECCOMP_RET_ERRNO with EPERM (clone3: ENOSYS); for the entries with an
- *    argument rule, only when the rule matches.
+ * 3. A denied syscall → SECCOMP_RET_ERRNO with EPERM (clone3, and the native jail's SysV IPC,
+ *    message queues, inotify and fanotify: ENOSYS); for the entries with an argument rule, only
+ *    when the rule matches.
  * 4. Everything else → SECCOMP_RET_ALLOW.
  *
  * @module
@@ -40,12 +41,24 @@ export const AUDIT_ARCH: Readonly<Record<SeccompArch, number>> = {
  * and, for aarch64, the generic table (include/uapi/asm-generic/unistd.h, scripts/syscall.tbl).
  * A name missing from an arch does not exist there (iopl and ioperm are x86-only) and its
  * policy entry is skipped for that arch. `stime` is in neither table: x86_64 never had it and the
- * generic table dropped it, so it is not listed at all.
+ * generic table dropped it, so it is not listed at all. Neither has the multiplexed `ipc` call
+ * (i386, s390, ...): on x86_64 the i386 entry that has it is killed by the arch check.
  */
 export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<string, number>>>> = {
   x86_64: {
     ioctl: 16,
+    shmget: 29,
+    shmat: 30,
+    shmctl: 31,
     clone: 56,
+    semget: 64,
+    semop: 65,
+    semctl: 66,
+    shmdt: 67,
+    msgget: 68,
+    msgsnd: 69,
+    msgrcv: 70,
+    msgctl: 71,
     ptrace: 101,
     personality: 135,
     vhangup: 153,
@@ -65,13 +78,26 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     delete_module: 176,
     quotactl: 179,
     lookup_dcookie: 212,
+    semtimedop: 220,
     clock_settime: 227,
+    mq_open: 240,
+    mq_unlink: 241,
+    mq_timedsend: 242,
+    mq_timedreceive: 243,
+    mq_notify: 244,
+    mq_getsetattr: 245,
     kexec_load: 246,
     add_key: 248,
     request_key: 249,
     keyctl: 250,
+    inotify_init: 253,
+    inotify_add_watch: 254,
+    inotify_rm_watch: 255,
     unshare: 272,
+    inotify_init1: 294,
     perf_event_open: 298,
+    fanotify_init: 300,
+    fanotify_mark: 301,
     name_to_handle_at: 303,
     open_by_handle_at: 304,
     clock_adjtime: 305,
@@ -96,6 +122,9 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
   },
   aarch64: {
     lookup_dcookie: 18,
+    inotify_init1: 26,
+    inotify_add_watch: 27,
+    inotify_rm_watch: 28,
     ioctl: 29,
     umount2: 39,
     mount: 40,
@@ -114,6 +143,24 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     reboot: 142,
     settimeofday: 170,
     adjtimex: 171,
+    mq_open: 180,
+    mq_unlink: 181,
+    mq_timedsend: 182,
+    mq_timedreceive: 183,
+    mq_notify: 184,
+    mq_getsetattr: 185,
+    msgget: 186,
+    msgctl: 187,
+    msgrcv: 188,
+    msgsnd: 189,
+    semget: 190,
+    semctl: 191,
+    semtimedop: 192,
+    semop: 193,
+    shmget: 194,
+    shmctl: 195,
+    shmat: 196,
+    shmdt: 197,
     add_key: 217,
     request_key: 218,
     keyctl: 219,
@@ -121,6 +168,8 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     swapon: 224,
     swapoff: 225,
     perf_event_open: 241,
+    fanotify_init: 262,
+    fanotify_mark: 263,
     name_to_handle_at: 264,
     open_by_handle_at: 265,
     clock_adjtime: 266,
@@ -272,6 +321,69 @@ export const DENIED_SYSCALLS: readonly DeniedSyscall[] = [
   { name: "ioperm", errno: "EPERM", reason: "grants raw I/O port access" },
 ];
 
+/**
+ * What the native jail denies on top of DENIED_SYSCALLS: kernel objects that bwrap's
+ * namespaces make private and the native jail, which has none, would share with the host. SysV
+ * IPC and POSIX message queues live in the IPC namespace: a native jail could attach to a host
+ * segment (mode 0666) and leave segments behind that outlive it and count against no limit of
+ * its own. inotify and fanotify watch any inode the jail can look up, and Landlock checks no
+ * watch: a jail that may not list /tmp learns the names of files others open there. ENOSYS, as
+ * on a kernel built without them, lets programs fall back (tail -f polls, glib's file monitor
+ * polls, a program that needs shared memory says SysV IPC is missing).
+ */
+export const NATIVE_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
+  ...[
+    "shmget",
+    "shmat",
+    "shmdt",
+    "shmctl",
+    "semget",
+    "semop",
+    "semtimedop",
+    "semctl",
+    "msgget",
+    "msgsnd",
+    "msgrcv",
+    "msgctl",
+  ].map((name): DeniedSyscall => ({
+    name,
+    errno: "ENOSYS",
+    reason: "SysV IPC is the host's without an IPC namespace, and outlives the jail",
+  })),
+  ...[
+    "mq_open",
+    "mq_unlink",
+    "mq_timedsend",
+    "mq_timedreceive",
+    "mq_notify",
+    "mq_getsetattr",
+  ].map((name): DeniedSyscall => ({
+    name,
+    errno: "ENOSYS",
+    reason: "POSIX message queues are the host's without an IPC namespace",
+  })),
+  ...["inotify_init", "inotify_init1", "inotify_add_watch", "inotify_rm_watch"].map((
+    name,
+  ): DeniedSyscall => ({
+    name,
+    errno: "ENOSYS",
+    reason: "watches see past Landlock: names of files others use in any directory",
+  })),
+  ...["fanotify_init", "fanotify_mark"].map((name): DeniedSyscall => ({
+    name,
+    errno: "ENOSYS",
+    reason: "watches see past Landlock: files others use anywhere on a mount",
+  })),
+];
+
+/** The backend a seccomp program is for: the native jail denies NATIVE_DENIED_SYSCALLS too. */
+export type SeccompJail = "bwrap" | "native";
+
+/** Every syscall the program for `jail` denies, in the order it checks them. */
+export function deniedSyscalls(jail: SeccompJail): readonly DeniedSyscall[] {
+  return jail === "native" ? [...DENIED_SYSCALLS, ...NATIVE_DENIED_SYSCALLS] : DENIED_SYSCALLS;
+}
+
 // Return values from linux/seccomp.h.
 const SECCOMP_RET_KILL_PROCESS = 0x80000000;
 const SECCOMP_RET_ERRNO = 0x00050000;
@@ -288,7 +400,7 @@ const argLowOffset = (arg: number) => 16 + 8 * arg;
 const X32_SYSCALL_BIT = 0x40000000; // arch/x86/include/uapi/asm/unistd.h
 
 /**
- * Compiles the policy for `arch` into a raw `struct sock_filter` array (8 bytes per
+ * Compiles the policy of `jail` for `arch` into a raw `struct sock_filter` array (8 bytes per
  * instruction, little-endian), ready to hand to `bwrap --seccomp FD` or to
  * `seccomp(SECCOMP_SET_MODE_FILTER)` after `prctl(PR_SET_NO_NEW_PRIVS)`. The result is the
  * same for the same arch on every call.
@@ -300,12 +412,12 @@ const X32_SYSCALL_BIT = 0x40000000; // arch/x86/include/uapi/asm/unistd.h
  * console.log(bytes.length / 8, "instructions");
  * ```
  */
-export function seccompProgram(arch: SeccompArch): Uint8Array {
+export function seccompProgram(arch: SeccompArch, jail: SeccompJail = "bwrap"): Uint8Array {
   const numbers = SYSCALL_NUMBERS[arch];
   if (numbers === undefined) {
     throw new Error(`seccomp: unsupported arch "${arch}" (expected x86_64 or aarch64)`);
   }
-  const denied = DENIED_SYSCALLS.filter((entry) => numbers[entry.name] !== undefined);
+  const denied = deniedSyscalls(jail).filter((entry) => numbers[entry.name] !== undefined);
   const verdict = { EPERM: "eperm", ENOSYS: "enosys" } as const;
   const check = (entry: DeniedSyscall) => `check ${entry.name}`;
 

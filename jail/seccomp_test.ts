@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import {
   AUDIT_ARCH,
   DENIED_SYSCALLS,
+  type DeniedSyscall,
+  deniedSyscalls,
+  NATIVE_DENIED_SYSCALLS,
   type SeccompArch,
   seccompProgram,
   SYSCALL_NUMBERS,
@@ -433,9 +436,14 @@ Deno.test("the compiled program agrees with a direct reading of DENIED_SYSCALLS"
   }
 });
 
-function reference(arch: SeccompArch, nr: number, args: readonly bigint[]): number {
+function reference(
+  arch: SeccompArch,
+  nr: number,
+  args: readonly bigint[],
+  list: readonly DeniedSyscall[] = DENIED_SYSCALLS,
+): number {
   if (arch === "x86_64" && nr >>> 0 >= 0x40000000) return RET_EPERM;
-  const entry = DENIED_SYSCALLS.find((entry) => SYSCALL_NUMBERS[arch][entry.name] === nr);
+  const entry = list.find((entry) => SYSCALL_NUMBERS[arch][entry.name] === nr);
   if (entry === undefined) return RET_ALLOW;
   const deny = entry.errno === "EPERM" ? RET_EPERM : RET_ENOSYS;
   const rule = entry.when;
@@ -445,6 +453,125 @@ function reference(arch: SeccompArch, nr: number, args: readonly bigint[]): numb
   if ("oneOf" in rule) return rule.oneOf.includes(value) ? deny : RET_ALLOW;
   return rule.noneOf.includes(value) ? RET_ALLOW : deny;
 }
+
+// --- The native jail's additions ------------------------------------------------------------
+
+const nativePrograms = Object.fromEntries(
+  ARCHES.map((arch) => [arch, decode(seccompProgram(arch, "native"))]),
+) as Record<SeccompArch, ReturnType<typeof decode>>;
+
+function nativeVerdict(arch: SeccompArch, nr: number, args: readonly bigint[] = []): number {
+  return runSeccompFilter(nativePrograms[arch], seccompData({ nr, arch: ARCH_VALUE[arch], args }));
+}
+
+// Numbers from the kernel headers, written out so a wrong table entry cannot agree with itself.
+const IPC_AND_WATCH_NR = {
+  x86_64: {
+    shmget: 29,
+    shmat: 30,
+    shmctl: 31,
+    shmdt: 67,
+    semget: 64,
+    semop: 65,
+    semctl: 66,
+    semtimedop: 220,
+    msgget: 68,
+    msgsnd: 69,
+    msgrcv: 70,
+    msgctl: 71,
+    mq_open: 240,
+    mq_unlink: 241,
+    mq_timedsend: 242,
+    mq_timedreceive: 243,
+    mq_notify: 244,
+    mq_getsetattr: 245,
+    inotify_init: 253,
+    inotify_add_watch: 254,
+    inotify_rm_watch: 255,
+    inotify_init1: 294,
+    fanotify_init: 300,
+    fanotify_mark: 301,
+  },
+  aarch64: {
+    inotify_init1: 26,
+    inotify_add_watch: 27,
+    inotify_rm_watch: 28,
+    mq_open: 180,
+    mq_unlink: 181,
+    mq_timedsend: 182,
+    mq_timedreceive: 183,
+    mq_notify: 184,
+    mq_getsetattr: 185,
+    msgget: 186,
+    msgctl: 187,
+    msgrcv: 188,
+    msgsnd: 189,
+    semget: 190,
+    semctl: 191,
+    semtimedop: 192,
+    semop: 193,
+    shmget: 194,
+    shmctl: 195,
+    shmat: 196,
+    shmdt: 197,
+    fanotify_init: 262,
+    fanotify_mark: 263,
+  },
+};
+
+Deno.test("native jail: SysV IPC, message queues, inotify and fanotify fail with ENOSYS", () => {
+  for (const arch of ARCHES) {
+    for (const [name, nr] of Object.entries(IPC_AND_WATCH_NR[arch])) {
+      assert.equal(hex(nativeVerdict(arch, nr)), hex(RET_ENOSYS), `${name} on ${arch}`);
+      assert.equal(hex(nativeVerdict(arch, nr, [~0n, 0n, 7n])), hex(RET_ENOSYS), name);
+      // bwrap's IPC namespace and mount namespace make these private: its program allows them.
+      assert.equal(hex(verdict(arch, nr)), hex(RET_ALLOW), `${name} under bwrap on ${arch}`);
+    }
+  }
+});
+
+Deno.test("native jail: the additions are exactly those, every one exists, none is duplicated", () => {
+  const names = NATIVE_DENIED_SYSCALLS.map((e) => e.name);
+  assert.deepEqual([...names].sort(), Object.keys(IPC_AND_WATCH_NR.x86_64).sort());
+  const all = deniedSyscalls("native").map((e) => e.name);
+  assert.equal(new Set(all).size, all.length);
+  assert.deepEqual(deniedSyscalls("bwrap"), DENIED_SYSCALLS);
+  for (const e of NATIVE_DENIED_SYSCALLS) {
+    assert.equal(SYSCALL_NUMBERS.x86_64[e.name], IPC_AND_WATCH_NR.x86_64[e.name as "shmget"]);
+    assert.equal(
+      SYSCALL_NUMBERS.aarch64[e.name],
+      (IPC_AND_WATCH_NR.aarch64 as Record<string, number>)[e.name],
+    );
+    assert.ok(e.reason.length > 0 && e.reason.length <= 90, e.name);
+  }
+});
+
+for (const arch of ARCHES) {
+  Deno.test(`the native ${arch} program passes the kernel's checks and stays compact`, () => {
+    assert.equal(checkSeccompFilter(nativePrograms[arch]), undefined);
+    assert.ok(nativePrograms[arch].length <= 128, `${nativePrograms[arch].length} instructions`);
+  });
+}
+
+Deno.test("the native program agrees with a direct reading of its denylist", () => {
+  let seed = 0x11a7;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
+  const list = deniedSyscalls("native");
+  for (const arch of ARCHES) {
+    for (let i = 0; i < 20000; i++) {
+      const nr = Math.floor(random() * 600) | (random() < 0.05 ? 0x40000000 : 0);
+      const args = Array.from({ length: 6 }, () => BigInt(Math.floor(random() * 2 ** 32)));
+      assert.equal(
+        hex(nativeVerdict(arch, nr, args)),
+        hex(reference(arch, nr, args, list)),
+        `nr ${nr} on ${arch}`,
+      );
+    }
+  }
+});
 
 // --- The real kernel -----------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ import { landlockAbi } from "../ffi/landlock.ts";
 import { doctorReport, type MachineFacts } from "../jail/doctor.ts";
 import { parseProcStatus } from "../jail/native.ts";
 import { namespaceFacts, retryBwrap } from "./auto.ts";
+import { jailIdRange } from "./ids.ts";
 import { seccompArchOrUndefined } from "./native.ts";
 import { exists } from "./host.ts";
 
@@ -38,7 +39,16 @@ function machineFacts(): MachineFacts {
       mode: Number(/^Seccomp:\s*(\d+)/m.exec(status)?.[1] ?? 0),
     },
     cgroup: cgroupFacts(),
+    jailIds: jailIds(),
   };
+}
+
+function jailIds(): MachineFacts["jailIds"] {
+  try {
+    return jailIdRange();
+  } catch (e) {
+    return { error: e instanceof Error ? e.message : String(e) };
+  }
 }
 
 function cgroupFacts(): MachineFacts["cgroup"] {

@@ -12,10 +12,11 @@ import {
   JAIL_UID,
   STAGE_PATH,
 } from "../jail/bwrap.ts";
+import { formatIdRange, type IdRange, JAIL_IDS_ENV } from "../jail/ids.ts";
 import { describeNativePlan, type NativePlanResult } from "../jail/native.ts";
 import { limitScopeLines } from "../jail/limits.ts";
 import { TIMEOUT_GRACE_MS } from "../jail/policy.ts";
-import { DENIED_SYSCALLS } from "../jail/seccomp.ts";
+import { deniedSyscalls } from "../jail/seccomp.ts";
 import type { RunConfig } from "./config.ts";
 
 export interface ExplainInput {
@@ -36,6 +37,12 @@ export interface ExplainInput {
     readonly argv: readonly string[];
     readonly mounts?: BwrapMounts;
     readonly dropTo?: { readonly uid: number; readonly gid: number };
+  };
+  /** The host id a run would lease now (ww is root), and the range it comes from. */
+  readonly hostIds?: {
+    readonly leased: number;
+    readonly range: IdRange;
+    readonly fromEnv: boolean;
   };
   /** For the native backend: its plan and what this machine does and does not enforce. */
   readonly native?: NativePlanResult;
@@ -70,8 +77,9 @@ export function explainRun(input: ExplainInput): string[] {
     out.push(
       "  work directory: on the host's TMPDIR; not bounded by --tmp-size (the native jail mounts nothing)",
     );
+    if (jail.uid === undefined || jail.gid === undefined) out.push(...leaseLines(input.hostIds));
     out.push("  seccomp denies:");
-    for (const d of DENIED_SYSCALLS) out.push(`    ${d.name} (${d.errno}): ${d.reason}`);
+    for (const d of deniedSyscalls("native")) out.push(`    ${d.name} (${d.errno}): ${d.reason}`);
     out.push("  limits:", ...limitScopeLines(jail.limits, input.limitUid).map((l) => `    ${l}`));
     if (jail.timeoutMs !== undefined) out.push(`  timeout: ${timeoutText(jail.timeoutMs)}`);
     return out;
@@ -87,6 +95,13 @@ export function explainRun(input: ExplainInput): string[] {
       jail.gid ?? JAIL_GID
     }, no capabilities, no_new_privs, new session, no nested user namespaces`,
   );
+  const dropTo = input.bwrap?.dropTo;
+  out.push(
+    dropTo
+      ? `  host identity: uid ${dropTo.uid}, gid ${dropTo.gid} (ww is root; the jail's ids are mapped to these, never to host root)`
+      : "  host identity: ww's own uid and gid (the jail's ids, 0 included, are mapped to them)",
+  );
+  out.push(...leaseLines(input.hostIds));
   out.push("  dies with ww: yes (SIGKILL to the whole jail)");
   out.push("  file system (root is an empty tmpfs, read-only once set up):");
   for (const e of input.bwrap?.host.system ?? []) {
@@ -125,7 +140,7 @@ export function explainRun(input: ExplainInput): string[] {
     for (const b of jail.writableBinds) out.push(`    ${b.dest} read-write from ${b.source}`);
   }
   out.push("  seccomp denies:");
-  for (const d of DENIED_SYSCALLS) out.push(`    ${d.name} (${d.errno}): ${d.reason}`);
+  for (const d of deniedSyscalls("bwrap")) out.push(`    ${d.name} (${d.errno}): ${d.reason}`);
   out.push("  limits:", ...limitScopeLines(jail.limits, input.limitUid).map((l) => `    ${l}`));
   if (jail.timeoutMs !== undefined) out.push(`  timeout: ${timeoutText(jail.timeoutMs)}`);
   if (input.bwrap) {
@@ -143,6 +158,15 @@ export function explainRun(input: ExplainInput): string[] {
 function sizeText(bytes: number | undefined): string {
   if (bytes === undefined) return "half of RAM (--tmp-size unlimited: the kernel's default)";
   return bytes % 2 ** 20 === 0 ? `${bytes / 2 ** 20} MiB` : `${bytes} bytes`;
+}
+
+function leaseLines(hostIds: ExplainInput["hostIds"]): string[] {
+  if (!hostIds) return [];
+  return [
+    `  host id leased per run from ${formatIdRange(hostIds.range)} (${
+      hostIds.fromEnv ? JAIL_IDS_ENV : `the default; ${JAIL_IDS_ENV} overrides it`
+    }), held until the jail ends: no other jail shares it (${hostIds.leased} is the one free now)`,
+  ];
 }
 
 function timeoutText(ms: number): string {

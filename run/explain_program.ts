@@ -9,6 +9,7 @@ import { grantsProblem, type RunConfig } from "./config.ts";
 import { childEnv } from "./env.ts";
 import { UsageError } from "./errors.ts";
 import { explainRun } from "./explain.ts";
+import { jailIdRange, peekJailId } from "./ids.ts";
 import { findBwrap, hostFiles } from "./host.ts";
 import { ipfsJailPath } from "./launch.ts";
 import { bwrapFds, jailHostIdentity, programFd, withMounts } from "./launch_bwrap.ts";
@@ -32,6 +33,11 @@ export function explainProgram(config: RunConfig): string[] {
   const env = childEnv(config.env, slots);
   const choice = jailChoice(config.jail);
   if (!ipfs) checkProgramFile(config.program, path, choice.backend, config.jail);
+  // The host id a run would lease now (ww is root), shown without taking it.
+  const leased = choice.backend !== "none" ? peekJailId(config.jail) : undefined;
+  const hostIds = leased === undefined
+    ? undefined
+    : { leased, range: jailIdRange().range, fromEnv: jailIdRange().fromEnv };
   // argv[0] of a program from IPFS that runs from its descriptor: the path's last segment.
   const ipfsArgv0 = path.slice(path.lastIndexOf("/") + 1);
   if (choice.backend === "native") {
@@ -49,18 +55,19 @@ export function explainProgram(config: RunConfig): string[] {
       program,
       `${workTmpdir().replace(/\/$/, "")}/ww-XXXXXX`,
       choice,
+      leased,
     );
     const limitUid = "plan" in native && native.plan.identity
       ? native.plan.identity.uid
       : Deno.uid() ?? 0;
-    return explainRun({ config, path, slots, env, choice, native, limitUid });
+    return explainRun({ config, path, slots, env, choice, native, limitUid, hostIds });
   }
   if (choice.backend !== "bwrap") {
     return explainRun({ config, path, slots, env, choice, limitUid: Deno.uid() ?? 0 });
   }
   const host = hostFiles(config.jail.net);
   const fds = bwrapFds(slots.length, ipfs);
-  const dropTo = jailHostIdentity(config);
+  const dropTo = jailHostIdentity(config, leased);
   const input = withMounts({
     policy: config.jail,
     host,
@@ -90,5 +97,6 @@ export function explainProgram(config: RunConfig): string[] {
     choice,
     bwrap: { host, argv, mounts: input.mounts, dropTo },
     limitUid,
+    hostIds,
   });
 }

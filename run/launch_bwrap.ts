@@ -14,22 +14,17 @@ import {
   bwrapArgs,
   type BwrapInput,
   bwrapStagePlan,
-  JAIL_GID,
-  JAIL_UID,
   planBwrapMounts,
   type ProgramFd,
 } from "../jail/bwrap.ts";
 import { type BwrapStatus, readBwrapStatus } from "../jail/bwrap_status.ts";
+import { jailHostIds } from "../jail/ids.ts";
 import { seccompProgram } from "../jail/seccomp.ts";
 import type { RunConfig } from "./config.ts";
 import { childEnv } from "./env.ts";
-import {
-  NamespacesUnavailableError,
-  NotExecutableError,
-  SetupError,
-  UsageError,
-} from "./errors.ts";
+import { NamespacesUnavailableError, SetupError, UsageError } from "./errors.ts";
 import { retryBwrap } from "./auto.ts";
+import { checkJailAccess, leaseJailId } from "./ids.ts";
 import { findBwrap, hostFiles, seccompArch } from "./host.ts";
 import {
   type Cleanups,
@@ -41,7 +36,6 @@ import {
   workdirPath,
 } from "./launch.ts";
 import { programPidInJail } from "./procfs.ts";
-import { hasExecuteBit } from "./resolve.ts";
 import { checkLimits, processesOf } from "./limits.ts";
 import { nprocShortfall } from "../jail/limits.ts";
 import { signalName, SIGNALS } from "./signals.ts";
@@ -125,15 +119,19 @@ export async function launchBwrap(
       throw new SetupError(`bind ${b.source}: no such file or directory on this machine`);
     }
   }
-  const dropTo = jailHostIdentity(config);
+  // When ww is root the jail runs as a host uid of its own, leased until the run's clean-ups.
+  const leased = leaseJailId(config.jail, cleanups);
+  const dropTo = jailHostIdentity(config, leased);
   if (dropTo) {
-    if (!program.fetched) {
-      const source = program.source ?? program.path;
-      checkReachableBy(source, source, dropTo);
-      checkExecutableBy(source, dropTo);
-    }
-    for (const b of config.jail.readOnlyBinds) checkReachableBy("--ro-bind", b.source, dropTo);
-    for (const b of config.jail.writableBinds) checkReachableBy("--bind", b.source, dropTo);
+    checkJailAccess(
+      dropTo,
+      leased !== undefined,
+      program.fetched ? undefined : program.source ?? program.path,
+      {
+        readOnly: config.jail.readOnlyBinds.map((b) => b.source),
+        writable: config.jail.writableBinds.map((b) => b.source),
+      },
+    );
   }
   const slots = layoutFds(config.fds);
   const fds = bwrapFds(slots.length, program.fetched !== undefined);
@@ -292,42 +290,15 @@ export function withMounts(input: BwrapInput): BwrapInput {
 const JAIL_TEARDOWN_MS = 5000;
 
 /**
- * The host uid/gid bwrap runs as: when ww is root, the jail's own uid/gid (nobody by default),
- * so that the jail is not host root to the kernel (see launcherArgv); otherwise ww's own.
+ * The host uid/gid bwrap runs as: when ww is root, never 0 (a user namespace made by root is host
+ * root to the kernel: see bwrapStagePlan): each explicit, non-zero --uid/--gid, and `leased` for
+ * the rest; otherwise undefined (ww's own).
  */
-export function jailHostIdentity(config: RunConfig): { uid: number; gid: number } | undefined {
-  if (Deno.uid() !== 0) return undefined;
-  return { uid: config.jail.uid ?? JAIL_UID, gid: config.jail.gid ?? JAIL_GID };
-}
-
-/**
- * bwrap, running as `who`, must be able to walk to a bind's source; say so now, in ww's words,
- * rather than let bwrap fail with EACCES.
- */
-function checkReachableBy(what: string, source: string, who: { uid: number; gid: number }): void {
-  const parts = source.split("/").filter(Boolean);
-  for (let i = 0; i < parts.length; i++) {
-    const dir = `/${parts.slice(0, i).join("/")}`;
-    const info = Deno.statSync(dir);
-    if (!hasExecuteBit(info, who)) {
-      throw new SetupError(
-        `${
-          what === source ? what : `${what} ${source}`
-        }: the jail runs as uid ${who.uid}, which cannot enter ${dir} (mode ${
-          ((info.mode ?? 0) & 0o777).toString(8).padStart(4, "0")
-        }); make it reachable (chmod o+x), or choose the jail's user with --uid/--gid`,
-      );
-    }
-  }
-}
-
-/** The jail execs the program as `who`; say so now rather than let bwrap fail with EACCES. */
-function checkExecutableBy(path: string, who: { uid: number; gid: number }): void {
-  if (!hasExecuteBit(Deno.statSync(path), who)) {
-    throw new NotExecutableError(
-      `${path}: the jail runs programs as uid ${who.uid}, which may not execute this file (chmod o+rx it, or use --jail=none)`,
-    );
-  }
+export function jailHostIdentity(
+  config: RunConfig,
+  leased: number | undefined,
+): { uid: number; gid: number } | undefined {
+  return jailHostIds(config.jail, Deno.uid() === 0, leased);
 }
 
 /**

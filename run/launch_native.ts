@@ -15,6 +15,7 @@ import { encodeStagePlan } from "../stage/plan.ts";
 import type { RunConfig } from "./config.ts";
 import { childEnv } from "./env.ts";
 import { SetupError } from "./errors.ts";
+import { checkJailAccess, leaseJailId } from "./ids.ts";
 import {
   type Cleanups,
   isScript,
@@ -64,6 +65,7 @@ export function planNative(
   program: NativeProgram,
   workdir: string,
   choice: BackendChoice,
+  leasedId: number | undefined,
 ): NativePlanResult {
   const slots = layoutFds(config.fds);
   const programSource = program.fromFd ? undefined : Deno.realPathSync(program.path);
@@ -79,6 +81,7 @@ export function planNative(
     facts: nativeFacts(config.jail, programSource),
     statusFd: fds.status,
     closeOnExecFrom: fds.first,
+    leasedId,
   });
   if ("error" in result) {
     // Under --jail=auto the user did not ask for the native jail: say why it was chosen.
@@ -112,6 +115,8 @@ export async function launchNative(
   });
   // The stage makes it, once it knows ww is alive, and removes it when everything has ended.
   const workdir = workdirPath();
+  // When ww is root the program runs as a host uid of its own, leased until the run's clean-ups.
+  const leased = leaseJailId(config.jail, cleanups);
   const native = planNative(
     config,
     fetched
@@ -123,8 +128,15 @@ export async function launchNative(
       : program,
     workdir,
     choice,
+    leased,
   );
   const { plan } = native;
+  if (plan.identity) {
+    checkJailAccess(plan.identity, leased !== undefined, fetched ? undefined : program.path, {
+      readOnly: config.jail.readOnlyBinds.map((b) => b.source),
+      writable: config.jail.writableBinds.map((b) => b.source),
+    });
+  }
   const stagePath = stageExecutable();
   const planRead = planDescriptor(encodeStagePlan(nativeStagePlan(plan, workdir)));
   const closePlanRead = cleanups.add(() => closeFd(planRead));

@@ -86,3 +86,15 @@ export const HOST_FS: HostFs = {
     }
   },
 };
+
+/**
+ * Whether the w bit that applies to `who` is set (and, on a directory, the x bit too: creating
+ * a file needs both). Supplementary groups and ACLs are not considered.
+ */
+export function hasWriteBit(info: Deno.FileInfo, who: { uid: number; gid: number }): boolean {
+  const mode = info.mode ?? 0;
+  if (who.uid === 0) return true;
+  const shift = info.uid === who.uid ? 6 : info.gid === who.gid ? 3 : 0;
+  const need = info.isDirectory ? 0o3 : 0o2;
+  return ((mode >> shift) & need) === need;
+}

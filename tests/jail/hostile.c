@@ -11,6 +11,8 @@
 // modes the probes start themselves:
 //   hostile sleeper <marker> <file>   appends a line to <file> every 50 ms, forever
 //   hostile print-creds               prints "euid=N capeff=HEX" (setuid_exec runs a setuid copy)
+//   hostile shm-create <key>          makes a 4 KiB SysV segment (mode 0666) and prints its id
+//   hostile fork-hold <marker>        forks sleeping children until fork fails, then sleeps too
 
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -30,11 +32,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
+#include <sys/ipc.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/msg.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -870,6 +878,129 @@ static void probe_memory_bomb(struct outcome *o, const char *arg) {
       total < cap ? "malloc failed" : "stopped at the cap");
 }
 
+/* ---- kernel objects shared with the host ---- */
+
+/* The SysV key the probes and the test derive from a marker (FNV-1a, never IPC_PRIVATE). */
+static key_t marker_key(const char *marker) {
+  uint32_t h = 2166136261u;
+  for (const char *c = marker; *c; c++) h = (h ^ (uint8_t)*c) * 16777619u;
+  return (key_t)(h & 0x7fffffff) | 1;
+}
+
+/* Attaches to the host's SysV segment `shmid` (mode 0666) and writes into it. */
+static void probe_sysv_attach(struct outcome *o, const char *arg) {
+  int id = atoi(arg);
+  char *p = shmat(id, NULL, 0);
+  if (p == (void *)-1) {
+    say(o, "shmat(%d): %s", id, en());
+    return;
+  }
+  snprintf(p, 64, "overwritten by hostile %s", need("marker"));
+  o->escaped = 1;
+  say(o, "shmat(%d): attached and wrote into the segment", id);
+  shmdt(p);
+}
+
+/*
+ * Creates a SysV segment, message queue and semaphore set (mode 0666) with the marker's key and
+ * leaves them: they outlive the process unless an IPC namespace ends with the jail. Whether they
+ * are still there is for the caller to see, from the host.
+ */
+static void probe_sysv_leave(struct outcome *o, const char *marker) {
+  key_t key = marker_key(marker);
+  int shm = shmget(key, 1 << 22, IPC_CREAT | IPC_EXCL | 0666);
+  say(o, "shmget(key 0x%x, 4 MiB): %s", key, shm < 0 ? en() : "created");
+  int msg = msgget(key, IPC_CREAT | IPC_EXCL | 0666);
+  say(o, "msgget: %s", msg < 0 ? en() : "created");
+  int sem = semget(key, 1, IPC_CREAT | IPC_EXCL | 0666);
+  say(o, "semget: %s", sem < 0 ? en() : "created");
+  o->escaped = shm >= 0 || msg >= 0 || sem >= 0;
+}
+
+/*
+ * Watches `dir` with inotify for up to 4 s and reports the names of files created or opened
+ * there that carry the marker: the caller makes them from outside the jail meanwhile.
+ */
+static void probe_inotify_watch(struct outcome *o, const char *dir) {
+  const char *marker = need("marker");
+  int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (fd < 0) {
+    say(o, "inotify_init1: %s", en());
+    return;
+  }
+  if (inotify_add_watch(fd, dir, IN_CREATE | IN_OPEN | IN_MOVED_TO) < 0) {
+    say(o, "inotify_add_watch(%s): %s", dir, en());
+    close(fd);
+    return;
+  }
+  say(o, "watching %s", dir);
+  char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+  for (int i = 0; i < 80 && !o->escaped; i++) {
+    ssize_t n = read(fd, buf, sizeof buf);
+    if (n <= 0) {
+      usleep(50000);
+      continue;
+    }
+    for (char *p = buf; p < buf + n;) {
+      struct inotify_event *e = (struct inotify_event *)p;
+      if (e->len && strstr(e->name, marker) && !o->escaped) {
+        o->escaped = 1;
+        say(o, "saw %s", e->name);
+      }
+      p += sizeof *e + e->len;
+    }
+  }
+  if (!o->escaped) say(o, "no event named after the marker in 4 s");
+  close(fd);
+}
+
+/*
+ * Reaches process `pid` (another jail's, or a host process) by the calls that need only the
+ * same uid, not a shared pid namespace: kill(pid, 0), prlimit (reading its limits) and
+ * setpriority. Landlock's signal scope covers kill, not the other two.
+ */
+static void probe_touch_pid(struct outcome *o, const char *arg) {
+  pid_t pid = atoi(arg);
+  int killed = kill(pid, 0);
+  say(o, "kill(%d, 0): %s", pid, killed == 0 ? "OK" : en());
+  struct rlimit old;
+  int limited = prlimit(pid, RLIMIT_NOFILE, NULL, &old);
+  say(o, "prlimit(%d, RLIMIT_NOFILE): %s", pid, limited == 0 ? "OK" : en());
+  errno = 0;
+  int prio = getpriority(PRIO_PROCESS, (id_t)pid);
+  int niced = errno ? -1 : setpriority(PRIO_PROCESS, (id_t)pid, prio);
+  say(o, "setpriority(%d): %s", pid, niced == 0 ? "OK" : en());
+  o->escaped = killed == 0 || limited == 0 || niced == 0;
+}
+
+/* Holds as many processes as the process limit allows (at most 4096), until killed. */
+static int fork_hold(void) {
+  pid_t self = getpid();
+  int n = 0;
+  for (; n < 4096; n++) {
+    pid_t pid = fork();
+    if (pid < 0) break;
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != self) _exit(0);
+      for (;;) pause();
+    }
+  }
+  printf("held %d children, then fork: %s\n", n, en());
+  fflush(stdout);
+  for (;;) pause();
+}
+
+static int shm_create(const char *key) {
+  int id = shmget((key_t)atoi(key), 4096, IPC_CREAT | IPC_EXCL | 0666);
+  if (id < 0) {
+    fprintf(stderr, "hostile: shmget: %s\n", en());
+    return 1;
+  }
+  printf("%d\n", id);
+  return 0;
+}
+
 /* ---- lifetime ---- */
 
 /*
@@ -984,6 +1115,10 @@ static const struct probe PROBES[] = {
   {"write_ro_bind", probe_write_dir, "rodir", 1, 1},
   {"write_rw_bind", probe_write_dir, "rwdir", 1, 1},
   {"plant_setuid", probe_plant_setuid, "rwdir", 0, 1},
+  {"sysv_attach", probe_sysv_attach, "shmid", 0, 1},
+  {"sysv_leave", probe_sysv_leave, "marker", 0, 0},
+  {"inotify_watch", probe_inotify_watch, "watchdir", 0, 1},
+  {"touch_pid", probe_touch_pid, "otherpid", 0, 0},
 };
 static const int NPROBES = sizeof PROBES / sizeof PROBES[0];
 
@@ -1046,6 +1181,8 @@ int main(int argc, char **argv) {
   g_argv = argv;
   if (argc == 4 && strcmp(argv[1], "sleeper") == 0) return sleeper(argv[3]);
   if (argc == 2 && strcmp(argv[1], "print-creds") == 0) return print_creds();
+  if (argc == 3 && strcmp(argv[1], "shm-create") == 0) return shm_create(argv[2]);
+  if (argc == 3 && strcmp(argv[1], "fork-hold") == 0) return fork_hold();
 
   int selected[sizeof PROBES / sizeof PROBES[0]] = {0}, hold = 0, any = 0;
   for (int i = 1; i < argc; i++) {

@@ -1,0 +1,56 @@
+// ffi/lock.ts — lock files held with flock(2): a lock lives as long as the open file description,
+// so the kernel drops it when its holder closes it or dies, however it dies.
+
+import { EAGAIN, EINTR, ENOENT } from "./errno.ts";
+import { check, cString, lastErrno, libcFiles, SyscallError } from "./libc.ts";
+import { closeFd } from "./fd.ts";
+
+const O_RDONLY = 0;
+const O_RDWR = 2;
+const O_CREAT = 0o100;
+const O_NOFOLLOW = 0o400000;
+const O_CLOEXEC = 0o2000000;
+const LOCK_EX = 2;
+const LOCK_NB = 4;
+
+/**
+ * Opens (creating it, mode 0600) the file at `path` and takes an exclusive flock on it without
+ * waiting: the descriptor holding the lock (close-on-exec, so no child inherits it), or undefined
+ * when another open file holds it (in this process or any other). A symlink is refused (ELOOP).
+ */
+export function tryLockFile(path: string): number | undefined {
+  const fd = check(
+    "open",
+    libcFiles().open(cString(path), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600),
+    path,
+  );
+  if (lockNow(fd, path)) return fd;
+  closeFd(fd);
+  return undefined;
+}
+
+/**
+ * Whether a lock on `path` is held by someone now; a missing file is not locked. Takes the lock
+ * for an instant when it is free, and creates nothing.
+ */
+export function isLockHeld(path: string): boolean {
+  const fd = libcFiles().open(cString(path), O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+  if (fd === -1) {
+    if (lastErrno() === ENOENT) return false;
+    throw new SyscallError("open", lastErrno(), path);
+  }
+  try {
+    return !lockNow(fd, path);
+  } finally {
+    closeFd(fd);
+  }
+}
+
+function lockNow(fd: number, path: string): boolean {
+  for (;;) {
+    if (libcFiles().flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
+    const errno = lastErrno();
+    if (errno === EAGAIN) return false; // EWOULDBLOCK
+    if (errno !== EINTR) throw new SyscallError("flock", errno, path);
+  }
+}

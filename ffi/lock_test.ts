@@ -1,0 +1,60 @@
+// flock(2) lock files: one holder at a time, in this process or another, released by close and
+// by the holder's death.
+import assert from "node:assert/strict";
+import { closeFd } from "./fd.ts";
+import { isLockHeld, tryLockFile } from "./lock.ts";
+
+Deno.test("a lock has one holder; a second open, even in the same process, does not get it", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = `${dir}/7`;
+    assert.equal(isLockHeld(path), false);
+    assert.throws(() => Deno.statSync(path), Deno.errors.NotFound); // isLockHeld made nothing
+    const fd = tryLockFile(path);
+    assert.ok(fd !== undefined);
+    assert.equal(Deno.statSync(path).mode! & 0o777, 0o600);
+    assert.equal(tryLockFile(path), undefined);
+    assert.equal(isLockHeld(path), true);
+    closeFd(fd);
+    assert.equal(isLockHeld(path), false);
+    const again = tryLockFile(path);
+    assert.ok(again !== undefined);
+    closeFd(again);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("a lock held by another process is released when that process is killed", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = `${dir}/8`;
+    Deno.writeTextFileSync(path, "");
+    // A shell takes the lock on its fd 9 with flock(1), then becomes sleep, which holds it.
+    const holder = new Deno.Command("bash", {
+      args: ["-c", 'exec 9>"$1" && flock --exclusive 9 && exec sleep 30', "bash", path],
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    for (let i = 0; i < 100 && !isLockHeld(path); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(isLockHeld(path), true);
+    assert.equal(tryLockFile(path), undefined);
+    holder.kill("SIGKILL");
+    await holder.status;
+    assert.equal(isLockHeld(path), false);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("a symlink is not followed to a lock file elsewhere", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.writeTextFileSync(`${dir}/target`, "");
+    Deno.symlinkSync(`${dir}/target`, `${dir}/link`);
+    assert.throws(() => tryLockFile(`${dir}/link`), /ELOOP/);
+    assert.throws(() => isLockHeld(`${dir}/link`), /ELOOP/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

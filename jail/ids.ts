@@ -1,0 +1,194 @@
+/**
+ * The jail's host identity. No jail ever holds a privileged host identity, and when ww runs as
+ * root no two live jails share one: each leases its own host uid and gid (the same number) from
+ * a range that none of systemd's documented ranges overlaps (systemd's UIDS-GIDS.md: 0-999
+ * system, 1000-60000 regular users, 60001-60513 homed, 61184-65519 DynamicUser, 65534 nobody,
+ * 524288-1879048191 containers, 2147352576-2147418111 foreign, nothing >= 2^31; 65536-524287
+ * is left unused) and, by default, below the 100000 where useradd starts /etc/subuid ranges.
+ *
+ * This module holds the choices, as pure functions of plain values: the range (`WW_JAIL_IDS`),
+ * the ids to skip (from /etc/passwd, /etc/group, /etc/subuid, /etc/subgid and live processes,
+ * which run/ids.ts gathers), the order candidates are tried in, and which host ids a run gets.
+ * The lease itself (a lock file per id, held for the jail's life) is run/ids.ts's.
+ *
+ * @module
+ */
+
+/** An inclusive range of ids. */
+export interface IdRange {
+  readonly first: number;
+  readonly last: number;
+}
+
+/** The environment variable that overrides {@linkcode DEFAULT_JAIL_IDS}, as `FIRST-LAST`. */
+export const JAIL_IDS_ENV = "WW_JAIL_IDS";
+
+/** The ids jails lease from by default: inside 65536-524287, below the usual /etc/subuid. */
+export const DEFAULT_JAIL_IDS: IdRange = { first: 70000, last: 79999 };
+
+/**
+ * Ids a range may never contain: root and the system users, nobody and (uint16_t)-1, and from
+ * systemd's foreign-UID range up (which includes (uid_t)-1 and everything >= 2^31).
+ */
+const FORBIDDEN: readonly { readonly range: IdRange; readonly what: string }[] = [
+  { range: { first: 0, last: 999 }, what: "root and the system users (0-999)" },
+  { range: { first: 65534, last: 65535 }, what: "nobody and 65535 (65534-65535)" },
+  {
+    range: { first: 2147352576, last: 4294967295 },
+    what: "systemd's foreign range and everything from 2^31 (2147352576 and up)",
+  },
+];
+
+/**
+ * Parses `FIRST-LAST` (the value of WW_JAIL_IDS).
+ *
+ * @example
+ * parseIdRange("70000-79999"); // { first: 70000, last: 79999 }
+ * parseIdRange("0-10"); // { error: "...includes root and the system users (0-999)..." }
+ */
+export function parseIdRange(text: string): IdRange | { error: string } {
+  const m = /^(\d{1,10})-(\d{1,10})$/.exec(text.trim());
+  const example = `e.g. ${JAIL_IDS_ENV}=${DEFAULT_JAIL_IDS.first}-${DEFAULT_JAIL_IDS.last}`;
+  if (!m) {
+    return { error: `${JAIL_IDS_ENV}=${text}: not a range FIRST-LAST of ids (${example})` };
+  }
+  const range = { first: Number(m[1]), last: Number(m[2]) };
+  if (range.first > range.last) {
+    return { error: `${JAIL_IDS_ENV}=${text}: FIRST is above LAST (${example})` };
+  }
+  for (const f of FORBIDDEN) {
+    if (overlaps(range, f.range)) {
+      return {
+        error:
+          `${JAIL_IDS_ENV}=${text}: the range includes ${f.what}, which no jail may be (${example})`,
+      };
+    }
+  }
+  return range;
+}
+
+function overlaps(a: IdRange, b: IdRange): boolean {
+  return a.first <= b.last && b.first <= a.last;
+}
+
+/**
+ * The third and fourth fields (uid/gid of /etc/passwd; gid of /etc/group) of each line of a
+ * passwd- or group-format file: every id it names. Comments and malformed lines are skipped.
+ */
+export function idsInPasswd(text: string): number[] {
+  const ids: number[] = [];
+  for (const line of text.split("\n")) {
+    if (line.startsWith("#")) continue;
+    const fields = line.split(":");
+    for (const f of fields.slice(2, 4)) {
+      if (/^\d+$/.test(f)) ids.push(Number(f));
+    }
+  }
+  return ids;
+}
+
+/** The ranges of an /etc/subuid or /etc/subgid file (`name:start:count` lines). */
+export function rangesInSubid(text: string): IdRange[] {
+  const ranges: IdRange[] = [];
+  for (const line of text.split("\n")) {
+    const m = /^[^:#]*:(\d+):(\d+)\s*$/.exec(line);
+    if (!m || Number(m[2]) === 0) continue;
+    ranges.push({ first: Number(m[1]), last: Number(m[1]) + Number(m[2]) - 1 });
+  }
+  return ranges;
+}
+
+/** What a lease must not take: ids in use (as uid or gid) and delegated ranges. */
+export interface IdExclusions {
+  readonly ids: ReadonlySet<number>;
+  readonly ranges: readonly IdRange[];
+}
+
+/**
+ * The ids of `range` a jail may lease, in the order to try them: ascending, skipping every
+ * excluded id and range. Ascending keeps the ids in use few and predictable; concurrent ww
+ * processes meet at the same first candidates, and the lease lock decides between them.
+ *
+ * @example
+ * [...leaseCandidates({ first: 5000, last: 5003 }, { ids: new Set([5001]), ranges: [] })];
+ * // [5000, 5002, 5003]
+ */
+export function* leaseCandidates(range: IdRange, excluded: IdExclusions): Generator<number> {
+  let id = range.first;
+  while (id <= range.last) {
+    const covering = excluded.ranges.find((r) => r.first <= id && id <= r.last);
+    if (covering) {
+      id = covering.last + 1;
+      continue;
+    }
+    if (!excluded.ids.has(id)) yield id;
+    id++;
+  }
+}
+
+/** The --uid/--gid a run asked for (inside the jail). */
+export interface RequestedIds {
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+/**
+ * Whether a run needs a leased host id: ww is root and the jail's host uid or gid is not an
+ * explicit, unprivileged --uid/--gid. (--uid 0 is never a host id: it is mapped inside the
+ * user namespace only, to the leased one.)
+ */
+export function needsLease(requested: RequestedIds, root: boolean): boolean {
+  return root && !(isUnprivileged(requested.uid) && isUnprivileged(requested.gid));
+}
+
+function isUnprivileged(id: number | undefined): boolean {
+  return id !== undefined && id !== 0;
+}
+
+/**
+ * The host uid and gid a bwrap jail runs as: undefined when ww is not root (bwrap then maps the
+ * jail's ids to ww's own); otherwise each explicit, non-zero --uid/--gid, and the leased id for
+ * the rest (needsLease says when `leased` is needed).
+ *
+ * @example
+ * jailHostIds({ uid: 0, gid: 0 }, true, 70000); // { uid: 70000, gid: 70000 }
+ * jailHostIds({ uid: 1000 }, true, 70000); // { uid: 1000, gid: 70000 }
+ * jailHostIds({ uid: 0 }, false, undefined); // undefined
+ */
+export function jailHostIds(
+  requested: RequestedIds,
+  root: boolean,
+  leased: number | undefined,
+): { uid: number; gid: number } | undefined {
+  if (!root) return undefined;
+  const pick = (id: number | undefined, flag: string) => {
+    if (isUnprivileged(id)) return id as number;
+    if (leased === undefined) throw new Error(`${flag}: no host id was leased for the jail`);
+    return leased;
+  };
+  return { uid: pick(requested.uid, "--uid"), gid: pick(requested.gid, "--gid") };
+}
+
+/**
+ * Why an explicit --uid/--gid cannot be a root ww's jail's host id, or undefined: one inside the
+ * lease range could be another live jail's, which would then share its processes and budget.
+ *
+ * @example
+ * explicitIdProblem({ uid: 70005 }, { first: 70000, last: 79999 });
+ * // "--uid 70005: ww leases 70000-79999 to jails one each; choose an id outside it"
+ */
+export function explicitIdProblem(requested: RequestedIds, range: IdRange): string | undefined {
+  for (const [flag, id] of [["--uid", requested.uid], ["--gid", requested.gid]] as const) {
+    if (id !== undefined && id !== 0 && id >= range.first && id <= range.last) {
+      return `${flag} ${id}: ww leases ${
+        formatIdRange(range)
+      } to jails, one id each, and this one may be another jail's; choose an id outside it (or change ${JAIL_IDS_ENV})`;
+    }
+  }
+  return undefined;
+}
+
+/** The range as `FIRST-LAST`. */
+export function formatIdRange(range: IdRange): string {
+  return `${range.first}-${range.last}`;
+}

@@ -1,0 +1,151 @@
+// The jail's host identity: the range, what a lease skips, the order of candidates, and which
+// host ids a run gets.
+import assert from "node:assert/strict";
+import {
+  DEFAULT_JAIL_IDS,
+  explicitIdProblem,
+  idsInPasswd,
+  jailHostIds,
+  leaseCandidates,
+  needsLease,
+  parseIdRange,
+  rangesInSubid,
+} from "./ids.ts";
+
+// systemd's UIDS-GIDS.md ranges (and nobody) that the default range must stay clear of.
+const SYSTEMD_RANGES = [
+  [0, 999],
+  [1000, 60000],
+  [60001, 60513],
+  [61184, 65519],
+  [65534, 65534],
+  [524288, 1879048191],
+  [2147352576, 2147418111],
+  [2147483648, 4294967295],
+];
+
+Deno.test("the default range overlaps none of systemd's ranges, nor the usual /etc/subuid", () => {
+  const { first, last } = DEFAULT_JAIL_IDS;
+  for (const [a, b] of SYSTEMD_RANGES) assert.ok(last < a || first > b, `${a}-${b}`);
+  assert.ok(first >= 65536 && last < 100000);
+  assert.deepEqual(parseIdRange(`${first}-${last}`), DEFAULT_JAIL_IDS);
+});
+
+Deno.test("WW_JAIL_IDS is FIRST-LAST, first not above last", () => {
+  assert.deepEqual(parseIdRange("200000-200009"), { first: 200000, last: 200009 });
+  assert.deepEqual(parseIdRange(" 1000-1000 "), { first: 1000, last: 1000 });
+  for (const bad of ["", "70000", "70000-", "-5", "a-b", "70000:79999", "7e4-8e4", "5-3"]) {
+    const r = parseIdRange(bad);
+    assert.ok("error" in r, bad);
+    assert.match(r.error, /^WW_JAIL_IDS=.*e\.g\. WW_JAIL_IDS=70000-79999\)$/);
+  }
+});
+
+Deno.test("a range may never include root, a system user, nobody, 65535 or ids from 2^31", () => {
+  for (const bad of ["0-5", "999-2000", "65000-65534", "65535-70000", "2147352576-2147352577"]) {
+    const r = parseIdRange(bad);
+    assert.ok("error" in r, bad);
+    assert.match(r.error, /which no jail may be/);
+  }
+  assert.ok("error" in parseIdRange("4294967295-4294967295"));
+  assert.ok("error" in parseIdRange("2147483000-2147483648"));
+  assert.ok(!("error" in parseIdRange("1000-65533")));
+  assert.ok(!("error" in parseIdRange("65536-2147352575")));
+});
+
+Deno.test("every uid and gid /etc/passwd or /etc/group names is found", () => {
+  const passwd = [
+    "root:x:0:0:root:/root:/bin/bash",
+    "# a comment:x:5:5",
+    "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin",
+    "odd:x:70001:70002::/:/bin/false",
+    "broken line",
+    "",
+  ].join("\n");
+  assert.deepEqual(idsInPasswd(passwd), [0, 0, 65534, 65534, 70001, 70002]);
+  assert.deepEqual(idsInPasswd("users:x:100:alice,bob\nww:x:70003:\n"), [100, 70003]);
+});
+
+Deno.test("/etc/subuid ranges are start and count", () => {
+  assert.deepEqual(rangesInSubid("alice:100000:65536\nbob:165536:65536\n#x:1:1\nz:5:0\n"), [
+    { first: 100000, last: 165535 },
+    { first: 165536, last: 231071 },
+  ]);
+});
+
+Deno.test("candidates ascend through the range and skip every excluded id and range", () => {
+  const range = { first: 10, last: 30 };
+  const excluded = {
+    ids: new Set([10, 12, 29, 31]),
+    ranges: [{ first: 14, last: 20 }, { first: 19, last: 22 }, { first: 0, last: 3 }],
+  };
+  assert.deepEqual([...leaseCandidates(range, excluded)], [11, 13, 23, 24, 25, 26, 27, 28, 30]);
+  // The same, by brute force, for every sub-range.
+  for (let first = 8; first <= 32; first++) {
+    for (let last = first; last <= 32; last++) {
+      const want: number[] = [];
+      for (let id = first; id <= last; id++) {
+        const inRange = excluded.ranges.some((r) => r.first <= id && id <= r.last);
+        if (!excluded.ids.has(id) && !inRange) want.push(id);
+      }
+      assert.deepEqual([...leaseCandidates({ first, last }, excluded)], want, `${first}-${last}`);
+    }
+  }
+  assert.deepEqual([
+    ...leaseCandidates({ first: 5, last: 6 }, { ids: new Set([5, 6]), ranges: [] }),
+  ], []);
+});
+
+Deno.test("candidates are found lazily in a large range", () => {
+  const it = leaseCandidates({ first: 65536, last: 2147352575 }, {
+    ids: new Set(),
+    ranges: [{ first: 65536, last: 2147352574 }],
+  });
+  assert.deepEqual([...it], [2147352575]);
+});
+
+Deno.test("ww as root leases unless both --uid and --gid are explicit and not 0", () => {
+  const cases: [{ uid?: number; gid?: number }, boolean][] = [
+    [{}, true],
+    [{ uid: 1000 }, true],
+    [{ gid: 1000 }, true],
+    [{ uid: 1000, gid: 1000 }, false],
+    [{ uid: 0, gid: 1000 }, true],
+    [{ uid: 1000, gid: 0 }, true],
+    [{ uid: 0, gid: 0 }, true],
+  ];
+  for (const [requested, lease] of cases) {
+    assert.equal(needsLease(requested, true), lease, JSON.stringify(requested));
+    assert.equal(needsLease(requested, false), false, JSON.stringify(requested));
+  }
+});
+
+Deno.test("no jail is ever host uid or gid 0: --uid 0 maps to the leased id", () => {
+  for (const uid of [undefined, 0, 1000]) {
+    for (const gid of [undefined, 0, 1000]) {
+      const host = jailHostIds({ uid, gid }, true, 70000);
+      assert.ok(host && host.uid !== 0 && host.gid !== 0);
+      assert.equal(host.uid, uid === 1000 ? 1000 : 70000);
+      assert.equal(host.gid, gid === 1000 ? 1000 : 70000);
+      // ww not root: bwrap maps the jail's ids to ww's own, and nothing is leased.
+      assert.equal(jailHostIds({ uid, gid }, false, undefined), undefined);
+    }
+  }
+  assert.throws(() => jailHostIds({ uid: 0 }, true, undefined), /no host id was leased/);
+});
+
+Deno.test("an explicit --uid or --gid inside the lease range is refused, naming the range", () => {
+  const range = { first: 70000, last: 70009 };
+  for (let id = 69990; id <= 70020; id++) {
+    const inside = id >= 70000 && id <= 70009;
+    const uid = explicitIdProblem({ uid: id }, range);
+    const gid = explicitIdProblem({ gid: id, uid: 1000 }, range);
+    assert.equal(uid !== undefined, inside, String(id));
+    assert.equal(gid !== undefined, inside, String(id));
+    if (uid) assert.match(uid, new RegExp(`^--uid ${id}: ww leases 70000-70009 to jails`));
+    if (gid) assert.match(gid, new RegExp(`^--gid ${id}: `));
+  }
+  // 0 is mapped, not a host id; no flags, no problem.
+  assert.equal(explicitIdProblem({ uid: 0, gid: 0 }, { first: 0, last: 5 }), undefined);
+  assert.equal(explicitIdProblem({}, range), undefined);
+});

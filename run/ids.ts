@@ -1,0 +1,244 @@
+// run/ids.ts — the lease of a host uid/gid for a jail when ww runs as root (jail/ids.ts chooses;
+// this module gathers the facts and holds the lease), and the checks that the jail's host user
+// can reach, execute and write what the run shows it, made before anything starts.
+//
+// A lease is an exclusive flock on LEASE_DIR/<id>, taken without waiting and held, on a
+// close-on-exec descriptor, for the jail's whole life. Concurrent ww processes serialize on the
+// lock; the kernel drops it when ww closes it at the jail's end or dies (kill -9 included), which
+// is the reclaim. Lock files are never removed: removing one that another process has just
+// opened would let two processes each lock a different file of the same name.
+
+import { closeFd } from "../ffi/fd.ts";
+import { isLockHeld, tryLockFile } from "../ffi/lock.ts";
+import {
+  DEFAULT_JAIL_IDS,
+  explicitIdProblem,
+  formatIdRange,
+  type IdExclusions,
+  type IdRange,
+  idsInPasswd,
+  JAIL_IDS_ENV,
+  leaseCandidates,
+  needsLease,
+  parseIdRange,
+  rangesInSubid,
+  type RequestedIds,
+} from "../jail/ids.ts";
+import type { Cleanups } from "./launch.ts";
+import { NotExecutableError, SetupError } from "./errors.ts";
+import { hasExecuteBit, hasWriteBit } from "./resolve.ts";
+
+/** Where the lease lock files live: root's only (mode 0700). */
+export const LEASE_DIR = "/run/ww/ids";
+
+/** The range jails lease from: WW_JAIL_IDS, or the default; a SetupError when malformed. */
+export function jailIdRange(): { range: IdRange; fromEnv: boolean } {
+  const text = Deno.env.get(JAIL_IDS_ENV);
+  if (text === undefined || text === "") return { range: DEFAULT_JAIL_IDS, fromEnv: false };
+  const range = parseIdRange(text);
+  if ("error" in range) throw new SetupError(range.error);
+  return { range, fromEnv: true };
+}
+
+/**
+ * The host id leased for a jail with `requested` ids, or undefined when none is needed (ww is not
+ * root, or --uid and --gid are both explicit). As root, an explicit id inside the lease range is
+ * refused. The lease is the first id of the range that no account, group, delegated subordinate
+ * range or live process uses and that no other jail holds; released by `cleanups` (at the jail's
+ * end), or by the kernel when ww dies.
+ */
+export function leaseJailId(requested: RequestedIds, cleanups: Cleanups): number | undefined {
+  const range = rangeFor(requested);
+  if (range === undefined) return undefined;
+  leaseDir();
+  for (const id of leaseCandidates(range, idExclusions())) {
+    const fd = lockOrExplain(`${LEASE_DIR}/${id}`);
+    if (fd === undefined) continue;
+    cleanups.add(() => closeFd(fd));
+    return id;
+  }
+  throw noFreeId(range);
+}
+
+/** The range to lease from when a root ww must lease for `requested`; checks explicit ids. */
+function rangeFor(requested: RequestedIds): IdRange | undefined {
+  const root = Deno.uid() === 0;
+  if (!root) return undefined;
+  const { range } = jailIdRange();
+  const problem = explicitIdProblem(requested, range);
+  if (problem) throw new SetupError(problem);
+  return needsLease(requested, root) ? range : undefined;
+}
+
+/**
+ * The id leaseJailId would take now, for --explain; takes and keeps nothing, creates nothing. A
+ * SetupError, as for a run, when none is free.
+ */
+export function peekJailId(requested: RequestedIds): number | undefined {
+  const range = rangeFor(requested);
+  if (range === undefined) return undefined;
+  for (const id of leaseCandidates(range, idExclusions())) {
+    if (!isLockHeld(`${LEASE_DIR}/${id}`)) return id;
+  }
+  throw noFreeId(range);
+}
+
+function noFreeId(range: IdRange): SetupError {
+  return new SetupError(
+    `no free host id for the jail in ${
+      formatIdRange(range)
+    } (every one is in use or leased by a running jail); wait for jails to end, or set ${JAIL_IDS_ENV}=FIRST-LAST to a larger range`,
+  );
+}
+
+/** tryLockFile, with a failure to open the lock file (e.g. a read-only /run) said in one line. */
+function lockOrExplain(path: string): number | undefined {
+  try {
+    return tryLockFile(path);
+  } catch (e) {
+    throw new SetupError(
+      `${path}: cannot open the jail's id lease (${
+        e instanceof Error ? e.message : e
+      }); ww, as root, needs a writable ${LEASE_DIR} to give each jail its own uid`,
+      { cause: e },
+    );
+  }
+}
+
+/** Makes LEASE_DIR (and /run/ww) and checks that only root can write there. */
+function leaseDir(): void {
+  try {
+    Deno.mkdirSync(LEASE_DIR, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new SetupError(
+      `${LEASE_DIR}: cannot make the directory of the jails' id leases (${
+        e instanceof Error ? e.message : e
+      }); ww, as root, needs a writable /run to give each jail its own uid`,
+      { cause: e },
+    );
+  }
+  for (const dir of ["/run/ww", LEASE_DIR]) {
+    const info = Deno.lstatSync(dir);
+    if (!info.isDirectory || info.uid !== 0 || ((info.mode ?? 0) & 0o022) !== 0) {
+      throw new SetupError(
+        `${dir}: ww keeps the jails' id leases there, and it must be a directory only root can write (remove it, ww makes it again)`,
+      );
+    }
+  }
+}
+
+/** What no lease may take: ids of accounts, groups, subordinate ranges and live processes. */
+function idExclusions(): IdExclusions {
+  const ids = new Set<number>();
+  for (const file of ["/etc/passwd", "/etc/group"]) {
+    for (const id of idsInPasswd(readText(file))) ids.add(id);
+  }
+  const ranges = ["/etc/subuid", "/etc/subgid"].flatMap((f) => rangesInSubid(readText(f)));
+  for (const id of liveProcessIds()) ids.add(id);
+  return { ids, ranges };
+}
+
+/**
+ * The uids and gids of every live process: the owner of /proc/<pid> is its effective uid and
+ * gid. One stat per process (~25 us each); reading every status file for the real and saved ids
+ * too cost ~10 ms on a machine with 100 processes, on every run. A process that made itself
+ * non-dumpable shows as root's and is not seen: the lease lock, not this scan, is what keeps
+ * live jails apart; the scan keeps ww off ids that something else on the machine runs as.
+ */
+function liveProcessIds(): Set<number> {
+  const ids = new Set<number>();
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      const info = Deno.statSync(`/proc/${entry.name}`);
+      ids.add(info.uid as number);
+      ids.add(info.gid as number);
+    } catch { /* the process ended meanwhile */ }
+  }
+  return ids;
+}
+
+function readText(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return "";
+  }
+}
+
+/** Who the jail is on the host, for the messages below. */
+export interface HostUser {
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/**
+ * Checks, before anything starts, that the jail's host user can do what the run needs: walk to
+ * the program and execute it (a local program), walk to every bind, and write every --bind.
+ * Each failure is one line naming the path, the jail's identity and the fix.
+ */
+export function checkJailAccess(
+  who: HostUser,
+  leased: boolean,
+  program: string | undefined,
+  binds: { readonly readOnly: readonly string[]; readonly writable: readonly string[] },
+): void {
+  if (program !== undefined) {
+    checkReachableBy(program, program, who);
+    if (!hasExecuteBit(Deno.statSync(program), who)) {
+      throw new NotExecutableError(
+        `${program}: the jail runs programs as uid ${who.uid}, which may not execute this file (chmod o+rx it, or use --jail=none)`,
+      );
+    }
+  }
+  for (const source of binds.readOnly) checkReachableBy("--ro-bind", source, who);
+  for (const source of binds.writable) {
+    checkReachableBy("--bind", source, who);
+    checkWritableBy(source, who, leased);
+  }
+}
+
+/**
+ * The jail's host user must be able to walk to a bind's source; say so now, in ww's words,
+ * rather than let the jail fail with EACCES.
+ */
+function checkReachableBy(what: string, source: string, who: HostUser): void {
+  const parts = source.split("/").filter(Boolean);
+  for (let i = 0; i < parts.length; i++) {
+    const dir = `/${parts.slice(0, i).join("/")}`;
+    const info = Deno.statSync(dir);
+    if (!hasExecuteBit(info, who)) {
+      throw new SetupError(
+        `${
+          what === source ? what : `${what} ${source}`
+        }: the jail runs as uid ${who.uid}, which cannot enter ${dir} (mode ${
+          modeText(info)
+        }); make it reachable (chmod o+x), or choose the jail's user with --uid/--gid`,
+      );
+    }
+  }
+}
+
+/**
+ * A --bind the jail's user cannot write would fail inside with EACCES and no hint. ww never
+ * changes the owner or mode of the user's files itself: it says how to grant access. A leased
+ * uid is new on every run, so the lasting fix is a group (--gid) or the mode.
+ */
+function checkWritableBy(source: string, who: HostUser, leased: boolean): void {
+  const info = Deno.statSync(source);
+  if (hasWriteBit(info, who)) return;
+  const user = leased
+    ? `a uid of its own (${who.uid}, gid ${who.gid}; leased per run)`
+    : `uid ${who.uid}, gid ${who.gid}`;
+  throw new SetupError(
+    `--bind ${source}: the jail runs as ${user}, which cannot write it (owner ${info.uid}:${info.gid}, mode ${
+      modeText(info)
+    }); let a group write it and run the jail in that group (chgrp G ${source} && chmod g+rw${
+      info.isDirectory ? "x" : ""
+    } ${source}, then --gid G), or choose the jail's user with --uid, or bind it read-only with --ro-bind`,
+  );
+}
+
+function modeText(info: Deno.FileInfo): string {
+  return ((info.mode ?? 0) & 0o7777).toString(8).padStart(4, "0");
+}

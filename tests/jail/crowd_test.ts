@@ -1,0 +1,105 @@
+// No jail starves another (issue 11): RLIMIT_NPROC counts every process of a host uid, so when
+// every jail ran as 65534 one jail holding its whole --nproc budget left the others none, and
+// they failed to start (bwrap: "Creating new namespace failed: Resource temporarily
+// unavailable"). With a leased uid per jail, 20 jails start beside a full one. The jails are
+// started through the library (mod.ts) from this one process: 20 ww processes would cost ~1 GB.
+
+import assert from "node:assert/strict";
+import {
+  type Child,
+  DEFAULT_IPFS_API,
+  DEFAULT_LIMITS,
+  DEFAULT_POLICY,
+  type RunConfig,
+  startProgram,
+} from "../../mod.ts";
+import { hostileBinary, waitFor } from "./hostile.ts";
+import { processesWithArg } from "../support/procs.ts";
+
+const NPROC = 50;
+const CROWD = 20;
+
+function config(args: string[], program = "/bin/sh"): RunConfig {
+  return {
+    program,
+    args,
+    fds: [],
+    env: {},
+    ipfsApi: DEFAULT_IPFS_API,
+    jail: { ...DEFAULT_POLICY, backend: "bwrap", limits: { ...DEFAULT_LIMITS, processes: NPROC } },
+  };
+}
+
+/** Host processes whose real uid (the owner of /proc/<pid>) is `uid`. */
+function processesOf(uid: number): number {
+  let n = 0;
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(entry.name)) continue;
+    try {
+      if (Deno.statSync(`/proc/${entry.name}`).uid === uid) n++;
+    } catch { /* ended */ }
+  }
+  return n;
+}
+
+Deno.test({
+  name: `${CROWD} jails start and succeed at once while another holds its whole --nproc ${NPROC}`,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const marker = crypto.randomUUID();
+    // Sleepers until fork fails: the holder's uid then has NPROC processes.
+    const holder = await startProgram(config(["fork-hold", marker], await hostileBinary()));
+    const crowd: Child[] = [];
+    try {
+      let uid = -1;
+      assert.ok(
+        await waitFor(() => {
+          const pid = processesWithArg(marker).find((p) => Deno.statSync(`/proc/${p}`).uid !== 0);
+          if (pid !== undefined) uid = Deno.statSync(`/proc/${pid}`).uid as number;
+          return uid > 0 && processesOf(uid) >= NPROC;
+        }, 20_000),
+        `the holder's uid ${uid} never reached ${NPROC} processes (it has ${processesOf(uid)})`,
+      );
+
+      const alone = performance.now();
+      const one = await startProgram(config(["-c", "exit 0"]));
+      assert.equal((await one.status).code, 0);
+      const aloneMs = performance.now() - alone;
+
+      const started = performance.now();
+      const starts = await Promise.allSettled(
+        Array.from({ length: CROWD }, async () => {
+          const t = performance.now();
+          const child = await startProgram(config(["-c", "exit 7"]));
+          crowd.push(child);
+          const status = await child.status;
+          return { code: status.code, ms: performance.now() - t };
+        }),
+      );
+      const failed = starts.filter((s) => s.status === "rejected").map((s) =>
+        String((s as PromiseRejectedResult).reason)
+      );
+      assert.deepEqual(failed, [], `${failed.length} of ${CROWD} jails failed to start`);
+      const done = starts.map((s) =>
+        (s as PromiseFulfilledResult<{ code: number; ms: number }>).value
+      );
+      assert.deepEqual(done.map((d) => d.code), Array(CROWD).fill(7));
+      // The holder's budget is still full: the crowd did not borrow from it, nor it from them.
+      assert.ok(processesOf(uid) >= NPROC, `holder now has ${processesOf(uid)} processes`);
+      const ms = done.map((d) => d.ms).sort((a, b) => a - b);
+      console.log(
+        `one jail alone: ${aloneMs.toFixed(0)} ms; ${CROWD} at once: median ${
+          ms[CROWD >> 1].toFixed(0)
+        } ms, worst ${ms[CROWD - 1].toFixed(0)} ms, all done in ${
+          (performance.now() - started).toFixed(0)
+        } ms`,
+      );
+    } finally {
+      for (const c of crowd) c.kill("SIGKILL");
+      holder.kill("SIGKILL");
+      await holder.status.catch(() => {});
+      await Promise.allSettled(crowd.map((c) => c.status));
+    }
+  },
+});

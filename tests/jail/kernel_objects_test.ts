@@ -1,0 +1,129 @@
+// Kernel objects a jail could share with the host (issue 11, "Shared kernel objects"): SysV IPC
+// and inotify. bwrap's IPC namespace makes SysV IPC private and its mount namespace leaves a
+// watch nothing of the host's /tmp to see; the native jail, which has no namespaces, denies the
+// calls (seccomp, ENOSYS). Each probe also runs under --jail=none as root, where it must escape,
+// so the probe is shown able to see an escape.
+
+import assert from "node:assert/strict";
+import { hostileBinary, outcome, runHostile, setUpHost } from "./hostile.ts";
+
+const host = await setUpHost();
+globalThis.addEventListener("unload", () => host.close());
+
+const test = (name: string, fn: () => Promise<void>) =>
+  Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
+
+type Jail = "bwrap" | "native" | "none";
+const JAILS: readonly Jail[] = ["bwrap", "native"];
+
+function run(jail: Jail, probes: string[], params: Record<string, string>) {
+  return runHostile({
+    jail: jail === "none" ? "none" : "default",
+    flags: jail === "none" ? [] : [`--jail=${jail}`],
+    probes,
+    params,
+    tmpDir: host.tmpDir,
+  });
+}
+
+/** The SysV key hostile.c derives from a marker (FNV-1a, low 31 bits, odd). */
+function markerKey(marker: string): number {
+  let h = 2166136261;
+  for (const byte of new TextEncoder().encode(marker)) h = Math.imul(h ^ byte, 16777619) >>> 0;
+  return (h & 0x7fffffff) | 1;
+}
+
+/** The host's SysV objects (segments, queues, semaphore sets) with `key`, from /proc/sysvipc. */
+function hostObjects(key: number): string[] {
+  const found: string[] = [];
+  for (const kind of ["shm", "msg", "sem"]) {
+    const lines = Deno.readTextFileSync(`/proc/sysvipc/${kind}`).trim().split("\n").slice(1);
+    for (const line of lines) {
+      if (Number(line.trim().split(/\s+/)[0]) === key) found.push(`${kind}: ${line.trim()}`);
+    }
+  }
+  return found;
+}
+
+async function removeObjects(key: number): Promise<void> {
+  const k = String(key);
+  for (const flag of ["-M", "-Q", "-S"]) {
+    await new Deno.Command("ipcrm", { args: [flag, k], stdout: "null", stderr: "null" }).output();
+  }
+}
+
+/** A host segment (mode 0666), as a host service would make one; removed by the caller. */
+async function hostSegment(): Promise<{ id: number; key: number }> {
+  const key = markerKey(crypto.randomUUID());
+  const out = await new Deno.Command(await hostileBinary(), { args: ["shm-create", String(key)] })
+    .output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return { id: Number(new TextDecoder().decode(out.stdout).trim()), key };
+}
+
+for (const jail of [...JAILS, "none" as const]) {
+  const jailed = jail !== "none";
+  const name = jailed ? `${jail} jail: a program cannot` : "--jail=none control: root can";
+
+  test(`${name} attach to a host SysV segment (mode 0666) and write into it`, async () => {
+    const seg = await hostSegment();
+    try {
+      const o = outcome(await run(jail, ["sysv_attach"], { shmid: String(seg.id) }), "sysv_attach");
+      assert.equal(o.escaped, !jailed, o.detail);
+      // bwrap: the id names nothing in the jail's IPC namespace; native: seccomp.
+      if (jail === "bwrap") assert.match(o.detail, /shmat\(\d+\): EINVAL/);
+      if (jail === "native") assert.match(o.detail, /shmat\(\d+\): ENOSYS/);
+    } finally {
+      await removeObjects(seg.key);
+    }
+  });
+
+  test(`${name} leave SysV objects behind on the host when it ends`, async () => {
+    const marker = crypto.randomUUID();
+    const key = markerKey(marker);
+    try {
+      const r = await run(jail, ["sysv_leave"], { marker });
+      const o = outcome(r, "sysv_leave");
+      const left = hostObjects(key);
+      if (!jailed) {
+        assert.equal(o.escaped, true, o.detail);
+        assert.equal(left.length, 3, `${o.detail}\n${left.join("\n")}`);
+        return;
+      }
+      assert.deepEqual(left, [], `left on the host: ${o.detail}`);
+      // bwrap: made in the jail's own IPC namespace, gone with it; native: never made.
+      if (jail === "bwrap") assert.equal(o.escaped, true, o.detail);
+      if (jail === "native") {
+        assert.equal(o.escaped, false, o.detail);
+        assert.match(o.detail, /shmget\(.*\): ENOSYS; msgget: ENOSYS; semget: ENOSYS/);
+      }
+    } finally {
+      await removeObjects(key);
+    }
+  });
+
+  test(`${name} watch the host's /tmp with inotify and learn others' file names`, async () => {
+    const marker = crypto.randomUUID();
+    // Another process (this test) makes files named after the marker in /tmp meanwhile.
+    let n = 0;
+    const made: string[] = [];
+    const timer = setInterval(() => {
+      const path = `/tmp/ww-inotify-${marker}-${n++}`;
+      Deno.writeTextFileSync(path, "x");
+      made.push(path);
+    }, 100);
+    try {
+      const o = outcome(
+        await run(jail, ["inotify_watch"], { marker, watchdir: "/tmp" }),
+        "inotify_watch",
+      );
+      assert.equal(o.escaped, !jailed, o.detail);
+      if (jail === "native") assert.match(o.detail, /inotify_init1: ENOSYS/);
+      // bwrap: the watch is on the jail's own /tmp, where nobody else makes files.
+      if (jail === "bwrap") assert.match(o.detail, /watching \/tmp; no event/);
+    } finally {
+      clearInterval(timer);
+      for (const path of made) Deno.removeSync(path);
+    }
+  });
+}
