@@ -188,6 +188,87 @@ export function explicitIdProblem(requested: RequestedIds, range: IdRange): stri
   return undefined;
 }
 
+/**
+ * systemd's other unused block, between DynamicUser's range and nobody: where a user namespace
+ * maps no id of the default range (a container with 65536 ids, for one), jails lease from it.
+ */
+export const SMALL_JAIL_IDS: IdRange = { first: 65520, last: 65533 };
+
+/**
+ * The ids a /proc/<pid>/uid_map or gid_map maps in its namespace (`inside outside count` lines).
+ *
+ * @example
+ * parseIdMap("         0          0      65536\n"); // [{ first: 0, last: 65535 }]
+ */
+export function parseIdMap(text: string): IdRange[] {
+  const ranges: IdRange[] = [];
+  for (const line of text.split("\n")) {
+    const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s*$/.exec(line);
+    if (!m || Number(m[3]) === 0) continue;
+    ranges.push({ first: Number(m[1]), last: Number(m[1]) + Number(m[3]) - 1 });
+  }
+  return ranges;
+}
+
+/** Whether `id` is mapped by every one of `maps` (the uid map and the gid map: a jail needs both). */
+function mappedByAll(id: number, maps: readonly (readonly IdRange[])[]): boolean {
+  return maps.every((m) => m.some((r) => r.first <= id && id <= r.last));
+}
+
+/**
+ * The ranges of ids, up to (uid_t)-2, that some of `maps` leaves unmapped: setuid(2) to one fails
+ * with EINVAL, so no lease may take it.
+ *
+ * @example
+ * unmappedIds([[{ first: 0, last: 65535 }]]); // [{ first: 65536, last: 4294967294 }]
+ */
+export function unmappedIds(maps: readonly (readonly IdRange[])[]): IdRange[] {
+  const bounds = new Set<number>([0]);
+  for (const m of maps) for (const r of m) bounds.add(r.first).add(r.last + 1);
+  const points = [...bounds].filter((b) => b <= MAX_ID).sort((a, b) => a - b);
+  const out: IdRange[] = [];
+  for (let i = 0; i < points.length; i++) {
+    const first = points[i];
+    const last = i + 1 < points.length ? points[i + 1] - 1 : MAX_ID;
+    if (mappedByAll(first, maps)) continue;
+    const prev = out.at(-1);
+    if (prev && prev.last + 1 === first) out[out.length - 1] = { first: prev.first, last };
+    else out.push({ first, last });
+  }
+  return out;
+}
+
+const MAX_ID = 4294967294;
+
+/**
+ * The range a root ww leases from in a user namespace with `maps` (its uid and gid maps): the
+ * configured one when any of its ids is mapped; else, for the default only, SMALL_JAIL_IDS when
+ * that is mapped; else an error naming WW_JAIL_IDS. (On a host, and in a container that maps
+ * every id, the configured range as it is.)
+ *
+ * @example
+ * leaseRange({ range: DEFAULT_JAIL_IDS, fromEnv: false }, [[{ first: 0, last: 65535 }]]);
+ * // { first: 65520, last: 65533 }
+ */
+export function leaseRange(
+  configured: { readonly range: IdRange; readonly fromEnv: boolean },
+  maps: readonly (readonly IdRange[])[],
+): IdRange | { error: string } {
+  const anyMapped = (r: IdRange) =>
+    maps.every((m) => m.some((x) => x.first <= r.last && r.first <= x.last)) &&
+    !leaseCandidates(r, { ids: new Set(), ranges: unmappedIds(maps) }).next().done;
+  if (anyMapped(configured.range)) return configured.range;
+  if (!configured.fromEnv && anyMapped(SMALL_JAIL_IDS)) return SMALL_JAIL_IDS;
+  const mapped = maps[0]?.map(formatIdRange).join(", ") || "none";
+  return {
+    error: `${
+      configured.fromEnv
+        ? `${JAIL_IDS_ENV}=${formatIdRange(configured.range)}`
+        : `the jails' ids (${formatIdRange(configured.range)}, or ${formatIdRange(SMALL_JAIL_IDS)})`
+    }: no id of it exists in this user namespace (it maps ${mapped}); set ${JAIL_IDS_ENV}=FIRST-LAST to unused ids inside it`,
+  };
+}
+
 /** The range as `FIRST-LAST`. */
 export function formatIdRange(range: IdRange): string {
   return `${range.first}-${range.last}`;

@@ -7,9 +7,13 @@ import {
   idsInPasswd,
   jailHostIds,
   leaseCandidates,
+  leaseRange,
   needsLease,
+  parseIdMap,
   parseIdRange,
   rangesInSubid,
+  SMALL_JAIL_IDS,
+  unmappedIds,
 } from "./ids.ts";
 
 // systemd's UIDS-GIDS.md ranges (and nobody) that the default range must stay clear of.
@@ -29,6 +33,11 @@ Deno.test("the default range overlaps none of systemd's ranges, nor the usual /e
   for (const [a, b] of SYSTEMD_RANGES) assert.ok(last < a || first > b, `${a}-${b}`);
   assert.ok(first >= 65536 && last < 100000);
   assert.deepEqual(parseIdRange(`${first}-${last}`), DEFAULT_JAIL_IDS);
+  // The fallback for a user namespace of 65536 ids lies in systemd's unused 65520-65533.
+  for (const [a, b] of SYSTEMD_RANGES) {
+    assert.ok(SMALL_JAIL_IDS.last < a || SMALL_JAIL_IDS.first > b, `${a}-${b}`);
+  }
+  assert.deepEqual(parseIdRange(`65520-65533`), SMALL_JAIL_IDS);
 });
 
 Deno.test("WW_JAIL_IDS is FIRST-LAST, first not above last", () => {
@@ -148,4 +157,36 @@ Deno.test("an explicit --uid or --gid inside the lease range is refused, naming 
   // 0 is mapped, not a host id; no flags, no problem.
   assert.equal(explicitIdProblem({ uid: 0, gid: 0 }, { first: 0, last: 5 }), undefined);
   assert.equal(explicitIdProblem({}, range), undefined);
+});
+
+Deno.test("a user namespace's maps: parsed, and the ids they leave out found", () => {
+  const full = parseIdMap("         0          0 4294967295\n");
+  assert.deepEqual(full, [{ first: 0, last: 4294967294 }]);
+  assert.deepEqual(unmappedIds([full, full]), []);
+  const small = parseIdMap("0 100000 65536\n");
+  assert.deepEqual(unmappedIds([small, small]), [{ first: 65536, last: 4294967294 }]);
+  // An id must be mapped as a uid and as a gid.
+  const gids = parseIdMap("0 0 1000\n2000 2000 10\n");
+  assert.deepEqual(unmappedIds([small, gids]), [
+    { first: 1000, last: 1999 },
+    { first: 2010, last: 4294967294 },
+  ]);
+});
+
+Deno.test("the lease range is what the user namespace maps of it, or systemd's small unused block", () => {
+  const full = [{ first: 0, last: 4294967294 }];
+  const small = [{ first: 0, last: 65535 }];
+  const configured = { range: DEFAULT_JAIL_IDS, fromEnv: false };
+  assert.deepEqual(leaseRange(configured, [full, full]), DEFAULT_JAIL_IDS);
+  assert.deepEqual(leaseRange(configured, [small, small]), SMALL_JAIL_IDS);
+  // Part of the range mapped: that part is what the lease can take (unmapped ids are excluded).
+  const part = [{ first: 0, last: 70010 }];
+  assert.deepEqual(leaseRange(configured, [part, part]), DEFAULT_JAIL_IDS);
+  const tiny = [{ first: 0, last: 999 }];
+  const none = leaseRange(configured, [tiny, tiny]);
+  assert.ok("error" in none && /no id of it exists in this user namespace/.test(none.error));
+  // An explicit range is never replaced.
+  const env = leaseRange({ range: DEFAULT_JAIL_IDS, fromEnv: true }, [small, small]);
+  assert.ok("error" in env && env.error.startsWith("WW_JAIL_IDS=70000-79999: "));
+  assert.ok(!("error" in env) || !env.error.includes("\n"));
 });

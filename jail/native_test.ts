@@ -304,7 +304,7 @@ Deno.test("the stage's plan: the native plan's steps, no_new_privs, and the work
   assert.equal(s.closeOnExecFrom, 5);
   assert.deepEqual(s.identity, p.identity);
   assert.deepEqual(s.limits, p.limits);
-  assert.deepEqual(s.seccomp, seccompProgram("x86_64"));
+  assert.deepEqual(s.seccomp, seccompProgram("x86_64", "native"));
   assert.deepEqual(s.landlock?.rules, p.landlock?.rules);
   assert.equal(s.landlock?.handledFs, p.landlock?.ruleset.handledFs);
   assert.equal(s.landlock?.scoped, p.landlock?.ruleset.scoped);

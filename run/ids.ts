@@ -19,10 +19,13 @@ import {
   idsInPasswd,
   JAIL_IDS_ENV,
   leaseCandidates,
+  leaseRange,
   needsLease,
+  parseIdMap,
   parseIdRange,
   rangesInSubid,
   type RequestedIds,
+  unmappedIds,
 } from "../jail/ids.ts";
 import type { Cleanups } from "./launch.ts";
 import { NotExecutableError, SetupError } from "./errors.ts";
@@ -31,13 +34,27 @@ import { hasExecuteBit, hasWriteBit } from "./resolve.ts";
 /** Where the lease lock files live: root's only (mode 0700). */
 export const LEASE_DIR = "/run/ww/ids";
 
-/** The range jails lease from: WW_JAIL_IDS, or the default; a SetupError when malformed. */
+/**
+ * The range jails lease from: WW_JAIL_IDS, or the default, as far as this user namespace maps it
+ * (jail/ids.ts leaseRange); a SetupError when malformed or unmapped.
+ */
 export function jailIdRange(): { range: IdRange; fromEnv: boolean } {
   const text = Deno.env.get(JAIL_IDS_ENV);
-  if (text === undefined || text === "") return { range: DEFAULT_JAIL_IDS, fromEnv: false };
-  const range = parseIdRange(text);
+  const fromEnv = text !== undefined && text !== "";
+  const configured = fromEnv ? parseIdRange(text) : DEFAULT_JAIL_IDS;
+  if ("error" in configured) throw new SetupError(configured.error);
+  const range = leaseRange({ range: configured, fromEnv }, idMaps());
   if ("error" in range) throw new SetupError(range.error);
-  return { range, fromEnv: true };
+  return { range, fromEnv };
+}
+
+/** This process's uid and gid maps: the ids that exist in its user namespace. */
+function idMaps(): IdRange[][] {
+  // Unreadable (no /proc): take every id as mapped, as on a host, and let setuid say otherwise.
+  return ["/proc/self/uid_map", "/proc/self/gid_map"].map((f) => {
+    const map = parseIdMap(readText(f));
+    return map.length > 0 ? map : [{ first: 0, last: 4294967294 }];
+  });
 }
 
 /**
@@ -135,6 +152,8 @@ function idExclusions(): IdExclusions {
   }
   const ranges = ["/etc/subuid", "/etc/subgid"].flatMap((f) => rangesInSubid(readText(f)));
   for (const id of liveProcessIds()) ids.add(id);
+  // An id this user namespace does not map cannot be taken (setuid: EINVAL).
+  ranges.push(...unmappedIds(idMaps()));
   return { ids, ranges };
 }
 

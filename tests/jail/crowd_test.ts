@@ -1,8 +1,9 @@
 // No jail starves another (issue 11): RLIMIT_NPROC counts every process of a host uid, so when
 // every jail ran as 65534 one jail holding its whole --nproc budget left the others none, and
 // they failed to start (bwrap: "Creating new namespace failed: Resource temporarily
-// unavailable"). With a leased uid per jail, 20 jails start beside a full one. The jails are
-// started through the library (mod.ts) from this one process: 20 ww processes would cost ~1 GB.
+// unavailable"). With a leased uid per jail, 20 jails start beside a full one, and beside another
+// that filled its in-memory /tmp (--tmp-size: a tmpfs of its own). The jails are started through
+// the library (mod.ts) from this one process: 20 ww processes would cost ~1 GB.
 
 import assert from "node:assert/strict";
 import {
@@ -19,14 +20,17 @@ import { processesWithArg } from "../support/procs.ts";
 const NPROC = 50;
 const CROWD = 20;
 
-function config(args: string[], program = "/bin/sh"): RunConfig {
+const FILL_MIB = 8;
+
+function config(args: string[], program = "/bin/sh", tmpBytes?: number): RunConfig {
+  const limits = { ...DEFAULT_LIMITS, processes: NPROC, ...(tmpBytes ? { tmpBytes } : {}) };
   return {
     program,
     args,
     fds: [],
     env: {},
     ipfsApi: DEFAULT_IPFS_API,
-    jail: { ...DEFAULT_POLICY, backend: "bwrap", limits: { ...DEFAULT_LIMITS, processes: NPROC } },
+    jail: { ...DEFAULT_POLICY, backend: "bwrap", limits },
   };
 }
 
@@ -43,15 +47,33 @@ function processesOf(uid: number): number {
 }
 
 Deno.test({
-  name: `${CROWD} jails start and succeed at once while another holds its whole --nproc ${NPROC}`,
+  name:
+    `${CROWD} jails start and succeed at once while one holds its whole --nproc ${NPROC} and another filled its /tmp`,
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
     const marker = crypto.randomUUID();
     // Sleepers until fork fails: the holder's uid then has NPROC processes.
     const holder = await startProgram(config(["fork-hold", marker], await hostileBinary()));
+    // Writes until its /tmp is full (dd: ENOSPC), then waits, showing `filled` in its argv.
+    const filled = `filled-${marker}`;
+    const filler = await startProgram(config(
+      [
+        "-c",
+        `dd if=/dev/zero of=/tmp/fill bs=1M count=${4 * FILL_MIB} 2>/dev/null; ` +
+        `[ "$(du -m /tmp/fill | cut -f1)" -ge ${
+          FILL_MIB - 1
+        } ] && exec /bin/sh -c 'sleep 60' ${filled}`,
+      ],
+      "/bin/sh",
+      FILL_MIB * 2 ** 20,
+    ));
     const crowd: Child[] = [];
     try {
+      assert.ok(
+        await waitFor(() => processesWithArg(filled).length > 0, 20_000),
+        "the filler never filled its /tmp",
+      );
       let uid = -1;
       assert.ok(
         await waitFor(() => {
@@ -71,7 +93,10 @@ Deno.test({
       const starts = await Promise.allSettled(
         Array.from({ length: CROWD }, async () => {
           const t = performance.now();
-          const child = await startProgram(config(["-c", "exit 7"]));
+          // Each writes to its own /tmp: the filler's full tmpfs is not theirs.
+          const child = await startProgram(
+            config(["-c", "dd if=/dev/zero of=/tmp/x bs=1M count=1 2>/dev/null && exit 7"]),
+          );
           crowd.push(child);
           const status = await child.status;
           return { code: status.code, ms: performance.now() - t };
@@ -98,7 +123,9 @@ Deno.test({
     } finally {
       for (const c of crowd) c.kill("SIGKILL");
       holder.kill("SIGKILL");
+      filler.kill("SIGKILL");
       await holder.status.catch(() => {});
+      await filler.status.catch(() => {});
       await Promise.allSettled(crowd.map((c) => c.status));
     }
   },
