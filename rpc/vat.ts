@@ -7,9 +7,12 @@
 // hostile inputs end as unhandled promise rejections, which would kill ww. capnp-es is used here for
 // (de)serialization only. See rpc/README.md for the protocol subset and the limits.
 //
-// Every protocol violation and every limit ends the connection the same way: one line through
+// Every protocol violation and every hard limit ends the connection the same way: one line through
 // `log`, an Abort to the guest (best effort), and the stream closed. Nothing here throws to the
-// caller.
+// caller. Memory is bounded by one budget per connection (`maxBufferedBytes`): the call messages
+// held while their calls run, the results services reserve, and the output not yet written all
+// count, and ww stops reading the guest while the budget is nearly spent, so a guest that sends
+// faster than it reads blocks on its own writes.
 
 import * as capnp from "capnp-es";
 import * as rpc from "capnp-es/capnp/rpc";
@@ -34,9 +37,16 @@ export interface CallContext {
   /**
    * The capability in pointer field `index` of `params` (from `params()`), if it is one this host
    * serves on this connection (null when the field is null). Rejects when the guest passed a
-   * capability of its own.
+   * capability of its own. The capabilities were looked up when the call arrived, so a Release or
+   * Finish the guest sent after the call does not take them away.
    */
   paramCap(params: capnp.Struct, index: number): Promise<CapServer | null>;
+  /**
+   * Waits until the guest's memory budget can hold `bytes` more (the results this call is about to
+   * build), and holds them until the call's Return has been written. Rejects when `bytes` is more
+   * than the whole budget or the connection ends.
+   */
+  reserve(bytes: number): Promise<void>;
   /** Puts `server` into pointer field `index` of `results`. */
   setResultCap(results: capnp.Struct, index: number, server: CapServer): void;
 }
@@ -46,8 +56,16 @@ export const DEFAULT_LIMITS: VatLimits = {
   maxSegments: 512,
   maxAnswers: 1024,
   maxExports: 1024,
-  maxHeldBytes: 64 << 20,
+  maxBufferedBytes: 64 << 20,
 };
+
+// What the budget charges beyond the bytes themselves, so that many tiny items cannot hide their
+// bookkeeping: each call while it runs, each capability its parameters name, each queued message.
+const CALL_OVERHEAD = 1024;
+const CAP_OVERHEAD = 64;
+const MESSAGE_OVERHEAD = 64;
+/** Queued messages shorter than this are written together, in one write. */
+const BATCH_BYTES = 64 * 1024;
 
 interface Answer {
   done: boolean;
@@ -62,6 +80,31 @@ interface Answer {
   finished: boolean;
   releaseOnFinish: boolean;
 }
+
+/** A capability of a call's parameters: its server, why it is refused, or the promise of one. */
+type ParamCap = CapServer | string | Promise<CapServer | string>;
+
+/** A call as it runs: what arrived, and what it holds of the budget. */
+interface RunningCall {
+  readonly questionId: number;
+  readonly answer: Answer;
+  readonly target: CapServer | string;
+  readonly interfaceId: bigint;
+  readonly methodId: number;
+  readonly params: rpc.Payload;
+  readonly caps: readonly ParamCap[];
+  /** Bytes charged to the budget while the call runs. */
+  readonly held: number;
+}
+
+/** Output waiting to be written: one message, or a batch of small ones. */
+interface Queued {
+  readonly bytes: Uint8Array;
+  length: number;
+  messages: number;
+}
+
+const EMPTY: Queued = { bytes: new Uint8Array(0), length: 0, messages: 0 };
 
 class Violation extends Error {}
 
@@ -86,6 +129,9 @@ export async function serveVat(
     for await (const frame of frames) {
       vat.receive(frame);
       if (vat.closed) break;
+      // Backpressure: the next message may be a full-size call, so read on only while it fits.
+      await vat.roomToRead();
+      if (vat.closed) break;
     }
   } catch (e) {
     if (e instanceof Violation || e instanceof FrameError) vat.fail(e.message);
@@ -100,17 +146,56 @@ class Vat {
   readonly exports = new Map<number, { server: CapServer; refs: number }>();
   readonly exportIds = new Map<CapServer, number>();
   nextExportId = 0;
+  /** Bytes of call messages (and their bookkeeping) held while their calls run. */
   heldBytes = 0;
+  /** Bytes services reserved for results not yet sent. */
+  reservedBytes = 0;
+  /** Bytes of messages queued and not yet written (with their bookkeeping). */
+  queuedBytes = 0;
   closed = false;
   failure: string | undefined;
-  #out: Promise<void> = Promise.resolve();
+  /** Output not yet written, from index #head on; #tail is the batch still taking messages. */
+  #queue: Queued[] = [];
+  #head = 0;
+  #tail: Queued | undefined;
+  #writing = false;
   #peerGone = false;
+  /** Waiters on the budget, re-checked whenever something is freed. */
+  #waiters: { ready(): boolean; wake(): void }[] = [];
+  #drained: (() => void)[] = [];
 
   constructor(
     readonly stream: ByteStream,
     readonly bootstrap: CapServer,
     readonly limits: VatLimits,
   ) {}
+
+  /** All the bytes this connection holds for the guest. */
+  get bufferedBytes(): number {
+    return this.heldBytes + this.reservedBytes + this.queuedBytes;
+  }
+
+  /** Resolves once one more message of the largest size fits the budget (or the vat closed). */
+  roomToRead(): Promise<void> {
+    const limit = Math.max(0, this.limits.maxBufferedBytes - this.limits.maxMessageBytes);
+    return this.#until(() => this.bufferedBytes <= limit);
+  }
+
+  #until(ready: () => boolean): Promise<void> {
+    if (this.closed || ready()) return Promise.resolve();
+    return new Promise((wake) => this.#waiters.push({ ready: () => this.closed || ready(), wake }));
+  }
+
+  /** Wakes the waiters whose condition now holds; called whenever budget is freed. */
+  #freed(): void {
+    if (this.#waiters.length === 0) return;
+    const waiting = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiting) {
+      if (w.ready()) w.wake();
+      else this.#waiters.push(w);
+    }
+  }
 
   /** Handles one message. Throws Violation (or a decoding error) on a broken protocol. */
   receive(frame: ArrayBuffer): void {
@@ -142,8 +227,11 @@ class Vat {
         throw new Violation("the guest did not understand a message from ww");
       default: {
         // Level 2+ messages and types from the future: the spec's answer is to echo them back.
+        // The echo carries the message's type and not its body, so a large message costs nothing
+        // to refuse (the body only helps a peer undo a Resolve, which ww handles).
         const reply = new capnp.Message();
-        reply.initRoot(rpc.Message).unimplemented = root;
+        const echo = reply.initRoot(rpc.Message)._initUnimplemented();
+        capnp.utils.setUint16(0, root.which(), echo);
         this.#send(reply);
       }
     }
@@ -184,17 +272,17 @@ class Vat {
   #call(call: rpc.Call, bytes: number): void {
     const questionId = call.questionId;
     const answer = this.#newAnswer(questionId);
-    this.heldBytes += bytes;
-    if (this.heldBytes > this.limits.maxHeldBytes) {
-      throw new Violation(`the guest's calls hold more than ${this.limits.maxHeldBytes} bytes`);
-    }
+    const params = call.params;
+    // The capabilities in the parameters are looked up now, as the reference implementation does:
+    // the guest may release them (or finish the question they come from) right after the call.
+    const caps = this.#paramCaps(params);
+    const held = bytes + CALL_OVERHEAD + caps.length * CAP_OVERHEAD;
+    this.heldBytes += held;
     const interfaceId = call.interfaceId;
     const methodId = call.methodId;
-    const params = call.params;
     const run = (target: CapServer | string) => {
-      void this.#dispatch(questionId, answer, target, interfaceId, methodId, params).finally(() => {
-        this.heldBytes -= bytes;
-      });
+      const call = { questionId, answer, target, interfaceId, methodId, params, caps, held };
+      void this.#dispatch(call);
     };
     const target = call.target;
     if (target.which() === rpc.MessageTarget_Which.IMPORTED_CAP) {
@@ -203,6 +291,24 @@ class Vat {
       return;
     }
     this.#whenAnswered(target.promisedAnswer, run);
+  }
+
+  /** Each capability of a call's cap table, as a server, a reason it is refused, or its promise. */
+  #paramCaps(params: rpc.Payload): ParamCap[] {
+    if (!params._hasCapTable()) return [];
+    return params.capTable.map((d): ParamCap => {
+      if (d._isReceiverHosted) {
+        const id = d.receiverHosted;
+        return this.exports.get(id)?.server ?? `no capability has id ${id}`;
+      }
+      if (d._isReceiverAnswer) {
+        let got: CapServer | string | undefined;
+        let wake: ((t: CapServer | string) => void) | undefined;
+        this.#whenAnswered(d.receiverAnswer, (t) => wake ? wake(t) : (got = t));
+        return got ?? new Promise((resolve) => (wake = resolve));
+      }
+      return "only capabilities that ww gave this program can be passed here";
+    });
   }
 
   /** Calls `then` with the capability a PromisedAnswer names, once that answer is done. */
@@ -221,19 +327,14 @@ class Vat {
     else answer.waiters.push(resolve);
   }
 
-  async #dispatch(
-    questionId: number,
-    answer: Answer,
-    target: CapServer | string,
-    interfaceId: bigint,
-    methodId: number,
-    params: rpc.Payload,
-  ): Promise<void> {
+  async #dispatch(c: RunningCall): Promise<void> {
+    const { questionId, answer, target, interfaceId, methodId, params } = c;
     const out = new capnp.Message();
     const ret = out.initRoot(rpc.Message)._initReturn();
     ret.answerId = questionId;
     const payload = ret._initResults();
     const caps: CapServer[] = [];
+    let reserved = 0;
     try {
       if (typeof target === "string") throw new Error(target);
       if (target.interfaceId !== interfaceId) {
@@ -245,7 +346,11 @@ class Vat {
       await target.dispatch(methodId, {
         params: (type) => capnp.utils.getStruct(0, type, params),
         results: (type) => (results = capnp.utils.initStructAt(0, type, payload)),
-        paramCap: (struct, index) => this.#paramCap(params, struct, index),
+        paramCap: (struct, index) => this.#paramCap(c, struct, index),
+        reserve: async (n) => {
+          await this.#reserve(n, c.held + reserved);
+          reserved += n;
+        },
         setResultCap: (struct, index, server) => {
           if (struct !== results) throw new Error("setResultCap: not this call's results");
           capnp.utils.setInterfacePointer(caps.length, capnp.utils.getPointer(index, struct));
@@ -266,8 +371,26 @@ class Vat {
       r.answerId = questionId;
       r._initException().reason = answer.error;
       this.#send(failed);
+    } finally {
+      // The results are queued (and counted there) before what they were built from is freed.
+      this.heldBytes -= c.held;
+      this.reservedBytes -= reserved;
+      this.#freed();
     }
     this.#complete(questionId, answer);
+  }
+
+  /** Waits until `n` more bytes fit, not counting `own`, which the caller holds already. */
+  async #reserve(n: number, own: number): Promise<void> {
+    const bound = this.limits.maxBufferedBytes;
+    if (n > bound) {
+      throw new Error(
+        `a result of ${n} bytes is more than ww holds for a program (${bound} bytes)`,
+      );
+    }
+    await this.#until(() => this.bufferedBytes - own + n <= bound);
+    if (this.closed) throw new Error("the connection is closed");
+    this.reservedBytes += n;
   }
 
   #complete(questionId: number, answer: Answer): void {
@@ -345,47 +468,73 @@ class Vat {
     this.#send(out);
   }
 
-  async #paramCap(
-    params: rpc.Payload,
-    struct: capnp.Struct,
-    index: number,
-  ): Promise<CapServer | null> {
+  async #paramCap(c: RunningCall, struct: capnp.Struct, index: number): Promise<CapServer | null> {
     const { pointerLength } = capnp.utils.getSize(struct);
     if (index >= pointerLength) return null;
     const pointer = capnp.utils.getPointer(index, struct);
     if (capnp.utils.isNull(pointer)) return null;
     const capIndex = capnp.utils.getCapabilityId(capnp.utils.followFars(pointer));
-    const table = params.capTable;
-    if (capIndex >= table.length) throw new Error(`capability ${capIndex} is not in the cap table`);
-    const d = table.get(capIndex);
-    if (d._isReceiverHosted) {
-      const entry = this.exports.get(d.receiverHosted);
-      if (entry === undefined) throw new Error(`no capability has id ${d.receiverHosted}`);
-      return entry.server;
+    if (capIndex >= c.caps.length) {
+      throw new Error(`capability ${capIndex} is not in the cap table`);
     }
-    if (d._isReceiverAnswer) {
-      return await new Promise((resolve, reject) =>
-        this.#whenAnswered(d.receiverAnswer, (t) => {
-          if (typeof t === "string") reject(new Error(t));
-          else resolve(t);
-        })
-      );
-    }
-    throw new Error("only capabilities that ww gave this program can be passed here");
+    const cap = await c.caps[capIndex];
+    if (typeof cap === "string") throw new Error(cap);
+    return cap;
   }
 
   #send(message: capnp.Message): void {
-    if (this.closed) return;
+    if (this.closed || this.#peerGone) return;
     const bytes = new Uint8Array(message.toArrayBuffer());
-    this.#out = this.#out.then(async () => {
-      if (this.#peerGone) return;
+    this.queuedBytes += bytes.length + MESSAGE_OVERHEAD;
+    const tail = this.#tail;
+    if (tail !== undefined && tail.length + bytes.length <= tail.bytes.length) {
+      tail.bytes.set(bytes, tail.length);
+      tail.length += bytes.length;
+      tail.messages++;
+    } else if (this.#writing && bytes.length < BATCH_BYTES / 4) {
+      // A backlog: small messages are gathered into one buffer, written in one go, rather than
+      // each kept as its own object.
+      const batch = { bytes: new Uint8Array(BATCH_BYTES), length: bytes.length, messages: 1 };
+      batch.bytes.set(bytes);
+      this.#queue.push(batch);
+      this.#tail = batch;
+    } else {
+      this.#queue.push({ bytes, length: bytes.length, messages: 1 });
+    }
+    if (!this.#writing) void this.#drain();
+  }
+
+  /** Writes the queue out, in order, until it is empty or the guest is gone. */
+  async #drain(): Promise<void> {
+    this.#writing = true;
+    while (this.#head < this.#queue.length && !this.#peerGone) {
+      const next = this.#queue[this.#head];
+      if (next === this.#tail) this.#tail = undefined;
       try {
-        await this.stream.write(bytes);
+        await this.stream.write(next.bytes.subarray(0, next.length));
       } catch {
         // The guest closed its end; reading will see the end of stream.
         this.#peerGone = true;
+        break;
       }
-    });
+      this.queuedBytes -= next.length + next.messages * MESSAGE_OVERHEAD;
+      this.#queue[this.#head++] = EMPTY;
+      // Drop written entries from the array now and then, not one shift per message.
+      if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#head);
+        this.#head = 0;
+      }
+      this.#freed();
+    }
+    if (this.#peerGone) {
+      this.#queue = [];
+      this.#head = 0;
+      this.#tail = undefined;
+      this.queuedBytes = 0;
+      this.#freed();
+    }
+    this.#writing = false;
+    for (const done of this.#drained.splice(0)) done();
   }
 
   /** Records the first violation and tells the guest why (best effort) before closing. */
@@ -396,16 +545,22 @@ class Vat {
     const e = out.initRoot(rpc.Message)._initAbort();
     e.reason = `ww: ${reason}`;
     this.#send(out);
+    this.#close();
+  }
+
+  /** Marks the vat closed and releases everything waiting on its budget. */
+  #close(): void {
     this.closed = true;
+    for (const w of this.#waiters.splice(0)) w.wake();
   }
 
   async shutdown(): Promise<void> {
-    this.closed = true;
+    this.#close();
     // Give queued messages (the Abort) a moment to leave, but never wait on a guest that stopped
     // reading.
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
-      this.#out,
+      this.#writing ? new Promise<void>((r) => this.#drained.push(r)) : undefined,
       new Promise((r) => (timer = setTimeout(r, 200))),
     ]);
     clearTimeout(timer);
