@@ -161,7 +161,7 @@ class Vat {
   #writing = false;
   #peerGone = false;
   /** Waiters on the budget, re-checked whenever something is freed. */
-  #waiters: { ready(): boolean; wake(): void }[] = [];
+  #waiters: { ready(): boolean; claim?: () => void; wake(): void }[] = [];
   #drained: (() => void)[] = [];
 
   constructor(
@@ -181,9 +181,17 @@ class Vat {
     return this.#until(() => this.bufferedBytes <= limit);
   }
 
-  #until(ready: () => boolean): Promise<void> {
-    if (this.closed || ready()) return Promise.resolve();
-    return new Promise((wake) => this.#waiters.push({ ready: () => this.closed || ready(), wake }));
+  /**
+   * Resolves once `ready()` holds (or the vat closed), running `claim` at that same moment, so
+   * that waiters woken together take their share one after another, each seeing the last's.
+   */
+  #until(ready: () => boolean, claim?: () => void): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (ready()) {
+      claim?.();
+      return Promise.resolve();
+    }
+    return new Promise((wake) => this.#waiters.push({ ready, claim, wake }));
   }
 
   /** Wakes the waiters whose condition now holds; called whenever budget is freed. */
@@ -192,8 +200,10 @@ class Vat {
     const waiting = this.#waiters;
     this.#waiters = [];
     for (const w of waiting) {
-      if (w.ready()) w.wake();
-      else this.#waiters.push(w);
+      if (w.ready()) {
+        w.claim?.();
+        w.wake();
+      } else this.#waiters.push(w);
     }
   }
 
@@ -388,9 +398,11 @@ class Vat {
         `a result of ${n} bytes is more than ww holds for a program (${bound} bytes)`,
       );
     }
-    await this.#until(() => this.bufferedBytes - own + n <= bound);
+    await this.#until(
+      () => this.bufferedBytes - own + n <= bound,
+      () => (this.reservedBytes += n),
+    );
     if (this.closed) throw new Error("the connection is closed");
-    this.reservedBytes += n;
   }
 
   #complete(questionId: number, answer: Answer): void {
@@ -558,12 +570,14 @@ class Vat {
     this.#close();
     // Give queued messages (the Abort) a moment to leave, but never wait on a guest that stopped
     // reading.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.#writing ? new Promise<void>((r) => this.#drained.push(r)) : undefined,
-      new Promise((r) => (timer = setTimeout(r, 200))),
-    ]);
-    clearTimeout(timer);
+    if (this.#writing) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((r) => this.#drained.push(r)),
+        new Promise((r) => (timer = setTimeout(r, 200))),
+      ]);
+      clearTimeout(timer);
+    }
     this.answers.clear();
     this.exports.clear();
     this.exportIds.clear();
