@@ -255,3 +255,14 @@ export async function fuzzHost(first: number, count: number): Promise<void> {
     clearInterval(watchdog);
   }
 }
+
+if (import.meta.main) {
+  // deno run -A rpc/fuzz.ts <first seed> <count>: prints the run's figures as one JSON line.
+  const [first, count] = Deno.args.map(Number);
+  const t0 = performance.now();
+  await fuzzHost(first, count);
+  const seconds = (performance.now() - t0) / 1000;
+  const status = await Deno.readTextFile("/proc/self/status");
+  const peak = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0) * 1024;
+  console.log(JSON.stringify({ inputs: count, seconds, peak }));
+}

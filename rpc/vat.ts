@@ -42,9 +42,11 @@ export interface CallContext {
    */
   paramCap(params: capnp.Struct, index: number): Promise<CapServer | null>;
   /**
-   * Waits until the guest's memory budget can hold `bytes` more (the results this call is about to
-   * build), and holds them until the call's Return has been written. Rejects when `bytes` is more
-   * than the whole budget or the connection ends.
+   * Waits until the guest's memory budget can hold results of `bytes` bytes, which this call is
+   * about to fetch, and holds them until the call's Return has been written. Twice `bytes` is
+   * charged: the service's copy and the message built from it exist together. A result larger
+   * than the budget waits until nothing else is held, and is then built alone. Rejects when the
+   * connection ends.
    */
   reserve(bytes: number): Promise<void>;
   /** Puts `server` into pointer field `index` of `results`. */
@@ -97,7 +99,26 @@ interface RunningCall {
   readonly held: number;
 }
 
-/** Output waiting to be written: one message, or a batch of small ones. */
+/**
+ * `message` in stream framing, as its segment table and views of its own segments: what
+ * toArrayBuffer would return, without copying a large result once more. (capnp-es keeps the
+ * segments in `_capnp.segments`.)
+ */
+function framed(message: capnp.Message): Uint8Array[] {
+  const segments = message._capnp.segments;
+  if (segments.length === 0) return [new Uint8Array(message.toArrayBuffer())];
+  const count = segments.length;
+  const table = new DataView(new ArrayBuffer(4 * (count + 1) + (count % 2 === 0 ? 4 : 0)));
+  table.setUint32(0, count - 1, true);
+  const views = segments.map((s, i) => {
+    const words = Math.ceil(s.byteLength / 8);
+    table.setUint32(4 + 4 * i, words, true);
+    return new Uint8Array(s.buffer, 0, words * 8);
+  });
+  return [new Uint8Array(table.buffer), ...views];
+}
+
+/** Output waiting to be written: one message, a batch of small ones, or part of a large one. */
 interface Queued {
   readonly bytes: Uint8Array;
   length: number;
@@ -358,8 +379,8 @@ class Vat {
         results: (type) => (results = capnp.utils.initStructAt(0, type, payload)),
         paramCap: (struct, index) => this.#paramCap(c, struct, index),
         reserve: async (n) => {
-          await this.#reserve(n, c.held + reserved);
-          reserved += n;
+          await this.#reserve(2 * n, c.held + reserved);
+          reserved += 2 * n;
         },
         setResultCap: (struct, index, server) => {
           if (struct !== results) throw new Error("setResultCap: not this call's results");
@@ -390,16 +411,14 @@ class Vat {
     this.#complete(questionId, answer);
   }
 
-  /** Waits until `n` more bytes fit, not counting `own`, which the caller holds already. */
+  /**
+   * Waits until `n` more bytes fit the budget, not counting `own` (which the caller holds
+   * already), or until nothing else is held: a result larger than the budget is built alone.
+   */
   async #reserve(n: number, own: number): Promise<void> {
     const bound = this.limits.maxBufferedBytes;
-    if (n > bound) {
-      throw new Error(
-        `a result of ${n} bytes is more than ww holds for a program (${bound} bytes)`,
-      );
-    }
     await this.#until(
-      () => this.bufferedBytes - own + n <= bound,
+      () => this.bufferedBytes - own + n <= bound || this.bufferedBytes === own,
       () => (this.reservedBytes += n),
     );
     if (this.closed) throw new Error("the connection is closed");
@@ -496,22 +515,35 @@ class Vat {
 
   #send(message: capnp.Message): void {
     if (this.closed || this.#peerGone) return;
-    const bytes = new Uint8Array(message.toArrayBuffer());
-    this.queuedBytes += bytes.length + MESSAGE_OVERHEAD;
+    const parts = framed(message);
+    const size = parts.reduce((n, p) => n + p.length, 0);
+    this.queuedBytes += size + MESSAGE_OVERHEAD;
     const tail = this.#tail;
-    if (tail !== undefined && tail.length + bytes.length <= tail.bytes.length) {
-      tail.bytes.set(bytes, tail.length);
-      tail.length += bytes.length;
+    if (size >= BATCH_BYTES / 4) {
+      // A large message is written from its own segments, not copied into one buffer first.
+      parts.forEach((bytes, i) =>
+        this.#queue.push({ bytes, length: bytes.length, messages: i === 0 ? 1 : 0 })
+      );
+    } else if (tail !== undefined && tail.length + size <= tail.bytes.length) {
+      for (const p of parts) {
+        tail.bytes.set(p, tail.length);
+        tail.length += p.length;
+      }
       tail.messages++;
-    } else if (this.#writing && bytes.length < BATCH_BYTES / 4) {
+    } else if (this.#writing) {
       // A backlog: small messages are gathered into one buffer, written in one go, rather than
       // each kept as its own object.
-      const batch = { bytes: new Uint8Array(BATCH_BYTES), length: bytes.length, messages: 1 };
-      batch.bytes.set(bytes);
+      const batch = { bytes: new Uint8Array(BATCH_BYTES), length: 0, messages: 1 };
+      for (const p of parts) {
+        batch.bytes.set(p, batch.length);
+        batch.length += p.length;
+      }
       this.#queue.push(batch);
       this.#tail = batch;
     } else {
-      this.#queue.push({ bytes, length: bytes.length, messages: 1 });
+      const bytes = parts.length === 1 ? parts[0] : new Uint8Array(size);
+      if (parts.length > 1) parts.reduce((at, p) => (bytes.set(p, at), at + p.length), 0);
+      this.#queue.push({ bytes, length: size, messages: 1 });
     }
     if (!this.#writing) void this.#drain();
   }

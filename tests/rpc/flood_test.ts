@@ -3,48 +3,13 @@
 // ww stays up, and the guest is slowed (its writes block), never ww.
 
 import assert from "node:assert/strict";
-import { callerScript, wwCommand } from "../support/ww.ts";
+import { runWwMeasured as measured } from "../support/ww.ts";
 import { buildGuest } from "./build.ts";
 
 const MiB = 1 << 20;
 /** The documented bounds (rpc/README.md): buffered for one guest, and one message. */
 const BUFFERED = 64 * MiB;
 const MESSAGE = 8 * MiB;
-
-interface Measured {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-  /** ww's peak resident set (VmHWM), in bytes. */
-  readonly peak: number;
-}
-
-/** Runs `ww run <args>` and reads ww's VmHWM until it exits (the caller execs ww: same pid). */
-async function measured(args: readonly string[]): Promise<Measured> {
-  const child = new Deno.Command("/bin/bash", {
-    args: ["-c", callerScript({}), "caller", ...wwCommand(), ...args],
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let peak = 0;
-  let running = true;
-  const output = child.output().finally(() => (running = false));
-  while (running) {
-    try {
-      const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
-      const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
-      // bash is replaced by ww (exec); before that, bash's own figure is far smaller.
-      if (hwm) peak = Math.max(peak, Number(hwm[1]) * 1024);
-    } catch {
-      break; // exited
-    }
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const { code, stdout, stderr } = await output;
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code, stdout: text(stdout), stderr: text(stderr), peak };
-}
 
 const JAILS = [[], ["--jail=native"]];
 const mb = (n: number) => `${(n / MiB).toFixed(0)} MiB`;
@@ -58,7 +23,7 @@ async function bound(jail: string[]): Promise<number> {
   const guest = await buildGuest();
   const base = await measured(["run", ...jail, guest, "bench", "2000"]);
   assert.equal(base.code, 0, base.stderr);
-  return base.peak + BUFFERED + 2 * MESSAGE + 32 * MiB;
+  return base.peak + BUFFERED + 2 * MESSAGE + 48 * MiB;
 }
 
 for (const jail of JAILS) {

@@ -8,6 +8,7 @@
 //   guest pass-caps         Executor.start given the executor itself, resolved and pipelined
 //   guest flood-unknown <n> <bytes>   raw: n Provide messages (a type ww does not implement) of
 //                           <bytes> each, never reading; prints {"sent":k,"blocked":b}
+//   guest cat-many <n> <path>        n concurrent Ipfs.cat calls of path; prints {"sizes":[...]}
 //   guest flood-identity <n>          raw: Bootstrap, then n pipelined Host.identity calls, each
 //                           finished at once, never reading; prints {"sent":k,"blocked":b}
 //
@@ -286,6 +287,23 @@ int flood(bool unknown, long n, size_t bytes) {
   return 0;
 }
 
+void catMany(ww::Host::Client host, kj::WaitScope& ws, int n, const char* path) {
+  auto ipfs = host.ipfsRequest().send().getIpfs();
+  kj::Vector<kj::Promise<size_t>> cats;
+  for (int i = 0; i < n; i++) {
+    auto req = ipfs.catRequest();
+    req.setPath(path);
+    cats.add(req.send().then(
+        [](capnp::Response<ww::Ipfs::CatResults>&& r) { return r.getData().size(); }));
+  }
+  std::string sizes = "[";
+  for (auto size : kj::joinPromises(cats.releaseAsArray()).wait(ws)) {
+    sizes += (sizes.size() > 1 ? "," : "") + std::to_string(size);
+  }
+  printf("{\"sizes\":%s]}\n", sizes.c_str());
+  fflush(stdout);
+}
+
 // The C++ reference server for the benchmark: Host.identity only.
 class BenchHost final : public ww::Host::Server {
  protected:
@@ -332,6 +350,11 @@ int main(int argc, char** argv) {
   if (mode == "pass-caps") {
     return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) { passCaps(host, ws, argv[0]); });
   }
+  if (mode == "cat-many" && argc > 3) {
+    return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) {
+      catMany(host, ws, atoi(argv[2]), argv[3]);
+    });
+  }
   if (mode == "flood-unknown" && argc > 3) return flood(true, atol(argv[2]), atol(argv[3]));
   if (mode == "flood-identity" && argc > 2) return flood(false, atol(argv[2]), 0);
   if (mode == "bench" && argc > 2) {
@@ -361,6 +384,6 @@ int main(int argc, char** argv) {
   }
   fprintf(stderr,
           "usage: guest checks | log <line> | exit <code> | bench <n> | bench-pair <n> | "
-          "pass-caps | flood-unknown <n> <bytes> | flood-identity <n>\n");
+          "pass-caps | cat-many <n> <path> | flood-unknown <n> <bytes> | flood-identity <n>\n");
   return 2;
 }
