@@ -66,6 +66,13 @@ export const DEFAULT_LIMITS: VatLimits = {
 const CALL_OVERHEAD = 1024;
 const CAP_OVERHEAD = 64;
 const MESSAGE_OVERHEAD = 64;
+/**
+ * Most capabilities in one call's parameters (ww's methods take at most three), and most steps in
+ * a path into a call's results (ww's results hold capabilities one field deep): both are looked
+ * at when a call arrives, so a guest cannot make that step long.
+ */
+const MAX_PARAM_CAPS = 64;
+const MAX_PATH = 16;
 /** Queued messages shorter than this are written together, in one write. */
 const BATCH_BYTES = 64 * 1024;
 
@@ -231,7 +238,10 @@ class Vat {
   /** Handles one message. Throws Violation (or a decoding error) on a broken protocol. */
   receive(frame: ArrayBuffer): void {
     // Reading amplified 8 times over is allowed: a message may point to one object repeatedly.
-    const problem = messageProblem(frame, this.limits.maxMessageBytes);
+    // The limit is in words: 8 per word of the message is its size in bytes. (It was the largest
+    // message's size, which let 100 bytes claim 8 million empty list elements: seconds of work
+    // and 120 MB of garbage, found by the fuzzer.)
+    const problem = messageProblem(frame, frame.byteLength);
     if (problem) throw new Violation(`a malformed message (${problem})`);
     const message = new capnp.Message(frame, false);
     const root = message.getRoot(rpc.Message);
@@ -327,6 +337,10 @@ class Vat {
   /** Each capability of a call's cap table, as a server, a reason it is refused, or its promise. */
   #paramCaps(params: rpc.Payload): ParamCap[] {
     if (!params._hasCapTable()) return [];
+    const count = params.capTable.length;
+    if (count > MAX_PARAM_CAPS) {
+      throw new Violation(`a call passes ${count} capabilities (at most ${MAX_PARAM_CAPS})`);
+    }
     return params.capTable.map((d): ParamCap => {
       if (d._isReceiverHosted) {
         const id = d.receiverHosted;
@@ -345,6 +359,11 @@ class Vat {
   /** Calls `then` with the capability a PromisedAnswer names, once that answer is done. */
   #whenAnswered(p: rpc.PromisedAnswer, then: (target: CapServer | string) => void): void {
     const questionId = p.questionId;
+    if (p.transform.length > MAX_PATH) {
+      return then(
+        `a path of ${p.transform.length} steps into the results of question ${questionId}`,
+      );
+    }
     const path = p.transform.toArray().filter((op) => !op._isNoop).map((op) => op.getPointerField)
       .join(".");
     const answer = this.answers.get(questionId);
@@ -533,7 +552,9 @@ class Vat {
     } else if (this.#writing) {
       // A backlog: small messages are gathered into one buffer, written in one go, rather than
       // each kept as its own object.
-      const batch = { bytes: new Uint8Array(BATCH_BYTES), length: 0, messages: 1 };
+      // Sized by the backlog, so that two quick replies do not cost 64 KiB.
+      const capacity = Math.min(BATCH_BYTES, Math.max(4096, this.queuedBytes));
+      const batch = { bytes: new Uint8Array(capacity), length: 0, messages: 1 };
       for (const p of parts) {
         batch.bytes.set(p, batch.length);
         batch.length += p.length;

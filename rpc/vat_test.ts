@@ -308,6 +308,33 @@ Deno.test("results reserved by services share the budget: calls wait their turn"
   assert.deepEqual(log, []);
 });
 
+Deno.test("a small message that claims a million empty list elements is refused at once", async () => {
+  const c = connect();
+  const bytes = new Uint8Array(call(1, { answer: 0, path: [0] }, HOST, 0).toArrayBuffer());
+  // The transform list's tag (one element of one data word): now a million elements of none.
+  const view = new DataView(bytes.buffer);
+  let tag = -1;
+  for (let at = 8; at < bytes.length; at += 8) {
+    if (view.getUint32(at, true) === 1 << 2 && view.getUint32(at + 4, true) === 1) tag = at;
+  }
+  assert.ok(tag > 0, "the tag of a one-element list of one-word structs");
+  view.setUint32(tag, 1_000_000 << 2, true);
+  view.setUint32(tag + 4, 0, true);
+  await c.send(bootstrap(0));
+  await c.guest.write(bytes);
+  await closedWith(c);
+  assert.equal(c.log.length, 1, c.log.join("\n"));
+  assert.match(c.log[0], /a malformed message \(the traversal limit\)/);
+});
+
+Deno.test("a call with more than 64 capabilities in its parameters closes the connection", async () => {
+  const c = connect();
+  const caps = Array.from({ length: 65 }, () => ({ hosted: 0 }));
+  await c.send(bootstrap(0), call(1, { answer: 0 }, HOST, 0, caps)).catch(() => {});
+  assert.match((await closedWith(c)) ?? "", /a call passes 65 capabilities \(at most 64\)/);
+  assert.equal(c.log.length, 1);
+});
+
 Deno.test("100000 generated inputs never crash ww, never hang it, and never log twice", async () => {
   const before = Deno.memoryUsage().rss;
   await fuzzHost(1, 100_000);
