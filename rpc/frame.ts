@@ -55,7 +55,7 @@ export async function* readFrames(
   stream: ByteStream,
   limits: FrameLimits,
 ): AsyncGenerator<ArrayBuffer> {
-  let buf = new Uint8Array(READ_BYTES);
+  let buf = new Uint8Array(64 * 1024);
   let start = 0;
   let end = 0;
   while (true) {
@@ -64,21 +64,12 @@ export async function* readFrames(
     if (typeof length === "number" && have.length >= length) {
       yield buf.slice(start, start + length).buffer;
       start += length;
-      // A buffer grown for a large message is let go once it holds nothing.
-      if (start === end && buf.length > READ_BYTES) {
-        [buf, start, end] = [new Uint8Array(READ_BYTES), 0, 0];
-      }
       continue;
     }
     const need = typeof length === "number" ? length : length.need;
     if (buf.length - end < 4096 || buf.length - start < need) {
-      // Move the partial message to the front, growing toward what it needs (at most maxBytes)
-      // by doubling what has arrived: a header that claims 8 MiB costs nothing until the bytes do.
-      const held = end - start;
-      const size = Math.min(
-        Math.max(READ_BYTES, need, held + 4096),
-        Math.max(READ_BYTES, 2 * held + 4096),
-      );
+      // Move the partial message to the front, growing only to what it needs (at most maxBytes).
+      const size = Math.max(64 * 1024, need, end - start + 4096);
       if (buf.length >= size) buf.copyWithin(0, start, end);
       else buf = grow(buf, start, end, size);
       end -= start;
@@ -92,9 +83,6 @@ export async function* readFrames(
     end += n;
   }
 }
-
-/** The read buffer's usual size. */
-const READ_BYTES = 64 * 1024;
 
 function grow(
   buf: Uint8Array,

@@ -163,7 +163,9 @@ export async function serveVat(
     }
   } catch (e) {
     if (e instanceof Violation || e instanceof FrameError) vat.fail(e.message);
-    else vat.fail(`a malformed message (${e instanceof Error ? e.message : e})`);
+    else if ((e as { code?: unknown }).code === "ECONNRESET") {
+      // A guest that exits with replies unread resets the socket: it is gone, not at fault.
+    } else vat.fail(`a malformed message (${e instanceof Error ? e.message : e})`);
   }
   if (vat.failure !== undefined) options.log(`${vat.failure}; closed the RPC connection`);
   await vat.shutdown();

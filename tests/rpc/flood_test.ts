@@ -37,6 +37,7 @@ for (const jail of JAILS) {
     assert.equal(r.code, 0, r.stderr);
     assert.ok(r.peak < limit, `ww peaked at ${mb(r.peak)}, over ${mb(limit)}`);
     assert.deepEqual(JSON.parse(r.stdout), { sent: 48, blocked: false });
+    assert.equal(r.stderr, "", "each message is echoed as Unimplemented, not logged");
   });
 
   Deno.test(`${name}: pipelined identity calls never read: ww stops reading, memory bounded`, async () => {
@@ -52,5 +53,7 @@ for (const jail of JAILS) {
     // The guest is slowed: its writes block once ww holds its bound of answers.
     assert.equal(flood.blocked, true, r.stdout);
     assert.ok(flood.sent < 600000, r.stdout);
+    // Slowed, not cut off: nothing was wrong with the calls, so ww logs nothing.
+    assert.equal(r.stderr, "");
   });
 }
