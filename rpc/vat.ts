@@ -44,9 +44,9 @@ export interface CallContext {
   /**
    * Waits until the guest's memory budget can hold results of `bytes` bytes, which this call is
    * about to fetch, and holds them until the call's Return has been written. Twice `bytes` is
-   * charged: the service's copy and the message built from it exist together. A result larger
-   * than the budget waits until nothing else is held, and is then built alone. Rejects when the
-   * connection ends.
+   * charged: the service's copy and the message built from it exist together. A result that
+   * does not fit waits until no other result is reserved or queued, and is then built alone.
+   * Rejects when the connection ends.
    */
   reserve(bytes: number): Promise<void>;
   /** Puts `server` into pointer field `index` of `results`. */
@@ -434,12 +434,15 @@ class Vat {
 
   /**
    * Waits until `n` more bytes fit the budget, not counting `own` (which the caller holds
-   * already), or until nothing else is held: a result larger than the budget is built alone.
+   * already), or until no other result is reserved or queued: one that does not fit is built
+   * alone. (Calls waiting here hold their messages, so waiting for those too could wait forever.)
    */
   async #reserve(n: number, own: number): Promise<void> {
     const bound = this.limits.maxBufferedBytes;
     await this.#until(
-      () => this.bufferedBytes - own + n <= bound || this.bufferedBytes === own,
+      () =>
+        this.bufferedBytes - own + n <= bound ||
+        (this.reservedBytes === 0 && this.queuedBytes === 0),
       () => (this.reservedBytes += n),
     );
     if (this.closed) throw new Error("the connection is closed");
@@ -541,10 +544,12 @@ class Vat {
     this.queuedBytes += size + MESSAGE_OVERHEAD;
     const tail = this.#tail;
     if (size >= BATCH_BYTES / 4) {
-      // A large message is written from its own segments, not copied into one buffer first.
+      // A large message is written from its own segments, not copied into one buffer first; what
+      // comes after it goes after it, not into the batch before.
       parts.forEach((bytes, i) =>
         this.#queue.push({ bytes, length: bytes.length, messages: i === 0 ? 1 : 0 })
       );
+      this.#tail = undefined;
     } else if (tail !== undefined && tail.length + size <= tail.bytes.length) {
       for (const p of parts) {
         tail.bytes.set(p, tail.length);

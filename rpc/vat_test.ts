@@ -308,6 +308,85 @@ Deno.test("results reserved by services share the budget: calls wait their turn"
   assert.deepEqual(log, []);
 });
 
+Deno.test("results larger than the budget are built one at a time, none waiting forever", async () => {
+  const [hostFd, guestFd] = unixSocketPair();
+  const guest = new FdStream(guestFd);
+  let holding = 0;
+  let most = 0;
+  const server: CapServer = {
+    interfaceId: HOST,
+    name: "Reserving",
+    async dispatch(_methodId, call) {
+      // As Ipfs.cat does, learn the size first: by then every call has arrived and waits.
+      await new Promise((r) => setTimeout(r, 20));
+      await call.reserve(1 << 20); // charged 2 MiB, twice the budget
+      most = Math.max(most, ++holding);
+      await new Promise((r) => setTimeout(r, 5));
+      call.results(ww.Host_Identity$Results).name = "x".repeat(100 << 10);
+      holding--;
+    },
+  };
+  const log: string[] = [];
+  const served = serveVat(new FdStream(hostFd), server, {
+    log: (l) => log.push(l),
+    limits: { maxBufferedBytes: 1 << 20, maxMessageBytes: 64 << 10 },
+  });
+  const calls = [bootstrap(0)];
+  for (let q = 1; q <= 4; q++) calls.push(call(q, { answer: 0 }, HOST, 0));
+  await guest.write(new Uint8Array(calls.flatMap((m) => [...new Uint8Array(m.toArrayBuffer())])));
+  const frames = readFrames(guest, { maxBytes: 1 << 24, maxSegments: 512 });
+  const answered: number[] = [];
+  while (answered.length < 4) {
+    const frame = (await frames.next()).value as ArrayBuffer;
+    const m = new capnp.Message(frame, false).getRoot(rpc.Message);
+    if (m._isReturn && m.return.answerId > 0) {
+      assert.ok(m.return._isResults);
+      answered.push(m.return.answerId);
+    }
+  }
+  guest.close();
+  await served;
+  assert.equal(most, 1);
+  assert.deepEqual(answered, [1, 2, 3, 4], "answered in order of arrival");
+  assert.deepEqual(log, []);
+});
+
+Deno.test("replies queued behind a slow reader leave in the order they were made", async () => {
+  const [hostFd, guestFd] = unixSocketPair();
+  const guest = new FdStream(guestFd);
+  const sizes = [0, 2 << 20, 10, 100 << 10, 10]; // by question: large, small, large, small
+  const server: CapServer = {
+    interfaceId: HOST,
+    name: "Sized",
+    async dispatch(_methodId, call) {
+      const q = call.params(ww.Host_Identity$Results).protocolVersion;
+      await new Promise((r) => setTimeout(r, 10 * q));
+      call.results(ww.Host_Identity$Results).name = "x".repeat(sizes[q]);
+    },
+  };
+  const served = serveVat(new FdStream(hostFd), server, { log: () => {} });
+  const calls = [bootstrap(0)];
+  for (let q = 1; q <= 4; q++) {
+    const m = call(q, { answer: 0 }, HOST, 0);
+    // The question number rides in the params, so the server knows which size to answer.
+    const params = m.getRoot(rpc.Message).call.params;
+    capnp.utils.initStructAt(0, ww.Host_Identity$Results, params).protocolVersion = q;
+    calls.push(m);
+  }
+  await guest.write(new Uint8Array(calls.flatMap((m) => [...new Uint8Array(m.toArrayBuffer())])));
+  await new Promise((r) => setTimeout(r, 200)); // the replies pile up behind the first
+  const frames = readFrames(guest, { maxBytes: 1 << 24, maxSegments: 512 });
+  const order: number[] = [];
+  while (order.length < 4) {
+    const frame = (await frames.next()).value as ArrayBuffer;
+    const m = new capnp.Message(frame, false).getRoot(rpc.Message);
+    if (m._isReturn && m.return.answerId > 0) order.push(m.return.answerId);
+  }
+  guest.close();
+  await served;
+  assert.deepEqual(order, [1, 2, 3, 4]);
+});
+
 Deno.test("a small message that claims a million empty list elements is refused at once", async () => {
   const c = connect();
   const bytes = new Uint8Array(call(1, { answer: 0, path: [0] }, HOST, 0).toArrayBuffer());
