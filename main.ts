@@ -199,7 +199,7 @@ function lazyIpfsService(config: RunConfig): IpfsService {
       ipfsService({ api: config.ipfsApi, timeoutMs: config.ipfsTimeoutMs })
     );
   return {
-    cat: async (path) => (await load()).cat(path),
+    cat: async (path, reserve) => (await load()).cat(path, reserve),
     ls: async (path) => (await load()).ls(path),
     stat: async (path) => (await load()).stat(path),
     add: async (data) => (await load()).add(data),

@@ -1,12 +1,12 @@
 // bench/main.ts — `deno task bench`: every benchmark of ww, each measured against its peers in the
 // same run and printed with ratios. BENCH_RUNS sets the number of runs per command (default 60);
-// BENCH_ONLY=launch,native,concurrent,ipfs,rpc picks sections.
+// BENCH_ONLY=launch,native,concurrent,ipfs,rpc,hostile picks sections.
 
 import { benchConcurrent } from "./concurrent.ts";
 import { benchIpfs } from "./ipfs.ts";
 import { benchLaunch } from "./launch.ts";
 import { benchNative } from "./native.ts";
-import { benchRpc } from "../rpc/bench.ts";
+import { benchFloods, benchFuzz, benchRpc } from "../rpc/bench.ts";
 
 const runs = Number(Deno.env.get("BENCH_RUNS") ?? 60);
 const only = Deno.env.get("BENCH_ONLY")?.split(",");
@@ -24,4 +24,16 @@ if (want("rpc")) {
     `  C++ guest -> C++ server (socketpair) ${r.cppPerSecond.toFixed(0).padStart(10)} /s`,
   );
   console.log(`  ww / C++                             ${r.ratio.toFixed(2).padStart(10)}x`);
+}
+if (want("hostile")) {
+  const mib = (n: number) => `${(n / (1 << 20)).toFixed(0).padStart(6)} MiB`;
+  console.log("ww's peak RSS (VmHWM) under hostile guests (bound: see rpc/README.md)");
+  for (const r of await benchFloods()) {
+    console.log(`  ${r.what.padEnd(48)} ${mib(r.peak)}  ${r.guest}`);
+  }
+  const f = await benchFuzz(500_000);
+  console.log(
+    `  fuzzer, ${f.inputs} inputs in-process (${(f.inputs / f.seconds).toFixed(0)}/s)`.padEnd(50) +
+      ` ${mib(f.peak)}`,
+  );
 }

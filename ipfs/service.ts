@@ -46,7 +46,7 @@ export function ipfsService(options: IpfsServiceOptions): IpfsService {
     }
   };
   return {
-    cat: (path) =>
+    cat: (path, reserve) =>
       withNode(path, async (node) => {
         const { found, blocks } = await walk(path, node);
         const type = typeOf(found.node);
@@ -60,6 +60,7 @@ export function ipfsService(options: IpfsServiceOptions): IpfsService {
             `${path}: is ${size} bytes, more than one cat returns (${MAX_CAT_BYTES >> 20} MiB)`,
           );
         }
+        await reserve?.(size);
         const sink = new MemorySink(size);
         await assembleFile(found, blocks, () => node.cat(found.cid.toString()), sink);
         return sink.bytes();

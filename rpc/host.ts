@@ -155,7 +155,7 @@ class IpfsServer extends TableServer {
   protected readonly methods = [
     async (call: CallContext) => {
       const path = call.params(ww.Ipfs_Cat$Params).path;
-      const data = await this.#ipfs.cat(path);
+      const data = await this.#ipfs.cat(path, (bytes) => call.reserve(bytes));
       const r = call.results(ww.Ipfs_Cat$Results);
       r._initData(data.length).copyBuffer(data);
     },

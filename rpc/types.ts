@@ -23,8 +23,12 @@ export const GRANT_NAMES = [
 
 /** IPFS as the host capability needs it; ipfs/ provides it (content verified against its CID). */
 export interface IpfsService {
-  /** The bytes of the file at `path` (/ipfs/<cid>[/sub], /ipns/<name>[/sub], or a CID). */
-  cat(path: string): Promise<Uint8Array>;
+  /**
+   * The bytes of the file at `path` (/ipfs/<cid>[/sub], /ipns/<name>[/sub], or a CID). Once the
+   * size is known and before the bytes are fetched, `reserve(size)` is awaited: the caller's
+   * memory budget (a guest's results count against what ww holds for it).
+   */
+  cat(path: string, reserve?: (bytes: number) => Promise<void>): Promise<Uint8Array>;
   /** The entries of the directory at `path`. */
   ls(path: string): Promise<IpfsEntry[]>;
   stat(path: string): Promise<IpfsStat>;
@@ -86,6 +90,10 @@ export interface VatLimits {
   readonly maxAnswers: number;
   /** Most distinct capabilities the guest may hold. */
   readonly maxExports: number;
-  /** Most bytes of call messages held while their calls run or wait. */
-  readonly maxHeldBytes: number;
+  /**
+   * Most bytes buffered for the guest in total: call messages held while their calls run or wait,
+   * results services reserved, and output not yet written (each item with a fixed overhead).
+   * ww stops reading the guest while the next message might not fit.
+   */
+  readonly maxBufferedBytes: number;
 }

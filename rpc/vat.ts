@@ -7,9 +7,12 @@
 // hostile inputs end as unhandled promise rejections, which would kill ww. capnp-es is used here for
 // (de)serialization only. See rpc/README.md for the protocol subset and the limits.
 //
-// Every protocol violation and every limit ends the connection the same way: one line through
+// Every protocol violation and every hard limit ends the connection the same way: one line through
 // `log`, an Abort to the guest (best effort), and the stream closed. Nothing here throws to the
-// caller.
+// caller. Memory is bounded by one budget per connection (`maxBufferedBytes`): the call messages
+// held while their calls run, the results services reserve, and the output not yet written all
+// count, and ww stops reading the guest while the budget is nearly spent, so a guest that sends
+// faster than it reads blocks on its own writes.
 
 import * as capnp from "capnp-es";
 import * as rpc from "capnp-es/capnp/rpc";
@@ -35,9 +38,18 @@ export interface CallContext {
   /**
    * The capability in pointer field `index` of `params` (from `params()`), if it is one this host
    * serves on this connection (null when the field is null). Rejects when the guest passed a
-   * capability of its own.
+   * capability of its own. The capabilities were looked up when the call arrived, so a Release or
+   * Finish the guest sent after the call does not take them away.
    */
   paramCap(params: capnp.Struct, index: number): Promise<CapServer | null>;
+  /**
+   * Waits until the guest's memory budget can hold results of `bytes` bytes, which this call is
+   * about to fetch, and holds them until the call's Return has been written. Twice `bytes` is
+   * charged: the service's copy and the message built from it exist together. A result that
+   * does not fit waits until no other result is reserved or queued, and is then built alone.
+   * Rejects when the connection ends.
+   */
+  reserve(bytes: number): Promise<void>;
   /** Puts `server` into pointer field `index` of `results`. */
   setResultCap(results: capnp.Struct, index: number, server: CapServer): void;
 }
@@ -47,8 +59,23 @@ export const DEFAULT_LIMITS: VatLimits = {
   maxSegments: 512,
   maxAnswers: 1024,
   maxExports: 1024,
-  maxHeldBytes: 64 << 20,
+  maxBufferedBytes: 64 << 20,
 };
+
+// What the budget charges beyond the bytes themselves, so that many tiny items cannot hide their
+// bookkeeping: each call while it runs, each capability its parameters name, each queued message.
+const CALL_OVERHEAD = 1024;
+const CAP_OVERHEAD = 64;
+const MESSAGE_OVERHEAD = 64;
+/**
+ * Most capabilities in one call's parameters (ww's methods take at most three), and most steps in
+ * a path into a call's results (ww's results hold capabilities one field deep): both are looked
+ * at when a call arrives, so a guest cannot make that step long.
+ */
+const MAX_PARAM_CAPS = 64;
+const MAX_PATH = 16;
+/** Queued messages shorter than this are written together, in one write. */
+const BATCH_BYTES = 64 * 1024;
 
 interface Answer {
   done: boolean;
@@ -63,6 +90,50 @@ interface Answer {
   finished: boolean;
   releaseOnFinish: boolean;
 }
+
+/** A capability of a call's parameters: its server, why it is refused, or the promise of one. */
+type ParamCap = CapServer | string | Promise<CapServer | string>;
+
+/** A call as it runs: what arrived, and what it holds of the budget. */
+interface RunningCall {
+  readonly questionId: number;
+  readonly answer: Answer;
+  readonly target: CapServer | string;
+  readonly interfaceId: bigint;
+  readonly methodId: number;
+  readonly params: rpc.Payload;
+  readonly caps: readonly ParamCap[];
+  /** Bytes charged to the budget while the call runs. */
+  readonly held: number;
+}
+
+/**
+ * `message` in stream framing, as its segment table and views of its own segments: what
+ * toArrayBuffer would return, without copying a large result once more. (capnp-es keeps the
+ * segments in `_capnp.segments`.)
+ */
+function framed(message: capnp.Message): Uint8Array[] {
+  const segments = message._capnp.segments;
+  if (segments.length === 0) return [new Uint8Array(message.toArrayBuffer())];
+  const count = segments.length;
+  const table = new DataView(new ArrayBuffer(4 * (count + 1) + (count % 2 === 0 ? 4 : 0)));
+  table.setUint32(0, count - 1, true);
+  const views = segments.map((s, i) => {
+    const words = Math.ceil(s.byteLength / 8);
+    table.setUint32(4 + 4 * i, words, true);
+    return new Uint8Array(s.buffer, 0, words * 8);
+  });
+  return [new Uint8Array(table.buffer), ...views];
+}
+
+/** Output waiting to be written: one message, a batch of small ones, or part of a large one. */
+interface Queued {
+  readonly bytes: Uint8Array;
+  length: number;
+  messages: number;
+}
+
+const EMPTY: Queued = { bytes: new Uint8Array(0), length: 0, messages: 0 };
 
 class Violation extends Error {}
 
@@ -87,10 +158,15 @@ export async function serveVat(
     for await (const frame of frames) {
       vat.receive(frame);
       if (vat.closed) break;
+      // Backpressure: the next message may be a full-size call, so read on only while it fits.
+      await vat.roomToRead();
+      if (vat.closed) break;
     }
   } catch (e) {
     if (e instanceof Violation || e instanceof FrameError) vat.fail(e.message);
-    else vat.fail(`a malformed message (${e instanceof Error ? e.message : e})`);
+    else if ((e as { code?: unknown }).code === "ECONNRESET") {
+      // A guest that exits with replies unread resets the socket: it is gone, not at fault.
+    } else vat.fail(`a malformed message (${e instanceof Error ? e.message : e})`);
   }
   if (vat.failure !== undefined) options.log(`${vat.failure}; closed the RPC connection`);
   await vat.shutdown();
@@ -101,11 +177,23 @@ class Vat {
   readonly exports = new Map<number, { server: CapServer; refs: number }>();
   readonly exportIds = new Map<CapServer, number>();
   nextExportId = 0;
+  /** Bytes of call messages (and their bookkeeping) held while their calls run. */
   heldBytes = 0;
+  /** Bytes services reserved for results not yet sent. */
+  reservedBytes = 0;
+  /** Bytes of messages queued and not yet written (with their bookkeeping). */
+  queuedBytes = 0;
   closed = false;
   failure: string | undefined;
-  #out: Promise<void> = Promise.resolve();
+  /** Output not yet written, from index #head on; #tail is the batch still taking messages. */
+  #queue: Queued[] = [];
+  #head = 0;
+  #tail: Queued | undefined;
+  #writing = false;
   #peerGone = false;
+  /** Waiters on the budget, re-checked whenever something is freed. */
+  #waiters: { ready(): boolean; claim?: () => void; wake(): void }[] = [];
+  #drained: (() => void)[] = [];
 
   constructor(
     readonly stream: ByteStream,
@@ -113,10 +201,50 @@ class Vat {
     readonly limits: VatLimits,
   ) {}
 
+  /** All the bytes this connection holds for the guest. */
+  get bufferedBytes(): number {
+    return this.heldBytes + this.reservedBytes + this.queuedBytes;
+  }
+
+  /** Resolves once one more message of the largest size fits the budget (or the vat closed). */
+  roomToRead(): Promise<void> {
+    const limit = Math.max(0, this.limits.maxBufferedBytes - this.limits.maxMessageBytes);
+    return this.#until(() => this.bufferedBytes <= limit);
+  }
+
+  /**
+   * Resolves once `ready()` holds (or the vat closed), running `claim` at that same moment, so
+   * that waiters woken together take their share one after another, each seeing the last's.
+   */
+  #until(ready: () => boolean, claim?: () => void): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    if (ready()) {
+      claim?.();
+      return Promise.resolve();
+    }
+    return new Promise((wake) => this.#waiters.push({ ready, claim, wake }));
+  }
+
+  /** Wakes the waiters whose condition now holds; called whenever budget is freed. */
+  #freed(): void {
+    if (this.#waiters.length === 0) return;
+    const waiting = this.#waiters;
+    this.#waiters = [];
+    for (const w of waiting) {
+      if (w.ready()) {
+        w.claim?.();
+        w.wake();
+      } else this.#waiters.push(w);
+    }
+  }
+
   /** Handles one message. Throws Violation (or a decoding error) on a broken protocol. */
   receive(frame: ArrayBuffer): void {
     // Reading amplified 8 times over is allowed: a message may point to one object repeatedly.
-    const problem = messageProblem(frame, this.limits.maxMessageBytes);
+    // The limit is in words: 8 per word of the message is its size in bytes. (It was the largest
+    // message's size, which let 100 bytes claim 8 million empty list elements: seconds of work
+    // and 120 MB of garbage, found by the fuzzer.)
+    const problem = messageProblem(frame, frame.byteLength);
     if (problem) throw new Violation(`a malformed message (${problem})`);
     const message = new capnp.Message(frame, false);
     const root = message.getRoot(rpc.Message);
@@ -143,8 +271,11 @@ class Vat {
         throw new Violation("the guest did not understand a message from ww");
       default: {
         // Level 2+ messages and types from the future: the spec's answer is to echo them back.
+        // The echo carries the message's type and not its body, so a large message costs nothing
+        // to refuse (the body only helps a peer undo a Resolve, which ww handles).
         const reply = new capnp.Message();
-        reply.initRoot(rpc.Message).unimplemented = root;
+        const echo = reply.initRoot(rpc.Message)._initUnimplemented();
+        capnp.utils.setUint16(0, root.which(), echo);
         this.#send(reply);
       }
     }
@@ -185,17 +316,17 @@ class Vat {
   #call(call: rpc.Call, bytes: number): void {
     const questionId = call.questionId;
     const answer = this.#newAnswer(questionId);
-    this.heldBytes += bytes;
-    if (this.heldBytes > this.limits.maxHeldBytes) {
-      throw new Violation(`the guest's calls hold more than ${this.limits.maxHeldBytes} bytes`);
-    }
+    const params = call.params;
+    // The capabilities in the parameters are looked up now, as the reference implementation does:
+    // the guest may release them (or finish the question they come from) right after the call.
+    const caps = this.#paramCaps(params);
+    const held = bytes + CALL_OVERHEAD + caps.length * CAP_OVERHEAD;
+    this.heldBytes += held;
     const interfaceId = call.interfaceId;
     const methodId = call.methodId;
-    const params = call.params;
     const run = (target: CapServer | string) => {
-      void this.#dispatch(questionId, answer, target, interfaceId, methodId, params).finally(() => {
-        this.heldBytes -= bytes;
-      });
+      const call = { questionId, answer, target, interfaceId, methodId, params, caps, held };
+      void this.#dispatch(call);
     };
     const target = call.target;
     if (target.which() === rpc.MessageTarget_Which.IMPORTED_CAP) {
@@ -206,9 +337,36 @@ class Vat {
     this.#whenAnswered(target.promisedAnswer, run);
   }
 
+  /** Each capability of a call's cap table, as a server, a reason it is refused, or its promise. */
+  #paramCaps(params: rpc.Payload): ParamCap[] {
+    if (!params._hasCapTable()) return [];
+    const count = params.capTable.length;
+    if (count > MAX_PARAM_CAPS) {
+      throw new Violation(`a call passes ${count} capabilities (at most ${MAX_PARAM_CAPS})`);
+    }
+    return params.capTable.map((d): ParamCap => {
+      if (d._isReceiverHosted) {
+        const id = d.receiverHosted;
+        return this.exports.get(id)?.server ?? `no capability has id ${id}`;
+      }
+      if (d._isReceiverAnswer) {
+        let got: CapServer | string | undefined;
+        let wake: ((t: CapServer | string) => void) | undefined;
+        this.#whenAnswered(d.receiverAnswer, (t) => wake ? wake(t) : (got = t));
+        return got ?? new Promise((resolve) => (wake = resolve));
+      }
+      return "only capabilities that ww gave this program can be passed here";
+    });
+  }
+
   /** Calls `then` with the capability a PromisedAnswer names, once that answer is done. */
   #whenAnswered(p: rpc.PromisedAnswer, then: (target: CapServer | string) => void): void {
     const questionId = p.questionId;
+    if (p.transform.length > MAX_PATH) {
+      return then(
+        `a path of ${p.transform.length} steps into the results of question ${questionId}`,
+      );
+    }
     const path = p.transform.toArray().filter((op) => !op._isNoop).map((op) => op.getPointerField)
       .join(".");
     const answer = this.answers.get(questionId);
@@ -222,19 +380,14 @@ class Vat {
     else answer.waiters.push(resolve);
   }
 
-  async #dispatch(
-    questionId: number,
-    answer: Answer,
-    target: CapServer | string,
-    interfaceId: bigint,
-    methodId: number,
-    params: rpc.Payload,
-  ): Promise<void> {
+  async #dispatch(c: RunningCall): Promise<void> {
+    const { questionId, answer, target, interfaceId, methodId, params } = c;
     const out = new capnp.Message();
     const ret = out.initRoot(rpc.Message)._initReturn();
     ret.answerId = questionId;
     const payload = ret._initResults();
     const caps: CapServer[] = [];
+    let reserved = 0;
     try {
       if (typeof target === "string") throw new Error(target);
       if (target.interfaceId !== interfaceId) {
@@ -246,7 +399,11 @@ class Vat {
       await target.dispatch(methodId, {
         params: (type) => capnp.utils.getStruct(0, type, params),
         results: (type) => (results = capnp.utils.initStructAt(0, type, payload)),
-        paramCap: (struct, index) => this.#paramCap(params, struct, index),
+        paramCap: (struct, index) => this.#paramCap(c, struct, index),
+        reserve: async (n) => {
+          await this.#reserve(2 * n, c.held + reserved);
+          reserved += 2 * n;
+        },
         setResultCap: (struct, index, server) => {
           if (struct !== results) throw new Error("setResultCap: not this call's results");
           capnp.utils.setInterfacePointer(caps.length, capnp.utils.getPointer(index, struct));
@@ -267,8 +424,29 @@ class Vat {
       r.answerId = questionId;
       r._initException().reason = answer.error;
       this.#send(failed);
+    } finally {
+      // The results are queued (and counted there) before what they were built from is freed.
+      this.heldBytes -= c.held;
+      this.reservedBytes -= reserved;
+      this.#freed();
     }
     this.#complete(questionId, answer);
+  }
+
+  /**
+   * Waits until `n` more bytes fit the budget, not counting `own` (which the caller holds
+   * already), or until no other result is reserved or queued: one that does not fit is built
+   * alone. (Calls waiting here hold their messages, so waiting for those too could wait forever.)
+   */
+  async #reserve(n: number, own: number): Promise<void> {
+    const bound = this.limits.maxBufferedBytes;
+    await this.#until(
+      () =>
+        this.bufferedBytes - own + n <= bound ||
+        (this.reservedBytes === 0 && this.queuedBytes === 0),
+      () => (this.reservedBytes += n),
+    );
+    if (this.closed) throw new Error("the connection is closed");
   }
 
   #complete(questionId: number, answer: Answer): void {
@@ -346,47 +524,90 @@ class Vat {
     this.#send(out);
   }
 
-  async #paramCap(
-    params: rpc.Payload,
-    struct: capnp.Struct,
-    index: number,
-  ): Promise<CapServer | null> {
+  async #paramCap(c: RunningCall, struct: capnp.Struct, index: number): Promise<CapServer | null> {
     const { pointerLength } = capnp.utils.getSize(struct);
     if (index >= pointerLength) return null;
     const pointer = capnp.utils.getPointer(index, struct);
     if (capnp.utils.isNull(pointer)) return null;
     const capIndex = capnp.utils.getCapabilityId(capnp.utils.followFars(pointer));
-    const table = params.capTable;
-    if (capIndex >= table.length) throw new Error(`capability ${capIndex} is not in the cap table`);
-    const d = table.get(capIndex);
-    if (d._isReceiverHosted) {
-      const entry = this.exports.get(d.receiverHosted);
-      if (entry === undefined) throw new Error(`no capability has id ${d.receiverHosted}`);
-      return entry.server;
+    if (capIndex >= c.caps.length) {
+      throw new Error(`capability ${capIndex} is not in the cap table`);
     }
-    if (d._isReceiverAnswer) {
-      return await new Promise((resolve, reject) =>
-        this.#whenAnswered(d.receiverAnswer, (t) => {
-          if (typeof t === "string") reject(new Error(t));
-          else resolve(t);
-        })
-      );
-    }
-    throw new Error("only capabilities that ww gave this program can be passed here");
+    const cap = await c.caps[capIndex];
+    if (typeof cap === "string") throw new Error(cap);
+    return cap;
   }
 
   #send(message: capnp.Message): void {
-    if (this.closed) return;
-    const bytes = new Uint8Array(message.toArrayBuffer());
-    this.#out = this.#out.then(async () => {
-      if (this.#peerGone) return;
+    if (this.closed || this.#peerGone) return;
+    const parts = framed(message);
+    const size = parts.reduce((n, p) => n + p.length, 0);
+    this.queuedBytes += size + MESSAGE_OVERHEAD;
+    const tail = this.#tail;
+    if (size >= BATCH_BYTES / 4) {
+      // A large message is written from its own segments, not copied into one buffer first; what
+      // comes after it goes after it, not into the batch before.
+      parts.forEach((bytes, i) =>
+        this.#queue.push({ bytes, length: bytes.length, messages: i === 0 ? 1 : 0 })
+      );
+      this.#tail = undefined;
+    } else if (tail !== undefined && tail.length + size <= tail.bytes.length) {
+      for (const p of parts) {
+        tail.bytes.set(p, tail.length);
+        tail.length += p.length;
+      }
+      tail.messages++;
+    } else if (this.#writing) {
+      // A backlog: small messages are gathered into one buffer, written in one go, rather than
+      // each kept as its own object.
+      // Sized by the backlog, so that two quick replies do not cost 64 KiB.
+      const capacity = Math.min(BATCH_BYTES, Math.max(4096, this.queuedBytes));
+      const batch = { bytes: new Uint8Array(capacity), length: 0, messages: 1 };
+      for (const p of parts) {
+        batch.bytes.set(p, batch.length);
+        batch.length += p.length;
+      }
+      this.#queue.push(batch);
+      this.#tail = batch;
+    } else {
+      const bytes = parts.length === 1 ? parts[0] : new Uint8Array(size);
+      if (parts.length > 1) parts.reduce((at, p) => (bytes.set(p, at), at + p.length), 0);
+      this.#queue.push({ bytes, length: size, messages: 1 });
+    }
+    if (!this.#writing) void this.#drain();
+  }
+
+  /** Writes the queue out, in order, until it is empty or the guest is gone. */
+  async #drain(): Promise<void> {
+    this.#writing = true;
+    while (this.#head < this.#queue.length && !this.#peerGone) {
+      const next = this.#queue[this.#head];
+      if (next === this.#tail) this.#tail = undefined;
       try {
-        await this.stream.write(bytes);
+        await this.stream.write(next.bytes.subarray(0, next.length));
       } catch {
         // The guest closed its end; reading will see the end of stream.
         this.#peerGone = true;
+        break;
       }
-    });
+      this.queuedBytes -= next.length + next.messages * MESSAGE_OVERHEAD;
+      this.#queue[this.#head++] = EMPTY;
+      // Drop written entries from the array now and then, not one shift per message.
+      if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#head);
+        this.#head = 0;
+      }
+      this.#freed();
+    }
+    if (this.#peerGone) {
+      this.#queue = [];
+      this.#head = 0;
+      this.#tail = undefined;
+      this.queuedBytes = 0;
+      this.#freed();
+    }
+    this.#writing = false;
+    for (const done of this.#drained.splice(0)) done();
   }
 
   /** Records the first violation and tells the guest why (best effort) before closing. */
@@ -397,19 +618,27 @@ class Vat {
     const e = out.initRoot(rpc.Message)._initAbort();
     e.reason = `ww: ${reason}`;
     this.#send(out);
+    this.#close();
+  }
+
+  /** Marks the vat closed and releases everything waiting on its budget. */
+  #close(): void {
     this.closed = true;
+    for (const w of this.#waiters.splice(0)) w.wake();
   }
 
   async shutdown(): Promise<void> {
-    this.closed = true;
+    this.#close();
     // Give queued messages (the Abort) a moment to leave, but never wait on a guest that stopped
     // reading.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      this.#out,
-      new Promise((r) => (timer = setTimeout(r, 200))),
-    ]);
-    clearTimeout(timer);
+    if (this.#writing) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        new Promise<void>((r) => this.#drained.push(r)),
+        new Promise((r) => (timer = setTimeout(r, 200))),
+      ]);
+      clearTimeout(timer);
+    }
     this.answers.clear();
     this.exports.clear();
     this.exportIds.clear();

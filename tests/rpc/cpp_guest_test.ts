@@ -71,3 +71,15 @@ Deno.test("--with-all grants console, ipfs and exec", async () => {
   const r = await runWw(["run", "--with-all", guest, "checks"]);
   assert.deepEqual(checks(r.stdout).get("identity")!.grants, ["console", "ipfs", "exec"]);
 });
+
+Deno.test("a C++ guest passes the executor on, resolved and pipelined (issue 17, item 7)", async () => {
+  const guest = await buildGuest();
+  const r = await runWw(["run", "--with-exec", guest, "pass-caps"]);
+  assert.equal(r.code, 0, r.stderr);
+  const got = checks(r.stdout);
+  assert.deepEqual([...got.keys()], [
+    "exec passes a resolved executor on",
+    "exec passes a pipelined executor on",
+  ]);
+  for (const c of got.values()) assert.ok(c.ok, JSON.stringify(c));
+});

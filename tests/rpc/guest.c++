@@ -11,11 +11,19 @@
 //                           them, until killed
 //   guest bench <n>         n sequential Host.identity calls to ww; prints {"calls":n,"seconds":s}
 //   guest bench-pair <n>    the same client loop against a C++ Host server in a forked process
+//   guest pass-caps         Executor.start given the executor itself, resolved and pipelined
+//   guest flood-unknown <n> <bytes>   raw: n Provide messages (a type ww does not implement) of
+//                           <bytes> each, never reading; prints {"sent":k,"blocked":b}
+//   guest cat-many <n> <path>        n concurrent Ipfs.cat calls of path; prints {"sizes":[...]}
+//   guest flood-identity <n>          raw: Bootstrap, then n pipelined Host.identity calls, each
+//                           finished at once, never reading; prints {"sent":k,"blocked":b}
 //
 // Built by tests/rpc/build.ts with g++ and `pkg-config --cflags --libs capnp-rpc`.
 
 #include <capnp/ez-rpc.h>
 #include <capnp/rpc-twoparty.h>
+#include <capnp/rpc.capnp.h>
+#include <capnp/serialize.h>
 #include <kj/async-io.h>
 #include <kj/debug.h>
 
@@ -24,6 +32,7 @@
 #include <cstdlib>
 #include <string>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -202,6 +211,105 @@ void runChecks(ww::Host::Client host, kj::WaitScope& ws, const char* self) {
   });
 }
 
+// Executor.start with the executor passed on as a capability, the ordinary C++ way: once as a
+// resolved capability and once pipelined on the call that returns it. The guest's own client
+// drops (Release, Finish) its references as soon as the call is sent.
+void passCaps(ww::Host::Client host, kj::WaitScope& ws, const char* self) {
+  check("exec passes a resolved executor on", [&]() {
+    auto executor = kj::heap<ww::Executor::Client>(
+        host.executorRequest().send().wait(ws).getExecutor());
+    auto start = executor->startRequest();
+    start.setProgram(self);
+    auto args = start.initArgs(2);
+    args.set(0, "exit");
+    args.set(1, "5");
+    start.setExecutor(*executor);
+    auto sent = start.send();
+    executor = nullptr;  // the guest's last reference: Release follows the call at once
+    auto r = sent.getProcess().waitRequest().send().wait(ws);
+    report("exec passes a resolved executor on", r.getCode() == 5,
+           "\"code\":" + std::to_string(r.getCode()));
+  });
+  check("exec passes a pipelined executor on", [&]() {
+    auto promise = host.executorRequest().send();
+    auto start = promise.getExecutor().startRequest();
+    start.setProgram(self);
+    auto args = start.initArgs(2);
+    args.set(0, "exit");
+    args.set(1, "6");
+    start.setExecutor(promise.getExecutor());
+    auto sent = start.send();
+    { auto drop = kj::mv(promise); }
+    auto r = sent.getProcess().waitRequest().send().wait(ws);
+    report("exec passes a pipelined executor on", r.getCode() == 6,
+           "\"code\":" + std::to_string(r.getCode()));
+  });
+}
+
+// Raw floods: messages written with blocking writes and never a read, as a hostile guest would.
+// A write blocked for 3 s ends the flood (ww stopped reading: backpressure), reported as blocked.
+int flood(bool unknown, long n, size_t bytes) {
+  struct timeval tv = {3, 0};
+  setsockopt(3, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  long sent = 0;
+  bool blocked = false;
+  auto write = [&](capnp::MessageBuilder& m) {
+    KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() { capnp::writeMessageToFd(3, m); })) {
+      blocked = true;
+      return false;
+    }
+    return true;
+  };
+  if (unknown) {
+    for (; sent < n; sent++) {
+      capnp::MallocMessageBuilder m;
+      auto provide = m.initRoot<capnp::rpc::Message>().initProvide();
+      provide.setQuestionId(sent);
+      provide.getRecipient().initAs<capnp::Data>(bytes);
+      if (!write(m)) break;
+    }
+  } else {
+    capnp::MallocMessageBuilder boot;
+    boot.initRoot<capnp::rpc::Message>().initBootstrap().setQuestionId(0);
+    if (write(boot)) {
+      for (; sent < n; sent++) {
+        capnp::MallocMessageBuilder m;
+        auto call = m.initRoot<capnp::rpc::Message>().initCall();
+        uint32_t q = 1 + sent % 1000000;
+        call.setQuestionId(q);
+        call.setInterfaceId(capnp::typeId<ww::Host>());
+        call.setMethodId(0);
+        call.initTarget().initPromisedAnswer().setQuestionId(0);
+        call.initParams().initContent();
+        if (!write(m)) break;
+        capnp::MallocMessageBuilder f;
+        f.initRoot<capnp::rpc::Message>().initFinish().setQuestionId(q);
+        if (!write(f)) break;
+      }
+    }
+  }
+  printf("{\"sent\":%ld,\"blocked\":%s}\n", sent, blocked ? "true" : "false");
+  fflush(stdout);
+  return 0;
+}
+
+void catMany(ww::Host::Client host, kj::WaitScope& ws, int n, const char* path) {
+  auto ipfs = host.ipfsRequest().send().getIpfs();
+  kj::Vector<kj::Promise<size_t>> cats;
+  for (int i = 0; i < n; i++) {
+    auto req = ipfs.catRequest();
+    req.setPath(path);
+    cats.add(req.send().then(
+        [](capnp::Response<ww::Ipfs::CatResults>&& r) { return r.getData().size(); }));
+  }
+  std::string sizes = "[";
+  for (auto size : kj::joinPromises(cats.releaseAsArray()).wait(ws)) {
+    sizes += (sizes.size() > 1 ? "," : "") + std::to_string(size);
+  }
+  printf("{\"sizes\":%s]}\n", sizes.c_str());
+  fflush(stdout);
+}
+
 // The C++ reference server for the benchmark: Host.identity only.
 class BenchHost final : public ww::Host::Server {
  protected:
@@ -278,6 +386,16 @@ int main(int argc, char** argv) {
       }
     });
   }
+  if (mode == "pass-caps") {
+    return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) { passCaps(host, ws, argv[0]); });
+  }
+  if (mode == "cat-many" && argc > 3) {
+    return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) {
+      catMany(host, ws, atoi(argv[2]), argv[3]);
+    });
+  }
+  if (mode == "flood-unknown" && argc > 3) return flood(true, atol(argv[2]), atol(argv[3]));
+  if (mode == "flood-identity" && argc > 2) return flood(false, atol(argv[2]), 0);
   if (mode == "bench" && argc > 2) {
     return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) { bench(host, ws, atol(argv[2])); });
   }
@@ -305,6 +423,7 @@ int main(int argc, char** argv) {
   }
   fprintf(stderr,
           "usage: guest checks | log <line> | exit <code> | start[-console] <prog> [args...] | "
-          "flood <line> | bench <n> | bench-pair <n>\n");
+          "flood <line> | bench <n> | bench-pair <n> | pass-caps | cat-many <n> <path> | "
+          "flood-unknown <n> <bytes> | flood-identity <n>\n");
   return 2;
 }

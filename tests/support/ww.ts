@@ -118,3 +118,42 @@ export function quote(s: string): string {
 export function errorLines(stderr: string): string[] {
   return stderr.split("\n").filter((l) => l !== "" && !/^ww: warning: .* runs NOT jailed/.test(l));
 }
+
+/** How a run of ww ended, and its peak memory. */
+export interface MeasuredResult extends WwResult {
+  /** ww's peak resident set (VmHWM), in bytes. */
+  readonly peak: number;
+}
+
+/**
+ * Runs `ww <args...>` like runWw and samples ww's VmHWM every 20 ms until it exits (the caller
+ * execs ww, so ww keeps the caller's pid).
+ *
+ * @example
+ * const { peak } = await runWwMeasured(["run", guest, "bench", "2000"]);
+ */
+export async function runWwMeasured(args: readonly string[]): Promise<MeasuredResult> {
+  const child = new Deno.Command("/bin/bash", {
+    args: ["-c", callerScript({}), "caller", ...wwCommand(), ...args],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let peak = 0;
+  let running = true;
+  const output = child.output().finally(() => (running = false));
+  while (running) {
+    try {
+      const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
+      const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
+      // Before the exec this is bash's own figure, far smaller than ww's.
+      if (hwm) peak = Math.max(peak, Number(hwm[1]) * 1024);
+    } catch {
+      break; // ww has exited
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const { code, stdout, stderr } = await output;
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code, stdout: text(stdout), stderr: text(stderr), peak };
+}

@@ -1,0 +1,59 @@
+// tests/rpc/flood_test.ts — guests that send faster than they read, through the real `ww run`
+// (bwrap and native jails): ww's peak memory stays under the bound documented in rpc/README.md,
+// ww stays up, and the guest is slowed (its writes block), never ww.
+
+import assert from "node:assert/strict";
+import { runWwMeasured as measured } from "../support/ww.ts";
+import { buildGuest } from "./build.ts";
+
+const MiB = 1 << 20;
+/** The documented bounds (rpc/README.md): buffered for one guest, and one message. */
+const BUFFERED = 64 * MiB;
+const MESSAGE = 8 * MiB;
+
+const JAILS = [[], ["--jail=native"]];
+const mb = (n: number) => `${(n / MiB).toFixed(0)} MiB`;
+
+/**
+ * The bound: what ww holds for one guest (64 MiB), the message being read and its copy
+ * (2 x 8 MiB), and a margin for the garbage collector's lag, over ww's own peak serving a quiet
+ * guest on the same machine.
+ */
+async function bound(jail: string[]): Promise<number> {
+  const guest = await buildGuest();
+  const base = await measured(["run", ...jail, guest, "bench", "2000"]);
+  assert.equal(base.code, 0, base.stderr);
+  return base.peak + BUFFERED + 2 * MESSAGE + 48 * MiB;
+}
+
+for (const jail of JAILS) {
+  const name = jail.length ? "native" : "bwrap";
+
+  Deno.test(`${name}: a flood of 8 MB unknown messages never read keeps ww's memory bounded`, async () => {
+    const guest = await buildGuest();
+    const limit = await bound(jail);
+    const r = await measured(["run", ...jail, guest, "flood-unknown", "48", "8000000"]);
+    console.log(`${name} unknown flood: peak ${mb(r.peak)} (bound ${mb(limit)})`);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.peak < limit, `ww peaked at ${mb(r.peak)}, over ${mb(limit)}`);
+    assert.deepEqual(JSON.parse(r.stdout), { sent: 48, blocked: false });
+    assert.equal(r.stderr, "", "each message is echoed as Unimplemented, not logged");
+  });
+
+  Deno.test(`${name}: pipelined identity calls never read: ww stops reading, memory bounded`, async () => {
+    const guest = await buildGuest();
+    const limit = await bound(jail);
+    const r = await measured(["run", ...jail, guest, "flood-identity", "600000"]);
+    console.log(
+      `${name} identity flood: peak ${mb(r.peak)} (bound ${mb(limit)}) ${r.stdout.trim()}`,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(r.peak < limit, `ww peaked at ${mb(r.peak)}, over ${mb(limit)}`);
+    const flood = JSON.parse(r.stdout);
+    // The guest is slowed: its writes block once ww holds its bound of answers.
+    assert.equal(flood.blocked, true, r.stdout);
+    assert.ok(flood.sent < 600000, r.stdout);
+    // Slowed, not cut off: nothing was wrong with the calls, so ww logs nothing.
+    assert.equal(r.stderr, "");
+  });
+}
