@@ -55,15 +55,17 @@ Deno.test({
     const marker = crypto.randomUUID();
     // Sleepers until fork fails: the holder's uid then has NPROC processes.
     const holder = await startProgram(config(["fork-hold", marker], await hostileBinary()));
-    // Writes until its /tmp is full (dd: ENOSPC), then waits, showing `filled` in its argv.
+    // Writes until its /tmp is full (dd: ENOSPC at --tmp-size, not at 4 times it), then waits,
+    // showing `filled` in its argv.
     const filled = `filled-${marker}`;
     const filler = await startProgram(config(
       [
         "-c",
         `dd if=/dev/zero of=/tmp/fill bs=1M count=${4 * FILL_MIB} 2>/dev/null; ` +
-        `[ "$(du -m /tmp/fill | cut -f1)" -ge ${
+        `n=$(du -m /tmp/fill | cut -f1); [ "$n" -ge ${
           FILL_MIB - 1
-        } ] && exec /bin/sh -c 'sleep 60' ${filled}`,
+        } ] && [ "$n" -le ${FILL_MIB} ] && ` +
+        `exec /bin/sh -c 'sleep 60' ${filled}`,
       ],
       "/bin/sh",
       FILL_MIB * 2 ** 20,
