@@ -40,6 +40,8 @@ run flags (they end at <binary>; '--' may also end them):
                          (default /dns4/localhost/tcp/5001/http, or $WW_IPFS); every byte
                          is verified against its CID and cached by CID in $XDG_CACHE_HOME/ww
   --ipfs-timeout <duration>  give up when the IPFS node sends nothing for this long (30s)
+  --trust-node-ipns      take the node's name/resolve answer for an /ipns/ key it gives no
+                         signed record for (otherwise ww verifies the record itself)
   --explain              print the descriptors, environment and jail, run nothing
   --with-console         host capability (fd 3, Cap'n Proto RPC, rpc/ww.capnp): log lines
                          to ww's stderr, prefixed with the program's name

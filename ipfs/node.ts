@@ -119,7 +119,50 @@ export class IpfsNode {
     };
   }
 
-  /** The /ipfs/ path an IPNS name (or DNSLink domain) points to now, resolved by the node. */
+  /**
+   * The signed IPNS record the node holds for the key-based name `name`, unverified: Kubo's
+   * `routing/get`, or `dht/get` (js-ipfs). Undefined when the node offers neither command or has
+   * no record for the name.
+   */
+  async ipnsRecord(name: string): Promise<Uint8Array | undefined> {
+    return await this.#track(`the IPNS record of /ipns/${name}`, async () => {
+      for (const command of ["routing/get", "dht/get"]) {
+        const exchange = this.#open(command, `/ipns/${name}`);
+        let text: string;
+        try {
+          await exchange.ready;
+          this.#touch();
+          text = new TextDecoder().decode(await exchange.bytes());
+        } catch (e) {
+          if (this.#failure) throw this.#failure;
+          if (e instanceof HttpStatusError) continue; // no such command, or no record
+          throw this.#transportError(e);
+        }
+        // One JSON object a line; the record is the base64 Extra of the VALUE (type 5) event.
+        for (const line of text.split("\n")) {
+          let event: { Type?: number; Extra?: string };
+          try {
+            event = JSON.parse(line);
+          } catch {
+            continue;
+          }
+          if (event.Type === 5 && typeof event.Extra === "string" && event.Extra !== "") {
+            try {
+              return Uint8Array.from(atob(event.Extra), (c) => c.charCodeAt(0));
+            } catch {
+              return new Uint8Array(); // not base64: a malformed record, refused as such
+            }
+          }
+        }
+      }
+      return undefined;
+    });
+  }
+
+  /**
+   * The /ipfs/ path an IPNS name (or DNSLink domain) points to now, resolved by the node: its word
+   * only, believed with --trust-node-ipns alone.
+   */
   async resolveName(name: string): Promise<string> {
     return await this.#track(`/ipns/${name}`, async () => {
       const { create } = await import("kubo-rpc-client");

@@ -1,6 +1,7 @@
 // tests/ipfs/proxy.ts — an HTTP proxy between ww and a real IPFS node that misbehaves on purpose:
 // it flips a byte in the bodies it forwards, stalls a body part-way, or trickles bodies slowly
-// (so a test can kill the node mid-transfer). It listens on a free loopback port.
+// (so a test can kill the node mid-transfer), rewrites whole answers (a node that lies about
+// names), or answers 404 to commands (a node that lacks them). It listens on a free loopback port.
 
 /** How the proxy misbehaves; it forwards faithfully by default. */
 export interface ProxyOptions {
@@ -10,6 +11,13 @@ export interface ProxyOptions {
   readonly stall?: { readonly commands: readonly string[]; readonly after: number };
   /** Forward bodies at about this many bytes per second. */
   readonly bytesPerSecond?: number;
+  /**
+   * Answer each of these commands with 200 and what the function makes of the node's whole body
+   * (whatever the node's status was).
+   */
+  readonly rewrite?: Readonly<Record<string, (body: Uint8Array) => Uint8Array>>;
+  /** Answer these commands with 404, as a node without them does. */
+  readonly refuse?: readonly string[];
 }
 
 export interface Proxy {
@@ -36,10 +44,23 @@ export function startProxy(upstream: string, options: ProxyOptions = {}): Proxy 
       const url = new URL(req.url);
       const command = url.pathname.replace(/^\/api\/v0\//, "");
       requests.push(`${command} ${url.searchParams.get("arg") ?? ""}`);
+      if (options.refuse?.includes(command)) {
+        return Response.json({ Message: "404 page not found", Code: 0, Type: "error" }, {
+          status: 404,
+        });
+      }
       const res = await fetch(`${upstream}${url.pathname}${url.search}`, {
         method: req.method,
         signal: abort.signal,
       });
+      const rewrite = options.rewrite?.[command];
+      if (rewrite) {
+        const body = rewrite(new Uint8Array(await res.arrayBuffer()));
+        const headers = new Headers(res.headers);
+        headers.delete("content-length");
+        headers.delete("transfer-encoding");
+        return new Response(body as Uint8Array<ArrayBuffer>, { status: 200, headers });
+      }
       const tamper = options.tamper?.commands.includes(command) ? options.tamper.at : undefined;
       const stall = options.stall?.commands.includes(command) ? options.stall.after : undefined;
       let offset = 0;

@@ -1,0 +1,175 @@
+// /ipns/ names through the real command line and a real js-ipfs node: ww runs what the name's
+// signed record points to only when the record verifies against the name's own key and is still
+// valid; a node that lies about a name, a record signed by another key, an expired record, and a
+// node that gives no record (unless --trust-node-ipns) are one line and exit 125, and nothing runs.
+
+import assert from "node:assert/strict";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { createIPNSRecord, marshalIPNSRecord } from "ipns";
+import { runWw } from "../support/ww.ts";
+import { startIpfsd } from "./ipfsd.ts";
+import { type Proxy, startProxy } from "./proxy.ts";
+
+const ipfsd = await startIpfsd();
+globalThis.addEventListener("unload", () => ipfsd.kill());
+const tmp = await Deno.makeTempDir({ prefix: "wwtest-ipns-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
+const text = (s: string) => new TextEncoder().encode(s);
+
+const honest = await ipfsd.addTree({ "bin/app": text("#!/bin/sh\necho honest\n") });
+const other = await ipfsd.addTree({ "bin/app": text("#!/bin/sh\necho other\n") });
+assert.equal(honest.length, other.length);
+const name = await ipfsd.publish(honest);
+
+const DENO_DIR = JSON.parse(
+  new TextDecoder().decode(
+    (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output()).stdout,
+  ),
+).denoDir;
+
+/** `ww run --jail=none` with a private cache against `api`. */
+function ww(api: string, args: string[]) {
+  const cache = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" });
+  return runWw(["run", "--jail=none", "--ipfs", api, ...args], {
+    env: { XDG_CACHE_HOME: cache, DENO_DIR },
+  });
+}
+
+/** stderr without the --jail=none warning. */
+function errors(stderr: string): string[] {
+  return stderr.trim().split("\n").filter((l) => l !== "" && !l.includes("NOT jailed"));
+}
+
+/** A dht/get or routing/get answer with its record (Type 5's Extra) changed by `f`. */
+function withRecord(f: (record: Uint8Array) => Uint8Array) {
+  return (body: Uint8Array) => {
+    const lines = new TextDecoder().decode(body).split("\n").map((line) => {
+      if (line.trim() === "") return line;
+      const event = JSON.parse(line);
+      if (event.Type === 5 && event.Extra) {
+        const record = Uint8Array.from(atob(event.Extra), (c) => c.charCodeAt(0));
+        event.Extra = btoa(String.fromCharCode(...f(record)));
+      }
+      return JSON.stringify(event);
+    });
+    return text(lines.join("\n"));
+  };
+}
+
+function replaceBytes(bytes: Uint8Array, from: string, to: string): Uint8Array {
+  const out = bytes.slice();
+  const [f, t] = [text(from), text(to)];
+  for (let i = 0; i + f.length <= out.length; i++) {
+    if (f.every((b, k) => out[i + k] === b)) out.set(t, i);
+  }
+  return out;
+}
+
+const lie = (body: Uint8Array) => replaceBytes(body, honest, other);
+
+Deno.test("the node's own published name runs, verified by its record", async () => {
+  const r = await ww(ipfsd.api, [`/ipns/${name}/bin/app`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "honest\n");
+});
+
+Deno.test("a node that rewrites name/resolve and the record is refused: exit 125, one line, nothing runs", async () => {
+  const proxy = startProxy(ipfsd.url, {
+    rewrite: {
+      "name/resolve": lie,
+      "dht/get": withRecord((record) => replaceBytes(record, honest, other)),
+    },
+  });
+  try {
+    const r = await ww(proxy.api, [`/ipns/${name}/bin/app`]);
+    assert.equal(r.code, 125, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.deepEqual(errors(r.stderr), [
+      `ww: /ipns/${name}/bin/app: /ipns/${name}: the IPNS record's signature does not verify against the name's key (changed, or signed by another key)`,
+    ]);
+    assert.ok(proxy.requests.some((q) => q.startsWith("dht/get")), proxy.requests.join(", "));
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("a record signed by another key is refused", async () => {
+  const key = await generateKeyPair("Ed25519");
+  const forged = marshalIPNSRecord(await createIPNSRecord(key, `/ipfs/${other}`, 99n, 3600_000));
+  const proxy = startProxy(ipfsd.url, {
+    rewrite: { "name/resolve": lie, "dht/get": withRecord(() => forged) },
+  });
+  try {
+    const r = await ww(proxy.api, [`/ipns/${name}/bin/app`]);
+    assert.equal(r.code, 125, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.deepEqual(errors(r.stderr), [
+      `ww: /ipns/${name}/bin/app: /ipns/${name}: the IPNS record's signature does not verify against the name's key (changed, or signed by another key)`,
+    ]);
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("an expired record is refused, naming when it expired", async () => {
+  // A second node, so that this name's short lifetime does not race the other tests.
+  const node = await startIpfsd();
+  let proxy: Proxy | undefined;
+  try {
+    const cid = await node.addTree({ "bin/app": text("#!/bin/sh\necho expired\n") });
+    const short = await node.publish(cid, "1s");
+    // The node keeps an expired record to itself: the proxy serves the one it gave while valid.
+    const res = await fetch(`${node.url}/api/v0/dht/get?arg=/ipns/${short}`, { method: "POST" });
+    const answer = new Uint8Array(await res.arrayBuffer());
+    assert.equal(res.status, 200);
+    await new Promise((r) => setTimeout(r, 1500));
+    proxy = startProxy(node.url, { rewrite: { "dht/get": () => answer } });
+    const r = await ww(proxy.api, [`/ipns/${short}/bin/app`]);
+    assert.equal(r.code, 125, r.stderr);
+    assert.equal(r.stdout, "");
+    const lines = errors(r.stderr);
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(
+      lines[0],
+      new RegExp(
+        `^ww: /ipns/${short}/bin/app: /ipns/${short}: the IPNS record expired at 20\\d\\d-`,
+      ),
+    );
+  } finally {
+    await proxy?.close();
+    await node.stop();
+  }
+});
+
+Deno.test("a node with no record path: refused naming --trust-node-ipns; with it, the node's answer runs", async () => {
+  const proxy = startProxy(ipfsd.url, { refuse: ["dht/get", "routing/get"] });
+  try {
+    const refused = await ww(proxy.api, [`/ipns/${name}/bin/app`]);
+    assert.equal(refused.code, 125, refused.stderr);
+    assert.equal(refused.stdout, "");
+    assert.deepEqual(errors(refused.stderr), [
+      `ww: /ipns/${name}/bin/app: the IPFS node at ${proxy.api} gives no IPNS record for /ipns/${name}, so ww cannot verify the name (--trust-node-ipns takes the node's word for it)`,
+    ]);
+    const trusted = await ww(proxy.api, ["--trust-node-ipns", `/ipns/${name}/bin/app`]);
+    assert.equal(trusted.code, 0, trusted.stderr);
+    assert.equal(trusted.stdout, "honest\n");
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("--trust-node-ipns does not make a lying record acceptable", async () => {
+  const proxy = startProxy(ipfsd.url, {
+    rewrite: {
+      "name/resolve": lie,
+      "dht/get": withRecord((record) => replaceBytes(record, honest, other)),
+    },
+  });
+  try {
+    const r = await ww(proxy.api, ["--trust-node-ipns", `/ipns/${name}/bin/app`]);
+    assert.equal(r.code, 125, r.stderr);
+    assert.equal(r.stdout, "");
+  } finally {
+    await proxy.close();
+  }
+});
