@@ -6,7 +6,11 @@
 import assert from "node:assert/strict";
 import { generateKeyPair } from "@libp2p/crypto/keys";
 import { createIPNSRecord, marshalIPNSRecord } from "ipns";
+import { IpfsNode } from "../../ipfs/node.ts";
+import { resolveIpnsName } from "../../ipfs/ipns.ts";
+import { SetupError } from "../../run/errors.ts";
 import { runWw } from "../support/ww.ts";
+import { startDns } from "./dns.ts";
 import { startIpfsd } from "./ipfsd.ts";
 import { type Proxy, startProxy } from "./proxy.ts";
 
@@ -171,5 +175,48 @@ Deno.test("--trust-node-ipns does not make a lying record acceptable", async () 
     assert.equal(r.stdout, "");
   } finally {
     await proxy.close();
+  }
+});
+
+Deno.test("DNSLink is read from DNS by ww, not asked of the node, and may point to a verified key", async () => {
+  const dns = await startDns({
+    "_dnslink.direct.test": [["v=spf1 -all"], ["dnslink=/ipfs/", `${honest}/bin`]],
+    "_dnslink.bykey.test": [[`dnslink=/ipns/${name}`]],
+    "_dnslink.nothing.test": [["other=1"]],
+  });
+  // The node lies about every name: ww must not ask it.
+  const proxy = startProxy(ipfsd.url, { rewrite: { "name/resolve": lie } });
+  const node = new IpfsNode(proxy.api, 10_000, "test");
+  try {
+    const options = { nameServer: dns.nameServer };
+    const direct = await resolveIpnsName(node, "direct.test", "/ipns/direct.test/app", options);
+    assert.equal(direct.path, `/ipfs/${honest}/bin`);
+    assert.match(
+      direct.why[0],
+      /DNSLink TXT record at _dnslink\.direct\.test; this trust rests on DNS/,
+    );
+    const bykey = await resolveIpnsName(node, "bykey.test", "/ipns/bykey.test/bin/app", options);
+    assert.equal(bykey.path, `/ipfs/${honest}`);
+    assert.equal(bykey.why.length, 2);
+    assert.match(bykey.why[1], /IPNS record verified against key k51/);
+    for (const domain of ["nothing.test", "missing.test"]) {
+      await assert.rejects(
+        resolveIpnsName(node, domain, `/ipns/${domain}/app`, options),
+        (e: Error) => {
+          assert.ok(e instanceof SetupError);
+          assert.equal(
+            e.message,
+            `/ipns/${domain}/app: /ipns/${domain}: no dnslink= TXT record at _dnslink.${domain}`,
+          );
+          return true;
+        },
+      );
+    }
+    assert.ok(dns.questions.includes("_dnslink.direct.test 16"), dns.questions.join(", "));
+    assert.ok(!proxy.requests.some((q) => q.startsWith("name/resolve")), proxy.requests.join());
+  } finally {
+    node.close();
+    await proxy.close();
+    await dns.close();
   }
 });
