@@ -220,3 +220,50 @@ Deno.test("DNSLink is read from DNS by ww, not asked of the node, and may point 
     await dns.close();
   }
 });
+
+Deno.test("--explain shows what a name resolved to and why, asks only for the record, runs nothing", async () => {
+  const proxy = startProxy(ipfsd.url);
+  try {
+    const r = await ww(proxy.api, ["--explain", `/ipns/${name}/bin/app`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes("honest"), r.stdout);
+    const lines = r.stdout.split("\n");
+    assert.equal(lines[0], `program: /ipns/${name}/bin/app`);
+    assert.equal(lines[1], `resolves to: /ipfs/${honest}/bin/app`);
+    assert.match(
+      lines[2],
+      new RegExp(
+        `^  /ipns/${name} -> /ipfs/${honest}: IPNS record verified against key k51\\w+, sequence \\d+, valid until 20\\d\\d-`,
+      ),
+    );
+    assert.deepEqual(
+      proxy.requests.filter((q) => !/^(routing|dht)\/get /.test(q)),
+      [],
+      proxy.requests.join(", "),
+    );
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("--explain of a name ww would refuse is the same one-line error", async () => {
+  const proxy = startProxy(ipfsd.url, { refuse: ["dht/get", "routing/get"] });
+  try {
+    const r = await ww(proxy.api, ["--explain", `/ipns/${name}/bin/app`]);
+    assert.equal(r.code, 125, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.match(errors(r.stderr).join("\n"), /^ww: .*--trust-node-ipns takes the node's word/);
+    const trusted = await ww(proxy.api, [
+      "--explain",
+      "--trust-node-ipns",
+      `/ipns/${name}/bin/app`,
+    ]);
+    assert.equal(trusted.code, 0, trusted.stderr);
+    assert.match(
+      trusted.stdout,
+      /: the node's name\/resolve answer, NOT verified \(--trust-node-ipns/,
+    );
+  } finally {
+    await proxy.close();
+  }
+});
