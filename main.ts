@@ -200,7 +200,11 @@ function lazyIpfsService(config: RunConfig): IpfsService {
     service ??= lazyImport<typeof import("./ipfs/service.ts")>(
       new URL("./ipfs/service.ts", import.meta.url),
     ).then(({ ipfsService }) =>
-      ipfsService({ api: config.ipfsApi, timeoutMs: config.ipfsTimeoutMs })
+      ipfsService({
+        api: config.ipfsApi,
+        timeoutMs: config.ipfsTimeoutMs,
+        trustNodeIpns: config.trustNodeIpns,
+      })
     );
   return {
     cat: async (path, reserve) => (await load()).cat(path, reserve),

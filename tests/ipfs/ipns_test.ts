@@ -12,7 +12,7 @@ import { SetupError } from "../../run/errors.ts";
 import { runWw } from "../support/ww.ts";
 import { startDns } from "./dns.ts";
 import { startIpfsd } from "./ipfsd.ts";
-import { type Proxy, startProxy } from "./proxy.ts";
+import { type Proxy, replaceBytes, startProxy, withRecord } from "./proxy.ts";
 
 const ipfsd = await startIpfsd();
 globalThis.addEventListener("unload", () => ipfsd.kill());
@@ -44,32 +44,8 @@ function errors(stderr: string): string[] {
   return stderr.trim().split("\n").filter((l) => l !== "" && !l.includes("NOT jailed"));
 }
 
-/** A dht/get or routing/get answer with its record (Type 5's Extra) changed by `f`. */
-function withRecord(f: (record: Uint8Array) => Uint8Array) {
-  return (body: Uint8Array) => {
-    const lines = new TextDecoder().decode(body).split("\n").map((line) => {
-      if (line.trim() === "") return line;
-      const event = JSON.parse(line);
-      if (event.Type === 5 && event.Extra) {
-        const record = Uint8Array.from(atob(event.Extra), (c) => c.charCodeAt(0));
-        event.Extra = btoa(String.fromCharCode(...f(record)));
-      }
-      return JSON.stringify(event);
-    });
-    return text(lines.join("\n"));
-  };
-}
-
-function replaceBytes(bytes: Uint8Array, from: string, to: string): Uint8Array {
-  const out = bytes.slice();
-  const [f, t] = [text(from), text(to)];
-  for (let i = 0; i + f.length <= out.length; i++) {
-    if (f.every((b, k) => out[i + k] === b)) out.set(t, i);
-  }
-  return out;
-}
-
 const lie = (body: Uint8Array) => replaceBytes(body, honest, other);
+const lyingRecord = withRecord((record) => replaceBytes(record, honest, other));
 
 Deno.test("the node's own published name runs, verified by its record", async () => {
   const r = await ww(ipfsd.api, [`/ipns/${name}/bin/app`]);
@@ -81,7 +57,7 @@ Deno.test("a node that rewrites name/resolve and the record is refused: exit 125
   const proxy = startProxy(ipfsd.url, {
     rewrite: {
       "name/resolve": lie,
-      "dht/get": withRecord((record) => replaceBytes(record, honest, other)),
+      "dht/get": lyingRecord,
     },
   });
   try {
@@ -166,7 +142,7 @@ Deno.test("--trust-node-ipns does not make a lying record acceptable", async () 
   const proxy = startProxy(ipfsd.url, {
     rewrite: {
       "name/resolve": lie,
-      "dht/get": withRecord((record) => replaceBytes(record, honest, other)),
+      "dht/get": lyingRecord,
     },
   });
   try {

@@ -114,3 +114,32 @@ export function startProxy(upstream: string, options: ProxyOptions = {}): Proxy 
     },
   };
 }
+
+/**
+ * A rewrite for dht/get or routing/get: the answer with its IPNS record (Type 5's Extra) changed
+ * by `f`.
+ */
+export function withRecord(f: (record: Uint8Array) => Uint8Array) {
+  return (body: Uint8Array) => {
+    const lines = new TextDecoder().decode(body).split("\n").map((line) => {
+      if (line.trim() === "") return line;
+      const event = JSON.parse(line);
+      if (event.Type === 5 && event.Extra) {
+        const record = Uint8Array.from(atob(event.Extra), (c) => c.charCodeAt(0));
+        event.Extra = btoa(String.fromCharCode(...f(record)));
+      }
+      return JSON.stringify(event);
+    });
+    return new TextEncoder().encode(lines.join("\n"));
+  };
+}
+
+/** `bytes` with every occurrence of the text `from` replaced by `to` (of the same length). */
+export function replaceBytes(bytes: Uint8Array, from: string, to: string): Uint8Array {
+  const out = bytes.slice();
+  const [f, t] = [new TextEncoder().encode(from), new TextEncoder().encode(to)];
+  for (let i = 0; i + f.length <= out.length; i++) {
+    if (f.every((b, k) => out[i + k] === b)) out.set(t, i);
+  }
+  return out;
+}
