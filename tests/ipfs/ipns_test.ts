@@ -149,6 +149,7 @@ Deno.test("--trust-node-ipns does not make a lying record acceptable", async () 
     const r = await ww(proxy.api, ["--trust-node-ipns", `/ipns/${name}/bin/app`]);
     assert.equal(r.code, 125, r.stderr);
     assert.equal(r.stdout, "");
+    assert.match(errors(r.stderr).join("\n"), /: the IPNS record's signature does not verify/);
   } finally {
     await proxy.close();
   }
