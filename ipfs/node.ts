@@ -1,6 +1,7 @@
 // ipfs/node.ts — the IPFS node ww talks to over the Kubo RPC API (/api/v0): raw blocks
-// (block/get), a file's bytes as one stream (cat), and IPNS names (name/resolve, through
-// kubo-rpc-client). Nothing here is trusted: callers verify every byte against its CID. Owns the
+// (block/get), a file's bytes as one stream (cat), signed IPNS records (routing/get or dht/get),
+// and the node's own word on a name (name/resolve, through kubo-rpc-client). Nothing here is
+// trusted: callers verify every byte against its CID and every record against its key. Owns the
 // idle timeout (--ipfs-timeout) and turns transport failures into one-line SetupErrors naming the
 // node's address.
 //
