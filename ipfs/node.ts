@@ -13,6 +13,9 @@ import { SetupError, UsageError, WwError } from "../run/errors.ts";
 import { Exchange, HttpStatusError, StreamError } from "./http.ts";
 import { multiaddrToUrl } from "./multiaddr.ts";
 
+/** The most a routing/get or dht/get answer (one record, base64 in JSON, and events) may hold. */
+const MAX_RECORD_ANSWER = 256 * 1024;
+
 /** A stream of bytes that the reader reads into buffers of its own. */
 export interface ByteSource {
   /**
@@ -133,9 +136,10 @@ export class IpfsNode {
         try {
           await exchange.ready;
           this.#touch();
-          text = new TextDecoder().decode(await exchange.bytes());
+          text = new TextDecoder().decode(await this.#boundedBody(exchange, command, name));
         } catch (e) {
           if (this.#failure) throw this.#failure;
+          if (e instanceof WwError) throw e;
           if (e instanceof HttpStatusError) continue; // no such command, or no record
           throw this.#transportError(e);
         }
@@ -190,6 +194,32 @@ export class IpfsNode {
       }
       return path;
     });
+  }
+
+  /**
+   * The whole body of `exchange`, refused past MAX_RECORD_ANSWER bytes: a record is at most 10 KiB
+   * (the IPNS specification's limit), so a node that sends more is not sending one.
+   */
+  async #boundedBody(exchange: Exchange, command: string, name: string): Promise<Uint8Array> {
+    const out = new Uint8Array(MAX_RECORD_ANSWER + 1);
+    let length = 0;
+    try {
+      for (;;) {
+        if (length > MAX_RECORD_ANSWER) {
+          throw new SetupError(
+            `${this.context}: the IPFS node at ${this.api} sent more than ${
+              MAX_RECORD_ANSWER >> 10
+            } KiB for ${command} /ipns/${name}, which holds one IPNS record of at most 10 KiB`,
+          );
+        }
+        const n = await exchange.read(out.subarray(length));
+        if (n === null) return out.subarray(0, length);
+        length += n;
+        this.#touch();
+      }
+    } finally {
+      exchange.close();
+    }
   }
 
   /** Aborts every request still in flight. */

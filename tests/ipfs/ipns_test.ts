@@ -244,3 +244,19 @@ Deno.test("--explain of a name ww would refuse is the same one-line error", asyn
     await proxy.close();
   }
 });
+
+Deno.test("a node that answers a record request with more than a record could be is refused", async () => {
+  const proxy = startProxy(ipfsd.url, {
+    rewrite: { "dht/get": () => new Uint8Array(300 * 1024).fill(0x20) },
+  });
+  try {
+    const r = await ww(proxy.api, [`/ipns/${name}/bin/app`]);
+    assert.equal(r.code, 125, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.deepEqual(errors(r.stderr), [
+      `ww: /ipns/${name}/bin/app: the IPFS node at ${proxy.api} sent more than 256 KiB for dht/get /ipns/${name}, which holds one IPNS record of at most 10 KiB`,
+    ]);
+  } finally {
+    await proxy.close();
+  }
+});
