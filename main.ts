@@ -40,7 +40,10 @@ run flags (they end at <binary>; '--' may also end them):
                          (default /dns4/localhost/tcp/5001/http, or $WW_IPFS); every byte
                          is verified against its CID and cached by CID in $XDG_CACHE_HOME/ww
   --ipfs-timeout <duration>  give up when the IPFS node sends nothing for this long (30s)
-  --explain              print the descriptors, environment and jail, run nothing
+  --trust-node-ipns      take the node's name/resolve answer for an /ipns/ key it gives no
+                         signed record for (otherwise ww verifies the record itself)
+  --explain              print the descriptors, environment and jail, run nothing; for an
+                         /ipns/ name, what it resolves to and why ww believes it
   --with-console         host capability (fd 3, Cap'n Proto RPC, rpc/ww.capnp): log lines
                          to ww's stderr, prefixed with the program's name
   --with-ipfs            host capability: read IPFS (cat, ls, stat) and add bytes
@@ -119,10 +122,11 @@ async function run(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (explain) {
-    const { explainProgram } = await lazyImport<typeof import("./run/explain_program.ts")>(
-      new URL("./run/explain_program.ts", import.meta.url),
-    );
-    console.log(explainProgram(config).join("\n"));
+    const { explainName, explainProgram } = await lazyImport<
+      typeof import("./run/explain_program.ts")
+    >(new URL("./run/explain_program.ts", import.meta.url));
+    const [program, ...rest] = explainProgram(config);
+    console.log([program, ...await explainName(config), ...rest].join("\n"));
     return 0;
   }
   if (config.jail.backend === "none") {
@@ -196,7 +200,11 @@ function lazyIpfsService(config: RunConfig): IpfsService {
     service ??= lazyImport<typeof import("./ipfs/service.ts")>(
       new URL("./ipfs/service.ts", import.meta.url),
     ).then(({ ipfsService }) =>
-      ipfsService({ api: config.ipfsApi, timeoutMs: config.ipfsTimeoutMs })
+      ipfsService({
+        api: config.ipfsApi,
+        timeoutMs: config.ipfsTimeoutMs,
+        trustNodeIpns: config.trustNodeIpns,
+      })
     );
   return {
     cat: async (path, reserve) => (await load()).cat(path, reserve),

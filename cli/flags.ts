@@ -55,6 +55,7 @@ const SWITCHES = new Set([
   "--explain",
   "--net",
   "--allow-weaker-jail",
+  "--trust-node-ipns",
 ]);
 const GRANT_SWITCHES = new Set(["--with-console", "--with-ipfs", "--with-exec", "--with-all"]);
 
@@ -81,6 +82,7 @@ export function parseRunArgs(
   let backend: JailBackend = DEFAULT_POLICY.backend;
   let net = false;
   let allowWeakerJail = false;
+  let trustNodeIpns = false;
   const ids: { uid?: number; gid?: number } = {};
   let timeoutMs: number | undefined;
   const readOnlyBinds: Bind[] = [];
@@ -109,6 +111,7 @@ export function parseRunArgs(
       else if (flag === "--explain") explain = true;
       else if (flag === "--net") net = true;
       else if (flag === "--allow-weaker-jail") allowWeakerJail = true;
+      else if (flag === "--trust-node-ipns") trustNodeIpns = true;
       else help = true;
       continue;
     }
@@ -209,6 +212,7 @@ export function parseRunArgs(
     env,
     ipfsApi,
     ...(ipfsTimeoutMs !== undefined ? { ipfsTimeoutMs } : {}),
+    ...(trustNodeIpns ? { trustNodeIpns } : {}),
     jail,
   };
   if (help) return { config, debug, help, explain, grants };

@@ -183,3 +183,9 @@ Deno.test("the longest timeout a timer can wait is accepted, in ms", () => {
   assert.equal(parse(["--timeout", "596h", "p"]).config.jail.timeoutMs, 596 * 3_600_000);
   assert.equal(parse(["--ipfs-timeout", "2147483647ms", "p"]).config.ipfsTimeoutMs, 2 ** 31 - 1);
 });
+
+Deno.test("--trust-node-ipns is off by default, on when given, and takes no value", () => {
+  assert.equal(parse(["p"]).config.trustNodeIpns, undefined);
+  assert.equal(parse(["--trust-node-ipns", "/ipns/k51x/app"]).config.trustNodeIpns, true);
+  assert.throws(() => parse(["--trust-node-ipns=yes", "p"]), /--trust-node-ipns takes no value/);
+});

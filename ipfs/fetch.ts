@@ -1,8 +1,8 @@
 // ipfs/fetch.ts — a program named by an IPFS path, as a read-only descriptor ready to execute:
 // the cached file when the cache holds the path, otherwise fetched through the node and verified
 // into a sealed memfd (download.ts, loaded only then), checked to be a program for this machine,
-// and cached. /ipns/ names are resolved through the node on every run; what they point to is
-// cached like any /ipfs/ path.
+// and cached. /ipns/ names are resolved on every run, by a record ww verifies or by DNSLink
+// (ipns.ts); what they point to is cached like any /ipfs/ path.
 //
 // This module is what `ww run` loads (dynamically) for an IPFS program; on a warm run it is, with
 // cache.ts, ffi/memfd.ts and the small pure modules beside them (path.ts, node.ts and its HTTP
@@ -29,6 +29,8 @@ export interface FetchOptions {
   readonly cacheDir?: string;
   /** Bound on the cache's size; default DEFAULT_CACHE_BYTES. */
   readonly cacheBytes?: number;
+  /** Take the node's word for an /ipns/ name it gives no record for (--trust-node-ipns). */
+  readonly trustNodeIpns?: boolean;
   /**
    * Stops the fetch: every request to the node ends, nothing is cached or left behind, and
    * fetchProgram rejects with the abort's reason when it is a WwError (a SetupError otherwise).
@@ -83,7 +85,13 @@ export async function fetchProgram(
     let path: IpfsPath = parsed;
     if (parsed.namespace === "ipns") {
       node = connect();
-      const target = parseIpfsPath(await node.resolveName(parsed.root));
+      const { resolveIpnsName } = await lazyImport<typeof import("./ipns.ts")>(
+        new URL("./ipns.ts", import.meta.url),
+      );
+      const resolved = await resolveIpnsName(node, parsed.root, program, {
+        trustNode: options.trustNodeIpns,
+      });
+      const target = parseIpfsPath(resolved.path);
       if ("error" in target) throw new UsageError(`${program}: ${target.error}`);
       path = { ...target, segments: [...target.segments, ...parsed.segments] };
     }

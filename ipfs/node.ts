@@ -1,6 +1,7 @@
 // ipfs/node.ts — the IPFS node ww talks to over the Kubo RPC API (/api/v0): raw blocks
-// (block/get), a file's bytes as one stream (cat), and IPNS names (name/resolve, through
-// kubo-rpc-client). Nothing here is trusted: callers verify every byte against its CID. Owns the
+// (block/get), a file's bytes as one stream (cat), signed IPNS records (routing/get or dht/get),
+// and the node's own word on a name (name/resolve, through kubo-rpc-client). Nothing here is
+// trusted: callers verify every byte against its CID and every record against its key. Owns the
 // idle timeout (--ipfs-timeout) and turns transport failures into one-line SetupErrors naming the
 // node's address.
 //
@@ -11,6 +12,9 @@
 import { SetupError, UsageError, WwError } from "../run/errors.ts";
 import { Exchange, HttpStatusError, StreamError } from "./http.ts";
 import { multiaddrToUrl } from "./multiaddr.ts";
+
+/** The most a routing/get or dht/get answer (one record, base64 in JSON, and events) may hold. */
+const MAX_RECORD_ANSWER = 256 * 1024;
 
 /** A stream of bytes that the reader reads into buffers of its own. */
 export interface ByteSource {
@@ -119,7 +123,51 @@ export class IpfsNode {
     };
   }
 
-  /** The /ipfs/ path an IPNS name (or DNSLink domain) points to now, resolved by the node. */
+  /**
+   * The signed IPNS record the node holds for the key-based name `name`, unverified: Kubo's
+   * `routing/get`, or `dht/get` (js-ipfs). Undefined when the node offers neither command or has
+   * no record for the name.
+   */
+  async ipnsRecord(name: string): Promise<Uint8Array | undefined> {
+    return await this.#track(`the IPNS record of /ipns/${name}`, async () => {
+      for (const command of ["routing/get", "dht/get"]) {
+        const exchange = this.#open(command, `/ipns/${name}`);
+        let text: string;
+        try {
+          await exchange.ready;
+          this.#touch();
+          text = new TextDecoder().decode(await this.#boundedBody(exchange, command, name));
+        } catch (e) {
+          if (this.#failure) throw this.#failure;
+          if (e instanceof WwError) throw e;
+          if (e instanceof HttpStatusError) continue; // no such command, or no record
+          throw this.#transportError(e);
+        }
+        // One JSON object a line; the record is the base64 Extra of the VALUE (type 5) event.
+        for (const line of text.split("\n")) {
+          let event: { Type?: number; Extra?: string };
+          try {
+            event = JSON.parse(line);
+          } catch {
+            continue;
+          }
+          if (event.Type === 5 && typeof event.Extra === "string" && event.Extra !== "") {
+            try {
+              return Uint8Array.from(atob(event.Extra), (c) => c.charCodeAt(0));
+            } catch {
+              return new Uint8Array(); // not base64: a malformed record, refused as such
+            }
+          }
+        }
+      }
+      return undefined;
+    });
+  }
+
+  /**
+   * The /ipfs/ path an IPNS name (or DNSLink domain) points to now, resolved by the node: its word
+   * only, believed with --trust-node-ipns alone.
+   */
   async resolveName(name: string): Promise<string> {
     return await this.#track(`/ipns/${name}`, async () => {
       const { create } = await import("kubo-rpc-client");
@@ -146,6 +194,32 @@ export class IpfsNode {
       }
       return path;
     });
+  }
+
+  /**
+   * The whole body of `exchange`, refused past MAX_RECORD_ANSWER bytes: a record is at most 10 KiB
+   * (the IPNS specification's limit), so a node that sends more is not sending one.
+   */
+  async #boundedBody(exchange: Exchange, command: string, name: string): Promise<Uint8Array> {
+    const out = new Uint8Array(MAX_RECORD_ANSWER + 1);
+    let length = 0;
+    try {
+      for (;;) {
+        if (length > MAX_RECORD_ANSWER) {
+          throw new SetupError(
+            `${this.context}: the IPFS node at ${this.api} sent more than ${
+              MAX_RECORD_ANSWER >> 10
+            } KiB for ${command} /ipns/${name}, which holds one IPNS record of at most 10 KiB`,
+          );
+        }
+        const n = await exchange.read(out.subarray(length));
+        if (n === null) return out.subarray(0, length);
+        length += n;
+        this.#touch();
+      }
+    } finally {
+      exchange.close();
+    }
   }
 
   /** Aborts every request still in flight. */

@@ -1,8 +1,10 @@
 // ipfs/service.ts — IPFS for the host capability (--with-ipfs): cat, ls and stat of IPFS paths and
 // add of bytes, through the node ww was pointed at (--ipfs), trusting it no more than the program
 // fetcher does. Paths are walked over verified blocks (unixfs.ts), a file's bytes are assembled and
-// checked leaf by leaf (assemble.ts), /ipns/ names are resolved by the node, and the CID the node
-// returns for added bytes is checked to name exactly those bytes before a program sees it.
+// checked leaf by leaf (assemble.ts), /ipns/ names are resolved as for a program (ipns.ts: a
+// record ww verifies, or DNSLink read by ww; the node's word only with --trust-node-ipns), and the
+// CID the node returns for added bytes is checked to name exactly those bytes before a program
+// sees it.
 //
 // Loaded only when a program first calls one of these methods (main.ts wires it in lazily), since
 // it brings in the IPLD libraries.
@@ -12,6 +14,7 @@ import { SetupError, UsageError } from "../run/errors.ts";
 import { assembleFile, fileSize, type Sink } from "./assemble.ts";
 import { type CID, cidKey, DAG_PB, equalBytes, hashMatches, parseCid, RAW } from "./block.ts";
 import { VerifiedBlocks } from "./blocks.ts";
+import { resolveIpnsName } from "./ipns.ts";
 import { DEFAULT_IPFS_TIMEOUT_MS } from "./multiaddr.ts";
 import { type ByteSource, IpfsNode } from "./node.ts";
 import { formatIpfsPath, type IpfsPath, parseIpfsPath } from "./path.ts";
@@ -22,6 +25,8 @@ export interface IpfsServiceOptions {
   readonly api: string;
   /** How long the node may send nothing before a call gives up (--ipfs-timeout). */
   readonly timeoutMs?: number;
+  /** Take the node's word for an /ipns/ name it gives no record for (--trust-node-ipns). */
+  readonly trustNodeIpns?: boolean;
 }
 
 /**
@@ -48,7 +53,7 @@ export function ipfsService(options: IpfsServiceOptions): IpfsService {
   return {
     cat: (path, reserve) =>
       withNode(path, async (node) => {
-        const { found, blocks } = await walk(path, node);
+        const { found, blocks } = await walk(path, node, options);
         const type = typeOf(found.node);
         if (type === "directory") throw new SetupError(`${path}: is a directory, not a file`);
         if (type !== "file") {
@@ -67,12 +72,12 @@ export function ipfsService(options: IpfsServiceOptions): IpfsService {
       }),
     stat: (path) =>
       withNode(path, async (node) => {
-        const { found } = await walk(path, node);
+        const { found } = await walk(path, node, options);
         return statOf(found);
       }),
     ls: (path) =>
       withNode(path, async (node) => {
-        const { found, blocks } = await walk(path, node);
+        const { found, blocks } = await walk(path, node, options);
         const type = typeOf(found.node);
         if (type !== "directory") {
           const what = type === "file" ? "file" : `UnixFS ${unixfsType(found.node)}`;
@@ -117,12 +122,16 @@ class CheckedBlocks extends VerifiedBlocks {
 async function walk(
   path: string,
   node: IpfsNode,
+  options: IpfsServiceOptions,
 ): Promise<{ found: FileNode; blocks: VerifiedBlocks }> {
   const parsed = parseIpfsPath(path);
   if ("error" in parsed) throw new UsageError(parsed.error);
   let target: IpfsPath = parsed;
   if (parsed.namespace === "ipns") {
-    const resolved = parseIpfsPath(await node.resolveName(parsed.root));
+    const { path: to } = await resolveIpnsName(node, parsed.root, path, {
+      trustNode: options.trustNodeIpns,
+    });
+    const resolved = parseIpfsPath(to);
     if ("error" in resolved) throw new SetupError(`${path}: ${resolved.error}`);
     target = { ...resolved, segments: [...resolved.segments, ...parsed.segments] };
   }

@@ -17,6 +17,8 @@ export interface RunConfig {
   readonly ipfsApi: string;
   /** How long the IPFS node may send nothing while a program is fetched; default 30 s. */
   readonly ipfsTimeoutMs?: number;
+  /** Take the node's word for an /ipns/ name it gives no signed record for. */
+  readonly trustNodeIpns?: boolean;
   /** What the jail allows; DEFAULT_POLICY for the default profile. */
   readonly jail: JailPolicy;
 }

@@ -1,9 +1,14 @@
 // run/explain_program.ts — `ww run --explain`: what startProgram would do with a config, computed
-// by the same planners, without running anything. Loaded only for --explain.
+// by the same planners, without running anything; for an /ipns/ name, also what it resolves to now
+// and why ww believes it (the node is asked for the name's record, nothing else). Loaded only for
+// --explain.
 
 import { layoutFds } from "../fd/layout.ts";
 import { bwrapArgs } from "../jail/bwrap.ts";
-import { isIpfsPath } from "../ipfs/path.ts";
+import { resolveIpnsName } from "../ipfs/ipns.ts";
+import { DEFAULT_IPFS_TIMEOUT_MS } from "../ipfs/multiaddr.ts";
+import { IpfsNode } from "../ipfs/node.ts";
+import { formatIpfsPath, isIpfsPath, parseIpfsPath } from "../ipfs/path.ts";
 import { jailChoice } from "./auto.ts";
 import { grantsProblem, type RunConfig } from "./config.ts";
 import { childEnv } from "./env.ts";
@@ -17,6 +22,34 @@ import { planNative } from "./launch_native.ts";
 import { resolveProgram } from "./resolve.ts";
 import { checkProgramFile } from "./script.ts";
 import { workTmpdir } from "./tmpdir.ts";
+
+/**
+ * For an /ipns/ program, what its name resolves to now and why that is believed, as lines for
+ * --explain (after the program's); nothing for other programs. Resolving asks the node for the
+ * name's record (or DNS for a domain) and fetches nothing else; a name ww would refuse is the same
+ * one-line error (exit 125) as for a run.
+ */
+export async function explainName(config: RunConfig): Promise<string[]> {
+  const parsed = parseIpfsPath(config.program);
+  if (!isIpfsPath(config.program) || "error" in parsed || parsed.namespace !== "ipns") return [];
+  const node = new IpfsNode(
+    config.ipfsApi,
+    config.ipfsTimeoutMs ?? DEFAULT_IPFS_TIMEOUT_MS,
+    config.program,
+  );
+  try {
+    const { path, why } = await resolveIpnsName(node, parsed.root, config.program, {
+      trustNode: config.trustNodeIpns,
+    });
+    const target = parseIpfsPath(path);
+    const full = "error" in target
+      ? path
+      : formatIpfsPath({ ...target, segments: [...target.segments, ...parsed.segments] });
+    return [`resolves to: ${full}`, ...why.map((line) => `  ${line}`)];
+  } finally {
+    node.close();
+  }
+}
 
 /**
  * What startProgram would do with `config`, as text (`ww run --explain`); runs nothing. The work

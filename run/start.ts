@@ -197,6 +197,7 @@ async function locateProgram(
   const fetched = await fetchProgram(config.program, {
     api: config.ipfsApi,
     timeoutMs: config.ipfsTimeoutMs,
+    trustNodeIpns: config.trustNodeIpns,
     signal,
   });
   // Held open until the program ends: a #! interpreter opens its script by this path late.

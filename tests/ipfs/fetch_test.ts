@@ -344,12 +344,12 @@ Deno.test("malformed paths and CIDs are usage errors", async () => {
   }
 });
 
-Deno.test("a name the node cannot resolve is an error naming it", async () => {
+Deno.test("a domain without DNSLink is an error naming it (ww looks it up, not the node)", async () => {
   const e = await fetchError("/ipns/no-such-name.invalid/bin/app", { timeoutMs: 10_000 });
   assert.equal(e.exitCode, EXIT.usage);
   assert.match(
     e.message,
-    /^\/ipns\/no-such-name\.invalid\/bin\/app: the IPFS node at .* cannot resolve \/ipns\/no-such-name\.invalid \(/,
+    /^\/ipns\/no-such-name\.invalid\/bin\/app: (\/ipns\/no-such-name\.invalid: no dnslink= TXT record at|cannot look up the DNSLink TXT record) _dnslink\.no-such-name\.invalid/,
   );
 });
 

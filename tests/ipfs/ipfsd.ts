@@ -17,8 +17,11 @@ export interface Ipfsd {
   addFile(bytes: Uint8Array, options?: AddOptions): Promise<string>;
   /** Adds files under their relative paths, wrapped in a directory; returns the root CID. */
   addTree(files: Record<string, Uint8Array>, options?: AddOptions): Promise<string>;
-  /** Publishes /ipfs/<cid> under the node's own key; returns the IPNS name (its peer ID). */
-  publish(cid: string): Promise<string>;
+  /**
+   * Publishes /ipfs/<cid> under the node's own key, valid for `lifetime` (e.g. "1s"; default
+   * the node's, 24 h); returns the IPNS name (its peer ID).
+   */
+  publish(cid: string, lifetime?: string): Promise<string>;
   /** Stops the node (SIGTERM, then SIGKILL) and removes its repository. */
   stop(): Promise<void>;
   /** Kills the node at once (SIGKILL) and removes its repository; for an unload handler. */
@@ -145,9 +148,11 @@ export async function startIpfsd(): Promise<Ipfsd> {
     pid: child.pid,
     addFile: (bytes, options) => add([["file", bytes]], false, options),
     addTree: (files, options) => add(Object.entries(files), true, options),
-    async publish(cid) {
+    async publish(cid, lifetime) {
       const res = await fetch(
-        `${url}/api/v0/name/publish?arg=/ipfs/${cid}&allow-offline=true`,
+        `${url}/api/v0/name/publish?arg=/ipfs/${cid}&allow-offline=true${
+          lifetime ? `&lifetime=${lifetime}` : ""
+        }`,
         { method: "POST" },
       );
       const body = await res.json();

@@ -1,6 +1,7 @@
 // tests/ipfs/proxy.ts — an HTTP proxy between ww and a real IPFS node that misbehaves on purpose:
 // it flips a byte in the bodies it forwards, stalls a body part-way, or trickles bodies slowly
-// (so a test can kill the node mid-transfer). It listens on a free loopback port.
+// (so a test can kill the node mid-transfer), rewrites whole answers (a node that lies about
+// names), or answers 404 to commands (a node that lacks them). It listens on a free loopback port.
 
 /** How the proxy misbehaves; it forwards faithfully by default. */
 export interface ProxyOptions {
@@ -10,6 +11,13 @@ export interface ProxyOptions {
   readonly stall?: { readonly commands: readonly string[]; readonly after: number };
   /** Forward bodies at about this many bytes per second. */
   readonly bytesPerSecond?: number;
+  /**
+   * Answer each of these commands with 200 and what the function makes of the node's whole body
+   * (whatever the node's status was).
+   */
+  readonly rewrite?: Readonly<Record<string, (body: Uint8Array) => Uint8Array>>;
+  /** Answer these commands with 404, as a node without them does. */
+  readonly refuse?: readonly string[];
 }
 
 export interface Proxy {
@@ -36,10 +44,23 @@ export function startProxy(upstream: string, options: ProxyOptions = {}): Proxy 
       const url = new URL(req.url);
       const command = url.pathname.replace(/^\/api\/v0\//, "");
       requests.push(`${command} ${url.searchParams.get("arg") ?? ""}`);
+      if (options.refuse?.includes(command)) {
+        return Response.json({ Message: "404 page not found", Code: 0, Type: "error" }, {
+          status: 404,
+        });
+      }
       const res = await fetch(`${upstream}${url.pathname}${url.search}`, {
         method: req.method,
         signal: abort.signal,
       });
+      const rewrite = options.rewrite?.[command];
+      if (rewrite) {
+        const body = rewrite(new Uint8Array(await res.arrayBuffer()));
+        const headers = new Headers(res.headers);
+        headers.delete("content-length");
+        headers.delete("transfer-encoding");
+        return new Response(body as Uint8Array<ArrayBuffer>, { status: 200, headers });
+      }
       const tamper = options.tamper?.commands.includes(command) ? options.tamper.at : undefined;
       const stall = options.stall?.commands.includes(command) ? options.stall.after : undefined;
       let offset = 0;
@@ -92,4 +113,33 @@ export function startProxy(upstream: string, options: ProxyOptions = {}): Proxy 
       await server.finished.catch(() => {});
     },
   };
+}
+
+/**
+ * A rewrite for dht/get or routing/get: the answer with its IPNS record (Type 5's Extra) changed
+ * by `f`.
+ */
+export function withRecord(f: (record: Uint8Array) => Uint8Array) {
+  return (body: Uint8Array) => {
+    const lines = new TextDecoder().decode(body).split("\n").map((line) => {
+      if (line.trim() === "") return line;
+      const event = JSON.parse(line);
+      if (event.Type === 5 && event.Extra) {
+        const record = Uint8Array.from(atob(event.Extra), (c) => c.charCodeAt(0));
+        event.Extra = btoa(String.fromCharCode(...f(record)));
+      }
+      return JSON.stringify(event);
+    });
+    return new TextEncoder().encode(lines.join("\n"));
+  };
+}
+
+/** `bytes` with every occurrence of the text `from` replaced by `to` (of the same length). */
+export function replaceBytes(bytes: Uint8Array, from: string, to: string): Uint8Array {
+  const out = bytes.slice();
+  const [f, t] = [new TextEncoder().encode(from), new TextEncoder().encode(to)];
+  for (let i = 0; i + f.length <= out.length; i++) {
+    if (f.every((b, k) => out[i + k] === b)) out.set(t, i);
+  }
+  return out;
 }

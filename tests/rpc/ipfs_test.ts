@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { cidKey, parseCid } from "../../ipfs/block.ts";
 import { startIpfsd } from "../ipfs/ipfsd.ts";
-import { startProxy } from "../ipfs/proxy.ts";
+import { replaceBytes, startProxy, withRecord } from "../ipfs/proxy.ts";
 import { REPO, runWw, runWwMeasured } from "../support/ww.ts";
 import { buildGuest } from "./build.ts";
 import { pattern } from "./ipfs_guest.ts";
@@ -214,4 +214,33 @@ Deno.test("concurrent cats of a large file share one budget: ww's memory stays b
     `16 concurrent cats of ${mib(size)}: ww peaked at ${mib(r.peak)}, bound ${mib(bound)}`,
   );
   assert.ok(r.peak < bound, `ww peaked at ${mib(r.peak)}, over ${mib(bound)}`);
+});
+
+Deno.test("a guest's /ipns/ reads through a node that lies about the name are refused naming it", async () => {
+  const honest = await ipfsd.addTree({ "a.txt": new TextEncoder().encode("honest") });
+  const other = await ipfsd.addTree({ "a.txt": new TextEncoder().encode("lying!") });
+  assert.equal(honest.length, other.length);
+  const name = await ipfsd.publish(honest);
+  const lie = (bytes: Uint8Array) => replaceBytes(bytes, honest, other);
+  const proxy = startProxy(ipfsd.url, {
+    rewrite: { "name/resolve": lie, "dht/get": withRecord(lie), "routing/get": withRecord(lie) },
+  });
+  try {
+    const calls = [{ cat: `/ipns/${name}/a.txt` }, { ls: `/ipns/${name}` }, {
+      stat: `/ipns/${name}/a.txt`,
+    }];
+    const results = await guest(["--with-ipfs", "--ipfs", proxy.api], calls);
+    for (const [i, result] of results.entries()) {
+      const path = Object.values(calls[i])[0];
+      assert.equal(
+        result.error,
+        `${path}: /ipns/${name}: the IPNS record's signature does not verify against the name's key (changed, or signed by another key)`,
+      );
+    }
+    // The honest node's answer is still believed.
+    const [cat] = await guest(IPFS, [{ cat: `/ipns/${name}/a.txt` }]);
+    assert.equal(ok<{ text: string }>(cat).text, "honest");
+  } finally {
+    await proxy.close();
+  }
 });

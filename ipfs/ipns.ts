@@ -1,0 +1,128 @@
+// ipfs/ipns.ts — the /ipfs/ path an /ipns/ name points to, as ww believes it, and why: a
+// key-based name by its signed IPNS record, fetched from the node and verified here
+// (ipns_record.ts, loaded only now); a domain by its `_dnslink.<domain>` TXT records, looked up
+// with the system's resolver, not through the node. The node's own `name/resolve` answer is taken
+// only with --trust-node-ipns, and only when the node gives no record at all: a record that fails
+// a check is a lie, and no flag makes ww run what it points to.
+
+import { lazyImport } from "../lazy.ts";
+import { SetupError } from "../run/errors.ts";
+import { dnslinkValue, isDomainName } from "./dnslink.ts";
+import type { IpfsNode } from "./node.ts";
+
+/** What a name resolved to, and the reasons it was believed (one line per step). */
+export interface ResolvedName {
+  /** The /ipfs/ path. */
+  readonly path: string;
+  readonly why: readonly string[];
+}
+
+export interface ResolveOptions {
+  /** Take the node's name/resolve answer when it gives no record (--trust-node-ipns). */
+  readonly trustNode?: boolean;
+  /** The DNS server for DNSLink (a test's); default the system's resolver. */
+  readonly nameServer?: { readonly ipAddr: string; readonly port: number };
+}
+
+/** DNSLink may point to another name; a chain longer than this is refused (it may be a loop). */
+const MAX_STEPS = 8;
+
+/**
+ * Resolves `/ipns/<name>` to the /ipfs/ path ww believes. Errors are one-line SetupErrors (exit
+ * 125) starting with `context` (the program's path) and naming the name and the reason.
+ *
+ * @example
+ * const { path, why } = await resolveIpnsName(node, "k51...", "/ipns/k51.../bin/app", {});
+ */
+export async function resolveIpnsName(
+  node: IpfsNode,
+  name: string,
+  context: string,
+  options: ResolveOptions = {},
+): Promise<ResolvedName> {
+  const why: string[] = [];
+  let current = name;
+  let rest = "";
+  for (let step = 0; step < MAX_STEPS; step++) {
+    const target = isDomainName(current)
+      ? await dnslink(current, context, options)
+      : await keyName(node, current, context, options);
+    why.push(`/ipns/${current} -> ${target.path}: ${target.why}`);
+    const m = /^\/(ipfs|ipns)\/([^/]+)(.*)$/.exec(target.path)!;
+    rest = `${m[3]}${rest}`;
+    if (m[1] === "ipfs") return { path: `/ipfs/${m[2]}${rest}`, why };
+    current = m[2];
+  }
+  throw new SetupError(
+    `${context}: /ipns/${name} leads through more than ${MAX_STEPS} names (a loop?)`,
+  );
+}
+
+async function dnslink(
+  domain: string,
+  context: string,
+  options: ResolveOptions,
+): Promise<{ path: string; why: string }> {
+  const host = `_dnslink.${domain}`;
+  let records: string[][];
+  try {
+    records = await Deno.resolveDns(
+      host,
+      "TXT",
+      options.nameServer ? { nameServer: options.nameServer } : {},
+    );
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) records = [];
+    else {
+      throw new SetupError(
+        `${context}: cannot look up the DNSLink TXT record ${host} (${
+          (e instanceof Error ? e.message : String(e)).split("\n")[0]
+        })`,
+      );
+    }
+  }
+  const value = dnslinkValue(records);
+  if (typeof value !== "string") {
+    throw new SetupError(`${context}: /ipns/${domain}: ${value.error} at ${host}`);
+  }
+  return {
+    path: value,
+    why: `DNSLink TXT record at ${host}; this trust rests on DNS, which signs nothing here`,
+  };
+}
+
+async function keyName(
+  node: IpfsNode,
+  name: string,
+  context: string,
+  options: ResolveOptions,
+): Promise<{ path: string; why: string }> {
+  const { nameMultihash, verifyRecord } = await lazyImport<typeof import("./ipns_record.ts")>(
+    new URL("./ipns_record.ts", import.meta.url),
+  );
+  const multihash = nameMultihash(name);
+  if ("error" in multihash) {
+    throw new SetupError(
+      `${context}: /ipns/${name}: ${multihash.error} (expected a key, k51…/12D3Koo…, or a domain)`,
+    );
+  }
+  const record = await node.ipnsRecord(name);
+  if (record === undefined) {
+    if (!options.trustNode) {
+      throw new SetupError(
+        `${context}: the IPFS node at ${node.api} gives no IPNS record for /ipns/${name}, so ww cannot verify the name (--trust-node-ipns takes the node's word for it)`,
+      );
+    }
+    return {
+      path: await node.resolveName(name),
+      why: `the node's name/resolve answer, NOT verified (--trust-node-ipns; it gave no record)`,
+    };
+  }
+  const verdict = await verifyRecord(name, record);
+  if ("error" in verdict) throw new SetupError(`${context}: /ipns/${name}: ${verdict.error}`);
+  return {
+    path: verdict.value,
+    why:
+      `IPNS record verified against key ${verdict.key}, sequence ${verdict.sequence}, valid until ${verdict.validUntil}`,
+  };
+}

@@ -1,0 +1,262 @@
+// /ipns/ names through the real command line and a real js-ipfs node: ww runs what the name's
+// signed record points to only when the record verifies against the name's own key and is still
+// valid; a node that lies about a name, a record signed by another key, an expired record, and a
+// node that gives no record (unless --trust-node-ipns) are one line and exit 125, and nothing runs.
+
+import assert from "node:assert/strict";
+import { generateKeyPair } from "@libp2p/crypto/keys";
+import { createIPNSRecord, marshalIPNSRecord } from "ipns";
+import { IpfsNode } from "../../ipfs/node.ts";
+import { resolveIpnsName } from "../../ipfs/ipns.ts";
+import { SetupError } from "../../run/errors.ts";
+import { runWw } from "../support/ww.ts";
+import { startDns } from "./dns.ts";
+import { startIpfsd } from "./ipfsd.ts";
+import { type Proxy, replaceBytes, startProxy, withRecord } from "./proxy.ts";
+
+const ipfsd = await startIpfsd();
+globalThis.addEventListener("unload", () => ipfsd.kill());
+const tmp = await Deno.makeTempDir({ prefix: "wwtest-ipns-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
+const text = (s: string) => new TextEncoder().encode(s);
+
+const honest = await ipfsd.addTree({ "bin/app": text("#!/bin/sh\necho honest\n") });
+const other = await ipfsd.addTree({ "bin/app": text("#!/bin/sh\necho other\n") });
+assert.equal(honest.length, other.length);
+const name = await ipfsd.publish(honest);
+
+const DENO_DIR = JSON.parse(
+  new TextDecoder().decode(
+    (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output()).stdout,
+  ),
+).denoDir;
+
+/** `ww run --jail=none` with a private cache against `api`. */
+function ww(api: string, args: string[]) {
+  const cache = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" });
+  return runWw(["run", "--jail=none", "--ipfs", api, ...args], {
+    env: { XDG_CACHE_HOME: cache, DENO_DIR },
+  });
+}
+
+/** stderr without the --jail=none warning. */
+function errors(stderr: string): string[] {
+  return stderr.trim().split("\n").filter((l) => l !== "" && !l.includes("NOT jailed"));
+}
+
+const lie = (body: Uint8Array) => replaceBytes(body, honest, other);
+const lyingRecord = withRecord((record) => replaceBytes(record, honest, other));
+
+Deno.test("the node's own published name runs, verified by its record", async () => {
+  const r = await ww(ipfsd.api, [`/ipns/${name}/bin/app`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "honest\n");
+});
+
+Deno.test("a node that rewrites name/resolve and the record is refused: exit 125, one line, nothing runs", async () => {
+  const proxy = startProxy(ipfsd.url, {
+    rewrite: {
+      "name/resolve": lie,
+      "dht/get": lyingRecord,
+    },
+  });
+  try {
+    const r = await ww(proxy.api, [`/ipns/${name}/bin/app`]);
+    assert.equal(r.code, 125, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.deepEqual(errors(r.stderr), [
+      `ww: /ipns/${name}/bin/app: /ipns/${name}: the IPNS record's signature does not verify against the name's key (changed, or signed by another key)`,
+    ]);
+    assert.ok(proxy.requests.some((q) => q.startsWith("dht/get")), proxy.requests.join(", "));
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("a record signed by another key is refused", async () => {
+  const key = await generateKeyPair("Ed25519");
+  const forged = marshalIPNSRecord(await createIPNSRecord(key, `/ipfs/${other}`, 99n, 3600_000));
+  const proxy = startProxy(ipfsd.url, {
+    rewrite: { "name/resolve": lie, "dht/get": withRecord(() => forged) },
+  });
+  try {
+    const r = await ww(proxy.api, [`/ipns/${name}/bin/app`]);
+    assert.equal(r.code, 125, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.deepEqual(errors(r.stderr), [
+      `ww: /ipns/${name}/bin/app: /ipns/${name}: the IPNS record's signature does not verify against the name's key (changed, or signed by another key)`,
+    ]);
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("an expired record is refused, naming when it expired", async () => {
+  // A second node, so that this name's short lifetime does not race the other tests.
+  const node = await startIpfsd();
+  let proxy: Proxy | undefined;
+  try {
+    const cid = await node.addTree({ "bin/app": text("#!/bin/sh\necho expired\n") });
+    const short = await node.publish(cid, "1s");
+    // The node keeps an expired record to itself: the proxy serves the one it gave while valid.
+    const res = await fetch(`${node.url}/api/v0/dht/get?arg=/ipns/${short}`, { method: "POST" });
+    const answer = new Uint8Array(await res.arrayBuffer());
+    assert.equal(res.status, 200);
+    await new Promise((r) => setTimeout(r, 1500));
+    proxy = startProxy(node.url, { rewrite: { "dht/get": () => answer } });
+    const r = await ww(proxy.api, [`/ipns/${short}/bin/app`]);
+    assert.equal(r.code, 125, r.stderr);
+    assert.equal(r.stdout, "");
+    const lines = errors(r.stderr);
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(
+      lines[0],
+      new RegExp(
+        `^ww: /ipns/${short}/bin/app: /ipns/${short}: the IPNS record expired at 20\\d\\d-`,
+      ),
+    );
+  } finally {
+    await proxy?.close();
+    await node.stop();
+  }
+});
+
+Deno.test("a node with no record path: refused naming --trust-node-ipns; with it, the node's answer runs", async () => {
+  const proxy = startProxy(ipfsd.url, { refuse: ["dht/get", "routing/get"] });
+  try {
+    const refused = await ww(proxy.api, [`/ipns/${name}/bin/app`]);
+    assert.equal(refused.code, 125, refused.stderr);
+    assert.equal(refused.stdout, "");
+    assert.deepEqual(errors(refused.stderr), [
+      `ww: /ipns/${name}/bin/app: the IPFS node at ${proxy.api} gives no IPNS record for /ipns/${name}, so ww cannot verify the name (--trust-node-ipns takes the node's word for it)`,
+    ]);
+    const trusted = await ww(proxy.api, ["--trust-node-ipns", `/ipns/${name}/bin/app`]);
+    assert.equal(trusted.code, 0, trusted.stderr);
+    assert.equal(trusted.stdout, "honest\n");
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("--trust-node-ipns does not make a lying record acceptable", async () => {
+  const proxy = startProxy(ipfsd.url, {
+    rewrite: {
+      "name/resolve": lie,
+      "dht/get": lyingRecord,
+    },
+  });
+  try {
+    const r = await ww(proxy.api, ["--trust-node-ipns", `/ipns/${name}/bin/app`]);
+    assert.equal(r.code, 125, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.match(errors(r.stderr).join("\n"), /: the IPNS record's signature does not verify/);
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("DNSLink is read from DNS by ww, not asked of the node, and may point to a verified key", async () => {
+  const dns = await startDns({
+    "_dnslink.direct.test": [["v=spf1 -all"], ["dnslink=/ipfs/", `${honest}/bin`]],
+    "_dnslink.bykey.test": [[`dnslink=/ipns/${name}`]],
+    "_dnslink.nothing.test": [["other=1"]],
+  });
+  // The node lies about every name: ww must not ask it.
+  const proxy = startProxy(ipfsd.url, { rewrite: { "name/resolve": lie } });
+  const node = new IpfsNode(proxy.api, 10_000, "test");
+  try {
+    const options = { nameServer: dns.nameServer };
+    const direct = await resolveIpnsName(node, "direct.test", "/ipns/direct.test/app", options);
+    assert.equal(direct.path, `/ipfs/${honest}/bin`);
+    assert.match(
+      direct.why[0],
+      /DNSLink TXT record at _dnslink\.direct\.test; this trust rests on DNS/,
+    );
+    const bykey = await resolveIpnsName(node, "bykey.test", "/ipns/bykey.test/bin/app", options);
+    assert.equal(bykey.path, `/ipfs/${honest}`);
+    assert.equal(bykey.why.length, 2);
+    assert.match(bykey.why[1], /IPNS record verified against key k51/);
+    for (const domain of ["nothing.test", "missing.test"]) {
+      await assert.rejects(
+        resolveIpnsName(node, domain, `/ipns/${domain}/app`, options),
+        (e: Error) => {
+          assert.ok(e instanceof SetupError);
+          assert.equal(
+            e.message,
+            `/ipns/${domain}/app: /ipns/${domain}: no dnslink= TXT record at _dnslink.${domain}`,
+          );
+          return true;
+        },
+      );
+    }
+    assert.ok(dns.questions.includes("_dnslink.direct.test 16"), dns.questions.join(", "));
+    assert.ok(!proxy.requests.some((q) => q.startsWith("name/resolve")), proxy.requests.join());
+  } finally {
+    node.close();
+    await proxy.close();
+    await dns.close();
+  }
+});
+
+Deno.test("--explain shows what a name resolved to and why, asks only for the record, runs nothing", async () => {
+  const proxy = startProxy(ipfsd.url);
+  try {
+    const r = await ww(proxy.api, ["--explain", `/ipns/${name}/bin/app`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(!r.stdout.includes("honest"), r.stdout);
+    const lines = r.stdout.split("\n");
+    assert.equal(lines[0], `program: /ipns/${name}/bin/app`);
+    assert.equal(lines[1], `resolves to: /ipfs/${honest}/bin/app`);
+    assert.match(
+      lines[2],
+      new RegExp(
+        `^  /ipns/${name} -> /ipfs/${honest}: IPNS record verified against key k51\\w+, sequence \\d+, valid until 20\\d\\d-`,
+      ),
+    );
+    assert.deepEqual(
+      proxy.requests.filter((q) => !/^(routing|dht)\/get /.test(q)),
+      [],
+      proxy.requests.join(", "),
+    );
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("--explain of a name ww would refuse is the same one-line error", async () => {
+  const proxy = startProxy(ipfsd.url, { refuse: ["dht/get", "routing/get"] });
+  try {
+    const r = await ww(proxy.api, ["--explain", `/ipns/${name}/bin/app`]);
+    assert.equal(r.code, 125, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.match(errors(r.stderr).join("\n"), /^ww: .*--trust-node-ipns takes the node's word/);
+    const trusted = await ww(proxy.api, [
+      "--explain",
+      "--trust-node-ipns",
+      `/ipns/${name}/bin/app`,
+    ]);
+    assert.equal(trusted.code, 0, trusted.stderr);
+    assert.match(
+      trusted.stdout,
+      /: the node's name\/resolve answer, NOT verified \(--trust-node-ipns/,
+    );
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("a node that answers a record request with more than a record could be is refused", async () => {
+  const proxy = startProxy(ipfsd.url, {
+    rewrite: { "dht/get": () => new Uint8Array(300 * 1024).fill(0x20) },
+  });
+  try {
+    const r = await ww(proxy.api, [`/ipns/${name}/bin/app`]);
+    assert.equal(r.code, 125, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.deepEqual(errors(r.stderr), [
+      `ww: /ipns/${name}/bin/app: the IPFS node at ${proxy.api} sent more than 256 KiB for dht/get /ipns/${name}, which holds one IPNS record of at most 10 KiB`,
+    ]);
+  } finally {
+    await proxy.close();
+  }
+});
