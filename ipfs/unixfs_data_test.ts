@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { UnixFS } from "ipfs-unixfs";
 import { decodeUnixFsData, UNIXFS_TYPES, type UnixFsData, type UnixFsType } from "./unixfs_data.ts";
+import { loadedModules } from "../tests/support/modules.ts";
 
 /** A seeded generator (mulberry32), so that a failure reproduces. */
 class Random {
@@ -398,30 +399,6 @@ Deno.test("malformed messages are Errors saying what is wrong", () => {
     assert.match(got.message, message, hex(Uint8Array.from(bytes)));
   }
 });
-
-/** The files of every module a fresh `deno run` evaluates when it imports `specifier`. */
-async function loadedModules(specifier: string): Promise<string[]> {
-  const dir = await Deno.makeTempDir({ prefix: "wwtest-unixfs-data-" });
-  try {
-    const script = `${dir}/probe.ts`;
-    await Deno.writeTextFile(script, `await import(${JSON.stringify(specifier)});\n`);
-    const config = new URL("../deno.json", import.meta.url).pathname;
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", "--config", config, `--coverage=${dir}/cov`, script],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.ok(out.success, new TextDecoder().decode(out.stderr));
-    const files: string[] = [];
-    for await (const entry of Deno.readDir(`${dir}/cov`)) {
-      const { url } = JSON.parse(await Deno.readTextFile(`${dir}/cov/${entry.name}`));
-      if (url.startsWith("file:") && url !== `file://${script}`) files.push(new URL(url).pathname);
-    }
-    return files;
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-}
 
 /** The loaded modules that are ipfs-unixfs or protons-runtime, or import node:crypto or node:buffer. */
 async function costly(files: string[]): Promise<string[]> {
