@@ -14,7 +14,7 @@ import {
   parseDuration,
   parseSize,
 } from "../jail/policy.ts";
-import { DEFAULT_IPFS_API, multiaddrToUrl } from "../ipfs/multiaddr.ts";
+import { chooseIpfsApi, ipfsApiUrl } from "../ipfs/multiaddr.ts";
 import { envKeyProblem, grantProblem, type RunConfig } from "../run/config.ts";
 import { UsageError } from "../run/errors.ts";
 import { absolutePath } from "../run/path.ts";
@@ -59,7 +59,8 @@ const SWITCHES = new Set([
 const GRANT_SWITCHES = new Set(["--with-console", "--with-ipfs", "--with-exec", "--with-all"]);
 
 /**
- * Parses the arguments after `ww run`.
+ * Parses the arguments after `ww run`. `ipfsApiFile` is the text of $IPFS_PATH/api (see
+ * ipfsApiFile), used when neither --ipfs nor WW_IPFS names the node.
  *
  * @example
  * parseRunArgs(["--with-fd", "db=3", "/bin/app", "-x"], {}, "/").config.fds;
@@ -69,10 +70,11 @@ export function parseRunArgs(
   argv: readonly string[],
   callerEnv: Readonly<Record<string, string>>,
   cwd: string,
+  ipfsApiFile?: { readonly path: string; readonly text: string },
 ): RunCommand {
   const fds: FdGrant[] = [];
   const env: Record<string, string> = {};
-  let ipfsApi = callerEnv.WW_IPFS || DEFAULT_IPFS_API;
+  let ipfsFlag: string | undefined;
   let ipfsTimeoutMs: number | undefined;
   let debug = false;
   let help = false;
@@ -128,9 +130,9 @@ export function parseRunArgs(
         parseEnv(value, callerEnv, env);
         break;
       case "--ipfs": {
-        const parsed = multiaddrToUrl(value);
+        const parsed = ipfsApiUrl(value);
         if ("error" in parsed) throw new UsageError(`--ipfs ${parsed.error}`);
-        ipfsApi = value;
+        ipfsFlag = value;
         break;
       }
       case "--ipfs-timeout": {
@@ -202,12 +204,14 @@ export function parseRunArgs(
     ...ids,
     ...(allowWeakerJail ? { allowWeakerJail } : {}),
   };
+  const { api: ipfsApi, origin: ipfsApiOrigin } = chooseIpfsApi(ipfsFlag, callerEnv, ipfsApiFile);
   const config = {
     program: program ?? "",
     args,
     fds,
     env,
     ipfsApi,
+    ipfsApiOrigin,
     ...(ipfsTimeoutMs !== undefined ? { ipfsTimeoutMs } : {}),
     jail,
   };
@@ -219,8 +223,14 @@ export function parseRunArgs(
   if ([program, ...args].some((a) => a.includes("\0"))) {
     throw new UsageError("an argument contains a NUL byte, which execve cannot pass");
   }
-  const fromEnv = multiaddrToUrl(ipfsApi);
-  if ("error" in fromEnv) throw new UsageError(`WW_IPFS ${fromEnv.error}`);
+  const chosen = ipfsApiUrl(ipfsApi);
+  if ("error" in chosen) {
+    throw new UsageError(
+      `${
+        ipfsApiOrigin === "WW_IPFS" ? "WW_IPFS" : `the IPFS address in ${ipfsApiOrigin}`
+      } ${chosen.error}`,
+    );
+  }
   return { config, debug, help, explain, grants };
 }
 

@@ -46,6 +46,25 @@ Deno.test("--env: a later value for the same key wins; an empty value is allowed
   assert.deepEqual(parse(["--env", "A=1", "--env", "A=", "p"]).config.env, { A: "" });
 });
 
+Deno.test("with neither --ipfs nor WW_IPFS, $IPFS_PATH/api names the node; a bad address names its origin", () => {
+  const file = { path: "/h/.ipfs/api", text: "/unix/run/ipfs.sock" };
+  const { config } = parseRunArgs(["p"], {}, "/", file);
+  assert.equal(config.ipfsApi, "/unix/run/ipfs.sock");
+  assert.equal(config.ipfsApiOrigin, "$IPFS_PATH/api (/h/.ipfs/api)");
+  assert.equal(
+    parseRunArgs(["p"], { WW_IPFS: "http://n:1" }, "/", file).config.ipfsApi,
+    "http://n:1",
+  );
+  assert.throws(
+    () => parseRunArgs(["p"], {}, "/", { path: "/h/.ipfs/api", text: "/ip4/x/tcp/1" }),
+    {
+      message:
+        "the IPFS address in $IPFS_PATH/api (/h/.ipfs/api) /ip4/x/tcp/1: x is not an IPv4 address",
+    },
+  );
+  assert.throws(() => parse(["p"], { WW_IPFS: "ftp://n:1" }), /^UsageError: WW_IPFS ftp:\/\/n:1: /);
+});
+
 Deno.test("--ipfs defaults to the local Kubo API, and WW_IPFS overrides the default", () => {
   assert.equal(parse(["p"]).config.ipfsApi, "/dns4/localhost/tcp/5001/http");
   assert.equal(

@@ -10,7 +10,7 @@
 
 import { SetupError, UsageError, WwError } from "../run/errors.ts";
 import { Exchange, HttpStatusError, StreamError } from "./http.ts";
-import { multiaddrToUrl } from "./multiaddr.ts";
+import { ipfsApiUrl } from "./multiaddr.ts";
 
 /** A stream of bytes that the reader reads into buffers of its own. */
 export interface ByteSource {
@@ -27,6 +27,8 @@ export interface ByteSource {
 /** A connection to one node; `close` aborts whatever is still in flight. */
 export class IpfsNode {
   readonly url: string;
+  /** The address as errors name it: with where it came from, when the caller said. */
+  readonly where: string;
   readonly #abort = new AbortController();
   readonly #pending = new Set<string>();
   #lastActivity = Date.now();
@@ -34,25 +36,28 @@ export class IpfsNode {
   #failure: WwError | undefined;
 
   /**
-   * `api` is the --ipfs multiaddr; `timeoutMs` how long the node may stay silent; `context` (the
-   * program's path) starts every error message.
+   * `api` is the --ipfs address (see ipfsApiUrl); `timeoutMs` how long the node may stay silent;
+   * `context` (the program's path) starts every error message; `origin` (--ipfs, WW_IPFS,
+   * $IPFS_PATH/api ...) is named in them.
    */
   constructor(
     readonly api: string,
     readonly timeoutMs: number,
     readonly context: string,
     signal?: AbortSignal,
+    readonly origin?: string,
   ) {
-    const parsed = multiaddrToUrl(api);
-    if ("error" in parsed) throw new UsageError(`--ipfs ${parsed.error}`);
+    const parsed = ipfsApiUrl(api);
+    if ("error" in parsed) throw new UsageError(`${origin ?? "--ipfs"} ${parsed.error}`);
     this.url = parsed.url;
+    this.where = origin ? `${api} (from ${origin})` : api;
     if (signal) {
       // The caller's abort ends every request, and its reason (a WwError, when it is one) is
       // what they all fail with.
       const stop = () => {
         const why = signal.reason;
         this.#failure ??= why instanceof WwError ? why : new SetupError(
-          `${this.context}: stopped while talking to the IPFS node at ${this.api} (${why})`,
+          `${this.context}: stopped while talking to the IPFS node at ${this.where} (${why})`,
         );
         this.#abort.abort(this.#failure);
       };
@@ -69,7 +74,7 @@ export class IpfsNode {
         return await exchange.bytes();
       } catch (e) {
         throw this.#failure ?? new SetupError(
-          `${this.context}: the IPFS node at ${this.api} stopped sending block ${cid} (${
+          `${this.context}: the IPFS node at ${this.where} stopped sending block ${cid} (${
             reason(e)
           })`,
         );
@@ -98,7 +103,7 @@ export class IpfsNode {
         } catch (e) {
           this.#pending.delete(cid);
           throw this.#failure ?? new SetupError(
-            `${this.context}: the IPFS node at ${this.api} stopped sending ${cid} after ${received} bytes (${
+            `${this.context}: the IPFS node at ${this.where} stopped sending ${cid} after ${received} bytes (${
               reason(e)
             })`,
           );
@@ -122,6 +127,12 @@ export class IpfsNode {
   /** The /ipfs/ path an IPNS name (or DNSLink domain) points to now, resolved by the node. */
   async resolveName(name: string): Promise<string> {
     return await this.#track(`/ipns/${name}`, async () => {
+      if (this.url.startsWith("http+unix:")) {
+        // kubo-rpc-client speaks TCP only.
+        throw new SetupError(
+          `${this.context}: resolving /ipns/ names through a unix socket (${this.where}) is not supported; point --ipfs at the node's TCP address`,
+        );
+      }
       const { create } = await import("kubo-rpc-client");
       const client = create({ url: this.url });
       let path: string | undefined;
@@ -132,14 +143,14 @@ export class IpfsNode {
       } catch (e) {
         throw this.#failure ?? (e instanceof TypeError ? this.#transportError(e) : undefined) ??
           new SetupError(
-            `${this.context}: the IPFS node at ${this.api} cannot resolve /ipns/${name} (${
+            `${this.context}: the IPFS node at ${this.where} cannot resolve /ipns/${name} (${
               reason(e)
             })`,
           );
       }
       if (!path?.startsWith("/ipfs/")) {
         throw new SetupError(
-          `${this.context}: the IPFS node at ${this.api} resolved /ipns/${name} to ${
+          `${this.context}: the IPFS node at ${this.where} resolved /ipns/${name} to ${
             path ?? "nothing"
           }`,
         );
@@ -172,7 +183,7 @@ export class IpfsNode {
       if (this.#failure) throw this.#failure;
       if (e instanceof HttpStatusError) {
         throw new SetupError(
-          `${this.context}: the IPFS node at ${this.api} refused ${command} ${arg}: ${e.message}`,
+          `${this.context}: the IPFS node at ${this.where} refused ${command} ${arg}: ${e.message}`,
         );
       }
       if (this.#abort.signal.aborted) throw e;
@@ -196,9 +207,12 @@ export class IpfsNode {
 
   #transportError(e: unknown): SetupError {
     return new SetupError(
-      `${this.context}: cannot reach the IPFS node at ${this.api} (${this.url}): ${
-        reason(e)
-      } (start it, or point --ipfs or WW_IPFS at one)`,
+      `${this.context}: cannot reach the IPFS node at ${this.api} (${
+        [
+          ...(this.url.startsWith("http+unix:") ? [] : [this.url]),
+          ...(this.origin ? [`from ${this.origin}`] : []),
+        ].join(", ")
+      }): ${reason(e)} (start it, or point --ipfs or WW_IPFS at one)`,
     );
   }
 
@@ -221,7 +235,7 @@ export class IpfsNode {
       }
       const [what] = this.#pending;
       this.#failure = new SetupError(
-        `${this.context}: the IPFS node at ${this.api} sent nothing for ${
+        `${this.context}: the IPFS node at ${this.where} sent nothing for ${
           formatMs(this.timeoutMs)
         } while fetching ${what} (is it online and does it have the content? raise --ipfs-timeout to wait longer)`,
       );
