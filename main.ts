@@ -37,6 +37,9 @@ run flags (they end at <binary>; '--' may also end them):
                          fd 4, 5, ... (ordered by fdnum, then name) and WW_FD_<NAME>=<its fd>
   --env KEY=VALUE        set KEY in the child's otherwise empty environment
   --env KEY              pass the caller's KEY (nothing if the caller has none)
+  -e KEY[=VALUE]         the same as --env
+  --env-file FILE        --env for each KEY=VALUE or KEY line of FILE (docker's format:
+                         # comments, blank lines; the value verbatim to the end of the line)
   --ipfs <address>       Kubo RPC endpoint for /ipfs and /ipns programs: a multiaddr
                          (/ip4/127.0.0.1/tcp/5001/http, /unix/PATH) or http(s)://HOST:PORT
                          (default $WW_IPFS, else $IPFS_PATH/api (~/.ipfs/api) as Kubo
@@ -117,7 +120,7 @@ async function run(argv: readonly string[]): Promise<number> {
     argv,
     env,
     Deno.cwd(),
-    readIpfsApiFile(env),
+    { ipfsApiFile: readIpfsApiFile(env), readFile: Deno.readTextFileSync },
   );
   if (help) {
     console.log(USAGE);

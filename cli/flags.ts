@@ -15,6 +15,7 @@ import {
   parseSize,
 } from "../jail/policy.ts";
 import { chooseIpfsApi, ipfsApiUrl } from "../ipfs/multiaddr.ts";
+import { parseEnvFile } from "./env_file.ts";
 import { envKeyProblem, grantProblem, type RunConfig } from "../run/config.ts";
 import { UsageError } from "../run/errors.ts";
 import { absolutePath } from "../run/path.ts";
@@ -34,6 +35,8 @@ export interface RunCommand {
 const VALUE_FLAGS = new Set([
   "--with-fd",
   "--env",
+  "-e",
+  "--env-file",
   "--ipfs",
   "--ipfs-timeout",
   "--jail",
@@ -59,8 +62,9 @@ const SWITCHES = new Set([
 const GRANT_SWITCHES = new Set(["--with-console", "--with-ipfs", "--with-exec", "--with-all"]);
 
 /**
- * Parses the arguments after `ww run`. `ipfsApiFile` is the text of $IPFS_PATH/api (see
- * ipfsApiFile), used when neither --ipfs nor WW_IPFS names the node.
+ * Parses the arguments after `ww run`. `host` brings what the shell reads for it: the text of
+ * $IPFS_PATH/api (see ipfsApiFile), used when neither --ipfs nor WW_IPFS names the node, and a
+ * reader for --env-file (which throws, as Deno.readTextFileSync does, when it cannot).
  *
  * @example
  * parseRunArgs(["--with-fd", "db=3", "/bin/app", "-x"], {}, "/").config.fds;
@@ -70,7 +74,10 @@ export function parseRunArgs(
   argv: readonly string[],
   callerEnv: Readonly<Record<string, string>>,
   cwd: string,
-  ipfsApiFile?: { readonly path: string; readonly text: string },
+  host: {
+    readonly ipfsApiFile?: { readonly path: string; readonly text: string };
+    readonly readFile?: (path: string) => string;
+  } = {},
 ): RunCommand {
   const fds: FdGrant[] = [];
   const env: Record<string, string> = {};
@@ -127,8 +134,14 @@ export function parseRunArgs(
         fds.push(parseGrant(value, fds));
         break;
       case "--env":
+      case "-e":
         parseEnv(value, callerEnv, env);
         break;
+      case "--env-file": {
+        // In command-line order with --env: a later value for the same key wins.
+        Object.assign(env, readEnvFile(value, absolutePath(cwd, value), callerEnv, host.readFile));
+        break;
+      }
       case "--ipfs": {
         const parsed = ipfsApiUrl(value);
         if ("error" in parsed) throw new UsageError(`--ipfs ${parsed.error}`);
@@ -204,7 +217,11 @@ export function parseRunArgs(
     ...ids,
     ...(allowWeakerJail ? { allowWeakerJail } : {}),
   };
-  const { api: ipfsApi, origin: ipfsApiOrigin } = chooseIpfsApi(ipfsFlag, callerEnv, ipfsApiFile);
+  const { api: ipfsApi, origin: ipfsApiOrigin } = chooseIpfsApi(
+    ipfsFlag,
+    callerEnv,
+    host.ipfsApiFile,
+  );
   const config = {
     program: program ?? "",
     args,
@@ -258,6 +275,31 @@ function parseGrant(value: string, earlier: readonly FdGrant[]): FdGrant {
   const problem = grantProblem(grant, earlier);
   if (problem) throw new UsageError(problem);
   return grant;
+}
+
+function readEnvFile(
+  name: string,
+  path: string,
+  callerEnv: Readonly<Record<string, string>>,
+  readFile: ((path: string) => string) | undefined,
+): Record<string, string> {
+  let text: string;
+  try {
+    if (!readFile) throw new Error("no file reader given");
+    text = readFile(path);
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound
+      ? "no such file"
+      : e instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : e instanceof Error
+      ? e.message.split("\n")[0]
+      : String(e);
+    throw new UsageError(`--env-file ${name}: cannot read it (${why})`);
+  }
+  const parsed = parseEnvFile(text, name, callerEnv);
+  if ("error" in parsed) throw new UsageError(`--env-file ${parsed.error}`);
+  return parsed.env;
 }
 
 function parseEnv(

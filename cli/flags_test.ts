@@ -48,15 +48,16 @@ Deno.test("--env: a later value for the same key wins; an empty value is allowed
 
 Deno.test("with neither --ipfs nor WW_IPFS, $IPFS_PATH/api names the node; a bad address names its origin", () => {
   const file = { path: "/h/.ipfs/api", text: "/unix/run/ipfs.sock" };
-  const { config } = parseRunArgs(["p"], {}, "/", file);
+  const { config } = parseRunArgs(["p"], {}, "/", { ipfsApiFile: file });
   assert.equal(config.ipfsApi, "/unix/run/ipfs.sock");
   assert.equal(config.ipfsApiOrigin, "$IPFS_PATH/api (/h/.ipfs/api)");
   assert.equal(
-    parseRunArgs(["p"], { WW_IPFS: "http://n:1" }, "/", file).config.ipfsApi,
+    parseRunArgs(["p"], { WW_IPFS: "http://n:1" }, "/", { ipfsApiFile: file }).config.ipfsApi,
     "http://n:1",
   );
   assert.throws(
-    () => parseRunArgs(["p"], {}, "/", { path: "/h/.ipfs/api", text: "/ip4/x/tcp/1" }),
+    () =>
+      parseRunArgs(["p"], {}, "/", { ipfsApiFile: { path: "/h/.ipfs/api", text: "/ip4/x/tcp/1" } }),
     {
       message:
         "the IPFS address in $IPFS_PATH/api (/h/.ipfs/api) /ip4/x/tcp/1: x is not an IPv4 address",
@@ -201,4 +202,30 @@ Deno.test("every usage error is one line", () => {
 Deno.test("the longest timeout a timer can wait is accepted, in ms", () => {
   assert.equal(parse(["--timeout", "596h", "p"]).config.jail.timeoutMs, 596 * 3_600_000);
   assert.equal(parse(["--ipfs-timeout", "2147483647ms", "p"]).config.ipfsTimeoutMs, 2 ** 31 - 1);
+});
+
+Deno.test("-e is --env; --env-file adds a file's variables, in command-line order with --env", () => {
+  const files: Record<string, string> = { "/home/u/app.env": "A=file\nB=file\n# c\nHOME\n" };
+  const readFile = (path: string) => {
+    if (!(path in files)) throw new Deno.errors.NotFound(path);
+    return files[path];
+  };
+  const run = (argv: string[]) =>
+    parseRunArgs(argv, { HOME: "/home/u" }, "/home/u", { readFile }).config.env;
+  assert.deepEqual(run(["-e", "A=flag", "--env-file", "app.env", "-e", "B=flag", "p"]), {
+    A: "file",
+    B: "flag",
+    HOME: "/home/u",
+  });
+  assert.deepEqual(run(["--env-file=/home/u/app.env", "-e", "HOME", "p"]).A, "file");
+  assert.throws(() => run(["--env-file", "nope.env", "p"]), {
+    message: "--env-file nope.env: cannot read it (no such file)",
+  });
+  files["/home/u/bad.env"] = "A=1\n\nMY VAR=2\n";
+  assert.throws(() => run(["--env-file", "bad.env", "p"]), {
+    message:
+      '--env-file bad.env:3: the variable name "MY VAR" contains whitespace (expected KEY=VALUE, KEY or # comment)',
+  });
+  assert.throws(() => run(["-e"]), { message: "-e needs a value (see ww run --help)" });
+  assert.throws(() => run(["-e", "=x", "p"]), /^UsageError: --env =x: the variable name is empty/);
 });

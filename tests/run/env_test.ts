@@ -42,6 +42,29 @@ for (const jail of JAIL_MODES) {
     assert.deepEqual(r.env, { PATH: "/usr/bin:/bin" });
   });
 
+  t("--env-file sets a docker env file's variables, and -e is --env", async () => {
+    const dir = await Deno.makeTempDir({ prefix: "wwtest-env-file-" });
+    try {
+      await Deno.writeTextFile(
+        `${dir}/app.env`,
+        "# settings\nA=from the file\n\nWWTEST_PASSED\nB= kept  as is \n",
+      );
+      const r = await report(["--env-file", `${dir}/app.env`, "-e", "A=flag"], {
+        env: { WWTEST_PASSED: "from the caller" },
+      });
+      assert.deepEqual(r.env, { A: "flag", B: " kept  as is ", WWTEST_PASSED: "from the caller" });
+      await Deno.writeTextFile(`${dir}/bad.env`, "A=1\nNOT VALID\n");
+      const bad = await runWw(["run", ...jailFlags(jail), "--env-file", `${dir}/bad.env`, child]);
+      assert.equal(bad.code, 125);
+      assert.equal(
+        bad.stderr,
+        `ww: --env-file ${dir}/bad.env:2: the variable name "NOT VALID" contains whitespace (expected KEY=VALUE, KEY or # comment)\n`,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
   t("a later --env for the same key wins", async () => {
     const r = await report(["--env", "K=first", "--env", "K=second"]);
     assert.deepEqual(r.env, { K: "second" });
