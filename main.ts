@@ -40,6 +40,8 @@ run flags (they end at <binary>; '--' may also end them):
   -e KEY[=VALUE]         the same as --env
   --env-file FILE        --env for each KEY=VALUE or KEY line of FILE (docker's format:
                          # comments, blank lines; the value verbatim to the end of the line)
+  --chdir DIR            start the program in DIR (relative to the caller's cwd), which the
+                         jail must show (default: a fresh private work directory)
   --ipfs <address>       Kubo RPC endpoint for /ipfs and /ipns programs: a multiaddr
                          (/ip4/127.0.0.1/tcp/5001/http, /unix/PATH) or http(s)://HOST:PORT
                          (default $WW_IPFS, else $IPFS_PATH/api (~/.ipfs/api) as Kubo

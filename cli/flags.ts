@@ -37,6 +37,7 @@ const VALUE_FLAGS = new Set([
   "--env",
   "-e",
   "--env-file",
+  "--chdir",
   "--ipfs",
   "--ipfs-timeout",
   "--jail",
@@ -92,6 +93,7 @@ export function parseRunArgs(
   let allowWeakerJail = false;
   const ids: { uid?: number; gid?: number } = {};
   let timeoutMs: number | undefined;
+  let chdir: string | undefined;
   const readOnlyBinds: Bind[] = [];
   const writableBinds: Bind[] = [];
   const limits: { -readonly [K in keyof Limits]: Limits[K] } = { ...DEFAULT_POLICY.limits };
@@ -173,6 +175,11 @@ export function parseRunArgs(
         });
         break;
       }
+      case "--chdir":
+        if (value === "") throw new UsageError("--chdir: the directory is empty");
+        if (value.includes("\0")) throw new UsageError("--chdir: the path contains a NUL byte");
+        chdir = absolutePath(cwd, value);
+        break;
       case "--timeout": {
         const ms = parseDuration(value);
         if (typeof ms !== "number") throw new UsageError(`--timeout ${ms.error}`);
@@ -214,6 +221,7 @@ export function parseRunArgs(
     writableBinds,
     limits,
     timeoutMs,
+    ...(chdir !== undefined ? { chdir } : {}),
     ...ids,
     ...(allowWeakerJail ? { allowWeakerJail } : {}),
   };

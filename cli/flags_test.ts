@@ -229,3 +229,10 @@ Deno.test("-e is --env; --env-file adds a file's variables, in command-line orde
   assert.throws(() => run(["-e"]), { message: "-e needs a value (see ww run --help)" });
   assert.throws(() => run(["-e", "=x", "p"]), /^UsageError: --env =x: the variable name is empty/);
 });
+
+Deno.test("--chdir is resolved against the caller's cwd; without it the jail has no cwd of its own", () => {
+  assert.equal(parse(["--chdir", "src", "p"]).config.jail.chdir, "/home/u/src");
+  assert.equal(parse(["--chdir=/srv/d/", "p"]).config.jail.chdir, "/srv/d");
+  assert.equal(parse(["p"]).config.jail.chdir, undefined);
+  assert.throws(() => parse(["--chdir", "", "p"]), { message: "--chdir: the directory is empty" });
+});

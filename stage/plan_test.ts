@@ -53,3 +53,20 @@ Deno.test("reports are one JSON object a line", () => {
     { step: "execve", errno: 2 },
   ]);
 });
+
+Deno.test("the work directory and the cwd are the plan's last two strings", () => {
+  const tail = (p: Partial<StagePlan>) => {
+    const bytes = encodeStagePlan({ ...PLAN, ...p });
+    return new TextDecoder().decode(bytes.subarray(bytes.length - 48));
+  };
+  assert.match(
+    tail({ workdir: "/tmp/ww-1", cwd: "/srv/d" }),
+    /\/tmp\/ww-1\0.*\x06\0{7}\/srv\/d\0/s,
+  );
+  assert.match(tail({ workdir: "/tmp/ww-1" }), /\/tmp\/ww-1\0\0*$/);
+  assert.equal(
+    // 11 bytes and a NUL fill 2 words where the empty string's NUL fills 1.
+    encodeStagePlan({ ...PLAN, cwd: "/srv/data/x" }).length,
+    encodeStagePlan(PLAN).length + 8,
+  );
+});

@@ -104,3 +104,45 @@ for (const jail of JAIL_MODES) {
     }
   });
 }
+
+for (const backend of ["none", "bwrap", "native"]) {
+  Deno.test(`[jail=${backend}] --chdir DIR: the program starts in DIR; one line when the jail does not show it`, async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "wwtest-chdir-" });
+    Deno.chmodSync(dir, 0o755); // the jail's user reads it
+    try {
+      const r = await runWw(["run", `--jail=${backend}`, "--ro-bind", dir, "--chdir", dir, child]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(parseReport(r.stdout).cwd, dir);
+      const usr = await runWw(["run", `--jail=${backend}`, "--chdir", "/usr/share", child]);
+      assert.equal(usr.code, 0, usr.stderr);
+      assert.equal(parseReport(usr.stdout).cwd, "/usr/share");
+      const explain = await runWw([
+        "run",
+        `--jail=${backend}`,
+        "--explain",
+        "--ro-bind",
+        dir,
+        "--chdir",
+        dir,
+        child,
+      ]);
+      assert.match(explain.stdout, new RegExp(`^starts in: ${dir} \\(--chdir\\)$`, "m"));
+      const missing = await runWw(["run", `--jail=${backend}`, "--chdir", `${dir}/nope`, child]);
+      assert.equal(missing.code, 125);
+      const lines = missing.stderr.split("\n").filter((l) => !l.includes("runs NOT jailed"));
+      assert.equal(lines.length, 2, missing.stderr); // one line and the final newline
+      assert.match(lines[0], new RegExp(`^ww: --chdir ${dir}/nope: `));
+      if (backend !== "none") {
+        // Shown by no bind: the jail does not show it, whatever the host has there.
+        const hidden = await runWw(["run", `--jail=${backend}`, "--chdir", dir, child]);
+        assert.equal(hidden.code, 125);
+        assert.match(
+          hidden.stderr,
+          new RegExp(`^ww: --chdir ${dir}: .*(jail does not|not in the jail).*\\n$`),
+        );
+      }
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+}
