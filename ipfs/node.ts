@@ -11,6 +11,10 @@
 import { SetupError, UsageError, WwError } from "../run/errors.ts";
 import { Exchange, HttpStatusError, StreamError } from "./http.ts";
 import { ipfsApiUrl } from "./multiaddr.ts";
+import { stderrNotice } from "./progress.ts";
+
+/** How long the node may be silent before ww says, on a terminal, that it is waiting for it. */
+const WAIT_NOTICE_MS = 1000;
 
 /** A stream of bytes that the reader reads into buffers of its own. */
 export interface ByteSource {
@@ -33,6 +37,7 @@ export class IpfsNode {
   readonly #pending = new Set<string>();
   #lastActivity = Date.now();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #noticed = false;
   #failure: WwError | undefined;
 
   /**
@@ -221,7 +226,8 @@ export class IpfsNode {
   }
 
   // One timer for all requests: when it fires it checks whether anything arrived meanwhile and
-  // re-arms itself for the rest of the window, so progress costs no timer churn.
+  // re-arms itself for the rest of the window, so progress costs no timer churn (until the
+  // waiting notice is shown, at most one check a WAIT_NOTICE_MS).
   #arm(): void {
     if (this.#timer !== undefined) return;
     this.#touch();
@@ -229,8 +235,19 @@ export class IpfsNode {
       this.#timer = undefined;
       if (this.#pending.size === 0 || this.#abort.signal.aborted) return;
       const idle = Date.now() - this.#lastActivity;
+      if (!this.#noticed && idle >= WAIT_NOTICE_MS && idle < this.timeoutMs) {
+        // A CID the node cannot find makes it silent until --ipfs-timeout: say why ww waits.
+        this.#noticed = true;
+        const [what] = this.#pending;
+        stderrNotice(
+          `ww: ${this.context}: waiting for the IPFS node at ${this.where} to find ${what} (ww gives up after ${
+            formatMs(this.timeoutMs)
+          } of silence: --ipfs-timeout)`,
+        );
+      }
       if (idle < this.timeoutMs) {
-        this.#timer = setTimeout(check, this.timeoutMs - idle);
+        const noticeDue = !this.#noticed && idle < WAIT_NOTICE_MS;
+        this.#timer = setTimeout(check, (noticeDue ? WAIT_NOTICE_MS : this.timeoutMs) - idle);
         return;
       }
       const [what] = this.#pending;
@@ -241,7 +258,10 @@ export class IpfsNode {
       );
       this.#abort.abort(this.#failure);
     };
-    this.#timer = setTimeout(check, this.timeoutMs);
+    this.#timer = setTimeout(
+      check,
+      Math.min(this.#noticed ? Infinity : WAIT_NOTICE_MS, this.timeoutMs),
+    );
   }
 }
 

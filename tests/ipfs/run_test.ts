@@ -398,6 +398,38 @@ Deno.test("a slow fetch shows a progress line on a terminal", async () => {
   }
 });
 
+Deno.test("on a terminal, a node that cannot find the CID gets a waiting line, then the timeout's", async () => {
+  const cid = await ipfsd.addFile(text("never arrives"));
+  // The node answers and then sends nothing, as Kubo does for a CID it is still looking for.
+  const proxy = startProxy(ipfsd.url, { stall: { commands: ["block/get", "cat"], after: 0 } });
+  try {
+    const command = [...(await wwArgv()), "run", "--ipfs", proxy.api, "--ipfs-timeout", "3s", cid]
+      .map((a) => `'${a}'`).join(" ");
+    const r = await new Deno.Command("script", {
+      args: ["-qec", command, "/dev/null"],
+      env: cacheEnv(),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const terminal = new TextDecoder().decode(r.stdout).replaceAll("\r", "");
+    assert.equal(r.code, 125, terminal);
+    assert.match(
+      terminal,
+      new RegExp(
+        `ww: ${cid}: waiting for the IPFS node at ${proxy.api} \\(from --ipfs\\) to find .* \\(ww gives up after 3s of silence: --ipfs-timeout\\)\n(.|\n)*sent nothing for 3s`,
+      ),
+    );
+    // Not on a terminal: the timeout's line only.
+    const piped = await runWw(["run", "--ipfs", proxy.api, "--ipfs-timeout", "1500ms", cid], {
+      env: cacheEnv(),
+    });
+    assert.equal(piped.code, 125);
+    assert.doesNotMatch(piped.stderr, /waiting for/);
+  } finally {
+    await proxy.close();
+  }
+});
+
 Deno.test("ww cache lists, sizes and clears what runs cached", async () => {
   const cache = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" });
   const env = cacheEnv(cache);
