@@ -3,6 +3,7 @@
 
 import denoJson from "./deno.json" with { type: "json" };
 import { parseRunArgs } from "./cli/flags.ts";
+import { ipfsApiFile } from "./ipfs/multiaddr.ts";
 import { EXIT, InterruptedError, WwError } from "./run/errors.ts";
 import { forwardSignals, type SignalName, SIGNALS, STOP_SIGNALS } from "./run/signals.ts";
 import { type Child, startProgram } from "./run/start.ts";
@@ -36,9 +37,16 @@ run flags (they end at <binary>; '--' may also end them):
                          fd 4, 5, ... (ordered by fdnum, then name) and WW_FD_<NAME>=<its fd>
   --env KEY=VALUE        set KEY in the child's otherwise empty environment
   --env KEY              pass the caller's KEY (nothing if the caller has none)
-  --ipfs <multiaddr>     Kubo RPC endpoint for /ipfs and /ipns programs
-                         (default /dns4/localhost/tcp/5001/http, or $WW_IPFS); every byte
-                         is verified against its CID and cached by CID in $XDG_CACHE_HOME/ww
+  -e KEY[=VALUE]         the same as --env
+  --env-file FILE        --env for each KEY=VALUE or KEY line of FILE (docker's format:
+                         # comments, blank lines; the value verbatim to the end of the line)
+  --chdir DIR            start the program in DIR (relative to the caller's cwd), which the
+                         jail must show (default: a fresh private work directory)
+  --ipfs <address>       Kubo RPC endpoint for /ipfs and /ipns programs: a multiaddr
+                         (/ip4/127.0.0.1/tcp/5001/http, /unix/PATH) or http(s)://HOST:PORT
+                         (default $WW_IPFS, else $IPFS_PATH/api (~/.ipfs/api) as Kubo
+                         writes it, else /dns4/localhost/tcp/5001/http); every byte is
+                         verified against its CID and cached by CID in $XDG_CACHE_HOME/ww
   --ipfs-timeout <duration>  give up when the IPFS node sends nothing for this long (30s)
   --trust-node-ipns      take the node's name/resolve answer for an /ipns/ key it gives no
                          signed record for (otherwise ww verifies the record itself)
@@ -112,10 +120,12 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function run(argv: readonly string[]): Promise<number> {
+  const env = Deno.env.toObject();
   const { config, help, explain, grants, debug } = parseRunArgs(
     argv,
-    Deno.env.toObject(),
+    env,
     Deno.cwd(),
+    { ipfsApiFile: readIpfsApiFile(env), readFile: Deno.readTextFileSync },
   );
   if (help) {
     console.log(USAGE);
@@ -202,6 +212,7 @@ function lazyIpfsService(config: RunConfig): IpfsService {
     ).then(({ ipfsService }) =>
       ipfsService({
         api: config.ipfsApi,
+        origin: config.ipfsApiOrigin,
         timeoutMs: config.ipfsTimeoutMs,
         trustNodeIpns: config.trustNodeIpns,
       })
@@ -240,4 +251,21 @@ if (import.meta.main) {
   }
   await stderr.finish();
   Deno.exit(code);
+}
+
+/**
+ * The Kubo API file ($IPFS_PATH/api) and its text, or undefined when there is none: Kubo writes
+ * it while its daemon runs and removes it when it stops, so a missing or unreadable file only
+ * means "no daemon there".
+ */
+function readIpfsApiFile(
+  env: Readonly<Record<string, string>>,
+): { path: string; text: string } | undefined {
+  const path = ipfsApiFile(env);
+  if (path === undefined) return undefined;
+  try {
+    return { path, text: Deno.readTextFileSync(path) };
+  } catch {
+    return undefined;
+  }
 }

@@ -14,7 +14,8 @@ import {
   parseDuration,
   parseSize,
 } from "../jail/policy.ts";
-import { DEFAULT_IPFS_API, multiaddrToUrl } from "../ipfs/multiaddr.ts";
+import { chooseIpfsApi, ipfsApiUrl } from "../ipfs/multiaddr.ts";
+import { parseEnvFile } from "./env_file.ts";
 import { envKeyProblem, grantProblem, type RunConfig } from "../run/config.ts";
 import { UsageError } from "../run/errors.ts";
 import { absolutePath } from "../run/path.ts";
@@ -34,6 +35,9 @@ export interface RunCommand {
 const VALUE_FLAGS = new Set([
   "--with-fd",
   "--env",
+  "-e",
+  "--env-file",
+  "--chdir",
   "--ipfs",
   "--ipfs-timeout",
   "--jail",
@@ -60,7 +64,9 @@ const SWITCHES = new Set([
 const GRANT_SWITCHES = new Set(["--with-console", "--with-ipfs", "--with-exec", "--with-all"]);
 
 /**
- * Parses the arguments after `ww run`.
+ * Parses the arguments after `ww run`. `host` brings what the shell reads for it: the text of
+ * $IPFS_PATH/api (see ipfsApiFile), used when neither --ipfs nor WW_IPFS names the node, and a
+ * reader for --env-file (which throws, as Deno.readTextFileSync does, when it cannot).
  *
  * @example
  * parseRunArgs(["--with-fd", "db=3", "/bin/app", "-x"], {}, "/").config.fds;
@@ -70,10 +76,14 @@ export function parseRunArgs(
   argv: readonly string[],
   callerEnv: Readonly<Record<string, string>>,
   cwd: string,
+  host: {
+    readonly ipfsApiFile?: { readonly path: string; readonly text: string };
+    readonly readFile?: (path: string) => string;
+  } = {},
 ): RunCommand {
   const fds: FdGrant[] = [];
   const env: Record<string, string> = {};
-  let ipfsApi = callerEnv.WW_IPFS || DEFAULT_IPFS_API;
+  let ipfsFlag: string | undefined;
   let ipfsTimeoutMs: number | undefined;
   let debug = false;
   let help = false;
@@ -85,6 +95,7 @@ export function parseRunArgs(
   let trustNodeIpns = false;
   const ids: { uid?: number; gid?: number } = {};
   let timeoutMs: number | undefined;
+  let chdir: string | undefined;
   const readOnlyBinds: Bind[] = [];
   const writableBinds: Bind[] = [];
   const limits: { -readonly [K in keyof Limits]: Limits[K] } = { ...DEFAULT_POLICY.limits };
@@ -128,12 +139,18 @@ export function parseRunArgs(
         fds.push(parseGrant(value, fds));
         break;
       case "--env":
+      case "-e":
         parseEnv(value, callerEnv, env);
         break;
+      case "--env-file": {
+        // In command-line order with --env: a later value for the same key wins.
+        Object.assign(env, readEnvFile(value, absolutePath(cwd, value), callerEnv, host.readFile));
+        break;
+      }
       case "--ipfs": {
-        const parsed = multiaddrToUrl(value);
+        const parsed = ipfsApiUrl(value);
         if ("error" in parsed) throw new UsageError(`--ipfs ${parsed.error}`);
-        ipfsApi = value;
+        ipfsFlag = value;
         break;
       }
       case "--ipfs-timeout": {
@@ -161,6 +178,11 @@ export function parseRunArgs(
         });
         break;
       }
+      case "--chdir":
+        if (value === "") throw new UsageError("--chdir: the directory is empty");
+        if (value.includes("\0")) throw new UsageError("--chdir: the path contains a NUL byte");
+        chdir = absolutePath(cwd, value);
+        break;
       case "--timeout": {
         const ms = parseDuration(value);
         if (typeof ms !== "number") throw new UsageError(`--timeout ${ms.error}`);
@@ -202,15 +224,22 @@ export function parseRunArgs(
     writableBinds,
     limits,
     timeoutMs,
+    ...(chdir !== undefined ? { chdir } : {}),
     ...ids,
     ...(allowWeakerJail ? { allowWeakerJail } : {}),
   };
+  const { api: ipfsApi, origin: ipfsApiOrigin } = chooseIpfsApi(
+    ipfsFlag,
+    callerEnv,
+    host.ipfsApiFile,
+  );
   const config = {
     program: program ?? "",
     args,
     fds,
     env,
     ipfsApi,
+    ipfsApiOrigin,
     ...(ipfsTimeoutMs !== undefined ? { ipfsTimeoutMs } : {}),
     ...(trustNodeIpns ? { trustNodeIpns } : {}),
     jail,
@@ -223,8 +252,14 @@ export function parseRunArgs(
   if ([program, ...args].some((a) => a.includes("\0"))) {
     throw new UsageError("an argument contains a NUL byte, which execve cannot pass");
   }
-  const fromEnv = multiaddrToUrl(ipfsApi);
-  if ("error" in fromEnv) throw new UsageError(`WW_IPFS ${fromEnv.error}`);
+  const chosen = ipfsApiUrl(ipfsApi);
+  if ("error" in chosen) {
+    throw new UsageError(
+      `${
+        ipfsApiOrigin === "WW_IPFS" ? "WW_IPFS" : `the IPFS address in ${ipfsApiOrigin}`
+      } ${chosen.error}`,
+    );
+  }
   return { config, debug, help, explain, grants };
 }
 
@@ -252,6 +287,31 @@ function parseGrant(value: string, earlier: readonly FdGrant[]): FdGrant {
   const problem = grantProblem(grant, earlier);
   if (problem) throw new UsageError(problem);
   return grant;
+}
+
+function readEnvFile(
+  name: string,
+  path: string,
+  callerEnv: Readonly<Record<string, string>>,
+  readFile: ((path: string) => string) | undefined,
+): Record<string, string> {
+  let text: string;
+  try {
+    if (!readFile) throw new Error("no file reader given");
+    text = readFile(path);
+  } catch (e) {
+    const why = e instanceof Deno.errors.NotFound
+      ? "no such file"
+      : e instanceof Deno.errors.PermissionDenied
+      ? "permission denied"
+      : e instanceof Error
+      ? e.message.split("\n")[0]
+      : String(e);
+    throw new UsageError(`--env-file ${name}: cannot read it (${why})`);
+  }
+  const parsed = parseEnvFile(text, name, callerEnv);
+  if ("error" in parsed) throw new UsageError(`--env-file ${parsed.error}`);
+  return parsed.env;
 }
 
 function parseEnv(

@@ -46,6 +46,26 @@ Deno.test("--env: a later value for the same key wins; an empty value is allowed
   assert.deepEqual(parse(["--env", "A=1", "--env", "A=", "p"]).config.env, { A: "" });
 });
 
+Deno.test("with neither --ipfs nor WW_IPFS, $IPFS_PATH/api names the node; a bad address names its origin", () => {
+  const file = { path: "/h/.ipfs/api", text: "/unix/run/ipfs.sock" };
+  const { config } = parseRunArgs(["p"], {}, "/", { ipfsApiFile: file });
+  assert.equal(config.ipfsApi, "/unix/run/ipfs.sock");
+  assert.equal(config.ipfsApiOrigin, "$IPFS_PATH/api (/h/.ipfs/api)");
+  assert.equal(
+    parseRunArgs(["p"], { WW_IPFS: "http://n:1" }, "/", { ipfsApiFile: file }).config.ipfsApi,
+    "http://n:1",
+  );
+  assert.throws(
+    () =>
+      parseRunArgs(["p"], {}, "/", { ipfsApiFile: { path: "/h/.ipfs/api", text: "/ip4/x/tcp/1" } }),
+    {
+      message:
+        "the IPFS address in $IPFS_PATH/api (/h/.ipfs/api) /ip4/x/tcp/1: x is not an IPv4 address",
+    },
+  );
+  assert.throws(() => parse(["p"], { WW_IPFS: "ftp://n:1" }), /^UsageError: WW_IPFS ftp:\/\/n:1: /);
+});
+
 Deno.test("--ipfs defaults to the local Kubo API, and WW_IPFS overrides the default", () => {
   assert.equal(parse(["p"]).config.ipfsApi, "/dns4/localhost/tcp/5001/http");
   assert.equal(
@@ -188,4 +208,37 @@ Deno.test("--trust-node-ipns is off by default, on when given, and takes no valu
   assert.equal(parse(["p"]).config.trustNodeIpns, undefined);
   assert.equal(parse(["--trust-node-ipns", "/ipns/k51x/app"]).config.trustNodeIpns, true);
   assert.throws(() => parse(["--trust-node-ipns=yes", "p"]), /--trust-node-ipns takes no value/);
+});
+
+Deno.test("-e is --env; --env-file adds a file's variables, in command-line order with --env", () => {
+  const files: Record<string, string> = { "/home/u/app.env": "A=file\nB=file\n# c\nHOME\n" };
+  const readFile = (path: string) => {
+    if (!(path in files)) throw new Deno.errors.NotFound(path);
+    return files[path];
+  };
+  const run = (argv: string[]) =>
+    parseRunArgs(argv, { HOME: "/home/u" }, "/home/u", { readFile }).config.env;
+  assert.deepEqual(run(["-e", "A=flag", "--env-file", "app.env", "-e", "B=flag", "p"]), {
+    A: "file",
+    B: "flag",
+    HOME: "/home/u",
+  });
+  assert.deepEqual(run(["--env-file=/home/u/app.env", "-e", "HOME", "p"]).A, "file");
+  assert.throws(() => run(["--env-file", "nope.env", "p"]), {
+    message: "--env-file nope.env: cannot read it (no such file)",
+  });
+  files["/home/u/bad.env"] = "A=1\n\nMY VAR=2\n";
+  assert.throws(() => run(["--env-file", "bad.env", "p"]), {
+    message:
+      '--env-file bad.env:3: the variable name "MY VAR" contains whitespace (expected KEY=VALUE, KEY or # comment)',
+  });
+  assert.throws(() => run(["-e"]), { message: "-e needs a value (see ww run --help)" });
+  assert.throws(() => run(["-e", "=x", "p"]), /^UsageError: --env =x: the variable name is empty/);
+});
+
+Deno.test("--chdir is resolved against the caller's cwd; without it the jail has no cwd of its own", () => {
+  assert.equal(parse(["--chdir", "src", "p"]).config.jail.chdir, "/home/u/src");
+  assert.equal(parse(["--chdir=/srv/d/", "p"]).config.jail.chdir, "/srv/d");
+  assert.equal(parse(["p"]).config.jail.chdir, undefined);
+  assert.throws(() => parse(["--chdir", "", "p"]), { message: "--chdir: the directory is empty" });
 });

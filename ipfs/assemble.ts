@@ -70,7 +70,7 @@ export async function assembleFile(
   const total = fileSize(node);
   const stream = new StreamReader(bytes(), (got) =>
     new SetupError(
-      `${context}: the IPFS node at ${blocks.node.api} ended ${file.cid} after ${got} of ${total} bytes`,
+      `${context}: the IPFS node at ${blocks.node.where} ended ${file.cid} after ${got} of ${total} bytes`,
     ));
   const writer = new OrderedWriter(sink, progress);
   const spans = new Map<string, { start: number; length: number }>();
@@ -181,7 +181,7 @@ export async function assembleFile(
     }
     if (!(await stream.atEnd())) {
       throw new SetupError(
-        `${context}: the IPFS node at ${blocks.node.api} sent more bytes than ${file.cid} holds`,
+        `${context}: the IPFS node at ${blocks.node.where} sent more bytes than ${file.cid} holds`,
       );
     }
     await writer.drain();

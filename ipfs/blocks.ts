@@ -76,7 +76,7 @@ export class VerifiedBlocks {
   /** The error for bytes from the node that do not hash to `cid`. */
   mismatch(cid: CID): SetupError {
     return new SetupError(
-      `${this.context}: the IPFS node at ${this.node.api} sent data that does not match ${cid} (refusing to run it)`,
+      `${this.context}: the IPFS node at ${this.node.where} sent data that does not match ${cid} (refusing to run it)`,
     );
   }
 }

@@ -21,8 +21,10 @@ import { lazyImport } from "../lazy.ts";
 import { formatIpfsPath, type IpfsPath, parseIpfsPath, programName } from "./path.ts";
 
 export interface FetchOptions {
-  /** The node's Kubo RPC endpoint, a multiaddr (--ipfs). */
+  /** The node's Kubo RPC endpoint: a multiaddr or http(s) URL (--ipfs; see ipfsApiUrl). */
   readonly api: string;
+  /** Where `api` came from (--ipfs, WW_IPFS, $IPFS_PATH/api ...), named in errors. */
+  readonly origin?: string;
   /** How long the node may send nothing before ww gives up (--ipfs-timeout). */
   readonly timeoutMs?: number;
   /** Default: cacheDir(Deno.env). */
@@ -57,7 +59,7 @@ export interface FetchedProgram {
 /**
  * The program `program` names, verified: from the cache, or fetched into a sealed memfd and then
  * cached. Errors are one-line WwErrors: a bad path or CID (125), an unreachable, silent or lying
- * node (125), a missing path (125), a directory or a file that is not a program for this machine
+ * node (125), a missing path (127), a directory or a file that is not a program for this machine
  * (126).
  *
  * @example
@@ -77,6 +79,7 @@ export async function fetchProgram(
       options.timeoutMs ?? DEFAULT_IPFS_TIMEOUT_MS,
       program,
       options.signal,
+      options.origin,
     );
   let node: IpfsNode | undefined;
   let fd: number | undefined;

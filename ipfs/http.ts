@@ -238,7 +238,7 @@ export class Exchange {
 
   /**
    * Sends `POST <target>` to `url` (`http://host:port` or `https://host:port`, IPv6 hosts in
-   * brackets) with an empty body. The connection starts now. Aborting `signal` closes it.
+   * brackets, or `http+unix://<percent-encoded socket path>`) with an empty body. The connection starts now. Aborting `signal` closes it.
    */
   constructor(url: string, target: string, signal: AbortSignal) {
     this.#signal = signal;
@@ -338,7 +338,12 @@ export class Exchange {
   }
 
   async #send(url: string, target: string): Promise<void> {
-    const parsed = /^(https?):\/\/(\[[0-9A-Fa-f:.]+\]|[^/:[\]]+):(\d+)$/.exec(url);
+    const unix = url.startsWith("http+unix://")
+      ? decodeURIComponent(url.slice("http+unix://".length))
+      : undefined;
+    const parsed = unix !== undefined
+      ? ["", "http", "localhost", "80"]
+      : /^(https?):\/\/(\[[0-9A-Fa-f:.]+\]|[^/:[\]]+):(\d+)$/.exec(url);
     if (!parsed) throw new Error(`not an http(s)://host:port URL: ${url}`);
     const [, scheme, host, port] = parsed;
     const hostname = host.startsWith("[") ? host.slice(1, -1) : host;
@@ -346,7 +351,9 @@ export class Exchange {
     this.#signal.addEventListener("abort", this.#onAbort, { once: true });
     try {
       // connectTls takes no signal: an abort leaves it running, and closes what it makes.
-      const connecting = scheme === "https"
+      const connecting = unix !== undefined
+        ? this.#abortable(Deno.connect({ transport: "unix", path: unix }))
+        : scheme === "https"
         ? this.#abortable(Deno.connectTls({ hostname, port: Number(port) }))
         : Deno.connect({ hostname, port: Number(port), signal: this.#signal });
       try {

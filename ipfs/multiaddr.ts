@@ -1,6 +1,8 @@
-// ipfs/multiaddr.ts — the `--ipfs` address: a multiaddr naming a Kubo RPC endpoint, turned into
-// the HTTP base URL the client uses. Pure, and tiny on purpose: it runs on every `ww run`, and the
-// full multiaddr library costs start-up time that a local program must not pay.
+// ipfs/multiaddr.ts — the `--ipfs` address: a multiaddr, a `/unix/PATH` socket or an
+// `http(s)://HOST:PORT` URL naming a Kubo RPC endpoint, turned into the base URL the client uses;
+// and which address a run uses (--ipfs, WW_IPFS, $IPFS_PATH/api, the default), with where it came
+// from. Pure, and tiny on purpose: it runs on every `ww run`, and the full multiaddr library costs
+// start-up time that a local program must not pay.
 
 /** The default Kubo RPC endpoint. */
 export const DEFAULT_IPFS_API = "/dns4/localhost/tcp/5001/http";
@@ -52,6 +54,79 @@ export function multiaddrToUrl(addr: string): { url: string } | { error: string 
     return { error: `${addr}: only /http or /https may follow the port` };
   }
   return { url: `${scheme === "https" ? "https" : "http"}://${hostPart}:${port}` };
+}
+
+/**
+ * The base URL of the endpoint `addr` names: `http(s)://host:port` for a TCP multiaddr or an
+ * http(s) URL, `http+unix://<percent-encoded path>` for a `/unix/PATH` multiaddr (what Kubo writes
+ * to $IPFS_PATH/api when its API listens on a unix socket); or an error message.
+ *
+ * @example
+ * ipfsApiUrl("/unix/run/ipfs.sock"); // { url: "http+unix://%2Frun%2Fipfs.sock" }
+ * ipfsApiUrl("http://127.0.0.1:5001/"); // { url: "http://127.0.0.1:5001" }
+ */
+export function ipfsApiUrl(addr: string): { url: string } | { error: string } {
+  if (addr.startsWith("/unix/")) {
+    // The multiaddr spec lets the path run to the end; newer encoders percent-encode it whole.
+    let path: string;
+    try {
+      path = decodeURIComponent(addr.slice("/unix".length));
+    } catch {
+      return { error: `${addr}: the socket path is not valid percent-encoding` };
+    }
+    if (path.startsWith("//")) path = path.slice(1);
+    if (path === "/" || path.includes("\0")) {
+      return { error: `${addr}: expected /unix/ and the socket's absolute path` };
+    }
+    return { url: `http+unix://${encodeURIComponent(path)}` };
+  }
+  const web = /^(https?):\/\/(\[[0-9A-Fa-f:.]+\]|[^/:[\]@]+):(\d{1,5})\/?$/.exec(addr);
+  if (web) {
+    const [, scheme, host, port] = web;
+    if (Number(port) < 1 || Number(port) > 65535) {
+      return { error: `${addr}: ${port} is not a TCP port (1-65535)` };
+    }
+    return { url: `${scheme}://${host}:${port}` };
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(addr)) {
+    return { error: `${addr}: expected http://HOST:PORT or https://HOST:PORT` };
+  }
+  return multiaddrToUrl(addr);
+}
+
+/** Where a run's IPFS address came from, named in every error about the node. */
+export type IpfsApiOrigin = "--ipfs" | "WW_IPFS" | `$IPFS_PATH/api (${string})` | "default";
+
+/**
+ * The Kubo API file Kubo's own clients read: `$IPFS_PATH/api`, or `~/.ipfs/api`; undefined when
+ * neither IPFS_PATH nor HOME is set.
+ *
+ * @example
+ * ipfsApiFile({ HOME: "/home/u" }); // "/home/u/.ipfs/api"
+ */
+export function ipfsApiFile(env: Readonly<Record<string, string>>): string | undefined {
+  const repo = env.IPFS_PATH || (env.HOME ? `${env.HOME.replace(/\/+$/, "")}/.ipfs` : undefined);
+  return repo === undefined ? undefined : `${repo.replace(/\/+$/, "")}/api`;
+}
+
+/**
+ * The address a run uses, in Kubo's order: --ipfs, then WW_IPFS, then the file Kubo writes while
+ * its daemon runs ($IPFS_PATH/api, its text passed in as `apiFile`), then DEFAULT_IPFS_API.
+ *
+ * @example
+ * chooseIpfsApi(undefined, {}, { path: "/h/.ipfs/api", text: "/ip4/127.0.0.1/tcp/5001\n" });
+ * // { api: "/ip4/127.0.0.1/tcp/5001", origin: "$IPFS_PATH/api (/h/.ipfs/api)" }
+ */
+export function chooseIpfsApi(
+  flag: string | undefined,
+  env: Readonly<Record<string, string>>,
+  apiFile: { readonly path: string; readonly text: string } | undefined,
+): { api: string; origin: IpfsApiOrigin } {
+  if (flag !== undefined) return { api: flag, origin: "--ipfs" };
+  if (env.WW_IPFS) return { api: env.WW_IPFS, origin: "WW_IPFS" };
+  const text = apiFile?.text.trim();
+  if (apiFile && text) return { api: text, origin: `$IPFS_PATH/api (${apiFile.path})` };
+  return { api: DEFAULT_IPFS_API, origin: "default" };
 }
 
 /** How long the node may send nothing before a fetch gives up (--ipfs-timeout). */

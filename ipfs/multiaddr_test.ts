@@ -1,6 +1,12 @@
 // The --ipfs multiaddr.
 import assert from "node:assert/strict";
-import { DEFAULT_IPFS_API, multiaddrToUrl } from "./multiaddr.ts";
+import {
+  chooseIpfsApi,
+  DEFAULT_IPFS_API,
+  ipfsApiFile,
+  ipfsApiUrl,
+  multiaddrToUrl,
+} from "./multiaddr.ts";
 
 Deno.test("the default address is localhost:5001 over http", () => {
   assert.deepEqual(multiaddrToUrl(DEFAULT_IPFS_API), { url: "http://localhost:5001" });
@@ -31,4 +37,60 @@ Deno.test("malformed addresses name what is wrong", () => {
     const r = multiaddrToUrl(addr);
     assert.ok("error" in r && re.test(r.error), `${addr}: ${JSON.stringify(r)}`);
   }
+});
+
+Deno.test("an address may also be an http(s) URL or a /unix/ socket multiaddr", () => {
+  assert.deepEqual(ipfsApiUrl("http://127.0.0.1:5001"), { url: "http://127.0.0.1:5001" });
+  assert.deepEqual(ipfsApiUrl("https://node.example:443/"), { url: "https://node.example:443" });
+  assert.deepEqual(ipfsApiUrl("http://[::1]:5001"), { url: "http://[::1]:5001" });
+  assert.deepEqual(ipfsApiUrl("/unix/run/ipfs.sock"), { url: "http+unix://%2Frun%2Fipfs.sock" });
+  assert.deepEqual(ipfsApiUrl("/unix/%2Frun%2Fipfs.sock"), {
+    url: "http+unix://%2Frun%2Fipfs.sock",
+  });
+  assert.deepEqual(ipfsApiUrl("/ip4/127.0.0.1/tcp/5001"), { url: "http://127.0.0.1:5001" });
+  const bad: [string, RegExp][] = [
+    ["ftp://localhost:21", /expected http:\/\/HOST:PORT/],
+    ["http://localhost", /expected http:\/\/HOST:PORT/],
+    ["http://localhost:5001/api/v0", /expected http:\/\/HOST:PORT/],
+    ["http://user@localhost:5001", /expected http:\/\/HOST:PORT/],
+    ["http://localhost:70000", /not a TCP port/],
+    ["/unix/", /socket's absolute path/],
+    ["/unix/%zz", /percent-encoding/],
+    ["/ip4/1.2.3/tcp/1", /not an IPv4/],
+  ];
+  for (const [addr, re] of bad) {
+    const r = ipfsApiUrl(addr);
+    assert.ok("error" in r && re.test(r.error), `${addr}: ${JSON.stringify(r)}`);
+  }
+});
+
+Deno.test("the Kubo API file is $IPFS_PATH/api, else ~/.ipfs/api", () => {
+  assert.equal(ipfsApiFile({ IPFS_PATH: "/srv/ipfs/", HOME: "/home/u" }), "/srv/ipfs/api");
+  assert.equal(ipfsApiFile({ HOME: "/home/u" }), "/home/u/.ipfs/api");
+  assert.equal(ipfsApiFile({ IPFS_PATH: "", HOME: "/home/u" }), "/home/u/.ipfs/api");
+  assert.equal(ipfsApiFile({}), undefined);
+});
+
+Deno.test("the address comes from --ipfs, then WW_IPFS, then $IPFS_PATH/api, then the default", () => {
+  const file = { path: "/h/.ipfs/api", text: "/ip4/127.0.0.1/tcp/45005\n" };
+  assert.deepEqual(chooseIpfsApi("/unix/s", { WW_IPFS: "/ip4/1.1.1.1/tcp/1" }, file), {
+    api: "/unix/s",
+    origin: "--ipfs",
+  });
+  assert.deepEqual(chooseIpfsApi(undefined, { WW_IPFS: "/ip4/1.1.1.1/tcp/1" }, file), {
+    api: "/ip4/1.1.1.1/tcp/1",
+    origin: "WW_IPFS",
+  });
+  assert.deepEqual(chooseIpfsApi(undefined, { WW_IPFS: "" }, file), {
+    api: "/ip4/127.0.0.1/tcp/45005",
+    origin: "$IPFS_PATH/api (/h/.ipfs/api)",
+  });
+  assert.deepEqual(chooseIpfsApi(undefined, {}, { path: "/h/.ipfs/api", text: " \n" }), {
+    api: DEFAULT_IPFS_API,
+    origin: "default",
+  });
+  assert.deepEqual(chooseIpfsApi(undefined, {}, undefined), {
+    api: DEFAULT_IPFS_API,
+    origin: "default",
+  });
 });

@@ -11,7 +11,11 @@
 
 import { SetupError, UsageError, WwError } from "../run/errors.ts";
 import { Exchange, HttpStatusError, StreamError } from "./http.ts";
-import { multiaddrToUrl } from "./multiaddr.ts";
+import { ipfsApiUrl } from "./multiaddr.ts";
+import { stderrNotice } from "./progress.ts";
+
+/** How long the node may be silent before ww says, on a terminal, that it is waiting for it. */
+const WAIT_NOTICE_MS = 1000;
 
 /** The most a routing/get or dht/get answer (one record, base64 in JSON, and events) may hold. */
 const MAX_RECORD_ANSWER = 256 * 1024;
@@ -31,32 +35,38 @@ export interface ByteSource {
 /** A connection to one node; `close` aborts whatever is still in flight. */
 export class IpfsNode {
   readonly url: string;
+  /** The address as errors name it: with where it came from, when the caller said. */
+  readonly where: string;
   readonly #abort = new AbortController();
   readonly #pending = new Set<string>();
   #lastActivity = Date.now();
   #timer: ReturnType<typeof setTimeout> | undefined;
+  #noticed = false;
   #failure: WwError | undefined;
 
   /**
-   * `api` is the --ipfs multiaddr; `timeoutMs` how long the node may stay silent; `context` (the
-   * program's path) starts every error message.
+   * `api` is the --ipfs address (see ipfsApiUrl); `timeoutMs` how long the node may stay silent;
+   * `context` (the program's path) starts every error message; `origin` (--ipfs, WW_IPFS,
+   * $IPFS_PATH/api ...) is named in them.
    */
   constructor(
     readonly api: string,
     readonly timeoutMs: number,
     readonly context: string,
     signal?: AbortSignal,
+    readonly origin?: string,
   ) {
-    const parsed = multiaddrToUrl(api);
-    if ("error" in parsed) throw new UsageError(`--ipfs ${parsed.error}`);
+    const parsed = ipfsApiUrl(api);
+    if ("error" in parsed) throw new UsageError(`${origin ?? "--ipfs"} ${parsed.error}`);
     this.url = parsed.url;
+    this.where = origin ? `${api} (from ${origin})` : api;
     if (signal) {
       // The caller's abort ends every request, and its reason (a WwError, when it is one) is
       // what they all fail with.
       const stop = () => {
         const why = signal.reason;
         this.#failure ??= why instanceof WwError ? why : new SetupError(
-          `${this.context}: stopped while talking to the IPFS node at ${this.api} (${why})`,
+          `${this.context}: stopped while talking to the IPFS node at ${this.where} (${why})`,
         );
         this.#abort.abort(this.#failure);
       };
@@ -73,7 +83,7 @@ export class IpfsNode {
         return await exchange.bytes();
       } catch (e) {
         throw this.#failure ?? new SetupError(
-          `${this.context}: the IPFS node at ${this.api} stopped sending block ${cid} (${
+          `${this.context}: the IPFS node at ${this.where} stopped sending block ${cid} (${
             reason(e)
           })`,
         );
@@ -102,7 +112,7 @@ export class IpfsNode {
         } catch (e) {
           this.#pending.delete(cid);
           throw this.#failure ?? new SetupError(
-            `${this.context}: the IPFS node at ${this.api} stopped sending ${cid} after ${received} bytes (${
+            `${this.context}: the IPFS node at ${this.where} stopped sending ${cid} after ${received} bytes (${
               reason(e)
             })`,
           );
@@ -170,6 +180,12 @@ export class IpfsNode {
    */
   async resolveName(name: string): Promise<string> {
     return await this.#track(`/ipns/${name}`, async () => {
+      if (this.url.startsWith("http+unix:")) {
+        // kubo-rpc-client speaks TCP only.
+        throw new SetupError(
+          `${this.context}: resolving /ipns/ names through a unix socket (${this.where}) is not supported; point --ipfs at the node's TCP address`,
+        );
+      }
       const { create } = await import("kubo-rpc-client");
       const client = create({ url: this.url });
       let path: string | undefined;
@@ -180,14 +196,14 @@ export class IpfsNode {
       } catch (e) {
         throw this.#failure ?? (e instanceof TypeError ? this.#transportError(e) : undefined) ??
           new SetupError(
-            `${this.context}: the IPFS node at ${this.api} cannot resolve /ipns/${name} (${
+            `${this.context}: the IPFS node at ${this.where} cannot resolve /ipns/${name} (${
               reason(e)
             })`,
           );
       }
       if (!path?.startsWith("/ipfs/")) {
         throw new SetupError(
-          `${this.context}: the IPFS node at ${this.api} resolved /ipns/${name} to ${
+          `${this.context}: the IPFS node at ${this.where} resolved /ipns/${name} to ${
             path ?? "nothing"
           }`,
         );
@@ -246,7 +262,7 @@ export class IpfsNode {
       if (this.#failure) throw this.#failure;
       if (e instanceof HttpStatusError) {
         throw new SetupError(
-          `${this.context}: the IPFS node at ${this.api} refused ${command} ${arg}: ${e.message}`,
+          `${this.context}: the IPFS node at ${this.where} refused ${command} ${arg}: ${e.message}`,
         );
       }
       if (this.#abort.signal.aborted) throw e;
@@ -270,9 +286,12 @@ export class IpfsNode {
 
   #transportError(e: unknown): SetupError {
     return new SetupError(
-      `${this.context}: cannot reach the IPFS node at ${this.api} (${this.url}): ${
-        reason(e)
-      } (start it, or point --ipfs or WW_IPFS at one)`,
+      `${this.context}: cannot reach the IPFS node at ${this.api} (${
+        [
+          ...(this.url.startsWith("http+unix:") ? [] : [this.url]),
+          ...(this.origin ? [`from ${this.origin}`] : []),
+        ].join(", ")
+      }): ${reason(e)} (start it, or point --ipfs or WW_IPFS at one)`,
     );
   }
 
@@ -281,7 +300,8 @@ export class IpfsNode {
   }
 
   // One timer for all requests: when it fires it checks whether anything arrived meanwhile and
-  // re-arms itself for the rest of the window, so progress costs no timer churn.
+  // re-arms itself for the rest of the window, so progress costs no timer churn (until the
+  // waiting notice is shown, at most one check a WAIT_NOTICE_MS).
   #arm(): void {
     if (this.#timer !== undefined) return;
     this.#touch();
@@ -289,19 +309,33 @@ export class IpfsNode {
       this.#timer = undefined;
       if (this.#pending.size === 0 || this.#abort.signal.aborted) return;
       const idle = Date.now() - this.#lastActivity;
+      if (!this.#noticed && idle >= WAIT_NOTICE_MS && idle < this.timeoutMs) {
+        // A CID the node cannot find makes it silent until --ipfs-timeout: say why ww waits.
+        this.#noticed = true;
+        const [what] = this.#pending;
+        stderrNotice(
+          `ww: ${this.context}: waiting for the IPFS node at ${this.where} to find ${what} (ww gives up after ${
+            formatMs(this.timeoutMs)
+          } of silence: --ipfs-timeout)`,
+        );
+      }
       if (idle < this.timeoutMs) {
-        this.#timer = setTimeout(check, this.timeoutMs - idle);
+        const noticeDue = !this.#noticed && idle < WAIT_NOTICE_MS;
+        this.#timer = setTimeout(check, (noticeDue ? WAIT_NOTICE_MS : this.timeoutMs) - idle);
         return;
       }
       const [what] = this.#pending;
       this.#failure = new SetupError(
-        `${this.context}: the IPFS node at ${this.api} sent nothing for ${
+        `${this.context}: the IPFS node at ${this.where} sent nothing for ${
           formatMs(this.timeoutMs)
         } while fetching ${what} (is it online and does it have the content? raise --ipfs-timeout to wait longer)`,
       );
       this.#abort.abort(this.#failure);
     };
-    this.#timer = setTimeout(check, this.timeoutMs);
+    this.#timer = setTimeout(
+      check,
+      Math.min(this.#noticed ? Infinity : WAIT_NOTICE_MS, this.timeoutMs),
+    );
   }
 }
 

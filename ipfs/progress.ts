@@ -40,6 +40,15 @@ export function formatBytes(n: number): string {
   return i === 0 ? `${Math.round(n)} B` : `${n.toFixed(1)} ${units[i]}`;
 }
 
+/**
+ * Writes `line` (escaped: it may hold a path from a guest) on stderr when stderr is a terminal, in
+ * place of any progress line; nothing otherwise, so scripted runs print nothing.
+ */
+export function stderrNotice(line: string): void {
+  if (!Deno.stderr.isTerminal()) return;
+  Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[K${escapeText(line)}\n`));
+}
+
 /** A progress line for one fetch; `update` as bytes arrive, `done` at the end. */
 export interface Progress {
   update(done: number): void;

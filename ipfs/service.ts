@@ -21,8 +21,10 @@ import { formatIpfsPath, type IpfsPath, parseIpfsPath } from "./path.ts";
 import { decodeNode, type FileNode, type Node, walkToNode } from "./unixfs.ts";
 
 export interface IpfsServiceOptions {
-  /** The node's Kubo RPC endpoint, a multiaddr (--ipfs). */
+  /** The node's Kubo RPC endpoint: a multiaddr or http(s) URL (--ipfs; see ipfsApiUrl). */
   readonly api: string;
+  /** Where `api` came from (--ipfs, WW_IPFS, $IPFS_PATH/api ...), named in errors. */
+  readonly origin?: string;
   /** How long the node may send nothing before a call gives up (--ipfs-timeout). */
   readonly timeoutMs?: number;
   /** Take the node's word for an /ipns/ name it gives no record for (--trust-node-ipns). */
@@ -43,7 +45,7 @@ export function ipfsService(options: IpfsServiceOptions): IpfsService {
   const timeoutMs = options.timeoutMs ?? DEFAULT_IPFS_TIMEOUT_MS;
   /** Runs `f` with a connection whose errors start with `context`, closed afterwards. */
   const withNode = async <T>(context: string, f: (node: IpfsNode) => Promise<T>): Promise<T> => {
-    const node = new IpfsNode(options.api, timeoutMs, context);
+    const node = new IpfsNode(options.api, timeoutMs, context, undefined, options.origin);
     try {
       return await f(node);
     } finally {
@@ -108,7 +110,7 @@ class CheckedBlocks extends VerifiedBlocks {
   constructor(
     node: IpfsNode,
     readonly why = (cid: CID) =>
-      `the IPFS node at ${node.api} sent data that does not match ${cid}`,
+      `the IPFS node at ${node.where} sent data that does not match ${cid}`,
   ) {
     super(node);
   }
@@ -212,7 +214,7 @@ async function addBytes(node: IpfsNode, data: Uint8Array): Promise<CID> {
     const why = e instanceof DOMException && e.name === "TimeoutError"
       ? `sent nothing for ${node.timeoutMs} ms (raise --ipfs-timeout to wait longer)`
       : `cannot be reached (${e instanceof Error ? e.message.split("\n")[0] : e})`;
-    throw new SetupError(`${context}: the IPFS node at ${node.api} ${why}`);
+    throw new SetupError(`${context}: the IPFS node at ${node.where} ${why}`);
   }
   if (!res.ok) {
     let message = text.trim().split("\n")[0];
@@ -220,7 +222,7 @@ async function addBytes(node: IpfsNode, data: Uint8Array): Promise<CID> {
       message = JSON.parse(text).Message ?? message;
     } catch { /* not JSON: keep the first line */ }
     throw new SetupError(
-      `${context}: the IPFS node at ${node.api} refused add: ${message || `HTTP ${res.status}`}`,
+      `${context}: the IPFS node at ${node.where} refused add: ${message || `HTTP ${res.status}`}`,
     );
   }
   let hash: unknown;
@@ -230,7 +232,7 @@ async function addBytes(node: IpfsNode, data: Uint8Array): Promise<CID> {
   const cid = typeof hash === "string" ? parseCid(hash) : undefined;
   if (!cid || "error" in cid) {
     throw new SetupError(
-      `${context}: the IPFS node at ${node.api} answered add without a CID: ${
+      `${context}: the IPFS node at ${node.where} answered add without a CID: ${
         text.trim().split("\n")[0].slice(0, 200)
       }`,
     );
@@ -245,7 +247,7 @@ async function addBytes(node: IpfsNode, data: Uint8Array): Promise<CID> {
  */
 async function checkAdded(node: IpfsNode, cid: CID, data: Uint8Array): Promise<void> {
   const lie = (why: string) =>
-    `the IPFS node at ${node.api} answered ${cid}, which does not name the bytes added (${why})`;
+    `the IPFS node at ${node.where} answered ${cid}, which does not name the bytes added (${why})`;
   if (cid.code === RAW) {
     if (!(await hashMatches(cid, data))) {
       throw new SetupError(`${node.context}: ${lie("their hash differs")}`);

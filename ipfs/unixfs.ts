@@ -3,7 +3,7 @@
 // to ipfs-unixfs-exporter (loaded only when one is met), which reads through the same verifier.
 
 import * as dagPb from "@ipld/dag-pb";
-import { NotExecutableError, SetupError } from "../run/errors.ts";
+import { NotExecutableError, NotFoundError, SetupError } from "../run/errors.ts";
 import { CID, cidKey, DAG_PB, RAW } from "./block.ts";
 import type { VerifiedBlocks } from "./blocks.ts";
 import { decodeUnixFsData, type UnixFsData } from "./unixfs_data.ts";
@@ -67,7 +67,7 @@ export async function walkToFile(
 
 /**
  * Follows `segments` from `root` and returns the node they name, whatever its type. A missing
- * entry or a path through a file is an error naming the path.
+ * entry (NotFoundError, exit 127) or a path through a file is an error naming the path.
  */
 export async function walkToNode(
   root: CID,
@@ -95,7 +95,8 @@ export async function walkToNode(
     const link = node.pb.Links.find((l) => l.Name === name);
     if (!link) {
       const names = node.pb.Links.map((l) => l.Name ?? "");
-      throw new SetupError(
+      // Exit 127, as a shell reports a program path that does not exist.
+      throw new NotFoundError(
         `${context}: no entry ${JSON.stringify(name)} in ${here}; it holds: ${formatNames(names)}`,
       );
     }
@@ -147,7 +148,7 @@ async function walkSharded(
   } catch (e) {
     if (e instanceof SetupError) throw e;
     if (e instanceof Error && e.name === "NotFoundError") {
-      throw new SetupError(
+      throw new NotFoundError(
         `${blocks.context}: no such entry in the sharded directory ${shard} (${e.message})`,
       );
     }

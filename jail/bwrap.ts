@@ -18,6 +18,7 @@ import {
   isWithin,
   mountPointProblem,
   planBinds,
+  rebase,
   sortParentsFirst,
 } from "./binds.ts";
 import type { Bind, JailPolicy, Limits } from "./policy.ts";
@@ -132,6 +133,58 @@ export function isVisibleInJail(path: string, host: HostFiles): boolean {
 }
 
 /**
+ * Why the bwrap jail cannot start the program in `dir` (--chdir), or undefined: `dir` must lie in
+ * a system directory or a bind (whose host path the caller then checks: see bwrapHostPath), in
+ * /proc or /dev, or be a directory the jail makes (/tmp, the work directory, a mount point or its
+ * parents); below /tmp or the work directory nothing exists yet.
+ *
+ * @example
+ * bwrapChdirProblem("/srv/data", host, mounts);
+ * // "--chdir /srv/data: the jail does not show it (bind it with --ro-bind or --bind, ...)"
+ */
+export function bwrapChdirProblem(
+  dir: string,
+  host: HostFiles,
+  mounts: BwrapMounts,
+): string | undefined {
+  const made = [
+    ...host.system.filter((e) => e.kind === "dir").map((e) => e.path),
+    ...mounts.binds.map((b) => b.dest),
+    "/tmp",
+    mounts.workdir,
+    "/proc",
+    "/dev",
+  ];
+  if (made.some((p) => isWithin(p, dir))) return undefined;
+  if (bwrapHostPath(dir, host, mounts) !== undefined) return undefined;
+  if (["/proc", "/dev"].some((p) => isWithin(dir, p))) return undefined;
+  if ([...(mounts.tmpBound ? [] : ["/tmp"]), mounts.workdir].some((p) => isWithin(dir, p))) {
+    return `--chdir ${dir}: not in the jail, whose /tmp and work directory start empty (bind a directory there, or choose one the jail shows)`;
+  }
+  return `--chdir ${dir}: the jail does not show it (bind it with --ro-bind or --bind, or choose a directory the jail shows)`;
+}
+
+/**
+ * The host path the bwrap jail shows at `dir`: under the innermost bind, its source; under a
+ * system directory, the same path; undefined where the jail makes it itself (/tmp, the work
+ * directory, /proc, /dev, a mount point's parents).
+ *
+ * @example
+ * bwrapHostPath("/data/in", host, { binds: [{ source: "/srv/d", dest: "/data", writable: false }], ... });
+ * // "/srv/d/in"
+ */
+export function bwrapHostPath(
+  dir: string,
+  host: HostFiles,
+  mounts: BwrapMounts,
+): string | undefined {
+  const bind = mounts.binds.findLast((b) => isWithin(dir, b.dest));
+  if (bind) return rebase(dir, bind.dest, bind.source);
+  if (host.system.some((e) => e.kind === "dir" && isWithin(dir, e.path))) return dir;
+  return undefined;
+}
+
+/**
  * The arguments after `bwrap`.
  *
  * @example
@@ -172,7 +225,8 @@ export function bwrapArgs(input: BwrapInput): string[] {
   for (const b of mounts.binds) op(b.dest, b.writable ? "--bind" : "--ro-bind", b.source, b.dest);
   const a: string[] = [];
   for (const o of sortParentsFirst(ops)) a.push(...o.args);
-  a.push("--chdir", workdir);
+  // Only the cwd moves with --chdir: the work directory is made all the same.
+  a.push("--chdir", policy.chdir ?? workdir);
   const programFd = input.programFd;
   a.push("--perms", "0555", "--ro-bind-data", String(fds.stage), STAGE_PATH);
   if (programFd?.how === "copy") {

@@ -2,6 +2,8 @@
 import assert from "node:assert/strict";
 import {
   bwrapArgs,
+  bwrapChdirProblem,
+  bwrapHostPath,
   type BwrapInput,
   bwrapStagePlan,
   type HostFiles,
@@ -310,4 +312,52 @@ Deno.test("the same host path may be bound inside a system directory or over /et
     const m = planBwrapMounts([r], input);
     assert.ok(!("error" in m), JSON.stringify(m));
   }
+});
+
+Deno.test("--chdir moves only the cwd: the work directory is made all the same", () => {
+  const argv = bwrapArgs({ ...input, policy: { ...DEFAULT_POLICY, chdir: "/usr/share" } });
+  assert.deepEqual(after(argv, "--chdir"), [["/usr/share"]]);
+  assert.ok(argv.join(" ").includes("--perms 0700 --dir /tmp/ww-1"), argv.join(" "));
+  assert.deepEqual(after(bwrapArgs(input), "--chdir"), [["/tmp/ww-1"]]);
+});
+
+Deno.test("--chdir must name a place the bwrap jail shows", () => {
+  const mounts = {
+    binds: [
+      { source: "/home/u/src", dest: "/src", writable: false },
+      { source: "/srv/out", dest: "/src/out", writable: true },
+    ],
+    tmpBound: false,
+    workdir: "/tmp/ww-1",
+    workdirInTmp: true,
+  };
+  for (
+    const dir of [
+      "/",
+      "/usr",
+      "/usr/share/doc",
+      "/src",
+      "/src/a/b",
+      "/tmp",
+      "/tmp/ww-1",
+      "/proc/self",
+      "/dev",
+    ]
+  ) {
+    assert.equal(bwrapChdirProblem(dir, host, mounts), undefined, dir);
+  }
+  assert.equal(
+    bwrapChdirProblem("/srv", host, mounts),
+    "--chdir /srv: the jail does not show it (bind it with --ro-bind or --bind, or choose a directory the jail shows)",
+  );
+  // /bin is a symlink in the jail, not a directory of its own.
+  assert.match(bwrapChdirProblem("/bin", host, mounts) ?? "", /does not show it/);
+  for (const dir of ["/tmp/x", "/tmp/ww-1/x"]) {
+    assert.match(bwrapChdirProblem(dir, host, mounts) ?? "", /start empty/, dir);
+  }
+  // The host paths the caller checks: the innermost bind's source, or the system path itself.
+  assert.equal(bwrapHostPath("/src/a", host, mounts), "/home/u/src/a");
+  assert.equal(bwrapHostPath("/src/out/x", host, mounts), "/srv/out/x");
+  assert.equal(bwrapHostPath("/usr/share", host, mounts), "/usr/share");
+  assert.equal(bwrapHostPath("/tmp", host, mounts), undefined);
 });

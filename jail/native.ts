@@ -119,6 +119,8 @@ export interface NativePlan {
   };
   /** The struct sock_filter array of jail/seccomp.ts, base64. */
   readonly seccomp?: string;
+  /** The program's cwd (--chdir); the work directory when absent. */
+  readonly cwd?: string;
 }
 
 /** A protection the native jail wants and what it stops. */
@@ -240,6 +242,11 @@ export function nativePlan(input: NativeInput): NativePlanResult | { error: stri
     };
   }
 
+  const landlockRules = facts.landlockAbi >= 1 ? landlockPlan(input) : undefined;
+  const chdirProblem = policy.chdir === undefined || landlockRules === undefined
+    ? undefined
+    : nativeChdirProblem(policy.chdir, landlockRules.rules, input);
+  if (chdirProblem) return { error: chdirProblem };
   const l = policy.limits;
   const plan: NativePlan = {
     path: input.programPath,
@@ -262,10 +269,30 @@ export function nativePlan(input: NativeInput): NativePlanResult | { error: stri
       ["nproc", l.processes],
     ] as const).flatMap(([resource, value]) => value === undefined ? [] : [{ resource, value }]),
     ...(identity.plan ? { identity: identity.plan } : {}),
-    ...(facts.landlockAbi >= 1 ? { landlock: landlockPlan(input) } : {}),
+    ...(landlockRules ? { landlock: landlockRules } : {}),
     ...(seccomp ? { seccomp: toBase64(seccomp) } : {}),
+    ...(policy.chdir !== undefined ? { cwd: policy.chdir } : {}),
   };
   return { plan, enforced, missing };
+}
+
+/**
+ * Why the native jail cannot start the program in `dir` (--chdir), or undefined: Landlock does
+ * not guard chdir itself, so ww refuses a directory below no directory rule, where the program
+ * could stand but read nothing.
+ */
+function nativeChdirProblem(
+  dir: string,
+  rules: readonly LandlockPathRule[],
+  input: NativeInput,
+): string | undefined {
+  const isDir = (path: string) =>
+    path === input.workdir || path === PROC_SELF || input.facts.pathKinds[path] === "dir";
+  const real = input.facts.realPaths?.[dir] ?? dir;
+  if (rules.some((r) => isDir(r.path) && (isWithin(dir, r.path) || isWithin(real, r.path)))) {
+    return undefined;
+  }
+  return `--chdir ${dir}: the native jail does not let the program read it (bind it with --ro-bind or --bind, or choose a directory the jail shows)`;
 }
 
 function identityPlan(
@@ -419,6 +446,7 @@ export function nativeStagePlan(plan: NativePlan, workdir: string): StagePlan {
     argv: plan.argv,
     env: plan.env,
     workdir,
+    ...(plan.cwd !== undefined ? { cwd: plan.cwd } : {}),
   };
 }
 

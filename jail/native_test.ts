@@ -358,3 +358,30 @@ Deno.test("--explain names every rule and every protection, enforced or not", ()
     lines.some((l) => l.startsWith("  NOT enforced (this kernel lacks it): landlock-scope")),
   );
 });
+
+Deno.test("--chdir: a directory under a rule is the program's cwd; one under none is refused", () => {
+  assert.equal(plan({ chdir: "/usr/share" }).plan.cwd, "/usr/share");
+  assert.equal(plan({ chdir: "/tmp/ww-1" }).plan.cwd, "/tmp/ww-1");
+  assert.equal(
+    plan({ chdir: "/data/in", readOnlyBinds: [{ source: "/data", dest: "/data" }] }).plan.cwd,
+    "/data/in",
+  );
+  assert.equal(plan().plan.cwd, undefined);
+  assert.equal(
+    error({ chdir: "/data" }),
+    "--chdir /data: the native jail does not let the program read it (bind it with --ro-bind or --bind, or choose a directory the jail shows)",
+  );
+  // A rule for a file (the program, a device) is no directory to stand in.
+  assert.match(error({ chdir: "/home/u/app" }), /does not let the program read it/);
+  assert.match(error({ chdir: "/tmp" }), /does not let the program read it/);
+  // Without Landlock the jail hides no directory: nothing to check.
+  assert.equal(
+    plan({ chdir: "/data", allowWeakerJail: true }, { landlockAbi: 0 }).plan.cwd,
+    "/data",
+  );
+});
+
+Deno.test("--chdir reaches the stage plan; without it the stage stays in the work directory", () => {
+  assert.equal(nativeStagePlan(plan({ chdir: "/usr" }).plan, "/tmp/ww-1").cwd, "/usr");
+  assert.equal(nativeStagePlan(plan().plan, "/tmp/ww-1").cwd, undefined);
+});

@@ -47,6 +47,11 @@ export interface JailPolicy {
   /** The program's uid and gid (default nobody, 65534; the native jail keeps ww's unless root). */
   readonly uid?: number;
   readonly gid?: number;
+  /**
+   * The program's working directory (--chdir), a path as the jail shows it; it must be visible
+   * there. Default: the run's private work directory.
+   */
+  readonly chdir?: string;
   /** Run under the native jail even when this kernel lacks some of its protections. */
   readonly allowWeakerJail?: boolean;
 }

@@ -15,6 +15,8 @@ export interface RunConfig {
   readonly env: Readonly<Record<string, string>>;
   /** Kubo RPC endpoint (multiaddr) for /ipfs and /ipns programs. */
   readonly ipfsApi: string;
+  /** Where ipfsApi came from (--ipfs, WW_IPFS, $IPFS_PATH/api, default), named in errors. */
+  readonly ipfsApiOrigin?: string;
   /** How long the IPFS node may send nothing while a program is fetched; default 30 s. */
   readonly ipfsTimeoutMs?: number;
   /** Take the node's word for an /ipns/ name it gives no signed record for. */

@@ -65,6 +65,7 @@ export function explainRun(input: ExplainInput): string[] {
   out.push(`environment (${env.length} variables, nothing inherited):`);
   for (const e of env) out.push(`  ${e}`);
   out.push("work directory: a fresh private temporary directory, removed afterwards");
+  if (config.jail.chdir !== undefined) out.push(`starts in: ${config.jail.chdir} (--chdir)`);
   const jail = config.jail;
   if (input.choice.backend === "none") {
     out.push("jail: none (the program runs with ww's own privileges, files and network)");

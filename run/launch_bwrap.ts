@@ -12,6 +12,8 @@ import { type BackendChoice, bwrapFailedChoice } from "../jail/auto.ts";
 import { bindRequests } from "../jail/binds.ts";
 import {
   bwrapArgs,
+  bwrapChdirProblem,
+  bwrapHostPath,
   type BwrapInput,
   bwrapStagePlan,
   planBwrapMounts,
@@ -283,6 +285,24 @@ export function withMounts(input: BwrapInput): BwrapInput {
     },
   });
   if ("error" in mounts) throw new UsageError(mounts.error);
+  const { chdir } = input.policy;
+  const problem = chdir === undefined ? undefined : bwrapChdirProblem(chdir, input.host, mounts);
+  if (problem) throw new UsageError(problem);
+  // bwrap would say it cannot chdir, and ww that the jail failed: one line, naming both paths.
+  const hostPath = chdir === undefined ? undefined : bwrapHostPath(chdir, input.host, mounts);
+  if (hostPath !== undefined) {
+    let isDir = false;
+    try {
+      isDir = Deno.statSync(hostPath).isDirectory;
+    } catch { /* named below */ }
+    if (!isDir) {
+      throw new UsageError(
+        `--chdir ${chdir}: no such directory${
+          hostPath === chdir ? "" : ` (the jail shows ${hostPath} there)`
+        } on this machine`,
+      );
+    }
+  }
   return { ...input, mounts };
 }
 

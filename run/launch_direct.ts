@@ -7,6 +7,7 @@ import { childEnv } from "./env.ts";
 import { type Cleanups, hostWorkdir, type Launched, type Program, spawnMapped } from "./launch.ts";
 import type { RunConfig } from "./config.ts";
 import { signalName, SIGNALS } from "./signals.ts";
+import { SetupError } from "./errors.ts";
 
 /** Runs the program with no jail at all. */
 export function launchDirect(
@@ -15,13 +16,22 @@ export function launchDirect(
   childEnd: number,
   cleanups: Cleanups,
 ): Promise<Launched> {
+  const { chdir } = config.jail;
+  if (chdir !== undefined) {
+    let isDir = false;
+    try {
+      isDir = Deno.statSync(chdir).isDirectory;
+    } catch { /* named below */ }
+    if (!isDir) throw new SetupError(`--chdir ${chdir}: no such directory on this machine`);
+  }
   const workdir = hostWorkdir(cleanups);
   const slots = layoutFds(config.fds);
   const pid = spawnMapped({
     path: program.path,
     argv: [program.argv0, ...config.args],
     env: childEnv(config.env, slots),
-    cwd: workdir,
+    // Only the cwd moves with --chdir: the work directory is made all the same.
+    cwd: chdir ?? workdir,
     fdSteps: planFdSteps([childEnd, ...slots.map((s) => s.source)], HOST_SOCKET_FD),
     newSession: false,
   });

@@ -100,6 +100,13 @@ export function stageFailure(
   ended?: WaitStatus,
 ): WwError | undefined {
   const failed = reports.find((r) => "step" in r);
+  if (failed && "step" in failed && failed.step === "chdir") {
+    return new SetupError(
+      `--chdir ${failed.detail}: the program cannot enter it in the ${backend} jail (${
+        errnoName(failed.errno)
+      }; choose a directory the jail's user can enter)`,
+    );
+  }
   if (failed && "step" in failed && backend === "native") {
     const error = `${failed.step}: ${errnoName(failed.errno)}`;
     if (failed.step.endsWith("-interpreter")) {

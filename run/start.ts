@@ -196,6 +196,7 @@ async function locateProgram(
   );
   const fetched = await fetchProgram(config.program, {
     api: config.ipfsApi,
+    origin: config.ipfsApiOrigin,
     timeoutMs: config.ipfsTimeoutMs,
     trustNodeIpns: config.trustNodeIpns,
     signal,

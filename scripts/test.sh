@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # scripts/test.sh — sets the machine up (scripts/setup.sh) and runs the whole test suite, then
-# prints one plain line, "N passed, M failed", and exits non-zero on any failure.
+# `deno task check` (format, lint, types) as one more test, then prints one plain line,
+# "N passed, M failed", and exits non-zero on any failure. Arguments go to `deno test` (files to
+# run instead of all of them).
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=setup.sh
@@ -14,7 +16,7 @@ fi
 cd "$root"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-deno task test 2>&1 | tee "$log"
+deno task test "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 # deno test's summary: "ok | 12 passed (3 steps) | 0 failed ..." or "FAILED | 3 passed | 1 failed"
 summary=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -n 1)
@@ -26,5 +28,13 @@ if [ -z "$summary" ]; then
   echo "test.sh: deno test printed no summary (it crashed or ran nothing)" >&2
 fi
 if [ "$status" -ne 0 ] && [ "$failed" = 0 ]; then failed=1; fi
+# The check counts as one test, so CI holds every change to format, lint and types.
+if deno task check; then
+  passed=$((passed + 1))
+else
+  echo "test.sh: deno task check failed (format, lint or types; its reason is above)" >&2
+  failed=$((failed + 1))
+  status=1
+fi
 echo "$passed passed, $failed failed"
 [ "$status" -eq 0 ] && [ "$failed" = 0 ]

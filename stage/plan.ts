@@ -60,6 +60,11 @@ export interface StagePlan {
    * supervisor removes it when everything has ended.
    */
   readonly workdir?: string;
+  /**
+   * Where the program starts (--chdir), entered by the program's own process once it has the
+   * jail's identity, so the jail's user must be able to enter it; the work directory when absent.
+   */
+  readonly cwd?: string;
 }
 
 /** A line the stage writes on its status descriptor. */
@@ -134,6 +139,7 @@ export function encodeStagePlan(plan: StagePlan): Uint8Array {
     for (const s of list) out.string(s);
   }
   out.string(plan.workdir ?? "");
+  out.string(plan.cwd ?? "");
   return out.done();
 }
 

@@ -53,3 +53,21 @@ Deno.test("reports are one JSON object a line", () => {
     { step: "execve", errno: 2 },
   ]);
 });
+
+Deno.test("the work directory and the cwd are the plan's last two strings", () => {
+  // A string is its length as a word, then its bytes and a NUL, padded to a word.
+  const string = (text: string) => {
+    const bytes = new TextEncoder().encode(text);
+    const out = new Uint8Array(8 + Math.ceil((bytes.length + 1) / 8) * 8);
+    new DataView(out.buffer).setBigUint64(0, BigInt(bytes.length), true);
+    out.set(bytes, 8);
+    return [...out];
+  };
+  const tail = (p: Partial<StagePlan>, n: number) =>
+    [...encodeStagePlan({ ...PLAN, ...p })].slice(-n);
+  assert.deepEqual(tail({ workdir: "/tmp/ww-1", cwd: "/srv/d" }, 40), [
+    ...string("/tmp/ww-1"),
+    ...string("/srv/d"),
+  ]);
+  assert.deepEqual(tail({ workdir: "/tmp/ww-1" }, 40), [...string("/tmp/ww-1"), ...string("")]);
+});

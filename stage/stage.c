@@ -192,6 +192,7 @@ struct plan {
   char **argv;
   char **envp;
   const char *workdir;
+  const char *cwd;
 };
 
 struct reader {
@@ -281,6 +282,7 @@ static int parse_plan(u8 *buf, u64 len, struct plan *pl) {
   pl->argv = strings(&r, &heap, heap_end);
   pl->envp = strings(&r, &heap, heap_end);
   pl->workdir = str(&r);
+  pl->cwd = str(&r);
   return !r.bad && r.p == r.end;
 }
 
@@ -379,6 +381,12 @@ static __attribute__((noreturn)) void child(const struct plan *pl, long supervis
   step = "death-signal";
   CHECK(SYS5(prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0), 0);
   if (SYS0(getppid) != supervisor) die(127);
+
+  /* --chdir: as the jail's user, so a directory it may not enter fails here, naming it. */
+  if (pl->cwd[0]) {
+    step = "chdir";
+    CHECK(SYS1(chdir, pl->cwd), pl->cwd);
+  }
 
   if (pl->flags & F_NO_NEW_PRIVS) {
     step = "no_new_privs";

@@ -4,6 +4,7 @@
 // (never as passed) and says why.
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
+import { denortProblem, isDenortDownloadFailure } from "../../scripts/compile.ts";
 
 const root = fileURLToPath(new URL("../..", import.meta.url));
 const denort = Deno.env.get("DENORT_BIN");
@@ -44,4 +45,74 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+function withoutDenort(env: Record<string, string>): Record<string, string> {
+  const { DENORT_BIN: _, ...rest } = env;
+  return rest;
+}
+
+/** `deno task compile` with `env` added; its stderr without deno task's own "Task ..." line. */
+async function compile(env: Record<string, string>) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "compile"],
+    cwd: root,
+    // DENORT_BIN only as given: the caller's own would hide what is tested.
+    clearEnv: true,
+    env: { ...withoutDenort(Deno.env.toObject()), NO_COLOR: "1", ...env },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr).split("\n")
+    .filter((l) => l !== "" && !l.startsWith("Task compile"));
+  return { code: out.code, stderr };
+}
+
+Deno.test("a DENORT_BIN that is not there is one line naming it, before deno compile runs", async () => {
+  const r = await compile({ DENORT_BIN: `${root}no-such-denort` });
+  assert.equal(r.code, 1);
+  assert.deepEqual(r.stderr, [
+    `deno task compile: DENORT_BIN=${root}no-such-denort: no such file (point it at a denort binary of Deno ${Deno.version.deno})`,
+  ]);
+  assert.throws(() => Deno.statSync(`${root}ww`), Deno.errors.NotFound);
+});
+
+Deno.test("where denort cannot be downloaded, one line says it is missing and names DENORT_BIN", async () => {
+  // No cached denort (a fresh DENO_DIR), and a proxy that refuses: the download fails on any
+  // machine, with network or without.
+  const denoDir = await Deno.makeTempDir({ prefix: "ww-compile-deno-dir-" });
+  try {
+    const r = await compile({
+      DENO_DIR: denoDir,
+      HTTPS_PROXY: "http://127.0.0.1:9",
+    });
+    assert.equal(r.code, 1);
+    assert.equal(r.stderr.length, 1, r.stderr.join("\n"));
+    assert.match(
+      r.stderr[0],
+      /^deno task compile: deno compile needs denort, .* cannot download it here \(denort-.*\.zip from dl\.deno\.land\): set DENORT_BIN to a local denort binary of Deno /,
+    );
+  } finally {
+    await Deno.remove(denoDir, { recursive: true });
+  }
+});
+
+Deno.test("only a failed download of denort is reported as such; a DENORT_BIN must be an executable file", () => {
+  assert.ok(
+    isDenortDownloadFailure(
+      "error: Writing deno compile executable to temporary file 'ww.tmp-1'\n\nCaused by:\n    0: error sending request for url (https://dl.deno.land/release/v2.9.6/denort-x86_64-unknown-linux-gnu.zip): client error (Connect)\n    3: dns error",
+    ),
+  );
+  assert.ok(!isDenortDownloadFailure("error: TS2322 [ERROR]: Type 'string' is not assignable"));
+  assert.ok(
+    !isDenortDownloadFailure("error sending request for url (https://registry.npmjs.org/x)"),
+  );
+  const file = (mode: number) => ({ isFile: true, mode }) as Deno.FileInfo;
+  assert.equal(denortProblem({}, () => undefined), undefined);
+  assert.equal(denortProblem({ DENORT_BIN: "/d" }, () => file(0o755)), undefined);
+  assert.match(denortProblem({ DENORT_BIN: "/d" }, () => file(0o644)) ?? "", /not executable/);
+  assert.match(
+    denortProblem({ DENORT_BIN: "/d" }, () => ({ isFile: false }) as Deno.FileInfo) ?? "",
+    /not a file/,
+  );
 });

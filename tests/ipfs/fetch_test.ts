@@ -181,7 +181,7 @@ Deno.test("a path through HAMT-sharded directories is walked and verified", asyn
     sealed: true,
   });
   const missing = await fetchError(`/ipfs/${dir}/bin/nope`);
-  assert.equal(missing.exitCode, EXIT.usage);
+  assert.equal(missing.exitCode, EXIT.notFound);
   assert.match(missing.message, /nope/);
 });
 
@@ -315,7 +315,7 @@ Deno.test("a directory is not a program: the error lists its entries", async () 
 Deno.test("a missing entry is an error naming it and what the directory holds", async () => {
   const dir = await ipfsd.addTree({ "bin/app": program });
   const e = await fetchError(`/ipfs/${dir}/bin/ap`);
-  assert.equal(e.exitCode, EXIT.usage);
+  assert.equal(e.exitCode, EXIT.notFound);
   assert.match(e.message, new RegExp(`no entry "ap" in /ipfs/${dir}/bin; it holds: app`));
   const through = await fetchError(`/ipfs/${dir}/bin/app/more`);
   assert.match(through.message, /is a file, not a directory/);

@@ -219,12 +219,78 @@ Deno.test("an unreachable node exits 125 with one line naming the address", asyn
   );
 });
 
+/** A unix socket at `path` whose connections are piped to the node's TCP API. */
+function unixProxy(path: string, port: number): { close(): Promise<void> } {
+  const listener = Deno.listen({ transport: "unix", path });
+  const piping: Promise<unknown>[] = [];
+  const serving = (async () => {
+    for await (const conn of listener) {
+      const node = await Deno.connect({ hostname: "127.0.0.1", port });
+      piping.push(
+        Promise.allSettled([
+          conn.readable.pipeTo(node.writable),
+          node.readable.pipeTo(conn.writable),
+        ]),
+      );
+    }
+  })();
+  return {
+    async close() {
+      listener.close();
+      await serving.catch(() => {});
+      await Promise.all(piping);
+    },
+  };
+}
+
+Deno.test("with neither --ipfs nor WW_IPFS, the node named in $IPFS_PATH/api is used: multiaddr, /unix/ socket or URL", async () => {
+  const repo = Deno.makeTempDirSync({ dir: tmp, prefix: "repo-" });
+  const socket = join(repo, "api.sock");
+  const proxy = unixProxy(socket, Number(new URL(ipfsd.url).port));
+  const run = (api: string, program = `/ipfs/${dir}/bin/report`) => {
+    Deno.writeTextFileSync(join(repo, "api"), api);
+    return runWw(["run", "--jail=none", program], { env: { ...cacheEnv(), IPFS_PATH: repo } });
+  };
+  try {
+    for (const api of [ipfsd.api, `/unix${socket}`, ipfsd.url]) {
+      const r = await run(api);
+      assert.equal(r.code, 0, `${api}: ${r.stderr}`);
+      assert.ok(parseReport(r.stdout).pid > 0, r.stdout);
+    }
+    // Every error names the address and where it came from.
+    const refused = `/ip4/127.0.0.1/tcp/${freePort()}/http`;
+    const r = await run(refused);
+    assert.equal(r.code, 125);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^ww: /ipfs/${dir}/bin/report: cannot reach the IPFS node at ${refused} \\(.*from \\$IPFS_PATH/api \\(${repo}/api\\)\\): connection refused .*$`,
+        "m",
+      ),
+    );
+    const bad = await run("/ip4/1.2.3/tcp/5001");
+    assert.equal(bad.code, 125);
+    assert.match(
+      bad.stderr,
+      new RegExp(`^ww: the IPFS address in \\$IPFS_PATH/api \\(${repo}/api\\) `),
+    );
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("a path whose last entry does not exist exits 127, as a missing local program does", async () => {
+  const r = await ww([`/ipfs/${dir}/bin/nope`]);
+  assert.equal(r.code, 127, r.stderr);
+  assert.match(r.stderr, /^ww: .*no entry "nope" in .*; it holds: probe.sh, report\n$/);
+});
+
 Deno.test("a malformed --ipfs, WW_IPFS or --ipfs-timeout exits 125 with one line", async () => {
   for (
     const [args, env] of [
       [["--ipfs", "/ip4/1.2.3/tcp/5001"], {}],
       [["--ipfs-timeout", "soon"], {}],
-      [[], { WW_IPFS: "http://localhost:5001" }],
+      [[], { WW_IPFS: "ftp://localhost:5001" }],
     ] as [string[], Record<string, string>][]
   ) {
     const r = await runWw(["run", ...args, `/ipfs/${dir}/bin/report`], { env });
@@ -327,6 +393,38 @@ Deno.test("a slow fetch shows a progress line on a terminal", async () => {
     const terminal = new TextDecoder().decode(r.stdout);
     assert.equal(r.code, 0, terminal);
     assert.match(terminal, /\d+\.\d MiB \/ 4\.\d MiB +\d+\.\d MiB\/s/);
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("on a terminal, a node that cannot find the CID gets a waiting line, then the timeout's", async () => {
+  const cid = await ipfsd.addFile(text("never arrives"));
+  // The node answers and then sends nothing, as Kubo does for a CID it is still looking for.
+  const proxy = startProxy(ipfsd.url, { stall: { commands: ["block/get", "cat"], after: 0 } });
+  try {
+    const command = [...(await wwArgv()), "run", "--ipfs", proxy.api, "--ipfs-timeout", "3s", cid]
+      .map((a) => `'${a}'`).join(" ");
+    const r = await new Deno.Command("script", {
+      args: ["-qec", command, "/dev/null"],
+      env: cacheEnv(),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const terminal = new TextDecoder().decode(r.stdout).replaceAll("\r", "");
+    assert.equal(r.code, 125, terminal);
+    assert.match(
+      terminal,
+      new RegExp(
+        `ww: ${cid}: waiting for the IPFS node at ${proxy.api} \\(from --ipfs\\) to find .* \\(ww gives up after 3s of silence: --ipfs-timeout\\)\n(.|\n)*sent nothing for 3s`,
+      ),
+    );
+    // Not on a terminal: the timeout's line only.
+    const piped = await runWw(["run", "--ipfs", proxy.api, "--ipfs-timeout", "1500ms", cid], {
+      env: cacheEnv(),
+    });
+    assert.equal(piped.code, 125);
+    assert.doesNotMatch(piped.stderr, /waiting for/);
   } finally {
     await proxy.close();
   }

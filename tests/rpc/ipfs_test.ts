@@ -134,7 +134,7 @@ Deno.test("through a node that tampers with what it sends, cat fails naming the 
     ]);
     assert.equal(
       catSmall.error,
-      `${small}: the IPFS node at ${proxy.api} sent data that does not match ${small}`,
+      `${small}: the IPFS node at ${proxy.api} (from --ipfs) sent data that does not match ${small}`,
     );
     // The root's block or one of its leaves: either way a CID the file is made of.
     assert.match(
@@ -182,7 +182,10 @@ Deno.test("a CID the node answers for added bytes that does not name them is ref
     const proxy = lyingAdd(lie);
     try {
       const [added] = await guest(["--with-ipfs", "--ipfs", proxy.api], [call]);
-      const expected = `^add of \\d+ bytes: the IPFS node at ${proxy.api} answered ${key(lie)}, ` +
+      const expected =
+        `^add of \\d+ bytes: the IPFS node at ${proxy.api} \\(from --ipfs\\) answered ${
+          key(lie)
+        }, ` +
         `which does not name the bytes added \\(${why}\\)$`;
       assert.match(added.error!, new RegExp(expected));
     } finally {

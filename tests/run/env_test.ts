@@ -42,6 +42,29 @@ for (const jail of JAIL_MODES) {
     assert.deepEqual(r.env, { PATH: "/usr/bin:/bin" });
   });
 
+  t("--env-file sets a docker env file's variables, and -e is --env", async () => {
+    const dir = await Deno.makeTempDir({ prefix: "wwtest-env-file-" });
+    try {
+      await Deno.writeTextFile(
+        `${dir}/app.env`,
+        "# settings\nA=from the file\n\nWWTEST_PASSED\nB= kept  as is \n",
+      );
+      const r = await report(["--env-file", `${dir}/app.env`, "-e", "A=flag"], {
+        env: { WWTEST_PASSED: "from the caller" },
+      });
+      assert.deepEqual(r.env, { A: "flag", B: " kept  as is ", WWTEST_PASSED: "from the caller" });
+      await Deno.writeTextFile(`${dir}/bad.env`, "A=1\nNOT VALID\n");
+      const bad = await runWw(["run", ...jailFlags(jail), "--env-file", `${dir}/bad.env`, child]);
+      assert.equal(bad.code, 125);
+      assert.equal(
+        bad.stderr,
+        `ww: --env-file ${dir}/bad.env:2: the variable name "NOT VALID" contains whitespace (expected KEY=VALUE, KEY or # comment)\n`,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+
   t("a later --env for the same key wins", async () => {
     const r = await report(["--env", "K=first", "--env", "K=second"]);
     assert.deepEqual(r.env, { K: "second" });
@@ -78,6 +101,48 @@ for (const jail of JAIL_MODES) {
       assert.deepEqual(wwDirs(tmp), []);
     } finally {
       Deno.removeSync(tmp, { recursive: true });
+    }
+  });
+}
+
+for (const backend of ["none", "bwrap", "native"]) {
+  Deno.test(`[jail=${backend}] --chdir DIR: the program starts in DIR; one line when the jail does not show it`, async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "wwtest-chdir-" });
+    Deno.chmodSync(dir, 0o755); // the jail's user reads it
+    try {
+      const r = await runWw(["run", `--jail=${backend}`, "--ro-bind", dir, "--chdir", dir, child]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(parseReport(r.stdout).cwd, dir);
+      const usr = await runWw(["run", `--jail=${backend}`, "--chdir", "/usr/share", child]);
+      assert.equal(usr.code, 0, usr.stderr);
+      assert.equal(parseReport(usr.stdout).cwd, "/usr/share");
+      const explain = await runWw([
+        "run",
+        `--jail=${backend}`,
+        "--explain",
+        "--ro-bind",
+        dir,
+        "--chdir",
+        dir,
+        child,
+      ]);
+      assert.match(explain.stdout, new RegExp(`^starts in: ${dir} \\(--chdir\\)$`, "m"));
+      const missing = await runWw(["run", `--jail=${backend}`, "--chdir", `${dir}/nope`, child]);
+      assert.equal(missing.code, 125);
+      const lines = missing.stderr.split("\n").filter((l) => !l.includes("runs NOT jailed"));
+      assert.equal(lines.length, 2, missing.stderr); // one line and the final newline
+      assert.match(lines[0], new RegExp(`^ww: --chdir ${dir}/nope: `));
+      if (backend !== "none") {
+        // Shown by no bind: the jail does not show it, whatever the host has there.
+        const hidden = await runWw(["run", `--jail=${backend}`, "--chdir", dir, child]);
+        assert.equal(hidden.code, 125);
+        assert.match(
+          hidden.stderr,
+          new RegExp(`^ww: --chdir ${dir}: .*(jail does not|not in the jail).*\\n$`),
+        );
+      }
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
     }
   });
 }

@@ -1,0 +1,45 @@
+// cli/env_file.ts — `--env-file FILE`: docker's env-file format, parsed. Pure: the file's text and
+// the caller's environment come in as values; reading the file is the caller's.
+
+import { envKeyProblem } from "../run/config.ts";
+
+/**
+ * The variables an env file sets, in docker's format (`docker run --env-file`): one `KEY=VALUE`
+ * a line, the value verbatim up to the end of the line (no quotes, no expansion); a bare `KEY`
+ * passes the caller's value, or nothing when the caller has none; lines starting with `#` and
+ * blank lines are skipped. A bad line is an error naming `file:line`.
+ *
+ * @example
+ * parseEnvFile("# db\nHOST=db.local\nHOME\n", "app.env", { HOME: "/home/u" });
+ * // { env: { HOST: "db.local", HOME: "/home/u" } }
+ * parseEnvFile("=x\n", "app.env", {});
+ * // { error: "app.env:1: the variable name is empty" }
+ */
+export function parseEnvFile(
+  text: string,
+  file: string,
+  callerEnv: Readonly<Record<string, string>>,
+): { env: Record<string, string> } | { error: string } {
+  const env: Record<string, string> = {};
+  // Like docker: a UTF-8 byte order mark and CRLF line ends are not part of the variables.
+  const lines = text.replace(/^\uFEFF/, "").split("\n");
+  for (const [i, raw] of lines.entries()) {
+    const line = raw.endsWith("\r") ? raw.slice(0, -1) : raw;
+    const trimmed = line.trimStart();
+    if (trimmed === "" || trimmed.startsWith("#")) continue;
+    const eq = trimmed.indexOf("=");
+    const key = eq < 0 ? trimmed : trimmed.slice(0, eq);
+    const where = `${file}:${i + 1}`;
+    const problem = envKeyProblem(key) ??
+      (/\s/.test(key) ? `the variable name ${JSON.stringify(key)} contains whitespace` : undefined);
+    if (problem) return { error: `${where}: ${problem} (expected KEY=VALUE, KEY or # comment)` };
+    if (eq < 0) {
+      if (key in callerEnv) env[key] = callerEnv[key];
+      continue;
+    }
+    const value = trimmed.slice(eq + 1);
+    if (value.includes("\0")) return { error: `${where}: the value of ${key} contains a NUL byte` };
+    env[key] = value;
+  }
+  return { env };
+}

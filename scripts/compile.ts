@@ -1,0 +1,91 @@
+// scripts/compile.ts — `deno task compile`: builds the single `ww` binary with `deno compile`. That
+// needs denort, the runtime the binary is made of, which deno downloads from dl.deno.land unless
+// DENORT_BIN names a local one; where neither works, this says so in one line instead of deno's
+// "dns error" chain. The --include list names every module ww imports lazily (by computed URL),
+// which deno compile cannot find on its own.
+
+const INCLUDES = [
+  "ipfs/fetch.ts",
+  "ipfs/download.ts",
+  "ipfs/service.ts",
+  "ipfs/cache_command.ts",
+  "ipfs/ipns.ts",
+  "ipfs/ipns_record.ts",
+  "rpc/host.ts",
+  "run/launch_bwrap.ts",
+  "run/launch_native.ts",
+  "run/launch_direct.ts",
+  "run/doctor.ts",
+  "run/explain_program.ts",
+];
+
+/** The denort archive deno would download for this Deno, named as dl.deno.land names it. */
+function denortName(): string {
+  return `denort-${Deno.build.target}.zip`;
+}
+
+/**
+ * Why DENORT_BIN cannot be used, or undefined when it is unset or names an executable file.
+ *
+ * @example
+ * denortProblem({ DENORT_BIN: "/nope" }, () => undefined);
+ * // "DENORT_BIN=/nope: no such file (point it at a denort binary of Deno 2.9.6)"
+ */
+export function denortProblem(
+  env: Readonly<Record<string, string>>,
+  stat: (path: string) => Deno.FileInfo | undefined,
+): string | undefined {
+  const bin = env.DENORT_BIN;
+  if (!bin) return undefined;
+  const info = stat(bin);
+  const want = `point it at a denort binary of Deno ${Deno.version.deno}`;
+  if (!info) return `DENORT_BIN=${bin}: no such file (${want})`;
+  if (!info.isFile) return `DENORT_BIN=${bin}: not a file (${want})`;
+  if (((info.mode ?? 0) & 0o111) === 0) return `DENORT_BIN=${bin}: not executable (chmod +x it)`;
+  return undefined;
+}
+
+/**
+ * True when deno's output says it could not download denort: a request to dl.deno.land that
+ * failed (no DNS, no route, a proxy refusing), as opposed to an error in ww's own code.
+ */
+export function isDenortDownloadFailure(stderr: string): boolean {
+  return /error sending request for url \(https:\/\/dl\.deno\.land\/[^)]*denort/.test(stderr);
+}
+
+if (import.meta.main) {
+  const root = new URL("..", import.meta.url).pathname;
+  const problem = denortProblem(Deno.env.toObject(), (path) => {
+    try {
+      return Deno.statSync(path);
+    } catch {
+      return undefined;
+    }
+  });
+  if (problem) {
+    console.error(`deno task compile: ${problem}`);
+    Deno.exit(1);
+  }
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "compile",
+      "-A",
+      ...INCLUDES.flatMap((f) => ["--include", f]),
+      "--output",
+      "ww",
+      "main.ts",
+    ],
+    cwd: root,
+    stdout: "inherit",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (!out.success && isDenortDownloadFailure(stderr)) {
+    console.error(
+      `deno task compile: deno compile needs denort, the Deno ${Deno.version.deno} runtime the binary is made of, and cannot download it here (${denortName()} from dl.deno.land): set DENORT_BIN to a local denort binary of Deno ${Deno.version.deno}, e.g. unzipped from that archive on a machine with network`,
+    );
+    Deno.exit(1);
+  }
+  await Deno.stderr.write(out.stderr);
+  Deno.exit(out.code);
+}
