@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import {
   describeOwnGrant,
   formatInetAddress,
+  grantFailure,
   grantLabel,
   ownGrantsProblem,
   parseAddress,
@@ -97,4 +98,30 @@ Deno.test("socket addresses print as HOST:PORT and [IPV6]:PORT", () => {
   assert.equal(formatInetAddress(10, 1, v6()), "[::]:1");
   const full = new Uint8Array([0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1]);
   assert.equal(formatInetAddress(10, 443, full), "[2001:db8::1:0:0:1]:443");
+});
+
+Deno.test("failures are worded per grant kind and name the grant", () => {
+  const tcp = { name: "h", listen: "tcp:127.0.0.1:80" };
+  const unix = { name: "u", listen: "unix:/run/a.sock" };
+  const conn = { name: "c", connect: "tcp:db:5432" };
+  const read = { name: "r", open: "/x" };
+  const write = { name: "w", open: "/x", mode: "w" as const };
+  assert.match(grantFailure(tcp, "EADDRINUSE"), /^--listen h=tcp:127\.0\.0\.1:80: address in use/);
+  assert.match(
+    grantFailure(unix, "EADDRINUSE"),
+    /^--listen u=unix:\/run\/a\.sock: the path already exists/,
+  );
+  assert.match(grantFailure(tcp, "EACCES"), /no permission to bind this address \(EACCES\)/);
+  assert.match(grantFailure(read, "EACCES"), /^--open r=\/x: permission denied \(EACCES\)/);
+  assert.match(grantFailure(conn, "ETIMEDOUT"), /^--connect c=tcp:db:5432: connection timed out/);
+  assert.match(grantFailure(conn, "ECONNREFUSED"), /connection refused/);
+  assert.match(grantFailure(conn, "unknown host"), /: unknown host/);
+  assert.match(grantFailure(read, "ENOENT"), /: no such file/);
+  assert.match(
+    grantFailure(write, "ENOENT"),
+    /^--open w=\/x:w: the parent directory does not exist/,
+  );
+  assert.match(grantFailure(unix, "ENOENT"), /the parent directory does not exist/);
+  assert.match(grantFailure(read, "EISDIR"), /is a directory/);
+  assert.match(grantFailure(read, "EMFILE"), /failed \(EMFILE\)/);
 });
