@@ -6,6 +6,7 @@ import { parseRunArgs } from "./cli/flags.ts";
 import { EXIT, InterruptedError, WwError } from "./run/errors.ts";
 import { forwardSignals, type SignalName, SIGNALS, STOP_SIGNALS } from "./run/signals.ts";
 import { checkInherited, type Child, startProgram } from "./run/start.ts";
+import { picksPort } from "./fd/grants.ts";
 import { execService, serveGuest } from "./rpc/serve.ts";
 import { lazyImport } from "./lazy.ts";
 import type { IpfsService } from "./rpc/types.ts";
@@ -161,7 +162,7 @@ async function run(argv: readonly string[]): Promise<number> {
       signal: interrupt.signal,
       onListening: (listeners) => {
         for (const l of listeners) {
-          if (!l.listen.startsWith("unix:") && /:0$/.test(l.listen)) {
+          if (picksPort(l.listen)) {
             stderr.line(`ww: ${l.name} listening on ${l.address}`);
           }
         }

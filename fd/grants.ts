@@ -150,6 +150,12 @@ export function ownGrantsProblem(
   return undefined;
 }
 
+/** Whether a listener's address asks for a free port, which ww then reports (`tcp:HOST:0`). */
+export function picksPort(listen: string): boolean {
+  const a = parseAddress(listen);
+  return "port" in a && a.port === 0;
+}
+
 /** What a grant will be, for --explain. */
 export function describeOwnGrant(g: OwnGrant): string {
   if ("listen" in g) {

@@ -8,6 +8,7 @@ import {
   ownGrantsProblem,
   parseAddress,
   parseOpenSpec,
+  picksPort,
 } from "./grants.ts";
 
 Deno.test("tcp, udp and unix addresses parse, IPv6 in brackets", () => {
@@ -124,4 +125,11 @@ Deno.test("failures are worded per grant kind and name the grant", () => {
   assert.match(grantFailure(unix, "ENOENT"), /the parent directory does not exist/);
   assert.match(grantFailure(read, "EISDIR"), /is a directory/);
   assert.match(grantFailure(read, "EMFILE"), /failed \(EMFILE\)/);
+});
+
+Deno.test("only a tcp or udp port 0 asks ww to report where it landed", () => {
+  assert.equal(picksPort("tcp:127.0.0.1:0"), true);
+  assert.equal(picksPort("udp:[::1]:00"), true);
+  assert.equal(picksPort("tcp:127.0.0.1:8080"), false);
+  assert.equal(picksPort("unix:/run/x:0"), false);
 });

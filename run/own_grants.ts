@@ -94,7 +94,14 @@ async function openOne(g: OwnGrant, cleanups: Cleanups, listeners: Listener[]): 
   }
   if (address.kind === "unix") {
     // bind refuses a path that exists (EADDRINUSE): ww never replaces a file.
-    const fd = listenSocket(unixSockaddr(address.path), false);
+    let fd: number;
+    try {
+      fd = listenSocket(unixSockaddr(address.path), false);
+    } catch (e) {
+      // bind made the file before listen failed: it is ww's, so it goes.
+      if (e instanceof SyscallError && e.syscall === "listen") Deno.removeSync(address.path);
+      throw e;
+    }
     cleanups.add(() => Deno.removeSync(address.path));
     listeners.push({ name: g.name, listen: text, address: `unix:${address.path}` });
     return fd;
