@@ -186,12 +186,22 @@ export function boundAddress(fd: number): { family: number; port: number; addr: 
   return { family: f, port, addr };
 }
 
-/** open(2) with O_CLOEXEC added, retried on EINTR; mode 0666 less the umask for new files. */
+/**
+ * open(2) with O_CLOEXEC added, retried on EINTR; mode 0666 less the umask for new files. It opens
+ * with O_NONBLOCK, so that a FIFO with no writer cannot hang ww (one with no reader fails, ENXIO),
+ * and then clears it: the program gets a blocking descriptor, as from a shell redirection.
+ */
 export function openPath(path: string, flags: number): number {
   const p = cString(path);
   for (;;) {
-    const fd = sock().open(p, flags | SOCK_CLOEXEC, 0o666);
-    if (fd !== -1) return fd;
+    const fd = sock().open(p, flags | O_NONBLOCK | SOCK_CLOEXEC, 0o666);
+    if (fd !== -1) {
+      const status = libc().fcntl(fd, F_GETFL, 0);
+      if (status !== -1 && libc().fcntl(fd, F_SETFL, status & ~O_NONBLOCK) !== -1) return fd;
+      const errno = lastErrno();
+      libc().close(fd);
+      throw new SyscallError("fcntl", errno, path);
+    }
     const errno = lastErrno();
     if (errno !== EINTR) throw new SyscallError("open", errno, path);
   }

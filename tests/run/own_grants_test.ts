@@ -602,3 +602,45 @@ Deno.test("library: startProgram takes grants as values, reports the listeners, 
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("--open of a FIFO: a reader does not hang ww and gets a blocking descriptor; a writer with no reader is refused", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
+  try {
+    const fifo = `${dir}/fifo`;
+    assert.equal(new Deno.Command("mkfifo", { args: [fifo] }).outputSync().code, 0);
+    const ww = startWw([
+      "--jail=none",
+      "--open",
+      `in=${fifo}`,
+      "/bin/sh",
+      "-c",
+      'echo started >&2; read line <&4; echo "got $line"',
+    ]);
+    // Had ww blocked in open (waiting for a writer), the program would never start.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("ww hung opening the FIFO")), 10_000);
+    });
+    try {
+      await Promise.race([ww.until(/started/), late]);
+    } catch (e) {
+      ww.proc.kill("SIGKILL");
+      await ww.end();
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+    // The program blocks in read until the host writes.
+    const writer = await Deno.open(fifo, { write: true });
+    await writer.write(new TextEncoder().encode("through the fifo\n"));
+    writer.close();
+    const end = await ww.end();
+    assert.equal(end.code, 0, end.stderr);
+    assert.equal(end.stdout, "got through the fifo\n");
+    const r = await runWw(["run", "--jail=none", "--open", `out=${fifo}:a`, "/bin/true"]);
+    assert.equal(r.code, 125);
+    assert.match(errorLines(r.stderr)[0], /^ww: --open out=.*fifo:a: a FIFO that nothing reads/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
