@@ -273,8 +273,6 @@ export function grantFailure(g: OwnGrant, code: string): string {
         return "is a directory (name a file)";
       case "ENAMETOOLONG":
         return "the path is too long";
-      case "ENXIO":
-        return "a FIFO that nothing reads (ENXIO) (start its reader first)";
       case "EAGAIN":
         return "the server's backlog is full (EAGAIN) (try again)";
       case "EAFNOSUPPORT":

@@ -15,6 +15,14 @@ const socketSymbols = {
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  // A FIFO's open waits for its other end: on a worker thread, so that ww's event loop goes on
+  // (forwarding signals). Its errno is lost there; a failure is asked again on the main thread.
+  open_wait: {
+    name: "open",
+    parameters: ["buffer", "i32", "u32"],
+    result: "i32",
+    nonblocking: true,
+  },
   // Name lookups may wait on DNS: run on a worker thread. Their result is the error code (EAI_*),
   // not errno, so the thread does not matter.
   getaddrinfo: {
@@ -45,6 +53,8 @@ const SOMAXCONN = 4096;
 const F_GETFL = 3;
 const F_SETFL = 4;
 const O_NONBLOCK = 0o4000;
+const O_ACCMODE = 3;
+const ENXIO = 6;
 const POLLOUT = 4;
 const AI_NUMERICSERV = 0x400;
 const EINPROGRESS = 115;
@@ -187,22 +197,39 @@ export function boundAddress(fd: number): { family: number; port: number; addr: 
 }
 
 /**
- * open(2) with O_CLOEXEC added, retried on EINTR; mode 0666 less the umask for new files. It opens
- * with O_NONBLOCK, so that a FIFO with no writer cannot hang ww (one with no reader fails, ENXIO),
- * and then clears it: the program gets a blocking descriptor, as from a shell redirection.
+ * open(2) with O_CLOEXEC added, retried on EINTR; mode 0666 less the umask for new files. The
+ * program gets a blocking descriptor, as from a shell redirection, and, as there, a FIFO's open
+ * waits for its other end (a writer for `r`, a reader for `w` and `a`), without stopping ww.
  */
-export function openPath(path: string, flags: number): number {
+export async function openPath(path: string, flags: number): Promise<number> {
   const p = cString(path);
-  for (;;) {
-    const fd = sock().open(p, flags | O_NONBLOCK | SOCK_CLOEXEC, 0o666);
-    if (fd !== -1) {
-      const status = libc().fcntl(fd, F_GETFL, 0);
-      if (status !== -1 && libc().fcntl(fd, F_SETFL, status & ~O_NONBLOCK) !== -1) return fd;
-      const errno = lastErrno();
-      libc().close(fd);
-      throw new SyscallError("fcntl", errno, path);
+  // O_NONBLOCK first: a FIFO then opens at once for reading, or fails ENXIO for writing.
+  let fd = openNow(p, flags | O_NONBLOCK, path);
+  const readOnly = (flags & O_ACCMODE) === 0;
+  if (fd === -1 || (readOnly && Deno.statSync(`/proc/self/fd/${fd}`).isFifo)) {
+    if (fd !== -1) libc().close(fd);
+    fd = await sock().open_wait(p, flags | SOCK_CLOEXEC, 0o666);
+    if (fd === -1) {
+      const again = openNow(p, flags | O_NONBLOCK, path);
+      if (again !== -1) libc().close(again);
+      throw new SyscallError("open", 5, path);
     }
+    return fd;
+  }
+  const status = libc().fcntl(fd, F_GETFL, 0);
+  if (status !== -1 && libc().fcntl(fd, F_SETFL, status & ~O_NONBLOCK) !== -1) return fd;
+  const errno = lastErrno();
+  libc().close(fd);
+  throw new SyscallError("fcntl", errno, path);
+}
+
+/** open(2) on the main thread, retried on EINTR; -1 for ENXIO (a FIFO nothing reads yet). */
+function openNow(p: Uint8Array<ArrayBuffer>, flags: number, path: string): number {
+  for (;;) {
+    const fd = sock().open(p, flags | SOCK_CLOEXEC, 0o666);
+    if (fd !== -1) return fd;
     const errno = lastErrno();
+    if (errno === ENXIO) return -1;
     if (errno !== EINTR) throw new SyscallError("open", errno, path);
   }
 }

@@ -74,7 +74,7 @@ export async function openOwnGrants(
 }
 
 async function openOne(g: OwnGrant, cleanups: Cleanups, listeners: Listener[]): Promise<number> {
-  if ("open" in g) return openFile(g.open, g.mode ?? "r");
+  if ("open" in g) return await openFile(g.open, g.mode ?? "r");
   const text = "listen" in g ? g.listen : g.connect;
   // Checked before: ownGrantsProblem.
   const address = parseAddress(text) as Address;
@@ -119,8 +119,8 @@ async function openOne(g: OwnGrant, cleanups: Cleanups, listeners: Listener[]): 
   }
 }
 
-function openFile(path: string, mode: "r" | "w" | "a" | "rw"): number {
-  const fd = openPath(path, openFlags(mode));
+async function openFile(path: string, mode: "r" | "w" | "a" | "rw"): Promise<number> {
+  const fd = await openPath(path, openFlags(mode));
   try {
     // O_RDONLY opens a directory too; the program was promised a file.
     if (Deno.statSync(`/proc/self/fd/${fd}`).isDirectory) {
