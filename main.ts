@@ -6,7 +6,8 @@ import { parseRunArgs } from "./cli/flags.ts";
 import { ipfsApiFile } from "./ipfs/multiaddr.ts";
 import { EXIT, InterruptedError, WwError } from "./run/errors.ts";
 import { forwardSignals, type SignalName, SIGNALS, STOP_SIGNALS } from "./run/signals.ts";
-import { type Child, startProgram } from "./run/start.ts";
+import { checkInherited, type Child, startProgram } from "./run/start.ts";
+import { picksPort } from "./fd/grants.ts";
 import { execService, serveGuest } from "./rpc/serve.ts";
 import { lazyImport } from "./lazy.ts";
 import type { IpfsService } from "./rpc/types.ts";
@@ -35,6 +36,13 @@ usage:
 run flags (they end at <binary>; '--' may also end them):
   --with-fd name=fdnum   give the child the caller's descriptor fdnum; the child gets it on
                          fd 4, 5, ... (ordered by fdnum, then name) and WW_FD_<NAME>=<its fd>
+  --listen name=ADDR     ww binds ADDR (tcp:HOST:PORT, udp:HOST:PORT, unix:PATH; IPv6 as [ADDR];
+                         PORT 0 picks a free one and ww prints it) and, for streams, listens;
+                         the child gets the socket and needs no network
+  --connect name=ADDR    ww connects to ADDR (tcp:HOST:PORT, unix:PATH); the child gets the stream
+  --open name=PATH[:MODE]  ww opens PATH with the caller's rights: r (default), w (create or
+                         truncate), a (create, append), rw (read and write, create)
+                         (these follow the --with-fd grants, ordered by name)
   --env KEY=VALUE        set KEY in the child's otherwise empty environment
   --env KEY              pass the caller's KEY (nothing if the caller has none)
   -e KEY[=VALUE]         the same as --env
@@ -79,7 +87,8 @@ jail flags (every program is jailed by default):
   --tmp-size <size>      size of each in-memory file system the jail can write (/tmp with the
                          work directory, /dev/shm; default 512M; or unlimited); bwrap only
 
-The child gets fd 0-2 from ww, fd 3 = the host socket, fd 4.. = the --with-fd grants, nothing else.
+The child gets fd 0-2 from ww, fd 3 = the host socket, fd 4.. = the --with-fd grants, then
+ww's own grants (--listen, --connect, --open), nothing else.
 exit status: the child's own; 128+N when killed by signal N; 124 --timeout expired;
 125 ww usage or setup error (a jail that cannot be built included); 126 the binary cannot be
 executed; 127 the binary was not found.`;
@@ -162,7 +171,17 @@ async function run(argv: readonly string[]): Promise<number> {
     }
   });
   try {
-    child = await startProgram(config, { signal: interrupt.signal });
+    checkInherited(config.fds);
+    child = await startProgram(config, {
+      signal: interrupt.signal,
+      onListening: (listeners) => {
+        for (const l of listeners) {
+          if (picksPort(l.listen)) {
+            stderr.line(`ww: ${l.name} listening on ${l.address}`);
+          }
+        }
+      },
+    });
     for (const sig of held) child.kill(sig);
     if (debug) stderr.line(`ww: jail: ${child.jail.backend} (${child.jail.reason})`);
     if (child.jail.fellBack) {

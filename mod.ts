@@ -7,6 +7,8 @@ export { explainProgram } from "./run/explain_program.ts";
 export type { Child, ExitStatus } from "./run/start.ts";
 export type { RunConfig } from "./run/config.ts";
 export type { FdGrant } from "./fd/layout.ts";
+export type { OpenMode, OwnGrant } from "./fd/grants.ts";
+export type { Listener } from "./run/own_grants.ts";
 export { DEFAULT_LIMITS, DEFAULT_POLICY } from "./jail/policy.ts";
 export type { Bind, JailBackend, JailPolicy, Limits } from "./jail/policy.ts";
 export {

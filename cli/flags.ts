@@ -2,6 +2,7 @@
 // value. Flags end at the program; everything after it belongs to the program.
 
 import type { FdGrant } from "../fd/layout.ts";
+import { type OwnGrant, ownGrantsProblem, parseOpenSpec } from "../fd/grants.ts";
 import {
   type Bind,
   DEFAULT_POLICY,
@@ -34,6 +35,9 @@ export interface RunCommand {
 
 const VALUE_FLAGS = new Set([
   "--with-fd",
+  "--listen",
+  "--connect",
+  "--open",
   "--env",
   "-e",
   "--env-file",
@@ -82,6 +86,7 @@ export function parseRunArgs(
   } = {},
 ): RunCommand {
   const fds: FdGrant[] = [];
+  const own: OwnGrant[] = [];
   const env: Record<string, string> = {};
   let ipfsFlag: string | undefined;
   let ipfsTimeoutMs: number | undefined;
@@ -137,6 +142,11 @@ export function parseRunArgs(
     switch (flag) {
       case "--with-fd":
         fds.push(parseGrant(value, fds));
+        break;
+      case "--listen":
+      case "--connect":
+      case "--open":
+        own.push(parseOwnGrant(flag, value));
         break;
       case "--env":
       case "-e":
@@ -237,6 +247,7 @@ export function parseRunArgs(
     program: program ?? "",
     args,
     fds,
+    ...(own.length ? { own } : {}),
     env,
     ipfsApi,
     ipfsApiOrigin,
@@ -245,6 +256,8 @@ export function parseRunArgs(
     jail,
   };
   if (help) return { config, debug, help, explain, grants };
+  const ownProblem = ownGrantsProblem(own, fds);
+  if (ownProblem) throw new UsageError(ownProblem);
   if (program === undefined) {
     throw new UsageError("missing <binary> (usage: ww run [flags] <binary> [args...])");
   }
@@ -312,6 +325,27 @@ function readEnvFile(
   const parsed = parseEnvFile(text, name, callerEnv);
   if ("error" in parsed) throw new UsageError(`--env-file ${parsed.error}`);
   return parsed.env;
+}
+
+/** `name=ADDR` or, for --open, `name=PATH[:MODE]`; the address itself is checked afterwards. */
+function parseOwnGrant(flag: "--listen" | "--connect" | "--open", value: string): OwnGrant {
+  const eq = value.indexOf("=");
+  if (eq < 0) {
+    const example = flag === "--open"
+      ? "--open log=/var/log/app.log:a"
+      : `${flag} http=tcp:127.0.0.1:8080`;
+    throw new UsageError(
+      `${flag} ${value}: expected name=${
+        flag === "--open" ? "PATH[:MODE]" : "ADDR"
+      }, e.g. ${example}`,
+    );
+  }
+  const name = value.slice(0, eq);
+  const rest = value.slice(eq + 1);
+  if (flag === "--listen") return { name, listen: rest };
+  if (flag === "--connect") return { name, connect: rest };
+  const { path, mode } = parseOpenSpec(rest);
+  return { name, open: path, mode };
 }
 
 function parseEnv(

@@ -242,3 +242,36 @@ Deno.test("--chdir is resolved against the caller's cwd; without it the jail has
   assert.equal(parse(["p"]).config.jail.chdir, undefined);
   assert.throws(() => parse(["--chdir", "", "p"]), { message: "--chdir: the directory is empty" });
 });
+
+Deno.test("--listen, --connect and --open become ww's own grants, in flag order", () => {
+  const c = parse([
+    "--open",
+    "log=/var/log/app.log:a",
+    "--listen=http=tcp:[::1]:0",
+    "--connect",
+    "db=unix:/run/db.sock",
+    "--open",
+    "in=/etc/hostname",
+    "p",
+  ]).config;
+  assert.deepEqual(c.own, [
+    { name: "log", open: "/var/log/app.log", mode: "a" },
+    { name: "http", listen: "tcp:[::1]:0" },
+    { name: "db", connect: "unix:/run/db.sock" },
+    { name: "in", open: "/etc/hostname", mode: "r" },
+  ]);
+  assert.equal(parse(["p"]).config.own, undefined);
+});
+
+Deno.test("own grants are checked against every grant, whatever the flag order", () => {
+  assert.throws(
+    () => parse(["--open", "DB=/x", "--with-fd", "db=3", "p"]),
+    /^UsageError: --open DB=\/x: the name is already granted as db/,
+  );
+  assert.throws(() => parse(["--listen", "http", "p"]), /--listen http: expected name=ADDR/);
+  assert.throws(() => parse(["--open", "f", "p"]), /--open f: expected name=PATH\[:MODE\]/);
+  assert.throws(
+    () => parse(["--listen", "h=tcp:localhost", "p"]),
+    /--listen h=tcp:localhost: expected tcp:HOST:PORT/,
+  );
+});

@@ -1,13 +1,17 @@
 // fd/layout.ts — which descriptor number each `--with-fd` grant gets in the child, and the
 // `WW_FD_<NAME>` variables that tell the child. Pure.
 //
-// fd 0-2 are ww's own stdio and fd 3 is the host RPC socket; grants follow from fd 4, ordered by
-// source fd and then by upper-cased name, so the order of flags never changes the numbers.
+// fd 0-2 are ww's own stdio and fd 3 is the host RPC socket; grants follow from fd 4: first the
+// caller's (`--with-fd`), ordered by source fd and then by upper-cased name, then the ones ww
+// opened itself (`--listen`, `--connect`, `--open`) by upper-cased name, so the order of flags
+// never changes the numbers.
 
 /** A request to give the child the caller's descriptor `source` under `name`. */
 export interface FdGrant {
   readonly name: string;
   readonly source: number;
+  /** Set when ww opened `source` itself (fd/grants.ts): laid out after the caller's grants. */
+  readonly own?: boolean;
 }
 
 /** Where a grant ends up in the child. */
@@ -39,7 +43,11 @@ export function fdEnvVar(name: string): string {
 export function layoutFds(grants: readonly FdGrant[]): FdSlot[] {
   return [...grants]
     .map((g) => ({ ...g, envVar: fdEnvVar(g.name) }))
-    .sort((a, b) => a.source - b.source || (a.envVar < b.envVar ? -1 : a.envVar > b.envVar ? 1 : 0))
+    .sort((a, b) =>
+      Number(a.own ?? false) - Number(b.own ?? false) ||
+      (a.own ? 0 : a.source - b.source) ||
+      (a.envVar < b.envVar ? -1 : a.envVar > b.envVar ? 1 : 0)
+    )
     .map((g, i) => ({ ...g, target: FIRST_GRANT_FD + i }));
 }
 

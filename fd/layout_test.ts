@@ -25,3 +25,24 @@ Deno.test("one source under two names is ordered by upper-cased name", () => {
 Deno.test("the variable name is the grant name upper-cased", () => {
   assert.equal(fdEnvVar("my_Db2"), "WW_FD_MY_DB2");
 });
+
+Deno.test("ww's own grants follow the caller's, by upper-cased name, whatever their fds", () => {
+  const grants = [
+    { name: "zeta", source: 20, own: true },
+    { name: "db", source: 7 },
+    { name: "Alpha", source: 30, own: true },
+    { name: "http", source: 5, own: true },
+    { name: "cache", source: 3 },
+  ];
+  const expected = [["cache", 4], ["db", 5], ["Alpha", 6], ["http", 7], ["zeta", 8]];
+  for (
+    const order of [grants, [...grants].reverse(), [
+      grants[2],
+      grants[0],
+      ...grants.slice(3),
+      grants[1],
+    ]]
+  ) {
+    assert.deepEqual(layoutFds(order).map((s) => [s.name, s.target]), expected);
+  }
+});

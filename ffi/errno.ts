@@ -40,9 +40,14 @@ const NAMES: Record<number, string> = {
   40: "ELOOP",
   88: "ENOTSOCK",
   95: "EOPNOTSUPP",
+  97: "EAFNOSUPPORT",
+  98: "EADDRINUSE",
+  99: "EADDRNOTAVAIL",
+  101: "ENETUNREACH",
   104: "ECONNRESET",
   110: "ETIMEDOUT",
   111: "ECONNREFUSED",
+  113: "EHOSTUNREACH",
 };
 
 /** "EBADF" for 9; "errno 1234" for a number this table does not know. */

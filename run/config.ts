@@ -2,6 +2,7 @@
 // the library takes it from callers. `grantProblem` is the shared validation of --with-fd grants.
 
 import { fdEnvVar, type FdGrant, GRANT_NAME } from "../fd/layout.ts";
+import type { OwnGrant } from "../fd/grants.ts";
 import type { JailPolicy } from "../jail/policy.ts";
 
 /** Everything that decides what a run does. */
@@ -11,6 +12,11 @@ export interface RunConfig {
   readonly args: readonly string[];
   /** Descriptors of the calling process to hand over, by name. */
   readonly fds: readonly FdGrant[];
+  /**
+   * Sockets and files ww opens itself with the caller's rights, by name (`--listen`,
+   * `--connect`, `--open`), laid out after `fds` by upper-cased name.
+   */
+  readonly own?: readonly OwnGrant[];
   /** The child's whole environment, apart from the WW_FD_* variables. */
   readonly env: Readonly<Record<string, string>>;
   /** Kubo RPC endpoint (multiaddr) for /ipfs and /ipns programs. */

@@ -23,7 +23,8 @@ export interface ExplainInput {
   readonly config: RunConfig;
   /** The resolved program path. */
   readonly path: string;
-  readonly slots: readonly FdSlot[];
+  /** `what` describes a grant ww opens itself (fd/grants.ts describeOwnGrant). */
+  readonly slots: readonly (FdSlot & { readonly what?: string })[];
   readonly env: readonly string[];
   /** The backend the run gets and why (`--jail=auto` decides here). */
   readonly choice: BackendChoice;
@@ -59,7 +60,8 @@ export function explainRun(input: ExplainInput): string[] {
   out.push("  0-2  ww's stdin, stdout, stderr");
   out.push(`  ${HOST_SOCKET_FD}    host socket (AF_UNIX stream; Cap'n Proto RPC)`);
   for (const s of slots) {
-    out.push(`  ${s.target}    ${s.name} (caller's fd ${s.source}) ${s.envVar}=${s.target}`);
+    const what = "what" in s && s.what ? s.what : `caller's fd ${s.source}`;
+    out.push(`  ${s.target}    ${s.name} (${what}) ${s.envVar}=${s.target}`);
   }
   out.push("  every other descriptor is closed");
   out.push(`environment (${env.length} variables, nothing inherited):`);

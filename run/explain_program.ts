@@ -4,6 +4,7 @@
 // --explain.
 
 import { layoutFds } from "../fd/layout.ts";
+import { describeOwnGrant, ownGrantsProblem } from "../fd/grants.ts";
 import { bwrapArgs } from "../jail/bwrap.ts";
 import { resolveIpnsName } from "../ipfs/ipns.ts";
 import { DEFAULT_IPFS_TIMEOUT_MS } from "../ipfs/multiaddr.ts";
@@ -58,11 +59,22 @@ export async function explainName(config: RunConfig): Promise<string[]> {
 export function explainProgram(config: RunConfig): string[] {
   const problem = grantsProblem(config.fds);
   if (problem) throw new UsageError(problem);
+  const own = config.own ?? [];
+  const ownProblem = ownGrantsProblem(own, config.fds);
+  if (ownProblem) throw new UsageError(ownProblem);
   const ipfs = isIpfsPath(config.program);
   const path = ipfs
     ? ipfsJailPath(config.program)
     : resolveProgram(config.program, Deno.env.get("PATH") ?? "", Deno.cwd());
-  const slots = layoutFds(config.fds);
+  // ww's own grants are laid out by name alone: their descriptors do not exist yet (nothing is
+  // opened to explain a run), so -1 stands in.
+  const slots = layoutFds([
+    ...config.fds,
+    ...own.map((g) => ({ name: g.name, source: -1, own: true })),
+  ]).map((s) => {
+    const g = s.own ? own.find((o) => o.name === s.name) : undefined;
+    return g ? { ...s, what: describeOwnGrant(g) } : s;
+  });
   const env = childEnv(config.env, slots);
   const choice = jailChoice(config.jail);
   if (!ipfs) checkProgramFile(config.program, path, choice.backend, config.jail);

@@ -10,6 +10,8 @@ import { durationProblem, TIMEOUT_GRACE_MS } from "../jail/policy.ts";
 import { isIpfsPath } from "../ipfs/path.ts";
 import { jailChoice } from "./auto.ts";
 import { grantsProblem, type RunConfig } from "./config.ts";
+import { ownGrantsProblem } from "../fd/grants.ts";
+import { type Listener, openOwnGrants } from "./own_grants.ts";
 import { NamespacesUnavailableError, SetupError, UsageError } from "./errors.ts";
 import { Cleanups, ipfsJailPath, type Launcher, type Program } from "./launch.ts";
 import { resolveProgram } from "./resolve.ts";
@@ -59,6 +61,8 @@ export interface Child {
    * a program from IPFS.
    */
   readonly program?: ViewPath;
+  /** Where each `own` listening grant landed, in the config's order. */
+  readonly listeners: readonly Listener[];
 }
 
 /** How a start may be cut short. */
@@ -74,6 +78,8 @@ export interface StartOptions {
    * started as is, instead of looking `config.program` up in ww's own PATH and cwd.
    */
   readonly program?: ViewPath;
+  /** Told where the listeners landed once they are bound, before the program starts. */
+  readonly onListening?: (listeners: readonly Listener[]) => void;
 }
 
 /**
@@ -91,13 +97,15 @@ export async function startProgram(
 ): Promise<Child> {
   const problem = grantsProblem(config.fds);
   if (problem) throw new UsageError(problem);
+  const ownProblem = ownGrantsProblem(config.own ?? [], config.fds);
+  if (ownProblem) throw new UsageError(ownProblem);
   // The CLI parsed these already; a library caller may pass any number.
   const durations = { timeoutMs: config.jail.timeoutMs, ipfsTimeoutMs: config.ipfsTimeoutMs };
   for (const [name, ms] of Object.entries(durations)) {
     const wrong = ms === undefined ? undefined : durationProblem(ms);
     if (wrong) throw new UsageError(`${name} ${ms} ms ${wrong}`);
   }
-  for (const g of config.fds) checkInherited(g.name, g.source);
+  for (const g of config.fds) checkOpen(g.name, g.source);
   // Before a program from IPFS is fetched: every backend makes its work directory there.
   workTmpdir();
   const cleanups = new Cleanups();
@@ -109,6 +117,10 @@ export async function startProgram(
     if (!("fetched" in program && program.fetched)) {
       checkProgramFile(config.program, program.source ?? program.path, choice.backend, config.jail);
     }
+    const opened = await openOwnGrants(config.own ?? [], cleanups);
+    options.onListening?.(opened.listeners);
+    // The launchers lay out and pass every grant alike: the caller's and ww's own.
+    const launchConfig = { ...config, fds: [...config.fds, ...opened.fds] };
     const [hostEnd, childEnd] = unixSocketPair();
     const hostSocket = new FdStream(hostEnd);
     // When the program ends its last writes on fd 3 are kept for whoever reads them.
@@ -119,7 +131,7 @@ export async function startProgram(
     let fellBack = false;
     try {
       launched = await (await launcher(choice.backend))(
-        config,
+        launchConfig,
         program,
         childEnd,
         cleanups,
@@ -132,9 +144,16 @@ export async function startProgram(
       if (!(e instanceof NamespacesUnavailableError)) throw e;
       choice = e.fallback;
       fellBack = true;
-      launched = await (await launcher("native"))(config, program, childEnd, cleanups, choice);
+      launched = await (await launcher("native"))(
+        launchConfig,
+        program,
+        childEnd,
+        cleanups,
+        choice,
+      );
     }
     closeChildEnd();
+    opened.closeInWw();
 
     let ended = false;
     let timedOut = false;
@@ -171,6 +190,7 @@ export async function startProgram(
       program: program.fetched
         ? undefined
         : { path: program.path, source: program.source ?? program.path },
+      listeners: opened.listeners,
     };
   } catch (e) {
     cleanups.run();
@@ -212,14 +232,23 @@ async function locateProgram(
   };
 }
 
-function checkInherited(name: string, fd: number): void {
-  const state = fdState(fd);
-  if (state === "closed") {
+function checkOpen(name: string, fd: number): void {
+  if (fdState(fd) === "closed") {
     throw new SetupError(
       `--with-fd ${name}=${fd}: fd ${fd} is not open in the calling process (open it first, e.g. \`${fd}<file ww run ...\`)`,
     );
   }
-  if (state === "close-on-exec") {
+}
+
+/**
+ * The command line's rule: a `--with-fd` grant is a descriptor the caller of ww opened, never one
+ * of Deno's own (those are close-on-exec). A library caller may grant a descriptor it opened
+ * itself, close-on-exec or not: that is its decision, so startProgram does not check this.
+ */
+export function checkInherited(fds: RunConfig["fds"]): void {
+  for (const { name, source: fd } of fds) {
+    checkOpen(name, fd);
+    if (fdState(fd) !== "close-on-exec") continue;
     throw new SetupError(
       `--with-fd ${name}=${fd}: fd ${fd} was opened by ww itself, not inherited from the caller (grant a descriptor the caller opened)`,
     );

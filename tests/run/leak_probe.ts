@@ -5,6 +5,10 @@
 // Given a node's API, <report_fds> is an /ipfs/ path to it, fetched anew (into $XDG_CACHE_HOME)
 // for every normal run and cached for the others.
 //
+// With WW_PROBE_GRANTS=1 every run also has grants ww opens itself (a tcp and a unix listener,
+// a connection to a unix server of this process, a file), and the refused start fails on a
+// connection after those are open.
+//
 //   deno run -A tests/run/leak_probe.ts <report_fds> <runs> <none|default> [ipfs api]
 
 import { DEFAULT_IPFS_API, DEFAULT_POLICY, type RunConfig, startProgram } from "../../mod.ts";
@@ -22,10 +26,29 @@ if (
   );
 }
 
+const grants = Deno.env.get("WW_PROBE_GRANTS") === "1";
+// The server --connect reaches: it closes each connection at once.
+const server = grants ? Deno.listen({ transport: "unix", path: `${tmp}/server.sock` }) : undefined;
+const serving = server
+  ? (async () => {
+    for await (const c of server) c.close();
+  })()
+  : undefined;
 const base: RunConfig = {
   program: child,
   args: [],
   fds: [{ name: "err", source: 2 }],
+  ...(grants
+    ? {
+      own: [
+        { name: "http", listen: "tcp:127.0.0.1:0" },
+        // Named ww-*, so that one left behind counts with the work directories.
+        { name: "sock", listen: `unix:${tmp}/ww-probe.sock` },
+        { name: "db", connect: `unix:${tmp}/server.sock` },
+        { name: "log", open: `${tmp}/probe.log`, mode: "a" as const },
+      ],
+    }
+    : {}),
   env: {},
   ipfsApi: ipfsApi ?? DEFAULT_IPFS_API,
   jail: mode === "none" ? { ...DEFAULT_POLICY, backend: "none" } : DEFAULT_POLICY,
@@ -54,7 +77,11 @@ async function once(i: number): Promise<string> {
       return `killed ${(await p.status).code}`;
     }
     case 2:
-      return await startProgram({ ...base, fds: [{ name: "gone", source: 876543 }] }).then(
+      return await startProgram(
+        grants
+          ? { ...base, own: [...base.own!, { name: "zz", connect: `unix:${tmp}/nobody.sock` }] }
+          : { ...base, fds: [{ name: "gone", source: 876543 }] },
+      ).then(
         () => "started?",
         (e) => `refused ${e.name}`,
       );
@@ -87,5 +114,9 @@ for (let i = 0; i < runs; i++) {
   const outcome = await once(i);
   outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
 }
+// The server's last accepted connections close on the event loop.
+if (grants) await new Promise((r) => setTimeout(r, 200));
 const after = { fds: openFds(), dirs: wwDirs(tmp), children: childrenOf(Deno.pid) };
 console.log(JSON.stringify({ before, after, outcomes }));
+server?.close();
+await serving;

@@ -11,31 +11,34 @@ const child = await reportFds();
 const RUNS = 200;
 
 for (const jail of JAIL_MODES) {
-  Deno.test(`[jail=${jail}] ${RUNS} runs leave no descriptor, work directory or zombie behind`, async () => {
-    const tmp = privateTmp();
-    try {
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", `${REPO}tests/run/leak_probe.ts`, child, String(RUNS), jail],
-        env: { TMPDIR: tmp },
-        stdin: "null",
-      }).output();
-      const stderr = new TextDecoder().decode(out.stderr);
-      assert.equal(out.code, 0, stderr);
-      const { before, after, outcomes } = JSON.parse(
-        new TextDecoder().decode(out.stdout).trim().split("\n").pop()!,
-      );
-      const expected: Record<string, number> = {};
-      for (let i = 0; i < RUNS; i += 4) expected[`exit ${i % 256}`] = 1;
-      expected[`killed ${128 + 9}`] = RUNS / 4;
-      expected["refused SetupError"] = RUNS / 4;
-      expected["refused NotFoundError"] = RUNS / 4;
-      assert.deepEqual(outcomes, expected);
-      assert.deepEqual(after.fds, before.fds, "descriptors leaked");
-      assert.deepEqual(after.dirs, [], "work directories left behind");
-      assert.deepEqual(after.children, [], "child processes or zombies left behind");
-      assert.deepEqual(before.children, []);
-    } finally {
-      Deno.removeSync(tmp, { recursive: true });
-    }
-  });
+  for (const grants of [false, true]) {
+    const withGrants = grants ? " with --listen, --connect and --open grants" : "";
+    Deno.test(`[jail=${jail}] ${RUNS} runs${withGrants} leave no descriptor, work directory or zombie behind`, async () => {
+      const tmp = privateTmp();
+      try {
+        const out = await new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", `${REPO}tests/run/leak_probe.ts`, child, String(RUNS), jail],
+          env: { TMPDIR: tmp, ...(grants ? { WW_PROBE_GRANTS: "1" } : {}) },
+          stdin: "null",
+        }).output();
+        const stderr = new TextDecoder().decode(out.stderr);
+        assert.equal(out.code, 0, stderr);
+        const { before, after, outcomes } = JSON.parse(
+          new TextDecoder().decode(out.stdout).trim().split("\n").pop()!,
+        );
+        const expected: Record<string, number> = {};
+        for (let i = 0; i < RUNS; i += 4) expected[`exit ${i % 256}`] = 1;
+        expected[`killed ${128 + 9}`] = RUNS / 4;
+        expected["refused SetupError"] = RUNS / 4;
+        expected["refused NotFoundError"] = RUNS / 4;
+        assert.deepEqual(outcomes, expected);
+        assert.deepEqual(after.fds, before.fds, "descriptors leaked");
+        assert.deepEqual(after.dirs, [], "work directories left behind");
+        assert.deepEqual(after.children, [], "child processes or zombies left behind");
+        assert.deepEqual(before.children, []);
+      } finally {
+        Deno.removeSync(tmp, { recursive: true });
+      }
+    });
+  }
 }

@@ -1,0 +1,285 @@
+// fd/grants.ts — the grants ww opens itself (`--listen`, `--connect`, `--open`): their values,
+// the parsing of their addresses and paths, their validation, and the text of a socket address.
+// Pure: ffi/socket.ts and run/own_grants.ts do the opening.
+
+import { fdEnvVar, type FdGrant, GRANT_NAME } from "./layout.ts";
+
+/** How `--open` opens a file: `r` read only (default), `w` create or truncate, `a` create and
+ * append, `rw` read and write, created when missing. */
+export type OpenMode = "r" | "w" | "a" | "rw";
+export const OPEN_MODES: readonly OpenMode[] = ["r", "w", "a", "rw"];
+
+/** A grant ww opens itself, by name; the program finds it in WW_FD_<NAME>. */
+export type OwnGrant =
+  | { readonly name: string; readonly listen: string }
+  | { readonly name: string; readonly connect: string }
+  | { readonly name: string; readonly open: string; readonly mode?: OpenMode };
+
+/** A parsed socket address. */
+export type Address =
+  | { readonly kind: "tcp" | "udp"; readonly host: string; readonly port: number }
+  | { readonly kind: "unix"; readonly path: string };
+
+/** sun_path holds 108 bytes, the terminating NUL included. */
+export const UNIX_PATH_MAX = 107;
+
+/** The flag a grant comes from, e.g. "listen". */
+export function grantKind(g: OwnGrant): "listen" | "connect" | "open" {
+  return "listen" in g ? "listen" : "connect" in g ? "connect" : "open";
+}
+
+/** "--listen http=tcp:127.0.0.1:0", as the user wrote it; used to prefix every error. */
+export function grantLabel(g: OwnGrant): string {
+  if ("listen" in g) return `--listen ${g.name}=${g.listen}`;
+  if ("connect" in g) return `--connect ${g.name}=${g.connect}`;
+  return `--open ${g.name}=${g.open}${g.mode && g.mode !== "r" ? `:${g.mode}` : ""}`;
+}
+
+/**
+ * Parses `tcp:HOST:PORT` (IPv6 as `[ADDR]`), `udp:HOST:PORT` or `unix:PATH`.
+ *
+ * @example
+ * parseAddress("tcp:[::1]:8080"); // { kind: "tcp", host: "::1", port: 8080 }
+ */
+export function parseAddress(text: string): Address | { error: string } {
+  const colon = text.indexOf(":");
+  const kind = colon < 0 ? "" : text.slice(0, colon);
+  const rest = text.slice(colon + 1);
+  if (kind === "unix") {
+    if (rest === "") return { error: "the unix socket path is empty (e.g. unix:/run/app.sock)" };
+    if (rest.includes("\0")) return { error: "the unix socket path contains a NUL byte" };
+    const bytes = new TextEncoder().encode(rest).length;
+    if (bytes > UNIX_PATH_MAX) {
+      return {
+        error: `the unix socket path is too long (${bytes} bytes, at most ${UNIX_PATH_MAX})`,
+      };
+    }
+    return { kind: "unix", path: rest };
+  }
+  if (kind !== "tcp" && kind !== "udp") {
+    return {
+      error: `unknown kind ${
+        JSON.stringify(colon < 0 ? text : kind)
+      } (use tcp:HOST:PORT, udp:HOST:PORT or unix:PATH)`,
+    };
+  }
+  let host: string;
+  let portText: string;
+  if (rest.startsWith("[")) {
+    const close = rest.indexOf("]");
+    if (close < 0 || rest[close + 1] !== ":") {
+      return { error: `expected ${kind}:[IPV6]:PORT, e.g. ${kind}:[::1]:8080` };
+    }
+    host = rest.slice(1, close);
+    portText = rest.slice(close + 2);
+  } else {
+    const last = rest.lastIndexOf(":");
+    if (last < 0) return { error: `expected ${kind}:HOST:PORT, e.g. ${kind}:127.0.0.1:8080` };
+    host = rest.slice(0, last);
+    portText = rest.slice(last + 1);
+    if (host.includes(":")) {
+      return { error: `write an IPv6 address in brackets, e.g. ${kind}:[::1]:8080` };
+    }
+  }
+  if (host === "" || host.includes("\0")) {
+    return { error: `the host is empty (e.g. ${kind}:127.0.0.1:8080)` };
+  }
+  if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) {
+    return { error: `${JSON.stringify(portText)} is not a port from 0 to 65535` };
+  }
+  return { kind, host, port: Number(portText) };
+}
+
+/**
+ * Splits `PATH[:MODE]`; a suffix that is not a mode stays part of the path.
+ *
+ * @example
+ * parseOpenSpec("/var/log/app.log:a"); // { path: "/var/log/app.log", mode: "a" }
+ */
+export function parseOpenSpec(text: string): { path: string; mode: OpenMode } {
+  const colon = text.lastIndexOf(":");
+  const suffix = text.slice(colon + 1);
+  if (colon > 0 && (OPEN_MODES as readonly string[]).includes(suffix)) {
+    return { path: text.slice(0, colon), mode: suffix as OpenMode };
+  }
+  return { path: text, mode: "r" };
+}
+
+/** Why `g` cannot be granted after `fds` and `earlier`, or undefined when it can. */
+export function ownGrantProblem(
+  g: OwnGrant,
+  fds: readonly FdGrant[],
+  earlier: readonly OwnGrant[],
+): string | undefined {
+  const label = grantLabel(g);
+  if (!GRANT_NAME.test(g.name)) {
+    return `${label}: the name must match [A-Za-z_][A-Za-z0-9_]* (it becomes ${fdEnvVar("NAME")})`;
+  }
+  const clash = [...fds.map((f) => f.name), ...earlier.map((e) => e.name)].find((n) =>
+    fdEnvVar(n) === fdEnvVar(g.name)
+  );
+  if (clash !== undefined) {
+    return `${label}: the name is already granted as ${clash} (names are unique across --with-fd, --listen, --connect and --open, ignoring case)`;
+  }
+  if ("open" in g) {
+    if (g.open === "" || g.open.includes("\0")) {
+      return `${label}: expected name=PATH[:MODE], e.g. --open log=/var/log/app.log:a`;
+    }
+    if (g.mode !== undefined && !OPEN_MODES.includes(g.mode)) {
+      return `${label}: unknown mode ${JSON.stringify(g.mode)} (use r, w, a or rw)`;
+    }
+    return undefined;
+  }
+  const address = parseAddress("listen" in g ? g.listen : g.connect);
+  if ("error" in address) return `${label}: ${address.error}`;
+  if ("connect" in g && address.kind === "udp") {
+    return `${label}: --connect takes tcp:HOST:PORT or unix:PATH (a udp socket has no connection to hand over)`;
+  }
+  return undefined;
+}
+
+/** The first problem with a whole list of own grants (see ownGrantProblem), or undefined. */
+export function ownGrantsProblem(
+  own: readonly OwnGrant[],
+  fds: readonly FdGrant[],
+): string | undefined {
+  for (const [i, g] of own.entries()) {
+    const problem = ownGrantProblem(g, fds, own.slice(0, i));
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
+/** Whether a listener's address asks for a free port, which ww then reports (`tcp:HOST:0`). */
+export function picksPort(listen: string): boolean {
+  const a = parseAddress(listen);
+  return "port" in a && a.port === 0;
+}
+
+/** What a grant will be, for --explain. */
+export function describeOwnGrant(g: OwnGrant): string {
+  if ("listen" in g) {
+    const a = parseAddress(g.listen);
+    const what = "kind" in a && a.kind === "udp" ? "a bound udp socket" : "a listening socket";
+    return `${what} on ${g.listen}, opened by ww`;
+  }
+  if ("connect" in g) return `a stream connected to ${g.connect}, opened by ww`;
+  const verb = {
+    r: "read only",
+    w: "write (created or truncated)",
+    a: "append (created)",
+    rw: "read and write (created)",
+  }[
+    g.mode ?? "r"
+  ];
+  return `${g.open} opened ${verb} with ww's own rights`;
+}
+
+/**
+ * The text of a sockaddr_in or sockaddr_in6 (family, port, address bytes as the kernel wrote
+ * them): "127.0.0.1:8080" or "[::1]:8080".
+ *
+ * @example
+ * formatInetAddress(10, 8080, new Uint8Array(16).fill(0, 0, 15).fill(1, 15)); // "[::1]:8080"
+ */
+export function formatInetAddress(family: 2 | 10, port: number, addr: Uint8Array): string {
+  if (family === 2) return `${[...addr.subarray(0, 4)].join(".")}:${port}`;
+  const groups: number[] = [];
+  for (let i = 0; i < 16; i += 2) groups.push((addr[i] << 8) | addr[i + 1]);
+  // RFC 5952: the longest run (of two or more) of zero groups becomes "::".
+  let best = -1;
+  let bestLen = 1;
+  for (let i = 0; i < 8;) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < 8 && groups[j] === 0) j++;
+    if (j - i > bestLen) {
+      best = i;
+      bestLen = j - i;
+    }
+    i = j;
+  }
+  const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(":");
+  const text = best < 0
+    ? hex(groups)
+    : `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
+  return `[${text}]:${port}`;
+}
+
+const O_WRONLY = 0o1;
+const O_RDWR = 0o2;
+const O_CREAT = 0o100;
+const O_NOCTTY = 0o400;
+const O_TRUNC = 0o1000;
+const O_APPEND = 0o2000;
+
+/** open(2) flags for a mode (O_CLOEXEC is ffi/socket.ts's to add). */
+export function openFlags(mode: OpenMode): number {
+  switch (mode) {
+    case "r":
+      return O_NOCTTY;
+    case "w":
+      return O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY;
+    case "a":
+      return O_WRONLY | O_CREAT | O_APPEND | O_NOCTTY;
+    case "rw":
+      return O_RDWR | O_CREAT | O_NOCTTY;
+  }
+}
+
+/**
+ * The one-line error for a grant that could not be opened: `code` is the errno name of the call
+ * that failed, or "unknown host".
+ *
+ * @example
+ * grantFailure({ name: "http", listen: "tcp:127.0.0.1:80" }, "EACCES");
+ * // "--listen http=tcp:127.0.0.1:80: no permission to bind this address (EACCES) (...)"
+ */
+export function grantFailure(g: OwnGrant, code: string): string {
+  const kind = grantKind(g);
+  const why = (() => {
+    switch (code) {
+      case "unknown host":
+        return "unknown host (use a name the host resolves, or a numeric address)";
+      case "EADDRINUSE":
+        return kind === "listen" && "listen" in g && g.listen.startsWith("unix:")
+          ? "the path already exists (ww never replaces a file: remove it or pick another path)"
+          : "address in use (stop what listens there, or use port 0 for a free one)";
+      case "EADDRNOTAVAIL":
+        return "the address is not one of this host's (use 127.0.0.1, ::1, 0.0.0.0 or a local address)";
+      case "EACCES":
+      case "EPERM":
+        return kind === "listen"
+          ? `no permission to bind this address (${code}) (ports below 1024 need privilege; use a higher port)`
+          : `permission denied (${code}) to the caller of ww`;
+      case "ECONNREFUSED":
+        return "connection refused (is the server running and listening there?)";
+      case "ETIMEDOUT":
+        return "connection timed out (is the host reachable?)";
+      case "ENETUNREACH":
+      case "EHOSTUNREACH":
+        return `unreachable (${code})`;
+      case "ENOENT":
+        if (kind === "connect") return "no such socket file (is the server running?)";
+        return kind === "open" && ("open" in g) && (g.mode ?? "r") === "r"
+          ? "no such file (check the path)"
+          : "the parent directory does not exist (create it first)";
+      case "ENOTDIR":
+        return "a component of the path is not a directory";
+      case "EISDIR":
+        return "is a directory (name a file)";
+      case "ENAMETOOLONG":
+        return "the path is too long";
+      case "EAGAIN":
+        return "the server's backlog is full (EAGAIN) (try again)";
+      case "EAFNOSUPPORT":
+        return "this host does not support the address family (EAFNOSUPPORT)";
+      default:
+        return `failed (${code})`;
+    }
+  })();
+  return `${grantLabel(g)}: ${why}`;
+}

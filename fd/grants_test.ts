@@ -1,0 +1,135 @@
+// Parsing and validation of the grants ww opens itself, and socket address text.
+import assert from "node:assert/strict";
+import {
+  describeOwnGrant,
+  formatInetAddress,
+  grantFailure,
+  grantLabel,
+  ownGrantsProblem,
+  parseAddress,
+  parseOpenSpec,
+  picksPort,
+} from "./grants.ts";
+
+Deno.test("tcp, udp and unix addresses parse, IPv6 in brackets", () => {
+  assert.deepEqual(parseAddress("tcp:127.0.0.1:0"), { kind: "tcp", host: "127.0.0.1", port: 0 });
+  assert.deepEqual(parseAddress("udp:localhost:53"), { kind: "udp", host: "localhost", port: 53 });
+  assert.deepEqual(parseAddress("tcp:[::1]:65535"), { kind: "tcp", host: "::1", port: 65535 });
+  assert.deepEqual(parseAddress("unix:/run/a:b.sock"), { kind: "unix", path: "/run/a:b.sock" });
+});
+
+Deno.test("malformed addresses are refused with the fix", () => {
+  const error = (t: string) => {
+    const a = parseAddress(t);
+    assert.ok("error" in a, t);
+    return a.error;
+  };
+  assert.match(error("http:x:1"), /unknown kind "http" \(use tcp:HOST:PORT/);
+  assert.match(error("8080"), /unknown kind "8080"/);
+  assert.match(error("tcp:::1:80"), /IPv6 address in brackets/);
+  assert.match(error("tcp:[::1]80"), /expected tcp:\[IPV6\]:PORT/);
+  assert.match(error("tcp:host"), /expected tcp:HOST:PORT/);
+  assert.match(error("tcp::80"), /the host is empty/);
+  assert.match(error("tcp:h:65536"), /"65536" is not a port/);
+  assert.match(error("tcp:h:-1"), /not a port/);
+  assert.match(error("tcp:h:"), /not a port/);
+  assert.match(error("unix:"), /path is empty/);
+  assert.match(error(`unix:/${"x".repeat(107)}`), /too long \(108 bytes, at most 107\)/);
+  assert.deepEqual(parseAddress(`unix:/${"x".repeat(106)}`), {
+    kind: "unix",
+    path: `/${"x".repeat(106)}`,
+  });
+});
+
+Deno.test("an open spec's mode is a known suffix, else part of the path", () => {
+  assert.deepEqual(parseOpenSpec("/a/b"), { path: "/a/b", mode: "r" });
+  assert.deepEqual(parseOpenSpec("/a/b:rw"), { path: "/a/b", mode: "rw" });
+  assert.deepEqual(parseOpenSpec("/a/b:a"), { path: "/a/b", mode: "a" });
+  assert.deepEqual(parseOpenSpec("/a/b:x"), { path: "/a/b:x", mode: "r" });
+  assert.deepEqual(parseOpenSpec(":w"), { path: ":w", mode: "r" });
+});
+
+Deno.test("names are unique across every kind of grant, ignoring case", () => {
+  const fds = [{ name: "db", source: 7 }];
+  assert.match(
+    ownGrantsProblem([{ name: "DB", listen: "tcp:127.0.0.1:0" }], fds)!,
+    /^--listen DB=tcp:127.0.0.1:0: the name is already granted as db/,
+  );
+  assert.match(
+    ownGrantsProblem([{ name: "a", open: "/x" }, { name: "A", connect: "unix:/s" }], [])!,
+    /^--connect A=unix:\/s: the name is already granted as a/,
+  );
+  assert.match(ownGrantsProblem([{ name: "1x", open: "/x" }], [])!, /name must match/);
+  assert.equal(
+    ownGrantsProblem([
+      { name: "a", open: "/x", mode: "w" },
+      { name: "b", listen: "udp:[::1]:0" },
+      { name: "c", connect: "tcp:h:1" },
+    ], fds),
+    undefined,
+  );
+});
+
+Deno.test("each grant's own problems name the grant and its address", () => {
+  assert.match(
+    ownGrantsProblem([{ name: "c", connect: "udp:h:1" }], [])!,
+    /^--connect c=udp:h:1: --connect takes tcp:HOST:PORT or unix:PATH/,
+  );
+  assert.match(
+    ownGrantsProblem([{ name: "l", listen: "sctp:h:1" }], [])!,
+    /^--listen l=sctp:h:1: unknown kind "sctp"/,
+  );
+  assert.match(ownGrantsProblem([{ name: "o", open: "" }], [])!, /expected name=PATH\[:MODE\]/);
+  assert.match(
+    ownGrantsProblem([{ name: "o", open: "/x", mode: "x" as "r" }], [])!,
+    /unknown mode "x" \(use r, w, a or rw\)/,
+  );
+  assert.equal(grantLabel({ name: "o", open: "/x", mode: "a" }), "--open o=/x:a");
+  assert.match(describeOwnGrant({ name: "u", listen: "udp:h:1" }), /bound udp socket/);
+});
+
+Deno.test("socket addresses print as HOST:PORT and [IPV6]:PORT", () => {
+  assert.equal(formatInetAddress(2, 80, new Uint8Array([127, 0, 0, 1])), "127.0.0.1:80");
+  const v6 = (...bytes: number[]) => {
+    const a = new Uint8Array(16);
+    a.set(bytes, 16 - bytes.length);
+    return a;
+  };
+  assert.equal(formatInetAddress(10, 1, v6(1)), "[::1]:1");
+  assert.equal(formatInetAddress(10, 1, v6()), "[::]:1");
+  const full = new Uint8Array([0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1]);
+  assert.equal(formatInetAddress(10, 443, full), "[2001:db8::1:0:0:1]:443");
+});
+
+Deno.test("failures are worded per grant kind and name the grant", () => {
+  const tcp = { name: "h", listen: "tcp:127.0.0.1:80" };
+  const unix = { name: "u", listen: "unix:/run/a.sock" };
+  const conn = { name: "c", connect: "tcp:db:5432" };
+  const read = { name: "r", open: "/x" };
+  const write = { name: "w", open: "/x", mode: "w" as const };
+  assert.match(grantFailure(tcp, "EADDRINUSE"), /^--listen h=tcp:127\.0\.0\.1:80: address in use/);
+  assert.match(
+    grantFailure(unix, "EADDRINUSE"),
+    /^--listen u=unix:\/run\/a\.sock: the path already exists/,
+  );
+  assert.match(grantFailure(tcp, "EACCES"), /no permission to bind this address \(EACCES\)/);
+  assert.match(grantFailure(read, "EACCES"), /^--open r=\/x: permission denied \(EACCES\)/);
+  assert.match(grantFailure(conn, "ETIMEDOUT"), /^--connect c=tcp:db:5432: connection timed out/);
+  assert.match(grantFailure(conn, "ECONNREFUSED"), /connection refused/);
+  assert.match(grantFailure(conn, "unknown host"), /: unknown host/);
+  assert.match(grantFailure(read, "ENOENT"), /: no such file/);
+  assert.match(
+    grantFailure(write, "ENOENT"),
+    /^--open w=\/x:w: the parent directory does not exist/,
+  );
+  assert.match(grantFailure(unix, "ENOENT"), /the parent directory does not exist/);
+  assert.match(grantFailure(read, "EISDIR"), /is a directory/);
+  assert.match(grantFailure(read, "EMFILE"), /failed \(EMFILE\)/);
+});
+
+Deno.test("only a tcp or udp port 0 asks ww to report where it landed", () => {
+  assert.equal(picksPort("tcp:127.0.0.1:0"), true);
+  assert.equal(picksPort("udp:[::1]:00"), true);
+  assert.equal(picksPort("tcp:127.0.0.1:8080"), false);
+  assert.equal(picksPort("unix:/run/x:0"), false);
+});

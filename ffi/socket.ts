@@ -1,0 +1,235 @@
+// ffi/socket.ts — the sockets and files ww opens for its own grants (`--listen`, `--connect`,
+// `--open`), through libc, so that ww holds real descriptor numbers to hand over (Deno's own
+// listeners and connections expose none). Every descriptor is close-on-exec in ww; on failure
+// nothing is left open. Errors are SyscallErrors; run/own_grants.ts words them for people.
+
+import { EINTR } from "./errno.ts";
+import { check, cString, lastErrno, libc, SyscallError } from "./libc.ts";
+
+const socketSymbols = {
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  listen: { parameters: ["i32", "i32"], result: "i32" },
+  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  // A FIFO's open waits for its other end: on a worker thread, so that ww's event loop goes on
+  // (forwarding signals). Its errno is lost there; a failure is asked again on the main thread.
+  open_wait: {
+    name: "open",
+    parameters: ["buffer", "i32", "u32"],
+    result: "i32",
+    nonblocking: true,
+  },
+  // Name lookups may wait on DNS: run on a worker thread. Their result is the error code (EAI_*),
+  // not errno, so the thread does not matter.
+  getaddrinfo: {
+    parameters: ["buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+    nonblocking: true,
+  },
+  freeaddrinfo: { parameters: ["pointer"], result: "void" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+let library: Deno.DynamicLibrary<typeof socketSymbols> | undefined;
+function sock(): Deno.DynamicLibrary<typeof socketSymbols>["symbols"] {
+  library ??= Deno.dlopen("libc.so.6", socketSymbols);
+  return library.symbols;
+}
+
+export const AF_UNIX = 1;
+export const AF_INET = 2;
+export const AF_INET6 = 10;
+const SOCK_STREAM = 1;
+const SOCK_DGRAM = 2;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+const SOL_SOCKET = 1;
+const SO_REUSEADDR = 2;
+const SO_ERROR = 4;
+const SOMAXCONN = 4096;
+const F_GETFL = 3;
+const F_SETFL = 4;
+const O_NONBLOCK = 0o4000;
+const O_ACCMODE = 3;
+const ENXIO = 6;
+const POLLOUT = 4;
+const AI_NUMERICSERV = 0x400;
+const EINPROGRESS = 115;
+
+/** A host name getaddrinfo did not resolve (EAI_NONAME, or EAI_AGAIN where no DNS answers). */
+export class UnknownHostError extends Error {
+  constructor(readonly host: string, readonly eai: number) {
+    super(`unknown host ${host}`);
+    this.name = "UnknownHostError";
+  }
+}
+
+/** The addresses of host:port for a socket type, in getaddrinfo's order. */
+export async function resolveInet(
+  host: string,
+  port: number,
+  datagram: boolean,
+): Promise<Uint8Array[]> {
+  const hints = new Uint8Array(48);
+  const view = new DataView(hints.buffer);
+  view.setInt32(0, AI_NUMERICSERV, true);
+  view.setInt32(8, datagram ? SOCK_DGRAM : SOCK_STREAM, true);
+  const node = cString(host);
+  const service = cString(String(port));
+  const out = new BigUint64Array(1);
+  const rc = await sock().getaddrinfo(node, service, hints, out);
+  if (rc !== 0) throw new UnknownHostError(host, rc);
+  const head = Deno.UnsafePointer.create(out[0]);
+  const addresses: Uint8Array[] = [];
+  // struct addrinfo on LP64: flags, family, socktype, protocol (4 x i32), addrlen (u32, padded),
+  // addr (pointer at 24), canonname (32), next (40).
+  for (let p = head; p !== null;) {
+    const info = new Deno.UnsafePointerView(p);
+    const len = info.getUint32(16);
+    const addr = info.getPointer(24);
+    if (addr !== null) {
+      addresses.push(new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(addr, len).slice(0)));
+    }
+    p = info.getPointer(40);
+  }
+  sock().freeaddrinfo(head);
+  return addresses;
+}
+
+/** A sockaddr_un for `path` (at most 107 bytes, checked by the caller). */
+export function unixSockaddr(path: string): Uint8Array {
+  const bytes = new TextEncoder().encode(path);
+  const addr = new Uint8Array(2 + bytes.length + 1);
+  new DataView(addr.buffer).setUint16(0, AF_UNIX, true);
+  addr.set(bytes, 2);
+  return addr;
+}
+
+function family(addr: Uint8Array): number {
+  return new DataView(addr.buffer, addr.byteOffset).getUint16(0, true);
+}
+
+/** Runs `use` on a fresh close-on-exec socket; closes it when `use` throws. */
+function withSocket(domain: number, type: number, use: (fd: number) => void): number {
+  const fd = check("socket", sock().socket(domain, type | SOCK_CLOEXEC, 0));
+  try {
+    use(fd);
+    return fd;
+  } catch (e) {
+    libc().close(fd);
+    throw e;
+  }
+}
+
+/**
+ * A socket bound to `addr` and, for a stream, listening with backlog SOMAXCONN (the kernel caps it
+ * at net.core.somaxconn). A TCP listener sets SO_REUSEADDR, as servers do, so that a port whose
+ * last connections linger in TIME_WAIT can be bound again; a live listener still refuses it.
+ */
+export function listenSocket(addr: Uint8Array, datagram: boolean): number {
+  const f = family(addr);
+  return withSocket(f, datagram ? SOCK_DGRAM : SOCK_STREAM, (fd) => {
+    if (!datagram && f !== AF_UNIX) {
+      const one = new Int32Array([1]);
+      check("setsockopt", sock().setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, 4));
+    }
+    check("bind", sock().bind(fd, addr, addr.length));
+    if (!datagram) check("listen", sock().listen(fd, SOMAXCONN));
+  });
+}
+
+/**
+ * A stream socket connected to `addr`, blocking again once connected (as a program expects);
+ * a connection not made within `timeoutMs` fails with ETIMEDOUT.
+ */
+export async function connectSocket(addr: Uint8Array, timeoutMs: number): Promise<number> {
+  const fd = check(
+    "socket",
+    sock().socket(family(addr), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0),
+  );
+  try {
+    if (sock().connect(fd, addr, addr.length) === -1) {
+      const errno = lastErrno();
+      if (errno !== EINPROGRESS) throw new SyscallError("connect", errno);
+      const pollfd = new Uint8Array(8);
+      const view = new DataView(pollfd.buffer);
+      view.setInt32(0, fd, true);
+      view.setInt16(4, POLLOUT, true);
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const n = await libc().poll(
+          Deno.UnsafePointer.of(pollfd),
+          1n,
+          Math.max(0, deadline - Date.now()),
+        );
+        if (n > 0) break;
+        // A signal may cut the wait short (n = -1, errno on another thread): wait the rest.
+        if (n === 0 || Date.now() >= deadline) throw new SyscallError("connect", 110);
+      }
+      const soError = new Int32Array(1);
+      const len = new Uint32Array([4]);
+      check("getsockopt", sock().getsockopt(fd, SOL_SOCKET, SO_ERROR, soError, len));
+      if (soError[0] !== 0) throw new SyscallError("connect", soError[0]);
+    }
+    const flags = check("fcntl", libc().fcntl(fd, F_GETFL, 0));
+    check("fcntl", libc().fcntl(fd, F_SETFL, flags & ~O_NONBLOCK));
+    return fd;
+  } catch (e) {
+    libc().close(fd);
+    throw e;
+  }
+}
+
+/** The address a socket is bound to: family, port and address bytes (network order). */
+export function boundAddress(fd: number): { family: number; port: number; addr: Uint8Array } {
+  const buf = new Uint8Array(128);
+  const len = new Uint32Array([buf.length]);
+  check("getsockname", sock().getsockname(fd, buf, len));
+  const view = new DataView(buf.buffer);
+  const f = view.getUint16(0, true);
+  const port = view.getUint16(2, false);
+  // sockaddr_in: address at 4; sockaddr_in6: flowinfo at 4, address at 8.
+  const addr = f === AF_INET6 ? buf.slice(8, 24) : buf.slice(4, 8);
+  return { family: f, port, addr };
+}
+
+/**
+ * open(2) with O_CLOEXEC added, retried on EINTR; mode 0666 less the umask for new files. The
+ * program gets a blocking descriptor, as from a shell redirection, and, as there, a FIFO's open
+ * waits for its other end (a writer for `r`, a reader for `w` and `a`), without stopping ww.
+ */
+export async function openPath(path: string, flags: number): Promise<number> {
+  const p = cString(path);
+  // O_NONBLOCK first: a FIFO then opens at once for reading, or fails ENXIO for writing.
+  let fd = openNow(p, flags | O_NONBLOCK, path);
+  const readOnly = (flags & O_ACCMODE) === 0;
+  if (fd === -1 || (readOnly && Deno.statSync(`/proc/self/fd/${fd}`).isFifo)) {
+    if (fd !== -1) libc().close(fd);
+    fd = await sock().open_wait(p, flags | SOCK_CLOEXEC, 0o666);
+    if (fd === -1) {
+      const again = openNow(p, flags | O_NONBLOCK, path);
+      if (again !== -1) libc().close(again);
+      throw new SyscallError("open", 5, path);
+    }
+    return fd;
+  }
+  const status = libc().fcntl(fd, F_GETFL, 0);
+  if (status !== -1 && libc().fcntl(fd, F_SETFL, status & ~O_NONBLOCK) !== -1) return fd;
+  const errno = lastErrno();
+  libc().close(fd);
+  throw new SyscallError("fcntl", errno, path);
+}
+
+/** open(2) on the main thread, retried on EINTR; -1 for ENXIO (a FIFO nothing reads yet). */
+function openNow(p: Uint8Array<ArrayBuffer>, flags: number, path: string): number {
+  for (;;) {
+    const fd = sock().open(p, flags | SOCK_CLOEXEC, 0o666);
+    if (fd !== -1) return fd;
+    const errno = lastErrno();
+    if (errno === ENXIO) return -1;
+    if (errno !== EINTR) throw new SyscallError("open", errno, path);
+  }
+}

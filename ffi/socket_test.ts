@@ -1,0 +1,47 @@
+// The sockets ffi/socket.ts opens: a connection that is never made times out and leaves nothing.
+import assert from "node:assert/strict";
+import { connectSocket, resolveInet } from "./socket.ts";
+import { closeFd } from "./fd.ts";
+import { SyscallError } from "./libc.ts";
+
+const openFds = () => [...Deno.readDirSync("/proc/self/fd")].length;
+
+Deno.test("a connection the listener never takes fails with ETIMEDOUT after the timeout, socket closed", async () => {
+  // A listener with backlog 0 that never accepts: once its queue is full the kernel drops further
+  // handshakes, so a connect waits.
+  const server = new Deno.Command("/usr/bin/python3", {
+    args: [
+      "-c",
+      "import socket,sys; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(0); print(s.getsockname()[1], flush=True); sys.stdin.read()",
+    ],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const port = Number((await reader.read()).value!.trim());
+  const connected: number[] = [];
+  try {
+    const [addr] = await resolveInet("127.0.0.1", port, false);
+    let failure: unknown;
+    let waited = 0;
+    for (let i = 0; i < 8 && failure === undefined; i++) {
+      const before = openFds();
+      const start = performance.now();
+      try {
+        connected.push(await connectSocket(addr, 300));
+      } catch (e) {
+        failure = e;
+        waited = performance.now() - start;
+        assert.equal(openFds(), before, "the failed socket is closed");
+      }
+    }
+    assert.ok(failure instanceof SyscallError, `no connect ever waited: ${failure}`);
+    assert.equal(failure.code, "ETIMEDOUT");
+    assert.ok(waited >= 290 && waited < 2000, `waited ${waited} ms`);
+  } finally {
+    connected.forEach(closeFd);
+    server.stdin.close();
+    await server.status;
+    await reader.cancel();
+  }
+});

@@ -1,0 +1,651 @@
+// Grants ww opens itself (`--listen`, `--connect`, `--open`), with real sockets, files and jails:
+// a jailed python3 HTTP server reached from the host without --net, a jailed client reading
+// through --connect, files in every mode, port 0's line, the layout, and every error with nothing
+// left behind.
+
+import assert from "node:assert/strict";
+import {
+  DEFAULT_IPFS_API,
+  DEFAULT_POLICY,
+  type Listener,
+  type RunConfig,
+  startProgram,
+} from "../../mod.ts";
+import { closeFd } from "../../ffi/fd.ts";
+import { openPath } from "../../ffi/socket.ts";
+import { reportFds } from "../support/children.ts";
+import { privateTmp, wwDirs } from "../support/procs.ts";
+import { parseReport } from "../support/report.ts";
+import { errorLines, runWw, wwCommand } from "../support/ww.ts";
+
+const child = await reportFds();
+const JAILS = ["bwrap", "native", "none"] as const;
+const PYTHON = "/usr/bin/python3";
+
+// A python3 http.server that adopts the listening socket ww granted (WW_FD_HTTP), answers one
+// request, and says in the body whether it could open a connection of its own to argv[1]'s port.
+const SERVER = `
+import http.server, os, socket, sys
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        try:
+            socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2).close()
+            other = "connected"
+        except OSError as e:
+            other = "refused errno %d" % e.errno
+        body = ("hello from the jail; another connection: " + other).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *args):
+        pass
+sys.stderr.write("server started\\n")
+server = http.server.HTTPServer(("", 0), Handler, bind_and_activate=False)
+server.socket = socket.socket(fileno=int(os.environ["WW_FD_HTTP"]))
+server.handle_request()
+`;
+
+/** An HTTP/1.0 GET over a fresh connection; the whole response. */
+async function get(conn: Deno.Conn): Promise<string> {
+  await conn.write(new TextEncoder().encode("GET / HTTP/1.0\r\nHost: jail\r\n\r\n"));
+  const chunks: Uint8Array[] = [];
+  const buf = new Uint8Array(4096);
+  for (let n; (n = await conn.read(buf)) !== null;) chunks.push(buf.slice(0, n));
+  conn.close();
+  return new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
+}
+
+/** Starts `ww run <args>` with piped stderr; resolves the lines up to the first one matching. */
+function startWw(args: string[], env: Record<string, string> = {}) {
+  const proc = new Deno.Command(wwCommand()[0], {
+    args: [...wwCommand().slice(1), "run", ...args],
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = proc.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  const stdout = new Response(proc.stdout).text();
+  let text = "";
+  async function until(pattern: RegExp): Promise<string> {
+    while (!pattern.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`ww's stderr ended without ${pattern}:\n${text}`);
+      text += value;
+    }
+    return text;
+  }
+  async function end(): Promise<{ code: number; stderr: string; stdout: string }> {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    const status = await proc.status;
+    return { code: status.code, stderr: text, stdout: await stdout };
+  }
+  return { proc, until, end };
+}
+
+for (const jail of JAILS) {
+  Deno.test(`[jail=${jail}] a jailed python3 HTTP server is reached through --listen tcp, port 0, without --net`, async () => {
+    const host = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    try {
+      const ww = startWw([
+        `--jail=${jail}`,
+        "--listen",
+        "http=tcp:127.0.0.1:0",
+        PYTHON,
+        "-c",
+        SERVER,
+        String(host.addr.port),
+      ]);
+      const before = await ww.until(/server started/);
+      const lines = before.split("\n");
+      const at = lines.findIndex((l) => /^ww: http listening on 127\.0\.0\.1:\d+$/.test(l));
+      assert.ok(at >= 0, before);
+      // The line comes before the program starts.
+      assert.ok(at < lines.indexOf("server started"), before);
+      const port = Number(lines[at].split(":").pop());
+      const response = await get(await Deno.connect({ hostname: "127.0.0.1", port }));
+      assert.match(response, /^HTTP\/1\.0 200 OK/);
+      assert.match(response, /hello from the jail/);
+      if (jail === "none") assert.match(response, /another connection: connected/);
+      else assert.match(response, /another connection: refused errno (111|13)/);
+      const end = await ww.end();
+      assert.equal(end.code, 0, end.stderr);
+    } finally {
+      host.close();
+    }
+  });
+
+  Deno.test(`[jail=${jail}] a jailed python3 HTTP server is reached through --listen unix; the socket file goes with the run`, async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
+    const host = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const path = `${dir}/http.sock`;
+    try {
+      const ww = startWw([
+        `--jail=${jail}`,
+        "--listen",
+        `http=unix:${path}`,
+        PYTHON,
+        "-c",
+        SERVER,
+        String(host.addr.port),
+      ]);
+      const before = await ww.until(/server started/);
+      // No line for a path: the caller named it.
+      assert.doesNotMatch(before, /listening on/);
+      const response = await get(await Deno.connect({ transport: "unix", path }));
+      assert.match(response, /hello from the jail/);
+      if (jail !== "none") assert.match(response, /another connection: refused errno (111|13)/);
+      const end = await ww.end();
+      assert.equal(end.code, 0, end.stderr);
+      assert.deepEqual([...Deno.readDirSync(dir)], []);
+    } finally {
+      host.close();
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+
+  Deno.test(`[jail=${jail}] a jailed program receives a datagram on a --listen udp socket`, async () => {
+    const ww = startWw([
+      `--jail=${jail}`,
+      "--listen",
+      "dns=udp:127.0.0.1:0",
+      PYTHON,
+      "-c",
+      `import os, socket, sys
+s = socket.socket(fileno=int(os.environ["WW_FD_DNS"]))
+sys.stderr.write("ready\\n"); sys.stderr.flush()
+data, _ = s.recvfrom(100)
+print("got", data.decode())`,
+    ]);
+    const text = await ww.until(/ready/);
+    const m = text.match(/^ww: dns listening on (127\.0\.0\.1):(\d+)$/m);
+    assert.ok(m, text);
+    // Deno's datagram sockets are unstable: python3 sends it.
+    const sent = await new Deno.Command(PYTHON, {
+      args: [
+        "-c",
+        "import socket,sys; socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'a datagram', (sys.argv[1], int(sys.argv[2])))",
+        m[1],
+        m[2],
+      ],
+    }).output();
+    assert.equal(sent.code, 0);
+    const end = await ww.end();
+    assert.equal(end.code, 0, end.stderr);
+    assert.equal(end.stdout, "got a datagram\n");
+  });
+
+  Deno.test(`[jail=${jail}] a jailed client reads a line from a host tcp and a host unix server through --connect`, async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
+    const tcp = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const unix = Deno.listen({ transport: "unix", path: `${dir}/db.sock` });
+    const serve = async (l: Deno.Listener, line: string) => {
+      const c = await l.accept();
+      await c.write(new TextEncoder().encode(`${line}\n`));
+      c.close();
+    };
+    let open = true;
+    const closeServers = () => {
+      if (open) [tcp, unix].forEach((l) => l.close());
+      open = false;
+    };
+    try {
+      const served = Promise.allSettled([serve(tcp, "from tcp"), serve(unix, "from unix")]);
+      // Layout by name: db (unix) on fd 4, web (tcp) on fd 5.
+      const r = await runWw([
+        "run",
+        `--jail=${jail}`,
+        "--connect",
+        `web=tcp:127.0.0.1:${tcp.addr.port}`,
+        "--connect",
+        `db=unix:${dir}/db.sock`,
+        child,
+        "read=4",
+        "read=5",
+      ]);
+      // Had ww not connected, the servers would wait forever: closing them ends the accepts.
+      closeServers();
+      assert.deepEqual((await served).map((s) => s.status), ["fulfilled", "fulfilled"]);
+      assert.equal(r.code, 0, r.stderr);
+      const report = parseReport(r.stdout);
+      assert.deepEqual(report.lines, { 4: "from unix", 5: "from tcp" });
+      assert.equal(report.env.WW_FD_DB, "4");
+      assert.equal(report.env.WW_FD_WEB, "5");
+      // A connected stream, blocking as programs expect.
+      for (const fd of [4, 5]) {
+        const f = report.fds.find((x) => x.fd === fd)!;
+        assert.equal(f.kind, "socket");
+        assert.equal(f.flags & 0o4000, 0);
+      }
+    } finally {
+      closeServers();
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+
+  Deno.test(`[jail=${jail}] --open in every mode, from a 0700 directory the jail cannot enter`, async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
+    Deno.chmodSync(dir, 0o700);
+    try {
+      Deno.writeTextFileSync(`${dir}/in.txt`, "secret line\n");
+      Deno.writeTextFileSync(`${dir}/w.txt`, "old content that is longer\n");
+      Deno.writeTextFileSync(`${dir}/a.txt`, "first\n");
+      Deno.writeTextFileSync(`${dir}/rw.txt`, "abc\n");
+      // Layout by name: A 4, IN 5, NEW 6, RW 7, W 8.
+      const r = await runWw([
+        "run",
+        `--jail=${jail}`,
+        "--open",
+        `w=${dir}/w.txt:w`,
+        "--open",
+        `rw=${dir}/rw.txt:rw`,
+        "--open",
+        `in=${dir}/in.txt`,
+        "--open",
+        `a=${dir}/a.txt:a`,
+        "--open",
+        `new=${dir}/new.txt:rw`,
+        "/bin/sh",
+        "-c",
+        [
+          'read line <&5; echo "got $line"',
+          "echo second >&4",
+          "echo fresh >&8",
+          'read l2 <&7; echo "rw $l2"; echo xyz >&7',
+          "echo made >&6",
+          "if echo no >&5 2>/dev/null; then echo WROTE-READONLY; else echo read-only refused; fi",
+          `if cat ${dir}/in.txt >/dev/null 2>&1; then echo path reachable; else echo path unreachable; fi`,
+        ].join("; "),
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      const out = r.stdout.split("\n");
+      assert.ok(out.includes("got secret line"), r.stdout);
+      assert.ok(out.includes("rw abc"), r.stdout);
+      assert.ok(out.includes("read-only refused"), r.stdout);
+      // Only root (jail=none runs as the caller) reaches the path itself.
+      assert.ok(out.includes(jail === "none" ? "path reachable" : "path unreachable"), r.stdout);
+      assert.equal(Deno.readTextFileSync(`${dir}/w.txt`), "fresh\n");
+      assert.equal(Deno.readTextFileSync(`${dir}/a.txt`), "first\nsecond\n");
+      assert.equal(Deno.readTextFileSync(`${dir}/rw.txt`), "abc\nxyz\n");
+      assert.equal(Deno.readTextFileSync(`${dir}/new.txt`), "made\n");
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+}
+
+Deno.test("the layout: --with-fd first, then ww's own grants by upper-cased name, whatever the flag order", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
+  const tcp = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const accepted: Deno.Conn[] = [];
+  const accepting = (async () => {
+    try {
+      for (;;) accepted.push(await tcp.accept());
+    } catch { /* closed */ }
+  })();
+  try {
+    Deno.writeTextFileSync(`${dir}/f`, "x\n");
+    const flags = [
+      ["--open", `Zed=${dir}/f`],
+      ["--with-fd", "late=9"],
+      ["--listen", `b_sock=unix:${dir}/s.sock`],
+      ["--connect", `conn=tcp:127.0.0.1:${tcp.addr.port}`],
+      ["--listen", "Alpha=udp:127.0.0.1:0"],
+      ["--with-fd", "early=7"],
+    ];
+    const expected = {
+      WW_FD_EARLY: "4",
+      WW_FD_LATE: "5",
+      WW_FD_ALPHA: "6",
+      WW_FD_B_SOCK: "7",
+      WW_FD_CONN: "8",
+      WW_FD_ZED: "9",
+    };
+    const orders = [flags, [...flags].reverse(), [2, 0, 5, 3, 1, 4].map((i) => flags[i])];
+    for (const order of orders) {
+      for (const jail of ["none", "bwrap"]) {
+        const r = await runWw(["run", `--jail=${jail}`, ...order.flat(), child], {
+          fds: { 7: { read: "/dev/null" }, 9: { read: "/dev/null" } },
+        });
+        assert.equal(r.code, 0, r.stderr);
+        const report = parseReport(r.stdout);
+        const env = Object.fromEntries(
+          Object.entries(report.env).filter(([k]) => k.startsWith("WW_FD_")),
+        );
+        assert.deepEqual(env, expected);
+        const kinds = Object.fromEntries(report.fds.map((f) => [f.fd, f.kind]));
+        assert.deepEqual(
+          [4, 5, 6, 7, 8, 9].map((fd) => kinds[fd]),
+          ["char", "char", "socket", "socket", "socket", "file"],
+        );
+        assert.equal(kinds[10], undefined);
+      }
+    }
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["f"]);
+  } finally {
+    tcp.close();
+    await accepting;
+    for (const c of accepted) c.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("--explain shows every grant and opens nothing", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
+  try {
+    const r = await runWw([
+      "run",
+      "--explain",
+      "--listen",
+      `http=unix:${dir}/s.sock`,
+      "--open",
+      `out=${dir}/out.txt:w`,
+      "--connect",
+      "db=tcp:127.0.0.1:1",
+      "/bin/true",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stdout,
+      /^ {2}4 {4}db \(a stream connected to tcp:127\.0\.0\.1:1, opened by ww\) WW_FD_DB=4$/m,
+    );
+    assert.match(
+      r.stdout,
+      /^ {2}5 {4}http \(a listening socket on unix:.*s\.sock, opened by ww\)/m,
+    );
+    assert.match(r.stdout, /^ {2}6 {4}out \(.*out\.txt opened write/m);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("every error is one line, exit 125, naming the grant, and leaves nothing behind", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
+  const tmp = privateTmp();
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  // A server whose connection is made before a later grant fails: it must see the connection
+  // end, not stay half-open.
+  const witness = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const closedPort = closed.addr.port;
+  closed.close();
+  try {
+    Deno.mkdirSync(`${dir}/sub`);
+    Deno.writeTextFileSync(`${dir}/exists.sock`, "keep me\n");
+    // A unix socket file with no listener behind it.
+    // (Deno removes the file when its own listener closes: python leaves it.)
+    new Deno.Command(PYTHON, {
+      args: [
+        "-c",
+        "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
+        `${dir}/dead.sock`,
+      ],
+    }).outputSync();
+    const long = `${dir}/${"x".repeat(120)}.sock`;
+    const cases: [string[], RegExp][] = [
+      [
+        ["--listen", `h=tcp:127.0.0.1:${busy.addr.port}`],
+        /^ww: --listen h=tcp:127\.0\.0\.1:\d+: address in use/,
+      ],
+      [
+        ["--listen", `h=unix:${dir}/exists.sock`],
+        /^ww: --listen h=unix:.*exists\.sock: the path already exists/,
+      ],
+      [
+        ["--listen", `h=unix:${dir}/no/such.sock`],
+        /^ww: --listen h=unix:.*no\/such\.sock: the parent directory does not exist/,
+      ],
+      [["--listen", `h=unix:${long}`], /^ww: --listen h=unix:.*: the unix socket path is too long/],
+      [["--listen", "h=tcp:127.0.0.1"], /^ww: --listen h=tcp:127\.0\.0\.1: expected tcp:HOST:PORT/],
+      [
+        ["--listen", "h=sctp:127.0.0.1:1"],
+        /^ww: --listen h=sctp:127\.0\.0\.1:1: unknown kind "sctp"/,
+      ],
+      [
+        ["--listen", "h=tcp:203.0.113.9:0"],
+        /^ww: --listen h=tcp:203\.0\.113\.9:0: the address is not one of this host's/,
+      ],
+      [
+        ["--connect", "c=tcp:no-such-host.invalid:80"],
+        /^ww: --connect c=tcp:no-such-host\.invalid:80: unknown host/,
+      ],
+      [
+        ["--connect", `c=tcp:127.0.0.1:${closedPort}`],
+        /^ww: --connect c=tcp:127\.0\.0\.1:\d+: connection refused/,
+      ],
+      [
+        ["--connect", `c=unix:${dir}/dead.sock`],
+        /^ww: --connect c=unix:.*dead\.sock: connection refused/,
+      ],
+      [
+        ["--connect", `c=unix:${dir}/none.sock`],
+        /^ww: --connect c=unix:.*none\.sock: no such socket file/,
+      ],
+      [
+        ["--connect", "c=udp:127.0.0.1:53"],
+        /^ww: --connect c=udp:127\.0\.0\.1:53: --connect takes tcp:HOST:PORT or unix:PATH/,
+      ],
+      [["--open", `o=${dir}/missing.txt`], /^ww: --open o=.*missing\.txt: no such file/],
+      [
+        ["--open", `o=${dir}/no/such.txt:w`],
+        /^ww: --open o=.*no\/such\.txt:w: the parent directory does not exist/,
+      ],
+      [["--open", `o=${dir}/sub`], /^ww: --open o=.*sub: is a directory/],
+      [["--open", `o=${dir}/sub:rw`], /^ww: --open o=.*sub:rw: is a directory/],
+      [
+        ["--open", "o=/x", "--listen", "O=tcp:127.0.0.1:0"],
+        /^ww: --listen O=tcp:127\.0\.0\.1:0: the name is already granted as o/,
+      ],
+    ];
+    for (const [flags, message] of cases) {
+      // Each failing grant follows a listener, a unix listener and a connection that ww opens
+      // first (ww opens grants in flag order). A usage error stops ww before it opens anything.
+      const parseError = /expected|unknown kind|too long|already granted|--connect takes/.test(
+        message.source,
+      );
+      const accepted = parseError ? undefined : witness.accept();
+      const r = await runWw([
+        "run",
+        "--listen",
+        "a=tcp:127.0.0.1:0",
+        "--listen",
+        `aa=unix:${dir}/first.sock`,
+        "--connect",
+        `ab=tcp:127.0.0.1:${witness.addr.port}`,
+        ...flags,
+        "/bin/true",
+      ], { env: { TMPDIR: tmp } });
+      assert.equal(r.code, 125, `${flags.join(" ")}: ${r.stderr}`);
+      const lines = errorLines(r.stderr);
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0], message);
+      assert.deepEqual(wwDirs(tmp), []);
+      const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+      assert.deepEqual(names, ["dead.sock", "exists.sock", "sub"], flags.join(" "));
+      assert.equal(Deno.readTextFileSync(`${dir}/exists.sock`), "keep me\n");
+      if (accepted) {
+        const conn = await accepted;
+        const n = await conn.read(new Uint8Array(1));
+        assert.equal(n, null, "the connection ww made ends with the failed start");
+        conn.close();
+      }
+    }
+  } finally {
+    busy.close();
+    witness.close();
+    Deno.removeSync(dir, { recursive: true });
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
+
+Deno.test("ww opens with the caller's rights: a caller without them gets one line naming the grant", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
+  Deno.chmodSync(dir, 0o755);
+  try {
+    Deno.writeTextFileSync(`${dir}/root-only.txt`, "secret\n");
+    Deno.chmodSync(`${dir}/root-only.txt`, 0o600);
+    const deno = Deno.realPathSync(Deno.execPath());
+    for (
+      const [flags, message] of [
+        [
+          ["--listen", "h=tcp:127.0.0.1:80"],
+          /^ww: --listen h=tcp:127\.0\.0\.1:80: no permission to bind this address \(EACCES\)/,
+        ],
+        [
+          ["--open", `o=${dir}/root-only.txt`],
+          /^ww: --open o=.*root-only\.txt: permission denied \(EACCES\)/,
+        ],
+        [
+          ["--listen", `u=unix:${dir}/u.sock`],
+          /^ww: --listen u=unix:.*u\.sock: no permission to bind this address \(EACCES\)/,
+        ],
+      ] as const
+    ) {
+      // An unprivileged caller: uid 65534 with a Deno cache of its own.
+      const out = await new Deno.Command("setpriv", {
+        args: [
+          "--reuid=65534",
+          "--regid=65534",
+          "--clear-groups",
+          deno,
+          "run",
+          "-A",
+          new URL("../../main.ts", import.meta.url).pathname,
+          "run",
+          "--jail=none",
+          ...flags,
+          "/bin/true",
+        ],
+        env: { HOME: "/tmp", DENO_DIR: `${dir}/deno`, PATH: "/usr/bin:/bin" },
+        clearEnv: true,
+        stdin: "null",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 125, stderr);
+      const lines = errorLines(stderr);
+      assert.equal(lines.length, 1, stderr);
+      assert.match(lines[0], message);
+    }
+    assert.equal(Deno.readTextFileSync(`${dir}/root-only.txt`), "secret\n");
+    assert.equal([...Deno.readDirSync(dir)].some((e) => e.name === "u.sock"), false);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("--listen tcp:[::1]:0 reports an IPv6 address the host reaches", async () => {
+  const ww = startWw([
+    "--jail=none",
+    "--listen",
+    "v6=tcp:[::1]:0",
+    "/bin/sh",
+    "-c",
+    "echo started >&2; exec sleep 30",
+  ]);
+  const text = await ww.until(/started/);
+  const m = text.match(/^ww: v6 listening on \[::1\]:(\d+)$/m);
+  assert.ok(m, text);
+  // A listening socket accepts; the connection is made by the kernel backlog.
+  const conn = await Deno.connect({ hostname: "::1", port: Number(m[1]) });
+  conn.close();
+  ww.proc.kill("SIGTERM");
+  await ww.end();
+});
+
+Deno.test("library: startProgram takes grants as values, reports the listeners, and takes a descriptor its caller opened", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
+  // A descriptor this process opened itself: close-on-exec, which the command line refuses.
+  const file = Deno.openSync(`${dir}/mine.txt`, { write: true, create: true });
+  const mine = await openPath(`${dir}/mine.txt`, 0o1);
+  try {
+    const config: RunConfig = {
+      program: child,
+      args: ["write=4:mine", "write=6:out"],
+      fds: [{ name: "mine", source: mine }],
+      own: [
+        { name: "out", open: `${dir}/out.txt`, mode: "w" },
+        { name: "http", listen: "tcp:127.0.0.1:0" },
+        { name: "sock", listen: `unix:${dir}/s.sock` },
+      ],
+      env: {},
+      ipfsApi: DEFAULT_IPFS_API,
+      jail: DEFAULT_POLICY,
+    };
+    let told: readonly Listener[] = [];
+    const p = await startProgram(config, { onListening: (l) => told = l });
+    assert.equal((await p.status).code, 0);
+    assert.deepEqual(p.listeners, told);
+    assert.equal(p.listeners.length, 2);
+    assert.equal(p.listeners[0].name, "http");
+    assert.match(p.listeners[0].address, /^127\.0\.0\.1:[1-9]\d*$/);
+    assert.deepEqual(p.listeners[1], {
+      name: "sock",
+      listen: `unix:${dir}/s.sock`,
+      address: `unix:${dir}/s.sock`,
+    });
+    assert.equal(Deno.readTextFileSync(`${dir}/mine.txt`), "mine\n");
+    assert.equal(Deno.readTextFileSync(`${dir}/out.txt`), "out\n");
+    assert.equal([...Deno.readDirSync(dir)].some((e) => e.name === "s.sock"), false);
+    await assert.rejects(
+      startProgram({ ...config, own: [{ name: "MINE", open: "/etc/hostname" }] }),
+      /already granted as mine/,
+    );
+  } finally {
+    file.close();
+    closeFd(mine);
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("--open of a FIFO waits for its other end, as a shell redirection does, and the program reads what comes", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
+  try {
+    const fifo = `${dir}/fifo`;
+    assert.equal(new Deno.Command("mkfifo", { args: [fifo] }).outputSync().code, 0);
+    // A reader: ww waits for a writer before the program starts, so the program sees the line,
+    // not an early end of file.
+    const ww = startWw([
+      "--jail=none",
+      "--open",
+      `in=${fifo}`,
+      "/bin/sh",
+      "-c",
+      'read line <&4; echo "got $line"',
+    ]);
+    await new Promise((r) => setTimeout(r, 300));
+    // Bounded: a ww that never opened the FIFO must fail the test, not hang it.
+    const writer = await new Deno.Command("/usr/bin/timeout", {
+      args: ["10", "/bin/sh", "-c", 'echo "through the fifo" >"$1"', "sh", fifo],
+    }).output();
+    assert.equal(writer.code, 0, "ww never opened the FIFO");
+    const end = await ww.end();
+    assert.equal(end.code, 0, end.stderr);
+    assert.equal(end.stdout, "got through the fifo\n");
+    // A writer (append): ww waits for a reader.
+    const reader = new Deno.Command("/usr/bin/timeout", {
+      args: ["10", "/bin/cat", fifo],
+      stdout: "piped",
+    }).output();
+    const r = await runWw([
+      "run",
+      "--jail=none",
+      "--open",
+      `out=${fifo}:a`,
+      "/bin/sh",
+      "-c",
+      "echo appended >&4",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const read = await reader;
+    assert.equal(read.code, 0);
+    assert.equal(new TextDecoder().decode(read.stdout), "appended\n");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
