@@ -67,3 +67,5 @@ export const ETXTBSY = 26;
 export const ELOOP = 40;
 export const ENAMETOOLONG = 36;
 export const EINVAL = 22;
+export const ENXIO = 6;
+export const EINPROGRESS = 115;

@@ -3,9 +3,8 @@
 
 import { EBADF } from "./errno.ts";
 import { check, lastErrno, libc, ptr, SyscallError } from "./libc.ts";
+import { F_GETFD, FD_CLOEXEC, O_CLOEXEC } from "./flags.ts";
 
-const F_GETFD = 1;
-const FD_CLOEXEC = 1;
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
 const SOCK_CLOEXEC = 0o2000000;
@@ -37,8 +36,6 @@ export function closeFd(fd: number): void {
     throw new SyscallError("close", lastErrno(), `fd ${fd}`);
   }
 }
-
-const O_CLOEXEC = 0o2000000;
 
 /** A pipe, both ends close-on-exec: [read end, write end]. */
 export function pipe(): [number, number] {

@@ -4,12 +4,8 @@
 import { EAGAIN, EINTR, ENOENT } from "./errno.ts";
 import { check, cString, lastErrno, libcFiles, SyscallError } from "./libc.ts";
 import { closeFd } from "./fd.ts";
+import { O_CLOEXEC, O_CREAT, O_NOFOLLOW, O_RDONLY, O_RDWR } from "./flags.ts";
 
-const O_RDONLY = 0;
-const O_RDWR = 2;
-const O_CREAT = 0o100;
-const O_NOFOLLOW = 0o400000;
-const O_CLOEXEC = 0o2000000;
 const LOCK_EX = 2;
 const LOCK_NB = 4;
 

@@ -14,6 +14,7 @@ import {
   ptr,
   SyscallError,
 } from "./libc.ts";
+import { O_CLOEXEC, O_CREAT, O_EXCL, O_RDONLY, O_WRONLY } from "./flags.ts";
 
 // <linux/memfd.h>, <fcntl.h>
 const MFD_CLOEXEC = 0x1;
@@ -23,11 +24,6 @@ const F_ADD_SEALS = 1033;
 const F_GET_SEALS = 1034;
 /** F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE: nothing can change the content. */
 export const ALL_SEALS = 0x1 | 0x2 | 0x4 | 0x8;
-const O_RDONLY = 0;
-const O_WRONLY = 1;
-const O_CREAT = 0o100;
-const O_EXCL = 0o200;
-const O_CLOEXEC = 0o2000000;
 const SEEK_END = 2;
 /** Largest count Linux moves in one sendfile(2) call. */
 const SENDFILE_MAX = 0x7ffff000;

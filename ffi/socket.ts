@@ -3,8 +3,9 @@
 // listeners and connections expose none). Every descriptor is close-on-exec in ww; on failure
 // nothing is left open. Errors are SyscallErrors; run/own_grants.ts words them for people.
 
-import { EINTR } from "./errno.ts";
+import { EINPROGRESS, EINTR, ENXIO } from "./errno.ts";
 import { check, cString, lastErrno, libc, SyscallError } from "./libc.ts";
+import { F_GETFL, F_SETFL, O_ACCMODE, O_NONBLOCK, POLLOUT } from "./flags.ts";
 
 const socketSymbols = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
@@ -50,14 +51,7 @@ const SOL_SOCKET = 1;
 const SO_REUSEADDR = 2;
 const SO_ERROR = 4;
 const SOMAXCONN = 4096;
-const F_GETFL = 3;
-const F_SETFL = 4;
-const O_NONBLOCK = 0o4000;
-const O_ACCMODE = 3;
-const ENXIO = 6;
-const POLLOUT = 4;
 const AI_NUMERICSERV = 0x400;
-const EINPROGRESS = 115;
 
 /** A host name getaddrinfo did not resolve (EAI_NONAME, or EAI_AGAIN where no DNS answers). */
 export class UnknownHostError extends Error {

@@ -6,13 +6,10 @@
 import { EAGAIN, EINTR } from "./errno.ts";
 import { closeFd } from "./fd.ts";
 import { cString, keepAlive, lastErrno, libc, libcFiles, ptr } from "./libc.ts";
+import { O_CLOEXEC, O_NONBLOCK, O_WRONLY, POLLOUT } from "./flags.ts";
 
-const O_WRONLY = 0o1;
-const O_NONBLOCK = 0o4000;
-const O_CLOEXEC = 0o2000000;
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
-const POLLOUT = 0x4;
 const PIPE_BUF = 4096;
 /** How long one wait for room lasts, so that no wait outlives ww's need for it. */
 const POLL_MS = 100;

@@ -9,12 +9,8 @@
 import { EAGAIN, EBADF, EINTR } from "./errno.ts";
 import { closeFd, concatBytes } from "./fd.ts";
 import { check, keepAlive, lastErrno, libc, ptr, SyscallError } from "./libc.ts";
+import { F_GETFL, F_SETFL, O_NONBLOCK, POLLIN, POLLOUT } from "./flags.ts";
 
-const POLLIN = 0x1;
-const POLLOUT = 0x4;
-const F_GETFL = 3;
-const F_SETFL = 4;
-const O_NONBLOCK = 0o4000;
 const SHUT_RDWR = 2;
 
 /** The subset of Deno.Conn that the RPC layer needs. */
