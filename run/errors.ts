@@ -1,6 +1,8 @@
 // run/errors.ts — the errors ww reports to people, each with the exit code the CLI uses for it.
 // Messages are one line: the offending input, what is wrong, and what to do.
 
+import { EACCES, EISDIR, ELOOP, ENAMETOOLONG, ENOEXEC, ENOTDIR, ETXTBSY } from "../ffi/errno.ts";
+
 /** Exit codes of `ww run` that are not the program's own (documented in README.md). */
 export const EXIT = {
   /** A usage or setup error of ww itself: bad flags, a jail that cannot be built. */
@@ -75,3 +77,17 @@ export class NamespacesUnavailableError extends SetupError {
     this.name = "NamespacesUnavailableError";
   }
 }
+
+/**
+ * The errno values execve reports for a file that exists but cannot be executed: exit 126
+ * (NotExecutableError), where ENOENT is 127. One rule for posix_spawn and the stage's exec.
+ */
+export const NOT_EXECUTABLE_ERRNOS: ReadonlySet<number> = new Set([
+  EACCES,
+  ENOEXEC,
+  EISDIR,
+  ETXTBSY,
+  ELOOP,
+  ENOTDIR,
+  ENAMETOOLONG,
+]);

@@ -1,16 +1,7 @@
 // run/launch.ts — what every backend's launcher shares: the program to run, the launched
 // program's handle, clean-ups, and spawning with exec errors mapped to ww's exit codes.
 
-import {
-  EACCES,
-  EISDIR,
-  ELOOP,
-  ENAMETOOLONG,
-  ENOENT,
-  ENOEXEC,
-  ENOTDIR,
-  ETXTBSY,
-} from "../ffi/errno.ts";
+import { ENOENT } from "../ffi/errno.ts";
 import { closeFd } from "../ffi/fd.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { readAt, reopenReadOnly } from "../ffi/memfd.ts";
@@ -18,7 +9,13 @@ import { spawn, type SpawnSpec } from "../ffi/spawn.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import { formatIpfsPath, parseIpfsPath } from "../ipfs/path.ts";
 import type { RunConfig } from "./config.ts";
-import { NotExecutableError, NotFoundError, SetupError, UsageError } from "./errors.ts";
+import {
+  NOT_EXECUTABLE_ERRNOS,
+  NotExecutableError,
+  NotFoundError,
+  SetupError,
+  UsageError,
+} from "./errors.ts";
 import type { ExitStatus } from "./start.ts";
 import { workTmpdir } from "./tmpdir.ts";
 
@@ -130,7 +127,7 @@ export function spawnMapped(spec: SpawnSpec): number {
         `${spec.argv[0]}: ${e.code} (the file or its interpreter is missing)`,
       );
     }
-    if ([EACCES, ENOEXEC, EISDIR, ETXTBSY, ELOOP, ENOTDIR, ENAMETOOLONG].includes(e.errno)) {
+    if (NOT_EXECUTABLE_ERRNOS.has(e.errno)) {
       throw new NotExecutableError(`${spec.argv[0]}: cannot execute: ${e.code}`);
     }
     throw new SetupError(`${spec.argv[0]}: could not start: ${e.message}`);

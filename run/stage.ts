@@ -2,24 +2,20 @@
 // a sealed memfd written once per ww process and executed by its /proc path (never a file on
 // disk that someone could swap), and the stage's reports read back as ww's errors.
 
-import {
-  EACCES,
-  EISDIR,
-  ELOOP,
-  ENAMETOOLONG,
-  ENOENT,
-  ENOEXEC,
-  ENOTDIR,
-  errnoName,
-  ETXTBSY,
-} from "../ffi/errno.ts";
+import { ENOENT, ENOEXEC, errnoName } from "../ffi/errno.ts";
 import { closeFd, writeAll } from "../ffi/fd.ts";
 import { createMemfd, reopenReadOnly, sealMemfd } from "../ffi/memfd.ts";
 import type { ByteStream } from "../ffi/stream.ts";
 import { parseStageReports, type StageReport } from "../stage/plan.ts";
 import { STAGE_BASE64 } from "../stage/stage_bin.ts";
 import type { WaitStatus } from "../ffi/process.ts";
-import { NotExecutableError, NotFoundError, SetupError, type WwError } from "./errors.ts";
+import {
+  NOT_EXECUTABLE_ERRNOS,
+  NotExecutableError,
+  NotFoundError,
+  SetupError,
+  type WwError,
+} from "./errors.ts";
 import { signalName } from "./signals.ts";
 
 let memfd: number | undefined;
@@ -85,8 +81,6 @@ export async function readStageReports(stream: ByteStream): Promise<StageReport[
 
 /** The stage's last step: execve, or execveat for a program from a descriptor. */
 const EXEC_STEPS = new Set(["execve", "execveat"]);
-// errno values execve reports for a file that exists but cannot be executed.
-const NOT_EXECUTABLE = new Set([EACCES, ENOEXEC, EISDIR, ETXTBSY, ELOOP, ENOTDIR, ENAMETOOLONG]);
 
 /**
  * The error for a stage that did not start the program (native) or bwrap, from its reports;
@@ -119,7 +113,7 @@ export function stageFailure(
     if (EXEC_STEPS.has(failed.step) && failed.errno === ENOENT) {
       return new NotFoundError(`${program}: ${error} (the file is missing)`);
     }
-    if (EXEC_STEPS.has(failed.step) && NOT_EXECUTABLE.has(failed.errno)) {
+    if (EXEC_STEPS.has(failed.step) && NOT_EXECUTABLE_ERRNOS.has(failed.errno)) {
       return new NotExecutableError(
         `${program}: cannot execute in the ${backend} jail: ${error}${
           failed.errno === ENOEXEC ? " (not a binary, and no #! line)" : ""
