@@ -114,12 +114,9 @@ export async function launchBwrap(
   const workdir = workdirPath();
   const bwrap = findBwrap();
   const path = program.fetched?.jailPath ?? program.path;
+  // Before the lease and the access checks, which would stumble on a missing source.
   for (const b of [...config.jail.readOnlyBinds, ...config.jail.writableBinds]) {
-    try {
-      Deno.statSync(b.source);
-    } catch {
-      throw new SetupError(`bind ${b.source}: no such file or directory on this machine`);
-    }
+    realBindSource(b.source);
   }
   // When ww is root the jail runs as a host uid of its own, leased until the run's clean-ups.
   const leased = leaseJailId(config.jail, cleanups);
@@ -267,13 +264,7 @@ export async function launchBwrap(
  * here, once; a UsageError naming the bind when they cannot be. Every source must exist.
  */
 export function withMounts(input: BwrapInput): BwrapInput {
-  const requests = bindRequests(input.policy, (source) => {
-    try {
-      return Deno.realPathSync(source);
-    } catch {
-      throw new SetupError(`bind ${source}: no such file or directory on this machine`);
-    }
-  });
+  const requests = bindRequests(input.policy, realBindSource);
   const mounts = planBwrapMounts(requests, {
     ...input,
     realOf: (path) => {
@@ -304,6 +295,15 @@ export function withMounts(input: BwrapInput): BwrapInput {
     }
   }
   return { ...input, mounts };
+}
+
+/** A bind's source with every symlink resolved; a SetupError naming it when it does not exist. */
+function realBindSource(source: string): string {
+  try {
+    return Deno.realPathSync(source);
+  } catch {
+    throw new SetupError(`bind ${source}: no such file or directory on this machine`);
+  }
 }
 
 /** How long ww waits for a jail's pid 1 to finish killing the jail's leftover processes. */
