@@ -415,8 +415,13 @@ Deno.test("a call with more than 64 capabilities in its parameters closes the co
 });
 
 Deno.test("100000 generated inputs never crash ww, never hang it, and never log twice", async () => {
-  const before = Deno.memoryUsage().rss;
+  // What this isolate's heap and buffers hold, not the process's RSS: test modules share the
+  // process, and a fresh-clone run saw RSS grow 274 MiB here from other modules and allocator
+  // retention (alone, 100,000 inputs leave ~28 MiB more heap and the RSS lower). ww's RSS under
+  // fuzzing is measured in its own process by `deno task bench` (section hostile).
+  const held = () => Deno.memoryUsage().heapUsed + Deno.memoryUsage().external;
+  const before = held();
   await fuzzHost(1, 100_000);
-  const grown = Deno.memoryUsage().rss - before;
-  assert.ok(grown < 256 << 20, `rss grew by ${grown} bytes`);
+  const grown = held() - before;
+  assert.ok(grown < 256 << 20, `the heap and buffers grew by ${grown} bytes`);
 });
