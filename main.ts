@@ -4,14 +4,14 @@
 import denoJson from "./deno.json" with { type: "json" };
 import { parseRunArgs } from "./cli/flags.ts";
 import { ipfsApiFile } from "./ipfs/multiaddr.ts";
-import { EXIT, InterruptedError, WwError } from "./run/errors.ts";
+import { EXIT, InterruptedError, WwError } from "./core/errors.ts";
 import { forwardSignals, type SignalName, SIGNALS, STOP_SIGNALS } from "./run/signals.ts";
 import { checkInherited, type Child, startProgram } from "./run/start.ts";
 import { picksPort } from "./fd/grants.ts";
 import { execService, serveGuest } from "./rpc/serve.ts";
-import { lazyImport } from "./lazy.ts";
+import { lazyImport } from "./core/lazy.ts";
 import type { IpfsService } from "./rpc/types.ts";
-import type { RunConfig } from "./run/config.ts";
+import type { RunConfig } from "./core/config.ts";
 import { openStderr } from "./ffi/stderr.ts";
 import { StderrQueue } from "./run/stderr.ts";
 
@@ -226,8 +226,8 @@ async function run(argv: readonly string[]): Promise<number> {
 function lazyIpfsService(config: RunConfig): IpfsService {
   let service: Promise<IpfsService> | undefined;
   const load = () =>
-    service ??= lazyImport<typeof import("./ipfs/service.ts")>(
-      new URL("./ipfs/service.ts", import.meta.url),
+    service ??= lazyImport<typeof import("./rpc/ipfs_service.ts")>(
+      new URL("./rpc/ipfs_service.ts", import.meta.url),
     ).then(({ ipfsService }) =>
       ipfsService({
         api: config.ipfsApi,

@@ -5,7 +5,7 @@
 export { startProgram, TIMEOUT_EXIT_CODE } from "./run/start.ts";
 export { explainProgram } from "./run/explain_program.ts";
 export type { Child, ExitStatus } from "./run/start.ts";
-export type { RunConfig } from "./run/config.ts";
+export type { RunConfig } from "./core/config.ts";
 export type { FdGrant } from "./fd/layout.ts";
 export type { OpenMode, OwnGrant } from "./fd/grants.ts";
 export type { Listener } from "./run/own_grants.ts";
@@ -18,7 +18,7 @@ export {
   SetupError,
   UsageError,
   WwError,
-} from "./run/errors.ts";
+} from "./core/errors.ts";
 export { DEFAULT_IPFS_API } from "./ipfs/multiaddr.ts";
 // The host capability on fd 3 (Cap'n Proto RPC, rpc/ww.capnp). Guests use "./guest"
 // (rpc/guest.ts) to talk to it, and "./fdmap" (examples/guest/fdmap.ts) to read WW_FD_*.

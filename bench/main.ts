@@ -6,7 +6,7 @@ import { benchConcurrent } from "./concurrent.ts";
 import { benchIpfs } from "./ipfs.ts";
 import { benchLaunch } from "./launch.ts";
 import { benchNative } from "./native.ts";
-import { benchFloods, benchFuzz, benchRpc } from "../rpc/bench.ts";
+import { benchFloods, benchFuzz, benchRpc } from "./rpc.ts";
 
 const runs = Number(Deno.env.get("BENCH_RUNS") ?? 60);
 const only = Deno.env.get("BENCH_ONLY")?.split(",");

@@ -1,7 +1,7 @@
 // cli/env_file.ts — `--env-file FILE`: docker's env-file format, parsed. Pure: the file's text and
 // the caller's environment come in as values; reading the file is the caller's.
 
-import { envKeyProblem } from "../run/config.ts";
+import { envKeyProblem } from "../core/config.ts";
 
 /**
  * The variables an env file sets, in docker's format (`docker run --env-file`): one `KEY=VALUE`

@@ -17,9 +17,9 @@ import {
 } from "../jail/policy.ts";
 import { chooseIpfsApi, ipfsApiUrl } from "../ipfs/multiaddr.ts";
 import { parseEnvFile } from "./env_file.ts";
-import { envKeyProblem, grantProblem, type RunConfig } from "../run/config.ts";
-import { UsageError } from "../run/errors.ts";
-import { absolutePath } from "../run/path.ts";
+import { envKeyProblem, grantProblem, type RunConfig } from "../core/config.ts";
+import { UsageError } from "../core/errors.ts";
+import { absolutePath } from "../core/path.ts";
 import type { HostGrants } from "../rpc/types.ts";
 
 /** What `ww run` was asked to do, beyond the RunConfig. */

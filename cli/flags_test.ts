@@ -1,7 +1,7 @@
 // The `ww run` command line, as a specification.
 import assert from "node:assert/strict";
 import { parseRunArgs } from "./flags.ts";
-import { UsageError } from "../run/errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { DEFAULT_POLICY } from "../jail/policy.ts";
 
 const parse = (argv: string[], env: Record<string, string> = {}) =>

@@ -11,7 +11,7 @@
 // Memory stays flat whatever the file's size: the stream is read straight into pooled leaf
 // buffers, which return to the pool once written, and at most MAX_QUEUED bytes wait unwritten.
 
-import { SetupError } from "../run/errors.ts";
+import { SetupError } from "../core/errors.ts";
 import { type CID, cidKey, equalBytes, hashMatches, inlineBytes, RAW } from "./block.ts";
 import type { VerifiedBlocks } from "./blocks.ts";
 import type { ByteSource } from "./node.ts";

@@ -2,7 +2,7 @@
 // before anyone sees it, and a block that fails names its CID in a one-line error. Requests run
 // a few at a time, so prefetching the inner nodes of a large file does not flood the node.
 
-import { SetupError } from "../run/errors.ts";
+import { SetupError } from "../core/errors.ts";
 import { type CID, cidKey, hashMatches, inlineBytes, unsupportedHash } from "./block.ts";
 import type { IpfsNode } from "./node.ts";
 

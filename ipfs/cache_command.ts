@@ -1,7 +1,7 @@
 // ipfs/cache_command.ts — `ww cache [list|size|clear]`: what the IPFS program cache holds, how big
 // it is, and emptying it. Returns the lines to print; main.ts prints them.
 
-import { UsageError } from "../run/errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { cacheDir, clearCached, DEFAULT_CACHE_BYTES, listCached } from "./cache.ts";
 import { formatBytes } from "./progress.ts";
 

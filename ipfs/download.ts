@@ -3,13 +3,13 @@
 
 import { writeAll } from "../ffi/fd.ts";
 import { copyRange } from "../ffi/memfd.ts";
-import { UsageError } from "../run/errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { assembleFile, fileSize } from "./assemble.ts";
 import { cidKey, parseCid } from "./block.ts";
 import { VerifiedBlocks } from "./blocks.ts";
 import { CacheFiller, openCached } from "./cache.ts";
 import type { ByteSource, IpfsNode } from "./node.ts";
-import type { IpfsPath } from "./path.ts";
+import type { IpfsPath } from "../core/ipfs_path.ts";
 import { stderrProgress } from "./progress.ts";
 import { walkToFile } from "./unixfs.ts";
 

@@ -10,15 +10,15 @@
 
 import { closeFd } from "../ffi/fd.ts";
 import { copyRange, createMemfd, fileSize, mayExecute, readAt, sealMemfd } from "../ffi/memfd.ts";
-import { escapeText } from "../run/escape.ts";
-import { NotExecutableError, UsageError } from "../run/errors.ts";
+import { escapeText } from "../core/escape.ts";
+import { NotExecutableError, UsageError } from "../core/errors.ts";
 import { cacheDir, DEFAULT_CACHE_BYTES, openCached, storeCached } from "./cache.ts";
 import { executableProblem, HEADER_BYTES } from "./executable.ts";
 import { DEFAULT_IPFS_TIMEOUT_MS } from "./multiaddr.ts";
 import type { EarlyRequests } from "./download.ts";
 import { IpfsNode } from "./node.ts";
-import { lazyImport } from "../lazy.ts";
-import { formatIpfsPath, type IpfsPath, parseIpfsPath, programName } from "./path.ts";
+import { lazyImport } from "../core/lazy.ts";
+import { formatIpfsPath, type IpfsPath, parseIpfsPath, programName } from "../core/ipfs_path.ts";
 
 export interface FetchOptions {
   /** The node's Kubo RPC endpoint: a multiaddr or http(s) URL (--ipfs; see ipfsApiUrl). */

@@ -5,8 +5,8 @@
 // only with --trust-node-ipns, and only when the node gives no record at all: a record that fails
 // a check is a lie, and no flag makes ww run what it points to.
 
-import { lazyImport } from "../lazy.ts";
-import { SetupError } from "../run/errors.ts";
+import { lazyImport } from "../core/lazy.ts";
+import { SetupError } from "../core/errors.ts";
 import { dnslinkValue, isDomainName } from "./dnslink.ts";
 import type { IpfsNode } from "./node.ts";
 

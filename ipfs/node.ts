@@ -9,7 +9,7 @@
 // importing kubo-rpc-client costs ~80-150 ms, more than fetching a large program takes, and even
 // fetch costs ~5 ms before its first request and reads a large body ~25% slower.
 
-import { SetupError, UsageError, WwError } from "../run/errors.ts";
+import { SetupError, UsageError, WwError } from "../core/errors.ts";
 import { Exchange, HttpStatusError, StreamError } from "./http.ts";
 import { ipfsApiUrl } from "./multiaddr.ts";
 import { stderrNotice } from "./progress.ts";

@@ -2,7 +2,7 @@
 // rate. Shown only on a terminal and only once a fetch has taken more than a moment, so quick and
 // scripted runs print nothing.
 
-import { escapeText } from "../run/escape.ts";
+import { escapeText } from "../core/escape.ts";
 
 /** How long a fetch runs before the line appears. */
 const DELAY_MS = 500;

@@ -3,7 +3,7 @@
 // to ipfs-unixfs-exporter (loaded only when one is met), which reads through the same verifier.
 
 import * as dagPb from "@ipld/dag-pb";
-import { NotExecutableError, NotFoundError, SetupError } from "../run/errors.ts";
+import { NotExecutableError, NotFoundError, SetupError } from "../core/errors.ts";
 import { CID, cidKey, DAG_PB, RAW } from "./block.ts";
 import type { VerifiedBlocks } from "./blocks.ts";
 import { decodeUnixFsData, type UnixFsData } from "./unixfs_data.ts";

@@ -3,7 +3,7 @@
 // each is this host's own object); this is the rule behind that, and the one for what the start
 // itself may use: a program from IPFS is IPFS, and needs the ipfs grant like Ipfs.cat does.
 
-import { isIpfsPath } from "../ipfs/path.ts";
+import { isIpfsPath } from "../core/ipfs_path.ts";
 import { GRANT_NAMES, type HostGrants } from "./types.ts";
 
 /**

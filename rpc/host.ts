@@ -2,7 +2,7 @@
 // the services ww wires in, each served only when its grant is in force. Loaded with a dynamic
 // import only once a guest speaks on fd 3 (see rpc/serve.ts).
 
-import { escapeText } from "../run/escape.ts";
+import { escapeText } from "../core/escape.ts";
 import { execRefusal } from "./grants.ts";
 import { SIGNALS } from "../run/signals.ts";
 import type { ExecProcess, HostGrants, HostServices, IpfsEntryType, VatLimits } from "./types.ts";

@@ -4,13 +4,13 @@
 // ww with a subset of a program's grants. Light on purpose: it imports types and pure leaves only.
 
 import type { ByteStream, FdStream } from "../ffi/stream.ts";
-import { isIpfsPath } from "../ipfs/path.ts";
-import type { RunConfig } from "../run/config.ts";
+import { isIpfsPath } from "../core/ipfs_path.ts";
+import type { RunConfig } from "../core/config.ts";
 import type { Child, StartOptions } from "../run/start.ts";
 import type { ViewPath } from "../run/view.ts";
 import type { ExecProcess, ExecRequest, HostGrants, HostServices, VatLimits } from "./types.ts";
-import { lazyImport } from "../lazy.ts";
-import { escapeText } from "../run/escape.ts";
+import { lazyImport } from "../core/lazy.ts";
+import { escapeText } from "../core/escape.ts";
 
 /** A grants value with nothing granted. */
 export const NO_GRANTS: HostGrants = { console: false, ipfs: false, exec: false };

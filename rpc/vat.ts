@@ -17,7 +17,7 @@
 import * as capnp from "capnp-es";
 import * as rpc from "capnp-es/capnp/rpc";
 import type { ByteStream } from "../ffi/stream.ts";
-import { escapeText } from "../run/escape.ts";
+import { escapeText } from "../core/escape.ts";
 import { FrameError, readFrames } from "./frame.ts";
 import { messageProblem } from "./validate.ts";
 import type { VatLimits } from "./types.ts";

@@ -17,7 +17,7 @@ import { describeNativePlan, type NativePlanResult } from "../jail/native.ts";
 import { limitScopeLines } from "../jail/limits.ts";
 import { TIMEOUT_GRACE_MS } from "../jail/policy.ts";
 import { deniedSyscalls } from "../jail/seccomp.ts";
-import type { RunConfig } from "./config.ts";
+import type { RunConfig } from "../core/config.ts";
 
 export interface ExplainInput {
   readonly config: RunConfig;

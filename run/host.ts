@@ -9,7 +9,7 @@ import {
   type SystemEntry,
 } from "../jail/bwrap.ts";
 import type { SeccompArch } from "../jail/seccomp.ts";
-import { SetupError } from "./errors.ts";
+import { SetupError } from "../core/errors.ts";
 
 /** The system directories and /etc files of this host that a jail shows. */
 export function hostFiles(net: boolean): HostFiles {

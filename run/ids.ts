@@ -28,7 +28,7 @@ import {
   unmappedIds,
 } from "../jail/ids.ts";
 import type { Cleanups } from "./launch.ts";
-import { NotExecutableError, SetupError } from "./errors.ts";
+import { NotExecutableError, SetupError } from "../core/errors.ts";
 import { hasExecuteBit, hasWriteBit } from "./resolve.ts";
 
 /** Where the lease lock files live: root's only (mode 0700). */

@@ -7,15 +7,15 @@ import { SyscallError } from "../ffi/libc.ts";
 import { readAt, reopenReadOnly } from "../ffi/memfd.ts";
 import { spawn, type SpawnSpec } from "../ffi/spawn.ts";
 import type { BackendChoice } from "../jail/auto.ts";
-import { formatIpfsPath, parseIpfsPath } from "../ipfs/path.ts";
-import type { RunConfig } from "./config.ts";
+import { formatIpfsPath, parseIpfsPath } from "../core/ipfs_path.ts";
+import type { RunConfig } from "../core/config.ts";
 import {
   NOT_EXECUTABLE_ERRNOS,
   NotExecutableError,
   NotFoundError,
   SetupError,
   UsageError,
-} from "./errors.ts";
+} from "../core/errors.ts";
 import type { ExitStatus } from "./start.ts";
 import { workTmpdir } from "./tmpdir.ts";
 

@@ -22,9 +22,9 @@ import {
 import { type BwrapStatus, readBwrapStatus } from "../jail/bwrap_status.ts";
 import { jailHostIds } from "../jail/ids.ts";
 import { seccompProgram } from "../jail/seccomp.ts";
-import type { RunConfig } from "./config.ts";
-import { childEnv } from "./env.ts";
-import { NamespacesUnavailableError, SetupError, UsageError } from "./errors.ts";
+import type { RunConfig } from "../core/config.ts";
+import { childEnv } from "../core/env.ts";
+import { NamespacesUnavailableError, SetupError, UsageError } from "../core/errors.ts";
 import { retryBwrap } from "./auto.ts";
 import { checkJailAccess, leaseJailId } from "./ids.ts";
 import { findBwrap, hostFiles, seccompArch } from "./host.ts";

@@ -3,11 +3,11 @@
 import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
 import { planFdSteps } from "../fd/plan.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
-import { childEnv } from "./env.ts";
+import { childEnv } from "../core/env.ts";
 import { type Cleanups, hostWorkdir, type Launched, type Program, spawnMapped } from "./launch.ts";
-import type { RunConfig } from "./config.ts";
+import type { RunConfig } from "../core/config.ts";
 import { signalName, SIGNALS } from "./signals.ts";
-import { SetupError } from "./errors.ts";
+import { SetupError } from "../core/errors.ts";
 
 /** Runs the program with no jail at all. */
 export function launchDirect(

@@ -12,9 +12,9 @@ import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import { nativePlan, type NativePlanResult, nativeStagePlan } from "../jail/native.ts";
 import { encodeStagePlan } from "../stage/plan.ts";
-import type { RunConfig } from "./config.ts";
-import { childEnv } from "./env.ts";
-import { SetupError } from "./errors.ts";
+import type { RunConfig } from "../core/config.ts";
+import { childEnv } from "../core/env.ts";
+import { SetupError } from "../core/errors.ts";
 import { checkJailAccess, leaseJailId } from "./ids.ts";
 import {
   type Cleanups,

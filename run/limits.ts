@@ -4,7 +4,7 @@
 
 import { hardLimits, type LaunchShape, type LimitFacts, limitsProblem } from "../jail/limits.ts";
 import type { Limits } from "../jail/policy.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../core/errors.ts";
 
 const CAP_SYS_RESOURCE = 24n;
 

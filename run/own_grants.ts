@@ -24,7 +24,7 @@ import {
   parseAddress,
 } from "../fd/grants.ts";
 import type { FdGrant } from "../fd/layout.ts";
-import { SetupError } from "./errors.ts";
+import { SetupError } from "../core/errors.ts";
 import type { Cleanups } from "./launch.ts";
 
 /** How long `--connect` waits for a connection to be made. */

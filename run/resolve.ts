@@ -2,8 +2,8 @@
 // slash is a path (relative to the caller's cwd), a name without one is looked up in the caller's
 // PATH. The result is an absolute path that the jail can bind and exec.
 
-import { NotExecutableError, NotFoundError } from "./errors.ts";
-import { absolutePath } from "./path.ts";
+import { NotExecutableError, NotFoundError } from "../core/errors.ts";
+import { absolutePath } from "../core/path.ts";
 import type { HostEntry, HostFs } from "./view.ts";
 
 /** The absolute path of the program to execute, or a NotFound/NotExecutable error. */

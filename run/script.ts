@@ -11,7 +11,7 @@ import {
   SHEBANG_MAX,
   shownOnHost,
 } from "../jail/script.ts";
-import { NotExecutableError, NotFoundError } from "./errors.ts";
+import { NotExecutableError, NotFoundError } from "../core/errors.ts";
 import { hostFiles } from "./host.ts";
 import { hasExecuteBit } from "./resolve.ts";
 

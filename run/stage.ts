@@ -15,7 +15,7 @@ import {
   NotFoundError,
   SetupError,
   type WwError,
-} from "./errors.ts";
+} from "../core/errors.ts";
 import { signalName } from "./signals.ts";
 
 let memfd: number | undefined;

@@ -1,7 +1,7 @@
 // What ww says when the stage did not start the program (native) or bwrap.
 import assert from "node:assert/strict";
 import { stageFailure } from "./stage.ts";
-import { NotExecutableError, NotFoundError, SetupError } from "./errors.ts";
+import { NotExecutableError, NotFoundError, SetupError } from "../core/errors.ts";
 import { ENOENT, ENOEXEC } from "../ffi/errno.ts";
 
 Deno.test("a stage that started the program is no failure", () => {

@@ -7,19 +7,19 @@ import { closeFd, fdState, unixSocketPair } from "../ffi/fd.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import { durationProblem, TIMEOUT_GRACE_MS } from "../jail/policy.ts";
-import { isIpfsPath } from "../ipfs/path.ts";
+import { isIpfsPath } from "../core/ipfs_path.ts";
 import { jailChoice } from "./auto.ts";
-import { grantsProblem, type RunConfig } from "./config.ts";
+import { grantsProblem, type RunConfig } from "../core/config.ts";
 import { ownGrantsProblem } from "../fd/grants.ts";
 import { type Listener, openOwnGrants } from "./own_grants.ts";
-import { NamespacesUnavailableError, SetupError, UsageError } from "./errors.ts";
+import { NamespacesUnavailableError, SetupError, UsageError } from "../core/errors.ts";
 import { Cleanups, ipfsJailPath, type Launcher, type Program } from "./launch.ts";
 import { resolveProgram } from "./resolve.ts";
 import { checkProgramFile } from "./script.ts";
 import { workTmpdir } from "./tmpdir.ts";
 import { type SignalName, SIGNALS } from "./signals.ts";
 import type { ViewPath } from "./view.ts";
-import { lazyImport } from "../lazy.ts";
+import { lazyImport } from "../core/lazy.ts";
 
 /** How the program ended, as a shell reports it. */
 export interface ExitStatus {

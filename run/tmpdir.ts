@@ -1,8 +1,8 @@
-// run/tmpdir.ts — the caller's TMPDIR, checked once by one rule (run/config.ts workdirParent) for
+// run/tmpdir.ts — the caller's TMPDIR, checked once by one rule (core/config.ts workdirParent) for
 // every backend: the directory the work directory goes in, or a UsageError naming TMPDIR.
 
-import { workdirParent } from "./config.ts";
-import { UsageError } from "./errors.ts";
+import { workdirParent } from "../core/config.ts";
+import { UsageError } from "../core/errors.ts";
 
 /** The directory work directories are made in; throws a UsageError naming a bad TMPDIR. */
 export function workTmpdir(): string {

@@ -7,7 +7,7 @@
 const INCLUDES = [
   "ipfs/fetch.ts",
   "ipfs/download.ts",
-  "ipfs/service.ts",
+  "rpc/ipfs_service.ts",
   "ipfs/cache_command.ts",
   "ipfs/ipns.ts",
   "ipfs/ipns_record.ts",

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { closeFd } from "../../ffi/fd.ts";
 import { ALL_SEALS, fileSize, memfdSeals, readAt } from "../../ffi/memfd.ts";
 import { fetchProgram } from "../../ipfs/fetch.ts";
-import { EXIT, WwError } from "../../run/errors.ts";
+import { EXIT, WwError } from "../../core/errors.ts";
 import { reportFds } from "../support/children.ts";
 import { freePort, startIpfsd } from "./ipfsd.ts";
 import { startProxy } from "./proxy.ts";

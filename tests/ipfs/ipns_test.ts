@@ -8,7 +8,7 @@ import { generateKeyPair } from "@libp2p/crypto/keys";
 import { createIPNSRecord, marshalIPNSRecord } from "ipns";
 import { IpfsNode } from "../../ipfs/node.ts";
 import { resolveIpnsName } from "../../ipfs/ipns.ts";
-import { SetupError } from "../../run/errors.ts";
+import { SetupError } from "../../core/errors.ts";
 import { runWw } from "../support/ww.ts";
 import { startDns } from "./dns.ts";
 import { startIpfsd } from "./ipfsd.ts";

@@ -6,7 +6,7 @@ import { REPO } from "../support/ww.ts";
 /** `bash scripts/test.sh` of one small test file: its exit code and last line. */
 async function testSh(): Promise<{ code: number; last: string }> {
   const out = await new Deno.Command("bash", {
-    args: [`${REPO}scripts/test.sh`, "run/path_test.ts"],
+    args: [`${REPO}scripts/test.sh`, "core/path_test.ts"],
     cwd: REPO,
     env: { NO_COLOR: "1" },
     stdout: "piped",
@@ -16,10 +16,10 @@ async function testSh(): Promise<{ code: number; last: string }> {
   return { code: out.code, last: lines.at(-1) ?? "" };
 }
 
-/** How many tests run/path_test.ts holds, as deno test counts them. */
+/** How many tests core/path_test.ts holds, as deno test counts them. */
 async function testsInFile(): Promise<number> {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["test", "-A", "run/path_test.ts"],
+    args: ["test", "-A", "core/path_test.ts"],
     cwd: REPO,
     env: { NO_COLOR: "1" },
     stdout: "piped",

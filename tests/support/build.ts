@@ -6,7 +6,7 @@ import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** tests/.build/, where built children live. */
-export const BUILD_DIR = fileURLToPath(new URL("../.build/", import.meta.url));
+export const BUILD_DIR = fileURLToPath(new URL("../.build", import.meta.url));
 
 const CFLAGS = ["-O1", "-Wall", "-Wextra", "-Werror", "-std=gnu11"];
 

@@ -6,7 +6,7 @@
 import { fileURLToPath } from "node:url";
 
 /** The repository root, with a trailing slash. */
-export const REPO = fileURLToPath(new URL("../../", import.meta.url));
+export const REPO = fileURLToPath(new URL("../..", import.meta.url));
 
 /** How ww confines the child: `--jail=none`, or whatever ww does by default. */
 export type JailMode = "none" | "default";

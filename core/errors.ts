@@ -1,4 +1,4 @@
-// run/errors.ts — the errors ww reports to people, each with the exit code the CLI uses for it.
+// core/errors.ts — the errors ww reports to people, each with the exit code the CLI uses for it.
 // Messages are one line: the offending input, what is wrong, and what to do.
 
 import { EACCES, EISDIR, ELOOP, ENAMETOOLONG, ENOEXEC, ENOTDIR, ETXTBSY } from "../ffi/errno.ts";

@@ -1,4 +1,4 @@
-// run/path.ts — POSIX path resolution for the launch path. node:path would do, but loading Deno's
+// core/path.ts — POSIX path resolution for the launch path. node:path would do, but loading Deno's
 // Node compatibility layer costs ~5 ms on every `ww run`; this is the little ww needs. Pure.
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatIpfsPath, isIpfsPath, parseIpfsPath, programName } from "./path.ts";
+import { formatIpfsPath, isIpfsPath, parseIpfsPath, programName } from "./ipfs_path.ts";
 
 const V0 = "QmS45prVvRpjebcdLC17eesXcA9dhVbfcbFFVqotqcCsPy";
 const V1 = "bafybeidsjrpijy6a4vt7gh7j2oxpd77g3cpd4lxlo2dlnsewkh5cixatmm";

@@ -1,4 +1,4 @@
-// ipfs/service.ts — IPFS for the host capability (--with-ipfs): cat, ls and stat of IPFS paths and
+// rpc/ipfs_service.ts — IPFS for the host capability (--with-ipfs): cat, ls and stat of IPFS paths and
 // add of bytes, through the node ww was pointed at (--ipfs), trusting it no more than the program
 // fetcher does. Paths are walked over verified blocks (unixfs.ts), a file's bytes are assembled and
 // checked leaf by leaf (assemble.ts), /ipns/ names are resolved as for a program (ipns.ts: a
@@ -9,16 +9,16 @@
 // Loaded only when a program first calls one of these methods (main.ts wires it in lazily), since
 // it brings in the IPLD libraries.
 
-import type { IpfsEntry, IpfsEntryType, IpfsService, IpfsStat } from "../rpc/types.ts";
-import { SetupError, UsageError } from "../run/errors.ts";
-import { assembleFile, fileSize, type Sink } from "./assemble.ts";
-import { type CID, cidKey, DAG_PB, equalBytes, hashMatches, parseCid, RAW } from "./block.ts";
-import { VerifiedBlocks } from "./blocks.ts";
-import { resolveIpnsName } from "./ipns.ts";
-import { DEFAULT_IPFS_TIMEOUT_MS } from "./multiaddr.ts";
-import { type ByteSource, IpfsNode } from "./node.ts";
-import { formatIpfsPath, type IpfsPath, parseIpfsPath } from "./path.ts";
-import { decodeNode, type FileNode, type Node, walkToNode } from "./unixfs.ts";
+import type { IpfsEntry, IpfsEntryType, IpfsService, IpfsStat } from "./types.ts";
+import { SetupError, UsageError } from "../core/errors.ts";
+import { assembleFile, fileSize, type Sink } from "../ipfs/assemble.ts";
+import { type CID, cidKey, DAG_PB, equalBytes, hashMatches, parseCid, RAW } from "../ipfs/block.ts";
+import { VerifiedBlocks } from "../ipfs/blocks.ts";
+import { resolveIpnsName } from "../ipfs/ipns.ts";
+import { DEFAULT_IPFS_TIMEOUT_MS } from "../ipfs/multiaddr.ts";
+import { type ByteSource, IpfsNode } from "../ipfs/node.ts";
+import { formatIpfsPath, type IpfsPath, parseIpfsPath } from "../core/ipfs_path.ts";
+import { decodeNode, type FileNode, type Node, walkToNode } from "../ipfs/unixfs.ts";
 
 export interface IpfsServiceOptions {
   /** The node's Kubo RPC endpoint: a multiaddr or http(s) URL (--ipfs; see ipfsApiUrl). */

@@ -1,4 +1,4 @@
-// run/escape.ts — makes text that ww did not write (a guest's console lines, Abort reasons and
+// core/escape.ts — makes text that ww did not write (a guest's console lines, Abort reasons and
 // program names, an IPFS path) safe to put on ww's stderr, which is often the caller's terminal.
 // Pure. Without it a guest could move the cursor, retitle the window, clear the screen
 // (ESC or the 8-bit CSI U+009B), end the line and forge one that reads as ww's own, or reorder

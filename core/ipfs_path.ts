@@ -1,4 +1,4 @@
-// ipfs/path.ts — tells an IPFS program name (/ipfs/<cid>[/sub/path], /ipns/<name>[/sub/path], a bare
+// core/ipfs_path.ts — tells an IPFS program name (/ipfs/<cid>[/sub/path], /ipns/<name>[/sub/path], a bare
 // CID) from a local one, and splits it into parts. Pure, with no imports: `ww run` asks this of
 // every program, and a local program must not pay for IPFS. Whether a CID is well-formed is
 // checked later, by the fetcher, with the real multiformats decoder.

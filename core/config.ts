@@ -1,4 +1,4 @@
-// run/config.ts — RunConfig, the one value that describes a run; the CLI builds it from flags and
+// core/config.ts — RunConfig, the one value that describes a run; the CLI builds it from flags and
 // the library takes it from callers. `grantProblem` is the shared validation of --with-fd grants.
 
 import { fdEnvVar, type FdGrant, GRANT_NAME } from "../fd/layout.ts";

@@ -1,4 +1,4 @@
-// rpc/bench.ts — round trips per second of a trivial call (Host.identity) from the C++ guest to
+// bench/rpc.ts — round trips per second of a trivial call (Host.identity) from the C++ guest to
 // ww over fd 3, beside the same C++ client against a C++ server on a socketpair, as a ratio; and
 // ww's peak memory under hostile guests (floods that never read, a long fuzzer run).
 // For `deno task bench`; runs the real `ww run` and builds the guest like the tests do.
@@ -76,7 +76,7 @@ export async function benchFuzz(
   inputs: number,
 ): Promise<{ inputs: number; seconds: number; peak: number }> {
   // Seeds past the suite's 1..100000, so the bench tries new inputs.
-  const fuzz = fileURLToPath(new URL("./fuzz.ts", import.meta.url));
+  const fuzz = fileURLToPath(new URL("../rpc/fuzz.ts", import.meta.url));
   const out = await new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", fuzz, "100001", String(inputs)],
     stderr: "inherit",

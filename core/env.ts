@@ -1,4 +1,4 @@
-// run/env.ts — the child's environment: only what the user passed with --env, plus the WW_FD_*
+// core/env.ts — the child's environment: only what the user passed with --env, plus the WW_FD_*
 // variables, which win over a conflicting --env. Pure.
 
 import { fdEnv, type FdSlot } from "../fd/layout.ts";

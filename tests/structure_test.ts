@@ -1,0 +1,101 @@
+// tests/structure_test.ts — the seams between folders hold: no two folders of the program import
+// each other (directly or round a longer loop), and core/ (what cli/, ipfs/, rpc/ and run/
+// share) calls no I/O. Read from the source itself, so a new import that breaks either fails here.
+
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../", import.meta.url);
+/** The program's folders; tests/, bench/, examples/ and scripts/ may import anything. */
+const PROGRAM = ["cli", "core", "fd", "ffi", "ipfs", "jail", "rpc", "run", "stage"];
+const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^;]*?from\s*["'](\.{1,2}\/[^"']+)["']/g;
+
+function programFiles(folder: string): string[] {
+  return [...Deno.readDirSync(new URL(`${folder}/`, ROOT))]
+    .filter((e) => e.isFile && e.name.endsWith(".ts") && !e.name.endsWith("_test.ts"))
+    .map((e) => `${folder}/${e.name}`);
+}
+
+function folderOf(path: string): string {
+  const slash = path.indexOf("/");
+  return slash < 0 ? "." : path.slice(0, slash);
+}
+
+/** Each folder's static imports, as folder -> folder -> the file edges behind it. */
+function folderGraph(): Map<string, Map<string, string[]>> {
+  const graph = new Map<string, Map<string, string[]>>();
+  for (const folder of PROGRAM) {
+    const out = new Map<string, string[]>();
+    for (const file of programFiles(folder)) {
+      const source = Deno.readTextFileSync(new URL(file, ROOT));
+      for (const [, spec] of source.matchAll(IMPORT)) {
+        const target = new URL(spec, new URL(file, ROOT)).pathname.slice(ROOT.pathname.length);
+        const to = folderOf(target);
+        if (to === folder) continue;
+        out.set(to, [...(out.get(to) ?? []), `${file} -> ${target}`]);
+      }
+    }
+    graph.set(folder, out);
+  }
+  return graph;
+}
+
+/** A loop of folders, as the file edges that make it, or undefined when there is none. */
+function findLoop(graph: Map<string, Map<string, string[]>>): string[] | undefined {
+  const state = new Map<string, "open" | "done">();
+  const path: string[] = [];
+  const visit = (folder: string): string[] | undefined => {
+    state.set(folder, "open");
+    path.push(folder);
+    for (const to of graph.get(folder)?.keys() ?? []) {
+      if (state.get(to) === "open") {
+        const loop = [...path.slice(path.indexOf(to)), to];
+        return loop.slice(1).map((f, i) => graph.get(loop[i])!.get(f)![0]);
+      }
+      if (!state.has(to)) {
+        const found = visit(to);
+        if (found) return found;
+      }
+    }
+    path.pop();
+    state.set(folder, "done");
+    return undefined;
+  };
+  for (const folder of graph.keys()) {
+    if (state.has(folder)) continue;
+    const found = visit(folder);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+Deno.test("no two of the program's folders import each other, directly or round a loop", () => {
+  assert.equal(findLoop(folderGraph()), undefined);
+});
+
+Deno.test("the folder check finds a loop when there is one", () => {
+  const graph = new Map([
+    ["a", new Map([["b", ["a/x.ts -> b/y.ts"]]])],
+    ["b", new Map([["c", ["b/y.ts -> c/z.ts"]]])],
+    ["c", new Map([["a", ["c/z.ts -> a/x.ts"]]])],
+  ]);
+  assert.deepEqual(findLoop(graph), ["a/x.ts -> b/y.ts", "b/y.ts -> c/z.ts", "c/z.ts -> a/x.ts"]);
+  graph.get("c")!.delete("a");
+  assert.equal(findLoop(graph), undefined);
+});
+
+Deno.test("core/ imports only pure folders and calls no I/O", () => {
+  const graph = folderGraph();
+  for (const to of graph.get("core")!.keys()) {
+    assert.ok(["fd", "jail", "ffi"].includes(to), `core imports ${to}`);
+  }
+  for (const [to, edges] of graph.get("core")!) {
+    if (to !== "ffi") continue;
+    // Only the errno numbers, which are constants: no binding of libc.
+    for (const edge of edges) assert.match(edge, /-> ffi\/errno\.ts$/);
+  }
+  for (const file of programFiles("core")) {
+    const source = Deno.readTextFileSync(new URL(file, ROOT));
+    // lazy.ts's import() is a module load, not I/O on the host; nothing else may touch Deno.*.
+    assert.doesNotMatch(source.replace(/^\s*(\/\/|\*).*$/gm, ""), /\bDeno\.\w+/, file);
+  }
+});
