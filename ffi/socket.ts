@@ -197,9 +197,13 @@ export function boundAddress(fd: number): { family: number; port: number; addr: 
  */
 export async function openPath(path: string, flags: number): Promise<number> {
   const p = cString(path);
-  // O_NONBLOCK first: a FIFO then opens at once for reading, or fails ENXIO for writing.
-  let fd = openNow(p, flags | O_NONBLOCK, path);
   const readOnly = (flags & O_ACCMODE) === 0;
+  // A FIFO to read waits for a writer, on a worker thread. Not by a nonblocking open first: that
+  // makes ww a reader at once, so a writer could open, write and close before ww reopens to
+  // wait, and the line would be lost with ww waiting forever (seen under load).
+  let fd = readOnly && isFifo(path) ? -1 : openNow(p, flags | O_NONBLOCK, path);
+  // O_NONBLOCK: a FIFO opens at once for reading (it became one after the check: wait as above),
+  // or fails ENXIO for writing (nothing reads it yet: wait for a reader).
   if (fd === -1 || (readOnly && Deno.statSync(`/proc/self/fd/${fd}`).isFifo)) {
     if (fd !== -1) libc().close(fd);
     fd = await sock().open_wait(p, flags | SOCK_CLOEXEC, 0o666);
@@ -215,6 +219,15 @@ export async function openPath(path: string, flags: number): Promise<number> {
   const errno = lastErrno();
   libc().close(fd);
   throw new SyscallError("fcntl", errno, path);
+}
+
+/** Whether `path` names a FIFO now; false when it cannot be stat'ed (open says why). */
+function isFifo(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFifo === true;
+  } catch {
+    return false;
+  }
 }
 
 /** open(2) on the main thread, retried on EINTR; -1 for ENXIO (a FIFO nothing reads yet). */

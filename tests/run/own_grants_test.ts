@@ -603,6 +603,38 @@ Deno.test("library: startProgram takes grants as values, reports the listeners, 
   }
 });
 
+Deno.test("--open of a FIFO whose writer is already waiting gets the writer's line, every time", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
+  try {
+    const fifo = `${dir}/fifo`;
+    assert.equal(new Deno.Command("mkfifo", { args: [fifo] }).outputSync().code, 0);
+    // The writer opens first and blocks until a reader comes; it then writes and closes at once.
+    // A ww that became a reader only to look, and reopened to wait, lost the line and waited
+    // forever for a second writer.
+    for (let round = 0; round < 5; round++) {
+      const writer = new Deno.Command("/usr/bin/timeout", {
+        args: ["60", "/bin/sh", "-c", `echo "round ${round}" >"$1"`, "sh", fifo],
+      }).output();
+      const ww = startWw([
+        "--jail=none",
+        "--open",
+        `in=${fifo}`,
+        "/bin/sh",
+        "-c",
+        'read line <&4; echo "got $line"',
+      ]);
+      const stuck = setTimeout(() => ww.proc.kill("SIGKILL"), 60_000);
+      const end = await ww.end();
+      clearTimeout(stuck);
+      assert.equal((await writer).code, 0);
+      assert.equal(end.code, 0, `round ${round}: ${end.stderr}`);
+      assert.equal(end.stdout, `got round ${round}\n`);
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 Deno.test("--open of a FIFO waits for its other end, as a shell redirection does, and the program reads what comes", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
   try {
@@ -619,21 +651,19 @@ Deno.test("--open of a FIFO waits for its other end, as a shell redirection does
       'read line <&4; echo "got $line"',
     ]);
     await new Promise((r) => setTimeout(r, 300));
-    // Bounded: a ww that never opened the FIFO must fail the test, not hang it.
+    // Bounded: a ww that never opened the FIFO must fail the test, not hang it. The bound is
+    // generous because ww may start slowly on a loaded machine; it runs after ww has started,
+    // so the writer and ww meet whichever opens first.
     const writer = await new Deno.Command("/usr/bin/timeout", {
-      args: ["10", "/bin/sh", "-c", 'echo "through the fifo" >"$1"', "sh", fifo],
+      args: ["60", "/bin/sh", "-c", 'echo "through the fifo" >"$1"', "sh", fifo],
     }).output();
-    assert.equal(writer.code, 0, "ww never opened the FIFO");
+    if (writer.code !== 0) ww.proc.kill("SIGKILL");
     const end = await ww.end();
+    assert.equal(writer.code, 0, "ww never opened the FIFO");
     assert.equal(end.code, 0, end.stderr);
     assert.equal(end.stdout, "got through the fifo\n");
     // A writer (append): ww waits for a reader.
-    const reader = new Deno.Command("/usr/bin/timeout", {
-      args: ["10", "/bin/cat", fifo],
-      stdout: "piped",
-    }).output();
-    const r = await runWw([
-      "run",
+    const appender = startWw([
       "--jail=none",
       "--open",
       `out=${fifo}:a`,
@@ -641,9 +671,15 @@ Deno.test("--open of a FIFO waits for its other end, as a shell redirection does
       "-c",
       "echo appended >&4",
     ]);
+    await new Promise((r) => setTimeout(r, 300));
+    const read = await new Deno.Command("/usr/bin/timeout", {
+      args: ["60", "/bin/cat", fifo],
+      stdout: "piped",
+    }).output();
+    if (read.code !== 0) appender.proc.kill("SIGKILL");
+    const r = await appender.end();
+    assert.equal(read.code, 0, "ww never opened the FIFO for appending");
     assert.equal(r.code, 0, r.stderr);
-    const read = await reader;
-    assert.equal(read.code, 0);
     assert.equal(new TextDecoder().decode(read.stdout), "appended\n");
   } finally {
     Deno.removeSync(dir, { recursive: true });
