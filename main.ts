@@ -38,15 +38,13 @@ async function main(argv: readonly string[]): Promise<number> {
       return await run(rest);
     case "cache": {
       const { cacheCommand } = await lazyImport<typeof import("./ipfs/cache_command.ts")>(
-        new URL("./ipfs/cache_command.ts", import.meta.url),
+        "ipfs/cache_command.ts",
       );
       for (const line of await cacheCommand(rest, Deno.env.toObject())) console.log(line);
       return 0;
     }
     case "doctor": {
-      const { doctor } = await lazyImport<typeof import("./run/doctor.ts")>(
-        new URL("./run/doctor.ts", import.meta.url),
-      );
+      const { doctor } = await lazyImport<typeof import("./run/doctor.ts")>("run/doctor.ts");
       return await doctor();
     }
     case undefined:
@@ -72,7 +70,7 @@ async function run(argv: readonly string[]): Promise<number> {
   if (explain) {
     const { explainName, explainProgram } = await lazyImport<
       typeof import("./run/explain_program.ts")
-    >(new URL("./run/explain_program.ts", import.meta.url));
+    >("run/explain_program.ts");
     const [program, ...rest] = explainProgram(config);
     console.log([program, ...await explainName(config), ...rest].join("\n"));
     return 0;
@@ -155,9 +153,9 @@ async function run(argv: readonly string[]): Promise<number> {
 function lazyIpfsService(config: RunConfig): IpfsService {
   let service: Promise<IpfsService> | undefined;
   const load = () =>
-    service ??= lazyImport<typeof import("./rpc/ipfs_service.ts")>(
-      new URL("./rpc/ipfs_service.ts", import.meta.url),
-    ).then(({ ipfsService }) =>
+    service ??= lazyImport<typeof import("./rpc/ipfs_service.ts")>("rpc/ipfs_service.ts").then((
+      { ipfsService },
+    ) =>
       ipfsService({
         api: config.ipfsApi,
         origin: config.ipfsApiOrigin,
