@@ -194,7 +194,7 @@ export const FLAGS: readonly Flag[] = [
     value: "<address>",
     group: "run",
     help:
-      "Kubo RPC endpoint for `/ipfs/` and `/ipns/` programs: a multiaddr (`/ip4/127.0.0.1/tcp/5001/http`, `/unix/PATH`) or `http(s)://HOST:PORT` (default `$WW_IPFS`, else `$IPFS_PATH/api` as Kubo writes it, else `/dns4/localhost/tcp/5001/http`); every byte is verified against its CID and cached by CID in `$XDG_CACHE_HOME/ww`",
+      "Kubo RPC endpoint for `/ipfs/` and `/ipns/` programs: a multiaddr (`/ip4/127.0.0.1/tcp/5001/http`, `/unix/PATH`) or `http(s)://HOST:PORT` (default `$WW_IPFS`, else `$IPFS_PATH/api` (`~/.ipfs/api`) as Kubo writes it, else `/dns4/localhost/tcp/5001/http`); every byte is verified against its CID and cached by CID in `$XDG_CACHE_HOME/ww`",
     see: { title: "Which node", anchor: "#which-node" },
     set: (s, value) => {
       const parsed = ipfsApiUrl(value);
