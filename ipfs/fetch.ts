@@ -88,9 +88,7 @@ export async function fetchProgram(
     let path: IpfsPath = parsed;
     if (parsed.namespace === "ipns") {
       node = connect();
-      const { resolveIpnsName } = await lazyImport<typeof import("./ipns.ts")>(
-        new URL("./ipns.ts", import.meta.url),
-      );
+      const { resolveIpnsName } = await lazyImport<typeof import("./ipns.ts")>("ipfs/ipns.ts");
       const resolved = await resolveIpnsName(node, parsed.root, program, {
         trustNode: options.trustNodeIpns,
       });
@@ -120,9 +118,7 @@ export async function fetchProgram(
         early = { root, bytes };
       }
       // Loaded only on a cache miss: the IPLD libraries cost start-up time a cached run must not pay.
-      const { download } = await lazyImport<typeof import("./download.ts")>(
-        new URL("./download.ts", import.meta.url),
-      );
+      const { download } = await lazyImport<typeof import("./download.ts")>("ipfs/download.ts");
       const memfd = fd = createMemfd(name);
       const maxBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
       const got = await download(path, node, early, memfd, { dir, maxBytes });

@@ -98,7 +98,7 @@ async function keyName(
   options: ResolveOptions,
 ): Promise<{ path: string; why: string }> {
   const { nameMultihash, verifyRecord } = await lazyImport<typeof import("./ipns_record.ts")>(
-    new URL("./ipns_record.ts", import.meta.url),
+    "ipfs/ipns_record.ts",
   );
   const multihash = nameMultihash(name);
   if ("error" in multihash) {

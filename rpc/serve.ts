@@ -43,9 +43,7 @@ export async function serveGuest(
   }
   if (n === null || n === 0) return;
   try {
-    const { serveHost } = await lazyImport<typeof import("./host.ts")>(
-      new URL("./host.ts", import.meta.url),
-    );
+    const { serveHost } = await lazyImport<typeof import("./host.ts")>("rpc/host.ts");
     await serveHost(withFirstByte(socket, first[0]), grants, services, limits);
   } catch (e) {
     // Never a rejection: a guest's connection is served from a promise nobody awaits
@@ -103,10 +101,8 @@ export function execService(
     let program: ViewPath | undefined;
     if (!isIpfsPath(request.program)) {
       const [{ jailView, resolveGuestProgram }, { HOST_FS }] = await Promise.all([
-        lazyImport<typeof import("../run/view.ts")>(new URL("../run/view.ts", import.meta.url)),
-        lazyImport<typeof import("../run/resolve.ts")>(
-          new URL("../run/resolve.ts", import.meta.url),
-        ),
+        lazyImport<typeof import("../run/view.ts")>("run/view.ts"),
+        lazyImport<typeof import("../run/resolve.ts")>("run/resolve.ts"),
       ]);
       const view = jailView(child.jail.backend, parent.jail, child.program);
       const found = resolveGuestProgram(request.program, view, parent.env.PATH, HOST_FS);

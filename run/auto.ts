@@ -1,7 +1,7 @@
-// run/auto.ts — gathers the facts jail/auto.ts decides `--jail=auto` on: where bwrap is, the
-// sysctls that allow or forbid user namespaces, and the answer of a real try of bwrap, made once
-// and remembered in $XDG_CACHE_HOME/ww/jail-auto.json (default ~/.cache/ww) under a key of
-// everything that could change it. A run with a valid answer reads a few small files and spawns
+// run/auto.ts — what jail/auto.ts decides `--jail=auto` on: the host's namespace facts (run/host.ts:
+// where bwrap is, the sysctls that allow or forbid user namespaces) and the answer of a real try
+// of bwrap, made once and remembered in $XDG_CACHE_HOME/ww/jail-auto.json (default ~/.cache/ww)
+// under a key of everything that could change it. A run with a valid answer reads a few small files and spawns
 // nothing; the first run under a new key (another kernel, bwrap, uid, container) spawns one bwrap
 // that runs /bin/true (~10 ms).
 
@@ -17,26 +17,13 @@ import {
 } from "../jail/auto.ts";
 import { JAIL_GID, JAIL_UID, namespaceArgs } from "../jail/bwrap.ts";
 import type { JailPolicy } from "../jail/policy.ts";
-import { findTool } from "./host.ts";
+import { findTool, namespaceFacts, ownStatus } from "./host.ts";
 
 /** The backend a run with `policy` gets, and why. */
 export function jailChoice(policy: JailPolicy): BackendChoice {
   if (policy.backend !== "auto") return chooseBackend(policy.backend, namespaceFacts);
   const facts = namespaceFacts();
   return chooseBackend("auto", () => facts, () => rememberedTry(facts));
-}
-
-/** This machine's facts about user namespaces. */
-export function namespaceFacts(): NamespaceFacts {
-  const bwrapPath = findInPath("bwrap");
-  return {
-    bwrapPath,
-    bwrapSetuid: bwrapPath !== undefined && ((Deno.statSync(bwrapPath).mode ?? 0) & 0o4000) !== 0,
-    maxUserNamespaces: readNumber("/proc/sys/user/max_user_namespaces"),
-    apparmorRestrictsUserns: readNumber("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"),
-    unprivilegedUsernsClone: readNumber("/proc/sys/kernel/unprivileged_userns_clone"),
-    capSysAdmin: hasCapSysAdmin(),
-  };
 }
 
 /** Where the answer of the real try is remembered, for this caller's environment. */
@@ -105,7 +92,7 @@ function cachePath(): string {
 
 function keyFacts(bwrapPath: string): AutoKeyFacts {
   const bwrap = Deno.statSync(bwrapPath);
-  const status = readText("/proc/self/status") ?? "";
+  const status = ownStatus();
   let userNamespace = "";
   try {
     userNamespace = Deno.readLinkSync("/proc/self/ns/user");
@@ -147,35 +134,5 @@ function remember(path: string, text: string): void {
     try {
       Deno.removeSync(tmp);
     } catch { /* never written */ }
-  }
-}
-
-const CAP_SYS_ADMIN = 21n;
-
-function hasCapSysAdmin(): boolean {
-  const m = /^CapEff:\s*([0-9a-f]+)$/m.exec(readText("/proc/self/status") ?? "");
-  return m !== null && (BigInt(`0x${m[1]}`) >> CAP_SYS_ADMIN & 1n) === 1n;
-}
-
-function findInPath(name: string): string | undefined {
-  for (const dir of (Deno.env.get("PATH") ?? "").split(":")) {
-    if (!dir.startsWith("/")) continue;
-    try {
-      if (Deno.statSync(`${dir}/${name}`).isFile) return `${dir}/${name}`;
-    } catch { /* not here */ }
-  }
-  return undefined;
-}
-
-function readNumber(path: string): number | undefined {
-  const text = readText(path);
-  return text === undefined ? undefined : Number(text.trim());
-}
-
-function readText(path: string): string | undefined {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return undefined;
   }
 }

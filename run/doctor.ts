@@ -3,13 +3,18 @@
 // jail is possible, 1 when not.
 
 import { errnoName } from "../ffi/errno.ts";
-import { landlockAbi } from "../ffi/landlock.ts";
 import { doctorReport, type MachineFacts } from "../jail/doctor.ts";
 import { parseProcStatus } from "../jail/native.ts";
-import { namespaceFacts, retryBwrap } from "./auto.ts";
+import { retryBwrap } from "./auto.ts";
 import { jailIdRange } from "./ids.ts";
-import { seccompArchOrUndefined } from "./native.ts";
-import { exists } from "./host.ts";
+import {
+  landlockSupport,
+  namespaceFacts,
+  ownStatus,
+  readText,
+  seccompArchOrUndefined,
+  seccompFilters,
+} from "./host.ts";
 
 /** Prints the report; returns the exit code. */
 export function doctor(): number {
@@ -22,8 +27,8 @@ function machineFacts(): MachineFacts {
   const namespaces = namespaceFacts();
   // The same try --jail=auto makes, made afresh and remembered for the runs that follow.
   const bwrapTry = namespaces.bwrapPath ? retryBwrap(namespaces) : undefined;
-  const status = Deno.readTextFileSync("/proc/self/status");
-  const landlock = landlockAbi();
+  const status = ownStatus();
+  const landlock = landlockSupport();
   return {
     kernel: Deno.osRelease(),
     identity: parseProcStatus(status),
@@ -34,7 +39,7 @@ function machineFacts(): MachineFacts {
       ...(landlock.errno === undefined ? {} : { errno: errnoName(landlock.errno) }),
     },
     seccomp: {
-      filters: exists("/proc/sys/kernel/seccomp/actions_avail"),
+      filters: seccompFilters(),
       arch: seccompArchOrUndefined(),
       mode: Number(/^Seccomp:\s*(\d+)/m.exec(status)?.[1] ?? 0),
     },
@@ -67,12 +72,4 @@ function cgroupFacts(): MachineFacts["cgroup"] {
     delegated = Deno.uid() === 0 || info.uid === Deno.uid();
   } catch { /* unreadable: not delegated */ }
   return { mount, own, delegated, controllers };
-}
-
-function readText(path: string): string | undefined {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return undefined;
-  }
 }

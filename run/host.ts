@@ -1,5 +1,8 @@
-// run/host.ts — facts about this machine that the jail plans need: which system directories
-// exist and which are symlinks, which loader files exist, where bwrap is, and the seccomp arch.
+// run/host.ts — the facts about this machine that ww decides and plans from, gathered here and
+// nowhere else: tools (bwrap, setpriv) found by one rule, kernel features (Landlock, seccomp, user
+// namespace sysctls), ww's own ids and capabilities, and which system directories and /etc files
+// a jail shows. Each fact is read when asked for, never at import. Used by --jail=auto
+// (run/auto.ts), `ww doctor`, --explain and the launchers; the decisions are pure (jail/).
 
 import {
   ETC_FILES,
@@ -8,7 +11,9 @@ import {
   SYSTEM_DIRS,
   type SystemEntry,
 } from "../jail/bwrap.ts";
+import type { NamespaceFacts } from "../jail/auto.ts";
 import type { SeccompArch } from "../jail/seccomp.ts";
+import { landlockAbi } from "../ffi/landlock.ts";
 import { SetupError } from "../core/errors.ts";
 
 /** The system directories and /etc files of this host that a jail shows. */
@@ -24,15 +29,32 @@ export function hostFiles(net: boolean): HostFiles {
 }
 
 /** Where tools are looked for after PATH: a caller's narrow PATH must not switch the jail off. */
-const TOOL_DIRS = ["/usr/bin", "/usr/local/bin", "/bin"];
+export const TOOL_DIRS: readonly string[] = ["/usr/bin", "/usr/local/bin", "/bin"];
 
-/** The absolute path of the tool `name` in PATH or TOOL_DIRS, or undefined. */
-export function findTool(name: string): string | undefined {
-  const dirs = (Deno.env.get("PATH") ?? "").split(":").filter((d) => d.startsWith("/"));
-  for (const dir of [...dirs, ...TOOL_DIRS]) {
-    const path = `${dir}/${name}`;
-    const info = lstat(path);
-    if (info && !info.isDirectory) return path;
+/**
+ * The directories a tool is looked for in, in order: PATH's absolute entries (a relative entry
+ * would depend on the caller's cwd), then TOOL_DIRS. The one rule for every tool ww runs, bwrap
+ * for --jail=auto and --jail=bwrap alike.
+ *
+ * @example
+ * toolDirs("/opt/bin:bin:/usr/bin");
+ * // ["/opt/bin", "/usr/bin", "/usr/local/bin", "/bin"]
+ */
+export function toolDirs(path: string | undefined): string[] {
+  const dirs = (path ?? "").split(":").filter((d) => d.startsWith("/"));
+  return [...new Set([...dirs, ...TOOL_DIRS])];
+}
+
+/**
+ * The absolute path of the tool `name`: the first executable regular file (after symlinks) of
+ * that name in toolDirs(PATH), or undefined.
+ */
+export function findTool(name: string, path = Deno.env.get("PATH")): string | undefined {
+  for (const dir of toolDirs(path)) {
+    try {
+      const info = Deno.statSync(`${dir}/${name}`);
+      if (info.isFile && ((info.mode ?? 0) & 0o111) !== 0) return `${dir}/${name}`;
+    } catch { /* not here */ }
   }
   return undefined;
 }
@@ -46,11 +68,81 @@ export function findBwrap(): string {
   );
 }
 
-/** The seccomp architecture of this process. */
-export function seccompArch(): SeccompArch {
+/** The seccomp architecture of this process, when ww has a filter for it. */
+export function seccompArchOrUndefined(): SeccompArch | undefined {
   const arch = Deno.build.arch;
-  if (arch === "x86_64" || arch === "aarch64") return arch;
-  throw new SetupError(`the jail's seccomp filter does not support ${arch}; use --jail=none`);
+  return arch === "x86_64" || arch === "aarch64" ? arch : undefined;
+}
+
+/** The seccomp architecture of this process, or a SetupError when ww has no filter for it. */
+export function seccompArch(): SeccompArch {
+  const arch = seccompArchOrUndefined();
+  if (arch) return arch;
+  throw new SetupError(
+    `the jail's seccomp filter does not support ${Deno.build.arch}; use --jail=none`,
+  );
+}
+
+/** Whether the kernel offers seccomp filters. */
+export function seccompFilters(): boolean {
+  return exists("/proc/sys/kernel/seccomp/actions_avail");
+}
+
+let landlock: { abi: number; errno?: number } | undefined;
+
+/** The kernel's Landlock ABI (0 with the errno when it has none), asked once per process. */
+export function landlockSupport(): { abi: number; errno?: number } {
+  return landlock ??= landlockAbi();
+}
+
+/** The highest capability number this kernel knows (what dropping "every" capability covers). */
+export function capLastCap(): number {
+  return Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim());
+}
+
+/** ww's own /proc/self/status. */
+export function ownStatus(): string {
+  return Deno.readTextFileSync("/proc/self/status");
+}
+
+/**
+ * Whether ww holds capability number `cap` (capabilities(7)) in its effective set. (The native
+ * jail's planner reads all of ww's ids and capabilities with jail/native.ts's parseProcStatus,
+ * which this module does not import: every run loads this module, and not that one.)
+ */
+export function hasCapability(cap: bigint): boolean {
+  const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(ownStatus())?.[1];
+  return capEff !== undefined && (BigInt(`0x${capEff}`) >> cap & 1n) === 1n;
+}
+
+const CAP_SYS_ADMIN = 21n;
+
+/** This machine's facts about user namespaces, and where bwrap is (by findTool's rule). */
+export function namespaceFacts(): NamespaceFacts {
+  const bwrapPath = findTool("bwrap");
+  return {
+    bwrapPath,
+    bwrapSetuid: bwrapPath !== undefined && ((Deno.statSync(bwrapPath).mode ?? 0) & 0o4000) !== 0,
+    maxUserNamespaces: readNumber("/proc/sys/user/max_user_namespaces"),
+    apparmorRestrictsUserns: readNumber("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"),
+    unprivilegedUsernsClone: readNumber("/proc/sys/kernel/unprivileged_userns_clone"),
+    capSysAdmin: hasCapability(CAP_SYS_ADMIN),
+  };
+}
+
+/** The text of `path`, or undefined when it cannot be read (absent, a kernel without it). */
+export function readText(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The number in `path` (a sysctl), or undefined when it cannot be read. */
+export function readNumber(path: string): number | undefined {
+  const text = readText(path);
+  return text === undefined ? undefined : Number(text.trim());
 }
 
 function lstat(path: string): Deno.FileInfo | undefined {

@@ -30,6 +30,7 @@ import {
 import type { Cleanups } from "./launch.ts";
 import { NotExecutableError, SetupError } from "../core/errors.ts";
 import { hasExecuteBit, hasWriteBit } from "./resolve.ts";
+import { readText } from "./host.ts";
 
 /** Where the lease lock files live: root's only (mode 0700). */
 export const LEASE_DIR = "/run/ww/ids";
@@ -52,7 +53,7 @@ export function jailIdRange(): { range: IdRange; fromEnv: boolean } {
 function idMaps(): IdRange[][] {
   // Unreadable (no /proc): take every id as mapped, as on a host, and let setuid say otherwise.
   return ["/proc/self/uid_map", "/proc/self/gid_map"].map((f) => {
-    const map = parseIdMap(readText(f));
+    const map = parseIdMap(readText(f) ?? "");
     return map.length > 0 ? map : [{ first: 0, last: 4294967294 }];
   });
 }
@@ -148,9 +149,9 @@ function leaseDir(): void {
 function idExclusions(): IdExclusions {
   const ids = new Set<number>();
   for (const file of ["/etc/passwd", "/etc/group"]) {
-    for (const id of idsInPasswd(readText(file))) ids.add(id);
+    for (const id of idsInPasswd(readText(file) ?? "")) ids.add(id);
   }
-  const ranges = ["/etc/subuid", "/etc/subgid"].flatMap((f) => rangesInSubid(readText(f)));
+  const ranges = ["/etc/subuid", "/etc/subgid"].flatMap((f) => rangesInSubid(readText(f) ?? ""));
   for (const id of liveProcessIds()) ids.add(id);
   // An id this user namespace does not map cannot be taken (setuid: EINVAL).
   ranges.push(...unmappedIds(idMaps()));
@@ -175,14 +176,6 @@ function liveProcessIds(): Set<number> {
     } catch { /* the process ended meanwhile */ }
   }
   return ids;
-}
-
-function readText(path: string): string {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return "";
-  }
 }
 
 /** Who the jail is on the host, for the messages below. */

@@ -5,6 +5,7 @@
 import { hardLimits, type LaunchShape, type LimitFacts, limitsProblem } from "../jail/limits.ts";
 import type { Limits } from "../jail/policy.ts";
 import { UsageError } from "../core/errors.ts";
+import { hasCapability, readText } from "./host.ts";
 
 const CAP_SYS_RESOURCE = 24n;
 
@@ -16,11 +17,10 @@ export function checkLimits(limits: Limits, launch: LaunchShape): void {
 
 /** ww's hard limits, fs.nr_open, and whether ww may raise them. */
 export function limitFacts(): LimitFacts {
-  const capEff = /^CapEff:\s*([0-9a-f]+)$/m.exec(readText("/proc/self/status") ?? "")?.[1];
   return {
     hard: hardLimits(readText("/proc/self/limits") ?? ""),
     nrOpen: Number(readText("/proc/sys/fs/nr_open")?.trim() ?? 1048576),
-    canRaise: capEff !== undefined && (BigInt(`0x${capEff}`) >> CAP_SYS_RESOURCE & 1n) === 1n,
+    canRaise: hasCapability(CAP_SYS_RESOURCE),
   };
 }
 
@@ -38,12 +38,4 @@ export function processesOf(uid: number): number {
     n += Number(/^Threads:\s*(\d+)/m.exec(status)?.[1] ?? 1);
   }
   return n;
-}
-
-function readText(path: string): string | undefined {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch {
-    return undefined;
-  }
 }

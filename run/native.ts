@@ -1,11 +1,15 @@
-// run/native.ts — ww's side of the native jail: gathers the host facts jail/native.ts plans from.
-// run/launch_native.ts launches it through the stage (stage/stage.c, run/stage.ts).
+// run/native.ts — ww's side of the native jail: the facts jail/native.ts plans from, read through
+// run/host.ts. run/launch_native.ts launches it through the stage (stage/stage.c, run/stage.ts).
 
-import { landlockAbi } from "../ffi/landlock.ts";
 import { type NativeFacts, nativePathCandidates, parseProcStatus } from "../jail/native.ts";
 import type { JailPolicy } from "../jail/policy.ts";
-import type { SeccompArch } from "../jail/seccomp.ts";
-import { exists } from "./host.ts";
+import {
+  capLastCap,
+  landlockSupport,
+  ownStatus,
+  seccompArchOrUndefined,
+  seccompFilters,
+} from "./host.ts";
 
 /**
  * What this host offers the native jail, for a run of `programSource` (none for a program from
@@ -19,18 +23,12 @@ export function nativeFacts(policy: JailPolicy, programSource?: string): NativeF
     } catch { /* absent: no rule */ }
   }
   return {
-    landlockAbi: landlockAbi().abi,
-    seccomp: exists("/proc/sys/kernel/seccomp/actions_avail"),
+    landlockAbi: landlockSupport().abi,
+    seccomp: seccompFilters(),
     arch: seccompArchOrUndefined(),
-    identity: parseProcStatus(Deno.readTextFileSync("/proc/self/status")),
-    capLastCap: Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim()),
+    identity: parseProcStatus(ownStatus()),
+    capLastCap: capLastCap(),
     pathKinds,
     parentPid: Deno.pid,
   };
-}
-
-/** The seccomp arch of this process, when ww has a filter for it. */
-export function seccompArchOrUndefined(): SeccompArch | undefined {
-  const arch = Deno.build.arch;
-  return arch === "x86_64" || arch === "aarch64" ? arch : undefined;
 }

@@ -211,9 +211,7 @@ async function locateProgram(
     const path = resolveProgram(config.program, Deno.env.get("PATH") ?? "", Deno.cwd());
     return { path, argv0: config.program };
   }
-  const { fetchProgram } = await lazyImport<typeof import("../ipfs/fetch.ts")>(
-    new URL("../ipfs/fetch.ts", import.meta.url),
-  );
+  const { fetchProgram } = await lazyImport<typeof import("../ipfs/fetch.ts")>("ipfs/fetch.ts");
   const fetched = await fetchProgram(config.program, {
     api: config.ipfsApi,
     origin: config.ipfsApiOrigin,
@@ -262,16 +260,13 @@ export function checkInherited(fds: RunConfig["fds"]): void {
 async function launcher(backend: "bwrap" | "native" | "none"): Promise<Launcher> {
   switch (backend) {
     case "bwrap":
-      return (await lazyImport<typeof import("./launch_bwrap.ts")>(
-        new URL("./launch_bwrap.ts", import.meta.url),
-      )).launchBwrap;
+      return (await lazyImport<typeof import("./launch_bwrap.ts")>("run/launch_bwrap.ts"))
+        .launchBwrap;
     case "native":
-      return (await lazyImport<typeof import("./launch_native.ts")>(
-        new URL("./launch_native.ts", import.meta.url),
-      )).launchNative;
+      return (await lazyImport<typeof import("./launch_native.ts")>("run/launch_native.ts"))
+        .launchNative;
     case "none":
-      return (await lazyImport<typeof import("./launch_direct.ts")>(
-        new URL("./launch_direct.ts", import.meta.url),
-      )).launchDirect;
+      return (await lazyImport<typeof import("./launch_direct.ts")>("run/launch_direct.ts"))
+        .launchDirect;
   }
 }

@@ -1,23 +1,29 @@
 // scripts/compile.ts — `deno task compile`: builds the single `ww` binary with `deno compile`. That
 // needs denort, the runtime the binary is made of, which deno downloads from dl.deno.land unless
 // DENORT_BIN names a local one; where neither works, this says so in one line instead of deno's
-// "dns error" chain. The --include list names every module ww imports lazily (by computed URL),
-// which deno compile cannot find on its own.
+// "dns error" chain. The --include list is LAZY_MODULES (core/lazy.ts): every module ww imports
+// lazily (by computed URL), which deno compile cannot find on its own.
 
-const INCLUDES = [
-  "ipfs/fetch.ts",
-  "ipfs/download.ts",
-  "rpc/ipfs_service.ts",
-  "ipfs/cache_command.ts",
-  "ipfs/ipns.ts",
-  "ipfs/ipns_record.ts",
-  "rpc/host.ts",
-  "run/launch_bwrap.ts",
-  "run/launch_native.ts",
-  "run/launch_direct.ts",
-  "run/doctor.ts",
-  "run/explain_program.ts",
-];
+import { LAZY_MODULES } from "../core/lazy.ts";
+
+/**
+ * The arguments of `deno compile`: every lazily imported module named with --include, since
+ * the compiler only follows static imports.
+ *
+ * @example
+ * compileArgs().slice(0, 4);
+ * // ["compile", "-A", "--include", "ipfs/fetch.ts"]
+ */
+export function compileArgs(): string[] {
+  return [
+    "compile",
+    "-A",
+    ...LAZY_MODULES.flatMap((f) => ["--include", f]),
+    "--output",
+    "ww",
+    "main.ts",
+  ];
+}
 
 /** The denort archive deno would download for this Deno, named as dl.deno.land names it. */
 function denortName(): string {
@@ -67,14 +73,7 @@ if (import.meta.main) {
     Deno.exit(1);
   }
   const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "compile",
-      "-A",
-      ...INCLUDES.flatMap((f) => ["--include", f]),
-      "--output",
-      "ww",
-      "main.ts",
-    ],
+    args: compileArgs(),
     cwd: root,
     stdout: "inherit",
     stderr: "piped",

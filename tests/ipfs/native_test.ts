@@ -14,6 +14,7 @@ import { reportFds } from "../support/children.ts";
 import { comparableReport, fdNumbers, parseReport } from "../support/report.ts";
 import { runWw, type WwOptions } from "../support/ww.ts";
 import { freePort, startIpfsd } from "./ipfsd.ts";
+import { HIDE_BWRAP_BEFORE, NO_BWRAP_PATH } from "../support/hide_bwrap.ts";
 
 const ipfsd = await startIpfsd();
 globalThis.addEventListener("unload", () => ipfsd.kill());
@@ -187,7 +188,8 @@ Deno.test("--jail=native: a #! script from IPFS whose interpreter is outside the
 
 Deno.test("--jail=auto falls back to the native jail for an IPFS program where bwrap is not in PATH", async () => {
   const r = await ww(["--debug", `/ipfs/${dir}/bin/tool`, "a"], freshCache(), {
-    env: { PATH: "/nonexistent" },
+    env: { PATH: NO_BWRAP_PATH },
+    before: HIDE_BWRAP_BEFORE,
   });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^ww: jail: native \(auto: bwrap is not in PATH\)$/m);

@@ -1,13 +1,15 @@
 // --jail=auto, the default, on this machine: bubblewrap where it can create user namespaces, the
-// native jail where it cannot. Forced unusable two ways: a PATH without bwrap (seen by the cheap
-// check, so auto picks native), and a seccomp filter that blocks user namespaces (invisible to the
+// native jail where it cannot. Forced unusable two ways: no bwrap where ww looks for it (PATH, then
+// the standard directories: hidden in a mount namespace; seen by the cheap check, so auto picks
+// native), and a seccomp filter that blocks user namespaces (invisible to the
 // sysctls; auto's real try of bwrap sees it, and picks native). tests/jail/container_test.ts
 // covers a container whose user namespaces run out.
 
 import assert from "node:assert/strict";
 import { runUnder } from "./deny.ts";
+import { NO_BWRAP_PATH } from "../support/hide_bwrap.ts";
 
-const NO_BWRAP = { PATH: "/nonexistent" };
+const NO_BWRAP = { PATH: NO_BWRAP_PATH };
 
 Deno.test("auto picks bwrap here, where bubblewrap can create namespaces; --explain says why", async () => {
   const r = await runUnder(undefined, ["run", "--explain", "/bin/true"]);
@@ -26,14 +28,14 @@ Deno.test("auto picks bwrap here, and --debug says so on stderr", async () => {
 });
 
 Deno.test("auto picks the native jail when bwrap is not in PATH; --explain says why", async () => {
-  const r = await runUnder(undefined, ["run", "--explain", "/bin/true"], NO_BWRAP);
+  const r = await runUnder(undefined, ["run", "--explain", "/bin/true"], NO_BWRAP, true);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^jail: native .*\(auto: bwrap is not in PATH\)$/m);
   assert.match(r.stdout, /^ {2}landlock: ABI \d+$/m);
 });
 
 Deno.test("auto without bwrap runs the program in the native jail, and --debug says so", async () => {
-  const r = await runUnder(undefined, ["run", "--debug", "/usr/bin/id"], NO_BWRAP);
+  const r = await runUnder(undefined, ["run", "--debug", "/usr/bin/id"], NO_BWRAP, true);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^ww: jail: native \(auto: bwrap is not in PATH\)$/m);
   // ww is root here: the native jail runs as the host id leased for it (70000-79999).
@@ -72,4 +74,52 @@ Deno.test("namespaces blocked: --jail=native runs the program all the same", asy
   const r = await runUnder("userns", ["run", "--jail=native", "/usr/bin/id", "-u"]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout.trim(), /^7\d{4}$/); // the leased id (ww is root in the container)
+});
+
+Deno.test("auto and --jail=bwrap find bwrap by one rule: PATH first, then /usr/bin, /usr/local/bin, /bin", async () => {
+  // Before, auto looked in PATH only (a narrow PATH switched it to native) and --jail=bwrap also
+  // in the standard directories: they could run different bwraps.
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-bwrap-" });
+  const cache = Deno.makeTempDirSync({ prefix: "wwtest-cache-" });
+  try {
+    Deno.chmodSync(dir, 0o755); // the jail's own uid executes the wrapper
+    Deno.writeTextFileSync(`${dir}/bwrap`, '#!/bin/sh\nexec /usr/bin/bwrap "$@"\n', {
+      mode: 0o755,
+    });
+    const explain = async (path: string, jail: string) => {
+      const r = await runUnder(undefined, ["run", `--jail=${jail}`, "--explain", "/bin/true"], {
+        PATH: path,
+        XDG_CACHE_HOME: cache,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      return {
+        choice: /^jail: (.*)$/m.exec(r.stdout)?.[1],
+        command: /^ {2}command: (\S+)/m.exec(r.stdout)?.[1],
+      };
+    };
+    for (const [path, bwrap] of [[dir, `${dir}/bwrap`], [NO_BWRAP_PATH, "/usr/bin/bwrap"]]) {
+      assert.deepEqual(await explain(path, "auto"), {
+        choice: `bwrap (bubblewrap) (auto: bubblewrap (${bwrap}) can create user namespaces)`,
+        command: bwrap,
+      });
+      assert.deepEqual(await explain(path, "bwrap"), {
+        choice: "bwrap (bubblewrap) (--jail=bwrap)",
+        command: bwrap,
+      });
+    }
+    // The wrapper found first in PATH is what really runs the jail.
+    const r = await runUnder(undefined, ["run", "--debug", "/usr/bin/id", "-u"], {
+      PATH: dir,
+      XDG_CACHE_HOME: cache,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(`^ww: jail: bwrap \\(auto: bubblewrap \\(${dir}/bwrap\\)`, "m"),
+    );
+    assert.equal(r.stdout.trim(), "65534");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+    Deno.removeSync(cache, { recursive: true });
+  }
 });

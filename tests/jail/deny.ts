@@ -3,6 +3,7 @@
 
 import { buildC } from "../support/build.ts";
 import { wwCommand } from "../support/ww.ts";
+import { withoutBwrap } from "../support/hide_bwrap.ts";
 
 /** What deny.c hides from the run: Landlock, user namespaces, or both ("landlock,userns"). */
 export type Denied = "landlock" | "userns" | "landlock,userns";
@@ -15,7 +16,7 @@ export interface DeniedRun {
 
 /**
  * Runs `ww <args>` under deny.c (or plainly, when `denied` is undefined), with the test's
- * environment plus `env`.
+ * environment plus `env`; with `hideBwrap`, where no bwrap can be found (tests/support/hide_bwrap.ts).
  *
  * @example
  * const r = await runUnder("landlock", ["run", "--jail=native", "/bin/true"]);
@@ -25,11 +26,11 @@ export async function runUnder(
   denied: Denied | undefined,
   args: readonly string[],
   env: Readonly<Record<string, string>> = {},
+  hideBwrap = false,
 ): Promise<DeniedRun> {
   const ww = [...wwCommand(), ...args];
-  const [cmd, ...rest] = denied
-    ? [await buildC(new URL("./deny.c", import.meta.url)), denied, ...ww]
-    : ww;
+  const denying = denied ? [await buildC(new URL("./deny.c", import.meta.url)), denied, ...ww] : ww;
+  const [cmd, ...rest] = hideBwrap ? withoutBwrap(denying) : denying;
   const r = await new Deno.Command(cmd, {
     args: rest,
     env: { ...Deno.env.toObject(), ...env },

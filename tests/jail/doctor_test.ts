@@ -3,9 +3,14 @@
 
 import assert from "node:assert/strict";
 import { runUnder } from "./deny.ts";
+import { NO_BWRAP_PATH } from "../support/hide_bwrap.ts";
 
-async function doctor(denied?: "landlock" | "userns" | "landlock,userns", env = {}) {
-  const r = await runUnder(denied, ["doctor"], env);
+async function doctor(
+  denied?: "landlock" | "userns" | "landlock,userns",
+  env = {},
+  hideBwrap = false,
+) {
+  const r = await runUnder(denied, ["doctor"], env, hideBwrap);
   return { ...r, lines: r.stdout.trim().split("\n") };
 }
 
@@ -69,7 +74,7 @@ Deno.test("doctor with neither: no complete jail, exit 1", async () => {
 });
 
 Deno.test("doctor with bwrap missing from PATH: auto picks native, which is usable, exit 0", async () => {
-  const r = await doctor(undefined, { PATH: "/nonexistent" });
+  const r = await doctor(undefined, { PATH: NO_BWRAP_PATH }, true);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^bubblewrap: not in PATH \(apt-get install bubblewrap\)$/m);
   assert.match(r.stdout, /^ {2}bwrap: NOT usable: bwrap is not in PATH$/m);

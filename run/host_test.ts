@@ -1,0 +1,63 @@
+// run/host_test.ts — the one rule for finding a tool: PATH's absolute directories in order, then
+// the standard ones; the first executable regular file wins.
+import assert from "node:assert/strict";
+import { findTool, namespaceFacts, TOOL_DIRS, toolDirs } from "./host.ts";
+
+Deno.test("toolDirs: PATH's absolute entries in order, then the standard directories, once each", () => {
+  assert.deepEqual(toolDirs("/opt/bin:bin::./x:/usr/bin"), [
+    "/opt/bin",
+    "/usr/bin",
+    "/usr/local/bin",
+    "/bin",
+  ]);
+  assert.deepEqual(toolDirs(undefined), [...TOOL_DIRS]);
+  assert.deepEqual(toolDirs(""), [...TOOL_DIRS]);
+  assert.deepEqual(toolDirs("/bin:/a"), ["/bin", "/a", "/usr/bin", "/usr/local/bin"]);
+});
+
+Deno.test("findTool takes the first executable regular file, following symlinks, in a temp PATH", () => {
+  const root = Deno.makeTempDirSync({ prefix: "wwtest-tools-" });
+  const cwd = Deno.cwd();
+  try {
+    const [a, b, c, d] = ["a", "b", "c", "d"].map((n) => {
+      Deno.mkdirSync(`${root}/${n}`);
+      return `${root}/${n}`;
+    });
+    const path = [a, b, c, d].join(":");
+    Deno.writeTextFileSync(`${a}/wwtest-tool`, "#!/bin/sh\n", { mode: 0o644 }); // not executable
+    Deno.mkdirSync(`${b}/wwtest-tool`); // a directory
+    Deno.symlinkSync(`${root}/missing`, `${c}/wwtest-tool`); // a dangling symlink
+    Deno.writeTextFileSync(`${d}/wwtest-tool`, "#!/bin/sh\n", { mode: 0o755 });
+    Deno.symlinkSync(`${d}/wwtest-tool`, `${c}/wwtest-link`);
+    assert.equal(findTool("wwtest-tool", path), `${d}/wwtest-tool`);
+    assert.equal(findTool("wwtest-link", path), `${c}/wwtest-link`);
+    assert.equal(findTool("wwtest-none", path), undefined);
+    // A relative PATH entry would depend on the caller's cwd: never searched.
+    Deno.chdir(root);
+    assert.equal(findTool("wwtest-tool", "d"), undefined);
+    assert.equal(findTool("wwtest-tool", `d:${d}`), `${d}/wwtest-tool`);
+  } finally {
+    Deno.chdir(cwd);
+    Deno.removeSync(root, { recursive: true });
+  }
+});
+
+Deno.test("a PATH without bwrap still finds the installed one, for auto's facts as for --jail=bwrap", () => {
+  const installed = TOOL_DIRS.map((d) => `${d}/bwrap`).find((p) => {
+    try {
+      return Deno.statSync(p).isFile;
+    } catch {
+      return false;
+    }
+  });
+  assert.ok(installed, "bubblewrap is installed on the machines these tests run on");
+  assert.equal(findTool("bwrap", "/nonexistent"), installed);
+  const saved = Deno.env.get("PATH");
+  try {
+    Deno.env.set("PATH", "/nonexistent");
+    assert.equal(namespaceFacts().bwrapPath, installed);
+  } finally {
+    if (saved === undefined) Deno.env.delete("PATH");
+    else Deno.env.set("PATH", saved);
+  }
+});
