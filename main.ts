@@ -43,6 +43,9 @@ run flags (they end at <binary>; '--' may also end them):
   --open name=PATH[:MODE]  ww opens PATH with the caller's rights: r (default), w (create or
                          truncate), a (create, append), rw (read and write, create)
                          (these follow the --with-fd grants, ordered by name)
+  --socket-activation    start the child as systemd starts a socket-activated service: the
+                         --listen sockets on fd 3, 4, ... (by name), LISTEN_FDS, LISTEN_FDNAMES,
+                         LISTEN_PID set; the host socket follows, at WW_HOST_FD
   --env KEY=VALUE        set KEY in the child's otherwise empty environment
   --env KEY              pass the caller's KEY (nothing if the caller has none)
   -e KEY[=VALUE]         the same as --env
@@ -88,7 +91,8 @@ jail flags (every program is jailed by default):
                          work directory, /dev/shm; default 512M; or unlimited); bwrap only
 
 The child gets fd 0-2 from ww, fd 3 = the host socket, fd 4.. = the --with-fd grants, then
-ww's own grants (--listen, --connect, --open), nothing else.
+ww's own grants (--listen, --connect, --open), nothing else (--socket-activation puts the
+--listen sockets first, from fd 3, and the host socket after them, at WW_HOST_FD).
 exit status: the child's own; 128+N when killed by signal N; 124 --timeout expired;
 125 ww usage or setup error (a jail that cannot be built included); 126 the binary cannot be
 executed; 127 the binary was not found.`;

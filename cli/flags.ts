@@ -2,7 +2,12 @@
 // value. Flags end at the program; everything after it belongs to the program.
 
 import type { FdGrant } from "../fd/layout.ts";
-import { type OwnGrant, ownGrantsProblem, parseOpenSpec } from "../fd/grants.ts";
+import {
+  type OwnGrant,
+  ownGrantsProblem,
+  parseOpenSpec,
+  socketActivationProblem,
+} from "../fd/grants.ts";
 import {
   type Bind,
   DEFAULT_POLICY,
@@ -64,6 +69,7 @@ const SWITCHES = new Set([
   "--net",
   "--allow-weaker-jail",
   "--trust-node-ipns",
+  "--socket-activation",
 ]);
 const GRANT_SWITCHES = new Set(["--with-console", "--with-ipfs", "--with-exec", "--with-all"]);
 
@@ -98,6 +104,7 @@ export function parseRunArgs(
   let net = false;
   let allowWeakerJail = false;
   let trustNodeIpns = false;
+  let socketActivation = false;
   const ids: { uid?: number; gid?: number } = {};
   let timeoutMs: number | undefined;
   let chdir: string | undefined;
@@ -128,6 +135,7 @@ export function parseRunArgs(
       else if (flag === "--net") net = true;
       else if (flag === "--allow-weaker-jail") allowWeakerJail = true;
       else if (flag === "--trust-node-ipns") trustNodeIpns = true;
+      else if (flag === "--socket-activation") socketActivation = true;
       else help = true;
       continue;
     }
@@ -248,6 +256,7 @@ export function parseRunArgs(
     args,
     fds,
     ...(own.length ? { own } : {}),
+    ...(socketActivation ? { socketActivation } : {}),
     env,
     ipfsApi,
     ipfsApiOrigin,
@@ -258,6 +267,8 @@ export function parseRunArgs(
   if (help) return { config, debug, help, explain, grants };
   const ownProblem = ownGrantsProblem(own, fds);
   if (ownProblem) throw new UsageError(ownProblem);
+  const activationProblem = socketActivationProblem(own, socketActivation);
+  if (activationProblem) throw new UsageError(activationProblem);
   if (program === undefined) {
     throw new UsageError("missing <binary> (usage: ww run [flags] <binary> [args...])");
   }
