@@ -1,8 +1,8 @@
 // rpc/guest.ts — the guest side, for programs written in TypeScript or JavaScript (Deno or Node):
 // connects to ww's host capability on fd 3 (or WW_HOST_FD: see hostSocketFd) and returns a typed
-// client. A small Cap'n Proto RPC
-// client of its own (bootstrap, calls, pipelining, Finish, Release) over capnp-es serialization;
-// it hosts no capabilities, since ww only accepts its own back.
+// client. A small Cap'n Proto RPC client of its own (bootstrap, calls, pipelining, Finish,
+// Release) over capnp-es serialization; it hosts no capabilities, since ww only accepts its own
+// back.
 //
 // Capabilities are usable at once (calls on them are pipelined until they resolve). Each client
 // object holds its capability until close(); ww frees everything when the connection ends.
