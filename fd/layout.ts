@@ -64,6 +64,14 @@ export function layoutFds(grants: readonly FdGrant[]): FdSlot[] {
   return sorted.map((g, i) => ({ ...g, target: HOST_SOCKET_FD + i + (i < activated ? 0 : 1) }));
 }
 
+/**
+ * Whether the layout is socket activation's: the stage must then set LISTEN_PID as it executes
+ * the program.
+ */
+export function socketActivated(slots: readonly FdSlot[]): boolean {
+  return slots.some((s) => s.activated);
+}
+
 /** The child's host socket descriptor: 3, or the one after the socket-activated listeners. */
 export function hostSocketFd(slots: readonly FdSlot[]): number {
   return HOST_SOCKET_FD + slots.filter((s) => s.activated).length;

@@ -1,6 +1,13 @@
 // The child's descriptor numbering for --with-fd grants.
 import assert from "node:assert/strict";
-import { childFdSources, fdEnv, fdEnvVar, hostSocketFd, layoutFds } from "./layout.ts";
+import {
+  childFdSources,
+  fdEnv,
+  fdEnvVar,
+  hostSocketFd,
+  layoutFds,
+  socketActivated,
+} from "./layout.ts";
 
 Deno.test("grants start at fd 4, ordered by source fd", () => {
   const slots = layoutFds([{ name: "b", source: 9 }, { name: "a", source: 7 }]);
@@ -68,6 +75,7 @@ Deno.test("socket activation: listeners from fd 3 by upper-cased name, the host 
     const slots = layoutFds(order);
     assert.deepEqual(slots.map((s) => [s.name, s.target]), expected);
     assert.equal(hostSocketFd(slots), 5);
+    assert.equal(socketActivated(slots), true);
     // ww's end of the host socket (fd 11) lands on fd 5, between the listeners and the rest.
     assert.deepEqual(childFdSources(slots, 11), [22, 21, 11, 3, 7, 23, 20]);
     assert.deepEqual(fdEnv(slots), {
@@ -87,6 +95,7 @@ Deno.test("socket activation: listeners from fd 3 by upper-cased name, the host 
 Deno.test("without socket activation the host socket stays on fd 3 and no LISTEN_* or WW_HOST_FD is set", () => {
   const slots = layoutFds([{ name: "web", source: 21, own: true }, { name: "db", source: 7 }]);
   assert.equal(hostSocketFd(slots), 3);
+  assert.equal(socketActivated(slots), false);
   assert.deepEqual(childFdSources(slots, 11), [11, 7, 21]);
   assert.deepEqual(fdEnv(slots), { WW_FD_DB: "4", WW_FD_WEB: "5" });
   assert.deepEqual(childFdSources([], 11), [11]);

@@ -1,7 +1,7 @@
 // run/explain.ts — `ww run --explain`: the descriptors, environment and jail a run would get,
 // as text, computed from the same plans the run executes. Pure.
 
-import { type FdSlot, hostSocketFd } from "../fd/layout.ts";
+import { type FdSlot, hostSocketFd, socketActivated } from "../fd/layout.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import {
   type BwrapMounts,
@@ -59,7 +59,7 @@ export function explainRun(input: ExplainInput): string[] {
   out.push("  0-2  ww's stdin, stdout, stderr");
   const hostFd = hostSocketFd(slots);
   const host = `  ${hostFd}    host socket (AF_UNIX stream; Cap'n Proto RPC)${
-    hostFd === 3 ? "" : ` WW_HOST_FD=${hostFd}`
+    socketActivated(slots) ? ` WW_HOST_FD=${hostFd}` : ""
   }`;
   for (const s of slots) {
     if (s.target === hostFd + 1) out.push(host);
@@ -70,7 +70,7 @@ export function explainRun(input: ExplainInput): string[] {
   if (!slots.some((s) => s.target === hostFd + 1)) out.push(host);
   out.push("  every other descriptor is closed");
   // Socket activation: the stage adds LISTEN_PID.
-  const listenPid = hostFd !== 3;
+  const listenPid = socketActivated(slots);
   out.push(`environment (${env.length + (listenPid ? 1 : 0)} variables, nothing inherited):`);
   for (const e of env) out.push(`  ${e}`);
   if (listenPid) {

@@ -3,7 +3,7 @@
 // and why ww believes it (the node is asked for the name's record, nothing else). Loaded only for
 // --explain.
 
-import { HOST_SOCKET_FD, hostSocketFd, layoutFds } from "../fd/layout.ts";
+import { layoutFds, socketActivated } from "../fd/layout.ts";
 import {
   describeOwnGrant,
   ownFdGrant,
@@ -136,7 +136,7 @@ export function explainProgram(config: RunConfig): string[] {
     args: config.args,
     workdir: `${workTmpdir().replace(/\/$/, "")}/ww-XXXXXX`,
     userPwd: config.env.PWD,
-    listenPid: hostSocketFd(slots) !== HOST_SOCKET_FD,
+    listenPid: socketActivated(slots),
     fds: fds.bwrap,
   });
   const bwrap = bwrapArgs(input);

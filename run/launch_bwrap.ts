@@ -2,7 +2,7 @@
 // (stage/stage.c: limits, and the jail's host identity when ww is root), which stays behind as
 // supervisor; bwrap gets the seccomp program and a status pipe on fds.
 
-import { childFdSources, HOST_SOCKET_FD, hostSocketFd, layoutFds } from "../fd/layout.ts";
+import { childFdSources, HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import { planFdSteps } from "../fd/plan.ts";
 import { closeFd, pipe, writeAll } from "../ffi/fd.ts";
 import { openReadOnly } from "../ffi/memfd.ts";
@@ -170,7 +170,7 @@ export async function launchBwrap(
     args: config.args,
     workdir,
     userPwd: config.env.PWD,
-    listenPid: hostSocketFd(slots) !== HOST_SOCKET_FD,
+    listenPid: socketActivated(slots),
     fds: fds.bwrap,
   }));
   const env = childEnv(config.env, slots);

@@ -2,7 +2,7 @@
 // socket activation the stage (stage/stage.c, exec mode) executes it, in the same process, to
 // set LISTEN_PID to the pid the program gets.
 
-import { childFdSources, HOST_SOCKET_FD, hostSocketFd, layoutFds } from "../fd/layout.ts";
+import { childFdSources, HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import { planFdSteps } from "../fd/plan.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
 import { childEnv } from "../core/env.ts";
@@ -30,7 +30,7 @@ export function launchDirect(
   }
   const workdir = hostWorkdir(cleanups);
   const slots = layoutFds(config.fds);
-  const listenPid = hostSocketFd(slots) !== HOST_SOCKET_FD;
+  const listenPid = socketActivated(slots);
   const pid = spawnMapped({
     ...(listenPid
       ? {

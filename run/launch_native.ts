@@ -4,7 +4,7 @@
 // descendant and removes the work directory when the program ends or ww dies. A program from
 // IPFS is handed to the stage as a descriptor, which it executes (execveat).
 
-import { childFdSources, HOST_SOCKET_FD, hostSocketFd, layoutFds } from "../fd/layout.ts";
+import { childFdSources, HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import { planFdSteps } from "../fd/plan.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
@@ -139,7 +139,7 @@ export async function launchNative(
   }
   const stagePath = stageExecutable();
   // Socket activation: the stage sets LISTEN_PID as it executes the program.
-  const listenPid = hostSocketFd(slots) !== HOST_SOCKET_FD;
+  const listenPid = socketActivated(slots);
   const planRead = planDescriptor(
     encodeStagePlan({ ...nativeStagePlan(plan, workdir), ...(listenPid ? { listenPid } : {}) }),
   );
