@@ -49,6 +49,7 @@ export interface FlagState {
   net: boolean;
   allowWeakerJail: boolean;
   trustNodeIpns: boolean;
+  socketActivation: boolean;
   readonly ids: { uid?: number; gid?: number };
   timeoutMs?: number;
   chdir?: string;
@@ -71,6 +72,7 @@ export function newFlagState(): FlagState {
     net: false,
     allowWeakerJail: false,
     trustNodeIpns: false,
+    socketActivation: false,
     ids: {},
     readOnlyBinds: [],
     writableBinds: [],
@@ -153,6 +155,16 @@ export const FLAGS: readonly Flag[] = [
     help:
       "ww opens PATH with the caller's rights: `r` (default), `w` (create or truncate), `a` (create, append), `rw` (read and write, create); the program gets the descriptor",
     set: (s, value) => s.own.push(parseOwnGrant("--open", value)),
+  },
+  {
+    name: "--socket-activation",
+    group: "run",
+    help:
+      "start the program as systemd starts a socket-activated service: the `--listen` sockets from fd 3, `LISTEN_FDS`, `LISTEN_FDNAMES` and `LISTEN_PID` set, the host socket after them at `WW_HOST_FD`",
+    see: { title: "Serving and connecting", anchor: "#serving-and-connecting" },
+    set: (s) => {
+      s.socketActivation = true;
+    },
   },
   {
     name: "--env",

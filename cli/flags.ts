@@ -2,7 +2,7 @@
 // value. Flags end at the program; everything after it belongs to the program. Which flags exist
 // and what each sets is cli/flag_table.ts; this module walks the arguments and checks the whole.
 
-import { ownGrantsProblem } from "../fd/grants.ts";
+import { ownGrantsProblem, socketActivationProblem } from "../fd/grants.ts";
 import type { JailPolicy } from "../jail/policy.ts";
 import { chooseIpfsApi, ipfsApiUrl } from "../ipfs/multiaddr.ts";
 import { type Flag, FLAGS, newFlagState } from "./flag_table.ts";
@@ -95,6 +95,7 @@ export function parseRunArgs(
     args,
     fds,
     ...(own.length ? { own } : {}),
+    ...(s.socketActivation ? { socketActivation: true } : {}),
     env,
     ipfsApi,
     ipfsApiOrigin,
@@ -105,6 +106,8 @@ export function parseRunArgs(
   if (help) return { config, debug, help, explain, grants };
   const ownProblem = ownGrantsProblem(own, fds);
   if (ownProblem) throw new UsageError(ownProblem);
+  const activationProblem = socketActivationProblem(own, s.socketActivation);
+  if (activationProblem) throw new UsageError(activationProblem);
   if (program === undefined) {
     throw new UsageError("missing <binary> (usage: ww run [flags] <binary> [args...])");
   }

@@ -275,3 +275,22 @@ Deno.test("own grants are checked against every grant, whatever the flag order",
     /--listen h=tcp:localhost: expected tcp:HOST:PORT/,
   );
 });
+
+Deno.test("--socket-activation is a switch that needs a --listen grant", () => {
+  const c = parse(["--socket-activation", "--listen", "web=tcp:127.0.0.1:0", "p"]).config;
+  assert.equal(c.socketActivation, true);
+  assert.equal(parse(["--listen", "web=tcp:127.0.0.1:0", "p"]).config.socketActivation, undefined);
+  assert.throws(
+    () => parse(["--socket-activation=yes", "--listen", "web=tcp:127.0.0.1:0", "p"]),
+    /^UsageError: --socket-activation takes no value/,
+  );
+  for (const argv of [["p"], ["--connect", "db=unix:/run/db.sock", "--with-fd", "x=3", "p"]]) {
+    assert.throws(
+      () => parse(["--socket-activation", ...argv]),
+      (e: unknown) =>
+        e instanceof UsageError && e.exitCode === 125 &&
+        e.message ===
+          "--socket-activation: no --listen grant to pass (add one, e.g. --listen http=tcp:127.0.0.1:8080)",
+    );
+  }
+});

@@ -17,6 +17,12 @@ export interface RunConfig {
    * `--connect`, `--open`), laid out after `fds` by upper-cased name.
    */
   readonly own?: readonly OwnGrant[];
+  /**
+   * Start the program as systemd starts a socket-activated service (sd_listen_fds(3)): the
+   * `listen` grants on fd 3, 4, … by upper-cased name, LISTEN_FDS, LISTEN_FDNAMES and LISTEN_PID
+   * set, and the host socket after them at WW_HOST_FD. Needs at least one `listen` grant.
+   */
+  readonly socketActivation?: boolean;
   /** The child's whole environment, apart from the WW_FD_* variables. */
   readonly env: Readonly<Record<string, string>>;
   /** Kubo RPC endpoint (multiaddr) for /ipfs and /ipns programs. */

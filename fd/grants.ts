@@ -150,6 +150,25 @@ export function ownGrantsProblem(
   return undefined;
 }
 
+/**
+ * The descriptor grant for an own grant ww opened at `source`: a `--listen` socket under socket
+ * activation is laid out from fd 3 (see fd/layout.ts).
+ */
+export function ownFdGrant(g: OwnGrant, source: number, socketActivation: boolean): FdGrant {
+  return socketActivation && "listen" in g
+    ? { name: g.name, source, own: true, activated: true }
+    : { name: g.name, source, own: true };
+}
+
+/** Why `--socket-activation` cannot apply to these grants (it needs a `--listen`), or undefined. */
+export function socketActivationProblem(
+  own: readonly OwnGrant[],
+  socketActivation: boolean | undefined,
+): string | undefined {
+  if (!socketActivation || own.some((g) => "listen" in g)) return undefined;
+  return "--socket-activation: no --listen grant to pass (add one, e.g. --listen http=tcp:127.0.0.1:8080)";
+}
+
 /** Whether a listener's address asks for a free port, which ww then reports (`tcp:HOST:0`). */
 export function picksPort(listen: string): boolean {
   const a = parseAddress(listen);

@@ -5,10 +5,12 @@ import {
   formatInetAddress,
   grantFailure,
   grantLabel,
+  ownFdGrant,
   ownGrantsProblem,
   parseAddress,
   parseOpenSpec,
   picksPort,
+  socketActivationProblem,
 } from "./grants.ts";
 
 Deno.test("tcp, udp and unix addresses parse, IPv6 in brackets", () => {
@@ -132,4 +134,34 @@ Deno.test("only a tcp or udp port 0 asks ww to report where it landed", () => {
   assert.equal(picksPort("udp:[::1]:00"), true);
   assert.equal(picksPort("tcp:127.0.0.1:8080"), false);
   assert.equal(picksPort("unix:/run/x:0"), false);
+});
+
+Deno.test("under socket activation only the --listen grants are laid out from fd 3", () => {
+  const listen = { name: "web", listen: "tcp:127.0.0.1:0" };
+  const connect = { name: "db", connect: "unix:/run/db.sock" };
+  const open = { name: "log", open: "/var/log/app.log", mode: "a" as const };
+  assert.deepEqual(ownFdGrant(listen, 9, true), {
+    name: "web",
+    source: 9,
+    own: true,
+    activated: true,
+  });
+  assert.deepEqual(ownFdGrant(listen, 9, false), { name: "web", source: 9, own: true });
+  assert.deepEqual(ownFdGrant(connect, 8, true), { name: "db", source: 8, own: true });
+  assert.deepEqual(ownFdGrant(open, 7, true), { name: "log", source: 7, own: true });
+});
+
+Deno.test("--socket-activation needs a --listen grant", () => {
+  const listen = { name: "web", listen: "udp:127.0.0.1:0" };
+  const connect = { name: "db", connect: "unix:/run/db.sock" };
+  assert.equal(socketActivationProblem([listen], true), undefined);
+  assert.equal(socketActivationProblem([connect, listen], true), undefined);
+  assert.equal(socketActivationProblem([connect], false), undefined);
+  assert.equal(socketActivationProblem([], undefined), undefined);
+  for (const own of [[], [connect]]) {
+    assert.equal(
+      socketActivationProblem(own, true),
+      "--socket-activation: no --listen grant to pass (add one, e.g. --listen http=tcp:127.0.0.1:8080)",
+    );
+  }
 });

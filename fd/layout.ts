@@ -4,7 +4,10 @@
 // fd 0-2 are ww's own stdio and fd 3 is the host RPC socket; grants follow from fd 4: first the
 // caller's (`--with-fd`), ordered by source fd and then by upper-cased name, then the ones ww
 // opened itself (`--listen`, `--connect`, `--open`) by upper-cased name, so the order of flags
-// never changes the numbers.
+// never changes the numbers. The one exception is systemd socket activation
+// (`--socket-activation`, sd_listen_fds(3)): its listening sockets must start at fd 3, so they
+// come first, by upper-cased name, the host socket right after them (WW_HOST_FD names it), and
+// every other grant after that in the usual order.
 
 /** A request to give the child the caller's descriptor `source` under `name`. */
 export interface FdGrant {
@@ -12,6 +15,11 @@ export interface FdGrant {
   readonly source: number;
   /** Set when ww opened `source` itself (fd/grants.ts): laid out after the caller's grants. */
   readonly own?: boolean;
+  /**
+   * A `--listen` socket handed over by socket activation: laid out from fd 3, before the host
+   * socket, and counted in LISTEN_FDS.
+   */
+  readonly activated?: boolean;
 }
 
 /** Where a grant ends up in the child. */
@@ -39,19 +47,65 @@ export function fdEnvVar(name: string): string {
  * @example
  * layoutFds([{ name: "db", source: 3 }, { name: "cache", source: 4 }]);
  * // => db on fd 4 (WW_FD_DB), cache on fd 5 (WW_FD_CACHE)
+ * layoutFds([{ name: "web", source: 9, own: true, activated: true }, { name: "db", source: 3 }]);
+ * // => web on fd 3, the host socket on fd 4, db on fd 5
  */
 export function layoutFds(grants: readonly FdGrant[]): FdSlot[] {
-  return [...grants]
+  const rank = (g: FdGrant) => g.activated ? 0 : g.own ? 2 : 1;
+  const sorted = [...grants]
     .map((g) => ({ ...g, envVar: fdEnvVar(g.name) }))
     .sort((a, b) =>
-      Number(a.own ?? false) - Number(b.own ?? false) ||
-      (a.own ? 0 : a.source - b.source) ||
+      rank(a) - rank(b) ||
+      (rank(a) === 1 ? a.source - b.source : 0) ||
       (a.envVar < b.envVar ? -1 : a.envVar > b.envVar ? 1 : 0)
-    )
-    .map((g, i) => ({ ...g, target: FIRST_GRANT_FD + i }));
+    );
+  const activated = sorted.filter((g) => g.activated).length;
+  // The host socket takes the number right after the activated sockets.
+  return sorted.map((g, i) => ({ ...g, target: HOST_SOCKET_FD + i + (i < activated ? 0 : 1) }));
 }
 
-/** The `WW_FD_*` variables for a layout. */
+/**
+ * Whether the layout is socket activation's: the stage must then set LISTEN_PID as it executes
+ * the program.
+ */
+export function socketActivated(slots: readonly FdSlot[]): boolean {
+  return slots.some((s) => s.activated);
+}
+
+/** The child's host socket descriptor: 3, or the one after the socket-activated listeners. */
+export function hostSocketFd(slots: readonly FdSlot[]): number {
+  return HOST_SOCKET_FD + slots.filter((s) => s.activated).length;
+}
+
+/**
+ * The caller-side descriptors in the order of the child's numbers from fd 3, `hostEnd` (ww's
+ * socket end for the child) in the host socket's place: what planFdSteps takes with
+ * HOST_SOCKET_FD as its first target.
+ *
+ * @example
+ * childFdSources(layoutFds([{ name: "web", source: 9, own: true, activated: true }]), 7);
+ * // [9, 7]: fd 9 becomes the child's fd 3, fd 7 its fd 4
+ */
+export function childFdSources(slots: readonly FdSlot[], hostEnd: number): number[] {
+  const sources = [...slots].sort((a, b) => a.target - b.target).map((s) => s.source);
+  sources.splice(hostSocketFd(slots) - HOST_SOCKET_FD, 0, hostEnd);
+  return sources;
+}
+
+/**
+ * The variables that tell the child its descriptors: `WW_FD_<NAME>` for each grant and, under
+ * socket activation, LISTEN_FDS, LISTEN_FDNAMES (the names, joined by ':', in descriptor order)
+ * and WW_HOST_FD. WW_HOST_FD is set exactly when the host socket is not fd 3. LISTEN_PID is not
+ * here: only the process that executes the program knows its pid (the stage sets it).
+ */
 export function fdEnv(slots: readonly FdSlot[]): Record<string, string> {
-  return Object.fromEntries(slots.map((s) => [s.envVar, String(s.target)]));
+  const env = Object.fromEntries(slots.map((s) => [s.envVar, String(s.target)]));
+  const activated = slots.filter((s) => s.activated).sort((a, b) => a.target - b.target);
+  if (activated.length === 0) return env;
+  return {
+    ...env,
+    LISTEN_FDS: String(activated.length),
+    LISTEN_FDNAMES: activated.map((s) => s.name).join(":"),
+    WW_HOST_FD: String(hostSocketFd(slots)),
+  };
 }

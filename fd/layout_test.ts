@@ -1,6 +1,13 @@
 // The child's descriptor numbering for --with-fd grants.
 import assert from "node:assert/strict";
-import { fdEnv, fdEnvVar, layoutFds } from "./layout.ts";
+import {
+  childFdSources,
+  fdEnv,
+  fdEnvVar,
+  hostSocketFd,
+  layoutFds,
+  socketActivated,
+} from "./layout.ts";
 
 Deno.test("grants start at fd 4, ordered by source fd", () => {
   const slots = layoutFds([{ name: "b", source: 9 }, { name: "a", source: 7 }]);
@@ -45,4 +52,51 @@ Deno.test("ww's own grants follow the caller's, by upper-cased name, whatever th
   ) {
     assert.deepEqual(layoutFds(order).map((s) => [s.name, s.target]), expected);
   }
+});
+
+Deno.test("socket activation: listeners from fd 3 by upper-cased name, the host socket next, then the rest", () => {
+  const grants = [
+    { name: "zeta", source: 20, own: true },
+    { name: "web", source: 21, own: true, activated: true },
+    { name: "db", source: 7 },
+    { name: "Admin", source: 22, own: true, activated: true },
+    { name: "cache", source: 3 },
+    { name: "log", source: 23, own: true },
+  ];
+  const expected = [
+    ["Admin", 3],
+    ["web", 4],
+    ["cache", 6],
+    ["db", 7],
+    ["log", 8],
+    ["zeta", 9],
+  ];
+  for (const order of [grants, [...grants].reverse(), [3, 0, 5, 1, 4, 2].map((i) => grants[i])]) {
+    const slots = layoutFds(order);
+    assert.deepEqual(slots.map((s) => [s.name, s.target]), expected);
+    assert.equal(hostSocketFd(slots), 5);
+    assert.equal(socketActivated(slots), true);
+    // ww's end of the host socket (fd 11) lands on fd 5, between the listeners and the rest.
+    assert.deepEqual(childFdSources(slots, 11), [22, 21, 11, 3, 7, 23, 20]);
+    assert.deepEqual(fdEnv(slots), {
+      WW_FD_ADMIN: "3",
+      WW_FD_WEB: "4",
+      WW_FD_CACHE: "6",
+      WW_FD_DB: "7",
+      WW_FD_LOG: "8",
+      WW_FD_ZETA: "9",
+      LISTEN_FDS: "2",
+      LISTEN_FDNAMES: "Admin:web",
+      WW_HOST_FD: "5",
+    });
+  }
+});
+
+Deno.test("without socket activation the host socket stays on fd 3 and no LISTEN_* or WW_HOST_FD is set", () => {
+  const slots = layoutFds([{ name: "web", source: 21, own: true }, { name: "db", source: 7 }]);
+  assert.equal(hostSocketFd(slots), 3);
+  assert.equal(socketActivated(slots), false);
+  assert.deepEqual(childFdSources(slots, 11), [11, 7, 21]);
+  assert.deepEqual(fdEnv(slots), { WW_FD_DB: "4", WW_FD_WEB: "5" });
+  assert.deepEqual(childFdSources([], 11), [11]);
 });

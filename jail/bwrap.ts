@@ -22,7 +22,7 @@ import {
   sortParentsFirst,
 } from "./binds.ts";
 import type { Bind, JailPolicy, Limits } from "./policy.ts";
-import type { LimitName, StagePlan } from "../stage/plan.ts";
+import { type LimitName, stageExecArgs, type StagePlan } from "../stage/plan.ts";
 
 /** The uid and gid the program has inside the jail (nobody). */
 export const JAIL_UID = 65534;
@@ -101,6 +101,8 @@ export interface BwrapInput {
   readonly workdir: string;
   /** A PWD the user asked for with --env; bwrap would otherwise overwrite it. */
   readonly userPwd?: string;
+  /** Socket activation: the stage sets LISTEN_PID to the program's pid in the jail. */
+  readonly listenPid?: boolean;
   readonly fds: BwrapFds;
   /**
    * The user's binds and the work directory as planBwrapMounts placed them; planned here (with
@@ -248,8 +250,17 @@ export function bwrapArgs(input: BwrapInput): string[] {
   // bwrap always sets PWD in the program's environment; the stage takes it out again ("-"), or
   // restores the user's own ("=VALUE"), so the environment is exactly what the user passed.
   const target = programFd?.how === "exec" ? String(programFd.fd) : input.programPath;
-  a.push("--", STAGE_PATH, "exec", target, input.userPwd === undefined ? "-" : `=${input.userPwd}`);
-  a.push(programFd ? programFd.argv0 : input.programPath, ...input.args);
+  a.push(
+    "--",
+    STAGE_PATH,
+    ...stageExecArgs({
+      target,
+      pwd: input.userPwd,
+      argv0: programFd ? programFd.argv0 : input.programPath,
+      args: input.args,
+      listenPid: input.listenPid,
+    }),
+  );
   return a;
 }
 

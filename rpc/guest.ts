@@ -1,12 +1,14 @@
 // rpc/guest.ts — the guest side, for programs written in TypeScript or JavaScript (Deno or Node):
-// connects to ww's host capability on fd 3 and returns a typed client. A small Cap'n Proto RPC
-// client of its own (bootstrap, calls, pipelining, Finish, Release) over capnp-es serialization;
-// it hosts no capabilities, since ww only accepts its own back.
+// connects to ww's host capability on fd 3 (or WW_HOST_FD: see hostSocketFd) and returns a typed
+// client. A small Cap'n Proto RPC client of its own (bootstrap, calls, pipelining, Finish,
+// Release) over capnp-es serialization; it hosts no capabilities, since ww only accepts its own
+// back.
 //
 // Capabilities are usable at once (calls on them are pipelined until they resolve). Each client
 // object holds its capability until close(); ww frees everything when the connection ends.
 
 import { Socket } from "node:net";
+import process from "node:process";
 import * as capnp from "capnp-es";
 import * as rpc from "capnp-es/capnp/rpc";
 import type { ByteStream } from "../ffi/stream.ts";
@@ -26,7 +28,7 @@ export interface Identity {
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 /**
- * Connects to the host capability on fd 3 (or on `stream`).
+ * Connects to the host capability on its descriptor (see hostSocketFd), or on `stream`.
  *
  * @example
  * const host = await connect();
@@ -34,7 +36,7 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
  * if (grants.includes("console")) await host.console().log("hello", "info");
  * host.close();
  */
-export function connect(stream: ByteStream = fd3()): Promise<WwHost> {
+export function connect(stream: ByteStream = hostStream()): Promise<WwHost> {
   const conn = new Connection(stream);
   return Promise.resolve(new WwHost(conn, conn.bootstrap()));
 }
@@ -432,9 +434,34 @@ export class WwProcess {
   }
 }
 
-/** fd 3 as a ByteStream, through node:net (which both Deno and Node can wrap a socket fd in). */
-function fd3(): ByteStream {
-  const socket = new Socket({ fd: 3, readable: true, writable: true });
+/**
+ * The descriptor of ww's host socket: WW_HOST_FD when ww set it (`--socket-activation` puts the
+ * listening sockets on fd 3, 4, … and the host socket after them), else 3. `env` defaults to this
+ * process's environment; when the guest may not read it (Deno without --allow-env), 3.
+ *
+ * @example
+ * hostSocketFd({ WW_HOST_FD: "5" }); // 5
+ * hostSocketFd({}); // 3
+ */
+export function hostSocketFd(env?: Readonly<Record<string, string | undefined>>): number {
+  let value: string | undefined;
+  try {
+    value = (env ?? process.env).WW_HOST_FD;
+  } catch {
+    // No permission to read the environment: ww's default.
+  }
+  if (value === undefined) return 3;
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new Error(
+      `WW_HOST_FD=${value}: not a descriptor number (ww sets it; unset it or fix it)`,
+    );
+  }
+  return Number(value);
+}
+
+/** The host socket as a ByteStream, through node:net (both Deno and Node wrap a socket fd). */
+function hostStream(): ByteStream {
+  const socket = new Socket({ fd: hostSocketFd(), readable: true, writable: true });
   const chunks: Uint8Array[] = [];
   let ended = false;
   let wake: (() => void) | undefined;

@@ -109,7 +109,15 @@ export function execService(
       if ("error" in found) throw new Error(found.error);
       program = found;
     }
-    const config: RunConfig = { ...parent, program: request.program, args: request.args, fds };
+    // The grants ww opened for the parent (--listen, --connect, --open) are the parent's alone:
+    // spread into the child's config they would be opened again (bound twice, truncated twice).
+    const { own: _own, socketActivation: _activation, ...inherited } = parent;
+    const config: RunConfig = {
+      ...inherited,
+      program: request.program,
+      args: request.args,
+      fds,
+    };
     const started = await start(config, { program });
     void serveGuest(started, request.grants, {
       ...services,

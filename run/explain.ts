@@ -1,8 +1,7 @@
 // run/explain.ts — `ww run --explain`: the descriptors, environment and jail a run would get,
 // as text, computed from the same plans the run executes. Pure.
 
-import type { FdSlot } from "../fd/layout.ts";
-import { HOST_SOCKET_FD } from "../fd/layout.ts";
+import { type FdSlot, hostSocketFd, socketActivated } from "../fd/layout.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import {
   type BwrapMounts,
@@ -58,14 +57,25 @@ export function explainRun(input: ExplainInput): string[] {
   out.push(`program: ${input.path}${config.args.length ? ` ${JSON.stringify(config.args)}` : ""}`);
   out.push("descriptors:");
   out.push("  0-2  ww's stdin, stdout, stderr");
-  out.push(`  ${HOST_SOCKET_FD}    host socket (AF_UNIX stream; Cap'n Proto RPC)`);
+  const hostFd = hostSocketFd(slots);
+  const host = `  ${hostFd}    host socket (AF_UNIX stream; Cap'n Proto RPC)${
+    socketActivated(slots) ? ` WW_HOST_FD=${hostFd}` : ""
+  }`;
   for (const s of slots) {
+    if (s.target === hostFd + 1) out.push(host);
     const what = "what" in s && s.what ? s.what : `caller's fd ${s.source}`;
-    out.push(`  ${s.target}    ${s.name} (${what}) ${s.envVar}=${s.target}`);
+    const activated = s.activated ? ", socket activation" : "";
+    out.push(`  ${s.target}    ${s.name} (${what}${activated}) ${s.envVar}=${s.target}`);
   }
+  if (!slots.some((s) => s.target === hostFd + 1)) out.push(host);
   out.push("  every other descriptor is closed");
-  out.push(`environment (${env.length} variables, nothing inherited):`);
+  // Socket activation: the stage adds LISTEN_PID.
+  const listenPid = socketActivated(slots);
+  out.push(`environment (${env.length + (listenPid ? 1 : 0)} variables, nothing inherited):`);
   for (const e of env) out.push(`  ${e}`);
+  if (listenPid) {
+    out.push("  LISTEN_PID=<the program's own pid, set by ww's stage as it executes the program>");
+  }
   out.push("work directory: a fresh private temporary directory, removed afterwards");
   if (config.jail.chdir !== undefined) out.push(`starts in: ${config.jail.chdir} (--chdir)`);
   const jail = config.jail;

@@ -3,8 +3,13 @@
 // and why ww believes it (the node is asked for the name's record, nothing else). Loaded only for
 // --explain.
 
-import { layoutFds } from "../fd/layout.ts";
-import { describeOwnGrant, ownGrantsProblem } from "../fd/grants.ts";
+import { layoutFds, socketActivated } from "../fd/layout.ts";
+import {
+  describeOwnGrant,
+  ownFdGrant,
+  ownGrantsProblem,
+  socketActivationProblem,
+} from "../fd/grants.ts";
 import { bwrapArgs } from "../jail/bwrap.ts";
 import { resolveIpnsName } from "../ipfs/ipns.ts";
 import { DEFAULT_IPFS_TIMEOUT_MS } from "../ipfs/multiaddr.ts";
@@ -62,6 +67,8 @@ export function explainProgram(config: RunConfig): string[] {
   const own = config.own ?? [];
   const ownProblem = ownGrantsProblem(own, config.fds);
   if (ownProblem) throw new UsageError(ownProblem);
+  const activationProblem = socketActivationProblem(own, config.socketActivation);
+  if (activationProblem) throw new UsageError(activationProblem);
   const ipfs = isIpfsPath(config.program);
   const path = ipfs
     ? ipfsJailPath(config.program)
@@ -70,7 +77,7 @@ export function explainProgram(config: RunConfig): string[] {
   // opened to explain a run), so -1 stands in.
   const slots = layoutFds([
     ...config.fds,
-    ...own.map((g) => ({ name: g.name, source: -1, own: true })),
+    ...own.map((g) => ownFdGrant(g, -1, config.socketActivation ?? false)),
   ]).map((s) => {
     const g = s.own ? own.find((o) => o.name === s.name) : undefined;
     return g ? { ...s, what: describeOwnGrant(g) } : s;
@@ -129,6 +136,7 @@ export function explainProgram(config: RunConfig): string[] {
     args: config.args,
     workdir: `${workTmpdir().replace(/\/$/, "")}/ww-XXXXXX`,
     userPwd: config.env.PWD,
+    listenPid: socketActivated(slots),
     fds: fds.bwrap,
   });
   const bwrap = bwrapArgs(input);

@@ -2,7 +2,7 @@
 // (stage/stage.c: limits, and the jail's host identity when ww is root), which stays behind as
 // supervisor; bwrap gets the seccomp program and a status pipe on fds.
 
-import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
+import { childFdSources, HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import { planFdSteps } from "../fd/plan.ts";
 import { closeFd, pipe, writeAll } from "../ffi/fd.ts";
 import { openReadOnly } from "../ffi/memfd.ts";
@@ -170,6 +170,7 @@ export async function launchBwrap(
     args: config.args,
     workdir,
     userPwd: config.env.PWD,
+    listenPid: socketActivated(slots),
     fds: fds.bwrap,
   }));
   const env = childEnv(config.env, slots);
@@ -190,8 +191,7 @@ export async function launchBwrap(
     cwd: "/", // the work directory exists only inside the jail
     fdSteps: planFdSteps(
       [
-        childEnd,
-        ...slots.map((s) => s.source),
+        ...childFdSources(slots, childEnd),
         seccomp.fd,
         statusWrite,
         stageBytes,

@@ -1,6 +1,8 @@
-// run/launch_direct.ts — `--jail=none`: the program runs as ww's direct child, unjailed.
+// run/launch_direct.ts — `--jail=none`: the program runs as ww's direct child, unjailed. Under
+// socket activation the stage (stage/stage.c, exec mode) executes it, in the same process, to
+// set LISTEN_PID to the pid the program gets.
 
-import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
+import { childFdSources, HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import { planFdSteps } from "../fd/plan.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
 import { childEnv } from "../core/env.ts";
@@ -8,6 +10,8 @@ import { type Cleanups, hostWorkdir, type Launched, type Program, spawnMapped } 
 import type { RunConfig } from "../core/config.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import { SetupError } from "../core/errors.ts";
+import { stageExecArgs } from "../stage/plan.ts";
+import { stageExecutable } from "./stage.ts";
 
 /** Runs the program with no jail at all. */
 export function launchDirect(
@@ -26,13 +30,27 @@ export function launchDirect(
   }
   const workdir = hostWorkdir(cleanups);
   const slots = layoutFds(config.fds);
+  const listenPid = socketActivated(slots);
   const pid = spawnMapped({
-    path: program.path,
-    argv: [program.argv0, ...config.args],
+    ...(listenPid
+      ? {
+        path: stageExecutable(),
+        argv: [
+          "ww-stage",
+          ...stageExecArgs({
+            target: program.path,
+            pwd: config.env.PWD,
+            argv0: program.argv0,
+            args: config.args,
+            listenPid,
+          }),
+        ],
+      }
+      : { path: program.path, argv: [program.argv0, ...config.args] }),
     env: childEnv(config.env, slots),
     // Only the cwd moves with --chdir: the work directory is made all the same.
     cwd: chdir ?? workdir,
-    fdSteps: planFdSteps([childEnd, ...slots.map((s) => s.source)], HOST_SOCKET_FD),
+    fdSteps: planFdSteps(childFdSources(slots, childEnd), HOST_SOCKET_FD),
     newSession: false,
   });
   return Promise.resolve({

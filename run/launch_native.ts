@@ -4,7 +4,7 @@
 // descendant and removes the work directory when the program ends or ww dies. A program from
 // IPFS is handed to the stage as a descriptor, which it executes (execveat).
 
-import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
+import { childFdSources, HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import { planFdSteps } from "../fd/plan.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
@@ -138,7 +138,11 @@ export async function launchNative(
     });
   }
   const stagePath = stageExecutable();
-  const planRead = planDescriptor(encodeStagePlan(nativeStagePlan(plan, workdir)));
+  // Socket activation: the stage sets LISTEN_PID as it executes the program.
+  const listenPid = socketActivated(slots);
+  const planRead = planDescriptor(
+    encodeStagePlan({ ...nativeStagePlan(plan, workdir), ...(listenPid ? { listenPid } : {}) }),
+  );
   const closePlanRead = cleanups.add(() => closeFd(planRead));
   const [statusRead, statusWrite] = pipe();
   const statusStream = new FdStream(statusRead);
@@ -157,8 +161,7 @@ export async function launchNative(
     cwd: "/",
     fdSteps: planFdSteps(
       [
-        childEnd,
-        ...slots.map((s) => s.source),
+        ...childFdSources(slots, childEnd),
         ...(programRead !== undefined ? [programRead] : []),
         planRead,
         statusWrite,

@@ -20,6 +20,7 @@ import {
   formatInetAddress,
   grantFailure,
   openFlags,
+  ownFdGrant,
   type OwnGrant,
   parseAddress,
 } from "../fd/grants.ts";
@@ -48,12 +49,14 @@ export interface OpenedGrants {
 }
 
 /**
- * Opens every grant; `cleanups` closes the descriptors and removes socket files ww created when
+ * Opens every grant; under `socketActivation` the listeners are laid out from fd 3 (see
+ * ownFdGrant). `cleanups` closes the descriptors and removes socket files ww created when
  * the run ends or starting fails. Throws a SetupError naming the first grant that failed.
  */
 export async function openOwnGrants(
   own: readonly OwnGrant[],
   cleanups: Cleanups,
+  socketActivation = false,
 ): Promise<OpenedGrants> {
   const fds: FdGrant[] = [];
   const listeners: Listener[] = [];
@@ -68,7 +71,7 @@ export async function openOwnGrants(
       throw e;
     }
     closers.push(cleanups.add(() => closeFd(fd)));
-    fds.push({ name: g.name, source: fd, own: true });
+    fds.push(ownFdGrant(g, fd, socketActivation));
   }
   return { fds, listeners, closeInWw: () => closers.forEach((c) => c()) };
 }

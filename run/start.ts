@@ -10,7 +10,7 @@ import { durationProblem, TIMEOUT_GRACE_MS } from "../jail/policy.ts";
 import { isIpfsPath } from "../core/ipfs_path.ts";
 import { jailChoice } from "./auto.ts";
 import { grantsProblem, type RunConfig } from "../core/config.ts";
-import { ownGrantsProblem } from "../fd/grants.ts";
+import { ownGrantsProblem, socketActivationProblem } from "../fd/grants.ts";
 import { type Listener, openOwnGrants } from "./own_grants.ts";
 import { NamespacesUnavailableError, SetupError, UsageError } from "../core/errors.ts";
 import { Cleanups, ipfsJailPath, type Launcher, type Program } from "./launch.ts";
@@ -99,6 +99,8 @@ export async function startProgram(
   if (problem) throw new UsageError(problem);
   const ownProblem = ownGrantsProblem(config.own ?? [], config.fds);
   if (ownProblem) throw new UsageError(ownProblem);
+  const activationProblem = socketActivationProblem(config.own ?? [], config.socketActivation);
+  if (activationProblem) throw new UsageError(activationProblem);
   // The CLI parsed these already; a library caller may pass any number.
   const durations = { timeoutMs: config.jail.timeoutMs, ipfsTimeoutMs: config.ipfsTimeoutMs };
   for (const [name, ms] of Object.entries(durations)) {
@@ -117,7 +119,11 @@ export async function startProgram(
     if (!("fetched" in program && program.fetched)) {
       checkProgramFile(config.program, program.source ?? program.path, choice.backend, config.jail);
     }
-    const opened = await openOwnGrants(config.own ?? [], cleanups);
+    const opened = await openOwnGrants(
+      config.own ?? [],
+      cleanups,
+      config.socketActivation ?? false,
+    );
     options.onListening?.(opened.listeners);
     // The launchers lay out and pass every grant alike: the caller's and ww's own.
     const launchConfig = { ...config, fds: [...config.fds, ...opened.fds] };

@@ -65,6 +65,37 @@ export interface StagePlan {
    * jail's identity, so the jail's user must be able to enter it; the work directory when absent.
    */
   readonly cwd?: string;
+  /**
+   * Socket activation (sd_listen_fds(3)): the stage adds LISTEN_PID=<the program's pid> to `env`
+   * (replacing any) right before it executes the program, the only process that knows that pid.
+   */
+  readonly listenPid?: boolean;
+}
+
+/**
+ * The stage's arguments (after its argv[0]) to execute a program in exec mode, as bwrap runs it
+ * inside the jail and `--jail=none` runs it under socket activation: `target` is a path or a
+ * descriptor number; `pwd` the user's own PWD, or undefined to take PWD out of the environment;
+ * `listenPid` sets LISTEN_PID to the program's pid (see StagePlan.listenPid).
+ *
+ * @example
+ * stageExecArgs({ target: "/bin/app", argv0: "app", args: ["-v"], listenPid: true });
+ * // ["exec-listen-pid", "/bin/app", "-", "app", "-v"]
+ */
+export function stageExecArgs(o: {
+  readonly target: string;
+  readonly pwd?: string;
+  readonly argv0: string;
+  readonly args: readonly string[];
+  readonly listenPid?: boolean;
+}): string[] {
+  return [
+    o.listenPid ? "exec-listen-pid" : "exec",
+    o.target,
+    o.pwd === undefined ? "-" : `=${o.pwd}`,
+    o.argv0,
+    ...o.args,
+  ];
 }
 
 /** A line the stage writes on its status descriptor. */
@@ -82,6 +113,7 @@ const FLAGS = {
   programFd: 1 << 4,
   keepOpen: 1 << 5,
   clearGroups: 1 << 6,
+  listenPid: 1 << 7,
 };
 const MAGIC = "WWSTAGE1";
 const NONE = 0xffffffffffffffffn;
@@ -104,7 +136,8 @@ export function encodeStagePlan(plan: StagePlan): Uint8Array {
       f(plan.landlock !== undefined, FLAGS.landlock) |
       f(plan.programFd !== undefined, FLAGS.programFd) |
       f(plan.programFd?.keepOpen, FLAGS.keepOpen) |
-      f(plan.identity?.clearGroups, FLAGS.clearGroups),
+      f(plan.identity?.clearGroups, FLAGS.clearGroups) |
+      f(plan.listenPid, FLAGS.listenPid),
   );
   out.word(plan.parentPid);
   out.word(plan.closeOnExecFrom);

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { encodeStagePlan, parseStageReports, type StagePlan } from "./plan.ts";
+import { encodeStagePlan, parseStageReports, stageExecArgs, type StagePlan } from "./plan.ts";
 
 const PLAN: StagePlan = {
   supervise: "program",
@@ -40,6 +40,22 @@ Deno.test("each optional part sets its flag", () => {
   assert.equal(
     flags({ landlock: { attrSize: 24, handledFs: 1, handledNet: 0, scoped: 0, rules: [] } }),
     2n | 8n,
+  );
+  assert.equal(flags({ listenPid: true }), 2n | 128n);
+});
+
+Deno.test("exec mode's arguments: the mode word asks for LISTEN_PID, '-' or '=PWD' for PWD", () => {
+  assert.deepEqual(stageExecArgs({ target: "/bin/app", argv0: "app", args: ["-v", "x y"] }), [
+    "exec",
+    "/bin/app",
+    "-",
+    "app",
+    "-v",
+    "x y",
+  ]);
+  assert.deepEqual(
+    stageExecArgs({ target: "8", pwd: "/w", argv0: "app", args: [], listenPid: true }),
+    ["exec-listen-pid", "8", "=/w", "app"],
   );
 });
 

@@ -25,6 +25,11 @@
  *     to the user's own value, and executes the program as <argv0>: from descriptor <fd>, marked
  *     close-on-exec (execveat AT_EMPTY_PATH), or from <path>. A failure prints one line and exits
  *     126, or 127 when the file or its #! interpreter is missing.
+ *
+ *   stage exec-listen-pid ...
+ *     the same, for systemd socket activation (--socket-activation, under bwrap and
+ *     --jail=none): also sets LISTEN_PID to its own pid, which the program keeps, as the program
+ *     sees it (in bwrap's pid namespace). The plan's F_LISTEN_PID does the same under `launch`.
  */
 #include "sys.h"
 
@@ -163,6 +168,7 @@ enum {
   F_PROGRAM_FD = 1 << 4,
   F_KEEP_OPEN = 1 << 5,
   F_CLEAR_GROUPS = 1 << 6,
+  F_LISTEN_PID = 1 << 7,
 };
 
 struct limit {
@@ -286,6 +292,34 @@ static int parse_plan(u8 *buf, u64 len, struct plan *pl) {
   return !r.bad && r.p == r.end;
 }
 
+/* ---- socket activation ---- */
+
+/*
+ * `envp` with LISTEN_PID=<this process's pid> in place of any LISTEN_PID, in a fresh mapping
+ * (the caller's array has no room to grow); 0 when it cannot be mapped. sd_listen_fds(3) takes
+ * its sockets only when LISTEN_PID is the pid of the process that reads it, and only the process
+ * that executes the program knows that pid: this one, right before execve.
+ */
+static char **with_listen_pid(char **envp) {
+  static struct line var;
+  var.n = 0;
+  put(&var, "LISTEN_PID=");
+  put_num(&var, SYS0(getpid));
+  var.buf[var.n] = 0;
+  unsigned long n = 0;
+  while (envp[n]) n++;
+  char **env = (char **)SYS6(mmap, 0, (n + 2) * 8, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if ((long)env < 0 && (long)env > -4096) return 0;
+  unsigned long k = 0;
+  for (unsigned long i = 0; i < n; i++) {
+    if (!starts(envp[i], "LISTEN_PID=")) env[k++] = envp[i];
+  }
+  env[k++] = var.buf;
+  env[k] = 0;
+  return env;
+}
+
 /* ---- the child: confine, then execute ---- */
 
 static int report_fd = -1; /* the child's end of its pipe to the supervisor */
@@ -324,6 +358,13 @@ static __attribute__((noreturn)) void child(const struct plan *pl, long supervis
   u64 none = 0;
   step = "signals";
   CHECK(SYS0(setsid), 0);
+  /* Before the limits and seccomp, which could refuse the mapping. */
+  char **envp = pl->envp;
+  if (pl->flags & F_LISTEN_PID) {
+    step = "listen-pid";
+    envp = with_listen_pid(envp);
+    if (!envp) fail(-12 /* ENOMEM */, 0);
+  }
   struct ksigaction dfl = {0, 0, 0, 0};
   for (int sig = 1; sig <= SIGRTMAX; sig++) {
     if (sig != SIGKILL && sig != SIGSTOP) SYS4(rt_sigaction, sig, &dfl, 0, 8);
@@ -416,10 +457,10 @@ static __attribute__((noreturn)) void child(const struct plan *pl, long supervis
   long err;
   if (pl->program_fd >= 0) {
     step = "execveat";
-    err = SYS5(execveat, pl->program_fd, "", pl->argv, pl->envp, AT_EMPTY_PATH);
+    err = SYS5(execveat, pl->program_fd, "", pl->argv, envp, AT_EMPTY_PATH);
   } else {
     step = "execve";
-    err = SYS3(execve, pl->path, pl->argv, pl->envp);
+    err = SYS3(execve, pl->path, pl->argv, envp);
   }
   char interp[256];
   int script = err == -ENOENT &&
@@ -755,10 +796,11 @@ static const char *errno_name(long e) {
   }
 }
 
-static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **envp) {
+static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **envp,
+                                                int listen_pid) {
   if (argc < 5) {
     struct line l = {.n = 0};
-    put(&l, "ww stage: usage: exec <fd|path> <-|=PWD> <argv0> [args...]");
+    put(&l, "ww stage: usage: exec[-listen-pid] <fd|path> <-|=PWD> <argv0> [args...]");
     write_line(2, &l);
     die(126);
   }
@@ -784,6 +826,7 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
     env[k++] = own;
   }
   env[k] = 0;
+  if (listen_pid && !(env = with_listen_pid(env))) die(126);
   long fd = parse_int(target);
   long err;
   if (fd >= 0) {
@@ -826,10 +869,13 @@ __attribute__((used)) void stage_main(long *sp) {
     long plan = parse_int(argv[2]), status = parse_int(argv[3]);
     if (plan >= 0 && status >= 0) launch((int)plan, (int)status);
   }
-  if (argc >= 2 && starts(argv[1], "exec") && !argv[1][4]) exec_mode(argc, argv, envp);
+  if (argc >= 2 && starts(argv[1], "exec") && !argv[1][4]) exec_mode(argc, argv, envp, 0);
+  if (argc >= 2 && starts(argv[1], "exec-listen-pid") && !argv[1][15]) {
+    exec_mode(argc, argv, envp, 1);
+  }
   struct line l = {.n = 0};
-  put(&l, "ww stage: internal to ww (launch <plan-fd> <status-fd> | exec <fd|path> <-|=PWD> "
-          "<argv0> [args...])");
+  put(&l, "ww stage: internal to ww (launch <plan-fd> <status-fd> | exec[-listen-pid] <fd|path> "
+          "<-|=PWD> <argv0> [args...])");
   write_line(2, &l);
   die(2);
 }

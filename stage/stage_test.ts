@@ -232,3 +232,44 @@ for (const arch of STAGE_ARCHES) {
     );
   });
 }
+
+for (const arch of STAGE_ARCHES) {
+  Deno.test(`[${arch}] exec-listen-pid: LISTEN_PID is the program's own pid, replacing any other`, async () => {
+    const env = { LISTEN_PID: "999999", LISTEN_FDS: "1" };
+    const r = await run(arch, [
+      "exec-listen-pid",
+      "/bin/sh",
+      "-",
+      "sh",
+      "-c",
+      'echo "$$ $LISTEN_PID $LISTEN_FDS"; env | grep -c ^LISTEN_PID=',
+    ], { env });
+    assert.equal(r.code, 0, r.stderr);
+    const [pid, listenPid, fds] = r.stdout.split("\n")[0].split(" ");
+    assert.equal(listenPid, pid);
+    assert.equal(fds, "1");
+    assert.equal(r.stdout.split("\n")[1], "1");
+    // Plain exec leaves the environment as it was.
+    const plain = await run(arch, ["exec", "/bin/sh", "-", "sh", "-c", 'echo "$LISTEN_PID"'], {
+      env,
+    });
+    assert.equal(plain.stdout, "999999\n");
+  });
+}
+
+Deno.test(`[${NATIVE_ARCH}] launch with listenPid: LISTEN_PID is the program's own pid, replacing any other`, async () => {
+  const r = await launch(
+    NATIVE_ARCH,
+    plan({
+      argv: ["sh", "-c", 'echo "$$ $LISTEN_PID"; env | grep -c ^LISTEN_PID='],
+      env: ["LISTEN_PID=1", "LISTEN_FDS=2"],
+      listenPid: true,
+    }),
+  );
+  assert.equal(r.code, 0, r.stderr);
+  const [line, count] = r.stdout.split("\n");
+  const [pid, listenPid] = line.split(" ");
+  assert.equal(listenPid, pid);
+  assert.notEqual(pid, "1");
+  assert.equal(count, "1");
+});

@@ -32,6 +32,26 @@ export function getFdMap(env: Readonly<Record<string, string | undefined>> = pro
   return map;
 }
 
+/**
+ * The descriptor of ww's host socket: WW_HOST_FD when ww set it (`ww run --socket-activation`
+ * puts the listening sockets on fd 3, 4, … and the host socket after them), else 3. A value that
+ * is not a decimal descriptor number is an error: the guest must not guess.
+ *
+ * @example
+ * getHostFd({ WW_HOST_FD: "5" }); // 5
+ * getHostFd({}); // 3
+ */
+export function getHostFd(
+  env: Readonly<Record<string, string | undefined>> = processEnv(),
+): number {
+  const value = env.WW_HOST_FD;
+  if (value === undefined) return 3;
+  if (!/^[0-9]+$/.test(value) || !Number.isSafeInteger(Number(value))) {
+    throw new Error(`getHostFd: WW_HOST_FD=${value} is not a descriptor number`);
+  }
+  return Number(value);
+}
+
 interface Runtimes {
   process?: { env: Record<string, string | undefined> };
   Deno?: { env: { toObject(): Record<string, string> } };

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { getFdMap } from "./fdmap.ts";
+import { getFdMap, getHostFd } from "./fdmap.ts";
 
 Deno.test("getFdMap names each WW_FD_ variable by the rest of its name, lower-cased", () => {
   assert.deepEqual(getFdMap({ WW_FD_DB: "4", WW_FD_Cache: "5", WW_FD_MY_LOG_2: "6" }), {
@@ -60,5 +60,13 @@ Deno.test("getFdMap without an argument reads this process's environment", () =>
     assert.equal(getFdMap().fdmap_test_self, 42);
   } finally {
     Deno.env.delete("WW_FD_FDMAP_TEST_SELF");
+  }
+});
+
+Deno.test("getHostFd is WW_HOST_FD when ww sets it (socket activation), else 3", () => {
+  assert.equal(getHostFd({ WW_HOST_FD: "5", WW_FD_WEB: "3" }), 5);
+  assert.equal(getHostFd({ WW_FD_WEB: "4" }), 3);
+  for (const bad of ["", "five", "-1", "0x5", "99999999999999999999"]) {
+    assert.throws(() => getHostFd({ WW_HOST_FD: bad }), /WW_HOST_FD=.* is not a descriptor number/);
   }
 });
