@@ -14,7 +14,7 @@ ww_install() (
   mkdir -p "$tools"
 
   need_apt=()
-  for pkg in bubblewrap capnproto libcapnp-dev hyperfine strace firejail time gcc g++ binutils pkg-config curl \
+  for pkg in bubblewrap capnproto libcapnp-dev libsystemd-dev hyperfine strace firejail time gcc g++ binutils pkg-config curl \
     gcc-aarch64-linux-gnu qemu-user-static; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
   done
