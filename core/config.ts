@@ -9,6 +9,7 @@ import type { JailPolicy } from "../jail/policy.ts";
 export interface RunConfig {
   /** The program as the user named it: a path, or a name looked up in PATH. */
   readonly program: string;
+  /** Its arguments (argv[1...]). */
   readonly args: readonly string[];
   /** Descriptors of the calling process to hand over, by name. */
   readonly fds: readonly FdGrant[];

@@ -15,6 +15,7 @@ export const EXIT = {
 
 /** An error meant for the user, with the exit code it maps to. */
 export class WwError extends Error {
+  /** `message`: one line for the user; `exitCode`: what `ww run` exits with. */
   constructor(message: string, readonly exitCode: number, options?: ErrorOptions) {
     super(message, options);
     this.name = "WwError";
@@ -23,6 +24,7 @@ export class WwError extends Error {
 
 /** Bad flags or arguments (exit 125). */
 export class UsageError extends WwError {
+  /** `message`: one line naming the input, what is wrong and the fix. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, EXIT.usage, options);
     this.name = "UsageError";
@@ -31,6 +33,7 @@ export class UsageError extends WwError {
 
 /** Something ww needed to prepare the run failed (exit 125). */
 export class SetupError extends WwError {
+  /** `message`: one line naming the input, what is wrong and the fix. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, EXIT.usage, options);
     this.name = "SetupError";
@@ -39,6 +42,7 @@ export class SetupError extends WwError {
 
 /** The program was found but cannot be executed (exit 126). */
 export class NotExecutableError extends WwError {
+  /** `message`: one line naming the input, what is wrong and the fix. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, EXIT.notExecutable, options);
     this.name = "NotExecutableError";
@@ -50,6 +54,7 @@ export class NotExecutableError extends WwError {
  * exits 128+N, as a shell reports a command killed by signal N.
  */
 export class InterruptedError extends WwError {
+  /** `signal`: the number of the signal that stopped ww. */
   constructor(message: string, readonly signal: number, options?: ErrorOptions) {
     super(message, 128 + signal, options);
     this.name = "InterruptedError";
@@ -58,6 +63,7 @@ export class InterruptedError extends WwError {
 
 /** The program does not exist (exit 127). */
 export class NotFoundError extends WwError {
+  /** `message`: one line naming the input, what is wrong and the fix. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, EXIT.notFound, options);
     this.name = "NotFoundError";

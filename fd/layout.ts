@@ -8,7 +8,9 @@
 
 /** A request to give the child the caller's descriptor `source` under `name`. */
 export interface FdGrant {
+  /** `[A-Za-z_][A-Za-z0-9_]*`, unique ignoring case: the child reads `WW_FD_<NAME>`. */
   readonly name: string;
+  /** The descriptor number in the calling process. */
   readonly source: number;
   /** Set when ww opened `source` itself (fd/grants.ts): laid out after the caller's grants. */
   readonly own?: boolean;

@@ -31,6 +31,7 @@ export class FdStream implements ByteStream {
   /** Data read by finish() and not yet handed out. */
   #tail: Uint8Array = new Uint8Array(0);
 
+  /** Takes `fd` over, and makes it non-blocking. */
   constructor(fd: number) {
     this.#fd = fd;
     const c = libc();
@@ -38,6 +39,7 @@ export class FdStream implements ByteStream {
     check("fcntl", c.fcntl(fd, F_SETFL, flags | O_NONBLOCK), `F_SETFL on fd ${fd}`);
   }
 
+  /** The descriptor (until close). */
   get fd(): number {
     return this.#fd;
   }
@@ -47,6 +49,7 @@ export class FdStream implements ByteStream {
     if (this.#tail.length === 0) await this.#poll(POLLIN);
   }
 
+  /** Reads into `p`; resolves to the byte count, or null at end of stream. */
   async read(p: Uint8Array): Promise<number | null> {
     for (;;) {
       if (this.#tail.length > 0) {
@@ -67,6 +70,7 @@ export class FdStream implements ByteStream {
     }
   }
 
+  /** Writes all of `p`. */
   async write(p: Uint8Array): Promise<number> {
     let off = 0;
     while (off < p.length) {
@@ -105,6 +109,7 @@ export class FdStream implements ByteStream {
     this.close();
   }
 
+  /** Ends the stream and closes the descriptor; pending and later reads resolve to null. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -37,7 +37,9 @@ export interface BwrapTry {
 
 /** A concrete backend and why it was chosen. */
 export interface BackendChoice {
+  /** bwrap, native or none. */
   readonly backend: Exclude<JailBackend, "auto">;
+  /** Why, in words for the user (e.g. the sysctl that rules bwrap out). */
   readonly reason: string;
 }
 

@@ -12,7 +12,9 @@ export const JAIL_BACKENDS: readonly JailBackend[] = ["auto", "bwrap", "native",
 
 /** A host path made visible inside the jail at `dest`. */
 export interface Bind {
+  /** The host path. */
   readonly source: string;
+  /** Where the jail shows it (the same path unless moved; the native jail cannot move). */
   readonly dest: string;
 }
 
@@ -35,17 +37,23 @@ export interface Limits {
   readonly tmpBytes?: number;
 }
 
+/** What the jail allows: the backend, network, binds, limits and identity of one run. */
 export interface JailPolicy {
+  /** Which mechanism enforces it (see JailBackend). */
   readonly backend: JailBackend;
   /** Share the host's network namespace. */
   readonly net: boolean;
+  /** --ro-bind: host paths shown read-only. */
   readonly readOnlyBinds: readonly Bind[];
+  /** --bind: host paths shown read-write. */
   readonly writableBinds: readonly Bind[];
+  /** Resource limits (DEFAULT_LIMITS by default). */
   readonly limits: Limits;
   /** Wall-clock limit: SIGTERM at this point, SIGKILL after TIMEOUT_GRACE_MS more. */
   readonly timeoutMs?: number;
   /** The program's uid and gid (default nobody, 65534; the native jail keeps ww's unless root). */
   readonly uid?: number;
+  /** See uid. */
   readonly gid?: number;
   /**
    * The program's working directory (--chdir), a path as the jail shows it; it must be visible

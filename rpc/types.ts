@@ -31,26 +31,57 @@ export interface IpfsService {
   cat(path: string, reserve?: (bytes: number) => Promise<void>): Promise<Uint8Array>;
   /** The entries of the directory at `path`. */
   ls(path: string): Promise<IpfsEntry[]>;
+  /** The CID, size and type of what is at `path`. */
   stat(path: string): Promise<IpfsStat>;
   /** Adds `data` as a file and returns its CID. */
   add(data: Uint8Array): Promise<string>;
 }
 
+/**
+ * What an IPFS path names: a UnixFS file, a directory, or anything else (a symlink, raw block...).
+ *
+ * @example
+ * ```ts ignore
+ * const type: IpfsEntryType = (await ipfs.stat(path)).type; // "file"
+ * ```
+ */
 export type IpfsEntryType = "file" | "directory" | "other";
 
+/**
+ * What `stat` reports about an IPFS path.
+ *
+ * @example
+ * ```ts
+ * const stat: IpfsStat = { cid: "bafkqaaa", size: 0, type: "file" };
+ * ```
+ */
 export interface IpfsStat {
+  /** The CID of the entry itself (after resolving the path). */
   readonly cid: string;
+  /** A file's length in bytes; a directory's, the size of its whole DAG as its links record. */
   readonly size: number;
+  /** File, directory or other. */
   readonly type: IpfsEntryType;
 }
 
+/**
+ * One entry of an IPFS directory, as `ls` lists it.
+ *
+ * @example
+ * ```ts
+ * const entry: IpfsEntry = { name: "empty.txt", cid: "bafkqaaa", size: 0, type: "file" };
+ * ```
+ */
 export interface IpfsEntry extends IpfsStat {
+  /** Its name in the directory. */
   readonly name: string;
 }
 
 /** A request from a program to start another one under ww. */
 export interface ExecRequest {
+  /** The program, as `ww run` takes it: a path, a name in the program's PATH, or /ipfs/... */
   readonly program: string;
+  /** Its arguments (argv[1...]). */
   readonly args: readonly string[];
   /** Names of the caller's own --with-fd grants to pass on. */
   readonly fds: readonly string[];
@@ -60,7 +91,9 @@ export interface ExecRequest {
 
 /** A program started for an ExecRequest. */
 export interface ExecProcess {
+  /** The pid ww spawned (see Child.pid). */
   readonly pid: number;
+  /** Resolves once the program has ended and been reaped. */
   readonly status: Promise<ExitStatus>;
   /** False when the program has already ended. */
   kill(signal: SignalName): boolean;

@@ -32,6 +32,7 @@ export const CONNECT_TIMEOUT_MS = 10_000;
 
 /** Where a `--listen` grant landed. */
 export interface Listener {
+  /** The grant's name. */
   readonly name: string;
   /** The address as asked, e.g. "tcp:127.0.0.1:0". */
   readonly listen: string;

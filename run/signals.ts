@@ -35,6 +35,7 @@ export const SIGNALS = {
   SIGSYS: 31,
 } as const;
 
+/** A Linux signal's name, e.g. "SIGTERM". */
 export type SignalName = keyof typeof SIGNALS;
 
 /** The signals ww passes on to its child. */
