@@ -6,7 +6,14 @@
 // opened itself (`--listen`, `--connect`, `--open`) by upper-cased name, so the order of flags
 // never changes the numbers.
 
-/** A request to give the child the caller's descriptor `source` under `name`. */
+/**
+ * A request to give the child the caller's descriptor `source` under `name`.
+ *
+ * @example
+ * ```ts ignore
+ * const grant: FdGrant = { name: "db", source: 7 }; // as --with-fd db=7
+ * ```
+ */
 export interface FdGrant {
   /** `[A-Za-z_][A-Za-z0-9_]*`, unique ignoring case: the child reads `WW_FD_<NAME>`. */
   readonly name: string;

@@ -26,8 +26,8 @@
  */
 
 import { Socket } from "node:net";
-import * as capnp from "capnp-es";
-import * as rpc from "capnp-es/capnp/rpc";
+import * as capnp from "npm:capnp-es@0.0.16";
+import * as rpc from "npm:capnp-es@0.0.16/capnp/rpc";
 import type { ByteStream } from "../ffi/stream.ts";
 import { readFrames } from "./frame.ts";
 import type { IpfsEntry, IpfsEntryType, IpfsStat } from "./types.ts";
