@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# scripts/demo.sh — sets the machine up (scripts/setup.sh), then shows ww's main job: a program
-# run in the default jail with a named descriptor, a clean environment and the host socket on fd 3,
-# and one grant of each kind ww opens itself (--listen, --connect, --open).
+# scripts/demo.sh — sets the machine up for the demo only (scripts/setup.sh demo), then shows ww's
+# main job: a program run in the default jail with a named descriptor, a clean environment and the
+# host socket on fd 3, and one grant of each kind ww opens itself (--listen, --connect, --open).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=setup.sh
-. "$root/scripts/setup.sh"
+. "$root/scripts/setup.sh" demo
 cd "$root"
 deno=$(readlink -f "$(command -v deno)")
 greeting=$(mktemp)

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# scripts/test.sh — sets the machine up (scripts/setup.sh) and runs the whole test suite, then
-# `deno task check` (format, lint, types, doc lint, publish dry run) as one more test, then prints
-# one plain line, "N passed, M failed", and exits non-zero on any failure. Arguments go to
-# `deno test` (files to run instead of all of them).
+# scripts/test.sh — sets the machine up for the tests (scripts/setup.sh test) and runs the whole
+# test suite, then `deno task check` (format, lint, types, doc lint, publish dry run) as one more
+# test, then prints one plain line, "N passed, M failed", and exits non-zero on any failure.
+# Arguments go to `deno test` (files to run instead of all of them).
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=setup.sh
 # Sourced outside any `||` or `if`: in such a context bash would ignore `set -e` in its installs.
-. "$root/scripts/setup.sh"
+. "$root/scripts/setup.sh" test
 if [ $? -ne 0 ]; then
   echo "test.sh: setting the machine up failed (its reason is above)" >&2
   echo "0 passed, 1 failed"
