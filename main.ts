@@ -10,7 +10,8 @@ import { checkInherited, type Child, startProgram } from "./run/start.ts";
 import { picksPort } from "./fd/grants.ts";
 import { execService, serveGuest } from "./rpc/serve.ts";
 import { lazyImport } from "./core/lazy.ts";
-import type { IpfsService } from "./rpc/types.ts";
+import type { HostGrants, IpfsService } from "./rpc/types.ts";
+import { bundleGuest, denoGuestConfig, guestDeno } from "./run/deno_guest.ts";
 import type { RunConfig } from "./core/config.ts";
 import { openStderr } from "./ffi/stderr.ts";
 import { StderrQueue } from "./run/stderr.ts";
@@ -58,6 +59,8 @@ run flags (they end at <binary>; '--' may also end them):
   --ipfs-timeout <duration>  give up when the IPFS node sends nothing for this long (30s)
   --trust-node-ipns      take the node's name/resolve answer for an /ipns/ key it gives no
                          signed record for (otherwise ww verifies the record itself)
+  --deno                 <binary> is a Deno guest (guest.ts): ww bundles it and runs it with
+                         this deno, bound read-only with the bundle (no DENO_DIR or binds needed)
   --explain              print the descriptors, environment and jail, run nothing; for an
                          /ipns/ name, what it resolves to and why ww believes it
   --with-console         host capability (fd 3, Cap'n Proto RPC, rpc/ww.capnp): log lines
@@ -130,16 +133,41 @@ async function main(argv: readonly string[]): Promise<number> {
 
 async function run(argv: readonly string[]): Promise<number> {
   const env = Deno.env.toObject();
-  const { config, help, explain, grants, debug } = parseRunArgs(
+  const parsed = parseRunArgs(
     argv,
     env,
     Deno.cwd(),
     { ipfsApiFile: readIpfsApiFile(env), readFile: Deno.readTextFileSync },
   );
+  const { help, explain, grants, debug } = parsed;
   if (help) {
     console.log(USAGE);
     return 0;
   }
+  // --deno: the guest is bundled first (--explain too: it shows the binds of a real bundle).
+  const name = parsed.config.program;
+  let config = parsed.config;
+  let removeBundle = () => {};
+  if (parsed.deno) {
+    const deno = guestDeno(env.PATH);
+    const bundle = await bundleGuest(deno, name, Deno.cwd(), env.TMPDIR);
+    config = denoGuestConfig(config, deno, bundle.bundle);
+    removeBundle = bundle.remove;
+  }
+  try {
+    return await runConfig(config, name, explain, grants, debug);
+  } finally {
+    removeBundle();
+  }
+}
+
+async function runConfig(
+  config: RunConfig,
+  name: string,
+  explain: boolean,
+  grants: HostGrants,
+  debug: boolean,
+): Promise<number> {
   if (explain) {
     const { explainName, explainProgram } = await lazyImport<
       typeof import("./run/explain_program.ts")
@@ -149,7 +177,7 @@ async function run(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (config.jail.backend === "none") {
-    stderr.line(`ww: warning: ${config.program} runs NOT jailed (--jail=none)`);
+    stderr.line(`ww: warning: ${name} runs NOT jailed (--jail=none)`);
   }
   // Forwarding starts before the program does: a signal that arrives while the jail is being
   // built is held and delivered as soon as the program exists, instead of killing ww and
@@ -164,7 +192,7 @@ async function run(argv: readonly string[]): Promise<number> {
     if (STOP_SIGNALS.includes(sig)) {
       interrupt.abort(
         new InterruptedError(
-          `${config.program}: stopped by ${sig} while being fetched; nothing was run`,
+          `${name}: stopped by ${sig} while being fetched; nothing was run`,
           SIGNALS[sig],
         ),
       );
@@ -188,12 +216,12 @@ async function run(argv: readonly string[]): Promise<number> {
       stderr.line(
         `ww: warning: ${
           child.jail.reason.replace(/^auto: /, "")
-        }; ${config.program} runs in the native jail instead (--jail=auto remembers this)`,
+        }; ${name} runs in the native jail instead (--jail=auto remembers this)`,
       );
     }
     if (child.jail.notEnforced.length > 0) {
       stderr.line(
-        `ww: warning: ${config.program} runs in a weaker jail: not enforced: ${
+        `ww: warning: ${name} runs in a weaker jail: not enforced: ${
           child.jail.notEnforced.join(", ")
         } (--allow-weaker-jail)`,
       );
@@ -205,13 +233,13 @@ async function run(argv: readonly string[]): Promise<number> {
     };
     const rpc = serveGuest(child, grants, {
       ...services,
-      programName: config.program,
+      programName: name,
       exec: execService(config, child, startProgram, services),
     });
     const status = await child.status;
     await rpc;
     if (status.timedOut) {
-      stderr.line(`ww: ${config.program} timed out after ${config.jail.timeoutMs! / 1000}s`);
+      stderr.line(`ww: ${name} timed out after ${config.jail.timeoutMs! / 1000}s`);
     }
     return status.code;
   } finally {

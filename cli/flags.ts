@@ -20,6 +20,7 @@ import { parseEnvFile } from "./env_file.ts";
 import { envKeyProblem, grantProblem, type RunConfig } from "../core/config.ts";
 import { UsageError } from "../core/errors.ts";
 import { absolutePath } from "../core/path.ts";
+import { isIpfsPath } from "../core/ipfs_path.ts";
 import type { HostGrants } from "../rpc/types.ts";
 
 /** What `ww run` was asked to do, beyond the RunConfig. */
@@ -31,6 +32,8 @@ export interface RunCommand {
   readonly explain: boolean;
   /** What the host capability on fd 3 offers (--with-console, --with-ipfs, --with-exec). */
   readonly grants: HostGrants;
+  /** --deno: the program is a Deno guest's entry file, bundled and run by deno in the jail. */
+  readonly deno: boolean;
 }
 
 const VALUE_FLAGS = new Set([
@@ -64,6 +67,7 @@ const SWITCHES = new Set([
   "--net",
   "--allow-weaker-jail",
   "--trust-node-ipns",
+  "--deno",
 ]);
 const GRANT_SWITCHES = new Set(["--with-console", "--with-ipfs", "--with-exec", "--with-all"]);
 
@@ -93,6 +97,7 @@ export function parseRunArgs(
   let debug = false;
   let help = false;
   let explain = false;
+  let deno = false;
   const grants = { console: false, ipfs: false, exec: false };
   let backend: JailBackend = DEFAULT_POLICY.backend;
   let net = false;
@@ -128,6 +133,7 @@ export function parseRunArgs(
       else if (flag === "--net") net = true;
       else if (flag === "--allow-weaker-jail") allowWeakerJail = true;
       else if (flag === "--trust-node-ipns") trustNodeIpns = true;
+      else if (flag === "--deno") deno = true;
       else help = true;
       continue;
     }
@@ -255,7 +261,7 @@ export function parseRunArgs(
     ...(trustNodeIpns ? { trustNodeIpns } : {}),
     jail,
   };
-  if (help) return { config, debug, help, explain, grants };
+  if (help) return { config, debug, help, explain, grants, deno };
   const ownProblem = ownGrantsProblem(own, fds);
   if (ownProblem) throw new UsageError(ownProblem);
   if (program === undefined) {
@@ -273,7 +279,12 @@ export function parseRunArgs(
       } ${chosen.error}`,
     );
   }
-  return { config, debug, help, explain, grants };
+  if (deno && isIpfsPath(program)) {
+    throw new UsageError(
+      `--deno ${program}: a Deno guest is a local file (a program from IPFS is run as is)`,
+    );
+  }
+  return { config, debug, help, explain, grants, deno };
 }
 
 function limitValue(
