@@ -11,7 +11,8 @@ import { checkInherited, type Child, startProgram } from "./run/start.ts";
 import { picksPort } from "./fd/grants.ts";
 import { execService, serveGuest } from "./rpc/serve.ts";
 import { lazyImport } from "./core/lazy.ts";
-import type { IpfsService } from "./rpc/types.ts";
+import type { HostGrants, IpfsService } from "./rpc/types.ts";
+import { bundleGuest, denoGuestConfig, guestDeno } from "./run/deno_guest.ts";
 import type { RunConfig } from "./core/config.ts";
 import { openStderr } from "./ffi/stderr.ts";
 import { StderrQueue } from "./run/stderr.ts";
@@ -57,16 +58,41 @@ async function main(argv: readonly string[]): Promise<number> {
 
 async function run(argv: readonly string[]): Promise<number> {
   const env = Deno.env.toObject();
-  const { config, help, explain, grants, debug } = parseRunArgs(
+  const parsed = parseRunArgs(
     argv,
     env,
     Deno.cwd(),
     { ipfsApiFile: readIpfsApiFile(env), readFile: Deno.readTextFileSync },
   );
+  const { help, explain, grants, debug } = parsed;
   if (help) {
     console.log(usageText(denoJson.version));
     return 0;
   }
+  // --deno: the guest is bundled first (--explain too: it shows the binds of a real bundle).
+  const name = parsed.config.program;
+  let config = parsed.config;
+  let removeBundle = () => {};
+  if (parsed.deno) {
+    const deno = guestDeno(env.PATH);
+    const bundle = await bundleGuest(deno, name, Deno.cwd(), env.TMPDIR);
+    config = denoGuestConfig(config, deno, bundle.bundle);
+    removeBundle = bundle.remove;
+  }
+  try {
+    return await runConfig(config, name, explain, grants, debug);
+  } finally {
+    removeBundle();
+  }
+}
+
+async function runConfig(
+  config: RunConfig,
+  name: string,
+  explain: boolean,
+  grants: HostGrants,
+  debug: boolean,
+): Promise<number> {
   if (explain) {
     const { explainName, explainProgram } = await lazyImport<
       typeof import("./run/explain_program.ts")
@@ -76,7 +102,7 @@ async function run(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (config.jail.backend === "none") {
-    stderr.line(`ww: warning: ${config.program} runs NOT jailed (--jail=none)`);
+    stderr.line(`ww: warning: ${name} runs NOT jailed (--jail=none)`);
   }
   // Forwarding starts before the program does: a signal that arrives while the jail is being
   // built is held and delivered as soon as the program exists, instead of killing ww and
@@ -91,7 +117,7 @@ async function run(argv: readonly string[]): Promise<number> {
     if (STOP_SIGNALS.includes(sig)) {
       interrupt.abort(
         new InterruptedError(
-          `${config.program}: stopped by ${sig} while being fetched; nothing was run`,
+          `${name}: stopped by ${sig} while being fetched; nothing was run`,
           SIGNALS[sig],
         ),
       );
@@ -115,12 +141,12 @@ async function run(argv: readonly string[]): Promise<number> {
       stderr.line(
         `ww: warning: ${
           child.jail.reason.replace(/^auto: /, "")
-        }; ${config.program} runs in the native jail instead (--jail=auto remembers this)`,
+        }; ${name} runs in the native jail instead (--jail=auto remembers this)`,
       );
     }
     if (child.jail.notEnforced.length > 0) {
       stderr.line(
-        `ww: warning: ${config.program} runs in a weaker jail: not enforced: ${
+        `ww: warning: ${name} runs in a weaker jail: not enforced: ${
           child.jail.notEnforced.join(", ")
         } (--allow-weaker-jail)`,
       );
@@ -132,13 +158,13 @@ async function run(argv: readonly string[]): Promise<number> {
     };
     const rpc = serveGuest(child, grants, {
       ...services,
-      programName: config.program,
+      programName: name,
       exec: execService(config, child, startProgram, services),
     });
     const status = await child.status;
     await rpc;
     if (status.timedOut) {
-      stderr.line(`ww: ${config.program} timed out after ${config.jail.timeoutMs! / 1000}s`);
+      stderr.line(`ww: ${name} timed out after ${config.jail.timeoutMs! / 1000}s`);
     }
     return status.code;
   } finally {

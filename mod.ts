@@ -24,3 +24,18 @@ export { DEFAULT_IPFS_API } from "./ipfs/multiaddr.ts";
 // (rpc/guest.ts) to talk to it, and "./fdmap" (examples/guest/fdmap.ts) to read WW_FD_*.
 export { execService, NO_GRANTS, serveGuest } from "./rpc/serve.ts";
 export type { HostGrants, HostServices, IpfsService } from "./rpc/types.ts";
+// The types the API above uses (deno doc --lint: no private type in the public API).
+export type { StartOptions } from "./run/start.ts";
+export { SIGNALS } from "./run/signals.ts";
+export type { SignalName } from "./run/signals.ts";
+export type { BackendChoice } from "./jail/auto.ts";
+export type { ViewPath } from "./run/view.ts";
+export type { ByteStream, FdStream } from "./ffi/stream.ts";
+export type {
+  ExecProcess,
+  ExecRequest,
+  IpfsEntry,
+  IpfsEntryType,
+  IpfsStat,
+  VatLimits,
+} from "./rpc/types.ts";

@@ -50,6 +50,7 @@ export interface FlagState {
   allowWeakerJail: boolean;
   trustNodeIpns: boolean;
   socketActivation: boolean;
+  deno: boolean;
   readonly ids: { uid?: number; gid?: number };
   timeoutMs?: number;
   chdir?: string;
@@ -73,6 +74,7 @@ export function newFlagState(): FlagState {
     allowWeakerJail: false,
     trustNodeIpns: false,
     socketActivation: false,
+    deno: false,
     ids: {},
     readOnlyBinds: [],
     writableBinds: [],
@@ -231,6 +233,16 @@ export const FLAGS: readonly Flag[] = [
     see: { title: "Names (/ipns/)", anchor: "#names-ipns" },
     set: (s) => {
       s.trustNodeIpns = true;
+    },
+  },
+  {
+    name: "--deno",
+    group: "run",
+    help:
+      "`<binary>` is a Deno guest (`guest.ts`): ww bundles it and runs it with this deno, bound read-only with the bundle (no `DENO_DIR` or binds needed)",
+    see: { title: "Deno guests", anchor: "#deno-guests" },
+    set: (s) => {
+      s.deno = true;
     },
   },
   {

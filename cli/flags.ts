@@ -8,6 +8,7 @@ import { chooseIpfsApi, ipfsApiUrl } from "../ipfs/multiaddr.ts";
 import { type Flag, FLAGS, newFlagState } from "./flag_table.ts";
 import type { RunConfig } from "../core/config.ts";
 import { UsageError } from "../core/errors.ts";
+import { isIpfsPath } from "../core/ipfs_path.ts";
 import type { HostGrants } from "../rpc/types.ts";
 
 /** What `ww run` was asked to do, beyond the RunConfig. */
@@ -19,6 +20,8 @@ export interface RunCommand {
   readonly explain: boolean;
   /** What the host capability on fd 3 offers (--with-console, --with-ipfs, --with-exec). */
   readonly grants: HostGrants;
+  /** --deno: the program is a Deno guest's entry file, bundled and run by deno in the jail. */
+  readonly deno: boolean;
 }
 
 /** Each flag by its name and by its alias. */
@@ -73,7 +76,7 @@ export function parseRunArgs(
   }
 
   const [program, ...args] = argv.slice(i);
-  const { fds, own, env, debug, help, explain, grants } = s;
+  const { fds, own, env, debug, help, explain, grants, deno } = s;
   const jail: JailPolicy = {
     backend: s.backend,
     net: s.net,
@@ -103,7 +106,7 @@ export function parseRunArgs(
     ...(s.trustNodeIpns ? { trustNodeIpns: true } : {}),
     jail,
   };
-  if (help) return { config, debug, help, explain, grants };
+  if (help) return { config, debug, help, explain, grants, deno };
   const ownProblem = ownGrantsProblem(own, fds);
   if (ownProblem) throw new UsageError(ownProblem);
   const activationProblem = socketActivationProblem(own, s.socketActivation);
@@ -123,5 +126,10 @@ export function parseRunArgs(
       } ${chosen.error}`,
     );
   }
-  return { config, debug, help, explain, grants };
+  if (deno && isIpfsPath(program)) {
+    throw new UsageError(
+      `--deno ${program}: a Deno guest is a local file (a program from IPFS is run as is)`,
+    );
+  }
+  return { config, debug, help, explain, grants, deno };
 }

@@ -294,3 +294,18 @@ Deno.test("--socket-activation is a switch that needs a --listen grant", () => {
     );
   }
 });
+
+Deno.test("--deno marks the program as a Deno guest's entry file, never one from IPFS", () => {
+  const { config, deno } = parse(["--deno", "guest.ts", "--port", "1"]);
+  assert.equal(deno, true);
+  assert.equal(config.program, "guest.ts");
+  assert.deepEqual(config.args, ["--port", "1"]);
+  assert.equal(parse(["guest.ts"]).deno, false);
+  assert.throws(() => parse(["--deno=1", "guest.ts"]), {
+    message: "--deno takes no value (got --deno=1)",
+  });
+  assert.throws(() => parse(["--deno", "/ipfs/bafkqaaa"]), {
+    message:
+      "--deno /ipfs/bafkqaaa: a Deno guest is a local file (a program from IPFS is run as is)",
+  });
+});

@@ -5,10 +5,25 @@ import { fdEnvVar, type FdGrant, GRANT_NAME } from "../fd/layout.ts";
 import type { OwnGrant } from "../fd/grants.ts";
 import type { JailPolicy } from "../jail/policy.ts";
 
-/** Everything that decides what a run does. */
+/**
+ * Everything that decides what a run does.
+ *
+ * @example
+ * ```ts ignore
+ * const config: RunConfig = {
+ *   program: "/bin/cat",
+ *   args: ["-"],
+ *   fds: [{ name: "db", source: 7 }], // the child gets fd 4 and WW_FD_DB=4
+ *   env: { LANG: "C.UTF-8" },
+ *   ipfsApi: DEFAULT_IPFS_API,
+ *   jail: DEFAULT_POLICY,
+ * };
+ * ```
+ */
 export interface RunConfig {
   /** The program as the user named it: a path, or a name looked up in PATH. */
   readonly program: string;
+  /** Its arguments (argv[1...]). */
   readonly args: readonly string[];
   /** Descriptors of the calling process to hand over, by name. */
   readonly fds: readonly FdGrant[];

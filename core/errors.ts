@@ -3,7 +3,14 @@
 
 import { EACCES, EISDIR, ELOOP, ENAMETOOLONG, ENOEXEC, ENOTDIR, ETXTBSY } from "../ffi/errno.ts";
 
-/** Exit codes of `ww run` that are not the program's own (documented in README.md). */
+/**
+ * Exit codes of `ww run` that are not the program's own (documented in README.md).
+ *
+ * @example
+ * ```ts ignore
+ * Deno.exit(EXIT.notFound); // 127, as a shell reports a missing command
+ * ```
+ */
 export const EXIT = {
   /** A usage or setup error of ww itself: bad flags, a jail that cannot be built. */
   usage: 125,
@@ -13,32 +20,70 @@ export const EXIT = {
   notFound: 127,
 } as const;
 
-/** An error meant for the user, with the exit code it maps to. */
+/**
+ * An error meant for the user, with the exit code it maps to.
+ *
+ * @example
+ * ```ts ignore
+ * try {
+ *   await startProgram(config);
+ * } catch (e) {
+ *   if (!(e instanceof WwError)) throw e;
+ *   console.error(`ww: ${e.message}`);
+ *   Deno.exit(e.exitCode);
+ * }
+ * ```
+ */
 export class WwError extends Error {
+  /** `message`: one line for the user; `exitCode`: what `ww run` exits with. */
   constructor(message: string, readonly exitCode: number, options?: ErrorOptions) {
     super(message, options);
     this.name = "WwError";
   }
 }
 
-/** Bad flags or arguments (exit 125). */
+/**
+ * Bad flags or arguments (exit 125).
+ *
+ * @example
+ * ```ts ignore
+ * throw new UsageError("--timeout 0s: must be at least 1 ms (e.g. --timeout 500ms)");
+ * ```
+ */
 export class UsageError extends WwError {
+  /** `message`: one line naming the input, what is wrong and the fix. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, EXIT.usage, options);
     this.name = "UsageError";
   }
 }
 
-/** Something ww needed to prepare the run failed (exit 125). */
+/**
+ * Something ww needed to prepare the run failed (exit 125).
+ *
+ * @example
+ * ```ts ignore
+ * throw new SetupError("bwrap: not found in PATH (install bubblewrap, or use --jail=native)");
+ * ```
+ */
 export class SetupError extends WwError {
+  /** `message`: one line naming the input, what is wrong and the fix. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, EXIT.usage, options);
     this.name = "SetupError";
   }
 }
 
-/** The program was found but cannot be executed (exit 126). */
+/**
+ * The program was found but cannot be executed (exit 126).
+ *
+ * @example
+ * ```ts ignore
+ * throw new NotExecutableError("./notes.txt: not an executable (chmod +x it)");
+ * ```
+ */
 export class NotExecutableError extends WwError {
+  /** `message`: one line naming the input, what is wrong and the fix. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, EXIT.notExecutable, options);
     this.name = "NotExecutableError";
@@ -50,14 +95,23 @@ export class NotExecutableError extends WwError {
  * exits 128+N, as a shell reports a command killed by signal N.
  */
 export class InterruptedError extends WwError {
+  /** `signal`: the number of the signal that stopped ww. */
   constructor(message: string, readonly signal: number, options?: ErrorOptions) {
     super(message, 128 + signal, options);
     this.name = "InterruptedError";
   }
 }
 
-/** The program does not exist (exit 127). */
+/**
+ * The program does not exist (exit 127).
+ *
+ * @example
+ * ```ts ignore
+ * throw new NotFoundError("frobnicate: not found in PATH");
+ * ```
+ */
 export class NotFoundError extends WwError {
+  /** `message`: one line naming the input, what is wrong and the fix. */
   constructor(message: string, options?: ErrorOptions) {
     super(message, EXIT.notFound, options);
     this.name = "NotFoundError";

@@ -5,11 +5,28 @@
 import { fdEnvVar, type FdGrant, GRANT_NAME } from "./layout.ts";
 
 /** How `--open` opens a file: `r` read only (default), `w` create or truncate, `a` create and
- * append, `rw` read and write, created when missing. */
+ * append, `rw` read and write, created when missing.
+ *
+ * @example
+ * ```ts ignore
+ * const mode: OpenMode = "a"; // as --open log=app.log:a
+ * ```
+ */
 export type OpenMode = "r" | "w" | "a" | "rw";
 export const OPEN_MODES: readonly OpenMode[] = ["r", "w", "a", "rw"];
 
-/** A grant ww opens itself, by name; the program finds it in WW_FD_<NAME>. */
+/**
+ * A grant ww opens itself, by name; the program finds it in WW_FD_<NAME>.
+ *
+ * @example
+ * ```ts ignore
+ * const own: OwnGrant[] = [
+ *   { name: "http", listen: "tcp:127.0.0.1:0" },
+ *   { name: "db", connect: "unix:/run/db.sock" },
+ *   { name: "log", open: "/var/log/app.log", mode: "a" },
+ * ];
+ * ```
+ */
 export type OwnGrant =
   | { readonly name: string; readonly listen: string }
   | { readonly name: string; readonly connect: string }

@@ -9,9 +9,18 @@
 // come first, by upper-cased name, the host socket right after them (WW_HOST_FD names it), and
 // every other grant after that in the usual order.
 
-/** A request to give the child the caller's descriptor `source` under `name`. */
+/**
+ * A request to give the child the caller's descriptor `source` under `name`.
+ *
+ * @example
+ * ```ts ignore
+ * const grant: FdGrant = { name: "db", source: 7 }; // as --with-fd db=7
+ * ```
+ */
 export interface FdGrant {
+  /** `[A-Za-z_][A-Za-z0-9_]*`, unique ignoring case: the child reads `WW_FD_<NAME>`. */
   readonly name: string;
+  /** The descriptor number in the calling process. */
   readonly source: number;
   /** Set when ww opened `source` itself (fd/grants.ts): laid out after the caller's grants. */
   readonly own?: boolean;

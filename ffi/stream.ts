@@ -13,7 +13,20 @@ import { F_GETFL, F_SETFL, O_NONBLOCK, POLLIN, POLLOUT } from "./flags.ts";
 
 const SHUT_RDWR = 2;
 
-/** The subset of Deno.Conn that the RPC layer needs. */
+/**
+ * The subset of Deno.Conn that the RPC layer needs.
+ *
+ * @example
+ * ```ts ignore
+ * async function echo(stream: ByteStream): Promise<void> {
+ *   const buf = new Uint8Array(4096);
+ *   for (let n = await stream.read(buf); n !== null; n = await stream.read(buf)) {
+ *     await stream.write(buf.subarray(0, n));
+ *   }
+ *   stream.close();
+ * }
+ * ```
+ */
 export interface ByteStream {
   /** Reads into `p`; resolves to the byte count, or null at end of stream. */
   read(p: Uint8Array): Promise<number | null>;
@@ -23,7 +36,17 @@ export interface ByteStream {
   close(): void;
 }
 
-/** A ByteStream that owns `fd` and closes it on close(). */
+/**
+ * A ByteStream that owns `fd` and closes it on close().
+ *
+ * @example
+ * ```ts ignore
+ * const child = await startProgram(config);
+ * const socket: FdStream = child.hostSocket; // ww's end of the program's fd 3
+ * const buf = new Uint8Array(4096);
+ * const n = await socket.read(buf); // null once the program closed its end
+ * ```
+ */
 export class FdStream implements ByteStream {
   #fd: number;
   #closed = false;
@@ -31,6 +54,7 @@ export class FdStream implements ByteStream {
   /** Data read by finish() and not yet handed out. */
   #tail: Uint8Array = new Uint8Array(0);
 
+  /** Takes `fd` over, and makes it non-blocking. */
   constructor(fd: number) {
     this.#fd = fd;
     const c = libc();
@@ -38,6 +62,7 @@ export class FdStream implements ByteStream {
     check("fcntl", c.fcntl(fd, F_SETFL, flags | O_NONBLOCK), `F_SETFL on fd ${fd}`);
   }
 
+  /** The descriptor (until close). */
   get fd(): number {
     return this.#fd;
   }
@@ -47,6 +72,7 @@ export class FdStream implements ByteStream {
     if (this.#tail.length === 0) await this.#poll(POLLIN);
   }
 
+  /** Reads into `p`; resolves to the byte count, or null at end of stream. */
   async read(p: Uint8Array): Promise<number | null> {
     for (;;) {
       if (this.#tail.length > 0) {
@@ -67,6 +93,7 @@ export class FdStream implements ByteStream {
     }
   }
 
+  /** Writes all of `p`. */
   async write(p: Uint8Array): Promise<number> {
     let off = 0;
     while (off < p.length) {
@@ -105,6 +132,7 @@ export class FdStream implements ByteStream {
     this.close();
   }
 
+  /** Ends the stream and closes the descriptor; pending and later reads resolve to null. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;

@@ -1,12 +1,12 @@
 // ipfs/block.ts — CIDs and the one check everything else rests on: a block's bytes hash to the
 // digest in its CID. Nothing fetched from an IPFS node is used before it passes `verifyBlock`.
 
-import { CID } from "multiformats/cid";
-import { base16, base16upper } from "multiformats/bases/base16";
-import { base32, base32upper } from "multiformats/bases/base32";
-import { base36, base36upper } from "multiformats/bases/base36";
-import { base58btc } from "multiformats/bases/base58";
-import { base64, base64pad, base64url, base64urlpad } from "multiformats/bases/base64";
+import { CID } from "npm:multiformats@^14.0.5/cid";
+import { base16, base16upper } from "npm:multiformats@^14.0.5/bases/base16";
+import { base32, base32upper } from "npm:multiformats@^14.0.5/bases/base32";
+import { base36, base36upper } from "npm:multiformats@^14.0.5/bases/base36";
+import { base58btc } from "npm:multiformats@^14.0.5/bases/base58";
+import { base64, base64pad, base64url, base64urlpad } from "npm:multiformats@^14.0.5/bases/base64";
 
 export { CID };
 

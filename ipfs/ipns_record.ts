@@ -8,12 +8,12 @@
 // Loaded lazily, only for /ipns/ names: the record and key code must cost /ipfs/ paths and local
 // programs nothing.
 
-import { unmarshalIPNSRecord } from "ipns";
-import { ipnsValidator } from "ipns/validator";
-import { base36 } from "multiformats/bases/base36";
-import { base58btc } from "multiformats/bases/base58";
-import { CID } from "multiformats/cid";
-import * as Digest from "multiformats/hashes/digest";
+import { unmarshalIPNSRecord } from "npm:ipns@^10.1.6";
+import { ipnsValidator } from "npm:ipns@^10.1.6/validator";
+import { base36 } from "npm:multiformats@^14.0.5/bases/base36";
+import { base58btc } from "npm:multiformats@^14.0.5/bases/base58";
+import { CID } from "npm:multiformats@^14.0.5/cid";
+import * as Digest from "npm:multiformats@^14.0.5/hashes/digest";
 
 /** The multicodec of a CID that names a libp2p public key. */
 const LIBP2P_KEY = 0x72;

@@ -4,7 +4,14 @@
 // from. Pure, and tiny on purpose: it runs on every `ww run`, and the full multiaddr library costs
 // start-up time that a local program must not pay.
 
-/** The default Kubo RPC endpoint. */
+/**
+ * The default Kubo RPC endpoint.
+ *
+ * @example
+ * ```ts ignore
+ * const config: RunConfig = { ...base, program: "/ipfs/bafy.../app", ipfsApi: DEFAULT_IPFS_API };
+ * ```
+ */
 export const DEFAULT_IPFS_API = "/dns4/localhost/tcp/5001/http";
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;

@@ -186,7 +186,7 @@ export class IpfsNode {
           `${this.context}: resolving /ipns/ names through a unix socket (${this.where}) is not supported; point --ipfs at the node's TCP address`,
         );
       }
-      const { create } = await import("kubo-rpc-client");
+      const { create } = await import("npm:kubo-rpc-client@^7.1.0");
       const client = create({ url: this.url });
       let path: string | undefined;
       try {

@@ -2,7 +2,7 @@
 // over verified blocks only. Plain directories are walked here; HAMT-sharded directories are handed
 // to ipfs-unixfs-exporter (loaded only when one is met), which reads through the same verifier.
 
-import * as dagPb from "@ipld/dag-pb";
+import * as dagPb from "npm:@ipld/dag-pb@^4.2.0";
 import { NotExecutableError, NotFoundError, SetupError } from "../core/errors.ts";
 import { CID, cidKey, DAG_PB, RAW } from "./block.ts";
 import type { VerifiedBlocks } from "./blocks.ts";
@@ -133,7 +133,7 @@ async function walkSharded(
   segments: readonly string[],
   blocks: VerifiedBlocks,
 ): Promise<CID> {
-  const { walkPath } = await import("ipfs-unixfs-exporter");
+  const { walkPath } = await import("npm:ipfs-unixfs-exporter@^16.2.2");
   // The exporter reads blocks through this store, so every block it looks at is verified.
   const store = {
     async *get(cid: CID) {

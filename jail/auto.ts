@@ -35,9 +35,19 @@ export interface BwrapTry {
   readonly detail: string;
 }
 
-/** A concrete backend and why it was chosen. */
+/**
+ * A concrete backend and why it was chosen.
+ *
+ * @example
+ * ```ts ignore
+ * const { backend, reason }: BackendChoice = child.jail;
+ * console.error(`jailed by ${backend}: ${reason}`);
+ * ```
+ */
 export interface BackendChoice {
+  /** bwrap, native or none. */
   readonly backend: Exclude<JailBackend, "auto">;
+  /** Why, in words for the user (e.g. the sysctl that rules bwrap out). */
   readonly reason: string;
 }
 

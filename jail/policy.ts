@@ -6,17 +6,38 @@
  * Which mechanism enforces the policy: `bwrap` (namespaces), `native` (Landlock, seccomp and
  * limits, for machines without user namespaces), `auto` (bwrap when this machine can create
  * namespaces, native otherwise), or `none` (unjailed).
+ *
+ * @example
+ * ```ts ignore
+ * const backend: JailBackend = "native"; // Landlock, seccomp and rlimits, no namespaces
+ * ```
  */
 export type JailBackend = "auto" | "bwrap" | "native" | "none";
 export const JAIL_BACKENDS: readonly JailBackend[] = ["auto", "bwrap", "native", "none"];
 
-/** A host path made visible inside the jail at `dest`. */
+/**
+ * A host path made visible inside the jail at `dest`.
+ *
+ * @example
+ * ```ts ignore
+ * const bind: Bind = { source: "/srv/data", dest: "/data" }; // --ro-bind /srv/data:/data
+ * ```
+ */
 export interface Bind {
+  /** The host path. */
   readonly source: string;
+  /** Where the jail shows it (the same path unless moved; the native jail cannot move). */
   readonly dest: string;
 }
 
-/** Resource limits (setrlimit, and the size of in-memory file systems); undefined: unlimited. */
+/**
+ * Resource limits (setrlimit, and the size of in-memory file systems); undefined: unlimited.
+ *
+ * @example
+ * ```ts ignore
+ * const limits: Limits = { ...DEFAULT_LIMITS, memoryBytes: 256 * 2 ** 20, cpuSeconds: 10 };
+ * ```
+ */
 export interface Limits {
   /** RLIMIT_DATA: private writable memory per process, in bytes. */
   readonly memoryBytes?: number;
@@ -35,17 +56,34 @@ export interface Limits {
   readonly tmpBytes?: number;
 }
 
+/**
+ * What the jail allows: the backend, network, binds, limits and identity of one run.
+ *
+ * @example
+ * ```ts ignore
+ * const policy: JailPolicy = {
+ *   ...DEFAULT_POLICY,
+ *   readOnlyBinds: [{ source: "/srv/data", dest: "/srv/data" }],
+ *   timeoutMs: 30_000,
+ * };
+ * ```
+ */
 export interface JailPolicy {
+  /** Which mechanism enforces it (see JailBackend). */
   readonly backend: JailBackend;
   /** Share the host's network namespace. */
   readonly net: boolean;
+  /** --ro-bind: host paths shown read-only. */
   readonly readOnlyBinds: readonly Bind[];
+  /** --bind: host paths shown read-write. */
   readonly writableBinds: readonly Bind[];
+  /** Resource limits (DEFAULT_LIMITS by default). */
   readonly limits: Limits;
   /** Wall-clock limit: SIGTERM at this point, SIGKILL after TIMEOUT_GRACE_MS more. */
   readonly timeoutMs?: number;
   /** The program's uid and gid (default nobody, 65534; the native jail keeps ww's unless root). */
   readonly uid?: number;
+  /** See uid. */
   readonly gid?: number;
   /**
    * The program's working directory (--chdir), a path as the jail shows it; it must be visible
@@ -56,7 +94,14 @@ export interface JailPolicy {
   readonly allowWeakerJail?: boolean;
 }
 
-/** The default limits: generous for real programs, but a fork or memory bomb stops. */
+/**
+ * The default limits: generous for real programs, but a fork or memory bomb stops.
+ *
+ * @example
+ * ```ts ignore
+ * const policy: JailPolicy = { ...DEFAULT_POLICY, limits: { ...DEFAULT_LIMITS, cpuSeconds: 60 } };
+ * ```
+ */
 export const DEFAULT_LIMITS: Limits = {
   memoryBytes: 4 * 2 ** 30,
   openFiles: 1024,
@@ -67,7 +112,17 @@ export const DEFAULT_LIMITS: Limits = {
 /** Time between SIGTERM and SIGKILL when --timeout expires. */
 export const TIMEOUT_GRACE_MS = 2000;
 
-/** The default profile: every namespace, no network, nothing bound but the system. */
+/**
+ * The default profile: every namespace, no network, nothing bound but the system.
+ *
+ * @example
+ * ```ts ignore
+ * const config: RunConfig = {
+ *   program: "/bin/true", args: [], fds: [], env: {}, ipfsApi: DEFAULT_IPFS_API,
+ *   jail: DEFAULT_POLICY,
+ * };
+ * ```
+ */
 export const DEFAULT_POLICY: JailPolicy = {
   backend: "auto",
   net: false,

@@ -3,8 +3,8 @@
 // inputs take seconds. Used by rpc/vat_test.ts (a fixed seed range) and `deno task bench` (a
 // longer run that records the peak RSS). Also the raw-message builders the tests use.
 
-import * as capnp from "capnp-es";
-import * as rpc from "capnp-es/capnp/rpc";
+import * as capnp from "npm:capnp-es@0.0.16";
+import * as rpc from "npm:capnp-es@0.0.16/capnp/rpc";
 import type { ByteStream } from "../ffi/stream.ts";
 import { serveHost } from "./host.ts";
 import * as ww from "./ww_capnp.ts";

@@ -5,36 +5,79 @@
 // back.
 //
 // Capabilities are usable at once (calls on them are pipelined until they resolve). Each client
-// object holds its capability until close(); ww frees everything when the connection ends.
+// object holds its capability until close(); ww frees everything when the connection ends. The
+// client objects keep their capability in a private field: the RPC machinery (Cap, Connection)
+// is no part of the API.
+
+/**
+ * The guest side of ww's host capability: {@linkcode connect} to it from a program started by
+ * `ww run`, and call the services its `--with-*` flags granted.
+ *
+ * @example Log a line through ww, when the run granted `--with-console`
+ * ```ts ignore
+ * import { connect } from "@wetware/ww/guest";
+ *
+ * const host = await connect();
+ * const { grants } = await host.identity();
+ * if (grants.includes("console")) await host.console().log("hello from the jail");
+ * host.close();
+ * ```
+ *
+ * @module
+ */
 
 import { Socket } from "node:net";
 import process from "node:process";
-import * as capnp from "capnp-es";
-import * as rpc from "capnp-es/capnp/rpc";
+import * as capnp from "npm:capnp-es@0.0.16";
+import * as rpc from "npm:capnp-es@0.0.16/capnp/rpc";
 import type { ByteStream } from "../ffi/stream.ts";
 import { readFrames } from "./frame.ts";
 import type { IpfsEntry, IpfsEntryType, IpfsStat } from "./types.ts";
 import * as ww from "./ww_capnp.ts";
 
-/** What Host.identity reports. */
+export type { ByteStream, IpfsEntry, IpfsEntryType, IpfsStat };
+
+/**
+ * What {@linkcode WwHost.identity} reports.
+ *
+ * @example
+ * ```ts ignore
+ * const id: Identity = await (await connect()).identity();
+ * id.name; // "ww"
+ * ```
+ */
 export interface Identity {
+  /** The host's name: "ww". */
   readonly name: string;
+  /** ww's version, e.g. "0.1.0". */
   readonly version: string;
+  /** The version of the RPC protocol (rpc/ww.capnp). */
   readonly protocolVersion: number;
   /** The grants in force, e.g. ["console", "exec"]. */
   readonly grants: string[];
 }
 
+/**
+ * The level of a console line.
+ *
+ * @example
+ * ```ts ignore
+ * const level: LogLevel = "warn";
+ * await host.console().log("disk almost full", level);
+ * ```
+ */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 
 /**
  * Connects to the host capability on its descriptor (see hostSocketFd), or on `stream`.
  *
  * @example
+ * ```ts ignore
  * const host = await connect();
  * const { grants } = await host.identity();
  * if (grants.includes("console")) await host.console().log("hello", "info");
  * host.close();
+ * ```
  */
 export function connect(stream: ByteStream = hostStream()): Promise<WwHost> {
   const conn = new Connection(stream);
@@ -263,12 +306,39 @@ async function results<R extends capnp.Struct>(q: Question, Results: capnp.Struc
   return capnp.utils.getStruct(0, Results, await q.promise);
 }
 
-/** The bootstrap capability: identity always; the others when their flag granted them. */
-export class WwHost {
-  constructor(readonly conn: Connection, readonly cap: Cap) {}
+/** The capability each client object holds, for passing it on in WwExecutor.start. */
+const capOf = new WeakMap<object, Cap>();
 
+/**
+ * The bootstrap capability: identity always; the others when their flag granted them.
+ *
+ * @example
+ * ```ts ignore
+ * const host: WwHost = await connect();
+ * console.log((await host.identity()).grants);
+ * host.close();
+ * ```
+ */
+export class WwHost {
+  #conn: Connection;
+  #cap: Cap;
+
+  /** @ignore made by {@linkcode connect} */
+  constructor(conn: Connection, cap: Cap) {
+    this.#conn = conn;
+    this.#cap = cap;
+  }
+
+  /**
+   * Who the host is and what this program was granted.
+   *
+   * @example
+   * ```ts ignore
+   * const { version, grants } = await host.identity(); // grants: e.g. ["console", "exec"]
+   * ```
+   */
   async identity(): Promise<Identity> {
-    const q = this.cap.call(ww.Host$Client.interfaceId, 0, ww.Host_Identity$Params);
+    const q = this.#cap.call(ww.Host$Client.interfaceId, 0, ww.Host_Identity$Params);
     const r = await results(q, ww.Host_Identity$Results);
     return {
       name: r.name,
@@ -278,27 +348,55 @@ export class WwHost {
     };
   }
 
-  /** Granted by --with-console. */
+  /**
+   * Granted by --with-console.
+   *
+   * @example
+   * ```ts ignore
+   * await host.console().log("started");
+   * ```
+   */
   console(): WwConsole {
-    const q = this.cap.call(ww.Host$Client.interfaceId, 1, ww.Host_Console$Params);
-    return new WwConsole(q.cap(this.conn, 0));
+    const q = this.#cap.call(ww.Host$Client.interfaceId, 1, ww.Host_Console$Params);
+    return new WwConsole(q.cap(this.#conn, 0));
   }
 
-  /** Granted by --with-ipfs. */
+  /**
+   * Granted by --with-ipfs.
+   *
+   * @example
+   * ```ts ignore
+   * const bytes = await host.ipfs().cat("/ipfs/bafy.../readme.txt");
+   * ```
+   */
   ipfs(): WwIpfs {
-    const q = this.cap.call(ww.Host$Client.interfaceId, 2, ww.Host_Ipfs$Params);
-    return new WwIpfs(q.cap(this.conn, 0));
+    const q = this.#cap.call(ww.Host$Client.interfaceId, 2, ww.Host_Ipfs$Params);
+    return new WwIpfs(q.cap(this.#conn, 0));
   }
 
-  /** Granted by --with-exec. */
+  /**
+   * Granted by --with-exec.
+   *
+   * @example
+   * ```ts ignore
+   * const { code } = await host.executor().start("/bin/true").wait();
+   * ```
+   */
   executor(): WwExecutor {
-    const q = this.cap.call(ww.Host$Client.interfaceId, 3, ww.Host_Executor$Params);
-    return new WwExecutor(q.cap(this.conn, 0));
+    const q = this.#cap.call(ww.Host$Client.interfaceId, 3, ww.Host_Executor$Params);
+    return new WwExecutor(q.cap(this.#conn, 0));
   }
 
-  /** Ends the connection (and so lets the program exit). */
+  /**
+   * Ends the connection (and so lets the program exit).
+   *
+   * @example
+   * ```ts ignore
+   * host.close();
+   * ```
+   */
   close(): void {
-    this.conn.close();
+    this.#conn.close();
   }
 }
 
@@ -309,33 +407,97 @@ const LEVELS: Record<LogLevel, ww.Console_Level> = {
   error: ww.Console_Level.ERROR,
 };
 
+/**
+ * ww's stderr, granted by `--with-console` ({@linkcode WwHost.console}).
+ *
+ * @example
+ * ```ts ignore
+ * const out: WwConsole = host.console();
+ * await out.log("low on disk", "warn"); // ww prints "<program>: warn: low on disk"
+ * out.close();
+ * ```
+ */
 export class WwConsole {
-  constructor(readonly cap: Cap) {}
+  #cap: Cap;
 
-  /** Writes `line` to ww's stderr as "<program>: <level>: <line>". */
+  /** @ignore made by {@linkcode WwHost.console} */
+  constructor(cap: Cap) {
+    this.#cap = cap;
+    capOf.set(this, cap);
+  }
+
+  /**
+   * Writes `line` to ww's stderr as "<program>: <level>: <line>".
+   *
+   * @example
+   * ```ts ignore
+   * await host.console().log("ready", "info");
+   * ```
+   */
   async log(line: string, level: LogLevel = "info"): Promise<void> {
-    const q = this.cap.call(ww.Console$Client.interfaceId, 0, ww.Console_Log$Params, (p) => {
+    const q = this.#cap.call(ww.Console$Client.interfaceId, 0, ww.Console_Log$Params, (p) => {
       p.level = LEVELS[level];
       p.line = line;
     });
     await q.promise;
   }
 
+  /**
+   * Gives the capability back to ww.
+   *
+   * @example
+   * ```ts ignore
+   * host.console().close();
+   * ```
+   */
   close(): void {
-    this.cap.close();
+    this.#cap.close();
   }
 }
 
 const ENTRY_TYPES: IpfsEntryType[] = ["file", "directory", "other"];
 
+/**
+ * IPFS through ww's node, granted by `--with-ipfs` ({@linkcode WwHost.ipfs}); ww checks every
+ * block against its CID.
+ *
+ * @example
+ * ```ts ignore
+ * const ipfs: WwIpfs = host.ipfs();
+ * const cid = await ipfs.add(new TextEncoder().encode("hi"));
+ * new TextDecoder().decode(await ipfs.cat(`/ipfs/${cid}`)); // "hi"
+ * ```
+ */
 export class WwIpfs {
-  constructor(readonly cap: Cap) {}
+  #cap: Cap;
 
+  /** @ignore made by {@linkcode WwHost.ipfs} */
+  constructor(cap: Cap) {
+    this.#cap = cap;
+    capOf.set(this, cap);
+  }
+
+  /**
+   * The bytes of the file at `path` (/ipfs/<cid>[/sub], /ipns/<name>[/sub], or a CID).
+   *
+   * @example
+   * ```ts ignore
+   * const data = await host.ipfs().cat("/ipfs/bafy.../hello.txt");
+   * ```
+   */
   async cat(path: string): Promise<Uint8Array> {
     const q = this.#call(0, ww.Ipfs_Cat$Params, (p) => (p.path = path));
     return (await results(q, ww.Ipfs_Cat$Results)).data.toUint8Array().slice();
   }
 
+  /**
+   * The entries of the directory at `path`.
+   *
+   * @example
+   * ```ts ignore
+   * for (const e of await host.ipfs().ls("/ipfs/bafy...")) console.log(e.name, e.type, e.size);
+   * ```
+   */
   async ls(path: string): Promise<IpfsEntry[]> {
     const q = this.#call(1, ww.Ipfs_Ls$Params, (p) => (p.path = path));
     return (await results(q, ww.Ipfs_Ls$Results)).entries.toArray().map((e) => ({
@@ -346,6 +508,14 @@ export class WwIpfs {
     }));
   }
 
+  /**
+   * The CID, size and type of what is at `path`.
+   *
+   * @example
+   * ```ts ignore
+   * const { cid, size, type } = await host.ipfs().stat("/ipfs/bafy.../hello.txt");
+   * ```
+   */
   async stat(path: string): Promise<IpfsStat> {
     const r = await results(
       this.#call(2, ww.Ipfs_Stat$Params, (p) => (p.path = path)),
@@ -354,35 +524,89 @@ export class WwIpfs {
     return { cid: r.cid, size: Number(r.size), type: ENTRY_TYPES[r.type] ?? "other" };
   }
 
+  /**
+   * Adds `data` as a file and returns its CID.
+   *
+   * @example
+   * ```ts ignore
+   * const cid = await host.ipfs().add(new TextEncoder().encode("hello"));
+   * ```
+   */
   async add(data: Uint8Array): Promise<string> {
     const q = this.#call(3, ww.Ipfs_Add$Params, (p) => p._initData(data.length).copyBuffer(data));
     return (await results(q, ww.Ipfs_Add$Results)).cid;
   }
 
   #call<P extends capnp.Struct>(m: number, P: capnp.StructCtor<P>, build: (p: P) => void) {
-    return this.cap.call(ww.Ipfs$Client.interfaceId, m, P, build);
+    return this.#cap.call(ww.Ipfs$Client.interfaceId, m, P, build);
   }
 
+  /**
+   * Gives the capability back to ww.
+   *
+   * @example
+   * ```ts ignore
+   * host.ipfs().close();
+   * ```
+   */
   close(): void {
-    this.cap.close();
+    this.#cap.close();
   }
 }
 
-/** What a started program gets: its arguments, fds by name, and the grants passed on. */
+/**
+ * What a started program gets: its arguments, fds by name, and the grants passed on.
+ *
+ * @example
+ * ```ts ignore
+ * const options: StartOptions = { args: ["-c", "echo hi"], fds: ["db"], console: host.console() };
+ * host.executor().start("/bin/sh", options);
+ * ```
+ */
 export interface StartOptions {
+  /** The program's arguments (argv[1...]). */
   readonly args?: readonly string[];
+  /** Names of this program's own --with-fd grants to pass on. */
   readonly fds?: readonly string[];
+  /** Passes the console capability on. */
   readonly console?: WwConsole;
+  /** Passes the IPFS capability on. */
   readonly ipfs?: WwIpfs;
+  /** Passes the executor on (the program may start programs in turn). */
   readonly executor?: WwExecutor;
 }
 
+/**
+ * Starts programs under ww, in this program's jail, granted by `--with-exec`
+ * ({@linkcode WwHost.executor}).
+ *
+ * @example
+ * ```ts ignore
+ * const exec: WwExecutor = host.executor();
+ * const child = exec.start("/bin/echo", { args: ["hi"] });
+ * (await child.wait()).code; // 0
+ * ```
+ */
 export class WwExecutor {
-  constructor(readonly cap: Cap) {}
+  #cap: Cap;
 
-  /** Starts `program` under ww with the grants passed in `options` (none by default). */
+  /** @ignore made by {@linkcode WwHost.executor} */
+  constructor(cap: Cap) {
+    this.#cap = cap;
+    capOf.set(this, cap);
+  }
+
+  /**
+   * Starts `program` under ww with the grants passed in `options` (none by default).
+   *
+   * @example
+   * ```ts ignore
+   * const p = host.executor().start("/bin/sh", { args: ["-c", "exit 3"] });
+   * (await p.wait()).code; // 3
+   * ```
+   */
   start(program: string, options: StartOptions = {}): WwProcess {
-    const q = this.cap.call(
+    const q = this.#cap.call(
       ww.Executor$Client.interfaceId,
       0,
       ww.Executor_Start$Params,
@@ -394,43 +618,97 @@ export class WwExecutor {
         options.fds?.forEach((f, i) => fds.set(i, f));
         const grants = [options.console, options.ipfs, options.executor];
         grants.forEach((g, i) => {
-          if (g) capnp.utils.setInterfacePointer(addCap(g.cap), capnp.utils.getPointer(3 + i, p));
+          const cap = g && capOf.get(g);
+          if (cap) capnp.utils.setInterfacePointer(addCap(cap), capnp.utils.getPointer(3 + i, p));
         });
       },
     );
-    return new WwProcess(q.cap(this.cap.conn, 0));
+    return new WwProcess(q.cap(this.#cap.conn, 0));
   }
 
+  /**
+   * Gives the capability back to ww.
+   *
+   * @example
+   * ```ts ignore
+   * host.executor().close();
+   * ```
+   */
   close(): void {
-    this.cap.close();
+    this.#cap.close();
   }
 }
 
+/**
+ * A program started by {@linkcode WwExecutor.start}.
+ *
+ * @example
+ * ```ts ignore
+ * const p: WwProcess = host.executor().start("/bin/sleep", { args: ["10"] });
+ * await p.kill("SIGTERM");
+ * (await p.wait()).signal; // "SIGTERM"
+ * ```
+ */
 export class WwProcess {
-  constructor(readonly cap: Cap) {}
+  #cap: Cap;
 
-  /** The exit status: code (128+N on signal N), and the signal's name or "". */
+  /** @ignore made by {@linkcode WwExecutor.start} */
+  constructor(cap: Cap) {
+    this.#cap = cap;
+  }
+
+  /**
+   * The exit status: code (128+N on signal N), and the signal's name or "".
+   *
+   * @example
+   * ```ts ignore
+   * const { code, signal } = await p.wait();
+   * ```
+   */
   async wait(): Promise<{ code: number; signal: string }> {
-    const q = this.cap.call(ww.Process$Client.interfaceId, 0, ww.Process_Wait$Params);
+    const q = this.#cap.call(ww.Process$Client.interfaceId, 0, ww.Process_Wait$Params);
     const r = await results(q, ww.Process_Wait$Results);
     return { code: r.code, signal: r.signal };
   }
 
-  /** Sends `signal` (a name like "SIGTERM"); false once the program has ended. */
+  /**
+   * Sends `signal` (a name like "SIGTERM"); false once the program has ended.
+   *
+   * @example
+   * ```ts ignore
+   * await p.kill("SIGINT"); // true while it runs
+   * ```
+   */
   async kill(signal = "SIGTERM"): Promise<boolean> {
-    const q = this.cap.call(ww.Process$Client.interfaceId, 1, ww.Process_Kill$Params, (p) => {
+    const q = this.#cap.call(ww.Process$Client.interfaceId, 1, ww.Process_Kill$Params, (p) => {
       p.signal = signal;
     });
     return (await results(q, ww.Process_Kill$Results)).delivered;
   }
 
+  /**
+   * The program's pid, as ww (outside the jail) sees it.
+   *
+   * @example
+   * ```ts ignore
+   * const pid = await p.pid();
+   * ```
+   */
   async pid(): Promise<number> {
-    const q = this.cap.call(ww.Process$Client.interfaceId, 2, ww.Process_Pid$Params);
+    const q = this.#cap.call(ww.Process$Client.interfaceId, 2, ww.Process_Pid$Params);
     return (await results(q, ww.Process_Pid$Results)).pid;
   }
 
+  /**
+   * Gives the capability back to ww (the program goes on running).
+   *
+   * @example
+   * ```ts ignore
+   * p.close();
+   * ```
+   */
   close(): void {
-    this.cap.close();
+    this.#cap.close();
   }
 }
 

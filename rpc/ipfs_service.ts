@@ -179,7 +179,7 @@ async function directoryLinks(
   if (node.unixfs.type === "directory") {
     return node.pb.Links.map((l) => ({ name: l.Name ?? "", cid: l.Hash }));
   }
-  const { exporter } = await import("ipfs-unixfs-exporter");
+  const { exporter } = await import("npm:ipfs-unixfs-exporter@^16.2.2");
   // The exporter reads blocks through this store, so every shard it looks at is verified.
   const store = {
     async *get(cid: CID) {

@@ -12,7 +12,14 @@ import type { ExecProcess, ExecRequest, HostGrants, HostServices, VatLimits } fr
 import { lazyImport } from "../core/lazy.ts";
 import { escapeText } from "../core/escape.ts";
 
-/** A grants value with nothing granted. */
+/**
+ * A grants value with nothing granted.
+ *
+ * @example
+ * ```ts ignore
+ * serveGuest(child, { ...NO_GRANTS, console: true }, { programName: "app", version: "0.1.0" });
+ * ```
+ */
 export const NO_GRANTS: HostGrants = { console: false, ipfs: false, exec: false };
 
 /**

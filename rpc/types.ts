@@ -4,7 +4,14 @@
 import type { ExitStatus } from "../run/start.ts";
 import type { SignalName } from "../run/signals.ts";
 
-/** Which parts of the host capability a program may use (the --with-* flags). */
+/**
+ * Which parts of the host capability a program may use (the --with-* flags).
+ *
+ * @example
+ * ```ts ignore
+ * const grants: HostGrants = { console: true, ipfs: false, exec: false }; // --with-console
+ * ```
+ */
 export interface HostGrants {
   /** --with-console: log lines to ww's stderr. */
   readonly console: boolean;
@@ -21,7 +28,20 @@ export const GRANT_NAMES = [
   "exec",
 ] as const satisfies readonly (keyof HostGrants)[];
 
-/** IPFS as the host capability needs it; ipfs/ provides it (content verified against its CID). */
+/**
+ * IPFS as the host capability needs it; ipfs/ provides it (content verified against its CID).
+ *
+ * @example
+ * ```ts ignore
+ * const ipfs: IpfsService = {
+ *   cat: (path) => Deno.readFile(`/srv/mirror${path}`),
+ *   ls: () => Promise.resolve([]),
+ *   stat: (path) => Promise.resolve({ cid: path, size: 0, type: "other" }),
+ *   add: () => Promise.reject(new Error("read only")),
+ * };
+ * serveGuest(child, { ...NO_GRANTS, ipfs: true }, { programName: "app", version: "0.1.0", ipfs });
+ * ```
+ */
 export interface IpfsService {
   /**
    * The bytes of the file at `path` (/ipfs/<cid>[/sub], /ipns/<name>[/sub], or a CID). Once the
@@ -31,26 +51,70 @@ export interface IpfsService {
   cat(path: string, reserve?: (bytes: number) => Promise<void>): Promise<Uint8Array>;
   /** The entries of the directory at `path`. */
   ls(path: string): Promise<IpfsEntry[]>;
+  /** The CID, size and type of what is at `path`. */
   stat(path: string): Promise<IpfsStat>;
   /** Adds `data` as a file and returns its CID. */
   add(data: Uint8Array): Promise<string>;
 }
 
+/**
+ * What an IPFS path names: a UnixFS file, a directory, or anything else (a symlink, raw block...).
+ *
+ * @example
+ * ```ts ignore
+ * const type: IpfsEntryType = (await ipfs.stat(path)).type; // "file"
+ * ```
+ */
 export type IpfsEntryType = "file" | "directory" | "other";
 
+/**
+ * What `stat` reports about an IPFS path.
+ *
+ * @example
+ * ```ts
+ * const stat: IpfsStat = { cid: "bafkqaaa", size: 0, type: "file" };
+ * ```
+ */
 export interface IpfsStat {
+  /** The CID of the entry itself (after resolving the path). */
   readonly cid: string;
+  /** A file's length in bytes; a directory's, the size of its whole DAG as its links record. */
   readonly size: number;
+  /** File, directory or other. */
   readonly type: IpfsEntryType;
 }
 
+/**
+ * One entry of an IPFS directory, as `ls` lists it.
+ *
+ * @example
+ * ```ts
+ * const entry: IpfsEntry = { name: "empty.txt", cid: "bafkqaaa", size: 0, type: "file" };
+ * ```
+ */
 export interface IpfsEntry extends IpfsStat {
+  /** Its name in the directory. */
   readonly name: string;
 }
 
-/** A request from a program to start another one under ww. */
+/**
+ * A request from a program to start another one under ww.
+ *
+ * @example
+ * ```ts ignore
+ * const request: ExecRequest = {
+ *   program: "/bin/sh",
+ *   args: ["-c", "exit 3"],
+ *   fds: ["db"],
+ *   grants: { ...NO_GRANTS, console: true },
+ * };
+ * const started: ExecProcess = await execService(config, child, startProgram, services)(request);
+ * ```
+ */
 export interface ExecRequest {
+  /** The program, as `ww run` takes it: a path, a name in the program's PATH, or /ipfs/... */
   readonly program: string;
+  /** Its arguments (argv[1...]). */
   readonly args: readonly string[];
   /** Names of the caller's own --with-fd grants to pass on. */
   readonly fds: readonly string[];
@@ -58,15 +122,38 @@ export interface ExecRequest {
   readonly grants: HostGrants;
 }
 
-/** A program started for an ExecRequest. */
+/**
+ * A program started for an ExecRequest.
+ *
+ * @example
+ * ```ts ignore
+ * const process: ExecProcess = await exec(request);
+ * process.kill("SIGTERM");
+ * (await process.status).code; // 143
+ * ```
+ */
 export interface ExecProcess {
+  /** The pid ww spawned (see Child.pid). */
   readonly pid: number;
+  /** Resolves once the program has ended and been reaped. */
   readonly status: Promise<ExitStatus>;
   /** False when the program has already ended. */
   kill(signal: SignalName): boolean;
 }
 
-/** What the host capability is wired to. */
+/**
+ * What the host capability is wired to.
+ *
+ * @example
+ * ```ts ignore
+ * const services: HostServices = {
+ *   programName: "app",
+ *   version: "0.1.0",
+ *   stderr: (line) => console.error(line),
+ * };
+ * serveGuest(child, { ...NO_GRANTS, console: true }, services);
+ * ```
+ */
 export interface HostServices {
   /** Prefix of console lines: the program's name. */
   readonly programName: string;
@@ -80,7 +167,14 @@ export interface HostServices {
   readonly exec?: (request: ExecRequest) => Promise<ExecProcess>;
 }
 
-/** How much one guest may make the host hold. */
+/**
+ * How much one guest may make the host hold.
+ *
+ * @example
+ * ```ts ignore
+ * serveGuest(child, grants, services, { maxMessageBytes: 1 << 20 } satisfies Partial<VatLimits>);
+ * ```
+ */
 export interface VatLimits {
   /** Largest message, in bytes. */
   readonly maxMessageBytes: number;

@@ -14,8 +14,8 @@
 // count, and ww stops reading the guest while the budget is nearly spent, so a guest that sends
 // faster than it reads blocks on its own writes.
 
-import * as capnp from "capnp-es";
-import * as rpc from "capnp-es/capnp/rpc";
+import * as capnp from "npm:capnp-es@0.0.16";
+import * as rpc from "npm:capnp-es@0.0.16/capnp/rpc";
 import type { ByteStream } from "../ffi/stream.ts";
 import { escapeText } from "../core/escape.ts";
 import { FrameError, readFrames } from "./frame.ts";

@@ -60,6 +60,11 @@ export async function explainName(config: RunConfig): Promise<string[]> {
 /**
  * What startProgram would do with `config`, as text (`ww run --explain`); runs nothing. The work
  * directory's name is shown as a pattern, since it is only made when the program starts.
+ *
+ * @example
+ * ```ts ignore
+ * for (const line of explainProgram(config)) console.log(line); // fds, env, jail; runs nothing
+ * ```
  */
 export function explainProgram(config: RunConfig): string[] {
   const problem = grantsProblem(config.fds);

@@ -31,8 +31,17 @@ import type { Cleanups } from "./launch.ts";
 /** How long `--connect` waits for a connection to be made. */
 export const CONNECT_TIMEOUT_MS = 10_000;
 
-/** Where a `--listen` grant landed. */
+/**
+ * Where a `--listen` grant landed.
+ *
+ * @example
+ * ```ts ignore
+ * const child = await startProgram({ ...config, own: [{ name: "http", listen: "tcp:127.0.0.1:0" }] });
+ * const [http]: readonly Listener[] = child.listeners; // http.address: "127.0.0.1:43121"
+ * ```
+ */
 export interface Listener {
+  /** The grant's name. */
   readonly name: string;
   /** The address as asked, e.g. "tcp:127.0.0.1:0". */
   readonly listen: string;

@@ -1,7 +1,15 @@
 // run/signals.ts — signal names and numbers (Linux, x86_64 and aarch64), and forwarding of the
 // signals a supervisor is expected to pass on to its child.
 
-/** Linux signal numbers by name. */
+/**
+ * Linux signal numbers by name.
+ *
+ * @example
+ * ```ts ignore
+ * SIGNALS.SIGTERM; // 15
+ * 128 + SIGNALS.SIGKILL; // 137, the exit code of a program killed by SIGKILL
+ * ```
+ */
 export const SIGNALS = {
   SIGHUP: 1,
   SIGINT: 2,
@@ -35,6 +43,15 @@ export const SIGNALS = {
   SIGSYS: 31,
 } as const;
 
+/**
+ * A Linux signal's name, e.g. "SIGTERM".
+ *
+ * @example
+ * ```ts ignore
+ * const signal: SignalName = "SIGTERM";
+ * child.kill(signal);
+ * ```
+ */
 export type SignalName = keyof typeof SIGNALS;
 
 /** The signals ww passes on to its child. */

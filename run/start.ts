@@ -21,7 +21,15 @@ import { type SignalName, SIGNALS } from "./signals.ts";
 import type { ViewPath } from "./view.ts";
 import { lazyImport } from "../core/lazy.ts";
 
-/** How the program ended, as a shell reports it. */
+/**
+ * How the program ended, as a shell reports it.
+ *
+ * @example
+ * ```ts ignore
+ * const { code, signal, timedOut } = await child.status;
+ * if (timedOut) console.error("stopped after --timeout, exit", code); // 124
+ * ```
+ */
 export interface ExitStatus {
   /** The exit code; 128+N when killed by signal N; 124 when --timeout stopped it. */
   readonly code: number;
@@ -31,10 +39,27 @@ export interface ExitStatus {
   readonly timedOut?: boolean;
 }
 
-/** Exit code reported when --timeout stopped the program (as timeout(1) does). */
+/**
+ * Exit code reported when --timeout stopped the program (as timeout(1) does).
+ *
+ * @example
+ * ```ts ignore
+ * const status = await child.status;
+ * if (status.code === TIMEOUT_EXIT_CODE && status.timedOut) console.error("too slow");
+ * ```
+ */
 export const TIMEOUT_EXIT_CODE = 124;
 
-/** A running program. */
+/**
+ * A running program.
+ *
+ * @example
+ * ```ts ignore
+ * const child: Child = await startProgram(config);
+ * child.kill("SIGTERM");
+ * const { code } = await child.status; // 143: killed by SIGTERM
+ * ```
+ */
 export interface Child {
   /** The pid ww spawned: the program itself, or bubblewrap when jailed. */
   readonly pid: number;
@@ -65,7 +90,16 @@ export interface Child {
   readonly listeners: readonly Listener[];
 }
 
-/** How a start may be cut short. */
+/**
+ * How a start may be cut short.
+ *
+ * @example
+ * ```ts ignore
+ * const abort = new AbortController();
+ * setTimeout(() => abort.abort(), 5000); // give up on a slow IPFS fetch
+ * const child = await startProgram(config, { signal: abort.signal });
+ * ```
+ */
 export interface StartOptions {
   /**
    * Aborting it stops the fetch of an IPFS program (the only part of a start that can take

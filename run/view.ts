@@ -34,7 +34,14 @@ export interface HostFs {
   realPath(path: string): string | undefined;
 }
 
-/** A program found in a view: where the jail shows it, and the host file that is. */
+/**
+ * A program found in a view: where the jail shows it, and the host file that is.
+ *
+ * @example
+ * ```ts ignore
+ * child.program; // { path: "/usr/bin/python3", source: "/usr/bin/python3.12" }
+ * ```
+ */
 export interface ViewPath {
   /** Absolute and normalised, as the jail shows it. */
   readonly path: string;

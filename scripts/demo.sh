@@ -1,23 +1,21 @@
 #!/usr/bin/env bash
-# scripts/demo.sh — sets the machine up (scripts/setup.sh), then shows ww's main job: a program
-# run in the default jail with a named descriptor, a clean environment and the host socket on fd 3,
-# and one grant of each kind ww opens itself (--listen, --connect, --open).
+# scripts/demo.sh — sets the machine up for the demo only (scripts/setup.sh demo), then shows ww's
+# main job: a program run in the default jail with a named descriptor, a clean environment and the
+# host socket on fd 3, and one grant of each kind ww opens itself (--listen, --connect, --open).
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=setup.sh
-. "$root/scripts/setup.sh"
+. "$root/scripts/setup.sh" demo
 cd "$root"
-deno=$(readlink -f "$(command -v deno)")
 greeting=$(mktemp)
 trap 'rm -f "$greeting"' EXIT
 echo "hello through fd 7" >"$greeting"
 
-echo "\$ ww run --with-fd greeting=7 --env GREETING=hi ... examples/fd-demo/main.ts --read greeting 7<greeting.txt"
-# The jail shows only the system directories, so the Deno runtime and the example are bound in
-# read-only; DENO_DIR points Deno's cache at the jail's private /tmp.
-deno run -A main.ts run --with-fd greeting=7 --env GREETING=hi --env DENO_DIR=/tmp/deno \
-  --ro-bind "$deno" --ro-bind "$root/examples" \
-  "$deno" run -A --quiet "$root/examples/fd-demo/main.ts" --read greeting 7<"$greeting" |
+echo "\$ ww run --with-fd greeting=7 --env GREETING=hi --deno examples/fd-demo/main.ts --read greeting 7<greeting.txt"
+# --deno: ww bundles the Deno guest and runs it with its own deno, both bound read-only; the jail
+# shows nothing else of the host but the system directories.
+deno run -A main.ts run --with-fd greeting=7 --env GREETING=hi \
+  --deno examples/fd-demo/main.ts --read greeting 7<"$greeting" |
   deno eval --quiet '
     const r = JSON.parse(await new Response(Deno.stdin.readable).text());
     console.log("the child (pid", r.pid, "in its own pid namespace) saw:");

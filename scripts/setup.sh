@@ -1,21 +1,25 @@
 #!/usr/bin/env bash
-# scripts/setup.sh — installs everything ww's demo, tests and benchmarks need on a fresh Debian
-# machine, idempotently: apt packages, Deno 2.9.6 (from the npm registry, into .tools/deno), the
-# project's npm dependencies, and a js-ipfs test daemon (into .tools/ipfsd, from the recipe in
-# ../shared/recipes/ipfsd). Source it to get `deno` on PATH: `. scripts/setup.sh`. It returns
-# non-zero when an install step fails, and leaves the caller's shell options as they were (the
-# installs run in a subshell with `set -euo pipefail`).
+# scripts/setup.sh — installs what one use of ww needs on a fresh Debian machine, idempotently:
+# `. scripts/setup.sh demo` (the default) the demo's apt packages, Deno 2.9.6 (from the npm
+# registry, into .tools/deno) and the project's npm dependencies; `test` adds the test suite's apt
+# packages and a js-ipfs test daemon (into .tools/ipfsd, from the recipe in ../shared/recipes/ipfsd);
+# `bench` adds the benchmarks' (scripts/packages.sh lists them). Source it to get `deno` on PATH.
+# It returns non-zero when an install step fails, and leaves the caller's shell options as they
+# were (the installs run in a subshell with `set -euo pipefail`).
 ww_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 ww_install() (
   set -euo pipefail
   root=$1
+  use=$2
   tools="$root/.tools"
+  # shellcheck source=packages.sh
+  . "$root/scripts/packages.sh"
+  packages=$(ww_apt_packages "$use")
   mkdir -p "$tools"
 
   need_apt=()
-  for pkg in bubblewrap capnproto libcapnp-dev libsystemd-dev hyperfine strace firejail time gcc g++ binutils pkg-config curl \
-    gcc-aarch64-linux-gnu qemu-user-static; do
+  for pkg in $packages; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
   done
   if [ ${#need_apt[@]} -gt 0 ]; then
@@ -32,7 +36,7 @@ ww_install() (
   fi
 
   recipe="${WW_IPFSD_RECIPE:-$root/../shared/recipes/ipfsd}"
-  if [ ! -f "$tools/ipfsd/node_modules/ipfs/src/cli.js" ]; then
+  if [ "$use" != demo ] && [ ! -f "$tools/ipfsd/node_modules/ipfs/src/cli.js" ]; then
     if [ ! -d "$recipe" ]; then
       echo "setup: no js-ipfs recipe at $recipe (set WW_IPFSD_RECIPE); IPFS tests will fail" >&2
     else
@@ -48,7 +52,7 @@ ww_install() (
   (cd "$root" && "$tools/deno/node_modules/.bin/deno" install --quiet >&2)
 )
 
-ww_install "$ww_root"
+ww_install "$ww_root" "${1:-demo}"
 ww_setup_status=$?
 export PATH="$ww_root/.tools/deno/node_modules/.bin:$PATH"
 export WW_IPFSD_DIR="$ww_root/.tools/ipfsd"

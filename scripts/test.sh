@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# scripts/test.sh — sets the machine up (scripts/setup.sh) and runs the whole test suite, then
-# `deno task check` (format, lint, types) as one more test, then prints one plain line,
-# "N passed, M failed", and exits non-zero on any failure. Arguments go to `deno test` (files to
-# run instead of all of them).
+# scripts/test.sh — sets the machine up for the tests (scripts/setup.sh test) and runs the whole
+# test suite, then `deno task check` (format, lint, types, doc lint, publish dry run) as one more
+# test, then prints one plain line, "N passed, M failed", and exits non-zero on any failure.
+# Arguments go to `deno test` (files to run instead of all of them).
 set -uo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=setup.sh
 # Sourced outside any `||` or `if`: in such a context bash would ignore `set -e` in its installs.
-. "$root/scripts/setup.sh"
+. "$root/scripts/setup.sh" test
 if [ $? -ne 0 ]; then
   echo "test.sh: setting the machine up failed (its reason is above)" >&2
   echo "0 passed, 1 failed"
@@ -28,11 +28,11 @@ if [ -z "$summary" ]; then
   echo "test.sh: deno test printed no summary (it crashed or ran nothing)" >&2
 fi
 if [ "$status" -ne 0 ] && [ "$failed" = 0 ]; then failed=1; fi
-# The check counts as one test, so CI holds every change to format, lint and types.
+# The check counts as one test, so CI holds every change to format, lint, types and docs.
 if deno task check; then
   passed=$((passed + 1))
 else
-  echo "test.sh: deno task check failed (format, lint or types; its reason is above)" >&2
+  echo "test.sh: deno task check failed (format, lint, types, doc lint or publish dry run; its reason is above)" >&2
   failed=$((failed + 1))
   status=1
 fi

@@ -2,7 +2,14 @@
 // The same rules as wetware's Go `util.GetFDMap()`, so guests in either language agree. Plain
 // erasable TypeScript with no imports: runs under Deno and under Node (type stripping or a bundle).
 
-/** The prefix of the variables through which ww names the descriptors it grants. */
+/**
+ * The prefix of the variables through which ww names the descriptors it grants.
+ *
+ * @example
+ * ```ts ignore
+ * Object.keys(Deno.env.toObject()).filter((k) => k.startsWith(FD_ENV_PREFIX)); // ["WW_FD_DB"]
+ * ```
+ */
 export const FD_ENV_PREFIX = "WW_FD_";
 
 /**

@@ -1,6 +1,7 @@
-// examples/rpc-guest/main.ts — a TypeScript guest of ww's host capability. Run it under ww:
+// examples/rpc-guest/main.ts — a TypeScript guest of ww's host capability. Run it under ww, in
+// the default jail (--deno: ww bundles it and runs it with its own deno, bound read-only):
 //
-//   ww run --jail=none --with-console --with-exec --env HOME deno run -A examples/rpc-guest/main.ts
+//   ww run --with-console --with-exec --deno examples/rpc-guest/main.ts
 //
 // It reports what ww granted it (as one JSON line on stdout), logs through the console when it
 // may, and, when it may start programs, starts `/bin/sh -c 'exit 3'` and waits for it.

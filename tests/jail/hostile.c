@@ -1131,6 +1131,14 @@ static void run_probe(const struct probe *p, struct outcome *o) {
     return;
   }
   pid_t pid = fork();
+  if (pid < 0) {
+    // Say so: otherwise the parent reads nothing and reports a probe that "ended before
+    // reporting", which hides that RLIMIT_NPROC (or a full pid space) stopped the probe itself.
+    say(o, "fork (to run the probe): %s", en());
+    close(fds[0]);
+    close(fds[1]);
+    return;
+  }
   if (pid == 0) {
     close(fds[0]);
     g_result_fd = fds[1];

@@ -343,6 +343,14 @@ test("native jail: a memory bomb stops at --memory 64M (RLIMIT_DATA)", async () 
   assert.match(o.detail, /then malloc failed/);
 });
 
+// Each probe runs in a child of hostile: when that fork fails, the report must say so, not show a
+// probe that "ended before reporting" (which is how a limit test would fail for reasons of its own).
+test("native jail: a probe hostile cannot fork for says why (--nproc 1: EAGAIN)", async () => {
+  const r = await run(["memory_bomb"], ["--nproc", "1"], { memory: String(2 ** 20) });
+  const o = outcome(r, "memory_bomb");
+  assert.equal(o.detail, "fork (to run the probe): EAGAIN");
+});
+
 // Starts hostile with `probes` and "hold" under the native jail; resolves once its report is out.
 async function holding(probes: string[], flags: string[], params: Record<string, string>) {
   const running = await spawnHostile({

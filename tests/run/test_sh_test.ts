@@ -1,5 +1,5 @@
 // scripts/test.sh, the test command: whatever happens it ends with "N passed, M failed", and
-// `deno task check` (format, lint, types) counts in it as one test.
+// `deno task check` (format, lint, types, doc lint, publish dry run) counts in it as one test.
 import assert from "node:assert/strict";
 import { REPO } from "../support/ww.ts";
 

@@ -1,0 +1,100 @@
+// run/deno_guest.ts — `ww run --deno guest.ts`: a Deno guest jailed without the user binding the
+// deno binary, setting DENO_DIR or spelling paths out. ww bundles the guest on the host (where
+// the caller's deno.json, import map and module cache are), into one JavaScript file in a private
+// temporary directory, and runs `deno run -A <bundle>` in the jail with only the deno binary and
+// that file bound read-only. The jail, not Deno's permission flags, is the boundary; the bundle
+// needs nothing from a module cache, so DENO_DIR only has to be set.
+
+import type { RunConfig } from "../core/config.ts";
+import { NotFoundError, UsageError } from "../core/errors.ts";
+import { absolutePath } from "../core/path.ts";
+import { workdirParent } from "../core/config.ts";
+
+/** Where the program's Deno keeps its cache: inside the jail's work directory (its cwd). */
+export const GUEST_DENO_DIR = ".deno";
+
+/**
+ * The run of `config` (whose program is a Deno guest's entry file, already bundled at `bundle`)
+ * under the deno binary `deno`: the program is deno, its arguments `run -A <bundle>` and the
+ * guest's own, both files bound read-only, DENO_DIR set unless the caller set it. Pure.
+ *
+ * @example
+ * denoGuestConfig(config, "/usr/bin/deno", "/tmp/ww-deno-x/guest.js").args;
+ * // ["run", "-A", "/tmp/ww-deno-x/guest.js", ...config.args]
+ */
+export function denoGuestConfig(config: RunConfig, deno: string, bundle: string): RunConfig {
+  const binds = [deno, bundle].map((path) => ({ source: path, dest: path }));
+  return {
+    ...config,
+    program: deno,
+    args: ["run", "-A", bundle, ...config.args],
+    env: { DENO_DIR: GUEST_DENO_DIR, ...config.env },
+    jail: { ...config.jail, readOnlyBinds: [...config.jail.readOnlyBinds, ...binds] },
+  };
+}
+
+/**
+ * The deno binary ww runs guests with: the one running ww, or, in the compiled `ww`, the first
+ * `deno` in the caller's PATH; its real path, since that is what the jail must show.
+ */
+export function guestDeno(path: string | undefined): string {
+  if (!Deno.build.standalone) return Deno.realPathSync(Deno.execPath());
+  for (const dir of (path ?? "").split(":")) {
+    if (!dir.startsWith("/")) continue;
+    try {
+      const found = Deno.realPathSync(`${dir}/deno`);
+      if (Deno.statSync(found).isFile) return found;
+    } catch {
+      // not in this directory
+    }
+  }
+  throw new UsageError("--deno: no deno in PATH (install Deno, or add its directory to PATH)");
+}
+
+/**
+ * Bundles the guest `script` (as the user named it, relative to `cwd`) with `deno bundle` into a
+ * new private directory under $TMPDIR. Returns the bundle's path and a function that removes the
+ * directory. A missing file is a NotFoundError (127, as for any missing program); a guest that
+ * does not bundle is a UsageError naming it and deno's first error line; both leave nothing.
+ */
+export async function bundleGuest(
+  deno: string,
+  script: string,
+  cwd: string,
+  tmpdir: string | undefined,
+): Promise<{ bundle: string; remove: () => void }> {
+  try {
+    if (!Deno.statSync(absolutePath(cwd, script)).isFile) throw new Deno.errors.NotFound();
+  } catch {
+    throw new NotFoundError(
+      `--deno ${script}: no such file (the guest's entry file, e.g. main.ts)`,
+    );
+  }
+  const parent = workdirParent(tmpdir);
+  if ("error" in parent) throw new UsageError(parent.error);
+  const dir = await Deno.makeTempDir({ dir: parent.dir, prefix: "ww-deno-" });
+  const remove = () => Deno.removeSync(dir, { recursive: true });
+  const bundle = `${dir}/guest.js`;
+  try {
+    const out = await new Deno.Command(deno, {
+      args: ["bundle", "--quiet", "--platform", "deno", "-o", bundle, script],
+      cwd,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    if (!out.success) {
+      // deno ends its error with a stack backtrace: the first line is the one that says why.
+      const why = new TextDecoder().decode(out.stderr).split("\n")
+        .map((l) => l.replace(/^error:\s*/, "").trim()).find((l) => l !== "") ?? "failed";
+      throw new UsageError(`--deno ${script}: deno bundle: ${why}`);
+    }
+    Deno.chmodSync(dir, 0o755); // the jail's user (nobody, or a leased uid) reads the bundle
+    Deno.chmodSync(bundle, 0o644);
+    return { bundle, remove };
+  } catch (e) {
+    remove();
+    throw e;
+  }
+}
