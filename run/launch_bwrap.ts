@@ -157,7 +157,11 @@ export async function launchBwrap(
     policy: config.jail,
     host: hostFiles(config.jail.net),
     programPath: path,
-    programSource: program.fetched ? "" : Deno.realPathSync(program.source ?? path),
+    // A guest's program run from its descriptor has a source: where a bind shows it (checked
+    // against the binds); one from IPFS has none.
+    programSource: program.fetched
+      ? program.source ?? ""
+      : Deno.realPathSync(program.source ?? path),
     programFd: program.fetched && programFd(
       {
         argv0: program.argv0,
