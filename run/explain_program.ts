@@ -56,7 +56,7 @@ export async function explainName(config: RunConfig): Promise<string[]> {
  * What startProgram would do with `config`, as text (`ww run --explain`); runs nothing. The work
  * directory's name is shown as a pattern, since it is only made when the program starts.
  */
-export function explainProgram(config: RunConfig): string[] {
+export async function explainProgram(config: RunConfig): Promise<string[]> {
   const problem = grantsProblem(config.fds);
   if (problem) throw new UsageError(problem);
   const own = config.own ?? [];
@@ -76,7 +76,7 @@ export function explainProgram(config: RunConfig): string[] {
     return g ? { ...s, what: describeOwnGrant(g) } : s;
   });
   const env = childEnv(config.env, slots);
-  const choice = jailChoice(config.jail);
+  const choice = await jailChoice(config.jail);
   if (!ipfs) checkProgramFile(config.program, path, choice.backend, config.jail);
   // The host id a run would lease now (ww is root), shown without taking it.
   const leased = choice.backend !== "none" ? peekJailId(config.jail) : undefined;

@@ -124,7 +124,7 @@ export async function startProgram(
         fetched: { fd: guest.fd, sealed: false, jailPath: guest.path },
       }
       : await locateProgram(config, cleanups, options.signal);
-    let choice = jailChoice(config.jail);
+    let choice = await jailChoice(config.jail);
     if (guest) {
       checkProgramFile(config.program, `/proc/self/fd/${guest.fd}`, choice.backend, config.jail);
     } else if (!program.fetched) {
