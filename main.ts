@@ -97,7 +97,7 @@ async function runConfig(
     const { explainName, explainProgram } = await lazyImport<
       typeof import("./run/explain_program.ts")
     >("run/explain_program.ts");
-    const [program, ...rest] = explainProgram(config);
+    const [program, ...rest] = await explainProgram(config);
     console.log([program, ...await explainName(config), ...rest].join("\n"));
     return 0;
   }

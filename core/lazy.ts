@@ -22,6 +22,7 @@ export const LAZY_MODULES = [
   "run/launch_native.ts",
   "run/launch_direct.ts",
   "run/doctor.ts",
+  "run/auto_try.ts",
   "run/explain_program.ts",
   "run/view.ts",
   "run/resolve.ts",

@@ -50,6 +50,13 @@ const fileSymbols = {
   access: { parameters: ["buffer", "i32"], result: "i32" },
   send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   flock: { parameters: ["i32", "i32"], result: "i32" },
+  // openat2(2), which glibc does not wrap: `syscall` declared with this call's argument shape (see
+  // the Landlock probe below).
+  syscall_openat2: {
+    name: "syscall",
+    parameters: ["i64", "i32", "buffer", "buffer", "usize"],
+    result: "i64",
+  },
   // In-kernel copies run on a worker thread, so the event loop goes on (it keeps reading the
   // node's stream while a program being fetched is copied into the cache); a call that fails is
   // repeated on the main thread to learn errno.

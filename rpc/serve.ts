@@ -7,7 +7,7 @@ import type { ByteStream, FdStream } from "../ffi/stream.ts";
 import { isIpfsPath } from "../core/ipfs_path.ts";
 import type { RunConfig } from "../core/config.ts";
 import type { Child, StartOptions } from "../run/start.ts";
-import type { ViewPath } from "../run/view.ts";
+import type { OpenedProgram } from "../run/resolve.ts";
 import type { ExecProcess, ExecRequest, HostGrants, HostServices, VatLimits } from "./types.ts";
 import { lazyImport } from "../core/lazy.ts";
 import { escapeText } from "../core/escape.ts";
@@ -83,8 +83,9 @@ function withFirstByte(stream: ByteStream, byte: number): ByteStream {
  * with the parent's configuration (so the same jail), only the named subset of its descriptors,
  * and serves it the requested (already narrowed) grants. A local program is found where the
  * child's own jail shows it (run/view.ts: absolute paths, or names in the child's own PATH, and
- * only what its jail shows); anything else is refused with an Error naming the path. A program
- * from IPFS is fetched as `ww run` would (the host checks first that the child holds the ipfs
+ * only what its jail shows); anything else is refused with an Error naming the path. It is opened
+ * there once and started from that descriptor, so a guest that swaps the path meanwhile gets the
+ * file ww checked or nothing (run/resolve.ts openGuestProgram). A program from IPFS is fetched as `ww run` would (the host checks first that the child holds the ipfs
  * grant).
  *
  * @example
@@ -105,16 +106,18 @@ export function execService(
       const own = parent.fds.map((g) => g.name).join(", ") || "none";
       throw new Error(`fd ${name} is not one of this program's --with-fd grants (it has: ${own})`);
     });
-    let program: ViewPath | undefined;
+    let program: OpenedProgram | undefined;
     if (!isIpfsPath(request.program)) {
-      const [{ jailView, resolveGuestProgram }, { HOST_FS }] = await Promise.all([
-        lazyImport<typeof import("../run/view.ts")>("run/view.ts"),
-        lazyImport<typeof import("../run/resolve.ts")>("run/resolve.ts"),
-      ]);
+      const [{ jailView, resolveGuestProgram }, { HOST_FS, openGuestProgram }] = await Promise
+        .all([
+          lazyImport<typeof import("../run/view.ts")>("run/view.ts"),
+          lazyImport<typeof import("../run/resolve.ts")>("run/resolve.ts"),
+        ]);
       const view = jailView(child.jail.backend, parent.jail, child.program);
       const found = resolveGuestProgram(request.program, view, parent.env.PATH, HOST_FS);
       if ("error" in found) throw new Error(found.error);
-      program = found;
+      // Opened once, where it was found; startProgram starts this descriptor and closes it.
+      program = openGuestProgram(found);
     }
     // The grants ww opened for the parent (--listen, --connect, --open) are the parent's alone:
     // spread into the child's config they would be opened again (bound twice, truncated twice).

@@ -1,29 +1,32 @@
 // run/auto.ts — what jail/auto.ts decides `--jail=auto` on: the host's namespace facts (run/host.ts:
 // where bwrap is, the sysctls that allow or forbid user namespaces) and the answer of a real try
-// of bwrap, made once and remembered in $XDG_CACHE_HOME/ww/jail-auto.json (default ~/.cache/ww)
-// under a key of everything that could change it. A run with a valid answer reads a few small files and spawns
-// nothing; the first run under a new key (another kernel, bwrap, uid, container) spawns one bwrap
-// that runs /bin/true (~10 ms).
+// of bwrap (run/auto_try.ts, started as a real bwrap run is), made once and remembered in
+// $XDG_CACHE_HOME/ww/jail-auto.json (default ~/.cache/ww) under a key of everything that could
+// change it. A run with a valid answer reads a few small files and spawns nothing; the first run
+// under a new key (another kernel, bwrap, uid, container) starts one bwrap that runs /bin/true.
 
 import {
   autoCacheKey,
   type AutoKeyFacts,
   type BackendChoice,
   type BwrapTry,
+  bwrapUnusable,
   chooseBackend,
   encodeAutoCache,
   type NamespaceFacts,
   readAutoCache,
 } from "../jail/auto.ts";
-import { JAIL_GID, JAIL_UID, namespaceArgs } from "../jail/bwrap.ts";
 import type { JailPolicy } from "../jail/policy.ts";
-import { findTool, namespaceFacts, ownStatus } from "./host.ts";
+import { lazyImport } from "../core/lazy.ts";
+import { namespaceFacts, ownStatus } from "./host.ts";
 
 /** The backend a run with `policy` gets, and why. */
-export function jailChoice(policy: JailPolicy): BackendChoice {
+export async function jailChoice(policy: JailPolicy): Promise<BackendChoice> {
   if (policy.backend !== "auto") return chooseBackend(policy.backend, namespaceFacts);
   const facts = namespaceFacts();
-  return chooseBackend("auto", () => facts, () => rememberedTry(facts));
+  // chooseBackend consults the try only when the facts do not already rule bwrap out.
+  const tried = bwrapUnusable(facts) === undefined ? await rememberedTry(facts) : undefined;
+  return chooseBackend("auto", () => facts, tried && (() => tried));
 }
 
 /** Where the answer of the real try is remembered, for this caller's environment. */
@@ -38,7 +41,7 @@ export function autoCachePath(env: { XDG_CACHE_HOME?: string; HOME?: string }): 
  * The remembered answer of a real try of bwrap on this machine, or a new try when there is none
  * under the current key (which it then remembers).
  */
-function rememberedTry(facts: NamespaceFacts): BwrapTry {
+function rememberedTry(facts: NamespaceFacts): BwrapTry | Promise<BwrapTry> {
   const key = autoCacheKey(facts, keyFacts(facts.bwrapPath!));
   const path = cachePath();
   const remembered = readAutoCache(readOwnFile(path), key);
@@ -48,39 +51,18 @@ function rememberedTry(facts: NamespaceFacts): BwrapTry {
 
 /**
  * A fresh real try of bwrap, remembered for later runs: for the first run under a key, and for a
- * run whose bwrap failed before the jail existed although the remembered answer said it works.
+ * run whose bwrap failed before the jail existed although the remembered answer said it works
+ * (that run's host ids are `identity`: the try asks whether they can create the namespaces).
  */
-export function retryBwrap(facts: NamespaceFacts = namespaceFacts()): BwrapTry {
+export async function retryBwrap(
+  facts: NamespaceFacts = namespaceFacts(),
+  identity?: { readonly uid: number; readonly gid: number },
+): Promise<BwrapTry> {
   if (facts.bwrapPath === undefined) return { ok: false, detail: "bwrap is not in PATH" };
-  const t = tryBwrap(facts.bwrapPath);
+  const { tryBwrap } = await lazyImport<typeof import("./auto_try.ts")>("run/auto_try.ts");
+  const t = await tryBwrap(facts.bwrapPath, identity);
   remember(cachePath(), encodeAutoCache(autoCacheKey(facts, keyFacts(facts.bwrapPath)), t));
   return t;
-}
-
-/**
- * Runs bwrap with the jail's namespaces, as the launcher runs it (as the jail's unprivileged host
- * user when ww is root: a user namespace that root may create, nobody may not); its first line
- * of error says why it failed.
- */
-export function tryBwrap(bwrap: string): BwrapTry {
-  const args = ["--ro-bind", "/", "/", ...namespaceArgs(false), "--", "/bin/true"];
-  let cmd = bwrap;
-  try {
-    let rest = args;
-    if (Deno.uid() === 0) {
-      // The try drops root as the stage does for a real run (to an unprivileged uid, no groups).
-      const setpriv = findTool("setpriv");
-      if (!setpriv) return { ok: false, detail: "setpriv (util-linux) is not installed" };
-      cmd = setpriv;
-      rest = [`--reuid=${JAIL_UID}`, `--regid=${JAIL_GID}`, "--clear-groups", bwrap, ...args];
-    }
-    const r = new Deno.Command(cmd, { args: rest, stdin: "null", stdout: "null", stderr: "piped" })
-      .outputSync();
-    const detail = new TextDecoder().decode(r.stderr).trim().split("\n")[0];
-    return { ok: r.success, detail: r.success ? "" : detail || `bwrap exited ${r.code}` };
-  } catch (e) {
-    return { ok: false, detail: `cannot run ${cmd}: ${e instanceof Error ? e.message : e}` };
-  }
 }
 
 function cachePath(): string {

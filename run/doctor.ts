@@ -17,16 +17,16 @@ import {
 } from "./host.ts";
 
 /** Prints the report; returns the exit code. */
-export function doctor(): number {
-  const { lines, jailPossible } = doctorReport(machineFacts());
+export async function doctor(): Promise<number> {
+  const { lines, jailPossible } = doctorReport(await machineFacts());
   console.log(lines.join("\n"));
   return jailPossible ? 0 : 1;
 }
 
-function machineFacts(): MachineFacts {
+async function machineFacts(): Promise<MachineFacts> {
   const namespaces = namespaceFacts();
   // The same try --jail=auto makes, made afresh and remembered for the runs that follow.
-  const bwrapTry = namespaces.bwrapPath ? retryBwrap(namespaces) : undefined;
+  const bwrapTry = namespaces.bwrapPath ? await retryBwrap(namespaces) : undefined;
   const status = ownStatus();
   const landlock = landlockSupport();
   return {

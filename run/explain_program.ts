@@ -66,7 +66,7 @@ export async function explainName(config: RunConfig): Promise<string[]> {
  * for (const line of explainProgram(config)) console.log(line); // fds, env, jail; runs nothing
  * ```
  */
-export function explainProgram(config: RunConfig): string[] {
+export async function explainProgram(config: RunConfig): Promise<string[]> {
   const problem = grantsProblem(config.fds);
   if (problem) throw new UsageError(problem);
   const own = config.own ?? [];
@@ -88,7 +88,7 @@ export function explainProgram(config: RunConfig): string[] {
     return g ? { ...s, what: describeOwnGrant(g) } : s;
   });
   const env = childEnv(config.env, slots);
-  const choice = jailChoice(config.jail);
+  const choice = await jailChoice(config.jail);
   if (!ipfs) checkProgramFile(config.program, path, choice.backend, config.jail);
   // The host id a run would lease now (ww is root), shown without taking it.
   const leased = choice.backend !== "none" ? peekJailId(config.jail) : undefined;

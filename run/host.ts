@@ -1,5 +1,5 @@
 // run/host.ts — the facts about this machine that ww decides and plans from, gathered here and
-// nowhere else: tools (bwrap, setpriv) found by one rule, kernel features (Landlock, seccomp, user
+// nowhere else: tools (bwrap) found by one rule, kernel features (Landlock, seccomp, user
 // namespace sysctls), ww's own ids and capabilities, and which system directories and /etc files
 // a jail shows. Each fact is read when asked for, never at import. Used by --jail=auto
 // (run/auto.ts), `ww doctor`, --explain and the launchers; the decisions are pure (jail/).

@@ -52,7 +52,11 @@ export interface Program {
    */
   readonly source?: string;
   readonly argv0: string;
-  /** For a program from IPFS: its descriptor (see FetchedProgram), and where a jail shows it. */
+  /**
+   * For a program from IPFS: its descriptor (see FetchedProgram), and where a jail shows it. For
+   * a program a jailed program started (run/resolve.ts openGuestProgram): its descriptor, not
+   * sealed, executed as is, and `source` is the host file it was opened at.
+   */
   readonly fetched?: { readonly fd: number; readonly sealed: boolean; readonly jailPath: string };
 }
 

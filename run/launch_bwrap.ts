@@ -157,7 +157,11 @@ export async function launchBwrap(
     policy: config.jail,
     host: hostFiles(config.jail.net),
     programPath: path,
-    programSource: program.fetched ? "" : Deno.realPathSync(program.source ?? path),
+    // A guest's program run from its descriptor has a source: where a bind shows it (checked
+    // against the binds); one from IPFS has none.
+    programSource: program.fetched
+      ? program.source ?? ""
+      : Deno.realPathSync(program.source ?? path),
     programFd: program.fetched && programFd(
       {
         argv0: program.argv0,
@@ -222,7 +226,7 @@ export async function launchBwrap(
     const failure = stageFailure(await stageReports, config.program, "bwrap");
     await reaped;
     // No pid 1 was reported: bwrap never cloned the jail, so nothing of the program ran.
-    throw failure ?? jailFailed(choice, config, dropTo, true);
+    throw failure ?? await jailFailed(choice, config, dropTo, true);
   }
   // bwrap reports the exit status while the jail's pid 1 may still be taking the jail's other
   // processes down with it; ww ends only once it is gone.
@@ -254,7 +258,7 @@ export async function launchBwrap(
       if (sentSignal !== undefined) {
         return { code: 128 + sentSignal, signal: signalName(sentSignal) };
       }
-      throw jailFailed(choice, config, dropTo, false);
+      throw await jailFailed(choice, config, dropTo, false);
     }),
   };
 }
@@ -328,17 +332,18 @@ export function jailHostIdentity(
  * --jail=auto, a fresh try of bwrap tells whether namespaces cannot be created here at all (the
  * remembered answer was stale): then the run falls back to the native jail.
  */
-function jailFailed(
+async function jailFailed(
   choice: BackendChoice,
   config: RunConfig,
-  dropTo: { uid: number } | undefined,
+  dropTo: { uid: number; gid: number } | undefined,
   beforeJail: boolean,
-): SetupError {
+): Promise<SetupError> {
   const uid = dropTo?.uid ?? Deno.uid() ?? 0;
   const nproc = nprocShortfall(config.jail.limits.processes, uid, processesOf(uid));
   if (nproc) return new SetupError(nproc);
   if (beforeJail && config.jail.backend === "auto") {
-    const t = retryBwrap();
+    // As this run's own host ids: whether they can create the namespaces is the question.
+    const t = await retryBwrap(undefined, dropTo);
     if (!t.ok) {
       const fallback = bwrapFailedChoice(t);
       return new NamespacesUnavailableError(fallback.reason, { ...fallback, backend: "native" });

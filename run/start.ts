@@ -14,7 +14,7 @@ import { ownGrantsProblem, socketActivationProblem } from "../fd/grants.ts";
 import { type Listener, openOwnGrants } from "./own_grants.ts";
 import { NamespacesUnavailableError, SetupError, UsageError } from "../core/errors.ts";
 import { Cleanups, ipfsJailPath, type Launcher, type Program } from "./launch.ts";
-import { resolveProgram } from "./resolve.ts";
+import { type OpenedProgram, resolveProgram } from "./resolve.ts";
 import { checkProgramFile } from "./script.ts";
 import { workTmpdir } from "./tmpdir.ts";
 import { type SignalName, SIGNALS } from "./signals.ts";
@@ -108,10 +108,12 @@ export interface StartOptions {
    */
   readonly signal?: AbortSignal;
   /**
-   * The program, already found where a jail shows it (resolveGuestProgram in run/view.ts):
-   * started as is, instead of looking `config.program` up in ww's own PATH and cwd.
+   * The program, already found where a jail shows it (resolveGuestProgram in run/view.ts) and
+   * opened there (openGuestProgram in run/resolve.ts): started from its descriptor, instead of
+   * looking `config.program` up in ww's own PATH and cwd. startProgram owns the descriptor from
+   * the call on, and closes it when the program has ended or could not start.
    */
-  readonly program?: ViewPath;
+  readonly program?: OpenedProgram;
   /** Told where the listeners landed once they are bound, before the program starts. */
   readonly onListening?: (listeners: readonly Listener[]) => void;
 }
@@ -129,28 +131,39 @@ export async function startProgram(
   config: RunConfig,
   options: StartOptions = {},
 ): Promise<Child> {
-  const problem = grantsProblem(config.fds);
-  if (problem) throw new UsageError(problem);
-  const ownProblem = ownGrantsProblem(config.own ?? [], config.fds);
-  if (ownProblem) throw new UsageError(ownProblem);
-  const activationProblem = socketActivationProblem(config.own ?? [], config.socketActivation);
-  if (activationProblem) throw new UsageError(activationProblem);
-  // The CLI parsed these already; a library caller may pass any number.
-  const durations = { timeoutMs: config.jail.timeoutMs, ipfsTimeoutMs: config.ipfsTimeoutMs };
-  for (const [name, ms] of Object.entries(durations)) {
-    const wrong = ms === undefined ? undefined : durationProblem(ms);
-    if (wrong) throw new UsageError(`${name} ${ms} ms ${wrong}`);
-  }
-  for (const g of config.fds) checkOpen(g.name, g.source);
-  // Before a program from IPFS is fetched: every backend makes its work directory there.
-  workTmpdir();
   const cleanups = new Cleanups();
+  const guest = options.program;
+  if (guest) cleanups.add(() => closeFd(guest.fd));
   try {
-    const program = options.program
-      ? { path: options.program.path, source: options.program.source, argv0: config.program }
+    const problem = grantsProblem(config.fds);
+    if (problem) throw new UsageError(problem);
+    const ownProblem = ownGrantsProblem(config.own ?? [], config.fds);
+    if (ownProblem) throw new UsageError(ownProblem);
+    const activationProblem = socketActivationProblem(config.own ?? [], config.socketActivation);
+    if (activationProblem) throw new UsageError(activationProblem);
+    // The CLI parsed these already; a library caller may pass any number.
+    const durations = { timeoutMs: config.jail.timeoutMs, ipfsTimeoutMs: config.ipfsTimeoutMs };
+    for (const [name, ms] of Object.entries(durations)) {
+      const wrong = ms === undefined ? undefined : durationProblem(ms);
+      if (wrong) throw new UsageError(`${name} ${ms} ms ${wrong}`);
+    }
+    for (const g of config.fds) checkOpen(g.name, g.source);
+    // Before a program from IPFS is fetched: every backend makes its work directory there.
+    workTmpdir();
+    const program: Program = guest
+      ? {
+        // Every backend executes the descriptor, as for a program from IPFS: the file ww found
+        // and checked, whatever the guest did to its path since.
+        path: `/proc/${Deno.pid}/fd/${guest.fd}`,
+        source: guest.source,
+        argv0: config.program,
+        fetched: { fd: guest.fd, sealed: false, jailPath: guest.path },
+      }
       : await locateProgram(config, cleanups, options.signal);
-    let choice = jailChoice(config.jail);
-    if (!("fetched" in program && program.fetched)) {
+    let choice = await jailChoice(config.jail);
+    if (guest) {
+      checkProgramFile(config.program, `/proc/self/fd/${guest.fd}`, choice.backend, config.jail);
+    } else if (!program.fetched) {
       checkProgramFile(config.program, program.source ?? program.path, choice.backend, config.jail);
     }
     const opened = await openOwnGrants(
@@ -227,9 +240,11 @@ export async function startProgram(
         notEnforced: launched.notEnforced ?? [],
         ...(fellBack ? { fellBack } : {}),
       },
-      program: program.fetched
+      program: guest
+        ? { path: guest.path, source: guest.source }
+        : program.fetched
         ? undefined
-        : { path: program.path, source: program.source ?? program.path },
+        : { path: program.path, source: realPathOr(program.source ?? program.path) },
       listeners: opened.listeners,
     };
   } catch (e) {
@@ -268,6 +283,18 @@ async function locateProgram(
     argv0: fetched.name,
     fetched: { fd: fetched.fd, sealed: fetched.sealed, jailPath: ipfsJailPath(config.program) },
   };
+}
+
+/**
+ * The real path of the program's file, as the launcher resolved it to show or run it (a view of
+ * the jail takes it as is: see run/view.ts jailView); `path` itself when it is gone already.
+ */
+function realPathOr(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return path;
+  }
 }
 
 function checkOpen(name: string, fd: number): void {

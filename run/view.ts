@@ -11,8 +11,12 @@ import type { JailPolicy } from "../jail/policy.ts";
 
 /** One thing a jail shows at `dest`, applied in order: a later one covers an earlier one. */
 export type ViewMount =
-  /** The host's `source` (a file or directory, symlinks in it followed on the host). */
-  | { readonly dest: string; readonly source: string }
+  /**
+   * The host's `source` (a file or directory, symlinks in it followed on the host). `resolved`:
+   * `source` is the real path the jail was made with, taken as is (the program's own file: a
+   * guest that can write where it lies may have put a symlink there since).
+   */
+  | { readonly dest: string; readonly source: string; readonly resolved?: true }
   /** Something of the jail's own that is no file of the host (/proc, /dev, a private /tmp). */
   | { readonly dest: string; readonly own: string };
 
@@ -45,7 +49,7 @@ export interface HostFs {
 export interface ViewPath {
   /** Absolute and normalised, as the jail shows it. */
   readonly path: string;
-  /** The host file. */
+  /** The host file: its real path (no symlink on it), when resolveInView found it. */
   readonly source: string;
 }
 
@@ -54,8 +58,8 @@ const MAX_LINKS = 40;
 
 /**
  * The view of a program run with `policy` under `backend`, whose own program is shown at
- * `program.path` (from the host's `program.source`; absent for a program from IPFS, which is no
- * host file). bwrap: the system directories and loader files, its own /proc, /dev and /tmp (the
+ * `program.path` (from the host's `program.source`, the real path it was started from; absent for
+ * a program from IPFS, which is no host file). bwrap: the system directories and loader files, its own /proc, /dev and /tmp (the
  * work directory is in it), the binds (read-only ones first, as jail/bwrap.ts applies them), the
  * program. native: the same host paths at their own place (binds cannot move), and /proc, /dev
  * of its own (the work directory is not shown: it is the jail's own). none: the whole host but
@@ -82,7 +86,7 @@ export function jailView(
   for (const b of [...policy.readOnlyBinds, ...policy.writableBinds]) {
     mounts.push({ dest: backend === "bwrap" ? b.dest : b.source, source: b.source });
   }
-  if (program) mounts.push({ dest: program.path, source: program.source });
+  if (program) mounts.push({ dest: program.path, source: program.source, resolved: true });
   return { mounts };
 }
 
@@ -142,10 +146,15 @@ export function resolveInView(
     if (mount.dest === here) {
       // A jail shows a mount's source with its symlinks followed on the host (bwrap binds the
       // resolved path; a Landlock rule names the resolved inode).
-      const real = fs.realPath(mount.source);
+      const real = mount.resolved ? mount.source : fs.realPath(mount.source);
       if (real === undefined) return fail(`${here} does not exist in the program's jail`);
       host = real;
       entry = fs.entry(host);
+      if (mount.resolved && entry.kind === "symlink") {
+        return fail(
+          `its host file ${real} was replaced by a symlink since its jail was made`,
+        );
+      }
     } else {
       host = join(host!, part);
       entry = fs.entry(host);
@@ -188,7 +197,7 @@ function hostOf(done: readonly string[], view: JailView, fs: HostFs): string | u
   const here = `/${done.join("/")}`;
   const mount = covering(here, view);
   if (mount === undefined || "own" in mount) return undefined;
-  const root = fs.realPath(mount.source);
+  const root = mount.resolved ? mount.source : fs.realPath(mount.source);
   if (root === undefined) return undefined;
   const rest = here.slice(mount.dest === "/" ? 0 : mount.dest.length);
   return rest === "" ? root : `${root === "/" ? "" : root}${rest}`;
@@ -221,4 +230,31 @@ export function resolveGuestProgram(
       ? `${program}: the program has no PATH to look it up in (name it by its full path)`
       : `${program}: not found in the program's PATH in its jail (${dirs.join(":")})`,
   };
+}
+
+/**
+ * The guest's error when ww could not open, exactly where resolveInView found it, the program
+ * it found at jail path `path` (run/resolve.ts openGuestProgram opens `source` refusing every
+ * symlink): `errno` is the open's error name, or "not-file" for something else than a regular
+ * file. A symlink or a move there means the path changed after ww checked it: ww starts only
+ * the file it checked, so it starts nothing.
+ *
+ * @example
+ * guestOpenError("/data/app", "ELOOP");
+ * // "/data/app: a symlink replaced part of its path while ww checked it; nothing was started"
+ */
+export function guestOpenError(path: string, errno: string): string {
+  switch (errno) {
+    case "ELOOP":
+      return `${path}: a symlink replaced part of its path while ww checked it; nothing was started`;
+    case "ENOENT":
+    case "ENOTDIR":
+      return `${path}: it was moved or removed while ww checked it; nothing was started`;
+    case "not-file":
+      return `${path}: it was replaced by something other than a file while ww checked it; nothing was started`;
+    case "EACCES":
+      return `${path}: ww cannot read it, and starts a program for a jailed program only from the file it opened and checked (make it readable)`;
+    default:
+      return `${path}: ww could not open it (${errno}); nothing was started`;
+  }
 }

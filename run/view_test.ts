@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { DEFAULT_POLICY, type JailPolicy } from "../jail/policy.ts";
 import {
+  guestOpenError,
   type HostEntry,
   type HostFs,
   type JailView,
@@ -129,6 +130,39 @@ Deno.test("the program's own file is shown at its path, and nothing beside it", 
   assert.match(refused("/home/u/app/other"), /\/home\/u\/app\/other is not shown/);
   // The directories the jail makes to hold it are no programs.
   assert.match(refused("/home/u"), /is a directory/);
+});
+
+Deno.test("the program's own file is the one its jail was made with: a symlink put there since is refused", () => {
+  // The guest can write where its own program lies (here through a writable bind of /home/u/app
+  // at /app) and puts a symlink to a host file its jail does not show at the program's place.
+  const host = modelFs({
+    "/home/u/app/guest": link("/home/u/secret/prog"),
+    "/home/u/secret/prog": FILE,
+  });
+  const view = jailView(
+    "bwrap",
+    policy({ writableBinds: [{ source: "/home/u/app", dest: "/app" }] }),
+    PROGRAM,
+  );
+  const r = resolveInView("/home/u/app/guest", view, host);
+  assert.ok("error" in r, JSON.stringify(r));
+  assert.match(r.error, /^\/home\/u\/app\/guest: its host file \/home\/u\/app\/guest was replaced/);
+  // The same symlink reached through the bind is followed in the view, and leads nowhere shown.
+  const viaBind = resolveInView("/app/guest", view, host);
+  assert.ok("error" in viaBind && /\/home\/u\/secret is not shown/.test(viaBind.error));
+});
+
+Deno.test("a program that changed between the check and the open is named, and nothing starts", () => {
+  assert.match(guestOpenError("/data/app", "ELOOP"), /^\/data\/app: a symlink replaced part/);
+  for (const errno of ["ENOENT", "ENOTDIR"]) {
+    assert.match(guestOpenError("/data/app", errno), /^\/data\/app: it was moved or removed/);
+  }
+  assert.match(guestOpenError("/data/app", "not-file"), /other than a file/);
+  assert.match(guestOpenError("/data/app", "EACCES"), /ww cannot read it.*make it readable/);
+  assert.match(
+    guestOpenError("/data/app", "EIO"),
+    /could not open it \(EIO\); nothing was started/,
+  );
 });
 
 Deno.test("a path that leaves the view by .. is refused, naming the path", () => {

@@ -123,3 +123,35 @@ Deno.test("auto and --jail=bwrap find bwrap by one rule: PATH first, then /usr/b
     Deno.removeSync(cache, { recursive: true });
   }
 });
+
+Deno.test("auto's try of bwrap starts bwrap as a run does: by the stage, as the host id leased for it", async () => {
+  // Before, the try dropped root with util-linux setpriv to uid 65534 (nobody), while runs drop
+  // to a leased id through the stage: the answer remembered was about another uid and program.
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-bwrap-" });
+  const cache = Deno.makeTempDirSync({ prefix: "wwtest-cache-" });
+  try {
+    Deno.chmodSync(dir, 0o755);
+    const log = `${dir}/uids`;
+    Deno.writeTextFileSync(log, "", { mode: 0o666 });
+    Deno.chmodSync(log, 0o666); // whatever the umask: every jail's uid appends here
+    Deno.writeTextFileSync(
+      `${dir}/bwrap`,
+      `#!/bin/sh\necho "$(/usr/bin/id -u) $(/usr/bin/id -G)" >> ${log}\nexec /usr/bin/bwrap "$@"\n`,
+      { mode: 0o755 },
+    );
+    const r = await runUnder(undefined, ["run", "--debug", "/bin/true"], {
+      PATH: dir,
+      XDG_CACHE_HOME: cache,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /^ww: jail: bwrap \(auto: bubblewrap .* can create user namespaces\)$/m);
+    // The try, then the run: each as a leased id (70000-79999), its own group and no other.
+    const lines = Deno.readTextFileSync(log).trim().split("\n");
+    assert.equal(lines.length, 2, lines.join("\n"));
+    for (const line of lines) assert.match(line, /^(7\d{4}) \1$/);
+    assert.equal(JSON.parse(Deno.readTextFileSync(`${cache}/ww/jail-auto.json`)).ok, true);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+    Deno.removeSync(cache, { recursive: true });
+  }
+});

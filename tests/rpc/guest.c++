@@ -17,6 +17,9 @@
 //   guest cat-many <n> <path>        n concurrent Ipfs.cat calls of path; prints {"sizes":[...]}
 //   guest flood-identity <n>          raw: Bootstrap, then n pipelined Host.identity calls, each
 //                           finished at once, never reading; prints {"sent":k,"blocked":b}
+//   guest race <n> <a> <b> <prog> [args...]  a hostile guest: a forked child swaps the names <a>
+//                           and <b> (renameat2 RENAME_EXCHANGE) in a tight loop while the guest
+//                           starts <prog> n times; prints {"code":n} or {"error":...} for each
 //
 // Built by tests/rpc/build.ts with g++ and `pkg-config --cflags --libs capnp-rpc`.
 
@@ -34,6 +37,9 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <csignal>
+#include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "ww.capnp.h"
@@ -330,6 +336,33 @@ void bench(ww::Host::Client host, kj::WaitScope& ws, long n) {
   fflush(stdout);
 }
 
+// Swaps two names as fast as the kernel allows, until killed: whatever ww checks by path, it
+// finds the other name's file there a moment later.
+[[noreturn]] void swapForever(const char* a, const char* b) {
+  for (;;) renameat2(AT_FDCWD, a, AT_FDCWD, b, RENAME_EXCHANGE);
+}
+
+void race(ww::Host::Client host, kj::WaitScope& ws, int n, char** argv, int argc) {
+  pid_t swapper = fork();
+  if (swapper == 0) swapForever(argv[3], argv[4]);
+  auto executor = host.executorRequest().send().getExecutor();
+  for (int i = 0; i < n; i++) {
+    auto start = executor.startRequest();
+    start.setProgram(argv[5]);
+    auto args = start.initArgs(argc - 6);
+    for (int j = 6; j < argc; j++) args.set(j - 6, argv[j]);
+    KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() {
+      auto r = start.send().getProcess().waitRequest().send().wait(ws);
+      printf("{\"code\":%d}\n", r.getCode());
+    })) {
+      printf("{\"error\":%s}\n", quote(e->getDescription()).c_str());
+    }
+    fflush(stdout);
+  }
+  kill(swapper, SIGKILL);
+  waitpid(swapper, nullptr, 0);
+}
+
 int onFd(int fd, kj::Function<void(ww::Host::Client, kj::WaitScope&)> body) {
   auto io = kj::setupAsyncIo();
   auto stream = io.lowLevelProvider->wrapSocketFd(fd);
@@ -392,6 +425,11 @@ int main(int argc, char** argv) {
   if (mode == "cat-many" && argc > 3) {
     return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) {
       catMany(host, ws, atoi(argv[2]), argv[3]);
+    });
+  }
+  if (mode == "race" && argc > 5) {
+    return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) {
+      race(host, ws, atoi(argv[2]), argv, argc);
     });
   }
   if (mode == "flood-unknown" && argc > 3) return flood(true, atol(argv[2]), atol(argv[3]));

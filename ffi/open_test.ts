@@ -1,0 +1,42 @@
+import assert from "node:assert/strict";
+import { closeFd } from "./fd.ts";
+import { SyscallError } from "./libc.ts";
+import { openNoSymlinks } from "./open.ts";
+
+Deno.test("openNoSymlinks opens a plain path, and refuses a symlink anywhere on it", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "ww-open-test-" });
+  try {
+    Deno.mkdirSync(`${dir}/sub`);
+    Deno.writeTextFileSync(`${dir}/sub/file`, "hello");
+    Deno.symlinkSync(`${dir}/sub/file`, `${dir}/last`);
+    Deno.symlinkSync(`${dir}/sub`, `${dir}/middle`);
+    const fd = openNoSymlinks(`${dir}/sub/file`);
+    try {
+      assert.equal(Deno.readTextFileSync(`/proc/self/fd/${fd}`), "hello");
+      // The /proc magic link is a symlink too.
+      assert.throws(() => openNoSymlinks(`/proc/self/fd/${fd}`), isErrno("ELOOP"));
+    } finally {
+      closeFd(fd);
+    }
+    for (const path of [`${dir}/last`, `${dir}/middle/file`]) {
+      assert.throws(() => openNoSymlinks(path), isErrno("ELOOP"), path);
+    }
+    assert.throws(() => openNoSymlinks(`${dir}/missing`), isErrno("ENOENT"));
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("openNoSymlinks does not wait for a writer on a FIFO", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "ww-open-test-" });
+  try {
+    new Deno.Command("mkfifo", { args: [`${dir}/fifo`] }).outputSync();
+    closeFd(openNoSymlinks(`${dir}/fifo`));
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+function isErrno(code: string): (e: unknown) => boolean {
+  return (e) => e instanceof SyscallError && e.syscall === "openat2" && e.code === code;
+}

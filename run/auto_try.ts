@@ -1,0 +1,99 @@
+// run/auto_try.ts — `--jail=auto`'s real try of bwrap, made the way a real bwrap run starts bwrap
+// (run/launch_bwrap.ts): by the stage (stage/stage.c) from the plan jail/bwrap.ts bwrapStagePlan
+// makes, and, when ww is root, as a host uid leased for it (run/ids.ts) with no groups and no
+// capabilities. So the answer auto remembers is about what runs will do: the same program drops
+// root the same way, to the kind of uid a run gets (a per-uid limit on user namespaces counts
+// against it as against a run's), and needs no tool a run does not need. Loaded only when a try
+// is due (run/auto.ts): the stage's bytes are not read by a run with a remembered answer.
+
+import { planFdSteps } from "../fd/plan.ts";
+import { closeFd, pipe } from "../ffi/fd.ts";
+import { openReadOnly } from "../ffi/memfd.ts";
+import { waitPid } from "../ffi/process.ts";
+import { FdStream } from "../ffi/stream.ts";
+import type { BwrapTry } from "../jail/auto.ts";
+import { bwrapStagePlan, namespaceArgs } from "../jail/bwrap.ts";
+import { jailHostIds } from "../jail/ids.ts";
+import { encodeStagePlan } from "../stage/plan.ts";
+import { leaseJailId } from "./ids.ts";
+import { Cleanups, spawnMapped } from "./launch.ts";
+import { planDescriptor, readStageReports, stageExecutable, stageFailure } from "./stage.ts";
+
+/** The stage's plan and status descriptors in the try: right after bwrap's stdio. */
+const PLAN_FD = 3;
+const STATUS_FD = 4;
+
+/**
+ * Runs `bwrap` with the jail's namespaces around /bin/true, started as a run starts it: as
+ * `identity` (the host ids of a run whose bwrap just failed, still leased by it), or else as a
+ * run without --uid/--gid would be (a leased id when ww is root, held for the try only). The
+ * first line of bwrap's error (or the stage's) says why it failed.
+ *
+ * @example
+ * await tryBwrap("/usr/bin/bwrap"); // { ok: true, detail: "" }
+ */
+export async function tryBwrap(
+  bwrap: string,
+  identity?: { readonly uid: number; readonly gid: number },
+): Promise<BwrapTry> {
+  const cleanups = new Cleanups();
+  try {
+    const dropTo = identity ?? jailHostIds({}, Deno.uid() === 0, leaseJailId({}, cleanups));
+    const argv = [bwrap, "--ro-bind", "/", "/", ...namespaceArgs(false), "--", "/bin/true"];
+    const plan = planDescriptor(encodeStagePlan(bwrapStagePlan({
+      limits: {},
+      dropTo,
+      bwrapArgv: argv,
+      env: [],
+      parentPid: Deno.pid,
+      closeOnExecFrom: PLAN_FD,
+    })));
+    cleanups.add(() => closeFd(plan));
+    const devNull = openReadOnly("/dev/null");
+    cleanups.add(() => closeFd(devNull));
+    const [errRead, errWrite] = pipe();
+    const errStream = new FdStream(errRead);
+    cleanups.add(() => errStream.close());
+    const closeErrWrite = cleanups.add(() => closeFd(errWrite));
+    const [statusRead, statusWrite] = pipe();
+    const statusStream = new FdStream(statusRead);
+    cleanups.add(() => statusStream.close());
+    const closeStatusWrite = cleanups.add(() => closeFd(statusWrite));
+    const pid = spawnMapped({
+      path: stageExecutable(),
+      argv: ["ww-stage", "launch", String(PLAN_FD), String(STATUS_FD)],
+      env: [],
+      cwd: "/",
+      fdSteps: planFdSteps([devNull, devNull, errWrite, plan, statusWrite], 0),
+      newSession: true,
+    });
+    closeErrWrite();
+    closeStatusWrite();
+    const [reports, stderr, ended] = await Promise.all([
+      readStageReports(statusStream),
+      readText(errStream),
+      waitPid(pid),
+    ]);
+    const failure = stageFailure(reports, bwrap, "bwrap", ended);
+    if (failure) return { ok: false, detail: failure.message };
+    if (ended.exited && ended.code === 0) return { ok: true, detail: "" };
+    const how = ended.exited ? `exited ${ended.code}` : `was killed by signal ${ended.signal}`;
+    return { ok: false, detail: stderr.trim().split("\n")[0] || `bwrap ${how}` };
+  } catch (e) {
+    return { ok: false, detail: `cannot run ${bwrap}: ${e instanceof Error ? e.message : e}` };
+  } finally {
+    cleanups.run();
+  }
+}
+
+/** Everything `stream` carries until its end, as text. */
+async function readText(stream: FdStream): Promise<string> {
+  const decoder = new TextDecoder();
+  const buf = new Uint8Array(4096);
+  let text = "";
+  for (;;) {
+    const n = await stream.read(buf);
+    if (n === null) return text + decoder.decode();
+    text += decoder.decode(buf.subarray(0, n), { stream: true });
+  }
+}
