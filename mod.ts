@@ -2,9 +2,19 @@
 // and a host socket on fd 3, and get its pid, its exit status and a way to signal it. The `ww`
 // command (main.ts) is a thin layer over this.
 
+export { ChildProcess, Command, ipfsServiceFor } from "./lib/command.ts";
+export type { CommandOutput, CommandStatus } from "./lib/command.ts";
+export type {
+  CommandOptions,
+  GrantOptions,
+  HostOptions,
+  JailOptions,
+  StdioOption,
+} from "./lib/options.ts";
 export { startProgram, TIMEOUT_EXIT_CODE } from "./run/start.ts";
 export { explainProgram } from "./run/explain_program.ts";
-export type { Child, ExitStatus } from "./run/start.ts";
+export type { Child, ExitStatus, StartOptions } from "./run/start.ts";
+export type { SignalName } from "./run/signals.ts";
 export type { RunConfig } from "./core/config.ts";
 export type { FdGrant } from "./fd/layout.ts";
 export type { OpenMode, OwnGrant } from "./fd/grants.ts";

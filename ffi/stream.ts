@@ -128,3 +128,49 @@ export class FdStream implements ByteStream {
     }
   }
 }
+
+/** How much a piped stdio stream reads at once; one chunk is all it holds unread. */
+const CHUNK_BYTES = 65536;
+
+/**
+ * A ReadableStream over `stream` that reads only when its consumer asks (one chunk held at a
+ * time, so a fast writer cannot fill ww's memory); closes `stream` at the end or on cancel.
+ */
+export function readableOf(stream: FdStream): ReadableStream<Uint8Array<ArrayBuffer>> {
+  return new ReadableStream<Uint8Array<ArrayBuffer>>({
+    async pull(controller) {
+      const buf = new Uint8Array(CHUNK_BYTES);
+      let n: number | null;
+      try {
+        n = await stream.read(buf);
+      } catch (e) {
+        stream.close();
+        throw e;
+      }
+      if (n === null) {
+        stream.close();
+        controller.close();
+      } else {
+        controller.enqueue(buf.subarray(0, n));
+      }
+    },
+    cancel() {
+      stream.close();
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** A WritableStream over `stream` (a pipe's write end), closed when the stream is closed or aborted. */
+export function writableOf(stream: FdStream): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>({
+    async write(chunk) {
+      await stream.write(chunk);
+    },
+    close() {
+      stream.close();
+    },
+    abort() {
+      stream.close();
+    },
+  });
+}

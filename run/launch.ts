@@ -32,11 +32,19 @@ export interface Launched {
   readonly notEnforced?: readonly string[];
 }
 
+/** ww's descriptors that become the program's fd 0-3 (fd/plan.ts planChildFds). */
+export interface ChildFds {
+  /** The program's fd 0-2: a descriptor of ww's for each, or undefined for ww's own. */
+  readonly stdio: readonly (number | undefined)[];
+  /** ww's child end of the host socket: the program's fd 3. */
+  readonly host: number;
+}
+
 /** Starts the program of `config` in one backend; see run/launch_*.ts. */
 export type Launcher = (
   config: RunConfig,
   program: Program,
-  childEnd: number,
+  fds: ChildFds,
   cleanups: Cleanups,
   choice: BackendChoice,
 ) => Promise<Launched>;

@@ -3,7 +3,7 @@
 // supervisor; bwrap gets the seccomp program and a status pipe on fds.
 
 import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
-import { planFdSteps } from "../fd/plan.ts";
+import { planChildFds } from "../fd/plan.ts";
 import { closeFd, pipe, writeAll } from "../ffi/fd.ts";
 import { openReadOnly } from "../ffi/memfd.ts";
 import { killPid, waitPid, watchProcess } from "../ffi/process.ts";
@@ -29,6 +29,7 @@ import { retryBwrap } from "./auto.ts";
 import { checkJailAccess, leaseJailId } from "./ids.ts";
 import { findBwrap, hostFiles, seccompArch } from "./host.ts";
 import {
+  type ChildFds,
   type Cleanups,
   isScript,
   type Launched,
@@ -106,7 +107,7 @@ export function bwrapFds(grants: number, withProgram: boolean) {
 export async function launchBwrap(
   config: RunConfig,
   program: Program,
-  childEnd: number,
+  childFds: ChildFds,
   cleanups: Cleanups,
   choice: BackendChoice,
 ): Promise<Launched> {
@@ -188,9 +189,10 @@ export async function launchBwrap(
     // Not read by the stage; it shows whose stage this is in /proc/<pid>/environ.
     env,
     cwd: "/", // the work directory exists only inside the jail
-    fdSteps: planFdSteps(
+    fdSteps: planChildFds(
+      childFds.stdio,
+      childFds.host,
       [
-        childEnd,
         ...slots.map((s) => s.source),
         seccomp.fd,
         statusWrite,
@@ -199,7 +201,6 @@ export async function launchBwrap(
         planRead,
         stageWrite,
       ],
-      HOST_SOCKET_FD,
     ),
     // Keeps terminal-generated signals away from bwrap's monitor, which would die of them and
     // SIGKILL the jail; ww forwards them to the program instead.
@@ -250,6 +251,11 @@ export async function launchBwrap(
     },
     ended: Promise.all([reaped, statusReader.final]).then(async ([, s]) => {
       await init.gone(JAIL_TEARDOWN_MS);
+      // bwrap reports a program killed by signal N as 128+N, like an exit code: when ww sent N,
+      // it was that signal (a program rarely exits 128+N itself on a signal it handles).
+      if (s.exitCode !== undefined && s.exitCode === 128 + (sentSignal ?? -128)) {
+        return { code: s.exitCode, signal: signalName(sentSignal!) };
+      }
       if (s.exitCode !== undefined) return { code: s.exitCode };
       if (sentSignal !== undefined) {
         return { code: 128 + sentSignal, signal: signalName(sentSignal) };

@@ -1,10 +1,17 @@
 // run/launch_direct.ts — `--jail=none`: the program runs as ww's direct child, unjailed.
 
-import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
-import { planFdSteps } from "../fd/plan.ts";
+import { layoutFds } from "../fd/layout.ts";
+import { planChildFds } from "../fd/plan.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
 import { childEnv } from "../core/env.ts";
-import { type Cleanups, hostWorkdir, type Launched, type Program, spawnMapped } from "./launch.ts";
+import {
+  type ChildFds,
+  type Cleanups,
+  hostWorkdir,
+  type Launched,
+  type Program,
+  spawnMapped,
+} from "./launch.ts";
 import type { RunConfig } from "../core/config.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import { SetupError } from "../core/errors.ts";
@@ -13,7 +20,7 @@ import { SetupError } from "../core/errors.ts";
 export function launchDirect(
   config: RunConfig,
   program: Program,
-  childEnd: number,
+  childFds: ChildFds,
   cleanups: Cleanups,
 ): Promise<Launched> {
   const { chdir } = config.jail;
@@ -32,7 +39,7 @@ export function launchDirect(
     env: childEnv(config.env, slots),
     // Only the cwd moves with --chdir: the work directory is made all the same.
     cwd: chdir ?? workdir,
-    fdSteps: planFdSteps([childEnd, ...slots.map((s) => s.source)], HOST_SOCKET_FD),
+    fdSteps: planChildFds(childFds.stdio, childFds.host, slots.map((s) => s.source)),
     newSession: false,
   });
   return Promise.resolve({

@@ -5,7 +5,7 @@
 // IPFS is handed to the stage as a descriptor, which it executes (execveat).
 
 import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
-import { planFdSteps } from "../fd/plan.ts";
+import { planChildFds } from "../fd/plan.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
 import { FdStream } from "../ffi/stream.ts";
@@ -17,6 +17,7 @@ import { childEnv } from "../core/env.ts";
 import { SetupError } from "../core/errors.ts";
 import { checkJailAccess, leaseJailId } from "./ids.ts";
 import {
+  type ChildFds,
   type Cleanups,
   isScript,
   type Launched,
@@ -33,7 +34,8 @@ import {
   stageExecutable,
   stageFailure,
 } from "./stage.ts";
-import { signalName } from "./signals.ts";
+import { signalName, SIGNALS } from "./signals.ts";
+import { programPidInJail } from "./procfs.ts";
 import { checkLimits } from "./limits.ts";
 
 /** The program as the native jail takes it. */
@@ -101,7 +103,7 @@ export function planNative(
 export async function launchNative(
   config: RunConfig,
   program: Program,
-  childEnd: number,
+  childFds: ChildFds,
   cleanups: Cleanups,
   choice: BackendChoice,
 ): Promise<Launched> {
@@ -155,15 +157,15 @@ export async function launchNative(
     // /proc/<pid>/environ.
     env: plan.env,
     cwd: "/",
-    fdSteps: planFdSteps(
+    fdSteps: planChildFds(
+      childFds.stdio,
+      childFds.host,
       [
-        childEnd,
         ...slots.map((s) => s.source),
         ...(programRead !== undefined ? [programRead] : []),
         planRead,
         statusWrite,
       ],
-      HOST_SOCKET_FD,
     ),
     newSession: true,
   });
@@ -186,8 +188,13 @@ export async function launchNative(
   }
   return {
     pid,
-    // The supervisor passes signals on to the program.
-    signal: (sig) => killPid(pid, sig),
+    // The supervisor passes signals on to the program, all but SIGSTOP, which it cannot block
+    // and which would stop the supervisor itself: that one goes to the program directly.
+    signal: (sig) => {
+      if (sig !== SIGNALS.SIGSTOP) return void killPid(pid, sig);
+      void programPidInJail(pid, reaped).then((p) => p !== undefined && killPid(p, sig))
+        .catch(() => {});
+    },
     // The supervisor SIGKILLs every descendant, then ends as the program did.
     killAll: () => void killPid(pid, END_ALL_SIGNAL),
     ended: reaped.then((w) =>

@@ -80,6 +80,11 @@ export interface StartOptions {
   readonly program?: ViewPath;
   /** Told where the listeners landed once they are bound, before the program starts. */
   readonly onListening?: (listeners: readonly Listener[]) => void;
+  /**
+   * The program's fd 0-2: a descriptor of the caller's for each (a pipe's end, /dev/null), or
+   * undefined for ww's own. The caller keeps and closes them; default: all three ww's own.
+   */
+  readonly stdio?: readonly (number | undefined)[];
 }
 
 /**
@@ -127,13 +132,14 @@ export async function startProgram(
     cleanups.add(() => hostSocket.finish());
     const closeChildEnd = cleanups.add(() => closeFd(childEnd));
 
+    const childFds = { stdio: options.stdio ?? [undefined, undefined, undefined], host: childEnd };
     let launched;
     let fellBack = false;
     try {
       launched = await (await launcher(choice.backend))(
         launchConfig,
         program,
-        childEnd,
+        childFds,
         cleanups,
         choice,
       );
@@ -147,7 +153,7 @@ export async function startProgram(
       launched = await (await launcher("native"))(
         launchConfig,
         program,
-        childEnd,
+        childFds,
         cleanups,
         choice,
       );
@@ -177,6 +183,9 @@ export async function startProgram(
       status,
       hostSocket,
       kill: (signal = "SIGTERM") => {
+        // A name from outside TypeScript (a guest, a library caller) must not reach kill(2) as
+        // undefined: every backend refuses it alike.
+        if (!Object.hasOwn(SIGNALS, signal)) throw unknownSignal(signal);
         if (ended) return false;
         if (signal === "SIGKILL") launched.killAll();
         else launched.signal(SIGNALS[signal]);
@@ -230,6 +239,13 @@ async function locateProgram(
     argv0: fetched.name,
     fetched: { fd: fetched.fd, sealed: fetched.sealed, jailPath: ipfsJailPath(config.program) },
   };
+}
+
+/** The TypeError for a signal name kill() does not know (as Deno.ChildProcess.kill throws). */
+export function unknownSignal(signal: unknown): TypeError {
+  return new TypeError(
+    `kill: unknown signal ${JSON.stringify(signal)} (a name such as "SIGTERM" or "SIGKILL")`,
+  );
 }
 
 function checkOpen(name: string, fd: number): void {
