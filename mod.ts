@@ -14,6 +14,7 @@ export type {
 export { startProgram, TIMEOUT_EXIT_CODE } from "./run/start.ts";
 export { explainProgram } from "./run/explain_program.ts";
 export type { Child, ExitStatus, StartOptions } from "./run/start.ts";
+export { SIGNALS } from "./run/signals.ts";
 export type { SignalName } from "./run/signals.ts";
 export type { RunConfig } from "./core/config.ts";
 export type { FdGrant } from "./fd/layout.ts";

@@ -54,6 +54,7 @@ export interface CommandOutput extends CommandStatus {
 export class Command {
   readonly #checked: CheckedCommand;
 
+  /** Checks `program` (a path, a name in PATH, or /ipfs/...) and `options`; starts nothing. */
   constructor(program: string | URL, options?: CommandOptions) {
     this.#checked = checkCommand(program, options, Deno.cwd());
   }

@@ -34,10 +34,11 @@ export interface JailOptions {
   readonly writableBinds?: readonly Bind[];
   /** Over DEFAULT_LIMITS, field by field; a field set to undefined is unlimited. */
   readonly limits?: Partial<Limits>;
-  /** Wall-clock limit in ms: SIGTERM, then SIGKILL `killGraceMs` later; status.timedOut. */
+  /** Wall-clock limit in ms: SIGTERM, then SIGKILL 2 s later; status.timedOut, code 124. */
   readonly timeoutMs?: number;
-  /** The program's uid and gid in the jail (see JailPolicy). */
+  /** The program's uid in the jail (see JailPolicy). */
   readonly uid?: number;
+  /** The program's gid in the jail (see JailPolicy). */
   readonly gid?: number;
   /** Run under the native jail even when the kernel lacks some of its protections. */
   readonly allowWeakerJail?: boolean;
@@ -86,9 +87,11 @@ export interface CommandOptions {
    * while the program runs: SIGTERM, then SIGKILL `killGraceMs` later.
    */
   readonly signal?: AbortSignal;
-  /** Time from SIGTERM to SIGKILL on abort and on timeout, in ms (default 2000). */
+  /** Time from SIGTERM to SIGKILL when `signal` is aborted, in ms (default 2000). */
   readonly killGraceMs?: number;
+  /** Descriptors handed to the program from fd 4 on (none by default). */
   readonly grants?: GrantOptions;
+  /** The jail (default: DEFAULT_POLICY, backend "auto"). */
   readonly jail?: JailOptions;
   /** What fd 3 serves; left out, ww closes its end at once (the program reads end of file). */
   readonly host?: HostOptions;

@@ -35,6 +35,7 @@ export const SIGNALS = {
   SIGSYS: 31,
 } as const;
 
+/** A signal's name as kill() takes it and ExitStatus reports it: "SIGTERM", "SIGKILL", ... */
 export type SignalName = keyof typeof SIGNALS;
 
 /** The signals ww passes on to its child. */
