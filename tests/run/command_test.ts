@@ -12,10 +12,13 @@ import {
   SetupError,
   type SignalName,
 } from "../../mod.ts";
+import { buildGuest } from "../rpc/build.ts";
 import { privateTmp } from "../support/procs.ts";
 import { REPO } from "../support/ww.ts";
 
 const BACKENDS: readonly JailBackend[] = ["bwrap", "native", "none"];
+// A C++ Cap'n Proto guest (tests/rpc/guest.c++): `guest log <line>` logs through the console.
+const guest = await buildGuest();
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 /** Every rejection nobody handled while `fn` ran (there must be none). */
@@ -242,6 +245,30 @@ for (const backend of BACKENDS) {
       await assert.rejects(command.output(), NotFoundError);
     });
     assert.deepEqual(unhandled, []);
+  });
+
+  t("host.console receives the program's console lines; without host, the guest ends", async () => {
+    const lines: string[] = [];
+    const out = await new Command(guest, {
+      args: ["log", "hello from the jail"],
+      host: { console: (line) => lines.push(line) },
+      jail,
+    }).output();
+    assert.equal(out.code, 0, text(out.stderr));
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], /hello from the jail$/);
+
+    // Its request meets a closed socket: the C++ guest's uncaught "disconnected" aborts it at
+    // once, on its own (not by the abort's SIGTERM 5 s later).
+    const started = performance.now();
+    const alone = await new Command(guest, {
+      args: ["log", "nobody listens"],
+      signal: AbortSignal.timeout(5000),
+      jail,
+    }).output();
+    assert.notEqual(alone.code, 0);
+    assert.ok(!["SIGTERM", "SIGKILL"].includes(alone.signal!), `ended by ${alone.signal}`);
+    assert.ok(performance.now() - started < 4000, "it had to be stopped");
   });
 
   t("fd 3 with no host is closed: a program reading it gets end of file at once", async () => {
