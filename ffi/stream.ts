@@ -10,6 +10,7 @@ import { EAGAIN, EBADF, EINTR } from "./errno.ts";
 import { closeFd, concatBytes } from "./fd.ts";
 import { check, keepAlive, lastErrno, libc, ptr, SyscallError } from "./libc.ts";
 import { F_GETFL, F_SETFL, O_NONBLOCK, POLLIN, POLLOUT } from "./flags.ts";
+import type { OpGroup } from "./ops.ts";
 
 const SHUT_RDWR = 2;
 
@@ -30,9 +31,12 @@ export class FdStream implements ByteStream {
   #polling = 0;
   /** Data read by finish() and not yet handed out. */
   #tail: Uint8Array = new Uint8Array(0);
+  readonly #ops?: OpGroup;
 
-  constructor(fd: number) {
+  /** Owns `fd`; its waits count in `ops` (whether they keep Deno alive) when given. */
+  constructor(fd: number, ops?: OpGroup) {
     this.#fd = fd;
+    this.#ops = ops;
     const c = libc();
     const flags = check("fcntl", c.fcntl(fd, F_GETFL, 0), `F_GETFL on fd ${fd}`);
     check("fcntl", c.fcntl(fd, F_SETFL, flags | O_NONBLOCK), `F_SETFL on fd ${fd}`);
@@ -120,7 +124,8 @@ export class FdStream implements ByteStream {
     const pfd = new Int32Array([this.#fd, events]);
     this.#polling++;
     try {
-      await libc().poll(ptr(pfd), 1n, -1);
+      const polled = libc().poll(ptr(pfd), 1n, -1);
+      await (this.#ops ? this.#ops.track(polled) : polled);
       keepAlive(pfd);
     } finally {
       this.#polling--;

@@ -8,6 +8,7 @@
 import denoJson from "../deno.json" with { type: "json" };
 import { closeFd, openDevNull, pipe } from "../ffi/fd.ts";
 import { FdStream, readableOf, writableOf } from "../ffi/stream.ts";
+import { OpGroup } from "../ffi/ops.ts";
 import { type Child, startProgram, unknownSignal } from "../run/start.ts";
 import { type SignalName, SIGNALS } from "../run/signals.ts";
 import { execService, serveGuest } from "../rpc/serve.ts";
@@ -107,6 +108,7 @@ export class ChildProcess implements AsyncDisposable {
   readonly #stdout?: ReadableStream<Uint8Array<ArrayBuffer>>;
   readonly #stderr?: ReadableStream<Uint8Array<ArrayBuffer>>;
   readonly #status: Promise<CommandStatus>;
+  readonly #ops: OpGroup;
   #ended = false;
 
   /** @internal Made by Command.spawn(). */
@@ -118,8 +120,10 @@ export class ChildProcess implements AsyncDisposable {
       stderr?: ReadableStream<Uint8Array<ArrayBuffer>>;
     },
     status: Promise<CommandStatus>,
+    ops: OpGroup,
   ) {
     this.#child = child;
+    this.#ops = ops;
     this.#stdin = streams.stdin;
     this.#stdout = streams.stdout;
     this.#stderr = streams.stderr;
@@ -197,6 +201,22 @@ export class ChildProcess implements AsyncDisposable {
     }
   }
 
+  /**
+   * Lets Deno exit while the program runs: its waits, reads and timers no longer keep Deno
+   * alive (a jailed program then ends with ww, as the jail's supervisor sees ww die).
+   *
+   * @example
+   * (await new Command("/bin/sleep", { args: ["3"] }).spawn()).unref(); // Deno exits at once
+   */
+  unref(): void {
+    this.#ops.unref();
+  }
+
+  /** Makes the program keep Deno alive again (the default). */
+  ref(): void {
+    this.#ops.ref();
+  }
+
   /** Sends SIGTERM unless the program has ended, and waits for its status. */
   async [Symbol.asyncDispose](): Promise<void> {
     if (!this.#ended) this.#child.kill("SIGTERM");
@@ -227,13 +247,13 @@ interface StdioEnd {
   readonly ours?: FdStream;
 }
 
-function makeStdio(how: string | undefined, input: boolean): StdioEnd {
+function makeStdio(how: string | undefined, input: boolean, ops: OpGroup): StdioEnd {
   if (how === undefined || how === "inherit") return {};
   if (how === "null") return { child: openDevNull() };
   const [read, write] = pipe();
   return input
-    ? { child: read, ours: new FdStream(write) }
-    : { child: write, ours: new FdStream(read) };
+    ? { child: read, ours: new FdStream(write, ops) }
+    : { child: write, ours: new FdStream(read, ops) };
 }
 
 async function spawnChild(
@@ -243,12 +263,13 @@ async function spawnChild(
   const { config, signal, killGraceMs } = checked;
   signal?.throwIfAborted();
   const ends: StdioEnd[] = [];
+  const ops = new OpGroup();
   let child: Child;
   try {
-    ends.push(makeStdio(checked.stdio.stdin, true));
-    ends.push(makeStdio(checked.stdio.stdout ?? defaults.stdout, false));
-    ends.push(makeStdio(checked.stdio.stderr ?? defaults.stderr, false));
-    child = await startProgram(config, { signal, stdio: ends.map((e) => e.child) });
+    ends.push(makeStdio(checked.stdio.stdin, true, ops));
+    ends.push(makeStdio(checked.stdio.stdout ?? defaults.stdout, false, ops));
+    ends.push(makeStdio(checked.stdio.stderr ?? defaults.stderr, false, ops));
+    child = await startProgram(config, { signal, stdio: ends.map((e) => e.child), ops });
   } catch (e) {
     for (const end of ends) end.ours?.close();
     // An abort while the jail was built (an IPFS fetch, say) rejects with its reason.
@@ -263,10 +284,9 @@ async function spawnChild(
   const rpc = checked.host ? serveHost(config, child, checked.host) : undefined;
   if (!rpc) child.hostSocket.close();
 
-  const timers: ReturnType<typeof setTimeout>[] = [];
   const onAbort = () => {
     child.kill("SIGTERM");
-    timers.push(setTimeout(() => child.kill("SIGKILL"), killGraceMs));
+    ops.setTimeout(() => child.kill("SIGKILL"), killGraceMs);
   };
   signal?.addEventListener("abort", onAbort, { once: true });
   // Aborted while the jail was being built, after the fetch: the program has just started.
@@ -292,15 +312,20 @@ async function spawnChild(
     }),
   ).then(async (s) => {
     signal?.removeEventListener("abort", onAbort);
-    for (const t of timers) clearTimeout(t);
+    ops.clearTimers();
     await rpc;
     return s;
   });
-  return new ChildProcess(child, {
-    stdin: ends[0].ours && writableOf(ends[0].ours),
-    stdout: ends[1].ours && readableOf(ends[1].ours),
-    stderr: ends[2].ours && readableOf(ends[2].ours),
-  }, status);
+  return new ChildProcess(
+    child,
+    {
+      stdin: ends[0].ours && writableOf(ends[0].ours),
+      stdout: ends[1].ours && readableOf(ends[1].ours),
+      stderr: ends[2].ours && readableOf(ends[2].ours),
+    },
+    status,
+    ops,
+  );
 }
 
 /** Serves fd 3 with what `host` grants, named and versioned by ww. */

@@ -3,6 +3,7 @@
 
 import { ENOENT } from "../ffi/errno.ts";
 import { closeFd } from "../ffi/fd.ts";
+import type { OpGroup } from "../ffi/ops.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { readAt, reopenReadOnly } from "../ffi/memfd.ts";
 import { spawn, type SpawnSpec } from "../ffi/spawn.ts";
@@ -47,6 +48,8 @@ export type Launcher = (
   fds: ChildFds,
   cleanups: Cleanups,
   choice: BackendChoice,
+  /** The run's waits, which keep Deno alive or not together (ChildProcess.unref). */
+  ops?: OpGroup,
 ) => Promise<Launched>;
 
 /** The program to execute: a local file, or a program from IPFS (see ipfs/fetch.ts). */

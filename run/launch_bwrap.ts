@@ -7,6 +7,7 @@ import { planChildFds } from "../fd/plan.ts";
 import { closeFd, pipe, writeAll } from "../ffi/fd.ts";
 import { openReadOnly } from "../ffi/memfd.ts";
 import { killPid, waitPid, watchProcess } from "../ffi/process.ts";
+import type { OpGroup } from "../ffi/ops.ts";
 import { FdStream } from "../ffi/stream.ts";
 import { type BackendChoice, bwrapFailedChoice } from "../jail/auto.ts";
 import { bindRequests } from "../jail/binds.ts";
@@ -110,6 +111,7 @@ export async function launchBwrap(
   childFds: ChildFds,
   cleanups: Cleanups,
   choice: BackendChoice,
+  ops?: OpGroup,
 ): Promise<Launched> {
   // bwrap makes it inside the jail, in the jail's own tmpfs: it cannot collide with another run's.
   const workdir = workdirPath();
@@ -140,7 +142,8 @@ export async function launchBwrap(
   const stagePath = stageExecutable();
   const seccomp = dataPipe(seccompProgram(seccompArch()), cleanups);
   const [statusRead, statusWrite] = pipe();
-  const statusStream = new FdStream(statusRead);
+  // Read while the program runs: its waits are the run's.
+  const statusStream = new FdStream(statusRead, ops);
   cleanups.add(() => statusStream.close());
   const closeStatusWrite = cleanups.add(() => closeFd(statusWrite));
   // bwrap copies the stage into the jail from this descriptor.
@@ -213,7 +216,7 @@ export async function launchBwrap(
   closePlanRead();
   closeStageWrite();
 
-  const reaped = waitPid(pid);
+  const reaped = waitPid(pid, ops);
   // Both at once: bwrap reports its pid 1 while the stage's report is still on its way. When the
   // stage failed, bwrap never ran and its status pipe ends without a pid.
   const stageReports = readStageReports(stageStream).catch(() => []);
@@ -227,7 +230,7 @@ export async function launchBwrap(
   }
   // bwrap reports the exit status while the jail's pid 1 may still be taking the jail's other
   // processes down with it; ww ends only once it is gone.
-  const init = watchProcess(initPid);
+  const init = watchProcess(initPid, ops);
 
   let programPid: number | undefined;
   // A signal from ww that ends the jail before bwrap reports an exit code (SIGKILL took pid 1,

@@ -3,6 +3,7 @@
 import { layoutFds } from "../fd/layout.ts";
 import { planChildFds } from "../fd/plan.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
+import type { OpGroup } from "../ffi/ops.ts";
 import { childEnv } from "../core/env.ts";
 import {
   type ChildFds,
@@ -22,6 +23,8 @@ export function launchDirect(
   program: Program,
   childFds: ChildFds,
   cleanups: Cleanups,
+  _choice?: unknown,
+  ops?: OpGroup,
 ): Promise<Launched> {
   const { chdir } = config.jail;
   if (chdir !== undefined) {
@@ -46,7 +49,7 @@ export function launchDirect(
     pid,
     signal: (sig) => killPid(pid, sig),
     killAll: () => killPid(pid, SIGNALS.SIGKILL),
-    ended: waitPid(pid).then((w) =>
+    ended: waitPid(pid, ops).then((w) =>
       w.exited ? { code: w.code } : { code: 128 + w.signal, signal: signalName(w.signal) }
     ),
   });

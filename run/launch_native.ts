@@ -8,6 +8,7 @@ import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
 import { planChildFds } from "../fd/plan.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
+import type { OpGroup } from "../ffi/ops.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import { nativePlan, type NativePlanResult, nativeStagePlan } from "../jail/native.ts";
@@ -106,6 +107,7 @@ export async function launchNative(
   childFds: ChildFds,
   cleanups: Cleanups,
   choice: BackendChoice,
+  ops?: OpGroup,
 ): Promise<Launched> {
   const { fetched } = program;
   const slots = layoutFds(config.fds);
@@ -172,7 +174,7 @@ export async function launchNative(
   closePlanRead();
   closeStatusWrite();
   closeProgramRead();
-  const reaped = waitPid(pid);
+  const reaped = waitPid(pid, ops);
   const reports = await readStageReports(statusStream);
   // A stage that reported nothing died: how it ended is all there is to tell.
   const silent = !reports.some((r) => "exec" in r || "step" in r);

@@ -5,6 +5,7 @@
 
 import { closeFd, fdState, unixSocketPair } from "../ffi/fd.ts";
 import { FdStream } from "../ffi/stream.ts";
+import { OpGroup } from "../ffi/ops.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import { durationProblem, TIMEOUT_GRACE_MS } from "../jail/policy.ts";
 import { isIpfsPath } from "../core/ipfs_path.ts";
@@ -85,6 +86,11 @@ export interface StartOptions {
    * undefined for ww's own. The caller keeps and closes them; default: all three ww's own.
    */
   readonly stdio?: readonly (number | undefined)[];
+  /**
+   * Where the run's waits and timers go, so they keep Deno alive or not together
+   * (ChildProcess.unref); by default they always do.
+   */
+  readonly ops?: OpGroup;
 }
 
 /**
@@ -127,7 +133,8 @@ export async function startProgram(
     // The launchers lay out and pass every grant alike: the caller's and ww's own.
     const launchConfig = { ...config, fds: [...config.fds, ...opened.fds] };
     const [hostEnd, childEnd] = unixSocketPair();
-    const hostSocket = new FdStream(hostEnd);
+    const ops = options.ops ?? new OpGroup();
+    const hostSocket = new FdStream(hostEnd, ops);
     // When the program ends its last writes on fd 3 are kept for whoever reads them.
     cleanups.add(() => hostSocket.finish());
     const closeChildEnd = cleanups.add(() => closeFd(childEnd));
@@ -142,6 +149,7 @@ export async function startProgram(
         childFds,
         cleanups,
         choice,
+        ops,
       );
     } catch (e) {
       // --jail=auto remembered that bwrap works, but here it could not even create the jail
@@ -156,6 +164,7 @@ export async function startProgram(
         childFds,
         cleanups,
         choice,
+        ops,
       );
     }
     closeChildEnd();
@@ -163,19 +172,16 @@ export async function startProgram(
 
     let ended = false;
     let timedOut = false;
-    const timers: ReturnType<typeof setTimeout>[] = [];
     if (config.jail.timeoutMs !== undefined) {
-      timers.push(setTimeout(() => {
+      ops.setTimeout(() => {
         timedOut = true;
         launched.signal(SIGNALS.SIGTERM);
-        timers.push(setTimeout(() => launched.killAll(), TIMEOUT_GRACE_MS));
-      }, config.jail.timeoutMs));
+        ops.setTimeout(() => launched.killAll(), TIMEOUT_GRACE_MS);
+      }, config.jail.timeoutMs);
     }
     const status = launched.ended.finally(() => {
       ended = true;
-      // Only a run with a timeout touches clearTimeout: the first use of Deno's timer globals
-      // costs ~3 ms of start-up.
-      for (const t of timers) clearTimeout(t);
+      ops.clearTimers();
       cleanups.run();
     }).then((s): ExitStatus => timedOut ? { ...s, code: TIMEOUT_EXIT_CODE, timedOut } : s);
     return {

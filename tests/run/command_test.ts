@@ -282,6 +282,28 @@ for (const backend of BACKENDS) {
   });
 }
 
+for (const backend of BACKENDS) {
+  Deno.test(`[jail=${backend}] an unref'd child does not keep Deno alive; ref() makes it again`, async () => {
+    const run = async (...extra: string[]) => {
+      const started = performance.now();
+      const out = await new Command(Deno.execPath(), {
+        args: ["run", "-A", `${REPO}tests/run/command_unref.ts`, backend, ...extra],
+        env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+        jail: { backend: "none" },
+      }).output();
+      assert.equal(out.code, 0, text(out.stderr));
+      return performance.now() - started;
+    };
+    const unrefd = await run();
+    // `sleep 3` and a 10 s timeout are pending; Deno's own start-up takes well under 2 s here.
+    assert.ok(unrefd < 2500, `the script took ${Math.round(unrefd)} ms`);
+    if (backend === "none") {
+      const refd = await run("ref-again");
+      assert.ok(refd >= 2900, `ref() again: the script took only ${Math.round(refd)} ms`);
+    }
+  });
+}
+
 Deno.test("[jail=bwrap] a jail that fails after spawn resolves status with the error, nothing unhandled", async () => {
   const unhandled = await unhandledDuring(async () => {
     const child = await new Command("/bin/sleep", { args: ["30"], jail: { backend: "bwrap" } })
