@@ -24,6 +24,8 @@ export { DEFAULT_LIMITS, DEFAULT_POLICY } from "./jail/policy.ts";
 export type { Bind, JailBackend, JailPolicy, Limits } from "./jail/policy.ts";
 export {
   EXIT,
+  InterruptedError,
+  NamespacesUnavailableError,
   NotExecutableError,
   NotFoundError,
   SetupError,
@@ -34,4 +36,17 @@ export { DEFAULT_IPFS_API } from "./ipfs/multiaddr.ts";
 // The host capability on fd 3 (Cap'n Proto RPC, rpc/ww.capnp). Guests use "./guest"
 // (rpc/guest.ts) to talk to it, and "./fdmap" (examples/guest/fdmap.ts) to read WW_FD_*.
 export { execService, NO_GRANTS, serveGuest } from "./rpc/serve.ts";
-export type { HostGrants, HostServices, IpfsService } from "./rpc/types.ts";
+export type {
+  ExecProcess,
+  ExecRequest,
+  HostGrants,
+  HostServices,
+  IpfsEntry,
+  IpfsEntryType,
+  IpfsService,
+  IpfsStat,
+  VatLimits,
+} from "./rpc/types.ts";
+export { FdStream } from "./ffi/stream.ts";
+export type { ByteStream } from "./ffi/stream.ts";
+export type { BackendChoice } from "./jail/auto.ts";

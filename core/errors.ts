@@ -50,6 +50,7 @@ export class NotExecutableError extends WwError {
  * exits 128+N, as a shell reports a command killed by signal N.
  */
 export class InterruptedError extends WwError {
+  /** `signal`: the number of the signal that stopped ww. */
   constructor(message: string, readonly signal: number, options?: ErrorOptions) {
     super(message, 128 + signal, options);
     this.name = "InterruptedError";
@@ -69,6 +70,7 @@ export class NotFoundError extends WwError {
  * fresh try confirmed it cannot create namespaces here: the run goes to `fallback` instead.
  */
 export class NamespacesUnavailableError extends SetupError {
+  /** `fallback`: the native jail, and why namespaces are unavailable. */
   constructor(
     message: string,
     readonly fallback: { readonly backend: "native"; readonly reason: string },

@@ -42,6 +42,7 @@ export class FdStream implements ByteStream {
     check("fcntl", c.fcntl(fd, F_SETFL, flags | O_NONBLOCK), `F_SETFL on fd ${fd}`);
   }
 
+  /** The descriptor this stream owns. */
   get fd(): number {
     return this.#fd;
   }

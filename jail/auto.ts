@@ -37,7 +37,9 @@ export interface BwrapTry {
 
 /** A concrete backend and why it was chosen. */
 export interface BackendChoice {
+  /** The backend that runs the program. */
   readonly backend: Exclude<JailBackend, "auto">;
+  /** Why: the flag, or the fact about this machine that decided it. */
   readonly reason: string;
 }
 

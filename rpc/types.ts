@@ -31,26 +31,36 @@ export interface IpfsService {
   cat(path: string, reserve?: (bytes: number) => Promise<void>): Promise<Uint8Array>;
   /** The entries of the directory at `path`. */
   ls(path: string): Promise<IpfsEntry[]>;
+  /** The CID, size and type of what is at `path`. */
   stat(path: string): Promise<IpfsStat>;
   /** Adds `data` as a file and returns its CID. */
   add(data: Uint8Array): Promise<string>;
 }
 
+/** What an IPFS path names: a file, a directory, or anything else (a symlink, raw data). */
 export type IpfsEntryType = "file" | "directory" | "other";
 
+/** What IpfsService.stat tells about a path. */
 export interface IpfsStat {
+  /** The CID of the object at the path. */
   readonly cid: string;
+  /** Its size in bytes (a file's content; a directory's total). */
   readonly size: number;
+  /** What it is. */
   readonly type: IpfsEntryType;
 }
 
+/** One entry of a directory, as IpfsService.ls lists it. */
 export interface IpfsEntry extends IpfsStat {
+  /** The entry's name in its directory. */
   readonly name: string;
 }
 
 /** A request from a program to start another one under ww. */
 export interface ExecRequest {
+  /** The program: a path or a name where the requesting program's jail shows it, or /ipfs/... */
   readonly program: string;
+  /** Its arguments, after its name. */
   readonly args: readonly string[];
   /** Names of the caller's own --with-fd grants to pass on. */
   readonly fds: readonly string[];
@@ -60,7 +70,9 @@ export interface ExecRequest {
 
 /** A program started for an ExecRequest. */
 export interface ExecProcess {
+  /** The pid ww spawned. */
   readonly pid: number;
+  /** How the program ended, once it has. */
   readonly status: Promise<ExitStatus>;
   /** False when the program has already ended. */
   kill(signal: SignalName): boolean;

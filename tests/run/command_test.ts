@@ -238,6 +238,19 @@ for (const backend of BACKENDS) {
     assert.ok(performance.now() - started < 3000, `took ${performance.now() - started} ms`);
   });
 
+  t("await using ends a running program when its block ends", async () => {
+    let status;
+    {
+      await using child = await new Command("/bin/sleep", { args: ["30"], jail }).spawn();
+      status = child.status;
+    }
+    const ended = await Promise.race([
+      status,
+      new Promise((r) => setTimeout(() => r("running"), 0)),
+    ]);
+    assert.deepEqual(ended, { success: false, code: 143, signal: "SIGTERM", timedOut: false });
+  });
+
   t("a program that is not there: spawn and output reject, nothing unhandled", async () => {
     const unhandled = await unhandledDuring(async () => {
       const command = new Command("/no/such/program", { jail });

@@ -1,0 +1,31 @@
+// bench/memory_loop.ts — one loop of bench/memory.ts in a process of its own: `runs` runs of
+// /bin/true, one after another, through Deno.Command or ww's Command, then this process's RSS,
+// peak RSS and threads as JSON on the last line.
+//
+//   deno run -A bench/memory_loop.ts <deno|none|native|bwrap> <runs>
+
+import { Command, type JailBackend } from "../mod.ts";
+
+const [variant, runsText] = Deno.args;
+const runs = Number(runsText);
+const status = () => Deno.readTextFileSync("/proc/self/status");
+const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status())![1]);
+const started = performance.now();
+for (let i = 0; i < runs; i++) {
+  const out = variant === "deno"
+    ? await new Deno.Command("/bin/true", { stdout: "null", stderr: "null" }).output()
+    : await new Command("/bin/true", {
+      stdout: "null",
+      stderr: "null",
+      jail: { backend: variant as JailBackend },
+    }).output();
+  if (out.code !== 0) throw new Error(`run ${i}: exit ${out.code}`);
+}
+console.log(JSON.stringify({
+  variant,
+  runs,
+  ms: Math.round(performance.now() - started),
+  rssKiB: field("VmRSS"),
+  peakKiB: field("VmHWM"),
+  threads: field("Threads"),
+}));
