@@ -23,6 +23,7 @@ export type { Listener } from "./run/own_grants.ts";
 export { DEFAULT_LIMITS, DEFAULT_POLICY } from "./jail/policy.ts";
 export type { Bind, JailBackend, JailPolicy, Limits } from "./jail/policy.ts";
 export {
+  ClosedFdError,
   EXIT,
   InterruptedError,
   NamespacesUnavailableError,

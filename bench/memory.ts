@@ -7,7 +7,9 @@ interface LoopResult {
   variant: string;
   runs: number;
   ms: number;
+  warmKiB: number;
   rssKiB: number;
+  heapMiB: number;
   peakKiB: number;
   threads: number;
 }
@@ -31,12 +33,16 @@ async function loop(variant: string, runs: number): Promise<LoopResult> {
 /** Prints each loop's memory and threads against Deno.Command's. */
 export async function benchMemory(runs: number): Promise<void> {
   const base = await loop("deno", runs);
-  console.log(`memory after N sequential runs of /bin/true (RSS, peak RSS, threads; ratio of RSS)`);
+  console.log(
+    `memory after N sequential runs of /bin/true (RSS after 100 runs and at the end, V8 heap, peak RSS, threads; ratio of RSS)`,
+  );
   const show = (r: LoopResult) =>
     console.log(
       `  ${r.variant.padEnd(8)} ${String(r.runs).padStart(6)} runs ${
         String(Math.round(r.ms / r.runs * 10) / 10).padStart(6)
-      } ms/run  RSS ${(r.rssKiB / 1024).toFixed(0).padStart(4)} MiB  peak ${
+      } ms/run  RSS ${(r.warmKiB / 1024).toFixed(0).padStart(4)} after 100, ${
+        (r.rssKiB / 1024).toFixed(0).padStart(4)
+      } MiB  heap ${String(r.heapMiB).padStart(3)} MiB  peak ${
         (r.peakKiB / 1024).toFixed(0).padStart(4)
       } MiB  threads ${String(r.threads).padStart(3)}  ${(r.rssKiB / base.rssKiB).toFixed(2)}x`,
     );

@@ -1,6 +1,6 @@
 // bench/memory_loop.ts — one loop of bench/memory.ts in a process of its own: `runs` runs of
 // /bin/true, one after another, through Deno.Command or ww's Command, then this process's RSS,
-// peak RSS and threads as JSON on the last line.
+// RSS after 100 runs and at the end, peak RSS, V8 heap and threads as JSON on the last line.
 //
 //   deno run -A bench/memory_loop.ts <deno|none|native|bwrap> <runs>
 
@@ -11,7 +11,10 @@ const runs = Number(runsText);
 const status = () => Deno.readTextFileSync("/proc/self/status");
 const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, "m").exec(status())![1]);
 const started = performance.now();
+let warmKiB = 0;
 for (let i = 0; i < runs; i++) {
+  // After 100 runs, what is loaded once (modules, the stage, libc) is in: the rest is growth.
+  if (i === 100) warmKiB = field("VmRSS");
   const out = variant === "deno"
     ? await new Deno.Command("/bin/true", { stdout: "null", stderr: "null" }).output()
     : await new Command("/bin/true", {
@@ -25,7 +28,9 @@ console.log(JSON.stringify({
   variant,
   runs,
   ms: Math.round(performance.now() - started),
+  warmKiB,
   rssKiB: field("VmRSS"),
+  heapMiB: Math.round(Deno.memoryUsage().heapUsed / 2 ** 20),
   peakKiB: field("VmHWM"),
   threads: field("Threads"),
 }));

@@ -13,7 +13,12 @@ import { jailChoice } from "./auto.ts";
 import { grantsProblem, type RunConfig } from "../core/config.ts";
 import { ownGrantsProblem } from "../fd/grants.ts";
 import { type Listener, openOwnGrants } from "./own_grants.ts";
-import { NamespacesUnavailableError, SetupError, UsageError } from "../core/errors.ts";
+import {
+  ClosedFdError,
+  NamespacesUnavailableError,
+  SetupError,
+  UsageError,
+} from "../core/errors.ts";
 import { Cleanups, ipfsJailPath, type Launcher, type Program } from "./launch.ts";
 import { resolveProgram } from "./resolve.ts";
 import { checkProgramFile } from "./script.ts";
@@ -255,11 +260,7 @@ export function unknownSignal(signal: unknown): TypeError {
 }
 
 function checkOpen(name: string, fd: number): void {
-  if (fdState(fd) === "closed") {
-    throw new SetupError(
-      `--with-fd ${name}=${fd}: fd ${fd} is not open in the calling process (open it first, e.g. \`${fd}<file ww run ...\`)`,
-    );
-  }
+  if (fdState(fd) === "closed") throw new ClosedFdError(name, fd);
 }
 
 /**
@@ -269,8 +270,15 @@ function checkOpen(name: string, fd: number): void {
  */
 export function checkInherited(fds: RunConfig["fds"]): void {
   for (const { name, source: fd } of fds) {
-    checkOpen(name, fd);
-    if (fdState(fd) !== "close-on-exec") continue;
+    const state = fdState(fd);
+    if (state === "closed") {
+      throw new ClosedFdError(
+        name,
+        fd,
+        `--with-fd ${name}=${fd}: fd ${fd} is not open in the calling process (open it first, e.g. \`${fd}<file ww run ...\`)`,
+      );
+    }
+    if (state !== "close-on-exec") continue;
     throw new SetupError(
       `--with-fd ${name}=${fd}: fd ${fd} was opened by ww itself, not inherited from the caller (grant a descriptor the caller opened)`,
     );

@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import {
+  ClosedFdError,
   Command,
   type CommandOptions,
   type JailBackend,
@@ -283,6 +284,27 @@ for (const backend of BACKENDS) {
     assert.ok(!["SIGTERM", "SIGKILL"].includes(alone.signal!), `ended by ${alone.signal}`);
     assert.ok(performance.now() - started < 4000, "it had to be stopped");
   });
+
+  t(
+    "a granted descriptor that is not open: spawn rejects with a ClosedFdError naming it",
+    async () => {
+      const fd = 987; // not open in the test process
+      const command = new Command("/bin/true", {
+        grants: { fds: [{ name: "db", source: fd }] },
+        jail,
+      });
+      await assert.rejects(command.spawn(), (e) => {
+        assert.ok(e instanceof ClosedFdError, String(e));
+        assert.deepEqual({ grant: e.grant, fd: e.fd, code: e.exitCode }, {
+          grant: "db",
+          fd,
+          code: 125,
+        });
+        assert.doesNotMatch(e.message, /--with-fd|ww run/);
+        return true;
+      });
+    },
+  );
 
   t("fd 3 with no host is closed: a program reading it gets end of file at once", async () => {
     const out = await new Command("/bin/sh", {
