@@ -13,7 +13,7 @@ export type {
 } from "./lib/options.ts";
 export { startProgram, TIMEOUT_EXIT_CODE } from "./run/start.ts";
 export { explainProgram } from "./run/explain_program.ts";
-export type { Child, ExitStatus, StartOptions } from "./run/start.ts";
+export type { Child, ExitStatus, StartConfig, StartOptions } from "./run/start.ts";
 export { SIGNALS } from "./run/signals.ts";
 export type { SignalName } from "./run/signals.ts";
 export type { RunConfig } from "./core/config.ts";

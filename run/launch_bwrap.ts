@@ -256,8 +256,8 @@ export async function launchBwrap(
       await init.gone(JAIL_TEARDOWN_MS);
       // bwrap reports a program killed by signal N as 128+N, like an exit code: when ww sent N,
       // it was that signal (a program rarely exits 128+N itself on a signal it handles).
-      if (s.exitCode !== undefined && s.exitCode === 128 + (sentSignal ?? -128)) {
-        return { code: s.exitCode, signal: signalName(sentSignal!) };
+      if (sentSignal !== undefined && s.exitCode === 128 + sentSignal) {
+        return { code: s.exitCode, signal: signalName(sentSignal) };
       }
       if (s.exitCode !== undefined) return { code: s.exitCode };
       if (sentSignal !== undefined) {

@@ -7,7 +7,8 @@ import { closeFd, fdState, unixSocketPair } from "../ffi/fd.ts";
 import { FdStream } from "../ffi/stream.ts";
 import { OpGroup } from "../ffi/ops.ts";
 import type { BackendChoice } from "../jail/auto.ts";
-import { durationProblem, TIMEOUT_GRACE_MS } from "../jail/policy.ts";
+import { DEFAULT_POLICY, durationProblem, TIMEOUT_GRACE_MS } from "../jail/policy.ts";
+import { DEFAULT_IPFS_API } from "../ipfs/multiaddr.ts";
 import { isIpfsPath } from "../core/ipfs_path.ts";
 import { jailChoice } from "./auto.ts";
 import { grantsProblem, type RunConfig } from "../core/config.ts";
@@ -99,18 +100,36 @@ export interface StartOptions {
 }
 
 /**
+ * A RunConfig in which everything but the program may be left out: no arguments, no grants, an
+ * empty environment, the IPFS node at DEFAULT_IPFS_API, and DEFAULT_POLICY's jail.
+ */
+export type StartConfig = Pick<RunConfig, "program"> & Partial<Omit<RunConfig, "program">>;
+
+/** `config` with StartConfig's defaults filled in. */
+export function withRunDefaults(config: StartConfig): RunConfig {
+  return {
+    ...config,
+    args: config.args ?? [],
+    fds: config.fds ?? [],
+    env: config.env ?? {},
+    ipfsApi: config.ipfsApi ?? DEFAULT_IPFS_API,
+    jail: config.jail ?? DEFAULT_POLICY,
+  };
+}
+
+/**
  * Starts `config.program` with exactly the descriptors, environment, work directory and jail the
- * config describes.
+ * config describes (the defaults of StartConfig for what it leaves out).
  *
  * @example
- * const child = await startProgram({ program: "/bin/true", args: [], fds: [], env: {}, ipfsApi: "",
- *   jail: DEFAULT_POLICY });
+ * const child = await startProgram({ program: "/bin/true" });
  * (await child.status).code; // 0
  */
 export async function startProgram(
-  config: RunConfig,
+  input: StartConfig,
   options: StartOptions = {},
 ): Promise<Child> {
+  const config = withRunDefaults(input);
   const problem = grantsProblem(config.fds);
   if (problem) throw new UsageError(problem);
   const ownProblem = ownGrantsProblem(config.own ?? [], config.fds);

@@ -8,10 +8,12 @@ import {
   ClosedFdError,
   Command,
   type CommandOptions,
+  DEFAULT_POLICY,
   type JailBackend,
   NotFoundError,
   SetupError,
   type SignalName,
+  startProgram,
 } from "../../mod.ts";
 import { buildGuest } from "../rpc/build.ts";
 import { privateTmp } from "../support/procs.ts";
@@ -439,6 +441,16 @@ Deno.test("every bad option is refused up front with a TypeError or RangeError n
       return true;
     });
   }
+});
+
+Deno.test("startProgram needs only the program: the rest of RunConfig has defaults", async () => {
+  const child = await startProgram({
+    program: "/bin/sh",
+    jail: { ...DEFAULT_POLICY, backend: "none" },
+  });
+  assert.deepEqual(await child.status, { code: 0 });
+  const jailed = await startProgram({ program: "/bin/true" });
+  assert.deepEqual(await jailed.status, { code: 0 });
 });
 
 Deno.test("output() refuses piped stdin, as Deno's does", async () => {
