@@ -51,3 +51,5 @@ export type {
 export { FdStream } from "./ffi/stream.ts";
 export type { ByteStream } from "./ffi/stream.ts";
 export type { BackendChoice } from "./jail/auto.ts";
+export type { ViewPath } from "./run/view.ts";
+export { OpGroup } from "./ffi/ops.ts";

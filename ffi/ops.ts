@@ -37,7 +37,14 @@ function refTimer(timer: Timer, ref: boolean): void {
   else Deno.unrefTimer(timer as unknown as number);
 }
 
-/** One run's pending calls and timers, referenced (keeping Deno alive) or not, together. */
+/**
+ * One run's pending calls and timers, referenced (keeping Deno alive) or not, together.
+ *
+ * @example
+ * const ops = new OpGroup();
+ * const child = await startProgram({ program: "/bin/sleep", args: ["3"] }, { ops });
+ * ops.unref(); // Deno may exit before the program ends
+ */
 export class OpGroup {
   #refed = true;
   readonly #pending = new Set<Promise<unknown>>();
