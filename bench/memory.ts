@@ -9,6 +9,7 @@ interface LoopResult {
   ms: number;
   warmKiB: number;
   rssKiB: number;
+  afterGcKiB: number;
   heapMiB: number;
   peakKiB: number;
   threads: number;
@@ -42,12 +43,15 @@ export async function benchMemory(runs: number): Promise<void> {
         String(Math.round(r.ms / r.runs * 10) / 10).padStart(6)
       } ms/run  RSS ${(r.warmKiB / 1024).toFixed(0).padStart(4)} after 100, ${
         (r.rssKiB / 1024).toFixed(0).padStart(4)
-      } MiB  heap ${String(r.heapMiB).padStart(3)} MiB  peak ${
-        (r.peakKiB / 1024).toFixed(0).padStart(4)
-      } MiB  threads ${String(r.threads).padStart(3)}  ${(r.rssKiB / base.rssKiB).toFixed(2)}x`,
+      } MiB (${(r.afterGcKiB / 1024).toFixed(0).padStart(4)} after a GC)  heap ${
+        String(r.heapMiB).padStart(3)
+      } MiB  peak ${(r.peakKiB / 1024).toFixed(0).padStart(4)} MiB  threads ${
+        String(r.threads).padStart(3)
+      }  ${(r.rssKiB / base.rssKiB).toFixed(2)}x`,
     );
   show(base);
-  for (const [variant, n] of [["none", runs], ["native", runs], ["bwrap", Math.round(runs / 3)]]) {
+  const loops = [["bare", runs], ["none", runs], ["native", runs], ["bwrap", Math.round(runs / 3)]];
+  for (const [variant, n] of loops) {
     show(await loop(variant as string, n as number));
   }
 }
