@@ -453,6 +453,38 @@ Deno.test("startProgram needs only the program: the rest of RunConfig has defaul
   assert.deepEqual(await jailed.status, { code: 0 });
 });
 
+Deno.test("an abort while an IPFS program is fetched: Command rejects with its reason, startProgram with it as cause", async () => {
+  // A node that accepts and never answers: the fetch waits until the abort.
+  const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const c of server) conns.push(c);
+  })();
+  const ipfsApi = `/ip4/127.0.0.1/tcp/${server.addr.port}/http`;
+  // Nobody's cache holds it: a fresh XDG_CACHE_HOME is not needed for a CID no test fetches.
+  const program = "/ipfs/bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354/never";
+  try {
+    const reason = new Error("the client went away");
+    const first = new AbortController();
+    setTimeout(() => first.abort(reason), 200);
+    await assert.rejects(
+      new Command(program, { ipfsApi, signal: first.signal }).output(),
+      (e) => e === reason,
+    );
+    const second = new AbortController();
+    setTimeout(() => second.abort(reason), 200);
+    await assert.rejects(startProgram({ program, ipfsApi }, { signal: second.signal }), (e) => {
+      assert.ok(e instanceof SetupError, String(e));
+      assert.equal(e.cause, reason);
+      return true;
+    });
+  } finally {
+    server.close();
+    for (const c of conns) c.close();
+    await accepting.catch(() => {});
+  }
+});
+
 Deno.test("output() refuses piped stdin, as Deno's does", async () => {
   await assert.rejects(new Command("/bin/true", { stdin: "piped" }).output(), TypeError);
 });
