@@ -11,9 +11,10 @@ import { checkInherited, type Child, startProgram } from "./run/start.ts";
 import { picksPort } from "./fd/grants.ts";
 import { execService, serveGuest } from "./rpc/serve.ts";
 import { lazyImport } from "./core/lazy.ts";
-import type { HostGrants, IpfsService } from "./rpc/types.ts";
+import type { HostGrants } from "./rpc/types.ts";
 import { bundleGuest, denoGuestConfig, guestDeno } from "./run/deno_guest.ts";
 import type { RunConfig } from "./core/config.ts";
+import { ipfsServiceFor } from "./lib/command.ts";
 import { openStderr } from "./ffi/stderr.ts";
 import { StderrQueue } from "./run/stderr.ts";
 
@@ -154,7 +155,7 @@ async function runConfig(
     const services = {
       version: denoJson.version,
       stderr: (line: string) => stderr.line(line),
-      ...(grants.ipfs ? { ipfs: lazyIpfsService(config) } : {}),
+      ...(grants.ipfs ? { ipfs: ipfsServiceFor(config) } : {}),
     };
     const rpc = serveGuest(child, grants, {
       ...services,
@@ -170,31 +171,6 @@ async function runConfig(
   } finally {
     stopForwarding();
   }
-}
-
-/**
- * The --with-ipfs service, loaded (with the IPLD libraries) only when a program first calls it: a
- * run that never does, or has no --with-ipfs, pays nothing for it.
- */
-function lazyIpfsService(config: RunConfig): IpfsService {
-  let service: Promise<IpfsService> | undefined;
-  const load = () =>
-    service ??= lazyImport<typeof import("./rpc/ipfs_service.ts")>("rpc/ipfs_service.ts").then((
-      { ipfsService },
-    ) =>
-      ipfsService({
-        api: config.ipfsApi,
-        origin: config.ipfsApiOrigin,
-        timeoutMs: config.ipfsTimeoutMs,
-        trustNodeIpns: config.trustNodeIpns,
-      })
-    );
-  return {
-    cat: async (path, reserve) => (await load()).cat(path, reserve),
-    ls: async (path) => (await load()).ls(path),
-    stat: async (path) => (await load()).stat(path),
-    add: async (data) => (await load()).add(data),
-  };
 }
 
 function debugRequested(argv: readonly string[]): boolean {

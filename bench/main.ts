@@ -1,10 +1,11 @@
 // bench/main.ts — `deno task bench`: every benchmark of ww, each measured against its peers in the
 // same run and printed with ratios. BENCH_RUNS sets the number of runs per command (default 60);
-// BENCH_ONLY=launch,native,concurrent,ipfs,rpc,hostile picks sections.
+// BENCH_ONLY=launch,native,concurrent,ipfs,rpc,hostile,memory picks sections.
 
 import { benchConcurrent } from "./concurrent.ts";
 import { benchIpfs } from "./ipfs.ts";
 import { benchLaunch } from "./launch.ts";
+import { benchMemory } from "./memory.ts";
 import { benchNative } from "./native.ts";
 import { benchFloods, benchFuzz, benchRpc } from "./rpc.ts";
 
@@ -37,3 +38,4 @@ if (want("hostile")) {
       ` ${mib(f.peak)}`,
   );
 }
+if (want("memory")) await benchMemory(Number(Deno.env.get("MEMORY_RUNS") ?? 6000));

@@ -103,6 +103,30 @@ export class InterruptedError extends WwError {
 }
 
 /**
+ * A granted descriptor is not open in this process (exit 125), so it cannot be handed over.
+ * `grant` is the grant's name and `fd` its descriptor number.
+ *
+ * @example
+ * new ClosedFdError("db", 77).message; // "grant db: descriptor 77 is not open in this process ..."
+ */
+export class ClosedFdError extends SetupError {
+  /** `grant`: the grant's name; `fd`: the descriptor it names; `message` for the command line. */
+  constructor(
+    readonly grant: string,
+    readonly fd: number,
+    message?: string,
+    options?: ErrorOptions,
+  ) {
+    super(
+      message ??
+        `grant ${grant}: descriptor ${fd} is not open in this process (open it before starting the program, and keep it open until then)`,
+      options,
+    );
+    this.name = "ClosedFdError";
+  }
+}
+
+/**
  * The program does not exist (exit 127).
  *
  * @example
@@ -123,6 +147,7 @@ export class NotFoundError extends WwError {
  * fresh try confirmed it cannot create namespaces here: the run goes to `fallback` instead.
  */
 export class NamespacesUnavailableError extends SetupError {
+  /** `fallback`: the native jail, and why namespaces are unavailable. */
   constructor(
     message: string,
     readonly fallback: { readonly backend: "native"; readonly reason: string },

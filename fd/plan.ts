@@ -67,3 +67,25 @@ export function planFdSteps(sources: readonly number[], firstTarget: number): Fd
   steps.push({ op: "closefrom", from: firstTarget + sources.length });
   return steps;
 }
+
+/**
+ * The child's descriptors as ww hands them over: fd 0-2 from `stdio` (a source descriptor, or
+ * undefined for ww's own, left as it is, open or closed), fd 3, 4, .. from `fromThree` (the host
+ * socket and the grants in the child's order: fd/layout.ts childFdSources), all planned in one
+ * pass so that a pipe landing on fd 1 cannot overwrite a grant whose source is ww's fd 1. Every
+ * launcher hands its child's descriptors over this way.
+ *
+ * @example
+ * planChildFds([undefined, 9, undefined], [7, 1]); // fd 1 = pipe 9, fd 3 = 7, fd 4 = ww's fd 1
+ */
+export function planChildFds(
+  stdio: readonly (number | undefined)[],
+  fromThree: readonly number[],
+): FdStep[] {
+  if (stdio.length !== 3) throw new RangeError(`stdio has ${stdio.length} entries, not 3`);
+  const sources = [...stdio.map((s, i) => s ?? i), ...fromThree];
+  // An inherited stdio descriptor is not touched: dup2(n, n) would fail on a closed fd 0-2.
+  return planFdSteps(sources, 0).filter((s) =>
+    !(s.op === "dup2" && s.from === s.to && s.to < 3 && stdio[s.to] === undefined)
+  );
+}

@@ -1,6 +1,6 @@
 // The fd plan, checked by running it on a model of a process's descriptor table.
 import assert from "node:assert/strict";
-import { type FdStep, planFdSteps } from "./plan.ts";
+import { type FdStep, planChildFds, planFdSteps } from "./plan.ts";
 
 interface Entry {
   object: string;
@@ -121,4 +121,47 @@ Deno.test("every permutation of targets 3..7 as sources lands exactly", () => {
 Deno.test("invalid descriptor numbers are rejected", () => {
   assert.throws(() => planFdSteps([-1], 3), RangeError);
   assert.throws(() => planFdSteps([1.5], 3), RangeError);
+});
+
+Deno.test("planChildFds: piped stdio lands on 0-2 without disturbing a grant of ww's own fd 1", () => {
+  // ww: 0-2 its own, 7 the host end, 9 a pipe for the child's stdout; the grant is ww's fd 1.
+  const table: Table = new Map();
+  for (const fd of [0, 1, 2, 7, 9]) table.set(fd, { object: `orig${fd}`, cloexec: fd > 2 });
+  const after = simulate(table, planChildFds([undefined, 9, undefined], [7, 1]));
+  assert.deepEqual([...after].map(([fd, e]) => [fd, e.object]).sort((a, b) => +a[0] - +b[0]), [
+    [0, "orig0"],
+    [1, "orig9"],
+    [2, "orig2"],
+    [3, "orig7"],
+    [4, "orig1"],
+  ]);
+});
+
+Deno.test("planChildFds: an inherited fd 0-2 is left alone, even when closed", () => {
+  const steps = planChildFds([undefined, undefined, undefined], [5]);
+  assert.deepEqual(steps, [{ op: "dup2", from: 5, to: 3 }, { op: "closefrom", from: 4 }]);
+  const table: Table = new Map([[1, { object: "orig1", cloexec: false }], [
+    5,
+    { object: "orig5", cloexec: true },
+  ]]);
+  const after = simulate(table, steps);
+  assert.deepEqual([...after.keys()].sort(), [1, 3]);
+});
+
+Deno.test("planChildFds: random stdio, host and grants all land where they must", () => {
+  for (let round = 0; round < 2000; round++) {
+    const pick = () => Math.floor(Math.random() * 10);
+    const stdio = [0, 1, 2].map(() => Math.random() < 0.5 ? undefined : pick());
+    const host = pick();
+    const grants = Array.from({ length: Math.floor(Math.random() * 4) }, pick);
+    const table: Table = new Map();
+    for (let fd = 0; fd < 10; fd++) table.set(fd, { object: `orig${fd}`, cloexec: fd > 2 });
+    const after = simulate(table, planChildFds(stdio, [host, ...grants]));
+    const want = [...stdio.map((s, i) => s ?? i), host, ...grants].map((s) => `orig${s}`);
+    assert.deepEqual(
+      [...after].sort((a, b) => a[0] - b[0]).map(([, e]) => e.object),
+      want,
+      JSON.stringify({ stdio, host, grants }),
+    );
+  }
 });

@@ -1,9 +1,9 @@
 // ffi/fd.ts — questions about and operations on raw descriptors: is it open, is it close-on-exec,
-// socketpair, close.
+// socketpair, pipe, /dev/null, close.
 
 import { EBADF } from "./errno.ts";
-import { check, lastErrno, libc, ptr, SyscallError } from "./libc.ts";
-import { F_GETFD, FD_CLOEXEC, O_CLOEXEC } from "./flags.ts";
+import { check, cString, lastErrno, libc, libcFiles, ptr, SyscallError } from "./libc.ts";
+import { F_GETFD, FD_CLOEXEC, O_CLOEXEC, O_RDWR } from "./flags.ts";
 
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
@@ -42,6 +42,11 @@ export function pipe(): [number, number] {
   const fds = new Int32Array(2);
   check("pipe2", libc().pipe2(ptr(fds), O_CLOEXEC));
   return [fds[0], fds[1]];
+}
+
+/** /dev/null opened read-write, close-on-exec: a program's stdio that reads nothing and keeps nothing. */
+export function openDevNull(): number {
+  return check("open", libcFiles().open(cString("/dev/null"), O_RDWR | O_CLOEXEC, 0), "/dev/null");
 }
 
 /** Writes all of `bytes` to a blocking descriptor. */

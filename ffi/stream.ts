@@ -10,6 +10,7 @@ import { EAGAIN, EBADF, EINTR } from "./errno.ts";
 import { closeFd, concatBytes } from "./fd.ts";
 import { check, keepAlive, lastErrno, libc, ptr, SyscallError } from "./libc.ts";
 import { F_GETFL, F_SETFL, O_NONBLOCK, POLLIN, POLLOUT } from "./flags.ts";
+import type { OpGroup } from "./ops.ts";
 
 const SHUT_RDWR = 2;
 
@@ -53,10 +54,12 @@ export class FdStream implements ByteStream {
   #polling = 0;
   /** Data read by finish() and not yet handed out. */
   #tail: Uint8Array = new Uint8Array(0);
+  readonly #ops?: OpGroup;
 
-  /** Takes `fd` over, and makes it non-blocking. */
-  constructor(fd: number) {
+  /** Owns `fd`; its waits count in `ops` (whether they keep Deno alive) when given. */
+  constructor(fd: number, ops?: OpGroup) {
     this.#fd = fd;
+    this.#ops = ops;
     const c = libc();
     const flags = check("fcntl", c.fcntl(fd, F_GETFL, 0), `F_GETFL on fd ${fd}`);
     check("fcntl", c.fcntl(fd, F_SETFL, flags | O_NONBLOCK), `F_SETFL on fd ${fd}`);
@@ -148,11 +151,58 @@ export class FdStream implements ByteStream {
     const pfd = new Int32Array([this.#fd, events]);
     this.#polling++;
     try {
-      await libc().poll(ptr(pfd), 1n, -1);
+      const polled = libc().poll(ptr(pfd), 1n, -1);
+      await (this.#ops ? this.#ops.track(polled) : polled);
       keepAlive(pfd);
     } finally {
       this.#polling--;
       if (this.#closed && this.#polling === 0) closeFd(this.#fd);
     }
   }
+}
+
+/** How much a piped stdio stream reads at once; one chunk is all it holds unread. */
+const CHUNK_BYTES = 65536;
+
+/**
+ * A ReadableStream over `stream` that reads only when its consumer asks (one chunk held at a
+ * time, so a fast writer cannot fill ww's memory); closes `stream` at the end or on cancel.
+ */
+export function readableOf(stream: FdStream): ReadableStream<Uint8Array<ArrayBuffer>> {
+  return new ReadableStream<Uint8Array<ArrayBuffer>>({
+    async pull(controller) {
+      const buf = new Uint8Array(CHUNK_BYTES);
+      let n: number | null;
+      try {
+        n = await stream.read(buf);
+      } catch (e) {
+        stream.close();
+        throw e;
+      }
+      if (n === null) {
+        stream.close();
+        controller.close();
+      } else {
+        controller.enqueue(buf.subarray(0, n));
+      }
+    },
+    cancel() {
+      stream.close();
+    },
+  }, { highWaterMark: 0 });
+}
+
+/** A WritableStream over `stream` (a pipe's write end), closed when the stream is closed or aborted. */
+export function writableOf(stream: FdStream): WritableStream<Uint8Array> {
+  return new WritableStream<Uint8Array>({
+    async write(chunk) {
+      await stream.write(chunk);
+    },
+    close() {
+      stream.close();
+    },
+    abort() {
+      stream.close();
+    },
+  });
 }

@@ -67,6 +67,7 @@ export class IpfsNode {
         const why = signal.reason;
         this.#failure ??= why instanceof WwError ? why : new SetupError(
           `${this.context}: stopped while talking to the IPFS node at ${this.where} (${why})`,
+          { cause: why },
         );
         this.#abort.abort(this.#failure);
       };

@@ -3,6 +3,7 @@
 
 import { ENOENT } from "../ffi/errno.ts";
 import { closeFd } from "../ffi/fd.ts";
+import type { OpGroup } from "../ffi/ops.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { readAt, reopenReadOnly } from "../ffi/memfd.ts";
 import { spawn, type SpawnSpec } from "../ffi/spawn.ts";
@@ -32,13 +33,23 @@ export interface Launched {
   readonly notEnforced?: readonly string[];
 }
 
+/** ww's descriptors that become the program's fd 0-3 (fd/plan.ts planChildFds). */
+export interface ChildFds {
+  /** The program's fd 0-2: a descriptor of ww's for each, or undefined for ww's own. */
+  readonly stdio: readonly (number | undefined)[];
+  /** ww's child end of the host socket: the program's fd 3. */
+  readonly host: number;
+}
+
 /** Starts the program of `config` in one backend; see run/launch_*.ts. */
 export type Launcher = (
   config: RunConfig,
   program: Program,
-  childEnd: number,
+  fds: ChildFds,
   cleanups: Cleanups,
   choice: BackendChoice,
+  /** The run's waits, which keep Deno alive or not together (ChildProcess.unref). */
+  ops?: OpGroup,
 ) => Promise<Launched>;
 
 /** The program to execute: a local file, or a program from IPFS (see ipfs/fetch.ts). */

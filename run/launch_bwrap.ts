@@ -3,10 +3,11 @@
 // supervisor; bwrap gets the seccomp program and a status pipe on fds.
 
 import { childFdSources, HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
-import { planFdSteps } from "../fd/plan.ts";
+import { planChildFds } from "../fd/plan.ts";
 import { closeFd, pipe, writeAll } from "../ffi/fd.ts";
 import { openReadOnly } from "../ffi/memfd.ts";
 import { killPid, waitPid, watchProcess } from "../ffi/process.ts";
+import type { OpGroup } from "../ffi/ops.ts";
 import { FdStream } from "../ffi/stream.ts";
 import { type BackendChoice, bwrapFailedChoice } from "../jail/auto.ts";
 import { bindRequests } from "../jail/binds.ts";
@@ -29,6 +30,7 @@ import { retryBwrap } from "./auto.ts";
 import { checkJailAccess, leaseJailId } from "./ids.ts";
 import { findBwrap, hostFiles, seccompArch } from "./host.ts";
 import {
+  type ChildFds,
   type Cleanups,
   isScript,
   type Launched,
@@ -106,9 +108,10 @@ export function bwrapFds(grants: number, withProgram: boolean) {
 export async function launchBwrap(
   config: RunConfig,
   program: Program,
-  childEnd: number,
+  childFds: ChildFds,
   cleanups: Cleanups,
   choice: BackendChoice,
+  ops?: OpGroup,
 ): Promise<Launched> {
   // bwrap makes it inside the jail, in the jail's own tmpfs: it cannot collide with another run's.
   const workdir = workdirPath();
@@ -139,7 +142,8 @@ export async function launchBwrap(
   const stagePath = stageExecutable();
   const seccomp = dataPipe(seccompProgram(seccompArch()), cleanups);
   const [statusRead, statusWrite] = pipe();
-  const statusStream = new FdStream(statusRead);
+  // Read while the program runs: its waits are the run's.
+  const statusStream = new FdStream(statusRead, ops);
   cleanups.add(() => statusStream.close());
   const closeStatusWrite = cleanups.add(() => closeFd(statusWrite));
   // bwrap copies the stage into the jail from this descriptor.
@@ -193,9 +197,10 @@ export async function launchBwrap(
     // Not read by the stage; it shows whose stage this is in /proc/<pid>/environ.
     env,
     cwd: "/", // the work directory exists only inside the jail
-    fdSteps: planFdSteps(
+    fdSteps: planChildFds(
+      childFds.stdio,
       [
-        ...childFdSources(slots, childEnd),
+        ...childFdSources(slots, childFds.host),
         seccomp.fd,
         statusWrite,
         stageBytes,
@@ -203,7 +208,6 @@ export async function launchBwrap(
         planRead,
         stageWrite,
       ],
-      HOST_SOCKET_FD,
     ),
     // Keeps terminal-generated signals away from bwrap's monitor, which would die of them and
     // SIGKILL the jail; ww forwards them to the program instead.
@@ -216,7 +220,7 @@ export async function launchBwrap(
   closePlanRead();
   closeStageWrite();
 
-  const reaped = waitPid(pid);
+  const reaped = waitPid(pid, ops);
   // Both at once: bwrap reports its pid 1 while the stage's report is still on its way. When the
   // stage failed, bwrap never ran and its status pipe ends without a pid.
   const stageReports = readStageReports(stageStream).catch(() => []);
@@ -230,7 +234,7 @@ export async function launchBwrap(
   }
   // bwrap reports the exit status while the jail's pid 1 may still be taking the jail's other
   // processes down with it; ww ends only once it is gone.
-  const init = watchProcess(initPid);
+  const init = watchProcess(initPid, ops);
 
   let programPid: number | undefined;
   // A signal from ww that ends the jail before bwrap reports an exit code (SIGKILL took pid 1,
@@ -254,6 +258,11 @@ export async function launchBwrap(
     },
     ended: Promise.all([reaped, statusReader.final]).then(async ([, s]) => {
       await init.gone(JAIL_TEARDOWN_MS);
+      // bwrap reports a program killed by signal N as 128+N, like an exit code: when ww sent N,
+      // it was that signal (a program rarely exits 128+N itself on a signal it handles).
+      if (sentSignal !== undefined && s.exitCode === 128 + sentSignal) {
+        return { code: s.exitCode, signal: signalName(sentSignal) };
+      }
       if (s.exitCode !== undefined) return { code: s.exitCode };
       if (sentSignal !== undefined) {
         return { code: 128 + sentSignal, signal: signalName(sentSignal) };

@@ -2,11 +2,19 @@
 // socket activation the stage (stage/stage.c, exec mode) executes it, in the same process, to
 // set LISTEN_PID to the pid the program gets.
 
-import { childFdSources, HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
-import { planFdSteps } from "../fd/plan.ts";
+import { childFdSources, layoutFds, socketActivated } from "../fd/layout.ts";
+import { planChildFds } from "../fd/plan.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
+import type { OpGroup } from "../ffi/ops.ts";
 import { childEnv } from "../core/env.ts";
-import { type Cleanups, hostWorkdir, type Launched, type Program, spawnMapped } from "./launch.ts";
+import {
+  type ChildFds,
+  type Cleanups,
+  hostWorkdir,
+  type Launched,
+  type Program,
+  spawnMapped,
+} from "./launch.ts";
 import type { RunConfig } from "../core/config.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import { SetupError } from "../core/errors.ts";
@@ -17,8 +25,10 @@ import { stageExecutable } from "./stage.ts";
 export function launchDirect(
   config: RunConfig,
   program: Program,
-  childEnd: number,
+  childFds: ChildFds,
   cleanups: Cleanups,
+  _choice?: unknown,
+  ops?: OpGroup,
 ): Promise<Launched> {
   const { chdir } = config.jail;
   if (chdir !== undefined) {
@@ -50,14 +60,14 @@ export function launchDirect(
     env: childEnv(config.env, slots),
     // Only the cwd moves with --chdir: the work directory is made all the same.
     cwd: chdir ?? workdir,
-    fdSteps: planFdSteps(childFdSources(slots, childEnd), HOST_SOCKET_FD),
+    fdSteps: planChildFds(childFds.stdio, childFdSources(slots, childFds.host)),
     newSession: false,
   });
   return Promise.resolve({
     pid,
     signal: (sig) => killPid(pid, sig),
     killAll: () => killPid(pid, SIGNALS.SIGKILL),
-    ended: waitPid(pid).then((w) =>
+    ended: waitPid(pid, ops).then((w) =>
       w.exited ? { code: w.code } : { code: 128 + w.signal, signal: signalName(w.signal) }
     ),
   });

@@ -5,9 +5,10 @@
 // IPFS is handed to the stage as a descriptor, which it executes (execveat).
 
 import { childFdSources, HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
-import { planFdSteps } from "../fd/plan.ts";
+import { planChildFds } from "../fd/plan.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
+import type { OpGroup } from "../ffi/ops.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import { nativePlan, type NativePlanResult, nativeStagePlan } from "../jail/native.ts";
@@ -17,6 +18,7 @@ import { childEnv } from "../core/env.ts";
 import { SetupError } from "../core/errors.ts";
 import { checkJailAccess, leaseJailId } from "./ids.ts";
 import {
+  type ChildFds,
   type Cleanups,
   isScript,
   type Launched,
@@ -33,7 +35,8 @@ import {
   stageExecutable,
   stageFailure,
 } from "./stage.ts";
-import { signalName } from "./signals.ts";
+import { signalName, SIGNALS } from "./signals.ts";
+import { programPidInJail } from "./procfs.ts";
 import { checkLimits } from "./limits.ts";
 
 /** The program as the native jail takes it. */
@@ -101,9 +104,10 @@ export function planNative(
 export async function launchNative(
   config: RunConfig,
   program: Program,
-  childEnd: number,
+  childFds: ChildFds,
   cleanups: Cleanups,
   choice: BackendChoice,
+  ops?: OpGroup,
 ): Promise<Launched> {
   const { fetched } = program;
   const slots = layoutFds(config.fds);
@@ -159,21 +163,21 @@ export async function launchNative(
     // /proc/<pid>/environ.
     env: plan.env,
     cwd: "/",
-    fdSteps: planFdSteps(
+    fdSteps: planChildFds(
+      childFds.stdio,
       [
-        ...childFdSources(slots, childEnd),
+        ...childFdSources(slots, childFds.host),
         ...(programRead !== undefined ? [programRead] : []),
         planRead,
         statusWrite,
       ],
-      HOST_SOCKET_FD,
     ),
     newSession: true,
   });
   closePlanRead();
   closeStatusWrite();
   closeProgramRead();
-  const reaped = waitPid(pid);
+  const reaped = waitPid(pid, ops);
   const reports = await readStageReports(statusStream);
   // A stage that reported nothing died: how it ended is all there is to tell.
   const silent = !reports.some((r) => "exec" in r || "step" in r);
@@ -189,8 +193,13 @@ export async function launchNative(
   }
   return {
     pid,
-    // The supervisor passes signals on to the program.
-    signal: (sig) => killPid(pid, sig),
+    // The supervisor passes signals on to the program, all but SIGSTOP, which it cannot block
+    // and which would stop the supervisor itself: that one goes to the program directly.
+    signal: (sig) => {
+      if (sig !== SIGNALS.SIGSTOP) return void killPid(pid, sig);
+      void programPidInJail(pid, reaped).then((p) => p !== undefined && killPid(p, sig))
+        .catch(() => {});
+    },
     // The supervisor SIGKILLs every descendant, then ends as the program did.
     killAll: () => void killPid(pid, END_ALL_SIGNAL),
     ended: reaped.then((w) =>

@@ -5,14 +5,21 @@
 
 import { closeFd, fdState, unixSocketPair } from "../ffi/fd.ts";
 import { FdStream } from "../ffi/stream.ts";
+import { OpGroup } from "../ffi/ops.ts";
 import type { BackendChoice } from "../jail/auto.ts";
-import { durationProblem, TIMEOUT_GRACE_MS } from "../jail/policy.ts";
+import { DEFAULT_POLICY, durationProblem, TIMEOUT_GRACE_MS } from "../jail/policy.ts";
+import { DEFAULT_IPFS_API } from "../ipfs/multiaddr.ts";
 import { isIpfsPath } from "../core/ipfs_path.ts";
 import { jailChoice } from "./auto.ts";
 import { grantsProblem, type RunConfig } from "../core/config.ts";
 import { ownGrantsProblem, socketActivationProblem } from "../fd/grants.ts";
 import { type Listener, openOwnGrants } from "./own_grants.ts";
-import { NamespacesUnavailableError, SetupError, UsageError } from "../core/errors.ts";
+import {
+  ClosedFdError,
+  NamespacesUnavailableError,
+  SetupError,
+  UsageError,
+} from "../core/errors.ts";
 import { Cleanups, ipfsJailPath, type Launcher, type Program } from "./launch.ts";
 import { type OpenedProgram, resolveProgram } from "./resolve.ts";
 import { checkProgramFile } from "./script.ts";
@@ -116,21 +123,49 @@ export interface StartOptions {
   readonly program?: OpenedProgram;
   /** Told where the listeners landed once they are bound, before the program starts. */
   readonly onListening?: (listeners: readonly Listener[]) => void;
+  /**
+   * The program's fd 0-2: a descriptor of the caller's for each (a pipe's end, /dev/null), or
+   * undefined for ww's own. The caller keeps and closes them; default: all three ww's own.
+   */
+  readonly stdio?: readonly (number | undefined)[];
+  /**
+   * Where the run's waits and timers go, so they keep Deno alive or not together
+   * (ChildProcess.unref); by default they always do.
+   */
+  readonly ops?: OpGroup;
+}
+
+/**
+ * A RunConfig in which everything but the program may be left out: no arguments, no grants, an
+ * empty environment, the IPFS node at DEFAULT_IPFS_API, and DEFAULT_POLICY's jail.
+ */
+export type StartConfig = Pick<RunConfig, "program"> & Partial<Omit<RunConfig, "program">>;
+
+/** `config` with StartConfig's defaults filled in. */
+export function withRunDefaults(config: StartConfig): RunConfig {
+  return {
+    ...config,
+    args: config.args ?? [],
+    fds: config.fds ?? [],
+    env: config.env ?? {},
+    ipfsApi: config.ipfsApi ?? DEFAULT_IPFS_API,
+    jail: config.jail ?? DEFAULT_POLICY,
+  };
 }
 
 /**
  * Starts `config.program` with exactly the descriptors, environment, work directory and jail the
- * config describes.
+ * config describes (the defaults of StartConfig for what it leaves out).
  *
  * @example
- * const child = await startProgram({ program: "/bin/true", args: [], fds: [], env: {}, ipfsApi: "",
- *   jail: DEFAULT_POLICY });
+ * const child = await startProgram({ program: "/bin/true" });
  * (await child.status).code; // 0
  */
 export async function startProgram(
-  config: RunConfig,
+  input: StartConfig,
   options: StartOptions = {},
 ): Promise<Child> {
+  const config = withRunDefaults(input);
   const cleanups = new Cleanups();
   const guest = options.program;
   if (guest) cleanups.add(() => closeFd(guest.fd));
@@ -175,20 +210,23 @@ export async function startProgram(
     // The launchers lay out and pass every grant alike: the caller's and ww's own.
     const launchConfig = { ...config, fds: [...config.fds, ...opened.fds] };
     const [hostEnd, childEnd] = unixSocketPair();
-    const hostSocket = new FdStream(hostEnd);
+    const ops = options.ops ?? new OpGroup();
+    const hostSocket = new FdStream(hostEnd, ops);
     // When the program ends its last writes on fd 3 are kept for whoever reads them.
     cleanups.add(() => hostSocket.finish());
     const closeChildEnd = cleanups.add(() => closeFd(childEnd));
 
+    const childFds = { stdio: options.stdio ?? [undefined, undefined, undefined], host: childEnd };
     let launched;
     let fellBack = false;
     try {
       launched = await (await launcher(choice.backend))(
         launchConfig,
         program,
-        childEnd,
+        childFds,
         cleanups,
         choice,
+        ops,
       );
     } catch (e) {
       // --jail=auto remembered that bwrap works, but here it could not even create the jail
@@ -200,9 +238,10 @@ export async function startProgram(
       launched = await (await launcher("native"))(
         launchConfig,
         program,
-        childEnd,
+        childFds,
         cleanups,
         choice,
+        ops,
       );
     }
     closeChildEnd();
@@ -210,19 +249,18 @@ export async function startProgram(
 
     let ended = false;
     let timedOut = false;
-    const timers: ReturnType<typeof setTimeout>[] = [];
     if (config.jail.timeoutMs !== undefined) {
-      timers.push(setTimeout(() => {
+      ops.setTimeout(() => {
         timedOut = true;
         launched.signal(SIGNALS.SIGTERM);
-        timers.push(setTimeout(() => launched.killAll(), TIMEOUT_GRACE_MS));
-      }, config.jail.timeoutMs));
+        ops.setTimeout(() => launched.killAll(), TIMEOUT_GRACE_MS);
+      }, config.jail.timeoutMs);
     }
     const status = launched.ended.finally(() => {
       ended = true;
-      // Only a run with a timeout touches clearTimeout: the first use of Deno's timer globals
-      // costs ~3 ms of start-up.
-      for (const t of timers) clearTimeout(t);
+      // A run without a timeout never touches the timer globals: their first use costs ~3 ms
+      // of start-up.
+      ops.clearTimers();
       cleanups.run();
     }).then((s): ExitStatus => timedOut ? { ...s, code: TIMEOUT_EXIT_CODE, timedOut } : s);
     return {
@@ -230,6 +268,9 @@ export async function startProgram(
       status,
       hostSocket,
       kill: (signal = "SIGTERM") => {
+        // A name from outside TypeScript (a guest, a library caller) must not reach kill(2) as
+        // undefined: every backend refuses it alike.
+        if (!Object.hasOwn(SIGNALS, signal)) throw unknownSignal(signal);
         if (ended) return false;
         if (signal === "SIGKILL") launched.killAll();
         else launched.signal(SIGNALS[signal]);
@@ -297,12 +338,15 @@ function realPathOr(path: string): string {
   }
 }
 
+/** The TypeError for a signal name kill() does not know (as Deno.ChildProcess.kill throws). */
+export function unknownSignal(signal: unknown): TypeError {
+  return new TypeError(
+    `kill: unknown signal ${JSON.stringify(signal)} (a name such as "SIGTERM" or "SIGKILL")`,
+  );
+}
+
 function checkOpen(name: string, fd: number): void {
-  if (fdState(fd) === "closed") {
-    throw new SetupError(
-      `--with-fd ${name}=${fd}: fd ${fd} is not open in the calling process (open it first, e.g. \`${fd}<file ww run ...\`)`,
-    );
-  }
+  if (fdState(fd) === "closed") throw new ClosedFdError(name, fd);
 }
 
 /**
@@ -312,8 +356,15 @@ function checkOpen(name: string, fd: number): void {
  */
 export function checkInherited(fds: RunConfig["fds"]): void {
   for (const { name, source: fd } of fds) {
-    checkOpen(name, fd);
-    if (fdState(fd) !== "close-on-exec") continue;
+    const state = fdState(fd);
+    if (state === "closed") {
+      throw new ClosedFdError(
+        name,
+        fd,
+        `--with-fd ${name}=${fd}: fd ${fd} is not open in the calling process (open it first, e.g. \`${fd}<file ww run ...\`)`,
+      );
+    }
+    if (state !== "close-on-exec") continue;
     throw new SetupError(
       `--with-fd ${name}=${fd}: fd ${fd} was opened by ww itself, not inherited from the caller (grant a descriptor the caller opened)`,
     );

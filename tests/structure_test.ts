@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 
 const ROOT = new URL("../", import.meta.url);
 /** The program's folders; tests/, bench/, examples/ and scripts/ may import anything. */
-const PROGRAM = ["cli", "core", "fd", "ffi", "ipfs", "jail", "rpc", "run", "stage"];
+const PROGRAM = ["cli", "core", "fd", "ffi", "ipfs", "jail", "lib", "rpc", "run", "stage"];
 const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^;]*?from\s*["'](\.{1,2}\/[^"']+)["']/g;
 
 function programFiles(folder: string): string[] {

@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import {
+  ClosedFdError,
   DEFAULT_IPFS_API,
   DEFAULT_POLICY,
   type JailPolicy,
@@ -113,11 +114,12 @@ for (const jail of JAIL_MODES) {
     assert.equal(lost, 0, `the report was lost in ${lost} of 50 runs`);
   });
 
-  t("a grant of an fd the caller does not hold is a SetupError naming the flag", async () => {
+  t("a grant of an fd the caller does not hold is a ClosedFdError naming the grant", async () => {
     await assert.rejects(
       startProgram(config(jail, [], { fds: [{ name: "db", source: 987654 }] })),
       (e: unknown) =>
-        e instanceof SetupError && e.exitCode === 125 && e.message.includes("--with-fd db=987654"),
+        e instanceof ClosedFdError && e instanceof SetupError && e.exitCode === 125 &&
+        e.grant === "db" && e.fd === 987654 && e.message.includes("grant db: descriptor 987654"),
     );
   });
 

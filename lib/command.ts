@@ -1,0 +1,373 @@
+// lib/command.ts — ww as a Deno service uses it: `new Command(program, options)`, shaped like
+// Deno.Command, whose spawn() starts the program jailed (run/start.ts startProgram) with its stdio
+// piped, inherited or on /dev/null, and whose child has Deno.ChildProcess's lifetime: a status
+// that never rejects, kill(), abort through an AbortSignal, and async disposal. The pipes are made
+// here and handed to the launchers as the program's fd 0-2 (fd/plan.ts planChildFds); fd 3
+// serves what `host` asks for (rpc/serve.ts), or is closed at once.
+
+import denoJson from "../deno.json" with { type: "json" };
+import { closeFd, openDevNull, pipe } from "../ffi/fd.ts";
+import { FdStream, readableOf, writableOf } from "../ffi/stream.ts";
+import { OpGroup } from "../ffi/ops.ts";
+import { type Child, startProgram, unknownSignal } from "../run/start.ts";
+import { type SignalName, SIGNALS } from "../run/signals.ts";
+import { execService, serveGuest } from "../rpc/serve.ts";
+import type { HostServices, IpfsService } from "../rpc/types.ts";
+import { lazyImport } from "../core/lazy.ts";
+import { EXIT, WwError } from "../core/errors.ts";
+import type { RunConfig } from "../core/config.ts";
+import { checkCommand, type CheckedCommand, type CommandOptions } from "./options.ts";
+
+/** How a program ended, as Deno.CommandStatus has it, with ww's own fields. */
+export interface CommandStatus {
+  /** True when the program exited 0. */
+  readonly success: boolean;
+  /**
+   * Its exit code; 128+N when signal N ended it; 124 when `jail.timeoutMs` stopped it; the
+   * error's exit code (125, 126, 127) when the jail failed after spawn.
+   */
+  readonly code: number;
+  /** The signal that ended the program, or null. */
+  readonly signal: SignalName | null;
+  /** True when `jail.timeoutMs` expired and ww stopped the program. */
+  readonly timedOut: boolean;
+  /** Set when the jail failed after spawn() had resolved: why the program did not run on. */
+  readonly error?: WwError;
+}
+
+/** What output() gives: the status and everything the program wrote on a piped stdout/stderr. */
+export interface CommandOutput extends CommandStatus {
+  /** Throws a TypeError unless stdout was "piped". */
+  readonly stdout: Uint8Array;
+  /** Throws a TypeError unless stderr was "piped". */
+  readonly stderr: Uint8Array;
+}
+
+/**
+ * A program to run jailed, as Deno.Command: each spawn() or output() starts it anew. The options
+ * are checked here, so a wrong one throws a TypeError or RangeError naming it before anything
+ * starts.
+ *
+ * @example
+ * const { code, stdout } = await new Command("/bin/echo", { args: ["hello"] }).output();
+ * new TextDecoder().decode(stdout); // "hello\n"
+ */
+export class Command {
+  readonly #checked: CheckedCommand;
+
+  /** Checks `program` (a path, a name in PATH, or /ipfs/...) and `options`; starts nothing. */
+  constructor(program: string | URL, options?: CommandOptions) {
+    this.#checked = checkCommand(program, options, Deno.cwd());
+  }
+
+  /**
+   * Starts the program. Unlike Deno's, it resolves once the jail has started the program (a jail
+   * takes a few milliseconds to build); it rejects with a WwError when the program cannot start
+   * (NotFoundError, NotExecutableError, SetupError), and with the signal's reason when `signal`
+   * was aborted first.
+   *
+   * @example
+   * const child = await new Command("/bin/cat", { stdin: "piped", stdout: "piped" }).spawn();
+   * await child.stdin.close();
+   * (await child.status).success; // true
+   */
+  spawn(): Promise<ChildProcess> {
+    return spawnChild(this.#checked, {});
+  }
+
+  /**
+   * Runs the program to its end and collects its piped output (stdout and stderr default to
+   * "piped"). Rejects as spawn() does; a jail failing later resolves with its `error`.
+   *
+   * @example
+   * const out = await new Command("/bin/sh", { args: ["-c", "echo hi >&2"] }).output();
+   * new TextDecoder().decode(out.stderr); // "hi\n"
+   */
+  async output(): Promise<CommandOutput> {
+    if (this.#checked.stdio.stdin === "piped") {
+      throw new TypeError(
+        `stdin: "piped" is not supported by output(): use spawn() and write to child.stdin`,
+      );
+    }
+    const child = await spawnChild(this.#checked, { stdout: "piped", stderr: "piped" });
+    return await child.output();
+  }
+}
+
+/**
+ * A program started by Command.spawn(), as Deno.ChildProcess.
+ *
+ * @example
+ * const child = await new Command("/bin/sleep", { args: ["10"] }).spawn();
+ * child.kill("SIGTERM");
+ * (await child.status).signal; // "SIGTERM"
+ */
+export class ChildProcess implements AsyncDisposable {
+  readonly #child: Child;
+  readonly #stdin?: WritableStream<Uint8Array>;
+  readonly #stdout?: ReadableStream<Uint8Array<ArrayBuffer>>;
+  readonly #stderr?: ReadableStream<Uint8Array<ArrayBuffer>>;
+  readonly #status: Promise<CommandStatus>;
+  readonly #ops: OpGroup;
+  #ended = false;
+
+  /** @internal Made by Command.spawn(). */
+  constructor(
+    child: Child,
+    streams: {
+      stdin?: WritableStream<Uint8Array>;
+      stdout?: ReadableStream<Uint8Array<ArrayBuffer>>;
+      stderr?: ReadableStream<Uint8Array<ArrayBuffer>>;
+    },
+    status: Promise<CommandStatus>,
+    ops: OpGroup,
+  ) {
+    this.#child = child;
+    this.#ops = ops;
+    this.#stdin = streams.stdin;
+    this.#stdout = streams.stdout;
+    this.#stderr = streams.stderr;
+    this.#status = status.finally(() => this.#ended = true);
+  }
+
+  /** The pid ww spawned: the program itself unjailed, else the jail's supervisor. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+
+  /** The program's stdin; a TypeError unless it was "piped". Close it to send end of file. */
+  get stdin(): WritableStream<Uint8Array> {
+    if (!this.#stdin) throw new TypeError('stdin is not piped (set stdin: "piped")');
+    return this.#stdin;
+  }
+
+  /** The program's stdout; a TypeError unless it was "piped". */
+  get stdout(): ReadableStream<Uint8Array<ArrayBuffer>> {
+    if (!this.#stdout) throw new TypeError('stdout is not piped (set stdout: "piped")');
+    return this.#stdout;
+  }
+
+  /** The program's stderr; a TypeError unless it was "piped". */
+  get stderr(): ReadableStream<Uint8Array<ArrayBuffer>> {
+    if (!this.#stderr) throw new TypeError('stderr is not piped (set stderr: "piped")');
+    return this.#stderr;
+  }
+
+  /**
+   * Resolves once the program has ended and everything of its run is removed. Never rejects: a
+   * jail that fails after spawn resolves with `success: false`, the error's exit code and
+   * `error`.
+   */
+  get status(): Promise<CommandStatus> {
+    return this.#status;
+  }
+
+  /**
+   * Waits for the end and collects the piped stdout and stderr.
+   *
+   * @example
+   * const child = await new Command("/bin/echo", { args: ["hi"], stdout: "piped" }).spawn();
+   * new TextDecoder().decode((await child.output()).stdout); // "hi\n"
+   */
+  async output(): Promise<CommandOutput> {
+    if (this.#stdout?.locked) throw new TypeError("stdout is locked: it is read elsewhere");
+    if (this.#stderr?.locked) throw new TypeError("stderr is locked: it is read elsewhere");
+    const [status, stdout, stderr] = await Promise.all([
+      this.#status,
+      this.#stdout && collect(this.#stdout),
+      this.#stderr && collect(this.#stderr),
+    ]);
+    return {
+      ...status,
+      get stdout(): Uint8Array {
+        if (!stdout) throw new TypeError('stdout was not piped (set stdout: "piped")');
+        return stdout;
+      },
+      get stderr(): Uint8Array {
+        if (!stderr) throw new TypeError('stderr was not piped (set stderr: "piped")');
+        return stderr;
+      },
+    };
+  }
+
+  /**
+   * Sends `signal` to the program (SIGKILL ends it and everything it started). A TypeError for
+   * an unknown name, and, as Deno's, once the program has ended.
+   */
+  kill(signal: SignalName = "SIGTERM"): void {
+    if (!Object.hasOwn(SIGNALS, signal)) throw unknownSignal(signal);
+    if (this.#ended || !this.#child.kill(signal)) {
+      throw new TypeError("kill: the program has already ended");
+    }
+  }
+
+  /**
+   * Lets Deno exit while the program runs: its waits, reads and timers no longer keep Deno
+   * alive (a jailed program then ends with ww, as the jail's supervisor sees ww die).
+   *
+   * @example
+   * (await new Command("/bin/sleep", { args: ["3"] }).spawn()).unref(); // Deno exits at once
+   */
+  unref(): void {
+    this.#ops.unref();
+  }
+
+  /** Makes the program keep Deno alive again (the default). */
+  ref(): void {
+    this.#ops.ref();
+  }
+
+  /** Sends SIGTERM unless the program has ended, and waits for its status. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (!this.#ended) this.#child.kill("SIGTERM");
+    await this.#status;
+  }
+}
+
+/** Everything a stream yields, in one array. */
+async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  for await (const chunk of stream) {
+    chunks.push(chunk);
+    length += chunk.length;
+  }
+  const out = new Uint8Array(length);
+  let off = 0;
+  for (const c of chunks) {
+    out.set(c, off);
+    off += c.length;
+  }
+  return out;
+}
+
+/** One of the program's fd 0-2 as made for it: ww's end (piped), and what the program gets. */
+interface StdioEnd {
+  readonly child?: number;
+  readonly ours?: FdStream;
+}
+
+function makeStdio(how: string | undefined, input: boolean, ops: OpGroup): StdioEnd {
+  if (how === undefined || how === "inherit") return {};
+  if (how === "null") return { child: openDevNull() };
+  const [read, write] = pipe();
+  return input
+    ? { child: read, ours: new FdStream(write, ops) }
+    : { child: write, ours: new FdStream(read, ops) };
+}
+
+async function spawnChild(
+  checked: CheckedCommand,
+  defaults: { stdout?: "piped"; stderr?: "piped" },
+): Promise<ChildProcess> {
+  const { config, signal, killGraceMs } = checked;
+  signal?.throwIfAborted();
+  const ends: StdioEnd[] = [];
+  const ops = new OpGroup();
+  let child: Child;
+  try {
+    ends.push(makeStdio(checked.stdio.stdin, true, ops));
+    ends.push(makeStdio(checked.stdio.stdout ?? defaults.stdout, false, ops));
+    ends.push(makeStdio(checked.stdio.stderr ?? defaults.stderr, false, ops));
+    child = await startProgram(config, { signal, stdio: ends.map((e) => e.child), ops });
+  } catch (e) {
+    for (const end of ends) end.ours?.close();
+    // An abort while the jail was built (an IPFS fetch, say) rejects with its reason.
+    if (signal?.aborted) throw signal.reason;
+    throw e;
+  } finally {
+    for (const end of ends) if (end.child !== undefined) closeFd(end.child);
+  }
+
+  // fd 3: served as `host` asks, or closed at once, so a program that speaks there reads end of
+  // file instead of waiting for an answer that never comes.
+  const rpc = checked.host ? serveHost(config, child, checked.host) : undefined;
+  if (!rpc) child.hostSocket.close();
+
+  const onAbort = () => {
+    child.kill("SIGTERM");
+    ops.setTimeout(() => child.kill("SIGKILL"), killGraceMs);
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+  // Aborted while the jail was being built, after the fetch: the program has just started.
+  if (signal?.aborted) onAbort();
+
+  const status = child.status.then(
+    (s): CommandStatus => ({
+      success: s.code === 0 && !s.timedOut,
+      code: s.code,
+      signal: s.signal ?? null,
+      timedOut: s.timedOut ?? false,
+    }),
+    (e): CommandStatus => ({
+      success: false,
+      code: e instanceof WwError ? e.exitCode : EXIT.usage,
+      signal: null,
+      timedOut: false,
+      error: e instanceof WwError
+        ? e
+        : new WwError(`the jail failed: ${e instanceof Error ? e.message : e}`, EXIT.usage, {
+          cause: e,
+        }),
+    }),
+  ).then(async (s) => {
+    signal?.removeEventListener("abort", onAbort);
+    ops.clearTimers();
+    await rpc;
+    return s;
+  });
+  return new ChildProcess(
+    child,
+    {
+      stdin: ends[0].ours && writableOf(ends[0].ours),
+      stdout: ends[1].ours && readableOf(ends[1].ours),
+      stderr: ends[2].ours && readableOf(ends[2].ours),
+    },
+    status,
+    ops,
+  );
+}
+
+/** Serves fd 3 with what `host` grants, named and versioned by ww. */
+function serveHost(
+  config: RunConfig,
+  child: Child,
+  host: NonNullable<CheckedCommand["host"]>,
+): Promise<void> {
+  const ipfs = host.ipfs === true ? ipfsServiceFor(config) : host.ipfs || undefined;
+  const services: Omit<HostServices, "exec" | "programName"> = {
+    version: denoJson.version,
+    ...(host.console ? { stderr: host.console } : {}),
+    ...(ipfs ? { ipfs } : {}),
+  };
+  return serveGuest(child, { console: !!host.console, ipfs: !!ipfs, exec: !!host.exec }, {
+    ...services,
+    programName: config.program,
+    ...(host.exec ? { exec: execService(config, child, startProgram, services) } : {}),
+  });
+}
+
+/**
+ * ww's IPFS service for a run's node (`config.ipfsApi`), loaded with the IPLD libraries only when
+ * a program first calls it: a run that never does pays nothing for it.
+ */
+export function ipfsServiceFor(config: RunConfig): IpfsService {
+  let service: Promise<IpfsService> | undefined;
+  const load = () =>
+    service ??= lazyImport<typeof import("../rpc/ipfs_service.ts")>("rpc/ipfs_service.ts").then((
+      { ipfsService },
+    ) =>
+      ipfsService({
+        api: config.ipfsApi,
+        origin: config.ipfsApiOrigin,
+        timeoutMs: config.ipfsTimeoutMs,
+        trustNodeIpns: config.trustNodeIpns,
+      })
+    );
+  return {
+    cat: async (path, reserve) => (await load()).cat(path, reserve),
+    ls: async (path) => (await load()).ls(path),
+    stat: async (path) => (await load()).stat(path),
+    add: async (data) => (await load()).add(data),
+  };
+}

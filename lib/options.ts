@@ -1,0 +1,345 @@
+// lib/options.ts — the options of a jailed Command (lib/command.ts), shaped like
+// Deno.CommandOptions, and their validation: every option is checked up front and turned into
+// the RunConfig that describes the run, or refused with a TypeError (wrong kind of value) or a
+// RangeError (a value out of range) that names the option. Pure: no I/O.
+
+import { envKeyProblem, MAX_FD, type RunConfig } from "../core/config.ts";
+import { fdEnvVar, type FdGrant, GRANT_NAME } from "../fd/layout.ts";
+import { type OwnGrant, ownGrantsProblem } from "../fd/grants.ts";
+import {
+  type Bind,
+  DEFAULT_LIMITS,
+  DEFAULT_POLICY,
+  durationProblem,
+  JAIL_BACKENDS,
+  type JailBackend,
+  type Limits,
+  TIMEOUT_GRACE_MS,
+} from "../jail/policy.ts";
+import { DEFAULT_IPFS_API } from "../ipfs/multiaddr.ts";
+import type { IpfsService } from "../rpc/types.ts";
+
+/** What a program's fd 0, 1 or 2 is, as Deno.CommandOptions has it. */
+export type StdioOption = "inherit" | "piped" | "null";
+
+/** The jail, as a partial policy over DEFAULT_POLICY (each field left out keeps its default). */
+export interface JailOptions {
+  /** "auto" (default), "bwrap", "native" or "none" (unjailed). */
+  readonly backend?: JailBackend;
+  /** Share the host's network (default false). */
+  readonly net?: boolean;
+  /** Host paths shown read-only in the jail; `dest` absolute. */
+  readonly readOnlyBinds?: readonly Bind[];
+  /** Host paths shown read-write in the jail; `dest` absolute. */
+  readonly writableBinds?: readonly Bind[];
+  /** Over DEFAULT_LIMITS, field by field; a field set to undefined is unlimited. */
+  readonly limits?: Partial<Limits>;
+  /** Wall-clock limit in ms: SIGTERM, then SIGKILL 2 s later; status.timedOut, code 124. */
+  readonly timeoutMs?: number;
+  /** The program's uid in the jail (see JailPolicy). */
+  readonly uid?: number;
+  /** The program's gid in the jail (see JailPolicy). */
+  readonly gid?: number;
+  /** Run under the native jail even when the kernel lacks some of its protections. */
+  readonly allowWeakerJail?: boolean;
+}
+
+/** Descriptors handed to the program from fd 4 on, each named by WW_FD_<NAME>. */
+export interface GrantOptions {
+  /** Descriptors this process opened (inherited or not), by name: `{ name: "db", source: 7 }`. */
+  readonly fds?: readonly FdGrant[];
+  /** Sockets and files ww opens itself with this process's rights (listen, connect, open). */
+  readonly own?: readonly OwnGrant[];
+}
+
+/** What the host capability on the program's fd 3 serves (Cap'n Proto RPC, rpc/ww.capnp). */
+export interface HostOptions {
+  /** Console lines the program logs, one call each, prefixed with the program's name. */
+  readonly console?: (line: string) => void;
+  /** IPFS for the program: true for the node at `ipfsApi`, or a service of the caller's. */
+  readonly ipfs?: boolean | IpfsService;
+  /** Let the program start other programs under ww, in the same jail, with a subset of grants. */
+  readonly exec?: boolean;
+}
+
+/**
+ * The options of a Command: Deno.CommandOptions' names, defaults and meanings where Deno has them
+ * (`env` is the program's whole environment: a jail inherits nothing), and ww's own.
+ */
+export interface CommandOptions {
+  /** The program's arguments, after its name. */
+  readonly args?: readonly string[];
+  /** The program's whole environment (as Deno's `clearEnv: true`); WW_FD_* are added. */
+  readonly env?: Readonly<Record<string, string>>;
+  /**
+   * The program's working directory, a path as its jail shows it (relative: to this process's
+   * cwd). Default: a fresh private work directory.
+   */
+  readonly cwd?: string | URL;
+  /** Default "inherit". */
+  readonly stdin?: StdioOption;
+  /** Default "inherit" for spawn(), "piped" for output(). */
+  readonly stdout?: StdioOption;
+  /** Default "inherit" for spawn(), "piped" for output(). */
+  readonly stderr?: StdioOption;
+  /**
+   * Aborted before spawn: nothing starts, and spawn/output reject with its reason. Aborted
+   * while the program runs: SIGTERM, then SIGKILL `killGraceMs` later.
+   */
+  readonly signal?: AbortSignal;
+  /** Time from SIGTERM to SIGKILL when `signal` is aborted, in ms (default 2000). */
+  readonly killGraceMs?: number;
+  /** Descriptors handed to the program from fd 4 on (none by default). */
+  readonly grants?: GrantOptions;
+  /** The jail (default: DEFAULT_POLICY, backend "auto"). */
+  readonly jail?: JailOptions;
+  /** What fd 3 serves; left out, ww closes its end at once (the program reads end of file). */
+  readonly host?: HostOptions;
+  /** Kubo RPC endpoint (multiaddr) for a program from IPFS and for `host.ipfs: true`. */
+  readonly ipfsApi?: string;
+}
+
+/** A Command's options, checked, with every default filled in. */
+export interface CheckedCommand {
+  readonly config: RunConfig;
+  readonly stdio: {
+    readonly stdin?: StdioOption;
+    readonly stdout?: StdioOption;
+    readonly stderr?: StdioOption;
+  };
+  readonly signal?: AbortSignal;
+  readonly killGraceMs: number;
+  readonly host?: HostOptions;
+}
+
+const STDIO: readonly StdioOption[] = ["inherit", "piped", "null"];
+const MAX_ID = 2 ** 32 - 2;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function text(option: string, v: unknown): string {
+  if (typeof v !== "string") throw new TypeError(`${option}: must be a string, not ${kind(v)}`);
+  if (v.includes("\0")) throw new TypeError(`${option}: contains a NUL byte`);
+  return v;
+}
+
+function kind(v: unknown): string {
+  return v === null ? "null" : Array.isArray(v) ? "an array" : typeof v;
+}
+
+function duration(option: string, v: unknown): number {
+  if (typeof v !== "number") {
+    throw new TypeError(`${option}: must be a number of ms, not ${kind(v)}`);
+  }
+  const problem = durationProblem(v);
+  if (problem) throw new RangeError(`${option}: ${v} ms ${problem}`);
+  return v;
+}
+
+function list<T>(option: string, v: unknown, each: (option: string, item: unknown) => T): T[] {
+  if (!Array.isArray(v)) throw new TypeError(`${option}: must be an array, not ${kind(v)}`);
+  return v.map((item, i) => each(`${option}[${i}]`, item));
+}
+
+function bind(option: string, v: unknown): Bind {
+  if (!isObject(v)) throw new TypeError(`${option}: must be { source, dest }, not ${kind(v)}`);
+  const source = text(`${option}.source`, v.source);
+  const dest = text(`${option}.dest`, v.dest);
+  if (!source.startsWith("/")) {
+    throw new TypeError(`${option}.source: ${source} is not an absolute path`);
+  }
+  if (!dest.startsWith("/")) {
+    throw new TypeError(
+      `${option}.dest: ${dest} is not an absolute path (where the jail shows it)`,
+    );
+  }
+  return { source, dest };
+}
+
+function limits(v: unknown): Limits {
+  if (v === undefined) return DEFAULT_LIMITS;
+  if (!isObject(v)) throw new TypeError(`jail.limits: must be an object, not ${kind(v)}`);
+  const known = ["memoryBytes", "cpuSeconds", "openFiles", "processes", "tmpBytes"];
+  const out: Record<string, number | undefined> = { ...DEFAULT_LIMITS };
+  for (const [key, value] of Object.entries(v)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`jail.limits.${key}: not a limit (known: ${known.join(", ")})`);
+    }
+    if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) > 0)) {
+      throw new RangeError(
+        `jail.limits.${key}: ${
+          String(value)
+        } is not a positive whole number (or undefined for unlimited)`,
+      );
+    }
+    out[key] = value as number | undefined;
+  }
+  return out as Limits;
+}
+
+function fdGrant(option: string, v: unknown): FdGrant {
+  if (!isObject(v)) throw new TypeError(`${option}: must be { name, source }, not ${kind(v)}`);
+  const name = text(`${option}.name`, v.name);
+  if (!GRANT_NAME.test(name)) {
+    throw new TypeError(
+      `${option}.name: ${JSON.stringify(name)} must match [A-Za-z_][A-Za-z0-9_]* (it becomes ${
+        fdEnvVar("NAME")
+      })`,
+    );
+  }
+  const source = v.source;
+  if (typeof source !== "number") {
+    throw new TypeError(`${option}.source: must be a descriptor number, not ${kind(source)}`);
+  }
+  if (!Number.isSafeInteger(source) || source < 0 || source > MAX_FD) {
+    throw new RangeError(`${option}.source: ${source} is not a descriptor number (0 to ${MAX_FD})`);
+  }
+  return { name, source };
+}
+
+function host(v: unknown): HostOptions | undefined {
+  if (v === undefined) return undefined;
+  if (!isObject(v)) throw new TypeError(`host: must be an object, not ${kind(v)}`);
+  if (v.console !== undefined && typeof v.console !== "function") {
+    throw new TypeError(`host.console: must be a function taking a line, not ${kind(v.console)}`);
+  }
+  if (v.ipfs !== undefined && typeof v.ipfs !== "boolean" && !isObject(v.ipfs)) {
+    throw new TypeError(`host.ipfs: must be true, false or an IpfsService, not ${kind(v.ipfs)}`);
+  }
+  if (v.exec !== undefined && typeof v.exec !== "boolean") {
+    throw new TypeError(`host.exec: must be a boolean, not ${kind(v.exec)}`);
+  }
+  return v as HostOptions;
+}
+
+/**
+ * Checks `program` and `options` and builds the run they describe; throws a TypeError or
+ * RangeError naming the first option that is wrong. `cwd` is this process's working directory,
+ * which a relative `options.cwd` is taken from.
+ *
+ * @example
+ * checkCommand("/bin/echo", { args: ["hi"] }, "/").config.args; // ["hi"]
+ * checkCommand("/bin/true", { jail: { backend: "docker" as never } }, "/"); // throws TypeError
+ */
+export function checkCommand(
+  program: string | URL,
+  options: CommandOptions | undefined,
+  cwd: string,
+): CheckedCommand {
+  const path = program instanceof URL ? fileUrlPath("program", program) : text("program", program);
+  if (path === "") throw new TypeError("program: is empty (a path, a name in PATH, or /ipfs/...)");
+  const o: CommandOptions = options ?? {};
+  if (!isObject(o as unknown)) throw new TypeError(`options: must be an object, not ${kind(o)}`);
+  const args = o.args === undefined ? [] : list("args", o.args, text);
+  const env: Record<string, string> = {};
+  if (o.env !== undefined) {
+    if (!isObject(o.env as unknown)) {
+      throw new TypeError(`env: must be an object, not ${kind(o.env)}`);
+    }
+    for (const [key, value] of Object.entries(o.env)) {
+      const problem = envKeyProblem(key);
+      if (problem) throw new TypeError(`env: ${JSON.stringify(key)}: ${problem}`);
+      env[key] = text(`env.${key}`, value);
+    }
+  }
+  let chdir: string | undefined;
+  if (o.cwd !== undefined) {
+    chdir = o.cwd instanceof URL ? fileUrlPath("cwd", o.cwd) : text("cwd", o.cwd);
+    if (!chdir.startsWith("/")) chdir = `${cwd.replace(/\/$/, "")}/${chdir}`;
+  }
+  for (const name of ["stdin", "stdout", "stderr"] as const) {
+    const v = o[name];
+    if (v !== undefined && !STDIO.includes(v)) {
+      throw new TypeError(
+        `${name}: ${JSON.stringify(v)} is not "inherit", "piped" or "null"`,
+      );
+    }
+  }
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw new TypeError(`signal: must be an AbortSignal, not ${kind(o.signal)}`);
+  }
+  const killGraceMs = o.killGraceMs === undefined
+    ? TIMEOUT_GRACE_MS
+    : duration("killGraceMs", o.killGraceMs);
+
+  const g = o.grants ?? {};
+  if (!isObject(g as unknown)) throw new TypeError(`grants: must be an object, not ${kind(g)}`);
+  const fds = g.fds === undefined ? [] : list("grants.fds", g.fds, fdGrant);
+  fds.forEach((grant, i) => {
+    const clash = fds.slice(0, i).find((e) => fdEnvVar(e.name) === fdEnvVar(grant.name));
+    if (clash) {
+      throw new TypeError(
+        `grants.fds[${i}].name: ${grant.name} is already granted as ${clash.name} (names are compared ignoring case)`,
+      );
+    }
+  });
+  const own = g.own === undefined ? [] : list("grants.own", g.own, (option, v) => {
+    if (!isObject(v)) throw new TypeError(`${option}: must be an object, not ${kind(v)}`);
+    return v as unknown as OwnGrant;
+  });
+  const ownProblem = ownGrantsProblem(own, fds);
+  if (ownProblem) throw new TypeError(`grants.own: ${ownProblem}`);
+
+  const j = o.jail ?? {};
+  if (!isObject(j as unknown)) throw new TypeError(`jail: must be an object, not ${kind(j)}`);
+  const backend = j.backend ?? DEFAULT_POLICY.backend;
+  if (!JAIL_BACKENDS.includes(backend)) {
+    throw new TypeError(
+      `jail.backend: ${JSON.stringify(backend)} is not one of ${JAIL_BACKENDS.join(", ")}`,
+    );
+  }
+  for (const flag of ["net", "allowWeakerJail"] as const) {
+    if (j[flag] !== undefined && typeof j[flag] !== "boolean") {
+      throw new TypeError(`jail.${flag}: must be a boolean, not ${kind(j[flag])}`);
+    }
+  }
+  for (const id of ["uid", "gid"] as const) {
+    const v = j[id];
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0 && v <= MAX_ID)) {
+      throw new RangeError(`jail.${id}: ${v} is not an id (0 to ${MAX_ID})`);
+    }
+  }
+  const timeoutMs = j.timeoutMs === undefined ? undefined : duration("jail.timeoutMs", j.timeoutMs);
+  const ipfsApi = o.ipfsApi === undefined ? DEFAULT_IPFS_API : text("ipfsApi", o.ipfsApi);
+  const config: RunConfig = {
+    program: path,
+    args,
+    fds,
+    own,
+    env,
+    ipfsApi,
+    jail: {
+      ...DEFAULT_POLICY,
+      backend,
+      net: j.net ?? false,
+      readOnlyBinds: j.readOnlyBinds === undefined
+        ? []
+        : list("jail.readOnlyBinds", j.readOnlyBinds, bind),
+      writableBinds: j.writableBinds === undefined
+        ? []
+        : list("jail.writableBinds", j.writableBinds, bind),
+      limits: limits(j.limits),
+      ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+      ...(j.uid !== undefined ? { uid: j.uid } : {}),
+      ...(j.gid !== undefined ? { gid: j.gid } : {}),
+      ...(chdir !== undefined ? { chdir } : {}),
+      ...(j.allowWeakerJail ? { allowWeakerJail: true } : {}),
+    },
+  };
+  return {
+    config,
+    stdio: { stdin: o.stdin, stdout: o.stdout, stderr: o.stderr },
+    signal: o.signal,
+    killGraceMs,
+    host: host(o.host),
+  };
+}
+
+function fileUrlPath(option: string, url: URL): string {
+  if (url.protocol !== "file:") {
+    throw new TypeError(`${option}: ${url.href} is not a file: URL`);
+  }
+  return text(option, decodeURIComponent(url.pathname));
+}

@@ -1,0 +1,533 @@
+// Command (issue 16), used as a Deno service would: only mod.ts's exports. Piped, inherited and
+// null stdio under every backend, output(), a status that never rejects, abort before and during
+// a run, kill with every signal name, every bad option refused up front, and many runs leaving
+// nothing behind (in a process of its own: tests/run/command_probe.ts).
+
+import assert from "node:assert/strict";
+import {
+  ClosedFdError,
+  Command,
+  type CommandOptions,
+  DEFAULT_POLICY,
+  type JailBackend,
+  NotFoundError,
+  SetupError,
+  type SignalName,
+  startProgram,
+} from "../../mod.ts";
+import { buildGuest } from "../rpc/build.ts";
+import { privateTmp } from "../support/procs.ts";
+import { REPO } from "../support/ww.ts";
+
+const BACKENDS: readonly JailBackend[] = ["bwrap", "native", "none"];
+// A C++ Cap'n Proto guest (tests/rpc/guest.c++): `guest log <line>` logs through the console.
+const guest = await buildGuest();
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/** Every rejection nobody handled while `fn` ran (there must be none). */
+async function unhandledDuring(fn: () => Promise<void>): Promise<unknown[]> {
+  const seen: unknown[] = [];
+  const listener = (e: PromiseRejectionEvent) => {
+    e.preventDefault();
+    seen.push(e.reason);
+  };
+  addEventListener("unhandledrejection", listener);
+  try {
+    await fn();
+    // Long enough for a rejection left unhandled to be reported.
+    await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    removeEventListener("unhandledrejection", listener);
+  }
+  return seen;
+}
+
+/** Linux's signals; those whose default action is not to end the program are listed apart. */
+const SIGNAL_NAMES: readonly SignalName[] = [
+  "SIGHUP",
+  "SIGINT",
+  "SIGQUIT",
+  "SIGILL",
+  "SIGTRAP",
+  "SIGABRT",
+  "SIGBUS",
+  "SIGFPE",
+  "SIGKILL",
+  "SIGUSR1",
+  "SIGSEGV",
+  "SIGUSR2",
+  "SIGPIPE",
+  "SIGALRM",
+  "SIGTERM",
+  "SIGCHLD",
+  "SIGCONT",
+  "SIGSTOP",
+  "SIGTSTP",
+  "SIGTTIN",
+  "SIGTTOU",
+  "SIGURG",
+  "SIGXCPU",
+  "SIGXFSZ",
+  "SIGVTALRM",
+  "SIGPROF",
+  "SIGWINCH",
+  "SIGIO",
+  "SIGPWR",
+  "SIGSYS",
+];
+const SURVIVED: ReadonlySet<SignalName> = new Set([
+  "SIGCHLD",
+  "SIGCONT",
+  "SIGURG",
+  "SIGWINCH",
+  "SIGSTOP",
+  "SIGTSTP",
+  "SIGTTIN",
+  "SIGTTOU",
+]);
+const NUMBERS: Record<string, number> = Object.fromEntries(
+  SIGNAL_NAMES.map((n, i) => [n, i < 15 ? i + 1 : i + 2]), // no 16 (SIGSTKFLT) in the list
+);
+
+for (const backend of BACKENDS) {
+  const t = (name: string, fn: () => Promise<void>) => Deno.test(`[jail=${backend}] ${name}`, fn);
+  const jail = { backend };
+
+  t("output() collects stdout and stderr apart, with the exit code", async () => {
+    const out = await new Command("/bin/sh", {
+      args: ["-c", "echo out; echo err >&2; exit 3"],
+      jail,
+    }).output();
+    assert.equal(text(out.stdout), "out\n");
+    assert.equal(text(out.stderr), "err\n");
+    assert.deepEqual(
+      { success: out.success, code: out.code, signal: out.signal, timedOut: out.timedOut },
+      { success: false, code: 3, signal: null, timedOut: false },
+    );
+  });
+
+  t("piped stdin reaches the program, which answers on piped stdout", async () => {
+    const child = await new Command("/bin/sh", {
+      args: ["-c", "tr a-z A-Z; echo done >&2"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      jail,
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode("hello "));
+    await writer.write(new TextEncoder().encode("jail"));
+    await writer.close();
+    const out = await child.output();
+    assert.equal(text(out.stdout), "HELLO JAIL");
+    assert.equal(text(out.stderr), "done\n");
+    assert.equal(out.success, true);
+  });
+
+  t('"null" stdio reads nothing and keeps nothing; unpiped streams are TypeErrors', async () => {
+    const child = await new Command("/bin/sh", {
+      args: ["-c", "cat; echo gone; echo gone >&2; test -c /dev/stdin"],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+      jail,
+    }).spawn();
+    assert.throws(() => child.stdin, TypeError);
+    assert.throws(() => child.stdout, TypeError);
+    assert.throws(() => child.stderr, TypeError);
+    const out = await child.output();
+    assert.equal(out.code, 0);
+    assert.throws(() => out.stdout, TypeError);
+  });
+
+  t("100 MB through a piped stdout, read as it comes, with bounded memory", async () => {
+    const child = await new Command("/bin/sh", {
+      args: ["-c", "head -c 104857600 /dev/zero"],
+      stdout: "piped",
+      jail,
+    }).spawn();
+    const rssBefore = Deno.memoryUsage().rss;
+    let bytes = 0;
+    let peak = rssBefore;
+    for await (const chunk of child.stdout) {
+      bytes += chunk.length;
+      if ((bytes & 0xfffff) < chunk.length) peak = Math.max(peak, Deno.memoryUsage().rss);
+    }
+    assert.equal(bytes, 100 * 2 ** 20);
+    assert.equal((await child.status).code, 0);
+    const growthMiB = (peak - rssBefore) / 2 ** 20;
+    // The reader holds one 64 KiB chunk at a time; the garbage collector lets read chunks pile
+    // up for a while (up to 66 MiB seen in this shared test process), but a stream that kept
+    // what the program wrote would grow past 100 MiB.
+    assert.ok(growthMiB < 80, `RSS grew ${growthMiB.toFixed(1)} MiB`);
+  });
+
+  t("kill() with every signal name: status.signal names the one that ended it", async () => {
+    for (const name of SIGNAL_NAMES) {
+      const child = await new Command("/bin/sleep", { args: ["30"], jail }).spawn();
+      child.kill(name);
+      const early = await Promise.race([
+        child.status,
+        new Promise<undefined>((r) =>
+          setTimeout(() => r(undefined), SURVIVED.has(name) ? 300 : 10_000)
+        ),
+      ]);
+      if (SURVIVED.has(name)) {
+        assert.equal(early, undefined, `${name} ended the program`);
+        child.kill("SIGKILL");
+      }
+      const status = await child.status;
+      const ended = SURVIVED.has(name) ? "SIGKILL" : name;
+      assert.deepEqual(
+        { code: status.code, signal: status.signal },
+        { code: 128 + NUMBERS[ended], signal: ended },
+        `after kill("${name}")`,
+      );
+      assert.throws(() => child.kill("SIGTERM"), TypeError, "a kill after the end");
+    }
+  });
+
+  t("kill() with an unknown signal name is a TypeError, and the program runs on", async () => {
+    const child = await new Command("/bin/sleep", { args: ["30"], jail }).spawn();
+    for (const bad of ["TERM", "SIGFOO", 15, "", undefined as unknown]) {
+      if (bad === undefined) continue; // the default, SIGTERM
+      assert.throws(() => child.kill(bad as SignalName), TypeError, JSON.stringify(bad));
+    }
+    child.kill("SIGKILL");
+    assert.equal((await child.status).signal, "SIGKILL");
+  });
+
+  t("an aborted signal starts nothing: spawn and output reject with its reason", async () => {
+    const dir = privateTmp(0o777);
+    try {
+      const reason = new Error("the request was cancelled");
+      const controller = new AbortController();
+      controller.abort(reason);
+      const command = new Command("/bin/sh", {
+        args: ["-c", `touch ${dir}/ran`],
+        signal: controller.signal,
+        jail: { ...jail, writableBinds: [{ source: dir, dest: dir }] },
+      });
+      await assert.rejects(command.spawn(), (e) => e === reason);
+      await assert.rejects(command.output(), (e) => e === reason);
+      assert.deepEqual([...Deno.readDirSync(dir)], []);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+
+  t("aborting during a run sends SIGTERM; killGraceMs later, SIGKILL", async () => {
+    let started = performance.now();
+    const out = await new Command("/bin/sleep", {
+      args: ["5"],
+      signal: AbortSignal.timeout(200),
+      jail,
+    }).output();
+    assert.deepEqual({ code: out.code, signal: out.signal }, { code: 143, signal: "SIGTERM" });
+    assert.ok(performance.now() - started < 2500, `took ${performance.now() - started} ms`);
+
+    started = performance.now();
+    const stubborn = await new Command("/bin/sh", {
+      // One process that ignores SIGTERM (an ignored signal stays ignored across exec).
+      args: ["-c", "trap '' TERM; exec sleep 5"],
+      signal: AbortSignal.timeout(200),
+      killGraceMs: 300,
+      jail,
+    }).output();
+    assert.deepEqual({ code: stubborn.code, signal: stubborn.signal }, {
+      code: 137,
+      signal: "SIGKILL",
+    });
+    assert.ok(performance.now() - started < 3000, `took ${performance.now() - started} ms`);
+  });
+
+  t("await using ends a running program when its block ends", async () => {
+    let status;
+    {
+      await using child = await new Command("/bin/sleep", { args: ["30"], jail }).spawn();
+      status = child.status;
+    }
+    const ended = await Promise.race([
+      status,
+      new Promise((r) => setTimeout(() => r("running"), 0)),
+    ]);
+    assert.deepEqual(ended, { success: false, code: 143, signal: "SIGTERM", timedOut: false });
+  });
+
+  t("a program that is not there: spawn and output reject, nothing unhandled", async () => {
+    const unhandled = await unhandledDuring(async () => {
+      const command = new Command("/no/such/program", { jail });
+      await assert.rejects(command.spawn(), NotFoundError);
+      await assert.rejects(command.output(), NotFoundError);
+    });
+    assert.deepEqual(unhandled, []);
+  });
+
+  t("host.console receives the program's console lines; without host, the guest ends", async () => {
+    const lines: string[] = [];
+    const out = await new Command(guest, {
+      args: ["log", "hello from the jail"],
+      host: { console: (line) => lines.push(line) },
+      jail,
+    }).output();
+    assert.equal(out.code, 0, text(out.stderr));
+    assert.equal(lines.length, 1);
+    assert.match(lines[0], /hello from the jail$/);
+
+    // Its request meets a closed socket: the C++ guest's uncaught "disconnected" aborts it at
+    // once, on its own (not by the abort's SIGTERM 5 s later).
+    const started = performance.now();
+    const alone = await new Command(guest, {
+      args: ["log", "nobody listens"],
+      signal: AbortSignal.timeout(5000),
+      jail,
+    }).output();
+    assert.notEqual(alone.code, 0);
+    assert.ok(!["SIGTERM", "SIGKILL"].includes(alone.signal!), `ended by ${alone.signal}`);
+    assert.ok(performance.now() - started < 4000, "it had to be stopped");
+  });
+
+  t(
+    "a granted descriptor that is not open: spawn rejects with a ClosedFdError naming it",
+    async () => {
+      const fd = 987; // not open in the test process
+      const command = new Command("/bin/true", {
+        grants: { fds: [{ name: "db", source: fd }] },
+        jail,
+      });
+      await assert.rejects(command.spawn(), (e) => {
+        assert.ok(e instanceof ClosedFdError, String(e));
+        assert.deepEqual({ grant: e.grant, fd: e.fd, code: e.exitCode }, {
+          grant: "db",
+          fd,
+          code: 125,
+        });
+        assert.doesNotMatch(e.message, /--with-fd|ww run/);
+        return true;
+      });
+    },
+  );
+
+  t("fd 3 with no host is closed: a program reading it gets end of file at once", async () => {
+    const out = await new Command("/bin/sh", {
+      args: ["-c", "cat <&3; echo read-to-the-end"],
+      jail,
+      signal: AbortSignal.timeout(5000),
+    }).output();
+    assert.equal(text(out.stdout), "read-to-the-end\n");
+    assert.equal(out.signal, null);
+  });
+}
+
+for (const backend of BACKENDS) {
+  Deno.test(`[jail=${backend}] an unref'd child does not keep Deno alive; ref() makes it again`, async () => {
+    const run = async (...extra: string[]) => {
+      const started = performance.now();
+      const out = await new Command(Deno.execPath(), {
+        args: ["run", "-A", `${REPO}tests/run/command_unref.ts`, backend, ...extra],
+        env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+        jail: { backend: "none" },
+      }).output();
+      assert.equal(out.code, 0, text(out.stderr));
+      return performance.now() - started;
+    };
+    const unrefd = await run();
+    // `sleep 3` and a 10 s timeout are pending; Deno's own start-up takes well under 2 s here.
+    assert.ok(unrefd < 2500, `the script took ${Math.round(unrefd)} ms`);
+    if (backend === "none") {
+      const refd = await run("ref-again");
+      assert.ok(refd >= 2900, `ref() again: the script took only ${Math.round(refd)} ms`);
+    }
+  });
+}
+
+Deno.test("[jail=bwrap] a jail that fails after spawn resolves status with the error, nothing unhandled", async () => {
+  const unhandled = await unhandledDuring(async () => {
+    const child = await new Command("/bin/sleep", { args: ["30"], jail: { backend: "bwrap" } })
+      .spawn();
+    // bwrap is the stage's child: killing it from outside ends the jail without an exit status.
+    let bwrap: number | undefined;
+    for (let i = 0; i < 200 && bwrap === undefined; i++) {
+      const list = Deno.readTextFileSync(`/proc/${child.pid}/task/${child.pid}/children`).trim();
+      if (list) bwrap = Number(list.split(" ")[0]);
+      else await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.ok(bwrap);
+    Deno.kill(bwrap, "SIGKILL");
+    const status = await child.status;
+    assert.equal(status.success, false);
+    assert.equal(status.code, 125);
+    assert.ok(status.error instanceof SetupError, String(status.error));
+  });
+  assert.deepEqual(unhandled, []);
+});
+
+Deno.test("every bad option is refused up front with a TypeError or RangeError naming it", () => {
+  const cases: [string | URL, CommandOptions, ErrorConstructor, RegExp][] = [
+    ["", {}, TypeError, /^program:/],
+    [new URL("http://example.com/x"), {}, TypeError, /^program:.*not a file: URL/],
+    ["/bin/true", { args: ["a\0b"] }, TypeError, /^args\[0\]: contains a NUL/],
+    ["/bin/true", { args: "a" as never }, TypeError, /^args: must be an array/],
+    ["/bin/true", { env: { "A=B": "1" } }, TypeError, /^env: "A=B": .*'='/],
+    ["/bin/true", { env: { "A\0": "1" } }, TypeError, /^env: .*NUL/],
+    ["/bin/true", { env: { A: 1 as never } }, TypeError, /^env\.A: must be a string/],
+    ["/bin/true", { cwd: "a\0" }, TypeError, /^cwd: contains a NUL/],
+    ["/bin/true", { stdin: "pipe" as never }, TypeError, /^stdin: "pipe" is not/],
+    ["/bin/true", { stdout: 1 as never }, TypeError, /^stdout: 1 is not/],
+    ["/bin/true", { stderr: "inherited" as never }, TypeError, /^stderr:/],
+    ["/bin/true", { signal: {} as never }, TypeError, /^signal: must be an AbortSignal/],
+    ["/bin/true", { killGraceMs: -1 }, RangeError, /^killGraceMs: -1 ms/],
+    ["/bin/true", { jail: { backend: "docker" as never } }, TypeError, /^jail\.backend: "docker"/],
+    ["/bin/true", { jail: { timeoutMs: -5 } }, RangeError, /^jail\.timeoutMs: -5 ms/],
+    ["/bin/true", { jail: { timeoutMs: NaN } }, RangeError, /^jail\.timeoutMs: NaN ms/],
+    ["/bin/true", { jail: { timeoutMs: "5" as never } }, TypeError, /^jail\.timeoutMs:/],
+    ["/bin/true", { jail: { net: "yes" as never } }, TypeError, /^jail\.net:/],
+    ["/bin/true", { jail: { uid: -1 } }, RangeError, /^jail\.uid: -1/],
+    [
+      "/bin/true",
+      { jail: { readOnlyBinds: [{ source: "/etc", dest: "etc" }] } },
+      TypeError,
+      /^jail\.readOnlyBinds\[0\]\.dest: etc is not an absolute path/,
+    ],
+    [
+      "/bin/true",
+      { jail: { writableBinds: [{ source: "tmp", dest: "/tmp" }] } },
+      TypeError,
+      /^jail\.writableBinds\[0\]\.source: tmp is not an absolute path/,
+    ],
+    [
+      "/bin/true",
+      { jail: { limits: { memoryBytes: 0 } } },
+      RangeError,
+      /^jail\.limits\.memoryBytes: 0/,
+    ],
+    [
+      "/bin/true",
+      { jail: { limits: { memory: 1 } as never } },
+      TypeError,
+      /^jail\.limits\.memory:/,
+    ],
+    [
+      "/bin/true",
+      { grants: { fds: [{ name: "a-b", source: 5 }] } },
+      TypeError,
+      /^grants\.fds\[0\]\.name/,
+    ],
+    [
+      "/bin/true",
+      { grants: { fds: [{ name: "a", source: -1 }] } },
+      RangeError,
+      /^grants\.fds\[0\]\.source: -1/,
+    ],
+    [
+      "/bin/true",
+      { grants: { fds: [{ name: "a", source: 1 }, { name: "A", source: 2 }] } },
+      TypeError,
+      /^grants\.fds\[1\]\.name: A is already granted as a/,
+    ],
+    [
+      "/bin/true",
+      { grants: { own: [{ name: "x", listen: "ftp:1" }] } },
+      TypeError,
+      /^grants\.own:/,
+    ],
+    ["/bin/true", { host: { console: "yes" as never } }, TypeError, /^host\.console:/],
+    ["/bin/true", { host: { exec: 1 as never } }, TypeError, /^host\.exec:/],
+  ];
+  for (const [program, options, type, message] of cases) {
+    assert.throws(() => new Command(program, options), (e: unknown) => {
+      assert.ok(e instanceof type, `${JSON.stringify(options)}: ${e}`);
+      assert.match((e as Error).message, message);
+      return true;
+    });
+  }
+});
+
+Deno.test("startProgram needs only the program: the rest of RunConfig has defaults", async () => {
+  const child = await startProgram({
+    program: "/bin/sh",
+    jail: { ...DEFAULT_POLICY, backend: "none" },
+  });
+  assert.deepEqual(await child.status, { code: 0 });
+  const jailed = await startProgram({ program: "/bin/true" });
+  assert.deepEqual(await jailed.status, { code: 0 });
+});
+
+Deno.test("an abort while an IPFS program is fetched: Command rejects with its reason, startProgram with it as cause", async () => {
+  // A node that accepts and never answers: the fetch waits until the abort.
+  const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const c of server) conns.push(c);
+  })();
+  const ipfsApi = `/ip4/127.0.0.1/tcp/${server.addr.port}/http`;
+  // Nobody's cache holds it: a fresh XDG_CACHE_HOME is not needed for a CID no test fetches.
+  const program = "/ipfs/bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354/never";
+  try {
+    const reason = new Error("the client went away");
+    const first = new AbortController();
+    setTimeout(() => first.abort(reason), 200);
+    await assert.rejects(
+      new Command(program, { ipfsApi, signal: first.signal }).output(),
+      (e) => e === reason,
+    );
+    const second = new AbortController();
+    setTimeout(() => second.abort(reason), 200);
+    await assert.rejects(startProgram({ program, ipfsApi }, { signal: second.signal }), (e) => {
+      assert.ok(e instanceof SetupError, String(e));
+      assert.equal(e.cause, reason);
+      return true;
+    });
+  } finally {
+    server.close();
+    for (const c of conns) c.close();
+    await accepting.catch(() => {});
+  }
+});
+
+Deno.test("output() refuses piped stdin, as Deno's does", async () => {
+  await assert.rejects(new Command("/bin/true", { stdin: "piped" }).output(), TypeError);
+});
+
+// Many runs in a process of their own: no descriptor, work directory, child, zombie or thread
+// left, and the memory they take.
+for (
+  const [backend, sequential, concurrent] of [["none", 1000, 50], ["native", 100, 50], [
+    "bwrap",
+    100,
+    50,
+  ]] as const
+) {
+  Deno.test(`[jail=${backend}] ${sequential} sequential and ${concurrent} concurrent runs leave nothing behind`, async () => {
+    const tmp = privateTmp();
+    try {
+      const out = await new Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          `${REPO}tests/run/command_probe.ts`,
+          backend,
+          String(sequential),
+          String(concurrent),
+        ],
+        env: { TMPDIR: tmp, PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin" },
+        jail: { backend: "none" },
+      }).output();
+      assert.equal(out.code, 0, text(out.stderr));
+      const { before, after, sequentialMs } = JSON.parse(
+        text(out.stdout).trim().split("\n").pop()!,
+      );
+      assert.deepEqual(after.fds, before.fds, "descriptors leaked");
+      assert.deepEqual(after.dirs, [], "work directories left behind");
+      assert.deepEqual(after.children, [], "child processes or zombies left behind");
+      assert.ok(after.threads <= before.threads, `threads: ${before.threads} -> ${after.threads}`);
+      console.log(
+        `${backend}: ${sequential} runs in ${
+          Math.round(sequentialMs)
+        } ms; RSS ${before.rssMiB} -> ${after.rssMiB} MiB; threads ${before.threads} -> ${after.threads}`,
+      );
+    } finally {
+      Deno.removeSync(tmp, { recursive: true });
+    }
+  });
+}
