@@ -104,7 +104,15 @@ export function hasWriteBit(info: Deno.FileInfo, who: { uid: number; gid: number
   return ((mode >> shift) & need) === need;
 }
 
-/** A program found in a jail's view and opened: ww starts this descriptor, nothing by path. */
+/**
+ * A program found in a jail's view and opened: ww starts this descriptor, nothing by path.
+ *
+ * @example
+ * ```ts ignore
+ * const opened: OpenedProgram = openGuestProgram(found);
+ * await startProgram({ program: "app" }, { program: opened });
+ * ```
+ */
 export interface OpenedProgram extends ViewPath {
   /** Read-only and close-on-exec; whoever starts the program closes it when the program ends. */
   readonly fd: number;
