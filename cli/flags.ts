@@ -17,6 +17,7 @@ import {
 } from "../jail/policy.ts";
 import { chooseIpfsApi, ipfsApiUrl } from "../ipfs/multiaddr.ts";
 import { parseEnvFile } from "./env_file.ts";
+import { type TerminalFacts, type TtyFlag, wantsTty } from "./tty.ts";
 import { envKeyProblem, grantProblem, type RunConfig } from "../core/config.ts";
 import { UsageError } from "../core/errors.ts";
 import { absolutePath } from "../core/path.ts";
@@ -64,13 +65,16 @@ const SWITCHES = new Set([
   "--net",
   "--allow-weaker-jail",
   "--trust-node-ipns",
+  "--tty",
+  "--no-tty",
 ]);
 const GRANT_SWITCHES = new Set(["--with-console", "--with-ipfs", "--with-exec", "--with-all"]);
 
 /**
  * Parses the arguments after `ww run`. `host` brings what the shell reads for it: the text of
  * $IPFS_PATH/api (see ipfsApiFile), used when neither --ipfs nor WW_IPFS names the node, and a
- * reader for --env-file (which throws, as Deno.readTextFileSync does, when it cannot).
+ * reader for --env-file (which throws, as Deno.readTextFileSync does, when it cannot), and
+ * whether ww's stdin and stdout are terminals (see wantsTty).
  *
  * @example
  * parseRunArgs(["--with-fd", "db=3", "/bin/app", "-x"], {}, "/").config.fds;
@@ -83,6 +87,8 @@ export function parseRunArgs(
   host: {
     readonly ipfsApiFile?: { readonly path: string; readonly text: string };
     readonly readFile?: (path: string) => string;
+    /** Whether ww's stdin and stdout are terminals; neither when absent. */
+    readonly terminal?: TerminalFacts;
   } = {},
 ): RunCommand {
   const fds: FdGrant[] = [];
@@ -98,6 +104,7 @@ export function parseRunArgs(
   let net = false;
   let allowWeakerJail = false;
   let trustNodeIpns = false;
+  let ttyFlag: TtyFlag;
   const ids: { uid?: number; gid?: number } = {};
   let timeoutMs: number | undefined;
   let chdir: string | undefined;
@@ -128,7 +135,9 @@ export function parseRunArgs(
       else if (flag === "--net") net = true;
       else if (flag === "--allow-weaker-jail") allowWeakerJail = true;
       else if (flag === "--trust-node-ipns") trustNodeIpns = true;
-      else help = true;
+      else if (flag === "--tty" || flag === "--no-tty") {
+        ttyFlag = flag === "--tty" ? "tty" : "no-tty";
+      } else help = true;
       continue;
     }
     if (!VALUE_FLAGS.has(flag)) {
@@ -254,6 +263,7 @@ export function parseRunArgs(
     ...(ipfsTimeoutMs !== undefined ? { ipfsTimeoutMs } : {}),
     ...(trustNodeIpns ? { trustNodeIpns } : {}),
     jail,
+    tty: wantsTty(ttyFlag, host.terminal ?? { stdin: false, stdout: false }),
   };
   if (help) return { config, debug, help, explain, grants };
   const ownProblem = ownGrantsProblem(own, fds);

@@ -101,6 +101,11 @@ export interface BwrapInput {
   readonly workdir: string;
   /** A PWD the user asked for with --env; bwrap would otherwise overwrite it. */
   readonly userPwd?: string;
+  /**
+   * The program's fd 0 is a terminal of its own (RunConfig.tty): the stage makes it the
+   * controlling terminal of the session bwrap's --new-session gave the program (`exec-tty`).
+   */
+  readonly tty?: boolean;
   readonly fds: BwrapFds;
   /**
    * The user's binds and the work directory as planBwrapMounts placed them; planned here (with
@@ -248,7 +253,13 @@ export function bwrapArgs(input: BwrapInput): string[] {
   // bwrap always sets PWD in the program's environment; the stage takes it out again ("-"), or
   // restores the user's own ("=VALUE"), so the environment is exactly what the user passed.
   const target = programFd?.how === "exec" ? String(programFd.fd) : input.programPath;
-  a.push("--", STAGE_PATH, "exec", target, input.userPwd === undefined ? "-" : `=${input.userPwd}`);
+  a.push(
+    "--",
+    STAGE_PATH,
+    input.tty ? "exec-tty" : "exec",
+    target,
+    input.userPwd === undefined ? "-" : `=${input.userPwd}`,
+  );
   a.push(programFd ? programFd.argv0 : input.programPath, ...input.args);
   return a;
 }

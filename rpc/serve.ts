@@ -113,7 +113,14 @@ export function execService(
       if ("error" in found) throw new Error(found.error);
       program = found;
     }
-    const config: RunConfig = { ...parent, program: request.program, args: request.args, fds };
+    // The terminal of a --tty run belongs to its first program alone: ww proxies one.
+    const config: RunConfig = {
+      ...parent,
+      program: request.program,
+      args: request.args,
+      fds,
+      tty: false,
+    };
     const started = await start(config, { program });
     void serveGuest(started, request.grants, {
       ...services,

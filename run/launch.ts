@@ -17,6 +17,9 @@ import {
   UsageError,
 } from "../core/errors.ts";
 import type { ExitStatus } from "./start.ts";
+import type { ProgramTerminal } from "./tty.ts";
+import { HOST_SOCKET_FD } from "../fd/layout.ts";
+import { type FdStep, planFdSteps } from "../fd/plan.ts";
 import { workTmpdir } from "./tmpdir.ts";
 
 /** The part of a launch that differs between jailed and unjailed runs. */
@@ -39,7 +42,18 @@ export type Launcher = (
   childEnd: number,
   cleanups: Cleanups,
   choice: BackendChoice,
+  terminal?: ProgramTerminal,
 ) => Promise<Launched>;
+
+/**
+ * The fd steps that give the program `sources` from fd 3 (the host socket) on and, with a
+ * terminal of its own, the terminal's slave as fd 0, 1 and 2 (else ww's own 0-2 stay).
+ */
+export function programFdSteps(sources: readonly number[], terminal?: ProgramTerminal): FdStep[] {
+  if (!terminal) return planFdSteps(sources, HOST_SOCKET_FD);
+  const { slave } = terminal;
+  return planFdSteps([slave, slave, slave, ...sources], 0);
+}
 
 /** The program to execute: a local file, or a program from IPFS (see ipfs/fetch.ts). */
 export interface Program {

@@ -3,7 +3,6 @@
 // supervisor; bwrap gets the seccomp program and a status pipe on fds.
 
 import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
-import { planFdSteps } from "../fd/plan.ts";
 import { closeFd, pipe, writeAll } from "../ffi/fd.ts";
 import { openReadOnly } from "../ffi/memfd.ts";
 import { killPid, waitPid, watchProcess } from "../ffi/process.ts";
@@ -33,11 +32,13 @@ import {
   isScript,
   type Launched,
   type Program,
+  programFdSteps,
   reopenFetched,
   spawnMapped,
   workdirPath,
 } from "./launch.ts";
 import { programPidInJail } from "./procfs.ts";
+import type { ProgramTerminal } from "./tty.ts";
 import { checkLimits, processesOf } from "./limits.ts";
 import { nprocShortfall } from "../jail/limits.ts";
 import { signalName, SIGNALS } from "./signals.ts";
@@ -109,6 +110,7 @@ export async function launchBwrap(
   childEnd: number,
   cleanups: Cleanups,
   choice: BackendChoice,
+  terminal?: ProgramTerminal,
 ): Promise<Launched> {
   // bwrap makes it inside the jail, in the jail's own tmpfs: it cannot collide with another run's.
   const workdir = workdirPath();
@@ -170,6 +172,7 @@ export async function launchBwrap(
     args: config.args,
     workdir,
     userPwd: config.env.PWD,
+    ...(terminal ? { tty: true } : {}),
     fds: fds.bwrap,
   }));
   const env = childEnv(config.env, slots);
@@ -188,7 +191,7 @@ export async function launchBwrap(
     // Not read by the stage; it shows whose stage this is in /proc/<pid>/environ.
     env,
     cwd: "/", // the work directory exists only inside the jail
-    fdSteps: planFdSteps(
+    fdSteps: programFdSteps(
       [
         childEnd,
         ...slots.map((s) => s.source),
@@ -199,7 +202,7 @@ export async function launchBwrap(
         planRead,
         stageWrite,
       ],
-      HOST_SOCKET_FD,
+      terminal,
     ),
     // Keeps terminal-generated signals away from bwrap's monitor, which would die of them and
     // SIGKILL the jail; ww forwards them to the program instead.

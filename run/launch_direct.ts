@@ -1,10 +1,17 @@
 // run/launch_direct.ts — `--jail=none`: the program runs as ww's direct child, unjailed.
 
-import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
-import { planFdSteps } from "../fd/plan.ts";
+import { layoutFds } from "../fd/layout.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
 import { childEnv } from "../core/env.ts";
-import { type Cleanups, hostWorkdir, type Launched, type Program, spawnMapped } from "./launch.ts";
+import {
+  type Cleanups,
+  hostWorkdir,
+  type Launched,
+  type Program,
+  programFdSteps,
+  spawnMapped,
+} from "./launch.ts";
+import type { ProgramTerminal } from "./tty.ts";
 import type { RunConfig } from "../core/config.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import { SetupError } from "../core/errors.ts";
@@ -15,6 +22,8 @@ export function launchDirect(
   program: Program,
   childEnd: number,
   cleanups: Cleanups,
+  _choice?: unknown,
+  terminal?: ProgramTerminal,
 ): Promise<Launched> {
   const { chdir } = config.jail;
   if (chdir !== undefined) {
@@ -32,8 +41,10 @@ export function launchDirect(
     env: childEnv(config.env, slots),
     // Only the cwd moves with --chdir: the work directory is made all the same.
     cwd: chdir ?? workdir,
-    fdSteps: planFdSteps([childEnd, ...slots.map((s) => s.source)], HOST_SOCKET_FD),
-    newSession: false,
+    fdSteps: programFdSteps([childEnd, ...slots.map((s) => s.source)], terminal),
+    // Unjailed, the program shares ww's session and terminal, unless it has a terminal of its own.
+    newSession: terminal !== undefined,
+    ...(terminal ? { controllingTerminal: terminal.name } : {}),
   });
   return Promise.resolve({
     pid,

@@ -5,7 +5,6 @@
 // IPFS is handed to the stage as a descriptor, which it executes (execveat).
 
 import { HOST_SOCKET_FD, layoutFds } from "../fd/layout.ts";
-import { planFdSteps } from "../fd/plan.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
 import { FdStream } from "../ffi/stream.ts";
@@ -21,6 +20,7 @@ import {
   isScript,
   type Launched,
   type Program,
+  programFdSteps,
   reopenFetched,
   spawnMapped,
   workdirPath,
@@ -35,6 +35,7 @@ import {
 } from "./stage.ts";
 import { signalName } from "./signals.ts";
 import { checkLimits } from "./limits.ts";
+import type { ProgramTerminal } from "./tty.ts";
 
 /** The program as the native jail takes it. */
 export interface NativeProgram {
@@ -104,6 +105,7 @@ export async function launchNative(
   childEnd: number,
   cleanups: Cleanups,
   choice: BackendChoice,
+  terminal?: ProgramTerminal,
 ): Promise<Launched> {
   const { fetched } = program;
   const slots = layoutFds(config.fds);
@@ -138,7 +140,10 @@ export async function launchNative(
     });
   }
   const stagePath = stageExecutable();
-  const planRead = planDescriptor(encodeStagePlan(nativeStagePlan(plan, workdir)));
+  const planRead = planDescriptor(encodeStagePlan({
+    ...nativeStagePlan(plan, workdir),
+    ...(terminal ? { controllingTerminal: true } : {}),
+  }));
   const closePlanRead = cleanups.add(() => closeFd(planRead));
   const [statusRead, statusWrite] = pipe();
   const statusStream = new FdStream(statusRead);
@@ -155,7 +160,7 @@ export async function launchNative(
     // /proc/<pid>/environ.
     env: plan.env,
     cwd: "/",
-    fdSteps: planFdSteps(
+    fdSteps: programFdSteps(
       [
         childEnd,
         ...slots.map((s) => s.source),
@@ -163,7 +168,7 @@ export async function launchNative(
         planRead,
         statusWrite,
       ],
-      HOST_SOCKET_FD,
+      terminal,
     ),
     newSession: true,
   });

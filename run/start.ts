@@ -20,6 +20,7 @@ import { workTmpdir } from "./tmpdir.ts";
 import { type SignalName, SIGNALS } from "./signals.ts";
 import type { ViewPath } from "./view.ts";
 import { lazyImport } from "../core/lazy.ts";
+import { openTerminal } from "./tty.ts";
 
 /** How the program ended, as a shell reports it. */
 export interface ExitStatus {
@@ -118,6 +119,7 @@ export async function startProgram(
       checkProgramFile(config.program, program.source ?? program.path, choice.backend, config.jail);
     }
     const opened = await openOwnGrants(config.own ?? [], cleanups);
+    const terminal = config.tty ? openTerminal(cleanups) : undefined;
     options.onListening?.(opened.listeners);
     // The launchers lay out and pass every grant alike: the caller's and ww's own.
     const launchConfig = { ...config, fds: [...config.fds, ...opened.fds] };
@@ -136,6 +138,7 @@ export async function startProgram(
         childEnd,
         cleanups,
         choice,
+        terminal,
       );
     } catch (e) {
       // --jail=auto remembered that bwrap works, but here it could not even create the jail
@@ -150,9 +153,11 @@ export async function startProgram(
         childEnd,
         cleanups,
         choice,
+        terminal,
       );
     }
     closeChildEnd();
+    terminal?.start();
     opened.closeInWw();
 
     let ended = false;
@@ -165,12 +170,17 @@ export async function startProgram(
         timers.push(setTimeout(() => launched.killAll(), TIMEOUT_GRACE_MS));
       }, config.jail.timeoutMs));
     }
-    const status = launched.ended.finally(() => {
+    const status = launched.ended.finally(async () => {
       ended = true;
       // Only a run with a timeout touches clearTimeout: the first use of Deno's timer globals
       // costs ~3 ms of start-up.
       for (const t of timers) clearTimeout(t);
-      cleanups.run();
+      try {
+        // The program's last output reaches the caller before its status does.
+        await terminal?.finish();
+      } finally {
+        cleanups.run();
+      }
     }).then((s): ExitStatus => timedOut ? { ...s, code: TIMEOUT_EXIT_CODE, timedOut } : s);
     return {
       pid: launched.pid,

@@ -65,6 +65,11 @@ export interface StagePlan {
    * jail's identity, so the jail's user must be able to enter it; the work directory when absent.
    */
   readonly cwd?: string;
+  /**
+   * The program's fd 0 is a terminal of its own (RunConfig.tty): right after setsid the stage
+   * makes it the new session's controlling terminal (TIOCSCTTY), for job control.
+   */
+  readonly controllingTerminal?: boolean;
 }
 
 /** A line the stage writes on its status descriptor. */
@@ -82,6 +87,7 @@ const FLAGS = {
   programFd: 1 << 4,
   keepOpen: 1 << 5,
   clearGroups: 1 << 6,
+  controllingTerminal: 1 << 7,
 };
 const MAGIC = "WWSTAGE1";
 const NONE = 0xffffffffffffffffn;
@@ -104,7 +110,8 @@ export function encodeStagePlan(plan: StagePlan): Uint8Array {
       f(plan.landlock !== undefined, FLAGS.landlock) |
       f(plan.programFd !== undefined, FLAGS.programFd) |
       f(plan.programFd?.keepOpen, FLAGS.keepOpen) |
-      f(plan.identity?.clearGroups, FLAGS.clearGroups),
+      f(plan.identity?.clearGroups, FLAGS.clearGroups) |
+      f(plan.controllingTerminal, FLAGS.controllingTerminal),
   );
   out.word(plan.parentPid);
   out.word(plan.closeOnExecFrom);

@@ -20,11 +20,12 @@
  *     SIGKILLs every remaining descendant, removes the work directory the plan names, and exits
  *     as the program did.
  *
- *   stage exec <fd|path> <-|=PWD> <argv0> [args...]
+ *   stage exec|exec-tty <fd|path> <-|=PWD> <argv0> [args...]
  *     inside the bwrap jail: removes PWD from the environment (bwrap always sets it), or sets it
  *     to the user's own value, and executes the program as <argv0>: from descriptor <fd>, marked
  *     close-on-exec (execveat AT_EMPTY_PATH), or from <path>. A failure prints one line and exits
- *     126, or 127 when the file or its #! interpreter is missing.
+ *     126, or 127 when the file or its #! interpreter is missing. exec-tty first makes fd 0, the
+ *     program's own pty, its session's controlling terminal (see take_terminal).
  */
 #include "sys.h"
 
@@ -163,6 +164,7 @@ enum {
   F_PROGRAM_FD = 1 << 4,
   F_KEEP_OPEN = 1 << 5,
   F_CLEAR_GROUPS = 1 << 6,
+  F_TTY = 1 << 7,
 };
 
 struct limit {
@@ -320,10 +322,22 @@ static void set_limits(const struct plan *pl, int raise_only) {
   }
 }
 
+/*
+ * --tty: fd 0, the pty ww gave the program, becomes the controlling terminal of the session the
+ * caller has just made (setsid), so the program's shell has job control; the caller's own
+ * terminal never reaches the program.
+ */
+static long take_terminal(void) { return SYS3(ioctl, 0, TIOCSCTTY, 0); }
+
 static __attribute__((noreturn)) void child(const struct plan *pl, long supervisor) {
   u64 none = 0;
   step = "signals";
   CHECK(SYS0(setsid), 0);
+  if (pl->flags & F_TTY) {
+    step = "controlling-terminal";
+    CHECK(take_terminal(), 0);
+    step = "signals";
+  }
   struct ksigaction dfl = {0, 0, 0, 0};
   for (int sig = 1; sig <= SIGRTMAX; sig++) {
     if (sig != SIGKILL && sig != SIGSTOP) SYS4(rt_sigaction, sig, &dfl, 0, 8);
@@ -827,6 +841,19 @@ __attribute__((used)) void stage_main(long *sp) {
     if (plan >= 0 && status >= 0) launch((int)plan, (int)status);
   }
   if (argc >= 2 && starts(argv[1], "exec") && !argv[1][4]) exec_mode(argc, argv, envp);
+  if (argc >= 2 && starts(argv[1], "exec-tty") && !argv[1][8]) {
+    /* bwrap's --new-session made the program's session; without it, this makes one. */
+    SYS0(setsid);
+    long r = take_terminal();
+    if (r < 0) {
+      struct line l = {.n = 0};
+      put(&l, "ww: the jail could not give the program its terminal: ioctl(TIOCSCTTY): errno ");
+      put_num(&l, -r);
+      write_line(2, &l);
+      die(125);
+    }
+    exec_mode(argc, argv, envp);
+  }
   struct line l = {.n = 0};
   put(&l, "ww stage: internal to ww (launch <plan-fd> <status-fd> | exec <fd|path> <-|=PWD> "
           "<argv0> [args...])");
