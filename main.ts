@@ -65,6 +65,10 @@ run flags (they end at <binary>; '--' may also end them):
   --with-ipfs            host capability: read IPFS (cat, ls, stat) and add bytes
   --with-exec            host capability: start programs under ww, same jail, subset of grants
   --with-all             all of the --with-* capabilities above (not --with-fd)
+  --tty                  a pseudo-terminal of its own for the program on fd 0-2 (proxied by
+                         ww), even when stdin or stdout is not a terminal
+  --no-tty               no terminal of its own, even when stdin and stdout are terminals
+                         (default: one exactly when both are)
   --debug                show stack traces for errors
 
 jail flags (every program is jailed by default):
@@ -87,7 +91,7 @@ jail flags (every program is jailed by default):
   --tmp-size <size>      size of each in-memory file system the jail can write (/tmp with the
                          work directory, /dev/shm; default 512M; or unlimited); bwrap only
 
-The child gets fd 0-2 from ww, fd 3 = the host socket, fd 4.. = the --with-fd grants, then
+The child gets fd 0-2 from ww (or its own terminal), fd 3 = the host socket, fd 4.. = the --with-fd grants, then
 ww's own grants (--listen, --connect, --open), nothing else.
 exit status: the child's own; 128+N when killed by signal N; 124 --timeout expired;
 125 ww usage or setup error (a jail that cannot be built included); 126 the binary cannot be
