@@ -184,3 +184,12 @@ export function addOpenAction(actions: Deno.PointerValue, fd: number, path: Uint
     spawnLibrary.symbols.posix_spawn_file_actions_addopen(actions, fd, path, O_RDWR, 0),
   );
 }
+
+/** Opens the terminal at `path` read-write, close-on-exec, never as ww's controlling terminal. */
+export function openTerminalPath(path: string): number {
+  return check(
+    "open",
+    tty().open(new TextEncoder().encode(path + "\0"), O_RDWR | O_NOCTTY | O_CLOEXEC, 0),
+    path,
+  );
+}

@@ -89,7 +89,7 @@ function withFirstByte(stream: ByteStream, byte: number): ByteStream {
  */
 export function execService(
   parent: RunConfig,
-  child: Pick<Child, "jail" | "program">,
+  child: Pick<Child, "jail" | "program" | "terminal">,
   start: (config: RunConfig, options?: StartOptions) => Promise<Child>,
   services: Omit<HostServices, "exec" | "programName">,
 ): (request: ExecRequest) => Promise<ExecProcess> {
@@ -113,7 +113,7 @@ export function execService(
       if ("error" in found) throw new Error(found.error);
       program = found;
     }
-    // The terminal of a --tty run belongs to its first program alone: ww proxies one.
+    // A run's terminal is its first program's: the programs it starts share it as fd 0-2.
     const config: RunConfig = {
       ...parent,
       program: request.program,
@@ -121,7 +121,10 @@ export function execService(
       fds,
       tty: false,
     };
-    const started = await start(config, { program });
+    const started = await start(config, {
+      program,
+      ...(child.terminal ? { terminal: child.terminal } : {}),
+    });
     void serveGuest(started, request.grants, {
       ...services,
       programName: request.program,

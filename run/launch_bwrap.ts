@@ -172,7 +172,7 @@ export async function launchBwrap(
     args: config.args,
     workdir,
     userPwd: config.env.PWD,
-    ...(terminal ? { tty: true } : {}),
+    ...(terminal?.controlling ? { tty: true } : {}),
     fds: fds.bwrap,
   }));
   const env = childEnv(config.env, slots);

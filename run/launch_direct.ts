@@ -43,8 +43,8 @@ export function launchDirect(
     cwd: chdir ?? workdir,
     fdSteps: programFdSteps([childEnd, ...slots.map((s) => s.source)], terminal),
     // Unjailed, the program shares ww's session and terminal, unless it has a terminal of its own.
-    newSession: terminal !== undefined,
-    ...(terminal ? { controllingTerminal: terminal.name } : {}),
+    newSession: terminal?.controlling === true,
+    ...(terminal?.controlling ? { controllingTerminal: terminal.name } : {}),
   });
   return Promise.resolve({
     pid,

@@ -142,7 +142,7 @@ export async function launchNative(
   const stagePath = stageExecutable();
   const planRead = planDescriptor(encodeStagePlan({
     ...nativeStagePlan(plan, workdir),
-    ...(terminal ? { controllingTerminal: true } : {}),
+    ...(terminal?.controlling ? { controllingTerminal: true } : {}),
   }));
   const closePlanRead = cleanups.add(() => closeFd(planRead));
   const [statusRead, statusWrite] = pipe();

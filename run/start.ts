@@ -20,7 +20,7 @@ import { workTmpdir } from "./tmpdir.ts";
 import { type SignalName, SIGNALS } from "./signals.ts";
 import type { ViewPath } from "./view.ts";
 import { lazyImport } from "../core/lazy.ts";
-import { openTerminal } from "./tty.ts";
+import { openTerminal, sharedTerminal } from "./tty.ts";
 
 /** How the program ended, as a shell reports it. */
 export interface ExitStatus {
@@ -64,6 +64,8 @@ export interface Child {
   readonly program?: ViewPath;
   /** Where each `own` listening grant landed, in the config's order. */
   readonly listeners: readonly Listener[];
+  /** The path of the pseudo-terminal the program has as fd 0-2, if not ww's (RunConfig.tty). */
+  readonly terminal?: string;
 }
 
 /** How a start may be cut short. */
@@ -81,6 +83,12 @@ export interface StartOptions {
   readonly program?: ViewPath;
   /** Told where the listeners landed once they are bound, before the program starts. */
   readonly onListening?: (listeners: readonly Listener[]) => void;
+  /**
+   * The terminal (Child.terminal) of the run that starts this program (--with-exec): without a
+   * terminal of its own (`config.tty`), the program gets it as fd 0-2 instead of ww's own, so
+   * that no program of a run with a terminal holds the caller's.
+   */
+  readonly terminal?: string;
 }
 
 /**
@@ -119,7 +127,11 @@ export async function startProgram(
       checkProgramFile(config.program, program.source ?? program.path, choice.backend, config.jail);
     }
     const opened = await openOwnGrants(config.own ?? [], cleanups);
-    const terminal = config.tty ? openTerminal(cleanups) : undefined;
+    const ownTerminal = config.tty ? openTerminal(cleanups) : undefined;
+    const shared = !ownTerminal && options.terminal !== undefined
+      ? sharedTerminal(options.terminal, cleanups)
+      : undefined;
+    const terminal = ownTerminal ?? shared;
     options.onListening?.(opened.listeners);
     // The launchers lay out and pass every grant alike: the caller's and ww's own.
     const launchConfig = { ...config, fds: [...config.fds, ...opened.fds] };
@@ -157,7 +169,8 @@ export async function startProgram(
       );
     }
     closeChildEnd();
-    terminal?.start();
+    ownTerminal?.start();
+    shared?.close();
     opened.closeInWw();
 
     let ended = false;
@@ -177,7 +190,7 @@ export async function startProgram(
       for (const t of timers) clearTimeout(t);
       try {
         // The program's last output reaches the caller before its status does.
-        await terminal?.finish();
+        await ownTerminal?.finish();
       } finally {
         cleanups.run();
       }
@@ -201,6 +214,7 @@ export async function startProgram(
         ? undefined
         : { path: program.path, source: program.source ?? program.path },
       listeners: opened.listeners,
+      ...(terminal ? { terminal: terminal.name } : {}),
     };
   } catch (e) {
     cleanups.run();

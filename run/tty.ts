@@ -11,6 +11,7 @@ import { closeFd, pipe } from "../ffi/fd.ts";
 import {
   isTerminal,
   openPty,
+  openTerminalPath,
   pollEither,
   rawMode,
   readSome,
@@ -29,6 +30,11 @@ export interface ProgramTerminal {
   readonly slave: number;
   /** The slave's host path (/dev/pts/N); the unjailed program opens it to make it its own. */
   readonly name: string;
+  /**
+   * It becomes the controlling terminal of the program's new session: the run's own program.
+   * A program that program starts (--with-exec) shares the pty as fd 0-2 only.
+   */
+  readonly controlling: boolean;
 }
 
 /** A run's terminal, from its opening to the end of the program. */
@@ -93,6 +99,7 @@ export function openTerminal(cleanups: Cleanups): Terminal {
   return {
     slave: pty.slave,
     name: pty.name,
+    controlling: true,
     start() {
       closeSlave();
       if (isTerminal(STDIN)) {
@@ -118,6 +125,18 @@ export function openTerminal(cleanups: Cleanups): Terminal {
       restore();
     },
   };
+}
+
+/**
+ * The pty at `name` (a run's Child.terminal) for a program that run starts: a new descriptor of
+ * its slave, closed by `cleanups`, given as fd 0-2 but not as controlling terminal.
+ */
+export function sharedTerminal(
+  name: string,
+  cleanups: Cleanups,
+): ProgramTerminal & { readonly close: () => void } {
+  const slave = openTerminalPath(name);
+  return { slave, name, controlling: false, close: cleanups.add(() => closeFd(slave)) };
 }
 
 /** The caller's input to the program, until it ends or the run does. */

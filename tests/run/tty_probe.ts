@@ -2,12 +2,13 @@
 // stdin from /dev/null: it starts programs with a terminal of their own (RunConfig.tty) through
 // the library, a few times each way (they end, are killed, fail to start once the terminal is
 // open), and prints on its last line, as JSON, what each run saw and its descriptors and child
-// processes before and after.
+// processes before and after; then what a program given another run's terminal saw.
 //
 //   deno run -A tests/run/tty_probe.ts <none|native|bwrap>
 
 import { DEFAULT_POLICY, type JailBackend, type RunConfig, startProgram } from "../../mod.ts";
 import { childrenOf } from "../support/procs.ts";
+import { openPty, readSome } from "../../ffi/tty.ts";
 
 const backend = Deno.args[0] as JailBackend;
 const base: RunConfig = {
@@ -59,4 +60,18 @@ const before = { fds: openFds(), children: childrenOf(Deno.pid) };
 const outcomes: string[] = [];
 for (let i = 0; i < 6; i++) outcomes.push(await once(i));
 const after = { fds: openFds(), children: childrenOf(Deno.pid) };
-console.log(JSON.stringify({ before, after, outcomes }));
+
+// A program started by a run with a terminal (--with-exec) shares it as fd 0-2, and not as its
+// controlling terminal: /dev/tty opens only for the unjailed one, which shares ww's session.
+const pty = openPty();
+const shared = await startProgram({
+  ...base,
+  tty: false,
+  args: ["-c", "test -t 0 && test -t 1 && test -t 2 && echo SHARED-PTY; exec 3</dev/tty && exit 9"],
+}, { terminal: pty.name });
+const sharedCode = (await shared.status).code;
+await new Promise((r) => setTimeout(r, 200));
+const buf = new Uint8Array(4096);
+const n = readSome(pty.master, buf);
+const sharedText = new TextDecoder().decode(buf.subarray(0, Math.max(0, n)));
+console.log(JSON.stringify({ before, after, outcomes, sharedCode, sharedText }));

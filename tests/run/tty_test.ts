@@ -244,18 +244,20 @@ for (const backend of BACKENDS) {
     assert.equal(text.split("hello\nworld\n").length, 3, text);
   });
 
-  Deno.test(`[jail=${backend}] library: runs with tty leave no descriptor or process behind`, async () => {
+  Deno.test(`[jail=${backend}] library: runs with tty leave no descriptor or process behind; a program given a run's terminal gets it as fd 0-2 only`, async () => {
     const out = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", `${REPO}tests/run/tty_probe.ts`, backend],
       stdin: "null",
     }).output();
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    const { before, after, outcomes } = JSON.parse(
+    const { before, after, outcomes, sharedCode, sharedText } = JSON.parse(
       new TextDecoder().decode(out.stdout).trim().split("\n").pop()!,
     );
     const refused = backend === "bwrap" ? "refused UsageError" : "refused SetupError";
     assert.deepEqual(outcomes, [..."ab"].flatMap(() => ["exit 7", "killed 137", refused]));
     assert.deepEqual(after.fds, before.fds, "descriptors leaked");
     assert.deepEqual(after.children, [], "child processes or zombies left behind");
+    assert.match(sharedText, /SHARED-PTY/);
+    if (backend !== "none") assert.notEqual(sharedCode, 9, "the shared pty became /dev/tty");
   });
 }
