@@ -84,6 +84,14 @@ class Session {
 /** Whether the caller's terminal is in the mode it had before ww ran: a line the caller prints. */
 const SAME_MODE = `[ "$(stty -g)" = "$before" ] && echo MODE-SAME || echo MODE-CHANGED`;
 
+Deno.test("--explain says which fd 0-2 the program would get", async () => {
+  const line = async (flag: string) =>
+    (await runWw(["run", "--explain", flag, "/bin/true"])).stdout.split("\n")
+      .find((l) => l.trim().startsWith("0-2"));
+  assert.match((await line("--tty"))!, /a pseudo-terminal of its own/);
+  assert.match((await line("--no-tty"))!, /ww's stdin, stdout, stderr/);
+});
+
 for (const backend of BACKENDS) {
   Deno.test(`[jail=${backend}] sh -i has job control on a terminal of its own: bg, jobs, STOP, fg, Ctrl-C, Ctrl-Z`, async () => {
     const s = new Session(
