@@ -168,18 +168,21 @@ async function pumpOutput(master: number, wake: number, state: { ending: boolean
   const buf = new Uint8Array(16384);
   let deadline = Infinity;
   for (;;) {
-    if (state.ending && deadline === Infinity) deadline = Date.now() + DRAIN_MS;
-    const waitFor = state.ending ? -1 : wake;
-    const { ready } = await pollEither(master, POLLIN, waitFor, state.ending ? QUIET_MS : -1);
+    // Read before the wait: a wake-up that comes during it must not end the pump before the
+    // output still in the pty is passed on.
+    const ending = state.ending;
+    if (ending && deadline === Infinity) deadline = Date.now() + DRAIN_MS;
+    const { ready } = await pollEither(master, POLLIN, ending ? -1 : wake, ending ? QUIET_MS : -1);
     if (!ready) {
-      if (state.ending) return;
+      if (ending) return;
       continue;
     }
     const n = readSome(master, buf);
     if (n === 0) return;
     if (n < 0) continue;
-    if (!await writeAll(STDOUT, buf.subarray(0, n), waitFor)) return;
-    if (Date.now() > deadline) return;
+    // Never cut short: the program wrote it, the caller gets it.
+    if (!await writeAll(STDOUT, buf.subarray(0, n), -1)) return;
+    if (ending && Date.now() > deadline) return;
   }
 }
 

@@ -197,7 +197,7 @@ for (const backend of BACKENDS) {
 
   Deno.test(`[jail=${backend}] TIOCSTI on the program's fd 0 cannot type into ww's caller`, async () => {
     const s = new Session([
-      `ww run --jail=${backend} /usr/bin/perl -e 'ioctl(STDIN, 0x5412, $_) for split //, "echo INJECTED\\n"'`,
+      `ww run --jail=${backend} /usr/bin/perl -e '$ok = 1; $ok &&= ioctl(STDIN, 0x5412, $_) for split //, "echo INJECTED\\n"; print $ok ? "STI-DONE\\n" : "STI-REFUSED\\n"'`,
       // Anything typed into the caller's terminal is read here.
       `read -r -t 2 line; echo "READ=[$line]"`,
     ].join("\n"));
@@ -206,6 +206,9 @@ for (const backend of BACKENDS) {
     } finally {
       await s.end();
       assert.match(s.text, /^READ=\[\]$/m);
+      // Unjailed it may type into its own pty (it only reaches itself); both jails' seccomp
+      // refuses TIOCSTI whatever the terminal.
+      assert.match(s.text, backend === "none" ? /STI-DONE/ : /STI-REFUSED/);
     }
   });
 
@@ -250,6 +253,23 @@ for (const backend of BACKENDS) {
     assert.match(text, /^ALL-TTY$/m);
     // cat's copy, after the pty's echo of the input.
     assert.equal(text.split("hello\nworld\n").length, 3, text);
+  });
+
+  Deno.test(`[jail=${backend}] --tty: everything the program wrote right before it ended reaches ww's stdout`, async () => {
+    for (let run = 0; run < 3; run++) {
+      const { code, stdout } = await runWw(
+        ["run", "--tty", `--jail=${backend}`, "/bin/sh", "-c", "seq 1 20000; exit 2"],
+        { stdin: "" },
+      );
+      assert.equal(code, 2);
+      const lines = stdout.split("\r\n").filter((l) => /^\d+$/.test(l));
+      assert.equal(
+        lines.length,
+        20000,
+        `run ${run}: ${lines.length} lines, the last ${lines.at(-1)}`,
+      );
+      assert.equal(lines.at(-1), "20000");
+    }
   });
 
   Deno.test(`[jail=${backend}] library: runs with tty leave no descriptor or process behind; a program given a run's terminal gets it as fd 0-2 only`, async () => {
