@@ -89,7 +89,9 @@ export function openTerminal(cleanups: Cleanups): Terminal {
     if (saved === undefined) return;
     const mode = saved;
     saved = undefined;
-    setTerminalMode(STDIN, mode, true);
+    try {
+      setTerminalMode(STDIN, mode, true);
+    } catch { /* the terminal is gone (hung up): nothing to give back */ }
   };
   cleanups.add(restore);
 
@@ -103,10 +105,14 @@ export function openTerminal(cleanups: Cleanups): Terminal {
     start() {
       closeSlave();
       if (isTerminal(STDIN)) {
-        saved = terminalMode(STDIN);
-        // Deno.exit (ww's error paths end there) dispatches unload: the mode comes back then too.
-        globalThis.addEventListener("unload", restore);
-        setTerminalMode(STDIN, rawMode(saved));
+        // The program runs already: a terminal whose mode cannot be read or set stays as it is.
+        try {
+          const mode = terminalMode(STDIN);
+          // Deno.exit (ww's error paths end there) dispatches unload: the mode comes back then.
+          globalThis.addEventListener("unload", restore);
+          saved = mode;
+          setTerminalMode(STDIN, rawMode(mode));
+        } catch { /* not raw, then */ }
       }
       if (sizeFrom !== undefined) Deno.addSignalListener("SIGWINCH", onResize);
       started = true;
