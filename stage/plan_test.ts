@@ -37,6 +37,8 @@ Deno.test("each optional part sets its flag", () => {
     2n | 4n | 64n,
   );
   assert.equal(flags({ programFd: { fd: 9, keepOpen: true } }), 2n | 16n | 32n);
+  // --tty: the stage makes fd 0 the controlling terminal (TIOCSCTTY, F_TTY in stage.c).
+  assert.equal(flags({ controllingTerminal: true }), 2n | 128n);
   assert.equal(
     flags({ landlock: { attrSize: 24, handledFs: 1, handledNet: 0, scoped: 0, rules: [] } }),
     2n | 8n,
