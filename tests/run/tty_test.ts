@@ -172,26 +172,31 @@ for (const backend of BACKENDS) {
       `echo "RC1=$?"; ${SAME_MODE}`,
       `ww run --jail=${backend} /bin/sh -c 'kill -KILL $$'`,
       `echo "RC2=$?"; ${SAME_MODE}`,
-      // SIGTERM to ww (which passes it on to the program), once the program has started; the
-      // mode is read while it runs.
-      `( while [ ! -e "$T/term" ]; do sleep 0.1; done; stty -g >"$T/during"; kill -TERM "$(cat "$T/pid")" ) </dev/tty &`,
-      `bash -c 'echo $$ >"$T/pid"; exec "$@"' - ${
-        wwCommand().map(quote).join(" ")
-      } run --jail=${backend} /bin/sh -c 'echo STARTED; exec sleep 60'`,
-      `echo "RC3=$?"; ${SAME_MODE}`,
-      `[ "$(cat "$T/during")" != "$before" ] && echo RAW-WHILE-RUNNING`,
+      // SIGTERM, then SIGINT, to ww (which passes them on to the program), once the program has
+      // started; the mode is read while it runs.
+      `signal_when() { ( while [ ! -e "$T/$1" ]; do sleep 0.1; done; stty -g >"$T/during-$1"; kill -$1 "$(cat "$T/pid")" ) </dev/tty & }`,
+      ...["TERM", "INT"].flatMap((sig) => [
+        `signal_when ${sig}`,
+        `bash -c 'echo $$ >"$T/pid"; exec "$@"' - ${
+          wwCommand().map(quote).join(" ")
+        } run --jail=${backend} /bin/sh -c 'echo STARTED-${sig}; exec sleep 60'`,
+        `echo "RC-${sig}=$?"; ${SAME_MODE}`,
+        `[ "$(cat "$T/during-${sig}")" != "$before" ] && echo RAW-WHILE-RUNNING-${sig}`,
+      ]),
     ].join("\n"));
     try {
-      await s.expect(/^STARTED$/m);
-      Deno.writeTextFileSync(`${s.dir}/term`, "");
-      await s.expect(/^RC3=/m);
+      for (const sig of ["TERM", "INT"]) {
+        await s.expect(new RegExp(`^STARTED-${sig}$`, "m"));
+        Deno.writeTextFileSync(`${s.dir}/${sig}`, "");
+        await s.expect(new RegExp(`^RC-${sig}=`, "m"));
+      }
     } finally {
       await s.end();
       const t = s.text;
       assert.match(t, /^RC1=3\nMODE-SAME$/m);
       assert.match(t, /^RC2=137\nMODE-SAME$/m);
-      assert.match(t, /^RC3=143\nMODE-SAME$/m);
-      assert.match(t, /^RAW-WHILE-RUNNING$/m);
+      assert.match(t, /^RC-TERM=143\nMODE-SAME\nRAW-WHILE-RUNNING-TERM$/m);
+      assert.match(t, /^RC-INT=130\nMODE-SAME\nRAW-WHILE-RUNNING-INT$/m);
     }
   });
 
