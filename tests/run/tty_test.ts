@@ -139,7 +139,7 @@ for (const backend of BACKENDS) {
     }
   });
 
-  Deno.test(`[jail=${backend}] the terminal's size is the caller's, and follows its resize`, async () => {
+  Deno.test(`[jail=${backend}] the terminal has a name, the caller's size, and follows its resize`, async () => {
     const s = new Session([
       "stty rows 30 cols 100",
       // Resized once the test asks, while ww runs: the kernel sends ww SIGWINCH.
@@ -150,6 +150,9 @@ for (const backend of BACKENDS) {
     try {
       await s.send("stty size\n");
       await s.expect(/30 100/);
+      // It has a name in the jail: its /dev/pts entry, or /dev/console under bwrap's own /dev.
+      await s.send("tty\n");
+      await s.expect(/\/dev\/(pts\/\d+|console)/);
       Deno.writeTextFileSync(`${s.dir}/resize`, "");
       await s.expect(/RESIZED/);
       // SIGWINCH reaches ww a moment later: ask until the program sees the new size.
