@@ -63,7 +63,11 @@ async function run(argv: readonly string[]): Promise<number> {
     argv,
     env,
     Deno.cwd(),
-    { ipfsApiFile: readIpfsApiFile(env), readFile: Deno.readTextFileSync },
+    {
+      ipfsApiFile: readIpfsApiFile(env),
+      readFile: Deno.readTextFileSync,
+      terminal: { stdin: Deno.stdin.isTerminal(), stdout: Deno.stdout.isTerminal() },
+    },
   );
   const { help, explain, grants, debug } = parsed;
   if (help) {

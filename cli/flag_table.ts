@@ -29,6 +29,7 @@ import {
 } from "../jail/policy.ts";
 import { ipfsApiUrl } from "../ipfs/multiaddr.ts";
 import { parseEnvFile } from "./env_file.ts";
+import type { TtyFlag } from "./tty.ts";
 import { envKeyProblem, grantProblem } from "../core/config.ts";
 import { UsageError } from "../core/errors.ts";
 import { absolutePath } from "../core/path.ts";
@@ -51,6 +52,8 @@ export interface FlagState {
   trustNodeIpns: boolean;
   socketActivation: boolean;
   deno: boolean;
+  /** --tty or --no-tty, the last one given; neither when absent. */
+  tty: TtyFlag;
   readonly ids: { uid?: number; gid?: number };
   timeoutMs?: number;
   chdir?: string;
@@ -75,6 +78,7 @@ export function newFlagState(): FlagState {
     trustNodeIpns: false,
     socketActivation: false,
     deno: false,
+    tty: undefined,
     ids: {},
     readOnlyBinds: [],
     writableBinds: [],
@@ -243,6 +247,24 @@ export const FLAGS: readonly Flag[] = [
     see: { title: "Deno guests", anchor: "#deno-guests" },
     set: (s) => {
       s.deno = true;
+    },
+  },
+  {
+    name: "--tty",
+    group: "run",
+    help:
+      "a pseudo-terminal of its own for the program on fd 0-2, proxied by ww, even when stdin or stdout is not a terminal (default: one exactly when both are)",
+    see: { title: "A terminal", anchor: "#a-terminal" },
+    set: (s) => {
+      s.tty = "tty";
+    },
+  },
+  {
+    name: "--no-tty",
+    group: "run",
+    help: "no terminal of its own, even when stdin and stdout are terminals",
+    set: (s) => {
+      s.tty = "no-tty";
     },
   },
   {

@@ -6,6 +6,7 @@ import { ownGrantsProblem, socketActivationProblem } from "../fd/grants.ts";
 import type { JailPolicy } from "../jail/policy.ts";
 import { chooseIpfsApi, ipfsApiUrl } from "../ipfs/multiaddr.ts";
 import { type Flag, FLAGS, newFlagState } from "./flag_table.ts";
+import { type TerminalFacts, wantsTty } from "./tty.ts";
 import type { RunConfig } from "../core/config.ts";
 import { UsageError } from "../core/errors.ts";
 import { isIpfsPath } from "../core/ipfs_path.ts";
@@ -32,7 +33,8 @@ const BY_NAME: ReadonlyMap<string, Flag> = new Map(
 /**
  * Parses the arguments after `ww run`. `host` brings what the shell reads for it: the text of
  * $IPFS_PATH/api (see ipfsApiFile), used when neither --ipfs nor WW_IPFS names the node, and a
- * reader for --env-file (which throws, as Deno.readTextFileSync does, when it cannot).
+ * reader for --env-file (which throws, as Deno.readTextFileSync does, when it cannot), and
+ * whether ww's stdin and stdout are terminals (see wantsTty).
  *
  * @example
  * parseRunArgs(["--with-fd", "db=3", "/bin/app", "-x"], {}, "/").config.fds;
@@ -45,6 +47,8 @@ export function parseRunArgs(
   host: {
     readonly ipfsApiFile?: { readonly path: string; readonly text: string };
     readonly readFile?: (path: string) => string;
+    /** Whether ww's stdin and stdout are terminals; neither when absent. */
+    readonly terminal?: TerminalFacts;
   } = {},
 ): RunCommand {
   const s = newFlagState();
@@ -105,6 +109,7 @@ export function parseRunArgs(
     ...(s.ipfsTimeoutMs !== undefined ? { ipfsTimeoutMs: s.ipfsTimeoutMs } : {}),
     ...(s.trustNodeIpns ? { trustNodeIpns: true } : {}),
     jail,
+    tty: wantsTty(s.tty, host.terminal ?? { stdin: false, stdout: false }),
   };
   if (help) return { config, debug, help, explain, grants, deno };
   const ownProblem = ownGrantsProblem(own, fds);

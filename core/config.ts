@@ -50,6 +50,13 @@ export interface RunConfig {
   readonly trustNodeIpns?: boolean;
   /** What the jail allows; DEFAULT_POLICY for the default profile. */
   readonly jail: JailPolicy;
+  /**
+   * A terminal of its own for the program: a new pseudo-terminal on its fd 0-2, the controlling
+   * terminal of its session, proxied by ww to and from ww's own stdin and stdout, whose terminal
+   * (if stdin is one) is in raw mode until the program ends. The CLI sets it when stdin and
+   * stdout are terminals (--tty, --no-tty); default false: the program gets ww's fd 0-2.
+   */
+  readonly tty?: boolean;
 }
 
 /** Largest descriptor number accepted in a grant. */

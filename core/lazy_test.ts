@@ -9,7 +9,7 @@ import { LAZY_MODULES } from "./lazy.ts";
 import { compileArgs } from "../scripts/compile.ts";
 
 const ROOT = new URL("../", import.meta.url);
-const PROGRAM = ["cli", "core", "fd", "ffi", "ipfs", "jail", "rpc", "run", "stage"];
+const PROGRAM = ["cli", "core", "fd", "ffi", "ipfs", "jail", "lib", "rpc", "run", "stage"];
 
 /** The program's source files (what main.ts and mod.ts can reach), from the repository root. */
 function sources(): string[] {

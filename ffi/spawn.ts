@@ -7,6 +7,7 @@
 
 import type { FdStep } from "../fd/plan.ts";
 import { check, checkReturned, cString, cStringArray, libc, ptr } from "./libc.ts";
+import { addOpenAction } from "./tty.ts";
 
 // glibc <spawn.h>
 const POSIX_SPAWN_SETSIGDEF = 0x04;
@@ -27,6 +28,12 @@ export interface SpawnSpec {
   readonly fdSteps: readonly FdStep[];
   /** setsid(2) in the child, so it cannot reach the caller's terminal through job control. */
   readonly newSession: boolean;
+  /**
+   * A terminal's path (with `newSession`), opened as fd 0 after the fd steps: a session leader
+   * with no controlling terminal that opens one gets it as its controlling terminal, and
+   * posix_spawn has no TIOCSCTTY of its own (glibc calls setsid before the file actions).
+   */
+  readonly controllingTerminal?: string;
 }
 
 /**
@@ -58,6 +65,10 @@ export function spawn(spec: SpawnSpec): number {
           );
         }
       }
+      const terminal = spec.controllingTerminal === undefined
+        ? undefined
+        : cString(spec.controllingTerminal);
+      if (terminal) addOpenAction(actions, 0, terminal);
       const cwd = cString(spec.cwd);
       checkReturned(
         "posix_spawn_file_actions_addchdir_np",

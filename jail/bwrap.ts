@@ -103,6 +103,11 @@ export interface BwrapInput {
   readonly userPwd?: string;
   /** Socket activation: the stage sets LISTEN_PID to the program's pid in the jail. */
   readonly listenPid?: boolean;
+  /**
+   * The program's fd 0 is a terminal of its own (RunConfig.tty): the stage makes it the
+   * controlling terminal of the session bwrap's --new-session gave the program (`exec-tty`).
+   */
+  readonly tty?: boolean;
   readonly fds: BwrapFds;
   /**
    * The user's binds and the work directory as planBwrapMounts placed them; planned here (with
@@ -259,6 +264,7 @@ export function bwrapArgs(input: BwrapInput): string[] {
       argv0: programFd ? programFd.argv0 : input.programPath,
       args: input.args,
       listenPid: input.listenPid,
+      tty: input.tty,
     }),
   );
   return a;

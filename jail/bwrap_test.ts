@@ -132,6 +132,13 @@ Deno.test("a PWD the user set is restored after bwrap overwrites it", () => {
   assert.deepEqual(cmd.slice(0, 5), [STAGE_PATH, "exec", "/opt/app/run", "=/x", "/opt/app/run"]);
 });
 
+Deno.test("with a terminal of its own, the stage's exec-tty makes it the program's controlling terminal, in bwrap's new session", () => {
+  const argv = bwrapArgs({ ...input, tty: true });
+  assert.ok(argv.includes("--new-session"));
+  const cmd = argv.slice(argv.indexOf("--") + 1);
+  assert.deepEqual(cmd.slice(0, 5), [STAGE_PATH, "exec-tty", "/opt/app/run", "-", "/opt/app/run"]);
+});
+
 Deno.test("a program path with '=' runs as it is (env(1) read it as an assignment)", () => {
   const argv = bwrapArgs({ ...input, programPath: "/opt/a=b/run", programSource: "/opt/a=b/run" });
   const cmd = argv.slice(argv.indexOf("--") + 1);

@@ -95,7 +95,7 @@ function withFirstByte(stream: ByteStream, byte: number): ByteStream {
  */
 export function execService(
   parent: RunConfig,
-  child: Pick<Child, "jail" | "program">,
+  child: Pick<Child, "jail" | "program" | "terminal">,
   start: (config: RunConfig, options?: StartOptions) => Promise<Child>,
   services: Omit<HostServices, "exec" | "programName">,
 ): (request: ExecRequest) => Promise<ExecProcess> {
@@ -121,14 +121,19 @@ export function execService(
     }
     // The grants ww opened for the parent (--listen, --connect, --open) are the parent's alone:
     // spread into the child's config they would be opened again (bound twice, truncated twice).
+    // A run's terminal is its first program's: the programs it starts share it as fd 0-2.
     const { own: _own, socketActivation: _activation, ...inherited } = parent;
     const config: RunConfig = {
       ...inherited,
       program: request.program,
       args: request.args,
       fds,
+      tty: false,
     };
-    const started = await start(config, { program });
+    const started = await start(config, {
+      program,
+      ...(child.terminal ? { terminal: child.terminal } : {}),
+    });
     void serveGuest(started, request.grants, {
       ...services,
       programName: request.program,

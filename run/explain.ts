@@ -56,7 +56,11 @@ export function explainRun(input: ExplainInput): string[] {
   const out: string[] = [];
   out.push(`program: ${input.path}${config.args.length ? ` ${JSON.stringify(config.args)}` : ""}`);
   out.push("descriptors:");
-  out.push("  0-2  ww's stdin, stdout, stderr");
+  out.push(
+    config.tty
+      ? "  0-2  a pseudo-terminal of its own, its controlling terminal, proxied to and from ww's stdin and stdout (--tty)"
+      : "  0-2  ww's stdin, stdout, stderr",
+  );
   const hostFd = hostSocketFd(slots);
   const host = `  ${hostFd}    host socket (AF_UNIX stream; Cap'n Proto RPC)${
     socketActivated(slots) ? ` WW_HOST_FD=${hostFd}` : ""

@@ -18,6 +18,7 @@ import {
   UsageError,
 } from "../core/errors.ts";
 import type { ExitStatus } from "./start.ts";
+import type { ProgramTerminal } from "./tty.ts";
 import { workTmpdir } from "./tmpdir.ts";
 
 /** The part of a launch that differs between jailed and unjailed runs. */
@@ -50,6 +51,11 @@ export type Launcher = (
   choice: BackendChoice,
   /** The run's waits, which keep Deno alive or not together (ChildProcess.unref). */
   ops?: OpGroup,
+  /**
+   * The program's terminal (its fd 0-2 are already in `fds.stdio`): whether it becomes the
+   * controlling terminal of the program's session, and its path.
+   */
+  terminal?: ProgramTerminal,
 ) => Promise<Launched>;
 
 /** The program to execute: a local file, or a program from IPFS (see ipfs/fetch.ts). */

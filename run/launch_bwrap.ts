@@ -40,6 +40,7 @@ import {
   workdirPath,
 } from "./launch.ts";
 import { programPidInJail } from "./procfs.ts";
+import type { ProgramTerminal } from "./tty.ts";
 import { checkLimits, processesOf } from "./limits.ts";
 import { nprocShortfall } from "../jail/limits.ts";
 import { signalName, SIGNALS } from "./signals.ts";
@@ -112,6 +113,7 @@ export async function launchBwrap(
   cleanups: Cleanups,
   choice: BackendChoice,
   ops?: OpGroup,
+  terminal?: ProgramTerminal,
 ): Promise<Launched> {
   // bwrap makes it inside the jail, in the jail's own tmpfs: it cannot collide with another run's.
   const workdir = workdirPath();
@@ -179,6 +181,7 @@ export async function launchBwrap(
     workdir,
     userPwd: config.env.PWD,
     listenPid: socketActivated(slots),
+    ...(terminal?.controlling ? { tty: true } : {}),
     fds: fds.bwrap,
   }));
   const env = childEnv(config.env, slots);

@@ -15,6 +15,7 @@ import {
   type Program,
   spawnMapped,
 } from "./launch.ts";
+import type { ProgramTerminal } from "./tty.ts";
 import type { RunConfig } from "../core/config.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import { SetupError } from "../core/errors.ts";
@@ -29,6 +30,7 @@ export function launchDirect(
   cleanups: Cleanups,
   _choice?: unknown,
   ops?: OpGroup,
+  terminal?: ProgramTerminal,
 ): Promise<Launched> {
   const { chdir } = config.jail;
   if (chdir !== undefined) {
@@ -61,7 +63,9 @@ export function launchDirect(
     // Only the cwd moves with --chdir: the work directory is made all the same.
     cwd: chdir ?? workdir,
     fdSteps: planChildFds(childFds.stdio, childFdSources(slots, childFds.host)),
-    newSession: false,
+    // Unjailed, the program shares ww's session and terminal, unless it has a terminal of its own.
+    newSession: terminal?.controlling === true,
+    ...(terminal?.controlling ? { controllingTerminal: terminal.name } : {}),
   });
   return Promise.resolve({
     pid,

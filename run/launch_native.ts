@@ -38,6 +38,7 @@ import {
 import { signalName, SIGNALS } from "./signals.ts";
 import { programPidInJail } from "./procfs.ts";
 import { checkLimits } from "./limits.ts";
+import type { ProgramTerminal } from "./tty.ts";
 
 /** The program as the native jail takes it. */
 export interface NativeProgram {
@@ -108,6 +109,7 @@ export async function launchNative(
   cleanups: Cleanups,
   choice: BackendChoice,
   ops?: OpGroup,
+  terminal?: ProgramTerminal,
 ): Promise<Launched> {
   const { fetched } = program;
   const slots = layoutFds(config.fds);
@@ -144,9 +146,11 @@ export async function launchNative(
   const stagePath = stageExecutable();
   // Socket activation: the stage sets LISTEN_PID as it executes the program.
   const listenPid = socketActivated(slots);
-  const planRead = planDescriptor(
-    encodeStagePlan({ ...nativeStagePlan(plan, workdir), ...(listenPid ? { listenPid } : {}) }),
-  );
+  const planRead = planDescriptor(encodeStagePlan({
+    ...nativeStagePlan(plan, workdir),
+    ...(listenPid ? { listenPid } : {}),
+    ...(terminal?.controlling ? { controllingTerminal: true } : {}),
+  }));
   const closePlanRead = cleanups.add(() => closeFd(planRead));
   const [statusRead, statusWrite] = pipe();
   const statusStream = new FdStream(statusRead);

@@ -27,6 +27,7 @@ import { workTmpdir } from "./tmpdir.ts";
 import { type SignalName, SIGNALS } from "./signals.ts";
 import type { ViewPath } from "./view.ts";
 import { lazyImport } from "../core/lazy.ts";
+import { openTerminal, sharedTerminal } from "./tty.ts";
 
 /**
  * How the program ended, as a shell reports it.
@@ -95,6 +96,8 @@ export interface Child {
   readonly program?: ViewPath;
   /** Where each `own` listening grant landed, in the config's order. */
   readonly listeners: readonly Listener[];
+  /** The path of the pseudo-terminal the program has as fd 0-2, if not ww's (RunConfig.tty). */
+  readonly terminal?: string;
 }
 
 /**
@@ -133,6 +136,12 @@ export interface StartOptions {
    * (ChildProcess.unref); by default they always do.
    */
   readonly ops?: OpGroup;
+  /**
+   * The terminal (Child.terminal) of the run that starts this program (--with-exec): without a
+   * terminal of its own (`config.tty`), the program gets it as fd 0-2 instead of ww's own, so
+   * that no program of a run with a terminal holds the caller's.
+   */
+  readonly terminal?: string;
 }
 
 /**
@@ -206,6 +215,11 @@ export async function startProgram(
       cleanups,
       config.socketActivation ?? false,
     );
+    const ownTerminal = config.tty ? openTerminal(cleanups) : undefined;
+    const shared = !ownTerminal && options.terminal !== undefined
+      ? sharedTerminal(options.terminal, cleanups)
+      : undefined;
+    const terminal = ownTerminal ?? shared;
     options.onListening?.(opened.listeners);
     // The launchers lay out and pass every grant alike: the caller's and ww's own.
     const launchConfig = { ...config, fds: [...config.fds, ...opened.fds] };
@@ -216,7 +230,11 @@ export async function startProgram(
     cleanups.add(() => hostSocket.finish());
     const closeChildEnd = cleanups.add(() => closeFd(childEnd));
 
-    const childFds = { stdio: options.stdio ?? [undefined, undefined, undefined], host: childEnd };
+    // A terminal of the program's own (or its run's) is its fd 0-2, whatever else was asked.
+    const stdio = terminal
+      ? [terminal.slave, terminal.slave, terminal.slave]
+      : options.stdio ?? [undefined, undefined, undefined];
+    const childFds = { stdio, host: childEnd };
     let launched;
     let fellBack = false;
     try {
@@ -227,6 +245,7 @@ export async function startProgram(
         cleanups,
         choice,
         ops,
+        terminal,
       );
     } catch (e) {
       // --jail=auto remembered that bwrap works, but here it could not even create the jail
@@ -242,9 +261,12 @@ export async function startProgram(
         cleanups,
         choice,
         ops,
+        terminal,
       );
     }
     closeChildEnd();
+    ownTerminal?.start();
+    shared?.close();
     opened.closeInWw();
 
     let ended = false;
@@ -256,12 +278,17 @@ export async function startProgram(
         ops.setTimeout(() => launched.killAll(), TIMEOUT_GRACE_MS);
       }, config.jail.timeoutMs);
     }
-    const status = launched.ended.finally(() => {
+    const status = launched.ended.finally(async () => {
       ended = true;
       // A run without a timeout never touches the timer globals: their first use costs ~3 ms
       // of start-up.
       ops.clearTimers();
-      cleanups.run();
+      try {
+        // The program's last output reaches the caller before its status does.
+        await ownTerminal?.finish();
+      } finally {
+        cleanups.run();
+      }
     }).then((s): ExitStatus => timedOut ? { ...s, code: TIMEOUT_EXIT_CODE, timedOut } : s);
     return {
       pid: launched.pid,
@@ -287,6 +314,7 @@ export async function startProgram(
         ? undefined
         : { path: program.path, source: realPathOr(program.source ?? program.path) },
       listeners: opened.listeners,
+      ...(terminal ? { terminal: terminal.name } : {}),
     };
   } catch (e) {
     cleanups.run();

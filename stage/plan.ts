@@ -70,13 +70,19 @@ export interface StagePlan {
    * (replacing any) right before it executes the program, the only process that knows that pid.
    */
   readonly listenPid?: boolean;
+  /**
+   * The program's fd 0 is a terminal of its own (RunConfig.tty): right after setsid the stage
+   * makes it the new session's controlling terminal (TIOCSCTTY), for job control.
+   */
+  readonly controllingTerminal?: boolean;
 }
 
 /**
  * The stage's arguments (after its argv[0]) to execute a program in exec mode, as bwrap runs it
  * inside the jail and `--jail=none` runs it under socket activation: `target` is a path or a
  * descriptor number; `pwd` the user's own PWD, or undefined to take PWD out of the environment;
- * `listenPid` sets LISTEN_PID to the program's pid (see StagePlan.listenPid).
+ * `listenPid` sets LISTEN_PID to the program's pid (see StagePlan.listenPid); `tty` makes fd 0
+ * the controlling terminal of the program's session first (see StagePlan.controllingTerminal).
  *
  * @example
  * stageExecArgs({ target: "/bin/app", argv0: "app", args: ["-v"], listenPid: true });
@@ -88,9 +94,10 @@ export function stageExecArgs(o: {
   readonly argv0: string;
   readonly args: readonly string[];
   readonly listenPid?: boolean;
+  readonly tty?: boolean;
 }): string[] {
   return [
-    o.listenPid ? "exec-listen-pid" : "exec",
+    `exec${o.tty ? "-tty" : ""}${o.listenPid ? "-listen-pid" : ""}`,
     o.target,
     o.pwd === undefined ? "-" : `=${o.pwd}`,
     o.argv0,
@@ -114,6 +121,7 @@ const FLAGS = {
   keepOpen: 1 << 5,
   clearGroups: 1 << 6,
   listenPid: 1 << 7,
+  controllingTerminal: 1 << 8,
 };
 const MAGIC = "WWSTAGE1";
 const NONE = 0xffffffffffffffffn;
@@ -137,7 +145,8 @@ export function encodeStagePlan(plan: StagePlan): Uint8Array {
       f(plan.programFd !== undefined, FLAGS.programFd) |
       f(plan.programFd?.keepOpen, FLAGS.keepOpen) |
       f(plan.identity?.clearGroups, FLAGS.clearGroups) |
-      f(plan.listenPid, FLAGS.listenPid),
+      f(plan.listenPid, FLAGS.listenPid) |
+      f(plan.controllingTerminal, FLAGS.controllingTerminal),
   );
   out.word(plan.parentPid);
   out.word(plan.closeOnExecFrom);

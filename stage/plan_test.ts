@@ -37,6 +37,8 @@ Deno.test("each optional part sets its flag", () => {
     2n | 4n | 64n,
   );
   assert.equal(flags({ programFd: { fd: 9, keepOpen: true } }), 2n | 16n | 32n);
+  // --tty: the stage makes fd 0 the controlling terminal (TIOCSCTTY, F_TTY in stage.c).
+  assert.equal(flags({ controllingTerminal: true }), 2n | 256n);
   assert.equal(
     flags({ landlock: { attrSize: 24, handledFs: 1, handledNet: 0, scoped: 0, rules: [] } }),
     2n | 8n,
@@ -57,6 +59,11 @@ Deno.test("exec mode's arguments: the mode word asks for LISTEN_PID, '-' or '=PW
     stageExecArgs({ target: "8", pwd: "/w", argv0: "app", args: [], listenPid: true }),
     ["exec-listen-pid", "8", "=/w", "app"],
   );
+  assert.deepEqual(
+    stageExecArgs({ target: "8", argv0: "app", args: [], tty: true, listenPid: true })[0],
+    "exec-tty-listen-pid",
+  );
+  assert.equal(stageExecArgs({ target: "8", argv0: "app", args: [], tty: true })[0], "exec-tty");
 });
 
 Deno.test("a string with a NUL byte cannot be encoded", () => {

@@ -20,16 +20,16 @@
  *     SIGKILLs every remaining descendant, removes the work directory the plan names, and exits
  *     as the program did.
  *
- *   stage exec <fd|path> <-|=PWD> <argv0> [args...]
+ *   stage exec[-tty][-listen-pid] <fd|path> <-|=PWD> <argv0> [args...]
  *     inside the bwrap jail: removes PWD from the environment (bwrap always sets it), or sets it
  *     to the user's own value, and executes the program as <argv0>: from descriptor <fd>, marked
  *     close-on-exec (execveat AT_EMPTY_PATH), or from <path>. A failure prints one line and exits
- *     126, or 127 when the file or its #! interpreter is missing.
- *
- *   stage exec-listen-pid ...
- *     the same, for systemd socket activation (--socket-activation, under bwrap and
- *     --jail=none): also sets LISTEN_PID to its own pid, which the program keeps, as the program
- *     sees it (in bwrap's pid namespace). The plan's F_LISTEN_PID does the same under `launch`.
+ *     126, or 127 when the file or its #! interpreter is missing. The mode word may add, in this
+ *     order, "-tty": first make fd 0, the program's own pty, its session's controlling terminal
+ *     (see take_terminal), and "-listen-pid": for systemd socket activation (--socket-activation,
+ *     under bwrap and --jail=none) also set LISTEN_PID to this process's pid, which the program
+ *     keeps, as the program sees it (in bwrap's pid namespace). The plan's F_TTY and F_LISTEN_PID
+ *     do the same under `launch`.
  */
 #include "sys.h"
 
@@ -169,6 +169,7 @@ enum {
   F_KEEP_OPEN = 1 << 5,
   F_CLEAR_GROUPS = 1 << 6,
   F_LISTEN_PID = 1 << 7,
+  F_TTY = 1 << 8,
 };
 
 struct limit {
@@ -354,10 +355,21 @@ static void set_limits(const struct plan *pl, int raise_only) {
   }
 }
 
+/*
+ * --tty: fd 0, the pty ww gave the program, becomes the controlling terminal of the session the
+ * caller has just made (setsid), so the program's shell has job control; the caller's own
+ * terminal never reaches the program.
+ */
+static long take_terminal(void) { return SYS3(ioctl, 0, TIOCSCTTY, 0); }
+
 static __attribute__((noreturn)) void child(const struct plan *pl, long supervisor) {
   u64 none = 0;
   step = "signals";
   CHECK(SYS0(setsid), 0);
+  if (pl->flags & F_TTY) {
+    step = "controlling-terminal";
+    CHECK(take_terminal(), 0);
+  }
   /* Before the limits and seccomp, which could refuse the mapping. */
   char **envp = pl->envp;
   if (pl->flags & F_LISTEN_PID) {
@@ -365,6 +377,7 @@ static __attribute__((noreturn)) void child(const struct plan *pl, long supervis
     envp = with_listen_pid(envp);
     if (!envp) fail(-12 /* ENOMEM */, 0);
   }
+  step = "signals";
   struct ksigaction dfl = {0, 0, 0, 0};
   for (int sig = 1; sig <= SIGRTMAX; sig++) {
     if (sig != SIGKILL && sig != SIGSTOP) SYS4(rt_sigaction, sig, &dfl, 0, 8);
@@ -800,7 +813,7 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
                                                 int listen_pid) {
   if (argc < 5) {
     struct line l = {.n = 0};
-    put(&l, "ww stage: usage: exec[-listen-pid] <fd|path> <-|=PWD> <argv0> [args...]");
+    put(&l, "ww stage: usage: exec[-tty][-listen-pid] <fd|path> <-|=PWD> <argv0> [args...]");
     write_line(2, &l);
     die(126);
   }
@@ -869,12 +882,31 @@ __attribute__((used)) void stage_main(long *sp) {
     long plan = parse_int(argv[2]), status = parse_int(argv[3]);
     if (plan >= 0 && status >= 0) launch((int)plan, (int)status);
   }
-  if (argc >= 2 && starts(argv[1], "exec") && !argv[1][4]) exec_mode(argc, argv, envp, 0);
-  if (argc >= 2 && starts(argv[1], "exec-listen-pid") && !argv[1][15]) {
-    exec_mode(argc, argv, envp, 1);
+  if (argc >= 2 && starts(argv[1], "exec")) {
+    /* exec[-tty][-listen-pid] */
+    const char *mode = argv[1] + 4;
+    int tty = starts(mode, "-tty");
+    if (tty) mode += 4;
+    int listen_pid = starts(mode, "-listen-pid");
+    if (listen_pid) mode += 11;
+    if (!*mode) {
+      if (tty) {
+        /* bwrap's --new-session made the program's session; without it, this makes one. */
+        SYS0(setsid);
+        long r = take_terminal();
+        if (r < 0) {
+          struct line l = {.n = 0};
+          put(&l, "ww: the jail could not give the program its terminal: ioctl(TIOCSCTTY): errno ");
+          put_num(&l, -r);
+          write_line(2, &l);
+          die(125);
+        }
+      }
+      exec_mode(argc, argv, envp, listen_pid);
+    }
   }
   struct line l = {.n = 0};
-  put(&l, "ww stage: internal to ww (launch <plan-fd> <status-fd> | exec[-listen-pid] <fd|path> "
+  put(&l, "ww stage: internal to ww (launch <plan-fd> <status-fd> | exec[-tty][-listen-pid] <fd|path> "
           "<-|=PWD> <argv0> [args...])");
   write_line(2, &l);
   die(2);

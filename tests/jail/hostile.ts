@@ -169,7 +169,10 @@ export interface HostileOptions {
   readonly params?: Readonly<Record<string, string>>;
   /** Bash commands the caller runs before it execs ww, e.g. `exec 9</etc/hostname`. */
   readonly before?: string;
-  /** Give ww (and so the program) a pseudo-terminal as stdin, stdout and stderr, via script(1). */
+  /**
+   * Give ww (and so the program: ww runs with --no-tty, or it would give the program a terminal
+   * of its own) a pseudo-terminal as stdin, stdout and stderr, via script(1).
+   */
   readonly tty?: boolean;
   /** Run hostile directly from the caller, without ww (to prove a probe can see an escape). */
   readonly direct?: boolean;
@@ -237,6 +240,7 @@ export async function spawnHostile(options: HostileOptions): Promise<RunningHost
     ...wwCommand(),
     "run",
     ...(options.jail === "none" ? ["--jail=none"] : []),
+    ...(options.tty ? ["--no-tty"] : []),
     ...(options.flags ?? []),
   ];
   const caller = [

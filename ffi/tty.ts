@@ -1,0 +1,195 @@
+// ffi/tty.ts — terminals: a fresh pseudo-terminal pair (posix_openpt, grantpt, unlockpt,
+// ptsname_r), a terminal's mode (tcgetattr, cfmakeraw, tcsetattr) and window size (TIOCGWINSZ,
+// TIOCSWINSZ), and a wait for "readable or writable" that a second descriptor can cut short.
+
+import { EAGAIN, EINTR } from "./errno.ts";
+import { closeFd } from "./fd.ts";
+import { check, checkReturned, keepAlive, lastErrno, libc, ptr } from "./libc.ts";
+import { O_CLOEXEC, O_NONBLOCK, O_RDWR } from "./flags.ts";
+
+const O_NOCTTY = 0o400;
+// asm-generic/ioctls.h, shared by x86_64 and aarch64.
+const TIOCGWINSZ = 0x5413;
+const TIOCSWINSZ = 0x5414;
+const TCSANOW = 0;
+const TCSADRAIN = 1;
+/** sizeof(struct termios) in glibc on x86_64 and aarch64. */
+const TERMIOS_SIZE = 60;
+const PTSNAME_MAX = 128;
+
+const symbols = {
+  posix_openpt: { parameters: ["i32"], result: "i32" },
+  grantpt: { parameters: ["i32"], result: "i32" },
+  unlockpt: { parameters: ["i32"], result: "i32" },
+  ptsname_r: { parameters: ["i32", "buffer", "usize"], result: "i32" },
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  isatty: { parameters: ["i32"], result: "i32" },
+  tcgetattr: { parameters: ["i32", "buffer"], result: "i32" },
+  tcsetattr: { parameters: ["i32", "i32", "buffer"], result: "i32" },
+  cfmakeraw: { parameters: ["buffer"], result: "void" },
+  // Variadic in C; an integer and a pointer travel in the same registers as fixed arguments on
+  // x86_64 and aarch64 Linux.
+  ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
+  poll: { parameters: ["pointer", "u64", "i32"], result: "i32", nonblocking: true },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+// Bound on first use: only a run with a terminal pays for these trampolines.
+let library: Deno.DynamicLibrary<typeof symbols> | undefined;
+function tty(): Deno.DynamicLibrary<typeof symbols>["symbols"] {
+  library ??= Deno.dlopen("libc.so.6", symbols);
+  return library.symbols;
+}
+
+/** A pseudo-terminal pair: ww keeps `master`; `slave` (at `name`) becomes the program's. */
+export interface Pty {
+  /** Nonblocking, close-on-exec. */
+  readonly master: number;
+  /** Close-on-exec, opened without making it ww's controlling terminal. */
+  readonly slave: number;
+  /** The slave's path, /dev/pts/N. */
+  readonly name: string;
+}
+
+/** Opens a new pseudo-terminal pair; both ends close on exec. */
+export function openPty(): Pty {
+  const c = tty();
+  const master = check(
+    "posix_openpt",
+    c.posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK),
+  );
+  try {
+    check("grantpt", c.grantpt(master));
+    check("unlockpt", c.unlockpt(master));
+    const buf = new Uint8Array(PTSNAME_MAX);
+    checkReturned("ptsname_r", c.ptsname_r(master, buf, BigInt(buf.length)));
+    const name = new TextDecoder().decode(buf.subarray(0, buf.indexOf(0)));
+    const path = new TextEncoder().encode(name + "\0");
+    const slave = check("open", c.open(path, O_RDWR | O_NOCTTY | O_CLOEXEC, 0), name);
+    return { master, slave, name };
+  } catch (e) {
+    closeFd(master);
+    throw e;
+  }
+}
+
+/** Whether `fd` is a terminal. */
+export function isTerminal(fd: number): boolean {
+  return tty().isatty(fd) === 1;
+}
+
+/** A terminal's mode (struct termios), as opaque bytes to give back to setTerminalMode. */
+export type TerminalMode = Uint8Array<ArrayBuffer>;
+
+/** tcgetattr: the mode of terminal `fd`. */
+export function terminalMode(fd: number): TerminalMode {
+  const mode = new Uint8Array(TERMIOS_SIZE);
+  check("tcgetattr", tty().tcgetattr(fd, mode), `fd ${fd}`);
+  return mode;
+}
+
+/** `mode` made raw (cfmakeraw): no echo, no line editing, no signals from keys, 8-bit bytes. */
+export function rawMode(mode: TerminalMode): TerminalMode {
+  const raw = mode.slice();
+  tty().cfmakeraw(raw);
+  return raw;
+}
+
+/**
+ * tcsetattr: sets terminal `fd`'s mode; with `drain`, once the output already written has been
+ * sent (TCSADRAIN), so that it is not shown in the wrong mode.
+ */
+export function setTerminalMode(fd: number, mode: TerminalMode, drain = false): void {
+  check("tcsetattr", tty().tcsetattr(fd, drain ? TCSADRAIN : TCSANOW, mode), `fd ${fd}`);
+}
+
+/** A terminal's size in characters (the pixel sizes of struct winsize are kept as they are). */
+export type WindowSize = Uint8Array<ArrayBuffer>;
+
+/** TIOCGWINSZ: the window size of terminal `fd`, or undefined when it is not a terminal. */
+export function windowSize(fd: number): WindowSize | undefined {
+  const ws = new Uint8Array(8);
+  return tty().ioctl(fd, BigInt(TIOCGWINSZ), ws) === 0 ? ws : undefined;
+}
+
+/** TIOCSWINSZ: sets terminal `fd`'s window size; the kernel signals its foreground with SIGWINCH. */
+export function setWindowSize(fd: number, ws: WindowSize): void {
+  check("ioctl", tty().ioctl(fd, BigInt(TIOCSWINSZ), ws), `TIOCSWINSZ on fd ${fd}`);
+}
+
+/** What pollEither saw. */
+export interface PollResult {
+  /** `fd` is ready (or at its end, or in error: the next read or write tells which). */
+  readonly ready: boolean;
+  /** `wake` is readable: the caller asked the wait to end. */
+  readonly woken: boolean;
+}
+
+/**
+ * Waits on a worker thread, so the event loop runs on, until `fd` is ready for `events` (POLLIN
+ * or POLLOUT), `wake` is readable, or `timeoutMs` passed (-1: no limit). A descriptor ww does not
+ * own (its stdin or stdout) is waited for here instead of being made nonblocking, which would
+ * change it for the caller's shell too.
+ */
+export async function pollEither(
+  fd: number,
+  events: number,
+  wake: number,
+  timeoutMs = -1,
+): Promise<PollResult> {
+  const pfds = new Int32Array([fd, events, wake, 0x1]);
+  await tty().poll(ptr(pfds), 2n, timeoutMs);
+  keepAlive(pfds);
+  // revents is the high half of each pollfd's second word.
+  return { ready: (pfds[1] >>> 16) !== 0, woken: (pfds[3] >>> 16) !== 0 };
+}
+
+/**
+ * One read(2) of `fd` into `buf`: the byte count; 0 at its end (EOF, or EIO: a pty master whose
+ * slave every process has closed) or on any other error; -1 when nothing is there yet.
+ */
+export function readSome(fd: number, buf: Uint8Array): number {
+  const n = Number(libc().read(fd, ptr(buf), BigInt(buf.length)));
+  if (n >= 0) return n;
+  const errno = lastErrno();
+  return errno === EAGAIN || errno === EINTR ? -1 : 0;
+}
+
+/**
+ * One write(2) of `bytes` to `fd`: the byte count, -1 when it cannot take any now, or null when
+ * it never will (EPIPE, EIO: the reader is gone).
+ */
+export function writeSome(fd: number, bytes: Uint8Array): number | null {
+  const n = Number(libc().write(fd, ptr(bytes), BigInt(bytes.length)));
+  if (n >= 0) return n;
+  const errno = lastErrno();
+  return errno === EAGAIN || errno === EINTR ? -1 : null;
+}
+
+const spawnSymbols = {
+  posix_spawn_file_actions_addopen: {
+    parameters: ["pointer", "i32", "buffer", "i32", "u32"],
+    result: "i32",
+  },
+} as const satisfies Deno.ForeignLibraryInterface;
+let spawnLibrary: Deno.DynamicLibrary<typeof spawnSymbols> | undefined;
+
+/**
+ * Adds "open `path` (NUL-terminated) read-write as fd `fd`, without O_NOCTTY" to posix_spawn
+ * file actions (glibc copies the path).
+ */
+export function addOpenAction(actions: Deno.PointerValue, fd: number, path: Uint8Array): void {
+  spawnLibrary ??= Deno.dlopen("libc.so.6", spawnSymbols);
+  checkReturned(
+    "posix_spawn_file_actions_addopen",
+    spawnLibrary.symbols.posix_spawn_file_actions_addopen(actions, fd, path, O_RDWR, 0),
+  );
+}
+
+/** Opens the terminal at `path` read-write, close-on-exec, never as ww's controlling terminal. */
+export function openTerminalPath(path: string): number {
+  return check(
+    "open",
+    tty().open(new TextEncoder().encode(path + "\0"), O_RDWR | O_NOCTTY | O_CLOEXEC, 0),
+    path,
+  );
+}

@@ -1,0 +1,207 @@
+// run/tty.ts — a terminal of the program's own (RunConfig.tty): a new pseudo-terminal whose
+// slave is the program's fd 0-2 and controlling terminal (the launchers and the stage make it
+// so), and ww's proxy between its own stdin/stdout and the master: bytes both ways, without
+// blocking the event loop and without changing ww's stdin/stdout (the caller's shell shares
+// them), the caller's window size followed on SIGWINCH, and the caller's terminal in raw mode
+// while the program runs, given back its mode whatever ends the run. The program never holds
+// the caller's terminal, so it cannot inject input into it (TIOCSTI) or control it (TIOCLINUX).
+
+import { POLLIN, POLLOUT } from "../ffi/flags.ts";
+import { closeFd, pipe } from "../ffi/fd.ts";
+import {
+  isTerminal,
+  openPty,
+  openTerminalPath,
+  pollEither,
+  rawMode,
+  readSome,
+  setTerminalMode,
+  setWindowSize,
+  type TerminalMode,
+  terminalMode,
+  windowSize,
+  writeSome,
+} from "../ffi/tty.ts";
+import type { Cleanups } from "./launch.ts";
+
+/** The pseudo-terminal a launcher gives the program. */
+export interface ProgramTerminal {
+  /** The slave: the program's fd 0, 1 and 2, and its new session's controlling terminal. */
+  readonly slave: number;
+  /** The slave's host path (/dev/pts/N); the unjailed program opens it to make it its own. */
+  readonly name: string;
+  /**
+   * It becomes the controlling terminal of the program's new session: the run's own program.
+   * A program that program starts (--with-exec) shares the pty as fd 0-2 only.
+   */
+  readonly controlling: boolean;
+}
+
+/** A run's terminal, from its opening to the end of the program. */
+export interface Terminal extends ProgramTerminal {
+  /**
+   * Once the program holds the slave: ww closes its copy (so the master ends when the program's
+   * side does), puts the caller's terminal in raw mode and starts the proxy.
+   */
+  start(): void;
+  /**
+   * Once the program has ended: passes on what it wrote last, stops the proxy, and gives the
+   * caller's terminal back its mode.
+   */
+  finish(): Promise<void>;
+}
+
+const STDIN = 0;
+const STDOUT = 1;
+/** After the program's end, its last output is taken until the pty stays quiet this long... */
+const QUIET_MS = 100;
+/** ...or for at most this long, when something the program left behind still writes to it. */
+const DRAIN_MS = 2000;
+/** What the caller's end of input becomes: the terminal's end-of-file key (VEOF, Ctrl-D). */
+const EOT = 0x04;
+
+/**
+ * Opens a pseudo-terminal for a run, sized as ww's own terminal when it has one. Everything it
+ * opens is closed, and the caller's terminal mode restored, by `cleanups` when the start fails.
+ */
+export function openTerminal(cleanups: Cleanups): Terminal {
+  const pty = openPty();
+  cleanups.add(() => closeFd(pty.master));
+  const closeSlave = cleanups.add(() => closeFd(pty.slave));
+  const [wakeRead, wakeWrite] = pipe();
+  cleanups.add(() => closeFd(wakeRead));
+  const closeWake = cleanups.add(() => closeFd(wakeWrite));
+  const sizeFrom = [STDIN, STDOUT].find(isTerminal);
+  const resize = () => {
+    const ws = sizeFrom === undefined ? undefined : windowSize(sizeFrom);
+    if (ws) setWindowSize(pty.master, ws);
+  };
+  resize();
+  const onResize = () => {
+    try {
+      resize();
+    } catch { /* the program's side is gone: nothing to resize */ }
+  };
+
+  let saved: TerminalMode | undefined;
+  const restore = () => {
+    globalThis.removeEventListener("unload", restore);
+    if (saved === undefined) return;
+    const mode = saved;
+    saved = undefined;
+    try {
+      setTerminalMode(STDIN, mode, true);
+    } catch { /* the terminal is gone (hung up): nothing to give back */ }
+  };
+  cleanups.add(restore);
+
+  const state = { ending: false };
+  let pumps: Promise<unknown> = Promise.resolve();
+  let started = false;
+  return {
+    slave: pty.slave,
+    name: pty.name,
+    controlling: true,
+    start() {
+      closeSlave();
+      if (isTerminal(STDIN)) {
+        // The program runs already: a terminal whose mode cannot be read or set stays as it is.
+        try {
+          const mode = terminalMode(STDIN);
+          // Deno.exit (ww's error paths end there) dispatches unload: the mode comes back then.
+          globalThis.addEventListener("unload", restore);
+          saved = mode;
+          setTerminalMode(STDIN, rawMode(mode));
+        } catch { /* not raw, then */ }
+      }
+      if (sizeFrom !== undefined) Deno.addSignalListener("SIGWINCH", onResize);
+      started = true;
+      pumps = Promise.all([
+        pumpInput(pty.master, wakeRead, state),
+        pumpOutput(pty.master, wakeRead, state),
+      ]);
+    },
+    async finish() {
+      state.ending = true;
+      // Never drained: it wakes every wait on it from now on.
+      writeSome(wakeWrite, new Uint8Array([1]));
+      closeWake();
+      if (started && sizeFrom !== undefined) Deno.removeSignalListener("SIGWINCH", onResize);
+      await pumps.catch(() => {});
+      restore();
+    },
+  };
+}
+
+/**
+ * The pty at `name` (a run's Child.terminal) for a program that run starts: a new descriptor of
+ * its slave, closed by `cleanups`, given as fd 0-2 but not as controlling terminal.
+ */
+export function sharedTerminal(
+  name: string,
+  cleanups: Cleanups,
+): ProgramTerminal & { readonly close: () => void } {
+  const slave = openTerminalPath(name);
+  return { slave, name, controlling: false, close: cleanups.add(() => closeFd(slave)) };
+}
+
+/** The caller's input to the program, until it ends or the run does. */
+async function pumpInput(master: number, wake: number, state: { ending: boolean }) {
+  const buf = new Uint8Array(4096);
+  let lineStart = true;
+  while (!state.ending) {
+    const { ready, woken } = await pollEither(STDIN, POLLIN, wake);
+    if (woken || state.ending) return;
+    if (!ready) continue;
+    // ww's stdin stays blocking (the caller's shell shares it); poll said a read returns now.
+    const n = readSome(STDIN, buf);
+    if (n < 0) continue;
+    if (n === 0) {
+      // As a user at a terminal ends input: one Ctrl-D at the start of a line, two after text.
+      await writeAll(master, new Uint8Array(lineStart ? [EOT] : [EOT, EOT]), wake);
+      return;
+    }
+    lineStart = buf[n - 1] === 0x0a || buf[n - 1] === 0x0d;
+    if (!await writeAll(master, buf.subarray(0, n), wake)) return;
+  }
+}
+
+/**
+ * The program's output to the caller: until every holder of the slave has closed it (EIO), or,
+ * once the run ends, until the pty is quiet (something the program left behind may hold it).
+ */
+async function pumpOutput(master: number, wake: number, state: { ending: boolean }) {
+  const buf = new Uint8Array(16384);
+  let deadline = Infinity;
+  for (;;) {
+    // Read before the wait: a wake-up that comes during it must not end the pump before the
+    // output still in the pty is passed on.
+    const ending = state.ending;
+    if (ending && deadline === Infinity) deadline = Date.now() + DRAIN_MS;
+    const { ready } = await pollEither(master, POLLIN, ending ? -1 : wake, ending ? QUIET_MS : -1);
+    if (!ready) {
+      if (ending) return;
+      continue;
+    }
+    const n = readSome(master, buf);
+    if (n === 0) return;
+    if (n < 0) continue;
+    // Never cut short: the program wrote it, the caller gets it.
+    if (!await writeAll(STDOUT, buf.subarray(0, n), -1)) return;
+    if (ending && Date.now() > deadline) return;
+  }
+}
+
+/** Writes all of `bytes`, waiting while `fd` is full; false when it cannot, or when woken. */
+async function writeAll(fd: number, bytes: Uint8Array, wake: number): Promise<boolean> {
+  let off = 0;
+  while (off < bytes.length) {
+    const { ready, woken } = await pollEither(fd, POLLOUT, wake);
+    if (woken) return false;
+    if (!ready) continue;
+    const n = writeSome(fd, bytes.subarray(off));
+    if (n === null) return false;
+    if (n > 0) off += n;
+  }
+  return true;
+}

@@ -1,0 +1,326 @@
+// A terminal of its own (--tty, issue 14), under every backend, with a real terminal: `script`
+// (util-linux) runs a bash caller on a pseudo-terminal of its own, this test types into it and
+// reads what the terminal shows. The caller starts ww, and checks its terminal's mode (stty -g)
+// and ww's exit status afterwards.
+
+import assert from "node:assert/strict";
+import { REPO, runWw, wwCommand } from "../support/ww.ts";
+
+const BACKENDS = ["none", "native", "bwrap"] as const;
+type Backend = typeof BACKENDS[number];
+
+/** `s` as one bash word. */
+const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * A bash caller on a terminal of its own (script -qec): `ww` in `body` is ww's command line, and
+ * `$T` a private directory the test and the caller share.
+ */
+class Session {
+  readonly dir = Deno.makeTempDirSync({ prefix: "ww-tty-test-" });
+  #process: Deno.ChildProcess;
+  #writer: WritableStreamDefaultWriter<Uint8Array>;
+  #text = "";
+  #reading: Promise<void>;
+
+  constructor(body: string) {
+    const script = `${this.dir}/caller.sh`;
+    Deno.writeTextFileSync(
+      script,
+      [
+        `export T=${quote(this.dir)}`,
+        `ww() { ${wwCommand().map(quote).join(" ")} "$@"; }`,
+        body,
+      ].join("\n"),
+    );
+    const process = new Deno.Command("script", {
+      args: ["-qec", `bash ${script}`, "/dev/null"],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "inherit",
+      env: { TERM: "xterm" },
+    }).spawn();
+    this.#process = process;
+    this.#writer = process.stdin.getWriter();
+    this.#reading = (async () => {
+      const decoder = new TextDecoder();
+      for await (const chunk of process.stdout) {
+        this.#text += decoder.decode(chunk, { stream: true });
+      }
+    })();
+  }
+
+  /** Everything the terminal has shown so far, with "\r\n" as "\n". */
+  get text(): string {
+    return this.#text.replaceAll("\r\n", "\n");
+  }
+
+  /** Types `keys`. */
+  async send(keys: string): Promise<void> {
+    await this.#writer.write(new TextEncoder().encode(keys));
+  }
+
+  /** Waits until the terminal has shown a match for `pattern` after `from` characters. */
+  async expect(pattern: RegExp, timeoutMs = 60_000, from = 0): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!pattern.test(this.text.slice(from))) {
+      if (Date.now() > deadline) {
+        throw new Error(`the terminal never showed ${pattern}; it shows:\n${this.text}`);
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /** The caller's exit status, once it has ended; the directory is removed. */
+  async end(): Promise<number> {
+    await this.#writer.close().catch(() => {});
+    const { code } = await this.#process.status;
+    await this.#reading;
+    Deno.removeSync(this.dir, { recursive: true });
+    return code;
+  }
+}
+
+/** Whether the caller's terminal is in the mode it had before ww ran: a line the caller prints. */
+const SAME_MODE = `[ "$(stty -g)" = "$before" ] && echo MODE-SAME || echo MODE-CHANGED`;
+
+Deno.test("--explain says which fd 0-2 the program would get", async () => {
+  const line = async (flag: string) =>
+    (await runWw(["run", "--explain", flag, "/bin/true"])).stdout.split("\n")
+      .find((l) => l.trim().startsWith("0-2"));
+  assert.match((await line("--tty"))!, /a pseudo-terminal of its own/);
+  assert.match((await line("--no-tty"))!, /ww's stdin, stdout, stderr/);
+});
+
+for (const backend of BACKENDS) {
+  Deno.test(`[jail=${backend}] sh -i has job control on a terminal of its own: bg, jobs, STOP, fg, Ctrl-C, Ctrl-Z`, async () => {
+    const s = new Session(
+      `before=$(stty -g)\nww run --jail=${backend} /bin/sh -i\necho "RC=$?"\n${SAME_MODE}`,
+    );
+    try {
+      // Typed only once it computed something: before that, ww may not have made its
+      // terminal raw yet, and Ctrl-C or Ctrl-Z would be for ww's caller.
+      await s.send("echo R-$((40+2))\n");
+      await s.expect(/R-42/);
+      await s.send("sleep 30 &\n");
+      await s.send("jobs\n");
+      await s.expect(/\[1\] \+ Running +sleep 30/);
+      await s.send("kill -STOP %1\n");
+      // The shell learns of the stop from SIGCHLD, a moment later.
+      for (let i = 0; i < 20 && !/Stopped \(signal\)/.test(s.text); i++) {
+        await s.send("jobs\n");
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await s.expect(/\[1\] \+ Stopped \(signal\) +sleep 30/, 5000);
+      // fg runs it in the terminal's foreground: Ctrl-C is for it, not for the shell or ww.
+      await s.send("fg\n");
+      await new Promise((r) => setTimeout(r, 1000));
+      await s.send("\x03");
+      await s.send("echo after-$((1+1))\n");
+      await s.expect(/after-2/);
+      await s.send("sleep 40\n");
+      await new Promise((r) => setTimeout(r, 1000));
+      await s.send("\x1a");
+      await s.expect(/\[1\] \+ Stopped +sleep 40/);
+      await s.send("kill -KILL %1\n");
+      await new Promise((r) => setTimeout(r, 1000));
+      await s.send("exit 5\n");
+      await new Promise((r) => setTimeout(r, 1000));
+      // dash refuses the first exit while it has not yet seen the job die.
+      if (/stopped jobs/.test(s.text)) await s.send("exit 5\n");
+      await s.expect(/MODE-/);
+    } finally {
+      const code = await s.end();
+      const text = s.text;
+      assert.doesNotMatch(text, /can't access tty|job control turned off|no job control/);
+      assert.match(text, /^RC=5$/m);
+      assert.match(text, /^MODE-SAME$/m);
+      assert.equal(code, 0);
+    }
+  });
+
+  Deno.test(`[jail=${backend}] the terminal has a name, the caller's size, and follows its resize`, async () => {
+    const s = new Session([
+      "stty rows 30 cols 100",
+      // Resized once the test asks, while ww runs: the kernel sends ww SIGWINCH.
+      `( while [ ! -e "$T/resize" ]; do sleep 0.1; done; stty rows 40 cols 120; echo RESIZED ) </dev/tty &`,
+      `ww run --jail=${backend} /bin/sh -i`,
+      `echo "RC=$?"`,
+    ].join("\n"));
+    try {
+      await s.send("stty size\n");
+      await s.expect(/30 100/);
+      // It has a name in the jail: its /dev/pts entry, or /dev/console under bwrap's own /dev.
+      await s.send("tty\n");
+      await s.expect(/\/dev\/(pts\/\d+|console)/);
+      Deno.writeTextFileSync(`${s.dir}/resize`, "");
+      await s.expect(/RESIZED/);
+      // SIGWINCH reaches ww a moment later: ask until the program sees the new size.
+      for (let i = 0; i < 20 && !/40 120/.test(s.text); i++) {
+        await s.send("stty size\n");
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      await s.expect(/40 120/, 5000);
+      await s.send("exit\n");
+      await s.expect(/RC=0/);
+    } finally {
+      await s.end();
+    }
+  });
+
+  Deno.test(`[jail=${backend}] the caller's terminal is raw while the program runs and comes back as it was, with the program's status, whatever ends it`, async () => {
+    const s = new Session([
+      "before=$(stty -g)",
+      `ww run --jail=${backend} /bin/sh -c 'exit 3'`,
+      `echo "RC1=$?"; ${SAME_MODE}`,
+      `ww run --jail=${backend} /bin/sh -c 'kill -KILL $$'`,
+      `echo "RC2=$?"; ${SAME_MODE}`,
+      // SIGTERM, then SIGINT, to ww (which passes them on to the program), once the program has
+      // started; the mode is read while it runs.
+      `signal_when() { ( while [ ! -e "$T/$1" ]; do sleep 0.1; done; stty -g >"$T/during-$1"; kill -$1 "$(cat "$T/pid")" ) </dev/tty & }`,
+      ...["TERM", "INT"].flatMap((sig) => [
+        `signal_when ${sig}`,
+        `bash -c 'echo $$ >"$T/pid"; exec "$@"' - ${
+          wwCommand().map(quote).join(" ")
+        } run --jail=${backend} /bin/sh -c 'echo STARTED-${sig}; exec sleep 60'`,
+        `echo "RC-${sig}=$?"; ${SAME_MODE}`,
+        `[ "$(cat "$T/during-${sig}")" != "$before" ] && echo RAW-WHILE-RUNNING-${sig}`,
+      ]),
+    ].join("\n"));
+    try {
+      for (const sig of ["TERM", "INT"]) {
+        await s.expect(new RegExp(`^STARTED-${sig}$`, "m"));
+        Deno.writeTextFileSync(`${s.dir}/${sig}`, "");
+        await s.expect(new RegExp(`^RC-${sig}=`, "m"));
+      }
+    } finally {
+      await s.end();
+      const t = s.text;
+      assert.match(t, /^RC1=3\nMODE-SAME$/m);
+      assert.match(t, /^RC2=137\nMODE-SAME$/m);
+      assert.match(t, /^RC-TERM=143\nMODE-SAME\nRAW-WHILE-RUNNING-TERM$/m);
+      assert.match(t, /^RC-INT=130\nMODE-SAME\nRAW-WHILE-RUNNING-INT$/m);
+    }
+  });
+
+  Deno.test(`[jail=${backend}] TIOCSTI on the program's fd 0 cannot type into ww's caller`, async () => {
+    const s = new Session([
+      `ww run --jail=${backend} /usr/bin/perl -e '$ok = 1; $ok &&= ioctl(STDIN, 0x5412, $_) for split //, "echo INJECTED\\n"; print $ok ? "STI-DONE\\n" : "STI-REFUSED\\n"'`,
+      // Anything typed into the caller's terminal is read here.
+      `read -r -t 2 line; echo "READ=[$line]"`,
+    ].join("\n"));
+    try {
+      await s.expect(/READ=/);
+    } finally {
+      await s.end();
+      assert.match(s.text, /^READ=\[\]$/m);
+      // Unjailed it may type into its own pty (it only reaches itself); both jails' seccomp
+      // refuses TIOCSTI whatever the terminal.
+      assert.match(s.text, backend === "none" ? /STI-DONE/ : /STI-REFUSED/);
+    }
+  });
+
+  Deno.test(`[jail=${backend}] --no-tty: the program gets ww's own terminal, as before`, async () => {
+    const probe = backend === "bwrap"
+      // bwrap's new session has no controlling terminal: the old message.
+      ? `ww run --no-tty --jail=bwrap /bin/sh -i; echo "RC=$?"`
+      : `ww run --no-tty --jail=${backend} /bin/readlink /proc/self/fd/0; echo "RC=$?"; tty`;
+    const s = new Session(probe);
+    try {
+      if (backend === "bwrap") {
+        await s.send("exit 6\n");
+        await s.expect(/RC=6/);
+      } else {
+        await s.expect(/^RC=0\n\/dev\/pts\/\d+$/m);
+      }
+    } finally {
+      await s.end();
+      const t = s.text;
+      if (backend === "bwrap") assert.match(t, /can't access tty|job control turned off/);
+      else {
+        const [, inner, outer] = t.match(/^(\/dev\/pts\/\d+)\nRC=0\n(\/dev\/pts\/\d+)$/m) ?? [];
+        assert.ok(inner && inner === outer, t);
+      }
+    }
+  });
+
+  Deno.test(`[jail=${backend}] --tty with stdin and stdout not terminals: a pty all the same, fed from the pipe`, async () => {
+    const { code, stdout } = await runWw(
+      [
+        "run",
+        "--tty",
+        `--jail=${backend}`,
+        "/bin/sh",
+        "-c",
+        "test -t 0 && test -t 1 && test -t 2 && echo ALL-TTY; cat; exit 4",
+      ],
+      { stdin: "hello\nworld\n" },
+    );
+    assert.equal(code, 4);
+    const text = stdout.replaceAll("\r\n", "\n");
+    assert.match(text, /^ALL-TTY$/m);
+    // cat's copy, after the pty's echo of the input.
+    assert.equal(text.split("hello\nworld\n").length, 3, text);
+  });
+
+  Deno.test(`[jail=${backend}] --tty: everything the program wrote right before it ended reaches ww's stdout`, async () => {
+    for (let run = 0; run < 3; run++) {
+      const { code, stdout } = await runWw(
+        ["run", "--tty", `--jail=${backend}`, "/bin/sh", "-c", "seq 1 20000; exit 2"],
+        { stdin: "" },
+      );
+      assert.equal(code, 2);
+      const lines = stdout.split("\r\n").filter((l) => /^\d+$/.test(l));
+      assert.equal(
+        lines.length,
+        20000,
+        `run ${run}: ${lines.length} lines, the last ${lines.at(-1)}`,
+      );
+      assert.equal(lines.at(-1), "20000");
+    }
+  });
+
+  Deno.test(`[jail=${backend}] library: runs with tty leave no descriptor or process behind; a program given a run's terminal gets it as fd 0-2 only`, async () => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", `${REPO}tests/run/tty_probe.ts`, backend],
+      stdin: "null",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const { before, after, outcomes, sharedCode, sharedText } = JSON.parse(
+      new TextDecoder().decode(out.stdout).trim().split("\n").pop()!,
+    );
+    const refused = backend === "bwrap" ? "refused UsageError" : "refused SetupError";
+    assert.deepEqual(outcomes, [..."ab"].flatMap(() => ["exit 7", "killed 137", refused]));
+    assert.deepEqual(after.fds, before.fds, "descriptors leaked");
+    assert.deepEqual(after.children, [], "child processes or zombies left behind");
+    assert.match(sharedText, /SHARED-PTY/);
+    if (backend !== "none") assert.notEqual(sharedCode, 9, "the shared pty became /dev/tty");
+  });
+}
+
+for (const backend of BACKENDS) {
+  Deno.test(`[jail=${backend}] a terminal of its own and socket activation together: LISTEN_PID is the program's pid, and fd 0 is its controlling terminal`, async () => {
+    // The program prints its pid, LISTEN_PID and whether /dev/tty (its controlling terminal)
+    // opens; each line is tagged so that the echo of the command line cannot match.
+    const probe =
+      'echo "P=$$ L=$LISTEN_PID F=$LISTEN_FDS"; if : </dev/tty; then echo CTTY-YES; else echo CTTY-NO; fi';
+    const s = new Session(
+      `ww run --jail=${backend} --tty --socket-activation --listen web=tcp:127.0.0.1:0 /bin/sh -c ${
+        quote(probe)
+      }\necho "RC=$?"`,
+    );
+    let code;
+    try {
+      await s.expect(/RC=\d+/);
+    } finally {
+      code = await s.end();
+    }
+    const text = s.text;
+    assert.match(text, /^RC=0$/m, text);
+    const m = /^P=(\d+) L=(\d+) F=1$/m.exec(text);
+    assert.ok(m, text);
+    assert.equal(m[1], m[2], `LISTEN_PID is not the program's pid: ${text}`);
+    assert.match(text, /^CTTY-YES$/m, text);
+    assert.equal(code, 0);
+  });
+}
