@@ -39,8 +39,8 @@ const symbols = {
   posix_spawnattr_setsigdefault: { parameters: ["pointer", "pointer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-/** Files by path and memfds: programs from IPFS, Landlock rules, the jails' id leases; ww's stderr
- * (ffi/stderr.ts). */
+/** Files by path and memfds: programs from IPFS, Landlock rules, the jails' id leases and the scan
+ * of live processes' ids; ww's stderr (ffi/stderr.ts). */
 const fileSymbols = {
   pread: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
   lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
@@ -50,6 +50,9 @@ const fileSymbols = {
   access: { parameters: ["buffer", "i32"], result: "i32" },
   send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   flock: { parameters: ["i32", "i32"], result: "i32" },
+  // The jails' id lease scans every /proc/<pid> (ffi/proc.ts).
+  getdents64: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   // In-kernel copies run on a worker thread, so the event loop goes on (it keeps reading the
   // node's stream while a program being fetched is copied into the cache); a call that fails is
   // repeated on the main thread to learn errno.

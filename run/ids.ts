@@ -10,6 +10,7 @@
 
 import { closeFd } from "../ffi/fd.ts";
 import { isLockHeld, tryLockFile } from "../ffi/lock.ts";
+import { processOwnerIds } from "../ffi/proc.ts";
 import {
   DEFAULT_JAIL_IDS,
   explicitIdProblem,
@@ -151,30 +152,14 @@ function idExclusions(): IdExclusions {
     for (const id of idsInPasswd(readText(file))) ids.add(id);
   }
   const ranges = ["/etc/subuid", "/etc/subgid"].flatMap((f) => rangesInSubid(readText(f)));
-  for (const id of liveProcessIds()) ids.add(id);
+  // The owners of every /proc/<pid>: a process's effective ids. Reading every status file for the
+  // real and saved ids too cost ~10 ms on a machine with 100 processes, on every run. A process
+  // that made itself non-dumpable shows as root's and is not seen: the lease lock, not this scan,
+  // is what keeps live jails apart; the scan keeps ww off ids that something else runs as.
+  for (const id of processOwnerIds()) ids.add(id);
   // An id this user namespace does not map cannot be taken (setuid: EINVAL).
   ranges.push(...unmappedIds(idMaps()));
   return { ids, ranges };
-}
-
-/**
- * The uids and gids of every live process: the owner of /proc/<pid> is its effective uid and
- * gid. One stat per process (~25 us each); reading every status file for the real and saved ids
- * too cost ~10 ms on a machine with 100 processes, on every run. A process that made itself
- * non-dumpable shows as root's and is not seen: the lease lock, not this scan, is what keeps
- * live jails apart; the scan keeps ww off ids that something else on the machine runs as.
- */
-function liveProcessIds(): Set<number> {
-  const ids = new Set<number>();
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const info = Deno.statSync(`/proc/${entry.name}`);
-      ids.add(info.uid as number);
-      ids.add(info.gid as number);
-    } catch { /* the process ended meanwhile */ }
-  }
-  return ids;
 }
 
 function readText(path: string): string {
