@@ -1,0 +1,26 @@
+// The precomputed seccomp programs the launchers use are exactly what jail/seccomp.ts compiles
+// now, for every arch and jail: a policy change without `deno task build-seccomp` fails here.
+
+import assert from "node:assert/strict";
+import { seccompProgram } from "./seccomp.ts";
+import { SECCOMP_BASE64 } from "./seccomp_table.ts";
+import { seccompTableModule, TABLE_ARCHES, TABLE_JAILS } from "./seccomp_table_build.ts";
+
+Deno.test("jail/seccomp_table.ts holds seccompProgram(arch, jail) for every arch and jail", () => {
+  assert.deepEqual(Object.keys(SECCOMP_BASE64).sort(), [...TABLE_ARCHES].sort());
+  for (const arch of TABLE_ARCHES) {
+    assert.deepEqual(Object.keys(SECCOMP_BASE64[arch]).sort(), [...TABLE_JAILS].sort());
+    for (const jail of TABLE_JAILS) {
+      assert.deepEqual(
+        Uint8Array.fromBase64(SECCOMP_BASE64[arch][jail]),
+        seccompProgram(arch, jail),
+        `jail/seccomp_table.ts is not the ${arch} ${jail} policy as compiled now: run deno task build-seccomp`,
+      );
+    }
+  }
+});
+
+Deno.test("the table's generator writes the module that is checked in", async () => {
+  const checkedIn = await Deno.readTextFile(new URL("./seccomp_table.ts", import.meta.url));
+  assert.equal(checkedIn, seccompTableModule(), "run deno task build-seccomp");
+});
