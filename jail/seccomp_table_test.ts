@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { seccompProgram } from "./seccomp.ts";
 import { SECCOMP_BASE64 } from "./seccomp_table.ts";
-import { seccompTableModule, TABLE_ARCHES, TABLE_JAILS } from "./seccomp_table_build.ts";
+import { seccompTableModule, TABLE_ARCHES, TABLE_JAILS } from "./seccomp_table_text.ts";
 
 Deno.test("jail/seccomp_table.ts holds seccompProgram(arch, jail) for every arch and jail", () => {
   assert.deepEqual(Object.keys(SECCOMP_BASE64).sort(), [...TABLE_ARCHES].sort());
