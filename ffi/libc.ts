@@ -39,8 +39,8 @@ const symbols = {
   posix_spawnattr_setsigdefault: { parameters: ["pointer", "pointer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-/** Files by path and memfds: programs from IPFS, Landlock rules, the jails' id leases and the scan
- * of live processes' ids; ww's stderr (ffi/stderr.ts). */
+/** Files by path and memfds: programs from IPFS, Landlock rules, the jails' id leases; ww's stderr
+ * (ffi/stderr.ts). */
 const fileSymbols = {
   pread: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
   lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
@@ -50,9 +50,6 @@ const fileSymbols = {
   access: { parameters: ["buffer", "i32"], result: "i32" },
   send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   flock: { parameters: ["i32", "i32"], result: "i32" },
-  // The jails' id lease scans every /proc/<pid> (ffi/proc.ts).
-  getdents64: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   // In-kernel copies run on a worker thread, so the event loop goes on (it keeps reading the
   // node's stream while a program being fetched is copied into the cache); a call that fails is
   // repeated on the main thread to learn errno.
@@ -62,6 +59,12 @@ const fileSymbols = {
     result: "isize",
     nonblocking: true,
   },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+/** Only a jail's id lease, as root, scans every /proc/<pid> (ffi/proc.ts). */
+const procSymbols = {
+  getdents64: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Only the native jail's stage confines itself. */
@@ -81,6 +84,7 @@ const stageSymbols = {
 let library: Deno.DynamicLibrary<typeof symbols> | undefined;
 let fileLibrary: Deno.DynamicLibrary<typeof fileSymbols> | undefined;
 let stageLibrary: Deno.DynamicLibrary<typeof stageSymbols> | undefined;
+let procLibrary: Deno.DynamicLibrary<typeof procSymbols> | undefined;
 
 /** The libc symbols every run uses. */
 export function libc(): Deno.DynamicLibrary<typeof symbols>["symbols"] {
@@ -92,6 +96,12 @@ export function libc(): Deno.DynamicLibrary<typeof symbols>["symbols"] {
 export function libcFiles(): Deno.DynamicLibrary<typeof fileSymbols>["symbols"] {
   fileLibrary ??= Deno.dlopen("libc.so.6", fileSymbols);
   return fileLibrary.symbols;
+}
+
+/** The libc symbols of the scan of /proc. */
+export function libcProc(): Deno.DynamicLibrary<typeof procSymbols>["symbols"] {
+  procLibrary ??= Deno.dlopen("libc.so.6", procSymbols);
+  return procLibrary.symbols;
 }
 
 /** The libc symbols of the Landlock probe. */

@@ -3,7 +3,7 @@
 // needs them on every run as root, and Deno.readDirSync with one Deno.statSync per process
 // (an op and a FileInfo with four Dates each) cost several milliseconds with 150 processes.
 
-import { check, cString, libcFiles } from "./libc.ts";
+import { check, cString, libcFiles, libcProc } from "./libc.ts";
 import { O_CLOEXEC, O_RDONLY } from "./flags.ts";
 import { closeFd } from "./fd.ts";
 
@@ -28,10 +28,10 @@ const DIGIT_9 = 0x39;
  * processOwnerIds().has(Deno.uid()!); // true: this process is one of them
  */
 export function processOwnerIds(): Set<number> {
-  const c = libcFiles();
+  const c = libcProc();
   const dir = check(
     "open",
-    c.open(cString("/proc"), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0),
+    libcFiles().open(cString("/proc"), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0),
     "/proc",
   );
   const ids = new Set<number>();
