@@ -37,14 +37,15 @@ export const LEASE_DIR = "/run/ww/ids";
 
 /**
  * The range jails lease from: WW_JAIL_IDS, or the default, as far as this user namespace maps it
- * (jail/ids.ts leaseRange); a SetupError when malformed or unmapped.
+ * (jail/ids.ts leaseRange; `maps`, this process's uid and gid maps); a SetupError when malformed or
+ * unmapped.
  */
-export function jailIdRange(): { range: IdRange; fromEnv: boolean } {
+export function jailIdRange(maps: IdRange[][] = idMaps()): { range: IdRange; fromEnv: boolean } {
   const text = Deno.env.get(JAIL_IDS_ENV);
   const fromEnv = text !== undefined && text !== "";
   const configured = fromEnv ? parseIdRange(text) : DEFAULT_JAIL_IDS;
   if ("error" in configured) throw new SetupError(configured.error);
-  const range = leaseRange({ range: configured, fromEnv }, idMaps());
+  const range = leaseRange({ range: configured, fromEnv }, maps);
   if ("error" in range) throw new SetupError(range.error);
   return { range, fromEnv };
 }
@@ -66,10 +67,12 @@ function idMaps(): IdRange[][] {
  * end), or by the kernel when ww dies.
  */
 export function leaseJailId(requested: RequestedIds, cleanups: Cleanups): number | undefined {
-  const range = rangeFor(requested);
+  // Read once for the range and the exclusions: every run as root pays for these reads.
+  const maps = idMaps();
+  const range = rangeFor(requested, maps);
   if (range === undefined) return undefined;
   leaseDir();
-  for (const id of leaseCandidates(range, idExclusions())) {
+  for (const id of leaseCandidates(range, idExclusions(maps))) {
     const fd = lockOrExplain(`${LEASE_DIR}/${id}`);
     if (fd === undefined) continue;
     cleanups.add(() => closeFd(fd));
@@ -79,10 +82,10 @@ export function leaseJailId(requested: RequestedIds, cleanups: Cleanups): number
 }
 
 /** The range to lease from when a root ww must lease for `requested`; checks explicit ids. */
-function rangeFor(requested: RequestedIds): IdRange | undefined {
+function rangeFor(requested: RequestedIds, maps: IdRange[][]): IdRange | undefined {
   const root = Deno.uid() === 0;
   if (!root) return undefined;
-  const { range } = jailIdRange();
+  const { range } = jailIdRange(maps);
   const problem = explicitIdProblem(requested, range);
   if (problem) throw new SetupError(problem);
   return needsLease(requested, root) ? range : undefined;
@@ -93,9 +96,10 @@ function rangeFor(requested: RequestedIds): IdRange | undefined {
  * SetupError, as for a run, when none is free.
  */
 export function peekJailId(requested: RequestedIds): number | undefined {
-  const range = rangeFor(requested);
+  const maps = idMaps();
+  const range = rangeFor(requested, maps);
   if (range === undefined) return undefined;
-  for (const id of leaseCandidates(range, idExclusions())) {
+  for (const id of leaseCandidates(range, idExclusions(maps))) {
     if (!isLockHeld(`${LEASE_DIR}/${id}`)) return id;
   }
   throw noFreeId(range);
@@ -146,7 +150,7 @@ function leaseDir(): void {
 }
 
 /** What no lease may take: ids of accounts, groups, subordinate ranges and live processes. */
-function idExclusions(): IdExclusions {
+function idExclusions(maps: IdRange[][]): IdExclusions {
   const ids = new Set<number>();
   for (const file of ["/etc/passwd", "/etc/group"]) {
     for (const id of idsInPasswd(readText(file))) ids.add(id);
@@ -158,7 +162,7 @@ function idExclusions(): IdExclusions {
   // is what keeps live jails apart; the scan keeps ww off ids that something else runs as.
   for (const id of processOwnerIds()) ids.add(id);
   // An id this user namespace does not map cannot be taken (setuid: EINVAL).
-  ranges.push(...unmappedIds(idMaps()));
+  ranges.push(...unmappedIds(maps));
   return { ids, ranges };
 }
 
