@@ -1,8 +1,9 @@
 // bench/main.ts — `deno task bench`: every benchmark of ww, each measured against its peers in the
 // same run and printed with ratios. BENCH_RUNS sets the number of runs per command (default 60);
-// BENCH_ONLY=launch,native,concurrent,ipfs,rpc,hostile,memory picks sections.
+// BENCH_ONLY=launch,native,crowd,concurrent,ipfs,rpc,hostile,memory picks sections.
 
 import { benchConcurrent } from "./concurrent.ts";
+import { benchCrowd } from "./crowd.ts";
 import { benchIpfs } from "./ipfs.ts";
 import { benchLaunch } from "./launch.ts";
 import { benchMemory } from "./memory.ts";
@@ -15,6 +16,7 @@ const want = (name: string) => !only || only.includes(name);
 
 if (want("launch")) await benchLaunch(runs);
 if (want("native")) await benchNative(runs);
+if (want("crowd")) await benchCrowd(100);
 if (want("concurrent")) await benchConcurrent(Math.max(3, Math.round(runs / 12)));
 if (want("ipfs")) await benchIpfs(Math.max(10, Math.round(runs / 3)));
 if (want("rpc")) {

@@ -68,6 +68,12 @@ const fileSymbols = {
   },
 } as const satisfies Deno.ForeignLibraryInterface;
 
+/** Only a jail's id lease, as root, scans every /proc/<pid> (ffi/proc.ts). */
+const procSymbols = {
+  getdents64: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
 /** Only the native jail's stage confines itself. */
 const stageSymbols = {
   // The Landlock ABI probe (ffi/landlock.ts). glibc has no Landlock wrappers, so `syscall` is
@@ -85,6 +91,7 @@ const stageSymbols = {
 let library: Deno.DynamicLibrary<typeof symbols> | undefined;
 let fileLibrary: Deno.DynamicLibrary<typeof fileSymbols> | undefined;
 let stageLibrary: Deno.DynamicLibrary<typeof stageSymbols> | undefined;
+let procLibrary: Deno.DynamicLibrary<typeof procSymbols> | undefined;
 
 /** The libc symbols every run uses. */
 export function libc(): Deno.DynamicLibrary<typeof symbols>["symbols"] {
@@ -96,6 +103,12 @@ export function libc(): Deno.DynamicLibrary<typeof symbols>["symbols"] {
 export function libcFiles(): Deno.DynamicLibrary<typeof fileSymbols>["symbols"] {
   fileLibrary ??= Deno.dlopen("libc.so.6", fileSymbols);
   return fileLibrary.symbols;
+}
+
+/** The libc symbols of the scan of /proc. */
+export function libcProc(): Deno.DynamicLibrary<typeof procSymbols>["symbols"] {
+  procLibrary ??= Deno.dlopen("libc.so.6", procSymbols);
+  return procLibrary.symbols;
 }
 
 /** The libc symbols of the Landlock probe. */

@@ -21,7 +21,8 @@ import {
 import { bindRequests, bindText, isWithin, nativeBindRules, nativeBindsProblem } from "./binds.ts";
 import type { JailPolicy } from "./policy.ts";
 import type { LimitName, StagePlan } from "../stage/plan.ts";
-import { type SeccompArch, seccompProgram } from "./seccomp.ts";
+import type { SeccompArch } from "./seccomp.ts";
+import { SECCOMP_BASE64 } from "./seccomp_table.ts";
 
 /** The device nodes the jail may read and write (as bubblewrap's --dev offers them). */
 export const DEVICES = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"];
@@ -230,7 +231,8 @@ export function nativePlan(input: NativeInput): NativePlanResult | { error: stri
   const landlock = landlockProtections(facts.landlockAbi, policy.net);
   const missing: NativeProtection[] = [...landlock.missing];
   const enforced: NativeProtection[] = [...landlock.enforced];
-  const seccomp = facts.seccomp && facts.arch ? seccompProgram(facts.arch, "native") : undefined;
+  // Compiled once, at build time (jail/seccomp_table.ts): the same bytes as seccompProgram.
+  const seccomp = facts.seccomp && facts.arch ? SECCOMP_BASE64[facts.arch].native : undefined;
   (seccomp ? enforced : missing).push(SECCOMP_PROTECTION);
   if (missing.length > 0 && !policy.allowWeakerJail) {
     return {
@@ -270,7 +272,7 @@ export function nativePlan(input: NativeInput): NativePlanResult | { error: stri
     ] as const).flatMap(([resource, value]) => value === undefined ? [] : [{ resource, value }]),
     ...(identity.plan ? { identity: identity.plan } : {}),
     ...(landlockRules ? { landlock: landlockRules } : {}),
-    ...(seccomp ? { seccomp: toBase64(seccomp) } : {}),
+    ...(seccomp ? { seccomp } : {}),
     ...(policy.chdir !== undefined ? { cwd: policy.chdir } : {}),
   };
   return { plan, enforced, missing };
@@ -407,13 +409,7 @@ export function parseProcStatus(text: string): ProcessIdentity {
 /** The seccomp program bytes of a plan. */
 export function planSeccompBytes(plan: NativePlan): Uint8Array | undefined {
   if (plan.seccomp === undefined) return undefined;
-  return Uint8Array.from(atob(plan.seccomp), (c) => c.charCodeAt(0));
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
+  return Uint8Array.fromBase64(plan.seccomp);
 }
 
 /**

@@ -10,6 +10,7 @@
 
 import { closeFd } from "../ffi/fd.ts";
 import { isLockHeld, tryLockFile } from "../ffi/lock.ts";
+import { processOwnerIds } from "../ffi/proc.ts";
 import {
   DEFAULT_JAIL_IDS,
   explicitIdProblem,
@@ -37,14 +38,15 @@ export const LEASE_DIR = "/run/ww/ids";
 
 /**
  * The range jails lease from: WW_JAIL_IDS, or the default, as far as this user namespace maps it
- * (jail/ids.ts leaseRange); a SetupError when malformed or unmapped.
+ * (jail/ids.ts leaseRange; `maps`, this process's uid and gid maps); a SetupError when malformed or
+ * unmapped.
  */
-export function jailIdRange(): { range: IdRange; fromEnv: boolean } {
+export function jailIdRange(maps: IdRange[][] = idMaps()): { range: IdRange; fromEnv: boolean } {
   const text = Deno.env.get(JAIL_IDS_ENV);
   const fromEnv = text !== undefined && text !== "";
   const configured = fromEnv ? parseIdRange(text) : DEFAULT_JAIL_IDS;
   if ("error" in configured) throw new SetupError(configured.error);
-  const range = leaseRange({ range: configured, fromEnv }, idMaps());
+  const range = leaseRange({ range: configured, fromEnv }, maps);
   if ("error" in range) throw new SetupError(range.error);
   return { range, fromEnv };
 }
@@ -66,10 +68,12 @@ function idMaps(): IdRange[][] {
  * end), or by the kernel when ww dies.
  */
 export function leaseJailId(requested: RequestedIds, cleanups: Cleanups): number | undefined {
-  const range = rangeFor(requested);
+  // Read once for the range and the exclusions: every run as root pays for these reads.
+  const maps = idMaps();
+  const range = rangeFor(requested, maps);
   if (range === undefined) return undefined;
   leaseDir();
-  for (const id of leaseCandidates(range, idExclusions())) {
+  for (const id of leaseCandidates(range, idExclusions(maps))) {
     const fd = lockOrExplain(`${LEASE_DIR}/${id}`);
     if (fd === undefined) continue;
     cleanups.add(() => closeFd(fd));
@@ -79,10 +83,10 @@ export function leaseJailId(requested: RequestedIds, cleanups: Cleanups): number
 }
 
 /** The range to lease from when a root ww must lease for `requested`; checks explicit ids. */
-function rangeFor(requested: RequestedIds): IdRange | undefined {
+function rangeFor(requested: RequestedIds, maps: IdRange[][]): IdRange | undefined {
   const root = Deno.uid() === 0;
   if (!root) return undefined;
-  const { range } = jailIdRange();
+  const { range } = jailIdRange(maps);
   const problem = explicitIdProblem(requested, range);
   if (problem) throw new SetupError(problem);
   return needsLease(requested, root) ? range : undefined;
@@ -93,9 +97,10 @@ function rangeFor(requested: RequestedIds): IdRange | undefined {
  * SetupError, as for a run, when none is free.
  */
 export function peekJailId(requested: RequestedIds): number | undefined {
-  const range = rangeFor(requested);
+  const maps = idMaps();
+  const range = rangeFor(requested, maps);
   if (range === undefined) return undefined;
-  for (const id of leaseCandidates(range, idExclusions())) {
+  for (const id of leaseCandidates(range, idExclusions(maps))) {
     if (!isLockHeld(`${LEASE_DIR}/${id}`)) return id;
   }
   throw noFreeId(range);
@@ -146,36 +151,20 @@ function leaseDir(): void {
 }
 
 /** What no lease may take: ids of accounts, groups, subordinate ranges and live processes. */
-function idExclusions(): IdExclusions {
+function idExclusions(maps: IdRange[][]): IdExclusions {
   const ids = new Set<number>();
   for (const file of ["/etc/passwd", "/etc/group"]) {
     for (const id of idsInPasswd(readText(file) ?? "")) ids.add(id);
   }
   const ranges = ["/etc/subuid", "/etc/subgid"].flatMap((f) => rangesInSubid(readText(f) ?? ""));
-  for (const id of liveProcessIds()) ids.add(id);
+  // The owners of every /proc/<pid>: a process's effective ids. Reading every status file for the
+  // real and saved ids too cost ~10 ms on a machine with 100 processes, on every run. A process
+  // that made itself non-dumpable shows as root's and is not seen: the lease lock, not this scan,
+  // is what keeps live jails apart; the scan keeps ww off ids that something else runs as.
+  for (const id of processOwnerIds()) ids.add(id);
   // An id this user namespace does not map cannot be taken (setuid: EINVAL).
-  ranges.push(...unmappedIds(idMaps()));
+  ranges.push(...unmappedIds(maps));
   return { ids, ranges };
-}
-
-/**
- * The uids and gids of every live process: the owner of /proc/<pid> is its effective uid and
- * gid. One stat per process (~25 us each); reading every status file for the real and saved ids
- * too cost ~10 ms on a machine with 100 processes, on every run. A process that made itself
- * non-dumpable shows as root's and is not seen: the lease lock, not this scan, is what keeps
- * live jails apart; the scan keeps ww off ids that something else on the machine runs as.
- */
-function liveProcessIds(): Set<number> {
-  const ids = new Set<number>();
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      const info = Deno.statSync(`/proc/${entry.name}`);
-      ids.add(info.uid as number);
-      ids.add(info.gid as number);
-    } catch { /* the process ended meanwhile */ }
-  }
-  return ids;
 }
 
 /** Who the jail is on the host, for the messages below. */

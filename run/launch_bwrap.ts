@@ -22,7 +22,7 @@ import {
 } from "../jail/bwrap.ts";
 import { type BwrapStatus, readBwrapStatus } from "../jail/bwrap_status.ts";
 import { jailHostIds } from "../jail/ids.ts";
-import { seccompProgram } from "../jail/seccomp.ts";
+import { SECCOMP_BASE64 } from "../jail/seccomp_table.ts";
 import type { RunConfig } from "../core/config.ts";
 import { childEnv } from "../core/env.ts";
 import { NamespacesUnavailableError, SetupError, UsageError } from "../core/errors.ts";
@@ -142,7 +142,8 @@ export async function launchBwrap(
   // The stage's own plan and status are closed on exec: bwrap's last descriptor is below them.
   checkLimits(config.jail.limits, { backend: "bwrap", highestFd: fds.stagePlan - 1 });
   const stagePath = stageExecutable();
-  const seccomp = dataPipe(seccompProgram(seccompArch()), cleanups);
+  // jail/seccomp.ts's program, compiled at build time (jail/seccomp_table.ts).
+  const seccomp = dataPipe(Uint8Array.fromBase64(SECCOMP_BASE64[seccompArch()].bwrap), cleanups);
   const [statusRead, statusWrite] = pipe();
   // Read while the program runs: its waits are the run's.
   const statusStream = new FdStream(statusRead, ops);
