@@ -226,7 +226,13 @@ export class Exchange {
    * reason the exchange broke; the connection is closed by then.
    */
   readonly ready: Promise<void>;
+  /**
+   * Resolves once the connection is made (the host name looked up, the socket connected); never
+   * settles when it is not.
+   */
+  readonly connected: Promise<void>;
   readonly #signal: AbortSignal;
+  #onConnected: () => void = () => {};
   #conn: Deno.Conn | undefined;
   #closed = false;
   #framing: BodyFraming | undefined;
@@ -242,6 +248,7 @@ export class Exchange {
    */
   constructor(url: string, target: string, signal: AbortSignal) {
     this.#signal = signal;
+    this.connected = new Promise((resolve) => this.#onConnected = resolve);
     this.ready = this.#send(url, target);
     this.ready.catch(() => {}); // reported to whoever awaits ready, read or bytes
   }
@@ -366,6 +373,7 @@ export class Exchange {
         this.#conn.close();
         throw this.#closedError();
       }
+      this.#onConnected();
       const request = `POST ${target} HTTP/1.1\r\nHost: ${host}:${port}\r\n` +
         `Content-Length: 0\r\nConnection: close\r\n\r\n`;
       const bytes = new TextEncoder().encode(request);
