@@ -8,6 +8,7 @@
 import { fileURLToPath } from "node:url";
 import { startIpfsd } from "../tests/ipfs/ipfsd.ts";
 import { row } from "./hyperfine.ts";
+import { startReplay } from "./replay.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const MiB = 2 ** 20;
@@ -70,6 +71,56 @@ async function interleaved(
   );
 }
 
+/** The stages bench/ipfs_phases.ts times, each doing a little more than the one before. */
+const PHASES = [
+  ["wire", "the file's bytes through ww's HTTP client"],
+  ["hash", "  + SHA-256 of every leaf"],
+  ["memfd", "wire + writes to a memfd"],
+  ["resolve", "IPLD code loaded + root block verified"],
+  ["nocache", "download.ts, no cache: DAG, verify, memfd"],
+  ["download", "  + the copy into ww's cache"],
+] as const;
+
+/**
+ * Median times (ms) of each stage of a cold fetch of `cid` from `api` (each in a fresh process,
+ * its start-up left out; `start-up` is the time to load the stage script's imports), in turns
+ * with curl's cat of the same bytes from `url`.
+ */
+async function phases(
+  api: string,
+  url: string,
+  cid: string,
+  runs: number,
+): Promise<Record<string, number>> {
+  const script = `${root}bench/ipfs_phases.ts`;
+  const times: Record<string, number[]> = {};
+  const add = (name: string, ms: number) => (times[name] ??= []).push(ms);
+  for (let round = 0; round < runs + 1; round++) {
+    for (const [mode] of PHASES) {
+      const r = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", script, mode, api, cid],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(r.success ? r.stdout : r.stderr).trim();
+      if (!r.success) throw new Error(`ipfs_phases.ts ${mode}: ${text}`);
+      const { import: imported, work } = JSON.parse(text);
+      if (round === 0) continue;
+      add(mode, work);
+      add("start-up", imported);
+    }
+    const start = performance.now();
+    const r = await new Deno.Command("curl", {
+      args: ["-sf", "-X", "POST", "-o", "/dev/null", `${url}/api/v0/cat?arg=${cid}`],
+    }).output();
+    if (!r.success) throw new Error("curl cat failed");
+    if (round > 0) add("curl", performance.now() - start);
+  }
+  return Object.fromEntries(
+    Object.entries(times).map(([name, t]) => [name, t.sort((a, b) => a - b)[t.length >> 1]]),
+  );
+}
+
 /** Peak resident memory (KiB, GNU time's %M) of `command`, median of `runs`. */
 async function peakKiB(
   command: string[],
@@ -112,6 +163,7 @@ async function staticProgram(dir: string, size: number): Promise<Uint8Array> {
 
 export async function benchIpfs(runs: number): Promise<void> {
   const ipfsd = await startIpfsd();
+  const replay = await startReplay(ipfsd.url);
   const dir = await Deno.makeTempDir({ prefix: "wwbench-ipfs-" });
   await Deno.chmod(dir, 0o755); // the jail runs as nobody when ww is root: it must reach the file
   try {
@@ -231,7 +283,36 @@ export async function benchIpfs(runs: number): Promise<void> {
     console.log(
       row("  growth per 24 MiB more file", mb(peaks.cold32 - peaks.cold8), "goal: a small buffer"),
     );
+    // Where the time goes: each stage of the cold fetch of the 32 MiB file on its own, against the
+    // real node and against the replay server, which answers from memory what the node answered.
+    console.log(`ipfs, cold fetch of 32 MiB by phase (median of ${runs} rounds, ms of work)`);
+    const load = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
+    console.log(row("load average (1, 5, 15 min)", load));
+    const node = await phases(ipfsd.api, ipfsd.url, cid, runs);
+    const free = await phases(replay.api, replay.url, cid, runs);
+    console.log(row("", "node", "replay server"));
+    const both = (name: string, label: string) =>
+      console.log(row(label, ms(node[name]), ms(free[name])));
+    both("curl", "curl cat");
+    both("start-up", "stage imports (from the runtime's start)");
+    for (const [mode, label] of PHASES) both(mode, label);
+    const diff = (a: string, b: string) => (r: Record<string, number>) => ms(r[a] - r[b]);
+    const derived = [
+      ["  hashing (hash - wire)", diff("hash", "wire")],
+      ["  memfd writes (memfd - wire)", diff("memfd", "wire")],
+      [
+        "  DAG walk, ordering (nocache - memfd - resolve)",
+        (r: Record<string, number>) => ms(r.nocache - r.memfd - r.resolve),
+      ],
+      ["  cache copy (download - nocache)", diff("download", "nocache")],
+      [
+        "  exec + ww start-up (ww run <local file>)",
+        () => ms(cold["ww run --jail=none <local file>"]),
+      ],
+    ] as const;
+    for (const [label, f] of derived) console.log(row(label, f(node), f(free)));
   } finally {
+    await replay.stop();
     await ipfsd.stop();
     await Deno.remove(dir, { recursive: true });
   }
