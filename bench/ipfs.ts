@@ -41,9 +41,11 @@ async function timed(
 
 /**
  * Median wall times (ms) of `commands`, run in turn for `runs` rounds after `warmup` rounds, with
- * `prepare` before every run. Taking turns, rather than all runs of one command and then the
- * next as hyperfine does, keeps a node that speeds up or slows down over time (the js-ipfs node
- * does both) from favouring one command.
+ * `prepare` before every run, and into `cpu` the median CPU time (user + sys, ms, from GNU time)
+ * each used. Taking turns, rather than all runs of one command and then the next as hyperfine
+ * does, keeps a node that speeds up or slows down over time (the js-ipfs node does both) from
+ * favouring one command. CPU time is the steadier figure on a shared machine: it does not count
+ * the time a command waits for a core.
  */
 async function interleaved(
   commands: Record<string, string[]>,
@@ -51,24 +53,32 @@ async function interleaved(
   warmup: number,
   env: Record<string, string>,
   prepare: () => Promise<void>,
+  cpu: Record<string, number> = {},
 ): Promise<Record<string, number>> {
   const times: Record<string, number[]> = {};
+  const cpus: Record<string, number[]> = {};
   for (let round = 0; round < warmup + runs; round++) {
-    for (const [name, [cmd, ...args]] of Object.entries(commands)) {
+    for (const [name, command] of Object.entries(commands)) {
       await prepare();
       const start = performance.now();
-      const r = await new Deno.Command(cmd, { args, env, stdout: "null", stderr: "piped" })
-        .output();
+      const r = await new Deno.Command("/usr/bin/time", {
+        args: ["-f", "%U %S", ...command],
+        env,
+        stdout: "null",
+        stderr: "piped",
+      }).output();
       const ms = performance.now() - start;
-      if (!r.success) {
-        throw new Error(`${name} failed: ${new TextDecoder().decode(r.stderr).trim()}`);
-      }
-      if (round >= warmup) (times[name] ??= []).push(ms);
+      const lines = new TextDecoder().decode(r.stderr).trim().split("\n");
+      if (!r.success) throw new Error(`${name} failed: ${lines.join(" ")}`);
+      if (round < warmup) continue;
+      (times[name] ??= []).push(ms);
+      const [user, sys] = lines.at(-1)!.split(" ").map(Number);
+      (cpus[name] ??= []).push((user + sys) * 1000);
     }
   }
-  return Object.fromEntries(
-    Object.entries(times).map(([name, t]) => [name, t.sort((a, b) => a - b)[t.length >> 1]]),
-  );
+  const median = (t: number[]) => t.sort((a, b) => a - b)[t.length >> 1];
+  for (const [name, t] of Object.entries(cpus)) cpu[name] = median(t);
+  return Object.fromEntries(Object.entries(times).map(([name, t]) => [name, median(t)]));
 }
 
 /** The stages bench/ipfs_phases.ts times, each doing a little more than the one before. */
@@ -194,6 +204,7 @@ export async function benchIpfs(runs: number): Promise<void> {
       "/dev/null",
       `${ipfsd.url}/api/v0/cat?arg=${c}`,
     ];
+    const cpu: Record<string, number> = {};
     const cold = await interleaved(
       {
         "curl cat (8 MiB)": curl(cid8),
@@ -207,6 +218,7 @@ export async function benchIpfs(runs: number): Promise<void> {
       3,
       env,
       rm,
+      cpu,
     );
     await new Deno.Command("sh", { args: ["-c", `${run} /ipfs/${cid}`], env }).output();
     const warm = await timed(
@@ -229,7 +241,9 @@ export async function benchIpfs(runs: number): Promise<void> {
     const ms = (v: number) => `${v.toFixed(1)} ms`;
     const label = Deno.env.get("WW_BIN") ?? "deno run";
     console.log(`ipfs, cold (median of ${runs} interleaved rounds, cache cleared; ww = ${label})`);
-    for (const [name, v] of Object.entries(cold)) console.log(row(name, ms(v)));
+    for (const [name, v] of Object.entries(cold)) {
+      console.log(row(name, ms(v), `CPU ${ms(cpu[name])}`));
+    }
     const catMs = cold["curl cat (32 MiB)"];
     const coldNone = cold["ww run --jail=none /ipfs/<cid>, cold"];
     const coldBwrap = cold["ww run /ipfs/<cid>, cold (bwrap jail)"];
@@ -254,6 +268,16 @@ export async function benchIpfs(runs: number): Promise<void> {
         "  streaming rate (32 MiB - 8 MiB) / cat's",
         `${(catMore / wwMore).toFixed(2)}`,
         `cat ${ms(catMore)}, ww ${ms(wwMore)} for 24 MiB`,
+      ),
+    );
+    const cpuMore = (cpu["ww run --jail=none /ipfs/<cid>, cold"] -
+      cpu["ww run --jail=none /ipfs/<cid>, cold (8 MiB)"]) /
+      (cpu["curl cat (32 MiB)"] - cpu["curl cat (8 MiB)"]);
+    console.log(
+      row(
+        "  CPU for 24 MiB more, ww / curl",
+        `${cpuMore.toFixed(1)}`,
+        "the node's CPU not counted; GNU time's 10 ms ticks",
       ),
     );
     console.log(`ipfs, warm (median of ${runs} runs, hyperfine)`);
@@ -301,12 +325,12 @@ export async function benchIpfs(runs: number): Promise<void> {
       ["  hashing (hash - wire)", diff("hash", "wire")],
       ["  memfd writes (memfd - wire)", diff("memfd", "wire")],
       [
-        "  DAG walk, ordering (nocache - memfd - resolve)",
+        "  DAG walk, order (nocache-memfd-resolve)",
         (r: Record<string, number>) => ms(r.nocache - r.memfd - r.resolve),
       ],
       ["  cache copy (download - nocache)", diff("download", "nocache")],
       [
-        "  exec + ww start-up (ww run <local file>)",
+        "  start-up + exec (ww run <local file>)",
         () => ms(cold["ww run --jail=none <local file>"]),
       ],
     ] as const;

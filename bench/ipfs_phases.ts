@@ -3,7 +3,7 @@
 // with ww's own code, so the difference between two modes is what the added step costs:
 //
 //   wire      cat of the file through ww's HTTP client (IpfsNode.cat) into 256 KiB buffers
-//   hash      the same, and SHA-256 of every buffer (crypto.subtle, as block.ts does)
+//   hash      the same, and SHA-256 of every buffer (as block.ts hashes)
 //   memfd     the same as wire, and every buffer written to a memfd (writeAll, as download.ts)
 //   resolve   loading the IPLD code (download.ts) and the root block, fetched and verified
 //   download  download.ts's whole fetch: root, DAG walk, verified stream, memfd, cache copy
@@ -16,6 +16,7 @@
 import { closeFd, writeAll } from "../ffi/fd.ts";
 import { createMemfd, sealMemfd } from "../ffi/memfd.ts";
 import { IpfsNode } from "../ipfs/node.ts";
+import { shaDigest } from "../ffi/sha.ts";
 
 const LEAF = 256 * 1024;
 const POOL = 16;
@@ -57,14 +58,12 @@ try {
     case "wire":
       await stream(() => {});
       break;
-    case "hash": {
-      const digests: Promise<ArrayBuffer>[] = [];
-      await stream((b) =>
-        void digests.push(crypto.subtle.digest("SHA-256", b as Uint8Array<ArrayBuffer>))
-      );
-      await Promise.all(digests);
+    case "hash":
+      // As block.ts hashes: libcrypto when it is there, WebCrypto otherwise.
+      await stream(async (b) => {
+        if (!shaDigest("SHA-256", b)) await crypto.subtle.digest("SHA-256", b.slice());
+      });
       break;
-    }
     case "memfd":
       await stream((b) => writeAll(memfd, b));
       break;
