@@ -231,8 +231,11 @@ export class Exchange {
    * settles when it is not.
    */
   readonly connected: Promise<void>;
+  /** Resolves once the request is written to the socket, or the exchange failed before. */
+  readonly sent: Promise<void>;
   readonly #signal: AbortSignal;
   #onConnected: () => void = () => {};
+  #onSent: () => void = () => {};
   #conn: Deno.Conn | undefined;
   #closed = false;
   #framing: BodyFraming | undefined;
@@ -249,7 +252,9 @@ export class Exchange {
   constructor(url: string, target: string, signal: AbortSignal) {
     this.#signal = signal;
     this.connected = new Promise((resolve) => this.#onConnected = resolve);
+    this.sent = new Promise((resolve) => this.#onSent = resolve);
     this.ready = this.#send(url, target);
+    this.ready.catch(() => {}).finally(this.#onSent);
     this.ready.catch(() => {}); // reported to whoever awaits ready, read or bytes
   }
 
@@ -380,6 +385,7 @@ export class Exchange {
       for (let sent = 0; sent < bytes.length;) {
         sent += await this.#guard(this.#conn.write(bytes.subarray(sent)));
       }
+      this.#onSent();
       const head = await this.#readHead();
       this.#framing = BodyFraming.for(head);
       if (head.status >= 200 && head.status < 300) return;

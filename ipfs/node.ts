@@ -43,6 +43,8 @@ export class IpfsNode {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #noticed = false;
   #failure: WwError | undefined;
+  /** Every request's `sent`, for `requestsSent`. */
+  readonly #sending: Promise<void>[] = [];
   /** Requests whose connection is still being made (host name lookup, then connect). */
   #connecting = 0;
   /** True once any connection to the node was made. */
@@ -242,6 +244,14 @@ export class IpfsNode {
     }
   }
 
+  /**
+   * Resolves once every request made so far is on its way to the node (written to its socket) or
+   * has failed; errors are reported where each request is read.
+   */
+  async requestsSent(): Promise<void> {
+    await Promise.all(this.#sending);
+  }
+
   /** Aborts every request still in flight. */
   close(): void {
     clearTimeout(this.#timer);
@@ -269,6 +279,7 @@ export class IpfsNode {
       done();
     });
     exchange.ready.then(done, done);
+    this.#sending.push(exchange.sent);
     return exchange;
   }
 
