@@ -254,8 +254,8 @@ export class Exchange {
     this.connected = new Promise((resolve) => this.#onConnected = resolve);
     this.sent = new Promise((resolve) => this.#onSent = resolve);
     this.ready = this.#send(url, target);
+    // A failure is reported to whoever awaits ready, read or bytes; `sent` only settles.
     this.ready.catch(() => {}).finally(this.#onSent);
-    this.ready.catch(() => {}); // reported to whoever awaits ready, read or bytes
   }
 
   /**

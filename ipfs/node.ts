@@ -43,8 +43,8 @@ export class IpfsNode {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #noticed = false;
   #failure: WwError | undefined;
-  /** Every request's `sent`, for `requestsSent`. */
-  readonly #sending: Promise<void>[] = [];
+  /** The `sent` of every request not yet written, for `requestsSent`. */
+  readonly #sending = new Set<Promise<void>>();
   /** Requests whose connection is still being made (host name lookup, then connect). */
   #connecting = 0;
   /** True once any connection to the node was made. */
@@ -249,7 +249,7 @@ export class IpfsNode {
    * has failed; errors are reported where each request is read.
    */
   async requestsSent(): Promise<void> {
-    await Promise.all(this.#sending);
+    await Promise.all([...this.#sending]);
   }
 
   /** Aborts every request still in flight. */
@@ -279,7 +279,8 @@ export class IpfsNode {
       done();
     });
     exchange.ready.then(done, done);
-    this.#sending.push(exchange.sent);
+    this.#sending.add(exchange.sent);
+    exchange.sent.then(() => this.#sending.delete(exchange.sent));
     return exchange;
   }
 
