@@ -114,9 +114,10 @@ async function phases(
       }).output();
       const text = new TextDecoder().decode(r.success ? r.stdout : r.stderr).trim();
       if (!r.success) throw new Error(`ipfs_phases.ts ${mode}: ${text}`);
-      const { import: imported, work } = JSON.parse(text);
+      const { import: imported, work, cpu } = JSON.parse(text);
       if (round === 0) continue;
       add(mode, work);
+      add(`${mode} cpu`, cpu);
       add("start-up", imported);
     }
     const start = performance.now();
@@ -314,27 +315,35 @@ export async function benchIpfs(runs: number): Promise<void> {
     console.log(row("load average (1, 5, 15 min)", load));
     const node = await phases(ipfsd.api, ipfsd.url, cid, runs);
     const free = await phases(replay.api, replay.url, cid, runs);
-    console.log(row("", "node", "replay server"));
+    // Wall time, then CPU time (all the stage's threads, from /proc): the CPU column holds still
+    // when the machine's load swings the wall column.
+    const columns = (r: Record<string, number>, name: string) =>
+      `${ms(r[name]).padStart(10)} ${r[`${name} cpu`] === undefined ? "" : ms(r[`${name} cpu`])}`;
+    console.log(row("", "node", "(wall, CPU)     replay server (wall, CPU)"));
     const both = (name: string, label: string) =>
-      console.log(row(label, ms(node[name]), ms(free[name])));
+      console.log(row(label, columns(node, name), columns(free, name)));
     both("curl", "curl cat");
     both("start-up", "stage imports (from the runtime's start)");
     for (const [mode, label] of PHASES) both(mode, label);
-    const diff = (a: string, b: string) => (r: Record<string, number>) => ms(r[a] - r[b]);
+    const diff = (a: string, b: string, c = "") => (r: Record<string, number>) => {
+      const v = (k: string) =>
+        r[k] - r[`${b}${k.slice(a.length)}`] - (c ? r[`${c}${k.slice(a.length)}`] : 0);
+      return `${ms(v(a)).padStart(10)} ${ms(v(`${a} cpu`))}`;
+    };
     const derived = [
       ["  hashing (hash - wire)", diff("hash", "wire")],
       ["  memfd writes (memfd - wire)", diff("memfd", "wire")],
-      [
-        "  DAG walk, order (nocache-memfd-resolve)",
-        (r: Record<string, number>) => ms(r.nocache - r.memfd - r.resolve),
-      ],
+      ["  DAG walk, order (nocache-memfd-resolve)", diff("nocache", "memfd", "resolve")],
       ["  cache copy (download - nocache)", diff("download", "nocache")],
-      [
-        "  start-up + exec (ww run <local file>)",
-        () => ms(cold["ww run --jail=none <local file>"]),
-      ],
     ] as const;
     for (const [label, f] of derived) console.log(row(label, f(node), f(free)));
+    console.log(
+      row(
+        "  start-up + exec (ww run <local file>)",
+        ms(cold["ww run --jail=none <local file>"]),
+        `CPU ${ms(cpu["ww run --jail=none <local file>"])}`,
+      ),
+    );
   } finally {
     await replay.stop();
     await ipfsd.stop();

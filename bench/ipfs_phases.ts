@@ -9,9 +9,9 @@
 //   download  download.ts's whole fetch: root, DAG walk, verified stream, memfd, cache copy
 //   nocache   the same with no cache to fill
 //
-// `deno run -A bench/ipfs_phases.ts <mode> <api> <cid>` prints {"import": ms, "work": ms} as
-// JSON: the time from the process's start to the end of this script's imports, and the time the
-// mode's work took after it.
+// `deno run -A bench/ipfs_phases.ts <mode> <api> <cid>` prints {"import": ms, "work": ms, "cpu":
+// ms} as JSON: the time from the process's start to the end of this script's imports, the time the
+// mode's work took after it, and the CPU time all its threads used meanwhile.
 
 import { closeFd, writeAll } from "../ffi/fd.ts";
 import { createMemfd, sealMemfd } from "../ffi/memfd.ts";
@@ -21,7 +21,22 @@ import { shaDigest } from "../ffi/sha.ts";
 const LEAF = 256 * 1024;
 const POOL = 16;
 const [mode, api, cid] = Deno.args;
+/**
+ * CPU time (ms) this process's threads have used so far: /proc's schedstat, in nanoseconds, where
+ * GNU time's figures come in 10 ms ticks.
+ */
+function cpuMs(): number {
+  let ns = 0;
+  for (const { name } of Deno.readDirSync("/proc/self/task")) {
+    try {
+      ns += Number(Deno.readTextFileSync(`/proc/self/task/${name}/schedstat`).split(" ")[0]);
+    } catch { /* the thread ended meanwhile */ }
+  }
+  return ns / 1e6;
+}
+
 const imported = performance.now();
+const cpuBefore = cpuMs();
 const node = new IpfsNode(api, 30_000, `/ipfs/${cid}`);
 
 /**
@@ -90,7 +105,8 @@ try {
     default:
       throw new Error(`unknown mode ${mode}`);
   }
-  console.log(JSON.stringify({ import: imported, work: performance.now() - imported }));
+  const work = performance.now() - imported;
+  console.log(JSON.stringify({ import: imported, work, cpu: cpuMs() - cpuBefore }));
 } finally {
   node.close();
   closeFd(memfd);
