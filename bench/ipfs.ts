@@ -8,6 +8,7 @@
 import { fileURLToPath } from "node:url";
 import { startIpfsd } from "../tests/ipfs/ipfsd.ts";
 import { row } from "./hyperfine.ts";
+import { startReplay } from "./replay.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const MiB = 2 ** 20;
@@ -40,9 +41,11 @@ async function timed(
 
 /**
  * Median wall times (ms) of `commands`, run in turn for `runs` rounds after `warmup` rounds, with
- * `prepare` before every run. Taking turns, rather than all runs of one command and then the
- * next as hyperfine does, keeps a node that speeds up or slows down over time (the js-ipfs node
- * does both) from favouring one command.
+ * `prepare` before every run, and into `cpu` the median CPU time (user + sys, ms, from GNU time)
+ * each used. Taking turns, rather than all runs of one command and then the next as hyperfine
+ * does, keeps a node that speeds up or slows down over time (the js-ipfs node does both) from
+ * favouring one command. CPU time is the steadier figure on a shared machine: it does not count
+ * the time a command waits for a core.
  */
 async function interleaved(
   commands: Record<string, string[]>,
@@ -50,20 +53,79 @@ async function interleaved(
   warmup: number,
   env: Record<string, string>,
   prepare: () => Promise<void>,
+  cpu: Record<string, number> = {},
 ): Promise<Record<string, number>> {
   const times: Record<string, number[]> = {};
+  const cpus: Record<string, number[]> = {};
   for (let round = 0; round < warmup + runs; round++) {
-    for (const [name, [cmd, ...args]] of Object.entries(commands)) {
+    for (const [name, command] of Object.entries(commands)) {
       await prepare();
       const start = performance.now();
-      const r = await new Deno.Command(cmd, { args, env, stdout: "null", stderr: "piped" })
-        .output();
+      const r = await new Deno.Command("/usr/bin/time", {
+        args: ["-f", "%U %S", ...command],
+        env,
+        stdout: "null",
+        stderr: "piped",
+      }).output();
       const ms = performance.now() - start;
-      if (!r.success) {
-        throw new Error(`${name} failed: ${new TextDecoder().decode(r.stderr).trim()}`);
-      }
-      if (round >= warmup) (times[name] ??= []).push(ms);
+      const lines = new TextDecoder().decode(r.stderr).trim().split("\n");
+      if (!r.success) throw new Error(`${name} failed: ${lines.join(" ")}`);
+      if (round < warmup) continue;
+      (times[name] ??= []).push(ms);
+      const [user, sys] = lines.at(-1)!.split(" ").map(Number);
+      (cpus[name] ??= []).push((user + sys) * 1000);
     }
+  }
+  const median = (t: number[]) => t.sort((a, b) => a - b)[t.length >> 1];
+  for (const [name, t] of Object.entries(cpus)) cpu[name] = median(t);
+  return Object.fromEntries(Object.entries(times).map(([name, t]) => [name, median(t)]));
+}
+
+/** The stages bench/ipfs_phases.ts times, each doing a little more than the one before. */
+const PHASES = [
+  ["wire", "the file's bytes through ww's HTTP client"],
+  ["hash", "  + SHA-256 of every leaf"],
+  ["memfd", "wire + writes to a memfd"],
+  ["resolve", "IPLD code loaded + root block verified"],
+  ["nocache", "download.ts, no cache: DAG, verify, memfd"],
+  ["download", "  + the copy into ww's cache"],
+] as const;
+
+/**
+ * Median times (ms) of each stage of a cold fetch of `cid` from `api` (each in a fresh process,
+ * its start-up left out; `start-up` is the time to load the stage script's imports), in turns
+ * with curl's cat of the same bytes from `url`.
+ */
+async function phases(
+  api: string,
+  url: string,
+  cid: string,
+  runs: number,
+): Promise<Record<string, number>> {
+  const script = `${root}bench/ipfs_phases.ts`;
+  const times: Record<string, number[]> = {};
+  const add = (name: string, ms: number) => (times[name] ??= []).push(ms);
+  for (let round = 0; round < runs + 1; round++) {
+    for (const [mode] of PHASES) {
+      const r = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", script, mode, api, cid],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(r.success ? r.stdout : r.stderr).trim();
+      if (!r.success) throw new Error(`ipfs_phases.ts ${mode}: ${text}`);
+      const { import: imported, work, cpu } = JSON.parse(text);
+      if (round === 0) continue;
+      add(mode, work);
+      add(`${mode} cpu`, cpu);
+      add("start-up", imported);
+    }
+    const start = performance.now();
+    const r = await new Deno.Command("curl", {
+      args: ["-sf", "-X", "POST", "-o", "/dev/null", `${url}/api/v0/cat?arg=${cid}`],
+    }).output();
+    if (!r.success) throw new Error("curl cat failed");
+    if (round > 0) add("curl", performance.now() - start);
   }
   return Object.fromEntries(
     Object.entries(times).map(([name, t]) => [name, t.sort((a, b) => a - b)[t.length >> 1]]),
@@ -112,6 +174,7 @@ async function staticProgram(dir: string, size: number): Promise<Uint8Array> {
 
 export async function benchIpfs(runs: number): Promise<void> {
   const ipfsd = await startIpfsd();
+  const replay = await startReplay(ipfsd.url);
   const dir = await Deno.makeTempDir({ prefix: "wwbench-ipfs-" });
   await Deno.chmod(dir, 0o755); // the jail runs as nobody when ww is root: it must reach the file
   try {
@@ -142,6 +205,7 @@ export async function benchIpfs(runs: number): Promise<void> {
       "/dev/null",
       `${ipfsd.url}/api/v0/cat?arg=${c}`,
     ];
+    const cpu: Record<string, number> = {};
     const cold = await interleaved(
       {
         "curl cat (8 MiB)": curl(cid8),
@@ -155,6 +219,7 @@ export async function benchIpfs(runs: number): Promise<void> {
       3,
       env,
       rm,
+      cpu,
     );
     await new Deno.Command("sh", { args: ["-c", `${run} /ipfs/${cid}`], env }).output();
     const warm = await timed(
@@ -177,7 +242,9 @@ export async function benchIpfs(runs: number): Promise<void> {
     const ms = (v: number) => `${v.toFixed(1)} ms`;
     const label = Deno.env.get("WW_BIN") ?? "deno run";
     console.log(`ipfs, cold (median of ${runs} interleaved rounds, cache cleared; ww = ${label})`);
-    for (const [name, v] of Object.entries(cold)) console.log(row(name, ms(v)));
+    for (const [name, v] of Object.entries(cold)) {
+      console.log(row(name, ms(v), `CPU ${ms(cpu[name])}`));
+    }
     const catMs = cold["curl cat (32 MiB)"];
     const coldNone = cold["ww run --jail=none /ipfs/<cid>, cold"];
     const coldBwrap = cold["ww run /ipfs/<cid>, cold (bwrap jail)"];
@@ -202,6 +269,16 @@ export async function benchIpfs(runs: number): Promise<void> {
         "  streaming rate (32 MiB - 8 MiB) / cat's",
         `${(catMore / wwMore).toFixed(2)}`,
         `cat ${ms(catMore)}, ww ${ms(wwMore)} for 24 MiB`,
+      ),
+    );
+    const cpuMore = (cpu["ww run --jail=none /ipfs/<cid>, cold"] -
+      cpu["ww run --jail=none /ipfs/<cid>, cold (8 MiB)"]) /
+      (cpu["curl cat (32 MiB)"] - cpu["curl cat (8 MiB)"]);
+    console.log(
+      row(
+        "  CPU for 24 MiB more, ww / curl",
+        `${cpuMore.toFixed(1)}`,
+        "the node's CPU not counted; GNU time's 10 ms ticks",
       ),
     );
     console.log(`ipfs, warm (median of ${runs} runs, hyperfine)`);
@@ -231,7 +308,44 @@ export async function benchIpfs(runs: number): Promise<void> {
     console.log(
       row("  growth per 24 MiB more file", mb(peaks.cold32 - peaks.cold8), "goal: a small buffer"),
     );
+    // Where the time goes: each stage of the cold fetch of the 32 MiB file on its own, against the
+    // real node and against the replay server, which answers from memory what the node answered.
+    console.log(`ipfs, cold fetch of 32 MiB by phase (median of ${runs} rounds, ms of work)`);
+    const load = (await Deno.readTextFile("/proc/loadavg")).split(" ").slice(0, 3).join(" ");
+    console.log(row("load average (1, 5, 15 min)", load));
+    const node = await phases(ipfsd.api, ipfsd.url, cid, runs);
+    const free = await phases(replay.api, replay.url, cid, runs);
+    // Wall time, then CPU time (all the stage's threads, from /proc): the CPU column holds still
+    // when the machine's load swings the wall column.
+    const columns = (r: Record<string, number>, name: string) =>
+      `${ms(r[name]).padStart(10)} ${r[`${name} cpu`] === undefined ? "" : ms(r[`${name} cpu`])}`;
+    console.log(row("", "node", "(wall, CPU)     replay server (wall, CPU)"));
+    const both = (name: string, label: string) =>
+      console.log(row(label, columns(node, name), columns(free, name)));
+    both("curl", "curl cat");
+    both("start-up", "stage imports (from the runtime's start)");
+    for (const [mode, label] of PHASES) both(mode, label);
+    const diff = (a: string, b: string, c = "") => (r: Record<string, number>) => {
+      const v = (k: string) =>
+        r[k] - r[`${b}${k.slice(a.length)}`] - (c ? r[`${c}${k.slice(a.length)}`] : 0);
+      return `${ms(v(a)).padStart(10)} ${ms(v(`${a} cpu`))}`;
+    };
+    const derived = [
+      ["  hashing (hash - wire)", diff("hash", "wire")],
+      ["  memfd writes (memfd - wire)", diff("memfd", "wire")],
+      ["  DAG walk, order (nocache-memfd-resolve)", diff("nocache", "memfd", "resolve")],
+      ["  cache copy (download - nocache)", diff("download", "nocache")],
+    ] as const;
+    for (const [label, f] of derived) console.log(row(label, f(node), f(free)));
+    console.log(
+      row(
+        "  start-up + exec (ww run <local file>)",
+        ms(cold["ww run --jail=none <local file>"]),
+        `CPU ${ms(cpu["ww run --jail=none <local file>"])}`,
+      ),
+    );
   } finally {
+    await replay.stop();
     await ipfsd.stop();
     await Deno.remove(dir, { recursive: true });
   }

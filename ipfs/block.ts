@@ -2,6 +2,7 @@
 // digest in its CID. Nothing fetched from an IPFS node is used before it passes `verifyBlock`.
 
 import { CID } from "npm:multiformats@^14.0.5/cid";
+import { shaDigest } from "../ffi/sha.ts";
 import { base16, base16upper } from "npm:multiformats@^14.0.5/bases/base16";
 import { base32, base32upper } from "npm:multiformats@^14.0.5/bases/base32";
 import { base36, base36upper } from "npm:multiformats@^14.0.5/bases/base36";
@@ -56,7 +57,8 @@ export async function hashMatches(cid: CID, bytes: Uint8Array): Promise<boolean>
   if (code === IDENTITY) return equalBytes(digest, bytes);
   const algorithm = code === SHA2_256 ? "SHA-256" : code === SHA2_512 ? "SHA-512" : undefined;
   if (!algorithm) return false;
-  const full = new Uint8Array(
+  // libcrypto when it is there (ffi/sha.ts says why it is cheaper), WebCrypto otherwise.
+  const full = shaDigest(algorithm, bytes) ?? new Uint8Array(
     await crypto.subtle.digest(algorithm, bytes as Uint8Array<ArrayBuffer>),
   );
   return digest.length <= full.length && equalBytes(digest, full.subarray(0, digest.length));

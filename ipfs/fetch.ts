@@ -116,6 +116,11 @@ export async function fetchProgram(
         const bytes = node.cat(key);
         cleanups.push(() => bytes.close());
         early = { root, bytes };
+        // Loading the IPLD code below holds the event loop for tens of ms, during which a request
+        // only begun (connecting) would not be written: let them leave first. Their connections
+        // cost a local node well under a millisecond, and a remote one a round trip that the
+        // node's answer would take anyway.
+        await node.requestsSent();
       }
       // Loaded only on a cache miss: the IPLD libraries cost start-up time a cached run must not pay.
       const { download } = await lazyImport<typeof import("./download.ts")>("ipfs/download.ts");

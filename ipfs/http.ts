@@ -226,7 +226,16 @@ export class Exchange {
    * reason the exchange broke; the connection is closed by then.
    */
   readonly ready: Promise<void>;
+  /**
+   * Resolves once the connection is made (the host name looked up, the socket connected); never
+   * settles when it is not.
+   */
+  readonly connected: Promise<void>;
+  /** Resolves once the request is written to the socket, or the exchange failed before. */
+  readonly sent: Promise<void>;
   readonly #signal: AbortSignal;
+  #onConnected: () => void = () => {};
+  #onSent: () => void = () => {};
   #conn: Deno.Conn | undefined;
   #closed = false;
   #framing: BodyFraming | undefined;
@@ -242,8 +251,11 @@ export class Exchange {
    */
   constructor(url: string, target: string, signal: AbortSignal) {
     this.#signal = signal;
+    this.connected = new Promise((resolve) => this.#onConnected = resolve);
+    this.sent = new Promise((resolve) => this.#onSent = resolve);
     this.ready = this.#send(url, target);
-    this.ready.catch(() => {}); // reported to whoever awaits ready, read or bytes
+    // A failure is reported to whoever awaits ready, read or bytes; `sent` only settles.
+    this.ready.catch(() => {}).finally(this.#onSent);
   }
 
   /**
@@ -366,12 +378,14 @@ export class Exchange {
         this.#conn.close();
         throw this.#closedError();
       }
+      this.#onConnected();
       const request = `POST ${target} HTTP/1.1\r\nHost: ${host}:${port}\r\n` +
         `Content-Length: 0\r\nConnection: close\r\n\r\n`;
       const bytes = new TextEncoder().encode(request);
       for (let sent = 0; sent < bytes.length;) {
         sent += await this.#guard(this.#conn.write(bytes.subarray(sent)));
       }
+      this.#onSent();
       const head = await this.#readHead();
       this.#framing = BodyFraming.for(head);
       if (head.status >= 200 && head.status < 300) return;

@@ -546,6 +546,40 @@ Deno.test("a refused connection and a name that does not resolve are ConnectErro
   assert.ok(https instanceof ConnectError, String(https));
 });
 
+Deno.test("requestsSent resolves once the requests are written, with no answer yet, and for a refused one", async () => {
+  // A server that reads each request and never answers.
+  const server = rawServer(() => server.stopped);
+  const node = new IpfsNode(server.api, 10_000, "/ipfs/x");
+  const cid = "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
+  try {
+    const block = node.blockGet(cid);
+    block.catch(() => {});
+    const cat = node.cat(cid);
+    await node.requestsSent();
+    for (let i = 0; i < 500 && server.requests.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    assert.deepEqual(server.requests.map((r) => r.split(" ")[1].split("?")[0]).sort(), [
+      "/api/v0/block/get",
+      "/api/v0/cat",
+    ]);
+    await cat.close();
+  } finally {
+    node.close();
+    await server.close();
+  }
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const refused = new IpfsNode(`/ip4/127.0.0.1/tcp/${port}/http`, 10_000, "/ipfs/x");
+  try {
+    refused.blockGet(cid).catch(() => {});
+    await refused.requestsSent();
+  } finally {
+    refused.close();
+  }
+});
+
 Deno.test("an IPv6 host in brackets is connected to, and named in Host", async () => {
   let server;
   try {

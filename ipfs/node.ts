@@ -43,6 +43,12 @@ export class IpfsNode {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #noticed = false;
   #failure: WwError | undefined;
+  /** The `sent` of every request not yet written, for `requestsSent`. */
+  readonly #sending = new Set<Promise<void>>();
+  /** Requests whose connection is still being made (host name lookup, then connect). */
+  #connecting = 0;
+  /** True once any connection to the node was made. */
+  #reached = false;
 
   /**
    * `api` is the --ipfs address (see ipfsApiUrl); `timeoutMs` how long the node may stay silent;
@@ -239,6 +245,14 @@ export class IpfsNode {
     }
   }
 
+  /**
+   * Resolves once every request made so far is on its way to the node (written to its socket) or
+   * has failed; errors are reported where each request is read.
+   */
+  async requestsSent(): Promise<void> {
+    await Promise.all([...this.#sending]);
+  }
+
   /** Aborts every request still in flight. */
   close(): void {
     clearTimeout(this.#timer);
@@ -248,11 +262,27 @@ export class IpfsNode {
 
   /** Sends `command` with `arg` now. */
   #open(command: string, arg: string): Exchange {
-    return new Exchange(
+    const exchange = new Exchange(
       this.url,
       `/api/v0/${command}?arg=${encodeURIComponent(arg)}`,
       this.#abort.signal,
     );
+    // Counted until connected (or failed), so a timeout can tell a lookup or connection that never
+    // finished from a node that was reached and said nothing.
+    this.#connecting++;
+    let counted = true;
+    const done = () => {
+      if (counted) this.#connecting--;
+      counted = false;
+    };
+    exchange.connected.then(() => {
+      this.#reached = true;
+      done();
+    });
+    exchange.ready.then(done, done);
+    this.#sending.add(exchange.sent);
+    exchange.sent.then(() => this.#sending.delete(exchange.sent));
+    return exchange;
   }
 
   /** `exchange` once its response is a success, or the error for people. */
@@ -296,6 +326,25 @@ export class IpfsNode {
     );
   }
 
+  /**
+   * The error for a connection not made within --ipfs-timeout: the host name's lookup (the
+   * system's resolver, which a silent DNS server keeps waiting far longer) or the connect itself.
+   */
+  #connectTimeout(): SetupError {
+    const host = /^https?:\/\/(\[[^\]]*\]|[^/:]+)/.exec(this.url)?.[1];
+    const named = host !== undefined && !host.startsWith("[") && !/^[\d.]+$/.test(host);
+    const step = named
+      ? `looking up the host name ${host} and connecting to it`
+      : "connecting to it";
+    return new SetupError(
+      `${this.context}: cannot reach the IPFS node at ${this.where}: ${step} took longer than ${
+        formatMs(this.timeoutMs)
+      } (--ipfs-timeout; is the address right${
+        named ? " and the DNS server answering" : ""
+      }? raise --ipfs-timeout to wait longer)`,
+    );
+  }
+
   #touch(): void {
     this.#lastActivity = Date.now();
   }
@@ -326,11 +375,13 @@ export class IpfsNode {
         return;
       }
       const [what] = this.#pending;
-      this.#failure = new SetupError(
-        `${this.context}: the IPFS node at ${this.where} sent nothing for ${
-          formatMs(this.timeoutMs)
-        } while fetching ${what} (is it online and does it have the content? raise --ipfs-timeout to wait longer)`,
-      );
+      this.#failure = this.#connecting > 0 && !this.#reached
+        ? this.#connectTimeout()
+        : new SetupError(
+          `${this.context}: the IPFS node at ${this.where} sent nothing for ${
+            formatMs(this.timeoutMs)
+          } while fetching ${what} (is it online and does it have the content? raise --ipfs-timeout to wait longer)`,
+        );
       this.#abort.abort(this.#failure);
     };
     this.#timer = setTimeout(

@@ -64,3 +64,41 @@ export async function startDns(txt: Record<string, string[][]>): Promise<DnsServ
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
 }
+
+/** A DNS server that reads every question and answers none, as a dead resolver seems to. */
+export interface SilentDns {
+  /** Its address, on port 53 (the only port the system's resolver, glibc, asks). */
+  readonly address: string;
+  /** How many questions arrived. */
+  questions(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on UDP port 53 of a random 127.x.y.z address (any of them is loopback), so tests and
+ * other programs using port 53 elsewhere do not collide with it. Binding port 53 needs root.
+ */
+export async function startSilentDns(): Promise<SilentDns> {
+  for (let attempt = 0;; attempt++) {
+    const bytes = crypto.getRandomValues(new Uint8Array(3));
+    const address = `127.${bytes[0]}.${bytes[1]}.${Math.max(2, bytes[2] % 255)}`;
+    const socket = dgram.createSocket("udp4");
+    let count = 0;
+    socket.on("message", () => count++);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once("error", reject);
+        socket.bind(53, address, resolve);
+      });
+    } catch (e) {
+      socket.close();
+      if (attempt < 5) continue;
+      throw e;
+    }
+    return {
+      address,
+      questions: () => count,
+      close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+    };
+  }
+}

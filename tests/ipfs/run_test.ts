@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { buildC } from "../support/build.ts";
 import { reportFds } from "../support/children.ts";
 import { comparableReport, parseReport } from "../support/report.ts";
-import { runWw, type WwOptions } from "../support/ww.ts";
+import { runWw, wwCommand, type WwOptions } from "../support/ww.ts";
+import { startSilentDns } from "./dns.ts";
 import { freePort, startIpfsd } from "./ipfsd.ts";
 import { startProxy } from "./proxy.ts";
 
@@ -217,6 +218,40 @@ Deno.test("an unreachable node exits 125 with one line naming the address", asyn
     r.stderr,
     new RegExp(`^ww: /ipfs/${dir}/bin/report: cannot reach the IPFS node at ${api} .*\\n$`),
   );
+});
+
+Deno.test("a node's host name that does not resolve in --ipfs-timeout exits 125 with one line naming it and the timeout", async () => {
+  // The system's resolver (glibc, through Deno.connect) is pointed, in a bwrap'd mount namespace,
+  // at a DNS server that never answers; told to wait 60 s for it, it would.
+  const dns = await startSilentDns();
+  const resolv = join(tmp, "resolv-silent.conf");
+  await Deno.writeTextFile(resolv, `nameserver ${dns.address}\noptions timeout:30 attempts:2\n`);
+  const api = "/dns4/ipfs-node.invalid-silent.test/tcp/5001/http";
+  try {
+    const start = performance.now();
+    const r = await new Deno.Command("bwrap", {
+      args: [
+        ...["--dev-bind", "/", "/", "--ro-bind", resolv, "/etc/resolv.conf", "--"],
+        ...wwCommand(),
+        ...["run", "--ipfs", api, "--ipfs-timeout", "1500ms", `/ipfs/${dir}/bin/report`],
+      ],
+      env: cacheEnv(),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const seconds = (performance.now() - start) / 1000;
+    const stderr = new TextDecoder().decode(r.stderr);
+    assert.equal(r.code, 125, stderr);
+    assert.ok(dns.questions() > 0, "the lookup never reached the silent DNS server");
+    assert.ok(seconds < 20, `ww took ${seconds.toFixed(1)} s`);
+    assert.equal(
+      stderr,
+      `ww: /ipfs/${dir}/bin/report: cannot reach the IPFS node at ${api} (from --ipfs): looking up the host name ipfs-node.invalid-silent.test and connecting to it took longer than 1500ms (--ipfs-timeout; is the address right and the DNS server answering? raise --ipfs-timeout to wait longer)\n`,
+    );
+  } finally {
+    await dns.close();
+  }
 });
 
 /** A unix socket at `path` whose connections are piped to the node's TCP API. */
