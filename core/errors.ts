@@ -93,6 +93,11 @@ export class NotExecutableError extends WwError {
 /**
  * ww was told to stop (SIGINT, SIGTERM, ...) before the program started, e.g. while fetching it;
  * exits 128+N, as a shell reports a command killed by signal N.
+ *
+ * @example
+ * ```ts ignore
+ * throw new InterruptedError("app: stopped by SIGINT while being fetched; nothing was run", 2);
+ * ```
  */
 export class InterruptedError extends WwError {
   /** `signal`: the number of the signal that stopped ww. */
@@ -145,6 +150,11 @@ export class NotFoundError extends WwError {
 /**
  * Under --jail=auto, bwrap failed before the jail existed (so nothing of the program ran) and a
  * fresh try confirmed it cannot create namespaces here: the run goes to `fallback` instead.
+ *
+ * @example
+ * ```ts ignore
+ * try { await startProgram(config); } catch (e) { if (e instanceof NamespacesUnavailableError) e.fallback.backend; }
+ * ```
  */
 export class NamespacesUnavailableError extends SetupError {
   /** `fallback`: the native jail, and why namespaces are unavailable. */

@@ -18,7 +18,15 @@ import { EXIT, WwError } from "../core/errors.ts";
 import type { RunConfig } from "../core/config.ts";
 import { checkCommand, type CheckedCommand, type CommandOptions } from "./options.ts";
 
-/** How a program ended, as Deno.CommandStatus has it, with ww's own fields. */
+/**
+ * How a program ended, as Deno.CommandStatus has it, with ww's own fields.
+ *
+ * @example
+ * ```ts ignore
+ * const status: CommandStatus = await (await new Command("/bin/false").spawn()).status;
+ * status.code; // 1; status.success false, status.signal null, status.timedOut false
+ * ```
+ */
 export interface CommandStatus {
   /** True when the program exited 0. */
   readonly success: boolean;
@@ -35,7 +43,15 @@ export interface CommandStatus {
   readonly error?: WwError;
 }
 
-/** What output() gives: the status and everything the program wrote on a piped stdout/stderr. */
+/**
+ * What output() gives: the status and everything the program wrote on a piped stdout/stderr.
+ *
+ * @example
+ * ```ts ignore
+ * const out: CommandOutput = await new Command("/bin/echo", { args: ["hi"] }).output();
+ * new TextDecoder().decode(out.stdout); // "hi\n"
+ * ```
+ */
 export interface CommandOutput extends CommandStatus {
   /** Throws a TypeError unless stdout was "piped". */
   readonly stdout: Uint8Array;
@@ -350,6 +366,12 @@ function serveHost(
 /**
  * ww's IPFS service for a run's node (`config.ipfsApi`), loaded with the IPLD libraries only when
  * a program first calls it: a run that never does pays nothing for it.
+ *
+ * @example
+ * ```ts ignore
+ * const ipfs = ipfsServiceFor({ program: "app", args: [], fds: [], env: {}, ipfsApi: DEFAULT_IPFS_API, jail: DEFAULT_POLICY });
+ * await new Command("app", { host: { ipfs } }).output();
+ * ```
  */
 export function ipfsServiceFor(config: RunConfig): IpfsService {
   let service: Promise<IpfsService> | undefined;

@@ -19,10 +19,24 @@ import {
 import { DEFAULT_IPFS_API } from "../ipfs/multiaddr.ts";
 import type { IpfsService } from "../rpc/types.ts";
 
-/** What a program's fd 0, 1 or 2 is, as Deno.CommandOptions has it. */
+/**
+ * What a program's fd 0, 1 or 2 is, as Deno.CommandOptions has it.
+ *
+ * @example
+ * ```ts
+ * const stdout: StdioOption = "piped";
+ * ```
+ */
 export type StdioOption = "inherit" | "piped" | "null";
 
-/** The jail, as a partial policy over DEFAULT_POLICY (each field left out keeps its default). */
+/**
+ * The jail, as a partial policy over DEFAULT_POLICY (each field left out keeps its default).
+ *
+ * @example
+ * ```ts ignore
+ * const jail: JailOptions = { backend: "native", timeoutMs: 5000, net: false };
+ * ```
+ */
 export interface JailOptions {
   /** "auto" (default), "bwrap", "native" or "none" (unjailed). */
   readonly backend?: JailBackend;
@@ -44,7 +58,14 @@ export interface JailOptions {
   readonly allowWeakerJail?: boolean;
 }
 
-/** Descriptors handed to the program from fd 4 on, each named by WW_FD_<NAME>. */
+/**
+ * Descriptors handed to the program from fd 4 on, each named by WW_FD_<NAME>.
+ *
+ * @example
+ * ```ts ignore
+ * const grants: GrantOptions = { fds: [{ name: "db", source: 7 }], own: [{ name: "web", listen: "tcp:127.0.0.1:0" }] };
+ * ```
+ */
 export interface GrantOptions {
   /** Descriptors this process opened (inherited or not), by name: `{ name: "db", source: 7 }`. */
   readonly fds?: readonly FdGrant[];
@@ -52,7 +73,14 @@ export interface GrantOptions {
   readonly own?: readonly OwnGrant[];
 }
 
-/** What the host capability on the program's fd 3 serves (Cap'n Proto RPC, rpc/ww.capnp). */
+/**
+ * What the host capability on the program's fd 3 serves (Cap'n Proto RPC, rpc/ww.capnp).
+ *
+ * @example
+ * ```ts ignore
+ * const host: HostOptions = { console: (line) => console.log(line), exec: true };
+ * ```
+ */
 export interface HostOptions {
   /** Console lines the program logs, one call each, prefixed with the program's name. */
   readonly console?: (line: string) => void;
@@ -65,6 +93,12 @@ export interface HostOptions {
 /**
  * The options of a Command: Deno.CommandOptions' names, defaults and meanings where Deno has them
  * (`env` is the program's whole environment: a jail inherits nothing), and ww's own.
+ *
+ * @example
+ * ```ts ignore
+ * const options: CommandOptions = { args: ["-c", "echo hi"], stdout: "piped", jail: { backend: "bwrap" } };
+ * await new Command("/bin/sh", options).output();
+ * ```
  */
 export interface CommandOptions {
   /** The program's arguments, after its name. */

@@ -147,6 +147,12 @@ export interface StartOptions {
 /**
  * A RunConfig in which everything but the program may be left out: no arguments, no grants, an
  * empty environment, the IPFS node at DEFAULT_IPFS_API, and DEFAULT_POLICY's jail.
+ *
+ * @example
+ * ```ts ignore
+ * const config: StartConfig = { program: "/bin/true" };
+ * await startProgram(config);
+ * ```
  */
 export type StartConfig = Pick<RunConfig, "program"> & Partial<Omit<RunConfig, "program">>;
 

@@ -33,12 +33,12 @@ function openDir(prefix: string): string {
  * Starts `ww run --jail=<backend> hostile sleeper <marker> /dev/null`: a program that runs until
  * signalled, with the marker in its argv (a shell would exec its last command and lose it).
  */
-async function startWw(backend: Backend, marker: string) {
+async function startWw(backend: Backend, marker: string, env: Record<string, string> = {}) {
   const [cmd, ...args] = wwCommand();
   const hostile = await hostileBinary();
   return new Deno.Command(cmd, {
     args: [...args, "run", `--jail=${backend}`, hostile, "sleeper", marker, "/dev/null"],
-    env: { TMPDIR: host.tmpDir },
+    env: { TMPDIR: host.tmpDir, ...env },
     // Not piped: a jail that outlived ww would hold the pipes, and the test would wait forever.
     stdin: "null",
     stdout: "null",
@@ -219,7 +219,11 @@ test("--jail=none control: root can signal, prlimit and renice a jail's process"
 for (const backend of BACKENDS) {
   test(`${backend} jail: the lease is held while the jail runs and released when it ends`, async () => {
     const marker = crypto.randomUUID();
-    const ww = await startWw(backend, marker);
+    // A range of this test's own: in the default one, a neighbour test's jail could lease the id
+    // the moment this jail frees it, and the lock would be held again.
+    const ww = await startWw(backend, marker, {
+      WW_JAIL_IDS: backend === "bwrap" ? "200100-200109" : "200110-200119",
+    });
     const uid = await jailUid(marker);
     assert.equal(isLockHeld(`${LEASE_DIR}/${uid}`), true);
     ww.kill("SIGTERM"); // forwarded to the program, which dies of it: the jail ends
