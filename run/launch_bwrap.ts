@@ -362,7 +362,7 @@ async function jailFailed(
   config: RunConfig,
   dropTo: { uid: number; gid: number } | undefined,
   beforeJail: boolean,
-): Promise<SetupError> {
+): Promise<SetupError | LimitError> {
   const uid = dropTo?.uid ?? Deno.uid() ?? 0;
   const { processes } = config.jail.limits;
   const running = processesOf(uid);
@@ -380,8 +380,13 @@ async function jailFailed(
       return new NamespacesUnavailableError(fallback.reason, { ...fallback, backend: "native" });
     }
   }
+  const what = `bubblewrap could not set up the jail or start the program (${choice.reason})`;
   return new SetupError(
-    `bubblewrap could not set up the jail or start the program (${choice.reason}); bwrap prints the reason above when it has one, and ww doctor tells what this machine offers`,
+    `${what}; bwrap wrote its reason, when it has one, on this process's stderr, and ww doctor tells what this machine offers`,
+    {
+      commandLine:
+        `${what}; bwrap prints the reason above when it has one, and ww doctor tells what this machine offers`,
+    },
   );
 }
 

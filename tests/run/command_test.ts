@@ -363,6 +363,9 @@ Deno.test("[jail=bwrap] a jail that fails after spawn resolves status with the e
     assert.equal(status.success, false);
     assert.equal(status.code, 125);
     assert.ok(status.error instanceof SetupError, String(status.error));
+    // Worded for a library caller; the command line's line says where bwrap's reason went.
+    assert.doesNotMatch(status.error.message, /above/);
+    assert.match(status.error.commandLine ?? "", /bwrap prints the reason above/);
   });
   assert.deepEqual(unhandled, []);
 });
@@ -478,6 +481,15 @@ Deno.test("errors for a library caller: a bind that cannot be made is a BindErro
       /^jail\.writableBinds .*which cannot write it .*then jail\.gid G\), or choose the jail's user with jail\.uid, or bind it read-only with jail\.readOnlyBinds$/,
       /^--bind .*then --gid G\), or choose the jail's user with --uid, or bind it read-only with --ro-bind$/,
     );
+    await rejectsWorded(
+      new Command("/bin/true", {
+        jail: { backend: "native", readOnlyBinds: [{ source: dir, dest: "/data" }] },
+      }),
+      BindError,
+      { bind: dir },
+      /^bind .* -> \/data: the native jail cannot show a path at another place \(.*jail\.backend "bwrap"\)$/,
+      /^bind .*:\/data: the native jail cannot show a path at another place \(.*--jail=bwrap\)$/,
+    );
     const closed = `${dir}/closed`;
     Deno.mkdirSync(`${closed}/data`, { recursive: true });
     Deno.chmodSync(closed, 0o700); // the jail's leased uid cannot enter it
@@ -509,6 +521,45 @@ Deno.test("errors for a library caller: a cwd the program cannot start in is a C
     { cwd: "/srv/ww-not-shown" },
     /^cwd \/srv\/ww-not-shown: the jail does not show it \(bind it with jail\.readOnlyBinds or jail\.writableBinds/,
     /^--chdir \/srv\/ww-not-shown: the jail does not show it \(bind it with --ro-bind or --bind/,
+  );
+});
+
+Deno.test("errors for a library caller: a cwd the native jail does not show, or its user cannot enter, is a CwdError", async () => {
+  const dir = privateTmp();
+  try {
+    const closed = `${dir}/closed`;
+    Deno.mkdirSync(closed);
+    Deno.chmodSync(closed, 0o700); // root's: the jail's leased uid cannot enter it
+    await rejectsWorded(
+      new Command("/bin/true", { cwd: closed, jail: { backend: "native" } }),
+      CwdError,
+      { cwd: closed },
+      /^cwd .*\/closed: the native jail does not let the program read it \(bind it with jail\.readOnlyBinds or jail\.writableBinds/,
+      /^--chdir .*\/closed: the native jail does not let the program read it \(bind it with --ro-bind or --bind/,
+    );
+    // Shown by a bind, but the stage's chdir fails inside the jail.
+    await rejectsWorded(
+      new Command("/bin/true", {
+        cwd: closed,
+        jail: { backend: "native", readOnlyBinds: [{ source: dir, dest: dir }] },
+      }),
+      CwdError,
+      { cwd: closed },
+      /^cwd .*\/closed: the program cannot enter it in the native jail \(EACCES; /,
+      /^--chdir .*\/closed: the program cannot enter it in the native jail \(EACCES; /,
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("errors for a library caller: uid 0 under the native jail names jail.uid and jail.backend", async () => {
+  await rejectsWorded(
+    new Command("/bin/true", { jail: { backend: "native", uid: 0 } }),
+    SetupError,
+    {},
+    /^jail\.uid 0: the native jail runs programs as an unprivileged user only: .*use jail\.backend "bwrap", /,
+    /^--uid 0: the native jail runs programs as an unprivileged user only: .*use --jail=bwrap, /,
   );
 });
 
