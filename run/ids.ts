@@ -84,7 +84,11 @@ function rangeFor(requested: RequestedIds): IdRange | undefined {
   if (!root) return undefined;
   const { range } = jailIdRange();
   const problem = explicitIdProblem(requested, range);
-  if (problem) throw new SetupError(problem);
+  if (problem) {
+    throw new SetupError(explicitIdProblem(requested, range, "library") ?? problem, {
+      commandLine: problem,
+    });
+  }
   return needsLease(requested, root) ? range : undefined;
 }
 

@@ -553,13 +553,20 @@ Deno.test("errors for a library caller: a cwd the native jail does not show, or 
   }
 });
 
-Deno.test("errors for a library caller: uid 0 under the native jail names jail.uid and jail.backend", async () => {
+Deno.test("errors for a library caller: uid 0 under native, or a leased gid, names jail.uid/jail.gid", async () => {
   await rejectsWorded(
     new Command("/bin/true", { jail: { backend: "native", uid: 0 } }),
     SetupError,
     {},
     /^jail\.uid 0: the native jail runs programs as an unprivileged user only: .*use jail\.backend "bwrap", /,
     /^--uid 0: the native jail runs programs as an unprivileged user only: .*use --jail=bwrap, /,
+  );
+  await rejectsWorded(
+    new Command("/bin/true", { jail: { backend: "bwrap", gid: 70005 } }),
+    SetupError,
+    {},
+    /^jail\.gid 70005: ww leases \d+-\d+ to jails, one id each/,
+    /^--gid 70005: ww leases \d+-\d+ to jails, one id each/,
   );
 });
 
