@@ -192,7 +192,8 @@ if (import.meta.main) {
   } catch (e) {
     const debug = debugRequested(Deno.args);
     if (e instanceof WwError) {
-      stderr.line(`ww: ${e.message}`);
+      // The command line's words (its flags) where they differ from the library's (its options).
+      stderr.line(`ww: ${e.commandLine ?? e.message}`);
       if (debug && e.stack) stderr.line(e.stack);
       code = e.exitCode;
     } else {

@@ -23,9 +23,13 @@ export type { Listener } from "./run/own_grants.ts";
 export { DEFAULT_LIMITS, DEFAULT_POLICY } from "./jail/policy.ts";
 export type { Bind, JailBackend, JailPolicy, Limits } from "./jail/policy.ts";
 export {
+  BindError,
   ClosedFdError,
+  CwdError,
   EXIT,
+  GrantError,
   InterruptedError,
+  LimitError,
   NamespacesUnavailableError,
   NotExecutableError,
   NotFoundError,
@@ -33,6 +37,7 @@ export {
   UsageError,
   WwError,
 } from "./core/errors.ts";
+export type { WwErrorOptions } from "./core/errors.ts";
 export { DEFAULT_IPFS_API } from "./ipfs/multiaddr.ts";
 // The host capability on fd 3 (Cap'n Proto RPC, rpc/ww.capnp). Guests use "./guest"
 // (rpc/guest.ts) to talk to it, and "./fdmap" (examples/guest/fdmap.ts) to read WW_FD_*.

@@ -35,11 +35,23 @@ export const EXIT = {
  * ```
  */
 export class WwError extends Error {
+  /**
+   * The line `ww run` prints for this error, in the command line's words (its flags), when they
+   * differ from `message`, which is worded for a library caller (its options).
+   */
+  readonly commandLine?: string;
   /** `message`: one line for the user; `exitCode`: what `ww run` exits with. */
-  constructor(message: string, readonly exitCode: number, options?: ErrorOptions) {
+  constructor(message: string, readonly exitCode: number, options?: WwErrorOptions) {
     super(message, options);
     this.name = "WwError";
+    if (options?.commandLine !== undefined) this.commandLine = options.commandLine;
   }
+}
+
+/** ErrorOptions, and the command line's wording of the error when it differs from `message`. */
+export interface WwErrorOptions extends ErrorOptions {
+  /** The line `ww run` prints instead of `message` (see {@linkcode WwError.commandLine}). */
+  readonly commandLine?: string;
 }
 
 /**
@@ -52,7 +64,7 @@ export class WwError extends Error {
  */
 export class UsageError extends WwError {
   /** `message`: one line naming the input, what is wrong and the fix. */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: WwErrorOptions) {
     super(message, EXIT.usage, options);
     this.name = "UsageError";
   }
@@ -68,7 +80,7 @@ export class UsageError extends WwError {
  */
 export class SetupError extends WwError {
   /** `message`: one line naming the input, what is wrong and the fix. */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: WwErrorOptions) {
     super(message, EXIT.usage, options);
     this.name = "SetupError";
   }
@@ -84,7 +96,7 @@ export class SetupError extends WwError {
  */
 export class NotExecutableError extends WwError {
   /** `message`: one line naming the input, what is wrong and the fix. */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: WwErrorOptions) {
     super(message, EXIT.notExecutable, options);
     this.name = "NotExecutableError";
   }
@@ -101,9 +113,27 @@ export class NotExecutableError extends WwError {
  */
 export class InterruptedError extends WwError {
   /** `signal`: the number of the signal that stopped ww. */
-  constructor(message: string, readonly signal: number, options?: ErrorOptions) {
+  constructor(message: string, readonly signal: number, options?: WwErrorOptions) {
     super(message, 128 + signal, options);
     this.name = "InterruptedError";
+  }
+}
+
+/**
+ * A grant could not be handed to the program (exit 125): a socket ww could not listen on or
+ * connect to, a file it could not open, a descriptor it may not pass. `grant` is the grant's
+ * name; `cause` the system call's error, when there is one.
+ *
+ * @example
+ * ```ts ignore
+ * throw new GrantError("db", "grant db: cannot open /srv/db (no such file)", { cause });
+ * ```
+ */
+export class GrantError extends SetupError {
+  /** `grant`: the grant's name; `message`: one line naming it, what failed and the fix. */
+  constructor(readonly grant: string, message: string, options?: WwErrorOptions) {
+    super(message, options);
+    this.name = "GrantError";
   }
 }
 
@@ -114,20 +144,58 @@ export class InterruptedError extends WwError {
  * @example
  * new ClosedFdError("db", 77).message; // "grant db: descriptor 77 is not open in this process ..."
  */
-export class ClosedFdError extends SetupError {
-  /** `grant`: the grant's name; `fd`: the descriptor it names; `message` for the command line. */
-  constructor(
-    readonly grant: string,
-    readonly fd: number,
-    message?: string,
-    options?: ErrorOptions,
-  ) {
+export class ClosedFdError extends GrantError {
+  /** `grant`: the grant's name; `fd`: the descriptor it names. */
+  constructor(grant: string, readonly fd: number, options?: WwErrorOptions) {
     super(
-      message ??
-        `grant ${grant}: descriptor ${fd} is not open in this process (open it before starting the program, and keep it open until then)`,
+      grant,
+      `grant ${grant}: descriptor ${fd} is not open in this process (open it before starting the program, and keep it open until then)`,
       options,
     );
     this.name = "ClosedFdError";
+  }
+}
+
+/**
+ * A resource limit of the jail cannot work for this run on this machine (exit 125): too low for
+ * the program to start, or above what ww may set. `limit` is its key in the jail's limits
+ * (`processes`, `memoryBytes`, `cpuSeconds`, `openFiles`) and `value` the value asked for.
+ */
+export class LimitError extends UsageError {
+  /** `limit` and `value`: the limit asked for; `message`: what is wrong and a value that works. */
+  constructor(
+    readonly limit: "memoryBytes" | "cpuSeconds" | "openFiles" | "processes",
+    readonly value: number,
+    message: string,
+    options?: WwErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "LimitError";
+  }
+}
+
+/**
+ * A bind of a host path into the jail cannot be made (exit 125): its source is missing or out of
+ * the jail's user's reach, or its destination is not allowed. `bind` is the bind's host path
+ * (source).
+ */
+export class BindError extends SetupError {
+  /** `bind`: the bind's source on the host; `message`: what is wrong and the fix. */
+  constructor(readonly bind: string, message: string, options?: WwErrorOptions) {
+    super(message, options);
+    this.name = "BindError";
+  }
+}
+
+/**
+ * The program cannot start in the working directory asked for (exit 125): the jail does not show
+ * it, or it is not a directory. `cwd` is the directory as asked for (the `cwd` option).
+ */
+export class CwdError extends SetupError {
+  /** `cwd`: the directory asked for; `message`: what is wrong and the fix. */
+  constructor(readonly cwd: string, message: string, options?: WwErrorOptions) {
+    super(message, options);
+    this.name = "CwdError";
   }
 }
 
@@ -141,7 +209,7 @@ export class ClosedFdError extends SetupError {
  */
 export class NotFoundError extends WwError {
   /** `message`: one line naming the input, what is wrong and the fix. */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: WwErrorOptions) {
     super(message, EXIT.notFound, options);
     this.name = "NotFoundError";
   }

@@ -46,11 +46,25 @@ export function grantKind(g: OwnGrant): "listen" | "connect" | "open" {
 }
 
 /** "--listen http=tcp:127.0.0.1:0", as the user wrote it; used to prefix every error. */
-export function grantLabel(g: OwnGrant): string {
+export function grantLabel(g: OwnGrant, words: Wording = "commandLine"): string {
+  if (words === "library") {
+    const [how, what] = "listen" in g
+      ? ["listen", g.listen]
+      : "connect" in g
+      ? ["connect", g.connect]
+      : ["open", `${g.open}${g.mode && g.mode !== "r" ? ` (mode ${g.mode})` : ""}`];
+    return `grant ${g.name} (${how} ${what})`;
+  }
   if ("listen" in g) return `--listen ${g.name}=${g.listen}`;
   if ("connect" in g) return `--connect ${g.name}=${g.connect}`;
   return `--open ${g.name}=${g.open}${g.mode && g.mode !== "r" ? `:${g.mode}` : ""}`;
 }
+
+/**
+ * Whom a message is for: "commandLine" names the flags of `ww run` (`--listen http=...`),
+ * "library" the options of a Command (`grant http (listen ...)`, `grants.own`).
+ */
+export type Wording = "commandLine" | "library";
 
 /**
  * Parses `tcp:HOST:PORT` (IPv6 as `[ADDR]`), `udp:HOST:PORT` or `unix:PATH`.
@@ -127,8 +141,10 @@ export function ownGrantProblem(
   g: OwnGrant,
   fds: readonly FdGrant[],
   earlier: readonly OwnGrant[],
+  words: Wording = "commandLine",
 ): string | undefined {
-  const label = grantLabel(g);
+  const cli = words === "commandLine";
+  const label = grantLabel(g, words);
   if (!GRANT_NAME.test(g.name)) {
     return `${label}: the name must match [A-Za-z_][A-Za-z0-9_]* (it becomes ${fdEnvVar("NAME")})`;
   }
@@ -136,11 +152,15 @@ export function ownGrantProblem(
     fdEnvVar(n) === fdEnvVar(g.name)
   );
   if (clash !== undefined) {
-    return `${label}: the name is already granted as ${clash} (names are unique across --with-fd, --listen, --connect and --open, ignoring case)`;
+    return `${label}: the name is already granted as ${clash} (names are unique across ${
+      cli ? "--with-fd, --listen, --connect and --open" : "grants.fds and grants.own"
+    }, ignoring case)`;
   }
   if ("open" in g) {
     if (g.open === "" || g.open.includes("\0")) {
-      return `${label}: expected name=PATH[:MODE], e.g. --open log=/var/log/app.log:a`;
+      return cli
+        ? `${label}: expected name=PATH[:MODE], e.g. --open log=/var/log/app.log:a`
+        : `${label}: the path is empty or contains a NUL byte`;
     }
     if (g.mode !== undefined && !OPEN_MODES.includes(g.mode)) {
       return `${label}: unknown mode ${JSON.stringify(g.mode)} (use r, w, a or rw)`;
@@ -150,7 +170,9 @@ export function ownGrantProblem(
   const address = parseAddress("listen" in g ? g.listen : g.connect);
   if ("error" in address) return `${label}: ${address.error}`;
   if ("connect" in g && address.kind === "udp") {
-    return `${label}: --connect takes tcp:HOST:PORT or unix:PATH (a udp socket has no connection to hand over)`;
+    return `${label}: ${
+      cli ? "--connect" : "connect"
+    } takes tcp:HOST:PORT or unix:PATH (a udp socket has no connection to hand over)`;
   }
   return undefined;
 }
@@ -159,9 +181,10 @@ export function ownGrantProblem(
 export function ownGrantsProblem(
   own: readonly OwnGrant[],
   fds: readonly FdGrant[],
+  words: Wording = "commandLine",
 ): string | undefined {
   for (const [i, g] of own.entries()) {
-    const problem = ownGrantProblem(g, fds, own.slice(0, i));
+    const problem = ownGrantProblem(g, fds, own.slice(0, i), words);
     if (problem) return problem;
   }
   return undefined;
@@ -274,7 +297,11 @@ export function openFlags(mode: OpenMode): number {
  * grantFailure({ name: "http", listen: "tcp:127.0.0.1:80" }, "EACCES");
  * // "--listen http=tcp:127.0.0.1:80: no permission to bind this address (EACCES) (...)"
  */
-export function grantFailure(g: OwnGrant, code: string): string {
+export function grantFailure(
+  g: OwnGrant,
+  code: string,
+  words: Wording = "commandLine",
+): string {
   const kind = grantKind(g);
   const why = (() => {
     switch (code) {
@@ -290,7 +317,9 @@ export function grantFailure(g: OwnGrant, code: string): string {
       case "EPERM":
         return kind === "listen"
           ? `no permission to bind this address (${code}) (ports below 1024 need privilege; use a higher port)`
-          : `permission denied (${code}) to the caller of ww`;
+          : `permission denied (${code}) to ${
+            words === "commandLine" ? "the caller of ww" : "this process"
+          }`;
       case "ECONNREFUSED":
         return "connection refused (is the server running and listening there?)";
       case "ETIMEDOUT":
@@ -317,5 +346,5 @@ export function grantFailure(g: OwnGrant, code: string): string {
         return `failed (${code})`;
     }
   })();
-  return `${grantLabel(g)}: ${why}`;
+  return `${grantLabel(g, words)}: ${why}`;
 }

@@ -30,8 +30,15 @@ export interface BindMount {
   readonly writable: boolean;
 }
 
-/** The flag as the user wrote it, for messages: `--bind src` or `--bind src:dest`. */
-export function bindText(r: BindRequest): string {
+/**
+ * The bind as the user wrote it, for messages: the flag (`--bind src` or `--bind src:dest`), or,
+ * for a library caller, the option (`jail.writableBinds src` or `jail.readOnlyBinds src -> dest`).
+ */
+export function bindText(r: BindRequest, words: "commandLine" | "library" = "commandLine"): string {
+  if (words === "library") {
+    const option = r.flag === "--bind" ? "jail.writableBinds" : "jail.readOnlyBinds";
+    return `${option} ${r.source === r.dest ? r.source : `${r.source} -> ${r.dest}`}`;
+  }
   return `${r.flag} ${r.source === r.dest ? r.source : `${r.source}:${r.dest}`}`;
 }
 

@@ -153,6 +153,7 @@ export function bwrapChdirProblem(
   dir: string,
   host: HostFiles,
   mounts: BwrapMounts,
+  words: "commandLine" | "library" = "commandLine",
 ): string | undefined {
   const made = [
     ...host.system.filter((e) => e.kind === "dir").map((e) => e.path),
@@ -166,9 +167,13 @@ export function bwrapChdirProblem(
   if (bwrapHostPath(dir, host, mounts) !== undefined) return undefined;
   if (["/proc", "/dev"].some((p) => isWithin(dir, p))) return undefined;
   if ([...(mounts.tmpBound ? [] : ["/tmp"]), mounts.workdir].some((p) => isWithin(dir, p))) {
-    return `--chdir ${dir}: not in the jail, whose /tmp and work directory start empty (bind a directory there, or choose one the jail shows)`;
+    return `${
+      words === "library" ? "cwd" : "--chdir"
+    } ${dir}: not in the jail, whose /tmp and work directory start empty (bind a directory there, or choose one the jail shows)`;
   }
-  return `--chdir ${dir}: the jail does not show it (bind it with --ro-bind or --bind, or choose a directory the jail shows)`;
+  return words === "library"
+    ? `cwd ${dir}: the jail does not show it (bind it with jail.readOnlyBinds or jail.writableBinds, or choose a directory the jail shows)`
+    : `--chdir ${dir}: the jail does not show it (bind it with --ro-bind or --bind, or choose a directory the jail shows)`;
 }
 
 /**
@@ -306,7 +311,7 @@ export type BwrapMountInput =
 export function planBwrapMounts(
   requests: readonly BindRequest[],
   input: BwrapMountInput,
-): BwrapMounts | { error: string } {
+): BwrapMounts | BwrapMountError {
   const { host } = input;
   const programFd = input.programFd;
   const programShown = programFd
@@ -315,12 +320,12 @@ export function planBwrapMounts(
   const clean: BindRequest[] = [];
   for (const r of requests) {
     const dest = cleanDest(r.dest);
-    if (typeof dest !== "string") return { error: `${bindText(r)}: ${dest.error}` };
+    if (typeof dest !== "string") return bindError(r, dest.error);
     clean.push({ ...r, dest });
   }
   for (const r of clean) {
     const problem = collision(r, input, programShown);
-    if (problem) return { error: `${bindText(r)}: ${problem}` };
+    if (problem) return bindError(r, problem);
   }
   const planned = planBinds(clean);
   if ("error" in planned) return planned;
@@ -342,6 +347,24 @@ export function planBwrapMounts(
   }
   const workdirInTmp = !tmpBound && workdir !== "/tmp" && isWithin(workdir, "/tmp");
   return { binds: planned.mounts, tmpBound, workdir, workdirInTmp };
+}
+
+/**
+ * Why the mounts cannot be planned: `error` in the command line's words; for a failure of one
+ * bind, its source (`bind`) and the line in a library caller's words (`library`).
+ */
+export interface BwrapMountError {
+  readonly error: string;
+  readonly bind?: string;
+  readonly library?: string;
+}
+
+function bindError(r: BindRequest, why: string): BwrapMountError {
+  return {
+    error: `${bindText(r)}: ${why}`,
+    bind: r.source,
+    library: `${bindText(r, "library")}: ${why}`,
+  };
 }
 
 /** Why bind `r` collides with what ww mounts itself, or undefined. */

@@ -177,8 +177,13 @@ export function jailHostIds(
  * explicitIdProblem({ uid: 70005 }, { first: 70000, last: 79999 });
  * // "--uid 70005: ww leases 70000-79999 to jails one each; choose an id outside it"
  */
-export function explicitIdProblem(requested: RequestedIds, range: IdRange): string | undefined {
-  for (const [flag, id] of [["--uid", requested.uid], ["--gid", requested.gid]] as const) {
+export function explicitIdProblem(
+  requested: RequestedIds,
+  range: IdRange,
+  words: "commandLine" | "library" = "commandLine",
+): string | undefined {
+  const [uid, gid] = words === "library" ? ["jail.uid", "jail.gid"] : ["--uid", "--gid"];
+  for (const [flag, id] of [[uid, requested.uid], [gid, requested.gid]] as const) {
     if (id !== undefined && id !== 0 && id >= range.first && id <= range.last) {
       return `${flag} ${id}: ww leases ${
         formatIdRange(range)

@@ -52,6 +52,33 @@ export interface LaunchShape {
   readonly highestFd: number;
 }
 
+/** Whom a limit's message is for: `ww run`'s flags (--nproc 5) or a Command's options. */
+export type LimitWording = "commandLine" | "library";
+
+/** The limits limitsFailure checks (the in-memory file systems' size is bwrap's to refuse). */
+export type CheckedLimit = Exclude<keyof Limits, "tmpBytes">;
+
+/** A limit that cannot work: which one (its key in Limits), the value asked for, and why. */
+export interface LimitFailure {
+  readonly limit: CheckedLimit;
+  readonly value: number;
+  /** One line naming the limit, what is wrong and a value that works. */
+  readonly line: string;
+}
+
+const LIMIT_FLAGS: Readonly<Record<CheckedLimit, string>> = {
+  memoryBytes: "--memory",
+  cpuSeconds: "--cpu",
+  openFiles: "--nofile",
+  processes: "--nproc",
+};
+
+/** A limit with a value, as `words` spells it: `--memory 1M` or `jail.limits.memoryBytes 1048576`. */
+function spell(limit: CheckedLimit, value: number, words: LimitWording): string {
+  if (words === "library") return `jail.limits.${limit} ${value}`;
+  return `${LIMIT_FLAGS[limit]} ${limit === "memoryBytes" ? sizeText(value) : value}`;
+}
+
 /**
  * The first limit that cannot work for `launch` on this machine, as one line naming the flag and
  * a value that works; undefined when they all can.
@@ -66,13 +93,39 @@ export function limitsProblem(
   launch: LaunchShape,
   facts: LimitFacts,
 ): string | undefined {
+  return limitsFailure(limits, launch, facts, "commandLine")?.line;
+}
+
+/**
+ * The first limit that cannot work for `launch` on this machine (see limitsProblem), with its key
+ * and value, worded for `words`; undefined when they all can.
+ *
+ * @example
+ * limitsFailure({ processes: 1 }, { backend: "bwrap", highestFd: 5 }, facts, "library");
+ * // { limit: "processes", value: 1, line: "jail.limits.processes 1: below the minimum ..." }
+ */
+export function limitsFailure(
+  limits: Limits,
+  launch: LaunchShape,
+  facts: LimitFacts,
+  words: LimitWording,
+): LimitFailure | undefined {
   const { memoryBytes, cpuSeconds, openFiles, processes } = limits;
+  const fail = (limit: CheckedLimit, value: number, why: string): LimitFailure => ({
+    limit,
+    value,
+    line: `${spell(limit, value, words)}: ${why}`,
+  });
   if (memoryBytes !== undefined && memoryBytes < MIN_MEMORY_BYTES) {
-    return `--memory ${
-      sizeText(memoryBytes)
-    }: below the minimum, 1M (RLIMIT_DATA; the dynamic loader and ${
-      launch.backend === "bwrap" ? "bwrap" : "libc"
-    } need about 256K before the program runs); use --memory 1M or more`;
+    return fail(
+      "memoryBytes",
+      memoryBytes,
+      `below the minimum, 1M (RLIMIT_DATA; the dynamic loader and ${
+        launch.backend === "bwrap" ? "bwrap" : "libc"
+      } need about 256K before the program runs); use ${
+        spell("memoryBytes", MIN_MEMORY_BYTES, words)
+      } or more`,
+    );
   }
   if (openFiles !== undefined) {
     const spare = launch.backend === "bwrap" ? BWRAP_SPARE_FDS : LOADER_SPARE_FDS;
@@ -81,33 +134,66 @@ export function limitsProblem(
       const who = launch.backend === "bwrap"
         ? `bwrap is started with descriptors up to ${launch.highestFd} and needs ${spare} more free`
         : `the program holds descriptors up to ${launch.highestFd} and its loader needs ${spare} more free`;
-      return `--nofile ${openFiles}${
-        openFiles === DEFAULT_LIMITS.openFiles ? " (the default)" : ""
-      }: too low for this run (RLIMIT_NOFILE; ${who}); use --nofile ${least} or more`;
+      return {
+        limit: "openFiles",
+        value: openFiles,
+        line: `${spell("openFiles", openFiles, words)}${
+          openFiles === DEFAULT_LIMITS.openFiles ? " (the default)" : ""
+        }: too low for this run (RLIMIT_NOFILE; ${who}); use ${
+          spell("openFiles", least, words)
+        } or more`,
+      };
     }
     const most = facts.canRaise
       ? facts.nrOpen
       : Math.min(facts.hard.nofile ?? Infinity, facts.nrOpen);
     if (openFiles > most) {
-      return `--nofile ${openFiles}: more than this machine allows, ${most} (${
-        facts.canRaise || most === facts.nrOpen ? "fs.nr_open" : "ww's hard limit, ulimit -Hn"
-      }); use --nofile ${most} or less`;
+      return fail(
+        "openFiles",
+        openFiles,
+        `more than this machine allows, ${most} (${
+          facts.canRaise || most === facts.nrOpen ? "fs.nr_open" : "ww's hard limit, ulimit -Hn"
+        }); use ${spell("openFiles", most, words)} or less`,
+      );
     }
   }
   if (processes !== undefined && launch.backend === "bwrap" && processes < BWRAP_MIN_PROCESSES) {
-    return `--nproc ${processes}: below the minimum for the bwrap jail, ${BWRAP_MIN_PROCESSES} (RLIMIT_NPROC counts bwrap, the jail's pid 1 and the program, and every other process of the jail's uid); use --nproc ${BWRAP_MIN_PROCESSES} or more`;
+    return fail(
+      "processes",
+      processes,
+      `below the minimum for the bwrap jail, ${BWRAP_MIN_PROCESSES} (RLIMIT_NPROC counts bwrap, the jail's pid 1 and the program, and every other process of the jail's uid); use ${
+        spell("processes", BWRAP_MIN_PROCESSES, words)
+      } or more`,
+    );
   }
   if (!facts.canRaise) {
-    const above = (flag: string, v: number | undefined, hard: number | undefined, shell: string) =>
+    const above = (
+      limit: CheckedLimit,
+      v: number | undefined,
+      hard: number | undefined,
+      shell: string,
+    ) =>
       v !== undefined && hard !== undefined && v > hard
-        ? `${flag} ${v}: more than ww's hard limit, ${hard} (${shell}), which only root may raise; use ${flag} ${hard} or less`
+        ? fail(
+          limit,
+          v,
+          `more than ww's hard limit, ${hard} (${shell}), which only root may raise; use ${
+            spell(limit, hard, words)
+          } or less`,
+        )
         : undefined;
-    return above("--cpu", cpuSeconds, facts.hard.cpu, "ulimit -Ht") ??
-      above("--nproc", processes, facts.hard.nproc, "ulimit -Hu") ??
+    return above("cpuSeconds", cpuSeconds, facts.hard.cpu, "ulimit -Ht") ??
+      above("processes", processes, facts.hard.nproc, "ulimit -Hu") ??
       (memoryBytes !== undefined && facts.hard.data !== undefined && memoryBytes > facts.hard.data
-        ? `--memory ${sizeText(memoryBytes)}: more than ww's hard limit, ${
-          sizeText(facts.hard.data)
-        } (ulimit -Hd), which only root may raise; use a smaller --memory`
+        ? fail(
+          "memoryBytes",
+          memoryBytes,
+          `more than ww's hard limit, ${
+            sizeText(facts.hard.data)
+          } (ulimit -Hd), which only root may raise; use a smaller ${
+            words === "library" ? "jail.limits.memoryBytes" : "--memory"
+          }`,
+        )
         : undefined);
   }
   return undefined;
@@ -126,10 +212,13 @@ export function nprocShortfall(
   processes: number | undefined,
   uid: number,
   running: number,
+  words: LimitWording = "commandLine",
 ): string | undefined {
   if (processes === undefined || running + BWRAP_MIN_PROCESSES <= processes) return undefined;
-  return `--nproc ${processes}: uid ${uid}, whose processes the limit counts, already runs ${running} processes or threads, leaving too few for bwrap, the jail's pid 1 and the program (RLIMIT_NPROC); use --nproc ${
-    running + BWRAP_MIN_PROCESSES
+  return `${
+    spell("processes", processes, words)
+  }: uid ${uid}, whose processes the limit counts, already runs ${running} processes or threads, leaving too few for bwrap, the jail's pid 1 and the program (RLIMIT_NPROC); use ${
+    spell("processes", running + BWRAP_MIN_PROCESSES, words)
   } or more, or end some of them`;
 }
 

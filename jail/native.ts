@@ -198,17 +198,33 @@ export function isPrivileged(id: ProcessIdentity): boolean {
  * if ("error" in r) throw new Error(r.error);
  * r.plan.landlock?.rules; // [{ path: "/usr", access: 13 }, ...]
  */
-export function nativePlan(input: NativeInput): NativePlanResult | { error: string } {
+/**
+ * Why the native jail cannot be planned: `error` in the command line's words; for a failure of
+ * one bind or of the working directory, which one (`bind`, its source; `cwd`) and the line in a
+ * library caller's words (`library`).
+ */
+export interface NativePlanError {
+  readonly error: string;
+  readonly bind?: string;
+  readonly cwd?: string;
+  readonly library?: string;
+}
+
+export function nativePlan(input: NativeInput): NativePlanResult | NativePlanError {
   const { policy, facts } = input;
   for (const b of [...policy.readOnlyBinds, ...policy.writableBinds]) {
     if (b.dest !== b.source) {
+      const why =
+        `the native jail cannot show a path at another place (bind it at ${b.source}, or use`;
       return {
-        error:
-          `bind ${b.source}:${b.dest}: the native jail cannot show a path at another place (bind it at ${b.source}, or use --jail=bwrap)`,
+        error: `bind ${b.source}:${b.dest}: ${why} --jail=bwrap)`,
+        bind: b.source,
+        library: `bind ${b.source} -> ${b.dest}: ${why} jail.backend "bwrap")`,
       };
     }
     if (facts.pathKinds[b.source] === undefined) {
-      return { error: `bind ${b.source}: no such file or directory on this machine` };
+      const error = `bind ${b.source}: no such file or directory on this machine`;
+      return { error, bind: b.source, library: error };
     }
   }
   const requests = bindRequests(policy, (s) => facts.realPaths?.[s] ?? s);
@@ -217,8 +233,11 @@ export function nativePlan(input: NativeInput): NativePlanResult | { error: stri
     // here: the jail's /proc and /dev are ww's to grant (its own /proc entries, a few devices).
     const own = ["/proc", "/dev"].find((p) => isWithin(r.real, p) || isWithin(r.dest, p));
     if (own) {
+      const why = `the jail grants its own part of ${own}; bind something else`;
       return {
-        error: `${bindText(r)}: the jail grants its own part of ${own}; bind something else`,
+        error: `${bindText(r)}: ${why}`,
+        bind: r.source,
+        library: `${bindText(r, "library")}: ${why}`,
       };
     }
   }
@@ -235,12 +254,14 @@ export function nativePlan(input: NativeInput): NativePlanResult | { error: stri
   const seccomp = facts.seccomp && facts.arch ? SECCOMP_BASE64[facts.arch].native : undefined;
   (seccomp ? enforced : missing).push(SECCOMP_PROTECTION);
   if (missing.length > 0 && !policy.allowWeakerJail) {
+    const why = `this machine cannot enforce ${missing.map((p) => p.name).join(", ")} (${
+      abiText(facts.landlockAbi)
+    }${seccomp ? "" : ", no seccomp filters"})`;
     return {
-      error: `--jail=native: this machine cannot enforce ${
-        missing.map((p) => p.name).join(", ")
-      } (${abiText(facts.landlockAbi)}${
-        seccomp ? "" : ", no seccomp filters"
-      }); use --jail=bwrap or a newer kernel, or accept a weaker jail with --allow-weaker-jail`,
+      error:
+        `--jail=native: ${why}; use --jail=bwrap or a newer kernel, or accept a weaker jail with --allow-weaker-jail`,
+      library:
+        `the native jail: ${why}; use jail.backend "bwrap" or a newer kernel, or accept a weaker jail with jail.allowWeakerJail`,
     };
   }
 
@@ -248,7 +269,13 @@ export function nativePlan(input: NativeInput): NativePlanResult | { error: stri
   const chdirProblem = policy.chdir === undefined || landlockRules === undefined
     ? undefined
     : nativeChdirProblem(policy.chdir, landlockRules.rules, input);
-  if (chdirProblem) return { error: chdirProblem };
+  if (chdirProblem && policy.chdir !== undefined) {
+    return {
+      error: chdirProblem,
+      cwd: policy.chdir,
+      library: nativeChdirProblem(policy.chdir, landlockRules!.rules, input, "library"),
+    };
+  }
   const l = policy.limits;
   const plan: NativePlan = {
     path: input.programPath,
@@ -287,6 +314,7 @@ function nativeChdirProblem(
   dir: string,
   rules: readonly LandlockPathRule[],
   input: NativeInput,
+  words: "commandLine" | "library" = "commandLine",
 ): string | undefined {
   const isDir = (path: string) =>
     path === input.workdir || path === PROC_SELF || input.facts.pathKinds[path] === "dir";
@@ -294,23 +322,28 @@ function nativeChdirProblem(
   if (rules.some((r) => isDir(r.path) && (isWithin(dir, r.path) || isWithin(real, r.path)))) {
     return undefined;
   }
-  return `--chdir ${dir}: the native jail does not let the program read it (bind it with --ro-bind or --bind, or choose a directory the jail shows)`;
+  return words === "library"
+    ? `cwd ${dir}: the native jail does not let the program read it (bind it with jail.readOnlyBinds or jail.writableBinds, or choose a directory the jail shows)`
+    : `--chdir ${dir}: the native jail does not let the program read it (bind it with --ro-bind or --bind, or choose a directory the jail shows)`;
 }
 
 function identityPlan(
   policy: JailPolicy,
   facts: NativeFacts,
   leasedId: number | undefined,
-): { plan?: IdentityPlan } | { error: string } {
+): { plan?: IdentityPlan } | NativePlanError {
   const id = facts.identity;
   const root = id.euid === 0;
   // Without a user namespace the program's ids are host ids: 0 would be host root, so it is
   // refused rather than mapped (bwrap maps it inside the jail only).
   if (policy.uid === 0 || policy.gid === 0) {
     const flag = policy.uid === 0 ? "--uid 0" : "--gid 0";
+    const option = policy.uid === 0 ? "jail.uid 0" : "jail.gid 0";
+    const why =
+      "the native jail runs programs as an unprivileged user only: without a user namespace, 0 would be host root (drop it, or use";
     return {
-      error:
-        `${flag}: the native jail runs programs as an unprivileged user only: without a user namespace, 0 would be host root (drop it, or use --jail=bwrap, which maps it inside the jail only)`,
+      error: `${flag}: ${why} --jail=bwrap, which maps it inside the jail only)`,
+      library: `${option}: ${why} jail.backend "bwrap", which maps it inside the jail only)`,
     };
   }
   const own = root ? leasedId : undefined;

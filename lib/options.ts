@@ -313,7 +313,7 @@ export function checkCommand(
     if (!isObject(v)) throw new TypeError(`${option}: must be an object, not ${kind(v)}`);
     return v as unknown as OwnGrant;
   });
-  const ownProblem = ownGrantsProblem(own, fds);
+  const ownProblem = ownGrantsProblem(own, fds, "library");
   if (ownProblem) throw new TypeError(`grants.own: ${ownProblem}`);
 
   const j = o.jail ?? {};

@@ -63,9 +63,11 @@ export function findTool(name: string, path = Deno.env.get("PATH")): string | un
 export function findBwrap(): string {
   const path = findTool("bwrap");
   if (path) return path;
-  throw new SetupError(
-    "--jail=bwrap: bubblewrap (bwrap) is not installed or not in PATH; install it (apt-get install bubblewrap) or run unjailed with --jail=none",
-  );
+  const why =
+    "bubblewrap (bwrap) is not installed or not in PATH; install it (apt-get install bubblewrap) or run unjailed with";
+  throw new SetupError(`the bwrap jail: ${why} jail.backend "none"`, {
+    commandLine: `--jail=bwrap: ${why} --jail=none`,
+  });
 }
 
 /** The seccomp architecture of this process, when ww has a filter for it. */
@@ -78,9 +80,8 @@ export function seccompArchOrUndefined(): SeccompArch | undefined {
 export function seccompArch(): SeccompArch {
   const arch = seccompArchOrUndefined();
   if (arch) return arch;
-  throw new SetupError(
-    `the jail's seccomp filter does not support ${Deno.build.arch}; use --jail=none`,
-  );
+  const why = `the jail's seccomp filter does not support ${Deno.build.arch}; use`;
+  throw new SetupError(`${why} jail.backend "none"`, { commandLine: `${why} --jail=none` });
 }
 
 /** Whether the kernel offers seccomp filters. */

@@ -29,7 +29,7 @@ import {
   unmappedIds,
 } from "../jail/ids.ts";
 import type { Cleanups } from "./launch.ts";
-import { NotExecutableError, SetupError } from "../core/errors.ts";
+import { BindError, NotExecutableError, SetupError } from "../core/errors.ts";
 import { hasExecuteBit, hasWriteBit } from "./resolve.ts";
 import { readText } from "./host.ts";
 
@@ -88,7 +88,11 @@ function rangeFor(requested: RequestedIds, maps: IdRange[][]): IdRange | undefin
   if (!root) return undefined;
   const { range } = jailIdRange(maps);
   const problem = explicitIdProblem(requested, range);
-  if (problem) throw new SetupError(problem);
+  if (problem) {
+    throw new SetupError(explicitIdProblem(requested, range, "library") ?? problem, {
+      commandLine: problem,
+    });
+  }
   return needsLease(requested, root) ? range : undefined;
 }
 
@@ -187,8 +191,10 @@ export function checkJailAccess(
   if (program !== undefined) {
     checkReachableBy(program, program, who);
     if (!hasExecuteBit(Deno.statSync(program), who)) {
+      const why = `the jail runs programs as uid ${who.uid}, which may not execute this file`;
       throw new NotExecutableError(
-        `${program}: the jail runs programs as uid ${who.uid}, which may not execute this file (chmod o+rx it, or use --jail=none)`,
+        `${program}: ${why} (let others read and execute it, chmod o+rx, or run it with jail.backend "none")`,
+        { commandLine: `${program}: ${why} (chmod o+rx it, or use --jail=none)` },
       );
     }
   }
@@ -209,13 +215,15 @@ function checkReachableBy(what: string, source: string, who: HostUser): void {
     const dir = `/${parts.slice(0, i).join("/")}`;
     const info = Deno.statSync(dir);
     if (!hasExecuteBit(info, who)) {
-      throw new SetupError(
-        `${
-          what === source ? what : `${what} ${source}`
-        }: the jail runs as uid ${who.uid}, which cannot enter ${dir} (mode ${
-          modeText(info)
-        }); make it reachable (chmod o+x), or choose the jail's user with --uid/--gid`,
-      );
+      const why = `the jail runs as uid ${who.uid}, which cannot enter ${dir} (mode ${
+        modeText(info)
+      }); make it reachable (chmod o+x), or choose the jail's user with`;
+      const commandLine = `${what === source ? what : `${what} ${source}`}: ${why} --uid/--gid`;
+      if (what === source) {
+        throw new SetupError(`${what}: ${why} jail.uid/jail.gid`, { commandLine });
+      }
+      const option = what === "--bind" ? "jail.writableBinds" : "jail.readOnlyBinds";
+      throw new BindError(source, `${option} ${source}: ${why} jail.uid/jail.gid`, { commandLine });
     }
   }
 }
@@ -231,12 +239,19 @@ function checkWritableBy(source: string, who: HostUser, leased: boolean): void {
   const user = leased
     ? `a uid of its own (${who.uid}, gid ${who.gid}; leased per run)`
     : `uid ${who.uid}, gid ${who.gid}`;
-  throw new SetupError(
-    `--bind ${source}: the jail runs as ${user}, which cannot write it (owner ${info.uid}:${info.gid}, mode ${
+  const why =
+    `the jail runs as ${user}, which cannot write it (owner ${info.uid}:${info.gid}, mode ${
       modeText(info)
     }); let a group write it and run the jail in that group (chgrp G ${source} && chmod g+rw${
       info.isDirectory ? "x" : ""
-    } ${source}, then --gid G), or choose the jail's user with --uid, or bind it read-only with --ro-bind`,
+    } ${source}, then`;
+  throw new BindError(
+    source,
+    `jail.writableBinds ${source}: ${why} jail.gid G), or choose the jail's user with jail.uid, or bind it read-only with jail.readOnlyBinds`,
+    {
+      commandLine:
+        `--bind ${source}: ${why} --gid G), or choose the jail's user with --uid, or bind it read-only with --ro-bind`,
+    },
   );
 }
 

@@ -25,7 +25,14 @@ import { jailHostIds } from "../jail/ids.ts";
 import { SECCOMP_BASE64 } from "../jail/seccomp_table.ts";
 import type { RunConfig } from "../core/config.ts";
 import { childEnv } from "../core/env.ts";
-import { NamespacesUnavailableError, SetupError, UsageError } from "../core/errors.ts";
+import {
+  BindError,
+  CwdError,
+  LimitError,
+  NamespacesUnavailableError,
+  SetupError,
+  UsageError,
+} from "../core/errors.ts";
 import { retryBwrap } from "./auto.ts";
 import { checkJailAccess, leaseJailId } from "./ids.ts";
 import { findBwrap, hostFiles, seccompArch } from "./host.ts";
@@ -278,7 +285,7 @@ export async function launchBwrap(
 
 /**
  * `input` with the user's binds placed (planBwrapMounts), each source resolved to its real path
- * here, once; a UsageError naming the bind when they cannot be. Every source must exist.
+ * here, once; a BindError naming the bind when they cannot be. Every source must exist.
  */
 export function withMounts(input: BwrapInput): BwrapInput {
   const requests = bindRequests(input.policy, realBindSource);
@@ -292,10 +299,18 @@ export function withMounts(input: BwrapInput): BwrapInput {
       }
     },
   });
-  if ("error" in mounts) throw new UsageError(mounts.error);
+  if ("error" in mounts) {
+    throw mounts.bind === undefined
+      ? new UsageError(mounts.error)
+      : new BindError(mounts.bind, mounts.library ?? mounts.error, { commandLine: mounts.error });
+  }
   const { chdir } = input.policy;
   const problem = chdir === undefined ? undefined : bwrapChdirProblem(chdir, input.host, mounts);
-  if (problem) throw new UsageError(problem);
+  if (chdir !== undefined && problem) {
+    throw new CwdError(chdir, bwrapChdirProblem(chdir, input.host, mounts, "library") ?? problem, {
+      commandLine: problem,
+    });
+  }
   // bwrap would say it cannot chdir, and ww that the jail failed: one line, naming both paths.
   const hostPath = chdir === undefined ? undefined : bwrapHostPath(chdir, input.host, mounts);
   if (hostPath !== undefined) {
@@ -304,11 +319,12 @@ export function withMounts(input: BwrapInput): BwrapInput {
       isDir = Deno.statSync(hostPath).isDirectory;
     } catch { /* named below */ }
     if (!isDir) {
-      throw new UsageError(
-        `--chdir ${chdir}: no such directory${
-          hostPath === chdir ? "" : ` (the jail shows ${hostPath} there)`
-        } on this machine`,
-      );
+      const why = `no such directory${
+        hostPath === chdir ? "" : ` (the jail shows ${hostPath} there)`
+      } on this machine`;
+      throw new CwdError(chdir!, `cwd ${chdir}: ${why}`, {
+        commandLine: `--chdir ${chdir}: ${why}`,
+      });
     }
   }
   return { ...input, mounts };
@@ -319,7 +335,7 @@ function realBindSource(source: string): string {
   try {
     return Deno.realPathSync(source);
   } catch {
-    throw new SetupError(`bind ${source}: no such file or directory on this machine`);
+    throw new BindError(source, `bind ${source}: no such file or directory on this machine`);
   }
 }
 
@@ -350,10 +366,16 @@ async function jailFailed(
   config: RunConfig,
   dropTo: { uid: number; gid: number } | undefined,
   beforeJail: boolean,
-): Promise<SetupError> {
+): Promise<SetupError | LimitError> {
   const uid = dropTo?.uid ?? Deno.uid() ?? 0;
-  const nproc = nprocShortfall(config.jail.limits.processes, uid, processesOf(uid));
-  if (nproc) return new SetupError(nproc);
+  const { processes } = config.jail.limits;
+  const running = processesOf(uid);
+  const nproc = nprocShortfall(processes, uid, running, "library");
+  if (nproc && processes !== undefined) {
+    return new LimitError("processes", processes, nproc, {
+      commandLine: nprocShortfall(processes, uid, running),
+    });
+  }
   if (beforeJail && config.jail.backend === "auto") {
     // As this run's own host ids: whether they can create the namespaces is the question.
     const t = await retryBwrap(undefined, dropTo);
@@ -362,8 +384,13 @@ async function jailFailed(
       return new NamespacesUnavailableError(fallback.reason, { ...fallback, backend: "native" });
     }
   }
+  const what = `bubblewrap could not set up the jail or start the program (${choice.reason})`;
   return new SetupError(
-    `bubblewrap could not set up the jail or start the program (${choice.reason}); bwrap prints the reason above when it has one, and ww doctor tells what this machine offers`,
+    `${what}; bwrap wrote its reason, when it has one, on this process's stderr, and ww doctor tells what this machine offers`,
+    {
+      commandLine:
+        `${what}; bwrap prints the reason above when it has one, and ww doctor tells what this machine offers`,
+    },
   );
 }
 

@@ -18,7 +18,7 @@ import {
 import type { ProgramTerminal } from "./tty.ts";
 import type { RunConfig } from "../core/config.ts";
 import { signalName, SIGNALS } from "./signals.ts";
-import { SetupError } from "../core/errors.ts";
+import { CwdError, type SetupError } from "../core/errors.ts";
 import { stageExecArgs } from "../stage/plan.ts";
 import { stageExecutable } from "./stage.ts";
 
@@ -38,7 +38,11 @@ export function launchDirect(
     try {
       isDir = Deno.statSync(chdir).isDirectory;
     } catch { /* named below */ }
-    if (!isDir) throw new SetupError(`--chdir ${chdir}: no such directory on this machine`);
+    if (!isDir) {
+      throw new CwdError(chdir, `cwd ${chdir}: no such directory on this machine`, {
+        commandLine: `--chdir ${chdir}: no such directory on this machine`,
+      });
+    }
   }
   const workdir = hostWorkdir(cleanups);
   const slots = layoutFds(config.fds);

@@ -15,7 +15,7 @@ import { nativePlan, type NativePlanResult, nativeStagePlan } from "../jail/nati
 import { encodeStagePlan } from "../stage/plan.ts";
 import type { RunConfig } from "../core/config.ts";
 import { childEnv } from "../core/env.ts";
-import { SetupError } from "../core/errors.ts";
+import { BindError, CwdError, SetupError } from "../core/errors.ts";
 import { checkJailAccess, leaseJailId } from "./ids.ts";
 import {
   type ChildFds,
@@ -89,9 +89,13 @@ export function planNative(
   });
   if ("error" in result) {
     // Under --jail=auto the user did not ask for the native jail: say why it was chosen.
-    throw new SetupError(
-      config.jail.backend === "auto" ? `${result.error} (${choice.reason})` : result.error,
-    );
+    const auto = (line: string) =>
+      config.jail.backend === "auto" ? `${line} (${choice.reason})` : line;
+    const options = { commandLine: auto(result.error) };
+    const library = auto(result.library ?? result.error);
+    if (result.cwd !== undefined) throw new CwdError(result.cwd, library, options);
+    if (result.bind !== undefined) throw new BindError(result.bind, library, options);
+    throw new SetupError(library, options);
   }
   return result;
 }

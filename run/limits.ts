@@ -2,17 +2,21 @@
 // limits, fs.nr_open, CAP_SYS_RESOURCE) and counts a uid's processes when a jail failed to
 // start. A few small file reads; nothing is spawned.
 
-import { hardLimits, type LaunchShape, type LimitFacts, limitsProblem } from "../jail/limits.ts";
+import { hardLimits, type LaunchShape, type LimitFacts, limitsFailure } from "../jail/limits.ts";
 import type { Limits } from "../jail/policy.ts";
-import { UsageError } from "../core/errors.ts";
+import { LimitError } from "../core/errors.ts";
 import { hasCapability, readText } from "./host.ts";
 
 const CAP_SYS_RESOURCE = 24n;
 
-/** Throws a UsageError naming the limit when `limits` cannot work for `launch` here. */
+/** Throws a LimitError naming the limit when `limits` cannot work for `launch` here. */
 export function checkLimits(limits: Limits, launch: LaunchShape): void {
-  const problem = limitsProblem(limits, launch, limitFacts());
-  if (problem) throw new UsageError(problem);
+  const facts = limitFacts();
+  const failure = limitsFailure(limits, launch, facts, "library");
+  if (!failure) return;
+  throw new LimitError(failure.limit, failure.value, failure.line, {
+    commandLine: limitsFailure(limits, launch, facts, "commandLine")?.line,
+  });
 }
 
 /** ww's hard limits, fs.nr_open, and whether ww may raise them. */

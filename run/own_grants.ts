@@ -25,7 +25,7 @@ import {
   parseAddress,
 } from "../fd/grants.ts";
 import type { FdGrant } from "../fd/layout.ts";
-import { SetupError } from "../core/errors.ts";
+import { GrantError } from "../core/errors.ts";
 import type { Cleanups } from "./launch.ts";
 
 /** How long `--connect` waits for a connection to be made. */
@@ -75,9 +75,16 @@ export async function openOwnGrants(
     try {
       fd = await openOne(g, cleanups, listeners);
     } catch (e) {
-      if (e instanceof UnknownHostError) throw new SetupError(grantFailure(g, "unknown host"));
-      if (e instanceof SyscallError) throw new SetupError(grantFailure(g, e.code), { cause: e });
-      throw e;
+      const code = e instanceof UnknownHostError
+        ? "unknown host"
+        : e instanceof SyscallError
+        ? e.code
+        : undefined;
+      if (code === undefined) throw e;
+      throw new GrantError(g.name, grantFailure(g, code, "library"), {
+        cause: e,
+        commandLine: grantFailure(g, code),
+      });
     }
     closers.push(cleanups.add(() => closeFd(fd)));
     fds.push(ownFdGrant(g, fd, socketActivation));

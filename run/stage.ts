@@ -10,6 +10,7 @@ import { parseStageReports, type StageReport } from "../stage/plan.ts";
 import { STAGE_BASE64 } from "../stage/stage_bin.ts";
 import type { WaitStatus } from "../ffi/process.ts";
 import {
+  CwdError,
   NOT_EXECUTABLE_ERRNOS,
   NotExecutableError,
   NotFoundError,
@@ -29,9 +30,9 @@ export function stageExecutable(): string {
   if (memfd === undefined) {
     const b64 = STAGE_BASE64[Deno.build.arch];
     if (b64 === undefined) {
-      throw new SetupError(
-        `the jail's stage is not built for ${Deno.build.arch} (only x86_64 and aarch64); use --jail=none`,
-      );
+      const why =
+        `the jail's stage is not built for ${Deno.build.arch} (only x86_64 and aarch64); use`;
+      throw new SetupError(`${why} jail.backend "none"`, { commandLine: `${why} --jail=none` });
     }
     const fd = createMemfd("ww-stage");
     // fromBase64 decodes natively: a decode through atob and a JS loop costs ~5 ms a run.
@@ -95,11 +96,11 @@ export function stageFailure(
 ): WwError | undefined {
   const failed = reports.find((r) => "step" in r);
   if (failed && "step" in failed && failed.step === "chdir") {
-    return new SetupError(
-      `--chdir ${failed.detail}: the program cannot enter it in the ${backend} jail (${
-        errnoName(failed.errno)
-      }; choose a directory the jail's user can enter)`,
-    );
+    const why = `the program cannot enter it in the ${backend} jail (${
+      errnoName(failed.errno)
+    }; choose a directory the jail's user can enter)`;
+    const dir = failed.detail ?? "";
+    return new CwdError(dir, `cwd ${dir}: ${why}`, { commandLine: `--chdir ${dir}: ${why}` });
   }
   if (failed && "step" in failed && backend === "native") {
     const error = `${failed.step}: ${errnoName(failed.errno)}`;
@@ -122,10 +123,12 @@ export function stageFailure(
     }
   }
   if (failed && "step" in failed) {
+    const why = `the stage's ${failed.step} step failed: ${errnoName(failed.errno)}${
+      failed.detail ? ` (${failed.detail})` : ""
+    }`;
     return new SetupError(
-      `--jail=${backend}: the stage's ${failed.step} step failed: ${errnoName(failed.errno)}${
-        failed.detail ? ` (${failed.detail})` : ""
-      } (try another --jail, or see ww doctor)`,
+      `the ${backend} jail: ${why} (try another jail.backend, or see ww doctor)`,
+      { commandLine: `--jail=${backend}: ${why} (try another --jail, or see ww doctor)` },
     );
   }
   if (!reports.some((r) => "exec" in r)) {
@@ -136,9 +139,10 @@ export function stageFailure(
       : ended.exited
       ? ` (it exited ${ended.code})`
       : ` (it was killed by ${signalName(ended.signal) ?? `signal ${ended.signal}`})`;
-    return new SetupError(
-      `--jail=${backend}: the jail's stage ended before starting the program${how}; anything it printed is above`,
-    );
+    const why = `the jail's stage ended before starting the program${how}`;
+    return new SetupError(`the ${backend} jail: ${why}; anything it printed is on stderr`, {
+      commandLine: `--jail=${backend}: ${why}; anything it printed is above`,
+    });
   }
   return undefined;
 }

@@ -11,9 +11,14 @@ Deno.test("a stage that started the program is no failure", () => {
 Deno.test("a stage that died without a report says how it ended, not that a reason is above", () => {
   const killed = stageFailure([], "p", "native", { exited: false, signal: 9 });
   assert.ok(killed instanceof SetupError);
+  // The command line's line (ww run prints it) is unchanged; the message is a library caller's.
+  assert.equal(
+    killed.commandLine,
+    "--jail=native: the jail's stage ended before starting the program (it was killed by SIGKILL); anything it printed is above",
+  );
   assert.equal(
     killed.message,
-    "--jail=native: the jail's stage ended before starting the program (it was killed by SIGKILL); anything it printed is above",
+    "the native jail: the jail's stage ended before starting the program (it was killed by SIGKILL); anything it printed is on stderr",
   );
   const exited = stageFailure([], "p", "bwrap", { exited: true, code: 133 });
   assert.match(exited!.message, /\(it exited 133\);/);

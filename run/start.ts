@@ -16,8 +16,9 @@ import { ownGrantsProblem, socketActivationProblem } from "../fd/grants.ts";
 import { type Listener, openOwnGrants } from "./own_grants.ts";
 import {
   ClosedFdError,
+  GrantError,
   NamespacesUnavailableError,
-  SetupError,
+  type SetupError,
   UsageError,
 } from "../core/errors.ts";
 import { Cleanups, ipfsJailPath, type Launcher, type Program } from "./launch.ts";
@@ -188,7 +189,10 @@ export async function startProgram(
     const problem = grantsProblem(config.fds);
     if (problem) throw new UsageError(problem);
     const ownProblem = ownGrantsProblem(config.own ?? [], config.fds);
-    if (ownProblem) throw new UsageError(ownProblem);
+    if (ownProblem) {
+      const library = ownGrantsProblem(config.own ?? [], config.fds, "library") ?? ownProblem;
+      throw new UsageError(library, { commandLine: ownProblem });
+    }
     const activationProblem = socketActivationProblem(config.own ?? [], config.socketActivation);
     if (activationProblem) throw new UsageError(activationProblem);
     // The CLI parsed these already; a library caller may pass any number.
@@ -392,15 +396,19 @@ export function checkInherited(fds: RunConfig["fds"]): void {
   for (const { name, source: fd } of fds) {
     const state = fdState(fd);
     if (state === "closed") {
-      throw new ClosedFdError(
-        name,
-        fd,
-        `--with-fd ${name}=${fd}: fd ${fd} is not open in the calling process (open it first, e.g. \`${fd}<file ww run ...\`)`,
-      );
+      throw new ClosedFdError(name, fd, {
+        commandLine:
+          `--with-fd ${name}=${fd}: fd ${fd} is not open in the calling process (open it first, e.g. \`${fd}<file ww run ...\`)`,
+      });
     }
     if (state !== "close-on-exec") continue;
-    throw new SetupError(
-      `--with-fd ${name}=${fd}: fd ${fd} was opened by ww itself, not inherited from the caller (grant a descriptor the caller opened)`,
+    throw new GrantError(
+      name,
+      `grant ${name}: descriptor ${fd} was opened by ww itself, not inherited from the caller (grant a descriptor the caller opened)`,
+      {
+        commandLine:
+          `--with-fd ${name}=${fd}: fd ${fd} was opened by ww itself, not inherited from the caller (grant a descriptor the caller opened)`,
+      },
     );
   }
 }

@@ -5,11 +5,16 @@
 
 import assert from "node:assert/strict";
 import {
+  BindError,
   ClosedFdError,
   Command,
   type CommandOptions,
+  CwdError,
   DEFAULT_POLICY,
+  GrantError,
   type JailBackend,
+  LimitError,
+  NotExecutableError,
   NotFoundError,
   SetupError,
   type SignalName,
@@ -358,8 +363,233 @@ Deno.test("[jail=bwrap] a jail that fails after spawn resolves status with the e
     assert.equal(status.success, false);
     assert.equal(status.code, 125);
     assert.ok(status.error instanceof SetupError, String(status.error));
+    // Worded for a library caller; the command line's line says where bwrap's reason went.
+    assert.doesNotMatch(status.error.message, /above/);
+    assert.match(status.error.commandLine ?? "", /bwrap prints the reason above/);
   });
   assert.deepEqual(unhandled, []);
+});
+
+/**
+ * spawn()'s rejection, checked as a library caller sees it: the typed error, its fields, a message
+ * that names the option (`optionText`) and no flag of ww run, exit code 125, and the line the
+ * command line prints (`commandLine`, or `message` when they are the same: `flagText`).
+ */
+async function rejectsWorded<E extends Error>(
+  command: Command,
+  type: abstract new (...args: never[]) => E,
+  fields: Partial<Record<keyof E, unknown>>,
+  optionText: RegExp,
+  flagText: RegExp,
+): Promise<E> {
+  let caught: unknown;
+  await assert.rejects(command.spawn(), (e) => {
+    caught = e;
+    return true;
+  });
+  const e = caught as E & { commandLine?: string; exitCode?: number };
+  assert.ok(e instanceof type, String(e));
+  assert.equal(e.exitCode, 125);
+  for (const [k, v] of Object.entries(fields)) assert.deepEqual(e[k as keyof E], v, k);
+  assert.match(e.message, optionText);
+  assert.doesNotMatch(e.message, / --[a-z]|^--|ww run/, "no flag of ww run in a library error");
+  // commandLine is left out when the command line prints `message` as it is.
+  assert.match(e.commandLine ?? e.message, flagText);
+  return e;
+}
+
+Deno.test("errors for a library caller: a grant ww could not open is a GrantError with the grant's name and cause", async () => {
+  const dir = privateTmp();
+  try {
+    const e = await rejectsWorded(
+      new Command("/bin/true", {
+        grants: { own: [{ name: "log", open: `${dir}/missing/file`, mode: "r" }] },
+        jail: { backend: "none" },
+      }),
+      GrantError,
+      { grant: "log" },
+      /^grant log \(open .*\/missing\/file\): no such file/,
+      /^--open log=.*\/missing\/file: no such file/,
+    );
+    assert.ok(e.cause instanceof Error, "the system call's error is the cause");
+    await rejectsWorded(
+      new Command("/bin/true", {
+        grants: { own: [{ name: "http", listen: "tcp:203.0.113.9:0" }] },
+        jail: { backend: "none" },
+      }),
+      GrantError,
+      { grant: "http" },
+      /^grant http \(listen tcp:203\.0\.113\.9:0\): the address is not one of this host's/,
+      /^--listen http=tcp:203\.0\.113\.9:0: /,
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("errors for a library caller: a limit that cannot work is a LimitError naming jail.limits", async () => {
+  await rejectsWorded(
+    new Command("/bin/true", { jail: { backend: "bwrap", limits: { processes: 1 } } }),
+    LimitError,
+    { limit: "processes", value: 1 },
+    /^jail\.limits\.processes 1: below the minimum .*; use jail\.limits\.processes 3 or more$/,
+    /^--nproc 1: .*; use --nproc 3 or more$/,
+  );
+  await rejectsWorded(
+    new Command("/bin/true", { jail: { backend: "native", limits: { memoryBytes: 1024 } } }),
+    LimitError,
+    { limit: "memoryBytes", value: 1024 },
+    /^jail\.limits\.memoryBytes 1024: below the minimum, 1M .*use jail\.limits\.memoryBytes 1048576 or more$/,
+    /^--memory 1K: .*use --memory 1M or more$/,
+  );
+  await rejectsWorded(
+    new Command("/bin/true", { jail: { backend: "native", limits: { openFiles: 2 } } }),
+    LimitError,
+    { limit: "openFiles", value: 2 },
+    /^jail\.limits\.openFiles 2: too low for this run/,
+    /^--nofile 2: too low for this run/,
+  );
+});
+
+Deno.test("errors for a library caller: a bind that cannot be made is a BindError naming its source", async () => {
+  const dir = privateTmp();
+  try {
+    await rejectsWorded(
+      new Command("/bin/true", {
+        jail: { backend: "bwrap", readOnlyBinds: [{ source: `${dir}/gone`, dest: "/data" }] },
+      }),
+      BindError,
+      { bind: `${dir}/gone` },
+      /^bind .*\/gone: no such file or directory/,
+      /^bind .*\/gone: no such file or directory/,
+    );
+    await rejectsWorded(
+      new Command("/bin/true", {
+        jail: { backend: "bwrap", readOnlyBinds: [{ source: dir, dest: "/proc/x" }] },
+      }),
+      BindError,
+      { bind: dir },
+      new RegExp(`^jail\\.readOnlyBinds ${dir} -> /proc/x: `),
+      new RegExp(`^--ro-bind ${dir}:/proc/x: `),
+    );
+    await rejectsWorded(
+      new Command("/bin/true", {
+        jail: { backend: "bwrap", writableBinds: [{ source: dir, dest: "/data" }] },
+      }),
+      BindError,
+      { bind: dir },
+      /^jail\.writableBinds .*which cannot write it .*then jail\.gid G\), or choose the jail's user with jail\.uid, or bind it read-only with jail\.readOnlyBinds$/,
+      /^--bind .*then --gid G\), or choose the jail's user with --uid, or bind it read-only with --ro-bind$/,
+    );
+    await rejectsWorded(
+      new Command("/bin/true", {
+        jail: { backend: "native", readOnlyBinds: [{ source: dir, dest: "/data" }] },
+      }),
+      BindError,
+      { bind: dir },
+      /^bind .* -> \/data: the native jail cannot show a path at another place \(.*jail\.backend "bwrap"\)$/,
+      /^bind .*:\/data: the native jail cannot show a path at another place \(.*--jail=bwrap\)$/,
+    );
+    const closed = `${dir}/closed`;
+    Deno.mkdirSync(`${closed}/data`, { recursive: true });
+    Deno.chmodSync(closed, 0o700); // the jail's leased uid cannot enter it
+    await rejectsWorded(
+      new Command("/bin/true", {
+        jail: { backend: "bwrap", readOnlyBinds: [{ source: `${closed}/data`, dest: "/data" }] },
+      }),
+      BindError,
+      { bind: `${closed}/data` },
+      /^jail\.readOnlyBinds .*\/closed\/data: the jail runs as uid \d+, which cannot enter .* with jail\.uid\/jail\.gid$/,
+      /^--ro-bind .*\/closed\/data: .* with --uid\/--gid$/,
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("errors for a library caller: a cwd the program cannot start in is a CwdError naming it", async () => {
+  await rejectsWorded(
+    new Command("/bin/true", { cwd: "/nonexistent-ww-cwd", jail: { backend: "none" } }),
+    CwdError,
+    { cwd: "/nonexistent-ww-cwd" },
+    /^cwd \/nonexistent-ww-cwd: no such directory on this machine$/,
+    /^--chdir \/nonexistent-ww-cwd: no such directory on this machine$/,
+  );
+  await rejectsWorded(
+    new Command("/bin/true", { cwd: "/srv/ww-not-shown", jail: { backend: "bwrap" } }),
+    CwdError,
+    { cwd: "/srv/ww-not-shown" },
+    /^cwd \/srv\/ww-not-shown: the jail does not show it \(bind it with jail\.readOnlyBinds or jail\.writableBinds/,
+    /^--chdir \/srv\/ww-not-shown: the jail does not show it \(bind it with --ro-bind or --bind/,
+  );
+});
+
+Deno.test("errors for a library caller: a cwd the native jail does not show, or its user cannot enter, is a CwdError", async () => {
+  const dir = privateTmp();
+  try {
+    const closed = `${dir}/closed`;
+    Deno.mkdirSync(closed);
+    Deno.chmodSync(closed, 0o700); // root's: the jail's leased uid cannot enter it
+    await rejectsWorded(
+      new Command("/bin/true", { cwd: closed, jail: { backend: "native" } }),
+      CwdError,
+      { cwd: closed },
+      /^cwd .*\/closed: the native jail does not let the program read it \(bind it with jail\.readOnlyBinds or jail\.writableBinds/,
+      /^--chdir .*\/closed: the native jail does not let the program read it \(bind it with --ro-bind or --bind/,
+    );
+    // Shown by a bind, but the stage's chdir fails inside the jail.
+    await rejectsWorded(
+      new Command("/bin/true", {
+        cwd: closed,
+        jail: { backend: "native", readOnlyBinds: [{ source: dir, dest: dir }] },
+      }),
+      CwdError,
+      { cwd: closed },
+      /^cwd .*\/closed: the program cannot enter it in the native jail \(EACCES; /,
+      /^--chdir .*\/closed: the program cannot enter it in the native jail \(EACCES; /,
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("errors for a library caller: uid 0 under native, or a leased gid, names jail.uid/jail.gid", async () => {
+  await rejectsWorded(
+    new Command("/bin/true", { jail: { backend: "native", uid: 0 } }),
+    SetupError,
+    {},
+    /^jail\.uid 0: the native jail runs programs as an unprivileged user only: .*use jail\.backend "bwrap", /,
+    /^--uid 0: the native jail runs programs as an unprivileged user only: .*use --jail=bwrap, /,
+  );
+  await rejectsWorded(
+    new Command("/bin/true", { jail: { backend: "bwrap", gid: 70005 } }),
+    SetupError,
+    {},
+    /^jail\.gid 70005: ww leases \d+-\d+ to jails, one id each/,
+    /^--gid 70005: ww leases \d+-\d+ to jails, one id each/,
+  );
+});
+
+Deno.test("errors for a library caller: a program the jail's uid may not execute names jail.backend, not --jail", async () => {
+  const dir = privateTmp();
+  try {
+    const program = `${dir}/mine`;
+    Deno.copyFileSync("/bin/true", program);
+    Deno.chmodSync(program, 0o700);
+    let caught: unknown;
+    await assert.rejects(
+      new Command(program, { jail: { backend: "bwrap" } }).spawn(),
+      (e) => (caught = e, true),
+    );
+    const e = caught as NotExecutableError;
+    assert.ok(e instanceof NotExecutableError, String(e));
+    assert.equal(e.exitCode, 126);
+    assert.match(e.message, /which may not execute this file .*jail\.backend "none"\)$/);
+    assert.doesNotMatch(e.message, /--jail/);
+    assert.match(e.commandLine ?? "", /\(chmod o\+rx it, or use --jail=none\)$/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
 
 Deno.test("every bad option is refused up front with a TypeError or RangeError naming it", () => {
@@ -430,6 +660,23 @@ Deno.test("every bad option is refused up front with a TypeError or RangeError n
       { grants: { own: [{ name: "x", listen: "ftp:1" }] } },
       TypeError,
       /^grants\.own:/,
+    ],
+    [
+      "/bin/true",
+      {
+        grants: {
+          fds: [{ name: "db", source: 1 }],
+          own: [{ name: "DB", connect: "udp:127.0.0.1:9" }],
+        },
+      },
+      TypeError,
+      /^grants\.own: grant DB \(connect udp:127\.0\.0\.1:9\): the name is already granted as db \(names are unique across grants\.fds and grants\.own, ignoring case\)$/,
+    ],
+    [
+      "/bin/true",
+      { grants: { own: [{ name: "c", connect: "udp:127.0.0.1:9" }] } },
+      TypeError,
+      /^grants\.own: grant c \(connect udp:127\.0\.0\.1:9\): connect takes tcp:HOST:PORT or unix:PATH/,
     ],
     ["/bin/true", { host: { console: "yes" as never } }, TypeError, /^host\.console:/],
     ["/bin/true", { host: { exec: 1 as never } }, TypeError, /^host\.exec:/],
