@@ -18,7 +18,7 @@ import {
 import type { ProgramTerminal } from "./tty.ts";
 import type { RunConfig } from "../core/config.ts";
 import { signalName, SIGNALS } from "./signals.ts";
-import { CwdError, type SetupError } from "../core/errors.ts";
+import { CwdError } from "../core/errors.ts";
 import { stageExecArgs } from "../stage/plan.ts";
 import { stageExecutable } from "./stage.ts";
 

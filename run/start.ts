@@ -18,7 +18,6 @@ import {
   ClosedFdError,
   GrantError,
   NamespacesUnavailableError,
-  type SetupError,
   UsageError,
 } from "../core/errors.ts";
 import { Cleanups, ipfsJailPath, type Launcher, type Program } from "./launch.ts";
