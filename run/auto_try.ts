@@ -26,7 +26,7 @@ const STATUS_FD = 4;
 /**
  * Runs `bwrap` with the jail's namespaces around /bin/true, started as a run starts it: as
  * `identity` (the host ids of a run whose bwrap just failed, still leased by it), or else as a
- * run without --uid/--gid would be (a leased id when ww is root, held for the try only). The
+ * run without --uid/--gid would be (a leased id when ww is root, held until ww ends). The
  * first line of bwrap's error (or the stage's) says why it failed.
  *
  * @example
@@ -38,7 +38,11 @@ export async function tryBwrap(
 ): Promise<BwrapTry> {
   const cleanups = new Cleanups();
   try {
-    const dropTo = identity ?? jailHostIds({}, Deno.uid() === 0, leaseJailId({}, cleanups));
+    // The try's lease is held until this process ends, not just for the try: the kernel frees
+    // bwrap's namespaces some time after bwrap has exited, and until then they count against the
+    // uid's max_user_namespaces, so a run that leased the same uid right after could find none
+    // left (seen in a container allowing 2). The lock closes with ww, however it ends.
+    const dropTo = identity ?? jailHostIds({}, Deno.uid() === 0, leaseJailId({}, new Cleanups()));
     const argv = [bwrap, "--ro-bind", "/", "/", ...namespaceArgs(false), "--", "/bin/true"];
     const plan = planDescriptor(encodeStagePlan(bwrapStagePlan({
       limits: {},
