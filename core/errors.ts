@@ -48,7 +48,14 @@ export class WwError extends Error {
   }
 }
 
-/** ErrorOptions, and the command line's wording of the error when it differs from `message`. */
+/**
+ * ErrorOptions, and the command line's wording of the error when it differs from `message`.
+ *
+ * @example
+ * ```ts ignore
+ * throw new SetupError("cwd /srv: not shown in the jail", { commandLine: "--chdir /srv: ..." });
+ * ```
+ */
 export interface WwErrorOptions extends ErrorOptions {
   /** The line `ww run` prints instead of `message` (see {@linkcode WwError.commandLine}). */
   readonly commandLine?: string;
@@ -160,6 +167,12 @@ export class ClosedFdError extends GrantError {
  * A resource limit of the jail cannot work for this run on this machine (exit 125): too low for
  * the program to start, or above what ww may set. `limit` is its key in the jail's limits
  * (`processes`, `memoryBytes`, `cpuSeconds`, `openFiles`) and `value` the value asked for.
+ *
+ * @example
+ * ```ts ignore
+ * try { await new Command("/bin/true", { jail: { limits: { processes: 1 } } }).spawn(); }
+ * catch (e) { if (e instanceof LimitError) console.log(e.limit, e.value); } // "processes" 1
+ * ```
  */
 export class LimitError extends UsageError {
   /** `limit` and `value`: the limit asked for; `message`: what is wrong and a value that works. */
@@ -178,6 +191,12 @@ export class LimitError extends UsageError {
  * A bind of a host path into the jail cannot be made (exit 125): its source is missing or out of
  * the jail's user's reach, or its destination is not allowed. `bind` is the bind's host path
  * (source).
+ *
+ * @example
+ * ```ts ignore
+ * try { await startProgram({ program: "/bin/true", jail: { ...DEFAULT_POLICY, readOnlyBinds: [{ source: "/nope", destination: "/x" }] } }); }
+ * catch (e) { if (e instanceof BindError) console.log(e.bind); } // "/nope"
+ * ```
  */
 export class BindError extends SetupError {
   /** `bind`: the bind's source on the host; `message`: what is wrong and the fix. */
@@ -190,6 +209,12 @@ export class BindError extends SetupError {
 /**
  * The program cannot start in the working directory asked for (exit 125): the jail does not show
  * it, or it is not a directory. `cwd` is the directory as asked for (the `cwd` option).
+ *
+ * @example
+ * ```ts ignore
+ * try { await new Command("/bin/pwd", { cwd: "/srv/missing" }).output(); }
+ * catch (e) { if (e instanceof CwdError) console.log(e.cwd); } // "/srv/missing"
+ * ```
  */
 export class CwdError extends SetupError {
   /** `cwd`: the directory asked for; `message`: what is wrong and the fix. */

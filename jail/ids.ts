@@ -108,21 +108,31 @@ export interface IdExclusions {
  * The ids of `range` a jail may lease, in the order to try them: ascending, skipping every
  * excluded id and range. Ascending keeps the ids in use few and predictable; concurrent ww
  * processes meet at the same first candidates, and the lease lock decides between them.
+ * `descending` is for auto's try of bwrap (run/auto_try.ts): the kernel frees the try's
+ * namespaces some time after it ends, and until then they count against its uid's
+ * max_user_namespaces, so the run that follows should not get the same uid.
  *
  * @example
  * [...leaseCandidates({ first: 5000, last: 5003 }, { ids: new Set([5001]), ranges: [] })];
  * // [5000, 5002, 5003]
+ * [...leaseCandidates({ first: 5000, last: 5003 }, { ids: new Set([5001]), ranges: [] }, "descending")];
+ * // [5003, 5002, 5000]
  */
-export function* leaseCandidates(range: IdRange, excluded: IdExclusions): Generator<number> {
-  let id = range.first;
-  while (id <= range.last) {
+export function* leaseCandidates(
+  range: IdRange,
+  excluded: IdExclusions,
+  order: "ascending" | "descending" = "ascending",
+): Generator<number> {
+  const up = order === "ascending";
+  let id = up ? range.first : range.last;
+  while (up ? id <= range.last : id >= range.first) {
     const covering = excluded.ranges.find((r) => r.first <= id && id <= r.last);
     if (covering) {
-      id = covering.last + 1;
+      id = up ? covering.last + 1 : covering.first - 1;
       continue;
     }
     if (!excluded.ids.has(id)) yield id;
-    id++;
+    id += up ? 1 : -1;
   }
 }
 

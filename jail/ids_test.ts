@@ -98,6 +98,12 @@ Deno.test("candidates ascend through the range and skip every excluded id and ra
         if (!excluded.ids.has(id) && !inRange) want.push(id);
       }
       assert.deepEqual([...leaseCandidates({ first, last }, excluded)], want, `${first}-${last}`);
+      // auto's try takes them from the top: the same ids, the other way round.
+      assert.deepEqual(
+        [...leaseCandidates({ first, last }, excluded, "descending")],
+        want.toReversed(),
+        `${first}-${last} descending`,
+      );
     }
   }
   assert.deepEqual([
@@ -111,6 +117,14 @@ Deno.test("candidates are found lazily in a large range", () => {
     ranges: [{ first: 65536, last: 2147352574 }],
   });
   assert.deepEqual([...it], [2147352575]);
+});
+
+Deno.test("descending candidates are found lazily in a large range too", () => {
+  const it = leaseCandidates({ first: 65536, last: 2147352575 }, {
+    ids: new Set(),
+    ranges: [{ first: 65537, last: 2147352575 }],
+  }, "descending");
+  assert.deepEqual([...it], [65536]);
 });
 
 Deno.test("ww as root leases unless both --uid and --gid are explicit and not 0", () => {

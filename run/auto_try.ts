@@ -26,7 +26,8 @@ const STATUS_FD = 4;
 /**
  * Runs `bwrap` with the jail's namespaces around /bin/true, started as a run starts it: as
  * `identity` (the host ids of a run whose bwrap just failed, still leased by it), or else as a
- * run without --uid/--gid would be (a leased id when ww is root, held until ww ends). The
+ * run without --uid/--gid would be (a leased id when ww is root, from the top of the range, held
+ * for the try only). The
  * first line of bwrap's error (or the stage's) says why it failed.
  *
  * @example
@@ -38,11 +39,12 @@ export async function tryBwrap(
 ): Promise<BwrapTry> {
   const cleanups = new Cleanups();
   try {
-    // The try's lease is held until this process ends, not just for the try: the kernel frees
-    // bwrap's namespaces some time after bwrap has exited, and until then they count against the
-    // uid's max_user_namespaces, so a run that leased the same uid right after could find none
-    // left (seen in a container allowing 2). The lock closes with ww, however it ends.
-    const dropTo = identity ?? jailHostIds({}, Deno.uid() === 0, leaseJailId({}, new Cleanups()));
+    // From the top of the range, where runs lease from the bottom: the kernel frees the try's
+    // namespaces some time after bwrap has exited, and until then they count against its uid's
+    // max_user_namespaces, so a run that leased the same uid right after could find none left
+    // (seen in a container allowing 2).
+    const dropTo = identity ??
+      jailHostIds({}, Deno.uid() === 0, leaseJailId({}, cleanups, "descending"));
     const argv = [bwrap, "--ro-bind", "/", "/", ...namespaceArgs(false), "--", "/bin/true"];
     const plan = planDescriptor(encodeStagePlan(bwrapStagePlan({
       limits: {},

@@ -67,13 +67,17 @@ function idMaps(): IdRange[][] {
  * range or live process uses and that no other jail holds; released by `cleanups` (at the jail's
  * end), or by the kernel when ww dies.
  */
-export function leaseJailId(requested: RequestedIds, cleanups: Cleanups): number | undefined {
+export function leaseJailId(
+  requested: RequestedIds,
+  cleanups: Cleanups,
+  order: "ascending" | "descending" = "ascending",
+): number | undefined {
   // Read once for the range and the exclusions: every run as root pays for these reads.
   const maps = idMaps();
   const range = rangeFor(requested, maps);
   if (range === undefined) return undefined;
   leaseDir();
-  for (const id of leaseCandidates(range, idExclusions(maps))) {
+  for (const id of leaseCandidates(range, idExclusions(maps), order)) {
     const fd = lockOrExplain(`${LEASE_DIR}/${id}`);
     if (fd === undefined) continue;
     cleanups.add(() => closeFd(fd));
