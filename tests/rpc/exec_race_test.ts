@@ -33,12 +33,17 @@ async function dirs(): Promise<{ shared: string; hidden: string; evil: string }>
 function assertNeverEvil(r: { code: number; stdout: string; stderr: string }): void {
   assert.equal(r.code, 0, r.stderr);
   const all = outcomes(r.stdout);
-  assert.equal(all.length, STARTS, r.stdout);
-  const evil = all.filter((o) => o.code === 1);
+  assert.equal(all.length, STARTS + 1, r.stdout);
+  const racing = all.filter((o) => !o.after);
+  const evil = racing.filter((o) => o.code === 1);
   assert.deepEqual(evil, [], `the hidden program ran ${evil.length} of ${STARTS} times`);
-  // Not vacuous: some starts found the real program, and the rest were refused, not lost.
-  assert.ok(all.some((o) => o.code === 5), r.stdout);
-  for (const o of all) assert.ok(o.code === 5 || typeof o.error === "string", JSON.stringify(o));
+  // Each start across the swaps found the real program or was refused, not lost.
+  for (const o of racing) {
+    assert.ok(o.code === 5 || typeof o.error === "string", JSON.stringify(o));
+  }
+  // Not vacuous: once the swapping stops, the same start runs the real program. (How many
+  // racing starts get through depends on the machine's load: under a full parallel run, none.)
+  assert.deepEqual(all.at(-1), { code: 5, after: true }, r.stdout);
 }
 
 Deno.test("native: a guest swapping its program for a symlink out of its view never runs the hidden file", async () => {

@@ -19,7 +19,9 @@
 //                           finished at once, never reading; prints {"sent":k,"blocked":b}
 //   guest race <n> <a> <b> <prog> [args...]  a hostile guest: a forked child swaps the names <a>
 //                           and <b> (renameat2 RENAME_EXCHANGE) in a tight loop while the guest
-//                           starts <prog> n times; prints {"code":n} or {"error":...} for each
+//                           starts <prog> n times; prints {"code":n} or {"error":...} for each,
+//                           then stops the swapping, puts <a>'s own file back and starts once
+//                           more ("after":true)
 //
 // Built by tests/rpc/build.ts with g++ and `pkg-config --cflags --libs capnp-rpc`.
 
@@ -35,6 +37,7 @@
 #include <cstdlib>
 #include <string>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <csignal>
@@ -361,6 +364,23 @@ void race(ww::Host::Client host, kj::WaitScope& ws, int n, char** argv, int argc
   }
   kill(swapper, SIGKILL);
   waitpid(swapper, nullptr, 0);
+  // The race is over: put the real program back under <a> and start it once more, which must
+  // work (a start checked across no swap is not refused). Printed with "after":true.
+  struct stat st;
+  if (lstat(argv[3], &st) == 0 && S_ISLNK(st.st_mode)) {
+    renameat2(AT_FDCWD, argv[3], AT_FDCWD, argv[4], RENAME_EXCHANGE);
+  }
+  auto start = executor.startRequest();
+  start.setProgram(argv[5]);
+  auto args = start.initArgs(argc - 6);
+  for (int j = 6; j < argc; j++) args.set(j - 6, argv[j]);
+  KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() {
+    auto r = start.send().getProcess().waitRequest().send().wait(ws);
+    printf("{\"code\":%d,\"after\":true}\n", r.getCode());
+  })) {
+    printf("{\"error\":%s,\"after\":true}\n", quote(e->getDescription()).c_str());
+  }
+  fflush(stdout);
 }
 
 int onFd(int fd, kj::Function<void(ww::Host::Client, kj::WaitScope&)> body) {
