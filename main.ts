@@ -9,12 +9,11 @@ import { EXIT, InterruptedError, WwError } from "./core/errors.ts";
 import { forwardSignals, type SignalName, SIGNALS, STOP_SIGNALS } from "./run/signals.ts";
 import { checkInherited, type Child, startProgram } from "./run/start.ts";
 import { picksPort } from "./fd/grants.ts";
-import { execService, serveGuest } from "./rpc/serve.ts";
+import { execService, ipfsServiceFor, serveGuest } from "./rpc/serve.ts";
 import { lazyImport } from "./core/lazy.ts";
 import type { HostGrants } from "./rpc/types.ts";
 import { bundleGuest, denoGuestConfig, guestDeno } from "./run/deno_guest.ts";
 import type { RunConfig } from "./core/config.ts";
-import { ipfsServiceFor } from "./lib/command.ts";
 import { openStderr } from "./ffi/stderr.ts";
 import { StderrQueue } from "./run/stderr.ts";
 

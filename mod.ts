@@ -2,7 +2,7 @@
 // and a host socket on fd 3, and get its pid, its exit status and a way to signal it. The `ww`
 // command (main.ts) is a thin layer over this.
 
-export { ChildProcess, Command, ipfsServiceFor } from "./lib/command.ts";
+export { ChildProcess, Command } from "./lib/command.ts";
 export type { CommandOutput, CommandStatus } from "./lib/command.ts";
 export type {
   CommandOptions,
@@ -41,7 +41,7 @@ export type { WwErrorOptions } from "./core/errors.ts";
 export { DEFAULT_IPFS_API } from "./ipfs/multiaddr.ts";
 // The host capability on fd 3 (Cap'n Proto RPC, rpc/ww.capnp). Guests use "./guest"
 // (rpc/guest.ts) to talk to it, and "./fdmap" (examples/guest/fdmap.ts) to read WW_FD_*.
-export { execService, NO_GRANTS, serveGuest } from "./rpc/serve.ts";
+export { execService, ipfsServiceFor, NO_GRANTS, serveGuest } from "./rpc/serve.ts";
 export type {
   ExecProcess,
   ExecRequest,

@@ -21,6 +21,8 @@ export const LAZY_MODULES = [
   "run/launch_bwrap.ts",
   "run/launch_native.ts",
   "run/launch_direct.ts",
+  "run/stage.ts",
+  "run/tty.ts",
   "run/doctor.ts",
   "run/auto_try.ts",
   "run/explain_program.ts",

@@ -11,9 +11,8 @@ import { FdStream, readableOf, writableOf } from "../ffi/stream.ts";
 import { OpGroup } from "../ffi/ops.ts";
 import { type Child, startProgram, unknownSignal } from "../run/start.ts";
 import { type SignalName, SIGNALS } from "../run/signals.ts";
-import { execService, serveGuest } from "../rpc/serve.ts";
-import type { HostServices, IpfsService } from "../rpc/types.ts";
-import { lazyImport } from "../core/lazy.ts";
+import { execService, ipfsServiceFor, serveGuest } from "../rpc/serve.ts";
+import type { HostServices } from "../rpc/types.ts";
 import { EXIT, WwError } from "../core/errors.ts";
 import type { RunConfig } from "../core/config.ts";
 import { checkCommand, type CheckedCommand, type CommandOptions } from "./options.ts";
@@ -361,35 +360,4 @@ function serveHost(
     programName: config.program,
     ...(host.exec ? { exec: execService(config, child, startProgram, services) } : {}),
   });
-}
-
-/**
- * ww's IPFS service for a run's node (`config.ipfsApi`), loaded with the IPLD libraries only when
- * a program first calls it: a run that never does pays nothing for it.
- *
- * @example
- * ```ts ignore
- * const ipfs = ipfsServiceFor({ program: "app", args: [], fds: [], env: {}, ipfsApi: DEFAULT_IPFS_API, jail: DEFAULT_POLICY });
- * await new Command("app", { host: { ipfs } }).output();
- * ```
- */
-export function ipfsServiceFor(config: RunConfig): IpfsService {
-  let service: Promise<IpfsService> | undefined;
-  const load = () =>
-    service ??= lazyImport<typeof import("../rpc/ipfs_service.ts")>("rpc/ipfs_service.ts").then((
-      { ipfsService },
-    ) =>
-      ipfsService({
-        api: config.ipfsApi,
-        origin: config.ipfsApiOrigin,
-        timeoutMs: config.ipfsTimeoutMs,
-        trustNodeIpns: config.trustNodeIpns,
-      })
-    );
-  return {
-    cat: async (path, reserve) => (await load()).cat(path, reserve),
-    ls: async (path) => (await load()).ls(path),
-    stat: async (path) => (await load()).stat(path),
-    add: async (data) => (await load()).add(data),
-  };
 }

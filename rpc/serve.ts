@@ -8,7 +8,14 @@ import { isIpfsPath } from "../core/ipfs_path.ts";
 import type { RunConfig } from "../core/config.ts";
 import type { Child, StartOptions } from "../run/start.ts";
 import type { OpenedProgram } from "../run/resolve.ts";
-import type { ExecProcess, ExecRequest, HostGrants, HostServices, VatLimits } from "./types.ts";
+import type {
+  ExecProcess,
+  ExecRequest,
+  HostGrants,
+  HostServices,
+  IpfsService,
+  VatLimits,
+} from "./types.ts";
 import { lazyImport } from "../core/lazy.ts";
 import { escapeText } from "../core/escape.ts";
 
@@ -140,5 +147,36 @@ export function execService(
       exec: execService(config, started, start, services),
     });
     return started;
+  };
+}
+
+/**
+ * ww's IPFS service for a run's node (`config.ipfsApi`), loaded with the IPLD libraries only when
+ * a program first calls it: a run that never does pays nothing for it.
+ *
+ * @example
+ * ```ts ignore
+ * const ipfs = ipfsServiceFor({ program: "app", args: [], fds: [], env: {}, ipfsApi: DEFAULT_IPFS_API, jail: DEFAULT_POLICY });
+ * await new Command("app", { host: { ipfs } }).output();
+ * ```
+ */
+export function ipfsServiceFor(config: RunConfig): IpfsService {
+  let service: Promise<IpfsService> | undefined;
+  const load = () =>
+    service ??= lazyImport<typeof import("./ipfs_service.ts")>("rpc/ipfs_service.ts").then((
+      { ipfsService },
+    ) =>
+      ipfsService({
+        api: config.ipfsApi,
+        origin: config.ipfsApiOrigin,
+        timeoutMs: config.ipfsTimeoutMs,
+        trustNodeIpns: config.trustNodeIpns,
+      })
+    );
+  return {
+    cat: async (path, reserve) => (await load()).cat(path, reserve),
+    ls: async (path) => (await load()).ls(path),
+    stat: async (path) => (await load()).stat(path),
+    add: async (data) => (await load()).add(data),
   };
 }

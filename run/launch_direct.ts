@@ -20,10 +20,10 @@ import type { RunConfig } from "../core/config.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import { CwdError } from "../core/errors.ts";
 import { stageExecArgs } from "../stage/plan.ts";
-import { stageExecutable } from "./stage.ts";
+import { lazyImport } from "../core/lazy.ts";
 
 /** Runs the program with no jail at all. */
-export function launchDirect(
+export async function launchDirect(
   config: RunConfig,
   program: Program,
   childFds: ChildFds,
@@ -47,10 +47,15 @@ export function launchDirect(
   const workdir = hostWorkdir(cleanups);
   const slots = layoutFds(config.fds);
   const listenPid = socketActivated(slots);
+  // The stage (its machine code with it) is loaded only for socket activation: every other
+  // unjailed run must not pay for it.
+  const stage = listenPid
+    ? await lazyImport<typeof import("./stage.ts")>("run/stage.ts")
+    : undefined;
   const pid = spawnMapped({
-    ...(listenPid
+    ...(stage
       ? {
-        path: stageExecutable(),
+        path: stage.stageExecutable(),
         argv: [
           "ww-stage",
           ...stageExecArgs({
@@ -71,12 +76,12 @@ export function launchDirect(
     newSession: terminal?.controlling === true,
     ...(terminal?.controlling ? { controllingTerminal: terminal.name } : {}),
   });
-  return Promise.resolve({
+  return {
     pid,
     signal: (sig) => killPid(pid, sig),
     killAll: () => killPid(pid, SIGNALS.SIGKILL),
     ended: waitPid(pid, ops).then((w) =>
       w.exited ? { code: w.code } : { code: 128 + w.signal, signal: signalName(w.signal) }
     ),
-  });
+  };
 }

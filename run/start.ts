@@ -27,7 +27,6 @@ import { workTmpdir } from "./tmpdir.ts";
 import { type SignalName, SIGNALS } from "./signals.ts";
 import type { ViewPath } from "./view.ts";
 import { lazyImport } from "../core/lazy.ts";
-import { openTerminal, sharedTerminal } from "./tty.ts";
 
 /**
  * How the program ended, as a shell reports it.
@@ -224,9 +223,13 @@ export async function startProgram(
       cleanups,
       config.socketActivation ?? false,
     );
-    const ownTerminal = config.tty ? openTerminal(cleanups) : undefined;
+    // The terminal code is loaded only for a run with a terminal: the others must not pay for it.
+    const tty = config.tty || options.terminal !== undefined
+      ? await lazyImport<typeof import("./tty.ts")>("run/tty.ts")
+      : undefined;
+    const ownTerminal = config.tty ? tty!.openTerminal(cleanups) : undefined;
     const shared = !ownTerminal && options.terminal !== undefined
-      ? sharedTerminal(options.terminal, cleanups)
+      ? tty!.sharedTerminal(options.terminal, cleanups)
       : undefined;
     const terminal = ownTerminal ?? shared;
     options.onListening?.(opened.listeners);
