@@ -40,8 +40,6 @@ export interface FdSlot extends FdGrant {
 
 /** The child's host RPC socket. */
 export const HOST_SOCKET_FD = 3;
-/** The first descriptor number given to a `--with-fd` grant. */
-export const FIRST_GRANT_FD = 4;
 /** Grant names: a C identifier, so that `WW_FD_<NAME>` is a valid variable name. */
 export const GRANT_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 

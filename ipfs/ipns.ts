@@ -45,7 +45,7 @@ export async function resolveIpnsName(
   let rest = "";
   for (let step = 0; step < MAX_STEPS; step++) {
     const target = isDomainName(current)
-      ? await dnslink(current, context, options)
+      ? await dnslink(current, context, options, node.timeoutMs)
       : await keyName(node, current, context, options);
     why.push(`/ipns/${current} -> ${target.path}: ${target.why}`);
     const m = /^\/(ipfs|ipns)\/([^/]+)(.*)$/.exec(target.path)!;
@@ -58,22 +58,31 @@ export async function resolveIpnsName(
   );
 }
 
+/**
+ * The DNSLink record of `domain`, looked up for at most `timeoutMs` (--ipfs-timeout, as for the
+ * node): a resolver that never answers would otherwise hold the run for its own retries.
+ */
 async function dnslink(
   domain: string,
   context: string,
   options: ResolveOptions,
+  timeoutMs: number,
 ): Promise<{ path: string; why: string }> {
   const host = `_dnslink.${domain}`;
   let records: string[][];
+  const signal = AbortSignal.timeout(timeoutMs);
   try {
-    records = await Deno.resolveDns(
-      host,
-      "TXT",
-      options.nameServer ? { nameServer: options.nameServer } : {},
-    );
+    records = await Deno.resolveDns(host, "TXT", {
+      ...(options.nameServer ? { nameServer: options.nameServer } : {}),
+      signal,
+    });
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) records = [];
-    else {
+    else if (signal.aborted) {
+      throw new SetupError(
+        `${context}: the DNSLink TXT record ${host} got no answer within ${timeoutMs} ms (raise --ipfs-timeout to wait longer)`,
+      );
+    } else {
       throw new SetupError(
         `${context}: cannot look up the DNSLink TXT record ${host} (${
           (e instanceof Error ? e.message : String(e)).split("\n")[0]

@@ -10,7 +10,7 @@ import { IpfsNode } from "../../ipfs/node.ts";
 import { resolveIpnsName } from "../../ipfs/ipns.ts";
 import { SetupError } from "../../core/errors.ts";
 import { runWw } from "../support/ww.ts";
-import { startDns } from "./dns.ts";
+import { startDns, startSilentDns } from "./dns.ts";
 import { startIpfsd } from "./ipfsd.ts";
 import { type Proxy, replaceBytes, startProxy, withRecord } from "./proxy.ts";
 
@@ -258,5 +258,33 @@ Deno.test("a node that answers a record request with more than a record could be
     ]);
   } finally {
     await proxy.close();
+  }
+});
+
+Deno.test("a DNSLink lookup that gets no answer ends at --ipfs-timeout, in one line naming the record", async () => {
+  // A resolver that reads every question and answers none: without a bound, the lookup would
+  // wait out the resolver's own retries.
+  const dns = await startSilentDns();
+  const node = new IpfsNode(ipfsd.api, 400, "test");
+  try {
+    const t0 = performance.now();
+    await assert.rejects(
+      resolveIpnsName(node, "silent.test", "/ipns/silent.test/app", {
+        nameServer: { ipAddr: dns.address, port: 53 },
+      }),
+      (e: Error) => {
+        assert.ok(e instanceof SetupError, String(e));
+        assert.equal(
+          e.message,
+          "/ipns/silent.test/app: the DNSLink TXT record _dnslink.silent.test got no answer within 400 ms (raise --ipfs-timeout to wait longer)",
+        );
+        return true;
+      },
+    );
+    const waited = performance.now() - t0;
+    assert.ok(waited >= 390 && waited < 3000, `waited ${waited.toFixed(0)} ms`);
+    assert.ok(dns.questions() > 0, "the question never reached the silent server");
+  } finally {
+    await dns.close();
   }
 });
