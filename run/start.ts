@@ -247,34 +247,28 @@ export async function startProgram(
       ? [terminal.slave, terminal.slave, terminal.slave]
       : options.stdio ?? [undefined, undefined, undefined];
     const childFds = { stdio, host: childEnd };
+    const launch = async (chosen: typeof choice) =>
+      (await launcher(chosen.backend))(
+        launchConfig,
+        program,
+        childFds,
+        cleanups,
+        chosen,
+        ops,
+        terminal,
+      );
     let launched;
     let fellBack = false;
     try {
-      launched = await (await launcher(choice.backend))(
-        launchConfig,
-        program,
-        childFds,
-        cleanups,
-        choice,
-        ops,
-        terminal,
-      );
+      launched = await launch(choice);
     } catch (e) {
       // --jail=auto remembered that bwrap works, but here it could not even create the jail
       // (nothing of the program ran), and a fresh try agrees: this run, and the next ones, go
-      // to the native jail.
+      // to the native jail (e.fallback's backend).
       if (!(e instanceof NamespacesUnavailableError)) throw e;
       choice = e.fallback;
       fellBack = true;
-      launched = await (await launcher("native"))(
-        launchConfig,
-        program,
-        childFds,
-        cleanups,
-        choice,
-        ops,
-        terminal,
-      );
+      launched = await launch(choice);
     }
     closeChildEnd();
     ownTerminal?.start();
