@@ -16,7 +16,7 @@ import { openPath } from "../../ffi/socket.ts";
 import { reportFds } from "../support/children.ts";
 import { privateTmp, wwDirs } from "../support/procs.ts";
 import { parseReport } from "../support/report.ts";
-import { errorLines, runWw, wwCommand } from "../support/ww.ts";
+import { errorLines, runWw, startWw } from "../support/ww.ts";
 
 const child = await reportFds();
 const JAILS = ["bwrap", "native", "none"] as const;
@@ -54,38 +54,6 @@ async function get(conn: Deno.Conn): Promise<string> {
   for (let n; (n = await conn.read(buf)) !== null;) chunks.push(buf.slice(0, n));
   conn.close();
   return new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
-}
-
-/** Starts `ww run <args>` with piped stderr; resolves the lines up to the first one matching. */
-function startWw(args: string[], env: Record<string, string> = {}) {
-  const proc = new Deno.Command(wwCommand()[0], {
-    args: [...wwCommand().slice(1), "run", ...args],
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const reader = proc.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  const stdout = new Response(proc.stdout).text();
-  let text = "";
-  async function until(pattern: RegExp): Promise<string> {
-    while (!pattern.test(text)) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`ww's stderr ended without ${pattern}:\n${text}`);
-      text += value;
-    }
-    return text;
-  }
-  async function end(): Promise<{ code: number; stderr: string; stdout: string }> {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += value;
-    }
-    const status = await proc.status;
-    return { code: status.code, stderr: text, stdout: await stdout };
-  }
-  return { proc, until, end };
 }
 
 for (const jail of JAILS) {

@@ -11,43 +11,12 @@ import { DEFAULT_IPFS_API, DEFAULT_POLICY, startProgram, UsageError } from "../.
 import { BUILD_DIR } from "../support/build.ts";
 import { reportFds } from "../support/children.ts";
 import { AF_UNIX, parseReport, SOCK_STREAM } from "../support/report.ts";
-import { REPO, runWw, wwCommand } from "../support/ww.ts";
+import { REPO, runWw, startWw } from "../support/ww.ts";
 
 const JAILS = ["bwrap", "native", "none"] as const;
 const PYTHON = "/usr/bin/python3";
 const AF_INET = 2;
 const SOCK_DGRAM = 2;
-
-/** Starts `ww run <args>`; `until` resolves ww's stderr once it matches, `end` waits for the end. */
-function startWw(args: string[]) {
-  const proc = new Deno.Command(wwCommand()[0], {
-    args: [...wwCommand().slice(1), "run", ...args],
-    env: {},
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const reader = proc.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  const stdout = new Response(proc.stdout).text();
-  let text = "";
-  async function until(pattern: RegExp): Promise<string> {
-    while (!pattern.test(text)) {
-      const { value, done } = await reader.read();
-      if (done) throw new Error(`ww's stderr ended without ${pattern}:\n${text}`);
-      text += value;
-    }
-    return text;
-  }
-  async function end(): Promise<{ code: number; stderr: string; stdout: string }> {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += value;
-    }
-    return { code: (await proc.status).code, stderr: text, stdout: await stdout };
-  }
-  return { until, end };
-}
 
 /** The port ww reported for listener `name` (`ww: <name> listening on 127.0.0.1:<port>`). */
 function reportedPort(stderr: string, name: string): number {

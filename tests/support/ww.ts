@@ -157,3 +157,37 @@ export async function runWwMeasured(args: readonly string[]): Promise<MeasuredRe
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code, stdout: text(stdout), stderr: text(stderr), peak };
 }
+
+/**
+ * Starts `ww run <args>` with piped output and no stdin; `until` resolves ww's stderr so far once
+ * it matches `pattern` (a line ww prints before the program runs), `end` waits for the end.
+ */
+export function startWw(args: readonly string[], env: Record<string, string> = {}) {
+  const proc = new Deno.Command(wwCommand()[0], {
+    args: [...wwCommand().slice(1), "run", ...args],
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const reader = proc.stderr.pipeThrough(new TextDecoderStream()).getReader();
+  const stdout = new Response(proc.stdout).text();
+  let text = "";
+  async function until(pattern: RegExp): Promise<string> {
+    while (!pattern.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`ww's stderr ended without ${pattern}:\n${text}`);
+      text += value;
+    }
+    return text;
+  }
+  async function end(): Promise<{ code: number; stderr: string; stdout: string }> {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    return { code: (await proc.status).code, stderr: text, stdout: await stdout };
+  }
+  return { proc, until, end };
+}
