@@ -206,3 +206,22 @@ export function writableOf(stream: FdStream): WritableStream<Uint8Array> {
     },
   });
 }
+
+/**
+ * Everything `stream` carries until its end, as UTF-8 text.
+ *
+ * @example
+ * ```ts ignore
+ * const text = await readAllText(new FdStream(pipeReadEnd));
+ * ```
+ */
+export async function readAllText(stream: ByteStream): Promise<string> {
+  const decoder = new TextDecoder();
+  const buf = new Uint8Array(4096);
+  let text = "";
+  for (;;) {
+    const n = await stream.read(buf);
+    if (n === null) return text + decoder.decode();
+    text += decoder.decode(buf.subarray(0, n), { stream: true });
+  }
+}

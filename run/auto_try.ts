@@ -10,7 +10,7 @@ import { planFdSteps } from "../fd/plan.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
 import { openReadOnly } from "../ffi/memfd.ts";
 import { waitPid } from "../ffi/process.ts";
-import { FdStream } from "../ffi/stream.ts";
+import { FdStream, readAllText } from "../ffi/stream.ts";
 import type { BwrapTry } from "../jail/auto.ts";
 import { bwrapStagePlan, namespaceArgs } from "../jail/bwrap.ts";
 import { jailHostIds } from "../jail/ids.ts";
@@ -77,7 +77,7 @@ export async function tryBwrap(
     closeStatusWrite();
     const [reports, stderr, ended] = await Promise.all([
       readStageReports(statusStream),
-      readText(errStream),
+      readAllText(errStream),
       waitPid(pid),
     ]);
     const failure = stageFailure(reports, bwrap, "bwrap", ended);
@@ -89,17 +89,5 @@ export async function tryBwrap(
     return { ok: false, detail: `cannot run ${bwrap}: ${e instanceof Error ? e.message : e}` };
   } finally {
     cleanups.run();
-  }
-}
-
-/** Everything `stream` carries until its end, as text. */
-async function readText(stream: FdStream): Promise<string> {
-  const decoder = new TextDecoder();
-  const buf = new Uint8Array(4096);
-  let text = "";
-  for (;;) {
-    const n = await stream.read(buf);
-    if (n === null) return text + decoder.decode();
-    text += decoder.decode(buf.subarray(0, n), { stream: true });
   }
 }

@@ -5,7 +5,7 @@
 import { ENOENT, ENOEXEC, errnoName } from "../ffi/errno.ts";
 import { closeFd, writeAll } from "../ffi/fd.ts";
 import { createMemfd, reopenReadOnly, sealMemfd } from "../ffi/memfd.ts";
-import type { ByteStream } from "../ffi/stream.ts";
+import { type ByteStream, readAllText } from "../ffi/stream.ts";
 import { parseStageReports, type StageReport } from "../stage/plan.ts";
 import { STAGE_BASE64 } from "../stage/stage_bin.ts";
 import type { WaitStatus } from "../ffi/process.ts";
@@ -69,15 +69,7 @@ export const END_ALL_SIGNAL = 62;
  * started, or the stage failed) and returns what the stage reported.
  */
 export async function readStageReports(stream: ByteStream): Promise<StageReport[]> {
-  const decoder = new TextDecoder();
-  const buf = new Uint8Array(4096);
-  let text = "";
-  for (;;) {
-    const n = await stream.read(buf);
-    if (n === null) break;
-    text += decoder.decode(buf.subarray(0, n), { stream: true });
-  }
-  return parseStageReports(text);
+  return parseStageReports(await readAllText(stream));
 }
 
 /** The stage's last step: execve, or execveat for a program from a descriptor. */
