@@ -12,7 +12,6 @@ import { picksPort } from "./fd/grants.ts";
 import { execService, ipfsServiceFor, serveGuest } from "./rpc/serve.ts";
 import { lazyImport } from "./core/lazy.ts";
 import type { HostGrants } from "./rpc/types.ts";
-import { bundleGuest, denoGuestConfig, guestDeno } from "./run/deno_guest.ts";
 import type { RunConfig } from "./core/config.ts";
 import { openStderr } from "./ffi/stderr.ts";
 import { StderrQueue } from "./run/stderr.ts";
@@ -78,6 +77,9 @@ async function run(argv: readonly string[]): Promise<number> {
   let config = parsed.config;
   let removeBundle = () => {};
   if (parsed.deno) {
+    const { bundleGuest, denoGuestConfig, guestDeno } = await lazyImport<
+      typeof import("./run/deno_guest.ts")
+    >("run/deno_guest.ts");
     const deno = guestDeno(env.PATH);
     const bundle = await bundleGuest(deno, name, Deno.cwd(), env.TMPDIR);
     config = denoGuestConfig(config, deno, bundle.bundle);

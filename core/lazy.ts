@@ -24,6 +24,7 @@ export const LAZY_MODULES = [
   "run/stage.ts",
   "run/tty.ts",
   "run/doctor.ts",
+  "run/deno_guest.ts",
   "run/auto_try.ts",
   "run/explain_program.ts",
   "run/view.ts",
