@@ -2,10 +2,9 @@
 // (issue 13: at most 150 MiB): the supervisors (the stage, stage/stage.c) and the programs they
 // run. The jails are started through the library (mod.ts) by a few ww processes, 25 jails each:
 // 100 `ww run` processes would cost ~4 GB on a shared machine, and each jail is the same stage
-// and program either way. (One ww process cannot hold many more: each running jail keeps one of
-// Deno's 32 blocking threads in waitpid.) ww's own processes are not counted. Prints the sums of
-// RSS and of PSS (/proc/<pid>/smaps_rollup: shared pages split between their users, fairer to
-// 100 copies of one static stage) over every process of every jail.
+// and program either way. ww's own processes are not counted. Prints the sums of RSS and of PSS
+// (/proc/<pid>/smaps_rollup: shared pages split between their users, fairer to 100 copies of one
+// static stage) over every process of every jail.
 
 import { DEFAULT_IPFS_API, DEFAULT_POLICY, startProgram } from "../mod.ts";
 import type { Child } from "../mod.ts";

@@ -56,8 +56,10 @@ export function errnoName(errno: number): string {
 }
 
 export const ENOENT = 2;
+export const ESRCH = 3;
 export const EINTR = 4;
 export const EBADF = 9;
+export const ECHILD = 10;
 export const EAGAIN = 11;
 export const EACCES = 13;
 export const ENOEXEC = 8;

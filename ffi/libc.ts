@@ -1,9 +1,10 @@
 // ffi/libc.ts — the one place where ww opens libc. Every other module in ffi/ calls through `libc`
 // and turns failures into `SyscallError`; nothing outside ffi/ sees a pointer.
 //
-// Blocking calls (`poll`, `waitpid`) are declared `nonblocking`, so Deno runs them on a worker
-// thread and the event loop stays free. errno is thread-local, so it is only meaningful for calls
-// made on the main thread; the nonblocking ones are used only where the return value says enough.
+// Blocking calls (`poll`) are declared `nonblocking`, so Deno runs them on a worker thread and the
+// event loop stays free (waitpid is called only with WNOHANG, once ffi/reactor.ts saw the child
+// end). errno is thread-local, so it is only meaningful for calls made on the main thread; the
+// nonblocking ones are used only where the return value says enough.
 
 import { errnoName } from "./errno.ts";
 
@@ -20,7 +21,7 @@ const symbols = {
   pidfd_open: { parameters: ["i32", "u32"], result: "i32" },
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
   poll: { parameters: ["pointer", "u64", "i32"], result: "i32", nonblocking: true },
-  waitpid: { parameters: ["i32", "pointer", "i32"], result: "i32", nonblocking: true },
+  waitpid: { parameters: ["i32", "pointer", "i32"], result: "i32" },
   sigfillset: { parameters: ["pointer"], result: "i32" },
   sigemptyset: { parameters: ["pointer"], result: "i32" },
   posix_spawn: {

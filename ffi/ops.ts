@@ -1,7 +1,9 @@
-// ffi/ops.ts — whether one run's pending calls keep Deno alive. ww waits on Deno's worker threads
-// (waitpid, poll: nonblocking FFI calls) and on timers; like any pending operation, each keeps
-// the process running. An OpGroup collects a run's, so that ChildProcess.unref() can let Deno
-// exit while the program still runs, as Deno.ChildProcess.unref() does.
+// ffi/ops.ts — whether one run's pending waits keep Deno alive. ww waits in the reactor's poll (a
+// nonblocking FFI call on a worker thread, ffi/reactor.ts) and on timers; like any pending
+// operation, each keeps the process running. An OpGroup collects a run's, so that
+// ChildProcess.unref() can let Deno exit while the program still runs, as
+// Deno.ChildProcess.unref() does: the reactor's call keeps Deno alive only while one of its
+// waiters' groups is referenced.
 //
 // Deno has no public way to unref an FFI call: the runtime's own ref/unrefOpPromise (what
 // Deno.ChildProcess uses) is reached through Deno[Deno.internal].core. Where it is missing, a
@@ -24,11 +26,25 @@ const core: OpCore | undefined = (() => {
 
 type Timer = ReturnType<typeof setTimeout>;
 
+/** Makes the pending call whose promise is `promise` keep Deno alive, or not. */
+export function refCall(promise: Promise<unknown>, ref: boolean): void {
+  if (ref) core?.refOpPromise(promise);
+  else core?.unrefOpPromise(promise);
+}
+
+/** Called whenever some OpGroup is ref'd or unref'd (ffi/reactor.ts, whose one call is shared). */
+let refChanged: (() => void) | undefined;
+
+/** Sets the one function told when a group is ref'd or unref'd. */
+export function onRefChange(fn: () => void): void {
+  refChanged = fn;
+}
+
 /**
  * Deno 2.9's setTimeout returns an object with ref()/unref() (Deno.unrefTimer takes the number
  * older versions returned, and ignores the object's).
  */
-function refTimer(timer: Timer, ref: boolean): void {
+export function refTimer(timer: Timer, ref: boolean): void {
   const t = timer as unknown as { ref?: () => void; unref?: () => void };
   if (typeof t.unref === "function" && typeof t.ref === "function") {
     if (ref) t.ref();
@@ -47,21 +63,11 @@ function refTimer(timer: Timer, ref: boolean): void {
  */
 export class OpGroup {
   #refed = true;
-  readonly #pending = new Set<Promise<unknown>>();
   readonly #timers = new Set<Timer>();
 
   /** Whether the group keeps Deno alive. */
   get refed(): boolean {
     return this.#refed;
-  }
-
-  /** Adds `promise`, the promise of a pending call (as the FFI call returned it), until it settles. */
-  track<T>(promise: Promise<T>): Promise<T> {
-    this.#pending.add(promise);
-    if (!this.#refed) core?.unrefOpPromise(promise);
-    const done = () => void this.#pending.delete(promise);
-    promise.then(done, done);
-    return promise;
   }
 
   /** setTimeout, in the group. */
@@ -84,15 +90,15 @@ export class OpGroup {
   ref(): void {
     if (this.#refed) return;
     this.#refed = true;
-    for (const p of this.#pending) core?.refOpPromise(p);
     for (const timer of this.#timers) refTimer(timer, true);
+    refChanged?.();
   }
 
   /** Lets Deno exit while the group's calls and timers are pending. */
   unref(): void {
     if (!this.#refed) return;
     this.#refed = false;
-    for (const p of this.#pending) core?.unrefOpPromise(p);
     for (const timer of this.#timers) refTimer(timer, false);
+    refChanged?.();
   }
 }

@@ -1,7 +1,13 @@
-// ffi/process.ts — waiting for and signalling child processes by pid.
+// ffi/process.ts — waiting for and signalling child processes by pid (the waits through
+// ffi/reactor.ts).
 
-import { check, keepAlive, libc, ptr } from "./libc.ts";
-import type { OpGroup } from "./ops.ts";
+import { ECHILD, EINTR, ESRCH } from "./errno.ts";
+import { POLLIN } from "./flags.ts";
+import { check, lastErrno, libc, ptr } from "./libc.ts";
+import { type OpGroup, refTimer } from "./ops.ts";
+import { closeWatched, whenReady } from "./reactor.ts";
+
+const WNOHANG = 1;
 
 /** How a child ended: `code` from exit(2), or the number of the signal that killed it. */
 export type WaitStatus =
@@ -16,19 +22,38 @@ export function decodeWaitStatus(status: number): WaitStatus {
 }
 
 /**
- * Waits for `pid` to end and reaps it, on a worker thread so the event loop keeps running.
- * errno is not visible from the worker, so a failed wait is retried a few times (EINTR) and then
- * reported as a plain error: it means the child was reaped by someone else (ECHILD). The wait
+ * Waits for `pid`, a child of ww's that nobody else reaps, to end, and reaps it. Its pidfd (which
+ * cannot name a recycled pid, the child being unreaped) is watched by the reactor, so a running
+ * program holds no worker thread; the reaping waitpid(WNOHANG) runs on the main thread. The wait
  * counts in `ops` (whether it keeps Deno alive) when given.
  */
 export async function waitPid(pid: number, ops?: OpGroup): Promise<WaitStatus> {
-  const status = new Int32Array(1);
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const waiting = libc().waitpid(pid, ptr(status), 0);
-    const r = await (ops ? ops.track(waiting) : waiting);
-    if (r === pid) return decodeWaitStatus(status[0]);
+  const c = libc();
+  const fd = c.pidfd_open(pid, 0);
+  if (fd === -1) {
+    if (lastErrno() === ESRCH) throw reapedElsewhere(pid);
+    check("pidfd_open", fd, `pid ${pid}`);
   }
-  throw new Error(`waitpid(${pid}) failed: the child was reaped elsewhere`);
+  const status = new Int32Array(1);
+  try {
+    for (;;) {
+      const r = c.waitpid(pid, ptr(status), WNOHANG);
+      if (r === pid) return decodeWaitStatus(status[0]);
+      if (r === -1) {
+        const errno = lastErrno();
+        if (errno === ECHILD) throw reapedElsewhere(pid);
+        if (errno !== EINTR) check("waitpid", r, `pid ${pid}`);
+        continue;
+      }
+      await whenReady(fd, POLLIN, ops).ready; // readable once the child has ended
+    }
+  } finally {
+    closeWatched(fd);
+  }
+}
+
+function reapedElsewhere(pid: number): Error {
+  return new Error(`waitpid(${pid}) failed: the child was reaped elsewhere`);
 }
 
 /** kill(2). Returns false when the process no longer exists (ESRCH). */
@@ -56,13 +81,16 @@ export function watchProcess(
   return {
     async gone(timeoutMs) {
       if (fd === -1) return; // already gone (ESRCH)
-      const pfd = new Int32Array([fd, 1 /* POLLIN: the process has exited */]);
+      const waiting = whenReady(fd, POLLIN, ops); // readable: the process has exited
+      // Unreferenced: while the wait is referenced it keeps Deno alive itself, and an unref'd
+      // group's wait must not be held up by its timeout.
+      const timer = setTimeout(waiting.cancel, timeoutMs);
+      refTimer(timer, false);
       try {
-        const polled = libc().poll(ptr(pfd), 1n, timeoutMs);
-        await (ops ? ops.track(polled) : polled);
-        keepAlive(pfd);
+        await waiting.ready;
       } finally {
-        libc().close(fd);
+        clearTimeout(timer);
+        closeWatched(fd);
       }
     },
   };

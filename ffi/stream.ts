@@ -1,16 +1,17 @@
 // ffi/stream.ts — an async byte stream over a raw descriptor that ww owns alone: its end of the
 // host socket, or of a pipe to bubblewrap.
 //
-// Deno cannot wrap a raw fd in a Deno.Conn, so waiting is done by poll(2) on a worker thread and
-// the transfer itself by read/write on the main thread, where errno can be read. The descriptor
+// Deno cannot wrap a raw fd in a Deno.Conn, so waiting is done by the reactor's poll(2) on a worker
+// thread (ffi/reactor.ts) and the transfer itself by read/write on the main thread, where errno can be read. The descriptor
 // is made O_NONBLOCK; that is safe because ww's end is its own open file description (the other
 // end of a socketpair or pipe is a different one, so the child's blocking mode is untouched).
 
 import { EAGAIN, EBADF, EINTR } from "./errno.ts";
-import { closeFd, concatBytes } from "./fd.ts";
-import { check, keepAlive, lastErrno, libc, ptr, SyscallError } from "./libc.ts";
+import { concatBytes } from "./fd.ts";
+import { check, lastErrno, libc, ptr, SyscallError } from "./libc.ts";
 import { F_GETFL, F_SETFL, O_NONBLOCK, POLLIN, POLLOUT } from "./flags.ts";
 import type { OpGroup } from "./ops.ts";
+import { closeWatched, whenReady } from "./reactor.ts";
 
 const SHUT_RDWR = 2;
 
@@ -51,7 +52,6 @@ export interface ByteStream {
 export class FdStream implements ByteStream {
   #fd: number;
   #closed = false;
-  #polling = 0;
   /** Data read by finish() and not yet handed out. */
   #tail: Uint8Array = new Uint8Array(0);
   readonly #ops?: OpGroup;
@@ -139,25 +139,16 @@ export class FdStream implements ByteStream {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    // shutdown wakes a poll blocked on a worker thread (on a socket; a pipe's poll ends when the
-    // other end closes); the fd itself is closed only once no poll holds it, so its number cannot
-    // be reused under a waiting poll.
+    // shutdown ends the connection for the peer even where a copy of this end lives on; the
+    // reactor ends this stream's waits, and closes the fd once no poll watches it, so that its
+    // number cannot be reused under a poll.
     libc().shutdown(this.#fd, SHUT_RDWR);
-    if (this.#polling === 0) closeFd(this.#fd);
+    closeWatched(this.#fd);
   }
 
   async #poll(events: number): Promise<void> {
     if (this.#closed) return;
-    const pfd = new Int32Array([this.#fd, events]);
-    this.#polling++;
-    try {
-      const polled = libc().poll(ptr(pfd), 1n, -1);
-      await (this.#ops ? this.#ops.track(polled) : polled);
-      keepAlive(pfd);
-    } finally {
-      this.#polling--;
-      if (this.#closed && this.#polling === 0) closeFd(this.#fd);
-    }
+    await whenReady(this.#fd, events, this.#ops).ready;
   }
 }
 

@@ -2,6 +2,8 @@
 //
 //   guest checks            run every check against the host, one JSON line per check on stdout
 //   guest log <line>        log <line> through the console capability, exit 0
+//   guest log-pause <line> <marker>  the same, then wait until killed (<marker> names the
+//                           process in tests)
 //   guest exit <code>       exit with <code> without touching fd 3
 //   guest start <prog> [args...]          Executor.start, then Process.wait; prints
 //                                         {"code":n} or {"error":...}, then {"alive":true}
@@ -404,6 +406,14 @@ int main(int argc, char** argv) {
       auto req = host.consoleRequest().send().getConsole().logRequest();
       req.setLine(argv[2]);
       req.send().wait(ws);
+    });
+  }
+  if (mode == "log-pause" && argc > 2) {
+    return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) {
+      auto req = host.consoleRequest().send().getConsole().logRequest();
+      req.setLine(argv[2]);
+      req.send().wait(ws);
+      for (;;) pause();
     });
   }
   if ((mode == "start" || mode == "start-console") && argc > 2) {

@@ -1,0 +1,184 @@
+// ffi/reactor.ts — the one poll(2) that waits for every descriptor ww is waiting on: its ends of
+// host sockets and pipes (ffi/stream.ts) and the pidfds of its children and jails
+// (ffi/process.ts).
+//
+// Deno runs a nonblocking FFI call on its blocking thread pool, which has a fixed number of
+// threads (32 here). A wait per descriptor, held for a program's whole life, would take one
+// thread each: past 31 running programs every other nonblocking call (the next jail's start, every
+// read of a served socket) would queue until one ended. So there is one call in flight at a time,
+// a poll over every registered descriptor plus the read end of a pipe that wakes it when the set
+// changes. When it returns, the waiters whose descriptors are ready are resolved and the next poll
+// is issued over the current set; with no waiter there is no poll, and no pipe either (an idle
+// ww holds no descriptor of the reactor's).
+//
+// Whether the call keeps Deno alive follows its waiters: it does while at least one belongs to a
+// referenced OpGroup (or to none), so ChildProcess.unref() still lets Deno exit.
+
+import { check, keepAlive, libc, ptr } from "./libc.ts";
+import { O_CLOEXEC, O_NONBLOCK, POLLIN } from "./flags.ts";
+import { onRefChange, type OpGroup, refCall } from "./ops.ts";
+
+interface Waiter {
+  readonly fd: number;
+  readonly events: number;
+  readonly ops?: OpGroup;
+  readonly resolve: (revents: number) => void;
+}
+
+/** A registered wait: `ready` resolves to poll's revents, or to 0 once cancelled. */
+export interface Waiting {
+  readonly ready: Promise<number>;
+  /** Stops waiting; `ready` resolves to 0 (unless it already resolved). */
+  cancel(): void;
+}
+
+interface Call {
+  readonly promise: Promise<number>;
+  /** The descriptors in this call's set, which must stay open until it returns. */
+  readonly fds: ReadonlySet<number>;
+  refed: boolean;
+}
+
+const waiters = new Set<Waiter>();
+/** The wake pipe, [read end, write end], while there are waiters. */
+let wakePipe: Int32Array | undefined;
+let inFlight: Call | undefined;
+/** A byte is in the wake pipe (one is enough to wake the call). */
+let woken = false;
+/** A poll is due at the end of this turn (several registrations in a row share one). */
+let scheduled = false;
+/** Descriptors closed while the call in flight watches them: closed once it returns. */
+const closeAfterCall = new Set<number>();
+const byte = new Uint8Array(1);
+const drainBuf = new Uint8Array(64);
+
+onRefChange(updateRef);
+
+/**
+ * Waits until `fd` has one of `events` (or an error or hang-up). The wait keeps Deno alive unless
+ * `ops` is given and unreferenced.
+ *
+ * @example
+ * ```ts ignore
+ * const w = whenReady(fd, POLLIN);
+ * const revents = await w.ready; // or w.cancel() from elsewhere: ready resolves to 0
+ * ```
+ */
+export function whenReady(fd: number, events: number, ops?: OpGroup): Waiting {
+  let waiter!: Waiter;
+  const ready = new Promise<number>((resolve) => {
+    waiter = { fd, events, ops, resolve };
+  });
+  waiters.add(waiter);
+  changed();
+  return {
+    ready,
+    cancel() {
+      if (!waiters.delete(waiter)) return;
+      waiter.resolve(0);
+      changed();
+    },
+  };
+}
+
+/**
+ * Closes `fd`, ending its waits (they resolve to 0). While the poll in flight watches it, the
+ * close waits until that call returns, so that the number cannot be reused under it.
+ */
+export function closeWatched(fd: number): void {
+  let had = false;
+  for (const w of waiters) {
+    if (w.fd !== fd) continue;
+    waiters.delete(w);
+    w.resolve(0);
+    had = true;
+  }
+  if (inFlight?.fds.has(fd)) closeAfterCall.add(fd);
+  else libc().close(fd);
+  if (had || closeAfterCall.has(fd)) changed();
+}
+
+/** The waiter set changed: the call in flight is woken to take the new set, or one is issued. */
+function changed(): void {
+  updateRef();
+  if (inFlight) {
+    if (!woken) {
+      woken = true;
+      libc().write(wakePipe![1], ptr(byte), 1n);
+    }
+  } else {
+    schedule();
+  }
+}
+
+/** Issues the next call at the end of this turn, once the waiters just resolved have run on. */
+function schedule(): void {
+  if (scheduled) return;
+  scheduled = true;
+  queueMicrotask(() => {
+    scheduled = false;
+    if (!inFlight) issue();
+  });
+}
+
+/** Whether some waiter wants Deno kept alive. */
+function wanted(): boolean {
+  for (const w of waiters) if (!w.ops || w.ops.refed) return true;
+  return false;
+}
+
+function updateRef(): void {
+  if (!inFlight) return;
+  const ref = wanted();
+  if (ref === inFlight.refed) return;
+  inFlight.refed = ref;
+  refCall(inFlight.promise, ref);
+}
+
+function issue(): void {
+  if (waiters.size === 0) {
+    if (wakePipe) {
+      libc().close(wakePipe[0]);
+      libc().close(wakePipe[1]);
+      wakePipe = undefined;
+    }
+    return;
+  }
+  if (!wakePipe) {
+    const fds = new Int32Array(2);
+    check("pipe2", libc().pipe2(ptr(fds), O_CLOEXEC | O_NONBLOCK), "the reactor's wake pipe");
+    wakePipe = fds;
+  }
+  const list = [...waiters];
+  // struct pollfd { int fd; short events; short revents; }: two int32s each (little-endian: the
+  // events in the low half of the second, revents in the high half).
+  const pfds = new Int32Array(2 * (list.length + 1));
+  pfds[0] = wakePipe[0];
+  pfds[1] = POLLIN;
+  list.forEach((w, i) => {
+    pfds[2 * i + 2] = w.fd;
+    pfds[2 * i + 3] = w.events;
+  });
+  const promise = libc().poll(ptr(pfds), BigInt(list.length + 1), -1);
+  const call: Call = { promise, fds: new Set(list.map((w) => w.fd)), refed: true };
+  inFlight = call;
+  updateRef();
+  promise.then((n) => {
+    keepAlive(pfds);
+    inFlight = undefined;
+    for (const fd of closeAfterCall) libc().close(fd);
+    closeAfterCall.clear();
+    if (woken) {
+      while (Number(libc().read(wakePipe![0], ptr(drainBuf), BigInt(drainBuf.length))) > 0);
+      woken = false;
+    }
+    // n is -1 on EINTR: nothing is ready, the next call takes the same set.
+    if (n > 0) {
+      list.forEach((w, i) => {
+        const revents = pfds[2 * i + 3] >>> 16;
+        if (revents !== 0 && waiters.delete(w)) w.resolve(revents);
+      });
+    }
+    schedule();
+  });
+}

@@ -1,0 +1,75 @@
+// ffi/reactor_test.ts — the reactor with real pipes: many waits share one poll, each resolves on
+// its own descriptor, and an idle reactor holds nothing.
+
+import assert from "node:assert/strict";
+import { pipe } from "./fd.ts";
+import { POLLIN } from "./flags.ts";
+import { libc, ptr } from "./libc.ts";
+import { closeWatched, whenReady } from "./reactor.ts";
+
+const WAITS = 100; // far more than Deno's 32 blocking threads
+
+// Deno opens descriptors of its own on the first nonblocking call, and a socket pair about 500 ms
+// after it starts: both before counting.
+await libc().poll(null, 0n, 0);
+await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1500 - performance.now())));
+
+function openFds(): number {
+  return [...Deno.readDirSync("/proc/self/fd")].length;
+}
+
+/**
+ * The descriptor count once it has settled at `want` (closes the reactor defers to the end of
+ * the poll in flight land a moment later on a loaded machine), or as it is after 3 s.
+ */
+async function settledFds(want: number): Promise<number> {
+  const deadline = Date.now() + 3000;
+  let n = openFds();
+  while (n !== want && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    n = openFds();
+  }
+  return n;
+}
+
+Deno.test(`${WAITS} waits at once hold one worker thread: each resolves when its fd is ready`, async () => {
+  const before = openFds();
+  const pipes = Array.from({ length: WAITS }, () => pipe());
+  const resolved: number[] = [];
+  const waits = pipes.map(([r], i) =>
+    whenReady(r, POLLIN).ready.then((ev) => resolved.push(i) && ev)
+  );
+  // Another nonblocking call still gets a thread while all of them wait.
+  const probe = new Int32Array([pipes[0][1], 4 /* POLLOUT */]);
+  assert.equal(await libc().poll(ptr(probe), 1n, 0), 1);
+  // Ready in reverse order: each wait resolves when its own pipe is written, not before.
+  for (let i = WAITS - 1; i >= 0; i--) {
+    libc().write(pipes[i][1], ptr(new Uint8Array([1])), 1n);
+    await waits[i];
+    assert.equal(resolved.at(-1), i);
+  }
+  assert.equal(resolved.length, WAITS);
+  for (const ev of await Promise.all(waits)) assert.ok(ev & POLLIN);
+  for (const [r, w] of pipes) {
+    closeWatched(r);
+    libc().close(w);
+  }
+  assert.equal(await settledFds(before), before, "the reactor holds no descriptor once idle");
+});
+
+Deno.test("closeWatched ends the fd's waits and closes it; cancel ends one wait", async () => {
+  const before = openFds();
+  const [r1, w1] = pipe();
+  const [r2, w2] = pipe();
+  const a = whenReady(r1, POLLIN);
+  const b = whenReady(r2, POLLIN);
+  await new Promise((resolve) => setTimeout(resolve, 10)); // the poll is in flight over both
+  closeWatched(r1);
+  assert.equal(await a.ready, 0);
+  b.cancel();
+  assert.equal(await b.ready, 0);
+  closeWatched(r2);
+  libc().close(w1);
+  libc().close(w2);
+  assert.equal(await settledFds(before), before);
+});
