@@ -4,6 +4,7 @@
 import { EBADF } from "./errno.ts";
 import { check, cString, lastErrno, libc, libcFiles, ptr, SyscallError } from "./libc.ts";
 import { F_GETFD, FD_CLOEXEC, O_CLOEXEC, O_RDWR } from "./flags.ts";
+import { closeDeferred } from "./reactor.ts";
 
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
@@ -30,8 +31,13 @@ export function unixSocketPair(): [number, number] {
   return [fds[0], fds[1]];
 }
 
-/** close(2); a descriptor that is already closed is not an error. */
+/**
+ * close(2); a descriptor that is already closed is not an error. One the reactor's poll in flight
+ * watches is closed once that call returns (ffi/reactor.ts), so that its number is not reused
+ * under the call.
+ */
 export function closeFd(fd: number): void {
+  if (closeDeferred(fd)) return;
   if (libc().close(fd) === -1 && lastErrno() !== EBADF) {
     throw new SyscallError("close", lastErrno(), `fd ${fd}`);
   }

@@ -22,3 +22,5 @@ export const FD_CLOEXEC = 1;
 /** poll(2) events. */
 export const POLLIN = 0x1;
 export const POLLOUT = 0x4;
+/** poll(2): the descriptor is not open. */
+export const POLLNVAL = 0x20;

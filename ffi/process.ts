@@ -2,7 +2,7 @@
 // ffi/reactor.ts).
 
 import { ECHILD, EINTR, ESRCH } from "./errno.ts";
-import { POLLIN } from "./flags.ts";
+import { POLLIN, POLLNVAL } from "./flags.ts";
 import { check, lastErrno, libc, ptr } from "./libc.ts";
 import { type OpGroup, refTimer } from "./ops.ts";
 import { closeWatched, whenReady } from "./reactor.ts";
@@ -45,7 +45,11 @@ export async function waitPid(pid: number, ops?: OpGroup): Promise<WaitStatus> {
         if (errno !== EINTR) check("waitpid", r, `pid ${pid}`);
         continue;
       }
-      await whenReady(fd, POLLIN, ops).ready; // readable once the child has ended
+      // Readable once the child has ended. Invalid only if the pidfd was closed under the wait: a
+      // bug to report, not a wait to repeat (which would spin, or watch whatever reused the number).
+      if (await whenReady(fd, POLLIN, ops).ready & POLLNVAL) {
+        throw new Error(`waitpid(${pid}): its pidfd ${fd} was closed during the wait`);
+      }
     }
   } finally {
     closeWatched(fd);

@@ -15,7 +15,7 @@
 // referenced OpGroup (or to none), so ChildProcess.unref() still lets Deno exit.
 
 import { check, keepAlive, libc, ptr } from "./libc.ts";
-import { O_CLOEXEC, O_NONBLOCK, POLLIN } from "./flags.ts";
+import { O_CLOEXEC, O_NONBLOCK, POLLIN, POLLNVAL } from "./flags.ts";
 import { onRefChange, type OpGroup, refCall } from "./ops.ts";
 
 interface Waiter {
@@ -65,6 +65,9 @@ onRefChange(updateRef);
  * ```
  */
 export function whenReady(fd: number, events: number, ops?: OpGroup): Waiting {
+  // A descriptor its owner closed while a call watched it is only kept open until that call
+  // returns, so that its number is not reused under it: a wait on it is a use after close.
+  if (closeAfterCall.has(fd)) return { ready: Promise.resolve(POLLNVAL), cancel() {} };
   let waiter!: Waiter;
   const ready = new Promise<number>((resolve) => {
     waiter = { fd, events, ops, resolve };
@@ -86,6 +89,18 @@ export function whenReady(fd: number, events: number, ops?: OpGroup): Waiting {
  * close waits until that call returns, so that the number cannot be reused under it.
  */
 export function closeWatched(fd: number): void {
+  if (!closeDeferred(fd)) libc().close(fd);
+}
+
+/**
+ * Ends `fd`'s waits, as its owner is closing it. Returns true when the poll in flight watches it:
+ * the reactor then closes it once that call returns (and a second close is a no-op), so that its
+ * number cannot be reused under the call, which would watch another file in its place. Returns
+ * false when the caller may close it now. Every close of a descriptor ww may have watched goes
+ * through here (closeWatched, ffi/fd.ts closeFd).
+ */
+export function closeDeferred(fd: number): boolean {
+  if (closeAfterCall.has(fd)) return true;
   let had = false;
   for (const w of waiters) {
     if (w.fd !== fd) continue;
@@ -93,9 +108,10 @@ export function closeWatched(fd: number): void {
     w.resolve(0);
     had = true;
   }
-  if (inFlight?.fds.has(fd)) closeAfterCall.add(fd);
-  else libc().close(fd);
-  if (had || closeAfterCall.has(fd)) changed();
+  const defer = inFlight?.fds.has(fd) === true;
+  if (defer) closeAfterCall.add(fd);
+  if (had || defer) changed();
+  return defer;
 }
 
 /** The waiter set changed: the call in flight is woken to take the new set, or one is issued. */
@@ -163,9 +179,18 @@ function issue(): void {
   const call: Call = { promise, fds: new Set(list.map((w) => w.fd)), refed: true };
   inFlight = call;
   updateRef();
-  promise.then((n) => {
-    keepAlive(pfds);
-    inFlight = undefined;
+  // Whatever happens to the call or to one waiter, the loop goes on: the next call is issued.
+  promise.then(
+    (n) => settle(call, list, pfds, n),
+    () => settle(call, list, pfds, -1),
+  );
+}
+
+/** The call in flight returned `n` (-1: nothing ready): resolves the ready waiters. */
+function settle(call: Call, list: Waiter[], pfds: Int32Array, n: number): void {
+  keepAlive(pfds);
+  try {
+    if (inFlight === call) inFlight = undefined;
     for (const fd of closeAfterCall) libc().close(fd);
     closeAfterCall.clear();
     if (woken) {
@@ -179,6 +204,7 @@ function issue(): void {
         if (revents !== 0 && waiters.delete(w)) w.resolve(revents);
       });
     }
+  } finally {
     schedule();
-  });
+  }
 }

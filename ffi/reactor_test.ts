@@ -2,7 +2,7 @@
 // its own descriptor, and an idle reactor holds nothing.
 
 import assert from "node:assert/strict";
-import { pipe } from "./fd.ts";
+import { closeFd, pipe } from "./fd.ts";
 import { POLLIN } from "./flags.ts";
 import { libc, ptr } from "./libc.ts";
 import { closeWatched, whenReady } from "./reactor.ts";
@@ -71,5 +71,36 @@ Deno.test("closeWatched ends the fd's waits and closes it; cancel ends one wait"
   closeWatched(r2);
   libc().close(w1);
   libc().close(w2);
+  assert.equal(await settledFds(before), before);
+});
+
+Deno.test("a watched fd closed by closeFd during a poll: its wait ends, its number is not reused under the poll", async () => {
+  const before = openFds();
+  const [r1, w1] = pipe();
+  const old = whenReady(r1, POLLIN);
+  await new Promise((resolve) => setTimeout(resolve, 10)); // the poll is in flight over r1
+  closeFd(r1);
+  // Were r1 closed now, the next pipe would get its number, and a poll still running over r1
+  // would watch that pipe in the old wait's place (or report the old wait's descriptor invalid).
+  const [r2, w2] = pipe();
+  assert.notEqual(r2, r1, "the number of a descriptor a poll watches was reused under it");
+  const fresh = whenReady(r2, POLLIN);
+  closeFd(r1); // a second close is no close of whatever has the number next
+  assert.equal(await old.ready, 0, "the closed descriptor's wait ends, not as ready or invalid");
+  libc().write(w2, ptr(new Uint8Array([1])), 1n);
+  assert.ok(await fresh.ready & POLLIN);
+  // Once the poll has returned, the number is free again: the next pipe may take it, and a wait
+  // on it is that pipe's, resolved by that pipe's data alone.
+  const [r3, w3] = pipe();
+  const third = whenReady(r3, POLLIN);
+  const early = await Promise.race([
+    third.ready,
+    new Promise((resolve) => setTimeout(() => resolve("pending"), 50)),
+  ]);
+  assert.equal(early, "pending");
+  libc().write(w3, ptr(new Uint8Array([1])), 1n);
+  assert.ok(await third.ready & POLLIN);
+  for (const fd of [r2, r3]) closeWatched(fd);
+  for (const fd of [w1, w2, w3]) closeFd(fd);
   assert.equal(await settledFds(before), before);
 });
