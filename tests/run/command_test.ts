@@ -683,6 +683,14 @@ Deno.test("every bad option is refused up front with a TypeError or RangeError n
     ],
     ["/bin/true", { host: { console: "yes" as never } }, TypeError, /^host\.console:/],
     ["/bin/true", { host: { exec: 1 as never } }, TypeError, /^host\.exec:/],
+    ["/bin/true", { ipfsTimeoutMs: 0 }, RangeError, /^ipfsTimeoutMs: 0 ms/],
+    ["/bin/true", { ipfsTimeoutMs: "1s" as never }, TypeError, /^ipfsTimeoutMs: must be a number/],
+    [
+      "/bin/true",
+      { trustNodeIpns: "yes" as never },
+      TypeError,
+      /^trustNodeIpns: must be a boolean/,
+    ],
   ];
   for (const [program, options, type, message] of cases) {
     assert.throws(() => new Command(program, options), (e: unknown) => {
@@ -690,6 +698,35 @@ Deno.test("every bad option is refused up front with a TypeError or RangeError n
       assert.match((e as Error).message, message);
       return true;
     });
+  }
+});
+
+Deno.test("ipfsTimeoutMs ends a fetch from a silent node, in a library caller's words", async () => {
+  // A node that accepts and never answers.
+  const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const c of server) conns.push(c);
+  })();
+  const ipfsApi = `/ip4/127.0.0.1/tcp/${server.addr.port}/http`;
+  const program = "/ipfs/bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354/never";
+  try {
+    const t0 = performance.now();
+    await assert.rejects(
+      new Command(program, { ipfsApi, ipfsTimeoutMs: 300 }).output(),
+      (e: unknown) => {
+        assert.ok(e instanceof SetupError, String(e));
+        assert.match(e.message, /sent nothing for 300ms .*raise ipfsTimeoutMs to wait longer\)$/);
+        assert.doesNotMatch(e.message, /--/);
+        return true;
+      },
+    );
+    // The default is 30 s: the option is what ended it.
+    assert.ok(performance.now() - t0 < 10_000);
+  } finally {
+    server.close();
+    await accepting.catch(() => {});
+    for (const c of conns) c.close();
   }
 });
 
