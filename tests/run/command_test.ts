@@ -13,6 +13,7 @@ import {
   DEFAULT_POLICY,
   GrantError,
   type JailBackend,
+  JailError,
   LimitError,
   NotExecutableError,
   NotFoundError,
@@ -366,9 +367,13 @@ Deno.test("[jail=bwrap] a jail that fails after spawn resolves status with the e
     assert.equal(status.success, false);
     assert.equal(status.code, 125);
     assert.ok(status.error instanceof SetupError, String(status.error));
-    // Worded for a library caller; the command line's line says where bwrap's reason went.
-    assert.doesNotMatch(status.error.message, /above/);
-    assert.match(status.error.commandLine ?? "", /bwrap prints the reason above/);
+    // A JailError with bwrap's reason: none, since it was killed (issue 16: the reason is in the
+    // error, no longer on stderr "above").
+    assert.ok(status.error instanceof JailError, String(status.error));
+    assert.equal(status.error.backend, "bwrap");
+    assert.equal(status.error.reason, "");
+    assert.match(status.error.message, /\(jail\.backend "bwrap"\): it ended without saying why/);
+    assert.match(status.error.commandLine ?? "", /\(--jail=bwrap\): it ended without saying why/);
   });
   assert.deepEqual(unhandled, []);
 });
