@@ -29,6 +29,7 @@ export {
   EXIT,
   GrantError,
   InterruptedError,
+  JailError,
   LimitError,
   NamespacesUnavailableError,
   NotExecutableError,

@@ -241,6 +241,31 @@ export class NotFoundError extends WwError {
 }
 
 /**
+ * The jail's backend could not set the jail up, so the program never started: `backend` is the
+ * one that failed ("bwrap"), `reason` its own words (bubblewrap's lines on its stderr, e.g.
+ * "bwrap: Can't mount proc on /newroot/proc: Operation not permitted"), empty when it said
+ * nothing (it was killed). The message says both, in one line.
+ *
+ * @example
+ * ```ts ignore
+ * const { status } = await new Command("/bin/true", { jail: { backend: "bwrap" } }).spawn();
+ * const s = await status; // s.error instanceof JailError: s.error.reason is bwrap's own line
+ * ```
+ */
+export class JailError extends SetupError {
+  /** `backend`: the backend that failed; `reason`: what it said, one line per line it wrote. */
+  constructor(
+    message: string,
+    readonly backend: "bwrap",
+    readonly reason: string,
+    options?: WwErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "JailError";
+  }
+}
+
+/**
  * Under --jail=auto, bwrap failed before the jail existed (so nothing of the program ran) and a
  * fresh try confirmed it cannot create namespaces here: the run goes to `fallback` instead.
  *

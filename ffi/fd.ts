@@ -1,9 +1,9 @@
 // ffi/fd.ts — questions about and operations on raw descriptors: is it open, is it close-on-exec,
 // socketpair, pipe, /dev/null, close.
 
-import { EBADF } from "./errno.ts";
+import { EAGAIN, EBADF } from "./errno.ts";
 import { check, cString, lastErrno, libc, libcFiles, ptr, SyscallError } from "./libc.ts";
-import { F_GETFD, FD_CLOEXEC, O_CLOEXEC, O_RDWR } from "./flags.ts";
+import { F_GETFD, F_GETFL, F_SETFL, FD_CLOEXEC, O_CLOEXEC, O_NONBLOCK, O_RDWR } from "./flags.ts";
 import { closeDeferred } from "./reactor.ts";
 
 const AF_UNIX = 1;
@@ -72,6 +72,28 @@ export function readAll(fd: number): Uint8Array {
     const n = check("read", libc().read(fd, ptr(buf), BigInt(buf.length)), `fd ${fd}`);
     if (n === 0) break;
     chunks.push(buf.slice(0, n));
+  }
+  return concatBytes(chunks);
+}
+
+/**
+ * What a pipe's read end `fd` (ww's own) holds now, up to `max` bytes, without waiting: `fd` is
+ * made non-blocking, and the read stops at an empty pipe (EAGAIN) or its end.
+ */
+export function readAvailable(fd: number, max: number): Uint8Array {
+  const flags = check("fcntl", libc().fcntl(fd, F_GETFL, 0), `F_GETFL on fd ${fd}`);
+  check("fcntl", libc().fcntl(fd, F_SETFL, flags | O_NONBLOCK), `F_SETFL on fd ${fd}`);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const buf = new Uint8Array(4096);
+  while (total < max) {
+    const want = Math.min(buf.length, max - total);
+    const n = Number(libc().read(fd, ptr(buf), BigInt(want)));
+    if (n === -1 && lastErrno() === EAGAIN) break;
+    check("read", n, `fd ${fd}`);
+    if (n === 0) break;
+    chunks.push(buf.slice(0, n));
+    total += n;
   }
   return concatBytes(chunks);
 }

@@ -111,6 +111,11 @@ export function windowSize(fd: number): WindowSize | undefined {
   return tty().ioctl(fd, BigInt(TIOCGWINSZ), ws) === 0 ? ws : undefined;
 }
 
+/** A window size of `rows` × `cols` characters (struct winsize: ws_row, ws_col, no pixel sizes). */
+export function windowSizeOf(rows: number, cols: number): WindowSize {
+  return new Uint8Array(new Uint16Array([rows, cols, 0, 0]).buffer);
+}
+
 /** TIOCSWINSZ: sets terminal `fd`'s window size; the kernel signals its foreground with SIGWINCH. */
 export function setWindowSize(fd: number, ws: WindowSize): void {
   check("ioctl", tty().ioctl(fd, BigInt(TIOCSWINSZ), ws), `TIOCSWINSZ on fd ${fd}`);

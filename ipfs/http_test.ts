@@ -681,8 +681,11 @@ Deno.test("IpfsNode's messages: refused, cut off mid-stream, silent, and reporte
         `/ipfs/prog: the IPFS node at ${server.api} stopped sending reported after 3 bytes (it reported: no link named x)`,
     });
     const start = performance.now();
+    // A library caller's words in the message, the flag in the command line's (issue 16).
     await assert.rejects(drain("silent"), {
       message:
+        `/ipfs/prog: the IPFS node at ${server.api} sent nothing for 300ms while fetching silent (is it online and does it have the content? raise ipfsTimeoutMs to wait longer)`,
+      commandLine:
         `/ipfs/prog: the IPFS node at ${server.api} sent nothing for 300ms while fetching silent (is it online and does it have the content? raise --ipfs-timeout to wait longer)`,
     });
     assert.ok(performance.now() - start < 2000);
@@ -693,6 +696,8 @@ Deno.test("IpfsNode's messages: refused, cut off mid-stream, silent, and reporte
   const gone = new IpfsNode(server.api, 1000, "/ipfs/prog");
   await assert.rejects(gone.blockGet("x"), {
     message:
+      `/ipfs/prog: cannot reach the IPFS node at ${server.api} (${server.url}): connection refused (start it, or point ipfsApi at one)`,
+    commandLine:
       `/ipfs/prog: cannot reach the IPFS node at ${server.api} (${server.url}): connection refused (start it, or point --ipfs or WW_IPFS at one)`,
   });
 });

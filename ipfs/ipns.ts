@@ -7,6 +7,7 @@
 
 import { lazyImport } from "../core/lazy.ts";
 import { SetupError } from "../core/errors.ts";
+import { ipfsSetupError } from "./setting_words.ts";
 import { dnslinkValue, isDomainName } from "./dnslink.ts";
 import type { IpfsNode } from "./node.ts";
 
@@ -79,8 +80,10 @@ async function dnslink(
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) records = [];
     else if (signal.aborted) {
-      throw new SetupError(
-        `${context}: the DNSLink TXT record ${host} got no answer within ${timeoutMs} ms (raise --ipfs-timeout to wait longer)`,
+      throw ipfsSetupError((name) =>
+        `${context}: the DNSLink TXT record ${host} got no answer within ${timeoutMs} ms (raise ${
+          name("timeout")
+        } to wait longer)`
       );
     } else {
       throw new SetupError(
@@ -118,8 +121,10 @@ async function keyName(
   const record = await node.ipnsRecord(name);
   if (record === undefined) {
     if (!options.trustNode) {
-      throw new SetupError(
-        `${context}: the IPFS node at ${node.api} gives no IPNS record for /ipns/${name}, so ww cannot verify the name (--trust-node-ipns takes the node's word for it)`,
+      throw ipfsSetupError((setting) =>
+        `${context}: the IPFS node at ${node.api} gives no IPNS record for /ipns/${name}, so ww cannot verify the name (${
+          setting("trust")
+        } takes the node's word for it)`
       );
     }
     return {

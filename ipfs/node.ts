@@ -9,6 +9,7 @@
 // importing kubo-rpc-client costs ~80-150 ms, more than fetching a large program takes, and even
 // fetch costs ~5 ms before its first request and reads a large body ~25% slower.
 
+import { ipfsSetupError } from "./setting_words.ts";
 import { SetupError, UsageError, WwError } from "../core/errors.ts";
 import { Exchange, HttpStatusError, StreamError } from "./http.ts";
 import { ipfsApiUrl } from "./multiaddr.ts";
@@ -189,8 +190,10 @@ export class IpfsNode {
     return await this.#track(`/ipns/${name}`, async () => {
       if (this.url.startsWith("http+unix:")) {
         // kubo-rpc-client speaks TCP only.
-        throw new SetupError(
-          `${this.context}: resolving /ipns/ names through a unix socket (${this.where}) is not supported; point --ipfs at the node's TCP address`,
+        throw ipfsSetupError((name) =>
+          `${this.context}: resolving /ipns/ names through a unix socket (${this.where}) is not supported; point ${
+            name("api")
+          } at the node's TCP address`
         );
       }
       const { create } = await import("npm:kubo-rpc-client@^7.1.0");
@@ -316,13 +319,14 @@ export class IpfsNode {
   }
 
   #transportError(e: unknown): SetupError {
-    return new SetupError(
-      `${this.context}: cannot reach the IPFS node at ${this.api} (${
-        [
-          ...(this.url.startsWith("http+unix:") ? [] : [this.url]),
-          ...(this.origin ? [`from ${this.origin}`] : []),
-        ].join(", ")
-      }): ${reason(e)} (start it, or point --ipfs or WW_IPFS at one)`,
+    const where = [
+      ...(this.url.startsWith("http+unix:") ? [] : [this.url]),
+      ...(this.origin ? [`from ${this.origin}`] : []),
+    ].join(", ");
+    return ipfsSetupError((name) =>
+      `${this.context}: cannot reach the IPFS node at ${this.api} (${where}): ${
+        reason(e)
+      } (start it, or point ${name("api")} at one)`
     );
   }
 
@@ -336,12 +340,12 @@ export class IpfsNode {
     const step = named
       ? `looking up the host name ${host} and connecting to it`
       : "connecting to it";
-    return new SetupError(
+    return ipfsSetupError((name) =>
       `${this.context}: cannot reach the IPFS node at ${this.where}: ${step} took longer than ${
         formatMs(this.timeoutMs)
-      } (--ipfs-timeout; is the address right${
+      } (${name("timeout")}; is the address right${
         named ? " and the DNS server answering" : ""
-      }? raise --ipfs-timeout to wait longer)`,
+      }? raise ${name("timeout")} to wait longer)`
     );
   }
 
@@ -377,10 +381,12 @@ export class IpfsNode {
       const [what] = this.#pending;
       this.#failure = this.#connecting > 0 && !this.#reached
         ? this.#connectTimeout()
-        : new SetupError(
+        : ipfsSetupError((name) =>
           `${this.context}: the IPFS node at ${this.where} sent nothing for ${
             formatMs(this.timeoutMs)
-          } while fetching ${what} (is it online and does it have the content? raise --ipfs-timeout to wait longer)`,
+          } while fetching ${what} (is it online and does it have the content? raise ${
+            name("timeout")
+          } to wait longer)`
         );
       this.#abort.abort(this.#failure);
     };

@@ -79,6 +79,13 @@ export interface BwrapFds {
   readonly status: number;
   /** The stage's bytes, which bwrap copies into the jail at STAGE_PATH (--ro-bind-data). */
   readonly stage: number;
+  /**
+   * The program's stderr, passed through bwrap to the stage, which moves it to fd 2: bwrap's own
+   * fd 2 is a pipe to ww, which reads bwrap's reason when it cannot set up the jail.
+   */
+  readonly programStderr: number;
+  /** Where the stage in the jail writes a byte once bwrap's set-up is done (see stageExecArgs). */
+  readonly started: number;
 }
 
 export interface BwrapInput {
@@ -270,6 +277,7 @@ export function bwrapArgs(input: BwrapInput): string[] {
       args: input.args,
       listenPid: input.listenPid,
       tty: input.tty,
+      report: { stderr: fds.programStderr, started: fds.started },
     }),
   );
   return a;

@@ -1,7 +1,8 @@
 // jail/bwrap_status.ts — reads what bubblewrap writes to --json-status-fd: one JSON object per
 // line, `{"child-pid": N, ...}` right after it cloned the sandbox's pid 1, and `{"exit-code": N}`
 // when the program has ended. Bubblewrap writes no exit-code when it fails to set up the jail or to
-// exec the program, which is how ww tells its own failure from the program's exit status. Pure.
+// exec the program, which is how ww tells its own failure from the program's exit status. Also
+// what bubblewrap says on its stderr when it fails, as one line for ww's error. Pure.
 
 export interface BwrapStatus {
   /** Host pid of the sandbox's pid 1 (bwrap's reaper). */
@@ -30,4 +31,19 @@ export function readBwrapStatus(
     if (typeof doc["exit-code"] === "number") next = { ...next, exitCode: doc["exit-code"] };
   }
   return { status: next, rest };
+}
+
+/**
+ * What bwrap wrote on its stderr, as one line: its lines joined by "; ", control characters
+ * (a terminal's escapes among them) shown as `?`. Pure.
+ *
+ * @example
+ * bwrapReason(new TextEncoder().encode("bwrap: Can't chdir to /x: No such file or directory\n"));
+ * // "bwrap: Can't chdir to /x: No such file or directory"
+ */
+export function bwrapReason(bytes: Uint8Array): string {
+  return new TextDecoder().decode(bytes).split("\n").map((l) =>
+    // deno-lint-ignore no-control-regex
+    l.replace(/[\x00-\x1f\x7f]/g, "?").trim()
+  ).filter((l) => l !== "").join("; ");
 }

@@ -13,7 +13,7 @@ import {
 } from "./bwrap.ts";
 import type { BindRequest } from "./binds.ts";
 import { DEFAULT_POLICY } from "./policy.ts";
-import { readBwrapStatus } from "./bwrap_status.ts";
+import { bwrapReason, readBwrapStatus } from "./bwrap_status.ts";
 
 const host: HostFiles = {
   system: [
@@ -30,7 +30,7 @@ const input: BwrapInput = {
   programSource: "/opt/app/run",
   args: ["-v", "x y"],
   workdir: "/tmp/ww-1",
-  fds: { seccomp: 5, status: 6, stage: 7 },
+  fds: { seccomp: 5, status: 6, stage: 7, programStderr: 9, started: 10 },
 };
 
 /** The value after each occurrence of `flag`. */
@@ -123,26 +123,60 @@ Deno.test("control fds are passed by number and the program runs through the sta
   assert.deepEqual(after(argv, "--ro-bind-data", 2), [["7", STAGE_PATH]]);
   assert.ok(!argv.includes("--block-fd"));
   const cmd = argv.slice(argv.indexOf("--") + 1);
-  assert.deepEqual(cmd, [STAGE_PATH, "exec", "/opt/app/run", "-", "/opt/app/run", "-v", "x y"]);
+  assert.deepEqual(cmd, [
+    STAGE_PATH,
+    "exec-report",
+    "9",
+    "10",
+    "/opt/app/run",
+    "-",
+    "/opt/app/run",
+    "-v",
+    "x y",
+  ]);
 });
 
 Deno.test("a PWD the user set is restored after bwrap overwrites it", () => {
   const argv = bwrapArgs({ ...input, userPwd: "/x" });
   const cmd = argv.slice(argv.indexOf("--") + 1);
-  assert.deepEqual(cmd.slice(0, 5), [STAGE_PATH, "exec", "/opt/app/run", "=/x", "/opt/app/run"]);
+  assert.deepEqual(cmd.slice(0, 7), [
+    STAGE_PATH,
+    "exec-report",
+    "9",
+    "10",
+    "/opt/app/run",
+    "=/x",
+    "/opt/app/run",
+  ]);
 });
 
 Deno.test("with a terminal of its own, the stage's exec-tty makes it the program's controlling terminal, in bwrap's new session", () => {
   const argv = bwrapArgs({ ...input, tty: true });
   assert.ok(argv.includes("--new-session"));
   const cmd = argv.slice(argv.indexOf("--") + 1);
-  assert.deepEqual(cmd.slice(0, 5), [STAGE_PATH, "exec-tty", "/opt/app/run", "-", "/opt/app/run"]);
+  assert.deepEqual(cmd.slice(0, 7), [
+    STAGE_PATH,
+    "exec-tty-report",
+    "9",
+    "10",
+    "/opt/app/run",
+    "-",
+    "/opt/app/run",
+  ]);
 });
 
 Deno.test("a program path with '=' runs as it is (env(1) read it as an assignment)", () => {
   const argv = bwrapArgs({ ...input, programPath: "/opt/a=b/run", programSource: "/opt/a=b/run" });
   const cmd = argv.slice(argv.indexOf("--") + 1);
-  assert.deepEqual(cmd.slice(0, 5), [STAGE_PATH, "exec", "/opt/a=b/run", "-", "/opt/a=b/run"]);
+  assert.deepEqual(cmd.slice(0, 7), [
+    STAGE_PATH,
+    "exec-report",
+    "9",
+    "10",
+    "/opt/a=b/run",
+    "-",
+    "/opt/a=b/run",
+  ]);
 });
 
 Deno.test("bwrap status: child-pid, then exit-code; partial lines wait for the rest", () => {
@@ -201,16 +235,46 @@ Deno.test("a program from IPFS: run from its descriptor by the stage, or copied 
   const exec = bwrapArgs({ ...ipfs, programFd: { fd: 8, how: "exec", argv0: "app" } });
   assert.deepEqual(after(exec, "--ro-bind-data", 2), [["7", STAGE_PATH]]);
   assert.ok(!exec.includes("/ipfs/bafy/bin/app"), "nothing is shown at the program's path");
-  assert.deepEqual(tail(exec), [STAGE_PATH, "exec", "8", "-", "app", "-v", "x y"]);
+  assert.deepEqual(tail(exec), [
+    STAGE_PATH,
+    "exec-report",
+    "9",
+    "10",
+    "8",
+    "-",
+    "app",
+    "-v",
+    "x y",
+  ]);
   const copy = bwrapArgs({ ...ipfs, programFd: { fd: 8, how: "copy", argv0: "app" } });
   assert.deepEqual(after(copy, "--ro-bind-data", 2), [["7", STAGE_PATH], [
     "8",
     "/ipfs/bafy/bin/app",
   ]]);
-  assert.deepEqual(tail(copy), [STAGE_PATH, "exec", "/ipfs/bafy/bin/app", "-", "app", "-v", "x y"]);
+  assert.deepEqual(tail(copy), [
+    STAGE_PATH,
+    "exec-report",
+    "9",
+    "10",
+    "/ipfs/bafy/bin/app",
+    "-",
+    "app",
+    "-v",
+    "x y",
+  ]);
   const bind = bwrapArgs({ ...ipfs, programFd: { fd: 8, how: "bind", argv0: "app" } });
   assert.deepEqual(after(bind, "--ro-bind-fd", 2), [["8", "/ipfs/bafy/bin/app"]]);
-  assert.deepEqual(tail(bind), [STAGE_PATH, "exec", "/ipfs/bafy/bin/app", "-", "app", "-v", "x y"]);
+  assert.deepEqual(tail(bind), [
+    STAGE_PATH,
+    "exec-report",
+    "9",
+    "10",
+    "/ipfs/bafy/bin/app",
+    "-",
+    "app",
+    "-v",
+    "x y",
+  ]);
   assert.ok(!copy.includes(""), "no bind of an empty source");
 });
 
@@ -367,4 +431,15 @@ Deno.test("--chdir must name a place the bwrap jail shows", () => {
   assert.equal(bwrapHostPath("/src/out/x", host, mounts), "/srv/out/x");
   assert.equal(bwrapHostPath("/usr/share", host, mounts), "/usr/share");
   assert.equal(bwrapHostPath("/tmp", host, mounts), undefined);
+});
+
+Deno.test("bwrap's stderr becomes one line: lines joined, blank ones dropped, control characters shown as ?", () => {
+  const bytes = (s: string) => new TextEncoder().encode(s);
+  assert.equal(bwrapReason(bytes("")), "");
+  assert.equal(
+    bwrapReason(bytes("bwrap: Can't mount proc on /newroot/proc: Operation not permitted\n")),
+    "bwrap: Can't mount proc on /newroot/proc: Operation not permitted",
+  );
+  assert.equal(bwrapReason(bytes("first\n\n  second  \n")), "first; second");
+  assert.equal(bwrapReason(bytes("bwrap: \x1b[31mred\x07\r\n")), "bwrap: ?[31mred??");
 });

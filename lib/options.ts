@@ -131,6 +131,13 @@ export interface CommandOptions {
   readonly host?: HostOptions;
   /** Kubo RPC endpoint (multiaddr) for a program from IPFS and for `host.ipfs: true`. */
   readonly ipfsApi?: string;
+  /** How long the IPFS node may send nothing before a fetch gives up, in ms (default 30000). */
+  readonly ipfsTimeoutMs?: number;
+  /**
+   * Take the node's word for an /ipns/ name it gives no signed record for (default false: such a
+   * name is refused, since ww cannot verify it).
+   */
+  readonly trustNodeIpns?: boolean;
 }
 
 /** A Command's options, checked, with every default filled in. */
@@ -337,6 +344,12 @@ export function checkCommand(
   }
   const timeoutMs = j.timeoutMs === undefined ? undefined : duration("jail.timeoutMs", j.timeoutMs);
   const ipfsApi = o.ipfsApi === undefined ? DEFAULT_IPFS_API : text("ipfsApi", o.ipfsApi);
+  const ipfsTimeoutMs = o.ipfsTimeoutMs === undefined
+    ? undefined
+    : duration("ipfsTimeoutMs", o.ipfsTimeoutMs);
+  if (o.trustNodeIpns !== undefined && typeof o.trustNodeIpns !== "boolean") {
+    throw new TypeError(`trustNodeIpns: must be a boolean, not ${kind(o.trustNodeIpns)}`);
+  }
   const config: RunConfig = {
     program: path,
     args,
@@ -344,6 +357,8 @@ export function checkCommand(
     own,
     env,
     ipfsApi,
+    ...(ipfsTimeoutMs !== undefined ? { ipfsTimeoutMs } : {}),
+    ...(o.trustNodeIpns ? { trustNodeIpns: true } : {}),
     jail: {
       ...DEFAULT_POLICY,
       backend,

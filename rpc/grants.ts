@@ -12,14 +12,14 @@ import { GRANT_NAMES, type HostGrants } from "./types.ts";
  *
  * @example
  * execRefusal({ program: "/ipfs/bafy...", grants: NO_GRANTS }, { console: true, ipfs: false, exec: true });
- * // "/ipfs/bafy...: starting a program from IPFS needs the ipfs grant: run ww with --with-ipfs (or --with-all)"
+ * // "/ipfs/bafy...: starting a program from IPFS needs the ipfs grant: run ww with --with-ipfs (or --with-all), or give Command host.ipfs"
  */
 export function execRefusal(
   request: { readonly program: string; readonly grants: HostGrants },
   caller: HostGrants,
 ): string | undefined {
   if (isIpfsPath(request.program) && !caller.ipfs) {
-    return `${request.program}: starting a program from IPFS needs the ipfs grant: run ww with --with-ipfs (or --with-all)`;
+    return `${request.program}: starting a program from IPFS needs the ipfs grant: run ww with --with-ipfs (or --with-all), or give Command host.ipfs`;
   }
   const wider = GRANT_NAMES.find((g) => request.grants[g] && !caller[g]);
   if (wider) return `${wider} is not granted to this program, so it cannot pass it on`;

@@ -61,7 +61,10 @@ abstract class TableServer implements CapServer {
 }
 
 function notGranted(what: keyof HostGrants): Error {
-  return new Error(`${what} is not granted: run ww with --with-${what} (or --with-all)`);
+  // The guest cannot tell how its host was started: both ways to grant it are named.
+  return new Error(
+    `${what} is not granted: run ww with --with-${what} (or --with-all), or give Command host.${what}`,
+  );
 }
 
 class HostServer extends TableServer {

@@ -111,7 +111,9 @@ export function execService(
       const grant = parent.fds.find((g) => g.name === name);
       if (grant) return grant;
       const own = parent.fds.map((g) => g.name).join(", ") || "none";
-      throw new Error(`fd ${name} is not one of this program's --with-fd grants (it has: ${own})`);
+      throw new Error(
+        `fd ${name} is not one of this program's descriptor grants, --with-fd or Command grants.fds (it has: ${own})`,
+      );
     });
     let program: OpenedProgram | undefined;
     if (!isIpfsPath(request.program)) {

@@ -4,7 +4,7 @@
 
 import { childFdSources, HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import { planChildFds } from "../fd/plan.ts";
-import { closeFd, pipe, writeAll } from "../ffi/fd.ts";
+import { closeFd, fdState, openDevNull, pipe, readAvailable, writeAll } from "../ffi/fd.ts";
 import { openReadOnly } from "../ffi/memfd.ts";
 import { killPid, waitPid, watchProcess } from "../ffi/process.ts";
 import type { OpGroup } from "../ffi/ops.ts";
@@ -20,7 +20,7 @@ import {
   planBwrapMounts,
   type ProgramFd,
 } from "../jail/bwrap.ts";
-import { type BwrapStatus, readBwrapStatus } from "../jail/bwrap_status.ts";
+import { bwrapReason, type BwrapStatus, readBwrapStatus } from "../jail/bwrap_status.ts";
 import { jailHostIds } from "../jail/ids.ts";
 import { SECCOMP_BASE64 } from "../jail/seccomp_table.ts";
 import type { RunConfig } from "../core/config.ts";
@@ -28,9 +28,10 @@ import { childEnv } from "../core/env.ts";
 import {
   BindError,
   CwdError,
+  JailError,
   LimitError,
   NamespacesUnavailableError,
-  SetupError,
+  type SetupError,
   UsageError,
 } from "../core/errors.ts";
 import { retryBwrap } from "./auto.ts";
@@ -98,9 +99,16 @@ export function programFd(
 export function bwrapFds(grants: number, withProgram: boolean) {
   const seccomp = HOST_SOCKET_FD + 1 + grants;
   const program = withProgram ? seccomp + 3 : undefined;
-  const stagePlan = seccomp + (withProgram ? 4 : 3);
+  const programStderr = seccomp + (withProgram ? 4 : 3);
+  const stagePlan = programStderr + 2;
   return {
-    bwrap: { seccomp, status: seccomp + 1, stage: seccomp + 2 },
+    bwrap: {
+      seccomp,
+      status: seccomp + 1,
+      stage: seccomp + 2,
+      programStderr,
+      started: programStderr + 1,
+    },
     program,
     stagePlan,
     stageStatus: stagePlan + 1,
@@ -166,6 +174,23 @@ export async function launchBwrap(
   const stageStream = new FdStream(stageRead);
   cleanups.add(() => stageStream.close());
   const closeStageWrite = cleanups.add(() => closeFd(stageWrite));
+  // bwrap's own stderr: what it says when it cannot set the jail up, read once it has ended (it
+  // says little, well within a pipe's buffer). The program's stderr goes through bwrap to the
+  // stage in the jail, which puts it on fd 2 and writes on `started` once bwrap's set-up is done.
+  const [bwrapSaysRead, bwrapSaysWrite] = pipe();
+  cleanups.add(() => closeFd(bwrapSaysRead));
+  const closeBwrapSaysWrite = cleanups.add(() => closeFd(bwrapSaysWrite));
+  const [startedRead, startedWrite] = pipe();
+  cleanups.add(() => closeFd(startedRead));
+  const closeStartedWrite = cleanups.add(() => closeFd(startedWrite));
+  const bwrapSaid = () => bwrapReason(readAvailable(bwrapSaysRead, BWRAP_REASON_MAX));
+  // ww's own fd 2 when the program gets it; /dev/null when ww has none (closed fd 2).
+  let programStderr = childFds.stdio[2] ?? STDERR;
+  if (programStderr === STDERR && fdState(STDERR) === "closed") {
+    const devNull = openDevNull();
+    cleanups.add(() => closeFd(devNull));
+    programStderr = devNull;
+  }
 
   const args = bwrapArgs(withMounts({
     policy: config.jail,
@@ -209,13 +234,15 @@ export async function launchBwrap(
     env,
     cwd: "/", // the work directory exists only inside the jail
     fdSteps: planChildFds(
-      childFds.stdio,
+      [childFds.stdio[0], childFds.stdio[1], bwrapSaysWrite],
       [
         ...childFdSources(slots, childFds.host),
         seccomp.fd,
         statusWrite,
         stageBytes,
         ...(programRead !== undefined ? [programRead] : []),
+        programStderr,
+        startedWrite,
         planRead,
         stageWrite,
       ],
@@ -230,6 +257,8 @@ export async function launchBwrap(
   closeProgramRead();
   closePlanRead();
   closeStageWrite();
+  closeBwrapSaysWrite();
+  closeStartedWrite();
 
   const reaped = waitPid(pid, ops);
   // Both at once: bwrap reports its pid 1 while the stage's report is still on its way. When the
@@ -241,7 +270,7 @@ export async function launchBwrap(
     const failure = stageFailure(await stageReports, config.program, "bwrap");
     await reaped;
     // No pid 1 was reported: bwrap never cloned the jail, so nothing of the program ran.
-    throw failure ?? await jailFailed(choice, config, dropTo, true);
+    throw failure ?? await jailFailed(choice, config, dropTo, true, bwrapSaid());
   }
   // bwrap reports the exit status while the jail's pid 1 may still be taking the jail's other
   // processes down with it; ww ends only once it is gone.
@@ -269,16 +298,20 @@ export async function launchBwrap(
     },
     ended: Promise.all([reaped, statusReader.final]).then(async ([, s]) => {
       await init.gone(JAIL_TEARDOWN_MS);
+      // Written before the program was executed, and every writer is gone by now.
+      const started = readAvailable(startedRead, 1).length === 1;
       // bwrap reports a program killed by signal N as 128+N, like an exit code: when ww sent N,
       // it was that signal (a program rarely exits 128+N itself on a signal it handles).
       if (sentSignal !== undefined && s.exitCode === 128 + sentSignal) {
         return { code: s.exitCode, signal: signalName(sentSignal) };
       }
-      if (s.exitCode !== undefined) return { code: s.exitCode };
+      // An exit status of a jail that never got to the program is bwrap's (or the stage's) own:
+      // 1 when bwrap could not mount or chdir, not the program's.
+      if (s.exitCode !== undefined && started) return { code: s.exitCode };
       if (sentSignal !== undefined) {
         return { code: 128 + sentSignal, signal: signalName(sentSignal) };
       }
-      throw await jailFailed(choice, config, dropTo, false);
+      throw await jailFailed(choice, config, dropTo, false, bwrapSaid());
     }),
   };
 }
@@ -339,6 +372,9 @@ function realBindSource(source: string): string {
   }
 }
 
+/** ww's own stderr. */
+const STDERR = 2;
+
 /** How long ww waits for a jail's pid 1 to finish killing the jail's leftover processes. */
 const JAIL_TEARDOWN_MS = 5000;
 
@@ -354,18 +390,22 @@ export function jailHostIdentity(
   return jailHostIds(config.jail, Deno.uid() === 0, leased);
 }
 
+/** The most of bwrap's own words that a jail's failure carries. */
+const BWRAP_REASON_MAX = 4096;
+
 /**
- * The error for a jail that bwrap (or the stage that starts it) did not get to run the program.
- * bwrap prints its own reason, when it has one, to ww's stderr; a --nproc that the jail's uid has
- * already used up is named here, since bwrap only says "Resource temporarily unavailable". Under
- * --jail=auto, a fresh try of bwrap tells whether namespaces cannot be created here at all (the
- * remembered answer was stale): then the run falls back to the native jail.
+ * The error for a jail that bwrap (or the stage that starts it) did not get to run the program,
+ * with `said`, bwrap's own reason (bwrapReason), when it gave one. A --nproc that the jail's uid
+ * has already used up is named here, since bwrap only says "Resource temporarily unavailable".
+ * Under --jail=auto, a fresh try of bwrap tells whether namespaces cannot be created here at all
+ * (the remembered answer was stale): then the run falls back to the native jail.
  */
 async function jailFailed(
   choice: BackendChoice,
   config: RunConfig,
   dropTo: { uid: number; gid: number } | undefined,
   beforeJail: boolean,
+  said: string,
 ): Promise<SetupError | LimitError> {
   const uid = dropTo?.uid ?? Deno.uid() ?? 0;
   const { processes } = config.jail.limits;
@@ -384,14 +424,14 @@ async function jailFailed(
       return new NamespacesUnavailableError(fallback.reason, { ...fallback, backend: "native" });
     }
   }
-  const what = `bubblewrap could not set up the jail or start the program (${choice.reason})`;
-  return new SetupError(
-    `${what}; bwrap wrote its reason, when it has one, on this process's stderr, and ww doctor tells what this machine offers`,
-    {
-      commandLine:
-        `${what}; bwrap prints the reason above when it has one, and ww doctor tells what this machine offers`,
-    },
-  );
+  const why = said === "" ? "it ended without saying why (was it killed?)" : said;
+  const line = (chosen: string) =>
+    `bubblewrap could not set up the jail (${chosen}): ${why}; ww doctor tells what this machine offers`;
+  // Under auto the reason says why bwrap was chosen; otherwise it names the option or the flag.
+  const explicit = config.jail.backend !== "auto";
+  return new JailError(line(explicit ? `jail.backend "bwrap"` : choice.reason), "bwrap", said, {
+    commandLine: line(choice.reason),
+  });
 }
 
 /** Reads bwrap's status pipe: the sandbox pid as soon as it is known, and the final status. */

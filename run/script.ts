@@ -57,8 +57,11 @@ export function checkProgramFile(
       if (realPath(interp) === undefined) {
         throw new NotFoundError(`${what} does not exist (install it, or fix the #! line)`);
       }
+      const notShown =
+        `${what} exists on this machine but not in the jail, which shows the system directories and the binds`;
       throw new NotFoundError(
-        `${what} exists on this machine but not in the jail, which shows the system directories and the binds (show it with --ro-bind ${interp})`,
+        `${notShown} (show it with jail.readOnlyBinds [{ source: "${interp}", dest: "${interp}" }])`,
+        { commandLine: `${notShown} (show it with --ro-bind ${interp})` },
       );
     }
     const info = Deno.statSync(real);

@@ -20,6 +20,7 @@ import {
   type TerminalMode,
   terminalMode,
   windowSize,
+  windowSizeOf,
   writeSome,
 } from "../ffi/tty.ts";
 import type { Cleanups } from "./launch.ts";
@@ -61,7 +62,14 @@ const DRAIN_MS = 2000;
 const EOT = 0x04;
 
 /**
- * Opens a pseudo-terminal for a run, sized as ww's own terminal when it has one. Everything it
+ * The size of a terminal of its own when ww has none to copy (`--tty` on pipes): the VT100's 24
+ * rows of 80 columns, as a terminal emulator starts, where a 0 × 0 terminal makes programs that
+ * lay out text (less, vi, top) draw nothing or fail.
+ */
+const SIZE_WITHOUT_TERMINAL = windowSizeOf(24, 80);
+
+/**
+ * Opens a pseudo-terminal for a run, sized as ww's own terminal when it has one (24 × 80 when not). Everything it
  * opens is closed, and the caller's terminal mode restored, by `cleanups` when the start fails.
  */
 export function openTerminal(cleanups: Cleanups): Terminal {
@@ -73,7 +81,7 @@ export function openTerminal(cleanups: Cleanups): Terminal {
   const closeWake = cleanups.add(() => closeFd(wakeWrite));
   const sizeFrom = [STDIN, STDOUT].find(isTerminal);
   const resize = () => {
-    const ws = sizeFrom === undefined ? undefined : windowSize(sizeFrom);
+    const ws = sizeFrom === undefined ? SIZE_WITHOUT_TERMINAL : windowSize(sizeFrom);
     if (ws) setWindowSize(pty.master, ws);
   };
   resize();

@@ -64,6 +64,18 @@ Deno.test("exec mode's arguments: the mode word asks for LISTEN_PID, '-' or '=PW
     "exec-tty-listen-pid",
   );
   assert.equal(stageExecArgs({ target: "8", argv0: "app", args: [], tty: true })[0], "exec-tty");
+  // bwrap: the program's stderr and the descriptor for the "set up" byte come first.
+  assert.deepEqual(
+    stageExecArgs({
+      target: "/bin/app",
+      argv0: "app",
+      args: ["-v"],
+      tty: true,
+      listenPid: true,
+      report: { stderr: 9, started: 10 },
+    }),
+    ["exec-tty-listen-pid-report", "9", "10", "/bin/app", "-", "app", "-v"],
+  );
 });
 
 Deno.test("a string with a NUL byte cannot be encoded", () => {

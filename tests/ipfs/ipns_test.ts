@@ -9,6 +9,7 @@ import { createIPNSRecord, marshalIPNSRecord } from "ipns";
 import { IpfsNode } from "../../ipfs/node.ts";
 import { resolveIpnsName } from "../../ipfs/ipns.ts";
 import { SetupError } from "../../core/errors.ts";
+import { Command } from "../../mod.ts";
 import { runWw } from "../support/ww.ts";
 import { startDns, startSilentDns } from "./dns.ts";
 import { startIpfsd } from "./ipfsd.ts";
@@ -133,6 +134,29 @@ Deno.test("a node with no record path: refused naming --trust-node-ipns; with it
     const trusted = await ww(proxy.api, ["--trust-node-ipns", `/ipns/${name}/bin/app`]);
     assert.equal(trusted.code, 0, trusted.stderr);
     assert.equal(trusted.stdout, "honest\n");
+  } finally {
+    await proxy.close();
+  }
+});
+
+Deno.test("a library caller: the refusal names trustNodeIpns, and with it the node's answer runs", async () => {
+  const proxy = startProxy(ipfsd.url, { refuse: ["dht/get", "routing/get"] });
+  // Command caches what it fetches under this process's XDG_CACHE_HOME: a private one.
+  Deno.env.set("XDG_CACHE_HOME", Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" }));
+  const program = `/ipns/${name}/bin/app`;
+  const options = { ipfsApi: proxy.api, jail: { backend: "none" as const } };
+  try {
+    await assert.rejects(new Command(program, options).output(), (e: unknown) => {
+      assert.ok(e instanceof SetupError, String(e));
+      assert.equal(
+        e.message,
+        `${program}: the IPFS node at ${proxy.api} gives no IPNS record for /ipns/${name}, so ww cannot verify the name (trustNodeIpns takes the node's word for it)`,
+      );
+      return true;
+    });
+    const trusted = await new Command(program, { ...options, trustNodeIpns: true }).output();
+    assert.equal(trusted.code, 0, new TextDecoder().decode(trusted.stderr));
+    assert.equal(new TextDecoder().decode(trusted.stdout), "honest\n");
   } finally {
     await proxy.close();
   }
@@ -274,8 +298,13 @@ Deno.test("a DNSLink lookup that gets no answer ends at --ipfs-timeout, in one l
       }),
       (e: Error) => {
         assert.ok(e instanceof SetupError, String(e));
+        // A library caller's words in the message, the flag in the command line's (issue 16).
         assert.equal(
           e.message,
+          "/ipns/silent.test/app: the DNSLink TXT record _dnslink.silent.test got no answer within 400 ms (raise ipfsTimeoutMs to wait longer)",
+        );
+        assert.equal(
+          e.commandLine,
           "/ipns/silent.test/app: the DNSLink TXT record _dnslink.silent.test got no answer within 400 ms (raise --ipfs-timeout to wait longer)",
         );
         return true;

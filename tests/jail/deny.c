@@ -4,9 +4,11 @@
 //   landlock: landlock_create_ruleset/add_rule/restrict_self with ENOSYS (a kernel built without
 //             CONFIG_SECURITY_LANDLOCK);
 //   userns:   unshare and clone with CLONE_NEWUSER with EPERM, clone3 with ENOSYS (what Docker's
-//             default seccomp profile does).
+//             default seccomp profile does);
+//   mount:    mount with EPERM (namespaces can be made, but bwrap cannot mount in them: it fails
+//             after the jail's pid 1 exists, as when a security module refuses a mount).
 //
-// usage: deny <landlock|userns>[,...] <command> [args...]
+// usage: deny <landlock|userns|mount>[,...] <command> [args...]
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,12 +37,13 @@
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: deny <landlock|userns>[,...] <command> [args...]\n");
+    fprintf(stderr, "usage: deny <landlock|userns|mount>[,...] <command> [args...]\n");
     return 2;
   }
   int landlock = strstr(argv[1], "landlock") != NULL;
   int userns = strstr(argv[1], "userns") != NULL;
-  if (!landlock && !userns) {
+  int mount = strstr(argv[1], "mount") != NULL;
+  if (!landlock && !userns && !mount) {
     fprintf(stderr, "deny: nothing to deny in %s\n", argv[1]);
     return 2;
   }
@@ -64,6 +67,10 @@ int main(int argc, char **argv) {
     f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone, 0, 3);
     f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0);
     f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_NEWUSER, 0, 1);
+    f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ERRNO(EPERM));
+  }
+  if (mount) {
+    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mount, 0, 1);
     f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ERRNO(EPERM));
   }
   f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);

@@ -5,8 +5,11 @@ import { buildC } from "../support/build.ts";
 import { wwCommand } from "../support/ww.ts";
 import { withoutBwrap } from "../support/hide_bwrap.ts";
 
-/** What deny.c hides from the run: Landlock, user namespaces, or both ("landlock,userns"). */
-export type Denied = "landlock" | "userns" | "landlock,userns";
+/**
+ * What deny.c hides from the run: Landlock, user namespaces, or both ("landlock,userns"); or what
+ * it refuses: mount(2).
+ */
+export type Denied = "landlock" | "userns" | "landlock,userns" | "mount";
 
 export interface DeniedRun {
   readonly code: number;

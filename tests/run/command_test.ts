@@ -13,6 +13,7 @@ import {
   DEFAULT_POLICY,
   GrantError,
   type JailBackend,
+  JailError,
   LimitError,
   NotExecutableError,
   NotFoundError,
@@ -366,9 +367,13 @@ Deno.test("[jail=bwrap] a jail that fails after spawn resolves status with the e
     assert.equal(status.success, false);
     assert.equal(status.code, 125);
     assert.ok(status.error instanceof SetupError, String(status.error));
-    // Worded for a library caller; the command line's line says where bwrap's reason went.
-    assert.doesNotMatch(status.error.message, /above/);
-    assert.match(status.error.commandLine ?? "", /bwrap prints the reason above/);
+    // A JailError with bwrap's reason: none, since it was killed (issue 16: the reason is in the
+    // error, no longer on stderr "above").
+    assert.ok(status.error instanceof JailError, String(status.error));
+    assert.equal(status.error.backend, "bwrap");
+    assert.equal(status.error.reason, "");
+    assert.match(status.error.message, /\(jail\.backend "bwrap"\): it ended without saying why/);
+    assert.match(status.error.commandLine ?? "", /\(--jail=bwrap\): it ended without saying why/);
   });
   assert.deepEqual(unhandled, []);
 });
@@ -683,6 +688,14 @@ Deno.test("every bad option is refused up front with a TypeError or RangeError n
     ],
     ["/bin/true", { host: { console: "yes" as never } }, TypeError, /^host\.console:/],
     ["/bin/true", { host: { exec: 1 as never } }, TypeError, /^host\.exec:/],
+    ["/bin/true", { ipfsTimeoutMs: 0 }, RangeError, /^ipfsTimeoutMs: 0 ms/],
+    ["/bin/true", { ipfsTimeoutMs: "1s" as never }, TypeError, /^ipfsTimeoutMs: must be a number/],
+    [
+      "/bin/true",
+      { trustNodeIpns: "yes" as never },
+      TypeError,
+      /^trustNodeIpns: must be a boolean/,
+    ],
   ];
   for (const [program, options, type, message] of cases) {
     assert.throws(() => new Command(program, options), (e: unknown) => {
@@ -690,6 +703,35 @@ Deno.test("every bad option is refused up front with a TypeError or RangeError n
       assert.match((e as Error).message, message);
       return true;
     });
+  }
+});
+
+Deno.test("ipfsTimeoutMs ends a fetch from a silent node, in a library caller's words", async () => {
+  // A node that accepts and never answers.
+  const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const c of server) conns.push(c);
+  })();
+  const ipfsApi = `/ip4/127.0.0.1/tcp/${server.addr.port}/http`;
+  const program = "/ipfs/bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354/never";
+  try {
+    const t0 = performance.now();
+    await assert.rejects(
+      new Command(program, { ipfsApi, ipfsTimeoutMs: 300 }).output(),
+      (e: unknown) => {
+        assert.ok(e instanceof SetupError, String(e));
+        assert.match(e.message, /sent nothing for 300ms .*raise ipfsTimeoutMs to wait longer\)$/);
+        assert.doesNotMatch(e.message, /--/);
+        return true;
+      },
+    );
+    // The default is 30 s: the option is what ended it.
+    assert.ok(performance.now() - t0 < 10_000);
+  } finally {
+    server.close();
+    await accepting.catch(() => {});
+    for (const c of conns) c.close();
   }
 });
 

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { privateTmp, processesWithArg, wwDirs } from "../support/procs.ts";
 import { errorLines, runWw } from "../support/ww.ts";
+import { Command, NotFoundError } from "../../mod.ts";
 
 const dir = Deno.makeTempDirSync({ prefix: "wwtest-scripts-" });
 Deno.chmodSync(dir, 0o755); // the jail's user (nobody) must reach the scripts
@@ -88,3 +89,24 @@ Deno.test("--jail=none: an interpreter anywhere on the host runs (no jail to hid
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, "inner ran\n");
 });
+
+for (const backend of ["bwrap", "native"] as const) {
+  Deno.test(`Command, jail ${backend}: an interpreter the jail does not show is a NotFoundError in a library caller's words, and runs once bound`, async () => {
+    await assert.rejects(
+      new Command(nested, { jail: { backend } }).output(),
+      (e: unknown) => {
+        assert.ok(e instanceof NotFoundError, String(e));
+        assert.equal(
+          e.message,
+          `${nested}: its interpreter ${inner} (from the #! line) exists on this machine but not in the jail, which shows the system directories and the binds (show it with jail.readOnlyBinds [{ source: "${inner}", dest: "${inner}" }])`,
+        );
+        return true;
+      },
+    );
+    const bound = await new Command(nested, {
+      jail: { backend, readOnlyBinds: [{ source: inner, dest: inner }] },
+    }).output();
+    assert.equal(bound.code, 0, new TextDecoder().decode(bound.stderr));
+    assert.equal(new TextDecoder().decode(bound.stdout), "inner ran\n");
+  });
+}

@@ -318,7 +318,11 @@ Deno.test("--explain shows the listeners from fd 3, the host socket at WW_HOST_F
   }
   assert.ok(lines.some((l) => l.startsWith("  LISTEN_PID=<the program's own pid")), r.stdout);
   // bwrap runs the stage in the jail in the mode that sets LISTEN_PID.
-  assert.match(r.stdout, /\/\.ww-stage exec-listen-pid \/bin\/true - \/bin\/true$/m);
+  // (-report: the program's stderr and the "set up" byte's descriptor come first; issue 16.)
+  assert.match(
+    r.stdout,
+    /\/\.ww-stage exec-listen-pid-report \d+ \d+ \/bin\/true - \/bin\/true$/m,
+  );
 });
 
 Deno.test("--socket-activation without a --listen grant: one line, exit 125, nothing opened", async () => {

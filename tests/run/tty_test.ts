@@ -252,13 +252,15 @@ for (const backend of BACKENDS) {
         `--jail=${backend}`,
         "/bin/sh",
         "-c",
-        "test -t 0 && test -t 1 && test -t 2 && echo ALL-TTY; cat; exit 4",
+        "test -t 0 && test -t 1 && test -t 2 && echo ALL-TTY; stty size; cat; exit 4",
       ],
       { stdin: "hello\nworld\n" },
     );
     assert.equal(code, 4);
     const text = stdout.replaceAll("\r\n", "\n");
     assert.match(text, /^ALL-TTY$/m);
+    // No terminal to copy the size from: 24 rows of 80 columns, not 0 × 0.
+    assert.match(text, /^24 80$/m);
     // cat's copy, after the pty's echo of the input.
     assert.equal(text.split("hello\nworld\n").length, 3, text);
   });
