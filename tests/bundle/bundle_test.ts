@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { LAZY_MODULES } from "../../core/lazy.ts";
-import { buildBundle, BUNDLE_MAIN } from "../../scripts/bundle.ts";
+import { buildBundle, BUNDLE_MAIN, bundleInputs, isFresh } from "../../scripts/bundle.ts";
 import { startIpfsd } from "../ipfs/ipfsd.ts";
 import { buildGuest } from "../rpc/build.ts";
 import { errorLines, REPO, runWw, type WwOptions } from "../support/ww.ts";
@@ -179,4 +179,29 @@ Deno.test("an /ipfs/ program runs from the bundle; a missing one is 127, a non-p
   } finally {
     await ipfsd.stop();
   }
+});
+
+Deno.test("--if-stale rebuilds unless the stamp matches every source the bundle is made of", async () => {
+  assert.ok(await isFresh(dir));
+  const other = join(tmp, "stale");
+  await Deno.mkdir(other);
+  assert.ok(!await isFresh(other)); // no stamp: never built, or a build that did not finish
+  await Deno.writeTextFile(join(other, "sources.sha256"), "0".repeat(64));
+  assert.ok(!await isFresh(other));
+  // Every local module of main.ts's and each lazy module's graph is an input of the stamp.
+  const all = join(tmp, "all.ts");
+  const entries = ["main.ts", ...LAZY_MODULES].map((m) => `import "${REPO}${m}";`);
+  await Deno.writeTextFile(all, entries.join("\n"));
+  const info = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "--config", `${REPO}deno.json`, all],
+    stdout: "piped",
+  }).output();
+  const local = JSON.parse(new TextDecoder().decode(info.stdout)).modules
+    .map((m: { specifier: string }) => m.specifier)
+    // npm packages (node_modules/) are pinned by deno.lock, an input.
+    .filter((s: string) => s.startsWith(`file://${REPO}`) && !s.includes("/node_modules/"))
+    .map((s: string) => s.slice(`file://${REPO}`.length));
+  assert.ok(local.length > 40);
+  const inputs = bundleInputs();
+  assert.deepEqual(local.filter((f: string) => !inputs.includes(f)), []);
 });
