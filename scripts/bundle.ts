@@ -121,7 +121,13 @@ export async function buildBundle(outdir: string): Promise<void> {
   await Deno.remove(outdir, { recursive: true }).catch((e) => {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   });
-  await Deno.rename(next, outdir);
+  try {
+    await Deno.rename(next, outdir);
+  } catch (e) {
+    // A build running at the same time put its bundle there first: the same one, when fresh.
+    await Deno.remove(next, { recursive: true });
+    if (!await isFresh(outdir)) throw e;
+  }
 }
 
 /** Builds the bundle in `outdir` unless it is fresh (or always, when `force`). */
