@@ -1,11 +1,16 @@
-// bench/launch.ts — the cost of launching a program through ww: `ww run /bin/true`, unjailed and
-// in the bwrap jail, beside /bin/true itself, an empty `deno run`, bubblewrap alone with a
-// comparable profile, and firejail when it is installed. Prints medians and ratios.
+// bench/launch.ts — the cost of launching a program through ww, as issue 13's goals put it: `ww run
+// /bin/true` under --jail=none, bwrap and native, beside /bin/true itself, an empty `deno run`,
+// bubblewrap alone with a comparable profile, and firejail when it is installed. ww is measured
+// both as it ships, the bundle (`deno run -A dist/main.js`, rebuilt first when stale), and from
+// the sources (`deno run -A main.ts`), and as $WW_BIN too when that names a compiled binary, all
+// in the same interleaved rounds (bench/interleaved.ts). Prints medians and the goals' ratios.
 
 import { fileURLToPath } from "node:url";
 import { namespaceArgs } from "../jail/bwrap.ts";
 import { hostFiles } from "../run/host.ts";
-import { medians, row } from "./hyperfine.ts";
+import { BUNDLE_DIR, BUNDLE_MAIN, ensureBundle } from "../scripts/bundle.ts";
+import { interleavedMedians } from "./interleaved.ts";
+import { row } from "./hyperfine.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 
@@ -35,43 +40,66 @@ function has(command: string): boolean {
   }
 }
 
+/** The goals of issue 13: each ratio and its bound. */
+const GOALS = {
+  none: 1.25, // ww --jail=none / empty deno run
+  bwrap: 1.25, // ww --jail=bwrap / (empty deno run + plain bwrap)
+  native: 1.25, // ww --jail=native / ww --jail=none
+};
+
 export async function benchLaunch(runs: number): Promise<void> {
   const deno = Deno.execPath();
-  const empty = `${root}bench/empty.ts`;
-  const ww = Deno.env.get("WW_BIN") ?? `${deno} run -A ${root}main.ts`;
-  const commands: Record<string, string> = {
-    "/bin/true": "/bin/true",
-    "deno run (empty script)": `${deno} run -A ${empty}`,
-    "bwrap /bin/true": bwrapCommand(),
-    "ww run --jail=none /bin/true": `${ww} run --jail=none /bin/true`,
-    "ww run /bin/true (bwrap jail)": `${ww} run --jail=bwrap /bin/true`,
+  await ensureBundle(`${root}${BUNDLE_DIR}`);
+  const variants: Record<string, string[]> = {
+    bundle: [deno, "run", "-A", `${root}${BUNDLE_DIR}/${BUNDLE_MAIN}`],
+    source: [deno, "run", "-A", `${root}main.ts`],
   };
-  if (has("firejail")) {
-    commands["firejail /bin/true"] = "firejail --quiet --noprofile --net=none --private /bin/true";
+  const bin = Deno.env.get("WW_BIN");
+  if (bin) variants[`WW_BIN`] = [bin];
+  const commands: Record<string, string[]> = {
+    "/bin/true": ["/bin/true"],
+    "deno run (empty script)": [deno, "run", "-A", `${root}bench/empty.ts`],
+    "bwrap /bin/true": bwrapCommand().split(" "),
+  };
+  for (const [v, ww] of Object.entries(variants)) {
+    for (const jail of ["none", "bwrap", "native"]) {
+      commands[`${v}: ww run --jail=${jail} /bin/true`] = [
+        ...ww,
+        "run",
+        `--jail=${jail}`,
+        "/bin/true",
+      ];
+    }
   }
-  const t = Object.fromEntries((await medians(commands, runs)).map((x) => [x.name, x.medianMs]));
+  if (has("firejail")) {
+    commands["firejail /bin/true"] = "firejail --quiet --noprofile --net=none --private /bin/true"
+      .split(" ");
+  }
+  const t = await interleavedMedians(commands, runs);
   const ms = (v: number) => `${v.toFixed(2)} ms`;
-  console.log(
-    `launch (median of ${runs} runs each; ww = ${Deno.env.get("WW_BIN") ?? "deno run -A main.ts"})`,
-  );
+  const x = (v: number, goal: number) => `${v.toFixed(2)}x`.padStart(10) + `  (goal <= ${goal})`;
+  console.log(`launch (median of ${runs} interleaved rounds; bundle = deno run -A dist/main.js)`);
   for (const [name, v] of Object.entries(t)) console.log(row(name, ms(v)));
   const floor = t["deno run (empty script)"];
   const bwrapOnly = t["bwrap /bin/true"] - t["/bin/true"];
-  const none = t["ww run --jail=none /bin/true"];
-  const jailed = t["ww run /bin/true (bwrap jail)"];
-  console.log(row("ww --jail=none / empty deno run", `${(none / floor).toFixed(2)}x`));
-  console.log(row("ww --jail=none - empty deno run", ms(none - floor), "ww's own launch work"));
-  console.log(
-    row("ww jailed / (empty deno run + bwrap)", `${(jailed / (floor + bwrapOnly)).toFixed(2)}x`),
-  );
-  console.log(
-    row(
-      "ww jailed - (empty deno run + bwrap)",
-      ms(jailed - floor - bwrapOnly),
-      "launcher overhead",
-    ),
-  );
-  if (t["firejail /bin/true"]) {
-    console.log(row("ww jailed / firejail", `${(jailed / t["firejail /bin/true"]).toFixed(2)}x`));
+  for (const v of Object.keys(variants)) {
+    const none = t[`${v}: ww run --jail=none /bin/true`];
+    const jailed = t[`${v}: ww run --jail=bwrap /bin/true`];
+    const native = t[`${v}: ww run --jail=native /bin/true`];
+    console.log(`  ${v}:`);
+    console.log(row("  --jail=none / empty deno run", x(none / floor, GOALS.none)));
+    console.log(row("  --jail=none - empty deno run", ms(none - floor), "ww's own launch work"));
+    console.log(
+      row(
+        "  --jail=bwrap / (empty deno run + bwrap)",
+        x(jailed / (floor + bwrapOnly), GOALS.bwrap),
+      ),
+    );
+    console.log(row("  --jail=native / --jail=none", x(native / none, GOALS.native)));
+    if (t["firejail /bin/true"]) {
+      console.log(
+        row("  --jail=bwrap / firejail", `${(jailed / t["firejail /bin/true"]).toFixed(2)}x`),
+      );
+    }
   }
 }

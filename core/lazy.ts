@@ -1,8 +1,10 @@
 // core/lazy.ts — import() for code that only some runs need, and the one list of the modules ww
 // imports that way. Deno, when it starts, walks every `import("literal")` of the module graph and
 // loads what it finds, even if the call never runs: the IPFS client alone adds ~10 ms to every
-// `ww run` that way. A computed URL is not walked, and `deno compile` cannot see it either:
-// `deno task compile` (scripts/compile.ts) passes LAZY_MODULES to it as its --include list.
+// `ww run` that way. A computed URL is not walked, and neither `deno bundle` nor `deno compile`
+// can see it: `deno task bundle` (scripts/bundle.ts) passes LAZY_MODULES to deno bundle as entry
+// points, each written to `<module>.js` beside the bundle's main.js, and `deno task compile`
+// (scripts/compile.ts) passes those files to deno compile as its --include list.
 // core/lazy_test.ts checks, from the source, that every lazyImport names its module as its type
 // does and that no module is imported lazily any other way.
 //
@@ -35,6 +37,36 @@ export const LAZY_MODULES = [
 export type LazyModule = typeof LAZY_MODULES[number];
 
 /**
+ * Where the bundle keeps `module`: its path with `.js` for `.ts`, relative to the bundle's
+ * directory, where deno bundle writes main.js and every chunk (core/lazy.ts among them).
+ *
+ * @example
+ * bundledPath("ipfs/fetch.ts");
+ * // "ipfs/fetch.js"
+ */
+export function bundledPath(module: LazyModule): string {
+  return module.replace(/\.ts$/, ".js");
+}
+
+/**
+ * The URL that imports `module` from code at `here` (this module's own URL): beside the other
+ * sources when `here` is core/lazy.ts itself, else in the bundle that `here` is a chunk of, so a
+ * lazy module of the bundle shares the bundle's one copy of every module (core/errors.ts and its
+ * classes among them) instead of loading a second one from the sources.
+ *
+ * @example
+ * lazyUrl("rpc/host.ts", "file:///ww/core/lazy.ts");
+ * // "file:///ww/rpc/host.ts"
+ * lazyUrl("rpc/host.ts", "file:///ww/dist/chunk-ABC.js");
+ * // "file:///ww/dist/rpc/host.js"
+ */
+export function lazyUrl(module: LazyModule, here: string): string {
+  return here.endsWith("/core/lazy.ts")
+    ? new URL(`../${module}`, here).href
+    : new URL(`./${bundledPath(module)}`, here).href;
+}
+
+/**
  * Imports `module` (a path of LAZY_MODULES) when called, and not before. `T` is its type, written
  * as `typeof import()` of the same module relative to the caller.
  *
@@ -42,5 +74,5 @@ export type LazyModule = typeof LAZY_MODULES[number];
  * const { fetchProgram } = await lazyImport<typeof import("../ipfs/fetch.ts")>("ipfs/fetch.ts");
  */
 export function lazyImport<T>(module: LazyModule): Promise<T> {
-  return import(new URL(`../${module}`, import.meta.url).href);
+  return import(lazyUrl(module, import.meta.url));
 }

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { posix } from "node:path";
-import { LAZY_MODULES } from "./lazy.ts";
+import { bundledPath, LAZY_MODULES, lazyUrl } from "./lazy.ts";
 import { compileArgs } from "../scripts/compile.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -75,8 +75,21 @@ Deno.test("no module is imported by a computed specifier except through lazyImpo
   }
 });
 
-Deno.test("deno task compile includes every listed module", () => {
+Deno.test("deno task compile includes every listed module, as the bundle has it", () => {
   const args = compileArgs();
   const included = args.flatMap((a, i) => args[i - 1] === "--include" ? [a] : []);
-  assert.deepEqual(included, [...LAZY_MODULES]);
+  assert.deepEqual(included, LAZY_MODULES.map((m) => `dist/${bundledPath(m)}`));
+});
+
+Deno.test("lazyImport finds a module beside the sources, or in the bundle it was bundled into", () => {
+  const here = new URL("core/lazy.ts", ROOT).href;
+  for (const module of LAZY_MODULES) {
+    assert.equal(lazyUrl(module, here), new URL(module, ROOT).href);
+    assert.equal(
+      lazyUrl(module, "file:///opt/ww/dist/chunk-X1.js"),
+      `file:///opt/ww/dist/${module.replace(/\.ts$/, ".js")}`,
+    );
+  }
+  // A bundle's main.js, when deno bundle leaves core/lazy.ts in it rather than in a chunk.
+  assert.equal(lazyUrl("rpc/host.ts", "file:///b/main.js"), "file:///b/rpc/host.js");
 });

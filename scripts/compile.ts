@@ -1,27 +1,30 @@
-// scripts/compile.ts — `deno task compile`: builds the single `ww` binary with `deno compile`. That
-// needs denort, the runtime the binary is made of, which deno downloads from dl.deno.land unless
-// DENORT_BIN names a local one; where neither works, this says so in one line instead of deno's
-// "dns error" chain. The --include list is LAZY_MODULES (core/lazy.ts): every module ww imports
-// lazily (by computed URL), which deno compile cannot find on its own.
+// scripts/compile.ts — `deno task compile`: builds the single `ww` binary with `deno compile`, from
+// the bundle (scripts/bundle.ts, rebuilt first when stale), so the binary starts as `deno task ww`
+// does. That needs denort, the runtime the binary is made of, which deno downloads from
+// dl.deno.land unless DENORT_BIN names a local one; where neither works, this says so in one line
+// instead of deno's "dns error" chain. The --include list is the bundle's file of each module of
+// LAZY_MODULES (core/lazy.ts): every module ww imports lazily (by computed URL), which deno compile
+// cannot find on its own.
 
-import { LAZY_MODULES } from "../core/lazy.ts";
+import { bundledPath, LAZY_MODULES } from "../core/lazy.ts";
+import { BUNDLE_DIR, BUNDLE_MAIN, ensureBundle } from "./bundle.ts";
 
 /**
- * The arguments of `deno compile`: every lazily imported module named with --include, since
- * the compiler only follows static imports.
+ * The arguments of `deno compile` of the bundle: the bundle's file of every lazily imported
+ * module named with --include, since the compiler only follows static imports.
  *
  * @example
  * compileArgs().slice(0, 4);
- * // ["compile", "-A", "--include", "ipfs/fetch.ts"]
+ * // ["compile", "-A", "--include", "dist/ipfs/fetch.js"]
  */
 export function compileArgs(): string[] {
   return [
     "compile",
     "-A",
-    ...LAZY_MODULES.flatMap((f) => ["--include", f]),
+    ...LAZY_MODULES.flatMap((f) => ["--include", `${BUNDLE_DIR}/${bundledPath(f)}`]),
     "--output",
     "ww",
-    "main.ts",
+    `${BUNDLE_DIR}/${BUNDLE_MAIN}`,
   ];
 }
 
@@ -70,6 +73,12 @@ if (import.meta.main) {
   });
   if (problem) {
     console.error(`deno task compile: ${problem}`);
+    Deno.exit(1);
+  }
+  try {
+    await ensureBundle(`${root}${BUNDLE_DIR}`);
+  } catch (e) {
+    console.error(`deno task compile: ${(e as Error).message}`);
     Deno.exit(1);
   }
   const out = await new Deno.Command(Deno.execPath(), {

@@ -7,6 +7,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=setup.sh
 . "$root/scripts/setup.sh" demo
 cd "$root"
+# ww as it ships: the bundle (scripts/bundle.ts), rebuilt first when the sources have changed.
+deno run -A scripts/bundle.ts --if-stale
+ww() { deno run -A dist/main.js "$@"; }
 greeting=$(mktemp)
 trap 'rm -f "$greeting"' EXIT
 echo "hello through fd 7" >"$greeting"
@@ -14,7 +17,7 @@ echo "hello through fd 7" >"$greeting"
 echo "\$ ww run --with-fd greeting=7 --env GREETING=hi --deno examples/fd-demo/main.ts --read greeting 7<greeting.txt"
 # --deno: ww bundles the Deno guest and runs it with its own deno, both bound read-only; the jail
 # shows nothing else of the host but the system directories.
-deno run -A main.ts run --with-fd greeting=7 --env GREETING=hi \
+ww run --with-fd greeting=7 --env GREETING=hi \
   --deno examples/fd-demo/main.ts --read greeting 7<"$greeting" |
   deno eval --quiet '
     const r = JSON.parse(await new Response(Deno.stdin.readable).text());
@@ -26,7 +29,7 @@ deno run -A main.ts run --with-fd greeting=7 --env GREETING=hi \
   '
 echo
 echo "\$ ww run --explain --with-fd greeting=7 /bin/true   (what a run would get, without running)"
-deno run -A main.ts run --explain --with-fd greeting=7 /bin/true 7<"$greeting" | head -20
+ww run --explain --with-fd greeting=7 /bin/true 7<"$greeting" | head -20
 
 echo
 echo "\$ ww run --listen web=tcp:127.0.0.1:0 --connect db=unix:db.sock --open log=log.txt:a python3 ..."
@@ -41,7 +44,7 @@ print("ready", flush=True)
 c, _ = s.accept(); c.sendall(b"row 1 from the host database\n"); c.close()' "$work/db.sock" \
   >"$work/ready" &
 until grep -q ready "$work/ready" 2>/dev/null; do sleep 0.05; done
-deno run -A main.ts run --listen web=tcp:127.0.0.1:0 --connect "db=unix:$work/db.sock" \
+ww run --listen web=tcp:127.0.0.1:0 --connect "db=unix:$work/db.sock" \
   --open "log=$work/log.txt:a" /usr/bin/python3 -c '
 import os, socket
 web = socket.socket(fileno=int(os.environ["WW_FD_WEB"]))

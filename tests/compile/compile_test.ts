@@ -82,6 +82,14 @@ Deno.test("where denort cannot be downloaded, one line says it is missing and na
   // machine, with network or without.
   const denoDir = await Deno.makeTempDir({ prefix: "ww-compile-deno-dir-" });
   try {
+    // The bundle that deno compile compiles, built first with this DENO_DIR: deno bundle fetches
+    // esbuild from npm, which the refusing proxy would block before deno compile ever ran.
+    const bundle = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "scripts/bundle.ts", "--if-stale"],
+      cwd: root,
+      stderr: "piped",
+    }).output();
+    assert.ok(bundle.success, new TextDecoder().decode(bundle.stderr));
     const r = await compile({
       DENO_DIR: denoDir,
       HTTPS_PROXY: "http://127.0.0.1:9",

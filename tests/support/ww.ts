@@ -35,6 +35,8 @@ export type CallerFd =
   | { readonly pipe: string };
 
 export interface WwOptions {
+  /** The command that starts ww, instead of wwCommand() (e.g. `deno run -A` of a bundle). */
+  readonly ww?: readonly string[];
   /** Descriptors the caller holds (by number) when it starts ww. */
   readonly fds?: Readonly<Record<number, CallerFd>>;
   /** Variables added to the caller's environment (this process's). */
@@ -68,7 +70,7 @@ export interface WwResult {
 export async function runWw(args: readonly string[], options: WwOptions = {}): Promise<WwResult> {
   const script = callerScript(options);
   const output = await new Deno.Command("/bin/bash", {
-    args: ["-c", script, "caller", ...wwCommand(), ...args],
+    args: ["-c", script, "caller", ...(options.ww ?? wwCommand()), ...args],
     env: { ...Deno.env.toObject(), ...options.env },
     clearEnv: true,
     stdin: options.stdin === undefined ? "null" : "piped",

@@ -1,0 +1,162 @@
+// scripts/bundle.ts — `deno task bundle`: builds the bundle that ww ships and runs, `dist/main.js`,
+// with `deno bundle`. Loading main.ts's ~50 small modules one by one is most of what `ww` costs
+// over an empty `deno run`; the bundle loads a few files instead. Every module of LAZY_MODULES
+// (core/lazy.ts) is an entry point of its own, written to `dist/<module>.js`, and code splitting
+// puts what main.js and they share into shared chunks, so a lazy module is still loaded only when
+// lazyImport asks for it and still finds the one copy of core/errors.ts that main.js has.
+//
+// `--platform browser`: for `deno`, deno bundle imports node:module (for a createRequire) in every
+// entry point, and that starts Deno's Node compatibility layer on every run, which costs more
+// than the bundle saves. ww's own code uses no node: module; its npm packages then take their
+// browser builds (fetch, Web Crypto), which Deno runs as they are. tests/bundle/ runs them all.
+//
+// `--if-stale` rebuilds only when the sources changed: the bundle's directory holds a stamp, the
+// SHA-256 of every source file the bundle is made of (and of this script), written last, so a
+// bundle that is older than its sources, or half written, is never taken for a fresh one.
+// `--outdir DIR` writes elsewhere than dist/ (the tests build their own).
+
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { LAZY_MODULES } from "../core/lazy.ts";
+
+/** The repository root, with a trailing slash. */
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+/** Where `deno task bundle` writes the bundle, from the repository root. */
+export const BUNDLE_DIR = "dist";
+
+/** The bundle's entry point, in its directory. */
+export const BUNDLE_MAIN = "main.js";
+
+/** The stamp file in the bundle's directory: the sources' hash it was built from. */
+const STAMP = "sources.sha256";
+
+/** The folders of the program (what main.ts can import), from the repository root. */
+const PROGRAM = ["cli", "core", "fd", "ffi", "ipfs", "jail", "lib", "rpc", "run", "stage"];
+
+/**
+ * The arguments of `deno bundle` that write the bundle to `outdir`: main.ts and every lazily
+ * imported module as entry points, sharing their common code through chunks.
+ *
+ * @example
+ * bundleArgs("dist").slice(0, 6);
+ * // ["bundle", "--quiet", "--platform", "browser", "--code-splitting", "--outdir"]
+ */
+export function bundleArgs(outdir: string): string[] {
+  return [
+    "bundle",
+    "--quiet",
+    "--platform",
+    "browser",
+    "--code-splitting",
+    "--outdir",
+    outdir,
+    "main.ts",
+    ...LAZY_MODULES,
+  ];
+}
+
+/** The files the bundle is made of (from the repository root, sorted): its stamp covers them. */
+export function bundleInputs(): string[] {
+  const files = ["main.ts", "deno.json", "deno.lock", "scripts/bundle.ts"];
+  const walk = (dir: string) => {
+    for (const e of Deno.readDirSync(`${ROOT}${dir}`)) {
+      if (e.isDirectory) walk(`${dir}${e.name}/`);
+      else if (!e.name.endsWith("_test.ts")) files.push(dir + e.name);
+    }
+  };
+  for (const folder of PROGRAM) walk(`${folder}/`);
+  return files.sort();
+}
+
+/** The SHA-256 (hex) of every input's name and content, in order. */
+export async function sourcesHash(): Promise<string> {
+  const parts: Uint8Array[] = [];
+  const encoder = new TextEncoder();
+  for (const file of bundleInputs()) {
+    const content = await Deno.readFile(`${ROOT}${file}`);
+    parts.push(encoder.encode(`${file}\0${content.length}\0`), content);
+  }
+  const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    all.set(p, at);
+    at += p.length;
+  }
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", all));
+  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** True when `outdir` holds a bundle built from the sources as they are now. */
+export async function isFresh(outdir: string): Promise<boolean> {
+  try {
+    return (await Deno.readTextFile(`${outdir}/${STAMP}`)).trim() === await sourcesHash();
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
+
+/**
+ * Builds the bundle into `outdir` (an absolute path): into a new directory beside it first, which
+ * then replaces it, so a run never finds a mix of two builds. Throws with deno bundle's own
+ * output when it fails.
+ */
+export async function buildBundle(outdir: string): Promise<void> {
+  const hash = await sourcesHash();
+  const next = `${outdir}.new-${Deno.pid}`;
+  await Deno.remove(next, { recursive: true }).catch(() => {});
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: bundleArgs(next),
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    await Deno.remove(next, { recursive: true }).catch(() => {});
+    const text = new TextDecoder().decode(new Uint8Array([...out.stdout, ...out.stderr])).trim();
+    throw new Error(`deno bundle failed: ${text}`);
+  }
+  await Deno.writeTextFile(`${next}/${STAMP}`, `${hash}\n`);
+  await Deno.remove(outdir, { recursive: true }).catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  });
+  try {
+    await Deno.rename(next, outdir);
+  } catch (e) {
+    // A build running at the same time put its bundle there first: the same one, when fresh.
+    await Deno.remove(next, { recursive: true });
+    if (!await isFresh(outdir)) throw e;
+  }
+}
+
+/** Builds the bundle in `outdir` unless it is fresh (or always, when `force`). */
+export async function ensureBundle(outdir: string, force = false): Promise<void> {
+  if (force || !await isFresh(outdir)) await buildBundle(outdir);
+}
+
+if (import.meta.main) {
+  const args = [...Deno.args];
+  const flag = (name: string) => {
+    const i = args.indexOf(name);
+    if (i >= 0) args.splice(i, 1);
+    return i >= 0;
+  };
+  const ifStale = flag("--if-stale");
+  const at = args.indexOf("--outdir");
+  const outdir = at >= 0 ? args.splice(at, 2)[1] : `${ROOT}${BUNDLE_DIR}`;
+  if (args.length > 0 || !outdir) {
+    console.error(
+      `deno task bundle: unknown argument ${
+        args[0] ?? "--outdir"
+      } (usage: deno task bundle [--if-stale] [--outdir DIR])`,
+    );
+    Deno.exit(2);
+  }
+  try {
+    await ensureBundle(resolve(outdir), !ifStale);
+  } catch (e) {
+    console.error(`deno task bundle: ${(e as Error).message}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,216 @@
+// tests/bundle/bundle_test.ts — the bundle that ww ships (scripts/bundle.ts), built into a temp
+// directory of its own and run as `deno run -A <dir>/main.js`: it says and does what the sources
+// (`deno run -A main.ts`) do, under every jail; its lazy modules (core/lazy.ts) load from the
+// bundle, only when needed, and share its one copy of every module: an error thrown in a lazy
+// module still maps to its exit code (main.ts's `instanceof WwError`), a Cap'n Proto guest reaches
+// rpc/host.ts and capnp-es, an /ipfs/ program the IPFS modules and their npm packages.
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { LAZY_MODULES } from "../../core/lazy.ts";
+import { buildBundle, BUNDLE_MAIN, bundleInputs, isFresh } from "../../scripts/bundle.ts";
+import { startIpfsd } from "../ipfs/ipfsd.ts";
+import { buildGuest } from "../rpc/build.ts";
+import { errorLines, REPO, runWw, type WwOptions } from "../support/ww.ts";
+
+const tmp = await Deno.makeTempDir({ prefix: "wwtest-bundle-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
+// Local programs here run in the jail, which runs as nobody when ww is root.
+await Deno.chmod(tmp, 0o755);
+const dir = join(tmp, "dist");
+await buildBundle(dir);
+
+const BUNDLE = [Deno.execPath(), "run", "-A", join(dir, BUNDLE_MAIN)];
+const SOURCE = [Deno.execPath(), "run", "-A", `${REPO}main.ts`];
+
+/** `ww <args>` run from the bundle. */
+function bundled(args: string[], options: WwOptions = {}) {
+  return runWw(args, { ...options, ww: BUNDLE });
+}
+
+/** `ww <args>` run from the sources. */
+function fromSource(args: string[], options: WwOptions = {}) {
+  return runWw(args, { ...options, ww: SOURCE });
+}
+
+/** The files under `root` that `ww <args>` (the bundle) opened, relative to it, sorted. */
+async function filesOpened(args: string[], root: string): Promise<string[]> {
+  const log = join(tmp, `strace-${crypto.randomUUID()}`);
+  const r = await runWw(args, {
+    ww: ["strace", "-f", "-qq", "-e", "trace=openat,open", "-o", log, ...BUNDLE],
+  });
+  assert.equal(r.code, 0, r.stderr);
+  const opened = new Set<string>();
+  for (const line of (await Deno.readTextFile(log)).split("\n")) {
+    const m = /open(?:at)?\((?:[^,]+, )?"([^"]+)".*= \d+/.exec(line);
+    if (m && m[1].startsWith(root)) opened.add(m[1].slice(root.length));
+  }
+  await Deno.remove(log);
+  return [...opened].sort();
+}
+
+Deno.test("the bundle has main.js and a file of its own for every lazily imported module", () => {
+  for (const module of LAZY_MODULES) {
+    assert.ok(Deno.statSync(join(dir, module.replace(/\.ts$/, ".js"))).isFile, module);
+  }
+  // Nothing of the bundle imports a module by a bare or npm: name, which only the repository's
+  // deno.json and node_modules could resolve: the bundle runs anywhere.
+  const files = (d: string): string[] =>
+    [...Deno.readDirSync(d)].flatMap((e) =>
+      e.isDirectory ? files(join(d, e.name)) : [join(d, e.name)]
+    );
+  const js = files(dir).filter((f) => f.endsWith(".js"));
+  assert.ok(js.length > LAZY_MODULES.length);
+  for (const file of js) {
+    const text = Deno.readTextFileSync(file);
+    assert.doesNotMatch(
+      text,
+      /^(?:import|export)\b[^";]*"(?!\.\.?\/)|\bimport\(\s*"(?!\.\.?\/)/m,
+      file,
+    );
+  }
+});
+
+Deno.test("--version and --help say what the sources say", async () => {
+  for (const args of [["--version"], ["--help"], ["run", "--help"]]) {
+    const [b, s] = [await bundled(args), await fromSource(args)];
+    assert.equal(b.code, s.code, args.join(" "));
+    assert.equal(b.stdout, s.stdout, args.join(" "));
+    assert.equal(b.stderr, s.stderr, args.join(" "));
+  }
+  assert.match((await bundled(["--version"])).stdout, /^ww \d+\.\d+\.\d+/);
+});
+
+for (const jail of ["none", "bwrap", "native"]) {
+  Deno.test(`[--jail=${jail}] a program runs, with its WW_FD_ variable, grant and fd 3`, async () => {
+    const greeting = join(tmp, `greeting-${jail}`);
+    await Deno.writeTextFile(greeting, "hi from fd 9\n");
+    await Deno.chmod(greeting, 0o644);
+    const t = await bundled(["run", `--jail=${jail}`, "/bin/true"]);
+    assert.equal(t.code, 0, t.stderr);
+    const r = await bundled(
+      [
+        "run",
+        `--jail=${jail}`,
+        "--with-fd",
+        "greeting=9",
+        "/bin/sh",
+        "-c",
+        'echo "$WW_FD_GREETING"; readlink /proc/self/fd/3 | cut -d: -f1; cat <&4',
+      ],
+      { fds: { 9: { read: greeting } } },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "4\nsocket\nhi from fd 9\n");
+    assert.deepEqual(errorLines(r.stderr), []);
+  });
+
+  Deno.test(`[--jail=${jail}] --explain prints what the sources print`, async () => {
+    const args = ["run", "--explain", `--jail=${jail}`, "--with-fd", "log=2", "/bin/true"];
+    const [b, s] = [await bundled(args), await fromSource(args)];
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(b.stdout, s.stdout);
+    assert.match(b.stdout, /program: \/bin\/true/);
+  });
+}
+
+for (const jail of ["none", "native"]) {
+  Deno.test(`[--jail=${jail}] an error thrown in a lazy module keeps its exit code`, async () => {
+    // A file that is no program: execve fails with ENOEXEC in the lazily loaded launcher, which
+    // throws NotExecutableError (126). Were the launcher's core/errors.ts a second copy, main.ts
+    // would not know the error as a WwError and would report an internal error (125).
+    const bad = join(tmp, `not-a-binary-${jail}`);
+    await Deno.writeFile(bad, new TextEncoder().encode("\x7fELF, but no more\n"), { mode: 0o755 });
+    const args = ["run", `--jail=${jail}`, bad];
+    const [b, s] = [await bundled(args), await fromSource(args)];
+    assert.equal(b.code, 126, b.stderr);
+    assert.doesNotMatch(b.stderr, /internal error/);
+    assert.deepEqual(errorLines(b.stderr), errorLines(s.stderr));
+    assert.match(errorLines(b.stderr)[0], /cannot execute.*ENOEXEC/);
+  });
+}
+
+Deno.test("a plain --jail=none run loads main.js, its chunks and its launcher, and no other lazy module", async () => {
+  const root = `${dir}/`;
+  const opened = await filesOpened(["run", "--jail=none", "/bin/true"], root);
+  assert.ok(opened.includes(BUNDLE_MAIN), opened.join(" "));
+  const lazy = LAZY_MODULES.map((m) => m.replace(/\.ts$/, ".js"));
+  assert.deepEqual(opened.filter((f) => lazy.includes(f)), ["run/launch_direct.js"]);
+  // The chunks of npm packages are loaded by literal import() only from the IPFS and RPC code.
+  const npm = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith("src-"));
+  assert.ok(npm.length > 0);
+  assert.deepEqual(opened.filter((f) => npm.includes(f)), []);
+});
+
+Deno.test("lazy modules load from the bundle, never from the sources", async () => {
+  const opened = await filesOpened(["run", "--jail=bwrap", "/bin/true"], "/");
+  assert.ok(opened.includes(`${dir.slice(1)}/run/launch_bwrap.js`), opened.join(" "));
+  assert.deepEqual(opened.filter((f) => f.startsWith(REPO.slice(1)) && f.endsWith(".ts")), []);
+});
+
+Deno.test("a C++ guest speaks Cap'n Proto on fd 3 with the bundle (rpc/host.ts, capnp-es)", async () => {
+  const guest = await buildGuest();
+  const r = await bundled(["run", "--with-console", "--with-exec", guest, "checks"]);
+  assert.equal(r.code, 0, r.stderr);
+  const checks = r.stdout.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+  assert.ok(checks.length >= 10, r.stdout);
+  for (const c of checks) assert.ok(c.ok, JSON.stringify(c));
+  assert.deepEqual(checks.find((c) => c.check === "identity").grants, ["console", "exec"]);
+});
+
+Deno.test("an /ipfs/ program runs from the bundle; a missing one is 127, a non-program 126", async () => {
+  const ipfsd = await startIpfsd();
+  try {
+    const text = (s: string) => new TextEncoder().encode(s);
+    const root = await ipfsd.addTree({
+      "bin/hello.sh": text('#!/bin/sh\necho hello from ipfs "$@"\n'),
+      "share/readme.txt": text("not a program\n"),
+    });
+    // A private ww cache; Deno's own cache pinned where it is (XDG_CACHE_HOME would move it).
+    const denoDir = JSON.parse(
+      new TextDecoder().decode(
+        (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output()).stdout,
+      ),
+    ).denoDir;
+    const env = { XDG_CACHE_HOME: await Deno.makeTempDir({ dir: tmp }), DENO_DIR: denoDir };
+    const ww = (path: string) =>
+      bundled(["run", "--jail=none", "--ipfs", ipfsd.api, `/ipfs/${root}/${path}`, "x"], { env });
+    const hello = await ww("bin/hello.sh");
+    assert.equal(hello.code, 0, hello.stderr);
+    assert.equal(hello.stdout, "hello from ipfs x\n");
+    // Thrown inside the lazily loaded IPFS modules: their errors are main.ts's own classes.
+    const missing = await ww("bin/nope");
+    assert.equal(missing.code, 127, missing.stderr);
+    assert.doesNotMatch(missing.stderr, /internal error/);
+    const notProgram = await ww("share/readme.txt");
+    assert.equal(notProgram.code, 126, notProgram.stderr);
+    assert.doesNotMatch(notProgram.stderr, /internal error/);
+  } finally {
+    await ipfsd.stop();
+  }
+});
+
+Deno.test("--if-stale rebuilds unless the stamp matches every source the bundle is made of", async () => {
+  assert.ok(await isFresh(dir));
+  const other = join(tmp, "stale");
+  await Deno.mkdir(other);
+  assert.ok(!await isFresh(other)); // no stamp: never built, or a build that did not finish
+  await Deno.writeTextFile(join(other, "sources.sha256"), "0".repeat(64));
+  assert.ok(!await isFresh(other));
+  // Every local module of main.ts's and each lazy module's graph is an input of the stamp.
+  const all = join(tmp, "all.ts");
+  const entries = ["main.ts", ...LAZY_MODULES].map((m) => `import "${REPO}${m}";`);
+  await Deno.writeTextFile(all, entries.join("\n"));
+  const info = await new Deno.Command(Deno.execPath(), {
+    args: ["info", "--json", "--config", `${REPO}deno.json`, all],
+    stdout: "piped",
+  }).output();
+  const local = JSON.parse(new TextDecoder().decode(info.stdout)).modules
+    .map((m: { specifier: string }) => m.specifier)
+    // npm packages (node_modules/) are pinned by deno.lock, an input.
+    .filter((s: string) => s.startsWith(`file://${REPO}`) && !s.includes("/node_modules/"))
+    .map((s: string) => s.slice(`file://${REPO}`.length));
+  assert.ok(local.length > 40);
+  const inputs = bundleInputs();
+  assert.deepEqual(local.filter((f: string) => !inputs.includes(f)), []);
+});
