@@ -4,7 +4,7 @@
 //
 //   deno run -A tests/jail/bwrap_failure_probe.ts
 
-import { Command, JailError, WwError } from "../../mod.ts";
+import { Command, JailError, type WwError } from "../../mod.ts";
 
 let error: unknown;
 try {
