@@ -1,5 +1,5 @@
 // scripts/compile.ts — `deno task compile`: builds the single `ww` binary with `deno compile`, from
-// the bundle (scripts/bundle.ts, rebuilt first when stale), so the binary starts as `deno task ww`
+// the bundle (scripts/bundle.ts, rebuilt first when stale), so the binary starts as `dist/main.js`
 // does. That needs denort, the runtime the binary is made of, which deno downloads from
 // dl.deno.land unless DENORT_BIN names a local one; where neither works, this says so in one line
 // instead of deno's "dns error" chain. The --include list is the bundle's file of each module of
