@@ -185,6 +185,15 @@ Deno.test("an /ipfs/ program runs from the bundle; a missing one is 127, a non-p
     const notProgram = await ww("share/readme.txt");
     assert.equal(notProgram.code, 126, notProgram.stderr);
     assert.doesNotMatch(notProgram.stderr, /internal error/);
+    // An /ipns/ name: its record verified by the bundled @libp2p/crypto (its browser build, Web
+    // Crypto), the node's word not taken.
+    const name = await ipfsd.publish(root);
+    const named = await bundled(
+      ["run", "--jail=none", "--ipfs", ipfsd.api, `/ipns/${name}/bin/hello.sh`, "y"],
+      { env },
+    );
+    assert.equal(named.code, 0, named.stderr);
+    assert.equal(named.stdout, "hello from ipfs y\n");
   } finally {
     await ipfsd.stop();
   }
