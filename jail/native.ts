@@ -19,6 +19,7 @@ import {
   rulesetAttrSize,
 } from "./landlock.ts";
 import { bindRequests, bindText, isWithin, nativeBindRules, nativeBindsProblem } from "./binds.ts";
+import { type HeldProgram, placeHeld } from "./held.ts";
 import type { JailPolicy } from "./policy.ts";
 import type { LimitName, StagePlan } from "../stage/plan.ts";
 import type { SeccompArch } from "./seccomp.ts";
@@ -74,32 +75,15 @@ export interface IdentityPlan {
   readonly dropBoundingUpTo: number | null;
 }
 
-/**
- * A program the stage executes from a descriptor it holds instead of by path (a program from
- * IPFS): execveat(fd, "", AT_EMPTY_PATH) runs exactly the bytes ww verified, and nothing in the
- * jail has to reach ww's own /proc/<pid>/fd.
- */
-export interface NativeProgramFd {
-  /** Its number in the stage. */
-  readonly fd: number;
-  /** A sealed memfd (true), or the read-only cached file (false). */
-  readonly memfd: boolean;
-  /**
-   * A `#!` script. The kernel hands the interpreter the script as /dev/fd/<fd>, so the descriptor
-   * stays open in the program (execveat(2): a close-on-exec one fails with ENOENT for a script).
-   */
-  readonly script: boolean;
-}
-
 /** Everything the stage does, in the order it does it (see stage/stage.c). */
 export interface NativePlan {
-  /** The program, as execve(2) takes it; for a program from a descriptor, its name for messages. */
+  /** The program, as execve(2) takes it; for a held program, its name for messages. */
   readonly path: string;
   /**
-   * Execute this descriptor (execveat AT_EMPTY_PATH) instead of `path`. It is close-on-exec unless
-   * `keepOpen` (a script, whose interpreter opens /dev/fd/<fd>).
+   * A held program: execute this descriptor (execveat AT_EMPTY_PATH) instead of `path`. It is
+   * close-on-exec unless `keepOpen` (a script, whose interpreter opens /dev/fd/<fd>).
    */
-  readonly programFd?: { readonly fd: number; readonly keepOpen: boolean };
+  readonly held?: { readonly fd: number; readonly keepOpen: boolean };
   readonly argv: readonly string[];
   /** `KEY=VALUE` strings: the program's whole environment. */
   readonly env: readonly string[];
@@ -159,12 +143,16 @@ export function nativePathCandidates(policy: JailPolicy, programSource?: string)
 
 export interface NativeInput {
   readonly policy: JailPolicy;
-  /** The resolved program path, executed as is (for a programFd, only named in messages). */
+  /** The resolved program path, executed as is (for a held program, only named in messages). */
   readonly programPath: string;
-  /** Its real path on the host, which the Landlock rule must name; absent with programFd. */
+  /** Its real path on the host, which the Landlock rule must name; absent with `held`. */
   readonly programSource?: string;
-  /** A program executed from a descriptor instead of by path. */
-  readonly programFd?: NativeProgramFd;
+  /**
+   * A held program, executed from its descriptor (numbered as the stage has it) instead of by
+   * path: execveat(fd, "", AT_EMPTY_PATH) runs exactly the bytes ww verified, and nothing in the
+   * jail has to reach ww's own /proc/<pid>/fd.
+   */
+  readonly held?: HeldProgram;
   /** argv[0] and the arguments. */
   readonly argv: readonly string[];
   readonly env: readonly string[];
@@ -279,8 +267,8 @@ export function nativePlan(input: NativeInput): NativePlanResult | NativePlanErr
   const l = policy.limits;
   const plan: NativePlan = {
     path: input.programPath,
-    ...(input.programFd
-      ? { programFd: { fd: input.programFd.fd, keepOpen: input.programFd.script } }
+    ...(input.held
+      ? { held: { fd: input.held.fd, keepOpen: placeHeld("native", input.held, false).keepOpen } }
       : {}),
     argv: input.argv,
     env: input.env,
@@ -396,12 +384,11 @@ function landlockPlan(input: NativeInput): NonNullable<NativePlan["landlock"]> {
   if (source !== undefined && !SYSTEM_DIRS.some((d) => source.startsWith(`${d}/`))) {
     add(source, "read");
   }
-  // A memfd lives on the kernel's internal tmpfs mount, which Landlock never restricts (and
-  // refuses as a rule, EBADFD). The cached file needs a rule: the stage names it by its own
-  // descriptor, opened before it restricts itself, so the rule is for exactly that file, wherever
-  // the cache is, and no other file of the cache.
-  if (input.programFd && !input.programFd.memfd) {
-    add(`/proc/self/fd/${input.programFd.fd}`, "read", "file");
+  // A held file on disk needs a rule (placeHeld): the stage names it by its own descriptor,
+  // opened before it restricts itself, so the rule is for exactly that file, wherever the cache
+  // is, and no other file of the cache.
+  if (input.held && placeHeld("native", input.held, false).readRule) {
+    add(`/proc/self/fd/${input.held.fd}`, "read", "file");
   }
   add(input.workdir, "write", "dir");
   const requests = bindRequests(policy, (s) => facts.realPaths?.[s] ?? s);
@@ -470,7 +457,7 @@ export function nativeStagePlan(plan: NativePlan, workdir: string): StagePlan {
       }
       : {}),
     ...(plan.seccomp ? { seccomp: planSeccompBytes(plan) } : {}),
-    ...(plan.programFd ? { programFd: plan.programFd } : {}),
+    ...(plan.held ? { held: plan.held } : {}),
     path: plan.path,
     argv: plan.argv,
     env: plan.env,
@@ -492,8 +479,8 @@ export function describeNativePlan(result: NativePlanResult): string[] {
   out.push(
     "  new session; the stage stays behind as supervisor: when the program ends or ww dies, it kills every descendant and removes the work directory",
   );
-  if (plan.programFd) {
-    const { fd, keepOpen } = plan.programFd;
+  if (plan.held) {
+    const { fd, keepOpen } = plan.held;
     out.push(
       `  program: executed from fd ${fd} (execveat AT_EMPTY_PATH), ${
         keepOpen ? `left open for its interpreter as /dev/fd/${fd}` : "closed on exec"

@@ -11,6 +11,7 @@ import {
   socketActivationProblem,
 } from "../fd/grants.ts";
 import { bwrapArgs } from "../jail/bwrap.ts";
+import { placeHeld } from "../jail/held.ts";
 import { resolveIpnsName } from "../ipfs/ipns.ts";
 import { DEFAULT_IPFS_TIMEOUT_MS } from "../ipfs/multiaddr.ts";
 import { IpfsNode } from "../ipfs/node.ts";
@@ -23,7 +24,7 @@ import { explainRun } from "./explain.ts";
 import { jailIdRange, peekJailId } from "./ids.ts";
 import { findBwrap, hostFiles } from "./host.ts";
 import { ipfsJailPath } from "./launch.ts";
-import { bwrapFds, jailHostIdentity, programFd, withMounts } from "./launch_bwrap.ts";
+import { bwrapFds, jailHostIdentity, withMounts } from "./launch_bwrap.ts";
 import { planNative } from "./launch_native.ts";
 import { resolveProgram } from "./resolve.ts";
 import { checkProgramFile } from "./script.ts";
@@ -104,7 +105,7 @@ export async function explainProgram(config: RunConfig): Promise<string[]> {
       ? {
         path,
         argv0: ipfsArgv0,
-        fromFd: { memfd: true, script: false },
+        held: { sealed: true, script: false },
       }
       : { path, argv0: config.program };
     const native = planNative(
@@ -131,12 +132,12 @@ export async function explainProgram(config: RunConfig): Promise<string[]> {
     programPath: path,
     programSource: ipfs ? "" : Deno.realPathSync(path),
     // A program from IPFS is shown as a cold run of a program (not a #! script) has it.
-    programFd: ipfs
-      ? programFd(
-        { argv0: ipfsArgv0, sealed: true, script: false },
-        fds.program!,
-        dropTo !== undefined,
-      )
+    held: ipfs
+      ? {
+        fd: fds.program!,
+        how: placeHeld("bwrap", { sealed: true, script: false }, dropTo !== undefined).how,
+        argv0: ipfsArgv0,
+      }
       : undefined,
     args: config.args,
     workdir: `${workTmpdir().replace(/\/$/, "")}/ww-XXXXXX`,

@@ -18,8 +18,8 @@ import {
   type BwrapInput,
   bwrapStagePlan,
   planBwrapMounts,
-  type ProgramFd,
 } from "../jail/bwrap.ts";
+import { placeHeld } from "../jail/held.ts";
 import { type BwrapStatus, readBwrapStatus } from "../jail/bwrap_status.ts";
 import { jailHostIds } from "../jail/ids.ts";
 import { SECCOMP_BASE64 } from "../jail/seccomp_table.ts";
@@ -39,10 +39,9 @@ import { findBwrap, hostFiles, seccompArch } from "./host.ts";
 import {
   type ChildFds,
   type Cleanups,
-  isScript,
   type Launched,
   type Program,
-  reopenFetched,
+  reopenHeld,
   spawnMapped,
   workdirPath,
 } from "./launch.ts";
@@ -70,29 +69,9 @@ function dataPipe(bytes: Uint8Array, cleanups: Cleanups): { fd: number; close: (
 }
 
 /**
- * How a program from IPFS, at descriptor `fd` in bwrap, gets into the jail. The stage runs it
- * from the descriptor itself if it cannot change under the jail: a sealed memfd, or a cached file
- * that the jail's user does not own (`dropped`: ww is root, the jail runs as nobody). A cached
- * file the jail's user owns is bound read-only instead: run from its descriptor, it would be
- * /proc/self/exe on a writable mount, and its owner could chmod and rewrite it. A #! script is
- * shown at its path, which its interpreter opens. bwrap resolves a bound descriptor back to its
- * path, which an unprivileged bwrap (ww is root) may not reach, and cannot bind a memfd at all:
- * those are copied.
- */
-export function programFd(
-  program: { readonly argv0: string; readonly sealed: boolean; readonly script: boolean },
-  fd: number,
-  dropped: boolean,
-): ProgramFd {
-  const { sealed, argv0 } = program;
-  if ((sealed || dropped) && !program.script) return { fd, how: "exec", argv0 };
-  return { fd, how: sealed || dropped ? "copy" : "bind", argv0 };
-}
-
-/**
  * The descriptors of the stage that starts bwrap, after the program's (0-3, the grants): bwrap's
  * seccomp program, its status pipe, the stage's bytes that bwrap shows in the jail, the program
- * from IPFS when there is one; then the stage's own plan and status pipe, which bwrap does not
+ * held program when there is one; then the stage's own plan and status pipe, which bwrap does not
  * get. One numbering for the launcher and for --explain.
  */
 export function bwrapFds(grants: number, withProgram: boolean) {
@@ -125,7 +104,7 @@ export async function launchBwrap(
   // bwrap makes it inside the jail, in the jail's own tmpfs: it cannot collide with another run's.
   const workdir = workdirPath();
   const bwrap = findBwrap();
-  const path = program.fetched?.jailPath ?? program.path;
+  const path = program.held?.jailPath ?? program.path;
   // Before the lease and the access checks, which would stumble on a missing source.
   for (const b of [...config.jail.readOnlyBinds, ...config.jail.writableBinds]) {
     realBindSource(b.source);
@@ -137,7 +116,7 @@ export async function launchBwrap(
     checkJailAccess(
       dropTo,
       leased !== undefined,
-      program.fetched ? undefined : program.source ?? program.path,
+      program.held ? undefined : program.source ?? program.path,
       {
         readOnly: config.jail.readOnlyBinds.map((b) => b.source),
         writable: config.jail.writableBinds.map((b) => b.source),
@@ -145,7 +124,7 @@ export async function launchBwrap(
     );
   }
   const slots = layoutFds(config.fds);
-  const fds = bwrapFds(slots.length, program.fetched !== undefined);
+  const fds = bwrapFds(slots.length, program.held !== undefined);
   // The stage's own plan and status are closed on exec: bwrap's last descriptor is below them.
   checkLimits(config.jail.limits, { backend: "bwrap", highestFd: fds.stagePlan - 1 });
   const stagePath = stageExecutable();
@@ -161,7 +140,7 @@ export async function launchBwrap(
   const closeStageBytes = cleanups.add(() => closeFd(stageBytes));
   // bwrap takes this descriptor before the program starts, or the stage marks it close-on-exec
   // and executes it.
-  const { fd: programRead, close: closeProgramRead } = reopenFetched(program, cleanups);
+  const { fd: programRead, close: closeProgramRead } = reopenHeld(program, cleanups);
   const [stageRead, stageWrite] = pipe();
   const stageStream = new FdStream(stageRead);
   cleanups.add(() => stageStream.close());
@@ -173,18 +152,12 @@ export async function launchBwrap(
     programPath: path,
     // A guest's program run from its descriptor has a source: where a bind shows it (checked
     // against the binds); one from IPFS has none.
-    programSource: program.fetched
-      ? program.source ?? ""
-      : Deno.realPathSync(program.source ?? path),
-    programFd: program.fetched && programFd(
-      {
-        argv0: program.argv0,
-        sealed: program.fetched.sealed,
-        script: isScript(program.fetched.fd),
-      },
-      fds.program!,
-      dropTo !== undefined,
-    ),
+    programSource: program.held ? program.source ?? "" : Deno.realPathSync(program.source ?? path),
+    held: program.held && {
+      fd: fds.program!,
+      how: placeHeld("bwrap", program.held, dropTo !== undefined).how,
+      argv0: program.argv0,
+    },
     args: config.args,
     workdir,
     userPwd: config.env.PWD,

@@ -2,7 +2,7 @@
 // whose child confines itself (Landlock, seccomp, no_new_privs, identity, limits) and executes
 // the program, while the stage stays behind as its supervisor: a subreaper that ends every
 // descendant and removes the work directory when the program ends or ww dies. A program from
-// IPFS is handed to the stage as a descriptor, which it executes (execveat).
+// IPFS (any held program) is handed to the stage as a descriptor, which it executes (execveat).
 
 import { childFdSources, HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import { planChildFds } from "../fd/plan.ts";
@@ -11,6 +11,7 @@ import { killPid, waitPid } from "../ffi/process.ts";
 import type { OpGroup } from "../ffi/ops.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
+import type { HeldProgram } from "../jail/held.ts";
 import { nativePlan, type NativePlanResult, nativeStagePlan } from "../jail/native.ts";
 import { encodeStagePlan } from "../stage/plan.ts";
 import type { RunConfig } from "../core/config.ts";
@@ -20,10 +21,9 @@ import { checkJailAccess, leaseJailId } from "./ids.ts";
 import {
   type ChildFds,
   type Cleanups,
-  isScript,
   type Launched,
   type Program,
-  reopenFetched,
+  reopenHeld,
   spawnMapped,
   workdirPath,
 } from "./launch.ts";
@@ -42,24 +42,24 @@ import type { ProgramTerminal } from "./tty.ts";
 
 /** The program as the native jail takes it. */
 export interface NativeProgram {
-  /** The path execve takes; for a program from a descriptor, the name messages show. */
+  /** The path execve takes; for a held program, the name messages show. */
   readonly path: string;
   readonly argv0: string;
-  /** A program from IPFS, executed from its descriptor: a sealed memfd or the cached file. */
-  readonly fromFd?: { readonly memfd: boolean; readonly script: boolean };
+  /** A held program, executed from its descriptor: a sealed memfd or a file on disk. */
+  readonly held?: Pick<HeldProgram, "sealed" | "script">;
 }
 
 /**
- * The stage's descriptors after the program's (0-3, the grants): the program from IPFS when there
+ * The stage's descriptors after the program's (0-3, the grants): the held program when there
  * is one, then the plan and the status pipe. The program's comes first so that a #! script, which
  * keeps it, has it right after its grants.
  */
 function stageFds(
   grants: number,
-  fromFd: boolean,
+  held: boolean,
 ): { first: number; plan: number; status: number } {
   const first = HOST_SOCKET_FD + 1 + grants;
-  const plan = fromFd ? first + 1 : first;
+  const plan = held ? first + 1 : first;
   return { first, plan, status: plan + 1 };
 }
 
@@ -72,13 +72,15 @@ export function planNative(
   leasedId: number | undefined,
 ): NativePlanResult {
   const slots = layoutFds(config.fds);
-  const programSource = program.fromFd ? undefined : Deno.realPathSync(program.path);
-  const fds = stageFds(slots.length, program.fromFd !== undefined);
+  const programSource = program.held ? undefined : Deno.realPathSync(program.path);
+  const fds = stageFds(slots.length, program.held !== undefined);
   const result = nativePlan({
     policy: config.jail,
     programPath: program.path,
     programSource,
-    ...(program.fromFd ? { programFd: { fd: fds.first, ...program.fromFd } } : {}),
+    ...(program.held
+      ? { held: { fd: fds.first, sealed: program.held.sealed, script: program.held.script } }
+      : {}),
     argv: [program.argv0, ...config.args],
     env: childEnv(config.env, slots),
     workdir,
@@ -115,10 +117,10 @@ export async function launchNative(
   ops?: OpGroup,
   terminal?: ProgramTerminal,
 ): Promise<Launched> {
-  const { fetched } = program;
+  const { held } = program;
   const slots = layoutFds(config.fds);
-  const script = fetched !== undefined && isScript(fetched.fd);
-  // A #! script from IPFS keeps its descriptor, the first after the grants.
+  const script = held?.script ?? false;
+  // A held #! script keeps its descriptor, the first after the grants.
   checkLimits(config.jail.limits, {
     backend: "native",
     highestFd: HOST_SOCKET_FD + slots.length + (script ? 1 : 0),
@@ -129,20 +131,14 @@ export async function launchNative(
   const leased = leaseJailId(config.jail, cleanups);
   const native = planNative(
     config,
-    fetched
-      ? {
-        path: fetched.jailPath,
-        argv0: program.argv0,
-        fromFd: { memfd: fetched.sealed, script },
-      }
-      : program,
+    held ? { path: held.jailPath, argv0: program.argv0, held } : program,
     workdir,
     choice,
     leased,
   );
   const { plan } = native;
   if (plan.identity) {
-    checkJailAccess(plan.identity, leased !== undefined, fetched ? undefined : program.path, {
+    checkJailAccess(plan.identity, leased !== undefined, held ? undefined : program.path, {
       readOnly: config.jail.readOnlyBinds.map((b) => b.source),
       writable: config.jail.writableBinds.map((b) => b.source),
     });
@@ -161,9 +157,9 @@ export async function launchNative(
   cleanups.add(() => statusStream.close());
   const closeStatusWrite = cleanups.add(() => closeFd(statusWrite));
 
-  const { fd: programRead, close: closeProgramRead } = reopenFetched(program, cleanups);
+  const { fd: programRead, close: closeProgramRead } = reopenHeld(program, cleanups);
 
-  const fds = stageFds(slots.length, fetched !== undefined);
+  const fds = stageFds(slots.length, held !== undefined);
   const pid = spawnMapped({
     path: stagePath,
     argv: ["ww-stage", "launch", String(fds.plan), String(fds.status)],
