@@ -134,7 +134,7 @@ export async function explainProgram(config: RunConfig): Promise<string[]> {
     // A program from IPFS is shown as a cold run of a program (not a #! script) has it.
     held: ipfs
       ? {
-        fd: fds.program!,
+        fd: fds.held,
         how: placeHeld("bwrap", { sealed: true, script: false }, dropTo !== undefined).how,
         argv0: ipfsArgv0,
       }
@@ -143,7 +143,7 @@ export async function explainProgram(config: RunConfig): Promise<string[]> {
     workdir: `${workTmpdir().replace(/\/$/, "")}/ww-XXXXXX`,
     userPwd: config.env.PWD,
     listenPid: socketActivated(slots),
-    fds: fds.bwrap,
+    fds,
   });
   const bwrap = bwrapArgs(input);
   const argv = [findBwrap(), ...bwrap];

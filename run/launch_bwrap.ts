@@ -3,6 +3,7 @@
 // supervisor; bwrap gets the seccomp program and a status pipe on fds.
 
 import { childFdSources, HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
+import { allocateFds, namedSources } from "../fd/named.ts";
 import { planChildFds } from "../fd/plan.ts";
 import { closeFd, pipe, writeAll } from "../ffi/fd.ts";
 import { openReadOnly } from "../ffi/memfd.ts";
@@ -69,21 +70,20 @@ function dataPipe(bytes: Uint8Array, cleanups: Cleanups): { fd: number; close: (
 }
 
 /**
- * The descriptors of the stage that starts bwrap, after the program's (0-3, the grants): bwrap's
- * seccomp program, its status pipe, the stage's bytes that bwrap shows in the jail, the program
+ * The descriptors of the stage that starts bwrap, after the program's (0-3, the grants), by name:
+ * bwrap's seccomp program, its status pipe, the stage's bytes that bwrap shows in the jail, the
  * held program when there is one; then the stage's own plan and status pipe, which bwrap does not
  * get. One numbering for the launcher and for --explain.
  */
-export function bwrapFds(grants: number, withProgram: boolean) {
-  const seccomp = HOST_SOCKET_FD + 1 + grants;
-  const program = withProgram ? seccomp + 3 : undefined;
-  const stagePlan = seccomp + (withProgram ? 4 : 3);
-  return {
-    bwrap: { seccomp, status: seccomp + 1, stage: seccomp + 2 },
-    program,
-    stagePlan,
-    stageStatus: stagePlan + 1,
-  };
+export function bwrapFds(grants: number, held: boolean) {
+  return allocateFds(HOST_SOCKET_FD + 1 + grants, [
+    "seccomp",
+    "status",
+    "stage",
+    ...(held ? ["held"] as const : []),
+    "plan",
+    "stageStatus",
+  ]);
 }
 
 /**
@@ -126,7 +126,7 @@ export async function launchBwrap(
   const slots = layoutFds(config.fds);
   const fds = bwrapFds(slots.length, program.held !== undefined);
   // The stage's own plan and status are closed on exec: bwrap's last descriptor is below them.
-  checkLimits(config.jail.limits, { backend: "bwrap", highestFd: fds.stagePlan - 1 });
+  checkLimits(config.jail.limits, { backend: "bwrap", highestFd: fds.plan - 1 });
   const stagePath = stageExecutable();
   // jail/seccomp.ts's program, compiled at build time (jail/seccomp_table.ts).
   const seccomp = dataPipe(Uint8Array.fromBase64(SECCOMP_BASE64[seccompArch()].bwrap), cleanups);
@@ -154,7 +154,7 @@ export async function launchBwrap(
     // against the binds); one from IPFS has none.
     programSource: program.held ? program.source ?? "" : Deno.realPathSync(program.source ?? path),
     held: program.held && {
-      fd: fds.program!,
+      fd: fds.held,
       how: placeHeld("bwrap", program.held, dropTo !== undefined).how,
       argv0: program.argv0,
     },
@@ -163,7 +163,7 @@ export async function launchBwrap(
     userPwd: config.env.PWD,
     listenPid: socketActivated(slots),
     ...(terminal?.controlling ? { tty: true } : {}),
-    fds: fds.bwrap,
+    fds,
   }));
   const env = childEnv(config.env, slots);
   const planRead = planDescriptor(encodeStagePlan(bwrapStagePlan({
@@ -172,12 +172,12 @@ export async function launchBwrap(
     bwrapArgv: [bwrap, ...args],
     env,
     parentPid: Deno.pid,
-    closeOnExecFrom: fds.stagePlan,
+    closeOnExecFrom: fds.plan,
   })));
   const closePlanRead = cleanups.add(() => closeFd(planRead));
   const pid = spawnMapped({
     path: stagePath,
-    argv: ["ww-stage", "launch", String(fds.stagePlan), String(fds.stageStatus)],
+    argv: ["ww-stage", "launch", String(fds.plan), String(fds.stageStatus)],
     // Not read by the stage; it shows whose stage this is in /proc/<pid>/environ.
     env,
     cwd: "/", // the work directory exists only inside the jail
@@ -185,12 +185,14 @@ export async function launchBwrap(
       childFds.stdio,
       [
         ...childFdSources(slots, childFds.host),
-        seccomp.fd,
-        statusWrite,
-        stageBytes,
-        ...(programRead !== undefined ? [programRead] : []),
-        planRead,
-        stageWrite,
+        ...namedSources(fds, {
+          seccomp: seccomp.fd,
+          status: statusWrite,
+          stage: stageBytes,
+          held: programRead,
+          plan: planRead,
+          stageStatus: stageWrite,
+        }),
       ],
     ),
     // Keeps terminal-generated signals away from bwrap's monitor, which would die of them and

@@ -5,6 +5,7 @@
 // IPFS (any held program) is handed to the stage as a descriptor, which it executes (execveat).
 
 import { childFdSources, HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
+import { allocateFds, namedSources } from "../fd/named.ts";
 import { planChildFds } from "../fd/plan.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
@@ -50,17 +51,16 @@ export interface NativeProgram {
 }
 
 /**
- * The stage's descriptors after the program's (0-3, the grants): the held program when there
- * is one, then the plan and the status pipe. The program's comes first so that a #! script, which
- * keeps it, has it right after its grants.
+ * The stage's descriptors after the program's (0-3, the grants), by name: the held program when
+ * there is one, then the plan and the status pipe. The program's comes first so that a #! script,
+ * which keeps it, has it right after its grants.
  */
-function stageFds(
-  grants: number,
-  held: boolean,
-): { first: number; plan: number; status: number } {
-  const first = HOST_SOCKET_FD + 1 + grants;
-  const plan = held ? first + 1 : first;
-  return { first, plan, status: plan + 1 };
+function stageFds(grants: number, held: boolean) {
+  return allocateFds(HOST_SOCKET_FD + 1 + grants, [
+    ...(held ? ["held"] as const : []),
+    "plan",
+    "status",
+  ]);
 }
 
 /** The native jail's plan for a run, or a SetupError saying why there can be none. */
@@ -79,14 +79,14 @@ export function planNative(
     programPath: program.path,
     programSource,
     ...(program.held
-      ? { held: { fd: fds.first, sealed: program.held.sealed, script: program.held.script } }
+      ? { held: { fd: fds.held, sealed: program.held.sealed, script: program.held.script } }
       : {}),
     argv: [program.argv0, ...config.args],
     env: childEnv(config.env, slots),
     workdir,
     facts: nativeFacts(config.jail, programSource),
     statusFd: fds.status,
-    closeOnExecFrom: fds.first,
+    closeOnExecFrom: HOST_SOCKET_FD + 1 + slots.length,
     leasedId,
   });
   if ("error" in result) {
@@ -171,9 +171,7 @@ export async function launchNative(
       childFds.stdio,
       [
         ...childFdSources(slots, childFds.host),
-        ...(programRead !== undefined ? [programRead] : []),
-        planRead,
-        statusWrite,
+        ...namedSources(fds, { held: programRead, plan: planRead, status: statusWrite }),
       ],
     ),
     newSession: true,
