@@ -18,6 +18,7 @@ import {
   SetupError,
   UsageError,
 } from "../core/errors.ts";
+import type { ProgramToPlan } from "./facts.ts";
 import type { ExitStatus } from "./start.ts";
 import type { ProgramTerminal } from "./tty.ts";
 import { workTmpdir } from "./tmpdir.ts";
@@ -76,6 +77,17 @@ export interface Program {
    * executed as is, and `source` is the host file it was opened at.
    */
   readonly held?: HeldProgram & { readonly jailPath: string };
+}
+
+/** What the plan (plan/run.ts, through run/facts.ts) takes of `program`. */
+export function launchedProgram(program: Program): ProgramToPlan {
+  const { held } = program;
+  return {
+    path: held?.jailPath ?? program.path,
+    argv0: program.argv0,
+    ...(program.source !== undefined ? { source: program.source } : {}),
+    ...(held ? { held: { sealed: held.sealed, script: held.script } } : {}),
+  };
 }
 
 /** Clean-up actions, run once, newest first; each runs even when an earlier one fails. */

@@ -2,8 +2,8 @@
 // (stage/stage.c: limits, and the jail's host identity when ww is root), which stays behind as
 // supervisor; bwrap gets the seccomp program and a status pipe on fds.
 
-import { childFdSources, HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
-import { allocateFds, namedSources } from "../fd/named.ts";
+import { childFdSources } from "../fd/layout.ts";
+import { namedSources } from "../fd/named.ts";
 import { planChildFds } from "../fd/plan.ts";
 import { closeFd, pipe, writeAll } from "../ffi/fd.ts";
 import { openReadOnly } from "../ffi/memfd.ts";
@@ -11,36 +11,22 @@ import { killPid, waitPid, watchProcess } from "../ffi/process.ts";
 import type { OpGroup } from "../ffi/ops.ts";
 import { FdStream } from "../ffi/stream.ts";
 import { type BackendChoice, bwrapFailedChoice } from "../jail/auto.ts";
-import { bindRequests } from "../jail/binds.ts";
-import {
-  bwrapArgs,
-  bwrapChdirProblem,
-  bwrapHostPath,
-  type BwrapInput,
-  bwrapStagePlan,
-  planBwrapMounts,
-} from "../jail/bwrap.ts";
-import { placeHeld } from "../jail/held.ts";
 import { type BwrapStatus, readBwrapStatus } from "../jail/bwrap_status.ts";
-import { jailHostIds } from "../jail/ids.ts";
 import { SECCOMP_BASE64 } from "../jail/seccomp_table.ts";
+import { nprocShortfall } from "../jail/limits.ts";
 import type { RunConfig } from "../core/config.ts";
-import { childEnv } from "../core/env.ts";
-import {
-  BindError,
-  CwdError,
-  LimitError,
-  NamespacesUnavailableError,
-  SetupError,
-  UsageError,
-} from "../core/errors.ts";
+import { LimitError, NamespacesUnavailableError, SetupError } from "../core/errors.ts";
+import { planBwrapRun } from "../plan/bwrap.ts";
+import { encodeStagePlan } from "../stage/plan.ts";
 import { retryBwrap } from "./auto.ts";
+import { bwrapFacts, runFacts } from "./facts.ts";
 import { checkJailAccess, leaseJailId } from "./ids.ts";
-import { findBwrap, hostFiles, seccompArch } from "./host.ts";
+import { seccompArch } from "./host.ts";
 import {
   type ChildFds,
   type Cleanups,
   type Launched,
+  launchedProgram,
   type Program,
   reopenHeld,
   spawnMapped,
@@ -49,9 +35,7 @@ import {
 import { programPidInJail } from "./procfs.ts";
 import type { ProgramTerminal } from "./tty.ts";
 import { checkLimits, processesOf } from "./limits.ts";
-import { nprocShortfall } from "../jail/limits.ts";
 import { signalName, SIGNALS } from "./signals.ts";
-import { encodeStagePlan } from "../stage/plan.ts";
 import { planDescriptor, readStageReports, stageExecutable, stageFailure } from "./stage.ts";
 
 /**
@@ -70,23 +54,6 @@ function dataPipe(bytes: Uint8Array, cleanups: Cleanups): { fd: number; close: (
 }
 
 /**
- * The descriptors of the stage that starts bwrap, after the program's (0-3, the grants), by name:
- * bwrap's seccomp program, its status pipe, the stage's bytes that bwrap shows in the jail, the
- * held program when there is one; then the stage's own plan and status pipe, which bwrap does not
- * get. One numbering for the launcher and for --explain.
- */
-export function bwrapFds(grants: number, held: boolean) {
-  return allocateFds(HOST_SOCKET_FD + 1 + grants, [
-    "seccomp",
-    "status",
-    "stage",
-    ...(held ? ["held"] as const : []),
-    "plan",
-    "stageStatus",
-  ]);
-}
-
-/**
  * Runs the program under bubblewrap. bwrap gets, after the granted descriptors, the seccomp
  * program and a status pipe on which it reports its sandbox pid 1 and, at the end, the program's
  * exit status. It is started by the stage, which stays behind as supervisor (see bwrapStagePlan),
@@ -101,17 +68,22 @@ export async function launchBwrap(
   ops?: OpGroup,
   terminal?: ProgramTerminal,
 ): Promise<Launched> {
-  // bwrap makes it inside the jail, in the jail's own tmpfs: it cannot collide with another run's.
-  const workdir = workdirPath();
-  const bwrap = findBwrap();
-  const path = program.held?.jailPath ?? program.path;
-  // Before the lease and the access checks, which would stumble on a missing source.
-  for (const b of [...config.jail.readOnlyBinds, ...config.jail.writableBinds]) {
-    realBindSource(b.source);
-  }
   // When ww is root the jail runs as a host uid of its own, leased until the run's clean-ups.
   const leased = leaseJailId(config.jail, cleanups);
-  const dropTo = jailHostIdentity(config, leased);
+  const plan = planBwrapRun({
+    ...runFacts({
+      config,
+      choice,
+      program: launchedProgram(program),
+      leased,
+      // bwrap makes it inside the jail, in the jail's own tmpfs: it cannot collide with another
+      // run's.
+      workdir: workdirPath(),
+      controllingTerminal: terminal?.controlling === true,
+    }),
+    bwrap: bwrapFacts(config),
+  });
+  const { dropTo, fds } = plan;
   if (dropTo) {
     checkJailAccess(
       dropTo,
@@ -123,10 +95,7 @@ export async function launchBwrap(
       },
     );
   }
-  const slots = layoutFds(config.fds);
-  const fds = bwrapFds(slots.length, program.held !== undefined);
-  // The stage's own plan and status are closed on exec: bwrap's last descriptor is below them.
-  checkLimits(config.jail.limits, { backend: "bwrap", highestFd: fds.plan - 1 });
+  checkLimits(config.jail.limits, { backend: "bwrap", highestFd: plan.highestFd });
   const stagePath = stageExecutable();
   // jail/seccomp.ts's program, compiled at build time (jail/seccomp_table.ts).
   const seccomp = dataPipe(Uint8Array.fromBase64(SECCOMP_BASE64[seccompArch()].bwrap), cleanups);
@@ -145,46 +114,18 @@ export async function launchBwrap(
   const stageStream = new FdStream(stageRead);
   cleanups.add(() => stageStream.close());
   const closeStageWrite = cleanups.add(() => closeFd(stageWrite));
-
-  const args = bwrapArgs(withMounts({
-    policy: config.jail,
-    host: hostFiles(config.jail.net),
-    programPath: path,
-    // A guest's program run from its descriptor has a source: where a bind shows it (checked
-    // against the binds); one from IPFS has none.
-    programSource: program.held ? program.source ?? "" : Deno.realPathSync(program.source ?? path),
-    held: program.held && {
-      fd: fds.held,
-      how: placeHeld("bwrap", program.held, dropTo !== undefined).how,
-      argv0: program.argv0,
-    },
-    args: config.args,
-    workdir,
-    userPwd: config.env.PWD,
-    listenPid: socketActivated(slots),
-    ...(terminal?.controlling ? { tty: true } : {}),
-    fds,
-  }));
-  const env = childEnv(config.env, slots);
-  const planRead = planDescriptor(encodeStagePlan(bwrapStagePlan({
-    limits: config.jail.limits,
-    dropTo,
-    bwrapArgv: [bwrap, ...args],
-    env,
-    parentPid: Deno.pid,
-    closeOnExecFrom: fds.plan,
-  })));
+  const planRead = planDescriptor(encodeStagePlan(plan.stage));
   const closePlanRead = cleanups.add(() => closeFd(planRead));
   const pid = spawnMapped({
     path: stagePath,
     argv: ["ww-stage", "launch", String(fds.plan), String(fds.stageStatus)],
     // Not read by the stage; it shows whose stage this is in /proc/<pid>/environ.
-    env,
+    env: plan.env,
     cwd: "/", // the work directory exists only inside the jail
     fdSteps: planChildFds(
       childFds.stdio,
       [
-        ...childFdSources(slots, childFds.host),
+        ...childFdSources(plan.slots, childFds.host),
         ...namedSources(fds, {
           seccomp: seccomp.fd,
           status: statusWrite,
@@ -258,76 +199,8 @@ export async function launchBwrap(
   };
 }
 
-/**
- * `input` with the user's binds placed (planBwrapMounts), each source resolved to its real path
- * here, once; a BindError naming the bind when they cannot be. Every source must exist.
- */
-export function withMounts(input: BwrapInput): BwrapInput {
-  const requests = bindRequests(input.policy, realBindSource);
-  const mounts = planBwrapMounts(requests, {
-    ...input,
-    realOf: (path) => {
-      try {
-        return Deno.realPathSync(path);
-      } catch {
-        return undefined;
-      }
-    },
-  });
-  if ("error" in mounts) {
-    throw mounts.bind === undefined
-      ? new UsageError(mounts.error)
-      : new BindError(mounts.bind, mounts.library ?? mounts.error, { commandLine: mounts.error });
-  }
-  const { chdir } = input.policy;
-  const problem = chdir === undefined ? undefined : bwrapChdirProblem(chdir, input.host, mounts);
-  if (chdir !== undefined && problem) {
-    throw new CwdError(chdir, bwrapChdirProblem(chdir, input.host, mounts, "library") ?? problem, {
-      commandLine: problem,
-    });
-  }
-  // bwrap would say it cannot chdir, and ww that the jail failed: one line, naming both paths.
-  const hostPath = chdir === undefined ? undefined : bwrapHostPath(chdir, input.host, mounts);
-  if (hostPath !== undefined) {
-    let isDir = false;
-    try {
-      isDir = Deno.statSync(hostPath).isDirectory;
-    } catch { /* named below */ }
-    if (!isDir) {
-      const why = `no such directory${
-        hostPath === chdir ? "" : ` (the jail shows ${hostPath} there)`
-      } on this machine`;
-      throw new CwdError(chdir!, `cwd ${chdir}: ${why}`, {
-        commandLine: `--chdir ${chdir}: ${why}`,
-      });
-    }
-  }
-  return { ...input, mounts };
-}
-
-/** A bind's source with every symlink resolved; a SetupError naming it when it does not exist. */
-function realBindSource(source: string): string {
-  try {
-    return Deno.realPathSync(source);
-  } catch {
-    throw new BindError(source, `bind ${source}: no such file or directory on this machine`);
-  }
-}
-
 /** How long ww waits for a jail's pid 1 to finish killing the jail's leftover processes. */
 const JAIL_TEARDOWN_MS = 5000;
-
-/**
- * The host uid/gid bwrap runs as: when ww is root, never 0 (a user namespace made by root is host
- * root to the kernel: see bwrapStagePlan): each explicit, non-zero --uid/--gid, and `leased` for
- * the rest; otherwise undefined (ww's own).
- */
-export function jailHostIdentity(
-  config: RunConfig,
-  leased: number | undefined,
-): { uid: number; gid: number } | undefined {
-  return jailHostIds(config.jail, Deno.uid() === 0, leased);
-}
 
 /**
  * The error for a jail that bwrap (or the stage that starts it) did not get to run the program.

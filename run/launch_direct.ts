@@ -2,11 +2,11 @@
 // socket activation the stage (stage/stage.c, exec mode) executes it, in the same process, to
 // set LISTEN_PID to the pid the program gets.
 
-import { childFdSources, layoutFds, socketActivated } from "../fd/layout.ts";
+import { childFdSources } from "../fd/layout.ts";
 import { planChildFds } from "../fd/plan.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
 import type { OpGroup } from "../ffi/ops.ts";
-import { childEnv } from "../core/env.ts";
+import { planDirectRun } from "../plan/direct.ts";
 import {
   type ChildFds,
   type Cleanups,
@@ -45,8 +45,8 @@ export async function launchDirect(
     }
   }
   const workdir = hostWorkdir(cleanups);
-  const slots = layoutFds(config.fds);
-  const listenPid = socketActivated(slots);
+  const plan = planDirectRun(config);
+  const { listenPid } = plan;
   // The stage (its machine code with it) is loaded only for socket activation: every other
   // unjailed run must not pay for it.
   const stage = listenPid
@@ -68,10 +68,10 @@ export async function launchDirect(
         ],
       }
       : { path: program.path, argv: [program.argv0, ...config.args] }),
-    env: childEnv(config.env, slots),
+    env: plan.env,
     // Only the cwd moves with --chdir: the work directory is made all the same.
     cwd: chdir ?? workdir,
-    fdSteps: planChildFds(childFds.stdio, childFdSources(slots, childFds.host)),
+    fdSteps: planChildFds(childFds.stdio, childFdSources(plan.slots, childFds.host)),
     // Unjailed, the program shares ww's session and terminal, unless it has a terminal of its own.
     newSession: terminal?.controlling === true,
     ...(terminal?.controlling ? { controllingTerminal: terminal.name } : {}),
