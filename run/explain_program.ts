@@ -108,7 +108,8 @@ export async function explainProgram(config: RunConfig): Promise<string[]> {
       : { path, argv0: config.program },
     leased,
     workdir: `${workTmpdir().replace(/\/$/, "")}/ww-XXXXXX`,
-    controllingTerminal: false,
+    // A terminal of its own (--tty) becomes the program's controlling terminal, as in a run.
+    controllingTerminal: config.tty === true,
   });
   const plan = planRun({
     ...facts,
