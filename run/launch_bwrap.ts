@@ -1,6 +1,7 @@
 // run/launch_bwrap.ts — `--jail=bwrap`: the program runs under bubblewrap, started by the stage
 // (stage/stage.c: limits, and the jail's host identity when ww is root), which stays behind as
-// supervisor; bwrap gets the seccomp program and a status pipe on fds.
+// supervisor; bwrap gets the seccomp program and a status pipe on fds. What happens is the run's
+// plan (plan/bwrap.ts); this module opens, spawns, reads bwrap's status and reaps by it.
 
 import { childFdSources } from "../fd/layout.ts";
 import { namedSources } from "../fd/named.ts";

@@ -1,8 +1,9 @@
 // run/launch_native.ts — `--jail=native`: the program is started by the stage (stage/stage.c),
 // whose child confines itself (Landlock, seccomp, no_new_privs, identity, limits) and executes
 // the program, while the stage stays behind as its supervisor: a subreaper that ends every
-// descendant and removes the work directory when the program ends or ww dies. A program from
-// IPFS (any held program) is handed to the stage as a descriptor, which it executes (execveat).
+// descendant and removes the work directory when the program ends or ww dies. A held program is
+// handed to the stage as a descriptor, which it executes (execveat). What happens is the run's
+// plan (plan/native.ts); this module opens, spawns and waits by it.
 
 import { childFdSources } from "../fd/layout.ts";
 import { namedSources } from "../fd/named.ts";
@@ -41,8 +42,9 @@ import { checkLimits } from "./limits.ts";
 import type { ProgramTerminal } from "./tty.ts";
 
 /**
- * Runs the program in the native jail: spawns the stage with the program's descriptors in place
- * plus its plan and a status pipe, and waits until the stage reports that it executes the
+ * Runs the program in the native jail by its plan: spawns the stage with the program's
+ * descriptors in place plus the held program, the stage's plan and a status pipe, each at the
+ * number the plan gave its name, and waits until the stage reports that it executes the
  * program, or why not. ww's child is the stage's supervisor: ww signals the program
  * through it, and reaps it when the program and every descendant are gone.
  */
