@@ -97,6 +97,6 @@ export function planRun(facts: RunFacts): RunPlan {
     case "native":
       return planNativeRun(facts);
     case "none":
-      return planDirectRun(facts.config);
+      return planDirectRun(facts.config, facts.program);
   }
 }

@@ -228,10 +228,16 @@ Deno.test("none: the grants' slots and the environment, and the stage only for s
     env: ["A=b", "WW_FD_DB=4"],
     highestFd: 4,
     listenPid: false,
+    exec: { path: "/usr/bin/true", argv: ["true", "-v"] },
   });
   const activated = planRun(facts({
     choice: { backend: "none", reason: "--jail=none" },
     config: { ...config(), fds: [{ name: "web", source: 9, own: true, activated: true }] },
   }));
-  assert.equal(activated.backend === "none" && activated.listenPid, true);
+  if (activated.backend !== "none") throw new Error(activated.backend);
+  assert.equal(activated.listenPid, true);
+  // The stage's exec mode executes the program, taking PWD out and setting LISTEN_PID.
+  assert.deepEqual(activated.exec, {
+    argv: ["ww-stage", "exec-listen-pid", "/usr/bin/true", "-", "true", "-v"],
+  });
 });

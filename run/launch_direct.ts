@@ -19,7 +19,6 @@ import type { ProgramTerminal } from "./tty.ts";
 import type { RunConfig } from "../core/config.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import { CwdError } from "../core/errors.ts";
-import { stageExecArgs } from "../stage/plan.ts";
 import { lazyImport } from "../core/lazy.ts";
 
 /** Runs the program with no jail at all. */
@@ -45,29 +44,15 @@ export async function launchDirect(
     }
   }
   const workdir = hostWorkdir(cleanups);
-  const plan = planDirectRun(config);
-  const { listenPid } = plan;
+  const plan = planDirectRun(config, program);
+  const { exec } = plan;
   // The stage (its machine code with it) is loaded only for socket activation: every other
   // unjailed run must not pay for it.
-  const stage = listenPid
-    ? await lazyImport<typeof import("./stage.ts")>("run/stage.ts")
-    : undefined;
+  const path = exec.path ??
+    (await lazyImport<typeof import("./stage.ts")>("run/stage.ts")).stageExecutable();
   const pid = spawnMapped({
-    ...(stage
-      ? {
-        path: stage.stageExecutable(),
-        argv: [
-          "ww-stage",
-          ...stageExecArgs({
-            target: program.path,
-            pwd: config.env.PWD,
-            argv0: program.argv0,
-            args: config.args,
-            listenPid,
-          }),
-        ],
-      }
-      : { path: program.path, argv: [program.argv0, ...config.args] }),
+    path,
+    argv: exec.argv,
     env: plan.env,
     // Only the cwd moves with --chdir: the work directory is made all the same.
     cwd: chdir ?? workdir,
