@@ -368,3 +368,70 @@ Deno.test("--chdir must name a place the bwrap jail shows", () => {
   assert.equal(bwrapHostPath("/usr/share", host, mounts), "/usr/share");
   assert.equal(bwrapHostPath("/tmp", host, mounts), undefined);
 });
+
+Deno.test("what the program's path shows: every kind of program x every bind near it, against a table", () => {
+  type Kind = "local" | "held-exec" | "held-copy" | "held-bind" | "guest-bind";
+  const programs: Record<Kind, Partial<BwrapInput>> = {
+    // A local program outside the system directories: bwrap binds it at its path.
+    "local": { programPath: "/opt/app/run", programSource: "/opt/app/run" },
+    // Programs from IPFS (no host file): run from the descriptor, or copied or bound there.
+    "held-exec": { programPath: "/ipfs/b/app", programSource: "", held: held("exec") },
+    "held-copy": { programPath: "/ipfs/b/app", programSource: "", held: held("copy") },
+    "held-bind": { programPath: "/ipfs/b/app", programSource: "", held: held("bind") },
+    // A guest's program, held, found at /data/prog in its jail, opened at the host's /srv/d/prog.
+    "guest-bind": { programPath: "/data/prog", programSource: "/srv/d/prog", held: held("bind") },
+  };
+  const ok = true, refused = false;
+  const table: [Kind, BindRequest, boolean][] = [
+    // Shown at its path: a bind may put there only the same host file, at the path or through a
+    // parent; another file, a parent of other files or anything inside it would replace the
+    // program ww checked (or fail to mount).
+    ["local", req("--ro-bind", "/opt/app/run"), ok],
+    ["local", req("--ro-bind", "/srv/other", "/opt/app/run"), refused],
+    ["local", req("--ro-bind", "/opt/app"), ok],
+    ["local", req("--ro-bind", "/srv/d", "/opt/app"), refused],
+    ["local", req("--ro-bind", "/srv/d", "/opt/app/run/x"), refused],
+    ["local", req("--bind", "/srv/d", "/srv/elsewhere"), ok],
+    // Run from its descriptor: nothing is shown at its path, which a bind may take.
+    ["held-exec", req("--ro-bind", "/srv/cache/app", "/ipfs/b/app"), ok],
+    ["held-exec", req("--ro-bind", "/srv/other", "/ipfs/b/app"), ok],
+    ["held-exec", req("--ro-bind", "/srv/cache", "/ipfs/b"), ok],
+    ["held-exec", req("--ro-bind", "/srv/d", "/ipfs"), ok],
+    ["held-exec", req("--ro-bind", "/srv/d", "/ipfs/b/app/x"), ok],
+    ["held-exec", req("--bind", "/srv/d", "/srv/elsewhere"), ok],
+    // Copied or bound there from IPFS: no host file is the program, so no bind may touch it.
+    ["held-copy", req("--ro-bind", "/srv/cache/app", "/ipfs/b/app"), refused],
+    ["held-copy", req("--ro-bind", "/srv/other", "/ipfs/b/app"), refused],
+    ["held-copy", req("--ro-bind", "/srv/cache", "/ipfs/b"), refused],
+    ["held-copy", req("--ro-bind", "/srv/d", "/ipfs"), refused],
+    ["held-copy", req("--ro-bind", "/srv/d", "/ipfs/b/app/x"), refused],
+    ["held-copy", req("--bind", "/srv/d", "/srv/elsewhere"), ok],
+    ["held-bind", req("--ro-bind", "/srv/cache/app", "/ipfs/b/app"), refused],
+    ["held-bind", req("--ro-bind", "/srv/other", "/ipfs/b/app"), refused],
+    ["held-bind", req("--ro-bind", "/srv/cache", "/ipfs/b"), refused],
+    ["held-bind", req("--ro-bind", "/srv/d", "/ipfs"), refused],
+    ["held-bind", req("--ro-bind", "/srv/d", "/ipfs/b/app/x"), refused],
+    ["held-bind", req("--bind", "/srv/d", "/srv/elsewhere"), ok],
+    // A guest's program: the guest's own bind that shows the same host file is allowed (the
+    // jail it started from has it), anything else there is refused.
+    ["guest-bind", req("--ro-bind", "/srv/d/prog", "/data/prog"), ok],
+    ["guest-bind", req("--ro-bind", "/srv/other", "/data/prog"), refused],
+    ["guest-bind", req("--ro-bind", "/srv/d", "/data"), ok],
+    ["guest-bind", req("--ro-bind", "/srv/e", "/data"), refused],
+    ["guest-bind", req("--ro-bind", "/srv/d", "/data/prog/x"), refused],
+    ["guest-bind", req("--bind", "/srv/d", "/srv/elsewhere"), ok],
+  ];
+  for (const kind of Object.keys(programs) as Kind[]) {
+    assert.equal(table.filter(([k]) => k === kind).length, 6, `six placements for ${kind}`);
+  }
+  for (const [kind, r, expected] of table) {
+    const m = planBwrapMounts([r], { ...input, ...programs[kind] });
+    const what = `${kind}: ${r.flag} ${r.real}:${r.dest}`;
+    assert.equal(!("error" in m), expected, what);
+    if ("error" in m) assert.match(m.error, /ww shows the program at /, what);
+  }
+});
+
+function held(how: "exec" | "copy" | "bind") {
+  return { fd: 8, how, argv0: "app" };
+}
