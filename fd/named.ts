@@ -3,20 +3,33 @@
 // and the list of descriptors to move there built from a record keyed by the same names: a
 // source can never land on another one's number because it was pushed in another order. Pure.
 
+/** A name that gets a number only when `present` (e.g. a held program, when there is one). */
+export interface OptionalFd<M extends string> {
+  readonly name: M;
+  readonly present: boolean;
+}
+
 /**
- * A number for each name, from `first` up, in the order of `names`.
+ * A number for each name, from `first` up, in the order of `names`; an optional name that is not
+ * present gets none and takes no number.
  *
  * @example
- * allocateFds(5, ["seccomp", "status"]); // { seccomp: 5, status: 6 }
+ * allocateFds(5, ["seccomp", { name: "held", present: false }, "status"]);
+ * // { seccomp: 5, status: 6 }
  */
-export function allocateFds<const N extends string>(
+export function allocateFds<const N extends string, const M extends string = never>(
   first: number,
-  names: readonly N[],
-): Readonly<Record<N, number>> {
-  if (new Set(names).size !== names.length) {
-    throw new Error(`allocateFds: a name given twice in ${names.join(", ")} (internal)`);
+  names: readonly (N | OptionalFd<M>)[],
+): Readonly<Record<N, number> & Partial<Record<M, number>>> {
+  const present: string[] = names.flatMap((n) =>
+    typeof n === "string" ? [n as string] : n.present ? [n.name as string] : []
+  );
+  if (new Set(present).size !== present.length) {
+    throw new Error(`allocateFds: a name given twice in ${present.join(", ")} (internal)`);
   }
-  return Object.fromEntries(names.map((name, i) => [name, first + i])) as Record<N, number>;
+  return Object.fromEntries(present.map((name, i) => [name, first + i])) as
+    & Record<N, number>
+    & Partial<Record<M, number>>;
 }
 
 /**

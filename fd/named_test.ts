@@ -10,6 +10,10 @@ Deno.test("allocateFds numbers the names from `first`, in their order", () => {
     plan: 9,
   });
   assert.deepEqual(allocateFds(4, []), {});
+  // An optional name takes a number only when present; the next ones move up to fill its place.
+  const fds = (held: boolean) => allocateFds(5, [{ name: "held", present: held }, "plan"]);
+  assert.deepEqual(fds(true), { held: 5, plan: 6 });
+  assert.deepEqual(fds(false), { plan: 5 });
   assert.throws(() => allocateFds(4, ["plan", "plan"]), /given twice/);
 });
 

@@ -50,7 +50,7 @@ export function bwrapFds(grants: number, held: boolean) {
     "seccomp",
     "status",
     "stage",
-    ...(held ? ["held"] as const : []),
+    { name: "held", present: held },
     "plan",
     "stageStatus",
   ]);
@@ -66,7 +66,7 @@ export function planBwrapRun(facts: RunFacts): BwrapRunPlan {
   const dropTo = jailHostIds(config.jail, facts.wwUid === 0, facts.leased);
   const fds = bwrapFds(slots.length, program.held !== undefined);
   const held: BwrapHeld | undefined = program.held && {
-    fd: fds.held,
+    fd: fds.held!, // allocated exactly when there is a held program
     how: placeHeld("bwrap", program.held, dropTo !== undefined).how,
     argv0: program.argv0,
   };

@@ -26,7 +26,7 @@ export interface NativeRunPlan extends PlanBase {
  */
 export function nativeFds(grants: number, held: boolean) {
   return allocateFds(HOST_SOCKET_FD + 1 + grants, [
-    ...(held ? ["held"] as const : []),
+    { name: "held", present: held },
     "plan",
     "status",
   ]);
@@ -44,7 +44,10 @@ export function planNativeRun(facts: RunFacts): NativeRunPlan {
     programPath: program.path,
     programSource: program.held ? undefined : program.source,
     ...(program.held
-      ? { held: { fd: fds.held, sealed: program.held.sealed, script: program.held.script } }
+      ? {
+        // Allocated exactly when there is a held program.
+        held: { fd: fds.held!, sealed: program.held.sealed, script: program.held.script },
+      }
       : {}),
     argv: [program.argv0, ...config.args],
     env,
