@@ -40,7 +40,10 @@ export interface FetchOptions {
   readonly signal?: AbortSignal;
 }
 
-/** A program ready to execute. */
+/**
+ * A program ready to execute: held by a descriptor (run/start.ts makes it a HeldProgram of
+ * jail/held.ts, adding whether it is a script), with its name and CID.
+ */
 export interface FetchedProgram {
   /** argv[0]: the path's last segment. */
   readonly name: string;

@@ -2,7 +2,7 @@
 // file system it needs (which top-level entries are symlinks, which loader files exist) are input.
 //
 // The root is bubblewrap's empty tmpfs; only the system's program and library directories, the
-// loader's files in /etc, the program itself (unless a program from IPFS runs from its
+// loader's files in /etc, the program itself (unless a held program runs from its
 // descriptor), ww's stage (STAGE_PATH), the private work directory and the user's binds are
 // visible, each mount after its parents (jail/binds.ts); the root and /dev are read-only once set
 // up, and every writable tmpfs is bounded by --tmp-size. bwrap runs the stage's exec mode as pid 2
@@ -21,6 +21,7 @@ import {
   rebase,
   sortParentsFirst,
 } from "./binds.ts";
+import type { HeldHow } from "./held.ts";
 import type { Bind, JailPolicy, Limits } from "./policy.ts";
 import { type LimitName, stageExecArgs, type StagePlan } from "../stage/plan.ts";
 
@@ -95,8 +96,8 @@ export interface BwrapInput {
   readonly programPath: string;
   /** The file to show at programPath (its real path on the host), when not already visible. */
   readonly programSource: string;
-  /** A program from IPFS, held by a descriptor (numbered as bwrap has it): see ProgramFd. */
-  readonly programFd?: ProgramFd;
+  /** A program held by a descriptor (numbered as bwrap has it): see BwrapHeld. */
+  readonly held?: BwrapHeld;
   readonly args: readonly string[];
   /**
    * The private work directory's path, made (mode 0700) inside the jail and made the cwd. It
@@ -124,7 +125,8 @@ export interface BwrapInput {
 }
 
 /**
- * A program from IPFS, held by descriptor `fd`, and how it gets into the jail:
+ * A held program (jail/held.ts) at descriptor `fd` of bwrap's, and how it gets into the jail
+ * (placeHeld decides):
  * - `exec`: the descriptor stays open through bwrap, and the stage executes the program from it
  *   (marked close-on-exec, execveat AT_EMPTY_PATH); nothing is copied and nothing shows at
  *   programPath.
@@ -133,9 +135,9 @@ export interface BwrapInput {
  * - `bind`: bound read-only at programPath (a cached file bwrap's user can reach).
  * In every case the program gets `argv0` as its argv[0].
  */
-export interface ProgramFd {
+export interface BwrapHeld {
   readonly fd: number;
-  readonly how: "exec" | "copy" | "bind";
+  readonly how: HeldHow;
   readonly argv0: string;
 }
 
@@ -246,13 +248,13 @@ export function bwrapArgs(input: BwrapInput): string[] {
   for (const o of sortParentsFirst(ops)) a.push(...o.args);
   // Only the cwd moves with --chdir: the work directory is made all the same.
   a.push("--chdir", policy.chdir ?? workdir);
-  const programFd = input.programFd;
+  const held = input.held;
   a.push("--perms", "0555", "--ro-bind-data", String(fds.stage), STAGE_PATH);
-  if (programFd?.how === "copy") {
-    a.push("--perms", "0555", "--ro-bind-data", String(programFd.fd), input.programPath);
-  } else if (programFd?.how === "bind") {
-    a.push("--ro-bind-fd", String(programFd.fd), input.programPath);
-  } else if (!programFd && !isVisibleInJail(input.programSource, host)) {
+  if (held?.how === "copy") {
+    a.push("--perms", "0555", "--ro-bind-data", String(held.fd), input.programPath);
+  } else if (held?.how === "bind") {
+    a.push("--ro-bind-fd", String(held.fd), input.programPath);
+  } else if (!held && !isVisibleInJail(input.programSource, host)) {
     a.push("--ro-bind", input.programSource, input.programPath);
   }
   // bwrap's root tmpfs holds every mount point and the files it copies in (--ro-bind-data); once
@@ -266,14 +268,14 @@ export function bwrapArgs(input: BwrapInput): string[] {
   a.push("--seccomp", String(fds.seccomp), "--json-status-fd", String(fds.status));
   // bwrap always sets PWD in the program's environment; the stage takes it out again ("-"), or
   // restores the user's own ("=VALUE"), so the environment is exactly what the user passed.
-  const target = programFd?.how === "exec" ? String(programFd.fd) : input.programPath;
+  const target = held?.how === "exec" ? String(held.fd) : input.programPath;
   a.push(
     "--",
     STAGE_PATH,
     ...stageExecArgs({
       target,
       pwd: input.userPwd,
-      argv0: programFd ? programFd.argv0 : input.programPath,
+      argv0: held ? held.argv0 : input.programPath,
       args: input.args,
       listenPid: input.listenPid,
       tty: input.tty,
@@ -296,7 +298,7 @@ export interface BwrapMounts {
 
 /** What planBwrapMounts needs beyond the policy's binds. */
 export type BwrapMountInput =
-  & Pick<BwrapInput, "host" | "programPath" | "programSource" | "programFd" | "workdir">
+  & Pick<BwrapInput, "host" | "programPath" | "programSource" | "held" | "workdir">
   & {
     /** The host's realpath of a path, or undefined when absent (see mountPointProblem). */
     readonly realOf?: (hostPath: string) => string | undefined;
@@ -321,10 +323,8 @@ export function planBwrapMounts(
   input: BwrapMountInput,
 ): BwrapMounts | BwrapMountError {
   const { host } = input;
-  const programFd = input.programFd;
-  const programShown = programFd
-    ? programFd.how !== "exec"
-    : !isVisibleInJail(input.programSource, host);
+  const held = input.held;
+  const programShown = held ? held.how !== "exec" : !isVisibleInJail(input.programSource, host);
   const clean: BindRequest[] = [];
   for (const r of requests) {
     const dest = cleanDest(r.dest);

@@ -232,7 +232,7 @@ Deno.test("when ww is root, the stage runs bwrap as the jail's host uid, with no
 Deno.test("a program from IPFS: run from its descriptor by the stage, or copied or bound and run by path", () => {
   const ipfs = { ...input, programPath: "/ipfs/bafy/bin/app", programSource: "" };
   const tail = (argv: string[]) => argv.slice(argv.lastIndexOf("--") + 1);
-  const exec = bwrapArgs({ ...ipfs, programFd: { fd: 8, how: "exec", argv0: "app" } });
+  const exec = bwrapArgs({ ...ipfs, held: { fd: 8, how: "exec", argv0: "app" } });
   assert.deepEqual(after(exec, "--ro-bind-data", 2), [["7", STAGE_PATH]]);
   assert.ok(!exec.includes("/ipfs/bafy/bin/app"), "nothing is shown at the program's path");
   assert.deepEqual(tail(exec), [
@@ -246,7 +246,7 @@ Deno.test("a program from IPFS: run from its descriptor by the stage, or copied 
     "-v",
     "x y",
   ]);
-  const copy = bwrapArgs({ ...ipfs, programFd: { fd: 8, how: "copy", argv0: "app" } });
+  const copy = bwrapArgs({ ...ipfs, held: { fd: 8, how: "copy", argv0: "app" } });
   assert.deepEqual(after(copy, "--ro-bind-data", 2), [["7", STAGE_PATH], [
     "8",
     "/ipfs/bafy/bin/app",
@@ -262,7 +262,7 @@ Deno.test("a program from IPFS: run from its descriptor by the stage, or copied 
     "-v",
     "x y",
   ]);
-  const bind = bwrapArgs({ ...ipfs, programFd: { fd: 8, how: "bind", argv0: "app" } });
+  const bind = bwrapArgs({ ...ipfs, held: { fd: 8, how: "bind", argv0: "app" } });
   assert.deepEqual(after(bind, "--ro-bind-fd", 2), [["8", "/ipfs/bafy/bin/app"]]);
   assert.deepEqual(tail(bind), [
     STAGE_PATH,

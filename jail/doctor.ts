@@ -9,7 +9,7 @@ import { type BwrapTry, bwrapUnusable, chooseBackend, type NamespaceFacts } from
 import { formatIdRange, type IdRange, JAIL_IDS_ENV } from "./ids.ts";
 import { landlockProtections } from "./landlock.ts";
 import { NO_JAIL_BUDGET } from "./limits.ts";
-import { isPrivileged, type ProcessIdentity } from "./native.ts";
+import { isPrivileged, type ProcessIdentity } from "./proc_status.ts";
 
 /** Everything `ww doctor` reports on. */
 export interface MachineFacts {

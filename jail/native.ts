@@ -2,8 +2,9 @@
  * The native jail: what an unprivileged process can get from the kernel without namespaces
  * (Landlock, seccomp, no_new_privs, rlimits, a new session, a death signal, and, when ww has
  * privileges, an unprivileged identity with no capabilities). This module turns a JailPolicy and
- * facts about the host into a {@linkcode NativePlan}: plain data that ww serializes to the stage
- * (stage/stage.c, through run/launch_native.ts), which executes it right before execve. Pure: no Deno APIs, no FFI.
+ * facts about the host into a {@linkcode NativePlan}: plain data that jail/native_stage.ts turns
+ * into the stage's plan (stage/stage.c), which executes it right before execve; --explain prints
+ * it (run/explain.ts). Pure: no Deno APIs, no FFI.
  *
  * @module
  */
@@ -19,8 +20,10 @@ import {
   rulesetAttrSize,
 } from "./landlock.ts";
 import { bindRequests, bindText, isWithin, nativeBindRules, nativeBindsProblem } from "./binds.ts";
+import { type HeldProgram, placeHeld } from "./held.ts";
 import type { JailPolicy } from "./policy.ts";
-import type { LimitName, StagePlan } from "../stage/plan.ts";
+import { isPrivileged, type ProcessIdentity } from "./proc_status.ts";
+import type { LimitName } from "../stage/plan.ts";
 import type { SeccompArch } from "./seccomp.ts";
 import { SECCOMP_BASE64 } from "./seccomp_table.ts";
 
@@ -33,17 +36,6 @@ export const TERMINAL = "/dev/tty";
  * /proc/<its pid>, which stays the program's pid across execve; its children get no /proc.
  */
 export const PROC_SELF = "/proc/self";
-
-/** Who the process is, from /proc/self/status. */
-export interface ProcessIdentity {
-  readonly uid: number;
-  readonly euid: number;
-  readonly gid: number;
-  readonly egid: number;
-  /** CapEff and CapPrm, as bit masks. */
-  readonly capEffective: bigint;
-  readonly capPermitted: bigint;
-}
 
 /** What the planner needs to know about the host; run/native.ts gathers it. */
 export interface NativeFacts {
@@ -74,32 +66,15 @@ export interface IdentityPlan {
   readonly dropBoundingUpTo: number | null;
 }
 
-/**
- * A program the stage executes from a descriptor it holds instead of by path (a program from
- * IPFS): execveat(fd, "", AT_EMPTY_PATH) runs exactly the bytes ww verified, and nothing in the
- * jail has to reach ww's own /proc/<pid>/fd.
- */
-export interface NativeProgramFd {
-  /** Its number in the stage. */
-  readonly fd: number;
-  /** A sealed memfd (true), or the read-only cached file (false). */
-  readonly memfd: boolean;
-  /**
-   * A `#!` script. The kernel hands the interpreter the script as /dev/fd/<fd>, so the descriptor
-   * stays open in the program (execveat(2): a close-on-exec one fails with ENOENT for a script).
-   */
-  readonly script: boolean;
-}
-
 /** Everything the stage does, in the order it does it (see stage/stage.c). */
 export interface NativePlan {
-  /** The program, as execve(2) takes it; for a program from a descriptor, its name for messages. */
+  /** The program, as execve(2) takes it; for a held program, its name for messages. */
   readonly path: string;
   /**
-   * Execute this descriptor (execveat AT_EMPTY_PATH) instead of `path`. It is close-on-exec unless
-   * `keepOpen` (a script, whose interpreter opens /dev/fd/<fd>).
+   * A held program: execute this descriptor (execveat AT_EMPTY_PATH) instead of `path`. It is
+   * close-on-exec unless `keepOpen` (a script, whose interpreter opens /dev/fd/<fd>).
    */
-  readonly programFd?: { readonly fd: number; readonly keepOpen: boolean };
+  readonly held?: { readonly fd: number; readonly keepOpen: boolean };
   readonly argv: readonly string[];
   /** `KEY=VALUE` strings: the program's whole environment. */
   readonly env: readonly string[];
@@ -159,12 +134,16 @@ export function nativePathCandidates(policy: JailPolicy, programSource?: string)
 
 export interface NativeInput {
   readonly policy: JailPolicy;
-  /** The resolved program path, executed as is (for a programFd, only named in messages). */
+  /** The resolved program path, executed as is (for a held program, only named in messages). */
   readonly programPath: string;
-  /** Its real path on the host, which the Landlock rule must name; absent with programFd. */
+  /** Its real path on the host, which the Landlock rule must name; absent with `held`. */
   readonly programSource?: string;
-  /** A program executed from a descriptor instead of by path. */
-  readonly programFd?: NativeProgramFd;
+  /**
+   * A held program, executed from its descriptor (numbered as the stage has it) instead of by
+   * path: execveat(fd, "", AT_EMPTY_PATH) runs exactly the bytes ww verified, and nothing in the
+   * jail has to reach ww's own /proc/<pid>/fd.
+   */
+  readonly held?: HeldProgram;
   /** argv[0] and the arguments. */
   readonly argv: readonly string[];
   readonly env: readonly string[];
@@ -180,24 +159,6 @@ export interface NativeInput {
   readonly leasedId?: number;
 }
 
-const CAP_SETGID = 6n;
-const CAP_SETPCAP = 8n;
-
-/** True when the process may hold privileges the program must not inherit. */
-export function isPrivileged(id: ProcessIdentity): boolean {
-  return id.euid === 0 || id.capEffective !== 0n || id.capPermitted !== 0n;
-}
-
-/**
- * Plans a native jail, or says in one line why it cannot: a bind the native jail cannot express,
- * an identity it cannot take, or protections this kernel lacks that the policy did not agree to
- * go without (--allow-weaker-jail).
- *
- * @example
- * const r = nativePlan({ policy: DEFAULT_POLICY, programPath: "/usr/bin/true", ... });
- * if ("error" in r) throw new Error(r.error);
- * r.plan.landlock?.rules; // [{ path: "/usr", access: 13 }, ...]
- */
 /**
  * Why the native jail cannot be planned: `error` in the command line's words; for a failure of
  * one bind or of the working directory, which one (`bind`, its source; `cwd`) and the line in a
@@ -210,6 +171,16 @@ export interface NativePlanError {
   readonly library?: string;
 }
 
+/**
+ * Plans a native jail, or says in one line why it cannot: a bind the native jail cannot express,
+ * an identity it cannot take, or protections this kernel lacks that the policy did not agree to
+ * go without (--allow-weaker-jail).
+ *
+ * @example
+ * const r = nativePlan({ policy: DEFAULT_POLICY, programPath: "/usr/bin/true", ... });
+ * if ("error" in r) throw new Error(r.error);
+ * r.plan.landlock?.rules; // [{ path: "/usr", access: 13 }, ...]
+ */
 export function nativePlan(input: NativeInput): NativePlanResult | NativePlanError {
   const { policy, facts } = input;
   for (const b of [...policy.readOnlyBinds, ...policy.writableBinds]) {
@@ -279,8 +250,8 @@ export function nativePlan(input: NativeInput): NativePlanResult | NativePlanErr
   const l = policy.limits;
   const plan: NativePlan = {
     path: input.programPath,
-    ...(input.programFd
-      ? { programFd: { fd: input.programFd.fd, keepOpen: input.programFd.script } }
+    ...(input.held
+      ? { held: { fd: input.held.fd, keepOpen: placeHeld("native", input.held, false).keepOpen } }
       : {}),
     argv: input.argv,
     env: input.env,
@@ -326,6 +297,9 @@ function nativeChdirProblem(
     ? `cwd ${dir}: the native jail does not let the program read it (bind it with jail.readOnlyBinds or jail.writableBinds, or choose a directory the jail shows)`
     : `--chdir ${dir}: the native jail does not let the program read it (bind it with --ro-bind or --bind, or choose a directory the jail shows)`;
 }
+
+const CAP_SETGID = 6n;
+const CAP_SETPCAP = 8n;
 
 function identityPlan(
   policy: JailPolicy,
@@ -396,12 +370,11 @@ function landlockPlan(input: NativeInput): NonNullable<NativePlan["landlock"]> {
   if (source !== undefined && !SYSTEM_DIRS.some((d) => source.startsWith(`${d}/`))) {
     add(source, "read");
   }
-  // A memfd lives on the kernel's internal tmpfs mount, which Landlock never restricts (and
-  // refuses as a rule, EBADFD). The cached file needs a rule: the stage names it by its own
-  // descriptor, opened before it restricts itself, so the rule is for exactly that file, wherever
-  // the cache is, and no other file of the cache.
-  if (input.programFd && !input.programFd.memfd) {
-    add(`/proc/self/fd/${input.programFd.fd}`, "read", "file");
+  // A held file on disk needs a rule (placeHeld): the stage names it by its own descriptor,
+  // opened before it restricts itself, so the rule is for exactly that file, wherever the cache
+  // is, and no other file of the cache.
+  if (input.held && placeHeld("native", input.held, false).readRule) {
+    add(`/proc/self/fd/${input.held.fd}`, "read", "file");
   }
   add(input.workdir, "write", "dir");
   const requests = bindRequests(policy, (s) => facts.realPaths?.[s] ?? s);
@@ -418,110 +391,4 @@ function landlockPlan(input: NativeInput): NonNullable<NativePlan["landlock"]> {
 
 function abiText(abi: number): string {
   return abi === 0 ? "no Landlock" : `Landlock ABI ${abi}`;
-}
-
-/** Parses the Uid, Gid, CapEff and CapPrm lines of /proc/<pid>/status. */
-export function parseProcStatus(text: string): ProcessIdentity {
-  const field = (name: string) => {
-    const m = new RegExp(`^${name}:\\s*(.*)$`, "m").exec(text);
-    if (!m) throw new Error(`/proc/self/status has no ${name} line`);
-    return m[1].trim().split(/\s+/);
-  };
-  const [uid, euid] = field("Uid").map(Number);
-  const [gid, egid] = field("Gid").map(Number);
-  return {
-    uid,
-    euid,
-    gid,
-    egid,
-    capEffective: BigInt(`0x${field("CapEff")[0]}`),
-    capPermitted: BigInt(`0x${field("CapPrm")[0]}`),
-  };
-}
-
-/** The seccomp program bytes of a plan. */
-export function planSeccompBytes(plan: NativePlan): Uint8Array | undefined {
-  if (plan.seccomp === undefined) return undefined;
-  return Uint8Array.fromBase64(plan.seccomp);
-}
-
-/**
- * What the stage does for a native plan: the plan's steps, in the work directory that the stage
- * makes and, as supervisor, removes (so that it never outlives the run, even when ww is killed).
- */
-export function nativeStagePlan(plan: NativePlan, workdir: string): StagePlan {
-  const l = plan.landlock;
-  return {
-    supervise: "program",
-    parentPid: plan.parentPid,
-    closeOnExecFrom: plan.closeOnExecFrom,
-    limits: plan.limits,
-    ...(plan.identity ? { identity: plan.identity } : {}),
-    noNewPrivs: true,
-    ...(l
-      ? {
-        landlock: {
-          attrSize: l.attrSize,
-          handledFs: l.ruleset.handledFs,
-          handledNet: l.ruleset.handledNet,
-          scoped: l.ruleset.scoped,
-          rules: l.rules,
-        },
-      }
-      : {}),
-    ...(plan.seccomp ? { seccomp: planSeccompBytes(plan) } : {}),
-    ...(plan.programFd ? { programFd: plan.programFd } : {}),
-    path: plan.path,
-    argv: plan.argv,
-    env: plan.env,
-    workdir,
-    ...(plan.cwd !== undefined ? { cwd: plan.cwd } : {}),
-  };
-}
-
-/** `ww run --explain` lines for a native plan (after the `jail:` line). */
-export function describeNativePlan(result: NativePlanResult): string[] {
-  const { plan, enforced, missing } = result;
-  const out: string[] = [];
-  const id = plan.identity;
-  out.push(
-    id
-      ? `  identity: uid ${id.uid}, gid ${id.gid}, no supplementary groups, every capability dropped (bounding and ambient sets emptied), no_new_privs`
-      : "  identity: ww's own uid and gid (unprivileged), no capabilities, no_new_privs",
-  );
-  out.push(
-    "  new session; the stage stays behind as supervisor: when the program ends or ww dies, it kills every descendant and removes the work directory",
-  );
-  if (plan.programFd) {
-    const { fd, keepOpen } = plan.programFd;
-    out.push(
-      `  program: executed from fd ${fd} (execveat AT_EMPTY_PATH), ${
-        keepOpen ? `left open for its interpreter as /dev/fd/${fd}` : "closed on exec"
-      }`,
-    );
-  }
-  out.push(`  landlock: ${plan.landlock ? `ABI ${plan.landlock.abi}` : "not available"}`);
-  for (const r of plan.landlock?.rules ?? []) out.push(`    ${r.path} ${accessText(r.access)}`);
-  if (plan.landlock) {
-    out.push("    everything else: no access (stat and readlink still work everywhere)");
-  }
-  for (const p of enforced) out.push(`  enforced: ${p.name}: ${p.what}`);
-  for (const p of missing) out.push(`  NOT enforced (this kernel lacks it): ${p.name}: ${p.what}`);
-  out.push(
-    "  not hidden without namespaces: other processes' pids (no access to their /proc entries), UDP, unix sockets by path, the hostname",
-  );
-  return out;
-}
-
-function accessText(access: number): string {
-  const names: [number, string][] = [
-    [1 << 2, "read"],
-    [1 << 3, "list"],
-    [1 << 0, "execute"],
-    [1 << 1, "write"],
-    [(1 << 4) | (1 << 5) | (1 << 7) | (1 << 8), "create/delete"],
-    [1 << 14, "truncate"],
-    [1 << 15, "ioctl"],
-  ];
-  return names.filter(([bit]) => (access & bit) !== 0).map(([, n]) => n).join(",");
 }

@@ -4,7 +4,7 @@
 
 import { errnoName } from "../ffi/errno.ts";
 import { doctorReport, type MachineFacts } from "../jail/doctor.ts";
-import { parseProcStatus } from "../jail/native.ts";
+import { parseProcStatus } from "../jail/proc_status.ts";
 import { retryBwrap } from "./auto.ts";
 import { jailIdRange } from "./ids.ts";
 import {

@@ -12,7 +12,7 @@ import {
   STAGE_PATH,
 } from "../jail/bwrap.ts";
 import { formatIdRange, type IdRange, JAIL_IDS_ENV } from "../jail/ids.ts";
-import { describeNativePlan, type NativePlanResult } from "../jail/native.ts";
+import type { NativePlanResult } from "../jail/native.ts";
 import { limitScopeLines } from "../jail/limits.ts";
 import { TIMEOUT_GRACE_MS } from "../jail/policy.ts";
 import { deniedSyscalls } from "../jail/seccomp.ts";
@@ -196,4 +196,51 @@ function timeoutText(ms: number): string {
 
 function shellQuote(s: string): string {
   return /^[A-Za-z0-9_\/.=:,+@-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/** `ww run --explain` lines for a native plan (after the `jail:` line). */
+export function describeNativePlan(result: NativePlanResult): string[] {
+  const { plan, enforced, missing } = result;
+  const out: string[] = [];
+  const id = plan.identity;
+  out.push(
+    id
+      ? `  identity: uid ${id.uid}, gid ${id.gid}, no supplementary groups, every capability dropped (bounding and ambient sets emptied), no_new_privs`
+      : "  identity: ww's own uid and gid (unprivileged), no capabilities, no_new_privs",
+  );
+  out.push(
+    "  new session; the stage stays behind as supervisor: when the program ends or ww dies, it kills every descendant and removes the work directory",
+  );
+  if (plan.held) {
+    const { fd, keepOpen } = plan.held;
+    out.push(
+      `  program: executed from fd ${fd} (execveat AT_EMPTY_PATH), ${
+        keepOpen ? `left open for its interpreter as /dev/fd/${fd}` : "closed on exec"
+      }`,
+    );
+  }
+  out.push(`  landlock: ${plan.landlock ? `ABI ${plan.landlock.abi}` : "not available"}`);
+  for (const r of plan.landlock?.rules ?? []) out.push(`    ${r.path} ${accessText(r.access)}`);
+  if (plan.landlock) {
+    out.push("    everything else: no access (stat and readlink still work everywhere)");
+  }
+  for (const p of enforced) out.push(`  enforced: ${p.name}: ${p.what}`);
+  for (const p of missing) out.push(`  NOT enforced (this kernel lacks it): ${p.name}: ${p.what}`);
+  out.push(
+    "  not hidden without namespaces: other processes' pids (no access to their /proc entries), UDP, unix sockets by path, the hostname",
+  );
+  return out;
+}
+
+function accessText(access: number): string {
+  const names: [number, string][] = [
+    [1 << 2, "read"],
+    [1 << 3, "list"],
+    [1 << 0, "execute"],
+    [1 << 1, "write"],
+    [(1 << 4) | (1 << 5) | (1 << 7) | (1 << 8), "create/delete"],
+    [1 << 14, "truncate"],
+    [1 << 15, "ioctl"],
+  ];
+  return names.filter(([bit]) => (access & bit) !== 0).map(([, n]) => n).join(",");
 }

@@ -1,30 +1,28 @@
 // run/explain_program.ts — `ww run --explain`: what startProgram would do with a config, computed
-// by the same planners, without running anything; for an /ipns/ name, also what it resolves to now
+// by the same plan (plan/run.ts) from the same facts (run/facts.ts), without running anything; for an /ipns/ name, also what it resolves to now
 // and why ww believes it (the node is asked for the name's record, nothing else). Loaded only for
 // --explain.
 
-import { layoutFds, socketActivated } from "../fd/layout.ts";
+import { layoutFds } from "../fd/layout.ts";
 import {
   describeOwnGrant,
   ownFdGrant,
   ownGrantsProblem,
   socketActivationProblem,
 } from "../fd/grants.ts";
-import { bwrapArgs } from "../jail/bwrap.ts";
 import { resolveIpnsName } from "../ipfs/ipns.ts";
 import { DEFAULT_IPFS_TIMEOUT_MS } from "../ipfs/multiaddr.ts";
 import { IpfsNode } from "../ipfs/node.ts";
 import { formatIpfsPath, isIpfsPath, parseIpfsPath } from "../core/ipfs_path.ts";
-import { jailChoice } from "./auto.ts";
 import { grantsProblem, type RunConfig } from "../core/config.ts";
-import { childEnv } from "../core/env.ts";
 import { UsageError } from "../core/errors.ts";
+import { planRun } from "../plan/run.ts";
+import { jailChoice } from "./auto.ts";
 import { explainRun } from "./explain.ts";
+import { bwrapFacts, runFacts } from "./facts.ts";
 import { jailIdRange, peekJailId } from "./ids.ts";
-import { findBwrap, hostFiles } from "./host.ts";
 import { ipfsJailPath } from "./launch.ts";
-import { bwrapFds, jailHostIdentity, programFd, withMounts } from "./launch_bwrap.ts";
-import { planNative } from "./launch_native.ts";
+import { nativeFacts } from "./native.ts";
 import { resolveProgram } from "./resolve.ts";
 import { checkProgramFile } from "./script.ts";
 import { workTmpdir } from "./tmpdir.ts";
@@ -80,14 +78,14 @@ export async function explainProgram(config: RunConfig): Promise<string[]> {
     : resolveProgram(config.program, Deno.env.get("PATH") ?? "", Deno.cwd());
   // ww's own grants are laid out by name alone: their descriptors do not exist yet (nothing is
   // opened to explain a run), so -1 stands in.
-  const slots = layoutFds([
+  const grants = [
     ...config.fds,
     ...own.map((g) => ownFdGrant(g, -1, config.socketActivation ?? false)),
-  ]).map((s) => {
+  ];
+  const slots = layoutFds(grants).map((s) => {
     const g = s.own ? own.find((o) => o.name === s.name) : undefined;
     return g ? { ...s, what: describeOwnGrant(g) } : s;
   });
-  const env = childEnv(config.env, slots);
   const choice = await jailChoice(config.jail);
   if (!ipfs) checkProgramFile(config.program, path, choice.backend, config.jail);
   // The host id a run would lease now (ww is root), shown without taking it.
@@ -95,66 +93,48 @@ export async function explainProgram(config: RunConfig): Promise<string[]> {
   const hostIds = leased === undefined
     ? undefined
     : { leased, range: jailIdRange().range, fromEnv: jailIdRange().fromEnv };
-  // argv[0] of a program from IPFS that runs from its descriptor: the path's last segment.
-  const ipfsArgv0 = path.slice(path.lastIndexOf("/") + 1);
-  if (choice.backend === "native") {
-    // A program from IPFS is shown as a cold run has it: a sealed memfd the stage executes;
-    // argv[0] is the path's last segment.
-    const program = ipfs
+  // The same plan a run computes, from the same facts (run/facts.ts). A program from IPFS is shown
+  // as a cold run of a program (not a #! script) has it: a sealed memfd, argv[0] the path's last
+  // segment.
+  const facts = runFacts({
+    config: { ...config, fds: grants },
+    choice,
+    program: ipfs
       ? {
         path,
-        argv0: ipfsArgv0,
-        fromFd: { memfd: true, script: false },
+        argv0: path.slice(path.lastIndexOf("/") + 1),
+        held: { sealed: true, script: false },
       }
-      : { path, argv0: config.program };
-    const native = planNative(
-      config,
-      program,
-      `${workTmpdir().replace(/\/$/, "")}/ww-XXXXXX`,
-      choice,
-      leased,
-    );
-    const limitUid = "plan" in native && native.plan.identity
-      ? native.plan.identity.uid
-      : Deno.uid() ?? 0;
-    return explainRun({ config, path, slots, env, choice, native, limitUid, hostIds });
+      : { path, argv0: config.program },
+    leased,
+    workdir: `${workTmpdir().replace(/\/$/, "")}/ww-XXXXXX`,
+    // A terminal of its own (--tty) becomes the program's controlling terminal, as in a run.
+    controllingTerminal: config.tty === true,
+  });
+  const plan = planRun({
+    ...facts,
+    ...(choice.backend === "bwrap" ? { bwrap: bwrapFacts(config) } : {}),
+    ...(choice.backend === "native"
+      ? { native: nativeFacts(config.jail, ipfs ? undefined : facts.program.source) }
+      : {}),
+  });
+  const { env } = plan;
+  if (plan.backend === "native") {
+    const limitUid = plan.native.plan.identity?.uid ?? Deno.uid() ?? 0;
+    return explainRun({ config, path, slots, env, choice, native: plan.native, limitUid, hostIds });
   }
-  if (choice.backend !== "bwrap") {
+  if (plan.backend !== "bwrap") {
     return explainRun({ config, path, slots, env, choice, limitUid: Deno.uid() ?? 0 });
   }
-  const host = hostFiles(config.jail.net);
-  const fds = bwrapFds(slots.length, ipfs);
-  const dropTo = jailHostIdentity(config, leased);
-  const input = withMounts({
-    policy: config.jail,
-    host,
-    programPath: path,
-    programSource: ipfs ? "" : Deno.realPathSync(path),
-    // A program from IPFS is shown as a cold run of a program (not a #! script) has it.
-    programFd: ipfs
-      ? programFd(
-        { argv0: ipfsArgv0, sealed: true, script: false },
-        fds.program!,
-        dropTo !== undefined,
-      )
-      : undefined,
-    args: config.args,
-    workdir: `${workTmpdir().replace(/\/$/, "")}/ww-XXXXXX`,
-    userPwd: config.env.PWD,
-    listenPid: socketActivated(slots),
-    fds: fds.bwrap,
-  });
-  const bwrap = bwrapArgs(input);
-  const argv = [findBwrap(), ...bwrap];
-  const limitUid = dropTo?.uid ?? Deno.uid() ?? 0;
+  const { host, argv, mounts, dropTo } = plan;
   return explainRun({
     config,
     path,
     slots,
     env,
     choice,
-    bwrap: { host, argv, mounts: input.mounts, dropTo },
-    limitUid,
+    bwrap: { host, argv, mounts, dropTo },
+    limitUid: dropTo?.uid ?? Deno.uid() ?? 0,
     hostIds,
   });
 }

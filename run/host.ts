@@ -108,7 +108,7 @@ export function ownStatus(): string {
 
 /**
  * Whether ww holds capability number `cap` (capabilities(7)) in its effective set. (The native
- * jail's planner reads all of ww's ids and capabilities with jail/native.ts's parseProcStatus,
+ * jail's planner reads all of ww's ids and capabilities with jail/proc_status.ts's parseProcStatus,
  * which this module does not import: every run loads this module, and not that one.)
  */
 export function hasCapability(cap: bigint): boolean {

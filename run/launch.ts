@@ -8,6 +8,7 @@ import { SyscallError } from "../ffi/libc.ts";
 import { readAt, reopenReadOnly } from "../ffi/memfd.ts";
 import { spawn, type SpawnSpec } from "../ffi/spawn.ts";
 import type { BackendChoice } from "../jail/auto.ts";
+import type { HeldProgram } from "../jail/held.ts";
 import { formatIpfsPath, parseIpfsPath } from "../core/ipfs_path.ts";
 import type { RunConfig } from "../core/config.ts";
 import {
@@ -17,6 +18,7 @@ import {
   SetupError,
   UsageError,
 } from "../core/errors.ts";
+import type { ProgramToPlan } from "./facts.ts";
 import type { ExitStatus } from "./start.ts";
 import type { ProgramTerminal } from "./tty.ts";
 import { workTmpdir } from "./tmpdir.ts";
@@ -70,11 +72,22 @@ export interface Program {
   readonly source?: string;
   readonly argv0: string;
   /**
-   * For a program from IPFS: its descriptor (see FetchedProgram), and where a jail shows it. For
-   * a program a jailed program started (run/resolve.ts openGuestProgram): its descriptor, not
-   * sealed, executed as is, and `source` is the host file it was opened at.
+   * A program held by a descriptor of ww's: from IPFS (see ipfs/fetch.ts), with where a jail
+   * shows it; or one a jailed program started (run/resolve.ts openGuestProgram): not sealed,
+   * executed as is, and `source` is the host file it was opened at.
    */
-  readonly fetched?: { readonly fd: number; readonly sealed: boolean; readonly jailPath: string };
+  readonly held?: HeldProgram & { readonly jailPath: string };
+}
+
+/** What the plan (plan/run.ts, through run/facts.ts) takes of `program`. */
+export function launchedProgram(program: Program): ProgramToPlan {
+  const { held } = program;
+  return {
+    path: held?.jailPath ?? program.path,
+    argv0: program.argv0,
+    ...(program.source !== undefined ? { source: program.source } : {}),
+    ...(held ? { held: { sealed: held.sealed, script: held.script } } : {}),
+  };
 }
 
 /** Clean-up actions, run once, newest first; each runs even when an earlier one fails. */
@@ -99,16 +112,16 @@ export class Cleanups {
 }
 
 /**
- * For a program from IPFS, a fresh read-only open of its descriptor for a jail to take (the stage
- * executes it, a #! script keeps it, or bwrap copies it from offset 0): the memfd itself is
+ * For a held program, a fresh read-only open of its descriptor for a jail to take (the stage
+ * executes it, a #! script keeps it, or bwrap copies it from offset 0): a memfd itself is
  * read-write, if sealed. `close` closes it early, once the child holds its own copy;
- * `cleanups` closes it otherwise. No descriptor for a local program.
+ * `cleanups` closes it otherwise. No descriptor for a program run by path.
  */
-export function reopenFetched(
+export function reopenHeld(
   program: Program,
   cleanups: Cleanups,
 ): { readonly fd: number | undefined; readonly close: () => void } {
-  const fd = program.fetched ? reopenReadOnly(program.fetched.fd) : undefined;
+  const fd = program.held ? reopenReadOnly(program.held.fd) : undefined;
   return { fd, close: cleanups.add(() => fd !== undefined && closeFd(fd)) };
 }
 
@@ -155,7 +168,7 @@ export function spawnMapped(spec: SpawnSpec): number {
   }
 }
 
-/** Whether the program behind `fd` is a #! script (ipfs/ checked it is that or an ELF file). */
+/** Whether the program behind `fd` is a #! script (HeldProgram.script). */
 export function isScript(fd: number): boolean {
   const head = new Uint8Array(2);
   readAt(fd, head, 0);

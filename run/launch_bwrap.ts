@@ -1,8 +1,10 @@
 // run/launch_bwrap.ts — `--jail=bwrap`: the program runs under bubblewrap, started by the stage
 // (stage/stage.c: limits, and the jail's host identity when ww is root), which stays behind as
-// supervisor; bwrap gets the seccomp program and a status pipe on fds.
+// supervisor; bwrap gets the seccomp program and a status pipe on fds. What happens is the run's
+// plan (plan/bwrap.ts); this module opens, spawns, reads bwrap's status and reaps by it.
 
-import { childFdSources, HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
+import { childFdSources } from "../fd/layout.ts";
+import { namedSources } from "../fd/named.ts";
 import { planChildFds } from "../fd/plan.ts";
 import { closeFd, fdState, openDevNull, pipe, readAvailable, writeAll } from "../ffi/fd.ts";
 import { openReadOnly } from "../ffi/memfd.ts";
@@ -10,49 +12,36 @@ import { killPid, waitPid, watchProcess } from "../ffi/process.ts";
 import type { OpGroup } from "../ffi/ops.ts";
 import { FdStream } from "../ffi/stream.ts";
 import { type BackendChoice, bwrapFailedChoice } from "../jail/auto.ts";
-import { bindRequests } from "../jail/binds.ts";
-import {
-  bwrapArgs,
-  bwrapChdirProblem,
-  bwrapHostPath,
-  type BwrapInput,
-  bwrapStagePlan,
-  planBwrapMounts,
-  type ProgramFd,
-} from "../jail/bwrap.ts";
 import { bwrapReason, type BwrapStatus, readBwrapStatus } from "../jail/bwrap_status.ts";
-import { jailHostIds } from "../jail/ids.ts";
 import { SECCOMP_BASE64 } from "../jail/seccomp_table.ts";
+import { nprocShortfall } from "../jail/limits.ts";
 import type { RunConfig } from "../core/config.ts";
-import { childEnv } from "../core/env.ts";
 import {
-  BindError,
-  CwdError,
   JailError,
   LimitError,
   NamespacesUnavailableError,
   type SetupError,
-  UsageError,
 } from "../core/errors.ts";
+import { planBwrapRun } from "../plan/bwrap.ts";
+import { encodeStagePlan } from "../stage/plan.ts";
 import { retryBwrap } from "./auto.ts";
+import { bwrapFacts, runFacts } from "./facts.ts";
 import { checkJailAccess, leaseJailId } from "./ids.ts";
-import { findBwrap, hostFiles, seccompArch } from "./host.ts";
+import { seccompArch } from "./host.ts";
 import {
   type ChildFds,
   type Cleanups,
-  isScript,
   type Launched,
+  launchedProgram,
   type Program,
-  reopenFetched,
+  reopenHeld,
   spawnMapped,
   workdirPath,
 } from "./launch.ts";
 import { programPidInJail } from "./procfs.ts";
 import type { ProgramTerminal } from "./tty.ts";
 import { checkLimits, processesOf } from "./limits.ts";
-import { nprocShortfall } from "../jail/limits.ts";
 import { signalName, SIGNALS } from "./signals.ts";
-import { encodeStagePlan } from "../stage/plan.ts";
 import { planDescriptor, readStageReports, stageExecutable, stageFailure } from "./stage.ts";
 
 /**
@@ -71,51 +60,6 @@ function dataPipe(bytes: Uint8Array, cleanups: Cleanups): { fd: number; close: (
 }
 
 /**
- * How a program from IPFS, at descriptor `fd` in bwrap, gets into the jail. The stage runs it
- * from the descriptor itself if it cannot change under the jail: a sealed memfd, or a cached file
- * that the jail's user does not own (`dropped`: ww is root, the jail runs as nobody). A cached
- * file the jail's user owns is bound read-only instead: run from its descriptor, it would be
- * /proc/self/exe on a writable mount, and its owner could chmod and rewrite it. A #! script is
- * shown at its path, which its interpreter opens. bwrap resolves a bound descriptor back to its
- * path, which an unprivileged bwrap (ww is root) may not reach, and cannot bind a memfd at all:
- * those are copied.
- */
-export function programFd(
-  program: { readonly argv0: string; readonly sealed: boolean; readonly script: boolean },
-  fd: number,
-  dropped: boolean,
-): ProgramFd {
-  const { sealed, argv0 } = program;
-  if ((sealed || dropped) && !program.script) return { fd, how: "exec", argv0 };
-  return { fd, how: sealed || dropped ? "copy" : "bind", argv0 };
-}
-
-/**
- * The descriptors of the stage that starts bwrap, after the program's (0-3, the grants): bwrap's
- * seccomp program, its status pipe, the stage's bytes that bwrap shows in the jail, the program
- * from IPFS when there is one; then the stage's own plan and status pipe, which bwrap does not
- * get. One numbering for the launcher and for --explain.
- */
-export function bwrapFds(grants: number, withProgram: boolean) {
-  const seccomp = HOST_SOCKET_FD + 1 + grants;
-  const program = withProgram ? seccomp + 3 : undefined;
-  const programStderr = seccomp + (withProgram ? 4 : 3);
-  const stagePlan = programStderr + 2;
-  return {
-    bwrap: {
-      seccomp,
-      status: seccomp + 1,
-      stage: seccomp + 2,
-      programStderr,
-      started: programStderr + 1,
-    },
-    program,
-    stagePlan,
-    stageStatus: stagePlan + 1,
-  };
-}
-
-/**
  * Runs the program under bubblewrap. bwrap gets, after the granted descriptors, the seccomp
  * program and a status pipe on which it reports its sandbox pid 1 and, at the end, the program's
  * exit status. It is started by the stage, which stays behind as supervisor (see bwrapStagePlan),
@@ -130,32 +74,34 @@ export async function launchBwrap(
   ops?: OpGroup,
   terminal?: ProgramTerminal,
 ): Promise<Launched> {
-  // bwrap makes it inside the jail, in the jail's own tmpfs: it cannot collide with another run's.
-  const workdir = workdirPath();
-  const bwrap = findBwrap();
-  const path = program.fetched?.jailPath ?? program.path;
-  // Before the lease and the access checks, which would stumble on a missing source.
-  for (const b of [...config.jail.readOnlyBinds, ...config.jail.writableBinds]) {
-    realBindSource(b.source);
-  }
   // When ww is root the jail runs as a host uid of its own, leased until the run's clean-ups.
   const leased = leaseJailId(config.jail, cleanups);
-  const dropTo = jailHostIdentity(config, leased);
+  const plan = planBwrapRun({
+    ...runFacts({
+      config,
+      choice,
+      program: launchedProgram(program),
+      leased,
+      // bwrap makes it inside the jail, in the jail's own tmpfs: it cannot collide with another
+      // run's.
+      workdir: workdirPath(),
+      controllingTerminal: terminal?.controlling === true,
+    }),
+    bwrap: bwrapFacts(config),
+  });
+  const { dropTo, fds } = plan;
   if (dropTo) {
     checkJailAccess(
       dropTo,
       leased !== undefined,
-      program.fetched ? undefined : program.source ?? program.path,
+      program.held ? undefined : program.source ?? program.path,
       {
         readOnly: config.jail.readOnlyBinds.map((b) => b.source),
         writable: config.jail.writableBinds.map((b) => b.source),
       },
     );
   }
-  const slots = layoutFds(config.fds);
-  const fds = bwrapFds(slots.length, program.fetched !== undefined);
-  // The stage's own plan and status are closed on exec: bwrap's last descriptor is below them.
-  checkLimits(config.jail.limits, { backend: "bwrap", highestFd: fds.stagePlan - 1 });
+  checkLimits(config.jail.limits, { backend: "bwrap", highestFd: plan.highestFd });
   const stagePath = stageExecutable();
   // jail/seccomp.ts's program, compiled at build time (jail/seccomp_table.ts).
   const seccomp = dataPipe(Uint8Array.fromBase64(SECCOMP_BASE64[seccompArch()].bwrap), cleanups);
@@ -169,7 +115,7 @@ export async function launchBwrap(
   const closeStageBytes = cleanups.add(() => closeFd(stageBytes));
   // bwrap takes this descriptor before the program starts, or the stage marks it close-on-exec
   // and executes it.
-  const { fd: programRead, close: closeProgramRead } = reopenFetched(program, cleanups);
+  const { fd: programRead, close: closeProgramRead } = reopenHeld(program, cleanups);
   const [stageRead, stageWrite] = pipe();
   const stageStream = new FdStream(stageRead);
   cleanups.add(() => stageStream.close());
@@ -191,60 +137,28 @@ export async function launchBwrap(
     cleanups.add(() => closeFd(devNull));
     programStderr = devNull;
   }
-
-  const args = bwrapArgs(withMounts({
-    policy: config.jail,
-    host: hostFiles(config.jail.net),
-    programPath: path,
-    // A guest's program run from its descriptor has a source: where a bind shows it (checked
-    // against the binds); one from IPFS has none.
-    programSource: program.fetched
-      ? program.source ?? ""
-      : Deno.realPathSync(program.source ?? path),
-    programFd: program.fetched && programFd(
-      {
-        argv0: program.argv0,
-        sealed: program.fetched.sealed,
-        script: isScript(program.fetched.fd),
-      },
-      fds.program!,
-      dropTo !== undefined,
-    ),
-    args: config.args,
-    workdir,
-    userPwd: config.env.PWD,
-    listenPid: socketActivated(slots),
-    ...(terminal?.controlling ? { tty: true } : {}),
-    fds: fds.bwrap,
-  }));
-  const env = childEnv(config.env, slots);
-  const planRead = planDescriptor(encodeStagePlan(bwrapStagePlan({
-    limits: config.jail.limits,
-    dropTo,
-    bwrapArgv: [bwrap, ...args],
-    env,
-    parentPid: Deno.pid,
-    closeOnExecFrom: fds.stagePlan,
-  })));
+  const planRead = planDescriptor(encodeStagePlan(plan.stage));
   const closePlanRead = cleanups.add(() => closeFd(planRead));
   const pid = spawnMapped({
     path: stagePath,
-    argv: ["ww-stage", "launch", String(fds.stagePlan), String(fds.stageStatus)],
+    argv: ["ww-stage", "launch", String(fds.plan), String(fds.stageStatus)],
     // Not read by the stage; it shows whose stage this is in /proc/<pid>/environ.
-    env,
+    env: plan.env,
     cwd: "/", // the work directory exists only inside the jail
     fdSteps: planChildFds(
       [childFds.stdio[0], childFds.stdio[1], bwrapSaysWrite],
       [
-        ...childFdSources(slots, childFds.host),
-        seccomp.fd,
-        statusWrite,
-        stageBytes,
-        ...(programRead !== undefined ? [programRead] : []),
-        programStderr,
-        startedWrite,
-        planRead,
-        stageWrite,
+        ...childFdSources(plan.slots, childFds.host),
+        ...namedSources(fds, {
+          seccomp: seccomp.fd,
+          status: statusWrite,
+          stage: stageBytes,
+          held: programRead,
+          programStderr,
+          started: startedWrite,
+          plan: planRead,
+          stageStatus: stageWrite,
+        }),
       ],
     ),
     // Keeps terminal-generated signals away from bwrap's monitor, which would die of them and
@@ -316,79 +230,11 @@ export async function launchBwrap(
   };
 }
 
-/**
- * `input` with the user's binds placed (planBwrapMounts), each source resolved to its real path
- * here, once; a BindError naming the bind when they cannot be. Every source must exist.
- */
-export function withMounts(input: BwrapInput): BwrapInput {
-  const requests = bindRequests(input.policy, realBindSource);
-  const mounts = planBwrapMounts(requests, {
-    ...input,
-    realOf: (path) => {
-      try {
-        return Deno.realPathSync(path);
-      } catch {
-        return undefined;
-      }
-    },
-  });
-  if ("error" in mounts) {
-    throw mounts.bind === undefined
-      ? new UsageError(mounts.error)
-      : new BindError(mounts.bind, mounts.library ?? mounts.error, { commandLine: mounts.error });
-  }
-  const { chdir } = input.policy;
-  const problem = chdir === undefined ? undefined : bwrapChdirProblem(chdir, input.host, mounts);
-  if (chdir !== undefined && problem) {
-    throw new CwdError(chdir, bwrapChdirProblem(chdir, input.host, mounts, "library") ?? problem, {
-      commandLine: problem,
-    });
-  }
-  // bwrap would say it cannot chdir, and ww that the jail failed: one line, naming both paths.
-  const hostPath = chdir === undefined ? undefined : bwrapHostPath(chdir, input.host, mounts);
-  if (hostPath !== undefined) {
-    let isDir = false;
-    try {
-      isDir = Deno.statSync(hostPath).isDirectory;
-    } catch { /* named below */ }
-    if (!isDir) {
-      const why = `no such directory${
-        hostPath === chdir ? "" : ` (the jail shows ${hostPath} there)`
-      } on this machine`;
-      throw new CwdError(chdir!, `cwd ${chdir}: ${why}`, {
-        commandLine: `--chdir ${chdir}: ${why}`,
-      });
-    }
-  }
-  return { ...input, mounts };
-}
-
-/** A bind's source with every symlink resolved; a SetupError naming it when it does not exist. */
-function realBindSource(source: string): string {
-  try {
-    return Deno.realPathSync(source);
-  } catch {
-    throw new BindError(source, `bind ${source}: no such file or directory on this machine`);
-  }
-}
-
 /** ww's own stderr. */
 const STDERR = 2;
 
 /** How long ww waits for a jail's pid 1 to finish killing the jail's leftover processes. */
 const JAIL_TEARDOWN_MS = 5000;
-
-/**
- * The host uid/gid bwrap runs as: when ww is root, never 0 (a user namespace made by root is host
- * root to the kernel: see bwrapStagePlan): each explicit, non-zero --uid/--gid, and `leased` for
- * the rest; otherwise undefined (ww's own).
- */
-export function jailHostIdentity(
-  config: RunConfig,
-  leased: number | undefined,
-): { uid: number; gid: number } | undefined {
-  return jailHostIds(config.jail, Deno.uid() === 0, leased);
-}
 
 /** The most of bwrap's own words that a jail's failure carries. */
 const BWRAP_REASON_MAX = 4096;

@@ -2,11 +2,11 @@
 // socket activation the stage (stage/stage.c, exec mode) executes it, in the same process, to
 // set LISTEN_PID to the pid the program gets.
 
-import { childFdSources, layoutFds, socketActivated } from "../fd/layout.ts";
+import { childFdSources } from "../fd/layout.ts";
 import { planChildFds } from "../fd/plan.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
 import type { OpGroup } from "../ffi/ops.ts";
-import { childEnv } from "../core/env.ts";
+import { planDirectRun } from "../plan/direct.ts";
 import {
   type ChildFds,
   type Cleanups,
@@ -19,7 +19,6 @@ import type { ProgramTerminal } from "./tty.ts";
 import type { RunConfig } from "../core/config.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import { CwdError } from "../core/errors.ts";
-import { stageExecArgs } from "../stage/plan.ts";
 import { lazyImport } from "../core/lazy.ts";
 
 /** Runs the program with no jail at all. */
@@ -45,33 +44,19 @@ export async function launchDirect(
     }
   }
   const workdir = hostWorkdir(cleanups);
-  const slots = layoutFds(config.fds);
-  const listenPid = socketActivated(slots);
+  const plan = planDirectRun(config, program);
+  const { exec } = plan;
   // The stage (its machine code with it) is loaded only for socket activation: every other
   // unjailed run must not pay for it.
-  const stage = listenPid
-    ? await lazyImport<typeof import("./stage.ts")>("run/stage.ts")
-    : undefined;
+  const path = exec.path ??
+    (await lazyImport<typeof import("./stage.ts")>("run/stage.ts")).stageExecutable();
   const pid = spawnMapped({
-    ...(stage
-      ? {
-        path: stage.stageExecutable(),
-        argv: [
-          "ww-stage",
-          ...stageExecArgs({
-            target: program.path,
-            pwd: config.env.PWD,
-            argv0: program.argv0,
-            args: config.args,
-            listenPid,
-          }),
-        ],
-      }
-      : { path: program.path, argv: [program.argv0, ...config.args] }),
-    env: childEnv(config.env, slots),
+    path,
+    argv: exec.argv,
+    env: plan.env,
     // Only the cwd moves with --chdir: the work directory is made all the same.
     cwd: chdir ?? workdir,
-    fdSteps: planChildFds(childFds.stdio, childFdSources(slots, childFds.host)),
+    fdSteps: planChildFds(childFds.stdio, childFdSources(plan.slots, childFds.host)),
     // Unjailed, the program shares ww's session and terminal, unless it has a terminal of its own.
     newSession: terminal?.controlling === true,
     ...(terminal?.controlling ? { controllingTerminal: terminal.name } : {}),

@@ -1,33 +1,34 @@
 // run/launch_native.ts — `--jail=native`: the program is started by the stage (stage/stage.c),
 // whose child confines itself (Landlock, seccomp, no_new_privs, identity, limits) and executes
 // the program, while the stage stays behind as its supervisor: a subreaper that ends every
-// descendant and removes the work directory when the program ends or ww dies. A program from
-// IPFS is handed to the stage as a descriptor, which it executes (execveat).
+// descendant and removes the work directory when the program ends or ww dies. A held program is
+// handed to the stage as a descriptor, which it executes (execveat). What happens is the run's
+// plan (plan/native.ts); this module opens, spawns and waits by it.
 
-import { childFdSources, HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
+import { childFdSources } from "../fd/layout.ts";
+import { namedSources } from "../fd/named.ts";
 import { planChildFds } from "../fd/plan.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
 import type { OpGroup } from "../ffi/ops.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
-import { nativePlan, type NativePlanResult, nativeStagePlan } from "../jail/native.ts";
 import { encodeStagePlan } from "../stage/plan.ts";
 import type { RunConfig } from "../core/config.ts";
-import { childEnv } from "../core/env.ts";
-import { BindError, CwdError, SetupError } from "../core/errors.ts";
+import { planNativeRun } from "../plan/native.ts";
+import { runFacts } from "./facts.ts";
+import { nativeFacts } from "./native.ts";
 import { checkJailAccess, leaseJailId } from "./ids.ts";
 import {
   type ChildFds,
   type Cleanups,
-  isScript,
   type Launched,
+  launchedProgram,
   type Program,
-  reopenFetched,
+  reopenHeld,
   spawnMapped,
   workdirPath,
 } from "./launch.ts";
-import { nativeFacts } from "./native.ts";
 import {
   END_ALL_SIGNAL,
   planDescriptor,
@@ -40,69 +41,10 @@ import { programPidInJail } from "./procfs.ts";
 import { checkLimits } from "./limits.ts";
 import type { ProgramTerminal } from "./tty.ts";
 
-/** The program as the native jail takes it. */
-export interface NativeProgram {
-  /** The path execve takes; for a program from a descriptor, the name messages show. */
-  readonly path: string;
-  readonly argv0: string;
-  /** A program from IPFS, executed from its descriptor: a sealed memfd or the cached file. */
-  readonly fromFd?: { readonly memfd: boolean; readonly script: boolean };
-}
-
 /**
- * The stage's descriptors after the program's (0-3, the grants): the program from IPFS when there
- * is one, then the plan and the status pipe. The program's comes first so that a #! script, which
- * keeps it, has it right after its grants.
- */
-function stageFds(
-  grants: number,
-  fromFd: boolean,
-): { first: number; plan: number; status: number } {
-  const first = HOST_SOCKET_FD + 1 + grants;
-  const plan = fromFd ? first + 1 : first;
-  return { first, plan, status: plan + 1 };
-}
-
-/** The native jail's plan for a run, or a SetupError saying why there can be none. */
-export function planNative(
-  config: RunConfig,
-  program: NativeProgram,
-  workdir: string,
-  choice: BackendChoice,
-  leasedId: number | undefined,
-): NativePlanResult {
-  const slots = layoutFds(config.fds);
-  const programSource = program.fromFd ? undefined : Deno.realPathSync(program.path);
-  const fds = stageFds(slots.length, program.fromFd !== undefined);
-  const result = nativePlan({
-    policy: config.jail,
-    programPath: program.path,
-    programSource,
-    ...(program.fromFd ? { programFd: { fd: fds.first, ...program.fromFd } } : {}),
-    argv: [program.argv0, ...config.args],
-    env: childEnv(config.env, slots),
-    workdir,
-    facts: nativeFacts(config.jail, programSource),
-    statusFd: fds.status,
-    closeOnExecFrom: fds.first,
-    leasedId,
-  });
-  if ("error" in result) {
-    // Under --jail=auto the user did not ask for the native jail: say why it was chosen.
-    const auto = (line: string) =>
-      config.jail.backend === "auto" ? `${line} (${choice.reason})` : line;
-    const options = { commandLine: auto(result.error) };
-    const library = auto(result.library ?? result.error);
-    if (result.cwd !== undefined) throw new CwdError(result.cwd, library, options);
-    if (result.bind !== undefined) throw new BindError(result.bind, library, options);
-    throw new SetupError(library, options);
-  }
-  return result;
-}
-
-/**
- * Runs the program in the native jail: spawns the stage with the program's descriptors in place
- * plus its plan and a status pipe, and waits until the stage reports that it executes the
+ * Runs the program in the native jail by its plan: spawns the stage with the program's
+ * descriptors in place plus the held program, the stage's plan and a status pipe, each at the
+ * number the plan gave its name, and waits until the stage reports that it executes the
  * program, or why not. ww's child is the stage's supervisor: ww signals the program
  * through it, and reaps it when the program and every descendant are gone.
  */
@@ -115,55 +57,44 @@ export async function launchNative(
   ops?: OpGroup,
   terminal?: ProgramTerminal,
 ): Promise<Launched> {
-  const { fetched } = program;
-  const slots = layoutFds(config.fds);
-  const script = fetched !== undefined && isScript(fetched.fd);
-  // A #! script from IPFS keeps its descriptor, the first after the grants.
-  checkLimits(config.jail.limits, {
-    backend: "native",
-    highestFd: HOST_SOCKET_FD + slots.length + (script ? 1 : 0),
-  });
-  // The stage makes it, once it knows ww is alive, and removes it when everything has ended.
-  const workdir = workdirPath();
   // When ww is root the program runs as a host uid of its own, leased until the run's clean-ups.
   const leased = leaseJailId(config.jail, cleanups);
-  const native = planNative(
+  const facts = runFacts({
     config,
-    fetched
-      ? {
-        path: fetched.jailPath,
-        argv0: program.argv0,
-        fromFd: { memfd: fetched.sealed, script },
-      }
-      : program,
-    workdir,
     choice,
+    program: launchedProgram(program),
     leased,
-  );
-  const { plan } = native;
-  if (plan.identity) {
-    checkJailAccess(plan.identity, leased !== undefined, fetched ? undefined : program.path, {
-      readOnly: config.jail.readOnlyBinds.map((b) => b.source),
-      writable: config.jail.writableBinds.map((b) => b.source),
-    });
+    // The stage makes it, once it knows ww is alive, and removes it when everything has ended.
+    workdir: workdirPath(),
+    controllingTerminal: terminal?.controlling === true,
+  });
+  const plan = planNativeRun({
+    ...facts,
+    native: nativeFacts(config.jail, facts.program.held ? undefined : facts.program.source),
+  });
+  const { native, fds } = plan;
+  checkLimits(config.jail.limits, { backend: "native", highestFd: plan.highestFd });
+  if (native.plan.identity) {
+    checkJailAccess(
+      native.plan.identity,
+      leased !== undefined,
+      program.held ? undefined : program.path,
+      {
+        readOnly: config.jail.readOnlyBinds.map((b) => b.source),
+        writable: config.jail.writableBinds.map((b) => b.source),
+      },
+    );
   }
   const stagePath = stageExecutable();
-  // Socket activation: the stage sets LISTEN_PID as it executes the program.
-  const listenPid = socketActivated(slots);
-  const planRead = planDescriptor(encodeStagePlan({
-    ...nativeStagePlan(plan, workdir),
-    ...(listenPid ? { listenPid } : {}),
-    ...(terminal?.controlling ? { controllingTerminal: true } : {}),
-  }));
+  const planRead = planDescriptor(encodeStagePlan(plan.stage));
   const closePlanRead = cleanups.add(() => closeFd(planRead));
   const [statusRead, statusWrite] = pipe();
   const statusStream = new FdStream(statusRead);
   cleanups.add(() => statusStream.close());
   const closeStatusWrite = cleanups.add(() => closeFd(statusWrite));
 
-  const { fd: programRead, close: closeProgramRead } = reopenFetched(program, cleanups);
+  const { fd: programRead, close: closeProgramRead } = reopenHeld(program, cleanups);
 
-  const fds = stageFds(slots.length, fetched !== undefined);
   const pid = spawnMapped({
     path: stagePath,
     argv: ["ww-stage", "launch", String(fds.plan), String(fds.status)],
@@ -174,10 +105,8 @@ export async function launchNative(
     fdSteps: planChildFds(
       childFds.stdio,
       [
-        ...childFdSources(slots, childFds.host),
-        ...(programRead !== undefined ? [programRead] : []),
-        planRead,
-        statusWrite,
+        ...childFdSources(plan.slots, childFds.host),
+        ...namedSources(fds, { held: programRead, plan: planRead, status: statusWrite }),
       ],
     ),
     newSession: true,

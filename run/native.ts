@@ -1,7 +1,8 @@
 // run/native.ts — ww's side of the native jail: the facts jail/native.ts plans from, read through
 // run/host.ts. run/launch_native.ts launches it through the stage (stage/stage.c, run/stage.ts).
 
-import { type NativeFacts, nativePathCandidates, parseProcStatus } from "../jail/native.ts";
+import { type NativeFacts, nativePathCandidates } from "../jail/native.ts";
+import { parseProcStatus } from "../jail/proc_status.ts";
 import type { JailPolicy } from "../jail/policy.ts";
 import {
   capLastCap,

@@ -20,7 +20,7 @@ import {
   NamespacesUnavailableError,
   UsageError,
 } from "../core/errors.ts";
-import { Cleanups, ipfsJailPath, type Launcher, type Program } from "./launch.ts";
+import { Cleanups, ipfsJailPath, isScript, type Launcher, type Program } from "./launch.ts";
 import { type OpenedProgram, resolveProgram } from "./resolve.ts";
 import { checkProgramFile } from "./script.ts";
 import { workTmpdir } from "./tmpdir.ts";
@@ -209,13 +209,13 @@ export async function startProgram(
         path: `/proc/${Deno.pid}/fd/${guest.fd}`,
         source: guest.source,
         argv0: config.program,
-        fetched: { fd: guest.fd, sealed: false, jailPath: guest.path },
+        held: { fd: guest.fd, sealed: false, script: isScript(guest.fd), jailPath: guest.path },
       }
       : await locateProgram(config, cleanups, options.signal);
     let choice = await jailChoice(config.jail);
     if (guest) {
       checkProgramFile(config.program, `/proc/self/fd/${guest.fd}`, choice.backend, config.jail);
-    } else if (!program.fetched) {
+    } else if (!program.held) {
       checkProgramFile(config.program, program.source ?? program.path, choice.backend, config.jail);
     }
     const opened = await openOwnGrants(
@@ -316,7 +316,7 @@ export async function startProgram(
       },
       program: guest
         ? { path: guest.path, source: guest.source }
-        : program.fetched
+        : program.held
         ? undefined
         : { path: program.path, source: realPathOr(program.source ?? program.path) },
       listeners: opened.listeners,
@@ -356,7 +356,12 @@ async function locateProgram(
     // close-on-exec, so the program does not inherit it.
     path: `/proc/${Deno.pid}/fd/${fetched.fd}`,
     argv0: fetched.name,
-    fetched: { fd: fetched.fd, sealed: fetched.sealed, jailPath: ipfsJailPath(config.program) },
+    held: {
+      fd: fetched.fd,
+      sealed: fetched.sealed,
+      script: isScript(fetched.fd),
+      jailPath: ipfsJailPath(config.program),
+    },
   };
 }
 

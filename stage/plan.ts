@@ -49,8 +49,11 @@ export interface StagePlan {
   };
   /** A struct sock_filter array. */
   readonly seccomp?: Uint8Array;
-  /** Execute this descriptor (execveat AT_EMPTY_PATH) instead of `path`; see NativePlan. */
-  readonly programFd?: { readonly fd: number; readonly keepOpen: boolean };
+  /**
+   * A held program (jail/held.ts): execute this descriptor (execveat AT_EMPTY_PATH) instead of
+   * `path`, closed on exec unless `keepOpen`; see NativePlan.
+   */
+  readonly held?: { readonly fd: number; readonly keepOpen: boolean };
   readonly path: string;
   readonly argv: readonly string[];
   readonly env: readonly string[];
@@ -124,7 +127,7 @@ const FLAGS = {
   noNewPrivs: 1 << 1,
   identity: 1 << 2,
   landlock: 1 << 3,
-  programFd: 1 << 4,
+  held: 1 << 4,
   keepOpen: 1 << 5,
   clearGroups: 1 << 6,
   listenPid: 1 << 7,
@@ -149,8 +152,8 @@ export function encodeStagePlan(plan: StagePlan): Uint8Array {
     f(plan.supervise === "bwrap", FLAGS.bwrap) | f(plan.noNewPrivs, FLAGS.noNewPrivs) |
       f(plan.identity !== undefined, FLAGS.identity) |
       f(plan.landlock !== undefined, FLAGS.landlock) |
-      f(plan.programFd !== undefined, FLAGS.programFd) |
-      f(plan.programFd?.keepOpen, FLAGS.keepOpen) |
+      f(plan.held !== undefined, FLAGS.held) |
+      f(plan.held?.keepOpen, FLAGS.keepOpen) |
       f(plan.identity?.clearGroups, FLAGS.clearGroups) |
       f(plan.listenPid, FLAGS.listenPid) |
       f(plan.controllingTerminal, FLAGS.controllingTerminal),
@@ -181,7 +184,7 @@ export function encodeStagePlan(plan: StagePlan): Uint8Array {
   } else {
     out.word(0);
   }
-  if (plan.programFd) out.word(plan.programFd.fd);
+  if (plan.held) out.word(plan.held.fd);
   out.string(plan.path);
   for (const list of [plan.argv, plan.env]) {
     out.word(list.length);

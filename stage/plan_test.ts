@@ -36,7 +36,7 @@ Deno.test("each optional part sets its flag", () => {
     flags({ identity: { uid: 1, gid: 2, clearGroups: true, dropBoundingUpTo: null } }),
     2n | 4n | 64n,
   );
-  assert.equal(flags({ programFd: { fd: 9, keepOpen: true } }), 2n | 16n | 32n);
+  assert.equal(flags({ held: { fd: 9, keepOpen: true } }), 2n | 16n | 32n);
   // --tty: the stage makes fd 0 the controlling terminal (TIOCSCTTY, F_TTY in stage.c).
   assert.equal(flags({ controllingTerminal: true }), 2n | 256n);
   assert.equal(

@@ -186,7 +186,7 @@ Deno.test(`[${NATIVE_ARCH}] launch: a failing step is reported by name and errno
   assert.deepEqual(e.reports, [{ exec: true }, { step: "execve", errno: 8 }]);
   const fd = await launch(
     arch,
-    plan({ closeOnExecFrom: 5, programFd: { fd: 99, keepOpen: false } }),
+    plan({ closeOnExecFrom: 5, held: { fd: 99, keepOpen: false } }),
   );
   assert.deepEqual(fd.reports, [{ exec: true }, { step: "execveat", errno: 9 }]);
 });

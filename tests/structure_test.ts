@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 
 const ROOT = new URL("../", import.meta.url);
 /** The program's folders; tests/, bench/, examples/ and scripts/ may import anything. */
-const PROGRAM = ["cli", "core", "fd", "ffi", "ipfs", "jail", "lib", "rpc", "run", "stage"];
+const PROGRAM = ["cli", "core", "fd", "ffi", "ipfs", "jail", "lib", "plan", "rpc", "run", "stage"];
 const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^;]*?from\s*["'](\.{1,2}\/[^"']+)["']/g;
 
 function programFiles(folder: string): string[] {
@@ -96,6 +96,17 @@ Deno.test("core/ imports only pure folders and calls no I/O", () => {
   for (const file of programFiles("core")) {
     const source = Deno.readTextFileSync(new URL(file, ROOT));
     // lazy.ts's import() is a module load, not I/O on the host; nothing else may touch Deno.*.
+    assert.doesNotMatch(source.replace(/^\s*(\/\/|\*).*$/gm, ""), /\bDeno\.\w+/, file);
+  }
+});
+
+Deno.test("plan/ (one plan per run) is pure: it imports no ffi/ nor run/, and calls no Deno API", () => {
+  const graph = folderGraph();
+  for (const to of graph.get("plan")!.keys()) {
+    assert.ok(["core", "fd", "jail", "stage"].includes(to), `plan imports ${to}`);
+  }
+  for (const file of programFiles("plan")) {
+    const source = Deno.readTextFileSync(new URL(file, ROOT));
     assert.doesNotMatch(source.replace(/^\s*(\/\/|\*).*$/gm, ""), /\bDeno\.\w+/, file);
   }
 });

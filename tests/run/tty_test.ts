@@ -92,6 +92,14 @@ Deno.test("--explain says which fd 0-2 the program would get", async () => {
   assert.match((await line("--no-tty"))!, /ww's stdin, stdout, stderr/);
 });
 
+Deno.test("--explain --tty shows bwrap's command as a run with a terminal has it: the stage's exec-tty", async () => {
+  const command = async (flag: string) =>
+    (await runWw(["run", "--jail=bwrap", "--explain", flag, "/bin/true"])).stdout.split("\n")
+      .find((l) => l.trim().startsWith("command:"));
+  assert.match((await command("--tty"))!, /\/\.ww-stage exec-tty \/bin\/true /);
+  assert.match((await command("--no-tty"))!, /\/\.ww-stage exec \/bin\/true /);
+});
+
 for (const backend of BACKENDS) {
   Deno.test(`[jail=${backend}] sh -i has job control on a terminal of its own: bg, jobs, STOP, fg, Ctrl-C, Ctrl-Z`, async () => {
     const s = new Session(

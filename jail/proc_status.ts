@@ -1,0 +1,37 @@
+// jail/proc_status.ts — who a process is (its ids and capabilities), parsed from the text of
+// /proc/<pid>/status, and whether that makes it privileged. Pure: the caller reads the file.
+
+/** Who the process is, from /proc/self/status. */
+export interface ProcessIdentity {
+  readonly uid: number;
+  readonly euid: number;
+  readonly gid: number;
+  readonly egid: number;
+  /** CapEff and CapPrm, as bit masks. */
+  readonly capEffective: bigint;
+  readonly capPermitted: bigint;
+}
+
+/** True when the process may hold privileges the program must not inherit. */
+export function isPrivileged(id: ProcessIdentity): boolean {
+  return id.euid === 0 || id.capEffective !== 0n || id.capPermitted !== 0n;
+}
+
+/** Parses the Uid, Gid, CapEff and CapPrm lines of /proc/<pid>/status. */
+export function parseProcStatus(text: string): ProcessIdentity {
+  const field = (name: string) => {
+    const m = new RegExp(`^${name}:\\s*(.*)$`, "m").exec(text);
+    if (!m) throw new Error(`/proc/self/status has no ${name} line`);
+    return m[1].trim().split(/\s+/);
+  };
+  const [uid, euid] = field("Uid").map(Number);
+  const [gid, egid] = field("Gid").map(Number);
+  return {
+    uid,
+    euid,
+    gid,
+    egid,
+    capEffective: BigInt(`0x${field("CapEff")[0]}`),
+    capPermitted: BigInt(`0x${field("CapPrm")[0]}`),
+  };
+}

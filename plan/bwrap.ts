@@ -1,0 +1,155 @@
+// plan/bwrap.ts — the plan of a run under bubblewrap (plan/run.ts): the stage's descriptors by
+// name, the host identity, how a held program enters the jail, the mounts, bwrap's argv and the
+// stage's plan that starts it. Pure.
+
+import { HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
+import { allocateFds } from "../fd/named.ts";
+import { bindRequests } from "../jail/binds.ts";
+import {
+  bwrapArgs,
+  bwrapChdirProblem,
+  type BwrapHeld,
+  bwrapHostPath,
+  type BwrapMounts,
+  bwrapStagePlan,
+  type HostFiles,
+  planBwrapMounts,
+} from "../jail/bwrap.ts";
+import { placeHeld } from "../jail/held.ts";
+import { jailHostIds } from "../jail/ids.ts";
+import type { StagePlan } from "../stage/plan.ts";
+import { childEnv } from "../core/env.ts";
+import { BindError, CwdError, UsageError } from "../core/errors.ts";
+import type { BwrapFacts, PlanBase, RunFacts } from "./run.ts";
+
+/** A run under bubblewrap, started by the stage (stage/plan.ts), which stays as supervisor. */
+export interface BwrapRunPlan extends PlanBase {
+  readonly backend: "bwrap";
+  /** The stage's extra descriptors after the grants, by name (see bwrapFds). */
+  readonly fds: ReturnType<typeof bwrapFds>;
+  /** The host uid/gid bwrap runs as when ww is root (jail/ids.ts jailHostIds). */
+  readonly dropTo?: { readonly uid: number; readonly gid: number };
+  readonly host: HostFiles;
+  readonly mounts: BwrapMounts;
+  /** How a held program enters the jail (jail/held.ts placeHeld). */
+  readonly held?: BwrapHeld;
+  /** bwrap's path and arguments. */
+  readonly argv: readonly string[];
+  /** What the stage does: the limits, the identity, then bwrap. */
+  readonly stage: StagePlan;
+}
+
+/**
+ * The descriptors of the stage that starts bwrap, after the program's (0-3, the grants), by name:
+ * bwrap's seccomp program, its status pipe, the stage's bytes that bwrap shows in the jail, the
+ * held program when there is one, the program's stderr and the "set up" byte's pipe, which bwrap
+ * passes to the stage in the jail (its own fd 2 is a pipe to ww: see stageExecArgs' `report`);
+ * then the stage's own plan and status pipe, which bwrap does not get.
+ */
+export function bwrapFds(grants: number, held: boolean) {
+  return allocateFds(HOST_SOCKET_FD + 1 + grants, [
+    "seccomp",
+    "status",
+    "stage",
+    { name: "held", present: held },
+    "programStderr",
+    "started",
+    "plan",
+    "stageStatus",
+  ]);
+}
+
+/** The plan of a run under bubblewrap (see planRun). */
+export function planBwrapRun(facts: RunFacts): BwrapRunPlan {
+  const { config, program } = facts;
+  const slots = layoutFds(config.fds);
+  const env = childEnv(config.env, slots);
+  const b = facts.bwrap;
+  if (!b) throw new Error("planRun: bwrap's facts are missing (internal)");
+  const dropTo = jailHostIds(config.jail, facts.wwUid === 0, facts.leased);
+  const fds = bwrapFds(slots.length, program.held !== undefined);
+  const held: BwrapHeld | undefined = program.held && {
+    fd: fds.held!, // allocated exactly when there is a held program
+    how: placeHeld("bwrap", program.held, dropTo !== undefined).how,
+    argv0: program.argv0,
+  };
+  const input = {
+    policy: config.jail,
+    host: b.host,
+    programPath: program.path,
+    // A guest's held program has a source: where a bind shows it (checked against the binds);
+    // one from IPFS has none.
+    programSource: program.source ?? "",
+    ...(held ? { held } : {}),
+    args: config.args,
+    workdir: facts.workdir,
+    userPwd: config.env.PWD,
+    listenPid: socketActivated(slots),
+    ...(facts.controllingTerminal ? { tty: true } : {}),
+    fds,
+  };
+  const mounts = bwrapMounts(input, b);
+  const argv = [b.path, ...bwrapArgs({ ...input, mounts })];
+  return {
+    backend: "bwrap",
+    slots,
+    env,
+    // The stage's own plan and status are closed on exec: bwrap's last descriptor is below them.
+    highestFd: fds.plan - 1,
+    fds,
+    ...(dropTo ? { dropTo } : {}),
+    host: b.host,
+    mounts,
+    ...(held ? { held } : {}),
+    argv,
+    stage: bwrapStagePlan({
+      limits: config.jail.limits,
+      dropTo,
+      bwrapArgv: argv,
+      env,
+      parentPid: facts.wwPid,
+      closeOnExecFrom: fds.plan,
+    }),
+  };
+}
+
+/**
+ * The user's binds placed among ww's mounts (planBwrapMounts), each source resolved to its real
+ * path once; a BindError naming the bind when they cannot be, a CwdError for a --chdir the jail
+ * does not show. Every source must exist.
+ */
+function bwrapMounts(
+  input: Parameters<typeof planBwrapMounts>[1] & Pick<Parameters<typeof bwrapArgs>[0], "policy">,
+  b: BwrapFacts,
+): BwrapMounts {
+  const requests = bindRequests(input.policy, (source) => {
+    const real = b.realOf(source);
+    if (real === undefined) {
+      throw new BindError(source, `bind ${source}: no such file or directory on this machine`);
+    }
+    return real;
+  });
+  const mounts = planBwrapMounts(requests, { ...input, realOf: b.realOf });
+  if ("error" in mounts) {
+    throw mounts.bind === undefined
+      ? new UsageError(mounts.error)
+      : new BindError(mounts.bind, mounts.library ?? mounts.error, { commandLine: mounts.error });
+  }
+  const { chdir } = input.policy;
+  if (chdir === undefined) return mounts;
+  const problem = bwrapChdirProblem(chdir, input.host, mounts);
+  if (problem) {
+    throw new CwdError(chdir, bwrapChdirProblem(chdir, input.host, mounts, "library") ?? problem, {
+      commandLine: problem,
+    });
+  }
+  // bwrap would say it cannot chdir, and ww that the jail failed: one line, naming both paths.
+  const hostPath = bwrapHostPath(chdir, input.host, mounts);
+  if (hostPath !== undefined && !b.isDir(hostPath)) {
+    const why = `no such directory${
+      hostPath === chdir ? "" : ` (the jail shows ${hostPath} there)`
+    } on this machine`;
+    throw new CwdError(chdir, `cwd ${chdir}: ${why}`, { commandLine: `--chdir ${chdir}: ${why}` });
+  }
+  return mounts;
+}

@@ -1,0 +1,257 @@
+// One plan per run, as data: whole plans per backend from plain facts.
+import assert from "node:assert/strict";
+import { STAGE_PATH } from "../jail/bwrap.ts";
+import type { NativeFacts } from "../jail/native.ts";
+import { DEFAULT_POLICY, type JailPolicy } from "../jail/policy.ts";
+import type { ProcessIdentity } from "../jail/proc_status.ts";
+import type { RunConfig } from "../core/config.ts";
+import { BindError, CwdError } from "../core/errors.ts";
+import { type BwrapFacts, planRun, type RunFacts } from "./run.ts";
+
+const USER: ProcessIdentity = {
+  uid: 1000,
+  euid: 1000,
+  gid: 1000,
+  egid: 1000,
+  capEffective: 0n,
+  capPermitted: 0n,
+};
+
+const BWRAP: BwrapFacts = {
+  path: "/usr/bin/bwrap",
+  host: {
+    system: [{ path: "/usr", kind: "dir" }, { path: "/bin", kind: "symlink", target: "usr/bin" }],
+    etc: ["/etc/ld.so.cache"],
+  },
+  realOf: (p) => (p.startsWith("/missing") ? undefined : p),
+  isDir: (p) => p !== "/usr/bin/true",
+};
+
+const NATIVE: NativeFacts = {
+  landlockAbi: 7,
+  seccomp: true,
+  arch: "x86_64",
+  identity: USER,
+  capLastCap: 40,
+  pathKinds: { "/usr": "dir", "/etc/ld.so.cache": "file", "/dev/null": "file", "/data": "dir" },
+  parentPid: 4321,
+};
+
+function config(jail: Partial<JailPolicy> = {}): RunConfig {
+  return {
+    program: "true",
+    args: ["-v"],
+    fds: [{ name: "db", source: 9 }],
+    env: { A: "b" },
+    ipfsApi: "/ip4/127.0.0.1/tcp/5001",
+    jail: { ...DEFAULT_POLICY, ...jail },
+  };
+}
+
+function facts(over: Partial<RunFacts> = {}): RunFacts {
+  return {
+    config: config(),
+    choice: { backend: "bwrap", reason: "--jail=bwrap" },
+    program: { path: "/usr/bin/true", argv0: "true", source: "/usr/bin/true" },
+    wwUid: 1000,
+    wwPid: 4321,
+    workdir: "/tmp/ww-1",
+    controllingTerminal: false,
+    bwrap: BWRAP,
+    native: NATIVE,
+    ...over,
+  };
+}
+
+/** A held program from IPFS, as the launcher has it. */
+const IPFS = { path: "/ipfs/bafy/bin/app", argv0: "app" };
+
+Deno.test("bwrap, ww not root: the stage's descriptors by name after the grant, bwrap as ww's own user", () => {
+  const plan = planRun(facts());
+  assert.equal(plan.backend, "bwrap");
+  if (plan.backend !== "bwrap") return;
+  // fd 3 host socket, fd 4 the grant; then the stage's own, by name.
+  assert.deepEqual(plan.fds, {
+    seccomp: 5,
+    status: 6,
+    stage: 7,
+    programStderr: 8,
+    started: 9,
+    plan: 10,
+    stageStatus: 11,
+  });
+  assert.deepEqual(plan.slots.map((s) => [s.name, s.target]), [["db", 4]]);
+  assert.deepEqual(plan.env, ["A=b", "WW_FD_DB=4"]);
+  assert.equal(plan.highestFd, 9, "the stage's plan and status are closed on exec");
+  assert.equal(plan.dropTo, undefined);
+  assert.equal(plan.held, undefined);
+  const { argv } = plan;
+  assert.equal(argv[0], "/usr/bin/bwrap");
+  const at = (flag: string) => argv.slice(argv.indexOf(flag), argv.indexOf(flag) + 3);
+  assert.deepEqual(at("--seccomp"), ["--seccomp", "5", "--json-status-fd"]);
+  assert.deepEqual(at("--json-status-fd"), ["--json-status-fd", "6", "--"]);
+  assert.deepEqual(argv.slice(argv.indexOf(STAGE_PATH) - 2, argv.indexOf(STAGE_PATH) + 1), [
+    "--ro-bind-data",
+    "7",
+    STAGE_PATH,
+  ]);
+  assert.deepEqual(argv.slice(argv.lastIndexOf("--") + 1), [
+    STAGE_PATH,
+    "exec-report",
+    "8",
+    "9",
+    "/usr/bin/true",
+    "-",
+    "/usr/bin/true",
+    "-v",
+  ]);
+  assert.equal(plan.mounts.workdir, "/tmp/ww-1");
+  // The stage: limits, then bwrap with exactly this argv and env; its own fds from `plan` up.
+  assert.deepEqual(plan.stage.argv, argv);
+  assert.equal(plan.stage.path, "/usr/bin/bwrap");
+  assert.deepEqual(plan.stage.env, plan.env);
+  assert.equal(plan.stage.supervise, "bwrap");
+  assert.equal(plan.stage.closeOnExecFrom, 10);
+  assert.equal(plan.stage.parentPid, 4321);
+  assert.equal(plan.stage.identity, undefined);
+});
+
+Deno.test("bwrap, ww root: bwrap runs as the leased id, and a sealed program runs from its descriptor", () => {
+  const plan = planRun(
+    facts({ wwUid: 0, leased: 70000, program: { ...IPFS, held: { sealed: true, script: false } } }),
+  );
+  if (plan.backend !== "bwrap") throw new Error(plan.backend);
+  assert.deepEqual(plan.fds, {
+    seccomp: 5,
+    status: 6,
+    stage: 7,
+    held: 8,
+    programStderr: 9,
+    started: 10,
+    plan: 11,
+    stageStatus: 12,
+  });
+  assert.deepEqual(plan.dropTo, { uid: 70000, gid: 70000 });
+  assert.deepEqual(plan.stage.identity, {
+    uid: 70000,
+    gid: 70000,
+    clearGroups: true,
+    dropBoundingUpTo: null,
+  });
+  assert.deepEqual(plan.held, { fd: 8, how: "exec", argv0: "app" });
+  assert.deepEqual(plan.argv.slice(plan.argv.lastIndexOf("--") + 1), [
+    STAGE_PATH,
+    "exec-report",
+    "9",
+    "10",
+    "8",
+    "-",
+    "app",
+    "-v",
+  ]);
+  assert.equal(plan.highestFd, 10);
+  assert.ok(!plan.argv.includes("/ipfs/bafy/bin/app"), "nothing shown at the program's path");
+});
+
+Deno.test("bwrap: the held program's way in follows placeHeld with the identity the plan chose", () => {
+  const cached = (wwUid: number) =>
+    planRun(facts({
+      wwUid,
+      ...(wwUid === 0 ? { leased: 70000 } : {}),
+      program: { ...IPFS, held: { sealed: false, script: false } },
+    }));
+  const own = cached(1000);
+  if (own.backend !== "bwrap") throw new Error(own.backend);
+  // ww's own user owns the cached file: bound read-only, run by its path.
+  assert.equal(own.held?.how, "bind");
+  const i = own.argv.indexOf("--ro-bind-fd");
+  assert.deepEqual(own.argv.slice(i, i + 3), ["--ro-bind-fd", "8", "/ipfs/bafy/bin/app"]);
+  const root = cached(0);
+  if (root.backend !== "bwrap") throw new Error(root.backend);
+  assert.equal(root.held?.how, "exec");
+});
+
+Deno.test("bwrap: a bind whose source is missing, or a --chdir the host lacks, is refused by the plan", () => {
+  const missing = config({ readOnlyBinds: [{ source: "/missing/x", dest: "/missing/x" }] });
+  assert.throws(
+    () => planRun(facts({ config: missing })),
+    (e) => e instanceof BindError && /bind \/missing\/x: no such file or directory/.test(e.message),
+  );
+  assert.throws(
+    () => planRun(facts({ config: config({ chdir: "/usr/bin/true" }) })),
+    (e) => e instanceof CwdError && /no such directory on this machine/.test(e.message),
+  );
+});
+
+Deno.test("native: the held program first, then the plan and the status pipe; a script keeps its descriptor", () => {
+  const plan = planRun(facts({
+    choice: { backend: "native", reason: "--jail=native" },
+    config: config({ backend: "native" }),
+    program: { ...IPFS, held: { sealed: false, script: true } },
+  }));
+  if (plan.backend !== "native") throw new Error(plan.backend);
+  assert.deepEqual(plan.fds, { held: 5, plan: 6, status: 7 });
+  assert.equal(plan.highestFd, 5, "the script's descriptor stays open in the program");
+  const p = plan.native.plan;
+  assert.deepEqual(p.held, { fd: 5, keepOpen: true });
+  assert.equal(p.statusFd, 7);
+  assert.equal(p.closeOnExecFrom, 5);
+  assert.deepEqual(p.argv, ["app", "-v"]);
+  assert.deepEqual(p.env, ["A=b", "WW_FD_DB=4"]);
+  // The cached file gets a read rule by the stage's descriptor.
+  assert.ok(p.landlock?.rules.some((r) => r.path === "/proc/self/fd/5"));
+  assert.equal(p.identity, undefined, "ww is not root: its own ids");
+  assert.equal(plan.stage.supervise, "program");
+  assert.deepEqual(plan.stage.held, { fd: 5, keepOpen: true });
+  assert.equal(plan.stage.workdir, "/tmp/ww-1");
+  assert.equal(plan.stage.listenPid, undefined);
+  assert.equal(plan.stage.controllingTerminal, undefined);
+});
+
+Deno.test("native: a program by path needs no held descriptor; a terminal of its own reaches the stage", () => {
+  const plan = planRun(facts({
+    choice: { backend: "native", reason: "--jail=native" },
+    controllingTerminal: true,
+  }));
+  if (plan.backend !== "native") throw new Error(plan.backend);
+  assert.deepEqual(plan.fds, { plan: 5, status: 6 });
+  assert.equal(plan.highestFd, 4);
+  assert.equal(plan.native.plan.held, undefined);
+  assert.equal(plan.native.plan.path, "/usr/bin/true");
+  assert.equal(plan.stage.controllingTerminal, true);
+});
+
+Deno.test("native: what it cannot plan is the run's error, with auto's reason when auto chose it", () => {
+  const moved = { readOnlyBinds: [{ source: "/data", dest: "/elsewhere" }] };
+  const native = { backend: "native", reason: "bwrap cannot create namespaces here" } as const;
+  assert.throws(
+    () => planRun(facts({ choice: native, config: config({ ...moved, backend: "native" }) })),
+    (e) => e instanceof BindError && !e.message.includes("(bwrap cannot"),
+  );
+  assert.throws(
+    () => planRun(facts({ choice: native, config: config({ ...moved, backend: "auto" }) })),
+    (e) => e instanceof BindError && e.message.endsWith("(bwrap cannot create namespaces here)"),
+  );
+});
+
+Deno.test("none: the grants' slots and the environment, and the stage only for socket activation", () => {
+  const plan = planRun(facts({ choice: { backend: "none", reason: "--jail=none" } }));
+  assert.deepEqual(plan, {
+    backend: "none",
+    slots: [{ name: "db", source: 9, envVar: "WW_FD_DB", target: 4 }],
+    env: ["A=b", "WW_FD_DB=4"],
+    highestFd: 4,
+    listenPid: false,
+    exec: { path: "/usr/bin/true", argv: ["true", "-v"] },
+  });
+  const activated = planRun(facts({
+    choice: { backend: "none", reason: "--jail=none" },
+    config: { ...config(), fds: [{ name: "web", source: 9, own: true, activated: true }] },
+  }));
+  if (activated.backend !== "none") throw new Error(activated.backend);
+  assert.equal(activated.listenPid, true);
+  // The stage's exec mode executes the program, taking PWD out and setting LISTEN_PID.
+  assert.deepEqual(activated.exec, {
+    argv: ["ww-stage", "exec-listen-pid", "/usr/bin/true", "-", "true", "-v"],
+  });
+});

@@ -1,0 +1,56 @@
+// --explain's text for a native plan, from plain plan values.
+import assert from "node:assert/strict";
+import { FS } from "../jail/landlock.ts";
+import type { NativePlan, NativePlanResult } from "../jail/native.ts";
+import { describeNativePlan } from "./explain.ts";
+
+const PLAN: NativePlan = {
+  path: "/ipfs/bafy/bin/app",
+  argv: ["app"],
+  env: [],
+  parentPid: 4321,
+  statusFd: 7,
+  closeOnExecFrom: 5,
+  limits: [],
+  landlock: {
+    abi: 5,
+    ruleset: { handledFs: 0xffff, handledNet: 3, scoped: 0 },
+    attrSize: 16,
+    rules: [
+      { path: "/usr", access: FS.EXECUTE | FS.READ_FILE | FS.READ_DIR },
+      { path: "/tmp/ww-1", access: FS.READ_FILE | FS.WRITE_FILE },
+    ],
+  },
+};
+
+function result(plan: Partial<NativePlan> = {}): NativePlanResult {
+  return {
+    plan: { ...PLAN, ...plan },
+    enforced: [{ name: "landlock-tcp", what: "TCP" }],
+    missing: [{ name: "landlock-scope", what: "signals and abstract sockets" }],
+  };
+}
+
+Deno.test("--explain says a held program is executed from its descriptor", () => {
+  assert.ok(
+    describeNativePlan(result({ held: { fd: 5, keepOpen: true } })).includes(
+      "  program: executed from fd 5 (execveat AT_EMPTY_PATH), left open for its interpreter as /dev/fd/5",
+    ),
+  );
+  assert.ok(
+    describeNativePlan(result({ held: { fd: 5, keepOpen: false } })).includes(
+      "  program: executed from fd 5 (execveat AT_EMPTY_PATH), closed on exec",
+    ),
+  );
+  assert.ok(!describeNativePlan(result()).some((l) => l.startsWith("  program:")));
+});
+
+Deno.test("--explain names every rule and every protection, enforced or not", () => {
+  const lines = describeNativePlan(result());
+  assert.ok(lines.includes("    /usr read,list,execute"), lines.join("\n"));
+  assert.ok(lines.some((l) => l.includes("/tmp/ww-1 ") && l.includes("write")));
+  assert.ok(lines.some((l) => l.startsWith("  enforced: landlock-tcp")));
+  assert.ok(
+    lines.some((l) => l.startsWith("  NOT enforced (this kernel lacks it): landlock-scope")),
+  );
+});

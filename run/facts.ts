@@ -1,0 +1,76 @@
+// run/facts.ts — the host facts a run's plan (plan/run.ts) is computed from, gathered in one
+// place for the launchers (run/launch_*.ts) and for --explain (run/explain_program.ts), so that
+// both plan from the same facts: the program's real path, ww's ids, bwrap's path and the host's
+// files (bwrapFacts); the native jail's are run/native.ts nativeFacts, loaded only for it.
+
+import type { BackendChoice } from "../jail/auto.ts";
+import type { HeldProgram } from "../jail/held.ts";
+import type { RunConfig } from "../core/config.ts";
+import type { BwrapFacts, PlannedProgram, RunFacts } from "../plan/run.ts";
+import { findBwrap, hostFiles } from "./host.ts";
+
+/** The program as a launcher or --explain has it. */
+export interface ProgramToPlan {
+  /** Where the jail shows it (a held program's jail path), or the local path found. */
+  readonly path: string;
+  readonly argv0: string;
+  /** The host file of a held program a jailed program started (run/view.ts). */
+  readonly source?: string;
+  readonly held?: Pick<HeldProgram, "sealed" | "script">;
+}
+
+/**
+ * The facts every backend's plan takes: the program's real path (a program run by path must
+ * exist: Deno.errors.NotFound otherwise), and ww's own ids; the backend's own are added by the
+ * caller (bwrapFacts, run/native.ts nativeFacts).
+ */
+export function runFacts(o: {
+  readonly config: RunConfig;
+  readonly choice: BackendChoice;
+  readonly program: ProgramToPlan;
+  readonly leased: number | undefined;
+  readonly workdir: string;
+  readonly controllingTerminal: boolean;
+}): RunFacts {
+  const source = o.program.held
+    ? o.program.source
+    : Deno.realPathSync(o.program.source ?? o.program.path);
+  const program: PlannedProgram = {
+    path: o.program.path,
+    argv0: o.program.argv0,
+    ...(source !== undefined ? { source } : {}),
+    ...(o.program.held ? { held: o.program.held } : {}),
+  };
+  return {
+    config: o.config,
+    choice: o.choice,
+    program,
+    wwUid: Deno.uid() ?? 0,
+    wwPid: Deno.pid,
+    ...(o.leased !== undefined ? { leased: o.leased } : {}),
+    workdir: o.workdir,
+    controllingTerminal: o.controllingTerminal,
+  };
+}
+
+/** What bwrap's plan needs of this host: bwrap itself, the system's files, real paths. */
+export function bwrapFacts(config: RunConfig): BwrapFacts {
+  return {
+    path: findBwrap(),
+    host: hostFiles(config.jail.net),
+    realOf: (path) => {
+      try {
+        return Deno.realPathSync(path);
+      } catch {
+        return undefined;
+      }
+    },
+    isDir: (path) => {
+      try {
+        return Deno.statSync(path).isDirectory;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
