@@ -21,6 +21,8 @@ const symbols = {
   pidfd_open: { parameters: ["i32", "u32"], result: "i32" },
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
   poll: { parameters: ["pointer", "u64", "i32"], result: "i32", nonblocking: true },
+  // poll(2) with a timeout of 0, on the main thread: is a descriptor ready now?
+  poll_now: { name: "poll", parameters: ["pointer", "u64", "i32"], result: "i32" },
   waitpid: { parameters: ["i32", "pointer", "i32"], result: "i32" },
   sigfillset: { parameters: ["pointer"], result: "i32" },
   sigemptyset: { parameters: ["pointer"], result: "i32" },

@@ -85,6 +85,15 @@ export function whenReady(fd: number, events: number, ops?: OpGroup): Waiting {
 }
 
 /**
+ * Whether `fd` has any of `events` (or an error or hang-up) now: poll(2) with a timeout of 0, on
+ * the main thread, so a wait that is already over costs no registration and no timer.
+ */
+export function readyNow(fd: number, events: number): boolean {
+  const pfd = new Int32Array([fd, events]);
+  return libc().poll_now(ptr(pfd), 1n, 0) === 1;
+}
+
+/**
  * Closes `fd`, ending its waits (they resolve to 0). While the poll in flight watches it, the
  * close waits until that call returns, so that the number cannot be reused under it.
  */

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { closeFd, pipe } from "./fd.ts";
 import { POLLIN } from "./flags.ts";
 import { libc, ptr } from "./libc.ts";
-import { closeWatched, whenReady } from "./reactor.ts";
+import { closeWatched, readyNow, whenReady } from "./reactor.ts";
 
 const WAITS = 100; // far more than Deno's 32 blocking threads
 
@@ -103,4 +103,20 @@ Deno.test("a watched fd closed by closeFd during a poll: its wait ends, its numb
   for (const fd of [r2, r3]) closeWatched(fd);
   for (const fd of [w1, w2, w3]) closeFd(fd);
   assert.equal(await settledFds(before), before);
+});
+
+Deno.test("readyNow answers at once: an empty pipe is not readable, one with a byte or no writer is", () => {
+  const [read, write] = pipe();
+  try {
+    assert.equal(readyNow(read, POLLIN), false);
+    assert.equal(libc().write(write, ptr(new Uint8Array([1])), 1n), 1n);
+    assert.equal(readyNow(read, POLLIN), true);
+  } finally {
+    closeFd(write);
+  }
+  const [read2, write2] = pipe();
+  closeFd(write2);
+  assert.equal(readyNow(read2, POLLIN), true, "hung up");
+  closeFd(read);
+  closeFd(read2);
 });
