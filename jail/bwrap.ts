@@ -82,11 +82,10 @@ export interface BwrapFds {
   readonly stage: number;
   /**
    * The program's stderr, passed through bwrap to the stage, which moves it to fd 2: bwrap's own
-   * fd 2 is a pipe to ww, which reads bwrap's reason when it cannot set up the jail.
+   * fd 2 is a pipe to ww, which reads bwrap's reason when it cannot set up the jail, and a NUL
+   * byte from the stage once it is set up (see stageExecArgs).
    */
   readonly programStderr: number;
-  /** Where the stage in the jail writes a byte once bwrap's set-up is done (see stageExecArgs). */
-  readonly started: number;
 }
 
 export interface BwrapInput {
@@ -279,7 +278,7 @@ export function bwrapArgs(input: BwrapInput): string[] {
       args: input.args,
       listenPid: input.listenPid,
       tty: input.tty,
-      report: { stderr: fds.programStderr, started: fds.started },
+      report: { stderr: fds.programStderr },
     }),
   );
   return a;

@@ -34,16 +34,21 @@ export function readBwrapStatus(
 }
 
 /**
- * What bwrap wrote on its stderr, as one line: its lines joined by "; ", control characters
- * (a terminal's escapes among them) shown as `?`. Pure.
+ * What came through bwrap's stderr: whether the stage in the jail wrote its NUL byte (bwrap's
+ * set-up is done, and what ends now is the program's), and bwrap's own words before it as one
+ * line: its lines joined by "; ", control characters (a terminal's escapes among them) shown as
+ * `?`. Pure.
  *
  * @example
- * bwrapReason(new TextEncoder().encode("bwrap: Can't chdir to /x: No such file or directory\n"));
- * // "bwrap: Can't chdir to /x: No such file or directory"
+ * bwrapStderr(new TextEncoder().encode("bwrap: Can't chdir to /x: No such file or directory\n"));
+ * // { started: false, reason: "bwrap: Can't chdir to /x: No such file or directory" }
  */
-export function bwrapReason(bytes: Uint8Array): string {
-  return new TextDecoder().decode(bytes).split("\n").map((l) =>
-    // deno-lint-ignore no-control-regex
-    l.replace(/[\x00-\x1f\x7f]/g, "?").trim()
-  ).filter((l) => l !== "").join("; ");
+export function bwrapStderr(bytes: Uint8Array): { started: boolean; reason: string } {
+  const nul = bytes.indexOf(0);
+  const reason = new TextDecoder().decode(nul === -1 ? bytes : bytes.subarray(0, nul))
+    .split("\n").map((l) =>
+      // deno-lint-ignore no-control-regex
+      l.replace(/[\x00-\x1f\x7f]/g, "?").trim()
+    ).filter((l) => l !== "").join("; ");
+  return { started: nul !== -1, reason };
 }

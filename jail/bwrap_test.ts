@@ -13,7 +13,7 @@ import {
 } from "./bwrap.ts";
 import type { BindRequest } from "./binds.ts";
 import { DEFAULT_POLICY } from "./policy.ts";
-import { bwrapReason, readBwrapStatus } from "./bwrap_status.ts";
+import { bwrapStderr, readBwrapStatus } from "./bwrap_status.ts";
 
 const host: HostFiles = {
   system: [
@@ -30,7 +30,7 @@ const input: BwrapInput = {
   programSource: "/opt/app/run",
   args: ["-v", "x y"],
   workdir: "/tmp/ww-1",
-  fds: { seccomp: 5, status: 6, stage: 7, programStderr: 9, started: 10 },
+  fds: { seccomp: 5, status: 6, stage: 7, programStderr: 9 },
 };
 
 /** The value after each occurrence of `flag`. */
@@ -127,7 +127,6 @@ Deno.test("control fds are passed by number and the program runs through the sta
     STAGE_PATH,
     "exec-report",
     "9",
-    "10",
     "/opt/app/run",
     "-",
     "/opt/app/run",
@@ -139,11 +138,10 @@ Deno.test("control fds are passed by number and the program runs through the sta
 Deno.test("a PWD the user set is restored after bwrap overwrites it", () => {
   const argv = bwrapArgs({ ...input, userPwd: "/x" });
   const cmd = argv.slice(argv.indexOf("--") + 1);
-  assert.deepEqual(cmd.slice(0, 7), [
+  assert.deepEqual(cmd.slice(0, 6), [
     STAGE_PATH,
     "exec-report",
     "9",
-    "10",
     "/opt/app/run",
     "=/x",
     "/opt/app/run",
@@ -154,11 +152,10 @@ Deno.test("with a terminal of its own, the stage's exec-tty makes it the program
   const argv = bwrapArgs({ ...input, tty: true });
   assert.ok(argv.includes("--new-session"));
   const cmd = argv.slice(argv.indexOf("--") + 1);
-  assert.deepEqual(cmd.slice(0, 7), [
+  assert.deepEqual(cmd.slice(0, 6), [
     STAGE_PATH,
     "exec-tty-report",
     "9",
-    "10",
     "/opt/app/run",
     "-",
     "/opt/app/run",
@@ -168,11 +165,10 @@ Deno.test("with a terminal of its own, the stage's exec-tty makes it the program
 Deno.test("a program path with '=' runs as it is (env(1) read it as an assignment)", () => {
   const argv = bwrapArgs({ ...input, programPath: "/opt/a=b/run", programSource: "/opt/a=b/run" });
   const cmd = argv.slice(argv.indexOf("--") + 1);
-  assert.deepEqual(cmd.slice(0, 7), [
+  assert.deepEqual(cmd.slice(0, 6), [
     STAGE_PATH,
     "exec-report",
     "9",
-    "10",
     "/opt/a=b/run",
     "-",
     "/opt/a=b/run",
@@ -239,7 +235,6 @@ Deno.test("a program from IPFS: run from its descriptor by the stage, or copied 
     STAGE_PATH,
     "exec-report",
     "9",
-    "10",
     "8",
     "-",
     "app",
@@ -255,7 +250,6 @@ Deno.test("a program from IPFS: run from its descriptor by the stage, or copied 
     STAGE_PATH,
     "exec-report",
     "9",
-    "10",
     "/ipfs/bafy/bin/app",
     "-",
     "app",
@@ -268,7 +262,6 @@ Deno.test("a program from IPFS: run from its descriptor by the stage, or copied 
     STAGE_PATH,
     "exec-report",
     "9",
-    "10",
     "/ipfs/bafy/bin/app",
     "-",
     "app",
@@ -433,13 +426,27 @@ Deno.test("--chdir must name a place the bwrap jail shows", () => {
   assert.equal(bwrapHostPath("/tmp", host, mounts), undefined);
 });
 
-Deno.test("bwrap's stderr becomes one line: lines joined, blank ones dropped, control characters shown as ?", () => {
+Deno.test("bwrap's stderr: its words as one line (blank lines dropped, control characters shown as ?) before the stage's NUL, which says the jail was set up", () => {
   const bytes = (s: string) => new TextEncoder().encode(s);
-  assert.equal(bwrapReason(bytes("")), "");
-  assert.equal(
-    bwrapReason(bytes("bwrap: Can't mount proc on /newroot/proc: Operation not permitted\n")),
-    "bwrap: Can't mount proc on /newroot/proc: Operation not permitted",
+  assert.deepEqual(bwrapStderr(bytes("")), { started: false, reason: "" });
+  assert.deepEqual(
+    bwrapStderr(bytes("bwrap: Can't mount proc on /newroot/proc: Operation not permitted\n")),
+    {
+      started: false,
+      reason: "bwrap: Can't mount proc on /newroot/proc: Operation not permitted",
+    },
   );
-  assert.equal(bwrapReason(bytes("first\n\n  second  \n")), "first; second");
-  assert.equal(bwrapReason(bytes("bwrap: \x1b[31mred\x07\r\n")), "bwrap: ?[31mred??");
+  assert.deepEqual(bwrapStderr(bytes("first\n\n  second  \n")), {
+    started: false,
+    reason: "first; second",
+  });
+  assert.deepEqual(bwrapStderr(bytes("bwrap: \x1b[31mred\x07\r\n")), {
+    started: false,
+    reason: "bwrap: ?[31mred??",
+  });
+  assert.deepEqual(bwrapStderr(bytes("\0")), { started: true, reason: "" });
+  assert.deepEqual(bwrapStderr(bytes("bwrap: a warning\n\0after")), {
+    started: true,
+    reason: "bwrap: a warning",
+  });
 });

@@ -42,9 +42,9 @@ export interface BwrapRunPlan extends PlanBase {
 /**
  * The descriptors of the stage that starts bwrap, after the program's (0-3, the grants), by name:
  * bwrap's seccomp program, its status pipe, the stage's bytes that bwrap shows in the jail, the
- * held program when there is one, the program's stderr and the "set up" byte's pipe, which bwrap
- * passes to the stage in the jail (its own fd 2 is a pipe to ww: see stageExecArgs' `report`);
- * then the stage's own plan and status pipe, which bwrap does not get.
+ * held program when there is one, the program's stderr, which bwrap passes to the stage in the
+ * jail (its own fd 2 is a pipe to ww: see stageExecArgs' `report`); then the stage's own plan and
+ * status pipe, which bwrap does not get.
  */
 export function bwrapFds(grants: number, held: boolean) {
   return allocateFds(HOST_SOCKET_FD + 1 + grants, [
@@ -53,7 +53,6 @@ export function bwrapFds(grants: number, held: boolean) {
     "stage",
     { name: "held", present: held },
     "programStderr",
-    "started",
     "plan",
     "stageStatus",
   ]);

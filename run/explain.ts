@@ -139,11 +139,11 @@ export function explainRun(input: ExplainInput): string[] {
     "    every other place of the root (a tmpfs) is read-only; --tmp-size bounds each in-memory file system, not their sum",
   );
   if (input.bwrap) {
-    // bwrap's command is `STAGE_PATH exec[...][-report <fd> <fd>] <target> ...`: a target that
-    // is a number is a descriptor.
+    // bwrap's command is `STAGE_PATH exec[...][-report <fd>] <target> ...`: a target that is a
+    // number is a descriptor.
     const argv = input.bwrap.argv;
     const at = argv.lastIndexOf(STAGE_PATH);
-    const target = argv[at + ((argv[at + 1] ?? "").endsWith("-report") ? 4 : 2)] ?? "";
+    const target = argv[at + ((argv[at + 1] ?? "").endsWith("-report") ? 3 : 2)] ?? "";
     out.push(
       `    ${STAGE_PATH} read-only: ww's stage, which sets the program's environment and executes it${
         /^[0-9]+$/.test(target) ? ` from its descriptor (fd ${target})` : ""

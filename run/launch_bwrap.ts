@@ -12,7 +12,7 @@ import { killPid, waitPid, watchProcess } from "../ffi/process.ts";
 import type { OpGroup } from "../ffi/ops.ts";
 import { FdStream } from "../ffi/stream.ts";
 import { type BackendChoice, bwrapFailedChoice } from "../jail/auto.ts";
-import { bwrapReason, type BwrapStatus, readBwrapStatus } from "../jail/bwrap_status.ts";
+import { type BwrapStatus, bwrapStderr, readBwrapStatus } from "../jail/bwrap_status.ts";
 import { SECCOMP_BASE64 } from "../jail/seccomp_table.ts";
 import { nprocShortfall } from "../jail/limits.ts";
 import type { RunConfig } from "../core/config.ts";
@@ -122,14 +122,12 @@ export async function launchBwrap(
   const closeStageWrite = cleanups.add(() => closeFd(stageWrite));
   // bwrap's own stderr: what it says when it cannot set the jail up, read once it has ended (it
   // says little, well within a pipe's buffer). The program's stderr goes through bwrap to the
-  // stage in the jail, which puts it on fd 2 and writes on `started` once bwrap's set-up is done.
+  // stage in the jail, which writes a NUL byte here once bwrap's set-up is done, then puts the
+  // program's stderr on fd 2.
   const [bwrapSaysRead, bwrapSaysWrite] = pipe();
   cleanups.add(() => closeFd(bwrapSaysRead));
   const closeBwrapSaysWrite = cleanups.add(() => closeFd(bwrapSaysWrite));
-  const [startedRead, startedWrite] = pipe();
-  cleanups.add(() => closeFd(startedRead));
-  const closeStartedWrite = cleanups.add(() => closeFd(startedWrite));
-  const bwrapSaid = () => bwrapReason(readAvailable(bwrapSaysRead, BWRAP_REASON_MAX));
+  const bwrapSaid = () => bwrapStderr(readAvailable(bwrapSaysRead, BWRAP_REASON_MAX));
   // ww's own fd 2 when the program gets it; /dev/null when ww has none (closed fd 2).
   let programStderr = childFds.stdio[2] ?? STDERR;
   if (programStderr === STDERR && fdState(STDERR) === "closed") {
@@ -155,7 +153,6 @@ export async function launchBwrap(
           stage: stageBytes,
           held: programRead,
           programStderr,
-          started: startedWrite,
           plan: planRead,
           stageStatus: stageWrite,
         }),
@@ -172,7 +169,6 @@ export async function launchBwrap(
   closePlanRead();
   closeStageWrite();
   closeBwrapSaysWrite();
-  closeStartedWrite();
 
   const reaped = waitPid(pid, ops);
   // Both at once: bwrap reports its pid 1 while the stage's report is still on its way. When the
@@ -184,7 +180,7 @@ export async function launchBwrap(
     const failure = stageFailure(await stageReports, config.program, "bwrap");
     await reaped;
     // No pid 1 was reported: bwrap never cloned the jail, so nothing of the program ran.
-    throw failure ?? await jailFailed(choice, config, dropTo, true, bwrapSaid());
+    throw failure ?? await jailFailed(choice, config, dropTo, true, bwrapSaid().reason);
   }
   // bwrap reports the exit status while the jail's pid 1 may still be taking the jail's other
   // processes down with it; ww ends only once it is gone.
@@ -213,7 +209,7 @@ export async function launchBwrap(
     ended: Promise.all([reaped, statusReader.final]).then(async ([, s]) => {
       await init.gone(JAIL_TEARDOWN_MS);
       // Written before the program was executed, and every writer is gone by now.
-      const started = readAvailable(startedRead, 1).length === 1;
+      const said = bwrapSaid();
       // bwrap reports a program killed by signal N as 128+N, like an exit code: when ww sent N,
       // it was that signal (a program rarely exits 128+N itself on a signal it handles).
       if (sentSignal !== undefined && s.exitCode === 128 + sentSignal) {
@@ -221,11 +217,11 @@ export async function launchBwrap(
       }
       // An exit status of a jail that never got to the program is bwrap's (or the stage's) own:
       // 1 when bwrap could not mount or chdir, not the program's.
-      if (s.exitCode !== undefined && started) return { code: s.exitCode };
+      if (s.exitCode !== undefined && said.started) return { code: s.exitCode };
       if (sentSignal !== undefined) {
         return { code: 128 + sentSignal, signal: signalName(sentSignal) };
       }
-      throw await jailFailed(choice, config, dropTo, false, bwrapSaid());
+      throw await jailFailed(choice, config, dropTo, false, said.reason);
     }),
   };
 }
@@ -241,7 +237,7 @@ const BWRAP_REASON_MAX = 4096;
 
 /**
  * The error for a jail that bwrap (or the stage that starts it) did not get to run the program,
- * with `said`, bwrap's own reason (bwrapReason), when it gave one. A --nproc that the jail's uid
+ * with `said`, bwrap's own reason (bwrapStderr), when it gave one. A --nproc that the jail's uid
  * has already used up is named here, since bwrap only says "Resource temporarily unavailable".
  * Under --jail=auto, a fresh try of bwrap tells whether namespaces cannot be created here at all
  * (the remembered answer was stale): then the run falls back to the native jail.

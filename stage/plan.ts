@@ -86,15 +86,14 @@ export interface StagePlan {
  * descriptor number; `pwd` the user's own PWD, or undefined to take PWD out of the environment;
  * `listenPid` sets LISTEN_PID to the program's pid (see StagePlan.listenPid); `tty` makes fd 0
  * the controlling terminal of the program's session first (see StagePlan.controllingTerminal);
- * `report` (bwrap, whose fd 2 carries its own words to ww): the stage moves the program's stderr
- * from `report.stderr` to fd 2 and writes a byte on `report.started` right before it executes the
- * program.
+ * `report` (bwrap, whose fd 2 carries its own words to ww): right before it executes the program
+ * the stage writes a NUL byte on fd 2 and moves the program's stderr from `report.stderr` there.
  *
  * @example
  * stageExecArgs({ target: "/bin/app", argv0: "app", args: ["-v"], listenPid: true });
  * // ["exec-listen-pid", "/bin/app", "-", "app", "-v"]
- * stageExecArgs({ target: "/bin/app", argv0: "app", args: [], report: { stderr: 9, started: 10 } });
- * // ["exec-report", "9", "10", "/bin/app", "-", "app"]
+ * stageExecArgs({ target: "/bin/app", argv0: "app", args: [], report: { stderr: 9 } });
+ * // ["exec-report", "9", "/bin/app", "-", "app"]
  */
 export function stageExecArgs(o: {
   readonly target: string;
@@ -103,11 +102,11 @@ export function stageExecArgs(o: {
   readonly args: readonly string[];
   readonly listenPid?: boolean;
   readonly tty?: boolean;
-  readonly report?: { readonly stderr: number; readonly started: number };
+  readonly report?: { readonly stderr: number };
 }): string[] {
   return [
     `exec${o.tty ? "-tty" : ""}${o.listenPid ? "-listen-pid" : ""}${o.report ? "-report" : ""}`,
-    ...(o.report ? [String(o.report.stderr), String(o.report.started)] : []),
+    ...(o.report ? [String(o.report.stderr)] : []),
     o.target,
     o.pwd === undefined ? "-" : `=${o.pwd}`,
     o.argv0,

@@ -64,7 +64,7 @@ Deno.test("exec mode's arguments: the mode word asks for LISTEN_PID, '-' or '=PW
     "exec-tty-listen-pid",
   );
   assert.equal(stageExecArgs({ target: "8", argv0: "app", args: [], tty: true })[0], "exec-tty");
-  // bwrap: the program's stderr and the descriptor for the "set up" byte come first.
+  // bwrap: the program's stderr comes first.
   assert.deepEqual(
     stageExecArgs({
       target: "/bin/app",
@@ -72,9 +72,9 @@ Deno.test("exec mode's arguments: the mode word asks for LISTEN_PID, '-' or '=PW
       args: ["-v"],
       tty: true,
       listenPid: true,
-      report: { stderr: 9, started: 10 },
+      report: { stderr: 9 },
     }),
-    ["exec-tty-listen-pid-report", "9", "10", "/bin/app", "-", "app", "-v"],
+    ["exec-tty-listen-pid-report", "9", "/bin/app", "-", "app", "-v"],
   );
 });
 

@@ -20,8 +20,7 @@
  *     SIGKILLs every remaining descendant, removes the work directory the plan names, and exits
  *     as the program did.
  *
- *   stage exec[-tty][-listen-pid][-report <stderr-fd> <report-fd>] <fd|path> <-|=PWD> <argv0>
- *         [args...]
+ *   stage exec[-tty][-listen-pid][-report <stderr-fd>] <fd|path> <-|=PWD> <argv0> [args...]
  *     inside the bwrap jail: removes PWD from the environment (bwrap always sets it), or sets it
  *     to the user's own value, and executes the program as <argv0>: from descriptor <fd>, marked
  *     close-on-exec (execveat AT_EMPTY_PATH), or from <path>. A failure prints one line and exits
@@ -30,8 +29,8 @@
  *     (see take_terminal), and "-listen-pid": for systemd socket activation (--socket-activation,
  *     under bwrap and --jail=none) also set LISTEN_PID to this process's pid, which the program
  *     keeps, as the program sees it (in bwrap's pid namespace), and "-report" (bwrap): fd 2 holds
- *     bwrap's own words for ww, so the program's stderr, at <stderr-fd>, moves to fd 2 and a byte
- *     on <report-fd> tells ww the jail is set up (see hand_over_stderr). The plan's F_TTY and
+ *     bwrap's own words for ww, so a NUL byte there tells ww the jail is set up and the program's
+ *     stderr, at <stderr-fd>, moves to fd 2 (see hand_over_stderr). The plan's F_TTY and
  *     F_LISTEN_PID do the same under `launch`.
  */
 #include "sys.h"
@@ -813,42 +812,40 @@ static const char *errno_name(long e) {
 }
 
 /*
- * `-report <stderr-fd> <report-fd>` (bwrap): fd 2 is where bwrap's own words go (a pipe ww
- * reads, so that a jail bwrap could not set up fails with bwrap's reason), and the program's
- * stderr waits at <stderr-fd>. Once every step before execve has passed, the program's stderr
- * moves to fd 2 and one byte on <report-fd> tells ww that bwrap is done and what ends now is the
- * program's; an exec that fails after that is the program's failure (126/127), said on its stderr.
+ * `-report <stderr-fd>` (bwrap): fd 2 is where bwrap's own words go (a pipe ww reads, so that a
+ * jail bwrap could not set up fails with bwrap's reason), and the program's stderr waits at
+ * <stderr-fd>. Once every step before execve has passed, a NUL byte on fd 2 (bwrap writes text,
+ * never a NUL) tells ww that bwrap is done and what ends now is the program's, and the program's
+ * stderr moves to fd 2; an exec that fails after that is the program's failure (126/127), said on
+ * its stderr.
  */
-static void hand_over_stderr(const char *stderr_arg, const char *report_arg) {
-  long from = parse_int(stderr_arg), report = parse_int(report_arg);
-  if (from < 0 || report < 0 || from == 2 || report == 2 ||
-      SYS3(dup3, from, 2, 0) < 0) {
+static void hand_over_stderr(const char *stderr_arg) {
+  long from = parse_int(stderr_arg);
+  if (from < 0 || from == 2 || SYS3(fcntl, from, F_GETFD, 0) < 0) {
     struct line l = {.n = 0};
-    put(&l, "ww stage: exec -report: bad descriptors ");
+    put(&l, "ww stage: exec -report: bad descriptor ");
     put(&l, stderr_arg);
-    put(&l, " ");
-    put(&l, report_arg);
     write_line(2, &l);
     die(125);
   }
+  SYS3(write, 2, "", 1);
+  SYS3(dup3, from, 2, 0);
   SYS1(close, from);
-  SYS3(write, report, "x", 1);
-  SYS1(close, report);
 }
 
 static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **envp,
                                                 int listen_pid, int report) {
   if (report) {
-    if (argc < 7) argc = 0; /* the usage line, below */
+    if (argc < 6) argc = 0; /* the usage line, below */
     else {
-      hand_over_stderr(argv[2], argv[3]);
-      argv += 2;
-      argc -= 2;
+      hand_over_stderr(argv[2]);
+      argv += 1;
+      argc -= 1;
     }
   }
   if (argc < 5) {
     struct line l = {.n = 0};
-    put(&l, "ww stage: usage: exec[-tty][-listen-pid][-report <stderr-fd> <report-fd>] <fd|path> "
+    put(&l, "ww stage: usage: exec[-tty][-listen-pid][-report <stderr-fd>] <fd|path> "
             "<-|=PWD> <argv0> [args...]");
     write_line(2, &l);
     die(126);
@@ -945,7 +942,7 @@ __attribute__((used)) void stage_main(long *sp) {
   }
   struct line l = {.n = 0};
   put(&l, "ww stage: internal to ww (launch <plan-fd> <status-fd> | exec[-tty][-listen-pid][-report "
-          "<stderr-fd> <report-fd>] <fd|path> <-|=PWD> <argv0> [args...])");
+          "<stderr-fd>] <fd|path> <-|=PWD> <argv0> [args...])");
   write_line(2, &l);
   die(2);
 }

@@ -166,8 +166,8 @@ Deno.test("--explain shows the stage that runs an IPFS program from its descript
       r.stdout,
       /^ {4}\/\.ww-stage read-only: ww's stage, .* executes it from its descriptor \(fd 7\)$/m,
     );
-    // -report: the program's stderr and the "set up" byte's descriptor come first (issue 16).
-    assert.match(r.stdout, / \/\.ww-stage exec-report \d+ \d+ 7 - report$/m);
+    // -report: the program's stderr's descriptor comes first (issue 16).
+    assert.match(r.stdout, / \/\.ww-stage exec-report \d+ 7 - report$/m);
     assert.deepEqual(proxy.requests, []);
   } finally {
     await proxy.close();
