@@ -697,6 +697,39 @@ Deno.test("IpfsNode's messages: refused, cut off mid-stream, silent, and reporte
   });
 });
 
+Deno.test("IpfsNode times a silent node out without setTimeout, whose first call costs a cold run 15-30 ms", async () => {
+  const server = fakeKubo(async (_target, conn) => {
+    await writeAll(conn, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
+    await server.stopped;
+  });
+  // Deno 2.9 loads its node:timers module on the first setTimeout or setInterval: record the
+  // calls made from node.ts.
+  const original = { setTimeout, setInterval };
+  const fromNode: string[] = [];
+  const spy = <F extends (...args: never[]) => unknown>(name: string, f: F) =>
+    ((...args: Parameters<F>) => {
+      const stack = new Error().stack ?? "";
+      if (stack.includes("/ipfs/node.ts")) fromNode.push(name);
+      return f(...args);
+    }) as unknown as F;
+  globalThis.setTimeout = spy("setTimeout", original.setTimeout);
+  globalThis.setInterval = spy("setInterval", original.setInterval);
+  const node = new IpfsNode(server.api, 200, "/ipfs/prog");
+  try {
+    const source = node.cat("silent");
+    assert.ok(await source.read(new Uint8Array(10)));
+    const start = performance.now();
+    await assert.rejects(source.read(new Uint8Array(10)), /sent nothing for 200ms/);
+    assert.ok(performance.now() - start < 2000);
+    await source.close();
+    assert.deepEqual(fromNode, []);
+  } finally {
+    Object.assign(globalThis, original);
+    node.close();
+    await server.close();
+  }
+});
+
 Deno.test("no descriptor stays open after many exchanges that succeed, fail, stall or are closed", async () => {
   const payload = randomBytes(200_000);
   const server = fakeKubo(async (target, conn) => {
