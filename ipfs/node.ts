@@ -353,8 +353,6 @@ export class IpfsNode {
   // waiting notice is shown, at most one check a WAIT_NOTICE_MS). The timer is an
   // AbortSignal.timeout, not a setTimeout: Deno 2.9's first setTimeout loads its node:timers
   // module, 15-30 ms of main-thread time on the path of every cold run, where this costs ~1 ms.
-  // It cannot be cleared, but it does not keep the process alive, and once the node is closed it
-  // finds nothing to do.
   #arm(): void {
     if (this.#armed) return;
     this.#touch();
@@ -389,7 +387,12 @@ export class IpfsNode {
     };
     const wake = (ms: number) => {
       this.#armed = true;
-      AbortSignal.timeout(ms).addEventListener("abort", check, { once: true });
+      // The listener holds the event loop open until the timer fires; closing the node removes
+      // it, and then the timer holds nothing.
+      AbortSignal.timeout(ms).addEventListener("abort", check, {
+        once: true,
+        signal: this.#abort.signal,
+      });
     };
     wake(Math.min(this.#noticed ? Infinity : WAIT_NOTICE_MS, this.timeoutMs));
   }
