@@ -702,6 +702,74 @@ Deno.test("IpfsNode's messages: refused, cut off mid-stream, silent, and reporte
   });
 });
 
+Deno.test("IpfsNode times a silent node out without setTimeout, whose first call costs a cold run 15-30 ms", async () => {
+  const server = fakeKubo(async (_target, conn) => {
+    await writeAll(conn, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");
+    await server.stopped;
+  });
+  // Deno 2.9 loads its node:timers module on the first setTimeout or setInterval: record the
+  // calls made from node.ts.
+  const original = { setTimeout, setInterval };
+  const fromNode: string[] = [];
+  const spy = <F extends (...args: never[]) => unknown>(name: string, f: F) =>
+    ((...args: Parameters<F>) => {
+      const stack = new Error().stack ?? "";
+      if (stack.includes("/ipfs/node.ts")) fromNode.push(name);
+      return f(...args);
+    }) as unknown as F;
+  globalThis.setTimeout = spy("setTimeout", original.setTimeout);
+  globalThis.setInterval = spy("setInterval", original.setInterval);
+  const node = new IpfsNode(server.api, 200, "/ipfs/prog");
+  try {
+    const source = node.cat("silent");
+    assert.ok(await source.read(new Uint8Array(10)));
+    const start = performance.now();
+    await assert.rejects(source.read(new Uint8Array(10)), /sent nothing for 200ms/);
+    assert.ok(performance.now() - start < 2000);
+    await source.close();
+    assert.deepEqual(fromNode, []);
+  } finally {
+    Object.assign(globalThis, original);
+    node.close();
+    await server.close();
+  }
+});
+
+Deno.test("a closed IpfsNode leaves no timer holding the process, after the waiting notice too", async () => {
+  // A node that takes the connection and never answers.
+  const silent = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (silent.addr as Deno.NetAddr).port;
+  const conns: Deno.Conn[] = [];
+  const accepting = (async () => {
+    for await (const conn of silent) conns.push(conn);
+  })();
+  // Silent for 1.5 s, past the waiting notice's check at 1 s, which re-arms the timer for the
+  // rest of --ipfs-timeout (30 s); then closed.
+  const code = `
+    import { IpfsNode } from ${JSON.stringify(new URL("./node.ts", import.meta.url).href)};
+    const node = new IpfsNode("/ip4/127.0.0.1/tcp/${port}/http", 30000, "/ipfs/prog");
+    const reading = node.cat("silent").read(new Uint8Array(10)).catch(() => "closed");
+    await new Promise((resolve) => AbortSignal.timeout(1500).onabort = resolve);
+    node.close();
+    console.log(await reading);
+  `;
+  const start = performance.now();
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", code],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(new TextDecoder().decode(out.stdout).trim(), "closed");
+    assert.ok(out.success, new TextDecoder().decode(out.stderr));
+    assert.ok(performance.now() - start < 15_000, "the process waited for the idle timer");
+  } finally {
+    silent.close();
+    for (const c of conns) c.close();
+    await accepting.catch(() => {});
+  }
+});
+
 Deno.test("no descriptor stays open after many exchanges that succeed, fail, stall or are closed", async () => {
   const payload = randomBytes(200_000);
   const server = fakeKubo(async (target, conn) => {
