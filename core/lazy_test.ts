@@ -7,9 +7,10 @@ import assert from "node:assert/strict";
 import { posix } from "node:path";
 import { bundledPath, LAZY_MODULES, lazyUrl } from "./lazy.ts";
 import { compileArgs } from "../scripts/compile.ts";
+import { PROGRAM_FOLDERS } from "./folders.ts";
 
 const ROOT = new URL("../", import.meta.url);
-const PROGRAM = ["cli", "core", "fd", "ffi", "ipfs", "jail", "lib", "rpc", "run", "stage"];
+const PROGRAM: readonly string[] = PROGRAM_FOLDERS;
 
 /** The program's source files (what main.ts and mod.ts can reach), from the repository root. */
 function sources(): string[] {

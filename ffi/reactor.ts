@@ -147,6 +147,15 @@ function schedule(): void {
 }
 
 /** Whether some waiter wants Deno kept alive. */
+/**
+ * The descriptors the reactor holds of its own (its wake pipe): none once no wait is pending and
+ * no poll is in flight. ffi/reactor_test.ts checks an idle reactor by it, since descriptor counts
+ * are shared with every other test module of the process.
+ */
+export function reactorDescriptors(): number[] {
+  return wakePipe ? [wakePipe[0], wakePipe[1]] : [];
+}
+
 function wanted(): boolean {
   for (const w of waiters) if (!w.ops || w.ops.refed) return true;
   return false;

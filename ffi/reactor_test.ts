@@ -5,36 +5,49 @@ import assert from "node:assert/strict";
 import { closeFd, pipe } from "./fd.ts";
 import { POLLIN } from "./flags.ts";
 import { libc, ptr } from "./libc.ts";
-import { closeWatched, readyNow, whenReady } from "./reactor.ts";
+import { closeWatched, reactorDescriptors, readyNow, whenReady } from "./reactor.ts";
 
 const WAITS = 100; // far more than Deno's 32 blocking threads
 
-// Deno opens descriptors of its own on the first nonblocking call, and a socket pair about 500 ms
-// after it starts: both before counting.
-await libc().poll(null, 0n, 0);
-await new Promise((resolve) => setTimeout(resolve, Math.max(0, 1500 - performance.now())));
-
-function openFds(): number {
-  return [...Deno.readDirSync("/proc/self/fd")].length;
+/** What `fds` are ("pipe:[inode]"), to find them again whatever numbers they get. */
+function identities(fds: readonly number[]): Set<string> {
+  return new Set(fds.map((fd) => Deno.readLinkSync(`/proc/self/fd/${fd}`)));
 }
 
 /**
- * The descriptor count once it has settled at `want` (closes the reactor defers to the end of
- * the poll in flight land a moment later on a loaded machine), or as it is after 3 s.
+ * The descriptors of this process that still are one of `ids` once closes have settled (the
+ * reactor defers a close to the end of the poll in flight, which lands a moment later on a loaded
+ * machine), or as they are after 3 s. Identities, not counts: every test module of a parallel run
+ * shares this process, and its descriptors.
  */
-async function settledFds(want: number): Promise<number> {
+async function stillOpen(ids: Set<string>): Promise<string[]> {
   const deadline = Date.now() + 3000;
-  let n = openFds();
-  while (n !== want && Date.now() < deadline) {
+  for (;;) {
+    const open = [...Deno.readDirSync("/proc/self/fd")].flatMap((e) => {
+      try {
+        const id = Deno.readLinkSync(`/proc/self/fd/${e.name}`);
+        return ids.has(id) ? [`${e.name} -> ${id}`] : [];
+      } catch {
+        return []; // closed meanwhile
+      }
+    });
+    if (open.length === 0 || Date.now() > deadline) return open;
     await new Promise((resolve) => setTimeout(resolve, 50));
-    n = openFds();
   }
-  return n;
+}
+
+/** The reactor's own descriptors, once it has gone idle (or after 3 s). */
+async function reactorSettled(): Promise<number[]> {
+  const deadline = Date.now() + 3000;
+  while (reactorDescriptors().length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return reactorDescriptors();
 }
 
 Deno.test(`${WAITS} waits at once hold one worker thread: each resolves when its fd is ready`, async () => {
-  const before = openFds();
   const pipes = Array.from({ length: WAITS }, () => pipe());
+  const ids = identities(pipes.flat());
   const resolved: number[] = [];
   const waits = pipes.map(([r], i) =>
     whenReady(r, POLLIN).ready.then((ev) => resolved.push(i) && ev)
@@ -54,13 +67,14 @@ Deno.test(`${WAITS} waits at once hold one worker thread: each resolves when its
     closeWatched(r);
     libc().close(w);
   }
-  assert.equal(await settledFds(before), before, "the reactor holds no descriptor once idle");
+  assert.deepEqual(await stillOpen(ids), []);
+  assert.deepEqual(await reactorSettled(), [], "the reactor holds no descriptor once idle");
 });
 
 Deno.test("closeWatched ends the fd's waits and closes it; cancel ends one wait", async () => {
-  const before = openFds();
   const [r1, w1] = pipe();
   const [r2, w2] = pipe();
+  const ids = identities([r1, w1, r2, w2]);
   const a = whenReady(r1, POLLIN);
   const b = whenReady(r2, POLLIN);
   await new Promise((resolve) => setTimeout(resolve, 10)); // the poll is in flight over both
@@ -71,18 +85,19 @@ Deno.test("closeWatched ends the fd's waits and closes it; cancel ends one wait"
   closeWatched(r2);
   libc().close(w1);
   libc().close(w2);
-  assert.equal(await settledFds(before), before);
+  assert.deepEqual(await stillOpen(ids), []);
 });
 
 Deno.test("a watched fd closed by closeFd during a poll: its wait ends, its number is not reused under the poll", async () => {
-  const before = openFds();
   const [r1, w1] = pipe();
+  const ids = identities([r1, w1]);
   const old = whenReady(r1, POLLIN);
   await new Promise((resolve) => setTimeout(resolve, 10)); // the poll is in flight over r1
   closeFd(r1);
   // Were r1 closed now, the next pipe would get its number, and a poll still running over r1
   // would watch that pipe in the old wait's place (or report the old wait's descriptor invalid).
   const [r2, w2] = pipe();
+  for (const id of identities([r2, w2])) ids.add(id);
   assert.notEqual(r2, r1, "the number of a descriptor a poll watches was reused under it");
   const fresh = whenReady(r2, POLLIN);
   closeFd(r1); // a second close is no close of whatever has the number next
@@ -92,6 +107,7 @@ Deno.test("a watched fd closed by closeFd during a poll: its wait ends, its numb
   // Once the poll has returned, the number is free again: the next pipe may take it, and a wait
   // on it is that pipe's, resolved by that pipe's data alone.
   const [r3, w3] = pipe();
+  for (const id of identities([r3, w3])) ids.add(id);
   const third = whenReady(r3, POLLIN);
   const early = await Promise.race([
     third.ready,
@@ -102,7 +118,7 @@ Deno.test("a watched fd closed by closeFd during a poll: its wait ends, its numb
   assert.ok(await third.ready & POLLIN);
   for (const fd of [r2, r3]) closeWatched(fd);
   for (const fd of [w1, w2, w3]) closeFd(fd);
-  assert.equal(await settledFds(before), before);
+  assert.deepEqual(await stillOpen(ids), []);
 });
 
 Deno.test("readyNow answers at once: an empty pipe is not readable, one with a byte or no writer is", () => {

@@ -18,6 +18,7 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LAZY_MODULES } from "../core/lazy.ts";
+import { PROGRAM_FOLDERS } from "../core/folders.ts";
 
 /** The repository root, with a trailing slash. */
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -31,8 +32,7 @@ export const BUNDLE_MAIN = "main.js";
 /** The stamp file in the bundle's directory: the sources' hash it was built from. */
 const STAMP = "sources.sha256";
 
-/** The folders of the program (what main.ts can import), from the repository root. */
-const PROGRAM = ["cli", "core", "fd", "ffi", "ipfs", "jail", "lib", "rpc", "run", "stage"];
+const PROGRAM: readonly string[] = PROGRAM_FOLDERS;
 
 /**
  * The arguments of `deno bundle` that write the bundle to `outdir`: main.ts and every lazily

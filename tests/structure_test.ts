@@ -3,10 +3,10 @@
 // share) calls no I/O. Read from the source itself, so a new import that breaks either fails here.
 
 import assert from "node:assert/strict";
+import { PROGRAM_FOLDERS } from "../core/folders.ts";
 
 const ROOT = new URL("../", import.meta.url);
-/** The program's folders; tests/, bench/, examples/ and scripts/ may import anything. */
-const PROGRAM = ["cli", "core", "fd", "ffi", "ipfs", "jail", "lib", "plan", "rpc", "run", "stage"];
+const PROGRAM: readonly string[] = PROGRAM_FOLDERS;
 const IMPORT = /(?:^|\n)\s*(?:import|export)\b[^;]*?from\s*["'](\.{1,2}\/[^"']+)["']/g;
 
 function programFiles(folder: string): string[] {
@@ -67,6 +67,25 @@ function findLoop(graph: Map<string, Map<string, string[]>>): string[] | undefin
   }
   return undefined;
 }
+
+/** Folders at the root that are not the program: they may import anything. */
+const NOT_PROGRAM = ["bench", "examples", "scripts", "tests", "node_modules", "dist", ".tools"];
+
+Deno.test("every folder of TypeScript at the root is the program's (core/folders.ts) or named as not", () => {
+  const hasTs = (dir: URL): boolean =>
+    [...Deno.readDirSync(dir)].some((e) =>
+      e.isFile ? e.name.endsWith(".ts") : e.isDirectory && hasTs(new URL(`${e.name}/`, dir))
+    );
+  const unlisted = [...Deno.readDirSync(ROOT)]
+    .filter((e) => e.isDirectory && !e.name.startsWith(".git") && !NOT_PROGRAM.includes(e.name))
+    .filter((e) => !PROGRAM.includes(e.name) && hasTs(new URL(`${e.name}/`, ROOT)))
+    .map((e) => e.name);
+  assert.deepEqual(
+    unlisted,
+    [],
+    "add each to PROGRAM_FOLDERS in core/folders.ts, or to NOT_PROGRAM",
+  );
+});
 
 Deno.test("no two of the program's folders import each other, directly or round a loop", () => {
   assert.equal(findLoop(folderGraph()), undefined);
