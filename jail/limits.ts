@@ -230,15 +230,9 @@ export function nprocShortfall(
  * // { nofile: 4096 }
  */
 export function hardLimits(procLimits: string): LimitFacts["hard"] {
-  const rows: Record<string, "data" | "cpu" | "nofile" | "nproc"> = {
-    "Max cpu time": "cpu",
-    "Max data size": "data",
-    "Max processes": "nproc",
-    "Max open files": "nofile",
-  };
   const hard: { -readonly [K in keyof LimitFacts["hard"]]: number } = {};
   for (const line of procLimits.split("\n")) {
-    for (const [label, key] of Object.entries(rows)) {
+    for (const [label, key] of LIMIT_ROWS) {
       if (!line.startsWith(label)) continue;
       const fields = line.slice(label.length).trim().split(/\s+/);
       const value = fields[1];
@@ -249,6 +243,17 @@ export function hardLimits(procLimits: string): LimitFacts["hard"] {
   }
   return hard;
 }
+
+/**
+ * The rows of /proc/self/limits that hardLimits reads, made once: every run reads that file, and
+ * a table made per call (with its entries per line) was ~20 KB of garbage a run (issue 16).
+ */
+const LIMIT_ROWS: readonly (readonly [string, "data" | "cpu" | "nofile" | "nproc"])[] = [
+  ["Max cpu time", "cpu"],
+  ["Max data size", "data"],
+  ["Max processes", "nproc"],
+  ["Max open files", "nofile"],
+];
 
 /** `bytes` as --memory takes it: 64M, 1K, 1000. */
 function sizeText(bytes: number): string {
