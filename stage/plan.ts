@@ -201,19 +201,22 @@ export function parseStageReports(text: string): StageReport[] {
 }
 
 /**
- * Every run encodes a plan: one growing buffer, written in place, where an array per word and
- * per padding cost ~25 KB of garbage a run (issue 16: a service's young generation grows with
- * what each run allocates).
+ * Every run encodes a plan: one buffer, kept between plans and written in place, where an array
+ * per word and per padding cost ~25 KB of garbage a run, and a buffer a run is malloc'd memory
+ * that waits for V8's next scavenge to be freed (issue 16: in a service, many runs' worth at a
+ * time). Encoding is synchronous: one plan at a time uses it.
  */
+let scratch = new Uint8Array(4096);
+
 class Writer {
-  #buf = new Uint8Array(1024);
-  #view = new DataView(this.#buf.buffer);
+  #buf = scratch;
+  #view = new DataView(scratch.buffer);
   #size = 0;
   #room(n: number): void {
     if (this.#size + n <= this.#buf.length) return;
     const grown = new Uint8Array(Math.max(this.#buf.length * 2, this.#size + n));
     grown.set(this.#buf.subarray(0, this.#size));
-    this.#buf = grown;
+    this.#buf = scratch = grown;
     this.#view = new DataView(grown.buffer);
   }
   bytes(b: Uint8Array): void {
@@ -231,11 +234,14 @@ class Writer {
     }
     this.#size += 8;
   }
-  /** The bytes, a NUL, and zeros up to the next word (the buffer is zeros past its size). */
+  /** The bytes, a NUL, and zeros up to the next word. */
   padded(b: Uint8Array): void {
     this.bytes(b);
-    this.#room(8 - (b.length % 8));
-    this.#size += 8 - (b.length % 8);
+    const zeros = 8 - (b.length % 8);
+    this.#room(zeros);
+    // The buffer holds the previous plan's bytes past this one's.
+    this.#buf.fill(0, this.#size, this.#size + zeros);
+    this.#size += zeros;
   }
   string(s: string): void {
     const b = ENCODER.encode(s);
