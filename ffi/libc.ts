@@ -53,6 +53,7 @@ const fileSymbols = {
   access: { parameters: ["buffer", "i32"], result: "i32" },
   send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   flock: { parameters: ["i32", "i32"], result: "i32" },
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   // openat2(2), which glibc does not wrap: `syscall` declared with this call's argument shape (see
   // the Landlock probe below).
   syscall_openat2: {

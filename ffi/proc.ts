@@ -21,6 +21,26 @@ const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
 
 /**
+ * The scan's buffers, made once: it runs on every run as root, and a 32 KiB buffer a run is
+ * malloc'd memory that waits for V8's next scavenge to be freed (in a service, ~10 MiB of them
+ * at a time, which glibc then keeps; issue 16). The scan is synchronous: nothing else uses them
+ * meanwhile.
+ */
+let buffers: ReturnType<typeof scanBuffers> | undefined;
+
+function scanBuffers() {
+  const entries = new Uint8Array(32768);
+  const stx = new Uint8Array(STATX_SIZE);
+  return {
+    entries,
+    entryView: new DataView(entries.buffer),
+    stx,
+    stxView: new DataView(stx.buffer),
+    name: new Uint8Array(256),
+  };
+}
+
+/**
  * The effective uid and gid of every live process: the owner of each /proc/<pid> (a process that
  * made itself non-dumpable shows as root's). A process that ends during the scan is skipped.
  *
@@ -36,11 +56,7 @@ export function processOwnerIds(): Set<number> {
   );
   const ids = new Set<number>();
   try {
-    const entries = new Uint8Array(32768);
-    const entryView = new DataView(entries.buffer);
-    const stx = new Uint8Array(STATX_SIZE);
-    const stxView = new DataView(stx.buffer);
-    const name = new Uint8Array(256);
+    const { entries, entryView, stx, stxView, name } = buffers ??= scanBuffers();
     for (;;) {
       const n = check("getdents64", c.getdents64(dir, entries, BigInt(entries.length)), "/proc");
       if (n === 0) break;

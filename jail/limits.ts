@@ -230,25 +230,27 @@ export function nprocShortfall(
  * // { nofile: 4096 }
  */
 export function hardLimits(procLimits: string): LimitFacts["hard"] {
-  const rows: Record<string, "data" | "cpu" | "nofile" | "nproc"> = {
-    "Max cpu time": "cpu",
-    "Max data size": "data",
-    "Max processes": "nproc",
-    "Max open files": "nofile",
-  };
   const hard: { -readonly [K in keyof LimitFacts["hard"]]: number } = {};
-  for (const line of procLimits.split("\n")) {
-    for (const [label, key] of Object.entries(rows)) {
-      if (!line.startsWith(label)) continue;
-      const fields = line.slice(label.length).trim().split(/\s+/);
-      const value = fields[1];
-      if (value !== undefined && value !== "unlimited" && /^\d+$/.test(value)) {
-        hard[key] = Number(value);
-      }
-    }
+  LIMIT_ROWS.lastIndex = 0;
+  for (let m; (m = LIMIT_ROWS.exec(procLimits));) {
+    if (/^\d+$/.test(m[2])) hard[LIMIT_KEYS[m[1]]] = Number(m[2]);
   }
   return hard;
 }
+
+/**
+ * The rows of /proc/self/limits that hardLimits reads (a label, the soft limit, the hard one),
+ * matched by one expression over the whole text: every run reads that file, and splitting it
+ * into lines and fields, each compared with every label, made ~9 KB of garbage a call (issue 16).
+ */
+const LIMIT_ROWS =
+  /^(Max cpu time|Max data size|Max processes|Max open files)[ \t]+\S+[ \t]+(\S+)/gm;
+const LIMIT_KEYS: Readonly<Record<string, "data" | "cpu" | "nofile" | "nproc">> = {
+  "Max cpu time": "cpu",
+  "Max data size": "data",
+  "Max processes": "nproc",
+  "Max open files": "nofile",
+};
 
 /** `bytes` as --memory takes it: 64M, 1K, 1000. */
 function sizeText(bytes: number): string {

@@ -14,17 +14,20 @@ import {
 import type { NamespaceFacts } from "../jail/auto.ts";
 import type { SeccompArch } from "../jail/seccomp.ts";
 import { landlockAbi } from "../ffi/landlock.ts";
+import { pathKind } from "../ffi/stat.ts";
 import { SetupError } from "../core/errors.ts";
 
 /** The system directories and /etc files of this host that a jail shows. */
 export function hostFiles(net: boolean): HostFiles {
   const system: SystemEntry[] = [];
   for (const path of SYSTEM_DIRS) {
-    const info = lstat(path);
-    if (info?.isSymlink) system.push({ path, kind: "symlink", target: Deno.readLinkSync(path) });
-    else if (info?.isDirectory) system.push({ path, kind: "dir" });
+    const kind = pathKind(path, false);
+    if (kind === "symlink") system.push({ path, kind, target: Deno.readLinkSync(path) });
+    else if (kind === "dir") system.push({ path, kind });
   }
-  const etc = [...ETC_FILES, ...(net ? NET_ETC_FILES : [])].filter((p) => lstat(p) !== undefined);
+  const etc = [...ETC_FILES, ...(net ? NET_ETC_FILES : [])].filter((p) =>
+    pathKind(p, false) !== undefined
+  );
   return { system, etc };
 }
 
@@ -146,20 +149,7 @@ export function readNumber(path: string): number | undefined {
   return text === undefined ? undefined : Number(text.trim());
 }
 
-function lstat(path: string): Deno.FileInfo | undefined {
-  try {
-    return Deno.lstatSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
 /** Whether `path` exists (following symlinks). */
 export function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
+  return pathKind(path) !== undefined;
 }

@@ -2,6 +2,7 @@
 // run/host.ts. run/launch_native.ts launches it through the stage (stage/stage.c, run/stage.ts).
 
 import { type NativeFacts, nativePathCandidates } from "../jail/native.ts";
+import { pathKind } from "../ffi/stat.ts";
 import { parseProcStatus } from "../jail/proc_status.ts";
 import type { JailPolicy } from "../jail/policy.ts";
 import {
@@ -19,9 +20,10 @@ import {
 export function nativeFacts(policy: JailPolicy, programSource?: string): NativeFacts {
   const pathKinds: Record<string, "dir" | "file"> = {};
   for (const path of nativePathCandidates(policy, programSource)) {
-    try {
-      pathKinds[path] = Deno.statSync(path).isDirectory ? "dir" : "file";
-    } catch { /* absent: no rule */ }
+    // Absent: no rule. (pathKind, not Deno.statSync: no FileInfo or error object for ~20 paths
+    // a run, issue 16.)
+    const kind = pathKind(path);
+    if (kind !== undefined) pathKinds[path] = kind === "dir" ? "dir" : "file";
   }
   return {
     landlockAbi: landlockSupport().abi,

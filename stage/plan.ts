@@ -133,6 +133,7 @@ const FLAGS = {
   controllingTerminal: 1 << 8,
 };
 const MAGIC = "WWSTAGE1";
+const ENCODER = new TextEncoder();
 const NONE = 0xffffffffffffffffn;
 
 /**
@@ -145,7 +146,7 @@ const NONE = 0xffffffffffffffffn;
  */
 export function encodeStagePlan(plan: StagePlan): Uint8Array {
   const out = new Writer();
-  out.bytes(new TextEncoder().encode(MAGIC));
+  out.bytes(ENCODER.encode(MAGIC));
   const f = (on: boolean | undefined, bit: number) => (on ? bit : 0);
   out.word(
     f(plan.supervise === "bwrap", FLAGS.bwrap) | f(plan.noNewPrivs, FLAGS.noNewPrivs) |
@@ -199,36 +200,56 @@ export function parseStageReports(text: string): StageReport[] {
   return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l));
 }
 
+/**
+ * Every run encodes a plan: one buffer, kept between plans and written in place, where an array
+ * per word and per padding cost ~25 KB of garbage a run, and a buffer a run is malloc'd memory
+ * that waits for V8's next scavenge to be freed (issue 16: in a service, many runs' worth at a
+ * time). Encoding is synchronous: one plan at a time uses it.
+ */
+let scratch = new Uint8Array(4096);
+
 class Writer {
-  #chunks: Uint8Array[] = [];
+  #buf = scratch;
+  #view = new DataView(scratch.buffer);
   #size = 0;
+  #room(n: number): void {
+    if (this.#size + n <= this.#buf.length) return;
+    const grown = new Uint8Array(Math.max(this.#buf.length * 2, this.#size + n));
+    grown.set(this.#buf.subarray(0, this.#size));
+    this.#buf = scratch = grown;
+    this.#view = new DataView(grown.buffer);
+  }
   bytes(b: Uint8Array): void {
-    this.#chunks.push(b);
+    this.#room(b.length);
+    this.#buf.set(b, this.#size);
     this.#size += b.length;
   }
   word(v: number | bigint): void {
-    const b = new Uint8Array(8);
-    new DataView(b.buffer).setBigUint64(0, BigInt(v), true);
-    this.bytes(b);
+    this.#room(8);
+    if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) {
+      this.#view.setUint32(this.#size, v % 2 ** 32, true);
+      this.#view.setUint32(this.#size + 4, Math.floor(v / 2 ** 32), true);
+    } else {
+      this.#view.setBigUint64(this.#size, BigInt(v), true);
+    }
+    this.#size += 8;
   }
   /** The bytes, a NUL, and zeros up to the next word. */
   padded(b: Uint8Array): void {
     this.bytes(b);
-    this.bytes(new Uint8Array(8 - (b.length % 8)));
+    const zeros = 8 - (b.length % 8);
+    this.#room(zeros);
+    // The buffer holds the previous plan's bytes past this one's.
+    this.#buf.fill(0, this.#size, this.#size + zeros);
+    this.#size += zeros;
   }
   string(s: string): void {
-    const b = new TextEncoder().encode(s);
+    const b = ENCODER.encode(s);
     if (b.includes(0)) throw new Error(`a NUL byte cannot pass to execve: ${JSON.stringify(s)}`);
     this.word(b.length);
     this.padded(b);
   }
   done(): Uint8Array {
-    const out = new Uint8Array(this.#size);
-    let at = 0;
-    for (const c of this.#chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return this.#buf.slice(0, this.#size);
   }
 }

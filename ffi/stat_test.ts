@@ -1,0 +1,36 @@
+import assert from "node:assert/strict";
+import { pathKind } from "./stat.ts";
+
+Deno.test("pathKind tells a directory, a file and a symlink (followed or not) as stat and lstat do, and nothing for an absent path", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "ww-stat-test-" });
+  try {
+    Deno.mkdirSync(`${dir}/sub`);
+    Deno.writeTextFileSync(`${dir}/file`, "x");
+    Deno.symlinkSync(`${dir}/sub`, `${dir}/to-dir`);
+    Deno.symlinkSync(`${dir}/file`, `${dir}/to-file`);
+    Deno.symlinkSync(`${dir}/missing`, `${dir}/dangling`);
+    assert.equal(pathKind(`${dir}/sub`), "dir");
+    assert.equal(pathKind(`${dir}/file`), "file");
+    assert.equal(pathKind("/dev/null"), "file");
+    assert.equal(pathKind(`${dir}/to-dir`), "dir");
+    assert.equal(pathKind(`${dir}/to-file`), "file");
+    assert.equal(pathKind(`${dir}/to-dir`, false), "symlink");
+    assert.equal(pathKind(`${dir}/dangling`, false), "symlink");
+    assert.equal(pathKind(`${dir}/dangling`), undefined);
+    assert.equal(pathKind(`${dir}/missing`), undefined);
+    assert.equal(pathKind(`${dir}/file/below`), undefined);
+    // The answers match Deno's own stat and lstat for the paths a jail looks at.
+    for (const path of ["/usr", "/bin", "/lib64", "/lib32", "/etc/ld.so.cache", "/etc/ssl"]) {
+      for (const follow of [true, false]) {
+        let expected: string | undefined;
+        try {
+          const info = follow ? Deno.statSync(path) : Deno.lstatSync(path);
+          expected = info.isSymlink ? "symlink" : info.isDirectory ? "dir" : "file";
+        } catch { /* absent */ }
+        assert.equal(pathKind(path, follow), expected, `${path} follow=${follow}`);
+      }
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
