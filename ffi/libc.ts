@@ -45,8 +45,8 @@ const symbols = {
   posix_spawnattr_setsigdefault: { parameters: ["pointer", "pointer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-/** Files by path and memfds: programs from IPFS, Landlock rules, the jails' id leases; ww's stderr
- * (ffi/stderr.ts). */
+/** Files by path and memfds beyond open(2): programs from IPFS, Landlock rules, ww's stderr when
+ * it is a socket (ffi/stderr.ts). */
 const fileSymbols = {
   pread: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
   lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
