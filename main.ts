@@ -62,7 +62,7 @@ async function run(argv: readonly string[]): Promise<number> {
     env,
     Deno.cwd(),
     {
-      ipfsApiFile: readIpfsApiFile(env),
+      ipfsApiFile: () => readIpfsApiFile(env),
       readFile: Deno.readTextFileSync,
       terminal: { stdin: Deno.stdin.isTerminal(), stdout: Deno.stdout.isTerminal() },
     },

@@ -31,9 +31,21 @@ const BY_NAME: ReadonlyMap<string, Flag> = new Map(
 );
 
 /**
- * Parses the arguments after `ww run`. `host` brings what the shell reads for it: the text of
- * $IPFS_PATH/api (see ipfsApiFile), used when neither --ipfs nor WW_IPFS names the node, and a
- * reader for --env-file (which throws, as Deno.readTextFileSync does, when it cannot), and
+ * Whether a run can reach the IPFS node: its program is from IPFS, or the guest holds the ipfs
+ * grant (--with-ipfs). Only then is the Kubo API file read: a local program without the grant
+ * never asks the node anything, and reading the file cost every run a file open.
+ *
+ * @example
+ * usesIpfsNode("/bin/true", { console: false, ipfs: false, exec: false }); // false
+ */
+export function usesIpfsNode(program: string | undefined, grants: HostGrants): boolean {
+  return grants.ipfs || (program !== undefined && isIpfsPath(program));
+}
+
+/**
+ * Parses the arguments after `ww run`. `host` brings what the shell reads for it: a reader of
+ * $IPFS_PATH/api (see ipfsApiFile), called only when neither --ipfs nor WW_IPFS names the node and
+ * the run can use the node (see usesIpfsNode), a reader for --env-file (which throws, as Deno.readTextFileSync does, when it cannot), and
  * whether ww's stdin and stdout are terminals (see wantsTty).
  *
  * @example
@@ -45,7 +57,7 @@ export function parseRunArgs(
   callerEnv: Readonly<Record<string, string>>,
   cwd: string,
   host: {
-    readonly ipfsApiFile?: { readonly path: string; readonly text: string };
+    readonly ipfsApiFile?: () => { readonly path: string; readonly text: string } | undefined;
     readonly readFile?: (path: string) => string;
     /** Whether ww's stdin and stdout are terminals; neither when absent. */
     readonly terminal?: TerminalFacts;
@@ -95,7 +107,7 @@ export function parseRunArgs(
   const { api: ipfsApi, origin: ipfsApiOrigin } = chooseIpfsApi(
     s.ipfsFlag,
     callerEnv,
-    host.ipfsApiFile,
+    usesIpfsNode(program, grants) ? host.ipfsApiFile?.() : undefined,
   );
   const config = {
     program: program ?? "",

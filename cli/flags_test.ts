@@ -1,6 +1,6 @@
 // The `ww run` command line, as a specification.
 import assert from "node:assert/strict";
-import { parseRunArgs } from "./flags.ts";
+import { parseRunArgs, usesIpfsNode } from "./flags.ts";
 import { UsageError } from "../core/errors.ts";
 import { DEFAULT_POLICY } from "../jail/policy.ts";
 
@@ -48,16 +48,19 @@ Deno.test("--env: a later value for the same key wins; an empty value is allowed
 
 Deno.test("with neither --ipfs nor WW_IPFS, $IPFS_PATH/api names the node; a bad address names its origin", () => {
   const file = { path: "/h/.ipfs/api", text: "/unix/run/ipfs.sock" };
-  const { config } = parseRunArgs(["p"], {}, "/", { ipfsApiFile: file });
+  const { config } = parseRunArgs(["--with-ipfs", "p"], {}, "/", { ipfsApiFile: () => file });
   assert.equal(config.ipfsApi, "/unix/run/ipfs.sock");
   assert.equal(config.ipfsApiOrigin, "$IPFS_PATH/api (/h/.ipfs/api)");
   assert.equal(
-    parseRunArgs(["p"], { WW_IPFS: "http://n:1" }, "/", { ipfsApiFile: file }).config.ipfsApi,
+    parseRunArgs(["--with-ipfs", "p"], { WW_IPFS: "http://n:1" }, "/", { ipfsApiFile: () => file })
+      .config.ipfsApi,
     "http://n:1",
   );
   assert.throws(
     () =>
-      parseRunArgs(["p"], {}, "/", { ipfsApiFile: { path: "/h/.ipfs/api", text: "/ip4/x/tcp/1" } }),
+      parseRunArgs(["/ipfs/bafy/p"], {}, "/", {
+        ipfsApiFile: () => ({ path: "/h/.ipfs/api", text: "/ip4/x/tcp/1" }),
+      }),
     {
       message:
         "the IPFS address in $IPFS_PATH/api (/h/.ipfs/api) /ip4/x/tcp/1: x is not an IPv4 address",
@@ -308,4 +311,17 @@ Deno.test("--deno marks the program as a Deno guest's entry file, never one from
     message:
       "--deno /ipfs/bafkqaaa: a Deno guest is a local file (a program from IPFS is run as is)",
   });
+});
+
+Deno.test("the Kubo API file is read only when the run can use the node", () => {
+  let reads = 0;
+  const host = { ipfsApiFile: () => (reads++, { path: "/h/.ipfs/api", text: "/unix/s" }) };
+  assert.equal(parseRunArgs(["p"], {}, "/", host).config.ipfsApiOrigin, "default");
+  assert.equal(reads, 0);
+  assert.equal(parseRunArgs(["--with-ipfs", "p"], {}, "/", host).config.ipfsApi, "/unix/s");
+  assert.equal(parseRunArgs(["/ipfs/bafy/p"], {}, "/", host).config.ipfsApi, "/unix/s");
+  assert.equal(reads, 2);
+  const none = { console: false, ipfs: false, exec: false };
+  assert.equal(usesIpfsNode("/ipns/example.org/app", none), true);
+  assert.equal(usesIpfsNode("/usr/bin/app", none), false);
 });

@@ -2,7 +2,7 @@
 // socketpair, pipe, /dev/null, close.
 
 import { EAGAIN, EBADF } from "./errno.ts";
-import { check, cString, lastErrno, libc, libcFiles, ptr, SyscallError } from "./libc.ts";
+import { check, cString, lastErrno, libc, ptr, SyscallError } from "./libc.ts";
 import { F_GETFD, F_GETFL, F_SETFL, FD_CLOEXEC, O_CLOEXEC, O_NONBLOCK, O_RDWR } from "./flags.ts";
 import { closeDeferred } from "./reactor.ts";
 
@@ -52,7 +52,8 @@ export function pipe(): [number, number] {
 
 /** /dev/null opened read-write, close-on-exec: a program's stdio that reads nothing and keeps nothing. */
 export function openDevNull(): number {
-  return check("open", libcFiles().open(cString("/dev/null"), O_RDWR | O_CLOEXEC, 0), "/dev/null");
+  const path = cString("/dev/null");
+  return check("open", libc().open(ptr(path), O_RDWR | O_CLOEXEC, 0), "/dev/null");
 }
 
 /** Writes all of `bytes` to a blocking descriptor. */

@@ -24,6 +24,9 @@ const symbols = {
   // poll(2) with a timeout of 0, on the main thread: is a descriptor ready now?
   poll_now: { name: "poll", parameters: ["pointer", "u64", "i32"], result: "i32" },
   waitpid: { parameters: ["i32", "pointer", "i32"], result: "i32" },
+  // Here, not with the file group: a --jail=none run reopens its stderr with it (ffi/stderr.ts),
+  // and binding that whole group for one call cost it 3-6 ms.
+  open: { parameters: ["pointer", "i32", "u32"], result: "i32" },
   sigfillset: { parameters: ["pointer"], result: "i32" },
   sigemptyset: { parameters: ["pointer"], result: "i32" },
   posix_spawn: {
@@ -42,18 +45,14 @@ const symbols = {
   posix_spawnattr_setsigdefault: { parameters: ["pointer", "pointer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-/** Files by path and memfds: programs from IPFS, Landlock rules, the jails' id leases; ww's stderr
- * (ffi/stderr.ts). */
+/** Files by path and memfds beyond open(2): programs from IPFS, Landlock rules, ww's stderr when
+ * it is a socket (ffi/stderr.ts). */
 const fileSymbols = {
   pread: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
   lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
-  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
-  memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
   sendfile: { parameters: ["i32", "i32", "buffer", "usize"], result: "isize" },
   access: { parameters: ["buffer", "i32"], result: "i32" },
   send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
-  flock: { parameters: ["i32", "i32"], result: "i32" },
-  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   // openat2(2), which glibc does not wrap: `syscall` declared with this call's argument shape (see
   // the Landlock probe below).
   syscall_openat2: {
@@ -72,10 +71,20 @@ const fileSymbols = {
   },
 } as const satisfies Deno.ForeignLibraryInterface;
 
+/**
+ * What every jail needs beyond the first group: its id lease's lock, the stage's memfd, the kind
+ * of the paths a jail shows (ffi/stat.ts).
+ */
+const jailSymbols = {
+  flock: { parameters: ["i32", "i32"], result: "i32" },
+  memfd_create: { parameters: ["pointer", "u32"], result: "i32" },
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
 /** Only a jail's id lease, as root, scans every /proc/<pid> (ffi/proc.ts). */
 const procSymbols = {
-  getdents64: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
+  getdents64: { parameters: ["i32", "pointer", "usize"], result: "isize" },
+  statx: { parameters: ["i32", "pointer", "i32", "u32", "pointer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Only the native jail's stage confines itself. */
@@ -96,6 +105,7 @@ let library: Deno.DynamicLibrary<typeof symbols> | undefined;
 let fileLibrary: Deno.DynamicLibrary<typeof fileSymbols> | undefined;
 let stageLibrary: Deno.DynamicLibrary<typeof stageSymbols> | undefined;
 let procLibrary: Deno.DynamicLibrary<typeof procSymbols> | undefined;
+let jailLibrary: Deno.DynamicLibrary<typeof jailSymbols> | undefined;
 
 /** The libc symbols every run uses. */
 export function libc(): Deno.DynamicLibrary<typeof symbols>["symbols"] {
@@ -107,6 +117,12 @@ export function libc(): Deno.DynamicLibrary<typeof symbols>["symbols"] {
 export function libcFiles(): Deno.DynamicLibrary<typeof fileSymbols>["symbols"] {
   fileLibrary ??= Deno.dlopen("libc.so.6", fileSymbols);
   return fileLibrary.symbols;
+}
+
+/** The libc symbols of a jail's id lease and its stage's memfd. */
+export function libcJail(): Deno.DynamicLibrary<typeof jailSymbols>["symbols"] {
+  jailLibrary ??= Deno.dlopen("libc.so.6", jailSymbols);
+  return jailLibrary.symbols;
 }
 
 /** The libc symbols of the scan of /proc. */

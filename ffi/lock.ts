@@ -2,7 +2,7 @@
 // so the kernel drops it when its holder closes it or dies, however it dies.
 
 import { EAGAIN, EINTR, ENOENT } from "./errno.ts";
-import { check, cString, lastErrno, libcFiles, SyscallError } from "./libc.ts";
+import { check, cString, lastErrno, libc, libcJail, ptr, SyscallError } from "./libc.ts";
 import { closeFd } from "./fd.ts";
 import { O_CLOEXEC, O_CREAT, O_NOFOLLOW, O_RDONLY, O_RDWR } from "./flags.ts";
 
@@ -15,9 +15,10 @@ const LOCK_NB = 4;
  * when another open file holds it (in this process or any other). A symlink is refused (ELOOP).
  */
 export function tryLockFile(path: string): number | undefined {
+  const name = cString(path);
   const fd = check(
     "open",
-    libcFiles().open(cString(path), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600),
+    libc().open(ptr(name), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600),
     path,
   );
   if (lockNow(fd, path)) return fd;
@@ -30,7 +31,8 @@ export function tryLockFile(path: string): number | undefined {
  * for an instant when it is free, and creates nothing.
  */
 export function isLockHeld(path: string): boolean {
-  const fd = libcFiles().open(cString(path), O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+  const name = cString(path);
+  const fd = libc().open(ptr(name), O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
   if (fd === -1) {
     if (lastErrno() === ENOENT) return false;
     throw new SyscallError("open", lastErrno(), path);
@@ -44,7 +46,7 @@ export function isLockHeld(path: string): boolean {
 
 function lockNow(fd: number, path: string): boolean {
   for (;;) {
-    if (libcFiles().flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
+    if (libcJail().flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
     const errno = lastErrno();
     if (errno === EAGAIN) return false; // EWOULDBLOCK
     if (errno !== EINTR) throw new SyscallError("flock", errno, path);

@@ -11,6 +11,7 @@ import {
   lastErrno,
   libc,
   libcFiles,
+  libcJail,
   ptr,
   SyscallError,
 } from "./libc.ts";
@@ -38,15 +39,15 @@ const SENDFILE_MAX = 0x7ffff000;
  * sealMemfd(fd);
  */
 export function createMemfd(name: string): number {
-  const c = libcFiles();
+  const c = libcJail();
   const label = cString(name.slice(0, 240));
-  const fd = c.memfd_create(label, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  const fd = c.memfd_create(ptr(label), MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
   if (fd !== -1) return fd;
   // Kernels before 6.3 know no MFD_EXEC (and make every memfd executable).
   if (lastErrno() !== EINVAL) throw new SyscallError("memfd_create", lastErrno(), name);
   return check(
     "memfd_create",
-    c.memfd_create(label, MFD_CLOEXEC | MFD_ALLOW_SEALING),
+    c.memfd_create(ptr(label), MFD_CLOEXEC | MFD_ALLOW_SEALING),
     name,
   );
 }
@@ -63,7 +64,8 @@ export function memfdSeals(fd: number): number {
 
 /** Opens an existing file read-only, close-on-exec. */
 export function openReadOnly(path: string): number {
-  return check("open", libcFiles().open(cString(path), O_RDONLY | O_CLOEXEC, 0), path);
+  const name = cString(path);
+  return check("open", libc().open(ptr(name), O_RDONLY | O_CLOEXEC, 0), path);
 }
 
 /**
@@ -77,9 +79,10 @@ export function mayExecute(path: string): boolean {
 
 /** Creates a new file (failing when it exists) for writing, close-on-exec, with `mode`. */
 export function createExclusive(path: string, mode: number): number {
+  const name = cString(path);
   return check(
     "open",
-    libcFiles().open(cString(path), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode),
+    libc().open(ptr(name), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode),
     path,
   );
 }

@@ -136,3 +136,38 @@ Deno.test("readyNow answers at once: an empty pipe is not readable, one with a b
   closeFd(read);
   closeFd(read2);
 });
+
+Deno.test("a wait whose descriptor is ready already resolves without a call on the blocking pool", async () => {
+  assert.deepEqual(await reactorSettled(), []);
+  const [read, write] = pipe();
+  try {
+    assert.equal(libc().write(write, ptr(new Uint8Array([1])), 1n), 1n);
+    assert.equal((await whenReady(read, POLLIN).ready) & POLLIN, POLLIN);
+    // A call would have needed the wake pipe, which stays until the next round sees no waiter.
+    assert.deepEqual(reactorDescriptors(), [], "a call on the blocking pool was made");
+  } finally {
+    closeFd(read);
+    closeFd(write);
+  }
+});
+
+Deno.test("a descriptor that stays ready does not keep timers from running", async () => {
+  const [read, write] = pipe();
+  try {
+    assert.equal(libc().write(write, ptr(new Uint8Array([1])), 1n), 1n);
+    let fired = false;
+    const timer = setTimeout(() => (fired = true), 0);
+    let rounds = 0;
+    // Never drained: every wait is over at once, as with a guest that floods the console.
+    while (!fired && rounds < 10_000) {
+      await whenReady(read, POLLIN).ready;
+      rounds++;
+    }
+    clearTimeout(timer);
+    assert.ok(fired, `the timer did not run in ${rounds} rounds`);
+  } finally {
+    closeFd(read);
+    closeFd(write);
+  }
+  assert.deepEqual(await reactorSettled(), []);
+});

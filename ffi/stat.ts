@@ -3,7 +3,7 @@
 // jail shows, the native jail's rule paths), and Deno.statSync's FileInfo (~1 KB) and its error
 // for an absent path (~4 KB) were a fifth of a native run's garbage (issue 16).
 
-import { cString, libcFiles } from "./libc.ts";
+import { cString, libcJail } from "./libc.ts";
 
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -30,7 +30,7 @@ export type PathKind = "dir" | "symlink" | "file";
  */
 export function pathKind(path: string, follow = true): PathKind | undefined {
   const flags = follow ? 0 : AT_SYMLINK_NOFOLLOW;
-  if (libcFiles().statx(AT_FDCWD, cString(path), flags, STATX_TYPE, buffer) !== 0) {
+  if (libcJail().statx(AT_FDCWD, cString(path), flags, STATX_TYPE, buffer) !== 0) {
     return undefined;
   }
   const type = view.getUint16(28, true) & S_IFMT;

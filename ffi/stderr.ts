@@ -52,7 +52,8 @@ export function openStderr(): NonblockingOut {
       (fd, b) => Number(libcFiles().send(fd, b, BigInt(b.length), MSG_DONTWAIT | MSG_NOSIGNAL)),
     );
   }
-  const fd = libcFiles().open(cString("/proc/self/fd/2"), O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
+  const path = cString("/proc/self/fd/2");
+  const fd = libc().open(ptr(path), O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
   if (fd >= 0) return fdOut(fd, (fd, b) => Number(libc().write(fd, ptr(b), BigInt(b.length))));
   // Not reopenable (e.g. a terminal ww may no longer open): write to fd 2 only after poll(2) said
   // there is room, and no more than PIPE_BUF, which then fits unless a child fills it in between.

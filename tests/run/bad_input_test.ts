@@ -139,3 +139,20 @@ for (const row of ROWS) {
     }
   });
 }
+
+// The Kubo API file is read only when the run can use the node: a local program without
+// --with-ipfs runs whatever $IPFS_PATH/api holds, and with the grant the same file is refused.
+Deno.test("a malformed $IPFS_PATH/api stops only a run that can use the node (--with-ipfs)", async () => {
+  const tmp = privateTmp();
+  try {
+    Deno.writeTextFileSync(`${tmp}/api`, "/ip4/1.2.3/tcp/5001");
+    const env = { IPFS_PATH: tmp, TMPDIR: tmp };
+    const local = await runWw(["run", "--jail=none", child], { env });
+    assert.equal(local.code, 0, local.stderr);
+    const granted = await runWw(["run", "--jail=none", "--with-ipfs", child], { env });
+    assert.equal(granted.code, 125, granted.stderr);
+    assert.match(granted.stderr, /^ww: the IPFS address in \$IPFS_PATH\/api \(/m);
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
