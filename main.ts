@@ -133,6 +133,24 @@ async function runConfig(
     checkInherited(config.fds);
     child = await startProgram(config, {
       signal: interrupt.signal,
+      // Said before the program can write anything, so that no line of its splits these.
+      onJail: (jail) => {
+        if (debug) stderr.line(`ww: jail: ${jail.backend} (${jail.reason})`);
+        if (jail.fellBack) {
+          stderr.line(
+            `ww: warning: ${
+              jail.reason.replace(/^auto: /, "")
+            }; ${name} runs in the native jail instead (--jail=auto remembers this)`,
+          );
+        }
+        if (jail.notEnforced.length > 0) {
+          stderr.line(
+            `ww: warning: ${name} runs in a weaker jail: not enforced: ${
+              jail.notEnforced.join(", ")
+            } (--allow-weaker-jail)`,
+          );
+        }
+      },
       onListening: (listeners) => {
         for (const l of listeners) {
           if (picksPort(l.listen)) {
@@ -142,21 +160,6 @@ async function runConfig(
       },
     });
     for (const sig of held) child.kill(sig);
-    if (debug) stderr.line(`ww: jail: ${child.jail.backend} (${child.jail.reason})`);
-    if (child.jail.fellBack) {
-      stderr.line(
-        `ww: warning: ${
-          child.jail.reason.replace(/^auto: /, "")
-        }; ${name} runs in the native jail instead (--jail=auto remembers this)`,
-      );
-    }
-    if (child.jail.notEnforced.length > 0) {
-      stderr.line(
-        `ww: warning: ${name} runs in a weaker jail: not enforced: ${
-          child.jail.notEnforced.join(", ")
-        } (--allow-weaker-jail)`,
-      );
-    }
     const services = {
       version: denoJson.version,
       stderr: (line: string) => stderr.line(line),

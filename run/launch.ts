@@ -58,6 +58,12 @@ export type Launcher = (
    * controlling terminal of the program's session, and its path.
    */
   terminal?: ProgramTerminal,
+  /**
+   * Called once the jail is decided and checked, before the program can run (before the spawn;
+   * under bwrap once the jail exists, before its set-up ends), with what the jail does not
+   * enforce: the caller's words about the jail then come before anything the program writes.
+   */
+  beforeStart?: (notEnforced: readonly string[]) => void,
 ) => Promise<Launched>;
 
 /** The program to execute: a local file, or a program from IPFS (see ipfs/fetch.ts). */

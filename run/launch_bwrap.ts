@@ -73,6 +73,7 @@ export async function launchBwrap(
   choice: BackendChoice,
   ops?: OpGroup,
   terminal?: ProgramTerminal,
+  beforeStart?: (notEnforced: readonly string[]) => void,
 ): Promise<Launched> {
   // When ww is root the jail runs as a host uid of its own, leased until the run's clean-ups.
   const leased = leaseJailId(config.jail, cleanups);
@@ -182,6 +183,8 @@ export async function launchBwrap(
     // No pid 1 was reported: bwrap never cloned the jail, so nothing of the program ran.
     throw failure ?? await jailFailed(choice, config, dropTo, true, bwrapSaid().reason);
   }
+  // The jail exists (no fallback can follow), and bwrap is still setting it up.
+  beforeStart?.([]);
   // bwrap reports the exit status while the jail's pid 1 may still be taking the jail's other
   // processes down with it; ww ends only once it is gone.
   const init = watchProcess(initPid, ops);

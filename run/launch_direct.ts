@@ -30,6 +30,7 @@ export async function launchDirect(
   _choice?: unknown,
   ops?: OpGroup,
   terminal?: ProgramTerminal,
+  beforeStart?: (notEnforced: readonly string[]) => void,
 ): Promise<Launched> {
   const { chdir } = config.jail;
   if (chdir !== undefined) {
@@ -50,6 +51,7 @@ export async function launchDirect(
   // unjailed run must not pay for it.
   const path = exec.path ??
     (await lazyImport<typeof import("./stage.ts")>("run/stage.ts")).stageExecutable();
+  beforeStart?.([]);
   const pid = spawnMapped({
     path,
     argv: exec.argv,

@@ -56,6 +56,7 @@ export async function launchNative(
   choice: BackendChoice,
   ops?: OpGroup,
   terminal?: ProgramTerminal,
+  beforeStart?: (notEnforced: readonly string[]) => void,
 ): Promise<Launched> {
   // When ww is root the program runs as a host uid of its own, leased until the run's clean-ups.
   const leased = leaseJailId(config.jail, cleanups);
@@ -95,6 +96,8 @@ export async function launchNative(
 
   const { fd: programRead, close: closeProgramRead } = reopenHeld(program, cleanups);
 
+  const notEnforced = native.missing.map((p) => p.name);
+  beforeStart?.(notEnforced);
   const pid = spawnMapped({
     path: stagePath,
     argv: ["ww-stage", "launch", String(fds.plan), String(fds.status)],
@@ -142,6 +145,6 @@ export async function launchNative(
     ended: reaped.then((w) =>
       w.exited ? { code: w.code } : { code: 128 + w.signal, signal: signalName(w.signal) }
     ),
-    notEnforced: native.missing.map((p) => p.name),
+    notEnforced,
   };
 }

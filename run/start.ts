@@ -126,6 +126,11 @@ export interface StartOptions {
   /** Told where the listeners landed once they are bound, before the program starts. */
   readonly onListening?: (listeners: readonly Listener[]) => void;
   /**
+   * Told which jail the program runs in (Child.jail) once it is decided, before the program can
+   * write anything: what the caller says of the jail then comes before the program's output.
+   */
+  readonly onJail?: (jail: Child["jail"]) => void;
+  /**
    * The program's fd 0-2: a descriptor of the caller's for each (a pipe's end, /dev/null), or
    * undefined for ww's own. The caller keeps and closes them; default: all three ww's own.
    */
@@ -256,6 +261,8 @@ export async function startProgram(
         chosen,
         ops,
         terminal,
+        (notEnforced) =>
+          options.onJail?.({ ...chosen, notEnforced, ...(fellBack ? { fellBack } : {}) }),
       );
     let launched;
     let fellBack = false;

@@ -146,3 +146,44 @@ Deno.test("library: a timeout no timer can wait is refused before anything start
     );
   }
 });
+
+for (const backend of ["none", "native"] as const) {
+  Deno.test(`library [${backend}]: onJail is told the jail before the program can run`, async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "wwtest-onjail-" });
+    Deno.chmodSync(dir, 0o777); // the native jail's user writes the marker
+    const marker = `${dir}/ran`;
+    try {
+      const told: string[] = [];
+      const started = await startProgram(
+        {
+          program: "/bin/sh",
+          args: ["-c", `: > ${marker}`],
+          jail: {
+            ...DEFAULT_POLICY,
+            backend,
+            writableBinds: backend === "native" ? [{ source: dir, dest: dir }] : [],
+          },
+        },
+        {
+          onJail: (jail) => {
+            told.push(jail.backend);
+            // Held here for 300 ms: a program already running would have written its marker.
+            Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+            let exists = true;
+            try {
+              Deno.statSync(marker);
+            } catch {
+              exists = false;
+            }
+            told.push(exists ? "program ran first" : "program not yet run");
+          },
+        },
+      );
+      assert.deepEqual(await started.status, { code: 0 });
+      assert.deepEqual(told, [backend, "program not yet run"]);
+      Deno.statSync(marker);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+}
