@@ -706,15 +706,30 @@ Deno.test("every bad option is refused up front with a TypeError or RangeError n
   }
 });
 
-Deno.test("ipfsTimeoutMs ends a fetch from a silent node, in a library caller's words", async () => {
-  // A node that accepts and never answers.
+/**
+ * An IPFS node that accepts connections and never answers, and a program from it that nobody's
+ * cache holds (a fresh XDG_CACHE_HOME is not needed for a CID no test fetches).
+ */
+function silentNode() {
   const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const conns: Deno.Conn[] = [];
   const accepting = (async () => {
     for await (const c of server) conns.push(c);
   })();
-  const ipfsApi = `/ip4/127.0.0.1/tcp/${server.addr.port}/http`;
-  const program = "/ipfs/bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354/never";
+  return {
+    ipfsApi: `/ip4/127.0.0.1/tcp/${server.addr.port}/http`,
+    program: "/ipfs/bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354/never",
+    close: async () => {
+      server.close();
+      for (const c of conns) c.close();
+      await accepting.catch(() => {});
+    },
+  };
+}
+
+Deno.test("ipfsTimeoutMs ends a fetch from a silent node, in a library caller's words", async () => {
+  // The fetch waits until the timeout ends it.
+  const { ipfsApi, program, close } = silentNode();
   try {
     const t0 = performance.now();
     await assert.rejects(
@@ -729,9 +744,7 @@ Deno.test("ipfsTimeoutMs ends a fetch from a silent node, in a library caller's 
     // The default is 30 s: the option is what ended it.
     assert.ok(performance.now() - t0 < 10_000);
   } finally {
-    server.close();
-    await accepting.catch(() => {});
-    for (const c of conns) c.close();
+    await close();
   }
 });
 
@@ -746,15 +759,8 @@ Deno.test("startProgram needs only the program: the rest of RunConfig has defaul
 });
 
 Deno.test("an abort while an IPFS program is fetched: Command rejects with its reason, startProgram with it as cause", async () => {
-  // A node that accepts and never answers: the fetch waits until the abort.
-  const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const conns: Deno.Conn[] = [];
-  const accepting = (async () => {
-    for await (const c of server) conns.push(c);
-  })();
-  const ipfsApi = `/ip4/127.0.0.1/tcp/${server.addr.port}/http`;
-  // Nobody's cache holds it: a fresh XDG_CACHE_HOME is not needed for a CID no test fetches.
-  const program = "/ipfs/bafybeiczsscdsbs7ffqz55asqdf3smv6klcw3gofszvwlyarci47bgf354/never";
+  // The fetch waits until the abort.
+  const { ipfsApi, program, close } = silentNode();
   try {
     const reason = new Error("the client went away");
     const first = new AbortController();
@@ -771,9 +777,7 @@ Deno.test("an abort while an IPFS program is fetched: Command rejects with its r
       return true;
     });
   } finally {
-    server.close();
-    for (const c of conns) c.close();
-    await accepting.catch(() => {});
+    await close();
   }
 });
 
