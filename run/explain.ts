@@ -29,14 +29,15 @@ export interface ExplainInput {
   readonly choice: BackendChoice;
   /**
    * For the bwrap backend: the host facts, the full bwrap command line, where the binds and the
-   * work directory go (jail/bwrap.ts planBwrapMounts), and the host identity the stage runs bwrap
-   * as (when ww is root).
+   * work directory go (jail/bwrap.ts planBwrapMounts), the host identity the stage runs bwrap
+   * as (when ww is root), and how a held program enters the jail.
    */
   readonly bwrap?: {
     readonly host: HostFiles;
     readonly argv: readonly string[];
     readonly mounts?: BwrapMounts;
     readonly dropTo?: { readonly uid: number; readonly gid: number };
+    readonly held?: { readonly fd: number; readonly how: "exec" | "copy" | "bind" };
   };
   /** The host id a run would lease now (ww is root), and the range it comes from. */
   readonly hostIds?: {
@@ -139,14 +140,10 @@ export function explainRun(input: ExplainInput): string[] {
     "    every other place of the root (a tmpfs) is read-only; --tmp-size bounds each in-memory file system, not their sum",
   );
   if (input.bwrap) {
-    // bwrap's command is `STAGE_PATH exec[...][-report <fd>] <target> ...`: a target that is a
-    // number is a descriptor.
-    const argv = input.bwrap.argv;
-    const at = argv.lastIndexOf(STAGE_PATH);
-    const target = argv[at + ((argv[at + 1] ?? "").endsWith("-report") ? 3 : 2)] ?? "";
+    const { held } = input.bwrap;
     out.push(
       `    ${STAGE_PATH} read-only: ww's stage, which sets the program's environment and executes it${
-        /^[0-9]+$/.test(target) ? ` from its descriptor (fd ${target})` : ""
+        held?.how === "exec" ? ` from its descriptor (fd ${held.fd})` : ""
       }`,
     );
   }

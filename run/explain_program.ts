@@ -126,14 +126,14 @@ export async function explainProgram(config: RunConfig): Promise<string[]> {
   if (plan.backend !== "bwrap") {
     return explainRun({ config, path, slots, env, choice, limitUid: Deno.uid() ?? 0 });
   }
-  const { host, argv, mounts, dropTo } = plan;
+  const { host, argv, mounts, dropTo, held } = plan;
   return explainRun({
     config,
     path,
     slots,
     env,
     choice,
-    bwrap: { host, argv, mounts, dropTo },
+    bwrap: { host, argv, mounts, dropTo, ...(held ? { held } : {}) },
     limitUid: dropTo?.uid ?? Deno.uid() ?? 0,
     hostIds,
   });
