@@ -15,7 +15,7 @@ import {
   startProgram,
 } from "../../mod.ts";
 import { hostileBinary, waitFor } from "./hostile.ts";
-import { processesWithArg } from "../support/procs.ts";
+import { processesOf, processesWithArg } from "../support/procs.ts";
 
 const NPROC = 50;
 const CROWD = 20;
@@ -32,18 +32,6 @@ function config(args: string[], program = "/bin/sh", tmpBytes?: number): RunConf
     ipfsApi: DEFAULT_IPFS_API,
     jail: { ...DEFAULT_POLICY, backend: "bwrap", limits },
   };
-}
-
-/** Host processes whose real uid (the owner of /proc/<pid>) is `uid`. */
-function processesOf(uid: number): number {
-  let n = 0;
-  for (const entry of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(entry.name)) continue;
-    try {
-      if (Deno.statSync(`/proc/${entry.name}`).uid === uid) n++;
-    } catch { /* ended */ }
-  }
-  return n;
 }
 
 Deno.test({

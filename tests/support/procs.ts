@@ -17,6 +17,18 @@ export function processesWithArg(arg: string): number[] {
   return pids;
 }
 
+/** How many live processes are owned by host uid `uid` (the owner of /proc/<pid>). */
+export function processesOf(uid: number): number {
+  let n = 0;
+  for (const entry of Deno.readDirSync("/proc")) {
+    if (!/^[0-9]+$/.test(entry.name)) continue;
+    try {
+      if (Deno.statSync(`/proc/${entry.name}`).uid === uid) n++;
+    } catch { /* ended */ }
+  }
+  return n;
+}
+
 /** Children of `pid` as [pid, state] pairs ("Z" for a zombie), from /proc/<pid>/task/* /children. */
 export function childrenOf(pid: number): [number, string][] {
   const children: [number, string][] = [];
