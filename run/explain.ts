@@ -86,6 +86,11 @@ export function explainRun(input: ExplainInput): string[] {
   const jail = config.jail;
   if (input.choice.backend === "none") {
     out.push("jail: none (the program runs with ww's own privileges, files and network)");
+    // Binds only pass the plan's check here: the host's paths are there as they are.
+    for (const b of jail.readOnlyBinds) {
+      out.push(`  ${b.source} as it is, NOT read-only (--ro-bind needs a jail)`);
+    }
+    for (const b of jail.writableBinds) out.push(`  ${b.source} as it is`);
     if (jail.timeoutMs !== undefined) out.push(`timeout: ${timeoutText(jail.timeoutMs)}`);
     return out;
   }
