@@ -13,6 +13,8 @@ import {
 } from "../../mod.ts";
 import { closeFd } from "../../ffi/fd.ts";
 import { openPath } from "../../ffi/socket.ts";
+import { Cleanups } from "../../run/launch.ts";
+import { openOwnGrants } from "../../run/own_grants.ts";
 import { reportFds } from "../support/children.ts";
 import { privateTmp, processesWithArg, wwDirs } from "../support/procs.ts";
 import { parseReport } from "../support/report.ts";
@@ -781,6 +783,31 @@ Deno.test("--listen unix: of two runs taking over one stale socket at once, one 
       assert.ok(!isSocket(path), "the winner's socket file goes with it");
     }
   } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+// The same race with its two takeovers interleaved in one process: each waits at the same points
+// (the directory's lock, the probe's connect), so without the lock both would find the socket
+// dead, the second would remove the first's new socket, and both would "win".
+Deno.test("--listen unix: two takeovers interleaved in one process: the lock lets exactly one win", async () => {
+  const dir = privateTmp();
+  const path = `${dir}/s.sock`;
+  const cleanups = [new Cleanups(), new Cleanups()];
+  try {
+    new Deno.Command(PYTHON, {
+      args: ["-c", "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", path],
+    }).outputSync();
+    const results = await Promise.allSettled(
+      cleanups.map((c) => openOwnGrants([{ name: "s", listen: `unix:${path}` }], c)),
+    );
+    assert.deepEqual(results.map((r) => r.status).sort(), ["fulfilled", "rejected"]);
+    const lost = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    assert.match(String(lost.reason), /in use: something listens on this socket/);
+    // The winner's socket is the one at the path.
+    (await Deno.connect({ transport: "unix", path })).close();
+  } finally {
+    cleanups.forEach((c) => c.run());
     Deno.removeSync(dir, { recursive: true });
   }
 });
