@@ -765,17 +765,32 @@ Deno.test("--listen unix: a live listener is not taken over, and what is not a s
 Deno.test("--listen unix: of two runs taking over one stale socket at once, one wins and the other is told it is in use", async () => {
   const dir = privateTmp();
   const path = `${dir}/s.sock`;
+  const done = `${dir}/done`;
   try {
-    for (let round = 0; round < 4; round++) {
+    for (let round = 0; round < 3; round++) {
       new Deno.Command(PYTHON, {
         args: ["-c", "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", path],
       }).outputSync();
-      // Each holds the socket a second, long enough for the other to find it listening.
+      // Each holds the socket until told (at most 30 s): however far apart the two start under
+      // load, the winner still listens when the other tries.
       const run = () =>
-        runWw(["run", "--jail=none", "--listen", `s=unix:${path}`, "/bin/sleep", "1"], {
-          env: { TMPDIR: dir },
-        });
-      const results = await Promise.all([run(), run()]);
+        runWw([
+          "run",
+          "--jail=none",
+          "--listen",
+          `s=unix:${path}`,
+          "/bin/sh",
+          "-c",
+          `for i in $(seq 600); do [ -e ${done} ] && exit 0; sleep 0.05; done`,
+        ], { env: { TMPDIR: dir } });
+      const runs = [run(), run()];
+      // The loser ends at once; two winners would both wait: let them go after 20 s.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([...runs, new Promise((r) => timer = setTimeout(r, 20_000))]);
+      clearTimeout(timer);
+      Deno.writeTextFileSync(done, "");
+      const results = await Promise.all(runs);
+      Deno.removeSync(done);
       const codes = results.map((r) => r.code).sort();
       assert.deepEqual(codes, [0, 125], results.map((r) => r.stderr).join(""));
       const loser = results.find((r) => r.code === 125)!;
