@@ -124,8 +124,9 @@ export async function explainProgram(config: RunConfig): Promise<string[]> {
     const limitUid = plan.native.plan.identity?.uid ?? Deno.uid() ?? 0;
     return explainRun({ config, path, slots, env, choice, native: plan.native, limitUid, hostIds });
   }
-  if (plan.backend !== "bwrap") {
-    return explainRun({ config, path, slots, env, choice, limitUid: Deno.uid() ?? 0 });
+  if (plan.backend === "none") {
+    const direct = { exec: plan.exec };
+    return explainRun({ config, path, slots, env, choice, direct, limitUid: Deno.uid() ?? 0 });
   }
   const { host, argv, mounts, dropTo, held } = plan;
   return explainRun({
