@@ -178,7 +178,13 @@ async function listenUnix(path: string): Promise<number> {
       case "bind":
         break;
     }
-    return listenUnixOnce(path);
+    try {
+      return listenUnixOnce(path);
+    } catch (e) {
+      // A run that found the path free bound it meanwhile (it takes no lock to bind).
+      if (e instanceof SyscallError && e.code === "EADDRINUSE") throw new SocketInUseError(path);
+      throw e;
+    }
   } finally {
     closeFd(lock);
   }
