@@ -107,9 +107,6 @@ async function runConfig(
     console.log([program, ...await explainName(config), ...rest].join("\n"));
     return 0;
   }
-  if (config.jail.backend === "none") {
-    stderr.line(`ww: warning: ${name} runs NOT jailed (--jail=none)`);
-  }
   // Forwarding starts before the program does: a signal that arrives while the jail is being
   // built is held and delivered as soon as the program exists, instead of killing ww and
   // leaving the program behind. One that asks ww to stop also ends the fetch of an IPFS
@@ -143,7 +140,17 @@ async function runConfig(
             }; ${name} runs in the native jail instead (--jail=auto remembers this)`,
           );
         }
-        if (jail.notEnforced.length > 0) {
+        if (jail.backend === "none") {
+          // A --ro-bind is not read-only without a jail: said here rather than refused, since the
+          // same command line works again as soon as a jail is chosen.
+          stderr.line(
+            `ww: warning: ${name} runs NOT jailed (--jail=none)${
+              jail.notEnforced.length > 0
+                ? `: not enforced: ${jail.notEnforced.join(", ")} (--ro-bind needs a jail)`
+                : ""
+            }`,
+          );
+        } else if (jail.notEnforced.length > 0) {
           stderr.line(
             `ww: warning: ${name} runs in a weaker jail: not enforced: ${
               jail.notEnforced.join(", ")

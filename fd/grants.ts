@@ -290,8 +290,29 @@ export function openFlags(mode: OpenMode): number {
 }
 
 /**
+ * What a `--listen unix:PATH` whose bind found PATH taken does next, from what is at PATH (looked
+ * at without following a symlink) and, for a socket, what a connect to it gave: a socket nobody
+ * listens on (`refused`: left by a server that died, a SIGKILLed ww say) is removed and PATH bound
+ * again, as servers do; a socket someone accepts on (`accepted`) is in use; anything else at PATH
+ * (a file, a directory, a symlink) is never removed. A PATH gone meanwhile is bound again. The
+ * caller decides under a lock, so that of two runs taking over one PATH only one removes it.
+ *
+ * @example
+ * takenUnixPathStep("socket", "refused"); // "unlink"
+ * takenUnixPathStep("file"); // "exists"
+ */
+export function takenUnixPathStep(
+  kind: "socket" | "file" | "missing",
+  probe?: "refused" | "accepted" | "missing",
+): "unlink" | "bind" | "in use" | "exists" {
+  if (kind === "missing" || (kind === "socket" && probe === "missing")) return "bind";
+  if (kind !== "socket") return "exists";
+  return probe === "refused" ? "unlink" : "in use";
+}
+
+/**
  * The one-line error for a grant that could not be opened: `code` is the errno name of the call
- * that failed, or "unknown host".
+ * that failed, "unknown host", or "in use" (a unix socket something listens on).
  *
  * @example
  * grantFailure({ name: "http", listen: "tcp:127.0.0.1:80" }, "EACCES");
@@ -309,8 +330,10 @@ export function grantFailure(
         return "unknown host (use a name the host resolves, or a numeric address)";
       case "EADDRINUSE":
         return kind === "listen" && "listen" in g && g.listen.startsWith("unix:")
-          ? "the path already exists (ww never replaces a file: remove it or pick another path)"
+          ? "the path already exists and is not a socket (ww replaces only a socket nobody listens on: remove it or pick another path)"
           : "address in use (stop what listens there, or use port 0 for a free one)";
+      case "in use":
+        return "in use: something listens on this socket (stop it, or pick another path)";
       case "EADDRNOTAVAIL":
         return "the address is not one of this host's (use 127.0.0.1, ::1, 0.0.0.0 or a local address)";
       case "EACCES":

@@ -11,6 +11,7 @@ import {
   parseOpenSpec,
   picksPort,
   socketActivationProblem,
+  takenUnixPathStep,
 } from "./grants.ts";
 
 Deno.test("tcp, udp and unix addresses parse, IPv6 in brackets", () => {
@@ -114,6 +115,10 @@ Deno.test("failures are worded per grant kind and name the grant", () => {
     grantFailure(unix, "EADDRINUSE"),
     /^--listen u=unix:\/run\/a\.sock: the path already exists/,
   );
+  assert.equal(
+    grantFailure(unix, "in use"),
+    "--listen u=unix:/run/a.sock: in use: something listens on this socket (stop it, or pick another path)",
+  );
   assert.match(grantFailure(tcp, "EACCES"), /no permission to bind this address \(EACCES\)/);
   assert.match(grantFailure(read, "EACCES"), /^--open r=\/x: permission denied \(EACCES\)/);
   assert.match(grantFailure(conn, "ETIMEDOUT"), /^--connect c=tcp:db:5432: connection timed out/);
@@ -164,4 +169,15 @@ Deno.test("--socket-activation needs a --listen grant", () => {
       "--socket-activation: no --listen grant to pass (add one, e.g. --listen http=tcp:127.0.0.1:8080)",
     );
   }
+});
+
+Deno.test("a taken unix path: only a socket nobody listens on is removed; a live one is in use", () => {
+  assert.equal(takenUnixPathStep("socket", "refused"), "unlink");
+  assert.equal(takenUnixPathStep("socket", "accepted"), "in use");
+  // Anything that is not a socket is never removed, whatever a connect would say.
+  assert.equal(takenUnixPathStep("file"), "exists");
+  assert.equal(takenUnixPathStep("file", "refused"), "exists");
+  // Gone between the bind and the look: bound again (a new bind decides).
+  assert.equal(takenUnixPathStep("missing"), "bind");
+  assert.equal(takenUnixPathStep("socket", "missing"), "bind");
 });

@@ -71,3 +71,4 @@ export const ENAMETOOLONG = 36;
 export const EINVAL = 22;
 export const ENXIO = 6;
 export const EINPROGRESS = 115;
+export const EADDRINUSE = 98;

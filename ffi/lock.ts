@@ -52,3 +52,27 @@ function lockNow(fd: number, path: string): boolean {
     if (errno !== EINTR) throw new SyscallError("flock", errno, path);
   }
 }
+
+/**
+ * Takes an exclusive flock on the directory `path` (opened read-only, close-on-exec), polling
+ * every few milliseconds for at most `timeoutMs` so that ww's event loop goes on meanwhile: the
+ * descriptor holding it (close it to release), or undefined when it stayed held. Runs that agree
+ * to lock a directory first take turns at changing its entries.
+ */
+export async function lockDirectory(path: string, timeoutMs: number): Promise<number | undefined> {
+  const name = cString(path);
+  const fd = check("open", libc().open(ptr(name), O_RDONLY | O_CLOEXEC, 0), path);
+  const deadline = Date.now() + timeoutMs;
+  try {
+    for (;;) {
+      if (lockNow(fd, path)) return fd;
+      if (Date.now() >= deadline) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  } catch (e) {
+    closeFd(fd);
+    throw e;
+  }
+  closeFd(fd);
+  return undefined;
+}

@@ -42,9 +42,13 @@ export interface JailOptions {
   readonly backend?: JailBackend;
   /** Share the host's network (default false). */
   readonly net?: boolean;
-  /** Host paths shown read-only in the jail; `dest` absolute. */
+  /**
+   * Host paths shown read-only in the jail; `dest` absolute. With backend "none" each must be
+   * shown at its own place (`dest` = `source`; else a BindError) and is NOT read-only: nothing
+   * enforces it without a jail.
+   */
   readonly readOnlyBinds?: readonly Bind[];
-  /** Host paths shown read-write in the jail; `dest` absolute. */
+  /** Host paths shown read-write in the jail; `dest` absolute (= `source` with backend "none"). */
   readonly writableBinds?: readonly Bind[];
   /** Over DEFAULT_LIMITS, field by field; a field set to undefined is unlimited. */
   readonly limits?: Partial<Limits>;

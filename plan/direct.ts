@@ -1,11 +1,18 @@
-// plan/direct.ts — the plan of a run with no jail (plan/run.ts): the grants' slots, the
-// environment, and the exec: the program itself, or the stage executing it (socket activation).
-// Pure, and light: an unjailed run loads no jail's planning code.
+// plan/direct.ts — the plan of a run with no jail (plan/run.ts): the binds it can honour, the
+// grants' slots, the environment, and the exec: the program itself, or the stage executing it
+// (socket activation). Pure, and light: an unjailed run loads no jail's planning code.
+//
+// Binds without a jail: the program sees the host as it is, so a bind of a path at its own place
+// is honoured (the path is there) and one at another place cannot be (nothing moves it): refused,
+// as is a missing source, in the words the jails use. A --ro-bind is not read-only (nothing
+// enforces it): the plan lists those, and ww says so in its NOT-jailed warning, rather than
+// refusing a command line that works as soon as a jail is chosen again.
 
 import { HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import type { RunConfig } from "../core/config.ts";
 import { stageExecArgs } from "../stage/plan.ts";
 import { childEnv } from "../core/env.ts";
+import { BindError } from "../core/errors.ts";
 import type { PlanBase } from "./run.ts";
 
 /** A run with no jail: the program is ww's child (through the stage under socket activation). */
@@ -18,16 +25,26 @@ export interface DirectRunPlan extends PlanBase {
    * undefined: the launcher gives the stage's), whose exec mode executes the program.
    */
   readonly exec: { readonly path?: string; readonly argv: readonly string[] };
+  /** The sources of the --ro-bind flags: shown as they are, but not read-only. */
+  readonly notReadOnly: readonly string[];
+}
+
+/** What the plan of a run with no jail needs to know about the host. */
+export interface DirectFacts {
+  /** Whether a host path exists (symlinks followed). */
+  readonly exists: (hostPath: string) => boolean;
 }
 
 /**
- * The plan of a run with no jail (see planRun) of `program` (`path`, what execve takes): it needs
- * no host facts.
+ * The plan of a run with no jail (see planRun) of `program` (`path`, what execve takes), or a
+ * BindError for a bind it cannot honour: a missing source, or a destination other than the source.
  */
 export function planDirectRun(
-  config: Pick<RunConfig, "fds" | "env" | "args">,
+  config: Pick<RunConfig, "fds" | "env" | "args" | "jail">,
   program: { readonly path: string; readonly argv0: string },
+  facts: DirectFacts,
 ): DirectRunPlan {
+  checkDirectBinds(config.jail, facts);
   const slots = layoutFds(config.fds);
   const listenPid = socketActivated(slots);
   const { path, argv0 } = program;
@@ -51,5 +68,29 @@ export function planDirectRun(
         ],
       }
       : { path, argv: [argv0, ...config.args] },
+    notReadOnly: config.jail.readOnlyBinds.map((b) => b.source),
   };
+}
+
+/** Throws a BindError for the first bind a run with no jail cannot honour. */
+function checkDirectBinds(jail: RunConfig["jail"], facts: DirectFacts): void {
+  for (const b of [...jail.readOnlyBinds, ...jail.writableBinds]) {
+    if (clean(b.dest) !== clean(b.source)) {
+      const why =
+        `shows the host as it is and cannot show a path at another place (bind it at ${b.source}, or run in a jail:`;
+      throw new BindError(
+        b.source,
+        `bind ${b.source} -> ${b.dest}: jail.backend "none" ${why} jail.backend "bwrap")`,
+        { commandLine: `bind ${b.source}:${b.dest}: --jail=none ${why} --jail=bwrap)` },
+      );
+    }
+    if (!facts.exists(b.source)) {
+      throw new BindError(b.source, `bind ${b.source}: no such file or directory on this machine`);
+    }
+  }
+}
+
+/** A path with repeated and trailing slashes and `.` components dropped. */
+function clean(dest: string): string {
+  return `/${dest.split("/").filter((p) => p !== "" && p !== ".").join("/")}`;
 }

@@ -14,10 +14,10 @@ import type { HeldProgram } from "../jail/held.ts";
 import type { NativeFacts } from "../jail/native.ts";
 import type { RunConfig } from "../core/config.ts";
 import { type BwrapRunPlan, planBwrapRun } from "./bwrap.ts";
-import { type DirectRunPlan, planDirectRun } from "./direct.ts";
+import { type DirectFacts, type DirectRunPlan, planDirectRun } from "./direct.ts";
 import { type NativeRunPlan, planNativeRun } from "./native.ts";
 
-export type { BwrapRunPlan, DirectRunPlan, NativeRunPlan };
+export type { BwrapRunPlan, DirectFacts, DirectRunPlan, NativeRunPlan };
 
 /** The program as the plan takes it. */
 export interface PlannedProgram {
@@ -63,6 +63,8 @@ export interface RunFacts {
   readonly bwrap?: BwrapFacts;
   /** For --jail=native (run/native.ts nativeFacts). */
   readonly native?: NativeFacts;
+  /** For --jail=none (run/facts.ts directFacts). */
+  readonly direct?: DirectFacts;
 }
 
 /** What every backend's plan holds. */
@@ -97,6 +99,9 @@ export function planRun(facts: RunFacts): RunPlan {
     case "native":
       return planNativeRun(facts);
     case "none":
-      return planDirectRun(facts.config, facts.program);
+      if (!facts.direct) {
+        throw new Error("planRun: the unjailed run's facts are missing (internal)");
+      }
+      return planDirectRun(facts.config, facts.program, facts.direct);
   }
 }

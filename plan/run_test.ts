@@ -59,6 +59,7 @@ function facts(over: Partial<RunFacts> = {}): RunFacts {
     controllingTerminal: false,
     bwrap: BWRAP,
     native: NATIVE,
+    direct: { exists: (p) => !p.startsWith("/missing") },
     ...over,
   };
 }
@@ -239,6 +240,7 @@ Deno.test("none: the grants' slots and the environment, and the stage only for s
     highestFd: 4,
     listenPid: false,
     exec: { path: "/usr/bin/true", argv: ["true", "-v"] },
+    notReadOnly: [],
   });
   const activated = planRun(facts({
     choice: { backend: "none", reason: "--jail=none" },
@@ -250,4 +252,51 @@ Deno.test("none: the grants' slots and the environment, and the stage only for s
   assert.deepEqual(activated.exec, {
     argv: ["ww-stage", "exec-listen-pid", "/usr/bin/true", "-", "true", "-v"],
   });
+});
+
+const NONE = { backend: "none", reason: "--jail=none" } as const;
+
+Deno.test("none: a bind at its own place is honoured, and each --ro-bind is listed as not read-only", () => {
+  const plan = planRun(facts({
+    choice: NONE,
+    config: config({
+      backend: "none",
+      readOnlyBinds: [{ source: "/data", dest: "/data/" }, { source: "/etc/x", dest: "/etc/x" }],
+      writableBinds: [{ source: "/out", dest: "/out" }],
+    }),
+  }));
+  if (plan.backend !== "none") throw new Error(plan.backend);
+  assert.deepEqual(plan.notReadOnly, ["/data", "/etc/x"]);
+});
+
+Deno.test("none: a bind at another place is refused in one line naming --jail=none and the fix", () => {
+  for (const flag of ["readOnlyBinds", "writableBinds"] as const) {
+    const moved = config({ backend: "none", [flag]: [{ source: "/data", dest: "/elsewhere" }] });
+    assert.throws(
+      () => planRun(facts({ choice: NONE, config: moved })),
+      (e) =>
+        e instanceof BindError && e.bind === "/data" &&
+        e.commandLine ===
+          "bind /data:/elsewhere: --jail=none shows the host as it is and cannot show a path at another place (bind it at /data, or run in a jail: --jail=bwrap)" &&
+        e.message ===
+          'bind /data -> /elsewhere: jail.backend "none" shows the host as it is and cannot show a path at another place (bind it at /data, or run in a jail: jail.backend "bwrap")',
+    );
+  }
+});
+
+Deno.test("none: a bind whose source is missing is refused as under the jails", () => {
+  const missing = { source: "/missing/x", dest: "/missing/x" };
+  for (const flag of ["readOnlyBinds", "writableBinds"] as const) {
+    for (const choice of [NONE, { backend: "bwrap", reason: "--jail=bwrap" } as const]) {
+      assert.throws(
+        () =>
+          planRun(
+            facts({ choice, config: config({ backend: choice.backend, [flag]: [missing] }) }),
+          ),
+        (e) =>
+          e instanceof BindError && e.bind === "/missing/x" &&
+          e.message === "bind /missing/x: no such file or directory on this machine",
+      );
+    }
+  }
 });

@@ -16,7 +16,7 @@ export const GUEST_DENO_DIR = ".deno";
 /**
  * The run of `config` (whose program is a Deno guest's entry file, already bundled at `bundle`)
  * under the deno binary `deno`: the program is deno, its arguments `run -A <bundle>` and the
- * guest's own, both files bound read-only, DENO_DIR set unless the caller set it. Pure.
+ * guest's own, both files bound read-only (in a jail), DENO_DIR set unless the caller set it. Pure.
  *
  * @example
  * denoGuestConfig(config, "/usr/bin/deno", "/tmp/ww-deno-x/guest.js").args;
@@ -29,7 +29,11 @@ export function denoGuestConfig(config: RunConfig, deno: string, bundle: string)
     program: deno,
     args: ["run", "-A", bundle, ...config.args],
     env: { DENO_DIR: GUEST_DENO_DIR, ...config.env },
-    jail: { ...config.jail, readOnlyBinds: [...config.jail.readOnlyBinds, ...binds] },
+    // With no jail both files are there as they are: binds would only be named in the warning
+    // that a --ro-bind is not read-only there.
+    jail: config.jail.backend === "none"
+      ? config.jail
+      : { ...config.jail, readOnlyBinds: [...config.jail.readOnlyBinds, ...binds] },
   };
 }
 

@@ -30,6 +30,12 @@ Deno.test("the jail shows deno and the bundle read-only, after the caller's own 
   assert.equal(c.jail.backend, guest.jail.backend);
 });
 
+Deno.test("with no jail nothing is bound for the guest: the warning names only the caller's --ro-bind", () => {
+  const none = { ...guest, jail: { ...guest.jail, backend: "none" as const } };
+  const c = denoGuestConfig(none, "/opt/deno", "/tmp/ww-deno-1/guest.js");
+  assert.deepEqual(c.jail.readOnlyBinds, [{ source: "/srv", dest: "/srv" }]);
+});
+
 Deno.test("DENO_DIR is set for deno, unless the caller set it with --env", () => {
   const c = denoGuestConfig(guest, "/opt/deno", "/b.js");
   assert.deepEqual(c.env, { DENO_DIR: ".deno", GREETING: "hi" });

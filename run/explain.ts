@@ -45,6 +45,10 @@ export interface ExplainInput {
     readonly range: IdRange;
     readonly fromEnv: boolean;
   };
+  /** For no jail: what ww spawns (plan/direct.ts DirectRunPlan.exec). */
+  readonly direct?: {
+    readonly exec: { readonly path?: string; readonly argv: readonly string[] };
+  };
   /** For the native backend: its plan and what this machine does and does not enforce. */
   readonly native?: NativePlanResult;
   /** The host uid the jail's processes run as, whose processes RLIMIT_NPROC counts. */
@@ -86,6 +90,12 @@ export function explainRun(input: ExplainInput): string[] {
   const jail = config.jail;
   if (input.choice.backend === "none") {
     out.push("jail: none (the program runs with ww's own privileges, files and network)");
+    // Binds only pass the plan's check here: the host's paths are there as they are.
+    for (const b of jail.readOnlyBinds) {
+      out.push(`  ${b.source} as it is, NOT read-only (--ro-bind needs a jail)`);
+    }
+    for (const b of jail.writableBinds) out.push(`  ${b.source} as it is`);
+    if (input.direct) out.push(...describeDirectExec(input.direct.exec, input.path));
     if (jail.timeoutMs !== undefined) out.push(`timeout: ${timeoutText(jail.timeoutMs)}`);
     return out;
   }
@@ -193,6 +203,23 @@ function timeoutText(ms: number): string {
 
 function shellQuote(s: string): string {
   return /^[A-Za-z0-9_\/.=:,+@-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+}
+
+/**
+ * `ww run --explain` lines for what a run with no jail spawns (after the `jail:` line): the
+ * program, or, under socket activation, ww's stage executing it (`exec.path` undefined), with the
+ * argv the plan gives; the descriptors and the environment are the lines above.
+ */
+export function describeDirectExec(
+  exec: { readonly path?: string; readonly argv: readonly string[] },
+  program: string,
+): string[] {
+  return [
+    exec.path === undefined
+      ? `  started by ww: its stage, which sets LISTEN_PID to its own pid and executes ${program} in the same process`
+      : `  started by ww: ${exec.path}, as ww's own child (ww's user, groups and capabilities)`,
+    `  command: ${exec.argv.map(shellQuote).join(" ")}`,
+  ];
 }
 
 /** `ww run --explain` lines for a native plan (after the `jail:` line). */

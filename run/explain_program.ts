@@ -19,7 +19,7 @@ import { UsageError } from "../core/errors.ts";
 import { planRun } from "../plan/run.ts";
 import { jailChoice } from "./auto.ts";
 import { explainRun } from "./explain.ts";
-import { bwrapFacts, runFacts } from "./facts.ts";
+import { bwrapFacts, directFacts, runFacts } from "./facts.ts";
 import { jailIdRange, peekJailId } from "./ids.ts";
 import { ipfsJailPath } from "./launch.ts";
 import { nativeFacts } from "./native.ts";
@@ -114,6 +114,7 @@ export async function explainProgram(config: RunConfig): Promise<string[]> {
   const plan = planRun({
     ...facts,
     ...(choice.backend === "bwrap" ? { bwrap: bwrapFacts(config) } : {}),
+    ...(choice.backend === "none" ? { direct: directFacts() } : {}),
     ...(choice.backend === "native"
       ? { native: nativeFacts(config.jail, ipfs ? undefined : facts.program.source) }
       : {}),
@@ -123,8 +124,9 @@ export async function explainProgram(config: RunConfig): Promise<string[]> {
     const limitUid = plan.native.plan.identity?.uid ?? Deno.uid() ?? 0;
     return explainRun({ config, path, slots, env, choice, native: plan.native, limitUid, hostIds });
   }
-  if (plan.backend !== "bwrap") {
-    return explainRun({ config, path, slots, env, choice, limitUid: Deno.uid() ?? 0 });
+  if (plan.backend === "none") {
+    const direct = { exec: plan.exec };
+    return explainRun({ config, path, slots, env, choice, direct, limitUid: Deno.uid() ?? 0 });
   }
   const { host, argv, mounts, dropTo, held } = plan;
   return explainRun({

@@ -1,8 +1,8 @@
-// --explain's text for a native plan, from plain plan values.
+// --explain's text for a native plan and for a run with no jail, from plain plan values.
 import assert from "node:assert/strict";
 import { FS } from "../jail/landlock.ts";
 import type { NativePlan, NativePlanResult } from "../jail/native.ts";
-import { describeNativePlan } from "./explain.ts";
+import { describeDirectExec, describeNativePlan } from "./explain.ts";
 
 const PLAN: NativePlan = {
   path: "/ipfs/bafy/bin/app",
@@ -53,4 +53,23 @@ Deno.test("--explain names every rule and every protection, enforced or not", ()
   assert.ok(
     lines.some((l) => l.startsWith("  NOT enforced (this kernel lacks it): landlock-scope")),
   );
+});
+
+Deno.test("--explain with no jail: the program ww spawns, or its stage under socket activation", () => {
+  assert.deepEqual(
+    describeDirectExec({ path: "/usr/bin/env", argv: ["env", "a b"] }, "/usr/bin/env"),
+    [
+      "  started by ww: /usr/bin/env, as ww's own child (ww's user, groups and capabilities)",
+      "  command: env 'a b'",
+    ],
+  );
+  const staged = describeDirectExec(
+    { argv: ["ww-stage", "exec-listen-pid", "/srv/app", "-", "app"] },
+    "/srv/app",
+  );
+  assert.match(
+    staged[0],
+    /its stage, which sets LISTEN_PID .* executes \/srv\/app in the same process$/,
+  );
+  assert.equal(staged[1], "  command: ww-stage exec-listen-pid /srv/app - app");
 });

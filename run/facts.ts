@@ -1,12 +1,13 @@
 // run/facts.ts — the host facts a run's plan (plan/run.ts) is computed from, gathered in one
 // place for the launchers (run/launch_*.ts) and for --explain (run/explain_program.ts), so that
 // both plan from the same facts: the program's real path, ww's ids, bwrap's path and the host's
-// files (bwrapFacts); the native jail's are run/native.ts nativeFacts, loaded only for it.
+// files (bwrapFacts), which bind sources exist (directFacts); the native jail's are run/native.ts
+// nativeFacts, loaded only for it.
 
 import type { BackendChoice } from "../jail/auto.ts";
 import type { HeldProgram } from "../jail/held.ts";
 import type { RunConfig } from "../core/config.ts";
-import type { BwrapFacts, PlannedProgram, RunFacts } from "../plan/run.ts";
+import type { BwrapFacts, DirectFacts, PlannedProgram, RunFacts } from "../plan/run.ts";
 import { findBwrap, hostFiles } from "./host.ts";
 
 /** The program as a launcher or --explain has it. */
@@ -68,6 +69,20 @@ export function bwrapFacts(config: RunConfig): BwrapFacts {
     isDir: (path) => {
       try {
         return Deno.statSync(path).isDirectory;
+      } catch {
+        return false;
+      }
+    },
+  };
+}
+
+/** What the plan of a run with no jail needs of this host: which bind sources exist. */
+export function directFacts(): DirectFacts {
+  return {
+    exists: (path) => {
+      try {
+        Deno.statSync(path);
+        return true;
       } catch {
         return false;
       }

@@ -32,7 +32,10 @@ export interface Launched {
   killAll(): void;
   /** The program's exit status, once it and its jail are gone. */
   readonly ended: Promise<ExitStatus>;
-  /** Protections this machine could not enforce (native jail with --allow-weaker-jail). */
+  /**
+   * Protections this machine could not enforce (native jail with --allow-weaker-jail), or that
+   * need a jail (--jail=none: `read-only <source>` for each --ro-bind).
+   */
   readonly notEnforced?: readonly string[];
 }
 

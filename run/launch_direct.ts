@@ -7,6 +7,7 @@ import { planChildFds } from "../fd/plan.ts";
 import { killPid, waitPid } from "../ffi/process.ts";
 import type { OpGroup } from "../ffi/ops.ts";
 import { planDirectRun } from "../plan/direct.ts";
+import { directFacts } from "./facts.ts";
 import {
   type ChildFds,
   type Cleanups,
@@ -32,6 +33,8 @@ export async function launchDirect(
   terminal?: ProgramTerminal,
   beforeStart?: (notEnforced: readonly string[]) => void,
 ): Promise<Launched> {
+  // Planned first: a bind it cannot honour leaves nothing behind (no work directory yet).
+  const plan = planDirectRun(config, program, directFacts());
   const { chdir } = config.jail;
   if (chdir !== undefined) {
     let isDir = false;
@@ -45,13 +48,14 @@ export async function launchDirect(
     }
   }
   const workdir = hostWorkdir(cleanups);
-  const plan = planDirectRun(config, program);
   const { exec } = plan;
   // The stage (its machine code with it) is loaded only for socket activation: every other
   // unjailed run must not pay for it.
   const path = exec.path ??
     (await lazyImport<typeof import("./stage.ts")>("run/stage.ts")).stageExecutable();
-  beforeStart?.([]);
+  // Nothing makes a --ro-bind read-only without a jail: the caller is told (Child.jail).
+  const notEnforced = plan.notReadOnly.map((source) => `read-only ${source}`);
+  beforeStart?.(notEnforced);
   const pid = spawnMapped({
     path,
     argv: exec.argv,
@@ -65,6 +69,7 @@ export async function launchDirect(
   });
   return {
     pid,
+    notEnforced,
     signal: (sig) => killPid(pid, sig),
     killAll: () => killPid(pid, SIGNALS.SIGKILL),
     ended: waitPid(pid, ops).then((w) =>

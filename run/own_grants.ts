@@ -1,9 +1,12 @@
 // run/own_grants.ts — opens the grants ww opens itself (`--listen`, `--connect`, `--open`) with
 // the caller's own rights, just before the program starts, and turns each into a descriptor
 // grant laid out after the caller's. A failure closes everything opened so far, removes any
-// socket file ww created, and reports one line naming the grant (fd/grants.ts words it).
+// socket file ww created, and reports one line naming the grant (fd/grants.ts words it). A
+// `--listen unix:PATH` takes over a socket nobody listens on, as servers do (listenUnix).
 
+import { EADDRINUSE } from "../ffi/errno.ts";
 import { closeFd } from "../ffi/fd.ts";
+import { lockDirectory } from "../ffi/lock.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import {
   AF_INET6,
@@ -23,6 +26,7 @@ import {
   ownFdGrant,
   type OwnGrant,
   parseAddress,
+  takenUnixPathStep,
 } from "../fd/grants.ts";
 import type { FdGrant } from "../fd/layout.ts";
 import { GrantError } from "../core/errors.ts";
@@ -77,6 +81,8 @@ export async function openOwnGrants(
     } catch (e) {
       const code = e instanceof UnknownHostError
         ? "unknown host"
+        : e instanceof SocketInUseError
+        ? "in use"
         : e instanceof SyscallError
         ? e.code
         : undefined;
@@ -112,15 +118,7 @@ async function openOne(g: OwnGrant, cleanups: Cleanups, listeners: Listener[]): 
     throw last;
   }
   if (address.kind === "unix") {
-    // bind refuses a path that exists (EADDRINUSE): ww never replaces a file.
-    let fd: number;
-    try {
-      fd = listenSocket(unixSockaddr(address.path), false);
-    } catch (e) {
-      // bind made the file before listen failed: it is ww's, so it goes.
-      if (e instanceof SyscallError && e.syscall === "listen") Deno.removeSync(address.path);
-      throw e;
-    }
+    const fd = await listenUnix(address.path);
     cleanups.add(() => Deno.removeSync(address.path));
     listeners.push({ name: g.name, listen: text, address: `unix:${address.path}` });
     return fd;
@@ -137,6 +135,100 @@ async function openOne(g: OwnGrant, cleanups: Cleanups, listeners: Listener[]): 
     throw e;
   }
 }
+
+/** A unix socket something listens on: `--listen` does not take it over. */
+class SocketInUseError extends Error {
+  constructor(readonly path: string) {
+    super(`${path}: in use`);
+    this.name = "SocketInUseError";
+  }
+}
+
+/** How long a run waits for another one taking over a socket path in the same directory. */
+const TAKEOVER_LOCK_MS = 2_000;
+
+/**
+ * A socket listening at `path`. bind refuses a path that exists (EADDRINUSE); a socket there that
+ * nobody listens on is taken over (takenUnixPathStep), under a lock on its directory, so that of
+ * two runs at once only one removes it and the other finds the winner listening. The winner
+ * listens before it lets go, since a bound socket not yet listening refuses connections too.
+ */
+async function listenUnix(path: string): Promise<number> {
+  try {
+    return listenUnixOnce(path);
+  } catch (e) {
+    if (!(e instanceof SyscallError && e.code === "EADDRINUSE")) throw e;
+  }
+  const slash = path.lastIndexOf("/");
+  const dir = slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
+  const lock = await lockDirectory(dir, TAKEOVER_LOCK_MS);
+  // Another run is taking the path over, and has not let go.
+  if (lock === undefined) throw new SocketInUseError(path);
+  try {
+    const kind = unixPathKind(path);
+    const probe = kind === "socket" ? await probeUnix(path) : undefined;
+    switch (takenUnixPathStep(kind, probe)) {
+      case "exists":
+        throw new SyscallError("bind", EADDRINUSE, path);
+      case "in use":
+        throw new SocketInUseError(path);
+      case "unlink":
+        Deno.removeSync(path);
+        break;
+      case "bind":
+        break;
+    }
+    try {
+      return listenUnixOnce(path);
+    } catch (e) {
+      // A run that found the path free bound it meanwhile (it takes no lock to bind).
+      if (e instanceof SyscallError && e.code === "EADDRINUSE") throw new SocketInUseError(path);
+      throw e;
+    }
+  } finally {
+    closeFd(lock);
+  }
+}
+
+/** bind and listen at `path`; a file bind made before listen failed is ww's, so it goes. */
+function listenUnixOnce(path: string): number {
+  try {
+    return listenSocket(unixSockaddr(path), false);
+  } catch (e) {
+    if (e instanceof SyscallError && e.syscall === "listen") Deno.removeSync(path);
+    throw e;
+  }
+}
+
+/** What is at `path`, not following a symlink. */
+function unixPathKind(path: string): "socket" | "file" | "missing" {
+  try {
+    return Deno.lstatSync(path).isSocket ? "socket" : "file";
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return "missing";
+    throw e;
+  }
+}
+
+/**
+ * Whether something accepts connections on the socket at `path`: a nonblocking connect is
+ * refused at once when nothing listens; one that a full backlog turns away (EAGAIN) is live.
+ */
+async function probeUnix(path: string): Promise<"refused" | "accepted" | "missing"> {
+  try {
+    closeFd(await connectSocket(unixSockaddr(path), PROBE_TIMEOUT_MS));
+    return "accepted";
+  } catch (e) {
+    if (!(e instanceof SyscallError)) throw e;
+    if (e.code === "ECONNREFUSED") return "refused";
+    if (e.code === "EAGAIN") return "accepted";
+    if (e.code === "ENOENT") return "missing";
+    throw e;
+  }
+}
+
+/** A connect to a unix socket is answered at once; this only bounds an odd one. */
+const PROBE_TIMEOUT_MS = 1_000;
 
 async function openFile(path: string, mode: "r" | "w" | "a" | "rw"): Promise<number> {
   const fd = await openPath(path, openFlags(mode));

@@ -80,9 +80,10 @@ export interface Child {
   /** Sends a signal to the program; false when it has already ended. */
   kill(signal?: SignalName): boolean;
   /**
-   * The jail the program runs in and why; `notEnforced` lists what --allow-weaker-jail gave up;
-   * `fellBack` is set when --jail=auto had chosen bwrap, which failed before the jail existed, and
-   * the program runs in the native jail instead (see NamespacesUnavailableError).
+   * The jail the program runs in and why; `notEnforced` lists what --allow-weaker-jail gave up,
+   * or, with no jail (backend "none"), `read-only <source>` for each read-only bind, which only a
+   * jail can enforce; `fellBack` is set when --jail=auto had chosen bwrap, which failed before the
+   * jail existed, and the program runs in the native jail instead (see NamespacesUnavailableError).
    */
   readonly jail: BackendChoice & {
     readonly notEnforced: readonly string[];

@@ -353,3 +353,35 @@ function exists(path: string): boolean {
     return false;
   }
 }
+
+Deno.test("none: --explain shows each bind as it is, a --ro-bind NOT read-only, and the command ww spawns", async () => {
+  const dir = privateTmp();
+  try {
+    const r = await runWw([
+      "run",
+      "--explain",
+      "--jail=none",
+      "--ro-bind",
+      dir,
+      "--bind",
+      "/dev/null",
+      "/bin/echo",
+      "a b",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.split("\n");
+    const at = lines.indexOf(
+      "jail: none (the program runs with ww's own privileges, files and network)",
+    );
+    assert.ok(at >= 0, r.stdout);
+    assert.deepEqual(lines.slice(at + 1, at + 5), [
+      `  ${dir} as it is, NOT read-only (--ro-bind needs a jail)`,
+      "  /dev/null as it is",
+      "  started by ww: /bin/echo, as ww's own child (ww's user, groups and capabilities)",
+      "  command: /bin/echo 'a b'",
+    ]);
+    assert.deepEqual(wwDirs(dir), []);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -63,6 +63,24 @@ const ROWS: readonly Row[] = [
     args: ["run", "--ro-bind", "/nonexistent-wwtest", P],
     message: "bind /nonexistent-wwtest: no such file or directory",
   },
+  // With no jail, a bind is checked as the jails check it: the program sees the host as it is.
+  {
+    args: ["run", "--jail=none", "--ro-bind", "/nonexistent-wwtest", P],
+    message: "bind /nonexistent-wwtest: no such file or directory on this machine",
+  },
+  {
+    args: ["run", "--jail=none", "--bind", "/nonexistent-wwtest", P],
+    message: "bind /nonexistent-wwtest: no such file or directory on this machine",
+  },
+  {
+    args: ["run", "--jail=none", "--ro-bind", "/etc:/x", P],
+    message:
+      "bind /etc:/x: --jail=none shows the host as it is and cannot show a path at another place (bind it at /etc, or run in a jail: --jail=bwrap)",
+  },
+  {
+    args: ["run", "--jail=none", "--explain", "--bind", "/tmp:/x", P],
+    message: "bind /tmp:/x: --jail=none shows the host as it is and cannot show a path",
+  },
   { args: ["run", "--timeout", "xyz", P], message: '--timeout "xyz" is not a duration' },
   { args: ["run", "--memory", "lots", P], message: '--memory "lots" is not a size' },
   { args: ["run", "--net=1", P], message: "--net takes no value" },
@@ -152,6 +170,36 @@ Deno.test("a malformed $IPFS_PATH/api stops only a run that can use the node (--
     const granted = await runWw(["run", "--jail=none", "--with-ipfs", child], { env });
     assert.equal(granted.code, 125, granted.stderr);
     assert.match(granted.stderr, /^ww: the IPFS address in \$IPFS_PATH\/api \(/m);
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
+
+// The counterpart of the --jail=none bind rows: a bind at its own place runs (the host path is
+// there as it is), and the NOT-jailed warning says that a --ro-bind is not read-only.
+Deno.test("ww run --jail=none --ro-bind DIR runs, its warning saying DIR is not read-only", async () => {
+  const tmp = privateTmp();
+  try {
+    const r = await runWw(
+      [
+        "run",
+        "--jail=none",
+        "--ro-bind",
+        tmp,
+        "--bind",
+        "/dev/null",
+        "/bin/sh",
+        "-c",
+        `: > ${tmp}/w`,
+      ],
+      { env: { TMPDIR: tmp } },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(
+      r.stderr,
+      `ww: warning: /bin/sh runs NOT jailed (--jail=none): not enforced: read-only ${tmp} (--ro-bind needs a jail)\n`,
+    );
+    Deno.statSync(`${tmp}/w`);
   } finally {
     Deno.removeSync(tmp, { recursive: true });
   }

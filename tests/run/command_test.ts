@@ -498,6 +498,25 @@ Deno.test("errors for a library caller: a bind that cannot be made is a BindErro
       /^bind .* -> \/data: the native jail cannot show a path at another place \(.*jail\.backend "bwrap"\)$/,
       /^bind .*:\/data: the native jail cannot show a path at another place \(.*--jail=bwrap\)$/,
     );
+    // With no jail: a missing source as under the jails, a bind at another place refused.
+    await rejectsWorded(
+      new Command("/bin/true", {
+        jail: { backend: "none", writableBinds: [{ source: `${dir}/gone`, dest: `${dir}/gone` }] },
+      }),
+      BindError,
+      { bind: `${dir}/gone` },
+      /^bind .*\/gone: no such file or directory on this machine$/,
+      /^bind .*\/gone: no such file or directory on this machine$/,
+    );
+    await rejectsWorded(
+      new Command("/bin/true", {
+        jail: { backend: "none", readOnlyBinds: [{ source: dir, dest: "/data" }] },
+      }),
+      BindError,
+      { bind: dir },
+      /^bind .* -> \/data: jail\.backend "none" shows the host as it is and cannot show a path at another place \(bind it at .*, or run in a jail: jail\.backend "bwrap"\)$/,
+      /^bind .*:\/data: --jail=none shows the host as it is .*--jail=bwrap\)$/,
+    );
     const closed = `${dir}/closed`;
     Deno.mkdirSync(`${closed}/data`, { recursive: true });
     Deno.chmodSync(closed, 0o700); // the jail's leased uid cannot enter it

@@ -187,3 +187,25 @@ for (const backend of ["none", "native"] as const) {
     }
   });
 }
+
+Deno.test("library [none]: a read-only bind at its own place runs, and Child.jail says it is not read-only", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-none-ro-" });
+  try {
+    const told: string[][] = [];
+    const started = await startProgram(
+      {
+        program: "/bin/sh",
+        args: ["-c", `: > ${dir}/written`],
+        jail: { ...DEFAULT_POLICY, backend: "none", readOnlyBinds: [{ source: dir, dest: dir }] },
+      },
+      { onJail: (jail) => told.push([...jail.notEnforced]) },
+    );
+    assert.deepEqual(await started.status, { code: 0 });
+    assert.deepEqual(started.jail.notEnforced, [`read-only ${dir}`]);
+    assert.deepEqual(told, [[`read-only ${dir}`]]);
+    // What it says: nothing stops the program writing there.
+    Deno.statSync(`${dir}/written`);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -13,8 +13,10 @@ import {
 } from "../../mod.ts";
 import { closeFd } from "../../ffi/fd.ts";
 import { openPath } from "../../ffi/socket.ts";
+import { Cleanups } from "../../run/launch.ts";
+import { openOwnGrants } from "../../run/own_grants.ts";
 import { reportFds } from "../support/children.ts";
-import { privateTmp, wwDirs } from "../support/procs.ts";
+import { privateTmp, processesWithArg, wwDirs } from "../support/procs.ts";
 import { parseReport } from "../support/report.ts";
 import { errorLines, runWw, startWw } from "../support/ww.ts";
 
@@ -650,6 +652,177 @@ Deno.test("--open of a FIFO waits for its other end, as a shell redirection does
     assert.equal(r.code, 0, r.stderr);
     assert.equal(new TextDecoder().decode(read.stdout), "appended\n");
   } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+/** Waits (at most 30 s) until `check` holds. */
+async function waitFor(what: string, check: () => boolean): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+function isSocket(path: string): boolean {
+  try {
+    return Deno.lstatSync(path).isSocket === true;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("--listen unix: the socket a SIGKILLed ww left behind is taken over by the next run", async () => {
+  const dir = privateTmp();
+  const path = `${dir}/s.sock`;
+  const tag = `tag=${crypto.randomUUID()}`;
+  try {
+    const ww = startWw(["--jail=none", "--listen", `s=unix:${path}`, child, tag, "wait-signal"], {
+      TMPDIR: dir,
+    });
+    // ww and the program both carry the tag.
+    await waitFor(
+      "the program holds the socket",
+      () => isSocket(path) && processesWithArg(tag).length >= 2,
+    );
+    ww.proc.kill("SIGKILL");
+    await ww.proc.status;
+    // Unjailed, the program outlives ww and keeps the socket listening (and ww's stderr open):
+    // it goes too.
+    for (const pid of processesWithArg(tag)) Deno.kill(pid, "SIGKILL");
+    await waitFor("the program is gone", () => processesWithArg(tag).length === 0);
+    await ww.end();
+    assert.ok(isSocket(path), "ww's SIGKILL left the socket file");
+    await assert.rejects(Deno.connect({ transport: "unix", path }), "nobody listens on it");
+    const r = await runWw(["run", "--jail=none", "--listen", `s=unix:${path}`, child], {
+      env: { TMPDIR: dir },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /"name":"s"|WW_FD_S/, "the program got the listener");
+    assert.ok(!isSocket(path), "the run's own socket file goes with it");
+  } finally {
+    for (const pid of processesWithArg(tag)) Deno.kill(pid, "SIGKILL");
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("--listen unix: a live listener is not taken over, and what is not a socket is left alone", async () => {
+  const dir = privateTmp();
+  const live = Deno.listen({ transport: "unix", path: `${dir}/live.sock` });
+  // ww's probe is a connection the live server sees; it is accepted and dropped here.
+  const accepting = (async () => {
+    for await (const c of live) c.close();
+  })();
+  try {
+    Deno.writeTextFileSync(`${dir}/file.sock`, "keep me\n");
+    Deno.mkdirSync(`${dir}/dir.sock`);
+    // A symlink to a dead socket: the link is not a socket, so it stays, and so does its target.
+    new Deno.Command(PYTHON, {
+      args: [
+        "-c",
+        "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
+        `${dir}/dead.sock`,
+      ],
+    }).outputSync();
+    Deno.symlinkSync(`${dir}/dead.sock`, `${dir}/link.sock`);
+    const cases: [string, RegExp][] = [
+      [
+        "live.sock",
+        /: in use: something listens on this socket \(stop it, or pick another path\)$/,
+      ],
+      ["file.sock", /: the path already exists and is not a socket /],
+      ["dir.sock", /: the path already exists and is not a socket /],
+      ["link.sock", /: the path already exists and is not a socket /],
+    ];
+    for (const [name, message] of cases) {
+      const tag = `tag=${crypto.randomUUID()}`;
+      const r = await runWw(
+        ["run", "--jail=none", "--listen", `s=unix:${dir}/${name}`, child, tag],
+        { env: { TMPDIR: dir } },
+      );
+      assert.equal(r.code, 125, r.stderr);
+      const lines = errorLines(r.stderr);
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0], new RegExp(`^ww: --listen s=unix:.*${name}`));
+      assert.match(lines[0], message);
+      assert.deepEqual(processesWithArg(tag), [], "the program was started");
+    }
+    // The live server still has its socket, and answers on it.
+    (await Deno.connect({ transport: "unix", path: `${dir}/live.sock` })).close();
+    assert.equal(Deno.readTextFileSync(`${dir}/file.sock`), "keep me\n");
+    assert.ok(Deno.statSync(`${dir}/dir.sock`).isDirectory);
+    assert.ok(Deno.lstatSync(`${dir}/link.sock`).isSymlink);
+    assert.ok(isSocket(`${dir}/dead.sock`));
+    assert.deepEqual(wwDirs(dir), []);
+  } finally {
+    live.close();
+    await accepting.catch(() => {});
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("--listen unix: of two runs taking over one stale socket at once, one wins and the other is told it is in use", async () => {
+  const dir = privateTmp();
+  const path = `${dir}/s.sock`;
+  const done = `${dir}/done`;
+  try {
+    for (let round = 0; round < 3; round++) {
+      new Deno.Command(PYTHON, {
+        args: ["-c", "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", path],
+      }).outputSync();
+      // Each holds the socket until told (at most 30 s): however far apart the two start under
+      // load, the winner still listens when the other tries.
+      const run = () =>
+        runWw([
+          "run",
+          "--jail=none",
+          "--listen",
+          `s=unix:${path}`,
+          "/bin/sh",
+          "-c",
+          `for i in $(seq 600); do [ -e ${done} ] && exit 0; sleep 0.05; done`,
+        ], { env: { TMPDIR: dir } });
+      const runs = [run(), run()];
+      // The loser ends at once; two winners would both wait: let them go after 20 s.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([...runs, new Promise((r) => timer = setTimeout(r, 20_000))]);
+      clearTimeout(timer);
+      Deno.writeTextFileSync(done, "");
+      const results = await Promise.all(runs);
+      Deno.removeSync(done);
+      const codes = results.map((r) => r.code).sort();
+      assert.deepEqual(codes, [0, 125], results.map((r) => r.stderr).join(""));
+      const loser = results.find((r) => r.code === 125)!;
+      assert.match(errorLines(loser.stderr)[0], /^ww: --listen s=unix:.*s\.sock: in use: /);
+      assert.ok(!isSocket(path), "the winner's socket file goes with it");
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+// The same race with its two takeovers interleaved in one process: each waits at the same points
+// (the directory's lock, the probe's connect), so without the lock both would find the socket
+// dead, the second would remove the first's new socket, and both would "win".
+Deno.test("--listen unix: two takeovers interleaved in one process: the lock lets exactly one win", async () => {
+  const dir = privateTmp();
+  const path = `${dir}/s.sock`;
+  const cleanups = [new Cleanups(), new Cleanups()];
+  try {
+    new Deno.Command(PYTHON, {
+      args: ["-c", "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", path],
+    }).outputSync();
+    const results = await Promise.allSettled(
+      cleanups.map((c) => openOwnGrants([{ name: "s", listen: `unix:${path}` }], c)),
+    );
+    assert.deepEqual(results.map((r) => r.status).sort(), ["fulfilled", "rejected"]);
+    const lost = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+    assert.match(String(lost.reason), /in use: something listens on this socket/);
+    // The winner's socket is the one at the path.
+    (await Deno.connect({ transport: "unix", path })).close();
+  } finally {
+    cleanups.forEach((c) => c.run());
     Deno.removeSync(dir, { recursive: true });
   }
 });
