@@ -11,6 +11,7 @@
 import { closeFd } from "../ffi/fd.ts";
 import { isLockHeld, tryLockFile } from "../ffi/lock.ts";
 import { processOwnerIds } from "../ffi/proc.ts";
+import { fileIdentity } from "../ffi/stat.ts";
 import {
   DEFAULT_JAIL_IDS,
   explicitIdProblem,
@@ -32,6 +33,7 @@ import type { Cleanups } from "./launch.ts";
 import { BindError, NotExecutableError, SetupError } from "../core/errors.ts";
 import { hasExecuteBit, hasWriteBit } from "./resolve.ts";
 import { readText } from "./host.ts";
+import { FileCache, type FileCacheIo } from "./file_cache.ts";
 
 /** Where the lease lock files live: root's only (mode 0700). */
 export const LEASE_DIR = "/run/ww/ids";
@@ -51,14 +53,41 @@ export function jailIdRange(maps: IdRange[][] = idMaps()): { range: IdRange; fro
   return { range, fromEnv };
 }
 
+/**
+ * This process's uid and gid maps, once both are read, and the ids they leave unmapped. Kept for
+ * the process's life: a map is written once and never changes, and a process with more than one
+ * thread (Deno always has several) can neither unshare(2) nor setns(2) into another user
+ * namespace.
+ */
+let readMaps: { maps: IdRange[][]; unmapped: IdRange[] } | undefined;
+
 /** This process's uid and gid maps: the ids that exist in its user namespace. */
 function idMaps(): IdRange[][] {
+  if (readMaps) return readMaps.maps;
+  let written = true;
   // Unreadable (no /proc): take every id as mapped, as on a host, and let setuid say otherwise.
-  return ["/proc/self/uid_map", "/proc/self/gid_map"].map((f) => {
+  const maps = ["/proc/self/uid_map", "/proc/self/gid_map"].map((f) => {
     const map = parseIdMap(readText(f) ?? "");
+    if (map.length === 0) written = false;
     return map.length > 0 ? map : [{ first: 0, last: 4294967294 }];
   });
+  if (written) readMaps = { maps, unmapped: unmappedIds(maps) };
+  return maps;
 }
+
+/** The ids no lease may take for want of a mapping (jail/ids.ts unmappedIds of `maps`). */
+function unmapped(maps: IdRange[][]): IdRange[] {
+  return readMaps?.maps === maps ? readMaps.unmapped : unmappedIds(maps);
+}
+
+/**
+ * The host's account files, parsed once and kept while each file's identity (statx) is the same:
+ * every run as root needs them, and reading and parsing them was a tenth of a native run's garbage
+ * (issue 16). A service still sees an account added between two runs: the file's times change.
+ */
+const hostFileIo: FileCacheIo = { identify: fileIdentity, read: readText, now: Date.now };
+const accountIds = new FileCache(hostFileIo, (text) => idsInPasswd(text ?? ""));
+const subidRanges = new FileCache(hostFileIo, (text) => rangesInSubid(text ?? ""));
 
 /**
  * The host id leased for a jail with `requested` ids, or undefined when none is needed (ww is not
@@ -161,17 +190,16 @@ function leaseDir(): void {
 /** What no lease may take: ids of accounts, groups, subordinate ranges and live processes. */
 function idExclusions(maps: IdRange[][]): IdExclusions {
   const ids = new Set<number>();
-  for (const file of ["/etc/passwd", "/etc/group"]) {
-    for (const id of idsInPasswd(readText(file) ?? "")) ids.add(id);
-  }
-  const ranges = ["/etc/subuid", "/etc/subgid"].flatMap((f) => rangesInSubid(readText(f) ?? ""));
+  for (const id of accountIds.get("/etc/passwd")) ids.add(id);
+  for (const id of accountIds.get("/etc/group")) ids.add(id);
+  const ranges = [...subidRanges.get("/etc/subuid"), ...subidRanges.get("/etc/subgid")];
   // The owners of every /proc/<pid>: a process's effective ids. Reading every status file for the
   // real and saved ids too cost ~10 ms on a machine with 100 processes, on every run. A process
   // that made itself non-dumpable shows as root's and is not seen: the lease lock, not this scan,
   // is what keeps live jails apart; the scan keeps ww off ids that something else runs as.
   for (const id of processOwnerIds()) ids.add(id);
   // An id this user namespace does not map cannot be taken (setuid: EINVAL).
-  ranges.push(...unmappedIds(maps));
+  ranges.push(...unmapped(maps));
   return { ids, ranges };
 }
 
