@@ -14,6 +14,11 @@ const STATX_BASIC_STATS = 0x7ff;
 /** struct statx is 256 bytes on every arch; stx_mode (u16) is at offset 28. */
 const buffer = new Uint8Array(256);
 const view = new DataView(buffer.buffer);
+/** A file's owner and mode (STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID). */
+const STATX_OWNER = 0x1 | 0x2 | 0x8 | 0x10;
+const STX_UID = 20;
+const STX_GID = 24;
+const STX_MODE = 28;
 // Where struct statx has the identity's fields (the same on every arch); a timestamp is an i64
 // tv_sec and a u32 tv_nsec.
 const STX_INO = 32;
@@ -31,6 +36,17 @@ const encoder = new TextEncoder();
 
 /** `path` as a C string in pathBuffer, or false when it is too long for any path (ENAMETOOLONG). */
 function encodePath(path: string): boolean {
+  // An ASCII path is copied as it is: encodeInto's result is an object a call.
+  let ascii = path.length < pathBuffer.length;
+  for (let i = 0; ascii && i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (c < 0x80) pathBuffer[i] = c;
+    else ascii = false;
+  }
+  if (ascii) {
+    pathBuffer[path.length] = 0;
+    return true;
+  }
   const { read, written } = encoder.encodeInto(path, pathBuffer);
   if (read < path.length || written >= pathBuffer.length) return false;
   pathBuffer[written] = 0;
@@ -60,7 +76,7 @@ export type PathKind = "dir" | "symlink" | "file";
  */
 export function pathKind(path: string, follow = true): PathKind | undefined {
   if (!statx(path, follow, STATX_TYPE)) return undefined;
-  const type = view.getUint16(28, true) & S_IFMT;
+  const type = view.getUint16(STX_MODE, true) & S_IFMT;
   return type === S_IFDIR ? "dir" : type === S_IFLNK ? "symlink" : "file";
 }
 
@@ -95,4 +111,29 @@ export function fileIdentity(path: string): FileIdentity | undefined {
 /** The u64 at `offset` as a number (exact below 2^53: inodes, sizes and times are), no BigInt. */
 function u64(offset: number): number {
   return view.getUint32(offset + 4, true) * 2 ** 32 + view.getUint32(offset, true);
+}
+
+/** Who owns a file and its mode: what ww checks a jail's user against (run/ids.ts). */
+export interface FileOwner {
+  readonly isDirectory: boolean;
+  /** The permission bits and the file type, as st_mode. */
+  readonly mode: number;
+  readonly uid: number;
+  readonly gid: number;
+}
+
+/**
+ * The owner and mode of the file at `path`, following a final symlink unless `follow` is false;
+ * undefined when it cannot be told. Deno.statSync's FileInfo, for the ~5 paths a run as root
+ * checks, is ~1 KB each with its four Dates (issue 16).
+ */
+export function fileOwner(path: string, follow = true): FileOwner | undefined {
+  if (!statx(path, follow, STATX_OWNER)) return undefined;
+  const mode = view.getUint16(STX_MODE, true);
+  return {
+    isDirectory: (mode & S_IFMT) === S_IFDIR,
+    mode,
+    uid: view.getUint32(STX_UID, true),
+    gid: view.getUint32(STX_GID, true),
+  };
 }

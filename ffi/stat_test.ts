@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fileIdentity, pathKind } from "./stat.ts";
+import { fileIdentity, fileOwner, pathKind } from "./stat.ts";
 
 Deno.test("pathKind tells a directory, a file and a symlink (followed or not) as stat and lstat do, and nothing for an absent path", () => {
   const dir = Deno.makeTempDirSync({ prefix: "ww-stat-test-" });
@@ -53,6 +53,46 @@ Deno.test("fileIdentity has the inode, size and times Deno's stat has, and nothi
     }
     assert.equal(fileIdentity(`${dir}/missing`), undefined);
     assert.equal(fileIdentity(`${dir}/${"x".repeat(5000)}`), undefined);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("fileOwner has the mode, uid, gid and kind Deno's stat and lstat have, and nothing for an absent path", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "ww-stat-test-" });
+  try {
+    Deno.writeTextFileSync(`${dir}/file`, "x");
+    // (chown clears the setuid bit: it comes first.)
+    Deno.chownSync(`${dir}/file`, 1234, 5678);
+    Deno.chmodSync(`${dir}/file`, 0o4751);
+    Deno.symlinkSync(`${dir}/file`, `${dir}/link`);
+    Deno.symlinkSync(dir, `${dir}/dir-link`);
+    for (const path of [`${dir}/file`, `${dir}/link`, `${dir}/dir-link`, dir, "/run", "/"]) {
+      for (const follow of [true, false]) {
+        const info = follow ? Deno.statSync(path) : Deno.lstatSync(path);
+        assert.deepEqual(fileOwner(path, follow), {
+          isDirectory: info.isDirectory,
+          mode: info.mode,
+          uid: info.uid,
+          gid: info.gid,
+        }, `${path} follow=${follow}`);
+      }
+    }
+    assert.equal(fileOwner(`${dir}/file`)!.mode & 0o7777, 0o4751);
+    assert.equal(fileOwner(`${dir}/missing`), undefined);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("a path that is not ASCII is encoded as UTF-8", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "ww-stat-test-é-" });
+  try {
+    Deno.mkdirSync(`${dir}/ünï`);
+    assert.equal(pathKind(`${dir}/ünï`), "dir");
+    assert.equal(pathKind(`${dir}/uni`), undefined);
+    // After a longer one, a shorter ASCII path ends at its own NUL.
+    assert.equal(pathKind("/"), "dir");
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -87,9 +87,14 @@ export function seccompArch(): SeccompArch {
   throw new SetupError(`${why} jail.backend "none"`, { commandLine: `${why} --jail=none` });
 }
 
-/** Whether the kernel offers seccomp filters. */
+// The kernel's seccomp support and its highest capability are fixed for the kernel's life: asked
+// once per process, not on each of a service's runs (issue 16).
+let filters: boolean | undefined;
+let lastCap: number | undefined;
+
+/** Whether the kernel offers seccomp filters (asked once per process). */
 export function seccompFilters(): boolean {
-  return exists("/proc/sys/kernel/seccomp/actions_avail");
+  return filters ??= exists("/proc/sys/kernel/seccomp/actions_avail");
 }
 
 let landlock: { abi: number; errno?: number } | undefined;
@@ -99,9 +104,12 @@ export function landlockSupport(): { abi: number; errno?: number } {
   return landlock ??= landlockAbi();
 }
 
-/** The highest capability number this kernel knows (what dropping "every" capability covers). */
+/**
+ * The highest capability number this kernel knows (what dropping "every" capability covers),
+ * read once per process.
+ */
 export function capLastCap(): number {
-  return Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim());
+  return lastCap ??= Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim());
 }
 
 /** ww's own /proc/self/status. */

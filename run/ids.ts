@@ -11,7 +11,7 @@
 import { closeFd } from "../ffi/fd.ts";
 import { isLockHeld, tryLockFile } from "../ffi/lock.ts";
 import { processOwnerIds } from "../ffi/proc.ts";
-import { fileIdentity } from "../ffi/stat.ts";
+import { fileIdentity, fileOwner } from "../ffi/stat.ts";
 import {
   DEFAULT_JAIL_IDS,
   explicitIdProblem,
@@ -31,7 +31,7 @@ import {
 } from "../jail/ids.ts";
 import type { Cleanups } from "./launch.ts";
 import { BindError, NotExecutableError, SetupError } from "../core/errors.ts";
-import { hasExecuteBit, hasWriteBit } from "./resolve.ts";
+import { type FileModeOwner, hasExecuteBit, hasWriteBit } from "./resolve.ts";
 import { readText } from "./host.ts";
 import { FileCache, type FileCacheIo } from "./file_cache.ts";
 
@@ -87,6 +87,7 @@ function unmapped(maps: IdRange[][]): IdRange[] {
  */
 const hostFileIo: FileCacheIo = { identify: fileIdentity, read: readText, now: Date.now };
 const accountIds = new FileCache(hostFileIo, (text) => idsInPasswd(text ?? ""));
+const ACCOUNT_FILES = ["/etc/passwd", "/etc/group"];
 const subidRanges = new FileCache(hostFileIo, (text) => rangesInSubid(text ?? ""));
 
 /**
@@ -178,7 +179,8 @@ function leaseDir(): void {
     );
   }
   for (const dir of ["/run/ww", LEASE_DIR]) {
-    const info = Deno.lstatSync(dir);
+    // ffi/stat.ts fileOwner, not Deno.lstatSync: no FileInfo a run; Deno's error when it fails.
+    const info = fileOwner(dir, false) ?? Deno.lstatSync(dir);
     if (!info.isDirectory || info.uid !== 0 || ((info.mode ?? 0) & 0o022) !== 0) {
       throw new SetupError(
         `${dir}: ww keeps the jails' id leases there, and it must be a directory only root can write (remove it, ww makes it again)`,
@@ -189,17 +191,22 @@ function leaseDir(): void {
 
 /** What no lease may take: ids of accounts, groups, subordinate ranges and live processes. */
 function idExclusions(maps: IdRange[][]): IdExclusions {
-  const ids = new Set<number>();
-  for (const id of accountIds.get("/etc/passwd")) ids.add(id);
-  for (const id of accountIds.get("/etc/group")) ids.add(id);
-  const ranges = [...subidRanges.get("/etc/subuid"), ...subidRanges.get("/etc/subgid")];
   // The owners of every /proc/<pid>: a process's effective ids. Reading every status file for the
   // real and saved ids too cost ~10 ms on a machine with 100 processes, on every run. A process
   // that made itself non-dumpable shows as root's and is not seen: the lease lock, not this scan,
   // is what keeps live jails apart; the scan keeps ww off ids that something else runs as.
-  for (const id of processOwnerIds()) ids.add(id);
+  const ids = processOwnerIds();
+  // The accounts' ids join the scan's set (one set a run, no iterator: issue 16).
+  for (const file of ACCOUNT_FILES) {
+    const fileIds = accountIds.get(file);
+    for (let i = 0; i < fileIds.length; i++) ids.add(fileIds[i]);
+  }
   // An id this user namespace does not map cannot be taken (setuid: EINVAL).
-  ranges.push(...unmapped(maps));
+  const ranges = [
+    ...subidRanges.get("/etc/subuid"),
+    ...subidRanges.get("/etc/subgid"),
+    ...unmapped(maps),
+  ];
   return { ids, ranges };
 }
 
@@ -222,7 +229,7 @@ export function checkJailAccess(
 ): void {
   if (program !== undefined) {
     checkReachableBy(program, program, who);
-    if (!hasExecuteBit(Deno.statSync(program), who)) {
+    if (!hasExecuteBit(statOf(program), who)) {
       const why = `the jail runs programs as uid ${who.uid}, which may not execute this file`;
       throw new NotExecutableError(
         `${program}: ${why} (let others read and execute it, chmod o+rx, or run it with jail.backend "none")`,
@@ -245,7 +252,7 @@ function checkReachableBy(what: string, source: string, who: HostUser): void {
   const parts = source.split("/").filter(Boolean);
   for (let i = 0; i < parts.length; i++) {
     const dir = `/${parts.slice(0, i).join("/")}`;
-    const info = Deno.statSync(dir);
+    const info = statOf(dir);
     if (!hasExecuteBit(info, who)) {
       const why = `the jail runs as uid ${who.uid}, which cannot enter ${dir} (mode ${
         modeText(info)
@@ -266,7 +273,7 @@ function checkReachableBy(what: string, source: string, who: HostUser): void {
  * uid is new on every run, so the lasting fix is a group (--gid) or the mode.
  */
 function checkWritableBy(source: string, who: HostUser, leased: boolean): void {
-  const info = Deno.statSync(source);
+  const info = statOf(source);
   if (hasWriteBit(info, who)) return;
   const user = leased
     ? `a uid of its own (${who.uid}, gid ${who.gid}; leased per run)`
@@ -287,6 +294,15 @@ function checkWritableBy(source: string, who: HostUser, leased: boolean): void {
   );
 }
 
-function modeText(info: Deno.FileInfo): string {
+/**
+ * The owner and mode of `path` (followed), from one statx: a run as root checks ~5 paths, and
+ * Deno.statSync's FileInfo is ~1 KB each (issue 16). What statx cannot tell, Deno.statSync
+ * throws for, as before.
+ */
+function statOf(path: string): FileModeOwner {
+  return fileOwner(path) ?? Deno.statSync(path);
+}
+
+function modeText(info: FileModeOwner): string {
   return ((info.mode ?? 0) & 0o7777).toString(8).padStart(4, "0");
 }
