@@ -14,7 +14,7 @@ import {
 import type { NamespaceFacts } from "../jail/auto.ts";
 import type { SeccompArch } from "../jail/seccomp.ts";
 import { landlockAbi } from "../ffi/landlock.ts";
-import { pathKind } from "../ffi/stat.ts";
+import { fileOwner, pathKind } from "../ffi/stat.ts";
 import { SetupError } from "../core/errors.ts";
 
 /** The system directories and /etc files of this host that a jail shows. */
@@ -30,6 +30,9 @@ export function hostFiles(net: boolean): HostFiles {
   );
   return { system, etc };
 }
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
 
 /** Where tools are looked for after PATH: a caller's narrow PATH must not switch the jail off. */
 export const TOOL_DIRS: readonly string[] = ["/usr/bin", "/usr/local/bin", "/bin"];
@@ -54,10 +57,10 @@ export function toolDirs(path: string | undefined): string[] {
  */
 export function findTool(name: string, path = Deno.env.get("PATH")): string | undefined {
   for (const dir of toolDirs(path)) {
-    try {
-      const info = Deno.statSync(`${dir}/${name}`);
-      if (info.isFile && ((info.mode ?? 0) & 0o111) !== 0) return `${dir}/${name}`;
-    } catch { /* not here */ }
+    // fileOwner (statx), not Deno.statSync: each directory without the tool was an error object
+    // with its stack, on every bwrap run (~30 KB with a long PATH; issue 16).
+    const mode = fileOwner(`${dir}/${name}`)?.mode ?? 0;
+    if ((mode & S_IFMT) === S_IFREG && (mode & 0o111) !== 0) return `${dir}/${name}`;
   }
   return undefined;
 }
