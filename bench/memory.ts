@@ -13,6 +13,7 @@ interface LoopResult {
   rssKiB: number;
   afterGcKiB: number;
   heapMiB: number;
+  youngMiB: number;
   peakKiB: number;
   threads: number;
 }
@@ -42,7 +43,7 @@ async function loop(variant: string, runs: number, semiSpaceMiB?: number): Promi
 export async function benchMemory(runs: number): Promise<void> {
   const base = await loop("deno", runs);
   console.log(
-    `memory after N sequential runs of /bin/true (RSS after 100 runs and at the end, V8 heap, peak RSS, threads; ratio of RSS)`,
+    `memory after N sequential runs of /bin/true (RSS after 100 runs and at the end, V8 heap in use and its young generation's size, peak RSS, threads; ratio of RSS)`,
   );
   const show = (r: LoopResult, against = base) =>
     console.log(
@@ -52,9 +53,9 @@ export async function benchMemory(runs: number): Promise<void> {
         (r.rssKiB / 1024).toFixed(0).padStart(4)
       } MiB (${(r.afterGcKiB / 1024).toFixed(0).padStart(4)} after a GC)  heap ${
         String(r.heapMiB).padStart(3)
-      } MiB  peak ${(r.peakKiB / 1024).toFixed(0).padStart(4)} MiB  threads ${
-        String(r.threads).padStart(3)
-      }  ${(r.rssKiB / against.rssKiB).toFixed(2)}x`,
+      } MiB (young ${String(r.youngMiB).padStart(3)})  peak ${
+        (r.peakKiB / 1024).toFixed(0).padStart(4)
+      } MiB  threads ${String(r.threads).padStart(3)}  ${(r.rssKiB / against.rssKiB).toFixed(2)}x`,
     );
   show(base);
   const loops = [["bare", runs], ["none", runs], ["native", runs], ["bwrap", Math.round(runs / 3)]];
