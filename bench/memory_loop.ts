@@ -1,11 +1,13 @@
 // bench/memory_loop.ts — one loop of bench/memory.ts in a process of its own: `runs` runs of
 // /bin/true, one after another, through Deno.Command or ww's Command, then this process's RSS,
-// RSS after 100 runs and at the end, peak RSS, V8 heap and threads as JSON on the last line.
+// RSS after 100 runs and at the end, peak RSS, V8 heap, its young generation and threads as JSON
+// on the last line.
 //
 //   deno run -A bench/memory_loop.ts <deno|bare|none|native|bwrap> <runs>
 //
 // `bare` is ww's posix_spawn and waitpid on a worker thread (ffi/) with nothing else of ww.
 
+import { getHeapSpaceStatistics } from "node:v8";
 import { Command, type JailBackend } from "../mod.ts";
 import { spawn } from "../ffi/spawn.ts";
 import { waitPid } from "../ffi/process.ts";
@@ -56,6 +58,10 @@ console.log(JSON.stringify({
   rssKiB,
   afterGcKiB: field("VmRSS"),
   heapMiB: Math.round(Deno.memoryUsage().heapUsed / 2 ** 20),
+  // V8's young generation as committed: it grows with what survives its collections (issue 16).
+  youngMiB: Math.round(
+    getHeapSpaceStatistics().find((s) => s.space_name === "new_space")!.space_size / 2 ** 20,
+  ),
   peakKiB: field("VmHWM"),
   threads: field("Threads"),
 }));

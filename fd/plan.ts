@@ -28,18 +28,26 @@ export function planFdSteps(sources: readonly number[], firstTarget: number): Fd
     throw new RangeError(`invalid first target fd ${firstTarget}`);
   }
   const steps: FdStep[] = [];
-  const targets = sources.map((_, i) => firstTarget + i);
-  const busy = new Set<number>([...sources, ...targets]);
-  // target -> fd currently holding the object it must receive
-  const pending = new Map<number, number>();
-  sources.forEach((s, i) => {
-    const t = targets[i];
-    if (s === t) steps.push({ op: "dup2", from: s, to: t });
-    else pending.set(t, s);
-  });
+  const busy = new Set<number>(sources);
+  // The pending moves: pendingTo[i] must receive the object now on pendingFrom[i]. Two arrays, not
+  // a Map walked with for..of: every run plans its descriptors, and each step of a Map's
+  // iterator is a fresh [key, value] array (issue 16).
+  const pendingTo: number[] = [];
+  const pendingFrom: number[] = [];
+  for (let i = 0; i < sources.length; i++) {
+    const t = firstTarget + i;
+    busy.add(t);
+    if (sources[i] === t) steps.push({ op: "dup2", from: t, to: t });
+    else {
+      pendingTo.push(t);
+      pendingFrom.push(sources[i]);
+    }
+  }
 
   const isReadByPending = (fd: number, except: number) => {
-    for (const [t, s] of pending) if (t !== except && s === fd) return true;
+    for (let i = 0; i < pendingTo.length; i++) {
+      if (pendingTo[i] !== except && pendingFrom[i] === fd) return true;
+    }
     return false;
   };
   let nextTemp = firstTarget;
@@ -49,23 +57,36 @@ export function planFdSteps(sources: readonly number[], firstTarget: number): Fd
     return nextTemp;
   };
 
-  while (pending.size > 0) {
+  while (pendingTo.length > 0) {
     let progressed = false;
-    for (const [t, s] of pending) {
-      if (isReadByPending(t, t)) continue;
-      steps.push({ op: "dup2", from: s, to: t });
-      pending.delete(t);
+    for (let i = 0; i < pendingTo.length;) {
+      const t = pendingTo[i];
+      if (isReadByPending(t, t)) {
+        i++;
+        continue;
+      }
+      steps.push({ op: "dup2", from: pendingFrom[i], to: t });
+      removeAt(pendingTo, i);
+      removeAt(pendingFrom, i);
       progressed = true;
     }
     if (progressed) continue;
     // Every pending target is still read by another pending move: only cycles remain.
-    const [blocked] = pending.keys();
+    const blocked = pendingTo[0];
     const temp = freshTemp();
     steps.push({ op: "dup2", from: blocked, to: temp });
-    for (const [t, s] of pending) if (s === blocked) pending.set(t, temp);
+    for (let i = 0; i < pendingFrom.length; i++) {
+      if (pendingFrom[i] === blocked) pendingFrom[i] = temp;
+    }
   }
   steps.push({ op: "closefrom", from: firstTarget + sources.length });
   return steps;
+}
+
+/** Removes `a[i]`, keeping the order of the rest (splice would make an array of what it removed). */
+function removeAt(a: number[], i: number): void {
+  for (let j = i; j < a.length - 1; j++) a[j] = a[j + 1];
+  a.length--;
 }
 
 /**

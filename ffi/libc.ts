@@ -187,12 +187,19 @@ export function keepAlive(buf: ArrayBufferView): void {
   if (buf.byteLength < 0) throw new Error("unreachable");
 }
 
+const encoder = new TextEncoder();
+
 /** A NUL-terminated copy of `s`, as C wants strings. */
 export function cString(s: string): Uint8Array<ArrayBuffer> {
-  const bytes = new TextEncoder().encode(s);
-  const out = new Uint8Array(bytes.length + 1);
-  out.set(bytes);
-  return out;
+  // One buffer, encoded into, for the usual ASCII string (argv, env, paths: every run makes
+  // dozens); a longer UTF-8 encoding is made apart and copied.
+  const out = new Uint8Array(s.length + 1);
+  const { read } = encoder.encodeInto(s, out);
+  if (read === s.length && out[s.length] === 0) return out;
+  const bytes = encoder.encode(s);
+  const long = new Uint8Array(bytes.length + 1);
+  long.set(bytes);
+  return long;
 }
 
 /**

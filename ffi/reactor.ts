@@ -34,8 +34,8 @@ export interface Waiting {
 
 interface Call {
   readonly promise: Promise<number>;
-  /** The descriptors in this call's set, which must stay open until it returns. */
-  readonly fds: ReadonlySet<number>;
+  /** The waiters of this call's set, whose descriptors must stay open until it returns. */
+  readonly list: readonly Waiter[];
   refed: boolean;
 }
 
@@ -53,6 +53,13 @@ const closeAfterCall = new Set<number>();
 let tookReadyNow = false;
 const byte = new Uint8Array(1);
 const drainBuf = new Uint8Array(64);
+/**
+ * The pollfd array of the call in flight (or of the ready-now poll, made when none is), and its
+ * pointer: one call at a time uses it, so it is kept and grown, not made per call (a run issues
+ * several; issue 16).
+ */
+let pollfds = new Int32Array(16);
+let pollfdsAt = ptr(pollfds);
 
 onRefChange(updateRef);
 
@@ -119,10 +126,16 @@ export function closeDeferred(fd: number): boolean {
     w.resolve(0);
     had = true;
   }
-  const defer = inFlight?.fds.has(fd) === true;
+  const defer = inFlight !== undefined && watches(inFlight, fd);
   if (defer) closeAfterCall.add(fd);
   if (had || defer) changed();
   return defer;
+}
+
+/** Whether `call`'s set has `fd`. */
+function watches(call: Call, fd: number): boolean {
+  for (let i = 0; i < call.list.length; i++) if (call.list[i].fd === fd) return true;
+  return false;
 }
 
 /** The waiter set changed: the call in flight is woken to take the new set, or one is issued. */
@@ -184,13 +197,17 @@ function issue(): void {
   // struct pollfd { int fd; short events; short revents; }: two int32s each (little-endian: the
   // events in the low half of the second, revents in the high half). The first is the wake pipe's
   // (-1, which poll skips, until it is made below).
-  const pfds = new Int32Array(2 * (list.length + 1));
+  if (pollfds.length < 2 * (list.length + 1)) {
+    pollfds = new Int32Array(2 * 2 * (list.length + 1));
+    pollfdsAt = ptr(pollfds);
+  }
+  const pfds = pollfds;
   pfds[0] = wakePipe?.[0] ?? -1;
   pfds[1] = POLLIN;
-  list.forEach((w, i) => {
-    pfds[2 * i + 2] = w.fd;
-    pfds[2 * i + 3] = w.events;
-  });
+  for (let i = 0; i < list.length; i++) {
+    pfds[2 * i + 2] = list[i].fd;
+    pfds[2 * i + 3] = list[i].events;
+  }
   // What is ready already (the end of a run: the program's pidfd, then its socket's EOF, each
   // seen just after the other) is taken here, by poll(2) with a timeout of 0 on the main thread:
   // a call on the blocking pool is a hand-off to another thread and back, 1-3 ms on a loaded
@@ -200,7 +217,7 @@ function issue(): void {
   const quick = !tookReadyNow;
   tookReadyNow = false;
   if (
-    quick && libc().poll_now(ptr(pfds), BigInt(list.length + 1), 0) > 0 &&
+    quick && libc().poll_now(pollfdsAt, BigInt(list.length + 1), 0) > 0 &&
     resolveReady(list, pfds)
   ) {
     tookReadyNow = true;
@@ -213,8 +230,8 @@ function issue(): void {
     wakePipe = fds;
     pfds[0] = fds[0];
   }
-  const promise = libc().poll(ptr(pfds), BigInt(list.length + 1), -1);
-  const call: Call = { promise, fds: new Set(list.map((w) => w.fd)), refed: true };
+  const promise = libc().poll(pollfdsAt, BigInt(list.length + 1), -1);
+  const call: Call = { promise, list, refed: true };
   inFlight = call;
   updateRef();
   // Whatever happens to the call or to one waiter, the loop goes on: the next call is issued.
@@ -245,12 +262,13 @@ function settle(call: Call, list: Waiter[], pfds: Int32Array, n: number): void {
 /** Resolves the waiters of `list` that poll(2) found ready in `pfds`; whether there was one. */
 function resolveReady(list: Waiter[], pfds: Int32Array): boolean {
   let any = false;
-  list.forEach((w, i) => {
+  for (let i = 0; i < list.length; i++) {
+    const w = list[i];
     const revents = pfds[2 * i + 3] >>> 16;
     if (revents !== 0 && waiters.delete(w)) {
       w.resolve(revents);
       any = true;
     }
-  });
+  }
   return any;
 }

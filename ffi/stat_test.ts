@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { pathKind } from "./stat.ts";
+import { fileIdentity, fileOwner, pathKind } from "./stat.ts";
 
 Deno.test("pathKind tells a directory, a file and a symlink (followed or not) as stat and lstat do, and nothing for an absent path", () => {
   const dir = Deno.makeTempDirSync({ prefix: "ww-stat-test-" });
@@ -30,6 +30,69 @@ Deno.test("pathKind tells a directory, a file and a symlink (followed or not) as
         assert.equal(pathKind(path, follow), expected, `${path} follow=${follow}`);
       }
     }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("fileIdentity has the inode, size and times Deno's stat has, and nothing for an absent path", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "ww-stat-test-" });
+  try {
+    Deno.writeTextFileSync(`${dir}/file`, "four");
+    Deno.utimeSync(`${dir}/file`, 1_000, 1_234.5);
+    Deno.symlinkSync(`${dir}/file`, `${dir}/link`);
+    const info = Deno.statSync(`${dir}/file`);
+    for (const path of [`${dir}/file`, `${dir}/link`]) {
+      const id = fileIdentity(path)!;
+      assert.equal(id.ino, info.ino);
+      assert.equal(id.size, 4);
+      assert.equal(id.mtimeSec, 1_234);
+      assert.equal(id.mtimeNsec, 500_000_000);
+      // (Deno's ctime has whole seconds.)
+      assert.equal(id.ctimeSec, Math.floor(info.ctime!.getTime() / 1000));
+    }
+    assert.equal(fileIdentity(`${dir}/missing`), undefined);
+    assert.equal(fileIdentity(`${dir}/${"x".repeat(5000)}`), undefined);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("fileOwner has the mode, uid, gid and kind Deno's stat and lstat have, and nothing for an absent path", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "ww-stat-test-" });
+  try {
+    Deno.writeTextFileSync(`${dir}/file`, "x");
+    // (chown clears the setuid bit: it comes first.)
+    Deno.chownSync(`${dir}/file`, 1234, 5678);
+    Deno.chmodSync(`${dir}/file`, 0o4751);
+    Deno.symlinkSync(`${dir}/file`, `${dir}/link`);
+    Deno.symlinkSync(dir, `${dir}/dir-link`);
+    for (const path of [`${dir}/file`, `${dir}/link`, `${dir}/dir-link`, dir, "/run", "/"]) {
+      for (const follow of [true, false]) {
+        const info = follow ? Deno.statSync(path) : Deno.lstatSync(path);
+        assert.deepEqual(fileOwner(path, follow), {
+          isDirectory: info.isDirectory,
+          mode: info.mode,
+          uid: info.uid,
+          gid: info.gid,
+        }, `${path} follow=${follow}`);
+      }
+    }
+    assert.equal(fileOwner(`${dir}/file`)!.mode & 0o7777, 0o4751);
+    assert.equal(fileOwner(`${dir}/missing`), undefined);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("a path that is not ASCII is encoded as UTF-8", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "ww-stat-test-é-" });
+  try {
+    Deno.mkdirSync(`${dir}/ünï`);
+    assert.equal(pathKind(`${dir}/ünï`), "dir");
+    assert.equal(pathKind(`${dir}/uni`), undefined);
+    // After a longer one, a shorter ASCII path ends at its own NUL.
+    assert.equal(pathKind("/"), "dir");
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

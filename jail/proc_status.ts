@@ -17,10 +17,18 @@ export function isPrivileged(id: ProcessIdentity): boolean {
   return id.euid === 0 || id.capEffective !== 0n || id.capPermitted !== 0n;
 }
 
+/** The lines read, compiled once: each native run parses ww's own status (issue 16). */
+const FIELDS = {
+  Uid: /^Uid:\s*(.*)$/m,
+  Gid: /^Gid:\s*(.*)$/m,
+  CapEff: /^CapEff:\s*(.*)$/m,
+  CapPrm: /^CapPrm:\s*(.*)$/m,
+};
+
 /** Parses the Uid, Gid, CapEff and CapPrm lines of /proc/<pid>/status. */
 export function parseProcStatus(text: string): ProcessIdentity {
-  const field = (name: string) => {
-    const m = new RegExp(`^${name}:\\s*(.*)$`, "m").exec(text);
+  const field = (name: keyof typeof FIELDS) => {
+    const m = FIELDS[name].exec(text);
     if (!m) throw new Error(`/proc/self/status has no ${name} line`);
     return m[1].trim().split(/\s+/);
   };

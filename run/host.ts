@@ -14,7 +14,7 @@ import {
 import type { NamespaceFacts } from "../jail/auto.ts";
 import type { SeccompArch } from "../jail/seccomp.ts";
 import { landlockAbi } from "../ffi/landlock.ts";
-import { pathKind } from "../ffi/stat.ts";
+import { fileOwner, pathKind } from "../ffi/stat.ts";
 import { SetupError } from "../core/errors.ts";
 
 /** The system directories and /etc files of this host that a jail shows. */
@@ -30,6 +30,9 @@ export function hostFiles(net: boolean): HostFiles {
   );
   return { system, etc };
 }
+
+const S_IFMT = 0o170000;
+const S_IFREG = 0o100000;
 
 /** Where tools are looked for after PATH: a caller's narrow PATH must not switch the jail off. */
 export const TOOL_DIRS: readonly string[] = ["/usr/bin", "/usr/local/bin", "/bin"];
@@ -54,10 +57,10 @@ export function toolDirs(path: string | undefined): string[] {
  */
 export function findTool(name: string, path = Deno.env.get("PATH")): string | undefined {
   for (const dir of toolDirs(path)) {
-    try {
-      const info = Deno.statSync(`${dir}/${name}`);
-      if (info.isFile && ((info.mode ?? 0) & 0o111) !== 0) return `${dir}/${name}`;
-    } catch { /* not here */ }
+    // fileOwner (statx), not Deno.statSync: each directory without the tool was an error object
+    // with its stack, on every bwrap run (~30 KB with a long PATH; issue 16).
+    const mode = fileOwner(`${dir}/${name}`)?.mode ?? 0;
+    if ((mode & S_IFMT) === S_IFREG && (mode & 0o111) !== 0) return `${dir}/${name}`;
   }
   return undefined;
 }
@@ -87,9 +90,14 @@ export function seccompArch(): SeccompArch {
   throw new SetupError(`${why} jail.backend "none"`, { commandLine: `${why} --jail=none` });
 }
 
-/** Whether the kernel offers seccomp filters. */
+// The kernel's seccomp support and its highest capability are fixed for the kernel's life: asked
+// once per process, not on each of a service's runs (issue 16).
+let filters: boolean | undefined;
+let lastCap: number | undefined;
+
+/** Whether the kernel offers seccomp filters (asked once per process). */
 export function seccompFilters(): boolean {
-  return exists("/proc/sys/kernel/seccomp/actions_avail");
+  return filters ??= exists("/proc/sys/kernel/seccomp/actions_avail");
 }
 
 let landlock: { abi: number; errno?: number } | undefined;
@@ -99,9 +107,12 @@ export function landlockSupport(): { abi: number; errno?: number } {
   return landlock ??= landlockAbi();
 }
 
-/** The highest capability number this kernel knows (what dropping "every" capability covers). */
+/**
+ * The highest capability number this kernel knows (what dropping "every" capability covers),
+ * read once per process.
+ */
 export function capLastCap(): number {
-  return Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim());
+  return lastCap ??= Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim());
 }
 
 /** ww's own /proc/self/status. */

@@ -11,6 +11,7 @@
 import { closeFd } from "../ffi/fd.ts";
 import { isLockHeld, tryLockFile } from "../ffi/lock.ts";
 import { processOwnerIds } from "../ffi/proc.ts";
+import { fileIdentity, fileOwner } from "../ffi/stat.ts";
 import {
   DEFAULT_JAIL_IDS,
   explicitIdProblem,
@@ -30,8 +31,9 @@ import {
 } from "../jail/ids.ts";
 import type { Cleanups } from "./launch.ts";
 import { BindError, NotExecutableError, SetupError } from "../core/errors.ts";
-import { hasExecuteBit, hasWriteBit } from "./resolve.ts";
+import { type FileModeOwner, hasExecuteBit, hasWriteBit } from "./resolve.ts";
 import { readText } from "./host.ts";
+import { FileCache, type FileCacheIo } from "./file_cache.ts";
 
 /** Where the lease lock files live: root's only (mode 0700). */
 export const LEASE_DIR = "/run/ww/ids";
@@ -51,14 +53,42 @@ export function jailIdRange(maps: IdRange[][] = idMaps()): { range: IdRange; fro
   return { range, fromEnv };
 }
 
+/**
+ * This process's uid and gid maps, once both are read, and the ids they leave unmapped. Kept for
+ * the process's life: a map is written once and never changes, and a process with more than one
+ * thread (Deno always has several) can neither unshare(2) nor setns(2) into another user
+ * namespace.
+ */
+let readMaps: { maps: IdRange[][]; unmapped: IdRange[] } | undefined;
+
 /** This process's uid and gid maps: the ids that exist in its user namespace. */
 function idMaps(): IdRange[][] {
+  if (readMaps) return readMaps.maps;
+  let written = true;
   // Unreadable (no /proc): take every id as mapped, as on a host, and let setuid say otherwise.
-  return ["/proc/self/uid_map", "/proc/self/gid_map"].map((f) => {
+  const maps = ["/proc/self/uid_map", "/proc/self/gid_map"].map((f) => {
     const map = parseIdMap(readText(f) ?? "");
+    if (map.length === 0) written = false;
     return map.length > 0 ? map : [{ first: 0, last: 4294967294 }];
   });
+  if (written) readMaps = { maps, unmapped: unmappedIds(maps) };
+  return maps;
 }
+
+/** The ids no lease may take for want of a mapping (jail/ids.ts unmappedIds of `maps`). */
+function unmapped(maps: IdRange[][]): IdRange[] {
+  return readMaps?.maps === maps ? readMaps.unmapped : unmappedIds(maps);
+}
+
+/**
+ * The host's account files, parsed once and kept while each file's identity (statx) is the same:
+ * every run as root needs them, and reading and parsing them was a tenth of a native run's garbage
+ * (issue 16). A service still sees an account added between two runs: the file's times change.
+ */
+const hostFileIo: FileCacheIo = { identify: fileIdentity, read: readText, now: Date.now };
+const accountIds = new FileCache(hostFileIo, (text) => idsInPasswd(text ?? ""));
+const ACCOUNT_FILES = ["/etc/passwd", "/etc/group"];
+const subidRanges = new FileCache(hostFileIo, (text) => rangesInSubid(text ?? ""));
 
 /**
  * The host id leased for a jail with `requested` ids, or undefined when none is needed (ww is not
@@ -149,7 +179,8 @@ function leaseDir(): void {
     );
   }
   for (const dir of ["/run/ww", LEASE_DIR]) {
-    const info = Deno.lstatSync(dir);
+    // ffi/stat.ts fileOwner, not Deno.lstatSync: no FileInfo a run; Deno's error when it fails.
+    const info = fileOwner(dir, false) ?? Deno.lstatSync(dir);
     if (!info.isDirectory || info.uid !== 0 || ((info.mode ?? 0) & 0o022) !== 0) {
       throw new SetupError(
         `${dir}: ww keeps the jails' id leases there, and it must be a directory only root can write (remove it, ww makes it again)`,
@@ -160,18 +191,22 @@ function leaseDir(): void {
 
 /** What no lease may take: ids of accounts, groups, subordinate ranges and live processes. */
 function idExclusions(maps: IdRange[][]): IdExclusions {
-  const ids = new Set<number>();
-  for (const file of ["/etc/passwd", "/etc/group"]) {
-    for (const id of idsInPasswd(readText(file) ?? "")) ids.add(id);
-  }
-  const ranges = ["/etc/subuid", "/etc/subgid"].flatMap((f) => rangesInSubid(readText(f) ?? ""));
   // The owners of every /proc/<pid>: a process's effective ids. Reading every status file for the
   // real and saved ids too cost ~10 ms on a machine with 100 processes, on every run. A process
   // that made itself non-dumpable shows as root's and is not seen: the lease lock, not this scan,
   // is what keeps live jails apart; the scan keeps ww off ids that something else runs as.
-  for (const id of processOwnerIds()) ids.add(id);
+  const ids = processOwnerIds();
+  // The accounts' ids join the scan's set (one set a run, no iterator: issue 16).
+  for (const file of ACCOUNT_FILES) {
+    const fileIds = accountIds.get(file);
+    for (let i = 0; i < fileIds.length; i++) ids.add(fileIds[i]);
+  }
   // An id this user namespace does not map cannot be taken (setuid: EINVAL).
-  ranges.push(...unmappedIds(maps));
+  const ranges = [
+    ...subidRanges.get("/etc/subuid"),
+    ...subidRanges.get("/etc/subgid"),
+    ...unmapped(maps),
+  ];
   return { ids, ranges };
 }
 
@@ -194,7 +229,7 @@ export function checkJailAccess(
 ): void {
   if (program !== undefined) {
     checkReachableBy(program, program, who);
-    if (!hasExecuteBit(Deno.statSync(program), who)) {
+    if (!hasExecuteBit(statOf(program), who)) {
       const why = `the jail runs programs as uid ${who.uid}, which may not execute this file`;
       throw new NotExecutableError(
         `${program}: ${why} (let others read and execute it, chmod o+rx, or run it with jail.backend "none")`,
@@ -217,7 +252,7 @@ function checkReachableBy(what: string, source: string, who: HostUser): void {
   const parts = source.split("/").filter(Boolean);
   for (let i = 0; i < parts.length; i++) {
     const dir = `/${parts.slice(0, i).join("/")}`;
-    const info = Deno.statSync(dir);
+    const info = statOf(dir);
     if (!hasExecuteBit(info, who)) {
       const why = `the jail runs as uid ${who.uid}, which cannot enter ${dir} (mode ${
         modeText(info)
@@ -238,7 +273,7 @@ function checkReachableBy(what: string, source: string, who: HostUser): void {
  * uid is new on every run, so the lasting fix is a group (--gid) or the mode.
  */
 function checkWritableBy(source: string, who: HostUser, leased: boolean): void {
-  const info = Deno.statSync(source);
+  const info = statOf(source);
   if (hasWriteBit(info, who)) return;
   const user = leased
     ? `a uid of its own (${who.uid}, gid ${who.gid}; leased per run)`
@@ -259,6 +294,15 @@ function checkWritableBy(source: string, who: HostUser, leased: boolean): void {
   );
 }
 
-function modeText(info: Deno.FileInfo): string {
+/**
+ * The owner and mode of `path` (followed), from one statx: a run as root checks ~5 paths, and
+ * Deno.statSync's FileInfo is ~1 KB each (issue 16). What statx cannot tell, Deno.statSync
+ * throws for, as before.
+ */
+function statOf(path: string): FileModeOwner {
+  return fileOwner(path) ?? Deno.statSync(path);
+}
+
+function modeText(info: FileModeOwner): string {
   return ((info.mode ?? 0) & 0o7777).toString(8).padStart(4, "0");
 }

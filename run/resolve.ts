@@ -11,6 +11,14 @@ import { SyscallError } from "../ffi/libc.ts";
 import { openNoSymlinks } from "../ffi/open.ts";
 import { guestOpenError, type HostEntry, type HostFs, type ViewPath } from "./view.ts";
 
+/** What the permission checks read of a file: Deno.FileInfo's, or ffi/stat.ts fileOwner's. */
+export interface FileModeOwner {
+  readonly mode: number | null;
+  readonly uid: number | null;
+  readonly gid: number | null;
+  readonly isDirectory: boolean;
+}
+
 /** The absolute path of the program to execute, or a NotFound/NotExecutable error. */
 export function resolveProgram(program: string, callerPath: string, cwd: string): string {
   if (program.includes("/")) {
@@ -62,7 +70,7 @@ function executableProblem(path: string): string | undefined {
  * execute permission on a file, search permission on a directory. Supplementary groups are not
  * considered.
  */
-export function hasExecuteBit(info: Deno.FileInfo, who: { uid: number; gid: number }): boolean {
+export function hasExecuteBit(info: FileModeOwner, who: { uid: number; gid: number }): boolean {
   const mode = info.mode ?? 0;
   if (who.uid === 0) return (mode & 0o111) !== 0;
   const bit = info.uid === who.uid ? 0o100 : info.gid === who.gid ? 0o010 : 0o001;
@@ -96,7 +104,7 @@ export const HOST_FS: HostFs = {
  * Whether the w bit that applies to `who` is set (and, on a directory, the x bit too: creating
  * a file needs both). Supplementary groups and ACLs are not considered.
  */
-export function hasWriteBit(info: Deno.FileInfo, who: { uid: number; gid: number }): boolean {
+export function hasWriteBit(info: FileModeOwner, who: { uid: number; gid: number }): boolean {
   const mode = info.mode ?? 0;
   if (who.uid === 0) return true;
   const shift = info.uid === who.uid ? 6 : info.gid === who.gid ? 3 : 0;

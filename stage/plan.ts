@@ -244,6 +244,22 @@ class Writer {
     this.#size += zeros;
   }
   string(s: string): void {
+    // An ASCII string (nearly every one) is copied in place, after room for its length: a
+    // Uint8Array per string was most of a bwrap plan's garbage, ~100 strings a run (issue 16).
+    this.#room(8 + s.length + 8);
+    const at = this.#size + 8;
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 0 || c >= 0x80) return this.#encoded(s);
+      this.#buf[at + i] = c;
+    }
+    this.word(s.length);
+    this.#size += s.length;
+    const zeros = 8 - (s.length % 8);
+    this.#buf.fill(0, this.#size, this.#size + zeros);
+    this.#size += zeros;
+  }
+  #encoded(s: string): void {
     const b = ENCODER.encode(s);
     if (b.includes(0)) throw new Error(`a NUL byte cannot pass to execve: ${JSON.stringify(s)}`);
     this.word(b.length);

@@ -106,3 +106,21 @@ Deno.test("the work directory and the cwd are the plan's last two strings", () =
   ]);
   assert.deepEqual(tail({ workdir: "/tmp/ww-1" }, 40), [...string("/tmp/ww-1"), ...string("")]);
 });
+
+Deno.test("strings are UTF-8, ASCII or not, each a length word, its bytes, a NUL and zeros to a word", () => {
+  const string = (text: string) => {
+    const bytes = new TextEncoder().encode(text);
+    const out = new Uint8Array(8 + Math.ceil((bytes.length + 1) / 8) * 8);
+    new DataView(out.buffer).setBigUint64(0, BigInt(bytes.length), true);
+    out.set(bytes, 8);
+    return [...out];
+  };
+  const env = ["A=héllo", "B=12345678", "C=日本", "D=", "E=\u{1F600}x"];
+  // A long plan first: the buffer reused after it holds its bytes, which padding must not leak.
+  encodeStagePlan({ ...PLAN, env: ["X".repeat(5000)] });
+  const bytes = [...encodeStagePlan({ ...PLAN, env, workdir: "", cwd: "" })];
+  const expected = [...string(""), ...string("")];
+  const tailOf = [8, 0, 0, 0, 0, 0, 0, 0].length + env.map(string).flat().length + expected.length;
+  const countWord = [env.length, 0, 0, 0, 0, 0, 0, 0];
+  assert.deepEqual(bytes.slice(-tailOf), [...countWord, ...env.map(string).flat(), ...expected]);
+});

@@ -1,15 +1,16 @@
 // tests/run/memory_probe.ts — a program (not a test) run by memory_test.ts in a process of its
-// own, with --v8-flags=--expose-gc: runs /bin/true through the library's Command in the native
-// jail and prints, as JSON on its last line, what V8's sampling heap profiler saw the runs
+// own, with --v8-flags=--expose-gc: runs /bin/true through the library's Command in a jail
+// (native unless named) and prints, as JSON on its last line, what V8's sampling heap profiler saw the runs
 // allocate (garbage included: a service's young generation grows with it, issue 16) and the
 // heap in use after a full collection at two points (what the runs keep).
 //
-//   deno run -A --v8-flags=--expose-gc tests/run/memory_probe.ts <warm> <sampled> <more>
+//   deno run -A --v8-flags=--expose-gc tests/run/memory_probe.ts <warm> <sampled> <more> [backend]
 
 import { Session } from "node:inspector/promises";
-import { Command } from "../../mod.ts";
+import { Command, type JailBackend } from "../../mod.ts";
 
-const [warm, sampled, more] = Deno.args.map(Number);
+const [warm, sampled, more] = Deno.args.slice(0, 3).map(Number);
+const backend = (Deno.args[3] ?? "native") as JailBackend;
 if (![warm, sampled, more].every(Number.isSafeInteger)) {
   throw new Error("usage: memory_probe.ts <warm runs> <sampled runs> <more runs>");
 }
@@ -21,7 +22,7 @@ async function run(n: number): Promise<void> {
     const out = await new Command("/bin/true", {
       stdout: "null",
       stderr: "null",
-      jail: { backend: "native" },
+      jail: { backend },
     }).output();
     if (out.code !== 0) throw new Error(`exit ${out.code}`);
   }
