@@ -57,7 +57,7 @@ export function bundledPath(module: LazyModule): string {
  * @example
  * lazyUrl("rpc/host.ts", "file:///ww/core/lazy.ts");
  * // "file:///ww/rpc/host.ts"
- * lazyUrl("rpc/host.ts", "file:///ww/dist/chunk-ABC.js");
+ * lazyUrl("rpc/host.ts", "file:///ww/dist/main-chunks.js");
  * // "file:///ww/dist/rpc/host.js"
  */
 export function lazyUrl(module: LazyModule, here: string): string {
