@@ -22,7 +22,6 @@ export const LAZY_MODULES = [
   "rpc/host.ts",
   "run/launch_bwrap.ts",
   "run/launch_native.ts",
-  "run/launch_direct.ts",
   "run/stage.ts",
   "run/tty.ts",
   "run/doctor.ts",
