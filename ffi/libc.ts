@@ -106,23 +106,31 @@ let stageLibrary: Symbols<typeof stageSymbols> | undefined;
 let procLibrary: Symbols<typeof procSymbols> | undefined;
 let jailLibrary: Symbols<typeof jailSymbols> | undefined;
 
-/** The functions of a group of libc symbols, as Deno.dlopen would type them. */
-type Symbols<S extends Deno.ForeignLibraryInterface> = Deno.DynamicLibrary<S>["symbols"];
+/** The functions of a group of symbols, as Deno.dlopen would type them. */
+export type Symbols<S extends Deno.ForeignLibraryInterface> = Deno.DynamicLibrary<S>["symbols"];
 
-/** A JS function as dlopen makes it, for the wrappers of openLibc. */
+/** A JS function as dlopen makes it, for the wrappers of openLibrary. */
 type Call = (...args: unknown[]) => unknown;
 
 /**
- * Opens `symbols` of libc without a fast-call trampoline for any: Deno compiles one per
+ * Opens `symbols` of `path` (libc by default) without a fast-call trampoline for any: Deno compiles one per
  * synchronous symbol when the library is opened (its "turbocall", with Cranelift), ~1.7 ms to
  * start the compiler and ~0.2 ms a symbol, 5-6 ms for the first group on every run, for calls
  * ww makes a few times each. Deno compiles none for a symbol that takes a struct, so each is
  * opened with its first parameter as a struct of that one field (none: a struct it ignores), which
  * the C calling convention passes exactly as the field alone, in the same register, on x86_64
  * and aarch64; the wrapper puts the argument in it. A call then costs ~1 µs more. The wrappers
- * keep `symbols`' own signatures, so callers see no difference.
+ * keep `symbols`' own signatures, so callers see no difference. Every library ww opens is
+ * opened this way (ffi/tty.ts, ffi/socket.ts, ffi/sha.ts too).
+ *
+ * @example
+ * const { getpid } = openLibrary({ getpid: { parameters: [], result: "i32" } });
+ * getpid(); // Deno.pid
  */
-function openLibc<S extends Deno.ForeignLibraryInterface>(symbols: S): Symbols<S> {
+export function openLibrary<S extends Deno.ForeignLibraryInterface>(
+  symbols: S,
+  path = "libc.so.6",
+): Symbols<S> {
   const defs: Record<string, Deno.ForeignFunction> = {};
   const wraps: Record<string, (call: Call) => Call> = {};
   for (const [key, def] of Object.entries(symbols) as [string, Deno.ForeignFunction][]) {
@@ -134,14 +142,14 @@ function openLibc<S extends Deno.ForeignLibraryInterface>(symbols: S): Symbols<S
     defs[key] = { ...def, parameters: [{ struct: [first] }, ...rest] };
     wraps[key] = structFirst(first, def.parameters.length === 0);
   }
-  const opened = Deno.dlopen("libc.so.6", defs).symbols as Record<string, Call>;
+  const opened = Deno.dlopen(path, defs).symbols as Record<string, Call>;
   const out: Record<string, Call> = {};
   for (const key of Object.keys(defs)) out[key] = wraps[key]?.(opened[key]) ?? opened[key];
   return out as Symbols<S>;
 }
 
 /**
- * A wrapper of `call` (a symbol opened by openLibc) that takes its first argument as declared
+ * A wrapper of `call` (a symbol opened by openLibrary) that takes its first argument as declared
  * and passes it as the one-field struct, its memory: an i32, or a 64-bit integer or address.
  */
 function structFirst(type: Deno.NativeType, none: boolean): (call: Call) => Call {
@@ -157,7 +165,7 @@ function structFirst(type: Deno.NativeType, none: boolean): (call: Call) => Call
     };
   }
   if (!["pointer", "buffer", "i64", "u64", "isize", "usize"].includes(type as string)) {
-    throw new TypeError(`openLibc: a first parameter of type ${String(type)} is not supported`);
+    throw new TypeError(`openLibrary: a first parameter of type ${String(type)} is not supported`);
   }
   const cell = new BigUint64Array(1);
   const word = type === "pointer"
@@ -173,27 +181,27 @@ function structFirst(type: Deno.NativeType, none: boolean): (call: Call) => Call
 
 /** The libc symbols every run uses. */
 export function libc(): Symbols<typeof symbols> {
-  return library ??= openLibc(symbols);
+  return library ??= openLibrary(symbols);
 }
 
 /** The libc symbols for files by path and memfds. */
 export function libcFiles(): Symbols<typeof fileSymbols> {
-  return fileLibrary ??= openLibc(fileSymbols);
+  return fileLibrary ??= openLibrary(fileSymbols);
 }
 
 /** The libc symbols of a jail's id lease and its stage's memfd. */
 export function libcJail(): Symbols<typeof jailSymbols> {
-  return jailLibrary ??= openLibc(jailSymbols);
+  return jailLibrary ??= openLibrary(jailSymbols);
 }
 
 /** The libc symbols of the scan of /proc. */
 export function libcProc(): Symbols<typeof procSymbols> {
-  return procLibrary ??= openLibc(procSymbols);
+  return procLibrary ??= openLibrary(procSymbols);
 }
 
 /** The libc symbols of the Landlock probe. */
 export function libcStage(): Symbols<typeof stageSymbols> {
-  return stageLibrary ??= openLibc(stageSymbols);
+  return stageLibrary ??= openLibrary(stageSymbols);
 }
 
 /** A failed system call: which call, its errno name, and what ww was doing. */
