@@ -238,9 +238,10 @@ export function checkReturned(syscall: string, result: number, context?: string)
 }
 
 /**
- * A pointer to `buf`'s memory, for the symbols of the first group: Deno binds a `pointer`
- * parameter about twice as fast as a `buffer` one, and that binding is paid on every run. The
- * caller keeps `buf` referenced until the call has returned (or, for a nonblocking call, settled).
+ * A pointer to `buf`'s memory, for the symbols of the first group: Deno compiled a `pointer`
+ * parameter's fast-call trampoline about twice as fast as a `buffer` one's, when every run paid
+ * for them (openLibrary compiles none now). The caller keeps `buf` referenced until the call has
+ * returned (or, for a nonblocking call, settled).
  */
 export function ptr(buf: ArrayBufferView): Deno.PointerValue {
   return Deno.UnsafePointer.of(buf as BufferSource);
