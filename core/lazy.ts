@@ -22,7 +22,6 @@ export const LAZY_MODULES = [
   "rpc/host.ts",
   "run/launch_bwrap.ts",
   "run/launch_native.ts",
-  "run/launch_direct.ts",
   "run/stage.ts",
   "run/tty.ts",
   "run/doctor.ts",
@@ -57,7 +56,7 @@ export function bundledPath(module: LazyModule): string {
  * @example
  * lazyUrl("rpc/host.ts", "file:///ww/core/lazy.ts");
  * // "file:///ww/rpc/host.ts"
- * lazyUrl("rpc/host.ts", "file:///ww/dist/chunk-ABC.js");
+ * lazyUrl("rpc/host.ts", "file:///ww/dist/main-chunks.js");
  * // "file:///ww/dist/rpc/host.js"
  */
 export function lazyUrl(module: LazyModule, here: string): string {

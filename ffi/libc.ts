@@ -99,42 +99,109 @@ const stageSymbols = {
   },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-// Each group is bound on first use: Deno compiles a trampoline per symbol at dlopen, about 0.1 ms
-// each, and a plain `ww run` needs only the first group.
-let library: Deno.DynamicLibrary<typeof symbols> | undefined;
-let fileLibrary: Deno.DynamicLibrary<typeof fileSymbols> | undefined;
-let stageLibrary: Deno.DynamicLibrary<typeof stageSymbols> | undefined;
-let procLibrary: Deno.DynamicLibrary<typeof procSymbols> | undefined;
-let jailLibrary: Deno.DynamicLibrary<typeof jailSymbols> | undefined;
+// Each group is bound on first use, and a plain `ww run` needs only the first group.
+let library: Symbols<typeof symbols> | undefined;
+let fileLibrary: Symbols<typeof fileSymbols> | undefined;
+let stageLibrary: Symbols<typeof stageSymbols> | undefined;
+let procLibrary: Symbols<typeof procSymbols> | undefined;
+let jailLibrary: Symbols<typeof jailSymbols> | undefined;
+
+/** The functions of a group of symbols, as Deno.dlopen would type them. */
+export type Symbols<S extends Deno.ForeignLibraryInterface> = Deno.DynamicLibrary<S>["symbols"];
+
+/** A JS function as dlopen makes it, for the wrappers of openLibrary. */
+type Call = (...args: unknown[]) => unknown;
+
+/**
+ * Opens `symbols` of `path` (libc by default) without a fast-call trampoline for any: Deno compiles one per
+ * synchronous symbol when the library is opened (its "turbocall", with Cranelift), ~1.7 ms to
+ * start the compiler and ~0.2 ms a symbol, 5-6 ms for the first group on every run, for calls
+ * ww makes a few times each. Deno compiles none for a symbol that takes a struct, so each is
+ * opened with its first parameter as a struct of that one field (none: a struct it ignores), which
+ * the C calling convention passes exactly as the field alone, in the same register, on x86_64
+ * and aarch64; the wrapper puts the argument in it. A call then costs ~1 µs more. The wrappers
+ * keep `symbols`' own signatures, so callers see no difference. Every library ww opens is
+ * opened this way (ffi/tty.ts, ffi/socket.ts, ffi/sha.ts too).
+ *
+ * @example
+ * const { getpid } = openLibrary({ getpid: { parameters: [], result: "i32" } });
+ * getpid(); // Deno.pid
+ */
+export function openLibrary<S extends Deno.ForeignLibraryInterface>(
+  symbols: S,
+  path = "libc.so.6",
+): Symbols<S> {
+  const defs: Record<string, Deno.ForeignFunction> = {};
+  const wraps: Record<string, (call: Call) => Call> = {};
+  for (const [key, def] of Object.entries(symbols) as [string, Deno.ForeignFunction][]) {
+    if (def.nonblocking) {
+      defs[key] = def; // called on a worker thread: no trampoline either
+      continue;
+    }
+    const [first = "i32", ...rest] = def.parameters;
+    defs[key] = { ...def, parameters: [{ struct: [first] }, ...rest] };
+    wraps[key] = structFirst(first, def.parameters.length === 0);
+  }
+  const opened = Deno.dlopen(path, defs).symbols as Record<string, Call>;
+  const out: Record<string, Call> = {};
+  for (const key of Object.keys(defs)) out[key] = wraps[key]?.(opened[key]) ?? opened[key];
+  return out as Symbols<S>;
+}
+
+/**
+ * A wrapper of `call` (a symbol opened by openLibrary) that takes its first argument as declared
+ * and passes it as the one-field struct, its memory: an i32, or a 64-bit integer or address.
+ */
+function structFirst(type: Deno.NativeType, none: boolean): (call: Call) => Call {
+  if (none) {
+    const unused = new Int32Array(1);
+    return (call) => (...args) => call(unused, ...args);
+  }
+  if (type === "i32" || type === "u32") {
+    const cell = new Int32Array(1);
+    return (call) => (first, ...args) => {
+      cell[0] = first as number;
+      return call(cell, ...args);
+    };
+  }
+  if (!["pointer", "buffer", "i64", "u64", "isize", "usize"].includes(type as string)) {
+    throw new TypeError(`openLibrary: a first parameter of type ${String(type)} is not supported`);
+  }
+  const cell = new BigUint64Array(1);
+  const word = type === "pointer"
+    ? (v: unknown) => BigInt(Deno.UnsafePointer.value(v as Deno.PointerValue))
+    : type === "buffer"
+    ? (v: unknown) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(v as BufferSource)))
+    : (v: unknown) => BigInt.asUintN(64, BigInt(v as number | bigint));
+  return (call) => (first, ...args) => {
+    cell[0] = word(first);
+    return call(cell, ...args);
+  };
+}
 
 /** The libc symbols every run uses. */
-export function libc(): Deno.DynamicLibrary<typeof symbols>["symbols"] {
-  library ??= Deno.dlopen("libc.so.6", symbols);
-  return library.symbols;
+export function libc(): Symbols<typeof symbols> {
+  return library ??= openLibrary(symbols);
 }
 
 /** The libc symbols for files by path and memfds. */
-export function libcFiles(): Deno.DynamicLibrary<typeof fileSymbols>["symbols"] {
-  fileLibrary ??= Deno.dlopen("libc.so.6", fileSymbols);
-  return fileLibrary.symbols;
+export function libcFiles(): Symbols<typeof fileSymbols> {
+  return fileLibrary ??= openLibrary(fileSymbols);
 }
 
 /** The libc symbols of a jail's id lease and its stage's memfd. */
-export function libcJail(): Deno.DynamicLibrary<typeof jailSymbols>["symbols"] {
-  jailLibrary ??= Deno.dlopen("libc.so.6", jailSymbols);
-  return jailLibrary.symbols;
+export function libcJail(): Symbols<typeof jailSymbols> {
+  return jailLibrary ??= openLibrary(jailSymbols);
 }
 
 /** The libc symbols of the scan of /proc. */
-export function libcProc(): Deno.DynamicLibrary<typeof procSymbols>["symbols"] {
-  procLibrary ??= Deno.dlopen("libc.so.6", procSymbols);
-  return procLibrary.symbols;
+export function libcProc(): Symbols<typeof procSymbols> {
+  return procLibrary ??= openLibrary(procSymbols);
 }
 
 /** The libc symbols of the Landlock probe. */
-export function libcStage(): Deno.DynamicLibrary<typeof stageSymbols>["symbols"] {
-  stageLibrary ??= Deno.dlopen("libc.so.6", stageSymbols);
-  return stageLibrary.symbols;
+export function libcStage(): Symbols<typeof stageSymbols> {
+  return stageLibrary ??= openLibrary(stageSymbols);
 }
 
 /** A failed system call: which call, its errno name, and what ww was doing. */
@@ -171,9 +238,10 @@ export function checkReturned(syscall: string, result: number, context?: string)
 }
 
 /**
- * A pointer to `buf`'s memory, for the symbols of the first group: Deno binds a `pointer`
- * parameter about twice as fast as a `buffer` one, and that binding is paid on every run. The
- * caller keeps `buf` referenced until the call has returned (or, for a nonblocking call, settled).
+ * A pointer to `buf`'s memory, for the symbols of the first group: Deno compiled a `pointer`
+ * parameter's fast-call trampoline about twice as fast as a `buffer` one's, when every run paid
+ * for them (openLibrary compiles none now). The caller keeps `buf` referenced until the call has
+ * returned (or, for a nonblocking call, settled).
  */
 export function ptr(buf: ArrayBufferView): Deno.PointerValue {
   return Deno.UnsafePointer.of(buf as BufferSource);

@@ -5,6 +5,8 @@
 // worker thread, whose wake-ups on a loaded machine cost more than the hash. Without libcrypto,
 // callers use crypto.subtle.
 
+import { openLibrary, type Symbols } from "./libc.ts";
+
 const symbols = {
   SHA256: { parameters: ["buffer", "usize", "buffer"], result: "pointer" },
   SHA512: { parameters: ["buffer", "usize", "buffer"], result: "pointer" },
@@ -13,14 +15,14 @@ const symbols = {
 /** OpenSSL 3, then 1.1: both export the one-shot SHA256 and SHA512. */
 const NAMES = ["libcrypto.so.3", "libcrypto.so.1.1"];
 
-let library: Deno.DynamicLibrary<typeof symbols> | null | undefined;
+let library: Symbols<typeof symbols> | null | undefined;
 
-function open(): Deno.DynamicLibrary<typeof symbols> | null {
+function open(): Symbols<typeof symbols> | null {
   if (library !== undefined) return library;
   library = null;
   for (const name of NAMES) {
     try {
-      library = Deno.dlopen(name, symbols);
+      library = openLibrary(symbols, name);
       break;
     } catch { /* not installed: try the next, then let the caller use WebCrypto */ }
   }
@@ -41,7 +43,7 @@ export function shaDigest(
   const lib = open();
   if (!lib) return undefined;
   const out = new Uint8Array(algorithm === "SHA-256" ? 32 : 64);
-  const f = algorithm === "SHA-256" ? lib.symbols.SHA256 : lib.symbols.SHA512;
+  const f = algorithm === "SHA-256" ? lib.SHA256 : lib.SHA512;
   // A zero-length buffer may have no backing store; OpenSSL reads nothing from it either way.
   f(bytes.length > 0 ? bytes : new Uint8Array(1), BigInt(bytes.length), out);
   return out;

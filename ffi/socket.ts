@@ -4,7 +4,15 @@
 // nothing is left open. Errors are SyscallErrors; run/own_grants.ts words them for people.
 
 import { EINPROGRESS, EINTR, ENXIO } from "./errno.ts";
-import { check, cString, lastErrno, libc, SyscallError } from "./libc.ts";
+import {
+  check,
+  cString,
+  lastErrno,
+  libc,
+  openLibrary,
+  type Symbols,
+  SyscallError,
+} from "./libc.ts";
 import { F_GETFL, F_SETFL, O_ACCMODE, O_NONBLOCK, POLLOUT } from "./flags.ts";
 
 const socketSymbols = {
@@ -34,10 +42,9 @@ const socketSymbols = {
   freeaddrinfo: { parameters: ["pointer"], result: "void" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-let library: Deno.DynamicLibrary<typeof socketSymbols> | undefined;
-function sock(): Deno.DynamicLibrary<typeof socketSymbols>["symbols"] {
-  library ??= Deno.dlopen("libc.so.6", socketSymbols);
-  return library.symbols;
+let library: Symbols<typeof socketSymbols> | undefined;
+function sock(): Symbols<typeof socketSymbols> {
+  return library ??= openLibrary(socketSymbols);
 }
 
 export const AF_UNIX = 1;

@@ -4,7 +4,16 @@
 
 import { EAGAIN, EINTR } from "./errno.ts";
 import { closeFd } from "./fd.ts";
-import { check, checkReturned, keepAlive, lastErrno, libc, ptr } from "./libc.ts";
+import {
+  check,
+  checkReturned,
+  keepAlive,
+  lastErrno,
+  libc,
+  openLibrary,
+  ptr,
+  type Symbols,
+} from "./libc.ts";
 import { O_CLOEXEC, O_NONBLOCK, O_RDWR } from "./flags.ts";
 
 const O_NOCTTY = 0o400;
@@ -33,11 +42,10 @@ const symbols = {
   poll: { parameters: ["pointer", "u64", "i32"], result: "i32", nonblocking: true },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-// Bound on first use: only a run with a terminal pays for these trampolines.
-let library: Deno.DynamicLibrary<typeof symbols> | undefined;
-function tty(): Deno.DynamicLibrary<typeof symbols>["symbols"] {
-  library ??= Deno.dlopen("libc.so.6", symbols);
-  return library.symbols;
+// Bound on first use: only a run with a terminal needs them.
+let library: Symbols<typeof symbols> | undefined;
+function tty(): Symbols<typeof symbols> {
+  return library ??= openLibrary(symbols);
 }
 
 /** A pseudo-terminal pair: ww keeps `master`; `slave` (at `name`) becomes the program's. */
@@ -176,17 +184,17 @@ const spawnSymbols = {
     result: "i32",
   },
 } as const satisfies Deno.ForeignLibraryInterface;
-let spawnLibrary: Deno.DynamicLibrary<typeof spawnSymbols> | undefined;
+let spawnLibrary: Symbols<typeof spawnSymbols> | undefined;
 
 /**
  * Adds "open `path` (NUL-terminated) read-write as fd `fd`, without O_NOCTTY" to posix_spawn
  * file actions (glibc copies the path).
  */
 export function addOpenAction(actions: Deno.PointerValue, fd: number, path: Uint8Array): void {
-  spawnLibrary ??= Deno.dlopen("libc.so.6", spawnSymbols);
+  spawnLibrary ??= openLibrary(spawnSymbols);
   checkReturned(
     "posix_spawn_file_actions_addopen",
-    spawnLibrary.symbols.posix_spawn_file_actions_addopen(actions, fd, path, O_RDWR, 0),
+    spawnLibrary.posix_spawn_file_actions_addopen(actions, fd, path, O_RDWR, 0),
   );
 }
 

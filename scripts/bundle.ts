@@ -19,6 +19,13 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LAZY_MODULES } from "../core/lazy.ts";
 import { PROGRAM_FOLDERS } from "../core/folders.ts";
+import {
+  chunkExports,
+  chunkImports,
+  evaluationOrder,
+  mergeEntry,
+  rewriteImports,
+} from "./merge_chunks.ts";
 
 /** The repository root, with a trailing slash. */
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -28,6 +35,12 @@ export const BUNDLE_DIR = "dist";
 
 /** The bundle's entry point, in its directory. */
 export const BUNDLE_MAIN = "main.js";
+
+/**
+ * The file that holds every chunk main.js imports statically (scripts/merge_chunks.ts), beside
+ * main.js.
+ */
+export const BUNDLE_MAIN_CHUNKS = "main-chunks.js";
 
 /** The stamp file in the bundle's directory: the sources' hash it was built from. */
 const STAMP = "sources.sha256";
@@ -58,7 +71,13 @@ export function bundleArgs(outdir: string): string[] {
 
 /** The files the bundle is made of (from the repository root, sorted): its stamp covers them. */
 export function bundleInputs(): string[] {
-  const files = ["main.ts", "deno.json", "deno.lock", "scripts/bundle.ts"];
+  const files = [
+    "main.ts",
+    "deno.json",
+    "deno.lock",
+    "scripts/bundle.ts",
+    "scripts/merge_chunks.ts",
+  ];
   const walk = (dir: string) => {
     for (const e of Deno.readDirSync(`${ROOT}${dir}`)) {
       if (e.isDirectory) walk(`${dir}${e.name}/`);
@@ -106,16 +125,12 @@ export async function buildBundle(outdir: string): Promise<void> {
   const hash = await sourcesHash();
   const next = `${outdir}.new-${Deno.pid}`;
   await Deno.remove(next, { recursive: true }).catch(() => {});
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: bundleArgs(next),
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
+  try {
+    await denoBundle(bundleArgs(next));
+    await mergeMainChunks(next);
+  } catch (e) {
     await Deno.remove(next, { recursive: true }).catch(() => {});
-    const text = new TextDecoder().decode(new Uint8Array([...out.stdout, ...out.stderr])).trim();
-    throw new Error(`deno bundle failed: ${text}`);
+    throw e;
   }
   await Deno.writeTextFile(`${next}/${STAMP}`, `${hash}\n`);
   await Deno.remove(outdir, { recursive: true }).catch((e) => {
@@ -128,6 +143,62 @@ export async function buildBundle(outdir: string): Promise<void> {
     await Deno.remove(next, { recursive: true });
     if (!await isFresh(outdir)) throw e;
   }
+}
+
+/** Runs `deno <args>` from the repository root; throws with its output when it fails. */
+async function denoBundle(args: string[]): Promise<void> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args,
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    const text = new TextDecoder().decode(new Uint8Array([...out.stdout, ...out.stderr])).trim();
+    throw new Error(`deno bundle failed: ${text}`);
+  }
+}
+
+/**
+ * Replaces the chunks that main.js imports statically, in the bundle in `dir`, by one file,
+ * BUNDLE_MAIN_CHUNKS, bundled by deno bundle from their merge entry (scripts/merge_chunks.ts),
+ * and points every import of them, in main.js, the lazy modules and the other chunks, there.
+ */
+async function mergeMainChunks(dir: string): Promise<void> {
+  const text = new Map<string, string>();
+  const read = (file: string) => {
+    if (!text.has(file)) text.set(file, Deno.readTextFileSync(`${dir}/${file}`));
+    return text.get(file)!;
+  };
+  const order = evaluationOrder(chunkImports(read(BUNDLE_MAIN)), (c) => chunkImports(read(c)));
+  if (order.length === 0) return;
+  const entry = `${dir}/main-chunks-entry.js`;
+  await Deno.writeTextFile(entry, mergeEntry(order, (c) => chunkExports(read(c))));
+  await denoBundle([
+    "bundle",
+    "--quiet",
+    "--platform",
+    "browser",
+    "-o",
+    `${dir}/${BUNDLE_MAIN_CHUNKS}`,
+    entry,
+  ]);
+  await Deno.remove(entry);
+  const merged = new Set(order);
+  for (const chunk of merged) await Deno.remove(`${dir}/${chunk}`);
+  const walk = async (sub: string) => {
+    for await (const e of Deno.readDir(`${dir}/${sub}`)) {
+      const file = `${sub}${e.name}`;
+      if (e.isDirectory) await walk(`${file}/`);
+      else if (e.name.endsWith(".js") && file !== BUNDLE_MAIN_CHUNKS) {
+        const path = `${dir}/${file}`;
+        const before = await Deno.readTextFile(path);
+        const after = rewriteImports(before, merged, BUNDLE_MAIN_CHUNKS);
+        if (after !== before) await Deno.writeTextFile(path, after);
+      }
+    }
+  };
+  await walk("");
 }
 
 /** Builds the bundle in `outdir` unless it is fresh (or always, when `force`). */

@@ -8,7 +8,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { LAZY_MODULES } from "../../core/lazy.ts";
-import { buildBundle, BUNDLE_MAIN, bundleInputs, isFresh } from "../../scripts/bundle.ts";
+import {
+  buildBundle,
+  BUNDLE_MAIN,
+  BUNDLE_MAIN_CHUNKS,
+  bundleInputs,
+  isFresh,
+} from "../../scripts/bundle.ts";
 import { startIpfsd } from "../ipfs/ipfsd.ts";
 import { buildGuest } from "../rpc/build.ts";
 import { errorLines, REPO, runWw, type WwOptions } from "../support/ww.ts";
@@ -68,6 +74,24 @@ Deno.test("the bundle has main.js and a file of its own for every lazily importe
       /^(?:import|export)\b[^";]*"(?!\.\.?\/)|\bimport\(\s*"(?!\.\.?\/)/m,
       file,
     );
+  }
+});
+
+Deno.test("main.js's static imports are all in one file, whose every chunk is gone", () => {
+  const main = Deno.readTextFileSync(join(dir, BUNDLE_MAIN));
+  const imported = [...main.matchAll(/^import\b[^";]*"([^"]+)";$/gm)].map((m) => m[1]);
+  assert.ok(imported.length > 0);
+  assert.deepEqual([...new Set(imported)], [`./${BUNDLE_MAIN_CHUNKS}`]);
+  // Nothing imports a chunk that was merged: each chunk a file imports is there.
+  const files = (d: string): string[] =>
+    [...Deno.readDirSync(d)].flatMap((e) =>
+      e.isDirectory ? files(join(d, e.name)) : [join(d, e.name)]
+    );
+  for (const file of files(dir).filter((f) => f.endsWith(".js"))) {
+    const text = Deno.readTextFileSync(file);
+    for (const m of text.matchAll(/^(?:import|export)\b[^";]*"(\.\.?\/[^"]+)";$/gm)) {
+      assert.ok(Deno.statSync(join(file, "..", m[1])).isFile, `${file}: ${m[1]}`);
+    }
   }
 });
 
@@ -132,12 +156,13 @@ for (const jail of ["none", "native"]) {
   });
 }
 
-Deno.test("a plain --jail=none run loads main.js, its chunks and its launcher, and no other lazy module", async () => {
+Deno.test("a plain --jail=none run loads main.js and its chunks, and no lazy module", async () => {
   const root = `${dir}/`;
   const opened = await filesOpened(["run", "--jail=none", "/bin/true"], root);
   assert.ok(opened.includes(BUNDLE_MAIN), opened.join(" "));
   const lazy = LAZY_MODULES.map((m) => m.replace(/\.ts$/, ".js"));
-  assert.deepEqual(opened.filter((f) => lazy.includes(f)), ["run/launch_direct.js"]);
+  // Its launcher, run/launch_direct.ts, is in main.js's static graph.
+  assert.deepEqual(opened.filter((f) => lazy.includes(f)), []);
   // The chunks of npm packages are loaded by literal import() only from the IPFS and RPC code.
   const npm = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith("src-"));
   assert.ok(npm.length > 0);

@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import {
+  chunkExports,
+  chunkImports,
+  evaluationOrder,
+  mergedName,
+  mergeEntry,
+  rewriteImports,
+} from "./merge_chunks.ts";
+
+const MAIN = `import {
+  a,
+  b
+} from "./chunk-AAA.js";
+import "./chunk-BBB.js";
+import {
+  decode as decode2
+} from "./chunk-CCC.js";
+
+// main.ts
+console.log(a, b, decode2, import("./src-XYZ.js"));
+`;
+
+Deno.test("chunkImports lists the static chunk imports in order, not import() of other files", () => {
+  assert.deepEqual(chunkImports(MAIN), ["chunk-AAA.js", "chunk-BBB.js", "chunk-CCC.js"]);
+  assert.deepEqual(chunkImports('import {\n  x\n} from "../../chunk-Q1.js";\n'), ["chunk-Q1.js"]);
+  assert.deepEqual(chunkImports("const s = 'import \"./chunk-A.js\";';\n"), []);
+});
+
+Deno.test("chunkExports names what a chunk exports, the right-hand side of `as`", () => {
+  assert.deepEqual(chunkExports("var x;\nexport {\n  x,\n  decode4 as decode\n};\n"), [
+    "x",
+    "decode",
+  ]);
+  assert.deepEqual(chunkExports("console.log(1);\n"), []);
+});
+
+Deno.test("evaluationOrder is depth first, each chunk after its imports, each once", () => {
+  const graph: Record<string, string[]> = {
+    "a.js": ["c.js", "b.js"],
+    "b.js": ["c.js"],
+    "c.js": [],
+    "d.js": ["b.js"],
+  };
+  assert.deepEqual(evaluationOrder(["a.js", "d.js"], (c) => graph[c]), [
+    "c.js",
+    "b.js",
+    "a.js",
+    "d.js",
+  ]);
+});
+
+Deno.test("two chunks' exports of one name stay apart in the merged file", () => {
+  const entry = mergeEntry(
+    ["chunk-AAA.js", "chunk-BBB.js", "chunk-CCC.js"],
+    (c) => ({ "chunk-AAA.js": ["decode"], "chunk-BBB.js": [], "chunk-CCC.js": ["decode"] })[c]!,
+  );
+  assert.equal(
+    entry,
+    'export { decode as decode$AAA } from "./chunk-AAA.js";\n' +
+      'import "./chunk-BBB.js";\n' +
+      'export { decode as decode$CCC } from "./chunk-CCC.js";\n',
+  );
+  assert.equal(mergedName("default", "chunk-X9.js"), "default$X9");
+});
+
+Deno.test("rewriteImports points merged chunks at the merged file, keeping local names and paths", () => {
+  const merged = new Set(["chunk-AAA.js", "chunk-BBB.js", "chunk-CCC.js"]);
+  assert.equal(
+    rewriteImports(MAIN, merged, "main-chunks.js"),
+    `import { a$AAA as a, b$AAA as b } from "./main-chunks.js";
+import "./main-chunks.js";
+import { decode$CCC as decode2 } from "./main-chunks.js";
+
+// main.ts
+console.log(a, b, decode2, import("./src-XYZ.js"));
+`,
+  );
+  // A lazy module one folder down, importing a merged chunk and one that is not.
+  assert.equal(
+    rewriteImports(
+      'import {\n  x\n} from "../chunk-AAA.js";\nimport "../chunk-ZZZ.js";\n',
+      merged,
+      "main-chunks.js",
+    ),
+    'import { x$AAA as x } from "../main-chunks.js";\nimport "../chunk-ZZZ.js";\n',
+  );
+});
