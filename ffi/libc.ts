@@ -10,7 +10,6 @@ import { errnoName } from "./errno.ts";
 
 /** What every run needs: descriptors, spawning, waiting, signalling. */
 const symbols = {
-  __errno_location: { parameters: [], result: "pointer" },
   close: { parameters: ["i32"], result: "i32" },
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
@@ -105,6 +104,8 @@ let fileLibrary: Symbols<typeof fileSymbols> | undefined;
 let stageLibrary: Symbols<typeof stageSymbols> | undefined;
 let procLibrary: Symbols<typeof procSymbols> | undefined;
 let jailLibrary: Symbols<typeof jailSymbols> | undefined;
+/** errno of the thread ww calls libc on, as memory; set when the first library is opened. */
+let errnoCell: Int32Array | undefined;
 
 /** The functions of a group of symbols, as Deno.dlopen would type them. */
 export type Symbols<S extends Deno.ForeignLibraryInterface> = Deno.DynamicLibrary<S>["symbols"];
@@ -130,6 +131,16 @@ type Call = (...args: unknown[]) => unknown;
 export function openLibrary<S extends Deno.ForeignLibraryInterface>(
   symbols: S,
   path = "libc.so.6",
+): Symbols<S> {
+  // Before any symbol of the library can fail: lastErrno must not open anything after a failure.
+  errnoCell ??= errnoOfThisThread();
+  return openWithoutTrampolines(symbols, path);
+}
+
+/** openLibrary's work, for errnoOfThisThread too. */
+function openWithoutTrampolines<S extends Deno.ForeignLibraryInterface>(
+  symbols: S,
+  path: string,
 ): Symbols<S> {
   const defs: Record<string, Deno.ForeignFunction> = {};
   const wraps: Record<string, (call: Call) => Call> = {};
@@ -220,10 +231,30 @@ export class SyscallError extends Error {
   }
 }
 
-/** errno of the last libc call made on this (the main) thread. */
+/**
+ * The errno of the last failed call made on this thread (ww's main thread: the synchronous
+ * symbols run there).
+ *
+ * It reads errno's own memory: no call, and no allocation that could start a garbage collection,
+ * runs between the failed call and the read. Reading it through `__errno_location()` and a new
+ * `UnsafePointerView` allocated twice in that window, and a system call made meanwhile (by a
+ * collection, say) can overwrite errno. One read of a stage's report failed as `ENOENT`, which
+ * read(2) never returns, in about 20,000 native runs: most likely an EAGAIN (which ww waits on)
+ * overwritten there.
+ */
 export function lastErrno(): number {
-  const p = libc().__errno_location();
-  return p === null ? 0 : new Deno.UnsafePointerView(p).getInt32();
+  return errnoCell![0];
+}
+
+/** This thread's errno as an Int32Array over it (errno is thread-local, its address fixed). */
+function errnoOfThisThread(): Int32Array {
+  const { __errno_location } = openWithoutTrampolines(
+    { __errno_location: { parameters: [], result: "pointer" } },
+    "libc.so.6",
+  );
+  const p = __errno_location();
+  if (p === null) throw new Error("__errno_location() returned NULL");
+  return new Int32Array(Deno.UnsafePointerView.getArrayBuffer(p, 4));
 }
 
 /** Throws a SyscallError with the current errno when `result` is -1. */
