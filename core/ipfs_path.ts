@@ -27,6 +27,9 @@ const BARE_CID = new RegExp(
   ].map((re) => `^${re}$`).join("|"),
 );
 
+/** The shortest name BARE_CID matches: 40 characters after a z, m or u prefix. */
+const BARE_CID_MIN_LENGTH = 41;
+
 /**
  * True when `program` names something in IPFS: it starts with /ipfs/ or /ipns/ (or is /ipfs or
  * /ipns), or it is a bare CID. Such a name is never a local path, even when it does not parse.
@@ -36,7 +39,12 @@ const BARE_CID = new RegExp(
  * isIpfsPath("./app"); // false
  */
 export function isIpfsPath(program: string): boolean {
-  return /^\/ip[fn]s(\/|$)/.test(program) || BARE_CID.test(program);
+  // Without regular expressions for a path (each costs its compilation on the first run, and
+  // `ww run` asks this of every program): a bare CID starts with a letter and is long.
+  if (program.startsWith("/")) {
+    return ["/ipfs", "/ipns"].some((ns) => program === ns || program.startsWith(`${ns}/`));
+  }
+  return program.length >= BARE_CID_MIN_LENGTH && BARE_CID.test(program);
 }
 
 /**

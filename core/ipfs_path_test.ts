@@ -77,3 +77,27 @@ Deno.test("argv[0] is the last segment, or the root", () => {
   assert.equal(name(V0), V0);
   assert.equal(name("/ipns/example.org/tool"), "tool");
 });
+
+Deno.test("isIpfsPath's shortcuts agree with the regular expressions they replace", () => {
+  // The rule as it was written before the shortcuts: the /ipfs, /ipns prefix or a bare CID.
+  const BARE = new RegExp(
+    [
+      "Qm[1-9A-HJ-NP-Za-km-z]{44}",
+      "b[a-z2-7]{50,}",
+      "B[A-Z2-7]{50,}",
+      "z[1-9A-HJ-NP-Za-km-z]{40,}",
+      "k[0-9a-z]{50,}",
+      "f[0-9a-f]{64,}",
+      "F[0-9A-F]{64,}",
+      "[mu][A-Za-z0-9+/_-]{40,}",
+    ].map((re) => `^${re}$`).join("|"),
+  );
+  const regexRule = (p: string) => /^\/ip[fn]s(\/|$)/.test(p) || BARE.test(p);
+  const names = ["", "/", "/ipfs", "/ipns", "/ipfs/", "/ipfsx", "/ipf", "/ipnsx/a", "//ipfs/a"];
+  for (const prefix of ["Qm", "b", "B", "z", "k", "f", "F", "m", "u", "/", "/ipfs/", "x"]) {
+    for (const n of [38, 39, 40, 41, 42, 44, 45, 46, 49, 50, 51, 63, 64, 65]) {
+      for (const fill of ["a", "A", "1", "/", "+"]) names.push(prefix + fill.repeat(n));
+    }
+  }
+  for (const p of names) assert.equal(isIpfsPath(p), regexRule(p), p);
+});

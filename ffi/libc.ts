@@ -26,6 +26,9 @@ const symbols = {
   // Here, not with the file group: a --jail=none run reopens its stderr with it (ffi/stderr.ts),
   // and binding that whole group for one call cost it 3-6 ms.
   open: { parameters: ["pointer", "i32", "u32"], result: "i32" },
+  // Here too (ffi/stat.ts): a --jail=none run asks it of TMPDIR, the program and its stderr, and
+  // Deno.statSync's first use costs a run ~0.6 ms; a call through a bound group costs microseconds.
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   sigfillset: { parameters: ["pointer"], result: "i32" },
   sigemptyset: { parameters: ["pointer"], result: "i32" },
   posix_spawn: {
@@ -77,7 +80,6 @@ const fileSymbols = {
 const jailSymbols = {
   flock: { parameters: ["i32", "i32"], result: "i32" },
   memfd_create: { parameters: ["pointer", "u32"], result: "i32" },
-  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Only a jail's id lease, as root, scans every /proc/<pid> (ffi/proc.ts). */

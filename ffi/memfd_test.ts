@@ -9,6 +9,7 @@ import {
   fileSize,
   memfdSeals,
   readAt,
+  readFileHead,
   reopenReadOnly,
   sealMemfd,
 } from "./memfd.ts";
@@ -101,5 +102,20 @@ Deno.test("copyRange copies a memfd range onto the end of a disk file, on a work
     closeFd(out);
     closeFd(fd);
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("readFileHead reads at most max bytes from the start, and undefined when it cannot open", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const path = `${dir}/f`;
+    Deno.writeTextFileSync(path, "#!/bin/sh\necho hi\n");
+    assert.equal(new TextDecoder().decode(readFileHead(path, 9)), "#!/bin/sh");
+    assert.equal(new TextDecoder().decode(readFileHead(path, 100)), "#!/bin/sh\necho hi\n");
+    Deno.writeTextFileSync(`${dir}/empty`, "");
+    assert.equal(readFileHead(`${dir}/empty`, 10)?.length, 0);
+    assert.equal(readFileHead(`${dir}/missing`, 10), undefined);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
   }
 });

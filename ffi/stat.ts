@@ -3,7 +3,8 @@
 // jail shows, the native jail's rule paths), and Deno.statSync's FileInfo (~1 KB) and its error
 // for an absent path (~4 KB) were a fifth of a native run's garbage (issue 16).
 
-import { libcJail } from "./libc.ts";
+import { lastErrno, libc } from "./libc.ts";
+import { ENAMETOOLONG } from "./errno.ts";
 
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -56,11 +57,30 @@ function encodePath(path: string): boolean {
 /** statx(2) of `path` into `buffer`: whether it succeeded. */
 function statx(path: string, follow: boolean, mask: number): boolean {
   const flags = follow ? 0 : AT_SYMLINK_NOFOLLOW;
-  return encodePath(path) && libcJail().statx(AT_FDCWD, pathBuffer, flags, mask, buffer) === 0;
+  return encodePath(path) && libc().statx(AT_FDCWD, pathBuffer, flags, mask, buffer) === 0;
 }
 const S_IFMT = 0o170000;
 const S_IFDIR = 0o040000;
 const S_IFLNK = 0o120000;
+const S_IFREG = 0o100000;
+const S_IFSOCK = 0o140000;
+
+/**
+ * The type of file a st_mode (FileOwner.mode) names.
+ *
+ * @example
+ * modeKind(0o100755); // "file"
+ */
+export function modeKind(mode: number): "file" | "dir" | "socket" | "other" {
+  const type = mode & S_IFMT;
+  return type === S_IFREG
+    ? "file"
+    : type === S_IFDIR
+    ? "dir"
+    : type === S_IFSOCK
+    ? "socket"
+    : "other";
+}
 
 /** A path's kind: a directory, a symlink (only when not followed), or any other file. */
 export type PathKind = "dir" | "symlink" | "file";
@@ -129,6 +149,25 @@ export interface FileOwner {
  */
 export function fileOwner(path: string, follow = true): FileOwner | undefined {
   if (!statx(path, follow, STATX_OWNER)) return undefined;
+  return owner();
+}
+
+/**
+ * fileOwner of `path` (followed), or the errno that statx(2) failed with (ENAMETOOLONG for a
+ * path too long to pass): for a caller that tells "missing" from "not allowed".
+ *
+ * @example
+ * statOwner("/nonexistent"); // { errno: 2 } (ENOENT)
+ */
+export function statOwner(path: string): FileOwner | { readonly errno: number } {
+  if (!encodePath(path)) return { errno: ENAMETOOLONG };
+  if (libc().statx(AT_FDCWD, pathBuffer, 0, STATX_OWNER, buffer) !== 0) {
+    return { errno: lastErrno() };
+  }
+  return owner();
+}
+
+function owner(): FileOwner {
   const mode = view.getUint16(STX_MODE, true);
   return {
     isDirectory: (mode & S_IFMT) === S_IFDIR,

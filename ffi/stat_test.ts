@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { fileIdentity, fileOwner, pathKind } from "./stat.ts";
+import { fileIdentity, fileOwner, modeKind, pathKind, statOwner } from "./stat.ts";
+import { ENAMETOOLONG, ENOENT, ENOTDIR } from "./errno.ts";
 
 Deno.test("pathKind tells a directory, a file and a symlink (followed or not) as stat and lstat do, and nothing for an absent path", () => {
   const dir = Deno.makeTempDirSync({ prefix: "ww-stat-test-" });
@@ -96,4 +97,33 @@ Deno.test("a path that is not ASCII is encoded as UTF-8", () => {
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+Deno.test("statOwner gives a file's owner and mode, or the errno that tells missing from other failures", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    Deno.writeTextFileSync(`${dir}/f`, "x");
+    Deno.chmodSync(`${dir}/f`, 0o640);
+    const f = statOwner(`${dir}/f`);
+    assert.ok(!("errno" in f));
+    assert.equal(f.mode & 0o777, 0o640);
+    assert.equal(modeKind(f.mode), "file");
+    assert.equal(f.uid, Deno.uid());
+    const d = statOwner(dir);
+    assert.ok(!("errno" in d) && modeKind(d.mode) === "dir");
+    assert.deepEqual(statOwner(`${dir}/missing`), { errno: ENOENT });
+    assert.deepEqual(statOwner(`${dir}/f/below`), { errno: ENOTDIR });
+    assert.deepEqual(statOwner(`/${"a".repeat(5000)}`), { errno: ENAMETOOLONG });
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("modeKind names regular files, directories and sockets, and nothing else", () => {
+  assert.equal(modeKind(0o100755), "file");
+  assert.equal(modeKind(0o040755), "dir");
+  assert.equal(modeKind(0o140777), "socket");
+  assert.equal(modeKind(0o020666), "other"); // a character device
+  assert.equal(modeKind(0o010644), "other"); // a FIFO
+  assert.equal(modeKind(0o120777), "other"); // a symlink (not followed)
 });

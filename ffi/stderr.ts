@@ -7,6 +7,7 @@ import { EAGAIN, EINTR } from "./errno.ts";
 import { closeFd } from "./fd.ts";
 import { cString, keepAlive, lastErrno, libc, libcFiles, ptr } from "./libc.ts";
 import { O_CLOEXEC, O_NONBLOCK, O_WRONLY, POLLOUT } from "./flags.ts";
+import { fileOwner, modeKind } from "./stat.ts";
 
 const MSG_DONTWAIT = 0x40;
 const MSG_NOSIGNAL = 0x4000;
@@ -39,14 +40,16 @@ export interface NonblockingOut {
  * err.write(new TextEncoder().encode("ww: hello\n")); // 10, or fewer when stderr is full
  */
 export function openStderr(): NonblockingOut {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.statSync("/proc/self/fd/2");
-  } catch {
+  // statx through libc, not Deno.statSync, whose first use costs a run ~0.6 ms.
+  const info = fileOwner("/proc/self/fd/2");
+  if (info === undefined) {
     return { write: (b) => b.length, writable: () => Promise.resolve(true) };
   }
-  if (info.isFile) return fdOut(2, (fd, b) => Number(libc().write(fd, ptr(b), BigInt(b.length))));
-  if (info.isSocket) {
+  const kind = modeKind(info.mode);
+  if (kind === "file") {
+    return fdOut(2, (fd, b) => Number(libc().write(fd, ptr(b), BigInt(b.length))));
+  }
+  if (kind === "socket") {
     return fdOut(
       2,
       (fd, b) => Number(libcFiles().send(fd, b, BigInt(b.length), MSG_DONTWAIT | MSG_NOSIGNAL)),

@@ -10,6 +10,8 @@ import {
 
 Deno.test("the default address is localhost:5001 over http", () => {
   assert.deepEqual(multiaddrToUrl(DEFAULT_IPFS_API), { url: "http://localhost:5001" });
+  // cli/flags.ts checks every address but this one, which must therefore parse.
+  assert.deepEqual(ipfsApiUrl(DEFAULT_IPFS_API), { url: "http://localhost:5001" });
 });
 
 Deno.test("ip4, ip6, dns, with or without /http or /https", () => {

@@ -8,6 +8,8 @@ import { NotExecutableError, NotFoundError } from "../core/errors.ts";
 import { absolutePath } from "../core/path.ts";
 import { closeFd } from "../ffi/fd.ts";
 import { SyscallError } from "../ffi/libc.ts";
+import { EACCES, ENOENT, ENOTDIR, EPERM } from "../ffi/errno.ts";
+import { modeKind, statOwner } from "../ffi/stat.ts";
 import { openNoSymlinks } from "../ffi/open.ts";
 import { guestOpenError, type HostEntry, type HostFs, type ViewPath } from "./view.ts";
 
@@ -48,18 +50,16 @@ export function resolveProgram(program: string, callerPath: string, cwd: string)
 
 /** "missing", a reason it cannot be executed, or undefined when it looks executable. */
 function executableProblem(path: string): string | undefined {
-  let info: Deno.FileInfo;
-  try {
-    info = Deno.statSync(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) {
-      return "missing";
-    }
-    if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
-    throw e;
+  // statx through libc, not Deno.statSync: its first use costs a run ~0.6 ms (ffi/stat.ts).
+  const info = statOwner(path);
+  if ("errno" in info) {
+    if (info.errno === ENOENT || info.errno === ENOTDIR) return "missing";
+    if (info.errno === EACCES || info.errno === EPERM) return "permission denied";
+    throw new SyscallError("statx", info.errno, path);
   }
-  if (info.isDirectory) return "is a directory";
-  if (!info.isFile) return "is not a regular file";
+  const kind = modeKind(info.mode);
+  if (kind === "dir") return "is a directory";
+  if (kind !== "file") return "is not a regular file";
   return hasExecuteBit(info, { uid: Deno.uid() ?? -1, gid: Deno.gid() ?? -1 })
     ? undefined
     : "permission denied (not executable; try chmod +x)";

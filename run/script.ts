@@ -14,6 +14,7 @@ import {
 import { NotExecutableError, NotFoundError } from "../core/errors.ts";
 import { hostFiles } from "./host.ts";
 import { hasExecuteBit } from "./resolve.ts";
+import { readFileHead } from "../ffi/memfd.ts";
 
 /** The kernel follows at most this many nested #! interpreters (BINPRM_MAX_RECURSION). */
 const MAX_NESTED = 4;
@@ -38,7 +39,7 @@ export function checkProgramFile(
     };
   let file = path;
   for (let depth = 0; depth <= MAX_NESTED; depth++) {
-    const head = readHead(file);
+    const head = readFileHead(file, SHEBANG_MAX);
     if (head === undefined) return; // unreadable to ww (execute-only): execve decides
     const kind = parseProgramHead(head);
     if (kind.kind === "elf") return;
@@ -76,27 +77,6 @@ export function checkProgramFile(
     file = real;
   }
   throw new NotExecutableError(`${name}: more than ${MAX_NESTED} nested #! interpreters`);
-}
-
-function readHead(path: string): Uint8Array | undefined {
-  let f: Deno.FsFile;
-  try {
-    f = Deno.openSync(path);
-  } catch {
-    return undefined;
-  }
-  try {
-    const buf = new Uint8Array(SHEBANG_MAX);
-    let n = 0;
-    while (n < buf.length) {
-      const r = f.readSync(buf.subarray(n));
-      if (r === null || r === 0) break;
-      n += r;
-    }
-    return buf.subarray(0, n);
-  } finally {
-    f.close();
-  }
 }
 
 function realPath(path: string): string | undefined {
