@@ -12,6 +12,8 @@ export const O_NOCTTY = 0o400;
 export const O_NONBLOCK = 0o4000;
 export const O_NOFOLLOW = 0o400000;
 export const O_CLOEXEC = 0o2000000;
+/** The same on x86_64 and aarch64 (asm-generic), unlike O_DIRECTORY. */
+export const O_PATH = 0o10000000;
 
 /** fcntl(2) commands and the descriptor flag. */
 export const F_GETFD = 1;

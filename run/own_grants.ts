@@ -6,7 +6,8 @@
 
 import { EADDRINUSE } from "../ffi/errno.ts";
 import { closeFd } from "../ffi/fd.ts";
-import { lockDirectory } from "../ffi/lock.ts";
+import { holdFile, isStillAt } from "../ffi/stat.ts";
+import { lockDirectory, tryLockDirectory } from "../ffi/lock.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import {
   AF_INET6,
@@ -119,7 +120,15 @@ async function openOne(g: OwnGrant, cleanups: Cleanups, listeners: Listener[]): 
   }
   if (address.kind === "unix") {
     const fd = await listenUnix(address.path);
-    cleanups.add(() => Deno.removeSync(address.path));
+    let held: number;
+    try {
+      held = holdFile(address.path);
+    } catch (e) {
+      closeFd(fd);
+      removeIfThere(address.path);
+      throw e;
+    }
+    cleanups.add(() => removeBoundSocket(address.path, held));
     listeners.push({ name: g.name, listen: text, address: `unix:${address.path}` });
     return fd;
   }
@@ -159,9 +168,7 @@ async function listenUnix(path: string): Promise<number> {
   } catch (e) {
     if (!(e instanceof SyscallError && e.code === "EADDRINUSE")) throw e;
   }
-  const slash = path.lastIndexOf("/");
-  const dir = slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
-  const lock = await lockDirectory(dir, TAKEOVER_LOCK_MS);
+  const lock = await lockDirectory(directoryOf(path), TAKEOVER_LOCK_MS);
   // Another run is taking the path over, and has not let go.
   if (lock === undefined) throw new SocketInUseError(path);
   try {
@@ -173,7 +180,7 @@ async function listenUnix(path: string): Promise<number> {
       case "in use":
         throw new SocketInUseError(path);
       case "unlink":
-        Deno.removeSync(path);
+        removeIfThere(path);
         break;
       case "bind":
         break;
@@ -187,6 +194,42 @@ async function listenUnix(path: string): Promise<number> {
     }
   } finally {
     closeFd(lock);
+  }
+}
+
+/** The directory whose entry `path` is, for its lock. */
+function directoryOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
+}
+
+/** Removes `path`; gone already (its run's clean-up got there first) is as good. */
+function removeIfThere(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+
+/**
+ * A run's clean-up of the socket file it bound, which `held` holds (ffi/stat.ts holdFile: lstat's
+ * inode number alone is taken again by the next file made): removed only while it is that file,
+ * under the directory's lock. Once the program has gone, nothing listens on it, so
+ * another run may take the path over before this runs: its new socket, or anything else put at
+ * the path meanwhile, is not this run's to remove. A run taking over in the directory now holds
+ * the lock: the file is left, and is a stale socket the next run takes over.
+ */
+function removeBoundSocket(path: string, held: number): void {
+  let lock: number | undefined | "none" = "none";
+  try {
+    lock = tryLockDirectory(directoryOf(path));
+  } catch { /* a directory ww cannot open to lock: nobody else can lock it either */ }
+  try {
+    if (lock !== undefined && isStillAt(path, held)) Deno.removeSync(path);
+  } finally {
+    if (typeof lock === "number") closeFd(lock);
+    closeFd(held);
   }
 }
 

@@ -826,3 +826,49 @@ Deno.test("--listen unix: two takeovers interleaved in one process: the lock let
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+// A run's program has ended (nothing listens on its socket any more) and the run has not yet
+// cleaned up: another run takes the path over meanwhile. The first run's clean-up must not remove
+// the second run's new socket.
+Deno.test("--listen unix: a run's clean-up leaves the socket of a run that took the path over", async () => {
+  const dir = privateTmp();
+  const path = `${dir}/s.sock`;
+  const [first, second] = [new Cleanups(), new Cleanups()];
+  try {
+    const a = await openOwnGrants([{ name: "s", listen: `unix:${path}` }], first);
+    a.closeInWw(); // as when its program has exited: the socket refuses connections
+    await openOwnGrants([{ name: "s", listen: `unix:${path}` }], second);
+    first.run();
+    assert.ok(isSocket(path), "the first run's clean-up removed the second run's socket");
+    (await Deno.connect({ transport: "unix", path })).close();
+    second.run();
+    assert.ok(!isSocket(path), "the second run's socket goes with it");
+  } finally {
+    first.run();
+    second.run();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("--listen unix: what the program puts in place of its socket is not removed with the run", async () => {
+  const dir = privateTmp();
+  const path = `${dir}/s.sock`;
+  try {
+    const r = await runWw(
+      [
+        "run",
+        "--jail=none",
+        "--listen",
+        `s=unix:${path}`,
+        "/bin/sh",
+        "-c",
+        `rm ${path}; echo mine > ${path}`,
+      ],
+      { env: { TMPDIR: dir } },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(Deno.readTextFileSync(path), "mine\n");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
