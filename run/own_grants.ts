@@ -255,7 +255,8 @@ function unixPathKind(path: string): "socket" | "file" | "missing" {
 
 /**
  * Whether something accepts connections on the socket at `path`: a nonblocking connect is
- * refused at once when nothing listens; one that a full backlog turns away (EAGAIN) is live.
+ * refused at once when nothing listens; one that a full backlog turns away (EAGAIN), or a socket
+ * of another type turns away (EPROTOTYPE), is live.
  */
 async function probeUnix(path: string): Promise<"refused" | "accepted" | "missing"> {
   try {
@@ -265,6 +266,8 @@ async function probeUnix(path: string): Promise<"refused" | "accepted" | "missin
     if (!(e instanceof SyscallError)) throw e;
     if (e.code === "ECONNREFUSED") return "refused";
     if (e.code === "EAGAIN") return "accepted";
+    // A socket of another type (datagram, seqpacket) that something has bound: live too.
+    if (e.code === "EPROTOTYPE") return "accepted";
     if (e.code === "ENOENT") return "missing";
     throw e;
   }

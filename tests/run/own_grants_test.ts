@@ -872,3 +872,35 @@ Deno.test("--listen unix: what the program puts in place of its socket is not re
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("--listen unix: a live datagram socket at the path is in use, in one line, and stays", async () => {
+  const dir = privateTmp();
+  const path = `${dir}/dg.sock`;
+  const server = new Deno.Command(PYTHON, {
+    args: [
+      "-c",
+      "import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); print(flush=True); sys.stdin.read()",
+      path,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const reader = server.stdout.getReader();
+  try {
+    await reader.read(); // bound
+    const r = await runWw(["run", "--jail=none", "--listen", `s=unix:${path}`, child], {
+      env: { TMPDIR: dir },
+    });
+    assert.equal(r.code, 125, r.stderr);
+    assert.deepEqual(errorLines(r.stderr), [
+      `ww: --listen s=unix:${path}: in use: something listens on this socket (stop it, or pick another path)`,
+    ]);
+    assert.ok(isSocket(path), "the live socket was removed");
+  } finally {
+    reader.releaseLock();
+    await server.stdin.close();
+    await server.status;
+    await server.stdout.cancel();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
