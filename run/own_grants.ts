@@ -84,6 +84,8 @@ export async function openOwnGrants(
         ? "unknown host"
         : e instanceof SocketInUseError
         ? "in use"
+        : e instanceof UnlockableSocketError
+        ? "unlockable"
         : e instanceof SyscallError
         ? e.code
         : undefined;
@@ -153,6 +155,14 @@ class SocketInUseError extends Error {
   }
 }
 
+/** A socket at a path whose directory ww cannot open to take the lock of its takeover. */
+class UnlockableSocketError extends Error {
+  constructor(readonly path: string) {
+    super(`${path}: cannot lock its directory`);
+    this.name = "UnlockableSocketError";
+  }
+}
+
 /** How long a run waits for another one taking over a socket path in the same directory. */
 const TAKEOVER_LOCK_MS = 2_000;
 
@@ -168,7 +178,15 @@ async function listenUnix(path: string): Promise<number> {
   } catch (e) {
     if (!(e instanceof SyscallError && e.code === "EADDRINUSE")) throw e;
   }
-  const lock = await lockDirectory(directoryOf(path), TAKEOVER_LOCK_MS);
+  let lock: number | undefined;
+  try {
+    lock = await lockDirectory(directoryOf(path), TAKEOVER_LOCK_MS);
+  } catch (e) {
+    // A directory the caller may write (bind said EADDRINUSE, not EACCES) but not read.
+    if (!(e instanceof SyscallError && e.code === "EACCES")) throw e;
+    if (unixPathKind(path) === "socket") throw new UnlockableSocketError(path);
+    throw new SyscallError("bind", EADDRINUSE, path);
+  }
   // Another run is taking the path over, and has not let go.
   if (lock === undefined) throw new SocketInUseError(path);
   try {

@@ -904,3 +904,53 @@ Deno.test("--listen unix: a live datagram socket at the path is in use, in one l
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+Deno.test("--listen unix: a stale socket in a directory the caller may write but not read is left, in one line", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
+  const sockets = `${dir}/sockets`;
+  Deno.chmodSync(dir, 0o755);
+  Deno.mkdirSync(sockets);
+  Deno.chmodSync(sockets, 0o733); // others: write and search, no read
+  const path = `${sockets}/s.sock`;
+  const asNobody = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+  try {
+    const made = new Deno.Command("setpriv", {
+      args: [
+        ...asNobody,
+        PYTHON,
+        "-c",
+        "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
+        path,
+      ],
+    }).outputSync();
+    assert.ok(made.success && isSocket(path), new TextDecoder().decode(made.stderr));
+    const tag = `tag=${crypto.randomUUID()}`;
+    const out = await new Deno.Command("setpriv", {
+      args: [
+        ...asNobody,
+        Deno.realPathSync(Deno.execPath()),
+        "run",
+        "-A",
+        new URL("../../main.ts", import.meta.url).pathname,
+        "run",
+        "--jail=none",
+        "--listen",
+        `s=unix:${path}`,
+        child,
+        tag,
+      ],
+      env: { HOME: "/tmp", DENO_DIR: `${dir}/deno`, PATH: "/usr/bin:/bin" },
+      clearEnv: true,
+      stdin: "null",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 125, stderr);
+    assert.deepEqual(errorLines(stderr), [
+      `ww: --listen s=unix:${path}: a socket is there, and ww cannot read its directory to lock it while it takes the socket over (remove the socket, or pick another path)`,
+    ]);
+    assert.ok(isSocket(path), "the socket was removed");
+    assert.deepEqual(processesWithArg(tag), [], "the program was started");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
