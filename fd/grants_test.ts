@@ -130,6 +130,7 @@ Deno.test("failures are worded per grant kind and name the grant", () => {
     grantFailure(unix, "unlockable"),
     /: a socket is there, and ww cannot read its directory/,
   );
+  assert.match(grantFailure(unix, "foreign"), /: another user's socket is there, which ww may not/);
   assert.match(grantFailure(read, "EACCES"), /^--open r=\/x: permission denied \(EACCES\)/);
   assert.match(grantFailure(conn, "ETIMEDOUT"), /^--connect c=tcp:db:5432: connection timed out/);
   assert.match(grantFailure(conn, "ECONNREFUSED"), /connection refused/);

@@ -86,6 +86,8 @@ export async function openOwnGrants(
         ? "in use"
         : e instanceof UnlockableSocketError
         ? "unlockable"
+        : e instanceof ForeignSocketError
+        ? "foreign"
         : e instanceof SyscallError
         ? e.code
         : undefined;
@@ -163,6 +165,14 @@ class UnlockableSocketError extends Error {
   }
 }
 
+/** Another user's socket that ww may not connect to (to probe it) or remove. */
+class ForeignSocketError extends Error {
+  constructor(readonly path: string) {
+    super(`${path}: another user's socket`);
+    this.name = "ForeignSocketError";
+  }
+}
+
 /** How long a run waits for another one taking over a socket path in the same directory. */
 const TAKEOVER_LOCK_MS = 2_000;
 
@@ -198,7 +208,13 @@ async function listenUnix(path: string): Promise<number> {
       case "in use":
         throw new SocketInUseError(path);
       case "unlink":
-        removeIfThere(path);
+        try {
+          removeIfThere(path);
+        } catch (e) {
+          // Another user's, in a sticky directory such as /tmp.
+          if (e instanceof Deno.errors.PermissionDenied) throw new ForeignSocketError(path);
+          throw e;
+        }
         break;
       case "bind":
         break;
@@ -287,6 +303,8 @@ async function probeUnix(path: string): Promise<"refused" | "accepted" | "missin
     // A socket of another type (datagram, seqpacket) that something has bound: live too.
     if (e.code === "EPROTOTYPE") return "accepted";
     if (e.code === "ENOENT") return "missing";
+    // A socket the caller may not write to: whether it is live cannot be told.
+    if (e.code === "EACCES") throw new ForeignSocketError(path);
     throw e;
   }
 }

@@ -905,6 +905,48 @@ Deno.test("--listen unix: a live datagram socket at the path is in use, in one l
   }
 });
 
+const AS_NOBODY = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+
+/** A stale socket at `path` (bound, and its process gone), made as root or as uid 65534. */
+function staleSocket(path: string, asNobody: boolean): void {
+  const made = new Deno.Command(asNobody ? "setpriv" : PYTHON, {
+    args: [
+      ...(asNobody ? [...AS_NOBODY, PYTHON] : []),
+      "-c",
+      "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
+      path,
+    ],
+  }).outputSync();
+  assert.ok(made.success && isSocket(path), new TextDecoder().decode(made.stderr));
+}
+
+/** `ww run --jail=none --listen s=unix:PATH` as uid 65534 (its Deno cache in `dir`): its error lines. */
+async function listenAsNobody(path: string, dir: string): Promise<string[]> {
+  const tag = `tag=${crypto.randomUUID()}`;
+  const out = await new Deno.Command("setpriv", {
+    args: [
+      ...AS_NOBODY,
+      Deno.realPathSync(Deno.execPath()),
+      "run",
+      "-A",
+      new URL("../../main.ts", import.meta.url).pathname,
+      "run",
+      "--jail=none",
+      "--listen",
+      `s=unix:${path}`,
+      child,
+      tag,
+    ],
+    env: { HOME: "/tmp", DENO_DIR: `${dir}/deno`, PATH: "/usr/bin:/bin" },
+    clearEnv: true,
+    stdin: "null",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 125, stderr);
+  assert.deepEqual(processesWithArg(tag), [], "the program was started");
+  return errorLines(stderr);
+}
+
 Deno.test("--listen unix: a stale socket in a directory the caller may write but not read is left, in one line", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
   const sockets = `${dir}/sockets`;
@@ -912,44 +954,34 @@ Deno.test("--listen unix: a stale socket in a directory the caller may write but
   Deno.mkdirSync(sockets);
   Deno.chmodSync(sockets, 0o733); // others: write and search, no read
   const path = `${sockets}/s.sock`;
-  const asNobody = ["--reuid=65534", "--regid=65534", "--clear-groups"];
   try {
-    const made = new Deno.Command("setpriv", {
-      args: [
-        ...asNobody,
-        PYTHON,
-        "-c",
-        "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
-        path,
-      ],
-    }).outputSync();
-    assert.ok(made.success && isSocket(path), new TextDecoder().decode(made.stderr));
-    const tag = `tag=${crypto.randomUUID()}`;
-    const out = await new Deno.Command("setpriv", {
-      args: [
-        ...asNobody,
-        Deno.realPathSync(Deno.execPath()),
-        "run",
-        "-A",
-        new URL("../../main.ts", import.meta.url).pathname,
-        "run",
-        "--jail=none",
-        "--listen",
-        `s=unix:${path}`,
-        child,
-        tag,
-      ],
-      env: { HOME: "/tmp", DENO_DIR: `${dir}/deno`, PATH: "/usr/bin:/bin" },
-      clearEnv: true,
-      stdin: "null",
-    }).output();
-    const stderr = new TextDecoder().decode(out.stderr);
-    assert.equal(out.code, 125, stderr);
-    assert.deepEqual(errorLines(stderr), [
+    staleSocket(path, true);
+    assert.deepEqual(await listenAsNobody(path, dir), [
       `ww: --listen s=unix:${path}: a socket is there, and ww cannot read its directory to lock it while it takes the socket over (remove the socket, or pick another path)`,
     ]);
     assert.ok(isSocket(path), "the socket was removed");
-    assert.deepEqual(processesWithArg(tag), [], "the program was started");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("--listen unix: another user's stale socket in a sticky directory is left, in one line", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
+  const sockets = `${dir}/sockets`;
+  Deno.chmodSync(dir, 0o755);
+  Deno.mkdirSync(sockets);
+  Deno.chmodSync(sockets, 0o1777); // as /tmp
+  try {
+    // root's: one the caller may not connect to (0755), one it may (0777) but not remove.
+    for (const [name, mode] of [["closed.sock", 0o755], ["open.sock", 0o777]] as const) {
+      const path = `${sockets}/${name}`;
+      staleSocket(path, false);
+      Deno.chmodSync(path, mode);
+      assert.deepEqual(await listenAsNobody(path, dir), [
+        `ww: --listen s=unix:${path}: another user's socket is there, which ww may not probe or remove (its owner may remove it, or pick another path)`,
+      ]);
+      assert.ok(isSocket(path), "the socket was removed");
+    }
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
