@@ -312,7 +312,9 @@ export function takenUnixPathStep(
 
 /**
  * The one-line error for a grant that could not be opened: `code` is the errno name of the call
- * that failed, "unknown host", or "in use" (a unix socket something listens on).
+ * that failed, "unknown host", "in use" (a unix socket something listens on), "unlockable" (a
+ * unix socket whose directory ww cannot open to lock for its takeover), or "foreign" (another
+ * user's unix socket, which ww may not connect to or remove).
  *
  * @example
  * grantFailure({ name: "http", listen: "tcp:127.0.0.1:80" }, "EACCES");
@@ -334,12 +336,20 @@ export function grantFailure(
           : "address in use (stop what listens there, or use port 0 for a free one)";
       case "in use":
         return "in use: something listens on this socket (stop it, or pick another path)";
+      case "foreign":
+        return "another user's socket is there, which ww may not probe or remove (its owner may remove it, or pick another path)";
+      case "unlockable":
+        return "a socket is there, and ww cannot read its directory to lock it while it takes the socket over (remove the socket, or pick another path)";
       case "EADDRNOTAVAIL":
         return "the address is not one of this host's (use 127.0.0.1, ::1, 0.0.0.0 or a local address)";
       case "EACCES":
       case "EPERM":
         return kind === "listen"
-          ? `no permission to bind this address (${code}) (ports below 1024 need privilege; use a higher port)`
+          ? `no permission to bind this address (${code}) (${
+            "listen" in g && g.listen.startsWith("unix:")
+              ? "the socket's directory must be writable by you; pick another path"
+              : "ports below 1024 need privilege; use a higher port"
+          })`
           : `permission denied (${code}) to ${
             words === "commandLine" ? "the caller of ww" : "this process"
           }`;

@@ -120,6 +120,17 @@ Deno.test("failures are worded per grant kind and name the grant", () => {
     "--listen u=unix:/run/a.sock: in use: something listens on this socket (stop it, or pick another path)",
   );
   assert.match(grantFailure(tcp, "EACCES"), /no permission to bind this address \(EACCES\)/);
+  assert.match(grantFailure(tcp, "EACCES"), /ports below 1024/);
+  // A unix path has no port: its directory is what refuses.
+  assert.equal(
+    grantFailure(unix, "EACCES"),
+    "--listen u=unix:/run/a.sock: no permission to bind this address (EACCES) (the socket's directory must be writable by you; pick another path)",
+  );
+  assert.match(
+    grantFailure(unix, "unlockable"),
+    /: a socket is there, and ww cannot read its directory/,
+  );
+  assert.match(grantFailure(unix, "foreign"), /: another user's socket is there, which ww may not/);
   assert.match(grantFailure(read, "EACCES"), /^--open r=\/x: permission denied \(EACCES\)/);
   assert.match(grantFailure(conn, "ETIMEDOUT"), /^--connect c=tcp:db:5432: connection timed out/);
   assert.match(grantFailure(conn, "ECONNREFUSED"), /connection refused/);

@@ -39,6 +39,7 @@ const NAMES: Record<number, string> = {
   39: "ENOTEMPTY",
   40: "ELOOP",
   88: "ENOTSOCK",
+  91: "EPROTOTYPE",
   95: "EOPNOTSUPP",
   97: "EAFNOSUPPORT",
   98: "EADDRINUSE",

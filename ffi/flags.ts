@@ -1,5 +1,15 @@
 // ffi/flags.ts — the kernel's flag values that several ffi/ modules pass to libc (open(2),
-// fcntl(2), poll(2); Linux, x86_64 and aarch64 alike), written once.
+// fcntl(2), poll(2); Linux), written once: the same on x86_64 and aarch64 but for two open(2)
+// flags, which arm64 numbers apart (arch/arm64/include/uapi/asm/fcntl.h): openFlagsOf.
+
+/** The open(2) flags whose values are `arch`'s own (ffi/flags_test.ts checks them against gcc's). */
+export function openFlagsOf(arch: string): { O_NOFOLLOW: number; O_DIRECTORY: number } {
+  return arch === "aarch64"
+    ? { O_NOFOLLOW: 0o100000, O_DIRECTORY: 0o40000 }
+    : { O_NOFOLLOW: 0o400000, O_DIRECTORY: 0o200000 };
+}
+
+const own = openFlagsOf(Deno.build.arch);
 
 /** open(2) flags. */
 export const O_RDONLY = 0;
@@ -10,8 +20,12 @@ export const O_CREAT = 0o100;
 export const O_EXCL = 0o200;
 export const O_NOCTTY = 0o400;
 export const O_NONBLOCK = 0o4000;
-export const O_NOFOLLOW = 0o400000;
+/** On aarch64 0o400000 is O_LARGEFILE: a symlink was followed. */
+export const O_NOFOLLOW = own.O_NOFOLLOW;
+/** On aarch64 0o200000 is O_DIRECT. */
+export const O_DIRECTORY = own.O_DIRECTORY;
 export const O_CLOEXEC = 0o2000000;
+export const O_PATH = 0o10000000;
 
 /** fcntl(2) commands and the descriptor flag. */
 export const F_GETFD = 1;

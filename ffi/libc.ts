@@ -184,7 +184,9 @@ function structFirst(type: Deno.NativeType, none: boolean): (call: Call) => Call
   const word = type === "pointer"
     ? (v: unknown) => BigInt(Deno.UnsafePointer.value(v as Deno.PointerValue))
     : type === "buffer"
-    ? (v: unknown) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(v as BufferSource)))
+    // null is NULL, as dlopen's own "buffer" parameter takes it.
+    ? (v: unknown) =>
+      v === null ? 0n : BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(v as BufferSource)))
     : (v: unknown) => BigInt.asUintN(64, BigInt(v as number | bigint));
   return (call) => (first, ...args) => {
     cell[0] = word(first);

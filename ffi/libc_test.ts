@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cString, lastErrno, libc, libcFiles, ptr } from "./libc.ts";
+import { cString, lastErrno, libc, libcFiles, openLibrary, ptr } from "./libc.ts";
 
 const EBADF = 9;
 const ENOENT = 2;
@@ -26,6 +26,18 @@ Deno.test("a call through each kind of first parameter reaches libc, and errno w
     -1,
   );
   assert.equal(lastErrno(), ENOENT);
+});
+
+Deno.test("a buffer first parameter takes null as NULL and a view from its byteOffset, as dlopen's does", () => {
+  // time(2) stores through its pointer only when it is not NULL; strlen reads from the view's start.
+  const { time, strlen } = openLibrary({
+    time: { parameters: ["buffer"], result: "i64" },
+    strlen: { parameters: ["buffer"], result: "usize" },
+  });
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  const got = time(null);
+  assert.ok(got >= now - 5n && got <= now + 5n);
+  assert.equal(strlen(cString("abcdef").subarray(2)), 4n);
 });
 
 Deno.test("no library ww opens gets a fast-call trampoline per symbol (5-6 ms a run for libc's)", async () => {

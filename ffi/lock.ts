@@ -60,8 +60,7 @@ function lockNow(fd: number, path: string): boolean {
  * to lock a directory first take turns at changing its entries.
  */
 export async function lockDirectory(path: string, timeoutMs: number): Promise<number | undefined> {
-  const name = cString(path);
-  const fd = check("open", libc().open(ptr(name), O_RDONLY | O_CLOEXEC, 0), path);
+  const fd = openDirectory(path);
   const deadline = Date.now() + timeoutMs;
   try {
     for (;;) {
@@ -75,4 +74,25 @@ export async function lockDirectory(path: string, timeoutMs: number): Promise<nu
   }
   closeFd(fd);
   return undefined;
+}
+
+/**
+ * Takes lockDirectory's lock on the directory `path` without waiting: the descriptor holding it,
+ * or undefined when another open file holds it.
+ */
+export function tryLockDirectory(path: string): number | undefined {
+  const fd = openDirectory(path);
+  try {
+    if (lockNow(fd, path)) return fd;
+  } catch (e) {
+    closeFd(fd);
+    throw e;
+  }
+  closeFd(fd);
+  return undefined;
+}
+
+function openDirectory(path: string): number {
+  const name = cString(path);
+  return check("open", libc().open(ptr(name), O_RDONLY | O_CLOEXEC, 0), path);
 }

@@ -4,10 +4,9 @@
 // (an op and a FileInfo with four Dates each) cost several milliseconds with 150 processes.
 
 import { check, cString, libc, libcProc, ptr } from "./libc.ts";
-import { O_CLOEXEC, O_RDONLY } from "./flags.ts";
+import { O_CLOEXEC, O_DIRECTORY, O_RDONLY } from "./flags.ts";
 import { closeFd } from "./fd.ts";
 
-const O_DIRECTORY = 0o200000;
 const PROC = cString("/proc");
 // <linux/stat.h>: the fields asked for, and where struct statx has them (the same on every arch).
 const STATX_UID = 0x8;

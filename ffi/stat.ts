@@ -3,8 +3,9 @@
 // jail shows, the native jail's rule paths), and Deno.statSync's FileInfo (~1 KB) and its error
 // for an absent path (~4 KB) were a fifth of a native run's garbage (issue 16).
 
-import { lastErrno, libc } from "./libc.ts";
+import { check, cString, lastErrno, libc, ptr } from "./libc.ts";
 import { ENAMETOOLONG } from "./errno.ts";
+import { O_CLOEXEC, O_NOFOLLOW, O_PATH } from "./flags.ts";
 
 const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
@@ -175,4 +176,30 @@ function owner(): FileOwner {
     uid: view.getUint32(STX_UID, true),
     gid: view.getUint32(STX_GID, true),
   };
+}
+
+const AT_EMPTY_PATH = 0x1000;
+/** STATX_INO; stx_dev_* come with every statx. */
+const STATX_INO = 0x100;
+
+/**
+ * A descriptor (O_PATH, close-on-exec) that holds the file at `path`, a final symlink itself:
+ * while it is open the file's inode stays allocated, so no other file can have its number and
+ * isStillAt can tell it from whatever replaces it at `path`.
+ */
+export function holdFile(path: string): number {
+  const name = cString(path);
+  return check("open", libc().open(ptr(name), O_PATH | O_NOFOLLOW | O_CLOEXEC, 0), path);
+}
+
+/** Whether `path` (not following a final symlink) is the file `held` (holdFile) holds. */
+export function isStillAt(path: string, held: number): boolean {
+  if (!statx(path, false, STATX_INO)) return false;
+  const dev = `${view.getUint32(STX_DEV_MAJOR, true)}:${view.getUint32(STX_DEV_MINOR, true)}`;
+  const ino = u64(STX_INO);
+  if (libc().statx(held, new Uint8Array(1), AT_EMPTY_PATH, STATX_INO, buffer) !== 0) {
+    return false;
+  }
+  return dev === `${view.getUint32(STX_DEV_MAJOR, true)}:${view.getUint32(STX_DEV_MINOR, true)}` &&
+    ino === u64(STX_INO);
 }

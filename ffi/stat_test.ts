@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { fileIdentity, fileOwner, modeKind, pathKind, statOwner } from "./stat.ts";
+import { closeFd } from "./fd.ts";
+import {
+  fileIdentity,
+  fileOwner,
+  holdFile,
+  isStillAt,
+  modeKind,
+  pathKind,
+  statOwner,
+} from "./stat.ts";
 import { ENAMETOOLONG, ENOENT, ENOTDIR } from "./errno.ts";
 
 Deno.test("pathKind tells a directory, a file and a symlink (followed or not) as stat and lstat do, and nothing for an absent path", () => {
@@ -114,6 +123,33 @@ Deno.test("statOwner gives a file's owner and mode, or the errno that tells miss
     assert.deepEqual(statOwner(`${dir}/missing`), { errno: ENOENT });
     assert.deepEqual(statOwner(`${dir}/f/below`), { errno: ENOTDIR });
     assert.deepEqual(statOwner(`/${"a".repeat(5000)}`), { errno: ENAMETOOLONG });
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("isStillAt tells the file holdFile holds from a file made in its place, however numbered", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-stat-" });
+  const path = `${dir}/f`;
+  try {
+    Deno.writeTextFileSync(path, "first");
+    const held = holdFile(path);
+    try {
+      assert.ok(isStillAt(path, held));
+      // Moved away, and a symlink to it in its place: the path's own entry is looked at.
+      Deno.renameSync(path, `${dir}/moved`);
+      assert.ok(isStillAt(`${dir}/moved`, held));
+      Deno.symlinkSync(`${dir}/moved`, path);
+      assert.ok(!isStillAt(path, held));
+      // Removed and made again: while held, the old inode's number cannot be the new file's.
+      Deno.removeSync(path);
+      Deno.removeSync(`${dir}/moved`);
+      assert.ok(!isStillAt(path, held), "a missing path is not the held file");
+      Deno.writeTextFileSync(path, "first");
+      assert.ok(!isStillAt(path, held));
+    } finally {
+      closeFd(held);
+    }
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -201,8 +201,38 @@ function timeoutText(ms: number): string {
   }s later (exit 124)`;
 }
 
+/**
+ * `s` as a shell word. One with a control or format character (a newline, an escape sequence, a
+ * bidi override) is ANSI-C quoted (`$'...'`, as bash, zsh and POSIX 2024 sh read it), so that the
+ * command stays one line and the terminal shows those characters instead of obeying them.
+ */
 function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_\/.=:,+@-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`;
+  if (/^[A-Za-z0-9_\/.=:,+@-]+$/.test(s)) return s;
+  const unsafe = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u;
+  if (!unsafe.test(s)) return `'${s.replaceAll("'", `'\\''`)}'`;
+  return `$'${s.replace(/[\\'\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/gu, ansiEscape)}'`;
+}
+
+const ANSI_SHORT: Record<string, string> = {
+  "\\": "\\\\",
+  "'": "\\'",
+  "\n": "\\n",
+  "\t": "\\t",
+  "\r": "\\r",
+};
+
+/** One character as `$'...'` writes it: fixed-width hex, so a digit after it stays a digit. */
+function ansiEscape(c: string): string {
+  const short = ANSI_SHORT[c];
+  if (short !== undefined) return short;
+  const code = c.codePointAt(0)!;
+  const hex = code.toString(16);
+  // \xHH only below 0x80: above, it would be a raw byte, not the character's UTF-8.
+  return code < 0x80
+    ? `\\x${hex.padStart(2, "0")}`
+    : code <= 0xffff
+    ? `\\u${hex.padStart(4, "0")}`
+    : `\\U${hex.padStart(8, "0")}`;
 }
 
 /**

@@ -73,3 +73,13 @@ Deno.test("--explain with no jail: the program ww spawns, or its stage under soc
   );
   assert.equal(staged[1], "  command: ww-stage exec-listen-pid /srv/app - app");
 });
+
+Deno.test("--explain's command line quotes control and format characters so that the line stays one and bash reads the argument back", () => {
+  const arg = "a\nb\x1b[31mRED\u202eit's \\ 1\u00851\u{e0041}\t";
+  const [, line] = describeDirectExec({ path: "/bin/echo", argv: ["echo", arg] }, "/bin/echo");
+  assert.doesNotMatch(line, /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u);
+  const word = line.replace(/^ {2}command: echo /, "");
+  const out = new Deno.Command("bash", { args: ["-c", `printf %s ${word}`] }).outputSync();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  assert.equal(new TextDecoder().decode(out.stdout), arg);
+});

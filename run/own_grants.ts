@@ -6,7 +6,8 @@
 
 import { EADDRINUSE } from "../ffi/errno.ts";
 import { closeFd } from "../ffi/fd.ts";
-import { lockDirectory } from "../ffi/lock.ts";
+import { holdFile, isStillAt } from "../ffi/stat.ts";
+import { lockDirectory, tryLockDirectory } from "../ffi/lock.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import {
   AF_INET6,
@@ -83,6 +84,10 @@ export async function openOwnGrants(
         ? "unknown host"
         : e instanceof SocketInUseError
         ? "in use"
+        : e instanceof UnlockableSocketError
+        ? "unlockable"
+        : e instanceof ForeignSocketError
+        ? "foreign"
         : e instanceof SyscallError
         ? e.code
         : undefined;
@@ -119,7 +124,15 @@ async function openOne(g: OwnGrant, cleanups: Cleanups, listeners: Listener[]): 
   }
   if (address.kind === "unix") {
     const fd = await listenUnix(address.path);
-    cleanups.add(() => Deno.removeSync(address.path));
+    let held: number;
+    try {
+      held = holdFile(address.path);
+    } catch (e) {
+      closeFd(fd);
+      removeIfThere(address.path);
+      throw e;
+    }
+    cleanups.add(() => removeBoundSocket(address.path, held));
     listeners.push({ name: g.name, listen: text, address: `unix:${address.path}` });
     return fd;
   }
@@ -144,6 +157,22 @@ class SocketInUseError extends Error {
   }
 }
 
+/** A socket at a path whose directory ww cannot open to take the lock of its takeover. */
+class UnlockableSocketError extends Error {
+  constructor(readonly path: string) {
+    super(`${path}: cannot lock its directory`);
+    this.name = "UnlockableSocketError";
+  }
+}
+
+/** Another user's socket that ww may not connect to (to probe it) or remove. */
+class ForeignSocketError extends Error {
+  constructor(readonly path: string) {
+    super(`${path}: another user's socket`);
+    this.name = "ForeignSocketError";
+  }
+}
+
 /** How long a run waits for another one taking over a socket path in the same directory. */
 const TAKEOVER_LOCK_MS = 2_000;
 
@@ -159,9 +188,15 @@ async function listenUnix(path: string): Promise<number> {
   } catch (e) {
     if (!(e instanceof SyscallError && e.code === "EADDRINUSE")) throw e;
   }
-  const slash = path.lastIndexOf("/");
-  const dir = slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
-  const lock = await lockDirectory(dir, TAKEOVER_LOCK_MS);
+  let lock: number | undefined;
+  try {
+    lock = await lockDirectory(directoryOf(path), TAKEOVER_LOCK_MS);
+  } catch (e) {
+    // A directory the caller may write (bind said EADDRINUSE, not EACCES) but not read.
+    if (!(e instanceof SyscallError && e.code === "EACCES")) throw e;
+    if (unixPathKind(path) === "socket") throw new UnlockableSocketError(path);
+    throw new SyscallError("bind", EADDRINUSE, path);
+  }
   // Another run is taking the path over, and has not let go.
   if (lock === undefined) throw new SocketInUseError(path);
   try {
@@ -173,7 +208,13 @@ async function listenUnix(path: string): Promise<number> {
       case "in use":
         throw new SocketInUseError(path);
       case "unlink":
-        Deno.removeSync(path);
+        try {
+          removeIfThere(path);
+        } catch (e) {
+          // Another user's, in a sticky directory such as /tmp.
+          if (e instanceof Deno.errors.PermissionDenied) throw new ForeignSocketError(path);
+          throw e;
+        }
         break;
       case "bind":
         break;
@@ -187,6 +228,42 @@ async function listenUnix(path: string): Promise<number> {
     }
   } finally {
     closeFd(lock);
+  }
+}
+
+/** The directory whose entry `path` is, for its lock. */
+function directoryOf(path: string): string {
+  const slash = path.lastIndexOf("/");
+  return slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
+}
+
+/** Removes `path`; gone already (its run's clean-up got there first) is as good. */
+function removeIfThere(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+
+/**
+ * A run's clean-up of the socket file it bound, which `held` holds (ffi/stat.ts holdFile: lstat's
+ * inode number alone is taken again by the next file made): removed only while it is that file,
+ * under the directory's lock. Once the program has gone, nothing listens on it, so
+ * another run may take the path over before this runs: its new socket, or anything else put at
+ * the path meanwhile, is not this run's to remove. A run taking over in the directory now holds
+ * the lock: the file is left, and is a stale socket the next run takes over.
+ */
+function removeBoundSocket(path: string, held: number): void {
+  let lock: number | undefined | "none" = "none";
+  try {
+    lock = tryLockDirectory(directoryOf(path));
+  } catch { /* a directory ww cannot open to lock: nobody else can lock it either */ }
+  try {
+    if (lock !== undefined && isStillAt(path, held)) Deno.removeSync(path);
+  } finally {
+    if (typeof lock === "number") closeFd(lock);
+    closeFd(held);
   }
 }
 
@@ -212,7 +289,8 @@ function unixPathKind(path: string): "socket" | "file" | "missing" {
 
 /**
  * Whether something accepts connections on the socket at `path`: a nonblocking connect is
- * refused at once when nothing listens; one that a full backlog turns away (EAGAIN) is live.
+ * refused at once when nothing listens; one that a full backlog turns away (EAGAIN), or a socket
+ * of another type turns away (EPROTOTYPE), is live.
  */
 async function probeUnix(path: string): Promise<"refused" | "accepted" | "missing"> {
   try {
@@ -222,7 +300,11 @@ async function probeUnix(path: string): Promise<"refused" | "accepted" | "missin
     if (!(e instanceof SyscallError)) throw e;
     if (e.code === "ECONNREFUSED") return "refused";
     if (e.code === "EAGAIN") return "accepted";
+    // A socket of another type (datagram, seqpacket) that something has bound: live too.
+    if (e.code === "EPROTOTYPE") return "accepted";
     if (e.code === "ENOENT") return "missing";
+    // A socket the caller may not write to: whether it is live cannot be told.
+    if (e.code === "EACCES") throw new ForeignSocketError(path);
     throw e;
   }
 }

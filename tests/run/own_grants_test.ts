@@ -826,3 +826,163 @@ Deno.test("--listen unix: two takeovers interleaved in one process: the lock let
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+// A run's program has ended (nothing listens on its socket any more) and the run has not yet
+// cleaned up: another run takes the path over meanwhile. The first run's clean-up must not remove
+// the second run's new socket.
+Deno.test("--listen unix: a run's clean-up leaves the socket of a run that took the path over", async () => {
+  const dir = privateTmp();
+  const path = `${dir}/s.sock`;
+  const [first, second] = [new Cleanups(), new Cleanups()];
+  try {
+    const a = await openOwnGrants([{ name: "s", listen: `unix:${path}` }], first);
+    a.closeInWw(); // as when its program has exited: the socket refuses connections
+    await openOwnGrants([{ name: "s", listen: `unix:${path}` }], second);
+    first.run();
+    assert.ok(isSocket(path), "the first run's clean-up removed the second run's socket");
+    (await Deno.connect({ transport: "unix", path })).close();
+    second.run();
+    assert.ok(!isSocket(path), "the second run's socket goes with it");
+  } finally {
+    first.run();
+    second.run();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("--listen unix: what the program puts in place of its socket is not removed with the run", async () => {
+  const dir = privateTmp();
+  const path = `${dir}/s.sock`;
+  try {
+    const r = await runWw(
+      [
+        "run",
+        "--jail=none",
+        "--listen",
+        `s=unix:${path}`,
+        "/bin/sh",
+        "-c",
+        `rm ${path}; echo mine > ${path}`,
+      ],
+      { env: { TMPDIR: dir } },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(Deno.readTextFileSync(path), "mine\n");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("--listen unix: a live datagram socket at the path is in use, in one line, and stays", async () => {
+  const dir = privateTmp();
+  const path = `${dir}/dg.sock`;
+  const server = new Deno.Command(PYTHON, {
+    args: [
+      "-c",
+      "import socket,sys; s=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); print(flush=True); sys.stdin.read()",
+      path,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const reader = server.stdout.getReader();
+  try {
+    await reader.read(); // bound
+    const r = await runWw(["run", "--jail=none", "--listen", `s=unix:${path}`, child], {
+      env: { TMPDIR: dir },
+    });
+    assert.equal(r.code, 125, r.stderr);
+    assert.deepEqual(errorLines(r.stderr), [
+      `ww: --listen s=unix:${path}: in use: something listens on this socket (stop it, or pick another path)`,
+    ]);
+    assert.ok(isSocket(path), "the live socket was removed");
+  } finally {
+    reader.releaseLock();
+    await server.stdin.close();
+    await server.status;
+    await server.stdout.cancel();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+const AS_NOBODY = ["--reuid=65534", "--regid=65534", "--clear-groups"];
+
+/** A stale socket at `path` (bound, and its process gone), made as root or as uid 65534. */
+function staleSocket(path: string, asNobody: boolean): void {
+  const made = new Deno.Command(asNobody ? "setpriv" : PYTHON, {
+    args: [
+      ...(asNobody ? [...AS_NOBODY, PYTHON] : []),
+      "-c",
+      "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])",
+      path,
+    ],
+  }).outputSync();
+  assert.ok(made.success && isSocket(path), new TextDecoder().decode(made.stderr));
+}
+
+/** `ww run --jail=none --listen s=unix:PATH` as uid 65534 (its Deno cache in `dir`): its error lines. */
+async function listenAsNobody(path: string, dir: string): Promise<string[]> {
+  const tag = `tag=${crypto.randomUUID()}`;
+  const out = await new Deno.Command("setpriv", {
+    args: [
+      ...AS_NOBODY,
+      Deno.realPathSync(Deno.execPath()),
+      "run",
+      "-A",
+      new URL("../../main.ts", import.meta.url).pathname,
+      "run",
+      "--jail=none",
+      "--listen",
+      `s=unix:${path}`,
+      child,
+      tag,
+    ],
+    env: { HOME: "/tmp", DENO_DIR: `${dir}/deno`, PATH: "/usr/bin:/bin" },
+    clearEnv: true,
+    stdin: "null",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 125, stderr);
+  assert.deepEqual(processesWithArg(tag), [], "the program was started");
+  return errorLines(stderr);
+}
+
+Deno.test("--listen unix: a stale socket in a directory the caller may write but not read is left, in one line", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
+  const sockets = `${dir}/sockets`;
+  Deno.chmodSync(dir, 0o755);
+  Deno.mkdirSync(sockets);
+  Deno.chmodSync(sockets, 0o733); // others: write and search, no read
+  const path = `${sockets}/s.sock`;
+  try {
+    staleSocket(path, true);
+    assert.deepEqual(await listenAsNobody(path, dir), [
+      `ww: --listen s=unix:${path}: a socket is there, and ww cannot read its directory to lock it while it takes the socket over (remove the socket, or pick another path)`,
+    ]);
+    assert.ok(isSocket(path), "the socket was removed");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("--listen unix: another user's stale socket in a sticky directory is left, in one line", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
+  const sockets = `${dir}/sockets`;
+  Deno.chmodSync(dir, 0o755);
+  Deno.mkdirSync(sockets);
+  Deno.chmodSync(sockets, 0o1777); // as /tmp
+  try {
+    // root's: one the caller may not connect to (0755), one it may (0777) but not remove.
+    for (const [name, mode] of [["closed.sock", 0o755], ["open.sock", 0o777]] as const) {
+      const path = `${sockets}/${name}`;
+      staleSocket(path, false);
+      Deno.chmodSync(path, mode);
+      assert.deepEqual(await listenAsNobody(path, dir), [
+        `ww: --listen s=unix:${path}: another user's socket is there, which ww may not probe or remove (its owner may remove it, or pick another path)`,
+      ]);
+      assert.ok(isSocket(path), "the socket was removed");
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
