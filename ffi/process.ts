@@ -4,6 +4,7 @@
 import { ECHILD, EINTR, ESRCH } from "./errno.ts";
 import { POLLIN, POLLNVAL } from "./flags.ts";
 import { check, lastErrno, libc, ptr } from "./libc.ts";
+import { afterReap } from "./malloc.ts";
 import { type OpGroup, refTimer } from "./ops.ts";
 import { closeWatched, readyNow, whenReady } from "./reactor.ts";
 
@@ -38,7 +39,10 @@ export async function waitPid(pid: number, ops?: OpGroup): Promise<WaitStatus> {
   try {
     for (;;) {
       const r = c.waitpid(pid, ptr(status), WNOHANG);
-      if (r === pid) return decodeWaitStatus(status[0]);
+      if (r === pid) {
+        afterReap();
+        return decodeWaitStatus(status[0]);
+      }
       if (r === -1) {
         const errno = lastErrno();
         if (errno === ECHILD) throw reapedElsewhere(pid);
