@@ -153,7 +153,8 @@ function openWithoutTrampolines<S extends Deno.ForeignLibraryInterface>(
     }
     const [first = "i32", ...rest] = def.parameters;
     defs[key] = { ...def, parameters: [{ struct: [first] }, ...rest] };
-    wraps[key] = structFirst(first, def.parameters.length === 0);
+    const arity = def.parameters.length;
+    wraps[key] = (call) => structFirst(first, arity === 0)(call, arity);
   }
   const opened = Deno.dlopen(path, defs).symbols as Record<string, Call>;
   const out: Record<string, Call> = {};
@@ -165,33 +166,53 @@ function openWithoutTrampolines<S extends Deno.ForeignLibraryInterface>(
  * A wrapper of `call` (a symbol opened by openLibrary) that takes its first argument as declared
  * and passes it as the one-field struct, its memory: an i32, or a 64-bit integer or address.
  */
-function structFirst(type: Deno.NativeType, none: boolean): (call: Call) => Call {
+function structFirst(type: Deno.NativeType, none: boolean): (call: Call, arity: number) => Call {
   if (none) {
     const unused = new Int32Array(1);
-    return (call) => (...args) => call(unused, ...args);
+    return (call) => () => call(unused);
   }
   if (type === "i32" || type === "u32") {
     const cell = new Int32Array(1);
-    return (call) => (first, ...args) => {
-      cell[0] = first as number;
-      return call(cell, ...args);
-    };
+    return (call, arity) => withArity(call, cell, (v) => cell[0] = v as number, arity);
   }
   if (!["pointer", "buffer", "i64", "u64", "isize", "usize"].includes(type as string)) {
     throw new TypeError(`openLibrary: a first parameter of type ${String(type)} is not supported`);
   }
   const cell = new BigUint64Array(1);
-  const word = type === "pointer"
-    ? (v: unknown) => BigInt(Deno.UnsafePointer.value(v as Deno.PointerValue))
+  const set = type === "pointer"
+    ? (v: unknown) => cell[0] = BigInt(Deno.UnsafePointer.value(v as Deno.PointerValue))
     : type === "buffer"
     // null is NULL, as dlopen's own "buffer" parameter takes it.
     ? (v: unknown) =>
-      v === null ? 0n : BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(v as BufferSource)))
-    : (v: unknown) => BigInt.asUintN(64, BigInt(v as number | bigint));
-  return (call) => (first, ...args) => {
-    cell[0] = word(first);
-    return call(cell, ...args);
-  };
+      cell[0] = v === null
+        ? 0n
+        : BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(v as BufferSource)))
+    : (v: unknown) => cell[0] = BigInt.asUintN(64, BigInt(v as number | bigint));
+  return (call, arity) => withArity(call, cell, set, arity);
+}
+
+/**
+ * `call` with `cell` in place of its first argument, which `set` writes into it, as a function of
+ * exactly `arity` parameters: a rest parameter and a spread would make two arrays per call, most
+ * of a libc call's garbage (a run makes hundreds; issue 16).
+ */
+function withArity(call: Call, cell: unknown, set: (v: unknown) => void, arity: number): Call {
+  switch (arity) {
+    case 1:
+      return (a) => (set(a), call(cell));
+    case 2:
+      return (a, b) => (set(a), call(cell, b));
+    case 3:
+      return (a, b, c) => (set(a), call(cell, b, c));
+    case 4:
+      return (a, b, c, d) => (set(a), call(cell, b, c, d));
+    case 5:
+      return (a, b, c, d, e) => (set(a), call(cell, b, c, d, e));
+    case 6:
+      return (a, b, c, d, e, f) => (set(a), call(cell, b, c, d, e, f));
+    default:
+      return (a, ...rest) => (set(a), call(cell, ...rest));
+  }
 }
 
 /** The libc symbols every run uses. */
