@@ -30,6 +30,7 @@ export const LAZY_MODULES = [
   "run/explain_program.ts",
   "run/view.ts",
   "run/resolve.ts",
+  "run/own_grants.ts",
 ] as const;
 
 /** A module of LAZY_MODULES. */

@@ -22,54 +22,16 @@ import {
   sortParentsFirst,
 } from "./binds.ts";
 import type { HeldHow } from "./held.ts";
+import type { HostFiles } from "./system_files.ts";
 import type { Bind, JailPolicy, Limits } from "./policy.ts";
-import { type LimitName, stageExecArgs, type StagePlan } from "../stage/plan.ts";
+import type { LimitName, StagePlan } from "../stage/plan.ts";
+import { stageExecArgs } from "../stage/exec_args.ts";
 
 /** The uid and gid the program has inside the jail (nobody). */
 export const JAIL_UID = 65534;
 export const JAIL_GID = 65534;
 /** The hostname inside the jail's UTS namespace (the host's would leak otherwise). */
 export const JAIL_HOSTNAME = "ww";
-
-/** Top-level system paths the jail shows read-only when the host has them. */
-export const SYSTEM_DIRS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
-/**
- * Files in /etc that the dynamic loader and basic libc functions read; no secrets. OpenSSL 3 reads
- * its configuration when a program initializes libcrypto (Debian's node, for one): a missing file
- * is fine, but the native jail can only deny it (EACCES), which such programs treat as fatal, so
- * both backends show it.
- */
-export const ETC_FILES = [
-  "/etc/ld.so.cache",
-  "/etc/ld.so.conf",
-  "/etc/ld.so.conf.d",
-  "/etc/alternatives",
-  "/etc/localtime",
-  "/etc/ssl/openssl.cnf",
-];
-/** Extra /etc files for name resolution and TLS, shown only with --net. */
-export const NET_ETC_FILES = [
-  "/etc/resolv.conf",
-  "/etc/hosts",
-  "/etc/nsswitch.conf",
-  "/etc/host.conf",
-  "/etc/gai.conf",
-  "/etc/ssl",
-  "/etc/ca-certificates",
-];
-
-/** One SYSTEM_DIRS entry as the host has it. */
-export type SystemEntry =
-  | { readonly path: string; readonly kind: "dir" }
-  | { readonly path: string; readonly kind: "symlink"; readonly target: string };
-
-/** What bwrapArgs needs to know about the host. */
-export interface HostFiles {
-  /** SYSTEM_DIRS entries that exist, in SYSTEM_DIRS order. */
-  readonly system: readonly SystemEntry[];
-  /** ETC_FILES (and NET_ETC_FILES) entries that exist. */
-  readonly etc: readonly string[];
-}
 
 /** Where the jail shows ww's stage (stage/stage.c), which executes the program. */
 export const STAGE_PATH = "/.ww-stage";

@@ -6,11 +6,11 @@ import {
   bwrapHostPath,
   type BwrapInput,
   bwrapStagePlan,
-  type HostFiles,
   isVisibleInJail,
   planBwrapMounts,
   STAGE_PATH,
 } from "./bwrap.ts";
+import type { HostFiles } from "./system_files.ts";
 import type { BindRequest } from "./binds.ts";
 import { DEFAULT_POLICY } from "./policy.ts";
 import { bwrapStderr, readBwrapStatus } from "./bwrap_status.ts";

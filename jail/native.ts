@@ -9,7 +9,7 @@
  * @module
  */
 
-import { ETC_FILES, NET_ETC_FILES, SYSTEM_DIRS } from "./bwrap.ts";
+import { ETC_FILES, NET_ETC_FILES, SYSTEM_DIRS } from "./system_files.ts";
 import {
   type LandlockPathRule,
   landlockProtections,

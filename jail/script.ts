@@ -10,7 +10,7 @@
  */
 
 import type { Bind } from "./policy.ts";
-import type { SystemEntry } from "./bwrap.ts";
+import type { SystemEntry } from "./system_files.ts";
 
 /** The kernel reads at most this many bytes of a `#!` line (BINPRM_BUF_SIZE, linux/binfmts.h). */
 export const SHEBANG_MAX = 256;

@@ -12,9 +12,9 @@ import {
   bwrapHostPath,
   type BwrapMounts,
   bwrapStagePlan,
-  type HostFiles,
   planBwrapMounts,
 } from "../jail/bwrap.ts";
+import type { HostFiles } from "../jail/system_files.ts";
 import { placeHeld } from "../jail/held.ts";
 import { jailHostIds } from "../jail/ids.ts";
 import type { StagePlan } from "../stage/plan.ts";

@@ -10,7 +10,7 @@
 
 import { HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import type { RunConfig } from "../core/config.ts";
-import { stageExecArgs } from "../stage/plan.ts";
+import { stageExecArgs } from "../stage/exec_args.ts";
 import { childEnv } from "../core/env.ts";
 import { BindError } from "../core/errors.ts";
 import type { PlanBase } from "./run.ts";

@@ -9,7 +9,7 @@
 
 import type { FdSlot } from "../fd/layout.ts";
 import type { BackendChoice } from "../jail/auto.ts";
-import type { HostFiles } from "../jail/bwrap.ts";
+import type { HostFiles } from "../jail/system_files.ts";
 import type { HeldProgram } from "../jail/held.ts";
 import type { NativeFacts } from "../jail/native.ts";
 import type { RunConfig } from "../core/config.ts";

@@ -3,14 +3,8 @@
 
 import { type FdSlot, hostSocketFd, socketActivated } from "../fd/layout.ts";
 import type { BackendChoice } from "../jail/auto.ts";
-import {
-  type BwrapMounts,
-  type HostFiles,
-  JAIL_GID,
-  JAIL_HOSTNAME,
-  JAIL_UID,
-  STAGE_PATH,
-} from "../jail/bwrap.ts";
+import { type BwrapMounts, JAIL_GID, JAIL_HOSTNAME, JAIL_UID, STAGE_PATH } from "../jail/bwrap.ts";
+import type { HostFiles } from "../jail/system_files.ts";
 import { formatIdRange, type IdRange, JAIL_IDS_ENV } from "../jail/ids.ts";
 import type { NativePlanResult } from "../jail/native.ts";
 import { limitScopeLines } from "../jail/limits.ts";

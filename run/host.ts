@@ -10,7 +10,7 @@ import {
   NET_ETC_FILES,
   SYSTEM_DIRS,
   type SystemEntry,
-} from "../jail/bwrap.ts";
+} from "../jail/system_files.ts";
 import type { NamespaceFacts } from "../jail/auto.ts";
 import type { SeccompArch } from "../jail/seccomp.ts";
 import { landlockAbi } from "../ffi/landlock.ts";

@@ -13,7 +13,7 @@ import { isIpfsPath } from "../core/ipfs_path.ts";
 import { jailChoice } from "./auto.ts";
 import { grantsProblem, type RunConfig } from "../core/config.ts";
 import { ownGrantsProblem, socketActivationProblem } from "../fd/grants.ts";
-import { type Listener, openOwnGrants } from "./own_grants.ts";
+import type { Listener, OpenedGrants } from "./own_grants.ts";
 import {
   ClosedFdError,
   GrantError,
@@ -225,11 +225,11 @@ export async function startProgram(
     } else if (!program.held) {
       checkProgramFile(config.program, program.source ?? program.path, choice.backend, config.jail);
     }
-    const opened = await openOwnGrants(
-      config.own ?? [],
-      cleanups,
-      config.socketActivation ?? false,
-    );
+    // The sockets' code is loaded only for a run that has own grants.
+    const opened: OpenedGrants = config.own?.length
+      ? await (await lazyImport<typeof import("./own_grants.ts")>("run/own_grants.ts"))
+        .openOwnGrants(config.own, cleanups, config.socketActivation ?? false)
+      : { fds: [], listeners: [], closeInWw: () => {} };
     // The terminal code is loaded only for a run with a terminal: the others must not pay for it.
     const tty = config.tty || options.terminal !== undefined
       ? await lazyImport<typeof import("./tty.ts")>("run/tty.ts")

@@ -6,7 +6,7 @@
 // showed (one relative to ww's cwd, /usr/../some/host/dir/prog, a symlink pointing out of a bind)
 // would otherwise be bound into the new program's jail, widening what the guest can reach.
 
-import { ETC_FILES, NET_ETC_FILES, SYSTEM_DIRS } from "../jail/bwrap.ts";
+import { ETC_FILES, NET_ETC_FILES, SYSTEM_DIRS } from "../jail/system_files.ts";
 import type { JailPolicy } from "../jail/policy.ts";
 
 /** One thing a jail shows at `dest`, applied in order: a later one covers an earlier one. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { encodeStagePlan, parseStageReports, stageExecArgs, type StagePlan } from "./plan.ts";
+import { encodeStagePlan, parseStageReports, type StagePlan } from "./plan.ts";
+import { stageExecArgs } from "./exec_args.ts";
 
 const PLAN: StagePlan = {
   supervise: "program",

@@ -1,0 +1,40 @@
+/**
+ * The stage's exec mode (stage/stage.c, `stage exec…`) as a command line. Apart from the stage's
+ * plan (stage/plan.ts): an unjailed run needs only this, and loads nothing of the plan.
+ *
+ * @module
+ */
+
+/**
+ * The stage's arguments (after its argv[0]) to execute a program in exec mode, as bwrap runs it
+ * inside the jail and `--jail=none` runs it under socket activation: `target` is a path or a
+ * descriptor number; `pwd` the user's own PWD, or undefined to take PWD out of the environment;
+ * `listenPid` sets LISTEN_PID to the program's pid (see StagePlan.listenPid); `tty` makes fd 0
+ * the controlling terminal of the program's session first (see StagePlan.controllingTerminal);
+ * `report` (bwrap, whose fd 2 carries its own words to ww): right before it executes the program
+ * the stage writes a NUL byte on fd 2 and moves the program's stderr from `report.stderr` there.
+ *
+ * @example
+ * stageExecArgs({ target: "/bin/app", argv0: "app", args: ["-v"], listenPid: true });
+ * // ["exec-listen-pid", "/bin/app", "-", "app", "-v"]
+ * stageExecArgs({ target: "/bin/app", argv0: "app", args: [], report: { stderr: 9 } });
+ * // ["exec-report", "9", "/bin/app", "-", "app"]
+ */
+export function stageExecArgs(o: {
+  readonly target: string;
+  readonly pwd?: string;
+  readonly argv0: string;
+  readonly args: readonly string[];
+  readonly listenPid?: boolean;
+  readonly tty?: boolean;
+  readonly report?: { readonly stderr: number };
+}): string[] {
+  return [
+    `exec${o.tty ? "-tty" : ""}${o.listenPid ? "-listen-pid" : ""}${o.report ? "-report" : ""}`,
+    ...(o.report ? [String(o.report.stderr)] : []),
+    o.target,
+    o.pwd === undefined ? "-" : `=${o.pwd}`,
+    o.argv0,
+    ...o.args,
+  ];
+}
