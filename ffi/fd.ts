@@ -2,7 +2,7 @@
 // socketpair, pipe, /dev/null, close.
 
 import { EAGAIN, EBADF } from "./errno.ts";
-import { check, cString, lastErrno, libc, ptr, SyscallError } from "./libc.ts";
+import { check, cString, lastErrno, libc, SyscallError } from "./libc.ts";
 import { F_GETFD, F_GETFL, F_SETFL, FD_CLOEXEC, O_CLOEXEC, O_NONBLOCK, O_RDWR } from "./flags.ts";
 import { closeDeferred } from "./reactor.ts";
 
@@ -27,7 +27,7 @@ export function fdState(fd: number): FdState {
 /** A connected AF_UNIX stream pair, both ends close-on-exec. */
 export function unixSocketPair(): [number, number] {
   const fds = new Int32Array(2);
-  check("socketpair", libc().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ptr(fds)));
+  check("socketpair", libc().socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
   return [fds[0], fds[1]];
 }
 
@@ -46,14 +46,14 @@ export function closeFd(fd: number): void {
 /** A pipe, both ends close-on-exec: [read end, write end]. */
 export function pipe(): [number, number] {
   const fds = new Int32Array(2);
-  check("pipe2", libc().pipe2(ptr(fds), O_CLOEXEC));
+  check("pipe2", libc().pipe2(fds, O_CLOEXEC));
   return [fds[0], fds[1]];
 }
 
 /** /dev/null opened read-write, close-on-exec: a program's stdio that reads nothing and keeps nothing. */
 export function openDevNull(): number {
   const path = cString("/dev/null");
-  return check("open", libc().open(ptr(path), O_RDWR | O_CLOEXEC, 0), "/dev/null");
+  return check("open", libc().open(path, O_RDWR | O_CLOEXEC, 0), "/dev/null");
 }
 
 /** Writes all of `bytes` to a blocking descriptor. */
@@ -61,7 +61,7 @@ export function writeAll(fd: number, bytes: Uint8Array): void {
   let off = 0;
   while (off < bytes.length) {
     const chunk = bytes.subarray(off);
-    off += check("write", libc().write(fd, ptr(chunk), BigInt(chunk.length)), `fd ${fd}`);
+    off += check("write", libc().write(fd, chunk, BigInt(chunk.length)), `fd ${fd}`);
   }
 }
 
@@ -70,7 +70,7 @@ export function readAll(fd: number): Uint8Array {
   const chunks: Uint8Array[] = [];
   const buf = new Uint8Array(65536);
   for (;;) {
-    const n = check("read", libc().read(fd, ptr(buf), BigInt(buf.length)), `fd ${fd}`);
+    const n = check("read", libc().read(fd, buf, BigInt(buf.length)), `fd ${fd}`);
     if (n === 0) break;
     chunks.push(buf.slice(0, n));
   }
@@ -89,7 +89,7 @@ export function readAvailable(fd: number, max: number): Uint8Array {
   const buf = new Uint8Array(4096);
   while (total < max) {
     const want = Math.min(buf.length, max - total);
-    const n = Number(libc().read(fd, ptr(buf), BigInt(want)));
+    const n = Number(libc().read(fd, buf, BigInt(want)));
     if (n === -1 && lastErrno() === EAGAIN) break;
     check("read", n, `fd ${fd}`);
     if (n === 0) break;

@@ -13,38 +13,38 @@ const symbols = {
   close: { parameters: ["i32"], result: "i32" },
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
-  socketpair: { parameters: ["i32", "i32", "i32", "pointer"], result: "i32" },
-  pipe2: { parameters: ["pointer", "i32"], result: "i32" },
-  read: { parameters: ["i32", "pointer", "usize"], result: "isize" },
-  write: { parameters: ["i32", "pointer", "usize"], result: "isize" },
+  socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
+  pipe2: { parameters: ["buffer", "i32"], result: "i32" },
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   pidfd_open: { parameters: ["i32", "u32"], result: "i32" },
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
   poll: { parameters: ["pointer", "u64", "i32"], result: "i32", nonblocking: true },
   // poll(2) with a timeout of 0, on the main thread: is a descriptor ready now?
-  poll_now: { name: "poll", parameters: ["pointer", "u64", "i32"], result: "i32" },
-  waitpid: { parameters: ["i32", "pointer", "i32"], result: "i32" },
+  poll_now: { name: "poll", parameters: ["buffer", "u64", "i32"], result: "i32" },
+  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
   // Here, not with the file group: a --jail=none run reopens its stderr with it (ffi/stderr.ts),
   // and binding that whole group for one call cost it 3-6 ms.
-  open: { parameters: ["pointer", "i32", "u32"], result: "i32" },
+  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
   // Here too (ffi/stat.ts): a --jail=none run asks it of TMPDIR, the program and its stderr, and
   // Deno.statSync's first use costs a run ~0.6 ms; a call through a bound group costs microseconds.
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
-  sigfillset: { parameters: ["pointer"], result: "i32" },
-  sigemptyset: { parameters: ["pointer"], result: "i32" },
+  sigfillset: { parameters: ["buffer"], result: "i32" },
+  sigemptyset: { parameters: ["buffer"], result: "i32" },
   posix_spawn: {
-    parameters: ["pointer", "pointer", "pointer", "pointer", "pointer", "pointer"],
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
     result: "i32",
   },
-  posix_spawn_file_actions_init: { parameters: ["pointer"], result: "i32" },
-  posix_spawn_file_actions_destroy: { parameters: ["pointer"], result: "i32" },
-  posix_spawn_file_actions_adddup2: { parameters: ["pointer", "i32", "i32"], result: "i32" },
-  posix_spawn_file_actions_addclosefrom_np: { parameters: ["pointer", "i32"], result: "i32" },
-  posix_spawn_file_actions_addchdir_np: { parameters: ["pointer", "pointer"], result: "i32" },
-  posix_spawnattr_init: { parameters: ["pointer"], result: "i32" },
-  posix_spawnattr_destroy: { parameters: ["pointer"], result: "i32" },
-  posix_spawnattr_setflags: { parameters: ["pointer", "i16"], result: "i32" },
-  posix_spawnattr_setsigmask: { parameters: ["pointer", "pointer"], result: "i32" },
-  posix_spawnattr_setsigdefault: { parameters: ["pointer", "pointer"], result: "i32" },
+  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
+  posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
+  posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
+  posix_spawn_file_actions_addclosefrom_np: { parameters: ["buffer", "i32"], result: "i32" },
+  posix_spawn_file_actions_addchdir_np: { parameters: ["buffer", "buffer"], result: "i32" },
+  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
+  posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
+  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
+  posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
+  posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Files by path and memfds beyond open(2): programs from IPFS, Landlock rules, ww's stderr when
@@ -79,13 +79,13 @@ const fileSymbols = {
  */
 const jailSymbols = {
   flock: { parameters: ["i32", "i32"], result: "i32" },
-  memfd_create: { parameters: ["pointer", "u32"], result: "i32" },
+  memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Only a jail's id lease, as root, scans every /proc/<pid> (ffi/proc.ts). */
 const procSymbols = {
-  getdents64: { parameters: ["i32", "pointer", "usize"], result: "isize" },
-  statx: { parameters: ["i32", "pointer", "i32", "u32", "pointer"], result: "i32" },
+  getdents64: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Only the native jail's stage confines itself. */
@@ -192,26 +192,37 @@ function structFirst(type: Deno.NativeType, none: boolean): (call: Call, arity: 
 }
 
 /**
+ * The first argument of the call in progress, referenced until it returns: a buffer's address is
+ * all the one-field struct holds, and the garbage collector (which set's own allocations can start)
+ * must not free the memory behind it first.
+ */
+const callFirst: unknown[] = [undefined];
+
+/**
  * `call` with `cell` in place of its first argument, which `set` writes into it, as a function of
  * exactly `arity` parameters: a rest parameter and a spread would make two arrays per call, most
  * of a libc call's garbage (a run makes hundreds; issue 16).
  */
 function withArity(call: Call, cell: unknown, set: (v: unknown) => void, arity: number): Call {
+  const done = (result: unknown) => {
+    callFirst[0] = undefined;
+    return result;
+  };
   switch (arity) {
     case 1:
-      return (a) => (set(a), call(cell));
+      return (a) => (callFirst[0] = a, set(a), done(call(cell)));
     case 2:
-      return (a, b) => (set(a), call(cell, b));
+      return (a, b) => (callFirst[0] = a, set(a), done(call(cell, b)));
     case 3:
-      return (a, b, c) => (set(a), call(cell, b, c));
+      return (a, b, c) => (callFirst[0] = a, set(a), done(call(cell, b, c)));
     case 4:
-      return (a, b, c, d) => (set(a), call(cell, b, c, d));
+      return (a, b, c, d) => (callFirst[0] = a, set(a), done(call(cell, b, c, d)));
     case 5:
-      return (a, b, c, d, e) => (set(a), call(cell, b, c, d, e));
+      return (a, b, c, d, e) => (callFirst[0] = a, set(a), done(call(cell, b, c, d, e)));
     case 6:
-      return (a, b, c, d, e, f) => (set(a), call(cell, b, c, d, e, f));
+      return (a, b, c, d, e, f) => (callFirst[0] = a, set(a), done(call(cell, b, c, d, e, f)));
     default:
-      return (a, ...rest) => (set(a), call(cell, ...rest));
+      return (a, ...rest) => (callFirst[0] = a, set(a), done(call(cell, ...rest)));
   }
 }
 
@@ -294,10 +305,11 @@ export function checkReturned(syscall: string, result: number, context?: string)
 }
 
 /**
- * A pointer to `buf`'s memory, for the symbols of the first group: Deno compiled a `pointer`
- * parameter's fast-call trampoline about twice as fast as a `buffer` one's, when every run paid
- * for them (openLibrary compiles none now). The caller keeps `buf` referenced until the call has
- * returned (or, for a nonblocking call, settled).
+ * A pointer to `buf`'s memory, for a nonblocking call only (poll, sendfile on a worker thread),
+ * whose caller keeps `buf` referenced until the call has settled (keepAlive). A synchronous call
+ * takes the buffer itself as a `buffer` parameter, which Deno holds for the call's length: a
+ * pointer taken first leaves the buffer unreferenced, and a collection started by any allocation
+ * before the call could free the memory the C function then reads or writes.
  */
 export function ptr(buf: ArrayBufferView): Deno.PointerValue {
   return Deno.UnsafePointer.of(buf as BufferSource);
@@ -326,17 +338,27 @@ export function cString(s: string): Uint8Array<ArrayBuffer> {
   return long;
 }
 
+/** A NULL-terminated `char *[]` (cStringArray), which holds the strings its pointers point to. */
+export type CStringArray = BigUint64Array<ArrayBuffer> & {
+  readonly strings: readonly Uint8Array[];
+};
+
 /**
- * A NULL-terminated `char *[]` for argv/envp. The returned `keep` array owns the string buffers;
- * the caller must hold it until the call that reads the pointers has returned.
+ * A NULL-terminated `char *[]` for argv/envp, to pass as a `buffer` parameter: the strings are
+ * referenced by the array, so they live as long as the call that reads them holds it.
+ *
+ * @example
+ * ```ts ignore
+ * libc().posix_spawn(pid, path, actions, attr, cStringArray(argv), cStringArray(env));
+ * ```
  */
-export function cStringArray(
-  items: readonly string[],
-): { array: BigUint64Array<ArrayBuffer>; keep: Uint8Array[] } {
-  const keep = items.map(cString);
-  const array = new BigUint64Array(items.length + 1);
-  keep.forEach((buf, i) => {
+export function cStringArray(items: readonly string[]): CStringArray {
+  const strings = items.map(cString);
+  const array = new BigUint64Array(items.length + 1) as CStringArray;
+  strings.forEach((buf, i) => {
     array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
   });
-  return { array, keep };
+  // Reachable from the array itself: passing the array to a call keeps the strings alive with it.
+  (array as { strings: readonly Uint8Array[] }).strings = strings;
+  return array;
 }

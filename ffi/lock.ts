@@ -2,7 +2,7 @@
 // so the kernel drops it when its holder closes it or dies, however it dies.
 
 import { EAGAIN, EINTR, ENOENT } from "./errno.ts";
-import { check, cString, lastErrno, libc, libcJail, ptr, SyscallError } from "./libc.ts";
+import { check, cString, lastErrno, libc, libcJail, SyscallError } from "./libc.ts";
 import { closeFd } from "./fd.ts";
 import { O_CLOEXEC, O_CREAT, O_NOFOLLOW, O_RDONLY, O_RDWR } from "./flags.ts";
 
@@ -18,7 +18,7 @@ export function tryLockFile(path: string): number | undefined {
   const name = cString(path);
   const fd = check(
     "open",
-    libc().open(ptr(name), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600),
+    libc().open(name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600),
     path,
   );
   if (lockNow(fd, path)) return fd;
@@ -32,7 +32,7 @@ export function tryLockFile(path: string): number | undefined {
  */
 export function isLockHeld(path: string): boolean {
   const name = cString(path);
-  const fd = libc().open(ptr(name), O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
+  const fd = libc().open(name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC, 0);
   if (fd === -1) {
     if (lastErrno() === ENOENT) return false;
     throw new SyscallError("open", lastErrno(), path);
@@ -94,5 +94,5 @@ export function tryLockDirectory(path: string): number | undefined {
 
 function openDirectory(path: string): number {
   const name = cString(path);
-  return check("open", libc().open(ptr(name), O_RDONLY | O_CLOEXEC, 0), path);
+  return check("open", libc().open(name, O_RDONLY | O_CLOEXEC, 0), path);
 }

@@ -41,13 +41,13 @@ const SENDFILE_MAX = 0x7ffff000;
 export function createMemfd(name: string): number {
   const c = libcJail();
   const label = cString(name.slice(0, 240));
-  const fd = c.memfd_create(ptr(label), MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  const fd = c.memfd_create(label, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
   if (fd !== -1) return fd;
   // Kernels before 6.3 know no MFD_EXEC (and make every memfd executable).
   if (lastErrno() !== EINVAL) throw new SyscallError("memfd_create", lastErrno(), name);
   return check(
     "memfd_create",
-    c.memfd_create(ptr(label), MFD_CLOEXEC | MFD_ALLOW_SEALING),
+    c.memfd_create(label, MFD_CLOEXEC | MFD_ALLOW_SEALING),
     name,
   );
 }
@@ -65,7 +65,7 @@ export function memfdSeals(fd: number): number {
 /** Opens an existing file read-only, close-on-exec. */
 export function openReadOnly(path: string): number {
   const name = cString(path);
-  return check("open", libc().open(ptr(name), O_RDONLY | O_CLOEXEC, 0), path);
+  return check("open", libc().open(name, O_RDONLY | O_CLOEXEC, 0), path);
 }
 
 /**
@@ -76,13 +76,13 @@ export function openReadOnly(path: string): number {
 export function readFileHead(path: string, max: number): Uint8Array | undefined {
   const c = libc();
   const name = cString(path);
-  const fd = c.open(ptr(name), O_RDONLY | O_CLOEXEC, 0);
+  const fd = c.open(name, O_RDONLY | O_CLOEXEC, 0);
   if (fd === -1) return undefined;
   try {
     const buf = new Uint8Array(max);
     let n = 0;
     while (n < max) {
-      const r = Number(c.read(fd, ptr(buf.subarray(n)), BigInt(max - n)));
+      const r = Number(c.read(fd, buf.subarray(n), BigInt(max - n)));
       if (r === -1 && lastErrno() === EINTR) continue;
       if (check("read", r, path) === 0) break;
       n += r;
@@ -107,7 +107,7 @@ export function createExclusive(path: string, mode: number): number {
   const name = cString(path);
   return check(
     "open",
-    libc().open(ptr(name), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode),
+    libc().open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode),
     path,
   );
 }

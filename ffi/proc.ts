@@ -3,7 +3,7 @@
 // needs them on every run as root, and Deno.readDirSync with one Deno.statSync per process
 // (an op and a FileInfo with four Dates each) cost several milliseconds with 150 processes.
 
-import { check, cString, libc, libcProc, ptr } from "./libc.ts";
+import { check, cString, libc, libcProc } from "./libc.ts";
 import { O_CLOEXEC, O_DIRECTORY, O_RDONLY } from "./flags.ts";
 import { closeFd } from "./fd.ts";
 
@@ -51,16 +51,14 @@ export function processOwnerIds(): Set<number> {
   const c = libcProc();
   const dir = check(
     "open",
-    libc().open(ptr(PROC), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0),
+    libc().open(PROC, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0),
     "/proc",
   );
   const ids = new Set<number>();
   try {
     const { entries, entryView, stx, stxView, name } = buffers ??= scanBuffers();
-    // Pointers, taken once: the buffers are module-lived, past every call.
-    const [entriesAt, stxAt, nameAt] = [ptr(entries), ptr(stx), ptr(name)];
     for (;;) {
-      const n = check("getdents64", c.getdents64(dir, entriesAt, BigInt(entries.length)), "/proc");
+      const n = check("getdents64", c.getdents64(dir, entries, BigInt(entries.length)), "/proc");
       if (n === 0) break;
       for (let at = 0; at < n; at += entryView.getUint16(at + RECLEN_OFFSET, true)) {
         let i = at + NAME_OFFSET;
@@ -69,7 +67,7 @@ export function processOwnerIds(): Set<number> {
         let len = 0;
         while (entries[i] !== 0) name[len++] = entries[i++];
         name[len] = 0;
-        if (c.statx(dir, nameAt, 0, STATX_UID | STATX_GID, stxAt) !== 0) continue; // it ended
+        if (c.statx(dir, name, 0, STATX_UID | STATX_GID, stx) !== 0) continue; // it ended
         ids.add(stxView.getUint32(STX_UID_OFFSET, true));
         ids.add(stxView.getUint32(STX_GID_OFFSET, true));
       }

@@ -3,7 +3,7 @@
 
 import { ECHILD, EINTR, ESRCH } from "./errno.ts";
 import { POLLIN, POLLNVAL } from "./flags.ts";
-import { check, lastErrno, libc, ptr } from "./libc.ts";
+import { check, lastErrno, libc } from "./libc.ts";
 import { afterReap } from "./malloc.ts";
 import { type OpGroup, refTimer } from "./ops.ts";
 import { closeWatched, readyNow, whenReady } from "./reactor.ts";
@@ -38,7 +38,7 @@ export async function waitPid(pid: number, ops?: OpGroup): Promise<WaitStatus> {
   const status = new Int32Array(1);
   try {
     for (;;) {
-      const r = c.waitpid(pid, ptr(status), WNOHANG);
+      const r = c.waitpid(pid, status, WNOHANG);
       if (r === pid) {
         afterReap();
         return decodeWaitStatus(status[0]);

@@ -99,7 +99,7 @@ export function whenReady(fd: number, events: number, ops?: OpGroup): Waiting {
  */
 export function readyNow(fd: number, events: number): boolean {
   const pfd = new Int32Array([fd, events]);
-  return libc().poll_now(ptr(pfd), 1n, 0) === 1;
+  return libc().poll_now(pfd, 1n, 0) === 1;
 }
 
 /**
@@ -144,7 +144,7 @@ function changed(): void {
   if (inFlight) {
     if (!woken) {
       woken = true;
-      libc().write(wakePipe![1], ptr(byte), 1n);
+      libc().write(wakePipe![1], byte, 1n);
     }
   } else {
     schedule();
@@ -217,7 +217,7 @@ function issue(): void {
   const quick = !tookReadyNow;
   tookReadyNow = false;
   if (
-    quick && libc().poll_now(pollfdsAt, BigInt(list.length + 1), 0) > 0 &&
+    quick && libc().poll_now(pollfds, BigInt(list.length + 1), 0) > 0 &&
     resolveReady(list, pfds)
   ) {
     tookReadyNow = true;
@@ -226,7 +226,7 @@ function issue(): void {
   }
   if (!wakePipe) {
     const fds = new Int32Array(2);
-    check("pipe2", libc().pipe2(ptr(fds), O_CLOEXEC | O_NONBLOCK), "the reactor's wake pipe");
+    check("pipe2", libc().pipe2(fds, O_CLOEXEC | O_NONBLOCK), "the reactor's wake pipe");
     wakePipe = fds;
     pfds[0] = fds[0];
   }
@@ -249,7 +249,7 @@ function settle(call: Call, list: Waiter[], pfds: Int32Array, n: number): void {
     for (const fd of closeAfterCall) libc().close(fd);
     closeAfterCall.clear();
     if (woken) {
-      while (Number(libc().read(wakePipe![0], ptr(drainBuf), BigInt(drainBuf.length))) > 0);
+      while (Number(libc().read(wakePipe![0], drainBuf, BigInt(drainBuf.length))) > 0);
       woken = false;
     }
     // n is -1 on EINTR: nothing is ready, the next call takes the same set.

@@ -57,7 +57,7 @@ Deno.test(`${WAITS} waits at once hold one worker thread: each resolves when its
   assert.equal(await libc().poll(ptr(probe), 1n, 0), 1);
   // Ready in reverse order: each wait resolves when its own pipe is written, not before.
   for (let i = WAITS - 1; i >= 0; i--) {
-    libc().write(pipes[i][1], ptr(new Uint8Array([1])), 1n);
+    libc().write(pipes[i][1], new Uint8Array([1]), 1n);
     await waits[i];
     assert.equal(resolved.at(-1), i);
   }
@@ -102,7 +102,7 @@ Deno.test("a watched fd closed by closeFd during a poll: its wait ends, its numb
   const fresh = whenReady(r2, POLLIN);
   closeFd(r1); // a second close is no close of whatever has the number next
   assert.equal(await old.ready, 0, "the closed descriptor's wait ends, not as ready or invalid");
-  libc().write(w2, ptr(new Uint8Array([1])), 1n);
+  libc().write(w2, new Uint8Array([1]), 1n);
   assert.ok(await fresh.ready & POLLIN);
   // Once the poll has returned, the number is free again: the next pipe may take it, and a wait
   // on it is that pipe's, resolved by that pipe's data alone.
@@ -114,7 +114,7 @@ Deno.test("a watched fd closed by closeFd during a poll: its wait ends, its numb
     new Promise((resolve) => setTimeout(() => resolve("pending"), 50)),
   ]);
   assert.equal(early, "pending");
-  libc().write(w3, ptr(new Uint8Array([1])), 1n);
+  libc().write(w3, new Uint8Array([1]), 1n);
   assert.ok(await third.ready & POLLIN);
   for (const fd of [r2, r3]) closeWatched(fd);
   for (const fd of [w1, w2, w3]) closeFd(fd);
@@ -125,7 +125,7 @@ Deno.test("readyNow answers at once: an empty pipe is not readable, one with a b
   const [read, write] = pipe();
   try {
     assert.equal(readyNow(read, POLLIN), false);
-    assert.equal(libc().write(write, ptr(new Uint8Array([1])), 1n), 1n);
+    assert.equal(libc().write(write, new Uint8Array([1]), 1n), 1n);
     assert.equal(readyNow(read, POLLIN), true);
   } finally {
     closeFd(write);
@@ -141,7 +141,7 @@ Deno.test("a wait whose descriptor is ready already resolves without a call on t
   assert.deepEqual(await reactorSettled(), []);
   const [read, write] = pipe();
   try {
-    assert.equal(libc().write(write, ptr(new Uint8Array([1])), 1n), 1n);
+    assert.equal(libc().write(write, new Uint8Array([1]), 1n), 1n);
     assert.equal((await whenReady(read, POLLIN).ready) & POLLIN, POLLIN);
     // A call would have needed the wake pipe, which stays until the next round sees no waiter.
     assert.deepEqual(reactorDescriptors(), [], "a call on the blocking pool was made");
@@ -154,7 +154,7 @@ Deno.test("a wait whose descriptor is ready already resolves without a call on t
 Deno.test("a descriptor that stays ready does not keep timers from running", async () => {
   const [read, write] = pipe();
   try {
-    assert.equal(libc().write(write, ptr(new Uint8Array([1])), 1n), 1n);
+    assert.equal(libc().write(write, new Uint8Array([1]), 1n), 1n);
     let fired = false;
     const timer = setTimeout(() => (fired = true), 0);
     let rounds = 0;

@@ -6,7 +6,7 @@
 // thread: a death signal set later by bubblewrap is tied to the thread that created the process.
 
 import type { FdStep } from "../fd/plan.ts";
-import { check, checkReturned, cString, cStringArray, libc, ptr } from "./libc.ts";
+import { check, checkReturned, cString, cStringArray, libc } from "./libc.ts";
 import { addOpenAction } from "./tty.ts";
 
 // glibc <spawn.h>
@@ -45,8 +45,10 @@ export function spawn(spec: SpawnSpec): number {
   const c = libc();
   const actionsBuf = new Uint8Array(OPAQUE_SIZE);
   const attrBuf = new Uint8Array(OPAQUE_SIZE);
-  const actions = ptr(actionsBuf);
-  const attr = ptr(attrBuf);
+  // Passed as themselves (`buffer` parameters), never as pointers taken once: glibc writes into
+  // them until posix_spawn, and only a reference keeps their memory alive (see ptr).
+  const actions = actionsBuf;
+  const attr = attrBuf;
   checkReturned("posix_spawn_file_actions_init", c.posix_spawn_file_actions_init(actions));
   try {
     checkReturned("posix_spawnattr_init", c.posix_spawnattr_init(attr));
@@ -72,18 +74,18 @@ export function spawn(spec: SpawnSpec): number {
       const cwd = cString(spec.cwd);
       checkReturned(
         "posix_spawn_file_actions_addchdir_np",
-        c.posix_spawn_file_actions_addchdir_np(actions, ptr(cwd)),
+        c.posix_spawn_file_actions_addchdir_np(actions, cwd),
       );
 
       const all = new Uint8Array(OPAQUE_SIZE);
       const none = new Uint8Array(OPAQUE_SIZE);
-      check("sigfillset", c.sigfillset(ptr(all)));
-      check("sigemptyset", c.sigemptyset(ptr(none)));
+      check("sigfillset", c.sigfillset(all));
+      check("sigemptyset", c.sigemptyset(none));
       checkReturned(
         "posix_spawnattr_setsigdefault",
-        c.posix_spawnattr_setsigdefault(attr, ptr(all)),
+        c.posix_spawnattr_setsigdefault(attr, all),
       );
-      checkReturned("posix_spawnattr_setsigmask", c.posix_spawnattr_setsigmask(attr, ptr(none)));
+      checkReturned("posix_spawnattr_setsigmask", c.posix_spawnattr_setsigmask(attr, none));
       const flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK |
         (spec.newSession ? POSIX_SPAWN_SETSID : 0);
       checkReturned("posix_spawnattr_setflags", c.posix_spawnattr_setflags(attr, flags));
@@ -94,7 +96,7 @@ export function spawn(spec: SpawnSpec): number {
       const envp = cStringArray(spec.env);
       checkReturned(
         "posix_spawn",
-        c.posix_spawn(ptr(pid), ptr(path), actions, attr, ptr(argv.array), ptr(envp.array)),
+        c.posix_spawn(pid, path, actions, attr, argv, envp),
         spec.path,
       );
       return pid[0];

@@ -3,7 +3,7 @@
 // jail shows, the native jail's rule paths), and Deno.statSync's FileInfo (~1 KB) and its error
 // for an absent path (~4 KB) were a fifth of a native run's garbage (issue 16).
 
-import { check, cString, lastErrno, libc, ptr } from "./libc.ts";
+import { check, cString, lastErrno, libc } from "./libc.ts";
 import { ENAMETOOLONG } from "./errno.ts";
 import { O_CLOEXEC, O_NOFOLLOW, O_PATH } from "./flags.ts";
 
@@ -189,7 +189,7 @@ const STATX_INO = 0x100;
  */
 export function holdFile(path: string): number {
   const name = cString(path);
-  return check("open", libc().open(ptr(name), O_PATH | O_NOFOLLOW | O_CLOEXEC, 0), path);
+  return check("open", libc().open(name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0), path);
 }
 
 /** Whether `path` (not following a final symlink) is the file `held` (holdFile) holds. */

@@ -47,7 +47,7 @@ export function openStderr(): NonblockingOut {
   }
   const kind = modeKind(info.mode);
   if (kind === "file") {
-    return fdOut(2, (fd, b) => Number(libc().write(fd, ptr(b), BigInt(b.length))));
+    return fdOut(2, (fd, b) => Number(libc().write(fd, b, BigInt(b.length))));
   }
   if (kind === "socket") {
     return fdOut(
@@ -56,15 +56,15 @@ export function openStderr(): NonblockingOut {
     );
   }
   const path = cString("/proc/self/fd/2");
-  const fd = libc().open(ptr(path), O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
-  if (fd >= 0) return fdOut(fd, (fd, b) => Number(libc().write(fd, ptr(b), BigInt(b.length))));
+  const fd = libc().open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
+  if (fd >= 0) return fdOut(fd, (fd, b) => Number(libc().write(fd, b, BigInt(b.length))));
   // Not reopenable (e.g. a terminal ww may no longer open): write to fd 2 only after poll(2) said
   // there is room, and no more than PIPE_BUF, which then fits unless a child fills it in between.
   let room = false;
   const out = fdOut(2, (fd, b) => {
     if (!room) return 0;
     room = false;
-    return Number(libc().write(fd, ptr(b), BigInt(Math.min(b.length, PIPE_BUF))));
+    return Number(libc().write(fd, b, BigInt(Math.min(b.length, PIPE_BUF))));
   });
   return {
     write: out.write,

@@ -8,7 +8,7 @@
 
 import { EAGAIN, EBADF, EINTR } from "./errno.ts";
 import { concatBytes } from "./fd.ts";
-import { check, lastErrno, libc, ptr, SyscallError } from "./libc.ts";
+import { check, lastErrno, libc, SyscallError } from "./libc.ts";
 import { F_GETFL, F_SETFL, O_NONBLOCK, POLLIN, POLLOUT } from "./flags.ts";
 import type { OpGroup } from "./ops.ts";
 import { closeWatched, whenReady } from "./reactor.ts";
@@ -85,7 +85,7 @@ export class FdStream implements ByteStream {
         return n;
       }
       if (this.#closed) return null;
-      const n = Number(libc().read(this.#fd, ptr(p), BigInt(p.length)));
+      const n = Number(libc().read(this.#fd, p, BigInt(p.length)));
       if (n >= 0) return n === 0 && p.length > 0 ? null : n;
       const errno = lastErrno();
       if (errno !== EAGAIN && errno !== EINTR) {
@@ -103,7 +103,7 @@ export class FdStream implements ByteStream {
       if (this.#closed) throw new SyscallError("write", EBADF, `fd ${this.#fd} is closed`);
       const chunk = p.subarray(off);
       // Deno ignores SIGPIPE, so a vanished reader is an EPIPE here, not a signal.
-      const n = Number(libc().write(this.#fd, ptr(chunk), BigInt(chunk.length)));
+      const n = Number(libc().write(this.#fd, chunk, BigInt(chunk.length)));
       if (n >= 0) {
         off += n;
         continue;
@@ -127,7 +127,7 @@ export class FdStream implements ByteStream {
     const chunks: Uint8Array[] = [this.#tail];
     const buf = new Uint8Array(65536);
     for (;;) {
-      const n = Number(libc().read(this.#fd, ptr(buf), BigInt(buf.length)));
+      const n = Number(libc().read(this.#fd, buf, BigInt(buf.length)));
       if (n <= 0) break; // EOF, or EAGAIN: nothing more is buffered
       chunks.push(buf.slice(0, n));
     }

@@ -161,7 +161,7 @@ export async function pollEither(
  * slave every process has closed) or on any other error; -1 when nothing is there yet.
  */
 export function readSome(fd: number, buf: Uint8Array): number {
-  const n = Number(libc().read(fd, ptr(buf), BigInt(buf.length)));
+  const n = Number(libc().read(fd, buf, BigInt(buf.length)));
   if (n >= 0) return n;
   const errno = lastErrno();
   return errno === EAGAIN || errno === EINTR ? -1 : 0;
@@ -172,7 +172,7 @@ export function readSome(fd: number, buf: Uint8Array): number {
  * it never will (EPIPE, EIO: the reader is gone).
  */
 export function writeSome(fd: number, bytes: Uint8Array): number | null {
-  const n = Number(libc().write(fd, ptr(bytes), BigInt(bytes.length)));
+  const n = Number(libc().write(fd, bytes, BigInt(bytes.length)));
   if (n >= 0) return n;
   const errno = lastErrno();
   return errno === EAGAIN || errno === EINTR ? -1 : null;
@@ -180,7 +180,7 @@ export function writeSome(fd: number, bytes: Uint8Array): number | null {
 
 const spawnSymbols = {
   posix_spawn_file_actions_addopen: {
-    parameters: ["pointer", "i32", "buffer", "i32", "u32"],
+    parameters: ["buffer", "i32", "buffer", "i32", "u32"],
     result: "i32",
   },
 } as const satisfies Deno.ForeignLibraryInterface;
@@ -190,7 +190,7 @@ let spawnLibrary: Symbols<typeof spawnSymbols> | undefined;
  * Adds "open `path` (NUL-terminated) read-write as fd `fd`, without O_NOCTTY" to posix_spawn
  * file actions (glibc copies the path).
  */
-export function addOpenAction(actions: Deno.PointerValue, fd: number, path: Uint8Array): void {
+export function addOpenAction(actions: Uint8Array, fd: number, path: Uint8Array): void {
   spawnLibrary ??= openLibrary(spawnSymbols);
   checkReturned(
     "posix_spawn_file_actions_addopen",
