@@ -50,6 +50,8 @@ export interface NativeFacts {
   readonly capLastCap: number;
   /** The kind of each path from nativePathCandidates that exists, symlinks followed. */
   readonly pathKinds: Readonly<Record<string, "dir" | "file">>;
+  /** Why a path pathKinds lacks is absent (run/host.ts whyAbsent). */
+  readonly whyAbsent: (hostPath: string) => string;
   /** Each bind source's real path (symlinks resolved); a source missing here is taken as is. */
   readonly realPaths?: Readonly<Record<string, string>>;
   /** ww's pid: the stage exits instead of exec'ing when its parent is no longer ww. */
@@ -194,7 +196,7 @@ export function nativePlan(input: NativeInput): NativePlanResult | NativePlanErr
       };
     }
     if (facts.pathKinds[b.source] === undefined) {
-      const error = `bind ${b.source}: no such file or directory on this machine`;
+      const error = `bind ${b.source}: ${facts.whyAbsent(b.source)}`;
       return { error, bind: b.source, library: error };
     }
   }

@@ -124,7 +124,7 @@ function bwrapMounts(
   const requests = bindRequests(input.policy, (source) => {
     const real = b.realOf(source);
     if (real === undefined) {
-      throw new BindError(source, `bind ${source}: no such file or directory on this machine`);
+      throw new BindError(source, `bind ${source}: ${b.whyAbsent(source)}`);
     }
     return real;
   });

@@ -33,6 +33,8 @@ export interface DirectRunPlan extends PlanBase {
 export interface DirectFacts {
   /** Whether a host path exists (symlinks followed). */
   readonly exists: (hostPath: string) => boolean;
+  /** Why a host path `exists` denied is absent (run/host.ts whyAbsent). */
+  readonly whyAbsent: (hostPath: string) => string;
 }
 
 /**
@@ -85,7 +87,7 @@ function checkDirectBinds(jail: RunConfig["jail"], facts: DirectFacts): void {
       );
     }
     if (!facts.exists(b.source)) {
-      throw new BindError(b.source, `bind ${b.source}: no such file or directory on this machine`);
+      throw new BindError(b.source, `bind ${b.source}: ${facts.whyAbsent(b.source)}`);
     }
   }
 }

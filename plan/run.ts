@@ -42,6 +42,8 @@ export interface BwrapFacts {
   readonly realOf: (hostPath: string) => string | undefined;
   /** Whether a host path is a directory (symlinks followed). */
   readonly isDir: (hostPath: string) => boolean;
+  /** Why a host path realOf found absent is (run/host.ts whyAbsent). */
+  readonly whyAbsent: (hostPath: string) => string;
 }
 
 /** Everything planRun takes: the config and the facts the shell gathered. */

@@ -8,7 +8,7 @@ import type { BackendChoice } from "../jail/auto.ts";
 import type { HeldProgram } from "../jail/held.ts";
 import type { RunConfig } from "../core/config.ts";
 import type { BwrapFacts, DirectFacts, PlannedProgram, RunFacts } from "../plan/run.ts";
-import { findBwrap, hostFiles } from "./host.ts";
+import { findBwrap, hostFiles, whyAbsent } from "./host.ts";
 
 /** The program as a launcher or --explain has it. */
 export interface ProgramToPlan {
@@ -73,6 +73,7 @@ export function bwrapFacts(config: RunConfig): BwrapFacts {
         return false;
       }
     },
+    whyAbsent,
   };
 }
 
@@ -87,5 +88,6 @@ export function directFacts(): DirectFacts {
         return false;
       }
     },
+    whyAbsent,
   };
 }

@@ -14,7 +14,8 @@ import {
 import type { NamespaceFacts } from "../jail/auto.ts";
 import type { SeccompArch } from "../jail/seccomp.ts";
 import { landlockAbi } from "../ffi/landlock.ts";
-import { fileOwner, pathKind } from "../ffi/stat.ts";
+import { fileOwner, pathKind, statOwner } from "../ffi/stat.ts";
+import { EACCES, ELOOP, ENOENT, ENOTDIR, errnoName } from "../ffi/errno.ts";
 import { SetupError } from "../core/errors.ts";
 
 /** The system directories and /etc files of this host that a jail shows. */
@@ -163,4 +164,36 @@ export function readNumber(path: string): number | undefined {
 /** Whether `path` exists (following symlinks). */
 export function exists(path: string): boolean {
   return pathKind(path) !== undefined;
+}
+
+/**
+ * Why a bind source that a fact found absent cannot be bound, in words that end a
+ * `bind <source>: …` line (see absentReason).
+ *
+ * @example
+ * ```ts ignore
+ * whyAbsent("/nonexistent"); // "no such file or directory on this machine"
+ * ```
+ */
+export function whyAbsent(path: string): string {
+  const info = statOwner(path);
+  // There again since the fact was taken: said as missing, as the fact had it.
+  return absentReason("errno" in info ? info.errno : ENOENT);
+}
+
+/**
+ * The words for the errno that looking a bind source up failed with: missing, or what kept ww
+ * from seeing it (a directory on its path ww may not search, a symlink loop), which "no such file"
+ * would hide.
+ *
+ * @example
+ * absentReason(13); // "ww may not look there (EACCES: it cannot search a directory on the path)"
+ */
+export function absentReason(errno: number): string {
+  if (errno === ENOENT || errno === ENOTDIR) return "no such file or directory on this machine";
+  if (errno === EACCES) {
+    return "ww may not look there (EACCES: it cannot search a directory on the path)";
+  }
+  if (errno === ELOOP) return "too many levels of symbolic links (ELOOP)";
+  return `ww cannot look it up (${errnoName(errno)})`;
 }

@@ -1,7 +1,11 @@
 // run/host_test.ts — the one rule for finding a tool: PATH's absolute directories in order, then
 // the standard ones; the first executable regular file wins.
 import assert from "node:assert/strict";
-import { findTool, namespaceFacts, TOOL_DIRS, toolDirs } from "./host.ts";
+import { absentReason, findTool, namespaceFacts, TOOL_DIRS, toolDirs, whyAbsent } from "./host.ts";
+import { EACCES, ELOOP, ENOENT, ENOTDIR } from "../ffi/errno.ts";
+
+/** EIO, which ffi/errno.ts has no constant for (ww never tests for it). */
+const EIO = 5;
 
 Deno.test("toolDirs: PATH's absolute entries in order, then the standard directories, once each", () => {
   assert.deepEqual(toolDirs("/opt/bin:bin::./x:/usr/bin"), [
@@ -59,5 +63,30 @@ Deno.test("a PATH without bwrap still finds the installed one, for auto's facts 
   } finally {
     if (saved === undefined) Deno.env.delete("PATH");
     else Deno.env.set("PATH", saved);
+  }
+});
+
+Deno.test("absentReason says missing only for a path that is not there, and names what else hid it", () => {
+  const missing = "no such file or directory on this machine";
+  assert.equal(absentReason(ENOENT), missing);
+  assert.equal(absentReason(ENOTDIR), missing);
+  assert.equal(
+    absentReason(EACCES),
+    "ww may not look there (EACCES: it cannot search a directory on the path)",
+  );
+  assert.equal(absentReason(ELOOP), "too many levels of symbolic links (ELOOP)");
+  assert.equal(absentReason(EIO), "ww cannot look it up (EIO)");
+});
+
+Deno.test("whyAbsent looks the path up: missing, below a file, or a symlink loop", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-absent-" });
+  try {
+    Deno.writeTextFileSync(`${dir}/file`, "x");
+    Deno.symlinkSync(`${dir}/loop`, `${dir}/loop`);
+    assert.equal(whyAbsent(`${dir}/missing`), "no such file or directory on this machine");
+    assert.equal(whyAbsent(`${dir}/file/below`), "no such file or directory on this machine");
+    assert.equal(whyAbsent(`${dir}/loop`), "too many levels of symbolic links (ELOOP)");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
   }
 });

@@ -11,6 +11,7 @@ import {
   ownStatus,
   seccompArchOrUndefined,
   seccompFilters,
+  whyAbsent,
 } from "./host.ts";
 
 /**
@@ -32,6 +33,7 @@ export function nativeFacts(policy: JailPolicy, programSource?: string): NativeF
     identity: parseProcStatus(ownStatus()),
     capLastCap: capLastCap(),
     pathKinds,
+    whyAbsent,
     parentPid: Deno.pid,
   };
 }

@@ -158,6 +158,30 @@ for (const row of ROWS) {
   });
 }
 
+// A bind source that exists but cannot be looked up is not called missing: a symlink loop stands
+// for what ww cannot see (a directory it may not search gives EACCES the same way, but not to root).
+for (const jail of ["none", "bwrap", "native"]) {
+  Deno.test(`--jail=${jail}: a bind source in a symlink loop is named as one, not as missing`, async () => {
+    const tmp = privateTmp();
+    const tag = `tag=${crypto.randomUUID()}`;
+    try {
+      Deno.symlinkSync(`${tmp}/loop`, `${tmp}/loop`);
+      const r = await runWw(["run", `--jail=${jail}`, "--ro-bind", `${tmp}/loop`, child, tag], {
+        env: { TMPDIR: tmp },
+      });
+      assert.equal(r.code, 125, r.stderr);
+      assert.equal(
+        r.stderr,
+        `ww: bind ${tmp}/loop: too many levels of symbolic links (ELOOP)\n`,
+      );
+      assert.deepEqual(wwDirs(tmp), [], "a work directory was left behind");
+      assert.deepEqual(processesWithArg(tag), [], "the program was started");
+    } finally {
+      Deno.removeSync(tmp, { recursive: true });
+    }
+  });
+}
+
 // The Kubo API file is read only when the run can use the node: a local program without
 // --with-ipfs runs whatever $IPFS_PATH/api holds, and with the grant the same file is refused.
 Deno.test("a malformed $IPFS_PATH/api stops only a run that can use the node (--with-ipfs)", async () => {
