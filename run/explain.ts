@@ -104,6 +104,7 @@ export function explainRun(input: ExplainInput): string[] {
     for (const d of deniedSyscalls("native")) out.push(`    ${d.name} (${d.errno}): ${d.reason}`);
     out.push("  limits:", ...limitScopeLines(jail.limits, input.limitUid).map((l) => `    ${l}`));
     if (jail.timeoutMs !== undefined) out.push(`  timeout: ${timeoutText(jail.timeoutMs)}`);
+    out.push(...describeNativeCommand(input.native));
     return out;
   }
   out.push(`jail: bwrap (bubblewrap) (${input.choice.reason})`);
@@ -278,6 +279,28 @@ export function describeNativePlan(result: NativePlanResult): string[] {
     "  not hidden without namespaces: other processes' pids (no access to their /proc entries), UDP, unix sockets by path, the hostname",
   );
   return out;
+}
+
+/**
+ * `ww run --explain` lines for who starts a native jail's program and the execve it makes (the
+ * last lines, as bwrap's command line and an unjailed run's program are): ww spawns the stage,
+ * whose child takes the plan's steps and executes the program.
+ *
+ * @example
+ * ```ts ignore
+ * describeNativeCommand(result).at(-1); // "  command: echo hi (executing /usr/bin/echo)"
+ * ```
+ */
+export function describeNativeCommand({ plan }: NativePlanResult): string[] {
+  const executed = plan.held
+    ? ` (executed from fd ${plan.held.fd})`
+    : plan.path === plan.argv[0]
+    ? ""
+    : ` (executing ${shellQuote(plan.path)})`;
+  return [
+    "  started by ww's stage: its child takes the steps above and executes the program; the stage stays as its supervisor",
+    `  command: ${plan.argv.map(shellQuote).join(" ")}${executed}`,
+  ];
 }
 
 function accessText(access: number): string {

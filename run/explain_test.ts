@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { FS } from "../jail/landlock.ts";
 import type { NativePlan, NativePlanResult } from "../jail/native.ts";
-import { describeDirectExec, describeNativePlan } from "./explain.ts";
+import { describeDirectExec, describeNativeCommand, describeNativePlan } from "./explain.ts";
 
 const PLAN: NativePlan = {
   path: "/ipfs/bafy/bin/app",
@@ -82,4 +82,24 @@ Deno.test("--explain's command line quotes control and format characters so that
   const out = new Deno.Command("bash", { args: ["-c", `printf %s ${word}`] }).outputSync();
   assert.ok(out.success, new TextDecoder().decode(out.stderr));
   assert.equal(new TextDecoder().decode(out.stdout), arg);
+});
+
+Deno.test("--explain ends a native run with the stage and the program's execve, as for the other backends", () => {
+  const started =
+    "  started by ww's stage: its child takes the steps above and executes the program; the stage stays as its supervisor";
+  assert.deepEqual(
+    describeNativeCommand(result({ path: "/bin/echo", argv: ["/bin/echo", "a b"] })),
+    [
+      started,
+      "  command: /bin/echo 'a b'",
+    ],
+  );
+  assert.deepEqual(
+    describeNativeCommand(result({ path: "/usr/bin/echo", argv: ["echo", "hi"] }))[1],
+    "  command: echo hi (executing /usr/bin/echo)",
+  );
+  assert.deepEqual(
+    describeNativeCommand(result({ held: { fd: 5, keepOpen: false } }))[1],
+    "  command: app (executed from fd 5)",
+  );
 });
