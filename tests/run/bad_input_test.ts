@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { reportFds } from "../support/children.ts";
 import { privateTmp, processesWithArg, wwDirs } from "../support/procs.ts";
-import { runWw } from "../support/ww.ts";
+import { runWw, wwCommand } from "../support/ww.ts";
 
 const child = await reportFds();
 /** Stands for the program in a row; replaced by the reporter child and a unique tag. */
@@ -178,6 +178,54 @@ for (const jail of ["none", "bwrap", "native"]) {
       assert.deepEqual(processesWithArg(tag), [], "the program was started");
     } finally {
       Deno.removeSync(tmp, { recursive: true });
+    }
+  });
+}
+
+// The same for a source below a directory ww may not search: ww run by an unprivileged user (root
+// would search any directory), under each jail an unprivileged user has.
+for (const jail of ["none", "native"]) {
+  Deno.test(`--jail=${jail}, run by an unprivileged user: a bind source in a directory it may not search is said so`, async () => {
+    const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
+    const closed = Deno.makeTempDirSync({ prefix: "wwtest-closed-" });
+    Deno.chmodSync(home, 0o777);
+    try {
+      Deno.writeTextFileSync(`${closed}/secret`, "x");
+      Deno.chmodSync(closed, 0o700); // root's: uid 4242 may not search it
+      const out = await new Deno.Command("setpriv", {
+        args: [
+          "--reuid=4242",
+          "--regid=4242",
+          "--clear-groups",
+          "--",
+          ...wwCommand(),
+          "run",
+          `--jail=${jail}`,
+          "--ro-bind",
+          `${closed}/secret`,
+          "/bin/true",
+        ],
+        // Deno needs a cache of its own for this user.
+        env: {
+          HOME: home,
+          DENO_DIR: `${home}/deno`,
+          TMPDIR: home,
+          PATH: Deno.env.get("PATH") ?? "",
+        },
+        clearEnv: true,
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 125, stderr);
+      assert.equal(
+        stderr,
+        `ww: bind ${closed}/secret: ww may not look there (EACCES: it cannot search a directory on the path)\n`,
+      );
+      assert.deepEqual(wwDirs(home), [], "a work directory was left behind");
+    } finally {
+      Deno.removeSync(home, { recursive: true });
+      Deno.removeSync(closed, { recursive: true });
     }
   });
 }
