@@ -12,7 +12,7 @@
 import type { FileIdentity } from "../ffi/stat.ts";
 
 /** Whether `a` and `b` are the same version of a file. */
-export function sameFile(a: FileIdentity, b: FileIdentity): boolean {
+function sameFile(a: FileIdentity, b: FileIdentity): boolean {
   return a.dev === b.dev && a.ino === b.ino && a.size === b.size &&
     a.mtimeSec === b.mtimeSec && a.mtimeNsec === b.mtimeNsec &&
     a.ctimeSec === b.ctimeSec && a.ctimeNsec === b.ctimeNsec;
