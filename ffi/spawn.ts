@@ -43,12 +43,10 @@ export interface SpawnSpec {
  */
 export function spawn(spec: SpawnSpec): number {
   const c = libc();
-  const actionsBuf = new Uint8Array(OPAQUE_SIZE);
-  const attrBuf = new Uint8Array(OPAQUE_SIZE);
   // Passed as themselves (`buffer` parameters), never as pointers taken once: glibc writes into
   // them until posix_spawn, and only a reference keeps their memory alive (see ptr).
-  const actions = actionsBuf;
-  const attr = attrBuf;
+  const actions = new Uint8Array(OPAQUE_SIZE);
+  const attr = new Uint8Array(OPAQUE_SIZE);
   checkReturned("posix_spawn_file_actions_init", c.posix_spawn_file_actions_init(actions));
   try {
     checkReturned("posix_spawnattr_init", c.posix_spawnattr_init(attr));
