@@ -21,9 +21,7 @@ export function tryLockFile(path: string): number | undefined {
     libc().open(name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600),
     path,
   );
-  if (lockNow(fd, path)) return fd;
-  closeFd(fd);
-  return undefined;
+  return lockedOrClosed(fd, path);
 }
 
 /**
@@ -42,6 +40,18 @@ export function isLockHeld(path: string): boolean {
   } finally {
     closeFd(fd);
   }
+}
+
+/** `fd` once lockNow has locked it; else, or when flock fails, `fd` is closed. */
+function lockedOrClosed(fd: number, path: string): number | undefined {
+  try {
+    if (lockNow(fd, path)) return fd;
+  } catch (e) {
+    closeFd(fd);
+    throw e;
+  }
+  closeFd(fd);
+  return undefined;
 }
 
 function lockNow(fd: number, path: string): boolean {
@@ -81,15 +91,7 @@ export async function lockDirectory(path: string, timeoutMs: number): Promise<nu
  * or undefined when another open file holds it.
  */
 export function tryLockDirectory(path: string): number | undefined {
-  const fd = openDirectory(path);
-  try {
-    if (lockNow(fd, path)) return fd;
-  } catch (e) {
-    closeFd(fd);
-    throw e;
-  }
-  closeFd(fd);
-  return undefined;
+  return lockedOrClosed(openDirectory(path), path);
 }
 
 function openDirectory(path: string): number {
