@@ -119,7 +119,7 @@ export interface FileIdentity {
 export function fileIdentity(path: string): FileIdentity | undefined {
   if (!statx(path, true, STATX_BASIC_STATS)) return undefined;
   return {
-    dev: view.getUint32(STX_DEV_MAJOR, true) * 2 ** 32 + view.getUint32(STX_DEV_MINOR, true),
+    dev: device(),
     ino: u64(STX_INO),
     size: u64(STX_SIZE),
     mtimeSec: u64(STX_MTIME),
@@ -130,6 +130,11 @@ export function fileIdentity(path: string): FileIdentity | undefined {
 }
 
 /** The u64 at `offset` as a number (exact below 2^53: inodes, sizes and times are), no BigInt. */
+/** The device of the file `buffer` describes, its major and minor numbers as one. */
+function device(): number {
+  return view.getUint32(STX_DEV_MAJOR, true) * 2 ** 32 + view.getUint32(STX_DEV_MINOR, true);
+}
+
 function u64(offset: number): number {
   return view.getUint32(offset + 4, true) * 2 ** 32 + view.getUint32(offset, true);
 }
@@ -195,11 +200,10 @@ export function holdFile(path: string): number {
 /** Whether `path` (not following a final symlink) is the file `held` (holdFile) holds. */
 export function isStillAt(path: string, held: number): boolean {
   if (!statx(path, false, STATX_INO)) return false;
-  const dev = `${view.getUint32(STX_DEV_MAJOR, true)}:${view.getUint32(STX_DEV_MINOR, true)}`;
+  const dev = device();
   const ino = u64(STX_INO);
   if (libc().statx(held, new Uint8Array(1), AT_EMPTY_PATH, STATX_INO, buffer) !== 0) {
     return false;
   }
-  return dev === `${view.getUint32(STX_DEV_MAJOR, true)}:${view.getUint32(STX_DEV_MINOR, true)}` &&
-    ino === u64(STX_INO);
+  return dev === device() && ino === u64(STX_INO);
 }
