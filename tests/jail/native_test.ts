@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { reportFds } from "../support/children.ts";
 import { processesWithArg } from "../support/procs.ts";
 import { fdNumbers, parseReport as parseFdReport } from "../support/report.ts";
-import { runWw, wwCommand } from "../support/ww.ts";
+import { runWw, runWwAsUser } from "../support/ww.ts";
 import { runUnder } from "./deny.ts";
 import {
   exists,
@@ -471,18 +471,9 @@ test("native jail run by an unprivileged user: same uid, yet the program cannot 
   Deno.chmodSync(home, 0o777);
   try {
     const script = 'id -u; kill -0 "$PPID" && echo signalled-ww || echo cannot-signal-ww';
-    const ww = [...wwCommand(), "run", ...NATIVE, "/bin/sh", "-c", script];
-    const out = await new Deno.Command("setpriv", {
-      args: ["--reuid=4242", "--regid=4242", "--clear-groups", "--", ...ww],
-      // Deno needs a cache of its own for this user.
-      env: { HOME: home, DENO_DIR: join(home, "deno"), PATH: Deno.env.get("PATH") ?? "" },
-      clearEnv: true,
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const stderr = new TextDecoder().decode(out.stderr);
-    assert.equal(out.code, 0, stderr);
-    assert.equal(new TextDecoder().decode(out.stdout), "4242\ncannot-signal-ww\n", stderr);
+    const r = await runWwAsUser(4242, ["run", ...NATIVE, "/bin/sh", "-c", script], home);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "4242\ncannot-signal-ww\n", r.stderr);
   } finally {
     Deno.removeSync(home, { recursive: true });
   }

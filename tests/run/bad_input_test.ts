@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { reportFds } from "../support/children.ts";
 import { privateTmp, processesWithArg, wwDirs } from "../support/procs.ts";
-import { runWw, wwCommand } from "../support/ww.ts";
+import { runWw, runWwAsUser } from "../support/ww.ts";
 
 const child = await reportFds();
 /** Stands for the program in a row; replaced by the reporter child and a unique tag. */
@@ -192,34 +192,15 @@ for (const jail of ["none", "native"]) {
     try {
       Deno.writeTextFileSync(`${closed}/secret`, "x");
       Deno.chmodSync(closed, 0o700); // root's: uid 4242 may not search it
-      const out = await new Deno.Command("setpriv", {
-        args: [
-          "--reuid=4242",
-          "--regid=4242",
-          "--clear-groups",
-          "--",
-          ...wwCommand(),
-          "run",
-          `--jail=${jail}`,
-          "--ro-bind",
-          `${closed}/secret`,
-          "/bin/true",
-        ],
-        // Deno needs a cache of its own for this user.
-        env: {
-          HOME: home,
-          DENO_DIR: `${home}/deno`,
-          TMPDIR: home,
-          PATH: Deno.env.get("PATH") ?? "",
-        },
-        clearEnv: true,
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const stderr = new TextDecoder().decode(out.stderr);
-      assert.equal(out.code, 125, stderr);
+      const r = await runWwAsUser(
+        4242,
+        ["run", `--jail=${jail}`, "--ro-bind", `${closed}/secret`, "/bin/true"],
+        home,
+        { TMPDIR: home },
+      );
+      assert.equal(r.code, 125, r.stderr);
       assert.equal(
-        stderr,
+        r.stderr,
         `ww: bind ${closed}/secret: ww may not look there (EACCES: it cannot search a directory on the path)\n`,
       );
       assert.deepEqual(wwDirs(home), [], "a work directory was left behind");

@@ -18,7 +18,7 @@ import { openOwnGrants } from "../../run/own_grants.ts";
 import { reportFds } from "../support/children.ts";
 import { privateTmp, processesWithArg, wwDirs } from "../support/procs.ts";
 import { parseReport } from "../support/report.ts";
-import { errorLines, runWw, startWw } from "../support/ww.ts";
+import { errorLines, runWw, runWwAsUser, startWw } from "../support/ww.ts";
 
 const child = await reportFds();
 const JAILS = ["bwrap", "native", "none"] as const;
@@ -460,7 +460,6 @@ Deno.test("ww opens with the caller's rights: a caller without them gets one lin
   try {
     Deno.writeTextFileSync(`${dir}/root-only.txt`, "secret\n");
     Deno.chmodSync(`${dir}/root-only.txt`, 0o600);
-    const deno = Deno.realPathSync(Deno.execPath());
     for (
       const [flags, message] of [
         [
@@ -477,27 +476,13 @@ Deno.test("ww opens with the caller's rights: a caller without them gets one lin
         ],
       ] as const
     ) {
-      // An unprivileged caller: uid 65534 with a Deno cache of its own.
-      const out = await new Deno.Command("setpriv", {
-        args: [
-          "--reuid=65534",
-          "--regid=65534",
-          "--clear-groups",
-          deno,
-          "run",
-          "-A",
-          new URL("../../main.ts", import.meta.url).pathname,
-          "run",
-          "--jail=none",
-          ...flags,
-          "/bin/true",
-        ],
-        env: { HOME: "/tmp", DENO_DIR: `${dir}/deno`, PATH: "/usr/bin:/bin" },
-        clearEnv: true,
-        stdin: "null",
-      }).output();
-      const stderr = new TextDecoder().decode(out.stderr);
-      assert.equal(out.code, 125, stderr);
+      // An unprivileged caller: uid 65534.
+      const { code, stderr } = await runWwAsUser(
+        65534,
+        ["run", "--jail=none", ...flags, "/bin/true"],
+        dir,
+      );
+      assert.equal(code, 125, stderr);
       const lines = errorLines(stderr);
       assert.equal(lines.length, 1, stderr);
       assert.match(lines[0], message);
@@ -923,26 +908,12 @@ function staleSocket(path: string, asNobody: boolean): void {
 /** `ww run --jail=none --listen s=unix:PATH` as uid 65534 (its Deno cache in `dir`): its error lines. */
 async function listenAsNobody(path: string, dir: string): Promise<string[]> {
   const tag = `tag=${crypto.randomUUID()}`;
-  const out = await new Deno.Command("setpriv", {
-    args: [
-      ...AS_NOBODY,
-      Deno.realPathSync(Deno.execPath()),
-      "run",
-      "-A",
-      new URL("../../main.ts", import.meta.url).pathname,
-      "run",
-      "--jail=none",
-      "--listen",
-      `s=unix:${path}`,
-      child,
-      tag,
-    ],
-    env: { HOME: "/tmp", DENO_DIR: `${dir}/deno`, PATH: "/usr/bin:/bin" },
-    clearEnv: true,
-    stdin: "null",
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  assert.equal(out.code, 125, stderr);
+  const { code, stderr } = await runWwAsUser(
+    65534,
+    ["run", "--jail=none", "--listen", `s=unix:${path}`, child, tag],
+    dir,
+  );
+  assert.equal(code, 125, stderr);
   assert.deepEqual(processesWithArg(tag), [], "the program was started");
   return errorLines(stderr);
 }

@@ -87,6 +87,29 @@ export async function runWw(args: readonly string[], options: WwOptions = {}): P
   return { code, stdout: decode(stdout), stderr: decode(stderr) };
 }
 
+/**
+ * Runs ww as the unprivileged user `uid` (its gid the same, no supplementary groups; util-linux
+ * setpriv), in an environment of its own: HOME and Deno's cache (which that user needs) below
+ * `home`, the system's PATH, and `env`.
+ */
+export async function runWwAsUser(
+  uid: number,
+  args: readonly string[],
+  home: string,
+  env: Readonly<Record<string, string>> = {},
+): Promise<WwResult> {
+  const out = await new Deno.Command("setpriv", {
+    args: [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--", ...wwCommand(), ...args],
+    env: { HOME: home, DENO_DIR: `${home}/deno`, PATH: "/usr/bin:/bin", ...env },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
+}
+
 /** The bash program of the caller: open the descriptors, then run ww ("$@"). */
 export function callerScript(options: Pick<WwOptions, "fds" | "before" | "then">): string {
   // Descriptors up to 2048 need a higher limit than the usual soft 1024.
