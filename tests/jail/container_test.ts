@@ -6,7 +6,7 @@
 // Needs root (it writes the namespace's uid_map from outside).
 
 import assert from "node:assert/strict";
-import { wwCommand } from "../support/ww.ts";
+import { outputOf, wwCommand } from "../support/ww.ts";
 
 if (Deno.uid() !== 0) {
   throw new Error("tests/jail/container_test.ts must run as root (it builds a user namespace)");
@@ -30,20 +30,16 @@ echo "0 0 65536" > /proc/$pid/uid_map
 echo "0 0 65536" > /proc/$pid/gid_map
 wait $pid`;
   try {
-    const r = await new Deno.Command("/bin/bash", {
-      args: ["-c", outer, "outer", script],
-      env: { ...Deno.env.toObject(), WW: wwCommand().join(" "), XDG_CACHE_HOME: cache },
-      clearEnv: true,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+    const r = await outputOf(["/bin/bash", "-c", outer, "outer", script], {
+      ...Deno.env.toObject(),
+      WW: wwCommand().join(" "),
+      XDG_CACHE_HOME: cache,
+    });
     let remembered: unknown;
     try {
       remembered = JSON.parse(Deno.readTextFileSync(`${cache}/ww/jail-auto.json`));
     } catch { /* none */ }
-    return { code: r.code, stdout: decode(r.stdout), stderr: decode(r.stderr), remembered };
+    return { ...r, remembered };
   } finally {
     Deno.removeSync(cache, { recursive: true });
   }

@@ -2,7 +2,7 @@
 // Landlock or user namespaces (a seccomp filter the whole run inherits).
 
 import { buildC } from "../support/build.ts";
-import { wwCommand } from "../support/ww.ts";
+import { outputOf, wwCommand, type WwResult } from "../support/ww.ts";
 import { withoutBwrap } from "../support/hide_bwrap.ts";
 
 /**
@@ -10,12 +10,6 @@ import { withoutBwrap } from "../support/hide_bwrap.ts";
  * it refuses: mount(2).
  */
 export type Denied = "landlock" | "userns" | "landlock,userns" | "mount";
-
-export interface DeniedRun {
-  readonly code: number;
-  readonly stdout: string;
-  readonly stderr: string;
-}
 
 /**
  * Runs `ww <args>` under deny.c (or plainly, when `denied` is undefined), with the test's
@@ -30,18 +24,11 @@ export async function runUnder(
   args: readonly string[],
   env: Readonly<Record<string, string>> = {},
   hideBwrap = false,
-): Promise<DeniedRun> {
+): Promise<WwResult> {
   const ww = [...wwCommand(), ...args];
   const denying = denied ? [await buildC(new URL("./deny.c", import.meta.url)), denied, ...ww] : ww;
-  const [cmd, ...rest] = hideBwrap ? withoutBwrap(denying) : denying;
-  const r = await new Deno.Command(cmd, {
-    args: rest,
-    env: { ...Deno.env.toObject(), ...env },
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: r.code, stdout: decode(r.stdout), stderr: decode(r.stderr) };
+  return await outputOf(hideBwrap ? withoutBwrap(denying) : denying, {
+    ...Deno.env.toObject(),
+    ...env,
+  });
 }

@@ -98,9 +98,29 @@ export async function runWwAsUser(
   home: string,
   env: Readonly<Record<string, string>> = {},
 ): Promise<WwResult> {
-  const out = await new Deno.Command("setpriv", {
-    args: [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--", ...wwCommand(), ...args],
-    env: { HOME: home, DENO_DIR: `${home}/deno`, PATH: "/usr/bin:/bin", ...env },
+  return await outputOf(
+    [
+      "setpriv",
+      `--reuid=${uid}`,
+      `--regid=${uid}`,
+      "--clear-groups",
+      "--",
+      ...wwCommand(),
+      ...args,
+    ],
+    { HOME: home, DENO_DIR: `${home}/deno`, PATH: "/usr/bin:/bin", ...env },
+  );
+}
+
+/** Runs `command` with exactly `env`, stdin from /dev/null: its exit code and output as text. */
+export async function outputOf(
+  command: readonly string[],
+  env: Readonly<Record<string, string>>,
+): Promise<WwResult> {
+  const [cmd, ...args] = command;
+  const out = await new Deno.Command(cmd, {
+    args,
+    env,
     clearEnv: true,
     stdin: "null",
     stdout: "piped",
