@@ -65,18 +65,6 @@ export function writeAll(fd: number, bytes: Uint8Array): void {
   }
 }
 
-/** Reads a blocking descriptor to its end. */
-export function readAll(fd: number): Uint8Array {
-  const chunks: Uint8Array[] = [];
-  const buf = new Uint8Array(65536);
-  for (;;) {
-    const n = check("read", libc().read(fd, buf, BigInt(buf.length)), `fd ${fd}`);
-    if (n === 0) break;
-    chunks.push(buf.slice(0, n));
-  }
-  return concatBytes(chunks);
-}
-
 /**
  * What a pipe's read end `fd` (ww's own) holds now, up to `max` bytes, without waiting: `fd` is
  * made non-blocking, and the read stops at an empty pipe (EAGAIN) or its end.

@@ -10,6 +10,8 @@ import { errnoName } from "./errno.ts";
 
 /** What every run needs: descriptors, spawning, waiting, signalling. */
 const symbols = {
+  // errno's address on this thread (lastErrno): bound with the rest, one dlopen fewer a run.
+  __errno_location: { parameters: [], result: "pointer" },
   close: { parameters: ["i32"], result: "i32" },
   fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
   kill: { parameters: ["i32", "i32"], result: "i32" },
@@ -106,7 +108,7 @@ let fileLibrary: Symbols<typeof fileSymbols> | undefined;
 let stageLibrary: Symbols<typeof stageSymbols> | undefined;
 let procLibrary: Symbols<typeof procSymbols> | undefined;
 let jailLibrary: Symbols<typeof jailSymbols> | undefined;
-/** errno of the thread ww calls libc on, as memory; set when the first library is opened. */
+/** errno of the thread ww calls libc on, as memory; set when libc's first group is bound. */
 let errnoCell: Int32Array | undefined;
 
 /** The functions of a group of symbols, as Deno.dlopen would type them. */
@@ -135,11 +137,11 @@ export function openLibrary<S extends Deno.ForeignLibraryInterface>(
   path = "libc.so.6",
 ): Symbols<S> {
   // Before any symbol of the library can fail: lastErrno must not open anything after a failure.
-  errnoCell ??= errnoOfThisThread();
+  libc();
   return openWithoutTrampolines(symbols, path);
 }
 
-/** openLibrary's work, for errnoOfThisThread too. */
+/** openLibrary's work, for libc's first group too. */
 function openWithoutTrampolines<S extends Deno.ForeignLibraryInterface>(
   symbols: S,
   path: string,
@@ -228,7 +230,10 @@ function withArity(call: Call, cell: unknown, set: (v: unknown) => void, arity: 
 
 /** The libc symbols every run uses. */
 export function libc(): Symbols<typeof symbols> {
-  return library ??= openLibrary(symbols);
+  if (library) return library;
+  const opened = openWithoutTrampolines(symbols, "libc.so.6");
+  errnoCell = errnoAt(opened.__errno_location());
+  return library = opened;
 }
 
 /** The libc symbols for files by path and memfds. */
@@ -282,13 +287,8 @@ export function lastErrno(): number {
   return errnoCell![0];
 }
 
-/** This thread's errno as an Int32Array over it (errno is thread-local, its address fixed). */
-function errnoOfThisThread(): Int32Array {
-  const { __errno_location } = openWithoutTrampolines(
-    { __errno_location: { parameters: [], result: "pointer" } },
-    "libc.so.6",
-  );
-  const p = __errno_location();
+/** errno as an Int32Array over `p`, this thread's __errno_location() (its address is fixed). */
+function errnoAt(p: Deno.PointerValue): Int32Array {
   if (p === null) throw new Error("__errno_location() returned NULL");
   return new Int32Array(Deno.UnsafePointerView.getArrayBuffer(p, 4));
 }

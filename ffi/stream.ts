@@ -39,6 +39,12 @@ export interface ByteStream {
 }
 
 /**
+ * What finish() reads into, one for the process: it is synchronous, so no two finish at once,
+ * and a run no longer allocates (and zeroes) 64 KiB to learn that nothing is left (issue 16).
+ */
+const finishBuffer = new Uint8Array(65536);
+
+/**
  * A ByteStream that owns `fd` and closes it on close().
  *
  * @example
@@ -125,11 +131,10 @@ export class FdStream implements ByteStream {
   finish(): void {
     if (this.#closed) return;
     const chunks: Uint8Array[] = [this.#tail];
-    const buf = new Uint8Array(65536);
     for (;;) {
-      const n = Number(libc().read(this.#fd, buf, BigInt(buf.length)));
+      const n = Number(libc().read(this.#fd, finishBuffer, BigInt(finishBuffer.length)));
       if (n <= 0) break; // EOF, or EAGAIN: nothing more is buffered
-      chunks.push(buf.slice(0, n));
+      chunks.push(finishBuffer.slice(0, n));
     }
     this.#tail = concatBytes(chunks);
     this.close();
