@@ -2,7 +2,7 @@
 // the library takes it from callers. `grantProblem` is the shared validation of --with-fd grants.
 
 import { fdEnvVar, type FdGrant, GRANT_NAME } from "../fd/layout.ts";
-import type { OwnGrant } from "../fd/grants.ts";
+import type { OwnGrant, Wording } from "../fd/grants.ts";
 import type { JailPolicy } from "../jail/policy.ts";
 
 /**
@@ -63,8 +63,15 @@ export interface RunConfig {
 export const MAX_FD = 2 ** 31 - 1;
 
 /** Why `grant` cannot be added to `earlier`, or undefined when it can. */
-export function grantProblem(grant: FdGrant, earlier: readonly FdGrant[]): string | undefined {
-  const flag = `--with-fd ${grant.name}=${grant.source}`;
+export function grantProblem(
+  grant: FdGrant,
+  earlier: readonly FdGrant[],
+  words: Wording = "commandLine",
+): string | undefined {
+  // The flag as typed, or for a library caller the list entry (`earlier` is the list before it).
+  const flag = words === "commandLine"
+    ? `--with-fd ${grant.name}=${grant.source}`
+    : `fds[${earlier.length}] ${JSON.stringify(grant.name)}`;
   if (!GRANT_NAME.test(grant.name)) {
     return `${flag}: the name must match [A-Za-z_][A-Za-z0-9_]* (it becomes ${fdEnvVar("NAME")})`;
   }
@@ -81,9 +88,12 @@ export function grantProblem(grant: FdGrant, earlier: readonly FdGrant[]): strin
 }
 
 /** The first problem with a whole list of grants (see grantProblem), or undefined. */
-export function grantsProblem(grants: readonly FdGrant[]): string | undefined {
+export function grantsProblem(
+  grants: readonly FdGrant[],
+  words: Wording = "commandLine",
+): string | undefined {
   for (const [i, g] of grants.entries()) {
-    const problem = grantProblem(g, grants.slice(0, i));
+    const problem = grantProblem(g, grants.slice(0, i), words);
     if (problem) return problem;
   }
   return undefined;

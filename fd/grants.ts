@@ -204,9 +204,12 @@ export function ownFdGrant(g: OwnGrant, source: number, socketActivation: boolea
 export function socketActivationProblem(
   own: readonly OwnGrant[],
   socketActivation: boolean | undefined,
+  words: Wording = "commandLine",
 ): string | undefined {
   if (!socketActivation || own.some((g) => "listen" in g)) return undefined;
-  return "--socket-activation: no --listen grant to pass (add one, e.g. --listen http=tcp:127.0.0.1:8080)";
+  return words === "commandLine"
+    ? "--socket-activation: no --listen grant to pass (add one, e.g. --listen http=tcp:127.0.0.1:8080)"
+    : 'socketActivation: no listen grant in own to pass (add one, e.g. { name: "http", listen: "tcp:127.0.0.1:8080" })';
 }
 
 /** Whether a listener's address asks for a free port, which ww then reports (`tcp:HOST:0`). */

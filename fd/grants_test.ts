@@ -179,7 +179,12 @@ Deno.test("--socket-activation needs a --listen grant", () => {
       socketActivationProblem(own, true),
       "--socket-activation: no --listen grant to pass (add one, e.g. --listen http=tcp:127.0.0.1:8080)",
     );
+    assert.equal(
+      socketActivationProblem(own, true, "library"),
+      'socketActivation: no listen grant in own to pass (add one, e.g. { name: "http", listen: "tcp:127.0.0.1:8080" })',
+    );
   }
+  assert.equal(socketActivationProblem([listen], true, "library"), undefined);
 });
 
 Deno.test("a taken unix path: only a socket nobody listens on is removed; a live one is in use", () => {

@@ -12,7 +12,7 @@ import { DEFAULT_IPFS_API } from "../ipfs/multiaddr.ts";
 import { isIpfsPath } from "../core/ipfs_path.ts";
 import { jailChoice } from "./auto.ts";
 import { grantsProblem, type RunConfig } from "../core/config.ts";
-import { ownGrantsProblem, socketActivationProblem } from "../fd/grants.ts";
+import { ownGrantsProblem, socketActivationProblem, type Wording } from "../fd/grants.ts";
 import type { Listener, OpenedGrants } from "./own_grants.ts";
 import {
   ClosedFdError,
@@ -191,15 +191,17 @@ export async function startProgram(
   const guest = options.program;
   if (guest) cleanups.add(() => closeFd(guest.fd));
   try {
-    const problem = grantsProblem(config.fds);
-    if (problem) throw new UsageError(problem);
-    const ownProblem = ownGrantsProblem(config.own ?? [], config.fds);
-    if (ownProblem) {
-      const library = ownGrantsProblem(config.own ?? [], config.fds, "library") ?? ownProblem;
-      throw new UsageError(library, { commandLine: ownProblem });
+    // Each problem in a library caller's words, with the flags' words for the command line.
+    const own = config.own ?? [];
+    const problems = [
+      (w: Wording) => grantsProblem(config.fds, w),
+      (w: Wording) => ownGrantsProblem(own, config.fds, w),
+      (w: Wording) => socketActivationProblem(own, config.socketActivation, w),
+    ];
+    for (const problem of problems) {
+      const commandLine = problem("commandLine");
+      if (commandLine) throw new UsageError(problem("library") ?? commandLine, { commandLine });
     }
-    const activationProblem = socketActivationProblem(config.own ?? [], config.socketActivation);
-    if (activationProblem) throw new UsageError(activationProblem);
     // The CLI parsed these already; a library caller may pass any number.
     const durations = { timeoutMs: config.jail.timeoutMs, ipfsTimeoutMs: config.ipfsTimeoutMs };
     for (const [name, ms] of Object.entries(durations)) {

@@ -131,6 +131,40 @@ for (const jail of JAIL_MODES) {
   });
 }
 
+Deno.test("library: bad grants are refused in a library caller's words, with the flags' words as commandLine", async () => {
+  const cases = [
+    {
+      extra: { fds: [{ name: "my-db", source: 0 }] },
+      message: 'fds[0] "my-db": the name must match [A-Za-z_][A-Za-z0-9_]* (it becomes WW_FD_NAME)',
+      commandLine: "--with-fd my-db=0: the name must match",
+    },
+    {
+      extra: { fds: [{ name: "a", source: 1 }, { name: "A", source: 1 }] },
+      message: 'fds[1] "A": the name is already granted as a',
+      commandLine: "--with-fd A=1: the name is already granted as a",
+    },
+    {
+      extra: { fds: [{ name: "x", source: -1 }] },
+      message: 'fds[0] "x": the fd must be a whole number',
+      commandLine: "--with-fd x=-1: the fd must be a whole number",
+    },
+    {
+      extra: { socketActivation: true },
+      message: "socketActivation: no listen grant in own to pass",
+      commandLine: "--socket-activation: no --listen grant to pass",
+    },
+  ];
+  for (const { extra, message, commandLine } of cases) {
+    await assert.rejects(
+      startProgram(config("none", ["x"], extra)),
+      (e) =>
+        e instanceof UsageError && e.message.startsWith(message) &&
+        e.commandLine?.startsWith(commandLine) === true,
+      JSON.stringify(extra),
+    );
+  }
+});
+
 Deno.test("library: a timeout no timer can wait is refused before anything starts, not fired at once", async () => {
   for (
     const extra of [
