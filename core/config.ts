@@ -108,6 +108,30 @@ export function envKeyProblem(key: string): string | undefined {
 }
 
 /**
+ * Why the strings of a run cannot reach execve(2) as given: an environment name that is not one
+ * (`A=B` would set A), or a NUL byte, which would cut a string short. The command line cannot
+ * produce either; a library caller can.
+ *
+ * @example
+ * execStringsProblem({ program: "/bin/env", args: [], env: { "A=B": "1" } });
+ * // 'env "A=B": the variable name contains \'=\''
+ */
+export function execStringsProblem(
+  run: Pick<RunConfig, "program" | "args" | "env">,
+): string | undefined {
+  if (run.program.includes("\0")) return "program: contains a NUL byte";
+  for (const [i, arg] of run.args.entries()) {
+    if (arg.includes("\0")) return `args[${i}]: contains a NUL byte`;
+  }
+  for (const [key, value] of Object.entries(run.env)) {
+    const problem = envKeyProblem(key) ??
+      (value.includes("\0") ? "the value contains a NUL byte" : undefined);
+    if (problem) return `env ${JSON.stringify(key)}: ${problem}`;
+  }
+  return undefined;
+}
+
+/**
  * The directory work directories are made in, from the caller's TMPDIR: TMPDIR itself (one
  * absolute directory), or /tmp when TMPDIR is unset or empty, the same for every backend (the bwrap
  * jail makes its work directory at that path in its own tmpfs; native and none on the host).

@@ -1,6 +1,6 @@
-// The caller's TMPDIR, as every backend takes it.
+// core/config.ts: the caller's TMPDIR, as every backend takes it, and the strings of a run execve(2) can carry.
 import assert from "node:assert/strict";
-import { workdirParent } from "./config.ts";
+import { execStringsProblem, workdirParent } from "./config.ts";
 
 Deno.test("an unset or empty TMPDIR means /tmp; an absolute one is used as it is", () => {
   assert.deepEqual(workdirParent(undefined), { dir: "/tmp" });
@@ -17,4 +17,17 @@ Deno.test("a relative or ':'-separated TMPDIR is refused in one line naming TMPD
   assert.deepEqual(workdirParent("/tmp:/var/tmp"), {
     error: `TMPDIR=/tmp:/var/tmp: holds one directory, not a list separated by ':' ${fix}`,
   });
+});
+
+Deno.test("a run's strings that execve(2) cannot carry as given are named: env names, NUL bytes", () => {
+  const ok = { program: "/bin/env", args: ["a b", ""], env: { A: "x=y", B: "" } };
+  assert.equal(execStringsProblem(ok), undefined);
+  const cases: [Parameters<typeof execStringsProblem>[0], string][] = [
+    [{ ...ok, env: { "A=B": "1" } }, `env "A=B": the variable name contains '='`],
+    [{ ...ok, env: { "": "1" } }, `env "": the variable name is empty`],
+    [{ ...ok, env: { A: "1\0" } }, `env "A": the value contains a NUL byte`],
+    [{ ...ok, args: ["ok", "x\0y"] }, "args[1]: contains a NUL byte"],
+    [{ ...ok, program: "/bin/env\0" }, "program: contains a NUL byte"],
+  ];
+  for (const [run, problem] of cases) assert.equal(execStringsProblem(run), problem);
 });

@@ -11,7 +11,7 @@ import { DEFAULT_POLICY, durationProblem, TIMEOUT_GRACE_MS } from "../jail/polic
 import { DEFAULT_IPFS_API } from "../ipfs/multiaddr.ts";
 import { isIpfsPath } from "../core/ipfs_path.ts";
 import { jailChoice } from "./auto.ts";
-import { grantsProblem, type RunConfig } from "../core/config.ts";
+import { execStringsProblem, grantsProblem, type RunConfig } from "../core/config.ts";
 import { ownGrantsProblem, socketActivationProblem, type Wording } from "../fd/grants.ts";
 import type { Listener, OpenedGrants } from "./own_grants.ts";
 import {
@@ -191,6 +191,8 @@ export async function startProgram(
   const guest = options.program;
   if (guest) cleanups.add(() => closeFd(guest.fd));
   try {
+    const stringsProblem = execStringsProblem(config);
+    if (stringsProblem) throw new UsageError(stringsProblem);
     // Each problem in a library caller's words, with the flags' words for the command line.
     const own = config.own ?? [];
     const problems = [

@@ -131,7 +131,7 @@ for (const jail of JAIL_MODES) {
   });
 }
 
-Deno.test("library: bad grants are refused in a library caller's words, with the flags' words as commandLine", async () => {
+Deno.test("library: bad grants, env names and NUL bytes are refused in a library caller's words (commandLine: the flags')", async () => {
   const cases = [
     {
       extra: { fds: [{ name: "my-db", source: 0 }] },
@@ -149,6 +149,16 @@ Deno.test("library: bad grants are refused in a library caller's words, with the
       commandLine: "--with-fd x=-1: the fd must be a whole number",
     },
     {
+      extra: { env: { "A=B": "x" } },
+      message: `env "A=B": the variable name contains '='`,
+      commandLine: `env "A=B"`,
+    },
+    {
+      extra: { args: ["x\0y"] },
+      message: "args[0]: contains a NUL byte",
+      commandLine: "args[0]",
+    },
+    {
       extra: { socketActivation: true },
       message: "socketActivation: no listen grant in own to pass",
       commandLine: "--socket-activation: no --listen grant to pass",
@@ -159,7 +169,7 @@ Deno.test("library: bad grants are refused in a library caller's words, with the
       startProgram(config("none", ["x"], extra)),
       (e) =>
         e instanceof UsageError && e.message.startsWith(message) &&
-        e.commandLine?.startsWith(commandLine) === true,
+        (e.commandLine ?? e.message).startsWith(commandLine),
       JSON.stringify(extra),
     );
   }
