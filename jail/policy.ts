@@ -16,6 +16,18 @@ export type JailBackend = "auto" | "bwrap" | "native" | "none";
 export const JAIL_BACKENDS: readonly JailBackend[] = ["auto", "bwrap", "native", "none"];
 
 /**
+ * Why `backend` (a library caller's jail.backend, typed or not) names no backend, or undefined.
+ *
+ * @example
+ * backendProblem("docker"); // 'jail.backend: "docker" is not one of auto, bwrap, native, none'
+ */
+export function backendProblem(backend: unknown): string | undefined {
+  return JAIL_BACKENDS.includes(backend as JailBackend)
+    ? undefined
+    : `jail.backend: ${JSON.stringify(backend)} is not one of ${JAIL_BACKENDS.join(", ")}`;
+}
+
+/**
  * A host path made visible inside the jail at `dest`.
  *
  * @example

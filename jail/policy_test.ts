@@ -1,7 +1,9 @@
 // Values of the jail flags.
 import assert from "node:assert/strict";
 import {
+  backendProblem,
   durationProblem,
+  JAIL_BACKENDS,
   MAX_DURATION_MS,
   parseBind,
   parseCount,
@@ -78,4 +80,17 @@ Deno.test("a bind is src or src:dst with an absolute destination", () => {
   assert.deepEqual(parseBind("/data"), { source: "/data", dest: undefined });
   assert.deepEqual(parseBind("data:/in"), { source: "data", dest: "/in" });
   for (const bad of ["", ":/x", "/a:b", "/a:/"]) assert.ok("error" in parseBind(bad), bad);
+});
+
+Deno.test("backendProblem names a jail.backend that is no backend, whatever its type", () => {
+  for (const b of JAIL_BACKENDS) assert.equal(backendProblem(b), undefined);
+  assert.equal(
+    backendProblem("docker"),
+    'jail.backend: "docker" is not one of auto, bwrap, native, none',
+  );
+  assert.equal(backendProblem(7), "jail.backend: 7 is not one of auto, bwrap, native, none");
+  assert.equal(
+    backendProblem(undefined),
+    "jail.backend: undefined is not one of auto, bwrap, native, none",
+  );
 });

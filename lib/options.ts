@@ -7,11 +7,11 @@ import { envKeyProblem, MAX_FD, type RunConfig } from "../core/config.ts";
 import { fdEnvVar, type FdGrant, GRANT_NAME } from "../fd/layout.ts";
 import { type OwnGrant, ownGrantsProblem } from "../fd/grants.ts";
 import {
+  backendProblem,
   type Bind,
   DEFAULT_LIMITS,
   DEFAULT_POLICY,
   durationProblem,
-  JAIL_BACKENDS,
   type JailBackend,
   type Limits,
   TIMEOUT_GRACE_MS,
@@ -330,11 +330,8 @@ export function checkCommand(
   const j = o.jail ?? {};
   if (!isObject(j as unknown)) throw new TypeError(`jail: must be an object, not ${kind(j)}`);
   const backend = j.backend ?? DEFAULT_POLICY.backend;
-  if (!JAIL_BACKENDS.includes(backend)) {
-    throw new TypeError(
-      `jail.backend: ${JSON.stringify(backend)} is not one of ${JAIL_BACKENDS.join(", ")}`,
-    );
-  }
+  const wrongBackend = backendProblem(backend);
+  if (wrongBackend) throw new TypeError(wrongBackend);
   for (const flag of ["net", "allowWeakerJail"] as const) {
     if (j[flag] !== undefined && typeof j[flag] !== "boolean") {
       throw new TypeError(`jail.${flag}: must be a boolean, not ${kind(j[flag])}`);

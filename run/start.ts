@@ -7,7 +7,12 @@ import { closeFd, fdState, unixSocketPair } from "../ffi/fd.ts";
 import { FdStream } from "../ffi/stream.ts";
 import { OpGroup } from "../ffi/ops.ts";
 import type { BackendChoice } from "../jail/auto.ts";
-import { DEFAULT_POLICY, durationProblem, TIMEOUT_GRACE_MS } from "../jail/policy.ts";
+import {
+  backendProblem,
+  DEFAULT_POLICY,
+  durationProblem,
+  TIMEOUT_GRACE_MS,
+} from "../jail/policy.ts";
 import { DEFAULT_IPFS_API } from "../ipfs/multiaddr.ts";
 import { isIpfsPath } from "../core/ipfs_path.ts";
 import { jailChoice } from "./auto.ts";
@@ -191,8 +196,8 @@ export async function startProgram(
   const guest = options.program;
   if (guest) cleanups.add(() => closeFd(guest.fd));
   try {
-    const stringsProblem = execStringsProblem(config);
-    if (stringsProblem) throw new UsageError(stringsProblem);
+    const inputProblem = execStringsProblem(config) ?? backendProblem(config.jail.backend);
+    if (inputProblem) throw new UsageError(inputProblem);
     // Each problem in a library caller's words, with the flags' words for the command line.
     const own = config.own ?? [];
     const problems = [

@@ -131,7 +131,7 @@ for (const jail of JAIL_MODES) {
   });
 }
 
-Deno.test("library: bad grants, env names and NUL bytes are refused in a library caller's words (commandLine: the flags')", async () => {
+Deno.test("library: bad grants, env names, NUL bytes and backends are refused in a library caller's words (commandLine: the flags')", async () => {
   const cases = [
     {
       extra: { fds: [{ name: "my-db", source: 0 }] },
@@ -157,6 +157,11 @@ Deno.test("library: bad grants, env names and NUL bytes are refused in a library
       extra: { args: ["x\0y"] },
       message: "args[0]: contains a NUL byte",
       commandLine: "args[0]",
+    },
+    {
+      extra: { jail: { ...DEFAULT_POLICY, backend: "docker" as JailPolicy["backend"] } },
+      message: 'jail.backend: "docker" is not one of auto, bwrap, native, none',
+      commandLine: "jail.backend",
     },
     {
       extra: { socketActivation: true },
