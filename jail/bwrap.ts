@@ -5,9 +5,9 @@
 // loader's files in /etc, the program itself (unless a held program runs from its
 // descriptor), ww's stage (STAGE_PATH), the private work directory and the user's binds are
 // visible, each mount after its parents (jail/binds.ts); the root and /dev are read-only once set
-// up, and every writable tmpfs is bounded by --tmp-size. bwrap runs the stage's exec mode as pid 2
-// under its own pid-1 reaper in the new pid namespace, which fixes the environment and executes
-// the program.
+// up, and every writable tmpfs is bounded by --tmp-size. bwrap runs the stage's exec mode as the
+// new pid namespace's pid 1 (--as-pid-1, in place of bwrap's own reaper): it forks the program as
+// pid 2 with the environment fixed, reaps the jail's orphans, and tells ww how the program ended.
 
 import {
   type BindMount,
@@ -225,7 +225,9 @@ export function bwrapArgs(input: BwrapInput): string[] {
   a.push(...namespaceArgs(policy.net));
   a.push("--uid", String(policy.uid ?? JAIL_UID), "--gid", String(policy.gid ?? JAIL_GID));
   a.push("--hostname", JAIL_HOSTNAME);
-  a.push("--cap-drop", "ALL", "--new-session", "--die-with-parent");
+  // The stage is the jail's pid 1 in place of bwrap's reaper: it reaps as that did, and says how
+  // the program ended, which bwrap's exit code (128+N for signal N and for exit 128+N) cannot.
+  a.push("--cap-drop", "ALL", "--new-session", "--as-pid-1", "--die-with-parent");
   a.push("--seccomp", String(fds.seccomp), "--json-status-fd", String(fds.status));
   // bwrap always sets PWD in the program's environment; the stage takes it out again ("-"), or
   // restores the user's own ("=VALUE"), so the environment is exactly what the user passed.

@@ -5,7 +5,7 @@
 // what bubblewrap says on its stderr when it fails, as one line for ww's error. Pure.
 
 export interface BwrapStatus {
-  /** Host pid of the sandbox's pid 1 (bwrap's reaper). */
+  /** Host pid of the sandbox's pid 1 (ww's stage, run by bwrap --as-pid-1). */
   readonly childPid?: number;
   /** The program's exit status (128+N for signal N). */
   readonly exitCode?: number;
@@ -33,22 +33,40 @@ export function readBwrapStatus(
   return { status: next, rest };
 }
 
+/** How the program ended, as the stage (the jail's pid 1) saw it: bwrap's exit code cannot tell. */
+export type ProgramEnd = { readonly code: number } | { readonly signal: number };
+
 /**
  * What came through bwrap's stderr: whether the stage in the jail wrote its NUL byte (bwrap's
- * set-up is done, and what ends now is the program's), and bwrap's own words before it as one
- * line: its lines joined by "; ", control characters (a terminal's escapes among them) shown as
- * `?`. Pure.
+ * set-up is done, and what ends now is the program's); bwrap's own words before it as one line:
+ * its lines joined by "; ", control characters (a terminal's escapes among them) shown as `?`;
+ * and how the program ended, from the line the stage, the jail's pid 1, writes after a \x01 byte
+ * ("exit N" or "signal N"; absent when the jail was killed). Pure.
  *
  * @example
  * bwrapStderr(new TextEncoder().encode("bwrap: Can't chdir to /x: No such file or directory\n"));
  * // { started: false, reason: "bwrap: Can't chdir to /x: No such file or directory" }
+ * bwrapStderr(new TextEncoder().encode("\0\x01signal 11\n"));
+ * // { started: true, reason: "", ended: { signal: 11 } }
  */
-export function bwrapStderr(bytes: Uint8Array): { started: boolean; reason: string } {
+export function bwrapStderr(
+  bytes: Uint8Array,
+): { started: boolean; reason: string; ended?: ProgramEnd } {
   const nul = bytes.indexOf(0);
-  const reason = new TextDecoder().decode(nul === -1 ? bytes : bytes.subarray(0, nul))
+  const mark = bytes.indexOf(1);
+  const words = [nul, mark].filter((i) => i !== -1);
+  const reason = new TextDecoder().decode(bytes.subarray(0, Math.min(bytes.length, ...words)))
     .split("\n").map((l) =>
       // deno-lint-ignore no-control-regex
       l.replace(/[\x00-\x1f\x7f]/g, "?").trim()
     ).filter((l) => l !== "").join("; ");
-  return { started: nul !== -1, reason };
+  const end = mark === -1
+    ? null
+    : /^(exit|signal) (\d{1,3})\n/.exec(new TextDecoder().decode(bytes.subarray(mark + 1)));
+  const ended = end === null
+    ? undefined
+    : end[1] === "exit"
+    ? { code: Number(end[2]) }
+    : { signal: Number(end[2]) };
+  return { started: nul !== -1, reason, ...(ended ? { ended } : {}) };
 }

@@ -449,4 +449,29 @@ Deno.test("bwrap's stderr: its words as one line (blank lines dropped, control c
     started: true,
     reason: "bwrap: a warning",
   });
+  // The stage, the jail's pid 1, says how the program ended after a \x01 byte.
+  assert.deepEqual(bwrapStderr(bytes("\0\x01exit 143\n")), {
+    started: true,
+    reason: "",
+    ended: { code: 143 },
+  });
+  assert.deepEqual(bwrapStderr(bytes("\0\x01signal 15\n")), {
+    started: true,
+    reason: "",
+    ended: { signal: 15 },
+  });
+  // A program that never started (the stage's terminal step failed): its words, then its end.
+  assert.deepEqual(
+    bwrapStderr(bytes("ww: the jail could not give the program its terminal\n\x01exit 125\n")),
+    {
+      started: false,
+      reason: "ww: the jail could not give the program its terminal",
+      ended: { code: 125 },
+    },
+  );
+  for (
+    const torn of ["\0\x01", "\0\x01exit", "\0\x01exit 1", "\0\x01core 3\n", "\0\x01exit 1234\n"]
+  ) {
+    assert.equal(bwrapStderr(bytes(torn)).ended, undefined, JSON.stringify(torn));
+  }
 });

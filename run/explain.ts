@@ -147,7 +147,7 @@ export function explainRun(input: ExplainInput): string[] {
   if (input.bwrap) {
     const { held } = input.bwrap;
     out.push(
-      `    ${STAGE_PATH} read-only: ww's stage, which sets the program's environment and executes it${
+      `    ${STAGE_PATH} read-only: ww's stage, the jail's pid 1, which sets the program's environment and starts it${
         held?.how === "exec" ? ` from its descriptor (fd ${held.fd})` : ""
       }`,
     );

@@ -191,7 +191,7 @@ export async function launchBwrap(
 
   let programPid: number | undefined;
   // A signal from ww that ends the jail before bwrap reports an exit code (SIGKILL took pid 1,
-  // or the program died before bwrap's reaper saw it start) is the program's end, not a jail
+  // or the program died before the jail's pid 1 saw it start) is the program's end, not a jail
   // failure.
   let sentSignal: number | undefined;
   const signalProgram = async (sig: number) => {
@@ -211,10 +211,16 @@ export async function launchBwrap(
     },
     ended: Promise.all([reaped, statusReader.final]).then(async ([, s]) => {
       await init.gone(JAIL_TEARDOWN_MS);
-      // Written before the program was executed, and every writer is gone by now.
+      // Written before the program was executed, and at its end; every writer is gone by now.
       const said = bwrapSaid();
-      // bwrap reports a program killed by signal N as 128+N, like an exit code: when ww sent N,
-      // it was that signal (a program rarely exits 128+N itself on a signal it handles).
+      // The stage (the jail's pid 1) saw the program end: by a signal, whoever sent it, or not.
+      if (said.started && said.ended) {
+        return "signal" in said.ended
+          ? { code: 128 + said.ended.signal, signal: signalName(said.ended.signal) }
+          : { code: said.ended.code };
+      }
+      // No word from the stage: ww's SIGKILL took the jail's pid 1 (killAll), and bwrap reports
+      // 128+N for a pid 1 killed by signal N.
       if (sentSignal !== undefined && s.exitCode === 128 + sentSignal) {
         return { code: s.exitCode, signal: signalName(sentSignal) };
       }

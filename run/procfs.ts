@@ -1,9 +1,10 @@
 // run/procfs.ts — finds the program inside a bubblewrap jail from the host: it is the child of the
-// sandbox's pid 1 (bwrap's reaper), visible in /proc/<pid>/task/<pid>/children.
+// sandbox's pid 1 (ww's stage, which forks it first), visible in /proc/<pid>/task/<pid>/children;
+// orphans the stage reaps are listed after it.
 
 /**
- * The host pid of the program, or undefined once the jail is gone. Polls briefly: the reaper forks
- * the program only after ww has released the jail from its block pipe.
+ * The host pid of the program, or undefined once the jail is gone. Polls briefly: the jail's pid 1
+ * forks the program once bwrap has set the jail up.
  */
 export async function programPidInJail(
   initPid: number,

@@ -28,10 +28,10 @@
  *     order, "-tty": first make fd 0, the program's own pty, its session's controlling terminal
  *     (see take_terminal), and "-listen-pid": for systemd socket activation (--socket-activation,
  *     under bwrap and --jail=none) also set LISTEN_PID to this process's pid, which the program
- *     keeps, as the program sees it (in bwrap's pid namespace), and "-report" (bwrap): fd 2 holds
- *     bwrap's own words for ww, so a NUL byte there tells ww the jail is set up and the program's
- *     stderr, at <stderr-fd>, moves to fd 2 (see hand_over_stderr). The plan's F_TTY and
- *     F_LISTEN_PID do the same under `launch`.
+ *     keeps, as the program sees it (in bwrap's pid namespace), and "-report" (bwrap): the stage
+ *     is the jail's pid 1 and forks the program (see init); fd 2 holds bwrap's own words for ww, so
+ *     a NUL byte there tells ww the jail is set up and the program's stderr, at <stderr-fd>, moves
+ *     to fd 2 (see program_stderr). The plan's F_TTY and F_LISTEN_PID do the same under `launch`.
  */
 #include "sys.h"
 
@@ -817,9 +817,9 @@ static const char *errno_name(long e) {
  * <stderr-fd>. Once every step before execve has passed, a NUL byte on fd 2 (bwrap writes text,
  * never a NUL) tells ww that bwrap is done and what ends now is the program's, and the program's
  * stderr moves to fd 2; an exec that fails after that is the program's failure (126/127), said on
- * its stderr.
+ * its stderr. The descriptor, checked here before anything else happens.
  */
-static void hand_over_stderr(const char *stderr_arg) {
+static int program_stderr(const char *stderr_arg) {
   long from = parse_int(stderr_arg);
   if (from < 0 || from == 2 || SYS3(fcntl, from, F_GETFD, 0) < 0) {
     struct line l = {.n = 0};
@@ -828,20 +828,78 @@ static void hand_over_stderr(const char *stderr_arg) {
     write_line(2, &l);
     die(125);
   }
-  SYS3(write, 2, "", 1);
-  SYS3(dup3, from, 2, 0);
-  SYS1(close, from);
+  return (int)from;
 }
 
-static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **envp,
+/*
+ * Under bwrap (`-report`, bwrap's --as-pid-1) the stage is the jail's pid 1, as bwrap's own init
+ * would be: the program, forked as `program` (pid 2), runs in a session of its own, and this
+ * process keeps nothing of it (`ww run ... | cat` ends with the program) but `to_ww`, a copy of
+ * bwrap's pipe to ww, out of the program's reach (not dumpable: /proc/1/fd is not the program's to
+ * open). It reaps every process orphaned in the jail until the program ends, then writes how it
+ * ended, "\1exit N" or "\1signal N" on a line (bwrap's own exit code is 128+N for both; bwrap
+ * writes text, never a \1), and exits as bwrap's init did, with the exit code or 128+N. Its end
+ * ends every process of the jail.
+ */
+static __attribute__((noreturn)) void init(long program, int to_ww) {
+  close_all_except(to_ww, -1);
+  SYS5(prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
+  for (;;) {
+    int st;
+    long p = SYS4(wait4, -1, &st, WALL, 0);
+    if (p == -EINTR) continue;
+    if (p < 0) die(125); /* ECHILD: the program was never seen to end */
+    if (p != program) continue;
+    int sig = st & 0x7f, code = (st >> 8) & 0xff;
+    struct line l = {.n = 0};
+    put(&l, sig ? "\1signal " : "\1exit ");
+    put_num(&l, sig ? sig : code);
+    write_line(to_ww, &l);
+    die(sig ? 128 + sig : code);
+  }
+}
+
+static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **envp, int tty,
                                                 int listen_pid, int report) {
+  int stderr_fd = -1;
   if (report) {
     if (argc < 6) argc = 0; /* the usage line, below */
     else {
-      hand_over_stderr(argv[2]);
+      stderr_fd = program_stderr(argv[2]);
+      long to_ww = SYS3(fcntl, 2, F_DUPFD_CLOEXEC, 3);
+      long program = to_ww < 0 ? to_ww : SYS5(clone, SIGCHLD, 0, 0, 0, 0);
+      if (program < 0) {
+        struct line l = {.n = 0};
+        put(&l, "ww: the jail could not start the program: fork: errno ");
+        put_num(&l, -program);
+        write_line(2, &l);
+        die(125);
+      }
+      if (program > 0) init(program, (int)to_ww);
+      SYS1(close, to_ww);
       argv += 1;
       argc -= 1;
     }
+  }
+  if (tty || report) {
+    /* A session of its own: under bwrap the stage's, which bwrap's --new-session made, is pid
+       1's; with a terminal, the session it is the controlling terminal of. */
+    SYS0(setsid);
+  }
+  if (tty) {
+    long r = take_terminal();
+    if (r < 0) {
+      struct line l = {.n = 0};
+      put(&l, "ww: the jail could not give the program its terminal: ioctl(TIOCSCTTY): errno ");
+      put_num(&l, -r);
+      write_line(2, &l);
+      die(125);
+    }
+  }
+  if (stderr_fd >= 0) {
+    SYS3(write, 2, "", 1);
+    SYS3(dup3, stderr_fd, 2, 0);
+    SYS1(close, stderr_fd);
   }
   if (argc < 5) {
     struct line l = {.n = 0};
@@ -924,21 +982,7 @@ __attribute__((used)) void stage_main(long *sp) {
     if (listen_pid) mode += 11;
     int report = starts(mode, "-report");
     if (report) mode += 7;
-    if (!*mode) {
-      if (tty) {
-        /* bwrap's --new-session made the program's session; without it, this makes one. */
-        SYS0(setsid);
-        long r = take_terminal();
-        if (r < 0) {
-          struct line l = {.n = 0};
-          put(&l, "ww: the jail could not give the program its terminal: ioctl(TIOCSCTTY): errno ");
-          put_num(&l, -r);
-          write_line(2, &l);
-          die(125);
-        }
-      }
-      exec_mode(argc, argv, envp, listen_pid, report);
-    }
+    if (!*mode) exec_mode(argc, argv, envp, tty, listen_pid, report);
   }
   struct line l = {.n = 0};
   put(&l, "ww stage: internal to ww (launch <plan-fd> <status-fd> | exec[-tty][-listen-pid][-report "

@@ -271,7 +271,8 @@ for (const arch of STAGE_ARCHES) {
       "echo to-stderr >&2; ls /proc/self/fd",
     ], { redirect: `5>'${out}'` });
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stderr, "\0");
+    // The NUL byte, then, from the stage that stayed behind as the program's parent, its end.
+    assert.equal(r.stderr, "\0\x01exit 0\n");
     assert.equal(Deno.readTextFileSync(out), "to-stderr\n");
     assert.ok(!r.stdout.trim().split("\n").includes("5"), r.stdout);
     // An exec that fails after the hand-over is the program's: said on its stderr, 127.
@@ -279,14 +280,45 @@ for (const arch of STAGE_ARCHES) {
       redirect: `5>'${out}'`,
     });
     assert.equal(missing.code, 127);
-    assert.equal(missing.stderr, "\0");
+    assert.equal(missing.stderr, "\0\x01exit 127\n");
     assert.match(Deno.readTextFileSync(out), /^ww: x: execve: ENOENT/);
     // A descriptor that is not open is the stage's own failure, said where bwrap's words go.
     const bad = await run(arch, ["exec-report", "5", "/bin/true", "-", "true"]);
     assert.equal(bad.code, 125);
     assert.equal(bad.stderr, "ww stage: exec -report: bad descriptor 5\n");
   });
+
+  Deno.test(`[${arch}] exec-report: the stage says a signal ended the program, which an exit code of 128+N cannot`, async () => {
+    const end = (script: string) =>
+      run(arch, ["exec-report", "5", "/bin/sh", "-", "sh", "-c", script], { redirect: "5>&2" });
+    const killed = await end("kill -TERM $$");
+    assert.equal(killed.code, 143);
+    assert.equal(killed.stderr, "\0\x01signal 15\n");
+    const exited = await end("exit 143");
+    assert.equal(exited.code, 143);
+    assert.equal(exited.stderr, "\0\x01exit 143\n");
+  });
 }
+
+Deno.test(`[${NATIVE_ARCH}] exec-report: the stage keeps none of the program's descriptors: its stdout ends when the program closes it`, async () => {
+  const cmd = stageCommand(NATIVE_ARCH).map((s) => `'${s}'`).join(" ");
+  const child = new Deno.Command("/bin/bash", {
+    args: [
+      "-c",
+      `exec ${cmd} exec-report 5 /bin/sh - sh -c 'echo before; exec >&-; sleep 3' 5>/dev/null`,
+    ],
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const started = performance.now();
+  const text = await new Response(child.stdout).text();
+  const readFor = performance.now() - started;
+  child.kill("SIGKILL");
+  await child.status;
+  assert.equal(text, "before\n");
+  // The program still sleeps: the stage, its parent, held no copy of its stdout.
+  assert.ok(readFor < 2000, `stdout ended after ${readFor.toFixed(0)} ms, with the program`);
+});
 
 Deno.test(`[${NATIVE_ARCH}] launch with listenPid: LISTEN_PID is the program's own pid, replacing any other`, async () => {
   const r = await launch(

@@ -164,7 +164,7 @@ Deno.test("--explain shows the stage that runs an IPFS program from its descript
     assert.equal(r.code, 0, r.stderr);
     assert.match(
       r.stdout,
-      /^ {4}\/\.ww-stage read-only: ww's stage, .* executes it from its descriptor \(fd 7\)$/m,
+      /^ {4}\/\.ww-stage read-only: ww's stage, .* starts it from its descriptor \(fd 7\)$/m,
     );
     // -report: the program's stderr's descriptor comes first (issue 16).
     assert.match(r.stdout, / \/\.ww-stage exec-report \d+ 7 - report$/m);

@@ -196,6 +196,29 @@ for (const backend of BACKENDS) {
     }
   });
 
+  t(
+    "status.signal names a signal that ww did not send; an exit code of 128+N is no signal",
+    async () => {
+      const end = (script: string) =>
+        new Command("/bin/sh", { args: ["-c", script], jail, stdout: "null" }).output();
+      for (
+        const [script, signal] of [["TERM", "SIGTERM"], ["SEGV", "SIGSEGV"], ["KILL", "SIGKILL"]]
+      ) {
+        const out = await end(`kill -${script} $$`);
+        assert.deepEqual(
+          { code: out.code, signal: out.signal, success: out.success },
+          { code: 128 + NUMBERS[signal], signal, success: false },
+          `kill -${script} $$`,
+        );
+      }
+      // Another process (here the program's own child) sends it: the same.
+      const byOther = await end("sh -c 'kill -HUP $PPID'; sleep 5");
+      assert.equal(byOther.signal, "SIGHUP");
+      const exited = await end("exit 143");
+      assert.deepEqual({ code: exited.code, signal: exited.signal }, { code: 143, signal: null });
+    },
+  );
+
   t("kill() with an unknown signal name is a TypeError, and the program runs on", async () => {
     const child = await new Command("/bin/sleep", { args: ["30"], jail }).spawn();
     for (const bad of ["TERM", "SIGFOO", 15, "", undefined as unknown]) {

@@ -379,7 +379,9 @@ Deno.test("library: socketActivation without a listen grant is a UsageError, and
         ipfsApi: DEFAULT_IPFS_API,
         jail: { ...DEFAULT_POLICY, backend: "none" },
       }),
-      (e: unknown) => e instanceof UsageError && /no --listen grant/.test(e.message),
+      (e: unknown) =>
+        e instanceof UsageError && /no listen grant in own/.test(e.message) &&
+        /no --listen grant/.test(e.commandLine ?? ""),
     );
     assert.deepEqual([...Deno.readDirSync(dir)], []);
   } finally {
