@@ -859,6 +859,17 @@ static __attribute__((noreturn)) void init(long program, int to_ww) {
   }
 }
 
+/* A step of the jail's own that failed before the program ran: one line on fd 2, exit 125. */
+static __attribute__((noreturn)) void jail_step_failed(const char *what, long err) {
+  struct line l = {.n = 0};
+  put(&l, "ww: the jail ");
+  put(&l, what);
+  put(&l, ": errno ");
+  put_num(&l, -err);
+  write_line(2, &l);
+  die(125);
+}
+
 static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **envp, int tty,
                                                 int listen_pid, int report) {
   int stderr_fd = -1;
@@ -867,14 +878,9 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
     else {
       stderr_fd = program_stderr(argv[2]);
       long to_ww = SYS3(fcntl, 2, F_DUPFD_CLOEXEC, 3);
-      long program = to_ww < 0 ? to_ww : SYS5(clone, SIGCHLD, 0, 0, 0, 0);
-      if (program < 0) {
-        struct line l = {.n = 0};
-        put(&l, "ww: the jail could not start the program: fork: errno ");
-        put_num(&l, -program);
-        write_line(2, &l);
-        die(125);
-      }
+      if (to_ww < 0) jail_step_failed("could not start the program: fcntl(F_DUPFD_CLOEXEC)", to_ww);
+      long program = SYS5(clone, SIGCHLD, 0, 0, 0, 0);
+      if (program < 0) jail_step_failed("could not start the program: fork", program);
       if (program > 0) init(program, (int)to_ww);
       SYS1(close, to_ww);
       argv += 1;
@@ -888,13 +894,7 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
   }
   if (tty) {
     long r = take_terminal();
-    if (r < 0) {
-      struct line l = {.n = 0};
-      put(&l, "ww: the jail could not give the program its terminal: ioctl(TIOCSCTTY): errno ");
-      put_num(&l, -r);
-      write_line(2, &l);
-      die(125);
-    }
+    if (r < 0) jail_step_failed("could not give the program its terminal: ioctl(TIOCSCTTY)", r);
   }
   if (stderr_fd >= 0) {
     SYS3(write, 2, "", 1);
