@@ -122,11 +122,18 @@ type Call = (...args: unknown[]) => unknown;
  * synchronous symbol when the library is opened (its "turbocall", with Cranelift), ~1.7 ms to
  * start the compiler and ~0.2 ms a symbol, 5-6 ms for the first group on every run, for calls
  * ww makes a few times each. Deno compiles none for a symbol that takes a struct, so each is
- * opened with its first parameter as a struct of that one field (none: a struct it ignores), which
- * the C calling convention passes exactly as the field alone, in the same register, on x86_64
- * and aarch64; the wrapper puts the argument in it. A call then costs ~1 µs more. The wrappers
+ * opened with one number parameter (its first integer or pointer) as a struct of that one field,
+ * which the C calling convention passes exactly as the field alone, in the same register, on
+ * x86_64 and aarch64; the wrapper puts the argument in it. A symbol with no such parameter (only
+ * buffers, or none) gets an extra struct after its own parameters, which the function ignores:
+ * the caller passes and removes arguments on both. A call then costs ~1 µs more. The wrappers
  * keep `symbols`' own signatures, so callers see no difference. Every library ww opens is
  * opened this way (ffi/tty.ts, ffi/socket.ts, ffi/sha.ts too).
+ *
+ * Buffers stay dlopen's own `buffer` parameters: made into a struct, a buffer would need its
+ * address, and a fresh buffer whose address was taken (Deno.UnsafePointer.of) survives V8's next
+ * young-generation collection (measured: a third of what such calls allocate), which grows that
+ * generation in a service (issue 16).
  *
  * @example
  * const { getpid } = openLibrary({ getpid: { parameters: [], result: "i32" } });
@@ -141,6 +148,10 @@ export function openLibrary<S extends Deno.ForeignLibraryInterface>(
   return openWithoutTrampolines(symbols, path);
 }
 
+/** The parameter types a struct of one field stands for, as the wrapper writes them into it. */
+const INT32 = ["i32", "u32"];
+const INT64 = ["i64", "u64", "isize", "usize", "pointer"];
+
 /** openLibrary's work, for libc's first group too. */
 function openWithoutTrampolines<S extends Deno.ForeignLibraryInterface>(
   symbols: S,
@@ -153,10 +164,16 @@ function openWithoutTrampolines<S extends Deno.ForeignLibraryInterface>(
       defs[key] = def; // called on a worker thread: no trampoline either
       continue;
     }
-    const [first = "i32", ...rest] = def.parameters;
-    defs[key] = { ...def, parameters: [{ struct: [first] }, ...rest] };
-    const arity = def.parameters.length;
-    wraps[key] = (call) => structFirst(first, arity === 0)(call, arity);
+    const parameters = [...def.parameters];
+    const found = parameters.findIndex((t) =>
+      INT32.includes(t as string) || INT64.includes(t as string)
+    );
+    const slot = found === -1 ? parameters.length : found;
+    const type = found === -1 ? "i32" : parameters[slot];
+    parameters[slot] = { struct: [type] };
+    defs[key] = { ...def, parameters };
+    wraps[key] = (call) =>
+      withStructAt(call, slot, parameters.length, structCell(type, found === -1));
   }
   const opened = Deno.dlopen(path, defs).symbols as Record<string, Call>;
   const out: Record<string, Call> = {};
@@ -164,67 +181,53 @@ function openWithoutTrampolines<S extends Deno.ForeignLibraryInterface>(
   return out as Symbols<S>;
 }
 
-/**
- * A wrapper of `call` (a symbol opened by openLibrary) that takes its first argument as declared
- * and passes it as the one-field struct, its memory: an i32, or a 64-bit integer or address.
- */
-function structFirst(type: Deno.NativeType, none: boolean): (call: Call, arity: number) => Call {
-  if (none) {
-    const unused = new Int32Array(1);
-    return (call) => () => call(unused);
-  }
-  if (type === "i32" || type === "u32") {
+/** The one-field struct a wrapper passes, and how it writes its argument into it. */
+interface StructCell {
+  readonly cell: Int32Array | BigUint64Array;
+  readonly set: (v: unknown) => void;
+}
+
+/** The struct for a parameter of `type`; `ignored`: the extra one, which takes no argument. */
+function structCell(type: Deno.NativeType, ignored: boolean): StructCell {
+  if (INT32.includes(type as string)) {
     const cell = new Int32Array(1);
-    return (call, arity) => withArity(call, cell, (v) => cell[0] = v as number, arity);
-  }
-  if (!["pointer", "buffer", "i64", "u64", "isize", "usize"].includes(type as string)) {
-    throw new TypeError(`openLibrary: a first parameter of type ${String(type)} is not supported`);
+    return { cell, set: ignored ? () => {} : (v) => cell[0] = v as number };
   }
   const cell = new BigUint64Array(1);
   const set = type === "pointer"
     ? (v: unknown) => cell[0] = BigInt(Deno.UnsafePointer.value(v as Deno.PointerValue))
-    : type === "buffer"
-    // null is NULL, as dlopen's own "buffer" parameter takes it.
-    ? (v: unknown) =>
-      cell[0] = v === null
-        ? 0n
-        : BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(v as BufferSource)))
     : (v: unknown) => cell[0] = BigInt.asUintN(64, BigInt(v as number | bigint));
-  return (call, arity) => withArity(call, cell, set, arity);
+  return { cell, set };
 }
 
 /**
- * The first argument of the call in progress, referenced until it returns: a buffer's address is
- * all the one-field struct holds, and the garbage collector (which set's own allocations can start)
- * must not free the memory behind it first.
+ * `call`, which takes `arity` parameters with the struct at `slot`, as a function of the
+ * declared parameters: the argument at `slot` is written into the struct, which goes in its place
+ * (at `slot` === arity - 1 with no argument, when it is the extra one). Written out per arity: a
+ * rest parameter and a spread would make two arrays per call, most of a libc call's garbage (a
+ * run makes hundreds; issue 16).
  */
-const callFirst: unknown[] = [undefined];
-
-/**
- * `call` with `cell` in place of its first argument, which `set` writes into it, as a function of
- * exactly `arity` parameters: a rest parameter and a spread would make two arrays per call, most
- * of a libc call's garbage (a run makes hundreds; issue 16).
- */
-function withArity(call: Call, cell: unknown, set: (v: unknown) => void, arity: number): Call {
-  const done = (result: unknown) => {
-    callFirst[0] = undefined;
-    return result;
-  };
+function withStructAt(call: Call, slot: number, arity: number, struct: StructCell): Call {
+  const { cell, set } = struct;
+  const at = (i: number, v: unknown) => i === slot ? (set(v), cell) : v;
   switch (arity) {
     case 1:
-      return (a) => (callFirst[0] = a, set(a), done(call(cell)));
+      return (a) => call(at(0, a));
     case 2:
-      return (a, b) => (callFirst[0] = a, set(a), done(call(cell, b)));
+      return (a, b) => call(at(0, a), at(1, b));
     case 3:
-      return (a, b, c) => (callFirst[0] = a, set(a), done(call(cell, b, c)));
+      return (a, b, c) => call(at(0, a), at(1, b), at(2, c));
     case 4:
-      return (a, b, c, d) => (callFirst[0] = a, set(a), done(call(cell, b, c, d)));
+      return (a, b, c, d) => call(at(0, a), at(1, b), at(2, c), at(3, d));
     case 5:
-      return (a, b, c, d, e) => (callFirst[0] = a, set(a), done(call(cell, b, c, d, e)));
+      return (a, b, c, d, e) => call(at(0, a), at(1, b), at(2, c), at(3, d), at(4, e));
     case 6:
-      return (a, b, c, d, e, f) => (callFirst[0] = a, set(a), done(call(cell, b, c, d, e, f)));
+      return (a, b, c, d, e, f) => call(at(0, a), at(1, b), at(2, c), at(3, d), at(4, e), at(5, f));
+    case 7:
+      return (a, b, c, d, e, f, g) =>
+        call(at(0, a), at(1, b), at(2, c), at(3, d), at(4, e), at(5, f), at(6, g));
     default:
-      return (a, ...rest) => (callFirst[0] = a, set(a), done(call(cell, ...rest)));
+      throw new TypeError(`openLibrary: ${arity} parameters are more than it wraps`);
   }
 }
 
@@ -338,27 +341,43 @@ export function cString(s: string): Uint8Array<ArrayBuffer> {
   return long;
 }
 
-/** A NULL-terminated `char *[]` (cStringArray), which holds the strings its pointers point to. */
-export type CStringArray = BigUint64Array<ArrayBuffer> & {
-  readonly strings: readonly Uint8Array[];
-};
+/**
+ * The strings of the last cStringArrays call, and their address: taken once per buffer, not per
+ * call (a fresh buffer whose address was taken survives V8's next young-generation collection,
+ * see openLibrary; a buffer per string made each of a run's arguments and variables one such
+ * survivor, issue 16).
+ */
+let arena: { bytes: Uint8Array; address: bigint } | undefined;
 
 /**
- * A NULL-terminated `char *[]` for argv/envp, to pass as a `buffer` parameter: the strings are
- * referenced by the array, so they live as long as the call that reads them holds it.
+ * NULL-terminated `char *[]`s, one for each of `lists` (argv and envp), to pass as `buffer`
+ * parameters. Their strings are in one buffer that the next call overwrites: they are for a call
+ * that has read them all by the time it returns (posix_spawn: its child has executed the program
+ * or failed).
  *
  * @example
  * ```ts ignore
- * libc().posix_spawn(pid, path, actions, attr, cStringArray(argv), cStringArray(env));
+ * const [argv, envp] = cStringArrays([spec.argv, spec.env]);
+ * libc().posix_spawn(pid, path, actions, attr, argv, envp);
  * ```
  */
-export function cStringArray(items: readonly string[]): CStringArray {
-  const strings = items.map(cString);
-  const array = new BigUint64Array(items.length + 1) as CStringArray;
-  strings.forEach((buf, i) => {
-    array[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
+export function cStringArrays(lists: readonly (readonly string[])[]): BigUint64Array[] {
+  // UTF-8 takes at most 3 bytes per UTF-16 unit (a surrogate pair, 4 for 2).
+  let most = 0;
+  for (const list of lists) for (let i = 0; i < list.length; i++) most += 3 * list[i].length + 1;
+  if (!arena || arena.bytes.length < most) {
+    const bytes = new Uint8Array(Math.max(4096, 2 * most));
+    arena = { bytes, address: BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(bytes))) };
+  }
+  const { bytes, address } = arena;
+  let at = 0;
+  return lists.map((list) => {
+    const array = new BigUint64Array(list.length + 1);
+    for (let i = 0; i < list.length; i++) {
+      array[i] = address + BigInt(at);
+      at += encoder.encodeInto(list[i], bytes.subarray(at)).written;
+      bytes[at++] = 0;
+    }
+    return array;
   });
-  // Reachable from the array itself: passing the array to a call keeps the strings alive with it.
-  (array as { strings: readonly Uint8Array[] }).strings = strings;
-  return array;
 }

@@ -6,7 +6,7 @@
 // thread: a death signal set later by bubblewrap is tied to the thread that created the process.
 
 import type { FdStep } from "../fd/plan.ts";
-import { check, checkReturned, cString, cStringArray, libc } from "./libc.ts";
+import { check, checkReturned, cString, cStringArrays, libc } from "./libc.ts";
 import { addOpenAction } from "./tty.ts";
 
 // glibc <spawn.h>
@@ -90,8 +90,7 @@ export function spawn(spec: SpawnSpec): number {
 
       const pid = new Int32Array(1);
       const path = cString(spec.path);
-      const argv = cStringArray(spec.argv);
-      const envp = cStringArray(spec.env);
+      const [argv, envp] = cStringArrays([spec.argv, spec.env]);
       checkReturned(
         "posix_spawn",
         c.posix_spawn(pid, path, actions, attr, argv, envp),

@@ -203,6 +203,9 @@ export function writableOf(stream: FdStream): WritableStream<Uint8Array> {
   });
 }
 
+/** readAllText's decoder, used without `stream`: it keeps nothing between calls. */
+const utf8 = new TextDecoder();
+
 /**
  * Everything `stream` carries until its end, as UTF-8 text.
  *
@@ -212,12 +215,18 @@ export function writableOf(stream: FdStream): WritableStream<Uint8Array> {
  * ```
  */
 export async function readAllText(stream: ByteStream): Promise<string> {
-  const decoder = new TextDecoder();
-  const buf = new Uint8Array(4096);
-  let text = "";
+  // The bytes, decoded once at the end: each run reads its stage's reports so, and a decoder and
+  // a string per read were garbage (issue 16).
+  let buf = new Uint8Array(4096);
+  let length = 0;
   for (;;) {
-    const n = await stream.read(buf);
-    if (n === null) return text + decoder.decode();
-    text += decoder.decode(buf.subarray(0, n), { stream: true });
+    if (length === buf.length) {
+      const more = new Uint8Array(2 * buf.length);
+      more.set(buf);
+      buf = more;
+    }
+    const n = await stream.read(buf.subarray(length));
+    if (n === null) return utf8.decode(buf.subarray(0, length));
+    length += n;
   }
 }
