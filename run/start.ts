@@ -46,7 +46,7 @@ import { launchDirect } from "./launch_direct.ts";
 export interface ExitStatus {
   /** The exit code; 128+N when killed by signal N; 124 when --timeout stopped it. */
   readonly code: number;
-  /** The signal that killed it, when ww saw the program die of one (unjailed runs). */
+  /** The signal that killed it, under every backend (the bwrap jail's pid 1, ww's stage, reports it). */
   readonly signal?: SignalName;
   /** Set when the timeout expired and ww stopped the program. */
   readonly timedOut?: boolean;
