@@ -19,6 +19,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LAZY_MODULES } from "../core/lazy.ts";
 import { PROGRAM_FOLDERS } from "../core/folders.ts";
+import { calledByFirstLoader, eagerFunctions, type ScriptCoverage } from "./eager_compile.ts";
 import {
   chunkExports,
   chunkImports,
@@ -76,6 +77,7 @@ export function bundleInputs(): string[] {
     "deno.json",
     "deno.lock",
     "scripts/bundle.ts",
+    "scripts/eager_compile.ts",
     "scripts/merge_chunks.ts",
   ];
   const walk = (dir: string) => {
@@ -128,6 +130,7 @@ export async function buildBundle(outdir: string): Promise<void> {
   try {
     await denoBundle(bundleArgs(next));
     await mergeMainChunks(next);
+    await compileCalledFunctionsEagerly(next);
   } catch (e) {
     await Deno.remove(next, { recursive: true }).catch(() => {});
     throw e;
@@ -199,6 +202,59 @@ async function mergeMainChunks(dir: string): Promise<void> {
     }
   };
   await walk("");
+}
+
+/**
+ * The backends whose `ww run /bin/true` tells which functions a run calls, the one whose launch
+ * has the least to spare first: none (its budget is an empty `deno run`'s; issue 13).
+ */
+const PROFILED_JAILS = ["none", "bwrap", "native"];
+
+/**
+ * Has V8 compile, with their files, the bundle's top-level functions that a run calls, so that
+ * Deno's code cache holds them (scripts/eager_compile.ts): the bundle in `dir` runs
+ * `ww run --jail=J /bin/true` once for each of PROFILED_JAILS, with coverage, and a file's
+ * functions are those the first of these runs to load it called (what main.js loads is made for
+ * an unjailed run; a jail's own files for that jail). A backend this machine cannot run calls
+ * less, and what it would have called stays lazily compiled: slower, not different.
+ */
+async function compileCalledFunctionsEagerly(dir: string): Promise<void> {
+  const real = Deno.realPathSync(dir);
+  const coverage = await Deno.makeTempDir({ prefix: "ww-bundle-coverage-" });
+  try {
+    const runs: ScriptCoverage[][] = [];
+    for (const jail of PROFILED_JAILS) {
+      const out = `${coverage}/${jail}`;
+      await new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          `--coverage=${out}`,
+          `${real}/${BUNDLE_MAIN}`,
+          "run",
+          `--jail=${jail}`,
+          "/bin/true",
+        ],
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      const records: ScriptCoverage[] = [];
+      for await (const e of Deno.readDir(out)) {
+        records.push(JSON.parse(await Deno.readTextFile(`${out}/${e.name}`)));
+      }
+      runs.push(records);
+    }
+    const bundleUrl = new URL(`file://${real}/`).href;
+    for (const [url, called] of calledByFirstLoader(runs)) {
+      if (!url.startsWith(bundleUrl)) continue;
+      const path = fileURLToPath(url);
+      const { text, rewritten } = eagerFunctions(await Deno.readTextFile(path), called);
+      if (rewritten.length > 0) await Deno.writeTextFile(path, text);
+    }
+  } finally {
+    await Deno.remove(coverage, { recursive: true });
+  }
 }
 
 /** Builds the bundle in `outdir` unless it is fresh (or always, when `force`). */

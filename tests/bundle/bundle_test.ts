@@ -95,6 +95,18 @@ Deno.test("main.js's static imports are all in one file, whose every chunk is go
   }
 });
 
+Deno.test("what a run calls is compiled with its file (scripts/eager_compile.ts); what no run loads is not", () => {
+  const eager = (file: string) =>
+    new Set(
+      [...Deno.readTextFileSync(join(dir, file)).matchAll(/^var (\w+) = \((?:async )?function\b/gm)]
+        .map((m) => m[1]),
+    );
+  const main = eager(BUNDLE_MAIN);
+  for (const name of ["main", "run", "runConfig"]) assert.ok(main.has(name), `main.js: ${name}`);
+  assert.ok(eager("run/launch_bwrap.js").has("launchBwrap"), "run/launch_bwrap.js: launchBwrap");
+  assert.equal(eager("run/doctor.js").size, 0, "run/doctor.js: no run loads it");
+});
+
 Deno.test("--version and --help say what the sources say", async () => {
   for (const args of [["--version"], ["--help"], ["run", "--help"]]) {
     const [b, s] = [await bundled(args), await fromSource(args)];
