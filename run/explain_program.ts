@@ -4,18 +4,12 @@
 // --explain.
 
 import { layoutFds } from "../fd/layout.ts";
-import {
-  describeOwnGrant,
-  ownFdGrant,
-  ownGrantsProblem,
-  socketActivationProblem,
-} from "../fd/grants.ts";
+import { describeOwnGrant, ownFdGrant } from "../fd/grants.ts";
 import { resolveIpnsName } from "../ipfs/ipns.ts";
 import { DEFAULT_IPFS_TIMEOUT_MS } from "../ipfs/multiaddr.ts";
 import { IpfsNode } from "../ipfs/node.ts";
 import { formatIpfsPath, isIpfsPath, parseIpfsPath } from "../core/ipfs_path.ts";
-import { grantsProblem, type RunConfig } from "../core/config.ts";
-import { UsageError } from "../core/errors.ts";
+import type { RunConfig } from "../core/config.ts";
 import { planRun } from "../plan/run.ts";
 import { jailChoice } from "./auto.ts";
 import { explainRun } from "./explain.ts";
@@ -25,6 +19,7 @@ import { ipfsJailPath } from "./launch.ts";
 import { nativeFacts } from "./native.ts";
 import { resolveProgram } from "./resolve.ts";
 import { checkProgramFile } from "./script.ts";
+import { checkRunConfig } from "./start.ts";
 import { workTmpdir } from "./tmpdir.ts";
 
 /**
@@ -65,13 +60,8 @@ export async function explainName(config: RunConfig): Promise<string[]> {
  * ```
  */
 export async function explainProgram(config: RunConfig): Promise<string[]> {
-  const problem = grantsProblem(config.fds);
-  if (problem) throw new UsageError(problem);
+  checkRunConfig(config);
   const own = config.own ?? [];
-  const ownProblem = ownGrantsProblem(own, config.fds);
-  if (ownProblem) throw new UsageError(ownProblem);
-  const activationProblem = socketActivationProblem(own, config.socketActivation);
-  if (activationProblem) throw new UsageError(activationProblem);
   const ipfs = isIpfsPath(config.program);
   const path = ipfs
     ? ipfsJailPath(config.program)

@@ -196,25 +196,7 @@ export async function startProgram(
   const guest = options.program;
   if (guest) cleanups.add(() => closeFd(guest.fd));
   try {
-    const inputProblem = execStringsProblem(config) ?? backendProblem(config.jail.backend);
-    if (inputProblem) throw new UsageError(inputProblem);
-    // Each problem in a library caller's words, with the flags' words for the command line.
-    const own = config.own ?? [];
-    const problems = [
-      (w: Wording) => grantsProblem(config.fds, w),
-      (w: Wording) => ownGrantsProblem(own, config.fds, w),
-      (w: Wording) => socketActivationProblem(own, config.socketActivation, w),
-    ];
-    for (const problem of problems) {
-      const commandLine = problem("commandLine");
-      if (commandLine) throw new UsageError(problem("library") ?? commandLine, { commandLine });
-    }
-    // The CLI parsed these already; a library caller may pass any number.
-    const durations = { timeoutMs: config.jail.timeoutMs, ipfsTimeoutMs: config.ipfsTimeoutMs };
-    for (const [name, ms] of Object.entries(durations)) {
-      const wrong = ms === undefined ? undefined : durationProblem(ms);
-      if (wrong) throw new UsageError(`${name} ${ms} ms ${wrong}`);
-    }
+    checkRunConfig(config);
     for (const g of config.fds) checkOpen(g.name, g.source);
     // Before a program from IPFS is fetched: every backend makes its work directory there.
     workTmpdir();
@@ -350,6 +332,31 @@ export async function startProgram(
  * Finds a local program, or fetches an IPFS one. The IPFS code is imported only here, on demand:
  * it costs start-up time that a local program must not pay.
  */
+/**
+ * Throws a UsageError for what `config` asks that no run can do (startProgram, explainProgram):
+ * worded for a library caller, with the flags' words as `commandLine` where they differ.
+ */
+export function checkRunConfig(config: RunConfig): void {
+  const inputProblem = execStringsProblem(config) ?? backendProblem(config.jail.backend);
+  if (inputProblem) throw new UsageError(inputProblem);
+  const own = config.own ?? [];
+  const problems = [
+    (w: Wording) => grantsProblem(config.fds, w),
+    (w: Wording) => ownGrantsProblem(own, config.fds, w),
+    (w: Wording) => socketActivationProblem(own, config.socketActivation, w),
+  ];
+  for (const problem of problems) {
+    const commandLine = problem("commandLine");
+    if (commandLine) throw new UsageError(problem("library") ?? commandLine, { commandLine });
+  }
+  // The CLI parsed these already; a library caller may pass any number.
+  const durations = { timeoutMs: config.jail.timeoutMs, ipfsTimeoutMs: config.ipfsTimeoutMs };
+  for (const [name, ms] of Object.entries(durations)) {
+    const wrong = ms === undefined ? undefined : durationProblem(ms);
+    if (wrong) throw new UsageError(`${name} ${ms} ms ${wrong}`);
+  }
+}
+
 async function locateProgram(
   config: RunConfig,
   cleanups: Cleanups,

@@ -6,6 +6,7 @@ import {
   ClosedFdError,
   DEFAULT_IPFS_API,
   DEFAULT_POLICY,
+  explainProgram,
   type JailPolicy,
   NotFoundError,
   type RunConfig,
@@ -170,13 +171,16 @@ Deno.test("library: bad grants, env names, NUL bytes and backends are refused in
     },
   ];
   for (const { extra, message, commandLine } of cases) {
-    await assert.rejects(
-      startProgram(config("none", ["x"], extra)),
-      (e) =>
-        e instanceof UsageError && e.message.startsWith(message) &&
-        (e.commandLine ?? e.message).startsWith(commandLine),
-      JSON.stringify(extra),
-    );
+    // explainProgram, which runs nothing, refuses them alike.
+    for (const call of [startProgram, explainProgram]) {
+      await assert.rejects(
+        call(config("none", ["x"], extra)),
+        (e) =>
+          e instanceof UsageError && e.message.startsWith(message) &&
+          (e.commandLine ?? e.message).startsWith(commandLine),
+        `${call.name}: ${JSON.stringify(extra)}`,
+      );
+    }
   }
 });
 
