@@ -103,7 +103,7 @@ async function runConfig(
     const { explainName, explainProgram } = await lazyImport<
       typeof import("./run/explain_program.ts")
     >("run/explain_program.ts");
-    const [program, ...rest] = await explainProgram(config);
+    const [program, ...rest] = (await explainProgram(config)).lines;
     console.log([program, ...await explainName(config), ...rest].join("\n"));
     return 0;
   }

@@ -13,6 +13,7 @@ export type {
 } from "./lib/options.ts";
 export { startProgram, TIMEOUT_EXIT_CODE } from "./run/start.ts";
 export { explainProgram } from "./run/explain_program.ts";
+export type { ExplainedRun } from "./run/explain_program.ts";
 export type { Child, ExitStatus, StartConfig, StartOptions } from "./run/start.ts";
 export { SIGNALS } from "./run/signals.ts";
 export type { SignalName } from "./run/signals.ts";

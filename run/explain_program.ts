@@ -3,7 +3,7 @@
 // and why ww believes it (the node is asked for the name's record, nothing else). Loaded only for
 // --explain.
 
-import { layoutFds } from "../fd/layout.ts";
+import { hostSocketFd, layoutFds } from "../fd/layout.ts";
 import { describeOwnGrant, ownFdGrant } from "../fd/grants.ts";
 import { resolveIpnsName } from "../ipfs/ipns.ts";
 import { DEFAULT_IPFS_TIMEOUT_MS } from "../ipfs/multiaddr.ts";
@@ -19,7 +19,7 @@ import { ipfsJailPath } from "./launch.ts";
 import { nativeFacts } from "./native.ts";
 import { resolveProgram } from "./resolve.ts";
 import { checkProgramFile } from "./script.ts";
-import { checkRunConfig } from "./start.ts";
+import { checkRunConfig, type StartConfig, withRunDefaults } from "./start.ts";
 import { workTmpdir } from "./tmpdir.ts";
 
 /**
@@ -51,15 +51,52 @@ export async function explainName(config: RunConfig): Promise<string[]> {
 }
 
 /**
- * What startProgram would do with `config`, as text (`ww run --explain`); runs nothing. The work
- * directory's name is shown as a pattern, since it is only made when the program starts.
+ * What a run of a RunConfig would do, as explainProgram finds it; nothing of it is run.
  *
  * @example
  * ```ts ignore
- * for (const line of explainProgram(config)) console.log(line); // fds, env, jail; runs nothing
+ * const { jail, fds, env } = await explainProgram({ program: "/usr/bin/env", env: { A: "1" } });
+ * jail.backend; // "bwrap" where bubblewrap works (auto)
+ * fds; // [{ fd: 3, name: "host" }]
+ * env; // { A: "1" }
  * ```
  */
-export async function explainProgram(config: RunConfig): Promise<string[]> {
+export interface ExplainedRun {
+  /** The backend the run would take (auto's choice, or the one asked for), and why. */
+  readonly jail: { readonly backend: "bwrap" | "native" | "none"; readonly reason: string };
+  /** The program as the run finds it: its path, or its IPFS path. */
+  readonly program: string;
+  /**
+   * The program's descriptors beyond 0-2: each grant's fd and its variable (WW_FD_<NAME>), and
+   * the host socket (`name` "host", fd 3 unless socket activation puts listeners first).
+   */
+  readonly fds: readonly { readonly fd: number; readonly name: string }[];
+  /** The program's whole environment. */
+  readonly env: Readonly<Record<string, string>>;
+  /**
+   * What ww starts, as argv: bubblewrap's command line under bwrap; the program's under native
+   * and none (what its stage, or posix_spawn, executes).
+   */
+  readonly command: readonly string[];
+  /** All of it in words, as `ww run --explain` prints it. */
+  readonly lines: readonly string[];
+}
+
+/**
+ * What startProgram would do with `config`, as data and in words (`ww run --explain`); runs
+ * nothing. The work directory's name is shown as a pattern, since it is only made when the
+ * program starts.
+ *
+ * @example
+ * ```ts ignore
+ * // Only the program is needed, as for startProgram: the rest has its defaults.
+ * const run = await explainProgram({ program: "/bin/true", jail: { ...DEFAULT_POLICY, backend: "bwrap" } });
+ * run.command[0]; // "/usr/bin/bwrap"
+ * run.fds; // [{ fd: 3, name: "host" }]
+ * ```
+ */
+export async function explainProgram(input: StartConfig): Promise<ExplainedRun> {
+  const config = withRunDefaults(input);
   checkRunConfig(config);
   const own = config.own ?? [];
   const ipfs = isIpfsPath(config.program);
@@ -110,23 +147,45 @@ export async function explainProgram(config: RunConfig): Promise<string[]> {
       : {}),
   });
   const { env } = plan;
+  const explained = (command: readonly string[], lines: readonly string[]): ExplainedRun => ({
+    jail: { backend: choice.backend, reason: choice.reason },
+    program: path,
+    fds: [
+      { fd: hostSocketFd(slots), name: "host" },
+      ...slots.map((s) => ({ fd: s.target, name: s.envVar })),
+    ].sort((a, b) => a.fd - b.fd),
+    env: Object.fromEntries(
+      env.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]),
+    ),
+    command,
+    lines,
+  });
   if (plan.backend === "native") {
     const limitUid = plan.native.plan.identity?.uid ?? Deno.uid() ?? 0;
-    return explainRun({ config, path, slots, env, choice, native: plan.native, limitUid, hostIds });
+    return explained(
+      plan.native.plan.argv,
+      explainRun({ config, path, slots, env, choice, native: plan.native, limitUid, hostIds }),
+    );
   }
   if (plan.backend === "none") {
     const direct = { exec: plan.exec };
-    return explainRun({ config, path, slots, env, choice, direct, limitUid: Deno.uid() ?? 0 });
+    return explained(
+      plan.exec.argv,
+      explainRun({ config, path, slots, env, choice, direct, limitUid: Deno.uid() ?? 0 }),
+    );
   }
   const { host, argv, mounts, dropTo, held } = plan;
-  return explainRun({
-    config,
-    path,
-    slots,
-    env,
-    choice,
-    bwrap: { host, argv, mounts, dropTo, ...(held ? { held } : {}) },
-    limitUid: dropTo?.uid ?? Deno.uid() ?? 0,
-    hostIds,
-  });
+  return explained(
+    argv,
+    explainRun({
+      config,
+      path,
+      slots,
+      env,
+      choice,
+      bwrap: { host, argv, mounts, dropTo, ...(held ? { held } : {}) },
+      limitUid: dropTo?.uid ?? Deno.uid() ?? 0,
+      hostIds,
+    }),
+  );
 }

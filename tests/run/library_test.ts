@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import {
   ClosedFdError,
+  Command,
   DEFAULT_IPFS_API,
   DEFAULT_POLICY,
   explainProgram,
@@ -262,3 +263,35 @@ Deno.test("library [none]: a read-only bind at its own place runs, and Child.jai
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+/** The environment, a line "--", then the descriptors above 2 that are open (dup2 works). */
+const PRINT_ENV_AND_FDS =
+  "env; echo --; for fd in 3 4 5 6 7 8 9 10 11 12; do (: >&$fd) 2>/dev/null && printf '%s ' $fd; done; echo";
+
+for (const backend of ["none", "bwrap", "native"] as const) {
+  Deno.test(`library [${backend}]: explainProgram's data is what a run gives the program`, async () => {
+    const fds = [{ name: "db", source: 2 }];
+    const env = { A: "x=y", LANG: "C" };
+    const args = ["-c", PRINT_ENV_AND_FDS];
+    const explained = await explainProgram({
+      program: "/bin/sh",
+      args,
+      fds,
+      env,
+      jail: { ...DEFAULT_POLICY, backend },
+    });
+    assert.equal(explained.jail.backend, backend);
+    assert.equal(explained.program, "/bin/sh");
+    if (backend === "bwrap") assert.match(explained.command[0], /bwrap$/);
+    else assert.deepEqual(explained.command.slice(-2), args);
+    const out = await new Command("/bin/sh", { args, env, grants: { fds }, jail: { backend } })
+      .output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const [envText, fdText] = new TextDecoder().decode(out.stdout).split("--\n");
+    const seen = envText.trim().split("\n").map((l) => l.split(/=(.*)/s).slice(0, 2))
+      .filter(([key]) => key !== "PWD"); // the shell sets PWD itself
+    assert.deepEqual(Object.fromEntries(seen), explained.env);
+    assert.deepEqual(fdText.trim().split(" ").map(Number), explained.fds.map((f) => f.fd));
+    assert.deepEqual(explained.fds.map((f) => f.name), ["host", "WW_FD_DB"]);
+  });
+}
