@@ -210,6 +210,9 @@ async function mergeMainChunks(dir: string): Promise<void> {
  */
 const PROFILED_JAILS = ["none", "bwrap", "native"];
 
+/** How long one profiled run may take before the build kills it (it takes ~0.1 s). */
+const PROFILE_RUN_MS = 30_000;
+
 /**
  * Has V8 compile, with their files, the bundle's top-level functions that a run calls, so that
  * Deno's code cache holds them (scripts/eager_compile.ts): the bundle in `dir` runs
@@ -238,12 +241,11 @@ async function compileCalledFunctionsEagerly(dir: string): Promise<void> {
         stdin: "null",
         stdout: "null",
         stderr: "null",
+        // A run that hangs (a jail this machine wedges) must not hang the build: it is killed,
+        // and writes no coverage.
+        signal: AbortSignal.timeout(PROFILE_RUN_MS),
       }).output();
-      const records: ScriptCoverage[] = [];
-      for await (const e of Deno.readDir(out)) {
-        records.push(JSON.parse(await Deno.readTextFile(`${out}/${e.name}`)));
-      }
-      runs.push(records);
+      runs.push(await coverageIn(out));
     }
     const bundleUrl = new URL(`file://${real}/`).href;
     for (const [url, called] of calledByFirstLoader(runs)) {
@@ -255,6 +257,19 @@ async function compileCalledFunctionsEagerly(dir: string): Promise<void> {
   } finally {
     await Deno.remove(coverage, { recursive: true });
   }
+}
+
+/** The coverage records a run wrote into `dir`: none when it wrote none (it was killed). */
+async function coverageIn(dir: string): Promise<ScriptCoverage[]> {
+  const records: ScriptCoverage[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      records.push(JSON.parse(await Deno.readTextFile(`${dir}/${e.name}`)));
+    }
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return records;
 }
 
 /** Builds the bundle in `outdir` unless it is fresh (or always, when `force`). */
