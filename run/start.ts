@@ -329,10 +329,6 @@ export async function startProgram(
 }
 
 /**
- * Finds a local program, or fetches an IPFS one. The IPFS code is imported only here, on demand:
- * it costs start-up time that a local program must not pay.
- */
-/**
  * Throws a UsageError for what `config` asks that no run can do (startProgram, explainProgram):
  * worded for a library caller, with the flags' words as `commandLine` where they differ.
  */
@@ -357,6 +353,10 @@ export function checkRunConfig(config: RunConfig): void {
   }
 }
 
+/**
+ * Finds a local program, or fetches an IPFS one. The IPFS code is imported only here, on demand:
+ * it costs start-up time that a local program must not pay.
+ */
 async function locateProgram(
   config: RunConfig,
   cleanups: Cleanups,
