@@ -52,17 +52,16 @@ export type ProgramEnd = { readonly code: number } | { readonly signal: number }
 export function bwrapStderr(
   bytes: Uint8Array,
 ): { started: boolean; reason: string; ended?: ProgramEnd } {
-  const nul = bytes.indexOf(0);
-  const mark = bytes.indexOf(1);
+  const text = new TextDecoder().decode(bytes);
+  const nul = text.indexOf("\0");
+  const mark = text.indexOf("\x01");
   const words = [nul, mark].filter((i) => i !== -1);
-  const reason = new TextDecoder().decode(bytes.subarray(0, Math.min(bytes.length, ...words)))
+  const reason = text.slice(0, Math.min(text.length, ...words))
     .split("\n").map((l) =>
       // deno-lint-ignore no-control-regex
       l.replace(/[\x00-\x1f\x7f]/g, "?").trim()
     ).filter((l) => l !== "").join("; ");
-  const end = mark === -1
-    ? null
-    : /^(exit|signal) (\d{1,3})\n/.exec(new TextDecoder().decode(bytes.subarray(mark + 1)));
+  const end = mark === -1 ? null : /^(exit|signal) (\d{1,3})\n/.exec(text.slice(mark + 1));
   const ended = end === null
     ? undefined
     : end[1] === "exit"
