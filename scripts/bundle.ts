@@ -19,7 +19,7 @@ import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { LAZY_MODULES } from "../core/lazy.ts";
 import { PROGRAM_FOLDERS } from "../core/folders.ts";
-import { calledByFirstLoader, eagerFunctions, type ScriptCoverage } from "./eager_compile.ts";
+import { calledByAnyRun, eagerFunctions, type ScriptCoverage } from "./eager_compile.ts";
 import {
   chunkExports,
   chunkImports,
@@ -204,10 +204,7 @@ async function mergeMainChunks(dir: string): Promise<void> {
   await walk("");
 }
 
-/**
- * The backends whose `ww run /bin/true` tells which functions a run calls, the one whose launch
- * has the least to spare first: none (its budget is an empty `deno run`'s; issue 13).
- */
+/** The backends whose `ww run /bin/true` tells which functions a run calls. */
 const PROFILED_JAILS = ["none", "bwrap", "native"];
 
 /** How long one profiled run may take before the build kills it (it takes ~0.1 s). */
@@ -216,9 +213,8 @@ const PROFILE_RUN_MS = 30_000;
 /**
  * Has V8 compile, with their files, the bundle's top-level functions that a run calls, so that
  * Deno's code cache holds them (scripts/eager_compile.ts): the bundle in `dir` runs
- * `ww run --jail=J /bin/true` once for each of PROFILED_JAILS, with coverage, and a file's
- * functions are those the first of these runs to load it called (what main.js loads is made for
- * an unjailed run; a jail's own files for that jail). A backend this machine cannot run calls
+ * `ww run --jail=J /bin/true` once for each of PROFILED_JAILS, with coverage, and every function
+ * one of these runs called is compiled with its file. A backend this machine cannot run calls
  * less, and what it would have called stays lazily compiled: slower, not different.
  */
 async function compileCalledFunctionsEagerly(dir: string): Promise<void> {
@@ -248,7 +244,7 @@ async function compileCalledFunctionsEagerly(dir: string): Promise<void> {
       runs.push(await coverageIn(out));
     }
     const bundleUrl = new URL(`file://${real}/`).href;
-    for (const [url, called] of calledByFirstLoader(runs)) {
+    for (const [url, called] of calledByAnyRun(runs)) {
       if (!url.startsWith(bundleUrl)) continue;
       const path = fileURLToPath(url);
       const { text, rewritten } = eagerFunctions(await Deno.readTextFile(path), called);
