@@ -70,7 +70,11 @@ host.close();
     const lines = ran.stdout.trim().split("\n");
     assert.equal(lines[0], "jailed");
     assert.match(lines[1], /^jailed exit 0 (bwrap|native)$/);
-    assert.deepEqual(lines.slice(2), ["guest: info: grants console, fds {}", "guest exit 0"]);
+    assert.deepEqual(
+      lines.slice(2),
+      ["guest: info: grants console, fds {}", "guest exit 0"],
+      `the guest's stderr: ${ran.stderr}`,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
