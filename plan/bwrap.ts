@@ -44,9 +44,10 @@ export interface BwrapRunPlan extends PlanBase {
  * bwrap's seccomp program, its status pipe, the stage's bytes that bwrap shows in the jail, the
  * held program when there is one, the program's stderr, which bwrap passes to the stage in the
  * jail (its own fd 2 is a pipe to ww: see stageExecArgs' `report`); then the stage's own plan and
- * status pipe, which bwrap does not get.
+ * status pipe, and the jail's id lease when ww leased one (StagePlan.leaseFd), which bwrap does
+ * not get.
  */
-export function bwrapFds(grants: number, held: boolean) {
+export function bwrapFds(grants: number, held: boolean, leased: boolean) {
   return allocateFds(HOST_SOCKET_FD + 1 + grants, [
     "seccomp",
     "status",
@@ -55,6 +56,7 @@ export function bwrapFds(grants: number, held: boolean) {
     "programStderr",
     "plan",
     "stageStatus",
+    { name: "lease", present: leased },
   ]);
 }
 
@@ -66,7 +68,7 @@ export function planBwrapRun(facts: RunFacts): BwrapRunPlan {
   const b = facts.bwrap;
   if (!b) throw new Error("planRun: bwrap's facts are missing (internal)");
   const dropTo = jailHostIds(config.jail, facts.wwUid === 0, facts.leased);
-  const fds = bwrapFds(slots.length, program.held !== undefined);
+  const fds = bwrapFds(slots.length, program.held !== undefined, facts.leased !== undefined);
   const held: BwrapHeld | undefined = program.held && {
     fd: fds.held!, // allocated exactly when there is a held program
     how: placeHeld("bwrap", program.held, dropTo !== undefined).how,
@@ -101,14 +103,17 @@ export function planBwrapRun(facts: RunFacts): BwrapRunPlan {
     mounts,
     ...(held ? { held } : {}),
     argv,
-    stage: bwrapStagePlan({
-      limits: config.jail.limits,
-      dropTo,
-      bwrapArgv: argv,
-      env,
-      parentPid: facts.wwPid,
-      closeOnExecFrom: fds.plan,
-    }),
+    stage: {
+      ...bwrapStagePlan({
+        limits: config.jail.limits,
+        dropTo,
+        bwrapArgv: argv,
+        env,
+        parentPid: facts.wwPid,
+        closeOnExecFrom: fds.plan,
+      }),
+      ...(fds.lease !== undefined ? { leaseFd: fds.lease } : {}),
+    },
   };
 }
 

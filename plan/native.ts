@@ -21,14 +21,16 @@ export interface NativeRunPlan extends PlanBase {
 
 /**
  * The native stage's descriptors after the program's (0-3, the grants), by name: the held program
- * when there is one, then the plan and the status pipe. The program's comes first so that a #!
- * script, which keeps it, has it right after its grants.
+ * when there is one, then the plan, the status pipe and the jail's id lease when ww leased one
+ * (StagePlan.leaseFd). The program's comes first so that a #! script, which keeps it, has it right
+ * after its grants.
  */
-export function nativeFds(grants: number, held: boolean) {
+export function nativeFds(grants: number, held: boolean, leased: boolean) {
   return allocateFds(HOST_SOCKET_FD + 1 + grants, [
     { name: "held", present: held },
     "plan",
     "status",
+    { name: "lease", present: leased },
   ]);
 }
 
@@ -38,7 +40,7 @@ export function planNativeRun(facts: RunFacts): NativeRunPlan {
   const slots = layoutFds(config.fds);
   const env = childEnv(config.env, slots);
   if (!facts.native) throw new Error("planRun: the native jail's facts are missing (internal)");
-  const fds = nativeFds(slots.length, program.held !== undefined);
+  const fds = nativeFds(slots.length, program.held !== undefined, facts.leased !== undefined);
   const result = nativePlan({
     policy: config.jail,
     programPath: program.path,
@@ -81,6 +83,7 @@ export function planNativeRun(facts: RunFacts): NativeRunPlan {
       // Socket activation: the stage sets LISTEN_PID as it executes the program.
       ...(listenPid ? { listenPid } : {}),
       ...(facts.controllingTerminal ? { controllingTerminal: true } : {}),
+      ...(fds.lease !== undefined ? { leaseFd: fds.lease } : {}),
     },
   };
 }

@@ -115,6 +115,7 @@ Deno.test("bwrap, ww not root: the stage's descriptors by name after the grant, 
   assert.equal(plan.stage.closeOnExecFrom, 9);
   assert.equal(plan.stage.parentPid, 4321);
   assert.equal(plan.stage.identity, undefined);
+  assert.equal(plan.stage.leaseFd, undefined);
 });
 
 Deno.test("bwrap, ww root: bwrap runs as the leased id, and a sealed program runs from its descriptor", () => {
@@ -130,7 +131,11 @@ Deno.test("bwrap, ww root: bwrap runs as the leased id, and a sealed program run
     programStderr: 9,
     plan: 10,
     stageStatus: 11,
+    lease: 12,
   });
+  // The supervisor keeps the lease's lock until the jail has ended; bwrap does not get it.
+  assert.equal(plan.stage.leaseFd, 12);
+  assert.ok(plan.stage.closeOnExecFrom <= 12);
   assert.deepEqual(plan.dropTo, { uid: 70000, gid: 70000 });
   assert.deepEqual(plan.stage.identity, {
     uid: 70000,
@@ -218,6 +223,19 @@ Deno.test("native: a program by path needs no held descriptor; a terminal of its
   assert.equal(plan.native.plan.held, undefined);
   assert.equal(plan.native.plan.path, "/usr/bin/true");
   assert.equal(plan.stage.controllingTerminal, true);
+});
+
+Deno.test("native, ww root: the lease's lock comes last, for the supervisor alone", () => {
+  const plan = planRun(facts({
+    choice: { backend: "native", reason: "--jail=native" },
+    wwUid: 0,
+    leased: 70000,
+  }));
+  if (plan.backend !== "native") throw new Error(plan.backend);
+  assert.deepEqual(plan.fds, { plan: 5, status: 6, lease: 7 });
+  assert.equal(plan.stage.leaseFd, 7);
+  assert.ok(plan.stage.closeOnExecFrom <= 7, "the program does not get it");
+  assert.equal(plan.highestFd, 4);
 });
 
 Deno.test("native: what it cannot plan is the run's error, with auto's reason when auto chose it", () => {

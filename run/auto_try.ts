@@ -44,7 +44,7 @@ export async function tryBwrap(
     // max_user_namespaces, so a run that leased the same uid right after could find none left
     // (seen in a container allowing 2).
     const dropTo = identity ??
-      jailHostIds({}, Deno.uid() === 0, leaseJailId({}, cleanups, "descending"));
+      jailHostIds({}, Deno.uid() === 0, leaseJailId({}, cleanups, "descending")?.id);
     const argv = [bwrap, "--ro-bind", "/", "/", ...namespaceArgs(false), "--", "/bin/true"];
     const plan = planDescriptor(encodeStagePlan(bwrapStagePlan({
       limits: {},

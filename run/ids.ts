@@ -4,9 +4,10 @@
 //
 // A lease is an exclusive flock on LEASE_DIR/<id>, taken without waiting and held, on a
 // close-on-exec descriptor, for the jail's whole life. Concurrent ww processes serialize on the
-// lock; the kernel drops it when ww closes it at the jail's end or dies (kill -9 included), which
-// is the reclaim. Lock files are never removed: removing one that another process has just
-// opened would let two processes each lock a different file of the same name.
+// lock. The stage's supervisor holds a copy (StagePlan.leaseFd): the kernel drops the lock once ww
+// has closed it at the jail's end, or died (kill -9 included), and the supervisor has ended the
+// jail and exited, which is the reclaim. Lock files are never removed: removing one that another
+// process has just opened would let two processes each lock a different file of the same name.
 
 import { closeFd } from "../ffi/fd.ts";
 import { isLockHeld, tryLockFile } from "../ffi/lock.ts";
@@ -90,18 +91,25 @@ const accountIds = new FileCache(hostFileIo, (text) => idsInPasswd(text ?? ""));
 const ACCOUNT_FILES = ["/etc/passwd", "/etc/group"];
 const subidRanges = new FileCache(hostFileIo, (text) => rangesInSubid(text ?? ""));
 
+/** A host id leased for a jail, and the lock that holds it (close-on-exec). */
+export interface JailLease {
+  readonly id: number;
+  readonly fd: number;
+}
+
 /**
  * The host id leased for a jail with `requested` ids, or undefined when none is needed (ww is not
  * root, or --uid and --gid are both explicit). As root, an explicit id inside the lease range is
  * refused. The lease is the first id of the range that no account, group, delegated subordinate
- * range or live process uses and that no other jail holds; released by `cleanups` (at the jail's
- * end), or by the kernel when ww dies.
+ * range or live process uses and that no other jail holds. ww's copy of the lock is closed by
+ * `cleanups` (at the jail's end), or by the kernel when ww dies; the stage's supervisor keeps a
+ * copy of its own until the jail has ended (StagePlan.leaseFd).
  */
 export function leaseJailId(
   requested: RequestedIds,
   cleanups: Cleanups,
   order: "ascending" | "descending" = "ascending",
-): number | undefined {
+): JailLease | undefined {
   // Read once for the range and the exclusions: every run as root pays for these reads.
   const maps = idMaps();
   const range = rangeFor(requested, maps);
@@ -111,7 +119,7 @@ export function leaseJailId(
     const fd = lockOrExplain(`${LEASE_DIR}/${id}`);
     if (fd === undefined) continue;
     cleanups.add(() => closeFd(fd));
-    return id;
+    return { id, fd };
   }
   throw noFreeId(range);
 }

@@ -75,14 +75,14 @@ export async function launchBwrap(
   terminal?: ProgramTerminal,
   beforeStart?: (notEnforced: readonly string[]) => void,
 ): Promise<Launched> {
-  // When ww is root the jail runs as a host uid of its own, leased until the run's clean-ups.
-  const leased = leaseJailId(config.jail, cleanups);
+  // When ww is root the jail runs as a host uid of its own, leased until the jail has ended.
+  const lease = leaseJailId(config.jail, cleanups);
   const plan = planBwrapRun({
     ...runFacts({
       config,
       choice,
       program: launchedProgram(program),
-      leased,
+      leased: lease?.id,
       // bwrap makes it inside the jail, in the jail's own tmpfs: it cannot collide with another
       // run's.
       workdir: workdirPath(),
@@ -94,7 +94,7 @@ export async function launchBwrap(
   if (dropTo) {
     checkJailAccess(
       dropTo,
-      leased !== undefined,
+      lease !== undefined,
       program.held ? undefined : program.source ?? program.path,
       {
         readOnly: config.jail.readOnlyBinds.map((b) => b.source),
@@ -156,6 +156,7 @@ export async function launchBwrap(
           programStderr,
           plan: planRead,
           stageStatus: stageWrite,
+          lease: lease?.fd,
         }),
       ],
     ),

@@ -58,13 +58,13 @@ export async function launchNative(
   terminal?: ProgramTerminal,
   beforeStart?: (notEnforced: readonly string[]) => void,
 ): Promise<Launched> {
-  // When ww is root the program runs as a host uid of its own, leased until the run's clean-ups.
-  const leased = leaseJailId(config.jail, cleanups);
+  // When ww is root the program runs as a host uid of its own, leased until the jail has ended.
+  const lease = leaseJailId(config.jail, cleanups);
   const facts = runFacts({
     config,
     choice,
     program: launchedProgram(program),
-    leased,
+    leased: lease?.id,
     // The stage makes it, once it knows ww is alive, and removes it when everything has ended.
     workdir: workdirPath(),
     controllingTerminal: terminal?.controlling === true,
@@ -78,7 +78,7 @@ export async function launchNative(
   if (native.plan.identity) {
     checkJailAccess(
       native.plan.identity,
-      leased !== undefined,
+      lease !== undefined,
       program.held ? undefined : program.path,
       {
         readOnly: config.jail.readOnlyBinds.map((b) => b.source),
@@ -109,7 +109,12 @@ export async function launchNative(
       childFds.stdio,
       [
         ...childFdSources(plan.slots, childFds.host),
-        ...namedSources(fds, { held: programRead, plan: planRead, status: statusWrite }),
+        ...namedSources(fds, {
+          held: programRead,
+          plan: planRead,
+          status: statusWrite,
+          lease: lease?.fd,
+        }),
       ],
     ),
     newSession: true,

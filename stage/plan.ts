@@ -35,6 +35,12 @@ export interface StagePlan {
   readonly parentPid: number;
   /** Descriptors from this number up are the stage's own: they close on exec. */
   readonly closeOnExecFrom: number;
+  /**
+   * The jail's id lease, a lock ww holds (run/ids.ts), when ww leased the jail's host id: the
+   * supervisor keeps it open until everything of the jail has ended, so the id is never free
+   * while a process of the jail lives, even when ww is SIGKILLed. At or above closeOnExecFrom.
+   */
+  readonly leaseFd?: number;
   /** setrlimit, soft = hard; null is RLIM_INFINITY. */
   readonly limits: readonly { readonly resource: LimitName; readonly value: number | null }[];
   readonly identity?: StageIdentity;
@@ -97,6 +103,7 @@ const FLAGS = {
   clearGroups: 1 << 6,
   listenPid: 1 << 7,
   controllingTerminal: 1 << 8,
+  lease: 1 << 9,
 };
 const MAGIC = "WWSTAGE1";
 const ENCODER = new TextEncoder();
@@ -122,10 +129,12 @@ export function encodeStagePlan(plan: StagePlan): Uint8Array {
       f(plan.held?.keepOpen, FLAGS.keepOpen) |
       f(plan.identity?.clearGroups, FLAGS.clearGroups) |
       f(plan.listenPid, FLAGS.listenPid) |
-      f(plan.controllingTerminal, FLAGS.controllingTerminal),
+      f(plan.controllingTerminal, FLAGS.controllingTerminal) |
+      f(plan.leaseFd !== undefined, FLAGS.lease),
   );
   out.word(plan.parentPid);
   out.word(plan.closeOnExecFrom);
+  if (plan.leaseFd !== undefined) out.word(plan.leaseFd);
   out.word(plan.limits.length);
   for (const l of plan.limits) {
     out.word(RLIMIT[l.resource]);

@@ -9,8 +9,9 @@
  *     1. blocks every signal and arms PR_SET_PDEATHSIG(SIGEND), "ww died", then reads the plan
  *        and checks its parent is still ww (ww may have died before the signal was armed);
  *     2. becomes a child subreaper and forks. It stays behind as the SUPERVISOR: it closes every
- *        descriptor but its status descriptor, so it never holds the program's stdio or the host
- *        socket, and waits for signals (see supervise);
+ *        descriptor but its status descriptor and the jail's id lease (the plan's lease fd, when
+ *        ww leased one), so it never holds the program's stdio or the host socket, and the id
+ *        stays leased until the jail has ended; then it waits for signals (see supervise);
  *     3. the child leads a new session, resets signal dispositions and mask, and takes the steps
  *        of the plan in the order the kernel needs (see child), then executes the program (native
  *        jail) or bwrap. A failing step is reported to the supervisor on a close-on-exec pipe,
@@ -172,6 +173,7 @@ enum {
   F_CLEAR_GROUPS = 1 << 6,
   F_LISTEN_PID = 1 << 7,
   F_TTY = 1 << 8,
+  F_LEASE = 1 << 9,
 };
 
 struct limit {
@@ -187,6 +189,7 @@ struct plan {
   u64 flags;
   long parent_pid;
   int close_from;
+  int lease_fd;
   u64 nlimits;
   const struct limit *limits;
   u64 uid, gid, drop_bounding_up_to;
@@ -260,6 +263,7 @@ static int parse_plan(u8 *buf, u64 len, struct plan *pl) {
   pl->flags = word(&r);
   pl->parent_pid = (long)word(&r);
   pl->close_from = (int)word(&r);
+  pl->lease_fd = (pl->flags & F_LEASE) ? (int)word(&r) : -1;
   pl->nlimits = word(&r);
   if (pl->nlimits > 16) return 0;
   /* Little-endian words, read in place (both targets are little-endian). */
@@ -489,16 +493,25 @@ static __attribute__((noreturn)) void child(const struct plan *pl, long supervis
 /* ---- the supervisor ---- */
 
 /* Closes every descriptor except `keep` (and a second, `keep2`, or -1). */
-static void close_all_except(int keep, int keep2) {
-  int a = keep < keep2 || keep2 < 0 ? keep : keep2;
-  int b = a == keep ? keep2 : keep;
-  if (a > 0) SYS3(close_range, 0, a - 1, 0);
-  if (b < 0) {
-    SYS3(close_range, a + 1, ~0U, 0);
-    return;
+static void close_all_except(int k0, int k1, int k2) {
+  int keep[3] = {k0, k1, k2};
+  /* Ascending, the absent (-1) first: three compares. */
+  for (int i = 0; i < 2; i++) {
+    for (int j = 0; j < 2 - i; j++) {
+      if (keep[j] > keep[j + 1]) {
+        int t = keep[j];
+        keep[j] = keep[j + 1];
+        keep[j + 1] = t;
+      }
+    }
   }
-  if (b > a + 1) SYS3(close_range, a + 1, b - 1, 0);
-  SYS3(close_range, b + 1, ~0U, 0);
+  int from = 0;
+  for (int i = 0; i < 3; i++) {
+    if (keep[i] < from) continue; /* absent, or the same as the one before */
+    if (keep[i] > from) SYS3(close_range, from, keep[i] - 1, 0);
+    from = keep[i] + 1;
+  }
+  SYS3(close_range, from, ~0U, 0);
 }
 
 struct dirent64 {
@@ -769,8 +782,12 @@ static __attribute__((noreturn)) void launch(int plan_fd, int status_fd) {
   }
   if (pid < 0) launch_failed(status_fd, "fork", pid);
   main_pid = pid;
-  /* The supervisor holds nothing of the program's: `ww run ... | cat` ends with the program. */
-  close_all_except(status_fd, pipefd[0]);
+  /*
+   * The supervisor holds nothing of the program's: `ww run ... | cat` ends with the program. It
+   * keeps the jail's id lease (a lock ww took, ww's copy aside): released when ww and it have
+   * both let go, so never while a process of the jail is still alive, even after ww's SIGKILL.
+   */
+  close_all_except(status_fd, pipefd[0], pl.lease_fd);
   SYS1(chdir, "/");
   SYS2(munmap, buf, PLAN_MAX);
   /* Pass the child's reports on to ww; its pipe closes when it executes or exits. */
@@ -842,7 +859,7 @@ static int program_stderr(const char *stderr_arg) {
  * ends every process of the jail.
  */
 static __attribute__((noreturn)) void init(long program, int to_ww) {
-  close_all_except(to_ww, -1);
+  close_all_except(to_ww, -1, -1);
   SYS5(prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
   for (;;) {
     int st;

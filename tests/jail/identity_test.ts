@@ -1,6 +1,7 @@
 // The jail's host identity when ww runs as root (issue 11, "Identity"): never host root, and
 // each live jail a uid and gid of its own, leased from WW_JAIL_IDS's range (default
-// 70000-79999) by a lock file in /run/ww/ids that the kernel releases when ww ends or dies.
+// 70000-79999) by a lock file in /run/ww/ids that the kernel releases once ww and the stage's
+// supervisor, which ends the jail when ww dies, have let go of it.
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -8,7 +9,7 @@ import { isLockHeld } from "../../ffi/lock.ts";
 import { DEFAULT_JAIL_IDS } from "../../jail/ids.ts";
 import { LEASE_DIR } from "../../run/ids.ts";
 import { hostileBinary, killMarked, outcome, runHostile, setUpHost, waitFor } from "./hostile.ts";
-import { processesWithArg } from "../support/procs.ts";
+import { childrenOf, processesWithArg } from "../support/procs.ts";
 import { runWw, wwCommand } from "../support/ww.ts";
 
 const host = await setUpHost();
@@ -241,8 +242,9 @@ for (const backend of BACKENDS) {
     ww.kill("SIGKILL");
     await ww.status;
     try {
-      // The kernel closed ww's descriptors as it died, the lease's with them.
-      assert.equal(isLockHeld(`${LEASE_DIR}/${uid}`), false);
+      // The kernel closed ww's descriptors as it died, and the stage's supervisor its copy of the
+      // lease's once it had ended the jail.
+      assert.ok(await waitFor(() => !isLockHeld(`${LEASE_DIR}/${uid}`), 5000), "still leased");
       // The jail follows ww (die-with-parent, death signal). Where it does not (issue 11,
       // "Lifetime", seen for bwrap), the scan of live processes still keeps its uid from the next
       // jail: a new jail gets a free id either way.
@@ -255,6 +257,29 @@ for (const backend of BACKENDS) {
     } finally {
       killMarked(marker);
     }
+  });
+
+  test(`${backend} jail: the lease outlives a SIGKILLed ww for as long as the jail does`, async () => {
+    const marker = crypto.randomUUID();
+    const ww = await startWw(backend, marker);
+    const uid = await jailUid(marker);
+    // The stage's supervisor, ww's one child: stopped, it cannot end the jail when ww dies.
+    const children = childrenOf(ww.pid);
+    assert.equal(children.length, 1, JSON.stringify(children));
+    const [[supervisor]] = children;
+    Deno.kill(supervisor, "SIGSTOP");
+    try {
+      ww.kill("SIGKILL");
+      await ww.status;
+      assert.ok(jailUids(marker).has(uid), "the jail is still there");
+      // ww is gone: only the supervisor's copy holds the lock, so no new jail takes this uid.
+      assert.equal(isLockHeld(`${LEASE_DIR}/${uid}`), true);
+    } finally {
+      Deno.kill(supervisor, "SIGCONT"); // its death signal is pending: it ends the jail, and exits
+    }
+    assert.ok(await waitFor(() => jailUids(marker).size === 0, 5000), "the jail outlived ww");
+    assert.ok(await waitFor(() => !isLockHeld(`${LEASE_DIR}/${uid}`), 5000), "still leased");
+    killMarked(marker);
   });
 
   test(`${backend} jail: a --bind dir the jail's uid cannot write is one line naming the fix`, async () => {
