@@ -1,6 +1,7 @@
 // bench/launch.ts — the cost of launching a program through ww, as issue 13's goals put it: `ww run
 // /bin/true` under --jail=none, bwrap and native, beside /bin/true itself, an empty `deno run`,
-// bubblewrap alone with a comparable profile, and firejail when it is installed. ww is measured
+// bubblewrap alone with a comparable profile, the least Deno launcher of each (bench/least_launch.ts:
+// what any launcher written in Deno pays), and firejail when it is installed. ww is measured
 // both as it ships, the bundle (`deno run -A dist/main.js`, rebuilt first when stale), and from
 // the sources (`deno run -A main.ts`), and as $WW_BIN too when that names a compiled binary, all
 // in the same interleaved rounds (bench/interleaved.ts). Prints medians and the goals' ratios.
@@ -56,10 +57,13 @@ export async function benchLaunch(runs: number): Promise<void> {
   };
   const bin = Deno.env.get("WW_BIN");
   if (bin) variants[`WW_BIN`] = [bin];
+  const least = [deno, "run", "-A", `${root}bench/least_launch.ts`];
   const commands: Record<string, string[]> = {
     "/bin/true": ["/bin/true"],
     "deno run (empty script)": [deno, "run", "-A", `${root}bench/empty.ts`],
     "bwrap /bin/true": bwrapCommand().split(" "),
+    "least Deno launcher: /bin/true": [...least, "/bin/true"],
+    "least Deno launcher: bwrap /bin/true": [...least, ...bwrapCommand().split(" ")],
   };
   for (const [v, ww] of Object.entries(variants)) {
     for (const jail of ["none", "bwrap", "native"]) {
@@ -82,6 +86,16 @@ export async function benchLaunch(runs: number): Promise<void> {
   for (const [name, v] of Object.entries(t)) console.log(row(name, ms(v)));
   const floor = t["deno run (empty script)"];
   const bwrapOnly = t["bwrap /bin/true"] - t["/bin/true"];
+  const leastNone = t["least Deno launcher: /bin/true"];
+  const leastBwrap = t["least Deno launcher: bwrap /bin/true"];
+  console.log("  least Deno launcher (the floor of the ratios below):");
+  console.log(row("  /bin/true / empty deno run", `${(leastNone / floor).toFixed(2)}x`));
+  console.log(
+    row(
+      "  bwrap /bin/true / (empty deno run + bwrap)",
+      `${(leastBwrap / (floor + bwrapOnly)).toFixed(2)}x`,
+    ),
+  );
   for (const v of Object.keys(variants)) {
     const none = t[`${v}: ww run --jail=none /bin/true`];
     const jailed = t[`${v}: ww run --jail=bwrap /bin/true`];
@@ -89,12 +103,14 @@ export async function benchLaunch(runs: number): Promise<void> {
     console.log(`  ${v}:`);
     console.log(row("  --jail=none / empty deno run", x(none / floor, GOALS.none)));
     console.log(row("  --jail=none - empty deno run", ms(none - floor), "ww's own launch work"));
+    console.log(row("  --jail=none - least launcher", ms(none - leastNone)));
     console.log(
       row(
         "  --jail=bwrap / (empty deno run + bwrap)",
         x(jailed / (floor + bwrapOnly), GOALS.bwrap),
       ),
     );
+    console.log(row("  --jail=bwrap - least launcher", ms(jailed - leastBwrap)));
     console.log(row("  --jail=native / --jail=none", x(native / none, GOALS.native)));
     if (t["firejail /bin/true"]) {
       console.log(
