@@ -132,7 +132,7 @@ async function runConfig(
       signal: interrupt.signal,
       // Said before the program can write anything, so that no line of its splits these.
       onJail: (jail) => {
-        if (debug) stderr.line(`ww: jail: ${jail.backend} (${jail.reason})`);
+        if (debug) stderr.line(`ww: jail: ${jail.backend} (${jail.commandLine ?? jail.reason})`);
         if (jail.fellBack) {
           stderr.line(
             `ww: warning: ${

@@ -49,6 +49,11 @@ export interface BackendChoice {
   readonly backend: Exclude<JailBackend, "auto">;
   /** Why, in words for the user (e.g. the sysctl that rules bwrap out). */
   readonly reason: string;
+  /**
+   * The reason in the command line's words, where they differ: an explicit backend is the
+   * library's `jail.backend "bwrap"` and the command line's `--jail=bwrap`.
+   */
+  readonly commandLine?: string;
 }
 
 /**
@@ -90,7 +95,13 @@ export function chooseBackend(
   facts: () => NamespaceFacts,
   tried?: () => BwrapTry,
 ): BackendChoice {
-  if (requested !== "auto") return { backend: requested, reason: `--jail=${requested}` };
+  if (requested !== "auto") {
+    return {
+      backend: requested,
+      reason: `jail.backend "${requested}"`,
+      commandLine: `--jail=${requested}`,
+    };
+  }
   const f = facts();
   const problem = bwrapUnusable(f);
   if (problem !== undefined) return { backend: "native", reason: `auto: ${problem}` };

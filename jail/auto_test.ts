@@ -61,7 +61,7 @@ Deno.test("an explicit backend is taken as is, without looking at the machine", 
       chooseBackend(backend, () => {
         throw new Error("facts must not be gathered");
       }),
-      { backend, reason: `--jail=${backend}` },
+      { backend, reason: `jail.backend "${backend}"`, commandLine: `--jail=${backend}` },
     );
   }
 });

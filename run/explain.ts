@@ -94,7 +94,7 @@ export function explainRun(input: ExplainInput): string[] {
     return out;
   }
   if (input.native) {
-    out.push(`jail: native (Landlock, seccomp, limits; no namespaces) (${input.choice.reason})`);
+    out.push(`jail: native (Landlock, seccomp, limits; no namespaces) (${reason(input.choice)})`);
     out.push(...describeNativePlan(input.native));
     out.push(
       "  work directory: on the host's TMPDIR; not bounded by --tmp-size (the native jail mounts nothing)",
@@ -107,7 +107,7 @@ export function explainRun(input: ExplainInput): string[] {
     out.push(...describeNativeCommand(input.native));
     return out;
   }
-  out.push(`jail: bwrap (bubblewrap) (${input.choice.reason})`);
+  out.push(`jail: bwrap (bubblewrap) (${reason(input.choice)})`);
   out.push(
     `  namespaces: user, mount, pid, ipc, uts (hostname ${JAIL_HOSTNAME}), cgroup${
       jail.net ? "; network shared with the host (--net)" : ", network (no network)"
@@ -174,6 +174,11 @@ export function explainRun(input: ExplainInput): string[] {
     out.push(`  command: ${input.bwrap.argv.map(shellQuote).join(" ")}`);
   }
   return out;
+}
+
+/** Why the jail is what it is, in the command line's words (--explain prints them). */
+function reason(choice: BackendChoice): string {
+  return choice.commandLine ?? choice.reason;
 }
 
 function sizeText(bytes: number | undefined): string {

@@ -280,9 +280,8 @@ async function jailFailed(
   const line = (chosen: string) =>
     `bubblewrap could not set up the jail (${chosen}): ${why}; ww doctor tells what this machine offers`;
   // Under auto the reason says why bwrap was chosen; otherwise it names the option or the flag.
-  const explicit = config.jail.backend !== "auto";
-  return new JailError(line(explicit ? `jail.backend "bwrap"` : choice.reason), "bwrap", said, {
-    commandLine: line(choice.reason),
+  return new JailError(line(choice.reason), "bwrap", said, {
+    commandLine: line(choice.commandLine ?? choice.reason),
   });
 }
 

@@ -281,6 +281,8 @@ for (const backend of ["none", "bwrap", "native"] as const) {
       jail: { ...DEFAULT_POLICY, backend },
     });
     assert.equal(explained.jail.backend, backend);
+    // In the library's words: the option, not the flag.
+    assert.equal(explained.jail.reason, `jail.backend "${backend}"`);
     assert.equal(explained.program, "/bin/sh");
     if (backend === "bwrap") assert.match(explained.command[0], /bwrap$/);
     else assert.deepEqual(explained.command.slice(-2), args);
