@@ -58,12 +58,13 @@ export async function benchLaunch(runs: number): Promise<void> {
   const bin = Deno.env.get("WW_BIN");
   if (bin) variants[`WW_BIN`] = [bin];
   const least = [deno, "run", "-A", `${root}bench/least_launch.ts`];
+  const plainBwrap = bwrapCommand().split(" ");
   const commands: Record<string, string[]> = {
     "/bin/true": ["/bin/true"],
     "deno run (empty script)": [deno, "run", "-A", `${root}bench/empty.ts`],
-    "bwrap /bin/true": bwrapCommand().split(" "),
+    "bwrap /bin/true": plainBwrap,
     "least Deno launcher: /bin/true": [...least, "/bin/true"],
-    "least Deno launcher: bwrap /bin/true": [...least, ...bwrapCommand().split(" ")],
+    "least Deno launcher: bwrap /bin/true": [...least, ...plainBwrap],
   };
   for (const [v, ww] of Object.entries(variants)) {
     for (const jail of ["none", "bwrap", "native"]) {

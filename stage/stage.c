@@ -492,7 +492,7 @@ static __attribute__((noreturn)) void child(const struct plan *pl, long supervis
 
 /* ---- the supervisor ---- */
 
-/* Closes every descriptor except `keep` (and a second, `keep2`, or -1). */
+/* Closes every descriptor except k0, k1 and k2 (any of them -1: none). */
 static void close_all_except(int k0, int k1, int k2) {
   int keep[3] = {k0, k1, k2};
   /* Ascending, the absent (-1) first: three compares. */
