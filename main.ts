@@ -15,6 +15,7 @@ import type { HostGrants } from "./rpc/types.ts";
 import type { RunConfig } from "./core/config.ts";
 import { openStderr } from "./ffi/stderr.ts";
 import { StderrQueue } from "./run/stderr.ts";
+import { shutDenoInspector } from "./run/inspector_port.ts";
 
 /**
  * Every line ww writes to stderr once it runs a program: never a blocking write, which would
@@ -126,6 +127,8 @@ async function runConfig(
       );
     }
   });
+  // ww forwards SIGUSR1 to the program; Deno must not also open its inspector on it.
+  shutDenoInspector();
   try {
     checkInherited(config.fds);
     child = await startProgram(config, {

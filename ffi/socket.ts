@@ -57,6 +57,7 @@ const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SO_REUSEADDR = 2;
 const SO_ERROR = 4;
+const SO_REUSEPORT = 15;
 const SOMAXCONN = 4096;
 const AI_NUMERICSERV = 0x400;
 
@@ -140,6 +141,29 @@ export function listenSocket(addr: Uint8Array, datagram: boolean): number {
     check("bind", sock().bind(fd, addr, addr.length));
     if (!datagram) check("listen", sock().listen(fd, SOMAXCONN));
   });
+}
+
+/**
+ * A TCP socket bound to 127.0.0.1:`port` and not listening: it accepts nothing, and keeps the
+ * port from any socket that would listen there. SO_REUSEPORT lets every process of the same user
+ * hold the same port this way at once; a socket without it (a listener, which sets SO_REUSEADDR
+ * only) is refused the port while one is held. Undefined when the port is taken already.
+ */
+export function holdLoopbackPort(port: number): number | undefined {
+  const addr = new Uint8Array(16);
+  const view = new DataView(addr.buffer);
+  view.setUint16(0, AF_INET, true);
+  view.setUint16(2, port, false);
+  addr.set([127, 0, 0, 1], 4);
+  try {
+    return withSocket(AF_INET, SOCK_STREAM, (fd) => {
+      check("setsockopt", sock().setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, new Int32Array([1]), 4));
+      check("bind", sock().bind(fd, addr, addr.length));
+    });
+  } catch (e) {
+    if (e instanceof SyscallError && e.code === "EADDRINUSE") return undefined;
+    throw e;
+  }
 }
 
 /**

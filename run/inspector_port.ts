@@ -1,0 +1,26 @@
+// run/inspector_port.ts — keeps Deno's inspector shut in ww. Under `deno run` (not in a compiled
+// binary), Deno 2.9.2 and later start the V8 inspector on 127.0.0.1:9229 when the process gets
+// SIGUSR1 after its first 500 ms: a debugger without a password that runs any code as ww (often
+// root) for whoever connects, another user or a jail sharing the host's network among them. ww
+// forwards SIGUSR1 to the program, so people send it. ww holds that port for its whole life
+// instead: Deno's server then cannot listen, says so in one line on stderr, and nothing opens.
+
+import { holdLoopbackPort } from "../ffi/socket.ts";
+import { SyscallError } from "../ffi/libc.ts";
+
+/** Where Deno starts its inspector on SIGUSR1 (libs/inspector_server: default_inspector_host). */
+export const DENO_INSPECTOR_PORT = 9229;
+
+/**
+ * Holds 127.0.0.1:9229 until ww exits, when ww runs under `deno run`. A port another user holds
+ * already is as good (Deno cannot listen there either); a machine where ww cannot bind it at all
+ * (no loopback, no sockets) gives Deno's server no place to listen on it either.
+ */
+export function shutDenoInspector(): void {
+  if (Deno.build.standalone) return; // a compiled binary never starts it
+  try {
+    holdLoopbackPort(DENO_INSPECTOR_PORT);
+  } catch (e) {
+    if (!(e instanceof SyscallError)) throw e;
+  }
+}
