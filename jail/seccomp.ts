@@ -13,9 +13,12 @@
  * 2. x86_64 only: a number >= 0x40000000 (__X32_SYSCALL_BIT) → EPERM. x32 syscalls report
  *    AUDIT_ARCH_X86_64 but carry that bit, so they would slip past every number below; numbers
  *    that high are otherwise invalid. EPERM rather than kill keeps a probing program alive.
- * 3. A denied syscall → SECCOMP_RET_ERRNO with EPERM (clone3, and the native jail's SysV IPC,
- *    message queues, inotify and fanotify: ENOSYS); for the entries with an argument rule, only
- *    when the rule matches.
+ * 3. A denied syscall → SECCOMP_RET_ERRNO with its entry's errno: mostly EPERM; ENOSYS where
+ *    programs should fall back as on a kernel without the call (clone3, openat2, io_uring, and the
+ *    native jail's SysV IPC, message queues, inotify and fanotify); EAFNOSUPPORT and
+ *    EPROTONOSUPPORT for socket families and protocols, as on a kernel built without them. An
+ *    entry with argument rules denies only when all of them hold; a syscall's entries are tried
+ *    in order.
  * 4. Everything else → SECCOMP_RET_ALLOW.
  *
  * @module
@@ -46,10 +49,12 @@ export const AUDIT_ARCH: Readonly<Record<SeccompArch, number>> = {
  */
 export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<string, number>>>> = {
   x86_64: {
+    open: 2,
     ioctl: 16,
     shmget: 29,
     shmat: 30,
     shmctl: 31,
+    socket: 41,
     clone: 56,
     semget: 64,
     semop: 65,
@@ -59,7 +64,11 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     msgsnd: 69,
     msgrcv: 70,
     msgctl: 71,
+    creat: 85,
+    chmod: 90,
+    fchmod: 91,
     ptrace: 101,
+    mknod: 133,
     personality: 135,
     vhangup: 153,
     pivot_root: 155,
@@ -93,6 +102,9 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     inotify_init: 253,
     inotify_add_watch: 254,
     inotify_rm_watch: 255,
+    openat: 257,
+    mknodat: 259,
+    fchmodat: 268,
     unshare: 272,
     inotify_init1: 294,
     perf_event_open: 298,
@@ -108,6 +120,9 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     kexec_file_load: 320,
     bpf: 321,
     userfaultfd: 323,
+    io_uring_setup: 425,
+    io_uring_enter: 426,
+    io_uring_register: 427,
     open_tree: 428,
     move_mount: 429,
     fsopen: 430,
@@ -115,9 +130,11 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     fsmount: 432,
     fspick: 433,
     clone3: 435,
+    openat2: 437,
     pidfd_getfd: 438,
     mount_setattr: 442,
     quotactl_fd: 443,
+    fchmodat2: 452,
     open_tree_attr: 467,
   },
   aarch64: {
@@ -126,10 +143,14 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     inotify_add_watch: 27,
     inotify_rm_watch: 28,
     ioctl: 29,
+    mknodat: 33,
     umount2: 39,
     mount: 40,
     pivot_root: 41,
     chroot: 51,
+    fchmod: 52,
+    fchmodat: 53,
+    openat: 56,
     vhangup: 58,
     quotactl: 60,
     acct: 89,
@@ -161,6 +182,7 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     shmctl: 195,
     shmat: 196,
     shmdt: 197,
+    socket: 198,
     add_key: 217,
     request_key: 218,
     keyctl: 219,
@@ -180,6 +202,9 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     bpf: 280,
     userfaultfd: 282,
     kexec_file_load: 294,
+    io_uring_setup: 425,
+    io_uring_enter: 426,
+    io_uring_register: 427,
     open_tree: 428,
     move_mount: 429,
     fsopen: 430,
@@ -187,9 +212,11 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     fsmount: 432,
     fspick: 433,
     clone3: 435,
+    openat2: 437,
     pidfd_getfd: 438,
     mount_setattr: 442,
     quotactl_fd: 443,
+    fchmodat2: 452,
     open_tree_attr: 467,
   },
 };
@@ -209,13 +236,25 @@ export type ArgRule =
   /** Denied unless the value is one of these. */
   | { readonly arg: number; readonly noneOf: readonly number[] };
 
-/** One denylist entry; `reason` is the single line `ww run --explain` prints. */
+/** The errors a denied syscall returns; x86_64 and aarch64 share their numbers. */
+export type DeniedErrno = "EPERM" | "ENOSYS" | "EAFNOSUPPORT" | "EPROTONOSUPPORT";
+
+/**
+ * One denylist entry; `reason` is the single line `ww run --explain` prints. A syscall may have
+ * several conditional entries, checked in order (the first that holds decides the errno); an
+ * unconditional entry is the only one for its syscall.
+ */
 export interface DeniedSyscall {
   readonly name: string;
-  readonly errno: "EPERM" | "ENOSYS";
+  readonly errno: DeniedErrno;
   readonly reason: string;
-  /** Absent: always denied. */
-  readonly when?: ArgRule;
+  /** Absent: always denied. Several rules: denied when all of them hold. */
+  readonly when?: ArgRule | readonly ArgRule[];
+}
+
+/** The rules of an entry's condition, all of which must hold (none: always denied). */
+export function entryRules(entry: DeniedSyscall): readonly ArgRule[] {
+  return entry.when === undefined ? [] : "arg" in entry.when ? [entry.when] : entry.when;
 }
 
 // linux/sched.h. CLONE_NEWTIME (0x80) overlaps CSIGNAL, the exit-signal byte of clone(); the
@@ -230,6 +269,18 @@ const CLONE_NAMESPACE_FLAGS = 0x00020000 | // CLONE_NEWNS
   0x40000000 | // CLONE_NEWNET
   0x00000080; // CLONE_NEWTIME
 
+// linux/socket.h and netinet/in.h (linux/in.h for IPPROTO_MPTCP); linux/net.h for the type.
+const AF_UNIX = 1;
+const AF_INET = 2;
+const AF_INET6 = 10;
+const AF_NETLINK = 16;
+const AF_VSOCK = 40;
+const IPPROTO_SCTP = 132;
+const IPPROTO_MPTCP = 262;
+const SOCK_SEQPACKET = 5;
+const SOCK_NONBLOCK = 0o4000;
+const SOCK_CLOEXEC = 0o2000000;
+
 // asm-generic/ioctls.h, shared by x86_64 and aarch64.
 const TIOCSTI = 0x5412;
 const TIOCLINUX = 0x541c;
@@ -240,13 +291,38 @@ const PER_LINUX32 = 0x0008;
 const UNAME26 = 0x0020000;
 const PERSONALITY_QUERY = 0xffffffff;
 
+// sys/stat.h: the mode bits that make a file run as its owner or group.
+const S_ISUID_ISGID = 0o6000;
+// asm-generic/fcntl.h: the open flags with which the kernel reads the mode argument. __O_TMPFILE
+// is O_TMPFILE without O_DIRECTORY, whose value differs between x86_64 and aarch64.
+const O_CREAT = 0o100;
+const O_TMPFILE_BIT = 0o20000000;
+
+/** Denied when a call would give a file the setuid or setgid bit. */
+function setsMode(modeArg: number): ArgRule {
+  return { arg: modeArg, anyBitOf: S_ISUID_ISGID };
+}
+const SUID_REASON = "only setuid/setgid bits: the file would run as the jail's id for anyone";
+
 /**
  * The denylist. Conditional entries come first so the syscalls that must run the argument check
- * (ioctl and clone are frequent) are matched after the fewest comparisons; for all other
+ * (openat, ioctl and clone are frequent) are matched after the fewest comparisons; for all other
  * syscalls the verdict depends only on the number, which lets the kernel's seccomp action cache
  * (kernel/seccomp.c, Linux 5.11+) skip the filter for them entirely.
  */
 export const DENIED_SYSCALLS: readonly DeniedSyscall[] = [
+  {
+    name: "openat",
+    errno: "EPERM",
+    when: [{ arg: 2, anyBitOf: O_CREAT | O_TMPFILE_BIT }, setsMode(3)],
+    reason: SUID_REASON,
+  },
+  {
+    name: "open",
+    errno: "EPERM",
+    when: [{ arg: 1, anyBitOf: O_CREAT | O_TMPFILE_BIT }, setsMode(2)],
+    reason: SUID_REASON,
+  },
   {
     name: "ioctl",
     errno: "EPERM",
@@ -267,6 +343,40 @@ export const DENIED_SYSCALLS: readonly DeniedSyscall[] = [
       noneOf: [PER_LINUX, PER_LINUX32, UNAME26, PER_LINUX32 | UNAME26, PERSONALITY_QUERY],
     },
     reason: "except plain personas and queries: ADDR_NO_RANDOMIZE etc. weaken mitigations",
+  },
+  { name: "fchmodat", errno: "EPERM", when: setsMode(2), reason: SUID_REASON },
+  { name: "fchmod", errno: "EPERM", when: setsMode(1), reason: SUID_REASON },
+  { name: "chmod", errno: "EPERM", when: setsMode(1), reason: SUID_REASON },
+  { name: "fchmodat2", errno: "EPERM", when: setsMode(2), reason: SUID_REASON },
+  { name: "creat", errno: "EPERM", when: setsMode(1), reason: SUID_REASON },
+  { name: "mknodat", errno: "EPERM", when: setsMode(2), reason: SUID_REASON },
+  { name: "mknod", errno: "EPERM", when: setsMode(1), reason: SUID_REASON },
+  {
+    name: "socket",
+    errno: "EAFNOSUPPORT",
+    when: { arg: 0, oneOf: [AF_VSOCK] },
+    reason: "AF_VSOCK: the host's and hypervisor's vsock ports, which no namespace separates",
+  },
+  {
+    name: "openat2",
+    errno: "ENOSYS",
+    // Its flags and mode sit in a struct in memory, as clone3's do.
+    reason: "flags and mode are in memory BPF cannot read; ENOSYS makes callers use openat",
+  },
+  {
+    name: "io_uring_setup",
+    errno: "ENOSYS",
+    reason: "io_uring opens files and sockets where this filter cannot see them",
+  },
+  {
+    name: "io_uring_enter",
+    errno: "ENOSYS",
+    reason: "io_uring opens files and sockets where this filter cannot see them",
+  },
+  {
+    name: "io_uring_register",
+    errno: "ENOSYS",
+    reason: "io_uring opens files and sockets where this filter cannot see them",
   },
   {
     name: "clone3",
@@ -374,6 +484,32 @@ export const NATIVE_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
     errno: "ENOSYS",
     reason: "watches see past Landlock: files others use anywhere on a mount",
   })),
+  {
+    name: "socket",
+    errno: "EAFNOSUPPORT",
+    when: { arg: 0, noneOf: [AF_UNIX, AF_INET, AF_INET6, AF_NETLINK] },
+    reason: "families but unix, IP and netlink: the host's, in a jail without a network namespace",
+  },
+  {
+    name: "socket",
+    errno: "EPROTONOSUPPORT",
+    when: { arg: 2, oneOf: [IPPROTO_MPTCP, IPPROTO_SCTP] },
+    reason: "MPTCP and SCTP: connections Landlock's TCP rights do not cover",
+  },
+  {
+    name: "socket",
+    errno: "EPROTONOSUPPORT",
+    when: [
+      { arg: 0, oneOf: [AF_INET, AF_INET6] },
+      {
+        arg: 1,
+        oneOf: [0, SOCK_NONBLOCK, SOCK_CLOEXEC, SOCK_NONBLOCK | SOCK_CLOEXEC].map((f) =>
+          SOCK_SEQPACKET | f
+        ),
+      },
+    ],
+    reason: "IP SOCK_SEQPACKET: SCTP by its default protocol",
+  },
 ];
 
 /** The backend a seccomp program is for: the native jail denies NATIVE_DENIED_SYSCALLS too. */
@@ -389,7 +525,12 @@ const SECCOMP_RET_KILL_PROCESS = 0x80000000;
 const SECCOMP_RET_ERRNO = 0x00050000;
 const SECCOMP_RET_ALLOW = 0x7fff0000;
 // asm-generic/errno-base.h and errno.h; x86_64 and aarch64 share these numbers.
-const ERRNO = { EPERM: 1, ENOSYS: 38 } as const;
+const ERRNO: Readonly<Record<DeniedErrno, number>> = {
+  EPERM: 1,
+  ENOSYS: 38,
+  EPROTONOSUPPORT: 93,
+  EAFNOSUPPORT: 97,
+};
 
 // struct seccomp_data offsets (linux/seccomp.h); args are u64 in host order, so on these
 // little-endian arches the low 32 bits of args[i] are at 16 + 8*i.
@@ -417,60 +558,82 @@ export function seccompProgram(arch: SeccompArch, jail: SeccompJail = "bwrap"): 
   if (numbers === undefined) {
     throw new Error(`seccomp: unsupported arch "${arch}" (expected x86_64 or aarch64)`);
   }
-  const denied = deniedSyscalls(jail).filter((entry) => numbers[entry.name] !== undefined);
-  const verdict = { EPERM: "eperm", ENOSYS: "enosys" } as const;
-  const check = (entry: DeniedSyscall) => `check ${entry.name}`;
+  // The entries of each syscall, in the order of its first entry.
+  const groups = new Map<string, DeniedSyscall[]>();
+  for (const entry of deniedSyscalls(jail)) {
+    if (numbers[entry.name] === undefined) continue;
+    const group = groups.get(entry.name) ?? [];
+    group.push(entry);
+    groups.set(entry.name, group);
+  }
+  const check = (name: string, i: number) => `check ${name} ${i}`;
 
   const asm: AsmInsn[] = [
     { op: "ld", offset: ARCH_OFFSET },
     { op: "jeq", k: AUDIT_ARCH[arch], jt: NEXT, jf: "kill" },
     { op: "ld", offset: NR_OFFSET },
   ];
-  if (arch === "x86_64") asm.push({ op: "jge", k: X32_SYSCALL_BIT, jt: "eperm", jf: NEXT });
-  for (const entry of denied) {
-    const target = entry.when ? check(entry) : verdict[entry.errno];
-    asm.push({ op: "jeq", k: numbers[entry.name], jt: target, jf: NEXT });
+  if (arch === "x86_64") asm.push({ op: "jge", k: X32_SYSCALL_BIT, jt: "EPERM", jf: NEXT });
+  for (const [name, [first, ...more]] of groups) {
+    const always = entryRules(first).length === 0;
+    if (always && more.length > 0) {
+      throw new Error(`seccomp: ${name} is always denied, and has conditional entries too`);
+    }
+    asm.push({ op: "jeq", k: numbers[name], jt: always ? first.errno : check(name, 0), jf: NEXT });
   }
   asm.push({ op: "ret", k: SECCOMP_RET_ALLOW });
 
-  for (const entry of denied) {
-    if (entry.when === undefined) continue;
-    asm.push({ op: "label", name: check(entry) }, ...argCheck(entry.when, verdict[entry.errno]));
+  // An entry that does not hold goes on to the syscall's next one; after its last, allowed.
+  for (const [name, entries] of groups) {
+    if (entryRules(entries[0]).length === 0) continue;
+    entries.forEach((entry, i) => {
+      const miss = i === entries.length - 1 ? "allow" : check(name, i + 1);
+      asm.push(
+        { op: "label", name: check(name, i) },
+        ...argChecks(entryRules(entry), entry.errno, miss, check(name, i)),
+      );
+    });
   }
 
-  asm.push(
-    { op: "label", name: "allow" },
-    { op: "ret", k: SECCOMP_RET_ALLOW },
-    { op: "label", name: "eperm" },
-    { op: "ret", k: SECCOMP_RET_ERRNO | ERRNO.EPERM },
-    { op: "label", name: "enosys" },
-    { op: "ret", k: SECCOMP_RET_ERRNO | ERRNO.ENOSYS },
-    { op: "label", name: "kill" },
-    { op: "ret", k: SECCOMP_RET_KILL_PROCESS },
-  );
+  asm.push({ op: "label", name: "allow" }, { op: "ret", k: SECCOMP_RET_ALLOW });
+  for (const errno of Object.keys(ERRNO) as DeniedErrno[]) {
+    asm.push({ op: "label", name: errno }, { op: "ret", k: SECCOMP_RET_ERRNO | ERRNO[errno] });
+  }
+  asm.push({ op: "label", name: "kill" }, { op: "ret", k: SECCOMP_RET_KILL_PROCESS });
   return encode(assemble(asm));
 }
 
-// Loads the low word of the argument and jumps to `deny` or "allow".
-function argCheck(rule: ArgRule, deny: string): AsmInsn[] {
+// Jumps to `deny` when every rule holds, else to `miss`; `at` names the labels between rules.
+function argChecks(rules: readonly ArgRule[], deny: string, miss: string, at: string): AsmInsn[] {
+  return rules.flatMap((rule, i) => {
+    const hit = i === rules.length - 1 ? deny : `${at} and ${i + 1}`;
+    return [
+      ...(i > 0 ? [{ op: "label", name: `${at} and ${i}` } as const] : []),
+      ...argCheck(rule, hit, miss),
+    ];
+  });
+}
+
+// Loads the low word of the argument and jumps to `hit` when the rule holds, else to `miss`.
+function argCheck(rule: ArgRule, hit: string, miss: string): AsmInsn[] {
   if (!Number.isInteger(rule.arg) || rule.arg < 0 || rule.arg > 5) {
     throw new Error(`seccomp: argument index ${rule.arg} is outside 0..5`);
   }
   const load: AsmInsn = { op: "ld", offset: argLowOffset(rule.arg) };
   if ("anyBitOf" in rule) {
-    return [load, { op: "jset", k: rule.anyBitOf, jt: deny, jf: "allow" }];
+    return [load, { op: "jset", k: rule.anyBitOf, jt: hit, jf: miss }];
   }
-  const [values, hit, miss] = "oneOf" in rule
-    ? [rule.oneOf, deny, "allow"]
-    : [rule.noneOf, "allow", deny];
+  const [values, match, noMatch] = "oneOf" in rule
+    ? [rule.oneOf, hit, miss]
+    : [rule.noneOf, miss, hit];
   if (values.length === 0) throw new Error("seccomp: an argument rule needs at least one value");
   return [
     load,
     ...values.map((k, i): AsmInsn => ({
       op: "jeq",
       k,
-      jt: hit,
-      jf: i === values.length - 1 ? miss : NEXT,
+      jt: match,
+      jf: i === values.length - 1 ? noMatch : NEXT,
     })),
   ];
 }

@@ -80,6 +80,33 @@ const ESCAPES: Escape[] = [
     controlDetail: new RegExp(greeting("abstract")),
   },
   { probe: "raw_socket", does: "open a raw packet socket" },
+  {
+    probe: "mptcp_connect",
+    does: "connect to a TCP listener on the host's 127.0.0.1 over MPTCP",
+    controlDetail: new RegExp(greeting("tcp")),
+    cannot: () =>
+      readSysctl("net/mptcp/enabled") === "1"
+        ? undefined
+        : { why: "MPTCP is off or missing (net.mptcp.enabled)", detail: /ENOPROTOOPT|EPROTONOSUP/ },
+  },
+  {
+    probe: "vsock_socket",
+    does: "open an AF_VSOCK socket (the host's and hypervisor's vsock ports)",
+    cannot: () =>
+      exists("/dev/vsock") ? undefined : { why: "no vsock here (/dev/vsock)", detail: /EAFNOSUP/ },
+  },
+  {
+    probe: "setuid_own",
+    does: "leave a setuid or setgid file of its own id (open, chmod, fchmod, fchmodat)",
+  },
+  {
+    probe: "io_uring",
+    does: "set up an io_uring, which opens files and sockets where seccomp cannot see",
+    cannot: () =>
+      (readSysctl("kernel/io_uring_disabled") ?? "0") === "0"
+        ? undefined
+        : { why: "io_uring is disabled (kernel.io_uring_disabled)", detail: /EPERM|ENOSYS/ },
+  },
   { probe: "mount", does: "mount a tmpfs" },
   { probe: "fsopen", does: "start a mount with the new mount API (fsopen)" },
   { probe: "unshare_user", does: "create a user namespace with unshare" },
@@ -140,6 +167,16 @@ const ESCAPES: Escape[] = [
         : { why: "the kernel has no magic SysRq", detail: /ENOENT/ },
   },
 ];
+
+/** A /proc/sys value, or undefined when the kernel has no such knob. */
+function readSysctl(name: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(`/proc/sys/${name}`).trim();
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+}
 
 function machineRefusesDisk(): { why: string; detail: RegExp } | undefined {
   try {

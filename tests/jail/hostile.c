@@ -414,6 +414,89 @@ static void probe_raw_socket(struct outcome *o, const char *arg) {
   close(fd);
 }
 
+/* MPTCP falls back to plain TCP with any TCP server, and Landlock checks IPPROTO_TCP only. */
+static void probe_mptcp_connect(struct outcome *o, const char *arg) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 262 /* IPPROTO_MPTCP */);
+  if (fd < 0) {
+    say(o, "socket(AF_INET, SOCK_STREAM, IPPROTO_MPTCP): %s", en());
+    return;
+  }
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(atoi(arg))};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+    say(o, "MPTCP connect 127.0.0.1:%s: %s", arg, en());
+  } else {
+    o->escaped = 1;
+    talk(o, fd, "127.0.0.1 over MPTCP");
+  }
+  close(fd);
+}
+
+/* vsock ports are the host's and the hypervisor's: no network namespace separates them. */
+static void probe_vsock_socket(struct outcome *o, const char *arg) {
+  (void)arg;
+  int fd = socket(40 /* AF_VSOCK */, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    say(o, "socket(AF_VSOCK): %s", en());
+    return;
+  }
+  o->escaped = 1;
+  say(o, "opened an AF_VSOCK socket");
+  close(fd);
+}
+
+/*
+ * Leaves a setuid and setgid file of the jail's own id in its work directory, by each way there
+ * is to set the bits: any local user who runs it becomes the jail's id, which a later jail leases
+ * again.
+ */
+static void probe_setuid_own(struct outcome *o, const char *arg) {
+  (void)arg;
+  const char *marker = need("marker");
+  char path[PATH_MAX];
+  int made = 0;
+  snprintf(path, sizeof path, "ww-own-suid-%s-open", marker);
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 06755);
+  if (fd < 0) {
+    say(o, "open(O_CREAT, 06755): %s", en());
+  } else {
+    struct stat st;
+    fstat(fd, &st);
+    made |= (st.st_mode & 06000) != 0;
+    say(o, "open(O_CREAT, 06755) made mode %o", st.st_mode & 07777);
+    close(fd);
+  }
+  snprintf(path, sizeof path, "ww-own-suid-%s-chmod", marker);
+  fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+  if (fd < 0) {
+    say(o, "create %s: %s", path, en());
+    return;
+  }
+  if (fchmod(fd, 04755) < 0) say(o, "fchmod 4755: %s", en());
+  if (chmod(path, 02755) < 0) say(o, "chmod 2755: %s", en());
+  if (fchmodat(AT_FDCWD, path, 06755, 0) < 0) say(o, "fchmodat 6755: %s", en());
+  struct stat st;
+  fstat(fd, &st);
+  close(fd);
+  made |= (st.st_mode & 06000) != 0;
+  o->escaped = made;
+  say(o, "%s has mode %o", path, st.st_mode & 07777);
+}
+
+/* io_uring opens files and sockets in the kernel, where no seccomp filter sees the calls. */
+static void probe_io_uring(struct outcome *o, const char *arg) {
+  (void)arg;
+  char params[120] = {0}; /* struct io_uring_params */
+  long fd = syscall(425 /* __NR_io_uring_setup */, 1, params);
+  if (fd < 0) {
+    say(o, "io_uring_setup: %s", en());
+    return;
+  }
+  o->escaped = 1;
+  say(o, "set up an io_uring");
+  close((int)fd);
+}
+
 /* ---- mounts, namespaces, root ---- */
 
 /* Mounts a tmpfs over the work directory and takes it off again at once. */
@@ -1087,6 +1170,10 @@ static const struct probe PROBES[] = {
   {"tcp_connect", probe_tcp_connect, "tcp", 0, 0},
   {"abstract_connect", probe_abstract_connect, "abstract", 0, 0},
   {"raw_socket", probe_raw_socket, NULL, 0, 0},
+  {"mptcp_connect", probe_mptcp_connect, "tcp", 0, 0},
+  {"vsock_socket", probe_vsock_socket, NULL, 0, 0},
+  {"setuid_own", probe_setuid_own, NULL, 0, 1},
+  {"io_uring", probe_io_uring, NULL, 0, 0},
   {"mount", probe_mount, NULL, 0, 0},
   {"fsopen", probe_fsopen, NULL, 0, 0},
   {"unshare_user", probe_unshare_user, NULL, 0, 0},

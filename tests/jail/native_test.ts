@@ -138,6 +138,26 @@ const BLOCKED: Blocked[] = [
     by: "no capabilities",
     detail: /EPERM/,
   },
+  {
+    probe: "mptcp_connect",
+    does: "connect to a TCP listener on 127.0.0.1 over MPTCP",
+    by: "seccomp: Landlock's TCP rights miss MPTCP",
+    detail: /IPPROTO_MPTCP\): EPROTONOSUPPORT/,
+  },
+  {
+    probe: "vsock_socket",
+    does: "open an AF_VSOCK socket",
+    by: "seccomp",
+    detail: /socket\(AF_VSOCK\): EAFNOSUPPORT/,
+  },
+  {
+    probe: "setuid_own",
+    does: "leave a setuid or setgid file of its own id",
+    by: "seccomp",
+    detail:
+      /open\(O_CREAT, 06755\): EPERM; .*fchmod 4755: EPERM; chmod 2755: EPERM; fchmodat 6755: EPERM/,
+  },
+  { probe: "io_uring", does: "set up an io_uring", by: "seccomp", detail: /ENOSYS/ },
   { probe: "mount", does: "mount a tmpfs", by: "seccomp", detail: /EPERM/ },
   { probe: "fsopen", does: "start a mount with fsopen", by: "seccomp", detail: /EPERM/ },
   { probe: "unshare_user", does: "unshare a user namespace", by: "seccomp", detail: /EPERM/ },
