@@ -37,3 +37,21 @@ export function escapeText(text: string): string {
     return code < 0x80 ? `\\x${hex}` : `\\u{${hex}}`;
   });
 }
+
+/**
+ * `text` cut to at most `max` characters, ending with how many it lost: for text a guest supplies
+ * that ww keeps or repeats (an error quoting a guest's path, an Abort reason, a program's name),
+ * so that its size is ww's choice, not the guest's. Text already that short (cut or not) is
+ * returned as it is, so cutting twice is cutting once.
+ *
+ * @example
+ * clipText("a".repeat(100), 30); // "aaaaaaa… (93 more characters)"
+ * clipText("abc", 30); // "abc"
+ */
+export function clipText(text: string, max: number): string {
+  if (text.length <= max) return text;
+  // The count in the ending is at most text.length, so this ending is at least as long as the
+  // real one: what is kept plus the real ending fits in max.
+  const keep = Math.max(0, max - `… (${text.length} more characters)`.length);
+  return `${text.slice(0, keep)}… (${text.length - keep} more characters)`;
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { escapeText } from "./escape.ts";
+import { clipText, escapeText } from "./escape.ts";
 
 /** Reads escapeText's output back (the test's own model of the format). */
 function unescape(s: string): string {
@@ -63,4 +63,17 @@ Deno.test("a forged line after a newline stays on the same line", () => {
   const out = escapeText("bye\x1b]0;PWNED\x07\x1b[2J\nww: fake line from ww");
   assert.equal(out, "bye\\x1b]0;PWNED\\x07\\x1b[2J\\nww: fake line from ww");
   assert.ok(!out.includes("\n"));
+});
+
+Deno.test("clipText keeps short text whole, and cuts long text to the length asked, saying how much", () => {
+  assert.equal(clipText("abc", 3), "abc");
+  assert.equal(clipText("", 0), "");
+  assert.equal(clipText("a".repeat(100), 30), "aaaaaaa… (93 more characters)");
+  for (const n of [31, 99, 100, 1000, 8_000_000]) {
+    const cut = clipText("x".repeat(n), 30);
+    assert.ok(cut.length <= 30, `${n}: ${cut}`);
+    const [kept, lost] = [cut.indexOf("…"), Number(/\((\d+) more/.exec(cut)![1])];
+    assert.equal(kept + lost, n, cut);
+    assert.equal(clipText(cut, 30), cut, "cutting twice is cutting once");
+  }
 });

@@ -58,6 +58,7 @@ const finishBuffer = new Uint8Array(65536);
 export class FdStream implements ByteStream {
   #fd: number;
   #closed = false;
+  readonly #ended = Promise.withResolvers<void>();
   /** Data read by finish() and not yet handed out. */
   #tail: Uint8Array = new Uint8Array(0);
   readonly #ops?: OpGroup;
@@ -74,6 +75,11 @@ export class FdStream implements ByteStream {
   /** The descriptor (until close). */
   get fd(): number {
     return this.#fd;
+  }
+
+  /** Settles once the stream is closed (finish or close): nothing more comes from the peer. */
+  get ended(): Promise<void> {
+    return this.#ended.promise;
   }
 
   /** Resolves once the socket is readable (or closed), without reading anything. */
@@ -144,6 +150,7 @@ export class FdStream implements ByteStream {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#ended.resolve();
     // shutdown ends the connection for the peer even where a copy of this end lives on; the
     // reactor ends this stream's waits, and closes the fd once no poll watches it, so that its
     // number cannot be reused under a poll.

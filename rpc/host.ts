@@ -2,7 +2,7 @@
 // the services ww wires in, each served only when its grant is in force. Loaded with a dynamic
 // import only once a guest speaks on fd 3 (see rpc/serve.ts).
 
-import { escapeText } from "../core/escape.ts";
+import { clipText, escapeText } from "../core/escape.ts";
 import { execRefusal } from "./grants.ts";
 import { SIGNALS } from "../run/signals.ts";
 import type { ExecProcess, HostGrants, HostServices, IpfsEntryType, VatLimits } from "./types.ts";
@@ -16,8 +16,10 @@ export const PROTOCOL_VERSION = 1;
 
 /**
  * Serves the host capability with `grants` over `stream` until the guest closes it or breaks the
- * protocol (reported as one line on `services.stderr`). Programs the guest started and that still
- * run when the connection ends get SIGTERM: nothing could wait for them any more.
+ * protocol (reported as one line on `services.stderr`); `ended` settles once the guest is gone
+ * (see serveVat). Programs the guest started that still run when the connection ends, or that
+ * start after it, get SIGTERM (SIGKILL 2 s later): nothing could wait for them any more. Resolves
+ * once they have ended.
  *
  * @example
  * await serveHost(child.hostSocket, { console: true, ipfs: false, exec: false }, {
@@ -30,22 +32,49 @@ export async function serveHost(
   grants: HostGrants,
   services: HostServices,
   limits?: Partial<VatLimits>,
+  ended?: Promise<unknown>,
 ): Promise<void> {
   const stderr = services.stderr ?? ((line: string) => console.error(line));
   const started = new Set<ExecProcess>();
-  // The name may come from a guest (Executor.start); escaped once, here, for every line it begins.
-  const prefix = escapeText(services.programName);
+  // The name may come from a guest (Executor.start); escaped once, here, for every line it begins,
+  // and cut so that a guest's 8 MB name cannot crowd ww's own lines out of its stderr queue.
+  const prefix = escapeText(clipText(services.programName, MAX_NAME));
   const host = new HostServer(grants, services, prefix, stderr, started);
   await serveVat(stream, host, {
     log: (line) => stderr(`ww: ${prefix}: ${line}`),
     limits,
+    ended,
   });
-  for (const p of started) {
-    try {
-      p.kill("SIGTERM");
-    } catch { /* it ended meanwhile: nothing to stop */ }
-  }
+  host.connectionEnded = true;
+  // A start in flight when the connection ended is stopped as soon as it has started.
+  await Promise.allSettled([...host.starting]);
+  await Promise.all([...started].map(stopStarted));
 }
+
+/** Most characters of a program's name in ww's lines about it. */
+const MAX_NAME = 256;
+
+/** Ends `p`: SIGTERM, then SIGKILL if it still runs 2 s later. Resolves once it has ended. */
+async function stopStarted(p: ExecProcess): Promise<void> {
+  const ended = p.status.then(() => true, () => true);
+  const signal = (name: "SIGTERM" | "SIGKILL") => {
+    try {
+      p.kill(name);
+    } catch { /* it ended meanwhile: nothing to stop */ }
+  };
+  signal("SIGTERM");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = await Promise.race([
+    ended.then(() => false),
+    new Promise<boolean>((r) => (timer = setTimeout(() => r(true), STOP_GRACE_MS))),
+  ]);
+  clearTimeout(timer);
+  if (late) signal("SIGKILL");
+  await ended;
+}
+
+/** How long a started program has, after SIGTERM, before SIGKILL (as --timeout gives). */
+const STOP_GRACE_MS = 2_000;
 
 /** A CapServer whose methods are a table indexed by method id. */
 abstract class TableServer implements CapServer {
@@ -73,6 +102,10 @@ class HostServer extends TableServer {
   readonly console?: ConsoleServer;
   readonly ipfs?: IpfsServer;
   readonly executor?: ExecutorServer;
+  /** Executor.start calls still starting their program, each settling once it is started. */
+  readonly starting = new Set<Promise<unknown>>();
+  /** Set once the connection is over: whatever starts now is stopped at once. */
+  connectionEnded = false;
 
   constructor(
     readonly grants: HostGrants,
@@ -218,13 +251,19 @@ class ExecutorServer extends TableServer {
       };
       const refusal = execRefusal({ program: p.program, grants }, this.host.grants);
       if (refusal) throw new Error(refusal);
-      const process = await exec({
+      const starting = exec({
         program: p.program,
         args: p.args.toArray(),
         fds: p.fds.toArray(),
         grants,
-      });
-      this.started.add(process);
+      }).then((process) => (this.started.add(process), process));
+      this.host.starting.add(starting);
+      let process: ExecProcess;
+      try {
+        process = await starting;
+      } finally {
+        this.host.starting.delete(starting);
+      }
       // Observed here whatever the guest does: a status that rejects (a jail that failed after
       // bwrap reported its pid) must reach the guest through Process.wait, not end ww as an
       // unhandled rejection.
@@ -253,7 +292,9 @@ class ProcessServer extends TableServer {
     (call: CallContext) => {
       const name = call.params(ww.Process_Kill$Params).signal;
       if (!Object.hasOwn(SIGNALS, name)) {
-        throw new Error(`kill: unknown signal ${JSON.stringify(name)} (use a name like SIGTERM)`);
+        throw new Error(
+          `kill: unknown signal ${JSON.stringify(clipText(name, 32))} (use a name like SIGTERM)`,
+        );
       }
       const delivered = this.process.kill(name as keyof typeof SIGNALS);
       call.results(ww.Process_Kill$Results).delivered = delivered;

@@ -58,7 +58,7 @@ export async function serveGuest(
   if (n === null || n === 0) return;
   try {
     const { serveHost } = await lazyImport<typeof import("./host.ts")>("rpc/host.ts");
-    await serveHost(withFirstByte(socket, first[0]), grants, services, limits);
+    await serveHost(withFirstByte(socket, first[0]), grants, services, limits, socket.ended);
   } catch (e) {
     // Never a rejection: a guest's connection is served from a promise nobody awaits
     // (execService), and an unhandled rejection would end ww.

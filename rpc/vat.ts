@@ -17,7 +17,7 @@
 import * as capnp from "npm:capnp-es@0.0.16";
 import * as rpc from "npm:capnp-es@0.0.16/capnp/rpc";
 import type { ByteStream } from "../ffi/stream.ts";
-import { escapeText } from "../core/escape.ts";
+import { clipText, escapeText } from "../core/escape.ts";
 import { FrameError, readFrames } from "./frame.ts";
 import { messageProblem } from "./validate.ts";
 import type { VatLimits } from "./types.ts";
@@ -76,6 +76,12 @@ const MAX_PARAM_CAPS = 64;
 const MAX_PATH = 16;
 /** Queued messages shorter than this are written together, in one write. */
 const BATCH_BYTES = 64 * 1024;
+/**
+ * Most characters of a failed call's reason that an answer keeps (and sends) until the guest
+ * finishes it, and of an Abort reason in ww's log line: a service's error may quote the guest's
+ * input, up to a whole message's size, and ww keeps up to maxAnswers of them.
+ */
+const MAX_REASON = 4096;
 
 interface Answer {
   done: boolean;
@@ -85,8 +91,11 @@ interface Answer {
   readonly caps: Map<string, CapServer>;
   /** Export ids counted for this answer's Return, released again if the guest asks at Finish. */
   exported: number[];
-  /** Calls pipelined on this answer, run in arrival order once it is done. */
-  waiters: (() => void)[];
+  /**
+   * Calls pipelined on this answer, and capabilities of calls' parameters that it will give, run
+   * in arrival order once it is done. A call's parameter waits leave when the call ends.
+   */
+  readonly waiters: Set<() => void>;
   finished: boolean;
   releaseOnFinish: boolean;
 }
@@ -105,6 +114,12 @@ interface RunningCall {
   readonly caps: readonly ParamCap[];
   /** Bytes charged to the budget while the call runs. */
   readonly held: number;
+}
+
+/** A call's parameter capabilities, and how to stop waiting for those not yet answered. */
+interface ParamCaps {
+  readonly caps: ParamCap[];
+  readonly cancel: () => void;
 }
 
 /**
@@ -147,7 +162,15 @@ class Violation extends Error {}
 export async function serveVat(
   stream: ByteStream,
   bootstrap: CapServer,
-  options: { log(line: string): void; limits?: Partial<VatLimits> },
+  options: {
+    log(line: string): void;
+    limits?: Partial<VatLimits>;
+    /**
+     * Settles once the guest is gone (its end of the stream closed for good): from then on, a
+     * full budget ends the connection rather than waiting for room that nothing may ever free.
+     */
+    ended?: Promise<unknown>;
+  },
 ): Promise<void> {
   const vat = new Vat(stream, bootstrap, { ...DEFAULT_LIMITS, ...options.limits });
   try {
@@ -159,7 +182,7 @@ export async function serveVat(
       vat.receive(frame);
       if (vat.closed) break;
       // Backpressure: the next message may be a full-size call, so read on only while it fits.
-      await vat.roomToRead();
+      if (!vat.hasRoomToRead()) await roomOrEnd(vat, options.ended);
       if (vat.closed) break;
     }
   } catch (e) {
@@ -170,6 +193,21 @@ export async function serveVat(
   }
   if (vat.failure !== undefined) options.log(`${vat.failure}; closed the RPC connection`);
   await vat.shutdown();
+}
+
+/**
+ * Waits until the budget has room for the next message, or ends the connection when the guest
+ * is gone first: what it holds then may never be freed (a call waiting on a Process that runs on),
+ * and nobody is left to read replies.
+ */
+async function roomOrEnd(vat: Vat, ended: Promise<unknown> | undefined): Promise<void> {
+  const room = vat.roomToRead();
+  const gone = ended !== undefined &&
+    await Promise.race([room.then(() => false), ended.then(() => true, () => true)]);
+  if (gone && !vat.closed && !vat.hasRoomToRead()) {
+    vat.fail("the program ended while its calls held the whole budget; the rest went unread");
+  }
+  await room;
 }
 
 class Vat {
@@ -208,8 +246,13 @@ class Vat {
 
   /** Resolves once one more message of the largest size fits the budget (or the vat closed). */
   roomToRead(): Promise<void> {
-    const limit = Math.max(0, this.limits.maxBufferedBytes - this.limits.maxMessageBytes);
-    return this.#until(() => this.bufferedBytes <= limit);
+    return this.#until(() => this.hasRoomToRead());
+  }
+
+  /** Whether one more message of the largest size fits the budget now. */
+  hasRoomToRead(): boolean {
+    return this.bufferedBytes <=
+      Math.max(0, this.limits.maxBufferedBytes - this.limits.maxMessageBytes);
   }
 
   /**
@@ -260,7 +303,9 @@ class Vat {
       case rpc.Message_Which.RESOLVE:
         return this.#resolve(root.resolve);
       case rpc.Message_Which.ABORT:
-        throw new Violation(`the guest aborted: ${escapeText(root.abort.reason)}`);
+        throw new Violation(
+          `the guest aborted: ${escapeText(clipText(root.abort.reason, MAX_REASON))}`,
+        );
       case rpc.Message_Which.RETURN:
         throw new Violation("the guest sent a Return, but ww asks it nothing");
       case rpc.Message_Which.DISEMBARGO:
@@ -281,6 +326,11 @@ class Vat {
     }
   }
 
+  /**
+   * A new answer for `questionId`, not yet outstanding: the caller adds it to `answers` once the
+   * call's own references are looked up, so none of them can name the call itself (a call
+   * pipelined on its own answer would wait for itself, holding its bytes for good).
+   */
   #newAnswer(questionId: number): Answer {
     if (this.answers.has(questionId)) {
       throw new Violation(`the guest reused question ${questionId} before finishing it`);
@@ -288,20 +338,19 @@ class Vat {
     if (this.answers.size >= this.limits.maxAnswers) {
       throw new Violation(`the guest has more than ${this.limits.maxAnswers} calls outstanding`);
     }
-    const answer: Answer = {
+    return {
       done: false,
       caps: new Map(),
       exported: [],
-      waiters: [],
+      waiters: new Set(),
       finished: false,
       releaseOnFinish: false,
     };
-    this.answers.set(questionId, answer);
-    return answer;
   }
 
   #bootstrap(questionId: number): void {
     const answer = this.#newAnswer(questionId);
+    this.answers.set(questionId, answer);
     const out = new capnp.Message();
     const ret = out.initRoot(rpc.Message)._initReturn();
     ret.answerId = questionId;
@@ -319,32 +368,41 @@ class Vat {
     const params = call.params;
     // The capabilities in the parameters are looked up now, as the reference implementation does:
     // the guest may release them (or finish the question they come from) right after the call.
-    const caps = this.#paramCaps(params);
+    const { caps, cancel } = this.#paramCaps(params);
     const held = bytes + CALL_OVERHEAD + caps.length * CAP_OVERHEAD;
-    this.heldBytes += held;
     const interfaceId = call.interfaceId;
     const methodId = call.methodId;
     const run = (target: CapServer | string) => {
       const call = { questionId, answer, target, interfaceId, methodId, params, caps, held };
-      void this.#dispatch(call);
+      void this.#dispatch(call).finally(cancel);
     };
     const target = call.target;
+    // Looked up before the answer is outstanding: a call on its own answer finds no question.
+    let start: () => void;
     if (target.which() === rpc.MessageTarget_Which.IMPORTED_CAP) {
       const id = target.importedCap;
-      run(this.exports.get(id)?.server ?? `no capability has id ${id} (released, or never given)`);
-      return;
-    }
-    this.#whenAnswered(target.promisedAnswer, run);
+      const server = this.exports.get(id)?.server ??
+        `no capability has id ${id} (released, or never given)`;
+      start = () => run(server);
+    } else start = this.#whenAnswered(target.promisedAnswer, run).start;
+    this.answers.set(questionId, answer);
+    this.heldBytes += held;
+    start();
   }
 
-  /** Each capability of a call's cap table, as a server, a reason it is refused, or its promise. */
-  #paramCaps(params: rpc.Payload): ParamCap[] {
-    if (!params._hasCapTable()) return [];
+  /**
+   * Each capability of a call's cap table, as a server, a reason it is refused, or its promise;
+   * `cancel` stops the waits for answers not yet done, once the call has ended (a guest could
+   * otherwise pile waits on an answer that never comes, with calls it finishes at once).
+   */
+  #paramCaps(params: rpc.Payload): ParamCaps {
+    if (!params._hasCapTable()) return { caps: [], cancel: () => {} };
     const count = params.capTable.length;
     if (count > MAX_PARAM_CAPS) {
       throw new Violation(`a call passes ${count} capabilities (at most ${MAX_PARAM_CAPS})`);
     }
-    return params.capTable.map((d): ParamCap => {
+    const cancels: (() => void)[] = [];
+    const caps = params.capTable.map((d): ParamCap => {
       if (d._isReceiverHosted) {
         const id = d.receiverHosted;
         return this.exports.get(id)?.server ?? `no capability has id ${id}`;
@@ -352,32 +410,44 @@ class Vat {
       if (d._isReceiverAnswer) {
         let got: CapServer | string | undefined;
         let wake: ((t: CapServer | string) => void) | undefined;
-        this.#whenAnswered(d.receiverAnswer, (t) => wake ? wake(t) : (got = t));
+        const wait = this.#whenAnswered(d.receiverAnswer, (t) => wake ? wake(t) : (got = t));
+        cancels.push(wait.cancel);
+        wait.start();
         return got ?? new Promise((resolve) => (wake = resolve));
       }
       return "only capabilities that ww gave this program can be passed here";
     });
+    return { caps, cancel: () => cancels.forEach((c) => c()) };
   }
 
-  /** Calls `then` with the capability a PromisedAnswer names, once that answer is done. */
-  #whenAnswered(p: rpc.PromisedAnswer, then: (target: CapServer | string) => void): void {
+  /**
+   * Looks up the answer a PromisedAnswer names, now; `start` then calls `then` with its capability
+   * once that answer is done (at once if it is), and `cancel` stops waiting for it.
+   */
+  #whenAnswered(
+    p: rpc.PromisedAnswer,
+    then: (target: CapServer | string) => void,
+  ): { start: () => void; cancel: () => void } {
     const questionId = p.questionId;
+    const now = (reason: string) => ({ start: () => then(reason), cancel: () => {} });
     if (p.transform.length > MAX_PATH) {
-      return then(
+      return now(
         `a path of ${p.transform.length} steps into the results of question ${questionId}`,
       );
     }
     const path = p.transform.toArray().filter((op) => !op._isNoop).map((op) => op.getPointerField)
       .join(".");
     const answer = this.answers.get(questionId);
-    if (answer === undefined) return then(`no question ${questionId} is outstanding`);
+    if (answer === undefined) return now(`no question ${questionId} is outstanding`);
     const resolve = () =>
       then(
         answer.error ?? answer.caps.get(path) ??
           `the results of question ${questionId} have no capability at [${path}]`,
       );
-    if (answer.done) resolve();
-    else answer.waiters.push(resolve);
+    return {
+      start: () => answer.done ? resolve() : answer.waiters.add(resolve),
+      cancel: () => answer.waiters.delete(resolve),
+    };
   }
 
   async #dispatch(c: RunningCall): Promise<void> {
@@ -417,7 +487,7 @@ class Vat {
     } catch (e) {
       if (this.closed) return;
       if (e instanceof Violation) return this.fail(e.message);
-      answer.error = e instanceof Error ? e.message : String(e);
+      answer.error = clipText(e instanceof Error ? e.message : String(e), MAX_REASON);
       answer.caps.clear();
       const failed = new capnp.Message();
       const r = failed.initRoot(rpc.Message)._initReturn();
@@ -451,7 +521,9 @@ class Vat {
 
   #complete(questionId: number, answer: Answer): void {
     answer.done = true;
-    for (const waiter of answer.waiters.splice(0)) waiter();
+    const waiters = [...answer.waiters];
+    answer.waiters.clear();
+    for (const waiter of waiters) waiter();
     if (answer.finished) this.#forget(questionId, answer);
   }
 

@@ -425,3 +425,130 @@ Deno.test("100000 generated inputs never crash ww, never hang it, and never log 
   const grown = held() - before;
   assert.ok(grown < 256 << 20, `the heap and buffers grew by ${grown} bytes`);
 });
+
+/** A server whose method 1 never returns, and whose method 0 fails with `reason`, if given. */
+function stalling(reason?: string): CapServer {
+  return {
+    interfaceId: HOST,
+    name: "Stalling",
+    dispatch(methodId) {
+      if (methodId === 1) return new Promise<void>(() => {});
+      if (reason !== undefined) throw new Error(reason);
+    },
+  };
+}
+
+/** `call(...)`, its parameters made `bytes` long (a Console.log line). */
+function bigCall(q: number, target: { answer: number }, bytes: number): capnp.Message {
+  const m = call(q, target, HOST, 0);
+  const params = m.getRoot(rpc.Message).call.params;
+  capnp.utils.initStructAt(0, ww.Console_Log$Params, params).line = "x".repeat(bytes);
+  return m;
+}
+
+function serveStalling(server: CapServer, limits = {}) {
+  const [hostFd, guestFd] = unixSocketPair();
+  const guest = new FdStream(guestFd);
+  const host = new FdStream(hostFd);
+  const log: string[] = [];
+  const ended = Promise.withResolvers<void>();
+  const served = serveVat(host, server, { log: (l) => log.push(l), limits, ended: ended.promise });
+  const frames = readFrames(guest, { maxBytes: 1 << 24, maxSegments: 512 });
+  const returns = async function* () {
+    for (let r = await frames.next(); !r.done; r = await frames.next()) {
+      const m = new capnp.Message(r.value, false).getRoot(rpc.Message);
+      if (m._isReturn) yield m.return;
+    }
+  };
+  return { guest, host, log, ended, served, returns };
+}
+
+const within = <T>(p: Promise<T>, ms: number, what: string): Promise<T> => {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p.finally(() => clearTimeout(timer)),
+    new Promise<T>((_, reject) => (timer = setTimeout(() => reject(new Error(what)), ms))),
+  ]);
+};
+
+Deno.test("a call pipelined on its own answer fails at once instead of waiting for itself", async () => {
+  const c = connect();
+  await c.send(
+    bootstrap(0),
+    call(1, { answer: 1 }, HOST, 0),
+    call(2, { answer: 0 }, HOST, 0, [{ answer: 2 }]),
+  );
+  const own = await within(returnOf(c, 1), 5_000, "no Return: call 1 waits for itself");
+  assert.match(own.exception.reason, /no question 1 is outstanding/);
+  assert.ok(
+    (await returnOf(c, 2))._isResults,
+    "a capability of its own answer is refused only if used",
+  );
+  c.guest.close();
+  await c.served;
+  assert.deepEqual(c.log, []);
+});
+
+Deno.test("a guest gone while its calls hold the whole budget ends the connection, in one line", async () => {
+  const s = serveStalling(stalling(), { maxBufferedBytes: 256 << 10, maxMessageBytes: 64 << 10 });
+  // Call 1 never returns; the calls pipelined on it hold their bytes until it does.
+  const calls = [bootstrap(0), call(1, { answer: 0 }, HOST, 1)];
+  for (let q = 2; q < 12; q++) calls.push(bigCall(q, { answer: 1 }, 60 << 10));
+  const bytes = new Uint8Array(calls.flatMap((m) => [...new Uint8Array(m.toArrayBuffer())]));
+  void s.guest.write(bytes).catch(() => {});
+  await new Promise((r) => setTimeout(r, 300));
+  // The guest exits: its end closes, and ww learns it is gone.
+  s.guest.close();
+  s.ended.resolve();
+  await within(s.served, 5_000, "serveVat still waits for room after the guest has gone");
+  assert.equal(s.log.length, 1, s.log.join("\n"));
+  assert.match(s.log[0], /the program ended while its calls held the whole budget/);
+});
+
+Deno.test("waits for an answer that never comes leave with the calls that made them", async () => {
+  // In a process of its own, which can collect its garbage before it measures.
+  const probe = new URL("../tests/rpc/vat_waits_probe.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--v8-flags=--expose-gc", probe, "8000"],
+    stderr: "inherit",
+  }).output();
+  assert.equal(out.code, 0);
+  const { grownMiB, log } = JSON.parse(new TextDecoder().decode(out.stdout));
+  // Had they stayed: ~25 KB a call, ~200 MiB.
+  assert.ok(grownMiB < 20, `the heap grew ${grownMiB} MiB`);
+  assert.deepEqual(log, []);
+});
+
+Deno.test("a failed call's reason is kept and sent cut to at most 4096 characters", async () => {
+  const s = serveStalling(stalling(`${"p".repeat(1 << 20)}: not an IPFS path`));
+  const parts = [bootstrap(0), call(1, { answer: 0 }, HOST, 0), call(2, { answer: 1 }, HOST, 0)];
+  await s.guest.write(new Uint8Array(parts.flatMap((m) => [...new Uint8Array(m.toArrayBuffer())])));
+  const seen = new Map<number, string>();
+  for await (const r of s.returns()) {
+    seen.set(r.answerId, r._isException ? r.exception.reason : "results");
+    if (seen.size === 3) break;
+  }
+  s.guest.close();
+  s.ended.resolve();
+  await s.served;
+  const length = (1 << 20) + 18;
+  const kept = 4096 - `… (${length} more characters)`.length;
+  const cut = `${"p".repeat(kept)}… (${length - kept} more characters)`;
+  assert.equal(seen.get(1), cut);
+  assert.equal(seen.get(2), cut, "a call pipelined on it fails with the same, cut reason");
+});
+
+Deno.test("an Abort's reason is logged cut to 4096 characters, so ww's own line stays whole", async () => {
+  const c = connect();
+  const m = new capnp.Message();
+  m.initRoot(rpc.Message)._initAbort().reason = "\x1b".repeat(1 << 20);
+  await c.send(m);
+  await closedWith(c);
+  assert.equal(c.log.length, 1);
+  const [line] = c.log;
+  assert.ok(line.length < 4096 * 4 + 200, `${line.length} characters`);
+  assert.match(
+    line,
+    /^ww: t: the guest aborted: (\\x1b)+… \(\d+ more characters\); closed the RPC connection$/,
+  );
+});

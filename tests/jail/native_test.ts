@@ -135,8 +135,8 @@ const BLOCKED: Blocked[] = [
   {
     probe: "raw_socket",
     does: "open a raw packet socket",
-    by: "no capabilities",
-    detail: /EPERM/,
+    by: "seccomp: unix, IP and netlink sockets only; no capabilities either",
+    detail: /socket\(AF_PACKET, SOCK_RAW\): EAFNOSUPPORT/,
   },
   {
     probe: "mptcp_connect",

@@ -9,6 +9,9 @@
 //                                         {"code":n} or {"error":...}, then {"alive":true}
 //                                         once Host.identity still answers
 //   guest start-console <prog> [args...]  the same, passing the console capability on
+//   guest start-exec <prog> [args...]     the same, passing the executor itself on
+//   guest start-then-exit <prog> [args...]  Executor.start, and exit as soon as ww has read it,
+//                                           while the program is still being started
 //   guest flood <line>      log <line> through the console capability, as fast as ww takes
 //                           them, until killed
 //   guest bench <n>         n sequential Host.identity calls to ww; prints {"calls":n,"seconds":s}
@@ -416,13 +419,15 @@ int main(int argc, char** argv) {
       for (;;) pause();
     });
   }
-  if ((mode == "start" || mode == "start-console") && argc > 2) {
+  if ((mode == "start" || mode == "start-console" || mode == "start-exec") && argc > 2) {
     return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) {
-      auto start = host.executorRequest().send().getExecutor().startRequest();
+      auto executor = host.executorRequest().send().getExecutor();
+      auto start = executor.startRequest();
       start.setProgram(argv[2]);
       auto args = start.initArgs(argc - 3);
       for (int i = 3; i < argc; i++) args.set(i - 3, argv[i]);
       if (mode == "start-console") start.setConsole(host.consoleRequest().send().getConsole());
+      if (mode == "start-exec") start.setExecutor(executor);
       KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() {
         auto r = start.send().getProcess().waitRequest().send().wait(ws);
         printf("{\"code\":%d}\n", r.getCode());
@@ -433,6 +438,18 @@ int main(int argc, char** argv) {
       host.identityRequest().send().wait(ws);
       printf("{\"alive\":true}\n");
       fflush(stdout);
+    });
+  }
+  if (mode == "start-then-exit" && argc > 2) {
+    return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) {
+      auto start = host.executorRequest().send().getExecutor().startRequest();
+      start.setProgram(argv[2]);
+      auto args = start.initArgs(argc - 3);
+      for (int i = 3; i < argc; i++) args.set(i - 3, argv[i]);
+      auto pending = start.send();
+      // ww has read the start once it answers a call made after it: leave while it starts.
+      host.identityRequest().send().wait(ws);
+      _exit(0);
     });
   }
   if (mode == "flood" && argc > 2) {
