@@ -16,6 +16,10 @@ import type { RunConfig } from "./core/config.ts";
 import { openStderr } from "./ffi/stderr.ts";
 import { StderrQueue } from "./run/stderr.ts";
 import { shutDenoInspector } from "./run/inspector_port.ts";
+import { readTextAtMost } from "./run/host.ts";
+
+/** The largest --env-file ww reads. */
+const ENV_FILE_MAX = 1 << 20;
 
 /**
  * Every line ww writes to stderr once it runs a program: never a blocking write, which would
@@ -64,7 +68,8 @@ async function run(argv: readonly string[]): Promise<number> {
     Deno.cwd(),
     {
       ipfsApiFile: () => readIpfsApiFile(env),
-      readFile: Deno.readTextFileSync,
+      // More would not fit a program's environment (the kernel's 2 MiB for argv and envp).
+      readFile: (path) => readTextAtMost(path, ENV_FILE_MAX),
       terminal: { stdin: Deno.stdin.isTerminal(), stdout: Deno.stdout.isTerminal() },
     },
   );

@@ -155,6 +155,20 @@ export function readText(path: string): string | undefined {
   }
 }
 
+/**
+ * The text of the file at `path` when it holds at most `max` bytes; throws as Deno.readTextFileSync
+ * does when it cannot be read, and an Error saying so when it holds more (reading no more than
+ * `max` + 1 bytes of it: /dev/zero never ends).
+ */
+export function readTextAtMost(path: string, max: number): string {
+  using file = Deno.openSync(path);
+  const buf = new Uint8Array(max + 1);
+  let n = 0;
+  for (let r; n < buf.length && (r = file.readSync(buf.subarray(n))) !== null;) n += r;
+  if (n > max) throw new Error(`it holds more than ${max} bytes`);
+  return new TextDecoder().decode(buf.subarray(0, n));
+}
+
 /** The number in `path` (a sysctl), or undefined when it cannot be read. */
 export function readNumber(path: string): number | undefined {
   const text = readText(path);

@@ -52,6 +52,11 @@ const ROWS: readonly Row[] = [
   },
   { args: ["run", "--env"], message: "--env needs a value" },
   { args: ["run", "--env", "=x", P], message: "--env =x: the variable name is empty" },
+  // Read to its end, it never ends: ww reads at most 1 MiB and a byte.
+  {
+    args: ["run", "--env-file", "/dev/zero", P],
+    message: "--env-file /dev/zero: cannot read it (it holds more than 1048576 bytes)",
+  },
   { args: ["run", "--ipfs", "bogus", P], message: "--ipfs bogus: not a multiaddr" },
   { args: ["run", P], env: { WW_IPFS: "bogus" }, message: "WW_IPFS bogus: not a multiaddr" },
   { args: ["run", "--jail", "bogus", P], message: "--jail bogus: unknown backend" },
