@@ -1,6 +1,7 @@
 // ipfs/cache.ts — verified programs kept on disk by CID, so a second run of the same /ipfs/ path
 // needs no node. Only content that passed verification is stored, and it is never re-checked:
-// the cache is as trusted as the user's own files.
+// the cache is as trusted as the user's own files, and only used where no one else can change
+// it (cacheTrustProblem).
 //
 // Layout under <dir> ($XDG_CACHE_HOME/ww/ipfs, or ~/.cache/ww/ipfs):
 //   files/<cid>    the program's bytes, mode 0555 (runs are exec'd from it), named by CIDv1 base32
@@ -28,6 +29,51 @@ export function cacheDir(env: { XDG_CACHE_HOME?: string; HOME?: string }): strin
   return `${base}/ww/ipfs`;
 }
 
+/**
+ * Why `dir` cannot hold a cache ww trusts, or undefined when it can: no one but ww's user and root
+ * may be able to change anything on the way to it, or in it. Another user who can write one of
+ * those directories (a shared /tmp/.cache someone else made, a cache directory mode 0777) can
+ * rename entries in it: swap one verified program for another under its CID, or point a path's
+ * record at another program, and ww would run it. Checked on the real path (symlinks resolved),
+ * every directory from / to `dir` that exists: owned by ww's user or root, and writable by no
+ * group or others, unless it is sticky (as /tmp: only an entry's owner may rename it there).
+ */
+export function cacheTrustProblem(dir: string): string | undefined {
+  let existing = dir;
+  let real: string | undefined;
+  while (real === undefined) {
+    try {
+      real = Deno.realPathSync(existing);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound) || existing === "/") throw e;
+      existing = existing.slice(0, Math.max(1, existing.lastIndexOf("/")));
+    }
+  }
+  const parts = real.split("/").filter((p) => p !== "");
+  for (let i = 0; i <= parts.length; i++) {
+    const path = `/${parts.slice(0, i).join("/")}`;
+    const info = Deno.lstatSync(path);
+    const mode = info.mode ?? 0;
+    if (!info.isDirectory) return `${path} is not a directory`;
+    if (info.uid !== Deno.uid() && info.uid !== 0) {
+      return `${path} belongs to uid ${info.uid}, not to ww's user or root`;
+    }
+    if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0) {
+      return `${path} is writable by others (mode ${(mode & 0o7777).toString(8)})`;
+    }
+  }
+  return undefined;
+}
+
+/** cacheTrustProblem, with a failure to check said as the problem. */
+function trustProblem(dir: string): string | undefined {
+  try {
+    return cacheTrustProblem(dir);
+  } catch (e) {
+    return `cannot check it (${e instanceof Error ? e.message : e})`;
+  }
+}
+
 /** One cached program. */
 export interface CacheEntry {
   readonly cid: string;
@@ -49,13 +95,15 @@ interface PathRecord {
  * file `cid` when the path is not known; undefined on a miss. Marks the file as just used. A file
  * that someone could have written since it was verified (a write bit is set: a program it ran
  * may chmod its own file through /proc/self/exe, or it is not ww's user's) is removed, and is a
- * miss: the next fetch verifies it again.
+ * miss: the next fetch verifies it again. So is every lookup in a cache others could change
+ * (cacheTrustProblem), and a path's record that is not for that path.
  */
 export async function openCached(
   dir: string,
   lookup: { path: string } | { cid: string },
 ): Promise<{ cid: string; fd: number; size: number } | undefined> {
-  let record: Omit<PathRecord, "path"> | undefined;
+  if (trustProblem(dir) !== undefined) return undefined;
+  let record: PathRecord | undefined;
   let recordFile: string | undefined;
   if ("path" in lookup) {
     recordFile = `${dir}/paths/${await pathKey(lookup.path)}`;
@@ -64,6 +112,7 @@ export async function openCached(
     } catch {
       return undefined;
     }
+    if (record?.path !== lookup.path) return undefined;
   }
   const cid = record?.cid ?? (lookup as { cid: string }).cid;
   if (!/^[a-z2-7]+$/.test(cid)) return undefined;
@@ -125,8 +174,10 @@ export class CacheFiller {
 
   private constructor(readonly dir: string, readonly tmp: string, readonly fd: number) {}
 
-  /** A new, empty temporary file in `dir`'s cache. */
+  /** A new, empty temporary file in `dir`'s cache; an Error saying why when ww may not use it. */
   static async open(dir: string): Promise<CacheFiller> {
+    const problem = trustProblem(dir);
+    if (problem !== undefined) throw new Error(problem);
     for (const sub of ["files", "paths", "tmp"]) {
       await Deno.mkdir(`${dir}/${sub}`, { recursive: true });
     }
@@ -207,6 +258,8 @@ async function recordPaths(
   entry: { cid: string; size: number; paths: readonly string[] },
   maxBytes: number,
 ): Promise<void> {
+  const problem = trustProblem(dir);
+  if (problem !== undefined) throw new Error(problem);
   for (const sub of ["paths", "tmp"]) await Deno.mkdir(`${dir}/${sub}`, { recursive: true });
   for (const path of entry.paths) {
     const record: PathRecord = { path, cid: entry.cid, size: entry.size };

@@ -4,6 +4,7 @@ import { createMemfd, fileSize, readAt, sealMemfd } from "../ffi/memfd.ts";
 import {
   cacheDir,
   CacheFiller,
+  cacheTrustProblem,
   clearCached,
   evict,
   listCached,
@@ -234,4 +235,52 @@ Deno.test("a cached file that became writable, or is not ww's user's, is removed
     assert.ok(fine, "a 0555 file of ww's user is a hit");
     closeFd(fine.fd);
   });
+});
+
+Deno.test("a cache that another user could change is neither read nor written, and says why", async () => {
+  const top = await Deno.makeTempDir();
+  try {
+    const dir = `${top}/ww/ipfs`;
+    await store(dir, CID_A, "program A", ["/ipfs/a"]);
+    assert.ok(await openCached(dir, { path: "/ipfs/a" }), "found while only ww's user can write");
+    for (
+      const [mode, why] of [[0o777, /is writable by others \(mode 777\)/], [
+        0o775,
+        /mode 775/,
+      ]] as const
+    ) {
+      await Deno.chmod(`${top}/ww`, mode);
+      assert.match(cacheTrustProblem(dir)!, why);
+      assert.equal(await openCached(dir, { path: "/ipfs/a" }), undefined);
+      assert.equal(await openCached(dir, { cid: CID_A }), undefined);
+      await assert.rejects(store(dir, CID_B, "program B", ["/ipfs/b"]), why);
+    }
+    // A sticky directory (as /tmp) may be writable by all: only an entry's owner renames it.
+    await Deno.chmod(`${top}/ww`, 0o1777);
+    assert.equal(cacheTrustProblem(dir), undefined);
+    await Deno.chown(`${top}/ww`, 65534, 65534);
+    assert.match(cacheTrustProblem(dir)!, /ww belongs to uid 65534, not to ww's user or root/);
+    assert.equal(await openCached(dir, { path: "/ipfs/a" }), undefined);
+  } finally {
+    await Deno.remove(top, { recursive: true });
+  }
+});
+
+Deno.test("a path's record that is for another path is a miss", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await store(dir, CID_A, "program A", ["/ipfs/a"]);
+    await store(dir, CID_B, "program B", ["/ipfs/b"]);
+    const records = [...Deno.readDirSync(`${dir}/paths`)].map((e) => `${dir}/paths/${e.name}`);
+    const recordOf = (path: string) =>
+      records.find((r) => JSON.parse(Deno.readTextFileSync(r)).path === path)!;
+    // b's record, ww's own file, put where a's goes.
+    Deno.copyFileSync(recordOf("/ipfs/b"), recordOf("/ipfs/a"));
+    assert.equal(await openCached(dir, { path: "/ipfs/a" }), undefined);
+    const b = await openCached(dir, { path: "/ipfs/b" });
+    assert.equal(readAll(b!.fd), "program B");
+    closeFd(b!.fd);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
