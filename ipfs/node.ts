@@ -198,7 +198,10 @@ export class IpfsNode {
         );
       }
       const { create } = await import("npm:kubo-rpc-client@^7.1.0");
-      const client = create({ url: this.url });
+      // An agent of any kind: kubo-rpc-client makes a node:http Agent when it takes Deno for Node,
+      // and its browser build (the one in ww's bundle) has none to make, so `new Agent` failed
+      // there. Both builds send with fetch, which takes no agent.
+      const client = create({ url: this.url, agent: {} as never });
       let path: string | undefined;
       try {
         for await (const p of client.name.resolve(name, { signal: this.#abort.signal })) {

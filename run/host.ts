@@ -161,12 +161,16 @@ export function readText(path: string): string | undefined {
  * `max` + 1 bytes of it: /dev/zero never ends).
  */
 export function readTextAtMost(path: string, max: number): string {
-  using file = Deno.openSync(path);
-  const buf = new Uint8Array(max + 1);
-  let n = 0;
-  for (let r; n < buf.length && (r = file.readSync(buf.subarray(n))) !== null;) n += r;
-  if (n > max) throw new Error(`it holds more than ${max} bytes`);
-  return new TextDecoder().decode(buf.subarray(0, n));
+  const file = Deno.openSync(path);
+  try {
+    const buf = new Uint8Array(max + 1);
+    let n = 0;
+    for (let r; n < buf.length && (r = file.readSync(buf.subarray(n))) !== null;) n += r;
+    if (n > max) throw new Error(`it holds more than ${max} bytes`);
+    return new TextDecoder().decode(buf.subarray(0, n));
+  } finally {
+    file.close();
+  }
 }
 
 /** The number in `path` (a sysctl), or undefined when it cannot be read. */

@@ -16,6 +16,7 @@ import {
   isFresh,
 } from "../../scripts/bundle.ts";
 import { startIpfsd } from "../ipfs/ipfsd.ts";
+import { startProxy } from "../ipfs/proxy.ts";
 import { buildGuest } from "../rpc/build.ts";
 import { errorLines, REPO, runWw, type WwOptions } from "../support/ww.ts";
 
@@ -233,6 +234,27 @@ Deno.test("an /ipfs/ program runs from the bundle; a missing one is 127, a non-p
     );
     assert.equal(named.code, 0, named.stderr);
     assert.equal(named.stdout, "hello from ipfs y\n");
+    // The node's own word (--trust-node-ipns, through kubo-rpc-client's browser build), from a
+    // node that gives no record.
+    const proxy = startProxy(ipfsd.url, { refuse: ["dht/get", "routing/get"] });
+    try {
+      const trusted = await bundled(
+        [
+          "run",
+          "--jail=none",
+          "--ipfs",
+          proxy.api,
+          "--trust-node-ipns",
+          `/ipns/${name}/bin/hello.sh`,
+          "z",
+        ],
+        { env },
+      );
+      assert.equal(trusted.code, 0, trusted.stderr);
+      assert.equal(trusted.stdout, "hello from ipfs z\n");
+    } finally {
+      await proxy.close();
+    }
   } finally {
     await ipfsd.stop();
   }
