@@ -89,7 +89,10 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f) 
 #define MAP_ANONYMOUS 0x20
 #define MAP_NORESERVE 0x4000
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
+#define DT_UNKNOWN 0
 #define DT_DIR 4
+#define SEEK_SET 0
+#define SEEK_CUR 1
 #define TIOCSCTTY 0x540E
 
 #endif
