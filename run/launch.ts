@@ -21,7 +21,7 @@ import {
 import type { ProgramToPlan } from "./facts.ts";
 import type { ExitStatus } from "./start.ts";
 import type { ProgramTerminal } from "./tty.ts";
-import { workTmpdir } from "./tmpdir.ts";
+import { workdirRefused, workTmpdir } from "./tmpdir.ts";
 
 /** The part of a launch that differs between jailed and unjailed runs. */
 export interface Launched {
@@ -147,7 +147,15 @@ export function workdirPath(): string {
 
 /** A fresh private directory on the host (mode 0700) in TMPDIR, removed with `cleanups`. */
 export function hostWorkdir(cleanups: Cleanups): string {
-  const dir = Deno.makeTempDirSync({ dir: workTmpdir(), prefix: "ww-" });
+  const parent = workTmpdir();
+  let dir: string;
+  try {
+    dir = Deno.makeTempDirSync({ dir: parent, prefix: "ww-" });
+  } catch (e) {
+    throw workdirRefused(
+      e instanceof Error ? e.message.replace(/ \(os error \d+\).*$/, "") : String(e),
+    );
+  }
   cleanups.add(() => Deno.removeSync(dir, { recursive: true }));
   return dir;
 }

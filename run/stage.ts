@@ -18,6 +18,7 @@ import {
   type WwError,
 } from "../core/errors.ts";
 import { signalName } from "./signals.ts";
+import { workdirRefused } from "./tmpdir.ts";
 
 let memfd: number | undefined;
 
@@ -93,6 +94,9 @@ export function stageFailure(
     }; choose a directory the jail's user can enter)`;
     const dir = failed.detail ?? "";
     return new CwdError(dir, `cwd ${dir}: ${why}`, { commandLine: `--chdir ${dir}: ${why}` });
+  }
+  if (failed && "step" in failed && failed.step === "workdir") {
+    return workdirRefused(`${errnoName(failed.errno)}${failed.detail ? `: ${failed.detail}` : ""}`);
   }
   if (failed && "step" in failed && backend === "native") {
     const error = `${failed.step}: ${errnoName(failed.errno)}`;

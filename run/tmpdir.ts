@@ -13,10 +13,24 @@ export function workTmpdir(): string {
   // fileOwner (statx through libc), not Deno.statSync, whose first use costs a run ~0.6 ms.
   if (fileOwner(parent.dir)?.isDirectory !== true) {
     throw new UsageError(
-      `${
-        tmpdir ? `TMPDIR=${tmpdir}` : "/tmp (TMPDIR is unset)"
-      }: no such directory (create it, or set TMPDIR to an existing absolute directory)`,
+      `${tmpdirName()}: no such directory (create it, or set TMPDIR to an existing absolute directory)`,
     );
   }
   return parent.dir;
+}
+
+/**
+ * The error for a work directory that cannot be made in TMPDIR (`why`: the errno's name, say), as
+ * for a TMPDIR that is no directory: one line that names TMPDIR, exit 125.
+ */
+export function workdirRefused(why: string): UsageError {
+  return new UsageError(
+    `${tmpdirName()}: cannot make the work directory there (${why}; set TMPDIR to a directory ww and the jail's user can write)`,
+  );
+}
+
+/** TMPDIR as the caller set it, for messages. */
+function tmpdirName(): string {
+  const tmpdir = Deno.env.get("TMPDIR");
+  return tmpdir ? `TMPDIR=${tmpdir}` : "/tmp (TMPDIR is unset)";
 }

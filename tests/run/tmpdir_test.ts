@@ -41,3 +41,30 @@ for (const backend of BACKENDS) {
     assert.match(r.stdout, /^\/tmp\/ww-[0-9a-z_]+\n$/i);
   });
 }
+
+// A directory where no work directory can be made: /proc (ENOENT), /sys (EPERM). bwrap makes its
+// work directory inside the jail, where it can.
+for (const backend of ["native", "none"] as const) {
+  for (
+    const [tmpdir, errno] of [["/proc", /No such file or directory|ENOENT/], [
+      "/sys",
+      /Operation not permitted|EPERM/,
+    ]] as const
+  ) {
+    Deno.test(`--jail=${backend}, TMPDIR=${tmpdir}: exit 125, one line naming TMPDIR and why`, async () => {
+      const tag = `tag=${crypto.randomUUID()}`;
+      const r = await runWw(["run", `--jail=${backend}`, "/bin/echo", tag], {
+        env: { TMPDIR: tmpdir },
+      });
+      assert.equal(r.code, 125, r.stderr);
+      const lines = errorLines(r.stderr);
+      assert.equal(lines.length, 1, r.stderr);
+      assert.ok(
+        lines[0].startsWith(`ww: TMPDIR=${tmpdir}: cannot make the work directory there (`),
+        lines[0],
+      );
+      assert.match(lines[0], errno);
+      assert.deepEqual(processesWithArg(tag), []);
+    });
+  }
+}
