@@ -154,7 +154,7 @@ async function runConfig(
           stderr.line(
             `ww: warning: ${name} runs NOT jailed (--jail=none)${
               jail.notEnforced.length > 0
-                ? `: not enforced: ${jail.notEnforced.join(", ")} (--ro-bind needs a jail)`
+                ? `: not enforced: ${jail.notEnforced.join(", ")} (they need a jail)`
                 : ""
             }`,
           );

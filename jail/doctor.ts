@@ -94,7 +94,7 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
       }, controllers: ${f.cgroup.controllers.join(" ") || "none"} (no backend uses cgroups yet)`
       : "cgroups: no cgroup v2 mount (no backend uses cgroups yet)",
   );
-  out.push("limits (every backend):");
+  out.push("limits (bwrap and native; --jail=none sets none):");
   out.push(
     "  per process: --memory (RLIMIT_DATA), --cpu (RLIMIT_CPU), --nofile (RLIMIT_NOFILE); each process of a jail has the whole amount",
   );

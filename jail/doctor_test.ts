@@ -83,7 +83,7 @@ Deno.test("doctor says which backend bounds the jail's in-memory file systems (-
 
 Deno.test("doctor says which limits hold per process, which per uid, and that none holds per jail", () => {
   const r = doctorReport(GOOD);
-  const at = r.lines.indexOf("limits (every backend):");
+  const at = r.lines.indexOf("limits (bwrap and native; --jail=none sets none):");
   assert.ok(at > 0);
   assert.match(
     r.lines[at + 1],

@@ -13,6 +13,7 @@ import type { RunConfig } from "../core/config.ts";
 import { stageExecArgs } from "../stage/exec_args.ts";
 import { childEnv } from "../core/env.ts";
 import { BindError } from "../core/errors.ts";
+import { DEFAULT_LIMITS, type Limits } from "../jail/policy.ts";
 import type { PlanBase } from "./run.ts";
 
 /** A run with no jail: the program is ww's child (through the stage under socket activation). */
@@ -27,6 +28,33 @@ export interface DirectRunPlan extends PlanBase {
   readonly exec: { readonly path?: string; readonly argv: readonly string[] };
   /** The sources of the --ro-bind flags: shown as they are, but not read-only. */
   readonly notReadOnly: readonly string[];
+  /**
+   * What the run asks and no jail does, for the caller's warning: each --ro-bind made read-only,
+   * and the flags of the identity and the limits it sets other than the defaults (--uid, --memory
+   * ...; the program runs as ww, with ww's own limits). --timeout holds: ww keeps it.
+   */
+  readonly notEnforced: readonly string[];
+}
+
+/** The flag of each limit, as the command line gives it. */
+const LIMIT_FLAGS: Readonly<Record<keyof Limits, string>> = {
+  memoryBytes: "--memory",
+  cpuSeconds: "--cpu",
+  openFiles: "--nofile",
+  processes: "--nproc",
+  tmpBytes: "--tmp-size",
+};
+
+/** What `jail` asks that a run with no jail cannot do (DirectPlan.notEnforced). */
+function directNotEnforced(jail: RunConfig["jail"]): string[] {
+  return [
+    ...jail.readOnlyBinds.map((b) => `read-only ${b.source}`),
+    ...(jail.uid !== undefined ? ["--uid"] : []),
+    ...(jail.gid !== undefined ? ["--gid"] : []),
+    ...(Object.keys(LIMIT_FLAGS) as (keyof Limits)[])
+      .filter((k) => jail.limits[k] !== DEFAULT_LIMITS[k])
+      .map((k) => LIMIT_FLAGS[k]),
+  ];
 }
 
 /** What the plan of a run with no jail needs to know about the host. */
@@ -71,6 +99,7 @@ export function planDirectRun(
       }
       : { path, argv: [argv0, ...config.args] },
     notReadOnly: config.jail.readOnlyBinds.map((b) => b.source),
+    notEnforced: directNotEnforced(config.jail),
   };
 }
 

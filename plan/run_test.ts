@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { STAGE_PATH } from "../jail/bwrap.ts";
 import type { NativeFacts } from "../jail/native.ts";
-import { DEFAULT_POLICY, type JailPolicy } from "../jail/policy.ts";
+import { DEFAULT_LIMITS, DEFAULT_POLICY, type JailPolicy } from "../jail/policy.ts";
 import type { ProcessIdentity } from "../jail/proc_status.ts";
 import type { RunConfig } from "../core/config.ts";
 import { BindError, CwdError } from "../core/errors.ts";
@@ -261,6 +261,7 @@ Deno.test("none: the grants' slots and the environment, and the stage only for s
     listenPid: false,
     exec: { path: "/usr/bin/true", argv: ["true", "-v"] },
     notReadOnly: [],
+    notEnforced: [],
   });
   const activated = planRun(facts({
     choice: { backend: "none", reason: "--jail=none" },
@@ -287,6 +288,23 @@ Deno.test("none: a bind at its own place is honoured, and each --ro-bind is list
   }));
   if (plan.backend !== "none") throw new Error(plan.backend);
   assert.deepEqual(plan.notReadOnly, ["/data", "/etc/x"]);
+  assert.deepEqual(plan.notEnforced, ["read-only /data", "read-only /etc/x"]);
+});
+
+Deno.test("none: an identity and limits other than the defaults are listed as not enforced", () => {
+  const plan = planRun(facts({
+    choice: NONE,
+    config: config({
+      backend: "none",
+      uid: 1000,
+      limits: { ...DEFAULT_LIMITS, memoryBytes: 64 << 20, cpuSeconds: 5, processes: 50 },
+    }),
+  }));
+  if (plan.backend !== "none") throw new Error(plan.backend);
+  assert.deepEqual(plan.notEnforced, ["--uid", "--memory", "--cpu", "--nproc"]);
+  const plain = planRun(facts({ choice: NONE, config: config({ backend: "none" }) }));
+  if (plain.backend !== "none") throw new Error(plain.backend);
+  assert.deepEqual(plain.notEnforced, [], "the defaults are no one's request");
 });
 
 Deno.test("none: a bind at another place is refused in one line naming --jail=none and the fix", () => {

@@ -39,8 +39,9 @@ export interface ExplainInput {
     readonly range: IdRange;
     readonly fromEnv: boolean;
   };
-  /** For no jail: what ww spawns (plan/direct.ts DirectRunPlan.exec). */
+  /** For no jail: what ww spawns and what it cannot enforce (plan/direct.ts DirectRunPlan). */
   readonly direct?: {
+    readonly notEnforced: readonly string[];
     readonly exec: { readonly path?: string; readonly argv: readonly string[] };
   };
   /** For the native backend: its plan and what this machine does and does not enforce. */
@@ -89,6 +90,10 @@ export function explainRun(input: ExplainInput): string[] {
       out.push(`  ${b.source} as it is, NOT read-only (--ro-bind needs a jail)`);
     }
     for (const b of jail.writableBinds) out.push(`  ${b.source} as it is`);
+    const flags = input.direct?.notEnforced.filter((f) => f.startsWith("--")) ?? [];
+    if (flags.length > 0) {
+      out.push(`  NOT enforced: ${flags.join(", ")} (the program runs as ww, with ww's limits)`);
+    }
     if (input.direct) out.push(...describeDirectExec(input.direct.exec, input.path));
     if (jail.timeoutMs !== undefined) out.push(`timeout: ${timeoutText(jail.timeoutMs)}`);
     return out;

@@ -53,8 +53,9 @@ export async function launchDirect(
   // unjailed run must not pay for it.
   const path = exec.path ??
     (await lazyImport<typeof import("./stage.ts")>("run/stage.ts")).stageExecutable();
-  // Nothing makes a --ro-bind read-only without a jail: the caller is told (Child.jail).
-  const notEnforced = plan.notReadOnly.map((source) => `read-only ${source}`);
+  // Nothing makes a --ro-bind read-only, or sets an identity or a limit, without a jail: the
+  // caller is told (Child.jail).
+  const { notEnforced } = plan;
   beforeStart?.(notEnforced);
   const pid = spawnMapped({
     path,

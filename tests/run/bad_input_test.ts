@@ -255,7 +255,7 @@ Deno.test("ww run --jail=none --ro-bind DIR runs, its warning saying DIR is not 
     assert.equal(r.code, 0, r.stderr);
     assert.equal(
       r.stderr,
-      `ww: warning: /bin/sh runs NOT jailed (--jail=none): not enforced: read-only ${tmp} (--ro-bind needs a jail)\n`,
+      `ww: warning: /bin/sh runs NOT jailed (--jail=none): not enforced: read-only ${tmp} (they need a jail)\n`,
     );
     Deno.statSync(`${tmp}/w`);
   } finally {
