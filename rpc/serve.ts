@@ -142,6 +142,8 @@ export function execService(
     const started = await start(config, {
       program,
       ...(child.terminal ? { terminal: child.terminal } : {}),
+      // Its jail runs as this one's host id: one --nproc budget for the run's programs.
+      startedBy: child,
     });
     void serveGuest(started, request.grants, {
       ...services,

@@ -95,6 +95,13 @@ const subidRanges = new FileCache(hostFileIo, (text) => rangesInSubid(text ?? ""
 export interface JailLease {
   readonly id: number;
   readonly fd: number;
+  /**
+   * The same lease for another jail, held by ww until `cleanups` of that jail run too: the lock
+   * closes once every jail that shares it has ended. Undefined when this one has let go already.
+   * (A program a guest starts with --with-exec runs as its starter's id: RLIMIT_NPROC, which
+   * --nproc sets, counts per uid, and a fresh id for each start gave each a budget of its own.)
+   */
+  share(cleanups: Cleanups): JailLease | undefined;
 }
 
 /**
@@ -118,8 +125,16 @@ export function leaseJailId(
   for (const id of leaseCandidates(range, idExclusions(maps), order)) {
     const fd = lockOrExplain(`${LEASE_DIR}/${id}`);
     if (fd === undefined) continue;
-    cleanups.add(() => closeFd(fd));
-    return { id, fd };
+    let holders = 0;
+    const release = () => --holders === 0 && closeFd(fd);
+    const lease: JailLease = {
+      id,
+      fd,
+      share: (more) => holders === 0 ? undefined : (holders++, more.add(release), lease),
+    };
+    holders++;
+    cleanups.add(release);
+    return lease;
   }
   throw noFreeId(range);
 }

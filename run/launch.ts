@@ -1,6 +1,7 @@
 // run/launch.ts — what every backend's launcher shares: the program to run, the launched
 // program's handle, clean-ups, and spawning with exec errors mapped to ww's exit codes.
 
+import type { JailLease } from "./ids.ts";
 import { ENOENT } from "../ffi/errno.ts";
 import { closeFd } from "../ffi/fd.ts";
 import type { OpGroup } from "../ffi/ops.ts";
@@ -37,6 +38,8 @@ export interface Launched {
    * need a jail (--jail=none: `read-only <source>` for each --ro-bind).
    */
   readonly notEnforced?: readonly string[];
+  /** The jail's host id lease, when ww leased one (root): programs it starts may share it. */
+  readonly lease?: JailLease;
 }
 
 /** ww's descriptors that become the program's fd 0-3 (fd/plan.ts planChildFds). */
@@ -67,6 +70,8 @@ export type Launcher = (
    * enforce: the caller's words about the jail then come before anything the program writes.
    */
   beforeStart?: (notEnforced: readonly string[]) => void,
+  /** The lease of the jail that starts this one (--with-exec): the jail runs as its id. */
+  sharedLease?: JailLease,
 ) => Promise<Launched>;
 
 /** The program to execute: a local file, or a program from IPFS (see ipfs/fetch.ts). */

@@ -26,7 +26,7 @@ import { planBwrapRun } from "../plan/bwrap.ts";
 import { encodeStagePlan } from "../stage/plan.ts";
 import { retryBwrap } from "./auto.ts";
 import { bwrapFacts, runFacts } from "./facts.ts";
-import { checkJailAccess, leaseJailId } from "./ids.ts";
+import { checkJailAccess, type JailLease, leaseJailId } from "./ids.ts";
 import { seccompArch } from "./host.ts";
 import {
   type ChildFds,
@@ -74,9 +74,11 @@ export async function launchBwrap(
   ops?: OpGroup,
   terminal?: ProgramTerminal,
   beforeStart?: (notEnforced: readonly string[]) => void,
+  sharedLease?: JailLease,
 ): Promise<Launched> {
-  // When ww is root the jail runs as a host uid of its own, leased until the jail has ended.
-  const lease = leaseJailId(config.jail, cleanups);
+  // When ww is root the jail runs as a host uid of its own, leased until the jail has ended,
+  // or the id of the jail that starts this one (--with-exec), shared until both have ended.
+  const lease = sharedLease?.share(cleanups) ?? leaseJailId(config.jail, cleanups);
   const plan = planBwrapRun({
     ...runFacts({
       config,
@@ -202,6 +204,7 @@ export async function launchBwrap(
   };
   return {
     pid,
+    lease,
     // A guest reaches this through Process.kill: a failed kill(2) must not become an unhandled
     // rejection, which would end ww.
     signal: (sig) => void signalProgram(sig).catch(() => {}),

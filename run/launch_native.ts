@@ -18,7 +18,7 @@ import type { RunConfig } from "../core/config.ts";
 import { planNativeRun } from "../plan/native.ts";
 import { runFacts } from "./facts.ts";
 import { nativeFacts } from "./native.ts";
-import { checkJailAccess, leaseJailId } from "./ids.ts";
+import { checkJailAccess, type JailLease, leaseJailId } from "./ids.ts";
 import {
   type ChildFds,
   type Cleanups,
@@ -57,9 +57,11 @@ export async function launchNative(
   ops?: OpGroup,
   terminal?: ProgramTerminal,
   beforeStart?: (notEnforced: readonly string[]) => void,
+  sharedLease?: JailLease,
 ): Promise<Launched> {
-  // When ww is root the program runs as a host uid of its own, leased until the jail has ended.
-  const lease = leaseJailId(config.jail, cleanups);
+  // When ww is root the program runs as a host uid of its own, leased until the jail has ended,
+  // or the id of the jail that starts this one (--with-exec), shared until both have ended.
+  const lease = sharedLease?.share(cleanups) ?? leaseJailId(config.jail, cleanups);
   const facts = runFacts({
     config,
     choice,
@@ -151,5 +153,6 @@ export async function launchNative(
       w.exited ? { code: w.code } : { code: 128 + w.signal, signal: signalName(w.signal) }
     ),
     notEnforced,
+    lease,
   };
 }

@@ -29,6 +29,7 @@ import { Cleanups, ipfsJailPath, isScript, type Launcher, type Program } from ".
 import { type OpenedProgram, resolveProgram } from "./resolve.ts";
 import { checkProgramFile } from "./script.ts";
 import { workTmpdir } from "./tmpdir.ts";
+import type { JailLease } from "./ids.ts";
 import { type SignalName, SIGNALS } from "./signals.ts";
 import type { ViewPath } from "./view.ts";
 import { lazyImport } from "../core/lazy.ts";
@@ -153,7 +154,17 @@ export interface StartOptions {
    * that no program of a run with a terminal holds the caller's.
    */
   readonly terminal?: string;
+  /**
+   * The program that starts this one (--with-exec, Executor.start): when ww leased a host id for
+   * its jail (as root), this program's jail runs as that id too, holding it until both have
+   * ended, so that --nproc (RLIMIT_NPROC, per uid) is one budget for the programs of a run, not
+   * one more for each start.
+   */
+  readonly startedBy?: Pick<Child, "jail">;
 }
+
+/** The host id lease of each started program's jail, for the programs it starts (startedBy). */
+const jailLeases = new WeakMap<Pick<Child, "jail">, JailLease>();
 
 /**
  * A RunConfig in which everything but the program may be left out: no arguments, no grants, an
@@ -256,6 +267,7 @@ export async function startProgram(
         terminal,
         (notEnforced) =>
           options.onJail?.({ ...chosen, notEnforced, ...(fellBack ? { fellBack } : {}) }),
+        options.startedBy && jailLeases.get(options.startedBy),
       );
     let launched;
     let fellBack = false;
@@ -296,7 +308,7 @@ export async function startProgram(
         cleanups.run();
       }
     }).then((s): ExitStatus => timedOut ? { ...s, code: TIMEOUT_EXIT_CODE, timedOut } : s);
-    return {
+    const child: Child = {
       pid: launched.pid,
       status,
       hostSocket,
@@ -322,6 +334,8 @@ export async function startProgram(
       listeners: opened.listeners,
       ...(terminal ? { terminal: terminal.name } : {}),
     };
+    if (launched.lease) jailLeases.set(child, launched.lease);
+    return child;
   } catch (e) {
     cleanups.run();
     throw e;
