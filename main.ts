@@ -87,7 +87,26 @@ async function run(argv: readonly string[]): Promise<number> {
       typeof import("./run/deno_guest.ts")
     >("run/deno_guest.ts");
     const deno = guestDeno(env.PATH);
-    const bundle = await bundleGuest(deno, name, Deno.cwd(), env.TMPDIR);
+    // A signal that asks ww to stop ends the bundling too (deno bundle and its directory), as
+    // it ends the fetch of an IPFS program.
+    const interrupt = new AbortController();
+    const stopListening = forwardSignals((sig) => {
+      if (!STOP_SIGNALS.includes(sig)) return;
+      interrupt.abort(
+        new InterruptedError(
+          `--deno ${name}: stopped by ${sig} while being bundled; nothing was run`,
+          SIGNALS[sig],
+        ),
+      );
+    });
+    let bundle;
+    try {
+      bundle = await bundleGuest(deno, name, Deno.cwd(), env.TMPDIR, interrupt.signal);
+    } catch (e) {
+      throw interrupt.signal.aborted ? interrupt.signal.reason : e;
+    } finally {
+      stopListening();
+    }
     config = denoGuestConfig(config, deno, bundle.bundle);
     removeBundle = bundle.remove;
   }

@@ -59,13 +59,15 @@ export function guestDeno(path: string | undefined): string {
  * Bundles the guest `script` (as the user named it, relative to `cwd`) with `deno bundle` into a
  * new private directory under $TMPDIR. Returns the bundle's path and a function that removes the
  * directory. A missing file is a NotFoundError (127, as for any missing program); a guest that
- * does not bundle is a UsageError naming it and deno's first error line; both leave nothing.
+ * does not bundle is a UsageError naming it and deno's first error line; both leave nothing. So
+ * does aborting `signal`: deno bundle is stopped (SIGTERM), and the call rejects.
  */
 export async function bundleGuest(
   deno: string,
   script: string,
   cwd: string,
   tmpdir: string | undefined,
+  signal?: AbortSignal,
 ): Promise<{ bundle: string; remove: () => void }> {
   try {
     if (!Deno.statSync(absolutePath(cwd, script)).isFile) throw new Deno.errors.NotFound();
@@ -87,7 +89,9 @@ export async function bundleGuest(
       stdin: "null",
       stdout: "null",
       stderr: "piped",
+      signal,
     }).output();
+    signal?.throwIfAborted();
     if (!out.success) {
       // deno ends its error with a stack backtrace: the first line is the one that says why.
       const why = new TextDecoder().decode(out.stderr).split("\n")

@@ -3,8 +3,8 @@
 // host on fd 3. Its bundle is gone after the run; a missing or broken guest is one line.
 
 import assert from "node:assert/strict";
-import { privateTmp, wwDirs } from "../support/procs.ts";
-import { errorLines, REPO, runWw } from "../support/ww.ts";
+import { privateTmp, processesWithArg, wwDirs } from "../support/procs.ts";
+import { errorLines, REPO, runWw, wwCommand } from "../support/ww.ts";
 
 const GUEST = "examples/rpc-guest/main.ts";
 
@@ -76,3 +76,43 @@ Deno.test("--deno with a guest that does not bundle exits 125 in one line naming
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+// deno bundle blocks on a FIFO it imports (no writer ever comes): a bundling that never ends
+// without a signal. ww used to die of SIGINT then, leaving deno bundle and its directory behind.
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  Deno.test(`--deno: ${sig} while the guest is being bundled stops deno bundle and leaves nothing`, async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "wwtest-deno-" });
+    const tmp = privateTmp();
+    const tag = crypto.randomUUID();
+    try {
+      const fifo = `${dir}/dep-${tag}.ts`;
+      new Deno.Command("mkfifo", { args: [fifo] }).outputSync();
+      Deno.writeTextFileSync(`${dir}/main.ts`, `import "./dep-${tag}.ts";\n`);
+      const [cmd, ...args] = wwCommand();
+      const ww = new Deno.Command(cmd, {
+        args: [...args, "run", "--deno", `${dir}/main.ts`],
+        env: { TMPDIR: tmp },
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      // Until deno bundle waits on the FIFO (it names the entry file on its command line).
+      const until = Date.now() + 20_000;
+      while (processesWithArg(`${dir}/main.ts`).length < 2 && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      ww.kill(sig);
+      const { code, stderr } = await ww.output();
+      const said = new TextDecoder().decode(stderr);
+      assert.equal(code, 128 + (sig === "SIGINT" ? 2 : 15), said);
+      assert.deepEqual(errorLines(said), [
+        `ww: --deno ${dir}/main.ts: stopped by ${sig} while being bundled; nothing was run`,
+      ]);
+      await new Promise((r) => setTimeout(r, 200));
+      assert.deepEqual(processesWithArg(`${dir}/main.ts`), [], "deno bundle runs on");
+      assert.deepEqual([...Deno.readDirSync(tmp)].map((e) => e.name), [], "left in TMPDIR");
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+      Deno.removeSync(tmp, { recursive: true });
+    }
+  });
+}
