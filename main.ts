@@ -2,7 +2,7 @@
 // errors to exit codes. No logic of its own.
 
 import denoJson from "./deno.json" with { type: "json" };
-import { parseRunArgs } from "./cli/flags.ts";
+import { debugRequested, parseRunArgs } from "./cli/flags.ts";
 import { usageText } from "./cli/help.ts";
 import { ipfsApiFile } from "./ipfs/multiaddr.ts";
 import { EXIT, InterruptedError, WwError } from "./core/errors.ts";
@@ -215,20 +215,12 @@ async function runConfig(
   }
 }
 
-function debugRequested(argv: readonly string[]): boolean {
-  for (const arg of argv.slice(1)) {
-    if (arg === "--debug") return true;
-    if (arg === "--" || !arg.startsWith("-")) return false;
-  }
-  return false;
-}
-
 if (import.meta.main) {
   let code: number;
   try {
     code = await main(Deno.args);
   } catch (e) {
-    const debug = debugRequested(Deno.args);
+    const debug = debugRequested(Deno.args.slice(1));
     if (e instanceof WwError) {
       // The command line's words (its flags) where they differ from the library's (its options).
       stderr.line(`ww: ${e.commandLine ?? e.message}`);

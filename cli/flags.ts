@@ -155,3 +155,24 @@ export function parseRunArgs(
   }
   return { config, debug, help, explain, grants, deno };
 }
+
+/**
+ * Whether `ww run`'s arguments (`argv`, after "run") ask for --debug among the flags, for a
+ * failure before (or during) their parsing: a flag's value, `--ipfs URL`, is skipped, not taken
+ * for the program.
+ *
+ * @example
+ * debugRequested(["--ipfs", "http://h:5001", "--debug", "app"]); // true
+ * debugRequested(["app", "--debug"]); // false: the program's own argument
+ */
+export function debugRequested(argv: readonly string[]): boolean {
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--debug") return true;
+    if (arg === "--" || arg === "-" || !arg.startsWith("-")) return false;
+    const eq = arg.indexOf("=");
+    const flag = flagNamed(arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg);
+    if (flag?.value !== undefined && eq < 0) i++;
+  }
+  return false;
+}

@@ -1,6 +1,6 @@
 // The `ww run` command line, as a specification.
 import assert from "node:assert/strict";
-import { parseRunArgs, usesIpfsNode } from "./flags.ts";
+import { debugRequested, parseRunArgs, usesIpfsNode } from "./flags.ts";
 import { UsageError } from "../core/errors.ts";
 import { DEFAULT_POLICY } from "../jail/policy.ts";
 
@@ -324,4 +324,15 @@ Deno.test("the Kubo API file is read only when the run can use the node", () => 
   const none = { console: false, ipfs: false, exec: false };
   assert.equal(usesIpfsNode("/ipns/example.org/app", none), true);
   assert.equal(usesIpfsNode("/usr/bin/app", none), false);
+});
+
+Deno.test("debugRequested finds --debug among the flags, past their values, and not in the program's", () => {
+  assert.equal(debugRequested(["--debug", "app"]), true);
+  assert.equal(debugRequested(["--ipfs", "http://h:5001", "--debug", "app"]), true);
+  assert.equal(debugRequested(["--ipfs=http://h:5001", "-e", "A=1", "--debug", "app"]), true);
+  assert.equal(debugRequested(["--with-fd", "db=3", "--jail", "none", "--debug"]), true);
+  assert.equal(debugRequested(["app", "--debug"]), false);
+  assert.equal(debugRequested(["--", "--debug"]), false);
+  assert.equal(debugRequested(["--env", "--debug", "app"]), false, "--debug is --env's value");
+  assert.equal(debugRequested([]), false);
 });
