@@ -58,6 +58,7 @@ export function errnoName(errno: number): string {
 
 export const EPERM = 1;
 export const ENOENT = 2;
+export const E2BIG = 7;
 export const ESRCH = 3;
 export const EINTR = 4;
 export const EBADF = 9;

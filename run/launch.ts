@@ -2,7 +2,7 @@
 // program's handle, clean-ups, and spawning with exec errors mapped to ww's exit codes.
 
 import type { JailLease } from "./ids.ts";
-import { ENOENT } from "../ffi/errno.ts";
+import { E2BIG, ENOENT } from "../ffi/errno.ts";
 import { closeFd } from "../ffi/fd.ts";
 import type { OpGroup } from "../ffi/ops.ts";
 import { SyscallError } from "../ffi/libc.ts";
@@ -185,6 +185,12 @@ export function spawnMapped(spec: SpawnSpec): number {
     }
     if (NOT_EXECUTABLE_ERRNOS.has(e.errno)) {
       throw new NotExecutableError(`${spec.argv[0]}: cannot execute: ${e.code}`);
+    }
+    if (e.errno === E2BIG) {
+      // The stage carries the program's environment too: say what is too large, not whose exec.
+      throw new UsageError(
+        `the program's arguments and environment are too large to start it (E2BIG: the kernel takes at most 128 KiB in one string, and about a quarter of the stack limit, 2 MiB by default, in all)`,
+      );
     }
     throw new SetupError(`${spec.argv[0]}: could not start: ${e.message}`);
   }

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { reportFds } from "../support/children.ts";
 import { privateTmp, wwDirs } from "../support/procs.ts";
 import { type ChildReport, parseReport } from "../support/report.ts";
-import { JAIL_MODES, jailFlags, runWw, type WwOptions } from "../support/ww.ts";
+import { errorLines, JAIL_MODES, jailFlags, runWw, type WwOptions } from "../support/ww.ts";
 
 const child = await reportFds();
 
@@ -146,3 +146,32 @@ for (const backend of ["none", "bwrap", "native"]) {
     }
   });
 }
+
+Deno.test("an environment too large for the kernel is one line saying so, exit 125, under every backend", async () => {
+  const file = Deno.makeTempFileSync({ prefix: "wwtest-env-" });
+  try {
+    // 1 MB from a file and 1.2 MB from the caller: more than execve's 2 MiB in all.
+    Deno.writeTextFileSync(
+      file,
+      Array.from({ length: 10 }, (_, i) => `F${i}=${"y".repeat(100_000)}\n`).join(""),
+    );
+    const keys = Array.from({ length: 12 }, (_, i) => `K${i}`);
+    const env = Object.fromEntries(keys.map((k) => [k, "x".repeat(100_000)]));
+    for (const jail of ["none", "bwrap", "native"]) {
+      const r = await runWw([
+        "run",
+        `--jail=${jail}`,
+        "--env-file",
+        file,
+        ...keys.flatMap((k) => ["-e", k]),
+        "/bin/true",
+      ], { env });
+      assert.equal(r.code, 125, r.stderr);
+      assert.deepEqual(errorLines(r.stderr), [
+        "ww: the program's arguments and environment are too large to start it (E2BIG: the kernel takes at most 128 KiB in one string, and about a quarter of the stack limit, 2 MiB by default, in all)",
+      ], jail);
+    }
+  } finally {
+    Deno.removeSync(file);
+  }
+});
