@@ -26,6 +26,21 @@ export async function cacheCommand(
   if (rest.length > 0) {
     throw new UsageError(`ww cache ${sub} takes no arguments (see ww cache help)`);
   }
+  try {
+    return await cacheLines(sub, dir);
+  } catch (e) {
+    // A cache directory ww cannot read (an XDG_CACHE_HOME that is a file, one of another user's):
+    // one line naming it, not an internal error.
+    if (!(e instanceof Deno.errors.NotADirectory || e instanceof Deno.errors.PermissionDenied)) {
+      throw e;
+    }
+    throw new UsageError(
+      `ww cache ${sub}: cannot use ${dir} (${e.message.split(" (os error")[0]})`,
+    );
+  }
+}
+
+async function cacheLines(sub: string, dir: string): Promise<string[]> {
   switch (sub) {
     case "list": {
       const entries = await listCached(dir);

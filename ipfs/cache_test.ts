@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { UsageError } from "../core/errors.ts";
+import { cacheCommand } from "./cache_command.ts";
 import { closeFd, writeAll } from "../ffi/fd.ts";
 import { createMemfd, fileSize, readAt, sealMemfd } from "../ffi/memfd.ts";
 import {
@@ -282,5 +284,21 @@ Deno.test("a path's record that is for another path is a miss", async () => {
     closeFd(b!.fd);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ww cache on a cache directory that cannot be one says so in one line", async () => {
+  const file = await Deno.makeTempFile();
+  try {
+    for (const sub of ["list", "size", "clear"]) {
+      await assert.rejects(
+        cacheCommand([sub], { XDG_CACHE_HOME: file }),
+        (e: unknown) =>
+          e instanceof UsageError &&
+          e.message === `ww cache ${sub}: cannot use ${file}/ww/ipfs (Not a directory)`,
+      );
+    }
+  } finally {
+    await Deno.remove(file);
   }
 });
