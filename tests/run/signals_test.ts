@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { reportFds } from "../support/children.ts";
 import { processesWithArg } from "../support/procs.ts";
-import { JAIL_MODES, jailFlags, wwCommand } from "../support/ww.ts";
+import { JAIL_MODES, jailFlags, startWw, wwCommand } from "../support/ww.ts";
 
 const child = await reportFds();
 
@@ -50,46 +50,31 @@ for (const jail of JAIL_MODES) {
 // SIGUSR1 to the program, so the signal must do only that.
 for (const jail of JAIL_MODES) {
   Deno.test(`[jail=${jail}] SIGUSR1 sent to ww reaches the program and opens no inspector in ww`, async () => {
-    const [cmd, ...args] = wwCommand();
     const started = performance.now();
-    const ww = new Deno.Command(cmd, {
-      args: [
-        ...args,
-        "run",
+    const ww = startWw(
+      [
         ...jailFlags(jail),
         "/bin/sh",
         "-c",
         'trap "echo usr1; sleep 1; exit 7" USR1; echo ready; while :; do sleep 0.05; done',
       ],
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const stderr = new Response(ww.stderr).text();
-    const lines = ww.stdout.pipeThrough(new TextDecoderStream()).getReader();
-    let out = "";
-    const readUntil = async (word: string) => {
-      while (!out.includes(word)) {
-        const { value, done } = await lines.read();
-        if (done) throw new Error(`ww's program said no ${word}: ${out} ${await stderr}`);
-        out += value;
-      }
-    };
-    await readUntil("ready");
+      {},
+      "stdout",
+    );
+    await ww.until(/ready/);
     // Deno listens for SIGUSR1 once the process has run for 500 ms.
     await new Promise((r) => setTimeout(r, Math.max(0, 900 - (performance.now() - started))));
-    ww.kill("SIGUSR1");
-    await readUntil("usr1");
+    ww.proc.kill("SIGUSR1");
+    await ww.until(/usr1/);
     // The program is alive for another second, and ww with it: time for Deno to act on it.
     await new Promise((r) => setTimeout(r, 300));
     const inspector = await Deno.connect({ hostname: "127.0.0.1", port: 9229 }).then(
       (conn) => (conn.close(), "listening"),
       (e) => e instanceof Deno.errors.ConnectionRefused ? "refused" : String(e),
     );
-    const status = await ww.status;
-    const said = await stderr;
-    assert.equal(inspector, "refused", `something listens on 127.0.0.1:9229: ${said}`);
-    assert.equal(status.code, 7, said);
-    assert.doesNotMatch(said, /Debugger listening/);
+    const { code, stderr } = await ww.end();
+    assert.equal(inspector, "refused", `something listens on 127.0.0.1:9229: ${stderr}`);
+    assert.equal(code, 7, stderr);
+    assert.doesNotMatch(stderr, /Debugger listening/);
   });
 }

@@ -204,10 +204,15 @@ export async function runWwMeasured(args: readonly string[]): Promise<MeasuredRe
 }
 
 /**
- * Starts `ww run <args>` with piped output and no stdin; `until` resolves ww's stderr so far once
- * it matches `pattern` (a line ww prints before the program runs), `end` waits for the end.
+ * Starts `ww run <args>` with piped output and no stdin; `until` resolves the `watch`ed stream
+ * (ww's stderr, or the program's stdout) so far once it matches `pattern` (a line ww prints
+ * before the program runs, or one the program prints), `end` waits for the end.
  */
-export function startWw(args: readonly string[], env: Record<string, string> = {}) {
+export function startWw(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  watch: "stderr" | "stdout" = "stderr",
+) {
   const proc = new Deno.Command(wwCommand()[0], {
     args: [...wwCommand().slice(1), "run", ...args],
     env,
@@ -215,13 +220,15 @@ export function startWw(args: readonly string[], env: Record<string, string> = {
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  const reader = proc.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  const stdout = new Response(proc.stdout).text();
+  const reader = proc[watch].pipeThrough(new TextDecoderStream()).getReader();
+  const other = new Response(proc[watch === "stderr" ? "stdout" : "stderr"]).text();
   let text = "";
   async function until(pattern: RegExp): Promise<string> {
     while (!pattern.test(text)) {
       const { value, done } = await reader.read();
-      if (done) throw new Error(`ww's stderr ended without ${pattern}:\n${text}`);
+      if (done) {
+        throw new Error(`ww's ${watch} ended without ${pattern}:\n${text}\n${await other}`);
+      }
       text += value;
     }
     return text;
@@ -232,7 +239,10 @@ export function startWw(args: readonly string[], env: Record<string, string> = {
       if (done) break;
       text += value;
     }
-    return { code: (await proc.status).code, stderr: text, stdout: await stdout };
+    const code = (await proc.status).code;
+    return watch === "stderr"
+      ? { code, stderr: text, stdout: await other }
+      : { code, stderr: await other, stdout: text };
   }
   return { proc, until, end };
 }
