@@ -63,6 +63,15 @@ await host.console().log(\`grants \${grants.join(",")}, fds \${JSON.stringify(ge
 host.close();
 `,
     );
+    // The project's npm packages come from the registry, as a user's would: fetched first, with
+    // two more tries, so that a download the network drops once (seen: a TLS handshake that
+    // failed) is not taken for ww's failure.
+    let cached = await deno(["cache", "host.ts", "guest.ts"], dir);
+    for (let i = 0; i < 2 && cached.code !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 2000));
+      cached = await deno(["cache", "host.ts", "guest.ts"], dir);
+    }
+    assert.equal(cached.code, 0, `the project's packages did not download: ${cached.stderr}`);
     const checked = await deno(["check", "host.ts", "guest.ts"], dir);
     assert.equal(checked.code, 0, checked.stderr);
     const ran = await deno(["run", "-A", "host.ts"], dir);
