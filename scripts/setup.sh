@@ -56,6 +56,9 @@ ww_install "$ww_root" "${1:-demo}"
 ww_setup_status=$?
 export PATH="$ww_root/.tools/deno/node_modules/.bin:$PATH"
 export WW_IPFSD_DIR="$ww_root/.tools/ipfsd"
+# A machine that names its CA bundle for programs (SSL_CERT_FILE: a proxy that signs TLS with its
+# own CA, say) gets it trusted by Deno too, which reads only DENO_CERT for that.
+if [ -n "${SSL_CERT_FILE:-}" ] && [ -z "${DENO_CERT:-}" ]; then export DENO_CERT="$SSL_CERT_FILE"; fi
 unset -f ww_install
 unset ww_root
 # shellcheck disable=SC2317 # `return` when sourced, `exit` when run

@@ -28,6 +28,16 @@ function publishedSources(dir = ""): string[] {
   return files;
 }
 
+/** What a deno needs from its environment to reach the npm registry as this one does. */
+const NETWORK_ENV = [
+  "DENO_CERT",
+  "DENO_TLS_CA_STORE",
+  "DENO_DIR",
+  "HTTPS_PROXY",
+  "HTTP_PROXY",
+  "NO_PROXY",
+];
+
 Deno.test("mod.ts and the guest library work from a project with its own empty deno.json", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ww-package-" });
   try {
@@ -40,12 +50,15 @@ Deno.test("mod.ts and the guest library work from a project with its own empty d
 
 const base: RunConfig = { program: "/bin/sh", args: ["-c", "echo jailed"], fds: [], env: {},
   ipfsApi: "", jail: DEFAULT_POLICY };
+// The guest's deno may fetch npm packages: it reaches the registry as this deno does.
+const NETWORK = Object.fromEntries(${JSON.stringify(NETWORK_ENV)}
+  .flatMap((k) => Deno.env.get(k) === undefined ? [] : [[k, Deno.env.get(k)!]]));
 const jailed = await startProgram(base);
 console.log("jailed exit", (await jailed.status).code, jailed.jail.backend);
 
 const guest = await startProgram({ ...base, program: Deno.execPath(),
   args: ["run", "-A", "--config", "${dir}/deno.json", "${dir}/guest.ts"],
-  env: { HOME: Deno.env.get("HOME") ?? "/root" }, jail: { ...DEFAULT_POLICY, backend: "none" } });
+  env: { HOME: Deno.env.get("HOME") ?? "/root", ...NETWORK }, jail: { ...DEFAULT_POLICY, backend: "none" } });
 const served = serveGuest(guest, { ...NO_GRANTS, console: true },
   { programName: "guest", version: "test", stderr: (line: string) => console.log(line) });
 console.log("guest exit", (await guest.status).code);
