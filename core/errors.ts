@@ -298,3 +298,14 @@ export const NOT_EXECUTABLE_ERRNOS: ReadonlySet<number> = new Set([
   ENOTDIR,
   ENAMETOOLONG,
 ]);
+
+/**
+ * What the system said in `e` (a Deno.errors error, say), without the "(os error N)" and the call
+ * Deno adds: for a line that names the thing and says why in its own words.
+ *
+ * @example
+ * osReason(new Error("Not a directory (os error 20): readdir '/x'")); // "Not a directory"
+ */
+export function osReason(e: unknown): string {
+  return e instanceof Error ? e.message.replace(/ \(os error \d+\).*$/s, "") : String(e);
+}

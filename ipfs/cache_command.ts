@@ -1,7 +1,7 @@
 // ipfs/cache_command.ts — `ww cache [list|size|clear]`: what the IPFS program cache holds, how big
 // it is, and emptying it. Returns the lines to print; main.ts prints them.
 
-import { UsageError } from "../core/errors.ts";
+import { osReason, UsageError } from "../core/errors.ts";
 import { cacheDir, clearCached, DEFAULT_CACHE_BYTES, listCached } from "./cache.ts";
 import { formatBytes } from "./progress.ts";
 
@@ -35,7 +35,7 @@ export async function cacheCommand(
       throw e;
     }
     throw new UsageError(
-      `ww cache ${sub}: cannot use ${dir} (${e.message.split(" (os error")[0]})`,
+      `ww cache ${sub}: cannot use ${dir} (${osReason(e)})`,
     );
   }
 }

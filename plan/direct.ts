@@ -29,10 +29,12 @@ export interface DirectRunPlan extends PlanBase {
   /** The sources of the --ro-bind flags: shown as they are, but not read-only. */
   readonly notReadOnly: readonly string[];
   /**
-   * What the run asks and no jail does, for the caller's warning: each --ro-bind made read-only,
-   * and the flags of the identity and the limits it sets other than the defaults (--uid, --memory
-   * ...; the program runs as ww, with ww's own limits). --timeout holds: ww keeps it.
+   * The flags of the identity and the limits the run sets other than the defaults (--uid,
+   * --memory ...), which no jail enforces: the program runs as ww, with ww's own limits.
+   * (--timeout holds: ww keeps it.)
    */
+  readonly unenforcedFlags: readonly string[];
+  /** What the run asks and no jail does, for the caller's warning: notReadOnly, then the flags. */
   readonly notEnforced: readonly string[];
 }
 
@@ -45,10 +47,9 @@ const LIMIT_FLAGS: Readonly<Record<keyof Limits, string>> = {
   tmpBytes: "--tmp-size",
 };
 
-/** What `jail` asks that a run with no jail cannot do (DirectPlan.notEnforced). */
-function directNotEnforced(jail: RunConfig["jail"]): string[] {
+/** DirectRunPlan.unenforcedFlags of `jail`. */
+function unenforcedFlags(jail: RunConfig["jail"]): string[] {
   return [
-    ...jail.readOnlyBinds.map((b) => `read-only ${b.source}`),
     ...(jail.uid !== undefined ? ["--uid"] : []),
     ...(jail.gid !== undefined ? ["--gid"] : []),
     ...(Object.keys(LIMIT_FLAGS) as (keyof Limits)[])
@@ -78,6 +79,8 @@ export function planDirectRun(
   const slots = layoutFds(config.fds);
   const listenPid = socketActivated(slots);
   const { path, argv0 } = program;
+  const notReadOnly = config.jail.readOnlyBinds.map((b) => b.source);
+  const flags = unenforcedFlags(config.jail);
   return {
     backend: "none",
     slots,
@@ -98,8 +101,9 @@ export function planDirectRun(
         ],
       }
       : { path, argv: [argv0, ...config.args] },
-    notReadOnly: config.jail.readOnlyBinds.map((b) => b.source),
-    notEnforced: directNotEnforced(config.jail),
+    notReadOnly,
+    unenforcedFlags: flags,
+    notEnforced: [...notReadOnly.map((source) => `read-only ${source}`), ...flags],
   };
 }
 

@@ -261,6 +261,7 @@ Deno.test("none: the grants' slots and the environment, and the stage only for s
     listenPid: false,
     exec: { path: "/usr/bin/true", argv: ["true", "-v"] },
     notReadOnly: [],
+    unenforcedFlags: [],
     notEnforced: [],
   });
   const activated = planRun(facts({

@@ -41,7 +41,7 @@ export interface ExplainInput {
   };
   /** For no jail: what ww spawns and what it cannot enforce (plan/direct.ts DirectRunPlan). */
   readonly direct?: {
-    readonly notEnforced: readonly string[];
+    readonly unenforcedFlags: readonly string[];
     readonly exec: { readonly path?: string; readonly argv: readonly string[] };
   };
   /** For the native backend: its plan and what this machine does and does not enforce. */
@@ -90,7 +90,7 @@ export function explainRun(input: ExplainInput): string[] {
       out.push(`  ${b.source} as it is, NOT read-only (--ro-bind needs a jail)`);
     }
     for (const b of jail.writableBinds) out.push(`  ${b.source} as it is`);
-    const flags = input.direct?.notEnforced.filter((f) => f.startsWith("--")) ?? [];
+    const flags = input.direct?.unenforcedFlags ?? [];
     if (flags.length > 0) {
       out.push(`  NOT enforced: ${flags.join(", ")} (the program runs as ww, with ww's limits)`);
     }

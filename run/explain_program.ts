@@ -168,7 +168,7 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
     );
   }
   if (plan.backend === "none") {
-    const direct = { exec: plan.exec, notEnforced: plan.notEnforced };
+    const direct = { exec: plan.exec, unenforcedFlags: plan.unenforcedFlags };
     return explained(
       plan.exec.argv,
       explainRun({ config, path, slots, env, choice, direct, limitUid: Deno.uid() ?? 0 }),

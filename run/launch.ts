@@ -16,6 +16,7 @@ import {
   NOT_EXECUTABLE_ERRNOS,
   NotExecutableError,
   NotFoundError,
+  osReason,
   SetupError,
   UsageError,
 } from "../core/errors.ts";
@@ -157,9 +158,7 @@ export function hostWorkdir(cleanups: Cleanups): string {
   try {
     dir = Deno.makeTempDirSync({ dir: parent, prefix: "ww-" });
   } catch (e) {
-    throw workdirRefused(
-      e instanceof Error ? e.message.replace(/ \(os error \d+\).*$/, "") : String(e),
-    );
+    throw workdirRefused(osReason(e));
   }
   cleanups.add(() => Deno.removeSync(dir, { recursive: true }));
   return dir;
