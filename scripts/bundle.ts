@@ -17,7 +17,7 @@
 
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { bundledPath, LAZY_MODULES, type LazyModule } from "../core/lazy.ts";
+import { LAZY_MODULES } from "../core/lazy.ts";
 import { PROGRAM_FOLDERS } from "../core/folders.ts";
 import { calledByAnyRun, eagerFunctions, type ScriptCoverage } from "./eager_compile.ts";
 import {
@@ -42,9 +42,6 @@ export const BUNDLE_MAIN = "main.js";
  * main.js.
  */
 export const BUNDLE_MAIN_CHUNKS = "main-chunks.js";
-
-/** The file that holds every chunk the jails' launchers import beyond main's (mergeJailChunks). */
-export const BUNDLE_JAIL_CHUNKS = "jail-chunks.js";
 
 /** The stamp file in the bundle's directory: the sources' hash it was built from. */
 const STAMP = "sources.sha256";
@@ -133,7 +130,6 @@ export async function buildBundle(outdir: string): Promise<void> {
   try {
     await denoBundle(bundleArgs(next));
     await mergeMainChunks(next);
-    await mergeJailChunks(next);
     await compileCalledFunctionsEagerly(next);
   } catch (e) {
     await Deno.remove(next, { recursive: true }).catch(() => {});
@@ -168,59 +164,26 @@ async function denoBundle(args: string[]): Promise<void> {
 
 /**
  * Replaces the chunks that main.js imports statically, in the bundle in `dir`, by one file,
- * BUNDLE_MAIN_CHUNKS (see mergeChunks).
+ * BUNDLE_MAIN_CHUNKS, bundled by deno bundle from their merge entry (scripts/merge_chunks.ts),
+ * and points every import of them, in main.js, the lazy modules and the other chunks, there.
  */
-function mergeMainChunks(dir: string): Promise<void> {
-  return mergeChunks(dir, [BUNDLE_MAIN], BUNDLE_MAIN_CHUNKS);
-}
-
-/**
- * Replaces the chunks that the jails' launchers import, beyond main's, by one file,
- * BUNDLE_JAIL_CHUNKS (see mergeChunks). Deno opens, looks up in its caches and links each file
- * of a module graph, ~0.4 ms a file here: `--jail=bwrap` imported its launcher and nine chunks,
- * ~5 ms, where one file of the same code takes about half that. The native launcher's own chunks
- * join them, so that a run that tries both (--jail=auto falling back) still finds one copy of
- * each module; the few other lazy modules that share some of them load the merged file instead.
- */
-function mergeJailChunks(dir: string): Promise<void> {
-  return mergeChunks(dir, JAIL_LAUNCHERS, BUNDLE_JAIL_CHUNKS);
-}
-
-/** The launchers (bundle files) whose chunks mergeJailChunks merges. */
-const JAIL_LAUNCHERS = ["run/launch_bwrap.ts", "run/launch_native.ts"].map((m) =>
-  bundledPath(m as LazyModule)
-);
-
-/**
- * Replaces every chunk that `entries` (bundle files) reach through static imports, in the bundle
- * in `dir`, by one file, `out`, bundled by deno bundle from their merge entry
- * (scripts/merge_chunks.ts), and points every import of them, in every file of the bundle, there.
- * The chunks must not import one another through a file left out (true of all they reach), and
- * an earlier merged file they import (main-chunks.js) stays a file of its own.
- */
-async function mergeChunks(dir: string, entries: readonly string[], out: string): Promise<void> {
+async function mergeMainChunks(dir: string): Promise<void> {
   const text = new Map<string, string>();
   const read = (file: string) => {
     if (!text.has(file)) text.set(file, Deno.readTextFileSync(`${dir}/${file}`));
     return text.get(file)!;
   };
-  const order = evaluationOrder(
-    entries.flatMap((e) => chunkImports(read(e))),
-    (c) => chunkImports(read(c)),
-  );
+  const order = evaluationOrder(chunkImports(read(BUNDLE_MAIN)), (c) => chunkImports(read(c)));
   if (order.length === 0) return;
-  const entry = `${dir}/${out.replace(/\.js$/, "")}-entry.js`;
+  const entry = `${dir}/main-chunks-entry.js`;
   await Deno.writeTextFile(entry, mergeEntry(order, (c) => chunkExports(read(c))));
   await denoBundle([
     "bundle",
     "--quiet",
     "--platform",
     "browser",
-    // A chunk's import of main's merged file stays an import: one copy of main's modules.
-    "--external",
-    `*/${BUNDLE_MAIN_CHUNKS}`,
     "-o",
-    `${dir}/${out}`,
+    `${dir}/${BUNDLE_MAIN_CHUNKS}`,
     entry,
   ]);
   await Deno.remove(entry);
@@ -230,10 +193,10 @@ async function mergeChunks(dir: string, entries: readonly string[], out: string)
     for await (const e of Deno.readDir(`${dir}/${sub}`)) {
       const file = `${sub}${e.name}`;
       if (e.isDirectory) await walk(`${file}/`);
-      else if (e.name.endsWith(".js") && file !== out) {
+      else if (e.name.endsWith(".js") && file !== BUNDLE_MAIN_CHUNKS) {
         const path = `${dir}/${file}`;
         const before = await Deno.readTextFile(path);
-        const after = rewriteImports(before, merged, out);
+        const after = rewriteImports(before, merged, BUNDLE_MAIN_CHUNKS);
         if (after !== before) await Deno.writeTextFile(path, after);
       }
     }

@@ -10,7 +10,6 @@ import { join } from "node:path";
 import { LAZY_MODULES } from "../../core/lazy.ts";
 import {
   buildBundle,
-  BUNDLE_JAIL_CHUNKS,
   BUNDLE_MAIN,
   BUNDLE_MAIN_CHUNKS,
   bundleInputs,
@@ -95,28 +94,6 @@ Deno.test("main.js's static imports are all in one file, whose every chunk is go
       assert.ok(Deno.statSync(join(file, "..", m[1])).isFile, `${file}: ${m[1]}`);
     }
   }
-});
-
-Deno.test("the jails' launchers import two files, main's and the jails' merged chunks, the same for both", () => {
-  for (const launcher of ["run/launch_bwrap.js", "run/launch_native.js"]) {
-    const text = Deno.readTextFileSync(join(dir, launcher));
-    const imported = [...text.matchAll(/^import\b[^";]*"([^"]+)";$/gm)].map((m) => m[1]);
-    assert.deepEqual(
-      [...new Set(imported)].sort(),
-      [`../${BUNDLE_JAIL_CHUNKS}`, `../${BUNDLE_MAIN_CHUNKS}`],
-      launcher,
-    );
-  }
-  // Main's modules are imported from main's file, not copied: one copy of core/errors.ts.
-  const jail = Deno.readTextFileSync(join(dir, BUNDLE_JAIL_CHUNKS));
-  assert.match(
-    jail,
-    new RegExp(
-      `^import \\{[^}]*\\bSetupError\\$\\w+ as SetupError\\b[^}]*\\} from "\\./${BUNDLE_MAIN_CHUNKS}";$`,
-      "m",
-    ),
-  );
-  assert.doesNotMatch(jail, /^var SetupError\b|^class SetupError\b/m);
 });
 
 Deno.test("what a run calls is compiled with its file (scripts/eager_compile.ts); what no run loads is not", () => {
