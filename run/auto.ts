@@ -18,7 +18,8 @@ import {
 } from "../jail/auto.ts";
 import type { JailPolicy } from "../jail/policy.ts";
 import { lazyImport } from "../core/lazy.ts";
-import { namespaceFacts, ownStatus } from "./host.ts";
+import { fileIdentity, fileOwner, modeKind } from "../ffi/stat.ts";
+import { namespaceFacts, ownStatus, readText } from "./host.ts";
 
 /** The backend a run with `policy` gets, and why. */
 export async function jailChoice(policy: JailPolicy): Promise<BackendChoice> {
@@ -73,7 +74,8 @@ function cachePath(): string {
 }
 
 function keyFacts(bwrapPath: string): AutoKeyFacts {
-  const bwrap = Deno.statSync(bwrapPath);
+  // statx through libc, not Deno.statSync, whose first use costs a run ~0.8 ms (ffi/stat.ts).
+  const bwrap = fileIdentity(bwrapPath);
   const status = ownStatus();
   let userNamespace = "";
   try {
@@ -81,7 +83,9 @@ function keyFacts(bwrapPath: string): AutoKeyFacts {
   } catch { /* no user namespaces: the sysctl check already ruled bwrap out */ }
   return {
     kernel: Deno.osRelease(),
-    bwrapFile: `${bwrap.ino}:${bwrap.size}:${bwrap.mtime?.getTime()}`,
+    bwrapFile: bwrap
+      ? `${bwrap.ino}:${bwrap.size}:${bwrap.mtimeSec}.${bwrap.mtimeNsec}`
+      : "unreadable",
     uid: Deno.uid() ?? -1,
     userNamespace,
     seccompFilters: Number(/^Seccomp_filters:\s*(\d+)/m.exec(status)?.[1] ?? 0),
@@ -93,15 +97,14 @@ function keyFacts(bwrapPath: string): AutoKeyFacts {
  * must not choose ww's backend (a shared HOME-less /tmp/.cache, for one).
  */
 function readOwnFile(path: string): string | undefined {
-  try {
-    const info = Deno.lstatSync(path);
-    if (!info.isFile || info.uid !== Deno.uid() || ((info.mode ?? 0) & 0o022) !== 0) {
-      return undefined;
-    }
-    return Deno.readTextFileSync(path);
-  } catch {
+  const info = fileOwner(path, false);
+  if (
+    info === undefined || modeKind(info.mode) !== "file" || info.uid !== Deno.uid() ||
+    (info.mode & 0o022) !== 0
+  ) {
     return undefined;
   }
+  return readText(path);
 }
 
 /** Writes the cache file atomically (a whole file or none); a cache that cannot be written is skipped. */

@@ -138,7 +138,8 @@ export function namespaceFacts(): NamespaceFacts {
   const bwrapPath = findTool("bwrap");
   return {
     bwrapPath,
-    bwrapSetuid: bwrapPath !== undefined && ((Deno.statSync(bwrapPath).mode ?? 0) & 0o4000) !== 0,
+    // fileOwner (statx), not Deno.statSync, whose first use costs a run ~0.8 ms.
+    bwrapSetuid: bwrapPath !== undefined && ((fileOwner(bwrapPath)?.mode ?? 0) & 0o4000) !== 0,
     maxUserNamespaces: readNumber("/proc/sys/user/max_user_namespaces"),
     apparmorRestrictsUserns: readNumber("/proc/sys/kernel/apparmor_restrict_unprivileged_userns"),
     unprivilegedUsernsClone: readNumber("/proc/sys/kernel/unprivileged_userns_clone"),

@@ -27,6 +27,38 @@ Deno.test("auto picks bwrap here, and --debug says so on stderr", async () => {
   assert.equal(r.stdout.trim(), "65534");
 });
 
+Deno.test("auto's remembered answer is taken only from a file of ww's own user that no one else may write", async () => {
+  const cache = Deno.makeTempDirSync({ prefix: "wwtest-cache-" });
+  try {
+    const env = { XDG_CACHE_HOME: cache };
+    const first = await runUnder(undefined, ["run", "--debug", "/bin/true"], env);
+    assert.equal(first.code, 0, first.stderr);
+    // The answer as ww wrote it, changed to say bwrap fails here, under the same key.
+    const file = `${cache}/ww/jail-auto.json`;
+    const planted = `${
+      JSON.stringify({ ...JSON.parse(Deno.readTextFileSync(file)), ok: false, detail: "planted" })
+    }\n`;
+    const choice = async () =>
+      (await runUnder(undefined, ["run", "--debug", "/bin/true"], env)).stderr;
+    // Writable by its group: not taken; ww tries bwrap again and writes its own answer.
+    Deno.writeTextFileSync(file, planted);
+    Deno.chmodSync(file, 0o620);
+    assert.match(await choice(), /^ww: jail: bwrap \(auto: /m);
+    assert.equal(JSON.parse(Deno.readTextFileSync(file)).ok, true);
+    // A symlink to such an answer, even one of ww's own: not taken either.
+    Deno.writeTextFileSync(`${cache}/elsewhere.json`, planted, { mode: 0o600 });
+    Deno.removeSync(file);
+    Deno.symlinkSync(`${cache}/elsewhere.json`, file);
+    assert.match(await choice(), /^ww: jail: bwrap \(auto: /m);
+    // The same answer in ww's own file, writable by ww alone: taken (the two above could fail).
+    Deno.removeSync(file);
+    Deno.writeTextFileSync(file, planted, { mode: 0o600 });
+    assert.match(await choice(), /^ww: jail: native \(auto: .*planted.*\)$/m);
+  } finally {
+    Deno.removeSync(cache, { recursive: true });
+  }
+});
+
 Deno.test("auto picks the native jail when bwrap is not in PATH; --explain says why", async () => {
   const r = await runUnder(undefined, ["run", "--explain", "/bin/true"], NO_BWRAP, true);
   assert.equal(r.code, 0, r.stderr);
