@@ -49,6 +49,12 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case "doctor": {
+      if (rest.length > 0) {
+        throw new WwError(
+          `doctor takes no arguments (${rest.join(" ")}); try ww doctor`,
+          EXIT.usage,
+        );
+      }
       const { doctor } = await lazyImport<typeof import("./run/doctor.ts")>("run/doctor.ts");
       return await doctor();
     }

@@ -1,7 +1,7 @@
 // cli/env_file.ts — `--env-file FILE`: docker's env-file format, parsed. Pure: the file's text and
 // the caller's environment come in as values; reading the file is the caller's.
 
-import { envKeyProblem } from "../core/config.ts";
+import { commandLineEnvKeyProblem } from "../core/config.ts";
 
 /**
  * The variables an env file sets, in docker's format (`docker run --env-file`): one `KEY=VALUE`
@@ -30,8 +30,7 @@ export function parseEnvFile(
     const eq = trimmed.indexOf("=");
     const key = eq < 0 ? trimmed : trimmed.slice(0, eq);
     const where = `${file}:${i + 1}`;
-    const problem = envKeyProblem(key) ??
-      (/\s/.test(key) ? `the variable name ${JSON.stringify(key)} contains whitespace` : undefined);
+    const problem = commandLineEnvKeyProblem(key);
     if (problem) return { error: `${where}: ${problem} (expected KEY=VALUE, KEY or # comment)` };
     if (eq < 0) {
       if (key in callerEnv) env[key] = callerEnv[key];

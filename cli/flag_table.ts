@@ -30,7 +30,7 @@ import {
 import { ipfsApiUrl } from "../ipfs/multiaddr.ts";
 import { parseEnvFile } from "./env_file.ts";
 import type { TtyFlag } from "./tty.ts";
-import { envKeyProblem, grantProblem } from "../core/config.ts";
+import { commandLineEnvKeyProblem, grantProblem } from "../core/config.ts";
 import { UsageError } from "../core/errors.ts";
 import { absolutePath } from "../core/path.ts";
 import type { HostGrants } from "../rpc/types.ts";
@@ -558,7 +558,7 @@ function parseEnv(
 ): void {
   const eq = value.indexOf("=");
   const key = eq < 0 ? value : value.slice(0, eq);
-  const problem = envKeyProblem(key);
+  const problem = commandLineEnvKeyProblem(key);
   if (problem) throw new UsageError(`--env ${value}: ${problem}`);
   if (eq < 0) {
     // Like `docker run -e KEY`: the caller's value, or nothing when the caller has none.

@@ -108,6 +108,20 @@ export function envKeyProblem(key: string): string | undefined {
 }
 
 /**
+ * Why `key` cannot be a variable name given on the command line (`--env`, `--env-file`):
+ * envKeyProblem's reasons, and whitespace, which is a typo there (`--env "A B=1"`, `A B=1` in a
+ * file) though execve(2) would pass it.
+ *
+ * @example
+ * commandLineEnvKeyProblem("A B");
+ * // 'the variable name "A B" contains whitespace'
+ */
+export function commandLineEnvKeyProblem(key: string): string | undefined {
+  return envKeyProblem(key) ??
+    (/\s/.test(key) ? `the variable name ${JSON.stringify(key)} contains whitespace` : undefined);
+}
+
+/**
  * Why the strings of a run cannot reach execve(2) as given: an environment name that is not one
  * (`A=B` would set A), or a NUL byte, which would cut a string short. The command line cannot
  * produce either; a library caller can.

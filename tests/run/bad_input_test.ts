@@ -19,6 +19,7 @@ interface Row {
 
 const ROWS: readonly Row[] = [
   { args: ["frobnicate"], message: "unknown command frobnicate" },
+  { args: ["doctor", "extra"], message: "doctor takes no arguments (extra); try ww doctor" },
   { args: ["run"], message: "missing <binary>" },
   { args: ["run", "--"], message: "missing <binary>" },
   { args: ["run", ""], message: "the program name is empty" },
@@ -52,6 +53,10 @@ const ROWS: readonly Row[] = [
   },
   { args: ["run", "--env"], message: "--env needs a value" },
   { args: ["run", "--env", "=x", P], message: "--env =x: the variable name is empty" },
+  {
+    args: ["run", "--env", "A B=1", P],
+    message: '--env A B=1: the variable name "A B" contains whitespace',
+  },
   // Read to its end, it never ends: ww reads at most 1 MiB and a byte.
   {
     args: ["run", "--env-file", "/dev/zero", P],
