@@ -130,6 +130,8 @@ async function runConfig(
   grants: HostGrants,
   debug: boolean,
 ): Promise<number> {
+  // Before --explain too: it refuses what the run would refuse.
+  checkInherited(config.fds);
   if (explain) {
     const { explainName, explainProgram } = await lazyImport<
       typeof import("./run/explain_program.ts")
@@ -160,7 +162,6 @@ async function runConfig(
   // ww forwards SIGUSR1 to the program; Deno must not also open its inspector on it.
   shutDenoInspector();
   try {
-    checkInherited(config.fds);
     child = await startProgram(config, {
       signal: interrupt.signal,
       // Said before the program can write anything, so that no line of its splits these.

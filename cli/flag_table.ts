@@ -271,7 +271,7 @@ export const FLAGS: readonly Flag[] = [
     name: "--explain",
     group: "run",
     help:
-      "print the descriptors, environment and jail a run would get, and for an `/ipns/` name what it resolves to and why ww believes it; run nothing",
+      "print the descriptors, environment and jail a run would get, and for an `/ipns/` name what it resolves to and why ww believes it; run nothing, and refuse what the run would refuse (the same line and exit code)",
     set: (s) => {
       s.explain = true;
     },

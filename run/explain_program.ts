@@ -14,12 +14,13 @@ import { planRun } from "../plan/run.ts";
 import { jailChoice } from "./auto.ts";
 import { explainRun } from "./explain.ts";
 import { bwrapFacts, directFacts, runFacts } from "./facts.ts";
-import { jailIdRange, peekJailId } from "./ids.ts";
+import { checkJailAccess, jailIdRange, peekJailId } from "./ids.ts";
 import { ipfsJailPath } from "./launch.ts";
 import { nativeFacts } from "./native.ts";
 import { resolveProgram } from "./resolve.ts";
 import { checkProgramFile } from "./script.ts";
-import { checkRunConfig, type StartConfig, withRunDefaults } from "./start.ts";
+import { checkGrantsOpen, checkRunConfig, type StartConfig, withRunDefaults } from "./start.ts";
+import { checkLimits } from "./limits.ts";
 import { workTmpdir } from "./tmpdir.ts";
 
 /**
@@ -98,6 +99,8 @@ export interface ExplainedRun {
 export async function explainProgram(input: StartConfig): Promise<ExplainedRun> {
   const config = withRunDefaults(input);
   checkRunConfig(config);
+  // What a run refuses before it starts anything, --explain refuses alike (same line, same code).
+  checkGrantsOpen(config.fds);
   const own = config.own ?? [];
   const ipfs = isIpfsPath(config.program);
   const path = ipfs
@@ -147,6 +150,17 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
       : {}),
   });
   const { env } = plan;
+  if (plan.backend !== "none") {
+    // In the launchers' order: the jail's user's access, then the limits.
+    const jailUser = plan.backend === "bwrap" ? plan.dropTo : plan.native.plan.identity;
+    if (jailUser) {
+      checkJailAccess(jailUser, leased !== undefined, ipfs ? undefined : path, {
+        readOnly: config.jail.readOnlyBinds.map((b) => b.source),
+        writable: config.jail.writableBinds.map((b) => b.source),
+      });
+    }
+    checkLimits(config.jail.limits, { backend: plan.backend, highestFd: plan.highestFd });
+  }
   const explained = (command: readonly string[], lines: readonly string[]): ExplainedRun => ({
     jail: { backend: choice.backend, reason: choice.reason },
     program: path,

@@ -208,7 +208,7 @@ export async function startProgram(
   if (guest) cleanups.add(() => closeFd(guest.fd));
   try {
     checkRunConfig(config);
-    for (const g of config.fds) checkOpen(g.name, g.source);
+    checkGrantsOpen(config.fds);
     // Before a program from IPFS is fetched: every backend makes its work directory there.
     workTmpdir();
     const program: Program = guest
@@ -423,8 +423,11 @@ export function unknownSignal(signal: unknown): TypeError {
   );
 }
 
-function checkOpen(name: string, fd: number): void {
-  if (fdState(fd) === "closed") throw new ClosedFdError(name, fd);
+/** Throws a ClosedFdError for the first grant whose descriptor is not open in ww. */
+export function checkGrantsOpen(fds: RunConfig["fds"]): void {
+  for (const { name, source } of fds) {
+    if (fdState(source) === "closed") throw new ClosedFdError(name, source);
+  }
 }
 
 /**
