@@ -327,12 +327,19 @@ export function grantFailure(
   g: OwnGrant,
   code: string,
   words: Wording = "commandLine",
+  link?: { readonly link: string; readonly uid: number },
 ): string {
   const kind = grantKind(g);
   const why = (() => {
     switch (code) {
       case "unknown host":
         return "unknown host (use a name the host resolves, or a numeric address)";
+      case "untrusted link":
+        return `${link?.link} is a symbolic link owned by uid ${link?.uid}: in a grant's path ww follows only links owned by root or by ${
+          words === "commandLine" ? "its caller" : "this process's user"
+        }, as a jail could have planted any other (give the path it points to)`;
+      case "ELOOP":
+        return "too many levels of symbolic links (a loop)";
       case "EADDRINUSE":
         return kind === "listen" && "listen" in g && g.listen.startsWith("unix:")
           ? "the path already exists and is not a socket (ww replaces only a socket nobody listens on: remove it or pick another path)"

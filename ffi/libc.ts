@@ -56,6 +56,7 @@ const fileSymbols = {
   lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
   sendfile: { parameters: ["i32", "i32", "buffer", "usize"], result: "isize" },
   access: { parameters: ["buffer", "i32"], result: "i32" },
+  readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
   send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
   // openat2(2), which glibc does not wrap: `syscall` declared with this call's argument shape (see
   // the Landlock probe below).

@@ -13,7 +13,7 @@ import {
   type Symbols,
   SyscallError,
 } from "./libc.ts";
-import { F_GETFL, F_SETFL, O_ACCMODE, O_NONBLOCK, POLLOUT } from "./flags.ts";
+import { F_GETFL, F_SETFL, O_ACCMODE, O_CREAT, O_NONBLOCK, POLLOUT } from "./flags.ts";
 
 const socketSymbols = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
@@ -30,6 +30,19 @@ const socketSymbols = {
     name: "open",
     parameters: ["buffer", "i32", "u32"],
     result: "i32",
+    nonblocking: true,
+  },
+  // openat2(2), which glibc does not wrap: `syscall` with this call's argument shape, on the main
+  // thread and, for a FIFO that waits for its other end, on a worker thread (as open_wait).
+  openat2: {
+    name: "syscall",
+    parameters: ["i64", "i32", "buffer", "buffer", "usize"],
+    result: "i64",
+  },
+  openat2_wait: {
+    name: "syscall",
+    parameters: ["i64", "i32", "buffer", "buffer", "usize"],
+    result: "i64",
     nonblocking: true,
   },
   // Name lookups may wait on DNS: run on a worker thread. Their result is the error code (EAI_*),
@@ -225,23 +238,30 @@ export function boundAddress(fd: number): { family: number; port: number; addr: 
  * open(2) with O_CLOEXEC added, retried on EINTR; mode 0666 less the umask for new files. The
  * program gets a blocking descriptor, as from a shell redirection, and, as there, a FIFO's open
  * waits for its other end (a writer for `r`, a reader for `w` and `a`), without stopping ww.
+ * With `noSymlinks`, by openat2(2) refusing any symlink on the path (ELOOP): one that appeared
+ * since the path was resolved (fd/grant_path.ts) is not followed.
  */
-export async function openPath(path: string, flags: number): Promise<number> {
+export async function openPath(
+  path: string,
+  flags: number,
+  noSymlinks = false,
+): Promise<number> {
   const p = cString(path);
+  const opener = noSymlinks ? openat2Opener(flags) : openOpener(flags);
   const readOnly = (flags & O_ACCMODE) === 0;
   // A FIFO to read waits for a writer, on a worker thread. Not by a nonblocking open first: that
   // makes ww a reader at once, so a writer could open, write and close before ww reopens to
   // wait, and the line would be lost with ww waiting forever (seen under load).
-  let fd = readOnly && isFifo(path) ? -1 : openNow(p, flags | O_NONBLOCK, path);
+  let fd = readOnly && isFifo(path) ? -1 : openNow(p, opener, path);
   // O_NONBLOCK: a FIFO opens at once for reading (it became one after the check: wait as above),
   // or fails ENXIO for writing (nothing reads it yet: wait for a reader).
   if (fd === -1 || (readOnly && Deno.statSync(`/proc/self/fd/${fd}`).isFifo)) {
     if (fd !== -1) libc().close(fd);
-    fd = await sock().open_wait(p, flags | SOCK_CLOEXEC, 0o666);
+    fd = await opener.wait(p);
     if (fd === -1) {
-      const again = openNow(p, flags | O_NONBLOCK, path);
+      const again = openNow(p, opener, path);
       if (again !== -1) libc().close(again);
-      throw new SyscallError("open", 5, path);
+      throw new SyscallError(noSymlinks ? "openat2" : "open", 5, path);
     }
     return fd;
   }
@@ -252,6 +272,48 @@ export async function openPath(path: string, flags: number): Promise<number> {
   throw new SyscallError("fcntl", errno, path);
 }
 
+/** How openPath opens: at once (with O_NONBLOCK added), and waiting on a worker thread. */
+interface Opener {
+  readonly syscall: string;
+  now(p: Uint8Array<ArrayBuffer>): number;
+  wait(p: Uint8Array<ArrayBuffer>): Promise<number>;
+}
+
+function openOpener(flags: number): Opener {
+  return {
+    syscall: "open",
+    now: (p) => sock().open(p, flags | O_NONBLOCK | SOCK_CLOEXEC, 0o666),
+    wait: (p) => sock().open_wait(p, flags | SOCK_CLOEXEC, 0o666),
+  };
+}
+
+/** openat2 with RESOLVE_NO_SYMLINKS and RESOLVE_NO_MAGICLINKS: no link anywhere on the path. */
+function openat2Opener(flags: number): Opener {
+  // struct open_how { u64 flags; u64 mode; u64 resolve; }, one for each kind of open; the worker
+  // thread's is kept until its call returns (it is this function's, not reused).
+  const how = (extra: number) =>
+    new BigUint64Array([
+      BigInt(flags | extra | SOCK_CLOEXEC),
+      // openat2 refuses a mode (EINVAL) for an open that creates nothing.
+      (flags & O_CREAT) !== 0 ? 0o666n : 0n,
+      BigInt(RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS),
+    ]);
+  const nowHow = how(O_NONBLOCK);
+  const waitHow = how(0);
+  return {
+    syscall: "openat2",
+    now: (p) => Number(sock().openat2(SYS_OPENAT2, AT_FDCWD, p, nowHow, 24n)),
+    wait: async (p) => Number(await sock().openat2_wait(SYS_OPENAT2, AT_FDCWD, p, waitHow, 24n)),
+  };
+}
+
+/** openat2's number, the same on x86_64 and aarch64. */
+const SYS_OPENAT2 = 437n;
+const AT_FDCWD = -100;
+/** <linux/openat2.h> */
+const RESOLVE_NO_MAGICLINKS = 0x02;
+const RESOLVE_NO_SYMLINKS = 0x04;
+
 /** Whether `path` names a FIFO now; false when it cannot be stat'ed (open says why). */
 function isFifo(path: string): boolean {
   try {
@@ -261,13 +323,13 @@ function isFifo(path: string): boolean {
   }
 }
 
-/** open(2) on the main thread, retried on EINTR; -1 for ENXIO (a FIFO nothing reads yet). */
-function openNow(p: Uint8Array<ArrayBuffer>, flags: number, path: string): number {
+/** The open on the main thread, retried on EINTR; -1 for ENXIO (a FIFO nothing reads yet). */
+function openNow(p: Uint8Array<ArrayBuffer>, opener: Opener, path: string): number {
   for (;;) {
-    const fd = sock().open(p, flags | SOCK_CLOEXEC, 0o666);
+    const fd = opener.now(p);
     if (fd !== -1) return fd;
     const errno = lastErrno();
     if (errno === ENXIO) return -1;
-    if (errno !== EINTR) throw new SyscallError("open", errno, path);
+    if (errno !== EINTR) throw new SyscallError(opener.syscall, errno, path);
   }
 }

@@ -3,7 +3,7 @@
 // jail shows, the native jail's rule paths), and Deno.statSync's FileInfo (~1 KB) and its error
 // for an absent path (~4 KB) were a fifth of a native run's garbage (issue 16).
 
-import { check, cString, lastErrno, libc } from "./libc.ts";
+import { check, cString, lastErrno, libc, libcFiles, SyscallError } from "./libc.ts";
 import { ENAMETOOLONG } from "./errno.ts";
 import { O_CLOEXEC, O_NOFOLLOW, O_PATH } from "./flags.ts";
 
@@ -207,3 +207,31 @@ export function isStillAt(path: string, held: number): boolean {
   }
   return dev === device() && ino === u64(STX_INO);
 }
+
+/**
+ * Whether `path` is a symlink, and its owner (the link's own, not its target's); undefined when
+ * it cannot be told (absent, a parent not searchable).
+ */
+export function linkInfo(
+  path: string,
+): { readonly symlink: boolean; readonly uid: number } | undefined {
+  if (!statx(path, false, STATX_OWNER)) return undefined;
+  return {
+    symlink: (view.getUint16(STX_MODE, true) & S_IFMT) === S_IFLNK,
+    uid: view.getUint32(STX_UID, true),
+  };
+}
+
+/** The target of the symlink at `path` (readlink(2)); a SyscallError when it is not one. */
+export function readLink(path: string): string {
+  const n = check(
+    "readlink",
+    libcFiles().readlink(cString(path), linkBuffer, BigInt(linkBuffer.length)),
+    path,
+  );
+  if (n === linkBuffer.length) throw new SyscallError("readlink", ENAMETOOLONG, path);
+  return new TextDecoder().decode(linkBuffer.subarray(0, n));
+}
+
+/** PATH_MAX: no link's target is longer. */
+const linkBuffer = new Uint8Array(4096);

@@ -4,9 +4,9 @@
 // socket file ww created, and reports one line naming the grant (fd/grants.ts words it). A
 // `--listen unix:PATH` takes over a socket nobody listens on, as servers do (listenUnix).
 
-import { EADDRINUSE } from "../ffi/errno.ts";
+import { EADDRINUSE, ELOOP } from "../ffi/errno.ts";
 import { closeFd } from "../ffi/fd.ts";
-import { holdFile, isStillAt } from "../ffi/stat.ts";
+import { holdFile, isStillAt, linkInfo, readLink } from "../ffi/stat.ts";
 import { lockDirectory, tryLockDirectory } from "../ffi/lock.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import {
@@ -30,6 +30,7 @@ import {
   takenUnixPathStep,
 } from "../fd/grants.ts";
 import type { FdGrant } from "../fd/layout.ts";
+import { resolveGrantPath } from "../fd/grant_path.ts";
 import { GrantError } from "../core/errors.ts";
 import type { Cleanups } from "./launch.ts";
 
@@ -88,13 +89,16 @@ export async function openOwnGrants(
         ? "unlockable"
         : e instanceof ForeignSocketError
         ? "foreign"
+        : e instanceof UntrustedLinkError
+        ? "untrusted link"
         : e instanceof SyscallError
         ? e.code
         : undefined;
       if (code === undefined) throw e;
-      throw new GrantError(g.name, grantFailure(g, code, "library"), {
+      const link = e instanceof UntrustedLinkError ? e.link : undefined;
+      throw new GrantError(g.name, grantFailure(g, code, "library", link), {
         cause: e,
-        commandLine: grantFailure(g, code),
+        commandLine: grantFailure(g, code, "commandLine", link),
       });
     }
     closers.push(cleanups.add(() => closeFd(fd)));
@@ -162,6 +166,14 @@ class UnlockableSocketError extends Error {
   constructor(readonly path: string) {
     super(`${path}: cannot lock its directory`);
     this.name = "UnlockableSocketError";
+  }
+}
+
+/** A symlink on a grant's path that ww does not follow (fd/grant_path.ts). */
+class UntrustedLinkError extends Error {
+  constructor(readonly link: { readonly link: string; readonly uid: number }) {
+    super(`${link.link}: a symlink of uid ${link.uid}`);
+    this.name = "UntrustedLinkError";
   }
 }
 
@@ -313,7 +325,17 @@ async function probeUnix(path: string): Promise<"refused" | "accepted" | "missin
 const PROBE_TIMEOUT_MS = 1_000;
 
 async function openFile(path: string, mode: "r" | "w" | "a" | "rw"): Promise<number> {
-  const fd = await openPath(path, openFlags(mode));
+  const uid = Deno.uid();
+  const resolved = resolveGrantPath(
+    path,
+    { lstat: linkInfo, readlink: readLink },
+    (owner) => owner === 0 || owner === uid,
+  );
+  if ("untrusted" in resolved) throw new UntrustedLinkError(resolved.untrusted);
+  if ("loop" in resolved) throw new SyscallError("open", ELOOP, path);
+  // No link is left on the path, and none may appear before the open: openat2 refuses any.
+  // Under /proc, the kernel's own links (/proc/self/fd/N) are followed by a plain open.
+  const fd = await openPath(resolved.path, openFlags(mode), !resolved.kernelLinks);
   try {
     // O_RDONLY opens a directory too; the program was promised a file.
     if (Deno.statSync(`/proc/self/fd/${fd}`).isDirectory) {

@@ -1,0 +1,91 @@
+// `--open` opens a file with its caller's rights (root's here) and hands the descriptor to a jail.
+// A jail that can write a bound directory plants a symlink there (`log -> <a root-only file>`);
+// a later run's `--open log=DIR/log` followed it and handed the jail the root-only file. ww now
+// follows, in a grant's path, only links owned by root or by its caller (fd/grant_path.ts), and
+// opens the resolved path with openat2 refusing any link that appears meanwhile.
+
+import assert from "node:assert/strict";
+import { runWw } from "../support/ww.ts";
+
+const tmp = await Deno.makeTempDir({ prefix: "wwtest-links-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
+await Deno.chmod(tmp, 0o755);
+/** Only root may read it. */
+const SECRET = `${tmp}/secret`;
+await Deno.writeTextFile(SECRET, "root's secret\n", { mode: 0o600 });
+
+/** A directory every jail may write, not sticky: the kernel's protected_symlinks does not apply. */
+async function sharedDir(name: string): Promise<string> {
+  const dir = `${tmp}/${name}`;
+  await Deno.mkdir(dir);
+  await Deno.chmod(dir, 0o777);
+  return dir;
+}
+
+for (const jail of ["bwrap", "native"] as const) {
+  Deno.test(`[${jail}] a symlink a jail planted in its bind is not followed by a later --open`, async () => {
+    const dir = await sharedDir(`planted-${jail}`);
+    // The jail (a leased uid) plants links: to the file, and to its directory.
+    const plant = await runWw([
+      "run",
+      `--jail=${jail}`,
+      "--bind",
+      dir,
+      "/bin/sh",
+      "-c",
+      `ln -s ${SECRET} ${dir}/log && ln -s ${tmp} ${dir}/sub && echo planted`,
+    ]);
+    assert.equal(plant.code, 0, plant.stderr);
+    assert.equal(plant.stdout, "planted\n");
+    const owner = Deno.lstatSync(`${dir}/log`).uid!;
+    assert.notEqual(owner, 0, "the jail's link is the jail's uid's");
+    for (const path of [`${dir}/log`, `${dir}/sub/secret`]) {
+      const link = path.endsWith("/log") ? `${dir}/log` : `${dir}/sub`;
+      const r = await runWw([
+        "run",
+        `--jail=${jail}`,
+        "--open",
+        `x=${path}:r`,
+        "/bin/sh",
+        "-c",
+        "cat <&4",
+      ]);
+      assert.equal(r.code, 125, r.stdout);
+      assert.equal(r.stdout, "", "nothing of the file reached the jail");
+      assert.equal(
+        r.stderr,
+        `ww: --open x=${path}: ${link} is a symbolic link owned by uid ${owner}: in a grant's path ww follows only links owned by root or by its caller, as a jail could have planted any other (give the path it points to)\n`,
+      );
+    }
+  });
+}
+
+Deno.test("--open follows root's own links, and /dev/stdout's kernel link, as before", async () => {
+  const dir = await sharedDir("trusted");
+  await Deno.symlink(SECRET, `${dir}/mine`);
+  const r = await runWw(["run", "--open", `x=${dir}/mine:r`, "/bin/sh", "-c", "cat <&4"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "root's secret\n");
+  const out = await runWw([
+    "run",
+    "--open",
+    "out=/dev/stdout:w",
+    "/bin/sh",
+    "-c",
+    'echo "through /dev/stdout" >&4',
+  ]);
+  assert.equal(out.code, 0, out.stderr);
+  assert.equal(out.stdout, "through /dev/stdout\n");
+});
+
+Deno.test("--open of a loop of links says so in one line", async () => {
+  const dir = await sharedDir("loop");
+  await Deno.symlink("b", `${dir}/a`);
+  await Deno.symlink("a", `${dir}/b`);
+  const r = await runWw(["run", "--open", `x=${dir}/a`, "/bin/true"]);
+  assert.equal(r.code, 125);
+  assert.equal(
+    r.stderr,
+    `ww: --open x=${dir}/a: too many levels of symbolic links (a loop)\n`,
+  );
+});
