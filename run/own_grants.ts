@@ -112,6 +112,9 @@ async function openOne(g: OwnGrant, cleanups: Cleanups, listeners: Listener[]): 
   const text = "listen" in g ? g.listen : g.connect;
   // Checked before: ownGrantsProblem.
   const address = parseAddress(text) as Address;
+  // A socket's path is checked as a file's is (trustedPath), then used as given: connect(2) and
+  // bind(2) have no openat2. A link planted between the two is the narrow gap left.
+  if (address.kind === "unix") trustedPath(address.path);
   if ("connect" in g) {
     const candidates = address.kind === "unix"
       ? [unixSockaddr(address.path)]
@@ -324,7 +327,11 @@ async function probeUnix(path: string): Promise<"refused" | "accepted" | "missin
 /** A connect to a unix socket is answered at once; this only bounds an odd one. */
 const PROBE_TIMEOUT_MS = 1_000;
 
-async function openFile(path: string, mode: "r" | "w" | "a" | "rw"): Promise<number> {
+/**
+ * `path` with its links resolved by fd/grant_path.ts's rule: an UntrustedLinkError for a link of
+ * neither root nor ww's user, a SyscallError ELOOP for a loop.
+ */
+function trustedPath(path: string): { path: string; kernelLinks: boolean } {
   const uid = Deno.uid();
   const resolved = resolveGrantPath(
     path,
@@ -333,6 +340,11 @@ async function openFile(path: string, mode: "r" | "w" | "a" | "rw"): Promise<num
   );
   if ("untrusted" in resolved) throw new UntrustedLinkError(resolved.untrusted);
   if ("loop" in resolved) throw new SyscallError("open", ELOOP, path);
+  return resolved;
+}
+
+async function openFile(path: string, mode: "r" | "w" | "a" | "rw"): Promise<number> {
+  const resolved = trustedPath(path);
   // No link is left on the path, and none may appear before the open: openat2 refuses any.
   // Under /proc, the kernel's own links (/proc/self/fd/N) are followed by a plain open.
   const fd = await openPath(resolved.path, openFlags(mode), !resolved.kernelLinks);

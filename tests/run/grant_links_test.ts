@@ -60,6 +60,50 @@ for (const jail of ["bwrap", "native"] as const) {
   });
 }
 
+Deno.test("a unix socket's path under --connect and --listen is held to the same rule", async () => {
+  // A server only root can reach (its directory is root's, 0700).
+  await Deno.mkdir(`${tmp}/private`, { mode: 0o700 });
+  const server = Deno.listen({ transport: "unix", path: `${tmp}/private/srv.sock` });
+  try {
+    const dir = await sharedDir("sockets");
+    const plant = await runWw([
+      "run",
+      "--bind",
+      dir,
+      "/bin/sh",
+      "-c",
+      `ln -s ${tmp}/private/srv.sock ${dir}/app.sock && ln -s ${tmp}/private ${dir}/sub`,
+    ]);
+    assert.equal(plant.code, 0, plant.stderr);
+    const owner = Deno.lstatSync(`${dir}/app.sock`).uid!;
+    const refused = (r: { code: number; stderr: string }, grant: string, link: string) => {
+      assert.equal(r.code, 125, r.stderr);
+      assert.equal(
+        r.stderr,
+        `ww: ${grant}: ${link} is a symbolic link owned by uid ${owner}: in a grant's path ww follows only links owned by root or by its caller, as a jail could have planted any other (give the path it points to)\n`,
+      );
+    };
+    const connect = `x=unix:${dir}/app.sock`;
+    refused(
+      await runWw(["run", "--connect", connect, "/bin/true"]),
+      `--connect ${connect}`,
+      `${dir}/app.sock`,
+    );
+    const listen = `x=unix:${dir}/sub/new.sock`;
+    refused(
+      await runWw(["run", "--listen", listen, "/bin/true"]),
+      `--listen ${listen}`,
+      `${dir}/sub`,
+    );
+    assert.throws(() => Deno.lstatSync(`${tmp}/private/new.sock`), Deno.errors.NotFound);
+    // The server's own path, given as it is: connected.
+    const direct = await runWw(["run", "--connect", `x=unix:${tmp}/private/srv.sock`, "/bin/true"]);
+    assert.equal(direct.code, 0, direct.stderr);
+  } finally {
+    server.close();
+  }
+});
+
 Deno.test("--open follows root's own links, and /dev/stdout's kernel link, as before", async () => {
   const dir = await sharedDir("trusted");
   await Deno.symlink(SECRET, `${dir}/mine`);
