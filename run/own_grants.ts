@@ -334,7 +334,8 @@ const PROBE_TIMEOUT_MS = 1_000;
 function trustedPath(path: string): { path: string; kernelLinks: boolean } {
   const uid = Deno.uid();
   const resolved = resolveGrantPath(
-    path,
+    // A library caller's relative path is ww's working directory's, as open(2) takes it.
+    path.startsWith("/") ? path : `${Deno.cwd()}/${path}`,
     { lstat: linkInfo, readlink: readLink },
     (owner) => owner === 0 || owner === uid,
   );

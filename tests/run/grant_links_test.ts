@@ -5,6 +5,7 @@
 // opens the resolved path with openat2 refusing any link that appears meanwhile.
 
 import assert from "node:assert/strict";
+import { DEFAULT_POLICY, startProgram } from "../../mod.ts";
 import { runWw } from "../support/ww.ts";
 
 const tmp = await Deno.makeTempDir({ prefix: "wwtest-links-" });
@@ -132,4 +133,22 @@ Deno.test("--open of a loop of links says so in one line", async () => {
     r.stderr,
     `ww: --open x=${dir}/a: too many levels of symbolic links (a loop)\n`,
   );
+});
+
+Deno.test("library: a relative path to open is the working directory's, as open(2) takes it", async () => {
+  await Deno.mkdir(`${tmp}/rel`);
+  await Deno.writeTextFile(`${tmp}/rel/file`, "relative\n");
+  const cwd = Deno.cwd();
+  Deno.chdir(tmp);
+  try {
+    const child = await startProgram({
+      program: "/bin/sh",
+      args: ["-c", "cat <&4 >/dev/null"],
+      own: [{ name: "x", open: "rel/file" }],
+      jail: { ...DEFAULT_POLICY, backend: "none" },
+    });
+    assert.equal((await child.status).code, 0);
+  } finally {
+    Deno.chdir(cwd);
+  }
 });
