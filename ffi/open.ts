@@ -6,11 +6,10 @@ import { check, cString, libcFiles } from "./libc.ts";
 import { O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDONLY } from "./flags.ts";
 
 /** openat2's number, the same on x86_64 and aarch64 (a syscall added after the tables merged). */
-const SYS_OPENAT2 = 437n;
-const AT_FDCWD = -100;
+export const SYS_OPENAT2 = 437n;
+export const AT_FDCWD = -100;
 /** <linux/openat2.h>: refuse every symlink, and the /proc magic links among them. */
-const RESOLVE_NO_MAGICLINKS = 0x02;
-const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_NO_LINKS = 0x02 | 0x04; // RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS
 
 /**
  * Opens the file at absolute `path` read-only and close-on-exec, failing (SyscallError "openat2":
@@ -25,7 +24,7 @@ export function openNoSymlinks(path: string): number {
   const how = new BigUint64Array([
     BigInt(O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY),
     0n,
-    BigInt(RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS),
+    BigInt(RESOLVE_NO_LINKS),
   ]);
   const fd = libcFiles().syscall_openat2(SYS_OPENAT2, AT_FDCWD, cString(path), how, 24n);
   return check("openat2", fd, path);

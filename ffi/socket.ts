@@ -14,6 +14,7 @@ import {
   SyscallError,
 } from "./libc.ts";
 import { F_GETFL, F_SETFL, O_ACCMODE, O_CREAT, O_NONBLOCK, POLLOUT } from "./flags.ts";
+import { AT_FDCWD, RESOLVE_NO_LINKS, SYS_OPENAT2 } from "./open.ts";
 
 const socketSymbols = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
@@ -296,7 +297,7 @@ function openat2Opener(flags: number): Opener {
       BigInt(flags | extra | SOCK_CLOEXEC),
       // openat2 refuses a mode (EINVAL) for an open that creates nothing.
       (flags & O_CREAT) !== 0 ? 0o666n : 0n,
-      BigInt(RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS),
+      BigInt(RESOLVE_NO_LINKS),
     ]);
   const nowHow = how(O_NONBLOCK);
   const waitHow = how(0);
@@ -306,13 +307,6 @@ function openat2Opener(flags: number): Opener {
     wait: async (p) => Number(await sock().openat2_wait(SYS_OPENAT2, AT_FDCWD, p, waitHow, 24n)),
   };
 }
-
-/** openat2's number, the same on x86_64 and aarch64. */
-const SYS_OPENAT2 = 437n;
-const AT_FDCWD = -100;
-/** <linux/openat2.h> */
-const RESOLVE_NO_MAGICLINKS = 0x02;
-const RESOLVE_NO_SYMLINKS = 0x04;
 
 /** Whether `path` names a FIFO now; false when it cannot be stat'ed (open says why). */
 function isFifo(path: string): boolean {
