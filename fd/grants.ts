@@ -339,7 +339,7 @@ export function grantFailure(
           words === "commandLine" ? "its caller" : "this process's user"
         }, as a jail could have planted any other (give the path it points to)`;
       case "ELOOP":
-        return "too many levels of symbolic links (a loop)";
+        return "too many levels of symbolic links (a loop), or one appeared on the path as ww opened it";
       case "EADDRINUSE":
         return kind === "listen" && "listen" in g && g.listen.startsWith("unix:")
           ? "the path already exists and is not a socket (ww replaces only a socket nobody listens on: remove it or pick another path)"

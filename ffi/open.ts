@@ -3,7 +3,7 @@
 // was checked, say) is followed.
 
 import { check, cString, libcFiles } from "./libc.ts";
-import { O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDONLY } from "./flags.ts";
+import { O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_PATH, O_RDONLY } from "./flags.ts";
 
 /** openat2's number, the same on x86_64 and aarch64 (a syscall added after the tables merged). */
 export const SYS_OPENAT2 = 437n;
@@ -20,12 +20,21 @@ export const RESOLVE_NO_LINKS = 0x02 | 0x04; // RESOLVE_NO_MAGICLINKS | RESOLVE_
  * const fd = openNoSymlinks("/usr/bin/true"); // ELOOP on a merged-/usr system's /bin/true
  */
 export function openNoSymlinks(path: string): number {
+  return openat2NoLinks(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+}
+
+/**
+ * An O_PATH descriptor (close-on-exec) of the file at absolute `path`, failing as openNoSymlinks
+ * does when any part of the path is a symlink: it names the file (a unix socket, to connect to
+ * through /proc/self/fd/N) without opening it.
+ */
+export function holdNoSymlinks(path: string): number {
+  return openat2NoLinks(path, O_PATH | O_CLOEXEC);
+}
+
+function openat2NoLinks(path: string, flags: number): number {
   // struct open_how { u64 flags; u64 mode; u64 resolve; }
-  const how = new BigUint64Array([
-    BigInt(O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY),
-    0n,
-    BigInt(RESOLVE_NO_LINKS),
-  ]);
+  const how = new BigUint64Array([BigInt(flags), 0n, BigInt(RESOLVE_NO_LINKS)]);
   const fd = libcFiles().syscall_openat2(SYS_OPENAT2, AT_FDCWD, cString(path), how, 24n);
   return check("openat2", fd, path);
 }

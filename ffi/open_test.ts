@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { closeFd } from "./fd.ts";
 import { SyscallError } from "./libc.ts";
-import { openNoSymlinks } from "./open.ts";
+import { holdNoSymlinks, openNoSymlinks } from "./open.ts";
+import { connectSocket, unixSockaddr } from "./socket.ts";
 
 Deno.test("openNoSymlinks opens a plain path, and refuses a symlink anywhere on it", () => {
   const dir = Deno.makeTempDirSync({ prefix: "ww-open-test-" });
@@ -40,3 +41,26 @@ Deno.test("openNoSymlinks does not wait for a writer on a FIFO", () => {
 function isErrno(code: string): (e: unknown) => boolean {
   return (e) => e instanceof SyscallError && e.syscall === "openat2" && e.code === code;
 }
+
+Deno.test("holdNoSymlinks names a unix socket to connect to through /proc/self/fd, and refuses a linked path", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "ww-open-test-" });
+  const server = Deno.listen({ transport: "unix", path: `${dir}/s.sock` });
+  try {
+    Deno.symlinkSync(`${dir}/s.sock`, `${dir}/link.sock`);
+    const held = holdNoSymlinks(`${dir}/s.sock`);
+    try {
+      const accepted = server.accept();
+      closeFd(await connectSocket(unixSockaddr(`/proc/self/fd/${held}`), 1000));
+      (await accepted).close();
+    } finally {
+      closeFd(held);
+    }
+    assert.throws(
+      () => holdNoSymlinks(`${dir}/link.sock`),
+      (e) => e instanceof SyscallError && e.code === "ELOOP",
+    );
+  } finally {
+    server.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -9,6 +9,7 @@ import { closeFd } from "../ffi/fd.ts";
 import { holdFile, isStillAt, linkInfo, readLink } from "../ffi/stat.ts";
 import { lockDirectory, tryLockDirectory } from "../ffi/lock.ts";
 import { SyscallError } from "../ffi/libc.ts";
+import { holdNoSymlinks } from "../ffi/open.ts";
 import {
   AF_INET6,
   boundAddress,
@@ -112,9 +113,19 @@ async function openOne(g: OwnGrant, cleanups: Cleanups, listeners: Listener[]): 
   const text = "listen" in g ? g.listen : g.connect;
   // Checked before: ownGrantsProblem.
   const address = parseAddress(text) as Address;
-  // A socket's path is checked as a file's is (trustedPath), then used as given: connect(2) and
-  // bind(2) have no openat2. A link planted between the two is the narrow gap left.
-  if (address.kind === "unix") trustedPath(address.path);
+  // A socket's path is resolved as a file's is (trustedPath). bind(2) has no openat2: a --listen
+  // path is then used as given, and a link planted between the two is the narrow gap left there.
+  const unix = address.kind === "unix" ? trustedPath(address.path) : undefined;
+  if ("connect" in g && unix && !unix.kernelLinks) {
+    // Through a descriptor of the socket file, opened with no link on its path: no link that
+    // appeared since the check is followed.
+    const held = holdNoSymlinks(unix.path);
+    try {
+      return await connectSocket(unixSockaddr(`/proc/self/fd/${held}`), CONNECT_TIMEOUT_MS);
+    } finally {
+      closeFd(held);
+    }
+  }
   if ("connect" in g) {
     const candidates = address.kind === "unix"
       ? [unixSockaddr(address.path)]
