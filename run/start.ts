@@ -11,6 +11,7 @@ import {
   backendProblem,
   DEFAULT_POLICY,
   durationProblem,
+  type JailPolicy,
   TIMEOUT_GRACE_MS,
 } from "../jail/policy.ts";
 import { DEFAULT_IPFS_API } from "../ipfs/multiaddr.ts";
@@ -168,15 +169,20 @@ const jailLeases = new WeakMap<Pick<Child, "jail">, JailLease>();
 
 /**
  * A RunConfig in which everything but the program may be left out: no arguments, no grants, an
- * empty environment, the IPFS node at DEFAULT_IPFS_API, and DEFAULT_POLICY's jail.
+ * empty environment, the IPFS node at DEFAULT_IPFS_API, and DEFAULT_POLICY's jail; a jail that
+ * names some of its fields takes DEFAULT_POLICY's for the others (its limits, when given, are
+ * taken whole: `{}` is no limits).
  *
  * @example
  * ```ts ignore
- * const config: StartConfig = { program: "/bin/true" };
+ * const config: StartConfig = { program: "/bin/true", jail: { backend: "native" } };
  * await startProgram(config);
  * ```
  */
-export type StartConfig = Pick<RunConfig, "program"> & Partial<Omit<RunConfig, "program">>;
+export type StartConfig =
+  & Pick<RunConfig, "program">
+  & Partial<Omit<RunConfig, "program" | "jail">>
+  & { readonly jail?: Partial<JailPolicy> };
 
 /** `config` with StartConfig's defaults filled in. */
 export function withRunDefaults(config: StartConfig): RunConfig {
@@ -186,7 +192,7 @@ export function withRunDefaults(config: StartConfig): RunConfig {
     fds: config.fds ?? [],
     env: config.env ?? {},
     ipfsApi: config.ipfsApi ?? DEFAULT_IPFS_API,
-    jail: config.jail ?? DEFAULT_POLICY,
+    jail: { ...DEFAULT_POLICY, ...config.jail },
   };
 }
 

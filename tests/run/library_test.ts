@@ -297,3 +297,24 @@ for (const backend of ["none", "bwrap", "native"] as const) {
     assert.deepEqual(explained.fds.map((f) => f.name), ["host", "WW_FD_DB"]);
   });
 }
+
+Deno.test("library: a jail that names some fields takes DEFAULT_POLICY's others; its limits, given, are whole", async () => {
+  // Was a TypeError from inside the planner (jail.readOnlyBinds is not iterable).
+  const child = await startProgram({ program: "/bin/true", jail: { backend: "native" } });
+  assert.equal((await child.status).code, 0);
+  assert.equal(child.jail.backend, "native");
+  const explained = await explainProgram({ program: "/bin/true", jail: { backend: "native" } });
+  assert.equal(explained.jail.backend, "native");
+  const defaults = await explainProgram({ program: "/bin/true", jail: { backend: "native" } });
+  const full = await explainProgram({
+    program: "/bin/true",
+    jail: { ...DEFAULT_POLICY, backend: "native" },
+  });
+  assert.deepEqual(defaults.lines, full.lines);
+  // limits: {} is no limits, not the default ones.
+  const none = await explainProgram({
+    program: "/bin/true",
+    jail: { backend: "native", limits: {} },
+  });
+  assert.notDeepEqual(none.lines, full.lines);
+});
