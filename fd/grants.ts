@@ -370,11 +370,15 @@ export function grantFailure(
       case "ENETUNREACH":
       case "EHOSTUNREACH":
         return `unreachable (${code})`;
-      case "ENOENT":
+      case "ENOENT": {
         if (kind === "connect") return "no such socket file (is the server running?)";
-        return kind === "open" && ("open" in g) && (g.mode ?? "r") === "r"
+        const why = kind === "open" && ("open" in g) && (g.mode ?? "r") === "r"
           ? "no such file (check the path)"
           : "the parent directory does not exist (create it first)";
+        // `PATH:wx`: a mode mistyped became part of the path (a path may hold ':').
+        const suffix = "open" in g ? /:([a-z]{1,3})$/.exec(g.open)?.[1] : undefined;
+        return suffix === undefined ? why : `${why}; ':${suffix}' is not a mode (r, w, a or rw)`;
+      }
       case "ENOTDIR":
         return "a component of the path is not a directory";
       case "EISDIR":

@@ -135,7 +135,12 @@ Deno.test("failures are worded per grant kind and name the grant", () => {
   assert.match(grantFailure(conn, "ETIMEDOUT"), /^--connect c=tcp:db:5432: connection timed out/);
   assert.match(grantFailure(conn, "ECONNREFUSED"), /connection refused/);
   assert.match(grantFailure(conn, "unknown host"), /: unknown host/);
-  assert.match(grantFailure(read, "ENOENT"), /: no such file/);
+  assert.match(grantFailure(read, "ENOENT"), /: no such file \(check the path\)$/);
+  // A mistyped mode is part of the path (parseOpenSpec): the line says so.
+  assert.equal(
+    grantFailure({ name: "o", open: "/tmp/out:wx" }, "ENOENT"),
+    "--open o=/tmp/out:wx: no such file (check the path); ':wx' is not a mode (r, w, a or rw)",
+  );
   assert.match(
     grantFailure(write, "ENOENT"),
     /^--open w=\/x:w: the parent directory does not exist/,
