@@ -18,7 +18,7 @@ import { checkJailAccess, jailIdRange, peekJailId } from "./ids.ts";
 import { ipfsJailPath } from "./launch.ts";
 import { nativeFacts } from "./native.ts";
 import { resolveProgram } from "./resolve.ts";
-import { checkProgramFile } from "./script.ts";
+import { checkNotUnderProc, checkProgramFile } from "./script.ts";
 import { checkGrantsOpen, checkRunConfig, type StartConfig, withRunDefaults } from "./start.ts";
 import { checkLimits } from "./limits.ts";
 import { workTmpdir } from "./tmpdir.ts";
@@ -117,7 +117,10 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
     return g ? { ...s, what: describeOwnGrant(g) } : s;
   });
   const choice = await jailChoice(config.jail);
-  if (!ipfs) checkProgramFile(config.program, path, choice.backend, config.jail);
+  if (!ipfs) {
+    checkNotUnderProc(config.program, path, choice.backend);
+    checkProgramFile(config.program, path, choice.backend, config.jail);
+  }
   // The host id a run would lease now (ww is root), shown without taking it.
   const leased = choice.backend !== "none" ? peekJailId(config.jail) : undefined;
   const hostIds = leased === undefined

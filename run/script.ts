@@ -20,6 +20,26 @@ import { readFileHead } from "../ffi/memfd.ts";
 const MAX_NESTED = 4;
 
 /**
+ * Throws NotExecutable (126) when `path`, the local program the user named `name`, is under /proc
+ * and the backend jails it: /proc/self/exe or /proc/self/fd/N is resolved by whichever process
+ * executes it, which in a jail is the stage (native) or a process of bwrap's own /proc, not ww.
+ */
+export function checkNotUnderProc(
+  name: string,
+  path: string,
+  backend: Exclude<JailBackend, "auto">,
+): void {
+  if (backend === "none" || (path !== "/proc" && !path.startsWith("/proc/"))) return;
+  let real = "";
+  try {
+    real = ` (${Deno.realPathSync(path)})`;
+  } catch { /* a descriptor with no path, or gone */ }
+  throw new NotExecutableError(
+    `${name}: a path under /proc names another process's file in a jail; give the program's own path${real}`,
+  );
+}
+
+/**
  * Throws NotFound (127) or NotExecutable (126) when `path` (the resolved local program, named
  * `name` by the user) cannot run under `backend` because of what it is or what its #! line names.
  */

@@ -28,7 +28,7 @@ import {
 } from "../core/errors.ts";
 import { Cleanups, ipfsJailPath, isScript, type Launcher, type Program } from "./launch.ts";
 import { type OpenedProgram, resolveProgram } from "./resolve.ts";
-import { checkProgramFile } from "./script.ts";
+import { checkNotUnderProc, checkProgramFile } from "./script.ts";
 import { workTmpdir } from "./tmpdir.ts";
 import type { JailLease } from "./ids.ts";
 import { type SignalName, SIGNALS } from "./signals.ts";
@@ -231,6 +231,7 @@ export async function startProgram(
     if (guest) {
       checkProgramFile(config.program, `/proc/self/fd/${guest.fd}`, choice.backend, config.jail);
     } else if (!program.held) {
+      checkNotUnderProc(config.program, program.path, choice.backend);
       checkProgramFile(config.program, program.source ?? program.path, choice.backend, config.jail);
     }
     // The sockets' code is loaded only for a run that has own grants.

@@ -52,6 +52,20 @@ for (const jail of JAIL_MODES) {
     assert.match(oneLine(r.stderr), /^ww: .*wwtest-exit-.*is a directory/);
   });
 
+  // /proc/self/exe is ww's own binary to ww, the stage or bwrap's /proc in a jail: it ran the
+  // stage (native) or failed in bwrap's mounts.
+  if (jail !== "none") {
+    t("a program under /proc exits 126 with a one-line message naming its own path", async () => {
+      const r = await ww(["/proc/self/exe", "--version"]);
+      assert.equal(r.code, 126, r.stdout);
+      assert.equal(r.stdout, "");
+      assert.match(
+        oneLine(r.stderr),
+        /^ww: \/proc\/self\/exe: a path under \/proc names another process's file in a jail; give the program's own path \(\/.+\)$/,
+      );
+    });
+  }
+
   t("a missing path exits 127 with a one-line message naming it", async () => {
     const r = await ww(["/nonexistent/wwtest-program"]);
     assert.equal(r.code, 127);
