@@ -17,6 +17,7 @@ import { openStderr } from "./ffi/stderr.ts";
 import { StderrQueue } from "./run/stderr.ts";
 import { shutDenoInspector } from "./run/inspector_port.ts";
 import { readTextAtMost } from "./run/host.ts";
+import { trustedPath } from "./run/trusted_path.ts";
 
 /** The largest --env-file ww reads. */
 const ENV_FILE_MAX = 1 << 20;
@@ -75,7 +76,8 @@ async function run(argv: readonly string[]): Promise<number> {
     {
       ipfsApiFile: () => readIpfsApiFile(env),
       // More would not fit a program's environment (the kernel's 2 MiB for argv and envp).
-      readFile: (path) => readTextAtMost(path, ENV_FILE_MAX),
+      // Read with the caller's rights for the jail: no link a jail could have planted is followed.
+      readFile: (path) => readTextAtMost(trustedPath(path).path, ENV_FILE_MAX),
       terminal: { stdin: Deno.stdin.isTerminal(), stdout: Deno.stdout.isTerminal() },
     },
   );

@@ -4,9 +4,9 @@
 // socket file ww created, and reports one line naming the grant (fd/grants.ts words it). A
 // `--listen unix:PATH` takes over a socket nobody listens on, as servers do (listenUnix).
 
-import { EADDRINUSE, ELOOP } from "../ffi/errno.ts";
+import { EADDRINUSE } from "../ffi/errno.ts";
 import { closeFd } from "../ffi/fd.ts";
-import { holdFile, isStillAt, linkInfo, readLink } from "../ffi/stat.ts";
+import { holdFile, isStillAt } from "../ffi/stat.ts";
 import { lockDirectory, tryLockDirectory } from "../ffi/lock.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { holdNoSymlinks } from "../ffi/open.ts";
@@ -31,9 +31,9 @@ import {
   takenUnixPathStep,
 } from "../fd/grants.ts";
 import type { FdGrant } from "../fd/layout.ts";
-import { resolveGrantPath } from "../fd/grant_path.ts";
 import { GrantError } from "../core/errors.ts";
 import type { Cleanups } from "./launch.ts";
+import { trustedPath, UntrustedLinkError } from "./trusted_path.ts";
 
 /** How long `--connect` waits for a connection to be made. */
 export const CONNECT_TIMEOUT_MS = 10_000;
@@ -183,14 +183,6 @@ class UnlockableSocketError extends Error {
   }
 }
 
-/** A symlink on a grant's path that ww does not follow (fd/grant_path.ts). */
-class UntrustedLinkError extends Error {
-  constructor(readonly link: { readonly link: string; readonly uid: number }) {
-    super(`${link.link}: a symlink of uid ${link.uid}`);
-    this.name = "UntrustedLinkError";
-  }
-}
-
 /** Another user's socket that ww may not connect to (to probe it) or remove. */
 class ForeignSocketError extends Error {
   constructor(readonly path: string) {
@@ -337,23 +329,6 @@ async function probeUnix(path: string): Promise<"refused" | "accepted" | "missin
 
 /** A connect to a unix socket is answered at once; this only bounds an odd one. */
 const PROBE_TIMEOUT_MS = 1_000;
-
-/**
- * `path` with its links resolved by fd/grant_path.ts's rule: an UntrustedLinkError for a link of
- * neither root nor ww's user, a SyscallError ELOOP for a loop.
- */
-function trustedPath(path: string): { path: string; kernelLinks: boolean } {
-  const uid = Deno.uid();
-  const resolved = resolveGrantPath(
-    // A library caller's relative path is ww's working directory's, as open(2) takes it.
-    path.startsWith("/") ? path : `${Deno.cwd()}/${path}`,
-    { lstat: linkInfo, readlink: readLink },
-    (owner) => owner === 0 || owner === uid,
-  );
-  if ("untrusted" in resolved) throw new UntrustedLinkError(resolved.untrusted);
-  if ("loop" in resolved) throw new SyscallError("open", ELOOP, path);
-  return resolved;
-}
 
 async function openFile(path: string, mode: "r" | "w" | "a" | "rw"): Promise<number> {
   const resolved = trustedPath(path);

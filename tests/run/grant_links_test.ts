@@ -105,6 +105,32 @@ Deno.test("a unix socket's path under --connect and --listen is held to the same
   }
 });
 
+Deno.test("--env-file, read with the caller's rights for the jail, is held to the same rule", async () => {
+  await Deno.writeTextFile(`${tmp}/root.env`, "TOKEN=root-only\n", { mode: 0o600 });
+  const dir = await sharedDir("envfile");
+  const plant = await runWw([
+    "run",
+    "--bind",
+    dir,
+    "/bin/sh",
+    "-c",
+    `ln -s ${tmp}/root.env ${dir}/app.env`,
+  ]);
+  assert.equal(plant.code, 0, plant.stderr);
+  const owner = Deno.lstatSync(`${dir}/app.env`).uid!;
+  const r = await runWw(["run", "--env-file", `${dir}/app.env`, "/usr/bin/env"]);
+  assert.equal(r.code, 125, r.stdout);
+  assert.doesNotMatch(r.stdout, /root-only/);
+  assert.equal(
+    r.stderr,
+    `ww: --env-file ${dir}/app.env: cannot read it (${dir}/app.env is a symbolic link owned by uid ${owner}: ww follows only links owned by root or by its caller, as a jail could have planted any other (give the path it points to))\n`,
+  );
+  // The caller's own file, given as it is: read.
+  const own = await runWw(["run", "--env-file", `${tmp}/root.env`, "/usr/bin/env"]);
+  assert.equal(own.code, 0, own.stderr);
+  assert.match(own.stdout, /^TOKEN=root-only$/m);
+});
+
 Deno.test("--open follows root's own links, and /dev/stdout's kernel link, as before", async () => {
   const dir = await sharedDir("trusted");
   await Deno.symlink(SECRET, `${dir}/mine`);
