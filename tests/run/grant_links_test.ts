@@ -23,23 +23,43 @@ async function sharedDir(name: string): Promise<string> {
   return dir;
 }
 
+/**
+ * Runs `script` in a jail (`jail`, default auto) that may write `dir`, as a hostile program
+ * would plant links there; returns the uid that owns `link`, one of them.
+ */
+async function plantAsJail(dir: string, script: string, link: string, jail?: string) {
+  const r = await runWw([
+    "run",
+    ...(jail ? [`--jail=${jail}`] : []),
+    "--bind",
+    dir,
+    "/bin/sh",
+    "-c",
+    script,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const owner = Deno.lstatSync(link).uid!;
+  assert.notEqual(owner, 0, "the jail's link is the jail's uid's");
+  return owner;
+}
+
+/** What ww says of a link it does not follow (`inGrant`: of a grant's path, not --env-file's). */
+function refusedLink(link: string, owner: number, inGrant: boolean): string {
+  return `${link} is a symbolic link owned by uid ${owner}: ${
+    inGrant ? "in a grant's path " : ""
+  }ww follows only links owned by root or by its caller, as a jail could have planted any other (give the path it points to)`;
+}
+
 for (const jail of ["bwrap", "native"] as const) {
   Deno.test(`[${jail}] a symlink a jail planted in its bind is not followed by a later --open`, async () => {
     const dir = await sharedDir(`planted-${jail}`);
     // The jail (a leased uid) plants links: to the file, and to its directory.
-    const plant = await runWw([
-      "run",
-      `--jail=${jail}`,
-      "--bind",
+    const owner = await plantAsJail(
       dir,
-      "/bin/sh",
-      "-c",
-      `ln -s ${SECRET} ${dir}/log && ln -s ${tmp} ${dir}/sub && echo planted`,
-    ]);
-    assert.equal(plant.code, 0, plant.stderr);
-    assert.equal(plant.stdout, "planted\n");
-    const owner = Deno.lstatSync(`${dir}/log`).uid!;
-    assert.notEqual(owner, 0, "the jail's link is the jail's uid's");
+      `ln -s ${SECRET} ${dir}/log && ln -s ${tmp} ${dir}/sub`,
+      `${dir}/log`,
+      jail,
+    );
     for (const path of [`${dir}/log`, `${dir}/sub/secret`]) {
       const link = path.endsWith("/log") ? `${dir}/log` : `${dir}/sub`;
       const r = await runWw([
@@ -53,10 +73,7 @@ for (const jail of ["bwrap", "native"] as const) {
       ]);
       assert.equal(r.code, 125, r.stdout);
       assert.equal(r.stdout, "", "nothing of the file reached the jail");
-      assert.equal(
-        r.stderr,
-        `ww: --open x=${path}: ${link} is a symbolic link owned by uid ${owner}: in a grant's path ww follows only links owned by root or by its caller, as a jail could have planted any other (give the path it points to)\n`,
-      );
+      assert.equal(r.stderr, `ww: --open x=${path}: ${refusedLink(link, owner, true)}\n`);
     }
   });
 }
@@ -67,22 +84,14 @@ Deno.test("a unix socket's path under --connect and --listen is held to the same
   const server = Deno.listen({ transport: "unix", path: `${tmp}/private/srv.sock` });
   try {
     const dir = await sharedDir("sockets");
-    const plant = await runWw([
-      "run",
-      "--bind",
+    const owner = await plantAsJail(
       dir,
-      "/bin/sh",
-      "-c",
       `ln -s ${tmp}/private/srv.sock ${dir}/app.sock && ln -s ${tmp}/private ${dir}/sub`,
-    ]);
-    assert.equal(plant.code, 0, plant.stderr);
-    const owner = Deno.lstatSync(`${dir}/app.sock`).uid!;
+      `${dir}/app.sock`,
+    );
     const refused = (r: { code: number; stderr: string }, grant: string, link: string) => {
       assert.equal(r.code, 125, r.stderr);
-      assert.equal(
-        r.stderr,
-        `ww: ${grant}: ${link} is a symbolic link owned by uid ${owner}: in a grant's path ww follows only links owned by root or by its caller, as a jail could have planted any other (give the path it points to)\n`,
-      );
+      assert.equal(r.stderr, `ww: ${grant}: ${refusedLink(link, owner, true)}\n`);
     };
     const connect = `x=unix:${dir}/app.sock`;
     refused(
@@ -108,22 +117,15 @@ Deno.test("a unix socket's path under --connect and --listen is held to the same
 Deno.test("--env-file, read with the caller's rights for the jail, is held to the same rule", async () => {
   await Deno.writeTextFile(`${tmp}/root.env`, "TOKEN=root-only\n", { mode: 0o600 });
   const dir = await sharedDir("envfile");
-  const plant = await runWw([
-    "run",
-    "--bind",
-    dir,
-    "/bin/sh",
-    "-c",
-    `ln -s ${tmp}/root.env ${dir}/app.env`,
-  ]);
-  assert.equal(plant.code, 0, plant.stderr);
-  const owner = Deno.lstatSync(`${dir}/app.env`).uid!;
+  const owner = await plantAsJail(dir, `ln -s ${tmp}/root.env ${dir}/app.env`, `${dir}/app.env`);
   const r = await runWw(["run", "--env-file", `${dir}/app.env`, "/usr/bin/env"]);
   assert.equal(r.code, 125, r.stdout);
   assert.doesNotMatch(r.stdout, /root-only/);
   assert.equal(
     r.stderr,
-    `ww: --env-file ${dir}/app.env: cannot read it (${dir}/app.env is a symbolic link owned by uid ${owner}: ww follows only links owned by root or by its caller, as a jail could have planted any other (give the path it points to))\n`,
+    `ww: --env-file ${dir}/app.env: cannot read it (${
+      refusedLink(`${dir}/app.env`, owner, false)
+    })\n`,
   );
   // The caller's own file, given as it is: read.
   const own = await runWw(["run", "--env-file", `${tmp}/root.env`, "/usr/bin/env"]);
