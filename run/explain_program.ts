@@ -14,13 +14,13 @@ import { planRun } from "../plan/run.ts";
 import { jailChoice } from "./auto.ts";
 import { explainRun } from "./explain.ts";
 import { bwrapFacts, directFacts, runFacts } from "./facts.ts";
-import { checkJailAccess, jailIdRange, peekJailId } from "./ids.ts";
+import { jailIdRange, peekJailId } from "./ids.ts";
+import { checkJailStart } from "./jail_checks.ts";
 import { ipfsJailPath } from "./launch.ts";
 import { nativeFacts } from "./native.ts";
 import { resolveProgram } from "./resolve.ts";
 import { checkNotUnderProc, checkProgramFile } from "./script.ts";
 import { checkGrantsOpen, checkRunConfig, type StartConfig, withRunDefaults } from "./start.ts";
-import { checkLimits } from "./limits.ts";
 import { workTmpdir } from "./tmpdir.ts";
 
 /**
@@ -154,15 +154,14 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
   });
   const { env } = plan;
   if (plan.backend !== "none") {
-    // In the launchers' order: the jail's user's access, then the limits.
-    const jailUser = plan.backend === "bwrap" ? plan.dropTo : plan.native.plan.identity;
-    if (jailUser) {
-      checkJailAccess(jailUser, leased !== undefined, ipfs ? undefined : path, {
-        readOnly: config.jail.readOnlyBinds.map((b) => b.source),
-        writable: config.jail.writableBinds.map((b) => b.source),
-      });
-    }
-    checkLimits(config.jail.limits, { backend: plan.backend, highestFd: plan.highestFd });
+    checkJailStart({
+      config,
+      backend: plan.backend,
+      jailUser: plan.backend === "bwrap" ? plan.dropTo : plan.native.plan.identity,
+      leased: leased !== undefined,
+      program: ipfs ? undefined : path,
+      highestFd: plan.highestFd,
+    });
   }
   const explained = (command: readonly string[], lines: readonly string[]): ExplainedRun => ({
     jail: { backend: choice.backend, reason: choice.reason },

@@ -26,7 +26,8 @@ import { planBwrapRun } from "../plan/bwrap.ts";
 import { encodeStagePlan } from "../stage/plan.ts";
 import { retryBwrap } from "./auto.ts";
 import { bwrapFacts, runFacts } from "./facts.ts";
-import { checkJailAccess, type JailLease, leaseJailId } from "./ids.ts";
+import { type JailLease, leaseJailId } from "./ids.ts";
+import { checkJailStart } from "./jail_checks.ts";
 import { seccompArch } from "./host.ts";
 import {
   type ChildFds,
@@ -40,7 +41,7 @@ import {
 } from "./launch.ts";
 import { programPidInJail } from "./procfs.ts";
 import type { ProgramTerminal } from "./tty.ts";
-import { checkLimits, processesOf } from "./limits.ts";
+import { processesOf } from "./limits.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import { planDescriptor, readStageReports, stageExecutable, stageFailure } from "./stage.ts";
 
@@ -93,18 +94,14 @@ export async function launchBwrap(
     bwrap: bwrapFacts(config),
   });
   const { dropTo, fds } = plan;
-  if (dropTo) {
-    checkJailAccess(
-      dropTo,
-      lease !== undefined,
-      program.held ? undefined : program.source ?? program.path,
-      {
-        readOnly: config.jail.readOnlyBinds.map((b) => b.source),
-        writable: config.jail.writableBinds.map((b) => b.source),
-      },
-    );
-  }
-  checkLimits(config.jail.limits, { backend: "bwrap", highestFd: plan.highestFd });
+  checkJailStart({
+    config,
+    backend: "bwrap",
+    jailUser: dropTo,
+    leased: lease !== undefined,
+    program: program.held ? undefined : program.source ?? program.path,
+    highestFd: plan.highestFd,
+  });
   const stagePath = stageExecutable();
   // jail/seccomp.ts's program, compiled at build time (jail/seccomp_table.ts).
   const seccomp = dataPipe(Uint8Array.fromBase64(SECCOMP_BASE64[seccompArch()].bwrap), cleanups);

@@ -18,7 +18,8 @@ import type { RunConfig } from "../core/config.ts";
 import { planNativeRun } from "../plan/native.ts";
 import { runFacts } from "./facts.ts";
 import { nativeFacts } from "./native.ts";
-import { checkJailAccess, type JailLease, leaseJailId } from "./ids.ts";
+import { type JailLease, leaseJailId } from "./ids.ts";
+import { checkJailStart } from "./jail_checks.ts";
 import {
   type ChildFds,
   type Cleanups,
@@ -38,7 +39,6 @@ import {
 } from "./stage.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import { programPidInJail } from "./procfs.ts";
-import { checkLimits } from "./limits.ts";
 import type { ProgramTerminal } from "./tty.ts";
 
 /**
@@ -76,18 +76,14 @@ export async function launchNative(
     native: nativeFacts(config.jail, facts.program.held ? undefined : facts.program.source),
   });
   const { native, fds } = plan;
-  checkLimits(config.jail.limits, { backend: "native", highestFd: plan.highestFd });
-  if (native.plan.identity) {
-    checkJailAccess(
-      native.plan.identity,
-      lease !== undefined,
-      program.held ? undefined : program.path,
-      {
-        readOnly: config.jail.readOnlyBinds.map((b) => b.source),
-        writable: config.jail.writableBinds.map((b) => b.source),
-      },
-    );
-  }
+  checkJailStart({
+    config,
+    backend: "native",
+    jailUser: native.plan.identity,
+    leased: lease !== undefined,
+    program: program.held ? undefined : program.path,
+    highestFd: plan.highestFd,
+  });
   const stagePath = stageExecutable();
   const planRead = planDescriptor(encodeStagePlan(plan.stage));
   const closePlanRead = cleanups.add(() => closeFd(planRead));
