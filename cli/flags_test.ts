@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { debugRequested, parseRunArgs, usesIpfsNode } from "./flags.ts";
 import { UsageError } from "../core/errors.ts";
-import { DEFAULT_POLICY } from "../jail/policy.ts";
+import { DEFAULT_POLICY, LIMIT_FLAGS } from "../jail/policy.ts";
 
 const parse = (argv: string[], env: Record<string, string> = {}) =>
   parseRunArgs(argv, env, "/home/u");
@@ -338,4 +338,12 @@ Deno.test("debugRequested finds --debug among the flags, past their values, and 
   assert.equal(debugRequested(["--", "--debug"]), false);
   assert.equal(debugRequested(["--env", "--debug", "app"]), false, "--debug is --env's value");
   assert.equal(debugRequested([]), false);
+});
+
+Deno.test("each limit's flag (jail/policy.ts LIMIT_FLAGS, in ww's messages) is the flag that sets it", () => {
+  for (const [key, flag] of Object.entries(LIMIT_FLAGS)) {
+    const value = key === "memoryBytes" || key === "tmpBytes" ? "3M" : "7";
+    const { limits } = parse([flag, value, "p"]).config.jail;
+    assert.equal(limits[key as keyof typeof limits], key.endsWith("Bytes") ? 3 * 2 ** 20 : 7, flag);
+  }
 });

@@ -15,7 +15,7 @@
  * @module
  */
 
-import { DEFAULT_LIMITS, type Limits } from "./policy.ts";
+import { DEFAULT_LIMITS, LIMIT_FLAGS, type Limits } from "./policy.ts";
 
 /** The smallest --memory ww accepts: 4 times what bwrap and the loader were measured to need. */
 export const MIN_MEMORY_BYTES = 2 ** 20;
@@ -65,13 +65,6 @@ export interface LimitFailure {
   /** One line naming the limit, what is wrong and a value that works. */
   readonly line: string;
 }
-
-const LIMIT_FLAGS: Readonly<Record<CheckedLimit, string>> = {
-  memoryBytes: "--memory",
-  cpuSeconds: "--cpu",
-  openFiles: "--nofile",
-  processes: "--nproc",
-};
 
 /** A limit with a value, as `words` spells it: `--memory 1M` or `jail.limits.memoryBytes 1048576`. */
 function spell(limit: CheckedLimit, value: number, words: LimitWording): string {

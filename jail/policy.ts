@@ -68,6 +68,15 @@ export interface Limits {
   readonly tmpBytes?: number;
 }
 
+/** The command-line flag that sets each limit. */
+export const LIMIT_FLAGS: Readonly<Record<keyof Limits, string>> = {
+  memoryBytes: "--memory",
+  cpuSeconds: "--cpu",
+  openFiles: "--nofile",
+  processes: "--nproc",
+  tmpBytes: "--tmp-size",
+};
+
 /**
  * What the jail allows: the backend, network, binds, limits and identity of one run.
  *

@@ -13,7 +13,7 @@ import type { RunConfig } from "../core/config.ts";
 import { stageExecArgs } from "../stage/exec_args.ts";
 import { childEnv } from "../core/env.ts";
 import { BindError } from "../core/errors.ts";
-import { DEFAULT_LIMITS, type Limits } from "../jail/policy.ts";
+import { DEFAULT_LIMITS, LIMIT_FLAGS, type Limits } from "../jail/policy.ts";
 import type { PlanBase } from "./run.ts";
 
 /** A run with no jail: the program is ww's child (through the stage under socket activation). */
@@ -37,15 +37,6 @@ export interface DirectRunPlan extends PlanBase {
   /** What the run asks and no jail does, for the caller's warning: notReadOnly, then the flags. */
   readonly notEnforced: readonly string[];
 }
-
-/** The flag of each limit, as the command line gives it. */
-const LIMIT_FLAGS: Readonly<Record<keyof Limits, string>> = {
-  memoryBytes: "--memory",
-  cpuSeconds: "--cpu",
-  openFiles: "--nofile",
-  processes: "--nproc",
-  tmpBytes: "--tmp-size",
-};
 
 /** DirectRunPlan.unenforcedFlags of `jail`. */
 function unenforcedFlags(jail: RunConfig["jail"]): string[] {
