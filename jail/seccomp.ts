@@ -363,21 +363,11 @@ export const DENIED_SYSCALLS: readonly DeniedSyscall[] = [
     // Its flags and mode sit in a struct in memory, as clone3's do.
     reason: "flags and mode are in memory BPF cannot read; ENOSYS makes callers use openat",
   },
-  {
-    name: "io_uring_setup",
+  ...["io_uring_setup", "io_uring_enter", "io_uring_register"].map((name): DeniedSyscall => ({
+    name,
     errno: "ENOSYS",
     reason: "io_uring opens files and sockets where this filter cannot see them",
-  },
-  {
-    name: "io_uring_enter",
-    errno: "ENOSYS",
-    reason: "io_uring opens files and sockets where this filter cannot see them",
-  },
-  {
-    name: "io_uring_register",
-    errno: "ENOSYS",
-    reason: "io_uring opens files and sockets where this filter cannot see them",
-  },
+  })),
   {
     name: "clone3",
     errno: "ENOSYS",
