@@ -13,8 +13,17 @@ import {
   type Symbols,
   SyscallError,
 } from "./libc.ts";
-import { F_GETFL, F_SETFL, O_ACCMODE, O_CREAT, O_NONBLOCK, POLLOUT } from "./flags.ts";
-import { AT_FDCWD, RESOLVE_NO_LINKS, SYS_OPENAT2 } from "./open.ts";
+import {
+  F_GETFL,
+  F_SETFL,
+  O_ACCMODE,
+  O_CREAT,
+  O_NONBLOCK,
+  O_PATH,
+  O_RDWR,
+  POLLOUT,
+} from "./flags.ts";
+import { AT_FDCWD, holdNoSymlinks, RESOLVE_NO_LINKS, SYS_OPENAT2 } from "./open.ts";
 
 const socketSymbols = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
@@ -240,12 +249,14 @@ export function boundAddress(fd: number): { family: number; port: number; addr: 
  * program gets a blocking descriptor, as from a shell redirection, and, as there, a FIFO's open
  * waits for its other end (a writer for `r`, a reader for `w` and `a`), without stopping ww.
  * With `noSymlinks`, by openat2(2) refusing any symlink on the path (ELOOP): one that appeared
- * since the path was resolved (fd/grant_path.ts) is not followed.
+ * since the path was resolved (fd/grant_path.ts) is not followed. Aborting `signal` ends a wait
+ * for a FIFO's other end: openPath then throws the abort's reason, and holds nothing open.
  */
 export async function openPath(
   path: string,
   flags: number,
   noSymlinks = false,
+  signal?: AbortSignal,
 ): Promise<number> {
   const p = cString(path);
   const opener = noSymlinks ? openat2Opener(flags) : openOpener(flags);
@@ -258,7 +269,7 @@ export async function openPath(
   // or fails ENXIO for writing (nothing reads it yet: wait for a reader).
   if (fd === -1 || (readOnly && Deno.statSync(`/proc/self/fd/${fd}`).isFifo)) {
     if (fd !== -1) libc().close(fd);
-    fd = await opener.wait(p);
+    fd = await waitForOtherEnd(p, opener, path, noSymlinks, signal);
     if (fd === -1) {
       const again = openNow(p, opener, path);
       if (again !== -1) libc().close(again);
@@ -271,6 +282,86 @@ export async function openPath(
   const errno = lastErrno();
   libc().close(fd);
   throw new SyscallError("fcntl", errno, path);
+}
+
+/**
+ * The open that waits for a FIFO's other end, on a worker thread. Aborting `signal` rejects it
+ * with the abort's reason at once, and ends the wait: ww opens the FIFO it waits on for reading
+ * and writing, which never waits and is both ends at once, so the open on the worker thread
+ * returns, and ww closes what it got.
+ */
+async function waitForOtherEnd(
+  p: Uint8Array<ArrayBuffer>,
+  opener: Opener,
+  path: string,
+  noSymlinks: boolean,
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  if (signal === undefined) return await opener.wait(p);
+  signal.throwIfAborted();
+  const waitedOn = fileId(path);
+  const waiting = opener.wait(p);
+  const { promise, resolve, reject } = Promise.withResolvers<number>();
+  let settled = false;
+  const stop = () => {
+    if (settled) return;
+    settled = true;
+    reject(signal.reason);
+    if (waitedOn !== undefined) releaseFifo(path, noSymlinks, waitedOn);
+  };
+  signal.addEventListener("abort", stop, { once: true });
+  waiting.then((fd) => {
+    signal.removeEventListener("abort", stop);
+    if (!settled) {
+      settled = true;
+      return resolve(fd);
+    }
+    if (fd !== -1) libc().close(fd);
+  }, (e) => {
+    signal.removeEventListener("abort", stop);
+    if (!settled) {
+      settled = true;
+      reject(e);
+    }
+  });
+  return await promise;
+}
+
+/** The device and inode of the file at `path` (followed), when it is a FIFO. */
+function fileId(path: string): { dev: number; ino: number } | undefined {
+  try {
+    const info = Deno.statSync(path);
+    return info.isFifo && info.ino !== null ? { dev: info.dev, ino: info.ino } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Opens the FIFO `path` names, for reading and writing, and closes it: whoever waits in an open
+ * for its other end is let through. Only the very FIFO that was waited on (`waitedOn`): a path
+ * that names another file by now is left alone, and so is one with a link on it when
+ * `noSymlinks`.
+ */
+function releaseFifo(path: string, noSymlinks: boolean, waitedOn: { dev: number; ino: number }) {
+  let held = -1;
+  try {
+    held = noSymlinks
+      ? holdNoSymlinks(path)
+      : check("open", sock().open(cString(path), O_PATH | SOCK_CLOEXEC, 0), path);
+    const now = Deno.statSync(`/proc/self/fd/${held}`);
+    if (!now.isFifo || now.dev !== waitedOn.dev || now.ino !== waitedOn.ino) return;
+    const both = sock().open(
+      cString(`/proc/self/fd/${held}`),
+      O_RDWR | O_NONBLOCK | SOCK_CLOEXEC,
+      0,
+    );
+    if (both !== -1) libc().close(both);
+  } catch {
+    // Gone, or no longer reachable as it was: nothing of ww's waits on it any more.
+  } finally {
+    if (held !== -1) libc().close(held);
+  }
 }
 
 /** How openPath opens: at once (with O_NONBLOCK added), and waiting on a worker thread. */

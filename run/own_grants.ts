@@ -24,6 +24,7 @@ import {
   type Address,
   formatInetAddress,
   grantFailure,
+  grantLabel,
   openFlags,
   ownFdGrant,
   type OwnGrant,
@@ -31,8 +32,9 @@ import {
   takenUnixPathStep,
 } from "../fd/grants.ts";
 import type { FdGrant } from "../fd/layout.ts";
-import { GrantError } from "../core/errors.ts";
+import { GrantError, InterruptedError } from "../core/errors.ts";
 import type { Cleanups } from "./launch.ts";
+import { signalName } from "./signals.ts";
 import { trustedPath, UntrustedLinkError } from "./trusted_path.ts";
 
 /** How long `--connect` waits for a connection to be made. */
@@ -73,6 +75,7 @@ export async function openOwnGrants(
   own: readonly OwnGrant[],
   cleanups: Cleanups,
   socketActivation = false,
+  signal?: AbortSignal,
 ): Promise<OpenedGrants> {
   const fds: FdGrant[] = [];
   const listeners: Listener[] = [];
@@ -80,8 +83,9 @@ export async function openOwnGrants(
   for (const g of own) {
     let fd: number;
     try {
-      fd = await openOne(g, cleanups, listeners);
+      fd = await openOne(g, cleanups, listeners, signal);
     } catch (e) {
+      if (e instanceof InterruptedError && e === signal?.reason) throw interruptedWait(g, e);
       const code = e instanceof UnknownHostError
         ? "unknown host"
         : e instanceof SocketInUseError
@@ -108,8 +112,27 @@ export async function openOwnGrants(
   return { fds, listeners, closeInWw: () => closers.forEach((c) => c()) };
 }
 
-async function openOne(g: OwnGrant, cleanups: Cleanups, listeners: Listener[]): Promise<number> {
-  if ("open" in g) return await openFile(g.open, g.mode ?? "r");
+/**
+ * The InterruptedError for a stop that came while ww waited for a FIFO's other end, which is the
+ * only wait of a grant that no timeout bounds: it names the grant and what it waited for.
+ */
+function interruptedWait(g: OwnGrant, e: InterruptedError): InterruptedError {
+  const other = "open" in g && (g.mode ?? "r") === "r" ? "a writer" : "a reader";
+  const why = `stopped by ${
+    signalName(e.signal) ?? `signal ${e.signal}`
+  } while ww waited for ${other} at the FIFO's other end; nothing was run`;
+  return new InterruptedError(`${grantLabel(g, "library")}: ${why}`, e.signal, {
+    commandLine: `${grantLabel(g)}: ${why}`,
+  });
+}
+
+async function openOne(
+  g: OwnGrant,
+  cleanups: Cleanups,
+  listeners: Listener[],
+  signal: AbortSignal | undefined,
+): Promise<number> {
+  if ("open" in g) return await openFile(g.open, g.mode ?? "r", signal);
   const text = "listen" in g ? g.listen : g.connect;
   // Checked before: ownGrantsProblem.
   const address = parseAddress(text) as Address;
@@ -330,11 +353,15 @@ async function probeUnix(path: string): Promise<"refused" | "accepted" | "missin
 /** A connect to a unix socket is answered at once; this only bounds an odd one. */
 const PROBE_TIMEOUT_MS = 1_000;
 
-async function openFile(path: string, mode: "r" | "w" | "a" | "rw"): Promise<number> {
+async function openFile(
+  path: string,
+  mode: "r" | "w" | "a" | "rw",
+  signal: AbortSignal | undefined,
+): Promise<number> {
   const resolved = trustedPath(path);
   // No link is left on the path, and none may appear before the open: openat2 refuses any.
   // Under /proc, the kernel's own links (/proc/self/fd/N) are followed by a plain open.
-  const fd = await openPath(resolved.path, openFlags(mode), !resolved.kernelLinks);
+  const fd = await openPath(resolved.path, openFlags(mode), !resolved.kernelLinks, signal);
   try {
     // O_RDONLY opens a directory too; the program was promised a file.
     if (Deno.statSync(`/proc/self/fd/${fd}`).isDirectory) {

@@ -120,9 +120,10 @@ export interface Child {
  */
 export interface StartOptions {
   /**
-   * Aborting it stops the fetch of an IPFS program (the only part of a start that can take
-   * long): startProgram then rejects with the abort's reason when it is a WwError. A program
-   * already fetched starts regardless.
+   * Aborting it stops what a start can wait on for long: the fetch of an IPFS program, and an
+   * `open` grant's FIFO waiting for its other end. startProgram then rejects with the abort's
+   * reason when it is a WwError (an InterruptedError is reworded for the grant it stopped). A
+   * program whose grants are all open starts regardless.
    */
   readonly signal?: AbortSignal;
   /**
@@ -237,7 +238,7 @@ export async function startProgram(
     // The sockets' code is loaded only for a run that has own grants.
     const opened: OpenedGrants = config.own?.length
       ? await (await lazyImport<typeof import("./own_grants.ts")>("run/own_grants.ts"))
-        .openOwnGrants(config.own, cleanups, config.socketActivation ?? false)
+        .openOwnGrants(config.own, cleanups, config.socketActivation ?? false, options.signal)
       : { fds: [], listeners: [], closeInWw: () => {} };
     // The terminal code is loaded only for a run with a terminal: the others must not pay for it.
     const tty = config.tty || options.terminal !== undefined

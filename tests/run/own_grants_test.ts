@@ -641,6 +641,80 @@ Deno.test("--open of a FIFO waits for its other end, as a shell redirection does
   }
 });
 
+/** The pids of the processes that hold `path` open. */
+function holdersOf(path: string): number[] {
+  const pids: number[] = [];
+  for (const p of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(p.name)) continue;
+    try {
+      for (const fd of Deno.readDirSync(`/proc/${p.name}/fd`)) {
+        try {
+          if (Deno.readLinkSync(`/proc/${p.name}/fd/${fd.name}`) === path) {
+            pids.push(Number(p.name));
+          }
+        } catch { /* closed meanwhile */ }
+      }
+    } catch { /* ended meanwhile */ }
+  }
+  return pids;
+}
+
+/** Whether a thread of process `pid` waits in an open(2) for a FIFO's other end. */
+function waitsAtFifo(pid: number): boolean {
+  try {
+    for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
+      try {
+        if (Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/wchan`) === "wait_for_partner") {
+          return true;
+        }
+      } catch { /* the thread ended */ }
+    }
+  } catch { /* the process ended */ }
+  return false;
+}
+
+Deno.test("a stop signal ends ww's wait for a FIFO's other end: 128+N, one line naming the grant, and the FIFO is left as it was", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
+  try {
+    const fifo = `${dir}/fifo`;
+    assert.equal(new Deno.Command("mkfifo", { args: [fifo] }).outputSync().code, 0);
+    const cases = [
+      { jail: "none", mode: "", signal: "SIGINT", code: 130, other: "a writer" },
+      { jail: "native", mode: ":w", signal: "SIGTERM", code: 143, other: "a reader" },
+      { jail: "bwrap", mode: ":a", signal: "SIGHUP", code: 129, other: "a reader" },
+      { jail: "none", mode: ":rw", signal: "SIGQUIT", code: 131, other: "a reader" },
+    ] as const;
+    for (const { jail, mode, signal, code, other } of cases) {
+      // rw opens a FIFO at once (both ends): nothing to wait for, the program runs.
+      if (mode === ":rw") {
+        const r = await runWw(["run", `--jail=${jail}`, "--open", `x=${fifo}${mode}`, "/bin/true"]);
+        assert.equal(r.code, 0, r.stderr);
+        continue;
+      }
+      const ww = startWw([`--jail=${jail}`, "--open", `x=${fifo}${mode}`, "/bin/true"]);
+      // Bounded: a ww that does not stop must fail the test, not hang it.
+      const kill = setTimeout(() => ww.proc.kill("SIGKILL"), 60_000);
+      try {
+        await waitFor("ww waits at the FIFO", () => waitsAtFifo(ww.proc.pid));
+        ww.proc.kill(signal);
+        const end = await ww.end();
+        assert.equal(end.code, code, `${jail} ${signal}: ${end.stderr}`);
+        assert.deepEqual(errorLines(end.stderr), [
+          `ww: --open x=${fifo}${mode}: stopped by ${signal} while ww waited for ${other} at the FIFO's other end; nothing was run`,
+        ]);
+        assert.equal(end.stdout, "");
+      } finally {
+        clearTimeout(kill);
+      }
+      assert.ok(Deno.lstatSync(fifo).isFifo, "the FIFO is still there");
+    }
+    // No process holds the FIFO open: ww's end, and the one it opened to end its wait, are closed.
+    assert.deepEqual(holdersOf(fifo), []);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 /** Waits (at most 30 s) until `check` holds. */
 async function waitFor(what: string, check: () => boolean): Promise<void> {
   const deadline = Date.now() + 30_000;
