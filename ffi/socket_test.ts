@@ -16,15 +16,18 @@ function openFds(): Map<string, string> {
 }
 
 /**
- * The TCP sockets among the descriptors opened since `before`. Only those: Deno itself opens a
- * unix socket pair of its own a moment after the first nonblocking FFI call, which a plain count
- * took for a leak.
+ * The TCP sockets to `port` among the descriptors opened since `before`. Only those: Deno itself
+ * opens a unix socket pair of its own a moment after the first nonblocking FFI call, which a plain
+ * count took for a leak, and the other test files that `deno test --parallel` runs in this
+ * process open sockets of their own meanwhile.
  */
-function newTcpSockets(before: Map<string, string>): string[] {
+function newTcpSockets(before: Map<string, string>, port: number): string[] {
   const tcp = new Set(
     ["/proc/self/net/tcp", "/proc/self/net/tcp6"].flatMap((f) =>
-      Deno.readTextFileSync(f).split("\n").slice(1).map((l) => l.trim().split(/\s+/)[9])
-        .filter(Boolean)
+      Deno.readTextFileSync(f).split("\n").slice(1).map((l) => l.trim().split(/\s+/))
+        // rem_address is ADDR:PORT, the port in hex.
+        .filter((cols) => cols.length > 9 && parseInt(cols[2].split(":")[1], 16) === port)
+        .map((cols) => cols[9])
     ),
   );
   return [...openFds()].filter(([fd, what]) => before.get(fd) !== what)
@@ -58,7 +61,7 @@ Deno.test("a connection the listener never takes fails with ETIMEDOUT after the 
       } catch (e) {
         failure = e;
         waited = performance.now() - start;
-        assert.deepEqual(newTcpSockets(before), [], "the failed socket is closed");
+        assert.deepEqual(newTcpSockets(before, port), [], "the failed socket is closed");
       }
     }
     assert.ok(failure instanceof SyscallError, `no connect ever waited: ${failure}`);
