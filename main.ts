@@ -77,7 +77,10 @@ async function run(argv: readonly string[]): Promise<number> {
       ipfsApiFile: () => readIpfsApiFile(env),
       // More would not fit a program's environment (the kernel's 2 MiB for argv and envp).
       // Read with the caller's rights for the jail: no link a jail could have planted is followed.
-      readFile: (path) => readTextAtMost(trustedPath(path).path, ENV_FILE_MAX),
+      readFile: (path) => {
+        const trusted = trustedPath(path);
+        return readTextAtMost(trusted.path, ENV_FILE_MAX, !trusted.kernelLinks);
+      },
       terminal: { stdin: Deno.stdin.isTerminal(), stdout: Deno.stdout.isTerminal() },
     },
   );

@@ -17,6 +17,9 @@ import { landlockAbi } from "../ffi/landlock.ts";
 import { fileOwner, pathKind, statOwner } from "../ffi/stat.ts";
 import { EACCES, ELOOP, ENOENT, ENOTDIR, errnoName } from "../ffi/errno.ts";
 import { SetupError } from "../core/errors.ts";
+import { holdNoSymlinks } from "../ffi/open.ts";
+import { closeFd } from "../ffi/fd.ts";
+import { SyscallError } from "../ffi/libc.ts";
 
 /** The system directories and /etc files of this host that a jail shows. */
 export function hostFiles(net: boolean): HostFiles {
@@ -162,10 +165,18 @@ export function readText(path: string): string | undefined {
 /**
  * The text of the file at `path` when it holds at most `max` bytes; throws as Deno.readTextFileSync
  * does when it cannot be read, and an Error saying so when it holds more (reading no more than
- * `max` + 1 bytes of it: /dev/zero never ends).
+ * `max` + 1 bytes of it: /dev/zero never ends). With `noLinks`, no symlink anywhere on `path` is
+ * followed, not even one that appeared since the path was checked (fd/grant_path.ts): the file is
+ * named by a descriptor opened with openat2 refusing links, and opened through it.
  */
-export function readTextAtMost(path: string, max: number): string {
-  const file = Deno.openSync(path);
+export function readTextAtMost(path: string, max: number, noLinks = false): string {
+  const held = noLinks ? holdWithoutLinks(path) : undefined;
+  let file;
+  try {
+    file = Deno.openSync(held === undefined ? path : `/proc/self/fd/${held}`);
+  } finally {
+    if (held !== undefined) closeFd(held);
+  }
   try {
     const buf = new Uint8Array(max + 1);
     let n = 0;
@@ -174,6 +185,21 @@ export function readTextAtMost(path: string, max: number): string {
     return new TextDecoder().decode(buf.subarray(0, n));
   } finally {
     file.close();
+  }
+}
+
+/** holdNoSymlinks, its failures as Deno.openSync's (NotFound, PermissionDenied) where they match. */
+function holdWithoutLinks(path: string): number {
+  try {
+    return holdNoSymlinks(path);
+  } catch (e) {
+    if (!(e instanceof SyscallError)) throw e;
+    if (e.errno === ENOENT) throw new Deno.errors.NotFound(e.message, { cause: e });
+    if (e.errno === EACCES) throw new Deno.errors.PermissionDenied(e.message, { cause: e });
+    if (e.errno === ELOOP) {
+      throw new Error("a symbolic link appeared on the path as ww opened it", { cause: e });
+    }
+    throw e;
   }
 }
 

@@ -1,7 +1,15 @@
 // run/host_test.ts — the one rule for finding a tool: PATH's absolute directories in order, then
-// the standard ones; the first executable regular file wins.
+// the standard ones; the first executable regular file wins. readTextAtMost, with no link followed.
 import assert from "node:assert/strict";
-import { absentReason, findTool, namespaceFacts, TOOL_DIRS, toolDirs, whyAbsent } from "./host.ts";
+import {
+  absentReason,
+  findTool,
+  namespaceFacts,
+  readTextAtMost,
+  TOOL_DIRS,
+  toolDirs,
+  whyAbsent,
+} from "./host.ts";
 import { EACCES, ELOOP, ENOENT, ENOTDIR } from "../ffi/errno.ts";
 
 /** EIO, which ffi/errno.ts has no constant for (ww never tests for it). */
@@ -86,6 +94,29 @@ Deno.test("whyAbsent looks the path up: missing, below a file, or a symlink loop
     assert.equal(whyAbsent(`${dir}/missing`), "no such file or directory on this machine");
     assert.equal(whyAbsent(`${dir}/file/below`), "no such file or directory on this machine");
     assert.equal(whyAbsent(`${dir}/loop`), "too many levels of symbolic links (ELOOP)");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("readTextAtMost with noLinks follows no link on the path, whoever owns it; without, it follows", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-host-" });
+  try {
+    Deno.writeTextFileSync(`${dir}/app.env`, "A=1\n");
+    Deno.symlinkSync(`${dir}/app.env`, `${dir}/link.env`);
+    Deno.mkdirSync(`${dir}/real`);
+    Deno.writeTextFileSync(`${dir}/real/b.env`, "B=2\n");
+    Deno.symlinkSync(`${dir}/real`, `${dir}/dirlink`);
+    assert.equal(readTextAtMost(`${dir}/app.env`, 100, true), "A=1\n");
+    assert.equal(readTextAtMost(`${dir}/link.env`, 100), "A=1\n");
+    for (const linked of [`${dir}/link.env`, `${dir}/dirlink/b.env`]) {
+      assert.throws(
+        () => readTextAtMost(linked, 100, true),
+        /a symbolic link appeared on the path as ww opened it/,
+      );
+    }
+    assert.throws(() => readTextAtMost(`${dir}/absent.env`, 100, true), Deno.errors.NotFound);
+    assert.throws(() => readTextAtMost(`${dir}/app.env`, 2, true), /it holds more than 2 bytes/);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
