@@ -29,7 +29,6 @@ Deno.test("toolDirs: PATH's absolute entries in order, then the standard directo
 
 Deno.test("findTool takes the first executable regular file, following symlinks, in a temp PATH", () => {
   const root = Deno.makeTempDirSync({ prefix: "wwtest-tools-" });
-  const cwd = Deno.cwd();
   try {
     const [a, b, c, d] = ["a", "b", "c", "d"].map((n) => {
       Deno.mkdirSync(`${root}/${n}`);
@@ -44,12 +43,25 @@ Deno.test("findTool takes the first executable regular file, following symlinks,
     assert.equal(findTool("wwtest-tool", path), `${d}/wwtest-tool`);
     assert.equal(findTool("wwtest-link", path), `${c}/wwtest-link`);
     assert.equal(findTool("wwtest-none", path), undefined);
-    // A relative PATH entry would depend on the caller's cwd: never searched.
-    Deno.chdir(root);
-    assert.equal(findTool("wwtest-tool", "d"), undefined);
-    assert.equal(findTool("wwtest-tool", `d:${d}`), `${d}/wwtest-tool`);
+    // A relative PATH entry would depend on the caller's cwd: never searched. Asked in a process
+    // started in root: Deno.chdir here would move the working directory of every test file that
+    // deno test --parallel runs in this process.
+    const host = new URL("./host.ts", import.meta.url).href;
+    const asked = new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `import { findTool } from ${JSON.stringify(host)};
+         console.log(JSON.stringify([findTool("wwtest-tool", "d") ?? null,
+           findTool("wwtest-tool", ${JSON.stringify(`d:${d}`)})]));`,
+      ],
+      cwd: root,
+    }).outputSync();
+    assert.equal(asked.code, 0, new TextDecoder().decode(asked.stderr));
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(asked.stdout)), [
+      null,
+      `${d}/wwtest-tool`,
+    ]);
   } finally {
-    Deno.chdir(cwd);
     Deno.removeSync(root, { recursive: true });
   }
 });
@@ -64,14 +76,19 @@ Deno.test("a PATH without bwrap still finds the installed one, for auto's facts 
   });
   assert.ok(installed, "bubblewrap is installed on the machines these tests run on");
   assert.equal(findTool("bwrap", "/nonexistent"), installed);
-  const saved = Deno.env.get("PATH");
-  try {
-    Deno.env.set("PATH", "/nonexistent");
-    assert.equal(namespaceFacts().bwrapPath, installed);
-  } finally {
-    if (saved === undefined) Deno.env.delete("PATH");
-    else Deno.env.set("PATH", saved);
-  }
+  // In a process of its own with that PATH: Deno.env.set here would change the PATH of every test
+  // file that deno test --parallel runs in this process.
+  const host = new URL("./host.ts", import.meta.url).href;
+  const asked = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { namespaceFacts } from ${JSON.stringify(host)};
+       console.log(namespaceFacts().bwrapPath);`,
+    ],
+    env: { PATH: "/nonexistent" },
+  }).outputSync();
+  assert.equal(asked.code, 0, new TextDecoder().decode(asked.stderr));
+  assert.equal(new TextDecoder().decode(asked.stdout), `${installed}\n`);
 });
 
 Deno.test("absentReason says missing only for a path that is not there, and names what else hid it", () => {

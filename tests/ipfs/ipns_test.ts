@@ -141,7 +141,9 @@ Deno.test("a node with no record path: refused naming --trust-node-ipns; with it
 
 Deno.test("a library caller: the refusal names trustNodeIpns, and with it the node's answer runs", async () => {
   const proxy = startProxy(ipfsd.url, { refuse: ["dht/get", "routing/get"] });
-  // Command caches what it fetches under this process's XDG_CACHE_HOME: a private one.
+  // Command caches what it fetches under this process's XDG_CACHE_HOME: a private one, for this
+  // test only (deno test --parallel runs other test files in this process).
+  const savedCache = Deno.env.get("XDG_CACHE_HOME");
   Deno.env.set("XDG_CACHE_HOME", Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" }));
   const program = `/ipns/${name}/bin/app`;
   const options = { ipfsApi: proxy.api, jail: { backend: "none" as const } };
@@ -158,6 +160,8 @@ Deno.test("a library caller: the refusal names trustNodeIpns, and with it the no
     assert.equal(trusted.code, 0, new TextDecoder().decode(trusted.stderr));
     assert.equal(new TextDecoder().decode(trusted.stdout), "honest\n");
   } finally {
+    if (savedCache === undefined) Deno.env.delete("XDG_CACHE_HOME");
+    else Deno.env.set("XDG_CACHE_HOME", savedCache);
     await proxy.close();
   }
 });

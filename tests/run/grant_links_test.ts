@@ -5,7 +5,6 @@
 // opens the resolved path with openat2 refusing any link that appears meanwhile.
 
 import assert from "node:assert/strict";
-import { DEFAULT_POLICY, startProgram } from "../../mod.ts";
 import { runWw } from "../support/ww.ts";
 
 const tmp = await Deno.makeTempDir({ prefix: "wwtest-links-" });
@@ -166,17 +165,20 @@ Deno.test("--open of a loop of links says so in one line", async () => {
 Deno.test("library: a relative path to open is the working directory's, as open(2) takes it", async () => {
   await Deno.mkdir(`${tmp}/rel`);
   await Deno.writeTextFile(`${tmp}/rel/file`, "relative\n");
-  const cwd = Deno.cwd();
-  Deno.chdir(tmp);
-  try {
+  // In a process of its own, started in tmp: Deno.chdir here would move the working directory of
+  // every test file that deno test --parallel runs in this process, and of what they spawn.
+  const mod = new URL("../../mod.ts", import.meta.url).href;
+  const script = `
+    import { DEFAULT_POLICY, startProgram } from ${JSON.stringify(mod)};
     const child = await startProgram({
       program: "/bin/sh",
-      args: ["-c", "cat <&4 >/dev/null"],
+      args: ["-c", "cat <&4"],
       own: [{ name: "x", open: "rel/file" }],
       jail: { ...DEFAULT_POLICY, backend: "none" },
     });
-    assert.equal((await child.status).code, 0);
-  } finally {
-    Deno.chdir(cwd);
-  }
+    Deno.exit((await child.status).code);
+  `;
+  const r = await new Deno.Command(Deno.execPath(), { args: ["eval", script], cwd: tmp }).output();
+  assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+  assert.equal(new TextDecoder().decode(r.stdout), "relative\n");
 });
