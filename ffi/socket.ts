@@ -92,12 +92,17 @@ export class UnknownHostError extends Error {
   }
 }
 
-/** The addresses of host:port for a socket type, in getaddrinfo's order. */
+/**
+ * The addresses of host:port for a socket type, in getaddrinfo's order. Aborting `signal` ends
+ * the wait for them: resolveInet then throws the abort's reason.
+ */
 export async function resolveInet(
   host: string,
   port: number,
   datagram: boolean,
+  signal?: AbortSignal,
 ): Promise<Uint8Array[]> {
+  signal?.throwIfAborted();
   const hints = new Uint8Array(48);
   const view = new DataView(hints.buffer);
   view.setInt32(0, AI_NUMERICSERV, true);
@@ -105,7 +110,11 @@ export async function resolveInet(
   const node = cString(host);
   const service = cString(String(port));
   const out = new BigUint64Array(1);
-  const rc = await sock().getaddrinfo(node, service, hints, out);
+  // Aborted, a lookup that ends after all frees its list; its buffers are kept until then.
+  const rc = await untilAborted(sock().getaddrinfo(node, service, hints, out), signal, (rc) => {
+    void [node, service, hints];
+    if (rc === 0) sock().freeaddrinfo(Deno.UnsafePointer.create(out[0]));
+  });
   if (rc !== 0) throw new UnknownHostError(host, rc);
   const head = Deno.UnsafePointer.create(out[0]);
   const addresses: Uint8Array[] = [];
@@ -191,9 +200,15 @@ export function holdLoopbackPort(port: number): number | undefined {
 
 /**
  * A stream socket connected to `addr`, blocking again once connected (as a program expects);
- * a connection not made within `timeoutMs` fails with ETIMEDOUT.
+ * a connection not made within `timeoutMs` fails with ETIMEDOUT. Aborting `signal` ends the
+ * wait: connectSocket then throws the abort's reason, and holds nothing open.
  */
-export async function connectSocket(addr: Uint8Array, timeoutMs: number): Promise<number> {
+export async function connectSocket(
+  addr: Uint8Array,
+  timeoutMs: number,
+  signal?: AbortSignal,
+): Promise<number> {
+  signal?.throwIfAborted();
   const fd = check(
     "socket",
     sock().socket(family(addr), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0),
@@ -208,10 +223,12 @@ export async function connectSocket(addr: Uint8Array, timeoutMs: number): Promis
       view.setInt16(4, POLLOUT, true);
       const deadline = Date.now() + timeoutMs;
       for (;;) {
-        const n = await libc().poll(
-          Deno.UnsafePointer.of(pollfd),
-          1n,
-          Math.max(0, deadline - Date.now()),
+        // Aborted, the socket is closed at once; the poll on the worker thread ends by its
+        // timeout, and pollfd, which it writes into, is kept until then.
+        const n = await untilAborted(
+          libc().poll(Deno.UnsafePointer.of(pollfd), 1n, Math.max(0, deadline - Date.now())),
+          signal,
+          () => void pollfd,
         );
         if (n > 0) break;
         // A signal may cut the wait short (n = -1, errno on another thread): wait the rest.
@@ -297,34 +314,50 @@ async function waitForOtherEnd(
   noSymlinks: boolean,
   signal: AbortSignal | undefined,
 ): Promise<number> {
-  if (signal === undefined) return await opener.wait(p);
-  signal.throwIfAborted();
-  const waitedOn = fileId(path);
-  const waiting = opener.wait(p);
-  const { promise, resolve, reject } = Promise.withResolvers<number>();
-  let settled = false;
-  const stop = () => {
-    if (settled) return;
-    settled = true;
-    reject(signal.reason);
-    if (waitedOn !== undefined) releaseFifo(path, noSymlinks, waitedOn);
-  };
-  signal.addEventListener("abort", stop, { once: true });
-  waiting.then((fd) => {
-    signal.removeEventListener("abort", stop);
-    if (!settled) {
+  signal?.throwIfAborted();
+  const waitedOn = signal && fileId(path);
+  return await untilAborted(
+    opener.wait(p),
+    signal,
+    (fd) => fd !== -1 && libc().close(fd),
+    () => waitedOn && releaseFifo(path, noSymlinks, waitedOn),
+  );
+}
+
+/**
+ * `work`, a call that runs on a worker thread, or the reason of `signal`'s abort as soon as it is
+ * aborted: `stop` then ends the call early where it can, and `late` releases what the call gives
+ * when it ends after all (and holds what the call still uses until then).
+ */
+function untilAborted<T>(
+  work: Promise<T>,
+  signal: AbortSignal | undefined,
+  late: (value: T) => void = () => {},
+  stop: () => void = () => {},
+): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    let settled = false;
+    const abort = () => {
+      if (settled) return;
       settled = true;
-      return resolve(fd);
-    }
-    if (fd !== -1) libc().close(fd);
-  }, (e) => {
-    signal.removeEventListener("abort", stop);
-    if (!settled) {
+      reject(signal.reason);
+      stop();
+    };
+    if (signal.aborted) abort();
+    else signal.addEventListener("abort", abort, { once: true });
+    work.then((value) => {
+      signal.removeEventListener("abort", abort);
+      if (settled) return late(value);
+      settled = true;
+      resolve(value);
+    }, (e) => {
+      signal.removeEventListener("abort", abort);
+      if (settled) return;
       settled = true;
       reject(e);
-    }
+    });
   });
-  return await promise;
 }
 
 /** The device and inode of the file at `path` (followed), when it is a FIFO. */

@@ -113,14 +113,19 @@ export async function openOwnGrants(
 }
 
 /**
- * The InterruptedError for a stop that came while ww waited for a FIFO's other end, which is the
- * only wait of a grant that no timeout bounds: it names the grant and what it waited for.
+ * The InterruptedError for a stop that came while ww opened grant `g`: the waits of a grant (a
+ * FIFO's other end, a name lookup, a connection) are what a start can spend long on. It names the
+ * grant and what ww waited for.
  */
 function interruptedWait(g: OwnGrant, e: InterruptedError): InterruptedError {
-  const other = "open" in g && (g.mode ?? "r") === "r" ? "a writer" : "a reader";
+  const waited = "open" in g
+    ? `for ${(g.mode ?? "r") === "r" ? "a writer" : "a reader"} at the FIFO's other end`
+    : "connect" in g
+    ? "to connect"
+    : "for its address";
   const why = `stopped by ${
     signalName(e.signal) ?? `signal ${e.signal}`
-  } while ww waited for ${other} at the FIFO's other end; nothing was run`;
+  } while ww waited ${waited}; nothing was run`;
   return new InterruptedError(`${grantLabel(g, "library")}: ${why}`, e.signal, {
     commandLine: `${grantLabel(g)}: ${why}`,
   });
@@ -144,7 +149,11 @@ async function openOne(
     // appeared since the check is followed.
     const held = holdNoSymlinks(unix.path);
     try {
-      return await connectSocket(unixSockaddr(`/proc/self/fd/${held}`), CONNECT_TIMEOUT_MS);
+      return await connectSocket(
+        unixSockaddr(`/proc/self/fd/${held}`),
+        CONNECT_TIMEOUT_MS,
+        signal,
+      );
     } finally {
       closeFd(held);
     }
@@ -152,12 +161,13 @@ async function openOne(
   if ("connect" in g) {
     const candidates = address.kind === "unix"
       ? [unixSockaddr(address.path)]
-      : await resolveInet(address.host, address.port, false);
+      : await resolveInet(address.host, address.port, false, signal);
     let last: unknown = new SyscallError("connect", 99);
     for (const addr of candidates) {
       try {
-        return await connectSocket(addr, CONNECT_TIMEOUT_MS);
+        return await connectSocket(addr, CONNECT_TIMEOUT_MS, signal);
       } catch (e) {
+        if (signal?.aborted) throw e;
         last = e;
       }
     }
@@ -177,7 +187,7 @@ async function openOne(
     listeners.push({ name: g.name, listen: text, address: `unix:${address.path}` });
     return fd;
   }
-  const [addr] = await resolveInet(address.host, address.port, address.kind === "udp");
+  const [addr] = await resolveInet(address.host, address.port, address.kind === "udp", signal);
   const fd = listenSocket(addr, address.kind === "udp");
   try {
     const bound = boundAddress(fd);

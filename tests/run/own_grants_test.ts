@@ -715,6 +715,67 @@ Deno.test("a stop signal ends ww's wait for a FIFO's other end: 128+N, one line 
   }
 });
 
+/** Whether a thread of process `pid` waits in a poll(2) (ww's connect waits so, on a worker thread). */
+function waitsInPoll(pid: number): boolean {
+  try {
+    for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
+      try {
+        const wchan = Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/wchan`);
+        if (wchan.startsWith("poll_schedule_timeout")) return true;
+      } catch { /* the thread ended */ }
+    }
+  } catch { /* the process ended */ }
+  return false;
+}
+
+Deno.test("a stop signal ends ww's wait to connect a --connect grant: 128+N and one line, not the connect's timeout", async () => {
+  // A listener with backlog 0 whose queue is full: the kernel drops further handshakes, so a
+  // connect waits (up to CONNECT_TIMEOUT_MS, 10 s).
+  const server = new Deno.Command(PYTHON, {
+    args: [
+      "-c",
+      `import socket,sys
+s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(0)
+port=s.getsockname()[1]
+held=[]
+for i in range(4):
+    c=socket.socket(); c.setblocking(False)
+    try: c.connect(("127.0.0.1",port))
+    except BlockingIOError: pass
+    held.append(c)
+print(port, flush=True)
+sys.stdin.read()`,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    const port = Number((await reader.read()).value!.trim());
+    for (
+      const [jail, signal, code] of [["none", "SIGINT", 130], ["bwrap", "SIGTERM", 143]] as const
+    ) {
+      const ww = startWw([`--jail=${jail}`, "--connect", `db=tcp:127.0.0.1:${port}`, "/bin/true"]);
+      const kill = setTimeout(() => ww.proc.kill("SIGKILL"), 60_000);
+      try {
+        await waitFor("ww waits to connect", () => waitsInPoll(ww.proc.pid));
+        ww.proc.kill(signal);
+        const end = await ww.end();
+        assert.equal(end.code, code, `${jail} ${signal}: ${end.stderr}`);
+        assert.deepEqual(errorLines(end.stderr), [
+          `ww: --connect db=tcp:127.0.0.1:${port}: stopped by ${signal} while ww waited to connect; nothing was run`,
+        ]);
+      } finally {
+        clearTimeout(kill);
+      }
+    }
+  } finally {
+    server.stdin.close();
+    await server.status;
+    await reader.cancel();
+  }
+});
+
 /** Waits (at most 30 s) until `check` holds. */
 async function waitFor(what: string, check: () => boolean): Promise<void> {
   const deadline = Date.now() + 30_000;
