@@ -1,15 +1,7 @@
 // run/host_test.ts — the one rule for finding a tool: PATH's absolute directories in order, then
 // the standard ones; the first executable regular file wins. readTextAtMost, with no link followed.
 import assert from "node:assert/strict";
-import {
-  absentReason,
-  findTool,
-  namespaceFacts,
-  readTextAtMost,
-  TOOL_DIRS,
-  toolDirs,
-  whyAbsent,
-} from "./host.ts";
+import { absentReason, findTool, readTextAtMost, TOOL_DIRS, toolDirs, whyAbsent } from "./host.ts";
 import { EACCES, ELOOP, ENOENT, ENOTDIR } from "../ffi/errno.ts";
 
 /** EIO, which ffi/errno.ts has no constant for (ww never tests for it). */
