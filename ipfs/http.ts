@@ -36,6 +36,18 @@ export class HttpStatusError extends Error {
   }
 }
 
+/** A body longer than its reader takes: `announced`, its Content-Length, when it had one. */
+export class BodyTooLargeError extends Error {
+  constructor(readonly max: number, readonly announced?: number) {
+    super(
+      announced === undefined
+        ? `a body of more than ${max} bytes`
+        : `a body of ${announced} bytes, more than ${max}`,
+    );
+    this.name = "BodyTooLargeError";
+  }
+}
+
 /** The server said, in an X-Stream-Error trailer, that the body it sent is not complete. */
 export class StreamError extends Error {
   override name = "StreamError";
@@ -317,16 +329,26 @@ export class Exchange {
     }
   }
 
-  /** The whole body (sized by Content-Length when there is one); the connection is closed. */
-  async bytes(): Promise<Uint8Array> {
+  /**
+   * The whole body (sized by Content-Length when there is one), of at most `max` bytes: a longer
+   * one, announced or sent, is a BodyTooLargeError, and ww holds no more than `max` + 1 bytes of
+   * it. The connection is closed.
+   */
+  async bytes(max: number): Promise<Uint8Array> {
     await this.ready;
     const framing = this.#framing!;
-    let out = new Uint8Array(framing.kind === "length" ? framing.want() : 64 * 1024);
-    let length = 0;
     try {
+      if (framing.kind === "length" && framing.want() > max) {
+        throw new BodyTooLargeError(max, framing.want());
+      }
+      let out = new Uint8Array(
+        framing.kind === "length" ? framing.want() : Math.min(64 * 1024, max + 1),
+      );
+      let length = 0;
       while (true) {
         if (length === out.length) {
-          const grown = new Uint8Array(out.length * 2);
+          if (length > max) throw new BodyTooLargeError(max);
+          const grown = new Uint8Array(Math.min(out.length * 2, max + 1));
           grown.set(out);
           out = grown;
         }

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import {
   BodyFraming,
+  BodyTooLargeError,
   ConnectError,
   Exchange,
   headEnd,
@@ -373,10 +374,53 @@ Deno.test("a Content-Length body arrives whole, in reads that fill the caller's 
   );
   try {
     const url = `http://127.0.0.1:${server.addr.port}`;
-    assert.deepEqual(await new Exchange(url, "/api/v0/block/get?arg=x", never).bytes(), payload);
+    assert.deepEqual(
+      await new Exchange(url, "/api/v0/block/get?arg=x", never).bytes(2 ** 21),
+      payload,
+    );
     assert.deepEqual(await readAll(new Exchange(url, "/", never), 1000), payload);
   } finally {
     await server.shutdown();
+  }
+});
+
+Deno.test("bytes(max) refuses a body announced longer than max before reading it, and one sent longer once past max", async () => {
+  // Announced: refused on the head alone (the server then stalls: nothing is read).
+  const announced = rawServer(async (conn) => {
+    await writeAll(conn, "HTTP/1.1 200 OK\r\nContent-Length: 3000000000\r\n\r\n0123");
+    await announced.stopped;
+  });
+  // Sent: 100 bytes, close-delimited or chunked, against a max of 10.
+  const sent = rawServer(async (conn) => {
+    const chunked = sent.requests.length % 2 === 0;
+    await writeAll(
+      conn,
+      chunked
+        ? `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n64\r\n${
+          "x".repeat(100)
+        }\r\n0\r\n\r\n`
+        : `HTTP/1.1 200 OK\r\n\r\n${"x".repeat(100)}`,
+    );
+  });
+  try {
+    await assert.rejects(new Exchange(announced.url, "/", never).bytes(4096), (e) => {
+      assert.ok(e instanceof BodyTooLargeError, String(e));
+      assert.equal(e.announced, 3000000000);
+      assert.equal(e.max, 4096);
+      return true;
+    });
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(new Exchange(sent.url, "/", never).bytes(10), (e) => {
+        assert.ok(e instanceof BodyTooLargeError, String(e));
+        assert.equal(e.announced, undefined);
+        return true;
+      });
+    }
+    // A body of exactly max is whole.
+    assert.equal(decode(await new Exchange(sent.url, "/", never).bytes(100)), "x".repeat(100));
+  } finally {
+    await announced.close();
+    await sent.close();
   }
 });
 
@@ -386,7 +430,7 @@ Deno.test("a body without length or chunking ends when the server closes", async
     await writeAll(conn, "this");
   });
   try {
-    assert.equal(decode(await new Exchange(server.url, "/", never).bytes()), "all of this");
+    assert.equal(decode(await new Exchange(server.url, "/", never).bytes(64)), "all of this");
   } finally {
     await server.close();
   }
@@ -590,7 +634,7 @@ Deno.test("an IPv6 host in brackets is connected to, and named in Host", async (
     throw new Error(`this test needs IPv6 on loopback (::1): ${e}`);
   }
   try {
-    assert.equal(decode(await new Exchange(server.url, "/", never).bytes()), "ok");
+    assert.equal(decode(await new Exchange(server.url, "/", never).bytes(64)), "ok");
     assert.match(server.requests[0], new RegExp(`\r\nHost: \\[::1\\]:\\d+\r\n`));
   } finally {
     await server.close();

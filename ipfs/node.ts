@@ -11,12 +11,20 @@
 
 import { ipfsSetupError } from "./setting_words.ts";
 import { SetupError, UsageError, WwError } from "../core/errors.ts";
-import { Exchange, HttpStatusError, StreamError } from "./http.ts";
+import { BodyTooLargeError, Exchange, HttpStatusError, StreamError } from "./http.ts";
 import { ipfsApiUrl } from "./multiaddr.ts";
 import { stderrNotice } from "./progress.ts";
 
 /** How long the node may be silent before ww says, on a terminal, that it is waiting for it. */
 const WAIT_NOTICE_MS = 1000;
+
+/**
+ * The most a block/get answer may hold. Kubo makes no block over 1 MiB unless told to
+ * (--allow-big-block), and such blocks do not cross Bitswap: without a bound, a node that
+ * announced gigabytes had ww hold all it sent (3 GB resident, seen) before the hash refused it.
+ */
+const MAX_BLOCK_MIB = 4;
+const MAX_BLOCK_BYTES = MAX_BLOCK_MIB * 2 ** 20;
 
 /** The most a routing/get or dht/get answer (one record, base64 in JSON, and events) may hold. */
 const MAX_RECORD_ANSWER = 256 * 1024;
@@ -89,8 +97,17 @@ export class IpfsNode {
     return await this.#track(`block ${cid}`, async () => {
       const exchange = await this.#ready(this.#open("block/get", cid), "block/get", cid);
       try {
-        return await exchange.bytes();
+        return await exchange.bytes(MAX_BLOCK_BYTES);
       } catch (e) {
+        if (e instanceof BodyTooLargeError && !this.#failure) {
+          throw new SetupError(
+            `${this.context}: the IPFS node at ${this.where} ${
+              e.announced === undefined
+                ? `sent more than ${MAX_BLOCK_MIB} MiB`
+                : `announced ${e.announced} bytes`
+            } for block ${cid}; ww takes blocks of up to ${MAX_BLOCK_MIB} MiB (Kubo makes none over 1 MiB without --allow-big-block)`,
+          );
+        }
         throw this.#failure ?? new SetupError(
           `${this.context}: the IPFS node at ${this.where} stopped sending block ${cid} (${
             reason(e)

@@ -1,7 +1,8 @@
 // tests/ipfs/proxy.ts — an HTTP proxy between ww and a real IPFS node that misbehaves on purpose:
 // it flips a byte in the bodies it forwards, stalls a body part-way, or trickles bodies slowly
 // (so a test can kill the node mid-transfer), rewrites whole answers (a node that lies about
-// names), or answers 404 to commands (a node that lacks them). It listens on a free loopback port.
+// names), answers 404 to commands (a node that lacks them), or announces a body of gigabytes
+// and sends zeros (a node that would fill ww's memory). It listens on a free loopback port.
 
 /** How the proxy misbehaves; it forwards faithfully by default. */
 export interface ProxyOptions {
@@ -18,6 +19,11 @@ export interface ProxyOptions {
   readonly rewrite?: Readonly<Record<string, (body: Uint8Array) => Uint8Array>>;
   /** Answer these commands with 404, as a node without them does. */
   readonly refuse?: readonly string[];
+  /**
+   * Answer these commands with 200, a Content-Length of `announced` and zeros for as long as the
+   * client reads, up to that length: a node that would make ww hold whatever it sends.
+   */
+  readonly inflate?: { readonly commands: readonly string[]; readonly announced: number };
 }
 
 export interface Proxy {
@@ -48,6 +54,21 @@ export function startProxy(upstream: string, options: ProxyOptions = {}): Proxy 
         return Response.json({ Message: "404 page not found", Code: 0, Type: "error" }, {
           status: 404,
         });
+      }
+      if (options.inflate?.commands.includes(command)) {
+        const { announced } = options.inflate;
+        const zeros = new Uint8Array(64 * 1024);
+        let sent = 0;
+        const body = new ReadableStream<Uint8Array>({
+          pull(controller) {
+            if (sent >= announced) return controller.close();
+            const n = Math.min(zeros.length, announced - sent);
+            sent += n;
+            forwarded += n;
+            controller.enqueue(zeros.subarray(0, n));
+          },
+        });
+        return new Response(body, { headers: { "content-length": String(announced) } });
       }
       const res = await fetch(`${upstream}${url.pathname}${url.search}`, {
         method: req.method,

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { buildC } from "../support/build.ts";
 import { reportFds } from "../support/children.ts";
 import { comparableReport, parseReport } from "../support/report.ts";
-import { runWw, wwCommand, type WwOptions } from "../support/ww.ts";
+import { runWw, runWwMeasured, wwCommand, type WwOptions } from "../support/ww.ts";
 import { startSilentDns } from "./dns.ts";
 import { freePort, startIpfsd } from "./ipfsd.ts";
 import { startProxy } from "./proxy.ts";
@@ -332,6 +332,29 @@ Deno.test("a malformed --ipfs, WW_IPFS or --ipfs-timeout exits 125 with one line
     const r = await runWw(["run", ...args, `/ipfs/${dir}/bin/report`], { env });
     assert.equal(r.code, 125, r.stderr);
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  }
+});
+
+Deno.test("a node that announces a block of a gigabyte is refused at once: exit 125, one line, ww's memory as usual", async () => {
+  const proxy = startProxy(ipfsd.url, {
+    inflate: { commands: ["block/get"], announced: 2 ** 30 },
+  });
+  try {
+    const r = await runWwMeasured(
+      ["run", "--ipfs", proxy.api, `/ipfs/${dir}/bin/report`],
+      cacheEnv(),
+    );
+    assert.equal(r.code, 125, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^ww: /ipfs/${dir}/bin/report: the IPFS node at ${proxy.api} \\(from --ipfs\\) announced 1073741824 bytes for block \\w+; ww takes blocks of up to 4 MiB \\(Kubo makes none over 1 MiB without --allow-big-block\\)\n$`,
+      ),
+    );
+    // ww held none of it (the old reader grew to what the node sent, gigabytes).
+    assert.ok(r.peak < 256 * 2 ** 20, `ww's peak: ${r.peak} bytes`);
+  } finally {
+    await proxy.close();
   }
 });
 

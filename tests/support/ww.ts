@@ -171,15 +171,19 @@ export interface MeasuredResult extends WwResult {
 }
 
 /**
- * Runs `ww <args...>` like runWw and samples ww's VmHWM every 20 ms until it exits (the caller
- * execs ww, so ww keeps the caller's pid).
+ * Runs `ww <args...>` like runWw, with `env` added to this process's environment, and samples
+ * ww's VmHWM every 20 ms until it exits (the caller execs ww, so ww keeps the caller's pid).
  *
  * @example
  * const { peak } = await runWwMeasured(["run", guest, "bench", "2000"]);
  */
-export async function runWwMeasured(args: readonly string[]): Promise<MeasuredResult> {
+export async function runWwMeasured(
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<MeasuredResult> {
   const child = new Deno.Command("/bin/bash", {
     args: ["-c", callerScript({}), "caller", ...wwCommand(), ...args],
+    env,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
