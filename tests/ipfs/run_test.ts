@@ -358,6 +358,23 @@ Deno.test("a node that announces a block of a gigabyte is refused at once: exit 
   }
 });
 
+Deno.test("a node whose cat announces a gigabyte for a small file: ww runs the program its blocks verify, and holds none of the rest", async () => {
+  const proxy = startProxy(ipfsd.url, { inflate: { commands: ["cat"], announced: 2 ** 30 } });
+  try {
+    const r = await runWwMeasured(
+      ["run", "--ipfs", proxy.api, `/ipfs/${dir}/bin/report`],
+      cacheEnv(),
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stderr, "");
+    assert.ok(r.stdout.length > 0, "the program reported its descriptors");
+    // The cat's answer is read into buffers of the file's verified size, never grown by it.
+    assert.ok(r.peak < 256 * 2 ** 20, `ww's peak: ${r.peak} bytes`);
+  } finally {
+    await proxy.close();
+  }
+});
+
 Deno.test("a node that stalls is given up on after --ipfs-timeout (exit 125)", async () => {
   const proxy = startProxy(ipfsd.url, { stall: { commands: ["block/get"], after: 0 } });
   try {
