@@ -31,6 +31,11 @@ const symbols = {
   // Here too (ffi/stat.ts): a --jail=none run asks it of TMPDIR, the program and its stderr, and
   // Deno.statSync's first use costs a run ~0.6 ms; a call through a bound group costs microseconds.
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
+  // Here, not with ffi/socket.ts's group: every run under `deno run` holds Deno's inspector port
+  // (run/inspector_port.ts), and binding that whole group for it cost ~0.4 ms.
+  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
+  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   sigfillset: { parameters: ["buffer"], result: "i32" },
   sigemptyset: { parameters: ["buffer"], result: "i32" },
   posix_spawn: {

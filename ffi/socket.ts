@@ -25,13 +25,11 @@ import {
 } from "./flags.ts";
 import { AT_FDCWD, holdNoSymlinks, RESOLVE_NO_LINKS, SYS_OPENAT2 } from "./open.ts";
 
+/** The calls of grants' sockets and files beyond libc's first group (socket, bind, setsockopt). */
 const socketSymbols = {
-  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
-  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   listen: { parameters: ["i32", "i32"], result: "i32" },
   connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
   getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
   // A FIFO's open waits for its other end: on a worker thread, so that ww's event loop goes on
@@ -148,7 +146,7 @@ function family(addr: Uint8Array): number {
 
 /** Runs `use` on a fresh close-on-exec socket; closes it when `use` throws. */
 function withSocket(domain: number, type: number, use: (fd: number) => void): number {
-  const fd = check("socket", sock().socket(domain, type | SOCK_CLOEXEC, 0));
+  const fd = check("socket", libc().socket(domain, type | SOCK_CLOEXEC, 0));
   try {
     use(fd);
     return fd;
@@ -168,9 +166,9 @@ export function listenSocket(addr: Uint8Array, datagram: boolean): number {
   return withSocket(f, datagram ? SOCK_DGRAM : SOCK_STREAM, (fd) => {
     if (!datagram && f !== AF_UNIX) {
       const one = new Int32Array([1]);
-      check("setsockopt", sock().setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, 4));
+      check("setsockopt", libc().setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, one, 4));
     }
-    check("bind", sock().bind(fd, addr, addr.length));
+    check("bind", libc().bind(fd, addr, addr.length));
     if (!datagram) check("listen", sock().listen(fd, SOMAXCONN));
   });
 }
@@ -189,8 +187,8 @@ export function holdLoopbackPort(port: number): number | undefined {
   addr.set([127, 0, 0, 1], 4);
   try {
     return withSocket(AF_INET, SOCK_STREAM, (fd) => {
-      check("setsockopt", sock().setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, new Int32Array([1]), 4));
-      check("bind", sock().bind(fd, addr, addr.length));
+      check("setsockopt", libc().setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, new Int32Array([1]), 4));
+      check("bind", libc().bind(fd, addr, addr.length));
     });
   } catch (e) {
     if (e instanceof SyscallError && e.code === "EADDRINUSE") return undefined;
@@ -211,7 +209,7 @@ export async function connectSocket(
   signal?.throwIfAborted();
   const fd = check(
     "socket",
-    sock().socket(family(addr), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0),
+    libc().socket(family(addr), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0),
   );
   try {
     if (sock().connect(fd, addr, addr.length) === -1) {
