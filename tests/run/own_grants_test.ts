@@ -659,18 +659,35 @@ function holdersOf(path: string): number[] {
   return pids;
 }
 
-/** Whether a thread of process `pid` waits in an open(2) for a FIFO's other end. */
-function waitsAtFifo(pid: number): boolean {
+/** Whether a thread of process `pid` sleeps in the kernel function named `wchan` (or its clone). */
+function threadWaitsIn(pid: number, wchan: string): boolean {
   try {
     for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
       try {
-        if (Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/wchan`) === "wait_for_partner") {
+        if (Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/wchan`).startsWith(wchan)) {
           return true;
         }
       } catch { /* the thread ended */ }
     }
   } catch { /* the process ended */ }
   return false;
+}
+
+/**
+ * Starts `ww run <args>`, waits until a thread of it sleeps in `wchan`, sends it `signal`, and
+ * says how it ended. A ww that does not stop is SIGKILLed after 60 s: it fails the test rather
+ * than hanging it.
+ */
+async function stopWhileWaiting(args: string[], wchan: string, signal: Deno.Signal) {
+  const ww = startWw(args);
+  const kill = setTimeout(() => ww.proc.kill("SIGKILL"), 60_000);
+  try {
+    await waitFor(`ww sleeps in ${wchan}`, () => threadWaitsIn(ww.proc.pid, wchan));
+    ww.proc.kill(signal);
+    return await ww.end();
+  } finally {
+    clearTimeout(kill);
+  }
 }
 
 Deno.test("a stop signal ends ww's wait for a FIFO's other end: 128+N, one line naming the grant, and the FIFO is left as it was", async () => {
@@ -682,51 +699,31 @@ Deno.test("a stop signal ends ww's wait for a FIFO's other end: 128+N, one line 
       { jail: "none", mode: "", signal: "SIGINT", code: 130, other: "a writer" },
       { jail: "native", mode: ":w", signal: "SIGTERM", code: 143, other: "a reader" },
       { jail: "bwrap", mode: ":a", signal: "SIGHUP", code: 129, other: "a reader" },
-      { jail: "none", mode: ":rw", signal: "SIGQUIT", code: 131, other: "a reader" },
+      { jail: "none", mode: "", signal: "SIGQUIT", code: 131, other: "a writer" },
     ] as const;
     for (const { jail, mode, signal, code, other } of cases) {
-      // rw opens a FIFO at once (both ends): nothing to wait for, the program runs.
-      if (mode === ":rw") {
-        const r = await runWw(["run", `--jail=${jail}`, "--open", `x=${fifo}${mode}`, "/bin/true"]);
-        assert.equal(r.code, 0, r.stderr);
-        continue;
-      }
-      const ww = startWw([`--jail=${jail}`, "--open", `x=${fifo}${mode}`, "/bin/true"]);
-      // Bounded: a ww that does not stop must fail the test, not hang it.
-      const kill = setTimeout(() => ww.proc.kill("SIGKILL"), 60_000);
-      try {
-        await waitFor("ww waits at the FIFO", () => waitsAtFifo(ww.proc.pid));
-        ww.proc.kill(signal);
-        const end = await ww.end();
-        assert.equal(end.code, code, `${jail} ${signal}: ${end.stderr}`);
-        assert.deepEqual(errorLines(end.stderr), [
-          `ww: --open x=${fifo}${mode}: stopped by ${signal} while ww waited for ${other} at the FIFO's other end; nothing was run`,
-        ]);
-        assert.equal(end.stdout, "");
-      } finally {
-        clearTimeout(kill);
-      }
+      // ww's open sleeps in wait_for_partner until the FIFO has both ends.
+      const end = await stopWhileWaiting(
+        [`--jail=${jail}`, "--open", `x=${fifo}${mode}`, "/bin/true"],
+        "wait_for_partner",
+        signal,
+      );
+      assert.equal(end.code, code, `${jail} ${signal}: ${end.stderr}`);
+      assert.deepEqual(errorLines(end.stderr), [
+        `ww: --open x=${fifo}${mode}: stopped by ${signal} while ww waited for ${other} at the FIFO's other end; nothing was run`,
+      ]);
+      assert.equal(end.stdout, "");
       assert.ok(Deno.lstatSync(fifo).isFifo, "the FIFO is still there");
     }
     // No process holds the FIFO open: ww's end, and the one it opened to end its wait, are closed.
     assert.deepEqual(holdersOf(fifo), []);
+    // rw opens a FIFO at once (both ends): nothing to wait for, the program runs.
+    const r = await runWw(["run", "--jail=none", "--open", `x=${fifo}:rw`, "/bin/true"]);
+    assert.equal(r.code, 0, r.stderr);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
 });
-
-/** Whether a thread of process `pid` waits in a poll(2) (ww's connect waits so, on a worker thread). */
-function waitsInPoll(pid: number): boolean {
-  try {
-    for (const t of Deno.readDirSync(`/proc/${pid}/task`)) {
-      try {
-        const wchan = Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/wchan`);
-        if (wchan.startsWith("poll_schedule_timeout")) return true;
-      } catch { /* the thread ended */ }
-    }
-  } catch { /* the process ended */ }
-  return false;
-}
 
 Deno.test("a stop signal ends ww's wait to connect a --connect grant: 128+N and one line, not the connect's timeout", async () => {
   // A listener with backlog 0 whose queue is full: the kernel drops further handshakes, so a
@@ -755,19 +752,16 @@ sys.stdin.read()`,
     for (
       const [jail, signal, code] of [["none", "SIGINT", 130], ["bwrap", "SIGTERM", 143]] as const
     ) {
-      const ww = startWw([`--jail=${jail}`, "--connect", `db=tcp:127.0.0.1:${port}`, "/bin/true"]);
-      const kill = setTimeout(() => ww.proc.kill("SIGKILL"), 60_000);
-      try {
-        await waitFor("ww waits to connect", () => waitsInPoll(ww.proc.pid));
-        ww.proc.kill(signal);
-        const end = await ww.end();
-        assert.equal(end.code, code, `${jail} ${signal}: ${end.stderr}`);
-        assert.deepEqual(errorLines(end.stderr), [
-          `ww: --connect db=tcp:127.0.0.1:${port}: stopped by ${signal} while ww waited to connect; nothing was run`,
-        ]);
-      } finally {
-        clearTimeout(kill);
-      }
+      // ww's connect polls on a worker thread (poll_schedule_timeout).
+      const end = await stopWhileWaiting(
+        [`--jail=${jail}`, "--connect", `db=tcp:127.0.0.1:${port}`, "/bin/true"],
+        "poll_schedule_timeout",
+        signal,
+      );
+      assert.equal(end.code, code, `${jail} ${signal}: ${end.stderr}`);
+      assert.deepEqual(errorLines(end.stderr), [
+        `ww: --connect db=tcp:127.0.0.1:${port}: stopped by ${signal} while ww waited to connect; nothing was run`,
+      ]);
     }
   } finally {
     server.stdin.close();
