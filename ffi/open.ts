@@ -1,8 +1,8 @@
 // ffi/open.ts — opening a file by a path that must be taken exactly as written: openat2(2) with
 // RESOLVE_NO_SYMLINKS, so that no symlink anywhere on the path (one that appeared since the path
-// was checked, say) is followed.
+// was checked, say) is followed; and a name in a directory held so, for calls without openat2.
 
-import { check, cString, libcFiles } from "./libc.ts";
+import { check, cString, libc, libcFiles } from "./libc.ts";
 import { O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_PATH, O_RDONLY } from "./flags.ts";
 
 /** openat2's number, the same on x86_64 and aarch64 (a syscall added after the tables merged). */
@@ -30,6 +30,21 @@ export function openNoSymlinks(path: string): number {
  */
 export function holdNoSymlinks(path: string): number {
   return openat2NoLinks(path, O_PATH | O_CLOEXEC);
+}
+
+/**
+ * `name` in the directory at absolute `dir` (with no link on its path), as a path that no link
+ * swapped in for the directory since redirects: /proc/self/fd/N/<name>, N a descriptor of the
+ * directory (holdNoSymlinks). For calls that take a path and have no openat2 of their own, such
+ * as bind(2) and unlink(2). `close` lets the directory go; the path means nothing after it.
+ *
+ * @example
+ * const sock = nameInHeldDirectory("/run/app", "app.sock"); // "/proc/self/fd/7/app.sock"
+ * sock.close();
+ */
+export function nameInHeldDirectory(dir: string, name: string): { path: string; close(): void } {
+  const fd = holdNoSymlinks(dir);
+  return { path: `/proc/self/fd/${fd}/${name}`, close: () => void libc().close(fd) };
 }
 
 function openat2NoLinks(path: string, flags: number): number {

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { closeFd } from "./fd.ts";
 import { SyscallError } from "./libc.ts";
-import { holdNoSymlinks, openNoSymlinks } from "./open.ts";
-import { connectSocket, unixSockaddr } from "./socket.ts";
+import { holdNoSymlinks, nameInHeldDirectory, openNoSymlinks } from "./open.ts";
+import { connectSocket, listenSocket, unixSockaddr } from "./socket.ts";
 
 Deno.test("openNoSymlinks opens a plain path, and refuses a symlink anywhere on it", () => {
   const dir = Deno.makeTempDirSync({ prefix: "ww-open-test-" });
@@ -61,6 +61,33 @@ Deno.test("holdNoSymlinks names a unix socket to connect to through /proc/self/f
     );
   } finally {
     server.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("nameInHeldDirectory: a socket bound and removed by the held name stays in the directory that was held, whatever link replaced its path", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "ww-open-test-" });
+  try {
+    Deno.mkdirSync(`${dir}/app`);
+    Deno.mkdirSync(`${dir}/elsewhere`);
+    const held = nameInHeldDirectory(`${dir}/app`, "app.sock");
+    try {
+      assert.throws(() => nameInHeldDirectory(`${dir}/app-link`, "x"), isErrno("ENOENT"));
+      // The directory is moved away, and a link to another put in its place.
+      Deno.renameSync(`${dir}/app`, `${dir}/moved`);
+      Deno.symlinkSync(`${dir}/elsewhere`, `${dir}/app`);
+      const listener = listenSocket(unixSockaddr(held.path), false);
+      closeFd(listener);
+      assert.ok(Deno.lstatSync(`${dir}/moved/app.sock`).isSocket);
+      assert.deepEqual([...Deno.readDirSync(`${dir}/elsewhere`)], []);
+      Deno.removeSync(held.path);
+      assert.deepEqual([...Deno.readDirSync(`${dir}/moved`)], []);
+    } finally {
+      held.close();
+    }
+    // A link on the directory's own path is refused, as holdNoSymlinks refuses it.
+    assert.throws(() => nameInHeldDirectory(`${dir}/app`, "app.sock"), isErrno("ELOOP"));
+  } finally {
     Deno.removeSync(dir, { recursive: true });
   }
 });

@@ -9,7 +9,7 @@ import { closeFd } from "../ffi/fd.ts";
 import { holdFile, isStillAt } from "../ffi/stat.ts";
 import { lockDirectory, tryLockDirectory } from "../ffi/lock.ts";
 import { SyscallError } from "../ffi/libc.ts";
-import { holdNoSymlinks } from "../ffi/open.ts";
+import { holdNoSymlinks, nameInHeldDirectory } from "../ffi/open.ts";
 import {
   AF_INET6,
   boundAddress,
@@ -30,6 +30,7 @@ import {
   type OwnGrant,
   parseAddress,
   takenUnixPathStep,
+  UNIX_PATH_MAX,
 } from "../fd/grants.ts";
 import type { FdGrant } from "../fd/layout.ts";
 import { GrantError, InterruptedError } from "../core/errors.ts";
@@ -141,8 +142,7 @@ async function openOne(
   const text = "listen" in g ? g.listen : g.connect;
   // Checked before: ownGrantsProblem.
   const address = parseAddress(text) as Address;
-  // A socket's path is resolved as a file's is (trustedPath). bind(2) has no openat2: a --listen
-  // path is then used as given, and a link planted between the two is the narrow gap left there.
+  // A socket's path is resolved as a file's is (trustedPath).
   const unix = address.kind === "unix" ? trustedPath(address.path) : undefined;
   if ("connect" in g && unix && !unix.kernelLinks) {
     // Through a descriptor of the socket file, opened with no link on its path: no link that
@@ -174,18 +174,34 @@ async function openOne(
     throw last;
   }
   if (address.kind === "unix") {
-    const fd = await listenUnix(address.path);
-    let held: number;
+    // bind(2) has no openat2: the socket is bound, probed, taken over and removed through a
+    // descriptor of its directory, opened with no link on its path, so no link that appeared
+    // since the check is followed. Under /proc the kernel's links are followed, as for --open.
+    const dir = unix && !unix.kernelLinks ? heldSocketPath(address.path) : undefined;
+    const at = dir?.path ?? address.path;
     try {
-      held = holdFile(address.path);
+      const fd = await listenUnix(at);
+      let held: number;
+      try {
+        held = holdFile(at);
+      } catch (e) {
+        closeFd(fd);
+        removeIfThere(at);
+        throw e;
+      }
+      cleanups.add(() => {
+        try {
+          removeBoundSocket(at, held);
+        } finally {
+          dir?.close();
+        }
+      });
+      listeners.push({ name: g.name, listen: text, address: `unix:${address.path}` });
+      return fd;
     } catch (e) {
-      closeFd(fd);
-      removeIfThere(address.path);
+      dir?.close();
       throw e;
     }
-    cleanups.add(() => removeBoundSocket(address.path, held));
-    listeners.push({ name: g.name, listen: text, address: `unix:${address.path}` });
-    return fd;
   }
   const [addr] = await resolveInet(address.host, address.port, address.kind === "udp", signal);
   const fd = listenSocket(addr, address.kind === "udp");
@@ -283,6 +299,23 @@ async function listenUnix(path: string): Promise<number> {
 }
 
 /** The directory whose entry `path` is, for its lock. */
+/**
+ * The socket path `path` as its last name in its directory held open (ffi/open.ts
+ * nameInHeldDirectory), the directory's path resolved as a grant's is (trustedPath). The name
+ * itself is not resolved: bind(2) follows no link there (it fails with EADDRINUSE). Undefined
+ * when the directory is under /proc, or the held name would not fit a sockaddr_un: `path` is
+ * then used as it is.
+ */
+function heldSocketPath(path: string): { path: string; close(): void } | undefined {
+  const absolute = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  const parent = trustedPath(directoryOf(absolute));
+  if (parent.kernelLinks) return undefined;
+  const held = nameInHeldDirectory(parent.path, absolute.slice(absolute.lastIndexOf("/") + 1));
+  if (new TextEncoder().encode(held.path).length <= UNIX_PATH_MAX) return held;
+  held.close();
+  return undefined;
+}
+
 function directoryOf(path: string): string {
   const slash = path.lastIndexOf("/");
   return slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
