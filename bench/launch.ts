@@ -4,13 +4,14 @@
 // what any launcher written in Deno pays), and firejail when it is installed. ww is measured
 // both as it ships, the bundle (`deno run -A dist/main.js`, rebuilt first when stale), and from
 // the sources (`deno run -A main.ts`), and as $WW_BIN too when that names a compiled binary, all
-// in the same interleaved rounds (bench/interleaved.ts). Prints medians and the goals' ratios.
+// in the same interleaved rounds (bench/interleaved.ts). Prints medians and the goals' ratios, each
+// also taken within every round (its median and middle half: how much the machine moved it).
 
 import { fileURLToPath } from "node:url";
 import { namespaceArgs } from "../jail/bwrap.ts";
 import { hostFiles } from "../run/host.ts";
 import { BUNDLE_DIR, BUNDLE_MAIN, ensureBundle } from "../scripts/bundle.ts";
-import { interleavedMedians } from "./interleaved.ts";
+import { interleavedRounds, medians, perRound } from "./interleaved.ts";
 import { row } from "./hyperfine.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
@@ -80,9 +81,18 @@ export async function benchLaunch(runs: number): Promise<void> {
     commands["firejail /bin/true"] = "firejail --quiet --noprofile --net=none --private /bin/true"
       .split(" ");
   }
-  const t = await interleavedMedians(commands, runs);
+  const rounds = await interleavedRounds(commands, runs);
+  const t = medians(rounds);
   const ms = (v: number) => `${v.toFixed(2)} ms`;
-  const x = (v: number, goal: number) => `${v.toFixed(2)}x`.padStart(10) + `  (goal <= ${goal})`;
+  // A goal's ratio of the medians, and the same ratio taken within each round: its median and
+  // middle half, which show how much this machine moved it.
+  const x = (v: number, goal: number, f: (r: Record<string, number>) => number) => {
+    const r = perRound(rounds, f);
+    const spread = `per round ${r.median.toFixed(2)}x, middle half ${r.q1.toFixed(2)}-${
+      r.q3.toFixed(2)
+    }x`;
+    return `${v.toFixed(2)}x`.padStart(10) + `  (goal <= ${goal}; ${spread})`;
+  };
   console.log(`launch (median of ${runs} interleaved rounds; bundle = deno run -A dist/main.js)`);
   for (const [name, v] of Object.entries(t)) console.log(row(name, ms(v)));
   const floor = t["deno run (empty script)"];
@@ -98,21 +108,38 @@ export async function benchLaunch(runs: number): Promise<void> {
     ),
   );
   for (const v of Object.keys(variants)) {
-    const none = t[`${v}: ww run --jail=none /bin/true`];
-    const jailed = t[`${v}: ww run --jail=bwrap /bin/true`];
-    const native = t[`${v}: ww run --jail=native /bin/true`];
+    const [noneName, jailedName, nativeName] = ["none", "bwrap", "native"].map((j) =>
+      `${v}: ww run --jail=${j} /bin/true`
+    );
+    const [none, jailed, native] = [t[noneName], t[jailedName], t[nativeName]];
     console.log(`  ${v}:`);
-    console.log(row("  --jail=none / empty deno run", x(none / floor, GOALS.none)));
+    console.log(
+      row(
+        "  --jail=none / empty deno run",
+        x(none / floor, GOALS.none, (r) => r[noneName] / r["deno run (empty script)"]),
+      ),
+    );
     console.log(row("  --jail=none - empty deno run", ms(none - floor), "ww's own launch work"));
     console.log(row("  --jail=none - least launcher", ms(none - leastNone)));
     console.log(
       row(
         "  --jail=bwrap / (empty deno run + bwrap)",
-        x(jailed / (floor + bwrapOnly), GOALS.bwrap),
+        x(
+          jailed / (floor + bwrapOnly),
+          GOALS.bwrap,
+          (r) =>
+            r[jailedName] /
+            (r["deno run (empty script)"] + r["bwrap /bin/true"] - r["/bin/true"]),
+        ),
       ),
     );
     console.log(row("  --jail=bwrap - least launcher", ms(jailed - leastBwrap)));
-    console.log(row("  --jail=native / --jail=none", x(native / none, GOALS.native)));
+    console.log(
+      row(
+        "  --jail=native / --jail=none",
+        x(native / none, GOALS.native, (r) => r[nativeName] / r[noneName]),
+      ),
+    );
     if (t["firejail /bin/true"]) {
       console.log(
         row("  --jail=bwrap / firejail", `${(jailed / t["firejail /bin/true"]).toFixed(2)}x`),
