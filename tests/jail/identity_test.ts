@@ -59,10 +59,25 @@ function jailUids(marker: string): Set<number> {
   return uids;
 }
 
-/** Waits until the jail's processes are there and have exactly one host uid; returns it. */
+/** Whether the program itself (the hostile binary, not bwrap or the stage) runs with `marker`. */
+function programRuns(marker: string): boolean {
+  return processesWithArg(marker).some((pid) => {
+    try {
+      return Deno.readTextFileSync(`/proc/${pid}/comm`).startsWith("hostile");
+    } catch {
+      return false; // ended
+    }
+  });
+}
+
+/**
+ * Waits until the program runs in its jail (bwrap's and the stage's argv hold the marker too,
+ * before the jail is up: a ww killed then takes the jail's set-up with it), and the jail's
+ * processes have exactly one host uid; returns it.
+ */
 async function jailUid(marker: string): Promise<number> {
   let uids = new Set<number>();
-  await waitFor(() => (uids = jailUids(marker)).size > 0, 10_000);
+  await waitFor(() => programRuns(marker) && (uids = jailUids(marker)).size > 0, 10_000);
   assert.equal(uids.size, 1, `uids of ${marker}: ${[...uids]}`);
   return [...uids][0];
 }
