@@ -14,9 +14,11 @@ const MESSAGE = 8 * MiB;
 /**
  * Garbage not yet collected: each 8 MB message is copied out of the read buffer and dropped once
  * answered, and V8 collects those copies late. 48 MiB proved short once on a loaded machine (a
- * 206 MiB peak against a 192 MiB bound, native, 48 messages of 8 MB).
+ * 206 MiB peak against a 192 MiB bound, native, 48 messages of 8 MB), and 96 MiB once in a CI
+ * run (259 MiB against 235). A ww that kept what it was sent would hold all 48 messages, 384 MB,
+ * above this bound still.
  */
-const GC_LAG = 96 * MiB;
+const GC_LAG = 128 * MiB;
 
 const JAILS = [[], ["--jail=native"]];
 const mb = (n: number) => `${(n / MiB).toFixed(0)} MiB`;
