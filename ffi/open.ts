@@ -3,13 +3,23 @@
 // was checked, say) is followed; and a name in a directory held so, for calls without openat2.
 
 import { check, cString, libc, libcFiles } from "./libc.ts";
-import { O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_PATH, O_RDONLY } from "./flags.ts";
+import { O_CLOEXEC, O_CREAT, O_NOCTTY, O_NONBLOCK, O_PATH, O_RDONLY } from "./flags.ts";
 
 /** openat2's number, the same on x86_64 and aarch64 (a syscall added after the tables merged). */
 export const SYS_OPENAT2 = 437n;
 export const AT_FDCWD = -100;
 /** <linux/openat2.h>: refuse every symlink, and the /proc magic links among them. */
-export const RESOLVE_NO_LINKS = 0x02 | 0x04; // RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS
+const RESOLVE_NO_LINKS = 0x02 | 0x04; // RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS
+
+/**
+ * openat2's `struct open_how { u64 flags; u64 mode; u64 resolve; }` for an open with `flags` that
+ * follows no link: mode 0666 (less the umask) when it may create the file, else none, which
+ * openat2 requires (EINVAL).
+ */
+export function openHowNoLinks(flags: number): BigUint64Array<ArrayBuffer> {
+  const mode = (flags & O_CREAT) !== 0 ? 0o666n : 0n;
+  return new BigUint64Array([BigInt(flags), mode, BigInt(RESOLVE_NO_LINKS)]);
+}
 
 /**
  * Opens the file at absolute `path` read-only and close-on-exec, failing (SyscallError "openat2":
@@ -48,8 +58,7 @@ export function nameInHeldDirectory(dir: string, name: string): { path: string; 
 }
 
 function openat2NoLinks(path: string, flags: number): number {
-  // struct open_how { u64 flags; u64 mode; u64 resolve; }
-  const how = new BigUint64Array([BigInt(flags), 0n, BigInt(RESOLVE_NO_LINKS)]);
+  const how = openHowNoLinks(flags);
   const fd = libcFiles().syscall_openat2(SYS_OPENAT2, AT_FDCWD, cString(path), how, 24n);
   return check("openat2", fd, path);
 }

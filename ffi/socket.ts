@@ -13,17 +13,8 @@ import {
   type Symbols,
   SyscallError,
 } from "./libc.ts";
-import {
-  F_GETFL,
-  F_SETFL,
-  O_ACCMODE,
-  O_CREAT,
-  O_NONBLOCK,
-  O_PATH,
-  O_RDWR,
-  POLLOUT,
-} from "./flags.ts";
-import { AT_FDCWD, holdNoSymlinks, RESOLVE_NO_LINKS, SYS_OPENAT2 } from "./open.ts";
+import { F_GETFL, F_SETFL, O_ACCMODE, O_NONBLOCK, O_PATH, O_RDWR, POLLOUT } from "./flags.ts";
+import { AT_FDCWD, holdNoSymlinks, openHowNoLinks, SYS_OPENAT2 } from "./open.ts";
 
 /** The calls of grants' sockets and files beyond libc's first group (socket, bind, setsockopt). */
 const socketSymbols = {
@@ -41,7 +32,8 @@ const socketSymbols = {
     nonblocking: true,
   },
   // openat2(2), which glibc does not wrap: `syscall` with this call's argument shape, on the main
-  // thread and, for a FIFO that waits for its other end, on a worker thread (as open_wait).
+  // thread and, for a FIFO that waits for its other end, on a worker thread (as open_wait). Here,
+  // not libc's file group (syscall_openat2): an --open would bind that whole group for one call.
   openat2: {
     name: "syscall",
     parameters: ["i64", "i32", "buffer", "buffer", "usize"],
@@ -412,17 +404,10 @@ function openOpener(flags: number): Opener {
 
 /** openat2 with RESOLVE_NO_SYMLINKS and RESOLVE_NO_MAGICLINKS: no link anywhere on the path. */
 function openat2Opener(flags: number): Opener {
-  // struct open_how { u64 flags; u64 mode; u64 resolve; }, one for each kind of open; the worker
-  // thread's is kept until its call returns (it is this function's, not reused).
-  const how = (extra: number) =>
-    new BigUint64Array([
-      BigInt(flags | extra | SOCK_CLOEXEC),
-      // openat2 refuses a mode (EINVAL) for an open that creates nothing.
-      (flags & O_CREAT) !== 0 ? 0o666n : 0n,
-      BigInt(RESOLVE_NO_LINKS),
-    ]);
-  const nowHow = how(O_NONBLOCK);
-  const waitHow = how(0);
+  // One open_how for each kind of open; the worker thread's is kept until its call returns (it
+  // is this function's, not reused).
+  const nowHow = openHowNoLinks(flags | O_NONBLOCK | SOCK_CLOEXEC);
+  const waitHow = openHowNoLinks(flags | SOCK_CLOEXEC);
   return {
     syscall: "openat2",
     now: (p) => Number(sock().openat2(SYS_OPENAT2, AT_FDCWD, p, nowHow, 24n)),

@@ -6,8 +6,8 @@
 import { check, cString, lastErrno, libc, libcFiles, SyscallError } from "./libc.ts";
 import { ENAMETOOLONG } from "./errno.ts";
 import { O_CLOEXEC, O_NOFOLLOW, O_PATH } from "./flags.ts";
+import { AT_FDCWD } from "./open.ts";
 
-const AT_FDCWD = -100;
 const AT_SYMLINK_NOFOLLOW = 0x100;
 /** Only the file's type is asked for (STATX_TYPE). */
 const STATX_TYPE = 0x1;

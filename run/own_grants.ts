@@ -298,7 +298,6 @@ async function listenUnix(path: string): Promise<number> {
   }
 }
 
-/** The directory whose entry `path` is, for its lock. */
 /**
  * The socket path `path` as its last name in its directory held open (ffi/open.ts
  * nameInHeldDirectory), the directory's path resolved as a grant's is (trustedPath). The name
@@ -316,6 +315,7 @@ function heldSocketPath(path: string): { path: string; close(): void } | undefin
   return undefined;
 }
 
+/** The directory whose entry `path` is, for its lock. */
 function directoryOf(path: string): string {
   const slash = path.lastIndexOf("/");
   return slash < 0 ? "." : slash === 0 ? "/" : path.slice(0, slash);
