@@ -120,10 +120,10 @@ export interface Child {
  */
 export interface StartOptions {
   /**
-   * Aborting it stops what a start can wait on for long: the fetch of an IPFS program, and an
-   * `open` grant's FIFO waiting for its other end. startProgram then rejects with the abort's
-   * reason when it is a WwError (an InterruptedError is reworded for the grant it stopped). A
-   * program whose grants are all open starts regardless.
+   * Aborting it stops what a start can wait on for long: the fetch of an IPFS program, and a
+   * grant's waits (an `open` FIFO's other end, a `connect`, a name lookup). startProgram then
+   * rejects with the abort's reason when it is a WwError (an InterruptedError is reworded for the
+   * grant it stopped). A program whose grants are all open starts regardless.
    */
   readonly signal?: AbortSignal;
   /**
