@@ -10,7 +10,7 @@
 import { getHeapSpaceStatistics } from "node:v8";
 import { Command, type JailBackend } from "../mod.ts";
 import { spawn } from "../ffi/spawn.ts";
-import { waitPid } from "../ffi/process.ts";
+import { holdChild, waitPid } from "../ffi/process.ts";
 
 /** ww's bare spawn and wait, without Command or startProgram: what the FFI layer alone keeps. */
 async function bare(): Promise<{ code: number }> {
@@ -22,7 +22,7 @@ async function bare(): Promise<{ code: number }> {
     fdSteps: [{ op: "closefrom", from: 3 }],
     newSession: false,
   });
-  const w = await waitPid(pid);
+  const w = await waitPid(holdChild(pid));
   return { code: w.exited ? w.code : 128 + w.signal };
 }
 

@@ -90,10 +90,19 @@ const jailSymbols = {
   memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-/** Only a jail's id lease, as root, scans every /proc/<pid> (ffi/proc.ts). */
+/**
+ * Only a jail's id lease, as root, scans every /proc/<pid> (ffi/proc.ts); and a signal goes to a
+ * process through its pidfd (ffi/process.ts), which few runs send.
+ */
 const procSymbols = {
   getdents64: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
+  // pidfd_send_signal(2), through `syscall` as openat2 is: glibc wraps it only since 2.36.
+  syscall_pidfd_send_signal: {
+    name: "syscall",
+    parameters: ["i64", "i32", "i32", "pointer", "u32"],
+    result: "i64",
+  },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Only the native jail's stage confines itself. */

@@ -1,9 +1,10 @@
-// ffi/process.ts — waiting for and signalling child processes by pid (the waits through
-// ffi/reactor.ts).
+// ffi/process.ts — processes held by their pidfds: waiting for and reaping ww's children (the
+// waits through ffi/reactor.ts), and signalling a process without ever reaching another that took
+// its pid since.
 
 import { ECHILD, EINTR, ESRCH } from "./errno.ts";
 import { POLLIN, POLLNVAL } from "./flags.ts";
-import { check, lastErrno, libc } from "./libc.ts";
+import { check, lastErrno, libc, libcProc } from "./libc.ts";
 import { afterReap } from "./malloc.ts";
 import { type OpGroup, refTimer } from "./ops.ts";
 import { closeWatched, readyNow, whenReady } from "./reactor.ts";
@@ -22,19 +23,76 @@ export function decodeWaitStatus(status: number): WaitStatus {
   return { exited: false, signal: termsig };
 }
 
+/** pidfd_send_signal(2)'s number, the same on x86_64 and aarch64 (added after the tables merged). */
+const SYS_PIDFD_SEND_SIGNAL = 424n;
+
 /**
- * Waits for `pid`, a child of ww's that nobody else reaps, to end, and reaps it. Its pidfd (which
- * cannot name a recycled pid, the child being unreaped) is watched by the reactor, so a running
- * program holds no worker thread; the reaping waitpid(WNOHANG) runs on the main thread. The wait
- * counts in `ops` (whether it keeps Deno alive) when given.
+ * A process held by its pidfd (pidfd_open(2)), taken while its pid was known to name it. Signals
+ * sent through it reach that process, or nobody once it has ended: never a process that took its
+ * pid since, as kill(2) of a remembered pid may (pids come round: pid_max is 32768 on many hosts,
+ * and a jail's processes take host pids too). Its owner closes it; a closed one signals nobody.
  */
-export async function waitPid(pid: number, ops?: OpGroup): Promise<WaitStatus> {
-  const c = libc();
-  const fd = c.pidfd_open(pid, 0);
-  if (fd === -1) {
-    if (lastErrno() === ESRCH) throw reapedElsewhere(pid);
-    check("pidfd_open", fd, `pid ${pid}`);
+export class HeldProcess {
+  #fd: number;
+
+  private constructor(readonly pid: number, fd: number) {
+    this.#fd = fd;
   }
+
+  /** `pid`, held; undefined when no process has that pid (ESRCH). */
+  static open(pid: number): HeldProcess | undefined {
+    const fd = libc().pidfd_open(pid, 0);
+    if (fd === -1) {
+      if (lastErrno() === ESRCH) return undefined;
+      check("pidfd_open", fd, `pid ${pid}`);
+    }
+    return new HeldProcess(pid, fd);
+  }
+
+  /** The pidfd, readable once the process has ended; -1 once closed. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  /** True once the process has ended, or the handle is closed. */
+  get ended(): boolean {
+    return this.#fd === -1 || readyNow(this.#fd, POLLIN);
+  }
+
+  /** Sends `sig`; false when the process has ended or the handle is closed. */
+  signal(sig: number): boolean {
+    if (this.#fd === -1) return false;
+    const r = libcProc().syscall_pidfd_send_signal(SYS_PIDFD_SEND_SIGNAL, this.#fd, sig, null, 0);
+    if (r === 0n) return true;
+    if (lastErrno() === ESRCH) return false;
+    check("pidfd_send_signal", r, `pid ${this.pid}`);
+    return false;
+  }
+
+  /** Closes the pidfd, ending its waits (ffi/reactor.ts closeWatched). */
+  close(): void {
+    if (this.#fd === -1) return;
+    closeWatched(this.#fd);
+    this.#fd = -1;
+  }
+}
+
+/** `pid`, a child of ww's that nobody else reaps, held from now until waitPid reaps it. */
+export function holdChild(pid: number): HeldProcess {
+  // An unreaped child has its pid until it is reaped: only a reap elsewhere can lose it.
+  const held = HeldProcess.open(pid);
+  if (held === undefined) throw reapedElsewhere(pid);
+  return held;
+}
+
+/**
+ * Waits for `child` (holdChild) to end, reaps it and closes its handle. The pidfd is watched by
+ * the reactor, so a running program holds no worker thread; the reaping waitpid(WNOHANG) runs on
+ * the main thread. The wait counts in `ops` (whether it keeps Deno alive) when given.
+ */
+export async function waitPid(child: HeldProcess, ops?: OpGroup): Promise<WaitStatus> {
+  const c = libc();
+  const { pid } = child;
   const status = new Int32Array(1);
   try {
     for (;;) {
@@ -51,12 +109,13 @@ export async function waitPid(pid: number, ops?: OpGroup): Promise<WaitStatus> {
       }
       // Readable once the child has ended. Invalid only if the pidfd was closed under the wait: a
       // bug to report, not a wait to repeat (which would spin, or watch whatever reused the number).
-      if (await whenReady(fd, POLLIN, ops).ready & POLLNVAL) {
-        throw new Error(`waitpid(${pid}): its pidfd ${fd} was closed during the wait`);
+      if (await whenReady(child.fd, POLLIN, ops).ready & POLLNVAL) {
+        throw new Error(`waitpid(${pid}): its pidfd was closed during the wait`);
       }
     }
   } finally {
-    closeWatched(fd);
+    // Closed in the same turn as the reap: no signal can go to the pid once it is free.
+    child.close();
   }
 }
 
@@ -64,45 +123,26 @@ function reapedElsewhere(pid: number): Error {
   return new Error(`waitpid(${pid}) failed: the child was reaped elsewhere`);
 }
 
-/** kill(2). Returns false when the process no longer exists (ESRCH). */
-export function killPid(pid: number, signal: number): boolean {
-  const r = libc().kill(pid, signal);
-  if (r === 0) return true;
-  try {
-    check("kill", r, `pid ${pid}`);
-  } catch (e) {
-    if ((e as { code?: string }).code === "ESRCH") return false;
-    throw e;
-  }
-  return false;
-}
-
 /**
- * A handle on a process that is not ww's child (pidfd_open(2)), to learn when it is gone. Open it
- * while the pid is known to be alive, so that it cannot name a recycled pid.
+ * Resolves once `process` has ended, or after `timeoutMs` (the wait then gives up, and the caller
+ * goes on without it). Does not close it.
  */
-export function watchProcess(
-  pid: number,
+export async function processGone(
+  process: HeldProcess,
+  timeoutMs: number,
   ops?: OpGroup,
-): { gone(timeoutMs: number): Promise<void> } {
-  const fd = libc().pidfd_open(pid, 0);
-  return {
-    async gone(timeoutMs) {
-      if (fd === -1) return; // already gone (ESRCH)
-      // Usually gone already: the stage reaps the jail before it ends. No timer then, which would
-      // cost the run the loading of Deno's timers (~15 ms of CPU).
-      if (readyNow(fd, POLLIN)) return void closeWatched(fd);
-      const waiting = whenReady(fd, POLLIN, ops); // readable: the process has exited
-      // Unreferenced: while the wait is referenced it keeps Deno alive itself, and an unref'd
-      // group's wait must not be held up by its timeout.
-      const timer = setTimeout(waiting.cancel, timeoutMs);
-      refTimer(timer, false);
-      try {
-        await waiting.ready;
-      } finally {
-        clearTimeout(timer);
-        closeWatched(fd);
-      }
-    },
-  };
+): Promise<void> {
+  // Usually gone already: the stage reaps the jail before it ends. No timer then, which would
+  // cost the run the loading of Deno's timers (~15 ms of CPU).
+  if (process.ended) return;
+  const waiting = whenReady(process.fd, POLLIN, ops); // readable: the process has exited
+  // Unreferenced: while the wait is referenced it keeps Deno alive itself, and an unref'd
+  // group's wait must not be held up by its timeout.
+  const timer = setTimeout(waiting.cancel, timeoutMs);
+  refTimer(timer, false);
+  try {
+    await waiting.ready;
+  } finally {
+    clearTimeout(timer);
+  }
 }

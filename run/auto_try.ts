@@ -9,7 +9,7 @@
 import { planFdSteps } from "../fd/plan.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
 import { openReadOnly } from "../ffi/memfd.ts";
-import { waitPid } from "../ffi/process.ts";
+import { holdChild, waitPid } from "../ffi/process.ts";
 import { FdStream, readAllText } from "../ffi/stream.ts";
 import type { BwrapTry } from "../jail/auto.ts";
 import { bwrapStagePlan, namespaceArgs } from "../jail/bwrap.ts";
@@ -78,7 +78,7 @@ export async function tryBwrap(
     const [reports, stderr, ended] = await Promise.all([
       readStageReports(statusStream),
       readAllText(errStream),
-      waitPid(pid),
+      waitPid(holdChild(pid)),
     ]);
     const failure = stageFailure(reports, bwrap, "bwrap", ended);
     if (failure) return { ok: false, detail: failure.message };

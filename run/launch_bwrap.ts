@@ -8,7 +8,7 @@ import { namedSources } from "../fd/named.ts";
 import { planChildFds } from "../fd/plan.ts";
 import { closeFd, fdState, openDevNull, pipe, readAvailable, writeAll } from "../ffi/fd.ts";
 import { openReadOnly } from "../ffi/memfd.ts";
-import { killPid, waitPid, watchProcess } from "../ffi/process.ts";
+import { type HeldProcess, holdChild, processGone, waitPid } from "../ffi/process.ts";
 import type { OpGroup } from "../ffi/ops.ts";
 import { FdStream } from "../ffi/stream.ts";
 import { type BackendChoice, bwrapFailedChoice } from "../jail/auto.ts";
@@ -39,11 +39,17 @@ import {
   spawnMapped,
   workdirPath,
 } from "./launch.ts";
-import { programPidInJail } from "./procfs.ts";
+import { holdInTree, programInJail } from "./procfs.ts";
 import type { ProgramTerminal } from "./tty.ts";
 import { processesOf } from "./limits.ts";
 import { signalName, SIGNALS } from "./signals.ts";
-import { planDescriptor, readStageReports, stageExecutable, stageFailure } from "./stage.ts";
+import {
+  END_ALL_SIGNAL,
+  planDescriptor,
+  readStageReports,
+  stageExecutable,
+  stageFailure,
+} from "./stage.ts";
 
 /**
  * The read end of a pipe holding `bytes` (written whole, the write end closed) for bwrap to read;
@@ -171,7 +177,8 @@ export async function launchBwrap(
   closeStageWrite();
   closeBwrapSaysWrite();
 
-  const reaped = waitPid(pid, ops);
+  const stage = holdChild(pid);
+  const reaped = waitPid(stage, ops);
   // Both at once: bwrap reports its pid 1 while the stage's report is still on its way. When the
   // stage failed, bwrap never ran and its status pipe ends without a pid.
   const stageReports = readStageReports(stageStream).catch(() => []);
@@ -185,33 +192,37 @@ export async function launchBwrap(
   }
   // The jail exists (no fallback can follow), and bwrap is still setting it up.
   beforeStart?.([]);
-  // bwrap reports the exit status while the jail's pid 1 may still be taking the jail's other
-  // processes down with it; ww ends only once it is gone.
-  const init = watchProcess(initPid, ops);
-
-  let programPid: number | undefined;
+  // The jail's pid 1 as bwrap reported it: bwrap's child, bwrap being the stage's (or the stage's
+  // own, once bwrap is gone). Undefined when it has ended already. bwrap reports the exit status
+  // while it may still be taking the jail's other processes down with it; ww ends only once it is
+  // gone.
+  const init = holdInTree(stage, initPid, 2);
+  cleanups.add(() => init?.close());
+  let programInside: Promise<HeldProcess | undefined> | undefined;
+  cleanups.add(() => void programInside?.then((p) => p?.close()));
   // A signal from ww that ends the jail before bwrap reports an exit code (SIGKILL took pid 1,
   // or the program died before the jail's pid 1 saw it start) is the program's end, not a jail
   // failure.
   let sentSignal: number | undefined;
   const signalProgram = async (sig: number) => {
     sentSignal = sig;
-    programPid ??= await programPidInJail(initPid, reaped);
-    if (programPid !== undefined) killPid(programPid, sig);
+    programInside ??= init ? programInJail(init, reaped) : Promise.resolve(undefined);
+    (await programInside)?.signal(sig);
   };
   return {
     pid,
     lease,
-    // A guest reaches this through Process.kill: a failed kill(2) must not become an unhandled
+    // A guest reaches this through Process.kill: a failed signal must not become an unhandled
     // rejection, which would end ww.
     signal: (sig) => void signalProgram(sig).catch(() => {}),
-    // The kernel kills every process of a pid namespace when its pid 1 dies.
+    // The kernel kills every process of a pid namespace when its pid 1 dies. Without it (gone,
+    // or not found), the stage ends every descendant it has.
     killAll: () => {
       sentSignal = SIGNALS.SIGKILL;
-      killPid(initPid, SIGNALS.SIGKILL);
+      if (!init?.signal(SIGNALS.SIGKILL)) stage.signal(END_ALL_SIGNAL);
     },
     ended: Promise.all([reaped, statusReader.final]).then(async ([, s]) => {
-      await init.gone(JAIL_TEARDOWN_MS);
+      if (init) await processGone(init, JAIL_TEARDOWN_MS, ops);
       // Written before the program was executed, and at its end; every writer is gone by now.
       const said = bwrapSaid();
       // The stage (the jail's pid 1) saw the program end: by a signal, whoever sent it, or not.

@@ -4,7 +4,7 @@
 
 import { childFdSources } from "../fd/layout.ts";
 import { planChildFds } from "../fd/plan.ts";
-import { killPid, waitPid } from "../ffi/process.ts";
+import { holdChild, waitPid } from "../ffi/process.ts";
 import type { OpGroup } from "../ffi/ops.ts";
 import { planDirectRun } from "../plan/direct.ts";
 import { directFacts } from "./facts.ts";
@@ -68,12 +68,13 @@ export async function launchDirect(
     newSession: terminal?.controlling === true,
     ...(terminal?.controlling ? { controllingTerminal: terminal.name } : {}),
   });
+  const child = holdChild(pid);
   return {
     pid,
     notEnforced,
-    signal: (sig) => killPid(pid, sig),
-    killAll: () => killPid(pid, SIGNALS.SIGKILL),
-    ended: waitPid(pid, ops).then((w) =>
+    signal: (sig) => void child.signal(sig),
+    killAll: () => void child.signal(SIGNALS.SIGKILL),
+    ended: waitPid(child, ops).then((w) =>
       w.exited ? { code: w.code } : { code: 128 + w.signal, signal: signalName(w.signal) }
     ),
   };

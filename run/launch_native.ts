@@ -9,7 +9,7 @@ import { childFdSources } from "../fd/layout.ts";
 import { namedSources } from "../fd/named.ts";
 import { planChildFds } from "../fd/plan.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
-import { killPid, waitPid } from "../ffi/process.ts";
+import { holdChild, waitPid } from "../ffi/process.ts";
 import type { OpGroup } from "../ffi/ops.ts";
 import { FdStream } from "../ffi/stream.ts";
 import type { BackendChoice } from "../jail/auto.ts";
@@ -38,7 +38,7 @@ import {
   stageFailure,
 } from "./stage.ts";
 import { signalName, SIGNALS } from "./signals.ts";
-import { programPidInJail } from "./procfs.ts";
+import { programInJail } from "./procfs.ts";
 import type { ProgramTerminal } from "./tty.ts";
 
 /**
@@ -120,7 +120,8 @@ export async function launchNative(
   closePlanRead();
   closeStatusWrite();
   closeProgramRead();
-  const reaped = waitPid(pid, ops);
+  const supervisor = holdChild(pid);
+  const reaped = waitPid(supervisor, ops);
   const reports = await readStageReports(statusStream);
   // A stage that reported nothing died: how it ended is all there is to tell.
   const silent = !reports.some((r) => "exec" in r || "step" in r);
@@ -139,12 +140,14 @@ export async function launchNative(
     // The supervisor passes signals on to the program, all but SIGSTOP, which it cannot block
     // and which would stop the supervisor itself: that one goes to the program directly.
     signal: (sig) => {
-      if (sig !== SIGNALS.SIGSTOP) return void killPid(pid, sig);
-      void programPidInJail(pid, reaped).then((p) => p !== undefined && killPid(p, sig))
-        .catch(() => {});
+      if (sig !== SIGNALS.SIGSTOP) return void supervisor.signal(sig);
+      void programInJail(supervisor, reaped).then((p) => {
+        p?.signal(sig);
+        p?.close();
+      }).catch(() => {});
     },
     // The supervisor SIGKILLs every descendant, then ends as the program did.
-    killAll: () => void killPid(pid, END_ALL_SIGNAL),
+    killAll: () => void supervisor.signal(END_ALL_SIGNAL),
     ended: reaped.then((w) =>
       w.exited ? { code: w.code } : { code: 128 + w.signal, signal: signalName(w.signal) }
     ),

@@ -1,26 +1,70 @@
-// run/procfs.ts — finds the program inside a bubblewrap jail from the host: it is the child of the
-// sandbox's pid 1 (ww's stage, which forks it first), visible in /proc/<pid>/task/<pid>/children;
-// orphans the stage reaps are listed after it.
+// run/procfs.ts — finds a jail's processes from the host, by /proc/<pid>/task/<pid>/children, and
+// holds each it finds by a pidfd (ffi/process.ts HeldProcess), taken only once the process is
+// seen in the jail's tree while the pidfd is open: a pid read from /proc, or from bwrap's status,
+// may be another process's by the time ww signals it (pids come round).
+
+import { HeldProcess } from "../ffi/process.ts";
+
+/** The children of `pid` (/proc/<pid>/task/<pid>/children), or [] when it has none or is gone. */
+function childrenOf(pid: number): number[] {
+  try {
+    const text = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim();
+    return text === "" ? [] : text.split(" ").map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** The line of descent from `root` to `pid` at most `depth` generations down, root first. */
+function lineTo(root: number, pid: number, depth: number): number[] | undefined {
+  if (root === pid) return [root];
+  if (depth === 0) return undefined;
+  for (const child of childrenOf(root)) {
+    const line = lineTo(child, pid, depth - 1);
+    if (line) return [root, ...line];
+  }
+  return undefined;
+}
 
 /**
- * The host pid of the program, or undefined once the jail is gone. Polls briefly: the jail's pid 1
- * forks the program once bwrap has set the jail up.
+ * `pid`, held, when it is `root` or a descendant of it at most `depth` generations down; else
+ * undefined (it is not in that tree, or has ended). `root` is held and must stay unreaped while
+ * this runs (ww's own child, or a process that one holds). The pidfd is opened first, and the
+ * line of descent read from /proc twice after it, each time ending with `root` still running: a
+ * pidfd taken of a pid that named another process then names one that has ended since, so a
+ * signal through it reaches nobody.
+ *
+ * @example
+ * // the jail's pid 1, which bwrap reported: bwrap's child, bwrap being the stage's
+ * const init = holdInTree(stage, reportedPid, 2);
  */
-export async function programPidInJail(
-  initPid: number,
+export function holdInTree(root: HeldProcess, pid: number, depth: number): HeldProcess | undefined {
+  const held = HeldProcess.open(pid);
+  if (held === undefined) return undefined;
+  const first = lineTo(root.pid, pid, depth);
+  const seen = first !== undefined && !root.ended &&
+    first.every((p, i) => i === 0 || childrenOf(first[i - 1]).includes(p)) && !root.ended;
+  if (seen) return held;
+  held.close();
+  return undefined;
+}
+
+/**
+ * The program in a jail, held, or undefined once the jail is gone: the first child of `parent`
+ * (the jail's pid 1 under bwrap, the native jail's supervisor), which forks the program first;
+ * orphans it reaps are listed after it. Polls briefly: `parent` forks the program once the jail
+ * is set up.
+ */
+export async function programInJail(
+  parent: HeldProcess,
   jailGone: Promise<unknown>,
-): Promise<number | undefined> {
+): Promise<HeldProcess | undefined> {
   let gone = false;
   const end = () => gone = true;
   jailGone.then(end, end);
-  for (let delay = 1; !gone; delay = Math.min(delay * 2, 50)) {
-    try {
-      const children = Deno.readTextFileSync(`/proc/${initPid}/task/${initPid}/children`);
-      const first = children.trim().split(" ")[0];
-      if (first) return Number(first);
-    } catch {
-      return undefined;
-    }
+  for (let delay = 1; !gone && !parent.ended; delay = Math.min(delay * 2, 50)) {
+    const [first] = childrenOf(parent.pid);
+    if (first !== undefined) return holdInTree(parent, first, 1);
     await new Promise((r) => setTimeout(r, delay));
   }
   return undefined;
