@@ -605,33 +605,68 @@ static void kill_all(void) {
 }
 
 /*
- * Deepest a tree is followed down: its offsets fill at most 8 MiB, mapped when removing (never
- * .bss: the stage also runs in the jail, under --memory's RLIMIT_DATA) and touched only as far as
- * used. Where that cannot be mapped, 256 levels on the stack.
+ * How many directories the walk below holds open at once, the tree's top among them. A tree deeper
+ * than that has its directory at this depth moved up to the top, and walked again from there.
  */
-#define MAX_DEPTH (1 << 20)
-#define STACK_DEPTH 256
+#define HELD_DEPTH 128
+
+/* How many walks remove_tree takes at most: enough for a chain of 30000 directories. */
+#define MAX_ROUNDS 256
+
+/* "/proc/self/fd/<fd>", in `buf` (at least 32 bytes). */
+static void proc_fd_path(char *buf, int fd) {
+  struct line l = {.n = 0};
+  put(&l, "/proc/self/fd/");
+  put_num(&l, fd);
+  memcpy(buf, l.buf, l.n);
+  buf[l.n] = 0;
+}
 
 /*
- * Removes the directory tree at `path` in one walk, linear in its size: no recursion (a jail may
- * nest directories deeper than any stack) and one descriptor. It goes down into each directory
- * it cannot remove, remembering where that entry was in its parent (its directory offset, one
- * word a level), and, once that directory is empty, back up through "..", to that offset, where
- * the directory now goes and reading goes on. (Starting over from the top for each level made a
- * chain of D directories cost D squared: a jail's 4000 nested directories held ww for minutes.)
+ * Opens the directory `name` in `dir` to be walked: never through a link (O_NOFOLLOW). A directory
+ * its owner closed to the walk (chmod 0; the supervisor is not root when ww is not) is opened
+ * O_PATH, made 0700 through that descriptor's /proc link, which names that very directory, and
+ * opened again by the same link: never chmod by name, which a link swapped in would redirect.
+ */
+static int enter_dir(int dir, const char *name) {
+  int fd = (int)SYS4(openat, dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+  if (fd != -EACCES) return fd;
+  int at = (int)SYS4(openat, dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+  if (at < 0) return at;
+  char link[32];
+  proc_fd_path(link, at);
+  SYS4(fchmodat, AT_FDCWD, link, 0700, 0);
+  fd = (int)SYS4(openat, AT_FDCWD, link, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  SYS1(close, at);
+  return fd;
+}
+
+/*
+ * Removes the directory tree at `path` in one walk, linear in its size, with no recursion (a jail
+ * may nest directories deeper than any stack). Every directory on the way down stays held by a
+ * descriptor, and every call names an entry of a held directory, never a path: the walk never
+ * climbs by "..". (It did: whoever could write in the tree, which a jail may open to all with
+ * chmod, moved a directory out from under the walk, whose ".." then led it, as root, out of the
+ * tree into the directories above, where it removed files.) A directory moved away meanwhile
+ * takes only its own entries with it. The walk goes down into each directory it cannot remove,
+ * remembering where that entry was in its parent (its directory offset, one word a level), and,
+ * once that directory is empty, goes on in the parent, held, at that offset, where the directory
+ * now goes. At HELD_DEPTH levels the directory that would be entered is moved up to the top
+ * (renameat, both sides held) and taken from there in turn. (Starting over from the top for each
+ * level made a chain of D directories cost D squared: a jail's 4000 nested directories held ww
+ * for minutes.)
  */
 static void remove_tree(const char *path) {
   char buf[4096] __attribute__((aligned(8)));
-  long on_stack[STACK_DEPTH];
-  long max_depth = MAX_DEPTH;
-  long *depth_offsets = (long *)SYS6(mmap, 0, MAX_DEPTH * sizeof(long), PROT_READ | PROT_WRITE,
-                                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if ((unsigned long)depth_offsets > -4096UL) {
-    depth_offsets = on_stack;
-    max_depth = STACK_DEPTH;
-  }
-  /* Again only if something changed the tree meanwhile, which nothing should. */
-  for (int round = 0; round < 3; round++) {
+  int held[HELD_DEPTH];
+  long offsets[HELD_DEPTH];
+  long moved = 0;
+  /*
+   * Again while a walk took something away: what it moved up to the top may come before where it
+   * read the top (readdir's order is the file system's), and a writer may have added entries.
+   */
+  for (long taken = 1, round = 0; taken > 0 && round < MAX_ROUNDS; round++) {
+    taken = 0;
     int fd = (int)SYS4(openat, AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
     if (fd < 0) break;
     long depth = 0;
@@ -647,35 +682,44 @@ static void remove_tree(const char *path) {
         pos = d->off;
         if (is_dot(d->name)) continue;
         /* The entry's type (when the file system gives one) spares the call that would fail. */
-        if (d->type != DT_DIR && SYS3(unlinkat, fd, d->name, 0) == 0) continue;
+        if (d->type != DT_DIR && SYS3(unlinkat, fd, d->name, 0) == 0) {
+          taken++;
+          continue;
+        }
         if (d->type != DT_DIR && d->type != DT_UNKNOWN) continue;
-        if (SYS3(unlinkat, fd, d->name, AT_REMOVEDIR) == 0) continue;
-        if (at == emptied || depth + 1 >= max_depth) continue;
-        /* A directory with entries; its owner may have taken our way in (chmod 0, or 0500). */
-        SYS4(fchmodat, fd, d->name, 0700, 0);
-        int sub = (int)SYS4(openat, fd, d->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+        if (SYS3(unlinkat, fd, d->name, AT_REMOVEDIR) == 0) {
+          taken++;
+          continue;
+        }
+        if (at == emptied) continue;
+        if (depth + 1 == HELD_DEPTH) {
+          /* Too deep to hold: up to the top, under a name of its own, for a later pass there. */
+          struct line l = {.n = 0};
+          put(&l, ".ww-deep-");
+          put_num(&l, moved++);
+          l.buf[l.n] = 0;
+          if (SYS5(renameat2, fd, d->name, held[0], l.buf, RENAME_NOREPLACE) == 0) taken++;
+          continue;
+        }
+        int sub = enter_dir(fd, d->name);
         if (sub < 0) continue;
-        depth_offsets[depth++] = at;
-        SYS1(close, fd);
+        held[depth] = fd;
+        offsets[depth++] = at;
         fd = sub;
         emptied = -1;
         down = 1;
       }
       if (down || n > 0) continue;
-      /* This directory is done: back to its parent, at its own entry. */
-      if (depth == 0) break;
-      int up = (int)SYS4(openat, fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+      /* This directory is done: on in its parent, held, at its own entry. */
       SYS1(close, fd);
-      fd = up;
-      if (fd < 0) break;
-      emptied = depth_offsets[--depth];
+      if (depth == 0) break;
+      fd = held[--depth];
+      emptied = offsets[depth];
       SYS3(lseek, fd, emptied, SEEK_SET);
     }
-    if (fd >= 0) SYS1(close, fd);
     long r = SYS3(unlinkat, AT_FDCWD, path, AT_REMOVEDIR);
     if (r != -ENOTEMPTY) break;
   }
-  if (depth_offsets != on_stack) SYS2(munmap, depth_offsets, MAX_DEPTH * sizeof(long));
 }
 
 static char workdir[4096];

@@ -77,6 +77,7 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f) 
 #define WALL 0x40000000
 #define ENOENT 2
 #define EINTR 4
+#define EACCES 13
 #define ECHILD 10
 #define EAGAIN 11
 #define EISDIR 21
@@ -89,6 +90,7 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f) 
 #define MAP_ANONYMOUS 0x20
 #define MAP_NORESERVE 0x4000
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
+#define RENAME_NOREPLACE 1
 #define DT_UNKNOWN 0
 #define DT_DIR 4
 #define SEEK_SET 0

@@ -167,3 +167,57 @@ Deno.test("--jail=native: a work directory nested 3000 deep goes in one walk, no
   assert.deepEqual(wwDirs(tmp), []);
   assert.ok(r.ms < 30_000, `${r.ms} ms`);
 });
+
+// The supervisor (root, when ww is) removed the work directory climbing back up by "..": a racer
+// that moved a directory out of the tree while the walk was inside it sent the walk, from there,
+// into the directories above it, whose files it removed. A jail may open its work directory to
+// every user (chmod 0777), and TMPDIR is /tmp by default. Here the racer is the test itself.
+Deno.test("--jail=native: a directory moved out during the work directory's removal leads the walk nowhere else", async () => {
+  const base = privateTmp();
+  try {
+    const tmpdir = `${base}/tmp`;
+    Deno.mkdirSync(tmpdir);
+    const victims = [`${base}/victim`, `${tmpdir}/victim`];
+    for (const v of victims) Deno.writeTextFileSync(v, "keep\n");
+    Deno.mkdirSync(`${base}/victim-dir`);
+    Deno.writeTextFileSync(`${base}/victim-dir/file`, "keep\n");
+    const racer = await buildC(new URL("./cleanup_racer.c", import.meta.url));
+    const [cmd, ...args] = wwCommand();
+    const ww = new Deno.Command(cmd, {
+      args: [
+        ...args,
+        "run",
+        "--jail=native",
+        "/bin/sh",
+        "-c",
+        "pwd; while [ ! -e go ]; do sleep 0.02; done",
+      ],
+      env: { TMPDIR: tmpdir },
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = ww.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    let out = "";
+    while (!out.includes("\n")) out += (await reader.read()).value ?? "";
+    const workdir = out.trim();
+    assert.ok(workdir.startsWith(`${tmpdir}/ww-`), workdir);
+    const raced = await new Deno.Command(racer, {
+      args: [workdir, `${tmpdir}/away`, "20000"],
+    }).output();
+    const status = await ww.status;
+    await reader.cancel();
+    const stderr = await new Response(ww.stderr).text();
+    assert.equal(
+      new TextDecoder().decode(raced.stdout),
+      "moved\n",
+      new TextDecoder().decode(raced.stderr),
+    );
+    assert.equal(status.code, 0, stderr);
+    for (const v of [...victims, `${base}/victim-dir/file`]) {
+      assert.equal(Deno.readTextFileSync(v), "keep\n", `${v} was removed`);
+    }
+    assert.deepEqual(wwDirs(tmpdir), []);
+  } finally {
+    Deno.removeSync(base, { recursive: true });
+  }
+});
