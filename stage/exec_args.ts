@@ -12,7 +12,9 @@
  * `listenPid` sets LISTEN_PID to the program's pid (see StagePlan.listenPid); `tty` makes fd 0
  * the controlling terminal of the program's session first (see StagePlan.controllingTerminal);
  * `report` (bwrap, whose fd 2 carries its own words to ww): right before it executes the program
- * the stage writes a NUL byte on fd 2 and moves the program's stderr from `report.stderr` there.
+ * the stage writes a NUL byte on fd 2 and moves the program's stderr from `report.stderr` there;
+ * `landlock` (bwrap): Landlock keeps the program's descriptors to what each was opened for, so no
+ * descriptor from the host reopens with more rights or walks out of the jail by "..".
  *
  * @example
  * stageExecArgs({ target: "/bin/app", argv0: "app", args: ["-v"], listenPid: true });
@@ -28,9 +30,13 @@ export function stageExecArgs(o: {
   readonly listenPid?: boolean;
   readonly tty?: boolean;
   readonly report?: { readonly stderr: number };
+  readonly landlock?: boolean;
 }): string[] {
+  const mode = `${o.tty ? "-tty" : ""}${o.listenPid ? "-listen-pid" : ""}${
+    o.report ? "-report" : ""
+  }${o.landlock ? "-landlock" : ""}`;
   return [
-    `exec${o.tty ? "-tty" : ""}${o.listenPid ? "-listen-pid" : ""}${o.report ? "-report" : ""}`,
+    `exec${mode}`,
     ...(o.report ? [String(o.report.stderr)] : []),
     o.target,
     o.pwd === undefined ? "-" : `=${o.pwd}`,

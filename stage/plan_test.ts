@@ -77,6 +77,16 @@ Deno.test("exec mode's arguments: the mode word asks for LISTEN_PID, '-' or '=PW
     }),
     ["exec-tty-listen-pid-report", "9", "/bin/app", "-", "app", "-v"],
   );
+  assert.equal(
+    stageExecArgs({
+      target: "8",
+      argv0: "app",
+      args: [],
+      report: { stderr: 9 },
+      landlock: true,
+    })[0],
+    "exec-report-landlock",
+  );
 });
 
 Deno.test("a string with a NUL byte cannot be encoded", () => {

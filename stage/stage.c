@@ -21,7 +21,7 @@
  *     SIGKILLs every remaining descendant, removes the work directory the plan names, and exits
  *     as the program did.
  *
- *   stage exec[-tty][-listen-pid][-report <stderr-fd>] <fd|path> <-|=PWD> <argv0> [args...]
+ *   stage exec[-tty][-listen-pid][-report][-landlock] [<stderr-fd>] <fd|path> <-|=PWD> <argv0> [args...]
  *     inside the bwrap jail: removes PWD from the environment (bwrap always sets it), or sets it
  *     to the user's own value, and executes the program as <argv0>: from descriptor <fd>, marked
  *     close-on-exec (execveat AT_EMPTY_PATH), or from <path>. A failure prints one line and exits
@@ -32,7 +32,10 @@
  *     keeps, as the program sees it (in bwrap's pid namespace), and "-report" (bwrap): the stage
  *     is the jail's pid 1 and forks the program (see init); fd 2 holds bwrap's own words for ww, so
  *     a NUL byte there tells ww the jail is set up and the program's stderr, at <stderr-fd>, moves
- *     to fd 2 (see program_stderr). The plan's F_TTY and F_LISTEN_PID do the same under `launch`.
+ *     to fd 2 (see program_stderr), and "-landlock" (bwrap): Landlock keeps the program's
+ *     descriptors to what each was opened for, and a directory's ".." inside the jail (see
+ *     confine_descriptors). The plan's F_TTY and F_LISTEN_PID do the same under `launch`, and its
+ *     Landlock ruleset gets the same rules for the descriptors (add_descriptor_rules).
  */
 #include "sys.h"
 
@@ -59,6 +62,24 @@ static int starts(const char *s, const char *prefix) {
   while (*prefix)
     if (*s++ != *prefix++) return 0;
   return 1;
+}
+
+struct dirent64 {
+  u64 ino;
+  long off;
+  unsigned short reclen;
+  u8 type;
+  char name[];
+};
+
+static long parse_int(const char *s) {
+  long v = 0;
+  if (!*s) return -1;
+  for (; *s; s++) {
+    if (*s < '0' || *s > '9') return -1;
+    v = v * 10 + (*s - '0');
+  }
+  return v;
 }
 
 static __attribute__((noreturn)) void die(int code) {
@@ -368,6 +389,87 @@ static void set_limits(const struct plan *pl, int raise_only) {
  */
 static long take_terminal(void) { return SYS3(ioctl, 0, TIOCSCTTY, 0); }
 
+/*
+ * Landlock's rights on a file (linux/landlock.h; the kernel refuses the others on a file rule), by
+ * number: the build's headers may predate TRUNCATE (ABI 3) and IOCTL_DEV (ABI 5).
+ */
+#define LL_FILE_READ LANDLOCK_ACCESS_FS_READ_FILE
+#define LL_FILE_WRITE (LANDLOCK_ACCESS_FS_WRITE_FILE | (1UL << 14))
+#define LL_IOCTL_DEV (1UL << 15)
+/* struct statx: stx_mode's offset, the same on every arch. */
+#define STX_MODE_OFFSET 28
+#define STATX_TYPE 1
+#define S_IFMT 0170000
+#define S_IFDIR 0040000
+#define S_IFREG 0100000
+#define S_IFCHR 0020000
+#define S_IFBLK 0060000
+#define S_IFIFO 0010000
+
+/*
+ * What the descriptor `fd` may be opened again for, through its /proc/self/fd link (or, for a
+ * directory, what may be opened beneath it), as Landlock rights; 0 for none, or for no rule at all
+ * (a socket or pipe has no path for Landlock to judge; a descriptor closed on exec is the stage's
+ * own). As it was opened, never more: read if readable, written if writable but not append-only
+ * (Landlock knows no append: a write right would let an --open ...:a log be overwritten); a
+ * directory's files read, never written; a device's ioctls as before.
+ */
+static u64 descriptor_rights(int fd) {
+  long fdflags = SYS3(fcntl, fd, F_GETFD, 0);
+  if (fdflags < 0 || (fdflags & FD_CLOEXEC)) return 0;
+  u8 stx[256] __attribute__((aligned(8)));
+  if (SYS5(statx, fd, "", AT_EMPTY_PATH, STATX_TYPE, stx) < 0) return 0;
+  unsigned mode = *(unsigned short *)(stx + STX_MODE_OFFSET) & S_IFMT;
+  if (mode == S_IFDIR) return LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
+  if (mode != S_IFREG && mode != S_IFCHR && mode != S_IFBLK && mode != S_IFIFO) return 0;
+  long fl = SYS3(fcntl, fd, F_GETFL, 0);
+  if (fl < 0) return 0;
+  u64 rights = 0;
+  if ((fl & O_ACCMODE) != O_WRONLY) rights |= LL_FILE_READ;
+  if ((fl & O_ACCMODE) != O_RDONLY && !(fl & O_APPEND)) rights |= LL_FILE_WRITE;
+  if (mode == S_IFCHR || mode == S_IFBLK) rights |= LL_IOCTL_DEV;
+  return rights;
+}
+
+/*
+ * Adds to `ruleset`, which handles `handled`, a rule for each descriptor of this process that will
+ * reach the program (descriptor_rights). Without one, a descriptor from the host would be a way
+ * out of the jail's file system: a directory's ".." walks up the host's tree, and /proc/self/fd/N
+ * opens a read-only file again for writing wherever the jail's user may write it. A file the
+ * kernel keeps no rule on (a memfd: EBADFD) is skipped; Landlock leaves those alone anyway.
+ * Returns 0, or the failing call's -errno.
+ */
+static long add_descriptor_rules(int ruleset, u64 handled) {
+  char buf[4096] __attribute__((aligned(8)));
+  int dir = (int)SYS4(openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (dir < 0) return dir;
+  long r = 0;
+  for (;;) {
+    long n = SYS3(getdents64, dir, buf, sizeof buf);
+    if (n <= 0) {
+      if (n < 0) r = n;
+      break;
+    }
+    for (long off = 0; off < n;) {
+      struct dirent64 *d = (struct dirent64 *)(buf + off);
+      off += d->reclen;
+      long fd = parse_int(d->name);
+      if (fd < 0 || fd == dir) continue;
+      u64 rights = descriptor_rights((int)fd) & handled;
+      if (!rights) continue;
+      struct landlock_path_beneath_attr beneath = {.allowed_access = rights, .parent_fd = (int)fd};
+      long a = SYS4(landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0);
+      if (a < 0 && a != -EBADFD) {
+        r = a;
+        break;
+      }
+    }
+    if (r < 0) break;
+  }
+  SYS1(close, dir);
+  return r;
+}
+
 static __attribute__((noreturn)) void child(const struct plan *pl, long supervisor) {
   u64 none = 0;
   step = "signals";
@@ -414,6 +516,7 @@ static __attribute__((noreturn)) void child(const struct plan *pl, long supervis
             pl->rules[i].path);
       SYS1(close, fd);
     }
+    CHECK(add_descriptor_rules(ruleset, pl->attr[0]), 0);
   }
 
   /*
@@ -513,14 +616,6 @@ static void close_all_except(int k0, int k1, int k2) {
   }
   SYS3(close_range, from, ~0U, 0);
 }
-
-struct dirent64 {
-  u64 ino;
-  long off;
-  unsigned short reclen;
-  u8 type;
-  char name[];
-};
 
 static int is_dot(const char *n) { return n[0] == '.' && (!n[1] || (n[1] == '.' && !n[2])); }
 
@@ -774,16 +869,6 @@ static __attribute__((noreturn)) void launch_failed(int status_fd, const char *w
   die(125);
 }
 
-static long parse_int(const char *s) {
-  long v = 0;
-  if (!*s) return -1;
-  for (; *s; s++) {
-    if (*s < '0' || *s > '9') return -1;
-    v = v * 10 + (*s - '0');
-  }
-  return v;
-}
-
 static __attribute__((noreturn)) void launch(int plan_fd, int status_fd) {
   u64 all = ~0UL;
   SYS4(rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
@@ -966,8 +1051,44 @@ static __attribute__((noreturn)) void jail_step_failed(const char *what, long er
   die(125);
 }
 
+/*
+ * Under bwrap (exec mode "-landlock"), Landlock for what bwrap's mount namespace cannot stop: the
+ * program may do beneath the jail's root whatever bwrap's mounts let it (every right), and through
+ * its descriptors only what each was opened for (add_descriptor_rules); `program`, the held
+ * program's descriptor (or -1), may be executed. A kernel without Landlock (before 5.13, or with it
+ * off) leaves it to bwrap's namespaces alone, as before.
+ */
+static void confine_descriptors(long program) {
+  long abi = SYS3(landlock_create_ruleset, 0, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  if (abi == -ENOSYS || abi == -EOPNOTSUPP) return;
+  if (abi < 0) jail_step_failed("could not apply Landlock: landlock_create_ruleset", abi);
+  /* Every file system right this ABI knows: REFER came with 2, TRUNCATE with 3, IOCTL_DEV with 5. */
+  u64 handled = (1UL << (abi >= 5 ? 16 : abi >= 3 ? 15 : abi >= 2 ? 14 : 13)) - 1;
+  u64 attr = handled; /* struct landlock_ruleset_attr's first field, all that ABI 1 reads */
+  long ruleset = SYS3(landlock_create_ruleset, &attr, sizeof attr, 0);
+  if (ruleset < 0) jail_step_failed("could not apply Landlock: landlock_create_ruleset", ruleset);
+  long root = SYS4(openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  if (root < 0) jail_step_failed("could not apply Landlock: open /", root);
+  struct landlock_path_beneath_attr all = {.allowed_access = handled, .parent_fd = (int)root};
+  long r = SYS4(landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &all, 0);
+  if (r < 0) jail_step_failed("could not apply Landlock: landlock_add_rule /", r);
+  SYS1(close, root);
+  r = add_descriptor_rules((int)ruleset, handled);
+  if (r < 0) jail_step_failed("could not apply Landlock to the program's descriptors", r);
+  if (program >= 0) {
+    struct landlock_path_beneath_attr exec = {
+        .allowed_access = (LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE) & handled,
+        .parent_fd = (int)program};
+    r = SYS4(landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &exec, 0);
+    if (r < 0 && r != -EBADFD) jail_step_failed("could not apply Landlock to the program", r);
+  }
+  r = SYS2(landlock_restrict_self, ruleset, 0);
+  if (r < 0) jail_step_failed("could not apply Landlock: landlock_restrict_self", r);
+  SYS1(close, ruleset);
+}
+
 static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **envp, int tty,
-                                                int listen_pid, int report) {
+                                                int listen_pid, int report, int landlock) {
   int stderr_fd = -1;
   if (report) {
     if (argc < 6) argc = 0; /* the usage line, below */
@@ -999,8 +1120,8 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
   }
   if (argc < 5) {
     struct line l = {.n = 0};
-    put(&l, "ww stage: usage: exec[-tty][-listen-pid][-report <stderr-fd>] <fd|path> "
-            "<-|=PWD> <argv0> [args...]");
+    put(&l, "ww stage: usage: exec[-tty][-listen-pid][-report][-landlock] [<stderr-fd>] "
+            "<fd|path> <-|=PWD> <argv0> [args...]");
     write_line(2, &l);
     die(126);
   }
@@ -1028,6 +1149,7 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
   env[k] = 0;
   if (listen_pid && !(env = with_listen_pid(env))) die(126);
   long fd = parse_int(target);
+  if (landlock) confine_descriptors(fd);
   long err;
   if (fd >= 0) {
     SYS3(fcntl, fd, F_SETFD, FD_CLOEXEC);
@@ -1070,7 +1192,7 @@ __attribute__((used)) void stage_main(long *sp) {
     if (plan >= 0 && status >= 0) launch((int)plan, (int)status);
   }
   if (argc >= 2 && starts(argv[1], "exec")) {
-    /* exec[-tty][-listen-pid] */
+    /* exec[-tty][-listen-pid][-report][-landlock] */
     const char *mode = argv[1] + 4;
     int tty = starts(mode, "-tty");
     if (tty) mode += 4;
@@ -1078,11 +1200,14 @@ __attribute__((used)) void stage_main(long *sp) {
     if (listen_pid) mode += 11;
     int report = starts(mode, "-report");
     if (report) mode += 7;
-    if (!*mode) exec_mode(argc, argv, envp, tty, listen_pid, report);
+    int landlock = starts(mode, "-landlock");
+    if (landlock) mode += 9;
+    if (!*mode) exec_mode(argc, argv, envp, tty, listen_pid, report, landlock);
   }
   struct line l = {.n = 0};
-  put(&l, "ww stage: internal to ww (launch <plan-fd> <status-fd> | exec[-tty][-listen-pid][-report "
-          "<stderr-fd>] <fd|path> <-|=PWD> <argv0> [args...])");
+  put(&l, "ww stage: internal to ww (launch <plan-fd> <status-fd> | "
+          "exec[-tty][-listen-pid][-report][-landlock] [<stderr-fd>] <fd|path> <-|=PWD> <argv0> "
+          "[args...])");
   write_line(2, &l);
   die(2);
 }

@@ -81,7 +81,10 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f) 
 #define ECHILD 10
 #define EAGAIN 11
 #define EISDIR 21
+#define ENOSYS 38
 #define ENOTEMPTY 39
+#define EBADFD 77
+#define EOPNOTSUPP 95
 #define RLIMIT_CORE 4
 #define RLIM_INFINITY (~0UL)
 #define PROT_READ 1

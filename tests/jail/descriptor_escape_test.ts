@@ -1,0 +1,70 @@
+// A descriptor the caller grants is used as it is, under every backend: the program cannot open it
+// again (/proc/self/fd/N) for more than it was opened for, nor walk out of a granted directory by
+// "..". Under bwrap these were ways out of the mount namespace: a directory's ".." led up the
+// host's tree, and a read-only file reopened for writing was written wherever the jail's user
+// could write it (its mode here lets everyone, so only the jail stands in the way). The jail's
+// stage keeps each descriptor to its mode with Landlock (stage/stage.c add_descriptor_rules).
+
+import assert from "node:assert/strict";
+import { buildC } from "../support/build.ts";
+import { runWw } from "../support/ww.ts";
+
+const probe = await buildC(new URL("./fd_probe.c", import.meta.url));
+const dir = Deno.makeTempDirSync({ prefix: "wwtest-fds-" });
+globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
+Deno.mkdirSync(`${dir}/a/b`, { recursive: true });
+Deno.chmodSync(`${dir}/a/b`, 0o777);
+Deno.writeTextFileSync(`${dir}/a/b/inside`, "inside\n");
+Deno.chmodSync(`${dir}/a/b/inside`, 0o666);
+
+/** A file anyone may write, with `text` in it. */
+function worldWritable(name: string, text: string): string {
+  const path = `${dir}/${name}`;
+  Deno.writeTextFileSync(path, text);
+  Deno.chmodSync(path, 0o666);
+  return path;
+}
+
+/** What the probe reports doing `what` with its fd 4, given as `grant`. */
+async function probeFd(jail: string, grant: string[], what: string, fds = {}) {
+  const r = await runWw(
+    ["run", `--jail=${jail}`, "--ro-bind", probe, ...grant, probe, "4", what],
+    { fds },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  return r.stdout.trim();
+}
+
+for (const jail of ["bwrap", "native"]) {
+  Deno.test(`--jail=${jail}: a granted directory's files can be read, not written, and its ".." leads nowhere`, async () => {
+    const grant = ["--with-fd", "d=7"];
+    const fds = { 7: { read: `${dir}/a/b` } };
+    assert.equal(await probeFd(jail, grant, "up", fds), "EACCES");
+    assert.equal(await probeFd(jail, grant, "beneath", fds), "ok");
+    assert.equal(await probeFd(jail, grant, "create", fds), "EACCES");
+  });
+
+  Deno.test(`--jail=${jail}: a read-only grant opens again for reading, never for writing`, async () => {
+    const file = worldWritable(`ro-${jail}`, "keep\n");
+    const grant = ["--open", `f=${file}:r`];
+    assert.equal(await probeFd(jail, grant, "reopen-w"), "EACCES");
+    assert.equal(await probeFd(jail, grant, "reopen-r"), "ok");
+    assert.equal(Deno.readTextFileSync(file), "keep\n");
+  });
+
+  Deno.test(`--jail=${jail}: an append-only grant cannot be opened again to overwrite the file`, async () => {
+    const file = worldWritable(`log-${jail}`, "line 1\n");
+    assert.equal(await probeFd(jail, ["--open", `f=${file}:a`], "reopen-t"), "EACCES");
+    assert.equal(Deno.readTextFileSync(file), "line 1\n");
+  });
+
+  Deno.test(`--jail=${jail}: a read-write grant opens again for writing, and stdin from a file as /dev/stdin`, async () => {
+    const file = worldWritable(`rw-${jail}`, "x\n");
+    assert.equal(await probeFd(jail, ["--open", `f=${file}:rw`], "reopen-w"), "ok");
+    const r = await runWw(["run", `--jail=${jail}`, "/bin/cat", "/dev/stdin"], {
+      fds: { 0: { read: file } },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "x\n");
+  });
+}
