@@ -70,6 +70,9 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     ptrace: 101,
     mknod: 133,
     personality: 135,
+    setpriority: 141,
+    sched_setparam: 142,
+    sched_setscheduler: 144,
     vhangup: 153,
     pivot_root: 155,
     adjtimex: 159,
@@ -86,6 +89,7 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     init_module: 175,
     delete_module: 176,
     quotactl: 179,
+    sched_setaffinity: 203,
     lookup_dcookie: 212,
     semtimedop: 220,
     clock_settime: 227,
@@ -99,6 +103,7 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     add_key: 248,
     request_key: 249,
     keyctl: 250,
+    ioprio_set: 251,
     inotify_init: 253,
     inotify_add_watch: 254,
     inotify_rm_watch: 255,
@@ -110,6 +115,7 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     perf_event_open: 298,
     fanotify_init: 300,
     fanotify_mark: 301,
+    prlimit64: 302,
     name_to_handle_at: 303,
     open_by_handle_at: 304,
     clock_adjtime: 305,
@@ -117,6 +123,7 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     process_vm_readv: 310,
     process_vm_writev: 311,
     finit_module: 313,
+    sched_setattr: 314,
     kexec_file_load: 320,
     bpf: 321,
     userfaultfd: 323,
@@ -143,6 +150,7 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     inotify_add_watch: 27,
     inotify_rm_watch: 28,
     ioctl: 29,
+    ioprio_set: 30,
     mknodat: 33,
     umount2: 39,
     mount: 40,
@@ -161,6 +169,10 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     delete_module: 106,
     clock_settime: 112,
     ptrace: 117,
+    sched_setparam: 118,
+    sched_setscheduler: 119,
+    sched_setaffinity: 122,
+    setpriority: 140,
     reboot: 142,
     settimeofday: 170,
     adjtimex: 171,
@@ -190,6 +202,7 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     swapon: 224,
     swapoff: 225,
     perf_event_open: 241,
+    prlimit64: 261,
     fanotify_init: 262,
     fanotify_mark: 263,
     name_to_handle_at: 264,
@@ -199,6 +212,7 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     process_vm_readv: 270,
     process_vm_writev: 271,
     finit_module: 273,
+    sched_setattr: 274,
     bpf: 280,
     userfaultfd: 282,
     kexec_file_load: 294,
@@ -429,8 +443,15 @@ export const DENIED_SYSCALLS: readonly DeniedSyscall[] = [
  * its own. inotify and fanotify watch any inode the jail can look up, and Landlock checks no
  * watch: a jail that may not list /tmp learns the names of files others open there. ENOSYS, as
  * on a kernel built without them, lets programs fall back (tail -f polls, glib's file monitor
- * polls, a program that needs shared memory says SysV IPC is missing).
+ * polls, a program that needs shared memory says SysV IPC is missing). Setting another process's
+ * limits, priority or CPUs is refused: the jail's uid may be a host process's too (see below).
  */
+// sys/resource.h and linux/ioprio.h: the "which" that names every process of a user.
+const PRIO_USER = 2;
+const IOPRIO_WHO_USER = 3;
+const OTHERS_REASON = "another process: the jail's uid may run outside it, or be its supervisor's";
+const USER_REASON = "every process of a user: the jail's uid may have some outside it";
+
 export const NATIVE_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
   ...[
     "shmget",
@@ -474,6 +495,31 @@ export const NATIVE_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
     errno: "ENOSYS",
     reason: "watches see past Landlock: files others use anywhere on a mount",
   })),
+  // A process of the jail's uid outside the jail (ww not root, or --uid of an account), and the
+  // jail's supervisor when ww is not root, are the jail's to lower the limits of, renice, pin or
+  // starve: Landlock scopes signals, not these, and there is no pid namespace to hide them. So
+  // only the caller itself (pid 0; PRIO_PGRP 0 is the jail's own process group) may be named.
+  ...["prlimit64", "sched_setparam", "sched_setscheduler", "sched_setaffinity", "sched_setattr"]
+    .map((name): DeniedSyscall => ({
+      name,
+      errno: "EPERM",
+      when: { arg: 0, noneOf: [0] },
+      reason: OTHERS_REASON,
+    })),
+  {
+    name: "setpriority",
+    errno: "EPERM",
+    when: { arg: 0, oneOf: [PRIO_USER] },
+    reason: USER_REASON,
+  },
+  { name: "setpriority", errno: "EPERM", when: { arg: 1, noneOf: [0] }, reason: OTHERS_REASON },
+  {
+    name: "ioprio_set",
+    errno: "EPERM",
+    when: { arg: 0, oneOf: [IOPRIO_WHO_USER] },
+    reason: USER_REASON,
+  },
+  { name: "ioprio_set", errno: "EPERM", when: { arg: 1, noneOf: [0] }, reason: OTHERS_REASON },
   {
     name: "socket",
     errno: "EAFNOSUPPORT",

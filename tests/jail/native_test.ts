@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { reportFds } from "../support/children.ts";
 import { processesWithArg } from "../support/procs.ts";
 import { fdNumbers, parseReport as parseFdReport } from "../support/report.ts";
+import { buildC } from "../support/build.ts";
 import { runWw, runWwAsUser } from "../support/ww.ts";
 import { runUnder } from "./deny.ts";
 import {
@@ -483,6 +484,33 @@ test("native jail --explain lists every Landlock rule and marks what the kernel 
   assert.equal(weak.code, 0, weak.stderr);
   assert.match(weak.stdout, /^ {2}landlock: not available$/m);
   assert.match(weak.stdout, /^ {2}NOT enforced \(this kernel lacks it\): landlock-filesystem/m);
+});
+
+// Landlock scopes signals, not limits or priority: with the jail's uid shared by its supervisor
+// (ww not root) or by a host process, a program lowered their file limit (the supervisor could then
+// not end the jail, and ww hung), reniced or pinned them. The native filter refuses naming another.
+test("native jail run by an unprivileged user: no other process's limits, priority or CPUs", async () => {
+  const probe = await buildC(new URL("./others_probe.c", import.meta.url));
+  const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
+  Deno.chmodSync(home, 0o777);
+  const uid = 4243;
+  const victim = new Deno.Command("setpriv", {
+    args: [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "sleep", "30"],
+  }).spawn();
+  try {
+    const limits = () => Deno.readTextFileSync(`/proc/${victim.pid}/limits`);
+    const before = limits();
+    for (const target of ["ppid", String(victim.pid)]) {
+      const r = await runWwAsUser(uid, ["run", ...NATIVE, probe, target], home);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, "EPERM EPERM EPERM EPERM\n", `${target}: ${r.stderr}`);
+    }
+    assert.equal(limits(), before);
+  } finally {
+    victim.kill("SIGKILL");
+    await victim.status;
+    Deno.removeSync(home, { recursive: true });
+  }
 });
 
 test("native jail run by an unprivileged user: same uid, yet the program cannot signal ww", async () => {
