@@ -32,6 +32,7 @@ import { parseEnvFile } from "./env_file.ts";
 import type { TtyFlag } from "./tty.ts";
 import { commandLineEnvKeyProblem, grantProblem } from "../core/config.ts";
 import { UsageError } from "../core/errors.ts";
+import { jailIdProblem } from "../jail/ids.ts";
 import { absolutePath } from "../core/path.ts";
 import type { HostGrants } from "../rpc/types.ts";
 
@@ -465,10 +466,8 @@ function duration(flag: string, value: string): number {
 }
 
 function numericId(flag: string, value: string): number {
-  // 2^32-1 is (uid_t)-1, which setresuid reads as "leave unchanged".
-  if (!/^\d+$/.test(value) || Number(value) > 2 ** 32 - 2) {
-    throw new UsageError(`${flag} ${value}: expected a numeric id from 0 to ${2 ** 32 - 2}`);
-  }
+  const problem = /^\d+$/.test(value) ? jailIdProblem(Number(value)) : jailIdProblem(NaN);
+  if (problem) throw new UsageError(`${flag} ${value}: ${problem}`);
   return Number(value);
 }
 

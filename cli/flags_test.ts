@@ -347,3 +347,29 @@ Deno.test("each limit's flag (jail/policy.ts LIMIT_FLAGS, in ww's messages) is t
     assert.equal(limits[key as keyof typeof limits], key.endsWith("Bytes") ? 3 * 2 ** 20 : 7, flag);
   }
 });
+
+// bwrap takes no id above 2^31-1, and under --jail=auto its refusal of one was taken for a machine
+// without namespaces: every later run went to the native jail.
+Deno.test("--uid and --gid take 0 to 2147483647, and say so for anything else", () => {
+  assert.equal(
+    parse(["--uid", "2147483647", "--gid", "0", "/bin/true"]).config.jail.uid,
+    2147483647,
+  );
+  for (
+    const [flag, value] of [
+      ["--gid", "4294967294"],
+      ["--uid", "2147483648"],
+      ["--uid", "-1"],
+      ["--gid", "1e3"],
+      ["--uid", "99999999999999999999"],
+    ]
+  ) {
+    assert.throws(
+      () => parse([flag, value, "/bin/true"]),
+      (e: Error) =>
+        e instanceof UsageError &&
+        e.message ===
+          `${flag} ${value}: expected a numeric id from 0 to 2147483647 (bubblewrap takes none larger)`,
+    );
+  }
+});

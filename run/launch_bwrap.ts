@@ -188,7 +188,7 @@ export async function launchBwrap(
     const failure = stageFailure(await stageReports, config.program, "bwrap");
     await reaped;
     // No pid 1 was reported: bwrap never cloned the jail, so nothing of the program ran.
-    throw failure ?? await jailFailed(choice, config, dropTo, true, bwrapSaid().reason);
+    throw failure ?? await jailFailed(choice, config, dropTo, lease, true, bwrapSaid().reason);
   }
   // The jail exists (no fallback can follow), and bwrap is still setting it up.
   beforeStart?.([]);
@@ -242,7 +242,7 @@ export async function launchBwrap(
       if (sentSignal !== undefined) {
         return { code: 128 + sentSignal, signal: signalName(sentSignal) };
       }
-      throw await jailFailed(choice, config, dropTo, false, said.reason);
+      throw await jailFailed(choice, config, dropTo, lease, false, said.reason);
     }),
   };
 }
@@ -267,6 +267,7 @@ async function jailFailed(
   choice: BackendChoice,
   config: RunConfig,
   dropTo: { uid: number; gid: number } | undefined,
+  lease: JailLease | undefined,
   beforeJail: boolean,
   said: string,
 ): Promise<SetupError | LimitError> {
@@ -279,7 +280,10 @@ async function jailFailed(
       commandLine: nprocShortfall(processes, uid, running),
     });
   }
-  if (beforeJail && config.jail.backend === "auto") {
+  // Not for ids the caller chose (--uid and --gid, as root): bwrap's refusal of those says nothing
+  // of this machine, and the fallback would be remembered for every later run.
+  const chosenIds = dropTo !== undefined && lease === undefined;
+  if (beforeJail && config.jail.backend === "auto" && !chosenIds) {
     // As this run's own host ids: whether they can create the namespaces is the question.
     const t = await retryBwrap(undefined, dropTo);
     if (!t.ok) {

@@ -17,6 +17,7 @@ import {
 import { DEFAULT_IPFS_API } from "../ipfs/multiaddr.ts";
 import { isIpfsPath } from "../core/ipfs_path.ts";
 import { jailChoice } from "./auto.ts";
+import { jailIdProblem } from "../jail/ids.ts";
 import { execStringsProblem, grantsProblem, type RunConfig } from "../core/config.ts";
 import { ownGrantsProblem, socketActivationProblem, type Wording } from "../fd/grants.ts";
 import type { Listener, OpenedGrants } from "./own_grants.ts";
@@ -368,6 +369,12 @@ export function checkRunConfig(config: RunConfig): void {
     if (commandLine) throw new UsageError(problem("library") ?? commandLine, { commandLine });
   }
   // The CLI parsed these already; a library caller may pass any number.
+  for (
+    const [name, id] of [["jail.uid", config.jail.uid], ["jail.gid", config.jail.gid]] as const
+  ) {
+    const wrong = id === undefined ? undefined : jailIdProblem(id);
+    if (wrong) throw new UsageError(`${name} ${id}: ${wrong}`);
+  }
   const durations = { timeoutMs: config.jail.timeoutMs, ipfsTimeoutMs: config.ipfsTimeoutMs };
   for (const [name, ms] of Object.entries(durations)) {
     const wrong = ms === undefined ? undefined : durationProblem(ms);

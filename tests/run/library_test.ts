@@ -185,6 +185,20 @@ Deno.test("library: bad grants, env names, NUL bytes and backends are refused in
   }
 });
 
+Deno.test("library: a jail.uid or jail.gid bubblewrap cannot take is refused, by startProgram and explainProgram", async () => {
+  for (const jail of [{ uid: -1 }, { gid: 2 ** 31 }, { uid: 1.5 }]) {
+    for (const call of [startProgram, explainProgram]) {
+      await assert.rejects(
+        call(config("default", ["x"], { jail: { ...DEFAULT_POLICY, ...jail } })),
+        (e) =>
+          e instanceof UsageError &&
+          /^jail\.(uid|gid) \S+: expected a numeric id from 0 to 2147483647/.test(e.message),
+        `${call.name}: ${JSON.stringify(jail)}`,
+      );
+    }
+  }
+});
+
 Deno.test("library: a timeout no timer can wait is refused before anything starts, not fired at once", async () => {
   for (
     const extra of [
