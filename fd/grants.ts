@@ -275,16 +275,19 @@ const O_WRONLY = 0o1;
 const O_RDWR = 0o2;
 const O_CREAT = 0o100;
 const O_NOCTTY = 0o400;
-const O_TRUNC = 0o1000;
 const O_APPEND = 0o2000;
 
-/** open(2) flags for a mode (O_CLOEXEC is ffi/socket.ts's to add). */
+/**
+ * open(2) flags for a mode (O_CLOEXEC is ffi/socket.ts's to add). `w` truncates nothing here: ww
+ * truncates the file once the run has passed every check (OpenedGrants.start), so that a run
+ * refused after its grants were opened leaves the file as it was.
+ */
 export function openFlags(mode: OpenMode): number {
   switch (mode) {
     case "r":
       return O_NOCTTY;
     case "w":
-      return O_WRONLY | O_CREAT | O_TRUNC | O_NOCTTY;
+      return O_WRONLY | O_CREAT | O_NOCTTY;
     case "a":
       return O_WRONLY | O_CREAT | O_APPEND | O_NOCTTY;
     case "rw":

@@ -1,8 +1,8 @@
 // ffi/fd.ts — questions about and operations on raw descriptors: is it open, is it close-on-exec,
-// socketpair, pipe, /dev/null, close.
+// socketpair, pipe, /dev/null, truncate, close.
 
 import { EAGAIN, EBADF } from "./errno.ts";
-import { check, cString, lastErrno, libc, SyscallError } from "./libc.ts";
+import { check, cString, lastErrno, libc, libcFiles, SyscallError } from "./libc.ts";
 import { F_GETFD, F_GETFL, F_SETFL, FD_CLOEXEC, O_CLOEXEC, O_NONBLOCK, O_RDWR } from "./flags.ts";
 import { closeDeferred } from "./reactor.ts";
 
@@ -41,6 +41,11 @@ export function closeFd(fd: number): void {
   if (libc().close(fd) === -1 && lastErrno() !== EBADF) {
     throw new SyscallError("close", lastErrno(), `fd ${fd}`);
   }
+}
+
+/** ftruncate(2) to nothing: what O_TRUNC does at open, done later. */
+export function truncateFd(fd: number): void {
+  check("ftruncate", libcFiles().ftruncate(fd, 0n), `fd ${fd}`);
 }
 
 /** A pipe, both ends close-on-exec: [read end, write end]. */

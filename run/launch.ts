@@ -73,6 +73,11 @@ export type Launcher = (
   beforeStart?: (notEnforced: readonly string[]) => void,
   /** The lease of the jail that starts this one (--with-exec): the jail runs as its id. */
   sharedLease?: JailLease,
+  /**
+   * Called right before the spawn, once every check of the launcher has passed: what must wait
+   * until the run can no longer be refused (a `:w` grant's truncation) happens here.
+   */
+  beforeSpawn?: () => void,
 ) => Promise<Launched>;
 
 /** The program to execute: a local file, or a program from IPFS (see ipfs/fetch.ts). */

@@ -82,6 +82,7 @@ export async function launchBwrap(
   terminal?: ProgramTerminal,
   beforeStart?: (notEnforced: readonly string[]) => void,
   sharedLease?: JailLease,
+  beforeSpawn?: () => void,
 ): Promise<Launched> {
   // When ww is root the jail runs as a host uid of its own, leased until the jail has ended,
   // or the id of the jail that starts this one (--with-exec), shared until both have ended.
@@ -143,6 +144,7 @@ export async function launchBwrap(
   }
   const planRead = planDescriptor(encodeStagePlan(plan.stage));
   const closePlanRead = cleanups.add(() => closeFd(planRead));
+  beforeSpawn?.();
   const pid = spawnMapped({
     path: stagePath,
     argv: ["ww-stage", "launch", String(fds.plan), String(fds.stageStatus)],

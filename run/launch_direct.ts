@@ -17,6 +17,7 @@ import {
   spawnMapped,
 } from "./launch.ts";
 import type { ProgramTerminal } from "./tty.ts";
+import type { JailLease } from "./ids.ts";
 import type { RunConfig } from "../core/config.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import { CwdError } from "../core/errors.ts";
@@ -32,6 +33,8 @@ export async function launchDirect(
   ops?: OpGroup,
   terminal?: ProgramTerminal,
   beforeStart?: (notEnforced: readonly string[]) => void,
+  _sharedLease?: JailLease,
+  beforeSpawn?: () => void,
 ): Promise<Launched> {
   // Planned first: a bind it cannot honour leaves nothing behind (no work directory yet).
   const plan = planDirectRun(config, program, directFacts());
@@ -57,6 +60,7 @@ export async function launchDirect(
   // caller is told (Child.jail).
   const { notEnforced } = plan;
   beforeStart?.(notEnforced);
+  beforeSpawn?.();
   const pid = spawnMapped({
     path,
     argv: exec.argv,

@@ -58,6 +58,7 @@ export async function launchNative(
   terminal?: ProgramTerminal,
   beforeStart?: (notEnforced: readonly string[]) => void,
   sharedLease?: JailLease,
+  beforeSpawn?: () => void,
 ): Promise<Launched> {
   // When ww is root the program runs as a host uid of its own, leased until the jail has ended,
   // or the id of the jail that starts this one (--with-exec), shared until both have ended.
@@ -96,6 +97,7 @@ export async function launchNative(
 
   const notEnforced = native.missing.map((p) => p.name);
   beforeStart?.(notEnforced);
+  beforeSpawn?.();
   const pid = spawnMapped({
     path: stagePath,
     argv: ["ww-stage", "launch", String(fds.plan), String(fds.status)],

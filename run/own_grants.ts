@@ -1,11 +1,14 @@
 // run/own_grants.ts — opens the grants ww opens itself (`--listen`, `--connect`, `--open`) with
 // the caller's own rights, just before the program starts, and turns each into a descriptor
 // grant laid out after the caller's. A failure closes everything opened so far, removes any
-// socket file ww created, and reports one line naming the grant (fd/grants.ts words it). A
+// socket file ww created, and reports one line naming the grant (fd/grants.ts words it); so does
+// a run refused after its grants were opened, which also removes the files an `--open` created,
+// and truncates no `:w` file (OpenedGrants.start does, once every check has passed). A
 // `--listen unix:PATH` takes over a socket nobody listens on, as servers do (listenUnix).
 
 import { EADDRINUSE } from "../ffi/errno.ts";
-import { closeFd } from "../ffi/fd.ts";
+import { O_CREAT, O_EXCL } from "../ffi/flags.ts";
+import { closeFd, truncateFd } from "../ffi/fd.ts";
 import { holdFile, isStillAt } from "../ffi/stat.ts";
 import { lockDirectory, tryLockDirectory } from "../ffi/lock.ts";
 import { SyscallError } from "../ffi/libc.ts";
@@ -63,6 +66,11 @@ export interface Listener {
 export interface OpenedGrants {
   readonly fds: readonly FdGrant[];
   readonly listeners: readonly Listener[];
+  /**
+   * The run has passed every check and its program is about to be spawned: truncates each `:w`
+   * file, and keeps the files the `--open`s created (until then a failing start removes them).
+   */
+  readonly start: () => void;
   /** Closes ww's copies, once the program holds its own (a connection must end with it). */
   readonly closeInWw: () => void;
 }
@@ -81,10 +89,21 @@ export async function openOwnGrants(
   const fds: FdGrant[] = [];
   const listeners: Listener[] = [];
   const closers: (() => void)[] = [];
+  const truncate: number[] = [];
+  const created: OpenedFile[] = [];
+  let started = false;
+  // Registered first, so it runs last: after the descriptors are closed, and only for a start
+  // that failed.
+  cleanups.add(() => started || created.forEach(removeIfStillThere));
   for (const g of own) {
     let fd: number;
     try {
-      fd = await openOne(g, cleanups, listeners, signal);
+      const opened = await openOne(g, cleanups, listeners, signal);
+      fd = typeof opened === "number" ? opened : opened.fd;
+      if (typeof opened !== "number") {
+        if (opened.created) created.push(opened);
+        if (opened.truncate) truncate.push(opened.fd);
+      }
     } catch (e) {
       if (e instanceof InterruptedError && e === signal?.reason) throw interruptedWait(g, e);
       const code = e instanceof UnknownHostError
@@ -110,7 +129,35 @@ export async function openOwnGrants(
     closers.push(cleanups.add(() => closeFd(fd)));
     fds.push(ownFdGrant(g, fd, socketActivation));
   }
-  return { fds, listeners, closeInWw: () => closers.forEach((c) => c()) };
+  return {
+    fds,
+    listeners,
+    start: () => {
+      if (started) return; // a second launcher (bwrap fell back to native) starts it again
+      started = true;
+      truncate.forEach(truncateFd);
+    },
+    closeInWw: () => closers.forEach((c) => c()),
+  };
+}
+
+/** A file an `--open` grant opened: what the run must do with it. */
+interface OpenedFile {
+  readonly fd: number;
+  /** Its path, with no link on it (trustedPath), and its identity when opened. */
+  readonly path: string;
+  readonly dev: number;
+  readonly ino: number;
+  /** This open created it: a start that fails removes it. */
+  readonly created: boolean;
+  /** A `:w` grant of a regular file, truncated when the program starts. */
+  readonly truncate: boolean;
+}
+
+/** Removes a file a failed start created, if the same file is still at its path. */
+function removeIfStillThere(file: OpenedFile): void {
+  const now = Deno.lstatSync(file.path);
+  if (now.dev === file.dev && now.ino === file.ino) Deno.removeSync(file.path);
 }
 
 /**
@@ -137,7 +184,7 @@ async function openOne(
   cleanups: Cleanups,
   listeners: Listener[],
   signal: AbortSignal | undefined,
-): Promise<number> {
+): Promise<number | OpenedFile> {
   if ("open" in g) return await openFile(g.open, g.mode ?? "r", signal);
   const text = "listen" in g ? g.listen : g.connect;
   // Checked before: ownGrantsProblem.
@@ -400,17 +447,42 @@ async function openFile(
   path: string,
   mode: "r" | "w" | "a" | "rw",
   signal: AbortSignal | undefined,
-): Promise<number> {
+): Promise<OpenedFile> {
   const resolved = trustedPath(path);
   // No link is left on the path, and none may appear before the open: openat2 refuses any.
   // Under /proc, the kernel's own links (/proc/self/fd/N) are followed by a plain open.
-  const fd = await openPath(resolved.path, openFlags(mode), !resolved.kernelLinks, signal);
-  try {
-    // O_RDONLY opens a directory too; the program was promised a file.
-    if (Deno.statSync(`/proc/self/fd/${fd}`).isDirectory) {
-      throw new SyscallError("open", 21, path);
+  const open = (flags: number) => openPath(resolved.path, flags, !resolved.kernelLinks, signal);
+  const flags = openFlags(mode);
+  let fd: number | undefined;
+  let created = false;
+  // Whether this open creates the file: a start that fails removes only what it created.
+  for (let tries = 0; fd === undefined && (flags & O_CREAT) !== 0 && tries < 3; tries++) {
+    try {
+      fd = await open(flags | O_EXCL);
+      created = true;
+    } catch (e) {
+      if (!(e instanceof SyscallError && e.code === "EEXIST")) throw e;
+      try {
+        fd = await open(flags & ~O_CREAT);
+      } catch (e) {
+        // Removed between the two opens: try again.
+        if (!(e instanceof SyscallError && e.code === "ENOENT")) throw e;
+      }
     }
-    return fd;
+  }
+  fd ??= await open(flags);
+  try {
+    const info = Deno.statSync(`/proc/self/fd/${fd}`);
+    // O_RDONLY opens a directory too; the program was promised a file.
+    if (info.isDirectory) throw new SyscallError("open", 21, path);
+    return {
+      fd,
+      path: resolved.path,
+      dev: info.dev,
+      ino: info.ino!,
+      created,
+      truncate: mode === "w" && info.isFile,
+    };
   } catch (e) {
     closeFd(fd);
     throw e;

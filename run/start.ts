@@ -240,7 +240,7 @@ export async function startProgram(
     const opened: OpenedGrants = config.own?.length
       ? await (await lazyImport<typeof import("./own_grants.ts")>("run/own_grants.ts"))
         .openOwnGrants(config.own, cleanups, config.socketActivation ?? false, options.signal)
-      : { fds: [], listeners: [], closeInWw: () => {} };
+      : { fds: [], listeners: [], start: () => {}, closeInWw: () => {} };
     // The terminal code is loaded only for a run with a terminal: the others must not pay for it.
     const tty = config.tty || options.terminal !== undefined
       ? await lazyImport<typeof import("./tty.ts")>("run/tty.ts")
@@ -277,6 +277,7 @@ export async function startProgram(
         (notEnforced) =>
           options.onJail?.({ ...chosen, notEnforced, ...(fellBack ? { fellBack } : {}) }),
         options.startedBy && jailLeases.get(options.startedBy),
+        opened.start,
       );
     let launched;
     let fellBack = false;

@@ -1086,3 +1086,52 @@ Deno.test("--listen unix: another user's stale socket in a sticky directory is l
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+// ww opened its grants, then the launcher refused the run (a check that needs the jail's plan):
+// a `:w` file had been truncated already, and a file an `--open` created stayed behind.
+for (const jail of JAILS) {
+  Deno.test(`--jail=${jail}: a run refused after its grants were opened truncates and leaves no file`, async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "wwtest-open-refused-" });
+    try {
+      Deno.writeTextFileSync(`${dir}/keep.txt`, "important\n");
+      // Refused by the launcher: a lease-range uid as root, a missing bind source; unjailed, a
+      // missing --chdir.
+      const refusals = jail === "none"
+        ? [["--chdir", `${dir}/missing`]]
+        : [["--uid", "70005"], ["--bind", `${dir}/missing`]];
+      for (const refusal of refusals) {
+        const r = await runWw([
+          "run",
+          `--jail=${jail}`,
+          "--open",
+          `out=${dir}/keep.txt:w`,
+          "--open",
+          `made=${dir}/made.txt:a`,
+          ...refusal,
+          "/bin/true",
+        ]);
+        assert.equal(r.code, 125, r.stderr);
+        assert.equal(errorLines(r.stderr).length, 1, r.stderr);
+        assert.equal(Deno.readTextFileSync(`${dir}/keep.txt`), "important\n", refusal.join(" "));
+        assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["keep.txt"]);
+      }
+      // A run that starts truncates `:w` and keeps what `:a` created.
+      const ok = await runWw([
+        "run",
+        `--jail=${jail}`,
+        "--open",
+        `out=${dir}/keep.txt:w`,
+        "--open",
+        `made=${dir}/made.txt:a`,
+        "/bin/sh",
+        "-c",
+        'echo new >&"$WW_FD_OUT"',
+      ]);
+      assert.equal(ok.code, 0, ok.stderr);
+      assert.equal(Deno.readTextFileSync(`${dir}/keep.txt`), "new\n");
+      assert.equal(Deno.readTextFileSync(`${dir}/made.txt`), "");
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+}
