@@ -8,7 +8,7 @@ import { NotExecutableError, NotFoundError } from "../core/errors.ts";
 import { absolutePath } from "../core/path.ts";
 import { closeFd } from "../ffi/fd.ts";
 import { SyscallError } from "../ffi/libc.ts";
-import { EACCES, ENOENT, ENOTDIR, EPERM } from "../ffi/errno.ts";
+import { EACCES, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, EPERM } from "../ffi/errno.ts";
 import { modeKind, statOwner } from "../ffi/stat.ts";
 import { openNoSymlinks } from "../ffi/open.ts";
 import { guestOpenError, type HostEntry, type HostFs, type ViewPath } from "./view.ts";
@@ -55,6 +55,8 @@ function executableProblem(path: string): string | undefined {
   if ("errno" in info) {
     if (info.errno === ENOENT || info.errno === ENOTDIR) return "missing";
     if (info.errno === EACCES || info.errno === EPERM) return "permission denied";
+    if (info.errno === ELOOP) return "too many levels of symbolic links (a loop)";
+    if (info.errno === ENAMETOOLONG) return "its path is too long";
     throw new SyscallError("statx", info.errno, path);
   }
   const kind = modeKind(info.mode);

@@ -1,7 +1,9 @@
 // The permission bits the jail's checks read (run/ids.ts): which of owner, group and other
-// applies to a user, and what writing or entering needs.
+// applies to a user, and what writing or entering needs; and a program path that cannot be
+// looked up says why in one line (resolveProgram).
 import assert from "node:assert/strict";
-import { hasExecuteBit, hasWriteBit } from "./resolve.ts";
+import { NotExecutableError } from "../core/errors.ts";
+import { hasExecuteBit, hasWriteBit, resolveProgram } from "./resolve.ts";
 
 function info(mode: number, uid: number, gid: number, isDirectory: boolean): Deno.FileInfo {
   return { mode, uid, gid, isDirectory, isFile: !isDirectory } as Deno.FileInfo;
@@ -36,5 +38,28 @@ Deno.test("execute and search need the x bit of the class that applies", () => {
     assert.equal(hasExecuteBit(info(mode, 70000, 0, true), JAIL), (mode & 0o100) !== 0);
     assert.equal(hasExecuteBit(info(mode, 0, 70000, true), JAIL), (mode & 0o010) !== 0);
     assert.equal(hasExecuteBit(info(mode, 0, 0, true), JAIL), (mode & 0o001) !== 0);
+  }
+});
+
+// statx's ELOOP and ENAMETOOLONG reached the user as "internal error: statx (...): ELOOP".
+Deno.test("resolveProgram: a loop of links, or a path too long, is one line naming the program", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-resolve-" });
+  try {
+    Deno.symlinkSync(`${dir}/b`, `${dir}/a`);
+    Deno.symlinkSync(`${dir}/a`, `${dir}/b`);
+    const long = `./${"x".repeat(5000)}`;
+    for (
+      const [program, why] of [
+        ["./a", "./a: too many levels of symbolic links (a loop)"],
+        [long, `${long}: its path is too long`],
+      ]
+    ) {
+      assert.throws(
+        () => resolveProgram(program, "/usr/bin", dir),
+        (e) => e instanceof NotExecutableError && e.message === why,
+      );
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
   }
 });
