@@ -8,8 +8,10 @@ import { describeOwnGrant, ownFdGrant } from "../fd/grants.ts";
 import { resolveIpnsName } from "../ipfs/ipns.ts";
 import { DEFAULT_IPFS_TIMEOUT_MS } from "../ipfs/multiaddr.ts";
 import { IpfsNode } from "../ipfs/node.ts";
+import { parseCid } from "../ipfs/block.ts";
 import { formatIpfsPath, isIpfsPath, parseIpfsPath } from "../core/ipfs_path.ts";
 import type { RunConfig } from "../core/config.ts";
+import { UsageError } from "../core/errors.ts";
 import { planRun } from "../plan/run.ts";
 import { jailChoice } from "./auto.ts";
 import { explainRun } from "./explain.ts";
@@ -106,6 +108,12 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
   const path = ipfs
     ? ipfsJailPath(config.program)
     : resolveProgram(config.program, Deno.env.get("PATH") ?? "", Deno.cwd());
+  // A run refuses an /ipfs/ root that is no CID before it asks the node anything.
+  const parsedPath = ipfs ? parseIpfsPath(config.program) : undefined;
+  if (parsedPath && !("error" in parsedPath) && parsedPath.namespace === "ipfs") {
+    const root = parseCid(parsedPath.root);
+    if ("error" in root) throw new UsageError(`${config.program}: ${root.error}`);
+  }
   // ww's own grants are laid out by name alone: their descriptors do not exist yet (nothing is
   // opened to explain a run), so -1 stands in.
   const grants = [

@@ -1,7 +1,7 @@
 // `--explain` prints what a run would do, so it refuses what the run would refuse before starting
 // anything: the same one line on stderr and the same exit code (125). It printed the plan and
-// exited 0 for a grant of a closed descriptor, a limit the jail cannot start under, and a program
-// the jail's user cannot reach.
+// exited 0 for a grant of a closed descriptor, a limit the jail cannot start under, a program the
+// jail's user cannot reach, and an /ipfs/ root that is no CID.
 
 import assert from "node:assert/strict";
 import { runWw } from "../support/ww.ts";
@@ -18,6 +18,8 @@ const CASES: Record<string, readonly string[]> = {
   "--nofile too low for the native jail's run": ["--jail=native", "--nofile", "3", "/bin/true"],
   "a program the jail's user cannot reach (bwrap)": ["--jail=bwrap", `${tmp}/prog`],
   "a program the jail's user cannot reach (native)": ["--jail=native", `${tmp}/prog`],
+  "an /ipfs/ path whose root is no CID": ["/ipfs/QmNotACid"],
+  "a --uid larger than bwrap takes": ["--uid", "2147483648", "/bin/true"],
 };
 
 for (const [what, args] of Object.entries(CASES)) {
