@@ -54,6 +54,12 @@ export async function serveHost(
 /** Most characters of a program's name in ww's lines about it. */
 const MAX_NAME = 256;
 
+/**
+ * The longest console line ww prints, in characters (UTF-16 units): escaped, at most ten times
+ * that, which fits the 1 MiB stderr queue (run/stderr.ts).
+ */
+const MAX_CONSOLE_LINE = 65536;
+
 /** Ends `p`: SIGTERM, then SIGKILL if it still runs 2 s later. Resolves once it has ended. */
 async function stopStarted(p: ExecProcess): Promise<void> {
   const ended = p.status.then(() => true, () => true);
@@ -163,8 +169,10 @@ class ConsoleServer extends TableServer {
     (call: CallContext) => {
       const p = call.params(ww.Console_Log$Params);
       const level = LEVELS[p.level] ?? `level ${p.level}`;
-      // One log call is one line that ww's reader can trust: see run/escape.ts.
-      this.stderr(`${this.prefix}: ${level}: ${escapeText(p.line)}`);
+      // One log call is one line that ww's reader can trust: see run/escape.ts. Cut before it is
+      // escaped, which may make each character ten: an 8 MiB line of control characters cost
+      // ~450 MiB and 2.5 s to escape, only for the 1 MiB queue to drop it.
+      this.stderr(`${this.prefix}: ${level}: ${escapeText(clipText(p.line, MAX_CONSOLE_LINE))}`);
     },
   ];
 }
