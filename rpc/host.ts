@@ -60,7 +60,10 @@ const MAX_NAME = 256;
  */
 const MAX_CONSOLE_LINE = 65536;
 
-/** Ends `p`: SIGTERM, then SIGKILL if it still runs 2 s later. Resolves once it has ended. */
+/**
+ * Ends `p`: SIGTERM, then SIGKILL if it still runs 2 s later. Resolves once it has ended and its
+ * own connection has been served to its end (the programs it started stopped in turn).
+ */
 async function stopStarted(p: ExecProcess): Promise<void> {
   const ended = p.status.then(() => true, () => true);
   const signal = (name: "SIGTERM" | "SIGKILL") => {
@@ -77,6 +80,7 @@ async function stopStarted(p: ExecProcess): Promise<void> {
   clearTimeout(timer);
   if (late) signal("SIGKILL");
   await ended;
+  await p.served;
 }
 
 /** How long a started program has, after SIGTERM, before SIGKILL (as --timeout gives). */
@@ -275,8 +279,9 @@ class ExecutorServer extends TableServer {
       // Observed here whatever the guest does: a status that rejects (a jail that failed after
       // bwrap reported its pid) must reach the guest through Process.wait, not end ww as an
       // unhandled rejection.
+      // Kept until its own connection is served too: the programs it started are stopped then.
       const forget = () => this.started.delete(process);
-      process.status.then(forget, forget);
+      Promise.all([process.status, process.served]).then(forget, forget);
       call.setResultCap(call.results(ww.Executor_Start$Results), 0, new ProcessServer(process));
     },
   ];

@@ -145,12 +145,14 @@ export function execService(
       // Its jail runs as this one's host id: one --nproc budget for the run's programs.
       startedBy: child,
     });
-    void serveGuest(started, request.grants, {
+    // Awaited with the program (rpc/host.ts stopStarted): when it ends, the programs it started
+    // are stopped before the run may end, and under --jail=none nothing else would stop them.
+    const served = serveGuest(started, request.grants, {
       ...services,
       programName: request.program,
       exec: execService(config, started, start, services),
     });
-    return started;
+    return { pid: started.pid, status: started.status, kill: started.kill, served };
   };
 }
 

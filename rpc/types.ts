@@ -139,6 +139,12 @@ export interface ExecProcess {
   readonly status: Promise<ExitStatus>;
   /** False when the program has already ended. */
   kill(signal: SignalName): boolean;
+  /**
+   * When the program is served a host connection of its own (execService does), resolves once
+   * that has been served to its end, the programs it started stopped: the run waits for it, as
+   * for the program.
+   */
+  readonly served?: Promise<void>;
 }
 
 /**

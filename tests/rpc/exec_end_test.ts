@@ -48,3 +48,41 @@ for (const jail of ["none", "bwrap", "native"]) {
     }
   });
 }
+
+// B's own connection was served from a promise nobody awaited: when B ended, ww stopped what B had
+// started (SIGTERM, SIGKILL 2 s later) but did not wait for it, so a program that ignores SIGTERM
+// outlived ww under --jail=none (where no supervisor or death signal ends it either).
+for (const jail of ["none", "bwrap", "native"]) {
+  Deno.test(`${jail}: what a started program started is stopped before ww ends, even if it ignores SIGTERM`, async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "ww-exec-end-" });
+    const tag = `301.${crypto.getRandomValues(new Uint32Array(1))[0]}`;
+    // A starts B with the executor; B starts a sleep that ignores SIGTERM, and exits once it has
+    // had time to ignore it; so does A.
+    const ww = startWw(
+      [
+        `--jail=${jail}`,
+        "--with-exec",
+        ...(jail === "none" ? [] : ["--ro-bind", dirname(guest)]),
+        guest,
+        "start-exec",
+        guest,
+        "start-pause-exit",
+        "300",
+        "/bin/sh",
+        "-c",
+        `trap '' TERM; exec /bin/sleep ${tag} >/dev/null 2>&1`,
+      ],
+      { TMPDIR: tmp },
+      "stdout",
+    );
+    try {
+      const { code, stderr } = await ww.end();
+      const left = processesWithArg(tag);
+      for (const pid of left) Deno.kill(pid, "SIGKILL");
+      assert.equal(code, 0, stderr);
+      assert.deepEqual(left, [], "the sleep outlived ww");
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  });
+}

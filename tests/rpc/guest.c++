@@ -452,6 +452,19 @@ int main(int argc, char** argv) {
       _exit(0);
     });
   }
+  if (mode == "start-pause-exit" && argc > 3) {
+    // Starts argv[3..], waits until it has started and then argv[2] ms more, and exits.
+    return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) {
+      auto start = host.executorRequest().send().getExecutor().startRequest();
+      start.setProgram(argv[3]);
+      auto args = start.initArgs(argc - 4);
+      for (int i = 4; i < argc; i++) args.set(i - 4, argv[i]);
+      auto process = start.send().getProcess();
+      process.pidRequest().send().wait(ws);
+      usleep(atoi(argv[2]) * 1000);
+      _exit(0);
+    });
+  }
   if (mode == "flood" && argc > 2) {
     return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) {
       auto console = host.consoleRequest().send().getConsole();
