@@ -454,20 +454,16 @@ export function checkGrantsOpen(fds: RunConfig["fds"]): void {
 export function checkInherited(fds: RunConfig["fds"]): void {
   for (const { name, source: fd } of fds) {
     const state = fdState(fd);
-    if (state === "closed") {
-      throw new ClosedFdError(name, fd, {
-        commandLine:
-          `--with-fd ${name}=${fd}: fd ${fd} is not open in the calling process (open it first, e.g. \`${fd}<file ww run ...\`)`,
-      });
-    }
-    if (state !== "close-on-exec") continue;
+    if (state === "inherited") continue;
+    // A close-on-exec one is Deno's own: the caller's fd of that number was closed at the exec of
+    // ww, or never open. To the caller both are the same mistake.
+    const commandLine =
+      `--with-fd ${name}=${fd}: fd ${fd} is not open in the calling process (open it first, e.g. \`${fd}<file ww run ...\`)`;
+    if (state === "closed") throw new ClosedFdError(name, fd, { commandLine });
     throw new GrantError(
       name,
       `grant ${name}: descriptor ${fd} was opened by ww itself, not inherited from the caller (grant a descriptor the caller opened)`,
-      {
-        commandLine:
-          `--with-fd ${name}=${fd}: fd ${fd} was opened by ww itself, not inherited from the caller (grant a descriptor the caller opened)`,
-      },
+      { commandLine },
     );
   }
 }

@@ -51,6 +51,12 @@ const ROWS: readonly Row[] = [
     args: ["run", "--with-fd", "ok=0", "--with-fd", "gone=901", P],
     message: "--with-fd gone=901: fd 901 is not open",
   },
+  // ww's own fd 4 (Deno's, close-on-exec) was named "opened by ww itself": to the caller, who has
+  // no fd 4 open, it is the same mistake.
+  {
+    args: ["run", "--with-fd", "db=4", P],
+    message: "--with-fd db=4: fd 4 is not open in the calling process (open it first",
+  },
   { args: ["run", "--env"], message: "--env needs a value" },
   { args: ["run", "--env", "=x", P], message: "--env =x: the variable name is empty" },
   {
