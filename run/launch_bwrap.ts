@@ -17,6 +17,7 @@ import { SECCOMP_BASE64 } from "../jail/seccomp_table.ts";
 import { nprocShortfall } from "../jail/limits.ts";
 import type { RunConfig } from "../core/config.ts";
 import {
+  CwdError,
   JailError,
   LimitError,
   NamespacesUnavailableError,
@@ -272,7 +273,7 @@ async function jailFailed(
   lease: JailLease | undefined,
   beforeJail: boolean,
   said: string,
-): Promise<SetupError | LimitError> {
+): Promise<SetupError | LimitError | CwdError> {
   const uid = dropTo?.uid ?? Deno.uid() ?? 0;
   const { processes } = config.jail.limits;
   const running = processesOf(uid);
@@ -292,6 +293,17 @@ async function jailFailed(
       const fallback = bwrapFailedChoice(t);
       return new NamespacesUnavailableError(fallback.reason, { ...fallback, backend: "native" });
     }
+  }
+  // --chdir into a directory the jail's user cannot enter: bwrap says so once the jail exists.
+  const chdir = config.jail.chdir;
+  const cannotEnter = chdir === undefined
+    ? undefined
+    : /^(?:bwrap: )?Can't chdir to (.+): (.+)$/.exec(said);
+  if (cannotEnter && cannotEnter[1] === chdir) {
+    const why = `the program cannot enter it in the bwrap jail (${
+      cannotEnter[2]
+    }; choose a directory the jail's user can enter)`;
+    return new CwdError(chdir, `cwd ${chdir}: ${why}`, { commandLine: `--chdir ${chdir}: ${why}` });
   }
   const why = said === "" ? "it ended without saying why (was it killed?)" : said;
   const line = (chosen: string) =>

@@ -175,3 +175,34 @@ Deno.test("an environment too large for the kernel is one line saying so, exit 1
     Deno.removeSync(file);
   }
 });
+
+// bwrap's own words for it ("Can't chdir to ...") ended in "ww doctor tells what this machine
+// offers", as if the machine were at fault.
+Deno.test("--chdir into a directory the jail's user cannot enter: one line naming it, under bwrap as under native", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wwtest-chdir-" });
+  try {
+    await Deno.chmod(dir, 0o755);
+    await Deno.mkdir(`${dir}/closed`, { mode: 0o700 });
+    for (const jail of ["bwrap", "native"]) {
+      const r = await runWw([
+        "run",
+        `--jail=${jail}`,
+        "--ro-bind",
+        dir,
+        "--chdir",
+        `${dir}/closed`,
+        "/bin/pwd",
+      ]);
+      assert.equal(r.code, 125, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^ww: --chdir ${dir}/closed: the program cannot enter it in the ${jail} jail \\(`,
+        ),
+      );
+      assert.match(r.stderr, /choose a directory the jail's user can enter\)\n$/);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
