@@ -55,11 +55,24 @@ export function guestDeno(path: string | undefined): string {
   throw new UsageError("--deno: no deno in PATH (install Deno, or add its directory to PATH)");
 }
 
+/** Whether the file's first 4 KiB hold no NUL byte, as source text never does. */
+function looksLikeText(path: string): boolean {
+  const file = Deno.openSync(path);
+  try {
+    const head = new Uint8Array(4096);
+    const n = file.readSync(head) ?? 0;
+    return !head.subarray(0, n).includes(0);
+  } finally {
+    file.close();
+  }
+}
+
 /**
  * Bundles the guest `script` (as the user named it, relative to `cwd`) with `deno bundle` into a
  * new private directory under $TMPDIR. Returns the bundle's path and a function that removes the
- * directory. A missing file is a NotFoundError (127, as for any missing program); a guest that
- * does not bundle is a UsageError naming it and deno's first error line; both leave nothing. So
+ * directory. A missing file is a NotFoundError (127, as for any missing program); a directory, a
+ * binary, or a guest that does not bundle is a UsageError naming it (and deno's first error
+ * line); each leaves nothing. So
  * does aborting `signal`: deno bundle is stopped (SIGTERM), and the call rejects.
  */
 export async function bundleGuest(
@@ -69,11 +82,24 @@ export async function bundleGuest(
   tmpdir: string | undefined,
   signal?: AbortSignal,
 ): Promise<{ bundle: string; remove: () => void }> {
+  const path = absolutePath(cwd, script);
+  let info: Deno.FileInfo;
   try {
-    if (!Deno.statSync(absolutePath(cwd, script)).isFile) throw new Deno.errors.NotFound();
+    info = Deno.statSync(path);
   } catch {
     throw new NotFoundError(
       `--deno ${script}: no such file (the guest's entry file, e.g. main.ts)`,
+    );
+  }
+  if (!info.isFile) {
+    throw new UsageError(
+      `--deno ${script}: not a regular file (the guest's entry file, e.g. main.ts)`,
+    );
+  }
+  // deno bundle never returned from a binary given as the entry file (an ELF without .ts).
+  if (!looksLikeText(path)) {
+    throw new UsageError(
+      `--deno ${script}: not a text file (a Deno guest is TypeScript or JavaScript source; run a binary without --deno)`,
     );
   }
   const parent = workdirParent(tmpdir);

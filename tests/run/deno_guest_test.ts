@@ -63,6 +63,28 @@ Deno.test("--deno with a missing guest exits 127 in one line naming it", async (
   ]);
 });
 
+// A directory was "no such file", and deno bundle never returned from an ELF without a .ts name.
+Deno.test("--deno with a directory or a binary as the guest exits 125 in one line naming it", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-deno-" });
+  try {
+    Deno.copyFileSync("/bin/true", `${dir}/elf`);
+    for (
+      const [guest, why] of [
+        [dir, "not a regular file"],
+        [`${dir}/elf`, "not a text file"],
+      ]
+    ) {
+      const r = await run(["--deno", guest]);
+      assert.equal(r.code, 125, r.stderr);
+      assert.deepEqual(errorLines(r.stderr).length, 1, r.stderr);
+      assert.match(r.stderr, new RegExp(`^ww: --deno ${guest}: ${why} \\(`));
+    }
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["elf"]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 Deno.test("--deno with a guest that does not bundle exits 125 in one line naming it", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "wwtest-deno-" });
   try {
