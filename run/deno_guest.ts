@@ -72,8 +72,8 @@ function looksLikeText(path: string): boolean {
  * new private directory under $TMPDIR. Returns the bundle's path and a function that removes the
  * directory. A missing file is a NotFoundError (127, as for any missing program); a directory, a
  * binary, or a guest that does not bundle is a UsageError naming it (and deno's first error
- * line); each leaves nothing. So
- * does aborting `signal`: deno bundle is stopped (SIGTERM), and the call rejects.
+ * line); each leaves nothing. So does aborting `signal`: deno bundle is stopped (SIGTERM), and the
+ * call rejects.
  */
 export async function bundleGuest(
   deno: string,
