@@ -335,7 +335,7 @@ export const FLAGS: readonly Flag[] = [
     value: "<backend>",
     group: "jail",
     help:
-      "`auto` (default): bwrap where this machine can really create user namespaces, else native; `bwrap`: bubblewrap namespaces + seccomp + limits; `native`: Landlock + seccomp + limits, no namespaces; `none`: not jailed",
+      "`auto` (default): bwrap where this machine can really create user namespaces, else native; `bwrap`: bubblewrap namespaces + seccomp + limits; `native`: Landlock + seccomp + limits, no namespaces but, as root, a network of its own; `none`: not jailed",
     see: { title: "The jail", anchor: "#the-jail" },
     set: (s, value) => {
       if (!(JAIL_BACKENDS as readonly string[]).includes(value)) {

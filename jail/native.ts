@@ -99,6 +99,12 @@ export interface NativePlan {
   readonly seccomp?: string;
   /** The program's cwd (--chdir); the work directory when absent. */
   readonly cwd?: string;
+  /**
+   * A network namespace of the program's own, with only its loopback up (no --net, and ww holds
+   * CAP_SYS_ADMIN to make one): it closes what Landlock's TCP rights leave open on the host's
+   * network, UDP, a listen() on a socket never bound, abstract unix socket names.
+   */
+  readonly privateNetwork?: boolean;
 }
 
 /** A protection the native jail wants and what it stops. */
@@ -113,6 +119,12 @@ export interface NativePlanResult {
   readonly enforced: readonly NativeProtection[];
   readonly missing: readonly NativeProtection[];
 }
+
+const NETWORK_PROTECTION: NativeProtection = {
+  name: "network-namespace",
+  what:
+    "a network namespace of its own, when ww may make one (no --net): no UDP, listening or abstract unix names on the host's",
+};
 
 const SECCOMP_PROTECTION: NativeProtection = {
   name: "seccomp",
@@ -226,6 +238,8 @@ export function nativePlan(input: NativeInput): NativePlanResult | NativePlanErr
   // Compiled once, at build time (jail/seccomp_table.ts): the same bytes as seccompProgram.
   const seccomp = facts.seccomp && facts.arch ? SECCOMP_BASE64[facts.arch].native : undefined;
   (seccomp ? enforced : missing).push(SECCOMP_PROTECTION);
+  const privateNetwork = !policy.net && hasCapability(facts.identity, CAP_SYS_ADMIN);
+  if (privateNetwork) enforced.push(NETWORK_PROTECTION);
   if (missing.length > 0 && !policy.allowWeakerJail) {
     const why = `this machine cannot enforce ${missing.map((p) => p.name).join(", ")} (${
       abiText(facts.landlockAbi)
@@ -274,6 +288,7 @@ export function nativePlan(input: NativeInput): NativePlanResult | NativePlanErr
     ...(landlockRules ? { landlock: landlockRules } : {}),
     ...(seccomp ? { seccomp } : {}),
     ...(policy.chdir !== undefined ? { cwd: policy.chdir } : {}),
+    ...(privateNetwork ? { privateNetwork } : {}),
   };
   return { plan, enforced, missing };
 }
@@ -302,6 +317,12 @@ function nativeChdirProblem(
 
 const CAP_SETGID = 6n;
 const CAP_SETPCAP = 8n;
+const CAP_SYS_ADMIN = 21n;
+
+/** Whether `id` holds capability `cap` (its effective set). */
+function hasCapability(id: ProcessIdentity, cap: bigint): boolean {
+  return (id.capEffective >> cap & 1n) === 1n;
+}
 
 function identityPlan(
   policy: JailPolicy,
@@ -343,7 +364,7 @@ function identityPlan(
     }
     return {};
   }
-  const has = (cap: bigint) => (id.capEffective >> cap & 1n) === 1n;
+  const has = (cap: bigint) => hasCapability(id, cap);
   return {
     plan: {
       uid,

@@ -42,5 +42,6 @@ export function nativeStagePlan(plan: NativePlan, workdir: string): StagePlan {
     env: plan.env,
     workdir,
     ...(plan.cwd !== undefined ? { cwd: plan.cwd } : {}),
+    ...(plan.privateNetwork ? { privateNetwork: true } : {}),
   };
 }

@@ -84,6 +84,11 @@ export interface StagePlan {
    * makes it the new session's controlling terminal (TIOCSCTTY), for job control.
    */
   readonly controllingTerminal?: boolean;
+  /**
+   * The program's process unshares a network namespace, and brings its loopback up, before it
+   * gives up its privileges (NativePlan.privateNetwork); a failure is the step "network".
+   */
+  readonly privateNetwork?: boolean;
 }
 
 /** A line the stage writes on its status descriptor. */
@@ -104,6 +109,7 @@ const FLAGS = {
   listenPid: 1 << 7,
   controllingTerminal: 1 << 8,
   lease: 1 << 9,
+  privateNetwork: 1 << 10,
 };
 const MAGIC = "WWSTAGE1";
 const ENCODER = new TextEncoder();
@@ -130,7 +136,8 @@ export function encodeStagePlan(plan: StagePlan): Uint8Array {
       f(plan.identity?.clearGroups, FLAGS.clearGroups) |
       f(plan.listenPid, FLAGS.listenPid) |
       f(plan.controllingTerminal, FLAGS.controllingTerminal) |
-      f(plan.leaseFd !== undefined, FLAGS.lease),
+      f(plan.leaseFd !== undefined, FLAGS.lease) |
+      f(plan.privateNetwork, FLAGS.privateNetwork),
   );
   out.word(plan.parentPid);
   out.word(plan.closeOnExecFrom);

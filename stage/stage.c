@@ -195,6 +195,7 @@ enum {
   F_LISTEN_PID = 1 << 7,
   F_TTY = 1 << 8,
   F_LEASE = 1 << 9,
+  F_NEWNET = 1 << 10,
 };
 
 struct limit {
@@ -470,6 +471,26 @@ static long add_descriptor_rules(int ruleset, u64 handled) {
   return r;
 }
 
+/*
+ * Brings up "lo" in this process's (new) network namespace, as bwrap does in its own: ioctl
+ * SIOCGIFFLAGS, then SIOCSIFFLAGS with IFF_UP, on a datagram socket. Returns 0 or -errno.
+ */
+static long loopback_up(void) {
+  long sock = SYS3(socket, 2 /* AF_INET */, 2 /* SOCK_DGRAM */ | O_CLOEXEC, 0);
+  if (sock < 0) return sock;
+  /* struct ifreq: the name in 16 bytes, then a union whose first member is the flags (short). */
+  u8 ifr[40] __attribute__((aligned(8)));
+  memset(ifr, 0, sizeof ifr);
+  memcpy(ifr, "lo", 3);
+  long r = SYS3(ioctl, sock, 0x8913 /* SIOCGIFFLAGS */, ifr);
+  if (r >= 0) {
+    *(unsigned short *)(ifr + 16) |= 1 /* IFF_UP */;
+    r = SYS3(ioctl, sock, 0x8914 /* SIOCSIFFLAGS */, ifr);
+  }
+  SYS1(close, sock);
+  return r < 0 ? r : 0;
+}
+
 static __attribute__((noreturn)) void child(const struct plan *pl, long supervisor) {
   u64 none = 0;
   step = "signals";
@@ -496,6 +517,13 @@ static __attribute__((noreturn)) void child(const struct plan *pl, long supervis
   step = "close-on-exec";
   CHECK(SYS3(close_range, pl->close_from, ~0U, CLOSE_RANGE_CLOEXEC), 0);
   if (pl->flags & F_KEEP_OPEN) CHECK(SYS3(fcntl, pl->program_fd, F_SETFD, 0), 0);
+
+  /* A network of its own (needs CAP_SYS_ADMIN, and CAP_NET_ADMIN for its loopback): now. */
+  if (pl->flags & F_NEWNET) {
+    step = "network";
+    CHECK(SYS1(unshare, CLONE_NEWNET), 0);
+    CHECK(loopback_up(), 0);
+  }
 
   /* Raising a hard limit needs CAP_SYS_RESOURCE: now, while privileges are held. */
   step = "rlimits";

@@ -61,6 +61,7 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f) 
   sys6(__NR_##n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
 
 /* Signal numbers and the rest: the same on x86_64 and aarch64 (asm-generic). */
+#define CLONE_NEWNET 0x40000000
 #define SIGKILL 9
 #define SIGCHLD 17
 #define SIGCONT 18

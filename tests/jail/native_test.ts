@@ -13,7 +13,7 @@ import { reportFds } from "../support/children.ts";
 import { processesWithArg } from "../support/procs.ts";
 import { fdNumbers, parseReport as parseFdReport } from "../support/report.ts";
 import { buildC } from "../support/build.ts";
-import { runWw, runWwAsUser } from "../support/ww.ts";
+import { runWw, runWwAsUser, startWw } from "../support/ww.ts";
 import { runUnder } from "./deny.ts";
 import {
   exists,
@@ -130,8 +130,9 @@ const BLOCKED: Blocked[] = [
   {
     probe: "abstract_connect",
     does: "connect to a host abstract unix socket",
-    by: "Landlock abstract-socket scope",
-    detail: /connect @.*: EPERM/,
+    // As root the jail's own network namespace has no host names to find; else Landlock's scope.
+    by: "the jail's network namespace, or Landlock abstract-socket scope",
+    detail: Deno.uid() === 0 ? /connect @.*: ECONNREFUSED/ : /connect @.*: EPERM/,
   },
   {
     probe: "raw_socket",
@@ -524,5 +525,38 @@ test("native jail run by an unprivileged user: same uid, yet the program cannot 
     assert.equal(r.stdout, "4242\ncannot-signal-ww\n", r.stderr);
   } finally {
     Deno.removeSync(home, { recursive: true });
+  }
+});
+
+// Landlock's TCP rights see bind and connect only: a native jail sent UDP anywhere, listened on
+// every host address through listen() on a socket it never bound, and took abstract unix names
+// that host clients then reached. As root (CAP_SYS_ADMIN) it now has a network of its own.
+test("native jail as root, without --net: a network of its own, with nothing on the host's", async () => {
+  const name = `wwtest-${crypto.randomUUID()}`;
+  const script = [
+    "import socket, time",
+    "t = socket.socket(); t.listen()",
+    `u = socket.socket(socket.AF_UNIX); u.bind('\\0${name}'); u.listen()`,
+    "d = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
+    "try:",
+    "    d.sendto(b'x', ('192.0.2.1', 9)); udp = 'sent'",
+    "except OSError as e:",
+    "    udp = 'unsent'",
+    "print(t.getsockname()[1], udp, flush=True)",
+    "time.sleep(30)",
+  ].join("\n");
+  const ww = startWw([...NATIVE, "/usr/bin/python3", "-c", script], {}, "stdout");
+  try {
+    const [port, udp] = (await ww.until(/\d+ \w+\n/)).trim().split(" ");
+    assert.equal(udp, "unsent");
+    await assert.rejects(Deno.connect({ hostname: "127.0.0.1", port: Number(port) }));
+    const abstract = await new Deno.Command("/usr/bin/python3", {
+      args: ["-c", `import socket; socket.socket(socket.AF_UNIX).connect('\\0${name}')`],
+      stderr: "piped",
+    }).output();
+    assert.equal(abstract.success, false, "a host client reached the jail's abstract socket");
+  } finally {
+    ww.proc.kill("SIGKILL");
+    await ww.end();
   }
 });
