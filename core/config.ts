@@ -109,16 +109,21 @@ export function envKeyProblem(key: string): string | undefined {
 
 /**
  * Why `key` cannot be a variable name given on the command line (`--env`, `--env-file`):
- * envKeyProblem's reasons, and whitespace, which is a typo there (`--env "A B=1"`, `A B=1` in a
- * file) though execve(2) would pass it.
+ * envKeyProblem's reasons, and whitespace or a slash, which are typos there (`--env "A B=1"`,
+ * `A B=1` in a file; `--env /bin/app`, a value forgotten, which took the program as a name)
+ * though execve(2) would pass them.
  *
  * @example
  * commandLineEnvKeyProblem("A B");
  * // 'the variable name "A B" contains whitespace'
  */
 export function commandLineEnvKeyProblem(key: string): string | undefined {
+  const quoted = JSON.stringify(key);
   return envKeyProblem(key) ??
-    (/\s/.test(key) ? `the variable name ${JSON.stringify(key)} contains whitespace` : undefined);
+    (/\s/.test(key) ? `the variable name ${quoted} contains whitespace` : undefined) ??
+    (key.includes("/")
+      ? `the variable name ${quoted} contains '/' (a value forgotten? --env KEY=VALUE)`
+      : undefined);
 }
 
 /**

@@ -63,6 +63,11 @@ const ROWS: readonly Row[] = [
     args: ["run", "--env", "A B=1", P],
     message: '--env A B=1: the variable name "A B" contains whitespace',
   },
+  // Its value forgotten, --env took the program for a name, and ww said "missing <binary>".
+  {
+    args: ["run", "--env", "/bin/true"],
+    message: `--env /bin/true: the variable name "/bin/true" contains '/' (a value forgotten?`,
+  },
   // Read to its end, it never ends: ww reads at most 1 MiB and a byte.
   {
     args: ["run", "--env-file", "/dev/zero", P],
