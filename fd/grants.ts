@@ -379,7 +379,8 @@ export function grantFailure(
           ? "no such file (check the path)"
           : "the parent directory does not exist (create it first)";
         // `PATH:wx`: a mode mistyped became part of the path (a path may hold ':').
-        const suffix = "open" in g ? /:([a-z]{1,3})$/.exec(g.open)?.[1] : undefined;
+        // (Not for ":w" alone, a file of that name: it has no path before a mode.)
+        const suffix = "open" in g ? /.:([A-Za-z]{1,3})$/.exec(g.open)?.[1] : undefined;
         return suffix === undefined ? why : `${why}; ':${suffix}' is not a mode (r, w, a or rw)`;
       }
       case "ENOTDIR":

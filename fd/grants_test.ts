@@ -141,6 +141,12 @@ Deno.test("failures are worded per grant kind and name the grant", () => {
     grantFailure({ name: "o", open: "/tmp/out:wx" }, "ENOENT"),
     "--open o=/tmp/out:wx: no such file (check the path); ':wx' is not a mode (r, w, a or rw)",
   );
+  // Upper case too; but ":r" alone names a file ":r", with no path before a mode to blame.
+  assert.match(grantFailure({ name: "o", open: "/tmp/out:R" }, "ENOENT"), /; ':R' is not a mode/);
+  assert.equal(
+    grantFailure({ name: "g", open: ":r" }, "ENOENT"),
+    "--open g=:r: no such file (check the path)",
+  );
   assert.match(
     grantFailure(write, "ENOENT"),
     /^--open w=\/x:w: the parent directory does not exist/,
