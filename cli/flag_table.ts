@@ -189,11 +189,10 @@ export const FLAGS: readonly Flag[] = [
     help:
       "`--env` for each line of FILE in docker's format: `KEY=VALUE` (the value verbatim to the end of the line), `KEY`, `# comment`, blank lines",
     // In command-line order with --env: a later value for the same key wins.
-    set: (s, value, c) =>
-      Object.assign(
-        s.env,
-        readEnvFile(value, absolutePath(c.cwd, value), c.callerEnv, c.readFile),
-      ),
+    set: (s, value, c) => {
+      if (value === "") throw new UsageError("--env-file: the path is empty");
+      Object.assign(s.env, readEnvFile(value, absolutePath(c.cwd, value), c.callerEnv, c.readFile));
+    },
   },
   {
     name: "--chdir",

@@ -68,6 +68,8 @@ const ROWS: readonly Row[] = [
     args: ["run", "--env", "/bin/true"],
     message: `--env /bin/true: the variable name "/bin/true" contains '/' (a value forgotten?`,
   },
+  // Empty, it named the cwd: "cannot read it (Is a directory (os error 21))".
+  { args: ["run", "--env-file", "", P], message: "--env-file: the path is empty" },
   // Read to its end, it never ends: ww reads at most 1 MiB and a byte.
   {
     args: ["run", "--env-file", "/dev/zero", P],
