@@ -337,6 +337,8 @@ export function grantFailure(
     switch (code) {
       case "unknown host":
         return "unknown host (use a name the host resolves, or a numeric address)";
+      case "ENOTSOCK":
+        return "not a socket: a file of another kind is there (check the path)";
       case "untrusted link":
         return `${link?.link} is a symbolic link owned by uid ${link?.uid}: in a grant's path ww follows only links owned by root or by ${
           words === "commandLine" ? "its caller" : "this process's user"

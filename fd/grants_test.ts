@@ -135,6 +135,7 @@ Deno.test("failures are worded per grant kind and name the grant", () => {
   assert.match(grantFailure(conn, "ETIMEDOUT"), /^--connect c=tcp:db:5432: connection timed out/);
   assert.match(grantFailure(conn, "ECONNREFUSED"), /connection refused/);
   assert.match(grantFailure(conn, "unknown host"), /: unknown host/);
+  assert.match(grantFailure(conn, "ENOTSOCK"), /: not a socket: a file of another kind is there/);
   assert.match(grantFailure(read, "ENOENT"), /: no such file \(check the path\)$/);
   // A mistyped mode is part of the path (parseOpenSpec): the line says so.
   assert.equal(

@@ -75,3 +75,4 @@ export const EINVAL = 22;
 export const ENXIO = 6;
 export const EINPROGRESS = 115;
 export const EADDRINUSE = 98;
+export const ENOTSOCK = 88;

@@ -6,7 +6,7 @@
 // and truncates no `:w` file (OpenedGrants.start does, once every check has passed). A
 // `--listen unix:PATH` takes over a socket nobody listens on, as servers do (listenUnix).
 
-import { EADDRINUSE } from "../ffi/errno.ts";
+import { EADDRINUSE, ENOTSOCK } from "../ffi/errno.ts";
 import { O_CREAT, O_EXCL } from "../ffi/flags.ts";
 import { closeFd, truncateFd } from "../ffi/fd.ts";
 import { holdFile, isStillAt } from "../ffi/stat.ts";
@@ -196,6 +196,10 @@ async function openOne(
     // appeared since the check is followed.
     const held = holdNoSymlinks(unix.path);
     try {
+      // connect(2) says ECONNREFUSED for a file that is no socket, as for a server that is down.
+      if (!Deno.statSync(`/proc/self/fd/${held}`).isSocket) {
+        throw new SyscallError("connect", ENOTSOCK, unix.path);
+      }
       return await connectSocket(
         unixSockaddr(`/proc/self/fd/${held}`),
         CONNECT_TIMEOUT_MS,

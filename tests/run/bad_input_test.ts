@@ -68,6 +68,11 @@ const ROWS: readonly Row[] = [
     args: ["run", "--env", "/bin/true"],
     message: `--env /bin/true: the variable name "/bin/true" contains '/' (a value forgotten?`,
   },
+  // connect(2) says ECONNREFUSED for a file that is no socket: "is the server running?".
+  {
+    args: ["run", "--connect", "c=unix:/etc/hostname", P],
+    message: "--connect c=unix:/etc/hostname: not a socket: a file of another kind is there",
+  },
   // Empty, it named the cwd: "cannot read it (Is a directory (os error 21))".
   { args: ["run", "--env-file", "", P], message: "--env-file: the path is empty" },
   // Read to its end, it never ends: ww reads at most 1 MiB and a byte.
