@@ -28,16 +28,28 @@ const ENV_FILE_MAX = 1 << 20;
  */
 const stderr = new StderrQueue(openStderr);
 
+/** A usage error for a command that takes no arguments and got some, as `ww doctor extra` is. */
+function noArguments(command: string, rest: readonly string[]): void {
+  if (rest.length > 0) {
+    throw new WwError(
+      `${command} takes no arguments (${rest.join(" ")}); try ww ${command}`,
+      EXIT.usage,
+    );
+  }
+}
+
 async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
   switch (command) {
     case "--version":
     case "version":
+      noArguments(command, rest);
       console.log(`ww ${denoJson.version}`);
       return 0;
     case "--help":
     case "-h":
     case "help":
+      noArguments(command, rest);
       console.log(usageText(denoJson.version));
       return 0;
     case "run":
@@ -50,12 +62,7 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case "doctor": {
-      if (rest.length > 0) {
-        throw new WwError(
-          `doctor takes no arguments (${rest.join(" ")}); try ww doctor`,
-          EXIT.usage,
-        );
-      }
+      noArguments(command, rest);
       const { doctor } = await lazyImport<typeof import("./run/doctor.ts")>("run/doctor.ts");
       return await doctor();
     }

@@ -20,6 +20,11 @@ interface Row {
 const ROWS: readonly Row[] = [
   { args: ["frobnicate"], message: "unknown command frobnicate" },
   { args: ["doctor", "extra"], message: "doctor takes no arguments (extra); try ww doctor" },
+  {
+    args: ["--version", "extra"],
+    message: "--version takes no arguments (extra); try ww --version",
+  },
+  { args: ["help", "x"], message: "help takes no arguments (x); try ww help" },
   { args: ["run"], message: "missing <binary>" },
   { args: ["run", "--"], message: "missing <binary>" },
   { args: ["run", ""], message: "the program name is empty" },
