@@ -68,7 +68,8 @@ export function grantProblem(
   earlier: readonly FdGrant[],
   words: Wording = "commandLine",
 ): string | undefined {
-  // The flag as typed, or for a library caller the list entry (`earlier` is the list before it).
+  // The flag, rebuilt from the grant (a number typed 03 shows as 3), or for a library caller the
+  // list entry (`earlier` is the list before it).
   const flag = words === "commandLine"
     ? `--with-fd ${grant.name}=${grant.source}`
     : `fds[${earlier.length}] ${JSON.stringify(grant.name)}`;
