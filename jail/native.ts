@@ -238,7 +238,10 @@ export function nativePlan(input: NativeInput): NativePlanResult | NativePlanErr
   // Compiled once, at build time (jail/seccomp_table.ts): the same bytes as seccompProgram.
   const seccomp = facts.seccomp && facts.arch ? SECCOMP_BASE64[facts.arch].native : undefined;
   (seccomp ? enforced : missing).push(SECCOMP_PROTECTION);
-  const privateNetwork = !policy.net && hasCapability(facts.identity, CAP_SYS_ADMIN);
+  // unshare(CLONE_NEWNET) needs CAP_SYS_ADMIN, and its loopback CAP_NET_ADMIN (docker's
+  // --cap-add SYS_ADMIN gives the one without the other).
+  const privateNetwork = !policy.net && hasCapability(facts.identity, CAP_SYS_ADMIN) &&
+    hasCapability(facts.identity, CAP_NET_ADMIN);
   if (privateNetwork) enforced.push(NETWORK_PROTECTION);
   if (missing.length > 0 && !policy.allowWeakerJail) {
     const why = `this machine cannot enforce ${missing.map((p) => p.name).join(", ")} (${
@@ -317,6 +320,7 @@ function nativeChdirProblem(
 
 const CAP_SETGID = 6n;
 const CAP_SETPCAP = 8n;
+const CAP_NET_ADMIN = 12n;
 const CAP_SYS_ADMIN = 21n;
 
 /** Whether `id` holds capability `cap` (its effective set). */

@@ -71,8 +71,6 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     mknod: 133,
     personality: 135,
     setpriority: 141,
-    sched_setparam: 142,
-    sched_setscheduler: 144,
     vhangup: 153,
     pivot_root: 155,
     adjtimex: 159,
@@ -89,7 +87,6 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     init_module: 175,
     delete_module: 176,
     quotactl: 179,
-    sched_setaffinity: 203,
     lookup_dcookie: 212,
     semtimedop: 220,
     clock_settime: 227,
@@ -123,7 +120,6 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     process_vm_readv: 310,
     process_vm_writev: 311,
     finit_module: 313,
-    sched_setattr: 314,
     kexec_file_load: 320,
     bpf: 321,
     userfaultfd: 323,
@@ -169,9 +165,6 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     delete_module: 106,
     clock_settime: 112,
     ptrace: 117,
-    sched_setparam: 118,
-    sched_setscheduler: 119,
-    sched_setaffinity: 122,
     setpriority: 140,
     reboot: 142,
     settimeofday: 170,
@@ -212,7 +205,6 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     process_vm_readv: 270,
     process_vm_writev: 271,
     finit_module: 273,
-    sched_setattr: 274,
     bpf: 280,
     userfaultfd: 282,
     kexec_file_load: 294,
@@ -444,12 +436,13 @@ export const DENIED_SYSCALLS: readonly DeniedSyscall[] = [
  * watch: a jail that may not list /tmp learns the names of files others open there. ENOSYS, as
  * on a kernel built without them, lets programs fall back (tail -f polls, glib's file monitor
  * polls, a program that needs shared memory says SysV IPC is missing). Setting another process's
- * limits, priority or CPUs is refused: the jail's uid may be a host process's too (see below).
+ * limits, or a whole user's priority, is refused: the jail's uid may be a host process's too.
  */
 // sys/resource.h and linux/ioprio.h: the "which" that names every process of a user.
 const PRIO_USER = 2;
 const IOPRIO_WHO_USER = 3;
-const OTHERS_REASON = "another process: the jail's uid may run outside it, or be its supervisor's";
+const OTHERS_REASON =
+  "another process's limits: the jail's uid may run outside it, or be its supervisor's";
 const USER_REASON = "every process of a user: the jail's uid may have some outside it";
 
 export const NATIVE_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
@@ -496,30 +489,25 @@ export const NATIVE_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
     reason: "watches see past Landlock: files others use anywhere on a mount",
   })),
   // A process of the jail's uid outside the jail (ww not root, or --uid of an account), and the
-  // jail's supervisor when ww is not root, are the jail's to lower the limits of, renice, pin or
-  // starve: Landlock scopes signals, not these, and there is no pid namespace to hide them. So
-  // only the caller itself (pid 0; PRIO_PGRP 0 is the jail's own process group) may be named.
-  ...["prlimit64", "sched_setparam", "sched_setscheduler", "sched_setaffinity", "sched_setattr"]
-    .map((name): DeniedSyscall => ({
-      name,
-      errno: "EPERM",
-      when: { arg: 0, noneOf: [0] },
-      reason: OTHERS_REASON,
-    })),
+  // jail's supervisor when ww is not root, are the jail's to lower the limits of: Landlock scopes
+  // signals, not prlimit, and there is no pid namespace to hide them (a supervisor whose file limit
+  // went to 0 could not end the jail). So prlimit names the caller only (pid 0: glibc's
+  // setrlimit), and setpriority and ioprio_set never a whole user. Naming another process or
+  // thread for priority or CPUs stays allowed: libraries name their own threads by tid
+  // (pthread_setaffinity_np, pthread_setschedparam), which a filter cannot tell from another's.
+  { name: "prlimit64", errno: "EPERM", when: { arg: 0, noneOf: [0] }, reason: OTHERS_REASON },
   {
     name: "setpriority",
     errno: "EPERM",
     when: { arg: 0, oneOf: [PRIO_USER] },
     reason: USER_REASON,
   },
-  { name: "setpriority", errno: "EPERM", when: { arg: 1, noneOf: [0] }, reason: OTHERS_REASON },
   {
     name: "ioprio_set",
     errno: "EPERM",
     when: { arg: 0, oneOf: [IOPRIO_WHO_USER] },
     reason: USER_REASON,
   },
-  { name: "ioprio_set", errno: "EPERM", when: { arg: 1, noneOf: [0] }, reason: OTHERS_REASON },
   {
     name: "socket",
     errno: "EAFNOSUPPORT",

@@ -97,7 +97,15 @@ export async function bundleGuest(
     );
   }
   // deno bundle never returned from a binary given as the entry file (an ELF without .ts).
-  if (!looksLikeText(path)) {
+  let text: boolean;
+  try {
+    text = looksLikeText(path);
+  } catch (e) {
+    throw new UsageError(
+      `--deno ${script}: cannot read it (${e instanceof Error ? e.message : e})`,
+    );
+  }
+  if (!text) {
     throw new UsageError(
       `--deno ${script}: not a text file (a Deno guest is TypeScript or JavaScript source; run a binary without --deno)`,
     );

@@ -3,8 +3,9 @@
 // grant laid out after the caller's. A failure closes everything opened so far, removes any
 // socket file ww created, and reports one line naming the grant (fd/grants.ts words it); so does
 // a run refused after its grants were opened, which also removes the files an `--open` created,
-// and truncates no `:w` file (OpenedGrants.start does, once every check has passed). A
-// `--listen unix:PATH` takes over a socket nobody listens on, as servers do (listenUnix).
+// and, when ww refused it, truncates no `:w` file (OpenedGrants.start does, right before the
+// spawn). A `--listen unix:PATH` takes over a socket nobody listens on, as servers do
+// (listenUnix).
 
 import { EADDRINUSE, ENOTSOCK } from "../ffi/errno.ts";
 import { O_CREAT, O_EXCL } from "../ffi/flags.ts";
@@ -67,10 +68,13 @@ export interface OpenedGrants {
   readonly fds: readonly FdGrant[];
   readonly listeners: readonly Listener[];
   /**
-   * The run has passed every check and its program is about to be spawned: truncates each `:w`
-   * file, and keeps the files the `--open`s created (until then a failing start removes them).
+   * The run has passed every check of ww's and its program is about to be spawned: truncates each
+   * `:w` file. (A refusal of the jail's own after the spawn, a --chdir its user cannot enter or
+   * bwrap failing, finds it truncated: the stage would have to truncate it, right before execve.)
    */
   readonly start: () => void;
+  /** The program has started: the files the `--open`s created stay (a failed start removes them). */
+  readonly keep: () => void;
   /** Closes ww's copies, once the program holds its own (a connection must end with it). */
   readonly closeInWw: () => void;
 }
@@ -90,18 +94,16 @@ export async function openOwnGrants(
   const listeners: Listener[] = [];
   const closers: (() => void)[] = [];
   const truncate: number[] = [];
-  const created: OpenedFile[] = [];
-  let started = false;
-  // Registered first, so it runs last: after the descriptors are closed, and only for a start
-  // that failed.
-  cleanups.add(() => started || created.forEach(removeIfStillThere));
+  let truncated = false;
+  let kept = false;
   for (const g of own) {
     let fd: number;
+    let file: OpenedFile | undefined;
     try {
       const opened = await openOne(g, cleanups, listeners, signal);
       fd = typeof opened === "number" ? opened : opened.fd;
       if (typeof opened !== "number") {
-        if (opened.created) created.push(opened);
+        file = opened;
         if (opened.truncate) truncate.push(opened.fd);
       }
     } catch (e) {
@@ -127,15 +129,20 @@ export async function openOwnGrants(
       });
     }
     closers.push(cleanups.add(() => closeFd(fd)));
+    const created = file?.created ? file : undefined;
+    if (created) cleanups.add(() => kept || removeIfStillThere(created));
     fds.push(ownFdGrant(g, fd, socketActivation));
   }
   return {
     fds,
     listeners,
     start: () => {
-      if (started) return; // a second launcher (bwrap fell back to native) starts it again
-      started = true;
+      if (truncated) return; // a second launcher (bwrap fell back to native) starts it again
+      truncated = true;
       truncate.forEach(truncateFd);
+    },
+    keep: () => {
+      kept = true;
     },
     closeInWw: () => closers.forEach((c) => c()),
   };
@@ -144,7 +151,7 @@ export async function openOwnGrants(
 /** A file an `--open` grant opened: what the run must do with it. */
 interface OpenedFile {
   readonly fd: number;
-  /** Its path, with no link on it (trustedPath), and its identity when opened. */
+  /** Its path, with no link on it (trustedPath), and the file's identity when opened. */
   readonly path: string;
   readonly dev: number;
   readonly ino: number;
@@ -154,7 +161,10 @@ interface OpenedFile {
   readonly truncate: boolean;
 }
 
-/** Removes a file a failed start created, if the same file is still at its path. */
+/**
+ * Removes a file a failed start created, if the same file is still at its path. (By identity, not
+ * by its descriptor: ww's copy may be closed by then, once the program held its own.)
+ */
 function removeIfStillThere(file: OpenedFile): void {
   const now = Deno.lstatSync(file.path);
   if (now.dev === file.dev && now.ino === file.ino) Deno.removeSync(file.path);

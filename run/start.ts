@@ -240,7 +240,7 @@ export async function startProgram(
     const opened: OpenedGrants = config.own?.length
       ? await (await lazyImport<typeof import("./own_grants.ts")>("run/own_grants.ts"))
         .openOwnGrants(config.own, cleanups, config.socketActivation ?? false, options.signal)
-      : { fds: [], listeners: [], start: () => {}, closeInWw: () => {} };
+      : { fds: [], listeners: [], start: () => {}, keep: () => {}, closeInWw: () => {} };
     // The terminal code is loaded only for a run with a terminal: the others must not pay for it.
     const tty = config.tty || options.terminal !== undefined
       ? await lazyImport<typeof import("./tty.ts")>("run/tty.ts")
@@ -306,7 +306,9 @@ export async function startProgram(
         ops.setTimeout(() => launched.killAll(), TIMEOUT_GRACE_MS);
       }, config.jail.timeoutMs);
     }
-    const status = launched.ended.finally(async () => {
+    // The files the --opens created stay once the program ran (a jail that failed even after the
+    // spawn, as bwrap may, ends in a rejection: they are removed then).
+    const status = launched.ended.then((s) => (opened.keep(), s)).finally(async () => {
       ended = true;
       // A run without a timeout never touches the timer globals: their first use costs ~3 ms
       // of start-up.

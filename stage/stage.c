@@ -412,7 +412,8 @@ static long take_terminal(void) { return SYS3(ioctl, 0, TIOCSCTTY, 0); }
  * directory, what may be opened beneath it), as Landlock rights; 0 for none, or for no rule at all
  * (a socket or pipe has no path for Landlock to judge; a descriptor closed on exec is the stage's
  * own). As it was opened, never more: read if readable, written if writable but not append-only
- * (Landlock knows no append: a write right would let an --open ...:a log be overwritten); a
+ * (Landlock knows no append: a write right would let an --open ...:a log be overwritten), except
+ * fds 0-2, which a program reopens as /dev/stdout even when the caller appends to a file; a
  * directory's files read, never written; a device's ioctls as before.
  */
 static u64 descriptor_rights(int fd) {
@@ -427,7 +428,8 @@ static u64 descriptor_rights(int fd) {
   if (fl < 0) return 0;
   u64 rights = 0;
   if ((fl & O_ACCMODE) != O_WRONLY) rights |= LL_FILE_READ;
-  if ((fl & O_ACCMODE) != O_RDONLY && !(fl & O_APPEND)) rights |= LL_FILE_WRITE;
+  /* The caller's stdio is as the caller's shell would have it: `echo x > /dev/stdout` works. */
+  if ((fl & O_ACCMODE) != O_RDONLY && (!(fl & O_APPEND) || fd <= 2)) rights |= LL_FILE_WRITE;
   if (mode == S_IFCHR || mode == S_IFBLK) rights |= LL_IOCTL_DEV;
   return rights;
 }
@@ -746,13 +748,19 @@ static void proc_fd_path(char *buf, int fd) {
 }
 
 /*
- * Opens the directory `name` in `dir` to be walked: never through a link (O_NOFOLLOW). A directory
+ * Opens the directory `name` in `dir` to be walked: never through a link (O_NOFOLLOW), and made
+ * 0700 through its descriptor so that its entries can be removed. A directory
  * its owner closed to the walk (chmod 0; the supervisor is not root when ww is not) is opened
  * O_PATH, made 0700 through that descriptor's /proc link, which names that very directory, and
  * opened again by the same link: never chmod by name, which a link swapped in would redirect.
  */
 static int enter_dir(int dir, const char *name) {
   int fd = (int)SYS4(openat, dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+  if (fd >= 0) {
+    /* 0500 or 0555 (a Go module cache) opens, but nothing in it could be removed. */
+    SYS2(fchmod, fd, 0700);
+    return fd;
+  }
   if (fd != -EACCES) return fd;
   int at = (int)SYS4(openat, dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
   if (at < 0) return at;

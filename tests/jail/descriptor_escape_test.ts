@@ -58,6 +58,17 @@ for (const jail of ["bwrap", "native"]) {
     assert.equal(Deno.readTextFileSync(file), "line 1\n");
   });
 
+  // ww's stdout appending to a file (`>> log`): a script's `echo x > /dev/stdout` works in the
+  // jail as without one (it truncates the file there too).
+  Deno.test(`--jail=${jail}: stdout appending to a file opens again as /dev/stdout`, async () => {
+    const file = worldWritable(`stdout-${jail}`, "before\n");
+    const r = await runWw(["run", `--jail=${jail}`, "/bin/sh", "-c", "echo x > /dev/stdout"], {
+      fds: { 1: { append: file } },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(Deno.readTextFileSync(file), "x\n");
+  });
+
   Deno.test(`--jail=${jail}: a read-write grant opens again for writing, and stdin from a file as /dev/stdin`, async () => {
     const file = worldWritable(`rw-${jail}`, "x\n");
     assert.equal(await probeFd(jail, ["--open", `f=${file}:rw`], "reopen-w"), "ok");

@@ -1,6 +1,7 @@
 // tests/jail/others_probe.c — a jailed program reaching for another process of its own uid:
 // others_probe <pid|ppid> tries to lower its file limit, renice it, renice every process of the
-// uid, and pin it to one CPU, printing each call's errno name (or "ok") on one line.
+// uid, and pin it to one CPU, printing each call's errno name (or "ok") on one line. (Renicing and
+// pinning one process stay allowed: a library names its own threads by tid the same way.)
 #define _GNU_SOURCE
 #include <errno.h>
 #include <sched.h>

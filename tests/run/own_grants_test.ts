@@ -1115,6 +1115,30 @@ for (const jail of JAILS) {
         assert.equal(Deno.readTextFileSync(`${dir}/keep.txt`), "important\n", refusal.join(" "));
         assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["keep.txt"]);
       }
+      if (jail !== "none") {
+        // Refused by the jail itself once spawned (its user cannot enter --chdir): what the
+        // --opens created is removed all the same. (The `:w` file was truncated at the spawn.)
+        Deno.chmodSync(dir, 0o755);
+        Deno.mkdirSync(`${dir}/closed`, { mode: 0o700 });
+        const r = await runWw([
+          "run",
+          `--jail=${jail}`,
+          "--ro-bind",
+          dir,
+          "--chdir",
+          `${dir}/closed`,
+          "--open",
+          `made=${dir}/made.txt:a`,
+          "/bin/true",
+        ]);
+        assert.equal(r.code, 125, r.stderr);
+        assert.match(r.stderr, /cannot enter it/);
+        assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+          "closed",
+          "keep.txt",
+        ]);
+        Deno.removeSync(`${dir}/closed`);
+      }
       // A run that starts truncates `:w` and keeps what `:a` created.
       const ok = await runWw([
         "run",
