@@ -366,3 +366,17 @@ Deno.test("--chdir reaches the stage plan; without it the stage stays in the wor
   assert.equal(nativeStagePlan(plan({ chdir: "/usr" }).plan, "/tmp/ww-1").cwd, "/usr");
   assert.equal(nativeStagePlan(plan().plan, "/tmp/ww-1").cwd, undefined);
 });
+
+Deno.test("a network of its own when ww may make one and bring its loopback up, and no --net", () => {
+  const network = (p: NativePlanResult) => "plan" in p ? p.plan.privateNetwork === true : undefined;
+  const names = (p: NativePlanResult) => "plan" in p ? p.enforced.map((e) => e.name) : [];
+  assert.equal(network(plan({}, { identity: ROOT })), true);
+  assert.ok(names(plan({}, { identity: ROOT })).includes("network-namespace"));
+  assert.equal(network(plan({ net: true }, { identity: ROOT })), false);
+  assert.equal(network(plan({}, { identity: USER })), false);
+  // CAP_SYS_ADMIN without CAP_NET_ADMIN (docker --cap-add SYS_ADMIN): the loopback's ioctl would
+  // fail, and so would every run.
+  const noNetAdmin = { ...ROOT, capEffective: ROOT.capEffective & ~(1n << 12n) };
+  assert.equal(network(plan({}, { identity: noNetAdmin })), false);
+  assert.ok(!names(plan({}, { identity: noNetAdmin })).includes("network-namespace"));
+});

@@ -515,6 +515,27 @@ test("native jail run by an unprivileged user: no other process's limits, no who
   }
 });
 
+// The supervisor, ww's uid here, entered a 0500 directory (a Go module cache is 0555) but could
+// remove nothing in it: the work directory was left behind.
+test("native jail run by an unprivileged user: a read-only directory in the work directory goes too", async () => {
+  const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
+  Deno.chmodSync(home, 0o777);
+  const tmp = `${home}/tmp`;
+  Deno.mkdirSync(tmp, { mode: 0o777 });
+  Deno.chmodSync(tmp, 0o777);
+  try {
+    const script = "mkdir -p d/e && touch d/e/f && chmod 0500 d/e d && echo made";
+    const r = await runWwAsUser(4244, ["run", ...NATIVE, "/bin/sh", "-c", script], home, {
+      TMPDIR: tmp,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "made\n");
+    assert.deepEqual([...Deno.readDirSync(tmp)].map((e) => e.name), []);
+  } finally {
+    Deno.removeSync(home, { recursive: true });
+  }
+});
+
 test("native jail run by an unprivileged user: same uid, yet the program cannot signal ww", async () => {
   // Landlock's signal scope is what protects ww here: the uid alone would allow the kill.
   const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
