@@ -1,9 +1,12 @@
 // run/jail_checks.ts — what a jailed run refuses before it starts anything, in one order for the
 // launchers (run/launch_bwrap.ts, run/launch_native.ts) and --explain (run/explain_program.ts),
-// so that --explain refuses with the run's own line: the jail's host user must reach the program
-// and every bind (run/ids.ts), then the limits must let the jail start (run/limits.ts).
+// so that --explain refuses with the run's own line: under bwrap no granted descriptor may be a
+// directory; the jail's host user must reach the program and every bind (run/ids.ts); then the
+// limits must let the jail start (run/limits.ts).
 
 import type { RunConfig } from "../core/config.ts";
+import { GrantError } from "../core/errors.ts";
+import { pathKind } from "../ffi/stat.ts";
 import { checkJailAccess, type HostUser } from "./ids.ts";
 import { checkLimits } from "./limits.ts";
 
@@ -21,6 +24,7 @@ export function checkJailStart(o: {
   readonly highestFd: number;
 }): void {
   const { jail } = o.config;
+  if (o.backend === "bwrap") checkNoDirectoryGrant(o.config.fds);
   if (o.jailUser) {
     checkJailAccess(o.jailUser, o.leased, o.program, {
       readOnly: jail.readOnlyBinds.map((b) => b.source),
@@ -28,4 +32,27 @@ export function checkJailStart(o: {
     });
   }
   checkLimits(jail.limits, { backend: o.backend, highestFd: o.highestFd });
+}
+
+/**
+ * Refuses a granted descriptor that is a directory, under bwrap: its `..` leads out of the jail's
+ * mount namespace into the host's file system. Landlock keeps reads and writes beneath it (the
+ * stage's descriptor rules), but no right of its covers chmod, chown, utimes, extended attributes
+ * or connecting to a unix socket by path: a host's world-writable sockets (X11, the system bus)
+ * were reachable. A bind shows the directory in the jail's own tree instead.
+ */
+function checkNoDirectoryGrant(fds: RunConfig["fds"]): void {
+  for (const { name, source } of fds) {
+    if (pathKind(`/proc/self/fd/${source}`) !== "dir") continue;
+    const why =
+      "is a directory, whose '..' leads out of the bwrap jail into the host's file system";
+    throw new GrantError(
+      name,
+      `grant ${name}: descriptor ${source} ${why}; bind the directory with jail.readOnlyBinds or jail.writableBinds instead`,
+      {
+        commandLine:
+          `--with-fd ${name}=${source}: fd ${source} ${why}; bind the directory with --ro-bind or --bind instead`,
+      },
+    );
+  }
 }

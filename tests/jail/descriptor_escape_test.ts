@@ -3,7 +3,8 @@
 // "..". Under bwrap these were ways out of the mount namespace: a directory's ".." led up the
 // host's tree, and a read-only file reopened for writing was written wherever the jail's user
 // could write it (its mode here lets everyone, so only the jail stands in the way). The jail's
-// stage keeps each descriptor to its mode with Landlock (stage/stage.c add_descriptor_rules).
+// stage keeps each descriptor to its mode with Landlock (stage/stage.c add_descriptor_rules), and
+// bwrap refuses a directory (run/jail_checks.ts).
 
 import assert from "node:assert/strict";
 import { buildC } from "../support/build.ts";
@@ -35,15 +36,33 @@ async function probeFd(jail: string, grant: string[], what: string, fds = {}) {
   return r.stdout.trim();
 }
 
-for (const jail of ["bwrap", "native"]) {
-  Deno.test(`--jail=${jail}: a granted directory's files can be read, not written, and its ".." leads nowhere`, async () => {
-    const grant = ["--with-fd", "d=7"];
-    const fds = { 7: { read: `${dir}/a/b` } };
-    assert.equal(await probeFd(jail, grant, "up", fds), "EACCES");
-    assert.equal(await probeFd(jail, grant, "beneath", fds), "ok");
-    assert.equal(await probeFd(jail, grant, "create", fds), "EACCES");
-  });
+// Under bwrap a directory's ".." led out of the mount namespace: Landlock keeps reads and writes
+// beneath it, but not chmod, utimes or a unix connect by path (a host's X11 or system bus socket).
+// So bwrap refuses one, and --explain with it.
+Deno.test("--jail=bwrap: a granted directory is refused in one line, by the run and by --explain", async () => {
+  for (const explain of [[], ["--explain"]]) {
+    const r = await runWw(
+      ["run", "--jail=bwrap", ...explain, "--with-fd", "d=7", "/bin/true"],
+      { fds: { 7: { read: `${dir}/a/b` } } },
+    );
+    assert.equal(r.code, 125, r.stderr);
+    assert.equal(
+      r.stderr,
+      "ww: --with-fd d=7: fd 7 is a directory, whose '..' leads out of the bwrap jail into the host's file system; bind the directory with --ro-bind or --bind instead\n",
+    );
+  }
+});
 
+Deno.test(`--jail=native: a granted directory's files can be read, not written, and its ".." leads nowhere`, async () => {
+  const jail = "native";
+  const grant = ["--with-fd", "d=7"];
+  const fds = { 7: { read: `${dir}/a/b` } };
+  assert.equal(await probeFd(jail, grant, "up", fds), "EACCES");
+  assert.equal(await probeFd(jail, grant, "beneath", fds), "ok");
+  assert.equal(await probeFd(jail, grant, "create", fds), "EACCES");
+});
+
+for (const jail of ["bwrap", "native"]) {
   Deno.test(`--jail=${jail}: a read-only grant opens again for reading, never for writing`, async () => {
     const file = worldWritable(`ro-${jail}`, "keep\n");
     const grant = ["--open", `f=${file}:r`];
