@@ -17,7 +17,7 @@ import { SECCOMP_BASE64 } from "../jail/seccomp_table.ts";
 import { nprocShortfall } from "../jail/limits.ts";
 import type { RunConfig } from "../core/config.ts";
 import {
-  CwdError,
+  type CwdError,
   JailError,
   LimitError,
   NamespacesUnavailableError,
@@ -45,6 +45,7 @@ import type { ProgramTerminal } from "./tty.ts";
 import { processesOf } from "./limits.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import {
+  cannotEnterCwd,
   END_ALL_SIGNAL,
   planDescriptor,
   readStageReports,
@@ -300,10 +301,7 @@ async function jailFailed(
     ? undefined
     : /^(?:bwrap: )?Can't chdir to (.+): (.+)$/.exec(said);
   if (cannotEnter && cannotEnter[1] === chdir) {
-    const why = `the program cannot enter it in the bwrap jail (${
-      cannotEnter[2]
-    }; choose a directory the jail's user can enter)`;
-    return new CwdError(chdir, `cwd ${chdir}: ${why}`, { commandLine: `--chdir ${chdir}: ${why}` });
+    return cannotEnterCwd(chdir, "bwrap", cannotEnter[2]);
   }
   const why = said === "" ? "it ended without saying why (was it killed?)" : said;
   const line = (chosen: string) =>

@@ -77,6 +77,16 @@ export async function readStageReports(stream: ByteStream): Promise<StageReport[
 const EXEC_STEPS = new Set(["execve", "execveat"]);
 
 /**
+ * The error for a --chdir (cwd) `dir` the jail's user cannot enter in `backend`'s jail, `why` the
+ * kernel's word for it: the stage's chdir step (native), or bwrap's own (run/launch_bwrap.ts).
+ */
+export function cannotEnterCwd(dir: string, backend: "native" | "bwrap", why: string): CwdError {
+  const line =
+    `the program cannot enter it in the ${backend} jail (${why}; choose a directory the jail's user can enter)`;
+  return new CwdError(dir, `cwd ${dir}: ${line}`, { commandLine: `--chdir ${dir}: ${line}` });
+}
+
+/**
  * The error for a stage that did not start the program (native) or bwrap, from its reports;
  * undefined when it did. `program` is the name the user gave; `ended`, how the stage ended, when
  * it reported nothing.
@@ -89,11 +99,7 @@ export function stageFailure(
 ): WwError | undefined {
   const failed = reports.find((r) => "step" in r);
   if (failed && "step" in failed && failed.step === "chdir") {
-    const why = `the program cannot enter it in the ${backend} jail (${
-      errnoName(failed.errno)
-    }; choose a directory the jail's user can enter)`;
-    const dir = failed.detail ?? "";
-    return new CwdError(dir, `cwd ${dir}: ${why}`, { commandLine: `--chdir ${dir}: ${why}` });
+    return cannotEnterCwd(failed.detail ?? "", backend, errnoName(failed.errno));
   }
   if (failed && "step" in failed && failed.step === "workdir") {
     return workdirRefused(`${errnoName(failed.errno)}${failed.detail ? `: ${failed.detail}` : ""}`);
