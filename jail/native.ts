@@ -126,6 +126,12 @@ const NETWORK_PROTECTION: NativeProtection = {
     "a network namespace of its own, when ww may make one (no --net): no UDP, listening or abstract unix names on the host's",
 };
 
+const NO_IP_PROTECTION: NativeProtection = {
+  name: "no-ip-sockets",
+  what:
+    "no IP socket of its own, on the host's network without --net (seccomp, EACCES): no UDP, no listening; granted sockets work, abstract unix names stay the host's",
+};
+
 const SECCOMP_PROTECTION: NativeProtection = {
   name: "seccomp",
   what:
@@ -235,14 +241,20 @@ export function nativePlan(input: NativeInput): NativePlanResult | NativePlanErr
   const landlock = landlockProtections(facts.landlockAbi, policy.net);
   const missing: NativeProtection[] = [...landlock.missing];
   const enforced: NativeProtection[] = [...landlock.enforced];
-  // Compiled once, at build time (jail/seccomp_table.ts): the same bytes as seccompProgram.
-  const seccomp = facts.seccomp && facts.arch ? SECCOMP_BASE64[facts.arch].native : undefined;
-  (seccomp ? enforced : missing).push(SECCOMP_PROTECTION);
   // unshare(CLONE_NEWNET) needs CAP_SYS_ADMIN, and its loopback CAP_NET_ADMIN (docker's
   // --cap-add SYS_ADMIN gives the one without the other).
   const privateNetwork = !policy.net && hasCapability(facts.identity, CAP_SYS_ADMIN) &&
     hasCapability(facts.identity, CAP_NET_ADMIN);
+  // On the host's network without --net, seccomp refuses IP sockets (jail/seccomp.ts).
+  const offline = !policy.net && !privateNetwork;
+  // Compiled once, at build time (jail/seccomp_table.ts): the same bytes as seccompProgram.
+  const seccomp = facts.seccomp && facts.arch
+    ? SECCOMP_BASE64[facts.arch][offline ? "native-offline" : "native"]
+    : undefined;
+  (seccomp ? enforced : missing).push(SECCOMP_PROTECTION);
   if (privateNetwork) enforced.push(NETWORK_PROTECTION);
+  // Part of seccomp: without seccomp filters, "seccomp" is what is missing.
+  if (offline && seccomp) enforced.push(NO_IP_PROTECTION);
   if (missing.length > 0 && !policy.allowWeakerJail) {
     const why = `this machine cannot enforce ${missing.map((p) => p.name).join(", ")} (${
       abiText(facts.landlockAbi)

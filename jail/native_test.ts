@@ -210,12 +210,35 @@ Deno.test("the limits are the policy's; an unlimited one is left as ww has it, a
 });
 
 Deno.test("the seccomp program is the bwrap jail's with the native additions, byte for byte", () => {
-  const { plan: p } = plan();
+  const { plan: p } = plan({ net: true });
   assert.deepEqual(planSeccompBytes(p), seccompProgram("x86_64", "native"));
   assert.deepEqual(
-    planSeccompBytes(plan({}, { arch: "aarch64" }).plan),
+    planSeccompBytes(plan({ net: true }, { arch: "aarch64" }).plan),
     seccompProgram("aarch64", "native"),
   );
+});
+
+Deno.test("on the host's network without --net, the program refuses IP sockets too", () => {
+  const names = (p: NativePlanResult) => "plan" in p ? p.enforced.map((e) => e.name) : [];
+  // Not root: no network namespace, so the offline program.
+  assert.deepEqual(planSeccompBytes(plan().plan), seccompProgram("x86_64", "native-offline"));
+  assert.deepEqual(
+    planSeccompBytes(plan({}, { arch: "aarch64" }).plan),
+    seccompProgram("aarch64", "native-offline"),
+  );
+  assert.ok(names(plan()).includes("no-ip-sockets"));
+  // --net, or a network namespace of its own (root): IP sockets are allowed.
+  assert.ok(!names(plan({ net: true })).includes("no-ip-sockets"));
+  assert.deepEqual(
+    planSeccompBytes(plan({}, { identity: ROOT }).plan),
+    seccompProgram("x86_64", "native"),
+  );
+  assert.ok(!names(plan({}, { identity: ROOT })).includes("no-ip-sockets"));
+  // No seccomp filters: "seccomp" is what is missing, and it says so alone.
+  const weak = plan({ allowWeakerJail: true }, { seccomp: false });
+  assert.ok("plan" in weak && weak.plan.seccomp === undefined);
+  assert.ok(!names(weak).includes("no-ip-sockets"));
+  assert.ok("plan" in weak && weak.missing.some((m) => m.name === "seccomp"));
 });
 
 Deno.test("root switches to its leased id and drops every capability, bounding set included", () => {

@@ -243,7 +243,7 @@ export type ArgRule =
   | { readonly arg: number; readonly noneOf: readonly number[] };
 
 /** The errors a denied syscall returns; x86_64 and aarch64 share their numbers. */
-export type DeniedErrno = "EPERM" | "ENOSYS" | "EAFNOSUPPORT" | "EPROTONOSUPPORT";
+export type DeniedErrno = "EPERM" | "EACCES" | "ENOSYS" | "EAFNOSUPPORT" | "EPROTONOSUPPORT";
 
 /**
  * One denylist entry; `reason` is the single line `ww run --explain` prints. A syscall may have
@@ -536,12 +536,36 @@ export const NATIVE_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
   },
 ];
 
-/** The backend a seccomp program is for: the native jail denies NATIVE_DENIED_SYSCALLS too. */
-export type SeccompJail = "bwrap" | "native";
+/**
+ * What a native jail with neither `--net` nor a network namespace of its own (ww not root) denies
+ * beyond NATIVE_DENIED_SYSCALLS: IP sockets. Landlock's TCP rights see bind and connect only, so
+ * such a jail sent UDP to any host and took connections from the network through a listen() on a
+ * socket it never bound. Without --net it may not use the network at all (Landlock already denies
+ * every TCP bind and connect, loopback included), so it opens no IP socket: EACCES, as Landlock
+ * says it. Sockets ww grants (--listen, --connect) are made by ww and stay usable.
+ */
+export const OFFLINE_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
+  {
+    name: "socket",
+    errno: "EACCES",
+    when: { arg: 0, oneOf: [AF_INET, AF_INET6] },
+    reason:
+      "IP sockets: the host's network, not granted (--net), in a jail without a network namespace",
+  },
+];
+
+/**
+ * The jail a seccomp program is for: the native jail denies NATIVE_DENIED_SYSCALLS too, and
+ * "native-offline" (a native jail on the host's network without --net) OFFLINE_DENIED_SYSCALLS
+ * as well.
+ */
+export type SeccompJail = "bwrap" | "native" | "native-offline";
 
 /** Every syscall the program for `jail` denies, in the order it checks them. */
 export function deniedSyscalls(jail: SeccompJail): readonly DeniedSyscall[] {
-  return jail === "native" ? [...DENIED_SYSCALLS, ...NATIVE_DENIED_SYSCALLS] : DENIED_SYSCALLS;
+  if (jail === "bwrap") return DENIED_SYSCALLS;
+  const native = [...DENIED_SYSCALLS, ...NATIVE_DENIED_SYSCALLS];
+  return jail === "native" ? native : [...native, ...OFFLINE_DENIED_SYSCALLS];
 }
 
 // Return values from linux/seccomp.h.
@@ -551,6 +575,7 @@ const SECCOMP_RET_ALLOW = 0x7fff0000;
 // asm-generic/errno-base.h and errno.h; x86_64 and aarch64 share these numbers.
 const ERRNO: Readonly<Record<DeniedErrno, number>> = {
   EPERM: 1,
+  EACCES: 13,
   ENOSYS: 38,
   EPROTONOSUPPORT: 93,
   EAFNOSUPPORT: 97,

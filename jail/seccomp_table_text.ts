@@ -9,7 +9,7 @@ import { type SeccompArch, type SeccompJail, seccompProgram } from "./seccomp.ts
 
 /** Every arch and jail the table holds. */
 export const TABLE_ARCHES: readonly SeccompArch[] = ["x86_64", "aarch64"];
-export const TABLE_JAILS: readonly SeccompJail[] = ["bwrap", "native"];
+export const TABLE_JAILS: readonly SeccompJail[] = ["bwrap", "native", "native-offline"];
 
 /** The text of jail/seccomp_table.ts for the policy as it is now. */
 export function seccompTableModule(): string {
@@ -28,7 +28,7 @@ export function seccompTableModule(): string {
   for (const arch of TABLE_ARCHES) {
     lines.push(`  ${arch}: {`);
     for (const jail of TABLE_JAILS) {
-      lines.push(`    ${jail}:`);
+      lines.push(`    ${/^\w+$/.test(jail) ? jail : `"${jail}"`}:`);
       const chunks = seccompProgram(arch, jail).toBase64().match(/.{1,88}/g) ?? [""];
       chunks.forEach((c, i) => lines.push(`      "${c}"${i < chunks.length - 1 ? " +" : ","}`));
     }

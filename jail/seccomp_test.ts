@@ -17,11 +17,13 @@ import { checkSeccompFilter, runSeccompFilter, seccompData } from "./bpf_model.t
 const RET_ALLOW = 0x7fff0000; // linux/seccomp.h SECCOMP_RET_ALLOW
 const RET_KILL_PROCESS = 0x80000000; // SECCOMP_RET_KILL_PROCESS
 const RET_EPERM = 0x00050000 | 1; // SECCOMP_RET_ERRNO | EPERM
+const RET_EACCES = 0x00050000 | 13;
 const RET_ENOSYS = 0x00050000 | 38; // SECCOMP_RET_ERRNO | ENOSYS
 const RET_EPROTONOSUPPORT = 0x00050000 | 93;
 const RET_EAFNOSUPPORT = 0x00050000 | 97;
 const RET_ERRNO = {
   EPERM: RET_EPERM,
+  EACCES: RET_EACCES,
   ENOSYS: RET_ENOSYS,
   EPROTONOSUPPORT: RET_EPROTONOSUPPORT,
   EAFNOSUPPORT: RET_EAFNOSUPPORT,
@@ -740,6 +742,70 @@ Deno.test("native jail: the additions are exactly those, every one exists, an un
     for (const arch of ARCHES) {
       const expected = { ...IPC_AND_WATCH_NR[arch], ...OTHERS_NR[arch] } as Record<string, number>;
       assert.equal(SYSCALL_NUMBERS[arch][e.name], expected[e.name], `${e.name} on ${arch}`);
+    }
+  }
+});
+
+// --- A native jail on the host's network without --net --------------------------------------
+
+const offlinePrograms = Object.fromEntries(
+  ARCHES.map((arch) => [arch, decode(seccompProgram(arch, "native-offline"))]),
+) as Record<SeccompArch, ReturnType<typeof decode>>;
+
+function offlineVerdict(arch: SeccompArch, nr: number, args: readonly bigint[] = []): number {
+  return runSeccompFilter(offlinePrograms[arch], seccompData({ nr, arch: ARCH_VALUE[arch], args }));
+}
+
+Deno.test("native-offline: IP sockets fail with EACCES, whatever their type; unix and netlink stay", () => {
+  const [AF_UNIX, AF_INET, AF_INET6, AF_NETLINK] = [1n, 2n, 10n, 16n];
+  for (const arch of ARCHES) {
+    const nr = SOCKET_NR[arch];
+    for (const family of [AF_INET, AF_INET6]) {
+      // SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, with and without flags; ICMP's ping sockets.
+      for (const type of [1n, 2n, 3n, 2n | 0o4000n | 0o2000000n]) {
+        for (const protocol of [0n, 1n, 6n, 17n, 58n]) {
+          const args = [family, type, protocol];
+          assert.equal(hex(offlineVerdict(arch, nr, args)), hex(RET_EACCES), `${args} ${arch}`);
+          // With --net, or a network namespace of its own, the native program allows them.
+          assert.equal(hex(nativeVerdict(arch, nr, args)), hex(RET_ALLOW), `${args} ${arch}`);
+        }
+      }
+      // Only the low 32 bits are the family: junk above them changes nothing.
+      assert.equal(hex(offlineVerdict(arch, nr, [family | (1n << 40n), 1n, 0n])), hex(RET_EACCES));
+    }
+    for (const family of [AF_UNIX, AF_NETLINK]) {
+      assert.equal(hex(offlineVerdict(arch, nr, [family, 1n, 0n])), hex(RET_ALLOW), `${family}`);
+    }
+    // The native program's other denials hold in it too: vsock, and a SysV IPC call.
+    assert.equal(hex(offlineVerdict(arch, nr, [40n, 1n, 0n])), hex(RET_EAFNOSUPPORT));
+    const msgget = IPC_AND_WATCH_NR[arch].msgget;
+    assert.equal(hex(offlineVerdict(arch, msgget)), hex(RET_ENOSYS));
+  }
+});
+
+Deno.test("native-offline: the native list plus the IP sockets, and its program agrees with it", () => {
+  const offline = deniedSyscalls("native-offline");
+  assert.deepEqual(offline.slice(0, -1), deniedSyscalls("native"));
+  assert.deepEqual(offline.at(-1)?.name, "socket");
+  assert.ok(offline.at(-1)!.reason.length <= 100);
+  let seed = 0x0ff1;
+  const random = () => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed / 2 ** 32;
+  };
+  for (const arch of ARCHES) {
+    assert.equal(checkSeccompFilter(offlinePrograms[arch]), undefined);
+    for (let i = 0; i < 20000; i++) {
+      // One call in four is socket(2), with a family among the first 48.
+      const isSocket = random() < 0.25;
+      const nr = isSocket ? SOCKET_NR[arch] : Math.floor(random() * 600);
+      const args = Array.from({ length: 6 }, () => BigInt(Math.floor(random() * 2 ** 32)));
+      if (isSocket) args[0] = BigInt(Math.floor(random() * 48));
+      assert.equal(
+        hex(offlineVerdict(arch, nr, args)),
+        hex(reference(arch, nr, args, offline)),
+        `nr ${nr} ${args} on ${arch}`,
+      );
     }
   }
 });

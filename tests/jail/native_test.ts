@@ -550,6 +550,53 @@ test("native jail run by an unprivileged user: same uid, yet the program cannot 
   }
 });
 
+// Without privileges there is no network namespace: a native jail sent UDP anywhere and listened
+// on every host address through listen() on a socket it never bound. Without --net it now opens
+// no IP socket at all (seccomp, EACCES); a socket ww grants still works, and --net gives them back.
+test("native jail run by an unprivileged user without --net: no IP socket of its own; a granted one works", async () => {
+  const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
+  Deno.chmodSync(home, 0o777);
+  const script = [
+    "import os, socket",
+    "out = []",
+    "for family, kind in [(socket.AF_INET, socket.SOCK_DGRAM), (socket.AF_INET, socket.SOCK_STREAM),",
+    "                     (socket.AF_INET6, socket.SOCK_DGRAM), (socket.AF_UNIX, socket.SOCK_STREAM)]:",
+    "    try:",
+    "        socket.socket(family, kind).close(); out.append('made')",
+    "    except OSError as e:",
+    "        out.append(os.strerror(e.errno))",
+    "fd = os.environ.get('WW_FD_SRV')",
+    "if fd: out.append(str(socket.socket(fileno=int(fd)).getsockname()[0]))",
+    "print(','.join(out))",
+  ].join("\n");
+  try {
+    const denied = "Permission denied";
+    const offline = await runWwAsUser(4242, [
+      "run",
+      ...NATIVE,
+      "--listen",
+      "srv=tcp:127.0.0.1:0",
+      "/usr/bin/python3",
+      "-c",
+      script,
+    ], home);
+    assert.equal(offline.code, 0, offline.stderr);
+    assert.equal(offline.stdout, `${denied},${denied},${denied},made,127.0.0.1\n`, offline.stderr);
+    const online = await runWwAsUser(4242, [
+      "run",
+      ...NATIVE,
+      "--net",
+      "/usr/bin/python3",
+      "-c",
+      script,
+    ], home);
+    assert.equal(online.code, 0, online.stderr);
+    assert.equal(online.stdout, "made,made,made,made\n", online.stderr);
+  } finally {
+    Deno.removeSync(home, { recursive: true });
+  }
+});
+
 // Landlock's TCP rights see bind and connect only: a native jail sent UDP anywhere, listened on
 // every host address through listen() on a socket it never bound, and took abstract unix names
 // that host clients then reached. As root (CAP_SYS_ADMIN) it now has a network of its own.
