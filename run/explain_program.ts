@@ -165,6 +165,8 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
     checkJailStart({
       config,
       backend: plan.backend,
+      // --explain runs nothing: the program's stdio would be ww's own.
+      stdio: [0, 1, 2],
       jailUser: plan.backend === "bwrap" ? plan.dropTo : plan.native.plan.identity,
       leased: leased !== undefined,
       program: ipfs ? undefined : path,

@@ -1,30 +1,36 @@
 // run/jail_checks.ts — what a jailed run refuses before it starts anything, in one order for the
 // launchers (run/launch_bwrap.ts, run/launch_native.ts) and --explain (run/explain_program.ts),
-// so that --explain refuses with the run's own line: under bwrap no granted descriptor may be a
-// directory; the jail's host user must reach the program and every bind (run/ids.ts); then the
+// so that --explain refuses with the run's own line: under bwrap no granted descriptor, and none
+// of the program's stdin, stdout and stderr, may be a directory; the jail's host user must reach the program and every bind (run/ids.ts); then the
 // limits must let the jail start (run/limits.ts).
 
 import type { RunConfig } from "../core/config.ts";
-import { GrantError } from "../core/errors.ts";
+import { GrantError, SetupError } from "../core/errors.ts";
 import { pathKind } from "../ffi/stat.ts";
 import { checkJailAccess, type HostUser } from "./ids.ts";
 import { checkLimits } from "./limits.ts";
 
 /**
- * Throws the first reason the jail could not start: `jailUser` (when ww sets one) cannot reach
- * `program` (a local program's path; undefined for one held by a descriptor) or a bind, or
- * `config`'s limits do not fit a `backend` run holding descriptors up to `highestFd`.
+ * Throws the first reason the jail could not start: under bwrap, a granted descriptor or one of
+ * `stdio` (ww's descriptors that become the program's fd 0-2) is a directory; `jailUser` (when ww
+ * sets one) cannot reach `program` (a local program's path; undefined for one held by a
+ * descriptor) or a bind; or `config`'s limits do not fit a `backend` run holding descriptors up to
+ * `highestFd`.
  */
 export function checkJailStart(o: {
   readonly config: RunConfig;
   readonly backend: "bwrap" | "native";
+  readonly stdio: readonly number[];
   readonly jailUser: HostUser | undefined;
   readonly leased: boolean;
   readonly program: string | undefined;
   readonly highestFd: number;
 }): void {
   const { jail } = o.config;
-  if (o.backend === "bwrap") checkNoDirectoryGrant(o.config.fds);
+  if (o.backend === "bwrap") {
+    checkNoDirectoryStdio(o.stdio);
+    checkNoDirectoryGrant(o.config.fds);
+  }
   if (o.jailUser) {
     checkJailAccess(o.jailUser, o.leased, o.program, {
       readOnly: jail.readOnlyBinds.map((b) => b.source),
@@ -42,10 +48,9 @@ export function checkJailStart(o: {
  * were reachable. A bind shows the directory in the jail's own tree instead.
  */
 function checkNoDirectoryGrant(fds: RunConfig["fds"]): void {
+  const why = "is a directory, whose '..' leads out of the bwrap jail into the host's file system";
   for (const { name, source } of fds) {
     if (pathKind(`/proc/self/fd/${source}`) !== "dir") continue;
-    const why =
-      "is a directory, whose '..' leads out of the bwrap jail into the host's file system";
     throw new GrantError(
       name,
       `grant ${name}: descriptor ${source} ${why}; bind the directory with jail.readOnlyBinds or jail.writableBinds instead`,
@@ -55,4 +60,23 @@ function checkNoDirectoryGrant(fds: RunConfig["fds"]): void {
       },
     );
   }
+}
+
+const STDIO_NAMES = ["stdin", "stdout", "stderr"];
+
+/**
+ * Refuses a directory as the program's stdin, stdout or stderr under bwrap (`ww run … < /etc`
+ * opens one): the same escape as a granted directory (checkNoDirectoryGrant). `stdio[i]` is the
+ * descriptor of ww's that becomes the program's fd i.
+ */
+function checkNoDirectoryStdio(stdio: readonly number[]): void {
+  stdio.forEach((fd, i) => {
+    if (pathKind(`/proc/self/fd/${fd}`) !== "dir") return;
+    const what = `the program's ${
+      STDIO_NAMES[i]
+    } (fd ${i}) is a directory, whose '..' leads out of the bwrap jail into the host's file system; give it a file, a pipe or a terminal (bind a directory with`;
+    throw new SetupError(`${what} jail.readOnlyBinds or jail.writableBinds)`, {
+      commandLine: `${what} --ro-bind or --bind)`,
+    });
+  });
 }

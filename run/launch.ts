@@ -51,6 +51,11 @@ export interface ChildFds {
   readonly host: number;
 }
 
+/** ww's descriptors that become the program's fd 0, 1 and 2. */
+export function stdioSources(fds: ChildFds): number[] {
+  return [0, 1, 2].map((fd) => fds.stdio[fd] ?? fd);
+}
+
 /** Starts the program of `config` in one backend; see run/launch_*.ts. */
 export type Launcher = (
   config: RunConfig,

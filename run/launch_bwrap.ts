@@ -38,6 +38,7 @@ import {
   type Program,
   reopenHeld,
   spawnMapped,
+  stdioSources,
   workdirPath,
 } from "./launch.ts";
 import { holdInTree, programInJail } from "./procfs.ts";
@@ -106,6 +107,7 @@ export async function launchBwrap(
   checkJailStart({
     config,
     backend: "bwrap",
+    stdio: stdioSources(childFds),
     jailUser: dropTo,
     leased: lease !== undefined,
     program: program.held ? undefined : program.source ?? program.path,

@@ -28,6 +28,7 @@ import {
   type Program,
   reopenHeld,
   spawnMapped,
+  stdioSources,
   workdirPath,
 } from "./launch.ts";
 import {
@@ -80,6 +81,7 @@ export async function launchNative(
   checkJailStart({
     config,
     backend: "native",
+    stdio: stdioSources(childFds),
     jailUser: native.plan.identity,
     leased: lease !== undefined,
     program: program.held ? undefined : program.path,

@@ -53,6 +53,28 @@ Deno.test("--jail=bwrap: a granted directory is refused in one line, by the run 
   }
 });
 
+// The program's stdio is ww's, and a shell opens a directory there as readily (`ww run … < /etc`):
+// under bwrap the program chmod'ed a host file of its uid through `fchmodat(0, "../f")`.
+Deno.test("--jail=bwrap: a directory as the program's stdin or stdout is refused in one line, by the run and by --explain", async () => {
+  for (const [fd, name] of [[0, "stdin"], [1, "stdout"]] as const) {
+    for (const explain of [[], ["--explain"]]) {
+      const r = await runWw(["run", "--jail=bwrap", ...explain, "/bin/true"], {
+        fds: { [fd]: { read: `${dir}/a/b` } },
+      });
+      assert.equal(r.code, 125, r.stderr);
+      assert.equal(
+        r.stderr,
+        `ww: the program's ${name} (fd ${fd}) is a directory, whose '..' leads out of the bwrap jail into the host's file system; give it a file, a pipe or a terminal (bind a directory with --ro-bind or --bind)\n`,
+      );
+    }
+  }
+  // Native keeps a directory to its Landlock rule, as a granted one.
+  const r = await runWw(["run", "--jail=native", "/bin/true"], {
+    fds: { 0: { read: `${dir}/a/b` } },
+  });
+  assert.equal(r.code, 0, r.stderr);
+});
+
 Deno.test(`--jail=native: a granted directory's files can be read, not written, and its ".." leads nowhere`, async () => {
   const jail = "native";
   const grant = ["--with-fd", "d=7"];
