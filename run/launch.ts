@@ -56,34 +56,37 @@ export function stdioSources(fds: ChildFds): number[] {
   return [0, 1, 2].map((fd) => fds.stdio[fd] ?? fd);
 }
 
-/** Starts the program of `config` in one backend; see run/launch_*.ts. */
-export type Launcher = (
-  config: RunConfig,
-  program: Program,
-  fds: ChildFds,
-  cleanups: Cleanups,
-  choice: BackendChoice,
+/** What a launcher is asked to start, and how the run around it takes part. */
+export interface LaunchRequest {
+  readonly config: RunConfig;
+  readonly program: Program;
+  readonly fds: ChildFds;
+  readonly cleanups: Cleanups;
+  readonly choice: BackendChoice;
   /** The run's waits, which keep Deno alive or not together (ChildProcess.unref). */
-  ops?: OpGroup,
+  readonly ops?: OpGroup;
   /**
    * The program's terminal (its fd 0-2 are already in `fds.stdio`): whether it becomes the
    * controlling terminal of the program's session, and its path.
    */
-  terminal?: ProgramTerminal,
+  readonly terminal?: ProgramTerminal;
   /**
    * Called once the jail is decided and checked, before the program can run (before the spawn;
    * under bwrap once the jail exists, before its set-up ends), with what the jail does not
    * enforce: the caller's words about the jail then come before anything the program writes.
    */
-  beforeStart?: (notEnforced: readonly string[]) => void,
+  readonly beforeStart?: (notEnforced: readonly string[]) => void;
   /** The lease of the jail that starts this one (--with-exec): the jail runs as its id. */
-  sharedLease?: JailLease,
+  readonly sharedLease?: JailLease;
   /**
    * Called right before the spawn, once every check of the launcher has passed: what must wait
    * until the run can no longer be refused (a `:w` grant's truncation) happens here.
    */
-  beforeSpawn?: () => void,
-) => Promise<Launched>;
+  readonly beforeSpawn?: () => void;
+}
+
+/** Starts the program of `request.config` in one backend; see run/launch_*.ts. */
+export type Launcher = (request: LaunchRequest) => Promise<Launched>;
 
 /** The program to execute: a local file, or a program from IPFS (see ipfs/fetch.ts). */
 export interface Program {

@@ -9,7 +9,6 @@ import { planChildFds } from "../fd/plan.ts";
 import { closeFd, fdState, openDevNull, pipe, readAvailable, writeAll } from "../ffi/fd.ts";
 import { openReadOnly } from "../ffi/memfd.ts";
 import { type HeldProcess, holdChild, processGone, waitPid } from "../ffi/process.ts";
-import type { OpGroup } from "../ffi/ops.ts";
 import { FdStream } from "../ffi/stream.ts";
 import { type BackendChoice, bwrapFailedChoice } from "../jail/auto.ts";
 import { type BwrapStatus, bwrapStderr, readBwrapStatus } from "../jail/bwrap_status.ts";
@@ -31,18 +30,16 @@ import { type JailLease, leaseJailId } from "./ids.ts";
 import { checkJailStart } from "./jail_checks.ts";
 import { seccompArch } from "./host.ts";
 import {
-  type ChildFds,
   type Cleanups,
   type Launched,
   launchedProgram,
-  type Program,
+  type LaunchRequest,
   reopenHeld,
   spawnMapped,
   stdioSources,
   workdirPath,
 } from "./launch.ts";
 import { holdInTree, programInJail } from "./procfs.ts";
-import type { ProgramTerminal } from "./tty.ts";
 import { processesOf } from "./limits.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import {
@@ -75,18 +72,9 @@ function dataPipe(bytes: Uint8Array, cleanups: Cleanups): { fd: number; close: (
  * exit status. It is started by the stage, which stays behind as supervisor (see bwrapStagePlan),
  * and runs the stage again inside the jail to execute the program (see bwrapArgs).
  */
-export async function launchBwrap(
-  config: RunConfig,
-  program: Program,
-  childFds: ChildFds,
-  cleanups: Cleanups,
-  choice: BackendChoice,
-  ops?: OpGroup,
-  terminal?: ProgramTerminal,
-  beforeStart?: (notEnforced: readonly string[]) => void,
-  sharedLease?: JailLease,
-  beforeSpawn?: () => void,
-): Promise<Launched> {
+export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
+  const { config, program, fds: childFds, cleanups, choice, ops, terminal } = request;
+  const { beforeStart, sharedLease, beforeSpawn } = request;
   // When ww is root the jail runs as a host uid of its own, leased until the jail has ended,
   // or the id of the jail that starts this one (--with-exec), shared until both have ended.
   const lease = sharedLease?.share(cleanups) ?? leaseJailId(config.jail, cleanups);

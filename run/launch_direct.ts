@@ -5,37 +5,17 @@
 import { childFdSources } from "../fd/layout.ts";
 import { planChildFds } from "../fd/plan.ts";
 import { holdChild, waitPid } from "../ffi/process.ts";
-import type { OpGroup } from "../ffi/ops.ts";
 import { planDirectRun } from "../plan/direct.ts";
 import { directFacts } from "./facts.ts";
-import {
-  type ChildFds,
-  type Cleanups,
-  hostWorkdir,
-  type Launched,
-  type Program,
-  spawnMapped,
-} from "./launch.ts";
-import type { ProgramTerminal } from "./tty.ts";
-import type { JailLease } from "./ids.ts";
-import type { RunConfig } from "../core/config.ts";
+import { hostWorkdir, type Launched, type LaunchRequest, spawnMapped } from "./launch.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import { CwdError } from "../core/errors.ts";
 import { lazyImport } from "../core/lazy.ts";
 
 /** Runs the program with no jail at all. */
-export async function launchDirect(
-  config: RunConfig,
-  program: Program,
-  childFds: ChildFds,
-  cleanups: Cleanups,
-  _choice?: unknown,
-  ops?: OpGroup,
-  terminal?: ProgramTerminal,
-  beforeStart?: (notEnforced: readonly string[]) => void,
-  _sharedLease?: JailLease,
-  beforeSpawn?: () => void,
-): Promise<Launched> {
+export async function launchDirect(request: LaunchRequest): Promise<Launched> {
+  const { config, program, fds: childFds, cleanups, ops, terminal, beforeStart, beforeSpawn } =
+    request;
   // Planned first: a bind it cannot honour leaves nothing behind (no work directory yet).
   const plan = planDirectRun(config, program, directFacts());
   const { chdir } = config.jail;

@@ -10,22 +10,17 @@ import { namedSources } from "../fd/named.ts";
 import { planChildFds } from "../fd/plan.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
 import { holdChild, waitPid } from "../ffi/process.ts";
-import type { OpGroup } from "../ffi/ops.ts";
 import { FdStream } from "../ffi/stream.ts";
-import type { BackendChoice } from "../jail/auto.ts";
 import { encodeStagePlan } from "../stage/plan.ts";
-import type { RunConfig } from "../core/config.ts";
 import { planNativeRun } from "../plan/native.ts";
 import { runFacts } from "./facts.ts";
 import { nativeFacts } from "./native.ts";
-import { type JailLease, leaseJailId } from "./ids.ts";
+import { leaseJailId } from "./ids.ts";
 import { checkJailStart } from "./jail_checks.ts";
 import {
-  type ChildFds,
-  type Cleanups,
   type Launched,
   launchedProgram,
-  type Program,
+  type LaunchRequest,
   reopenHeld,
   spawnMapped,
   stdioSources,
@@ -40,7 +35,6 @@ import {
 } from "./stage.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import { programInJail } from "./procfs.ts";
-import type { ProgramTerminal } from "./tty.ts";
 
 /**
  * Runs the program in the native jail by its plan: spawns the stage with the program's
@@ -49,18 +43,9 @@ import type { ProgramTerminal } from "./tty.ts";
  * program, or why not. ww's child is the stage's supervisor: ww signals the program
  * through it, and reaps it when the program and every descendant are gone.
  */
-export async function launchNative(
-  config: RunConfig,
-  program: Program,
-  childFds: ChildFds,
-  cleanups: Cleanups,
-  choice: BackendChoice,
-  ops?: OpGroup,
-  terminal?: ProgramTerminal,
-  beforeStart?: (notEnforced: readonly string[]) => void,
-  sharedLease?: JailLease,
-  beforeSpawn?: () => void,
-): Promise<Launched> {
+export async function launchNative(request: LaunchRequest): Promise<Launched> {
+  const { config, program, fds: childFds, cleanups, choice, ops, terminal } = request;
+  const { beforeStart, sharedLease, beforeSpawn } = request;
   // When ww is root the program runs as a host uid of its own, leased until the jail has ended,
   // or the id of the jail that starts this one (--with-exec), shared until both have ended.
   const lease = sharedLease?.share(cleanups) ?? leaseJailId(config.jail, cleanups);

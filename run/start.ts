@@ -266,19 +266,19 @@ export async function startProgram(
       : options.stdio ?? [undefined, undefined, undefined];
     const childFds = { stdio, host: childEnd };
     const launch = async (chosen: typeof choice) =>
-      (await launcher(chosen.backend))(
-        launchConfig,
+      (await launcher(chosen.backend))({
+        config: launchConfig,
         program,
-        childFds,
+        fds: childFds,
         cleanups,
-        chosen,
+        choice: chosen,
         ops,
         terminal,
-        (notEnforced) =>
+        beforeStart: (notEnforced) =>
           options.onJail?.({ ...chosen, notEnforced, ...(fellBack ? { fellBack } : {}) }),
-        options.startedBy && jailLeases.get(options.startedBy),
-        opened.start,
-      );
+        sharedLease: options.startedBy && jailLeases.get(options.startedBy),
+        beforeSpawn: opened.start,
+      });
     let launched;
     let fellBack = false;
     try {
