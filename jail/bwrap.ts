@@ -246,6 +246,8 @@ export function bwrapArgs(input: BwrapInput): string[] {
       // A descriptor from the host is a way out of the mount namespace (a directory's "..", a
       // read-only file reopened by /proc/self/fd/N for writing): Landlock keeps each to its mode.
       landlock: true,
+      // And of the network namespace: a granted IP socket, disconnected, connected anywhere.
+      offline: !policy.net,
     }),
   );
   return a;

@@ -125,7 +125,7 @@ Deno.test("control fds are passed by number and the program runs through the sta
   const cmd = argv.slice(argv.indexOf("--") + 1);
   assert.deepEqual(cmd, [
     STAGE_PATH,
-    "exec-report-landlock",
+    "exec-report-landlock-offline",
     "9",
     "/opt/app/run",
     "-",
@@ -140,7 +140,7 @@ Deno.test("a PWD the user set is restored after bwrap overwrites it", () => {
   const cmd = argv.slice(argv.indexOf("--") + 1);
   assert.deepEqual(cmd.slice(0, 6), [
     STAGE_PATH,
-    "exec-report-landlock",
+    "exec-report-landlock-offline",
     "9",
     "/opt/app/run",
     "=/x",
@@ -154,7 +154,7 @@ Deno.test("with a terminal of its own, the stage's exec-tty makes it the program
   const cmd = argv.slice(argv.indexOf("--") + 1);
   assert.deepEqual(cmd.slice(0, 6), [
     STAGE_PATH,
-    "exec-tty-report-landlock",
+    "exec-tty-report-landlock-offline",
     "9",
     "/opt/app/run",
     "-",
@@ -167,7 +167,7 @@ Deno.test("a program path with '=' runs as it is (env(1) read it as an assignmen
   const cmd = argv.slice(argv.indexOf("--") + 1);
   assert.deepEqual(cmd.slice(0, 6), [
     STAGE_PATH,
-    "exec-report-landlock",
+    "exec-report-landlock-offline",
     "9",
     "/opt/a=b/run",
     "-",
@@ -233,7 +233,7 @@ Deno.test("a program from IPFS: run from its descriptor by the stage, or copied 
   assert.ok(!exec.includes("/ipfs/bafy/bin/app"), "nothing is shown at the program's path");
   assert.deepEqual(tail(exec), [
     STAGE_PATH,
-    "exec-report-landlock",
+    "exec-report-landlock-offline",
     "9",
     "8",
     "-",
@@ -248,7 +248,7 @@ Deno.test("a program from IPFS: run from its descriptor by the stage, or copied 
   ]]);
   assert.deepEqual(tail(copy), [
     STAGE_PATH,
-    "exec-report-landlock",
+    "exec-report-landlock-offline",
     "9",
     "/ipfs/bafy/bin/app",
     "-",
@@ -260,7 +260,7 @@ Deno.test("a program from IPFS: run from its descriptor by the stage, or copied 
   assert.deepEqual(after(bind, "--ro-bind-fd", 2), [["8", "/ipfs/bafy/bin/app"]]);
   assert.deepEqual(tail(bind), [
     STAGE_PATH,
-    "exec-report-landlock",
+    "exec-report-landlock-offline",
     "9",
     "/ipfs/bafy/bin/app",
     "-",

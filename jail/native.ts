@@ -126,6 +126,12 @@ const NETWORK_PROTECTION: NativeProtection = {
     "a network namespace of its own, when ww may make one (no --net): no UDP, listening or abstract unix names on the host's",
 };
 
+const NO_UNIX_PROTECTION: NativeProtection = {
+  name: "no-unix-sockets",
+  what:
+    "no unix socket of its own without --net (seccomp, EACCES): Landlock does not check a connect by path (an ssh-agent, D-Bus, X11); granted sockets and socketpair work",
+};
+
 const NO_IP_PROTECTION: NativeProtection = {
   name: "no-ip-sockets",
   what:
@@ -245,16 +251,15 @@ export function nativePlan(input: NativeInput): NativePlanResult | NativePlanErr
   // --cap-add SYS_ADMIN gives the one without the other).
   const privateNetwork = !policy.net && hasCapability(facts.identity, CAP_SYS_ADMIN) &&
     hasCapability(facts.identity, CAP_NET_ADMIN);
-  // On the host's network without --net, seccomp refuses IP sockets (jail/seccomp.ts).
-  const offline = !policy.net && !privateNetwork;
-  // Compiled once, at build time (jail/seccomp_table.ts): the same bytes as seccompProgram.
-  const seccomp = facts.seccomp && facts.arch
-    ? SECCOMP_BASE64[facts.arch][offline ? "native-offline" : "native"]
-    : undefined;
+  // Without --net, seccomp refuses unix sockets, and IP ones on the host's network
+  // (jail/seccomp.ts). Compiled once, at build time (jail/seccomp_table.ts).
+  const jail = policy.net ? "native" : privateNetwork ? "native-netns" : "native-offline";
+  const seccomp = facts.seccomp && facts.arch ? SECCOMP_BASE64[facts.arch][jail] : undefined;
   (seccomp ? enforced : missing).push(SECCOMP_PROTECTION);
   if (privateNetwork) enforced.push(NETWORK_PROTECTION);
-  // Part of seccomp: without seccomp filters, "seccomp" is what is missing.
-  if (offline && seccomp) enforced.push(NO_IP_PROTECTION);
+  // Parts of seccomp: without seccomp filters, "seccomp" is what is missing.
+  if (seccomp && jail !== "native") enforced.push(NO_UNIX_PROTECTION);
+  if (seccomp && jail === "native-offline") enforced.push(NO_IP_PROTECTION);
   if (missing.length > 0 && !policy.allowWeakerJail) {
     const why = `this machine cannot enforce ${missing.map((p) => p.name).join(", ")} (${
       abiText(facts.landlockAbi)

@@ -218,7 +218,7 @@ Deno.test("the seccomp program is the bwrap jail's with the native additions, by
   );
 });
 
-Deno.test("on the host's network without --net, the program refuses IP sockets too", () => {
+Deno.test("without --net the program refuses unix sockets, and IP ones too on the host's network", () => {
   const names = (p: NativePlanResult) => "plan" in p ? p.enforced.map((e) => e.name) : [];
   // Not root: no network namespace, so the offline program.
   assert.deepEqual(planSeccompBytes(plan().plan), seccompProgram("x86_64", "native-offline"));
@@ -227,17 +227,23 @@ Deno.test("on the host's network without --net, the program refuses IP sockets t
     seccompProgram("aarch64", "native-offline"),
   );
   assert.ok(names(plan()).includes("no-ip-sockets"));
-  // --net, or a network namespace of its own (root): IP sockets are allowed.
-  assert.ok(!names(plan({ net: true })).includes("no-ip-sockets"));
+  assert.ok(names(plan()).includes("no-unix-sockets"));
+  // A network namespace of its own (root): IP sockets are allowed, unix ones not.
   assert.deepEqual(
     planSeccompBytes(plan({}, { identity: ROOT }).plan),
-    seccompProgram("x86_64", "native"),
+    seccompProgram("x86_64", "native-netns"),
   );
   assert.ok(!names(plan({}, { identity: ROOT })).includes("no-ip-sockets"));
+  assert.ok(names(plan({}, { identity: ROOT })).includes("no-unix-sockets"));
+  // --net: both.
+  for (const identity of [USER, ROOT]) {
+    assert.ok(!names(plan({ net: true }, { identity })).includes("no-ip-sockets"));
+    assert.ok(!names(plan({ net: true }, { identity })).includes("no-unix-sockets"));
+  }
   // No seccomp filters: "seccomp" is what is missing, and it says so alone.
   const weak = plan({ allowWeakerJail: true }, { seccomp: false });
   assert.ok("plan" in weak && weak.plan.seccomp === undefined);
-  assert.ok(!names(weak).includes("no-ip-sockets"));
+  assert.ok(!names(weak).some((n) => n.startsWith("no-")));
   assert.ok("plan" in weak && weak.missing.some((m) => m.name === "seccomp"));
 });
 
@@ -317,7 +323,8 @@ Deno.test("the stage's plan: the native plan's steps, no_new_privs, and the work
   assert.equal(s.closeOnExecFrom, 5);
   assert.deepEqual(s.identity, p.identity);
   assert.deepEqual(s.limits, p.limits);
-  assert.deepEqual(s.seccomp, seccompProgram("x86_64", "native"));
+  // Root, no --net: a network namespace of its own, and no unix sockets.
+  assert.deepEqual(s.seccomp, seccompProgram("x86_64", "native-netns"));
   assert.deepEqual(s.landlock?.rules, p.landlock?.rules);
   assert.equal(s.landlock?.handledFs, p.landlock?.ruleset.handledFs);
   assert.equal(s.landlock?.scoped, p.landlock?.ruleset.scoped);

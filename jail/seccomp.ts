@@ -537,14 +537,29 @@ export const NATIVE_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
 ];
 
 /**
+ * What a native jail without `--net` denies beyond NATIVE_DENIED_SYSCALLS: unix sockets of its
+ * own. Landlock checks no connect to a unix socket by path, and there is no mount namespace to hide
+ * one: a native jail reached the caller's ssh-agent, and the user's D-Bus, whose systemd starts any
+ * command outside the jail. Sockets ww grants (--listen, --connect) and socketpair(2) stay.
+ */
+export const NO_UNIX_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
+  {
+    name: "socket",
+    errno: "EACCES",
+    when: { arg: 0, oneOf: [AF_UNIX] },
+    reason: "unix sockets: Landlock does not check a connect by path (agents, buses), not granted",
+  },
+];
+
+/**
  * What a native jail with neither `--net` nor a network namespace of its own (ww not root) denies
- * beyond NATIVE_DENIED_SYSCALLS: IP sockets. Landlock's TCP rights see bind and connect only, so
+ * beyond NO_UNIX_DENIED_SYSCALLS: IP sockets. Landlock's TCP rights see bind and connect only, so
  * such a jail sent UDP to any host and took connections from the network through a listen() on a
  * socket it never bound. Without --net it may not use the network at all (Landlock already denies
  * every TCP bind and connect, loopback included), so it opens no IP socket: EACCES, as Landlock
  * says it. Sockets ww grants (--listen, --connect) are made by ww and stay usable.
  */
-export const OFFLINE_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
+export const NO_IP_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
   {
     name: "socket",
     errno: "EACCES",
@@ -555,17 +570,19 @@ export const OFFLINE_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
 ];
 
 /**
- * The jail a seccomp program is for: the native jail denies NATIVE_DENIED_SYSCALLS too, and
- * "native-offline" (a native jail on the host's network without --net) OFFLINE_DENIED_SYSCALLS
- * as well.
+ * The jail a seccomp program is for: the native jail denies NATIVE_DENIED_SYSCALLS too; without
+ * --net, "native-netns" (a network namespace of its own) NO_UNIX_DENIED_SYSCALLS as well, and
+ * "native-offline" (on the host's network) NO_UNIX_DENIED_SYSCALLS and NO_IP_DENIED_SYSCALLS.
  */
-export type SeccompJail = "bwrap" | "native" | "native-offline";
+export type SeccompJail = "bwrap" | "native" | "native-netns" | "native-offline";
 
 /** Every syscall the program for `jail` denies, in the order it checks them. */
 export function deniedSyscalls(jail: SeccompJail): readonly DeniedSyscall[] {
   if (jail === "bwrap") return DENIED_SYSCALLS;
   const native = [...DENIED_SYSCALLS, ...NATIVE_DENIED_SYSCALLS];
-  return jail === "native" ? native : [...native, ...OFFLINE_DENIED_SYSCALLS];
+  if (jail === "native") return native;
+  const noUnix = [...native, ...NO_UNIX_DENIED_SYSCALLS];
+  return jail === "native-netns" ? noUnix : [...noUnix, ...NO_IP_DENIED_SYSCALLS];
 }
 
 // Return values from linux/seccomp.h.

@@ -9,7 +9,12 @@ import { type SeccompArch, type SeccompJail, seccompProgram } from "./seccomp.ts
 
 /** Every arch and jail the table holds. */
 export const TABLE_ARCHES: readonly SeccompArch[] = ["x86_64", "aarch64"];
-export const TABLE_JAILS: readonly SeccompJail[] = ["bwrap", "native", "native-offline"];
+export const TABLE_JAILS: readonly SeccompJail[] = [
+  "bwrap",
+  "native",
+  "native-netns",
+  "native-offline",
+];
 
 /** The text of jail/seccomp_table.ts for the policy as it is now. */
 export function seccompTableModule(): string {

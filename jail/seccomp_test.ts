@@ -6,6 +6,7 @@ import {
   deniedSyscalls,
   NATIVE_DENIED_SYSCALLS,
   type SeccompArch,
+  type SeccompJail,
   seccompProgram,
   SYSCALL_NUMBERS,
 } from "./seccomp.ts";
@@ -746,66 +747,100 @@ Deno.test("native jail: the additions are exactly those, every one exists, an un
   }
 });
 
-// --- A native jail on the host's network without --net --------------------------------------
+// --- A native jail without --net ---------------------------------------------------------------
 
-const offlinePrograms = Object.fromEntries(
-  ARCHES.map((arch) => [arch, decode(seccompProgram(arch, "native-offline"))]),
-) as Record<SeccompArch, ReturnType<typeof decode>>;
+const programsOf = (jail: SeccompJail) =>
+  Object.fromEntries(ARCHES.map((arch) => [arch, decode(seccompProgram(arch, jail))])) as Record<
+    SeccompArch,
+    ReturnType<typeof decode>
+  >;
+const netnsPrograms = programsOf("native-netns");
+const offlinePrograms = programsOf("native-offline");
 
-function offlineVerdict(arch: SeccompArch, nr: number, args: readonly bigint[] = []): number {
-  return runSeccompFilter(offlinePrograms[arch], seccompData({ nr, arch: ARCH_VALUE[arch], args }));
+function verdictOf(
+  programs: Record<SeccompArch, ReturnType<typeof decode>>,
+  arch: SeccompArch,
+  nr: number,
+  args: readonly bigint[] = [],
+): number {
+  return runSeccompFilter(programs[arch], seccompData({ nr, arch: ARCH_VALUE[arch], args }));
 }
 
-Deno.test("native-offline: IP sockets fail with EACCES, whatever their type; unix and netlink stay", () => {
+Deno.test("without --net: unix sockets fail with EACCES, and IP ones too on the host's network; netlink stays", () => {
   const [AF_UNIX, AF_INET, AF_INET6, AF_NETLINK] = [1n, 2n, 10n, 16n];
   for (const arch of ARCHES) {
     const nr = SOCKET_NR[arch];
+    const netns = (args: bigint[]) => hex(verdictOf(netnsPrograms, arch, nr, args));
+    const offline = (args: bigint[]) => hex(verdictOf(offlinePrograms, arch, nr, args));
+    // SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET, with and without flags.
+    for (const type of [1n, 2n, 5n, 1n | 0o4000n | 0o2000000n]) {
+      const args = [AF_UNIX, type, 0n];
+      assert.equal(netns(args), hex(RET_EACCES), `${args} ${arch}`);
+      assert.equal(offline(args), hex(RET_EACCES), `${args} ${arch}`);
+      // With --net the native program allows them.
+      assert.equal(hex(nativeVerdict(arch, nr, args)), hex(RET_ALLOW), `${args} ${arch}`);
+    }
     for (const family of [AF_INET, AF_INET6]) {
       // SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, with and without flags; ICMP's ping sockets.
       for (const type of [1n, 2n, 3n, 2n | 0o4000n | 0o2000000n]) {
         for (const protocol of [0n, 1n, 6n, 17n, 58n]) {
           const args = [family, type, protocol];
-          assert.equal(hex(offlineVerdict(arch, nr, args)), hex(RET_EACCES), `${args} ${arch}`);
-          // With --net, or a network namespace of its own, the native program allows them.
+          assert.equal(offline(args), hex(RET_EACCES), `${args} ${arch}`);
+          // In a network namespace of its own, or with --net, IP sockets are allowed.
+          assert.equal(netns(args), hex(RET_ALLOW), `${args} ${arch}`);
           assert.equal(hex(nativeVerdict(arch, nr, args)), hex(RET_ALLOW), `${args} ${arch}`);
         }
       }
       // Only the low 32 bits are the family: junk above them changes nothing.
-      assert.equal(hex(offlineVerdict(arch, nr, [family | (1n << 40n), 1n, 0n])), hex(RET_EACCES));
+      assert.equal(offline([family | (1n << 40n), 1n, 0n]), hex(RET_EACCES));
     }
-    for (const family of [AF_UNIX, AF_NETLINK]) {
-      assert.equal(hex(offlineVerdict(arch, nr, [family, 1n, 0n])), hex(RET_ALLOW), `${family}`);
-    }
-    // The native program's other denials hold in it too: vsock, and a SysV IPC call.
-    assert.equal(hex(offlineVerdict(arch, nr, [40n, 1n, 0n])), hex(RET_EAFNOSUPPORT));
+    assert.equal(offline([AF_UNIX | (1n << 40n), 1n, 0n]), hex(RET_EACCES));
+    assert.equal(offline([AF_NETLINK, 3n, 0n]), hex(RET_ALLOW));
+    assert.equal(netns([AF_NETLINK, 3n, 0n]), hex(RET_ALLOW));
+    // The native program's other denials hold in them too: vsock, and a SysV IPC call.
+    assert.equal(offline([40n, 1n, 0n]), hex(RET_EAFNOSUPPORT));
+    assert.equal(netns([40n, 1n, 0n]), hex(RET_EAFNOSUPPORT));
     const msgget = IPC_AND_WATCH_NR[arch].msgget;
-    assert.equal(hex(offlineVerdict(arch, msgget)), hex(RET_ENOSYS));
+    assert.equal(hex(verdictOf(offlinePrograms, arch, msgget)), hex(RET_ENOSYS));
+    assert.equal(hex(verdictOf(netnsPrograms, arch, msgget)), hex(RET_ENOSYS));
+    // socketpair(2) makes no socket anyone else can reach: allowed.
+    const socketpair = arch === "x86_64" ? 53 : 199;
+    assert.equal(
+      hex(verdictOf(offlinePrograms, arch, socketpair, [AF_UNIX, 1n, 0n])),
+      hex(RET_ALLOW),
+    );
   }
 });
 
-Deno.test("native-offline: the native list plus the IP sockets, and its program agrees with it", () => {
+Deno.test("without --net: the native list plus the socket families, and each program agrees with its list", () => {
+  const native = deniedSyscalls("native");
+  const netns = deniedSyscalls("native-netns");
   const offline = deniedSyscalls("native-offline");
-  assert.deepEqual(offline.slice(0, -1), deniedSyscalls("native"));
-  assert.deepEqual(offline.at(-1)?.name, "socket");
-  assert.ok(offline.at(-1)!.reason.length <= 100);
+  assert.deepEqual(netns.slice(0, native.length), native);
+  assert.deepEqual(offline.slice(0, netns.length), netns);
+  assert.deepEqual(netns.slice(native.length).map((e) => e.name), ["socket"]);
+  assert.deepEqual(offline.slice(netns.length).map((e) => e.name), ["socket"]);
+  for (const e of offline.slice(native.length)) assert.ok(e.reason.length <= 100, e.reason);
   let seed = 0x0ff1;
   const random = () => {
     seed = (seed * 1103515245 + 12345) >>> 0;
     return seed / 2 ** 32;
   };
-  for (const arch of ARCHES) {
-    assert.equal(checkSeccompFilter(offlinePrograms[arch]), undefined);
-    for (let i = 0; i < 20000; i++) {
-      // One call in four is socket(2), with a family among the first 48.
-      const isSocket = random() < 0.25;
-      const nr = isSocket ? SOCKET_NR[arch] : Math.floor(random() * 600);
-      const args = Array.from({ length: 6 }, () => BigInt(Math.floor(random() * 2 ** 32)));
-      if (isSocket) args[0] = BigInt(Math.floor(random() * 48));
-      assert.equal(
-        hex(offlineVerdict(arch, nr, args)),
-        hex(reference(arch, nr, args, offline)),
-        `nr ${nr} ${args} on ${arch}`,
-      );
+  for (const [programs, list] of [[netnsPrograms, netns], [offlinePrograms, offline]] as const) {
+    for (const arch of ARCHES) {
+      assert.equal(checkSeccompFilter(programs[arch]), undefined);
+      for (let i = 0; i < 20000; i++) {
+        // One call in four is socket(2), with a family among the first 48.
+        const isSocket = random() < 0.25;
+        const nr = isSocket ? SOCKET_NR[arch] : Math.floor(random() * 600);
+        const args = Array.from({ length: 6 }, () => BigInt(Math.floor(random() * 2 ** 32)));
+        if (isSocket) args[0] = BigInt(Math.floor(random() * 48));
+        assert.equal(
+          hex(verdictOf(programs, arch, nr, args)),
+          hex(reference(arch, nr, args, list)),
+          `nr ${nr} ${args} on ${arch}`,
+        );
+      }
     }
   }
 });

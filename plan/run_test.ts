@@ -99,7 +99,7 @@ Deno.test("bwrap, ww not root: the stage's descriptors by name after the grant, 
   ]);
   assert.deepEqual(argv.slice(argv.lastIndexOf("--") + 1), [
     STAGE_PATH,
-    "exec-report-landlock",
+    "exec-report-landlock-offline",
     "8",
     "/usr/bin/true",
     "-",
@@ -146,7 +146,7 @@ Deno.test("bwrap, ww root: bwrap runs as the leased id, and a sealed program run
   assert.deepEqual(plan.held, { fd: 8, how: "exec", argv0: "app" });
   assert.deepEqual(plan.argv.slice(plan.argv.lastIndexOf("--") + 1), [
     STAGE_PATH,
-    "exec-report-landlock",
+    "exec-report-landlock-offline",
     "9",
     "8",
     "-",

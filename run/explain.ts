@@ -285,9 +285,15 @@ export function describeNativePlan(result: NativePlanResult): string[] {
   }
   for (const p of enforced) out.push(`  enforced: ${p.name}: ${p.what}`);
   for (const p of missing) out.push(`  NOT enforced (this kernel lacks it): ${p.name}: ${p.what}`);
-  out.push(
-    "  not hidden without namespaces: other processes' pids (no access to their /proc entries), UDP, unix sockets by path, the hostname",
-  );
+  // Without --net seccomp refuses the program IP (on the host's network) and unix sockets.
+  const has = (name: string) => enforced.some((p) => p.name === name);
+  const open = [
+    "other processes' pids (no access to their /proc entries)",
+    ...(has("no-ip-sockets") || has("network-namespace") ? [] : ["UDP"]),
+    ...(has("no-unix-sockets") ? [] : ["unix sockets by path"]),
+    "the hostname",
+  ];
+  out.push(`  not hidden without namespaces: ${open.join(", ")}`);
   return out;
 }
 

@@ -14,7 +14,9 @@
  * `report` (bwrap, whose fd 2 carries its own words to ww): right before it executes the program
  * the stage writes a NUL byte on fd 2 and moves the program's stderr from `report.stderr` there;
  * `landlock` (bwrap): Landlock keeps the program's descriptors to what each was opened for, so no
- * descriptor from the host reopens with more rights or walks out of the jail by "..".
+ * descriptor from the host reopens with more rights or walks out of the jail by ".."; with
+ * `offline` too (no --net), an IP socket among them connects or binds nowhere else (Landlock's TCP
+ * rights, which then take the program's own TCP on the jail's loopback with them).
  *
  * @example
  * stageExecArgs({ target: "/bin/app", argv0: "app", args: ["-v"], listenPid: true });
@@ -31,10 +33,11 @@ export function stageExecArgs(o: {
   readonly tty?: boolean;
   readonly report?: { readonly stderr: number };
   readonly landlock?: boolean;
+  readonly offline?: boolean;
 }): string[] {
   const mode = `${o.tty ? "-tty" : ""}${o.listenPid ? "-listen-pid" : ""}${
     o.report ? "-report" : ""
-  }${o.landlock ? "-landlock" : ""}`;
+  }${o.landlock ? "-landlock" : ""}${o.landlock && o.offline ? "-offline" : ""}`;
   return [
     `exec${mode}`,
     ...(o.report ? [String(o.report.stderr)] : []),

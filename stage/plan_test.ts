@@ -87,6 +87,11 @@ Deno.test("exec mode's arguments: the mode word asks for LISTEN_PID, '-' or '=PW
     })[0],
     "exec-report-landlock",
   );
+  // No --net: an IP socket among the descriptors keeps to its peer (Landlock's TCP rights).
+  const offline = { target: "8", argv0: "app", args: [], landlock: true, offline: true };
+  assert.equal(stageExecArgs(offline)[0], "exec-landlock-offline");
+  // It is a part of the Landlock step: alone it says nothing.
+  assert.equal(stageExecArgs({ ...offline, landlock: false })[0], "exec");
 });
 
 Deno.test("a string with a NUL byte cannot be encoded", () => {

@@ -21,7 +21,8 @@
  *     SIGKILLs every remaining descendant, removes the work directory the plan names, and exits
  *     as the program did.
  *
- *   stage exec[-tty][-listen-pid][-report][-landlock] [<stderr-fd>] <fd|path> <-|=PWD> <argv0> [args...]
+ *   stage exec[-tty][-listen-pid][-report][-landlock[-offline]] [<stderr-fd>] <fd|path> <-|=PWD>
+ *       <argv0> [args...]
  *     inside the bwrap jail: removes PWD from the environment (bwrap always sets it), or sets it
  *     to the user's own value, and executes the program as <argv0>: from descriptor <fd>, marked
  *     close-on-exec (execveat AT_EMPTY_PATH), or from <path>. A failure prints one line and exits
@@ -33,7 +34,8 @@
  *     is the jail's pid 1 and forks the program (see init); fd 2 holds bwrap's own words for ww, so
  *     a NUL byte there tells ww the jail is set up and the program's stderr, at <stderr-fd>, moves
  *     to fd 2 (see program_stderr), and "-landlock" (bwrap): Landlock keeps the program's
- *     descriptors to what each was opened for, and a directory's ".." inside the jail (see
+ *     descriptors to what each was opened for, and a directory's ".." inside the jail, and with
+ *     "-offline" (no --net) an IP socket from the host to the peer it has (see
  *     confine_descriptors). The plan's F_TTY and F_LISTEN_PID do the same under `launch`, and its
  *     Landlock ruleset gets the same rules for the descriptors (add_descriptor_rules).
  */
@@ -434,6 +436,68 @@ static u64 descriptor_rights(int fd) {
   return rights;
 }
 
+/* linux/socket.h, linux/landlock.h (ABI 4; the build's headers may predate it). */
+#define SOL_SOCKET 1
+#define SO_DOMAIN 39
+#define LL_NET_TCP 3UL /* LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP */
+
+/* Whether `fd`, a descriptor that will reach the program (not close-on-exec), is an IP socket. */
+static int is_ip_socket(int fd) {
+  long fdflags = SYS3(fcntl, fd, F_GETFD, 0);
+  if (fdflags < 0 || (fdflags & FD_CLOEXEC)) return 0;
+  int domain = 0;
+  unsigned len = sizeof domain;
+  if (SYS5(getsockopt, fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0) return 0;
+  return domain == 2 /* AF_INET */ || domain == 10 /* AF_INET6 */;
+}
+
+/*
+ * Calls `each` with every descriptor of this process but the walk's own, in /proc/self/fd's
+ * order, until it returns non-zero. Returns that value, 0, or the failing call's -errno.
+ */
+static long each_descriptor(long (*each)(int fd, long arg), long arg) {
+  char buf[4096] __attribute__((aligned(8)));
+  int dir = (int)SYS4(openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+  if (dir < 0) return dir;
+  long r = 0;
+  while (r == 0) {
+    long n = SYS3(getdents64, dir, buf, sizeof buf);
+    if (n <= 0) {
+      if (n < 0) r = n;
+      break;
+    }
+    for (long off = 0; off < n && r == 0;) {
+      struct dirent64 *d = (struct dirent64 *)(buf + off);
+      off += d->reclen;
+      long fd = parse_int(d->name);
+      if (fd >= 0 && fd != dir) r = each((int)fd, arg);
+    }
+  }
+  SYS1(close, dir);
+  return r;
+}
+
+static long ip_socket_found(int fd, long unused) {
+  (void)unused;
+  return is_ip_socket(fd);
+}
+
+/* A ruleset and the rights it handles. */
+struct ruleset {
+  int fd;
+  u64 handled;
+};
+
+/* A rule for `fd` (descriptor_rights) in the ruleset at `rs`, of the rights it handles. */
+static long add_descriptor_rule(int fd, long rs) {
+  const struct ruleset *r = (const struct ruleset *)rs;
+  u64 rights = descriptor_rights(fd) & r->handled;
+  if (!rights) return 0;
+  struct landlock_path_beneath_attr beneath = {.allowed_access = rights, .parent_fd = fd};
+  long a = SYS4(landlock_add_rule, r->fd, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0);
+  return a < 0 && a != -EBADFD ? a : 0;
+}
+
 /*
  * Adds to `ruleset`, which handles `handled`, a rule for each descriptor of this process that will
  * reach the program (descriptor_rights). Without one, a descriptor from the host would be a way
@@ -443,34 +507,8 @@ static u64 descriptor_rights(int fd) {
  * Returns 0, or the failing call's -errno.
  */
 static long add_descriptor_rules(int ruleset, u64 handled) {
-  char buf[4096] __attribute__((aligned(8)));
-  int dir = (int)SYS4(openat, AT_FDCWD, "/proc/self/fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-  if (dir < 0) return dir;
-  long r = 0;
-  for (;;) {
-    long n = SYS3(getdents64, dir, buf, sizeof buf);
-    if (n <= 0) {
-      if (n < 0) r = n;
-      break;
-    }
-    for (long off = 0; off < n;) {
-      struct dirent64 *d = (struct dirent64 *)(buf + off);
-      off += d->reclen;
-      long fd = parse_int(d->name);
-      if (fd < 0 || fd == dir) continue;
-      u64 rights = descriptor_rights((int)fd) & handled;
-      if (!rights) continue;
-      struct landlock_path_beneath_attr beneath = {.allowed_access = rights, .parent_fd = (int)fd};
-      long a = SYS4(landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0);
-      if (a < 0 && a != -EBADFD) {
-        r = a;
-        break;
-      }
-    }
-    if (r < 0) break;
-  }
-  SYS1(close, dir);
-  return r;
+  struct ruleset r = {.fd = ruleset, .handled = handled};
+  return each_descriptor(add_descriptor_rule, (long)&r);
 }
 
 /*
@@ -1091,17 +1129,27 @@ static __attribute__((noreturn)) void jail_step_failed(const char *what, long er
  * Under bwrap (exec mode "-landlock"), Landlock for what bwrap's mount namespace cannot stop: the
  * program may do beneath the jail's root whatever bwrap's mounts let it (every right), and through
  * its descriptors only what each was opened for (add_descriptor_rules); `program`, the held
- * program's descriptor (or -1), may be executed. A kernel without Landlock (before 5.13, or with it
- * off) leaves it to bwrap's namespaces alone, as before.
+ * program's descriptor (or -1), may be executed. With `offline` (no --net), when one of its
+ * descriptors is an IP socket, Landlock handles TCP too and allows no port: such a socket was made
+ * in the host's network namespace (--listen, --connect), and once disconnected (connect with
+ * AF_UNSPEC) it connected anywhere there; the program's own TCP on the jail's loopback goes with
+ * it (ABI 4, Linux 6.7, and later). A kernel without Landlock (before 5.13, or with it off) leaves
+ * it to bwrap's namespaces alone, as before.
  */
-static void confine_descriptors(long program) {
+static void confine_descriptors(long program, int offline) {
   long abi = SYS3(landlock_create_ruleset, 0, 0, LANDLOCK_CREATE_RULESET_VERSION);
   if (abi == -ENOSYS || abi == -EOPNOTSUPP) return;
   if (abi < 0) jail_step_failed("could not apply Landlock: landlock_create_ruleset", abi);
   /* Every file system right this ABI knows: REFER came with 2, TRUNCATE with 3, IOCTL_DEV with 5. */
   u64 handled = (1UL << (abi >= 5 ? 16 : abi >= 3 ? 15 : abi >= 2 ? 14 : 13)) - 1;
-  u64 attr = handled; /* struct landlock_ruleset_attr's first field, all that ABI 1 reads */
-  long ruleset = SYS3(landlock_create_ruleset, &attr, sizeof attr, 0);
+  /* struct landlock_ruleset_attr: handled_access_fs, all that ABI 1 reads, and (ABI 4) _net. */
+  u64 attr[2] = {handled, 0};
+  if (offline && abi >= 4) {
+    long found = each_descriptor(ip_socket_found, 0);
+    if (found < 0) jail_step_failed("could not apply Landlock to the program's descriptors", found);
+    if (found) attr[1] = LL_NET_TCP;
+  }
+  long ruleset = SYS3(landlock_create_ruleset, attr, attr[1] ? sizeof attr : sizeof attr[0], 0);
   if (ruleset < 0) jail_step_failed("could not apply Landlock: landlock_create_ruleset", ruleset);
   long root = SYS4(openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
   if (root < 0) jail_step_failed("could not apply Landlock: open /", root);
@@ -1124,7 +1172,8 @@ static void confine_descriptors(long program) {
 }
 
 static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **envp, int tty,
-                                                int listen_pid, int report, int landlock) {
+                                                int listen_pid, int report, int landlock,
+                                                int offline) {
   int stderr_fd = -1;
   if (report) {
     if (argc < 6) argc = 0; /* the usage line, below */
@@ -1156,7 +1205,7 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
   }
   if (argc < 5) {
     struct line l = {.n = 0};
-    put(&l, "ww stage: usage: exec[-tty][-listen-pid][-report][-landlock] [<stderr-fd>] "
+    put(&l, "ww stage: usage: exec[-tty][-listen-pid][-report][-landlock[-offline]] [<stderr-fd>] "
             "<fd|path> <-|=PWD> <argv0> [args...]");
     write_line(2, &l);
     die(126);
@@ -1185,7 +1234,7 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
   env[k] = 0;
   if (listen_pid && !(env = with_listen_pid(env))) die(126);
   long fd = parse_int(target);
-  if (landlock) confine_descriptors(fd);
+  if (landlock) confine_descriptors(fd, offline);
   long err;
   if (fd >= 0) {
     SYS3(fcntl, fd, F_SETFD, FD_CLOEXEC);
@@ -1228,7 +1277,7 @@ __attribute__((used)) void stage_main(long *sp) {
     if (plan >= 0 && status >= 0) launch((int)plan, (int)status);
   }
   if (argc >= 2 && starts(argv[1], "exec")) {
-    /* exec[-tty][-listen-pid][-report][-landlock] */
+    /* exec[-tty][-listen-pid][-report][-landlock[-offline]] */
     const char *mode = argv[1] + 4;
     int tty = starts(mode, "-tty");
     if (tty) mode += 4;
@@ -1238,11 +1287,13 @@ __attribute__((used)) void stage_main(long *sp) {
     if (report) mode += 7;
     int landlock = starts(mode, "-landlock");
     if (landlock) mode += 9;
-    if (!*mode) exec_mode(argc, argv, envp, tty, listen_pid, report, landlock);
+    int offline = landlock && starts(mode, "-offline");
+    if (offline) mode += 8;
+    if (!*mode) exec_mode(argc, argv, envp, tty, listen_pid, report, landlock, offline);
   }
   struct line l = {.n = 0};
   put(&l, "ww stage: internal to ww (launch <plan-fd> <status-fd> | "
-          "exec[-tty][-listen-pid][-report][-landlock] [<stderr-fd>] <fd|path> <-|=PWD> <argv0> "
+          "exec[-tty][-listen-pid][-report][-landlock[-offline]] [<stderr-fd>] <fd|path> <-|=PWD> <argv0> "
           "[args...])");
   write_line(2, &l);
   die(2);

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { buildStage, STAGE_ARCHES, type StageArch } from "./build.ts";
 import { encodeStagePlan, parseStageReports, type StagePlan } from "./plan.ts";
 import { STAGE_BASE64 } from "./stage_bin.ts";
+import { buildC } from "../tests/support/build.ts";
 
 const dir = Deno.makeTempDirSync({ prefix: "wwtest-stage-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
@@ -318,6 +319,42 @@ Deno.test(`[${NATIVE_ARCH}] exec-report: the stage keeps none of the program's d
   assert.equal(text, "before\n");
   // The program still sleeps: the stage, its parent, held no copy of its stdout.
   assert.ok(readFor < 2000, `stdout ended after ${readFor.toFixed(0)} ms, with the program`);
+});
+
+// qemu-user passes no Landlock call through (the stage then leaves it to bwrap's namespaces, as on
+// a kernel without it), so this is the native build's alone.
+Deno.test(`[${NATIVE_ARCH}] exec-landlock-offline: a TCP connection among the descriptors keeps to its peer`, async () => {
+  const probe = await buildC(new URL("../tests/jail/fd_probe.c", import.meta.url));
+  const listeners = [0, 1].map(() => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
+  const [peer, other] = listeners.map((l) => (l.addr as Deno.NetAddr).port);
+  const accepting = listeners.map(async (l) => {
+    for await (const c of l) c.close();
+  });
+  try {
+    const tcp = { redirect: `5<>/dev/tcp/127.0.0.1/${peer}` };
+    const reconnect = (mode: string) =>
+      run(NATIVE_ARCH, [mode, probe, "-", "probe", "5", `reconnect:${other}`], tcp);
+    assert.deepEqual(await reconnect("exec-landlock-offline"), {
+      code: 0,
+      signal: null,
+      stdout: "EACCES\n",
+      stderr: "",
+    });
+    // Without it (--net), or with no IP socket among them, TCP is not Landlock's to handle.
+    assert.equal((await reconnect("exec-landlock")).stdout, "ok\n");
+    const own = await run(NATIVE_ARCH, [
+      "exec-landlock-offline",
+      probe,
+      "-",
+      "probe",
+      "5",
+      "loopback",
+    ]);
+    assert.equal(own.stdout, "ok\n", own.stderr);
+  } finally {
+    for (const l of listeners) l.close();
+    await Promise.allSettled(accepting);
+  }
 });
 
 Deno.test(`[${NATIVE_ARCH}] launch with listenPid: LISTEN_PID is the program's own pid, replacing any other`, async () => {

@@ -75,6 +75,33 @@ Deno.test("--jail=bwrap: a directory as the program's stdin or stdout is refused
   assert.equal(r.code, 0, r.stderr);
 });
 
+// A socket ww connects (--connect) or accepts on (--listen) lives in the host's network. Under bwrap
+// a program disconnected one (connect with AF_UNSPEC) and connected it anywhere: to the host's
+// loopback services, to the internet. Without --net the jail's stage now keeps it to its peer.
+Deno.test("a granted TCP connection cannot be taken elsewhere without --net; the jail's own loopback stays while none is granted", async () => {
+  const listeners = [
+    Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+    Deno.listen({ hostname: "127.0.0.1", port: 0 }),
+  ];
+  const [granted, other] = listeners.map((l) => (l.addr as Deno.NetAddr).port);
+  const accepting = listeners.map(async (l) => {
+    for await (const c of l) c.close();
+  });
+  try {
+    const connect = ["--connect", `c=tcp:127.0.0.1:${granted}`];
+    for (const jail of ["bwrap", "native"]) {
+      assert.equal(await probeFd(jail, connect, `reconnect:${other}`), "EACCES", jail);
+    }
+    // With --net the program has the host's network anyway.
+    assert.equal(await probeFd("bwrap", ["--net", ...connect], `reconnect:${other}`), "ok");
+    // No IP socket granted: the bwrap jail's loopback is its own, and its TCP works there.
+    assert.equal(await probeFd("bwrap", [], "loopback"), "ok");
+  } finally {
+    for (const l of listeners) l.close();
+    await Promise.allSettled(accepting);
+  }
+});
+
 Deno.test(`--jail=native: a granted directory's files can be read, not written, and its ".." leads nowhere`, async () => {
   const jail = "native";
   const grant = ["--with-fd", "d=7"];

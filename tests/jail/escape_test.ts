@@ -79,6 +79,11 @@ const ESCAPES: Escape[] = [
     does: "connect to a host abstract unix socket",
     controlDetail: new RegExp(greeting("abstract")),
   },
+  {
+    probe: "path_connect",
+    does: "connect to a host unix socket by path (as an ssh-agent's or D-Bus's)",
+    controlDetail: new RegExp(greeting("path")),
+  },
   { probe: "raw_socket", does: "open a raw packet socket" },
   {
     probe: "mptcp_connect",

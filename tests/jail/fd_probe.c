@@ -6,6 +6,9 @@
 //   reopen-t: open /proc/self/fd/<fd> for writing, truncating (an append-only grant overwritten)
 //   beneath: openat(fd, "inside", O_RDONLY) and read it (a directory's own files)
 //   create:  openat(fd, "made", O_CREAT|O_WRONLY) (writing beneath a granted directory)
+//   reconnect:PORT: disconnect a granted TCP socket (connect AF_UNSPEC), connect it to
+//            127.0.0.1:PORT (a connection made in the host's network, taken elsewhere)
+//   loopback: listen on the jail's own 127.0.0.1 and connect to it (the jail's own TCP)
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -13,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 static int report(int r) {
   if (r < 0) printf("%s\n", strerrorname_np(errno));
@@ -41,5 +47,22 @@ int main(int argc, char **argv) {
     return report(read(f, buf, sizeof buf) > 0 ? 0 : -1);
   }
   if (!strcmp(what, "create")) return report(openat(fd, "made", O_CREAT | O_WRONLY, 0644));
+  if (!strncmp(what, "reconnect:", 10)) {
+    struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+    if (connect(fd, &unspec, sizeof unspec) < 0) return report(-1);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(atoi(what + 10))};
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return report(connect(fd, (struct sockaddr *)&to, sizeof to));
+  }
+  if (!strcmp(what, "loopback")) {
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in at = {.sin_family = AF_INET};
+    at.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof at;
+    if (s < 0 || bind(s, (struct sockaddr *)&at, len) < 0 || listen(s, 1) < 0) return report(-1);
+    if (getsockname(s, (struct sockaddr *)&at, &len) < 0) return report(-1);
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    return report(c < 0 ? -1 : connect(c, (struct sockaddr *)&at, len));
+  }
   return 2;
 }

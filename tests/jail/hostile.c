@@ -402,6 +402,23 @@ static void probe_abstract_connect(struct outcome *o, const char *arg) {
   close(fd);
 }
 
+static void probe_path_connect(struct outcome *o, const char *arg) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    say(o, "socket(AF_UNIX): %s", en());
+    return;
+  }
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  snprintf(a.sun_path, sizeof a.sun_path, "%s", arg);
+  if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+    say(o, "connect %s: %s", arg, en());
+  } else {
+    o->escaped = 1;
+    talk(o, fd, "the unix socket");
+  }
+  close(fd);
+}
+
 static void probe_raw_socket(struct outcome *o, const char *arg) {
   (void)arg;
   int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ALL));
@@ -1169,6 +1186,7 @@ static const struct probe PROBES[] = {
   {"vm_read_ww", probe_vm_read_ww, "wwpid", 0, 0},
   {"tcp_connect", probe_tcp_connect, "tcp", 0, 0},
   {"abstract_connect", probe_abstract_connect, "abstract", 0, 0},
+  {"path_connect", probe_path_connect, "pathsock", 0, 0},
   {"raw_socket", probe_raw_socket, NULL, 0, 0},
   {"mptcp_connect", probe_mptcp_connect, "tcp", 0, 0},
   {"vsock_socket", probe_vsock_socket, NULL, 0, 0},

@@ -1,5 +1,5 @@
 // tests/jail/hostile.ts — runs tests/jail/hostile.c under the real `ww run`, and sets up the host
-// side of its probes: a TCP and an abstract unix listener, secret files in the caller's cwd and
+// side of its probes: a TCP, an abstract unix and a unix-by-path listener, secret files in the caller's cwd and
 // $HOME, a host directory to write into, a setuid-root program, a private TMPDIR for ww.
 
 import { join } from "node:path";
@@ -100,8 +100,13 @@ export async function setUpHost(): Promise<Host> {
   const tcp = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const abstractName = `wwtest-${crypto.randomUUID()}`;
   const abstract = Deno.listen({ transport: "unix", path: `\0${abstractName}` });
+  // A world-writable socket in a host directory, as an ssh-agent's, D-Bus's or X11's are.
+  const pathSocket = join(hostDir, "host.sock");
+  const path = Deno.listen({ transport: "unix", path: pathSocket });
+  Deno.chmodSync(pathSocket, 0o777);
   serve(tcp, greeting("tcp"));
   serve(abstract, greeting("abstract"));
+  serve(path, greeting("path"));
 
   const { disk, diskDev } = rootDisk();
   const tmpInfo = Deno.statSync(tmpDir);
@@ -126,6 +131,7 @@ export async function setUpHost(): Promise<Host> {
       hostpid: String(Deno.pid),
       tcp: String(tcpPort),
       abstract: abstractName,
+      pathsock: pathSocket,
       setuid,
       disk,
       diskdev: diskDev,
@@ -134,6 +140,7 @@ export async function setUpHost(): Promise<Host> {
     close() {
       tcp.close();
       abstract.close();
+      path.close();
       for (const path of made.reverse()) Deno.removeSync(path, { recursive: true });
     },
   };
