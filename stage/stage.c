@@ -414,8 +414,8 @@ static long take_terminal(void) { return SYS3(ioctl, 0, TIOCSCTTY, 0); }
  * directory, what may be opened beneath it), as Landlock rights; 0 for none, or for no rule at all
  * (a socket or pipe has no path for Landlock to judge; a descriptor closed on exec is the stage's
  * own). As it was opened, never more: read if readable, written if writable but not append-only
- * (Landlock knows no append: a write right would let an --open ...:a log be overwritten), except
- * fds 0-2, which a program reopens as /dev/stdout even when the caller appends to a file; a
+ * (Landlock knows no append: a write right would open an --open ...:a log again without O_APPEND;
+ * the descriptor itself can drop O_APPEND with fcntl, which no jail stops), except fds 0-2, which a program reopens as /dev/stdout even when the caller appends to a file; a
  * directory's files read, never written; a device's ioctls as before.
  */
 static u64 descriptor_rights(int fd) {
