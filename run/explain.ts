@@ -292,6 +292,7 @@ export function describeNativePlan(result: NativePlanResult): string[] {
     ...(has("no-ip-sockets") || has("network-namespace") ? [] : ["UDP"]),
     ...(has("no-unix-sockets") ? [] : ["unix sockets by path"]),
     "the hostname",
+    "chmod, chown, times and ACLs of files the jail's uid owns (no Landlock right covers them)",
   ];
   out.push(`  not hidden without namespaces: ${open.join(", ")}`);
   return out;
