@@ -97,8 +97,14 @@ Deno.test("--explain --tty shows bwrap's command as a run with a terminal has it
     (await runWw(["run", "--jail=bwrap", "--explain", flag, "/bin/true"])).stdout.split("\n")
       .find((l) => l.trim().startsWith("command:"));
   // (-report <fd>: the program's stderr, which bwrap passes on to the stage; issue 16.)
-  assert.match((await command("--tty"))!, /\/\.ww-stage exec-tty-report-landlock-offline \d+ \/bin\/true /);
-  assert.match((await command("--no-tty"))!, /\/\.ww-stage exec-report-landlock-offline \d+ \/bin\/true /);
+  assert.match(
+    (await command("--tty"))!,
+    /\/\.ww-stage exec-tty-report-landlock-offline \d+ \/bin\/true /,
+  );
+  assert.match(
+    (await command("--no-tty"))!,
+    /\/\.ww-stage exec-report-landlock-offline \d+ \/bin\/true /,
+  );
 });
 
 for (const backend of BACKENDS) {
