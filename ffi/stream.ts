@@ -39,6 +39,23 @@ export interface ByteStream {
 }
 
 /**
+ * How long reads and writes that complete at once may keep the event loop from its other work
+ * (timers, signals, a child's exit, other streams) before they give it a turn. A peer that keeps
+ * its end full (a guest writing calls without pause on fd 3) otherwise made every read complete at
+ * once, and ww ran past --timeout, passed on no signal and saw no exit until the peer stopped.
+ */
+const TURN_MS = 5;
+/** When the event loop last had a turn: a read or write waited in poll, or gave it one. */
+let lastTurn = performance.now();
+
+/** Gives the event loop a turn when reads and writes have kept it for TURN_MS or more. */
+async function fairTurn(): Promise<void> {
+  if (performance.now() - lastTurn < TURN_MS) return;
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  lastTurn = performance.now();
+}
+
+/**
  * What finish() reads into, one for the process: it is synchronous, so no two finish at once,
  * and a run no longer allocates (and zeroes) 64 KiB to learn that nothing is left (issue 16).
  */
@@ -98,7 +115,10 @@ export class FdStream implements ByteStream {
       }
       if (this.#closed) return null;
       const n = Number(libc().read(this.#fd, p, BigInt(p.length)));
-      if (n >= 0) return n === 0 && p.length > 0 ? null : n;
+      if (n >= 0) {
+        if (n > 0) await fairTurn();
+        return n === 0 && p.length > 0 ? null : n;
+      }
       const errno = lastErrno();
       if (errno !== EAGAIN && errno !== EINTR) {
         if (this.#closed) return null;
@@ -118,6 +138,7 @@ export class FdStream implements ByteStream {
       const n = Number(libc().write(this.#fd, chunk, BigInt(chunk.length)));
       if (n >= 0) {
         off += n;
+        await fairTurn();
         continue;
       }
       const errno = lastErrno();
@@ -161,6 +182,7 @@ export class FdStream implements ByteStream {
   async #poll(events: number): Promise<void> {
     if (this.#closed) return;
     await whenReady(this.#fd, events, this.#ops).ready;
+    lastTurn = performance.now();
   }
 }
 

@@ -3,7 +3,7 @@
 // ww stays up, and the guest is slowed (its writes block), never ww.
 
 import assert from "node:assert/strict";
-import { runWwMeasured as measured } from "../support/ww.ts";
+import { runWw, runWwMeasured as measured } from "../support/ww.ts";
 import { buildGuest } from "./build.ts";
 
 const MiB = 1 << 20;
@@ -64,5 +64,48 @@ for (const jail of JAILS) {
     assert.ok(flood.sent < 600000, r.stdout);
     // Slowed, not cut off: nothing was wrong with the calls, so ww logs nothing.
     assert.equal(r.stderr, "");
+  });
+}
+
+/**
+ * A guest that keeps ww's end of fd 3 full: three threads write Release messages of an unknown
+ * id (40 bytes each; no reply) without pause, for `seconds`, then exit 7.
+ */
+const KEEP_FULL = (seconds: number) =>
+  [
+    "import os, socket, threading, time",
+    "release = bytes.fromhex('0000000004000000000000000100010006000000000000000000000001000000' '3f420f0001000000')",
+    "batch = release * 400",
+    "host = socket.socket(fileno=3)  # kept: collected, it would close fd 3",
+    "host.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1 << 22)",
+    `end = time.time() + ${seconds}`,
+    "def write():",
+    "    while time.time() < end:",
+    "        os.write(3, batch)",
+    "threads = [threading.Thread(target=write) for _ in range(3)]",
+    "for t in threads: t.start()",
+    "for t in threads: t.join()",
+    "os._exit(7)",
+  ].join("\n");
+
+// Every read of such a stream completed at once, so ww's event loop never got back to its timers,
+// signals or the program's exit: --timeout 2s ended the run only when the guest stopped.
+for (const jail of ["none", "bwrap", "native"]) {
+  Deno.test(`${jail}: a guest that keeps fd 3 full without pause is still ended by --timeout`, async () => {
+    const started = performance.now();
+    const r = await runWw([
+      "run",
+      `--jail=${jail}`,
+      "--timeout",
+      "2s",
+      "/usr/bin/python3",
+      "-c",
+      KEEP_FULL(60),
+    ]);
+    const took = (performance.now() - started) / 1000;
+    assert.equal(r.code, 124, r.stderr);
+    assert.match(r.stderr, /timed out after 2s/);
+    // Well before the guest's own 60 s: the timeout fired on time (with the jail's teardown).
+    assert.ok(took < 30, `the run took ${took.toFixed(1)} s`);
   });
 }
