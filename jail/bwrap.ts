@@ -232,25 +232,23 @@ export function bwrapArgs(input: BwrapInput): string[] {
   // bwrap always sets PWD in the program's environment; the stage takes it out again ("-"), or
   // restores the user's own ("=VALUE"), so the environment is exactly what the user passed.
   const target = held?.how === "exec" ? String(held.fd) : input.programPath;
-  a.push(
-    "--",
-    STAGE_PATH,
-    ...stageExecArgs({
-      target,
-      pwd: input.userPwd,
-      argv0: held ? held.argv0 : input.programPath,
-      args: input.args,
-      listenPid: input.listenPid,
-      tty: input.tty,
-      report: { stderr: fds.programStderr },
-      // A descriptor from the host is a way out of the mount namespace (a directory's "..", a
-      // read-only file reopened by /proc/self/fd/N for writing): Landlock keeps each to its mode.
-      landlock: true,
-      // And of the network namespace: a granted IP socket, disconnected, connected anywhere.
-      offline: !policy.net,
-    }),
-  );
-  return a;
+  const exec = stageExecArgs({
+    target,
+    pwd: input.userPwd,
+    argv0: held ? held.argv0 : input.programPath,
+    args: input.args,
+    listenPid: input.listenPid,
+    tty: input.tty,
+    report: { stderr: fds.programStderr },
+    // A descriptor from the host is a way out of the mount namespace (a directory's "..", a
+    // read-only file reopened by /proc/self/fd/N for writing): Landlock keeps each to its mode.
+    landlock: true,
+    // And of the network namespace: a granted IP socket, disconnected, connected anywhere.
+    offline: !policy.net,
+  });
+  // concat, not push(...exec): a program may have 100,000s of arguments, and a spread call passes
+  // each on the stack ("Maximum call stack size exceeded").
+  return a.concat("--", STAGE_PATH, exec);
 }
 
 /** The user's binds as the bwrap jail mounts them, and where the work directory goes. */

@@ -95,6 +95,11 @@ function segments(path: string): string[] {
   return path.split("/").filter((s) => s !== "");
 }
 
+/** The longest path the kernel takes, in bytes without its NUL (linux/limits.h PATH_MAX - 1). */
+const PATH_MAX = 4095;
+/** The longest argument or variable execve(2) takes, NUL included (linux/binfmts.h). */
+const MAX_ARG_STRLEN = 131072;
+
 /**
  * Where absolute `path` leads in `view`: the file it names as the jail shows it, after `.`, `..`
  * and every symlink (followed within the view, as the kernel would inside the jail), and the host
@@ -113,6 +118,15 @@ export function resolveInView(
   if (!path.startsWith("/")) {
     return {
       error: `${path}: not an absolute path (name the program by its full path in the jail)`,
+    };
+  }
+  // Longer, the kernel refuses it (ENAMETOOLONG); and the walk below is no place for megabytes.
+  const bytes = new TextEncoder().encode(path).length;
+  if (bytes > PATH_MAX) {
+    return {
+      error: `${
+        path.slice(0, 40)
+      }…: a path of ${bytes} bytes; the kernel takes at most ${PATH_MAX}`,
     };
   }
   const fail = (why: string) => ({ error: `${path}: ${why}` });
@@ -220,6 +234,15 @@ export function resolveGuestProgram(
 ): ViewPath | { error: string } {
   if (program === "") return { error: "the program name is empty" };
   if (program.includes("/")) return resolveInView(program, view, fs);
+  // Longer, execve refuses the variable itself (E2BIG); and each entry is a walk.
+  const pathBytes = new TextEncoder().encode(searchPath ?? "").length;
+  if (pathBytes > MAX_ARG_STRLEN) {
+    return {
+      error: `${
+        program.slice(0, 40)
+      }: its PATH has ${pathBytes} bytes; execve takes at most ${MAX_ARG_STRLEN} in one variable`,
+    };
+  }
   const dirs = (searchPath ?? "").split(":").filter((d) => d.startsWith("/"));
   for (const dir of dirs) {
     const found = resolveInView(`${dir}/${program}`, view, fs);

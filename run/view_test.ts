@@ -325,3 +325,28 @@ Deno.test("whatever the path, a result lies in a shown source and resolves to it
   }
   assert.ok(found > 300, `only ${found} paths resolved`);
 });
+
+// A guest's Executor.start with a 2 MB path held ww for a minute (the walk took time growing with
+// the square of its segments), and one of 8 MB for half an hour, past --timeout and SIGTERM.
+Deno.test("a path longer than the kernel takes, or a PATH longer than execve takes, is refused at once", () => {
+  const view = BWRAP;
+  const long = "/" + "./".repeat(1_000_000) + "usr/bin/env";
+  const started = performance.now();
+  const r = resolveInView(long, view, HOST);
+  assert.ok("error" in r);
+  assert.equal(
+    r.error,
+    `${long.slice(0, 40)}…: a path of ${long.length} bytes; the kernel takes at most 4095`,
+  );
+  // At the limit it is walked as any other.
+  const edge = "/usr/bin/" + "./".repeat(Math.floor((4095 - "/usr/bin/env".length) / 2)) + "env";
+  assert.ok(edge.length <= 4095 && edge.length >= 4094);
+  assert.deepEqual(resolveInView(edge, view, HOST), ok("/usr/bin/env"));
+  const wide = ":".repeat(131073) + "/usr/bin";
+  const p = resolveGuestProgram("env", view, wide, HOST);
+  assert.ok(
+    "error" in p &&
+      /its PATH has 131081 bytes; execve takes at most 131072 in one variable/.test(p.error),
+  );
+  assert.ok(performance.now() - started < 5000);
+});
