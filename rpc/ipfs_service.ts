@@ -85,12 +85,24 @@ export function ipfsService(options: IpfsServiceOptions): IpfsService {
           const what = type === "file" ? "file" : `UnixFS ${unixfsType(found.node)}`;
           throw new SetupError(`${path}: is a ${what}, not a directory`);
         }
-        const links = await directoryLinks(found, blocks);
-        for (const { cid } of links) if (isUnixfs(cid)) blocks.prefetch(cid);
+        const links = await directoryLinks(found, blocks, path);
+        // Entries that share a CID (a shard may link one block many times) share one fetch.
+        const stats = new Map<string, Promise<IpfsStat>>();
+        const stat = (cid: CID) => {
+          const key = cidKey(cid);
+          let known = stats.get(key);
+          if (known === undefined) {
+            blocks.prefetch(cid);
+            known = blocks.get(cid).then((bytes) =>
+              statOf({ cid, bytes, node: decodeNode(cid, bytes, path) })
+            );
+            stats.set(key, known);
+          }
+          return known;
+        };
         return await Promise.all(links.map(async ({ name, cid }): Promise<IpfsEntry> => {
           if (!isUnixfs(cid)) return { name, cid: cidKey(cid), size: 0, type: "other" };
-          const bytes = await blocks.get(cid);
-          return { name, ...statOf({ cid, bytes, node: decodeNode(cid, bytes, path) }) };
+          return { name, ...await stat(cid) };
         }));
       }),
     add: (data) =>
@@ -169,14 +181,27 @@ function statOf({ cid, bytes, node }: FileNode): IpfsStat {
   return { cid: cidKey(cid), size, type };
 }
 
-/** The entries of a plain or HAMT-sharded directory, as names and CIDs. */
+/**
+ * The most entries one ls returns. A sharded directory's entries are not bounded by its blocks:
+ * a shard of 5000 links to one sub-shard of 5000 entries, two blocks a guest could add, listed as
+ * 25 million entries and took ww to 6 GB and out of memory.
+ */
+export const MAX_LS_ENTRIES = 10_000;
+
+/** The entries of a plain or HAMT-sharded directory, as names and CIDs; at most MAX_LS_ENTRIES. */
 async function directoryLinks(
   dir: FileNode,
   blocks: VerifiedBlocks,
+  path: string,
 ): Promise<{ name: string; cid: CID }[]> {
   const { node } = dir;
   if (node.kind !== "pb") return [];
+  const tooMany = () =>
+    new SetupError(
+      `${path}: holds more than ${MAX_LS_ENTRIES} entries, more than one ls returns; name a path beneath it`,
+    );
   if (node.unixfs.type === "directory") {
+    if (node.pb.Links.length > MAX_LS_ENTRIES) throw tooMany();
     return node.pb.Links.map((l) => ({ name: l.Name ?? "", cid: l.Hash }));
   }
   const { exporter } = await import("npm:ipfs-unixfs-exporter@^16.2.2");
@@ -189,7 +214,10 @@ async function directoryLinks(
   const entry = await exporter(dir.cid, store);
   if (entry.type !== "directory") return [];
   const out: { name: string; cid: CID }[] = [];
-  for await (const e of entry.entries()) out.push({ name: e.name, cid: e.cid });
+  for await (const e of entry.entries()) {
+    if (out.length === MAX_LS_ENTRIES) throw tooMany();
+    out.push({ name: e.name, cid: e.cid });
+  }
   return out;
 }
 

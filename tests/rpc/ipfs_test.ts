@@ -4,7 +4,9 @@
 // what it sends.
 
 import assert from "node:assert/strict";
+import * as dagPb from "npm:@ipld/dag-pb@^4.2.0";
 import { cidKey, parseCid } from "../../ipfs/block.ts";
+import { MAX_LS_ENTRIES } from "../../rpc/ipfs_service.ts";
 import { startIpfsd } from "../ipfs/ipfsd.ts";
 import { replaceBytes, startProxy, withRecord } from "../ipfs/proxy.ts";
 import { REPO, runWw, runWwMeasured } from "../support/ww.ts";
@@ -246,4 +248,56 @@ Deno.test("a guest's /ipns/ reads through a node that lies about the name are re
   } finally {
     await proxy.close();
   }
+});
+
+/** Puts `block` in the node as dag-pb (CIDv1, sha2-256); its CID. */
+async function putDagPb(node: dagPb.PBNode): Promise<string> {
+  const form = new FormData();
+  form.append("file", new Blob([dagPb.encode(node) as Uint8Array<ArrayBuffer>]));
+  const params = "format=dag-pb&cid-codec=dag-pb&mhtype=sha2-256&version=1&pin=true";
+  const res = await fetch(`${ipfsd.url}/api/v0/block/put?${params}`, {
+    method: "POST",
+    body: form,
+  });
+  const text = await res.text();
+  assert.ok(res.ok, `block/put: ${text}`);
+  return key(JSON.parse(text).Key);
+}
+
+// UnixFS Data of a HAMT shard: Type 5, hashType murmur3-x64-64 (0x22), fanout 256.
+const SHARD_DATA = new Uint8Array([0x08, 0x05, 0x28, 0x22, 0x30, 0x80, 0x02]);
+
+// A shard's entries are not bounded by its blocks: one of 5000 links to a sub-shard of 5000
+// entries, two small blocks, listed as 25 million entries took ww to 6 GB and out of memory.
+Deno.test("ls of a sharded directory of more entries than one ls returns fails naming the path; ww stays small", async () => {
+  const file = parseCid(await ipfsd.addFile(new TextEncoder().encode("x")));
+  if ("error" in file) throw new Error(file.error);
+  const sub = parseCid(
+    await putDagPb({
+      Data: SHARD_DATA,
+      Links: Array.from(
+        { length: 300 },
+        (_, i) => ({ Name: `00e${String(i).padStart(4, "0")}`, Hash: file, Tsize: 1 }),
+      ),
+    }),
+  );
+  if ("error" in sub) throw new Error(sub.error);
+  const top = await putDagPb({
+    Data: SHARD_DATA,
+    Links: Array.from({ length: 2000 }, () => ({ Name: "00", Hash: sub, Tsize: 1 })),
+  });
+  const r = await runWwMeasured([
+    "run",
+    ...IPFS,
+    ...JAIL,
+    ...GUEST,
+    JSON.stringify([{ ls: `/ipfs/${top}` }]),
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const [ls] = JSON.parse(r.stdout.trim().split("\n").at(-1)!) as Result[];
+  assert.match(
+    ls.error ?? "",
+    new RegExp(`/ipfs/${top}: holds more than ${MAX_LS_ENTRIES} entries, more than one ls returns`),
+  );
+  assert.ok(r.peak < 512 * 2 ** 20, `ww peaked at ${(r.peak / 2 ** 20).toFixed(0)} MiB`);
 });
