@@ -167,6 +167,7 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
       backend: plan.backend,
       // --explain runs nothing: the program's stdio would be ww's own.
       stdio: [0, 1, 2],
+      ...(plan.backend === "bwrap" ? { bwrapArgv: plan.argv } : {}),
       jailUser: plan.backend === "bwrap" ? plan.dropTo : plan.native.plan.identity,
       leased: leased !== undefined,
       program: ipfs ? undefined : path,

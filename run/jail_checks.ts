@@ -21,6 +21,8 @@ export function checkJailStart(o: {
   readonly config: RunConfig;
   readonly backend: "bwrap" | "native";
   readonly stdio: readonly number[];
+  /** bwrap's argv (its options and the program's arguments), under bwrap. */
+  readonly bwrapArgv?: readonly string[];
   readonly jailUser: HostUser | undefined;
   readonly leased: boolean;
   readonly program: string | undefined;
@@ -30,6 +32,7 @@ export function checkJailStart(o: {
   if (o.backend === "bwrap") {
     checkNoDirectoryStdio(o.stdio);
     checkNoDirectoryGrant(o.config.fds);
+    if (o.bwrapArgv) checkBwrapArgc(o.bwrapArgv.length, o.config.args.length);
   }
   if (o.jailUser) {
     checkJailAccess(o.jailUser, o.leased, o.program, {
@@ -79,4 +82,17 @@ function checkNoDirectoryStdio(stdio: readonly number[]): void {
       commandLine: `${what} --ro-bind or --bind)`,
     });
   });
+}
+
+/** The most arguments bubblewrap takes, its own name and options included (bubblewrap.c MAX_ARGS). */
+const BWRAP_MAX_ARGS = 9000;
+
+/** Refuses a bwrap command line of `argc` words, `programArgs` of them the program's, over the limit. */
+function checkBwrapArgc(argc: number, programArgs: number): void {
+  if (argc <= BWRAP_MAX_ARGS) return;
+  const why =
+    `the program has ${programArgs} arguments, and bubblewrap takes at most ${BWRAP_MAX_ARGS} words in all (${
+      argc - programArgs
+    } of them its own here); pass fewer, or use`;
+  throw new SetupError(`${why} jail.backend "native"`, { commandLine: `${why} --jail=native` });
 }

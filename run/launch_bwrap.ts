@@ -96,6 +96,7 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
     config,
     backend: "bwrap",
     stdio: stdioSources(childFds),
+    bwrapArgv: plan.argv,
     jailUser: dropTo,
     leased: lease !== undefined,
     program: program.held ? undefined : program.source ?? program.path,

@@ -157,6 +157,11 @@ const ROWS: readonly Row[] = [
     args: ["run", "--jail=bwrap", ...manyGrants(1100), P],
     message: "--nofile 1024 (the default): too low for this run",
   },
+  // bubblewrap's own limit: the run failed inside it, with a hint at ww doctor.
+  {
+    args: ["run", "--jail=bwrap", P, ...Array.from({ length: 9000 }, () => "a")],
+    message: "the program has 9001 arguments, and bubblewrap takes at most 9000 words in all (",
+  },
 ];
 
 /** `count` grants of the caller's fd 0, under distinct names. */
