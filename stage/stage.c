@@ -415,8 +415,9 @@ static long take_terminal(void) { return SYS3(ioctl, 0, TIOCSCTTY, 0); }
  * (a socket or pipe has no path for Landlock to judge; a descriptor closed on exec is the stage's
  * own). As it was opened, never more: read if readable, written if writable but not append-only
  * (Landlock knows no append: a write right would open an --open ...:a log again without O_APPEND;
- * the descriptor itself can drop O_APPEND with fcntl, which no jail stops), except fds 0-2, which a program reopens as /dev/stdout even when the caller appends to a file; a
- * directory's files read, never written; a device's ioctls as before.
+ * the descriptor itself can drop O_APPEND with fcntl, which no jail stops), except fds 0-2, which
+ * a program reopens as /dev/stdout even when the caller appends to a file; a directory's files
+ * read, never written; a device's ioctls as before.
  */
 static u64 descriptor_rights(int fd) {
   long fdflags = SYS3(fcntl, fd, F_GETFD, 0);
@@ -1293,8 +1294,8 @@ __attribute__((used)) void stage_main(long *sp) {
   }
   struct line l = {.n = 0};
   put(&l, "ww stage: internal to ww (launch <plan-fd> <status-fd> | "
-          "exec[-tty][-listen-pid][-report][-landlock[-offline]] [<stderr-fd>] <fd|path> <-|=PWD> <argv0> "
-          "[args...])");
+          "exec[-tty][-listen-pid][-report][-landlock[-offline]] [<stderr-fd>] <fd|path> <-|=PWD> "
+          "<argv0> [args...])");
   write_line(2, &l);
   die(2);
 }
