@@ -48,9 +48,13 @@ const TURN_MS = 5;
 /** When the event loop last had a turn: a read or write waited in poll, or gave it one. */
 let lastTurn = performance.now();
 
-/** Gives the event loop a turn when reads and writes have kept it for TURN_MS or more. */
-async function fairTurn(): Promise<void> {
-  if (performance.now() - lastTurn < TURN_MS) return;
+/** Whether reads and writes have kept the event loop for TURN_MS or more (see giveTurn). */
+function turnDue(): boolean {
+  return performance.now() - lastTurn >= TURN_MS;
+}
+
+/** Gives the event loop a turn (timers and I/O run before this resolves). */
+async function giveTurn(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 0));
   lastTurn = performance.now();
 }
@@ -116,7 +120,7 @@ export class FdStream implements ByteStream {
       if (this.#closed) return null;
       const n = Number(libc().read(this.#fd, p, BigInt(p.length)));
       if (n >= 0) {
-        if (n > 0) await fairTurn();
+        if (n > 0 && turnDue()) await giveTurn();
         return n === 0 && p.length > 0 ? null : n;
       }
       const errno = lastErrno();
@@ -138,7 +142,7 @@ export class FdStream implements ByteStream {
       const n = Number(libc().write(this.#fd, chunk, BigInt(chunk.length)));
       if (n >= 0) {
         off += n;
-        await fairTurn();
+        if (turnDue()) await giveTurn();
         continue;
       }
       const errno = lastErrno();

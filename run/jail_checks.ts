@@ -1,8 +1,9 @@
 // run/jail_checks.ts — what a jailed run refuses before it starts anything, in one order for the
 // launchers (run/launch_bwrap.ts, run/launch_native.ts) and --explain (run/explain_program.ts),
 // so that --explain refuses with the run's own line: under bwrap no granted descriptor, and none
-// of the program's stdin, stdout and stderr, may be a directory; the jail's host user must reach the program and every bind (run/ids.ts); then the
-// limits must let the jail start (run/limits.ts).
+// of the program's stdin, stdout and stderr, may be a directory, and bwrap's command line must fit
+// it; the jail's host user must reach the program and every bind (run/ids.ts); then the limits
+// must let the jail start (run/limits.ts).
 
 import type { RunConfig } from "../core/config.ts";
 import { GrantError, SetupError } from "../core/errors.ts";
@@ -51,18 +52,26 @@ export function checkJailStart(o: {
  * were reachable. A bind shows the directory in the jail's own tree instead.
  */
 function checkNoDirectoryGrant(fds: RunConfig["fds"]): void {
-  const why = "is a directory, whose '..' leads out of the bwrap jail into the host's file system";
   for (const { name, source } of fds) {
-    if (pathKind(`/proc/self/fd/${source}`) !== "dir") continue;
+    if (!isDirectory(source)) continue;
     throw new GrantError(
       name,
-      `grant ${name}: descriptor ${source} ${why}; bind the directory with jail.readOnlyBinds or jail.writableBinds instead`,
+      `grant ${name}: descriptor ${source} ${LEADS_OUT}; bind the directory with jail.readOnlyBinds or jail.writableBinds instead`,
       {
         commandLine:
-          `--with-fd ${name}=${source}: fd ${source} ${why}; bind the directory with --ro-bind or --bind instead`,
+          `--with-fd ${name}=${source}: fd ${source} ${LEADS_OUT}; bind the directory with --ro-bind or --bind instead`,
       },
     );
   }
+}
+
+/** Why a directory may not reach the program under bwrap, after the word naming it. */
+const LEADS_OUT =
+  "is a directory, whose '..' leads out of the bwrap jail into the host's file system";
+
+/** Whether ww's descriptor `fd` is a directory. */
+function isDirectory(fd: number): boolean {
+  return pathKind(`/proc/self/fd/${fd}`) === "dir";
 }
 
 const STDIO_NAMES = ["stdin", "stdout", "stderr"];
@@ -74,10 +83,10 @@ const STDIO_NAMES = ["stdin", "stdout", "stderr"];
  */
 function checkNoDirectoryStdio(stdio: readonly number[]): void {
   stdio.forEach((fd, i) => {
-    if (pathKind(`/proc/self/fd/${fd}`) !== "dir") return;
+    if (!isDirectory(fd)) return;
     const what = `the program's ${
       STDIO_NAMES[i]
-    } (fd ${i}) is a directory, whose '..' leads out of the bwrap jail into the host's file system; give it a file, a pipe or a terminal (bind a directory with`;
+    } (fd ${i}) ${LEADS_OUT}; give it a file, a pipe or a terminal (bind a directory with`;
     throw new SetupError(`${what} jail.readOnlyBinds or jail.writableBinds)`, {
       commandLine: `${what} --ro-bind or --bind)`,
     });
