@@ -10,6 +10,7 @@ import { buildStage, STAGE_ARCHES, type StageArch } from "./build.ts";
 import { encodeStagePlan, parseStageReports, type StagePlan } from "./plan.ts";
 import { STAGE_BASE64 } from "./stage_bin.ts";
 import { buildC } from "../tests/support/build.ts";
+import { closeEachConnection } from "../tests/support/listeners.ts";
 
 const dir = Deno.makeTempDirSync({ prefix: "wwtest-stage-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
@@ -327,9 +328,7 @@ Deno.test(`[${NATIVE_ARCH}] exec-landlock-offline: a TCP connection among the de
   const probe = await buildC(new URL("../tests/jail/fd_probe.c", import.meta.url));
   const listeners = [0, 1].map(() => Deno.listen({ hostname: "127.0.0.1", port: 0 }));
   const [peer, other] = listeners.map((l) => (l.addr as Deno.NetAddr).port);
-  const accepting = listeners.map(async (l) => {
-    for await (const c of l) c.close();
-  });
+  const accepting = listeners.map(closeEachConnection);
   try {
     const tcp = { redirect: `5<>/dev/tcp/127.0.0.1/${peer}` };
     const reconnect = (mode: string) =>

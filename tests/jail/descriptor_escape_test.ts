@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import { buildC } from "../support/build.ts";
+import { closeEachConnection } from "../support/listeners.ts";
 import { runWw } from "../support/ww.ts";
 
 const probe = await buildC(new URL("./fd_probe.c", import.meta.url));
@@ -84,9 +85,7 @@ Deno.test("a granted TCP connection cannot be taken elsewhere without --net; the
     Deno.listen({ hostname: "127.0.0.1", port: 0 }),
   ];
   const [granted, other] = listeners.map((l) => (l.addr as Deno.NetAddr).port);
-  const accepting = listeners.map(async (l) => {
-    for await (const c of l) c.close();
-  });
+  const accepting = listeners.map(closeEachConnection);
   try {
     const connect = ["--connect", `c=tcp:127.0.0.1:${granted}`];
     for (const jail of ["bwrap", "native"]) {

@@ -4,6 +4,7 @@
 
 import { join } from "node:path";
 import { buildC } from "../support/build.ts";
+import { acceptEach } from "../support/listeners.ts";
 import { processesWithArg } from "../support/procs.ts";
 import { quote, wwCommand } from "../support/ww.ts";
 
@@ -147,12 +148,10 @@ export async function setUpHost(): Promise<Host> {
 }
 
 // Answers every connection with `text`, then hangs up.
-async function serve(listener: Deno.Listener, text: string): Promise<void> {
-  try {
-    for await (const conn of listener) {
-      conn.write(new TextEncoder().encode(text)).catch(() => {}).finally(() => conn.close());
-    }
-  } catch { /* closed */ }
+function serve(listener: Deno.Listener, text: string): Promise<void> {
+  return acceptEach(listener, (conn) => {
+    conn.write(new TextEncoder().encode(text)).catch(() => {}).finally(() => conn.close());
+  });
 }
 
 // The device under /: /proc/self/mountinfo's "major:minor" and its /dev node.

@@ -13,6 +13,7 @@
 
 import { DEFAULT_IPFS_API, DEFAULT_POLICY, type RunConfig, startProgram } from "../../mod.ts";
 import { childrenOf, wwDirs } from "../support/procs.ts";
+import { closeEachConnection } from "../support/listeners.ts";
 
 const [child, runsText, mode, ipfsApi] = Deno.args;
 const runs = Number(runsText);
@@ -29,11 +30,7 @@ if (
 const grants = Deno.env.get("WW_PROBE_GRANTS") === "1";
 // The server --connect reaches: it closes each connection at once.
 const server = grants ? Deno.listen({ transport: "unix", path: `${tmp}/server.sock` }) : undefined;
-const serving = server
-  ? (async () => {
-    for await (const c of server) c.close();
-  })()
-  : undefined;
+const serving = server ? closeEachConnection(server) : undefined;
 const base: RunConfig = {
   program: child,
   args: [],

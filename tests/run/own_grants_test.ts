@@ -16,6 +16,7 @@ import { openPath } from "../../ffi/socket.ts";
 import { Cleanups } from "../../run/launch.ts";
 import { openOwnGrants } from "../../run/own_grants.ts";
 import { reportFds } from "../support/children.ts";
+import { closeEachConnection } from "../support/listeners.ts";
 import { privateTmp, processesWithArg, wwDirs } from "../support/procs.ts";
 import { parseReport } from "../support/report.ts";
 import { errorLines, runWw, runWwAsUser, startWw } from "../support/ww.ts";
@@ -825,9 +826,7 @@ Deno.test("--listen unix: a live listener is not taken over, and what is not a s
   const dir = privateTmp();
   const live = Deno.listen({ transport: "unix", path: `${dir}/live.sock` });
   // ww's probe is a connection the live server sees; it is accepted and dropped here.
-  const accepting = (async () => {
-    for await (const c of live) c.close();
-  })();
+  const accepting = closeEachConnection(live);
   try {
     Deno.writeTextFileSync(`${dir}/file.sock`, "keep me\n");
     Deno.mkdirSync(`${dir}/dir.sock`);
