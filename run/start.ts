@@ -77,7 +77,12 @@ export const TIMEOUT_EXIT_CODE = 124;
  * ```
  */
 export interface Child {
-  /** The pid ww spawned: the program itself, or bubblewrap when jailed. */
+  /**
+   * The pid ww spawned: the program itself with no jail (backend "none"); in a jail, the jail's
+   * stage on the host, which supervises the program and ends once it and its jail are gone. Signal
+   * the program with `kill`, not through this pid: under bwrap the stage passes no signal on, and
+   * no stage passes on SIGKILL or SIGSTOP.
+   */
   readonly pid: number;
   /**
    * Resolves once the program has ended, been reaped, and its work directory removed. Rejects
