@@ -39,6 +39,17 @@ export function escapeText(text: string): string {
 }
 
 /**
+ * Text another party wrote (an IPFS node's error, an IPNS value, a DAG's entry names), for one of
+ * ww's messages: cut to `max` characters (ww's choice, not the writer's), then escaped.
+ *
+ * @example
+ * foreignText("oops\nww: fake"); // "oops\\nww: fake"
+ */
+export function foreignText(text: string, max = 200): string {
+  return escapeText(clipText(text, max));
+}
+
+/**
  * `text` cut to at most `max` characters, ending with how many it lost: for text a guest supplies
  * that ww keeps or repeats (an error quoting a guest's path, an Abort reason, a program's name),
  * so that its size is ww's choice, not the guest's. Text already that short (cut or not) is

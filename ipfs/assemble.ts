@@ -12,7 +12,7 @@
 // buffers, which return to the pool once written, and at most MAX_QUEUED bytes wait unwritten.
 
 import { SetupError } from "../core/errors.ts";
-import { type CID, equalBytes, hashMatches, inlineBytes, RAW } from "./block.ts";
+import { type CID, equalBytes, hashMatches, inlineBytes, RAW, unverifiableHash } from "./block.ts";
 import type { VerifiedBlocks } from "./blocks.ts";
 import type { ByteSource } from "./node.ts";
 import { decodeNode, type FileNode, type Node } from "./unixfs.ts";
@@ -91,6 +91,11 @@ export async function assembleFile(
       writer.write(data);
     }
     const links = n.pb.Links;
+    // Said before any leaf is read: a leaf read from the stream is checked by hashMatches alone.
+    for (const l of links) {
+      const problem = unverifiableHash(l.Hash);
+      if (problem) throw new SetupError(`${context}: ${problem} (in ${cid})`);
+    }
     const sizes = n.unixfs.blockSizes.length === links.length ? n.unixfs.blockSizes : undefined;
     const children: Task[] = links.map((l, i) => ({
       cid: l.Hash,

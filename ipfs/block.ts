@@ -1,5 +1,5 @@
 // ipfs/block.ts — CIDs and the one check everything else rests on: a block's bytes hash to the
-// digest in its CID. Nothing fetched from an IPFS node is used before it passes `verifyBlock`.
+// digest in its CID. Nothing fetched from an IPFS node is used before it passes `hashMatches`.
 
 import { CID } from "npm:multiformats@^14.0.5/cid";
 import { shaDigest } from "../ffi/sha.ts";
@@ -41,27 +41,54 @@ export function cidKey(cid: CID): string {
   return cid.version === 0 ? cid.toV1().toString() : cid.toString(base32);
 }
 
-/** Why the hash function of `cid` cannot be checked, or undefined when it can. */
-export function unsupportedHash(cid: CID): string | undefined {
-  const code = cid.multihash.code;
-  if (code === IDENTITY || code === SHA2_256 || code === SHA2_512) return undefined;
-  return `${cid}: hash function 0x${code.toString(16)} is not supported (sha2-256, sha2-512)`;
-}
+/**
+ * The fewest bytes of a digest that ww takes as naming a block, as Kubo does (boxo verifcid's
+ * minimum): a truncated digest compares only its prefix, and one of a few bytes (or none) names
+ * whatever a node makes up to match it.
+ */
+export const MIN_DIGEST_BYTES = 20;
 
 /**
- * True when `bytes` hash to the digest in `cid`. Truncated digests compare their prefix; the
- * identity "hash" compares the bytes themselves.
+ * Why `cid`'s digest cannot vouch for a block's bytes (a hash function ww does not have, or a
+ * digest truncated below MIN_DIGEST_BYTES or longer than its function's), or undefined when it
+ * can.
+ *
+ * @example
+ * unverifiableHash(CID.parse("bafkreaa")); // "bafkreaa: its sha2-256 digest is 0 bytes, …"
+ */
+export function unverifiableHash(cid: CID): string | undefined {
+  const { code, digest } = cid.multihash;
+  if (code === IDENTITY) return undefined;
+  const hash = HASHES.get(code);
+  if (!hash) {
+    return `${cid}: hash function 0x${code.toString(16)} is not supported (sha2-256, sha2-512)`;
+  }
+  if (digest.length >= MIN_DIGEST_BYTES && digest.length <= hash.bytes) return undefined;
+  const length = `${digest.length} byte${digest.length === 1 ? "" : "s"}`;
+  return `${cid}: its ${hash.name} digest is ${length} long, too short or too long to vouch for the data (${MIN_DIGEST_BYTES} to ${hash.bytes} bytes)`;
+}
+
+/** The hash functions ww checks, by multihash code. */
+const HASHES = new Map<number, { name: string; algorithm: "SHA-256" | "SHA-512"; bytes: number }>([
+  [SHA2_256, { name: "sha2-256", algorithm: "SHA-256", bytes: 32 }],
+  [SHA2_512, { name: "sha2-512", algorithm: "SHA-512", bytes: 64 }],
+]);
+
+/**
+ * True when `bytes` hash to the digest in `cid`. A truncated digest compares its prefix, and is
+ * false below MIN_DIGEST_BYTES (unverifiableHash says why); the identity "hash" compares the
+ * bytes themselves.
  */
 export async function hashMatches(cid: CID, bytes: Uint8Array): Promise<boolean> {
   const { code, digest } = cid.multihash;
   if (code === IDENTITY) return equalBytes(digest, bytes);
-  const algorithm = code === SHA2_256 ? "SHA-256" : code === SHA2_512 ? "SHA-512" : undefined;
-  if (!algorithm) return false;
+  if (unverifiableHash(cid) !== undefined) return false;
+  const algorithm = HASHES.get(code)!.algorithm;
   // libcrypto when it is there (ffi/sha.ts says why it is cheaper), WebCrypto otherwise.
   const full = shaDigest(algorithm, bytes) ?? new Uint8Array(
     await crypto.subtle.digest(algorithm, bytes as Uint8Array<ArrayBuffer>),
   );
-  return digest.length <= full.length && equalBytes(digest, full.subarray(0, digest.length));
+  return equalBytes(digest, full.subarray(0, digest.length));
 }
 
 /** The block bytes an identity CID carries inline, or undefined for a hashed CID. */

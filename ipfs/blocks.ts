@@ -3,7 +3,7 @@
 // a few at a time, so prefetching the inner nodes of a large file does not flood the node.
 
 import { SetupError } from "../core/errors.ts";
-import { type CID, cidKey, hashMatches, inlineBytes, unsupportedHash } from "./block.ts";
+import { type CID, cidKey, hashMatches, inlineBytes, unverifiableHash } from "./block.ts";
 import type { IpfsNode } from "./node.ts";
 
 const MAX_IN_FLIGHT = 8;
@@ -32,14 +32,19 @@ export class VerifiedBlocks {
     return this.#fetch(cid);
   }
 
-  /** Takes a fetch of `cid`'s bytes started earlier, to be verified and given by a later `get`. */
+  /**
+   * Takes a fetch of `cid`'s bytes started earlier, to be verified and given by a later `get`.
+   * An identity CID's bytes are its own: the fetch is not waited for, nor needed.
+   */
   adopt(cid: CID, bytes: Promise<Uint8Array>): void {
-    const verified = bytes.then(async (b) => {
-      const problem = unsupportedHash(cid);
-      if (problem) throw new SetupError(`${this.context}: ${problem}`);
-      if (!(await hashMatches(cid, b))) throw this.mismatch(cid);
-      return b;
-    });
+    if (inlineBytes(cid)) return;
+    const problem = unverifiableHash(cid);
+    const verified = problem
+      ? Promise.reject(new SetupError(`${this.context}: ${problem}`))
+      : bytes.then(async (b) => {
+        if (!(await hashMatches(cid, b))) throw this.mismatch(cid);
+        return b;
+      });
     verified.catch(() => {}); // reported by the `get` that takes it
     this.#started.set(cidKey(cid), verified);
   }
@@ -56,7 +61,7 @@ export class VerifiedBlocks {
   async #fetch(cid: CID): Promise<Uint8Array> {
     const inline = inlineBytes(cid);
     if (inline) return inline;
-    const problem = unsupportedHash(cid);
+    const problem = unverifiableHash(cid);
     if (problem) throw new SetupError(`${this.context}: ${problem}`);
     if (this.#inFlight >= MAX_IN_FLIGHT) {
       await new Promise<void>((resolve) => this.#waiting.push(resolve));

@@ -2,6 +2,8 @@
 // than a key, and what a domain's `_dnslink.<domain>` TXT records point to. ww looks the records
 // up itself (ipns.ts), not through the IPFS node; the trust then rests on DNS.
 
+import { foreignText } from "../core/escape.ts";
+
 /** True when the /ipns/ name is a domain name (it has a dot), so DNSLink, not a key. */
 export function isDomainName(name: string): boolean {
   return name.includes(".");
@@ -25,7 +27,9 @@ export function dnslinkValue(records: readonly (readonly string[])[]): string | 
   const [value] = values;
   if (value === undefined) return { error: "no dnslink= TXT record" };
   if (!/^\/ip[fn]s\/[^/]+/.test(value)) {
-    return { error: `the dnslink= record points to ${value}, not an /ipfs/ or /ipns/ path` };
+    return {
+      error: `the dnslink= record points to ${foreignText(value)}, not an /ipfs/ or /ipns/ path`,
+    };
   }
   return value;
 }

@@ -3,9 +3,9 @@
 
 import { writeAll } from "../ffi/fd.ts";
 import { copyRange } from "../ffi/memfd.ts";
-import { UsageError } from "../core/errors.ts";
+import { SetupError, UsageError } from "../core/errors.ts";
 import { assembleFile, fileSize } from "./assemble.ts";
-import { cidKey, parseCid } from "./block.ts";
+import { cidKey, parseCid, unverifiableHash } from "./block.ts";
 import { VerifiedBlocks } from "./blocks.ts";
 import { CacheFiller, openCached } from "./cache.ts";
 import type { ByteSource, IpfsNode } from "./node.ts";
@@ -59,6 +59,10 @@ export async function download(
   const context = node.context;
   const root = parseCid(path.root);
   if ("error" in root) throw new UsageError(`${context}: ${root.error}`);
+  // Before the early requests are waited for: a node may take its time over a CID that names
+  // nothing it can check.
+  const weak = unverifiableHash(root);
+  if (weak) throw new SetupError(`${context}: ${weak}`);
   if (path.segments.length === 0) {
     const hit = await openCached(cache.dir, { cid: cidKey(root) });
     if (hit) return { cid: hit.cid, size: hit.size, cached: { fd: hit.fd } };

@@ -8,7 +8,10 @@
 // The framing (status line, headers, Content-Length, chunked with trailers, close-delimited) is
 // pure (parseHead, BodyFraming) and tested with arbitrary splits; the Exchange class is the shell
 // that feeds it from the socket. Kubo reports an error that happens mid-stream in an
-// X-Stream-Error trailer; it becomes an error here. Nothing here knows about IPFS.
+// X-Stream-Error trailer; it becomes an error here. Nothing here knows about IPFS. What the server
+// wrote (its error message, a line ww cannot parse) reaches an error's text cut and escaped.
+
+import { foreignText } from "../core/escape.ts";
 
 /** Most bytes of a response's status line and headers, and of a chunked body's trailers. */
 export const HEAD_LIMIT = 64 * 1024;
@@ -85,7 +88,7 @@ export function headEnd(bytes: Uint8Array): number {
 export function parseHead(bytes: Uint8Array): ResponseHead {
   const lines = latin1(bytes).split("\r\n");
   const status = /^HTTP\/1\.[01] ([1-9]\d\d)(?: |$)/.exec(lines[0]);
-  if (!status) throw new Error(`not an HTTP/1.1 status line: ${JSON.stringify(lines[0])}`);
+  if (!status) throw new Error(`not an HTTP/1.1 status line: "${foreignText(lines[0], 80)}"`);
   const headers = new Map<string, string>();
   for (const line of lines.slice(1)) {
     if (line === "") continue;
@@ -205,7 +208,7 @@ export class BodyFraming {
       case "size": {
         // A size in hex, then extensions after ";" (ignored).
         const m = /^([0-9A-Fa-f]{1,13})[ \t]*(;.*)?$/.exec(line);
-        if (!m) throw new Error(`bad chunk size: ${JSON.stringify(line.slice(0, 40))}`);
+        if (!m) throw new Error(`bad chunk size: "${foreignText(line, 40)}"`);
         this.#remaining = parseInt(m[1], 16);
         this.#state = this.#remaining === 0 ? "trailers" : "data";
         return;
@@ -246,6 +249,7 @@ export class Exchange {
   /** Resolves once the request is written to the socket, or the exchange failed before. */
   readonly sent: Promise<void>;
   readonly #signal: AbortSignal;
+  readonly #onBytes: () => void;
   #onConnected: () => void = () => {};
   #onSent: () => void = () => {};
   #conn: Deno.Conn | undefined;
@@ -259,10 +263,13 @@ export class Exchange {
 
   /**
    * Sends `POST <target>` to `url` (`http://host:port` or `https://host:port`, IPv6 hosts in
-   * brackets, or `http+unix://<percent-encoded socket path>`) with an empty body. The connection starts now. Aborting `signal` closes it.
+   * brackets, or `http+unix://<percent-encoded socket path>`) with an empty body. The connection
+   * starts now. Aborting `signal` closes it. `onBytes` hears of every read from the socket that
+   * brought bytes (head, framing or body), so a caller can tell a slow answer from silence.
    */
-  constructor(url: string, target: string, signal: AbortSignal) {
+  constructor(url: string, target: string, signal: AbortSignal, onBytes: () => void = () => {}) {
     this.#signal = signal;
+    this.#onBytes = onBytes;
     this.connected = new Promise((resolve) => this.#onConnected = resolve);
     this.sent = new Promise((resolve) => this.#onSent = resolve);
     this.ready = this.#send(url, target);
@@ -287,7 +294,7 @@ export class Exchange {
       if (framing.done) {
         this.close();
         const error = framing.trailers.get("x-stream-error");
-        if (error) throw new StreamError(error);
+        if (error) throw new StreamError(foreignText(error));
         return null;
       }
       const want = framing.want();
@@ -467,12 +474,14 @@ export class Exchange {
       const json = JSON.parse(text);
       if (typeof json?.Message === "string" && json.Message) message = json.Message;
     } catch { /* not JSON: keep the first line */ }
-    return message || `HTTP ${status}`;
+    return message ? foreignText(message) : `HTTP ${status}`;
   }
 
   async #socketRead(into: Uint8Array): Promise<number | null> {
     if (this.#closed) throw this.#closedError();
-    return await this.#guard(this.#conn!.read(into));
+    const n = await this.#guard(this.#conn!.read(into));
+    if (n) this.#onBytes();
+    return n;
   }
 
   /** `op`, with an abort's reason in place of the error the closed socket gives. */
@@ -506,7 +515,7 @@ export class Exchange {
 function addField(into: Map<string, string>, line: string, what: string): void {
   const colon = line.indexOf(":");
   if (colon <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(line.slice(0, colon))) {
-    throw new Error(`bad ${what} line: ${JSON.stringify(line.slice(0, 80))}`);
+    throw new Error(`bad ${what} line: "${foreignText(line, 80)}"`);
   }
   const name = line.slice(0, colon).toLowerCase();
   const value = line.slice(colon + 1).trim();

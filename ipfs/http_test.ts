@@ -746,6 +746,132 @@ Deno.test("IpfsNode's messages: refused, cut off mid-stream, silent, and reporte
   });
 });
 
+// A hostile node's words reached ww's stderr as they were: a newline forged a line of ww's own,
+// and escape sequences retitled and cleared the terminal; an endless message made a 64 KiB line.
+Deno.test("IpfsNode's messages carry the node's text cut and escaped: its error, its trailer, its name/resolve answer", async () => {
+  const forged = "oops\nww: fake line\x1b]0;PWNED\x07\x1b[2J\u202eevil";
+  const server = fakeKubo(async (target, conn) => {
+    const body = (text: string) => `Content-Length: ${encode(text).length}\r\n\r\n${text}`;
+    if (target.includes("arg=long")) {
+      await writeAll(conn, `HTTP/1.1 500 X\r\n${body("x".repeat(60_000))}`);
+    } else if (target.includes("block/get")) {
+      await writeAll(conn, `HTTP/1.1 500 X\r\n${body(JSON.stringify({ Message: forged }))}`);
+    } else if (target.includes("cat")) {
+      await writeAll(
+        conn,
+        `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Stream-Error: boom\x1b[31mRED\r\n\r\n`,
+      );
+    } else {
+      await writeAll(conn, `HTTP/1.1 200 OK\r\n${body(JSON.stringify({ Path: forged }))}`);
+    }
+  });
+  const node = new IpfsNode(server.api, 5000, "/ipfs/prog");
+  const message = (p: Promise<unknown>) =>
+    p.then(() => "", (e) => e instanceof Error ? e.message : String(e));
+  try {
+    const refused = await message(node.blockGet("x"));
+    assert.equal(
+      refused,
+      `/ipfs/prog: the IPFS node at ${server.api} refused block/get x: oops\\nww: fake line\\x1b]0;PWNED\\x07\\x1b[2J\\u{202e}evil`,
+    );
+    const long = await message(node.blockGet("long"));
+    assert.ok(long.length < 400, `${long.length} characters`);
+    assert.match(long, /more characters\)$/);
+    const source = node.cat("y");
+    const reported = await message(source.read(new Uint8Array(10)));
+    await source.close();
+    assert.match(reported, /\(it reported: boom\\x1b\[31mRED\)$/);
+    const resolved = await message(node.resolveName("k51"));
+    assert.match(resolved, /resolved \/ipns\/k51 to "oops\\nww: fake line\\x1b/);
+    for (const m of [refused, long, reported, resolved]) {
+      assert.doesNotMatch(m, /[\p{Cc}\u202e]/u, m);
+    }
+  } finally {
+    node.close();
+    await server.close();
+  }
+});
+
+// The README promises to give up after --ipfs-timeout of silence: a slow answer is not silence. It
+// was taken for one when its bytes came slower than the timeout's window.
+Deno.test("IpfsNode waits on an answer that keeps coming slower than --ipfs-timeout, head and body", async () => {
+  const payload = encode("0123456789");
+  const server = fakeKubo(async (_target, conn) => {
+    const text = `HTTP/1.1 200 OK\r\nContent-Length: ${payload.length}\r\n\r\n`;
+    // The head and the body a few bytes at a time, 150 ms apart: 2 s in all, timeout 400 ms.
+    const all = new Uint8Array([...encode(text), ...payload]);
+    for (let i = 0; i < all.length; i += 4) {
+      await writeAll(conn, all.subarray(i, i + 4));
+      await new Promise((r) => setTimeout(r, 150));
+    }
+  });
+  const node = new IpfsNode(server.api, 400, "/ipfs/prog");
+  try {
+    assert.deepEqual(await node.blockGet("slow"), payload);
+  } finally {
+    node.close();
+    await server.close();
+  }
+});
+
+Deno.test("IpfsNode says a node that took the connection and answered no HTTP was reached, not unreachable", async () => {
+  const answers = ["SSH-2.0-OpenSSH_9.2\r\n", "HTTP/2 200\r\n\r\n", ""];
+  let i = 0;
+  const server = fakeKubo(async (_target, conn) => {
+    const answer = answers[i++];
+    if (answer) await writeAll(conn, answer);
+  });
+  const node = new IpfsNode(server.api, 5000, "/ipfs/prog");
+  try {
+    for (const answer of answers) {
+      await assert.rejects(node.blockGet("x"), (e: Error) => {
+        assert.match(
+          e.message,
+          new RegExp(
+            `^/ipfs/prog: the IPFS node at ${server.api} \\(${server.url}\\) took the connection, but its answer failed: .+ \\(is ipfsApi the address of a Kubo RPC API\\?\\)$`,
+          ),
+          JSON.stringify(answer),
+        );
+        return true;
+      });
+    }
+  } finally {
+    node.close();
+    await server.close();
+  }
+});
+
+// name/resolve went through kubo-rpc-client's fetch, which followed a node's redirect anywhere.
+Deno.test("IpfsNode's name/resolve follows no redirect and reads no endless answer", async () => {
+  let elsewhere = 0;
+  const other = fakeKubo(async (_target, conn) => {
+    elsewhere++;
+    await writeAll(conn, `HTTP/1.1 200 OK\r\nContent-Length: 22\r\n\r\n{"Path":"/ipfs/bafyx"}`);
+  });
+  const server = fakeKubo(async (target, conn) => {
+    if (target.includes("arg=moved")) {
+      await writeAll(
+        conn,
+        `HTTP/1.1 302 Found\r\nLocation: ${other.url}/api/v0/name/resolve\r\nContent-Length: 0\r\n\r\n`,
+      );
+    } else {
+      await writeAll(conn, "HTTP/1.1 200 OK\r\n\r\n");
+      const line = encode(`${JSON.stringify({ Path: "/ipfs/bafyx" })}\n`.repeat(1000));
+      for (let n = 0; n < 1000; n++) await writeAll(conn, line);
+    }
+  });
+  const node = new IpfsNode(server.api, 5000, "/ipns/n");
+  try {
+    await assert.rejects(node.resolveName("moved"), /refused name\/resolve moved: HTTP 302/);
+    assert.equal(elsewhere, 0);
+    await assert.rejects(node.resolveName("endless"), /sent more than 256 KiB for name\/resolve/);
+  } finally {
+    node.close();
+    await server.close();
+    await other.close();
+  }
+});
+
 Deno.test("IpfsNode times a silent node out without setTimeout, whose first call costs a cold run 15-30 ms", async () => {
   const server = fakeKubo(async (_target, conn) => {
     await writeAll(conn, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n");

@@ -7,6 +7,8 @@
 
 import { lazyImport } from "../core/lazy.ts";
 import { SetupError } from "../core/errors.ts";
+import { foreignText } from "../core/escape.ts";
+import { formatIpfsPath, type IpfsPath, parseIpfsPath } from "../core/ipfs_path.ts";
 import { ipfsSetupError } from "./setting_words.ts";
 import { dnslinkValue, isDomainName } from "./dnslink.ts";
 import type { IpfsNode } from "./node.ts";
@@ -43,20 +45,40 @@ export async function resolveIpnsName(
 ): Promise<ResolvedName> {
   const why: string[] = [];
   let current = name;
-  let rest = "";
+  let rest: string[] = [];
   for (let step = 0; step < MAX_STEPS; step++) {
     const target = isDomainName(current)
       ? await dnslink(current, context, options, node.timeoutMs)
       : await keyName(node, current, context, options);
+    const parsed = targetPath(target.path);
+    if (parsed === undefined) {
+      throw new SetupError(
+        `${context}: /ipns/${current} points to "${
+          foreignText(target.path)
+        }", not an /ipfs/ or /ipns/ path ww can follow`,
+      );
+    }
     why.push(`/ipns/${current} -> ${target.path}: ${target.why}`);
-    const m = /^\/(ipfs|ipns)\/([^/]+)(.*)$/.exec(target.path)!;
-    rest = `${m[3]}${rest}`;
-    if (m[1] === "ipfs") return { path: `/ipfs/${m[2]}${rest}`, why };
-    current = m[2];
+    rest = [...parsed.segments, ...rest];
+    if (parsed.namespace === "ipfs") {
+      return { path: formatIpfsPath({ ...parsed, segments: rest }), why };
+    }
+    current = parsed.root;
   }
   throw new SetupError(
     `${context}: /ipns/${name} leads through more than ${MAX_STEPS} names (a loop?)`,
   );
+}
+
+/**
+ * The path a name points to, split, or undefined when ww cannot follow it: not an /ipfs/ or
+ * /ipns/ path with a root, a '.', '..' or empty segment, or a control or format character
+ * anywhere (a record's value or a node's answer is another party's text).
+ */
+function targetPath(path: string): IpfsPath | undefined {
+  if (!path.startsWith("/") || /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.test(path)) return undefined;
+  const parsed = parseIpfsPath(path);
+  return "error" in parsed ? undefined : parsed;
 }
 
 /**

@@ -14,6 +14,7 @@ import { base36 } from "npm:multiformats@^14.0.5/bases/base36";
 import { base58btc } from "npm:multiformats@^14.0.5/bases/base58";
 import { CID } from "npm:multiformats@^14.0.5/cid";
 import * as Digest from "npm:multiformats@^14.0.5/hashes/digest";
+import { foreignText } from "../core/escape.ts";
 
 /** The multicodec of a CID that names a libp2p public key. */
 const LIBP2P_KEY = 0x72;
@@ -90,7 +91,7 @@ export async function verifyRecord(
     return { error: `the node's IPNS record is not valid (${message(e)})` };
   }
   if (!entry.value.startsWith("/ipfs/")) {
-    return { error: `the IPNS record points to ${entry.value}, not an /ipfs/ path` };
+    return { error: `the IPNS record points to ${foreignText(entry.value)}, not an /ipfs/ path` };
   }
   return {
     value: entry.value,

@@ -1,17 +1,19 @@
 // ipfs/node.ts — the IPFS node ww talks to over the Kubo RPC API (/api/v0): raw blocks
 // (block/get), a file's bytes as one stream (cat), signed IPNS records (routing/get or dht/get),
-// and the node's own word on a name (name/resolve, through kubo-rpc-client). Nothing here is
-// trusted: callers verify every byte against its CID and every record against its key. Owns the
-// idle timeout (--ipfs-timeout) and turns transport failures into one-line SetupErrors naming the
-// node's address.
+// and the node's own word on a name (name/resolve). Nothing here is trusted: callers verify every
+// byte against its CID and every record against its key. Owns the idle timeout (--ipfs-timeout)
+// and turns transport failures into one-line SetupErrors naming the node's address.
 //
-// block/get and cat use ww's own HTTP client (http.ts): they are on the path of every cold run;
-// importing kubo-rpc-client costs ~80-150 ms, more than fetching a large program takes, and even
-// fetch costs ~5 ms before its first request and reads a large body ~25% slower.
+// Every command goes through ww's own HTTP client (http.ts), over TCP or a unix socket: block/get
+// and cat are on the path of every cold run, where importing kubo-rpc-client cost ~80-150 ms,
+// more than fetching a large program takes, and fetch ~5 ms before its first request (and reads
+// a large body ~25% slower). name/resolve went through kubo-rpc-client until it was seen to
+// follow a node's redirect to any host, and to read an endless answer for as long as it came.
 
 import { ipfsSetupError } from "./setting_words.ts";
 import { SetupError, UsageError, WwError } from "../core/errors.ts";
-import { BodyTooLargeError, Exchange, HttpStatusError, StreamError } from "./http.ts";
+import { foreignText } from "../core/escape.ts";
+import { BodyTooLargeError, ConnectError, Exchange, HttpStatusError, StreamError } from "./http.ts";
 import { ipfsApiUrl } from "./multiaddr.ts";
 import { stderrNotice } from "./progress.ts";
 
@@ -26,8 +28,12 @@ const WAIT_NOTICE_MS = 1000;
 const MAX_BLOCK_MIB = 4;
 const MAX_BLOCK_BYTES = MAX_BLOCK_MIB * 2 ** 20;
 
-/** The most a routing/get or dht/get answer (one record, base64 in JSON, and events) may hold. */
+/**
+ * The most a routing/get or dht/get answer (one record, base64 in JSON, and events), or a
+ * name/resolve answer (one path), may hold.
+ */
 const MAX_RECORD_ANSWER = 256 * 1024;
+const RECORD_HOLDS = "which holds one IPNS record of at most 10 KiB";
 
 /** A stream of bytes that the reader reads into buffers of its own. */
 export interface ByteSource {
@@ -172,7 +178,9 @@ export class IpfsNode {
         try {
           await exchange.ready;
           this.#touch();
-          text = new TextDecoder().decode(await this.#boundedBody(exchange, command, name));
+          text = new TextDecoder().decode(
+            await this.#boundedBody(exchange, command, name, RECORD_HOLDS),
+          );
         } catch (e) {
           if (this.#failure) throw this.#failure;
           if (e instanceof WwError) throw e;
@@ -206,36 +214,33 @@ export class IpfsNode {
    */
   async resolveName(name: string): Promise<string> {
     return await this.#track(`/ipns/${name}`, async () => {
-      if (this.url.startsWith("http+unix:")) {
-        // kubo-rpc-client speaks TCP only.
-        throw ipfsSetupError((name) =>
-          `${this.context}: resolving /ipns/ names through a unix socket (${this.where}) is not supported; point ${
-            name("api")
-          } at the node's TCP address`
+      const exchange = await this.#ready(this.#open("name/resolve", name), "name/resolve", name);
+      let text: string;
+      try {
+        text = new TextDecoder().decode(
+          await this.#boundedBody(exchange, "name/resolve", name, "whose answer is one path"),
+        );
+      } catch (e) {
+        if (this.#failure) throw this.#failure;
+        if (e instanceof WwError) throw e;
+        throw new SetupError(
+          `${this.context}: the IPFS node at ${this.where} stopped answering name/resolve /ipns/${name} (${
+            reason(e)
+          })`,
         );
       }
-      const { create } = await import("npm:kubo-rpc-client@^7.1.0");
-      // An agent of any kind: kubo-rpc-client makes a node:http Agent when it takes Deno for Node,
-      // and its browser build (the one in ww's bundle) has none to make, so `new Agent` failed
-      // there. Both builds send with fetch, which takes no agent.
-      const client = create({ url: this.url, agent: {} as never });
+      // Kubo answers {"Path":"/ipfs/…"}; a streamed answer (one object a line) ends with the last.
       let path: string | undefined;
-      try {
-        for await (const p of client.name.resolve(name, { signal: this.#abort.signal })) {
-          path = p;
-        }
-      } catch (e) {
-        throw this.#failure ?? (e instanceof TypeError ? this.#transportError(e) : undefined) ??
-          new SetupError(
-            `${this.context}: the IPFS node at ${this.where} cannot resolve /ipns/${name} (${
-              reason(e)
-            })`,
-          );
+      for (const line of text.split("\n")) {
+        try {
+          const value = JSON.parse(line)?.Path;
+          if (typeof value === "string") path = value;
+        } catch { /* not an answer line */ }
       }
       if (!path?.startsWith("/ipfs/")) {
         throw new SetupError(
           `${this.context}: the IPFS node at ${this.where} resolved /ipns/${name} to ${
-            path ?? "nothing"
+            path === undefined ? "nothing" : `"${foreignText(path)}"`
           }`,
         );
       }
@@ -245,9 +250,15 @@ export class IpfsNode {
 
   /**
    * The whole body of `exchange`, refused past MAX_RECORD_ANSWER bytes: a record is at most 10 KiB
-   * (the IPNS specification's limit), so a node that sends more is not sending one.
+   * (the IPNS specification's limit), and a path far less, so a node that sends more is not
+   * sending one; `holds` says what the answer is, for the message.
    */
-  async #boundedBody(exchange: Exchange, command: string, name: string): Promise<Uint8Array> {
+  async #boundedBody(
+    exchange: Exchange,
+    command: string,
+    name: string,
+    holds: string,
+  ): Promise<Uint8Array> {
     const out = new Uint8Array(MAX_RECORD_ANSWER + 1);
     let length = 0;
     try {
@@ -256,7 +267,7 @@ export class IpfsNode {
           throw new SetupError(
             `${this.context}: the IPFS node at ${this.api} sent more than ${
               MAX_RECORD_ANSWER >> 10
-            } KiB for ${command} /ipns/${name}, which holds one IPNS record of at most 10 KiB`,
+            } KiB for ${command} /ipns/${name}, ${holds}`,
           );
         }
         const n = await exchange.read(out.subarray(length));
@@ -288,6 +299,8 @@ export class IpfsNode {
       this.url,
       `/api/v0/${command}?arg=${encodeURIComponent(arg)}`,
       this.#abort.signal,
+      // Any bytes are news: --ipfs-timeout is silence, not a slow answer.
+      () => this.#touch(),
     );
     // Counted until connected (or failed), so a timeout can tell a lookup or connection that never
     // finished from a node that was reached and said nothing.
@@ -337,11 +350,23 @@ export class IpfsNode {
     }
   }
 
+  /**
+   * The error for a request that failed below HTTP's statuses: the connection was not made
+   * (ConnectError), or it was, and what came back was cut off or is no HTTP answer ww reads (a
+   * different service at that address, say).
+   */
   #transportError(e: unknown): SetupError {
     const where = [
       ...(this.url.startsWith("http+unix:") ? [] : [this.url]),
       ...(this.origin ? [`from ${this.origin}`] : []),
     ].join(", ");
+    if (!(e instanceof ConnectError)) {
+      return ipfsSetupError((name) =>
+        `${this.context}: the IPFS node at ${this.api} (${where}) took the connection, but its answer failed: ${
+          reason(e)
+        } (is ${name("api")} the address of a Kubo RPC API?)`
+      );
+    }
     return ipfsSetupError((name) =>
       `${this.context}: cannot reach the IPFS node at ${this.api} (${where}): ${
         reason(e)

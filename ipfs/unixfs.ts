@@ -4,6 +4,7 @@
 
 import * as dagPb from "npm:@ipld/dag-pb@^4.2.0";
 import { NotExecutableError, NotFoundError, SetupError } from "../core/errors.ts";
+import { foreignText } from "../core/escape.ts";
 import { CID, cidKey, DAG_PB, RAW } from "./block.ts";
 import type { VerifiedBlocks } from "./blocks.ts";
 import { decodeUnixFsData, type UnixFsData } from "./unixfs_data.ts";
@@ -159,6 +160,7 @@ async function walkSharded(
 
 function formatNames(names: readonly string[]): string {
   if (names.length === 0) return "nothing";
-  const shown = names.slice(0, LISTED).join(", ");
+  // A DAG's names are its author's: cut and escaped, as any text ww did not write.
+  const shown = names.slice(0, LISTED).map((n) => foreignText(n, 100)).join(", ");
   return names.length > LISTED ? `${shown}, ...` : shown;
 }

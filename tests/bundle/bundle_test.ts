@@ -234,7 +234,7 @@ Deno.test("an /ipfs/ program runs from the bundle; a missing one is 127, a non-p
     );
     assert.equal(named.code, 0, named.stderr);
     assert.equal(named.stdout, "hello from ipfs y\n");
-    // The node's own word (--trust-node-ipns, through kubo-rpc-client's browser build), from a
+    // The node's own word (--trust-node-ipns, through ww's own HTTP client), from a
     // node that gives no record.
     const proxy = startProxy(ipfsd.url, { refuse: ["dht/get", "routing/get"] });
     try {

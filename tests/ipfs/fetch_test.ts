@@ -9,7 +9,7 @@ import { ALL_SEALS, fileSize, memfdSeals, readAt } from "../../ffi/memfd.ts";
 import { fetchProgram } from "../../ipfs/fetch.ts";
 import { EXIT, WwError } from "../../core/errors.ts";
 import { reportFds } from "../support/children.ts";
-import { freePort, startIpfsd } from "./ipfsd.ts";
+import { freePort, type Ipfsd, startIpfsd } from "./ipfsd.ts";
 import { startProxy } from "./proxy.ts";
 
 const ipfsd = await startIpfsd();
@@ -336,6 +336,84 @@ Deno.test("a file that is not a program for this machine is refused with the rea
     (await fetchError(`/ipfs/${elf}`)).message,
     /is an ELF program for \w+, but this machine is/,
   );
+});
+
+// A digest cut to a few bytes (or none) compares only that prefix: a node made up bytes to match
+// it, and ww ran them (bafkreaa: sha2-256 with a 0-byte digest) and cached them.
+Deno.test("a CID whose digest is cut below 20 bytes is refused before anything is fetched or cached", async () => {
+  const { CID } = await import("multiformats/cid");
+  const Digest = await import("multiformats/hashes/digest");
+  const script = new TextEncoder().encode("#!/bin/sh\necho made up\n");
+  const proxy = startProxy(ipfsd.url, {
+    rewrite: { "block/get": () => script, cat: () => script },
+  });
+  const cache = newCache();
+  try {
+    for (const length of [0, 1, 19]) {
+      const cid = CID.createV1(0x55, Digest.create(0x12, new Uint8Array(length))).toString();
+      const e = await fetchError(`/ipfs/${cid}`, { api: proxy.api, cacheDir: cache });
+      assert.equal(e.exitCode, EXIT.usage);
+      assert.match(e.message, new RegExp(`${cid}: its sha2-256 digest is ${length} bytes? long`));
+    }
+    assert.deepEqual(cacheFiles(cache), []);
+  } finally {
+    await proxy.close();
+  }
+});
+
+// A node of its own: js-ipfs's cat of that root (ww's early request) ends the daemon.
+Deno.test("a link with a cut digest inside a file's DAG is refused, naming it and the block it is in", async () => {
+  const own = await startIpfsd();
+  try {
+    await refusesWeakLink(own);
+  } finally {
+    await own.stop();
+  }
+});
+
+async function refusesWeakLink(ipfsd: Ipfsd): Promise<void> {
+  const { CID } = await import("multiformats/cid");
+  const Digest = await import("multiformats/hashes/digest");
+  const dagPb = await import("@ipld/dag-pb");
+  const honest = CID.parse(
+    await ipfsd.addFile(new TextEncoder().encode("12345"), { cidVersion: 1, rawLeaves: true }),
+  );
+  const weak = CID.createV1(0x55, Digest.create(0x12, new Uint8Array(4)));
+  // UnixFS file data: Type 2, filesize 10, two blocksizes of 5.
+  const node = {
+    Data: new Uint8Array([0x08, 0x02, 0x18, 10, 0x20, 5, 0x20, 5]),
+    Links: [
+      { Hash: honest, Tsize: 5 },
+      { Hash: weak, Tsize: 5 },
+    ],
+  };
+  const form = new FormData();
+  form.append("file", new Blob([dagPb.encode(node) as Uint8Array<ArrayBuffer>]));
+  const res = await fetch(
+    `${ipfsd.url}/api/v0/block/put?format=dag-pb&cid-codec=dag-pb&mhtype=sha2-256&version=1`,
+    { method: "POST", body: form },
+  );
+  const text = await res.text();
+  assert.ok(res.ok, `block/put: ${text}`);
+  const root = CID.parse(JSON.parse(text).Key["/"] ?? JSON.parse(text).Key).toString();
+  const cache = newCache();
+  const e = await fetchError(`/ipfs/${root}`, { api: ipfsd.api, cacheDir: cache });
+  assert.equal(e.exitCode, EXIT.usage);
+  assert.match(
+    e.message,
+    new RegExp(`${weak}: its sha2-256 digest is 4 bytes long.* \\(in ${root}\\)$`),
+  );
+  assert.deepEqual(cacheFiles(cache), []);
+}
+
+Deno.test("an identity CID carries its program: no node is asked", async () => {
+  const { CID } = await import("multiformats/cid");
+  const { identity } = await import("multiformats/hashes/identity");
+  const script = new TextEncoder().encode("#!/bin/sh\necho inline\n");
+  const cid = CID.createV1(0x55, identity.digest(script)).toString();
+  const unreachable = `/ip4/127.0.0.1/tcp/${freePort()}/http`;
+  const got = await fetchBytes(`/ipfs/${cid}`, { api: unreachable });
+  assert.deepEqual(got.bytes, script);
 });
 
 Deno.test("malformed paths and CIDs are usage errors", async () => {

@@ -226,6 +226,48 @@ Deno.test("DNSLink is read from DNS by ww, not asked of the node, and may point 
   }
 });
 
+// A value with no root ("/ipfs/", "/ipfs//app") ended ww with "internal error: Cannot read
+// properties of null", and one with a newline forged a line of ww's own in its message.
+Deno.test("a name pointing to a path ww cannot follow is one line naming it, escaped, from DNS or a trusted node", async () => {
+  const values = [
+    `/ipfs/${honest}/app\nww: forged line`,
+    `/ipfs/${honest}/../bin/app`,
+    `/ipns/\x1b[2Jname`,
+    `/ipfs/${honest}/a\u202eb`,
+  ];
+  const dns = await startDns(
+    Object.fromEntries(values.map((v, i) => [`_dnslink.bad${i}.test`, [[`dnslink=${v}`]]])),
+  );
+  const trusted = ["/ipfs/", "/ipfs//app", `/ipfs/${honest}/app\nww: forged line`];
+  let answer = 0;
+  const proxy = startProxy(ipfsd.url, {
+    refuse: ["dht/get", "routing/get"],
+    rewrite: { "name/resolve": () => text(JSON.stringify({ Path: trusted[answer++] })) },
+  });
+  const node = new IpfsNode(proxy.api, 10_000, "test");
+  const refused = async (name: string, options: { trustNode?: boolean }) => {
+    const context = `/ipns/${name}/app`;
+    await assert.rejects(
+      resolveIpnsName(node, name, context, { nameServer: dns.nameServer, ...options }),
+      (e: Error) => {
+        assert.ok(e instanceof SetupError, String(e));
+        assert.ok(e.message.startsWith(`${context}: /ipns/${name} points to "`), e.message);
+        assert.match(e.message, /", not an \/ipfs\/ or \/ipns\/ path ww can follow$/);
+        assert.doesNotMatch(e.message, /[\p{Cc}\u202e]/u, e.message);
+        return true;
+      },
+    );
+  };
+  try {
+    for (let i = 0; i < values.length; i++) await refused(`bad${i}.test`, {});
+    for (let i = 0; i < trusted.length; i++) await refused(name, { trustNode: true });
+  } finally {
+    node.close();
+    await proxy.close();
+    await dns.close();
+  }
+});
+
 Deno.test("--explain shows what a name resolved to and why, asks only for the record, runs nothing", async () => {
   const proxy = startProxy(ipfsd.url);
   try {
