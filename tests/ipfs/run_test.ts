@@ -279,6 +279,37 @@ function unixProxy(path: string, port: number): { close(): Promise<void> } {
   };
 }
 
+// name/resolve went through kubo-rpc-client, which spoke TCP only: over a unix socket ww refused it.
+Deno.test("--trust-node-ipns takes the node's name/resolve over a /unix/ socket too", async () => {
+  const name = await ipfsd.publish(dir);
+  // A node that gives no record: only its word names the path.
+  const wordOnly = startProxy(ipfsd.url, { refuse: ["dht/get", "routing/get"] });
+  const socket = join(Deno.makeTempDirSync({ dir: tmp, prefix: "sock-" }), "api.sock");
+  const proxy = unixProxy(socket, Number(wordOnly.api.split("/")[4]));
+  try {
+    const r = await runWw(
+      [
+        "run",
+        "--jail=none",
+        "--ipfs",
+        `/unix${socket}`,
+        "--trust-node-ipns",
+        `/ipns/${name}/bin/report`,
+      ],
+      { env: cacheEnv() },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(parseReport(r.stdout).pid > 0, r.stdout);
+    assert.ok(
+      wordOnly.requests.some((q) => q.startsWith("name/resolve")),
+      wordOnly.requests.join(),
+    );
+  } finally {
+    await proxy.close();
+    await wordOnly.close();
+  }
+});
+
 Deno.test("with neither --ipfs nor WW_IPFS, the node named in $IPFS_PATH/api is used: multiaddr, /unix/ socket or URL", async () => {
   const repo = Deno.makeTempDirSync({ dir: tmp, prefix: "repo-" });
   const socket = join(repo, "api.sock");
