@@ -5,7 +5,9 @@ import denoJson from "./deno.json" with { type: "json" };
 import { debugRequested, parseRunArgs } from "./cli/flags.ts";
 import { usageText } from "./cli/help.ts";
 import { ipfsApiFile } from "./ipfs/multiaddr.ts";
-import { EXIT, InterruptedError, WwError } from "./core/errors.ts";
+import { EXIT, InterruptedError, UsageError, WwError } from "./core/errors.ts";
+import { oneLine } from "./core/escape.ts";
+import { firstNonUtf8Argument } from "./cli/argv_text.ts";
 import { forwardSignals, type SignalName, SIGNALS, STOP_SIGNALS } from "./run/signals.ts";
 import { checkInherited, type Child, startProgram } from "./run/start.ts";
 import { picksPort } from "./fd/grants.ts";
@@ -39,6 +41,7 @@ function noArguments(command: string, rest: readonly string[]): void {
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  checkArgumentsText(argv);
   const [command, ...rest] = argv;
   switch (command) {
     case "--version":
@@ -226,12 +229,34 @@ async function runConfig(
     const status = await child.status;
     await rpc;
     if (status.timedOut) {
-      stderr.line(`ww: ${name} timed out after ${config.jail.timeoutMs! / 1000}s`);
+      stderr.line(`ww: ${oneLine(name)} timed out after ${config.jail.timeoutMs! / 1000}s`);
     }
     return status.code;
   } finally {
     stopForwarding();
   }
+}
+
+/**
+ * Refuses arguments Deno decoded with U+FFFD for bytes that are not UTF-8 (a path or a value in
+ * another encoding), which the program would get changed. Only an argument that holds U+FFFD
+ * costs the read of /proc/self/cmdline that tells a replaced byte from the character itself.
+ */
+function checkArgumentsText(argv: readonly string[]): void {
+  if (!argv.some((a) => a.includes("\uFFFD"))) return;
+  let cmdline: Uint8Array;
+  try {
+    cmdline = Deno.readFileSync("/proc/self/cmdline");
+  } catch {
+    return; // no /proc: Deno's strings are all there is
+  }
+  const at = firstNonUtf8Argument(cmdline, argv.length);
+  if (at === undefined) return;
+  throw new UsageError(
+    `argument ${at + 1} ("${
+      argv[at]
+    }") holds bytes that are not UTF-8 text, which ww would pass on changed (each became U+FFFD); give the path or value in UTF-8`,
+  );
 }
 
 if (import.meta.main) {
@@ -246,7 +271,7 @@ if (import.meta.main) {
       if (debug && e.stack) stderr.line(e.stack);
       code = e.exitCode;
     } else {
-      stderr.line(`ww: internal error: ${e instanceof Error ? e.message : String(e)}`);
+      stderr.line(`ww: internal error: ${oneLine(e instanceof Error ? e.message : String(e))}`);
       if (debug) stderr.line(e instanceof Error ? String(e.stack) : String(e));
       code = EXIT.usage;
     }

@@ -31,7 +31,7 @@ import { ipfsApiUrl } from "../ipfs/multiaddr.ts";
 import { parseEnvFile } from "./env_file.ts";
 import type { TtyFlag } from "./tty.ts";
 import { commandLineEnvKeyProblem, grantProblem } from "../core/config.ts";
-import { UsageError } from "../core/errors.ts";
+import { osReason, UsageError } from "../core/errors.ts";
 import { jailIdProblem } from "../jail/ids.ts";
 import { absolutePath } from "../core/path.ts";
 import type { HostGrants } from "../rpc/types.ts";
@@ -518,9 +518,7 @@ function readEnvFile(
       ? "no such file"
       : e instanceof Deno.errors.PermissionDenied
       ? "permission denied"
-      : e instanceof Error
-      ? e.message.split("\n")[0]
-      : String(e);
+      : osReason(e).split("\n")[0];
     throw new UsageError(`--env-file ${name}: cannot read it (${why})`);
   }
   const parsed = parseEnvFile(text, name, callerEnv);

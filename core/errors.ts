@@ -1,6 +1,8 @@
 // core/errors.ts — the errors ww reports to people, each with the exit code the CLI uses for it.
-// Messages are one line: the offending input, what is wrong, and what to do.
+// Messages are one line: the offending input, what is wrong, and what to do (a control character
+// in the input they quote is escaped, so it cannot break the line).
 
+import { oneLine } from "./escape.ts";
 import { EACCES, EISDIR, ELOOP, ENAMETOOLONG, ENOEXEC, ENOTDIR, ETXTBSY } from "../ffi/errno.ts";
 
 /**
@@ -42,9 +44,10 @@ export class WwError extends Error {
   readonly commandLine?: string;
   /** `message`: one line for the user; `exitCode`: what `ww run` exits with. */
   constructor(message: string, readonly exitCode: number, options?: WwErrorOptions) {
-    super(message, options);
+    // One line, whatever the input it quotes holds (a newline in a flag's value or a path).
+    super(oneLine(message), options);
     this.name = "WwError";
-    if (options?.commandLine !== undefined) this.commandLine = options.commandLine;
+    if (options?.commandLine !== undefined) this.commandLine = oneLine(options.commandLine);
   }
 }
 

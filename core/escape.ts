@@ -29,13 +29,32 @@ const SHORT: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", 
  * escapeText("abc\u202edef"); // "abc\\u{202e}def"
  */
 export function escapeText(text: string): string {
-  return text.replace(unsafeChars(), (c) => {
-    const short = SHORT[c];
-    if (short !== undefined) return short;
-    const code = c.codePointAt(0)!;
-    const hex = code.toString(16).padStart(2, "0");
-    return code < 0x80 ? `\\x${hex}` : `\\u{${hex}}`;
-  });
+  return text.replace(unsafeChars(), escapeChar);
+}
+
+/**
+ * `text` on one line of visible characters: escapeText's characters but the backslash escaped
+ * as it escapes them, backslashes kept. For a message ww wrote around text it quotes (a path, a
+ * flag's value, a name), which must stay one line and move no cursor; ww's own escapes in it
+ * (escapeText's, JSON's) stay as they are.
+ *
+ * @example
+ * oneLine("--env A\nB=c: bad name"); // "--env A\\nB=c: bad name"
+ * oneLine('"a\\nb" is fine'); // unchanged
+ */
+export function oneLine(text: string): string {
+  // Most messages are printable ASCII: no Unicode class is built for them.
+  if (/^[\x20-\x7e]*$/.test(text)) return text;
+  return text.replace(lineBreakers ??= /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}]/gu, escapeChar);
+}
+let lineBreakers: RegExp | undefined;
+
+function escapeChar(c: string): string {
+  const short = SHORT[c];
+  if (short !== undefined) return short;
+  const code = c.codePointAt(0)!;
+  const hex = code.toString(16).padStart(2, "0");
+  return code < 0x80 ? `\\x${hex}` : `\\u{${hex}}`;
 }
 
 /**

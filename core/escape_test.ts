@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { clipText, escapeText } from "./escape.ts";
+import { clipText, escapeText, foreignText, oneLine } from "./escape.ts";
 
 /** Reads escapeText's output back (the test's own model of the format). */
 function unescape(s: string): string {
@@ -76,4 +76,20 @@ Deno.test("clipText keeps short text whole, and cuts long text to the length ask
     assert.equal(kept + lost, n, cut);
     assert.equal(clipText(cut, 30), cut, "cutting twice is cutting once");
   }
+});
+
+Deno.test("oneLine escapes what breaks a line or moves the cursor, and keeps backslashes", () => {
+  assert.equal(oneLine("plain text, no change"), "plain text, no change");
+  assert.equal(oneLine("a\nb\rc\td"), "a\\nb\\rc\\td");
+  assert.equal(oneLine("x\x1b[2J\u009by\u202ez\u2028"), "x\\x1b[2J\\u{9b}y\\u{202e}z\\u{2028}");
+  // ww's own escapes (escapeText's, JSON's) stay as they are.
+  assert.equal(oneLine('"a\\nb" caf\u00e9'), '"a\\nb" caf\u00e9');
+  assert.equal(oneLine(escapeText("a\nb\\c")), escapeText("a\nb\\c"));
+});
+
+Deno.test("foreignText cuts another party's text to ww's length, then escapes it", () => {
+  assert.equal(foreignText("oops\nww: fake"), "oops\\nww: fake");
+  const long = foreignText("\x1b".repeat(1000), 50);
+  assert.ok(long.length < 250, long);
+  assert.match(long, /^(\\x1b)+… \(\d+ more characters\)$/);
 });

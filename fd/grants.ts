@@ -177,6 +177,28 @@ export function ownGrantProblem(
   return undefined;
 }
 
+/**
+ * Why `env` (the command line's --env and --env-file) sets a `WW_FD_<NAME>` variable that no grant
+ * of `names` backs, or undefined: it would read as a descriptor grant to a guest (GetFDMap), naming
+ * a descriptor ww never gave. A variable a grant backs is overridden by it (layoutFds).
+ *
+ * @example
+ * unbackedFdVariableProblem({ WW_FD_DB: "9" }, []);
+ * // "--env WW_FD_DB=9: WW_FD_ variables are ww's, for descriptor grants, and no grant is named db (grant one: --with-fd db=FD)"
+ */
+export function unbackedFdVariableProblem(
+  env: Readonly<Record<string, string>>,
+  names: readonly string[],
+): string | undefined {
+  const backed = new Set(names.map(fdEnvVar));
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith("WW_FD_") || backed.has(key)) continue;
+    const name = key.slice("WW_FD_".length).toLowerCase();
+    return `--env ${key}=${value}: WW_FD_ variables are ww's, for descriptor grants, and no grant is named ${name} (grant one: --with-fd ${name}=FD)`;
+  }
+  return undefined;
+}
+
 /** The first problem with a whole list of own grants (see ownGrantProblem), or undefined. */
 export function ownGrantsProblem(
   own: readonly OwnGrant[],

@@ -12,6 +12,7 @@ import {
   picksPort,
   socketActivationProblem,
   takenUnixPathStep,
+  unbackedFdVariableProblem,
 } from "./grants.ts";
 
 Deno.test("tcp, udp and unix addresses parse, IPv6 in brackets", () => {
@@ -208,4 +209,16 @@ Deno.test("a taken unix path: only a socket nobody listens on is removed; a live
   // Gone between the bind and the look: bound again (a new bind decides).
   assert.equal(takenUnixPathStep("missing"), "bind");
   assert.equal(takenUnixPathStep("socket", "missing"), "bind");
+});
+
+Deno.test("a WW_FD_ variable set by hand is refused unless a grant of its name backs it", () => {
+  assert.equal(unbackedFdVariableProblem({ A: "1", WW_FDX: "2" }, []), undefined);
+  assert.equal(unbackedFdVariableProblem({ WW_FD_DB: "9" }, ["db"]), undefined);
+  assert.equal(unbackedFdVariableProblem({ WW_FD_DB: "9" }, ["Db"]), undefined);
+  assert.equal(
+    unbackedFdVariableProblem({ WW_FD_DB: "9", WW_FD_LOG: "8" }, ["db"]),
+    "--env WW_FD_LOG=8: WW_FD_ variables are ww's, for descriptor grants, and no grant is named log (grant one: --with-fd log=FD)",
+  );
+  // Lower case is not GetFDMap's prefix: not a grant to any guest.
+  assert.equal(unbackedFdVariableProblem({ ww_fd_db: "9" }, []), undefined);
 });

@@ -19,6 +19,7 @@ import { bwrapFacts, directFacts, runFacts } from "./facts.ts";
 import { jailIdRange, peekJailId } from "./ids.ts";
 import { checkJailStart } from "./jail_checks.ts";
 import { ipfsJailPath } from "./launch.ts";
+import { checkDirectChdir } from "./launch_direct.ts";
 import { nativeFacts } from "./native.ts";
 import { resolveProgram } from "./resolve.ts";
 import { checkNotUnderProc, checkProgramFile } from "./script.ts";
@@ -195,6 +196,7 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
     );
   }
   if (plan.backend === "none") {
+    checkDirectChdir(config.jail.chdir);
     const direct = { exec: plan.exec, unenforcedFlags: plan.unenforcedFlags };
     return explained(
       plan.exec.argv,

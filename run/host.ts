@@ -165,7 +165,7 @@ export function readText(path: string): string | undefined {
 /**
  * The text of the file at `path` when it holds at most `max` bytes; throws as Deno.readTextFileSync
  * does when it cannot be read, and an Error saying so when it holds more (reading no more than
- * `max` + 1 bytes of it: /dev/zero never ends). With `noLinks`, no symlink anywhere on `path` is
+ * `max` + 1 bytes of it: /dev/zero never ends) or is not UTF-8. With `noLinks`, no symlink anywhere on `path` is
  * followed, not even one that appeared since the path was checked (fd/grant_path.ts): the file is
  * named by a descriptor opened with openat2 refusing links, and opened through it.
  */
@@ -182,7 +182,12 @@ export function readTextAtMost(path: string, max: number, noLinks = false): stri
     let n = 0;
     for (let r; n < buf.length && (r = file.readSync(buf.subarray(n))) !== null;) n += r;
     if (n > max) throw new Error(`it holds more than ${max} bytes`);
-    return new TextDecoder().decode(buf.subarray(0, n));
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(buf.subarray(0, n));
+    } catch {
+      // Decoded with U+FFFD for what is not UTF-8, a value would reach the program changed.
+      throw new Error("it is not UTF-8 text");
+    }
   } finally {
     file.close();
   }

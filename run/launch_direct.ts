@@ -12,6 +12,23 @@ import { signalName, SIGNALS } from "./signals.ts";
 import { CwdError } from "../core/errors.ts";
 import { lazyImport } from "../core/lazy.ts";
 
+/**
+ * Refuses a --chdir that is not a directory on this machine, as a run and --explain both do (a
+ * jail's plan refuses it for a jailed run).
+ */
+export function checkDirectChdir(chdir: string | undefined): void {
+  if (chdir === undefined) return;
+  let isDir = false;
+  try {
+    isDir = Deno.statSync(chdir).isDirectory;
+  } catch { /* named below */ }
+  if (!isDir) {
+    throw new CwdError(chdir, `cwd ${chdir}: no such directory on this machine`, {
+      commandLine: `--chdir ${chdir}: no such directory on this machine`,
+    });
+  }
+}
+
 /** Runs the program with no jail at all. */
 export async function launchDirect(request: LaunchRequest): Promise<Launched> {
   const { config, program, fds: childFds, cleanups, ops, terminal, beforeStart, beforeSpawn } =
@@ -19,17 +36,7 @@ export async function launchDirect(request: LaunchRequest): Promise<Launched> {
   // Planned first: a bind it cannot honour leaves nothing behind (no work directory yet).
   const plan = planDirectRun(config, program, directFacts());
   const { chdir } = config.jail;
-  if (chdir !== undefined) {
-    let isDir = false;
-    try {
-      isDir = Deno.statSync(chdir).isDirectory;
-    } catch { /* named below */ }
-    if (!isDir) {
-      throw new CwdError(chdir, `cwd ${chdir}: no such directory on this machine`, {
-        commandLine: `--chdir ${chdir}: no such directory on this machine`,
-      });
-    }
-  }
+  checkDirectChdir(chdir);
   const workdir = hostWorkdir(cleanups);
   const { exec } = plan;
   // The stage (its machine code with it) is loaded only for socket activation: every other

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { reportFds } from "../support/children.ts";
 import { privateTmp, processesWithArg, wwDirs } from "../support/procs.ts";
-import { runWw, runWwAsUser } from "../support/ww.ts";
+import { runWw, runWwAsUser, wwCommand } from "../support/ww.ts";
 
 const child = await reportFds();
 /** Stands for the program in a row; replaced by the reporter child and a unique tag. */
@@ -19,6 +19,22 @@ interface Row {
 
 const ROWS: readonly Row[] = [
   { args: ["frobnicate"], message: "unknown command frobnicate" },
+  // A newline in what a message quotes made it two lines, the second free to read as ww's own.
+  { args: ["r\nun"], message: "unknown command r\\nun" },
+  { args: ["run", "--with-fd", "x\nww: y=1", P], message: "--with-fd x\\nww: y=1: the name" },
+  { args: ["run", "--env", "A\nB=c", P], message: "--env A\\nB=c: the variable name" },
+  { args: ["run", "--jail=a\nb", P], message: "--jail a\\nb: unknown backend" },
+  // Deno's "(os error 21)" was left in the message.
+  {
+    args: ["run", "--env-file", "/", P],
+    message: "--env-file /: cannot read it (Is a directory)\n",
+  },
+  // It read as a grant to the guest's GetFDMap, naming a descriptor ww never gave.
+  {
+    args: ["run", "--with-fd", "db=0", "--env", "WW_FD_LOG=9", P],
+    message:
+      "--env WW_FD_LOG=9: WW_FD_ variables are ww's, for descriptor grants, and no grant is named log",
+  },
   { args: ["doctor", "extra"], message: "doctor takes no arguments (extra); try ww doctor" },
   {
     args: ["--version", "extra"],
@@ -195,6 +211,40 @@ for (const row of ROWS) {
     }
   });
 }
+
+// Deno decodes its arguments with U+FFFD for bytes that are not UTF-8: a path or value in another
+// encoding reached the program changed, with exit 0. A file of such text did the same.
+Deno.test("an argument or an --env-file that is not UTF-8 text is refused in one line; a U+FFFD that is text runs", async () => {
+  const tmp = privateTmp();
+  const tag = `tag=${crypto.randomUUID()}`;
+  try {
+    Deno.writeFileSync(`${tmp}/latin1.env`, new Uint8Array([0x41, 0x3d, 0xe9, 0x0a]));
+    // `ww run`, then the arguments under test, made by the shell as bytes.
+    const bash = (line: string) =>
+      runWw(["run", "--jail=none"], {
+        env: { TMPDIR: tmp },
+        ww: ["/bin/bash", "-c", `exec "$@" ${line}`, "inner", ...wwCommand()],
+      });
+    for (
+      const [line, message] of [
+        [`${child} ${tag} $'caf\\xe9'`, 'argument 5 ("caf\ufffd") holds bytes that are not UTF-8'],
+        [`--env-file ${tmp}/latin1.env ${child} ${tag}`, "cannot read it (it is not UTF-8 text)"],
+      ]
+    ) {
+      const r = await bash(line);
+      assert.equal(r.code, 125, r.stderr);
+      assert.match(r.stderr, /^ww: [^\n]*\n$/, "not one line");
+      assert.ok(r.stderr.includes(message), r.stderr);
+      assert.deepEqual(processesWithArg(tag), [], "the program was started");
+    }
+    const text = await bash(`/usr/bin/printf %s $'\\xef\\xbf\\xbd'`);
+    assert.equal(text.code, 0, text.stderr);
+    assert.equal(text.stdout, "\ufffd");
+    assert.deepEqual(wwDirs(tmp), [], "a work directory was left behind");
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
 
 // A bind source that exists but cannot be looked up is not called missing: a symlink loop stands
 // for what ww cannot see (a directory it may not search gives EACCES the same way, but not to root).

@@ -20,6 +20,14 @@ const CASES: Record<string, readonly string[]> = {
   "a program the jail's user cannot reach (native)": ["--jail=native", `${tmp}/prog`],
   "an /ipfs/ path whose root is no CID": ["/ipfs/QmNotACid"],
   "a --uid larger than bwrap takes": ["--uid", "2147483648", "/bin/true"],
+  // --explain printed "starts in: /nonexistent" and exited 0 under --jail=none.
+  "a --chdir that is no directory (none)": [
+    "--jail=none",
+    "--chdir",
+    "/nonexistent-ww",
+    "/bin/true",
+  ],
+  "a --chdir that is a file (none)": ["--jail=none", "--chdir", "/etc/hostname", "/bin/true"],
 };
 
 for (const [what, args] of Object.entries(CASES)) {
