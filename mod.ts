@@ -3,7 +3,7 @@
 // command (main.ts) is a thin layer over this.
 
 export { ChildProcess, Command } from "./lib/command.ts";
-export type { CommandOutput, CommandStatus } from "./lib/command.ts";
+export type { CommandOutput, CommandStatus, OutputStream } from "./lib/command.ts";
 export type {
   CommandOptions,
   GrantOptions,

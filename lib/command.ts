@@ -120,8 +120,8 @@ export class Command {
 export class ChildProcess implements AsyncDisposable {
   readonly #child: Child;
   readonly #stdin?: WritableStream<Uint8Array>;
-  readonly #stdout?: ReadableStream<Uint8Array<ArrayBuffer>>;
-  readonly #stderr?: ReadableStream<Uint8Array<ArrayBuffer>>;
+  readonly #stdout?: OutputStream;
+  readonly #stderr?: OutputStream;
   readonly #status: Promise<CommandStatus>;
   readonly #ops: OpGroup;
   #ended = false;
@@ -140,8 +140,8 @@ export class ChildProcess implements AsyncDisposable {
     this.#child = child;
     this.#ops = ops;
     this.#stdin = streams.stdin;
-    this.#stdout = streams.stdout;
-    this.#stderr = streams.stderr;
+    this.#stdout = streams.stdout && outputStream(streams.stdout);
+    this.#stderr = streams.stderr && outputStream(streams.stderr);
     this.#status = status.finally(() => this.#ended = true);
   }
 
@@ -157,13 +157,13 @@ export class ChildProcess implements AsyncDisposable {
   }
 
   /** The program's stdout; a TypeError unless it was "piped". */
-  get stdout(): ReadableStream<Uint8Array<ArrayBuffer>> {
+  get stdout(): OutputStream {
     if (!this.#stdout) throw new TypeError('stdout is not piped (set stdout: "piped")');
     return this.#stdout;
   }
 
   /** The program's stderr; a TypeError unless it was "piped". */
-  get stderr(): ReadableStream<Uint8Array<ArrayBuffer>> {
+  get stderr(): OutputStream {
     if (!this.#stderr) throw new TypeError('stderr is not piped (set stderr: "piped")');
     return this.#stderr;
   }
@@ -240,7 +240,39 @@ export class ChildProcess implements AsyncDisposable {
 }
 
 /** Everything a stream yields, in one array. */
-async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+/**
+ * A piped stdout or stderr: a ReadableStream, with Deno.Command's ways to read it whole
+ * (Deno.SubprocessReadableStream's), so code written for a Deno child reads a ww one unchanged.
+ *
+ * @example
+ * ```ts ignore
+ * const child = await new Command("/bin/echo", { args: ["hi"], stdout: "piped" }).spawn();
+ * await child.stdout.text(); // "hi\n"
+ * ```
+ */
+export interface OutputStream extends ReadableStream<Uint8Array<ArrayBuffer>> {
+  /** The rest of the stream, as UTF-8 text. */
+  text(): Promise<string>;
+  /** The rest of the stream, as bytes. */
+  bytes(): Promise<Uint8Array<ArrayBuffer>>;
+  /** The rest of the stream, as an ArrayBuffer. */
+  arrayBuffer(): Promise<ArrayBuffer>;
+  /** The rest of the stream, as UTF-8 text, parsed as JSON. */
+  json(): Promise<unknown>;
+}
+
+function outputStream(stream: ReadableStream<Uint8Array<ArrayBuffer>>): OutputStream {
+  const bytes = () => collect(stream);
+  const text = async () => new TextDecoder().decode(await bytes());
+  return Object.assign(stream, {
+    text,
+    bytes,
+    arrayBuffer: async () => (await bytes()).buffer,
+    json: async () => JSON.parse(await text()),
+  });
+}
+
+async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
   const chunks: Uint8Array[] = [];
   let length = 0;
   for await (const chunk of stream) {

@@ -112,6 +112,24 @@ for (const backend of BACKENDS) {
     );
   });
 
+  // README's snippet read child.stdout.text(), as a Deno.Command child's reads: a TypeError.
+  t(
+    "a piped stdout and stderr read whole as a Deno child's do: text(), bytes(), arrayBuffer(), json()",
+    async () => {
+      const spawn = (script: string) =>
+        new Command("/bin/sh", { args: ["-c", script], stdout: "piped", stderr: "piped", jail })
+          .spawn();
+      const a = await spawn("echo hi; printf '{\"n\":1}' >&2");
+      assert.equal(await a.stdout.text(), "hi\n");
+      assert.deepEqual(await a.stderr.json(), { n: 1 });
+      assert.equal((await a.status).success, true);
+      const b = await spawn("printf abc; printf de >&2");
+      assert.deepEqual(await b.stdout.bytes(), new TextEncoder().encode("abc"));
+      assert.equal(new TextDecoder().decode(await b.stderr.arrayBuffer()), "de");
+      await b.status;
+    },
+  );
+
   t("piped stdin reaches the program, which answers on piped stdout", async () => {
     const child = await new Command("/bin/sh", {
       args: ["-c", "tr a-z A-Z; echo done >&2"],
