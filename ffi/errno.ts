@@ -64,6 +64,7 @@ export const EINTR = 4;
 export const EBADF = 9;
 export const ECHILD = 10;
 export const EAGAIN = 11;
+export const EPIPE = 32;
 export const EACCES = 13;
 export const ENOEXEC = 8;
 export const ENOTDIR = 20;

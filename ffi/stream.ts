@@ -6,7 +6,7 @@
 // is made O_NONBLOCK; that is safe because ww's end is its own open file description (the other
 // end of a socketpair or pipe is a different one, so the child's blocking mode is untouched).
 
-import { EAGAIN, EBADF, EINTR } from "./errno.ts";
+import { EAGAIN, EBADF, EINTR, EPIPE } from "./errno.ts";
 import { concatBytes } from "./fd.ts";
 import { check, lastErrno, libc, SyscallError } from "./libc.ts";
 import { F_GETFL, F_SETFL, O_NONBLOCK, POLLIN, POLLOUT } from "./flags.ts";
@@ -221,11 +221,24 @@ export function readableOf(stream: FdStream): ReadableStream<Uint8Array<ArrayBuf
   }, { highWaterMark: 0 });
 }
 
-/** A WritableStream over `stream` (a pipe's write end), closed when the stream is closed or aborted. */
+/**
+ * A WritableStream over `stream` (a pipe's write end), closed when the stream is closed, aborted
+ * or a write fails: a failed write errors the WritableStream, which then calls neither close nor
+ * abort, and the descriptor stayed open in the caller's process for good, one a run. A reader that
+ * is gone (EPIPE) is Deno's BrokenPipe, as a Deno.Command child's stdin reports it.
+ */
 export function writableOf(stream: FdStream): WritableStream<Uint8Array> {
   return new WritableStream<Uint8Array>({
     async write(chunk) {
-      await stream.write(chunk);
+      try {
+        await stream.write(chunk);
+      } catch (e) {
+        stream.close();
+        if (e instanceof SyscallError && e.errno === EPIPE) {
+          throw new Deno.errors.BrokenPipe("the program's stdin is closed: it ended or closed it");
+        }
+        throw e;
+      }
     },
     close() {
       stream.close();

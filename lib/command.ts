@@ -121,6 +121,7 @@ export class ChildProcess implements AsyncDisposable {
   readonly #child: Child;
   readonly #stdin?: WritableStream<Uint8Array>;
   readonly #stdout?: OutputStream;
+  #outputTaken = false;
   readonly #stderr?: OutputStream;
   readonly #status: Promise<CommandStatus>;
   readonly #ops: OpGroup;
@@ -185,8 +186,11 @@ export class ChildProcess implements AsyncDisposable {
    * new TextDecoder().decode((await child.output()).stdout); // "hi\n"
    */
   async output(): Promise<CommandOutput> {
+    // As Deno's: a second call finds the streams read, and must not pass for empty output.
+    if (this.#outputTaken) throw new TypeError("output() was called already: it read the streams");
     if (this.#stdout?.locked) throw new TypeError("stdout is locked: it is read elsewhere");
     if (this.#stderr?.locked) throw new TypeError("stderr is locked: it is read elsewhere");
+    this.#outputTaken = true;
     const [status, stdout, stderr] = await Promise.all([
       this.#status,
       this.#stdout && collect(this.#stdout),
@@ -206,8 +210,9 @@ export class ChildProcess implements AsyncDisposable {
   }
 
   /**
-   * Sends `signal` to the program (SIGKILL ends it and everything it started). A TypeError for
-   * an unknown name, and, as Deno's, once the program has ended.
+   * Sends `signal` to the program (in a jail, SIGKILL ends it and everything it started; with
+   * backend "none", which has no supervisor, only the program itself). A TypeError for an unknown
+   * name, and, as Deno's, once the program has ended.
    */
   kill(signal: SignalName = "SIGTERM"): void {
     if (!Object.hasOwn(SIGNALS, signal)) throw unknownSignal(signal);

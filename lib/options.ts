@@ -6,6 +6,7 @@
 import { envKeyProblem, MAX_FD, type RunConfig } from "../core/config.ts";
 import { fdEnvVar, type FdGrant, GRANT_NAME } from "../fd/layout.ts";
 import { type OwnGrant, ownGrantsProblem } from "../fd/grants.ts";
+import { MAX_JAIL_ID } from "../jail/ids.ts";
 import {
   backendProblem,
   type Bind,
@@ -158,7 +159,6 @@ export interface CheckedCommand {
 }
 
 const STDIO: readonly StdioOption[] = ["inherit", "piped", "null"];
-const MAX_ID = 2 ** 32 - 2;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -339,8 +339,9 @@ export function checkCommand(
   }
   for (const id of ["uid", "gid"] as const) {
     const v = j[id];
-    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0 && v <= MAX_ID)) {
-      throw new RangeError(`jail.${id}: ${v} is not an id (0 to ${MAX_ID})`);
+    // Every backend's range (jail/ids.ts): larger ids passed here and failed at spawn.
+    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0 && v <= MAX_JAIL_ID)) {
+      throw new RangeError(`jail.${id}: ${v} is not an id (0 to ${MAX_JAIL_ID})`);
     }
   }
   const timeoutMs = j.timeoutMs === undefined ? undefined : duration("jail.timeoutMs", j.timeoutMs);

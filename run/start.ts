@@ -24,6 +24,7 @@ import type { Listener, OpenedGrants } from "./own_grants.ts";
 import {
   ClosedFdError,
   GrantError,
+  LimitError,
   NamespacesUnavailableError,
   UsageError,
 } from "../core/errors.ts";
@@ -382,6 +383,15 @@ export function checkRunConfig(config: RunConfig): void {
   ) {
     const wrong = id === undefined ? undefined : jailIdProblem(id);
     if (wrong) throw new UsageError(`${name} ${id}: ${wrong}`);
+  }
+  // Command checks its options; startProgram took 2^64 bytes (the program died of SIGSEGV), -1
+  // CPU seconds (unlimited) and NaN (a RangeError of BigInt's).
+  for (const [name, value] of Object.entries(config.jail.limits ?? {})) {
+    if (value === undefined || (Number.isSafeInteger(value) && value > 0)) continue;
+    const problem =
+      `jail.limits.${name} ${value}: not a positive whole number (or undefined for unlimited)`;
+    if (name === "tmpBytes") throw new UsageError(problem);
+    throw new LimitError(name as LimitError["limit"], value, problem);
   }
   const durations = { timeoutMs: config.jail.timeoutMs, ipfsTimeoutMs: config.ipfsTimeoutMs };
   for (const [name, ms] of Object.entries(durations)) {

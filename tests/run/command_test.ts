@@ -127,6 +127,39 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await b.stdout.bytes(), new TextEncoder().encode("abc"));
       assert.equal(new TextDecoder().decode(await b.stderr.arrayBuffer()), "de");
       await b.status;
+      // A second output() gave empty stdout, which passed for a program that printed nothing.
+      const c = await spawn("echo once");
+      assert.equal(text((await c.output()).stdout), "once\n");
+      await assert.rejects(c.output(), TypeError, "output() was called already");
+    },
+  );
+
+  // A write that failed errored the stream, which then closed nothing: one pipe a run stayed open
+  // in the caller's process. The failure was ww's SyscallError naming its own fd.
+  t(
+    "a write to the stdin of a program that stopped reading fails with BrokenPipe and keeps no descriptor",
+    async () => {
+      const once = async () => {
+        const child = await new Command("/usr/bin/head", {
+          args: ["-c", "1"],
+          stdin: "piped",
+          stdout: "null",
+          jail,
+        }).spawn();
+        const writer = child.stdin.getWriter();
+        const failed = await writer.write(new Uint8Array(1 << 20)).then(() => undefined, (e) => e);
+        await writer.abort().catch(() => {});
+        await child.status;
+        return failed;
+      };
+      const openFds = () => [...Deno.readDirSync("/proc/self/fd")].length;
+      await once(); // Deno opens what it keeps for later on the first run
+      const before = openFds();
+      for (let i = 0; i < 5; i++) {
+        const e = await once();
+        assert.ok(e instanceof Deno.errors.BrokenPipe, String(e));
+      }
+      assert.equal(openFds(), before);
     },
   );
 
@@ -688,6 +721,13 @@ Deno.test("every bad option is refused up front with a TypeError or RangeError n
     ["/bin/true", { jail: { timeoutMs: "5" as never } }, TypeError, /^jail\.timeoutMs:/],
     ["/bin/true", { jail: { net: "yes" as never } }, TypeError, /^jail\.net:/],
     ["/bin/true", { jail: { uid: -1 } }, RangeError, /^jail\.uid: -1/],
+    // Accepted here, it was refused at spawn: bubblewrap's range is every backend's.
+    [
+      "/bin/true",
+      { jail: { gid: 2 ** 31 } },
+      RangeError,
+      /^jail\.gid: 2147483648 is not an id \(0 to 2147483647\)/,
+    ],
     [
       "/bin/true",
       { jail: { readOnlyBinds: [{ source: "/etc", dest: "etc" }] } },
@@ -894,3 +934,36 @@ for (
     }
   });
 }
+
+// Command checked its limits; startProgram passed them on: 2^64 bytes of memory ended the program
+// by SIGSEGV (native) or the jail unexplained (bwrap), -1 CPU seconds meant unlimited.
+Deno.test("startProgram refuses a limit that is not a positive whole number, under every backend, before anything starts", async () => {
+  for (const backend of BACKENDS) {
+    for (
+      const [limit, value] of [["memoryBytes", 2 ** 64], ["cpuSeconds", -1], [
+        "processes",
+        NaN,
+      ]] as const
+    ) {
+      await assert.rejects(
+        startProgram({
+          program: "/bin/true",
+          jail: {
+            ...DEFAULT_POLICY,
+            backend,
+            limits: { ...DEFAULT_POLICY.limits, [limit]: value },
+          },
+        }),
+        (e: Error) => {
+          assert.ok(e instanceof LimitError, `${backend} ${limit}: ${e}`);
+          assert.equal(e.limit, limit);
+          assert.match(
+            e.message,
+            new RegExp(`^jail\\.limits\\.${limit} .*: not a positive whole number`),
+          );
+          return true;
+        },
+      );
+    }
+  }
+});
