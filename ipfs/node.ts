@@ -79,7 +79,12 @@ export class IpfsNode {
     readonly origin?: string,
   ) {
     const parsed = ipfsApiUrl(api);
-    if ("error" in parsed) throw new UsageError(`${origin ?? "--ipfs"} ${parsed.error}`);
+    if ("error" in parsed) {
+      // With no origin it is a library caller's option (the command line checks its own first).
+      throw new UsageError(`${origin ?? "ipfsApi"} ${parsed.error}`, {
+        commandLine: `${origin ?? "--ipfs"} ${parsed.error}`,
+      });
+    }
     this.url = parsed.url;
     this.where = origin ? `${api} (from ${origin})` : api;
     if (signal) {

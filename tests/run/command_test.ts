@@ -20,6 +20,7 @@ import {
   SetupError,
   type SignalName,
   startProgram,
+  UsageError,
 } from "../../mod.ts";
 import { buildGuest } from "../rpc/build.ts";
 import { privateTmp } from "../support/procs.ts";
@@ -966,4 +967,17 @@ Deno.test("startProgram refuses a limit that is not a positive whole number, und
       );
     }
   }
+});
+
+Deno.test("errors for a library caller: an ipfsApi that is no address names ipfsApi, not --ipfs", async () => {
+  await assert.rejects(
+    new Command("/ipfs/bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy", {
+      ipfsApi: "garbage",
+    }).output(),
+    (e: Error) => {
+      assert.ok(e instanceof UsageError, String(e));
+      assert.match(e.message, /^ipfsApi garbage: not a multiaddr/);
+      return true;
+    },
+  );
 });
