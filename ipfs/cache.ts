@@ -15,6 +15,9 @@
 import { closeFd } from "../ffi/fd.ts";
 import { copyRange, createExclusive, fileSize, openReadOnly } from "../ffi/memfd.ts";
 
+/** The version of the rules a path record's CID passed (see pathKey). */
+const PATH_RULES = "min-digest-20";
+
 /** The default bound on the cache's size. */
 export const DEFAULT_CACHE_BYTES = 2 ** 30;
 
@@ -368,9 +371,14 @@ function tmpName(dir: string, what: string): string {
   return `${dir}/tmp/${what}.${Deno.pid}.${crypto.randomUUID()}`;
 }
 
+/**
+ * The name of `path`'s record in paths/. Salted with the version of the rules its CID passed:
+ * records written before ww refused CIDs with digests under 20 bytes (ww 0.1.0 stored what a node
+ * made up for those, and a warm run reads a record without looking at its CID) are never found.
+ */
 async function pathKey(path: string): Promise<string> {
   const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(path)),
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${PATH_RULES}\0${path}`)),
   );
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -121,7 +121,6 @@ export class ChildProcess implements AsyncDisposable {
   readonly #child: Child;
   readonly #stdin?: WritableStream<Uint8Array>;
   readonly #stdout?: OutputStream;
-  #outputTaken = false;
   readonly #stderr?: OutputStream;
   readonly #status: Promise<CommandStatus>;
   readonly #ops: OpGroup;
@@ -186,11 +185,8 @@ export class ChildProcess implements AsyncDisposable {
    * new TextDecoder().decode((await child.output()).stdout); // "hi\n"
    */
   async output(): Promise<CommandOutput> {
-    // As Deno's: a second call finds the streams read, and must not pass for empty output.
-    if (this.#outputTaken) throw new TypeError("output() was called already: it read the streams");
     if (this.#stdout?.locked) throw new TypeError("stdout is locked: it is read elsewhere");
     if (this.#stderr?.locked) throw new TypeError("stderr is locked: it is read elsewhere");
-    this.#outputTaken = true;
     const [status, stdout, stderr] = await Promise.all([
       this.#status,
       this.#stdout && collect(this.#stdout),
@@ -244,7 +240,6 @@ export class ChildProcess implements AsyncDisposable {
   }
 }
 
-/** Everything a stream yields, in one array. */
 /**
  * A piped stdout or stderr: a ReadableStream, with Deno.Command's ways to read it whole
  * (Deno.SubprocessReadableStream's), so code written for a Deno child reads a ww one unchanged.
@@ -277,12 +272,18 @@ function outputStream(stream: ReadableStream<Uint8Array<ArrayBuffer>>): OutputSt
   });
 }
 
+/**
+ * Everything a stream yields, in one array. Its reader is kept, as Deno keeps a child's: the
+ * stream stays locked, so a second read (text() again, output() after text()) is a TypeError, not
+ * an empty answer that passes for a program that printed nothing.
+ */
 async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
   const chunks: Uint8Array[] = [];
   let length = 0;
-  for await (const chunk of stream) {
-    chunks.push(chunk);
-    length += chunk.length;
+  const reader = stream.getReader();
+  for (let r; !(r = await reader.read()).done;) {
+    chunks.push(r.value);
+    length += r.value.length;
   }
   const out = new Uint8Array(length);
   let off = 0;

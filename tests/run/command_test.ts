@@ -23,7 +23,7 @@ import {
   UsageError,
 } from "../../mod.ts";
 import { buildGuest } from "../rpc/build.ts";
-import { privateTmp } from "../support/procs.ts";
+import { privateTmp, processesWithEnv } from "../support/procs.ts";
 import { REPO } from "../support/ww.ts";
 
 const BACKENDS: readonly JailBackend[] = ["bwrap", "native", "none"];
@@ -128,10 +128,15 @@ for (const backend of BACKENDS) {
       assert.deepEqual(await b.stdout.bytes(), new TextEncoder().encode("abc"));
       assert.equal(new TextDecoder().decode(await b.stderr.arrayBuffer()), "de");
       await b.status;
-      // A second output() gave empty stdout, which passed for a program that printed nothing.
+      // A second read gave empty stdout, which passed for a program that printed nothing.
       const c = await spawn("echo once");
       assert.equal(text((await c.output()).stdout), "once\n");
-      await assert.rejects(c.output(), TypeError, "output() was called already");
+      await assert.rejects(c.output(), { name: "TypeError", message: /stdout is locked/ });
+      const d = await spawn("echo once");
+      assert.equal(await d.stdout.text(), "once\n");
+      await assert.rejects(d.stdout.text(), { name: "TypeError" });
+      await assert.rejects(d.output(), { name: "TypeError", message: /stdout is locked/ });
+      await d.status;
     },
   );
 
@@ -140,27 +145,44 @@ for (const backend of BACKENDS) {
   t(
     "a write to the stdin of a program that stopped reading fails with BrokenPipe and keeps no descriptor",
     async () => {
-      const once = async () => {
-        const child = await new Command("/usr/bin/head", {
-          args: ["-c", "1"],
-          stdin: "piped",
-          stdout: "null",
-          jail,
-        }).spawn();
-        const writer = child.stdin.getWriter();
-        const failed = await writer.write(new Uint8Array(1 << 20)).then(() => undefined, (e) => e);
-        await writer.abort().catch(() => {});
-        await child.status;
-        return failed;
-      };
-      const openFds = () => [...Deno.readDirSync("/proc/self/fd")].length;
-      await once(); // Deno opens what it keeps for later on the first run
-      const before = openFds();
-      for (let i = 0; i < 5; i++) {
-        const e = await once();
-        assert.ok(e instanceof Deno.errors.BrokenPipe, String(e));
+      // The pipe is told by its inode, as the program's fd 0 shows it: other test modules run in
+      // this process meanwhile, and their descriptors come and go.
+      const tag = `WWTEST_STDIN=${crypto.randomUUID()}`;
+      const child = await new Command("/usr/bin/head", {
+        args: ["-c", "1"],
+        stdin: "piped",
+        stdout: "null",
+        env: { [tag.split("=")[0]]: tag.split("=")[1] },
+        jail,
+      }).spawn();
+      let pipe: string | undefined;
+      // Any process of the run with the variable (the stage, bwrap, the program) has that pipe as
+      // fd 0 once its descriptors are in place.
+      for (let i = 0; i < 200 && pipe === undefined; i++) {
+        for (const pid of processesWithEnv(tag)) {
+          try {
+            const link = Deno.readLinkSync(`/proc/${pid}/fd/0`);
+            if (link.startsWith("pipe:")) pipe = link;
+          } catch { /* not in place yet, or gone */ }
+        }
+        if (pipe === undefined) await new Promise((r) => setTimeout(r, 10));
       }
-      assert.equal(openFds(), before);
+      assert.match(pipe ?? "", /^pipe:\[\d+\]$/);
+      const ours = () =>
+        [...Deno.readDirSync("/proc/self/fd")].some(({ name }) => {
+          try {
+            return Deno.readLinkSync(`/proc/self/fd/${name}`) === pipe;
+          } catch {
+            return false; // closed meanwhile
+          }
+        });
+      assert.ok(ours(), "ww holds the write end while the program runs");
+      const writer = child.stdin.getWriter();
+      const failed = await writer.write(new Uint8Array(1 << 20)).then(() => undefined, (e) => e);
+      await writer.abort().catch(() => {});
+      await child.status;
+      assert.ok(failed instanceof Deno.errors.BrokenPipe, String(failed));
+      assert.ok(!ours(), `ww still holds ${pipe}`);
     },
   );
 
