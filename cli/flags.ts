@@ -2,11 +2,7 @@
 // value. Flags end at the program; everything after it belongs to the program. Which flags exist
 // and what each sets is cli/flag_table.ts; this module walks the arguments and checks the whole.
 
-import {
-  ownGrantsProblem,
-  socketActivationProblem,
-  unbackedFdVariableProblem,
-} from "../fd/grants.ts";
+import { ownGrantsProblem, socketActivationProblem } from "../fd/grants.ts";
 import type { JailPolicy } from "../jail/policy.ts";
 import { chooseIpfsApi, ipfsApiUrl } from "../ipfs/multiaddr.ts";
 import { type Flag, FLAGS, newFlagState } from "./flag_table.ts";
@@ -135,8 +131,6 @@ export function parseRunArgs(
   if (ownProblem) throw new UsageError(ownProblem);
   const activationProblem = socketActivationProblem(own, s.socketActivation);
   if (activationProblem) throw new UsageError(activationProblem);
-  const spoofed = unbackedFdVariableProblem(env, [...fds, ...own].map((g) => g.name));
-  if (spoofed) throw new UsageError(spoofed);
   if (program === undefined) {
     throw new UsageError("missing <binary> (usage: ww run [flags] <binary> [args...])");
   }

@@ -5,7 +5,7 @@ import { writeAll } from "../ffi/fd.ts";
 import { copyRange } from "../ffi/memfd.ts";
 import { SetupError, UsageError } from "../core/errors.ts";
 import { assembleFile, fileSize } from "./assemble.ts";
-import { cidKey, parseCid, unverifiableHash } from "./block.ts";
+import { cidKey, inlineBytes, parseCid, unverifiableHash } from "./block.ts";
 import { VerifiedBlocks } from "./blocks.ts";
 import { CacheFiller, openCached } from "./cache.ts";
 import type { ByteSource, IpfsNode } from "./node.ts";
@@ -80,7 +80,8 @@ export async function download(
   // caller warns, and the next run fetches again.
   let filler: CacheFiller | undefined;
   let cacheProblem: string | undefined;
-  if (size <= cache.maxBytes) {
+  // An identity CID is its own copy (and may be longer than a file name can be).
+  if (size <= cache.maxBytes && !inlineBytes(file.cid)) {
     try {
       filler = await CacheFiller.open(cache.dir);
     } catch (e) {

@@ -111,9 +111,11 @@ export async function fetchProgram(
     } else {
       node ??= connect();
       // Sent before the IPLD code loads, so the node is already at work when it has; only for
-      // CIDs in the bases every node reads (the others are normalized by download.ts first).
+      // CIDs in the bases every node reads (the others are normalized by download.ts first), and
+      // not for an identity CID (base32 raw "bafkq…", dag-pb "bafya…"), whose bytes are its own: a
+      // node that takes the connection and never answers would hold such a run for --ipfs-timeout.
       let early: EarlyRequests | undefined;
-      if (/^(Qm|b|z)/.test(path.root)) {
+      if (/^(Qm|b|z)/.test(path.root) && !/^baf(kq|ya)/.test(path.root)) {
         const root = node.blockGet(path.root);
         root.catch(() => {}); // reported where download.ts takes it
         const bytes = node.cat(key);

@@ -137,6 +137,11 @@ export function execService(
       program: request.program,
       args: request.args,
       fds,
+      // The parent's WW_FD_ variables name its grants (which won over them); the child's grants
+      // set its own.
+      env: Object.fromEntries(
+        Object.entries(parent.env).filter(([key]) => !key.startsWith("WW_FD_")),
+      ),
       tty: false,
     };
     const started = await start(config, {

@@ -19,7 +19,12 @@ import { isIpfsPath } from "../core/ipfs_path.ts";
 import { jailChoice } from "./auto.ts";
 import { jailIdProblem } from "../jail/ids.ts";
 import { execStringsProblem, grantsProblem, type RunConfig } from "../core/config.ts";
-import { ownGrantsProblem, socketActivationProblem, type Wording } from "../fd/grants.ts";
+import {
+  ownGrantsProblem,
+  socketActivationProblem,
+  unbackedFdVariableProblem,
+  type Wording,
+} from "../fd/grants.ts";
 import type { Listener, OpenedGrants } from "./own_grants.ts";
 import {
   ClosedFdError,
@@ -372,6 +377,8 @@ export function checkRunConfig(config: RunConfig): void {
     (w: Wording) => grantsProblem(config.fds, w),
     (w: Wording) => ownGrantsProblem(own, config.fds, w),
     (w: Wording) => socketActivationProblem(own, config.socketActivation, w),
+    (w: Wording) =>
+      unbackedFdVariableProblem(config.env, [...config.fds, ...own].map((g) => g.name), w),
   ];
   for (const problem of problems) {
     const commandLine = problem("commandLine");

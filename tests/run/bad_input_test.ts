@@ -33,7 +33,7 @@ const ROWS: readonly Row[] = [
   {
     args: ["run", "--with-fd", "db=0", "--env", "WW_FD_LOG=9", P],
     message:
-      "--env WW_FD_LOG=9: WW_FD_ variables are ww's, for descriptor grants, and no grant is named log",
+      "--env WW_FD_LOG=9 (or --env-file): WW_FD_ variables are ww's, one for each descriptor grant, and no grant is named log",
   },
   { args: ["doctor", "extra"], message: "doctor takes no arguments (extra); try ww doctor" },
   {
