@@ -196,6 +196,39 @@ Deno.test("a CID the node answers for added bytes that does not name them is ref
   }
 });
 
+// add went through fetch as it likes: a redirect was followed to any host, and an answer read
+// for as long as it came.
+Deno.test("a node's add answer that redirects or never ends is refused, and nothing else is asked", async () => {
+  let elsewhere = 0;
+  const other = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    elsewhere++;
+    return new Response('{"Hash":"bafkqaaa"}');
+  });
+  const node = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    if (new URL(req.url).searchParams.has("pin") && req.headers.get("x-endless") === null) {
+      const { port } = other.addr as Deno.NetAddr;
+      return Response.redirect(`http://127.0.0.1:${port}/api/v0/add`, 307);
+    }
+    return new Response("");
+  });
+  const endless = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () =>
+    new Response(
+      new ReadableStream({
+        pull: (c) => c.enqueue(new TextEncoder().encode(`${JSON.stringify({ Name: "x" })}\n`)),
+      }),
+    ));
+  const api = (s: Deno.HttpServer) => `/ip4/127.0.0.1/tcp/${(s.addr as Deno.NetAddr).port}/http`;
+  try {
+    const [moved] = await guest(["--with-ipfs", "--ipfs", api(node)], [{ add: "x" }]);
+    assert.match(moved.error ?? "", /refused add: HTTP 307$/, JSON.stringify(moved));
+    assert.equal(elsewhere, 0);
+    const [long] = await guest(["--with-ipfs", "--ipfs", api(endless)], [{ add: "x" }]);
+    assert.match(long.error ?? "", /sent more than 256 KiB for add/);
+  } finally {
+    await Promise.all([other.shutdown(), node.shutdown(), endless.shutdown()]);
+  }
+});
+
 Deno.test("without --with-ipfs, Host.ipfs() fails naming the flag", async () => {
   const [stat] = await guest(["--ipfs", ipfsd.api], [{ stat: "/ipfs/x" }]);
   assert.match(stat.error!, /ipfs is not granted: run ww with --with-ipfs/);
