@@ -6,7 +6,7 @@ import { debugRequested, parseRunArgs } from "./cli/flags.ts";
 import { usageText } from "./cli/help.ts";
 import { ipfsApiFile } from "./ipfs/multiaddr.ts";
 import { EXIT, InterruptedError, UsageError, WwError } from "./core/errors.ts";
-import { oneLine } from "./core/escape.ts";
+import { clipText, oneLine } from "./core/escape.ts";
 import { firstNonUtf8Argument } from "./cli/argv_text.ts";
 import { forwardSignals, type SignalName, SIGNALS, STOP_SIGNALS } from "./run/signals.ts";
 import { checkInherited, type Child, startProgram } from "./run/start.ts";
@@ -254,7 +254,7 @@ function checkArgumentsText(argv: readonly string[]): void {
   if (at === undefined) return;
   throw new UsageError(
     `argument ${at + 1} ("${
-      argv[at]
+      clipText(argv[at], 80)
     }") holds bytes that are not UTF-8 text, which ww would pass on changed (each became U+FFFD); give the path or value in UTF-8`,
   );
 }

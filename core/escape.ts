@@ -33,8 +33,8 @@ export function escapeText(text: string): string {
 }
 
 /**
- * `text` on one line of visible characters: escapeText's characters but the backslash escaped
- * as it escapes them, backslashes kept. For a message ww wrote around text it quotes (a path, a
+ * `text` on one line of visible characters: escapeText's characters except the backslash,
+ * escaped as it escapes them; backslashes are kept. For a message ww wrote around text it quotes (a path, a
  * flag's value, a name), which must stay one line and move no cursor; ww's own escapes in it
  * (escapeText's, JSON's) stay as they are.
  *

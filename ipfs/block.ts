@@ -54,7 +54,8 @@ export const MIN_DIGEST_BYTES = 20;
  * can.
  *
  * @example
- * unverifiableHash(CID.parse("bafkreaa")); // "bafkreaa: its sha2-256 digest is 0 bytes, …"
+ * unverifiableHash(CID.parse("bafkreaa"));
+ * // "bafkreaa: its sha2-256 digest is 0 bytes long, too short or too long to vouch for the data (20 to 32 bytes)"
  */
 export function unverifiableHash(cid: CID): string | undefined {
   const { code, digest } = cid.multihash;

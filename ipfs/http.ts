@@ -395,7 +395,7 @@ export class Exchange {
       const connecting = unix !== undefined
         ? this.#abortable(Deno.connect({ transport: "unix", path: unix }))
         : scheme === "https"
-        ? this.#abortable(Deno.connectTls({ hostname, port: Number(port) }))
+        ? this.#abortable(Deno.connectTls({ hostname, port: Number(port) }).then(handshaken))
         : Deno.connect({ hostname, port: Number(port), signal: this.#signal });
       try {
         this.#conn = await connecting;
@@ -529,4 +529,19 @@ function latin1(bytes: Uint8Array): string {
     s += String.fromCharCode(...bytes.subarray(i, i + 8192));
   }
   return s;
+}
+
+/**
+ * `conn` once its TLS handshake is done, or closed and the failure thrown. Deno makes the
+ * handshake at the first write unless asked, and a bad certificate then read as an answer ww could
+ * not read rather than as a connection not made.
+ */
+async function handshaken(conn: Deno.TlsConn): Promise<Deno.TlsConn> {
+  try {
+    await conn.handshake();
+    return conn;
+  } catch (e) {
+    conn.close();
+    throw e;
+  }
 }

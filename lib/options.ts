@@ -17,7 +17,7 @@ import {
   type Limits,
   TIMEOUT_GRACE_MS,
 } from "../jail/policy.ts";
-import { DEFAULT_IPFS_API } from "../ipfs/multiaddr.ts";
+import { DEFAULT_IPFS_API, ipfsApiUrl } from "../ipfs/multiaddr.ts";
 import type { IpfsService } from "../rpc/types.ts";
 
 /**
@@ -346,6 +346,8 @@ export function checkCommand(
   }
   const timeoutMs = j.timeoutMs === undefined ? undefined : duration("jail.timeoutMs", j.timeoutMs);
   const ipfsApi = o.ipfsApi === undefined ? DEFAULT_IPFS_API : text("ipfsApi", o.ipfsApi);
+  const api = ipfsApiUrl(ipfsApi);
+  if ("error" in api) throw new TypeError(`ipfsApi: ${api.error}`);
   const ipfsTimeoutMs = o.ipfsTimeoutMs === undefined
     ? undefined
     : duration("ipfsTimeoutMs", o.ipfsTimeoutMs);

@@ -991,17 +991,18 @@ Deno.test("startProgram refuses a limit that is not a positive whole number, und
   }
 });
 
+// It was accepted by new Command(), and refused at the fetch in the command line's words.
 Deno.test("errors for a library caller: an ipfsApi that is no address names ipfsApi, not --ipfs", async () => {
-  await assert.rejects(
-    new Command("/ipfs/bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy", {
-      ipfsApi: "garbage",
-    }).output(),
-    (e: Error) => {
-      assert.ok(e instanceof UsageError, String(e));
-      assert.match(e.message, /^ipfsApi garbage: not a multiaddr/);
-      return true;
-    },
-  );
+  const program = "/ipfs/bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
+  assert.throws(() => new Command(program, { ipfsApi: "garbage" }), {
+    name: "TypeError",
+    message: /^ipfsApi: garbage: not a multiaddr/,
+  });
+  await assert.rejects(startProgram({ program, ipfsApi: "garbage" }), (e: Error) => {
+    assert.ok(e instanceof UsageError, String(e));
+    assert.match(e.message, /^ipfsApi garbage: not a multiaddr/);
+    return true;
+  });
 });
 
 Deno.test("errors for a library caller: a WW_FD_ variable in env that no grant backs is refused, naming env", async () => {
