@@ -90,4 +90,6 @@ interface Process {
   # signal: a name such as "SIGTERM"; delivered is false once the program has ended.
 
   pid @2 () -> (pid :Int32);
+  # The host pid ww started: the program itself under --jail=none; in a jail, the jail's stage,
+  # which supervises the program and ends with it. Signal the program with kill, not this pid.
 }
