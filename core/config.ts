@@ -4,6 +4,7 @@
 import { fdEnvVar, type FdGrant, GRANT_NAME } from "../fd/layout.ts";
 import type { OwnGrant, Wording } from "../fd/grants.ts";
 import type { JailPolicy } from "../jail/policy.ts";
+import { clipText } from "./escape.ts";
 
 /**
  * Everything that decides what a run does.
@@ -147,6 +148,38 @@ export function execStringsProblem(
     const problem = envKeyProblem(key) ??
       (value.includes("\0") ? "the value contains a NUL byte" : undefined);
     if (problem) return `env ${JSON.stringify(key)}: ${problem}`;
+  }
+  return undefined;
+}
+
+/**
+ * Why `env` sets a `WW_FD_<NAME>` variable that no grant of `names` backs, or undefined: a guest
+ * reading the map (GetFDMap) would take it for a grant, naming a descriptor ww never gave. A
+ * variable a grant backs is overridden by the grant (layoutFds). Worded for `words`' caller: the
+ * command line's --env and --env-file, or a library caller's env and fds.
+ *
+ * @example
+ * unbackedFdVariableProblem({ WW_FD_DB: "9" }, []);
+ * // "--env WW_FD_DB=9 (or --env-file): WW_FD_ variables are ww's, one for each descriptor grant, and no grant is named db (grant one: --with-fd db=FD)"
+ */
+export function unbackedFdVariableProblem(
+  env: Readonly<Record<string, string>>,
+  names: readonly string[],
+  words: Wording = "commandLine",
+): string | undefined {
+  const backed = new Set(names.map(fdEnvVar));
+  for (const [key, value] of Object.entries(env)) {
+    if (!key.startsWith("WW_FD_") || backed.has(key)) continue;
+    const where = words === "commandLine"
+      ? `--env ${key}=${clipText(value, 40)} (or --env-file)`
+      : `env ${key}`;
+    const name = key.slice("WW_FD_".length);
+    const why = name !== name.toUpperCase()
+      ? `a grant's variable is upper case (${fdEnvVar(name)})`
+      : `no grant is named ${name.toLowerCase()} (grant one: ${
+        words === "commandLine" ? `--with-fd ${name.toLowerCase()}=FD` : "fds"
+      })`;
+    return `${where}: WW_FD_ variables are ww's, one for each descriptor grant, and ${why}`;
   }
   return undefined;
 }

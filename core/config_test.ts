@@ -1,6 +1,6 @@
 // core/config.ts: the caller's TMPDIR, as every backend takes it, and the strings of a run execve(2) can carry.
 import assert from "node:assert/strict";
-import { execStringsProblem, workdirParent } from "./config.ts";
+import { execStringsProblem, unbackedFdVariableProblem, workdirParent } from "./config.ts";
 
 Deno.test("an unset or empty TMPDIR means /tmp; an absolute one is used as it is", () => {
   assert.deepEqual(workdirParent(undefined), { dir: "/tmp" });
@@ -30,4 +30,27 @@ Deno.test("a run's strings that execve(2) cannot carry as given are named: env n
     [{ ...ok, program: "/bin/env\0" }, "program: contains a NUL byte"],
   ];
   for (const [run, problem] of cases) assert.equal(execStringsProblem(run), problem);
+});
+
+Deno.test("a WW_FD_ variable set by hand is refused unless a grant of its name backs it", () => {
+  assert.equal(unbackedFdVariableProblem({ A: "1", WW_FDX: "2" }, []), undefined);
+  assert.equal(unbackedFdVariableProblem({ WW_FD_DB: "9" }, ["db"]), undefined);
+  assert.equal(unbackedFdVariableProblem({ WW_FD_DB: "9" }, ["Db"]), undefined);
+  assert.equal(
+    unbackedFdVariableProblem({ WW_FD_DB: "9", WW_FD_LOG: "8" }, ["db"]),
+    "--env WW_FD_LOG=8 (or --env-file): WW_FD_ variables are ww's, one for each descriptor grant, and no grant is named log (grant one: --with-fd log=FD)",
+  );
+  assert.equal(
+    unbackedFdVariableProblem({ WW_FD_LOG: "8" }, [], "library"),
+    "env WW_FD_LOG: WW_FD_ variables are ww's, one for each descriptor grant, and no grant is named log (grant one: fds)",
+  );
+  // A grant's variable is upper case: this one is not it, whatever the grant's name.
+  assert.match(
+    unbackedFdVariableProblem({ WW_FD_db: "9" }, ["db"]) ?? "",
+    /a grant's variable is upper case \(WW_FD_DB\)$/,
+  );
+  // A long value is cut in the message.
+  assert.ok((unbackedFdVariableProblem({ WW_FD_X: "v".repeat(5000) }, []) ?? "").length < 300);
+  // Lower case is not GetFDMap's prefix: not a grant to any guest.
+  assert.equal(unbackedFdVariableProblem({ ww_fd_db: "9" }, []), undefined);
 });

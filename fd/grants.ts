@@ -3,7 +3,6 @@
 // Pure: ffi/socket.ts and run/own_grants.ts do the opening.
 
 import { fdEnvVar, type FdGrant, GRANT_NAME } from "./layout.ts";
-import { clipText } from "../core/escape.ts";
 
 /** How `--open` opens a file: `r` read only (default), `w` create or truncate, `a` create and
  * append, `rw` read and write, created when missing.
@@ -174,38 +173,6 @@ export function ownGrantProblem(
     return `${label}: ${
       cli ? "--connect" : "connect"
     } takes tcp:HOST:PORT or unix:PATH (a udp socket has no connection to hand over)`;
-  }
-  return undefined;
-}
-
-/**
- * Why `env` sets a `WW_FD_<NAME>` variable that no grant of `names` backs, or undefined: a guest
- * reading the map (GetFDMap) would take it for a grant, naming a descriptor ww never gave. A
- * variable a grant backs is overridden by the grant (layoutFds). Worded for `words`' caller: the
- * command line's --env and --env-file, or a library caller's env and fds.
- *
- * @example
- * unbackedFdVariableProblem({ WW_FD_DB: "9" }, []);
- * // "--env WW_FD_DB=9 (or --env-file): WW_FD_ variables are ww's, one for each descriptor grant, and no grant is named db (grant one: --with-fd db=FD)"
- */
-export function unbackedFdVariableProblem(
-  env: Readonly<Record<string, string>>,
-  names: readonly string[],
-  words: Wording = "commandLine",
-): string | undefined {
-  const backed = new Set(names.map(fdEnvVar));
-  for (const [key, value] of Object.entries(env)) {
-    if (!key.startsWith("WW_FD_") || backed.has(key)) continue;
-    const where = words === "commandLine"
-      ? `--env ${key}=${clipText(value, 40)} (or --env-file)`
-      : `env ${key}`;
-    const name = key.slice("WW_FD_".length);
-    const why = name !== name.toUpperCase()
-      ? `a grant's variable is upper case (${fdEnvVar(name)})`
-      : `no grant is named ${name.toLowerCase()} (grant one: ${
-        words === "commandLine" ? `--with-fd ${name.toLowerCase()}=FD` : "fds"
-      })`;
-    return `${where}: WW_FD_ variables are ww's, one for each descriptor grant, and ${why}`;
   }
   return undefined;
 }

@@ -12,7 +12,6 @@ import {
   picksPort,
   socketActivationProblem,
   takenUnixPathStep,
-  unbackedFdVariableProblem,
 } from "./grants.ts";
 
 Deno.test("tcp, udp and unix addresses parse, IPv6 in brackets", () => {
@@ -209,27 +208,4 @@ Deno.test("a taken unix path: only a socket nobody listens on is removed; a live
   // Gone between the bind and the look: bound again (a new bind decides).
   assert.equal(takenUnixPathStep("missing"), "bind");
   assert.equal(takenUnixPathStep("socket", "missing"), "bind");
-});
-
-Deno.test("a WW_FD_ variable set by hand is refused unless a grant of its name backs it", () => {
-  assert.equal(unbackedFdVariableProblem({ A: "1", WW_FDX: "2" }, []), undefined);
-  assert.equal(unbackedFdVariableProblem({ WW_FD_DB: "9" }, ["db"]), undefined);
-  assert.equal(unbackedFdVariableProblem({ WW_FD_DB: "9" }, ["Db"]), undefined);
-  assert.equal(
-    unbackedFdVariableProblem({ WW_FD_DB: "9", WW_FD_LOG: "8" }, ["db"]),
-    "--env WW_FD_LOG=8 (or --env-file): WW_FD_ variables are ww's, one for each descriptor grant, and no grant is named log (grant one: --with-fd log=FD)",
-  );
-  assert.equal(
-    unbackedFdVariableProblem({ WW_FD_LOG: "8" }, [], "library"),
-    "env WW_FD_LOG: WW_FD_ variables are ww's, one for each descriptor grant, and no grant is named log (grant one: fds)",
-  );
-  // A grant's variable is upper case: this one is not it, whatever the grant's name.
-  assert.match(
-    unbackedFdVariableProblem({ WW_FD_db: "9" }, ["db"]) ?? "",
-    /a grant's variable is upper case \(WW_FD_DB\)$/,
-  );
-  // A long value is cut in the message.
-  assert.ok((unbackedFdVariableProblem({ WW_FD_X: "v".repeat(5000) }, []) ?? "").length < 300);
-  // Lower case is not GetFDMap's prefix: not a grant to any guest.
-  assert.equal(unbackedFdVariableProblem({ ww_fd_db: "9" }, []), undefined);
 });

@@ -18,13 +18,13 @@ import { DEFAULT_IPFS_API } from "../ipfs/multiaddr.ts";
 import { isIpfsPath } from "../core/ipfs_path.ts";
 import { jailChoice } from "./auto.ts";
 import { jailIdProblem } from "../jail/ids.ts";
-import { execStringsProblem, grantsProblem, type RunConfig } from "../core/config.ts";
 import {
-  ownGrantsProblem,
-  socketActivationProblem,
+  execStringsProblem,
+  grantsProblem,
+  type RunConfig,
   unbackedFdVariableProblem,
-  type Wording,
-} from "../fd/grants.ts";
+} from "../core/config.ts";
+import { ownGrantsProblem, socketActivationProblem, type Wording } from "../fd/grants.ts";
 import type { Listener, OpenedGrants } from "./own_grants.ts";
 import {
   ClosedFdError,
