@@ -196,6 +196,24 @@ export function parseDuration(text: string): number | { error: string } {
 }
 
 /**
+ * Why `value` cannot be limit `key` of a library caller's jail.limits, or undefined: a positive
+ * whole number, or undefined for unlimited (the command line's parseSize and parseCount make no
+ * other).
+ *
+ * @example
+ * limitValueProblem("cpuSeconds", -1);
+ * // "jail.limits.cpuSeconds: -1 is not a positive whole number (or undefined for unlimited)"
+ */
+export function limitValueProblem(key: keyof Limits, value: unknown): string | undefined {
+  if (value === undefined || (Number.isSafeInteger(value) && (value as number) > 0)) {
+    return undefined;
+  }
+  return `jail.limits.${key}: ${
+    String(value)
+  } is not a positive whole number (or undefined for unlimited)`;
+}
+
+/**
  * Why `ms` cannot be a duration (1 ms to MAX_DURATION_MS), or undefined; for durations that come
  * from the library rather than from parseDuration.
  *

@@ -4,6 +4,7 @@ import {
   backendProblem,
   durationProblem,
   JAIL_BACKENDS,
+  limitValueProblem,
   MAX_DURATION_MS,
   parseBind,
   parseCount,
@@ -93,4 +94,18 @@ Deno.test("backendProblem names a jail.backend that is no backend, whatever its 
     backendProblem(undefined),
     "jail.backend: undefined is not one of auto, bwrap, native, none",
   );
+});
+
+Deno.test("a library caller's limit is a positive whole number or undefined, one rule for Command and startProgram", () => {
+  for (const ok of [undefined, 1, 2 ** 53 - 1]) {
+    assert.equal(limitValueProblem("openFiles", ok), undefined);
+  }
+  for (const bad of [0, -1, 1.5, NaN, 2 ** 64, Infinity, "5", null]) {
+    assert.equal(
+      limitValueProblem("memoryBytes", bad),
+      `jail.limits.memoryBytes: ${
+        String(bad)
+      } is not a positive whole number (or undefined for unlimited)`,
+    );
+  }
 });

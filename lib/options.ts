@@ -14,7 +14,9 @@ import {
   DEFAULT_POLICY,
   durationProblem,
   type JailBackend,
+  LIMIT_FLAGS,
   type Limits,
+  limitValueProblem,
   TIMEOUT_GRACE_MS,
 } from "../jail/policy.ts";
 import { DEFAULT_IPFS_API, ipfsApiUrl } from "../ipfs/multiaddr.ts";
@@ -206,19 +208,14 @@ function bind(option: string, v: unknown): Bind {
 function limits(v: unknown): Limits {
   if (v === undefined) return DEFAULT_LIMITS;
   if (!isObject(v)) throw new TypeError(`jail.limits: must be an object, not ${kind(v)}`);
-  const known = ["memoryBytes", "cpuSeconds", "openFiles", "processes", "tmpBytes"];
+  const known = Object.keys(LIMIT_FLAGS);
   const out: Record<string, number | undefined> = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(v)) {
     if (!known.includes(key)) {
       throw new TypeError(`jail.limits.${key}: not a limit (known: ${known.join(", ")})`);
     }
-    if (value !== undefined && !(Number.isSafeInteger(value) && (value as number) > 0)) {
-      throw new RangeError(
-        `jail.limits.${key}: ${
-          String(value)
-        } is not a positive whole number (or undefined for unlimited)`,
-      );
-    }
+    const problem = limitValueProblem(key as keyof Limits, value);
+    if (problem) throw new RangeError(problem);
     out[key] = value as number | undefined;
   }
   return out as Limits;

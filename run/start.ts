@@ -12,6 +12,9 @@ import {
   DEFAULT_POLICY,
   durationProblem,
   type JailPolicy,
+  LIMIT_FLAGS,
+  type Limits,
+  limitValueProblem,
   TIMEOUT_GRACE_MS,
 } from "../jail/policy.ts";
 import { DEFAULT_IPFS_API } from "../ipfs/multiaddr.ts";
@@ -394,11 +397,15 @@ export function checkRunConfig(config: RunConfig): void {
   // Command checks its options; startProgram took 2^64 bytes (the program died of SIGSEGV), -1
   // CPU seconds (unlimited) and NaN (a RangeError of BigInt's).
   for (const [name, value] of Object.entries(config.jail.limits ?? {})) {
-    if (value === undefined || (Number.isSafeInteger(value) && value > 0)) continue;
-    const problem =
-      `jail.limits.${name} ${value}: not a positive whole number (or undefined for unlimited)`;
-    if (name === "tmpBytes") throw new UsageError(problem);
-    throw new LimitError(name as LimitError["limit"], value, problem);
+    if (!Object.hasOwn(LIMIT_FLAGS, name)) {
+      const known = Object.keys(LIMIT_FLAGS).join(", ");
+      throw new UsageError(`jail.limits.${name}: not a limit (known: ${known})`);
+    }
+    const key = name as keyof Limits;
+    const problem = limitValueProblem(key, value);
+    if (!problem) continue;
+    if (key === "tmpBytes") throw new UsageError(problem);
+    throw new LimitError(key, value, problem);
   }
   const durations = { timeoutMs: config.jail.timeoutMs, ipfsTimeoutMs: config.ipfsTimeoutMs };
   for (const [name, ms] of Object.entries(durations)) {

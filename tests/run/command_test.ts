@@ -982,7 +982,7 @@ Deno.test("startProgram refuses a limit that is not a positive whole number, und
           assert.equal(e.limit, limit);
           assert.match(
             e.message,
-            new RegExp(`^jail\\.limits\\.${limit} .*: not a positive whole number`),
+            new RegExp(`^jail\\.limits\\.${limit}: .* is not a positive whole number`),
           );
           return true;
         },
