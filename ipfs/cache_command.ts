@@ -2,6 +2,7 @@
 // it is, and emptying it. Returns the lines to print; main.ts prints them.
 
 import { osReason, UsageError } from "../core/errors.ts";
+import { oneLine } from "../core/escape.ts";
 import { cacheDir, clearCached, DEFAULT_CACHE_BYTES, listCached } from "./cache.ts";
 import { formatBytes } from "./progress.ts";
 
@@ -27,7 +28,8 @@ export async function cacheCommand(
     throw new UsageError(`ww cache ${sub} takes no arguments (see ww cache help)`);
   }
   try {
-    return await cacheLines(sub, dir);
+    // One line each, whatever XDG_CACHE_HOME or a recorded path holds.
+    return (await cacheLines(sub, dir)).map(oneLine);
   } catch (e) {
     // A cache directory ww cannot read (an XDG_CACHE_HOME that is a file, one of another user's):
     // one line naming it, not an internal error.

@@ -207,6 +207,9 @@ async function cache(dir: string, store: () => Promise<void>): Promise<void> {
 
 function warnNotCached(dir: string, why: string): void {
   Deno.stderr.writeSync(
-    new TextEncoder().encode(`ww: warning: cannot cache in ${dir}: ${escapeText(why)}\n`),
+    // The directory comes from XDG_CACHE_HOME or HOME, which may hold anything.
+    new TextEncoder().encode(
+      `ww: warning: cannot cache in ${escapeText(dir)}: ${escapeText(why)}\n`,
+    ),
   );
 }

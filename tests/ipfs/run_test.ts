@@ -568,6 +568,13 @@ Deno.test("a cache that cannot be written costs a one-line warning, and the prog
   const lines = r.stderr.trim().split("\n").filter((l) => !l.includes("NOT jailed"));
   assert.equal(lines.length, 1, r.stderr);
   assert.match(lines[0], new RegExp(`^ww: warning: cannot cache in ${file}/ww/ipfs: .*`));
+  // The directory comes from XDG_CACHE_HOME, and was printed raw: a newline forged a line.
+  const forged = `${file}/x\nww: FORGED\x1b[31m`;
+  const raw = await ww(["--jail=none", `/ipfs/${dir}/bin/report`], { cache: forged });
+  assert.equal(raw.code, 0, raw.stderr);
+  const warned = raw.stderr.trim().split("\n").filter((l) => !l.includes("NOT jailed"));
+  assert.equal(warned.length, 1, raw.stderr);
+  assert.ok(warned[0].includes(`${file}/x\\nww: FORGED\\x1b[31m/ww/ipfs`), warned[0]);
 });
 
 // Last: it stops the node.
