@@ -159,7 +159,6 @@ export class IpfsNode {
           return null;
         }
         received += n;
-        this.#touch();
         return into.subarray(0, n);
       },
       close: () => {
@@ -182,7 +181,6 @@ export class IpfsNode {
         let text: string;
         try {
           await exchange.ready;
-          this.#touch();
           text = new TextDecoder().decode(
             await this.#boundedBody(exchange, command, name, RECORD_HOLDS),
           );
@@ -278,7 +276,6 @@ export class IpfsNode {
         const n = await exchange.read(out.subarray(length));
         if (n === null) return out.subarray(0, length);
         length += n;
-        this.#touch();
       }
     } finally {
       exchange.close();
@@ -304,7 +301,8 @@ export class IpfsNode {
       this.url,
       `/api/v0/${command}?arg=${encodeURIComponent(arg)}`,
       this.#abort.signal,
-      // Any bytes are news: --ipfs-timeout is silence, not a slow answer.
+      // Any bytes are news, head, framing or body: --ipfs-timeout is silence, not a slow answer.
+      // The one place activity is noted for every command.
       () => this.#touch(),
     );
     // Counted until connected (or failed), so a timeout can tell a lookup or connection that never
@@ -339,7 +337,6 @@ export class IpfsNode {
       if (this.#abort.signal.aborted) throw e;
       throw this.#transportError(e);
     }
-    this.#touch();
     return exchange;
   }
 
