@@ -58,8 +58,8 @@ function escapeChar(c: string): string {
 }
 
 /**
- * Text another party wrote (an IPFS node's error, an IPNS value, a DAG's entry names), for one of
- * ww's messages: cut to `max` characters (ww's choice, not the writer's), then escaped.
+ * Text another party wrote (an IPFS node's error, an IPNS value, a DAG's entry names, a guest's
+ * console line, name or Abort reason), for one of ww's messages or log lines: cut to `max` characters (ww's choice, not the writer's), then escaped.
  *
  * @example
  * foreignText("oops\nww: fake"); // "oops\\nww: fake"

@@ -93,7 +93,7 @@ export function readAvailable(fd: number, max: number): Uint8Array {
 }
 
 /** The chunks, one after another, in one array. */
-export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
+export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
   let off = 0;
   for (const c of chunks) {

@@ -6,7 +6,7 @@
 // serves what `host` asks for (rpc/serve.ts), or is closed at once.
 
 import denoJson from "../deno.json" with { type: "json" };
-import { closeFd, openDevNull, pipe } from "../ffi/fd.ts";
+import { closeFd, concatBytes, openDevNull, pipe } from "../ffi/fd.ts";
 import { FdStream, readableOf, writableOf } from "../ffi/stream.ts";
 import { OpGroup } from "../ffi/ops.ts";
 import { type Child, startProgram, unknownSignal } from "../run/start.ts";
@@ -279,19 +279,9 @@ function outputStream(stream: ReadableStream<Uint8Array<ArrayBuffer>>): OutputSt
  */
 async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array<ArrayBuffer>> {
   const chunks: Uint8Array[] = [];
-  let length = 0;
   const reader = stream.getReader();
-  for (let r; !(r = await reader.read()).done;) {
-    chunks.push(r.value);
-    length += r.value.length;
-  }
-  const out = new Uint8Array(length);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.length;
-  }
-  return out;
+  for (let r; !(r = await reader.read()).done;) chunks.push(r.value);
+  return concatBytes(chunks);
 }
 
 /** One of the program's fd 0-2 as made for it: ww's end (piped), and what the program gets. */

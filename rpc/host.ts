@@ -2,7 +2,7 @@
 // the services ww wires in, each served only when its grant is in force. Loaded with a dynamic
 // import only once a guest speaks on fd 3 (see rpc/serve.ts).
 
-import { clipText, escapeText } from "../core/escape.ts";
+import { clipText, foreignText } from "../core/escape.ts";
 import { execRefusal } from "./grants.ts";
 import { SIGNALS } from "../run/signals.ts";
 import type { ExecProcess, HostGrants, HostServices, IpfsEntryType, VatLimits } from "./types.ts";
@@ -38,7 +38,7 @@ export async function serveHost(
   const started = new Set<ExecProcess>();
   // The name may come from a guest (Executor.start); escaped once, here, for every line it begins,
   // and cut so that a guest's 8 MB name cannot crowd ww's own lines out of its stderr queue.
-  const prefix = escapeText(clipText(services.programName, MAX_NAME));
+  const prefix = foreignText(services.programName, MAX_NAME);
   const host = new HostServer(grants, services, prefix, stderr, started);
   await serveVat(stream, host, {
     log: (line) => stderr(`ww: ${prefix}: ${line}`),
@@ -176,7 +176,7 @@ class ConsoleServer extends TableServer {
       // One log call is one line that ww's reader can trust: see run/escape.ts. Cut before it is
       // escaped, which may make each character ten: an 8 MiB line of control characters cost
       // ~450 MiB and 2.5 s to escape, only for the 1 MiB queue to drop it.
-      this.stderr(`${this.prefix}: ${level}: ${escapeText(clipText(p.line, MAX_CONSOLE_LINE))}`);
+      this.stderr(`${this.prefix}: ${level}: ${foreignText(p.line, MAX_CONSOLE_LINE)}`);
     },
   ];
 }

@@ -12,6 +12,7 @@
 import type { IpfsEntry, IpfsEntryType, IpfsService, IpfsStat } from "./types.ts";
 import { SetupError, UsageError } from "../core/errors.ts";
 import { foreignText } from "../core/escape.ts";
+import { concatBytes } from "../ffi/fd.ts";
 import { assembleFile, fileSize, type Sink } from "../ipfs/assemble.ts";
 import { type CID, cidKey, DAG_PB, equalBytes, hashMatches, parseCid, RAW } from "../ipfs/block.ts";
 import { VerifiedBlocks } from "../ipfs/blocks.ts";
@@ -240,13 +241,7 @@ async function boundedText(res: Response, max: number): Promise<string> {
     }
     chunks.push(r.value);
   }
-  const all = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.length;
-  }
-  return new TextDecoder().decode(all);
+  return new TextDecoder().decode(concatBytes(chunks));
 }
 
 /** Uploads `data` to the node as one file (CIDv1, raw leaves); the CID it answers, unchecked. */

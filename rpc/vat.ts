@@ -17,7 +17,7 @@
 import * as capnp from "npm:capnp-es@0.0.16";
 import * as rpc from "npm:capnp-es@0.0.16/capnp/rpc";
 import type { ByteStream } from "../ffi/stream.ts";
-import { clipText, escapeText } from "../core/escape.ts";
+import { clipText, foreignText } from "../core/escape.ts";
 import { FrameError, readFrames } from "./frame.ts";
 import { messageProblem } from "./validate.ts";
 import type { VatLimits } from "./types.ts";
@@ -304,7 +304,7 @@ class Vat {
         return this.#resolve(root.resolve);
       case rpc.Message_Which.ABORT:
         throw new Violation(
-          `the guest aborted: ${escapeText(clipText(root.abort.reason, MAX_REASON))}`,
+          `the guest aborted: ${foreignText(root.abort.reason, MAX_REASON)}`,
         );
       case rpc.Message_Which.RETURN:
         throw new Violation("the guest sent a Return, but ww asks it nothing");
