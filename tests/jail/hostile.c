@@ -382,41 +382,39 @@ static void probe_tcp_connect(struct outcome *o, const char *arg) {
   close(fd);
 }
 
-static void probe_abstract_connect(struct outcome *o, const char *arg) {
+/* Connects a unix stream socket to `a` and, when that works (an escape), talks to what answers:
+ * `shown` names the address in the outcome, `what` the peer. */
+static void connect_unix(struct outcome *o, const struct sockaddr_un *a, socklen_t alen,
+                         const char *shown, const char *what) {
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     say(o, "socket(AF_UNIX): %s", en());
     return;
   }
-  struct sockaddr_un a = {.sun_family = AF_UNIX};
-  size_t len = strlen(arg);
-  if (len + 1 > sizeof a.sun_path) len = sizeof a.sun_path - 1;
-  memcpy(a.sun_path + 1, arg, len); // sun_path[0] == 0: the abstract namespace
-  socklen_t alen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len);
-  if (connect(fd, (struct sockaddr *)&a, alen) < 0) {
-    say(o, "connect @%s: %s", arg, en());
+  if (connect(fd, (const struct sockaddr *)a, alen) < 0) {
+    say(o, "connect %s: %s", shown, en());
   } else {
     o->escaped = 1;
-    talk(o, fd, "the abstract socket");
+    talk(o, fd, what);
   }
   close(fd);
 }
 
+static void probe_abstract_connect(struct outcome *o, const char *arg) {
+  struct sockaddr_un a = {.sun_family = AF_UNIX};
+  size_t len = strlen(arg);
+  if (len + 1 > sizeof a.sun_path) len = sizeof a.sun_path - 1;
+  memcpy(a.sun_path + 1, arg, len); // sun_path[0] == 0: the abstract namespace
+  char shown[sizeof a.sun_path + 1];
+  snprintf(shown, sizeof shown, "@%s", arg);
+  connect_unix(o, &a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + len), shown,
+               "the abstract socket");
+}
+
 static void probe_path_connect(struct outcome *o, const char *arg) {
-  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) {
-    say(o, "socket(AF_UNIX): %s", en());
-    return;
-  }
   struct sockaddr_un a = {.sun_family = AF_UNIX};
   snprintf(a.sun_path, sizeof a.sun_path, "%s", arg);
-  if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
-    say(o, "connect %s: %s", arg, en());
-  } else {
-    o->escaped = 1;
-    talk(o, fd, "the unix socket");
-  }
-  close(fd);
+  connect_unix(o, &a, sizeof a, arg, "the unix socket");
 }
 
 static void probe_raw_socket(struct outcome *o, const char *arg) {
