@@ -219,7 +219,7 @@ async function runConfig(
     const services = {
       version: denoJson.version,
       stderr: (line: string) => stderr.line(line),
-      ...(grants.ipfs ? { ipfs: ipfsServiceFor(config) } : {}),
+      ...(grants.ipfs ? { ipfs: ipfsServiceFor(config, "commandLine") } : {}),
     };
     const rpc = serveGuest(child, grants, {
       ...services,

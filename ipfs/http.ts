@@ -1,6 +1,6 @@
-// ipfs/http.ts — the HTTP/1.1 client behind IpfsNode's block/get and cat: one POST with an empty
-// body per connection (`Connection: close`), over Deno.connect or Deno.connectTls, and a response
-// body read straight from the socket into the caller's buffer. It exists because it is faster
+// ipfs/http.ts — the HTTP/1.1 client behind IpfsNode's commands: one POST per connection
+// (`Connection: close`; its body empty, or sized and sent whole, as add's), over Deno.connect or
+// Deno.connectTls, and a response body read straight from the socket into the caller's buffer. It exists because it is faster
 // than fetch for the one thing ww needs: fetch's first call loads Deno's fetch extension (~5 ms of
 // main-thread CPU before the request leaves), and its body stream costs ~25% more time than plain
 // socket reads on a 32 MiB cat.
@@ -54,6 +54,12 @@ export class BodyTooLargeError extends Error {
 /** The server said, in an X-Stream-Error trailer, that the body it sent is not complete. */
 export class StreamError extends Error {
   override name = "StreamError";
+}
+
+/** A request's body: its media type and its bytes, sent with a Content-Length. */
+export interface RequestBody {
+  readonly type: string;
+  readonly bytes: Uint8Array;
 }
 
 /** A response's status and headers (names in lower case). */
@@ -263,16 +269,23 @@ export class Exchange {
 
   /**
    * Sends `POST <target>` to `url` (`http://host:port` or `https://host:port`, IPv6 hosts in
-   * brackets, or `http+unix://<percent-encoded socket path>`) with an empty body. The connection
-   * starts now. Aborting `signal` closes it. `onBytes` hears of every read from the socket that
-   * brought bytes (head, framing or body), so a caller can tell a slow answer from silence.
+   * brackets, or `http+unix://<percent-encoded socket path>`) with `body`, or an empty one. The
+   * connection starts now. Aborting `signal` closes it. `onBytes` hears of every read or write on
+   * the socket that moved bytes (the request, the response's head, framing or body), so a caller
+   * can tell a slow exchange from silence.
    */
-  constructor(url: string, target: string, signal: AbortSignal, onBytes: () => void = () => {}) {
+  constructor(
+    url: string,
+    target: string,
+    signal: AbortSignal,
+    onBytes: () => void = () => {},
+    body?: RequestBody,
+  ) {
     this.#signal = signal;
     this.#onBytes = onBytes;
     this.connected = new Promise((resolve) => this.#onConnected = resolve);
     this.sent = new Promise((resolve) => this.#onSent = resolve);
-    this.ready = this.#send(url, target);
+    this.ready = this.#send(url, target, body);
     // A failure is reported to whoever awaits ready, read or bytes; `sent` only settles.
     this.ready.catch(() => {}).finally(this.#onSent);
   }
@@ -378,7 +391,7 @@ export class Exchange {
     } catch { /* closed by the peer's reset already */ }
   }
 
-  async #send(url: string, target: string): Promise<void> {
+  async #send(url: string, target: string, body: RequestBody | undefined): Promise<void> {
     const unix = url.startsWith("http+unix://")
       ? decodeURIComponent(url.slice("http+unix://".length))
       : undefined;
@@ -409,10 +422,13 @@ export class Exchange {
       }
       this.#onConnected();
       const request = `POST ${target} HTTP/1.1\r\nHost: ${host}:${port}\r\n` +
-        `Content-Length: 0\r\nConnection: close\r\n\r\n`;
-      const bytes = new TextEncoder().encode(request);
-      for (let sent = 0; sent < bytes.length;) {
-        sent += await this.#guard(this.#conn.write(bytes.subarray(sent)));
+        (body ? `Content-Type: ${body.type}\r\n` : "") +
+        `Content-Length: ${body?.bytes.length ?? 0}\r\nConnection: close\r\n\r\n`;
+      for (const bytes of [new TextEncoder().encode(request), body?.bytes ?? new Uint8Array()]) {
+        for (let sent = 0; sent < bytes.length;) {
+          sent += await this.#guard(this.#conn.write(bytes.subarray(sent)));
+          this.#onBytes();
+        }
       }
       this.#onSent();
       const head = await this.#readHead();

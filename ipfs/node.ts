@@ -1,19 +1,30 @@
 // ipfs/node.ts — the IPFS node ww talks to over the Kubo RPC API (/api/v0): raw blocks
 // (block/get), a file's bytes as one stream (cat), signed IPNS records (routing/get or dht/get),
-// and the node's own word on a name (name/resolve). Nothing here is trusted: callers verify every
-// byte against its CID and every record against its key. Owns the idle timeout (--ipfs-timeout)
+// the node's own word on a name (name/resolve), and a guest's bytes added as a file (add).
+// Nothing here is trusted: callers verify every byte against its CID and every record against
+// its key, and check that the CID add answers names the bytes. Owns the idle timeout (--ipfs-timeout)
 // and turns transport failures into one-line SetupErrors naming the node's address.
 //
 // Every command goes through ww's own HTTP client (http.ts), over TCP or a unix socket: block/get
 // and cat are on the path of every cold run, where importing kubo-rpc-client cost ~80-150 ms,
 // more than fetching a large program takes, and fetch ~5 ms before its first request (and reads
-// a large body ~25% slower). name/resolve went through kubo-rpc-client until it was seen to
-// follow a node's redirect to any host, and to read an endless answer for as long as it came.
+// a large body ~25% slower). name/resolve went through kubo-rpc-client, and add through fetch,
+// until they were seen to follow a node's redirect to any host, to read an endless answer for as
+// long as it came, and (add) to give up after --ipfs-timeout in all, however steadily the node
+// answered, and to refuse a /unix/ node.
 
 import { ipfsSetupError } from "./setting_words.ts";
 import { SetupError, UsageError, WwError } from "../core/errors.ts";
 import { foreignText } from "../core/escape.ts";
-import { BodyTooLargeError, ConnectError, Exchange, HttpStatusError, StreamError } from "./http.ts";
+import {
+  BodyTooLargeError,
+  ConnectError,
+  Exchange,
+  HttpStatusError,
+  type RequestBody,
+  StreamError,
+} from "./http.ts";
+import { multipartFile } from "./multipart.ts";
 import { ipfsApiUrl } from "./multiaddr.ts";
 import { stderrNotice } from "./progress.ts";
 
@@ -35,6 +46,9 @@ const MAX_BLOCK_BYTES = MAX_BLOCK_MIB * 2 ** 20;
 const MAX_RECORD_ANSWER = 256 * 1024;
 const RECORD_HOLDS = "which holds one IPNS record of at most 10 KiB";
 
+/** The most an add answer (a line of JSON a file; one file is added) may hold. */
+const MAX_ADD_ANSWER = 256 * 1024;
+
 /** A stream of bytes that the reader reads into buffers of its own. */
 export interface ByteSource {
   /**
@@ -53,7 +67,8 @@ export class IpfsNode {
   /** The address as errors name it: with where it came from, when the caller said. */
   readonly where: string;
   readonly #abort = new AbortController();
-  readonly #pending = new Set<string>();
+  /** What each request in flight waits for, and whether it is an add (named apart in errors). */
+  readonly #pending = new Map<string, "fetch" | "add">();
   #lastActivity = Date.now();
   /** True while an idle check is due (see #arm). */
   #armed = false;
@@ -106,7 +121,10 @@ export class IpfsNode {
   /** The bytes of one block, unverified. */
   async blockGet(cid: string): Promise<Uint8Array> {
     return await this.#track(`block ${cid}`, async () => {
-      const exchange = await this.#ready(this.#open("block/get", cid), "block/get", cid);
+      const exchange = await this.#ready(
+        this.#open("block/get", argQuery(cid)),
+        `block/get ${cid}`,
+      );
       try {
         return await exchange.bytes(MAX_BLOCK_BYTES);
       } catch (e) {
@@ -135,10 +153,10 @@ export class IpfsNode {
    */
   cat(cid: string): ByteSource {
     let received = 0;
-    this.#pending.add(cid);
+    this.#pending.set(cid, "fetch");
     this.#arm();
-    const exchange = this.#open("cat", cid);
-    const ready = this.#ready(exchange, "cat", cid);
+    const exchange = this.#open("cat", argQuery(cid));
+    const ready = this.#ready(exchange, `cat ${cid}`);
     ready.catch(() => {}); // reported by the first read, if any
     return {
       read: async (into) => {
@@ -177,7 +195,7 @@ export class IpfsNode {
   async ipnsRecord(name: string): Promise<Uint8Array | undefined> {
     return await this.#track(`the IPNS record of /ipns/${name}`, async () => {
       for (const command of ["routing/get", "dht/get"]) {
-        const exchange = this.#open(command, `/ipns/${name}`);
+        const exchange = this.#open(command, argQuery(`/ipns/${name}`));
         let text: string;
         try {
           await exchange.ready;
@@ -217,7 +235,10 @@ export class IpfsNode {
    */
   async resolveName(name: string): Promise<string> {
     return await this.#track(`/ipns/${name}`, async () => {
-      const exchange = await this.#ready(this.#open("name/resolve", name), "name/resolve", name);
+      const exchange = await this.#ready(
+        this.#open("name/resolve", argQuery(name)),
+        `name/resolve ${name}`,
+      );
       let text: string;
       try {
         text = new TextDecoder().decode(
@@ -249,6 +270,35 @@ export class IpfsNode {
       }
       return path;
     });
+  }
+
+  /**
+   * Adds `data` to the node as one file (CIDv1, raw leaves, pinned) and returns its answer, a
+   * line of JSON naming the file's CID, unchecked: the caller checks that the CID names `data`.
+   * An answer of more than MAX_ADD_ANSWER bytes is refused. --ipfs-timeout is silence here too:
+   * a node still reading the upload, or still answering, is waited for.
+   */
+  async add(data: Uint8Array): Promise<string> {
+    return await this.#track(`add of ${data.length} bytes`, async () => {
+      const exchange = await this.#ready(
+        this.#open("add", "cid-version=1&raw-leaves=true&pin=true", multipartFile(data)),
+        "add",
+      );
+      try {
+        return new TextDecoder().decode(await exchange.bytes(MAX_ADD_ANSWER));
+      } catch (e) {
+        if (this.#failure) throw this.#failure;
+        throw new SetupError(
+          `${this.context}: the IPFS node at ${this.where} ${
+            e instanceof BodyTooLargeError
+              ? `sent more than ${
+                MAX_ADD_ANSWER >> 10
+              } KiB for add, whose answer is a line of JSON for the file`
+              : `stopped answering add (${reason(e)})`
+          }`,
+        );
+      }
+    }, "add");
   }
 
   /**
@@ -295,15 +345,16 @@ export class IpfsNode {
     this.#abort.abort();
   }
 
-  /** Sends `command` with `arg` now. */
-  #open(command: string, arg: string): Exchange {
+  /** Sends `command` with `query` (and `body`) now. */
+  #open(command: string, query: string, body?: RequestBody): Exchange {
     const exchange = new Exchange(
       this.url,
-      `/api/v0/${command}?arg=${encodeURIComponent(arg)}`,
+      `/api/v0/${command}?${query}`,
       this.#abort.signal,
-      // Any bytes are news, head, framing or body: --ipfs-timeout is silence, not a slow answer.
-      // The one place activity is noted for every command.
+      // Any bytes are news, sent or received: --ipfs-timeout is silence, not a slow exchange. The
+      // one place activity is noted for every command.
       () => this.#touch(),
+      body,
     );
     // Counted until connected (or failed), so a timeout can tell a lookup or connection that never
     // finished from a node that was reached and said nothing.
@@ -323,15 +374,15 @@ export class IpfsNode {
     return exchange;
   }
 
-  /** `exchange` once its response is a success, or the error for people. */
-  async #ready(exchange: Exchange, command: string, arg: string): Promise<Exchange> {
+  /** `exchange` (of `request`: the command and its argument) once its response is a success. */
+  async #ready(exchange: Exchange, request: string): Promise<Exchange> {
     try {
       await exchange.ready;
     } catch (e) {
       if (this.#failure) throw this.#failure;
       if (e instanceof HttpStatusError) {
         throw new SetupError(
-          `${this.context}: the IPFS node at ${this.where} refused ${command} ${arg}: ${e.message}`,
+          `${this.context}: the IPFS node at ${this.where} refused ${request}: ${e.message}`,
         );
       }
       if (this.#abort.signal.aborted) throw e;
@@ -340,8 +391,12 @@ export class IpfsNode {
     return exchange;
   }
 
-  async #track<T>(what: string, f: () => Promise<T>): Promise<T> {
-    this.#pending.add(what);
+  async #track<T>(
+    what: string,
+    f: () => Promise<T>,
+    kind: "fetch" | "add" = "fetch",
+  ): Promise<T> {
+    this.#pending.set(what, kind);
     this.#arm();
     try {
       return await f();
@@ -414,11 +469,11 @@ export class IpfsNode {
       if (!this.#noticed && idle >= WAIT_NOTICE_MS && idle < this.timeoutMs) {
         // A CID the node cannot find makes it silent until --ipfs-timeout: say why ww waits.
         this.#noticed = true;
-        const [what] = this.#pending;
+        const [[what, kind]] = this.#pending;
         stderrNotice(
-          `ww: ${this.context}: waiting for the IPFS node at ${this.where} to find ${what} (ww gives up after ${
-            formatMs(this.timeoutMs)
-          } of silence: --ipfs-timeout)`,
+          `ww: ${this.context}: waiting for the IPFS node at ${this.where} to ${
+            kind === "add" ? "answer" : "find"
+          } ${what} (ww gives up after ${formatMs(this.timeoutMs)} of silence: --ipfs-timeout)`,
         );
       }
       if (idle < this.timeoutMs) {
@@ -426,15 +481,17 @@ export class IpfsNode {
         wake((noticeDue ? WAIT_NOTICE_MS : this.timeoutMs) - idle);
         return;
       }
-      const [what] = this.#pending;
+      const [[what, kind]] = this.#pending;
       this.#failure = this.#connecting > 0 && !this.#reached
         ? this.#connectTimeout()
         : ipfsSetupError((name) =>
-          `${this.context}: the IPFS node at ${this.where} sent nothing for ${
-            formatMs(this.timeoutMs)
-          } while fetching ${what} (is it online and does it have the content? raise ${
-            name("timeout")
-          } to wait longer)`
+          `${this.context}: the IPFS node at ${this.where} ${
+            kind === "add"
+              ? `was silent for ${formatMs(this.timeoutMs)} during ${what} (is it online?`
+              : `sent nothing for ${
+                formatMs(this.timeoutMs)
+              } while fetching ${what} (is it online and does it have the content?`
+          } raise ${name("timeout")} to wait longer)`
         );
       this.#abort.abort(this.#failure);
     };
@@ -449,6 +506,11 @@ export class IpfsNode {
     };
     wake(Math.min(this.#noticed ? Infinity : WAIT_NOTICE_MS, this.timeoutMs));
   }
+}
+
+/** A request's query string for the argument `arg`. */
+function argQuery(arg: string): string {
+  return `arg=${encodeURIComponent(arg)}`;
 }
 
 function formatMs(ms: number): string {

@@ -12,7 +12,6 @@
 import type { IpfsEntry, IpfsEntryType, IpfsService, IpfsStat } from "./types.ts";
 import { SetupError, UsageError } from "../core/errors.ts";
 import { foreignText } from "../core/escape.ts";
-import { concatBytes } from "../ffi/fd.ts";
 import { assembleFile, fileSize, type Sink } from "../ipfs/assemble.ts";
 import { type CID, cidKey, DAG_PB, equalBytes, hashMatches, parseCid, RAW } from "../ipfs/block.ts";
 import { VerifiedBlocks } from "../ipfs/blocks.ts";
@@ -223,72 +222,9 @@ async function directoryLinks(
   return out;
 }
 
-/** The most an add answer (a line of JSON a file) is read: a node that sends more is refused. */
-const MAX_ADD_ANSWER = 256 * 1024;
-
-/**
- * `res`'s body as text; a RangeError past `max` bytes (an answer that never ends is not read on).
- */
-async function boundedText(res: Response, max: number): Promise<string> {
-  const chunks: Uint8Array[] = [];
-  let length = 0;
-  const reader = res.body?.getReader();
-  for (let r; reader && !(r = await reader.read()).done;) {
-    length += r.value.length;
-    if (length > max) {
-      await reader.cancel();
-      throw new RangeError(`more than ${max >> 10} KiB`);
-    }
-    chunks.push(r.value);
-  }
-  return new TextDecoder().decode(concatBytes(chunks));
-}
-
 /** Uploads `data` to the node as one file (CIDv1, raw leaves); the CID it answers, unchecked. */
 async function addBytes(node: IpfsNode, data: Uint8Array): Promise<CID> {
-  const context = node.context;
-  // kubo-rpc-client's add cannot send its body under Deno (shared/recipes/ipfsd/NOTES.md), so this
-  // is a plain multipart request.
-  if (node.url.startsWith("http+unix:")) {
-    // fetch speaks TCP only, and ww's own client sends no request body yet.
-    throw new SetupError(
-      `${context}: add through a unix socket (${node.where}) is not supported; give the node's TCP address`,
-    );
-  }
-  const form = new FormData();
-  form.append("file", new Blob([data as Uint8Array<ArrayBuffer>]), "file");
-  const params = new URLSearchParams({ "cid-version": "1", "raw-leaves": "true", pin: "true" });
-  let text: string;
-  let res: Response;
-  try {
-    res = await fetch(`${node.url}/api/v0/add?${params}`, {
-      method: "POST",
-      body: form,
-      // A node's redirect is followed nowhere, as for every other command: Deno gives the 3xx
-      // itself, refused below as any status but 2xx.
-      redirect: "manual",
-      signal: AbortSignal.timeout(node.timeoutMs),
-    });
-    text = await boundedText(res, MAX_ADD_ANSWER);
-  } catch (e) {
-    const why = e instanceof RangeError
-      ? `sent ${e.message} for add, whose answer is a line of JSON for the file`
-      : e instanceof DOMException && e.name === "TimeoutError"
-      ? `sent nothing for ${node.timeoutMs} ms (raise --ipfs-timeout to wait longer)`
-      : `cannot be reached (${e instanceof Error ? e.message.split("\n")[0] : e})`;
-    throw new SetupError(`${context}: the IPFS node at ${node.where} ${why}`);
-  }
-  if (!res.ok) {
-    let message = text.trim().split("\n")[0];
-    try {
-      message = JSON.parse(text).Message ?? message;
-    } catch { /* not JSON: keep the first line */ }
-    throw new SetupError(
-      `${context}: the IPFS node at ${node.where} refused add: ${
-        message ? foreignText(String(message)) : `HTTP ${res.status}`
-      }`,
-    );
-  }
+  const text = await node.add(data);
   let hash: unknown;
   try {
     hash = JSON.parse(text.trim().split("\n").at(-1)!).Hash;
@@ -296,7 +232,7 @@ async function addBytes(node: IpfsNode, data: Uint8Array): Promise<CID> {
   const cid = typeof hash === "string" ? parseCid(hash) : undefined;
   if (!cid || "error" in cid) {
     throw new SetupError(
-      `${context}: the IPFS node at ${node.where} answered add without a CID: ${
+      `${node.context}: the IPFS node at ${node.where} answered add without a CID: ${
         foreignText(text.trim().split("\n")[0])
       }`,
     );

@@ -18,6 +18,7 @@ import type {
 } from "./types.ts";
 import { lazyImport } from "../core/lazy.ts";
 import { escapeText } from "../core/escape.ts";
+import { WwError } from "../core/errors.ts";
 
 /**
  * A grants value with nothing granted.
@@ -163,7 +164,9 @@ export function execService(
 
 /**
  * ww's IPFS service for a run's node (`config.ipfsApi`), loaded with the IPLD libraries only when
- * a program first calls it: a run that never does pays nothing for it.
+ * a program first calls it: a run that never does pays nothing for it. Its errors name the settings
+ * in `words`: a library caller's options (ipfsTimeoutMs), or the flags of `ww run`
+ * (--ipfs-timeout), which whoever started ww can change.
  *
  * @example
  * ```ts ignore
@@ -171,7 +174,10 @@ export function execService(
  * await new Command("app", { host: { ipfs } }).output();
  * ```
  */
-export function ipfsServiceFor(config: RunConfig): IpfsService {
+export function ipfsServiceFor(
+  config: RunConfig,
+  words: "library" | "commandLine" = "library",
+): IpfsService {
   let service: Promise<IpfsService> | undefined;
   const load = () =>
     service ??= lazyImport<typeof import("./ipfs_service.ts")>("rpc/ipfs_service.ts").then((
@@ -184,10 +190,20 @@ export function ipfsServiceFor(config: RunConfig): IpfsService {
         trustNodeIpns: config.trustNodeIpns,
       })
     );
+  const worded = async <T>(call: (service: IpfsService) => Promise<T>): Promise<T> => {
+    try {
+      return await call(await load());
+    } catch (e) {
+      if (words === "commandLine" && e instanceof WwError && e.commandLine !== undefined) {
+        throw new Error(e.commandLine, { cause: e });
+      }
+      throw e;
+    }
+  };
   return {
-    cat: async (path, reserve) => (await load()).cat(path, reserve),
-    ls: async (path) => (await load()).ls(path),
-    stat: async (path) => (await load()).stat(path),
-    add: async (data) => (await load()).add(data),
+    cat: (path, reserve) => worded((s) => s.cat(path, reserve)),
+    ls: (path) => worded((s) => s.ls(path)),
+    stat: (path) => worded((s) => s.stat(path)),
+    add: (data) => worded((s) => s.add(data)),
   };
 }

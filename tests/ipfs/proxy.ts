@@ -1,8 +1,11 @@
 // tests/ipfs/proxy.ts — an HTTP proxy between ww and a real IPFS node that misbehaves on purpose:
 // it flips a byte in the bodies it forwards, stalls a body part-way, or trickles bodies slowly
-// (so a test can kill the node mid-transfer), rewrites whole answers (a node that lies about
-// names), answers 404 to commands (a node that lacks them), or announces a body of gigabytes
-// and sends zeros (a node that would fill ww's memory). It listens on a free loopback port.
+// (so a test can kill the node mid-transfer, or see a slow but steady answer waited for),
+// rewrites whole answers (a node that lies about names), answers 404 to commands (a node that
+// lacks them), or announces a body of gigabytes and sends zeros (a node that would fill ww's
+// memory). It listens on a free loopback port. unixProxy offers a node on a unix socket.
+
+import { acceptEach } from "../support/listeners.ts";
 
 /** How the proxy misbehaves; it forwards faithfully by default. */
 export interface ProxyOptions {
@@ -12,6 +15,12 @@ export interface ProxyOptions {
   readonly stall?: { readonly commands: readonly string[]; readonly after: number };
   /** Forward bodies at about this many bytes per second. */
   readonly bytesPerSecond?: number;
+  /** Forward the bodies of these commands `bytes` at a time, one piece every `everyMs`. */
+  readonly drip?: {
+    readonly commands: readonly string[];
+    readonly bytes: number;
+    readonly everyMs: number;
+  };
   /**
    * Answer each of these commands with 200 and what the function makes of the node's whole body
    * (whatever the node's status was).
@@ -70,8 +79,12 @@ export function startProxy(upstream: string, options: ProxyOptions = {}): Proxy 
         });
         return new Response(body, { headers: { "content-length": String(announced) } });
       }
+      // The request's body goes along (add's upload), with its media type.
+      const type = req.headers.get("content-type");
       const res = await fetch(`${upstream}${url.pathname}${url.search}`, {
         method: req.method,
+        body: await req.arrayBuffer(),
+        headers: type === null ? {} : { "content-type": type },
         signal: abort.signal,
       });
       const rewrite = options.rewrite?.[command];
@@ -84,6 +97,7 @@ export function startProxy(upstream: string, options: ProxyOptions = {}): Proxy 
       }
       const tamper = options.tamper?.commands.includes(command) ? options.tamper.at : undefined;
       const stall = options.stall?.commands.includes(command) ? options.stall.after : undefined;
+      const drip = options.drip?.commands.includes(command) ? options.drip : undefined;
       let offset = 0;
       const reader = res.body!.getReader();
       const body = new ReadableStream<Uint8Array>({
@@ -115,6 +129,13 @@ export function startProxy(upstream: string, options: ProxyOptions = {}): Proxy 
             await new Promise((r) =>
               setTimeout(r, (chunk.length / options.bytesPerSecond!) * 1000)
             );
+          }
+          if (drip) {
+            for (let at = 0; at < chunk.length; at += drip.bytes) {
+              await new Promise((r) => setTimeout(r, drip.everyMs));
+              controller.enqueue(chunk.subarray(at, at + drip.bytes));
+            }
+            return;
           }
           controller.enqueue(chunk);
         },
@@ -163,4 +184,27 @@ export function replaceBytes(bytes: Uint8Array, from: string, to: string): Uint8
     if (f.every((b, k) => out[i + k] === b)) out.set(t, i);
   }
   return out;
+}
+
+/** A unix socket at `path` whose connections are piped to the node's TCP API on `port`. */
+export function unixProxy(path: string, port: number): { close(): Promise<void> } {
+  const listener = Deno.listen({ transport: "unix", path });
+  const piping: Promise<unknown>[] = [];
+  const serving = acceptEach(listener, (conn) => {
+    piping.push(
+      Deno.connect({ hostname: "127.0.0.1", port }).then((node) =>
+        Promise.allSettled([
+          conn.readable.pipeTo(node.writable),
+          node.readable.pipeTo(conn.writable),
+        ])
+      ),
+    );
+  });
+  return {
+    async close() {
+      listener.close();
+      await serving.catch(() => {});
+      await Promise.all(piping);
+    },
+  };
 }

@@ -11,7 +11,7 @@ import { comparableReport, parseReport } from "../support/report.ts";
 import { runWw, runWwMeasured, wwCommand, type WwOptions } from "../support/ww.ts";
 import { startSilentDns } from "./dns.ts";
 import { freePort, startIpfsd } from "./ipfsd.ts";
-import { startProxy } from "./proxy.ts";
+import { startProxy, unixProxy } from "./proxy.ts";
 
 const ipfsd = await startIpfsd();
 globalThis.addEventListener("unload", () => ipfsd.kill());
@@ -254,30 +254,6 @@ Deno.test("a node's host name that does not resolve in --ipfs-timeout exits 125 
     await dns.close();
   }
 });
-
-/** A unix socket at `path` whose connections are piped to the node's TCP API. */
-function unixProxy(path: string, port: number): { close(): Promise<void> } {
-  const listener = Deno.listen({ transport: "unix", path });
-  const piping: Promise<unknown>[] = [];
-  const serving = (async () => {
-    for await (const conn of listener) {
-      const node = await Deno.connect({ hostname: "127.0.0.1", port });
-      piping.push(
-        Promise.allSettled([
-          conn.readable.pipeTo(node.writable),
-          node.readable.pipeTo(conn.writable),
-        ]),
-      );
-    }
-  })();
-  return {
-    async close() {
-      listener.close();
-      await serving.catch(() => {});
-      await Promise.all(piping);
-    },
-  };
-}
 
 // name/resolve went through kubo-rpc-client, which spoke TCP only: over a unix socket ww refused it.
 Deno.test("--trust-node-ipns takes the node's name/resolve over a /unix/ socket too", async () => {

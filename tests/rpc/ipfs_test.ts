@@ -8,7 +8,8 @@ import * as dagPb from "npm:@ipld/dag-pb@^4.2.0";
 import { cidKey, parseCid } from "../../ipfs/block.ts";
 import { MAX_LS_ENTRIES } from "../../rpc/ipfs_service.ts";
 import { startIpfsd } from "../ipfs/ipfsd.ts";
-import { replaceBytes, startProxy, withRecord } from "../ipfs/proxy.ts";
+import { join } from "node:path";
+import { replaceBytes, startProxy, unixProxy, withRecord } from "../ipfs/proxy.ts";
 import { REPO, runWw, runWwMeasured } from "../support/ww.ts";
 import { buildGuest } from "./build.ts";
 import { pattern } from "./ipfs_guest.ts";
@@ -226,6 +227,44 @@ Deno.test("a node's add answer that redirects or never ends is refused, and noth
     assert.match(long.error ?? "", /sent more than 256 KiB for add/);
   } finally {
     await Promise.all([other.shutdown(), node.shutdown(), endless.shutdown()]);
+  }
+});
+
+// add went through fetch: --ipfs-timeout was its deadline in all (a node answering slowly but
+// steadily was "sent nothing"), and a /unix/ node was refused.
+Deno.test("a guest's add reaches a /unix/ node, waits for a slow but steady answer, and names a silent node", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "ww-test-add-" });
+  const socket = join(dir, "api.sock");
+  const viaUnix = unixProxy(socket, Number(new URL(ipfsd.url).port));
+  // An answer of ~100 bytes, 8 of them every 150 ms: ~2 s in all, against a timeout of 600 ms.
+  const dripping = startProxy(ipfsd.url, { drip: { commands: ["add"], bytes: 8, everyMs: 150 } });
+  const silent = startProxy(ipfsd.url, { stall: { commands: ["add"], after: 0 } });
+  try {
+    const [added, back] = await guest(
+      ["--with-ipfs", "--ipfs", `/unix${socket}`],
+      [{ add: "over a unix socket" }, { cat: "$0" }],
+    );
+    assert.match(ok<{ cid: string }>(added).cid, /^bafk/);
+    assert.equal(ok<{ text: string }>(back).text, "over a unix socket");
+    const started = Date.now();
+    const [slow] = await guest(
+      ["--with-ipfs", "--ipfs", dripping.api, "--ipfs-timeout", "600ms"],
+      [{ add: "slowly but steadily" }],
+    );
+    assert.match(ok<{ cid: string }>(slow).cid, /^bafk/);
+    assert.ok(Date.now() - started > 1200, "the answer took longer than the timeout");
+    const [stalled] = await guest(
+      ["--with-ipfs", "--ipfs", silent.api, "--ipfs-timeout", "400ms"],
+      [{ add: "x" }],
+    );
+    assert.match(
+      stalled.error ?? "",
+      /the IPFS node at \S+ \(from --ipfs\) was silent for 400ms during add of 1 bytes \(is it online\? raise --ipfs-timeout to wait longer\)$/,
+      JSON.stringify(stalled),
+    );
+  } finally {
+    await Promise.all([viaUnix.close(), dripping.close(), silent.close()]);
+    Deno.removeSync(dir, { recursive: true });
   }
 });
 
