@@ -3,6 +3,7 @@
 
 import type { JailLease } from "./ids.ts";
 import { E2BIG, ENOENT } from "../ffi/errno.ts";
+import { makeTempDir, removeEmptyDir } from "../ffi/dir.ts";
 import { closeFd } from "../ffi/fd.ts";
 import type { OpGroup } from "../ffi/ops.ts";
 import { SyscallError } from "../ffi/libc.ts";
@@ -169,11 +170,12 @@ export function hostWorkdir(cleanups: Cleanups): string {
   const parent = workTmpdir();
   let dir: string;
   try {
-    dir = Deno.makeTempDirSync({ dir: parent, prefix: "ww-" });
+    dir = makeTempDir(parent.replace(/\/$/, ""), "ww-");
   } catch (e) {
-    throw workdirRefused(osReason(e));
+    throw workdirRefused(e instanceof SyscallError ? e.code : osReason(e));
   }
-  cleanups.add(() => Deno.removeSync(dir, { recursive: true }));
+  // What the program left in it goes too.
+  cleanups.add(() => removeEmptyDir(dir) || Deno.removeSync(dir, { recursive: true }));
   return dir;
 }
 

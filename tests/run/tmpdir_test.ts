@@ -68,3 +68,19 @@ for (const backend of ["native", "none"] as const) {
     });
   }
 }
+
+Deno.test("--jail=none: the work directory goes when the run ends, whatever the program left in it", async () => {
+  const tmpdir = Deno.makeTempDirSync({ prefix: "wwtest-workdir-" });
+  try {
+    for (const script of ["pwd", "pwd; mkdir sub; echo x > sub/f; echo y > g"]) {
+      const r = await runWw(["run", "--jail=none", "/bin/sh", "-c", script], {
+        env: { TMPDIR: tmpdir },
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, new RegExp(`^${tmpdir}/ww-[A-Za-z0-9]{6}\n$`));
+      assert.deepEqual([...Deno.readDirSync(tmpdir)], [], script);
+    }
+  } finally {
+    Deno.removeSync(tmpdir, { recursive: true });
+  }
+});
