@@ -69,7 +69,9 @@ const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
 const SOL_SOCKET = 1;
 const SO_REUSEADDR = 2;
+const SO_TYPE = 3;
 const SO_ERROR = 4;
+const SO_DOMAIN = 39;
 const SO_REUSEPORT = 15;
 const SOMAXCONN = 4096;
 const AI_NUMERICSERV = 0x400;
@@ -236,6 +238,20 @@ export async function connectSocket(
     libc().close(fd);
     throw e;
   }
+}
+
+/**
+ * Whether ww's descriptor `fd` is a unix datagram socket (false for any other descriptor).
+ *
+ * @example
+ * isUnixDatagram(0); // false for a terminal, a file or a pipe
+ */
+export function isUnixDatagram(fd: number): boolean {
+  const value = new Int32Array(1);
+  const len = new Uint32Array([4]);
+  const option = (name: number) =>
+    sock().getsockopt(fd, SOL_SOCKET, name, value, len) === 0 ? value[0] : -1;
+  return option(SO_DOMAIN) === AF_UNIX && (option(SO_TYPE) & 0xff) === SOCK_DGRAM;
 }
 
 /** The address a socket is bound to: family, port and address bytes (network order). */

@@ -55,6 +55,7 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     shmat: 30,
     shmctl: 31,
     socket: 41,
+    connect: 42,
     clone: 56,
     semget: 64,
     semop: 65,
@@ -188,6 +189,7 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     shmat: 196,
     shmdt: 197,
     socket: 198,
+    connect: 203,
     add_key: 217,
     request_key: 218,
     keyctl: 219,
@@ -538,9 +540,12 @@ export const NATIVE_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
 
 /**
  * What a native jail without `--net` denies beyond NATIVE_DENIED_SYSCALLS: unix sockets of its
- * own. Landlock checks no connect to a unix socket by path, and there is no mount namespace to hide
- * one: a native jail reached the caller's ssh-agent, and the user's D-Bus, whose systemd starts any
- * command outside the jail. Sockets ww grants (--listen, --connect) and socketpair(2) stay.
+ * own, and connecting any socket. Landlock checks no connect to a unix socket by path, and there
+ * is no mount namespace to hide one: a native jail reached the caller's ssh-agent, and the user's
+ * D-Bus, whose systemd starts any command outside the jail; and so did an unconnected unix socket
+ * the caller granted (--with-fd). Sockets ww grants (--listen, --connect) come connected or
+ * listening, and socketpair(2) stays; a jail without --net has no peer of its own to connect to
+ * (Landlock denies every TCP connect already).
  */
 export const NO_UNIX_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
   {
@@ -548,6 +553,12 @@ export const NO_UNIX_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
     errno: "EACCES",
     when: { arg: 0, oneOf: [AF_UNIX] },
     reason: "unix sockets: Landlock does not check a connect by path (agents, buses), not granted",
+  },
+  {
+    name: "connect",
+    errno: "EACCES",
+    reason:
+      "a granted socket connected anew: to any host unix socket by path, unchecked by Landlock",
   },
 ];
 

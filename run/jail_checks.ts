@@ -2,12 +2,14 @@
 // launchers (run/launch_bwrap.ts, run/launch_native.ts) and --explain (run/explain_program.ts),
 // so that --explain refuses with the run's own line: under bwrap no granted descriptor, and none
 // of the program's stdin, stdout and stderr, may be a directory, and bwrap's command line must fit
-// it; the jail's host user must reach the program and every bind (run/ids.ts); then the limits
-// must let the jail start (run/limits.ts).
+// it; under native without --net none may be a unix datagram socket; the jail's host user must
+// reach the program and every bind (run/ids.ts); then the limits must let the jail start
+// (run/limits.ts).
 
 import type { RunConfig } from "../core/config.ts";
 import { GrantError, SetupError } from "../core/errors.ts";
-import { pathKind } from "../ffi/stat.ts";
+import { isUnixDatagram } from "../ffi/socket.ts";
+import { fileOwner, modeKind, pathKind } from "../ffi/stat.ts";
 import { checkJailAccess, type HostUser } from "./ids.ts";
 import { checkLimits } from "./limits.ts";
 
@@ -34,6 +36,8 @@ export function checkJailStart(o: {
     checkNoDirectoryStdio(o.stdio);
     checkNoDirectoryGrant(o.config.fds);
     if (o.bwrapArgv) checkBwrapArgc(o.bwrapArgv.length, o.config.args.length);
+  } else if (!jail.net) {
+    checkNoUnixDatagram(o.config.fds, o.stdio);
   }
   if (o.jailUser) {
     checkJailAccess(o.jailUser, o.leased, o.program, {
@@ -75,6 +79,39 @@ function isDirectory(fd: number): boolean {
 }
 
 const STDIO_NAMES = ["stdin", "stdout", "stderr"];
+
+/**
+ * Refuses a unix datagram socket reaching the program under native without --net, granted or as
+ * its stdin, stdout or stderr: it sends to any unix socket of the host by path (an ssh-agent,
+ * D-Bus) with sendto or sendmsg, whose address neither Landlock nor seccomp sees. (A stream socket
+ * cannot be connected anew there: seccomp denies connect.) bwrap's mount namespace hides those.
+ */
+function checkNoUnixDatagram(fds: RunConfig["fds"], stdio: readonly number[]): void {
+  const isDatagram = (fd: number) => {
+    const owner = fileOwner(`/proc/self/fd/${fd}`);
+    return owner !== undefined && modeKind(owner.mode) === "socket" && isUnixDatagram(fd);
+  };
+  const why = "a unix datagram socket, which sends to any unix socket of the host (an ssh-agent, " +
+    "D-Bus) in the native jail without a network of its own;";
+  for (const { name, source } of fds) {
+    if (!isDatagram(source)) continue;
+    throw new GrantError(
+      name,
+      `grant ${name}: descriptor ${source} is ${why} use jail.backend "bwrap", or allow the host's network with jail.net`,
+      {
+        commandLine:
+          `--with-fd ${name}=${source}: fd ${source} is ${why} use --jail=bwrap, or allow the host's network with --net`,
+      },
+    );
+  }
+  stdio.forEach((fd, i) => {
+    if (!isDatagram(fd)) return;
+    const what = `the program's ${STDIO_NAMES[i]} (fd ${i}) is ${why} use`;
+    throw new SetupError(`${what} jail.backend "bwrap", or jail.net`, {
+      commandLine: `${what} --jail=bwrap, or --net`,
+    });
+  });
+}
 
 /**
  * Refuses a directory as the program's stdin, stdout or stderr under bwrap (`ww run … < /etc`

@@ -428,7 +428,9 @@ static u64 descriptor_rights(int fd) {
   if (mode == S_IFDIR) return LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR;
   if (mode != S_IFREG && mode != S_IFCHR && mode != S_IFBLK && mode != S_IFIFO) return 0;
   long fl = SYS3(fcntl, fd, F_GETFL, 0);
-  if (fl < 0) return 0;
+  /* An O_PATH descriptor names a file without opening it: there is nothing to open it again as
+   * (its access mode reads as O_RDONLY's 0). */
+  if (fl < 0 || (fl & O_PATH)) return 0;
   u64 rights = 0;
   if ((fl & O_ACCMODE) != O_WRONLY) rights |= LL_FILE_READ;
   /* The caller's stdio is as the caller's shell would have it: `echo x > /dev/stdout` works. */
@@ -441,6 +443,7 @@ static u64 descriptor_rights(int fd) {
 #define SOL_SOCKET 1
 #define SO_DOMAIN 39
 #define LL_NET_TCP 3UL /* LANDLOCK_ACCESS_NET_BIND_TCP | LANDLOCK_ACCESS_NET_CONNECT_TCP */
+#define LL_SCOPE_ABSTRACT_UNIX_SOCKET 1UL /* ABI 6 */
 
 /* Whether `fd`, a descriptor that will reach the program (not close-on-exec), is an IP socket. */
 static int is_ip_socket(int fd) {
@@ -1134,7 +1137,9 @@ static __attribute__((noreturn)) void jail_step_failed(const char *what, long er
  * descriptors is an IP socket, Landlock handles TCP too and allows no port: such a socket was made
  * in the host's network namespace (--listen, --connect), and once disconnected (connect with
  * AF_UNSPEC) it connected anywhere there; the program's own TCP on the jail's loopback goes with
- * it (ABI 4, Linux 6.7, and later). A kernel without Landlock (before 5.13, or with it off) leaves
+ * it (ABI 4, Linux 6.7, and later). With `offline` too, no abstract unix socket made outside the
+ * jail is reached (ABI 6, Linux 6.12): a unix socket from the host stays in the host's network
+ * namespace, where such names live. A kernel without Landlock (before 5.13, or with it off) leaves
  * it to bwrap's namespaces alone, as before.
  */
 static void confine_descriptors(long program, int offline) {
@@ -1143,14 +1148,17 @@ static void confine_descriptors(long program, int offline) {
   if (abi < 0) jail_step_failed("could not apply Landlock: landlock_create_ruleset", abi);
   /* Every file system right this ABI knows: REFER came with 2, TRUNCATE with 3, IOCTL_DEV with 5. */
   u64 handled = (1UL << (abi >= 5 ? 16 : abi >= 3 ? 15 : abi >= 2 ? 14 : 13)) - 1;
-  /* struct landlock_ruleset_attr: handled_access_fs, all that ABI 1 reads, and (ABI 4) _net. */
-  u64 attr[2] = {handled, 0};
+  /* struct landlock_ruleset_attr: handled_access_fs, all that ABI 1 reads, (ABI 4) _net and
+   * (ABI 6) scoped. */
+  u64 attr[3] = {handled, 0, 0};
   if (offline && abi >= 4) {
     long found = each_descriptor(ip_socket_found, 0);
     if (found < 0) jail_step_failed("could not apply Landlock to the program's descriptors", found);
     if (found) attr[1] = LL_NET_TCP;
   }
-  long ruleset = SYS3(landlock_create_ruleset, attr, attr[1] ? sizeof attr : sizeof attr[0], 0);
+  if (offline && abi >= 6) attr[2] = LL_SCOPE_ABSTRACT_UNIX_SOCKET;
+  unsigned long size = attr[2] ? sizeof attr : attr[1] ? 2 * sizeof attr[0] : sizeof attr[0];
+  long ruleset = SYS3(landlock_create_ruleset, attr, size, 0);
   if (ruleset < 0) jail_step_failed("could not apply Landlock: landlock_create_ruleset", ruleset);
   long root = SYS4(openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
   if (root < 0) jail_step_failed("could not apply Landlock: open /", root);

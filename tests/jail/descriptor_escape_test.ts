@@ -9,9 +9,10 @@
 import assert from "node:assert/strict";
 import { buildC } from "../support/build.ts";
 import { closeEachConnection } from "../support/listeners.ts";
-import { runWw } from "../support/ww.ts";
+import { runWw, wwCommand } from "../support/ww.ts";
 
 const probe = await buildC(new URL("./fd_probe.c", import.meta.url));
+const grantExec = await buildC(new URL("./grant_exec.c", import.meta.url));
 const dir = Deno.makeTempDirSync({ prefix: "wwtest-fds-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
 Deno.mkdirSync(`${dir}/a/b`, { recursive: true });
@@ -101,6 +102,69 @@ Deno.test("a granted TCP connection cannot be taken elsewhere without --net; the
   }
 });
 
+// A unix socket made on the host stays in the host's network namespace, where abstract names live:
+// under bwrap a granted one reached the host's abstract sockets. The jail's stage scopes them away
+// (Landlock, ABI 6) unless --net shares the host's network anyway.
+Deno.test("a granted unix socket reaches no abstract socket of the host without --net", async () => {
+  const name = `wwtest-${crypto.randomUUID()}`;
+  const listener = Deno.listen({ transport: "unix", path: `\0${name}` });
+  const accepting = closeEachConnection(listener);
+  const reach = async (flags: string[]) => {
+    const r = await runWw(
+      ["run", ...flags, "--ro-bind", probe, "--with-fd", "s=7", probe, "4", `abstract:${name}`],
+      { ww: [grantExec, "unix-stream", "7", ...wwCommand()] },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  try {
+    assert.equal(await reach(["--jail=bwrap"]), "EPERM");
+    // Native denies connect itself without --net (seccomp, before Landlock's scope).
+    assert.equal(await reach(["--jail=native"]), "EACCES");
+    assert.equal(await reach(["--jail=bwrap", "--net"]), "ok");
+  } finally {
+    listener.close();
+    await accepting;
+  }
+});
+
+// Landlock checks no connect by path, and a native jail has no mount namespace: an unconnected unix
+// socket the caller granted connected to any host socket (an ssh-agent, D-Bus), and a unix datagram
+// socket sent to any. Without --net seccomp now denies connect, and such a datagram socket is
+// refused; bwrap's mount namespace shows none of the host's sockets.
+Deno.test("--jail=native without --net: a granted unix socket connects to no host socket by path, and a unix datagram socket is refused", async () => {
+  const sockets = Deno.makeTempDirSync({ prefix: "wwtest-sockets-" });
+  Deno.chmodSync(sockets, 0o755);
+  const path = `${sockets}/host.sock`;
+  const listener = Deno.listen({ transport: "unix", path });
+  Deno.chmodSync(path, 0o777);
+  const accepting = closeEachConnection(listener);
+  const run = (kind: string, flags: string[], what: string) =>
+    runWw(["run", ...flags, "--ro-bind", probe, "--with-fd", "s=7", probe, "4", what], {
+      ww: [grantExec, kind, "7", ...wwCommand()],
+    });
+  try {
+    const stream = await run("unix-stream", ["--jail=native"], `unix:${path}`);
+    assert.equal(stream.code, 0, stream.stderr);
+    assert.equal(stream.stdout.trim(), "EACCES");
+    for (const explain of [[], ["--explain"]]) {
+      const r = await run("unix-dgram", ["--jail=native", ...explain], `sendto:${path}`);
+      assert.equal(r.code, 125, r.stderr);
+      assert.equal(
+        r.stderr,
+        "ww: --with-fd s=7: fd 7 is a unix datagram socket, which sends to any unix socket of the host (an ssh-agent, D-Bus) in the native jail without a network of its own; use --jail=bwrap, or allow the host's network with --net\n",
+      );
+    }
+    const bwrap = await run("unix-dgram", ["--jail=bwrap"], `sendto:${path}`);
+    assert.equal(bwrap.code, 0, bwrap.stderr);
+    assert.equal(bwrap.stdout.trim(), "ENOENT");
+  } finally {
+    listener.close();
+    await accepting;
+    Deno.removeSync(sockets, { recursive: true });
+  }
+});
+
 Deno.test(`--jail=native: a granted directory's files can be read, not written, and its ".." leads nowhere`, async () => {
   const jail = "native";
   const grant = ["--with-fd", "d=7"];
@@ -117,6 +181,20 @@ for (const jail of ["bwrap", "native"]) {
     assert.equal(await probeFd(jail, grant, "reopen-w"), "EACCES");
     assert.equal(await probeFd(jail, grant, "reopen-r"), "ok");
     assert.equal(Deno.readTextFileSync(file), "keep\n");
+  });
+
+  // An O_PATH descriptor's access mode reads as O_RDONLY's 0: the stage gave it the read right, and
+  // the program read a file in a directory it could not enter.
+  Deno.test(`--jail=${jail}: an O_PATH grant opens again for nothing`, async () => {
+    const hidden = `${dir}/hidden-${jail}`;
+    Deno.mkdirSync(hidden, { mode: 0o700 });
+    const file = worldWritable(`hidden-${jail}/secret`, "secret\n");
+    const r = await runWw(
+      ["run", `--jail=${jail}`, "--ro-bind", probe, "--with-fd", "p=7", probe, "4", "reopen-r"],
+      { ww: [grantExec, "opath", "7", file, ...wwCommand()] },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "EACCES");
   });
 
   Deno.test(`--jail=${jail}: an append-only grant cannot be opened again to overwrite the file`, async () => {

@@ -9,8 +9,12 @@
 //   reconnect:PORT: disconnect a granted TCP socket (connect AF_UNSPEC), connect it to
 //            127.0.0.1:PORT (a connection made in the host's network, taken elsewhere)
 //   loopback: listen on the jail's own 127.0.0.1 and connect to it (the jail's own TCP)
+//   abstract:NAME: connect a granted unix socket to the abstract address NAME
+//   unix:PATH: connect a granted unix socket to the unix socket at PATH
+//   sendto:PATH: send a byte from a granted unix datagram socket to the unix socket at PATH
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +23,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 static int report(int r) {
   if (r < 0) printf("%s\n", strerrorname_np(errno));
@@ -53,6 +58,16 @@ int main(int argc, char **argv) {
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(atoi(what + 10))};
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     return report(connect(fd, (struct sockaddr *)&to, sizeof to));
+  }
+  if (!strncmp(what, "abstract:", 9) || !strncmp(what, "unix:", 5) ||
+      !strncmp(what, "sendto:", 7)) {
+    struct sockaddr_un to = {.sun_family = AF_UNIX};
+    const char *name = strchr(what, ':') + 1;
+    int abstract = what[0] == 'a';
+    strncpy(to.sun_path + abstract, name, sizeof to.sun_path - 1 - abstract);
+    socklen_t len = offsetof(struct sockaddr_un, sun_path) + abstract + strlen(name);
+    if (what[0] == 's') return report(sendto(fd, "x", 1, 0, (struct sockaddr *)&to, len));
+    return report(connect(fd, (struct sockaddr *)&to, len));
   }
   if (!strcmp(what, "loopback")) {
     int s = socket(AF_INET, SOCK_STREAM, 0);
