@@ -499,7 +499,13 @@ function parseGrant(value: string, earlier: readonly FdGrant[]): FdGrant {
   }
   const grant = { name, source: Number(fdText) };
   const problem = grantProblem(grant, earlier);
-  if (problem) throw new UsageError(problem);
+  if (problem) {
+    // The flag as typed, not rebuilt from the grant (05 as 5, 1e20 for twenty digits).
+    const rebuilt = `--with-fd ${name}=${grant.source}`;
+    throw new UsageError(
+      problem.startsWith(rebuilt) ? `--with-fd ${value}${problem.slice(rebuilt.length)}` : problem,
+    );
+  }
   return grant;
 }
 

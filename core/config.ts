@@ -174,14 +174,41 @@ export function unbackedFdVariableProblem(
       ? `--env ${key}=${clipText(value, 40)} (or --env-file)`
       : `env ${key}`;
     const name = key.slice("WW_FD_".length);
-    const why = name !== name.toUpperCase()
-      ? `a grant's variable is upper case (${fdEnvVar(name)})`
-      : `no grant is named ${name.toLowerCase()} (grant one: ${
-        words === "commandLine" ? `--with-fd ${name.toLowerCase()}=FD` : "fds"
+    const grant = name.toLowerCase();
+    const why = backed.has(key.toUpperCase())
+      ? `the grant's variable is upper case (${key.toUpperCase()})`
+      : !GRANT_NAME.test(name)
+      ? "this one names no grant"
+      : `no grant is named ${grant} (grant one: ${
+        words === "commandLine" ? `--with-fd ${grant}=FD` : "fds"
       })`;
     return `${where}: WW_FD_ variables are ww's, one for each descriptor grant, and ${why}`;
   }
   return undefined;
+}
+
+/**
+ * Why `env` sets WW_HOST_FD, or undefined: ww sets it, exactly when the host socket is not fd 3
+ * (under socket activation, where ww's own value replaces any other), and a guest library takes
+ * the descriptor it names for the host socket. Worded for `words`' caller.
+ *
+ * @example
+ * hostFdVariableProblem({ WW_HOST_FD: "4" }, false);
+ * // "--env WW_HOST_FD=4 (or --env-file): WW_HOST_FD is ww's, set under --socket-activation to the host socket's descriptor, which a guest library takes it for"
+ */
+export function hostFdVariableProblem(
+  env: Readonly<Record<string, string>>,
+  socketActivation: boolean,
+  words: Wording = "commandLine",
+): string | undefined {
+  const value = env.WW_HOST_FD;
+  if (value === undefined || socketActivation) return undefined;
+  const where = words === "commandLine"
+    ? `--env WW_HOST_FD=${clipText(value, 40)} (or --env-file)`
+    : "env WW_HOST_FD";
+  return `${where}: WW_HOST_FD is ww's, set under ${
+    words === "commandLine" ? "--socket-activation" : "socketActivation"
+  } to the host socket's descriptor, which a guest library takes it for`;
 }
 
 /**

@@ -1,6 +1,11 @@
 // core/config.ts: the caller's TMPDIR, as every backend takes it, and the strings of a run execve(2) can carry.
 import assert from "node:assert/strict";
-import { execStringsProblem, unbackedFdVariableProblem, workdirParent } from "./config.ts";
+import {
+  execStringsProblem,
+  hostFdVariableProblem,
+  unbackedFdVariableProblem,
+  workdirParent,
+} from "./config.ts";
 
 Deno.test("an unset or empty TMPDIR means /tmp; an absolute one is used as it is", () => {
   assert.deepEqual(workdirParent(undefined), { dir: "/tmp" });
@@ -47,10 +52,34 @@ Deno.test("a WW_FD_ variable set by hand is refused unless a grant of its name b
   // A grant's variable is upper case: this one is not it, whatever the grant's name.
   assert.match(
     unbackedFdVariableProblem({ WW_FD_db: "9" }, ["db"]) ?? "",
-    /a grant's variable is upper case \(WW_FD_DB\)$/,
+    /and the grant's variable is upper case \(WW_FD_DB\)$/,
   );
+  // With no such grant it says so, and suggests one only by a name a grant may have.
+  assert.match(
+    unbackedFdVariableProblem({ WW_FD_y: "9" }, []) ?? "",
+    /and no grant is named y \(grant one: --with-fd y=FD\)$/,
+  );
+  for (const key of ["WW_FD_", "WW_FD_1X", "WW_FD_A-B"]) {
+    assert.match(
+      unbackedFdVariableProblem({ [key]: "1" }, []) ?? "",
+      /and this one names no grant$/,
+    );
+  }
   // A long value is cut in the message.
   assert.ok((unbackedFdVariableProblem({ WW_FD_X: "v".repeat(5000) }, []) ?? "").length < 300);
   // Lower case is not GetFDMap's prefix: not a grant to any guest.
   assert.equal(unbackedFdVariableProblem({ ww_fd_db: "9" }, []), undefined);
+});
+
+Deno.test("WW_HOST_FD set by hand is refused, unless socket activation sets it anyway", () => {
+  assert.equal(hostFdVariableProblem({ A: "1" }, false), undefined);
+  assert.equal(hostFdVariableProblem({ WW_HOST_FD: "4" }, true), undefined);
+  assert.equal(
+    hostFdVariableProblem({ WW_HOST_FD: "4" }, false),
+    "--env WW_HOST_FD=4 (or --env-file): WW_HOST_FD is ww's, set under --socket-activation to the host socket's descriptor, which a guest library takes it for",
+  );
+  assert.equal(
+    hostFdVariableProblem({ WW_HOST_FD: "4" }, false, "library"),
+    "env WW_HOST_FD: WW_HOST_FD is ww's, set under socketActivation to the host socket's descriptor, which a guest library takes it for",
+  );
 });

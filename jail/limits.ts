@@ -104,10 +104,13 @@ export function limitsFailure(
   words: LimitWording,
 ): LimitFailure | undefined {
   const { memoryBytes, cpuSeconds, openFiles, processes } = limits;
+  // A default the caller never wrote is named as one.
+  const spellGiven = (limit: CheckedLimit, value: number) =>
+    `${spell(limit, value, words)}${value === DEFAULT_LIMITS[limit] ? " (the default)" : ""}`;
   const fail = (limit: CheckedLimit, value: number, why: string): LimitFailure => ({
     limit,
     value,
-    line: `${spell(limit, value, words)}: ${why}`,
+    line: `${spellGiven(limit, value)}: ${why}`,
   });
   if (memoryBytes !== undefined && memoryBytes < MIN_MEMORY_BYTES) {
     return fail(
@@ -130,8 +133,8 @@ export function limitsFailure(
       return {
         limit: "openFiles",
         value: openFiles,
-        line: `${spell("openFiles", openFiles, words)}${
-          openFiles === DEFAULT_LIMITS.openFiles ? " (the default)" : ""
+        line: `${
+          spellGiven("openFiles", openFiles)
         }: too low for this run (RLIMIT_NOFILE; ${who}); use ${
           spell("openFiles", least, words)
         } or more`,

@@ -68,6 +68,11 @@ Deno.test("--nofile above fs.nr_open, or above the hard limit without CAP_SYS_RE
     "--nofile 4097: more than this machine allows, 4096 (ww's hard limit, ulimit -Hn); use --nofile 4096 or less",
   );
   assert.equal(limitsProblem({ openFiles: 4096 }, native, user), undefined);
+  // A default the caller never typed is named as one.
+  assert.equal(
+    limitsProblem(DEFAULT_LIMITS, native, { ...user, hard: { nofile: 30 } }),
+    "--nofile 1024 (the default): more than this machine allows, 30 (ww's hard limit, ulimit -Hn); use --nofile 30 or less",
+  );
 });
 
 Deno.test("--nproc below 3 is refused for bwrap (bwrap, its pid 1, the program), not for native", () => {

@@ -24,6 +24,7 @@ import { jailIdProblem } from "../jail/ids.ts";
 import {
   execStringsProblem,
   grantsProblem,
+  hostFdVariableProblem,
   type RunConfig,
   unbackedFdVariableProblem,
 } from "../core/config.ts";
@@ -382,6 +383,7 @@ export function checkRunConfig(config: RunConfig): void {
     (w: Wording) => socketActivationProblem(own, config.socketActivation, w),
     (w: Wording) =>
       unbackedFdVariableProblem(config.env, [...config.fds, ...own].map((g) => g.name), w),
+    (w: Wording) => hostFdVariableProblem(config.env, config.socketActivation ?? false, w),
   ];
   for (const problem of problems) {
     const commandLine = problem("commandLine");

@@ -35,6 +35,12 @@ const ROWS: readonly Row[] = [
     message:
       "--env WW_FD_LOG=9 (or --env-file): WW_FD_ variables are ww's, one for each descriptor grant, and no grant is named log",
   },
+  // A guest library took the descriptor it named for the host socket.
+  {
+    args: ["run", "--env", "WW_HOST_FD=0", P],
+    message:
+      "--env WW_HOST_FD=0 (or --env-file): WW_HOST_FD is ww's, set under --socket-activation to the host socket's descriptor",
+  },
   { args: ["doctor", "extra"], message: "doctor takes no arguments (extra); try ww doctor" },
   {
     args: ["--version", "extra"],
@@ -63,6 +69,11 @@ const ROWS: readonly Row[] = [
   {
     args: ["run", "--with-fd", "db=99999999999", P],
     message: "--with-fd db=99999999999: the fd must be a whole number from 0 to",
+  },
+  // Echoed as typed: it was rebuilt from the number, as db=100000000000000000000.
+  {
+    args: ["run", "--with-fd", "db=99999999999999999999", P],
+    message: "--with-fd db=99999999999999999999: the fd must be a whole number from 0 to",
   },
   {
     args: ["run", "--with-fd", "db=900", P],
