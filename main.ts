@@ -20,6 +20,7 @@ import { StderrQueue } from "./run/stderr.ts";
 import { shutDenoInspector } from "./run/inspector_port.ts";
 import { readTextAtMost } from "./run/host.ts";
 import { trustedPath } from "./run/trusted_path.ts";
+import { outOfDescriptors } from "./run/out_of_descriptors.ts";
 
 /** The largest --env-file ww reads. */
 const ENV_FILE_MAX = 1 << 20;
@@ -263,7 +264,9 @@ if (import.meta.main) {
   let code: number;
   try {
     code = await main(Deno.args);
-  } catch (e) {
+  } catch (caught) {
+    // Out of descriptors wherever it happened (reading a file, RPC): the limit to raise.
+    const e = outOfDescriptors(caught) ?? caught;
     const debug = debugRequested(Deno.args.slice(1));
     if (e instanceof WwError) {
       // The command line's words (its flags) where they differ from the library's (its options).

@@ -77,13 +77,30 @@ export class HeldProcess {
   }
 }
 
-/** `pid`, a child of ww's that nobody else reaps, held from now until waitPid reaps it. */
+/**
+ * `pid`, a child of ww's that nobody else reaps, held from now until waitPid reaps it. When it
+ * cannot be held (no descriptor is left for its pidfd: EMFILE), it is killed and reaped, so that
+ * no program runs on that ww cannot wait for, and the failure is thrown.
+ */
 export function holdChild(pid: number): HeldProcess {
+  let held: HeldProcess | undefined;
+  try {
+    held = HeldProcess.open(pid);
+  } catch (e) {
+    const c = libc();
+    c.kill(pid, SIGKILL);
+    const status = new Int32Array(1);
+    while (c.waitpid(pid, status, 0) === -1 && lastErrno() === EINTR);
+    afterReap();
+    throw e;
+  }
   // An unreaped child has its pid until it is reaped: only a reap elsewhere can lose it.
-  const held = HeldProcess.open(pid);
   if (held === undefined) throw reapedElsewhere(pid);
   return held;
 }
+
+/** SIGKILL's number (Linux). */
+const SIGKILL = 9;
 
 /**
  * Waits for `child` (holdChild) to end, reaps it and closes its handle. The pidfd is watched by
@@ -109,7 +126,16 @@ export async function waitPid(child: HeldProcess, ops?: OpGroup): Promise<WaitSt
       }
       // Readable once the child has ended. Invalid only if the pidfd was closed under the wait: a
       // bug to report, not a wait to repeat (which would spin, or watch whatever reused the number).
-      if (await whenReady(child.fd, POLLIN, ops).ready & POLLNVAL) {
+      let revents: number;
+      try {
+        revents = await whenReady(child.fd, POLLIN, ops).ready;
+      } catch {
+        // The reactor could not watch it (no descriptor was left for its wake pipe: EMFILE). The
+        // child is asked after again in a while, which takes no descriptor: ww still waits for it.
+        await new Promise((r) => refTimer(setTimeout(r, WAIT_RETRY_MS), ops?.refed ?? true));
+        continue;
+      }
+      if (revents & POLLNVAL) {
         throw new Error(`waitpid(${pid}): its pidfd was closed during the wait`);
       }
     }
@@ -118,6 +144,9 @@ export async function waitPid(child: HeldProcess, ops?: OpGroup): Promise<WaitSt
     child.close();
   }
 }
+
+/** How often waitPid asks after a child the reactor cannot watch. */
+const WAIT_RETRY_MS = 20;
 
 function reapedElsewhere(pid: number): Error {
   return new Error(`waitpid(${pid}) failed: the child was reaped elsewhere`);

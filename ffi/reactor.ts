@@ -23,6 +23,8 @@ interface Waiter {
   readonly events: number;
   readonly ops?: OpGroup;
   readonly resolve: (revents: number) => void;
+  /** Ends the wait with an error of the reactor's own (its wake pipe could not be made). */
+  readonly reject: (e: unknown) => void;
 }
 
 /** A registered wait: `ready` resolves to poll's revents, or to 0 once cancelled. */
@@ -78,8 +80,8 @@ export function whenReady(fd: number, events: number, ops?: OpGroup): Waiting {
   // returns, so that its number is not reused under it: a wait on it is a use after close.
   if (closeAfterCall.has(fd)) return { ready: Promise.resolve(POLLNVAL), cancel() {} };
   let waiter!: Waiter;
-  const ready = new Promise<number>((resolve) => {
-    waiter = { fd, events, ops, resolve };
+  const ready = new Promise<number>((resolve, reject) => {
+    waiter = { fd, events, ops, resolve, reject };
   });
   waiters.add(waiter);
   changed();
@@ -226,7 +228,14 @@ function issue(): void {
   }
   if (!wakePipe) {
     const fds = new Int32Array(2);
-    check("pipe2", libc().pipe2(fds, O_CLOEXEC | O_NONBLOCK), "the reactor's wake pipe");
+    try {
+      check("pipe2", libc().pipe2(fds, O_CLOEXEC | O_NONBLOCK), "the reactor's wake pipe");
+    } catch (e) {
+      // Out of descriptors (EMFILE), say: this runs in a microtask, where a throw would end ww
+      // uncaught. The waits fail instead, and their callers say why.
+      for (const w of list) if (waiters.delete(w)) w.reject(e);
+      return;
+    }
     wakePipe = fds;
     pfds[0] = fds[0];
   }

@@ -41,6 +41,7 @@ import { Cleanups, ipfsJailPath, isScript, type Launcher, type Program } from ".
 import { type OpenedProgram, resolveProgram } from "./resolve.ts";
 import { checkNotUnderProc, checkProgramFile } from "./script.ts";
 import { workTmpdir } from "./tmpdir.ts";
+import { outOfDescriptors } from "./out_of_descriptors.ts";
 import type { JailLease } from "./ids.ts";
 import { type SignalName, SIGNALS } from "./signals.ts";
 import type { ViewPath } from "./view.ts";
@@ -323,7 +324,12 @@ export async function startProgram(
     }
     // The files the --opens created stay once the program ran (a jail that failed even after the
     // spawn, as bwrap may, ends in a rejection: they are removed then).
-    const status = launched.ended.then((s) => (opened.keep(), s)).finally(async () => {
+    // When ww loses track of the program (a wait failed), it stops the program before it cleans up
+    // after it: nothing runs on that ww no longer waits for.
+    const status = launched.ended.then((s) => (opened.keep(), s), (e) => {
+      launched.killAll();
+      throw e;
+    }).finally(async () => {
       ended = true;
       // A run without a timeout never touches the timer globals: their first use costs ~3 ms
       // of start-up.
@@ -334,7 +340,12 @@ export async function startProgram(
       } finally {
         cleanups.run();
       }
-    }).then((s): ExitStatus => timedOut ? { ...s, code: TIMEOUT_EXIT_CODE, timedOut } : s);
+    }).then(
+      (s): ExitStatus => timedOut ? { ...s, code: TIMEOUT_EXIT_CODE, timedOut } : s,
+      (e) => {
+        throw outOfDescriptors(e) ?? e;
+      },
+    );
     const child: Child = {
       pid: launched.pid,
       status,
@@ -365,7 +376,7 @@ export async function startProgram(
     return child;
   } catch (e) {
     cleanups.run();
-    throw e;
+    throw outOfDescriptors(e) ?? e;
   }
 }
 

@@ -1,0 +1,55 @@
+// ww short of file descriptors (a low `ulimit -n`): under every backend, whichever of its own calls
+// meets the limit, the run ends with one line that says so and how to fix it, exit 125, and leaves
+// nothing behind. (Before: "internal error: socketpair: EMFILE", an uncaught stack trace from the
+// reactor's wake pipe with exit 1, a work directory left in TMPDIR, and a program ww had started
+// but could not hold running on unwaited.)
+
+import assert from "node:assert/strict";
+import { privateTmp, processesWithArg, wwDirs } from "../support/procs.ts";
+import { errorLines, runWw } from "../support/ww.ts";
+
+const SHORTAGE =
+  /^ww: out of file descriptors \(.*EMFILE\): raise ww's open-file limit \(ulimit -n\)$/;
+
+for (const jail of ["none", "native", "bwrap"]) {
+  Deno.test(`--jail=${jail}: short of descriptors, one line naming the limit, exit 125, nothing left`, async () => {
+    const tmp = privateTmp();
+    let short = 0;
+    try {
+      // From too few for ww's first socket to enough for the run, in small steps: each of ww's
+      // own calls in turn is the one that fails.
+      for (let limit = 20; limit <= 44; limit += 2) {
+        const tag = `tag=${crypto.randomUUID()}`;
+        const nofile = jail === "none" ? [] : ["--nofile", String(limit)];
+        const r = await runWw(
+          ["run", `--jail=${jail}`, ...nofile, "/bin/sh", "-c", `sleep 0.2; echo ${tag}`, tag],
+          { before: `ulimit -n ${limit}`, env: { TMPDIR: tmp } },
+        );
+        assert.deepEqual(processesWithArg(tag), [], `${limit}: a program left running`);
+        assert.deepEqual(wwDirs(tmp), [], `${limit}: a work directory left`);
+        // Deno itself needs ~20 descriptors, and panics without them (its signal handling, where
+        // ww adds a listener) before ww can say anything: Deno's failure, not ww's.
+        if (r.code === 1 && /Deno has panicked/.test(r.stderr)) continue;
+        const lines = errorLines(r.stderr);
+        if (r.code === 0) {
+          assert.equal(r.stdout, `${tag}\n`, `${limit}: ${r.stderr}`);
+          // The program ran, but ww had no descriptor left to serve its fd 3 with: said so.
+          const unserved =
+            /^ww: \/bin\/sh: the host capability failed: out of file descriptors \(.*EMFILE\): raise ww's open-file limit \(ulimit -n\)$/;
+          assert.ok(
+            lines.every((l) => unserved.test(l)) && lines.length <= 1,
+            `${limit}: ${lines}`,
+          );
+        } else {
+          short++;
+          assert.equal(r.code, 125, `${limit}: ${r.stderr}`);
+          assert.equal(lines.length, 1, `${limit}: ${r.stderr}`);
+          assert.match(lines[0], SHORTAGE, `${limit}`);
+        }
+      }
+      assert.ok(short > 0, "no limit was too low: the test saw no shortage");
+    } finally {
+      Deno.removeSync(tmp, { recursive: true });
+    }
+  });
+}
