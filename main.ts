@@ -92,6 +92,7 @@ async function run(argv: readonly string[]): Promise<number> {
         const trusted = trustedPath(path);
         return readTextAtMost(trusted.path, ENV_FILE_MAX, !trusted.kernelLinks);
       },
+      callerEnvNotText: (key) => hasRawVariable(key),
       terminal: { stdin: Deno.stdin.isTerminal(), stdout: Deno.stdout.isTerminal() },
     },
   );
@@ -281,6 +282,29 @@ if (import.meta.main) {
   }
   await stderr.finish();
   Deno.exit(code);
+}
+
+/**
+ * Whether ww's own environment, as the kernel gave it (/proc/self/environ), holds `key`: asked only
+ * for a `--env KEY` that Deno's environment lacks, which it does when the value is not UTF-8 text.
+ */
+function hasRawVariable(key: string): boolean {
+  let environ: Uint8Array;
+  try {
+    environ = Deno.readFileSync("/proc/self/environ");
+  } catch {
+    return false; // no /proc: Deno's environment is all there is
+  }
+  const prefix = new TextEncoder().encode(`${key}=`);
+  for (let at = 0; at < environ.length;) {
+    let end = environ.indexOf(0, at);
+    if (end === -1) end = environ.length;
+    if (
+      end - at >= prefix.length && prefix.every((b, i) => environ[at + i] === b)
+    ) return true;
+    at = end + 1;
+  }
+  return false;
 }
 
 /**

@@ -6,8 +6,9 @@ import { commandLineEnvKeyProblem } from "../core/config.ts";
 /**
  * The variables an env file sets, in docker's format (`docker run --env-file`): one `KEY=VALUE`
  * a line, the value verbatim up to the end of the line (no quotes, no expansion); a bare `KEY`
- * passes the caller's value, or nothing when the caller has none; lines starting with `#` and
- * blank lines are skipped. A bad line is an error naming `file:line`.
+ * passes the caller's value, or nothing when the caller has none (and an error when `notText` says
+ * the caller has one that is not UTF-8 text, which Deno leaves out of `callerEnv`); lines starting
+ * with `#` and blank lines are skipped. A bad line is an error naming `file:line`.
  *
  * @example
  * parseEnvFile("# db\nHOST=db.local\nHOME\n", "app.env", { HOME: "/home/u" });
@@ -19,6 +20,7 @@ export function parseEnvFile(
   text: string,
   file: string,
   callerEnv: Readonly<Record<string, string>>,
+  notText: (key: string) => boolean = () => false,
 ): { env: Record<string, string> } | { error: string } {
   const env: Record<string, string> = {};
   // Like docker: a UTF-8 byte order mark and CRLF line ends are not part of the variables.
@@ -34,6 +36,7 @@ export function parseEnvFile(
     if (problem) return { error: `${where}: ${problem} (expected KEY=VALUE, KEY or # comment)` };
     if (eq < 0) {
       if (key in callerEnv) env[key] = callerEnv[key];
+      else if (notText(key)) return { error: `${where}: ${key}: ${NOT_TEXT}` };
       continue;
     }
     const value = trimmed.slice(eq + 1);
@@ -42,3 +45,7 @@ export function parseEnvFile(
   }
   return { env };
 }
+
+/** Why a caller's variable that is not UTF-8 text is refused, for `--env KEY` and an env file. */
+export const NOT_TEXT =
+  "its value in ww's environment is not UTF-8 text, which ww would pass on changed; give KEY=VALUE in UTF-8";

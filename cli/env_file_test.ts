@@ -26,6 +26,16 @@ Deno.test("a bare KEY passes the caller's value, or nothing when the caller has 
   });
 });
 
+Deno.test("a bare KEY whose caller's value is not UTF-8 text is refused, naming the line", () => {
+  const notText = (key: string) => key === "LATIN1";
+  assert.deepEqual(parseEnvFile("HOME\nLATIN1\n", "f", { HOME: "/h" }, notText), {
+    error:
+      "f:2: LATIN1: its value in ww's environment is not UTF-8 text, which ww would pass on changed; give KEY=VALUE in UTF-8",
+  });
+  // A key the caller has not set at all still passes nothing.
+  assert.deepEqual(parseEnvFile("NOPE\n", "f", {}, notText), { env: {} });
+});
+
 Deno.test("a later line for the same key wins", () => {
   assert.deepEqual(parseEnvFile("A=1\nA=2\n", "f", {}), { env: { A: "2" } });
 });

@@ -28,7 +28,7 @@ import {
   parseSize,
 } from "../jail/policy.ts";
 import { ipfsApiUrl } from "../ipfs/multiaddr.ts";
-import { parseEnvFile } from "./env_file.ts";
+import { NOT_TEXT, parseEnvFile } from "./env_file.ts";
 import type { TtyFlag } from "./tty.ts";
 import { commandLineEnvKeyProblem, grantProblem } from "../core/config.ts";
 import { osReason, UsageError } from "../core/errors.ts";
@@ -93,6 +93,11 @@ export interface FlagContext {
   readonly cwd: string;
   /** Reads --env-file; throws as Deno.readTextFileSync does when it cannot. */
   readonly readFile?: (path: string) => string;
+  /**
+   * Whether the caller's environment has `key` with a value that is not UTF-8 text: Deno leaves
+   * such a variable out of `callerEnv`.
+   */
+  readonly callerEnvNotText?: (key: string) => boolean;
 }
 
 interface FlagRow {
@@ -180,7 +185,7 @@ export const FLAGS: readonly Flag[] = [
     group: "run",
     help:
       "set KEY to VALUE in the program's otherwise empty environment (repeatable); KEY alone passes the caller's KEY, or nothing when the caller has none (as `docker run -e`)",
-    set: (s, value, c) => parseEnv(value, c.callerEnv, s.env),
+    set: (s, value, c) => parseEnv(value, c, s.env),
   },
   {
     name: "--env-file",
@@ -191,7 +196,7 @@ export const FLAGS: readonly Flag[] = [
     // In command-line order with --env: a later value for the same key wins.
     set: (s, value, c) => {
       if (value === "") throw new UsageError("--env-file: the path is empty");
-      Object.assign(s.env, readEnvFile(value, absolutePath(c.cwd, value), c.callerEnv, c.readFile));
+      Object.assign(s.env, readEnvFile(value, absolutePath(c.cwd, value), c));
     },
   },
   {
@@ -509,12 +514,8 @@ function parseGrant(value: string, earlier: readonly FdGrant[]): FdGrant {
   return grant;
 }
 
-function readEnvFile(
-  name: string,
-  path: string,
-  callerEnv: Readonly<Record<string, string>>,
-  readFile: ((path: string) => string) | undefined,
-): Record<string, string> {
+function readEnvFile(name: string, path: string, context: FlagContext): Record<string, string> {
+  const { readFile } = context;
   let text: string;
   try {
     if (!readFile) throw new Error("no file reader given");
@@ -527,7 +528,7 @@ function readEnvFile(
       : osReason(e).split("\n")[0];
     throw new UsageError(`--env-file ${name}: cannot read it (${why})`);
   }
-  const parsed = parseEnvFile(text, name, callerEnv);
+  const parsed = parseEnvFile(text, name, context.callerEnv, context.callerEnvNotText);
   if ("error" in parsed) throw new UsageError(`--env-file ${parsed.error}`);
   return parsed.env;
 }
@@ -553,11 +554,8 @@ function parseOwnGrant(flag: "--listen" | "--connect" | "--open", value: string)
   return { name, open: path, mode };
 }
 
-function parseEnv(
-  value: string,
-  callerEnv: Readonly<Record<string, string>>,
-  env: Record<string, string>,
-): void {
+function parseEnv(value: string, context: FlagContext, env: Record<string, string>): void {
+  const { callerEnv } = context;
   const eq = value.indexOf("=");
   const key = eq < 0 ? value : value.slice(0, eq);
   const problem = commandLineEnvKeyProblem(key);
@@ -565,6 +563,7 @@ function parseEnv(
   if (eq < 0) {
     // Like `docker run -e KEY`: the caller's value, or nothing when the caller has none.
     if (key in callerEnv) env[key] = callerEnv[key];
+    else if (context.callerEnvNotText?.(key)) throw new UsageError(`--env ${key}: ${NOT_TEXT}`);
     return;
   }
   const v = value.slice(eq + 1);

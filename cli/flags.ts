@@ -62,12 +62,19 @@ export function parseRunArgs(
   host: {
     readonly ipfsApiFile?: () => { readonly path: string; readonly text: string } | undefined;
     readonly readFile?: (path: string) => string;
+    /** Whether the caller's environment holds `key` with a value that is not UTF-8 text. */
+    readonly callerEnvNotText?: (key: string) => boolean;
     /** Whether ww's stdin and stdout are terminals; neither when absent. */
     readonly terminal?: TerminalFacts;
   } = {},
 ): RunCommand {
   const s = newFlagState();
-  const context = { callerEnv, cwd, readFile: host.readFile };
+  const context = {
+    callerEnv,
+    cwd,
+    readFile: host.readFile,
+    callerEnvNotText: host.callerEnvNotText,
+  };
 
   let i = 0;
   for (; i < argv.length; i++) {

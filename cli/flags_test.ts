@@ -42,6 +42,17 @@ Deno.test("--env KEY passes the caller's value, or nothing when the caller has n
   });
 });
 
+Deno.test("--env KEY whose caller's value is not UTF-8 text is refused: it was dropped silently", () => {
+  assert.throws(
+    () => parseRunArgs(["--env", "LATIN1", "p"], {}, "/", { callerEnvNotText: () => true }),
+    /^UsageError: --env LATIN1: its value in ww's environment is not UTF-8 text, which ww would pass on changed; give KEY=VALUE in UTF-8$/,
+  );
+  assert.deepEqual(
+    parseRunArgs(["--env", "NOPE", "p"], {}, "/", { callerEnvNotText: () => false }).config.env,
+    {},
+  );
+});
+
 Deno.test("--env: a later value for the same key wins; an empty value is allowed", () => {
   assert.deepEqual(parse(["--env", "A=1", "--env", "A=", "p"]).config.env, { A: "" });
 });

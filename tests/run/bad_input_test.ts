@@ -234,12 +234,23 @@ Deno.test("an argument or an --env-file that is not UTF-8 text is refused in one
     const bash = (line: string) =>
       runWw(["run", "--jail=none"], {
         env: { TMPDIR: tmp },
-        ww: ["/bin/bash", "-c", `exec "$@" ${line}`, "inner", ...wwCommand()],
+        ww: [
+          "/bin/bash",
+          "-c",
+          `export LATIN1=$'caf\\xe9'; exec "$@" ${line}`,
+          "inner",
+          ...wwCommand(),
+        ],
       });
     for (
       const [line, message] of [
         [`${child} ${tag} $'caf\\xe9'`, 'argument 5 ("caf\ufffd") holds bytes that are not UTF-8'],
         [`--env-file ${tmp}/latin1.env ${child} ${tag}`, "cannot read it (it is not UTF-8 text)"],
+        // Deno leaves such a variable out of its environment: --env KEY passed nothing, silently.
+        [
+          `--env LATIN1 ${child} ${tag}`,
+          "--env LATIN1: its value in ww's environment is not UTF-8 text",
+        ],
       ]
     ) {
       const r = await bash(line);
