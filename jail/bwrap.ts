@@ -55,6 +55,8 @@ export interface BwrapInput {
   readonly host: HostFiles;
   /** The program's absolute path, where it is executed inside the jail (unless by `exec`). */
   readonly programPath: string;
+  /** The program's argv[0]: its name as the caller gave it, under every backend alike. */
+  readonly argv0: string;
   /** The file to show at programPath (its real path on the host), when not already visible. */
   readonly programSource: string;
   /** A program held by a descriptor (numbered as bwrap has it): see BwrapHeld. */
@@ -94,12 +96,10 @@ export interface BwrapInput {
  * - `copy`: bwrap copies it into a read-only file of its own at programPath (a sealed memfd
  *   cannot be bound);
  * - `bind`: bound read-only at programPath (a cached file bwrap's user can reach).
- * In every case the program gets `argv0` as its argv[0].
  */
 export interface BwrapHeld {
   readonly fd: number;
   readonly how: HeldHow;
-  readonly argv0: string;
 }
 
 /** True when `path` lies under a directory the jail already shows (not through a symlink). */
@@ -235,7 +235,7 @@ export function bwrapArgs(input: BwrapInput): string[] {
   const exec = stageExecArgs({
     target,
     pwd: input.userPwd,
-    argv0: held ? held.argv0 : input.programPath,
+    argv0: input.argv0,
     args: input.args,
     listenPid: input.listenPid,
     tty: input.tty,

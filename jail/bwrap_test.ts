@@ -27,6 +27,7 @@ const input: BwrapInput = {
   policy: DEFAULT_POLICY,
   host,
   programPath: "/opt/app/run",
+  argv0: "./run",
   programSource: "/opt/app/run",
   args: ["-v", "x y"],
   workdir: "/tmp/ww-1",
@@ -116,6 +117,8 @@ Deno.test("--net keeps the host network; binds are added in order", () => {
 });
 
 // Issue 13: the stage's exec mode replaced `/usr/bin/env -u PWD --` (and the exec step).
+// argv[0] is the program's name as the caller gave it, as under native and none (and a shell):
+// bwrap's jail gave the absolute path.
 Deno.test("control fds are passed by number and the program runs through the stage, without PWD", () => {
   const argv = bwrapArgs(input);
   assert.deepEqual(after(argv, "--seccomp"), [["5"]]);
@@ -129,7 +132,7 @@ Deno.test("control fds are passed by number and the program runs through the sta
     "9",
     "/opt/app/run",
     "-",
-    "/opt/app/run",
+    "./run",
     "-v",
     "x y",
   ]);
@@ -144,7 +147,7 @@ Deno.test("a PWD the user set is restored after bwrap overwrites it", () => {
     "9",
     "/opt/app/run",
     "=/x",
-    "/opt/app/run",
+    "./run",
   ]);
 });
 
@@ -158,12 +161,17 @@ Deno.test("with a terminal of its own, the stage's exec-tty makes it the program
     "9",
     "/opt/app/run",
     "-",
-    "/opt/app/run",
+    "./run",
   ]);
 });
 
 Deno.test("a program path with '=' runs as it is (env(1) read it as an assignment)", () => {
-  const argv = bwrapArgs({ ...input, programPath: "/opt/a=b/run", programSource: "/opt/a=b/run" });
+  const argv = bwrapArgs({
+    ...input,
+    programPath: "/opt/a=b/run",
+    programSource: "/opt/a=b/run",
+    argv0: "/opt/a=b/run",
+  });
   const cmd = argv.slice(argv.indexOf("--") + 1);
   assert.deepEqual(cmd.slice(0, 6), [
     STAGE_PATH,
@@ -226,9 +234,9 @@ Deno.test("when ww is root, the stage runs bwrap as the jail's host uid, with no
 });
 
 Deno.test("a program from IPFS: run from its descriptor by the stage, or copied or bound and run by path", () => {
-  const ipfs = { ...input, programPath: "/ipfs/bafy/bin/app", programSource: "" };
+  const ipfs = { ...input, programPath: "/ipfs/bafy/bin/app", programSource: "", argv0: "app" };
   const tail = (argv: string[]) => argv.slice(argv.lastIndexOf("--") + 1);
-  const exec = bwrapArgs({ ...ipfs, held: { fd: 8, how: "exec", argv0: "app" } });
+  const exec = bwrapArgs({ ...ipfs, held: { fd: 8, how: "exec" } });
   assert.deepEqual(after(exec, "--ro-bind-data", 2), [["7", STAGE_PATH]]);
   assert.ok(!exec.includes("/ipfs/bafy/bin/app"), "nothing is shown at the program's path");
   assert.deepEqual(tail(exec), [
@@ -241,7 +249,7 @@ Deno.test("a program from IPFS: run from its descriptor by the stage, or copied 
     "-v",
     "x y",
   ]);
-  const copy = bwrapArgs({ ...ipfs, held: { fd: 8, how: "copy", argv0: "app" } });
+  const copy = bwrapArgs({ ...ipfs, held: { fd: 8, how: "copy" } });
   assert.deepEqual(after(copy, "--ro-bind-data", 2), [["7", STAGE_PATH], [
     "8",
     "/ipfs/bafy/bin/app",
@@ -256,7 +264,7 @@ Deno.test("a program from IPFS: run from its descriptor by the stage, or copied 
     "-v",
     "x y",
   ]);
-  const bind = bwrapArgs({ ...ipfs, held: { fd: 8, how: "bind", argv0: "app" } });
+  const bind = bwrapArgs({ ...ipfs, held: { fd: 8, how: "bind" } });
   assert.deepEqual(after(bind, "--ro-bind-fd", 2), [["8", "/ipfs/bafy/bin/app"]]);
   assert.deepEqual(tail(bind), [
     STAGE_PATH,

@@ -72,12 +72,12 @@ export function planBwrapRun(facts: RunFacts): BwrapRunPlan {
   const held: BwrapHeld | undefined = program.held && {
     fd: fds.held!, // allocated exactly when there is a held program
     how: placeHeld("bwrap", program.held, dropTo !== undefined).how,
-    argv0: program.argv0,
   };
   const input = {
     policy: config.jail,
     host: b.host,
     programPath: program.path,
+    argv0: program.argv0,
     // A guest's held program has a source: where a bind shows it (checked against the binds);
     // one from IPFS has none.
     programSource: program.source ?? "",

@@ -25,6 +25,26 @@ for (const jail of JAIL_MODES) {
     assert.deepEqual(r.env, { A: "1", EMPTY: "", SPACED: "x=y  z\tw", WW_FD_DB: "4" });
   });
 
+  // The bwrap jail gave the program's absolute path instead.
+  t("argv[0] is the program's name as the caller gave it", async () => {
+    const r = await runWw(["run", ...jailFlags(jail), "/bin/sh", "-c", 'echo "$0"']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "/bin/sh\n");
+    const dir = Deno.makeTempDirSync({ prefix: "wwtest-argv0-" });
+    Deno.chmodSync(dir, 0o755);
+    Deno.copyFileSync("/bin/sh", `${dir}/named-sh`);
+    Deno.chmodSync(`${dir}/named-sh`, 0o755);
+    try {
+      const named = await runWw(["run", ...jailFlags(jail), "./named-sh", "-c", 'echo "$0"'], {
+        before: `cd ${dir}`,
+      });
+      assert.equal(named.code, 0, named.stderr);
+      assert.equal(named.stdout, "./named-sh\n");
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+
   t("without flags the environment is empty: no PATH, no HOME, no PWD", async () => {
     const r = await report([], { env: { HOME: "/root", PWD: "/" } });
     assert.deepEqual(r.env, {});
