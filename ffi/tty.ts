@@ -1,6 +1,7 @@
 // ffi/tty.ts — terminals: a fresh pseudo-terminal pair (posix_openpt, grantpt, unlockpt,
 // ptsname_r), a terminal's mode (tcgetattr, cfmakeraw, tcsetattr) and window size (TIOCGWINSZ,
-// TIOCSWINSZ), and a wait for "readable or writable" that a second descriptor can cut short.
+// TIOCSWINSZ), its hangup (SIGHUP to its foreground process group), and a wait for "readable or writable" that a second
+// descriptor can cut short.
 
 import { EAGAIN, EINTR } from "./errno.ts";
 import { closeFd } from "./fd.ts";
@@ -20,6 +21,9 @@ const O_NOCTTY = 0o400;
 // asm-generic/ioctls.h, shared by x86_64 and aarch64.
 const TIOCGWINSZ = 0x5413;
 const TIOCSWINSZ = 0x5414;
+const TIOCGPGRP = 0x540f;
+const SIGHUP = 1;
+const SIGCONT = 18;
 const TCSANOW = 0;
 const TCSADRAIN = 1;
 /** sizeof(struct termios) in glibc on x86_64 and aarch64. */
@@ -127,6 +131,18 @@ export function windowSizeOf(rows: number, cols: number): WindowSize {
 /** TIOCSWINSZ: sets terminal `fd`'s window size; the kernel signals its foreground with SIGWINCH. */
 export function setWindowSize(fd: number, ws: WindowSize): void {
   check("ioctl", tty().ioctl(fd, BigInt(TIOCSWINSZ), ws), `TIOCSWINSZ on fd ${fd}`);
+}
+
+/**
+ * Hangs up on the programs of the pty whose master is `master`, as the kernel does when a terminal
+ * goes away: SIGHUP and SIGCONT to the slave's foreground process group (TIOCGPGRP on the master
+ * names it; TIOCSIG takes only SIGINT, SIGQUIT and SIGTSTP). Nothing when it has none.
+ */
+export function hangUp(master: number): void {
+  const pgrp = new Int32Array(1);
+  check("ioctl", tty().ioctl(master, BigInt(TIOCGPGRP), pgrp), "TIOCGPGRP");
+  if (pgrp[0] <= 0) return;
+  for (const sig of [SIGHUP, SIGCONT]) check("kill", libc().kill(-pgrp[0], sig), `-${pgrp[0]}`);
 }
 
 /** What pollEither saw. */

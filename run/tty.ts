@@ -9,6 +9,7 @@
 import { POLLIN, POLLOUT } from "../ffi/flags.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
 import {
+  hangUp,
   isTerminal,
   openPty,
   openTerminalPath,
@@ -103,7 +104,7 @@ export function openTerminal(cleanups: Cleanups): Terminal {
   };
   cleanups.add(restore);
 
-  const state = { ending: false };
+  const state: PumpState = { ending: false, drainUntil: Infinity };
   let pumps: Promise<unknown> = Promise.resolve();
   let started = false;
   return {
@@ -131,6 +132,7 @@ export function openTerminal(cleanups: Cleanups): Terminal {
     },
     async finish() {
       state.ending = true;
+      state.drainUntil = Date.now() + DRAIN_MS;
       // Never drained: it wakes every wait on it from now on.
       writeSome(wakeWrite, new Uint8Array([1]));
       closeWake();
@@ -153,8 +155,14 @@ export function sharedTerminal(
   return { slave, name, controlling: false, close: cleanups.add(() => closeFd(slave)) };
 }
 
+/** Where the pumps are: the run is ending (the program ended), and until when output is passed on. */
+interface PumpState {
+  ending: boolean;
+  drainUntil: number;
+}
+
 /** The caller's input to the program, until it ends or the run does. */
-async function pumpInput(master: number, wake: number, state: { ending: boolean }) {
+async function pumpInput(master: number, wake: number, state: PumpState) {
   const buf = new Uint8Array(4096);
   let lineStart = true;
   while (!state.ending) {
@@ -176,16 +184,17 @@ async function pumpInput(master: number, wake: number, state: { ending: boolean 
 
 /**
  * The program's output to the caller: until every holder of the slave has closed it (EIO), or,
- * once the run ends, until the pty is quiet (something the program left behind may hold it).
+ * once the run ends, until the pty is quiet (something the program left behind may hold it) or
+ * DRAIN_MS have passed, however slowly the caller reads. When the caller's side is gone (EPIPE:
+ * `ww run --tty yes | head`), the program's terminal is hung up, as a terminal that goes away
+ * is: SIGHUP, where it would otherwise block on a pty nobody reads, and ww with it.
  */
-async function pumpOutput(master: number, wake: number, state: { ending: boolean }) {
+async function pumpOutput(master: number, wake: number, state: PumpState) {
   const buf = new Uint8Array(16384);
-  let deadline = Infinity;
   for (;;) {
     // Read before the wait: a wake-up that comes during it must not end the pump before the
     // output still in the pty is passed on.
     const ending = state.ending;
-    if (ending && deadline === Infinity) deadline = Date.now() + DRAIN_MS;
     const { ready } = await pollEither(master, POLLIN, ending ? -1 : wake, ending ? QUIET_MS : -1);
     if (!ready) {
       if (ending) return;
@@ -194,10 +203,45 @@ async function pumpOutput(master: number, wake: number, state: { ending: boolean
     const n = readSome(master, buf);
     if (n === 0) return;
     if (n < 0) continue;
-    // Never cut short: the program wrote it, the caller gets it.
-    if (!await writeAll(STDOUT, buf.subarray(0, n), -1)) return;
-    if (ending && Date.now() > deadline) return;
+    const written = await writeOutput(buf.subarray(0, n), wake, state);
+    if (written === "gone") {
+      try {
+        hangUp(master);
+      } catch { /* the program's side is gone already */ }
+    }
+    if (written !== "all") return;
+    if (state.ending && Date.now() > state.drainUntil) return;
   }
+}
+
+/**
+ * Writes all of `bytes` to ww's stdout, waiting while it is full: never cut short while the
+ * program runs (the program wrote it, the caller gets it), and once the run is ending only until
+ * `state.drainUntil`, so that a caller who stops reading cannot keep ww from exiting. "gone" when
+ * stdout takes no more (EPIPE), "late" when the run ended first.
+ */
+async function writeOutput(
+  bytes: Uint8Array,
+  wake: number,
+  state: PumpState,
+): Promise<"all" | "gone" | "late"> {
+  let off = 0;
+  while (off < bytes.length) {
+    const left = state.drainUntil - Date.now();
+    if (left <= 0) return "late";
+    // Woken (the wake pipe, once written, stays readable), the wait takes the deadline instead.
+    const { ready } = await pollEither(
+      STDOUT,
+      POLLOUT,
+      state.ending ? -1 : wake,
+      state.ending ? left : -1,
+    );
+    if (!ready) continue;
+    const n = writeSome(STDOUT, bytes.subarray(off));
+    if (n === null) return "gone";
+    if (n > 0) off += n;
+  }
+  return "all";
 }
 
 /** Writes all of `bytes`, waiting while `fd` is full; false when it cannot, or when woken. */

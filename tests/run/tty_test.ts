@@ -280,6 +280,48 @@ for (const backend of BACKENDS) {
     assert.equal(text.split("hello\nworld\n").length, 3, text);
   });
 
+  // The pump stopped at EPIPE and nothing read the pty again: the program blocked writing to it,
+  // and ww waited for the program, for good.
+  Deno.test(`[jail=${backend}] --tty: when ww's stdout goes away, the program's terminal hangs up and ww ends`, async () => {
+    const r = await runWw(["run", "--tty", `--jail=${backend}`, "/usr/bin/yes"], {
+      ww: [
+        "/bin/bash",
+        "-c",
+        `timeout -s KILL 20 "$@" </dev/null | head -n 2 >/dev/null; echo "ww \${PIPESTATUS[0]}"`,
+        "caller",
+        ...wwCommand(),
+      ],
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "ww 129\n", r.stderr); // SIGHUP, as from a terminal that went away
+  });
+
+  // The pump waited, with no deadline, for a stdout nobody read: ww outlived --timeout and every
+  // signal but SIGKILL.
+  Deno.test(`[jail=${backend}] --tty: a caller that stops reading ww's stdout cannot keep ww past --timeout`, async () => {
+    const r = await runWw(
+      ["run", "--tty", `--jail=${backend}`, "--timeout", "1s", "/usr/bin/yes"],
+      {
+        ww: [
+          "/bin/bash",
+          "-c",
+          // A FIFO that this shell holds open for reading and never reads: full after 64 KiB.
+          `mkfifo "$T/out" && exec 3<>"$T/out" && start=$(date +%s%N) &&
+           timeout -s KILL 30 "$@" </dev/null >"$T/out"; code=$?
+           echo "ww $code $(( ($(date +%s%N) - start) / 1000000 ))"`,
+          "caller",
+          ...wwCommand(),
+        ],
+        env: { T: Deno.makeTempDirSync({ prefix: "wwtest-tty-" }) },
+      },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const [, code, ms] = r.stdout.trim().split(" ");
+    assert.equal(code, "124", r.stdout);
+    // 1 s, the 2 s grace if the program ignored SIGTERM, 2 s of draining: well under 30.
+    assert.ok(Number(ms) < 10_000, `ww took ${ms} ms`);
+  });
+
   Deno.test(`[jail=${backend}] --tty: everything the program wrote right before it ended reaches ww's stdout`, async () => {
     for (let run = 0; run < 3; run++) {
       const { code, stdout } = await runWw(
