@@ -43,7 +43,7 @@ import { checkNotUnderProc, checkProgramFile } from "./script.ts";
 import { workTmpdir } from "./tmpdir.ts";
 import { outOfDescriptors } from "./out_of_descriptors.ts";
 import type { JailLease } from "./ids.ts";
-import { type SignalName, SIGNALS } from "./signals.ts";
+import { type SignalName, SIGNALS, STOP_SIGNALS } from "./signals.ts";
 import type { ViewPath } from "./view.ts";
 import { lazyImport } from "../core/lazy.ts";
 import { launchDirect } from "./launch_direct.ts";
@@ -319,6 +319,7 @@ export async function startProgram(
       ops.setTimeout(() => {
         timedOut = true;
         launched.signal(SIGNALS.SIGTERM);
+        launched.signal(SIGNALS.SIGCONT);
         ops.setTimeout(() => launched.killAll(), TIMEOUT_GRACE_MS);
       }, config.jail.timeoutMs);
     }
@@ -356,7 +357,12 @@ export async function startProgram(
         if (!Object.hasOwn(SIGNALS, signal)) throw unknownSignal(signal);
         if (ended) return false;
         if (signal === "SIGKILL") launched.killAll();
-        else launched.signal(SIGNALS[signal]);
+        else {
+          launched.signal(SIGNALS[signal]);
+          // A stopped program holds it pending until it runs again: a signal that asks it to end
+          // wakes it too, as timeout(1) and shells do.
+          if (STOP_SIGNALS.includes(signal)) launched.signal(SIGNALS.SIGCONT);
+        }
         return true;
       },
       jail: {

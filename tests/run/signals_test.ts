@@ -78,3 +78,47 @@ for (const jail of JAIL_MODES) {
     assert.doesNotMatch(stderr, /Debugger listening/);
   });
 }
+
+// A signal forwarded to a stopped program stayed pending: ww outlived SIGTERM and SIGINT, and only
+// SIGKILL ended it (under --jail=none leaving the stopped program behind). One that asks the
+// program to end wakes it too, and so does --timeout's.
+for (const jail of ["none", "native", "bwrap"]) {
+  Deno.test(`[jail=${jail}] a program that stopped itself still ends by SIGTERM to ww, and by --timeout`, async () => {
+    const tag = `tag=${crypto.randomUUID()}`;
+    const [cmd, ...args] = wwCommand();
+    const stopped = ["/bin/sh", "-c", 'kill -STOP $$; echo "resumed $0"', tag];
+    const ww = new Deno.Command(cmd, {
+      args: [...args, "run", `--jail=${jail}`, ...stopped],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const stderr = new Response(ww.stderr).text();
+    const stdout = new Response(ww.stdout).text();
+    // Long enough for the program to have started and stopped itself.
+    await new Promise((r) => setTimeout(r, 1500));
+    ww.kill("SIGTERM");
+    const timer = setTimeout(() => ww.kill("SIGKILL"), 10_000);
+    const status = await ww.status;
+    clearTimeout(timer);
+    assert.equal(status.code, 143, await stderr);
+    assert.equal(await stdout, "");
+    assert.deepEqual(processesWithArg(tag), [], "the stopped program outlived ww");
+
+    // SIGTERM ends it at once, as it ends a program that runs: not the 2 s grace, then SIGKILL.
+    const timeout = async (program: string[]) => {
+      const started = performance.now();
+      const timed = await new Deno.Command(cmd, {
+        args: [...args, "run", `--jail=${jail}`, "--timeout", "500ms", ...program],
+        stdin: "null",
+        stdout: "null",
+        stderr: "null",
+      }).output();
+      assert.equal(timed.code, 124);
+      return performance.now() - started;
+    };
+    const running = await timeout(["/bin/sleep", "30"]);
+    const stoppedMs = await timeout(stopped);
+    assert.ok(stoppedMs - running < 1500, `${stoppedMs} ms against ${running} ms`);
+  });
+}
