@@ -122,3 +122,43 @@ for (const jail of ["none", "native", "bwrap"]) {
     assert.ok(stoppedMs - running < 1500, `${stoppedMs} ms against ${running} ms`);
   });
 }
+
+// A terminal's Ctrl-C goes to its foreground process group. Under --jail=none the program was in
+// ww's, so it got the signal from the terminal and again from ww: twice (a second Ctrl-C is "force
+// quit" to many programs). The jails gave it a session of its own; now --jail=none does too.
+for (const jail of ["none", "native", "bwrap"]) {
+  Deno.test(`[jail=${jail}] a signal to ww's process group (a terminal's Ctrl-C) reaches the program once`, async () => {
+    const program = [
+      "/bin/sh",
+      "-c",
+      'trap "echo INT" INT; i=0; while [ $i -lt 30 ]; do sleep 0.1; i=$((i+1)); done',
+    ];
+    const [cmd, ...args] = wwCommand();
+    // setsid: the caller leads a process group of its own, which it signals as a terminal would.
+    const caller = `trap : INT; "$@" & sleep 1.5; kill -INT -$$; wait $!; echo "ww $?"`;
+    const out = await new Deno.Command("setsid", {
+      args: [
+        "--wait",
+        "/bin/bash",
+        "-c",
+        caller,
+        "caller",
+        cmd,
+        ...args,
+        "run",
+        `--jail=${jail}`,
+        ...program,
+      ],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(20_000),
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert.deepEqual(
+      stdout.split("\n").filter((l) => l !== ""),
+      ["INT", "ww 0"],
+      new TextDecoder().decode(out.stderr),
+    );
+  });
+}
