@@ -190,8 +190,10 @@ export function parseDuration(text: string): number | { error: string } {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
   if (!m) return { error: `${JSON.stringify(text)} is not a duration like 30s, 500ms or 2m` };
   const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "s"] ?? 1000;
-  const ms = Math.round(Number(m[1]) * scale);
-  const problem = durationProblem(ms);
+  const exact = Number(m[1]) * scale;
+  const ms = Math.round(exact);
+  // Below 1 ms is refused however it would round (0.5ms was taken as 1ms, 0.4ms refused).
+  const problem = durationProblem(exact < 1 ? 0 : ms);
   return problem ? { error: `${text} ${problem}` } : ms;
 }
 

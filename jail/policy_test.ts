@@ -44,6 +44,9 @@ Deno.test("a duration is at most 2^31-1 ms, the longest a timer waits, and at le
     });
   }
   assert.deepEqual(parseDuration("0.0001s"), { error: "0.0001s is shorter than the minimum, 1ms" });
+  // Under 1 ms however it rounds: 0.5ms was taken as 1 ms.
+  assert.deepEqual(parseDuration("0.5ms"), { error: "0.5ms is shorter than the minimum, 1ms" });
+  assert.equal(parseDuration("1.4ms"), 1);
   assert.deepEqual(parseDuration("0"), { error: "0 is shorter than the minimum, 1ms" });
   for (const bad of ["-1s", "1e3", "30s ", " 30s", "30sec", "NaN", "Infinity", "1.s", ".5s"]) {
     assert.deepEqual(parseDuration(bad), {

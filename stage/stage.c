@@ -1270,7 +1270,7 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
       put(&l, "errno ");
       put_num(&l, -err);
     }
-    if (err == -ENOENT) put(&l, " (the file is missing)");
+    if (err == -ENOENT) put(&l, " (the file or its ELF interpreter is missing)");
     if (err == -8) put(&l, " (not a binary, and no #! line)");
   }
   write_line(2, &l);
