@@ -126,16 +126,7 @@ export async function waitPid(child: HeldProcess, ops?: OpGroup): Promise<WaitSt
       }
       // Readable once the child has ended. Invalid only if the pidfd was closed under the wait: a
       // bug to report, not a wait to repeat (which would spin, or watch whatever reused the number).
-      let revents: number;
-      try {
-        revents = await whenReady(child.fd, POLLIN, ops).ready;
-      } catch {
-        // The reactor could not watch it (no descriptor was left for its wake pipe: EMFILE). The
-        // child is asked after again in a while, which takes no descriptor: ww still waits for it.
-        await new Promise((r) => refTimer(setTimeout(r, WAIT_RETRY_MS), ops?.refed ?? true));
-        continue;
-      }
-      if (revents & POLLNVAL) {
+      if (await whenReady(child.fd, POLLIN, ops).ready & POLLNVAL) {
         throw new Error(`waitpid(${pid}): its pidfd was closed during the wait`);
       }
     }
@@ -144,9 +135,6 @@ export async function waitPid(child: HeldProcess, ops?: OpGroup): Promise<WaitSt
     child.close();
   }
 }
-
-/** How often waitPid asks after a child the reactor cannot watch. */
-const WAIT_RETRY_MS = 20;
 
 function reapedElsewhere(pid: number): Error {
   return new Error(`waitpid(${pid}) failed: the child was reaped elsewhere`);

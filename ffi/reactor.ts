@@ -13,6 +13,9 @@
 //
 // Whether the call keeps Deno alive follows its waiters: it does while at least one belongs to a
 // referenced OpGroup (or to none), so ChildProcess.unref() still lets Deno exit.
+//
+// A wait never fails. When the wake pipe cannot be made (no descriptor left: EMFILE), each call
+// instead returns after WAKELESS_POLL_MS and the next takes the set as it is then.
 
 import { check, keepAlive, libc, ptr } from "./libc.ts";
 import { O_CLOEXEC, O_NONBLOCK, POLLIN, POLLNVAL } from "./flags.ts";
@@ -23,8 +26,6 @@ interface Waiter {
   readonly events: number;
   readonly ops?: OpGroup;
   readonly resolve: (revents: number) => void;
-  /** Ends the wait with an error of the reactor's own (its wake pipe could not be made). */
-  readonly reject: (e: unknown) => void;
 }
 
 /** A registered wait: `ready` resolves to poll's revents, or to 0 once cancelled. */
@@ -45,6 +46,8 @@ const waiters = new Set<Waiter>();
 /** The wake pipe, [read end, write end], while there are waiters. */
 let wakePipe: Int32Array | undefined;
 let inFlight: Call | undefined;
+/** How long a call waits when there is no wake pipe to cut it short (see above). */
+const WAKELESS_POLL_MS = 20;
 /** A byte is in the wake pipe (one is enough to wake the call). */
 let woken = false;
 /** A poll is due at the end of this turn (several registrations in a row share one). */
@@ -80,8 +83,8 @@ export function whenReady(fd: number, events: number, ops?: OpGroup): Waiting {
   // returns, so that its number is not reused under it: a wait on it is a use after close.
   if (closeAfterCall.has(fd)) return { ready: Promise.resolve(POLLNVAL), cancel() {} };
   let waiter!: Waiter;
-  const ready = new Promise<number>((resolve, reject) => {
-    waiter = { fd, events, ops, resolve, reject };
+  const ready = new Promise<number>((resolve) => {
+    waiter = { fd, events, ops, resolve };
   });
   waiters.add(waiter);
   changed();
@@ -144,9 +147,10 @@ function watches(call: Call, fd: number): boolean {
 function changed(): void {
   updateRef();
   if (inFlight) {
-    if (!woken) {
+    // Without a wake pipe the call returns within WAKELESS_POLL_MS anyway.
+    if (!woken && wakePipe) {
       woken = true;
-      libc().write(wakePipe![1], byte, 1n);
+      libc().write(wakePipe[1], byte, 1n);
     }
   } else {
     schedule();
@@ -228,18 +232,18 @@ function issue(): void {
   }
   if (!wakePipe) {
     const fds = new Int32Array(2);
-    try {
-      check("pipe2", libc().pipe2(fds, O_CLOEXEC | O_NONBLOCK), "the reactor's wake pipe");
-    } catch (e) {
-      // Out of descriptors (EMFILE), say: this runs in a microtask, where a throw would end ww
-      // uncaught. The waits fail instead, and their callers say why.
-      for (const w of list) if (waiters.delete(w)) w.reject(e);
-      return;
+    // This runs in a microtask, where a throw would end ww uncaught: out of descriptors, the
+    // call goes without (pfds[0] stays -1, which poll skips) and returns in a while.
+    if (libc().pipe2(fds, O_CLOEXEC | O_NONBLOCK) === 0) {
+      wakePipe = fds;
+      pfds[0] = fds[0];
     }
-    wakePipe = fds;
-    pfds[0] = fds[0];
   }
-  const promise = libc().poll(pollfdsAt, BigInt(list.length + 1), -1);
+  const promise = libc().poll(
+    pollfdsAt,
+    BigInt(list.length + 1),
+    wakePipe ? -1 : WAKELESS_POLL_MS,
+  );
   const call: Call = { promise, list, refed: true };
   inFlight = call;
   updateRef();
@@ -259,8 +263,8 @@ function settle(call: Call, list: Waiter[], pfds: Int32Array, n: number): void {
     closeAfterCall.clear();
     if (woken) {
       while (Number(libc().read(wakePipe![0], drainBuf, BigInt(drainBuf.length))) > 0);
-      woken = false;
     }
+    woken = false;
     // n is -1 on EINTR: nothing is ready, the next call takes the same set.
     if (n > 0) resolveReady(list, pfds);
   } finally {

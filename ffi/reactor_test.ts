@@ -171,3 +171,23 @@ Deno.test("a descriptor that stays ready does not keep timers from running", asy
   }
   assert.deepEqual(await reactorSettled(), []);
 });
+
+// The wake pipe was made with check(): out of descriptors, its EMFILE was thrown in a microtask,
+// uncaught, and ended ww (a stack trace, exit 1). Now the reactor goes on without one.
+Deno.test("with no descriptor left for its wake pipe, waits still end, a new one within a poll's period", async () => {
+  const probe = new URL("./reactor_wakeless_probe.ts", import.meta.url).pathname;
+  const out = await new Deno.Command("bash", {
+    args: ["-c", `ulimit -n 64 && exec "${Deno.execPath()}" run -A "${probe}"`],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(30_000),
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stderr);
+  const seen = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.ok(seen.held > 0, "the probe took no descriptor");
+  assert.equal(seen.wakePipe, 0, "a wake pipe was made after all");
+  assert.equal(seen.first, POLLIN);
+  assert.equal(seen.second, POLLIN);
+  assert.ok(seen.secondMs < 2000, `the second wait ended ${seen.secondMs} ms after its data`);
+});

@@ -56,6 +56,7 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     shmctl: 31,
     socket: 41,
     connect: 42,
+    socketpair: 53,
     clone: 56,
     semget: 64,
     semop: 65,
@@ -190,6 +191,7 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     shmdt: 197,
     socket: 198,
     connect: 203,
+    socketpair: 199,
     add_key: 217,
     request_key: 218,
     keyctl: 219,
@@ -285,6 +287,7 @@ const AF_NETLINK = 16;
 const AF_VSOCK = 40;
 const IPPROTO_SCTP = 132;
 const IPPROTO_MPTCP = 262;
+const SOCK_STREAM = 1;
 const SOCK_SEQPACKET = 5;
 const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
@@ -543,9 +546,10 @@ export const NATIVE_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
  * own, and connecting any socket. Landlock checks no connect to a unix socket by path, and there
  * is no mount namespace to hide one: a native jail reached the caller's ssh-agent, and the user's
  * D-Bus, whose systemd starts any command outside the jail; and so did an unconnected unix socket
- * the caller granted (--with-fd). Sockets ww grants (--listen, --connect) come connected or
- * listening, and socketpair(2) stays; a jail without --net has no peer of its own to connect to
- * (Landlock denies every TCP connect already).
+ * the caller granted (--with-fd), and a datagram one from socketpair(2), which sendto addresses to
+ * any path. Sockets ww grants (--listen, --connect) come connected or listening, and stream and
+ * seqpacket pairs stay (their sends take no address); a jail without --net has no peer of its
+ * own to connect to (Landlock denies every TCP connect already).
  */
 export const NO_UNIX_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
   {
@@ -559,6 +563,18 @@ export const NO_UNIX_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
     errno: "EACCES",
     reason:
       "a granted socket connected anew: to any host unix socket by path, unchecked by Landlock",
+  },
+  {
+    name: "socketpair",
+    errno: "EACCES",
+    when: {
+      arg: 1,
+      noneOf: [SOCK_STREAM, SOCK_SEQPACKET].flatMap((type) =>
+        [0, SOCK_NONBLOCK, SOCK_CLOEXEC, SOCK_NONBLOCK | SOCK_CLOEXEC].map((f) => type | f)
+      ),
+    },
+    reason:
+      "unix datagram pairs: sendto reaches any host unix socket by path, unchecked by Landlock",
   },
 ];
 

@@ -818,7 +818,11 @@ Deno.test("without --net: the native list plus the socket families, and each pro
   const offline = deniedSyscalls("native-offline");
   assert.deepEqual(netns.slice(0, native.length), native);
   assert.deepEqual(offline.slice(0, netns.length), netns);
-  assert.deepEqual(netns.slice(native.length).map((e) => e.name), ["socket", "connect"]);
+  assert.deepEqual(netns.slice(native.length).map((e) => e.name), [
+    "socket",
+    "connect",
+    "socketpair",
+  ]);
   assert.deepEqual(offline.slice(netns.length).map((e) => e.name), ["socket"]);
   for (const e of offline.slice(native.length)) assert.ok(e.reason.length <= 100, e.reason);
   let seed = 0x0ff1;

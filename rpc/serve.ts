@@ -19,7 +19,6 @@ import type {
 import { lazyImport } from "../core/lazy.ts";
 import { escapeText } from "../core/escape.ts";
 import { WwError } from "../core/errors.ts";
-import { outOfDescriptors } from "../run/out_of_descriptors.ts";
 
 /**
  * A grants value with nothing granted.
@@ -48,18 +47,13 @@ export async function serveGuest(
   limits?: Partial<VatLimits>,
 ): Promise<void> {
   const socket = child.hostSocket;
+  await socket.readable();
   // Read the first byte here rather than trusting readable(): the child ending also wakes it.
   const first = new Uint8Array(1);
   let n: number | null;
   try {
-    await socket.readable();
     n = await socket.read(first);
-  } catch (e) {
-    // Never a rejection, which would end ww unhandled while it waits for the program. A socket
-    // that could not even be watched (no descriptor left for ww's poll: EMFILE) is said; one the
-    // program reset, not.
-    const shortage = outOfDescriptors(e);
-    if (shortage) failed(services, shortage);
+  } catch {
     return;
   }
   if (n === null || n === 0) return;
@@ -69,17 +63,12 @@ export async function serveGuest(
   } catch (e) {
     // Never a rejection: a guest's connection is served from a promise nobody awaits
     // (execService), and an unhandled rejection would end ww.
-    failed(services, e);
+    const why = e instanceof Error ? e.message : String(e);
+    (services.stderr ?? console.error)(
+      `ww: ${escapeText(services.programName)}: the host capability failed: ${escapeText(why)}`,
+    );
     socket.close();
   }
-}
-
-/** Says on ww's stderr that the host capability failed, and why. */
-function failed(services: HostServices, e: unknown): void {
-  const why = e instanceof Error ? e.message : String(e);
-  (services.stderr ?? console.error)(
-    `ww: ${escapeText(services.programName)}: the host capability failed: ${escapeText(why)}`,
-  );
 }
 
 /** `stream`, with `byte` delivered before anything read from it. */

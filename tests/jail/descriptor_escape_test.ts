@@ -155,6 +155,23 @@ Deno.test("--jail=native without --net: a granted unix socket connects to no hos
         "ww: --with-fd s=7: fd 7 is a unix datagram socket, which sends to any unix socket of the host (an ssh-agent, D-Bus) in the native jail without a network of its own; use --jail=bwrap, or allow the host's network with --net\n",
       );
     }
+    // A datagram pair of its own sends to any path as well: seccomp refuses one without --net.
+    // (With --net the send reaches the host's socket, a stream one here: EPROTOTYPE.)
+    const pair = (flags: string[]) =>
+      runWw([
+        "run",
+        "--jail=native",
+        ...flags,
+        "--ro-bind",
+        probe,
+        probe,
+        "0",
+        `pair-sendto:${path}`,
+      ]);
+    const denied = await pair([]);
+    assert.equal(denied.code, 0, denied.stderr);
+    assert.equal(denied.stdout.trim(), "EACCES");
+    assert.equal((await pair(["--net"])).stdout.trim(), "EPROTOTYPE");
     const bwrap = await run("unix-dgram", ["--jail=bwrap"], `sendto:${path}`);
     assert.equal(bwrap.code, 0, bwrap.stderr);
     assert.equal(bwrap.stdout.trim(), "ENOENT");

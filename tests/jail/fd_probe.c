@@ -12,6 +12,7 @@
 //   abstract:NAME: connect a granted unix socket to the abstract address NAME
 //   unix:PATH: connect a granted unix socket to the unix socket at PATH
 //   sendto:PATH: send a byte from a granted unix datagram socket to the unix socket at PATH
+//   pair-sendto:PATH: send a byte to the unix socket at PATH from a datagram socketpair of its own
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stddef.h>
@@ -58,6 +59,13 @@ int main(int argc, char **argv) {
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(atoi(what + 10))};
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     return report(connect(fd, (struct sockaddr *)&to, sizeof to));
+  }
+  if (!strncmp(what, "pair-sendto:", 12)) {
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_DGRAM, 0, pair) < 0) return report(-1);
+    struct sockaddr_un to = {.sun_family = AF_UNIX};
+    strncpy(to.sun_path, what + 12, sizeof to.sun_path - 1);
+    return report(sendto(pair[0], "x", 1, 0, (struct sockaddr *)&to, sizeof to));
   }
   if (!strncmp(what, "abstract:", 9) || !strncmp(what, "unix:", 5) ||
       !strncmp(what, "sendto:", 7)) {
