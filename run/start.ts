@@ -318,6 +318,7 @@ export async function startProgram(
     if (config.jail.timeoutMs !== undefined) {
       ops.setTimeout(() => {
         timedOut = true;
+        ownTerminal?.endSoon();
         launched.signal(SIGNALS.SIGTERM);
         launched.signal(SIGNALS.SIGCONT);
         ops.setTimeout(() => launched.killAll(), TIMEOUT_GRACE_MS);
@@ -355,6 +356,8 @@ export async function startProgram(
         // A name from outside TypeScript (a guest, a library caller) must not reach kill(2) as
         // undefined: every backend refuses it alike.
         if (!Object.hasOwn(SIGNALS, signal)) throw unknownSignal(signal);
+        // Asked to end, ww passes on the program's last output only for a while (run/tty.ts).
+        if (STOP_SIGNALS.includes(signal) || signal === "SIGKILL") ownTerminal?.endSoon();
         if (ended) return false;
         if (signal === "SIGKILL") launched.killAll();
         else {

@@ -48,17 +48,27 @@ export interface Terminal extends ProgramTerminal {
   start(): void;
   /**
    * Once the program has ended: passes on what it wrote last, stops the proxy, and gives the
-   * caller's terminal back its mode.
+   * caller's terminal back its mode. What the program wrote is passed on however slowly the
+   * caller reads it, unless the run was asked to end (endSoon).
    */
   finish(): Promise<void>;
+  /**
+   * The run was asked to end (--timeout, a signal that ends it): output still waiting for the
+   * caller is passed on for at most DRAIN_MS more, so that a caller who stopped reading cannot
+   * keep ww from exiting.
+   */
+  endSoon(): void;
 }
 
 const STDIN = 0;
 const STDOUT = 1;
 /** After the program's end, its last output is taken until the pty stays quiet this long... */
 const QUIET_MS = 100;
-/** ...or for at most this long, when something the program left behind still writes to it. */
+/** ...or for at most this long, when something the program left behind still writes to it; and
+ * for at most this long is output passed on once the run was asked to end (endSoon). */
 const DRAIN_MS = 2000;
+/** How often a write waiting for a slow caller after the program's end looks at endSoon. */
+const RECHECK_MS = 250;
 /** What the caller's end of input becomes: the terminal's end-of-file key (VEOF, Ctrl-D). */
 const EOT = 0x04;
 
@@ -104,7 +114,7 @@ export function openTerminal(cleanups: Cleanups): Terminal {
   };
   cleanups.add(restore);
 
-  const state: PumpState = { ending: false, drainUntil: Infinity };
+  const state: PumpState = { ending: false, endedAt: Infinity, writeUntil: Infinity };
   let pumps: Promise<unknown> = Promise.resolve();
   let started = false;
   return {
@@ -130,9 +140,12 @@ export function openTerminal(cleanups: Cleanups): Terminal {
         pumpOutput(pty.master, wakeRead, state),
       ]);
     },
+    endSoon() {
+      state.writeUntil = Math.min(state.writeUntil, Date.now() + DRAIN_MS);
+    },
     async finish() {
       state.ending = true;
-      state.drainUntil = Date.now() + DRAIN_MS;
+      state.endedAt = Date.now();
       // Never drained: it wakes every wait on it from now on.
       writeSome(wakeWrite, new Uint8Array([1]));
       closeWake();
@@ -155,10 +168,14 @@ export function sharedTerminal(
   return { slave, name, controlling: false, close: cleanups.add(() => closeFd(slave)) };
 }
 
-/** Where the pumps are: the run is ending (the program ended), and until when output is passed on. */
+/**
+ * Where the pumps are: the program has ended (`ending`), when (`endedAt`), and until when output
+ * is passed on once the run was asked to end (`writeUntil`).
+ */
 interface PumpState {
   ending: boolean;
-  drainUntil: number;
+  endedAt: number;
+  writeUntil: number;
 }
 
 /** The caller's input to the program, until it ends or the run does. */
@@ -185,12 +202,14 @@ async function pumpInput(master: number, wake: number, state: PumpState) {
 /**
  * The program's output to the caller: until every holder of the slave has closed it (EIO), or,
  * once the run ends, until the pty is quiet (something the program left behind may hold it) or
- * DRAIN_MS have passed, however slowly the caller reads. When the caller's side is gone (EPIPE:
- * `ww run --tty yes | head`), the program's terminal is hung up, as a terminal that goes away
- * is: SIGHUP, where it would otherwise block on a pty nobody reads, and ww with it.
+ * DRAIN_MS have passed. When the caller's side is gone (`ww run --tty yes | head`), the program's
+ * terminal is hung up, as a terminal that goes away is (SIGHUP), and what it still writes is read
+ * and dropped: it never blocks on a pty nobody reads, and ww with it.
  */
 async function pumpOutput(master: number, wake: number, state: PumpState) {
   const buf = new Uint8Array(16384);
+  let gone = false;
+  let waited = 0;
   for (;;) {
     // Read before the wait: a wake-up that comes during it must not end the pump before the
     // output still in the pty is passed on.
@@ -203,22 +222,28 @@ async function pumpOutput(master: number, wake: number, state: PumpState) {
     const n = readSome(master, buf);
     if (n === 0) return;
     if (n < 0) continue;
-    const written = await writeOutput(buf.subarray(0, n), wake, state);
-    if (written === "gone") {
-      try {
-        hangUp(master);
-      } catch { /* the program's side is gone already */ }
+    if (!gone) {
+      const writing = Date.now();
+      const written = await writeOutput(buf.subarray(0, n), wake, state);
+      // Time spent waiting for a slow caller after the end is not the pty's: DRAIN_MS bounds
+      // what is left behind writing to it, not how fast the caller reads.
+      if (state.ending) waited += Date.now() - Math.max(writing, state.endedAt);
+      if (written === "late") return;
+      if (written === "gone") {
+        gone = true;
+        try {
+          hangUp(master);
+        } catch { /* the program's side is gone already */ }
+      }
     }
-    if (written !== "all") return;
-    if (state.ending && Date.now() > state.drainUntil) return;
+    if (state.ending && Date.now() - waited > state.endedAt + DRAIN_MS) return;
   }
 }
 
 /**
- * Writes all of `bytes` to ww's stdout, waiting while it is full: never cut short while the
- * program runs (the program wrote it, the caller gets it), and once the run is ending only until
- * `state.drainUntil`, so that a caller who stops reading cannot keep ww from exiting. "gone" when
- * stdout takes no more (EPIPE), "late" when the run ended first.
+ * Writes all of `bytes` to ww's stdout, waiting while it is full, however long the caller takes,
+ * unless the run was asked to end (state.writeUntil). "gone" when stdout takes no more (the reader
+ * left: EPIPE; or any other failure of the write), "late" when the run was asked to end first.
  */
 async function writeOutput(
   bytes: Uint8Array,
@@ -227,14 +252,15 @@ async function writeOutput(
 ): Promise<"all" | "gone" | "late"> {
   let off = 0;
   while (off < bytes.length) {
-    const left = state.drainUntil - Date.now();
+    const left = state.writeUntil - Date.now();
     if (left <= 0) return "late";
-    // Woken (the wake pipe, once written, stays readable), the wait takes the deadline instead.
+    // Once woken (the program ended: the wake pipe stays readable), the wait looks again at
+    // writeUntil every RECHECK_MS, since endSoon may come later (a signal to ww).
     const { ready } = await pollEither(
       STDOUT,
       POLLOUT,
       state.ending ? -1 : wake,
-      state.ending ? left : -1,
+      state.ending ? Math.min(left, RECHECK_MS) : -1,
     );
     if (!ready) continue;
     const n = writeSome(STDOUT, bytes.subarray(off));

@@ -294,11 +294,50 @@ for (const backend of BACKENDS) {
     });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "ww 129\n", r.stderr); // SIGHUP, as from a terminal that went away
+    // One that ignores the hangup writes on, and what it writes is dropped: it ends as it would.
+    const ignoring = await runWw(
+      [
+        "run",
+        "--tty",
+        `--jail=${backend}`,
+        "/bin/sh",
+        "-c",
+        'trap "" HUP; i=0; while [ $i -lt 3000 ]; do echo "line $i"; i=$((i+1)); done; exit 3',
+      ],
+      {
+        ww: [
+          "/bin/bash",
+          "-c",
+          `timeout -s KILL 20 "$@" </dev/null | head -n 2 >/dev/null; echo "ww \${PIPESTATUS[0]}"`,
+          "caller",
+          ...wwCommand(),
+        ],
+      },
+    );
+    assert.equal(ignoring.stdout, "ww 3\n", ignoring.stderr);
+  });
+
+  // Once the program had ended, what it wrote was passed on for at most 2 s in all, however slowly
+  // the caller read: `| less` paused near the end lost the rest.
+  Deno.test(`[jail=${backend}] --tty: a caller who reads slowly gets all the output of a program that ended`, async () => {
+    const r = await runWw(["run", "--tty", `--jail=${backend}`, "seq", "1", "12000"], {
+      ww: [
+        "/bin/bash",
+        "-c",
+        `"$@" </dev/null | (sleep 3; wc -c); echo "ww \${PIPESTATUS[0]}"`,
+        "caller",
+        ...wwCommand(),
+      ],
+      env: { PATH: "/usr/bin:/bin" },
+    });
+    // seq's 60894 bytes, each line ending in \r\n on the terminal.
+    assert.equal(r.stdout.replace(/^\s+/, ""), "72894\nww 0\n", r.stderr);
   });
 
   // The pump waited, with no deadline, for a stdout nobody read: ww outlived --timeout and every
   // signal but SIGKILL.
   Deno.test(`[jail=${backend}] --tty: a caller that stops reading ww's stdout cannot keep ww past --timeout`, async () => {
+    const tmp = Deno.makeTempDirSync({ prefix: "wwtest-tty-" });
     const r = await runWw(
       ["run", "--tty", `--jail=${backend}`, "--timeout", "1s", "/usr/bin/yes"],
       {
@@ -312,9 +351,10 @@ for (const backend of BACKENDS) {
           "caller",
           ...wwCommand(),
         ],
-        env: { T: Deno.makeTempDirSync({ prefix: "wwtest-tty-" }) },
+        env: { T: tmp },
       },
     );
+    Deno.removeSync(tmp, { recursive: true });
     assert.equal(r.code, 0, r.stderr);
     const [, code, ms] = r.stdout.trim().split(" ");
     assert.equal(code, "124", r.stdout);
