@@ -55,10 +55,8 @@ export async function launchDirect(request: LaunchRequest): Promise<Launched> {
     // Only the cwd moves with --chdir: the work directory is made all the same.
     cwd: chdir ?? workdir,
     fdSteps: planChildFds(childFds.stdio, childFdSources(plan.slots, childFds.host)),
-    // A session of its own, as in the jails: in ww's process group a terminal's Ctrl-C reached the
-    // program twice, from the terminal and forwarded by ww. ww's terminal stays its fd 0-2 (not its
-    // controlling terminal) unless it has one of its own.
-    newSession: true,
+    // Unjailed, the program shares ww's session and terminal, unless it has a terminal of its own.
+    newSession: terminal?.controlling === true,
     ...(terminal?.controlling ? { controllingTerminal: terminal.name } : {}),
   });
   const child = holdChild(pid);
