@@ -1,7 +1,7 @@
 // ffi/tty.ts — terminals: a fresh pseudo-terminal pair (posix_openpt, grantpt, unlockpt,
 // ptsname_r), a terminal's mode (tcgetattr, cfmakeraw, tcsetattr) and window size (TIOCGWINSZ,
-// TIOCSWINSZ), its hangup (SIGHUP to its foreground process group), and a wait for "readable or writable" that a second
-// descriptor can cut short.
+// TIOCSWINSZ), its hangup (SIGHUP and SIGCONT to its foreground process group), and a wait for
+// "readable or writable" that a second descriptor can cut short.
 
 import { EAGAIN, EINTR } from "./errno.ts";
 import { closeFd } from "./fd.ts";

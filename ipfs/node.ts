@@ -2,8 +2,9 @@
 // (block/get), a file's bytes as one stream (cat), signed IPNS records (routing/get or dht/get),
 // the node's own word on a name (name/resolve), and a guest's bytes added as a file (add).
 // Nothing here is trusted: callers verify every byte against its CID and every record against
-// its key, and check that the CID add answers names the bytes. Owns the idle timeout (--ipfs-timeout)
-// and turns transport failures into one-line SetupErrors naming the node's address.
+// its key, and check that the CID add answers names the bytes. Owns the idle timeout
+// (--ipfs-timeout) and turns transport failures into one-line SetupErrors naming the node's
+// address.
 //
 // Every command goes through ww's own HTTP client (http.ts), over TCP or a unix socket: block/get
 // and cat are on the path of every cold run, where importing kubo-rpc-client cost ~80-150 ms,

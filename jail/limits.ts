@@ -104,7 +104,7 @@ export function limitsFailure(
   words: LimitWording,
 ): LimitFailure | undefined {
   const { memoryBytes, cpuSeconds, openFiles, processes } = limits;
-  // A default the caller never wrote is named as one.
+  // A value that is the default is named as one: the caller may never have written it.
   const spellGiven = (limit: CheckedLimit, value: number) =>
     `${spell(limit, value, words)}${value === DEFAULT_LIMITS[limit] ? " (the default)" : ""}`;
   const fail = (limit: CheckedLimit, value: number, why: string): LimitFailure => ({

@@ -87,6 +87,8 @@ const STDIO_NAMES = ["stdin", "stdout", "stderr"];
  * cannot be connected anew there: seccomp denies connect.) bwrap's mount namespace hides those.
  */
 function checkNoUnixDatagram(fds: RunConfig["fds"], stdio: readonly number[]): void {
+  // statx first: a descriptor that is no socket (most are) costs no getsockopt, whose symbols
+  // a run binds only when it needs them.
   const isDatagram = (fd: number) => {
     const owner = fileOwner(`/proc/self/fd/${fd}`);
     return owner !== undefined && modeKind(owner.mode) === "socket" && isUnixDatagram(fd);

@@ -18,20 +18,27 @@ const DENO_ENFILE = /\(os error 23\)/;
  * // "out of file descriptors (pipe2: EMFILE): raise ww's open-file limit (ulimit -n)"
  */
 export function outOfDescriptors(e: unknown): SetupError | undefined {
-  const emfile = e instanceof SyscallError
-    ? e.code === "EMFILE"
-    : e instanceof Error && DENO_EMFILE.test(e.message);
-  const enfile = e instanceof SyscallError
-    ? e.code === "ENFILE"
-    : e instanceof Error && DENO_ENFILE.test(e.message);
-  if (!emfile && !enfile) return undefined;
-  const what = e instanceof SyscallError ? e.message : "EMFILE";
+  const kind = shortageOf(e);
+  if (kind === undefined) return undefined;
+  // ww's own call names itself ("pipe2: EMFILE"); Deno's says only the errno.
+  const what = e instanceof SyscallError ? e.message : kind;
   return new SetupError(
-    emfile
+    kind === "EMFILE"
       ? `out of file descriptors (${what}): raise ww's open-file limit (ulimit -n)`
-      : `the system is out of file descriptors (${
-        e instanceof SyscallError ? e.message : "ENFILE"
-      }): its open-file table is full (fs.file-max)`,
+      : `the system is out of file descriptors (${what}): its open-file table is full (fs.file-max)`,
     { cause: e },
   );
+}
+
+/** Which shortage `e` is, if any: EMFILE (ww's limit) or ENFILE (the system's). */
+function shortageOf(e: unknown): "EMFILE" | "ENFILE" | undefined {
+  if (e instanceof SyscallError) {
+    return e.code === "EMFILE" || e.code === "ENFILE" ? e.code : undefined;
+  }
+  if (!(e instanceof Error)) return undefined;
+  return DENO_EMFILE.test(e.message)
+    ? "EMFILE"
+    : DENO_ENFILE.test(e.message)
+    ? "ENFILE"
+    : undefined;
 }

@@ -114,7 +114,7 @@ export function stageFailure(
       );
     }
     if (EXEC_STEPS.has(failed.step) && failed.errno === ENOENT) {
-      return new NotFoundError(`${program}: ${error} (the file or its ELF interpreter is missing)`);
+      return new NotFoundError(`${program}: ${error} (the file or its interpreter is missing)`);
     }
     if (EXEC_STEPS.has(failed.step) && NOT_EXECUTABLE_ERRNOS.has(failed.errno)) {
       return new NotExecutableError(

@@ -80,8 +80,9 @@ const EOT = 0x04;
 const SIZE_WITHOUT_TERMINAL = windowSizeOf(24, 80);
 
 /**
- * Opens a pseudo-terminal for a run, sized as ww's own terminal when it has one (24 × 80 when not). Everything it
- * opens is closed, and the caller's terminal mode restored, by `cleanups` when the start fails.
+ * Opens a pseudo-terminal for a run, sized as ww's own terminal when it has one (24 × 80 when
+ * not). Everything it opens is closed, and the caller's terminal mode restored, by `cleanups` when
+ * the start fails.
  */
 export function openTerminal(cleanups: Cleanups): Terminal {
   const pty = openPty();

@@ -429,7 +429,8 @@ static u64 descriptor_rights(int fd) {
   if (mode != S_IFREG && mode != S_IFCHR && mode != S_IFBLK && mode != S_IFIFO) return 0;
   long fl = SYS3(fcntl, fd, F_GETFL, 0);
   /* An O_PATH descriptor names a file without opening it: there is nothing to open it again as
-   * (its access mode reads as O_RDONLY's 0). */
+   * (its access mode reads as O_RDONLY's 0). An O_PATH directory is a directory grant all the
+   * same (above): openat through it reads its files. */
   if (fl < 0 || (fl & O_PATH)) return 0;
   u64 rights = 0;
   if ((fl & O_ACCMODE) != O_WRONLY) rights |= LL_FILE_READ;
@@ -1270,7 +1271,7 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
       put(&l, "errno ");
       put_num(&l, -err);
     }
-    if (err == -ENOENT) put(&l, " (the file or its ELF interpreter is missing)");
+    if (err == -ENOENT) put(&l, " (the file or its interpreter is missing)");
     if (err == -8) put(&l, " (not a binary, and no #! line)");
   }
   write_line(2, &l);

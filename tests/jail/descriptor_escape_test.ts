@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { buildC } from "../support/build.ts";
 import { closeEachConnection } from "../support/listeners.ts";
 import { runWw, wwCommand } from "../support/ww.ts";
+import { landlockAbi } from "../../ffi/landlock.ts";
 
 const probe = await buildC(new URL("./fd_probe.c", import.meta.url));
 const grantExec = await buildC(new URL("./grant_exec.c", import.meta.url));
@@ -118,7 +119,10 @@ Deno.test("a granted unix socket reaches no abstract socket of the host without 
     return r.stdout.trim();
   };
   try {
-    assert.equal(await reach(["--jail=bwrap"]), "EPERM");
+    // Landlock's scopes came with ABI 6 (Linux 6.12); before, bwrap's jail could not stop it.
+    const abi = landlockAbi().abi;
+    if (abi < 6) console.warn(`Landlock ABI ${abi} < 6: the bwrap case expects no scope`);
+    assert.equal(await reach(["--jail=bwrap"]), abi >= 6 ? "EPERM" : "ok");
     // Native denies connect itself without --net (seccomp, before Landlock's scope).
     assert.equal(await reach(["--jail=native"]), "EACCES");
     assert.equal(await reach(["--jail=bwrap", "--net"]), "ok");
