@@ -13,6 +13,7 @@ import { closeFd, truncateFd } from "../ffi/fd.ts";
 import { holdFile, isStillAt } from "../ffi/stat.ts";
 import { lockDirectory, tryLockDirectory } from "../ffi/lock.ts";
 import { SyscallError } from "../ffi/libc.ts";
+import { outOfDescriptors } from "./out_of_descriptors.ts";
 import { holdNoSymlinks, nameInHeldDirectory } from "../ffi/open.ts";
 import {
   AF_INET6,
@@ -108,6 +109,9 @@ export async function openOwnGrants(
       }
     } catch (e) {
       if (e instanceof InterruptedError && e === signal?.reason) throw interruptedWait(g, e);
+      // Out of descriptors is ww's limit, not the grant's: said as everywhere else.
+      const shortage = outOfDescriptors(e);
+      if (shortage) throw shortage;
       const code = e instanceof UnknownHostError
         ? "unknown host"
         : e instanceof SocketInUseError

@@ -150,7 +150,10 @@ export interface StartOptions {
    * the call on, and closes it when the program has ended or could not start.
    */
   readonly program?: OpenedProgram;
-  /** Told where the listeners landed once they are bound, before the program starts. */
+  /**
+   * Told where the listeners landed, once the jail is decided and before the program can write
+   * anything (after onJail): a run refused before it starts announces no port it never serves.
+   */
   readonly onListening?: (listeners: readonly Listener[]) => void;
   /**
    * Told which jail the program runs in (Child.jail) once it is decided, before the program can
@@ -266,7 +269,6 @@ export async function startProgram(
       ? tty!.sharedTerminal(options.terminal, cleanups)
       : undefined;
     const terminal = ownTerminal ?? shared;
-    options.onListening?.(opened.listeners);
     // The launchers lay out and pass every grant alike: the caller's and ww's own.
     const launchConfig = { ...config, fds: [...config.fds, ...opened.fds] };
     const [hostEnd, childEnd] = unixSocketPair();
@@ -290,8 +292,10 @@ export async function startProgram(
         choice: chosen,
         ops,
         terminal,
-        beforeStart: (notEnforced) =>
-          options.onJail?.({ ...chosen, notEnforced, ...(fellBack ? { fellBack } : {}) }),
+        beforeStart: (notEnforced) => {
+          options.onJail?.({ ...chosen, notEnforced, ...(fellBack ? { fellBack } : {}) });
+          options.onListening?.(opened.listeners);
+        },
         sharedLease: options.startedBy && jailLeases.get(options.startedBy),
         beforeSpawn: opened.start,
       });

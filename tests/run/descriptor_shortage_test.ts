@@ -48,3 +48,38 @@ for (const jail of ["none", "native", "bwrap"]) {
     }
   });
 }
+
+// Opening a grant (--listen, --open) short of descriptors said "--listen l=…: failed (EMFILE)", as
+// if the grant were at fault.
+Deno.test("--listen and --open short of descriptors: the same one line, naming the limit", async () => {
+  const tmp = privateTmp();
+  let short = 0;
+  try {
+    for (let limit = 22; limit <= 32; limit++) {
+      const r = await runWw(
+        [
+          "run",
+          "--jail=native",
+          "--nofile",
+          String(limit),
+          "--listen",
+          "l=tcp:127.0.0.1:0",
+          "--open",
+          `o=${tmp}/out:w`,
+          "/bin/true",
+        ],
+        { before: `ulimit -n ${limit}`, env: { TMPDIR: tmp } },
+      );
+      if (r.code === 1 && /Deno has panicked/.test(r.stderr)) continue;
+      if (r.code === 0) continue;
+      short++;
+      assert.equal(r.code, 125, `${limit}: ${r.stderr}`);
+      const lines = errorLines(r.stderr).filter((l) => !/listening on/.test(l));
+      assert.equal(lines.length, 1, `${limit}: ${r.stderr}`);
+      assert.match(lines[0], SHORTAGE, `${limit}`);
+    }
+    assert.ok(short > 0, "no limit was too low: the test saw no shortage");
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});

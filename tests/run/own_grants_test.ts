@@ -1158,3 +1158,22 @@ for (const jail of JAILS) {
     }
   });
 }
+
+// The listening line came as soon as the port was bound: a run refused afterwards (a --chdir the
+// jail does not show) announced a port it never served, in a second line.
+for (const jail of ["none", "native", "bwrap"]) {
+  Deno.test(`[jail=${jail}] a run refused before it starts announces no listener`, async () => {
+    const r = await runWw([
+      "run",
+      `--jail=${jail}`,
+      "--listen",
+      "t=tcp:127.0.0.1:0",
+      "--chdir",
+      "/nonexistent-wwtest",
+      "/bin/true",
+    ]);
+    assert.equal(r.code, 125, r.stderr);
+    assert.doesNotMatch(r.stderr, /listening on/);
+    assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  });
+}
