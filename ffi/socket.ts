@@ -254,6 +254,31 @@ export function isUnixDatagram(fd: number): boolean {
   return option(SO_DOMAIN) === AF_UNIX && (option(SO_TYPE) & 0xff) === SOCK_DGRAM;
 }
 
+/**
+ * Gives ww's descriptor `fd`, when it is a unix socket with no address yet, one the kernel picks
+ * (autobind: an abstract name of 5 hex digits), so that nobody holding it can bind it to a name
+ * of their choosing afterwards (a bound socket refuses a second bind). True when it bound it.
+ *
+ * @example
+ * const [a] = unixSocketPair();
+ * autobindUnix(a); // true: a socketpair's ends have no address
+ * autobindUnix(a); // false: it has one now
+ */
+export function autobindUnix(fd: number): boolean {
+  const value = new Int32Array(1);
+  const len = new Uint32Array([4]);
+  if (sock().getsockopt(fd, SOL_SOCKET, SO_DOMAIN, value, len) !== 0 || value[0] !== AF_UNIX) {
+    return false;
+  }
+  const addr = new Uint8Array(128);
+  const addrLen = new Uint32Array([addr.length]);
+  // An unnamed unix socket's address is its family alone (2 bytes).
+  if (sock().getsockname(fd, addr, addrLen) !== 0 || addrLen[0] > 2) return false;
+  const family = new Uint8Array(2);
+  new DataView(family.buffer).setUint16(0, AF_UNIX, true);
+  return libc().bind(fd, family, 2) === 0;
+}
+
 /** The address a socket is bound to: family, port and address bytes (network order). */
 export function boundAddress(fd: number): { family: number; port: number; addr: Uint8Array } {
   const buf = new Uint8Array(128);

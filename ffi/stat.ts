@@ -83,6 +83,12 @@ export function modeKind(mode: number): "file" | "dir" | "socket" | "other" {
     : "other";
 }
 
+/** Whether ww's descriptor `fd` is a socket (statx of its /proc link: no socket call needed). */
+export function isSocketDescriptor(fd: number): boolean {
+  const owner = fileOwner(`/proc/self/fd/${fd}`);
+  return owner !== undefined && modeKind(owner.mode) === "socket";
+}
+
 /** A path's kind: a directory, a symlink (only when not followed), or any other file. */
 export type PathKind = "dir" | "symlink" | "file";
 

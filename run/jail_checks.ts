@@ -9,7 +9,7 @@
 import type { RunConfig } from "../core/config.ts";
 import { GrantError, SetupError } from "../core/errors.ts";
 import { isUnixDatagram } from "../ffi/socket.ts";
-import { fileOwner, modeKind, pathKind } from "../ffi/stat.ts";
+import { isSocketDescriptor, pathKind } from "../ffi/stat.ts";
 import { checkJailAccess, type HostUser } from "./ids.ts";
 import { checkLimits } from "./limits.ts";
 
@@ -89,10 +89,7 @@ const STDIO_NAMES = ["stdin", "stdout", "stderr"];
 function checkNoUnixDatagram(fds: RunConfig["fds"], stdio: readonly number[]): void {
   // statx first: a descriptor that is no socket (most are) costs no getsockopt, whose symbols
   // a run binds only when it needs them.
-  const isDatagram = (fd: number) => {
-    const owner = fileOwner(`/proc/self/fd/${fd}`);
-    return owner !== undefined && modeKind(owner.mode) === "socket" && isUnixDatagram(fd);
-  };
+  const isDatagram = (fd: number) => isSocketDescriptor(fd) && isUnixDatagram(fd);
   const why = "a unix datagram socket, which sends to any unix socket of the host (an ssh-agent, " +
     "D-Bus) in the native jail without a network of its own;";
   for (const { name, source } of fds) {

@@ -9,6 +9,8 @@ import type { OpGroup } from "../ffi/ops.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { readAt, reopenReadOnly } from "../ffi/memfd.ts";
 import { spawn, type SpawnSpec } from "../ffi/spawn.ts";
+import { autobindUnix } from "../ffi/socket.ts";
+import { isSocketDescriptor } from "../ffi/stat.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import type { HeldProgram } from "../jail/held.ts";
 import { formatIpfsPath, parseIpfsPath } from "../core/ipfs_path.ts";
@@ -55,6 +57,20 @@ export interface ChildFds {
 /** ww's descriptors that become the program's fd 0, 1 and 2. */
 export function stdioSources(fds: ChildFds): number[] {
   return [0, 1, 2].map((fd) => fds.stdio[fd] ?? fd);
+}
+
+/**
+ * Without --net, a unix socket that reaches a jailed program (a grant, or its stdin, stdout or
+ * stderr: under systemd, a journal stream) still lives in the host's network namespace, where
+ * abstract names do: one with no address yet is given one the kernel picks (autobindUnix), so
+ * that the program cannot bind it to a name of its choosing there, as a service's (X11's, D-Bus's)
+ * before the service starts.
+ */
+export function nameUnixSockets(request: LaunchRequest): void {
+  if (request.config.jail.net) return;
+  for (const fd of [...stdioSources(request.fds), ...request.config.fds.map((g) => g.source)]) {
+    if (isSocketDescriptor(fd)) autobindUnix(fd);
+  }
 }
 
 /** What a launcher is asked to start, and how the run around it takes part. */

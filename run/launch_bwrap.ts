@@ -34,6 +34,7 @@ import {
   type Launched,
   launchedProgram,
   type LaunchRequest,
+  nameUnixSockets,
   reopenHeld,
   spawnMapped,
   stdioSources,
@@ -137,6 +138,7 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
   }
   const planRead = planDescriptor(encodeStagePlan(plan.stage));
   const closePlanRead = cleanups.add(() => closeFd(planRead));
+  nameUnixSockets(request);
   beforeSpawn?.();
   const pid = spawnMapped({
     path: stagePath,

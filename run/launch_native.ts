@@ -21,6 +21,7 @@ import {
   type Launched,
   launchedProgram,
   type LaunchRequest,
+  nameUnixSockets,
   reopenHeld,
   spawnMapped,
   stdioSources,
@@ -84,6 +85,7 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
 
   const notEnforced = native.missing.map((p) => p.name);
   beforeStart?.(notEnforced);
+  nameUnixSockets(request);
   beforeSpawn?.();
   const pid = spawnMapped({
     path: stagePath,

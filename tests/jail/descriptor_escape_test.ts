@@ -186,6 +186,35 @@ Deno.test("--jail=native without --net: a granted unix socket connects to no hos
   }
 });
 
+// The reverse way out: a granted host unix socket with no address was bound to an abstract name of
+// the program's choosing, in the host's network namespace (a service's, before it starts), and
+// served host clients there. Without --net ww gives it a kernel-picked name first (autobind).
+Deno.test("a granted unix socket claims no abstract name of the host without --net", async () => {
+  const claim = async (flags: string[]) => {
+    const name = `wwtest-${crypto.randomUUID()}`;
+    const r = await runWw(
+      [
+        "run",
+        ...flags,
+        "--ro-bind",
+        probe,
+        "--with-fd",
+        "s=7",
+        probe,
+        "4",
+        `bind-abstract:${name}`,
+      ],
+      { ww: [grantExec, "unix-stream", "7", ...wwCommand()] },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim();
+  };
+  assert.equal(await claim(["--jail=bwrap"]), "EINVAL");
+  assert.equal(await claim(["--jail=native"]), "EINVAL");
+  // With --net the program shares the host's network and may name its own sockets there anyway.
+  assert.equal(await claim(["--jail=bwrap", "--net"]), "ok");
+});
+
 Deno.test(`--jail=native: a granted directory's files can be read, not written, and its ".." leads nowhere`, async () => {
   const jail = "native";
   const grant = ["--with-fd", "d=7"];

@@ -13,6 +13,7 @@
 //   unix:PATH: connect a granted unix socket to the unix socket at PATH
 //   sendto:PATH: send a byte from a granted unix datagram socket to the unix socket at PATH
 //   pair-sendto:PATH: send a byte to the unix socket at PATH from a datagram socketpair of its own
+//   bind-abstract:NAME: bind a granted unix socket to the abstract address NAME
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stddef.h>
@@ -59,6 +60,12 @@ int main(int argc, char **argv) {
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(atoi(what + 10))};
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     return report(connect(fd, (struct sockaddr *)&to, sizeof to));
+  }
+  if (!strncmp(what, "bind-abstract:", 14)) {
+    struct sockaddr_un at = {.sun_family = AF_UNIX};
+    strncpy(at.sun_path + 1, what + 14, sizeof at.sun_path - 2);
+    socklen_t len = offsetof(struct sockaddr_un, sun_path) + 1 + strlen(what + 14);
+    return report(bind(fd, (struct sockaddr *)&at, len));
   }
   if (!strncmp(what, "pair-sendto:", 12)) {
     int pair[2];
