@@ -17,7 +17,7 @@
 // A wait never fails. When the wake pipe cannot be made (no descriptor left: EMFILE), each call
 // instead returns after WAKELESS_POLL_MS and the next takes the set as it is then.
 
-import { check, keepAlive, libc, ptr } from "./libc.ts";
+import { keepAlive, libc, ptr } from "./libc.ts";
 import { O_CLOEXEC, O_NONBLOCK, POLLIN, POLLNVAL } from "./flags.ts";
 import { onRefChange, type OpGroup, refCall } from "./ops.ts";
 
