@@ -202,7 +202,9 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
   // failure.
   let sentSignal: number | undefined;
   const signalProgram = async (sig: number) => {
-    sentSignal = sig;
+    // SIGCONT, which follows a signal that asks the program to end (run/start.ts), ends nothing:
+    // the signal it follows is the one that did.
+    if (sig !== SIGNALS.SIGCONT) sentSignal = sig;
     programInside ??= init ? programInJail(init, reaped) : Promise.resolve(undefined);
     (await programInside)?.signal(sig);
   };
