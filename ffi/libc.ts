@@ -106,15 +106,6 @@ const procSymbols = {
   },
 } as const satisfies Deno.ForeignLibraryInterface;
 
-/**
- * Only an unjailed run makes its work directory on the host (ffi/dir.ts): Deno's makeTempDirSync
- * and removeSync cost ~0.6 ms each on first use, on every run; these, microseconds.
- */
-const dirSymbols = {
-  mkdtemp: { parameters: ["buffer"], result: "pointer" },
-  rmdir: { parameters: ["buffer"], result: "i32" },
-} as const satisfies Deno.ForeignLibraryInterface;
-
 /** Only the native jail's stage confines itself. */
 const stageSymbols = {
   // The Landlock ABI probe (ffi/landlock.ts). glibc has no Landlock wrappers, so `syscall` is
@@ -133,7 +124,6 @@ let fileLibrary: Symbols<typeof fileSymbols> | undefined;
 let stageLibrary: Symbols<typeof stageSymbols> | undefined;
 let procLibrary: Symbols<typeof procSymbols> | undefined;
 let jailLibrary: Symbols<typeof jailSymbols> | undefined;
-let dirLibrary: Symbols<typeof dirSymbols> | undefined;
 /** errno of the thread ww calls libc on, as memory; set when libc's first group is bound. */
 let errnoCell: Int32Array | undefined;
 
@@ -273,11 +263,6 @@ export function libcFiles(): Symbols<typeof fileSymbols> {
 /** The libc symbols of a jail's id lease and its stage's memfd. */
 export function libcJail(): Symbols<typeof jailSymbols> {
   return jailLibrary ??= openLibrary(jailSymbols);
-}
-
-/** The libc symbols of an unjailed run's work directory. */
-export function libcDirs(): Symbols<typeof dirSymbols> {
-  return dirLibrary ??= openLibrary(dirSymbols);
 }
 
 /** The libc symbols of the scan of /proc. */

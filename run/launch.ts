@@ -3,7 +3,6 @@
 
 import type { JailLease } from "./ids.ts";
 import { E2BIG, ENOENT } from "../ffi/errno.ts";
-import { makeTempDir, removeEmptyDir } from "../ffi/dir.ts";
 import { closeFd } from "../ffi/fd.ts";
 import type { OpGroup } from "../ffi/ops.ts";
 import { SyscallError } from "../ffi/libc.ts";
@@ -186,12 +185,11 @@ export function hostWorkdir(cleanups: Cleanups): string {
   const parent = workTmpdir();
   let dir: string;
   try {
-    dir = makeTempDir(parent.replace(/\/$/, ""), "ww-");
+    dir = Deno.makeTempDirSync({ dir: parent, prefix: "ww-" });
   } catch (e) {
-    throw workdirRefused(e instanceof SyscallError ? e.code : osReason(e));
+    throw workdirRefused(osReason(e));
   }
-  // What the program left in it goes too.
-  cleanups.add(() => removeEmptyDir(dir) || Deno.removeSync(dir, { recursive: true }));
+  cleanups.add(() => Deno.removeSync(dir, { recursive: true }));
   return dir;
 }
 
