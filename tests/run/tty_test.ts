@@ -283,28 +283,9 @@ for (const backend of BACKENDS) {
   // The pump stopped at EPIPE and nothing read the pty again: the program blocked writing to it,
   // and ww waited for the program, for good.
   Deno.test(`[jail=${backend}] --tty: when ww's stdout goes away, the program's terminal hangs up and ww ends`, async () => {
-    const r = await runWw(["run", "--tty", `--jail=${backend}`, "/usr/bin/yes"], {
-      ww: [
-        "/bin/bash",
-        "-c",
-        `timeout -s KILL 20 "$@" </dev/null | head -n 2 >/dev/null; echo "ww \${PIPESTATUS[0]}"`,
-        "caller",
-        ...wwCommand(),
-      ],
-    });
-    assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, "ww 129\n", r.stderr); // SIGHUP, as from a terminal that went away
-    // One that ignores the hangup writes on, and what it writes is dropped: it ends as it would.
-    const ignoring = await runWw(
-      [
-        "run",
-        "--tty",
-        `--jail=${backend}`,
-        "/bin/sh",
-        "-c",
-        'trap "" HUP; i=0; while [ $i -lt 3000 ]; do echo "line $i"; i=$((i+1)); done; exit 3',
-      ],
-      {
+    // ww's stdout into `head -n 2`, which leaves after two lines; ww's own status is printed.
+    const intoHead = (program: string[]) =>
+      runWw(["run", "--tty", `--jail=${backend}`, ...program], {
         ww: [
           "/bin/bash",
           "-c",
@@ -312,8 +293,16 @@ for (const backend of BACKENDS) {
           "caller",
           ...wwCommand(),
         ],
-      },
-    );
+      });
+    const r = await intoHead(["/usr/bin/yes"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "ww 129\n", r.stderr); // SIGHUP, as from a terminal that went away
+    // One that ignores the hangup writes on, and what it writes is dropped: it ends as it would.
+    const ignoring = await intoHead([
+      "/bin/sh",
+      "-c",
+      'trap "" HUP; i=0; while [ $i -lt 3000 ]; do echo "line $i"; i=$((i+1)); done; exit 3',
+    ]);
     assert.equal(ignoring.stdout, "ww 3\n", ignoring.stderr);
   });
 
