@@ -189,7 +189,15 @@ export function hostWorkdir(cleanups: Cleanups): string {
   } catch (e) {
     throw workdirRefused(osReason(e));
   }
-  cleanups.add(() => Deno.removeSync(dir, { recursive: true }));
+  cleanups.add(() => {
+    // rmdir first, which takes no descriptor (short of them, a recursive removal failed and left
+    // the directory behind); recursively when the program left something there.
+    try {
+      Deno.removeSync(dir);
+    } catch {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
   return dir;
 }
 
