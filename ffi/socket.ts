@@ -247,11 +247,13 @@ export async function connectSocket(
  * isUnixDatagram(0); // false for a terminal, a file or a pipe
  */
 export function isUnixDatagram(fd: number): boolean {
+  return intOption(fd, SO_DOMAIN) === AF_UNIX && (intOption(fd, SO_TYPE) & 0xff) === SOCK_DGRAM;
+}
+
+/** The int value of socket option `name` (SOL_SOCKET) of `fd`; -1 when it has none (no socket). */
+function intOption(fd: number, name: number): number {
   const value = new Int32Array(1);
-  const len = new Uint32Array([4]);
-  const option = (name: number) =>
-    sock().getsockopt(fd, SOL_SOCKET, name, value, len) === 0 ? value[0] : -1;
-  return option(SO_DOMAIN) === AF_UNIX && (option(SO_TYPE) & 0xff) === SOCK_DGRAM;
+  return sock().getsockopt(fd, SOL_SOCKET, name, value, new Uint32Array([4])) === 0 ? value[0] : -1;
 }
 
 /**
@@ -265,11 +267,7 @@ export function isUnixDatagram(fd: number): boolean {
  * autobindUnix(a); // false: it has one now
  */
 export function autobindUnix(fd: number): boolean {
-  const value = new Int32Array(1);
-  const len = new Uint32Array([4]);
-  if (sock().getsockopt(fd, SOL_SOCKET, SO_DOMAIN, value, len) !== 0 || value[0] !== AF_UNIX) {
-    return false;
-  }
+  if (intOption(fd, SO_DOMAIN) !== AF_UNIX) return false;
   const addr = new Uint8Array(128);
   const addrLen = new Uint32Array([addr.length]);
   // An unnamed unix socket's address is its family alone (2 bytes).
