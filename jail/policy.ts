@@ -198,6 +198,18 @@ export function parseDuration(text: string): number | { error: string } {
 }
 
 /**
+ * Why `name` is no limit of a library caller's jail.limits, or undefined when it is one.
+ *
+ * @example
+ * limitNameProblem("files");
+ * // "jail.limits.files: not a limit (known: memoryBytes, cpuSeconds, openFiles, processes, tmpBytes)"
+ */
+export function limitNameProblem(name: string): string | undefined {
+  if (Object.hasOwn(LIMIT_FLAGS, name)) return undefined;
+  return `jail.limits.${name}: not a limit (known: ${Object.keys(LIMIT_FLAGS).join(", ")})`;
+}
+
+/**
  * Why `value` cannot be limit `key` of a library caller's jail.limits, or undefined: a positive
  * whole number, or undefined for unlimited (the command line's parseSize and parseCount make no
  * other).

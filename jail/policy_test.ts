@@ -2,8 +2,10 @@
 import assert from "node:assert/strict";
 import {
   backendProblem,
+  DEFAULT_LIMITS,
   durationProblem,
   JAIL_BACKENDS,
+  limitNameProblem,
   limitValueProblem,
   MAX_DURATION_MS,
   parseBind,
@@ -111,4 +113,13 @@ Deno.test("a library caller's limit is a positive whole number or undefined, one
       } is not a positive whole number (or undefined for unlimited)`,
     );
   }
+});
+
+Deno.test("a library caller's limit names one of Limits' keys, one rule for Command and startProgram", () => {
+  for (const name of Object.keys(DEFAULT_LIMITS)) assert.equal(limitNameProblem(name), undefined);
+  assert.equal(
+    limitNameProblem("files"),
+    "jail.limits.files: not a limit (known: memoryBytes, cpuSeconds, openFiles, processes, tmpBytes)",
+  );
+  assert.match(limitNameProblem("__proto__") ?? "", /not a limit/);
 });

@@ -14,7 +14,7 @@ import {
   DEFAULT_POLICY,
   durationProblem,
   type JailBackend,
-  LIMIT_FLAGS,
+  limitNameProblem,
   type Limits,
   limitValueProblem,
   TIMEOUT_GRACE_MS,
@@ -208,12 +208,10 @@ function bind(option: string, v: unknown): Bind {
 function limits(v: unknown): Limits {
   if (v === undefined) return DEFAULT_LIMITS;
   if (!isObject(v)) throw new TypeError(`jail.limits: must be an object, not ${kind(v)}`);
-  const known = Object.keys(LIMIT_FLAGS);
   const out: Record<string, number | undefined> = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(v)) {
-    if (!known.includes(key)) {
-      throw new TypeError(`jail.limits.${key}: not a limit (known: ${known.join(", ")})`);
-    }
+    const unknown = limitNameProblem(key);
+    if (unknown) throw new TypeError(unknown);
     const problem = limitValueProblem(key as keyof Limits, value);
     if (problem) throw new RangeError(problem);
     out[key] = value as number | undefined;

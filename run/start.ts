@@ -12,7 +12,7 @@ import {
   DEFAULT_POLICY,
   durationProblem,
   type JailPolicy,
-  LIMIT_FLAGS,
+  limitNameProblem,
   type Limits,
   limitValueProblem,
   TIMEOUT_GRACE_MS,
@@ -423,10 +423,8 @@ export function checkRunConfig(config: RunConfig): void {
   // Command checks its options; startProgram took 2^64 bytes (the program died of SIGSEGV), -1
   // CPU seconds (unlimited) and NaN (a RangeError of BigInt's).
   for (const [name, value] of Object.entries(config.jail.limits ?? {})) {
-    if (!Object.hasOwn(LIMIT_FLAGS, name)) {
-      const known = Object.keys(LIMIT_FLAGS).join(", ");
-      throw new UsageError(`jail.limits.${name}: not a limit (known: ${known})`);
-    }
+    const unknown = limitNameProblem(name);
+    if (unknown) throw new UsageError(unknown);
     const key = name as keyof Limits;
     const problem = limitValueProblem(key, value);
     if (!problem) continue;
