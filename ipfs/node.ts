@@ -313,23 +313,15 @@ export class IpfsNode {
     name: string,
     holds: string,
   ): Promise<Uint8Array> {
-    const out = new Uint8Array(MAX_RECORD_ANSWER + 1);
-    let length = 0;
     try {
-      for (;;) {
-        if (length > MAX_RECORD_ANSWER) {
-          throw new SetupError(
-            `${this.context}: the IPFS node at ${this.api} sent more than ${
-              MAX_RECORD_ANSWER >> 10
-            } KiB for ${command} /ipns/${name}, ${holds}`,
-          );
-        }
-        const n = await exchange.read(out.subarray(length));
-        if (n === null) return out.subarray(0, length);
-        length += n;
-      }
-    } finally {
-      exchange.close();
+      return await exchange.bytes(MAX_RECORD_ANSWER);
+    } catch (e) {
+      if (!(e instanceof BodyTooLargeError)) throw e;
+      throw new SetupError(
+        `${this.context}: the IPFS node at ${this.api} sent more than ${
+          MAX_RECORD_ANSWER >> 10
+        } KiB for ${command} /ipns/${name}, ${holds}`,
+      );
     }
   }
 
