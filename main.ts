@@ -7,7 +7,7 @@ import { usageText } from "./cli/help.ts";
 import { ipfsApiFile } from "./ipfs/multiaddr.ts";
 import { EXIT, InterruptedError, UsageError, WwError } from "./core/errors.ts";
 import { clipText, oneLine } from "./core/escape.ts";
-import { firstNonUtf8Argument } from "./cli/argv_text.ts";
+import { environHolds, firstNonUtf8Argument } from "./cli/argv_text.ts";
 import { forwardSignals, type SignalName, SIGNALS, STOP_SIGNALS } from "./run/signals.ts";
 import { checkInherited, type Child, startProgram } from "./run/start.ts";
 import { picksPort } from "./fd/grants.ts";
@@ -92,7 +92,7 @@ async function run(argv: readonly string[]): Promise<number> {
         const trusted = trustedPath(path);
         return readTextAtMost(trusted.path, ENV_FILE_MAX, !trusted.kernelLinks);
       },
-      callerEnvNotText: (key) => hasRawVariable(key),
+      callerEnvNotText: hasRawVariable,
       terminal: { stdin: Deno.stdin.isTerminal(), stdout: Deno.stdout.isTerminal() },
     },
   );
@@ -289,22 +289,11 @@ if (import.meta.main) {
  * for a `--env KEY` that Deno's environment lacks, which it does when the value is not UTF-8 text.
  */
 function hasRawVariable(key: string): boolean {
-  let environ: Uint8Array;
   try {
-    environ = Deno.readFileSync("/proc/self/environ");
+    return environHolds(Deno.readFileSync("/proc/self/environ"), key);
   } catch {
     return false; // no /proc: Deno's environment is all there is
   }
-  const prefix = new TextEncoder().encode(`${key}=`);
-  for (let at = 0; at < environ.length;) {
-    let end = environ.indexOf(0, at);
-    if (end === -1) end = environ.length;
-    if (
-      end - at >= prefix.length && prefix.every((b, i) => environ[at + i] === b)
-    ) return true;
-    at = end + 1;
-  }
-  return false;
 }
 
 /**

@@ -1,7 +1,7 @@
 // cli/argv_text_test.ts — the bytes of ww's arguments, checked as /proc/self/cmdline holds them.
 
 import assert from "node:assert/strict";
-import { firstNonUtf8Argument } from "./argv_text.ts";
+import { environHolds, firstNonUtf8Argument } from "./argv_text.ts";
 
 const bytes = (...args: (string | number[])[]) =>
   new Uint8Array(
@@ -27,4 +27,13 @@ Deno.test("firstNonUtf8Argument takes every UTF-8 text, a literal U+FFFD and an 
   assert.equal(firstNonUtf8Argument(bytes("ww", [0xc0, 0xaf]), 1), 0);
   // A command line shorter than the arguments Deno reported: nothing to tell.
   assert.equal(firstNonUtf8Argument(bytes("ww"), 3), undefined);
+});
+
+Deno.test("environHolds finds a variable by its name's bytes, whatever its value holds", () => {
+  const environ = bytes("HOME=/h", ["L".charCodeAt(0), "=".charCodeAt(0), 0xe9], "EMPTY=");
+  assert.equal(environHolds(environ, "L"), true);
+  assert.equal(environHolds(environ, "EMPTY"), true);
+  assert.equal(environHolds(environ, "HOM"), false);
+  assert.equal(environHolds(environ, "NOPE"), false);
+  assert.equal(environHolds(new Uint8Array(), "HOME"), false);
 });
