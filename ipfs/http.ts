@@ -1,9 +1,9 @@
 // ipfs/http.ts — the HTTP/1.1 client behind IpfsNode's commands: one POST per connection
 // (`Connection: close`; its body empty, or sized and sent whole, as add's), over Deno.connect or
 // Deno.connectTls, and a response body read straight from the socket into the caller's buffer.
-// It exists because it is faster than fetch for the one thing ww needs: fetch's first call loads Deno's fetch extension (~5 ms of
-// main-thread CPU before the request leaves), and its body stream costs ~25% more time than plain
-// socket reads on a 32 MiB cat.
+// It exists because it is faster than fetch for the one thing ww needs: fetch's first call loads
+// Deno's fetch extension (~5 ms of main-thread CPU before the request leaves), and its body stream
+// costs ~25% more time than plain socket reads on a 32 MiB cat.
 //
 // The framing (status line, headers, Content-Length, chunked with trailers, close-delimited) is
 // pure (parseHead, BodyFraming) and tested with arbitrary splits; the Exchange class is the shell
