@@ -34,9 +34,9 @@ export function escapeText(text: string): string {
 
 /**
  * `text` on one line of visible characters: escapeText's characters except the backslash,
- * escaped as it escapes them; backslashes are kept. For a message ww wrote around text it quotes (a path, a
- * flag's value, a name), which must stay one line and move no cursor; ww's own escapes in it
- * (escapeText's, JSON's) stay as they are.
+ * escaped as it escapes them; backslashes are kept. For a message ww wrote around text it quotes
+ * (a path, a flag's value, a name), which must stay one line and move no cursor; ww's own escapes
+ * in it (escapeText's, JSON's) stay as they are.
  *
  * @example
  * oneLine("--env A\nB=c: bad name"); // "--env A\\nB=c: bad name"
@@ -59,7 +59,8 @@ function escapeChar(c: string): string {
 
 /**
  * Text another party wrote (an IPFS node's error, an IPNS value, a DAG's entry names, a guest's
- * console line, name or Abort reason), for one of ww's messages or log lines: cut to `max` characters (ww's choice, not the writer's), then escaped.
+ * console line, name or Abort reason), for one of ww's messages or log lines: cut to `max`
+ * characters (ww's choice, not the writer's), then escaped.
  *
  * @example
  * foreignText("oops\nww: fake"); // "oops\\nww: fake"

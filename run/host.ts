@@ -165,9 +165,10 @@ export function readText(path: string): string | undefined {
 /**
  * The text of the file at `path` when it holds at most `max` bytes; throws as Deno.readTextFileSync
  * does when it cannot be read, and an Error saying so when it holds more (reading no more than
- * `max` + 1 bytes of it: /dev/zero never ends) or is not UTF-8. With `noLinks`, no symlink anywhere on `path` is
- * followed, not even one that appeared since the path was checked (fd/grant_path.ts): the file is
- * named by a descriptor opened with openat2 refusing links, and opened through it.
+ * `max` + 1 bytes of it: /dev/zero never ends) or is not UTF-8. With `noLinks`, no symlink
+ * anywhere on `path` is followed, not even one that appeared since the path was checked
+ * (fd/grant_path.ts): the file is named by a descriptor opened with openat2 refusing links, and
+ * opened through it.
  */
 export function readTextAtMost(path: string, max: number, noLinks = false): string {
   const held = noLinks ? holdWithoutLinks(path) : undefined;
