@@ -15,6 +15,7 @@ import {
   bindRequests,
   bindText,
   cleanDest,
+  hostPathAt,
   isWithin,
   mountPointProblem,
   planBinds,
@@ -215,8 +216,8 @@ export function bwrapArgs(input: BwrapInput): string[] {
     a.push("--perms", "0555", "--ro-bind-data", String(held.fd), input.programPath);
   } else if (held?.how === "bind") {
     a.push("--ro-bind-fd", String(held.fd), input.programPath);
-  } else if (!held && !isVisibleInJail(input.programSource, host)) {
-    a.push("--ro-bind", input.programSource, input.programPath);
+  } else if (!held && mounts.programAt !== undefined) {
+    a.push("--ro-bind", input.programSource, mounts.programAt);
   }
   // bwrap's root tmpfs holds every mount point and the files it copies in (--ro-bind-data); once
   // they are made, neither it nor /dev's tmpfs may take the jail's writes (root in the jail owns
@@ -260,6 +261,12 @@ export interface BwrapMounts {
   readonly workdir: string;
   /** The work directory is a directory in the jail's /tmp; otherwise a tmpfs of its own. */
   readonly workdirInTmp: boolean;
+  /**
+   * Where ww mounts the program's file (programSource) in the jail, if anywhere: at its path,
+   * unless a user's bind shows the program there (see showsProgram); then, where that path leads
+   * through the host's symlinks, at the program's real path when the jail shows nothing there.
+   */
+  readonly programAt?: string;
 }
 
 /** What planBwrapMounts needs beyond the policy's binds. */
@@ -276,13 +283,14 @@ export type BwrapMountInput =
  * - replace the jail's /tmp (`--bind DIR:/tmp`), or go anywhere in it;
  * - go inside a system directory or over a loader file (or their parent, /etc) only to show that
  *   same host path, read-only or writable: anything else would hide or shadow ww's own view;
- * - not touch /proc, /dev, a system symlink such as /bin, ww's stage or the program ww shows.
+ * - not touch /proc, /dev, a system symlink such as /bin, ww's stage or the program ww shows,
+ *   unless it shows the program's own file there (then ww mounts none of its own).
  * The work directory ($TMPDIR/ww-…) moves to /ww-… when a bind or ww's own mounts hold its place.
  *
  * @example
  * planBwrapMounts([{ flag: "--bind", source: "/d", real: "/d", dest: "/tmp" }], input);
  * // { binds: [{ source: "/d", dest: "/tmp", writable: true }], tmpBound: true,
- * //   workdir: "/ww-1", workdirInTmp: false }
+ * //   workdir: "/ww-1", workdirInTmp: false, programAt: "/opt/app/run" }
  */
 export function planBwrapMounts(
   requests: readonly BindRequest[],
@@ -305,6 +313,9 @@ export function planBwrapMounts(
   if ("error" in planned) return planned;
   const misplaced = mountPointProblem(planned.mounts, input.realOf ?? ((p) => p));
   if (misplaced) return { error: misplaced };
+  const program = programMountPoint(input, programShown, clean, planned.mounts);
+  if (typeof program === "object") return program;
+  const programAt = program;
   const tmpBound = planned.mounts.some((m) => m.dest === "/tmp");
   const near = (a: string, b: string) => isWithin(a, b) || isWithin(b, a);
   // The work directory must be made where nothing else is: never in a bind (bwrap would create it
@@ -313,14 +324,20 @@ export function planBwrapMounts(
     planned.mounts.some((m) => near(w, m.dest)) ||
     host.system.some((e) => isWithin(w, e.path)) || host.etc.some((p) => near(w, p)) ||
     ["/proc", "/dev", STAGE_PATH].some((p) => near(w, p)) ||
-    (programShown && near(w, input.programPath));
+    (programAt !== undefined && near(w, programAt));
   let workdir = input.workdir;
   if (taken(workdir)) workdir = `/${workdir.slice(workdir.lastIndexOf("/") + 1)}`;
   if (taken(workdir)) {
     return { error: `the work directory ${workdir} collides with a bind; bind elsewhere` };
   }
   const workdirInTmp = !tmpBound && workdir !== "/tmp" && isWithin(workdir, "/tmp");
-  return { binds: planned.mounts, tmpBound, workdir, workdirInTmp };
+  return {
+    binds: planned.mounts,
+    tmpBound,
+    workdir,
+    workdirInTmp,
+    ...(programAt !== undefined ? { programAt } : {}),
+  };
 }
 
 /**
@@ -331,6 +348,35 @@ export interface BwrapMountError {
   readonly error: string;
   readonly bind?: string;
   readonly library?: string;
+}
+
+/**
+ * Where ww mounts the program's file (BwrapMounts.programAt): undefined when the jail shows it
+ * already, or an error when a user's bind shows another host path where it must go.
+ */
+function programMountPoint(
+  input: BwrapMountInput,
+  programShown: boolean,
+  requests: readonly BindRequest[],
+  mounts: readonly BindMount[],
+): string | undefined | BwrapMountError {
+  if (!programShown) return undefined;
+  const shown = hostPathAt(input.programPath, mounts);
+  if (shown === undefined || input.held) return input.programPath;
+  if (shown === input.programSource) return undefined;
+  // The bind shows the program's path as a symlink (showsProgram), which the jail resolves as the
+  // host does, to the program's real path.
+  const real = input.programSource;
+  if (isVisibleInJail(real, input.host)) return undefined;
+  const there = hostPathAt(real, mounts);
+  if (there === real) return undefined;
+  if (there === undefined) return real;
+  const r =
+    requests.filter((q) => isWithin(real, q.dest)).sort((a, b) => b.dest.length - a.dest.length)[0];
+  return bindError(
+    r,
+    `the program ${input.programPath} is a symlink to ${real}, which this bind shows from ${there}; choose another destination`,
+  );
 }
 
 function bindError(r: BindRequest, why: string): BwrapMountError {
@@ -371,16 +417,24 @@ function collision(
       return `the jail shows the host's ${p} there (the loader reads it); only the same host path may be bound there, or choose another destination`;
     }
   }
-  if (programShown && (isWithin(d, input.programPath) || isWithin(input.programPath, d))) {
-    // Allowed only where the bind shows the program's own file at the program's path anyway.
-    const through = isWithin(input.programPath, d)
-      ? r.real + input.programPath.slice(d.length)
-      : undefined;
-    if (through !== input.programSource) {
-      return `ww shows the program at ${input.programPath} there; choose another destination`;
-    }
-  }
+  if (
+    programShown && (isWithin(d, input.programPath) || isWithin(input.programPath, d)) &&
+    !showsProgram(r, input)
+  ) return `ww shows the program at ${input.programPath} there; choose another destination`;
   return undefined;
+}
+
+/**
+ * Whether bind `r` shows the program's own file at the program's path anyway: the host path it
+ * shows there is the program's file, or, for a program run by its host path, leads there through
+ * the host's symlinks (a node_modules/.bin/cli in a bound directory). ww mounts nothing over it,
+ * and shows the program's real path where the jail does not (programMountPoint).
+ */
+function showsProgram(r: BindRequest, input: BwrapMountInput): boolean {
+  if (!isWithin(input.programPath, r.dest)) return false;
+  const through = r.real + input.programPath.slice(r.dest.length);
+  if (through === input.programSource) return true;
+  return !input.held && input.realOf !== undefined && input.realOf(through) === input.programSource;
 }
 
 function plannedOrThrow(input: BwrapInput): BwrapMounts {

@@ -329,6 +329,7 @@ Deno.test("--bind DIR:/tmp replaces the jail's /tmp, and the work directory move
     tmpBound: true,
     workdir: "/ww-1",
     workdirInTmp: false,
+    programAt: "/opt/app/run",
   });
   const argv = bwrapArgs({ ...input, mounts: m as Exclude<typeof m, { error: string }> });
   assert.deepEqual(after(argv, "--tmpfs"), [["/ww-1"], ["/dev/shm"]]);
@@ -375,6 +376,41 @@ Deno.test("a bind that shows the program's own file at the program's path is all
   const other = { ...shown, programSource: "/srv/other/prog" };
   const m = planBwrapMounts([req("--ro-bind", "/srv/d", "/data")], other);
   assert.ok("error" in m && /ww shows the program at \/data\/prog/.test(m.error));
+});
+
+Deno.test("a bind shows a program reached through the host's symlinks, and ww mounts the real file only where the jail shows nothing", () => {
+  // /srv/d/bin/cli -> ../lib/cli.js (a node_modules/.bin), -> /srv/e/real, -> /usr/bin/true.
+  const links: Record<string, string> = {
+    "/srv/d/bin/cli": "/srv/d/lib/cli.js",
+    "/srv/d/bin/out": "/srv/e/real",
+    "/srv/d/bin/tru": "/usr/bin/true",
+  };
+  const realOf = (p: string) => links[p] ?? p;
+  const run = (programPath: string, ...binds: BindRequest[]) => {
+    const shown = { ...input, programPath, programSource: realOf(programPath), realOf };
+    const m = planBwrapMounts(binds, shown);
+    if ("error" in m) return m.error;
+    return after(bwrapArgs({ ...shown, mounts: m }), "--ro-bind", 2)
+      .filter(([source]) => source === shown.programSource).map(([, at]) => at);
+  };
+  const d = req("--ro-bind", "/srv/d");
+  assert.deepEqual(run("/srv/d/bin/cli", d), []);
+  assert.deepEqual(run("/srv/d/lib/cli.js", d), []);
+  assert.deepEqual(run("/srv/d/bin/out", d), ["/srv/e/real"]);
+  assert.deepEqual(run("/srv/d/bin/out", d, req("--ro-bind", "/srv/e")), []);
+  assert.deepEqual(run("/srv/d/bin/tru", d), []);
+  // Where the real path shows another host file, the program cannot be shown.
+  assert.match(
+    String(run("/srv/d/bin/out", d, req("--ro-bind", "/srv/x", "/srv/e"))),
+    /^--ro-bind \/srv\/x:\/srv\/e: the program \/srv\/d\/bin\/out is a symlink to \/srv\/e\/real, which this bind shows from \/srv\/x\/real/,
+  );
+  // A bind that shows another host directory at the program's path shows another file.
+  assert.match(
+    String(run("/srv/d/bin/cli", req("--ro-bind", "/srv/x", "/srv/d"))),
+    /ww shows the program/,
+  );
+  // With no bind at the program's path, ww mounts it there, whatever its real path.
+  assert.deepEqual(run("/srv/d/bin/out"), ["/srv/d/bin/out"]);
 });
 
 Deno.test("the same host path may be bound inside a system directory or over /etc", () => {

@@ -210,6 +210,34 @@ Deno.test("bwrap: a program's path under a bind of another directory is refused"
   assert.ok(!exists(join(p, "app")), "no mount point left in DIR");
 });
 
+// bwrap refused a program reached through a symlink in a bound directory (node_modules/.bin/cli),
+// which native and none ran.
+for (const jail of ["bwrap", "native", "none"]) {
+  Deno.test(`--jail=${jail}: a program reached through a symlink in a bound directory runs`, async () => {
+    const dir = Deno.makeTempDirSync({ dir: base, prefix: "links-" });
+    const elsewhere = Deno.makeTempDirSync({ dir: base, prefix: "real-" });
+    for (const d of [dir, elsewhere]) Deno.chmodSync(d, 0o755);
+    for (const sub of ["bin", "lib"]) Deno.mkdirSync(join(dir, sub), { mode: 0o755 });
+    const script = (at: string, says: string) => {
+      Deno.writeTextFileSync(at, `#!/bin/sh\necho ${says} "$0"\n`);
+      Deno.chmodSync(at, 0o755);
+    };
+    script(join(dir, "lib", "cli.sh"), "inside");
+    script(join(elsewhere, "real.sh"), "outside");
+    Deno.symlinkSync("../lib/cli.sh", join(dir, "bin", "cli"));
+    Deno.symlinkSync(join(elsewhere, "real.sh"), join(dir, "bin", "out"));
+    for (const [link, says] of [["cli", "inside"], ["out", "outside"]]) {
+      const program = join(dir, "bin", link);
+      const r = await runWw(["run", `--jail=${jail}`, "--ro-bind", dir, program]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, `${says} ${program}\n`);
+    }
+    // The real file mounted for the link that leaves the bind is the jail's own, not the host's:
+    // nothing is left in the directory bound.
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["bin", "lib"]);
+  });
+}
+
 Deno.test("native: --bind P --ro-bind P/secrets is refused in one line naming both flags", async () => {
   const { p, secrets } = tree();
   for (const flags of [["--bind", p, "--ro-bind", secrets], ["--ro-bind", secrets, "--bind", p]]) {
