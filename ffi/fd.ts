@@ -3,7 +3,16 @@
 
 import { EAGAIN, EBADF } from "./errno.ts";
 import { check, cString, lastErrno, libc, libcFiles, SyscallError } from "./libc.ts";
-import { F_GETFD, F_GETFL, F_SETFL, FD_CLOEXEC, O_CLOEXEC, O_NONBLOCK, O_RDWR } from "./flags.ts";
+import {
+  F_GETFD,
+  F_GETFL,
+  F_SETFL,
+  FD_CLOEXEC,
+  O_CLOEXEC,
+  O_NONBLOCK,
+  O_PATH,
+  O_RDWR,
+} from "./flags.ts";
 import { closeDeferred } from "./reactor.ts";
 
 const AF_UNIX = 1;
@@ -22,6 +31,15 @@ export function fdState(fd: number): FdState {
     throw new SyscallError("fcntl", errno, `F_GETFD on fd ${fd}`);
   }
   return flags & FD_CLOEXEC ? "close-on-exec" : "inherited";
+}
+
+/**
+ * Whether ww's descriptor `fd` is an O_PATH one (a file named, not opened: no read, write or
+ * socket call works on it); false for a closed one.
+ */
+export function isPathOnly(fd: number): boolean {
+  const flags = libc().fcntl(fd, F_GETFL, 0);
+  return flags !== -1 && (flags & O_PATH) !== 0;
 }
 
 /** A connected AF_UNIX stream pair, both ends close-on-exec. */

@@ -2,12 +2,14 @@
 // launchers (run/launch_bwrap.ts, run/launch_native.ts) and --explain (run/explain_program.ts),
 // so that --explain refuses with the run's own line: under bwrap no granted descriptor, and none
 // of the program's stdin, stdout and stderr, may be a directory, and bwrap's command line must fit
-// it; under native without --net none may be a unix datagram socket; the jail's host user must
+// it; under native without --net none may be a unix datagram socket, nor a grant a socket's
+// O_PATH descriptor; the jail's host user must
 // reach the program and every bind (run/ids.ts); then the limits must let the jail start
 // (run/limits.ts).
 
 import type { RunConfig } from "../core/config.ts";
 import { GrantError, SetupError } from "../core/errors.ts";
+import { isPathOnly } from "../ffi/fd.ts";
 import { isUnixDatagram } from "../ffi/socket.ts";
 import { isSocketDescriptor, pathKind } from "../ffi/stat.ts";
 import { checkJailAccess, type HostUser } from "./ids.ts";
@@ -38,6 +40,7 @@ export function checkJailStart(o: {
     if (o.bwrapArgv) checkBwrapArgc(o.bwrapArgv.length, o.config.args.length);
   } else if (!jail.net) {
     checkNoUnixDatagram(o.config.fds, o.stdio);
+    checkNoSocketPath(o.config.fds);
   }
   if (o.jailUser) {
     checkJailAccess(o.jailUser, o.leased, o.program, {
@@ -110,6 +113,28 @@ function checkNoUnixDatagram(fds: RunConfig["fds"], stdio: readonly number[]): v
       commandLine: `${what} --jail=bwrap, or --net`,
     });
   });
+}
+
+/**
+ * Refuses a granted O_PATH descriptor of a unix socket under native without --net: a program uses
+ * one only to connect to the socket (by /proc/self/fd/N), and without a network of its own it may
+ * make no socket (seccomp), so the grant would give nothing. Under bwrap it connects to that one
+ * socket; ww connects one itself with --connect.
+ */
+function checkNoSocketPath(fds: RunConfig["fds"]): void {
+  for (const { name, source } of fds) {
+    if (!isSocketDescriptor(source) || !isPathOnly(source)) continue;
+    const why = "an O_PATH descriptor of a socket, which a program can only connect to, and the " +
+      "native jail without a network of its own lets it make no socket;";
+    throw new GrantError(
+      name,
+      `grant ${name}: descriptor ${source} is ${why} let ww connect it (own: { name: "${name}", connect: "unix:PATH" }), use jail.backend "bwrap", or allow the host's network with jail.net`,
+      {
+        commandLine:
+          `--with-fd ${name}=${source}: fd ${source} is ${why} let ww connect it (--connect ${name}=unix:PATH), use --jail=bwrap, or allow the host's network with --net`,
+      },
+    );
+  }
 }
 
 /**

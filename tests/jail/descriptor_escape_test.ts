@@ -186,6 +186,42 @@ Deno.test("--jail=native without --net: a granted unix socket connects to no hos
   }
 });
 
+// A socket's O_PATH descriptor names that one socket, for connecting to: under bwrap the program
+// connects to it (and to no other host socket), while the native jail without --net lets it make
+// no socket, so that grant gave nothing without a word; it is refused there in one line.
+Deno.test("a granted O_PATH descriptor of a socket connects to it under bwrap, and is refused by native without --net", async () => {
+  const sockets = Deno.makeTempDirSync({ prefix: "wwtest-sockets-" });
+  Deno.chmodSync(sockets, 0o755);
+  const path = `${sockets}/host.sock`;
+  const listener = Deno.listen({ transport: "unix", path });
+  Deno.chmodSync(path, 0o777);
+  const accepting = closeEachConnection(listener);
+  const run = (flags: string[]) =>
+    runWw(["run", ...flags, "--ro-bind", probe, "--with-fd", "s=7", probe, "4", "connect-self"], {
+      ww: [grantExec, "opath", "7", path, ...wwCommand()],
+    });
+  try {
+    const bwrap = await run(["--jail=bwrap"]);
+    assert.equal(bwrap.code, 0, bwrap.stderr);
+    assert.equal(bwrap.stdout.trim(), "ok");
+    for (const explain of [[], ["--explain"]]) {
+      const r = await run(["--jail=native", ...explain]);
+      assert.equal(r.code, 125, r.stderr);
+      assert.equal(
+        r.stderr,
+        "ww: --with-fd s=7: fd 7 is an O_PATH descriptor of a socket, which a program can only connect to, and the native jail without a network of its own lets it make no socket; let ww connect it (--connect s=unix:PATH), use --jail=bwrap, or allow the host's network with --net\n",
+      );
+    }
+    const net = await run(["--jail=native", "--net"]);
+    assert.equal(net.code, 0, net.stderr);
+    assert.equal(net.stdout.trim(), "ok");
+  } finally {
+    listener.close();
+    await accepting;
+    Deno.removeSync(sockets, { recursive: true });
+  }
+});
+
 // The reverse way out: a granted host unix socket with no address was bound to an abstract name of
 // the program's choosing, in the host's network namespace (a service's, before it starts), and
 // served host clients there. Without --net ww gives it a kernel-picked name first (autobind).

@@ -14,6 +14,8 @@
 //   sendto:PATH: send a byte from a granted unix datagram socket to the unix socket at PATH
 //   pair-sendto:PATH: send a byte to the unix socket at PATH from a datagram socketpair of its own
 //   bind-abstract:NAME: bind a granted unix socket to the abstract address NAME
+//   connect-self: connect a unix socket of its own to /proc/self/fd/<fd> (an O_PATH grant of a
+//            socket, used as it is meant to be)
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stddef.h>
@@ -83,6 +85,12 @@ int main(int argc, char **argv) {
     socklen_t len = offsetof(struct sockaddr_un, sun_path) + abstract + strlen(name);
     if (what[0] == 's') return report(sendto(fd, "x", 1, 0, (struct sockaddr *)&to, len));
     return report(connect(fd, (struct sockaddr *)&to, len));
+  }
+  if (!strcmp(what, "connect-self")) {
+    struct sockaddr_un to = {.sun_family = AF_UNIX};
+    snprintf(to.sun_path, sizeof to.sun_path, "/proc/self/fd/%d", fd);
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    return report(s < 0 ? -1 : connect(s, (struct sockaddr *)&to, sizeof to));
   }
   if (!strcmp(what, "loopback")) {
     int s = socket(AF_INET, SOCK_STREAM, 0);
