@@ -161,6 +161,7 @@ export function explainRun(input: ExplainInput): string[] {
     for (const b of mounts.binds) {
       out.push(`    ${b.dest} ${b.writable ? "read-write" : "read-only"} from ${b.source}`);
     }
+    if (mounts.programAt !== undefined) out.push(`    ${mounts.programAt} read-only: the program`);
   } else {
     for (const b of jail.readOnlyBinds) out.push(`    ${b.dest} read-only from ${b.source}`);
     for (const b of jail.writableBinds) out.push(`    ${b.dest} read-write from ${b.source}`);

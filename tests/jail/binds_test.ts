@@ -232,6 +232,14 @@ for (const jail of ["bwrap", "native", "none"]) {
       assert.equal(r.code, 0, r.stderr);
       assert.equal(r.stdout, `${says} ${program}\n`);
     }
+    if (jail === "bwrap") {
+      const out = join(dir, "bin", "out");
+      const r = await runWw(["run", "--jail=bwrap", "--explain", "--ro-bind", dir, out]);
+      assert.match(
+        r.stdout,
+        new RegExp(`^    ${join(elsewhere, "real.sh")} read-only: the program$`, "m"),
+      );
+    }
     // The real file mounted for the link that leaves the bind is the jail's own, not the host's:
     // nothing is left in the directory bound.
     assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["bin", "lib"]);
