@@ -5,7 +5,10 @@ import { parseEnvFile } from "./env_file.ts";
 Deno.test("KEY=VALUE lines set variables; the value is verbatim to the end of the line", () => {
   assert.deepEqual(
     parseEnvFile('A=1\nB= spaced "quoted" $HOME \nC=\nD=x=y\n', "f", { HOME: "/h" }),
-    { env: { A: "1", B: ' spaced "quoted" $HOME ', C: "", D: "x=y" } },
+    {
+      env: { A: "1", B: ' spaced "quoted" $HOME ', C: "", D: "x=y" },
+      lineOf: { A: 1, B: 2, C: 3, D: 4 },
+    },
   );
 });
 
@@ -16,13 +19,14 @@ Deno.test("# comments, blank lines, CRLF line ends and a byte order mark are ski
       "f",
       {},
     ),
-    { env: { A: "1", B: "2", C: "3 # not a comment" } },
+    { env: { A: "1", B: "2", C: "3 # not a comment" }, lineOf: { A: 5, B: 6, C: 7 } },
   );
 });
 
 Deno.test("a bare KEY passes the caller's value, or nothing when the caller has none", () => {
   assert.deepEqual(parseEnvFile("HOME\nNOPE\nEMPTY\n", "f", { HOME: "/h", EMPTY: "" }), {
     env: { HOME: "/h", EMPTY: "" },
+    lineOf: { HOME: 1, EMPTY: 3 },
   });
 });
 
@@ -33,11 +37,11 @@ Deno.test("a bare KEY whose caller's value is not UTF-8 text is refused, naming 
       "f:2: LATIN1: its value in ww's environment is not UTF-8 text, which ww would pass on changed; give KEY=VALUE in UTF-8",
   });
   // A key the caller has not set at all still passes nothing.
-  assert.deepEqual(parseEnvFile("NOPE\n", "f", {}, notText), { env: {} });
+  assert.deepEqual(parseEnvFile("NOPE\n", "f", {}, notText), { env: {}, lineOf: {} });
 });
 
-Deno.test("a later line for the same key wins", () => {
-  assert.deepEqual(parseEnvFile("A=1\nA=2\n", "f", {}), { env: { A: "2" } });
+Deno.test("a later line for the same key wins, and is the line that set it", () => {
+  assert.deepEqual(parseEnvFile("A=1\nA=2\n", "f", {}), { env: { A: "2" }, lineOf: { A: 2 } });
 });
 
 Deno.test("a bad line is one error naming file:line", () => {
@@ -60,5 +64,5 @@ Deno.test("a bad line is one error naming file:line", () => {
 });
 
 Deno.test("an empty file sets nothing", () => {
-  assert.deepEqual(parseEnvFile("", "f", {}), { env: {} });
+  assert.deepEqual(parseEnvFile("", "f", {}), { env: {}, lineOf: {} });
 });

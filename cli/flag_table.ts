@@ -34,6 +34,7 @@ import { commandLineEnvKeyProblem, grantProblem } from "../core/config.ts";
 import { osReason, UsageError } from "../core/errors.ts";
 import { jailIdProblem } from "../jail/ids.ts";
 import { absolutePath } from "../core/path.ts";
+import { clipText } from "../core/escape.ts";
 import type { HostGrants } from "../rpc/types.ts";
 
 /** What the flags have said so far; parseRunArgs turns it into a RunConfig. */
@@ -41,6 +42,8 @@ export interface FlagState {
   readonly fds: FdGrant[];
   readonly own: OwnGrant[];
   readonly env: Record<string, string>;
+  /** Where each variable of `env` was set: `--env KEY=VALUE`, `--env KEY`, `--env-file FILE:LINE`. */
+  readonly envFrom: Record<string, string>;
   ipfsFlag?: string;
   ipfsTimeoutMs?: number;
   debug: boolean;
@@ -69,6 +72,7 @@ export function newFlagState(): FlagState {
     fds: [],
     own: [],
     env: {},
+    envFrom: {},
     debug: false,
     help: false,
     explain: false,
@@ -185,7 +189,7 @@ export const FLAGS: readonly Flag[] = [
     group: "run",
     help:
       "set KEY to VALUE in the program's otherwise empty environment (repeatable); KEY alone passes the caller's KEY, or nothing when the caller has none (as `docker run -e`)",
-    set: (s, value, c) => parseEnv(value, c, s.env),
+    set: (s, value, c) => parseEnv(value, c, s),
   },
   {
     name: "--env-file",
@@ -196,7 +200,9 @@ export const FLAGS: readonly Flag[] = [
     // In command-line order with --env: a later value for the same key wins.
     set: (s, value, c) => {
       if (value === "") throw new UsageError("--env-file: the path is empty");
-      Object.assign(s.env, readEnvFile(value, absolutePath(c.cwd, value), c));
+      const { env, lineOf } = readEnvFile(value, absolutePath(c.cwd, value), c);
+      Object.assign(s.env, env);
+      for (const key in lineOf) s.envFrom[key] = `--env-file ${value}:${lineOf[key]}`;
     },
   },
   {
@@ -514,7 +520,11 @@ function parseGrant(value: string, earlier: readonly FdGrant[]): FdGrant {
   return grant;
 }
 
-function readEnvFile(name: string, path: string, context: FlagContext): Record<string, string> {
+function readEnvFile(
+  name: string,
+  path: string,
+  context: FlagContext,
+): { env: Record<string, string>; lineOf: Record<string, number> } {
   const { readFile } = context;
   let text: string;
   try {
@@ -530,7 +540,7 @@ function readEnvFile(name: string, path: string, context: FlagContext): Record<s
   }
   const parsed = parseEnvFile(text, name, context.callerEnv, context.callerEnvNotText);
   if ("error" in parsed) throw new UsageError(`--env-file ${parsed.error}`);
-  return parsed.env;
+  return parsed;
 }
 
 /** `name=ADDR` or, for --open, `name=PATH[:MODE]`; the address itself is checked afterwards. */
@@ -554,7 +564,8 @@ function parseOwnGrant(flag: "--listen" | "--connect" | "--open", value: string)
   return { name, open: path, mode };
 }
 
-function parseEnv(value: string, context: FlagContext, env: Record<string, string>): void {
+function parseEnv(value: string, context: FlagContext, s: FlagState): void {
+  const { env, envFrom } = s;
   const { callerEnv } = context;
   const eq = value.indexOf("=");
   const key = eq < 0 ? value : value.slice(0, eq);
@@ -562,11 +573,11 @@ function parseEnv(value: string, context: FlagContext, env: Record<string, strin
   if (problem) throw new UsageError(`--env ${value}: ${problem}`);
   if (eq < 0) {
     // Like `docker run -e KEY`: the caller's value, or nothing when the caller has none.
-    if (key in callerEnv) env[key] = callerEnv[key];
+    if (key in callerEnv) [env[key], envFrom[key]] = [callerEnv[key], `--env ${key}`];
     else if (context.callerEnvNotText?.(key)) throw new UsageError(`--env ${key}: ${NOT_TEXT}`);
     return;
   }
   const v = value.slice(eq + 1);
   if (v.includes("\0")) throw new UsageError(`--env ${key}: the value contains a NUL byte`);
-  env[key] = v;
+  [env[key], envFrom[key]] = [v, `--env ${key}=${clipText(v, 40)}`];
 }

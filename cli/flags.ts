@@ -7,7 +7,11 @@ import type { JailPolicy } from "../jail/policy.ts";
 import { chooseIpfsApi, ipfsApiUrl } from "../ipfs/multiaddr.ts";
 import { type Flag, FLAGS, newFlagState } from "./flag_table.ts";
 import { type TerminalFacts, wantsTty } from "./tty.ts";
-import type { RunConfig } from "../core/config.ts";
+import {
+  hostFdVariableProblem,
+  type RunConfig,
+  unbackedFdVariableProblem,
+} from "../core/config.ts";
 import { UsageError } from "../core/errors.ts";
 import { isIpfsPath } from "../core/ipfs_path.ts";
 import type { HostGrants } from "../rpc/types.ts";
@@ -138,6 +142,11 @@ export function parseRunArgs(
   if (ownProblem) throw new UsageError(ownProblem);
   const activationProblem = socketActivationProblem(own, s.socketActivation);
   if (activationProblem) throw new UsageError(activationProblem);
+  // Checked again by startProgram, which cannot tell --env from --env-file.
+  const names = [...fds, ...own].map((g) => g.name);
+  const envProblem = unbackedFdVariableProblem(env, names, "commandLine", s.envFrom) ??
+    hostFdVariableProblem(env, s.socketActivation, "commandLine", s.envFrom);
+  if (envProblem) throw new UsageError(envProblem);
   if (program === undefined) {
     throw new UsageError("missing <binary> (usage: ww run [flags] <binary> [args...])");
   }

@@ -156,7 +156,8 @@ export function execStringsProblem(
  * Why `env` sets a `WW_FD_<NAME>` variable that no grant of `names` backs, or undefined: a guest
  * reading the map (GetFDMap) would take it for a grant, naming a descriptor ww never gave. A
  * variable a grant backs is overridden by the grant (layoutFds). Worded for `words`' caller: the
- * command line's --env and --env-file, or a library caller's env and fds.
+ * command line's --env and --env-file (naming the one that set the variable when `from` says,
+ * as FlagState.envFrom does), or a library caller's env and fds.
  *
  * @example
  * unbackedFdVariableProblem({ WW_FD_DB: "9" }, []);
@@ -166,13 +167,12 @@ export function unbackedFdVariableProblem(
   env: Readonly<Record<string, string>>,
   names: readonly string[],
   words: Wording = "commandLine",
+  from: Readonly<Record<string, string>> = {},
 ): string | undefined {
   const backed = new Set(names.map(fdEnvVar));
   for (const [key, value] of Object.entries(env)) {
     if (!key.startsWith("WW_FD_") || backed.has(key)) continue;
-    const where = words === "commandLine"
-      ? `--env ${key}=${clipText(value, 40)} (or --env-file)`
-      : `env ${key}`;
+    const where = words === "commandLine" ? commandLineOrigin(key, value, from) : `env ${key}`;
     const name = key.slice("WW_FD_".length);
     const grant = name.toLowerCase();
     const why = backed.has(key.toUpperCase())
@@ -190,7 +190,8 @@ export function unbackedFdVariableProblem(
 /**
  * Why `env` sets WW_HOST_FD, or undefined: ww sets it, exactly when the host socket is not fd 3
  * (under socket activation, where ww's own value replaces any other), and a guest library takes
- * the descriptor it names for the host socket. Worded for `words`' caller.
+ * the descriptor it names for the host socket. Worded for `words`' caller, as
+ * unbackedFdVariableProblem.
  *
  * @example
  * hostFdVariableProblem({ WW_HOST_FD: "4" }, false);
@@ -200,15 +201,25 @@ export function hostFdVariableProblem(
   env: Readonly<Record<string, string>>,
   socketActivation: boolean,
   words: Wording = "commandLine",
+  from: Readonly<Record<string, string>> = {},
 ): string | undefined {
   const value = env.WW_HOST_FD;
   if (value === undefined || socketActivation) return undefined;
   const where = words === "commandLine"
-    ? `--env WW_HOST_FD=${clipText(value, 40)} (or --env-file)`
+    ? commandLineOrigin("WW_HOST_FD", value, from)
     : "env WW_HOST_FD";
   return `${where}: WW_HOST_FD is ww's, set under ${
     words === "commandLine" ? "--socket-activation" : "socketActivation"
   } to the host socket's descriptor, which a guest library takes it for`;
+}
+
+/** The flag that set `key`, as `from` says, or both flags that could have. */
+function commandLineOrigin(
+  key: string,
+  value: string,
+  from: Readonly<Record<string, string>>,
+): string {
+  return from[key] ?? `--env ${key}=${clipText(value, 40)} (or --env-file)`;
 }
 
 /**

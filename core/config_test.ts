@@ -45,6 +45,13 @@ Deno.test("a WW_FD_ variable set by hand is refused unless a grant of its name b
     unbackedFdVariableProblem({ WW_FD_DB: "9", WW_FD_LOG: "8" }, ["db"]),
     "--env WW_FD_LOG=8 (or --env-file): WW_FD_ variables are ww's, one for each descriptor grant, and no grant is named log (grant one: --with-fd log=FD)",
   );
+  // Where the command line's parser knows which flag set it, that flag alone.
+  assert.match(
+    unbackedFdVariableProblem({ WW_FD_LOG: "8" }, [], "commandLine", {
+      WW_FD_LOG: "--env-file app.env:3",
+    })!,
+    /^--env-file app\.env:3: WW_FD_ variables are ww's/,
+  );
   assert.equal(
     unbackedFdVariableProblem({ WW_FD_LOG: "8" }, [], "library"),
     "env WW_FD_LOG: WW_FD_ variables are ww's, one for each descriptor grant, and no grant is named log (grant one: fds)",
@@ -77,6 +84,12 @@ Deno.test("WW_HOST_FD set by hand is refused, unless socket activation sets it a
   assert.equal(
     hostFdVariableProblem({ WW_HOST_FD: "4" }, false),
     "--env WW_HOST_FD=4 (or --env-file): WW_HOST_FD is ww's, set under --socket-activation to the host socket's descriptor, which a guest library takes it for",
+  );
+  assert.match(
+    hostFdVariableProblem({ WW_HOST_FD: "4" }, false, "commandLine", {
+      WW_HOST_FD: "--env WW_HOST_FD",
+    })!,
+    /^--env WW_HOST_FD: WW_HOST_FD is ww's/,
   );
   assert.equal(
     hostFdVariableProblem({ WW_HOST_FD: "4" }, false, "library"),

@@ -9,6 +9,10 @@ import { runWw, runWwAsUser, wwCommand } from "../support/ww.ts";
 const child = await reportFds();
 /** Stands for the program in a row; replaced by the reporter child and a unique tag. */
 const P = "<program>";
+/** An env file setting ww's own variables, on its lines 2 and 3. */
+const ownVariables = Deno.makeTempFileSync({ prefix: "wwtest-own-", suffix: ".env" });
+Deno.writeTextFileSync(ownVariables, "A=1\nWW_FD_LOG=9\nWW_HOST_FD=0\n");
+globalThis.addEventListener("unload", () => Deno.removeSync(ownVariables));
 
 interface Row {
   readonly args: readonly string[];
@@ -33,13 +37,22 @@ const ROWS: readonly Row[] = [
   {
     args: ["run", "--with-fd", "db=0", "--env", "WW_FD_LOG=9", P],
     message:
-      "--env WW_FD_LOG=9 (or --env-file): WW_FD_ variables are ww's, one for each descriptor grant, and no grant is named log",
+      "--env WW_FD_LOG=9: WW_FD_ variables are ww's, one for each descriptor grant, and no grant is named log",
+  },
+  // From an env file, the message said "--env WW_FD_LOG=9 (or --env-file)": now the file's line.
+  {
+    args: ["run", "--env-file", ownVariables, P],
+    message: `--env-file ${ownVariables}:2: WW_FD_ variables are ww's`,
+  },
+  {
+    args: ["run", "--with-fd", "log=0", "--env-file", ownVariables, P],
+    message: `--env-file ${ownVariables}:3: WW_HOST_FD is ww's`,
   },
   // A guest library took the descriptor it named for the host socket.
   {
     args: ["run", "--env", "WW_HOST_FD=0", P],
     message:
-      "--env WW_HOST_FD=0 (or --env-file): WW_HOST_FD is ww's, set under --socket-activation to the host socket's descriptor",
+      "--env WW_HOST_FD=0: WW_HOST_FD is ww's, set under --socket-activation to the host socket's descriptor",
   },
   { args: ["doctor", "extra"], message: "doctor takes no arguments (extra); try ww doctor" },
   {
