@@ -251,10 +251,9 @@ async function writeOutput(
   wake: number,
   state: PumpState,
 ): Promise<"all" | "gone" | "late"> {
-  let off = 0;
-  while (off < bytes.length) {
+  const written = await writeEvery(STDOUT, bytes, async () => {
     const left = state.writeUntil - Date.now();
-    if (left <= 0) return "late";
+    if (left <= 0) return "stop";
     // Once woken (the program ended: the wake pipe stays readable), the wait looks again at
     // writeUntil every RECHECK_MS, since endSoon may come later (a signal to ww).
     const { ready } = await pollEither(
@@ -263,24 +262,38 @@ async function writeOutput(
       state.ending ? -1 : wake,
       state.ending ? Math.min(left, RECHECK_MS) : -1,
     );
-    if (!ready) continue;
-    const n = writeSome(STDOUT, bytes.subarray(off));
-    if (n === null) return "gone";
-    if (n > 0) off += n;
-  }
-  return "all";
+    return ready ? "room" : "again";
+  });
+  return written === "stopped" ? "late" : written;
 }
 
 /** Writes all of `bytes`, waiting while `fd` is full; false when it cannot, or when woken. */
 async function writeAll(fd: number, bytes: Uint8Array, wake: number): Promise<boolean> {
+  const written = await writeEvery(fd, bytes, async () => {
+    const { ready, woken } = await pollEither(fd, POLLOUT, wake);
+    return woken ? "stop" : ready ? "room" : "again";
+  });
+  return written === "all";
+}
+
+/**
+ * Writes all of `bytes` to `fd`, asking `waitForRoom` before each write: it waits, then says
+ * whether `fd` has room now, whether to wait again, or to stop. "gone" when a write fails (the
+ * reader left: EPIPE; or any other failure), "stopped" when told to stop first.
+ */
+async function writeEvery(
+  fd: number,
+  bytes: Uint8Array,
+  waitForRoom: () => Promise<"room" | "again" | "stop">,
+): Promise<"all" | "gone" | "stopped"> {
   let off = 0;
   while (off < bytes.length) {
-    const { ready, woken } = await pollEither(fd, POLLOUT, wake);
-    if (woken) return false;
-    if (!ready) continue;
+    const room = await waitForRoom();
+    if (room === "stop") return "stopped";
+    if (room === "again") continue;
     const n = writeSome(fd, bytes.subarray(off));
-    if (n === null) return false;
+    if (n === null) return "gone";
     if (n > 0) off += n;
   }
-  return true;
+  return "all";
 }
