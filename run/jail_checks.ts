@@ -39,8 +39,7 @@ export function checkJailStart(o: {
     checkNoDirectoryGrant(o.config.fds);
     if (o.bwrapArgv) checkBwrapArgc(o.bwrapArgv.length, o.config.args.length);
   } else if (!jail.net) {
-    checkNoUnixDatagram(o.config.fds, o.stdio);
-    checkNoSocketPath(o.config.fds);
+    checkSocketsWithoutNet(o.config.fds, o.stdio);
   }
   if (o.jailUser) {
     checkJailAccess(o.jailUser, o.leased, o.program, {
@@ -84,57 +83,48 @@ function isDirectory(fd: number): boolean {
 const STDIO_NAMES = ["stdin", "stdout", "stderr"];
 
 /**
- * Refuses a unix datagram socket reaching the program under native without --net, granted or as
- * its stdin, stdout or stderr: it sends to any unix socket of the host by path (an ssh-agent,
- * D-Bus) with sendto or sendmsg, whose address neither Landlock nor seccomp sees. (A stream socket
- * cannot be connected anew there: seccomp denies connect.) bwrap's mount namespace hides those.
+ * Refuses, under native without --net, a socket reaching the program that would reach more than
+ * it shows, or nothing. A unix datagram socket, granted or as its stdin, stdout or stderr, sends
+ * to any unix socket of the host by path (an ssh-agent, D-Bus) with sendto or sendmsg, whose
+ * address neither Landlock nor seccomp sees (a stream socket cannot be connected anew there:
+ * seccomp denies connect; bwrap's mount namespace hides those sockets). A granted O_PATH
+ * descriptor of a socket is only for connecting to it (by /proc/self/fd/N), and without a network
+ * of its own the program may make no socket to connect with (under bwrap it connects to that one
+ * socket; ww connects one itself with --connect).
  */
-function checkNoUnixDatagram(fds: RunConfig["fds"], stdio: readonly number[]): void {
+function checkSocketsWithoutNet(fds: RunConfig["fds"], stdio: readonly number[]): void {
   // statx first: a descriptor that is no socket (most are) costs no getsockopt, whose symbols
   // a run binds only when it needs them.
   const isDatagram = (fd: number) => isSocketDescriptor(fd) && isUnixDatagram(fd);
-  const why = "a unix datagram socket, which sends to any unix socket of the host (an ssh-agent, " +
-    "D-Bus) in the native jail without a network of its own;";
+  const datagram = "a unix datagram socket, which sends to any unix socket of the host " +
+    "(an ssh-agent, D-Bus) in the native jail without a network of its own;";
+  const pathOnly = "an O_PATH descriptor of a socket, which a program can only connect to, and " +
+    "the native jail without a network of its own lets it make no socket;";
   for (const { name, source } of fds) {
-    if (!isDatagram(source)) continue;
+    if (!isSocketDescriptor(source)) continue;
+    const named = isPathOnly(source);
+    if (!named && !isUnixDatagram(source)) continue;
+    const why = named ? pathOnly : datagram;
+    const connect = (how: string) => named ? ` let ww connect it (${how}),` : "";
     throw new GrantError(
       name,
-      `grant ${name}: descriptor ${source} is ${why} use jail.backend "bwrap", or allow the host's network with jail.net`,
+      `grant ${name}: descriptor ${source} is ${why}${
+        connect(`own: { name: "${name}", connect: "unix:PATH" }`)
+      } use jail.backend "bwrap", or allow the host's network with jail.net`,
       {
-        commandLine:
-          `--with-fd ${name}=${source}: fd ${source} is ${why} use --jail=bwrap, or allow the host's network with --net`,
+        commandLine: `--with-fd ${name}=${source}: fd ${source} is ${why}${
+          connect(`--connect ${name}=unix:PATH`)
+        } use --jail=bwrap, or allow the host's network with --net`,
       },
     );
   }
   stdio.forEach((fd, i) => {
     if (!isDatagram(fd)) return;
-    const what = `the program's ${STDIO_NAMES[i]} (fd ${i}) is ${why} use`;
+    const what = `the program's ${STDIO_NAMES[i]} (fd ${i}) is ${datagram} use`;
     throw new SetupError(`${what} jail.backend "bwrap", or jail.net`, {
       commandLine: `${what} --jail=bwrap, or --net`,
     });
   });
-}
-
-/**
- * Refuses a granted O_PATH descriptor of a unix socket under native without --net: a program uses
- * one only to connect to the socket (by /proc/self/fd/N), and without a network of its own it may
- * make no socket (seccomp), so the grant would give nothing. Under bwrap it connects to that one
- * socket; ww connects one itself with --connect.
- */
-function checkNoSocketPath(fds: RunConfig["fds"]): void {
-  for (const { name, source } of fds) {
-    if (!isSocketDescriptor(source) || !isPathOnly(source)) continue;
-    const why = "an O_PATH descriptor of a socket, which a program can only connect to, and the " +
-      "native jail without a network of its own lets it make no socket;";
-    throw new GrantError(
-      name,
-      `grant ${name}: descriptor ${source} is ${why} let ww connect it (own: { name: "${name}", connect: "unix:PATH" }), use jail.backend "bwrap", or allow the host's network with jail.net`,
-      {
-        commandLine:
-          `--with-fd ${name}=${source}: fd ${source} is ${why} let ww connect it (--connect ${name}=unix:PATH), use --jail=bwrap, or allow the host's network with --net`,
-      },
-    );
-  }
 }
 
 /**
