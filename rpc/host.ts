@@ -8,6 +8,8 @@ import { SIGNALS } from "../run/signals.ts";
 import type { ExecProcess, HostGrants, HostServices, IpfsEntryType, VatLimits } from "./types.ts";
 import { GRANT_NAMES } from "./types.ts";
 import { type CallContext, type CapServer, serveVat } from "./vat.ts";
+import { listFieldProblem } from "./validate.ts";
+import { ListElementSize } from "npm:capnp-es@0.0.16";
 import * as ww from "./ww_capnp.ts";
 import type { ByteStream } from "../ffi/stream.ts";
 
@@ -228,7 +230,10 @@ class IpfsServer extends TableServer {
       r.type = ENTRY_TYPES[s.type];
     },
     async (call: CallContext) => {
-      const data = call.params(ww.Ipfs_Add$Params).data.toUint8Array();
+      const params = call.params(ww.Ipfs_Add$Params);
+      const wrong = listFieldProblem(params, 0, ListElementSize.BYTE);
+      if (wrong) throw new Error(`data: ${wrong}`);
+      const data = params.data.toUint8Array();
       const cid = await this.#ipfs.add(data.slice());
       call.results(ww.Ipfs_Add$Results).cid = cid;
     },
@@ -263,6 +268,10 @@ class ExecutorServer extends TableServer {
       };
       const refusal = execRefusal({ program: p.program, grants }, this.host.grants);
       if (refusal) throw new Error(refusal);
+      for (const [index, field] of [[1, "args"], [2, "fds"]] as const) {
+        const wrong = listFieldProblem(p, index, ListElementSize.POINTER);
+        if (wrong) throw new Error(`${field}: ${wrong}`);
+      }
       const starting = exec({
         program: p.program,
         args: p.args.toArray(),

@@ -6,6 +6,10 @@
 // the whole message up front does the same: every object lies inside its segment, far pointers
 // land inside theirs, nesting is at most MAX_DEPTH deep, and the words visited (counting an
 // object once per pointer to it) stay under a traversal limit, so no message can amplify work.
+// That walk knows no schema; listFieldProblem checks, where a list field is read, that the list
+// is the one the schema has.
+
+import * as capnp from "npm:capnp-es@0.0.16";
 
 /** Why `frame` (one stream-framed message) is not a well-formed message, or undefined. */
 export function messageProblem(
@@ -124,4 +128,39 @@ export function messageProblem(
   };
 
   return pointer(0, 0, 0);
+}
+
+/** What each element size of a list pointer holds, in a message. */
+const ELEMENTS = ["void", "bits", "bytes", "16-bit values", "32-bit values", "64-bit values"]
+  .concat(["pointers", "structs"]);
+
+/**
+ * Why pointer field `index` of struct `s` (of a peer's message, checked by messageProblem) is
+ * neither null nor a list of `size` elements, the schema's, or undefined. capnp-es reads a list
+ * field by its type's element size, whatever the pointer says: a List(Text) sent as a List(Void)
+ * had the words after it, which messageProblem took for nothing, read as text pointers, and one
+ * 8 MiB message made ww hold gigabytes of text; sent as a long List(Void), a JavaScript array of
+ * its length.
+ *
+ * @example
+ * listFieldProblem(params, 1, capnp.ListElementSize.POINTER);
+ * // "a list of void where the schema has a list of pointers" (for args sent as a List(Void))
+ */
+export function listFieldProblem(
+  s: capnp.Struct,
+  index: number,
+  size: capnp.ListElementSize,
+): string | undefined {
+  // A struct sent with fewer pointers than the schema's holds none there: capnp-es's getter
+  // refuses it.
+  if (index >= capnp.utils.getSize(s).pointerLength) return undefined;
+  const p = capnp.utils.getPointer(index, s);
+  if (capnp.utils.isNull(p)) return undefined;
+  if (capnp.utils.getTargetPointerType(p) !== capnp.PointerType.LIST) {
+    return `not a list where the schema has a list of ${ELEMENTS[size]}`;
+  }
+  const got = capnp.utils.getTargetListElementSize(p);
+  return got === size
+    ? undefined
+    : `a list of ${ELEMENTS[got]} where the schema has a list of ${ELEMENTS[size]}`;
 }

@@ -19,7 +19,7 @@ import * as rpc from "npm:capnp-es@0.0.16/capnp/rpc";
 import type { ByteStream } from "../ffi/stream.ts";
 import { clipText, foreignText } from "../core/escape.ts";
 import { FrameError, readFrames } from "./frame.ts";
-import { messageProblem } from "./validate.ts";
+import { listFieldProblem, messageProblem } from "./validate.ts";
 import type { VatLimits } from "./types.ts";
 
 /** A capability served to the guest. */
@@ -189,7 +189,11 @@ export async function serveVat(
     if (e instanceof Violation || e instanceof FrameError) vat.fail(e.message);
     else if ((e as { code?: unknown }).code === "ECONNRESET") {
       // A guest that exits with replies unread resets the socket: it is gone, not at fault.
-    } else vat.fail(`a malformed message (${e instanceof Error ? e.message : e})`);
+    } else {
+      // capnp-es's own words for it (a root that is no struct, a text of no bytes) name its
+      // internals, not the message.
+      vat.fail("a malformed message (a field that does not match the schema)");
+    }
   }
   if (vat.failure !== undefined) options.log(`${vat.failure}; closed the RPC connection`);
   await vat.shutdown();
@@ -397,6 +401,8 @@ class Vat {
    */
   #paramCaps(params: rpc.Payload): ParamCaps {
     if (!params._hasCapTable()) return { caps: [], cancel: () => {} };
+    const wrong = listFieldProblem(params, 1, capnp.ListElementSize.COMPOSITE);
+    if (wrong) throw new Violation(`a call's capability table is ${wrong}`);
     const count = params.capTable.length;
     if (count > MAX_PARAM_CAPS) {
       throw new Violation(`a call passes ${count} capabilities (at most ${MAX_PARAM_CAPS})`);
@@ -430,6 +436,8 @@ class Vat {
   ): { start: () => void; cancel: () => void } {
     const questionId = p.questionId;
     const now = (reason: string) => ({ start: () => then(reason), cancel: () => {} });
+    const wrong = listFieldProblem(p, 0, capnp.ListElementSize.COMPOSITE);
+    if (wrong) return now(`the path into the results of question ${questionId} is ${wrong}`);
     if (p.transform.length > MAX_PATH) {
       return now(
         `a path of ${p.transform.length} steps into the results of question ${questionId}`,

@@ -142,6 +142,12 @@ const violations: [string, () => Uint8Array, RegExp][] = [
     () => new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0]),
     /malformed/,
   ],
+  // capnp-es's words for it ("CAPNP-TS024 Attempted to convert pointer ...") named its internals.
+  [
+    "a message whose root is an empty list",
+    () => new Uint8Array([0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0]),
+    /a malformed message \(a field that does not match the schema\)/,
+  ],
 ];
 
 for (const [what, bytes, reason] of violations) {
@@ -180,10 +186,21 @@ Deno.test("finished calls do not count against the limit", async () => {
   assert.deepEqual(c.log, []);
 });
 
+/** A call of identity on the bootstrap whose params' cap table is a list of `n` pointers. */
+function capTableOfPointers(q: number, n: number): capnp.Message {
+  const m = call(q, { answer: 0 }, HOST, 0);
+  capnp.utils.initList(1, capnp.TextList, n, m.getRoot(rpc.Message).call.params);
+  return m;
+}
+
 Deno.test("protocol violations close the connection with one log line", async () => {
   const cases: [capnp.Message[], RegExp][] = [
     [[bootstrap(0), bootstrap(0)], /reused question 0/],
     [[finish(5)], /finished question 5, which is not outstanding/],
+    [
+      [bootstrap(0), capTableOfPointers(1, 3)],
+      /a call's capability table is a list of pointers where the schema has a list of structs/,
+    ],
   ];
   for (const [messages, reason] of cases) {
     const c = connect();
@@ -551,4 +568,82 @@ Deno.test("an Abort's reason is logged cut to 4096 characters, so ww's own line 
     line,
     /^ww: t: the guest aborted: (\\x1b)+… \(\d+ more characters\); closed the RPC connection$/,
   );
+});
+
+// capnp-es reads a list field by its schema's element size, whatever the pointer says: args sent
+// as a long List(Void) made ww allocate an array of its length (1.1 GB for one message), and a
+// short one, the words after it read as text pointers, a copy of one big text for each.
+Deno.test("Executor.start's args or fds sent as a list of another element size are an exception, and nothing starts", async () => {
+  const [hostFd, guestFd] = unixSocketPair();
+  const log: string[] = [];
+  const started: string[][] = [];
+  const served = serveHost(new FdStream(hostFd), { console: false, ipfs: false, exec: true }, {
+    programName: "t",
+    version: "0",
+    stderr: (l) => log.push(l),
+    exec: (request) => {
+      started.push([...request.args]);
+      return Promise.reject(new Error("not started"));
+    },
+  });
+  const guest = new FdStream(guestFd);
+  const frames = readFrames(guest, { maxBytes: 1 << 24, maxSegments: 512 });
+  const send = (m: capnp.Message) => guest.write(new Uint8Array(m.toArrayBuffer()));
+  const start = (
+    q: number,
+    field: 1 | 2,
+    list: capnp.ListCtor<unknown> | "void",
+    length: number,
+  ) => {
+    const m = call(q, { answer: 1, path: [0] }, ww.Executor$Client.interfaceId, 0);
+    const params = m.getRoot(rpc.Message).call.params;
+    const content = capnp.utils.initStructAt(0, ww.Executor_Start$Params, params);
+    content.program = "/bin/true";
+    if (list !== "void") capnp.utils.initList(field, list, length, content);
+    else {
+      // capnp-es's VoidList is a list of pointers: a List(Void) of `length` takes no words.
+      capnp.utils.initList(field, capnp.Uint8List, 0, content);
+      const p = capnp.utils.getPointer(field, content);
+      p.segment.setUint32(p.byteOffset + 4, length << 3);
+    }
+    return m;
+  };
+  await send(bootstrap(0));
+  await send(call(1, { answer: 0 }, HOST, 3));
+  const cases: [number, 1 | 2, capnp.ListCtor<unknown> | "void", RegExp][] = [
+    [2, 1, "void", /^args: a list of void where the schema has a list of pointers$/],
+    [3, 2, capnp.Uint8List, /^fds: a list of bytes where the schema has a list of pointers$/],
+    [4, 1, capnp.Uint64List, /^args: a list of 64-bit values where/],
+  ];
+  for (const [q, field, list, reason] of cases) await send(start(q, field, list, 1000));
+  const reasons = new Map<number, string>();
+  while (reasons.size < cases.length) {
+    const r = await frames.next();
+    assert.ok(!r.done, "the host closed the connection");
+    const m = new capnp.Message(r.value, false).getRoot(rpc.Message);
+    if (m._isReturn && m.return.answerId >= 2) {
+      reasons.set(m.return.answerId, m.return.exception.reason);
+    }
+  }
+  for (const [q, , , reason] of cases) assert.match(reasons.get(q)!, reason);
+  assert.deepEqual(started, []);
+  guest.close();
+  await served;
+  assert.deepEqual(log, []);
+});
+
+Deno.test("a path into an answer sent as a list of pointers fails the call, and the connection goes on", async () => {
+  const c = connect();
+  const m = call(1, { answer: 0, path: [0] }, HOST, 0);
+  const target = m.getRoot(rpc.Message).call.target.promisedAnswer;
+  capnp.utils.initList(0, capnp.TextList, 2, target);
+  await c.send(bootstrap(0), m, call(2, { answer: 0 }, HOST, 0));
+  assert.match(
+    (await returnOf(c, 1)).exception.reason,
+    /the path into the results of question 0 is a list of pointers where the schema has a list of structs/,
+  );
+  assert.equal((await returnOf(c, 2)).which(), rpc.Return_Which.RESULTS);
+  c.guest.close();
+  await c.served;
+  assert.deepEqual(c.log, []);
 });
