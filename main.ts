@@ -154,7 +154,8 @@ async function runConfig(
       typeof import("./run/explain_program.ts")
     >("run/explain_program.ts");
     const [program, ...rest] = (await explainProgram(config)).lines;
-    console.log([program, ...await explainName(config), ...rest].join("\n"));
+    // One line each, whatever they quote (a program's name, an --env value).
+    console.log([program, ...await explainName(config), ...rest].map(oneLine).join("\n"));
     return 0;
   }
   // Forwarding starts before the program does: a signal that arrives while the jail is being
@@ -272,11 +273,13 @@ if (import.meta.main) {
     if (e instanceof WwError) {
       // The command line's words (its flags) where they differ from the library's (its options).
       stderr.line(`ww: ${e.commandLine ?? e.message}`);
-      if (debug && e.stack) stderr.line(e.stack);
+      if (debug && e.stack) e.stack.split("\n").forEach((l) => stderr.line(l));
       code = e.exitCode;
     } else {
       stderr.line(`ww: internal error: ${oneLine(e instanceof Error ? e.message : String(e))}`);
-      if (debug) stderr.line(e instanceof Error ? String(e.stack) : String(e));
+      if (debug) {
+        String(e instanceof Error ? e.stack : e).split("\n").forEach((l) => stderr.line(l));
+      }
       code = EXIT.usage;
     }
   }

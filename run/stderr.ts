@@ -5,6 +5,7 @@
 // stderr, then costs at most the queue's bytes, and never stops the timeout, signals or RPC.
 
 import type { NonblockingOut } from "../ffi/stderr.ts";
+import { oneLine } from "../core/escape.ts";
 
 /** Bytes of lines waiting to be written, at most. */
 export const STDERR_QUEUE_BYTES = 1 << 20;
@@ -47,9 +48,12 @@ export class StderrQueue {
     return this.#queued;
   }
 
-  /** Queues `text` and a newline, or drops and counts it when the queue has no room for it. */
+  /**
+   * Queues `text` and a newline, or drops and counts it when the queue has no room for it. It
+   * stays one line whatever it quotes (a program's name, a bind's path): see oneLine.
+   */
   line(text: string): void {
-    const bytes = encoder.encode(`${text}\n`);
+    const bytes = encoder.encode(`${oneLine(text)}\n`);
     if (this.#queued + bytes.length > this.maxBytes) {
       this.#dropped++;
       return;
