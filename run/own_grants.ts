@@ -122,6 +122,8 @@ export async function openOwnGrants(
         ? "foreign"
         : e instanceof UntrustedLinkError
         ? "untrusted link"
+        : e instanceof OwnMemoryError
+        ? "own memory"
         : e instanceof SyscallError
         ? e.code
         : undefined;
@@ -278,6 +280,14 @@ async function openOne(
   } catch (e) {
     closeFd(fd);
     throw e;
+  }
+}
+
+/** ww's own memory (/proc/self/mem), asked for by `--open`: read and written, it is ww. */
+class OwnMemoryError extends Error {
+  constructor(readonly path: string) {
+    super(`${path}: ww's own memory`);
+    this.name = "OwnMemoryError";
   }
 }
 
@@ -461,6 +471,11 @@ async function probeUnix(path: string): Promise<"refused" | "accepted" | "missin
 /** A connect to a unix socket is answered at once; this only bounds an odd one. */
 const PROBE_TIMEOUT_MS = 1_000;
 
+/** Whether `path` (an open file's, as /proc/self/fd shows it) is ww's own memory. */
+function isOwnMemory(path: string): boolean {
+  return new RegExp(`^/proc/${Deno.pid}(/task/\\d+)?/mem$`).test(path);
+}
+
 async function openFile(
   path: string,
   mode: "r" | "w" | "a" | "rw",
@@ -493,6 +508,11 @@ async function openFile(
     const info = Deno.statSync(`/proc/self/fd/${fd}`);
     // O_RDONLY opens a directory too; the program was promised a file.
     if (info.isDirectory) throw new SyscallError("open", 21, path);
+    // Through /proc/self (or thread-self, or ww's pid), the program would read and write ww:
+    // root's, often, with the run's grants and leases in hand.
+    if (isOwnMemory(Deno.readLinkSync(`/proc/self/fd/${fd}`))) {
+      throw new OwnMemoryError(path);
+    }
     return {
       fd,
       path: resolved.path,

@@ -48,6 +48,9 @@ const ROWS: readonly Row[] = [
     args: ["run", "--with-fd", "log=0", "--env-file", ownVariables, P],
     message: `--env-file ${ownVariables}:3: WW_HOST_FD is ww's`,
   },
+  // /proc/self is ww when it opens the file: the jail got ww's memory to read and write.
+  { args: ["run", "--open", "m=/proc/self/mem:rw", P], message: "that is ww's own memory" },
+  { args: ["run", "--open", "m=/proc/thread-self/mem", P], message: "that is ww's own memory" },
   // A guest library took the descriptor it named for the host socket.
   {
     args: ["run", "--env", "WW_HOST_FD=0", P],
