@@ -20,6 +20,7 @@ import {
   JailError,
   LimitError,
   NamespacesUnavailableError,
+  NotFoundError,
   type SetupError,
 } from "../core/errors.ts";
 import { planBwrapRun } from "../plan/bwrap.ts";
@@ -28,6 +29,7 @@ import { retryBwrap } from "./auto.ts";
 import { bwrapFacts, runFacts } from "./facts.ts";
 import { type JailLease, leaseJailId } from "./ids.ts";
 import { checkJailStart } from "./jail_checks.ts";
+import { GONE } from "./resolve.ts";
 import { seccompArch } from "./host.ts";
 import {
   type Cleanups,
@@ -79,19 +81,19 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
   // When ww is root the jail runs as a host uid of its own, leased until the jail has ended,
   // or the id of the jail that starts this one (--with-exec), shared until both have ended.
   const lease = sharedLease?.share(cleanups) ?? leaseJailId(config.jail, cleanups);
-  const plan = planBwrapRun({
-    ...runFacts({
-      config,
-      choice,
-      program: launchedProgram(program),
-      leased: lease?.id,
-      // bwrap makes it inside the jail, in the jail's own tmpfs: it cannot collide with another
-      // run's.
-      workdir: workdirPath(),
-      controllingTerminal: terminal?.controlling === true,
-    }),
-    bwrap: bwrapFacts(config),
+  const facts = runFacts({
+    config,
+    choice,
+    program: launchedProgram(program),
+    leased: lease?.id,
+    // bwrap makes it inside the jail, in the jail's own tmpfs: it cannot collide with another
+    // run's.
+    workdir: workdirPath(),
+    controllingTerminal: terminal?.controlling === true,
   });
+  const plan = planBwrapRun({ ...facts, bwrap: bwrapFacts(config) });
+  // A local program's real path, which bwrap binds into the jail.
+  const programFile = facts.program.held ? undefined : facts.program.source;
   const { dropTo, fds } = plan;
   checkJailStart({
     config,
@@ -185,7 +187,8 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
     const failure = stageFailure(await stageReports, config.program, "bwrap");
     await reaped;
     // No pid 1 was reported: bwrap never cloned the jail, so nothing of the program ran.
-    throw failure ?? await jailFailed(choice, config, dropTo, lease, true, bwrapSaid().reason);
+    throw failure ??
+      await jailFailed(choice, config, dropTo, lease, true, bwrapSaid().reason, programFile);
   }
   // The jail exists (no fallback can follow), and bwrap is still setting it up.
   beforeStart?.([]);
@@ -241,7 +244,7 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
       if (sentSignal !== undefined) {
         return { code: 128 + sentSignal, signal: signalName(sentSignal) };
       }
-      throw await jailFailed(choice, config, dropTo, lease, false, said.reason);
+      throw await jailFailed(choice, config, dropTo, lease, false, said.reason, programFile);
     }),
   };
 }
@@ -269,7 +272,17 @@ async function jailFailed(
   lease: JailLease | undefined,
   beforeJail: boolean,
   said: string,
-): Promise<SetupError | LimitError | CwdError> {
+  programFile?: string,
+): Promise<SetupError | LimitError | CwdError | NotFoundError> {
+  // The program's file went away after ww found it, before or as bwrap bound it into the jail
+  // ("Can't find source path P: No such file or directory", "Can't get type of source P: ...",
+  // "Can't bind mount /oldrootP on /newrootP: Unable to find \"/newrootP (deleted)\" ...").
+  if (
+    programFile !== undefined && said.startsWith("bwrap: Can't ") &&
+    said.includes(programFile) && /No such file or directory|\(deleted\)/.test(said)
+  ) {
+    return new NotFoundError(`${config.program}: ${GONE}`);
+  }
   const uid = dropTo?.uid ?? Deno.uid() ?? 0;
   const { processes } = config.jail.limits;
   const running = processesOf(uid);

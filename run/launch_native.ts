@@ -121,6 +121,7 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
     config.program,
     "native",
     silent ? await reaped : undefined,
+    facts.program.held ? undefined : facts.program.source,
   );
   if (failure) {
     await reaped;

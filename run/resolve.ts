@@ -21,6 +21,9 @@ export interface FileModeOwner {
   readonly isDirectory: boolean;
 }
 
+/** Why a local program that ww found is not there to run after all. */
+export const GONE = "no such file (it went away as ww started it)";
+
 /** The absolute path of the program to execute, or a NotFound/NotExecutable error. */
 export function resolveProgram(program: string, callerPath: string, cwd: string): string {
   if (program.includes("/")) {

@@ -18,6 +18,7 @@ import {
   type WwError,
 } from "../core/errors.ts";
 import { signalName } from "./signals.ts";
+import { GONE } from "./resolve.ts";
 import { workdirRefused } from "./tmpdir.ts";
 
 let memfd: number | undefined;
@@ -89,13 +90,15 @@ export function cannotEnterCwd(dir: string, backend: "native" | "bwrap", why: st
 /**
  * The error for a stage that did not start the program (native) or bwrap, from its reports;
  * undefined when it did. `program` is the name the user gave; `ended`, how the stage ended, when
- * it reported nothing.
+ * it reported nothing; `programFile`, a local program's real path, which the native stage opens
+ * for its Landlock rule.
  */
 export function stageFailure(
   reports: readonly StageReport[],
   program: string,
   backend: "native" | "bwrap",
   ended?: WaitStatus,
+  programFile?: string,
 ): WwError | undefined {
   const failed = reports.find((r) => "step" in r);
   if (failed && "step" in failed && failed.step === "chdir") {
@@ -113,6 +116,10 @@ export function stageFailure(
         })`,
       );
     }
+    if (
+      failed.step === "landlock" && failed.errno === ENOENT && programFile !== undefined &&
+      failed.detail === programFile
+    ) return new NotFoundError(`${program}: ${GONE}`);
     if (EXEC_STEPS.has(failed.step) && failed.errno === ENOENT) {
       return new NotFoundError(`${program}: ${error} (the file or its interpreter is missing)`);
     }

@@ -31,3 +31,13 @@ Deno.test("a stage's exec failure keeps its own exit code", () => {
   const notBinary = stageFailure([{ step: "execve", errno: ENOEXEC }], "p", "native");
   assert.ok(notBinary instanceof NotExecutableError);
 });
+
+Deno.test("a local program gone before the stage's Landlock rule for it is no such file (127); another path's is the stage's", () => {
+  const report = (detail: string) => [{ step: "landlock", errno: ENOENT, detail }];
+  const gone = stageFailure(report("/srv/app"), "./app", "native", undefined, "/srv/app");
+  assert.ok(gone instanceof NotFoundError);
+  assert.equal(gone.message, "./app: no such file (it went away as ww started it)");
+  const bind = stageFailure(report("/srv/data"), "./app", "native", undefined, "/srv/app");
+  assert.ok(!(bind instanceof NotFoundError));
+  assert.match(bind!.message, /the stage's landlock step failed: ENOENT \(\/srv\/data\)/);
+});

@@ -4,6 +4,7 @@
 // is removed when the program ends or when starting fails.
 
 import { closeFd, fdState, unixSocketPair } from "../ffi/fd.ts";
+import { SyscallError } from "../ffi/libc.ts";
 import { FdStream } from "../ffi/stream.ts";
 import { OpGroup } from "../ffi/ops.ts";
 import type { BackendChoice } from "../jail/auto.ts";
@@ -35,10 +36,13 @@ import {
   GrantError,
   LimitError,
   NamespacesUnavailableError,
+  NotExecutableError,
+  NotFoundError,
   UsageError,
+  WwError,
 } from "../core/errors.ts";
 import { Cleanups, ipfsJailPath, isScript, type Launcher, type Program } from "./launch.ts";
-import { type OpenedProgram, resolveProgram } from "./resolve.ts";
+import { GONE, type OpenedProgram, resolveProgram } from "./resolve.ts";
 import { checkNotUnderProc, checkProgramFile } from "./script.ts";
 import { workTmpdir } from "./tmpdir.ts";
 import { outOfDescriptors } from "./out_of_descriptors.ts";
@@ -389,8 +393,32 @@ export async function startProgram(
     return child;
   } catch (e) {
     cleanups.run();
-    throw outOfDescriptors(e) ?? e;
+    throw outOfDescriptors(e) ?? (guest ? undefined : programChanged(config, e)) ?? e;
   }
+}
+
+/**
+ * The resolver's own error (no such file, 127; is a directory, 126) for a local program that is
+ * gone or changed since ww found it, when `e`, a failure that is not ww's word for it, came of
+ * that: the checks and launchers read its path again (its real path, its owner and mode), and a
+ * program replaced in between made ww say "internal error: No such file or directory".
+ */
+function programChanged(config: RunConfig, e: unknown): WwError | undefined {
+  if (e instanceof WwError || isIpfsPath(config.program)) return undefined;
+  let path: string;
+  try {
+    path = resolveProgram(config.program, Deno.env.get("PATH") ?? "", Deno.cwd());
+  } catch (now) {
+    return now instanceof WwError ? now : undefined;
+  }
+  // Back by now: Deno's error, or ww's own call's, names the path it failed on.
+  if (e instanceof Deno.errors.NotFound && e.message.includes(`'${path}'`)) {
+    return new NotFoundError(`${config.program}: ${GONE}`);
+  }
+  if (e instanceof SyscallError && e.context === path) {
+    return new NotExecutableError(`${config.program}: it changed as ww started it (${e.code})`);
+  }
+  return undefined;
 }
 
 /**
