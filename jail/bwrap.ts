@@ -168,6 +168,23 @@ export function bwrapHostPath(
 }
 
 /**
+ * The loader's files in /etc that ww mounts itself: all of `host.etc` but those a bind of the same
+ * host path shows already (`--ro-bind /etc`). Mounted on such a bind, a file that is a symlink
+ * there (/etc/localtime) was resolved in bwrap's new root, where it leads nowhere, and bwrap could
+ * not make its mount point.
+ *
+ * @example
+ * ownEtcFiles({ ...host, etc: ["/etc/ld.so.cache", "/etc/localtime"] },
+ *   { ...mounts, binds: [{ source: "/etc", dest: "/etc", writable: false }] });
+ * // []
+ */
+export function ownEtcFiles(host: HostFiles, mounts: Pick<BwrapMounts, "binds">): string[] {
+  return host.etc.filter((path) =>
+    !mounts.binds.some((b) => b.source === b.dest && isWithin(path, b.dest))
+  );
+}
+
+/**
  * The arguments after `bwrap`.
  *
  * @example
@@ -188,7 +205,7 @@ export function bwrapArgs(input: BwrapInput): string[] {
     if (entry.kind === "dir") op(entry.path, "--ro-bind", entry.path, entry.path);
     else op(entry.path, "--symlink", entry.target, entry.path);
   }
-  for (const path of host.etc) op(path, "--ro-bind", path, path);
+  for (const path of ownEtcFiles(host, mounts)) op(path, "--ro-bind", path, path);
   op("/proc", "--proc", "/proc");
   // Sysctl files are writable by their owner, host uid 0, without any capability
   // (kernel/sysctl.c, test_perm), and when ww runs as root the jail's uid maps to host uid 0:

@@ -519,3 +519,16 @@ Deno.test("bwrap's stderr: its words as one line (blank lines dropped, control c
     assert.equal(bwrapStderr(bytes(torn)).ended, undefined, JSON.stringify(torn));
   }
 });
+
+Deno.test("a bind of the same host path over /etc shows the loader's files: ww mounts none of them on it", () => {
+  const withEtc = { ...host, etc: ["/etc/ld.so.cache", "/etc/localtime", "/etc/ssl/openssl.cnf"] };
+  const binds = (...rs: BindRequest[]) => {
+    const mounts = planBwrapMounts(rs, { ...input, host: withEtc });
+    assert.ok(!("error" in mounts), JSON.stringify(mounts));
+    return after(bwrapArgs({ ...input, host: withEtc, mounts }), "--ro-bind", 2)
+      .map(([s]) => s).filter((s) => withEtc.etc.includes(s));
+  };
+  assert.deepEqual(binds(), ["/etc/ld.so.cache", "/etc/localtime", "/etc/ssl/openssl.cnf"]);
+  assert.deepEqual(binds(req("--ro-bind", "/etc")), []);
+  assert.deepEqual(binds(req("--ro-bind", "/etc/ssl")), ["/etc/ld.so.cache", "/etc/localtime"]);
+});

@@ -3,7 +3,14 @@
 
 import { type FdSlot, hostSocketFd, socketActivated } from "../fd/layout.ts";
 import type { BackendChoice } from "../jail/auto.ts";
-import { type BwrapMounts, JAIL_GID, JAIL_HOSTNAME, JAIL_UID, STAGE_PATH } from "../jail/bwrap.ts";
+import {
+  type BwrapMounts,
+  JAIL_GID,
+  JAIL_HOSTNAME,
+  JAIL_UID,
+  ownEtcFiles,
+  STAGE_PATH,
+} from "../jail/bwrap.ts";
 import type { HostFiles } from "../jail/system_files.ts";
 import { formatIdRange, type IdRange, JAIL_IDS_ENV } from "../jail/ids.ts";
 import type { NativePlanResult } from "../jail/native.ts";
@@ -135,8 +142,10 @@ export function explainRun(input: ExplainInput): string[] {
   for (const e of input.bwrap?.host.system ?? []) {
     out.push(e.kind === "dir" ? `    ${e.path} read-only` : `    ${e.path} -> ${e.target}`);
   }
-  for (const p of input.bwrap?.host.etc ?? []) out.push(`    ${p} read-only`);
   const mounts = input.bwrap?.mounts;
+  const bwrapHost = input.bwrap?.host;
+  const etc = bwrapHost ? (mounts ? ownEtcFiles(bwrapHost, mounts) : bwrapHost.etc) : [];
+  for (const p of etc) out.push(`    ${p} read-only`);
   const tmpfs = `tmpfs of at most ${sizeText(jail.limits.tmpBytes)}`;
   out.push("    /proc (this pid namespace), /dev (null zero full random urandom tty; read-only)");
   out.push(`    /dev/shm read-write (${tmpfs})`);
