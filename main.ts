@@ -6,7 +6,7 @@ import { debugRequested, parseRunArgs } from "./cli/flags.ts";
 import { usageText } from "./cli/help.ts";
 import { ipfsApiFile } from "./ipfs/multiaddr.ts";
 import { EXIT, InterruptedError, UsageError, WwError } from "./core/errors.ts";
-import { clipText, oneLine } from "./core/escape.ts";
+import { clipMiddle, clipText, oneLine } from "./core/escape.ts";
 import { environHolds, firstNonUtf8Argument } from "./cli/argv_text.ts";
 import { forwardSignals, type SignalName, SIGNALS, STOP_SIGNALS } from "./run/signals.ts";
 import { checkInherited, type Child, startProgram } from "./run/start.ts";
@@ -276,7 +276,8 @@ if (import.meta.main) {
       if (debug && e.stack) e.stack.split("\n").forEach((l) => stderr.line(l));
       code = e.exitCode;
     } else {
-      stderr.line(`ww: internal error: ${oneLine(e instanceof Error ? e.message : String(e))}`);
+      const message = e instanceof Error ? e.message : String(e);
+      stderr.line(`ww: internal error: ${oneLine(clipMiddle(message, 8192))}`);
       if (debug) {
         String(e instanceof Error ? e.stack : e).split("\n").forEach((l) => stderr.line(l));
       }

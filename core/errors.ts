@@ -2,7 +2,7 @@
 // Messages are one line: the offending input, what is wrong, and what to do (a control character
 // in the input they quote is escaped, so it cannot break the line).
 
-import { oneLine } from "./escape.ts";
+import { clipMiddle, oneLine } from "./escape.ts";
 import { EACCES, EISDIR, ELOOP, ENAMETOOLONG, ENOEXEC, ENOTDIR, ETXTBSY } from "../ffi/errno.ts";
 
 /**
@@ -36,6 +36,9 @@ export const EXIT = {
  * }
  * ```
  */
+/** The most characters of an error's message: what it quotes is cut in the middle past this. */
+const MAX_MESSAGE = 8192;
+
 export class WwError extends Error {
   /**
    * The line `ww run` prints for this error, in the command line's words (its flags), when they
@@ -44,10 +47,13 @@ export class WwError extends Error {
   readonly commandLine?: string;
   /** `message`: one line for the user; `exitCode`: what `ww run` exits with. */
   constructor(message: string, readonly exitCode: number, options?: WwErrorOptions) {
-    // One line, whatever the input it quotes holds (a newline in a flag's value or a path).
-    super(oneLine(message), options);
+    // One line, whatever the input it quotes holds (a newline in a flag's value or a path), and
+    // one of a size that ww's stderr takes whole, however much of it that input is.
+    super(oneLine(clipMiddle(message, MAX_MESSAGE)), options);
     this.name = "WwError";
-    if (options?.commandLine !== undefined) this.commandLine = oneLine(options.commandLine);
+    if (options?.commandLine !== undefined) {
+      this.commandLine = oneLine(clipMiddle(options.commandLine, MAX_MESSAGE));
+    }
   }
 }
 

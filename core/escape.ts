@@ -86,3 +86,22 @@ export function clipText(text: string, max: number): string {
   const keep = Math.max(0, max - `… (${text.length} more characters)`.length);
   return `${text.slice(0, keep)}… (${text.length - keep} more characters)`;
 }
+
+/**
+ * `text` cut to at most `max` characters (UTF-16 units) by leaving out its middle, which is said
+ * with a count: for ww's own messages, whose start names what failed and whose end says why, when
+ * what they quote in between is huge (a 2 MB file's text).
+ *
+ * @example
+ * clipMiddle(`--ipfs ${"x".repeat(100)}: not a multiaddr`, 60);
+ * // "--ipfs xxxxxxxxxxxxx… (84 characters) …xxx: not a multiaddr"
+ */
+export function clipMiddle(text: string, max: number): string {
+  if (text.length <= max) return text;
+  const note = `… (${text.length} characters) …`;
+  const keep = Math.max(0, max - note.length);
+  const head = Math.ceil(keep / 2);
+  const tail = keep - head;
+  const cut = text.length - head - tail;
+  return `${text.slice(0, head)}… (${cut} characters) …${text.slice(text.length - tail)}`;
+}

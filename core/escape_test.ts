@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { clipText, escapeText, foreignText, oneLine } from "./escape.ts";
+import { clipMiddle, clipText, escapeText, foreignText, oneLine } from "./escape.ts";
 
 /** Reads escapeText's output back (the test's own model of the format). */
 function unescape(s: string): string {
@@ -92,4 +92,13 @@ Deno.test("foreignText cuts another party's text to ww's length, then escapes it
   const long = foreignText("\x1b".repeat(1000), 50);
   assert.ok(long.length < 250, long);
   assert.match(long, /^(\\x1b)+… \(\d+ more characters\)$/);
+});
+
+Deno.test("clipMiddle keeps a message's start and end and counts what it left out", () => {
+  const long = `--ipfs ${"x".repeat(100)}: not a multiaddr`;
+  const cut = clipMiddle(long, 60);
+  assert.equal(cut, "--ipfs xxxxxxxxxxxxx… (84 characters) …xxx: not a multiaddr");
+  assert.ok(cut.length <= 60);
+  assert.equal(clipMiddle("short", 60), "short");
+  for (const max of [0, 10, 30, 200]) assert.ok(clipMiddle(long, max).length <= Math.max(max, 22));
 });

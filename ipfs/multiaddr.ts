@@ -4,6 +4,13 @@
 // from. Pure, and tiny on purpose: it runs on every `ww run`, and the full multiaddr library costs
 // start-up time that a local program must not pay.
 
+import { clipText } from "../core/escape.ts";
+
+/** An address, or a part of it, as an error quotes it: a file's 2 MB of text is not repeated. */
+function shown(text: string): string {
+  return clipText(text, 200);
+}
+
 /**
  * The default Kubo RPC endpoint.
  *
@@ -28,37 +35,43 @@ const DNS_NAME =
 export function multiaddrToUrl(addr: string): { url: string } | { error: string } {
   const parts = addr.split("/");
   if (parts[0] !== "" || parts.length < 5) {
-    return { error: `${addr}: not a multiaddr like /ip4/127.0.0.1/tcp/5001/http` };
+    return { error: `${shown(addr)}: not a multiaddr like /ip4/127.0.0.1/tcp/5001/http` };
   }
   const [, proto, host, transport, port, scheme, ...rest] = parts;
   let hostPart: string;
   switch (proto) {
     case "ip4":
-      if (!IPV4.test(host)) return { error: `${addr}: ${host} is not an IPv4 address` };
+      if (!IPV4.test(host)) {
+        return { error: `${shown(addr)}: ${shown(host)} is not an IPv4 address` };
+      }
       hostPart = host;
       break;
     case "ip6":
       if (!/^[0-9A-Fa-f:.]+$/.test(host) || !host.includes(":")) {
-        return { error: `${addr}: ${host} is not an IPv6 address` };
+        return { error: `${shown(addr)}: ${shown(host)} is not an IPv6 address` };
       }
       hostPart = `[${host}]`;
       break;
     case "dns":
     case "dns4":
     case "dns6":
-      if (!DNS_NAME.test(host)) return { error: `${addr}: ${host} is not a DNS name` };
+      if (!DNS_NAME.test(host)) {
+        return { error: `${shown(addr)}: ${shown(host)} is not a DNS name` };
+      }
       hostPart = host;
       break;
     default:
-      return { error: `${addr}: protocol /${proto} is not supported (use /ip4, /ip6 or /dns4)` };
+      return {
+        error: `${shown(addr)}: protocol /${proto} is not supported (use /ip4, /ip6 or /dns4)`,
+      };
   }
-  if (transport !== "tcp") return { error: `${addr}: expected /tcp/<port> after the host` };
+  if (transport !== "tcp") return { error: `${shown(addr)}: expected /tcp/<port> after the host` };
   if (!/^\d{1,5}$/.test(port ?? "") || Number(port) < 1 || Number(port) > 65535) {
-    return { error: `${addr}: ${port} is not a TCP port (1-65535)` };
+    return { error: `${shown(addr)}: ${port} is not a TCP port (1-65535)` };
   }
   const trailing = rest.filter((p, i) => !(p === "" && i === rest.length - 1));
   if (trailing.length > 0 || (scheme !== undefined && !["http", "https", ""].includes(scheme))) {
-    return { error: `${addr}: only /http or /https may follow the port` };
+    return { error: `${shown(addr)}: only /http or /https may follow the port` };
   }
   return { url: `${scheme === "https" ? "https" : "http"}://${hostPart}:${port}` };
 }
@@ -79,11 +92,11 @@ export function ipfsApiUrl(addr: string): { url: string } | { error: string } {
     try {
       path = decodeURIComponent(addr.slice("/unix".length));
     } catch {
-      return { error: `${addr}: the socket path is not valid percent-encoding` };
+      return { error: `${shown(addr)}: the socket path is not valid percent-encoding` };
     }
     if (path.startsWith("//")) path = path.slice(1);
     if (path === "/" || path.includes("\0")) {
-      return { error: `${addr}: expected /unix/ and the socket's absolute path` };
+      return { error: `${shown(addr)}: expected /unix/ and the socket's absolute path` };
     }
     return { url: `http+unix://${encodeURIComponent(path)}` };
   }
@@ -91,12 +104,12 @@ export function ipfsApiUrl(addr: string): { url: string } | { error: string } {
   if (web) {
     const [, scheme, host, port] = web;
     if (Number(port) < 1 || Number(port) > 65535) {
-      return { error: `${addr}: ${port} is not a TCP port (1-65535)` };
+      return { error: `${shown(addr)}: ${port} is not a TCP port (1-65535)` };
     }
     return { url: `${scheme}://${host}:${port}` };
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(addr)) {
-    return { error: `${addr}: expected http://HOST:PORT or https://HOST:PORT` };
+    return { error: `${shown(addr)}: expected http://HOST:PORT or https://HOST:PORT` };
   }
   return multiaddrToUrl(addr);
 }

@@ -383,3 +383,29 @@ Deno.test("ww run --jail=none --ro-bind DIR runs, its warning saying DIR is not 
     Deno.removeSync(tmp, { recursive: true });
   }
 });
+
+// An error quoting a huge input was a line as long as it (a 2 MB $IPFS_PATH/api: larger than ww's
+// stderr queue, so that the line was dropped and "1 console lines dropped" said instead).
+Deno.test("an error quoting a huge input is one short line that still says what and why", async () => {
+  const tmp = privateTmp();
+  try {
+    Deno.mkdirSync(`${tmp}/repo`);
+    Deno.writeTextFileSync(`${tmp}/repo/api`, "a".repeat(2_000_000));
+    const cid = "/ipfs/bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi";
+    const runs = [
+      runWw(["run", cid], { env: { TMPDIR: tmp, IPFS_PATH: `${tmp}/repo` } }),
+      runWw(["run", "--ipfs", `/dns4/${"b".repeat(100_000)}/tcp/1`, child], {
+        env: { TMPDIR: tmp },
+      }),
+    ];
+    for (const r of await Promise.all(runs)) {
+      assert.equal(r.code, 125, r.stderr.slice(0, 500));
+      assert.match(r.stderr, /^ww: [^\n]*\n$/, "not one line");
+      assert.ok(r.stderr.length < 10_000, `${r.stderr.length} characters`);
+      assert.match(r.stderr, /(not a multiaddr|is not a DNS name)/);
+      assert.doesNotMatch(r.stderr, /lines dropped/);
+    }
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
