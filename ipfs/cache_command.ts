@@ -70,7 +70,7 @@ async function cacheLines(sub: string, dir: string): Promise<string[]> {
     case "--help":
     case "-h":
     case "help":
-      return [CACHE_USAGE];
+      return CACHE_USAGE.split("\n");
     default:
       throw new UsageError(`unknown cache command ${sub} (use ww cache list, size or clear)`);
   }

@@ -302,3 +302,13 @@ Deno.test("ww cache on a cache directory that cannot be one says so in one line"
     await Deno.remove(file);
   }
 });
+
+// The usage was one "line" holding newlines, which the escaping for stdout printed as "\n".
+Deno.test("ww cache help prints its usage a line at a time", async () => {
+  for (const word of ["help", "--help", "-h"]) {
+    const lines = await cacheCommand([word], { HOME: "/nonexistent" });
+    assert.ok(lines.length > 3, JSON.stringify(lines));
+    assert.equal(lines[0], "usage: ww cache [list|size|clear]");
+    assert.ok(lines.every((l) => !l.includes("\\n") && !l.includes("\n")), JSON.stringify(lines));
+  }
+});
