@@ -311,6 +311,8 @@ function readIpfsApiFile(
   const path = ipfsApiFile(env);
   if (path === undefined) return undefined;
   try {
+    // A FIFO there would wait for a writer forever, before any timeout: only a file is Kubo's.
+    if (!Deno.statSync(path).isFile) return undefined;
     return { path, text: Deno.readTextFileSync(path) };
   } catch {
     return undefined;

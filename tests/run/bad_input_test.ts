@@ -409,3 +409,30 @@ Deno.test("an error quoting a huge input is one short line that still says what 
     Deno.removeSync(tmp, { recursive: true });
   }
 });
+
+// ww read $IPFS_PATH/api whatever it was: a FIFO there waited for a writer forever, before any
+// --ipfs-timeout could start.
+Deno.test("a FIFO at $IPFS_PATH/api is no Kubo API file: the run goes on without it", async () => {
+  const tmp = privateTmp();
+  try {
+    Deno.mkdirSync(`${tmp}/repo`);
+    new Deno.Command("mkfifo", { args: [`${tmp}/repo/api`] }).outputSync();
+    const r = await runWw(
+      [
+        "run",
+        "--ipfs",
+        "/ip4/127.0.0.1/tcp/1/http",
+        "/ipfs/bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
+      ],
+      // Bounded: the old ww waited forever (exit 124 here).
+      { env: { TMPDIR: tmp, IPFS_PATH: `${tmp}/repo` }, ww: ["timeout", "20", ...wwCommand()] },
+    );
+    assert.equal(r.code, 125, r.stderr);
+    assert.match(
+      r.stderr,
+      /^ww: [^\n]*cannot reach the IPFS node at \/ip4\/127\.0\.0\.1\/tcp\/1\/http/,
+    );
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
