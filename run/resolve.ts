@@ -33,6 +33,9 @@ export function resolveProgram(program: string, callerPath: string, cwd: string)
       throw new NotFoundError(`${program}: no such file (check the path)`);
     }
     if (problem) throw new NotExecutableError(`${program}: ${problem}`);
+    // A trailing slash names a directory: execve(2) says ENOTDIR of a file named so, and so does
+    // ww (the path above, made absolute, lost it).
+    if (program.endsWith("/")) throw new NotExecutableError(`${program}: not a directory`);
     return path;
   }
   let firstProblem: { path: string; problem: string } | undefined;

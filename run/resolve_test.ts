@@ -63,3 +63,23 @@ Deno.test("resolveProgram: a loop of links, or a path too long, is one line nami
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+// `ww run d/prog/` ran d/prog: the path, made absolute, lost its slash.
+Deno.test("resolveProgram: a file named with a trailing slash is not a directory, as execve says", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-resolve-" });
+  try {
+    Deno.copyFileSync("/bin/true", `${dir}/prog`);
+    Deno.chmodSync(`${dir}/prog`, 0o755);
+    assert.equal(resolveProgram("./prog", "", dir), `${dir}/prog`);
+    assert.throws(
+      () => resolveProgram("./prog/", "", dir),
+      (e) => e instanceof NotExecutableError && e.message === "./prog/: not a directory",
+    );
+    assert.throws(
+      () => resolveProgram("./", "", dir),
+      (e) => e instanceof NotExecutableError && /is a directory/.test(e.message),
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
