@@ -155,8 +155,11 @@ export function parseRunArgs(
     throw new UsageError("an argument contains a NUL byte, which execve cannot pass");
   }
   // The default address needs no check (ipfs/multiaddr_test.ts parses it), and most runs use it:
-  // checking it costs them the compilation of the parser's regular expressions.
-  const chosen = ipfsApiOrigin === "default" ? { url: "" } : ipfsApiUrl(ipfsApi);
+  // checking it costs them the compilation of the parser's regular expressions. --ipfs was
+  // checked as it was read; WW_IPFS is checked only for a run that uses the node: a variable set
+  // for other runs is no reason to refuse a local program.
+  const unused = ipfsApiOrigin === "default" || !usesIpfsNode(program, grants);
+  const chosen = unused ? { url: "" } : ipfsApiUrl(ipfsApi);
   if ("error" in chosen) {
     throw new UsageError(
       `${

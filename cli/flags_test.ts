@@ -77,7 +77,10 @@ Deno.test("with neither --ipfs nor WW_IPFS, $IPFS_PATH/api names the node; a bad
         "the IPFS address in $IPFS_PATH/api (/h/.ipfs/api) /ip4/x/tcp/1: x is not an IPv4 address",
     },
   );
-  assert.throws(() => parse(["p"], { WW_IPFS: "ftp://n:1" }), /^UsageError: WW_IPFS ftp:\/\/n:1: /);
+  assert.throws(
+    () => parse(["--with-ipfs", "p"], { WW_IPFS: "ftp://n:1" }),
+    /^UsageError: WW_IPFS ftp:\/\/n:1: /,
+  );
 });
 
 Deno.test("--ipfs defaults to the local Kubo API, and WW_IPFS overrides the default", () => {
@@ -202,8 +205,12 @@ for (const [argv, message] of BAD) {
   });
 }
 
-Deno.test("WW_IPFS that is not a multiaddr is a usage error naming WW_IPFS", () => {
-  assert.throws(() => parse(["p"], { WW_IPFS: "nope" }), /WW_IPFS nope: not a multiaddr/);
+Deno.test("WW_IPFS that is not a multiaddr is a usage error naming WW_IPFS, for a run that uses the node", () => {
+  for (const argv of [["--with-ipfs", "p"], ["/ipfs/bafy/p"]]) {
+    assert.throws(() => parse(argv, { WW_IPFS: "nope" }), /WW_IPFS nope: not a multiaddr/);
+  }
+  // A local program without --with-ipfs never asks the node: the variable is none of its business.
+  assert.equal(parse(["p"], { WW_IPFS: "nope" }).config.program, "p");
 });
 
 Deno.test("every usage error is one line", () => {
