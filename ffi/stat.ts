@@ -164,6 +164,12 @@ export function fileOwner(path: string, follow = true): FileOwner | undefined {
   return owner();
 }
 
+/** Whether this process may enter the directory at `path` (access(2) X_OK: search). */
+export function mayEnter(path: string): boolean {
+  const X_OK = 1;
+  return encodePath(path) && libcFiles().access(pathBuffer, X_OK) === 0;
+}
+
 /**
  * fileOwner of `path` (followed), or the errno that statx(2) failed with (ENAMETOOLONG for a
  * path too long to pass): for a caller that tells "missing" from "not allowed".

@@ -10,22 +10,33 @@ import { directFacts } from "./facts.ts";
 import { hostWorkdir, type Launched, type LaunchRequest, spawnMapped } from "./launch.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import { CwdError } from "../core/errors.ts";
+import { ELOOP, ENOENT, ENOTDIR, errnoName } from "../ffi/errno.ts";
+import { mayEnter, modeKind, statOwner } from "../ffi/stat.ts";
 import { lazyImport } from "../core/lazy.ts";
 
 /**
- * Refuses a --chdir that is not a directory on this machine, as a run and --explain both do (a
- * jail's plan refuses it for a jailed run).
+ * Refuses a --chdir that is not a directory on this machine, or one ww's caller cannot enter, as
+ * a run and --explain both do (a jail's plan and the jail's user's checks refuse them for a jailed
+ * run). The program was blamed for one it could not enter: "cannot execute: EACCES" (126).
  */
 export function checkDirectChdir(chdir: string | undefined): void {
   if (chdir === undefined) return;
-  let isDir = false;
-  try {
-    isDir = Deno.statSync(chdir).isDirectory;
-  } catch { /* named below */ }
-  if (!isDir) {
-    throw new CwdError(chdir, `cwd ${chdir}: no such directory on this machine`, {
-      commandLine: `--chdir ${chdir}: no such directory on this machine`,
-    });
+  const info = statOwner(chdir);
+  const why = "errno" in info
+    ? info.errno === ENOENT
+      ? "no such directory on this machine"
+      : info.errno === ENOTDIR
+      ? "not a directory (a part of its path is a file)"
+      : info.errno === ELOOP
+      ? "too many levels of symbolic links (a loop)"
+      : `cannot reach it (${errnoName(info.errno)})`
+    : modeKind(info.mode) !== "dir"
+    ? "not a directory"
+    : !mayEnter(chdir)
+    ? "ww's caller may not enter it (EACCES)"
+    : undefined;
+  if (why) {
+    throw new CwdError(chdir, `cwd ${chdir}: ${why}`, { commandLine: `--chdir ${chdir}: ${why}` });
   }
 }
 

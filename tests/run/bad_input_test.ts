@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { reportFds } from "../support/children.ts";
 import { privateTmp, processesWithArg, wwDirs } from "../support/procs.ts";
-import { runWw, runWwAsUser, wwCommand } from "../support/ww.ts";
+import { errorLines, runWw, runWwAsUser, wwCommand } from "../support/ww.ts";
 
 const child = await reportFds();
 /** Stands for the program in a row; replaced by the reporter child and a unique tag. */
@@ -336,6 +336,39 @@ for (const jail of ["none", "native"]) {
     }
   });
 }
+
+// Under --jail=none an unprivileged caller's --chdir it may not enter was blamed on the program
+// ("cannot execute: EACCES", 126); a file or a link loop there was "no such directory".
+Deno.test("--jail=none: a --chdir that is no directory, or one ww's caller may not enter, is said so (125)", async () => {
+  const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
+  const closed = Deno.makeTempDirSync({ prefix: "wwtest-closed-" });
+  Deno.chmodSync(home, 0o777);
+  try {
+    Deno.chmodSync(closed, 0o700); // root's: uid 4242 may not enter it
+    Deno.writeTextFileSync(`${home}/file`, "x");
+    Deno.symlinkSync(`${home}/loop`, `${home}/loop`);
+    const cases: [string, string][] = [
+      [closed, "ww's caller may not enter it (EACCES)"],
+      [`${home}/file`, "not a directory"],
+      [`${home}/loop`, "too many levels of symbolic links (a loop)"],
+      [`${home}/file/sub`, "not a directory (a part of its path is a file)"],
+    ];
+    for (const [dir, why] of cases) {
+      const r = await runWwAsUser(
+        4242,
+        ["run", "--jail=none", "--chdir", dir, "/bin/pwd"],
+        home,
+        { TMPDIR: home },
+      );
+      assert.equal(r.code, 125, r.stderr);
+      assert.equal(errorLines(r.stderr).join("\n"), `ww: --chdir ${dir}: ${why}`);
+      assert.equal(r.stdout, "");
+    }
+  } finally {
+    Deno.removeSync(home, { recursive: true });
+    Deno.removeSync(closed, { recursive: true });
+  }
+});
 
 // The Kubo API file is read only when the run can use the node: a local program without
 // --with-ipfs runs whatever $IPFS_PATH/api holds, and with the grant the same file is refused.
