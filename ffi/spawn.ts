@@ -34,11 +34,17 @@ export interface SpawnSpec {
    * posix_spawn has no TIOCSCTTY of its own (glibc calls setsid before the file actions).
    */
   readonly controllingTerminal?: string;
+  /**
+   * Signals the child keeps ignored, as ww's caller ignored them (`nohup ww run …`): every other
+   * disposition is reset to default.
+   */
+  readonly keepIgnored?: readonly number[];
 }
 
 /**
- * Starts the process and returns its pid. Signal dispositions are reset to default and the signal
- * mask emptied in the child: Deno ignores SIGPIPE, and an ignored signal survives exec.
+ * Starts the process and returns its pid. Signal dispositions are reset to default (but for
+ * `keepIgnored`) and the signal mask emptied in the child: Deno ignores SIGPIPE, and an ignored
+ * signal survives exec.
  * Throws SyscallError("posix_spawn", errno) when the program cannot be started.
  */
 export function spawn(spec: SpawnSpec): number {
@@ -78,6 +84,9 @@ export function spawn(spec: SpawnSpec): number {
       const all = new Uint8Array(OPAQUE_SIZE);
       const none = new Uint8Array(OPAQUE_SIZE);
       check("sigfillset", c.sigfillset(all));
+      // glibc's sigset_t holds signal N at bit N-1 of its words, little-endian on every arch ww
+      // runs on: bit (N-1)%8 of byte (N-1)/8.
+      for (const sig of spec.keepIgnored ?? []) all[(sig - 1) >> 3] &= ~(1 << ((sig - 1) & 7));
       check("sigemptyset", c.sigemptyset(none));
       checkReturned(
         "posix_spawnattr_setsigdefault",

@@ -8,7 +8,7 @@ import { holdChild, waitPid } from "../ffi/process.ts";
 import { planDirectRun } from "../plan/direct.ts";
 import { directFacts } from "./facts.ts";
 import { hostWorkdir, type Launched, type LaunchRequest, spawnMapped } from "./launch.ts";
-import { signalName, SIGNALS } from "./signals.ts";
+import { callerIgnoredSignals, signalName, SIGNALS } from "./signals.ts";
 import { CwdError } from "../core/errors.ts";
 import { ELOOP, ENOENT, ENOTDIR, errnoName } from "../ffi/errno.ts";
 import { mayEnter, modeKind, statOwner } from "../ffi/stat.ts";
@@ -69,6 +69,9 @@ export async function launchDirect(request: LaunchRequest): Promise<Launched> {
     // Unjailed, the program shares ww's session and terminal, unless it has a terminal of its own.
     newSession: terminal?.controlling === true,
     ...(terminal?.controlling ? { controllingTerminal: terminal.name } : {}),
+    // Unjailed, it shares ww's process group too: a hangup (or a shell's SIGINT to its
+    // background job) reaches it as well as ww, so what ww's caller ignored it ignores.
+    keepIgnored: callerIgnoredSignals().map((sig) => SIGNALS[sig]),
   });
   const child = holdChild(pid);
   return {

@@ -1,6 +1,8 @@
 // run/signals.ts — signal names and numbers (Linux, x86_64 and aarch64), and forwarding of the
 // signals a supervisor is expected to pass on to its child.
 
+import { ignoreSignal, isIgnored } from "../ffi/signal.ts";
+
 /**
  * Linux signal numbers by name.
  *
@@ -73,15 +75,33 @@ export function signalName(signal: number): SignalName | undefined {
   return (Object.keys(SIGNALS) as SignalName[]).find((k) => SIGNALS[k] === signal);
 }
 
+let callerIgnores: readonly (SignalName & Deno.Signal)[] | undefined;
+
 /**
- * Passes FORWARDED_SIGNALS received by this process to `send`; returns a function that stops.
+ * The FORWARDED_SIGNALS this process ignores, as its caller left them (`nohup ww run …` ignores
+ * SIGHUP; a shell's background job, SIGINT and SIGQUIT): neither Deno nor ww ignores any of them,
+ * and ww forwards none of them, so they stay ignored as they were. Asked once, before ww adds a
+ * listener (Deno then catches SIGHUP and SIGINT, whatever they were).
+ */
+export function callerIgnoredSignals(): readonly (SignalName & Deno.Signal)[] {
+  return callerIgnores ??= FORWARDED_SIGNALS.filter((sig) => isIgnored(SIGNALS[sig]));
+}
+
+/**
+ * Passes FORWARDED_SIGNALS received by this process to `send`, but for those its caller had it
+ * ignore (callerIgnoredSignals), which it keeps ignoring, as the program does; returns a function
+ * that stops.
  */
 export function forwardSignals(send: (signal: SignalName) => void): () => void {
-  const handlers = FORWARDED_SIGNALS.map((sig) => {
+  const ignored = callerIgnoredSignals();
+  const handlers = FORWARDED_SIGNALS.filter((sig) => !ignored.includes(sig)).map((sig) => {
     const handler = () => send(sig);
     Deno.addSignalListener(sig, handler);
     return [sig, handler] as const;
   });
+  // Deno catches SIGHUP and SIGINT once any listener is added, and then ends ww on them: ignored
+  // again, as the caller had them (an unjailed program inherits that: launch_direct.ts).
+  for (const sig of ignored) ignoreSignal(SIGNALS[sig]);
   return () => {
     for (const [sig, handler] of handlers) Deno.removeSignalListener(sig, handler);
   };

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { reportFds } from "../support/children.ts";
 import { processesWithArg, processState } from "../support/procs.ts";
-import { JAIL_MODES, jailFlags, startWw, wwCommand } from "../support/ww.ts";
+import { JAIL_MODES, jailFlags, quote, startWw, wwCommand } from "../support/ww.ts";
 
 const child = await reportFds();
 
@@ -120,5 +120,37 @@ for (const jail of ["none", "native", "bwrap"]) {
     const timed = await start(["--timeout", "1s"]).output();
     assert.equal(timed.code, 124, new TextDecoder().decode(timed.stderr));
     assert.equal(new TextDecoder().decode(timed.stdout), "TERM\n");
+  });
+}
+
+// `nohup ww run …` died of SIGHUP: Deno catches SIGHUP and SIGINT as soon as any signal listener
+// is added, ww forwarded what its caller had ignored, and an unjailed program started with it
+// back at its default. What the caller ignored stays ignored, by ww and by the program.
+for (const jail of ["none", "native", "bwrap"]) {
+  Deno.test(`[jail=${jail}] signals ww's caller ignored (nohup) stay ignored: SIGHUP neither ends ww nor reaches the program`, async () => {
+    const script = [
+      "trap '' HUP INT",
+      `${wwCommand().map(quote).join(" ")} run --jail=${jail} /bin/sh -c ` +
+      `'grep SigIgn /proc/self/status; sleep 1.5; echo survived' &`,
+      "ww=$!",
+      "sleep 0.8",
+      "kill -HUP $ww; kill -INT $ww",
+      "wait $ww",
+      'echo "exit $?"',
+    ].join("\n");
+    const out = await new Deno.Command("/bin/bash", {
+      args: ["-c", script],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert.match(stdout, /survived\nexit 0\n$/, new TextDecoder().decode(out.stderr));
+    if (jail === "none") {
+      // Unjailed, the program shares ww's process group, which a hangup reaches too: it starts
+      // with them ignored (SIGHUP bit 0, SIGINT bit 1 of SigIgn), as a child of nohup does.
+      const mask = BigInt(`0x${/SigIgn:\s*([0-9a-f]+)/.exec(stdout)![1]}`);
+      assert.equal(mask & 3n, 3n, stdout);
+    }
   });
 }
