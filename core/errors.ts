@@ -22,6 +22,9 @@ export const EXIT = {
   notFound: 127,
 } as const;
 
+/** The most characters of an error's message: what it quotes is cut in the middle past this. */
+const MAX_MESSAGE = 8192;
+
 /**
  * An error meant for the user, with the exit code it maps to.
  *
@@ -36,9 +39,6 @@ export const EXIT = {
  * }
  * ```
  */
-/** The most characters of an error's message: what it quotes is cut in the middle past this. */
-const MAX_MESSAGE = 8192;
-
 export class WwError extends Error {
   /**
    * The line `ww run` prints for this error, in the command line's words (its flags), when they

@@ -615,7 +615,7 @@ Deno.test("Executor.start's args or fds sent as a list of another element size a
     [3, 2, capnp.Uint8List, /^fds: a list of bytes where the schema has a list of pointers$/],
     [4, 1, capnp.Uint64List, /^args: a list of 64-bit values where/],
   ];
-  for (const [q, field, list, reason] of cases) await send(start(q, field, list, 1000));
+  for (const [q, field, list] of cases) await send(start(q, field, list, 1000));
   const reasons = new Map<number, string>();
   while (reasons.size < cases.length) {
     const r = await frames.next();

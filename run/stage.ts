@@ -116,10 +116,14 @@ export function stageFailure(
         })`,
       );
     }
-    if (
-      failed.step === "landlock" && failed.errno === ENOENT && programFile !== undefined &&
-      failed.detail === programFile
-    ) return new NotFoundError(`${program}: ${GONE}`);
+    // The program's file, gone or replaced (by a directory, say) since ww found it.
+    if (failed.step === "landlock" && programFile !== undefined && failed.detail === programFile) {
+      return failed.errno === ENOENT
+        ? new NotFoundError(`${program}: ${GONE}`)
+        : new NotExecutableError(
+          `${program}: it changed as ww started it (${errnoName(failed.errno)})`,
+        );
+    }
     if (EXEC_STEPS.has(failed.step) && failed.errno === ENOENT) {
       return new NotFoundError(`${program}: ${error} (the file or its interpreter is missing)`);
     }

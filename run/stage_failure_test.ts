@@ -37,6 +37,16 @@ Deno.test("a local program gone before the stage's Landlock rule for it is no su
   const gone = stageFailure(report("/srv/app"), "./app", "native", undefined, "/srv/app");
   assert.ok(gone instanceof NotFoundError);
   assert.equal(gone.message, "./app: no such file (it went away as ww started it)");
+  // Replaced by a directory, say: Landlock refuses the file's rights for it.
+  const changed = stageFailure(
+    [{ step: "landlock", errno: 22, detail: "/srv/app" }],
+    "./app",
+    "native",
+    undefined,
+    "/srv/app",
+  );
+  assert.ok(changed instanceof NotExecutableError);
+  assert.equal(changed.message, "./app: it changed as ww started it (EINVAL)");
   const bind = stageFailure(report("/srv/data"), "./app", "native", undefined, "/srv/app");
   assert.ok(!(bind instanceof NotFoundError));
   assert.match(bind!.message, /the stage's landlock step failed: ENOENT \(\/srv\/data\)/);

@@ -129,7 +129,11 @@ const ROWS: readonly Row[] = [
     message: "--env-file /dev/zero: cannot read it (it holds more than 1048576 bytes)",
   },
   { args: ["run", "--ipfs", "bogus", P], message: "--ipfs bogus: not a multiaddr" },
-  { args: ["run", P], env: { WW_IPFS: "bogus" }, message: "WW_IPFS bogus: not a multiaddr" },
+  {
+    args: ["run", "--with-ipfs", P],
+    env: { WW_IPFS: "bogus" },
+    message: "WW_IPFS bogus: not a multiaddr",
+  },
   { args: ["run", "--jail", "bogus", P], message: "--jail bogus: unknown backend" },
   { args: ["run", "--ro-bind", "", P], message: "--ro-bind : the path is empty" },
   { args: ["run", "--bind", "a:rel", P], message: '--bind a:rel: the destination "rel" must be' },
