@@ -92,7 +92,10 @@ export function parseRunArgs(
     const eq = arg.indexOf("=");
     const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
     const flag = flagNamed(name);
-    if (!flag) throw new UsageError(`unknown flag ${name} (see ww run --help)`);
+    if (!flag) {
+      // `--=x` is no flag named `--`.
+      throw new UsageError(`unknown flag ${name === "--" ? arg : name} (see ww run --help)`);
+    }
     if (flag.value === undefined) {
       if (name !== arg) throw new UsageError(`${name} takes no value (got ${arg})`);
       flag.set(s);

@@ -173,7 +173,7 @@ export function limitsFailure(
         ? fail(
           limit,
           v,
-          `more than ww's hard limit, ${hard} (${shell}), which only root may raise; use ${
+          `more than ww's hard limit, ${hard} (${shell}), which only a process with CAP_SYS_RESOURCE may raise; use ${
             spell(limit, hard, words)
           } or less`,
         )
@@ -186,7 +186,7 @@ export function limitsFailure(
           memoryBytes,
           `more than ww's hard limit, ${
             sizeText(facts.hard.data)
-          } (ulimit -Hd), which only root may raise; use a smaller ${
+          } (ulimit -Hd), which only a process with CAP_SYS_RESOURCE may raise; use a smaller ${
             words === "library" ? "jail.limits.memoryBytes" : "--memory"
           }`,
         )

@@ -67,6 +67,8 @@ const ROWS: readonly Row[] = [
   { args: ["run", "--"], message: "missing <binary>" },
   { args: ["run", ""], message: "the program name is empty" },
   { args: ["run", "--bogus", P], message: "unknown flag --bogus" },
+  // It said "unknown flag --", the flag ww stops at.
+  { args: ["run", "--=x", P], message: "unknown flag --=x" },
   { args: ["run", "--debug=1", P], message: "--debug takes no value" },
   { args: ["run", "--help=x"], message: "--help takes no value" },
   { args: ["run", "--with-fd"], message: "--with-fd needs a value" },

@@ -14,7 +14,9 @@ const BAD: readonly [string, string][] = [
   ["relative", "TMPDIR=relative: not an absolute path (set TMPDIR to one absolute directory"],
   ["/tmp:/var/tmp", "TMPDIR=/tmp:/var/tmp: holds one directory, not a list separated by ':'"],
   ["/nonexistent-wwtest", "TMPDIR=/nonexistent-wwtest: no such directory (create it, or set"],
-  [notDir, `TMPDIR=${notDir}: no such directory`],
+  // A file there was "no such directory" too.
+  [notDir, `TMPDIR=${notDir}: not a directory (create it`],
+  [`${notDir}/sub`, `TMPDIR=${notDir}/sub: not a directory (a part of its path is a file)`],
 ];
 
 for (const backend of BACKENDS) {
