@@ -26,21 +26,20 @@ import {
 import { planBwrapRun } from "../plan/bwrap.ts";
 import { encodeStagePlan } from "../stage/plan.ts";
 import { retryBwrap } from "./auto.ts";
-import { bwrapFacts, runFacts } from "./facts.ts";
-import { type JailLease, leaseJailId } from "./ids.ts";
+import { bwrapFacts } from "./facts.ts";
+import type { JailLease } from "./ids.ts";
+import { jailedRun } from "./jail_facts.ts";
 import { checkJailStart } from "./jail_checks.ts";
 import { GONE } from "./resolve.ts";
 import { seccompArch } from "./host.ts";
 import {
   type Cleanups,
   type Launched,
-  launchedProgram,
   type LaunchRequest,
   nameUnixSockets,
   reopenHeld,
   spawnMapped,
   stdioSources,
-  workdirPath,
 } from "./launch.ts";
 import { holdInTree, programInJail } from "./procfs.ts";
 import { processesOf } from "./limits.ts";
@@ -76,21 +75,9 @@ function dataPipe(bytes: Uint8Array, cleanups: Cleanups): { fd: number; close: (
  * and runs the stage again inside the jail to execute the program (see bwrapArgs).
  */
 export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
-  const { config, program, fds: childFds, cleanups, choice, ops, terminal } = request;
-  const { beforeStart, sharedLease, beforeSpawn } = request;
-  // When ww is root the jail runs as a host uid of its own, leased until the jail has ended,
-  // or the id of the jail that starts this one (--with-exec), shared until both have ended.
-  const lease = sharedLease?.share(cleanups) ?? leaseJailId(config.jail, cleanups);
-  const facts = runFacts({
-    config,
-    choice,
-    program: launchedProgram(program),
-    leased: lease?.id,
-    // bwrap makes it inside the jail, in the jail's own tmpfs: it cannot collide with another
-    // run's.
-    workdir: workdirPath(),
-    controllingTerminal: terminal?.controlling === true,
-  });
+  const { config, program, fds: childFds, cleanups, choice, ops } = request;
+  const { beforeStart, beforeSpawn } = request;
+  const { lease, facts } = jailedRun(request);
   const plan = planBwrapRun({ ...facts, bwrap: bwrapFacts(config) });
   // A local program's real path, which bwrap binds into the jail.
   const programFile = facts.program.held ? undefined : facts.program.source;

@@ -10,8 +10,8 @@ import { directFacts } from "./facts.ts";
 import { hostWorkdir, type Launched, type LaunchRequest, spawnMapped } from "./launch.ts";
 import { callerIgnoredSignals, signalName, SIGNALS } from "./signals.ts";
 import { CwdError } from "../core/errors.ts";
-import { ELOOP, ENOENT, ENOTDIR, errnoName } from "../ffi/errno.ts";
-import { mayEnter, modeKind, statOwner } from "../ffi/stat.ts";
+import { mayEnter } from "../ffi/stat.ts";
+import { directoryProblem } from "./directory.ts";
 import { lazyImport } from "../core/lazy.ts";
 
 /**
@@ -21,20 +21,8 @@ import { lazyImport } from "../core/lazy.ts";
  */
 export function checkDirectChdir(chdir: string | undefined): void {
   if (chdir === undefined) return;
-  const info = statOwner(chdir);
-  const why = "errno" in info
-    ? info.errno === ENOENT
-      ? "no such directory on this machine"
-      : info.errno === ENOTDIR
-      ? "not a directory (a part of its path is a file)"
-      : info.errno === ELOOP
-      ? "too many levels of symbolic links (a loop)"
-      : `cannot reach it (${errnoName(info.errno)})`
-    : modeKind(info.mode) !== "dir"
-    ? "not a directory"
-    : !mayEnter(chdir)
-    ? "ww's caller may not enter it (EACCES)"
-    : undefined;
+  const why = directoryProblem(chdir, "no such directory on this machine") ??
+    (mayEnter(chdir) ? undefined : "ww's caller may not enter it (EACCES)");
   if (why) {
     throw new CwdError(chdir, `cwd ${chdir}: ${why}`, { commandLine: `--chdir ${chdir}: ${why}` });
   }

@@ -13,19 +13,16 @@ import { holdChild, waitPid } from "../ffi/process.ts";
 import { FdStream } from "../ffi/stream.ts";
 import { encodeStagePlan } from "../stage/plan.ts";
 import { planNativeRun } from "../plan/native.ts";
-import { runFacts } from "./facts.ts";
 import { nativeFacts } from "./native.ts";
-import { leaseJailId } from "./ids.ts";
+import { jailedRun } from "./jail_facts.ts";
 import { checkJailStart } from "./jail_checks.ts";
 import {
   type Launched,
-  launchedProgram,
   type LaunchRequest,
   nameUnixSockets,
   reopenHeld,
   spawnMapped,
   stdioSources,
-  workdirPath,
 } from "./launch.ts";
 import {
   END_ALL_SIGNAL,
@@ -45,20 +42,9 @@ import { programInJail } from "./procfs.ts";
  * through it, and reaps it when the program and every descendant are gone.
  */
 export async function launchNative(request: LaunchRequest): Promise<Launched> {
-  const { config, program, fds: childFds, cleanups, choice, ops, terminal } = request;
-  const { beforeStart, sharedLease, beforeSpawn } = request;
-  // When ww is root the program runs as a host uid of its own, leased until the jail has ended,
-  // or the id of the jail that starts this one (--with-exec), shared until both have ended.
-  const lease = sharedLease?.share(cleanups) ?? leaseJailId(config.jail, cleanups);
-  const facts = runFacts({
-    config,
-    choice,
-    program: launchedProgram(program),
-    leased: lease?.id,
-    // The stage makes it, once it knows ww is alive, and removes it when everything has ended.
-    workdir: workdirPath(),
-    controllingTerminal: terminal?.controlling === true,
-  });
+  const { config, program, fds: childFds, cleanups, ops } = request;
+  const { beforeStart, beforeSpawn } = request;
+  const { lease, facts } = jailedRun(request);
   const plan = planNativeRun({
     ...facts,
     native: nativeFacts(config.jail, facts.program.held ? undefined : facts.program.source),

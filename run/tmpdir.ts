@@ -3,8 +3,7 @@
 
 import { workdirParent } from "../core/config.ts";
 import { UsageError } from "../core/errors.ts";
-import { modeKind, statOwner } from "../ffi/stat.ts";
-import { ENAMETOOLONG, ENOENT, ENOTDIR, errnoName } from "../ffi/errno.ts";
+import { directoryProblem } from "./directory.ts";
 
 /** The directory work directories are made in; throws a UsageError naming a bad TMPDIR. */
 export function workTmpdir(): string {
@@ -12,18 +11,7 @@ export function workTmpdir(): string {
   const parent = workdirParent(tmpdir);
   if ("error" in parent) throw new UsageError(parent.error);
   // statx through libc, not Deno.statSync, whose first use costs a run ~0.6 ms.
-  const info = statOwner(parent.dir);
-  const why = "errno" in info
-    ? info.errno === ENOENT
-      ? "no such directory"
-      : info.errno === ENAMETOOLONG
-      ? "its path is too long"
-      : info.errno === ENOTDIR
-      ? "not a directory (a part of its path is a file)"
-      : `cannot reach it (${errnoName(info.errno)})`
-    : modeKind(info.mode) !== "dir"
-    ? "not a directory"
-    : undefined;
+  const why = directoryProblem(parent.dir, "no such directory");
   if (why) {
     throw new UsageError(
       `${tmpdirName()}: ${why} (create it, or set TMPDIR to an existing absolute directory)`,

@@ -1,0 +1,30 @@
+// run/directory.ts — why a path ww is to use as a directory (a --chdir under --jail=none, TMPDIR)
+// is none, in words that follow its name. Static, and small: every run checks TMPDIR.
+
+import { ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, errnoName } from "../ffi/errno.ts";
+import { modeKind, statOwner } from "../ffi/stat.ts";
+
+/**
+ * Why `path` (a --chdir, TMPDIR) is no directory ww can use, in words that follow its name, or
+ * undefined: `missing` when there is nothing there; a file, or a file on its path; a link loop; a
+ * path too long; or an errno that kept ww from looking.
+ *
+ * @example
+ * directoryProblem("/etc/hostname", "no such directory"); // "not a directory"
+ */
+export function directoryProblem(path: string, missing: string): string | undefined {
+  const info = statOwner(path);
+  if (!("errno" in info)) return modeKind(info.mode) === "dir" ? undefined : "not a directory";
+  switch (info.errno) {
+    case ENOENT:
+      return missing;
+    case ENOTDIR:
+      return "not a directory (a part of its path is a file)";
+    case ELOOP:
+      return "too many levels of symbolic links (a loop)";
+    case ENAMETOOLONG:
+      return "its path is too long";
+    default:
+      return `cannot reach it (${errnoName(info.errno)})`;
+  }
+}
