@@ -62,12 +62,14 @@ export function multiaddrToUrl(addr: string): { url: string } | { error: string 
       break;
     default:
       return {
-        error: `${shown(addr)}: protocol /${proto} is not supported (use /ip4, /ip6 or /dns4)`,
+        error: `${shown(addr)}: protocol /${
+          shown(proto)
+        } is not supported (use /ip4, /ip6 or /dns4)`,
       };
   }
   if (transport !== "tcp") return { error: `${shown(addr)}: expected /tcp/<port> after the host` };
   if (!/^\d{1,5}$/.test(port ?? "") || Number(port) < 1 || Number(port) > 65535) {
-    return { error: `${shown(addr)}: ${port} is not a TCP port (1-65535)` };
+    return { error: `${shown(addr)}: ${shown(port)} is not a TCP port (1-65535)` };
   }
   const trailing = rest.filter((p, i) => !(p === "" && i === rest.length - 1));
   if (trailing.length > 0 || (scheme !== undefined && !["http", "https", ""].includes(scheme))) {
@@ -104,7 +106,7 @@ export function ipfsApiUrl(addr: string): { url: string } | { error: string } {
   if (web) {
     const [, scheme, host, port] = web;
     if (Number(port) < 1 || Number(port) > 65535) {
-      return { error: `${shown(addr)}: ${port} is not a TCP port (1-65535)` };
+      return { error: `${shown(addr)}: ${shown(port)} is not a TCP port (1-65535)` };
     }
     return { url: `${scheme}://${host}:${port}` };
   }

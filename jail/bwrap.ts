@@ -111,6 +111,15 @@ export function isVisibleInJail(path: string, host: HostFiles): boolean {
 }
 
 /**
+ * Whether the jail's system view reaches `path` at its own place: in a system directory, or
+ * through one of the host's system symlinks that ww makes again (/bin/true, by /bin -> usr/bin).
+ */
+function systemViewHas(path: string, host: HostFiles): boolean {
+  return isVisibleInJail(path, host) ||
+    host.system.some((e) => e.kind === "symlink" && path.startsWith(`${e.path}/`));
+}
+
+/**
  * Why the bwrap jail cannot start the program in `dir` (--chdir), or undefined: `dir` must lie in
  * a system directory or a bind (whose host path the caller then checks: see bwrapHostPath), in
  * /proc or /dev, or be a directory the jail makes (/tmp, the work directory, a mount point or its
@@ -292,6 +301,8 @@ export type BwrapMountInput =
   & {
     /** The host's realpath of a path, or undefined when absent (see mountPointProblem). */
     readonly realOf?: (hostPath: string) => string | undefined;
+    /** The symbolic links resolving a host path follows (BwrapFacts.linksOn). */
+    readonly linksOn?: (hostPath: string) => readonly string[] | undefined;
   };
 
 /**
@@ -315,7 +326,11 @@ export function planBwrapMounts(
 ): BwrapMounts | BwrapMountError {
   const { host } = input;
   const held = input.held;
-  const programShown = held ? held.how !== "exec" : !isVisibleInJail(input.programSource, host);
+  // A program needs showing unless the jail's system view has both its file and its path (a link
+  // elsewhere to /usr/bin/true needs it: nothing else is at the link's path in the jail).
+  const programShown = held
+    ? held.how !== "exec"
+    : !isVisibleInJail(input.programSource, host) || !systemViewHas(input.programPath, host);
   const clean: BindRequest[] = [];
   for (const r of requests) {
     const dest = cleanDest(r.dest);
@@ -381,9 +396,26 @@ function programMountPoint(
   const shown = hostPathAt(input.programPath, mounts);
   if (shown === undefined || input.held) return input.programPath;
   if (shown === input.programSource) return undefined;
-  // The bind shows the program's path as a symlink (showsProgram), which the jail resolves as the
-  // host does, to the program's real path.
+  // The bind shows the program's path through symlinks (showsProgram). The jail follows them
+  // itself, through its own mounts: each must be shown at its own path, or the jail would reach
+  // another file, or none.
   const real = input.programSource;
+  const links = input.linksOn?.(input.programPath);
+  const astray = links === undefined
+    ? input.programPath
+    : links.find((l) =>
+      !isVisibleInJail(l, input.host) && hostPathAt(l, mounts) !== l &&
+      // ww makes the host's own system symlinks (/bin -> usr/bin) in the jail.
+      !input.host.system.some((e) => e.kind === "symlink" && e.path === l)
+    );
+  if (astray !== undefined) {
+    const r = requests.filter((q) => isWithin(input.programPath, q.dest))
+      .sort((a, b) => b.dest.length - a.dest.length)[0];
+    return bindError(
+      r,
+      `the program ${input.programPath} is reached through the symbolic link ${astray}, which the jail does not show at its own path (bind it there too, or run ${real})`,
+    );
+  }
   if (isVisibleInJail(real, input.host)) return undefined;
   const there = hostPathAt(real, mounts);
   if (there === real) return undefined;

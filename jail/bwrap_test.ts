@@ -384,10 +384,14 @@ Deno.test("a bind shows a program reached through the host's symlinks, and ww mo
     "/srv/d/bin/cli": "/srv/d/lib/cli.js",
     "/srv/d/bin/out": "/srv/e/real",
     "/srv/d/bin/tru": "/usr/bin/true",
+    "/srv/d/bin/sys": "/bin/true",
   };
-  const realOf = (p: string) => links[p] ?? p;
+  const realOf = (p: string) => (p === "/srv/d/bin/sys" ? "/usr/bin/true" : links[p] ?? p);
+  // Each link here is one hop, and /bin the host's system symlink.
+  const linksOn = (p: string) =>
+    p in links ? [p, ...(links[p].startsWith("/bin/") ? ["/bin"] : [])] : [];
   const run = (programPath: string, ...binds: BindRequest[]) => {
-    const shown = { ...input, programPath, programSource: realOf(programPath), realOf };
+    const shown = { ...input, programPath, programSource: realOf(programPath), realOf, linksOn };
     const m = planBwrapMounts(binds, shown);
     if ("error" in m) return m.error;
     return after(bwrapArgs({ ...shown, mounts: m }), "--ro-bind", 2)
@@ -399,6 +403,7 @@ Deno.test("a bind shows a program reached through the host's symlinks, and ww mo
   assert.deepEqual(run("/srv/d/bin/out", d), ["/srv/e/real"]);
   assert.deepEqual(run("/srv/d/bin/out", d, req("--ro-bind", "/srv/e")), []);
   assert.deepEqual(run("/srv/d/bin/tru", d), []);
+  assert.deepEqual(run("/srv/d/bin/sys", d), []);
   // Where the real path shows another host file, the program cannot be shown.
   assert.match(
     String(run("/srv/d/bin/out", d, req("--ro-bind", "/srv/x", "/srv/e"))),
@@ -409,6 +414,21 @@ Deno.test("a bind shows a program reached through the host's symlinks, and ww mo
     String(run("/srv/d/bin/cli", req("--ro-bind", "/srv/x", "/srv/d"))),
     /ww shows the program/,
   );
+  // A link on the way that the jail does not show at its own path would lead the jail elsewhere.
+  const chained = {
+    ...input,
+    programPath: "/srv/d/bin/via",
+    programSource: "/srv/e/real",
+    realOf: () => "/srv/e/real",
+    linksOn: () => ["/srv/d/bin/via", "/srv/mid/real"],
+  };
+  const refused = planBwrapMounts([d], chained);
+  assert.ok("error" in refused);
+  assert.match(
+    refused.error,
+    /^--ro-bind \/srv\/d: the program \/srv\/d\/bin\/via is reached through the symbolic link \/srv\/mid\/real, which the jail does not show at its own path/,
+  );
+  assert.ok(!("error" in planBwrapMounts([d, req("--ro-bind", "/srv/mid")], chained)));
   // With no bind at the program's path, ww mounts it there, whatever its real path.
   assert.deepEqual(run("/srv/d/bin/out"), ["/srv/d/bin/out"]);
 });

@@ -133,7 +133,7 @@ function bwrapMounts(
     }
     return real;
   });
-  const mounts = planBwrapMounts(requests, { ...input, realOf: b.realOf });
+  const mounts = planBwrapMounts(requests, { ...input, realOf: b.realOf, linksOn: b.linksOn });
   if ("error" in mounts) {
     throw mounts.bind === undefined
       ? new UsageError(mounts.error)

@@ -40,6 +40,11 @@ export interface BwrapFacts {
   readonly host: HostFiles;
   /** A host path's realpath, or undefined when it does not exist. */
   readonly realOf: (hostPath: string) => string | undefined;
+  /**
+   * The host paths of the symbolic links that resolving a host path follows, in order; undefined
+   * when it cannot be resolved.
+   */
+  readonly linksOn: (hostPath: string) => readonly string[] | undefined;
   /** Whether a host path is a directory (symlinks followed). */
   readonly isDir: (hostPath: string) => boolean;
   /** Why a host path realOf found absent is (run/host.ts whyAbsent). */

@@ -24,6 +24,7 @@ const BWRAP: BwrapFacts = {
     etc: ["/etc/ld.so.cache"],
   },
   realOf: (p) => (p.startsWith("/missing") ? undefined : p),
+  linksOn: (p) => (p.startsWith("/missing") ? undefined : []),
   isDir: (p) => p !== "/usr/bin/true",
   whyAbsent: (p) => `${p} is absent`,
 };

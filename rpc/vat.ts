@@ -17,6 +17,7 @@
 import * as capnp from "npm:capnp-es@0.0.16";
 import * as rpc from "npm:capnp-es@0.0.16/capnp/rpc";
 import type { ByteStream } from "../ffi/stream.ts";
+import { SyscallError } from "../ffi/libc.ts";
 import { clipText, foreignText } from "../core/escape.ts";
 import { FrameError, readFrames } from "./frame.ts";
 import { listFieldProblem, messageProblem } from "./validate.ts";
@@ -189,6 +190,9 @@ export async function serveVat(
     if (e instanceof Violation || e instanceof FrameError) vat.fail(e.message);
     else if ((e as { code?: unknown }).code === "ECONNRESET") {
       // A guest that exits with replies unread resets the socket: it is gone, not at fault.
+    } else if (e instanceof SyscallError) {
+      // The socket itself failed (EIO, say): not the guest's message.
+      vat.fail(`the connection failed (${e.message})`);
     } else {
       // capnp-es's own words for it (a root that is no struct, a text of no bytes) name its
       // internals, not the message.

@@ -66,6 +66,7 @@ export function bwrapFacts(config: RunConfig): BwrapFacts {
         return undefined;
       }
     },
+    linksOn,
     isDir: (path) => {
       try {
         return Deno.statSync(path).isDirectory;
@@ -90,4 +91,40 @@ export function directFacts(): DirectFacts {
     },
     whyAbsent,
   };
+}
+
+/** The most symbolic links one path resolution follows (the kernel's MAXSYMLINKS). */
+const MAX_LINKS = 40;
+
+/**
+ * The host paths of the symbolic links that resolving absolute `path` follows, in the order the
+ * kernel meets them (BwrapFacts.linksOn); undefined when a part is missing or they loop.
+ */
+function linksOn(path: string): string[] | undefined {
+  const links: string[] = [];
+  let rest = path.split("/").filter(Boolean);
+  let done = "";
+  while (rest.length > 0) {
+    const part = rest.shift()!;
+    if (part === ".") continue;
+    if (part === "..") {
+      done = done.slice(0, done.lastIndexOf("/"));
+      continue;
+    }
+    const next = `${done}/${part}`;
+    let target: string;
+    try {
+      if (!Deno.lstatSync(next).isSymlink) {
+        done = next;
+        continue;
+      }
+      target = Deno.readLinkSync(next);
+    } catch {
+      return undefined;
+    }
+    if (links.push(next) > MAX_LINKS) return undefined;
+    if (target.startsWith("/")) done = "";
+    rest = [...target.split("/").filter(Boolean), ...rest];
+  }
+  return links;
 }

@@ -89,7 +89,8 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
     bwrapArgv: plan.argv,
     jailUser: dropTo,
     leased: lease !== undefined,
-    program: program.held ? undefined : program.source ?? program.path,
+    // The file bwrap binds, as the jail's host user reaches it: its real path.
+    program: programFile,
     highestFd: plan.highestFd,
   });
   const stagePath = stageExecutable();
@@ -264,9 +265,12 @@ async function jailFailed(
   // The program's file went away after ww found it, before or as bwrap bound it into the jail
   // ("Can't find source path P: No such file or directory", "Can't get type of source P: ...",
   // "Can't bind mount /oldrootP on /newrootP: Unable to find \"/newrootP (deleted)\" ...").
+  const namesProgram = (text: string) =>
+    programFile !== undefined &&
+    [": ", " (deleted)", '" '].some((end) => text.includes(`${programFile}${end}`));
   if (
-    programFile !== undefined && said.startsWith("bwrap: Can't ") &&
-    said.includes(programFile) && /No such file or directory|\(deleted\)/.test(said)
+    said.startsWith("bwrap: Can't ") && namesProgram(said) &&
+    /No such file or directory|\(deleted\)/.test(said)
   ) {
     return new NotFoundError(`${config.program}: ${GONE}`);
   }

@@ -24,18 +24,41 @@ export interface FileModeOwner {
 /** Why a local program that ww found is not there to run after all. */
 export const GONE = "no such file (it went away as ww started it)";
 
+/** A path whose `..`, or final `/`, `/.` or `/..`, absolutePath resolves by its text alone. */
+const LEXICAL = /(^|\/)\.\.(\/|$)|\/\.?$/;
+
+/** `program` made absolute with nothing taken out of it, for the kernel to resolve. */
+function typedPath(program: string, cwd: string): string {
+  return program.startsWith("/") ? program : `${cwd}/${program}`;
+}
+
+/** The real path of `path`, or undefined when the kernel cannot resolve it. */
+function realPathOf(path: string): string | undefined {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The absolute path of the program to execute, or a NotFound/NotExecutable error. */
 export function resolveProgram(program: string, callerPath: string, cwd: string): string {
   if (program.includes("/")) {
     const path = absolutePath(cwd, program);
+    // Made absolute, the path lost what the kernel reads otherwise: a final `/`, `/.` or `/..`
+    // names a directory (ENOTDIR after a file), and `..` goes up from where a link led, not from
+    // the link. Where the path has them, it must lead where ww's does, as the kernel resolves it.
+    if (LEXICAL.test(program)) {
+      const real = realPathOf(path);
+      if (real !== undefined && realPathOf(typedPath(program, cwd)) !== real) {
+        throw new NotExecutableError(`${program}: not a directory, or not the file ${path}`);
+      }
+    }
     const problem = executableProblem(path);
     if (problem === "missing") {
       throw new NotFoundError(`${program}: no such file (check the path)`);
     }
     if (problem) throw new NotExecutableError(`${program}: ${problem}`);
-    // A trailing slash names a directory: execve(2) says ENOTDIR of a file named so, and so does
-    // ww (the path above, made absolute, lost it).
-    if (program.endsWith("/")) throw new NotExecutableError(`${program}: not a directory`);
     return path;
   }
   let firstProblem: { path: string; problem: string } | undefined;

@@ -71,10 +71,20 @@ Deno.test("resolveProgram: a file named with a trailing slash is not a directory
     Deno.copyFileSync("/bin/true", `${dir}/prog`);
     Deno.chmodSync(`${dir}/prog`, 0o755);
     assert.equal(resolveProgram("./prog", "", dir), `${dir}/prog`);
-    assert.throws(
-      () => resolveProgram("./prog/", "", dir),
-      (e) => e instanceof NotExecutableError && e.message === "./prog/: not a directory",
-    );
+    for (const program of ["./prog/", "./prog/.", "./prog/x/..", `${dir}/prog/..`]) {
+      assert.throws(
+        () => resolveProgram(program, "", dir),
+        (e) => e instanceof NotExecutableError && /: not a directory/.test(e.message),
+        program,
+      );
+    }
+    // `..` after a link goes up from where it led, as the kernel resolves it.
+    Deno.mkdirSync(`${dir}/real/sub`, { recursive: true });
+    Deno.symlinkSync(`${dir}/real/sub`, `${dir}/link`);
+    Deno.copyFileSync("/bin/true", `${dir}/real/prog`);
+    Deno.chmodSync(`${dir}/real/prog`, 0o755);
+    assert.throws(() => resolveProgram("./link/../prog", "", dir), NotExecutableError);
+    assert.equal(resolveProgram("./real/sub/../prog", "", dir), `${dir}/real/prog`);
     assert.throws(
       () => resolveProgram("./", "", dir),
       (e) => e instanceof NotExecutableError && /is a directory/.test(e.message),

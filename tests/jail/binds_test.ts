@@ -246,6 +246,36 @@ for (const jail of ["bwrap", "native", "none"]) {
   });
 }
 
+// The review after: a link chain through a link the jail does not show was accepted and failed
+// in the jail (127), or ran another file; a link to /usr/bin/true with no bind at its path found
+// nothing there (127), where native and none ran it.
+Deno.test("bwrap: a program's link chain is followed as the jail shows it: refused through an unshown link, run through system ones", async () => {
+  const dir = Deno.makeTempDirSync({ dir: base, prefix: "chain-" });
+  for (const sub of ["d/bin", "mid", "e"]) Deno.mkdirSync(join(dir, sub), { recursive: true });
+  for (const sub of ["", "d", "d/bin", "mid", "e"]) Deno.chmodSync(join(dir, sub), 0o755);
+  Deno.writeTextFileSync(join(dir, "e", "real"), "#!/bin/sh\necho real\n");
+  Deno.chmodSync(join(dir, "e", "real"), 0o755);
+  Deno.symlinkSync(join(dir, "e", "real"), join(dir, "mid", "real"));
+  Deno.symlinkSync(join(dir, "mid", "real"), join(dir, "d", "bin", "via"));
+  Deno.symlinkSync("/bin/true", join(dir, "d", "bin", "sys"));
+  const via = join(dir, "d", "bin", "via");
+  const refused = await runWw(["run", ...BWRAP, "--ro-bind", join(dir, "d"), via]);
+  assert.equal(refused.code, 125, refused.stderr);
+  assert.match(
+    refused.stderr,
+    new RegExp(
+      `reached through the symbolic link ${join(dir, "mid", "real")}, which the jail does not show`,
+    ),
+  );
+  const shown = await runWw(
+    ["run", ...BWRAP, "--ro-bind", join(dir, "d"), "--ro-bind", join(dir, "mid"), via],
+  );
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.equal(shown.stdout, "real\n");
+  const sys = await runWw(["run", ...BWRAP, join(dir, "d", "bin", "sys")]);
+  assert.equal(sys.code, 0, sys.stderr);
+});
+
 // The README allows a bind of /etc at its own path; bwrap failed on ww's own mount of
 // /etc/localtime inside it ("Can't create file at /etc/localtime"): there a symlink into /usr.
 Deno.test("bwrap: --ro-bind /etc shows the host's /etc, the loader's files with it", async () => {
