@@ -123,12 +123,12 @@ export interface JailPolicy {
  * const policy: JailPolicy = { ...DEFAULT_POLICY, limits: { ...DEFAULT_LIMITS, cpuSeconds: 60 } };
  * ```
  */
-export const DEFAULT_LIMITS: Limits = {
+export const DEFAULT_LIMITS: Limits = Object.freeze({
   memoryBytes: 4 * 2 ** 30,
   openFiles: 1024,
   processes: 512,
   tmpBytes: 512 * 2 ** 20,
-};
+});
 
 /** Time between SIGTERM and SIGKILL when --timeout expires. */
 export const TIMEOUT_GRACE_MS = 2000;
@@ -144,13 +144,13 @@ export const TIMEOUT_GRACE_MS = 2000;
  * };
  * ```
  */
-export const DEFAULT_POLICY: JailPolicy = {
+export const DEFAULT_POLICY: JailPolicy = Object.freeze({
   backend: "auto",
   net: false,
-  readOnlyBinds: [],
-  writableBinds: [],
+  readOnlyBinds: Object.freeze([]),
+  writableBinds: Object.freeze([]),
   limits: DEFAULT_LIMITS,
-};
+});
 
 const SIZE_UNITS: Record<string, number> = {
   "": 1,

@@ -239,9 +239,65 @@ function fdGrant(option: string, v: unknown): FdGrant {
   return { name, source };
 }
 
+/**
+ * Throws a TypeError for a key of `v` (the option `where`, an object) that is none of `known`: a
+ * misspelt `jail.timeoutms` dropped the timeout without a word.
+ */
+function onlyKnown(where: string, v: object, known: readonly string[]): void {
+  const unknown = Object.keys(v).find((k) => !known.includes(k));
+  if (unknown !== undefined) {
+    throw new TypeError(`${where}${unknown}: no such option (known: ${known.join(", ")})`);
+  }
+}
+
+const OPTIONS = [
+  "args",
+  "env",
+  "cwd",
+  "stdin",
+  "stdout",
+  "stderr",
+  "signal",
+  "killGraceMs",
+  "grants",
+  "jail",
+  "host",
+  "ipfsApi",
+  "ipfsTimeoutMs",
+  "trustNodeIpns",
+];
+const JAIL_OPTIONS = [
+  "backend",
+  "net",
+  "readOnlyBinds",
+  "writableBinds",
+  "limits",
+  "timeoutMs",
+  "uid",
+  "gid",
+  "allowWeakerJail",
+];
+
+/** A grants.own entry: a name, and one of listen, connect and open (with its mode), strings. */
+function ownGrant(option: string, v: unknown): OwnGrant {
+  if (!isObject(v)) throw new TypeError(`${option}: must be an object, not ${kind(v)}`);
+  const kinds = ["listen", "connect", "open"].filter((k) => v[k] !== undefined);
+  if (kinds.length !== 1) {
+    throw new TypeError(
+      `${option}: must have one of listen, connect and open (it has ${kinds.length})`,
+    );
+  }
+  onlyKnown(`${option}.`, v, ["name", kinds[0], ...(kinds[0] === "open" ? ["mode"] : [])]);
+  text(`${option}.name`, v.name);
+  text(`${option}.${kinds[0]}`, v[kinds[0]]);
+  if (v.mode !== undefined) text(`${option}.mode`, v.mode);
+  return v as unknown as OwnGrant;
+}
+
 function host(v: unknown): HostOptions | undefined {
   if (v === undefined) return undefined;
   if (!isObject(v)) throw new TypeError(`host: must be an object, not ${kind(v)}`);
+  onlyKnown("host.", v, ["console", "ipfs", "exec"]);
   if (v.console !== undefined && typeof v.console !== "function") {
     throw new TypeError(`host.console: must be a function taking a line, not ${kind(v.console)}`);
   }
@@ -272,6 +328,7 @@ export function checkCommand(
   if (path === "") throw new TypeError("program: is empty (a path, a name in PATH, or /ipfs/...)");
   const o: CommandOptions = options ?? {};
   if (!isObject(o as unknown)) throw new TypeError(`options: must be an object, not ${kind(o)}`);
+  onlyKnown("", o, OPTIONS);
   const args = o.args === undefined ? [] : list("args", o.args, text);
   const env: Record<string, string> = {};
   if (o.env !== undefined) {
@@ -306,6 +363,7 @@ export function checkCommand(
 
   const g = o.grants ?? {};
   if (!isObject(g as unknown)) throw new TypeError(`grants: must be an object, not ${kind(g)}`);
+  onlyKnown("grants.", g, ["fds", "own"]);
   const fds = g.fds === undefined ? [] : list("grants.fds", g.fds, fdGrant);
   fds.forEach((grant, i) => {
     const clash = fds.slice(0, i).find((e) => fdEnvVar(e.name) === fdEnvVar(grant.name));
@@ -315,15 +373,13 @@ export function checkCommand(
       );
     }
   });
-  const own = g.own === undefined ? [] : list("grants.own", g.own, (option, v) => {
-    if (!isObject(v)) throw new TypeError(`${option}: must be an object, not ${kind(v)}`);
-    return v as unknown as OwnGrant;
-  });
+  const own = g.own === undefined ? [] : list("grants.own", g.own, ownGrant);
   const ownProblem = ownGrantsProblem(own, fds, "library");
   if (ownProblem) throw new TypeError(`grants.own: ${ownProblem}`);
 
   const j = o.jail ?? {};
   if (!isObject(j as unknown)) throw new TypeError(`jail: must be an object, not ${kind(j)}`);
+  onlyKnown("jail.", j, JAIL_OPTIONS);
   const backend = j.backend ?? DEFAULT_POLICY.backend;
   const wrongBackend = backendProblem(backend);
   if (wrongBackend) throw new TypeError(wrongBackend);

@@ -43,7 +43,13 @@ export async function serveHost(
   const prefix = foreignText(services.programName, MAX_NAME);
   const host = new HostServer(grants, services, prefix, stderr, started);
   await serveVat(stream, host, {
-    log: (line) => stderr(`ww: ${prefix}: ${line}`),
+    // ww's own line about the connection: a caller's sink that fails (or rejects) loses it, and
+    // the run goes on; nothing awaits it.
+    log: (line) => {
+      try {
+        Promise.resolve(stderr(`ww: ${prefix}: ${line}`)).catch(() => {});
+      } catch { /* lost with the sink */ }
+    },
     limits,
     ended,
   });
@@ -167,18 +173,22 @@ class ConsoleServer extends TableServer {
   readonly name = "Console";
 
   /** `prefix`: the program's name, already escaped. */
-  constructor(readonly prefix: string, readonly stderr: (line: string) => void) {
+  constructor(
+    readonly prefix: string,
+    readonly stderr: (line: string) => void | Promise<void>,
+  ) {
     super();
   }
 
   protected readonly methods = [
-    (call: CallContext) => {
+    async (call: CallContext) => {
       const p = call.params(ww.Console_Log$Params);
       const level = LEVELS[p.level] ?? `level ${p.level}`;
       // One log call is one line that ww's reader can trust: see run/escape.ts. Cut before it is
       // escaped, which may make each character ten: an 8 MiB line of control characters cost
-      // ~450 MiB and 2.5 s to escape, only for the 1 MiB queue to drop it.
-      this.stderr(`${this.prefix}: ${level}: ${foreignText(p.line, MAX_CONSOLE_LINE)}`);
+      // ~450 MiB and 2.5 s to escape, only for the 1 MiB queue to drop it. A sink that fails, at
+      // once or later (an async one), fails the guest's call.
+      await this.stderr(`${this.prefix}: ${level}: ${foreignText(p.line, MAX_CONSOLE_LINE)}`);
     },
   ];
 }

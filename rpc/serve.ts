@@ -28,7 +28,7 @@ import { WwError } from "../core/errors.ts";
  * serveGuest(child, { ...NO_GRANTS, console: true }, { programName: "app", version: "0.1.0" });
  * ```
  */
-export const NO_GRANTS: HostGrants = { console: false, ipfs: false, exec: false };
+export const NO_GRANTS: HostGrants = Object.freeze({ console: false, ipfs: false, exec: false });
 
 /**
  * Serves the host capability on `child.hostSocket` with `grants`, once the child first writes to
@@ -64,9 +64,11 @@ export async function serveGuest(
     // Never a rejection: a guest's connection is served from a promise nobody awaits
     // (execService), and an unhandled rejection would end ww.
     const why = e instanceof Error ? e.message : String(e);
-    (services.stderr ?? console.error)(
-      `ww: ${escapeText(services.programName)}: the host capability failed: ${escapeText(why)}`,
-    );
+    try {
+      Promise.resolve((services.stderr ?? console.error)(
+        `ww: ${escapeText(services.programName)}: the host capability failed: ${escapeText(why)}`,
+      )).catch(() => {});
+    } catch { /* a caller's sink that fails loses the line, not the run */ }
     socket.close();
   }
 }

@@ -3,6 +3,7 @@
 
 import type { JailLease } from "./ids.ts";
 import { E2BIG, ENOENT } from "../ffi/errno.ts";
+import { TOO_LARGE } from "./resolve.ts";
 import { closeFd } from "../ffi/fd.ts";
 import type { OpGroup } from "../ffi/ops.ts";
 import { SyscallError } from "../ffi/libc.ts";
@@ -222,12 +223,8 @@ export function spawnMapped(spec: SpawnSpec): number {
     if (NOT_EXECUTABLE_ERRNOS.has(e.errno)) {
       throw new NotExecutableError(`${spec.argv[0]}: cannot execute: ${e.code}`);
     }
-    if (e.errno === E2BIG) {
-      // The stage carries the program's environment too: say what is too large, not whose exec.
-      throw new UsageError(
-        `the program's arguments and environment are too large to start it (E2BIG: the kernel takes at most 128 KiB in one string, and about a quarter of the stack limit, 2 MiB by default, in all)`,
-      );
-    }
+    // The stage carries the program's environment too: say what is too large, not whose exec.
+    if (e.errno === E2BIG) throw new UsageError(TOO_LARGE);
     throw new SetupError(`${spec.argv[0]}: could not start: ${e.message}`);
   }
 }

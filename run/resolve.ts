@@ -21,6 +21,10 @@ export interface FileModeOwner {
   readonly isDirectory: boolean;
 }
 
+/** Why no backend can start a program with its arguments and environment (E2BIG). */
+export const TOO_LARGE =
+  "the program's arguments and environment are too large to start it (E2BIG: the kernel takes at most 128 KiB in one string, and about a quarter of the stack limit, 2 MiB by default, in all)";
+
 /** Why a local program that ww found is not there to run after all. */
 export const GONE = "no such file (it went away as ww started it)";
 

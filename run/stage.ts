@@ -2,7 +2,7 @@
 // a sealed memfd written once per ww process and executed by its /proc path (never a file on
 // disk that someone could swap), and the stage's reports read back as ww's errors.
 
-import { ENOENT, ENOEXEC, errnoName } from "../ffi/errno.ts";
+import { E2BIG, ENOENT, ENOEXEC, errnoName } from "../ffi/errno.ts";
 import { closeFd, writeAll } from "../ffi/fd.ts";
 import { createMemfd, reopenReadOnly, sealMemfd } from "../ffi/memfd.ts";
 import { type ByteStream, readAllText } from "../ffi/stream.ts";
@@ -15,10 +15,11 @@ import {
   NotExecutableError,
   NotFoundError,
   SetupError,
+  UsageError,
   type WwError,
 } from "../core/errors.ts";
 import { signalName } from "./signals.ts";
-import { GONE } from "./resolve.ts";
+import { GONE, TOO_LARGE } from "./resolve.ts";
 import { workdirRefused } from "./tmpdir.ts";
 
 let memfd: number | undefined;
@@ -106,6 +107,10 @@ export function stageFailure(
   }
   if (failed && "step" in failed && failed.step === "workdir") {
     return workdirRefused(`${errnoName(failed.errno)}${failed.detail ? `: ${failed.detail}` : ""}`);
+  }
+  // Too large for any backend: the run's, not the jail's (as under --jail=none).
+  if (failed && "step" in failed && EXEC_STEPS.has(failed.step) && failed.errno === E2BIG) {
+    return new UsageError(TOO_LARGE);
   }
   if (failed && "step" in failed && backend === "native") {
     const error = `${failed.step}: ${errnoName(failed.errno)}`;

@@ -1,7 +1,7 @@
 // What ww says when the stage did not start the program (native) or bwrap.
 import assert from "node:assert/strict";
 import { stageFailure } from "./stage.ts";
-import { NotExecutableError, NotFoundError, SetupError } from "../core/errors.ts";
+import { NotExecutableError, NotFoundError, SetupError, UsageError } from "../core/errors.ts";
 import { ENOENT, ENOEXEC } from "../ffi/errno.ts";
 
 Deno.test("a stage that started the program is no failure", () => {
@@ -50,4 +50,12 @@ Deno.test("a local program gone before the stage's Landlock rule for it is no su
   const bind = stageFailure(report("/srv/data"), "./app", "native", undefined, "/srv/app");
   assert.ok(!(bind instanceof NotFoundError));
   assert.match(bind!.message, /the stage's landlock step failed: ENOENT \(\/srv\/data\)/);
+});
+
+Deno.test("arguments too large for execve are the run's, under every jail, as under none", () => {
+  for (const backend of ["native", "bwrap"] as const) {
+    const e = stageFailure([{ step: "execve", errno: 7 }], "p", backend);
+    assert.ok(e instanceof UsageError, backend);
+    assert.match(e.message, /^the program's arguments and environment are too large/);
+  }
 });

@@ -20,6 +20,7 @@ import {
 } from "../jail/policy.ts";
 import { DEFAULT_IPFS_API } from "../ipfs/multiaddr.ts";
 import { isIpfsPath } from "../core/ipfs_path.ts";
+import { startConfigShapeProblem } from "../core/start_config_shape.ts";
 import { jailChoice } from "./auto.ts";
 import { jailIdProblem } from "../jail/ids.ts";
 import {
@@ -209,8 +210,11 @@ export type StartConfig =
   & Partial<Omit<RunConfig, "program" | "jail">>
   & { readonly jail?: Partial<JailPolicy> };
 
-/** `config` with StartConfig's defaults filled in. */
+/** `config` with StartConfig's defaults filled in; a UsageError when it is none (its shape). */
 export function withRunDefaults(config: StartConfig): RunConfig {
+  // From plain JavaScript anything may come: a field of another type, or one misspelt.
+  const shape = startConfigShapeProblem(config);
+  if (shape) throw new UsageError(shape);
   return {
     ...config,
     args: config.args ?? [],

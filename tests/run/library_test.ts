@@ -332,3 +332,78 @@ Deno.test("library: a jail that names some fields takes DEFAULT_POLICY's others;
   });
   assert.notDeepEqual(none.lines, full.lines);
 });
+
+// A library caller's config from plain JavaScript or a JSON file: jail.net "false" (truthy) gave
+// the bwrap jail the host's network, and a misspelt jail.timeoutms dropped the timeout; a field
+// of another type was an engine error from deep inside ("program.startsWith is not a function").
+Deno.test("library: a config field of another type, or one no run has, is a UsageError naming it; nothing starts", async () => {
+  const cases: [unknown, RegExp][] = [
+    [
+      { program: "/bin/true", jail: { backend: "bwrap", net: "false" } },
+      /^jail\.net: must be true or false \(got the string "false"\)$/,
+    ],
+    [
+      { program: "/bin/sleep", args: ["3"], jail: { timeoutms: 100 } },
+      /^jail\.timeoutms: no such option/,
+    ],
+    [{ program: "/bin/true", argz: ["x"] }, /^argz: no such option/],
+    [{ program: 5 }, /^program: must be a string \(got number 5\)$/],
+    [null, /^the run's config must be an object \(got null\)$/],
+    [{ program: "/bin/true", env: { A: 1 } }, /^env: must be an object of string values/],
+    [{ program: "/bin/true", own: [{ name: "a" }] }, /^own: must be a list of/],
+  ];
+  for (const [config, message] of cases) {
+    for (const run of [startProgram, explainProgram]) {
+      await assert.rejects(
+        (run as (c: unknown) => Promise<unknown>)(config),
+        (e) => e instanceof UsageError && message.test(e.message),
+        JSON.stringify(config),
+      );
+    }
+  }
+  // Command refuses a misspelt option, and an own grant of the wrong shape, by name.
+  const options: [unknown, RegExp][] = [
+    [{ jail: { timeoutms: 100 } }, /^jail\.timeoutms: no such option/],
+    [{ argz: ["x"] }, /^argz: no such option/],
+    [{ host: { consol: () => {} } }, /^host\.consol: no such option/],
+    [{ grants: { own: [{}] } }, /^grants\.own\[0\]: must have one of listen, connect and open/],
+    [
+      { grants: { own: [{ name: null, open: "/etc/hostname" }] } },
+      /^grants\.own\[0\]\.name: must be a string/,
+    ],
+  ];
+  for (const [o, message] of options) {
+    assert.throws(
+      () => new Command("/bin/true", o as ConstructorParameters<typeof Command>[1]),
+      (e) => e instanceof TypeError && message.test(e.message),
+      JSON.stringify(o),
+    );
+  }
+  // The defaults cannot be changed under every later run.
+  assert.throws(() => {
+    (DEFAULT_POLICY.limits as { openFiles: number }).openFiles = 77;
+  }, TypeError);
+});
+
+// A host.console that throws or rejects made a guest's protocol error reject `status` (or end
+// Deno with an unhandled rejection), which never rejects.
+for (const backend of ["native", "none"] as const) {
+  Deno.test(`library: [${backend}] a console sink that throws or rejects loses its lines, not the run`, async () => {
+    for (
+      const console of [
+        () => {
+          throw new Error("log sink down");
+        },
+        () => Promise.reject(new Error("log sink down")),
+      ]
+    ) {
+      const child = await new Command("/bin/sh", {
+        args: ["-c", "printf 'garbage-garbage-garbage' >&3"],
+        jail: { backend },
+        host: { console },
+      }).spawn();
+      const status = await child.status;
+      assert.equal(status.code, 0);
+    }
+  });
+}

@@ -1,0 +1,134 @@
+// core/start_config_shape.ts — whether a library caller's run config (startProgram's and
+// explainProgram's StartConfig, perhaps from plain JavaScript or a JSON file) has the shape of
+// one: every field of its type, and none that no run has. Pure. Its values are checked
+// afterwards (run/start.ts checkRunConfig); this keeps a string "false" from turning the network
+// on (`jail.net` is truthy), and a misspelt `jail.timeoutms` from dropping the timeout unsaid.
+
+/** The fields of a run's config (core/config.ts RunConfig). */
+const RUN_FIELDS = [
+  "program",
+  "args",
+  "fds",
+  "own",
+  "socketActivation",
+  "env",
+  "ipfsApi",
+  "ipfsApiOrigin",
+  "ipfsTimeoutMs",
+  "trustNodeIpns",
+  "jail",
+  "tty",
+];
+
+/** The fields of its jail (jail/policy.ts JailPolicy). */
+const JAIL_FIELDS = [
+  "backend",
+  "net",
+  "readOnlyBinds",
+  "writableBinds",
+  "limits",
+  "timeoutMs",
+  "uid",
+  "gid",
+  "chdir",
+  "allowWeakerJail",
+];
+
+type Check = (value: unknown) => boolean;
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+const string: Check = (v) => typeof v === "string";
+const number: Check = (v) => typeof v === "number";
+const boolean: Check = (v) => typeof v === "boolean";
+const listOf = (item: Check): Check => (v) => Array.isArray(v) && v.every(item);
+const withFields = (fields: Record<string, Check>): Check => (v) =>
+  isRecord(v) && Object.entries(fields).every(([k, check]) => check(v[k]));
+const optional = (check: Check): Check => (v) => v === undefined || check(v);
+
+const BIND = withFields({ source: string, dest: string });
+const FD = withFields({ name: string, source: number });
+const OWN: Check = (v) =>
+  isRecord(v) && string(v.name) && optional(string)(v.mode) &&
+  ["listen", "connect", "open"].filter((k) => v[k] !== undefined).length === 1 &&
+  ["listen", "connect", "open"].every((k) => optional(string)(v[k]));
+
+/** What each field must be, and how a message says it. */
+const RUN_TYPES: Record<string, [Check, string]> = {
+  program: [string, "a string"],
+  args: [optional(listOf(string)), "a list of strings"],
+  fds: [optional(listOf(FD)), "a list of { name: string, source: number }"],
+  own: [optional(listOf(OWN)), "a list of { name, and one of listen, connect or open: strings }"],
+  socketActivation: [optional(boolean), "true or false"],
+  env: [
+    optional((v) => isRecord(v) && Object.values(v).every(string)),
+    "an object of string values",
+  ],
+  ipfsApi: [optional(string), "a string"],
+  ipfsApiOrigin: [optional(string), "a string"],
+  ipfsTimeoutMs: [optional(number), "a number"],
+  trustNodeIpns: [optional(boolean), "true or false"],
+  tty: [optional(boolean), "true or false"],
+};
+
+const JAIL_TYPES: Record<string, [Check, string]> = {
+  backend: [optional(string), "a string"],
+  net: [optional(boolean), "true or false"],
+  allowWeakerJail: [optional(boolean), "true or false"],
+  readOnlyBinds: [optional(listOf(BIND)), "a list of { source: string, dest: string }"],
+  writableBinds: [optional(listOf(BIND)), "a list of { source: string, dest: string }"],
+  limits: [
+    optional((v) => isRecord(v) && Object.values(v).every((x) => x === undefined || number(x))),
+    "an object of numbers",
+  ],
+  timeoutMs: [optional(number), "a number"],
+  uid: [optional(number), "a number"],
+  gid: [optional(number), "a number"],
+  chdir: [optional(string), "a string"],
+};
+
+/** `value` as a message shows what was given instead. */
+function given(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return "a list";
+  if (typeof value === "string") return `the string ${JSON.stringify(value.slice(0, 40))}`;
+  return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
+}
+
+/**
+ * Why `input` is not a run's config, in one line naming the field, or undefined.
+ *
+ * @example
+ * startConfigShapeProblem({ program: "/bin/true", jail: { net: "false" } });
+ * // 'jail.net: must be true or false (got the string "false")'
+ * startConfigShapeProblem({ program: "/bin/true", jail: { timeoutms: 100 } });
+ * // "jail.timeoutms: no such option (jail has backend, net, readOnlyBinds, ...)"
+ */
+export function startConfigShapeProblem(input: unknown): string | undefined {
+  if (!isRecord(input)) return `the run's config must be an object (got ${given(input)})`;
+  return fieldsProblem("", input, RUN_FIELDS, RUN_TYPES) ??
+    (input.jail === undefined || input.jail === null
+      ? undefined
+      : isRecord(input.jail)
+      ? fieldsProblem("jail.", input.jail, JAIL_FIELDS, JAIL_TYPES)
+      : `jail: must be an object (got ${given(input.jail)})`);
+}
+
+function fieldsProblem(
+  prefix: string,
+  record: Record<string, unknown>,
+  fields: readonly string[],
+  types: Record<string, [Check, string]>,
+): string | undefined {
+  const unknown = Object.keys(record).find((k) => !fields.includes(k));
+  if (unknown !== undefined) {
+    const where = prefix === "" ? "a run's config" : prefix.slice(0, -1);
+    return `${prefix}${unknown}: no such option (${where} has ${fields.join(", ")})`;
+  }
+  for (const [field, [check, expected]] of Object.entries(types)) {
+    if (!check(record[field])) {
+      return `${prefix}${field}: must be ${expected} (got ${given(record[field])})`;
+    }
+  }
+  return undefined;
+}
