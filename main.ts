@@ -9,7 +9,7 @@ import { EXIT, InterruptedError, UsageError, WwError } from "./core/errors.ts";
 import { clipMiddle, clipText, oneLine } from "./core/escape.ts";
 import { environHolds, firstNonUtf8Argument } from "./cli/argv_text.ts";
 import { forwardSignals, type SignalName, SIGNALS, STOP_SIGNALS } from "./run/signals.ts";
-import { checkInherited, type Child, startProgram } from "./run/start.ts";
+import { checkInherited, type Child, startProgram, startRun } from "./run/start.ts";
 import { picksPort } from "./fd/grants.ts";
 import { execService, ipfsServiceFor, serveGuest } from "./rpc/serve.ts";
 import { lazyImport } from "./core/lazy.ts";
@@ -180,7 +180,8 @@ async function runConfig(
   // ww forwards SIGUSR1 to the program; Deno must not also open its inspector on it.
   shutDenoInspector();
   try {
-    child = await startProgram(config, {
+    // The command line built and checked the config's shape itself.
+    child = await startRun(config, {
       signal: interrupt.signal,
       // Said before the program can write anything, so that no line of its splits these.
       onJail: (jail) => {

@@ -42,8 +42,16 @@ const string: Check = (v) => typeof v === "string";
 const number: Check = (v) => typeof v === "number";
 const boolean: Check = (v) => typeof v === "boolean";
 const listOf = (item: Check): Check => (v) => Array.isArray(v) && v.every(item);
-const withFields = (fields: Record<string, Check>): Check => (v) =>
-  isRecord(v) && Object.entries(fields).every(([k, check]) => check(v[k]));
+/** An object whose every value passes `value` (looked at without making a list of them). */
+const recordOf = (value: Check): Check => (v) => {
+  if (!isRecord(v)) return false;
+  for (const k in v) if (!value(v[k])) return false;
+  return true;
+};
+const withFields = (fields: Record<string, Check>): Check => {
+  const checks = Object.entries(fields);
+  return (v) => isRecord(v) && checks.every(([k, check]) => check(v[k]));
+};
 const optional = (check: Check): Check => (v) => v === undefined || check(v);
 
 const BIND = withFields({ source: string, dest: string });
@@ -60,10 +68,7 @@ const RUN_TYPES: Record<string, [Check, string]> = {
   fds: [optional(listOf(FD)), "a list of { name: string, source: number }"],
   own: [optional(listOf(OWN)), "a list of { name, and one of listen, connect or open: strings }"],
   socketActivation: [optional(boolean), "true or false"],
-  env: [
-    optional((v) => isRecord(v) && Object.values(v).every(string)),
-    "an object of string values",
-  ],
+  env: [optional(recordOf(string)), "an object of string values"],
   ipfsApi: [optional(string), "a string"],
   ipfsApiOrigin: [optional(string), "a string"],
   ipfsTimeoutMs: [optional(number), "a number"],
@@ -77,15 +82,15 @@ const JAIL_TYPES: Record<string, [Check, string]> = {
   allowWeakerJail: [optional(boolean), "true or false"],
   readOnlyBinds: [optional(listOf(BIND)), "a list of { source: string, dest: string }"],
   writableBinds: [optional(listOf(BIND)), "a list of { source: string, dest: string }"],
-  limits: [
-    optional((v) => isRecord(v) && Object.values(v).every((x) => x === undefined || number(x))),
-    "an object of numbers",
-  ],
+  limits: [optional(recordOf(optional(number))), "an object of numbers"],
   timeoutMs: [optional(number), "a number"],
   uid: [optional(number), "a number"],
   gid: [optional(number), "a number"],
   chdir: [optional(string), "a string"],
 };
+
+const RUN_CHECKS = Object.entries(RUN_TYPES);
+const JAIL_CHECKS = Object.entries(JAIL_TYPES);
 
 /** `value` as a message shows what was given instead. */
 function given(value: unknown): string {
@@ -106,11 +111,11 @@ function given(value: unknown): string {
  */
 export function startConfigShapeProblem(input: unknown): string | undefined {
   if (!isRecord(input)) return `the run's config must be an object (got ${given(input)})`;
-  return fieldsProblem("", input, RUN_FIELDS, RUN_TYPES) ??
+  return fieldsProblem("", input, RUN_FIELDS, RUN_CHECKS) ??
     (input.jail === undefined || input.jail === null
       ? undefined
       : isRecord(input.jail)
-      ? fieldsProblem("jail.", input.jail, JAIL_FIELDS, JAIL_TYPES)
+      ? fieldsProblem("jail.", input.jail, JAIL_FIELDS, JAIL_CHECKS)
       : `jail: must be an object (got ${given(input.jail)})`);
 }
 
@@ -118,14 +123,16 @@ function fieldsProblem(
   prefix: string,
   record: Record<string, unknown>,
   fields: readonly string[],
-  types: Record<string, [Check, string]>,
+  checks: readonly (readonly [string, readonly [Check, string]])[],
 ): string | undefined {
-  const unknown = Object.keys(record).find((k) => !fields.includes(k));
-  if (unknown !== undefined) {
+  // Every run passes here: no list is made of what it checks.
+  for (const unknown in record) {
+    if (fields.includes(unknown)) continue;
     const where = prefix === "" ? "a run's config" : prefix.slice(0, -1);
     return `${prefix}${unknown}: no such option (${where} has ${fields.join(", ")})`;
   }
-  for (const [field, [check, expected]] of Object.entries(types)) {
+  for (let i = 0; i < checks.length; i++) {
+    const [field, [check, expected]] = checks[i];
     if (!check(record[field])) {
       return `${prefix}${field}: must be ${expected} (got ${given(record[field])})`;
     }

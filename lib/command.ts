@@ -9,7 +9,7 @@ import denoJson from "../deno.json" with { type: "json" };
 import { closeFd, concatBytes, openDevNull, pipe } from "../ffi/fd.ts";
 import { FdStream, readableOf, writableOf } from "../ffi/stream.ts";
 import { OpGroup } from "../ffi/ops.ts";
-import { type Child, startProgram, unknownSignal } from "../run/start.ts";
+import { type Child, startProgram, startRun, unknownSignal } from "../run/start.ts";
 import { type SignalName, SIGNALS } from "../run/signals.ts";
 import { execService, ipfsServiceFor, serveGuest } from "../rpc/serve.ts";
 import type { HostServices } from "../rpc/types.ts";
@@ -312,7 +312,7 @@ async function spawnChild(
     ends.push(makeStdio(checked.stdio.stdin, true, ops));
     ends.push(makeStdio(checked.stdio.stdout ?? defaults.stdout, false, ops));
     ends.push(makeStdio(checked.stdio.stderr ?? defaults.stderr, false, ops));
-    child = await startProgram(config, { signal, stdio: ends.map((e) => e.child), ops });
+    child = await startRun(config, { signal, stdio: ends.map((e) => e.child), ops });
   } catch (e) {
     for (const end of ends) end.ours?.close();
     // An abort while the jail was built (an IPFS fetch, say) rejects with its reason.

@@ -18,9 +18,25 @@ export const DENO_INSPECTOR_PORT = 9229;
  */
 export function shutDenoInspector(): void {
   if (Deno.build.standalone) return; // a compiled binary never starts it
+  if (hold() !== undefined) return;
+  // Taken: by another ww (each holds it at once, SO_REUSEPORT), or by something that may let it
+  // go while ww runs (another Deno's inspector), which left Deno free to listen there on a later
+  // SIGUSR1. Taken again as soon as it is free.
+  const retry = setInterval(() => {
+    if (hold() !== undefined) clearInterval(retry);
+  }, RETRY_MS);
+  Deno.unrefTimer(retry);
+}
+
+/** How often ww tries again to hold a port someone else held when it started. */
+const RETRY_MS = 100;
+
+/** The port held (its descriptor), or undefined when another holds it or none can be had. */
+function hold(): number | undefined {
   try {
-    holdLoopbackPort(DENO_INSPECTOR_PORT);
+    return holdLoopbackPort(DENO_INSPECTOR_PORT);
   } catch (e) {
     if (!(e instanceof SyscallError)) throw e;
+    return -1; // no loopback or no sockets: Deno's server has no place to listen either
   }
 }

@@ -79,6 +79,38 @@ for (const jail of JAIL_MODES) {
   });
 }
 
+// ww holds Deno's inspector port at its start; when something else held it then (another Deno's
+// inspector) and let it go while ww ran, a SIGUSR1 opened ww's inspector (seen in CI, a debugger
+// listening as ww). ww now takes the port as soon as it is free.
+Deno.test("[jail=none] the inspector port, held by another when ww starts, is ww's once free: SIGUSR1 opens nothing", async () => {
+  const other = Deno.listen({ hostname: "127.0.0.1", port: 9229 });
+  const started = performance.now();
+  const ww = startWw(
+    [
+      "--jail=none",
+      "/bin/sh",
+      "-c",
+      'trap "echo usr1; sleep 1; exit 7" USR1; echo ready; while :; do sleep 0.05; done',
+    ],
+    {},
+    "stdout",
+  );
+  await ww.until(/ready/);
+  other.close();
+  await new Promise((r) => setTimeout(r, Math.max(400, 900 - (performance.now() - started))));
+  ww.proc.kill("SIGUSR1");
+  await ww.until(/usr1/);
+  await new Promise((r) => setTimeout(r, 300));
+  const inspector = await Deno.connect({ hostname: "127.0.0.1", port: 9229 }).then(
+    (conn) => (conn.close(), "listening"),
+    (e) => e instanceof Deno.errors.ConnectionRefused ? "refused" : String(e),
+  );
+  const { code, stderr } = await ww.end();
+  assert.equal(inspector, "refused", stderr);
+  assert.equal(code, 7, stderr);
+  assert.doesNotMatch(stderr, /Debugger listening/);
+});
+
 // A signal forwarded to a stopped program stayed pending: ww outlived SIGTERM and SIGINT, and only
 // SIGKILL ended it (under --jail=none leaving the stopped program behind). One that asks the
 // program to end wakes it too, and so does --timeout's.
