@@ -169,9 +169,18 @@ export function planBinds(
   return { mounts: sortParentsFirst([...mounts, ...covers]) };
 }
 
-/** The deepest of `mounts` containing jail path `path` (the one a parents-first order leaves on top). */
-function topAt(path: string, mounts: readonly BindMount[]): BindMount | undefined {
-  let best: BindMount | undefined;
+/**
+ * The deepest of `mounts` (or bind requests) containing jail path `path`: the one a parents-first
+ * order leaves on top.
+ *
+ * @example
+ * topAt("/data/x", [{ dest: "/data" }, { dest: "/data/x" }]); // { dest: "/data/x" }
+ */
+export function topAt<T extends { readonly dest: string }>(
+  path: string,
+  mounts: readonly T[],
+): T | undefined {
+  let best: T | undefined;
   for (const m of mounts) {
     if (isWithin(path, m.dest) && (!best || m.dest.length > best.dest.length)) best = m;
   }

@@ -21,6 +21,7 @@ import {
   planBinds,
   rebase,
   sortParentsFirst,
+  topAt,
 } from "./binds.ts";
 import type { HeldHow } from "./held.ts";
 import type { HostFiles } from "./system_files.ts";
@@ -111,12 +112,12 @@ export function isVisibleInJail(path: string, host: HostFiles): boolean {
 }
 
 /**
- * Whether the jail's system view reaches `path` at its own place: in a system directory, or
- * through one of the host's system symlinks that ww makes again (/bin/true, by /bin -> usr/bin).
+ * Whether the jail's system view reaches `path` at its own place: in a system directory, or at
+ * or through one of the host's system symlinks, which ww makes again (/bin, and /bin/true by it).
  */
 function systemViewHas(path: string, host: HostFiles): boolean {
   return isVisibleInJail(path, host) ||
-    host.system.some((e) => e.kind === "symlink" && path.startsWith(`${e.path}/`));
+    host.system.some((e) => e.kind === "symlink" && isWithin(path, e.path));
 }
 
 /**
@@ -403,16 +404,10 @@ function programMountPoint(
   const links = input.linksOn?.(input.programPath);
   const astray = links === undefined
     ? input.programPath
-    : links.find((l) =>
-      !isVisibleInJail(l, input.host) && hostPathAt(l, mounts) !== l &&
-      // ww makes the host's own system symlinks (/bin -> usr/bin) in the jail.
-      !input.host.system.some((e) => e.kind === "symlink" && e.path === l)
-    );
+    : links.find((l) => !systemViewHas(l, input.host) && hostPathAt(l, mounts) !== l);
   if (astray !== undefined) {
-    const r = requests.filter((q) => isWithin(input.programPath, q.dest))
-      .sort((a, b) => b.dest.length - a.dest.length)[0];
     return bindError(
-      r,
+      topAt(input.programPath, requests)!,
       `the program ${input.programPath} is reached through the symbolic link ${astray}, which the jail does not show at its own path (bind it there too, or run ${real})`,
     );
   }
@@ -420,10 +415,8 @@ function programMountPoint(
   const there = hostPathAt(real, mounts);
   if (there === real) return undefined;
   if (there === undefined) return real;
-  const r =
-    requests.filter((q) => isWithin(real, q.dest)).sort((a, b) => b.dest.length - a.dest.length)[0];
   return bindError(
-    r,
+    topAt(real, requests)!,
     `the program ${input.programPath} is a symlink to ${real}, which this bind shows from ${there}; choose another destination`,
   );
 }

@@ -9,6 +9,7 @@ import type { HeldProgram } from "../jail/held.ts";
 import type { RunConfig } from "../core/config.ts";
 import type { BwrapFacts, DirectFacts, PlannedProgram, RunFacts } from "../plan/run.ts";
 import { findBwrap, hostFiles, whyAbsent } from "./host.ts";
+import { HOST_FS } from "./resolve.ts";
 
 /** The program as a launcher or --explain has it. */
 export interface ProgramToPlan {
@@ -59,13 +60,7 @@ export function bwrapFacts(config: RunConfig): BwrapFacts {
   return {
     path: findBwrap(),
     host: hostFiles(config.jail.net),
-    realOf: (path) => {
-      try {
-        return Deno.realPathSync(path);
-      } catch {
-        return undefined;
-      }
-    },
+    realOf: HOST_FS.realPath,
     linksOn,
     isDir: (path) => {
       try {

@@ -36,15 +36,6 @@ function typedPath(program: string, cwd: string): string {
   return program.startsWith("/") ? program : `${cwd}/${program}`;
 }
 
-/** The real path of `path`, or undefined when the kernel cannot resolve it. */
-function realPathOf(path: string): string | undefined {
-  try {
-    return Deno.realPathSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
 /** The absolute path of the program to execute, or a NotFound/NotExecutable error. */
 export function resolveProgram(program: string, callerPath: string, cwd: string): string {
   if (program.includes("/")) {
@@ -53,8 +44,8 @@ export function resolveProgram(program: string, callerPath: string, cwd: string)
     // names a directory (ENOTDIR after a file), and `..` goes up from where a link led, not from
     // the link. Where the path has them, it must lead where ww's does, as the kernel resolves it.
     if (LEXICAL.test(program)) {
-      const real = realPathOf(path);
-      if (real !== undefined && realPathOf(typedPath(program, cwd)) !== real) {
+      const real = HOST_FS.realPath(path);
+      if (real !== undefined && HOST_FS.realPath(typedPath(program, cwd)) !== real) {
         throw new NotExecutableError(`${program}: not a directory, or not the file ${path}`);
       }
     }
