@@ -233,7 +233,7 @@ async function runConfig(
     const status = await child.status;
     await rpc;
     if (status.timedOut) {
-      stderr.line(`ww: ${oneLine(name)} timed out after ${config.jail.timeoutMs! / 1000}s`);
+      stderr.line(`ww: ${name} timed out after ${config.jail.timeoutMs! / 1000}s`);
     }
     return status.code;
   } finally {
@@ -278,7 +278,7 @@ if (import.meta.main) {
       code = e.exitCode;
     } else {
       const message = e instanceof Error ? e.message : String(e);
-      stderr.line(`ww: internal error: ${oneLine(clipMiddle(message, 8192))}`);
+      stderr.line(`ww: internal error: ${clipMiddle(message, 8192)}`);
       if (debug) {
         String(e instanceof Error ? e.stack : e).split("\n").forEach((l) => stderr.line(l));
       }

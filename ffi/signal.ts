@@ -1,9 +1,8 @@
-// ffi/signal.ts — which signals this process ignores (sigaction(2)), and setting one to be ignored
-// (signal(2) with SIG_IGN), for what ww's caller had ignored (`nohup ww run …`): Deno catches
-// SIGHUP and SIGINT as soon as any signal listener is added, and then ends ww on them, as their
-// default would.
+// ffi/signal.ts — which signals this process ignores, and setting one to be ignored, both by
+// sigaction(2), for what ww's caller had ignored (`nohup ww run …`): Deno catches SIGHUP and
+// SIGINT as soon as any signal listener is added, and then ends ww on them, as their default would.
 
-import { lastErrno, libc, openLibrary, SyscallError } from "./libc.ts";
+import { check, libc } from "./libc.ts";
 
 /** SIG_IGN, as a handler's address. */
 const SIG_IGN = 1n;
@@ -22,12 +21,6 @@ export function isIgnored(sig: number): boolean {
   return new DataView(old.buffer).getBigUint64(0, true) === SIG_IGN;
 }
 
-let library: ReturnType<typeof open> | undefined;
-
-function open() {
-  return openLibrary({ signal: { parameters: ["i32", "pointer"], result: "pointer" } });
-}
-
 /**
  * Sets signal `sig` to be ignored by this process (and by a child it spawns without resetting it).
  *
@@ -35,10 +28,12 @@ function open() {
  * ignoreSignal(1); // SIGHUP
  */
 export function ignoreSignal(sig: number): void {
-  library ??= open();
-  const old = library.signal(sig, Deno.UnsafePointer.create(SIG_IGN));
-  // SIG_ERR is (void *) -1.
-  if (Deno.UnsafePointer.value(old) === 0xffff_ffff_ffff_ffffn) {
-    throw new SyscallError("signal", lastErrno(), `signal ${sig}`);
-  }
+  // The handler SIG_IGN, an empty mask, no flags.
+  const act = new Uint8Array(SIGACTION_SIZE);
+  new DataView(act.buffer).setBigUint64(0, SIG_IGN, true);
+  check(
+    "sigaction",
+    libc().sigaction(sig, Deno.UnsafePointer.of(act), new Uint8Array(SIGACTION_SIZE)),
+    `signal ${sig}`,
+  );
 }
