@@ -20,8 +20,8 @@ const RUN_FIELDS = [
   "tty",
 ];
 
-/** The fields of its jail (jail/policy.ts JailPolicy). */
-const JAIL_FIELDS = [
+/** The fields of its jail (jail/policy.ts JailPolicy); Command's jail option has them too. */
+export const JAIL_FIELDS: readonly string[] = [
   "backend",
   "net",
   "readOnlyBinds",

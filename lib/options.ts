@@ -4,6 +4,7 @@
 // RangeError (a value out of range) that names the option. Pure: no I/O.
 
 import { envKeyProblem, MAX_FD, type RunConfig } from "../core/config.ts";
+import { JAIL_FIELDS } from "../core/start_config_shape.ts";
 import { fdEnvVar, type FdGrant, GRANT_NAME } from "../fd/layout.ts";
 import { type OwnGrant, ownGrantsProblem } from "../fd/grants.ts";
 import { MAX_JAIL_ID } from "../jail/ids.ts";
@@ -268,17 +269,8 @@ const OPTIONS = [
   "ipfsTimeoutMs",
   "trustNodeIpns",
 ];
-const JAIL_OPTIONS = [
-  "backend",
-  "net",
-  "readOnlyBinds",
-  "writableBinds",
-  "limits",
-  "timeoutMs",
-  "uid",
-  "gid",
-  "allowWeakerJail",
-];
+/** A run's jail fields, but the cwd: Command's own `cwd` option says it. */
+const JAIL_OPTIONS = JAIL_FIELDS.filter((f) => f !== "chdir");
 
 /** A grants.own entry: a name, and one of listen, connect and open (with its mode), strings. */
 function ownGrant(option: string, v: unknown): OwnGrant {
