@@ -132,22 +132,36 @@ Deno.test("a granted unix socket reaches no abstract socket of the host without 
   }
 });
 
-// Landlock checks no connect by path, and a native jail has no mount namespace: an unconnected unix
-// socket the caller granted connected to any host socket (an ssh-agent, D-Bus), and a unix datagram
-// socket sent to any. Without --net seccomp now denies connect, and such a datagram socket is
-// refused; bwrap's mount namespace shows none of the host's sockets.
-Deno.test("--jail=native without --net: a granted unix socket connects to no host socket by path, and a unix datagram socket is refused", async () => {
+/**
+ * Runs `test` with a host unix socket that anyone may connect to, at `path`, which accepts and
+ * closes each connection; removed afterwards.
+ */
+async function withHostSocket(test: (path: string) => Promise<void>): Promise<void> {
   const sockets = Deno.makeTempDirSync({ prefix: "wwtest-sockets-" });
   Deno.chmodSync(sockets, 0o755);
   const path = `${sockets}/host.sock`;
   const listener = Deno.listen({ transport: "unix", path });
   Deno.chmodSync(path, 0o777);
   const accepting = closeEachConnection(listener);
-  const run = (kind: string, flags: string[], what: string) =>
-    runWw(["run", ...flags, "--ro-bind", probe, "--with-fd", "s=7", probe, "4", what], {
-      ww: [grantExec, kind, "7", ...wwCommand()],
-    });
   try {
+    await test(path);
+  } finally {
+    listener.close();
+    await accepting;
+    Deno.removeSync(sockets, { recursive: true });
+  }
+}
+
+// Landlock checks no connect by path, and a native jail has no mount namespace: an unconnected unix
+// socket the caller granted connected to any host socket (an ssh-agent, D-Bus), and a unix datagram
+// socket sent to any. Without --net seccomp now denies connect, and such a datagram socket is
+// refused; bwrap's mount namespace shows none of the host's sockets.
+Deno.test("--jail=native without --net: a granted unix socket connects to no host socket by path, and a unix datagram socket is refused", async () => {
+  await withHostSocket(async (path) => {
+    const run = (kind: string, flags: string[], what: string) =>
+      runWw(["run", ...flags, "--ro-bind", probe, "--with-fd", "s=7", probe, "4", what], {
+        ww: [grantExec, kind, "7", ...wwCommand()],
+      });
     const stream = await run("unix-stream", ["--jail=native"], `unix:${path}`);
     assert.equal(stream.code, 0, stream.stderr);
     assert.equal(stream.stdout.trim(), "EACCES");
@@ -179,28 +193,18 @@ Deno.test("--jail=native without --net: a granted unix socket connects to no hos
     const bwrap = await run("unix-dgram", ["--jail=bwrap"], `sendto:${path}`);
     assert.equal(bwrap.code, 0, bwrap.stderr);
     assert.equal(bwrap.stdout.trim(), "ENOENT");
-  } finally {
-    listener.close();
-    await accepting;
-    Deno.removeSync(sockets, { recursive: true });
-  }
+  });
 });
 
 // A socket's O_PATH descriptor names that one socket, for connecting to: under bwrap the program
 // connects to it (and to no other host socket), while the native jail without --net lets it make
 // no socket, so that grant gave nothing without a word; it is refused there in one line.
 Deno.test("a granted O_PATH descriptor of a socket connects to it under bwrap, and is refused by native without --net", async () => {
-  const sockets = Deno.makeTempDirSync({ prefix: "wwtest-sockets-" });
-  Deno.chmodSync(sockets, 0o755);
-  const path = `${sockets}/host.sock`;
-  const listener = Deno.listen({ transport: "unix", path });
-  Deno.chmodSync(path, 0o777);
-  const accepting = closeEachConnection(listener);
-  const run = (flags: string[]) =>
-    runWw(["run", ...flags, "--ro-bind", probe, "--with-fd", "s=7", probe, "4", "connect-self"], {
-      ww: [grantExec, "opath", "7", path, ...wwCommand()],
-    });
-  try {
+  await withHostSocket(async (path) => {
+    const run = (flags: string[]) =>
+      runWw(["run", ...flags, "--ro-bind", probe, "--with-fd", "s=7", probe, "4", "connect-self"], {
+        ww: [grantExec, "opath", "7", path, ...wwCommand()],
+      });
     const bwrap = await run(["--jail=bwrap"]);
     assert.equal(bwrap.code, 0, bwrap.stderr);
     assert.equal(bwrap.stdout.trim(), "ok");
@@ -215,11 +219,7 @@ Deno.test("a granted O_PATH descriptor of a socket connects to it under bwrap, a
     const net = await run(["--jail=native", "--net"]);
     assert.equal(net.code, 0, net.stderr);
     assert.equal(net.stdout.trim(), "ok");
-  } finally {
-    listener.close();
-    await accepting;
-    Deno.removeSync(sockets, { recursive: true });
-  }
+  });
 });
 
 // The reverse way out: a granted host unix socket with no address was bound to an abstract name of
