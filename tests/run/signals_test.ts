@@ -48,31 +48,42 @@ for (const jail of JAIL_MODES) {
 // Deno 2.9.2+ opens its V8 inspector (a debugger without a password, running code as ww) on
 // 127.0.0.1:9229 when a `deno run` process gets SIGUSR1 after its first 500 ms; ww forwards
 // SIGUSR1 to the program, so the signal must do only that.
+/**
+ * Sends SIGUSR1 to a ww running a program that traps it, once Deno listens for it (and at least
+ * `minWaitMs` after `ready`, which runs once the program is up); whether anything listens on
+ * Deno's inspector port then, and how ww ended.
+ */
+async function usr1ToWw(flags: string[], ready = () => {}, minWaitMs = 0) {
+  const started = performance.now();
+  const ww = startWw(
+    [
+      ...flags,
+      "/bin/sh",
+      "-c",
+      'trap "echo usr1; sleep 1; exit 7" USR1; echo ready; while :; do sleep 0.05; done',
+    ],
+    {},
+    "stdout",
+  );
+  await ww.until(/ready/);
+  ready();
+  // Deno listens for SIGUSR1 once the process has run for 500 ms.
+  const wait = Math.max(minWaitMs, 900 - (performance.now() - started));
+  await new Promise((r) => setTimeout(r, wait));
+  ww.proc.kill("SIGUSR1");
+  await ww.until(/usr1/);
+  // The program is alive for another second, and ww with it: time for Deno to act on it.
+  await new Promise((r) => setTimeout(r, 300));
+  const inspector = await Deno.connect({ hostname: "127.0.0.1", port: 9229 }).then(
+    (conn) => (conn.close(), "listening"),
+    (e) => e instanceof Deno.errors.ConnectionRefused ? "refused" : String(e),
+  );
+  return { inspector, ...await ww.end() };
+}
+
 for (const jail of JAIL_MODES) {
   Deno.test(`[jail=${jail}] SIGUSR1 sent to ww reaches the program and opens no inspector in ww`, async () => {
-    const started = performance.now();
-    const ww = startWw(
-      [
-        ...jailFlags(jail),
-        "/bin/sh",
-        "-c",
-        'trap "echo usr1; sleep 1; exit 7" USR1; echo ready; while :; do sleep 0.05; done',
-      ],
-      {},
-      "stdout",
-    );
-    await ww.until(/ready/);
-    // Deno listens for SIGUSR1 once the process has run for 500 ms.
-    await new Promise((r) => setTimeout(r, Math.max(0, 900 - (performance.now() - started))));
-    ww.proc.kill("SIGUSR1");
-    await ww.until(/usr1/);
-    // The program is alive for another second, and ww with it: time for Deno to act on it.
-    await new Promise((r) => setTimeout(r, 300));
-    const inspector = await Deno.connect({ hostname: "127.0.0.1", port: 9229 }).then(
-      (conn) => (conn.close(), "listening"),
-      (e) => e instanceof Deno.errors.ConnectionRefused ? "refused" : String(e),
-    );
-    const { code, stderr } = await ww.end();
+    const { inspector, code, stderr } = await usr1ToWw(jailFlags(jail));
     assert.equal(inspector, "refused", `something listens on 127.0.0.1:9229: ${stderr}`);
     assert.equal(code, 7, stderr);
     assert.doesNotMatch(stderr, /Debugger listening/);
@@ -84,28 +95,7 @@ for (const jail of JAIL_MODES) {
 // listening as ww). ww now takes the port as soon as it is free.
 Deno.test("[jail=none] the inspector port, held by another when ww starts, is ww's once free: SIGUSR1 opens nothing", async () => {
   const other = Deno.listen({ hostname: "127.0.0.1", port: 9229 });
-  const started = performance.now();
-  const ww = startWw(
-    [
-      "--jail=none",
-      "/bin/sh",
-      "-c",
-      'trap "echo usr1; sleep 1; exit 7" USR1; echo ready; while :; do sleep 0.05; done',
-    ],
-    {},
-    "stdout",
-  );
-  await ww.until(/ready/);
-  other.close();
-  await new Promise((r) => setTimeout(r, Math.max(400, 900 - (performance.now() - started))));
-  ww.proc.kill("SIGUSR1");
-  await ww.until(/usr1/);
-  await new Promise((r) => setTimeout(r, 300));
-  const inspector = await Deno.connect({ hostname: "127.0.0.1", port: 9229 }).then(
-    (conn) => (conn.close(), "listening"),
-    (e) => e instanceof Deno.errors.ConnectionRefused ? "refused" : String(e),
-  );
-  const { code, stderr } = await ww.end();
+  const { inspector, code, stderr } = await usr1ToWw(["--jail=none"], () => other.close(), 400);
   assert.equal(inspector, "refused", stderr);
   assert.equal(code, 7, stderr);
   assert.doesNotMatch(stderr, /Debugger listening/);
