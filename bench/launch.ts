@@ -1,37 +1,20 @@
 // bench/launch.ts — the cost of launching a program through ww, as issue 13's goals put it: `ww run
 // /bin/true` under --jail=none, bwrap and native, beside /bin/true itself, an empty `deno run`,
-// bubblewrap alone with a comparable profile, the least Deno launcher of each (bench/least_launch.ts:
-// what any launcher written in Deno pays), and firejail when it is installed. ww is measured
+// bubblewrap alone with ww's profile (bench/bwrap_profile.ts), the least Deno launcher of each
+// (bench/least_launch.ts: what any launcher written in Deno pays), and firejail when it is
+// installed. ww is measured
 // both as it ships, the bundle (`deno run -A dist/main.js`, rebuilt first when stale), and from
 // the sources (`deno run -A main.ts`), and as $WW_BIN too when that names a compiled binary, all
 // in the same interleaved rounds (bench/interleaved.ts). Prints medians and the goals' ratios, each
 // also taken within every round (its median and middle half: how much the machine moved it).
 
 import { fileURLToPath } from "node:url";
-import { namespaceArgs } from "../jail/bwrap.ts";
-import { hostFiles } from "../run/host.ts";
 import { BUNDLE_DIR, BUNDLE_MAIN, ensureBundle } from "../scripts/bundle.ts";
+import { bwrapPeerCommand } from "./bwrap_profile.ts";
 import { interleavedRounds, medians, perRound } from "./interleaved.ts";
 import { row } from "./hyperfine.ts";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
-
-/** A bwrap command with the same namespaces, mounts and identity as ww's default profile. */
-function bwrapCommand(): string {
-  const { system } = hostFiles(false);
-  const mounts = system.map((e) =>
-    e.kind === "dir" ? `--ro-bind ${e.path} ${e.path}` : `--symlink ${e.target} ${e.path}`
-  );
-  return [
-    "bwrap",
-    ...mounts,
-    "--proc /proc --dev /dev --tmpfs /tmp",
-    ...namespaceArgs(false),
-    "--uid 65534 --gid 65534 --hostname ww --cap-drop ALL",
-    "--new-session --die-with-parent",
-    "-- /usr/bin/env -u PWD -- /bin/true",
-  ].join(" ");
-}
 
 function has(command: string): boolean {
   try {
@@ -59,7 +42,7 @@ export async function benchLaunch(runs: number): Promise<void> {
   const bin = Deno.env.get("WW_BIN");
   if (bin) variants[`WW_BIN`] = [bin];
   const least = [deno, "run", "-A", `${root}bench/least_launch.ts`];
-  const plainBwrap = bwrapCommand().split(" ");
+  const plainBwrap = bwrapPeerCommand();
   const commands: Record<string, string[]> = {
     "/bin/true": ["/bin/true"],
     "deno run (empty script)": [deno, "run", "-A", `${root}bench/empty.ts`],
