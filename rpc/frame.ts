@@ -21,6 +21,18 @@ export class FrameError extends Error {
 }
 
 /**
+ * The stream ended inside a message: the peer closed its end, or went away (exited, or was killed,
+ * by ww's --timeout among others) in the middle of writing it. Not a violation of the peer's: the
+ * message is lost, and nothing is left to answer.
+ */
+export class CutOffError extends FrameError {
+  constructor(message: string) {
+    super(message);
+    this.name = "CutOffError";
+  }
+}
+
+/**
  * The total byte length of the message whose start is `head`, or the number of bytes needed to
  * know it (as `{ need }`) when `head` is too short. Throws FrameError when a limit is exceeded.
  *
@@ -49,7 +61,7 @@ export function frameLength(head: Uint8Array, limits: FrameLimits): number | { n
 
 /**
  * Yields each whole message read from `stream`, as its own ArrayBuffer. Ends at a clean end of
- * stream; throws FrameError on a limit or on an end of stream inside a message.
+ * stream; throws FrameError on a limit, CutOffError on an end of stream inside a message.
  */
 export async function* readFrames(
   stream: ByteStream,
@@ -78,7 +90,12 @@ export async function* readFrames(
     const n = await stream.read(buf.subarray(end));
     if (n === null) {
       if (end === start) return;
-      throw new FrameError("the stream ended inside a message");
+      const came = end - start;
+      throw new CutOffError(
+        typeof length === "number"
+          ? `the connection ended inside a message (${came} of its ${length} bytes came)`
+          : `the connection ended inside a message's segment table (${came} bytes came)`,
+      );
     }
     end += n;
   }

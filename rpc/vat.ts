@@ -19,7 +19,7 @@ import * as rpc from "npm:capnp-es@0.0.16/capnp/rpc";
 import type { ByteStream } from "../ffi/stream.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { clipText, foreignText } from "../core/escape.ts";
-import { FrameError, readFrames } from "./frame.ts";
+import { CutOffError, FrameError, readFrames } from "./frame.ts";
 import { listFieldProblem, messageProblem } from "./validate.ts";
 import type { VatLimits } from "./types.ts";
 
@@ -174,6 +174,7 @@ export async function serveVat(
   },
 ): Promise<void> {
   const vat = new Vat(stream, bootstrap, { ...DEFAULT_LIMITS, ...options.limits });
+  let cutOff: string | undefined;
   try {
     const frames = readFrames(stream, {
       maxBytes: vat.limits.maxMessageBytes,
@@ -187,7 +188,11 @@ export async function serveVat(
       if (vat.closed) break;
     }
   } catch (e) {
-    if (e instanceof Violation || e instanceof FrameError) vat.fail(e.message);
+    if (e instanceof CutOffError) {
+      // The guest's end closed mid-message (it exited, or was ended): its message is lost, which
+      // is worth a line, but the connection was not ww's to close.
+      cutOff = `${e.message}; the message was dropped`;
+    } else if (e instanceof Violation || e instanceof FrameError) vat.fail(e.message);
     else if ((e as { code?: unknown }).code === "ECONNRESET") {
       // A guest that exits with replies unread resets the socket: it is gone, not at fault.
     } else if (e instanceof SyscallError) {
@@ -200,6 +205,7 @@ export async function serveVat(
     }
   }
   if (vat.failure !== undefined) options.log(`${vat.failure}; closed the RPC connection`);
+  else if (cutOff !== undefined) options.log(cutOff);
   await vat.shutdown();
 }
 
