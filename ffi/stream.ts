@@ -13,6 +13,9 @@ import { F_GETFL, F_SETFL, O_NONBLOCK, POLLIN, POLLOUT } from "./flags.ts";
 import type { OpGroup } from "./ops.ts";
 import { closeWatched, whenReady } from "./reactor.ts";
 
+/** The largest descriptor there can be: an int. */
+const INT_MAX = 2 ** 31 - 1;
+
 const SHUT_RDWR = 2;
 
 /**
@@ -86,6 +89,10 @@ export class FdStream implements ByteStream {
 
   /** Owns `fd`; its waits count in `ops` (whether they keep Deno alive) when given. */
   constructor(fd: number, ops?: OpGroup) {
+    // FFI takes "3", 3.5 or NaN as some descriptor: a caller's slip would own another one.
+    if (!Number.isInteger(fd) || fd < 0 || fd > INT_MAX) {
+      throw new TypeError(`FdStream: ${String(fd)} is not a descriptor (0 to ${INT_MAX})`);
+    }
     this.#fd = fd;
     this.#ops = ops;
     const c = libc();

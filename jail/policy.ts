@@ -193,7 +193,7 @@ export function parseDuration(text: string): number | { error: string } {
   const exact = Number(m[1]) * scale;
   const ms = Math.round(exact);
   // Below 1 ms is refused however it would round (0.5ms was taken as 1ms, 0.4ms refused).
-  const problem = durationProblem(exact < 1 ? 0 : ms);
+  const problem = outOfRange(exact < 1 ? 0 : ms);
   return problem ? { error: `${text} ${problem}` } : ms;
 }
 
@@ -228,19 +228,28 @@ export function limitValueProblem(key: keyof Limits, value: unknown): string | u
 }
 
 /**
- * Why `ms` cannot be a duration (1 ms to MAX_DURATION_MS), or undefined; for durations that come
- * from the library rather than from parseDuration.
+ * Why `ms`, the value of `option`, cannot be a duration (1 ms to MAX_DURATION_MS), as a message
+ * naming it, or undefined; for durations that come from the library rather than from
+ * parseDuration.
  *
  * @example
- * durationProblem(0); // "is shorter than the minimum, 1ms"
+ * durationProblem("jail.timeoutMs", 0); // "jail.timeoutMs: 0 ms is shorter than the minimum, 1ms"
+ * durationProblem("jail.timeoutMs", NaN); // "jail.timeoutMs: NaN is not a number of ms"
  */
-export function durationProblem(ms: number): string | undefined {
-  if (!(ms <= MAX_DURATION_MS)) {
+export function durationProblem(option: string, ms: number): string | undefined {
+  if (Number.isNaN(ms)) return `${option}: NaN is not a number of ms`;
+  const problem = outOfRange(ms);
+  return problem ? `${option}: ${ms} ms ${problem}` : undefined;
+}
+
+/** Why a number of ms (not NaN) is outside 1 ms to MAX_DURATION_MS, or undefined. */
+function outOfRange(ms: number): string | undefined {
+  if (ms > MAX_DURATION_MS) {
     return `is longer than the maximum, ${Math.floor(MAX_DURATION_MS / 3_600_000)}h (about ${
       Math.floor(MAX_DURATION_MS / 8_640_000) / 10
     } days)`;
   }
-  if (!(ms >= 1)) return "is shorter than the minimum, 1ms";
+  if (ms < 1) return "is shorter than the minimum, 1ms";
   return undefined;
 }
 

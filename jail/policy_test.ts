@@ -55,9 +55,14 @@ Deno.test("a duration is at most 2^31-1 ms, the longest a timer waits, and at le
       error: `${JSON.stringify(bad)} is not a duration like 30s, 500ms or 2m`,
     });
   }
-  assert.equal(durationProblem(NaN), "is longer than the maximum, 596h (about 24.8 days)");
-  assert.equal(durationProblem(-5), "is shorter than the minimum, 1ms");
-  assert.equal(durationProblem(1), undefined);
+  // NaN is no duration at all (it was "longer than the maximum"); Infinity is longer than any.
+  assert.equal(durationProblem("t", NaN), "t: NaN is not a number of ms");
+  assert.equal(
+    durationProblem("t", Infinity),
+    "t: Infinity ms is longer than the maximum, 596h (about 24.8 days)",
+  );
+  assert.equal(durationProblem("t", -5), "t: -5 ms is shorter than the minimum, 1ms");
+  assert.equal(durationProblem("t", 1), undefined);
 });
 
 Deno.test("a size or count too large to hold says so, and 0 is not a size", () => {

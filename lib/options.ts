@@ -181,8 +181,8 @@ function duration(option: string, v: unknown): number {
   if (typeof v !== "number") {
     throw new TypeError(`${option}: must be a number of ms, not ${kind(v)}`);
   }
-  const problem = durationProblem(v);
-  if (problem) throw new RangeError(`${option}: ${v} ms ${problem}`);
+  const problem = durationProblem(option, v);
+  if (problem) throw new RangeError(problem);
   return v;
 }
 
@@ -288,6 +288,9 @@ function ownGrant(option: string, v: unknown): OwnGrant {
   return v as unknown as OwnGrant;
 }
 
+/** What an IpfsService (rpc/types.ts) does. */
+const IPFS_SERVICE_METHODS = ["cat", "ls", "stat", "add"] as const;
+
 function host(v: unknown): HostOptions | undefined {
   if (v === undefined) return undefined;
   if (!isObject(v)) throw new TypeError(`host: must be an object, not ${kind(v)}`);
@@ -295,8 +298,20 @@ function host(v: unknown): HostOptions | undefined {
   if (v.console !== undefined && typeof v.console !== "function") {
     throw new TypeError(`host.console: must be a function taking a line, not ${kind(v.console)}`);
   }
-  if (v.ipfs !== undefined && typeof v.ipfs !== "boolean" && !isObject(v.ipfs)) {
-    throw new TypeError(`host.ipfs: must be true, false or an IpfsService, not ${kind(v.ipfs)}`);
+  if (v.ipfs !== undefined && typeof v.ipfs !== "boolean") {
+    if (!isObject(v.ipfs)) {
+      throw new TypeError(`host.ipfs: must be true, false or an IpfsService, not ${kind(v.ipfs)}`);
+    }
+    // An object without them failed only once the guest called one ("x.cat is not a function").
+    const ipfs = v.ipfs;
+    const missing = IPFS_SERVICE_METHODS.filter((m) => typeof ipfs[m] !== "function");
+    if (missing.length > 0) {
+      throw new TypeError(
+        `host.ipfs: an IpfsService needs the functions ${IPFS_SERVICE_METHODS.join(", ")} (${
+          missing.join(", ")
+        } ${missing.length === 1 ? "is" : "are"} not)`,
+      );
+    }
   }
   if (v.exec !== undefined && typeof v.exec !== "boolean") {
     throw new TypeError(`host.exec: must be a boolean, not ${kind(v.exec)}`);
@@ -383,7 +398,10 @@ export function checkCommand(
     }
   }
   for (const id of ["uid", "gid"] as const) {
-    const v = j[id];
+    const v: unknown = j[id];
+    if (v !== undefined && typeof v !== "number") {
+      throw new TypeError(`jail.${id}: must be a number, not ${kind(v)}`);
+    }
     // Every backend's range (jail/ids.ts): larger ids passed here and failed at spawn.
     if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0 && v <= MAX_JAIL_ID)) {
       throw new RangeError(`jail.${id}: ${v} is not an id (0 to ${MAX_JAIL_ID})`);

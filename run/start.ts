@@ -470,10 +470,13 @@ export function checkRunConfig(config: RunConfig): void {
     if (key === "tmpBytes") throw new UsageError(problem);
     throw new LimitError(key, value, problem);
   }
-  const durations = { timeoutMs: config.jail.timeoutMs, ipfsTimeoutMs: config.ipfsTimeoutMs };
+  const durations = {
+    "jail.timeoutMs": config.jail.timeoutMs,
+    ipfsTimeoutMs: config.ipfsTimeoutMs,
+  };
   for (const [name, ms] of Object.entries(durations)) {
-    const wrong = ms === undefined ? undefined : durationProblem(ms);
-    if (wrong) throw new UsageError(`${name} ${ms} ms ${wrong}`);
+    const wrong = ms === undefined ? undefined : durationProblem(name, ms);
+    if (wrong) throw new UsageError(wrong);
   }
 }
 

@@ -11,6 +11,7 @@ import {
   type CommandOptions,
   CwdError,
   DEFAULT_POLICY,
+  FdStream,
   GrantError,
   type JailBackend,
   JailError,
@@ -740,10 +741,23 @@ Deno.test("every bad option is refused up front with a TypeError or RangeError n
     ["/bin/true", { killGraceMs: -1 }, RangeError, /^killGraceMs: -1 ms/],
     ["/bin/true", { jail: { backend: "docker" as never } }, TypeError, /^jail\.backend: "docker"/],
     ["/bin/true", { jail: { timeoutMs: -5 } }, RangeError, /^jail\.timeoutMs: -5 ms/],
-    ["/bin/true", { jail: { timeoutMs: NaN } }, RangeError, /^jail\.timeoutMs: NaN ms/],
+    // NaN was "longer than the maximum".
+    [
+      "/bin/true",
+      { jail: { timeoutMs: NaN } },
+      RangeError,
+      /^jail\.timeoutMs: NaN is not a number of ms$/,
+    ],
     ["/bin/true", { jail: { timeoutMs: "5" as never } }, TypeError, /^jail\.timeoutMs:/],
     ["/bin/true", { jail: { net: "yes" as never } }, TypeError, /^jail\.net:/],
     ["/bin/true", { jail: { uid: -1 } }, RangeError, /^jail\.uid: -1/],
+    // Printed as a number: "jail.uid: 0 is not an id".
+    [
+      "/bin/true",
+      { jail: { uid: "0" as never } },
+      TypeError,
+      /^jail\.uid: must be a number, not string$/,
+    ],
     // Accepted here, it was refused at spawn: bubblewrap's range is every backend's.
     [
       "/bin/true",
@@ -818,6 +832,13 @@ Deno.test("every bad option is refused up front with a TypeError or RangeError n
     ],
     ["/bin/true", { host: { console: "yes" as never } }, TypeError, /^host\.console:/],
     ["/bin/true", { host: { exec: 1 as never } }, TypeError, /^host\.exec:/],
+    // Accepted, it failed only once the guest called it ("cat is not a function").
+    [
+      "/bin/true",
+      { host: { ipfs: { cat: () => {} } as never } },
+      TypeError,
+      /^host\.ipfs: an IpfsService needs the functions cat, ls, stat, add \(ls, stat, add are not\)$/,
+    ],
     ["/bin/true", { ipfsTimeoutMs: 0 }, RangeError, /^ipfsTimeoutMs: 0 ms/],
     ["/bin/true", { ipfsTimeoutMs: "1s" as never }, TypeError, /^ipfsTimeoutMs: must be a number/],
     [
@@ -833,6 +854,14 @@ Deno.test("every bad option is refused up front with a TypeError or RangeError n
       assert.match((e as Error).message, message);
       return true;
     });
+  }
+  // FFI took "3" (or 3.5) as some descriptor: the stream would have owned another one.
+  for (const fd of ["3", 3.5, -1, NaN]) {
+    assert.throws(
+      () => new FdStream(fd as number),
+      (e) => e instanceof TypeError && /^FdStream: \S+ is not a descriptor/.test(e.message),
+      String(fd),
+    );
   }
 });
 

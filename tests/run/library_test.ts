@@ -351,6 +351,11 @@ Deno.test("library: a config field of another type, or one no run has, is a Usag
     [null, /^the run's config must be an object \(got null\)$/],
     [{ program: "/bin/true", env: { A: 1 } }, /^env: must be an object of string values/],
     [{ program: "/bin/true", own: [{ name: "a" }] }, /^own: must be a list of/],
+    // It was "timeoutMs NaN ms is longer than the maximum".
+    [
+      { program: "/bin/true", jail: { timeoutMs: NaN } },
+      /^jail\.timeoutMs: NaN is not a number of ms$/,
+    ],
   ];
   for (const [config, message] of cases) {
     for (const run of [startProgram, explainProgram]) {
