@@ -150,6 +150,18 @@ export class ChildProcess implements AsyncDisposable {
     return this.#child.pid;
   }
 
+  /**
+   * The jail the program runs in and why (Child.jail): the backend `jail.backend: "auto"` chose,
+   * whether it fell back to the native jail, and what a weaker jail does not enforce.
+   *
+   * @example
+   * const child = await new Command("/bin/true").spawn();
+   * child.jail.backend; // "bwrap", or "native" where bubblewrap cannot run
+   */
+  get jail(): Child["jail"] {
+    return this.#child.jail;
+  }
+
   /** The program's stdin; a TypeError unless it was "piped". Close it to send end of file. */
   get stdin(): WritableStream<Uint8Array> {
     if (!this.#stdin) throw new TypeError('stdin is not piped (set stdin: "piped")');

@@ -114,6 +114,14 @@ for (const backend of BACKENDS) {
     );
   });
 
+  // A Command's child could not say which jail it ran in (Child.jail), as startProgram's can.
+  t("child.jail says which jail the program runs in", async () => {
+    const child = await new Command("/bin/true", { jail }).spawn();
+    assert.equal(child.jail.backend, backend);
+    assert.ok(child.jail.reason.length > 0);
+    assert.equal((await child.status).success, true);
+  });
+
   // README's snippet read child.stdout.text(), as a Deno.Command child's reads: a TypeError.
   t(
     "a piped stdout and stderr read whole as a Deno child's do: text(), bytes(), arrayBuffer(), json()",
