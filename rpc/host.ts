@@ -12,6 +12,7 @@ import { listFieldProblem } from "./validate.ts";
 import { ListElementSize } from "npm:capnp-es@0.0.16";
 import * as ww from "./ww_capnp.ts";
 import type { ByteStream } from "../ffi/stream.ts";
+import { sendLine } from "./sink.ts";
 
 /** `protocolVersion` of rpc/ww.capnp (checked against the schema in host_test.ts). */
 export const PROTOCOL_VERSION = 1;
@@ -45,11 +46,7 @@ export async function serveHost(
   await serveVat(stream, host, {
     // ww's own line about the connection: a caller's sink that fails (or rejects) loses it, and
     // the run goes on; nothing awaits it.
-    log: (line) => {
-      try {
-        Promise.resolve(stderr(`ww: ${prefix}: ${line}`)).catch(() => {});
-      } catch { /* lost with the sink */ }
-    },
+    log: (line) => sendLine(stderr, `ww: ${prefix}: ${line}`),
     limits,
     ended,
   });

@@ -18,6 +18,7 @@ import type {
 } from "./types.ts";
 import { lazyImport } from "../core/lazy.ts";
 import { escapeText } from "../core/escape.ts";
+import { sendLine } from "./sink.ts";
 import { WwError } from "../core/errors.ts";
 
 /**
@@ -64,11 +65,10 @@ export async function serveGuest(
     // Never a rejection: a guest's connection is served from a promise nobody awaits
     // (execService), and an unhandled rejection would end ww.
     const why = e instanceof Error ? e.message : String(e);
-    try {
-      Promise.resolve((services.stderr ?? console.error)(
-        `ww: ${escapeText(services.programName)}: the host capability failed: ${escapeText(why)}`,
-      )).catch(() => {});
-    } catch { /* a caller's sink that fails loses the line, not the run */ }
+    sendLine(
+      services.stderr ?? console.error,
+      `ww: ${escapeText(services.programName)}: the host capability failed: ${escapeText(why)}`,
+    );
     socket.close();
   }
 }
