@@ -20,7 +20,8 @@ import {
   JailError,
   LimitError,
   NamespacesUnavailableError,
-  NotFoundError,
+  type NotExecutableError,
+  type NotFoundError,
   type SetupError,
 } from "../core/errors.ts";
 import { planBwrapRun } from "../plan/bwrap.ts";
@@ -30,7 +31,7 @@ import { bwrapFacts } from "./facts.ts";
 import type { JailLease } from "./ids.ts";
 import { jailedRun } from "./jail_facts.ts";
 import { checkJailStart } from "./jail_checks.ts";
-import { GONE } from "./resolve.ts";
+import { programGone } from "./resolve.ts";
 import { seccompArch } from "./host.ts";
 import {
   type Cleanups,
@@ -261,7 +262,7 @@ async function jailFailed(
   beforeJail: boolean,
   said: string,
   programFile?: string,
-): Promise<SetupError | LimitError | CwdError | NotFoundError> {
+): Promise<SetupError | LimitError | CwdError | NotFoundError | NotExecutableError> {
   // The program's file went away after ww found it, before or as bwrap bound it into the jail
   // ("Can't find source path P: No such file or directory", "Can't get type of source P: ...",
   // "Can't bind mount /oldrootP on /newrootP: Unable to find \"/newrootP (deleted)\" ...").
@@ -272,7 +273,7 @@ async function jailFailed(
     said.startsWith("bwrap: Can't ") && namesProgram(said) &&
     /No such file or directory|\(deleted\)/.test(said)
   ) {
-    return new NotFoundError(`${config.program}: ${GONE}`);
+    return programGone(config.program);
   }
   const uid = dropTo?.uid ?? Deno.uid() ?? 0;
   const { processes } = config.jail.limits;

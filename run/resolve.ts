@@ -25,8 +25,23 @@ export interface FileModeOwner {
 export const TOO_LARGE =
   "the program's arguments and environment are too large to start it (E2BIG: the kernel takes at most 128 KiB in one string, and about a quarter of the stack limit, 2 MiB by default, in all)";
 
-/** Why a local program that ww found is not there to run after all. */
-export const GONE = "no such file (it went away as ww started it)";
+/**
+ * The error for a local program that ww found and that is not there to run after all: gone
+ * (`errno` ENOENT, 127) or changed (replaced by a directory, say: another errno's name, 126) as ww
+ * started it.
+ *
+ * @example
+ * programGone("prog").message; // "prog: no such file (it went away as ww started it)"
+ * programGone("prog", "EISDIR").message; // "prog: it changed as ww started it (EISDIR)"
+ */
+export function programGone(
+  program: string,
+  errno = "ENOENT",
+): NotFoundError | NotExecutableError {
+  return errno === "ENOENT"
+    ? new NotFoundError(`${program}: no such file (it went away as ww started it)`)
+    : new NotExecutableError(`${program}: it changed as ww started it (${errno})`);
+}
 
 /** A path whose `..`, or final `/`, `/.` or `/..`, absolutePath resolves by its text alone. */
 const LEXICAL = /(^|\/)\.\.(\/|$)|\/\.?$/;

@@ -19,7 +19,7 @@ import {
   type WwError,
 } from "../core/errors.ts";
 import { signalName } from "./signals.ts";
-import { GONE, TOO_LARGE } from "./resolve.ts";
+import { programGone, TOO_LARGE } from "./resolve.ts";
 import { workdirRefused } from "./tmpdir.ts";
 
 let memfd: number | undefined;
@@ -123,11 +123,7 @@ export function stageFailure(
     }
     // The program's file, gone or replaced (by a directory, say) since ww found it.
     if (failed.step === "landlock" && programFile !== undefined && failed.detail === programFile) {
-      return failed.errno === ENOENT
-        ? new NotFoundError(`${program}: ${GONE}`)
-        : new NotExecutableError(
-          `${program}: it changed as ww started it (${errnoName(failed.errno)})`,
-        );
+      return programGone(program, errnoName(failed.errno));
     }
     if (EXEC_STEPS.has(failed.step) && failed.errno === ENOENT) {
       return new NotFoundError(`${program}: ${error} (the file or its interpreter is missing)`);

@@ -37,13 +37,11 @@ import {
   GrantError,
   LimitError,
   NamespacesUnavailableError,
-  NotExecutableError,
-  NotFoundError,
   UsageError,
   WwError,
 } from "../core/errors.ts";
 import { Cleanups, ipfsJailPath, isScript, type Launcher, type Program } from "./launch.ts";
-import { GONE, type OpenedProgram, resolveProgram } from "./resolve.ts";
+import { type OpenedProgram, programGone, resolveProgram } from "./resolve.ts";
 import { checkNotUnderProc, checkProgramFile } from "./script.ts";
 import { workTmpdir } from "./tmpdir.ts";
 import { outOfDescriptors } from "./out_of_descriptors.ts";
@@ -424,11 +422,9 @@ function programChanged(config: RunConfig, e: unknown): WwError | undefined {
   }
   // Back by now: Deno's error, or ww's own call's, names the path it failed on.
   if (e instanceof Deno.errors.NotFound && e.message.includes(`'${path}'`)) {
-    return new NotFoundError(`${config.program}: ${GONE}`);
+    return programGone(config.program);
   }
-  if (e instanceof SyscallError && e.context === path) {
-    return new NotExecutableError(`${config.program}: it changed as ww started it (${e.code})`);
-  }
+  if (e instanceof SyscallError && e.context === path) return programGone(config.program, e.code);
   return undefined;
 }
 
