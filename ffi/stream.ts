@@ -238,7 +238,7 @@ export function writableOf(stream: FdStream): WritableStream<Uint8Array> {
   return new WritableStream<Uint8Array>({
     async write(chunk) {
       try {
-        await stream.write(chunk);
+        await stream.write(bytesOf(chunk));
       } catch (e) {
         stream.close();
         if (e instanceof SyscallError && e.errno === EPIPE) {
@@ -254,6 +254,25 @@ export function writableOf(stream: FdStream): WritableStream<Uint8Array> {
       stream.close();
     },
   });
+}
+
+/**
+ * The bytes of a chunk written to a program's stdin, as Deno's own streams take them: any
+ * ArrayBufferView (a Uint16Array's every byte, not its first length bytes) or ArrayBuffer; a
+ * TypeError for anything else (a string).
+ */
+function bytesOf(chunk: unknown): Uint8Array {
+  if (chunk instanceof Uint8Array) return chunk;
+  if (ArrayBuffer.isView(chunk)) {
+    return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  }
+  if (chunk instanceof ArrayBuffer || chunk instanceof SharedArrayBuffer) {
+    return new Uint8Array(chunk);
+  }
+  const what = chunk === null ? "null" : typeof chunk;
+  throw new TypeError(
+    `stdin: a chunk must be an ArrayBuffer or an ArrayBufferView (a Uint8Array), not ${what}`,
+  );
 }
 
 /** readAllText's decoder, used without `stream`: it keeps nothing between calls. */

@@ -195,6 +195,27 @@ for (const backend of BACKENDS) {
     },
   );
 
+  // A Uint16Array's write sent its first 2 of 4 bytes, a DataView or an ArrayBuffer none, with no
+  // error; a string was "p.subarray is not a function".
+  t(
+    "piped stdin takes every byte of any ArrayBufferView or ArrayBuffer, as Deno's does",
+    async () => {
+      const child = await new Command("/usr/bin/od", {
+        args: ["-An", "-tx1", "-v"],
+        stdin: "piped",
+        stdout: "piped",
+        jail,
+      }).spawn();
+      const writer = child.stdin.getWriter();
+      await writer.write(new Uint16Array([0x0201, 0x0403]) as never);
+      await writer.write(new DataView(new Uint8Array([5, 6, 7]).buffer, 1, 2) as never);
+      await writer.write(new Uint8Array([8, 9]).buffer as never);
+      await assert.rejects(writer.write("x" as never), /^TypeError: stdin: a chunk must be/);
+      const out = await child.output();
+      assert.equal(text(out.stdout).replace(/\s+/g, " ").trim(), "01 02 03 04 06 07 08 09");
+    },
+  );
+
   t("piped stdin reaches the program, which answers on piped stdout", async () => {
     const child = await new Command("/bin/sh", {
       args: ["-c", "tr a-z A-Z; echo done >&2"],
