@@ -41,7 +41,12 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
 const string: Check = (v) => typeof v === "string";
 const number: Check = (v) => typeof v === "number";
 const boolean: Check = (v) => typeof v === "boolean";
-const listOf = (item: Check): Check => (v) => Array.isArray(v) && v.every(item);
+/** A list whose every element passes `item`: a hole (`new Array(2)`) is none, as `every` has it. */
+const listOf = (item: Check): Check => (v) => {
+  if (!Array.isArray(v)) return false;
+  for (let i = 0; i < v.length; i++) if (!(i in v) || !item(v[i])) return false;
+  return true;
+};
 /** An object whose every value passes `value` (looked at without making a list of them). */
 const recordOf = (value: Check): Check => (v) => {
   if (!isRecord(v)) return false;

@@ -188,7 +188,8 @@ function duration(option: string, v: unknown): number {
 
 function list<T>(option: string, v: unknown, each: (option: string, item: unknown) => T): T[] {
   if (!Array.isArray(v)) throw new TypeError(`${option}: must be an array, not ${kind(v)}`);
-  return v.map((item, i) => each(`${option}[${i}]`, item));
+  // Array.from, not map: map skips a hole (`new Array(2)`), which then failed deep inside ww.
+  return Array.from(v, (item, i) => each(`${option}[${i}]`, item));
 }
 
 function bind(option: string, v: unknown): Bind {

@@ -219,8 +219,18 @@ export function withRunDefaults(config: StartConfig): RunConfig {
     fds: config.fds ?? [],
     env: config.env ?? {},
     ipfsApi: config.ipfsApi ?? DEFAULT_IPFS_API,
-    jail: { ...DEFAULT_POLICY, ...config.jail },
+    // A field set to undefined is left out: it took the default's place ("jail.backend: undefined
+    // is not one of ...", "Cannot read properties of undefined").
+    jail: { ...DEFAULT_POLICY, ...definedFields(config.jail) },
   };
+}
+
+/** The fields of `record` whose value is not undefined. */
+function definedFields<T extends object>(record: T | undefined): Partial<T> {
+  if (!record) return {};
+  return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as Partial<
+    T
+  >;
 }
 
 /**

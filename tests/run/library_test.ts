@@ -351,6 +351,12 @@ Deno.test("library: a config field of another type, or one no run has, is a Usag
     [null, /^the run's config must be an object \(got null\)$/],
     [{ program: "/bin/true", env: { A: 1 } }, /^env: must be an object of string values/],
     [{ program: "/bin/true", own: [{ name: "a" }] }, /^own: must be a list of/],
+    // A hole in a list passed every check (every and map skip it), then failed deep inside ww.
+    [{ program: "/bin/echo", args: new Array(2) }, /^args: must be a list of strings/],
+    [
+      { program: "/bin/true", jail: { readOnlyBinds: [, { source: "/etc", dest: "/etc" }] } },
+      /^jail\.readOnlyBinds: must be a list of/,
+    ],
     // It was "timeoutMs NaN ms is longer than the maximum".
     [
       { program: "/bin/true", jail: { timeoutMs: NaN } },
@@ -368,6 +374,8 @@ Deno.test("library: a config field of another type, or one no run has, is a Usag
   }
   // Command refuses a misspelt option, and an own grant of the wrong shape, by name.
   const options: [unknown, RegExp][] = [
+    [{ args: new Array(2) }, /^args\[0\]: must be a string, not undefined/],
+    [{ grants: { fds: [, { name: "a", source: 1 }] } }, /^grants\.fds\[0\]: /],
     [{ jail: { timeoutms: 100 } }, /^jail\.timeoutms: no such option/],
     [{ argz: ["x"] }, /^argz: no such option/],
     [{ host: { consol: () => {} } }, /^host\.consol: no such option/],
@@ -388,6 +396,32 @@ Deno.test("library: a config field of another type, or one no run has, is a Usag
   assert.throws(() => {
     (DEFAULT_POLICY.limits as { openFiles: number }).openFiles = 77;
   }, TypeError);
+});
+
+// A field set to undefined took the default's place: "jail.backend: undefined is not one of ...",
+// "Cannot read properties of undefined (reading 'map')".
+Deno.test("library: a jail field set to undefined is left out, as one not given", async () => {
+  const config = {
+    program: "/bin/true",
+    jail: {
+      backend: "native" as const,
+      net: undefined,
+      readOnlyBinds: undefined,
+      writableBinds: undefined,
+      limits: undefined,
+      uid: undefined,
+    },
+  };
+  const given = await explainProgram(config);
+  const defaults = await explainProgram({ program: "/bin/true", jail: { backend: "native" } });
+  assert.deepEqual(given.lines, defaults.lines);
+  assert.equal((await (await startProgram(config)).status).code, 0);
+  // The default backend, auto, and the default limits.
+  const auto = await startProgram({
+    program: "/bin/true",
+    jail: { backend: undefined, limits: undefined },
+  });
+  assert.equal((await auto.status).code, 0);
 });
 
 // A host.console that throws or rejects made a guest's protocol error reject `status` (or end
