@@ -35,6 +35,11 @@ export interface Launched {
   signal(sig: number): void;
   /** Stops the program and everything it started, at once. */
   killAll(): void;
+  /**
+   * True once the program has ended, though its status may not be read yet (ww's event loop was
+   * busy): a timeout that fires now is too late to have stopped it.
+   */
+  exited(): boolean;
   /** The program's exit status, once it and its jail are gone. */
   readonly ended: Promise<ExitStatus>;
   /**

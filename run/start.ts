@@ -344,6 +344,8 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
     let timedOut = false;
     if (config.jail.timeoutMs !== undefined) {
       ops.setTimeout(() => {
+        // Fired late (a busy caller's event loop) for a program that ended in time.
+        if (launched.exited()) return;
         timedOut = true;
         ownTerminal?.endSoon();
         launched.signal(SIGNALS.SIGTERM);

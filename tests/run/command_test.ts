@@ -122,6 +122,21 @@ for (const backend of BACKENDS) {
     assert.equal((await child.status).success, true);
   });
 
+  // A caller that kept the event loop busy past the timeout made a program that had exited 0 in
+  // time report 124, timedOut (the timer fired before ww read the exit status).
+  t("a timeout that fires late, for a program that ended in time, is no timeout", async () => {
+    const child = await new Command("/bin/sh", {
+      args: ["-c", "sleep 0.1; echo done"],
+      stdout: "piped",
+      jail: { ...jail, timeoutMs: 300 },
+    }).spawn();
+    const busyUntil = Date.now() + 1000;
+    while (Date.now() < busyUntil) { /* the caller's own work, holding the event loop */ }
+    const out = await child.output();
+    assert.equal(text(out.stdout), "done\n");
+    assert.deepEqual({ code: out.code, timedOut: out.timedOut }, { code: 0, timedOut: false });
+  });
+
   // README's snippet read child.stdout.text(), as a Deno.Command child's reads: a TypeError.
   t(
     "a piped stdout and stderr read whole as a Deno child's do: text(), bytes(), arrayBuffer(), json()",
