@@ -72,6 +72,10 @@ export class OpGroup {
 
   /** setTimeout, in the group. */
   setTimeout(fn: () => void, ms: number): void {
+    // Called later, a non-function would throw out of the timer and end Deno.
+    if (typeof fn !== "function") {
+      throw new TypeError(`OpGroup.setTimeout: ${typeof fn} is not a function`);
+    }
     const timer: Timer = setTimeout(() => {
       this.#timers.delete(timer);
       fn();

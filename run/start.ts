@@ -27,6 +27,7 @@ import {
   execStringsProblem,
   grantsProblem,
   hostFdVariableProblem,
+  MAX_FD,
   type RunConfig,
   unbackedFdVariableProblem,
 } from "../core/config.ts";
@@ -245,7 +246,49 @@ export async function startProgram(
   input: StartConfig,
   options: StartOptions = {},
 ): Promise<Child> {
+  const problem = startOptionsProblem(options);
+  if (problem) throw new UsageError(problem);
   return await startRun(withRunDefaults(input), options);
+}
+
+/** StartOptions' fields, and what each must be. */
+const START_OPTIONS: Record<string, [(v: unknown) => boolean, string]> = {
+  signal: [(v) => v instanceof AbortSignal, "an AbortSignal"],
+  program: [(v) => typeof v === "object" && v !== null, "an OpenedProgram"],
+  onListening: [(v) => typeof v === "function", "a function"],
+  onJail: [(v) => typeof v === "function", "a function"],
+  stdio: [
+    (v) =>
+      Array.isArray(v) && v.length === 3 &&
+      Array.from(v).every((fd) =>
+        fd === undefined || (Number.isInteger(fd) && fd >= 0 && fd <= MAX_FD)
+      ),
+    `a list of 3 descriptors (0 to ${MAX_FD}) or undefined, for fd 0, 1 and 2`,
+  ],
+  ops: [(v) => v instanceof OpGroup, "an OpGroup"],
+  terminal: [(v) => typeof v === "string", "a path"],
+  startedBy: [(v) => typeof v === "object" && v !== null, "a Child"],
+};
+
+/**
+ * Why `options`, startProgram's second argument from any caller, is no StartOptions, naming the
+ * field; or undefined. A descriptor of 2**32 + 2 reached the program as fd 2, and an `ops` of
+ * another shape failed once the run was under way, leaving its descriptors behind.
+ */
+function startOptionsProblem(options: unknown): string | undefined {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    return `startProgram's options must be an object (got ${
+      options === null ? "null" : typeof options
+    })`;
+  }
+  for (const [key, value] of Object.entries(options)) {
+    const field = START_OPTIONS[key];
+    if (!field) {
+      return `options.${key}: no such option (known: ${Object.keys(START_OPTIONS).join(", ")})`;
+    }
+    if (value !== undefined && !field[0](value)) return `options.${key}: must be ${field[1]}`;
+  }
+  return undefined;
 }
 
 /**

@@ -10,8 +10,10 @@ import {
   explainProgram,
   type JailPolicy,
   NotFoundError,
+  OpGroup,
   type RunConfig,
   SetupError,
+  type StartOptions,
   startProgram,
   UsageError,
 } from "../../mod.ts";
@@ -396,6 +398,38 @@ Deno.test("library: a config field of another type, or one no run has, is a Usag
   assert.throws(() => {
     (DEFAULT_POLICY.limits as { openFiles: number }).openFiles = 77;
   }, TypeError);
+});
+
+// A descriptor of 2**32 + 2 reached the program as fd 2 (its stdout went to the caller's stderr),
+// a misspelt option was ignored, and an ops of another shape failed once the run was under way,
+// leaving its descriptors (and, under none, its work directory) behind.
+Deno.test("library: startProgram's options are checked by name before anything starts", async () => {
+  const cases: [unknown, RegExp][] = [
+    [null, /^startProgram's options must be an object \(got null\)$/],
+    [
+      { stdio: [undefined, 2 ** 32 + 2, undefined] },
+      /^options\.stdio: must be a list of 3 descriptors/,
+    ],
+    [{ stdio: "inherit" }, /^options\.stdio: must be a list of 3/],
+    [{ stdio: [0, "1", 2] }, /^options\.stdio: must be/],
+    [{ ops: {} }, /^options\.ops: must be an OpGroup$/],
+    [{ sigal: new AbortController().signal }, /^options\.sigal: no such option \(known: signal, /],
+    [{ onJail: "yes" }, /^options\.onJail: must be a function$/],
+  ];
+  const before = [...Deno.readDirSync("/proc/self/fd")].length;
+  for (const [options, message] of cases) {
+    await assert.rejects(
+      startProgram({ program: "/bin/true" }, options as StartOptions),
+      (e) => e instanceof UsageError && message.test(e.message),
+      JSON.stringify(options),
+    );
+  }
+  assert.equal([...Deno.readDirSync("/proc/self/fd")].length, before);
+  const ops = new OpGroup();
+  assert.throws(
+    () => ops.setTimeout("x" as never, 1),
+    /^TypeError: OpGroup\.setTimeout: string is not a function$/,
+  );
 });
 
 // A field set to undefined took the default's place: "jail.backend: undefined is not one of ...",
