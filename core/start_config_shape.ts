@@ -53,14 +53,24 @@ const recordOf = (value: Check): Check => (v) => {
   for (const k in v) if (!value(v[k])) return false;
   return true;
 };
+/** An object with `fields`, each passing its check, and no other (a bind's `writable: true`). */
 const withFields = (fields: Record<string, Check>): Check => {
   const checks = Object.entries(fields);
-  return (v) => isRecord(v) && checks.every(([k, check]) => check(v[k]));
+  return (v) => {
+    if (!isRecord(v)) return false;
+    for (const k in v) if (!Object.hasOwn(fields, k)) return false;
+    return checks.every(([k, check]) => check(v[k]));
+  };
 };
 const optional = (check: Check): Check => (v) => v === undefined || check(v);
 
 const BIND = withFields({ source: string, dest: string });
-const FD = withFields({ name: string, source: number });
+const FD = withFields({
+  name: string,
+  source: number,
+  own: optional(boolean),
+  activated: optional(boolean),
+});
 const OWN: Check = (v) =>
   isRecord(v) && string(v.name) && optional(string)(v.mode) &&
   ["listen", "connect", "open"].filter((k) => v[k] !== undefined).length === 1 &&

@@ -194,6 +194,8 @@ function list<T>(option: string, v: unknown, each: (option: string, item: unknow
 
 function bind(option: string, v: unknown): Bind {
   if (!isObject(v)) throw new TypeError(`${option}: must be { source, dest }, not ${kind(v)}`);
+  // A `writable: true` was dropped: the bind was made read-only, unsaid.
+  onlyKnown(`${option}.`, v, ["source", "dest"]);
   const source = text(`${option}.source`, v.source);
   const dest = text(`${option}.dest`, v.dest);
   if (!source.startsWith("/")) {
@@ -223,6 +225,7 @@ function limits(v: unknown): Limits {
 
 function fdGrant(option: string, v: unknown): FdGrant {
   if (!isObject(v)) throw new TypeError(`${option}: must be { name, source }, not ${kind(v)}`);
+  onlyKnown(`${option}.`, v, ["name", "source"]);
   const name = text(`${option}.name`, v.name);
   if (!GRANT_NAME.test(name)) {
     throw new TypeError(

@@ -359,6 +359,14 @@ Deno.test("library: a config field of another type, or one no run has, is a Usag
       { program: "/bin/true", jail: { readOnlyBinds: [, { source: "/etc", dest: "/etc" }] } },
       /^jail\.readOnlyBinds: must be a list of/,
     ],
+    // An unknown field of a bind was dropped: `writable: true` made a read-only bind, unsaid.
+    [
+      {
+        program: "/bin/true",
+        jail: { readOnlyBinds: [{ source: "/etc", dest: "/x", writable: true }] },
+      },
+      /^jail\.readOnlyBinds: must be a list of \{ source: string, dest: string \}/,
+    ],
     // It was "timeoutMs NaN ms is longer than the maximum".
     [
       { program: "/bin/true", jail: { timeoutMs: NaN } },
@@ -377,6 +385,14 @@ Deno.test("library: a config field of another type, or one no run has, is a Usag
   // Command refuses a misspelt option, and an own grant of the wrong shape, by name.
   const options: [unknown, RegExp][] = [
     [{ args: new Array(2) }, /^args\[0\]: must be a string, not undefined/],
+    [
+      { jail: { writableBinds: [{ source: "/tmp", dest: "/t", readOnly: true }] } },
+      /^jail\.writableBinds\[0\]\.readOnly: no such option \(known: source, dest\)$/,
+    ],
+    [
+      { grants: { fds: [{ name: "a", source: 1, mode: "r" }] } },
+      /^grants\.fds\[0\]\.mode: no such option/,
+    ],
     [{ grants: { fds: [, { name: "a", source: 1 }] } }, /^grants\.fds\[0\]: /],
     [{ jail: { timeoutms: 100 } }, /^jail\.timeoutms: no such option/],
     [{ argz: ["x"] }, /^argz: no such option/],
