@@ -79,9 +79,15 @@ export type LogLevel = "debug" | "info" | "warn" | "error";
  * host.close();
  * ```
  */
-export function connect(stream: ByteStream = hostStream()): Promise<WwHost> {
-  const conn = new Connection(stream);
-  return Promise.resolve(new WwHost(conn, conn.bootstrap()));
+export function connect(stream?: ByteStream): Promise<WwHost> {
+  // A rejection, never a throw: outside ww (fd 3 another descriptor, WW_HOST_FD malformed) the
+  // caller's .catch() must see it.
+  try {
+    const conn = new Connection(stream ?? hostStream());
+    return Promise.resolve(new WwHost(conn, conn.bootstrap()));
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 /** A capability reference: an import, or a capability in a call's results not yet returned. */
@@ -435,6 +441,12 @@ export class WwConsole {
    * ```
    */
   async log(line: string, level: LogLevel = "info"): Promise<void> {
+    // From plain JavaScript, "fatal" was sent as level 0: debug.
+    if (!Object.hasOwn(LEVELS, level)) {
+      throw new TypeError(
+        `log: ${String(level)} is not a level (${Object.keys(LEVELS).join(", ")})`,
+      );
+    }
     const q = this.#cap.call(ww.Console$Client.interfaceId, 0, ww.Console_Log$Params, (p) => {
       p.level = LEVELS[level];
       p.line = line;
@@ -739,7 +751,19 @@ export function hostSocketFd(env?: Readonly<Record<string, string | undefined>>)
 
 /** The host socket as a ByteStream, through node:net (both Deno and Node wrap a socket fd). */
 function hostStream(): ByteStream {
-  const socket = new Socket({ fd: hostSocketFd(), readable: true, writable: true });
+  const fd = hostSocketFd();
+  let socket: Socket;
+  try {
+    socket = new Socket({ fd, readable: true, writable: true });
+  } catch (e) {
+    // node:net's own words ("Unsupported fd type: UNKNOWN") said nothing of ww.
+    throw new Error(
+      `fd ${fd} is not a socket ww serves (${
+        e instanceof Error ? e.message : e
+      }): is this program running under ww run?`,
+      { cause: e },
+    );
+  }
   const chunks: Uint8Array[] = [];
   let ended = false;
   let wake: (() => void) | undefined;

@@ -1,7 +1,8 @@
-// rpc/guest.ts's choice of the host socket's descriptor (the connection itself is tested with a
-// real ww in tests/rpc/ts_guest_test.ts and tests/run/socket_activation_test.ts).
+// rpc/guest.ts's choice of the host socket's descriptor, what connect() says outside ww, and its
+// checks of a caller's arguments (the connection itself is tested with a real ww in
+// tests/rpc/ts_guest_test.ts and tests/run/socket_activation_test.ts).
 import assert from "node:assert/strict";
-import { hostSocketFd } from "./guest.ts";
+import { connect, hostSocketFd } from "./guest.ts";
 
 Deno.test("the host socket is WW_HOST_FD when ww sets it (socket activation), else fd 3", () => {
   assert.equal(hostSocketFd({ WW_HOST_FD: "6", LISTEN_FDS: "3" }), 6);
@@ -12,4 +13,46 @@ Deno.test("the host socket is WW_HOST_FD when ww sets it (socket activation), el
       /^Error: WW_HOST_FD=.*: not a descriptor number/,
     );
   }
+});
+
+Deno.test("outside ww, connect() rejects (never throws) and says fd 3 is not ww's socket", async () => {
+  const script = `
+    import { connect } from ${JSON.stringify(new URL("./guest.ts", import.meta.url).href)};
+    let threw = false;
+    let said = "";
+    try {
+      await connect().catch((e) => { said = String(e.message); });
+    } catch { threw = true; }
+    console.log(JSON.stringify({ threw, said }));
+  `;
+  for (const env of [{}, { WW_HOST_FD: "six" }] as Record<string, string>[]) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", script],
+      env,
+      stdout: "piped",
+      stderr: "inherit",
+    }).output();
+    const { threw, said } = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.equal(threw, false, JSON.stringify(env));
+    assert.match(
+      said,
+      "WW_HOST_FD" in env
+        ? /^WW_HOST_FD=six: not a descriptor number/
+        : /^fd 3 is not a socket ww serves \(.*\): is this program running under ww run\?$/,
+    );
+  }
+});
+
+Deno.test("a console line of an unknown level is a TypeError, not sent as debug", async () => {
+  const sent: Uint8Array[] = [];
+  const host = await connect({
+    read: () => new Promise(() => {}),
+    write: (p) => (sent.push(p.slice()), Promise.resolve(p.length)),
+    close: () => {},
+  });
+  await assert.rejects(
+    host.console().log("x", "fatal" as never),
+    /^TypeError: log: fatal is not a level \(debug, info, warn, error\)$/,
+  );
+  host.close();
 });
