@@ -33,7 +33,9 @@ export const NO_GRANTS: HostGrants = Object.freeze({ console: false, ipfs: false
 
 /**
  * Serves the host capability on `child.hostSocket` with `grants`, once the child first writes to
- * it. Resolves when the connection is over (never rejects); the child's exit status is unaffected.
+ * it. Resolves when the connection is over; the child's exit status is unaffected. It rejects only
+ * with a TypeError, at once, for a `child` that has no hostSocket (a Command's ChildProcess: give
+ * Command its `host` option instead).
  *
  * @example
  * const child = await startProgram(config);
@@ -47,7 +49,12 @@ export async function serveGuest(
   services: HostServices,
   limits?: Partial<VatLimits>,
 ): Promise<void> {
-  const socket = child.hostSocket;
+  const socket = child?.hostSocket;
+  if (typeof socket?.readable !== "function") {
+    throw new TypeError(
+      "serveGuest: child has no hostSocket (startProgram's Child has; a Command is served by its host option)",
+    );
+  }
   await socket.readable();
   // Read the first byte here rather than trusting readable(): the child ending also wakes it.
   const first = new Uint8Array(1);

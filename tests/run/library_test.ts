@@ -9,9 +9,11 @@ import {
   DEFAULT_POLICY,
   explainProgram,
   type JailPolicy,
+  NO_GRANTS,
   NotFoundError,
   OpGroup,
   type RunConfig,
+  serveGuest,
   SetupError,
   type StartOptions,
   startProgram,
@@ -441,6 +443,13 @@ Deno.test("library: startProgram's options are checked by name before anything s
     );
   }
   assert.equal([...Deno.readDirSync("/proc/self/fd")].length, before);
+  // A Command's child has no hostSocket: "Cannot read properties of undefined (reading 'readable')".
+  const command = await new Command("/bin/true").spawn();
+  await assert.rejects(
+    serveGuest(command as never, NO_GRANTS, { programName: "x", version: "0" }),
+    /^TypeError: serveGuest: child has no hostSocket/,
+  );
+  await command.status;
   const ops = new OpGroup();
   assert.throws(
     () => ops.setTimeout("x" as never, 1),
