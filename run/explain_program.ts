@@ -21,7 +21,7 @@ import { checkJailStart } from "./jail_checks.ts";
 import { ipfsJailPath } from "./launch.ts";
 import { checkDirectChdir } from "./launch_direct.ts";
 import { nativeFacts } from "./native.ts";
-import { resolveProgram } from "./resolve.ts";
+import { resolveProgram, searchPath } from "./resolve.ts";
 import { checkNotUnderProc, checkProgramFile } from "./script.ts";
 import { checkGrantsOpen, checkRunConfig, type StartConfig, withRunDefaults } from "./start.ts";
 import { workTmpdir } from "./tmpdir.ts";
@@ -108,7 +108,7 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
   const ipfs = isIpfsPath(config.program);
   const path = ipfs
     ? ipfsJailPath(config.program)
-    : resolveProgram(config.program, Deno.env.get("PATH") ?? "", Deno.cwd());
+    : resolveProgram(config.program, searchPath(config.env), Deno.cwd());
   // A run refuses an /ipfs/ root that is no CID before it asks the node anything.
   const parsedPath = ipfs ? parseIpfsPath(config.program) : undefined;
   if (parsedPath && !("error" in parsedPath) && parsedPath.namespace === "ipfs") {

@@ -51,8 +51,26 @@ function typedPath(program: string, cwd: string): string {
   return program.startsWith("/") ? program : `${cwd}/${program}`;
 }
 
-/** The absolute path of the program to execute, or a NotFound/NotExecutable error. */
-export function resolveProgram(program: string, callerPath: string, cwd: string): string {
+/**
+ * The PATH a program's name is looked up in: the program's own when its environment sets one (as
+ * env(1) and Deno.Command do), else ww's caller's.
+ *
+ * @example
+ * searchPath({ PATH: "/opt/bin" }, "/usr/bin"); // "/opt/bin"
+ * searchPath({}, "/usr/bin"); // "/usr/bin"
+ */
+export function searchPath(
+  env: Readonly<Record<string, string>>,
+  callerPath = Deno.env.get("PATH") ?? "",
+): string {
+  return Object.hasOwn(env, "PATH") ? env.PATH : callerPath;
+}
+
+/**
+ * The absolute path of the program to execute (a name looked up in `pathVariable`, a PATH value:
+ * searchPath), or a NotFound/NotExecutable error.
+ */
+export function resolveProgram(program: string, pathVariable: string, cwd: string): string {
   if (program.includes("/")) {
     const path = absolutePath(cwd, program);
     // Made absolute, the path lost what the kernel reads otherwise: a final `/`, `/.` or `/..`
@@ -72,7 +90,7 @@ export function resolveProgram(program: string, callerPath: string, cwd: string)
     return path;
   }
   let firstProblem: { path: string; problem: string } | undefined;
-  for (const dir of callerPath.split(":")) {
+  for (const dir of pathVariable.split(":")) {
     // An empty PATH entry means the current directory (POSIX).
     const path = absolutePath(cwd, `${dir || "."}/${program}`);
     const problem = executableProblem(path);

@@ -3,7 +3,7 @@
 // looked up says why in one line (resolveProgram).
 import assert from "node:assert/strict";
 import { NotExecutableError } from "../core/errors.ts";
-import { hasExecuteBit, hasWriteBit, resolveProgram } from "./resolve.ts";
+import { hasExecuteBit, hasWriteBit, resolveProgram, searchPath } from "./resolve.ts";
 
 function info(mode: number, uid: number, gid: number, isDirectory: boolean): Deno.FileInfo {
   return { mode, uid, gid, isDirectory, isFile: !isDirectory } as Deno.FileInfo;
@@ -92,4 +92,10 @@ Deno.test("resolveProgram: a file named with a trailing slash is not a directory
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+Deno.test("searchPath: a name is looked up in the program's own PATH when it has one, else the caller's", () => {
+  assert.equal(searchPath({ PATH: "/opt/bin" }, "/usr/bin"), "/opt/bin");
+  assert.equal(searchPath({ PATH: "" }, "/usr/bin"), "");
+  assert.equal(searchPath({ HOME: "/root" }, "/usr/bin"), "/usr/bin");
 });

@@ -42,7 +42,7 @@ import {
   WwError,
 } from "../core/errors.ts";
 import { Cleanups, ipfsJailPath, isScript, type Launcher, type Program } from "./launch.ts";
-import { type OpenedProgram, programGone, resolveProgram } from "./resolve.ts";
+import { type OpenedProgram, programGone, resolveProgram, searchPath } from "./resolve.ts";
 import { checkNotUnderProc, checkProgramFile } from "./script.ts";
 import { workTmpdir } from "./tmpdir.ts";
 import { outOfDescriptors } from "./out_of_descriptors.ts";
@@ -471,7 +471,7 @@ function programChanged(config: RunConfig, e: unknown): WwError | undefined {
   if (e instanceof WwError || isIpfsPath(config.program)) return undefined;
   let path: string;
   try {
-    path = resolveProgram(config.program, Deno.env.get("PATH") ?? "", Deno.cwd());
+    path = resolveProgram(config.program, searchPath(config.env), Deno.cwd());
   } catch (now) {
     return now instanceof WwError ? now : undefined;
   }
@@ -541,7 +541,7 @@ async function locateProgram(
   signal: AbortSignal | undefined,
 ): Promise<Program> {
   if (!isIpfsPath(config.program)) {
-    const path = resolveProgram(config.program, Deno.env.get("PATH") ?? "", Deno.cwd());
+    const path = resolveProgram(config.program, searchPath(config.env), Deno.cwd());
     return { path, argv0: config.program };
   }
   const { fetchProgram } = await lazyImport<typeof import("../ipfs/fetch.ts")>("ipfs/fetch.ts");

@@ -114,6 +114,26 @@ for (const backend of BACKENDS) {
     );
   });
 
+  // A name was looked up in the caller's PATH: Deno.Command (clearEnv) looks in env.PATH.
+  t(
+    "a program's name is looked up in env.PATH when env has one, as Deno.Command's is",
+    async () => {
+      const dir = Deno.makeTempDirSync({ prefix: "wwtest-cmdpath-" });
+      Deno.chmodSync(dir, 0o755);
+      Deno.writeTextFileSync(`${dir}/ww-cmd-probe`, "#!/bin/sh\necho here\n");
+      Deno.chmodSync(`${dir}/ww-cmd-probe`, 0o755);
+      try {
+        const out = await new Command("ww-cmd-probe", {
+          env: { PATH: `${dir}:/usr/bin:/bin` },
+          jail: { ...jail, readOnlyBinds: backend === "none" ? [] : [{ source: dir, dest: dir }] },
+        }).output();
+        assert.equal(text(out.stdout), "here\n", text(out.stderr));
+      } finally {
+        Deno.removeSync(dir, { recursive: true });
+      }
+    },
+  );
+
   // A Command's child could not say which jail it ran in (Child.jail), as startProgram's can.
   t("child.jail says which jail the program runs in", async () => {
     const child = await new Command("/bin/true", { jail }).spawn();

@@ -50,6 +50,43 @@ for (const jail of JAIL_MODES) {
     assert.deepEqual(r.env, {});
   });
 
+  // A name was looked up in the caller's PATH whatever PATH the program was given; env(1) and
+  // Deno.Command look in the new one.
+  t("a program's name is looked up in the PATH --env gives it, else in the caller's", async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "wwtest-path-" });
+    Deno.chmodSync(dir, 0o755);
+    Deno.writeTextFileSync(`${dir}/ww-path-probe`, "#!/bin/sh\necho found in $PATH\n");
+    Deno.chmodSync(`${dir}/ww-path-probe`, 0o755);
+    try {
+      const binds = jail === "none" ? [] : ["--ro-bind", dir];
+      const found = await runWw([
+        "run",
+        ...jailFlags(jail),
+        ...binds,
+        "--env",
+        `PATH=${dir}:/usr/bin:/bin`,
+        "ww-path-probe",
+      ]);
+      assert.equal(found.code, 0, found.stderr);
+      assert.equal(found.stdout, `found in ${dir}:/usr/bin:/bin\n`);
+      // The caller's PATH (/usr/bin:/bin) has no such name; nor has a program's PATH without dir.
+      const missing = await runWw(["run", ...jailFlags(jail), ...binds, "ww-path-probe"]);
+      assert.equal(missing.code, 127);
+      const elsewhere = await runWw([
+        "run",
+        ...jailFlags(jail),
+        "--env",
+        "PATH=/usr/bin",
+        "sh",
+        "-c",
+        "echo $PATH",
+      ]);
+      assert.equal(elsewhere.stdout, "/usr/bin\n", elsewhere.stderr);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+
   t("--env KEY passes the caller's value, and nothing when the caller has none", async () => {
     const r = await report(["--env", "WWTEST_PASSED", "--env", "WWTEST_ABSENT"], {
       env: { WWTEST_PASSED: "from the caller" },
