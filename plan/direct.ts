@@ -44,7 +44,8 @@ function unenforcedFlags(jail: RunConfig["jail"]): string[] {
     ...(jail.uid !== undefined ? ["--uid"] : []),
     ...(jail.gid !== undefined ? ["--gid"] : []),
     ...(Object.keys(LIMIT_FLAGS) as (keyof Limits)[])
-      .filter((k) => jail.limits[k] !== DEFAULT_LIMITS[k])
+      // A limit set other than the default's; one set to unlimited needs no enforcing.
+      .filter((k) => jail.limits[k] !== DEFAULT_LIMITS[k] && jail.limits[k] !== undefined)
       .map((k) => LIMIT_FLAGS[k]),
   ];
 }

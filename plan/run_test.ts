@@ -307,6 +307,14 @@ Deno.test("none: an identity and limits other than the defaults are listed as no
   const plain = planRun(facts({ choice: NONE, config: config({ backend: "none" }) }));
   if (plain.backend !== "none") throw new Error(plain.backend);
   assert.deepEqual(plain.notEnforced, [], "the defaults are no one's request");
+  // A limit made unlimited asks nothing a jail would enforce (jail.limits: { tmpBytes } leaves
+  // the others undefined): they were listed as --memory, --nofile, --nproc.
+  const unlimited = planRun(facts({
+    choice: NONE,
+    config: config({ backend: "none", limits: { tmpBytes: 4096 } }),
+  }));
+  if (unlimited.backend !== "none") throw new Error(unlimited.backend);
+  assert.deepEqual(unlimited.notEnforced, ["--tmp-size"]);
 });
 
 Deno.test("none: a bind at another place is refused in one line naming --jail=none and the fix", () => {
