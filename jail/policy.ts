@@ -222,9 +222,15 @@ export function limitValueProblem(key: keyof Limits, value: unknown): string | u
   if (value === undefined || (Number.isSafeInteger(value) && (value as number) > 0)) {
     return undefined;
   }
-  return `jail.limits.${key}: ${
-    String(value)
-  } is not a positive whole number (or undefined for unlimited)`;
+  // As given: the string "10" and the BigInt 10n both printed as 10, a number.
+  const shown = typeof value === "string"
+    ? JSON.stringify(value)
+    : typeof value === "bigint"
+    ? `${value}n`
+    : typeof value === "object" && value !== null
+    ? "an object"
+    : String(value);
+  return `jail.limits.${key}: ${shown} is not a positive whole number (or undefined for unlimited)`;
 }
 
 /**

@@ -110,12 +110,19 @@ Deno.test("a library caller's limit is a positive whole number or undefined, one
   for (const ok of [undefined, 1, 2 ** 53 - 1]) {
     assert.equal(limitValueProblem("openFiles", ok), undefined);
   }
-  for (const bad of [0, -1, 1.5, NaN, 2 ** 64, Infinity, "5", null]) {
+  for (const bad of [0, -1, 1.5, NaN, 2 ** 64, Infinity, null]) {
     assert.equal(
       limitValueProblem("memoryBytes", bad),
       `jail.limits.memoryBytes: ${
         String(bad)
       } is not a positive whole number (or undefined for unlimited)`,
+    );
+  }
+  // Shown as given: the string "5" and 5n were printed as the number 5.
+  for (const [bad, shown] of [["5", '"5"'], [5n, "5n"], [{}, "an object"]] as const) {
+    assert.equal(
+      limitValueProblem("memoryBytes", bad),
+      `jail.limits.memoryBytes: ${shown} is not a positive whole number (or undefined for unlimited)`,
     );
   }
 });

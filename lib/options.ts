@@ -217,7 +217,7 @@ function limits(v: unknown): Limits {
     const unknown = limitNameProblem(key);
     if (unknown) throw new TypeError(unknown);
     const problem = limitValueProblem(key as keyof Limits, value);
-    if (problem) throw new RangeError(problem);
+    if (problem) throw typeof value === "number" ? new RangeError(problem) : new TypeError(problem);
     out[key] = value as number | undefined;
   }
   return out as Limits;
@@ -461,5 +461,15 @@ function fileUrlPath(option: string, url: URL): string {
   if (url.protocol !== "file:") {
     throw new TypeError(`${option}: ${url.href} is not a file: URL`);
   }
-  return text(option, decodeURIComponent(url.pathname));
+  // file://otherhost/bin/true ran this machine's /bin/true (Deno: "Host must be empty").
+  if (url.host !== "" && url.host !== "localhost") {
+    throw new TypeError(`${option}: ${url.href} names host ${url.host}: only a local file can run`);
+  }
+  let path: string;
+  try {
+    path = decodeURIComponent(url.pathname);
+  } catch {
+    throw new TypeError(`${option}: ${url.href} has a malformed %-escape`);
+  }
+  return text(option, path);
 }

@@ -18,7 +18,7 @@ import {
   limitValueProblem,
   TIMEOUT_GRACE_MS,
 } from "../jail/policy.ts";
-import { DEFAULT_IPFS_API } from "../ipfs/multiaddr.ts";
+import { DEFAULT_IPFS_API, ipfsApiUrl } from "../ipfs/multiaddr.ts";
 import { isIpfsPath } from "../core/ipfs_path.ts";
 import { startConfigShapeProblem } from "../core/start_config_shape.ts";
 import { jailChoice } from "./auto.ts";
@@ -214,6 +214,11 @@ export function withRunDefaults(config: StartConfig): RunConfig {
   // From plain JavaScript anything may come: a field of another type, or one misspelt.
   const shape = startConfigShapeProblem(config);
   if (shape) throw new UsageError(shape);
+  // As Command's ipfsApi is: a run of a local program took any string, unchecked until used.
+  if (config.ipfsApi !== undefined) {
+    const api = ipfsApiUrl(config.ipfsApi);
+    if ("error" in api) throw new UsageError(`ipfsApi: ${api.error}`);
+  }
   return {
     ...config,
     args: config.args ?? [],

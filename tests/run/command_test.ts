@@ -792,6 +792,9 @@ Deno.test("every bad option is refused up front with a TypeError or RangeError n
   const cases: [string | URL, CommandOptions, ErrorConstructor, RegExp][] = [
     ["", {}, TypeError, /^program:/],
     [new URL("http://example.com/x"), {}, TypeError, /^program:.*not a file: URL/],
+    // It ran this machine's /bin/true.
+    [new URL("file://otherhost/bin/true"), {}, TypeError, /^program: .* names host otherhost/],
+    [new URL("file:///bin/%E0%A4%A"), {}, TypeError, /^program: .* malformed %-escape/],
     ["/bin/true", { args: ["a\0b"] }, TypeError, /^args\[0\]: contains a NUL/],
     ["/bin/true", { args: "a" as never }, TypeError, /^args: must be an array/],
     ["/bin/true", { env: { "A=B": "1" } }, TypeError, /^env: "A=B": .*'='/],

@@ -369,6 +369,8 @@ Deno.test("library: a config field of another type, or one no run has, is a Usag
       },
       /^jail\.readOnlyBinds: must be a list of \{ source: string, dest: string \}/,
     ],
+    // Command refused it; startProgram took it, unchecked while the program was local.
+    [{ program: "/bin/true", ipfsApi: "garbage" }, /^ipfsApi: /],
     // It was "timeoutMs NaN ms is longer than the maximum".
     [
       { program: "/bin/true", jail: { timeoutMs: NaN } },
@@ -387,6 +389,7 @@ Deno.test("library: a config field of another type, or one no run has, is a Usag
   // Command refuses a misspelt option, and an own grant of the wrong shape, by name.
   const options: [unknown, RegExp][] = [
     [{ args: new Array(2) }, /^args\[0\]: must be a string, not undefined/],
+    [{ jail: { limits: { processes: "10" } } }, /^jail\.limits\.processes: "10" is not a positive/],
     [
       { jail: { writableBinds: [{ source: "/tmp", dest: "/t", readOnly: true }] } },
       /^jail\.writableBinds\[0\]\.readOnly: no such option \(known: source, dest\)$/,
