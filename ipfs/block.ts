@@ -29,11 +29,33 @@ const DECODER = base32.decoder.or(base32upper.decoder).or(base58btc.decoder)
  * parseCid("QmS45prVvRpjebcdLC17eesXcA9dhVbfcbFFVqotqcCsPy"); // a CID
  */
 export function parseCid(text: string): CID | { error: string } {
+  const long = tooLongForCid(text);
+  if (long) return { error: long };
   try {
     return CID.parse(text, DECODER);
   } catch (e) {
     return { error: `${text} is not a CID (${e instanceof Error ? e.message : e})` };
   }
+}
+
+/**
+ * The most characters a CID, or a key-based IPNS name, has here. The longest real ones (an
+ * identity CID of 128 bytes, in base16) have ~300; multiformats decodes base58 and base36 in time
+ * that grows as the square of the length, and a guest's 240,000-character name held ww's event
+ * loop for 44 s.
+ */
+export const MAX_CID_CHARS = 1024;
+
+/**
+ * Why `text` is too long to be a CID or a key-based name (before anything decodes it), or
+ * undefined.
+ *
+ * @example
+ * tooLongForCid("z".repeat(2000)); // "a CID or key has at most 1024 characters (this has 2000)"
+ */
+export function tooLongForCid(text: string): string | undefined {
+  if (text.length <= MAX_CID_CHARS) return undefined;
+  return `a CID or key has at most ${MAX_CID_CHARS} characters (this has ${text.length})`;
 }
 
 /** The CID as ww names it everywhere: CIDv1, base32. */

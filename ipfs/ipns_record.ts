@@ -15,6 +15,7 @@ import { base58btc } from "npm:multiformats@^14.0.5/bases/base58";
 import { CID } from "npm:multiformats@^14.0.5/cid";
 import * as Digest from "npm:multiformats@^14.0.5/hashes/digest";
 import { foreignText } from "../core/escape.ts";
+import { tooLongForCid } from "./block.ts";
 
 /** The multicodec of a CID that names a libp2p public key. */
 const LIBP2P_KEY = 0x72;
@@ -39,6 +40,8 @@ export interface VerifiedRecord {
  * nameMultihash("k51qzi5uqu5dl..."); // Uint8Array [0x00, 0x24, ...]
  */
 export function nameMultihash(name: string): Uint8Array | { error: string } {
+  const long = tooLongForCid(name);
+  if (long) return { error: `not a key-based name (${long})` };
   try {
     if (/^(1|Qm)/.test(name)) return base58btc.baseDecode(name);
     const cid = CID.parse(name, name.startsWith("k") ? base36 : undefined);

@@ -106,3 +106,26 @@ Deno.test("the record code loads only for a key-based /ipns/ name: not with fetc
     assert.deepEqual(recordCode(files), [], module);
   }
 });
+
+// multiformats decodes base58 and base36 in time that grows as the square of the length: a
+// guest's 240,000-character name held ww's event loop for 44 s (Ipfs.stat, no node needed).
+Deno.test("a name or CID longer than any real one is refused before anything decodes it", async () => {
+  const { parseCid, MAX_CID_CHARS } = await import("./block.ts");
+  for (const text of ["z", "Qm", "k", "1", "b"].map((p) => p + "z".repeat(200_000))) {
+    const started = performance.now();
+    const cid = parseCid(text);
+    const name = nameMultihash(text);
+    assert.ok(
+      performance.now() - started < 50,
+      `${text.slice(0, 2)}: ${performance.now() - started} ms`,
+    );
+    assert.ok("error" in cid && "error" in name);
+    assert.match(
+      cid.error,
+      new RegExp(`a CID or key has at most ${MAX_CID_CHARS} characters \\(this has ${text.length}\\)`),
+    );
+    assert.match(name.error, /^not a key-based name \(a CID or key has at most/);
+  }
+  // Real ones are far shorter: a CIDv1 of a 64-byte digest, in base16.
+  assert.ok(!("error" in parseCid(`f01551340${"ab".repeat(64)}`)));
+});
