@@ -256,51 +256,54 @@ class ExecutorServer extends TableServer {
   }
 
   protected readonly methods = [
-    async (call: CallContext) => {
-      const p = call.params(ww.Executor_Start$Params);
-      const exec = this.host.services.exec;
-      if (!exec) throw new Error("this ww has no way to start programs wired in");
-      // A grant is passed on by passing the capability itself, so a program can only hand on
-      // what it holds, and only this host's own objects count.
-      const grant = async (index: number, what: keyof HostGrants, own?: CapServer) => {
-        const cap = await call.paramCap(p, index);
-        if (cap === null) return false;
-        if (cap !== own) throw new Error(`${what}: pass the capability this host gave you`);
-        return true;
-      };
-      const grants = {
-        console: await grant(3, "console", this.host.console),
-        ipfs: await grant(4, "ipfs", this.host.ipfs),
-        exec: await grant(5, "exec", this.host.executor),
-      };
-      const refusal = execRefusal({ program: p.program, grants }, this.host.grants);
-      if (refusal) throw new Error(refusal);
-      for (const [index, field] of [[1, "args"], [2, "fds"]] as const) {
-        const wrong = listFieldProblem(p, index, ListElementSize.POINTER);
-        if (wrong) throw new Error(`${field}: ${wrong}`);
-      }
-      const starting = exec({
-        program: p.program,
-        args: p.args.toArray(),
-        fds: p.fds.toArray(),
-        grants,
-      }).then((process) => (this.started.add(process), process));
-      this.host.starting.add(starting);
-      let process: ExecProcess;
-      try {
-        process = await starting;
-      } finally {
-        this.host.starting.delete(starting);
-      }
-      // Observed here whatever the guest does: a status that rejects (a jail that failed after
-      // bwrap reported its pid) must reach the guest through Process.wait, not end ww as an
-      // unhandled rejection.
-      // Kept until its own connection is served too: the programs it started are stopped then.
-      const forget = () => this.started.delete(process);
-      Promise.all([process.status, process.served]).then(forget, forget);
-      call.setResultCap(call.results(ww.Executor_Start$Results), 0, new ProcessServer(process));
+    (call: CallContext) => {
+      // Counted from the call's first moment: a start still looking up its grants when the
+      // connection ended was missed by serveHost, and its program outlived ww.
+      const start = this.#start(call);
+      this.host.starting.add(start);
+      return start.finally(() => this.host.starting.delete(start));
     },
   ];
+
+  async #start(call: CallContext): Promise<void> {
+    const p = call.params(ww.Executor_Start$Params);
+    const exec = this.host.services.exec;
+    if (!exec) throw new Error("this ww has no way to start programs wired in");
+    // A grant is passed on by passing the capability itself, so a program can only hand on
+    // what it holds, and only this host's own objects count.
+    const grant = async (index: number, what: keyof HostGrants, own?: CapServer) => {
+      const cap = await call.paramCap(p, index);
+      if (cap === null) return false;
+      if (cap !== own) throw new Error(`${what}: pass the capability this host gave you`);
+      return true;
+    };
+    const grants = {
+      console: await grant(3, "console", this.host.console),
+      ipfs: await grant(4, "ipfs", this.host.ipfs),
+      exec: await grant(5, "exec", this.host.executor),
+    };
+    const refusal = execRefusal({ program: p.program, grants }, this.host.grants);
+    if (refusal) throw new Error(refusal);
+    for (const [index, field] of [[1, "args"], [2, "fds"]] as const) {
+      const wrong = listFieldProblem(p, index, ListElementSize.POINTER);
+      if (wrong) throw new Error(`${field}: ${wrong}`);
+    }
+    if (this.host.connectionEnded) throw new Error("the connection ended: nothing starts now");
+    const process = await exec({
+      program: p.program,
+      args: p.args.toArray(),
+      fds: p.fds.toArray(),
+      grants,
+    });
+    this.started.add(process);
+    // Observed here whatever the guest does: a status that rejects (a jail that failed after
+    // bwrap reported its pid) must reach the guest through Process.wait, not end ww as an
+    // unhandled rejection.
+    // Kept until its own connection is served too: the programs it started are stopped then.
+    const forget = () => this.started.delete(process);
+    Promise.all([process.status, process.served]).then(forget, forget);
+    call.setResultCap(call.results(ww.Executor_Start$Results), 0, new ProcessServer(process));
+  }
 }
 
 class ProcessServer extends TableServer {

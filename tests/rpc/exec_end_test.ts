@@ -86,3 +86,41 @@ for (const jail of ["none", "bwrap", "native"]) {
     }
   });
 }
+
+// Starts still looking up their grants when the guest's connection ended were missed: ww neither
+// stopped nor waited for them, and under --jail=none the last of five starts a guest sent as it
+// exited ran on after ww, its work directory left in TMPDIR.
+for (const jail of ["none", "bwrap", "native"]) {
+  Deno.test(`${jail}: starts that arrive with the guest's end are stopped, and ww waits for them`, async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "ww-exec-end-" });
+    const tag = `302.${crypto.getRandomValues(new Uint32Array(1))[0]}`;
+    const ww = startWw(
+      [
+        `--jail=${jail}`,
+        "--with-exec",
+        ...(jail === "none" ? [] : ["--ro-bind", dirname(guest)]),
+        guest,
+        "starts-then-exit",
+        "5",
+        "/bin/sh",
+        "-c",
+        // The tag is sleep's own argument (sleep adds it up): a survivor is found by it, and
+        // does not hold ww's stdout open.
+        `trap '' TERM; exec /bin/sleep 30 "$0" >/dev/null 2>&1`,
+        tag,
+      ],
+      { TMPDIR: tmp },
+      "stdout",
+    );
+    try {
+      const { code, stderr } = await ww.end();
+      const left = processesWithArg(tag);
+      for (const pid of left) Deno.kill(pid, "SIGKILL");
+      assert.equal(code, 0, stderr);
+      assert.deepEqual(left, [], `a start outlived ww: ${stderr}`);
+      assert.deepEqual([...Deno.readDirSync(tmp)].map((e) => e.name), [], "left in TMPDIR");
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  });
+}

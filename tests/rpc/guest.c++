@@ -12,6 +12,8 @@
 //   guest start-exec <prog> [args...]     the same, passing the executor itself on
 //   guest start-then-exit <prog> [args...]  Executor.start, and exit as soon as ww has read it,
 //                                           while the program is still being started
+//   guest starts-then-exit <n> <prog> [args...]  raw: n Executor.start calls written together with
+//                           the guest's exit, so ww reads them and the end of the connection at once
 //   guest flood <line>      log <line> through the console capability, as fast as ww takes
 //                           them, until killed
 //   guest bench <n>         n sequential Host.identity calls to ww; prints {"calls":n,"seconds":s}
@@ -307,6 +309,48 @@ int flood(bool unknown, long n, size_t bytes) {
   return 0;
 }
 
+// Raw: Bootstrap, Host.executor, then n Executor.start calls of argv (pipelined on the executor),
+// written in one go, and exit at once: the starts and the end of the connection reach ww together.
+int startsThenExit(long n, int argc, char** argv) {
+  kj::Vector<kj::byte> out;
+  auto add = [&](capnp::MessageBuilder& m) {
+    auto words = capnp::messageToFlatArray(m);
+    out.addAll(words.asBytes());
+  };
+  capnp::MallocMessageBuilder boot;
+  boot.initRoot<capnp::rpc::Message>().initBootstrap().setQuestionId(0);
+  add(boot);
+  capnp::MallocMessageBuilder executor;
+  auto get = executor.initRoot<capnp::rpc::Message>().initCall();
+  get.setQuestionId(1);
+  get.setInterfaceId(capnp::typeId<ww::Host>());
+  get.setMethodId(3);
+  get.initTarget().initPromisedAnswer().setQuestionId(0);
+  get.initParams().initContent();
+  add(executor);
+  for (long i = 0; i < n; i++) {
+    capnp::MallocMessageBuilder m;
+    auto call = m.initRoot<capnp::rpc::Message>().initCall();
+    call.setQuestionId(2 + i);
+    call.setInterfaceId(capnp::typeId<ww::Executor>());
+    call.setMethodId(0);
+    auto target = call.initTarget().initPromisedAnswer();
+    target.setQuestionId(1);
+    target.initTransform(1)[0].setGetPointerField(0);
+    auto start = call.initParams().initContent().initAs<ww::Executor::StartParams>();
+    start.setProgram(argv[0]);
+    auto args = start.initArgs(argc - 1);
+    for (int a = 1; a < argc; a++) args.set(a - 1, argv[a]);
+    add(m);
+  }
+  for (size_t at = 0; at < out.size();) {
+    ssize_t w = write(3, out.begin() + at, out.size() - at);
+    if (w <= 0) return 2;
+    at += w;
+  }
+  _exit(0);
+}
+
 void catMany(ww::Host::Client host, kj::WaitScope& ws, int n, const char* path) {
   auto ipfs = host.ipfsRequest().send().getIpfs();
   kj::Vector<kj::Promise<size_t>> cats;
@@ -494,6 +538,7 @@ int main(int argc, char** argv) {
   }
   if (mode == "flood-unknown" && argc > 3) return flood(true, atol(argv[2]), atol(argv[3]));
   if (mode == "flood-identity" && argc > 2) return flood(false, atol(argv[2]), 0);
+  if (mode == "starts-then-exit" && argc > 3) return startsThenExit(atol(argv[2]), argc - 3, argv + 3);
   if (mode == "bench" && argc > 2) {
     return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) { bench(host, ws, atol(argv[2])); });
   }
