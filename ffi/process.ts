@@ -2,7 +2,7 @@
 // waits through ffi/reactor.ts), and signalling a process without ever reaching another that took
 // its pid since.
 
-import { ECHILD, EINTR, ESRCH } from "./errno.ts";
+import { ECHILD, EINTR, EINVAL, ESRCH } from "./errno.ts";
 import { POLLIN, POLLNVAL } from "./flags.ts";
 import { check, lastErrno, libc, libcProc } from "./libc.ts";
 import { afterReap } from "./malloc.ts";
@@ -25,6 +25,9 @@ export function decodeWaitStatus(status: number): WaitStatus {
 
 /** pidfd_send_signal(2)'s number, the same on x86_64 and aarch64 (added after the tables merged). */
 const SYS_PIDFD_SEND_SIGNAL = 424n;
+
+/** pidfd_send_signal's flag (Linux 6.9): to the process group the pidfd's process leads. */
+const PIDFD_SIGNAL_PROCESS_GROUP = 1 << 2;
 
 /**
  * A process held by its pidfd (pidfd_open(2)), taken while its pid was known to name it. Signals
@@ -67,6 +70,28 @@ export class HeldProcess {
     if (lastErrno() === ESRCH) return false;
     check("pidfd_send_signal", r, `pid ${this.pid}`);
     return false;
+  }
+
+  /**
+   * Sends `sig` to the process group this process leads, through the pidfd (the group ww holds,
+   * not whatever group has its number by then); false when none of it is left. Before Linux 6.9
+   * (no PIDFD_SIGNAL_PROCESS_GROUP) by its number, while the pidfd shows the leader still there.
+   */
+  signalGroup(sig: number): boolean {
+    if (this.#fd === -1) return false;
+    const r = libcProc().syscall_pidfd_send_signal(
+      SYS_PIDFD_SEND_SIGNAL,
+      this.#fd,
+      sig,
+      null,
+      PIDFD_SIGNAL_PROCESS_GROUP,
+    );
+    if (r === 0n) return true;
+    const errno = lastErrno();
+    if (errno === ESRCH) return false;
+    if (errno !== EINVAL) check("pidfd_send_signal", r, `process group ${this.pid}`);
+    if (this.ended) return false;
+    return libc().kill(-this.pid, sig) === 0;
   }
 
   /** Closes the pidfd, ending its waits (ffi/reactor.ts closeWatched). */

@@ -5,6 +5,7 @@
 
 import { EAGAIN, EINTR } from "./errno.ts";
 import { closeFd } from "./fd.ts";
+import { HeldProcess } from "./process.ts";
 import {
   check,
   checkReturned,
@@ -137,12 +138,31 @@ export function setWindowSize(fd: number, ws: WindowSize): void {
  * Hangs up on the programs of the pty whose master is `master`, as the kernel does when a terminal
  * goes away: SIGHUP and SIGCONT to the slave's foreground process group (TIOCGPGRP on the master
  * names it; TIOCSIG takes only SIGINT, SIGQUIT and SIGTSTP). Nothing when it has none.
+ *
+ * TIOCGPGRP gives a number, and the foreground group may be gone, its number taken since by a
+ * host process that leads a group of its own (a program that made a short-lived group the
+ * foreground one): the signal goes to that group only when `inRun` finds its leader among the
+ * run's processes (held, so the signal goes through its pidfd), or, when no process has that pid,
+ * by number, which no new process can hold while a member of the group lives.
  */
-export function hangUp(master: number): void {
+export function hangUp(master: number, inRun: (pid: number) => HeldProcess | undefined): void {
   const pgrp = new Int32Array(1);
   check("ioctl", tty().ioctl(master, BigInt(TIOCGPGRP), pgrp), "TIOCGPGRP");
-  if (pgrp[0] <= 0) return;
-  for (const sig of [SIGHUP, SIGCONT]) check("kill", libc().kill(-pgrp[0], sig), `-${pgrp[0]}`);
+  const id = pgrp[0];
+  if (id <= 0) return;
+  const anyone = HeldProcess.open(id);
+  if (anyone === undefined) {
+    for (const sig of [SIGHUP, SIGCONT]) libc().kill(-id, sig);
+    return;
+  }
+  anyone.close();
+  const leader = inRun(id);
+  if (leader === undefined) return;
+  try {
+    for (const sig of [SIGHUP, SIGCONT]) leader.signalGroup(sig);
+  } finally {
+    leader.close();
+  }
 }
 
 /** What pollEither saw. */

@@ -1,6 +1,7 @@
 // run/launch.ts — what every backend's launcher shares: the program to run, the launched
 // program's handle, clean-ups, and spawning with exec errors mapped to ww's exit codes.
 
+import type { HeldProcess } from "../ffi/process.ts";
 import type { JailLease } from "./ids.ts";
 import { E2BIG, ENOENT } from "../ffi/errno.ts";
 import { TOO_LARGE } from "./resolve.ts";
@@ -31,6 +32,11 @@ import { workdirRefused, workTmpdir } from "./tmpdir.ts";
 /** The part of a launch that differs between jailed and unjailed runs. */
 export interface Launched {
   readonly pid: number;
+  /**
+   * The process ww spawned (the program under none, else the stage, the jail's supervisor), held
+   * until it is reaped: every process of the run is it or a descendant.
+   */
+  readonly root: HeldProcess;
   /** Signals the program (not the jail's helpers). */
   signal(sig: number): void;
   /** Stops the program and everything it started, at once. */

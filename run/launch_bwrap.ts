@@ -213,6 +213,7 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
       if (!init?.signal(SIGNALS.SIGKILL)) stage.signal(END_ALL_SIGNAL);
     },
     // The jail's pid 1, the stage in it, ends with the program; undefined, it had ended already.
+    root: stage,
     exited: () => init === undefined || init.ended || stage.ended,
     ended: Promise.all([reaped, statusReader.final]).then(async ([, s]) => {
       if (init) await processGone(init, JAIL_TEARDOWN_MS, ops);

@@ -67,6 +67,7 @@ export async function launchDirect(request: LaunchRequest): Promise<Launched> {
     notEnforced,
     signal: (sig) => void child.signal(sig),
     killAll: () => void child.signal(SIGNALS.SIGKILL),
+    root: child,
     exited: () => child.ended,
     ended: waitPid(child, ops).then((w) =>
       w.exited ? { code: w.code } : { code: 128 + w.signal, signal: signalName(w.signal) }

@@ -127,6 +127,7 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
     // The supervisor SIGKILLs every descendant, then ends as the program did.
     killAll: () => void supervisor.signal(END_ALL_SIGNAL),
     // The supervisor ends once the program has (and whatever it left is killed).
+    root: supervisor,
     exited: () => supervisor.ended,
     ended: reaped.then((w) =>
       w.exited ? { code: w.code } : { code: 128 + w.signal, signal: signalName(w.signal) }

@@ -214,8 +214,9 @@ export function withRunDefaults(config: StartConfig): RunConfig {
   // From plain JavaScript anything may come: a field of another type, or one misspelt.
   const shape = startConfigShapeProblem(config);
   if (shape) throw new UsageError(shape);
-  // As Command's ipfsApi is: a run of a local program took any string, unchecked until used.
-  if (config.ipfsApi !== undefined) {
+  // As Command's ipfsApi is: a run of a local program took any string, unchecked until used. An
+  // empty one names no node (a RunConfig must have the field; a run of a local program needs none).
+  if (config.ipfsApi !== undefined && config.ipfsApi !== "") {
     const api = ipfsApiUrl(config.ipfsApi);
     if ("error" in api) throw new UsageError(`ipfsApi: ${api.error}`);
   }
@@ -384,7 +385,7 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
       launched = await launch(choice);
     }
     closeChildEnd();
-    ownTerminal?.start();
+    ownTerminal?.start(launched.root);
     shared?.close();
     opened.closeInWw();
 

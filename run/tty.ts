@@ -25,6 +25,8 @@ import {
   writeSome,
 } from "../ffi/tty.ts";
 import type { Cleanups } from "./launch.ts";
+import type { HeldProcess } from "../ffi/process.ts";
+import { holdInTree } from "./procfs.ts";
 
 /** The pseudo-terminal a launcher gives the program. */
 export interface ProgramTerminal {
@@ -39,13 +41,17 @@ export interface ProgramTerminal {
   readonly controlling: boolean;
 }
 
+/** How many generations below the process ww spawned a hangup looks for a group's leader. */
+const RUN_DEPTH = 64;
+
 /** A run's terminal, from its opening to the end of the program. */
 export interface Terminal extends ProgramTerminal {
   /**
    * Once the program holds the slave: ww closes its copy (so the master ends when the program's
-   * side does), puts the caller's terminal in raw mode and starts the proxy.
+   * side does), puts the caller's terminal in raw mode and starts the proxy. `root` is the process
+   * ww spawned (Launched.root): a hangup goes only to a process group the run's processes lead.
    */
-  start(): void;
+  start(root: HeldProcess): void;
   /**
    * Once the program has ended: passes on what it wrote last, stops the proxy, and gives the
    * caller's terminal back its mode. What the program wrote is passed on however slowly the
@@ -122,7 +128,7 @@ export function openTerminal(cleanups: Cleanups): Terminal {
     slave: pty.slave,
     name: pty.name,
     controlling: true,
-    start() {
+    start(root) {
       closeSlave();
       if (isTerminal(STDIN)) {
         // The program runs already: a terminal whose mode cannot be read or set stays as it is.
@@ -138,7 +144,9 @@ export function openTerminal(cleanups: Cleanups): Terminal {
       started = true;
       pumps = Promise.all([
         pumpInput(pty.master, wakeRead, state),
-        pumpOutput(pty.master, wakeRead, state),
+        // A jail's tree is a few generations deep (stage, bwrap, its pid 1, the program); its
+        // programs may fork deeper, and a group they lead in the foreground is theirs to hang up.
+        pumpOutput(pty.master, wakeRead, state, (pid) => holdInTree(root, pid, RUN_DEPTH)),
       ]);
     },
     endSoon() {
@@ -207,7 +215,12 @@ async function pumpInput(master: number, wake: number, state: PumpState) {
  * terminal is hung up, as a terminal that goes away is (SIGHUP), and what it still writes is read
  * and dropped: it never blocks on a pty nobody reads, and ww with it.
  */
-async function pumpOutput(master: number, wake: number, state: PumpState) {
+async function pumpOutput(
+  master: number,
+  wake: number,
+  state: PumpState,
+  inRun: (pid: number) => HeldProcess | undefined,
+) {
   const buf = new Uint8Array(16384);
   let gone = false;
   let waited = 0;
@@ -233,7 +246,7 @@ async function pumpOutput(master: number, wake: number, state: PumpState) {
       if (written === "gone") {
         gone = true;
         try {
-          hangUp(master);
+          hangUp(master, inRun);
         } catch { /* the program's side is gone already */ }
       }
     }
