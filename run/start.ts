@@ -7,6 +7,7 @@ import { closeFd, fdState, unixSocketPair } from "../ffi/fd.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { FdStream } from "../ffi/stream.ts";
 import { OpGroup } from "../ffi/ops.ts";
+import { keepCallerTerminalModes } from "./caller_terminal.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import {
   backendProblem,
@@ -354,6 +355,8 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
     const stdio = terminal
       ? [terminal.slave, terminal.slave, terminal.slave]
       : options.stdio ?? [undefined, undefined, undefined];
+    // The caller's own terminal, shared with the program: its mode comes back when the run ends.
+    if (!terminal) keepCallerTerminalModes(stdio, cleanups);
     const childFds = { stdio, host: childEnd };
     const launch = async (chosen: typeof choice) =>
       (await launcher(chosen.backend))({

@@ -107,6 +107,24 @@ Deno.test("--explain --tty shows bwrap's command as a run with a terminal has it
   );
 });
 
+// A program given the caller's own terminal (stdin a terminal, stdout a file: no terminal of its
+// own) left it raw, without echo, after ww ended: the jail cannot refuse it the ioctl.
+for (const backend of BACKENDS) {
+  Deno.test(`[jail=${backend}] the caller's terminal, shared with the program, has its mode back when ww ends`, async () => {
+    const s = new Session(
+      `before=$(stty -g)\nww run --jail=${backend} /bin/sh -c 'stty raw -echo; echo changed' >"$T/out"\necho "RC=$?"\n${SAME_MODE}`,
+    );
+    try {
+      await s.expect(/MODE-(SAME|CHANGED)/);
+      assert.match(s.text, /RC=0/);
+      assert.equal(Deno.readTextFileSync(`${s.dir}/out`), "changed\n");
+      assert.match(s.text, /MODE-SAME/);
+    } finally {
+      await s.end();
+    }
+  });
+}
+
 for (const backend of BACKENDS) {
   Deno.test(`[jail=${backend}] sh -i has job control on a terminal of its own: bg, jobs, STOP, fg, Ctrl-C, Ctrl-Z`, async () => {
     const s = new Session(
