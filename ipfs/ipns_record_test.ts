@@ -122,7 +122,9 @@ Deno.test("a name or CID longer than any real one is refused before anything dec
     assert.ok("error" in cid && "error" in name);
     assert.match(
       cid.error,
-      new RegExp(`a CID or key has at most ${MAX_CID_CHARS} characters \\(this has ${text.length}\\)`),
+      new RegExp(
+        `a CID or key has at most ${MAX_CID_CHARS} characters \\(this has ${text.length}\\)`,
+      ),
     );
     assert.match(name.error, /^not a key-based name \(a CID or key has at most/);
   }
