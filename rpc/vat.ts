@@ -153,6 +153,19 @@ const EMPTY: Queued = { bytes: new Uint8Array(0), length: 0, messages: 0 };
 
 class Violation extends Error {}
 
+/** What ww says of a message, or a call's params, that does not match the schema. */
+const MALFORMED = "a malformed message (a field that does not match the schema)";
+
+/**
+ * Whether `e` is capnp-es's (or the engine's, under it) own failure to read a field as the schema
+ * has it: its codes (CAPNP-TS…) and the RangeError or TypeError of a typed array or view. ww's own
+ * refusals, and its services', are plain Errors and WwErrors.
+ */
+function schemaMismatch(e: unknown): boolean {
+  if (e instanceof RangeError || e instanceof TypeError) return true;
+  return e instanceof Error && /^CAPNP-TS\d+/.test(e.message);
+}
+
 /**
  * Serves `bootstrap` to the peer at the other end of `stream` until the peer closes it or breaks
  * the protocol or a limit. Resolves when the connection is over; never rejects.
@@ -201,7 +214,7 @@ export async function serveVat(
     } else {
       // capnp-es's own words for it (a root that is no struct, a text of no bytes) name its
       // internals, not the message.
-      vat.fail("a malformed message (a field that does not match the schema)");
+      vat.fail(MALFORMED);
     }
   }
   if (vat.failure !== undefined) options.log(`${vat.failure}; closed the RPC connection`);
@@ -505,7 +518,10 @@ class Vat {
     } catch (e) {
       if (this.closed) return;
       if (e instanceof Violation) return this.fail(e.message);
-      answer.error = clipText(e instanceof Error ? e.message : String(e), MAX_REASON);
+      // capnp-es's words for a field of the wrong shape ("CAPNP-TS024 Attempted to convert
+      // pointer ...", "Invalid typed array length: -1") reached the guest as the call's reason.
+      const reason = schemaMismatch(e) ? MALFORMED : e instanceof Error ? e.message : String(e);
+      answer.error = clipText(reason, MAX_REASON);
       answer.caps.clear();
       const failed = new capnp.Message();
       const r = failed.initRoot(rpc.Message)._initReturn();

@@ -83,6 +83,25 @@ Deno.test("unknown interface and method ids are exceptions, and the connection g
   assert.deepEqual(c.log, []);
 });
 
+// capnp-es's own words ("CAPNP-TS024 Attempted to convert pointer ...", "Invalid typed array
+// length: -1") reached the guest as the call's reason.
+Deno.test("params that do not match the schema are an exception in ww's words, and the connection goes on", async () => {
+  const c = connect();
+  const CONSOLE = ww.Console$Client.interfaceId;
+  const asList = call(2, { answer: 1, path: [0] }, CONSOLE, 0);
+  capnp.utils.initList(0, capnp.TextList, 1, asList.getRoot(rpc.Message).call.params);
+  await c.send(bootstrap(0), call(1, { answer: 0 }, HOST, 1), asList);
+  assert.equal(
+    (await returnOf(c, 2)).exception.reason,
+    "a malformed message (a field that does not match the schema)",
+  );
+  await c.send(call(3, { answer: 0 }, HOST, 0));
+  assert.ok((await returnOf(c, 3))._isResults);
+  c.guest.close();
+  await c.served;
+  assert.deepEqual(c.log, []);
+});
+
 Deno.test("a call on a released capability is an exception", async () => {
   const c = connect();
   await c.send(bootstrap(0));
