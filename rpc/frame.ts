@@ -79,7 +79,10 @@ export async function* readFrames(
       continue;
     }
     const need = typeof length === "number" ? length : length.need;
-    if (buf.length - end < 4096 || buf.length - start < need) {
+    // Moved or grown only when the message cannot end in the buffer as it is, or its length is not
+    // known yet and little room is left: a large message's last 4 KiB, trickled in, made each read
+    // copy the whole buffer into a new one 4 KiB larger.
+    if (buf.length - start < need || (typeof length !== "number" && buf.length - end < 4096)) {
       // Move the partial message to the front, growing only to what it needs (at most maxBytes).
       const size = Math.max(64 * 1024, need, end - start + 4096);
       if (buf.length >= size) buf.copyWithin(0, start, end);
