@@ -135,6 +135,21 @@ const ELEMENTS = ["void", "bits", "bytes", "16-bit values", "32-bit values", "64
   .concat(["pointers", "structs"]);
 
 /**
+ * The element count that list field `index` of `s` declares (0 when null or absent), read from
+ * its pointer: capnp-es's getter first copies a list of smaller structs into one of the schema's
+ * size, so a count checked through it was paid for already (8M empty structs, 64 MiB). The field
+ * must have passed listFieldProblem.
+ *
+ * @example
+ * if (declaredLength(promisedAnswer, 0) > MAX_PATH) refuse();
+ */
+export function declaredLength(s: capnp.Struct, index: number): number {
+  if (index >= capnp.utils.getSize(s).pointerLength) return 0;
+  const p = capnp.utils.getPointer(index, s);
+  return capnp.utils.isNull(p) ? 0 : capnp.utils.getTargetListLength(p);
+}
+
+/**
  * Why pointer field `index` of struct `s` (of a peer's message, checked by messageProblem) is
  * neither null nor a list of `size` elements, the schema's, or undefined. capnp-es reads a list
  * field by its type's element size, whatever the pointer says: a List(Text) sent as a List(Void)

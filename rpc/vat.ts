@@ -20,7 +20,7 @@ import type { ByteStream } from "../ffi/stream.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { clipText, foreignText } from "../core/escape.ts";
 import { CutOffError, FrameError, readFrames } from "./frame.ts";
-import { listFieldProblem, messageProblem } from "./validate.ts";
+import { declaredLength, listFieldProblem, messageProblem } from "./validate.ts";
 import type { VatLimits } from "./types.ts";
 
 /** A capability served to the guest. */
@@ -426,7 +426,7 @@ class Vat {
     if (!params._hasCapTable()) return { caps: [], cancel: () => {} };
     const wrong = listFieldProblem(params, 1, capnp.ListElementSize.COMPOSITE);
     if (wrong) throw new Violation(`a call's capability table is ${wrong}`);
-    const count = params.capTable.length;
+    const count = declaredLength(params, 1);
     if (count > MAX_PARAM_CAPS) {
       throw new Violation(`a call passes ${count} capabilities (at most ${MAX_PARAM_CAPS})`);
     }
@@ -461,10 +461,9 @@ class Vat {
     const now = (reason: string) => ({ start: () => then(reason), cancel: () => {} });
     const wrong = listFieldProblem(p, 0, capnp.ListElementSize.COMPOSITE);
     if (wrong) return now(`the path into the results of question ${questionId} is ${wrong}`);
-    if (p.transform.length > MAX_PATH) {
-      return now(
-        `a path of ${p.transform.length} steps into the results of question ${questionId}`,
-      );
+    const steps = declaredLength(p, 0);
+    if (steps > MAX_PATH) {
+      return now(`a path of ${steps} steps into the results of question ${questionId}`);
     }
     const path = p.transform.toArray().filter((op) => !op._isNoop).map((op) => op.getPointerField)
       .join(".");
