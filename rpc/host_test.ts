@@ -8,6 +8,9 @@ import { FdStream } from "../ffi/stream.ts";
 import { connect } from "./guest.ts";
 import { PROTOCOL_VERSION, serveHost } from "./host.ts";
 import type { ExecProcess } from "./types.ts";
+import * as capnp from "capnp-es";
+import * as rpc from "capnp-es/capnp/rpc";
+import * as ww from "./ww_capnp.ts";
 
 Deno.test("PROTOCOL_VERSION is the schema's protocolVersion", async () => {
   const schema = fileURLToPath(new URL("./ww.capnp", import.meta.url));
@@ -39,4 +42,81 @@ Deno.test("a started program whose status rejects is an exception for Process.wa
   assert.equal((await host.identity()).name, "ww");
   host.close();
   await served;
+});
+
+// A start whose capability was pipelined on a call still running (Process.wait of another start)
+// waited for that answer after the guest left, for ever: serveHost, and ww with it, never ended.
+Deno.test("a start waiting on an answer that never comes ends with the connection, and serveHost too", async () => {
+  const [hostFd, guestFd] = unixSocketPair();
+  const killed: number[] = [];
+  let starts = 0;
+  const exec = (): Promise<ExecProcess> => {
+    const id = ++starts;
+    let end!: (s: { code: number }) => void;
+    const status = new Promise<{ code: number }>((r) => (end = r));
+    return Promise.resolve({
+      pid: 1000 + id,
+      status,
+      served: Promise.resolve(),
+      kill: () => (killed.push(id), end({ code: 143 }), true),
+    });
+  };
+  const served = serveHost(new FdStream(hostFd), { console: true, ipfs: false, exec: true }, {
+    programName: "guest",
+    version: "0",
+    exec,
+    stderr: () => {},
+  });
+  const messages: capnp.Message[] = [];
+  const boot = new capnp.Message();
+  boot.initRoot(rpc.Message)._initBootstrap().questionId = 0;
+  messages.push(boot);
+  const call = (
+    q: number,
+    iface: bigint,
+    method: number,
+    on: number,
+    field: number | undefined,
+    build?: (p: rpc.Payload) => void,
+  ) => {
+    const m = new capnp.Message();
+    const c = m.initRoot(rpc.Message)._initCall();
+    c.questionId = q;
+    c.interfaceId = iface;
+    c.methodId = method;
+    const target = c._initTarget()._initPromisedAnswer();
+    target.questionId = on;
+    const path = target._initTransform(field === undefined ? 0 : 1);
+    if (field !== undefined) path.get(0).getPointerField = field;
+    build?.(c._initParams());
+    messages.push(m);
+  };
+  const start = (p: rpc.Payload, program: string) => {
+    const s = capnp.utils.initStructAt(0, ww.Executor_Start$Params, p);
+    s.program = program;
+    return s;
+  };
+  call(1, ww.Host$Client.interfaceId, 3, 0, undefined);
+  call(2, ww.Executor$Client.interfaceId, 0, 1, 0, (p) => void start(p, "/bin/sleep"));
+  call(3, ww.Process$Client.interfaceId, 0, 2, 0);
+  // Its console grant is the results of question 3, which only the sleep's end would give.
+  call(4, ww.Executor$Client.interfaceId, 0, 1, 0, (p) => {
+    const s = start(p, "/bin/true");
+    capnp.utils.setInterfacePointer(0, capnp.utils.getPointer(3, s));
+    const answer = p._initCapTable(1).get(0)._initReceiverAnswer();
+    answer.questionId = 3;
+    answer._initTransform(1).get(0).getPointerField = 0;
+  });
+  const guest = new FdStream(guestFd);
+  for (const m of messages) await guest.write(new Uint8Array(m.toArrayBuffer()));
+  while (starts === 0) await new Promise((r) => setTimeout(r, 10));
+  guest.close();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const ended = await Promise.race([
+    served.then(() => true),
+    new Promise<false>((r) => (timer = setTimeout(() => r(false), 10_000))),
+  ]);
+  clearTimeout(timer);
+  assert.ok(ended, "serveHost never ended");
+  assert.deepEqual({ starts, killed }, { starts: 1, killed: [1] });
 });

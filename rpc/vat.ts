@@ -734,6 +734,16 @@ class Vat {
 
   async shutdown(): Promise<void> {
     this.#close();
+    // What waits on an answer that will now never come (a start's capability pipelined on a call
+    // still running) is told so: it waited for ever, and serveHost, waiting for the starts, with it.
+    for (const answer of [...this.answers.values()]) {
+      if (answer.done) continue;
+      answer.error ??= "the connection ended before this answer";
+      answer.done = true;
+      const waiters = [...answer.waiters];
+      answer.waiters.clear();
+      for (const waiter of waiters) waiter();
+    }
     // Give queued messages (the Abort) a moment to leave, but never wait on a guest that stopped
     // reading.
     if (this.#writing) {

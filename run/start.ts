@@ -219,7 +219,8 @@ export function withRunDefaults(config: StartConfig): RunConfig {
   // empty one names no node (a RunConfig must have the field; a run of a local program needs none).
   if (config.ipfsApi !== undefined && config.ipfsApi !== "") {
     const api = ipfsApiUrl(config.ipfsApi);
-    if ("error" in api) throw new UsageError(`ipfsApi: ${api.error}`);
+    // In the words a fetch from it used (ipfs/node.ts).
+    if ("error" in api) throw new UsageError(`ipfsApi ${api.error}`);
   }
   return {
     ...config,
@@ -261,7 +262,15 @@ export async function startProgram(
 /** StartOptions' fields, and what each must be. */
 const START_OPTIONS: Record<string, [(v: unknown) => boolean, string]> = {
   signal: [(v) => v instanceof AbortSignal, "an AbortSignal"],
-  program: [(v) => typeof v === "object" && v !== null, "an OpenedProgram"],
+  program: [
+    (v) => {
+      const p = v as Partial<OpenedProgram> | null;
+      return typeof p === "object" && p !== null && Number.isInteger(p.fd) &&
+        (p.fd as number) >= 0 && (p.fd as number) <= MAX_FD && typeof p.path === "string" &&
+        typeof p.source === "string";
+    },
+    "an OpenedProgram ({ fd, path, source }: resolveGuestProgram and openGuestProgram make one)",
+  ],
   onListening: [(v) => typeof v === "function", "a function"],
   onJail: [(v) => typeof v === "function", "a function"],
   stdio: [
@@ -289,7 +298,8 @@ function startOptionsProblem(options: unknown): string | undefined {
     })`;
   }
   for (const [key, value] of Object.entries(options)) {
-    const field = START_OPTIONS[key];
+    // Own keys only: "constructor" or "toString" found Object.prototype's.
+    const field = Object.hasOwn(START_OPTIONS, key) ? START_OPTIONS[key] : undefined;
     if (!field) {
       return `options.${key}: no such option (known: ${Object.keys(START_OPTIONS).join(", ")})`;
     }

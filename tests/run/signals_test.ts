@@ -94,7 +94,16 @@ for (const jail of JAIL_MODES) {
 // inspector) and let it go while ww ran, a SIGUSR1 opened ww's inspector (seen in CI, a debugger
 // listening as ww). ww now takes the port as soon as it is free.
 Deno.test("[jail=none] the inspector port, held by another when ww starts, is ww's once free: SIGUSR1 opens nothing", async () => {
-  const other = Deno.listen({ hostname: "127.0.0.1", port: 9229 });
+  // Every ww of the parallel suite holds the port while it runs: taken here once one lets it go.
+  let other: Deno.Listener | undefined;
+  for (let tries = 0; other === undefined; tries++) {
+    try {
+      other = Deno.listen({ hostname: "127.0.0.1", port: 9229 });
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AddrInUse) || tries === 600) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
   const { inspector, code, stderr } = await usr1ToWw(["--jail=none"], () => other.close(), 400);
   assert.equal(inspector, "refused", stderr);
   assert.equal(code, 7, stderr);
