@@ -115,6 +115,13 @@ export function setTerminalMode(fd: number, mode: TerminalMode, drain = false): 
   check("tcsetattr", tty().tcsetattr(fd, drain ? TCSADRAIN : TCSANOW, mode), `fd ${fd}`);
 }
 
+/** TIOCGPGRP: the process group in the foreground of terminal `fd`. */
+export function foregroundGroup(fd: number): number {
+  const pgrp = new Int32Array(1);
+  check("ioctl", tty().ioctl(fd, BigInt(TIOCGPGRP), pgrp), "TIOCGPGRP");
+  return pgrp[0];
+}
+
 /** A terminal's size in characters (the pixel sizes of struct winsize are kept as they are). */
 export type WindowSize = Uint8Array<ArrayBuffer>;
 
@@ -146,9 +153,7 @@ export function setWindowSize(fd: number, ws: WindowSize): void {
  * by number, which no new process can hold while a member of the group lives.
  */
 export function hangUp(master: number, inRun: (pid: number) => HeldProcess | undefined): void {
-  const pgrp = new Int32Array(1);
-  check("ioctl", tty().ioctl(master, BigInt(TIOCGPGRP), pgrp), "TIOCGPGRP");
-  const id = pgrp[0];
+  const id = foregroundGroup(master);
   if (id <= 0) return;
   const anyone = HeldProcess.open(id);
   if (anyone === undefined) {

@@ -436,6 +436,10 @@ Deno.test("library: startProgram's options are checked by name before anything s
     [{ ops: {} }, /^options\.ops: must be an OpGroup$/],
     [{ sigal: new AbortController().signal }, /^options\.sigal: no such option \(known: signal, /],
     [{ onJail: "yes" }, /^options\.onJail: must be a function$/],
+    // Object.prototype's "constructor" was found as an option ("field[0] is not a function"), and
+    // a program of {} had ww close its own fd 0 (the descriptor undefined stood for).
+    [JSON.parse('{"constructor":1}'), /^options\.constructor: no such option/],
+    [{ program: {} }, /^options\.program: must be an OpenedProgram/],
   ];
   const before = [...Deno.readDirSync("/proc/self/fd")].length;
   for (const [options, message] of cases) {

@@ -125,6 +125,40 @@ for (const backend of BACKENDS) {
   });
 }
 
+// Runs of one ww (a library's, or --with-exec's) each gave their saved mode back at their own end:
+// a later run restored what an earlier run's program left (the terminal stayed raw). And a ww in
+// a background job was stopped by SIGTTOU at its end, setting a mode it had no need to set.
+Deno.test("the caller's terminal: overlapping runs give its mode back once, and a background ww is not stopped", async () => {
+  const overlap = `
+    import { startProgram } from ${JSON.stringify(`${REPO}mod.ts`)};
+    const a = await startProgram({ program: "/bin/sh", args: ["-c", "stty raw -echo; sleep 1"], jail: { backend: "none" } });
+    await new Promise((r) => setTimeout(r, 400));
+    const b = await startProgram({ program: "/bin/sleep", args: ["2"], jail: { backend: "none" } });
+    await a.status;
+    await b.status;
+  `;
+  const s = new Session(
+    [
+      `cat >"$T/overlap.ts" <<'EOF'\n${overlap}\nEOF`,
+      `before=$(stty -g)`,
+      `${quote(Deno.execPath())} run -A "$T/overlap.ts" >"$T/out" 2>&1`,
+      SAME_MODE,
+      `set -m`,
+      `ww run --jail=none /bin/true >"$T/c" &`,
+      `sleep 3`,
+      `jobs -l | grep -q Stopped && echo BG-STOPPED || echo BG-DONE`,
+      `kill -9 %1 2>/dev/null`,
+    ].join("\n"),
+  );
+  try {
+    await s.expect(/BG-(STOPPED|DONE)/);
+    assert.match(s.text, /MODE-SAME/, Deno.readTextFileSync(`${s.dir}/out`));
+    assert.match(s.text, /BG-DONE/);
+  } finally {
+    await s.end();
+  }
+});
+
 for (const backend of BACKENDS) {
   Deno.test(`[jail=${backend}] sh -i has job control on a terminal of its own: bg, jobs, STOP, fg, Ctrl-C, Ctrl-Z`, async () => {
     const s = new Session(
