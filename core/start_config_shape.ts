@@ -65,23 +65,28 @@ const withFields = (fields: Record<string, Check>): Check => {
 const optional = (check: Check): Check => (v) => v === undefined || check(v);
 
 const BIND = withFields({ source: string, dest: string });
-const FD = withFields({
-  name: string,
-  source: number,
-  own: optional(boolean),
-  activated: optional(boolean),
-});
-const OWN: Check = (v) =>
-  isRecord(v) && string(v.name) && optional(string)(v.mode) &&
-  ["listen", "connect", "open"].filter((k) => v[k] !== undefined).length === 1 &&
-  ["listen", "connect", "open"].every((k) => optional(string)(v[k]));
+// FdGrant's own and activated are ww's marks for the grants it opens itself: a caller's
+// activated: true was a socket-activation grant without socketActivation's checks.
+const FD = withFields({ name: string, source: number });
+/** An own grant: a name, one of listen, connect and open, and a mode for open only. */
+const OWN: Check = (v) => {
+  if (!isRecord(v)) return false;
+  const kinds = ["listen", "connect", "open"].filter((k) => v[k] !== undefined);
+  if (kinds.length !== 1) return false;
+  const fields: Record<string, Check> = { name: string, [kinds[0]]: string };
+  if (kinds[0] === "open") fields.mode = optional(string);
+  return withFields(fields)(v);
+};
 
 /** What each field must be, and how a message says it. */
 const RUN_TYPES: Record<string, [Check, string]> = {
   program: [string, "a string"],
   args: [optional(listOf(string)), "a list of strings"],
   fds: [optional(listOf(FD)), "a list of { name: string, source: number }"],
-  own: [optional(listOf(OWN)), "a list of { name, and one of listen, connect or open: strings }"],
+  own: [
+    optional(listOf(OWN)),
+    "a list of { name, and one of listen, connect or open (open with a mode or not): strings }",
+  ],
   socketActivation: [optional(boolean), "true or false"],
   env: [optional(recordOf(string)), "an object of string values"],
   ipfsApi: [optional(string), "a string"],

@@ -15,7 +15,7 @@ async function onPty(mark: string) {
     argv: [
       "sh",
       "-c",
-      `exec 2>/dev/null; trap 'echo hup > ${mark}; exit 0' HUP; while :; do sleep 0.05; done`,
+      `exec 2>/dev/null; trap 'echo hup > ${mark}; exit 0' HUP; : > ${mark}.ready; while :; do sleep 0.05; done`,
     ],
     env: [],
     cwd: "/",
@@ -25,9 +25,17 @@ async function onPty(mark: string) {
   });
   const child = holdChild(pid);
   // The shell is the foreground group once it has the terminal as its controlling one.
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0;; i++) {
     const stat = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
-    if (Number(stat[5]) !== 0 && Number(stat[6]) === pid) break; // tty_nr set, tpgid = pid
+    const foreground = Number(stat[4]) !== 0 && Number(stat[5]) === pid; // tty_nr set, tpgid = pid
+    let trapped = true;
+    try {
+      Deno.statSync(`${mark}.ready`);
+    } catch {
+      trapped = false;
+    }
+    if (foreground && trapped) break;
+    if (i === 300) throw new Error("the shell never set its trap in the pty's foreground group");
     await new Promise((r) => setTimeout(r, 10));
   }
   return { pty, child };

@@ -120,3 +120,20 @@ Deno.test("a start waiting on an answer that never comes ends with the connectio
   assert.ok(ended, "serveHost never ended");
   assert.deepEqual({ starts, killed }, { starts: 1, killed: [1] });
 });
+
+// Every TypeError was taken for capnp-es's, and reached the guest as "a malformed message": a
+// caller's console sink or IpfsService (fetch fails with a TypeError) lost its own words.
+Deno.test("a service's own TypeError reaches the guest in its words, not as a malformed message", async () => {
+  const [hostFd, guestFd] = unixSocketPair();
+  const served = serveHost(new FdStream(hostFd), { console: true, ipfs: false, exec: false }, {
+    programName: "guest",
+    version: "0",
+    stderr: () => {
+      throw new TypeError("The stream is closed");
+    },
+  });
+  const host = await connect(new FdStream(guestFd));
+  await assert.rejects(host.console().log("hello"), /The stream is closed/);
+  host.close();
+  await served;
+});

@@ -158,12 +158,17 @@ const MALFORMED = "a malformed message (a field that does not match the schema)"
 
 /**
  * Whether `e` is capnp-es's (or the engine's, under it) own failure to read a field as the schema
- * has it: its codes (CAPNP-TS…) and the RangeError or TypeError of a typed array or view. ww's own
- * refusals, and its services', are plain Errors and WwErrors.
+ * has it: its codes (CAPNP-TS…), and the RangeError of a typed array or DataView it sizes from the
+ * message ("Invalid typed array length: -1"). Any other error is the service's (a caller's
+ * IpfsService whose fetch failed with a TypeError) or ww's, and keeps its words.
  */
 function schemaMismatch(e: unknown): boolean {
-  if (e instanceof RangeError || e instanceof TypeError) return true;
-  return e instanceof Error && /^CAPNP-TS\d+/.test(e.message);
+  if (!(e instanceof Error)) return false;
+  if (/^CAPNP-TS\d+/.test(e.message)) return true;
+  return e instanceof RangeError &&
+    /typed array|DataView|is outside the bounds of the buffer|Array buffer allocation/i.test(
+      e.message,
+    );
 }
 
 /**

@@ -212,9 +212,10 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
       sentSignal = SIGNALS.SIGKILL;
       if (!init?.signal(SIGNALS.SIGKILL)) stage.signal(END_ALL_SIGNAL);
     },
-    // The jail's pid 1, the stage in it, ends with the program; undefined, it had ended already.
     root: stage,
-    exited: () => init === undefined || init.ended || stage.ended,
+    // The jail's pid 1, the stage in it, ends with the program; when ww never held it (gone
+    // already, or not found in /proc), the stage's own end says it.
+    exited: () => (init?.ended ?? false) || stage.ended,
     ended: Promise.all([reaped, statusReader.final]).then(async ([, s]) => {
       if (init) await processGone(init, JAIL_TEARDOWN_MS, ops);
       // Written before the program was executed, and at its end; every writer is gone by now.

@@ -5,14 +5,22 @@
 
 import { HeldProcess } from "../ffi/process.ts";
 
-/** The children of `pid` (/proc/<pid>/task/<pid>/children), or [] when it has none or is gone. */
+/**
+ * The children of `pid`, of every thread of it (/proc/<pid>/task/<tid>/children: a child is
+ * listed under the thread that forked it, so a Go or JVM program's jobs are under its others), or
+ * [] when it has none or is gone.
+ */
 function childrenOf(pid: number): number[] {
+  const children: number[] = [];
   try {
-    const text = Deno.readTextFileSync(`/proc/${pid}/task/${pid}/children`).trim();
-    return text === "" ? [] : text.split(" ").map(Number);
-  } catch {
-    return [];
-  }
+    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+      try {
+        const text = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
+        if (text !== "") children.push(...text.split(" ").map(Number));
+      } catch { /* the thread ended meanwhile */ }
+    }
+  } catch { /* gone */ }
+  return children;
 }
 
 /** The line of descent from `root` to `pid` at most `depth` generations down, root first. */

@@ -369,8 +369,22 @@ Deno.test("library: a config field of another type, or one no run has, is a Usag
       },
       /^jail\.readOnlyBinds: must be a list of \{ source: string, dest: string \}/,
     ],
+    // An own grant's unknown field was dropped (a misspelt mode), and a grant's activated: true,
+    // ww's own mark, made a socket-activation grant without socketActivation's checks.
+    [
+      { program: "/bin/true", own: [{ name: "f", open: "/tmp/x", mdoe: "0600" }] },
+      /^own: must be a list of/,
+    ],
+    [
+      { program: "/bin/true", own: [{ name: "l", listen: "tcp:127.0.0.1:0", mode: "rw" }] },
+      /^own: /,
+    ],
+    [
+      { program: "/bin/true", fds: [{ name: "x", source: 0, activated: true }] },
+      /^fds: must be a list of/,
+    ],
     // Command refused it; startProgram took it, unchecked while the program was local.
-    [{ program: "/bin/true", ipfsApi: "garbage" }, /^ipfsApi: /],
+    [{ program: "/bin/true", ipfsApi: "garbage" }, /^ipfsApi garbage: not a multiaddr/],
     // It was "timeoutMs NaN ms is longer than the maximum".
     [
       { program: "/bin/true", jail: { timeoutMs: NaN } },
