@@ -119,7 +119,7 @@ class HostServer extends TableServer {
   readonly executor?: ExecutorServer;
   /** Executor.start calls still starting their program, each settling once it is started. */
   readonly starting = new Set<Promise<unknown>>();
-  /** Set once the connection is over: whatever starts now is stopped at once. */
+  /** Set once the connection is over: no start begins after it (one already begun is stopped). */
   connectionEnded = false;
 
   constructor(
