@@ -8,7 +8,7 @@ import { SIGNALS } from "../run/signals.ts";
 import type { ExecProcess, HostGrants, HostServices, IpfsEntryType, VatLimits } from "./types.ts";
 import { GRANT_NAMES } from "./types.ts";
 import { type CallContext, type CapServer, serveVat } from "./vat.ts";
-import { listFieldProblem } from "./validate.ts";
+import { declaredLength, listFieldProblem, textListBytes } from "./validate.ts";
 import { ListElementSize } from "npm:capnp-es@0.0.16";
 import * as ww from "./ww_capnp.ts";
 import type { ByteStream } from "../ffi/stream.ts";
@@ -58,6 +58,18 @@ export async function serveHost(
 
 /** Most characters of a program's name in ww's lines about it. */
 const MAX_NAME = 256;
+
+/**
+ * Most bytes of one argument, and of all, that execve(2) takes: MAX_ARG_STRLEN (32 pages), and
+ * three quarters of the largest stack limit the kernel counts (_STK_LIM, 8 MiB), whatever a
+ * program's own.
+ */
+const MAX_ARG_BYTES = 128 * 1024;
+const MAX_ARGS_BYTES = 6 * 1024 * 1024;
+
+/** Most descriptors an Executor.start may name, and bytes in a name: more than any run's grants. */
+const MAX_START_FDS = 1024;
+const MAX_GRANT_NAME = 256;
 
 /**
  * The longest console line ww prints, in characters (UTF-16 units): escaped, at most ten times
@@ -287,6 +299,20 @@ class ExecutorServer extends TableServer {
     for (const [index, field] of [[1, "args"], [2, "fds"]] as const) {
       const wrong = listFieldProblem(p, index, ListElementSize.POINTER);
       if (wrong) throw new Error(`${field}: ${wrong}`);
+    }
+    // Counted before any is built: no program could take more (execve(2)), and a message's texts,
+    // one pointed at from many places, built 8 times what the budget counted for them.
+    const args = textListBytes(p, 1);
+    if (args.longest > MAX_ARG_BYTES || args.total > MAX_ARGS_BYTES) {
+      throw new Error(
+        `args: ${args.total} bytes in all, ${args.longest} in the longest: no program can take more than ${MAX_ARGS_BYTES} in all, or ${MAX_ARG_BYTES} in one (E2BIG)`,
+      );
+    }
+    const fds = textListBytes(p, 2);
+    if (fds.longest > MAX_GRANT_NAME || declaredLength(p, 2) > MAX_START_FDS) {
+      throw new Error(
+        `fds: at most ${MAX_START_FDS} names of at most ${MAX_GRANT_NAME} bytes (the names of this program's grants)`,
+      );
     }
     if (this.host.connectionEnded) throw new Error("the connection ended: nothing starts now");
     const process = await exec({

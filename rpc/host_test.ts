@@ -137,3 +137,28 @@ Deno.test("a service's own TypeError reaches the guest in its words, not as a ma
   host.close();
   await served;
 });
+
+// A start's texts were built before anything was counted: 8 pointers to one 7 MB text came to
+// 56 MB of strings, held while the start was refused with E2BIG only by the jail's plan.
+Deno.test("a start whose arguments no program could take is refused before any is built", async () => {
+  const [hostFd, guestFd] = unixSocketPair();
+  let starts = 0;
+  const served = serveHost(new FdStream(hostFd), { console: false, ipfs: false, exec: true }, {
+    programName: "guest",
+    version: "0",
+    exec: () => (starts++, Promise.reject(new Error("not reached"))),
+  });
+  const host = await connect(new FdStream(guestFd));
+  const executor = host.executor();
+  await assert.rejects(
+    executor.start("/bin/true", { args: ["x".repeat(200_000)] }).wait(),
+    /^Error: args: 200001 bytes in all, 200001 in the longest: no program can take more than 6291456 in all, or 131072 in one \(E2BIG\)$/,
+  );
+  await assert.rejects(
+    executor.start("/bin/true", { fds: ["f".repeat(300)] }).wait(),
+    /^Error: fds: at most 1024 names of at most 256 bytes/,
+  );
+  assert.equal(starts, 0);
+  host.close();
+  await served;
+});

@@ -150,6 +150,39 @@ export function declaredLength(s: capnp.Struct, index: number): number {
 }
 
 /**
+ * The bytes of the texts of List(Text) field `index` of `s`, as their pointers declare them, read
+ * without building a string: their sum and the longest. A message may point at one text from
+ * many places (the traversal limit allows each word read 8 times), so its strings can come to
+ * more than its size: 8 pointers to one 7 MB text made 56 MB of strings. An element that is no
+ * list of bytes counts nothing (reading it then fails as a malformed message). The field must have
+ * passed listFieldProblem.
+ *
+ * @example
+ * const { total, longest } = textListBytes(startParams, 1);
+ */
+export function textListBytes(
+  s: capnp.Struct,
+  index: number,
+): { total: number; longest: number } {
+  const count = declaredLength(s, index);
+  let total = 0;
+  let longest = 0;
+  if (count === 0) return { total, longest };
+  const element = capnp.utils.getContent(capnp.utils.getPointer(index, s));
+  const first = element.byteOffset;
+  for (let i = 0; i < count; i++) {
+    element.byteOffset = first + 8 * i;
+    if (capnp.utils.isNull(element)) continue;
+    if (capnp.utils.getTargetPointerType(element) !== capnp.PointerType.LIST) continue;
+    if (capnp.utils.getTargetListElementSize(element) !== capnp.ListElementSize.BYTE) continue;
+    const bytes = capnp.utils.getTargetListLength(element);
+    total += bytes;
+    if (bytes > longest) longest = bytes;
+  }
+  return { total, longest };
+}
+
+/**
  * Why pointer field `index` of struct `s` (of a peer's message, checked by messageProblem) is
  * neither null nor a list of `size` elements, the schema's, or undefined. capnp-es reads a list
  * field by its type's element size, whatever the pointer says: a List(Text) sent as a List(Void)

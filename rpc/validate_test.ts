@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as capnp from "capnp-es";
 import * as rpc from "capnp-es/capnp/rpc";
-import { declaredLength, messageProblem } from "./validate.ts";
+import { declaredLength, messageProblem, textListBytes } from "./validate.ts";
 
 const LIMIT = 1 << 20;
 
@@ -96,4 +96,23 @@ Deno.test("declaredLength reads a list's count from its pointer, without buildin
   const root = message.getRoot(rpc.PromisedAnswer);
   assert.equal(declaredLength(root, 0), count);
   assert.equal(declaredLength(root, 5), 0, "a field past the struct's pointers");
+});
+
+// One text pointed at from two places is two texts' worth of strings once built: the count is
+// of what the pointers declare, as reading them builds (8 pointers to one 7 MB text: 56 MB).
+Deno.test("textListBytes counts every pointer's text, one text pointed at twice counted twice", () => {
+  const hello = new DataView(new TextEncoder().encode("hello\0\0\0").buffer);
+  const message = new capnp.Message(
+    frame(
+      [0, 1 << 16], // root: a struct here, no data, one pointer
+      [(0 << 2) | 1, 6 | (2 << 3)], // List(Text): the next word, 2 pointers
+      [(1 << 2) | 1, 2 | (6 << 3)], // text: 1 word on, 6 bytes
+      [(0 << 2) | 1, 2 | (6 << 3)], // the same text: right after this pointer
+      [hello.getUint32(0, true), hello.getUint32(4, true)],
+    ),
+    false,
+  );
+  const root = message.getRoot(rpc.PromisedAnswer);
+  assert.deepEqual(textListBytes(root, 0), { total: 12, longest: 6 });
+  assert.deepEqual(textListBytes(root, 3), { total: 0, longest: 0 }, "a field past the struct's");
 });
