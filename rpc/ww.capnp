@@ -33,7 +33,7 @@ interface Host {
 }
 
 interface Console {
-  # Lines go to ww's stderr as "<program>: [<level>] <line>".
+  # Lines go to ww's stderr as "<program>: <level>: <line>" (e.g. "app: info: ready").
 
   enum Level {
     debug @0;

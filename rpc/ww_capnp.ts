@@ -426,7 +426,7 @@ export class Console$Server extends $.Server {
   }
 }
 /**
- * Lines go to ww's stderr as "<program>: [<level>] <line>".
+ * Lines go to ww's stderr as "<program>: <level>: <line>" (e.g. "app: info: ready").
  */
 export class Console extends $.Interface {
   static readonly Level = Console_Level;
