@@ -4,7 +4,7 @@
 
 import { HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import { allocateFds } from "../fd/named.ts";
-import { bindRequests } from "../jail/binds.ts";
+import { bindRequests, isWithin } from "../jail/binds.ts";
 import {
   bwrapArgs,
   bwrapChdirProblem,
@@ -21,6 +21,22 @@ import type { StagePlan } from "../stage/plan.ts";
 import { childEnv } from "../core/env.ts";
 import { BindError, CwdError, UsageError } from "../core/errors.ts";
 import type { BwrapFacts, PlanBase, RunFacts } from "./run.ts";
+
+/**
+ * `dir` as the system's own links (host.system's symlinks, /bin -> usr/bin) lead it: where the
+ * jail shows it, as on the host.
+ *
+ * @example
+ * throughSystemLinks("/bin/x", host); // "/usr/bin/x" (host.system has /bin -> usr/bin)
+ */
+export function throughSystemLinks(dir: string, host: HostFiles): string {
+  for (const e of host.system) {
+    if (e.kind !== "symlink" || !isWithin(dir, e.path)) continue;
+    const target = e.target.startsWith("/") ? e.target : `/${e.target}`;
+    return `${target}${dir.slice(e.path.length)}`;
+  }
+  return dir;
+}
 
 /** A run under bubblewrap, started by the stage (stage/plan.ts), which stays as supervisor. */
 export interface BwrapRunPlan extends PlanBase {
@@ -141,19 +157,28 @@ function bwrapMounts(
   }
   const { chdir } = input.policy;
   if (chdir === undefined) return mounts;
-  const problem = bwrapChdirProblem(chdir, input.host, mounts);
-  if (problem) {
-    throw new CwdError(chdir, bwrapChdirProblem(chdir, input.host, mounts, "library") ?? problem, {
-      commandLine: problem,
+  const refuse = (why: string, library = why) =>
+    new CwdError(chdir, library.startsWith("cwd ") ? library : `cwd ${chdir}: ${library}`, {
+      commandLine: why.startsWith("--chdir ") ? why : `--chdir ${chdir}: ${why}`,
     });
+  // The system's own links (/bin -> usr/bin) lead where the jail shows them too: --chdir /bin was
+  // "not shown".
+  const dir = throughSystemLinks(chdir, input.host);
+  const problem = bwrapChdirProblem(dir, input.host, mounts);
+  if (problem) {
+    // Nowhere on this machine either: it needs to exist, not a bind.
+    if (b.realOf(chdir) === undefined) throw refuse("no such directory on this machine");
+    throw refuse(problem, bwrapChdirProblem(dir, input.host, mounts, "library") ?? problem);
   }
   // bwrap would say it cannot chdir, and ww that the jail failed: one line, naming both paths.
-  const hostPath = bwrapHostPath(chdir, input.host, mounts);
+  const hostPath = bwrapHostPath(dir, input.host, mounts);
   if (hostPath !== undefined && !b.isDir(hostPath)) {
-    const why = `no such directory${
-      hostPath === chdir ? "" : ` (the jail shows ${hostPath} there)`
-    } on this machine`;
-    throw new CwdError(chdir, `cwd ${chdir}: ${why}`, { commandLine: `--chdir ${chdir}: ${why}` });
+    const shows = hostPath === chdir ? "" : ` (the jail shows ${hostPath} there)`;
+    throw refuse(
+      b.realOf(hostPath) === undefined
+        ? `no such directory${shows} on this machine`
+        : `not a directory${shows}`,
+    );
   }
   return mounts;
 }

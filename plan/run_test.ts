@@ -182,9 +182,15 @@ Deno.test("bwrap: a bind whose source is missing, or a --chdir the host lacks, i
     () => planRun(facts({ config: missing })),
     (e) => e instanceof BindError && e.message === "bind /missing/x: /missing/x is absent",
   );
+  // A file is not a directory (it was "no such directory"); a path that is nowhere needs no bind.
   assert.throws(
     () => planRun(facts({ config: config({ chdir: "/usr/bin/true" }) })),
-    (e) => e instanceof CwdError && /no such directory on this machine/.test(e.message),
+    (e) => e instanceof CwdError && e.message === "cwd /usr/bin/true: not a directory",
+  );
+  assert.throws(
+    () => planRun(facts({ config: config({ chdir: "/missing/dir" }) })),
+    (e) =>
+      e instanceof CwdError && e.message === "cwd /missing/dir: no such directory on this machine",
   );
 });
 

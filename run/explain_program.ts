@@ -19,7 +19,7 @@ import { bwrapFacts, directFacts, runFacts } from "./facts.ts";
 import { jailIdRange, peekJailId } from "./ids.ts";
 import { checkJailStart } from "./jail_checks.ts";
 import { ipfsJailPath } from "./launch.ts";
-import { checkDirectChdir } from "./launch_direct.ts";
+import { checkChdirExists, checkDirectChdir } from "./launch_direct.ts";
 import { nativeFacts } from "./native.ts";
 import { resolveProgram, searchPath } from "./resolve.ts";
 import { checkNotUnderProc, checkProgramFile } from "./script.ts";
@@ -153,6 +153,8 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
     // A terminal of its own (--tty) becomes the program's controlling terminal, as in a run.
     controllingTerminal: config.tty === true,
   });
+  // As the native launcher does, before its plan: a --chdir that is nowhere is said so.
+  if (choice.backend === "native") checkChdirExists(config.jail.chdir);
   const plan = planRun({
     ...facts,
     ...(choice.backend === "bwrap" ? { bwrap: bwrapFacts(config) } : {}),

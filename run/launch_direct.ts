@@ -21,8 +21,21 @@ import { lazyImport } from "../core/lazy.ts";
  */
 export function checkDirectChdir(chdir: string | undefined): void {
   if (chdir === undefined) return;
-  const why = directoryProblem(chdir, "no such directory on this machine") ??
-    (mayEnter(chdir) ? undefined : "ww's caller may not enter it (EACCES)");
+  checkChdirExists(chdir);
+  if (!mayEnter(chdir)) {
+    const why = "ww's caller may not enter it (EACCES)";
+    throw new CwdError(chdir, `cwd ${chdir}: ${why}`, { commandLine: `--chdir ${chdir}: ${why}` });
+  }
+}
+
+/**
+ * Refuses a --chdir that is no directory on this machine (missing, a file, a loop), in the same
+ * words under none and the native jail, whose paths are the host's, a run and --explain alike:
+ * the native stage's chdir said "the program cannot enter it (ENOENT)", and --explain nothing.
+ */
+export function checkChdirExists(chdir: string | undefined): void {
+  if (chdir === undefined) return;
+  const why = directoryProblem(chdir, "no such directory on this machine");
   if (why) {
     throw new CwdError(chdir, `cwd ${chdir}: ${why}`, { commandLine: `--chdir ${chdir}: ${why}` });
   }

@@ -5,6 +5,7 @@
 // handed to the stage as a descriptor, which it executes (execveat). What happens is the run's
 // plan (plan/native.ts); this module opens, spawns and waits by it.
 
+import { checkChdirExists } from "./launch_direct.ts";
 import { childFdSources } from "../fd/layout.ts";
 import { namedSources } from "../fd/named.ts";
 import { planChildFds } from "../fd/plan.ts";
@@ -44,6 +45,7 @@ import { programInJail } from "./procfs.ts";
 export async function launchNative(request: LaunchRequest): Promise<Launched> {
   const { config, program, fds: childFds, cleanups, ops } = request;
   const { beforeStart, beforeSpawn } = request;
+  checkChdirExists(config.jail.chdir);
   const { lease, facts } = jailedRun(request);
   const plan = planNativeRun({
     ...facts,

@@ -711,13 +711,22 @@ Deno.test("errors for a library caller: a cwd the program cannot start in is a C
     /^cwd \/nonexistent-ww-cwd: no such directory on this machine$/,
     /^--chdir \/nonexistent-ww-cwd: no such directory on this machine$/,
   );
-  await rejectsWorded(
-    new Command("/bin/true", { cwd: "/srv/ww-not-shown", jail: { backend: "bwrap" } }),
-    CwdError,
-    { cwd: "/srv/ww-not-shown" },
-    /^cwd \/srv\/ww-not-shown: the jail does not show it \(bind it with jail\.readOnlyBinds or jail\.writableBinds/,
-    /^--chdir \/srv\/ww-not-shown: the jail does not show it \(bind it with --ro-bind or --bind/,
-  );
+  // A directory this machine has and the jail does not show (one it has nowhere is no directory).
+  const hidden = Deno.makeTempDirSync({ dir: "/var/tmp", prefix: "ww-not-shown-" });
+  try {
+    const at = hidden.replaceAll("/", "\\/");
+    await rejectsWorded(
+      new Command("/bin/true", { cwd: hidden, jail: { backend: "bwrap" } }),
+      CwdError,
+      { cwd: hidden },
+      new RegExp(
+        `^cwd ${at}: the jail does not show it \\(bind it with jail\\.readOnlyBinds or jail\\.writableBinds`,
+      ),
+      new RegExp(`^--chdir ${at}: the jail does not show it \\(bind it with --ro-bind or --bind`),
+    );
+  } finally {
+    Deno.removeSync(hidden);
+  }
 });
 
 Deno.test("errors for a library caller: a cwd the native jail does not show, or its user cannot enter, is a CwdError", async () => {

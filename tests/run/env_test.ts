@@ -162,6 +162,36 @@ for (const jail of JAIL_MODES) {
   });
 }
 
+// bwrap refused --chdir /bin (the system's link to /usr/bin, which the jail shows); a file was
+// "no such directory", a directory that exists nowhere "not shown (bind it ...)"; the native jail's
+// run said "cannot enter it (ENOENT)" where its --explain said nothing.
+for (const backend of ["none", "bwrap", "native"]) {
+  Deno.test(`[jail=${backend}] --chdir through the system's links works; one that is no directory says what it is, run and --explain alike`, async () => {
+    const linked = await runWw(["run", `--jail=${backend}`, "--chdir", "/bin", "/bin/pwd", "-P"]);
+    assert.equal(linked.code, 0, linked.stderr);
+    assert.equal(linked.stdout, "/usr/bin\n");
+    for (
+      const [dir, why] of [
+        ["/nonexistent-wwtest", "no such directory on this machine"],
+        ["/usr/bin/env", "not a directory"],
+      ]
+    ) {
+      for (const explain of [[], ["--explain"]]) {
+        const r = await runWw([
+          "run",
+          `--jail=${backend}`,
+          ...explain,
+          "--chdir",
+          dir,
+          "/bin/true",
+        ]);
+        assert.equal(r.code, 125, `${dir} ${explain}: ${r.stderr}`);
+        assert.deepEqual(errorLines(r.stderr), [`ww: --chdir ${dir}: ${why}`], `${dir} ${explain}`);
+      }
+    }
+  });
+}
+
 for (const backend of ["none", "bwrap", "native"]) {
   Deno.test(`[jail=${backend}] --chdir DIR: the program starts in DIR; one line when the jail does not show it`, async () => {
     const dir = Deno.makeTempDirSync({ prefix: "wwtest-chdir-" });
