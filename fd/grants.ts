@@ -397,6 +397,12 @@ export function grantFailure(
         return "the server's backlog is full (EAGAIN) (try again)";
       case "EAFNOSUPPORT":
         return "this host does not support the address family (EAFNOSUPPORT)";
+      case "ENXIO":
+        return kind === "open"
+          ? `no such device or address (ENXIO): a unix socket is reached with ${
+            words === "commandLine" ? "--connect unix:PATH" : "a connect grant (unix:PATH)"
+          }, and a device (or /dev/tty, without a terminal) needs something behind it`
+          : `failed (${code})`;
       default:
         return `failed (${code})`;
     }

@@ -469,7 +469,9 @@ function openNow(p: Uint8Array<ArrayBuffer>, opener: Opener, path: string): numb
     const fd = opener.now(p);
     if (fd !== -1) return fd;
     const errno = lastErrno();
-    if (errno === ENXIO) return -1;
+    // A FIFO with no reader yet, to wait for. A socket, or a device with nothing behind it
+    // (/dev/tty without a terminal), says ENXIO too, and waiting changed it into an EIO.
+    if (errno === ENXIO && isFifo(path)) return -1;
     if (errno !== EINTR) throw new SyscallError(opener.syscall, errno, path);
   }
 }

@@ -1177,3 +1177,20 @@ for (const jail of ["none", "native", "bwrap"]) {
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
   });
 }
+
+// A listening unix socket said "failed (EIO)": its open's ENXIO was taken for a FIFO with no
+// reader yet, waited on, and turned into EIO.
+Deno.test("--open of a unix socket is ENXIO, and the line points at --connect unix:", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-open-sock-" });
+  const listener = Deno.listen({ transport: "unix", path: `${dir}/s.sock` });
+  try {
+    const r = await runWw(["run", "--jail=none", "--open", `s=${dir}/s.sock`, "/bin/true"]);
+    assert.equal(r.code, 125, r.stderr);
+    assert.deepEqual(errorLines(r.stderr), [
+      `ww: --open s=${dir}/s.sock: no such device or address (ENXIO): a unix socket is reached with --connect unix:PATH, and a device (or /dev/tty, without a terminal) needs something behind it`,
+    ]);
+  } finally {
+    listener.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
