@@ -260,32 +260,50 @@ export function checkJailAccess(
       );
     }
   }
-  for (const source of binds.readOnly) checkReachableBy("--ro-bind", source, who);
+  for (const source of binds.readOnly) checkBindReachableBy("--ro-bind", source, who);
   for (const source of binds.writable) {
-    checkReachableBy("--bind", source, who);
+    checkBindReachableBy("--bind", source, who);
     checkWritableBy(source, who, leased);
   }
+}
+
+/**
+ * A bind's source, and where its links lead (a bind of a link to a file under /root): the jail's
+ * user walks both. Checked by its name only, the run failed in bubblewrap's words ("Can't find
+ * source path ...: Permission denied") where --explain said nothing, and the native jail's program
+ * met EACCES.
+ */
+function checkBindReachableBy(what: string, source: string, who: HostUser): void {
+  checkReachableBy(what, source, who);
+  let real: string;
+  try {
+    real = Deno.realPathSync(source);
+  } catch {
+    return; // a source that is missing is refused by the plan, in its own words
+  }
+  if (real !== source) checkReachableBy(what, real, who, source);
 }
 
 /**
  * The jail's host user must be able to walk to a bind's source; say so now, in ww's words,
  * rather than let the jail fail with EACCES.
  */
-function checkReachableBy(what: string, source: string, who: HostUser): void {
+function checkReachableBy(what: string, source: string, who: HostUser, named = source): void {
   const parts = source.split("/").filter(Boolean);
   for (let i = 0; i < parts.length; i++) {
     const dir = `/${parts.slice(0, i).join("/")}`;
     const info = statOf(dir);
     if (!hasExecuteBit(info, who)) {
+      const through = named === source ? "" : `, on the way to ${source}, where its link leads`;
       const why = `the jail runs as uid ${who.uid}, which cannot enter ${dir} (mode ${
         modeText(info)
-      }); make it reachable (chmod o+x), or choose the jail's user with`;
-      const commandLine = `${what === source ? what : `${what} ${source}`}: ${why} --uid/--gid`;
-      if (what === source) {
+      })${through}; make it reachable (chmod o+x), or choose the jail's user with`;
+      const commandLine = `${what === named ? what : `${what} ${named}`}: ${why} --uid/--gid`;
+      if (what === named) {
         throw new SetupError(`${what}: ${why} jail.uid/jail.gid`, { commandLine });
       }
       const option = what === "--bind" ? "jail.writableBinds" : "jail.readOnlyBinds";
-      throw new BindError(source, `${option} ${source}: ${why} jail.uid/jail.gid`, { commandLine });
+      throw new BindError(named, `${option} ${named}: ${why} jail.uid/jail.gid`, { commandLine });
     }
   }
 }

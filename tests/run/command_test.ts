@@ -698,6 +698,20 @@ Deno.test("errors for a library caller: a bind that cannot be made is a BindErro
       /^jail\.readOnlyBinds .*\/closed\/data: the jail runs as uid \d+, which cannot enter .* with jail\.uid\/jail\.gid$/,
       /^--ro-bind .*\/closed\/data: .* with --uid\/--gid$/,
     );
+    // A link to it, in a directory anyone may enter: checked by its name only, bubblewrap failed
+    // in its own words and the native jail's program met EACCES.
+    Deno.symlinkSync(`${closed}/data`, `${dir}/link`);
+    for (const backend of ["bwrap", "native"] as const) {
+      await rejectsWorded(
+        new Command("/bin/true", {
+          jail: { backend, readOnlyBinds: [{ source: `${dir}/link`, dest: `${dir}/link` }] },
+        }),
+        BindError,
+        { bind: `${dir}/link` },
+        /^jail\.readOnlyBinds .*\/link: the jail runs as uid \d+, which cannot enter .*\/closed \(mode 0700\), on the way to .*\/closed\/data, where its link leads; .*jail\.uid\/jail\.gid$/,
+        /^--ro-bind .*\/link: .*, where its link leads; .* with --uid\/--gid$/,
+      );
+    }
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
