@@ -195,6 +195,11 @@ const BAD: [string[], RegExp][] = [
   [["--tmp-size", "lots", "p"], /^--tmp-size "lots" is not a size/],
   [["--nproc", "0", "p"], /positive whole number/],
   [["--bind", "/a:rel", "p"], /must be an absolute path/],
+  // A path with its own ':' split there: the message said only that "colon" was no absolute path.
+  [
+    ["--ro-bind", "d:colon", "p"],
+    /"colon" \(after the first ':'\) must be an absolute path \(a path with ':' in it cannot be bound\)/,
+  ],
   [["--ro-bind", "/a:/", "p"], /cannot bind over/],
   [[""], /program name is empty/],
 ];

@@ -282,7 +282,12 @@ export function parseBind(text: string): { source: string; dest?: string } | { e
   const dest = colon < 0 ? undefined : text.slice(colon + 1);
   if (source === "") return { error: "the source path is empty" };
   if (dest !== undefined && !dest.startsWith("/")) {
-    return { error: `the destination ${JSON.stringify(dest)} must be an absolute path` };
+    // The first ':' separates the two: a path with a ':' of its own cannot be named here.
+    return {
+      error: `the destination ${
+        JSON.stringify(dest)
+      } (after the first ':') must be an absolute path (a path with ':' in it cannot be bound)`,
+    };
   }
   if (dest === "/") return { error: "cannot bind over the jail's root /" };
   return { source, dest };
