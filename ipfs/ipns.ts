@@ -117,7 +117,9 @@ async function dnslink(
   }
   const value = dnslinkValue(records);
   if (typeof value !== "string") {
-    throw new SetupError(`${context}: /ipns/${domain}: ${value.error} at ${host}`);
+    // The context names the path already when it is the name's own (`ww run /ipns/example.com`).
+    const name = context.startsWith(`/ipns/${domain}`) ? "" : `: /ipns/${domain}`;
+    throw new SetupError(`${context}${name}: ${value.error} at ${host}`);
   }
   return {
     path: value,

@@ -440,7 +440,7 @@ Deno.test("a domain without DNSLink is an error naming it (ww looks it up, not t
   assert.equal(e.exitCode, EXIT.usage);
   assert.match(
     e.message,
-    /^\/ipns\/no-such-name\.invalid\/bin\/app: (\/ipns\/no-such-name\.invalid: no dnslink= TXT record at|cannot look up the DNSLink TXT record) _dnslink\.no-such-name\.invalid/,
+    /^\/ipns\/no-such-name\.invalid\/bin\/app: (no dnslink= TXT record at|cannot look up the DNSLink TXT record) _dnslink\.no-such-name\.invalid/,
   );
 });
 
