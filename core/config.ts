@@ -111,9 +111,9 @@ export function envKeyProblem(key: string): string | undefined {
 
 /**
  * Why `key` cannot be a variable name given on the command line (`--env`, `--env-file`):
- * envKeyProblem's reasons, and whitespace or a slash, which are typos there (`--env "A B=1"`,
- * `A B=1` in a file; `--env /bin/app`, a value forgotten, which took the program as a name)
- * though execve(2) would pass them.
+ * envKeyProblem's reasons, and whitespace, a slash or a leading '-', which are typos there
+ * (`--env "A B=1"`, `A B=1` in a file; `--env /bin/app` or `--env --`, a value forgotten, which
+ * took the program or the separator as a name) though execve(2) would pass them.
  *
  * @example
  * commandLineEnvKeyProblem("A B");
@@ -125,6 +125,10 @@ export function commandLineEnvKeyProblem(key: string): string | undefined {
     (/\s/.test(key) ? `the variable name ${quoted} contains whitespace` : undefined) ??
     (key.includes("/")
       ? `the variable name ${quoted} contains '/' (a value forgotten? --env KEY=VALUE)`
+      : undefined) ??
+    // `--env --` took the separator for a name, and the run went on without it.
+    (key.startsWith("-")
+      ? `the variable name ${quoted} starts with '-' (a value forgotten? --env KEY=VALUE)`
       : undefined);
 }
 

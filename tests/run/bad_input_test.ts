@@ -118,6 +118,12 @@ const ROWS: readonly Row[] = [
     args: ["run", "--env", "/bin/true"],
     message: `--env /bin/true: the variable name "/bin/true" contains '/' (a value forgotten?`,
   },
+  // --env -- took the separator for a name (passing the caller's "--", which it has not), and
+  // ran on with exit 0.
+  {
+    args: ["run", "--env", "--", P],
+    message: `--env --: the variable name "--" starts with '-' (a value forgotten?`,
+  },
   // connect(2) says ECONNREFUSED for a file that is no socket: "is the server running?".
   {
     args: ["run", "--connect", "c=unix:/etc/hostname", P],
@@ -138,7 +144,10 @@ const ROWS: readonly Row[] = [
   },
   { args: ["run", "--jail", "bogus", P], message: "--jail bogus: unknown backend" },
   { args: ["run", "--ro-bind", "", P], message: "--ro-bind : the path is empty" },
-  { args: ["run", "--bind", "a:rel", P], message: '--bind a:rel: the destination "rel" must be' },
+  {
+    args: ["run", "--bind", "a:rel", P],
+    message: `--bind a:rel: the destination "rel" (after the first ':') must be`,
+  },
   { args: ["run", "--ro-bind", "/etc:/", P], message: "cannot bind over the jail's root /" },
   // Found missing only once the jail is being built, after the work directory exists.
   {
