@@ -198,7 +198,7 @@ const BAD: [string[], RegExp][] = [
   // A path with its own ':' split there: the message said only that "colon" was no absolute path.
   [
     ["--ro-bind", "d:colon", "p"],
-    /"colon" \(after the first ':'\) must be an absolute path \(a path with ':' in it cannot be bound\)/,
+    /"colon" \(after the first ':'\) must be an absolute path; a source path with ':' in it cannot be named here \(bind a link to it\)/,
   ],
   [["--ro-bind", "/a:/", "p"], /cannot bind over/],
   [[""], /program name is empty/],

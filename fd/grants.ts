@@ -400,7 +400,9 @@ export function grantFailure(
       case "ENXIO":
         return kind === "open"
           ? `no such device or address (ENXIO): a unix socket is reached with ${
-            words === "commandLine" ? "--connect unix:PATH" : "a connect grant (unix:PATH)"
+            words === "commandLine"
+              ? `--connect ${g.name}=unix:${"open" in g ? g.open : "PATH"}`
+              : "a connect grant (unix:PATH)"
           }, and a device (or /dev/tty, without a terminal) needs something behind it`
           : `failed (${code})`;
       default:

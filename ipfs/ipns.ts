@@ -118,7 +118,8 @@ async function dnslink(
   const value = dnslinkValue(records);
   if (typeof value !== "string") {
     // The context names the path already when it is the name's own (`ww run /ipns/example.com`).
-    const name = context.startsWith(`/ipns/${domain}`) ? "" : `: /ipns/${domain}`;
+    const own = `/ipns/${domain}`;
+    const name = context === own || context.startsWith(`${own}/`) ? "" : `: ${own}`;
     throw new SetupError(`${context}${name}: ${value.error} at ${host}`);
   }
   return {

@@ -286,7 +286,7 @@ export function parseBind(text: string): { source: string; dest?: string } | { e
     return {
       error: `the destination ${
         JSON.stringify(dest)
-      } (after the first ':') must be an absolute path (a path with ':' in it cannot be bound)`,
+      } (after the first ':') must be an absolute path; a source path with ':' in it cannot be named here (bind a link to it)`,
     };
   }
   if (dest === "/") return { error: "cannot bind over the jail's root /" };

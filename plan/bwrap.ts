@@ -166,18 +166,20 @@ function bwrapMounts(
   const dir = throughSystemLinks(chdir, input.host);
   const problem = bwrapChdirProblem(dir, input.host, mounts);
   if (problem) {
-    // Nowhere on this machine either: it needs to exist, not a bind.
-    if (b.realOf(chdir) === undefined) throw refuse("no such directory on this machine");
+    // Not shown, and no directory on this machine either: what it is, not a bind, is the fix.
+    // (The jail's own /tmp and work directory keep their own words.)
+    const hostProblem = problem.includes("the jail does not show it")
+      ? b.dirProblem(chdir)
+      : undefined;
+    if (hostProblem) throw refuse(hostProblem);
     throw refuse(problem, bwrapChdirProblem(dir, input.host, mounts, "library") ?? problem);
   }
   // bwrap would say it cannot chdir, and ww that the jail failed: one line, naming both paths.
   const hostPath = bwrapHostPath(dir, input.host, mounts);
-  if (hostPath !== undefined && !b.isDir(hostPath)) {
-    const shows = hostPath === chdir ? "" : ` (the jail shows ${hostPath} there)`;
+  const hostProblem = hostPath === undefined ? undefined : b.dirProblem(hostPath);
+  if (hostProblem) {
     throw refuse(
-      b.realOf(hostPath) === undefined
-        ? `no such directory${shows} on this machine`
-        : `not a directory${shows}`,
+      hostPath === chdir ? hostProblem : `${hostProblem} (the jail shows ${hostPath} there)`,
     );
   }
   return mounts;

@@ -45,8 +45,11 @@ export interface BwrapFacts {
    * when it cannot be resolved.
    */
   readonly linksOn: (hostPath: string) => readonly string[] | undefined;
-  /** Whether a host path is a directory (symlinks followed). */
-  readonly isDir: (hostPath: string) => boolean;
+  /**
+   * Why a host path is no directory (symlinks followed), in the words a --chdir under every
+   * backend has (run/directory.ts directoryProblem); undefined when it is one.
+   */
+  readonly dirProblem: (hostPath: string) => string | undefined;
   /** Why a host path realOf found absent is (run/host.ts whyAbsent). */
   readonly whyAbsent: (hostPath: string) => string;
 }

@@ -25,7 +25,12 @@ const BWRAP: BwrapFacts = {
   },
   realOf: (p) => (p.startsWith("/missing") ? undefined : p),
   linksOn: (p) => (p.startsWith("/missing") ? undefined : []),
-  isDir: (p) => p !== "/usr/bin/true",
+  dirProblem: (p) =>
+    p.startsWith("/missing")
+      ? "no such directory on this machine"
+      : p === "/usr/bin/true"
+      ? "not a directory"
+      : undefined,
   whyAbsent: (p) => `${p} is absent`,
 };
 

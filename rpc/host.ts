@@ -60,11 +60,10 @@ export async function serveHost(
 const MAX_NAME = 256;
 
 /**
- * Most bytes of one argument, and of all, that execve(2) takes: MAX_ARG_STRLEN (32 pages), and
- * three quarters of the largest stack limit the kernel counts (_STK_LIM, 8 MiB), whatever a
- * program's own.
+ * Most bytes of all the arguments (each with its NUL) that execve(2) takes: three quarters of the
+ * largest stack limit the kernel counts (_STK_LIM, 8 MiB), whatever a program's own. (One
+ * argument's own limit, 32 pages, depends on the page size: execve says it, E2BIG.)
  */
-const MAX_ARG_BYTES = 128 * 1024;
 const MAX_ARGS_BYTES = 6 * 1024 * 1024;
 
 /** Most descriptors an Executor.start may name, and bytes in a name: more than any run's grants. */
@@ -303,13 +302,14 @@ class ExecutorServer extends TableServer {
     // Counted before any is built: no program could take more (execve(2)), and a message's texts,
     // one pointed at from many places, built 8 times what the budget counted for them.
     const args = textListBytes(p, 1);
-    if (args.longest > MAX_ARG_BYTES || args.total > MAX_ARGS_BYTES) {
+    if (args.total > MAX_ARGS_BYTES) {
       throw new Error(
-        `args: ${args.total} bytes in all, ${args.longest} in the longest: no program can take more than ${MAX_ARGS_BYTES} in all, or ${MAX_ARG_BYTES} in one (E2BIG)`,
+        `args: ${args.total} bytes in all (each with its NUL): no program can take more than ${MAX_ARGS_BYTES} (E2BIG)`,
       );
     }
+    // A text's bytes count its NUL.
     const fds = textListBytes(p, 2);
-    if (fds.longest > MAX_GRANT_NAME || declaredLength(p, 2) > MAX_START_FDS) {
+    if (fds.longest > MAX_GRANT_NAME + 1 || declaredLength(p, 2) > MAX_START_FDS) {
       throw new Error(
         `fds: at most ${MAX_START_FDS} names of at most ${MAX_GRANT_NAME} bytes (the names of this program's grants)`,
       );

@@ -151,14 +151,19 @@ Deno.test("a start whose arguments no program could take is refused before any i
   const host = await connect(new FdStream(guestFd));
   const executor = host.executor();
   await assert.rejects(
-    executor.start("/bin/true", { args: ["x".repeat(200_000)] }).wait(),
-    /^Error: args: 200001 bytes in all, 200001 in the longest: no program can take more than 6291456 in all, or 131072 in one \(E2BIG\)$/,
+    executor.start("/bin/true", { args: Array(7).fill("x".repeat(1 << 20)) }).wait(),
+    /^Error: args: 7340039 bytes in all \(each with its NUL\): no program can take more than 6291456 \(E2BIG\)$/,
   );
   await assert.rejects(
-    executor.start("/bin/true", { fds: ["f".repeat(300)] }).wait(),
+    executor.start("/bin/true", { fds: ["f".repeat(257)] }).wait(),
     /^Error: fds: at most 1024 names of at most 256 bytes/,
   );
   assert.equal(starts, 0);
+  // A name of 256 bytes is one (its NUL is not counted against it): refused as no grant, later.
+  await assert.rejects(
+    executor.start("/bin/true", { fds: ["f".repeat(256)] }).wait(),
+    /^Error: (?!fds: at most)/,
+  );
   host.close();
   await served;
 });

@@ -4,6 +4,7 @@
 // files (bwrapFacts), which bind sources exist (directFacts); the native jail's are run/native.ts
 // nativeFacts, loaded only for it.
 
+import { directoryProblem } from "./directory.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import type { HeldProgram } from "../jail/held.ts";
 import type { RunConfig } from "../core/config.ts";
@@ -62,13 +63,7 @@ export function bwrapFacts(config: RunConfig): BwrapFacts {
     host: hostFiles(config.jail.net),
     realOf: HOST_FS.realPath,
     linksOn,
-    isDir: (path) => {
-      try {
-        return Deno.statSync(path).isDirectory;
-      } catch {
-        return false;
-      }
-    },
+    dirProblem: (path) => directoryProblem(path, "no such directory on this machine"),
     whyAbsent,
   };
 }

@@ -169,7 +169,8 @@ for (const backend of ["none", "bwrap", "native"]) {
   Deno.test(`[jail=${backend}] --chdir through the system's links works; one that is no directory says what it is, run and --explain alike`, async () => {
     const linked = await runWw(["run", `--jail=${backend}`, "--chdir", "/bin", "/bin/pwd", "-P"]);
     assert.equal(linked.code, 0, linked.stderr);
-    assert.equal(linked.stdout, "/usr/bin\n");
+    // /bin is the system's link to /usr/bin on merged-/usr hosts (Debian's, these machines').
+    assert.equal(linked.stdout, `${Deno.realPathSync("/bin")}\n`);
     for (
       const [dir, why] of [
         ["/nonexistent-wwtest", "no such directory on this machine"],

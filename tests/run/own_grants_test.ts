@@ -1187,7 +1187,7 @@ Deno.test("--open of a unix socket is ENXIO, and the line points at --connect un
     const r = await runWw(["run", "--jail=none", "--open", `s=${dir}/s.sock`, "/bin/true"]);
     assert.equal(r.code, 125, r.stderr);
     assert.deepEqual(errorLines(r.stderr), [
-      `ww: --open s=${dir}/s.sock: no such device or address (ENXIO): a unix socket is reached with --connect unix:PATH, and a device (or /dev/tty, without a terminal) needs something behind it`,
+      `ww: --open s=${dir}/s.sock: no such device or address (ENXIO): a unix socket is reached with --connect s=unix:${dir}/s.sock, and a device (or /dev/tty, without a terminal) needs something behind it`,
     ]);
   } finally {
     listener.close();
