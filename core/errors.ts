@@ -231,6 +231,19 @@ export class CwdError extends SetupError {
     super(message, options);
     this.name = "CwdError";
   }
+
+  /**
+   * The error for `dir` with one reason in both words: `cwd DIR: why` for a library caller,
+   * `--chdir DIR: why` on the command line.
+   *
+   * @example
+   * ```ts ignore
+   * throw CwdError.because("/srv", "not a directory");
+   * ```
+   */
+  static because(dir: string, why: string): CwdError {
+    return new CwdError(dir, `cwd ${dir}: ${why}`, { commandLine: `--chdir ${dir}: ${why}` });
+  }
 }
 
 /**

@@ -157,10 +157,6 @@ function bwrapMounts(
   }
   const { chdir } = input.policy;
   if (chdir === undefined) return mounts;
-  const refuse = (why: string, library = why) =>
-    new CwdError(chdir, library.startsWith("cwd ") ? library : `cwd ${chdir}: ${library}`, {
-      commandLine: why.startsWith("--chdir ") ? why : `--chdir ${chdir}: ${why}`,
-    });
   // The system's own links (/bin -> usr/bin) lead where the jail shows them too: --chdir /bin was
   // "not shown".
   const dir = throughSystemLinks(chdir, input.host);
@@ -171,14 +167,17 @@ function bwrapMounts(
     const hostProblem = problem.includes("the jail does not show it")
       ? b.dirProblem(chdir)
       : undefined;
-    if (hostProblem) throw refuse(hostProblem);
-    throw refuse(problem, bwrapChdirProblem(dir, input.host, mounts, "library") ?? problem);
+    if (hostProblem) throw CwdError.because(chdir, hostProblem);
+    throw new CwdError(chdir, bwrapChdirProblem(dir, input.host, mounts, "library") ?? problem, {
+      commandLine: problem,
+    });
   }
   // bwrap would say it cannot chdir, and ww that the jail failed: one line, naming both paths.
   const hostPath = bwrapHostPath(dir, input.host, mounts);
   const hostProblem = hostPath === undefined ? undefined : b.dirProblem(hostPath);
   if (hostProblem) {
-    throw refuse(
+    throw CwdError.because(
+      chdir,
       hostPath === chdir ? hostProblem : `${hostProblem} (the jail shows ${hostPath} there)`,
     );
   }

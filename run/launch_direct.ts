@@ -22,10 +22,7 @@ import { lazyImport } from "../core/lazy.ts";
 export function checkDirectChdir(chdir: string | undefined): void {
   if (chdir === undefined) return;
   checkChdirExists(chdir);
-  if (!mayEnter(chdir)) {
-    const why = "ww's caller may not enter it (EACCES)";
-    throw new CwdError(chdir, `cwd ${chdir}: ${why}`, { commandLine: `--chdir ${chdir}: ${why}` });
-  }
+  if (!mayEnter(chdir)) throw CwdError.because(chdir, "ww's caller may not enter it (EACCES)");
 }
 
 /**
@@ -36,9 +33,7 @@ export function checkDirectChdir(chdir: string | undefined): void {
 export function checkChdirExists(chdir: string | undefined): void {
   if (chdir === undefined) return;
   const why = directoryProblem(chdir, "no such directory on this machine");
-  if (why) {
-    throw new CwdError(chdir, `cwd ${chdir}: ${why}`, { commandLine: `--chdir ${chdir}: ${why}` });
-  }
+  if (why) throw CwdError.because(chdir, why);
 }
 
 /** Runs the program with no jail at all. */

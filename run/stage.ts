@@ -85,7 +85,7 @@ const EXEC_STEPS = new Set(["execve", "execveat"]);
 export function cannotEnterCwd(dir: string, backend: "native" | "bwrap", why: string): CwdError {
   const line =
     `the program cannot enter it in the ${backend} jail (${why}; choose a directory the jail's user can enter)`;
-  return new CwdError(dir, `cwd ${dir}: ${line}`, { commandLine: `--chdir ${dir}: ${line}` });
+  return CwdError.because(dir, line);
 }
 
 /**
