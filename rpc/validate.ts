@@ -144,9 +144,18 @@ const ELEMENTS = ["void", "bits", "bytes", "16-bit values", "32-bit values", "64
  * if (declaredLength(promisedAnswer, 0) > MAX_PATH) refuse();
  */
 export function declaredLength(s: capnp.Struct, index: number): number {
-  if (index >= capnp.utils.getSize(s).pointerLength) return 0;
+  const p = fieldPointer(s, index);
+  return p === undefined ? 0 : capnp.utils.getTargetListLength(p);
+}
+
+/**
+ * Pointer field `index` of `s`, or undefined when it is null or past the struct's pointers (a
+ * struct sent with fewer than the schema's holds none there).
+ */
+function fieldPointer(s: capnp.Struct, index: number): capnp.Pointer | undefined {
+  if (index >= capnp.utils.getSize(s).pointerLength) return undefined;
   const p = capnp.utils.getPointer(index, s);
-  return capnp.utils.isNull(p) ? 0 : capnp.utils.getTargetListLength(p);
+  return capnp.utils.isNull(p) ? undefined : p;
 }
 
 /**
@@ -164,11 +173,12 @@ export function textListBytes(
   s: capnp.Struct,
   index: number,
 ): { total: number; longest: number } {
-  const count = declaredLength(s, index);
+  const list = fieldPointer(s, index);
+  const count = list === undefined ? 0 : capnp.utils.getTargetListLength(list);
   let total = 0;
   let longest = 0;
-  if (count === 0) return { total, longest };
-  const element = capnp.utils.getContent(capnp.utils.getPointer(index, s));
+  if (list === undefined || count === 0) return { total, longest };
+  const element = capnp.utils.getContent(list);
   const first = element.byteOffset;
   for (let i = 0; i < count; i++) {
     element.byteOffset = first + 8 * i;
@@ -201,9 +211,8 @@ export function listFieldProblem(
 ): string | undefined {
   // A struct sent with fewer pointers than the schema's holds none there: capnp-es's getter
   // refuses it.
-  if (index >= capnp.utils.getSize(s).pointerLength) return undefined;
-  const p = capnp.utils.getPointer(index, s);
-  if (capnp.utils.isNull(p)) return undefined;
+  const p = fieldPointer(s, index);
+  if (p === undefined) return undefined;
   if (capnp.utils.getTargetPointerType(p) !== capnp.PointerType.LIST) {
     return `not a list where the schema has a list of ${ELEMENTS[size]}`;
   }

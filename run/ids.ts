@@ -32,7 +32,7 @@ import {
 } from "../jail/ids.ts";
 import type { Cleanups } from "./launch.ts";
 import { BindError, NotExecutableError, SetupError } from "../core/errors.ts";
-import { type FileModeOwner, hasExecuteBit, hasWriteBit } from "./resolve.ts";
+import { type FileModeOwner, hasExecuteBit, hasWriteBit, HOST_FS } from "./resolve.ts";
 import { readText } from "./host.ts";
 import { FileCache, type FileCacheIo } from "./file_cache.ts";
 
@@ -275,13 +275,9 @@ export function checkJailAccess(
  */
 function checkBindReachableBy(what: string, source: string, who: HostUser): void {
   checkReachableBy(what, source, who);
-  let real: string;
-  try {
-    real = Deno.realPathSync(source);
-  } catch {
-    return; // a source that is missing is refused by the plan, in its own words
-  }
-  if (real !== source) checkReachableBy(what, real, who, source);
+  // A source that is missing is refused by the plan, in its own words.
+  const real = HOST_FS.realPath(source);
+  if (real !== undefined && real !== source) checkReachableBy(what, real, who, source);
 }
 
 /**
