@@ -8,23 +8,74 @@
 // Deno has no public way to unref an FFI call: the runtime's own ref/unrefOpPromise (what
 // Deno.ChildProcess uses) is reached through Deno[Deno.internal].core. Where it is missing, a
 // group still unrefs its timers, and its calls keep Deno alive as before.
+//
+// ww's timers are the runtime's own too (core.createTimer, what setTimeout is built on): Deno 2.9
+// loads its node:timers module on the first read of the setTimeout global, ~4 ms of a run's CPU
+// (every run with a --timeout paid it). Where they are missing, timers are setTimeouts.
 
 interface OpCore {
   refOpPromise(promise: Promise<unknown>): void;
   unrefOpPromise(promise: Promise<unknown>): void;
 }
 
-const core: OpCore | undefined = (() => {
-  const internal = (Deno as unknown as Record<symbol, { core?: Partial<OpCore> } | undefined>)[
-    (Deno as unknown as { internal: symbol }).internal
-  ];
-  const c = internal?.core;
-  return typeof c?.refOpPromise === "function" && typeof c?.unrefOpPromise === "function"
-    ? c as OpCore
-    : undefined;
-})();
+/** The runtime's timers: setTimeout's, without the module Deno 2.9 loads for the global. */
+interface TimerCore {
+  createTimer(
+    callback: () => void,
+    ms: number,
+    args: undefined,
+    repeat: boolean,
+    refed: boolean,
+    system: boolean,
+  ): Timer;
+  cancelTimer(timer: Timer): void;
+  refTimer(timer: Timer): void;
+  unrefTimer(timer: Timer): void;
+}
 
-type Timer = ReturnType<typeof setTimeout>;
+const internalCore: Record<string, unknown> | undefined =
+  (Deno as unknown as Record<symbol, { core?: Record<string, unknown> } | undefined>)[
+    (Deno as unknown as { internal: symbol }).internal
+  ]?.core;
+
+const has = <T>(names: readonly string[]): T | undefined =>
+  names.every((n) => typeof internalCore?.[n] === "function") ? internalCore as T : undefined;
+
+const core = has<OpCore>(["refOpPromise", "unrefOpPromise"]);
+const timerCore = has<TimerCore>(["createTimer", "cancelTimer", "refTimer", "unrefTimer"]);
+
+/** A pending timer of startTimer (the runtime's timer object, or setTimeout's). */
+export type Timer = object | number;
+
+/**
+ * Calls `fn` once, `ms` from now, as setTimeout does (NaN, less than 1 and more than 2^31-1 ms
+ * are 1 ms); the timer keeps Deno alive while `ref`.
+ */
+export function startTimer(fn: () => void, ms: number, ref = true): Timer {
+  if (timerCore) return timerCore.createTimer(fn, ms, undefined, false, ref, false);
+  const timer = setTimeout(fn, ms);
+  if (!ref) refSetTimeout(timer, false);
+  return timer;
+}
+
+/** Stops `timer` (it never fires). */
+export function cancelTimer(timer: Timer): void {
+  if (timerCore) timerCore.cancelTimer(timer);
+  else clearTimeout(timer as ReturnType<typeof setTimeout>);
+}
+
+/** Makes `timer` keep Deno alive, or not. */
+export function refTimer(timer: Timer, ref: boolean): void {
+  if (timerCore) {
+    if (ref) timerCore.refTimer(timer);
+    else timerCore.unrefTimer(timer);
+  } else refSetTimeout(timer as ReturnType<typeof setTimeout>, ref);
+}
+
+/** Resolves `ms` from now (a timer that keeps Deno alive). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => startTimer(resolve, ms));
+}
 
 /** Makes the pending call whose promise is `promise` keep Deno alive, or not. */
 export function refCall(promise: Promise<unknown>, ref: boolean): void {
@@ -44,28 +95,13 @@ export function onRefChange(fn: () => void): void {
  * Deno 2.9's setTimeout returns an object with ref()/unref() (Deno.unrefTimer takes the number
  * older versions returned, and ignores the object's).
  */
-export function refTimer(timer: Timer, ref: boolean): void {
+function refSetTimeout(timer: ReturnType<typeof setTimeout>, ref: boolean): void {
   const t = timer as unknown as { ref?: () => void; unref?: () => void };
   if (typeof t.unref === "function" && typeof t.ref === "function") {
     if (ref) t.ref();
     else t.unref();
   } else if (ref) Deno.refTimer(timer as unknown as number);
   else Deno.unrefTimer(timer as unknown as number);
-}
-
-/**
- * A timer of a group: `cancel` stops it. While the group is referenced it is an
- * AbortSignal.timeout, which costs a run ~0.3 ms where Deno 2.9's first setTimeout loads its
- * node:timers module (~4 ms: every run with a --timeout paid it); an unreferenced group's is a
- * setTimeout, the one timer Deno lets a caller unref.
- */
-interface GroupTimer {
-  /** When it fires, in performance.now() time. */
-  readonly due: number;
-  readonly fire: () => void;
-  cancel: () => void;
-  /** The setTimeout, once the timer is one. */
-  timer?: Timer;
 }
 
 /**
@@ -78,7 +114,7 @@ interface GroupTimer {
  */
 export class OpGroup {
   #refed = true;
-  readonly #timers = new Set<GroupTimer>();
+  readonly #timers = new Set<Timer>();
 
   /** Whether the group keeps Deno alive. */
   get refed(): boolean {
@@ -91,30 +127,20 @@ export class OpGroup {
     if (typeof fn !== "function") {
       throw new TypeError(`OpGroup.setTimeout: ${typeof fn} is not a function`);
     }
-    // As setTimeout takes them: NaN, and less than 0, are 0 (AbortSignal.timeout throws).
-    const delay = Number.isFinite(ms) && ms > 0 ? ms : 0;
-    const t: GroupTimer = {
-      due: performance.now() + delay,
-      fire: () => {
-        this.#timers.delete(t);
+    const timer = startTimer(
+      () => {
+        this.#timers.delete(timer);
         fn();
       },
-      cancel: () => {},
-    };
-    this.#timers.add(t);
-    if (this.#refed) {
-      // The listener is what keeps Deno alive: removed, the timer holds nothing.
-      const signal = AbortSignal.timeout(delay);
-      signal.addEventListener("abort", t.fire, { once: true });
-      t.cancel = () => signal.removeEventListener("abort", t.fire);
-    } else {
-      unrefTimer(t);
-    }
+      ms,
+      this.#refed,
+    );
+    this.#timers.add(timer);
   }
 
   /** Clears every timer of the group. */
   clearTimers(): void {
-    for (const t of this.#timers) t.cancel();
+    for (const timer of this.#timers) cancelTimer(timer);
     this.#timers.clear();
   }
 
@@ -122,7 +148,7 @@ export class OpGroup {
   ref(): void {
     if (this.#refed) return;
     this.#refed = true;
-    for (const t of this.#timers) if (t.timer !== undefined) refTimer(t.timer, true);
+    for (const timer of this.#timers) refTimer(timer, true);
     refChanged?.();
   }
 
@@ -130,21 +156,7 @@ export class OpGroup {
   unref(): void {
     if (!this.#refed) return;
     this.#refed = false;
-    for (const t of this.#timers) {
-      if (t.timer !== undefined) refTimer(t.timer, false);
-      else {
-        t.cancel();
-        unrefTimer(t);
-      }
-    }
+    for (const timer of this.#timers) refTimer(timer, false);
     refChanged?.();
   }
-}
-
-/** Makes `t` an unreferenced setTimeout for the rest of its time. */
-function unrefTimer(t: GroupTimer): void {
-  const timer = setTimeout(t.fire, Math.max(0, t.due - performance.now()));
-  refTimer(timer, false);
-  t.timer = timer;
-  t.cancel = () => clearTimeout(timer);
 }

@@ -6,7 +6,7 @@ import { ECHILD, EINTR, EINVAL, ESRCH } from "./errno.ts";
 import { POLLIN, POLLNVAL } from "./flags.ts";
 import { check, lastErrno, libc, libcProc } from "./libc.ts";
 import { afterReap } from "./malloc.ts";
-import { type OpGroup, refTimer } from "./ops.ts";
+import { cancelTimer, type OpGroup, startTimer } from "./ops.ts";
 import { closeWatched, readyNow, whenReady } from "./reactor.ts";
 
 const WNOHANG = 1;
@@ -174,17 +174,15 @@ export async function processGone(
   timeoutMs: number,
   ops?: OpGroup,
 ): Promise<void> {
-  // Usually gone already: the stage reaps the jail before it ends. No timer then, which would
-  // cost the run the loading of Deno's timers (~15 ms of CPU).
+  // Usually gone already: the stage reaps the jail before it ends.
   if (process.ended) return;
   const waiting = whenReady(process.fd, POLLIN, ops); // readable: the process has exited
   // Unreferenced: while the wait is referenced it keeps Deno alive itself, and an unref'd
   // group's wait must not be held up by its timeout.
-  const timer = setTimeout(waiting.cancel, timeoutMs);
-  refTimer(timer, false);
+  const timer = startTimer(waiting.cancel, timeoutMs, false);
   try {
     await waiting.ready;
   } finally {
-    clearTimeout(timer);
+    cancelTimer(timer);
   }
 }

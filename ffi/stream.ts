@@ -10,7 +10,7 @@ import { EAGAIN, EBADF, EINTR, EPIPE } from "./errno.ts";
 import { concatBytes } from "./fd.ts";
 import { check, lastErrno, libc, SyscallError } from "./libc.ts";
 import { F_GETFL, F_SETFL, O_NONBLOCK, POLLIN, POLLOUT } from "./flags.ts";
-import type { OpGroup } from "./ops.ts";
+import { type OpGroup, sleep } from "./ops.ts";
 import { closeWatched, whenReady } from "./reactor.ts";
 
 /** The largest descriptor there can be: an int. */
@@ -57,13 +57,11 @@ function turnDue(): boolean {
 }
 
 /**
- * Gives the event loop a turn (timers and I/O run before this resolves): an empty poll(2) on
- * Deno's blocking pool, whose promise settles only through the event loop. Not a setTimeout:
- * Deno 2.9's first one loads its node:timers module, ~3 ms of CPU, and the first read of every
- * run comes here (lastTurn then dates from ww's start).
+ * Gives the event loop a turn (timers and I/O run before this resolves): a 1 ms timer, as a
+ * setTimeout(0) is, which lets other chains of calls take many steps meanwhile.
  */
 async function giveTurn(): Promise<void> {
-  await libc().poll(null, 0n, 0);
+  await sleep(0);
   lastTurn = performance.now();
 }
 

@@ -4,6 +4,7 @@
 // may be another process's by the time ww signals it (pids come round).
 
 import { HeldProcess } from "../ffi/process.ts";
+import { sleep } from "../ffi/ops.ts";
 
 /**
  * The children of `pid`, of every thread of it (/proc/<pid>/task/<tid>/children: a child is
@@ -73,7 +74,7 @@ export async function programInJail(
   for (let delay = 1; !gone && !parent.ended; delay = Math.min(delay * 2, 50)) {
     const [first] = childrenOf(parent.pid);
     if (first !== undefined) return holdInTree(parent, first, 1);
-    await new Promise((r) => setTimeout(r, delay));
+    await sleep(delay);
   }
   return undefined;
 }

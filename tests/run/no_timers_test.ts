@@ -1,7 +1,7 @@
-// A run never reads Deno's timer globals under any backend, --timeout or not: the first read
-// loads Deno 2.9's node:timers module, ~4 ms on the path of every run (issue 13). The run's own
-// timers are AbortSignal.timeouts (ffi/ops.ts). tests/run/timer_trap.ts, preloaded into ww,
-// reports any read.
+// A run of a program that never speaks on fd 3 never reads Deno's timer globals, under any
+// backend, --timeout or not: the first read loads Deno 2.9's node:timers module, ~4 ms on the path
+// of every run (issue 13). ww's timers are the runtime's own (ffi/ops.ts). tests/run/timer_trap.ts,
+// preloaded into ww, reports any read.
 
 import assert from "node:assert/strict";
 import { REPO, runWw } from "../support/ww.ts";

@@ -1,7 +1,7 @@
 // tests/run/timer_trap.ts — preloaded into ww (`deno run --preload`): the first read of a timer
 // global (setTimeout, setInterval, clearTimeout, clearInterval) prints "timer-trap: NAME" and
 // the reader's stack to stderr, then hands out the real one. Deno 2.9 loads its node:timers
-// module on that first read, ~3 ms of CPU, which a plain run must not pay (no_timers_test.ts).
+// module on that first read, ~4 ms of CPU, which a plain run must not pay (no_timers_test.ts).
 
 const TIMER_GLOBALS = ["setTimeout", "setInterval", "clearTimeout", "clearInterval"] as const;
 
