@@ -124,18 +124,18 @@ function systemViewHas(path: string, host: HostFiles): boolean {
  * Why the bwrap jail cannot start the program in `dir` (--chdir), or undefined: `dir` must lie in
  * a system directory or a bind (whose host path the caller then checks: see bwrapHostPath), in
  * /proc or /dev, or be a directory the jail makes (/tmp, the work directory, a mount point or its
- * parents); below /tmp or the work directory nothing exists yet.
+ * parents); below /tmp or the work directory nothing exists yet (`startsEmpty`), and elsewhere the
+ * jail does not show it (`notShown`). The message in a command line's words and in a library's.
  *
  * @example
- * bwrapChdirProblem("/srv/data", host, mounts);
+ * bwrapChdirProblem("/srv/data", host, mounts)?.commandLine;
  * // "--chdir /srv/data: the jail does not show it (bind it with --ro-bind or --bind, ...)"
  */
 export function bwrapChdirProblem(
   dir: string,
   host: HostFiles,
   mounts: BwrapMounts,
-  words: "commandLine" | "library" = "commandLine",
-): string | undefined {
+): { reason: "notShown" | "startsEmpty"; commandLine: string; library: string } | undefined {
   const made = [
     ...host.system.filter((e) => e.kind === "dir").map((e) => e.path),
     ...mounts.binds.map((b) => b.dest),
@@ -148,13 +148,21 @@ export function bwrapChdirProblem(
   if (bwrapHostPath(dir, host, mounts) !== undefined) return undefined;
   if (["/proc", "/dev"].some((p) => isWithin(dir, p))) return undefined;
   if ([...(mounts.tmpBound ? [] : ["/tmp"]), mounts.workdir].some((p) => isWithin(dir, p))) {
-    return `${
-      words === "library" ? "cwd" : "--chdir"
-    } ${dir}: not in the jail, whose /tmp and work directory start empty (bind a directory there, or choose one the jail shows)`;
+    const why =
+      "not in the jail, whose /tmp and work directory start empty (bind a directory there, or choose one the jail shows)";
+    return {
+      reason: "startsEmpty",
+      commandLine: `--chdir ${dir}: ${why}`,
+      library: `cwd ${dir}: ${why}`,
+    };
   }
-  return words === "library"
-    ? `cwd ${dir}: the jail does not show it (bind it with jail.readOnlyBinds or jail.writableBinds, or choose a directory the jail shows)`
-    : `--chdir ${dir}: the jail does not show it (bind it with --ro-bind or --bind, or choose a directory the jail shows)`;
+  return {
+    reason: "notShown",
+    commandLine:
+      `--chdir ${dir}: the jail does not show it (bind it with --ro-bind or --bind, or choose a directory the jail shows)`,
+    library:
+      `cwd ${dir}: the jail does not show it (bind it with jail.readOnlyBinds or jail.writableBinds, or choose a directory the jail shows)`,
+  };
 }
 
 /**

@@ -474,14 +474,24 @@ Deno.test("--chdir must name a place the bwrap jail shows", () => {
   ) {
     assert.equal(bwrapChdirProblem(dir, host, mounts), undefined, dir);
   }
-  assert.equal(
-    bwrapChdirProblem("/srv", host, mounts),
-    "--chdir /srv: the jail does not show it (bind it with --ro-bind or --bind, or choose a directory the jail shows)",
-  );
+  assert.deepEqual(bwrapChdirProblem("/srv", host, mounts), {
+    reason: "notShown",
+    commandLine:
+      "--chdir /srv: the jail does not show it (bind it with --ro-bind or --bind, or choose a directory the jail shows)",
+    library:
+      "cwd /srv: the jail does not show it (bind it with jail.readOnlyBinds or jail.writableBinds, or choose a directory the jail shows)",
+  });
   // /bin is a symlink in the jail, not a directory of its own.
-  assert.match(bwrapChdirProblem("/bin", host, mounts) ?? "", /does not show it/);
+  assert.equal(bwrapChdirProblem("/bin", host, mounts)?.reason, "notShown");
   for (const dir of ["/tmp/x", "/tmp/ww-1/x"]) {
-    assert.match(bwrapChdirProblem(dir, host, mounts) ?? "", /start empty/, dir);
+    const problem = bwrapChdirProblem(dir, host, mounts);
+    assert.equal(problem?.reason, "startsEmpty", dir);
+    assert.match(
+      problem?.commandLine ?? "",
+      /^--chdir \/tmp\/\S+: not in the jail, .*start empty/,
+      dir,
+    );
+    assert.match(problem?.library ?? "", /^cwd \/tmp\/\S+: not in the jail, .*start empty/, dir);
   }
   // The host paths the caller checks: the innermost bind's source, or the system path itself.
   assert.equal(bwrapHostPath("/src/a", host, mounts), "/home/u/src/a");

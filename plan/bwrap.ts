@@ -164,13 +164,9 @@ function bwrapMounts(
   if (problem) {
     // Not shown, and no directory on this machine either: what it is, not a bind, is the fix.
     // (The jail's own /tmp and work directory keep their own words.)
-    const hostProblem = problem.includes("the jail does not show it")
-      ? b.dirProblem(chdir)
-      : undefined;
+    const hostProblem = problem.reason === "notShown" ? b.dirProblem(chdir) : undefined;
     if (hostProblem) throw CwdError.because(chdir, hostProblem);
-    throw new CwdError(chdir, bwrapChdirProblem(dir, input.host, mounts, "library") ?? problem, {
-      commandLine: problem,
-    });
+    throw new CwdError(chdir, problem.library, { commandLine: problem.commandLine });
   }
   // bwrap would say it cannot chdir, and ww that the jail failed: one line, naming both paths.
   const hostPath = bwrapHostPath(dir, input.host, mounts);
