@@ -8,8 +8,14 @@ import { SIGNALS } from "../run/signals.ts";
 import type { ExecProcess, HostGrants, HostServices, IpfsEntryType, VatLimits } from "./types.ts";
 import { GRANT_NAMES } from "./types.ts";
 import { type CallContext, type CapServer, serveVat } from "./vat.ts";
-import { declaredLength, listFieldProblem, textListBytes } from "./validate.ts";
-import { ListElementSize } from "npm:capnp-es@0.0.16";
+import {
+  declaredLength,
+  listFieldProblem,
+  textListBytes,
+  textListProblem,
+  textProblem,
+} from "./validate.ts";
+import { ListElementSize, type Struct } from "npm:capnp-es@0.0.16";
 import * as ww from "./ww_capnp.ts";
 import type { ByteStream } from "../ffi/stream.ts";
 import { sendLine } from "./sink.ts";
@@ -191,6 +197,7 @@ class ConsoleServer extends TableServer {
   protected readonly methods = [
     async (call: CallContext) => {
       const p = call.params(ww.Console_Log$Params);
+      checkText(p, 0, "line");
       const level = LEVELS[p.level] ?? `level ${p.level}`;
       // One log call is one line that ww's reader can trust: see run/escape.ts. Cut before it is
       // escaped, which may make each character ten: an 8 MiB line of control characters cost
@@ -222,13 +229,13 @@ class IpfsServer extends TableServer {
 
   protected readonly methods = [
     async (call: CallContext) => {
-      const path = call.params(ww.Ipfs_Cat$Params).path;
+      const path = textParam(call.params(ww.Ipfs_Cat$Params), 0, "path").path;
       const data = await this.#ipfs.cat(path, (bytes) => call.reserve(bytes));
       const r = call.results(ww.Ipfs_Cat$Results);
       r._initData(data.length).copyBuffer(data);
     },
     async (call: CallContext) => {
-      const path = call.params(ww.Ipfs_Ls$Params).path;
+      const path = textParam(call.params(ww.Ipfs_Ls$Params), 0, "path").path;
       const entries = await this.#ipfs.ls(path);
       const list = call.results(ww.Ipfs_Ls$Results)._initEntries(entries.length);
       entries.forEach((e, i) => {
@@ -240,7 +247,7 @@ class IpfsServer extends TableServer {
       });
     },
     async (call: CallContext) => {
-      const path = call.params(ww.Ipfs_Stat$Params).path;
+      const path = textParam(call.params(ww.Ipfs_Stat$Params), 0, "path").path;
       const s = await this.#ipfs.stat(path);
       const r = call.results(ww.Ipfs_Stat$Results);
       r.cid = s.cid;
@@ -293,10 +300,12 @@ class ExecutorServer extends TableServer {
       ipfs: await grant(4, "ipfs", this.host.ipfs),
       exec: await grant(5, "exec", this.host.executor),
     };
+    checkText(p, 0, "program");
     const refusal = execRefusal({ program: p.program, grants }, this.host.grants);
     if (refusal) throw new Error(refusal);
     for (const [index, field] of [[1, "args"], [2, "fds"]] as const) {
-      const wrong = listFieldProblem(p, index, ListElementSize.POINTER);
+      const wrong = listFieldProblem(p, index, ListElementSize.POINTER) ??
+        textListProblem(p, index);
       if (wrong) throw new Error(`${field}: ${wrong}`);
     }
     // Counted before any is built: no program could take more (execve(2)), and a message's texts,
@@ -348,7 +357,7 @@ class ProcessServer extends TableServer {
       r.signal = status.signal ?? "";
     },
     (call: CallContext) => {
-      const name = call.params(ww.Process_Kill$Params).signal;
+      const name = textParam(call.params(ww.Process_Kill$Params), 0, "signal").signal;
       if (!Object.hasOwn(SIGNALS, name)) {
         throw new Error(
           `kill: unknown signal ${JSON.stringify(clipText(name, 32))} (use a name like SIGTERM)`,
@@ -361,4 +370,16 @@ class ProcessServer extends TableServer {
       call.results(ww.Process_Pid$Results).pid = this.process.pid;
     },
   ];
+}
+
+/** Refuses text field `index` (`field`) of a guest's `params` when it is not a text (textProblem). */
+function checkText(params: Struct, index: number, field: string): void {
+  const wrong = textProblem(params, index);
+  if (wrong) throw new Error(`${field}: ${wrong}`);
+}
+
+/** `params`, once its text field `index` (`field`) passed checkText. */
+function textParam<T extends Struct>(params: T, index: number, field: string): T {
+  checkText(params, index, field);
+  return params;
 }

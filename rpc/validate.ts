@@ -193,6 +193,56 @@ export function textListBytes(
 }
 
 /**
+ * Why text field `index` of `s` (of a peer's message, checked by messageProblem) is not a Cap'n
+ * Proto text, a list of bytes whose last is NUL, or undefined (null is the empty text). capnp-es
+ * reads a text as every byte but the last, whatever that byte is: "SIGTERMX" sent without its NUL
+ * was read as SIGTERM. The C++ reference refuses such a text, as this does.
+ *
+ * @example
+ * textProblem(killParams, 0); // "a text without its NUL terminator", for "SIGTERMX" sent so
+ */
+export function textProblem(s: capnp.Struct, index: number): string | undefined {
+  return textPointerProblem(fieldPointer(s, index));
+}
+
+/**
+ * Why an element of List(Text) field `index` of `s` is not a text (see textProblem), naming the
+ * first such element, or undefined. The field must have passed listFieldProblem.
+ *
+ * @example
+ * textListProblem(startParams, 1); // "element 2: a text without its NUL terminator"
+ */
+export function textListProblem(s: capnp.Struct, index: number): string | undefined {
+  const list = fieldPointer(s, index);
+  const count = list === undefined ? 0 : capnp.utils.getTargetListLength(list);
+  if (list === undefined || count === 0) return undefined;
+  const element = capnp.utils.getContent(list);
+  const first = element.byteOffset;
+  for (let i = 0; i < count; i++) {
+    element.byteOffset = first + 8 * i;
+    const problem = textPointerProblem(capnp.utils.isNull(element) ? undefined : element);
+    if (problem) return `element ${i}: ${problem}`;
+  }
+  return undefined;
+}
+
+/** textProblem of the text pointer `p` (undefined: null). */
+function textPointerProblem(p: capnp.Pointer | undefined): string | undefined {
+  if (p === undefined) return undefined;
+  if (
+    capnp.utils.getTargetPointerType(p) !== capnp.PointerType.LIST ||
+    capnp.utils.getTargetListElementSize(p) !== capnp.ListElementSize.BYTE
+  ) {
+    return "not a list of bytes where the schema has a text";
+  }
+  const length = capnp.utils.getTargetListLength(p);
+  const content = capnp.utils.getContent(p);
+  return length > 0 && content.segment.getUint8(content.byteOffset + length - 1) === 0
+    ? undefined
+    : "a text without its NUL terminator";
+}
+
+/**
  * Why pointer field `index` of struct `s` (of a peer's message, checked by messageProblem) is
  * neither null nor a list of `size` elements, the schema's, or undefined. capnp-es reads a list
  * field by its type's element size, whatever the pointer says: a List(Text) sent as a List(Void)

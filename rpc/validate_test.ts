@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import * as capnp from "capnp-es";
 import * as rpc from "capnp-es/capnp/rpc";
-import { declaredLength, messageProblem, textListBytes } from "./validate.ts";
+import {
+  declaredLength,
+  messageProblem,
+  textListBytes,
+  textListProblem,
+  textProblem,
+} from "./validate.ts";
 
 const LIMIT = 1 << 20;
 
@@ -115,4 +121,47 @@ Deno.test("textListBytes counts every pointer's text, one text pointed at twice 
   const root = message.getRoot(rpc.PromisedAnswer);
   assert.deepEqual(textListBytes(root, 0), { total: 12, longest: 6 });
   assert.deepEqual(textListBytes(root, 3), { total: 0, longest: 0 }, "a field past the struct's");
+});
+
+// capnp-es reads a text as all its bytes but the last, whatever that byte is: the C++ reference
+// refuses a text whose last byte is not NUL, and so does ww.
+Deno.test("textProblem and textListProblem refuse a text without its NUL, and only that", () => {
+  const word = (text: string): [number, number] => {
+    const v = new DataView(new Uint8Array(8).buffer);
+    new Uint8Array(v.buffer).set(new TextEncoder().encode(text));
+    return [v.getUint32(0, true), v.getUint32(4, true)];
+  };
+  // A struct whose one pointer is `field`, and the word after it.
+  const struct = (field: [number, number], after: [number, number]) =>
+    new capnp.Message(frame([0, 1 << 16], field, after), false).getRoot(rpc.PromisedAnswer);
+  const text = (bytes: number): [number, number] => [(0 << 2) | 1, 2 | (bytes << 3)];
+  assert.equal(textProblem(struct(text(8), word("SIGTERM\0")), 0), undefined);
+  assert.equal(textProblem(struct(text(4), word("SIG\0TERM")), 0), undefined, "what follows");
+  assert.equal(textProblem(struct([0, 0], [0, 0]), 0), undefined, "null is the empty text");
+  assert.equal(textProblem(struct([0, 0], [0, 0]), 1), undefined, "past the struct's pointers");
+  for (const [field, after] of [[text(8), word("SIGTERMX")], [text(0), word("")]] as const) {
+    assert.equal(textProblem(struct(field, after), 0), "a text without its NUL terminator");
+  }
+  assert.equal(
+    textProblem(struct([(0 << 2) | 1, 5 | (1 << 3)], word("SIGTERM\0")), 0), // a list of words
+    "not a list of bytes where the schema has a text",
+  );
+  // List(Text): a good text, then `second`, each pointing at the last word.
+  const list = (second: [number, number], last: [number, number]) =>
+    new capnp.Message(
+      frame(
+        [0, 1 << 16],
+        [(0 << 2) | 1, 6 | (2 << 3)], // List(Text): the next word, 2 pointers
+        [(1 << 2) | 1, 2 | (4 << 3)], // "abc" and its NUL: 1 word on
+        second, // right after this pointer
+        last,
+      ),
+      false,
+    ).getRoot(rpc.PromisedAnswer);
+  assert.equal(textListProblem(list(text(8), word("abc\0TER\0")), 0), undefined);
+  assert.equal(textListProblem(list([0, 0], word("abc\0")), 0), undefined);
+  assert.equal(
+    textListProblem(list(text(8), word("abc\0TERM")), 0),
+    "element 1: a text without its NUL terminator",
+  );
 });

@@ -670,6 +670,79 @@ Deno.test("Executor.start's args or fds sent as a list of another element size a
   assert.deepEqual(log, []);
 });
 
+// capnp-es reads a text as every byte but the last, whatever that byte is: "/bin/trueX" sent
+// without its NUL started /bin/true, and a log line lost its last character. The C++ reference
+// refuses such a text; so does ww, as an exception for the call.
+Deno.test("a text sent without its NUL terminator is an exception, and nothing starts or is logged", async () => {
+  const [hostFd, guestFd] = unixSocketPair();
+  const log: string[] = [];
+  const started: string[] = [];
+  const served = serveHost(new FdStream(hostFd), { console: true, ipfs: false, exec: true }, {
+    programName: "t",
+    version: "0",
+    stderr: (l) => log.push(l),
+    exec: (request) => {
+      started.push(request.program, ...request.args);
+      return Promise.reject(new Error("not started"));
+    },
+  });
+  const guest = new FdStream(guestFd);
+  const frames = readFrames(guest, { maxBytes: 1 << 24, maxSegments: 512 });
+  const send = (m: capnp.Message) => guest.write(new Uint8Array(m.toArrayBuffer()));
+  /** Overwrites the NUL of the text at pointer `p` with "X". */
+  const unterminate = (p: capnp.Pointer) => {
+    const c = capnp.utils.getContent(p);
+    c.segment.setUint8(c.byteOffset + capnp.utils.getTargetListLength(p) - 1, 0x58);
+  };
+  const start = (q: number, wrong: "program" | "args") => {
+    const m = call(q, { answer: 1, path: [0] }, ww.Executor$Client.interfaceId, 0);
+    const params = m.getRoot(rpc.Message).call.params;
+    const content = capnp.utils.initStructAt(0, ww.Executor_Start$Params, params);
+    content.program = "/bin/true";
+    const args = content._initArgs(2);
+    args.set(0, "ok");
+    args.set(1, "cut");
+    if (wrong === "program") unterminate(capnp.utils.getPointer(0, content));
+    else {
+      const list = capnp.utils.getContent(capnp.utils.getPointer(1, content));
+      list.byteOffset += 8; // the second element
+      unterminate(list);
+    }
+    return m;
+  };
+  const logLine = (q: number) => {
+    const m = call(q, { answer: 2, path: [0] }, ww.Console$Client.interfaceId, 0);
+    const params = m.getRoot(rpc.Message).call.params;
+    const content = capnp.utils.initStructAt(0, ww.Console_Log$Params, params);
+    content.line = "hello";
+    unterminate(capnp.utils.getPointer(0, content));
+    return m;
+  };
+  await send(bootstrap(0));
+  await send(call(1, { answer: 0 }, HOST, 3));
+  await send(call(2, { answer: 0 }, HOST, 1));
+  const cases: [number, capnp.Message, RegExp][] = [
+    [3, start(3, "program"), /^program: a text without its NUL terminator$/],
+    [4, start(4, "args"), /^args: element 1: a text without its NUL terminator$/],
+    [5, logLine(5), /^line: a text without its NUL terminator$/],
+  ];
+  for (const [, m] of cases) await send(m);
+  const reasons = new Map<number, string>();
+  while (reasons.size < cases.length) {
+    const r = await frames.next();
+    assert.ok(!r.done, "the host closed the connection");
+    const m = new capnp.Message(r.value, false).getRoot(rpc.Message);
+    if (m._isReturn && m.return.answerId >= 3) {
+      reasons.set(m.return.answerId, m.return.exception.reason);
+    }
+  }
+  for (const [q, , reason] of cases) assert.match(reasons.get(q)!, reason);
+  assert.deepEqual(started, []);
+  guest.close();
+  await served;
+  assert.deepEqual(log, []);
+});
+
 Deno.test("a path into an answer sent as a list of pointers fails the call, and the connection goes on", async () => {
   const c = connect();
   const m = call(1, { answer: 0, path: [0] }, HOST, 0);
