@@ -23,6 +23,12 @@ const O_NOCTTY = 0o400;
 const TIOCGWINSZ = 0x5413;
 const TIOCSWINSZ = 0x5414;
 const TIOCGPGRP = 0x540f;
+const TIOCEXCL = 0x540c;
+const TIOCNXCL = 0x540d;
+const TIOCGEXCL = 0x80045440;
+/** tcflow(3)'s ioctl, and its argument that restarts suspended output. */
+const TCXONC = 0x540a;
+const TCOON = 1;
 const SIGHUP = 1;
 const SIGCONT = 18;
 const TCSANOW = 0;
@@ -44,6 +50,8 @@ const symbols = {
   // Variadic in C; an integer and a pointer travel in the same registers as fixed arguments on
   // x86_64 and aarch64 Linux.
   ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
+  // ioctl with an integer argument (passed by value, not pointed at).
+  ioctl_value: { name: "ioctl", parameters: ["i32", "u64", "u64"], result: "i32" },
   poll: { parameters: ["pointer", "u64", "i32"], result: "i32", nonblocking: true },
 } as const satisfies Deno.ForeignLibraryInterface;
 
@@ -120,6 +128,23 @@ export function foregroundGroup(fd: number): number {
   const pgrp = new Int32Array(1);
   check("ioctl", tty().ioctl(fd, BigInt(TIOCGPGRP), pgrp), "TIOCGPGRP");
   return pgrp[0];
+}
+
+/** TIOCGEXCL: whether terminal `fd` is in exclusive mode (no new open of it but by root). */
+export function isExclusive(fd: number): boolean {
+  const on = new Int32Array(1);
+  check("ioctl", tty().ioctl(fd, BigInt(TIOCGEXCL), on), "TIOCGEXCL");
+  return on[0] !== 0;
+}
+
+/** TIOCEXCL or TIOCNXCL: puts terminal `fd` in exclusive mode, or takes it out. */
+export function setExclusive(fd: number, on: boolean): void {
+  check("ioctl", tty().ioctl(fd, BigInt(on ? TIOCEXCL : TIOCNXCL), null), "TIOCNXCL");
+}
+
+/** tcflow(TCOON): restarts terminal `fd`'s output if it was suspended (tcflow TCOOFF). */
+export function resumeOutput(fd: number): void {
+  check("ioctl", tty().ioctl_value(fd, BigInt(TCXONC), BigInt(TCOON)), "TCXONC");
 }
 
 /** A terminal's size in characters (the pixel sizes of struct winsize are kept as they are). */

@@ -7,7 +7,7 @@ import { closeFd, fdState, unixSocketPair } from "../ffi/fd.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { FdStream } from "../ffi/stream.ts";
 import { OpGroup } from "../ffi/ops.ts";
-import { keepCallerTerminalModes } from "./caller_terminal.ts";
+import { keepCallerFds } from "./caller_fds.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import {
   backendProblem,
@@ -365,8 +365,15 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
     const stdio = terminal
       ? [terminal.slave, terminal.slave, terminal.slave]
       : options.stdio ?? [undefined, undefined, undefined];
-    // The caller's own terminal, shared with the program: its mode comes back when the run ends.
-    if (!terminal) keepCallerTerminalModes(stdio, cleanups);
+    // The caller's descriptors, shared with the program: their state comes back when the run
+    // ends. Its fd 0-2 (ww's own, or those given), and the caller's grants.
+    const ownStdio = terminal ? [] : [0, 1, 2].filter((fd) => stdio[fd] === undefined);
+    const givenStdio = terminal ? [] : stdio.filter((fd) => fd !== undefined);
+    keepCallerFds(
+      [...ownStdio, ...givenStdio, ...config.fds.map((g) => g.source)],
+      ownStdio,
+      cleanups,
+    );
     const childFds = { stdio, host: childEnd };
     const launch = async (chosen: typeof choice) =>
       (await launcher(chosen.backend))({

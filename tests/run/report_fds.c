@@ -7,6 +7,9 @@
  *   stdout=FD        print from now on to FD instead (e.g. 3, the host socket)
  *   read=FD          read one line from FD (reported under "lines")
  *   write=FD:TEXT    write TEXT and a newline to FD
+ *   setfl=FD:OCTAL   set FD's status flags (fcntl F_SETFL) to OCTAL
+ *   excl=FD          put terminal FD in exclusive mode (TIOCEXCL)
+ *   flow-off=FD      suspend terminal FD's output (tcflow TCOOFF)
  *   wait-signal      print {"ready":PID}, wait for SIGTERM or SIGINT, then sleep 300 ms, print
  *                    {"signal":N} and exit 100+N (the delay shows whether ww waits for it)
  *   tag=ANY          ignored; lets a test find this process in /proc by its command line
@@ -25,7 +28,9 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -201,6 +206,23 @@ int main(int argc, char **argv) {
       const char *text = colon ? colon + 1 : "";
       if (write(fd, text, strlen(text)) < 0 || write(fd, "\n", 1) < 0) {
         fprintf(stderr, "report_fds: write to fd %d: %s\n", fd, strerror(errno));
+        return 3;
+      }
+    } else if (!strncmp(a, "setfl=", 6)) {
+      int fd = atoi(a + 6);
+      const char *colon = strchr(a + 6, ':');
+      if (!colon || fcntl(fd, F_SETFL, (int)strtol(colon + 1, NULL, 8)) < 0) {
+        fprintf(stderr, "report_fds: %s: %s\n", a, strerror(errno));
+        return 3;
+      }
+    } else if (!strncmp(a, "excl=", 5)) {
+      if (ioctl(atoi(a + 5), TIOCEXCL) < 0) {
+        fprintf(stderr, "report_fds: %s: %s\n", a, strerror(errno));
+        return 3;
+      }
+    } else if (!strncmp(a, "flow-off=", 9)) {
+      if (tcflow(atoi(a + 9), TCOOFF) < 0) {
+        fprintf(stderr, "report_fds: %s: %s\n", a, strerror(errno));
         return 3;
       }
     } else if (!strcmp(a, "wait-signal")) {

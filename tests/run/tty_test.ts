@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { REPO, runWw, wwCommand } from "../support/ww.ts";
+import { reportFds } from "../support/children.ts";
 
 const BACKENDS = ["none", "native", "bwrap"] as const;
 type Backend = typeof BACKENDS[number];
@@ -71,6 +72,11 @@ class Session {
     }
   }
 
+  /** Ends the caller and everything on its terminal (a caller that cannot write never ends). */
+  kill(): void {
+    this.#process.kill("SIGKILL");
+  }
+
   /** The caller's exit status, once it has ended; the directory is removed. */
   async end(): Promise<number> {
     await this.#writer.close().catch(() => {});
@@ -119,6 +125,33 @@ for (const backend of BACKENDS) {
       assert.match(s.text, /RC=0/);
       assert.equal(Deno.readTextFileSync(`${s.dir}/out`), "changed\n");
       assert.match(s.text, /MODE-SAME/);
+    } finally {
+      await s.end();
+    }
+  });
+}
+
+// A program given the caller's terminal could also leave it in exclusive mode (TIOCEXCL: no one
+// but root could open it, a sudo prompt among them) and its output suspended (tcflow TCOOFF: the
+// caller's next line never showed): ww gives both back, as it gives the mode back.
+for (const backend of BACKENDS) {
+  Deno.test(`[jail=${backend}] the caller's terminal, shared with the program, is neither exclusive nor stopped when ww ends`, async () => {
+    const child = await reportFds();
+    const s = new Session(
+      [
+        `ww run --jail=${backend} ${quote(child)} excl=0 flow-off=0 >"$T/out"`,
+        `echo "RC=$?"`,
+        `setpriv --reuid=65534 --regid=65534 --clear-groups -- sh -c 'exec 3</dev/tty' && echo OPENS || echo REFUSED`,
+      ].join("\n"),
+    );
+    try {
+      // Output left suspended, the caller blocks on its next line.
+      await s.expect(/OPENS|REFUSED/, 20_000).catch((e) => {
+        s.kill();
+        throw e;
+      });
+      assert.match(s.text, /RC=0/);
+      assert.match(s.text, /OPENS/);
     } finally {
       await s.end();
     }
