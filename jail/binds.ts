@@ -69,7 +69,8 @@ export function cleanDest(dest: string): string | { error: string } {
 }
 
 /**
- * The requests of a policy's bind lists, with `real` giving each source's resolved path.
+ * The requests of a policy's bind lists, with `real` giving each source's resolved path (it is
+ * told which bind asks, for its messages).
  *
  * @example
  * bindRequests({ readOnlyBinds: [{ source: "/a", dest: "/a" }], writableBinds: [] }, (s) => s);
@@ -80,11 +81,15 @@ export function bindRequests(
     readonly readOnlyBinds: readonly { source: string; dest: string }[];
     readonly writableBinds: readonly { source: string; dest: string }[];
   },
-  real: (source: string) => string,
+  real: (source: string, bind: Omit<BindRequest, "real">) => string,
 ): BindRequest[] {
+  const request = (flag: BindRequest["flag"]) => (b: { source: string; dest: string }) => {
+    const bind = { flag, source: b.source, dest: b.dest };
+    return { ...bind, real: real(b.source, bind) };
+  };
   return [
-    ...binds.readOnlyBinds.map((b) => ({ flag: "--ro-bind" as const, ...b, real: real(b.source) })),
-    ...binds.writableBinds.map((b) => ({ flag: "--bind" as const, ...b, real: real(b.source) })),
+    ...binds.readOnlyBinds.map(request("--ro-bind")),
+    ...binds.writableBinds.map(request("--bind")),
   ];
 }
 

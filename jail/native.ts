@@ -209,19 +209,23 @@ export interface NativePlanError {
  */
 export function nativePlan(input: NativeInput): NativePlanResult | NativePlanError {
   const { policy, facts } = input;
-  for (const b of [...policy.readOnlyBinds, ...policy.writableBinds]) {
+  for (const b of bindRequests(policy, (s) => s)) {
     if (b.dest !== b.source) {
       const why =
         `the native jail cannot show a path at another place (bind it at ${b.source}, or use`;
       return {
-        error: `bind ${b.source}:${b.dest}: ${why} --jail=bwrap)`,
+        error: `${bindText(b)}: ${why} --jail=bwrap)`,
         bind: b.source,
-        library: `bind ${b.source} -> ${b.dest}: ${why} jail.backend "bwrap")`,
+        library: `${bindText(b, "library")}: ${why} jail.backend "bwrap")`,
       };
     }
     if (facts.pathKinds[b.source] === undefined) {
-      const error = `bind ${b.source}: ${facts.whyAbsent(b.source)}`;
-      return { error, bind: b.source, library: error };
+      const why = facts.whyAbsent(b.source);
+      return {
+        error: `${bindText(b)}: ${why}`,
+        bind: b.source,
+        library: `${bindText(b, "library")}: ${why}`,
+      };
     }
   }
   const requests = bindRequests(policy, (s) => facts.realPaths?.[s] ?? s);

@@ -178,14 +178,14 @@ Deno.test("--ro-bind is read-only and --bind is writable, at the same path", () 
 Deno.test("a bind to another place cannot be expressed without mounts, and says so", () => {
   assert.match(
     error({ readOnlyBinds: [{ source: "/data", dest: "/mnt" }] }),
-    /^bind \/data:\/mnt: the native jail cannot show a path at another place .*--jail=bwrap/,
+    /^--ro-bind \/data:\/mnt: the native jail cannot show a path at another place .*--jail=bwrap/,
   );
 });
 
 Deno.test("a bind of a missing path is an error naming it, with the host's reason", () => {
   assert.equal(
     error({ writableBinds: [{ source: "/nope", dest: "/nope" }] }),
-    "bind /nope: /nope is absent",
+    "--bind /nope: /nope is absent",
   );
 });
 

@@ -4,7 +4,7 @@
 
 import { HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import { allocateFds } from "../fd/named.ts";
-import { bindRequests, isWithin } from "../jail/binds.ts";
+import { bindRequests, bindText, isWithin } from "../jail/binds.ts";
 import {
   bwrapArgs,
   bwrapChdirProblem,
@@ -142,10 +142,13 @@ function bwrapMounts(
   input: Parameters<typeof planBwrapMounts>[1] & Pick<Parameters<typeof bwrapArgs>[0], "policy">,
   b: BwrapFacts,
 ): BwrapMounts {
-  const requests = bindRequests(input.policy, (source) => {
+  const requests = bindRequests(input.policy, (source, bind) => {
     const real = b.realOf(source);
     if (real === undefined) {
-      throw new BindError(source, `bind ${source}: ${b.whyAbsent(source)}`);
+      const why = b.whyAbsent(source);
+      throw new BindError(source, `${bindText({ ...bind, real: source }, "library")}: ${why}`, {
+        commandLine: `${bindText({ ...bind, real: source })}: ${why}`,
+      });
     }
     return real;
   });

@@ -8,6 +8,7 @@
 // enforces it): the plan lists those, and ww says so in its NOT-jailed warning, rather than
 // refusing a command line that works as soon as a jail is chosen again.
 
+import { bindRequests, bindText } from "../jail/binds.ts";
 import { HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import type { RunConfig } from "../core/config.ts";
 import { stageExecArgs } from "../stage/exec_args.ts";
@@ -101,18 +102,21 @@ export function planDirectRun(
 
 /** Throws a BindError for the first bind a run with no jail cannot honour. */
 function checkDirectBinds(jail: RunConfig["jail"], facts: DirectFacts): void {
-  for (const b of [...jail.readOnlyBinds, ...jail.writableBinds]) {
+  for (const b of bindRequests(jail, (s) => s)) {
     if (clean(b.dest) !== clean(b.source)) {
       const why =
         `shows the host as it is and cannot show a path at another place (bind it at ${b.source}, or run in a jail:`;
       throw new BindError(
         b.source,
-        `bind ${b.source} -> ${b.dest}: jail.backend "none" ${why} jail.backend "bwrap")`,
-        { commandLine: `bind ${b.source}:${b.dest}: --jail=none ${why} --jail=bwrap)` },
+        `${bindText(b, "library")}: jail.backend "none" ${why} jail.backend "bwrap")`,
+        { commandLine: `${bindText(b)}: --jail=none ${why} --jail=bwrap)` },
       );
     }
     if (!facts.exists(b.source)) {
-      throw new BindError(b.source, `bind ${b.source}: ${facts.whyAbsent(b.source)}`);
+      const why = facts.whyAbsent(b.source);
+      throw new BindError(b.source, `${bindText(b, "library")}: ${why}`, {
+        commandLine: `${bindText(b)}: ${why}`,
+      });
     }
   }
 }

@@ -185,7 +185,9 @@ Deno.test("bwrap: a bind whose source is missing, or a --chdir the host lacks, i
   const missing = config({ readOnlyBinds: [{ source: "/missing/x", dest: "/missing/x" }] });
   assert.throws(
     () => planRun(facts({ config: missing })),
-    (e) => e instanceof BindError && e.message === "bind /missing/x: /missing/x is absent",
+    (e) =>
+      e instanceof BindError && e.commandLine === "--ro-bind /missing/x: /missing/x is absent" &&
+      e.message === "jail.readOnlyBinds /missing/x: /missing/x is absent",
   );
   // A file is not a directory (it was "no such directory"); a path that is nowhere needs no bind.
   assert.throws(
@@ -336,9 +338,11 @@ Deno.test("none: a bind at another place is refused in one line naming --jail=no
       (e) =>
         e instanceof BindError && e.bind === "/data" &&
         e.commandLine ===
-          "bind /data:/elsewhere: --jail=none shows the host as it is and cannot show a path at another place (bind it at /data, or run in a jail: --jail=bwrap)" &&
+          `${
+            flag === "readOnlyBinds" ? "--ro-bind" : "--bind"
+          } /data:/elsewhere: --jail=none shows the host as it is and cannot show a path at another place (bind it at /data, or run in a jail: --jail=bwrap)` &&
         e.message ===
-          'bind /data -> /elsewhere: jail.backend "none" shows the host as it is and cannot show a path at another place (bind it at /data, or run in a jail: jail.backend "bwrap")',
+          `jail.${flag} /data -> /elsewhere: jail.backend "none" shows the host as it is and cannot show a path at another place (bind it at /data, or run in a jail: jail.backend "bwrap")`,
     );
   }
 });
@@ -359,7 +363,11 @@ Deno.test("a bind whose source is absent is refused by every backend, with the h
           ),
         (e) =>
           e instanceof BindError && e.bind === "/missing/x" &&
-          e.message === "bind /missing/x: /missing/x is absent",
+          e.commandLine ===
+            `${
+              flag === "readOnlyBinds" ? "--ro-bind" : "--bind"
+            } /missing/x: /missing/x is absent` &&
+          e.message === `jail.${flag} /missing/x: /missing/x is absent`,
       );
     }
   }

@@ -152,25 +152,25 @@ const ROWS: readonly Row[] = [
   // Found missing only once the jail is being built, after the work directory exists.
   {
     args: ["run", "--ro-bind", "/nonexistent-wwtest", P],
-    message: "bind /nonexistent-wwtest: no such file or directory",
+    message: "--ro-bind /nonexistent-wwtest: no such file or directory",
   },
   // With no jail, a bind is checked as the jails check it: the program sees the host as it is.
   {
     args: ["run", "--jail=none", "--ro-bind", "/nonexistent-wwtest", P],
-    message: "bind /nonexistent-wwtest: no such file or directory on this machine",
+    message: "--ro-bind /nonexistent-wwtest: no such file or directory on this machine",
   },
   {
     args: ["run", "--jail=none", "--bind", "/nonexistent-wwtest", P],
-    message: "bind /nonexistent-wwtest: no such file or directory on this machine",
+    message: "--bind /nonexistent-wwtest: no such file or directory on this machine",
   },
   {
     args: ["run", "--jail=none", "--ro-bind", "/etc:/x", P],
     message:
-      "bind /etc:/x: --jail=none shows the host as it is and cannot show a path at another place (bind it at /etc, or run in a jail: --jail=bwrap)",
+      "--ro-bind /etc:/x: --jail=none shows the host as it is and cannot show a path at another place (bind it at /etc, or run in a jail: --jail=bwrap)",
   },
   {
     args: ["run", "--jail=none", "--explain", "--bind", "/tmp:/x", P],
-    message: "bind /tmp:/x: --jail=none shows the host as it is and cannot show a path",
+    message: "--bind /tmp:/x: --jail=none shows the host as it is and cannot show a path",
   },
   { args: ["run", "--timeout", "xyz", P], message: '--timeout "xyz" is not a duration' },
   { args: ["run", "--memory", "lots", P], message: '--memory "lots" is not a size' },
@@ -313,7 +313,7 @@ for (const jail of ["none", "bwrap", "native"]) {
       assert.equal(r.code, 125, r.stderr);
       assert.equal(
         r.stderr,
-        `ww: bind ${tmp}/loop: too many levels of symbolic links (ELOOP)\n`,
+        `ww: --ro-bind ${tmp}/loop: too many levels of symbolic links (ELOOP)\n`,
       );
       assert.deepEqual(wwDirs(tmp), [], "a work directory was left behind");
       assert.deepEqual(processesWithArg(tag), [], "the program was started");
@@ -342,7 +342,7 @@ for (const jail of ["none", "native"]) {
       assert.equal(r.code, 125, r.stderr);
       assert.equal(
         r.stderr,
-        `ww: bind ${closed}/secret: ww may not look there (EACCES: it cannot search a directory on the path)\n`,
+        `ww: --ro-bind ${closed}/secret: ww may not look there (EACCES: it cannot search a directory on the path)\n`,
       );
       assert.deepEqual(wwDirs(home), [], "a work directory was left behind");
     } finally {

@@ -637,8 +637,8 @@ Deno.test("errors for a library caller: a bind that cannot be made is a BindErro
       }),
       BindError,
       { bind: `${dir}/gone` },
-      /^bind .*\/gone: no such file or directory/,
-      /^bind .*\/gone: no such file or directory/,
+      new RegExp(`^jail\\.readOnlyBinds ${dir}/gone -> /data: no such file or directory`),
+      new RegExp(`^--ro-bind ${dir}/gone:/data: no such file or directory`),
     );
     await rejectsWorded(
       new Command("/bin/true", {
@@ -664,8 +664,8 @@ Deno.test("errors for a library caller: a bind that cannot be made is a BindErro
       }),
       BindError,
       { bind: dir },
-      /^bind .* -> \/data: the native jail cannot show a path at another place \(.*jail\.backend "bwrap"\)$/,
-      /^bind .*:\/data: the native jail cannot show a path at another place \(.*--jail=bwrap\)$/,
+      /^jail\.readOnlyBinds .* -> \/data: the native jail cannot show a path at another place \(.*jail\.backend "bwrap"\)$/,
+      /^--ro-bind .*:\/data: the native jail cannot show a path at another place \(.*--jail=bwrap\)$/,
     );
     // With no jail: a missing source as under the jails, a bind at another place refused.
     await rejectsWorded(
@@ -674,8 +674,8 @@ Deno.test("errors for a library caller: a bind that cannot be made is a BindErro
       }),
       BindError,
       { bind: `${dir}/gone` },
-      /^bind .*\/gone: no such file or directory on this machine$/,
-      /^bind .*\/gone: no such file or directory on this machine$/,
+      /^jail\.writableBinds .*\/gone: no such file or directory on this machine$/,
+      /^--bind .*\/gone: no such file or directory on this machine$/,
     );
     await rejectsWorded(
       new Command("/bin/true", {
@@ -683,8 +683,8 @@ Deno.test("errors for a library caller: a bind that cannot be made is a BindErro
       }),
       BindError,
       { bind: dir },
-      /^bind .* -> \/data: jail\.backend "none" shows the host as it is and cannot show a path at another place \(bind it at .*, or run in a jail: jail\.backend "bwrap"\)$/,
-      /^bind .*:\/data: --jail=none shows the host as it is .*--jail=bwrap\)$/,
+      /^jail\.readOnlyBinds .* -> \/data: jail\.backend "none" shows the host as it is and cannot show a path at another place \(bind it at .*, or run in a jail: jail\.backend "bwrap"\)$/,
+      /^--ro-bind .*:\/data: --jail=none shows the host as it is .*--jail=bwrap\)$/,
     );
     const closed = `${dir}/closed`;
     Deno.mkdirSync(`${closed}/data`, { recursive: true });
