@@ -31,6 +31,29 @@ const ENV_FILE_MAX = 1 << 20;
  */
 const stderr = new StderrQueue(openStderr);
 
+/**
+ * Writes `text` and a newline to ww's stdout. A stdout that takes no more (a full disk, a reader
+ * gone) is one line saying so, not an internal error.
+ */
+function printOut(text: string): void {
+  try {
+    console.log(text);
+  } catch (e) {
+    // Deno's words, "No space left on device (os error 28)", with the errno's name for the number.
+    const code = (e as { code?: unknown }).code;
+    const why = (e instanceof Error ? e.message : String(e)).replace(/ \(os error \d+\)$/, "");
+    throw new WwError(
+      `cannot write to stdout: ${why}${typeof code === "string" ? ` (${code})` : ""}`,
+      EXIT.usage,
+    );
+  }
+}
+
+/** `ww doctor --help`. */
+const DOCTOR_USAGE = `usage: ww doctor
+  what this machine offers each jail backend (bubblewrap, tried for real; Landlock; seccomp; the
+  jail ids), and which one --jail=auto picks; exit 0 when a jail is possible, 1 when not`;
+
 /** A usage error for a command that takes no arguments and got some, as `ww doctor extra` is. */
 function noArguments(command: string, rest: readonly string[]): void {
   if (rest.length > 0) {
@@ -48,13 +71,13 @@ async function main(argv: readonly string[]): Promise<number> {
     case "--version":
     case "version":
       noArguments(command, rest);
-      console.log(`ww ${denoJson.version}`);
+      printOut(`ww ${denoJson.version}`);
       return 0;
     case "--help":
     case "-h":
     case "help":
       noArguments(command, rest);
-      console.log(usageText(denoJson.version));
+      printOut(usageText(denoJson.version));
       return 0;
     case "run":
       return await run(rest);
@@ -62,13 +85,19 @@ async function main(argv: readonly string[]): Promise<number> {
       const { cacheCommand } = await lazyImport<typeof import("./ipfs/cache_command.ts")>(
         "ipfs/cache_command.ts",
       );
-      for (const line of await cacheCommand(rest, Deno.env.toObject())) console.log(line);
+      for (const line of await cacheCommand(rest, Deno.env.toObject())) printOut(line);
       return 0;
     }
     case "doctor": {
+      if (rest.length === 1 && ["--help", "-h", "help"].includes(rest[0])) {
+        printOut(DOCTOR_USAGE);
+        return 0;
+      }
       noArguments(command, rest);
       const { doctor } = await lazyImport<typeof import("./run/doctor.ts")>("run/doctor.ts");
-      return await doctor();
+      const { lines, code } = await doctor();
+      printOut(lines.join("\n"));
+      return code;
     }
     case undefined:
       console.error(usageText(denoJson.version));
@@ -98,7 +127,7 @@ async function run(argv: readonly string[]): Promise<number> {
   );
   const { help, explain, grants, debug } = parsed;
   if (help) {
-    console.log(usageText(denoJson.version));
+    printOut(usageText(denoJson.version));
     return 0;
   }
   // --deno: the guest is bundled first (--explain too: it shows the binds of a real bundle).
@@ -155,7 +184,7 @@ async function runConfig(
     >("run/explain_program.ts");
     const [program, ...rest] = (await explainProgram(config)).lines;
     // One line each, whatever they quote (a program's name, an --env value).
-    console.log([program, ...await explainName(config), ...rest].map(oneLine).join("\n"));
+    printOut([program, ...await explainName(config), ...rest].map(oneLine).join("\n"));
     return 0;
   }
   // Forwarding starts before the program does: a signal that arrives while the jail is being

@@ -1,6 +1,6 @@
 // run/doctor.ts — `ww doctor`: gathers what this machine offers the jail backends, including a real
-// try of bubblewrap with the jail's namespaces, and prints jail/doctor.ts's report. Exit 0 when a
-// jail is possible, 1 when not.
+// try of bubblewrap with the jail's namespaces, for jail/doctor.ts's report. Exit 0 when a jail is
+// possible, 1 when not.
 
 import { errnoName } from "../ffi/errno.ts";
 import { doctorReport, type MachineFacts } from "../jail/doctor.ts";
@@ -16,11 +16,10 @@ import {
   seccompFilters,
 } from "./host.ts";
 
-/** Prints the report; returns the exit code. */
-export async function doctor(): Promise<number> {
+/** The report's lines, and the exit code. */
+export async function doctor(): Promise<{ lines: string[]; code: number }> {
   const { lines, jailPossible } = doctorReport(await machineFacts());
-  console.log(lines.join("\n"));
-  return jailPossible ? 0 : 1;
+  return { lines, code: jailPossible ? 0 : 1 };
 }
 
 async function machineFacts(): Promise<MachineFacts> {

@@ -484,3 +484,21 @@ Deno.test("a FIFO at $IPFS_PATH/api is no Kubo API file: the run goes on without
     Deno.removeSync(tmp, { recursive: true });
   }
 });
+
+// ww's own output to a stdout that takes no more was "ww: internal error: No space left on device
+// (os error 28)".
+Deno.test("ww's own output to a full stdout is one line saying so (125), for every command that prints", async () => {
+  for (const args of [["--help"], ["--version"], ["doctor"], ["run", "--explain", "/bin/true"]]) {
+    const r = await runWw(args, { fds: { 1: { write: "/dev/full" } } });
+    assert.equal(r.code, 125, `${args.join(" ")}: ${r.stderr}`);
+    assert.equal(r.stderr, "ww: cannot write to stdout: No space left on device (ENOSPC)\n");
+  }
+});
+
+Deno.test("ww doctor --help prints doctor's usage, as ww run --help and ww cache --help do", async () => {
+  for (const flag of ["--help", "-h", "help"]) {
+    const r = await runWw(["doctor", flag]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^usage: ww doctor\n/);
+  }
+});
