@@ -392,7 +392,7 @@ Deno.test("--uid and --gid take 0 to 2147483647, and say so for anything else", 
       (e: Error) =>
         e instanceof UsageError &&
         e.message ===
-          `${flag} ${value}: expected a numeric id from 0 to 2147483647 (bubblewrap takes none larger)`,
+          `${flag} ${value}: expected a numeric id from 0 to 2147483647 (for every backend: bubblewrap takes none larger)`,
     );
   }
 });

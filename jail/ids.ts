@@ -207,11 +207,11 @@ export const MAX_JAIL_ID = 2147483647;
  *
  * @example
  * jailIdProblem(4294967294);
- * // "expected a numeric id from 0 to 2147483647 (bubblewrap takes none larger)"
+ * // "expected a numeric id from 0 to 2147483647 (for every backend: bubblewrap takes none larger)"
  */
 export function jailIdProblem(id: number): string | undefined {
   if (Number.isInteger(id) && id >= 0 && id <= MAX_JAIL_ID) return undefined;
-  return `expected a numeric id from 0 to ${MAX_JAIL_ID} (bubblewrap takes none larger)`;
+  return `expected a numeric id from 0 to ${MAX_JAIL_ID} (for every backend: bubblewrap takes none larger)`;
 }
 
 /**
