@@ -32,8 +32,8 @@ const ENV_FILE_MAX = 1 << 20;
 const stderr = new StderrQueue(openStderr);
 
 /**
- * Writes `text` and a newline to ww's stdout. A stdout that takes no more (a full disk, a reader
- * gone) is one line saying so, not an internal error.
+ * Writes `text` and a newline to ww's stdout. A stdout that takes no more (a full disk) is one
+ * line saying so, not an internal error. (Deno's console drops a write to a pipe nobody reads.)
  */
 function printOut(text: string): void {
   try {

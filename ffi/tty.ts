@@ -26,6 +26,8 @@ const TIOCGPGRP = 0x540f;
 const TIOCEXCL = 0x540c;
 const TIOCNXCL = 0x540d;
 const TIOCGEXCL = 0x80045440;
+const TIOCGETD = 0x5424;
+const TIOCSETD = 0x5423;
 /** tcflow(3)'s ioctl, and its argument that restarts suspended output. */
 const TCXONC = 0x540a;
 const TCOON = 1;
@@ -139,7 +141,23 @@ export function isExclusive(fd: number): boolean {
 
 /** TIOCEXCL or TIOCNXCL: puts terminal `fd` in exclusive mode, or takes it out. */
 export function setExclusive(fd: number, on: boolean): void {
-  check("ioctl", tty().ioctl(fd, BigInt(on ? TIOCEXCL : TIOCNXCL), null), "TIOCNXCL");
+  check(
+    "ioctl",
+    tty().ioctl(fd, BigInt(on ? TIOCEXCL : TIOCNXCL), null),
+    on ? "TIOCEXCL" : "TIOCNXCL",
+  );
+}
+
+/** TIOCGETD: terminal `fd`'s line discipline (N_TTY is 0). */
+export function lineDiscipline(fd: number): number {
+  const ldisc = new Int32Array(1);
+  check("ioctl", tty().ioctl(fd, BigInt(TIOCGETD), ldisc), "TIOCGETD");
+  return ldisc[0];
+}
+
+/** TIOCSETD: sets terminal `fd`'s line discipline. */
+export function setLineDiscipline(fd: number, ldisc: number): void {
+  check("ioctl", tty().ioctl(fd, BigInt(TIOCSETD), new Int32Array([ldisc])), "TIOCSETD");
 }
 
 /** tcflow(TCOON): restarts terminal `fd`'s output if it was suspended (tcflow TCOOFF). */

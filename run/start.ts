@@ -366,14 +366,10 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
       ? [terminal.slave, terminal.slave, terminal.slave]
       : options.stdio ?? [undefined, undefined, undefined];
     // The caller's descriptors, shared with the program: their state comes back when the run
-    // ends. Its fd 0-2 (ww's own, or those given), and the caller's grants.
+    // ends. ww's fd 0-2 that the program gets, and the caller's grants. (A library caller's stdio
+    // are its own, or the pipes a Command makes and closes at once.)
     const ownStdio = terminal ? [] : [0, 1, 2].filter((fd) => stdio[fd] === undefined);
-    const givenStdio = terminal ? [] : stdio.filter((fd) => fd !== undefined);
-    keepCallerFds(
-      [...ownStdio, ...givenStdio, ...config.fds.map((g) => g.source)],
-      ownStdio,
-      cleanups,
-    );
+    keepCallerFds([...ownStdio, ...config.fds.map((g) => g.source)], ownStdio, cleanups);
     const childFds = { stdio, host: childEnd };
     const launch = async (chosen: typeof choice) =>
       (await launcher(chosen.backend))({

@@ -10,6 +10,7 @@
  *   setfl=FD:OCTAL   set FD's status flags (fcntl F_SETFL) to OCTAL
  *   excl=FD          put terminal FD in exclusive mode (TIOCEXCL)
  *   flow-off=FD      suspend terminal FD's output (tcflow TCOOFF)
+ *   ldisc=FD:N       set terminal FD's line discipline to N (TIOCSETD)
  *   wait-signal      print {"ready":PID}, wait for SIGTERM or SIGINT, then sleep 300 ms, print
  *                    {"signal":N} and exit 100+N (the delay shows whether ww waits for it)
  *   tag=ANY          ignored; lets a test find this process in /proc by its command line
@@ -217,6 +218,13 @@ int main(int argc, char **argv) {
       }
     } else if (!strncmp(a, "excl=", 5)) {
       if (ioctl(atoi(a + 5), TIOCEXCL) < 0) {
+        fprintf(stderr, "report_fds: %s: %s\n", a, strerror(errno));
+        return 3;
+      }
+    } else if (!strncmp(a, "ldisc=", 6)) {
+      const char *colon = strchr(a + 6, ':');
+      int ldisc = colon ? atoi(colon + 1) : 0;
+      if (!colon || ioctl(atoi(a + 6), TIOCSETD, &ldisc) < 0) {
         fprintf(stderr, "report_fds: %s: %s\n", a, strerror(errno));
         return 3;
       }

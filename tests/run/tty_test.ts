@@ -132,14 +132,16 @@ for (const backend of BACKENDS) {
 }
 
 // A program given the caller's terminal could also leave it in exclusive mode (TIOCEXCL: no one
-// but root could open it, a sudo prompt among them) and its output suspended (tcflow TCOOFF: the
-// caller's next line never showed): ww gives both back, as it gives the mode back.
+// but root could open it, a sudo prompt among them), with a line discipline that drops everything
+// (N_NULL) and its output suspended (tcflow TCOOFF: the caller's next line never showed): ww gives
+// them back, as it gives the mode back.
 for (const backend of BACKENDS) {
-  Deno.test(`[jail=${backend}] the caller's terminal, shared with the program, is neither exclusive nor stopped when ww ends`, async () => {
+  Deno.test(`[jail=${backend}] the caller's terminal, shared with the program, is neither exclusive, silenced nor stopped when ww ends`, async () => {
     const child = await reportFds();
     const s = new Session(
       [
-        `ww run --jail=${backend} ${quote(child)} excl=0 flow-off=0 >"$T/out"`,
+        // N_NULL (27): everything written to the terminal is dropped.
+        `ww run --jail=${backend} ${quote(child)} excl=0 flow-off=0 ldisc=0:27 >"$T/out"`,
         `echo "RC=$?"`,
         `setpriv --reuid=65534 --regid=65534 --clear-groups -- sh -c 'exec 3</dev/tty' && echo OPENS || echo REFUSED`,
       ].join("\n"),
