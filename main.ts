@@ -19,6 +19,8 @@ import { openStderr } from "./ffi/stderr.ts";
 import { StderrQueue } from "./run/stderr.ts";
 import { shutDenoInspector } from "./run/inspector_port.ts";
 import { readTextAtMost } from "./run/host.ts";
+import { inForeground } from "./ffi/tty.ts";
+import type { TerminalFacts } from "./cli/tty.ts";
 import { trustedPath } from "./run/trusted_path.ts";
 import { outOfDescriptors } from "./run/out_of_descriptors.ts";
 
@@ -46,6 +48,18 @@ function printOut(text: string): void {
       `cannot write to stdout: ${why}${typeof code === "string" ? ` (${code})` : ""}`,
       EXIT.usage,
     );
+  }
+}
+
+/** What ww's stdin and stdout are: terminals, and ww in their foreground (cli/tty.ts). */
+function callerTerminal(): TerminalFacts {
+  const stdin = Deno.stdin.isTerminal();
+  const stdout = Deno.stdout.isTerminal();
+  if (!stdin || !stdout) return { stdin, stdout };
+  try {
+    return { stdin, stdout, foreground: inForeground(0) };
+  } catch {
+    return { stdin, stdout }; // no controlling terminal to ask
   }
 }
 
@@ -122,7 +136,7 @@ async function run(argv: readonly string[]): Promise<number> {
         return readTextAtMost(trusted.path, ENV_FILE_MAX, !trusted.kernelLinks);
       },
       callerEnvNotText: hasRawVariable,
-      terminal: { stdin: Deno.stdin.isTerminal(), stdout: Deno.stdout.isTerminal() },
+      terminal: callerTerminal(),
     },
   );
   const { help, explain, grants, debug } = parsed;

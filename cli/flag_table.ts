@@ -264,7 +264,7 @@ export const FLAGS: readonly Flag[] = [
     name: "--tty",
     group: "run",
     help:
-      "a pseudo-terminal of its own for the program on fd 0-2, proxied by ww, even when stdin or stdout is not a terminal (default: one exactly when both are)",
+      "a pseudo-terminal of its own for the program on fd 0-2, proxied by ww, even when stdin or stdout is not a terminal (default: one exactly when both are and ww is not a background job)",
     see: { title: "A terminal", anchor: "#a-terminal" },
     set: (s) => {
       s.tty = "tty";

@@ -14,6 +14,12 @@ Deno.test("with neither flag, only a stdin and a stdout that are both terminals 
   assert.deepEqual(facts.map((f) => wantsTty(undefined, f)), [false, false, false, true]);
 });
 
+Deno.test("with neither flag, a background job gets no pty: taking the terminal would stop it", () => {
+  assert.equal(wantsTty(undefined, { stdin: true, stdout: true, foreground: false }), false);
+  assert.equal(wantsTty(undefined, { stdin: true, stdout: true, foreground: true }), true);
+  assert.equal(wantsTty("tty", { stdin: true, stdout: true, foreground: false }), true);
+});
+
 Deno.test("--tty always gives a pty, --no-tty never, whatever stdin and stdout are", () => {
   assert.deepEqual(facts.map((f) => wantsTty("tty", f)), [true, true, true, true]);
   assert.deepEqual(facts.map((f) => wantsTty("no-tty", f)), [false, false, false, false]);

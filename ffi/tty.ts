@@ -46,6 +46,7 @@ const symbols = {
   ptsname_r: { parameters: ["i32", "buffer", "usize"], result: "i32" },
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
   isatty: { parameters: ["i32"], result: "i32" },
+  getpgrp: { parameters: [], result: "i32" },
   tcgetattr: { parameters: ["i32", "buffer"], result: "i32" },
   tcsetattr: { parameters: ["i32", "i32", "buffer"], result: "i32" },
   cfmakeraw: { parameters: ["buffer"], result: "void" },
@@ -130,6 +131,14 @@ export function foregroundGroup(fd: number): number {
   const pgrp = new Int32Array(1);
   check("ioctl", tty().ioctl(fd, BigInt(TIOCGPGRP), pgrp), "TIOCGPGRP");
   return pgrp[0];
+}
+
+/**
+ * Whether this process is in terminal `fd`'s foreground: its process group is the terminal's
+ * foreground group (not a background job's, which setting the terminal's mode would stop).
+ */
+export function inForeground(fd: number): boolean {
+  return foregroundGroup(fd) === tty().getpgrp();
 }
 
 /** TIOCGEXCL: whether terminal `fd` is in exclusive mode (no new open of it but by root). */

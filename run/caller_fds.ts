@@ -15,7 +15,7 @@ import { libc } from "../ffi/libc.ts";
 import { closeFd } from "../ffi/fd.ts";
 import { fileIdentity } from "../ffi/stat.ts";
 import {
-  foregroundGroup,
+  inForeground,
   isExclusive,
   lineDiscipline,
   resumeOutput,
@@ -131,16 +131,10 @@ function giveBack(kept: Kept): void {
   if (terminal === undefined) return;
   try {
     if (isExclusive(dup) !== terminal.exclusive) setExclusive(dup, terminal.exclusive);
-    if (foregroundGroup(dup) !== ownGroup()) return;
+    if (!inForeground(dup)) return;
     if (lineDiscipline(dup) !== terminal.ldisc) setLineDiscipline(dup, terminal.ldisc);
     const now = terminalMode(dup);
     if (!now.every((b, i) => b === terminal.mode[i])) setTerminalMode(dup, terminal.mode);
     resumeOutput(dup);
   } catch { /* the terminal is gone (hung up): nothing to give back */ }
-}
-
-/** ww's own process group (/proc/self/stat's fifth field). */
-function ownGroup(): number {
-  const stat = Deno.readTextFileSync("/proc/self/stat");
-  return Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]);
 }

@@ -160,6 +160,24 @@ for (const backend of BACKENDS) {
   });
 }
 
+// `ww run prog &` at a prompt took a terminal of its own by default (stdin and stdout are
+// terminals), so setting the caller's terminal raw stopped it (SIGTTOU) until `fg`; a background
+// job now shares the caller's terminal, as any background command does.
+for (const backend of BACKENDS) {
+  Deno.test(`[jail=${backend}] a ww started in the background runs to its end, sharing the terminal`, async () => {
+    const s = new Session(
+      `set -m\nww run --jail=${backend} /bin/sh -c 'echo bg-done' &\nwait $!\necho "RC=$?"`,
+    );
+    try {
+      await s.expect(/RC=\d+/, 30_000);
+      assert.match(s.text, /bg-done/);
+      assert.match(s.text, /RC=0/);
+    } finally {
+      await s.end();
+    }
+  });
+}
+
 // Runs of one ww (a library's, or --with-exec's) each gave their saved mode back at their own end:
 // a later run restored what an earlier run's program left (the terminal stayed raw). And a ww in
 // a background job was stopped by SIGTTOU at its end, setting a mode it had no need to set.
