@@ -242,7 +242,9 @@ async function runConfig(
           stderr.line(
             `ww: warning: ${name} runs NOT jailed (--jail=none)${
               jail.notEnforced.length > 0
-                ? `: not enforced: ${jail.notEnforced.join(", ")} (they need a jail)`
+                ? `: not enforced: ${jail.notEnforced.join(", ")} (${
+                  jail.notEnforced.length === 1 ? "it needs" : "they need"
+                } a jail)`
                 : ""
             }`,
           );

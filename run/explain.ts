@@ -82,7 +82,8 @@ export function explainRun(input: ExplainInput): string[] {
   out.push("  every other descriptor is closed");
   // Socket activation: the stage adds LISTEN_PID.
   const listenPid = socketActivated(slots);
-  out.push(`environment (${env.length + (listenPid ? 1 : 0)} variables, nothing inherited):`);
+  const count = env.length + (listenPid ? 1 : 0);
+  out.push(`environment (${count} variable${count === 1 ? "" : "s"}, nothing inherited):`);
   for (const e of env) out.push(`  ${e}`);
   if (listenPid) {
     out.push("  LISTEN_PID=<the program's own pid, set by ww's stage as it executes the program>");

@@ -424,7 +424,7 @@ Deno.test("ww run --jail=none --ro-bind DIR runs, its warning saying DIR is not 
     assert.equal(r.code, 0, r.stderr);
     assert.equal(
       r.stderr,
-      `ww: warning: /bin/sh runs NOT jailed (--jail=none): not enforced: read-only ${tmp} (they need a jail)\n`,
+      `ww: warning: /bin/sh runs NOT jailed (--jail=none): not enforced: read-only ${tmp} (it needs a jail)\n`,
     );
     Deno.statSync(`${tmp}/w`);
   } finally {

@@ -294,3 +294,22 @@ Deno.test("--chdir into a directory the jail's user cannot enter: one line namin
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("--explain counts the environment's variables in words: 0 variables, 1 variable, 2 variables", async () => {
+  for (
+    const [env, words] of [[[], "0 variables"], [["A=1"], "1 variable"], [
+      ["A=1", "B=2"],
+      "2 variables",
+    ]] as const
+  ) {
+    const r = await runWw([
+      "run",
+      "--jail=none",
+      ...env.flatMap((e) => ["--env", e]),
+      "--explain",
+      "/bin/true",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^environment \\(${words}, nothing inherited\\):$`, "m"));
+  }
+});

@@ -24,7 +24,7 @@ Deno.test("the NOT-jailed warning quotes a program's name and a bind's path esca
   assert.doesNotMatch(r.stderr, RAW);
   assert.equal(
     r.stderr,
-    `ww: warning: ${dir}/new\\nline\\x1b[2J runs NOT jailed (--jail=none): not enforced: read-only ${dir}/new\\nline\\x1b[2J (they need a jail)\n`,
+    `ww: warning: ${dir}/new\\nline\\x1b[2J runs NOT jailed (--jail=none): not enforced: read-only ${dir}/new\\nline\\x1b[2J (it needs a jail)\n`,
   );
 });
 
