@@ -34,12 +34,34 @@ export interface BindMount {
  * The bind as the user wrote it, for messages: the flag (`--bind src` or `--bind src:dest`), or,
  * for a library caller, the option (`jail.writableBinds src` or `jail.readOnlyBinds src -> dest`).
  */
-export function bindText(r: BindRequest, words: "commandLine" | "library" = "commandLine"): string {
+export function bindText(
+  r: Omit<BindRequest, "real">,
+  words: "commandLine" | "library" = "commandLine",
+): string {
   if (words === "library") {
     const option = r.flag === "--bind" ? "jail.writableBinds" : "jail.readOnlyBinds";
     return `${option} ${r.source === r.dest ? r.source : `${r.source} -> ${r.dest}`}`;
   }
   return `${r.flag} ${r.source === r.dest ? r.source : `${r.source}:${r.dest}`}`;
+}
+
+/**
+ * A refusal of bind `r` for `why`: in the command line's words (`error`), and the library's.
+ *
+ * @example
+ * bindProblem({ flag: "--ro-bind", source: "/a", real: "/a", dest: "/a" }, "gone").error;
+ * // "--ro-bind /a: gone"
+ */
+export function bindProblem(
+  r: Omit<BindRequest, "real">,
+  why: string,
+): { error: string; bind: string; library: string } {
+  const request = { ...r, real: r.source };
+  return {
+    error: `${bindText(request)}: ${why}`,
+    bind: r.source,
+    library: `${bindText(request, "library")}: ${why}`,
+  };
 }
 
 /** True when `path` is `dir` or lies under it. Both absolute and clean. */

@@ -11,9 +11,9 @@
 
 import {
   type BindMount,
+  bindProblem,
   type BindRequest,
   bindRequests,
-  bindText,
   cleanDest,
   hostPathAt,
   isWithin,
@@ -343,12 +343,12 @@ export function planBwrapMounts(
   const clean: BindRequest[] = [];
   for (const r of requests) {
     const dest = cleanDest(r.dest);
-    if (typeof dest !== "string") return bindError(r, dest.error);
+    if (typeof dest !== "string") return bindProblem(r, dest.error);
     clean.push({ ...r, dest });
   }
   for (const r of clean) {
     const problem = collision(r, input, programShown);
-    if (problem) return bindError(r, problem);
+    if (problem) return bindProblem(r, problem);
   }
   const planned = planBinds(clean);
   if ("error" in planned) return planned;
@@ -414,7 +414,7 @@ function programMountPoint(
     ? input.programPath
     : links.find((l) => !systemViewHas(l, input.host) && hostPathAt(l, mounts) !== l);
   if (astray !== undefined) {
-    return bindError(
+    return bindProblem(
       topAt(input.programPath, requests)!,
       `the program ${input.programPath} is reached through the symbolic link ${astray}, which the jail does not show at its own path (bind it there too, or run ${real})`,
     );
@@ -423,18 +423,10 @@ function programMountPoint(
   const there = hostPathAt(real, mounts);
   if (there === real) return undefined;
   if (there === undefined) return real;
-  return bindError(
+  return bindProblem(
     topAt(real, requests)!,
     `the program ${input.programPath} is a symlink to ${real}, which this bind shows from ${there}; choose another destination`,
   );
-}
-
-function bindError(r: BindRequest, why: string): BwrapMountError {
-  return {
-    error: `${bindText(r)}: ${why}`,
-    bind: r.source,
-    library: `${bindText(r, "library")}: ${why}`,
-  };
 }
 
 /** Why bind `r` collides with what ww mounts itself, or undefined. */

@@ -19,7 +19,14 @@ import {
   type PathUse,
   rulesetAttrSize,
 } from "./landlock.ts";
-import { bindRequests, bindText, isWithin, nativeBindRules, nativeBindsProblem } from "./binds.ts";
+import {
+  bindProblem,
+  bindRequests,
+  bindText,
+  isWithin,
+  nativeBindRules,
+  nativeBindsProblem,
+} from "./binds.ts";
 import { type HeldProgram, placeHeld } from "./held.ts";
 import type { JailPolicy } from "./policy.ts";
 import { isPrivileged, type ProcessIdentity } from "./proc_status.ts";
@@ -209,7 +216,8 @@ export interface NativePlanError {
  */
 export function nativePlan(input: NativeInput): NativePlanResult | NativePlanError {
   const { policy, facts } = input;
-  for (const b of bindRequests(policy, (s) => s)) {
+  const requests = bindRequests(policy, (s) => facts.realPaths?.[s] ?? s);
+  for (const b of requests) {
     if (b.dest !== b.source) {
       const why =
         `the native jail cannot show a path at another place (bind it at ${b.source}, or use`;
@@ -219,27 +227,14 @@ export function nativePlan(input: NativeInput): NativePlanResult | NativePlanErr
         library: `${bindText(b, "library")}: ${why} jail.backend "bwrap")`,
       };
     }
-    if (facts.pathKinds[b.source] === undefined) {
-      const why = facts.whyAbsent(b.source);
-      return {
-        error: `${bindText(b)}: ${why}`,
-        bind: b.source,
-        library: `${bindText(b, "library")}: ${why}`,
-      };
-    }
+    if (facts.pathKinds[b.source] === undefined) return bindProblem(b, facts.whyAbsent(b.source));
   }
-  const requests = bindRequests(policy, (s) => facts.realPaths?.[s] ?? s);
   for (const r of requests) {
     // The same refusals as under bwrap (jail/bwrap.ts planBwrapMounts), though nothing is mounted
     // here: the jail's /proc and /dev are ww's to grant (its own /proc entries, a few devices).
     const own = ["/proc", "/dev"].find((p) => isWithin(r.real, p) || isWithin(r.dest, p));
     if (own) {
-      const why = `the jail grants its own part of ${own}; bind something else`;
-      return {
-        error: `${bindText(r)}: ${why}`,
-        bind: r.source,
-        library: `${bindText(r, "library")}: ${why}`,
-      };
+      return bindProblem(r, `the jail grants its own part of ${own}; bind something else`);
     }
   }
   const bindsProblem = nativeBindsProblem(requests);

@@ -4,7 +4,7 @@
 
 import { HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import { allocateFds } from "../fd/named.ts";
-import { bindRequests, bindText, isWithin } from "../jail/binds.ts";
+import { bindProblem, bindRequests, isWithin } from "../jail/binds.ts";
 import {
   bwrapArgs,
   bwrapChdirProblem,
@@ -145,10 +145,8 @@ function bwrapMounts(
   const requests = bindRequests(input.policy, (source, bind) => {
     const real = b.realOf(source);
     if (real === undefined) {
-      const why = b.whyAbsent(source);
-      throw new BindError(source, `${bindText({ ...bind, real: source }, "library")}: ${why}`, {
-        commandLine: `${bindText({ ...bind, real: source })}: ${why}`,
-      });
+      const problem = bindProblem(bind, b.whyAbsent(source));
+      throw new BindError(source, problem.library, { commandLine: problem.error });
     }
     return real;
   });

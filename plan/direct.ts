@@ -8,7 +8,7 @@
 // enforces it): the plan lists those, and ww says so in its NOT-jailed warning, rather than
 // refusing a command line that works as soon as a jail is chosen again.
 
-import { bindRequests, bindText } from "../jail/binds.ts";
+import { bindProblem, bindRequests, bindText } from "../jail/binds.ts";
 import { HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import type { RunConfig } from "../core/config.ts";
 import { stageExecArgs } from "../stage/exec_args.ts";
@@ -113,10 +113,8 @@ function checkDirectBinds(jail: RunConfig["jail"], facts: DirectFacts): void {
       );
     }
     if (!facts.exists(b.source)) {
-      const why = facts.whyAbsent(b.source);
-      throw new BindError(b.source, `${bindText(b, "library")}: ${why}`, {
-        commandLine: `${bindText(b)}: ${why}`,
-      });
+      const problem = bindProblem(b, facts.whyAbsent(b.source));
+      throw new BindError(b.source, problem.library, { commandLine: problem.error });
     }
   }
 }
