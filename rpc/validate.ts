@@ -173,23 +173,40 @@ export function textListBytes(
   s: capnp.Struct,
   index: number,
 ): { total: number; longest: number } {
-  const list = fieldPointer(s, index);
-  const count = list === undefined ? 0 : capnp.utils.getTargetListLength(list);
   let total = 0;
   let longest = 0;
-  if (list === undefined || count === 0) return { total, longest };
+  someElement(s, index, (element) => {
+    if (element === undefined) return;
+    if (capnp.utils.getTargetPointerType(element) !== capnp.PointerType.LIST) return;
+    if (capnp.utils.getTargetListElementSize(element) !== capnp.ListElementSize.BYTE) return;
+    const bytes = capnp.utils.getTargetListLength(element);
+    total += bytes;
+    if (bytes > longest) longest = bytes;
+  });
+  return { total, longest };
+}
+
+/**
+ * Calls `each` with the pointer of every element of pointer-list field `index` of `s` (undefined
+ * for a null one) and its index, one pointer moved along the list, until `each` returns a value:
+ * that value, or undefined. The field must have passed listFieldProblem.
+ */
+function someElement<T>(
+  s: capnp.Struct,
+  index: number,
+  each: (element: capnp.Pointer | undefined, i: number) => T | undefined,
+): T | undefined {
+  const list = fieldPointer(s, index);
+  const count = list === undefined ? 0 : capnp.utils.getTargetListLength(list);
+  if (list === undefined || count === 0) return undefined;
   const element = capnp.utils.getContent(list);
   const first = element.byteOffset;
   for (let i = 0; i < count; i++) {
     element.byteOffset = first + 8 * i;
-    if (capnp.utils.isNull(element)) continue;
-    if (capnp.utils.getTargetPointerType(element) !== capnp.PointerType.LIST) continue;
-    if (capnp.utils.getTargetListElementSize(element) !== capnp.ListElementSize.BYTE) continue;
-    const bytes = capnp.utils.getTargetListLength(element);
-    total += bytes;
-    if (bytes > longest) longest = bytes;
+    const found = each(capnp.utils.isNull(element) ? undefined : element, i);
+    if (found !== undefined) return found;
   }
-  return { total, longest };
+  return undefined;
 }
 
 /**
@@ -210,20 +227,13 @@ export function textProblem(s: capnp.Struct, index: number): string | undefined 
  * first such element, or undefined. The field must have passed listFieldProblem.
  *
  * @example
- * textListProblem(startParams, 1); // "element 2: a text without its NUL terminator"
+ * textListProblem(startParams, 1); // "element 2: a text without its NUL terminator" (the third)
  */
 export function textListProblem(s: capnp.Struct, index: number): string | undefined {
-  const list = fieldPointer(s, index);
-  const count = list === undefined ? 0 : capnp.utils.getTargetListLength(list);
-  if (list === undefined || count === 0) return undefined;
-  const element = capnp.utils.getContent(list);
-  const first = element.byteOffset;
-  for (let i = 0; i < count; i++) {
-    element.byteOffset = first + 8 * i;
-    const problem = textPointerProblem(capnp.utils.isNull(element) ? undefined : element);
-    if (problem) return `element ${i}: ${problem}`;
-  }
-  return undefined;
+  return someElement(s, index, (element, i) => {
+    const problem = textPointerProblem(element);
+    return problem === undefined ? undefined : `element ${i}: ${problem}`;
+  });
 }
 
 /** textProblem of the text pointer `p` (undefined: null). */
