@@ -60,17 +60,17 @@ interface Kept {
 const kept = new Map<string, Kept>();
 
 /**
- * Takes the state of each of `fds`, the caller's descriptors the program shares, and gives it
- * back by `cleanups`, or when Deno exits first. `ownStdio` lists those of ww's fd 0-2 among them:
- * a terminal's state is kept for these (whether they are terminals is known without FFI).
+ * Takes the state of the caller's descriptors the program shares, `ownStdio` (those of ww's fd
+ * 0-2 it gets: a terminal's state is kept for these, whether they are terminals being known
+ * without FFI) and `grants`, and gives it back by `cleanups`, or when Deno exits first.
  */
 export function keepCallerFds(
-  fds: readonly number[],
   ownStdio: readonly number[],
+  grants: readonly number[],
   cleanups: Cleanups,
 ): void {
   const held: string[] = [];
-  for (const fd of new Set(fds)) {
+  for (const fd of new Set([...ownStdio, ...grants])) {
     const id = fileIdentity(`/proc/self/fd/${fd}`);
     if (id === undefined) continue; // not open: nothing to give back
     const key = `${fd} ${id.dev}:${id.ino}`;

@@ -369,7 +369,7 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
     // ends. ww's fd 0-2 that the program gets, and the caller's grants. (A library caller's stdio
     // are its own, or the pipes a Command makes and closes at once.)
     const ownStdio = terminal ? [] : [0, 1, 2].filter((fd) => stdio[fd] === undefined);
-    keepCallerFds([...ownStdio, ...config.fds.map((g) => g.source)], ownStdio, cleanups);
+    keepCallerFds(ownStdio, config.fds.map((g) => g.source), cleanups);
     const childFds = { stdio, host: childEnd };
     const launch = async (chosen: typeof choice) =>
       (await launcher(chosen.backend))({
