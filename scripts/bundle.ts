@@ -3,7 +3,10 @@
 // over an empty `deno run`; the bundle loads a few files instead. Every module of LAZY_MODULES
 // (core/lazy.ts) is an entry point of its own, written to `dist/<module>.js`, and code splitting
 // puts what main.js and they share into shared chunks, so a lazy module is still loaded only when
-// lazyImport asks for it and still finds the one copy of core/errors.ts that main.js has.
+// lazyImport asks for it and still finds the one copy of core/errors.ts that main.js has. Each
+// file costs a run its load, so the chunks main.js imports are then merged into one file,
+// main-chunks.js, and those only a jailed run's modules share into another, jail-chunks.js
+// (scripts/merge_chunks.ts).
 //
 // `--platform browser`: for `deno`, deno bundle imports node:module (for a createRequire) in every
 // entry point, and that starts Deno's Node compatibility layer on every run, which costs more
@@ -17,12 +20,13 @@
 
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { LAZY_MODULES } from "../core/lazy.ts";
+import { bundledPath, LAZY_MODULES, type LazyModule } from "../core/lazy.ts";
 import { PROGRAM_FOLDERS } from "../core/folders.ts";
 import { calledByAnyRun, eagerFunctions, type ScriptCoverage } from "./eager_compile.ts";
 import {
   chunkExports,
   chunkImports,
+  chunksOnlyFor,
   evaluationOrder,
   mergeEntry,
   rewriteImports,
@@ -130,6 +134,7 @@ export async function buildBundle(outdir: string): Promise<void> {
   try {
     await denoBundle(bundleArgs(next));
     await mergeMainChunks(next);
+    await mergeJailChunks(next);
     await compileCalledFunctionsEagerly(next);
   } catch (e) {
     await Deno.remove(next, { recursive: true }).catch(() => {});
@@ -164,39 +169,86 @@ async function denoBundle(args: string[]): Promise<void> {
 
 /**
  * Replaces the chunks that main.js imports statically, in the bundle in `dir`, by one file,
- * BUNDLE_MAIN_CHUNKS, bundled by deno bundle from their merge entry (scripts/merge_chunks.ts),
- * and points every import of them, in main.js, the lazy modules and the other chunks, there.
+ * BUNDLE_MAIN_CHUNKS (deno bundle's chunks, each a file of its own, were most of what `ww` cost
+ * over an empty `deno run`).
  */
 async function mergeMainChunks(dir: string): Promise<void> {
+  const importsOf = chunkImportsIn(dir);
+  await mergeChunks(dir, evaluationOrder(importsOf(BUNDLE_MAIN), importsOf), BUNDLE_MAIN_CHUNKS);
+}
+
+/**
+ * The lazy modules that only a jailed run, `ww doctor` and --explain load. A jailed run loaded
+ * its launcher and nine chunks, ~1.5 ms of its start (issue 13): the chunks that only these
+ * modules share are one file, BUNDLE_JAIL_CHUNKS. A chunk that a module of an unjailed run (a
+ * terminal's, a socket's) also loads stays a file of its own, so that run loads no more.
+ */
+export const JAIL_MODULES: readonly LazyModule[] = [
+  "run/launch_bwrap.ts",
+  "run/launch_native.ts",
+  "run/auto_try.ts",
+  "run/doctor.ts",
+  "run/explain_program.ts",
+];
+
+/** The file that holds the chunks only JAIL_MODULES load, beside main.js. */
+export const BUNDLE_JAIL_CHUNKS = "jail-chunks.js";
+
+/** Merges the chunks that only JAIL_MODULES load, in the bundle in `dir`, into one file. */
+async function mergeJailChunks(dir: string): Promise<void> {
+  const importsOf = chunkImportsIn(dir);
+  const others = [
+    BUNDLE_MAIN,
+    ...LAZY_MODULES.filter((m) => !JAIL_MODULES.includes(m)).map(bundledPath),
+  ];
+  const order = chunksOnlyFor(JAIL_MODULES.map(bundledPath), others, importsOf);
+  await mergeChunks(dir, order, BUNDLE_JAIL_CHUNKS);
+}
+
+/** The chunks a file of the bundle in `dir` imports statically (scripts/merge_chunks.ts). */
+function chunkImportsIn(dir: string): (file: string) => string[] {
   const text = new Map<string, string>();
-  const read = (file: string) => {
+  return (file) => {
     if (!text.has(file)) text.set(file, Deno.readTextFileSync(`${dir}/${file}`));
-    return text.get(file)!;
+    return chunkImports(text.get(file)!);
   };
-  const order = evaluationOrder(chunkImports(read(BUNDLE_MAIN)), (c) => chunkImports(read(c)));
+}
+
+/**
+ * Replaces the chunks of `order` (in evaluation order), in the bundle in `dir`, by one file,
+ * `target`, bundled by deno bundle from their merge entry (scripts/merge_chunks.ts), and points
+ * every import of them, in main.js, the lazy modules and the other chunks, there. What the merged
+ * chunks import from the bundle's other files stays there (deno bundle's --external).
+ */
+async function mergeChunks(dir: string, order: readonly string[], target: string): Promise<void> {
   if (order.length === 0) return;
-  const entry = `${dir}/main-chunks-entry.js`;
-  await Deno.writeTextFile(entry, mergeEntry(order, (c) => chunkExports(read(c))));
+  const merged = new Set(order);
+  const exportsOf = (chunk: string) => chunkExports(Deno.readTextFileSync(`${dir}/${chunk}`));
+  const entry = `${dir}/${target.replace(/\.js$/, "-entry.js")}`;
+  await Deno.writeTextFile(entry, mergeEntry(order, exportsOf));
+  const external = [...Deno.readDirSync(dir)]
+    .filter((e) => e.isFile && e.name.endsWith(".js") && !merged.has(e.name))
+    .flatMap((e) => ["--external", `./${e.name}`]);
   await denoBundle([
     "bundle",
     "--quiet",
     "--platform",
     "browser",
+    ...external,
     "-o",
-    `${dir}/${BUNDLE_MAIN_CHUNKS}`,
+    `${dir}/${target}`,
     entry,
   ]);
   await Deno.remove(entry);
-  const merged = new Set(order);
   for (const chunk of merged) await Deno.remove(`${dir}/${chunk}`);
   const walk = async (sub: string) => {
     for await (const e of Deno.readDir(`${dir}/${sub}`)) {
       const file = `${sub}${e.name}`;
       if (e.isDirectory) await walk(`${file}/`);
-      else if (e.name.endsWith(".js") && file !== BUNDLE_MAIN_CHUNKS) {
+      else if (e.name.endsWith(".js") && file !== target) {
         const path = `${dir}/${file}`;
         const before = await Deno.readTextFile(path);
-        const after = rewriteImports(before, merged, BUNDLE_MAIN_CHUNKS);
+        const after = rewriteImports(before, merged, target);
         if (after !== before) await Deno.writeTextFile(path, after);
       }
     }

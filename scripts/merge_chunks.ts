@@ -69,6 +69,27 @@ export function evaluationOrder(
 }
 
 /**
+ * The chunks that the files of `group` reach and no file of `others` reaches, in evaluation
+ * order: what only those modules load, which can then be one file for them without anyone else
+ * loading more. `importsOf` gives a file's chunk imports (entries and chunks alike).
+ *
+ * @example
+ * const graph: Record<string, string[]> = {
+ *   "jail.js": ["c-A.js", "c-B.js"], "tty.js": ["c-B.js"], "c-A.js": [], "c-B.js": [],
+ * };
+ * chunksOnlyFor(["jail.js"], ["tty.js"], (f) => graph[f]);
+ * // ["c-A.js"]
+ */
+export function chunksOnlyFor(
+  group: readonly string[],
+  others: readonly string[],
+  importsOf: (file: string) => readonly string[],
+): string[] {
+  const elsewhere = new Set(evaluationOrder(others.flatMap(importsOf), importsOf));
+  return evaluationOrder(group.flatMap(importsOf), importsOf).filter((c) => !elsewhere.has(c));
+}
+
+/**
  * The name under which the merged file exports `name` of `chunk`: two chunks may export the
  * same name (npm code does), one merged file cannot.
  *

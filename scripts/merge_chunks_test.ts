@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   chunkExports,
   chunkImports,
+  chunksOnlyFor,
   evaluationOrder,
   mergedName,
   mergeEntry,
@@ -85,4 +86,26 @@ console.log(a, b, decode2, import("./src-XYZ.js"));
     ),
     'import { x$AAA as x } from "../main-chunks.js";\nimport "../chunk-ZZZ.js";\n',
   );
+});
+
+Deno.test("chunksOnlyFor keeps the chunks only the group reaches, through any depth, in order", () => {
+  const graph: Record<string, string[]> = {
+    "bwrap.js": ["c-A.js", "c-S.js"],
+    "native.js": ["c-B.js"],
+    "tty.js": ["c-T.js"],
+    "c-A.js": ["c-B.js"],
+    "c-B.js": ["c-T.js"],
+    "c-S.js": [],
+    "c-T.js": [],
+  };
+  const importsOf = (f: string) => graph[f];
+  assert.deepEqual(chunksOnlyFor(["bwrap.js", "native.js"], ["tty.js"], importsOf), [
+    "c-B.js",
+    "c-A.js",
+    "c-S.js",
+  ]);
+  // A chunk another module reaches only through a chunk of its own is not the group's either.
+  assert.deepEqual(chunksOnlyFor(["bwrap.js"], ["native.js"], importsOf), ["c-A.js", "c-S.js"]);
+  assert.deepEqual(chunksOnlyFor(["tty.js"], ["bwrap.js"], importsOf), []);
+  assert.deepEqual(chunksOnlyFor([], ["tty.js"], importsOf), []);
 });

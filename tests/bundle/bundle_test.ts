@@ -10,11 +10,14 @@ import { join } from "node:path";
 import { LAZY_MODULES } from "../../core/lazy.ts";
 import {
   buildBundle,
+  BUNDLE_JAIL_CHUNKS,
   BUNDLE_MAIN,
   BUNDLE_MAIN_CHUNKS,
   bundleInputs,
   isFresh,
+  JAIL_MODULES,
 } from "../../scripts/bundle.ts";
+import { chunkImports, chunksOnlyFor } from "../../scripts/merge_chunks.ts";
 import { startIpfsd } from "../ipfs/ipfsd.ts";
 import { startProxy } from "../ipfs/proxy.ts";
 import { buildGuest } from "../rpc/build.ts";
@@ -181,6 +184,27 @@ Deno.test("a plain --jail=none run loads main.js and its chunks, and no lazy mod
   assert.ok(npm.length > 0);
   assert.deepEqual(opened.filter((f) => npm.includes(f)), []);
 });
+
+for (const jail of ["bwrap", "native"]) {
+  Deno.test(`[--jail=${jail}] the chunks only jailed runs load are one file, ${BUNDLE_JAIL_CHUNKS}`, async () => {
+    const importsOf = (file: string) => chunkImports(Deno.readTextFileSync(join(dir, file)));
+    const jailModules = JAIL_MODULES.map((m) => m.replace(/\.ts$/, ".js"));
+    const others = [
+      BUNDLE_MAIN,
+      ...LAZY_MODULES.map((m) => m.replace(/\.ts$/, ".js")).filter((m) => !jailModules.includes(m)),
+    ];
+    // Nothing is left to merge: each chunk a jail module imports is shared with another module.
+    assert.deepEqual(chunksOnlyFor(jailModules, others, importsOf), []);
+    const opened = await filesOpened(["run", `--jail=${jail}`, "/bin/true"], `${dir}/`);
+    assert.ok(opened.includes(BUNDLE_JAIL_CHUNKS), opened.join(" "));
+    assert.ok(opened.includes(`run/launch_${jail}.js`), opened.join(" "));
+    // The jail's other chunks are those a module of an unjailed run shares.
+    const shared = new Set(others.flatMap(importsOf).flatMap((c) => [c, ...importsOf(c)]));
+    for (const chunk of opened.filter((f) => f.startsWith("chunk-"))) {
+      assert.ok(shared.has(chunk), `${chunk}: loaded by a jailed run alone, yet not merged`);
+    }
+  });
+}
 
 Deno.test("lazy modules load from the bundle, never from the sources", async () => {
   const opened = await filesOpened(["run", "--jail=bwrap", "/bin/true"], "/");
