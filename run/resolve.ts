@@ -89,6 +89,12 @@ export function resolveProgram(program: string, pathVariable: string, cwd: strin
     if (problem) throw new NotExecutableError(`${program}: ${problem}`);
     return path;
   }
+  // Joined to a PATH entry, `.` and `..` name that entry or its parent: a directory, whichever.
+  if (program === "." || program === "..") {
+    throw new NotExecutableError(
+      `${program}: is a directory, not a program (give the program's path, e.g. ./prog)`,
+    );
+  }
   let firstProblem: { path: string; problem: string } | undefined;
   for (const dir of pathVariable.split(":")) {
     // An empty PATH entry means the current directory (POSIX).

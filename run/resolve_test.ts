@@ -2,7 +2,7 @@
 // applies to a user, and what writing or entering needs; and a program path that cannot be
 // looked up says why in one line (resolveProgram).
 import assert from "node:assert/strict";
-import { NotExecutableError } from "../core/errors.ts";
+import { NotExecutableError, NotFoundError } from "../core/errors.ts";
 import { hasExecuteBit, hasWriteBit, resolveProgram, searchPath } from "./resolve.ts";
 
 function info(mode: number, uid: number, gid: number, isDirectory: boolean): Deno.FileInfo {
@@ -92,6 +92,22 @@ Deno.test("resolveProgram: a file named with a trailing slash is not a directory
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+// `ww run .` said ".: /root/.cargo/bin: is a directory", naming the first PATH entry.
+Deno.test("resolveProgram: . and .. are directories, not names to look up in PATH", () => {
+  for (const program of [".", ".."]) {
+    assert.throws(
+      () => resolveProgram(program, "/usr/bin:/bin", "/tmp"),
+      (e) =>
+        e instanceof NotExecutableError &&
+        e.message ===
+          `${program}: is a directory, not a program (give the program's path, e.g. ./prog)`,
+      program,
+    );
+  }
+  // A name that only starts with dots is a name like any other.
+  assert.throws(() => resolveProgram("...", "/usr/bin", "/tmp"), NotFoundError);
 });
 
 Deno.test("searchPath: a name is looked up in the program's own PATH when it has one, else the caller's", () => {
