@@ -34,7 +34,7 @@ import { commandLineEnvKeyProblem, grantProblem } from "../core/config.ts";
 import { osReason, UsageError } from "../core/errors.ts";
 import { jailIdProblem } from "../jail/ids.ts";
 import { absolutePath } from "../core/path.ts";
-import { clipText } from "../core/escape.ts";
+import { clipText, flagValue } from "../core/escape.ts";
 import type { HostGrants } from "../rpc/types.ts";
 
 /** What the flags have said so far; parseRunArgs turns it into a RunConfig. */
@@ -350,7 +350,7 @@ export const FLAGS: readonly Flag[] = [
     set: (s, value) => {
       if (!(JAIL_BACKENDS as readonly string[]).includes(value)) {
         throw new UsageError(
-          `--jail ${value}: unknown backend (use one of ${JAIL_BACKENDS.join(", ")})`,
+          `--jail ${flagValue(value)}: unknown backend (use one of ${JAIL_BACKENDS.join(", ")})`,
         );
       }
       s.backend = value as JailBackend;
@@ -477,13 +477,13 @@ function duration(flag: string, value: string): number {
 
 function numericId(flag: string, value: string): number {
   const problem = /^\d+$/.test(value) ? jailIdProblem(Number(value)) : jailIdProblem(NaN);
-  if (problem) throw new UsageError(`${flag} ${value}: ${problem}`);
+  if (problem) throw new UsageError(`${flag} ${flagValue(value)}: ${problem}`);
   return Number(value);
 }
 
 function bind(flag: string, value: string, cwd: string): Bind {
   const parsed = parseBind(value);
-  if ("error" in parsed) throw new UsageError(`${flag} ${value}: ${parsed.error}`);
+  if ("error" in parsed) throw new UsageError(`${flag} ${flagValue(value)}: ${parsed.error}`);
   const source = absolutePath(cwd, parsed.source);
   return { source, dest: parsed.dest ?? source };
 }
@@ -499,7 +499,7 @@ function limitValue(
 function parseGrant(value: string, earlier: readonly FdGrant[]): FdGrant {
   const eq = value.indexOf("=");
   if (eq < 0) {
-    throw new UsageError(`--with-fd ${value}: expected name=fdnum, e.g. --with-fd db=3`);
+    throw new UsageError(`--with-fd ${flagValue(value)}: expected name=fdnum, e.g. --with-fd db=3`);
   }
   const name = value.slice(0, eq);
   const fdText = value.slice(eq + 1);
@@ -551,7 +551,7 @@ function parseOwnGrant(flag: "--listen" | "--connect" | "--open", value: string)
       ? "--open log=/var/log/app.log:a"
       : `${flag} http=tcp:127.0.0.1:8080`;
     throw new UsageError(
-      `${flag} ${value}: expected name=${
+      `${flag} ${flagValue(value)}: expected name=${
         flag === "--open" ? "PATH[:MODE]" : "ADDR"
       }, e.g. ${example}`,
     );
@@ -570,7 +570,7 @@ function parseEnv(value: string, context: FlagContext, s: FlagState): void {
   const eq = value.indexOf("=");
   const key = eq < 0 ? value : value.slice(0, eq);
   const problem = commandLineEnvKeyProblem(key);
-  if (problem) throw new UsageError(`--env ${value}: ${problem}`);
+  if (problem) throw new UsageError(`--env ${flagValue(value)}: ${problem}`);
   if (eq < 0) {
     // Like `docker run -e KEY`: the caller's value, or nothing when the caller has none.
     if (key in callerEnv) [env[key], envFrom[key]] = [callerEnv[key], `--env ${key}`];

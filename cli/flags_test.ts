@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { debugRequested, parseRunArgs, usesIpfsNode } from "./flags.ts";
 import { UsageError } from "../core/errors.ts";
+import { FLAGS } from "./flag_table.ts";
 import { DEFAULT_POLICY, LIMIT_FLAGS } from "../jail/policy.ts";
 
 const parse = (argv: string[], env: Record<string, string> = {}) =>
@@ -394,5 +395,23 @@ Deno.test("--uid and --gid take 0 to 2147483647, and say so for anything else", 
         e.message ===
           `${flag} ${value}: expected a numeric id from 0 to 2147483647 (for every backend: bubblewrap takes none larger)`,
     );
+  }
+});
+
+// `ww run --uid= p` said "--uid : expected a numeric id", `--env ''` "--env : the variable name
+// is empty": an empty value was quoted as nothing at all.
+Deno.test('an empty value is quoted as "" in the refusal of every flag that takes one', () => {
+  for (const flag of FLAGS) {
+    if (flag.value === undefined) continue;
+    let message: string | undefined;
+    try {
+      parse([`${flag.name}=`, "p"]);
+    } catch (e) {
+      assert.ok(e instanceof UsageError, `${flag.name}: ${e}`);
+      message = e.message;
+    }
+    if (message === undefined) continue; // an empty value it takes (--env-file's own rule aside)
+    assert.doesNotMatch(message, /^\S+ :|^\S+ \S*: $/, `${flag.name}: ${message}`);
+    assert.ok(message.startsWith(flag.name), `${flag.name}: ${message}`);
   }
 });

@@ -88,6 +88,18 @@ export function clipText(text: string, max: number): string {
 }
 
 /**
+ * A flag's value as a message quotes it after the flag: as given, or `""` when it is empty, so
+ * that `ww run --uid= prog` is told `--uid "": …`, not `--uid : …`.
+ *
+ * @example
+ * flagValue(""); // '""'
+ * flagValue("db=3"); // "db=3"
+ */
+export function flagValue(value: string): string {
+  return value === "" ? '""' : value;
+}
+
+/**
  * `text` cut to at most `max` characters (UTF-16 units) by leaving out its middle, which is said
  * with a count: for ww's own messages, whose start names what failed and whose end says why, when
  * what they quote in between is huge (a 2 MB file's text).

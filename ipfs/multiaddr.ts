@@ -4,11 +4,11 @@
 // from. Pure, and tiny on purpose: it runs on every `ww run`, and the full multiaddr library costs
 // start-up time that a local program must not pay.
 
-import { clipText } from "../core/escape.ts";
+import { clipText, flagValue } from "../core/escape.ts";
 
 /** An address, or a part of it, as an error quotes it: a file's 2 MB of text is not repeated. */
 function shown(text: string): string {
-  return clipText(text, 200);
+  return flagValue(clipText(text, 200));
 }
 
 /**
