@@ -25,7 +25,10 @@ export async function cacheCommand(
   const dir = cacheDir(env);
   const [sub = "list", ...rest] = argv;
   if (rest.length > 0) {
-    throw new UsageError(`ww cache ${sub} takes no arguments (see ww cache help)`);
+    // Worded as main.ts words `ww doctor extra`: ww's own "ww: " comes before it.
+    throw new UsageError(
+      `cache ${sub} takes no arguments (${rest.join(" ")}); try ww cache ${sub}, or ww cache help`,
+    );
   }
   try {
     // One line each, whatever XDG_CACHE_HOME or a recorded path holds.
@@ -37,7 +40,7 @@ export async function cacheCommand(
       throw e;
     }
     throw new UsageError(
-      `ww cache ${sub}: cannot use ${dir} (${osReason(e)})`,
+      `cache ${sub}: cannot use ${dir} (${osReason(e)})`,
     );
   }
 }

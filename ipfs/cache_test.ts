@@ -295,7 +295,7 @@ Deno.test("ww cache on a cache directory that cannot be one says so in one line"
         cacheCommand([sub], { XDG_CACHE_HOME: file }),
         (e: unknown) =>
           e instanceof UsageError &&
-          e.message === `ww cache ${sub}: cannot use ${file}/ww/ipfs (Not a directory)`,
+          e.message === `cache ${sub}: cannot use ${file}/ww/ipfs (Not a directory)`,
       );
     }
   } finally {

@@ -21,7 +21,7 @@ import { checkJailStart } from "./jail_checks.ts";
 import { ipfsJailPath } from "./launch.ts";
 import { checkChdirExists, checkDirectChdir } from "./launch_direct.ts";
 import { nativeFacts } from "./native.ts";
-import { resolveProgram, searchPath } from "./resolve.ts";
+import { localProgramPath } from "./resolve.ts";
 import { checkNotUnderProc, checkProgramFile } from "./script.ts";
 import { checkGrantsOpen, checkRunConfig, type StartConfig, withRunDefaults } from "./start.ts";
 import { workTmpdir } from "./tmpdir.ts";
@@ -106,9 +106,7 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
   checkGrantsOpen(config.fds);
   const own = config.own ?? [];
   const ipfs = isIpfsPath(config.program);
-  const path = ipfs
-    ? ipfsJailPath(config.program)
-    : resolveProgram(config.program, searchPath(config.env), Deno.cwd());
+  const path = ipfs ? ipfsJailPath(config.program) : localProgramPath(config.program, config.env);
   // A run refuses an /ipfs/ root that is no CID before it asks the node anything.
   const parsedPath = ipfs ? parseIpfsPath(config.program) : undefined;
   if (parsedPath && !("error" in parsedPath) && parsedPath.namespace === "ipfs") {

@@ -6,6 +6,7 @@
 
 import { NotExecutableError, NotFoundError } from "../core/errors.ts";
 import { absolutePath } from "../core/path.ts";
+import { clipText } from "../core/escape.ts";
 import { closeFd } from "../ffi/fd.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { EACCES, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, EPERM } from "../ffi/errno.ts";
@@ -67,10 +68,23 @@ export function searchPath(
 }
 
 /**
- * The absolute path of the program to execute (a name looked up in `pathVariable`, a PATH value:
- * searchPath), or a NotFound/NotExecutable error.
+ * The absolute path of a run's local program: `program` resolved from ww's cwd, a name looked up
+ * in searchPath(`env`), the program's environment.
  */
-export function resolveProgram(program: string, pathVariable: string, cwd: string): string {
+export function localProgramPath(program: string, env: Readonly<Record<string, string>>): string {
+  return resolveProgram(program, searchPath(env), Deno.cwd(), Object.hasOwn(env, "PATH"));
+}
+
+/**
+ * The absolute path of the program to execute (a name looked up in `pathVariable`, a PATH value:
+ * searchPath, which is the program's own when `ownPath`), or a NotFound/NotExecutable error.
+ */
+export function resolveProgram(
+  program: string,
+  pathVariable: string,
+  cwd: string,
+  ownPath = false,
+): string {
   if (program.includes("/")) {
     const path = absolutePath(cwd, program);
     // Made absolute, the path lost what the kernel reads otherwise: a final `/`, `/.` or `/..`
@@ -106,8 +120,10 @@ export function resolveProgram(program: string, pathVariable: string, cwd: strin
   if (firstProblem) {
     throw new NotExecutableError(`${program}: ${firstProblem.path}: ${firstProblem.problem}`);
   }
+  // The program's own PATH is not the one its caller knows: which one was searched is said.
+  const where = ownPath ? `the program's own PATH, ${clipText(pathVariable, 200)}` : "PATH";
   throw new NotFoundError(
-    `${program}: not found in PATH (give a path with a slash, e.g. ./${program})`,
+    `${program}: not found in ${where} (give a path with a slash, e.g. ./${program})`,
   );
 }
 

@@ -43,7 +43,7 @@ import {
   WwError,
 } from "../core/errors.ts";
 import { Cleanups, ipfsJailPath, isScript, type Launcher, type Program } from "./launch.ts";
-import { type OpenedProgram, programGone, resolveProgram, searchPath } from "./resolve.ts";
+import { localProgramPath, type OpenedProgram, programGone } from "./resolve.ts";
 import { checkNotUnderProc, checkProgramFile } from "./script.ts";
 import { workTmpdir } from "./tmpdir.ts";
 import { outOfDescriptors } from "./out_of_descriptors.ts";
@@ -492,7 +492,7 @@ function programChanged(config: RunConfig, e: unknown): WwError | undefined {
   if (e instanceof WwError || isIpfsPath(config.program)) return undefined;
   let path: string;
   try {
-    path = resolveProgram(config.program, searchPath(config.env), Deno.cwd());
+    path = localProgramPath(config.program, config.env);
   } catch (now) {
     return now instanceof WwError ? now : undefined;
   }
@@ -562,7 +562,7 @@ async function locateProgram(
   signal: AbortSignal | undefined,
 ): Promise<Program> {
   if (!isIpfsPath(config.program)) {
-    const path = resolveProgram(config.program, searchPath(config.env), Deno.cwd());
+    const path = localProgramPath(config.program, config.env);
     return { path, argv0: config.program };
   }
   const { fetchProgram } = await lazyImport<typeof import("../ipfs/fetch.ts")>("ipfs/fetch.ts");

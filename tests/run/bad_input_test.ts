@@ -59,6 +59,10 @@ const ROWS: readonly Row[] = [
   },
   { args: ["doctor", "extra"], message: "doctor takes no arguments (extra); try ww doctor" },
   {
+    args: ["cache", "list", "extra"],
+    message: "cache list takes no arguments (extra); try ww cache list, or ww cache help",
+  },
+  {
     args: ["--version", "extra"],
     message: "--version takes no arguments (extra); try ww --version",
   },

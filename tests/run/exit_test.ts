@@ -78,6 +78,16 @@ for (const jail of JAIL_MODES) {
     assert.match(oneLine(r.stderr), /^ww: wwtest-no-such-program: not found in PATH/);
   });
 
+  // It said "not found in PATH" where the caller's PATH held the name: --env had set another.
+  t("a name not in the PATH --env gives the program says that PATH was searched", async () => {
+    const r = await ww(["--env", "PATH=/nonexistent-wwtest", "true"], { PATH: "/usr/bin:/bin" });
+    assert.equal(r.code, 127);
+    assert.equal(
+      oneLine(r.stderr),
+      "ww: true: not found in the program's own PATH, /nonexistent-wwtest (give a path with a slash, e.g. ./true)",
+    );
+  });
+
   t("a name is looked up in the caller's PATH", async () => {
     const r = await ww([child.split("/").pop()!, "exit=7"], {
       PATH: `/nonexistent:${dir}:${child.slice(0, child.lastIndexOf("/"))}`,
