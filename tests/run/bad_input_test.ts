@@ -147,7 +147,7 @@ const ROWS: readonly Row[] = [
     message: "WW_IPFS bogus: not a multiaddr",
   },
   { args: ["run", "--jail", "bogus", P], message: "--jail bogus: unknown backend" },
-  { args: ["run", "--ro-bind", "", P], message: "--ro-bind : the path is empty" },
+  { args: ["run", "--ro-bind", "", P], message: '--ro-bind "": the path is empty' },
   {
     args: ["run", "--bind", "a:rel", P],
     message: `--bind a:rel: the destination "rel" (after the first ':') must be`,
