@@ -6,7 +6,7 @@
 // needs nothing from a module cache, so DENO_DIR only has to be set.
 
 import type { RunConfig } from "../core/config.ts";
-import { NotFoundError, UsageError } from "../core/errors.ts";
+import { NotExecutableError, NotFoundError, UsageError } from "../core/errors.ts";
 import { absolutePath } from "../core/path.ts";
 import { workdirParent } from "../core/config.ts";
 
@@ -71,8 +71,8 @@ function looksLikeText(path: string): boolean {
  * Bundles the guest `script` (as the user named it, relative to `cwd`) with `deno bundle` into a
  * new private directory under $TMPDIR. Returns the bundle's path and a function that removes the
  * directory. A missing file is a NotFoundError (127, as for any missing program); a directory, a
- * binary, or a guest that does not bundle is a UsageError naming it (and deno's first error
- * line); each leaves nothing. So does aborting `signal`: deno bundle is stopped (SIGTERM), and the
+ * binary or a file ww cannot read a NotExecutableError (126, as for such a program); a guest that
+ * does not bundle a UsageError naming it (and deno's first error line); each leaves nothing. So does aborting `signal`: deno bundle is stopped (SIGTERM), and the
  * call rejects.
  */
 export async function bundleGuest(
@@ -92,7 +92,7 @@ export async function bundleGuest(
     );
   }
   if (!info.isFile) {
-    throw new UsageError(
+    throw new NotExecutableError(
       `--deno ${script}: not a regular file (the guest's entry file, e.g. main.ts)`,
     );
   }
@@ -101,12 +101,12 @@ export async function bundleGuest(
   try {
     text = looksLikeText(path);
   } catch (e) {
-    throw new UsageError(
+    throw new NotExecutableError(
       `--deno ${script}: cannot read it (${e instanceof Error ? e.message : e})`,
     );
   }
   if (!text) {
-    throw new UsageError(
+    throw new NotExecutableError(
       `--deno ${script}: not a text file (a Deno guest is TypeScript or JavaScript source; run a binary without --deno)`,
     );
   }

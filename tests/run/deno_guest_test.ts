@@ -64,7 +64,8 @@ Deno.test("--deno with a missing guest exits 127 in one line naming it", async (
 });
 
 // A directory was "no such file", and deno bundle never returned from an ELF without a .ts name.
-Deno.test("--deno with a directory or a binary as the guest exits 125 in one line naming it", async () => {
+// Both exited 125, where a directory given without --deno exits 126 (README: Exit status).
+Deno.test("--deno with a directory or a binary as the guest exits 126 in one line naming it", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "wwtest-deno-" });
   try {
     Deno.copyFileSync("/bin/true", `${dir}/elf`);
@@ -75,7 +76,7 @@ Deno.test("--deno with a directory or a binary as the guest exits 125 in one lin
       ]
     ) {
       const r = await run(["--deno", guest]);
-      assert.equal(r.code, 125, r.stderr);
+      assert.equal(r.code, 126, r.stderr);
       assert.deepEqual(errorLines(r.stderr).length, 1, r.stderr);
       assert.match(r.stderr, new RegExp(`^ww: --deno ${guest}: ${why} \\(`));
     }
