@@ -164,8 +164,11 @@ function bwrapMounts(
   const problem = bwrapChdirProblem(dir, input.host, mounts);
   if (problem) {
     // Not shown, and no directory on this machine either: what it is, not a bind, is the fix.
-    // (The jail's own /tmp and work directory keep their own words.)
-    const hostProblem = problem.reason === "notShown" ? b.dirProblem(chdir) : undefined;
+    // (The jail's own /tmp and work directory keep their own words for a path missing here; a
+    // file there is no directory to bind either: binding it, as they advise, met "not a
+    // directory" next.)
+    const here = problem.reason === "notShown" || b.realOf(chdir) !== undefined;
+    const hostProblem = here ? b.dirProblem(chdir) : undefined;
     if (hostProblem) throw CwdError.because(chdir, hostProblem);
     throw new CwdError(chdir, problem.library, { commandLine: problem.commandLine });
   }

@@ -23,12 +23,12 @@ const BWRAP: BwrapFacts = {
     system: [{ path: "/usr", kind: "dir" }, { path: "/bin", kind: "symlink", target: "usr/bin" }],
     etc: ["/etc/ld.so.cache"],
   },
-  realOf: (p) => (p.startsWith("/missing") ? undefined : p),
-  linksOn: (p) => (p.startsWith("/missing") ? undefined : []),
+  realOf: (p) => (/^\/(tmp\/)?missing/.test(p) ? undefined : p),
+  linksOn: (p) => (/^\/(tmp\/)?missing/.test(p) ? undefined : []),
   dirProblem: (p) =>
-    p.startsWith("/missing")
+    /^\/(tmp\/)?missing/.test(p)
       ? "no such directory on this machine"
-      : p === "/usr/bin/true"
+      : p === "/usr/bin/true" || p === "/tmp/notes.txt"
       ? "not a directory"
       : undefined,
   whyAbsent: (p) => `${p} is absent`,
@@ -198,6 +198,16 @@ Deno.test("bwrap: a bind whose source is missing, or a --chdir the host lacks, i
     () => planRun(facts({ config: config({ chdir: "/missing/dir" }) })),
     (e) =>
       e instanceof CwdError && e.message === "cwd /missing/dir: no such directory on this machine",
+  );
+  // In the jail's /tmp, which starts empty: a path missing here gets that advice, a file does not
+  // (it was told to bind a directory there, and binding it met "not a directory").
+  assert.throws(
+    () => planRun(facts({ config: config({ chdir: "/tmp/missing-dir" }) })),
+    (e) => e instanceof CwdError && /whose \/tmp and work directory start empty/.test(e.message),
+  );
+  assert.throws(
+    () => planRun(facts({ config: config({ chdir: "/tmp/notes.txt" }) })),
+    (e) => e instanceof CwdError && e.message === "cwd /tmp/notes.txt: not a directory",
   );
 });
 
