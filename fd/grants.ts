@@ -174,7 +174,23 @@ export function ownGrantProblem(
       cli ? "--connect" : "connect"
     } takes tcp:HOST:PORT or unix:PATH (a udp socket has no connection to hand over)`;
   }
+  // Bound by an earlier grant of this run, the address was "in use (stop what listens there)".
+  const twin = "listen" in g && !picksPort(g.listen)
+    ? earlier.find((e) => "listen" in e && sameAddress(e.listen, g.listen))
+    : undefined;
+  if (twin) {
+    return `${label}: ${grantLabel(twin, words)} listens there already (one address, one grant)`;
+  }
   return undefined;
+}
+
+/**
+ * Whether two addresses are the same as written: kind, host and port, or path (`tcp:localhost:80`
+ * is not `tcp:127.0.0.1:80`, which only binding them tells apart).
+ */
+function sameAddress(a: string, b: string): boolean {
+  const [x, y] = [parseAddress(a), parseAddress(b)];
+  return !("error" in x) && JSON.stringify(x) === JSON.stringify(y);
 }
 
 /** The first problem with a whole list of own grants (see ownGrantProblem), or undefined. */

@@ -91,6 +91,36 @@ Deno.test("each grant's own problems name the grant and its address", () => {
   assert.match(describeOwnGrant({ name: "u", listen: "udp:h:1" }), /bound udp socket/);
 });
 
+// The second of two --listen x=tcp:127.0.0.1:80 was "address in use (stop what listens there...)",
+// and what listened there was the first.
+Deno.test("two grants that listen on one address as written: the second names the first", () => {
+  for (const addr of ["tcp:127.0.0.1:8080", "udp:[::1]:53", "unix:/run/app.sock"]) {
+    assert.equal(
+      ownGrantsProblem([{ name: "x", listen: addr }, { name: "y", listen: addr }], []),
+      `--listen y=${addr}: --listen x=${addr} listens there already (one address, one grant)`,
+    );
+  }
+  assert.equal(
+    ownGrantsProblem(
+      [{ name: "x", listen: "tcp:h:1" }, { name: "y", listen: "tcp:h:1" }],
+      [],
+      "library",
+    ),
+    "grant y (listen tcp:h:1): grant x (listen tcp:h:1) listens there already (one address, one grant)",
+  );
+  // Port 0 picks a free port each; tcp and udp are apart; a connect is no listener.
+  assert.equal(
+    ownGrantsProblem([
+      { name: "a", listen: "tcp:127.0.0.1:0" },
+      { name: "b", listen: "tcp:127.0.0.1:0" },
+      { name: "c", listen: "tcp:127.0.0.1:53" },
+      { name: "d", listen: "udp:127.0.0.1:53" },
+      { name: "e", connect: "tcp:127.0.0.1:53" },
+    ], []),
+    undefined,
+  );
+});
+
 Deno.test("socket addresses print as HOST:PORT and [IPV6]:PORT", () => {
   assert.equal(formatInetAddress(2, 80, new Uint8Array([127, 0, 0, 1])), "127.0.0.1:80");
   const v6 = (...bytes: number[]) => {
