@@ -746,6 +746,27 @@ Deno.test("IpfsNode's messages: refused, cut off mid-stream, silent, and reporte
   });
 });
 
+// A /unix/ address with nothing at its path said "No such file or directory (os error 2)".
+Deno.test("IpfsNode at a /unix/ path with no socket says so in ww's words", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wwtest-nosock-" });
+  try {
+    const api = `/unix${dir}/api.sock`;
+    const node = new IpfsNode(api, 1000, "/ipfs/prog");
+    await assert.rejects(node.blockGet("x"), (e: Error) => {
+      assert.match(
+        e.message,
+        new RegExp(
+          `^/ipfs/prog: cannot reach the IPFS node at ${api}: no socket is there \\(no such file\\) \\(start it, or point ipfsApi at one\\)$`,
+        ),
+      );
+      assert.doesNotMatch(e.message, /os error/);
+      return true;
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 // A hostile node's words reached ww's stderr as they were: a newline forged a line of ww's own,
 // and escape sequences retitled and cleared the terminal; an endless message made a 64 KiB line.
 Deno.test("IpfsNode's messages carry the node's text cut and escaped: its error, its trailer, its name/resolve answer", async () => {

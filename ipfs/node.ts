@@ -15,7 +15,7 @@
 // answered, and to refuse a /unix/ node.
 
 import { ipfsSetupError } from "./setting_words.ts";
-import { SetupError, UsageError, WwError } from "../core/errors.ts";
+import { osReason, SetupError, UsageError, WwError } from "../core/errors.ts";
 import { foreignText } from "../core/escape.ts";
 import {
   BodyTooLargeError,
@@ -410,17 +410,19 @@ export class IpfsNode {
       ...(this.url.startsWith("http+unix:") ? [] : [this.url]),
       ...(this.origin ? [`from ${this.origin}`] : []),
     ].join(", ");
+    // A /unix/ address given by its library caller has nothing more to say where it is.
+    const at = where === "" ? this.api : `${this.api} (${where})`;
     if (!(e instanceof ConnectError)) {
       return ipfsSetupError((name) =>
-        `${this.context}: the IPFS node at ${this.api} (${where}) took the connection, but its answer failed: ${
+        `${this.context}: the IPFS node at ${at} took the connection, but its answer failed: ${
           reason(e)
         } (is ${name("api")} the address of a Kubo RPC API?)`
       );
     }
     return ipfsSetupError((name) =>
-      `${this.context}: cannot reach the IPFS node at ${this.api} (${where}): ${
-        reason(e)
-      } (start it, or point ${name("api")} at one)`
+      `${this.context}: cannot reach the IPFS node at ${at}: ${reason(e)} (start it, or point ${
+        name("api")
+      } at one)`
     );
   }
 
@@ -522,5 +524,7 @@ function reason(e: unknown): string {
   if (/unexpected eof|connection closed|error reading a body|ended early/i.test(text)) {
     return "the connection closed early";
   }
-  return (e instanceof Error ? e.message : String(e)).split("\n")[0];
+  // A /unix/ address with no socket at its path.
+  if (/no such file or directory/i.test(text)) return "no socket is there (no such file)";
+  return osReason(e).split("\n")[0];
 }
