@@ -32,6 +32,7 @@ import * as capnp from "npm:capnp-es@0.0.16";
 import * as rpc from "npm:capnp-es@0.0.16/capnp/rpc";
 import type { ByteStream } from "../ffi/stream.ts";
 import { readFrames } from "./frame.ts";
+import { capabilityIndex } from "./validate.ts";
 import type { IpfsEntry, IpfsEntryType, IpfsStat } from "./types.ts";
 import * as ww from "./ww_capnp.ts";
 
@@ -305,7 +306,9 @@ function capIndex(payload: rpc.Payload, path: number): number {
     pointer = capnp.utils.getPointer(path, s);
   }
   if (capnp.utils.isNull(pointer)) return -1;
-  return capnp.utils.getCapabilityId(capnp.utils.followFars(pointer));
+  const index = capabilityIndex(pointer);
+  if (typeof index !== "number") throw new Error(`ww's answer: ${index.error}`);
+  return index;
 }
 
 async function results<R extends capnp.Struct>(q: Question, Results: capnp.StructCtor<R>) {

@@ -290,7 +290,9 @@ class ExecutorServer extends TableServer {
     // A grant is passed on by passing the capability itself, so a program can only hand on
     // what it holds, and only this host's own objects count.
     const grant = async (index: number, what: keyof HostGrants, own?: CapServer) => {
-      const cap = await call.paramCap(p, index);
+      const cap = await call.paramCap(p, index).catch((e: Error) => {
+        throw new Error(`${what}: ${e.message}`);
+      });
       if (cap === null) return false;
       if (cap !== own) throw new Error(`${what}: pass the capability this host gave you`);
       return true;

@@ -253,6 +253,23 @@ function textPointerProblem(p: capnp.Pointer | undefined): string | undefined {
 }
 
 /**
+ * The cap-table index that pointer `p` (not null) holds, or why it holds none. capnp-es reads the
+ * second word of any pointer as the index: a struct or list pointer sent where the schema has an
+ * interface passed on a capability the guest held (a struct of one data word, index 1). As the
+ * C++ reference does, a capability is only a capability pointer itself (first word 3: kind
+ * "other", capability), never reached through a far pointer.
+ *
+ * @example
+ * capabilityIndex(p); // 0, or { error: "not a capability where the schema has an interface" }
+ */
+export function capabilityIndex(p: capnp.Pointer): number | { error: string } {
+  if (p.segment.getUint32(p.byteOffset) !== 3) {
+    return { error: "not a capability where the schema has an interface" };
+  }
+  return p.segment.getUint32(p.byteOffset + 4);
+}
+
+/**
  * Why pointer field `index` of struct `s` (of a peer's message, checked by messageProblem) is
  * neither null nor a list of `size` elements, the schema's, or undefined. capnp-es reads a list
  * field by its type's element size, whatever the pointer says: a List(Text) sent as a List(Void)

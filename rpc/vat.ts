@@ -20,7 +20,13 @@ import type { ByteStream } from "../ffi/stream.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { clipText, foreignText } from "../core/escape.ts";
 import { CutOffError, FrameError, readFrames } from "./frame.ts";
-import { declaredLength, listFieldProblem, messageProblem } from "./validate.ts";
+import {
+  capabilityIndex,
+  declaredLength,
+  listFieldProblem,
+  messageProblem,
+  textProblem,
+} from "./validate.ts";
 import type { VatLimits } from "./types.ts";
 
 /** A capability served to the guest. */
@@ -334,10 +340,15 @@ class Vat {
         return this.#release(root.release.id, root.release.referenceCount);
       case rpc.Message_Which.RESOLVE:
         return this.#resolve(root.resolve);
-      case rpc.Message_Which.ABORT:
+      case rpc.Message_Which.ABORT: {
+        // Read as capnp-es reads it, a reason without its NUL lost its last character.
+        const bad = textProblem(root.abort, 0);
         throw new Violation(
-          `the guest aborted: ${foreignText(root.abort.reason, MAX_REASON)}`,
+          bad
+            ? `the guest aborted with a reason that is ${bad}`
+            : `the guest aborted: ${foreignText(root.abort.reason, MAX_REASON)}`,
         );
+      }
       case rpc.Message_Which.RETURN:
         throw new Violation("the guest sent a Return, but ww asks it nothing");
       case rpc.Message_Which.DISEMBARGO:
@@ -639,7 +650,8 @@ class Vat {
     if (index >= pointerLength) return null;
     const pointer = capnp.utils.getPointer(index, struct);
     if (capnp.utils.isNull(pointer)) return null;
-    const capIndex = capnp.utils.getCapabilityId(capnp.utils.followFars(pointer));
+    const capIndex = capabilityIndex(pointer);
+    if (typeof capIndex !== "number") throw new Error(capIndex.error);
     if (capIndex >= c.caps.length) {
       throw new Error(`capability ${capIndex} is not in the cap table`);
     }

@@ -758,3 +758,93 @@ Deno.test("a path into an answer sent as a list of pointers fails the call, and 
   await c.served;
   assert.deepEqual(c.log, []);
 });
+
+// capnp-es reads any pointer's second word as a capability's index: a struct or list pointer sent
+// in Executor.start's console field passed on the console the guest held (index 0 of its table).
+// The C++ reference refuses a pointer that is not a capability, as ww now does.
+Deno.test("a struct or list pointer where the schema has a capability is an exception, and nothing starts", async () => {
+  const [hostFd, guestFd] = unixSocketPair();
+  const started: boolean[] = [];
+  const served = serveHost(new FdStream(hostFd), { console: true, ipfs: false, exec: true }, {
+    programName: "t",
+    version: "0",
+    stderr: () => {},
+    exec: (request) => {
+      started.push(request.grants.console);
+      return Promise.reject(new Error("not started"));
+    },
+  });
+  const guest = new FdStream(guestFd);
+  const frames = readFrames(guest, { maxBytes: 1 << 24, maxSegments: 512 });
+  const send = (m: capnp.Message) => guest.write(new Uint8Array(m.toArrayBuffer()));
+  /**
+   * Executor.start of /bin/true passing the console (answer 2), its pointer's words made `words`,
+   * or ("far") a far pointer that lands on a capability pointer to it (in the ipfs field).
+   */
+  const start = (q: number, words?: [number, number] | "far") => {
+    const m = call(q, { answer: 1, path: [0] }, ww.Executor$Client.interfaceId, 0, [
+      { answer: 2, path: [0] },
+    ]);
+    const params = m.getRoot(rpc.Message).call.params;
+    const content = capnp.utils.getStruct(0, ww.Executor_Start$Params, params);
+    content.program = "/bin/true";
+    const p = capnp.utils.getPointer(3, content);
+    if (words === "far") {
+      const pad = capnp.utils.getPointer(4, content);
+      pad.segment.setUint32(pad.byteOffset, 3);
+      pad.segment.setUint32(pad.byteOffset + 4, 0);
+      words = [((pad.byteOffset / 8) << 3) | 2, pad.segment.id];
+    }
+    if (words) {
+      p.segment.setUint32(p.byteOffset, words[0]);
+      p.segment.setUint32(p.byteOffset + 4, words[1]);
+    }
+    return m;
+  };
+  await send(bootstrap(0));
+  await send(call(1, { answer: 0 }, HOST, 3));
+  await send(call(2, { answer: 0 }, HOST, 1));
+  const cases: [number, capnp.Message, RegExp][] = [
+    [3, start(3), /^not started$/], // the console itself: it starts, with the grant
+    [4, start(4, [0xfffffffc, 0]), /^console: not a capability where the schema has an interface$/],
+    [5, start(5, [0xfffffffd, 0]), /^console: not a capability where the schema has an interface$/],
+    // A far pointer is never a capability, even one that lands on the right one.
+    [6, start(6, "far"), /^console: not a capability where the schema has an interface$/],
+  ];
+  for (const [, m] of cases) await send(m);
+  const reasons = new Map<number, string>();
+  while (reasons.size < cases.length) {
+    const r = await frames.next();
+    assert.ok(!r.done, "the host closed the connection");
+    const m = new capnp.Message(r.value, false).getRoot(rpc.Message);
+    if (m._isReturn && m.return.answerId >= 3) {
+      reasons.set(m.return.answerId, m.return.exception.reason);
+    }
+  }
+  for (const [q, , reason] of cases) assert.match(reasons.get(q)!, reason, `question ${q}`);
+  assert.deepEqual(started, [true]);
+  guest.close();
+  await served;
+});
+
+// capnp-es read the reason as every byte but the last: "REASONX" sent so was logged as REASON.
+Deno.test("an Abort whose reason is no text is logged as such, not cut", async () => {
+  for (const [words, why] of [[0x58, "a text without its NUL terminator"], [0, ""]] as const) {
+    const c = connect();
+    const m = new capnp.Message();
+    m.initRoot(rpc.Message)._initAbort().reason = "REASON";
+    if (words !== 0) {
+      const exception = m.getRoot(rpc.Message).abort;
+      const p = capnp.utils.getPointer(0, exception);
+      const content = capnp.utils.getContent(p);
+      content.segment.setUint8(content.byteOffset + capnp.utils.getTargetListLength(p) - 1, words);
+    }
+    await c.send(m);
+    await closedWith(c);
+    assert.deepEqual(c.log, [
+      why === ""
+        ? "ww: t: the guest aborted: REASON; closed the RPC connection"
+        : `ww: t: the guest aborted with a reason that is ${why}; closed the RPC connection`,
+    ]);
+  }
+});
