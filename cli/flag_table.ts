@@ -31,7 +31,7 @@ import { ipfsApiUrl } from "../ipfs/multiaddr.ts";
 import { NOT_TEXT, parseEnvFile } from "./env_file.ts";
 import type { TtyFlag } from "./tty.ts";
 import { commandLineEnvKeyProblem, grantProblem } from "../core/config.ts";
-import { osReason, UsageError } from "../core/errors.ts";
+import { osWhy, UsageError } from "../core/errors.ts";
 import { jailIdProblem } from "../jail/ids.ts";
 import { absolutePath } from "../core/path.ts";
 import { clipText, flagValue } from "../core/escape.ts";
@@ -531,12 +531,7 @@ function readEnvFile(
     if (!readFile) throw new Error("no file reader given");
     text = readFile(path);
   } catch (e) {
-    const why = e instanceof Deno.errors.NotFound
-      ? "no such file"
-      : e instanceof Deno.errors.PermissionDenied
-      ? "permission denied"
-      : osReason(e).split("\n")[0];
-    throw new UsageError(`--env-file ${name}: cannot read it (${why})`);
+    throw new UsageError(`--env-file ${name}: cannot read it (${osWhy(e)})`);
   }
   const parsed = parseEnvFile(text, name, context.callerEnv, context.callerEnvNotText);
   if ("error" in parsed) throw new UsageError(`--env-file ${parsed.error}`);

@@ -3,6 +3,8 @@ import assert from "node:assert/strict";
 import { debugRequested, parseRunArgs, usesIpfsNode } from "./flags.ts";
 import { UsageError } from "../core/errors.ts";
 import { FLAGS } from "./flag_table.ts";
+import { SyscallError } from "../ffi/libc.ts";
+import { ELOOP } from "../ffi/errno.ts";
 import { DEFAULT_POLICY, LIMIT_FLAGS } from "../jail/policy.ts";
 
 const parse = (argv: string[], env: Record<string, string> = {}) =>
@@ -413,5 +415,27 @@ Deno.test('an empty value is quoted as "" in the refusal of every flag that take
     if (message === undefined) continue; // an empty value it takes (--env-file's own rule aside)
     assert.doesNotMatch(message, /^\S+ :|^\S+ \S*: $/, `${flag.name}: ${message}`);
     assert.ok(message.startsWith(flag.name), `${flag.name}: ${message}`);
+  }
+});
+
+// A symlink loop said "cannot read it (open (/x/loop): ELOOP)", a directory "(Is a directory)",
+// where a missing file said "(no such file)": one kind of words for each.
+Deno.test("--env-file that cannot be read says why in ww's words, whoever failed", () => {
+  const cases: [() => string, string][] = [
+    [() => Deno.readTextFileSync("/nonexistent-wwtest/x.env"), "no such file"],
+    [() => Deno.readTextFileSync("/"), "it is a directory"],
+    [() => {
+      throw new SyscallError("open", ELOOP, "/x/loop");
+    }, "too many levels of symbolic links (a loop)"],
+    [() => {
+      throw new Error("something else (os error 99)");
+    }, "something else"],
+  ];
+  for (const [readFile, why] of cases) {
+    assert.throws(
+      () => parseRunArgs(["--env-file", "x.env", "p"], {}, "/home/u", { readFile }),
+      (e) => e instanceof UsageError && e.message === `--env-file x.env: cannot read it (${why})`,
+      why,
+    );
   }
 });

@@ -331,3 +331,41 @@ export const NOT_EXECUTABLE_ERRNOS: ReadonlySet<number> = new Set([
 export function osReason(e: unknown): string {
   return e instanceof Error ? e.message.replace(/ \(os error \d+\).*$/s, "") : String(e);
 }
+
+/** ww's words for the errno names its messages about files meet most. */
+const ERRNO_WORDS: Readonly<Record<string, string>> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  ELOOP: "too many levels of symbolic links (a loop)",
+  EISDIR: "it is a directory",
+  ENOTDIR: "a part of its path is not a directory",
+  ENAMETOOLONG: "its path is too long",
+};
+
+/**
+ * Why a file operation failed, in ww's words, from `e`: a Deno.errors error or an ffi
+ * SyscallError, both of which carry the errno's name as `code` (their own texts differ: "Is a
+ * directory" from one, "open (/x): ELOOP" from the other); else osReason's first line.
+ *
+ * @example
+ * osWhy(new Deno.errors.NotFound("No such file or directory (os error 2)")); // "no such file"
+ * osWhy({ code: "ELOOP" }); // "too many levels of symbolic links (a loop)"
+ */
+export function osWhy(e: unknown): string {
+  const given = (e as { code?: unknown } | null)?.code;
+  // One made by hand (a library caller's reader) has its class only.
+  const code = typeof given === "string" ? given : ERROR_CODES.find(([c]) => e instanceof c)?.[1];
+  return code !== undefined && Object.hasOwn(ERRNO_WORDS, code)
+    ? ERRNO_WORDS[code]
+    : osReason(e).split("\n")[0];
+}
+
+/** The errno name of a Deno.errors class, for osWhy. */
+const ERROR_CODES: readonly [new (...args: never[]) => Error, string][] = [
+  [Deno.errors.NotFound, "ENOENT"],
+  [Deno.errors.PermissionDenied, "EACCES"],
+  [Deno.errors.IsADirectory, "EISDIR"],
+  [Deno.errors.NotADirectory, "ENOTDIR"],
+  [Deno.errors.FilesystemLoop, "ELOOP"],
+];

@@ -31,7 +31,7 @@ const ROWS: readonly Row[] = [
   // Deno's "(os error 21)" was left in the message.
   {
     args: ["run", "--env-file", "/", P],
-    message: "--env-file /: cannot read it (Is a directory)\n",
+    message: "--env-file /: cannot read it (it is a directory)\n",
   },
   // It read as a grant to the guest's GetFDMap, naming a descriptor ww never gave.
   {
