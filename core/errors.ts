@@ -353,19 +353,23 @@ const ERRNO_WORDS: Readonly<Record<string, string>> = {
  * osWhy({ code: "ELOOP" }); // "too many levels of symbolic links (a loop)"
  */
 export function osWhy(e: unknown): string {
-  const given = (e as { code?: unknown } | null)?.code;
-  // One made by hand (a library caller's reader) has its class only.
-  const code = typeof given === "string" ? given : ERROR_CODES.find(([c]) => e instanceof c)?.[1];
+  const { code: given, name } = (e ?? {}) as { code?: unknown; name?: unknown };
+  // One made by hand (a library caller's reader) has its class's name only.
+  const code = typeof given === "string"
+    ? given
+    : typeof name === "string" && Object.hasOwn(ERROR_CODES, name)
+    ? ERROR_CODES[name]
+    : undefined;
   return code !== undefined && Object.hasOwn(ERRNO_WORDS, code)
     ? ERRNO_WORDS[code]
     : osReason(e).split("\n")[0];
 }
 
-/** The errno name of a Deno.errors class, for osWhy. */
-const ERROR_CODES: readonly [new (...args: never[]) => Error, string][] = [
-  [Deno.errors.NotFound, "ENOENT"],
-  [Deno.errors.PermissionDenied, "EACCES"],
-  [Deno.errors.IsADirectory, "EISDIR"],
-  [Deno.errors.NotADirectory, "ENOTDIR"],
-  [Deno.errors.FilesystemLoop, "ELOOP"],
-];
+/** The errno name of each of the runtime's error classes, by the class's name, for osWhy. */
+const ERROR_CODES: Readonly<Record<string, string>> = {
+  NotFound: "ENOENT",
+  PermissionDenied: "EACCES",
+  IsADirectory: "EISDIR",
+  NotADirectory: "ENOTDIR",
+  FilesystemLoop: "ELOOP",
+};

@@ -50,6 +50,17 @@ export interface BwrapFds {
    * byte from the stage once it is set up (see stageExecArgs).
    */
   readonly programStderr: number;
+  /**
+   * For each of the mounts' binds (BwrapMounts.binds, in order): `mount`, a descriptor of its
+   * source that bwrap binds (--bind-fd, which closes it), and `check`, a copy that the stage in
+   * the jail compares with what the jail shows at the bind's destination before the program
+   * starts, then closes. ww opens each source once, refusing any symbolic link on its path
+   * (ffi/open.ts holdNoSymlinks): bound by path, a source checked as a directory was mounted as
+   * whatever a symlink swapped in for a part of its path led to by the time bwrap resolved it (a
+   * jail that could write the bind's parent showed another jail the host's /etc). bwrap 0.8 still
+   * resolves the descriptor back to a path and mounts that, so the stage's check is what tells.
+   */
+  readonly binds: readonly { readonly mount: number; readonly check: number }[];
 }
 
 export interface BwrapInput {
@@ -240,7 +251,12 @@ export function bwrapArgs(input: BwrapInput): string[] {
   if (!mounts.tmpBound) op("/tmp", ...size, "--tmpfs", "/tmp");
   if (mounts.workdirInTmp) op(workdir, "--perms", "0700", "--dir", workdir);
   else op(workdir, "--perms", "0700", ...size, "--tmpfs", workdir);
-  for (const b of mounts.binds) op(b.dest, b.writable ? "--bind" : "--ro-bind", b.source, b.dest);
+  if (fds.binds.length !== mounts.binds.length) {
+    throw new Error("bwrapArgs: a descriptor for each bind (internal)");
+  }
+  mounts.binds.forEach((b, i) =>
+    op(b.dest, b.writable ? "--bind-fd" : "--ro-bind-fd", String(fds.binds[i].mount), b.dest)
+  );
   const a: string[] = [];
   for (const o of sortParentsFirst(ops)) a.push(...o.args);
   // Only the cwd moves with --chdir: the work directory is made all the same.
@@ -276,6 +292,7 @@ export function bwrapArgs(input: BwrapInput): string[] {
     listenPid: input.listenPid,
     tty: input.tty,
     report: { stderr: fds.programStderr },
+    pinned: mounts.binds.map((b, i) => ({ dest: b.dest, fd: fds.binds[i].check })),
     // A descriptor from the host is a way out of the mount namespace (a directory's "..", a
     // read-only file reopened by /proc/self/fd/N for writing): Landlock keeps each to its mode.
     landlock: true,

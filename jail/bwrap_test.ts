@@ -11,7 +11,7 @@ import {
   STAGE_PATH,
 } from "./bwrap.ts";
 import type { HostFiles } from "./system_files.ts";
-import type { BindRequest } from "./binds.ts";
+import { type BindRequest, bindRequests } from "./binds.ts";
 import { DEFAULT_POLICY } from "./policy.ts";
 import { bwrapStderr, readBwrapStatus } from "./bwrap_status.ts";
 
@@ -31,8 +31,19 @@ const input: BwrapInput = {
   programSource: "/opt/app/run",
   args: ["-v", "x y"],
   workdir: "/tmp/ww-1",
-  fds: { seccomp: 5, status: 6, stage: 7, programStderr: 9 },
+  fds: { seccomp: 5, status: 6, stage: 7, programStderr: 9, binds: [] },
 };
+
+/**
+ * bwrapArgs of `i`, its binds given descriptors from 20 up (a source's, then its check's), as
+ * plan/bwrap.ts allocates them.
+ */
+function argsOf(i: BwrapInput): string[] {
+  const mounts = i.mounts ?? planBwrapMounts(bindRequests(i.policy, (s) => s), i);
+  if ("error" in mounts) throw new Error(mounts.error);
+  const binds = mounts.binds.map((_, n) => ({ mount: 20 + 2 * n, check: 21 + 2 * n }));
+  return bwrapArgs({ ...i, mounts, fds: { ...i.fds, binds } });
+}
 
 /** The value after each occurrence of `flag`. */
 function after(argv: string[], flag: string, n = 1): string[][] {
@@ -40,7 +51,7 @@ function after(argv: string[], flag: string, n = 1): string[][] {
 }
 
 Deno.test("the default profile unshares every namespace, drops caps and dies with ww", () => {
-  const argv = bwrapArgs(input);
+  const argv = argsOf(input);
   for (
     const f of [
       "--unshare-user",
@@ -60,7 +71,7 @@ Deno.test("the default profile unshares every namespace, drops caps and dies wit
 });
 
 Deno.test("only system dirs, loader files and the program are mounted; the work dir is the jail's own", () => {
-  const argv = bwrapArgs(input);
+  const argv = argsOf(input);
   assert.deepEqual(after(argv, "--ro-bind", 2), [
     ["/usr", "/usr"],
     ["/lib64", "/lib64"],
@@ -80,7 +91,7 @@ Deno.test("only system dirs, loader files and the program are mounted; the work 
 });
 
 Deno.test("/proc/sys and /proc/sysrq-trigger are read-only, over the jail's own /proc", () => {
-  const argv = bwrapArgs(input);
+  const argv = argsOf(input);
   const proc = argv.indexOf("--proc");
   const sys = argv.findIndex((a, i) => a === "--ro-bind" && argv[i + 1] === "/proc/sys");
   const sysrq = argv.indexOf("--ro-bind-try");
@@ -94,7 +105,7 @@ Deno.test("/proc/sys and /proc/sysrq-trigger are read-only, over the jail's own 
 });
 
 Deno.test("a program under /usr is not bound again", () => {
-  const argv = bwrapArgs({ ...input, programPath: "/bin/true", programSource: "/usr/bin/true" });
+  const argv = argsOf({ ...input, programPath: "/bin/true", programSource: "/usr/bin/true" });
   assert.ok(!after(argv, "--ro-bind", 2).some(([s]) => s === "/usr/bin/true"));
   assert.equal(isVisibleInJail("/usr/bin/true", host), true);
   assert.equal(isVisibleInJail("/usrx/true", host), false);
@@ -102,7 +113,7 @@ Deno.test("a program under /usr is not bound again", () => {
 });
 
 Deno.test("--net keeps the host network; binds are added in order", () => {
-  const argv = bwrapArgs({
+  const argv = argsOf({
     ...input,
     policy: {
       ...DEFAULT_POLICY,
@@ -112,15 +123,37 @@ Deno.test("--net keeps the host network; binds are added in order", () => {
     },
   });
   assert.ok(!argv.includes("--unshare-net"));
-  assert.ok(after(argv, "--ro-bind", 2).some(([s, d]) => s === "/data" && d === "/in"));
-  assert.deepEqual(after(argv, "--bind", 2), [["/out", "/out"]]);
+  // Each bind by the descriptor ww opens its source as (argsOf: /data's 20, /out's 22); the stage
+  // in the jail checks each destination against its copy (21, 23) before the program starts.
+  assert.deepEqual(after(argv, "--ro-bind-fd", 2), [["20", "/in"]]);
+  assert.deepEqual(after(argv, "--bind-fd", 2), [["22", "/out"]]);
+  assert.deepEqual(after(argv, "--bind", 2), []);
+  assert.ok(!argv.includes("/data"), "no source by path");
+  const stage = argv.slice(argv.indexOf("--") + 1);
+  assert.deepEqual(stage.slice(0, 7), [
+    STAGE_PATH,
+    "exec-report-pinned-landlock",
+    "9",
+    "2",
+    "/in",
+    "21",
+    "/out",
+  ]);
+  assert.equal(stage[7], "23");
+});
+
+Deno.test("without a descriptor for each bind there are no arguments", () => {
+  const policy = { ...DEFAULT_POLICY, writableBinds: [{ source: "/out", dest: "/out" }] };
+  const mounts = planBwrapMounts([req("--bind", "/out")], input);
+  if ("error" in mounts) throw new Error(mounts.error);
+  assert.throws(() => bwrapArgs({ ...input, policy, mounts }), /a descriptor for each bind/);
 });
 
 // Issue 13: the stage's exec mode replaced `/usr/bin/env -u PWD --` (and the exec step).
 // argv[0] is the program's name as the caller gave it, as under native and none (and a shell):
 // bwrap's jail gave the absolute path.
 Deno.test("control fds are passed by number and the program runs through the stage, without PWD", () => {
-  const argv = bwrapArgs(input);
+  const argv = argsOf(input);
   assert.deepEqual(after(argv, "--seccomp"), [["5"]]);
   assert.deepEqual(after(argv, "--json-status-fd"), [["6"]]);
   assert.deepEqual(after(argv, "--ro-bind-data", 2), [["7", STAGE_PATH]]);
@@ -139,7 +172,7 @@ Deno.test("control fds are passed by number and the program runs through the sta
 });
 
 Deno.test("a PWD the user set is restored after bwrap overwrites it", () => {
-  const argv = bwrapArgs({ ...input, userPwd: "/x" });
+  const argv = argsOf({ ...input, userPwd: "/x" });
   const cmd = argv.slice(argv.indexOf("--") + 1);
   assert.deepEqual(cmd.slice(0, 6), [
     STAGE_PATH,
@@ -152,7 +185,7 @@ Deno.test("a PWD the user set is restored after bwrap overwrites it", () => {
 });
 
 Deno.test("with a terminal of its own, the stage's exec-tty makes it the program's controlling terminal, in bwrap's new session", () => {
-  const argv = bwrapArgs({ ...input, tty: true });
+  const argv = argsOf({ ...input, tty: true });
   assert.ok(argv.includes("--new-session"));
   const cmd = argv.slice(argv.indexOf("--") + 1);
   assert.deepEqual(cmd.slice(0, 6), [
@@ -166,7 +199,7 @@ Deno.test("with a terminal of its own, the stage's exec-tty makes it the program
 });
 
 Deno.test("a program path with '=' runs as it is (env(1) read it as an assignment)", () => {
-  const argv = bwrapArgs({
+  const argv = argsOf({
     ...input,
     programPath: "/opt/a=b/run",
     programSource: "/opt/a=b/run",
@@ -236,7 +269,7 @@ Deno.test("when ww is root, the stage runs bwrap as the jail's host uid, with no
 Deno.test("a program from IPFS: run from its descriptor by the stage, or copied or bound and run by path", () => {
   const ipfs = { ...input, programPath: "/ipfs/bafy/bin/app", programSource: "", argv0: "app" };
   const tail = (argv: string[]) => argv.slice(argv.lastIndexOf("--") + 1);
-  const exec = bwrapArgs({ ...ipfs, held: { fd: 8, how: "exec" } });
+  const exec = argsOf({ ...ipfs, held: { fd: 8, how: "exec" } });
   assert.deepEqual(after(exec, "--ro-bind-data", 2), [["7", STAGE_PATH]]);
   assert.ok(!exec.includes("/ipfs/bafy/bin/app"), "nothing is shown at the program's path");
   assert.deepEqual(tail(exec), [
@@ -249,7 +282,7 @@ Deno.test("a program from IPFS: run from its descriptor by the stage, or copied 
     "-v",
     "x y",
   ]);
-  const copy = bwrapArgs({ ...ipfs, held: { fd: 8, how: "copy" } });
+  const copy = argsOf({ ...ipfs, held: { fd: 8, how: "copy" } });
   assert.deepEqual(after(copy, "--ro-bind-data", 2), [["7", STAGE_PATH], [
     "8",
     "/ipfs/bafy/bin/app",
@@ -264,7 +297,7 @@ Deno.test("a program from IPFS: run from its descriptor by the stage, or copied 
     "-v",
     "x y",
   ]);
-  const bind = bwrapArgs({ ...ipfs, held: { fd: 8, how: "bind" } });
+  const bind = argsOf({ ...ipfs, held: { fd: 8, how: "bind" } });
   assert.deepEqual(after(bind, "--ro-bind-fd", 2), [["8", "/ipfs/bafy/bin/app"]]);
   assert.deepEqual(tail(bind), [
     STAGE_PATH,
@@ -280,7 +313,7 @@ Deno.test("a program from IPFS: run from its descriptor by the stage, or copied 
 });
 
 Deno.test("every writable in-memory file system has --tmp-size; / and /dev end read-only", () => {
-  const argv = bwrapArgs({
+  const argv = argsOf({
     ...input,
     policy: { ...DEFAULT_POLICY, limits: { ...DEFAULT_POLICY.limits, tmpBytes: 8 << 20 } },
   });
@@ -292,7 +325,7 @@ Deno.test("every writable in-memory file system has --tmp-size; / and /dev end r
   assert.deepEqual(argv.slice(ro, ro + 4), ["--remount-ro", "/dev", "--remount-ro", "/"]);
   assert.ok(argv.lastIndexOf("--ro-bind") < ro, "after every mount");
   assert.ok(argv.indexOf("/dev/shm") > argv.indexOf("--dev"), "/dev/shm after /dev");
-  const unlimited = bwrapArgs({
+  const unlimited = argsOf({
     ...input,
     policy: { ...DEFAULT_POLICY, limits: { ...DEFAULT_POLICY.limits, tmpBytes: undefined } },
   });
@@ -300,7 +333,7 @@ Deno.test("every writable in-memory file system has --tmp-size; / and /dev end r
 });
 
 Deno.test("the default --tmp-size is 512 MiB per mount", () => {
-  assert.deepEqual(after(bwrapArgs(input), "--size"), [["536870912"], ["536870912"]]);
+  assert.deepEqual(after(argsOf(input), "--size"), [["536870912"], ["536870912"]]);
 });
 
 const req = (flag: "--bind" | "--ro-bind", source: string, dest = source): BindRequest => ({
@@ -316,9 +349,9 @@ Deno.test("a read-only bind inside a writable one is mounted after it, whatever 
     readOnlyBinds: [{ source: "/p/secrets", dest: "/p/secrets" }],
     writableBinds: [{ source: "/p", dest: "/p" }],
   };
-  const argv = bwrapArgs({ ...input, policy });
-  const bindAt = argv.findIndex((a, i) => a === "--bind" && argv[i + 2] === "/p");
-  const roAt = argv.findIndex((a, i) => a === "--ro-bind" && argv[i + 2] === "/p/secrets");
+  const argv = argsOf({ ...input, policy });
+  const bindAt = argv.findIndex((a, i) => a === "--bind-fd" && argv[i + 2] === "/p");
+  const roAt = argv.findIndex((a, i) => a === "--ro-bind-fd" && argv[i + 2] === "/p/secrets");
   assert.ok(bindAt >= 0 && roAt > bindAt, argv.join(" "));
 });
 
@@ -331,7 +364,7 @@ Deno.test("--bind DIR:/tmp replaces the jail's /tmp, and the work directory move
     workdirInTmp: false,
     programAt: "/opt/app/run",
   });
-  const argv = bwrapArgs({ ...input, mounts: m as Exclude<typeof m, { error: string }> });
+  const argv = argsOf({ ...input, mounts: m as Exclude<typeof m, { error: string }> });
   assert.deepEqual(after(argv, "--tmpfs"), [["/ww-1"], ["/dev/shm"]]);
   assert.deepEqual(after(argv, "--chdir"), [["/ww-1"]]);
   assert.ok(!argv.includes("--dir"), "nothing is made inside the user's directory");
@@ -394,7 +427,7 @@ Deno.test("a bind shows a program reached through the host's symlinks, and ww mo
     const shown = { ...input, programPath, programSource: realOf(programPath), realOf, linksOn };
     const m = planBwrapMounts(binds, shown);
     if ("error" in m) return m.error;
-    return after(bwrapArgs({ ...shown, mounts: m }), "--ro-bind", 2)
+    return after(argsOf({ ...shown, mounts: m }), "--ro-bind", 2)
       .filter(([source]) => source === shown.programSource).map(([, at]) => at);
   };
   const d = req("--ro-bind", "/srv/d");
@@ -443,10 +476,10 @@ Deno.test("the same host path may be bound inside a system directory or over /et
 });
 
 Deno.test("--chdir moves only the cwd: the work directory is made all the same", () => {
-  const argv = bwrapArgs({ ...input, policy: { ...DEFAULT_POLICY, chdir: "/usr/share" } });
+  const argv = argsOf({ ...input, policy: { ...DEFAULT_POLICY, chdir: "/usr/share" } });
   assert.deepEqual(after(argv, "--chdir"), [["/usr/share"]]);
   assert.ok(argv.join(" ").includes("--perms 0700 --dir /tmp/ww-1"), argv.join(" "));
-  assert.deepEqual(after(bwrapArgs(input), "--chdir"), [["/tmp/ww-1"]]);
+  assert.deepEqual(after(argsOf(input), "--chdir"), [["/tmp/ww-1"]]);
 });
 
 Deno.test("--chdir must name a place the bwrap jail shows", () => {
@@ -555,7 +588,7 @@ Deno.test("a bind of the same host path over /etc shows the loader's files: ww m
   const binds = (...rs: BindRequest[]) => {
     const mounts = planBwrapMounts(rs, { ...input, host: withEtc });
     assert.ok(!("error" in mounts), JSON.stringify(mounts));
-    return after(bwrapArgs({ ...input, host: withEtc, mounts }), "--ro-bind", 2)
+    return after(argsOf({ ...input, host: withEtc, mounts }), "--ro-bind", 2)
       .map(([s]) => s).filter((s) => withEtc.etc.includes(s));
   };
   assert.deepEqual(binds(), ["/etc/ld.so.cache", "/etc/localtime", "/etc/ssl/openssl.cnf"]);

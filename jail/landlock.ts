@@ -98,6 +98,11 @@ export type PathUse =
 export interface LandlockPathRule {
   readonly path: string;
   readonly access: number;
+  /**
+   * For a rule on a descriptor the stage holds (`path` /proc/self/fd/N): the host path it was
+   * opened as, for --explain and for what the rule lets the program reach.
+   */
+  readonly shows?: string;
 }
 
 /**

@@ -184,6 +184,14 @@ export interface NativeInput {
   readonly workdir: string;
   readonly facts: NativeFacts;
   readonly statusFd: number;
+  /**
+   * For each of nativeBindSources' rules, in order, the descriptor (numbered as the stage has
+   * it) that ww opened its source as, refusing every symbolic link on the way: the stage makes
+   * the rule on /proc/self/fd/N, exactly that directory or file. By path, the stage followed a
+   * symbolic link swapped in for a part of it since ww checked it (a jail that could write a
+   * bind's parent gave another jail the host's /etc).
+   */
+  readonly bindFds: readonly number[];
   readonly closeOnExecFrom: number;
   /**
    * The host id leased for this jail (jail/ids.ts) when ww runs as root: the program's uid and
@@ -326,9 +334,14 @@ function nativeChdirProblem(
   const isDir = (path: string) =>
     path === input.workdir || path === PROC_SELF || input.facts.pathKinds[path] === "dir";
   const real = input.facts.realPaths?.[dir] ?? dir;
-  if (rules.some((r) => isDir(r.path) && (isWithin(dir, r.path) || isWithin(real, r.path)))) {
-    return undefined;
-  }
+  const dirRule = (r: LandlockPathRule) =>
+    r.shows === undefined ? isDir(r.path) : input.facts.pathKinds[r.shows] === "dir";
+  if (
+    rules.some((r) => {
+      const path = r.shows ?? r.path;
+      return dirRule(r) && (isWithin(dir, path) || isWithin(real, path));
+    })
+  ) return undefined;
   return words === "library"
     ? `cwd ${dir}: the native jail does not let the program read it (bind it with jail.readOnlyBinds or jail.writableBinds, or choose a directory the jail shows)`
     : `--chdir ${dir}: the native jail does not let the program read it (bind it with --ro-bind or --bind, or choose a directory the jail shows)`;
@@ -420,16 +433,42 @@ function landlockPlan(input: NativeInput): NonNullable<NativePlan["landlock"]> {
     add(`/proc/self/fd/${input.held.fd}`, "read", "file");
   }
   add(input.workdir, "write", "dir");
-  const requests = bindRequests(policy, (s) => facts.realPaths?.[s] ?? s);
-  for (const rule of nativeBindRules(requests)) {
-    add(rule.source, rule.writable ? "write" : "read");
+  const binds = nativeBindSources(policy, facts);
+  if (binds.length !== input.bindFds.length) {
+    throw new Error("nativePlan: a descriptor for each bind (internal)");
   }
+  binds.forEach((rule, i) => {
+    const kind = facts.pathKinds[rule.source];
+    if (kind === undefined) return;
+    const pinned = pathRule(ruleset, `/proc/self/fd/${input.bindFds[i]}`, kind, rule.use);
+    rules.push({ ...pinned, shows: rule.source });
+  });
   return {
     abi: facts.landlockAbi,
     ruleset,
     attrSize: rulesetAttrSize(facts.landlockAbi),
     rules,
   };
+}
+
+/**
+ * The binds' Landlock rules, in the order NativeInput.bindFds follows: each real source once
+ * (`path`, what ww opens; `source`, one flag's path for it), read or write by jail/binds.ts's rule.
+ *
+ * @example
+ * nativeBindSources({ ...DEFAULT_POLICY, writableBinds: [{ source: "/d", dest: "/d" }] }, facts);
+ * // [{ path: "/d", source: "/d", use: "write" }]
+ */
+export function nativeBindSources(
+  policy: Pick<JailPolicy, "readOnlyBinds" | "writableBinds">,
+  facts: Pick<NativeFacts, "realPaths">,
+): { readonly path: string; readonly source: string; readonly use: "read" | "write" }[] {
+  const requests = bindRequests(policy, (s) => facts.realPaths?.[s] ?? s);
+  return nativeBindRules(requests).map((r) => ({
+    path: r.path,
+    source: r.source,
+    use: r.writable ? "write" : "read",
+  }));
 }
 
 function abiText(abi: number): string {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { FS } from "./landlock.ts";
 import {
   DEVICES,
+  nativeBindSources,
   type NativeFacts,
   type NativeInput,
   nativePathCandidates,
@@ -46,6 +47,7 @@ function facts(over: Partial<NativeFacts> = {}): NativeFacts {
     "/home/u/app": "file",
     "/data": "dir",
     "/out": "dir",
+    "/link": "dir",
   };
   return {
     landlockAbi: 7,
@@ -60,9 +62,14 @@ function facts(over: Partial<NativeFacts> = {}): NativeFacts {
   };
 }
 
+/** Where input() numbers the binds' descriptors from (NativeInput.bindFds). */
+const FIRST_BIND_FD = 20;
+
 function input(policy: Partial<JailPolicy> = {}, f: Partial<NativeFacts> = {}): NativeInput {
+  const full: JailPolicy = { ...DEFAULT_POLICY, backend: "native", ...policy };
   return {
-    policy: { ...DEFAULT_POLICY, backend: "native", ...policy },
+    policy: full,
+    bindFds: nativeBindSources(full, facts(f)).map((_, i) => FIRST_BIND_FD + i),
     programPath: "/home/u/app",
     programSource: "/home/u/app",
     argv: ["app", "-x"],
@@ -88,8 +95,9 @@ function error(policy: Partial<JailPolicy> = {}, f: Partial<NativeFacts> = {}): 
   return r.error;
 }
 
+/** The access of the rule on `path`, or on the descriptor ww opened as `path` (a bind's). */
 const access = (r: NativePlanResult, path: string) =>
-  r.plan.landlock?.rules.find((rule) => rule.path === path)?.access;
+  r.plan.landlock?.rules.find((rule) => (rule.shows ?? rule.path) === path)?.access;
 
 Deno.test("the plan executes the resolved program with exactly the given argv and env", () => {
   const { plan: p } = plan();
@@ -173,6 +181,36 @@ Deno.test("--ro-bind is read-only and --bind is writable, at the same path", () 
   });
   assert.equal(access(r, "/data"), FS.EXECUTE | FS.READ_FILE | FS.READ_DIR);
   assert.equal(access(r, "/out"), r.plan.landlock?.ruleset.handledFs);
+});
+
+// By path, the stage's rule followed a symbolic link swapped in for a part of a bind's source since
+// ww checked it: a jail that could write the bind's parent gave another jail the host's /etc.
+Deno.test("a bind's rule is on the descriptor ww opened its source as, each source once", () => {
+  const r = plan({
+    readOnlyBinds: [{ source: "/data", dest: "/data" }, { source: "/link", dest: "/link" }],
+    writableBinds: [{ source: "/out", dest: "/out" }],
+  }, { realPaths: { "/link": "/data" } });
+  const pinned = r.plan.landlock!.rules.filter((rule) => rule.shows !== undefined);
+  assert.deepEqual(pinned.map((rule) => [rule.path, rule.shows]), [
+    ["/proc/self/fd/20", "/data"],
+    ["/proc/self/fd/21", "/out"],
+  ]);
+  assert.ok(!r.plan.landlock!.rules.some((rule) => ["/data", "/out", "/link"].includes(rule.path)));
+  assert.deepEqual(
+    nativeBindSources(
+      { readOnlyBinds: [{ source: "/link", dest: "/link" }], writableBinds: [] },
+      { realPaths: { "/link": "/data" } },
+    ),
+    [{ path: "/data", source: "/link", use: "read" }],
+  );
+  assert.throws(
+    () =>
+      nativePlan({
+        ...input({ readOnlyBinds: [{ source: "/data", dest: "/data" }] }),
+        bindFds: [],
+      }),
+    /a descriptor for each bind/,
+  );
 });
 
 Deno.test("a bind to another place cannot be expressed without mounts, and says so", () => {

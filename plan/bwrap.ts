@@ -4,7 +4,7 @@
 
 import { HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import { allocateFds } from "../fd/named.ts";
-import { bindProblem, bindRequests, isWithin } from "../jail/binds.ts";
+import { bindProblem, type BindRequest, bindRequests, isWithin } from "../jail/binds.ts";
 import {
   bwrapArgs,
   bwrapChdirProblem,
@@ -46,6 +46,8 @@ export interface BwrapRunPlan extends PlanBase {
   /** The host uid/gid bwrap runs as when ww is root (jail/ids.ts jailHostIds). */
   readonly dropTo?: { readonly uid: number; readonly gid: number };
   readonly host: HostFiles;
+  /** The user's binds, each source resolved once (its real path), as the mounts were planned. */
+  readonly bindRequests: readonly BindRequest[];
   readonly mounts: BwrapMounts;
   /** How a held program enters the jail (jail/held.ts placeHeld). */
   readonly held?: BwrapHeld;
@@ -59,17 +61,23 @@ export interface BwrapRunPlan extends PlanBase {
  * The descriptors of the stage that starts bwrap, after the program's (0-3, the grants), by name:
  * bwrap's seccomp program, its status pipe, the stage's bytes that bwrap shows in the jail, the
  * held program when there is one, the program's stderr, which bwrap passes to the stage in the
- * jail (its own fd 2 is a pipe to ww: see stageExecArgs' `report`); then the stage's own plan and
- * status pipe, and the jail's id lease when ww leased one (StagePlan.leaseFd), which bwrap does
- * not get.
+ * jail (its own fd 2 is a pipe to ww: see stageExecArgs' `report`), and for each of the `binds`
+ * mounts (BwrapMounts.binds), its source for bwrap (`bind<i>`) and the copy the stage in the jail
+ * checks it by (`bindCheck<i>`: see BwrapFds.binds); then the stage's own plan and status pipe,
+ * and the jail's id lease when ww leased one (StagePlan.leaseFd), which bwrap does not get.
+ *
+ * @example
+ * bwrapFds(0, false, false, 1);
+ * // { seccomp: 4, status: 5, stage: 6, programStderr: 7, bind0: 8, bindCheck0: 9, plan: 10, stageStatus: 11 }
  */
-export function bwrapFds(grants: number, held: boolean, leased: boolean) {
+export function bwrapFds(grants: number, held: boolean, leased: boolean, binds: number) {
   return allocateFds(HOST_SOCKET_FD + 1 + grants, [
     "seccomp",
     "status",
     "stage",
     { name: "held", present: held },
     "programStderr",
+    ...Array.from({ length: binds }, (_, i) => [`bind${i}`, `bindCheck${i}`] as const).flat(),
     "plan",
     "stageStatus",
     { name: "lease", present: leased },
@@ -84,12 +92,8 @@ export function planBwrapRun(facts: RunFacts): BwrapRunPlan {
   const b = facts.bwrap;
   if (!b) throw new Error("planRun: bwrap's facts are missing (internal)");
   const dropTo = jailHostIds(config.jail, facts.wwUid === 0, facts.leased);
-  const fds = bwrapFds(slots.length, program.held !== undefined, facts.leased !== undefined);
-  const held: BwrapHeld | undefined = program.held && {
-    fd: fds.held!, // allocated exactly when there is a held program
-    how: placeHeld("bwrap", program.held, dropTo !== undefined).how,
-  };
-  const input = {
+  const how = program.held && placeHeld("bwrap", program.held, dropTo !== undefined).how;
+  const base = {
     policy: config.jail,
     host: b.host,
     programPath: program.path,
@@ -97,16 +101,31 @@ export function planBwrapRun(facts: RunFacts): BwrapRunPlan {
     // A guest's held program has a source: where a bind shows it (checked against the binds);
     // one from IPFS has none.
     programSource: program.source ?? "",
-    ...(held ? { held } : {}),
     args: config.args,
     workdir: facts.workdir,
     userPwd: config.env.PWD,
     listenPid: socketActivated(slots),
     ...(facts.controllingTerminal ? { tty: true } : {}),
-    fds,
   };
-  const mounts = bwrapMounts(input, b);
-  const argv = [b.path, ...bwrapArgs({ ...input, mounts })];
+  // Where the program goes depends on how it is held, not on its descriptor's number.
+  const { requests, mounts } = bwrapMounts(
+    { ...base, ...(how ? { held: { fd: -1, how } } : {}) },
+    b,
+  );
+  const fds = bwrapFds(
+    slots.length,
+    program.held !== undefined,
+    facts.leased !== undefined,
+    mounts.binds.length,
+  );
+  // Allocated exactly when there is a held program.
+  const held: BwrapHeld | undefined = how && { fd: fds.held!, how };
+  const binds = mounts.binds.map((_, i) => ({
+    mount: fds[`bind${i}`],
+    check: fds[`bindCheck${i}`],
+  }));
+  const input = { ...base, ...(held ? { held } : {}), fds: { ...fds, binds }, mounts };
+  const argv = [b.path, ...bwrapArgs(input)];
   return {
     backend: "bwrap",
     slots,
@@ -116,6 +135,7 @@ export function planBwrapRun(facts: RunFacts): BwrapRunPlan {
     fds,
     ...(dropTo ? { dropTo } : {}),
     host: b.host,
+    bindRequests: requests,
     mounts,
     ...(held ? { held } : {}),
     argv,
@@ -134,14 +154,14 @@ export function planBwrapRun(facts: RunFacts): BwrapRunPlan {
 }
 
 /**
- * The user's binds placed among ww's mounts (planBwrapMounts), each source resolved to its real
- * path once; a BindError naming the bind when they cannot be, a CwdError for a --chdir the jail
+ * The user's binds (`requests`, each source resolved to its real path once) placed among ww's
+ * mounts (planBwrapMounts); a BindError naming the bind when they cannot be, a CwdError for a --chdir the jail
  * does not show. Every source must exist.
  */
 function bwrapMounts(
   input: Parameters<typeof planBwrapMounts>[1] & Pick<Parameters<typeof bwrapArgs>[0], "policy">,
   b: BwrapFacts,
-): BwrapMounts {
+): { requests: BindRequest[]; mounts: BwrapMounts } {
   const requests = bindRequests(input.policy, (source, bind) => {
     const real = b.realOf(source);
     if (real === undefined) {
@@ -157,7 +177,7 @@ function bwrapMounts(
       : new BindError(mounts.bind, mounts.library ?? mounts.error, { commandLine: mounts.error });
   }
   const { chdir } = input.policy;
-  if (chdir === undefined) return mounts;
+  if (chdir === undefined) return { requests, mounts };
   // The system's own links (/bin -> usr/bin) lead where the jail shows them too: --chdir /bin was
   // "not shown".
   const dir = throughSystemLinks(chdir, input.host);
@@ -181,5 +201,5 @@ function bwrapMounts(
       hostPath === chdir ? hostProblem : `${hostProblem} (the jail shows ${hostPath} there)`,
     );
   }
-  return mounts;
+  return { requests, mounts };
 }

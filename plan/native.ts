@@ -4,7 +4,8 @@
 
 import { HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import { allocateFds } from "../fd/named.ts";
-import { nativePlan, type NativePlanResult } from "../jail/native.ts";
+import { nativeBindSources, nativePlan, type NativePlanResult } from "../jail/native.ts";
+import { type BindRequest, bindRequests } from "../jail/binds.ts";
 import { nativeStagePlan } from "../jail/native_stage.ts";
 import type { StagePlan } from "../stage/plan.ts";
 import { childEnv } from "../core/env.ts";
@@ -15,21 +16,30 @@ import type { PlanBase, RunFacts } from "./run.ts";
 export interface NativeRunPlan extends PlanBase {
   readonly backend: "native";
   readonly fds: ReturnType<typeof nativeFds>;
+  /** The host path of each `bind<i>` descriptor, which ww opens (jail/native.ts nativeBindSources). */
+  readonly binds: readonly { readonly source: string; readonly dest: string }[];
+  /** The user's binds, each source resolved once (its real path, facts.native.realPaths). */
+  readonly bindRequests: readonly BindRequest[];
   readonly native: NativePlanResult;
   readonly stage: StagePlan;
 }
 
 /**
  * The native stage's descriptors after the program's (0-3, the grants), by name: the held program
- * when there is one, then the plan, the status pipe and the jail's id lease when ww leased one
+ * when there is one, then the plan, the status pipe, the source of each of the `binds` Landlock
+ * rules (`bind<i>`: see NativeInput.bindFds), and the jail's id lease when ww leased one
  * (StagePlan.leaseFd). The program's comes first so that a #! script, which keeps it, has it right
- * after its grants.
+ * after its grants; the stage closes the others on exec.
+ *
+ * @example
+ * nativeFds(0, false, false, 2); // { plan: 4, status: 5, bind0: 6, bind1: 7 }
  */
-export function nativeFds(grants: number, held: boolean, leased: boolean) {
+export function nativeFds(grants: number, held: boolean, leased: boolean, binds: number) {
   return allocateFds(HOST_SOCKET_FD + 1 + grants, [
     { name: "held", present: held },
     "plan",
     "status",
+    ...Array.from({ length: binds }, (_, i) => `bind${i}` as const),
     { name: "lease", present: leased },
   ]);
 }
@@ -40,7 +50,13 @@ export function planNativeRun(facts: RunFacts): NativeRunPlan {
   const slots = layoutFds(config.fds);
   const env = childEnv(config.env, slots);
   if (!facts.native) throw new Error("planRun: the native jail's facts are missing (internal)");
-  const fds = nativeFds(slots.length, program.held !== undefined, facts.leased !== undefined);
+  const binds = nativeBindSources(config.jail, facts.native);
+  const fds = nativeFds(
+    slots.length,
+    program.held !== undefined,
+    facts.leased !== undefined,
+    binds.length,
+  );
   const result = nativePlan({
     policy: config.jail,
     programPath: program.path,
@@ -56,6 +72,7 @@ export function planNativeRun(facts: RunFacts): NativeRunPlan {
     workdir: facts.workdir,
     facts: facts.native,
     statusFd: fds.status,
+    bindFds: binds.map((_, i) => fds[`bind${i}`]),
     closeOnExecFrom: HOST_SOCKET_FD + 1 + slots.length,
     leasedId: facts.leased,
   });
@@ -77,6 +94,8 @@ export function planNativeRun(facts: RunFacts): NativeRunPlan {
     // A held #! script keeps its descriptor, the first after the grants.
     highestFd: HOST_SOCKET_FD + slots.length + (program.held?.script ? 1 : 0),
     fds,
+    binds: binds.map((b) => ({ source: b.path, dest: b.source })),
+    bindRequests: bindRequests(config.jail, (s) => facts.native!.realPaths?.[s] ?? s),
     native: result,
     stage: {
       ...nativeStagePlan(result.plan, facts.workdir),

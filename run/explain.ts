@@ -290,7 +290,11 @@ export function describeNativePlan(result: NativePlanResult): string[] {
     );
   }
   out.push(`  landlock: ${plan.landlock ? `ABI ${plan.landlock.abi}` : "not available"}`);
-  for (const r of plan.landlock?.rules ?? []) out.push(`    ${r.path} ${accessText(r.access)}`);
+  for (const r of plan.landlock?.rules ?? []) {
+    // A bind's rule is on the descriptor ww opened its source as.
+    const held = r.shows === undefined ? "" : ` (${r.shows}, as ww opened it)`;
+    out.push(`    ${r.path}${held} ${accessText(r.access)}`);
+  }
   if (plan.landlock) {
     out.push("    everything else: no access (stat and readlink still work everywhere)");
   }

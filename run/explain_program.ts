@@ -173,6 +173,7 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
       leased: leased !== undefined,
       program: ipfs ? undefined : path,
       highestFd: plan.highestFd,
+      binds: plan.bindRequests,
     });
   }
   const explained = (command: readonly string[], lines: readonly string[]): ExplainedRun => ({

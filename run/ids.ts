@@ -31,8 +31,9 @@ import {
   unmappedIds,
 } from "../jail/ids.ts";
 import type { Cleanups } from "./launch.ts";
+import type { BindRequest } from "../jail/binds.ts";
 import { BindError, NotExecutableError, SetupError } from "../core/errors.ts";
-import { type FileModeOwner, hasExecuteBit, hasWriteBit, HOST_FS } from "./resolve.ts";
+import { type FileModeOwner, hasExecuteBit, hasWriteBit } from "./resolve.ts";
 import { readText } from "./host.ts";
 import { FileCache, type FileCacheIo } from "./file_cache.ts";
 
@@ -248,7 +249,8 @@ export function checkJailAccess(
   who: HostUser,
   leased: boolean,
   program: string | undefined,
-  binds: { readonly readOnly: readonly string[]; readonly writable: readonly string[] },
+  binds: readonly BindRequest[],
+  pinned: (real: string) => string | undefined = () => undefined,
 ): void {
   if (program !== undefined) {
     checkReachableBy(program, program, who);
@@ -260,10 +262,11 @@ export function checkJailAccess(
       );
     }
   }
-  for (const source of binds.readOnly) checkBindReachableBy("--ro-bind", source, who);
-  for (const source of binds.writable) {
-    checkBindReachableBy("--bind", source, who);
-    checkWritableBy(source, who, leased);
+  for (const r of binds) {
+    checkBindReachableBy(r, who);
+    // The file the jail gets: as ww opened it when it has, else its real path, never the name
+    // resolved once more (a link swapped in since led the check elsewhere than the bind).
+    if (r.flag === "--bind") checkWritableBy(r.source, pinned(r.real) ?? r.real, who, leased);
   }
 }
 
@@ -273,11 +276,9 @@ export function checkJailAccess(
  * source path ...: Permission denied") where --explain said nothing, and the native jail's program
  * met EACCES.
  */
-function checkBindReachableBy(what: string, source: string, who: HostUser): void {
-  checkReachableBy(what, source, who);
-  // A source that is missing is refused by the plan, in its own words.
-  const real = HOST_FS.realPath(source);
-  if (real !== undefined && real !== source) checkReachableBy(what, real, who, source);
+function checkBindReachableBy(r: BindRequest, who: HostUser): void {
+  checkReachableBy(r.flag, r.source, who);
+  if (r.real !== r.source) checkReachableBy(r.flag, r.real, who, r.source);
 }
 
 /**
@@ -305,12 +306,13 @@ function checkReachableBy(what: string, source: string, who: HostUser, named = s
 }
 
 /**
- * A --bind the jail's user cannot write would fail inside with EACCES and no hint. ww never
+ * A --bind the jail's user cannot write (`source` as the user named it, looked at as `file`)
+ * would fail inside with EACCES and no hint. ww never
  * changes the owner or mode of the user's files itself: it says how to grant access. A leased
  * uid is new on every run, so the lasting fix is a group (--gid) or the mode.
  */
-function checkWritableBy(source: string, who: HostUser, leased: boolean): void {
-  const info = statOf(source);
+function checkWritableBy(source: string, file: string, who: HostUser, leased: boolean): void {
+  const info = statOf(file);
   if (hasWriteBit(info, who)) return;
   const user = leased
     ? `a uid of its own (${who.uid}, gid ${who.gid}; leased per run)`

@@ -13,6 +13,7 @@ import { isPathOnly } from "../ffi/fd.ts";
 import { isUnixDatagram } from "../ffi/socket.ts";
 import { isSocketDescriptor, pathKind } from "../ffi/stat.ts";
 import { checkJailAccess, type HostUser } from "./ids.ts";
+import type { BindRequest } from "../jail/binds.ts";
 import { checkLimits } from "./limits.ts";
 
 /**
@@ -32,6 +33,14 @@ export function checkJailStart(o: {
   readonly leased: boolean;
   readonly program: string | undefined;
   readonly highestFd: number;
+  /** The user's binds as the plan resolved them (its `bindRequests`). */
+  readonly binds: readonly BindRequest[];
+  /**
+   * Where a bind's source (its real path) is to be looked at: the descriptor ww opened it as
+   * (/proc/self/fd/N), so the check is of what the jail gets; absent for --explain, which opens
+   * nothing.
+   */
+  readonly pinned?: (real: string) => string | undefined;
 }): void {
   const { jail } = o.config;
   if (o.backend === "bwrap") {
@@ -42,10 +51,7 @@ export function checkJailStart(o: {
     checkSocketsWithoutNet(o.config.fds, o.stdio);
   }
   if (o.jailUser) {
-    checkJailAccess(o.jailUser, o.leased, o.program, {
-      readOnly: jail.readOnlyBinds.map((b) => b.source),
-      writable: jail.writableBinds.map((b) => b.source),
-    });
+    checkJailAccess(o.jailUser, o.leased, o.program, o.binds, o.pinned);
   }
   checkLimits(jail.limits, { backend: o.backend, highestFd: o.highestFd });
 }

@@ -16,13 +16,14 @@ import { SECCOMP_BASE64 } from "../jail/seccomp_table.ts";
 import { nprocShortfall } from "../jail/limits.ts";
 import type { RunConfig } from "../core/config.ts";
 import {
+  BindError,
   type CwdError,
   JailError,
   LimitError,
   NamespacesUnavailableError,
   type NotExecutableError,
   type NotFoundError,
-  type SetupError,
+  SetupError,
 } from "../core/errors.ts";
 import { planBwrapRun } from "../plan/bwrap.ts";
 import { encodeStagePlan } from "../stage/plan.ts";
@@ -38,6 +39,7 @@ import {
   type Launched,
   type LaunchRequest,
   nameUnixSockets,
+  pinBindSources,
   reopenHeld,
   spawnMapped,
   stdioSources,
@@ -83,6 +85,9 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
   // A local program's real path, which bwrap binds into the jail.
   const programFile = facts.program.held ? undefined : facts.program.source;
   const { dropTo, fds } = plan;
+  // Each bind's source, opened once: bwrap binds these, the stage in the jail checks them, and
+  // so do ww's checks below.
+  const pinned = pinBindSources(plan.mounts.binds, cleanups);
   checkJailStart({
     config,
     backend: "bwrap",
@@ -93,6 +98,8 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
     // The file bwrap binds, as the jail's host user reaches it: its real path.
     program: programFile,
     highestFd: plan.highestFd,
+    binds: plan.bindRequests,
+    pinned: pinned.at,
   });
   const stagePath = stageExecutable();
   // jail/seccomp.ts's program, compiled at build time (jail/seccomp_table.ts).
@@ -150,6 +157,9 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
           plan: planRead,
           stageStatus: stageWrite,
           lease: lease?.fd,
+          ...Object.fromEntries(
+            pinned.fds.flatMap((fd, i) => [[`bind${i}`, fd], [`bindCheck${i}`, fd]]),
+          ),
         }),
       ],
     ),
@@ -164,6 +174,7 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
   closePlanRead();
   closeStageWrite();
   closeBwrapSaysWrite();
+  pinned.close();
 
   const stage = holdChild(pid);
   const reaped = waitPid(stage, ops);
@@ -267,6 +278,19 @@ async function jailFailed(
   said: string,
   programFile?: string,
 ): Promise<SetupError | LimitError | CwdError | NotFoundError | NotExecutableError> {
+  // A bind's source moved after ww opened it (renamed, or a link swapped in for a part of its
+  // path), and bwrap, which binds it by its path again, bound another: the stage in the jail saw
+  // it, or bwrap did (it compares the mount with the descriptor since 0.10, and Debian's 0.8).
+  // (bwrap may also fail to find the path it resolved, once moved again: its own words then.)
+  const changed = /^ww: the jail's bind at (.+) is not what ww opened: (.+)$/.exec(said);
+  if (changed) {
+    return new BindError(changed[1], `the bind at ${changed[1]}: ${changed[2]}; nothing was run`);
+  }
+  if (/^(?:bwrap: )?Race condition binding dirfd/.test(said)) {
+    return new SetupError(
+      `a bind's source changed as the jail was made (${said}: a part of its path was replaced since ww opened it); nothing was run`,
+    );
+  }
   // The program's file went away after ww found it, before or as bwrap bound it into the jail
   // ("Can't find source path P: No such file or directory", "Can't get type of source P: ...",
   // "Can't bind mount /oldrootP on /newrootP: Unable to find \"/newrootP (deleted)\" ...").

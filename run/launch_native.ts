@@ -21,6 +21,7 @@ import {
   type Launched,
   type LaunchRequest,
   nameUnixSockets,
+  pinBindSources,
   reopenHeld,
   spawnMapped,
   stdioSources,
@@ -52,6 +53,9 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
     native: nativeFacts(config.jail, facts.program.held ? undefined : facts.program.source),
   });
   const { native, fds } = plan;
+  // Each bind's source, opened once: the stage makes its Landlock rule on this descriptor, and
+  // ww's checks below look at it.
+  const pinned = pinBindSources(plan.binds, cleanups);
   checkJailStart({
     config,
     backend: "native",
@@ -60,6 +64,8 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
     leased: lease !== undefined,
     program: program.held ? undefined : program.path,
     highestFd: plan.highestFd,
+    binds: plan.bindRequests,
+    pinned: pinned.at,
   });
   const stagePath = stageExecutable();
   const planRead = planDescriptor(encodeStagePlan(plan.stage));
@@ -91,6 +97,7 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
           plan: planRead,
           status: statusWrite,
           lease: lease?.fd,
+          ...Object.fromEntries(pinned.fds.map((fd, i) => [`bind${i}`, fd])),
         }),
       ],
     ),
@@ -99,6 +106,7 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
   closePlanRead();
   closeStatusWrite();
   closeProgramRead();
+  pinned.close();
   const supervisor = holdChild(pid);
   const reaped = waitPid(supervisor, ops);
   const reports = await readStageReports(statusStream);

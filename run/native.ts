@@ -13,6 +13,7 @@ import {
   seccompFilters,
   whyAbsent,
 } from "./host.ts";
+import { HOST_FS } from "./resolve.ts";
 
 /**
  * What this host offers the native jail, for a run of `programSource` (none for a program from
@@ -26,6 +27,14 @@ export function nativeFacts(policy: JailPolicy, programSource?: string): NativeF
     const kind = pathKind(path);
     if (kind !== undefined) pathKinds[path] = kind === "dir" ? "dir" : "file";
   }
+  // Resolved once, here: ww opens each bind's source at its real path, refusing any link on it
+  // (run/launch.ts pinBindSources), and the stage rules on that descriptor.
+  const realPaths: Record<string, string> = {};
+  const named = [...policy.readOnlyBinds, ...policy.writableBinds].map((b) => b.source);
+  for (const path of policy.chdir === undefined ? named : [...named, policy.chdir]) {
+    const real = HOST_FS.realPath(path);
+    if (real !== undefined && real !== path) realPaths[path] = real;
+  }
   return {
     landlockAbi: landlockSupport().abi,
     seccomp: seccompFilters(),
@@ -34,6 +43,7 @@ export function nativeFacts(policy: JailPolicy, programSource?: string): NativeF
     capLastCap: capLastCap(),
     pathKinds,
     whyAbsent,
+    realPaths,
     parentPid: Deno.pid,
   };
 }

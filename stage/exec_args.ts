@@ -16,13 +16,18 @@
  * `landlock` (bwrap): Landlock keeps the program's descriptors to what each was opened for, so no
  * descriptor from the host reopens with more rights or walks out of the jail by ".."; with
  * `offline` too (no --net), an IP socket among them connects or binds nowhere else (Landlock's TCP
- * rights, which then take the program's own TCP on the jail's loopback with them).
+ * rights, which then take the program's own TCP on the jail's loopback with them); `pinned`
+ * (bwrap): before anything else, each `dest` must be the very file or directory that descriptor
+ * `fd` holds (the stage compares device and inode, then closes the descriptor), or the stage
+ * fails with one line naming `dest` (see BwrapFds.binds).
  *
  * @example
  * stageExecArgs({ target: "/bin/app", argv0: "app", args: ["-v"], listenPid: true });
  * // ["exec-listen-pid", "/bin/app", "-", "app", "-v"]
  * stageExecArgs({ target: "/bin/app", argv0: "app", args: [], report: { stderr: 9 } });
  * // ["exec-report", "9", "/bin/app", "-", "app"]
+ * stageExecArgs({ target: "/bin/app", argv0: "app", args: [], pinned: [{ dest: "/d", fd: 8 }] });
+ * // ["exec-pinned", "1", "/d", "8", "/bin/app", "-", "app"]
  */
 export function stageExecArgs(o: {
   readonly target: string;
@@ -34,13 +39,20 @@ export function stageExecArgs(o: {
   readonly report?: { readonly stderr: number };
   readonly landlock?: boolean;
   readonly offline?: boolean;
+  readonly pinned?: readonly { readonly dest: string; readonly fd: number }[];
 }): string[] {
+  const pinned = o.pinned ?? [];
   const mode = `${o.tty ? "-tty" : ""}${o.listenPid ? "-listen-pid" : ""}${
     o.report ? "-report" : ""
-  }${o.landlock ? "-landlock" : ""}${o.landlock && o.offline ? "-offline" : ""}`;
+  }${pinned.length > 0 ? "-pinned" : ""}${o.landlock ? "-landlock" : ""}${
+    o.landlock && o.offline ? "-offline" : ""
+  }`;
   return [
     `exec${mode}`,
     ...(o.report ? [String(o.report.stderr)] : []),
+    ...(pinned.length > 0
+      ? [String(pinned.length), ...pinned.flatMap((p) => [p.dest, String(p.fd)])]
+      : []),
     o.target,
     o.pwd === undefined ? "-" : `=${o.pwd}`,
     o.argv0,

@@ -21,8 +21,8 @@
  *     SIGKILLs every remaining descendant, removes the work directory the plan names, and exits
  *     as the program did.
  *
- *   stage exec[-tty][-listen-pid][-report][-landlock[-offline]] [<stderr-fd>] <fd|path> <-|=PWD>
- *       <argv0> [args...]
+ *   stage exec[-tty][-listen-pid][-report][-pinned][-landlock[-offline]] [<stderr-fd>]
+ *       [<n> <dest> <fd>...] <fd|path> <-|=PWD> <argv0> [args...]
  *     inside the bwrap jail: removes PWD from the environment (bwrap always sets it), or sets it
  *     to the user's own value, and executes the program as <argv0>: from descriptor <fd>, marked
  *     close-on-exec (execveat AT_EMPTY_PATH), or from <path>. A failure prints one line and exits
@@ -33,7 +33,8 @@
  *     keeps, as the program sees it (in bwrap's pid namespace), and "-report" (bwrap): the stage
  *     is the jail's pid 1 and forks the program (see init); fd 2 holds bwrap's own words for ww, so
  *     a NUL byte there tells ww the jail is set up and the program's stderr, at <stderr-fd>, moves
- *     to fd 2 (see program_stderr), and "-landlock" (bwrap): Landlock keeps the program's
+ *     to fd 2 (see program_stderr), and "-pinned" (bwrap): each bind at <dest> must be the file
+ *     <fd> holds, which ww opened (see check_pinned), and "-landlock" (bwrap): Landlock keeps the program's
  *     descriptors to what each was opened for, and a directory's ".." inside the jail, and with
  *     "-offline" (no --net) an IP socket from the host to the peer it has (see
  *     confine_descriptors). The plan's F_TTY and F_LISTEN_PID do the same under `launch`, and its
@@ -1130,6 +1131,56 @@ static __attribute__((noreturn)) void jail_step_failed(const char *what, long er
   die(125);
 }
 
+/* struct statx: stx_ino's offset and stx_dev_major's (stx_dev_minor follows), on every arch. */
+#define STX_INO_OFFSET 32
+#define STX_DEV_MAJOR_OFFSET 136
+#define STATX_INO 0x100
+
+/* The device and inode of what `path` names from `dir` (statx `flags`), in `id`; 0, or -errno. */
+static long file_id(int dir, const char *path, int flags, u64 id[2]) {
+  u8 stx[256] __attribute__((aligned(8)));
+  long r = SYS5(statx, dir, path, flags, STATX_INO, stx);
+  if (r < 0) return r;
+  id[0] = *(u64 *)(stx + STX_INO_OFFSET);
+  id[1] = *(u64 *)(stx + STX_DEV_MAJOR_OFFSET); /* major and minor, one word */
+  return 0;
+}
+
+/*
+ * `-pinned <n> (<dest> <fd>)...` (bwrap): each of the jail's binds at <dest> must be the very file
+ * or directory that <fd> holds, which ww opened as its source refusing every symbolic link on the
+ * way (jail/bwrap.ts BwrapFds.binds): bwrap 0.8 mounts a descriptor's path, resolved again, and a
+ * symbolic link swapped in for a part of it since would lead elsewhere. The same device and inode,
+ * or one line naming <dest> and exit 125, before the program exists; each <fd> is closed. Returns
+ * how many arguments it took.
+ */
+static int check_pinned(int argc, char **argv) {
+  long n = argc > 0 ? parse_int(argv[0]) : -1;
+  if (n < 0 || n > (argc - 1) / 2) {
+    struct line l = {.n = 0};
+    put(&l, "ww stage: exec -pinned: expected <n> and n pairs of <dest> <fd>");
+    write_line(2, &l);
+    die(125);
+  }
+  for (long i = 0; i < n; i++) {
+    const char *dest = argv[1 + 2 * i];
+    long fd = parse_int(argv[2 + 2 * i]);
+    u64 held[2] = {0, 0}, shown[2] = {1, 1};
+    long a = fd < 0 ? -1 : file_id((int)fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, held);
+    long b = file_id(AT_FDCWD, dest, AT_SYMLINK_NOFOLLOW, shown);
+    if (fd >= 0) SYS1(close, fd);
+    if (a < 0 || b < 0 || held[0] != shown[0] || held[1] != shown[1]) {
+      struct line l = {.n = 0};
+      put(&l, "ww: the jail's bind at ");
+      put(&l, dest);
+      put(&l, " is not what ww opened: its source changed as the jail was made");
+      write_line(2, &l);
+      die(125);
+    }
+  }
+  return 1 + 2 * (int)n;
+}
+
 /*
  * Under bwrap (exec mode "-landlock"), Landlock for what bwrap's mount namespace cannot stop: the
  * program may do beneath the jail's root whatever bwrap's mounts let it (every right), and through
@@ -1182,8 +1233,8 @@ static void confine_descriptors(long program, int offline) {
 }
 
 static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **envp, int tty,
-                                                int listen_pid, int report, int landlock,
-                                                int offline) {
+                                                int listen_pid, int report, int pinned,
+                                                int landlock, int offline) {
   int stderr_fd = -1;
   if (report) {
     if (argc < 6) argc = 0; /* the usage line, below */
@@ -1198,6 +1249,12 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
       argv += 1;
       argc -= 1;
     }
+  }
+  if (pinned && argc >= 2) {
+    /* After the fork: pid 1 closed its copies (init), and a failure here is the jail's, 125. */
+    int took = check_pinned(argc - 2, argv + 2);
+    argv += took;
+    argc -= took;
   }
   if (tty || report) {
     /* A session of its own: under bwrap the stage's, which bwrap's --new-session made, is pid
@@ -1215,8 +1272,8 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
   }
   if (argc < 5) {
     struct line l = {.n = 0};
-    put(&l, "ww stage: usage: exec[-tty][-listen-pid][-report][-landlock[-offline]] [<stderr-fd>] "
-            "<fd|path> <-|=PWD> <argv0> [args...]");
+    put(&l, "ww stage: usage: exec[-tty][-listen-pid][-report][-pinned][-landlock[-offline]] "
+            "[<stderr-fd>] [<n> <dest> <fd>...] <fd|path> <-|=PWD> <argv0> [args...]");
     write_line(2, &l);
     die(126);
   }
@@ -1295,16 +1352,18 @@ __attribute__((used)) void stage_main(long *sp) {
     if (listen_pid) mode += 11;
     int report = starts(mode, "-report");
     if (report) mode += 7;
+    int pinned = starts(mode, "-pinned");
+    if (pinned) mode += 7;
     int landlock = starts(mode, "-landlock");
     if (landlock) mode += 9;
     int offline = landlock && starts(mode, "-offline");
     if (offline) mode += 8;
-    if (!*mode) exec_mode(argc, argv, envp, tty, listen_pid, report, landlock, offline);
+    if (!*mode) exec_mode(argc, argv, envp, tty, listen_pid, report, pinned, landlock, offline);
   }
   struct line l = {.n = 0};
   put(&l, "ww stage: internal to ww (launch <plan-fd> <status-fd> | "
-          "exec[-tty][-listen-pid][-report][-landlock[-offline]] [<stderr-fd>] <fd|path> <-|=PWD> "
-          "<argv0> [args...])");
+          "exec[-tty][-listen-pid][-report][-pinned][-landlock[-offline]] [<stderr-fd>] "
+          "[<n> <dest> <fd>...] <fd|path> <-|=PWD> <argv0> [args...])");
   write_line(2, &l);
   die(2);
 }

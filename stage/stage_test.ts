@@ -290,6 +290,60 @@ for (const arch of STAGE_ARCHES) {
     assert.equal(bad.stderr, "ww stage: exec -report: bad descriptor 5\n");
   });
 
+  // bwrap 0.8 mounts a descriptor's path, resolved again: a symlink swapped in since ww opened a
+  // bind's source led the mount elsewhere (another jail's doing showed the host's /etc).
+  Deno.test(`[${arch}] exec-report-pinned: each destination must be what its descriptor holds, or nothing runs`, async () => {
+    const out = join(dir, `pinned-${arch}.stderr`);
+    const a = join(dir, `pinned-a-${arch}`);
+    const b = join(dir, `pinned-b-${arch}`);
+    Deno.mkdirSync(a, { recursive: true });
+    Deno.mkdirSync(b, { recursive: true });
+    Deno.writeTextFileSync(join(dir, `pinned-f-${arch}`), "x");
+    const pinned = (...pairs: string[]) =>
+      run(arch, [
+        "exec-report-pinned",
+        "5",
+        String(pairs.length / 2),
+        ...pairs,
+        "/bin/sh",
+        "-",
+        "sh",
+        "-c",
+        "ls /proc/self/fd",
+      ], { redirect: `5>'${out}' 7<'${a}' 8<'${join(dir, `pinned-f-${arch}`)}'` });
+    // The same directory and file: the program runs, and neither descriptor reaches it.
+    const same = await pinned(a, "7", join(dir, `pinned-f-${arch}`), "8");
+    assert.equal(same.code, 0, same.stderr);
+    assert.equal(same.stderr, "\0\x01exit 0\n");
+    const fds = same.stdout.trim().split("\n");
+    assert.ok(!fds.includes("7") && !fds.includes("8"), same.stdout);
+    // Another directory there, a link to the right one, or no descriptor: nothing runs (125), and
+    // the one line names the destination, before the NUL byte that would hand fd 2 over.
+    const link = join(dir, `pinned-link-${arch}`);
+    try {
+      Deno.symlinkSync(a, link);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    }
+    for (const [dest, fd] of [[b, "7"], [link, "7"], [a, "9"], [a, "x"]]) {
+      const r = await pinned(dest, fd);
+      assert.equal(r.code, 125, `${dest} ${fd}: ${r.stderr}`);
+      assert.equal(
+        r.stderr,
+        `ww: the jail's bind at ${dest} is not what ww opened: its source changed as the jail was made\n\x01exit 125\n`,
+      );
+      assert.equal(r.stdout, "");
+    }
+    const bad = await run(
+      arch,
+      ["exec-report-pinned", "5", "2", a, "7", "/bin/true", "-", "true"],
+      {
+        redirect: `5>'${out}'`,
+      },
+    );
+    assert.equal(bad.code, 125);
+  });
+
   Deno.test(`[${arch}] exec-report: the stage says a signal ended the program, which an exit code of 128+N cannot`, async () => {
     const end = (script: string) =>
       run(arch, ["exec-report", "5", "/bin/sh", "-", "sh", "-c", script], { redirect: "5>&2" });
