@@ -105,6 +105,7 @@ export function bindRequests(
   },
   real: (source: string, bind: Omit<BindRequest, "real">) => string,
 ): BindRequest[] {
+  if (binds.readOnlyBinds.length === 0 && binds.writableBinds.length === 0) return [];
   const request = (flag: BindRequest["flag"]) => (b: { source: string; dest: string }) => {
     const bind = { flag, source: b.source, dest: b.dest };
     return { ...bind, real: real(b.source, bind) };

@@ -61,6 +61,8 @@ export interface NativeFacts {
   readonly whyAbsent: (hostPath: string) => string;
   /** Each bind source's real path (symlinks resolved); a source missing here is taken as is. */
   readonly realPaths?: Readonly<Record<string, string>>;
+  /** Why a bind source is refused (a link ww does not follow: run/facts.ts bindSourceReal). */
+  readonly bindProblems?: Readonly<Record<string, string>>;
   /** ww's pid: the stage exits instead of exec'ing when its parent is no longer ww. */
   readonly parentPid: number;
 }
@@ -235,6 +237,8 @@ export function nativePlan(input: NativeInput): NativePlanResult | NativePlanErr
         library: `${bindText(b, "library")}: ${why} jail.backend "bwrap")`,
       };
     }
+    const refused = facts.bindProblems?.[b.source];
+    if (refused !== undefined) return bindProblem(b, refused);
     if (facts.pathKinds[b.source] === undefined) return bindProblem(b, facts.whyAbsent(b.source));
   }
   for (const r of requests) {
@@ -462,7 +466,8 @@ function landlockPlan(input: NativeInput): NonNullable<NativePlan["landlock"]> {
 export function nativeBindSources(
   policy: Pick<JailPolicy, "readOnlyBinds" | "writableBinds">,
   facts: Pick<NativeFacts, "realPaths">,
-): { readonly path: string; readonly source: string; readonly use: "read" | "write" }[] {
+): readonly { readonly path: string; readonly source: string; readonly use: "read" | "write" }[] {
+  if (policy.readOnlyBinds.length === 0 && policy.writableBinds.length === 0) return [];
   const requests = bindRequests(policy, (s) => facts.realPaths?.[s] ?? s);
   return nativeBindRules(requests).map((r) => ({
     path: r.path,

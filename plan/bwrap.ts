@@ -163,9 +163,9 @@ function bwrapMounts(
   b: BwrapFacts,
 ): { requests: BindRequest[]; mounts: BwrapMounts } {
   const requests = bindRequests(input.policy, (source, bind) => {
-    const real = b.realOf(source);
-    if (real === undefined) {
-      const problem = bindProblem(bind, b.whyAbsent(source));
+    const real = b.bindSource(source);
+    if (typeof real !== "string") {
+      const problem = bindProblem(bind, real?.why ?? b.whyAbsent(source));
       throw new BindError(source, problem.library, { commandLine: problem.error });
     }
     return real;

@@ -52,6 +52,11 @@ export interface BwrapFacts {
   readonly dirProblem: (hostPath: string) => string | undefined;
   /** Why a host path realOf found absent is (run/host.ts whyAbsent). */
   readonly whyAbsent: (hostPath: string) => string;
+  /**
+   * A bind source's host path with its links resolved by ww's rule for links (run/facts.ts
+   * bindSourceReal), why it is refused, or undefined when absent.
+   */
+  readonly bindSource: (source: string) => string | { readonly why: string } | undefined;
 }
 
 /** Everything planRun takes: the config and the facts the shell gathered. */

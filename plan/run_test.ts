@@ -32,6 +32,12 @@ const BWRAP: BwrapFacts = {
       ? "not a directory"
       : undefined,
   whyAbsent: (p) => `${p} is absent`,
+  bindSource: (p) =>
+    p === "/srv/planted"
+      ? { why: "/srv/planted is a symbolic link owned by uid 70000" }
+      : /^\/(tmp\/)?missing/.test(p)
+      ? undefined
+      : p,
 };
 
 const NATIVE: NativeFacts = {
@@ -188,6 +194,17 @@ Deno.test("bwrap: a bind whose source is missing, or a --chdir the host lacks, i
     (e) =>
       e instanceof BindError && e.commandLine === "--ro-bind /missing/x: /missing/x is absent" &&
       e.message === "jail.readOnlyBinds /missing/x: /missing/x is absent",
+  );
+  // A link ww does not follow (another user's, which a jail could have planted): refused.
+  assert.throws(
+    () =>
+      planRun(facts({
+        config: config({ readOnlyBinds: [{ source: "/srv/planted", dest: "/srv/planted" }] }),
+      })),
+    (e) =>
+      e instanceof BindError &&
+      e.commandLine ===
+        "--ro-bind /srv/planted: /srv/planted is a symbolic link owned by uid 70000",
   );
   // A file is not a directory (it was "no such directory"); a path that is nowhere needs no bind.
   assert.throws(

@@ -11,6 +11,29 @@ import type { RunConfig } from "../core/config.ts";
 import type { BwrapFacts, DirectFacts, PlannedProgram, RunFacts } from "../plan/run.ts";
 import { findBwrap, hostFiles, whyAbsent } from "./host.ts";
 import { HOST_FS } from "./resolve.ts";
+import { trustedPath, UntrustedLinkError } from "./trusted_path.ts";
+import { SyscallError } from "../ffi/libc.ts";
+
+/**
+ * Bind source `source`'s host path with its links resolved, following only links that root or
+ * ww's caller owns (run/trusted_path.ts); why it is refused otherwise (a link of another user, a
+ * loop); undefined when absent. Whoever could write a source's directory (another jail given it
+ * with --bind) planted a link to anything its owner's jail could not reach, and a jail with that
+ * bind was shown it.
+ */
+export function bindSourceReal(source: string): string | { readonly why: string } | undefined {
+  let path: string;
+  try {
+    path = trustedPath(source).path;
+  } catch (e) {
+    if (e instanceof UntrustedLinkError) return { why: e.message };
+    if (e instanceof SyscallError) return { why: "too many levels of symbolic links (a loop)" };
+    throw e;
+  }
+  // No link is left on it to resolve: whether it exists is all that is asked here (ww opens it,
+  // refusing any link, before a jail gets it).
+  return HOST_FS.realPath(path) === undefined ? undefined : path;
+}
 
 /** The program as a launcher or --explain has it. */
 export interface ProgramToPlan {
@@ -65,6 +88,7 @@ export function bwrapFacts(config: RunConfig): BwrapFacts {
     linksOn,
     dirProblem: (path) => directoryProblem(path, "no such directory on this machine"),
     whyAbsent,
+    bindSource: bindSourceReal,
   };
 }
 

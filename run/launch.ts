@@ -184,6 +184,9 @@ export function reopenHeld(
   return { fd, close: cleanups.add(() => fd !== undefined && closeFd(fd)) };
 }
 
+/** pinBindSources of no binds. */
+const NO_PINNED = { fds: [], close: () => {}, at: () => undefined } as const;
+
 /**
  * Opens each bind's source (`source`, its host path with every symlink resolved, as the plan has
  * it) once, refusing a symbolic link anywhere on the path (ffi/open.ts holdNoSymlinks): the
@@ -203,6 +206,8 @@ export function pinBindSources(
   /** /proc/self/fd/N for the descriptor of host path `source` (real), while it is open. */
   readonly at: (source: string) => string | undefined;
 } {
+  // Most runs bind nothing: nothing to open, hold or close (issue 16: a run's garbage).
+  if (binds.length === 0) return NO_PINNED;
   const fds: number[] = [];
   const close = cleanups.add(() => fds.forEach(closeFd));
   for (const { source, dest } of binds) {

@@ -97,7 +97,9 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
           plan: planRead,
           status: statusWrite,
           lease: lease?.fd,
-          ...Object.fromEntries(pinned.fds.map((fd, i) => [`bind${i}`, fd])),
+          ...(pinned.fds.length === 0
+            ? {}
+            : Object.fromEntries(pinned.fds.map((fd, i) => [`bind${i}`, fd]))),
         }),
       ],
     ),

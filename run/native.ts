@@ -14,6 +14,7 @@ import {
   whyAbsent,
 } from "./host.ts";
 import { HOST_FS } from "./resolve.ts";
+import { bindSourceReal } from "./facts.ts";
 
 /**
  * What this host offers the native jail, for a run of `programSource` (none for a program from
@@ -27,14 +28,20 @@ export function nativeFacts(policy: JailPolicy, programSource?: string): NativeF
     const kind = pathKind(path);
     if (kind !== undefined) pathKinds[path] = kind === "dir" ? "dir" : "file";
   }
-  // Resolved once, here: ww opens each bind's source at its real path, refusing any link on it
-  // (run/launch.ts pinBindSources), and the stage rules on that descriptor.
+  // Resolved once, here, by ww's rule for links (run/facts.ts bindSourceReal): ww opens each
+  // bind's source at its real path, refusing any link on it (run/launch.ts pinBindSources), and
+  // the stage rules on that descriptor.
   const realPaths: Record<string, string> = {};
-  const named = [...policy.readOnlyBinds, ...policy.writableBinds].map((b) => b.source);
-  for (const path of policy.chdir === undefined ? named : [...named, policy.chdir]) {
-    const real = HOST_FS.realPath(path);
-    if (real !== undefined && real !== path) realPaths[path] = real;
+  const bindProblems: Record<string, string> = {};
+  for (const binds of [policy.readOnlyBinds, policy.writableBinds]) {
+    for (const { source } of binds) {
+      const real = bindSourceReal(source);
+      if (typeof real === "object") bindProblems[source] = real.why;
+      else if (real !== undefined && real !== source) realPaths[source] = real;
+    }
   }
+  const chdirReal = policy.chdir === undefined ? undefined : HOST_FS.realPath(policy.chdir);
+  if (chdirReal !== undefined && chdirReal !== policy.chdir) realPaths[policy.chdir!] = chdirReal;
   return {
     landlockAbi: landlockSupport().abi,
     seccomp: seccompFilters(),
@@ -44,6 +51,7 @@ export function nativeFacts(policy: JailPolicy, programSource?: string): NativeF
     pathKinds,
     whyAbsent,
     realPaths,
+    bindProblems,
     parentPid: Deno.pid,
   };
 }

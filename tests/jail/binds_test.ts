@@ -468,55 +468,87 @@ Deno.test("none: --explain shows each bind as it is, a --ro-bind NOT read-only, 
 // A bind's source was checked by path and bound by path again: whoever could write its parent
 // (another jail given it with --bind) swapped a symbolic link in between, and the jail showed,
 // readable and writable, whatever the link led to: the host's /etc under bwrap (12 runs in 40),
-// /etc/passwd readable under native (6 in 40). ww now opens each source once with no link on its
-// path and hands the jail that descriptor; under bwrap, whose 0.8 resolves it back to a path, the
-// stage in the jail checks each bind is that directory before the program starts.
+// /etc/passwd readable under native (6 in 40). ww now follows only links that root or its caller
+// owns, opens each source once with no link on its path, and hands the jail that descriptor;
+// under bwrap, whose 0.8 resolves it back to a path, the stage in the jail checks each bind is
+// that directory before the program starts.
+const ATTACKER = 70123; // another jail's uid, as the swapper runs
+
 for (const [jail, flags] of [["bwrap", BWRAP], ["native", NATIVE]] as const) {
-  Deno.test(`${jail}: a bind's source swapped for a symbolic link as ww starts the jail never shows what the link leads to`, async () => {
-    const swapper = await buildC(new URL("./bind_swapper.c", import.meta.url));
-    const dir = Deno.makeTempDirSync({ dir: base, prefix: "race-" });
-    const shared = join(dir, "shared");
-    const secret = join(dir, "secret");
-    Deno.mkdirSync(shared);
-    Deno.mkdirSync(secret);
-    Deno.chmodSync(dir, 0o755);
-    Deno.chmodSync(shared, 0o777);
-    // Readable by the jail's user, not writable: a --bind of it is refused, so only a swap after
-    // ww's check can show it.
-    Deno.chmodSync(secret, 0o755);
-    Deno.writeTextFileSync(join(secret, "marker"), "leaked\n");
-    Deno.chmodSync(join(secret, "marker"), 0o644);
-    const racer = new Deno.Command(swapper, { args: [shared, secret], stdout: "piped" }).spawn();
-    try {
-      const ready = await racer.stdout.getReader().read();
-      assert.equal(new TextDecoder().decode(ready.value), "ready\n");
-      const sub = join(shared, "sub");
-      const outcomes = new Map<string, number>();
-      for (let i = 0; i < 30; i++) {
-        const r = await run(
-          [...flags, "--bind", sub],
-          `try shown cat ${sub}/marker; try written sh -c 'echo x > ${sub}/mine'`,
-        );
-        assert.ok(
-          r.outcome.shown !== "ok",
-          `run ${i}: the jail read ${secret}/marker (${r.code}: ${r.stderr})`,
-        );
-        assert.ok(!Deno.readDirSync(secret).some((e) => e.name === "mine"), `run ${i}: wrote`);
-        // Refused in one line (by ww's check, ww's open, the stage's check, or bwrap, which may
-        // not find the path it resolved once the source moved again), or run with the directory.
-        const why = r.code === 0
-          ? "ran"
-          : /cannot write it|changed as ww opened it|not what ww opened|changed as the jail was made|bubblewrap could not set up the jail/
-            .exec(r.stderr)?.[0];
-        assert.ok(why !== undefined && r.stderr.split("\n").length <= 2, `run ${i}: ${r.stderr}`);
-        outcomes.set(why, (outcomes.get(why) ?? 0) + 1);
+  for (const flag of ["--bind", "--ro-bind"]) {
+    Deno.test(`${jail}: a ${flag} source swapped for another user's symbolic link as ww starts the jail never shows what the link leads to`, async () => {
+      const swapper = await buildC(new URL("./bind_swapper.c", import.meta.url));
+      const dir = Deno.makeTempDirSync({ dir: base, prefix: "race-" });
+      const shared = join(dir, "shared");
+      const secret = join(dir, "secret");
+      Deno.mkdirSync(shared);
+      Deno.mkdirSync(secret);
+      Deno.chmodSync(dir, 0o755);
+      Deno.chmodSync(shared, 0o777);
+      // Readable by the jail's user, not writable: only a link can show it.
+      Deno.chmodSync(secret, 0o755);
+      Deno.writeTextFileSync(join(secret, "marker"), "leaked\n");
+      Deno.chmodSync(join(secret, "marker"), 0o644);
+      const racer = new Deno.Command(swapper, {
+        args: [shared, secret],
+        uid: ATTACKER,
+        gid: ATTACKER,
+        stdout: "piped",
+      }).spawn();
+      try {
+        const ready = await racer.stdout.getReader().read();
+        assert.equal(new TextDecoder().decode(ready.value), "ready\n");
+        const sub = join(shared, "sub");
+        const outcomes = new Map<string, number>();
+        for (let i = 0; i < 30; i++) {
+          const r = await run(
+            [...flags, flag, sub],
+            `try shown cat ${sub}/marker; try written sh -c 'echo x > ${sub}/mine'`,
+          );
+          assert.ok(
+            r.outcome.shown !== "ok",
+            `run ${i}: the jail read ${secret}/marker (${r.code}: ${r.stderr})`,
+          );
+          assert.ok(!Deno.readDirSync(secret).some((e) => e.name === "mine"), `run ${i}: wrote`);
+          // Refused in one line (the link ww does not follow, ww's open, the stage's check, or
+          // bwrap, which may not find the path it resolved once the source moved again), or run
+          // with the directory itself.
+          const why = r.code === 0
+            ? "ran"
+            : /owned by uid 70123|changed as ww opened it|not what ww opened|changed as the jail was made|bubblewrap could not set up the jail/
+              .exec(r.stderr)?.[0];
+          assert.ok(why !== undefined && r.stderr.split("\n").length <= 2, `run ${i}: ${r.stderr}`);
+          outcomes.set(why, (outcomes.get(why) ?? 0) + 1);
+        }
+        // The race was run: some runs met the link.
+        assert.ok(outcomes.size > 1, JSON.stringify([...outcomes]));
+      } finally {
+        racer.kill("SIGKILL");
+        await racer.status;
+        await racer.stdout.cancel().catch(() => {});
       }
-      // The race was run: some runs met the link.
-      assert.ok(outcomes.size > 1, JSON.stringify([...outcomes]));
-    } finally {
-      racer.kill("SIGKILL");
-      await racer.status;
-      await racer.stdout.cancel().catch(() => {});
-    }
+    });
+  }
+
+  Deno.test(`${jail}: a bind through another user's symbolic link is refused in one line; root's and the caller's are followed`, async () => {
+    const dir = Deno.makeTempDirSync({ dir: base, prefix: "links-" });
+    Deno.chmodSync(dir, 0o755);
+    const real = join(dir, "real");
+    Deno.mkdirSync(real);
+    Deno.chmodSync(real, 0o777);
+    Deno.symlinkSync(real, join(dir, "planted"));
+    const chown = await new Deno.Command("chown", {
+      args: ["-h", `${ATTACKER}:${ATTACKER}`, join(dir, "planted")],
+    }).output();
+    assert.ok(chown.success);
+    Deno.symlinkSync(real, join(dir, "own"));
+    const refused = await runWw(["run", ...flags, "--ro-bind", join(dir, "planted"), "/bin/true"]);
+    assert.equal(refused.code, 125);
+    assert.equal(
+      refused.stderr,
+      `ww: --ro-bind ${dir}/planted: ${dir}/planted is a symbolic link owned by uid ${ATTACKER}: ww follows only links owned by root or by its caller, as a jail could have planted any other (give the path it points to)\n`,
+    );
+    const followed = await runWw(["run", ...flags, "--ro-bind", join(dir, "own"), "/bin/true"]);
+    assert.equal(followed.code, 0, followed.stderr);
   });
 }
