@@ -194,6 +194,11 @@ export interface NativeInput {
    * bind's parent gave another jail the host's /etc).
    */
   readonly bindFds: readonly number[];
+  /**
+   * The descriptor (numbered as the stage has it) ww opened the program's file as, at
+   * `programSource`, refusing any link on the way, when it needs a rule (programRuleNeeded).
+   */
+  readonly programFd?: number;
   readonly closeOnExecFrom: number;
   /**
    * The host id leased for this jail (jail/ids.ts) when ww runs as root: the program's uid and
@@ -426,9 +431,15 @@ function landlockPlan(input: NativeInput): NonNullable<NativePlan["landlock"]> {
   for (const path of DEVICES) add(path, "device");
   add(TERMINAL, "terminal");
   add(PROC_SELF, "read", "dir");
+  // The program's own file, outside the system's directories: on the descriptor ww opened it as,
+  // as a bind's (a link swapped in for it as the stage opened it by path widened the rule).
   const source = input.programSource;
-  if (source !== undefined && !SYSTEM_DIRS.some((d) => source.startsWith(`${d}/`))) {
-    add(source, "read");
+  if (source !== undefined && programRuleNeeded(source)) {
+    if (input.programFd === undefined) {
+      throw new Error("nativePlan: a descriptor for the program's file (internal)");
+    }
+    const pinned = pathRule(ruleset, `/proc/self/fd/${input.programFd}`, "file", "read");
+    rules.push({ ...pinned, shows: source });
   }
   // A held file on disk needs a rule (placeHeld): the stage names it by its own descriptor,
   // opened before it restricts itself, so the rule is for exactly that file, wherever the cache
@@ -453,6 +464,18 @@ function landlockPlan(input: NativeInput): NonNullable<NativePlan["landlock"]> {
     attrSize: rulesetAttrSize(facts.landlockAbi),
     rules,
   };
+}
+
+/**
+ * Whether the program's file at `source` (its real path) needs a rule of its own: the system's
+ * directories have one for everything in them.
+ *
+ * @example
+ * programRuleNeeded("/usr/bin/true"); // false
+ * programRuleNeeded("/home/u/app"); // true
+ */
+export function programRuleNeeded(source: string): boolean {
+  return !SYSTEM_DIRS.some((d) => source.startsWith(`${d}/`));
 }
 
 /**

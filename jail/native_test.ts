@@ -64,12 +64,15 @@ function facts(over: Partial<NativeFacts> = {}): NativeFacts {
 
 /** Where input() numbers the binds' descriptors from (NativeInput.bindFds). */
 const FIRST_BIND_FD = 20;
+/** The descriptor input() gives the program's file (NativeInput.programFd). */
+const PROGRAM_FD = 19;
 
 function input(policy: Partial<JailPolicy> = {}, f: Partial<NativeFacts> = {}): NativeInput {
   const full: JailPolicy = { ...DEFAULT_POLICY, backend: "native", ...policy };
   return {
     policy: full,
     bindFds: nativeBindSources(full, facts(f)).map((_, i) => FIRST_BIND_FD + i),
+    programFd: PROGRAM_FD,
     programPath: "/home/u/app",
     programSource: "/home/u/app",
     argv: ["app", "-x"],
@@ -111,7 +114,7 @@ Deno.test("the plan executes the resolved program with exactly the given argv an
 
 Deno.test("only the system, the loader files, devices, the program and the work dir are ruled", () => {
   const r = plan();
-  assert.deepEqual(r.plan.landlock?.rules.map((rule) => rule.path), [
+  assert.deepEqual(r.plan.landlock?.rules.map((rule) => rule.shows ?? rule.path), [
     "/usr",
     "/bin",
     "/lib",
@@ -124,6 +127,15 @@ Deno.test("only the system, the loader files, devices, the program and the work 
     "/home/u/app",
     "/tmp/ww-1",
   ]);
+  // The program's file by the descriptor ww opened it as (a link swapped in for it widened the
+  // rule the stage made by path); one in the system's directories needs none.
+  assert.equal(r.plan.landlock?.rules[9].path, `/proc/self/fd/${PROGRAM_FD}`);
+  const system = nativePlan({ ...input(), programSource: "/usr/bin/app", programFd: undefined });
+  assert.ok(!("error" in system) && !system.plan.landlock?.rules.some((x) => x.shows));
+  assert.throws(
+    () => nativePlan({ ...input(), programFd: undefined }),
+    /a descriptor for the program's file/,
+  );
 });
 
 Deno.test("system paths are read-only; the work directory is fully writable", () => {
@@ -190,7 +202,7 @@ Deno.test("a bind's rule is on the descriptor ww opened its source as, each sour
     readOnlyBinds: [{ source: "/data", dest: "/data" }, { source: "/link", dest: "/link" }],
     writableBinds: [{ source: "/out", dest: "/out" }],
   }, { realPaths: { "/link": "/data" } });
-  const pinned = r.plan.landlock!.rules.filter((rule) => rule.shows !== undefined);
+  const pinned = r.plan.landlock!.rules.filter((rule) => rule.shows?.startsWith("/home") === false);
   assert.deepEqual(pinned.map((rule) => [rule.path, rule.shows]), [
     ["/proc/self/fd/20", "/data"],
     ["/proc/self/fd/21", "/out"],

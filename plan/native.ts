@@ -4,7 +4,12 @@
 
 import { HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import { allocateFds } from "../fd/named.ts";
-import { nativeBindSources, nativePlan, type NativePlanResult } from "../jail/native.ts";
+import {
+  nativeBindSources,
+  nativePlan,
+  type NativePlanResult,
+  programRuleNeeded,
+} from "../jail/native.ts";
 import { type BindRequest, bindRequests } from "../jail/binds.ts";
 import { nativeStagePlan } from "../jail/native_stage.ts";
 import type { StagePlan } from "../stage/plan.ts";
@@ -20,13 +25,16 @@ export interface NativeRunPlan extends PlanBase {
   readonly binds: readonly { readonly source: string; readonly dest: string }[];
   /** The user's binds, each source resolved once (its real path, facts.native.realPaths). */
   readonly bindRequests: readonly BindRequest[];
+  /** The program's file that `fds.programFile` is to hold (its real path), when it has one. */
+  readonly programFile?: string;
   readonly native: NativePlanResult;
   readonly stage: StagePlan;
 }
 
 /**
  * The native stage's descriptors after the program's (0-3, the grants), by name: the held program
- * when there is one, then the plan, the status pipe, the source of each of the `binds` Landlock
+ * when there is one, then the plan, the status pipe, the program's file when it needs a rule of
+ * its own (`programFile`: see NativeInput.programFd), the source of each of the `binds` Landlock
  * rules (`bind<i>`: see NativeInput.bindFds), and the jail's id lease when ww leased one
  * (StagePlan.leaseFd). The program's comes first so that a #! script, which keeps it, has it right
  * after its grants; the stage closes the others on exec.
@@ -34,11 +42,18 @@ export interface NativeRunPlan extends PlanBase {
  * @example
  * nativeFds(0, false, false, 2); // { plan: 4, status: 5, bind0: 6, bind1: 7 }
  */
-export function nativeFds(grants: number, held: boolean, leased: boolean, binds: number) {
+export function nativeFds(
+  grants: number,
+  held: boolean,
+  leased: boolean,
+  binds: number,
+  programFile = false,
+) {
   return allocateFds(HOST_SOCKET_FD + 1 + grants, [
     { name: "held", present: held },
     "plan",
     "status",
+    { name: "programFile", present: programFile },
     ...Array.from({ length: binds }, (_, i) => `bind${i}` as const),
     { name: "lease", present: leased },
   ]);
@@ -51,16 +66,19 @@ export function planNativeRun(facts: RunFacts): NativeRunPlan {
   const env = childEnv(config.env, slots);
   if (!facts.native) throw new Error("planRun: the native jail's facts are missing (internal)");
   const binds = nativeBindSources(config.jail, facts.native);
+  const programSource = program.held ? undefined : program.source;
   const fds = nativeFds(
     slots.length,
     program.held !== undefined,
     facts.leased !== undefined,
     binds.length,
+    programSource !== undefined && programRuleNeeded(programSource),
   );
   const result = nativePlan({
     policy: config.jail,
     programPath: program.path,
-    programSource: program.held ? undefined : program.source,
+    programSource,
+    ...(fds.programFile !== undefined ? { programFd: fds.programFile } : {}),
     ...(program.held
       ? {
         // Allocated exactly when there is a held program.
@@ -95,6 +113,7 @@ export function planNativeRun(facts: RunFacts): NativeRunPlan {
     highestFd: HOST_SOCKET_FD + slots.length + (program.held?.script ? 1 : 0),
     fds,
     binds: binds.map((b) => ({ source: b.path, dest: b.source })),
+    ...(fds.programFile !== undefined ? { programFile: programSource } : {}),
     bindRequests: bindRequests(config.jail, (s) => facts.native!.realPaths?.[s] ?? s),
     native: result,
     stage: {

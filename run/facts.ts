@@ -27,7 +27,7 @@ export function bindSourceReal(source: string): string | { readonly why: string 
     path = trustedPath(source).path;
   } catch (e) {
     if (e instanceof UntrustedLinkError) return { why: e.message };
-    if (e instanceof SyscallError) return { why: "too many levels of symbolic links (a loop)" };
+    if (e instanceof SyscallError) return { why: whyAbsent(source) }; // a loop, in its words
     throw e;
   }
   // No link is left on it to resolve: whether it exists is all that is asked here (ww opens it,

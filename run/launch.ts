@@ -4,7 +4,7 @@
 import type { HeldProcess } from "../ffi/process.ts";
 import type { JailLease } from "./ids.ts";
 import { E2BIG, ENOENT } from "../ffi/errno.ts";
-import { TOO_LARGE } from "./resolve.ts";
+import { programGone, TOO_LARGE } from "./resolve.ts";
 import { closeFd } from "../ffi/fd.ts";
 import type { OpGroup } from "../ffi/ops.ts";
 import { SyscallError } from "../ffi/libc.ts";
@@ -182,6 +182,26 @@ export function reopenHeld(
 ): { readonly fd: number | undefined; readonly close: () => void } {
   const fd = program.held ? reopenReadOnly(program.held.fd) : undefined;
   return { fd, close: cleanups.add(() => fd !== undefined && closeFd(fd)) };
+}
+
+/**
+ * The program's file at `source` (its real path), opened once refusing any link on its path, for
+ * the native stage's rule on it (NativeInput.programFd): programGone's error for `program` when it
+ * moved since ww found it. `close` closes it early; `cleanups` otherwise.
+ */
+export function holdProgramFile(
+  source: string,
+  program: string,
+  cleanups: Cleanups,
+): { readonly fd: number; readonly close: () => void } {
+  let fd: number;
+  try {
+    fd = holdNoSymlinks(source);
+  } catch (e) {
+    if (!(e instanceof SyscallError)) throw e;
+    throw programGone(program, e.code);
+  }
+  return { fd, close: cleanups.add(() => closeFd(fd)) };
 }
 
 /** pinBindSources of no binds. */

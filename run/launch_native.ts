@@ -18,6 +18,7 @@ import { nativeFacts } from "./native.ts";
 import { jailedRun } from "./jail_facts.ts";
 import { checkJailStart } from "./jail_checks.ts";
 import {
+  holdProgramFile,
   type Launched,
   type LaunchRequest,
   nameUnixSockets,
@@ -54,8 +55,11 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
   });
   const { native, fds } = plan;
   // Each bind's source, opened once: the stage makes its Landlock rule on this descriptor, and
-  // ww's checks below look at it.
+  // ww's checks below look at it. So is the program's file, when it needs a rule of its own.
   const pinned = pinBindSources(plan.binds, cleanups);
+  const programFile = plan.programFile === undefined
+    ? undefined
+    : holdProgramFile(plan.programFile, config.program, cleanups);
   checkJailStart({
     config,
     backend: "native",
@@ -97,6 +101,7 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
           plan: planRead,
           status: statusWrite,
           lease: lease?.fd,
+          programFile: programFile?.fd,
           ...(pinned.fds.length === 0
             ? {}
             : Object.fromEntries(pinned.fds.map((fd, i) => [`bind${i}`, fd]))),
@@ -109,6 +114,7 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
   closeStatusWrite();
   closeProgramRead();
   pinned.close();
+  programFile?.close();
   const supervisor = holdChild(pid);
   const reaped = waitPid(supervisor, ops);
   const reports = await readStageReports(statusStream);
