@@ -19,7 +19,7 @@ import { placeHeld } from "../jail/held.ts";
 import { jailHostIds } from "../jail/ids.ts";
 import type { StagePlan } from "../stage/plan.ts";
 import { childEnv } from "../core/env.ts";
-import { BindError, CwdError, UsageError } from "../core/errors.ts";
+import { BindError, CwdError, SetupError, UsageError } from "../core/errors.ts";
 import type { BwrapFacts, PlanBase, RunFacts } from "./run.ts";
 
 /**
@@ -170,6 +170,15 @@ function bwrapMounts(
     }
     return real;
   });
+  if (requests.length > 0 && !b.bindsByFd()) {
+    throw new SetupError(
+      `the bwrap jail: ${b.path} has no --bind-fd, by which ww binds each source it checked (bubblewrap 0.10 or later has it, or a distribution's older one fixed for CVE-2024-42472); update bubblewrap, or use jail.backend "native"`,
+      {
+        commandLine:
+          `--jail=bwrap: ${b.path} has no --bind-fd, by which ww binds each source it checked (bubblewrap 0.10 or later has it, or a distribution's older one fixed for CVE-2024-42472); update bubblewrap, or use --jail=native`,
+      },
+    );
+  }
   const mounts = planBwrapMounts(requests, { ...input, realOf: b.realOf, linksOn: b.linksOn });
   if ("error" in mounts) {
     throw mounts.bind === undefined

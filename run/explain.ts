@@ -292,7 +292,7 @@ export function describeNativePlan(result: NativePlanResult): string[] {
   out.push(`  landlock: ${plan.landlock ? `ABI ${plan.landlock.abi}` : "not available"}`);
   for (const r of plan.landlock?.rules ?? []) {
     // A bind's rule is on the descriptor ww opened its source as.
-    const held = r.shows === undefined ? "" : ` (${r.shows}, as ww opened it)`;
+    const held = r.shows === undefined ? "" : ` (${r.shows}, opened by ww)`;
     out.push(`    ${r.path}${held} ${accessText(r.access)}`);
   }
   if (plan.landlock) {

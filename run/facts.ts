@@ -9,7 +9,7 @@ import type { BackendChoice } from "../jail/auto.ts";
 import type { HeldProgram } from "../jail/held.ts";
 import type { RunConfig } from "../core/config.ts";
 import type { BwrapFacts, DirectFacts, PlannedProgram, RunFacts } from "../plan/run.ts";
-import { findBwrap, hostFiles, whyAbsent } from "./host.ts";
+import { bindsByFd, findBwrap, hostFiles, whyAbsent } from "./host.ts";
 import { HOST_FS } from "./resolve.ts";
 import { trustedPath, UntrustedLinkError } from "./trusted_path.ts";
 import { SyscallError } from "../ffi/libc.ts";
@@ -24,7 +24,12 @@ import { SyscallError } from "../ffi/libc.ts";
 export function bindSourceReal(source: string): string | { readonly why: string } | undefined {
   let path: string;
   try {
-    path = trustedPath(source).path;
+    const trusted = trustedPath(source);
+    // Through /proc/self (/etc/mtab, /dev/stdin): ww's own, not the jail's.
+    if (trusted.kernelLinks) {
+      return { why: "the jail grants its own part of /proc; bind something else" };
+    }
+    path = trusted.path;
   } catch (e) {
     if (e instanceof UntrustedLinkError) return { why: e.message };
     if (e instanceof SyscallError) return { why: whyAbsent(source) }; // a loop, in its words
@@ -81,14 +86,16 @@ export function runFacts(o: {
 
 /** What bwrap's plan needs of this host: bwrap itself, the system's files, real paths. */
 export function bwrapFacts(config: RunConfig): BwrapFacts {
+  const path = findBwrap();
   return {
-    path: findBwrap(),
+    path,
     host: hostFiles(config.jail.net),
     realOf: HOST_FS.realPath,
     linksOn,
     dirProblem: (path) => directoryProblem(path, "no such directory on this machine"),
     whyAbsent,
     bindSource: bindSourceReal,
+    bindsByFd: () => bindsByFd(path),
   };
 }
 

@@ -552,3 +552,45 @@ for (const [jail, flags] of [["bwrap", BWRAP], ["native", NATIVE]] as const) {
     assert.equal(followed.code, 0, followed.stderr);
   });
 }
+
+// ww binds every source by the descriptor it checked (--bind-fd). Upstream bubblewrap has that
+// flag since 0.10 (Debian 12's 0.8 has it from its fix for CVE-2024-42472); one without it made
+// every run with a bind fail in bubblewrap's words, "Unknown option --ro-bind-fd".
+Deno.test("bwrap: a bubblewrap without --bind-fd is refused in one line for a run with binds; one without binds runs", async () => {
+  const dir = Deno.makeTempDirSync({ dir: base, prefix: "oldbwrap-" });
+  Deno.chmodSync(dir, 0o755);
+  const real = (await new Deno.Command("sh", { args: ["-c", "command -v bwrap"] }).output()).stdout;
+  const bwrap = new TextDecoder().decode(real).trim();
+  // An older bubblewrap's --help: every line but the two flags.
+  Deno.writeTextFileSync(
+    join(dir, "bwrap"),
+    `#!/bin/sh\nif [ "$1" = --help ]; then ${bwrap} --help | grep -v -- -bind-fd; exit 0; fi\nexec ${bwrap} "$@"\n`,
+  );
+  Deno.chmodSync(join(dir, "bwrap"), 0o755);
+  const env = { PATH: `${dir}:${Deno.env.get("PATH")}` };
+  const data = join(dir, "data");
+  Deno.mkdirSync(data);
+  for (const explain of [[], ["--explain"]]) {
+    const r = await runWw(["run", ...BWRAP, ...explain, "--ro-bind", data, "/bin/true"], { env });
+    assert.equal(r.code, 125, r.stderr);
+    assert.equal(
+      r.stderr,
+      `ww: --jail=bwrap: ${dir}/bwrap has no --bind-fd, by which ww binds each source it checked (bubblewrap 0.10 or later has it, or a distribution's older one fixed for CVE-2024-42472); update bubblewrap, or use --jail=native\n`,
+    );
+  }
+  const plain = await runWw(["run", ...BWRAP, "/bin/true"], { env });
+  assert.equal(plain.code, 0, plain.stderr);
+});
+
+for (const flags of [BWRAP, NATIVE]) {
+  Deno.test(`${flags[0]}: a bind source through /proc/self (/etc/mtab) is refused in one line, by a run and --explain alike`, async () => {
+    for (const explain of [[], ["--explain"]]) {
+      const r = await runWw(["run", ...flags, ...explain, "--ro-bind", "/etc/mtab", "/bin/true"]);
+      assert.equal(r.code, 125);
+      assert.equal(
+        r.stderr,
+        "ww: --ro-bind /etc/mtab: the jail grants its own part of /proc; bind something else\n",
+      );
+    }
+  });
+}
