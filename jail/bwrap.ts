@@ -51,16 +51,16 @@ export interface BwrapFds {
    */
   readonly programStderr: number;
   /**
-   * For each of the mounts' binds (BwrapMounts.binds, in order): `mount`, a descriptor of its
-   * source that bwrap binds (--bind-fd, which closes it), and `check`, a copy that the stage in
-   * the jail compares with what the jail shows at the bind's destination before the program
-   * starts, then closes. ww opens each source once, refusing any symbolic link on its path
-   * (ffi/open.ts holdNoSymlinks): bound by path, a source checked as a directory was mounted as
-   * whatever a symlink swapped in for a part of its path led to by the time bwrap resolved it (a
-   * jail that could write the bind's parent showed another jail the host's /etc). bwrap 0.8 still
-   * resolves the descriptor back to a path and mounts that, so the stage's check is what tells.
+   * For each of the mounts' binds (BwrapMounts.binds, in order), a descriptor of its source,
+   * which ww opened once refusing any symbolic link on its path (ffi/open.ts holdNoSymlinks):
+   * bwrap binds /proc/self/fd/N, and the stage in the jail compares what the jail shows at the
+   * bind's destination with it before the program starts, then closes it. Bound by its path, a
+   * source checked as a directory was mounted as whatever a symlink swapped in for a part of it
+   * led to by the time bwrap resolved it (a jail that could write the bind's parent showed
+   * another jail the host's /etc); bwrap resolves /proc/self/fd/N to a path too (its --bind-fd
+   * as well, before 0.10), so the stage's check is what tells.
    */
-  readonly binds: readonly { readonly mount: number; readonly check: number }[];
+  readonly binds: readonly number[];
 }
 
 export interface BwrapInput {
@@ -255,7 +255,7 @@ export function bwrapArgs(input: BwrapInput): string[] {
     throw new Error("bwrapArgs: a descriptor for each bind (internal)");
   }
   mounts.binds.forEach((b, i) =>
-    op(b.dest, b.writable ? "--bind-fd" : "--ro-bind-fd", String(fds.binds[i].mount), b.dest)
+    op(b.dest, b.writable ? "--bind" : "--ro-bind", `/proc/self/fd/${fds.binds[i]}`, b.dest)
   );
   const a: string[] = [];
   for (const o of sortParentsFirst(ops)) a.push(...o.args);
@@ -292,7 +292,7 @@ export function bwrapArgs(input: BwrapInput): string[] {
     listenPid: input.listenPid,
     tty: input.tty,
     report: { stderr: fds.programStderr },
-    pinned: mounts.binds.map((b, i) => ({ dest: b.dest, fd: fds.binds[i].check })),
+    pinned: mounts.binds.map((b, i) => ({ dest: b.dest, fd: fds.binds[i] })),
     // A descriptor from the host is a way out of the mount namespace (a directory's "..", a
     // read-only file reopened by /proc/self/fd/N for writing): Landlock keeps each to its mode.
     landlock: true,

@@ -34,14 +34,11 @@ const input: BwrapInput = {
   fds: { seccomp: 5, status: 6, stage: 7, programStderr: 9, binds: [] },
 };
 
-/**
- * bwrapArgs of `i`, its binds given descriptors from 20 up (a source's, then its check's), as
- * plan/bwrap.ts allocates them.
- */
+/** bwrapArgs of `i`, its binds given descriptors from 20 up, as plan/bwrap.ts allocates them. */
 function argsOf(i: BwrapInput): string[] {
   const mounts = i.mounts ?? planBwrapMounts(bindRequests(i.policy, (s) => s), i);
   if ("error" in mounts) throw new Error(mounts.error);
-  const binds = mounts.binds.map((_, n) => ({ mount: 20 + 2 * n, check: 21 + 2 * n }));
+  const binds = mounts.binds.map((_, n) => 20 + n);
   return bwrapArgs({ ...i, mounts, fds: { ...i.fds, binds } });
 }
 
@@ -123,23 +120,25 @@ Deno.test("--net keeps the host network; binds are added in order", () => {
     },
   });
   assert.ok(!argv.includes("--unshare-net"));
-  // Each bind by the descriptor ww opens its source as (argsOf: /data's 20, /out's 22); the stage
-  // in the jail checks each destination against its copy (21, 23) before the program starts.
-  assert.deepEqual(after(argv, "--ro-bind-fd", 2), [["20", "/in"]]);
-  assert.deepEqual(after(argv, "--bind-fd", 2), [["22", "/out"]]);
-  assert.deepEqual(after(argv, "--bind", 2), []);
+  // Each bind by the descriptor ww opens its source as (argsOf: /data's 20, /out's 21), which the
+  // stage in the jail checks each destination against before the program starts.
+  assert.deepEqual(after(argv, "--ro-bind", 2).filter(([, d]) => d === "/in"), [[
+    "/proc/self/fd/20",
+    "/in",
+  ]]);
+  assert.deepEqual(after(argv, "--bind", 2), [["/proc/self/fd/21", "/out"]]);
   assert.ok(!argv.includes("/data"), "no source by path");
   const stage = argv.slice(argv.indexOf("--") + 1);
-  assert.deepEqual(stage.slice(0, 7), [
+  assert.deepEqual(stage.slice(0, 8), [
     STAGE_PATH,
     "exec-report-pinned-landlock",
     "9",
     "2",
     "/in",
-    "21",
+    "20",
     "/out",
+    "21",
   ]);
-  assert.equal(stage[7], "23");
 });
 
 Deno.test("without a descriptor for each bind there are no arguments", () => {
@@ -350,8 +349,8 @@ Deno.test("a read-only bind inside a writable one is mounted after it, whatever 
     writableBinds: [{ source: "/p", dest: "/p" }],
   };
   const argv = argsOf({ ...input, policy });
-  const bindAt = argv.findIndex((a, i) => a === "--bind-fd" && argv[i + 2] === "/p");
-  const roAt = argv.findIndex((a, i) => a === "--ro-bind-fd" && argv[i + 2] === "/p/secrets");
+  const bindAt = argv.findIndex((a, i) => a === "--bind" && argv[i + 2] === "/p");
+  const roAt = argv.findIndex((a, i) => a === "--ro-bind" && argv[i + 2] === "/p/secrets");
   assert.ok(bindAt >= 0 && roAt > bindAt, argv.join(" "));
 });
 

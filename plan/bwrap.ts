@@ -19,7 +19,7 @@ import { placeHeld } from "../jail/held.ts";
 import { jailHostIds } from "../jail/ids.ts";
 import type { StagePlan } from "../stage/plan.ts";
 import { childEnv } from "../core/env.ts";
-import { BindError, CwdError, SetupError, UsageError } from "../core/errors.ts";
+import { BindError, CwdError, UsageError } from "../core/errors.ts";
 import type { BwrapFacts, PlanBase, RunFacts } from "./run.ts";
 
 /**
@@ -61,14 +61,14 @@ export interface BwrapRunPlan extends PlanBase {
  * The descriptors of the stage that starts bwrap, after the program's (0-3, the grants), by name:
  * bwrap's seccomp program, its status pipe, the stage's bytes that bwrap shows in the jail, the
  * held program when there is one, the program's stderr, which bwrap passes to the stage in the
- * jail (its own fd 2 is a pipe to ww: see stageExecArgs' `report`), and for each of the `binds`
- * mounts (BwrapMounts.binds), its source for bwrap (`bind<i>`) and the copy the stage in the jail
- * checks it by (`bindCheck<i>`: see BwrapFds.binds); then the stage's own plan and status pipe,
+ * jail (its own fd 2 is a pipe to ww: see stageExecArgs' `report`), and the source of each of the
+ * `binds` mounts (BwrapMounts.binds), `bind<i>` (see BwrapFds.binds); then the stage's own plan and
+ * status pipe,
  * and the jail's id lease when ww leased one (StagePlan.leaseFd), which bwrap does not get.
  *
  * @example
  * bwrapFds(0, false, false, 1);
- * // { seccomp: 4, status: 5, stage: 6, programStderr: 7, bind0: 8, bindCheck0: 9, plan: 10, stageStatus: 11 }
+ * // { seccomp: 4, status: 5, stage: 6, programStderr: 7, bind0: 8, plan: 9, stageStatus: 10 }
  */
 export function bwrapFds(grants: number, held: boolean, leased: boolean, binds: number) {
   return allocateFds(HOST_SOCKET_FD + 1 + grants, [
@@ -77,7 +77,7 @@ export function bwrapFds(grants: number, held: boolean, leased: boolean, binds: 
     "stage",
     { name: "held", present: held },
     "programStderr",
-    ...Array.from({ length: binds }, (_, i) => [`bind${i}`, `bindCheck${i}`] as const).flat(),
+    ...Array.from({ length: binds }, (_, i) => `bind${i}` as const),
     "plan",
     "stageStatus",
     { name: "lease", present: leased },
@@ -120,10 +120,7 @@ export function planBwrapRun(facts: RunFacts): BwrapRunPlan {
   );
   // Allocated exactly when there is a held program.
   const held: BwrapHeld | undefined = how && { fd: fds.held!, how };
-  const binds = mounts.binds.map((_, i) => ({
-    mount: fds[`bind${i}`],
-    check: fds[`bindCheck${i}`],
-  }));
+  const binds = mounts.binds.map((_, i) => fds[`bind${i}`]);
   const input = { ...base, ...(held ? { held } : {}), fds: { ...fds, binds }, mounts };
   const argv = [b.path, ...bwrapArgs(input)];
   return {
@@ -170,15 +167,6 @@ function bwrapMounts(
     }
     return real;
   });
-  if (requests.length > 0 && !b.bindsByFd()) {
-    throw new SetupError(
-      `the bwrap jail: ${b.path} has no --bind-fd, by which ww binds each source it checked (bubblewrap 0.10 or later has it, or a distribution's older one fixed for CVE-2024-42472); update bubblewrap, or use jail.backend "native"`,
-      {
-        commandLine:
-          `--jail=bwrap: ${b.path} has no --bind-fd, by which ww binds each source it checked (bubblewrap 0.10 or later has it, or a distribution's older one fixed for CVE-2024-42472); update bubblewrap, or use --jail=native`,
-      },
-    );
-  }
   const mounts = planBwrapMounts(requests, { ...input, realOf: b.realOf, linksOn: b.linksOn });
   if ("error" in mounts) {
     throw mounts.bind === undefined

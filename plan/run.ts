@@ -57,8 +57,6 @@ export interface BwrapFacts {
    * bindSourceReal), why it is refused, or undefined when absent.
    */
   readonly bindSource: (source: string) => string | { readonly why: string } | undefined;
-  /** Whether this bwrap binds by descriptor (run/host.ts bindsByFd); asked only for binds. */
-  readonly bindsByFd: () => boolean;
 }
 
 /** Everything planRun takes: the config and the facts the shell gathered. */

@@ -5,7 +5,7 @@ import type { NativeFacts } from "../jail/native.ts";
 import { DEFAULT_LIMITS, DEFAULT_POLICY, type JailPolicy } from "../jail/policy.ts";
 import type { ProcessIdentity } from "../jail/proc_status.ts";
 import type { RunConfig } from "../core/config.ts";
-import { BindError, CwdError, SetupError } from "../core/errors.ts";
+import { BindError, CwdError } from "../core/errors.ts";
 import { type BwrapFacts, planRun, type RunFacts } from "./run.ts";
 
 const USER: ProcessIdentity = {
@@ -32,7 +32,6 @@ const BWRAP: BwrapFacts = {
       ? "not a directory"
       : undefined,
   whyAbsent: (p) => `${p} is absent`,
-  bindsByFd: () => true,
   bindSource: (p) =>
     p === "/srv/planted"
       ? { why: "/srv/planted is a symbolic link owned by uid 70000" }
@@ -196,27 +195,6 @@ Deno.test("bwrap: a bind whose source is missing, or a --chdir the host lacks, i
       e instanceof BindError && e.commandLine === "--ro-bind /missing/x: /missing/x is absent" &&
       e.message === "jail.readOnlyBinds /missing/x: /missing/x is absent",
   );
-  // A bubblewrap without --bind-fd cannot bind what ww checked: the run is refused, not bound by
-  // path (before 0.10, but for distributions' fixes for CVE-2024-42472).
-  const ro = config({ readOnlyBinds: [{ source: "/srv/d", dest: "/srv/d" }] });
-  assert.throws(
-    () => planRun({ ...facts({ config: ro }), bwrap: { ...BWRAP, bindsByFd: () => false } }),
-    (e) =>
-      e instanceof SetupError &&
-      e.commandLine!.startsWith("--jail=bwrap: /usr/bin/bwrap has no --bind-fd") &&
-      e.commandLine!.endsWith("or use --jail=native"),
-  );
-  // Without binds, it is not even asked.
-  const plain = planRun({
-    ...facts({ config: config({}) }),
-    bwrap: {
-      ...BWRAP,
-      bindsByFd: () => {
-        throw new Error("asked");
-      },
-    },
-  });
-  assert.equal(plain.backend, "bwrap");
   // A link ww does not follow (another user's, which a jail could have planted): refused.
   assert.throws(
     () =>

@@ -9,7 +9,7 @@ import type { BackendChoice } from "../jail/auto.ts";
 import type { HeldProgram } from "../jail/held.ts";
 import type { RunConfig } from "../core/config.ts";
 import type { BwrapFacts, DirectFacts, PlannedProgram, RunFacts } from "../plan/run.ts";
-import { bindsByFd, findBwrap, hostFiles, whyAbsent } from "./host.ts";
+import { findBwrap, hostFiles, whyAbsent } from "./host.ts";
 import { HOST_FS } from "./resolve.ts";
 import { trustedPath, UntrustedLinkError } from "./trusted_path.ts";
 import { SyscallError } from "../ffi/libc.ts";
@@ -86,16 +86,14 @@ export function runFacts(o: {
 
 /** What bwrap's plan needs of this host: bwrap itself, the system's files, real paths. */
 export function bwrapFacts(config: RunConfig): BwrapFacts {
-  const path = findBwrap();
   return {
-    path,
+    path: findBwrap(),
     host: hostFiles(config.jail.net),
     realOf: HOST_FS.realPath,
     linksOn,
     dirProblem: (path) => directoryProblem(path, "no such directory on this machine"),
     whyAbsent,
     bindSource: bindSourceReal,
-    bindsByFd: () => bindsByFd(path),
   };
 }
 

@@ -80,30 +80,6 @@ export function findBwrap(): string {
   });
 }
 
-/** bindsByFd's answer for each bwrap path asked. */
-const bindsByFdOf = new Map<string, boolean>();
-
-/**
- * Whether the bubblewrap at `path` has --bind-fd and --ro-bind-fd, which ww binds every source
- * by (run/launch.ts pinBindSources): bubblewrap 0.10, and distributions' older ones with the fix
- * for CVE-2024-42472 (Debian 12's 0.8.0-2+deb12u1). Asked of its --help once, and only for a run
- * with binds.
- */
-export function bindsByFd(path: string): boolean {
-  let known = bindsByFdOf.get(path);
-  if (known === undefined) {
-    try {
-      const out = new Deno.Command(path, { args: ["--help"], stdin: "null", stderr: "null" })
-        .outputSync();
-      known = new TextDecoder().decode(out.stdout).includes("--ro-bind-fd");
-    } catch {
-      known = false;
-    }
-    bindsByFdOf.set(path, known);
-  }
-  return known;
-}
-
 /** The seccomp architecture of this process, when ww has a filter for it. */
 export function seccompArchOrUndefined(): SeccompArch | undefined {
   const arch = Deno.build.arch;

@@ -157,9 +157,7 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
           plan: planRead,
           stageStatus: stageWrite,
           lease: lease?.fd,
-          ...Object.fromEntries(
-            pinned.fds.flatMap((fd, i) => [[`bind${i}`, fd], [`bindCheck${i}`, fd]]),
-          ),
+          ...Object.fromEntries(pinned.fds.map((fd, i) => [`bind${i}`, fd])),
         }),
       ],
     ),
@@ -280,16 +278,10 @@ async function jailFailed(
 ): Promise<SetupError | LimitError | CwdError | NotFoundError | NotExecutableError> {
   // A bind's source moved after ww opened it (renamed, or a link swapped in for a part of its
   // path), and bwrap, which binds it by its path again, bound another: the stage in the jail saw
-  // it, or bwrap did (it compares the mount with the descriptor since 0.10, and Debian's 0.8).
-  // (bwrap may also fail to find the path it resolved, once moved again: its own words then.)
+  // it. (bwrap may also fail to find the path it resolved, once moved again: its own words then.)
   const changed = /^ww: the jail's bind at (.+) is not what ww opened: (.+)$/.exec(said);
   if (changed) {
     return new BindError(changed[1], `the bind at ${changed[1]}: ${changed[2]}; nothing was run`);
-  }
-  if (/^(?:bwrap: )?Race condition binding dirfd/.test(said)) {
-    return new SetupError(
-      `a bind's source changed as the jail was made (${said}: a part of its path was replaced since ww opened it); nothing was run`,
-    );
   }
   // The program's file went away after ww found it, before or as bwrap bound it into the jail
   // ("Can't find source path P: No such file or directory", "Can't get type of source P: ...",
