@@ -23,7 +23,7 @@ import {
   NamespacesUnavailableError,
   type NotExecutableError,
   type NotFoundError,
-  SetupError,
+  type SetupError,
 } from "../core/errors.ts";
 import { planBwrapRun } from "../plan/bwrap.ts";
 import { encodeStagePlan } from "../stage/plan.ts";
