@@ -321,7 +321,9 @@ async function jailFailed(
     ? undefined
     : /^(?:bwrap: )?Can't chdir to (.+): (.+)$/.exec(said);
   if (cannotEnter && cannotEnter[1] === chdir) {
-    return cannotEnterCwd(chdir, "bwrap", cannotEnter[2]);
+    // bwrap's strerror words, as ww words the native stage's errno ("Permission denied").
+    const why = cannotEnter[2];
+    return cannotEnterCwd(chdir, "bwrap", why.charAt(0).toLowerCase() + why.slice(1));
   }
   const why = said === "" ? "it ended without saying why (was it killed?)" : said;
   const line = (chosen: string) =>

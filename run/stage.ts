@@ -14,6 +14,7 @@ import {
   NOT_EXECUTABLE_ERRNOS,
   NotExecutableError,
   NotFoundError,
+  osWhy,
   SetupError,
   UsageError,
   type WwError,
@@ -103,7 +104,12 @@ export function stageFailure(
 ): WwError | undefined {
   const failed = reports.find((r) => "step" in r);
   if (failed && "step" in failed && failed.step === "chdir") {
-    return cannotEnterCwd(failed.detail ?? "", backend, errnoName(failed.errno));
+    const name = errnoName(failed.errno);
+    return cannotEnterCwd(
+      failed.detail ?? "",
+      backend,
+      osWhy(Object.assign(new Error(name), { code: name })),
+    );
   }
   if (failed && "step" in failed && failed.step === "workdir") {
     return workdirRefused(`${errnoName(failed.errno)}${failed.detail ? `: ${failed.detail}` : ""}`);

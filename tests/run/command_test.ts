@@ -764,8 +764,8 @@ Deno.test("errors for a library caller: a cwd the native jail does not show, or 
       }),
       CwdError,
       { cwd: closed },
-      /^cwd .*\/closed: the program cannot enter it in the native jail \(EACCES; /,
-      /^--chdir .*\/closed: the program cannot enter it in the native jail \(EACCES; /,
+      /^cwd .*\/closed: the program cannot enter it in the native jail \(permission denied; /,
+      /^--chdir .*\/closed: the program cannot enter it in the native jail \(permission denied; /,
     );
   } finally {
     Deno.removeSync(dir, { recursive: true });
