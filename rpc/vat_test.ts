@@ -52,6 +52,27 @@ async function closedWith(c: ReturnType<typeof connect>): Promise<string | undef
   return reason;
 }
 
+/**
+ * The exception reason of each Return for the questions `from` up, read from `frames` until there
+ * are `count` of them (the host must not close the connection first).
+ */
+async function returnReasons(
+  frames: AsyncIterator<ArrayBuffer>,
+  count: number,
+  from: number,
+): Promise<Map<number, string>> {
+  const reasons = new Map<number, string>();
+  while (reasons.size < count) {
+    const r = await frames.next();
+    assert.ok(!r.done, "the host closed the connection");
+    const m = new capnp.Message(r.value, false).getRoot(rpc.Message);
+    if (m._isReturn && m.return.answerId >= from) {
+      reasons.set(m.return.answerId, m.return.exception.reason);
+    }
+  }
+  return reasons;
+}
+
 async function returnOf(c: ReturnType<typeof connect>, q: number): Promise<rpc.Return> {
   for (let m = await c.next(); m !== null; m = await c.next()) {
     if (m._isReturn && m.return.answerId === q) return m.return;
@@ -654,15 +675,7 @@ Deno.test("Executor.start's args or fds sent as a list of another element size a
     [4, 1, capnp.Uint64List, /^args: a list of 64-bit values where/],
   ];
   for (const [q, field, list] of cases) await send(start(q, field, list, 1000));
-  const reasons = new Map<number, string>();
-  while (reasons.size < cases.length) {
-    const r = await frames.next();
-    assert.ok(!r.done, "the host closed the connection");
-    const m = new capnp.Message(r.value, false).getRoot(rpc.Message);
-    if (m._isReturn && m.return.answerId >= 2) {
-      reasons.set(m.return.answerId, m.return.exception.reason);
-    }
-  }
+  const reasons = await returnReasons(frames, cases.length, 2);
   for (const [q, , , reason] of cases) assert.match(reasons.get(q)!, reason);
   assert.deepEqual(started, []);
   guest.close();
@@ -727,15 +740,7 @@ Deno.test("a text sent without its NUL terminator is an exception, and nothing s
     [5, logLine(5), /^line: a text without its NUL terminator$/],
   ];
   for (const [, m] of cases) await send(m);
-  const reasons = new Map<number, string>();
-  while (reasons.size < cases.length) {
-    const r = await frames.next();
-    assert.ok(!r.done, "the host closed the connection");
-    const m = new capnp.Message(r.value, false).getRoot(rpc.Message);
-    if (m._isReturn && m.return.answerId >= 3) {
-      reasons.set(m.return.answerId, m.return.exception.reason);
-    }
-  }
+  const reasons = await returnReasons(frames, cases.length, 3);
   for (const [q, , reason] of cases) assert.match(reasons.get(q)!, reason);
   assert.deepEqual(started, []);
   guest.close();
@@ -812,15 +817,7 @@ Deno.test("a struct or list pointer where the schema has a capability is an exce
     [6, start(6, "far"), /^console: not a capability where the schema has an interface$/],
   ];
   for (const [, m] of cases) await send(m);
-  const reasons = new Map<number, string>();
-  while (reasons.size < cases.length) {
-    const r = await frames.next();
-    assert.ok(!r.done, "the host closed the connection");
-    const m = new capnp.Message(r.value, false).getRoot(rpc.Message);
-    if (m._isReturn && m.return.answerId >= 3) {
-      reasons.set(m.return.answerId, m.return.exception.reason);
-    }
-  }
+  const reasons = await returnReasons(frames, cases.length, 3);
   for (const [q, , reason] of cases) assert.match(reasons.get(q)!, reason, `question ${q}`);
   assert.deepEqual(started, [true]);
   guest.close();
