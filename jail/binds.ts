@@ -293,6 +293,7 @@ export function nativeBindsProblem(requests: readonly BindRequest[]): string | u
 export function nativeBindRules(
   requests: readonly BindRequest[],
 ): { readonly path: string; readonly source: string; readonly writable: boolean }[] {
+  if (requests.length === 0) return [];
   const out: { path: string; source: string; writable: boolean }[] = [];
   for (const r of sortParentsFirst(requests.map((r) => ({ ...r, dest: r.real })))) {
     if (out.some((o) => o.path === r.real)) continue;

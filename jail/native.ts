@@ -21,6 +21,7 @@ import {
 } from "./landlock.ts";
 import {
   bindProblem,
+  type BindRequest,
   bindRequests,
   bindText,
   isWithin,
@@ -187,8 +188,9 @@ export interface NativeInput {
   readonly facts: NativeFacts;
   readonly statusFd: number;
   /**
-   * For each of nativeBindSources' rules, in order, the descriptor (numbered as the stage has
-   * it) that ww opened its source as, refusing every symbolic link on the way: the stage makes
+   * For each of jail/binds.ts nativeBindRules' rules for the policy's binds (their sources
+   * resolved by `facts.realPaths`), in order, the descriptor (numbered as the stage has it) that
+   * ww opened its source as, refusing every symbolic link on the way: the stage makes
    * the rule on /proc/self/fd/N, exactly that directory or file. By path, the stage followed a
    * symbolic link swapped in for a part of it since ww checked it (a jail that could write a
    * bind's parent gave another jail the host's /etc).
@@ -288,7 +290,7 @@ export function nativePlan(input: NativeInput): NativePlanResult | NativePlanErr
     };
   }
 
-  const landlockRules = facts.landlockAbi >= 1 ? landlockPlan(input) : undefined;
+  const landlockRules = facts.landlockAbi >= 1 ? landlockPlan(input, requests) : undefined;
   const chdirProblem = policy.chdir === undefined || landlockRules === undefined
     ? undefined
     : nativeChdirProblem(policy.chdir, landlockRules.rules, input);
@@ -417,7 +419,10 @@ function identityPlan(
   };
 }
 
-function landlockPlan(input: NativeInput): NonNullable<NativePlan["landlock"]> {
+function landlockPlan(
+  input: NativeInput,
+  requests: readonly BindRequest[],
+): NonNullable<NativePlan["landlock"]> {
   const { policy, facts } = input;
   const ruleset = landlockRuleset(facts.landlockAbi, policy.net);
   const rules: LandlockPathRule[] = [];
@@ -448,14 +453,15 @@ function landlockPlan(input: NativeInput): NonNullable<NativePlan["landlock"]> {
     add(`/proc/self/fd/${input.held.fd}`, "read", "file");
   }
   add(input.workdir, "write", "dir");
-  const binds = nativeBindSources(policy, facts);
+  const binds = nativeBindRules(requests);
   if (binds.length !== input.bindFds.length) {
     throw new Error("nativePlan: a descriptor for each bind (internal)");
   }
   binds.forEach((rule, i) => {
     const kind = facts.pathKinds[rule.source];
     if (kind === undefined) return;
-    const pinned = pathRule(ruleset, `/proc/self/fd/${input.bindFds[i]}`, kind, rule.use);
+    const use = rule.writable ? "write" : "read";
+    const pinned = pathRule(ruleset, `/proc/self/fd/${input.bindFds[i]}`, kind, use);
     rules.push({ ...pinned, shows: rule.source });
   });
   return {
@@ -476,27 +482,6 @@ function landlockPlan(input: NativeInput): NonNullable<NativePlan["landlock"]> {
  */
 export function programRuleNeeded(source: string): boolean {
   return !SYSTEM_DIRS.some((d) => source.startsWith(`${d}/`));
-}
-
-/**
- * The binds' Landlock rules, in the order NativeInput.bindFds follows: each real source once
- * (`path`, what ww opens; `source`, one flag's path for it), read or write by jail/binds.ts's rule.
- *
- * @example
- * nativeBindSources({ ...DEFAULT_POLICY, writableBinds: [{ source: "/d", dest: "/d" }] }, facts);
- * // [{ path: "/d", source: "/d", use: "write" }]
- */
-export function nativeBindSources(
-  policy: Pick<JailPolicy, "readOnlyBinds" | "writableBinds">,
-  facts: Pick<NativeFacts, "realPaths">,
-): readonly { readonly path: string; readonly source: string; readonly use: "read" | "write" }[] {
-  if (policy.readOnlyBinds.length === 0 && policy.writableBinds.length === 0) return [];
-  const requests = bindRequests(policy, (s) => facts.realPaths?.[s] ?? s);
-  return nativeBindRules(requests).map((r) => ({
-    path: r.path,
-    source: r.source,
-    use: r.writable ? "write" : "read",
-  }));
 }
 
 function abiText(abi: number): string {

@@ -1,9 +1,9 @@
 // The native jail's plan: rules, identity, limits, and what a kernel cannot enforce.
 import assert from "node:assert/strict";
 import { FS } from "./landlock.ts";
+import { bindRequests, nativeBindRules } from "./binds.ts";
 import {
   DEVICES,
-  nativeBindSources,
   type NativeFacts,
   type NativeInput,
   nativePathCandidates,
@@ -71,7 +71,9 @@ function input(policy: Partial<JailPolicy> = {}, f: Partial<NativeFacts> = {}): 
   const full: JailPolicy = { ...DEFAULT_POLICY, backend: "native", ...policy };
   return {
     policy: full,
-    bindFds: nativeBindSources(full, facts(f)).map((_, i) => FIRST_BIND_FD + i),
+    bindFds: nativeBindRules(bindRequests(full, (s) => f.realPaths?.[s] ?? s)).map((_, i) =>
+      FIRST_BIND_FD + i
+    ),
     programFd: PROGRAM_FD,
     programPath: "/home/u/app",
     programSource: "/home/u/app",
@@ -209,11 +211,13 @@ Deno.test("a bind's rule is on the descriptor ww opened its source as, each sour
   ]);
   assert.ok(!r.plan.landlock!.rules.some((rule) => ["/data", "/out", "/link"].includes(rule.path)));
   assert.deepEqual(
-    nativeBindSources(
-      { readOnlyBinds: [{ source: "/link", dest: "/link" }], writableBinds: [] },
-      { realPaths: { "/link": "/data" } },
+    nativeBindRules(
+      bindRequests(
+        { readOnlyBinds: [{ source: "/link", dest: "/link" }], writableBinds: [] },
+        (s) => ({ "/link": "/data" } as Record<string, string>)[s] ?? s,
+      ),
     ),
-    [{ path: "/data", source: "/link", use: "read" }],
+    [{ path: "/data", source: "/link", writable: false }],
   );
   assert.throws(
     () =>

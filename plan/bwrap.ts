@@ -62,9 +62,9 @@ export interface BwrapRunPlan extends PlanBase {
  * bwrap's seccomp program, its status pipe, the stage's bytes that bwrap shows in the jail, the
  * held program when there is one, the program's stderr, which bwrap passes to the stage in the
  * jail (its own fd 2 is a pipe to ww: see stageExecArgs' `report`), and the source of each of the
- * `binds` mounts (BwrapMounts.binds), `bind<i>` (see BwrapFds.binds); then the stage's own plan and
- * status pipe,
- * and the jail's id lease when ww leased one (StagePlan.leaseFd), which bwrap does not get.
+ * `binds` mounts (BwrapMounts.binds), `bind<i>` (see BwrapFds.binds); then the stage's own plan
+ * and status pipe, and the jail's id lease when ww leased one (StagePlan.leaseFd), which bwrap
+ * does not get.
  *
  * @example
  * bwrapFds(0, false, false, 1);
@@ -152,8 +152,8 @@ export function planBwrapRun(facts: RunFacts): BwrapRunPlan {
 
 /**
  * The user's binds (`requests`, each source resolved to its real path once) placed among ww's
- * mounts (planBwrapMounts); a BindError naming the bind when they cannot be, a CwdError for a --chdir the jail
- * does not show. Every source must exist.
+ * mounts (planBwrapMounts); a BindError naming the bind when they cannot be, a CwdError for a
+ * --chdir the jail does not show. Every source must exist.
  */
 function bwrapMounts(
   input: Parameters<typeof planBwrapMounts>[1] & Pick<Parameters<typeof bwrapArgs>[0], "policy">,

@@ -4,13 +4,8 @@
 
 import { HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import { allocateFds } from "../fd/named.ts";
-import {
-  nativeBindSources,
-  nativePlan,
-  type NativePlanResult,
-  programRuleNeeded,
-} from "../jail/native.ts";
-import { type BindRequest, bindRequests } from "../jail/binds.ts";
+import { nativePlan, type NativePlanResult, programRuleNeeded } from "../jail/native.ts";
+import { type BindRequest, bindRequests, nativeBindRules } from "../jail/binds.ts";
 import { nativeStagePlan } from "../jail/native_stage.ts";
 import type { StagePlan } from "../stage/plan.ts";
 import { childEnv } from "../core/env.ts";
@@ -21,7 +16,7 @@ import type { PlanBase, RunFacts } from "./run.ts";
 export interface NativeRunPlan extends PlanBase {
   readonly backend: "native";
   readonly fds: ReturnType<typeof nativeFds>;
-  /** The host path of each `bind<i>` descriptor, which ww opens (jail/native.ts nativeBindSources). */
+  /** The host path of each `bind<i>` descriptor, which ww opens (jail/binds.ts nativeBindRules). */
   readonly binds: readonly { readonly source: string; readonly dest: string }[];
   /** The user's binds, each source resolved once (its real path, facts.native.realPaths). */
   readonly bindRequests: readonly BindRequest[];
@@ -65,7 +60,8 @@ export function planNativeRun(facts: RunFacts): NativeRunPlan {
   const slots = layoutFds(config.fds);
   const env = childEnv(config.env, slots);
   if (!facts.native) throw new Error("planRun: the native jail's facts are missing (internal)");
-  const binds = nativeBindSources(config.jail, facts.native);
+  const requests = bindRequests(config.jail, (s) => facts.native!.realPaths?.[s] ?? s);
+  const binds = nativeBindRules(requests);
   const programSource = program.held ? undefined : program.source;
   const fds = nativeFds(
     slots.length,
@@ -114,7 +110,7 @@ export function planNativeRun(facts: RunFacts): NativeRunPlan {
     fds,
     binds: binds.map((b) => ({ source: b.path, dest: b.source })),
     ...(fds.programFile !== undefined ? { programFile: programSource } : {}),
-    bindRequests: bindRequests(config.jail, (s) => facts.native!.realPaths?.[s] ?? s),
+    bindRequests: requests,
     native: result,
     stage: {
       ...nativeStagePlan(result.plan, facts.workdir),

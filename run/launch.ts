@@ -205,7 +205,7 @@ export function holdProgramFile(
 }
 
 /** pinBindSources of no binds. */
-const NO_PINNED = { fds: [], close: () => {}, at: () => undefined } as const;
+const NO_PINNED = { named: {}, close: () => {}, at: () => undefined } as const;
 
 /**
  * Opens each bind's source (`source`, its host path with every symlink resolved, as the plan has
@@ -221,7 +221,8 @@ export function pinBindSources(
   binds: readonly { readonly source: string; readonly dest: string }[],
   cleanups: Cleanups,
 ): {
-  readonly fds: readonly number[];
+  /** The descriptors by the names the plans give them (`bind<i>`), for fd/named.ts namedSources. */
+  readonly named: Readonly<Record<string, number>>;
   readonly close: () => void;
   /** /proc/self/fd/N for the descriptor of host path `source` (real), while it is open. */
   readonly at: (source: string) => string | undefined;
@@ -249,7 +250,8 @@ export function pinBindSources(
     const i = binds.findIndex((b) => b.source === source);
     return i < 0 ? undefined : `/proc/self/fd/${fds[i]}`;
   };
-  return { fds, close, at };
+  const named = Object.fromEntries(fds.map((fd, i) => [`bind${i}`, fd]));
+  return { named, close, at };
 }
 
 /**

@@ -157,7 +157,7 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
           plan: planRead,
           stageStatus: stageWrite,
           lease: lease?.fd,
-          ...Object.fromEntries(pinned.fds.map((fd, i) => [`bind${i}`, fd])),
+          ...pinned.named,
         }),
       ],
     ),

@@ -102,9 +102,7 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
           status: statusWrite,
           lease: lease?.fd,
           programFile: programFile?.fd,
-          ...(pinned.fds.length === 0
-            ? {}
-            : Object.fromEntries(pinned.fds.map((fd, i) => [`bind${i}`, fd]))),
+          ...pinned.named,
         }),
       ],
     ),
