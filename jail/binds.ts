@@ -64,6 +64,17 @@ export function bindProblem(
   };
 }
 
+/**
+ * Why a bind of a path in `part` (/proc or /dev, whose parts a jail gets are ww's to grant) is
+ * refused, under every jail.
+ *
+ * @example
+ * ownPartProblem("/proc"); // "the jail grants its own part of /proc; bind something else"
+ */
+export function ownPartProblem(part: "/proc" | "/dev"): string {
+  return `the jail grants its own part of ${part}; bind something else`;
+}
+
 /** True when `path` is `dir` or lies under it. Both absolute and clean. */
 export function isWithin(path: string, dir: string): boolean {
   return path === dir || dir === "/" || path.startsWith(`${dir}/`);

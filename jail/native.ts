@@ -27,6 +27,7 @@ import {
   isWithin,
   nativeBindRules,
   nativeBindsProblem,
+  ownPartProblem,
 } from "./binds.ts";
 import { type HeldProgram, placeHeld } from "./held.ts";
 import type { JailPolicy } from "./policy.ts";
@@ -251,10 +252,10 @@ export function nativePlan(input: NativeInput): NativePlanResult | NativePlanErr
   for (const r of requests) {
     // The same refusals as under bwrap (jail/bwrap.ts planBwrapMounts), though nothing is mounted
     // here: the jail's /proc and /dev are ww's to grant (its own /proc entries, a few devices).
-    const own = ["/proc", "/dev"].find((p) => isWithin(r.real, p) || isWithin(r.dest, p));
-    if (own) {
-      return bindProblem(r, `the jail grants its own part of ${own}; bind something else`);
-    }
+    const own = (["/proc", "/dev"] as const).find((p) =>
+      isWithin(r.real, p) || isWithin(r.dest, p)
+    );
+    if (own) return bindProblem(r, ownPartProblem(own));
   }
   const bindsProblem = nativeBindsProblem(requests);
   if (bindsProblem) return { error: bindsProblem };
