@@ -34,8 +34,8 @@
  *     is the jail's pid 1 and forks the program (see init); fd 2 holds bwrap's own words for ww, so
  *     a NUL byte there tells ww the jail is set up and the program's stderr, at <stderr-fd>, moves
  *     to fd 2 (see program_stderr), and "-pinned" (bwrap): each bind at <dest> must be the file
- *     <fd> holds, which ww opened (see check_pinned), and "-landlock" (bwrap): Landlock keeps the program's
- *     descriptors to what each was opened for, and a directory's ".." inside the jail, and with
+ *     <fd> holds, which ww opened (see check_pinned), and "-landlock" (bwrap): Landlock keeps the
+ *     program's descriptors to what each was opened for, and a directory's ".." inside the jail, and with
  *     "-offline" (no --net) an IP socket from the host to the peer it has (see
  *     confine_descriptors). The plan's F_TTY and F_LISTEN_PID do the same under `launch`, and its
  *     Landlock ruleset gets the same rules for the descriptors (add_descriptor_rules).
@@ -1149,7 +1149,7 @@ static long file_id(int dir, const char *path, int flags, u64 id[2]) {
 /*
  * `-pinned <n> (<dest> <fd>)...` (bwrap): each of the jail's binds at <dest> must be the very file
  * or directory that <fd> holds, which ww opened as its source refusing every symbolic link on the
- * way (jail/bwrap.ts BwrapFds.binds): bwrap 0.8 mounts a descriptor's path, resolved again, and a
+ * way (jail/bwrap.ts BwrapFds.binds): bwrap mounts the descriptor's path, resolved again, and a
  * symbolic link swapped in for a part of it since would lead elsewhere. The same device and inode,
  * or one line naming <dest> and exit 125, before the program exists; each <fd> is closed. Returns
  * how many arguments it took.
