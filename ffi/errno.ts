@@ -77,3 +77,5 @@ export const ENXIO = 6;
 export const EINPROGRESS = 115;
 export const EADDRINUSE = 98;
 export const ENOTSOCK = 88;
+export const EEXIST = 17;
+export const ENOTEMPTY = 39;

@@ -36,6 +36,10 @@ const symbols = {
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
   setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
   bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  // A --jail=none run's work directory (ffi/dir.ts): Deno.makeTempDirSync and Deno.removeSync
+  // cost it ~0.3 ms more, their first use.
+  mkdtemp: { parameters: ["buffer"], result: "pointer" },
+  rmdir: { parameters: ["buffer"], result: "i32" },
   sigfillset: { parameters: ["buffer"], result: "i32" },
   // Every run asks which signals its caller left ignored (ffi/signal.ts): reading
   // /proc/self/status for it cost ~0.3 ms.

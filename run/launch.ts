@@ -21,12 +21,12 @@ import {
   NOT_EXECUTABLE_ERRNOS,
   NotExecutableError,
   NotFoundError,
-  osReason,
   osWhy,
   SetupError,
   UsageError,
 } from "../core/errors.ts";
 import { holdNoSymlinks } from "../ffi/open.ts";
+import { makeTempDir, removeEmptyDir } from "../ffi/dir.ts";
 import type { ProgramToPlan } from "./facts.ts";
 import type { ExitStatus } from "./start.ts";
 import type { ProgramTerminal } from "./tty.ts";
@@ -270,18 +270,15 @@ export function hostWorkdir(cleanups: Cleanups): string {
   const parent = workTmpdir();
   let dir: string;
   try {
-    dir = Deno.makeTempDirSync({ dir: parent, prefix: "ww-" });
+    dir = makeTempDir(parent, "ww-");
   } catch (e) {
-    throw workdirRefused(osReason(e));
+    if (!(e instanceof SyscallError)) throw e;
+    throw workdirRefused(e.code);
   }
   cleanups.add(() => {
     // rmdir first, which takes no descriptor (short of them, a recursive removal failed and left
     // the directory behind); recursively when the program left something there.
-    try {
-      Deno.removeSync(dir);
-    } catch {
-      Deno.removeSync(dir, { recursive: true });
-    }
+    if (!removeEmptyDir(dir)) Deno.removeSync(dir, { recursive: true });
   });
   return dir;
 }
