@@ -14,7 +14,7 @@
 import { SetupError } from "../core/errors.ts";
 import { type CID, equalBytes, hashMatches, inlineBytes, RAW, unverifiableHash } from "./block.ts";
 import type { VerifiedBlocks } from "./blocks.ts";
-import type { ByteSource } from "./node.ts";
+import { type ByteSource, MAX_BLOCK_BYTES, MAX_BLOCK_MIB } from "./node.ts";
 import { decodeNode, type FileNode, type Node } from "./unixfs.ts";
 
 /** Where verified bytes go, in file order. */
@@ -77,6 +77,27 @@ export async function assembleFile(
   const open = new Set<string>();
   const pool = new BufferPool();
   let leafTypes = LEAF_TYPES;
+  // A leaf's size is what its parent's UnixFS data says (blockSizes), which the file's author
+  // wrote and nothing has checked: a leaf is read whole into a buffer of that size, so a size
+  // no block can have is refused before any is allocated (2^40 bytes was "internal error: Array
+  // buffer allocation failed"), and a leaf whose bytes do not match is weighed against its own
+  // block, so that a wrong size is blamed on the DAG, not on the node.
+  const leafSize = (cid: CID, size: number) => {
+    if (size > MAX_BLOCK_BYTES) {
+      throw new SetupError(
+        `${context}: the DAG of ${file.cid} says its leaf ${cid} holds ${size} bytes, more than a block can (${MAX_BLOCK_MIB} MiB)`,
+      );
+    }
+    return size;
+  };
+  const leafMismatch = async (cid: CID, size: number, real?: number) => {
+    real ??= await blocks.get(cid).then((b) => b.length, () => undefined);
+    return real !== undefined && real !== size
+      ? new SetupError(
+        `${context}: the DAG of ${file.cid} says its leaf ${cid} holds ${size} bytes; it holds ${real}`,
+      )
+      : blocks.mismatch(cid);
+  };
 
   const expand = async (cid: CID, n: Node, stack: Task[]) => {
     if (n.kind !== "pb" || !(n.unixfs.type === "file" || n.unixfs.type === "raw")) {
@@ -135,15 +156,15 @@ export async function assembleFile(
         await stream.skip(bytes.length);
         writer.write(bytes);
       } else if (cid.code === RAW) {
-        const bytes = await stream.fill(pool.take(size!));
-        const check = hashMatches(cid, bytes).then((ok) => {
-          if (!ok) throw blocks.mismatch(cid);
+        const bytes = await stream.fill(pool.take(leafSize(cid, size!)));
+        const check = hashMatches(cid, bytes).then(async (ok) => {
+          if (!ok) throw await leafMismatch(cid, size!);
         });
         writer.write(bytes, check, () => pool.give(bytes));
       } else if (looksLikeLeaf(task) && !inline) {
         // Read the data into its place inside the leaf block as importers frame it, so checking
         // the framing costs no copy.
-        const { prefix, suffix, typeAt } = leafFraming(size!, leafTypes[0]);
+        const { prefix, suffix, typeAt } = leafFraming(leafSize(cid, size!), leafTypes[0]);
         const framed = prefix.length + size! + suffix.length === task.tsize;
         const total = framed ? task.tsize! : size!;
         const at = framed ? prefix.length : 0;
@@ -171,9 +192,8 @@ export async function assembleFile(
               `${context}: ${cid} in ${file.cid} is laid out in a way ww cannot verify from a stream`,
             );
           }
-          if (!equalBytes(leaf.unixfs.data ?? new Uint8Array(0), data)) {
-            throw blocks.mismatch(cid);
-          }
+          const leafData = leaf.unixfs.data ?? new Uint8Array(0);
+          if (!equalBytes(leafData, data)) throw await leafMismatch(cid, size!, leafData.length);
         })();
         writer.write(data, check, () => pool.give(block));
       } else {

@@ -37,8 +37,8 @@ const WAIT_NOTICE_MS = 1000;
  * (--allow-big-block), and such blocks do not cross Bitswap: without a bound, a node that
  * announced gigabytes had ww hold all it sent (3 GB resident, seen) before the hash refused it.
  */
-const MAX_BLOCK_MIB = 4;
-const MAX_BLOCK_BYTES = MAX_BLOCK_MIB * 2 ** 20;
+export const MAX_BLOCK_MIB = 4;
+export const MAX_BLOCK_BYTES = MAX_BLOCK_MIB * 2 ** 20;
 
 /**
  * The most a routing/get or dht/get answer (one record, base64 in JSON, and events), or a

@@ -387,15 +387,7 @@ async function refusesWeakLink(ipfsd: Ipfsd): Promise<void> {
       { Hash: weak, Tsize: 5 },
     ],
   };
-  const form = new FormData();
-  form.append("file", new Blob([dagPb.encode(node) as Uint8Array<ArrayBuffer>]));
-  const res = await fetch(
-    `${ipfsd.url}/api/v0/block/put?format=dag-pb&cid-codec=dag-pb&mhtype=sha2-256&version=1`,
-    { method: "POST", body: form },
-  );
-  const text = await res.text();
-  assert.ok(res.ok, `block/put: ${text}`);
-  const root = CID.parse(JSON.parse(text).Key["/"] ?? JSON.parse(text).Key).toString();
+  const root = await putBlock(ipfsd, dagPb.encode(node));
   const cache = newCache();
   const e = await fetchError(`/ipfs/${root}`, { api: ipfsd.api, cacheDir: cache });
   assert.equal(e.exitCode, EXIT.usage);
@@ -404,6 +396,63 @@ async function refusesWeakLink(ipfsd: Ipfsd): Promise<void> {
     new RegExp(`${weak}: its sha2-256 digest is 4 bytes long.* \\(in ${root}\\)$`),
   );
   assert.deepEqual(cacheFiles(cache), []);
+}
+
+/** Stores `block` (dag-pb) on `ipfsd` as it is; its CID (CIDv1). */
+async function putBlock(ipfsd: Ipfsd, block: Uint8Array): Promise<string> {
+  const { CID } = await import("multiformats/cid");
+  const form = new FormData();
+  form.append("file", new Blob([block as Uint8Array<ArrayBuffer>]));
+  const res = await fetch(
+    `${ipfsd.url}/api/v0/block/put?format=dag-pb&cid-codec=dag-pb&mhtype=sha2-256&version=1`,
+    { method: "POST", body: form },
+  );
+  const text = await res.text();
+  assert.ok(res.ok, `block/put: ${text}`);
+  return CID.parse(JSON.parse(text).Key["/"] ?? JSON.parse(text).Key).toString();
+}
+
+/** A protobuf varint. */
+function varint(n: number): number[] {
+  const out: number[] = [];
+  for (; n >= 0x80; n = Math.floor(n / 0x80)) out.push((n % 0x80) | 0x80);
+  return [...out, n];
+}
+
+// The sizes a file's DAG gives its leaves are its author's word: a size no block can have was
+// "internal error: Array buffer allocation failed" (ww took a buffer of that size), and a size
+// smaller than the leaf blamed the node. A node of its own for each (js-ipfs's cat of such a
+// root may end the daemon).
+for (
+  const [claim, expected] of [
+    [2 ** 40, /holds 1099511627776 bytes, more than a block can \(4 MiB\)$/],
+    [10, /holds 10 bytes; it holds 36$/],
+  ] as const
+) {
+  Deno.test(`a file's DAG that says its leaf holds ${claim} bytes is refused, naming the leaf`, async () => {
+    const own = await startIpfsd();
+    try {
+      const { CID } = await import("multiformats/cid");
+      const dagPb = await import("@ipld/dag-pb");
+      const script = new TextEncoder().encode(`#!/bin/sh\necho ${"x".repeat(20)}\n`);
+      assert.equal(script.length, 36);
+      const leaf = CID.parse(await own.addFile(script, { cidVersion: 1, rawLeaves: true }));
+      // UnixFS file data: Type 2, filesize and one blocksize of `claim`.
+      const data = new Uint8Array([0x08, 0x02, 0x18, ...varint(claim), 0x20, ...varint(claim)]);
+      const root = await putBlock(
+        own,
+        dagPb.encode({ Data: data, Links: [{ Hash: leaf, Tsize: 36 }] }),
+      );
+      const cache = newCache();
+      const e = await fetchError(`/ipfs/${root}`, { api: own.api, cacheDir: cache });
+      assert.equal(e.exitCode, EXIT.usage, e.message);
+      assert.ok(e.message.includes(`the DAG of ${root} says its leaf ${leaf} `), e.message);
+      assert.match(e.message, expected);
+      assert.deepEqual(cacheFiles(cache), []);
+    } finally {
+      await own.stop();
+    }
+  });
 }
 
 // It was fetched from the node like any other, and refused when the node was not there. A long
