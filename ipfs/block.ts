@@ -18,6 +18,21 @@ const IDENTITY = 0x00;
 const SHA2_256 = 0x12;
 const SHA2_512 = 0x13;
 
+/** The multibase prefixes DECODER reads, and the base each names. */
+const MULTIBASES: Readonly<Record<string, string>> = {
+  b: "base32",
+  B: "base32",
+  k: "base36",
+  K: "base36",
+  z: "base58btc",
+  f: "base16",
+  F: "base16",
+  m: "base64",
+  M: "base64",
+  u: "base64url",
+  U: "base64url",
+};
+
 const DECODER = base32.decoder.or(base32upper.decoder).or(base58btc.decoder)
   .or(base36.decoder).or(base36upper.decoder).or(base16.decoder).or(base16upper.decoder)
   .or(base64.decoder).or(base64pad.decoder).or(base64url.decoder).or(base64urlpad.decoder);
@@ -33,9 +48,26 @@ export function parseCid(text: string): CID | { error: string } {
   if (long) return { error: long };
   try {
     return CID.parse(text, DECODER);
-  } catch (e) {
-    return { error: `${text} is not a CID (${e instanceof Error ? e.message : e})` };
+  } catch {
+    return { error: `${text} is not a CID (${notCidWhy(text)})` };
   }
+}
+
+/**
+ * Why `text`, which does not parse as a CID, is none, in words: what its first characters say
+ * it is (multiformats' own words were "Invalid CID version 16", "Unexpected end of data").
+ *
+ * @example
+ * notCidWhy("notacid");
+ * // "a CIDv1 starts with a multibase prefix (b for base32, as in bafy…, or k, z, f, m, u) and a CIDv0 with Qm"
+ * notCidWhy("bafyXYZ"); // "it starts with b, base32, and the rest is no CID in base32"
+ */
+export function notCidWhy(text: string): string {
+  if (text.startsWith("Qm")) return "a CIDv0 is 46 base58btc characters starting with Qm";
+  const base = MULTIBASES[text[0]];
+  return base
+    ? `it starts with ${text[0]}, ${base}, and the rest is no CID in ${base}`
+    : "a CIDv1 starts with a multibase prefix (b for base32, as in bafy…, or k, z, f, m, u) and a CIDv0 with Qm";
 }
 
 /**

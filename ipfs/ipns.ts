@@ -117,15 +117,22 @@ async function dnslink(
   }
   const value = dnslinkValue(records);
   if (typeof value !== "string") {
-    // The context names the path already when it is the name's own (`ww run /ipns/example.com`).
-    const own = `/ipns/${domain}`;
-    const name = context === own || context.startsWith(`${own}/`) ? "" : `: ${own}`;
-    throw new SetupError(`${context}${name}: ${value.error} at ${host}`);
+    throw new SetupError(
+      `${context}${alsoNaming(context, `/ipns/${domain}`)}: ${value.error} at ${host}`,
+    );
   }
   return {
     path: value,
     why: `DNSLink TXT record at ${host}; this trust rests on DNS, which signs nothing here`,
   };
+}
+
+/**
+ * `: <path>`, to follow `context` in a message, unless the context names it already: it is the
+ * path, or a path under it (`ww run /ipns/example.com/bin/app`).
+ */
+function alsoNaming(context: string, path: string): string {
+  return context === path || context.startsWith(`${path}/`) ? "" : `: ${path}`;
 }
 
 async function keyName(
@@ -140,7 +147,9 @@ async function keyName(
   const multihash = nameMultihash(name);
   if ("error" in multihash) {
     throw new SetupError(
-      `${context}: /ipns/${name}: ${multihash.error} (expected a key, k51…/12D3Koo…, or a domain)`,
+      `${context}${
+        alsoNaming(context, `/ipns/${name}`)
+      }: ${multihash.error} (expected a key, k51…/12D3Koo…, or a domain)`,
     );
   }
   const record = await node.ipnsRecord(name);

@@ -15,7 +15,7 @@ import { base58btc } from "npm:multiformats@^14.0.5/bases/base58";
 import { CID } from "npm:multiformats@^14.0.5/cid";
 import * as Digest from "npm:multiformats@^14.0.5/hashes/digest";
 import { foreignText } from "../core/escape.ts";
-import { tooLongForCid } from "./block.ts";
+import { notCidWhy, parseCid, tooLongForCid } from "./block.ts";
 
 /** The multicodec of a CID that names a libp2p public key. */
 const LIBP2P_KEY = 0x72;
@@ -42,16 +42,24 @@ export interface VerifiedRecord {
 export function nameMultihash(name: string): Uint8Array | { error: string } {
   const long = tooLongForCid(name);
   if (long) return { error: `not a key-based name (${long})` };
-  try {
-    if (/^(1|Qm)/.test(name)) return base58btc.baseDecode(name);
-    const cid = CID.parse(name, name.startsWith("k") ? base36 : undefined);
-    if (cid.version !== 1 || cid.code !== LIBP2P_KEY) {
-      return { error: "the CID does not name a libp2p key (codec libp2p-key, 0x72)" };
+  if (/^(1|Qm)/.test(name)) {
+    try {
+      const bytes = base58btc.baseDecode(name);
+      Digest.decode(bytes); // one whole multihash, its length as it says
+      return bytes;
+    } catch {
+      return {
+        error:
+          "not a key-based name (a peer ID, 12D3Koo… or Qm…, is one multihash in base58btc, and this is none)",
+      };
     }
-    return cid.multihash.bytes;
-  } catch (e) {
-    return { error: `not a key-based name (${e instanceof Error ? e.message : String(e)})` };
   }
+  const cid = parseCid(name);
+  if ("error" in cid) return { error: `not a key-based name (${notCidWhy(name)})` };
+  if (cid.version !== 1 || cid.code !== LIBP2P_KEY) {
+    return { error: "the CID does not name a libp2p key (codec libp2p-key, 0x72)" };
+  }
+  return cid.multihash.bytes;
 }
 
 /**

@@ -85,6 +85,39 @@ Deno.test("nameMultihash accepts key names and refuses other CIDs and words", ()
   assert.ok("error" in (nameMultihash("not-a-name") as { error: string }));
 });
 
+// multiformats' words leaked: "To parse non base32, base36 or base58btc encoded CID multibase
+// decoder must be provided", "Invalid CID version 16"; and a peer ID whose multihash says 58
+// bytes but holds 22 was asked of the node, which then "gives no IPNS record" for it.
+Deno.test("a name or CID that does not decode is refused in ww's words, naming what is wrong", async () => {
+  const { parseCid } = await import("./block.ts");
+  const cases: [string, RegExp][] = [
+    ["notacid", /a CIDv1 starts with a multibase prefix \(b for base32.*and a CIDv0 with Qm\)$/],
+    ["bafyXYZ", /\(it starts with b, base32, and the rest is no CID in base32\)$/],
+    ["Qm123", /\(a CIDv0 is 46 base58btc characters starting with Qm\)$/],
+    ["zzzz", /\(it starts with z, base58btc, and the rest is no CID in base58btc\)$/],
+  ];
+  for (const [text, words] of cases) {
+    const cid = parseCid(text);
+    assert.ok("error" in cid, text);
+    assert.match(cid.error, new RegExp(`^${text} is not a CID \\(`));
+    assert.match(cid.error, words);
+    const name = nameMultihash(text);
+    assert.ok("error" in name, text);
+    if (!text.startsWith("Qm")) assert.match(name.error, words);
+    assert.doesNotMatch(`${cid.error} ${name.error}`, /decoder|version|Unexpected|Invalid/);
+  }
+  for (const name of ["12D3KooWJqB73smQxgron6dGn2CgrfVZZ", "Qm123", "1O0Il", "foo bar"]) {
+    const got = nameMultihash(name);
+    assert.ok("error" in got, name);
+    assert.match(got.error, /^not a key-based name \(/, name);
+    assert.doesNotMatch(got.error, /decoder|Incorrect|Non-base58|Unknown/, name);
+  }
+  assert.match(
+    (nameMultihash("12D3KooWJqB73smQxgron6dGn2CgrfVZZ") as { error: string }).error,
+    /a peer ID, 12D3Koo… or Qm…, is one multihash in base58btc, and this is none/,
+  );
+});
+
 function replaceAll(bytes: Uint8Array, from: string, to: string): Uint8Array {
   const out = bytes.slice();
   const [f, t] = [new TextEncoder().encode(from), new TextEncoder().encode(to)];
