@@ -33,6 +33,8 @@ import * as rpc from "npm:capnp-es@0.0.16/capnp/rpc";
 import type { ByteStream } from "../ffi/stream.ts";
 import { readFrames } from "./frame.ts";
 import { capabilityIndex } from "./validate.ts";
+import { MAX_CONSOLE_LINE, MAX_MESSAGE_BYTES } from "./limits.ts";
+import { clipText } from "../core/escape.ts";
 import type { IpfsEntry, IpfsEntryType, IpfsStat } from "./types.ts";
 import * as ww from "./ww_capnp.ts";
 
@@ -84,7 +86,14 @@ export function connect(stream?: ByteStream): Promise<WwHost> {
   // A rejection, never a throw: outside ww (fd 3 another descriptor, WW_HOST_FD malformed) the
   // caller's .catch() must see it.
   try {
-    const conn = new Connection(stream ?? hostStream());
+    // Closing the connection closed the descriptor: node:net's words for it then were
+    // "Unsupported fd type: UNKNOWN", and "is this program running under ww run?".
+    if (!stream && hostConnectionEnded) {
+      throw new Error(
+        `fd ${hostSocketFd()}: ${hostConnectionEnded}; a run has one connection to ww, and its descriptor went with it`,
+      );
+    }
+    const conn = stream ? new Connection(stream) : new Connection(hostStream(), true);
     return Promise.resolve(new WwHost(conn, conn.bootstrap()));
   } catch (e) {
     return Promise.reject(e);
@@ -138,6 +147,9 @@ class Question {
   }
 }
 
+/** How this program's connection on its host descriptor ended, once it has. */
+let hostConnectionEnded: string | undefined;
+
 class Connection {
   readonly questions: Map<number, Question> = new Map();
   readonly imports: Map<number, { refs: number; holders: number }> = new Map();
@@ -145,7 +157,7 @@ class Connection {
   failure?: Error;
   #out: Promise<unknown> = Promise.resolve();
 
-  constructor(readonly stream: ByteStream) {
+  constructor(readonly stream: ByteStream, readonly ownsHostFd = false) {
     void this.#readLoop();
   }
 
@@ -165,12 +177,11 @@ class Connection {
     build?: (p: P, addCap: (c: Cap) => number) => void,
   ): Question {
     const q = this.#newQuestion();
-    const broken = this.failure ?? target.question?.error;
-    if (broken && target.importId === undefined) {
-      this.questions.delete(q.id);
-      q.reject(broken);
-      return q;
-    }
+    // A call on an ended connection was sent nowhere and never settled, when its target had
+    // been imported.
+    const broken = this.failure ??
+      (target.importId === undefined ? target.question?.error : undefined);
+    if (broken) return this.#refuse(q, broken);
     const m = new capnp.Message();
     const call = m.initRoot(rpc.Message)._initCall();
     call.questionId = q.id;
@@ -191,7 +202,27 @@ class Connection {
         } else d.none = true; // its call failed: the host sees no capability, as if none was passed
       });
     }
-    this.#send(m);
+    // The host ends the connection on a message larger than it reads: the guest saw "write
+    // EPIPE" on this call and every later one, or a vague Abort.
+    const bytes = new Uint8Array(m.toArrayBuffer());
+    if (bytes.length > MAX_MESSAGE_BYTES) {
+      return this.#refuse(
+        q,
+        new RangeError(
+          `this call is a ${bytes.length}-byte message, and ww takes at most ${MAX_MESSAGE_BYTES} bytes in one (the connection stays open)`,
+        ),
+      );
+    }
+    this.#write(bytes);
+    return q;
+  }
+
+  /** Settles `q`, not sent, with `e`; its capabilities are broken with it. */
+  #refuse(q: Question, e: Error): Question {
+    this.questions.delete(q.id);
+    q.returned = true;
+    q.error = e;
+    q.reject(e);
     return q;
   }
 
@@ -224,8 +255,11 @@ class Connection {
   }
 
   #send(m: capnp.Message): void {
+    this.#write(new Uint8Array(m.toArrayBuffer()));
+  }
+
+  #write(bytes: Uint8Array): void {
     if (this.failure) return;
-    const bytes = new Uint8Array(m.toArrayBuffer());
     this.#out = this.#out.then(() => this.stream.write(bytes)).catch((e) => this.#fail(e));
   }
 
@@ -278,6 +312,7 @@ class Connection {
   #fail(e: Error): void {
     if (this.failure) return;
     this.failure = e;
+    if (this.ownsHostFd) hostConnectionEnded = e.message;
     for (const q of this.questions.values()) q.reject(e);
     this.questions.clear();
     this.stream.close();
@@ -452,7 +487,9 @@ export class WwConsole {
     }
     const q = this.#cap.call(ww.Console$Client.interfaceId, 0, ww.Console_Log$Params, (p) => {
       p.level = LEVELS[level];
-      p.line = line;
+      // Cut as ww cuts it (clipText: cutting twice is cutting once), so that a line of any
+      // length is printed, and not refused as a message too large.
+      p.line = clipText(line, MAX_CONSOLE_LINE);
     });
     await q.promise;
   }

@@ -19,6 +19,7 @@ import { ListElementSize, type Struct } from "npm:capnp-es@0.0.16";
 import * as ww from "./ww_capnp.ts";
 import type { ByteStream } from "../ffi/stream.ts";
 import { sendLine } from "./sink.ts";
+import { MAX_CONSOLE_LINE } from "./limits.ts";
 
 /** `protocolVersion` of rpc/ww.capnp (checked against the schema in host_test.ts). */
 export const PROTOCOL_VERSION = 1;
@@ -75,12 +76,6 @@ const MAX_ARGS_BYTES = 6 * 1024 * 1024;
 /** Most descriptors an Executor.start may name, and bytes in a name: more than any run's grants. */
 const MAX_START_FDS = 1024;
 const MAX_GRANT_NAME = 256;
-
-/**
- * The longest console line ww prints, in characters (UTF-16 units): escaped, at most ten times
- * that, which fits the 1 MiB stderr queue (run/stderr.ts).
- */
-const MAX_CONSOLE_LINE = 65536;
 
 /**
  * Ends `p`: SIGTERM, then SIGKILL if it still runs 2 s later. Resolves once it has ended and its

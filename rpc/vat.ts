@@ -28,6 +28,7 @@ import {
   textProblem,
 } from "./validate.ts";
 import type { VatLimits } from "./types.ts";
+import { MAX_MESSAGE_BYTES } from "./limits.ts";
 
 /** A capability served to the guest. */
 export interface CapServer {
@@ -62,7 +63,7 @@ export interface CallContext {
 }
 
 export const DEFAULT_LIMITS: VatLimits = {
-  maxMessageBytes: 8 << 20,
+  maxMessageBytes: MAX_MESSAGE_BYTES,
   maxSegments: 512,
   maxAnswers: 1024,
   maxExports: 1024,

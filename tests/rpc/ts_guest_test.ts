@@ -32,6 +32,39 @@ Deno.test("a Deno guest without grants learns which flag it lacks", async () => 
   assert.match(report(r.stdout).console, /console is not granted: run ww with --with-console/);
 });
 
+// A 20 MiB console line made ww end the connection (its messages are at most 8 MiB): the guest
+// saw "write EPIPE" on that call and every later one; a call after close() never settled; and a
+// second connect() wrapped whatever descriptor had taken fd 3's number since (a guest doing so
+// hung, and ignored SIGTERM).
+Deno.test("a Deno guest's long line is cut, a call too large is refused alone, and a closed connection says so", async () => {
+  const r = await runWw([
+    "run",
+    "--jail=none",
+    "--timeout=60s",
+    "--with-console",
+    "--with-exec",
+    "--deno",
+    `${REPO}tests/rpc/guest_limits.ts`,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const { hugeArgs, ...rest } = report(r.stdout);
+  assert.match(
+    hugeArgs,
+    /^rejected: this call is a 104\d{5}-byte message, and ww takes at most 8388608 bytes in one \(the connection stays open\)$/,
+  );
+  assert.deepEqual(rest, {
+    longLine: "ok",
+    identityAfter: "ok",
+    identityAfterClose: "rejected: the connection to ww was closed",
+    connectAgain:
+      "rejected: fd 3: the connection to ww was closed; a run has one connection to ww, and its descriptor went with it",
+  });
+  // Cut as ww cuts a console line: 65536 characters, with the count of those left out.
+  const line = r.stderr.split("\n").find((l) => l.includes(": info: zzz"))!;
+  assert.match(line, /guest_limits\.ts: info: z+… \(\d+ more characters\)$/);
+  assert.equal(line.length - line.indexOf(": info: ") - ": info: ".length, 65536);
+});
+
 Deno.test("the same guest, bundled for Node, works under node", async () => {
   const bundle = join(BUILD_DIR, `rpc-guest-${crypto.randomUUID()}.mjs`);
   await Deno.mkdir(BUILD_DIR, { recursive: true });

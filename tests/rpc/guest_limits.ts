@@ -1,0 +1,26 @@
+// tests/rpc/guest_limits.ts — a Deno guest (run by tests/rpc/ts_guest_test.ts under `ww run
+// --deno`) that asks more than ww takes and uses its connection after it ended; prints what each
+// call gave, as JSON, on its last line. A call that does not settle within 3 s is "pending".
+import { connect } from "../../rpc/guest.ts";
+
+const settled = async (p: Promise<unknown>): Promise<string> => {
+  let timer: number | undefined;
+  const pending = new Promise<string>((r) => (timer = setTimeout(() => r("pending"), 3000)));
+  try {
+    return await Promise.race([p.then(() => "ok", (e) => `rejected: ${e.message}`), pending]);
+  } finally {
+    clearTimeout(timer);
+  }
+};
+
+const host = await connect();
+const out: Record<string, string> = {};
+out.longLine = await settled(host.console().log("z".repeat(20 << 20)));
+out.hugeArgs = await settled(
+  host.executor().start("/bin/true", { args: ["a".repeat(10 << 20)] }).wait(),
+);
+out.identityAfter = await settled(host.identity());
+host.close();
+out.identityAfterClose = await settled(host.identity());
+out.connectAgain = await settled(connect());
+console.log(JSON.stringify(out));
