@@ -78,15 +78,21 @@ const OWN: Check = (v) => {
   return withFields(fields)(v);
 };
 
-/** What each field must be, and how a message says it. */
-const RUN_TYPES: Record<string, [Check, string]> = {
+/**
+ * What each field must be, how a message says it, and, for a list, how it says one element (a
+ * message names the first element that is not one).
+ */
+type FieldType = readonly [Check, string, string?];
+
+const FD_WORDS = "{ name: string, source: number }";
+const OWN_WORDS = "{ name, and one of listen, connect or open (open with a mode or not): strings }";
+const BIND_WORDS = "{ source: string, dest: string }";
+
+const RUN_TYPES: Record<string, FieldType> = {
   program: [string, "a string"],
-  args: [optional(listOf(string)), "a list of strings"],
-  fds: [optional(listOf(FD)), "a list of { name: string, source: number }"],
-  own: [
-    optional(listOf(OWN)),
-    "a list of { name, and one of listen, connect or open (open with a mode or not): strings }",
-  ],
+  args: [optional(listOf(string)), "a list of strings", "a string"],
+  fds: [optional(listOf(FD)), `a list of ${FD_WORDS}`, FD_WORDS],
+  own: [optional(listOf(OWN)), `a list of ${OWN_WORDS}`, OWN_WORDS],
   socketActivation: [optional(boolean), "true or false"],
   env: [optional(recordOf(string)), "an object of string values"],
   ipfsApi: [optional(string), "a string"],
@@ -96,12 +102,12 @@ const RUN_TYPES: Record<string, [Check, string]> = {
   tty: [optional(boolean), "true or false"],
 };
 
-const JAIL_TYPES: Record<string, [Check, string]> = {
+const JAIL_TYPES: Record<string, FieldType> = {
   backend: [optional(string), "a string"],
   net: [optional(boolean), "true or false"],
   allowWeakerJail: [optional(boolean), "true or false"],
-  readOnlyBinds: [optional(listOf(BIND)), "a list of { source: string, dest: string }"],
-  writableBinds: [optional(listOf(BIND)), "a list of { source: string, dest: string }"],
+  readOnlyBinds: [optional(listOf(BIND)), `a list of ${BIND_WORDS}`, BIND_WORDS],
+  writableBinds: [optional(listOf(BIND)), `a list of ${BIND_WORDS}`, BIND_WORDS],
   limits: [optional(recordOf(optional(number))), "an object of numbers"],
   timeoutMs: [optional(number), "a number"],
   uid: [optional(number), "a number"],
@@ -117,7 +123,12 @@ function given(value: unknown): string {
   if (value === null || value === undefined) return String(value);
   if (Array.isArray(value)) return "a list";
   if (typeof value === "string") return `the string ${JSON.stringify(value.slice(0, 40))}`;
-  return typeof value === "object" ? "an object" : `${typeof value} ${String(value)}`;
+  if (typeof value !== "object") return `${typeof value} ${String(value)}`;
+  const keys = Object.keys(value);
+  const shown = keys.slice(0, 8).map((k) => JSON.stringify(k.slice(0, 40))).join(", ");
+  return keys.length === 0
+    ? "an empty object"
+    : `an object of ${shown}${keys.length > 8 ? ", …" : ""}`;
 }
 
 /**
@@ -143,7 +154,7 @@ function fieldsProblem(
   prefix: string,
   record: Record<string, unknown>,
   fields: readonly string[],
-  checks: readonly (readonly [string, readonly [Check, string]])[],
+  checks: readonly (readonly [string, FieldType])[],
 ): string | undefined {
   // Every run passes here: no list is made of what it checks.
   for (const unknown in record) {
@@ -152,10 +163,18 @@ function fieldsProblem(
     return `${prefix}${unknown}: no such option (${where} has ${fields.join(", ")})`;
   }
   for (let i = 0; i < checks.length; i++) {
-    const [field, [check, expected]] = checks[i];
-    if (!check(record[field])) {
-      return `${prefix}${field}: must be ${expected} (got ${given(record[field])})`;
+    const [field, [check, expected, element]] = checks[i];
+    const value = record[field];
+    if (check(value)) continue;
+    // A list: the first element that is none, as a list of it alone.
+    if (element !== undefined && Array.isArray(value)) {
+      for (let at = 0; at < value.length; at++) {
+        if (at in value && check([value[at]])) continue;
+        const got = at in value ? given(value[at]) : "nothing: a hole";
+        return `${prefix}${field}[${at}]: must be ${element} (got ${got})`;
+      }
     }
+    return `${prefix}${field}: must be ${expected} (got ${given(value)})`;
   }
   return undefined;
 }

@@ -2,7 +2,7 @@
 // the parsing of their addresses and paths, their validation, and the text of a socket address.
 // Pure: ffi/socket.ts and run/own_grants.ts do the opening.
 
-import { fdEnvVar, type FdGrant, GRANT_NAME } from "./layout.ts";
+import { fdEnvVar, type FdGrant, GRANT_NAME, type LaidOutGrant } from "./layout.ts";
 
 /** How `--open` opens a file: `r` read only (default), `w` create or truncate, `a` create and
  * append, `rw` read and write, created when missing.
@@ -210,7 +210,11 @@ export function ownGrantsProblem(
  * The descriptor grant for an own grant ww opened at `source`: a `--listen` socket under socket
  * activation is laid out from fd 3 (see fd/layout.ts).
  */
-export function ownFdGrant(g: OwnGrant, source: number, socketActivation: boolean): FdGrant {
+export function ownFdGrant(
+  g: OwnGrant,
+  source: number,
+  socketActivation: boolean,
+): LaidOutGrant {
   return socketActivation && "listen" in g
     ? { name: g.name, source, own: true, activated: true }
     : { name: g.name, source, own: true };

@@ -22,7 +22,20 @@ export interface FdGrant {
   readonly name: string;
   /** The descriptor number in the calling process. */
   readonly source: number;
-  /** Set when ww opened `source` itself (fd/grants.ts): laid out after the caller's grants. */
+}
+
+/**
+ * A grant as ww lays it out: one of the caller's (FdGrant), or one ww opened itself (fd/grants.ts
+ * ownFdGrant), marked so. A caller's grant has no marks: `activated: true` from a caller was a
+ * socket-activation grant without socketActivation's checks.
+ *
+ * @example
+ * ```ts ignore
+ * const listener: LaidOutGrant = { name: "web", source: 9, own: true, activated: true };
+ * ```
+ */
+export interface LaidOutGrant extends FdGrant {
+  /** Set when ww opened `source` itself: laid out after the caller's grants. */
   readonly own?: boolean;
   /**
    * A `--listen` socket handed over by socket activation: laid out from fd 3, before the host
@@ -32,7 +45,7 @@ export interface FdGrant {
 }
 
 /** Where a grant ends up in the child. */
-export interface FdSlot extends FdGrant {
+export interface FdSlot extends LaidOutGrant {
   readonly target: number;
   /** `WW_FD_<NAME>`, the name upper-cased. */
   readonly envVar: string;
@@ -57,8 +70,8 @@ export function fdEnvVar(name: string): string {
  * layoutFds([{ name: "web", source: 9, own: true, activated: true }, { name: "db", source: 3 }]);
  * // => web on fd 3, the host socket on fd 4, db on fd 5
  */
-export function layoutFds(grants: readonly FdGrant[]): FdSlot[] {
-  const rank = (g: FdGrant) => g.activated ? 0 : g.own ? 2 : 1;
+export function layoutFds(grants: readonly LaidOutGrant[]): FdSlot[] {
+  const rank = (g: LaidOutGrant) => g.activated ? 0 : g.own ? 2 : 1;
   const sorted = [...grants]
     .map((g) => ({ ...g, envVar: fdEnvVar(g.name) }))
     .sort((a, b) =>

@@ -37,7 +37,7 @@ import {
   takenUnixPathStep,
   UNIX_PATH_MAX,
 } from "../fd/grants.ts";
-import type { FdGrant } from "../fd/layout.ts";
+import type { LaidOutGrant } from "../fd/layout.ts";
 import { GrantError, InterruptedError } from "../core/errors.ts";
 import type { Cleanups } from "./launch.ts";
 import { signalName } from "./signals.ts";
@@ -66,7 +66,7 @@ export interface Listener {
 
 /** The opened grants: descriptors for the fd plan, and where the listeners landed. */
 export interface OpenedGrants {
-  readonly fds: readonly FdGrant[];
+  readonly fds: readonly LaidOutGrant[];
   readonly listeners: readonly Listener[];
   /**
    * The run has passed every check of ww's and its program is about to be spawned: truncates each
@@ -91,7 +91,7 @@ export async function openOwnGrants(
   socketActivation = false,
   signal?: AbortSignal,
 ): Promise<OpenedGrants> {
-  const fds: FdGrant[] = [];
+  const fds: LaidOutGrant[] = [];
   const listeners: Listener[] = [];
   const closers: (() => void)[] = [];
   const truncate: number[] = [];

@@ -4,7 +4,7 @@
 // working directory, and a line read from each descriptor named with `--read NAME` (a WW_FD_ name
 // or an fd number). Runs under Deno (`deno run -A`) and Node (after type stripping).
 //
-//   ww run --with-fd db=7 --env GREETING=hi --deno examples/fd-demo/main.ts --read db
+//   ww run --with-fd db=7 --env GREETING=hi --deno examples/fd-demo/main.ts --read db 7<some-file
 //
 // (--deno bundles it on the host and runs the bundle with ww's own deno, both bound read-only into
 // the jail; the child's environment is then DENO_DIR, GREETING and WW_FD_DB.)

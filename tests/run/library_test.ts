@@ -354,12 +354,19 @@ Deno.test("library: a config field of another type, or one no run has, is a Usag
     [{ program: 5 }, /^program: must be a string \(got number 5\)$/],
     [null, /^the run's config must be an object \(got null\)$/],
     [{ program: "/bin/true", env: { A: 1 } }, /^env: must be an object of string values/],
-    [{ program: "/bin/true", own: [{ name: "a" }] }, /^own: must be a list of/],
+    [
+      { program: "/bin/true", own: [{ name: "a" }] },
+      /^own\[0\]: must be \{ name, .* \(got an object of "name"\)$/,
+    ],
     // A hole in a list passed every check (every and map skip it), then failed deep inside ww.
-    [{ program: "/bin/echo", args: new Array(2) }, /^args: must be a list of strings/],
+    [
+      { program: "/bin/echo", args: new Array(2) },
+      /^args\[0\]: must be a string \(got nothing: a hole\)$/,
+    ],
+    [{ program: "/bin/echo", args: ["a", 5] }, /^args\[1\]: must be a string \(got number 5\)$/],
     [
       { program: "/bin/true", jail: { readOnlyBinds: [, { source: "/etc", dest: "/etc" }] } },
-      /^jail\.readOnlyBinds: must be a list of/,
+      /^jail\.readOnlyBinds\[0\]: must be \{ source: string, dest: string \} \(got nothing: a hole\)$/,
     ],
     // An unknown field of a bind was dropped: `writable: true` made a read-only bind, unsaid.
     [
@@ -367,21 +374,32 @@ Deno.test("library: a config field of another type, or one no run has, is a Usag
         program: "/bin/true",
         jail: { readOnlyBinds: [{ source: "/etc", dest: "/x", writable: true }] },
       },
-      /^jail\.readOnlyBinds: must be a list of \{ source: string, dest: string \}/,
+      /^jail\.readOnlyBinds\[0\]: must be \{ source: string, dest: string \} \(got an object of "source", "dest", "writable"\)$/,
     ],
     // An own grant's unknown field was dropped (a misspelt mode), and a grant's activated: true,
     // ww's own mark, made a socket-activation grant without socketActivation's checks.
     [
       { program: "/bin/true", own: [{ name: "f", open: "/tmp/x", mdoe: "0600" }] },
-      /^own: must be a list of/,
+      /^own\[0\]: must be \{ name, /,
     ],
     [
       { program: "/bin/true", own: [{ name: "l", listen: "tcp:127.0.0.1:0", mode: "rw" }] },
-      /^own: /,
+      /^own\[0\]: must be \{ name, .* \(got an object of "name", "listen", "mode"\)$/,
     ],
     [
       { program: "/bin/true", fds: [{ name: "x", source: 0, activated: true }] },
-      /^fds: must be a list of/,
+      /^fds\[0\]: must be \{ name: string, source: number \} \(got an object of "name", "source", "activated"\)$/,
+    ],
+    [
+      {
+        program: "/bin/true",
+        fds: [{ name: "x", source: 0 }, { name: "y", source: 1, own: true }],
+      },
+      /^fds\[1\]: must be \{ name: string, source: number \} \(got an object of "name", "source", "own"\)$/,
+    ],
+    [
+      { program: "/bin/true", fds: { name: "x", source: 0 } },
+      /^fds: must be a list of \{ name: string, source: number \} \(got an object of "name", "source"\)$/,
     ],
     // Command refused it; startProgram took it, unchecked while the program was local.
     [{ program: "/bin/true", ipfsApi: "garbage" }, /^ipfsApi garbage: not a multiaddr/],
