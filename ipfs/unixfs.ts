@@ -68,7 +68,7 @@ export async function walkToFile(
 
 /**
  * Follows `segments` from `root` and returns the node they name, whatever its type. A missing
- * entry (NotFoundError, exit 127) or a path through a file is an error naming the path.
+ * entry, or a path through a file, is a NotFoundError (exit 127) naming the path.
  */
 export async function walkToNode(
   root: CID,
@@ -91,7 +91,8 @@ export async function walkToNode(
     }
     if (type !== "directory" || node.kind !== "pb") {
       const what = type === "raw" ? "file" : type;
-      throw new SetupError(`${context}: ${here} is a ${what}, not a directory`);
+      // 127, as for a local path through a file (ENOTDIR): there is no such program.
+      throw new NotFoundError(`${context}: ${here} is a ${what}, not a directory`);
     }
     const link = node.pb.Links.find((l) => l.Name === name);
     if (!link) {

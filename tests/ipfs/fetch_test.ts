@@ -319,7 +319,9 @@ Deno.test("a missing entry is an error naming it and what the directory holds", 
   const e = await fetchError(`/ipfs/${dir}/bin/ap`);
   assert.equal(e.exitCode, EXIT.notFound);
   assert.match(e.message, new RegExp(`no entry "ap" in /ipfs/${dir}/bin; it holds: app`));
+  // 127 too, as a local path through a file (/bin/sh/x) is.
   const through = await fetchError(`/ipfs/${dir}/bin/app/more`);
+  assert.equal(through.exitCode, EXIT.notFound);
   assert.match(through.message, /is a file, not a directory/);
 });
 
