@@ -15,6 +15,7 @@ import {
   StreamError,
 } from "./http.ts";
 import { IpfsNode } from "./node.ts";
+import { SetupError } from "../core/errors.ts";
 
 const encode = (s: string) => new TextEncoder().encode(s);
 const decode = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -890,6 +891,31 @@ Deno.test("IpfsNode's name/resolve follows no redirect and reads no endless answ
     node.close();
     await server.close();
     await other.close();
+  }
+});
+
+// A web server at the address said only "refused name/resolve x: HTTP 404", which read as the
+// node's answer about the name.
+Deno.test("IpfsNode asks whether the address is a Kubo RPC API when it answers 404 or 405", async () => {
+  for (const status of ["404 Not Found", "405 Method Not Allowed", "500 Internal Server Error"]) {
+    const server = fakeKubo(async (_target, conn) => {
+      await writeAll(conn, `HTTP/1.1 ${status}\r\nContent-Length: 9\r\n\r\nnot found`);
+    });
+    const node = new IpfsNode(server.api, 5000, "/ipns/n");
+    try {
+      const e = await node.resolveName("x").then(() => undefined, (e) => e);
+      assert.ok(e instanceof SetupError, String(e));
+      assert.match(e.message, /refused name\/resolve x: not found/);
+      const hint = /\(is ipfsApi the address of a Kubo RPC API\?\)$/;
+      if (status.startsWith("500")) assert.doesNotMatch(e.message, hint);
+      else {
+        assert.match(e.message, hint);
+        assert.match(e.commandLine!, /\(is --ipfs or WW_IPFS the address of a Kubo RPC API\?\)$/);
+      }
+    } finally {
+      node.close();
+      await server.close();
+    }
   }
 });
 

@@ -374,8 +374,13 @@ export class IpfsNode {
     } catch (e) {
       if (this.#failure) throw this.#failure;
       if (e instanceof HttpStatusError) {
-        throw new SetupError(
-          `${this.context}: the IPFS node at ${this.where} refused ${request}: ${e.message}`,
+        // Kubo's RPC API answers every command of ww's, so a 404 (or 405) is no node's answer
+        // about a CID: most likely a web server at that address.
+        const notApi = e.status === 404 || e.status === 405;
+        throw ipfsSetupError((name) =>
+          `${this.context}: the IPFS node at ${this.where} refused ${request}: ${e.message}${
+            notApi ? ` (is ${name("api")} the address of a Kubo RPC API?)` : ""
+          }`
         );
       }
       if (this.#abort.signal.aborted) throw e;
