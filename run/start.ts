@@ -50,6 +50,7 @@ import { outOfDescriptors } from "./out_of_descriptors.ts";
 import type { JailLease } from "./ids.ts";
 import { type SignalName, SIGNALS, STOP_SIGNALS } from "./signals.ts";
 import type { ViewPath } from "./view.ts";
+import type { FdGrant } from "../fd/layout.ts";
 import { lazyImport } from "../core/lazy.ts";
 import { launchDirect } from "./launch_direct.ts";
 
@@ -207,8 +208,12 @@ const jailLeases = new WeakMap<Pick<Child, "jail">, JailLease>();
  */
 export type StartConfig =
   & Pick<RunConfig, "program">
-  & Partial<Omit<RunConfig, "program" | "jail">>
-  & { readonly jail?: Partial<JailPolicy> };
+  & Partial<Omit<RunConfig, "program" | "jail" | "fds">>
+  & {
+    readonly jail?: Partial<JailPolicy>;
+    /** Descriptors of the calling process to hand over, by name. */
+    readonly fds?: readonly FdGrant[];
+  };
 
 /** `config` with StartConfig's defaults filled in; a UsageError when it is none (its shape). */
 export function withRunDefaults(config: StartConfig): RunConfig {
