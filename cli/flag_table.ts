@@ -431,7 +431,8 @@ export const FLAGS: readonly Flag[] = [
     name: "--cpu",
     value: "<seconds>",
     group: "jail",
-    help: "CPU time (RLIMIT_CPU; default unlimited)",
+    help:
+      "CPU time per process (RLIMIT_CPU): SIGXCPU at the limit, SIGKILL 1 s later; default unlimited",
     set: (s, value) => {
       s.limits.cpuSeconds = limitValue("--cpu", parseCount(value));
     },

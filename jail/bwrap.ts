@@ -26,7 +26,8 @@ import {
 import type { HeldHow } from "./held.ts";
 import type { HostFiles } from "./system_files.ts";
 import type { Bind, JailPolicy, Limits } from "./policy.ts";
-import type { LimitName, StagePlan } from "../stage/plan.ts";
+import type { StagePlan } from "../stage/plan.ts";
+import { stageLimits } from "./limits.ts";
 import { stageExecArgs } from "../stage/exec_args.ts";
 
 /** The uid and gid the program has inside the jail (nobody). */
@@ -551,20 +552,11 @@ export interface BwrapStageInput {
  */
 export function bwrapStagePlan(input: BwrapStageInput): StagePlan {
   const { limits, dropTo } = input;
-  const set: [LimitName, number | undefined][] = [
-    ["data", limits.memoryBytes],
-    ["cpu", limits.cpuSeconds],
-    ["nofile", limits.openFiles],
-    ["nproc", limits.processes],
-  ];
   return {
     supervise: "bwrap",
     parentPid: input.parentPid,
     closeOnExecFrom: input.closeOnExecFrom,
-    limits: set.filter(([, v]) => v !== undefined).map(([resource, value]) => ({
-      resource,
-      value: value!,
-    })),
+    limits: stageLimits(limits),
     ...(dropTo
       ? {
         identity: { uid: dropTo.uid, gid: dropTo.gid, clearGroups: true, dropBoundingUpTo: null },

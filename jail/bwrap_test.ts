@@ -235,12 +235,12 @@ const STAGE = {
   closeOnExecFrom: 6,
 };
 
-Deno.test("the stage starts bwrap with soft = hard for every set limit, and no others", () => {
+Deno.test("the stage starts bwrap with soft = hard for every set limit but --cpu, and no others", () => {
   const p = bwrapStagePlan({ ...STAGE, limits: { memoryBytes: 64, openFiles: 10, processes: 5 } });
   assert.deepEqual(p.limits, [
-    { resource: "data", value: 64 },
-    { resource: "nofile", value: 10 },
-    { resource: "nproc", value: 5 },
+    { resource: "data", soft: 64, hard: 64 },
+    { resource: "nofile", soft: 10, hard: 10 },
+    { resource: "nproc", soft: 5, hard: 5 },
   ]);
   assert.equal(p.identity, undefined);
   assert.equal(p.supervise, "bwrap");
@@ -256,7 +256,7 @@ Deno.test("when ww is root, the stage runs bwrap as the jail's host uid, with no
     limits: { cpuSeconds: 3 },
     dropTo: { uid: 65534, gid: 65534 },
   });
-  assert.deepEqual(p.limits, [{ resource: "cpu", value: 3 }]);
+  assert.deepEqual(p.limits, [{ resource: "cpu", soft: 3, hard: 4 }]);
   assert.deepEqual(p.identity, {
     uid: 65534,
     gid: 65534,

@@ -16,6 +16,7 @@
  */
 
 import { DEFAULT_LIMITS, LIMIT_FLAGS, type Limits } from "./policy.ts";
+import type { StageLimit } from "../stage/plan.ts";
 
 /** The smallest --memory ww accepts: 4 times what bwrap and the loader were measured to need. */
 export const MIN_MEMORY_BYTES = 2 ** 20;
@@ -178,7 +179,21 @@ export function limitsFailure(
           } or less`,
         )
         : undefined;
-    return above("cpuSeconds", cpuSeconds, facts.hard.cpu, "ulimit -Ht") ??
+    // --cpu N sets a hard limit of N + CPU_GRACE_SECONDS (stageLimits).
+    const cpuHard = facts.hard.cpu;
+    const cpu = cpuSeconds !== undefined && cpuHard !== undefined &&
+        cpuSeconds + CPU_GRACE_SECONDS > cpuHard
+      ? fail(
+        "cpuSeconds",
+        cpuSeconds,
+        `its hard limit, ${
+          cpuSeconds + CPU_GRACE_SECONDS
+        } (SIGKILL ${CPU_GRACE_SECONDS} s after SIGXCPU), is more than ww's hard limit, ${cpuHard} (ulimit -Ht), which only a process with CAP_SYS_RESOURCE may raise; use ${
+          spell("cpuSeconds", Math.max(1, cpuHard - CPU_GRACE_SECONDS), words)
+        } or less`,
+      )
+      : undefined;
+    return cpu ??
       above("processes", processes, facts.hard.nproc, "ulimit -Hu") ??
       (memoryBytes !== undefined && facts.hard.data !== undefined && memoryBytes > facts.hard.data
         ? fail(
@@ -282,4 +297,34 @@ export function limitScopeLines(limits: Limits, uid: number): string[] {
     } (RLIMIT_NPROC, --nproc): every process and thread of host uid ${uid} counts, this jail's and any other's`,
     `per jail: ${NO_JAIL_BUDGET}`,
   ];
+}
+
+/**
+ * Seconds of CPU time between RLIMIT_CPU's soft limit, where the kernel sends SIGXCPU, and its
+ * hard limit, where it sends SIGKILL. With the two equal, the kernel sent SIGKILL alone: exit 137,
+ * which says nothing of CPU time, and a program could not end cleanly (SIGXCPU's own default
+ * ends it too, as 152, which names the cause).
+ */
+export const CPU_GRACE_SECONDS = 1;
+
+/**
+ * The limits a jail's stage sets for `limits`: those given, soft = hard, but for --cpu's hard
+ * limit, CPU_GRACE_SECONDS above its soft one. A limit left unset ("unlimited") is not touched:
+ * the program keeps ww's own (RLIM_INFINITY would need CAP_SYS_RESOURCE above a finite hard
+ * limit, and can never hold for RLIMIT_NOFILE).
+ *
+ * @example
+ * stageLimits({ cpuSeconds: 10, processes: 64 });
+ * // [{ resource: "cpu", soft: 10, hard: 11 }, { resource: "nproc", soft: 64, hard: 64 }]
+ */
+export function stageLimits(limits: Limits): StageLimit[] {
+  const set = [
+    ["data", limits.memoryBytes, 0],
+    ["cpu", limits.cpuSeconds, CPU_GRACE_SECONDS],
+    ["nofile", limits.openFiles, 0],
+    ["nproc", limits.processes, 0],
+  ] as const;
+  return set.flatMap(([resource, soft, grace]) =>
+    soft === undefined ? [] : [{ resource, soft, hard: soft + grace }]
+  );
 }

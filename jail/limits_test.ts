@@ -2,12 +2,14 @@
 import assert from "node:assert/strict";
 import {
   BWRAP_MIN_PROCESSES,
+  CPU_GRACE_SECONDS,
   hardLimits,
   type LimitFacts,
   limitScopeLines,
   limitsProblem,
   MIN_MEMORY_BYTES,
   nprocShortfall,
+  stageLimits,
 } from "./limits.ts";
 import { DEFAULT_LIMITS } from "./policy.ts";
 
@@ -85,7 +87,12 @@ Deno.test("--nproc below 3 is refused for bwrap (bwrap, its pid 1, the program),
 });
 
 Deno.test("without CAP_SYS_RESOURCE no limit may exceed ww's own hard limit", () => {
-  assert.match(limitsProblem({ cpuSeconds: 61 }, native, user) ?? "", /^--cpu 61: .* use --cpu 60/);
+  // --cpu N's hard limit is N + 1 (SIGXCPU at N, SIGKILL at N + 1).
+  assert.equal(
+    limitsProblem({ cpuSeconds: 60 }, native, user),
+    "--cpu 60: its hard limit, 61 (SIGKILL 1 s after SIGXCPU), is more than ww's hard limit, 60 (ulimit -Ht), which only a process with CAP_SYS_RESOURCE may raise; use --cpu 59 or less",
+  );
+  assert.equal(limitsProblem({ cpuSeconds: 59 }, native, user), undefined);
   assert.match(
     limitsProblem({ processes: 1001 }, bwrap, user) ?? "",
     /^--nproc 1001: more than ww's hard limit, 1000 \(ulimit -Hu\)/,
@@ -95,6 +102,19 @@ Deno.test("without CAP_SYS_RESOURCE no limit may exceed ww's own hard limit", ()
     /^--memory 2G: more than ww's hard limit, 1G \(ulimit -Hd\)/,
   );
   assert.equal(limitsProblem({ cpuSeconds: 61, processes: 5000 }, bwrap, root), undefined);
+});
+
+Deno.test("stageLimits: the limits given, soft = hard, but --cpu's hard is a second later (SIGXCPU, then SIGKILL)", () => {
+  assert.deepEqual(stageLimits({}), []);
+  assert.deepEqual(
+    stageLimits({ memoryBytes: 1 << 20, cpuSeconds: 10, openFiles: 64, processes: 8 }),
+    [
+      { resource: "data", soft: 1 << 20, hard: 1 << 20 },
+      { resource: "cpu", soft: 10, hard: 10 + CPU_GRACE_SECONDS },
+      { resource: "nofile", soft: 64, hard: 64 },
+      { resource: "nproc", soft: 8, hard: 8 },
+    ],
+  );
 });
 
 Deno.test("a --nproc used up by the uid's other processes is named with a value that works", () => {

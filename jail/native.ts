@@ -32,7 +32,8 @@ import {
 import { type HeldProgram, placeHeld } from "./held.ts";
 import type { JailPolicy } from "./policy.ts";
 import { isPrivileged, type ProcessIdentity } from "./proc_status.ts";
-import type { LimitName } from "../stage/plan.ts";
+import type { StageLimit } from "../stage/plan.ts";
+import { stageLimits } from "./limits.ts";
 import type { SeccompArch } from "./seccomp.ts";
 import { SECCOMP_BASE64 } from "./seccomp_table.ts";
 
@@ -96,8 +97,8 @@ export interface NativePlan {
   readonly statusFd: number;
   /** Descriptors from this number up are the stage's own and must not reach the program. */
   readonly closeOnExecFrom: number;
-  /** setrlimit, soft = hard, for the limits the policy sets; null is RLIM_INFINITY. */
-  readonly limits: readonly { readonly resource: LimitName; readonly value: number | null }[];
+  /** The limits the policy sets (jail/limits.ts stageLimits); the others are left as ww has them. */
+  readonly limits: readonly StageLimit[];
   readonly identity?: IdentityPlan;
   readonly landlock?: {
     readonly abi: number;
@@ -302,7 +303,6 @@ export function nativePlan(input: NativeInput): NativePlanResult | NativePlanErr
       library: nativeChdirProblem(policy.chdir, landlockRules!.rules, input, "library"),
     };
   }
-  const l = policy.limits;
   const plan: NativePlan = {
     path: input.programPath,
     ...(input.held
@@ -313,16 +313,8 @@ export function nativePlan(input: NativeInput): NativePlanResult | NativePlanErr
     parentPid: facts.parentPid,
     statusFd: input.statusFd,
     closeOnExecFrom: input.closeOnExecFrom,
-    // A limit the policy leaves unset ("unlimited") is not touched: the program keeps ww's own,
-    // as under bwrap, whose launcher sets only the limits given. RLIM_INFINITY would need
-    // CAP_SYS_RESOURCE above a finite hard limit, and can never hold for RLIMIT_NOFILE (at most
-    // fs.nr_open): every such run failed with EPERM.
-    limits: ([
-      ["data", l.memoryBytes],
-      ["cpu", l.cpuSeconds],
-      ["nofile", l.openFiles],
-      ["nproc", l.processes],
-    ] as const).flatMap(([resource, value]) => value === undefined ? [] : [{ resource, value }]),
+    // As under bwrap: a limit left unset is not touched (RLIM_INFINITY failed with EPERM).
+    limits: stageLimits(policy.limits),
     ...(identity.plan ? { identity: identity.plan } : {}),
     ...(landlockRules ? { landlock: landlockRules } : {}),
     ...(seccomp ? { seccomp } : {}),

@@ -258,8 +258,8 @@ Deno.test("the limits are the policy's; an unlimited one is left as ww has it, a
   // for any limit whose hard value ww could not raise.
   const { plan: p } = plan({ limits: { memoryBytes: 1024, processes: 7 } });
   assert.deepEqual(p.limits, [
-    { resource: "data", value: 1024 },
-    { resource: "nproc", value: 7 },
+    { resource: "data", soft: 1024, hard: 1024 },
+    { resource: "nproc", soft: 7, hard: 7 },
   ]);
 });
 

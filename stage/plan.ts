@@ -15,6 +15,13 @@ export const RLIMIT = { cpu: 0, data: 2, nproc: 6, nofile: 7 } as const;
 /** A resource limit by name. */
 export type LimitName = keyof typeof RLIMIT;
 
+/** A resource limit as the stage sets it (prlimit): its soft and its hard value. */
+export interface StageLimit {
+  readonly resource: LimitName;
+  readonly soft: number;
+  readonly hard: number;
+}
+
 /** Who the stage supervises: the program itself (native jail), or bwrap (bwrap jail). */
 export type Supervised = "program" | "bwrap";
 
@@ -41,8 +48,8 @@ export interface StagePlan {
    * while a process of the jail lives, even when ww is SIGKILLed. At or above closeOnExecFrom.
    */
   readonly leaseFd?: number;
-  /** setrlimit, soft = hard; null is RLIM_INFINITY. */
-  readonly limits: readonly { readonly resource: LimitName; readonly value: number | null }[];
+  /** The limits the policy sets (jail/limits.ts stageLimits); the others are left as they are. */
+  readonly limits: readonly StageLimit[];
   readonly identity?: StageIdentity;
   readonly noNewPrivs: boolean;
   readonly landlock?: {
@@ -145,7 +152,8 @@ export function encodeStagePlan(plan: StagePlan): Uint8Array {
   out.word(plan.limits.length);
   for (const l of plan.limits) {
     out.word(RLIMIT[l.resource]);
-    out.word(l.value ?? NONE);
+    out.word(l.soft);
+    out.word(l.hard);
   }
   if (plan.identity) {
     out.word(plan.identity.uid);

@@ -6,7 +6,7 @@ const PLAN: StagePlan = {
   supervise: "program",
   parentPid: 42,
   closeOnExecFrom: 5,
-  limits: [{ resource: "nofile", value: null }],
+  limits: [{ resource: "nofile", soft: 64, hard: 128 }],
   noNewPrivs: true,
   path: "/bin/true",
   argv: ["true"],
@@ -23,11 +23,11 @@ Deno.test("the plan is the magic, then little-endian words and NUL-terminated st
   assert.equal(new TextDecoder().decode(bytes.subarray(0, 8)), "WWSTAGE1");
   assert.equal(bytes.length % 8, 0);
   const w = words(bytes.subarray(8));
-  // flags (no_new_privs), parent, close-from, 1 limit (RLIMIT_NOFILE, infinity), no seccomp
-  assert.deepEqual(w.slice(0, 7), [2n, 42n, 5n, 1n, 7n, 0xffffffffffffffffn, 0n]);
+  // flags (no_new_privs), parent, close-from, 1 limit (RLIMIT_NOFILE, soft, hard), no seccomp
+  assert.deepEqual(w.slice(0, 8), [2n, 42n, 5n, 1n, 7n, 64n, 128n, 0n]);
   // "/bin/true": its length, then 9 bytes + NUL + 6 bytes of padding
-  assert.equal(w[7], 9n);
-  assert.equal(new TextDecoder().decode(bytes.subarray(8 + 64, 8 + 64 + 10)), "/bin/true\0");
+  assert.equal(w[8], 9n);
+  assert.equal(new TextDecoder().decode(bytes.subarray(8 + 72, 8 + 72 + 10)), "/bin/true\0");
 });
 
 Deno.test("each optional part sets its flag", () => {

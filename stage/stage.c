@@ -202,7 +202,7 @@ enum {
 };
 
 struct limit {
-  u64 resource, value;
+  u64 resource, soft, hard;
 };
 
 struct rule {
@@ -292,9 +292,9 @@ static int parse_plan(u8 *buf, u64 len, struct plan *pl) {
   pl->nlimits = word(&r);
   if (pl->nlimits > 16) return 0;
   /* Little-endian words, read in place (both targets are little-endian). */
-  if (r.bad || (u64)(r.end - r.p) < pl->nlimits * 16) return 0;
+  if (r.bad || (u64)(r.end - r.p) < pl->nlimits * sizeof(struct limit)) return 0;
   pl->limits = (const struct limit *)r.p;
-  r.p += pl->nlimits * 16;
+  r.p += pl->nlimits * sizeof(struct limit);
   if (pl->flags & F_IDENTITY) {
     pl->uid = word(&r);
     pl->gid = word(&r);
@@ -377,9 +377,9 @@ static void set_limits(const struct plan *pl, int raise_only) {
     const struct limit *l = &pl->limits[i];
     u64 old[2];
     CHECK(SYS4(prlimit64, 0, l->resource, 0, old), 0);
-    u64 want[2] = {l->value, l->value};
+    u64 want[2] = {l->soft, l->hard};
     if (raise_only) {
-      if (l->value <= old[1]) continue;
+      if (l->hard <= old[1]) continue;
       want[0] = old[0];
     }
     CHECK(SYS4(prlimit64, 0, l->resource, want, 0), 0);

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { processesWithArg } from "../support/procs.ts";
 import { type HostileRun, outcome, runHostile } from "./hostile.ts";
+import { runWw } from "../support/ww.ts";
 
 const tmpDir = Deno.makeTempDirSync({ prefix: "wwtest-limits-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(tmpDir, { recursive: true }));
@@ -71,3 +72,22 @@ Deno.test("--jail=none control: the memory bomb reaches its cap (no memory limit
   assert.match(o.detail, /stopped at the cap/);
   await assertHostUnaffected(r);
 });
+
+// --cpu set the soft and the hard limit equal, so the kernel sent SIGKILL alone: exit 137, which
+// says nothing of CPU time, and no program could end cleanly. Now SIGXCPU comes at the limit
+// (exit 152 by default, or the program's own end) and SIGKILL a second later.
+for (const backend of ["bwrap", "native"]) {
+  Deno.test(`--jail=${backend} --cpu 1: SIGXCPU at the limit, which a program may catch; SIGKILL a second later`, async () => {
+    const spin = "while :; do :; done";
+    const cases: [string, number, string][] = [
+      [spin, 128 + 24, ""], // SIGXCPU's default: the program ends, and ww says so as 152
+      [`trap 'echo caught; exit 7' XCPU; ${spin}`, 7, "caught\n"],
+      [`trap '' XCPU; ${spin}`, 128 + 9, ""], // ignored: SIGKILL at the hard limit
+    ];
+    for (const [script, code, stdout] of cases) {
+      const r = await runWw(["run", `--jail=${backend}`, "--cpu", "1", "/bin/sh", "-c", script]);
+      assert.equal(r.code, code, `${script}: ${r.stderr}`);
+      assert.equal(r.stdout, stdout, script);
+    }
+  });
+}
