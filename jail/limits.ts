@@ -291,7 +291,11 @@ export function limitScopeLines(limits: Limits, uid: number): string[] {
   return [
     `per process (each process of the jail has its own): memory ${mem} (RLIMIT_DATA, --memory), cpu ${
       show(limits.cpuSeconds, "s")
-    } (RLIMIT_CPU, --cpu), open files ${show(limits.openFiles)} (RLIMIT_NOFILE, --nofile)`,
+    } (RLIMIT_CPU, --cpu${
+      limits.cpuSeconds === undefined
+        ? ""
+        : `: SIGXCPU, then SIGKILL at ${limits.cpuSeconds + CPU_GRACE_SECONDS}s`
+    }), open files ${show(limits.openFiles)} (RLIMIT_NOFILE, --nofile)`,
     `per uid: processes ${
       show(limits.processes)
     } (RLIMIT_NPROC, --nproc): every process and thread of host uid ${uid} counts, this jail's and any other's`,
