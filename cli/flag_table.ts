@@ -24,6 +24,7 @@ import {
   type Limits,
   parseBind,
   parseCount,
+  parseCpuSeconds,
   parseDuration,
   parseSize,
 } from "../jail/policy.ts";
@@ -432,9 +433,9 @@ export const FLAGS: readonly Flag[] = [
     value: "<seconds>",
     group: "jail",
     help:
-      "CPU time per process (RLIMIT_CPU): SIGXCPU at the limit, SIGKILL 1 s later; default unlimited",
+      "CPU time per process, in seconds or as 90s, 2m, 1h (RLIMIT_CPU): SIGXCPU at the limit, SIGKILL 1 s later; default unlimited",
     set: (s, value) => {
-      s.limits.cpuSeconds = limitValue("--cpu", parseCount(value));
+      s.limits.cpuSeconds = limitValue("--cpu", parseCpuSeconds(value));
     },
   },
   {

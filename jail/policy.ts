@@ -274,6 +274,31 @@ export function parseCount(text: string): number | undefined | { error: string }
   return Number(text);
 }
 
+/**
+ * A CPU time for --cpu: whole seconds, as a count (`90`) or with a unit (`90s`, `2m`, `1h`), as
+ * --timeout takes them; `unlimited` is undefined.
+ *
+ * @example
+ * parseCpuSeconds("2m"); // 120
+ * parseCpuSeconds("1.5s"); // { error: '"1.5s" is not a positive whole number of seconds, like 90, 90s, 2m or 1h, or unlimited' }
+ */
+export function parseCpuSeconds(text: string): number | undefined | { error: string } {
+  if (text === "unlimited") return undefined;
+  const m = /^(\d+)(s|m|h)?$/.exec(text);
+  const seconds = m ? Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] ?? "s"]! : 0;
+  if (seconds <= 0) {
+    return {
+      error: `${
+        JSON.stringify(text)
+      } is not a positive whole number of seconds, like 90, 90s, 2m or 1h, or unlimited`,
+    };
+  }
+  return Number.isSafeInteger(seconds) ? seconds : {
+    error:
+      `${text} is more than the largest count of seconds, ${Number.MAX_SAFE_INTEGER} (or say unlimited)`,
+  };
+}
+
 /** `src[:dest]`; dest defaults to src. Both must be absolute once src is resolved by the caller. */
 export function parseBind(text: string): { source: string; dest?: string } | { error: string } {
   if (text === "") return { error: "the path is empty" };

@@ -10,6 +10,7 @@ import {
   MAX_DURATION_MS,
   parseBind,
   parseCount,
+  parseCpuSeconds,
   parseDuration,
   parseSize,
 } from "./policy.ts";
@@ -79,6 +80,24 @@ Deno.test("a size or count too large to hold says so, and 0 is not a size", () =
     assert.equal(typeof parseCount(bad), "object", bad);
     assert.equal(typeof parseSize(bad), "object", bad);
   }
+});
+
+// --cpu 1m was refused as "not a positive whole number", where --timeout 1m is a minute.
+Deno.test("a CPU time is whole seconds, with or without s, m or h, or unlimited", () => {
+  assert.equal(parseCpuSeconds("90"), 90);
+  assert.equal(parseCpuSeconds("90s"), 90);
+  assert.equal(parseCpuSeconds("2m"), 120);
+  assert.equal(parseCpuSeconds("1h"), 3600);
+  assert.equal(parseCpuSeconds("unlimited"), undefined);
+  for (const bad of ["0", "0s", "-3", "1.5s", "", "500ms", "1d", "s", " 5", "5 ", "1e3", "+5"]) {
+    const got = parseCpuSeconds(bad);
+    assert.equal(typeof got, "object", bad);
+    assert.match((got as { error: string }).error, /is not a (positive )?whole number/, bad);
+  }
+  assert.match(
+    (parseCpuSeconds("9007199254740991h") as { error: string }).error,
+    /^9007199254740991h is more than the largest count of seconds/,
+  );
 });
 
 Deno.test("counts are positive whole numbers or unlimited", () => {
