@@ -18,7 +18,7 @@ export type { Child, ExitStatus, StartConfig, StartOptions } from "./run/start.t
 export { SIGNALS } from "./run/signals.ts";
 export type { SignalName } from "./run/signals.ts";
 export type { RunConfig } from "./core/config.ts";
-export type { FdGrant, LaidOutGrant } from "./fd/layout.ts";
+export type { FdGrant } from "./fd/layout.ts";
 export type { OpenMode, OwnGrant } from "./fd/grants.ts";
 export type { Listener } from "./run/own_grants.ts";
 export { DEFAULT_LIMITS, DEFAULT_POLICY } from "./jail/policy.ts";

@@ -1,7 +1,7 @@
 // core/config.ts — RunConfig, the one value that describes a run; the CLI builds it from flags and
 // the library takes it from callers. `grantProblem` is the shared validation of --with-fd grants.
 
-import { fdEnvVar, type FdGrant, GRANT_NAME, type LaidOutGrant } from "../fd/layout.ts";
+import { fdEnvVar, type FdGrant, GRANT_NAME } from "../fd/layout.ts";
 import type { OwnGrant, Wording } from "../fd/grants.ts";
 import type { JailPolicy } from "../jail/policy.ts";
 import { clipText } from "./escape.ts";
@@ -26,11 +26,8 @@ export interface RunConfig {
   readonly program: string;
   /** Its arguments (argv[1...]). */
   readonly args: readonly string[];
-  /**
-   * Descriptors of the calling process to hand over, by name: the caller's (FdGrant), and, in
-   * the config a launcher gets, those ww opened for `own`, marked so (LaidOutGrant).
-   */
-  readonly fds: readonly LaidOutGrant[];
+  /** Descriptors of the calling process to hand over, by name. */
+  readonly fds: readonly FdGrant[];
   /**
    * Sockets and files ww opens itself with the caller's rights, by name (`--listen`,
    * `--connect`, `--open`), laid out after `fds` by upper-cased name.

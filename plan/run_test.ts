@@ -5,6 +5,7 @@ import type { NativeFacts } from "../jail/native.ts";
 import { DEFAULT_LIMITS, DEFAULT_POLICY, type JailPolicy } from "../jail/policy.ts";
 import type { ProcessIdentity } from "../jail/proc_status.ts";
 import type { RunConfig } from "../core/config.ts";
+import type { LaidOutGrant } from "../fd/layout.ts";
 import { BindError, CwdError } from "../core/errors.ts";
 import { type BwrapFacts, planRun, type RunFacts } from "./run.ts";
 
@@ -292,6 +293,9 @@ Deno.test("native: what it cannot plan is the run's error, with auto's reason wh
   );
 });
 
+/** A --listen socket under socket activation, as ww's own grants reach the planners. */
+const LISTENER: LaidOutGrant = { name: "web", source: 9, own: true, activated: true };
+
 Deno.test("none: the grants' slots and the environment, and the stage only for socket activation", () => {
   const plan = planRun(facts({ choice: { backend: "none", reason: "--jail=none" } }));
   assert.deepEqual(plan, {
@@ -307,7 +311,7 @@ Deno.test("none: the grants' slots and the environment, and the stage only for s
   });
   const activated = planRun(facts({
     choice: { backend: "none", reason: "--jail=none" },
-    config: { ...config(), fds: [{ name: "web", source: 9, own: true, activated: true }] },
+    config: { ...config(), fds: [LISTENER] },
   }));
   if (activated.backend !== "none") throw new Error(activated.backend);
   assert.equal(activated.listenPid, true);

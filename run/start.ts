@@ -50,7 +50,6 @@ import { outOfDescriptors } from "./out_of_descriptors.ts";
 import type { JailLease } from "./ids.ts";
 import { type SignalName, SIGNALS, STOP_SIGNALS } from "./signals.ts";
 import type { ViewPath } from "./view.ts";
-import type { FdGrant } from "../fd/layout.ts";
 import { lazyImport } from "../core/lazy.ts";
 import { launchDirect } from "./launch_direct.ts";
 
@@ -208,12 +207,8 @@ const jailLeases = new WeakMap<Pick<Child, "jail">, JailLease>();
  */
 export type StartConfig =
   & Pick<RunConfig, "program">
-  & Partial<Omit<RunConfig, "program" | "jail" | "fds">>
-  & {
-    readonly jail?: Partial<JailPolicy>;
-    /** Descriptors of the calling process to hand over, by name. */
-    readonly fds?: readonly FdGrant[];
-  };
+  & Partial<Omit<RunConfig, "program" | "jail">>
+  & { readonly jail?: Partial<JailPolicy> };
 
 /** `config` with StartConfig's defaults filled in; a UsageError when it is none (its shape). */
 export function withRunDefaults(config: StartConfig): RunConfig {
@@ -357,7 +352,9 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
       ? tty!.sharedTerminal(options.terminal, cleanups)
       : undefined;
     const terminal = ownTerminal ?? shared;
-    // The launchers lay out and pass every grant alike: the caller's and ww's own.
+    // The launchers lay out and pass every grant alike: the caller's and ww's own, which carry
+    // their marks (LaidOutGrant) into the planners' layoutFds. A caller's grants have none:
+    // RunConfig.fds, a caller's type, does not take them.
     const launchConfig = { ...config, fds: [...config.fds, ...opened.fds] };
     const [hostEnd, childEnd] = unixSocketPair();
     const ops = options.ops ?? new OpGroup();
