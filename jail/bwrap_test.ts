@@ -235,12 +235,13 @@ const STAGE = {
   closeOnExecFrom: 6,
 };
 
-Deno.test("the stage starts bwrap with soft = hard for every set limit but --cpu, and no others", () => {
+Deno.test("the stage starts bwrap with soft = hard for every set limit but --cpu, no others, and no core dumps", () => {
   const p = bwrapStagePlan({ ...STAGE, limits: { memoryBytes: 64, openFiles: 10, processes: 5 } });
   assert.deepEqual(p.limits, [
     { resource: "data", soft: 64, hard: 64 },
     { resource: "nofile", soft: 10, hard: 10 },
     { resource: "nproc", soft: 5, hard: 5 },
+    { resource: "core", soft: 1, hard: 1 },
   ]);
   assert.equal(p.identity, undefined);
   assert.equal(p.supervise, "bwrap");
@@ -256,7 +257,10 @@ Deno.test("when ww is root, the stage runs bwrap as the jail's host uid, with no
     limits: { cpuSeconds: 3 },
     dropTo: { uid: 65534, gid: 65534 },
   });
-  assert.deepEqual(p.limits, [{ resource: "cpu", soft: 3, hard: 4 }]);
+  assert.deepEqual(p.limits, [
+    { resource: "cpu", soft: 3, hard: 4 },
+    { resource: "core", soft: 1, hard: 1 },
+  ]);
   assert.deepEqual(p.identity, {
     uid: 65534,
     gid: 65534,

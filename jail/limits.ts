@@ -312,14 +312,23 @@ export function limitScopeLines(limits: Limits, uid: number): string[] {
 export const CPU_GRACE_SECONDS = 1;
 
 /**
+ * RLIMIT_CORE for a jail's programs: 1 byte, which stops every core dump. 0 stops a dump to a
+ * file only: a piped core_pattern (systemd-coredump, apport) ignores the limit but for 1, and
+ * runs its handler as root outside the jail on what the program left in its memory. A dump to a
+ * file could land in a writable bind, at --memory's size; and --cpu's SIGXCPU dumps core.
+ */
+export const JAIL_CORE_BYTES = 1;
+
+/**
  * The limits a jail's stage sets for `limits`: those given, soft = hard, but for --cpu's hard
- * limit, CPU_GRACE_SECONDS above its soft one. A limit left unset ("unlimited") is not touched:
- * the program keeps ww's own (RLIM_INFINITY would need CAP_SYS_RESOURCE above a finite hard
- * limit, and can never hold for RLIMIT_NOFILE).
+ * limit, CPU_GRACE_SECONDS above its soft one; and no core dumps (JAIL_CORE_BYTES). A limit left
+ * unset ("unlimited") is not touched: the program keeps ww's own (RLIM_INFINITY would need
+ * CAP_SYS_RESOURCE above a finite hard limit, and can never hold for RLIMIT_NOFILE).
  *
  * @example
  * stageLimits({ cpuSeconds: 10, processes: 64 });
- * // [{ resource: "cpu", soft: 10, hard: 11 }, { resource: "nproc", soft: 64, hard: 64 }]
+ * // [{ resource: "cpu", soft: 10, hard: 11 }, { resource: "nproc", soft: 64, hard: 64 },
+ * //  { resource: "core", soft: 1, hard: 1 }]
  */
 export function stageLimits(limits: Limits): StageLimit[] {
   const set = [
@@ -327,6 +336,7 @@ export function stageLimits(limits: Limits): StageLimit[] {
     ["cpu", limits.cpuSeconds, CPU_GRACE_SECONDS],
     ["nofile", limits.openFiles, 0],
     ["nproc", limits.processes, 0],
+    ["core", JAIL_CORE_BYTES, 0],
   ] as const;
   return set.flatMap(([resource, soft, grace]) =>
     soft === undefined ? [] : [{ resource, soft, hard: soft + grace }]

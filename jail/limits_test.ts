@@ -4,6 +4,7 @@ import {
   BWRAP_MIN_PROCESSES,
   CPU_GRACE_SECONDS,
   hardLimits,
+  JAIL_CORE_BYTES,
   type LimitFacts,
   limitScopeLines,
   limitsProblem,
@@ -104,8 +105,9 @@ Deno.test("without CAP_SYS_RESOURCE no limit may exceed ww's own hard limit", ()
   assert.equal(limitsProblem({ cpuSeconds: 61, processes: 5000 }, bwrap, root), undefined);
 });
 
-Deno.test("stageLimits: the limits given, soft = hard, but --cpu's hard is a second later (SIGXCPU, then SIGKILL)", () => {
-  assert.deepEqual(stageLimits({}), []);
+Deno.test("stageLimits: the limits given, soft = hard, but --cpu's hard is a second later (SIGXCPU, then SIGKILL); no core dumps", () => {
+  const noCore = { resource: "core", soft: JAIL_CORE_BYTES, hard: JAIL_CORE_BYTES };
+  assert.deepEqual(stageLimits({}), [noCore]);
   assert.deepEqual(
     stageLimits({ memoryBytes: 1 << 20, cpuSeconds: 10, openFiles: 64, processes: 8 }),
     [
@@ -113,6 +115,7 @@ Deno.test("stageLimits: the limits given, soft = hard, but --cpu's hard is a sec
       { resource: "cpu", soft: 10, hard: 10 + CPU_GRACE_SECONDS },
       { resource: "nofile", soft: 64, hard: 64 },
       { resource: "nproc", soft: 8, hard: 8 },
+      noCore,
     ],
   );
 });

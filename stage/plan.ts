@@ -10,7 +10,7 @@
  */
 
 /** setrlimit resources by name (asm-generic/resource.h; the same on x86_64 and aarch64). */
-export const RLIMIT = { cpu: 0, data: 2, nproc: 6, nofile: 7 } as const;
+export const RLIMIT = { cpu: 0, data: 2, core: 4, nproc: 6, nofile: 7 } as const;
 
 /** A resource limit by name. */
 export type LimitName = keyof typeof RLIMIT;

@@ -91,3 +91,26 @@ for (const backend of ["bwrap", "native"]) {
     }
   });
 }
+
+// A jailed program that crashed dumped core when ww's caller allowed it: into a writable bind (at
+// up to --memory's size), or, with a piped core_pattern, to a handler that runs as root outside
+// the jail; and --cpu's SIGXCPU dumps core. RLIMIT_CORE is 1 byte in every jail: no dump at all.
+for (const backend of ["bwrap", "native"]) {
+  Deno.test(`--jail=${backend}: a crashing program dumps no core, even when ww's caller allows core dumps`, async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "wwtest-core-" });
+    Deno.chmodSync(dir, 0o777);
+    try {
+      // dash's ulimit counts 512-byte blocks: 1 byte is 0 (the native jail hides /proc/self/limits).
+      const script = "ulimit -c; ulimit -Hc; kill -SEGV $$";
+      const r = await runWw(
+        ["run", `--jail=${backend}`, "--bind", dir, "--chdir", dir, "/bin/sh", "-c", script],
+        { before: "ulimit -c unlimited" },
+      );
+      assert.equal(r.code, 128 + 11, r.stderr);
+      assert.equal(r.stdout, "0\n0\n");
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), []);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+}
