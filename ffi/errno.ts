@@ -79,3 +79,4 @@ export const EADDRINUSE = 98;
 export const ENOTSOCK = 88;
 export const EEXIST = 17;
 export const ENOTEMPTY = 39;
+export const ENOTTY = 25;

@@ -3,7 +3,7 @@
 // TIOCSWINSZ), its hangup (SIGHUP and SIGCONT to its foreground process group), and a wait for
 // "readable or writable" that a second descriptor can cut short.
 
-import { EAGAIN, EINTR } from "./errno.ts";
+import { EAGAIN, EINTR, ENOTTY } from "./errno.ts";
 import { closeFd } from "./fd.ts";
 import { HeldProcess } from "./process.ts";
 import {
@@ -15,6 +15,7 @@ import {
   openLibrary,
   ptr,
   type Symbols,
+  SyscallError,
 } from "./libc.ts";
 import { O_CLOEXEC, O_NONBLOCK, O_RDWR } from "./flags.ts";
 
@@ -139,6 +140,23 @@ export function foregroundGroup(fd: number): number {
  */
 export function inForeground(fd: number): boolean {
   return foregroundGroup(fd) === tty().getpgrp();
+}
+
+/**
+ * Whether this process is a background job of terminal `fd`, its controlling terminal, where
+ * setting the terminal's mode would stop it (SIGTTOU). A terminal that is not this process's
+ * controlling terminal (TIOCGPGRP: ENOTTY) has no jobs of it, and may be set: ww's stdin on a
+ * pty of another session's, say, whose line discipline a program had changed and ww, asking
+ * inForeground, left changed.
+ */
+export function inBackground(fd: number): boolean {
+  const pgrp = new Int32Array(1);
+  if (tty().ioctl(fd, BigInt(TIOCGPGRP), pgrp) === -1) {
+    const errno = lastErrno();
+    if (errno === ENOTTY) return false;
+    throw new SyscallError("ioctl", errno, "TIOCGPGRP");
+  }
+  return pgrp[0] !== tty().getpgrp();
 }
 
 /** TIOCGEXCL: whether terminal `fd` is in exclusive mode (no new open of it but by root). */

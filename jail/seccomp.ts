@@ -295,6 +295,7 @@ const SOCK_CLOEXEC = 0o2000000;
 // asm-generic/ioctls.h, shared by x86_64 and aarch64.
 const TIOCSTI = 0x5412;
 const TIOCLINUX = 0x541c;
+const TIOCSETD = 0x5423;
 
 // linux/personality.h: the personas Docker's default profile also allows, plus the query value.
 const PER_LINUX = 0x0000;
@@ -337,8 +338,10 @@ export const DENIED_SYSCALLS: readonly DeniedSyscall[] = [
   {
     name: "ioctl",
     errno: "EPERM",
-    when: { arg: 1, oneOf: [TIOCSTI, TIOCLINUX] },
-    reason: "only TIOCSTI/TIOCLINUX: they inject keystrokes into, or control, a terminal",
+    when: { arg: 1, oneOf: [TIOCSTI, TIOCLINUX, TIOCSETD] },
+    // TIOCSETD: N_NULL on the caller's terminal made it deaf; other disciplines load n_gsm or
+    // n_hdlc, modules with a history of kernel bugs.
+    reason: "only TIOCSTI/TIOCLINUX/TIOCSETD: keystrokes into, control or line discipline of a tty",
   },
   {
     name: "clone",

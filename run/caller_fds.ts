@@ -15,7 +15,7 @@ import { libc } from "../ffi/libc.ts";
 import { closeFd } from "../ffi/fd.ts";
 import { fileIdentity } from "../ffi/stat.ts";
 import {
-  inForeground,
+  inBackground,
   isExclusive,
   lineDiscipline,
   resumeOutput,
@@ -131,7 +131,7 @@ function giveBack(kept: Kept): void {
   if (terminal === undefined) return;
   try {
     if (isExclusive(dup) !== terminal.exclusive) setExclusive(dup, terminal.exclusive);
-    if (!inForeground(dup)) return;
+    if (inBackground(dup)) return;
     if (lineDiscipline(dup) !== terminal.ldisc) setLineDiscipline(dup, terminal.ldisc);
     const now = terminalMode(dup);
     if (!now.every((b, i) => b === terminal.mode[i])) setTerminalMode(dup, terminal.mode);

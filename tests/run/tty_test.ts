@@ -134,14 +134,15 @@ for (const backend of BACKENDS) {
 // A program given the caller's terminal could also leave it in exclusive mode (TIOCEXCL: no one
 // but root could open it, a sudo prompt among them), with a line discipline that drops everything
 // (N_NULL) and its output suspended (tcflow TCOOFF: the caller's next line never showed): ww gives
-// them back, as it gives the mode back.
+// them back, as it gives the mode back. (A jail refuses the line discipline itself: below.)
 for (const backend of BACKENDS) {
   Deno.test(`[jail=${backend}] the caller's terminal, shared with the program, is neither exclusive, silenced nor stopped when ww ends`, async () => {
     const child = await reportFds();
+    // N_NULL (27): everything written to the terminal is dropped.
+    const ldisc = backend === "none" ? " ldisc=0:27" : "";
     const s = new Session(
       [
-        // N_NULL (27): everything written to the terminal is dropped.
-        `ww run --jail=${backend} ${quote(child)} excl=0 flow-off=0 ldisc=0:27 >"$T/out"`,
+        `ww run --jail=${backend} ${quote(child)} excl=0 flow-off=0${ldisc} >"$T/out"`,
         `echo "RC=$?"`,
         `setpriv --reuid=65534 --regid=65534 --clear-groups -- sh -c 'exec 3</dev/tty' && echo OPENS || echo REFUSED`,
       ].join("\n"),
@@ -154,6 +155,50 @@ for (const backend of BACKENDS) {
       });
       assert.match(s.text, /RC=0/);
       assert.match(s.text, /OPENS/);
+    } finally {
+      await s.end();
+    }
+  });
+}
+
+// ww's stdin a terminal that is not ww's controlling terminal (another session's: ww started by
+// setsid, or by a supervisor with a pty): ww asked whether it was in that terminal's foreground,
+// which only a controlling terminal can answer, and so gave nothing back: a program's N_NULL line
+// discipline left it deaf after ww ended.
+Deno.test("[jail=none] a terminal that is not ww's controlling terminal gets its line discipline back", async () => {
+  const child = await reportFds();
+  const ww = wwCommand().map(quote).join(" ");
+  const s = new Session(
+    [
+      `setsid -w ${ww} run --jail=none ${quote(child)} ldisc=0:27 >"$T/out" 2>"$T/err"`,
+      `echo "RC=$?"`,
+      `echo still-heard`,
+    ].join("\n"),
+  );
+  try {
+    await s.expect(/still-heard/, 20_000).catch((e) => {
+      s.kill();
+      throw e;
+    });
+    assert.match(s.text, /RC=0/);
+  } finally {
+    await s.end();
+  }
+});
+
+// A jailed program set the caller's terminal's line discipline (TIOCSETD): N_NULL made it deaf,
+// and other disciplines load n_gsm or n_hdlc, modules with a history of kernel bugs. The jails'
+// seccomp refuses it, as it refuses TIOCSTI.
+for (const backend of ["native", "bwrap"] as const) {
+  Deno.test(`[jail=${backend}] a program cannot change a terminal's line discipline`, async () => {
+    const child = await reportFds();
+    const s = new Session(
+      `ww run --jail=${backend} ${quote(child)} ldisc=0:27 >"$T/out" 2>"$T/err"\necho "RC=$?"`,
+    );
+    try {
+      await s.expect(/RC=\d+/, 20_000);
+      assert.match(s.text, /RC=3/);
+      assert.match(Deno.readTextFileSync(`${s.dir}/err`), /ldisc=0:27: Operation not permitted/);
     } finally {
       await s.end();
     }
