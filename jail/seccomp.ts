@@ -284,6 +284,8 @@ const AF_UNIX = 1;
 const AF_INET = 2;
 const AF_INET6 = 10;
 const AF_NETLINK = 16;
+// linux/netlink.h: the protocol of glibc's getifaddrs and if_nameindex.
+const NETLINK_ROUTE = 0;
 const AF_VSOCK = 40;
 const IPPROTO_SCTP = 132;
 const IPPROTO_MPTCP = 262;
@@ -582,6 +584,23 @@ export const NO_UNIX_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
 ];
 
 /**
+ * What a native jail without `--net` denies of netlink beyond NO_UNIX_DENIED_SYSCALLS: every
+ * protocol but NETLINK_ROUTE (glibc's getifaddrs). On the host's network (ww not root),
+ * NETLINK_USERSOCK was a datagram channel to host processes and other jails, to any port id,
+ * and NETLINK_SOCK_DIAG listed every TCP and unix socket of the host; and a network namespace of
+ * the jail's own, which the initial user namespace owns, still heard the host's device events
+ * (NETLINK_KOBJECT_UEVENT).
+ */
+export const NO_NETLINK_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
+  {
+    name: "socket",
+    errno: "EACCES",
+    when: [{ arg: 0, oneOf: [AF_NETLINK] }, { arg: 2, noneOf: [NETLINK_ROUTE] }],
+    reason: "netlink but route: a channel to host processes, their sockets, device events",
+  },
+];
+
+/**
  * What a native jail with neither `--net` nor a network namespace of its own (ww not root) denies
  * beyond NO_UNIX_DENIED_SYSCALLS: IP sockets. Landlock's TCP rights see bind and connect only, so
  * such a jail sent UDP to any host and took connections from the network through a listen() on a
@@ -601,8 +620,9 @@ export const NO_IP_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
 
 /**
  * The jail a seccomp program is for: the native jail denies NATIVE_DENIED_SYSCALLS too; without
- * --net, "native-netns" (a network namespace of its own) NO_UNIX_DENIED_SYSCALLS as well, and
- * "native-offline" (on the host's network) NO_UNIX_DENIED_SYSCALLS and NO_IP_DENIED_SYSCALLS.
+ * --net, "native-netns" (a network namespace of its own) NO_UNIX_DENIED_SYSCALLS and
+ * NO_NETLINK_DENIED_SYSCALLS as well, and "native-offline" (on the host's network) those and
+ * NO_IP_DENIED_SYSCALLS.
  */
 export type SeccompJail = "bwrap" | "native" | "native-netns" | "native-offline";
 
@@ -611,8 +631,8 @@ export function deniedSyscalls(jail: SeccompJail): readonly DeniedSyscall[] {
   if (jail === "bwrap") return DENIED_SYSCALLS;
   const native = [...DENIED_SYSCALLS, ...NATIVE_DENIED_SYSCALLS];
   if (jail === "native") return native;
-  const noUnix = [...native, ...NO_UNIX_DENIED_SYSCALLS];
-  return jail === "native-netns" ? noUnix : [...noUnix, ...NO_IP_DENIED_SYSCALLS];
+  const offline = [...native, ...NO_UNIX_DENIED_SYSCALLS, ...NO_NETLINK_DENIED_SYSCALLS];
+  return jail === "native-netns" ? offline : [...offline, ...NO_IP_DENIED_SYSCALLS];
 }
 
 // Return values from linux/seccomp.h.

@@ -766,7 +766,7 @@ function verdictOf(
   return runSeccompFilter(programs[arch], seccompData({ nr, arch: ARCH_VALUE[arch], args }));
 }
 
-Deno.test("without --net: unix sockets fail with EACCES, and IP ones too on the host's network; netlink stays", () => {
+Deno.test("without --net: unix sockets fail with EACCES, and IP ones too on the host's network; netlink is route alone", () => {
   const [AF_UNIX, AF_INET, AF_INET6, AF_NETLINK] = [1n, 2n, 10n, 16n];
   for (const arch of ARCHES) {
     const nr = SOCKET_NR[arch];
@@ -795,8 +795,17 @@ Deno.test("without --net: unix sockets fail with EACCES, and IP ones too on the 
       assert.equal(offline([family | (1n << 40n), 1n, 0n]), hex(RET_EACCES));
     }
     assert.equal(offline([AF_UNIX | (1n << 40n), 1n, 0n]), hex(RET_EACCES));
-    assert.equal(offline([AF_NETLINK, 3n, 0n]), hex(RET_ALLOW));
-    assert.equal(netns([AF_NETLINK, 3n, 0n]), hex(RET_ALLOW));
+    // NETLINK_ROUTE (getifaddrs) stays; USERSOCK (2) was a channel to host processes and other
+    // jails, SOCK_DIAG (4) listed the host's sockets, KOBJECT_UEVENT (15) heard its devices.
+    for (const type of [2n, 3n, 3n | 0o2000000n]) {
+      assert.equal(offline([AF_NETLINK, type, 0n]), hex(RET_ALLOW));
+      assert.equal(netns([AF_NETLINK, type, 0n]), hex(RET_ALLOW));
+      for (const protocol of [2n, 4n, 15n, 16n, 31n]) {
+        assert.equal(offline([AF_NETLINK, type, protocol]), hex(RET_EACCES), `${protocol}`);
+        assert.equal(netns([AF_NETLINK, type, protocol]), hex(RET_EACCES), `${protocol}`);
+        assert.equal(hex(nativeVerdict(arch, nr, [AF_NETLINK, type, protocol])), hex(RET_ALLOW));
+      }
+    }
     // The native program's other denials hold in them too: vsock, and a SysV IPC call.
     assert.equal(offline([40n, 1n, 0n]), hex(RET_EAFNOSUPPORT));
     assert.equal(netns([40n, 1n, 0n]), hex(RET_EAFNOSUPPORT));
@@ -822,6 +831,7 @@ Deno.test("without --net: the native list plus the socket families, and each pro
     "socket",
     "connect",
     "socketpair",
+    "socket",
   ]);
   assert.deepEqual(offline.slice(netns.length).map((e) => e.name), ["socket"]);
   for (const e of offline.slice(native.length)) assert.ok(e.reason.length <= 100, e.reason);

@@ -525,6 +525,31 @@ test("native jail run by an unprivileged user: no other process's limits, no who
   }
 });
 
+// Netlink of any protocol but route was open to a native jail without --net: on the host's
+// network (ww not root) NETLINK_USERSOCK was a datagram channel to host processes and other jails
+// (to any port id), and NETLINK_SOCK_DIAG listed every socket of the host; in the network
+// namespace of its own (ww root), which the initial user namespace owns, it heard the host's
+// device events (NETLINK_KOBJECT_UEVENT). With --net it shares the host's network, netlink too.
+test("native jail without --net: netlink is route alone, as root and as an unprivileged user", async () => {
+  const probe = await buildC(new URL("./netlink_probe.c", import.meta.url));
+  const protocols = ["route", "usersock", "sock_diag", "uevent"];
+  const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
+  Deno.chmodSync(home, 0o777);
+  try {
+    const asUser = await runWwAsUser(4245, ["run", ...NATIVE, probe, ...protocols], home);
+    assert.equal(asUser.code, 0, asUser.stderr);
+    assert.equal(asUser.stdout, "ok EACCES EACCES EACCES\n");
+    const asRoot = await runWw(["run", ...NATIVE, probe, ...protocols]);
+    assert.equal(asRoot.code, 0, asRoot.stderr);
+    assert.equal(asRoot.stdout, "ok EACCES EACCES EACCES\n");
+    const online = await runWw(["run", ...NATIVE, "--net", probe, ...protocols]);
+    assert.equal(online.code, 0, online.stderr);
+    assert.equal(online.stdout, "ok ok ok ok\n");
+  } finally {
+    Deno.removeSync(home, { recursive: true });
+  }
+});
+
 // The supervisor, ww's uid here, entered a 0500 directory (a Go module cache is 0555) but could
 // remove nothing in it: the work directory was left behind.
 test("native jail run by an unprivileged user: a read-only directory in the work directory goes too", async () => {
