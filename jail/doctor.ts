@@ -17,8 +17,11 @@ export interface MachineFacts {
   readonly kernel: string;
   readonly identity: ProcessIdentity;
   readonly namespaces: NamespaceFacts;
-  /** The result of really running bwrap with the jail's namespaces; absent without bwrap. */
-  readonly bwrapTry?: BwrapTry;
+  /**
+   * The result of really running bwrap with the jail's namespaces, or why it was not run (no id
+   * for it to run as); absent without bwrap.
+   */
+  readonly bwrapTry?: BwrapTry | { readonly notTried: string };
   /** The Landlock ABI (0: none) and, when none, the errno name that said why. */
   readonly landlock: { readonly abi: number; readonly errno?: string };
   readonly seccomp: {
@@ -69,14 +72,23 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
   out.push(`  kernel.unprivileged_userns_clone: ${ns.unprivilegedUsernsClone ?? "absent"}`);
   out.push(`  CAP_SYS_ADMIN (exempt from the two sysctls above): ${yes(ns.capSysAdmin)}`);
   const cheap = bwrapUnusable(ns);
+  const tried = f.bwrapTry && "ok" in f.bwrapTry ? f.bwrapTry : undefined;
   if (f.bwrapTry) {
     out.push(
-      `  creates the jail's namespaces: ${
-        f.bwrapTry.ok ? "yes" : `no: ${f.bwrapTry.detail}`
-      } (tried: bwrap with the jail's namespaces)`,
+      tried
+        ? `  creates the jail's namespaces: ${
+          tried.ok ? "yes" : `no: ${tried.detail}`
+        } (tried: bwrap with the jail's namespaces)`
+        : `  creates the jail's namespaces: not tried (${
+          (f.bwrapTry as { notTried: string }).notTried
+        })`,
     );
   }
-  const bwrapOk = f.bwrapTry?.ok ?? false;
+  // As root, every jail runs as a leased id, unless --uid and --gid name one.
+  const ids = f.jailIds;
+  const idsProblem = f.identity.euid === 0 && "error" in ids ? ids.error : undefined;
+  const notTried = f.bwrapTry && !tried ? (f.bwrapTry as { notTried: string }).notTried : undefined;
+  const bwrapOk = !idsProblem && (tried?.ok ?? false);
 
   const abi = f.landlock.abi;
   out.push(
@@ -106,7 +118,11 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
   out.push("backends:");
   out.push(
     `  bwrap: ${
-      bwrapOk ? "usable" : `NOT usable: ${f.bwrapTry?.detail ?? cheap ?? "bwrap is not in PATH"}`
+      bwrapOk
+        ? "usable"
+        : `NOT usable: ${
+          idsProblem ?? notTried ?? tried?.detail ?? cheap ?? "bwrap is not in PATH"
+        }`
     }`,
   );
   out.push(
@@ -122,7 +138,16 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
     ...(seccompOk ? ["seccomp"] : []),
   ];
   const missing = [...protections.missing.map((p) => p.name), ...(seccompOk ? [] : ["seccomp"])];
-  out.push(`  native: ${missing.length === 0 ? "usable" : "usable only with --allow-weaker-jail"}`);
+  const nativeOk = !idsProblem && missing.length === 0;
+  out.push(
+    `  native: ${
+      idsProblem
+        ? `NOT usable: ${idsProblem}`
+        : missing.length === 0
+        ? "usable"
+        : "usable only with --allow-weaker-jail"
+    }`,
+  );
   out.push(
     `    enforces ${
       [...enforced, "no_new_privs", "limits", "new session", "death signal"].join(", ")
@@ -130,7 +155,6 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
   );
   if (missing.length > 0) out.push(`    not enforced here: ${missing.join(", ")}`);
   out.push("    work directory: on the host's TMPDIR, NOT bounded by --tmp-size");
-  const ids = f.jailIds;
   out.push(
     "error" in ids
       ? `jail ids: ${ids.error}`
@@ -143,14 +167,18 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
       }`,
   );
   // The same decision runs make, from the same real try (which they remember).
-  const auto = chooseBackend("auto", () => ns, f.bwrapTry && (() => f.bwrapTry!));
-  out.push(`  auto picks: ${auto.backend} (${auto.reason})`);
-  const jailPossible = bwrapOk || missing.length === 0;
+  if (idsProblem === undefined) {
+    const auto = chooseBackend("auto", () => ns, tried && (() => tried));
+    out.push(`  auto picks: ${auto.backend} (${auto.reason})`);
+  }
+  const jailPossible = bwrapOk || nativeOk;
   out.push(
     jailPossible
       ? `verdict: a jail is possible (${
-        [bwrapOk ? "bwrap" : "", missing.length === 0 ? "native" : ""].filter(Boolean).join(", ")
+        [bwrapOk ? "bwrap" : "", nativeOk ? "native" : ""].filter(Boolean).join(", ")
       })`
+      : idsProblem
+      ? `verdict: no jail runs here without --uid and --gid: the jails' ids: ${idsProblem}`
       : "verdict: no complete jail on this machine: install bubblewrap or allow user namespaces, or use a kernel with Landlock ABI 6+ (or run with --allow-weaker-jail)",
   );
   return { lines: out, jailPossible };

@@ -75,6 +75,35 @@ Deno.test("root is told each jail runs as a leased uid of its own, and from whic
   );
 });
 
+// As root every jail runs as a leased id: with no range to lease from, neither backend runs (but
+// with --uid and --gid), and a bwrap try that had no id to run as was not made.
+Deno.test("root with no jail ids: neither backend is usable, and bwrap was not tried", () => {
+  const root = { ...GOOD.identity, uid: 0, euid: 0, capEffective: 1n, capPermitted: 1n };
+  const error = "WW_JAIL_IDS=x: not a range";
+  const r = doctorReport({
+    ...GOOD,
+    identity: root,
+    bwrapTry: { notTried: error },
+    jailIds: { error },
+  });
+  assert.equal(r.jailPossible, false);
+  assert.ok(r.lines.includes(`  creates the jail's namespaces: not tried (${error})`));
+  assert.ok(r.lines.includes(`  bwrap: NOT usable: ${error}`));
+  assert.ok(r.lines.includes(`  native: NOT usable: ${error}`));
+  assert.ok(!r.lines.some((l) => l.startsWith("  auto picks")));
+  assert.equal(
+    r.lines.at(-1),
+    `verdict: no jail runs here without --uid and --gid: the jails' ids: ${error}`,
+  );
+  // Not root, the ids are not leased: the range's problem stops no jail.
+  const user = doctorReport({ ...GOOD, jailIds: { error } });
+  assert.equal(user.jailPossible, true);
+  // A try not made for want of a free id (every one leased now): bwrap is not usable now.
+  const busy = doctorReport({ ...GOOD, identity: root, bwrapTry: { notTried: "no free id" } });
+  assert.ok(busy.lines.includes("  bwrap: NOT usable: no free id"));
+  assert.equal(busy.lines.at(-1), "verdict: a jail is possible (native)");
+});
+
 Deno.test("doctor says which backend bounds the jail's in-memory file systems (--tmp-size)", () => {
   const { lines } = doctorReport(GOOD);
   assert.ok(lines.some((l) => /\/tmp, \/dev\/shm and the work directory each bounded/.test(l)));

@@ -38,13 +38,21 @@ export async function tryBwrap(
   identity?: { readonly uid: number; readonly gid: number },
 ): Promise<BwrapTry> {
   const cleanups = new Cleanups();
+  // From the top of the range, where runs lease from the bottom: the kernel frees the try's
+  // namespaces some time after bwrap has exited, and until then they count against its uid's
+  // max_user_namespaces, so a run that leased the same uid right after could find none left
+  // (seen in a container allowing 2). Outside the try's catch: no id to lease (WW_JAIL_IDS
+  // malformed, none free now) is ww's setting or this moment's, thrown, not an answer about
+  // bwrap that auto would remember (every later auto run went native).
+  let dropTo: { readonly uid: number; readonly gid: number } | undefined;
   try {
-    // From the top of the range, where runs lease from the bottom: the kernel frees the try's
-    // namespaces some time after bwrap has exited, and until then they count against its uid's
-    // max_user_namespaces, so a run that leased the same uid right after could find none left
-    // (seen in a container allowing 2).
-    const dropTo = identity ??
+    dropTo = identity ??
       jailHostIds({}, Deno.uid() === 0, leaseJailId({}, cleanups, "descending")?.id);
+  } catch (e) {
+    cleanups.run();
+    throw e;
+  }
+  try {
     const argv = [bwrap, "--ro-bind", "/", "/", ...namespaceArgs(false), "--", "/bin/true"];
     const plan = planDescriptor(encodeStagePlan(bwrapStagePlan({
       limits: {},

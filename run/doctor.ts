@@ -2,6 +2,7 @@
 // try of bubblewrap with the jail's namespaces, for jail/doctor.ts's report. Exit 0 when a jail is
 // possible, 1 when not.
 
+import { SetupError } from "../core/errors.ts";
 import { errnoName } from "../ffi/errno.ts";
 import { doctorReport, type MachineFacts } from "../jail/doctor.ts";
 import { parseProcStatus } from "../jail/proc_status.ts";
@@ -24,8 +25,17 @@ export async function doctor(): Promise<{ lines: string[]; code: number }> {
 
 async function machineFacts(): Promise<MachineFacts> {
   const namespaces = namespaceFacts();
-  // The same try --jail=auto makes, made afresh and remembered for the runs that follow.
-  const bwrapTry = namespaces.bwrapPath ? await retryBwrap(namespaces) : undefined;
+  // The same try --jail=auto makes, made afresh and remembered for the runs that follow; not
+  // made when it has no id to run as (the jails' ids: reported below, and no answer to remember).
+  let bwrapTry: MachineFacts["bwrapTry"];
+  if (namespaces.bwrapPath) {
+    try {
+      bwrapTry = await retryBwrap(namespaces);
+    } catch (e) {
+      if (!(e instanceof SetupError)) throw e;
+      bwrapTry = { notTried: e.message };
+    }
+  }
   const status = ownStatus();
   const landlock = landlockSupport();
   return {

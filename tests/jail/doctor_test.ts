@@ -81,3 +81,30 @@ Deno.test("doctor with bwrap missing from PATH: auto picks native, which is usab
   assert.match(r.stdout, /^ {2}auto picks: native \(auto: bwrap is not in PATH\)$/m);
   assert.equal(r.lines.at(-1), "verdict: a jail is possible (native)");
 });
+
+// A doctor run whose bwrap try had no id to run as (WW_JAIL_IDS malformed, or every id leased at
+// that moment) remembered "bubblewrap cannot create the jail's namespaces" for --jail=auto, and
+// every later auto run went native; and it said "a jail is possible (native)", exit 0, where
+// every run failed on the ids.
+Deno.test("doctor with a malformed WW_JAIL_IDS: no jail without --uid/--gid, exit 1, and auto is not told bwrap fails", async () => {
+  const cache = Deno.makeTempDirSync({ prefix: "wwtest-doctor-cache-" });
+  try {
+    const env = { XDG_CACHE_HOME: cache };
+    const r = await doctor(undefined, { ...env, WW_JAIL_IDS: "abc" });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /^ {2}creates the jail's namespaces: not tried \(WW_JAIL_IDS=abc: /m);
+    assert.match(r.stdout, /^ {2}bwrap: NOT usable: WW_JAIL_IDS=abc: /m);
+    assert.match(r.stdout, /^ {2}native: NOT usable: WW_JAIL_IDS=abc: /m);
+    assert.match(
+      r.lines.at(-1)!,
+      /^verdict: no jail runs here without --uid and --gid: the jails' ids: WW_JAIL_IDS=abc: /,
+    );
+    // (Deno keeps its own cache there too.)
+    assert.throws(() => Deno.statSync(`${cache}/ww/jail-auto.json`), Deno.errors.NotFound);
+    const explained = await runUnder(undefined, ["run", "--explain", "/bin/true"], env);
+    assert.equal(explained.code, 0, explained.stderr);
+    assert.match(explained.stdout, /^jail: bwrap /m);
+  } finally {
+    Deno.removeSync(cache, { recursive: true });
+  }
+});
