@@ -3,6 +3,7 @@
 // and why ww believes it (the node is asked for the name's record, nothing else). Loaded only for
 // --explain.
 
+import { checkOwnGrantPaths } from "./own_grants.ts";
 import { hostSocketFd, layoutFds } from "../fd/layout.ts";
 import { describeOwnGrant, ownFdGrant } from "../fd/grants.ts";
 import { resolveIpnsName } from "../ipfs/ipns.ts";
@@ -113,6 +114,8 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
     const root = parseCid(parsedPath.root);
     if ("error" in root) throw new UsageError(`${config.program}: ${root.error}`);
   }
+  // As a run resolves them before it opens them: a link ww does not follow is refused alike.
+  checkOwnGrantPaths(own);
   // ww's own grants are laid out by name alone: their descriptors do not exist yet (nothing is
   // opened to explain a run), so -1 stands in.
   const grants = [

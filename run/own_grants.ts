@@ -112,27 +112,7 @@ export async function openOwnGrants(
       // Out of descriptors is ww's limit, not the grant's: said as everywhere else.
       const shortage = outOfDescriptors(e);
       if (shortage) throw shortage;
-      const code = e instanceof UnknownHostError
-        ? "unknown host"
-        : e instanceof SocketInUseError
-        ? "in use"
-        : e instanceof UnlockableSocketError
-        ? "unlockable"
-        : e instanceof ForeignSocketError
-        ? "foreign"
-        : e instanceof UntrustedLinkError
-        ? "untrusted link"
-        : e instanceof OwnMemoryError
-        ? "own memory"
-        : e instanceof SyscallError
-        ? e.code
-        : undefined;
-      if (code === undefined) throw e;
-      const link = e instanceof UntrustedLinkError ? e.link : undefined;
-      throw new GrantError(g.name, grantFailure(g, code, "library", link), {
-        cause: e,
-        commandLine: grantFailure(g, code, "commandLine", link),
-      });
+      throw grantError(g, e) ?? e;
     }
     closers.push(cleanups.add(() => closeFd(fd)));
     const created = file?.created ? file : undefined;
@@ -152,6 +132,53 @@ export async function openOwnGrants(
     },
     closeInWw: () => closers.forEach((c) => c()),
   };
+}
+
+/** The GrantError naming `g` for `e`, a failure to open it; undefined for another error. */
+function grantError(g: OwnGrant, e: unknown): GrantError | undefined {
+  const code = e instanceof UnknownHostError
+    ? "unknown host"
+    : e instanceof SocketInUseError
+    ? "in use"
+    : e instanceof UnlockableSocketError
+    ? "unlockable"
+    : e instanceof ForeignSocketError
+    ? "foreign"
+    : e instanceof UntrustedLinkError
+    ? "untrusted link"
+    : e instanceof OwnMemoryError
+    ? "own memory"
+    : e instanceof SyscallError
+    ? e.code
+    : undefined;
+  if (code === undefined) return undefined;
+  const link = e instanceof UntrustedLinkError ? e.link : undefined;
+  return new GrantError(g.name, grantFailure(g, code, "library", link), {
+    cause: e,
+    commandLine: grantFailure(g, code, "commandLine", link),
+  });
+}
+
+/**
+ * Refuses, as a run does (openOwnGrants), a grant whose path has a link ww does not follow
+ * (trustedPath), or a loop: for --explain, which opens nothing. A file's path, a unix socket's to
+ * connect to, and the directory of one to listen on, are resolved as a run resolves them.
+ */
+export function checkOwnGrantPaths(own: readonly OwnGrant[]): void {
+  for (const g of own) {
+    const address = "open" in g ? undefined : parseAddress("listen" in g ? g.listen : g.connect);
+    const path = "open" in g
+      ? g.open
+      : address && !("error" in address) && address.kind === "unix"
+      ? ("connect" in g ? address.path : directoryOf(absolutePath(address.path)))
+      : undefined;
+    if (path === undefined) continue;
+    try {
+      trustedPath(path);
+    } catch (e) {
+      throw grantError(g, e) ?? e;
+    }
+  }
 }
 
 /** A file an `--open` grant opened: what the run must do with it. */
@@ -381,13 +408,18 @@ async function listenUnix(path: string): Promise<number> {
  * then used as it is.
  */
 function heldSocketPath(path: string): { path: string; close(): void } | undefined {
-  const absolute = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+  const absolute = absolutePath(path);
   const parent = trustedPath(directoryOf(absolute));
   if (parent.kernelLinks) return undefined;
   const held = nameInHeldDirectory(parent.path, absolute.slice(absolute.lastIndexOf("/") + 1));
   if (new TextEncoder().encode(held.path).length <= UNIX_PATH_MAX) return held;
   held.close();
   return undefined;
+}
+
+/** `path` from ww's working directory, when relative. */
+function absolutePath(path: string): string {
+  return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
 }
 
 /** The directory whose entry `path` is, for its lock. */

@@ -92,18 +92,27 @@ Deno.test("a unix socket's path under --connect and --listen is held to the same
       assert.equal(r.code, 125, r.stderr);
       assert.equal(r.stderr, `ww: ${grant}: ${refusedLink(link, owner, true)}\n`);
     };
-    const connect = `x=unix:${dir}/app.sock`;
-    refused(
-      await runWw(["run", "--connect", connect, "/bin/true"]),
-      `--connect ${connect}`,
-      `${dir}/app.sock`,
-    );
-    const listen = `x=unix:${dir}/sub/new.sock`;
-    refused(
-      await runWw(["run", "--listen", listen, "/bin/true"]),
-      `--listen ${listen}`,
-      `${dir}/sub`,
-    );
+    // --explain refuses them alike (it accepted them, and the run then refused).
+    for (const explain of [[], ["--explain"]]) {
+      const connect = `x=unix:${dir}/app.sock`;
+      refused(
+        await runWw(["run", ...explain, "--connect", connect, "/bin/true"]),
+        `--connect ${connect}`,
+        `${dir}/app.sock`,
+      );
+      const listen = `x=unix:${dir}/sub/new.sock`;
+      refused(
+        await runWw(["run", ...explain, "--listen", listen, "/bin/true"]),
+        `--listen ${listen}`,
+        `${dir}/sub`,
+      );
+      const open = `x=${dir}/sub/secret`;
+      refused(
+        await runWw(["run", ...explain, "--open", open, "/bin/true"]),
+        `--open ${open}`,
+        `${dir}/sub`,
+      );
+    }
     assert.throws(() => Deno.lstatSync(`${tmp}/private/new.sock`), Deno.errors.NotFound);
     // The server's own path, given as it is: connected.
     const direct = await runWw(["run", "--connect", `x=unix:${tmp}/private/srv.sock`, "/bin/true"]);
