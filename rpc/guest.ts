@@ -33,7 +33,7 @@ import * as rpc from "npm:capnp-es@0.0.16/capnp/rpc";
 import type { ByteStream } from "../ffi/stream.ts";
 import { readFrames } from "./frame.ts";
 import { capabilityIndex } from "./validate.ts";
-import { MAX_CONSOLE_LINE, MAX_MESSAGE_BYTES } from "./limits.ts";
+import { MAX_CALLS_OUTSTANDING, MAX_CONSOLE_LINE, MAX_MESSAGE_BYTES } from "./limits.ts";
 import { clipText } from "../core/escape.ts";
 import type { IpfsEntry, IpfsEntryType, IpfsStat } from "./types.ts";
 import * as ww from "./ww_capnp.ts";
@@ -156,6 +156,19 @@ class Connection {
   nextQuestion = 0;
   failure?: Error;
   #out: Promise<unknown> = Promise.resolve();
+  /**
+   * Calls, and the Releases after them, waiting for one of the calls outstanding to end: ww ends
+   * the connection past MAX_CALLS_OUTSTANDING (2000 concurrent logs did). In order from #head.
+   * ww counts a call until it reads its Finish, so a call is outstanding until its Finish is
+   * sent, at its return, or, when a queued message names its answer (a call pipelined on it),
+   * once that message is sent (#finishLater): ww refuses a message that names a finished one.
+   */
+  #queued: { readonly bytes: Uint8Array; readonly call: boolean; readonly names: number[] }[] = [];
+  #head = 0;
+  #outstanding = 0;
+  /** How many queued messages name each question's answer. */
+  #named = new Map<number, number>();
+  #finishLater = new Set<number>();
 
   constructor(readonly stream: ByteStream, readonly ownsHostFd = false) {
     void this.#readLoop();
@@ -165,7 +178,7 @@ class Connection {
     const q = this.#newQuestion();
     const m = new capnp.Message();
     m.initRoot(rpc.Message)._initBootstrap().questionId = q.id;
-    this.#send(m);
+    this.#enqueue(new Uint8Array(m.toArrayBuffer()), true);
     return q.cap(this, -1);
   }
 
@@ -187,7 +200,8 @@ class Connection {
     call.questionId = q.id;
     call.interfaceId = interfaceId;
     call.methodId = methodId;
-    this.#target(call._initTarget(), target);
+    const names: number[] = [];
+    this.#target(call._initTarget(), target, names);
     const payload = call._initParams();
     const params = capnp.utils.initStructAt(0, Params, payload);
     const caps: Cap[] = [];
@@ -198,7 +212,7 @@ class Connection {
         const d = table.get(i);
         if (c.importId !== undefined) d.receiverHosted = c.importId;
         else if (c.question && !c.question.returned) {
-          this.#promisedAnswer(d._initReceiverAnswer(), c);
+          this.#promisedAnswer(d._initReceiverAnswer(), c, names);
         } else d.none = true; // its call failed: the host sees no capability, as if none was passed
       });
     }
@@ -213,8 +227,51 @@ class Connection {
         ),
       );
     }
-    this.#write(bytes);
+    this.#enqueue(bytes, true, names);
     return q;
+  }
+
+  /**
+   * Sends `bytes` (a call, or not) after what is queued, a call once fewer than the most are
+   * outstanding; `names`: the questions whose answers it names.
+   */
+  #enqueue(bytes: Uint8Array, call: boolean, names: number[] = []): void {
+    for (const id of names) this.#named.set(id, (this.#named.get(id) ?? 0) + 1);
+    this.#queued.push({ bytes, call, names });
+    this.#flush();
+  }
+
+  #flush(): void {
+    while (this.#head < this.#queued.length) {
+      const next = this.#queued[this.#head];
+      if (next.call && this.#outstanding >= MAX_CALLS_OUTSTANDING) break;
+      this.#head++;
+      if (next.call) this.#outstanding++;
+      this.#write(next.bytes);
+      for (const id of next.names) {
+        const left = this.#named.get(id)! - 1;
+        if (left > 0) {
+          this.#named.set(id, left);
+          continue;
+        }
+        this.#named.delete(id);
+        if (this.#finishLater.delete(id)) this.#finish(id);
+      }
+    }
+    if (this.#head === this.#queued.length || this.#head > 4096) {
+      this.#queued = this.#queued.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  /** Sends question `id`'s Finish: it is no longer outstanding. */
+  #finish(id: number): void {
+    const m = new capnp.Message();
+    const f = m.initRoot(rpc.Message)._initFinish();
+    f.questionId = id;
+    f.releaseResultCaps = false;
+    this.#write(new Uint8Array(m.toArrayBuffer()));
+    this.#outstanding--;
   }
 
   /** Settles `q`, not sent, with `e`; its capabilities are broken with it. */
@@ -226,13 +283,14 @@ class Connection {
     return q;
   }
 
-  #target(t: rpc.MessageTarget, cap: Cap): void {
+  #target(t: rpc.MessageTarget, cap: Cap, names: number[]): void {
     if (cap.importId !== undefined) t.importedCap = cap.importId;
-    else this.#promisedAnswer(t._initPromisedAnswer(), cap);
+    else this.#promisedAnswer(t._initPromisedAnswer(), cap, names);
   }
 
-  #promisedAnswer(pa: rpc.PromisedAnswer, cap: Cap): void {
+  #promisedAnswer(pa: rpc.PromisedAnswer, cap: Cap, names: number[]): void {
     pa.questionId = cap.question!.id;
+    names.push(cap.question!.id);
     const ops = pa._initTransform(cap.path < 0 ? 0 : 1);
     if (cap.path >= 0) ops.get(0).getPointerField = cap.path;
   }
@@ -245,17 +303,14 @@ class Connection {
     const r = m.initRoot(rpc.Message)._initRelease();
     r.id = id;
     r.referenceCount = entry.refs;
-    this.#send(m);
+    // After the calls queued before it, which may name the capability.
+    this.#enqueue(new Uint8Array(m.toArrayBuffer()), false);
   }
 
   #newQuestion(): Question {
     const q = new Question(this.nextQuestion++);
     this.questions.set(q.id, q);
     return q;
-  }
-
-  #send(m: capnp.Message): void {
-    this.#write(new Uint8Array(m.toArrayBuffer()));
   }
 
   #write(bytes: Uint8Array): void {
@@ -302,11 +357,9 @@ class Connection {
       q.error = new Error(ret._isException ? ret.exception.reason : "the call was not answered");
       q.reject(q.error);
     }
-    const m = new capnp.Message();
-    const f = m.initRoot(rpc.Message)._initFinish();
-    f.questionId = q.id;
-    f.releaseResultCaps = false;
-    this.#send(m);
+    if (this.#named.has(q.id)) this.#finishLater.add(q.id);
+    else this.#finish(q.id);
+    this.#flush();
   }
 
   #fail(e: Error): void {
@@ -315,6 +368,10 @@ class Connection {
     if (this.ownsHostFd) hostConnectionEnded = e.message;
     for (const q of this.questions.values()) q.reject(e);
     this.questions.clear();
+    this.#queued = [];
+    this.#head = 0;
+    this.#named.clear();
+    this.#finishLater.clear();
     this.stream.close();
   }
 

@@ -2,6 +2,12 @@
 // (rpc/guest.ts) keeps to as well: a call it could not take is refused in the guest, naming the
 // limit, instead of ending the connection. Constants only.
 
+/**
+ * The most calls a guest may have outstanding (answered and finished is no longer outstanding):
+ * one more ends the connection (rpc/vat.ts DEFAULT_LIMITS).
+ */
+export const MAX_CALLS_OUTSTANDING = 1024;
+
 /** The largest message the host reads (rpc/vat.ts DEFAULT_LIMITS): a larger one ends the connection. */
 export const MAX_MESSAGE_BYTES = 8 << 20;
 

@@ -28,7 +28,7 @@ import {
   textProblem,
 } from "./validate.ts";
 import type { VatLimits } from "./types.ts";
-import { MAX_MESSAGE_BYTES } from "./limits.ts";
+import { MAX_CALLS_OUTSTANDING, MAX_MESSAGE_BYTES } from "./limits.ts";
 
 /** A capability served to the guest. */
 export interface CapServer {
@@ -65,7 +65,7 @@ export interface CallContext {
 export const DEFAULT_LIMITS: VatLimits = {
   maxMessageBytes: MAX_MESSAGE_BYTES,
   maxSegments: 512,
-  maxAnswers: 1024,
+  maxAnswers: MAX_CALLS_OUTSTANDING,
   maxExports: 1024,
   maxBufferedBytes: 64 << 20,
 };

@@ -16,6 +16,11 @@ const settled = async (p: Promise<unknown>): Promise<string> => {
 const host = await connect();
 const out: Record<string, string> = {};
 out.longLine = await settled(host.console().log("z".repeat(20 << 20)));
+// More calls at once than ww lets be outstanding (1024): the rest wait their turn.
+const con = host.console();
+out.manyCalls = await settled(
+  Promise.all(Array.from({ length: 3000 }, (_, i) => con.log(`call ${i}`, "debug"))),
+);
 out.hugeArgs = await settled(
   host.executor().start("/bin/true", { args: ["a".repeat(10 << 20)] }).wait(),
 );
