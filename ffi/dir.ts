@@ -1,7 +1,7 @@
 // ffi/dir.ts — a directory made with a fresh name and removed when empty, through libc: a
 // --jail=none run's work directory (run/launch.ts hostWorkdir).
 
-import { EEXIST, ENOTEMPTY } from "./errno.ts";
+import { EEXIST, ENOTDIR, ENOTEMPTY } from "./errno.ts";
 import { cString, lastErrno, libc, SyscallError } from "./libc.ts";
 
 const decoder = new TextDecoder();
@@ -22,11 +22,12 @@ export function makeTempDir(parent: string, prefix: string): string {
 
 /**
  * Removes the directory `path` if it is empty (rmdir(2)): true when removed, false when it was
- * not empty. Throws a SyscallError for any other failure.
+ * not empty, or is no directory now (a program replaced it with a file). Throws a SyscallError
+ * for any other failure.
  */
 export function removeEmptyDir(path: string): boolean {
   if (libc().rmdir(cString(path)) === 0) return true;
   const errno = lastErrno();
-  if (errno === ENOTEMPTY || errno === EEXIST) return false;
+  if (errno === ENOTEMPTY || errno === EEXIST || errno === ENOTDIR) return false;
   throw new SyscallError("rmdir", errno, path);
 }

@@ -41,6 +41,10 @@ Deno.test("removeEmptyDir: true for an empty directory, false (and nothing remov
     Deno.writeTextFileSync(`${full}/left`, "x");
     assert.equal(removeEmptyDir(full), false);
     assert.equal(Deno.readTextFileSync(`${full}/left`), "x");
+    // A program may have left a file where its work directory was.
+    const file = `${parent}/file`;
+    Deno.writeTextFileSync(file, "x");
+    assert.equal(removeEmptyDir(file), false);
     assert.throws(
       () => removeEmptyDir(empty),
       (e) => e instanceof SyscallError && e.syscall === "rmdir" && e.code === "ENOENT",

@@ -374,8 +374,8 @@ export class IpfsNode {
     } catch (e) {
       if (this.#failure) throw this.#failure;
       if (e instanceof HttpStatusError) {
-        // Kubo's RPC API answers every command of ww's, so a 404 (or 405) is no node's answer
-        // about a CID: most likely a web server at that address.
+        // A 404 or 405 is no node's answer about a CID: most likely a web server at that
+        // address (or a node too old for the command).
         const notApi = e.status === 404 || e.status === 405;
         throw ipfsSetupError((name) =>
           `${this.context}: the IPFS node at ${this.where} refused ${request}: ${e.message}${

@@ -88,12 +88,19 @@ export function connect(stream?: ByteStream): Promise<WwHost> {
   try {
     // Closing the connection closed the descriptor: node:net's words for it then were
     // "Unsupported fd type: UNKNOWN", and "is this program running under ww run?".
-    if (!stream && hostConnectionEnded) {
+    if (!stream && hostConnection?.ended) {
       throw new Error(
-        `fd ${hostSocketFd()}: ${hostConnectionEnded}; a run has one connection to ww, and its descriptor went with it`,
+        `fd ${hostSocketFd()}: ${hostConnection.ended}; a run has one connection to ww, and its descriptor went with it`,
+      );
+    }
+    // node:net's words for a second wrap of the descriptor were "open EEXIST".
+    if (!stream && hostConnection) {
+      throw new Error(
+        `fd ${hostSocketFd()}: this program is connected to ww already; a run has one connection to ww (share the WwHost connect() gave)`,
       );
     }
     const conn = stream ? new Connection(stream) : new Connection(hostStream(), true);
+    if (!stream) hostConnection ??= {};
     return Promise.resolve(new WwHost(conn, conn.bootstrap()));
   } catch (e) {
     return Promise.reject(e);
@@ -147,8 +154,8 @@ class Question {
   }
 }
 
-/** How this program's connection on its host descriptor ended, once it has. */
-let hostConnectionEnded: string | undefined;
+/** This program's connection on its host descriptor, once made, and how it ended, once it has. */
+let hostConnection: { ended?: string } | undefined;
 
 class Connection {
   readonly questions: Map<number, Question> = new Map();
@@ -365,7 +372,7 @@ class Connection {
   #fail(e: Error): void {
     if (this.failure) return;
     this.failure = e;
-    if (this.ownsHostFd) hostConnectionEnded = e.message;
+    if (this.ownsHostFd) hostConnection = { ended: e.message };
     for (const q of this.questions.values()) q.reject(e);
     this.questions.clear();
     this.#queued = [];

@@ -15,6 +15,7 @@ const settled = async (p: Promise<unknown>): Promise<string> => {
 
 const host = await connect();
 const out: Record<string, string> = {};
+out.connectTwice = await settled(connect());
 out.longLine = await settled(host.console().log("z".repeat(20 << 20)));
 // More calls at once than ww lets be outstanding (1024): the rest wait their turn.
 const con = host.console();

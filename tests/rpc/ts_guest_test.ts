@@ -35,8 +35,8 @@ Deno.test("a Deno guest without grants learns which flag it lacks", async () => 
 // A 20 MiB console line made ww end the connection (its messages are at most 8 MiB): the guest
 // saw "write EPIPE" on that call and every later one; a call after close() never settled; and a
 // second connect() wrapped whatever descriptor had taken fd 3's number since (a guest doing so
-// hung, and ignored SIGTERM). And 2000 calls at once ended the connection: ww takes 1024
-// outstanding.
+// hung, and ignored SIGTERM); one while the first was open said "open EEXIST". And 2000 calls at
+// once ended the connection: ww takes 1024 outstanding.
 Deno.test("a Deno guest's long line is cut, a call too large is refused alone, and a closed connection says so", async () => {
   const r = await runWw([
     "run",
@@ -54,6 +54,8 @@ Deno.test("a Deno guest's long line is cut, a call too large is refused alone, a
     /^rejected: this call is a 104\d{5}-byte message, and ww takes at most 8388608 bytes in one \(the connection stays open\)$/,
   );
   assert.deepEqual(rest, {
+    connectTwice:
+      "rejected: fd 3: this program is connected to ww already; a run has one connection to ww (share the WwHost connect() gave)",
     longLine: "ok",
     manyCalls: "ok",
     identityAfter: "ok",
