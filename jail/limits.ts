@@ -164,36 +164,30 @@ export function limitsFailure(
     );
   }
   if (!facts.canRaise) {
+    // `grace`: what the stage adds for the hard limit (--cpu N's is N + CPU_GRACE_SECONDS).
     const above = (
       limit: CheckedLimit,
       v: number | undefined,
       hard: number | undefined,
       shell: string,
-    ) =>
-      v !== undefined && hard !== undefined && v > hard
-        ? fail(
-          limit,
-          v,
-          `more than ww's hard limit, ${hard} (${shell}), which only a process with CAP_SYS_RESOURCE may raise; use ${
-            spell(limit, hard, words)
-          } or less`,
-        )
-        : undefined;
-    // --cpu N sets a hard limit of N + CPU_GRACE_SECONDS (stageLimits).
-    const cpuHard = facts.hard.cpu;
-    const cpu = cpuSeconds !== undefined && cpuHard !== undefined &&
-        cpuSeconds + CPU_GRACE_SECONDS > cpuHard
-      ? fail(
-        "cpuSeconds",
-        cpuSeconds,
-        `its hard limit, ${
-          cpuSeconds + CPU_GRACE_SECONDS
-        } (SIGKILL ${CPU_GRACE_SECONDS} s after SIGXCPU), is more than ww's hard limit, ${cpuHard} (ulimit -Ht), which only a process with CAP_SYS_RESOURCE may raise; use ${
-          spell("cpuSeconds", Math.max(1, cpuHard - CPU_GRACE_SECONDS), words)
-        } or less`,
-      )
-      : undefined;
-    return cpu ??
+      grace = 0,
+    ) => {
+      if (v === undefined || hard === undefined || v + grace <= hard) return undefined;
+      const what = grace === 0
+        ? "more than"
+        : `its hard limit, ${v + grace} (SIGKILL ${grace} s after SIGXCPU), is more than`;
+      const fits = hard - grace >= 1
+        ? `use ${spell(limit, hard - grace, words)} or less`
+        : `no value fits under it: raise it, or leave ${
+          words === "library" ? `jail.limits.${limit}` : LIMIT_FLAGS[limit]
+        } unset`;
+      return fail(
+        limit,
+        v,
+        `${what} ww's hard limit, ${hard} (${shell}), which only a process with CAP_SYS_RESOURCE may raise; ${fits}`,
+      );
+    };
+    return above("cpuSeconds", cpuSeconds, facts.hard.cpu, "ulimit -Ht", CPU_GRACE_SECONDS) ??
       above("processes", processes, facts.hard.nproc, "ulimit -Hu") ??
       (memoryBytes !== undefined && facts.hard.data !== undefined && memoryBytes > facts.hard.data
         ? fail(

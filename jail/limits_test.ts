@@ -94,6 +94,11 @@ Deno.test("without CAP_SYS_RESOURCE no limit may exceed ww's own hard limit", ()
     "--cpu 60: its hard limit, 61 (SIGKILL 1 s after SIGXCPU), is more than ww's hard limit, 60 (ulimit -Ht), which only a process with CAP_SYS_RESOURCE may raise; use --cpu 59 or less",
   );
   assert.equal(limitsProblem({ cpuSeconds: 59 }, native, user), undefined);
+  // Under a hard limit of 1 s, no --cpu fits: the line says so, not "use --cpu 1".
+  assert.equal(
+    limitsProblem({ cpuSeconds: 1 }, native, { ...user, hard: { cpu: 1 } }),
+    "--cpu 1: its hard limit, 2 (SIGKILL 1 s after SIGXCPU), is more than ww's hard limit, 1 (ulimit -Ht), which only a process with CAP_SYS_RESOURCE may raise; no value fits under it: raise it, or leave --cpu unset",
+  );
   assert.match(
     limitsProblem({ processes: 1001 }, bwrap, user) ?? "",
     /^--nproc 1001: more than ww's hard limit, 1000 \(ulimit -Hu\)/,
