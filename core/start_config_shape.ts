@@ -36,8 +36,15 @@ export const JAIL_FIELDS: readonly string[] = [
 
 type Check = (value: unknown) => boolean;
 
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v);
+/**
+ * A plain object (a literal, JSON's, or made with a null prototype): a Map passed as `env` was
+ * taken for an empty one, and a typed array's millions of indices were looked at one by one.
+ */
+const isRecord = (v: unknown): v is Record<string, unknown> => {
+  if (typeof v !== "object" || v === null) return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+};
 const string: Check = (v) => typeof v === "string";
 const number: Check = (v) => typeof v === "number";
 const boolean: Check = (v) => typeof v === "boolean";
@@ -124,11 +131,13 @@ function given(value: unknown): string {
   if (Array.isArray(value)) return "a list";
   if (typeof value === "string") return `the string ${JSON.stringify(value.slice(0, 40))}`;
   if (typeof value !== "object") return `${typeof value} ${String(value)}`;
-  const keys = Object.keys(value);
-  const shown = keys.slice(0, 8).map((k) => JSON.stringify(k.slice(0, 40))).join(", ");
-  return keys.length === 0
-    ? "an empty object"
-    : `an object of ${shown}${keys.length > 8 ? ", …" : ""}`;
+  // A Map, a Uint8Array of millions, is named by its kind: listing its keys took seconds.
+  const kind = Object.getPrototypeOf(value)?.constructor?.name;
+  if (kind !== undefined && kind !== "Object") return `a ${kind}`;
+  const keys: string[] = [];
+  for (const k in value) if (keys.push(JSON.stringify(k.slice(0, 40))) > 8) break;
+  if (keys.length === 0) return "an empty object";
+  return `an object of ${keys.slice(0, 8).join(", ")}${keys.length > 8 ? ", …" : ""}`;
 }
 
 /**

@@ -397,6 +397,15 @@ Deno.test("library: a config field of another type, or one no run has, is a Usag
       },
       /^fds\[1\]: must be \{ name: string, source: number \} \(got an object of "name", "source", "own"\)$/,
     ],
+    // Named by its kind (its indices were listed: 30 million took 10 s), and a Map is no env.
+    [
+      { program: "/bin/true", fds: [new Uint8Array(1000)] },
+      /^fds\[0\]: must be \{ name: string, source: number \} \(got a Uint8Array\)$/,
+    ],
+    [
+      { program: "/bin/true", env: new Map() },
+      /^env: must be an object of string values \(got a Map\)$/,
+    ],
     [
       { program: "/bin/true", fds: { name: "x", source: 0 } },
       /^fds: must be a list of \{ name: string, source: number \} \(got an object of "name", "source"\)$/,
