@@ -40,7 +40,7 @@ type Check = (value: unknown) => boolean;
  * A plain object (a literal, JSON's, or made with a null prototype): a Map passed as `env` was
  * taken for an empty one, and a typed array's millions of indices were looked at one by one.
  */
-const isRecord = (v: unknown): v is Record<string, unknown> => {
+export const isRecord = (v: unknown): v is Record<string, unknown> => {
   if (typeof v !== "object" || v === null) return false;
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;

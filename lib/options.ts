@@ -4,7 +4,7 @@
 // RangeError (a value out of range) that names the option. Pure: no I/O.
 
 import { envKeyProblem, MAX_FD, type RunConfig } from "../core/config.ts";
-import { JAIL_FIELDS } from "../core/start_config_shape.ts";
+import { isRecord, JAIL_FIELDS } from "../core/start_config_shape.ts";
 import { fdEnvVar, type FdGrant, GRANT_NAME } from "../fd/layout.ts";
 import { type OwnGrant, ownGrantsProblem } from "../fd/grants.ts";
 import { MAX_JAIL_ID } from "../jail/ids.ts";
@@ -163,10 +163,6 @@ export interface CheckedCommand {
 
 const STDIO: readonly StdioOption[] = ["inherit", "piped", "null"];
 
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 function text(option: string, v: unknown): string {
   if (typeof v !== "string") throw new TypeError(`${option}: must be a string, not ${kind(v)}`);
   if (v.includes("\0")) throw new TypeError(`${option}: contains a NUL byte`);
@@ -174,7 +170,12 @@ function text(option: string, v: unknown): string {
 }
 
 function kind(v: unknown): string {
-  return v === null ? "null" : Array.isArray(v) ? "an array" : typeof v;
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  if (typeof v !== "object") return typeof v;
+  // Not a plain object: a Map, a class's instance.
+  const name = Object.getPrototypeOf(v)?.constructor?.name;
+  return name && name !== "Object" ? `a ${name}` : "an object";
 }
 
 function duration(option: string, v: unknown): number {
@@ -193,7 +194,7 @@ function list<T>(option: string, v: unknown, each: (option: string, item: unknow
 }
 
 function bind(option: string, v: unknown): Bind {
-  if (!isObject(v)) throw new TypeError(`${option}: must be { source, dest }, not ${kind(v)}`);
+  if (!isRecord(v)) throw new TypeError(`${option}: must be { source, dest }, not ${kind(v)}`);
   // A `writable: true` was dropped: the bind was made read-only, unsaid.
   onlyKnown(`${option}.`, v, ["source", "dest"]);
   const source = text(`${option}.source`, v.source);
@@ -211,7 +212,7 @@ function bind(option: string, v: unknown): Bind {
 
 function limits(v: unknown): Limits {
   if (v === undefined) return DEFAULT_LIMITS;
-  if (!isObject(v)) throw new TypeError(`jail.limits: must be an object, not ${kind(v)}`);
+  if (!isRecord(v)) throw new TypeError(`jail.limits: must be an object, not ${kind(v)}`);
   const out: Record<string, number | undefined> = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(v)) {
     const unknown = limitNameProblem(key);
@@ -224,7 +225,7 @@ function limits(v: unknown): Limits {
 }
 
 function fdGrant(option: string, v: unknown): FdGrant {
-  if (!isObject(v)) throw new TypeError(`${option}: must be { name, source }, not ${kind(v)}`);
+  if (!isRecord(v)) throw new TypeError(`${option}: must be { name, source }, not ${kind(v)}`);
   onlyKnown(`${option}.`, v, ["name", "source"]);
   const name = text(`${option}.name`, v.name);
   if (!GRANT_NAME.test(name)) {
@@ -278,7 +279,7 @@ const JAIL_OPTIONS = JAIL_FIELDS.filter((f) => f !== "chdir");
 
 /** A grants.own entry: a name, and one of listen, connect and open (with its mode), strings. */
 function ownGrant(option: string, v: unknown): OwnGrant {
-  if (!isObject(v)) throw new TypeError(`${option}: must be an object, not ${kind(v)}`);
+  if (!isRecord(v)) throw new TypeError(`${option}: must be an object, not ${kind(v)}`);
   const kinds = ["listen", "connect", "open"].filter((k) => v[k] !== undefined);
   if (kinds.length !== 1) {
     throw new TypeError(
@@ -297,13 +298,13 @@ const IPFS_SERVICE_METHODS = ["cat", "ls", "stat", "add"] as const;
 
 function host(v: unknown): HostOptions | undefined {
   if (v === undefined) return undefined;
-  if (!isObject(v)) throw new TypeError(`host: must be an object, not ${kind(v)}`);
+  if (!isRecord(v)) throw new TypeError(`host: must be an object, not ${kind(v)}`);
   onlyKnown("host.", v, ["console", "ipfs", "exec"]);
   if (v.console !== undefined && typeof v.console !== "function") {
     throw new TypeError(`host.console: must be a function taking a line, not ${kind(v.console)}`);
   }
   if (v.ipfs !== undefined && typeof v.ipfs !== "boolean") {
-    if (!isObject(v.ipfs)) {
+    if (!isRecord(v.ipfs)) {
       throw new TypeError(`host.ipfs: must be true, false or an IpfsService, not ${kind(v.ipfs)}`);
     }
     // An object without them failed only once the guest called one ("x.cat is not a function").
@@ -340,12 +341,12 @@ export function checkCommand(
   const path = program instanceof URL ? fileUrlPath("program", program) : text("program", program);
   if (path === "") throw new TypeError("program: is empty (a path, a name in PATH, or /ipfs/...)");
   const o: CommandOptions = options ?? {};
-  if (!isObject(o as unknown)) throw new TypeError(`options: must be an object, not ${kind(o)}`);
+  if (!isRecord(o as unknown)) throw new TypeError(`options: must be an object, not ${kind(o)}`);
   onlyKnown("", o, OPTIONS);
   const args = o.args === undefined ? [] : list("args", o.args, text);
   const env: Record<string, string> = {};
   if (o.env !== undefined) {
-    if (!isObject(o.env as unknown)) {
+    if (!isRecord(o.env as unknown)) {
       throw new TypeError(`env: must be an object, not ${kind(o.env)}`);
     }
     for (const [key, value] of Object.entries(o.env)) {
@@ -375,7 +376,7 @@ export function checkCommand(
     : duration("killGraceMs", o.killGraceMs);
 
   const g = o.grants ?? {};
-  if (!isObject(g as unknown)) throw new TypeError(`grants: must be an object, not ${kind(g)}`);
+  if (!isRecord(g as unknown)) throw new TypeError(`grants: must be an object, not ${kind(g)}`);
   onlyKnown("grants.", g, ["fds", "own"]);
   const fds = g.fds === undefined ? [] : list("grants.fds", g.fds, fdGrant);
   fds.forEach((grant, i) => {
@@ -391,7 +392,7 @@ export function checkCommand(
   if (ownProblem) throw new TypeError(`grants.own: ${ownProblem}`);
 
   const j = o.jail ?? {};
-  if (!isObject(j as unknown)) throw new TypeError(`jail: must be an object, not ${kind(j)}`);
+  if (!isRecord(j as unknown)) throw new TypeError(`jail: must be an object, not ${kind(j)}`);
   onlyKnown("jail.", j, JAIL_OPTIONS);
   const backend = j.backend ?? DEFAULT_POLICY.backend;
   const wrongBackend = backendProblem(backend);

@@ -430,6 +430,8 @@ Deno.test("library: a config field of another type, or one no run has, is a Usag
   // Command refuses a misspelt option, and an own grant of the wrong shape, by name.
   const options: [unknown, RegExp][] = [
     [{ args: new Array(2) }, /^args\[0\]: must be a string, not undefined/],
+    // A Map was taken for an empty environment.
+    [{ env: new Map([["A", "b"]]) }, /^env: must be an object, not a Map$/],
     [{ jail: { limits: { processes: "10" } } }, /^jail\.limits\.processes: "10" is not a positive/],
     [
       { jail: { writableBinds: [{ source: "/tmp", dest: "/t", readOnly: true }] } },
