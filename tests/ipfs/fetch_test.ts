@@ -426,9 +426,12 @@ function varint(n: number): number[] {
 // smaller than the leaf blamed the node. A node of its own for each (js-ipfs's cat of such a
 // root may end the daemon).
 for (
-  const [claim, expected] of [
-    [2 ** 40, /holds 1099511627776 bytes, more than a block can \(4 MiB\)$/],
-    [10, /holds 10 bytes; it holds 36$/],
+  const [claim, tsize, expected] of [
+    // Its link's size says the same: no block is that large, whatever the node would send.
+    [2 ** 40, 2 ** 40, /holds 1099511627776 bytes, more than a block can \(4 MiB\)$/],
+    [10, 36, /holds 10 bytes; it holds 36$/],
+    // Above the leaf: the node never sends the bytes, and ww waited for them, then blamed it.
+    [1000, 36, /holds 1000 bytes; it holds 36$/],
   ] as const
 ) {
   Deno.test(`a file's DAG that says its leaf holds ${claim} bytes is refused, naming the leaf`, async () => {
@@ -443,7 +446,7 @@ for (
       const data = new Uint8Array([0x08, 0x02, 0x18, ...varint(claim), 0x20, ...varint(claim)]);
       const root = await putBlock(
         own,
-        dagPb.encode({ Data: data, Links: [{ Hash: leaf, Tsize: 36 }] }),
+        dagPb.encode({ Data: data, Links: [{ Hash: leaf, Tsize: tsize }] }),
       );
       const cache = newCache();
       const e = await fetchError(`/ipfs/${root}`, { api: own.api, cacheDir: cache });
