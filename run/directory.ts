@@ -1,8 +1,9 @@
-// run/directory.ts — why a path ww is to use as a directory (a --chdir under --jail=none, TMPDIR)
-// is none, in words that follow its name. Static, and small: every run checks TMPDIR.
+// run/directory.ts — why a path ww is to use as a directory (a --chdir, TMPDIR) is none, in words
+// that follow its name. Static, and small: every run checks TMPDIR.
 
 import { ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, errnoName } from "../ffi/errno.ts";
 import { modeKind, statOwner } from "../ffi/stat.ts";
+import { CwdError } from "../core/errors.ts";
 
 /**
  * Why `path` (a --chdir, TMPDIR) is no directory ww can use, in words that follow its name, or
@@ -27,4 +28,14 @@ export function directoryProblem(path: string, missing: string): string | undefi
     default:
       return `cannot reach it (${errnoName(info.errno)})`;
   }
+}
+
+/**
+ * The error for a --chdir (cwd) `dir` the jail's user cannot enter in `backend`'s jail, `why` the
+ * kernel's word for it: the stage's chdir step (native), or bwrap's own (run/launch_bwrap.ts).
+ */
+export function cannotEnterCwd(dir: string, backend: "native" | "bwrap", why: string): CwdError {
+  const line =
+    `the program cannot enter it in the ${backend} jail (${why}; choose a directory the jail's user can enter)`;
+  return CwdError.because(dir, line);
 }

@@ -271,6 +271,26 @@ export function checkJailAccess(
 }
 
 /**
+ * The directory of `hostPath` (a --chdir's place on the host) that `who`, the jail's user, cannot
+ * enter, from `from` (the first that the jail shows as the host has it: / for the native jail, a
+ * bind's source under bwrap) down to `hostPath` itself; undefined when it can enter them all, or
+ * one is missing (the stage says so in its own words).
+ *
+ * @example
+ * blockedCwd("/srv/app/data", "/srv/app", { uid: 70000, gid: 70000 }); // "/srv/app/data" (0700, root's)
+ */
+export function blockedCwd(hostPath: string, from: string, who: HostUser): string | undefined {
+  const parts = hostPath.slice(from.length).split("/").filter(Boolean);
+  for (let i = 0; i <= parts.length; i++) {
+    const dir = i === 0 ? from : `${from.replace(/\/$/, "")}/${parts.slice(0, i).join("/")}`;
+    const info = fileOwner(dir);
+    if (info === undefined) return undefined;
+    if (!hasExecuteBit(info, who)) return dir;
+  }
+  return undefined;
+}
+
+/**
  * A bind's source, and where its links lead (a bind of a link to a file under /root): the jail's
  * user walks both. Checked by its name only, the run failed in bubblewrap's words ("Can't find
  * source path ...: Permission denied") where --explain said nothing, and the native jail's program

@@ -12,7 +12,8 @@ import { GrantError, SetupError } from "../core/errors.ts";
 import { isPathOnly } from "../ffi/fd.ts";
 import { isUnixDatagram } from "../ffi/socket.ts";
 import { isSocketDescriptor, pathKind } from "../ffi/stat.ts";
-import { checkJailAccess, type HostUser } from "./ids.ts";
+import { blockedCwd, checkJailAccess, type HostUser } from "./ids.ts";
+import { cannotEnterCwd } from "./directory.ts";
 import type { BindRequest } from "../jail/binds.ts";
 import { checkLimits } from "./limits.ts";
 
@@ -52,8 +53,34 @@ export function checkJailStart(o: {
   }
   if (o.jailUser) {
     checkJailAccess(o.jailUser, o.leased, o.program, o.binds, o.pinned);
+    checkCwdEnterable(jail.chdir, o.backend, o.binds, o.jailUser);
   }
   checkLimits(jail.limits, { backend: o.backend, highestFd: o.highestFd });
+}
+
+/**
+ * Refuses a --chdir the jail's user cannot enter, in the words of the stage that would have
+ * found it (run/directory.ts cannotEnterCwd): before, --explain said nothing, and a run with a
+ * --listen on port 0 had printed where it listened before it failed. Looked at on the host:
+ * under the native jail the path itself, under bwrap where a bind shows it (its other places are
+ * the jail's own, or the system's).
+ */
+function checkCwdEnterable(
+  chdir: string | undefined,
+  backend: "bwrap" | "native",
+  binds: readonly BindRequest[],
+  who: HostUser,
+): void {
+  if (chdir === undefined) return;
+  let at: { path: string; from: string } | undefined = { path: chdir, from: "/" };
+  if (backend === "bwrap") {
+    const bind = binds.filter((b) => chdir === b.dest || chdir.startsWith(`${b.dest}/`))
+      .sort((a, b) => b.dest.length - a.dest.length)[0];
+    at = bind && { path: `${bind.real}${chdir.slice(bind.dest.length)}`, from: bind.real };
+  }
+  if (at && blockedCwd(at.path, at.from, who)) {
+    throw cannotEnterCwd(chdir, backend, "permission denied");
+  }
 }
 
 /**

@@ -3,6 +3,7 @@
 // supervisor; bwrap gets the seccomp program and a status pipe on fds. What happens is the run's
 // plan (plan/bwrap.ts); this module opens, spawns, reads bwrap's status and reaps by it.
 
+import { cannotEnterCwd } from "./directory.ts";
 import { childFdSources } from "../fd/layout.ts";
 import { namedSources } from "../fd/named.ts";
 import { planChildFds } from "../fd/plan.ts";
@@ -48,7 +49,6 @@ import { holdInTree, programInJail } from "./procfs.ts";
 import { processesOf } from "./limits.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import {
-  cannotEnterCwd,
   END_ALL_SIGNAL,
   planDescriptor,
   readStageReports,

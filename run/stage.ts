@@ -2,6 +2,7 @@
 // a sealed memfd written once per ww process and executed by its /proc path (never a file on
 // disk that someone could swap), and the stage's reports read back as ww's errors.
 
+import { cannotEnterCwd } from "./directory.ts";
 import { E2BIG, ENOENT, ENOEXEC, errnoName } from "../ffi/errno.ts";
 import { closeFd, writeAll } from "../ffi/fd.ts";
 import { createMemfd, reopenReadOnly, sealMemfd } from "../ffi/memfd.ts";
@@ -10,7 +11,7 @@ import { parseStageReports, type StageReport } from "../stage/plan.ts";
 import { STAGE_BASE64 } from "../stage/stage_bin.ts";
 import type { WaitStatus } from "../ffi/process.ts";
 import {
-  CwdError,
+  type CwdError,
   NOT_EXECUTABLE_ERRNOS,
   NotExecutableError,
   NotFoundError,
@@ -78,16 +79,6 @@ export async function readStageReports(stream: ByteStream): Promise<StageReport[
 
 /** The stage's last step: execve, or execveat for a program from a descriptor. */
 const EXEC_STEPS = new Set(["execve", "execveat"]);
-
-/**
- * The error for a --chdir (cwd) `dir` the jail's user cannot enter in `backend`'s jail, `why` the
- * kernel's word for it: the stage's chdir step (native), or bwrap's own (run/launch_bwrap.ts).
- */
-export function cannotEnterCwd(dir: string, backend: "native" | "bwrap", why: string): CwdError {
-  const line =
-    `the program cannot enter it in the ${backend} jail (${why}; choose a directory the jail's user can enter)`;
-  return CwdError.because(dir, line);
-}
 
 /**
  * The error for a stage that did not start the program (native) or bwrap, from its reports;

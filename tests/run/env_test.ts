@@ -271,26 +271,34 @@ Deno.test("--chdir into a directory the jail's user cannot enter: one line namin
   try {
     await Deno.chmod(dir, 0o755);
     await Deno.mkdir(`${dir}/closed`, { mode: 0o700 });
+    // --explain refuses it alike (it said nothing), and a run says it before anything else: a
+    // --listen on port 0 had already said where it listened.
     for (const jail of ["bwrap", "native"]) {
-      const r = await runWw([
-        "run",
-        `--jail=${jail}`,
-        "--ro-bind",
-        dir,
-        "--chdir",
-        `${dir}/closed`,
-        "/bin/pwd",
-      ]);
-      assert.equal(r.code, 125, r.stderr);
-      assert.match(
-        r.stderr,
-        new RegExp(
-          // The same words under both jails: it was "(EACCES;" under native, "(Permission
-          // denied;" under bwrap.
-          `^ww: --chdir ${dir}/closed: the program cannot enter it in the ${jail} jail \\(permission denied; `,
-        ),
-      );
-      assert.match(r.stderr, /choose a directory the jail's user can enter\)\n$/);
+      for (const explain of [[], ["--explain"]]) {
+        const r = await runWw([
+          "run",
+          ...explain,
+          `--jail=${jail}`,
+          "--ro-bind",
+          dir,
+          "--listen",
+          "web=tcp:127.0.0.1:0",
+          "--chdir",
+          `${dir}/closed`,
+          "/bin/pwd",
+        ]);
+        assert.equal(r.code, 125, r.stderr);
+        assert.match(
+          r.stderr,
+          new RegExp(
+            // The same words under both jails: it was "(EACCES;" under native, "(Permission
+            // denied;" under bwrap.
+            `^ww: --chdir ${dir}/closed: the program cannot enter it in the ${jail} jail \\(permission denied; `,
+          ),
+        );
+        assert.match(r.stderr, /choose a directory the jail's user can enter\)\n$/);
+        assert.equal(r.stderr.split("\n").length, 2, r.stderr);
+      }
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
