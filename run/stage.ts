@@ -11,7 +11,6 @@ import { parseStageReports, type StageReport } from "../stage/plan.ts";
 import { STAGE_BASE64 } from "../stage/stage_bin.ts";
 import type { WaitStatus } from "../ffi/process.ts";
 import {
-  type CwdError,
   NOT_EXECUTABLE_ERRNOS,
   NotExecutableError,
   NotFoundError,
