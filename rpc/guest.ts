@@ -202,6 +202,11 @@ class Connection {
     const broken = this.failure ??
       (target.importId === undefined ? target.question?.error : undefined);
     if (broken) return this.#refuse(q, broken);
+    // Its call returned, with no capability where this one was: pipelined on that finished
+    // answer, the call would make ww end the connection.
+    if (target.importId === undefined && target.question?.returned) {
+      return this.#refuse(q, new Error("no capability came back there: the results held none"));
+    }
     const m = new capnp.Message();
     const call = m.initRoot(rpc.Message)._initCall();
     call.questionId = q.id;

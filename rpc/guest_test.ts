@@ -56,3 +56,35 @@ Deno.test("a console line of an unknown level is a TypeError, not sent as debug"
   );
   host.close();
 });
+
+// A call on a capability whose call returned with none there was pipelined on that finished
+// answer, which makes ww end the connection: it is refused in the guest instead.
+Deno.test("a call on a capability that its call's results did not hold is refused, not sent", async () => {
+  const capnp = await import("npm:capnp-es@0.0.16");
+  const rpc = await import("npm:capnp-es@0.0.16/capnp/rpc");
+  const answer = new capnp.Message();
+  const ret = answer.initRoot(rpc.Message)._initReturn();
+  ret.answerId = 0; // the bootstrap's: results with no capability in them
+  ret._initResults();
+  let replies = [new Uint8Array(answer.toArrayBuffer())];
+  const sent: Uint8Array[] = [];
+  const host = await connect({
+    read: (p) => {
+      const next = replies.shift();
+      if (!next) return new Promise(() => {});
+      p.set(next);
+      replies = [];
+      return Promise.resolve(next.length);
+    },
+    write: (p) => (sent.push(p.slice()), Promise.resolve(p.length)),
+    close: () => {},
+  });
+  await new Promise((r) => setTimeout(r, 50));
+  const before = sent.length;
+  await assert.rejects(
+    host.identity(),
+    /^Error: no capability came back there: the results held none$/,
+  );
+  assert.equal(sent.length, before, "nothing was sent for it");
+  host.close();
+});
