@@ -357,8 +357,8 @@ export function grantFailure(
     switch (code) {
       case "unknown host":
         return "unknown host (use a name the host resolves, or a numeric address)";
-      case "own memory":
-        return "that is ww's own memory (/proc/self is ww here, not the program nor its caller), which ww gives no jail";
+      case "own process":
+        return "that is ww's own process (/proc/self is ww here, not the program nor its caller): its memory or environment, which ww gives no jail";
       case "ENOTSOCK":
         return "not a socket: a file of another kind is there (check the path)";
       case "untrusted link":

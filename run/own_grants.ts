@@ -146,8 +146,8 @@ function grantError(g: OwnGrant, e: unknown): GrantError | undefined {
     ? "foreign"
     : e instanceof UntrustedLinkError
     ? "untrusted link"
-    : e instanceof OwnMemoryError
-    ? "own memory"
+    : e instanceof OwnProcessError
+    ? "own process"
     : e instanceof SyscallError
     ? e.code
     : undefined;
@@ -310,11 +310,14 @@ async function openOne(
   }
 }
 
-/** ww's own memory (/proc/self/mem), asked for by `--open`: read and written, it is ww. */
-class OwnMemoryError extends Error {
+/**
+ * A file of ww's own process (/proc/self/mem, environ, maps, …), asked for by `--open`: its memory
+ * read and written is ww; its environment is the caller's, which the jail was not given.
+ */
+class OwnProcessError extends Error {
   constructor(readonly path: string) {
-    super(`${path}: ww's own memory`);
-    this.name = "OwnMemoryError";
+    super(`${path}: ww's own process`);
+    this.name = "OwnProcessError";
   }
 }
 
@@ -503,9 +506,9 @@ async function probeUnix(path: string): Promise<"refused" | "accepted" | "missin
 /** A connect to a unix socket is answered at once; this only bounds an odd one. */
 const PROBE_TIMEOUT_MS = 1_000;
 
-/** Whether `path` (an open file's, as /proc/self/fd shows it) is ww's own memory. */
-function isOwnMemory(path: string): boolean {
-  return new RegExp(`^/proc/${Deno.pid}(/task/\\d+)?/mem$`).test(path);
+/** Whether `path` (an open file's, as /proc/self/fd shows it) is a file of ww's own process. */
+function isOwnProcessFile(path: string): boolean {
+  return path.startsWith(`/proc/${Deno.pid}/`);
 }
 
 async function openFile(
@@ -541,9 +544,10 @@ async function openFile(
     // O_RDONLY opens a directory too; the program was promised a file.
     if (info.isDirectory) throw new SyscallError("open", 21, path);
     // Through /proc/self (or thread-self, or ww's pid), the program would read and write ww:
-    // root's, often, with the run's grants and leases in hand.
-    if (isOwnMemory(Deno.readLinkSync(`/proc/self/fd/${fd}`))) {
-      throw new OwnMemoryError(path);
+    // root's, often, with the run's grants and leases in hand; or read its environment, the
+    // caller's, which the jail was not given.
+    if (isOwnProcessFile(Deno.readLinkSync(`/proc/self/fd/${fd}`))) {
+      throw new OwnProcessError(path);
     }
     return {
       fd,

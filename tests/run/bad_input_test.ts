@@ -48,9 +48,12 @@ const ROWS: readonly Row[] = [
     args: ["run", "--with-fd", "log=0", "--env-file", ownVariables, P],
     message: `--env-file ${ownVariables}:3: WW_HOST_FD is ww's`,
   },
-  // /proc/self is ww when it opens the file: the jail got ww's memory to read and write.
-  { args: ["run", "--open", "m=/proc/self/mem:rw", P], message: "that is ww's own memory" },
-  { args: ["run", "--open", "m=/proc/thread-self/mem", P], message: "that is ww's own memory" },
+  // /proc/self is ww when it opens the file: the jail got ww's memory to read and write, or its
+  // environment, the caller's.
+  { args: ["run", "--open", "m=/proc/self/mem:rw", P], message: "that is ww's own process" },
+  { args: ["run", "--open", "m=/proc/thread-self/mem", P], message: "that is ww's own process" },
+  { args: ["run", "--open", "e=/proc/self/environ", P], message: "that is ww's own process" },
+  { args: ["run", "--open", "m=/proc/thread-self/maps", P], message: "that is ww's own process" },
   // A guest library took the descriptor it named for the host socket.
   {
     args: ["run", "--env", "WW_HOST_FD=0", P],
