@@ -79,6 +79,13 @@ export function parseAddress(text: string): Address | { error: string } {
   if (kind === "unix") {
     if (rest === "") return { error: "the unix socket path is empty (e.g. unix:/run/app.sock)" };
     if (rest.includes("\0")) return { error: "the unix socket path contains a NUL byte" };
+    // ss and systemd write an abstract name so; bind made a file of that name in ww's cwd.
+    if (rest.startsWith("@")) {
+      return {
+        error:
+          "unix:@NAME is an abstract socket name, which ww neither makes nor reaches: give a path (unix:./@NAME for a file named so)",
+      };
+    }
     const bytes = new TextEncoder().encode(rest).length;
     if (bytes > UNIX_PATH_MAX) {
       return {

@@ -37,6 +37,9 @@ Deno.test("malformed addresses are refused with the fix", () => {
   assert.match(error("tcp:h:-1"), /not a port/);
   assert.match(error("tcp:h:"), /not a port/);
   assert.match(error("unix:"), /path is empty/);
+  // An abstract name, as ss and systemd write one: bind made a file named "@app" in ww's cwd.
+  assert.match(error("unix:@app"), /^unix:@NAME is an abstract socket name, which ww neither/);
+  assert.deepEqual(parseAddress("unix:./@app"), { kind: "unix", path: "./@app" });
   assert.match(error(`unix:/${"x".repeat(107)}`), /too long \(108 bytes, at most 107\)/);
   assert.deepEqual(parseAddress(`unix:/${"x".repeat(106)}`), {
     kind: "unix",
