@@ -41,6 +41,8 @@ export interface MachineFacts {
     readonly delegated: boolean;
     readonly controllers: readonly string[];
   };
+  /** The directory runs make their work directories in (TMPDIR), or why none can. */
+  readonly workTmpdir: { readonly dir: string } | { readonly error: string };
   /** The range jails lease host ids from when ww is root (WW_JAIL_IDS or the default). */
   readonly jailIds: { readonly range: IdRange; readonly fromEnv: boolean } | {
     readonly error: string;
@@ -171,9 +173,16 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
     const auto = chooseBackend("auto", () => ns, tried && (() => tried));
     out.push(`  auto picks: ${auto.backend} (${auto.reason})`);
   }
-  const jailPossible = bwrapOk || nativeOk;
+  const tmp = f.workTmpdir;
   out.push(
-    jailPossible
+    "error" in tmp ? `work directories: ${tmp.error}` : `work directories: in ${tmp.dir} (TMPDIR)`,
+  );
+  const tmpProblem = "error" in tmp ? tmp.error : undefined;
+  const jailPossible = tmpProblem === undefined && (bwrapOk || nativeOk);
+  out.push(
+    tmpProblem
+      ? `verdict: no run starts with this TMPDIR: ${tmpProblem}`
+      : jailPossible
       ? `verdict: a jail is possible (${
         [bwrapOk ? "bwrap" : "", nativeOk ? "native" : ""].filter(Boolean).join(", ")
       })`

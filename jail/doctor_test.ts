@@ -11,6 +11,7 @@ const GOOD: MachineFacts = {
   seccomp: { filters: true, arch: "x86_64", mode: 0 },
   cgroup: { mount: "/sys/fs/cgroup", own: "/user.slice", delegated: false, controllers: ["cpu"] },
   jailIds: { range: { first: 70000, last: 79999 }, fromEnv: false },
+  workTmpdir: { dir: "/tmp" },
 };
 
 Deno.test("a machine with working bubblewrap and Landlock 6 can jail with either backend", () => {
@@ -102,6 +103,18 @@ Deno.test("root with no jail ids: neither backend is usable, and bwrap was not t
   const busy = doctorReport({ ...GOOD, identity: root, bwrapTry: { notTried: "no free id" } });
   assert.ok(busy.lines.includes("  bwrap: NOT usable: no free id"));
   assert.equal(busy.lines.at(-1), "verdict: a jail is possible (native)");
+});
+
+// A TMPDIR no run can use (relative, missing) stops every run with exit 125: doctor said "a jail
+// is possible", exit 0.
+Deno.test("a TMPDIR no run can use: doctor names it, and no jail is possible", () => {
+  const error =
+    "TMPDIR=/nowhere: no such directory (create it, or set TMPDIR to an existing absolute directory)";
+  const r = doctorReport({ ...GOOD, workTmpdir: { error } });
+  assert.equal(r.jailPossible, false);
+  assert.ok(r.lines.includes(`work directories: ${error}`));
+  assert.equal(r.lines.at(-1), `verdict: no run starts with this TMPDIR: ${error}`);
+  assert.ok(doctorReport(GOOD).lines.includes("work directories: in /tmp (TMPDIR)"));
 });
 
 Deno.test("doctor says which backend bounds the jail's in-memory file systems (--tmp-size)", () => {

@@ -2,7 +2,8 @@
 // try of bubblewrap with the jail's namespaces, for jail/doctor.ts's report. Exit 0 when a jail is
 // possible, 1 when not.
 
-import { SetupError } from "../core/errors.ts";
+import { SetupError, UsageError } from "../core/errors.ts";
+import { workTmpdir } from "./tmpdir.ts";
 import { errnoName } from "../ffi/errno.ts";
 import { doctorReport, type MachineFacts } from "../jail/doctor.ts";
 import { parseProcStatus } from "../jail/proc_status.ts";
@@ -54,7 +55,18 @@ async function machineFacts(): Promise<MachineFacts> {
     },
     cgroup: cgroupFacts(),
     jailIds: jailIds(),
+    workTmpdir: workTmpdirFact(),
   };
+}
+
+/** Where runs make their work directories, or why no run can (a bad TMPDIR). */
+function workTmpdirFact(): MachineFacts["workTmpdir"] {
+  try {
+    return { dir: workTmpdir() };
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    return { error: e.message };
+  }
 }
 
 function jailIds(): MachineFacts["jailIds"] {

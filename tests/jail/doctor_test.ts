@@ -108,3 +108,15 @@ Deno.test("doctor with a malformed WW_JAIL_IDS: no jail without --uid/--gid, exi
     Deno.removeSync(cache, { recursive: true });
   }
 });
+
+Deno.test("doctor with a TMPDIR no run can use: names it, exit 1", async () => {
+  for (const tmpdir of ["relative", "/nonexistent-wwtest"]) {
+    const r = await doctor(undefined, { TMPDIR: tmpdir });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, new RegExp(`^work directories: TMPDIR=${tmpdir}: `, "m"));
+    assert.match(
+      r.lines.at(-1)!,
+      new RegExp(`^verdict: no run starts with this TMPDIR: TMPDIR=${tmpdir}: `),
+    );
+  }
+});
