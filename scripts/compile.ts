@@ -33,24 +33,42 @@ function denortName(): string {
   return `denort-${Deno.build.target}.zip`;
 }
 
+/** What denortProblem looks at of a file. */
+export interface DenortLook {
+  readonly stat: (path: string) => Deno.FileInfo | undefined;
+  /** Its first bytes (an ELF header's four are enough). */
+  readonly head: (path: string) => Uint8Array;
+  /** Whether it is the deno binary running this. */
+  readonly isDeno: (path: string) => boolean;
+}
+
+const ELF = [0x7f, 0x45, 0x4c, 0x46];
+
 /**
- * Why DENORT_BIN cannot be used, or undefined when it is unset or names an executable file.
+ * Why DENORT_BIN cannot be used, or undefined when it is unset or names an executable binary
+ * that is not deno itself. deno compile spun at full CPU, silent, for minutes on an executable
+ * text file, and on the deno binary, a likely mistake.
  *
  * @example
- * denortProblem({ DENORT_BIN: "/nope" }, () => undefined);
+ * denortProblem({ DENORT_BIN: "/nope" }, { stat: () => undefined, head: () => new Uint8Array(), isDeno: () => false });
  * // "DENORT_BIN=/nope: no such file (point it at a denort binary of Deno 2.9.6)"
  */
 export function denortProblem(
   env: Readonly<Record<string, string>>,
-  stat: (path: string) => Deno.FileInfo | undefined,
+  look: DenortLook,
 ): string | undefined {
   const bin = env.DENORT_BIN;
   if (!bin) return undefined;
-  const info = stat(bin);
+  const info = look.stat(bin);
   const want = `point it at a denort binary of Deno ${Deno.version.deno}`;
   if (!info) return `DENORT_BIN=${bin}: no such file (${want})`;
   if (!info.isFile) return `DENORT_BIN=${bin}: not a file (${want})`;
   if (((info.mode ?? 0) & 0o111) === 0) return `DENORT_BIN=${bin}: not executable (chmod +x it)`;
+  const head = look.head(bin);
+  if (!ELF.every((b, i) => head[i] === b)) {
+    return `DENORT_BIN=${bin}: not a program binary (no ELF header; ${want})`;
+  }
+  if (look.isDeno(bin)) return `DENORT_BIN=${bin}: that is deno itself, not denort (${want})`;
   return undefined;
 }
 
@@ -64,12 +82,27 @@ export function isDenortDownloadFailure(stderr: string): boolean {
 
 if (import.meta.main) {
   const root = new URL("..", import.meta.url).pathname;
-  const problem = denortProblem(Deno.env.toObject(), (path) => {
+  const realPath = (path: string) => {
     try {
-      return Deno.statSync(path);
+      return Deno.realPathSync(path);
     } catch {
-      return undefined;
+      return path;
     }
+  };
+  const problem = denortProblem(Deno.env.toObject(), {
+    stat: (path) => {
+      try {
+        return Deno.statSync(path);
+      } catch {
+        return undefined;
+      }
+    },
+    head: (path) => {
+      using file = Deno.openSync(path);
+      const bytes = new Uint8Array(4);
+      return bytes.subarray(0, file.readSync(bytes) ?? 0);
+    },
+    isDeno: (path) => realPath(path) === realPath(Deno.execPath()),
   });
   if (problem) {
     console.error(`deno task compile: ${problem}`);

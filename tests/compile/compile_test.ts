@@ -116,11 +116,27 @@ Deno.test("only a failed download of denort is reported as such; a DENORT_BIN mu
     !isDenortDownloadFailure("error sending request for url (https://registry.npmjs.org/x)"),
   );
   const file = (mode: number) => ({ isFile: true, mode }) as Deno.FileInfo;
-  assert.equal(denortProblem({}, () => undefined), undefined);
-  assert.equal(denortProblem({ DENORT_BIN: "/d" }, () => file(0o755)), undefined);
-  assert.match(denortProblem({ DENORT_BIN: "/d" }, () => file(0o644)) ?? "", /not executable/);
+  const elf = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 2]);
+  const look = (info: Deno.FileInfo | undefined, head = elf, isDeno = false) => ({
+    stat: () => info,
+    head: () => head,
+    isDeno: () => isDeno,
+  });
+  assert.equal(denortProblem({}, look(undefined)), undefined);
+  assert.equal(denortProblem({ DENORT_BIN: "/d" }, look(file(0o755))), undefined);
+  assert.match(denortProblem({ DENORT_BIN: "/d" }, look(file(0o644))) ?? "", /not executable/);
   assert.match(
-    denortProblem({ DENORT_BIN: "/d" }, () => ({ isFile: false }) as Deno.FileInfo) ?? "",
+    denortProblem({ DENORT_BIN: "/d" }, look({ isFile: false } as Deno.FileInfo)) ?? "",
     /not a file/,
+  );
+  // deno compile spun, silent, for minutes on these: an executable text file, and deno itself.
+  const text = new TextEncoder().encode("#!");
+  assert.match(
+    denortProblem({ DENORT_BIN: "/d" }, look(file(0o755), text)) ?? "",
+    /^DENORT_BIN=\/d: not a program binary \(no ELF header; point it at a denort binary/,
+  );
+  assert.match(
+    denortProblem({ DENORT_BIN: "/d" }, look(file(0o755), elf, true)) ?? "",
+    /^DENORT_BIN=\/d: that is deno itself, not denort/,
   );
 });
