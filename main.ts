@@ -273,7 +273,7 @@ async function runConfig(
     const rpc = serveGuest(child, grants, {
       ...services,
       programName: name,
-      exec: execService(config, child, startProgram, services),
+      exec: execService(config, child, startProgram, services, "commandLine"),
     });
     const status = await child.status;
     await rpc;

@@ -109,12 +109,16 @@ function withFirstByte(stream: ByteStream, byte: number): ByteStream {
  * const child = await startProgram(config);
  * const exec = execService(config, child, startProgram, services);
  * serveGuest(child, grants, { ...services, exec });
+ *
+ * A failure's words name the settings as `words`' caller knows them: a library caller's options
+ * (jail.limits.processes), or the flags of `ww run` (--nproc), which whoever started ww can change.
  */
 export function execService(
   parent: RunConfig,
   child: Pick<Child, "jail" | "program" | "terminal">,
   start: (config: RunConfig, options?: StartOptions) => Promise<Child>,
   services: Omit<HostServices, "exec" | "programName">,
+  words: "library" | "commandLine" = "library",
 ): (request: ExecRequest) => Promise<ExecProcess> {
   return async (request) => {
     const fds = request.fds.map((name) => {
@@ -122,7 +126,9 @@ export function execService(
       if (grant) return grant;
       const own = parent.fds.map((g) => g.name).join(", ") || "none";
       throw new Error(
-        `fd ${name} is not one of this program's descriptor grants, --with-fd or Command grants.fds (it has: ${own})`,
+        `fd ${name} is not one of this program's descriptor grants, ${
+          words === "commandLine" ? "--with-fd" : "Command grants.fds"
+        } (it has: ${own})`,
       );
     });
     let program: OpenedProgram | undefined;
@@ -154,18 +160,24 @@ export function execService(
       ),
       tty: false,
     };
-    const started = await start(config, {
-      program,
-      ...(child.terminal ? { terminal: child.terminal } : {}),
-      // Its jail runs as this one's host id: one --nproc budget for the run's programs.
-      startedBy: child,
-    });
+    let started: Child;
+    try {
+      started = await start(config, {
+        program,
+        ...(child.terminal ? { terminal: child.terminal } : {}),
+        // Its jail runs as this one's host id: one --nproc budget for the run's programs.
+        startedBy: child,
+      });
+    } catch (e) {
+      // "use jail.limits.processes 513 or more" meant nothing to whoever ran `ww run`.
+      throw inWords(e, words);
+    }
     // Awaited with the program (rpc/host.ts stopStarted): when it ends, the programs it started
     // are stopped before the run may end, and under --jail=none nothing else would stop them.
     const served = serveGuest(started, request.grants, {
       ...services,
       programName: request.program,
-      exec: execService(config, started, start, services),
+      exec: execService(config, started, start, services, words),
     });
     return { pid: started.pid, status: started.status, kill: started.kill, served };
   };
@@ -203,10 +215,7 @@ export function ipfsServiceFor(
     try {
       return await call(await load());
     } catch (e) {
-      if (words === "commandLine" && e instanceof WwError && e.commandLine !== undefined) {
-        throw new Error(e.commandLine, { cause: e });
-      }
-      throw e;
+      throw inWords(e, words);
     }
   };
   return {
@@ -215,4 +224,11 @@ export function ipfsServiceFor(
     stat: (path) => worded((s) => s.stat(path)),
     add: (data) => worded((s) => s.add(data)),
   };
+}
+
+/** `e` in `words`: for `ww run`'s, a WwError's line that names its flags (commandLine). */
+function inWords(e: unknown, words: "library" | "commandLine"): unknown {
+  return words === "commandLine" && e instanceof WwError && e.commandLine !== undefined
+    ? new Error(e.commandLine, { cause: e })
+    : e;
 }

@@ -69,6 +69,27 @@ Deno.test("a Deno guest's long line is cut, a call too large is refused alone, a
   assert.equal(line.length - line.indexOf(": info: ") - ": info: ".length, 65536);
 });
 
+// A start refused for a guest of `ww run` was worded for a library caller: "use
+// jail.limits.processes 513 or more", "use jail.backend \"native\"", "Command grants.fds".
+Deno.test("a start ww refuses is worded for whoever ran `ww run`: its flags, not a library's options", async () => {
+  const r = await runWw([
+    "run",
+    "--jail=bwrap",
+    "--timeout=60s",
+    "--with-exec",
+    "--deno",
+    `${REPO}tests/rpc/guest_exec_words.ts`,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const got = report(r.stdout);
+  assert.equal(
+    got.fd,
+    "fd nope is not one of this program's descriptor grants, --with-fd (it has: none)",
+  );
+  assert.match(got.args, /--jail=native/);
+  assert.doesNotMatch(`${got.fd} ${got.args}`, /jail\.backend|Command|jail\.limits/);
+});
+
 Deno.test("the same guest, bundled for Node, works under node", async () => {
   const bundle = join(BUILD_DIR, `rpc-guest-${crypto.randomUUID()}.mjs`);
   await Deno.mkdir(BUILD_DIR, { recursive: true });
