@@ -20,6 +20,7 @@ import { lazyImport } from "../core/lazy.ts";
 import { escapeText } from "../core/escape.ts";
 import { sendLine } from "./sink.ts";
 import { WwError } from "../core/errors.ts";
+import { fdEnvVar } from "../fd/layout.ts";
 
 /**
  * A grants value with nothing granted.
@@ -122,7 +123,8 @@ export function execService(
 ): (request: ExecRequest) => Promise<ExecProcess> {
   return async (request) => {
     const fds = request.fds.map((name) => {
-      const grant = parent.fds.find((g) => g.name === name);
+      // By its WW_FD_ variable, as grants are told apart everywhere: "DB" is the grant db.
+      const grant = parent.fds.find((g) => fdEnvVar(g.name) === fdEnvVar(name));
       if (grant) return grant;
       const own = parent.fds.map((g) => g.name).join(", ") || "none";
       throw new Error(

@@ -7,6 +7,8 @@ const exec = host.executor();
 const out: Record<string, string> = {};
 const refusal = (p: Promise<unknown>) => p.then(() => "started", (e) => (e as Error).message);
 out.fd = await refusal(exec.start("/bin/true", { fds: ["nope"] }).wait());
+// The grant db, named as its WW_FD_ variable says it: names are compared ignoring case.
+out.upper = await refusal(exec.start("/bin/true", { fds: ["DB"] }).wait());
 out.args = await refusal(exec.start("/bin/true", { args: Array(9001).fill("a") }).wait());
 host.close();
 console.log(JSON.stringify(out));

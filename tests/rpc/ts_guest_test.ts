@@ -77,6 +77,8 @@ Deno.test("a start ww refuses is worded for whoever ran `ww run`: its flags, not
     "--jail=bwrap",
     "--timeout=60s",
     "--with-exec",
+    "--with-fd",
+    "db=0",
     "--deno",
     `${REPO}tests/rpc/guest_exec_words.ts`,
   ]);
@@ -84,8 +86,10 @@ Deno.test("a start ww refuses is worded for whoever ran `ww run`: its flags, not
   const got = report(r.stdout);
   assert.equal(
     got.fd,
-    "fd nope is not one of this program's descriptor grants, --with-fd (it has: none)",
+    "fd nope is not one of this program's descriptor grants, --with-fd (it has: db)",
   );
+  // The grant db, named as its WW_FD_ variable: it was refused, "(it has: db)".
+  assert.equal(got.upper, "started");
   assert.match(got.args, /--jail=native/);
   assert.doesNotMatch(`${got.fd} ${got.args}`, /jail\.backend|Command|jail\.limits/);
 });
