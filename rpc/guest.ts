@@ -154,6 +154,16 @@ class Question {
   }
 }
 
+/** A message for ww, queued: a call (with its question) or a Release. */
+interface Outgoing {
+  readonly question?: Question;
+  /** Its bytes as things stand now (see Connection.#queued), or why a call cannot go. */
+  readonly encode: () => Uint8Array | Error;
+  /** Its bytes when it was made, good while no call has returned since (`encodedAt`). */
+  readonly bytes: Uint8Array;
+  readonly encodedAt: number;
+}
+
 /** This program's connection on its host descriptor, once made, and how it ended, once it has. */
 let hostConnection: { ended?: string } | undefined;
 
@@ -164,18 +174,16 @@ class Connection {
   failure?: Error;
   #out: Promise<unknown> = Promise.resolve();
   /**
-   * Calls, and the Releases after them, waiting for one of the calls outstanding to end: ww ends
-   * the connection past MAX_CALLS_OUTSTANDING (2000 concurrent logs did). In order from #head.
-   * ww counts a call until it reads its Finish, so a call is outstanding until its Finish is
-   * sent, at its return, or, when a queued message names its answer (a call pipelined on it),
-   * once that message is sent (#finishLater): ww refuses a message that names a finished one.
+   * Calls, and the Releases after them, waiting for one of the calls outstanding to return: ww
+   * ends the connection past MAX_CALLS_OUTSTANDING (2000 concurrent logs did). In order from
+   * #head. A queued call is encoded again when it goes out if a call has returned since
+   * (#returns): pipelined on an answer that has come back, it names the capability itself, since
+   * ww refuses a message that names a finished answer, and a Finish goes out at each return.
    */
-  #queued: { readonly bytes: Uint8Array; readonly call: boolean; readonly names: number[] }[] = [];
+  #queued: Outgoing[] = [];
   #head = 0;
   #outstanding = 0;
-  /** How many queued messages name each question's answer. */
-  #named = new Map<number, number>();
-  #finishLater = new Set<number>();
+  #returns = 0;
 
   constructor(readonly stream: ByteStream, readonly ownsHostFd = false) {
     void this.#readLoop();
@@ -185,7 +193,8 @@ class Connection {
     const q = this.#newQuestion();
     const m = new capnp.Message();
     m.initRoot(rpc.Message)._initBootstrap().questionId = q.id;
-    this.#enqueue(new Uint8Array(m.toArrayBuffer()), true);
+    const bytes = new Uint8Array(m.toArrayBuffer());
+    this.#enqueue({ question: q, encode: () => bytes, bytes, encodedAt: this.#returns });
     return q.cap(this, -1);
   }
 
@@ -197,23 +206,52 @@ class Connection {
     build?: (p: P, addCap: (c: Cap) => number) => void,
   ): Question {
     const q = this.#newQuestion();
-    // A call on an ended connection was sent nowhere and never settled, when its target had
-    // been imported.
-    const broken = this.failure ??
-      (target.importId === undefined ? target.question?.error : undefined);
-    if (broken) return this.#refuse(q, broken);
-    // Its call returned, with no capability where this one was: pipelined on that finished
-    // answer, the call would make ww end the connection.
-    if (target.importId === undefined && target.question?.returned) {
-      return this.#refuse(q, new Error("no capability came back there: the results held none"));
+    if (this.failure) return this.#refuse(q, this.failure);
+    const encode = () => this.#encodeCall(q, target, interfaceId, methodId, Params, build);
+    const bytes = encode();
+    if (bytes instanceof Error) return this.#refuse(q, bytes);
+    // The host ends the connection on a message larger than it reads: the guest saw "write
+    // EPIPE" on this call and every later one, or a vague Abort.
+    if (bytes.length > MAX_MESSAGE_BYTES) {
+      return this.#refuse(
+        q,
+        new RangeError(
+          `this call is a ${bytes.length}-byte message, and ww takes at most ${MAX_MESSAGE_BYTES} bytes in one (the connection stays open)`,
+        ),
+      );
+    }
+    this.#enqueue({ question: q, encode, bytes, encodedAt: this.#returns });
+    return q;
+  }
+
+  /**
+   * Call `q`'s message, as things stand now (its target and capabilities may have come back
+   * since it was made), or why it cannot be sent.
+   */
+  #encodeCall<P extends capnp.Struct>(
+    q: Question,
+    target: Cap,
+    interfaceId: bigint,
+    methodId: number,
+    Params: capnp.StructCtor<P>,
+    build?: (p: P, addCap: (c: Cap) => number) => void,
+  ): Uint8Array | Error {
+    if (target.importId === undefined) {
+      // A call on an ended connection was sent nowhere and never settled, when its target had
+      // been imported.
+      if (target.question?.error) return target.question.error;
+      // Its call returned, with no capability where this one was: pipelined on that finished
+      // answer, the call would make ww end the connection.
+      if (target.question?.returned) {
+        return new Error("no capability came back there: the results held none");
+      }
     }
     const m = new capnp.Message();
     const call = m.initRoot(rpc.Message)._initCall();
     call.questionId = q.id;
     call.interfaceId = interfaceId;
     call.methodId = methodId;
-    const names: number[] = [];
-    this.#target(call._initTarget(), target, names);
+    this.#target(call._initTarget(), target);
     const payload = call._initParams();
     const params = capnp.utils.initStructAt(0, Params, payload);
     const caps: Cap[] = [];
@@ -224,66 +262,36 @@ class Connection {
         const d = table.get(i);
         if (c.importId !== undefined) d.receiverHosted = c.importId;
         else if (c.question && !c.question.returned) {
-          this.#promisedAnswer(d._initReceiverAnswer(), c, names);
+          this.#promisedAnswer(d._initReceiverAnswer(), c);
         } else d.none = true; // its call failed: the host sees no capability, as if none was passed
       });
     }
-    // The host ends the connection on a message larger than it reads: the guest saw "write
-    // EPIPE" on this call and every later one, or a vague Abort.
-    const bytes = new Uint8Array(m.toArrayBuffer());
-    if (bytes.length > MAX_MESSAGE_BYTES) {
-      return this.#refuse(
-        q,
-        new RangeError(
-          `this call is a ${bytes.length}-byte message, and ww takes at most ${MAX_MESSAGE_BYTES} bytes in one (the connection stays open)`,
-        ),
-      );
-    }
-    this.#enqueue(bytes, true, names);
-    return q;
+    return new Uint8Array(m.toArrayBuffer());
   }
 
-  /**
-   * Sends `bytes` (a call, or not) after what is queued, a call once fewer than the most are
-   * outstanding; `names`: the questions whose answers it names.
-   */
-  #enqueue(bytes: Uint8Array, call: boolean, names: number[] = []): void {
-    for (const id of names) this.#named.set(id, (this.#named.get(id) ?? 0) + 1);
-    this.#queued.push({ bytes, call, names });
+  /** Sends `out` after what is queued, a call once fewer than the most are outstanding. */
+  #enqueue(out: Outgoing): void {
+    this.#queued.push(out);
     this.#flush();
   }
 
   #flush(): void {
     while (this.#head < this.#queued.length) {
       const next = this.#queued[this.#head];
-      if (next.call && this.#outstanding >= MAX_CALLS_OUTSTANDING) break;
+      if (next.question && this.#outstanding >= MAX_CALLS_OUTSTANDING) break;
       this.#head++;
-      if (next.call) this.#outstanding++;
-      this.#write(next.bytes);
-      for (const id of next.names) {
-        const left = this.#named.get(id)! - 1;
-        if (left > 0) {
-          this.#named.set(id, left);
-          continue;
-        }
-        this.#named.delete(id);
-        if (this.#finishLater.delete(id)) this.#finish(id);
+      const bytes = next.encodedAt === this.#returns ? next.bytes : next.encode();
+      if (bytes instanceof Error) {
+        this.#refuse(next.question!, bytes);
+        continue;
       }
+      if (next.question) this.#outstanding++;
+      this.#write(bytes);
     }
     if (this.#head === this.#queued.length || this.#head > 4096) {
       this.#queued = this.#queued.slice(this.#head);
       this.#head = 0;
     }
-  }
-
-  /** Sends question `id`'s Finish: it is no longer outstanding. */
-  #finish(id: number): void {
-    const m = new capnp.Message();
-    const f = m.initRoot(rpc.Message)._initFinish();
-    f.questionId = id;
-    f.releaseResultCaps = false;
-    this.#write(new Uint8Array(m.toArrayBuffer()));
-    this.#outstanding--;
   }
 
   /** Settles `q`, not sent, with `e`; its capabilities are broken with it. */
@@ -295,14 +303,13 @@ class Connection {
     return q;
   }
 
-  #target(t: rpc.MessageTarget, cap: Cap, names: number[]): void {
+  #target(t: rpc.MessageTarget, cap: Cap): void {
     if (cap.importId !== undefined) t.importedCap = cap.importId;
-    else this.#promisedAnswer(t._initPromisedAnswer(), cap, names);
+    else this.#promisedAnswer(t._initPromisedAnswer(), cap);
   }
 
-  #promisedAnswer(pa: rpc.PromisedAnswer, cap: Cap, names: number[]): void {
+  #promisedAnswer(pa: rpc.PromisedAnswer, cap: Cap): void {
     pa.questionId = cap.question!.id;
-    names.push(cap.question!.id);
     const ops = pa._initTransform(cap.path < 0 ? 0 : 1);
     if (cap.path >= 0) ops.get(0).getPointerField = cap.path;
   }
@@ -316,7 +323,8 @@ class Connection {
     r.id = id;
     r.referenceCount = entry.refs;
     // After the calls queued before it, which may name the capability.
-    this.#enqueue(new Uint8Array(m.toArrayBuffer()), false);
+    const bytes = new Uint8Array(m.toArrayBuffer());
+    this.#enqueue({ encode: () => bytes, bytes, encodedAt: this.#returns });
   }
 
   #newQuestion(): Question {
@@ -369,8 +377,14 @@ class Connection {
       q.error = new Error(ret._isException ? ret.exception.reason : "the call was not answered");
       q.reject(q.error);
     }
-    if (this.#named.has(q.id)) this.#finishLater.add(q.id);
-    else this.#finish(q.id);
+    // ww counts a call until it reads its Finish: sent at once, and the queue moves on.
+    const m = new capnp.Message();
+    const f = m.initRoot(rpc.Message)._initFinish();
+    f.questionId = q.id;
+    f.releaseResultCaps = false;
+    this.#write(new Uint8Array(m.toArrayBuffer()));
+    this.#outstanding--;
+    this.#returns++;
     this.#flush();
   }
 
@@ -382,8 +396,6 @@ class Connection {
     this.questions.clear();
     this.#queued = [];
     this.#head = 0;
-    this.#named.clear();
-    this.#finishLater.clear();
     this.stream.close();
   }
 

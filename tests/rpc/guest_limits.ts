@@ -22,6 +22,10 @@ const con = host.console();
 out.manyCalls = await settled(
   Promise.all(Array.from({ length: 3000 }, (_, i) => con.log(`call ${i}`, "debug"))),
 );
+// Calls pipelined on answers that came back while they waited their turn: they hung for good,
+// each answer held unfinished for a call that could not go out.
+const consoles = Array.from({ length: 1100 }, () => host.console());
+out.pipelinedWaiting = await settled(Promise.all(consoles.map((c) => c.log("p", "debug"))));
 out.hugeArgs = await settled(
   host.executor().start("/bin/true", { args: ["a".repeat(10 << 20)] }).wait(),
 );

@@ -58,6 +58,7 @@ Deno.test("a Deno guest's long line is cut, a call too large is refused alone, a
       "rejected: fd 3: this program is connected to ww already; a run has one connection to ww (share the WwHost connect() gave)",
     longLine: "ok",
     manyCalls: "ok",
+    pipelinedWaiting: "ok",
     identityAfter: "ok",
     identityAfterClose: "rejected: the connection to ww was closed",
     connectAgain:
