@@ -241,7 +241,7 @@ Deno.test("the stage starts bwrap with soft = hard for every set limit but --cpu
     { resource: "data", soft: 64, hard: 64 },
     { resource: "nofile", soft: 10, hard: 10 },
     { resource: "nproc", soft: 5, hard: 5 },
-    { resource: "core", soft: 1, hard: 1 },
+    { resource: "core", soft: 1, hard: 1, lowerOnly: true },
   ]);
   assert.equal(p.identity, undefined);
   assert.equal(p.supervise, "bwrap");
@@ -259,7 +259,7 @@ Deno.test("when ww is root, the stage runs bwrap as the jail's host uid, with no
   });
   assert.deepEqual(p.limits, [
     { resource: "cpu", soft: 3, hard: 4 },
-    { resource: "core", soft: 1, hard: 1 },
+    { resource: "core", soft: 1, hard: 1, lowerOnly: true },
   ]);
   assert.deepEqual(p.identity, {
     uid: 65534,

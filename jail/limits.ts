@@ -309,7 +309,9 @@ export const CPU_GRACE_SECONDS = 1;
  * RLIMIT_CORE for a jail's programs: 1 byte, which stops every core dump. 0 stops a dump to a
  * file only: a piped core_pattern (systemd-coredump, apport) ignores the limit but for 1, and
  * runs its handler as root outside the jail on what the program left in its memory. A dump to a
- * file could land in a writable bind, at --memory's size; and --cpu's SIGXCPU dumps core.
+ * file could land in a writable bind, at --memory's size; and --cpu's SIGXCPU dumps core. Never
+ * raised (StageLimit.lowerOnly): under a hard limit of 0 (limits.conf, systemd's LimitCORE=0,
+ * docker's --ulimit core=0) it stays 0, where raising it failed every run with EPERM.
  */
 export const JAIL_CORE_BYTES = 1;
 
@@ -322,7 +324,7 @@ export const JAIL_CORE_BYTES = 1;
  * @example
  * stageLimits({ cpuSeconds: 10, processes: 64 });
  * // [{ resource: "cpu", soft: 10, hard: 11 }, { resource: "nproc", soft: 64, hard: 64 },
- * //  { resource: "core", soft: 1, hard: 1 }]
+ * //  { resource: "core", soft: 1, hard: 1, lowerOnly: true }]
  */
 export function stageLimits(limits: Limits): StageLimit[] {
   const set = [
@@ -330,9 +332,11 @@ export function stageLimits(limits: Limits): StageLimit[] {
     ["cpu", limits.cpuSeconds, CPU_GRACE_SECONDS],
     ["nofile", limits.openFiles, 0],
     ["nproc", limits.processes, 0],
-    ["core", JAIL_CORE_BYTES, 0],
   ] as const;
-  return set.flatMap(([resource, soft, grace]) =>
-    soft === undefined ? [] : [{ resource, soft, hard: soft + grace }]
-  );
+  return [
+    ...set.flatMap(([resource, soft, grace]) =>
+      soft === undefined ? [] : [{ resource, soft, hard: soft + grace }]
+    ),
+    { resource: "core", soft: JAIL_CORE_BYTES, hard: JAIL_CORE_BYTES, lowerOnly: true },
+  ];
 }

@@ -111,7 +111,12 @@ Deno.test("without CAP_SYS_RESOURCE no limit may exceed ww's own hard limit", ()
 });
 
 Deno.test("stageLimits: the limits given, soft = hard, but --cpu's hard is a second later (SIGXCPU, then SIGKILL); no core dumps", () => {
-  const noCore = { resource: "core", soft: JAIL_CORE_BYTES, hard: JAIL_CORE_BYTES };
+  const noCore = {
+    resource: "core",
+    soft: JAIL_CORE_BYTES,
+    hard: JAIL_CORE_BYTES,
+    lowerOnly: true,
+  };
   assert.deepEqual(stageLimits({}), [noCore]);
   assert.deepEqual(
     stageLimits({ memoryBytes: 1 << 20, cpuSeconds: 10, openFiles: 64, processes: 8 }),

@@ -260,7 +260,7 @@ Deno.test("the limits are the policy's; an unlimited one is left as ww has it, a
   assert.deepEqual(p.limits, [
     { resource: "data", soft: 1024, hard: 1024 },
     { resource: "nproc", soft: 7, hard: 7 },
-    { resource: "core", soft: 1, hard: 1 },
+    { resource: "core", soft: 1, hard: 1, lowerOnly: true },
   ]);
 });
 

@@ -10,7 +10,7 @@
 import { EADDRINUSE, ENOTSOCK } from "../ffi/errno.ts";
 import { O_CREAT, O_EXCL } from "../ffi/flags.ts";
 import { closeFd, truncateFd } from "../ffi/fd.ts";
-import { holdFile, isStillAt } from "../ffi/stat.ts";
+import { fileOwner, holdFile, isStillAt } from "../ffi/stat.ts";
 import { lockDirectory, tryLockDirectory } from "../ffi/lock.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { outOfDescriptors } from "./out_of_descriptors.ts";
@@ -506,9 +506,18 @@ async function probeUnix(path: string): Promise<"refused" | "accepted" | "missin
 /** A connect to a unix socket is answered at once; this only bounds an odd one. */
 const PROBE_TIMEOUT_MS = 1_000;
 
-/** Whether `path` (an open file's, as /proc/self/fd shows it) is a file of ww's own process. */
-function isOwnProcessFile(path: string): boolean {
-  return path.startsWith(`/proc/${Deno.pid}/`);
+/**
+ * Whether `path` (an open file's, as /proc/self/fd shows it) is a file of ww's own process:
+ * under its pid, or under the id of one of its threads, which /proc shows as a process of its own
+ * (/proc/<tid>/environ is ww's environment, and <tid> is ww's pid + 2, say).
+ *
+ * @example
+ * isOwnProcessFile(`/proc/${Deno.pid}/environ`); // true
+ */
+export function isOwnProcessFile(path: string): boolean {
+  const id = /^\/proc\/(\d+)\//.exec(path)?.[1];
+  if (id === undefined) return false;
+  return id === String(Deno.pid) || fileOwner(`/proc/self/task/${id}`) !== undefined;
 }
 
 async function openFile(

@@ -20,7 +20,15 @@ export interface StageLimit {
   readonly resource: LimitName;
   readonly soft: number;
   readonly hard: number;
+  /**
+   * Never raised: each value is at most the hard limit the stage has (stage.c set_limits), where
+   * raising it would need CAP_SYS_RESOURCE. Set in the wire's resource word, bit 63.
+   */
+  readonly lowerOnly?: boolean;
 }
+
+/** The resource word's bit for StageLimit.lowerOnly (stage.c LIMIT_LOWER_ONLY). */
+const LIMIT_LOWER_ONLY = 1n << 63n;
 
 /** Who the stage supervises: the program itself (native jail), or bwrap (bwrap jail). */
 export type Supervised = "program" | "bwrap";
@@ -151,7 +159,7 @@ export function encodeStagePlan(plan: StagePlan): Uint8Array {
   if (plan.leaseFd !== undefined) out.word(plan.leaseFd);
   out.word(plan.limits.length);
   for (const l of plan.limits) {
-    out.word(RLIMIT[l.resource]);
+    out.word(BigInt(RLIMIT[l.resource]) | (l.lowerOnly ? LIMIT_LOWER_ONLY : 0n));
     out.word(l.soft);
     out.word(l.hard);
   }

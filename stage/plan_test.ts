@@ -30,6 +30,15 @@ Deno.test("the plan is the magic, then little-endian words and NUL-terminated st
   assert.equal(new TextDecoder().decode(bytes.subarray(8 + 72, 8 + 72 + 10)), "/bin/true\0");
 });
 
+// RLIMIT_CORE is set only downwards: raising a hard limit of 0 to 1 failed every run (EPERM).
+Deno.test("a limit that is never raised has bit 63 in its resource word", () => {
+  const w = words(
+    encodeStagePlan({ ...PLAN, limits: [{ resource: "core", soft: 1, hard: 1, lowerOnly: true }] })
+      .subarray(8),
+  );
+  assert.deepEqual(w.slice(3, 7), [1n, 4n | (1n << 63n), 1n, 1n]);
+});
+
 Deno.test("each optional part sets its flag", () => {
   const flags = (p: Partial<StagePlan>) => words(encodeStagePlan({ ...PLAN, ...p }).subarray(8))[0];
   assert.equal(flags({ supervise: "bwrap", noNewPrivs: false }), 1n);

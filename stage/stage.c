@@ -372,17 +372,30 @@ struct ksigaction {
   u64 handler, flags, restorer, mask;
 };
 
+/*
+ * A limit whose resource word has LIMIT_LOWER_ONLY is never raised: each value is at most the
+ * hard limit the stage has (RLIMIT_CORE: ww's caller's hard limit of 0, common, must not make
+ * every run fail for want of CAP_SYS_RESOURCE).
+ */
+#define LIMIT_LOWER_ONLY (1ULL << 63)
+
 static void set_limits(const struct plan *pl, int raise_only) {
   for (u64 i = 0; i < pl->nlimits; i++) {
     const struct limit *l = &pl->limits[i];
+    u64 resource = l->resource & ~LIMIT_LOWER_ONLY;
+    int lower_only = (l->resource & LIMIT_LOWER_ONLY) != 0;
     u64 old[2];
-    CHECK(SYS4(prlimit64, 0, l->resource, 0, old), 0);
+    CHECK(SYS4(prlimit64, 0, resource, 0, old), 0);
     u64 want[2] = {l->soft, l->hard};
-    if (raise_only) {
+    if (lower_only) {
+      if (raise_only) continue;
+      if (want[0] > old[1]) want[0] = old[1];
+      if (want[1] > old[1]) want[1] = old[1];
+    } else if (raise_only) {
       if (l->hard <= old[1]) continue;
       want[0] = old[0];
     }
-    CHECK(SYS4(prlimit64, 0, l->resource, want, 0), 0);
+    CHECK(SYS4(prlimit64, 0, resource, want, 0), 0);
   }
 }
 

@@ -114,3 +114,17 @@ for (const backend of ["bwrap", "native"]) {
     }
   });
 }
+
+// The jails set RLIMIT_CORE to 1 byte by raising a hard limit of 0, which needs CAP_SYS_RESOURCE:
+// under a caller's `ulimit -Hc 0` (limits.conf, systemd's LimitCORE=0) every run failed with
+// "the stage's rlimits step failed: EPERM". It is only ever lowered now.
+for (const backend of ["bwrap", "native"]) {
+  Deno.test(`--jail=${backend}: a caller's hard core limit of 0 stops no run, and stays 0`, async () => {
+    const r = await runWw(
+      ["run", `--jail=${backend}`, "/bin/sh", "-c", "ulimit -c; ulimit -Hc"],
+      { before: "ulimit -Hc 0" },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "0\n0\n");
+  });
+}

@@ -14,7 +14,7 @@ import {
 import { closeFd } from "../../ffi/fd.ts";
 import { openPath } from "../../ffi/socket.ts";
 import { Cleanups } from "../../run/launch.ts";
-import { openOwnGrants } from "../../run/own_grants.ts";
+import { isOwnProcessFile, openOwnGrants } from "../../run/own_grants.ts";
 import { reportFds } from "../support/children.ts";
 import { closeEachConnection } from "../support/listeners.ts";
 import { privateTmp, processesWithArg, wwDirs } from "../support/procs.ts";
@@ -1193,4 +1193,20 @@ Deno.test("--open of a unix socket is ENXIO, and the line points at --connect un
     listener.close();
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+// /proc shows each of ww's threads as a process of its own: --open e=/proc/<tid>/environ handed
+// the jail ww's environment, and .../mem ww's memory, past the check of ww's pid.
+Deno.test("a file of this process is its own under its pid and under any of its threads' ids", () => {
+  const tids = [...Deno.readDirSync("/proc/self/task")].map((e) => e.name)
+    .filter((t) => t !== String(Deno.pid));
+  assert.ok(tids.length > 0, "Deno runs threads");
+  for (const id of [String(Deno.pid), ...tids]) {
+    for (const file of ["environ", "mem", "task/1/maps"]) {
+      assert.equal(isOwnProcessFile(`/proc/${id}/${file}`), true, `/proc/${id}/${file}`);
+    }
+  }
+  assert.equal(isOwnProcessFile("/proc/1/environ"), false);
+  assert.equal(isOwnProcessFile("/etc/passwd"), false);
+  assert.equal(isOwnProcessFile("/proc/sys/kernel/ostype"), false);
 });
