@@ -304,11 +304,12 @@ function host(v: unknown): HostOptions | undefined {
     throw new TypeError(`host.console: must be a function taking a line, not ${kind(v.console)}`);
   }
   if (v.ipfs !== undefined && typeof v.ipfs !== "boolean") {
-    if (!isRecord(v.ipfs)) {
+    // Any object: an IpfsService may be a class's instance (its methods are checked below).
+    if (typeof v.ipfs !== "object" || v.ipfs === null || Array.isArray(v.ipfs)) {
       throw new TypeError(`host.ipfs: must be true, false or an IpfsService, not ${kind(v.ipfs)}`);
     }
     // An object without them failed only once the guest called one ("x.cat is not a function").
-    const ipfs = v.ipfs;
+    const ipfs = v.ipfs as Record<string, unknown>;
     const missing = IPFS_SERVICE_METHODS.filter((m) => typeof ipfs[m] !== "function");
     if (missing.length > 0) {
       throw new TypeError(

@@ -1134,3 +1134,27 @@ Deno.test("errors for a library caller: a WW_FD_ variable in env that no grant b
     },
   );
 });
+
+// Only plain objects pass where Command asks for an object (a Map given as env was an empty
+// environment), but an IpfsService may be a class's instance: its methods are what count.
+Deno.test("Command takes an IpfsService that is a class's instance", () => {
+  class Service {
+    cat() {
+      return Promise.reject(new Error("unused"));
+    }
+    ls() {
+      return Promise.reject(new Error("unused"));
+    }
+    stat() {
+      return Promise.reject(new Error("unused"));
+    }
+    add() {
+      return Promise.reject(new Error("unused"));
+    }
+  }
+  new Command("/bin/true", { host: { ipfs: new Service() as never } });
+  assert.throws(
+    () => new Command("/bin/true", { host: { ipfs: [] as never } }),
+    /^TypeError: host\.ipfs: must be true, false or an IpfsService, not an array$/,
+  );
+});
