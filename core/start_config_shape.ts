@@ -45,6 +45,18 @@ export const isRecord = (v: unknown): v is Record<string, unknown> => {
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 };
+/**
+ * What an object that is not a plain one is, for a message ("a Map", "a Uint8Array"); undefined
+ * for a plain object.
+ *
+ * @example
+ * objectKind(new Map()); // "a Map"
+ * objectKind({}); // undefined
+ */
+export function objectKind(v: object): string | undefined {
+  const name = Object.getPrototypeOf(v)?.constructor?.name;
+  return name && name !== "Object" ? `a ${name}` : undefined;
+}
 const string: Check = (v) => typeof v === "string";
 const number: Check = (v) => typeof v === "number";
 const boolean: Check = (v) => typeof v === "boolean";
@@ -132,8 +144,8 @@ function given(value: unknown): string {
   if (typeof value === "string") return `the string ${JSON.stringify(value.slice(0, 40))}`;
   if (typeof value !== "object") return `${typeof value} ${String(value)}`;
   // A Map, a Uint8Array of millions, is named by its kind: listing its keys took seconds.
-  const kind = Object.getPrototypeOf(value)?.constructor?.name;
-  if (kind !== undefined && kind !== "Object") return `a ${kind}`;
+  const kind = objectKind(value);
+  if (kind !== undefined) return kind;
   const keys: string[] = [];
   for (const k in value) if (keys.push(JSON.stringify(k.slice(0, 40))) > 8) break;
   if (keys.length === 0) return "an empty object";

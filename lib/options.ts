@@ -4,7 +4,7 @@
 // RangeError (a value out of range) that names the option. Pure: no I/O.
 
 import { envKeyProblem, MAX_FD, type RunConfig } from "../core/config.ts";
-import { isRecord, JAIL_FIELDS } from "../core/start_config_shape.ts";
+import { isRecord, JAIL_FIELDS, objectKind } from "../core/start_config_shape.ts";
 import { fdEnvVar, type FdGrant, GRANT_NAME } from "../fd/layout.ts";
 import { type OwnGrant, ownGrantsProblem } from "../fd/grants.ts";
 import { MAX_JAIL_ID } from "../jail/ids.ts";
@@ -173,9 +173,7 @@ function kind(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
   if (typeof v !== "object") return typeof v;
-  // Not a plain object: a Map, a class's instance.
-  const name = Object.getPrototypeOf(v)?.constructor?.name;
-  return name && name !== "Object" ? `a ${name}` : "an object";
+  return objectKind(v) ?? "an object";
 }
 
 function duration(option: string, v: unknown): number {
