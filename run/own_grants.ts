@@ -161,8 +161,8 @@ function grantError(g: OwnGrant, e: unknown): GrantError | undefined {
 
 /**
  * Refuses, as a run does (openOwnGrants), a grant whose path has a link ww does not follow
- * (trustedPath), or a loop: for --explain, which opens nothing. A file's path, a unix socket's to
- * connect to, and the directory of one to listen on, are resolved as a run resolves them.
+ * (trustedPath), or a loop: for --explain, which opens nothing. The path is the one a run
+ * resolves first: an `--open`'s file, a `unix:` socket's (to listen on or connect to).
  */
 export function checkOwnGrantPaths(own: readonly OwnGrant[]): void {
   for (const g of own) {
@@ -170,7 +170,7 @@ export function checkOwnGrantPaths(own: readonly OwnGrant[]): void {
     const path = "open" in g
       ? g.open
       : address && !("error" in address) && address.kind === "unix"
-      ? ("connect" in g ? address.path : directoryOf(absolutePath(address.path)))
+      ? address.path
       : undefined;
     if (path === undefined) continue;
     try {
@@ -411,18 +411,13 @@ async function listenUnix(path: string): Promise<number> {
  * then used as it is.
  */
 function heldSocketPath(path: string): { path: string; close(): void } | undefined {
-  const absolute = absolutePath(path);
+  const absolute = path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
   const parent = trustedPath(directoryOf(absolute));
   if (parent.kernelLinks) return undefined;
   const held = nameInHeldDirectory(parent.path, absolute.slice(absolute.lastIndexOf("/") + 1));
   if (new TextEncoder().encode(held.path).length <= UNIX_PATH_MAX) return held;
   held.close();
   return undefined;
-}
-
-/** `path` from ww's working directory, when relative. */
-function absolutePath(path: string): string {
-  return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
 }
 
 /** The directory whose entry `path` is, for its lock. */

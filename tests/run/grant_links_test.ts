@@ -106,6 +106,13 @@ Deno.test("a unix socket's path under --connect and --listen is held to the same
         `--listen ${listen}`,
         `${dir}/sub`,
       );
+      // The socket's own name a link: --explain looked at its directory only.
+      const linked = `x=unix:${dir}/app.sock`;
+      refused(
+        await runWw(["run", ...explain, "--listen", linked, "/bin/true"]),
+        `--listen ${linked}`,
+        `${dir}/app.sock`,
+      );
       const open = `x=${dir}/sub/secret`;
       refused(
         await runWw(["run", ...explain, "--open", open, "/bin/true"]),
