@@ -75,21 +75,19 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
   out.push(`  CAP_SYS_ADMIN (exempt from the two sysctls above): ${yes(ns.capSysAdmin)}`);
   const cheap = bwrapUnusable(ns);
   const tried = f.bwrapTry && "ok" in f.bwrapTry ? f.bwrapTry : undefined;
-  if (f.bwrapTry) {
+  const notTried = f.bwrapTry && "notTried" in f.bwrapTry ? f.bwrapTry.notTried : undefined;
+  if (tried) {
     out.push(
-      tried
-        ? `  creates the jail's namespaces: ${
-          tried.ok ? "yes" : `no: ${tried.detail}`
-        } (tried: bwrap with the jail's namespaces)`
-        : `  creates the jail's namespaces: not tried (${
-          (f.bwrapTry as { notTried: string }).notTried
-        })`,
+      `  creates the jail's namespaces: ${
+        tried.ok ? "yes" : `no: ${tried.detail}`
+      } (tried: bwrap with the jail's namespaces)`,
     );
+  } else if (notTried !== undefined) {
+    out.push(`  creates the jail's namespaces: not tried (${notTried})`);
   }
   // As root, every jail runs as a leased id, unless --uid and --gid name one.
   const ids = f.jailIds;
   const idsProblem = f.identity.euid === 0 && "error" in ids ? ids.error : undefined;
-  const notTried = f.bwrapTry && !tried ? (f.bwrapTry as { notTried: string }).notTried : undefined;
   const bwrapOk = !idsProblem && (tried?.ok ?? false);
 
   const abi = f.landlock.abi;
