@@ -154,14 +154,14 @@ class Question {
   }
 }
 
-/** A message for ww, queued: a call (with its question) or a Release. */
+/** A message for ww, queued: a call (with its question), the Bootstrap, or a Release. */
 interface Outgoing {
   readonly question?: Question;
-  /** Its bytes as things stand now (see Connection.#queued), or why a call cannot go. */
-  readonly encode: () => Uint8Array | Error;
-  /** Its bytes when it was made, good while no call has returned since (`encodedAt`). */
+  /** Its bytes when it was made: a call's, good while no call has returned since `encodedAt`. */
   readonly bytes: Uint8Array;
-  readonly encodedAt: number;
+  /** A call's: its bytes as things stand now (see Connection.#queued), or why it cannot go. */
+  readonly encode?: () => Uint8Array | Error;
+  readonly encodedAt?: number;
 }
 
 /** This program's connection on its host descriptor, once made, and how it ended, once it has. */
@@ -193,8 +193,7 @@ class Connection {
     const q = this.#newQuestion();
     const m = new capnp.Message();
     m.initRoot(rpc.Message)._initBootstrap().questionId = q.id;
-    const bytes = new Uint8Array(m.toArrayBuffer());
-    this.#enqueue({ question: q, encode: () => bytes, bytes, encodedAt: this.#returns });
+    this.#enqueue({ question: q, bytes: new Uint8Array(m.toArrayBuffer()) });
     return q.cap(this, -1);
   }
 
@@ -280,7 +279,7 @@ class Connection {
       const next = this.#queued[this.#head];
       if (next.question && this.#outstanding >= MAX_CALLS_OUTSTANDING) break;
       this.#head++;
-      const bytes = next.encodedAt === this.#returns ? next.bytes : next.encode();
+      const bytes = next.encode && next.encodedAt !== this.#returns ? next.encode() : next.bytes;
       if (bytes instanceof Error) {
         this.#refuse(next.question!, bytes);
         continue;
@@ -323,8 +322,7 @@ class Connection {
     r.id = id;
     r.referenceCount = entry.refs;
     // After the calls queued before it, which may name the capability.
-    const bytes = new Uint8Array(m.toArrayBuffer());
-    this.#enqueue({ encode: () => bytes, bytes, encodedAt: this.#returns });
+    this.#enqueue({ bytes: new Uint8Array(m.toArrayBuffer()) });
   }
 
   #newQuestion(): Question {
