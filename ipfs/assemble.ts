@@ -151,18 +151,18 @@ export async function assembleFile(
       if (open.has(key)) throw new SetupError(`${context}: the DAG of ${file.cid} has a cycle`);
       const start = stream.consumed;
       const inline = inlineBytes(cid);
-      if (cid.code === RAW && (inline || size === undefined)) {
+      // A raw leaf's link size is its block's: when the two sizes its parent gives differ, the
+      // block itself is taken, and says which is true (a size above the leaf's waited for bytes
+      // the node would never send, and then blamed the node).
+      const sizesDiffer = size !== undefined && task.tsize !== undefined && task.tsize !== size;
+      if (cid.code === RAW && (inline || size === undefined || sizesDiffer)) {
         const bytes = inline ?? await blocks.get(cid);
+        if (!inline && sizesDiffer && bytes.length !== size) {
+          throw await leafMismatch(cid, size!, bytes.length);
+        }
         await stream.skip(bytes.length);
         writer.write(bytes);
       } else if (cid.code === RAW) {
-        // A raw leaf's link size is its block's: when the two sizes its parent gives differ, the
-        // block says which is true before the stream is read (a size above the leaf's waited for
-        // bytes the node would never send, and then blamed the node).
-        if (task.tsize !== undefined && task.tsize !== size) {
-          const real = (await blocks.get(cid)).length;
-          if (real !== size) throw await leafMismatch(cid, size!, real);
-        }
         const bytes = await stream.fill(pool.take(leafSize(cid, size!)));
         const check = hashMatches(cid, bytes).then(async (ok) => {
           if (!ok) throw await leafMismatch(cid, size!);
