@@ -299,8 +299,8 @@ async function compileCalledFunctionsEagerly(dir: string): Promise<void> {
     for (const [url, called] of calledByAnyRun(runs)) {
       if (!url.startsWith(bundleUrl)) continue;
       const path = fileURLToPath(url);
-      const { text, rewritten } = eagerFunctions(await Deno.readTextFile(path), called);
-      if (rewritten.length > 0) await Deno.writeTextFile(path, text);
+      const { text, rewritten, wrapped } = eagerFunctions(await Deno.readTextFile(path), called);
+      if (rewritten.length > 0 || wrapped > 0) await Deno.writeTextFile(path, text);
     }
   } finally {
     await Deno.remove(coverage, { recursive: true });

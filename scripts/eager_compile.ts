@@ -8,7 +8,10 @@
 // `deno run`; issue 13). The bundle build runs ww once per backend with coverage
 // (scripts/bundle.ts), and each top-level function that one of these runs called becomes
 // `var f = (function f(…) {…});` at the start of its file (where hoisting would have put it: see
-// eagerFunctions), compiled with its file and kept in the cache.
+// eagerFunctions), compiled with its file and kept in the cache. A called function expression or
+// arrow function anywhere else (a callback, a closure a function returns) is wrapped in
+// parentheses where it stands, which V8 takes as the same hint: a `ww run --jail=bwrap` still
+// compiled ~190 of those on every run (~3 ms). Methods cannot be wrapped and stay lazy.
 
 import * as acorn from "npm:acorn@8.14.0";
 
@@ -17,64 +20,128 @@ export interface ScriptCoverage {
   readonly url: string;
   readonly functions: readonly {
     readonly functionName: string;
-    readonly ranges: readonly { readonly count: number }[];
+    /** The first is the function's own: where its source starts in the script, and its calls. */
+    readonly ranges: readonly { readonly startOffset: number; readonly count: number }[];
   }[];
 }
 
+/** The functions of one script that a run called: by name, and by where their source starts. */
+export interface CalledFunctions {
+  readonly names: Set<string>;
+  readonly starts: Set<number>;
+}
+
 /**
- * For each script, by URL, the names of the functions that any of `runs` (each run's coverage
- * records) called. A function compiled with its file costs a run that does not call it only the
- * reading of its compiled code from Deno's cache, which measured nothing against an unjailed
- * run's other work once the jails' functions joined main-chunks.js (issue 13); a function left
- * lazy costs the run that calls it its parsing and compiling.
+ * For each script, by URL, the functions that any of `runs` (each run's coverage records) called.
+ * A function compiled with its file costs a run that does not call it only the reading of its
+ * compiled code from Deno's cache, which measured nothing against an unjailed run's other work
+ * once the jails' functions joined main-chunks.js (issue 13); a function left lazy costs the run
+ * that calls it its parsing and compiling.
  *
  * @example
- * const run = (url: string, names: string[]) => [{ url, functions:
- *   names.map((functionName) => ({ functionName, ranges: [{ count: 1 }] })) }];
+ * const run = (url: string, names: string[]) => [{ url, functions: names.map((functionName, i) =>
+ *   ({ functionName, ranges: [{ startOffset: 10 * i, count: 1 }] })) }];
  * calledByAnyRun([run("file:///d/main.js", ["main", "direct"]),
  *   [...run("file:///d/main.js", ["main", "jail"]), ...run("file:///d/jail.js", ["lease"])]]);
- * // Map { "file:///d/main.js" => Set { "main", "direct", "jail" }, "file:///d/jail.js" => Set { "lease" } }
+ * // Map {
+ * //   "file:///d/main.js" => { names: Set { "main", "direct", "jail" }, starts: Set { 0, 10 } },
+ * //   "file:///d/jail.js" => { names: Set { "lease" }, starts: Set { 0 } } }
  */
 export function calledByAnyRun(
   runs: readonly (readonly ScriptCoverage[])[],
-): Map<string, Set<string>> {
-  const called = new Map<string, Set<string>>();
+): Map<string, CalledFunctions> {
+  const called = new Map<string, CalledFunctions>();
   for (const script of runs.flat()) {
-    const names = called.get(script.url) ?? new Set<string>();
+    const of = called.get(script.url) ?? { names: new Set<string>(), starts: new Set<number>() };
     for (const f of script.functions) {
-      if (f.functionName !== "" && (f.ranges[0]?.count ?? 0) > 0) names.add(f.functionName);
+      const own = f.ranges[0];
+      if (own === undefined || own.count === 0) continue;
+      if (f.functionName !== "") of.names.add(f.functionName);
+      of.starts.add(own.startOffset);
     }
-    called.set(script.url, names);
+    called.set(script.url, of);
   }
   return called;
 }
 
 /**
- * `source` (an ES module) with each top-level function declaration named in `hot` rewritten as a
- * parenthesized function expression assigned to a `var` of its name, which V8 compiles eagerly,
- * and moved to the start of the module; and the names rewritten. A declaration is hoisted: its
- * function exists before any of the module's code runs, and so does the moved `var`'s, since
- * creating a function runs none of its code. Only another module that this one imports could run
- * before it and find the `var` empty, by calling back into it while being evaluated: no bundle
- * file can, as deno bundle's chunks import one another without cycles (a chunk imports only
- * chunks that more entry points share) and merged chunks import none of those that import them.
+ * `source` (an ES module) rewritten so that V8 compiles the functions of `called` with the file:
+ * each top-level function declaration named in it becomes a parenthesized function expression
+ * assigned to a `var` of its name, moved to the start of the module (`rewritten` names them); and
+ * each other function expression or arrow function that starts where a called one does is wrapped
+ * in parentheses where it stands (`wrapped` counts them), which changes no expression's meaning.
+ * A declaration is hoisted: its function exists before any of the module's code runs, and so does
+ * the moved `var`'s, since creating a function runs none of its code. Only another module that
+ * this one imports could run before it and find the `var` empty, by calling back into it while
+ * being evaluated: no bundle file can, as deno bundle's chunks import one another without cycles
+ * (a chunk imports only chunks that more entry points share) and merged chunks import none of
+ * those that import them.
  *
  * @example
- * eagerFunctions("run();\nfunction run() {}\nfunction cold() {}\n", new Set(["run"])).text;
- * // "var run = (function run() {});\nrun();\n\nfunction cold() {}\n"
+ * const source = "run();\nfunction run() { [1].map((n) => n); }\nfunction cold() {}\n";
+ * eagerFunctions(source, { names: new Set(["run"]), starts: new Set([32]) }).text;
+ * // "var run = (function run() { [1].map(((n) => n)); });\nrun();\n\nfunction cold() {}\n"
  */
 export function eagerFunctions(
   source: string,
-  hot: ReadonlySet<string>,
-): { text: string; rewritten: string[] } {
-  const program = acorn.parse(source, { ecmaVersion: "latest", sourceType: "module" });
-  const moved = program.body.filter((node): node is acorn.FunctionDeclaration =>
-    node.type === "FunctionDeclaration" && hot.has(node.id.name)
+  called: CalledFunctions,
+): { text: string; rewritten: string[]; wrapped: number } {
+  const nested = calledExpressions(
+    acorn.parse(source, { ecmaVersion: "latest", sourceType: "module" }),
+    called.starts,
   );
-  let text = source;
+  // From the end, so that each insertion leaves the offsets before it as they were.
+  const marks = nested.flatMap((node) => [[node.start, "("], [node.end, ")"]] as const)
+    .sort((a, b) => b[0] - a[0]);
+  let wrappedText = source;
+  for (const [at, paren] of marks) {
+    wrappedText = wrappedText.slice(0, at) + paren + wrappedText.slice(at);
+  }
+  const program = acorn.parse(wrappedText, { ecmaVersion: "latest", sourceType: "module" });
+  const moved = program.body.filter((node): node is acorn.FunctionDeclaration =>
+    node.type === "FunctionDeclaration" && called.names.has(node.id.name)
+  );
+  let text = wrappedText;
   for (const node of moved.toReversed()) text = text.slice(0, node.start) + text.slice(node.end);
   const top = moved.map((node) =>
-    `var ${node.id.name} = (${source.slice(node.start, node.end)});\n`
+    `var ${node.id.name} = (${wrappedText.slice(node.start, node.end)});\n`
   );
-  return { text: top.join("") + text, rewritten: moved.map((node) => node.id.name) };
+  return {
+    text: top.join("") + text,
+    rewritten: moved.map((node) => node.id.name),
+    wrapped: nested.length,
+  };
+}
+
+/**
+ * The function expressions and arrow functions of `program` that start at one of `starts`, but
+ * not methods, getters and setters (their function is not an expression that parentheses could
+ * wrap).
+ */
+function calledExpressions(program: acorn.Program, starts: ReadonlySet<number>): acorn.Node[] {
+  const found: acorn.Node[] = [];
+  const visit = (node: acorn.Node, parent: acorn.Node | undefined) => {
+    const isMethod = parent !== undefined &&
+      (parent.type === "MethodDefinition" ||
+        (parent.type === "Property" &&
+          ((parent as acorn.Property).method || (parent as acorn.Property).kind !== "init")));
+    if (
+      (node.type === "FunctionExpression" || node.type === "ArrowFunctionExpression") &&
+      !isMethod && starts.has(node.start)
+    ) {
+      found.push(node);
+    }
+    for (const value of Object.values(node)) {
+      for (const child of Array.isArray(value) ? value : [value]) {
+        if (isNode(child)) visit(child, node);
+      }
+    }
+  };
+  visit(program, undefined);
+  return found;
+}
+
+function isNode(value: unknown): value is acorn.Node {
+  return typeof value === "object" && value !== null &&
+    typeof (value as { type?: unknown }).type === "string";
 }

@@ -3,12 +3,16 @@
 import assert from "node:assert/strict";
 import { calledByAnyRun, eagerFunctions } from "./eager_compile.ts";
 
+const load = (code: string) =>
+  import(`data:text/javascript;base64,${btoa(code)}`) as Promise<Record<string, unknown>>;
+
 Deno.test("calledByAnyRun: a script's functions are those any run called", () => {
+  // Each function's source starts at 100 + 10 × its place in its record, here.
   const script = (url: string, counts: Record<string, number>) => ({
     url,
-    functions: Object.entries(counts).map(([functionName, count]) => ({
+    functions: Object.entries(counts).map(([functionName, count], i) => ({
       functionName,
-      ranges: [{ count }],
+      ranges: [{ startOffset: 100 + 10 * i, count }],
     })),
   });
   const called = calledByAnyRun([
@@ -22,8 +26,15 @@ Deno.test("calledByAnyRun: a script's functions are those any run called", () =>
     ],
     [script("file:///d/jail.js", { other: 1 })],
   ]);
-  assert.deepEqual(called.get("file:///d/main.js"), new Set(["run", "direct", "help", "jail"]));
-  assert.deepEqual(called.get("file:///d/jail.js"), new Set(["lease", "other"]));
+  assert.deepEqual(called.get("file:///d/main.js"), {
+    names: new Set(["run", "direct", "help", "jail"]),
+    // "" (the script itself) at 100, run 110, direct 120; help at 100 in the second record.
+    starts: new Set([100, 110, 120]),
+  });
+  assert.deepEqual(called.get("file:///d/jail.js"), {
+    names: new Set(["lease", "other"]),
+    starts: new Set([100]),
+  });
 });
 
 Deno.test("eagerFunctions: a hot top-level function becomes a parenthesized expression of its name", () => {
@@ -35,8 +46,12 @@ Deno.test("eagerFunctions: a hot top-level function becomes a parenthesized expr
     "export { cold, hot as h, gen };",
     "",
   ].join("\n");
-  const { text, rewritten } = eagerFunctions(source, new Set(["hot", "gen", "absent"]));
+  const { text, rewritten, wrapped } = eagerFunctions(source, {
+    names: new Set(["hot", "gen", "absent"]),
+    starts: new Set(),
+  });
   assert.deepEqual(rewritten, ["hot", "gen"]);
+  assert.equal(wrapped, 0);
   assert.equal(
     text,
     [
@@ -71,12 +86,93 @@ Deno.test("eagerFunctions: the rewritten module means what it meant", async () =
     "",
   ].join("\n");
   const hot = ["first", "deep", "deeper", "inStatic", "inMethod", "second", "third"];
-  const { text, rewritten } = eagerFunctions(source, new Set(hot));
+  const { text, rewritten } = eagerFunctions(source, { names: new Set(hot), starts: new Set() });
   assert.deepEqual(rewritten, hot);
-  const load = (code: string) =>
-    import(`data:text/javascript;base64,${btoa(code)}`) as Promise<Record<string, unknown>>;
   const [before, after] = await Promise.all([load(source), load(text)]);
   assert.deepEqual(before.log, [["deeper", "static"], "method", 4]);
   assert.deepEqual(after.log, before.log);
   assert.equal(after.answer, 42);
+});
+
+Deno.test("eagerFunctions: a called function expression or arrow is wrapped where it stands, a method is not", async () => {
+  const source = [
+    "export const log = [];",
+    "const table = { f: (x) => x + 1, g: function (x) { return x * 2; }, m(x) { return x - 1; } };",
+    "class C { constructor() { this.k = 3; } get v() { return this.k; } run(f) { return f(this.k); } }",
+    "const curry = (a) => (b) => a + b;",
+    "log.push(table.f(1), table.g(2), table.m(3), new C().v, new C().run((k) => k * 10));",
+    "log.push(curry(1)(2), [1, 2].map(async (n) => n).length, (function () { return this; })());",
+    "",
+  ].join("\n");
+  // Where each function starts, as V8's coverage gives it: its first character.
+  const at = (snippet: string) => source.indexOf(snippet);
+  const starts = [
+    "(x) => x + 1",
+    "function (x)",
+    "(x) { return x - 1", // the method's function, as acorn sees it: from its parameters
+    "() { this.k = 3",
+    "(k) => k * 10",
+    "(a) =>",
+    "(b) =>",
+    "async (n)",
+    "function () { return this",
+  ].map(at);
+  const { text, wrapped } = eagerFunctions(source, { names: new Set(), starts: new Set(starts) });
+  assert.equal(wrapped, 7); // not the method m, nor C's constructor
+  assert.match(text, /f: \(\(x\) => x \+ 1\)/);
+  assert.match(text, /const curry = \(\(a\) => \(\(b\) => a \+ b\)\);/);
+  assert.match(text, /\bm\(x\) \{/);
+  const [before, after] = await Promise.all([load(source), load(text)]);
+  assert.deepEqual(before.log, [2, 4, 2, 3, 30, 3, 2, undefined]);
+  assert.deepEqual(after.log, before.log);
+});
+
+Deno.test("eagerFunctions: V8 takes a wrapped arrow from Deno's code cache, and compiles an unwrapped one on its call", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ww-eager-" });
+  try {
+    const source = [
+      "function main() { const a = (y) => y + 1; const b = (y) => y + 2; return a(1) + b(1); }",
+      "console.log(main());",
+      "",
+    ].join("\n");
+    const { text, wrapped } = eagerFunctions(source, {
+      names: new Set(["main"]),
+      starts: new Set([source.indexOf("(y) => y + 1")]),
+    });
+    assert.equal(wrapped, 1);
+    await Deno.writeTextFile(`${dir}/m.js`, text);
+    const log = `${dir}/v8.log`;
+    const run = () =>
+      new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "--no-config",
+          `--v8-flags=--log-function-events,--logfile=${log},--no-logfile-per-isolate`,
+          `${dir}/m.js`,
+        ],
+        // A cache of this test's own: the first run makes the module's code cache, the second
+        // compiles the module from it.
+        env: { DENO_DIR: `${dir}/deno` },
+        stdout: "piped",
+        stderr: "inherit",
+      }).output();
+    for (let i = 0; i < 2; i++) {
+      const out = await run();
+      assert.equal(new TextDecoder().decode(out.stdout), "5\n");
+    }
+    // V8's log names each script by a number (script-details,ID,URL,…), and each function that
+    // it compiled on its first call (function,parse-function,ID,start,end,ms,µs,NAME).
+    const lines = (await Deno.readTextFile(log)).split("\n").map((l) => l.split(","));
+    const id = lines.find((l) => l[0] === "script-details" && l[2] === `file://${dir}/m.js`)?.[1];
+    assert.ok(id !== undefined, "V8's log names m.js");
+    const lazy = lines.filter((l) =>
+      l[0] === "function" && l[1] === "parse-function" && l[2] === id
+    )
+      .map((l) => l.at(-1));
+    assert.ok(lazy.includes("b"), `the unwrapped arrow was compiled on its call (lazily: ${lazy})`);
+    assert.ok(!lazy.includes("a"), `the wrapped arrow came with its file (lazily: ${lazy})`);
+    assert.ok(!lazy.includes("main"), `main came with its file (lazily: ${lazy})`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
