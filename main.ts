@@ -23,6 +23,7 @@ import { inForeground } from "./ffi/tty.ts";
 import type { TerminalFacts } from "./cli/tty.ts";
 import { trustedPath } from "./run/trusted_path.ts";
 import { outOfDescriptors } from "./run/out_of_descriptors.ts";
+import { exitingThroughOwnExit, runExitHooks } from "./run/exit_hooks.ts";
 
 /** The largest --env-file ww reads. */
 const ENV_FILE_MAX = 1 << 20;
@@ -309,6 +310,8 @@ function checkArgumentsText(argv: readonly string[]): void {
 }
 
 if (import.meta.main) {
+  // Deno.exit below is ww's only exit: it runs the runs' exit hooks itself.
+  exitingThroughOwnExit();
   let code: number;
   try {
     code = await main(Deno.args);
@@ -331,6 +334,7 @@ if (import.meta.main) {
     }
   }
   await stderr.finish();
+  runExitHooks();
   Deno.exit(code);
 }
 

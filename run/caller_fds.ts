@@ -26,6 +26,7 @@ import {
   terminalMode,
 } from "../ffi/tty.ts";
 import type { Cleanups } from "./launch.ts";
+import { onExit } from "./exit_hooks.ts";
 
 /** ww's own fd 0-2, as Deno tells whether each is a terminal (no FFI for a run without one). */
 const OWN = [Deno.stdin, Deno.stdout, Deno.stderr];
@@ -62,7 +63,7 @@ const kept = new Map<string, Kept>();
 /**
  * Takes the state of the caller's descriptors the program shares, `ownStdio` (those of ww's fd
  * 0-2 it gets: a terminal's state is kept for these, whether they are terminals being known
- * without FFI) and `grants`, and gives it back by `cleanups`, or when Deno exits first.
+ * without FFI) and `grants`, and gives it back by `cleanups`, or when the process exits first (run/exit_hooks.ts).
  */
 export function keepCallerFds(
   ownStdio: readonly number[],
@@ -86,8 +87,9 @@ export function keepCallerFds(
     held.push(key);
   }
   if (held.length === 0) return;
+  let removeHook = () => {};
   const release = () => {
-    globalThis.removeEventListener("unload", release);
+    removeHook();
     for (const key of held.splice(0)) {
       const entry = kept.get(key)!;
       if (--entry.runs > 0) continue;
@@ -99,7 +101,7 @@ export function keepCallerFds(
       }
     }
   };
-  globalThis.addEventListener("unload", release);
+  removeHook = onExit(release);
   cleanups.add(release);
 }
 

@@ -27,6 +27,7 @@ import {
 import type { Cleanups } from "./launch.ts";
 import type { HeldProcess } from "../ffi/process.ts";
 import { holdInTree } from "./procfs.ts";
+import { onExit } from "./exit_hooks.ts";
 
 /** The pseudo-terminal a launcher gives the program. */
 export interface ProgramTerminal {
@@ -110,8 +111,9 @@ export function openTerminal(cleanups: Cleanups): Terminal {
   };
 
   let saved: TerminalMode | undefined;
+  let removeHook: (() => void) | undefined;
   const restore = () => {
-    globalThis.removeEventListener("unload", restore);
+    removeHook?.();
     if (saved === undefined) return;
     const mode = saved;
     saved = undefined;
@@ -134,8 +136,8 @@ export function openTerminal(cleanups: Cleanups): Terminal {
         // The program runs already: a terminal whose mode cannot be read or set stays as it is.
         try {
           const mode = terminalMode(STDIN);
-          // Deno.exit (ww's error paths end there) dispatches unload: the mode comes back then.
-          globalThis.addEventListener("unload", restore);
+          // An exit while the program runs gives the mode back too.
+          removeHook = onExit(restore);
           saved = mode;
           setTerminalMode(STDIN, rawMode(mode));
         } catch { /* not raw, then */ }
