@@ -139,10 +139,11 @@ const NONE = 0xffffffffffffffffn;
  * // the bytes of "WWSTAGE1"
  */
 export function encodeStagePlan(plan: StagePlan): Uint8Array {
-  const out = new Writer();
-  out.bytes(ENCODER.encode(MAGIC));
+  out.size = 0;
+  room(MAGIC.length);
+  for (let i = 0; i < MAGIC.length; i++) out.buf[out.size++] = MAGIC.charCodeAt(i);
   const f = (on: boolean | undefined, bit: number) => (on ? bit : 0);
-  out.word(
+  putWord(
     f(plan.supervise === "bwrap", FLAGS.bwrap) | f(plan.noNewPrivs, FLAGS.noNewPrivs) |
       f(plan.identity !== undefined, FLAGS.identity) |
       f(plan.landlock !== undefined, FLAGS.landlock) |
@@ -154,43 +155,43 @@ export function encodeStagePlan(plan: StagePlan): Uint8Array {
       f(plan.leaseFd !== undefined, FLAGS.lease) |
       f(plan.privateNetwork, FLAGS.privateNetwork),
   );
-  out.word(plan.parentPid);
-  out.word(plan.closeOnExecFrom);
-  if (plan.leaseFd !== undefined) out.word(plan.leaseFd);
-  out.word(plan.limits.length);
+  putWord(plan.parentPid);
+  putWord(plan.closeOnExecFrom);
+  if (plan.leaseFd !== undefined) putWord(plan.leaseFd);
+  putWord(plan.limits.length);
   for (const l of plan.limits) {
-    out.word(BigInt(RLIMIT[l.resource]) | (l.lowerOnly ? LIMIT_LOWER_ONLY : 0n));
-    out.word(l.soft);
-    out.word(l.hard);
+    putWord(BigInt(RLIMIT[l.resource]) | (l.lowerOnly ? LIMIT_LOWER_ONLY : 0n));
+    putWord(l.soft);
+    putWord(l.hard);
   }
   if (plan.identity) {
-    out.word(plan.identity.uid);
-    out.word(plan.identity.gid);
-    out.word(plan.identity.dropBoundingUpTo ?? NONE);
+    putWord(plan.identity.uid);
+    putWord(plan.identity.gid);
+    putWord(plan.identity.dropBoundingUpTo ?? NONE);
   }
   if (plan.landlock) {
     const l = plan.landlock;
-    for (const v of [l.attrSize, l.handledFs, l.handledNet, l.scoped, l.rules.length]) out.word(v);
+    for (const v of [l.attrSize, l.handledFs, l.handledNet, l.scoped, l.rules.length]) putWord(v);
     for (const r of l.rules) {
-      out.word(r.access);
-      out.string(r.path);
+      putWord(r.access);
+      putString(r.path);
     }
   }
   if (plan.seccomp) {
-    out.word(plan.seccomp.length);
-    out.padded(plan.seccomp);
+    putWord(plan.seccomp.length);
+    putPadded(plan.seccomp);
   } else {
-    out.word(0);
+    putWord(0);
   }
-  if (plan.held) out.word(plan.held.fd);
-  out.string(plan.path);
+  if (plan.held) putWord(plan.held.fd);
+  putString(plan.path);
   for (const list of [plan.argv, plan.env]) {
-    out.word(list.length);
-    for (const s of list) out.string(s);
+    putWord(list.length);
+    for (const s of list) putString(s);
   }
-  out.string(plan.workdir ?? "");
-  out.string(plan.cwd ?? "");
-  return out.done();
+  putString(plan.workdir ?? "");
+  putString(plan.cwd ?? "");
+  return out.buf.slice(0, out.size);
 }
 
 /** The reports in the text of the stage's status descriptor, one JSON object a line. */
@@ -199,71 +200,72 @@ export function parseStageReports(text: string): StageReport[] {
 }
 
 /**
- * Every run encodes a plan: one buffer, kept between plans and written in place, where an array
- * per word and per padding cost ~25 KB of garbage a run, and a buffer a run is malloc'd memory
- * that waits for V8's next scavenge to be freed (issue 16: in a service, many runs' worth at a
- * time). Encoding is synchronous: one plan at a time uses it.
+ * The plan being encoded. Every run encodes one: one buffer, kept between plans and written in
+ * place, where an array per word and per padding cost ~25 KB of garbage a run, and a buffer a run
+ * is malloc'd memory that waits for V8's next scavenge to be freed (issue 16: in a service, many
+ * runs' worth at a time). Encoding is synchronous: one plan at a time uses it. Plain functions,
+ * not a class's methods, which V8 compiles on their first call: the bundle has these compiled
+ * with their file (scripts/eager_compile.ts), ~0.2 ms of a jailed run (issue 13).
  */
-let scratch = new Uint8Array(4096);
+const out = { buf: new Uint8Array(4096), view: new DataView(new ArrayBuffer(0)), size: 0 };
+out.view = new DataView(out.buf.buffer);
 
-class Writer {
-  #buf = scratch;
-  #view = new DataView(scratch.buffer);
-  #size = 0;
-  #room(n: number): void {
-    if (this.#size + n <= this.#buf.length) return;
-    const grown = new Uint8Array(Math.max(this.#buf.length * 2, this.#size + n));
-    grown.set(this.#buf.subarray(0, this.#size));
-    this.#buf = scratch = grown;
-    this.#view = new DataView(grown.buffer);
+function room(n: number): void {
+  if (out.size + n <= out.buf.length) return;
+  const grown = new Uint8Array(Math.max(out.buf.length * 2, out.size + n));
+  grown.set(out.buf.subarray(0, out.size));
+  out.buf = grown;
+  out.view = new DataView(grown.buffer);
+}
+
+function putBytes(b: Uint8Array): void {
+  room(b.length);
+  out.buf.set(b, out.size);
+  out.size += b.length;
+}
+
+function putWord(v: number | bigint): void {
+  room(8);
+  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) {
+    out.view.setUint32(out.size, v % 2 ** 32, true);
+    out.view.setUint32(out.size + 4, Math.floor(v / 2 ** 32), true);
+  } else {
+    out.view.setBigUint64(out.size, BigInt(v), true);
   }
-  bytes(b: Uint8Array): void {
-    this.#room(b.length);
-    this.#buf.set(b, this.#size);
-    this.#size += b.length;
+  out.size += 8;
+}
+
+/** The bytes, a NUL, and zeros up to the next word. */
+function putPadded(b: Uint8Array): void {
+  putBytes(b);
+  const zeros = 8 - (b.length % 8);
+  room(zeros);
+  // The buffer holds the previous plan's bytes past this one's.
+  out.buf.fill(0, out.size, out.size + zeros);
+  out.size += zeros;
+}
+
+/** A string: its length, its bytes, a NUL, and zeros up to the next word. */
+function putString(s: string): void {
+  // An ASCII string (nearly every one) is copied in place, after room for its length: a
+  // Uint8Array per string was most of a bwrap plan's garbage, ~100 strings a run (issue 16).
+  room(8 + s.length + 8);
+  const at = out.size + 8;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 0 || c >= 0x80) return putEncoded(s);
+    out.buf[at + i] = c;
   }
-  word(v: number | bigint): void {
-    this.#room(8);
-    if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) {
-      this.#view.setUint32(this.#size, v % 2 ** 32, true);
-      this.#view.setUint32(this.#size + 4, Math.floor(v / 2 ** 32), true);
-    } else {
-      this.#view.setBigUint64(this.#size, BigInt(v), true);
-    }
-    this.#size += 8;
-  }
-  /** The bytes, a NUL, and zeros up to the next word. */
-  padded(b: Uint8Array): void {
-    this.bytes(b);
-    const zeros = 8 - (b.length % 8);
-    this.#room(zeros);
-    // The buffer holds the previous plan's bytes past this one's.
-    this.#buf.fill(0, this.#size, this.#size + zeros);
-    this.#size += zeros;
-  }
-  string(s: string): void {
-    // An ASCII string (nearly every one) is copied in place, after room for its length: a
-    // Uint8Array per string was most of a bwrap plan's garbage, ~100 strings a run (issue 16).
-    this.#room(8 + s.length + 8);
-    const at = this.#size + 8;
-    for (let i = 0; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c === 0 || c >= 0x80) return this.#encoded(s);
-      this.#buf[at + i] = c;
-    }
-    this.word(s.length);
-    this.#size += s.length;
-    const zeros = 8 - (s.length % 8);
-    this.#buf.fill(0, this.#size, this.#size + zeros);
-    this.#size += zeros;
-  }
-  #encoded(s: string): void {
-    const b = ENCODER.encode(s);
-    if (b.includes(0)) throw new Error(`a NUL byte cannot pass to execve: ${JSON.stringify(s)}`);
-    this.word(b.length);
-    this.padded(b);
-  }
-  done(): Uint8Array {
-    return this.#buf.slice(0, this.#size);
-  }
+  putWord(s.length);
+  out.size += s.length;
+  const zeros = 8 - (s.length % 8);
+  out.buf.fill(0, out.size, out.size + zeros);
+  out.size += zeros;
+}
+
+function putEncoded(s: string): void {
+  const b = ENCODER.encode(s);
+  if (b.includes(0)) throw new Error(`a NUL byte cannot pass to execve: ${JSON.stringify(s)}`);
+  putWord(b.length);
+  putPadded(b);
 }
