@@ -63,7 +63,8 @@ const kept = new Map<string, Kept>();
 /**
  * Takes the state of the caller's descriptors the program shares, `ownStdio` (those of ww's fd
  * 0-2 it gets: a terminal's state is kept for these, whether they are terminals being known
- * without FFI) and `grants`, and gives it back by `cleanups`, or when the process exits first (run/exit_hooks.ts).
+ * without FFI) and `grants`, and gives it back by `cleanups`, or when the process exits first
+ * (run/exit_hooks.ts).
  */
 export function keepCallerFds(
   ownStdio: readonly number[],
