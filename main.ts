@@ -16,7 +16,7 @@ import { lazyImport } from "./core/lazy.ts";
 import type { HostGrants } from "./rpc/types.ts";
 import type { RunConfig } from "./core/config.ts";
 import { openStderr } from "./ffi/stderr.ts";
-import { StderrQueue } from "./run/stderr.ts";
+import { stderrQueue } from "./run/stderr.ts";
 import { shutDenoInspector } from "./run/inspector_port.ts";
 import { readTextAtMost } from "./run/host.ts";
 import { inForeground } from "./ffi/tty.ts";
@@ -32,7 +32,7 @@ const ENV_FILE_MAX = 1 << 20;
  * Every line ww writes to stderr once it runs a program: never a blocking write, which would
  * stop the timeout, signal forwarding and RPC while a pipe nobody reads is full.
  */
-const stderr = new StderrQueue(openStderr);
+const stderr = stderrQueue(openStderr);
 
 /**
  * Writes `text` and a newline to ww's stdout. A stdout that takes no more (a full disk) is one

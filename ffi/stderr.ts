@@ -77,8 +77,10 @@ function fdOut(
   write: (fd: number, b: Uint8Array) => number,
 ): NonblockingOut {
   let broken = false;
+  // Properties, not methods: the bundle has these compiled with their file, and V8 compiles a
+  // method on its first call (scripts/eager_compile.ts; issue 13).
   return {
-    write(bytes) {
+    write: (bytes) => {
       if (broken) return -1;
       for (;;) {
         const n = write(fd, bytes);
@@ -91,7 +93,7 @@ function fdOut(
         return -1;
       }
     },
-    async writable() {
+    writable: async () => {
       if (broken) return false;
       const pfd = new Int32Array([fd, POLLOUT]);
       const n = await libc().poll(ptr(pfd), 1n, POLL_MS);

@@ -16,7 +16,7 @@ import { bwrapStagePlan, namespaceArgs } from "../jail/bwrap.ts";
 import { jailHostIds } from "../jail/ids.ts";
 import { encodeStagePlan } from "../stage/plan.ts";
 import { leaseJailId } from "./ids.ts";
-import { Cleanups, spawnMapped } from "./launch.ts";
+import { newCleanups, spawnMapped } from "./launch.ts";
 import { planDescriptor, readStageReports, stageExecutable, stageFailure } from "./stage.ts";
 
 /** The stage's plan and status descriptors in the try: right after bwrap's stdio. */
@@ -37,7 +37,7 @@ export async function tryBwrap(
   bwrap: string,
   identity?: { readonly uid: number; readonly gid: number },
 ): Promise<BwrapTry> {
-  const cleanups = new Cleanups();
+  const cleanups = newCleanups();
   // From the top of the range, where runs lease from the bottom: the kernel frees the try's
   // namespaces some time after bwrap has exited, and until then they count against its uid's
   // max_user_namespaces, so a run that leased the same uid right after could find none left

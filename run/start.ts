@@ -42,7 +42,14 @@ import {
   UsageError,
   WwError,
 } from "../core/errors.ts";
-import { Cleanups, ipfsJailPath, isScript, type Launcher, type Program } from "./launch.ts";
+import {
+  type Cleanups,
+  ipfsJailPath,
+  isScript,
+  type Launcher,
+  newCleanups,
+  type Program,
+} from "./launch.ts";
 import { localProgramPath, type OpenedProgram, programGone } from "./resolve.ts";
 import { checkNotUnderProc, checkProgramFile } from "./script.ts";
 import { workTmpdir } from "./tmpdir.ts";
@@ -313,7 +320,7 @@ function startOptionsProblem(options: unknown): string | undefined {
  * check cost a run ~5 KiB of garbage (tests/run/memory_test.ts), for nothing there.
  */
 export async function startRun(config: RunConfig, options: StartOptions = {}): Promise<Child> {
-  const cleanups = new Cleanups();
+  const cleanups = newCleanups();
   const guest = options.program;
   if (guest) cleanups.add(() => closeFd(guest.fd));
   try {

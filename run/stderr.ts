@@ -18,110 +18,117 @@ export const STALL_MS = 200;
 
 const encoder = new TextEncoder();
 
-/**
- * A bounded queue of lines for a NonblockingOut, opened on the first line (most runs write none).
- *
- * @example
- * const err = new StderrQueue(openStderr);
- * err.line("ww: app timed out after 3s");
- * await err.finish(); // the dropped-lines count, if any, and a bounded wait for the rest
- */
-export class StderrQueue {
-  #out: NonblockingOut | undefined;
-  #chunks: Uint8Array[] = [];
-  #queued = 0;
-  #dropped = 0;
-  #pump: Promise<void> | undefined;
-
-  constructor(
-    readonly open: () => NonblockingOut,
-    readonly maxBytes: number = STDERR_QUEUE_BYTES,
-  ) {}
-
+/** A bounded queue of lines for a NonblockingOut (stderrQueue makes one). */
+export interface StderrQueue {
   /** Lines dropped so far because the queue was full. */
-  get dropped(): number {
-    return this.#dropped;
-  }
-
+  readonly dropped: number;
   /** Bytes queued and not yet written. */
-  get queued(): number {
-    return this.#queued;
-  }
-
+  readonly queued: number;
   /**
    * Queues `text` and a newline, or drops and counts it when the queue has no room for it. It
    * stays one line whatever it quotes (a program's name, a bind's path): see oneLine.
    */
-  line(text: string): void {
-    const bytes = encoder.encode(`${oneLine(text)}\n`);
-    if (this.#queued + bytes.length > this.maxBytes) {
-      this.#dropped++;
-      return;
-    }
-    this.#push(bytes);
-  }
-
+  line(text: string): void;
   /**
    * Adds the count of dropped lines (past the bound: it is the last line), and waits at most
    * `waitMs` for the queue to drain, and no longer than STALL_MS once nothing is written. What
    * is still queued then is lost.
    */
-  async finish(waitMs: number = STDERR_DRAIN_MS): Promise<void> {
-    if (this.#dropped > 0) {
-      this.#push(encoder.encode(
-        `ww: ${this.#dropped} console lines dropped (ww's stderr was not read as fast as they came)\n`,
-      ));
-      this.#dropped = 0;
-    }
-    // Wait while the reader makes progress; one that reads nothing costs one short step.
-    const end = performance.now() + waitMs;
-    while (this.#queued > 0 && this.#pump && performance.now() < end) {
-      const before = this.#queued;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const step = Math.min(STALL_MS, end - performance.now());
-      await Promise.race([this.#pump, new Promise((r) => (timer = setTimeout(r, step)))]);
-      clearTimeout(timer);
-      if (this.#queued === before) break;
-    }
-  }
+  finish(waitMs?: number): Promise<void>;
+}
 
-  #push(bytes: Uint8Array): void {
-    this.#chunks.push(bytes);
-    this.#queued += bytes.length;
-    this.#write();
-    if (this.#queued > 0) this.#pump ??= this.#drain();
-  }
+/**
+ * A StderrQueue for `open`'s NonblockingOut, opened on the first line (most runs write none).
+ * Closures, not a class: V8 compiles a class's methods on their first call, while the bundle has
+ * these compiled with their file (scripts/eager_compile.ts); every run writes through one.
+ *
+ * @example
+ * const err = stderrQueue(openStderr);
+ * err.line("ww: app timed out after 3s");
+ * await err.finish(); // the dropped-lines count, if any, and a bounded wait for the rest
+ */
+export function stderrQueue(
+  open: () => NonblockingOut,
+  maxBytes: number = STDERR_QUEUE_BYTES,
+): StderrQueue {
+  let out: NonblockingOut | undefined;
+  let chunks: Uint8Array[] = [];
+  let queued = 0;
+  let dropped = 0;
+  let pump: Promise<void> | undefined;
 
   /** Writes what fits now; false when the reader is gone (the queue is then discarded). */
-  #write(): boolean {
-    this.#out ??= this.open();
-    while (this.#chunks.length > 0) {
-      const chunk = this.#chunks[0];
-      const n = this.#out.write(chunk);
+  const write = (): boolean => {
+    out ??= open();
+    while (chunks.length > 0) {
+      const chunk = chunks[0];
+      const n = out.write(chunk);
       if (n < 0) {
-        this.#chunks = [];
-        this.#queued = 0;
+        chunks = [];
+        queued = 0;
         return false;
       }
-      this.#queued -= n;
+      queued -= n;
       if (n < chunk.length) {
         // A line is never cut: the rest of it stays first in the queue.
-        this.#chunks[0] = chunk.subarray(n);
+        chunks[0] = chunk.subarray(n);
         return true;
       }
-      this.#chunks.shift();
+      chunks.shift();
     }
     return true;
-  }
+  };
 
-  async #drain(): Promise<void> {
+  const drain = async (): Promise<void> => {
     try {
-      while (this.#queued > 0) {
-        await this.#out!.writable();
-        if (!this.#write()) break;
+      while (queued > 0) {
+        await out!.writable();
+        if (!write()) break;
       }
     } finally {
-      this.#pump = undefined;
+      pump = undefined;
     }
-  }
+  };
+
+  const push = (bytes: Uint8Array): void => {
+    chunks.push(bytes);
+    queued += bytes.length;
+    write();
+    if (queued > 0) pump ??= drain();
+  };
+
+  return {
+    get dropped() {
+      return dropped;
+    },
+    get queued() {
+      return queued;
+    },
+    line: (text) => {
+      const bytes = encoder.encode(`${oneLine(text)}\n`);
+      if (queued + bytes.length > maxBytes) {
+        dropped++;
+        return;
+      }
+      push(bytes);
+    },
+    finish: async (waitMs = STDERR_DRAIN_MS) => {
+      if (dropped > 0) {
+        push(encoder.encode(
+          `ww: ${dropped} console lines dropped (ww's stderr was not read as fast as they came)\n`,
+        ));
+        dropped = 0;
+      }
+      // Wait while the reader makes progress; one that reads nothing costs one short step.
+      const end = performance.now() + waitMs;
+      while (queued > 0 && pump && performance.now() < end) {
+        const before = queued;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const step = Math.min(STALL_MS, end - performance.now());
+        await Promise.race([pump, new Promise((r) => (timer = setTimeout(r, step)))]);
+        clearTimeout(timer);
+        if (queued === before) break;
+      }
+    },
+  };
 }

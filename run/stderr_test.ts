@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { NonblockingOut } from "../ffi/stderr.ts";
-import { StderrQueue } from "./stderr.ts";
+import { stderrQueue } from "./stderr.ts";
 
 /** A reader with `room` bytes of buffer that reads only when told to. */
 function modelOut(room: number) {
@@ -32,7 +32,7 @@ function modelOut(room: number) {
 Deno.test("lines are written at once while there is room, and the queue opens on the first", () => {
   let opened = 0;
   const m = modelOut(1000);
-  const q = new StderrQueue(() => (opened++, m.out), 100);
+  const q = stderrQueue(() => (opened++, m.out), 100);
   assert.equal(opened, 0);
   q.line("one");
   q.line("two");
@@ -43,7 +43,7 @@ Deno.test("lines are written at once while there is room, and the queue opens on
 
 Deno.test("a full reader queues up to the bound, then drops whole lines and counts them", async () => {
   const m = modelOut(5);
-  const q = new StderrQueue(() => m.out, 20);
+  const q = stderrQueue(() => m.out, 20);
   for (let i = 0; i < 10; i++) q.line(`line${i}`); // 6 bytes each
   // 5 bytes went out; the rest of line0 and line1..line3 wait (19 bytes); line4 would make 25.
   assert.equal(m.text(), "line0");
@@ -59,7 +59,7 @@ Deno.test("a full reader queues up to the bound, then drops whole lines and coun
 
 Deno.test("a line is never cut: its rest goes out first once there is room", async () => {
   const m = modelOut(3);
-  const q = new StderrQueue(() => m.out, 100);
+  const q = stderrQueue(() => m.out, 100);
   q.line("abcdef");
   q.line("gh");
   assert.equal(m.text(), "abc");
@@ -70,7 +70,7 @@ Deno.test("a line is never cut: its rest goes out first once there is room", asy
 
 Deno.test("finish gives up soon on a reader that reads nothing, and at once on one that is gone", async () => {
   const m = modelOut(0);
-  const q = new StderrQueue(() => m.out, 100);
+  const q = stderrQueue(() => m.out, 100);
   q.line("stuck");
   const t0 = performance.now();
   await q.finish(5000);

@@ -69,7 +69,9 @@ export function calledByAnyRun(
  * each top-level function declaration named in it becomes a parenthesized function expression
  * assigned to a `var` of its name, moved to the start of the module (`rewritten` names them); and
  * each other function expression or arrow function that starts where a called one does is wrapped
- * in parentheses where it stands (`wrapped` counts them), which changes no expression's meaning.
+ * in parentheses where it stands (`wrapped` counts them), which changes no expression's meaning;
+ * V8 takes no such hint for an async arrow, so one that does not use its surroundings' `this`,
+ * `arguments`, `super` or `new.target` becomes the async function expression it is equal to.
  * A declaration is hoisted: its function exists before any of the module's code runs, and so does
  * the moved `var`'s, since creating a function runs none of its code. Only another module that
  * this one imports could run before it and find the `var` empty, by calling back into it while
@@ -90,13 +92,7 @@ export function eagerFunctions(
     acorn.parse(source, { ecmaVersion: "latest", sourceType: "module" }),
     called.starts,
   );
-  // From the end, so that each insertion leaves the offsets before it as they were.
-  const marks = nested.flatMap((node) => [[node.start, "("], [node.end, ")"]] as const)
-    .sort((a, b) => b[0] - a[0]);
-  let wrappedText = source;
-  for (const [at, paren] of marks) {
-    wrappedText = wrappedText.slice(0, at) + paren + wrappedText.slice(at);
-  }
+  const wrappedText = wrapNested(source, nested);
   const program = acorn.parse(wrappedText, { ecmaVersion: "latest", sourceType: "module" });
   const moved = program.body.filter((node): node is acorn.FunctionDeclaration =>
     node.type === "FunctionDeclaration" && called.names.has(node.id.name)
@@ -139,6 +135,61 @@ function calledExpressions(program: acorn.Program, starts: ReadonlySet<number>):
   };
   visit(program, undefined);
   return found;
+}
+
+/**
+ * `source` with each of `nodes` (which nest, or are apart) wrapped in parentheses, an async arrow
+ * that uses nothing of its surroundings' own as an async function expression: the same function
+ * but for its kind, which nothing can tell from a call (neither is a constructor).
+ */
+function wrapNested(source: string, nodes: readonly acorn.Node[]): string {
+  const sorted = nodes.toSorted((a, b) => a.start - b.start || b.end - a.end);
+  let next = 0;
+  // The text of source from `from` to `to`, with the nodes that start in it rewritten.
+  const render = (from: number, to: number): string => {
+    let text = "";
+    let at = from;
+    while (next < sorted.length && sorted[next].start < to) {
+      const node = sorted[next++];
+      text += source.slice(at, node.start) + rewrite(node);
+      at = node.end;
+    }
+    return text + source.slice(at, to);
+  };
+  const rewrite = (node: acorn.Node): string => {
+    const arrow = node as acorn.ArrowFunctionExpression;
+    if (node.type !== "ArrowFunctionExpression" || !arrow.async || usesOwnOfSurroundings(arrow)) {
+      return `(${render(node.start, node.end)})`;
+    }
+    const params = arrow.params.length === 0
+      ? ""
+      : render(arrow.params[0].start, arrow.params.at(-1)!.end);
+    const body = arrow.expression
+      ? `{ return ${render(arrow.body.start, arrow.body.end)}; }`
+      : render(arrow.body.start, arrow.body.end);
+    return `(async function (${params}) ${body})`;
+  };
+  return render(0, source.length);
+}
+
+/**
+ * Whether anything in `arrow` (functions in it included: a conservative answer) names `this`,
+ * `arguments`, `super` or `new.target`, which an arrow takes from its surroundings and a function
+ * expression has of its own.
+ */
+function usesOwnOfSurroundings(arrow: acorn.ArrowFunctionExpression): boolean {
+  const uses = (node: acorn.Node): boolean => {
+    if (
+      node.type === "ThisExpression" || node.type === "Super" || node.type === "MetaProperty" ||
+      (node.type === "Identifier" && (node as acorn.Identifier).name === "arguments")
+    ) {
+      return true;
+    }
+    return Object.values(node).some((value) =>
+      (Array.isArray(value) ? value : [value]).some((child) => isNode(child) && uses(child))
+    );
+  };
+  return uses(arrow);
 }
 
 function isNode(value: unknown): value is acorn.Node {

@@ -122,8 +122,46 @@ Deno.test("eagerFunctions: a called function expression or arrow is wrapped wher
   assert.match(text, /f: \(\(x\) => x \+ 1\)/);
   assert.match(text, /const curry = \(\(a\) => \(\(b\) => a \+ b\)\);/);
   assert.match(text, /\bm\(x\) \{/);
+  // V8 takes no parentheses as the hint for an async arrow: it becomes an async function.
+  assert.match(text, /map\(\(async function \(n\) \{ return n; \}\)\)/);
   const [before, after] = await Promise.all([load(source), load(text)]);
   assert.deepEqual(before.log, [2, 4, 2, 3, 30, 3, 2, undefined]);
+  assert.deepEqual(after.log, before.log);
+});
+
+Deno.test("eagerFunctions: an async arrow that uses its surroundings' this or arguments stays an arrow; the others become async functions that do the same", async () => {
+  const source = [
+    "export const log = [];",
+    "class K { constructor() { this.v = 7; } go() { const f = async () => this.v; return f(); } }",
+    "function outer() { const g = async () => arguments.length; return g(); }",
+    "const h = async (a, b = 2) => ({ sum: a + b });",
+    "const nested = async (x) => { const inner = async () => x * 2; return await inner(); };",
+    "const one = async x => [x];",
+    "log.push(await new K().go(), await outer(1, 2, 3), (await h(1)).sum, await nested(5));",
+    "log.push(h.name, h.length, (await one(4))[0], one.name);",
+    "",
+  ].join("\n");
+  const at = (snippet: string) => source.indexOf(snippet);
+  const starts = [
+    "async () => this.v",
+    "async () => arguments",
+    "async (a, b = 2)",
+    "async (x) =>",
+    "async () => x * 2",
+    "async x =>",
+  ].map(at);
+  const { text, wrapped } = eagerFunctions(source, { names: new Set(), starts: new Set(starts) });
+  assert.equal(wrapped, 6);
+  assert.match(text, /const f = \(async \(\) => this\.v\);/);
+  assert.match(text, /const g = \(async \(\) => arguments\.length\);/);
+  assert.match(text, /const h = \(async function \(a, b = 2\) \{ return \{ sum: a \+ b \}; \}\);/);
+  assert.match(
+    text,
+    /const nested = \(async function \(x\) \{ const inner = \(async function \(\) \{ return x \* 2; \}\); return await inner\(\); \}\);/,
+  );
+  assert.match(text, /const one = \(async function \(x\) \{ return \[x\]; \}\);/);
+  const [before, after] = await Promise.all([load(source), load(text)]);
+  assert.deepEqual(before.log, [7, 3, 3, 10, "h", 1, 4, "one"]);
   assert.deepEqual(after.log, before.log);
 });
 
@@ -132,14 +170,15 @@ Deno.test("eagerFunctions: V8 takes a wrapped arrow from Deno's code cache, and 
   try {
     const source = [
       "function main() { const a = (y) => y + 1; const b = (y) => y + 2; return a(1) + b(1); }",
-      "console.log(main());",
+      "const c = async (y) => y + 3;",
+      "console.log(main(), await c(1));",
       "",
     ].join("\n");
     const { text, wrapped } = eagerFunctions(source, {
       names: new Set(["main"]),
-      starts: new Set([source.indexOf("(y) => y + 1")]),
+      starts: new Set([source.indexOf("(y) => y + 1"), source.indexOf("async (y)")]),
     });
-    assert.equal(wrapped, 1);
+    assert.equal(wrapped, 2);
     await Deno.writeTextFile(`${dir}/m.js`, text);
     const log = `${dir}/v8.log`;
     const run = () =>
@@ -158,7 +197,7 @@ Deno.test("eagerFunctions: V8 takes a wrapped arrow from Deno's code cache, and 
       }).output();
     for (let i = 0; i < 2; i++) {
       const out = await run();
-      assert.equal(new TextDecoder().decode(out.stdout), "5\n");
+      assert.equal(new TextDecoder().decode(out.stdout), "5 4\n");
     }
     // V8's log names each script by a number (script-details,ID,URL,…), and each function that
     // it compiled on its first call (function,parse-function,ID,start,end,ms,µs,NAME).
@@ -171,6 +210,7 @@ Deno.test("eagerFunctions: V8 takes a wrapped arrow from Deno's code cache, and 
       .map((l) => l.at(-1));
     assert.ok(lazy.includes("b"), `the unwrapped arrow was compiled on its call (lazily: ${lazy})`);
     assert.ok(!lazy.includes("a"), `the wrapped arrow came with its file (lazily: ${lazy})`);
+    assert.ok(!lazy.includes("c"), `the async arrow came with its file (lazily: ${lazy})`);
     assert.ok(!lazy.includes("main"), `main came with its file (lazily: ${lazy})`);
   } finally {
     await Deno.remove(dir, { recursive: true });

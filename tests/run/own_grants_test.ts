@@ -13,7 +13,7 @@ import {
 } from "../../mod.ts";
 import { closeFd } from "../../ffi/fd.ts";
 import { openPath } from "../../ffi/socket.ts";
-import { Cleanups } from "../../run/launch.ts";
+import { newCleanups } from "../../run/launch.ts";
 import { isOwnProcessFile, openOwnGrants } from "../../run/own_grants.ts";
 import { reportFds } from "../support/children.ts";
 import { closeEachConnection } from "../support/listeners.ts";
@@ -921,7 +921,7 @@ Deno.test("--listen unix: of two runs taking over one stale socket at once, one 
 Deno.test("--listen unix: two takeovers interleaved in one process: the lock lets exactly one win", async () => {
   const dir = privateTmp();
   const path = `${dir}/s.sock`;
-  const cleanups = [new Cleanups(), new Cleanups()];
+  const cleanups = [newCleanups(), newCleanups()];
   try {
     new Deno.Command(PYTHON, {
       args: ["-c", "import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])", path],
@@ -946,7 +946,7 @@ Deno.test("--listen unix: two takeovers interleaved in one process: the lock let
 Deno.test("--listen unix: a run's clean-up leaves the socket of a run that took the path over", async () => {
   const dir = privateTmp();
   const path = `${dir}/s.sock`;
-  const [first, second] = [new Cleanups(), new Cleanups()];
+  const [first, second] = [newCleanups(), newCleanups()];
   try {
     const a = await openOwnGrants([{ name: "s", listen: `unix:${path}` }], first);
     a.closeInWw(); // as when its program has exited: the socket refuses connections
