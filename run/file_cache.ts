@@ -45,35 +45,41 @@ export interface FileCacheIo {
  * A value derived from a file's text (undefined text: an absent or unreadable file), derived
  * again whenever the file's identity changes. Values are shared between calls: callers must not
  * change them.
+ */
+export interface FileCache<T> {
+  /** The value of `path` as it is now. */
+  get(path: string): T;
+}
+
+/**
+ * A FileCache that asks `io` and derives values with `derive`. A closure, not a class: V8
+ * compiles a class's methods on their first call, while the bundle has this compiled with its
+ * file (scripts/eager_compile.ts); every jailed run as root asks one (issue 13).
  *
  * @example
- * const ids = new FileCache(io, (text) => idsInPasswd(text ?? ""));
+ * const ids = fileCache(io, (text) => idsInPasswd(text ?? ""));
  * ids.get("/etc/passwd"); // read and parsed; later calls statx it and, unchanged, parse nothing
  */
-export class FileCache<T> {
-  readonly #io: FileCacheIo;
-  readonly #derive: (text: string | undefined) => T;
-  readonly #entries = new Map<string, { identity: FileIdentity; value: T }>();
-
-  constructor(io: FileCacheIo, derive: (text: string | undefined) => T) {
-    this.#io = io;
-    this.#derive = derive;
-  }
-
-  /** The value of `path` as it is now. */
-  get(path: string): T {
-    // The clock before the statx: a change after it falls at or after this time.
-    const now = this.#io.now();
-    const identity = this.#io.identify(path);
-    const kept = this.#entries.get(path);
-    if (identity !== undefined && kept !== undefined && sameFile(kept.identity, identity)) {
-      return kept.value;
-    }
-    // Read after the statx: a change between the two shows as a new identity next time.
-    const value = this.#derive(identity === undefined ? undefined : this.#io.read(path));
-    if (identity !== undefined && settled(identity, now)) {
-      this.#entries.set(path, { identity, value });
-    } else this.#entries.delete(path);
-    return value;
-  }
+export function fileCache<T>(
+  io: FileCacheIo,
+  derive: (text: string | undefined) => T,
+): FileCache<T> {
+  const entries = new Map<string, { identity: FileIdentity; value: T }>();
+  return {
+    get: (path) => {
+      // The clock before the statx: a change after it falls at or after this time.
+      const now = io.now();
+      const identity = io.identify(path);
+      const kept = entries.get(path);
+      if (identity !== undefined && kept !== undefined && sameFile(kept.identity, identity)) {
+        return kept.value;
+      }
+      // Read after the statx: a change between the two shows as a new identity next time.
+      const value = derive(identity === undefined ? undefined : io.read(path));
+      if (identity !== undefined && settled(identity, now)) {
+        entries.set(path, { identity, value });
+      } else entries.delete(path);
+      return value;
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FileCache, type FileCacheIo, settled, SETTLED_MS } from "./file_cache.ts";
+import { fileCache, type FileCacheIo, settled, SETTLED_MS } from "./file_cache.ts";
 import { type FileIdentity, fileIdentity } from "../ffi/stat.ts";
 import { readText } from "./host.ts";
 import { idsInPasswd } from "../jail/ids.ts";
@@ -25,7 +25,7 @@ function fakeHost(now = 1_000_000_000) {
     },
     now: () => host.now,
   };
-  return { host, cache: new FileCache(io, (text) => idsInPasswd(text ?? "")) };
+  return { host, cache: fileCache(io, (text) => idsInPasswd(text ?? "")) };
 }
 
 Deno.test("a FileCache reads a settled file once while its identity stays", () => {
@@ -92,7 +92,7 @@ Deno.test("a FileCache over the real statx sees a file edited in place, and one 
       Deno.utimeSync(path, 1_000, 1_000);
     };
     let reads = 0;
-    const cache = new FileCache({
+    const cache = fileCache({
       identify: fileIdentity,
       read: (p) => (reads++, readText(p)),
       // ctime cannot be set back: the clock is moved on instead.

@@ -35,7 +35,7 @@ import type { BindRequest } from "../jail/binds.ts";
 import { BindError, NotExecutableError, SetupError } from "../core/errors.ts";
 import { type FileModeOwner, hasExecuteBit, hasWriteBit } from "./resolve.ts";
 import { readText } from "./host.ts";
-import { FileCache, type FileCacheIo } from "./file_cache.ts";
+import { fileCache, type FileCacheIo } from "./file_cache.ts";
 
 /** Where the lease lock files live: root's only (mode 0700). */
 export const LEASE_DIR = "/run/ww/ids";
@@ -88,9 +88,9 @@ function unmapped(maps: IdRange[][]): IdRange[] {
  * (issue 16). A service still sees an account added between two runs: the file's times change.
  */
 const hostFileIo: FileCacheIo = { identify: fileIdentity, read: readText, now: Date.now };
-const accountIds = new FileCache(hostFileIo, (text) => idsInPasswd(text ?? ""));
+const accountIds = fileCache(hostFileIo, (text) => idsInPasswd(text ?? ""));
 const ACCOUNT_FILES = ["/etc/passwd", "/etc/group"];
-const subidRanges = new FileCache(hostFileIo, (text) => rangesInSubid(text ?? ""));
+const subidRanges = fileCache(hostFileIo, (text) => rangesInSubid(text ?? ""));
 
 /** A host id leased for a jail, and the lock that holds it (close-on-exec). */
 export interface JailLease {
