@@ -82,7 +82,7 @@ export function calledByAnyRun(
  * @example
  * const source = "run();\nfunction run() { [1].map((n) => n); }\nfunction cold() {}\n";
  * eagerFunctions(source, { names: new Set(["run"]), starts: new Set([32]) }).text;
- * // "var run = (function run() { [1].map(((n) => n)); });\nrun();\n\nfunction cold() {}\n"
+ * // "var run = (function run() { [1].map(((n) => n)); });\nrun();\n;\nfunction cold() {}\n"
  */
 export function eagerFunctions(
   source: string,
@@ -94,11 +94,19 @@ export function eagerFunctions(
   );
   const wrappedText = wrapNested(source, nested);
   const program = acorn.parse(wrappedText, { ecmaVersion: "latest", sourceType: "module" });
+  // A function the module assigns to keeps its declaration: inside a function expression, its
+  // own name is a binding of its own, which an assignment would not reach (or would throw on).
+  const assigned = assignedNames(program);
   const moved = program.body.filter((node): node is acorn.FunctionDeclaration =>
-    node.type === "FunctionDeclaration" && called.names.has(node.id.name)
+    node.type === "FunctionDeclaration" && called.names.has(node.id.name) &&
+    !assigned.has(node.id.name)
   );
+  // Each declaration leaves an empty statement: without semicolons in the source, the statements
+  // around it would otherwise read as one.
   let text = wrappedText;
-  for (const node of moved.toReversed()) text = text.slice(0, node.start) + text.slice(node.end);
+  for (const node of moved.toReversed()) {
+    text = `${text.slice(0, node.start)};${text.slice(node.end)}`;
+  }
   const top = moved.map((node) =>
     `var ${node.id.name} = (${wrappedText.slice(node.start, node.end)});\n`
   );
@@ -175,13 +183,15 @@ function wrapNested(source: string, nodes: readonly acorn.Node[]): string {
 /**
  * Whether anything in `arrow` (functions in it included: a conservative answer) names `this`,
  * `arguments`, `super` or `new.target`, which an arrow takes from its surroundings and a function
- * expression has of its own.
+ * expression has of its own, or calls `eval`, whose string may name them.
  */
 function usesOwnOfSurroundings(arrow: acorn.ArrowFunctionExpression): boolean {
   const uses = (node: acorn.Node): boolean => {
     if (
       node.type === "ThisExpression" || node.type === "Super" || node.type === "MetaProperty" ||
-      (node.type === "Identifier" && (node as acorn.Identifier).name === "arguments")
+      // A direct eval may name any of them in its string.
+      (node.type === "Identifier" &&
+        ["arguments", "eval"].includes((node as acorn.Identifier).name))
     ) {
       return true;
     }
@@ -190,6 +200,38 @@ function usesOwnOfSurroundings(arrow: acorn.ArrowFunctionExpression): boolean {
     );
   };
   return uses(arrow);
+}
+
+/** Every name that `program` assigns to anywhere (`f = …`, `f++`, `[f] = …`, `for (f of …)`). */
+function assignedNames(program: acorn.Program): Set<string> {
+  const names = new Set<string>();
+  const targets = (node: acorn.Node | null | undefined): void => {
+    if (!node) return;
+    if (node.type === "Identifier") names.add((node as acorn.Identifier).name);
+    else if (node.type === "ObjectPattern") {
+      for (const p of (node as acorn.ObjectPattern).properties) {
+        targets(p.type === "RestElement" ? p.argument : p.value);
+      }
+    } else if (node.type === "ArrayPattern") {
+      for (const e of (node as acorn.ArrayPattern).elements) targets(e);
+    } else if (node.type === "RestElement") targets((node as acorn.RestElement).argument);
+    else if (node.type === "AssignmentPattern") targets((node as acorn.AssignmentPattern).left);
+  };
+  const visit = (node: acorn.Node): void => {
+    if (node.type === "AssignmentExpression") targets((node as acorn.AssignmentExpression).left);
+    if (node.type === "UpdateExpression") targets((node as acorn.UpdateExpression).argument);
+    if (node.type === "ForInStatement" || node.type === "ForOfStatement") {
+      const left = (node as acorn.ForInStatement).left;
+      if (left.type !== "VariableDeclaration") targets(left);
+    }
+    for (const value of Object.values(node)) {
+      for (const child of Array.isArray(value) ? value : [value]) {
+        if (isNode(child)) visit(child);
+      }
+    }
+  };
+  visit(program);
+  return names;
 }
 
 function isNode(value: unknown): value is acorn.Node {

@@ -59,8 +59,8 @@ Deno.test("eagerFunctions: a hot top-level function becomes a parenthesized expr
       "var gen = (function* gen() { yield 1; });",
       "import { x } from './a.js';",
       "function cold() { return 1; }",
-      "",
-      "",
+      ";",
+      ";",
       "export { cold, hot as h, gen };",
       "",
     ].join("\n"),
@@ -163,6 +163,44 @@ Deno.test("eagerFunctions: an async arrow that uses its surroundings' this or ar
   const [before, after] = await Promise.all([load(source), load(text)]);
   assert.deepEqual(before.log, [7, 3, 3, 10, "h", 1, 4, "one"]);
   assert.deepEqual(after.log, before.log);
+});
+
+Deno.test("eagerFunctions: a function the module assigns to keeps its declaration, and a moved one leaves a statement's end", async () => {
+  const source = [
+    "export const log = [];",
+    "let a = 1, g = (n) => n * 2, r",
+    "r = a",
+    "function moved() { return 'moved' }",
+    "(g)(3)",
+    "function getX() { getX = () => 42; return 41 }",
+    "function fib(n) { return n < 2 ? n : fib(n - 1) + fib(n - 2) }",
+    "let calls = 0",
+    "const memo = (f) => { const seen = new Map(); return (n) => (calls++, seen.has(n) ? seen.get(n) : (seen.set(n, f(n)), seen.get(n))) }",
+    "fib = memo(fib)",
+    "log.push(r, moved(), getX(), getX(), fib(20), calls)",
+    "",
+  ].join("\n");
+  const names = new Set(["moved", "getX", "fib"]);
+  const { text, rewritten } = eagerFunctions(source, { names, starts: new Set() });
+  assert.deepEqual(rewritten, ["moved"]);
+  const [before, after] = await Promise.all([load(source), load(text)]);
+  assert.deepEqual(before.log, [1, "moved", 41, 42, 6765, 39]);
+  assert.deepEqual(after.log, before.log);
+});
+
+Deno.test("eagerFunctions: an async arrow that calls eval stays an arrow", async () => {
+  const source = [
+    "export const r = await (function () { const f = async () => eval('arguments.length'); return f(); })(1, 2, 3);",
+    "",
+  ].join("\n");
+  const { text } = eagerFunctions(source, {
+    names: new Set(),
+    starts: new Set([source.indexOf("async () =>")]),
+  });
+  assert.match(text, /const f = \(async \(\) => eval/);
+  const [before, after] = await Promise.all([load(source), load(text)]);
+  assert.equal(before.r, 3);
+  assert.equal(after.r, 3);
 });
 
 Deno.test("eagerFunctions: V8 takes a wrapped arrow from Deno's code cache, and compiles an unwrapped one on its call", async () => {

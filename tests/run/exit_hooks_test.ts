@@ -14,7 +14,7 @@ const O_NONBLOCK = 0o4000;
 /** A library user: starts report_fds, which makes the shared stdout nonblocking, then exits. */
 const LIBRARY_USER = `
 import { Command } from ${JSON.stringify(`${REPO}mod.ts`)};
-const [program, backend] = Deno.args;
+const [program, backend, pidFile] = Deno.args;
 const child = await new Command(program, {
   args: ["setfl=1:${O_NONBLOCK.toString(8)}", "stdout=2", "wait-signal"],
   stdout: "inherit",
@@ -28,16 +28,34 @@ while (!seen.includes("ready")) {
   if (done) throw new Error("the program ended before it was ready: " + seen);
   seen += new TextDecoder().decode(value);
 }
+// Unjailed, nothing ends the program when this process exits: the test does.
+Deno.writeTextFileSync(pidFile, String(child.pid));
 Deno.exit(0);
 `;
+
+/**
+ * Ends the unjailed program whose pid the library user wrote: it waits for a signal, so the pid is
+ * still its own. (A jail's program ends with ww: the pid written, its stage's, may be another's by
+ * now.)
+ */
+function endProgram(pidFile: string): void {
+  let pid: number;
+  try {
+    pid = Number(Deno.readTextFileSync(pidFile));
+  } catch {
+    return; // the library user failed before it wrote it
+  }
+  Deno.kill(pid, "SIGKILL");
+}
 
 for (const backend of ["none", "bwrap", "native"] as const) {
   Deno.test(`[jail=${backend}] a library user's Deno.exit during a run gives the caller's stdout its flags back`, async () => {
     const dir = Deno.makeTempDirSync({ prefix: "wwtest-exit-hooks-" });
     try {
       const script = join(dir, "user.ts");
+      const pidFile = join(dir, "pid");
       Deno.writeTextFileSync(script, LIBRARY_USER);
-      const r = await runWw([child, backend], {
+      const r = await runWw([child, backend, pidFile], {
         ww: [DENO, "run", "-A", "--no-config", script],
         then: `sed -n 's/^flags:\\t*/fd1 /p' /proc/$$/fdinfo/1; exit $ww`,
       });
@@ -46,6 +64,7 @@ for (const backend of ["none", "bwrap", "native"] as const) {
       assert.ok(m, `no flags of fd 1: ${r.stdout}`);
       assert.equal(parseInt(m[1], 8) & O_NONBLOCK, 0, "stdout left nonblocking");
     } finally {
+      if (backend === "none") endProgram(join(dir, "pid"));
       Deno.removeSync(dir, { recursive: true });
     }
   });
