@@ -57,6 +57,8 @@ for (const backend of ["none", "bwrap", "native"] as const) {
       Deno.writeTextFileSync(script, LIBRARY_USER);
       const r = await runWw([child, backend, pidFile], {
         ww: [DENO, "run", "-A", "--no-config", script],
+        // The run's work directory too, then: unjailed, nothing removes it once the user exited.
+        env: { TMPDIR: dir },
         then: `sed -n 's/^flags:\\t*/fd1 /p' /proc/$$/fdinfo/1; exit $ww`,
       });
       assert.equal(r.code, 0, r.stderr);
