@@ -6,6 +6,7 @@
 // rpc/host.ts and capnp-es, an /ipfs/ program the IPFS modules and their npm packages.
 
 import assert from "node:assert/strict";
+import * as acorn from "npm:acorn@8.14.0";
 import { join } from "node:path";
 import { LAZY_MODULES } from "../../core/lazy.ts";
 import {
@@ -110,6 +111,62 @@ Deno.test("what a run calls is compiled with its file (scripts/eager_compile.ts)
   assert.ok(eager("run/launch_bwrap.js").has("launchBwrap"), "run/launch_bwrap.js: launchBwrap");
   assert.equal(eager("run/doctor.js").size, 0, "run/doctor.js: no run loads it");
 });
+
+for (const jail of ["none", "bwrap", "native"]) {
+  Deno.test(`[--jail=${jail}] a plain run compiles no function of the bundle on its first call but a class's members`, async () => {
+    // V8's log names each function it compiled on its first call (function,parse-function,
+    // SCRIPT,START,END,…,NAME): every other one came compiled with its file, from Deno's code
+    // cache. A class's members cannot be (scripts/eager_compile.ts); any other function here
+    // costs every run its compiling (~10-30 µs each; issue 13): wrap it, or make a method a
+    // property.
+    const log = join(tmp, `v8-${crypto.randomUUID()}.log`);
+    const v8 = `--v8-flags=--log-function-events,--logfile=${log},--no-logfile-per-isolate`;
+    const ww = [Deno.execPath(), "run", "-A", v8, join(dir, BUNDLE_MAIN)];
+    // The first run makes the files' code cache, which the later ones compile them from; V8
+    // writes the log anew on each run.
+    for (let i = 0; i < 3; i++) {
+      const r = await runWw(["run", `--jail=${jail}`, "/bin/true"], { ww });
+      assert.equal(r.code, 0, r.stderr);
+    }
+    const lines = (await Deno.readTextFile(log)).split("\n").map((l) => l.split(","));
+    await Deno.remove(log);
+    const scripts = new Map(
+      lines.filter((l) => l[0] === "script-details" && l[2]?.startsWith(`file://${dir}/`))
+        .map((l) => [l[1], l[2].slice(`file://${dir}/`.length)]),
+    );
+    assert.ok(scripts.size > 0, "V8's log names none of the bundle's files");
+    const lazy = lines.filter((l) =>
+      l[0] === "function" && l[1] === "parse-function" && scripts.has(l[2])
+    );
+    const members = new Map<string, Set<number>>();
+    const notMembers = lazy.filter((l) => {
+      const file = scripts.get(l[2])!;
+      if (!members.has(file)) members.set(file, classMemberEnds(join(dir, file)));
+      return !members.get(file)!.has(Number(l[4]));
+    }).map((l) => `${scripts.get(l[2])}:${l[3]} ${l.at(-1)}`);
+    assert.deepEqual(notMembers, [], "compiled on their first call, not class members");
+  });
+}
+
+/**
+ * Where each function of a class's members ends in `file`: its methods, accessors and
+ * constructors, and the constructor of a class that writes none, which V8's log places at the
+ * class itself (and its end there too).
+ */
+function classMemberEnds(file: string): Set<number> {
+  const ends = new Set<number>();
+  const visit = (node: acorn.Node): void => {
+    if (node.type === "MethodDefinition") ends.add((node as acorn.MethodDefinition).value.end);
+    if (node.type === "ClassExpression" || node.type === "ClassDeclaration") ends.add(node.start);
+    for (const value of Object.values(node)) {
+      for (const child of Array.isArray(value) ? value : [value]) {
+        if (child && typeof child === "object" && typeof child.type === "string") visit(child);
+      }
+    }
+  };
+  visit(acorn.parse(Deno.readTextFileSync(file), { ecmaVersion: "latest", sourceType: "module" }));
+  return ends;
+}
 
 Deno.test("--version and --help say what the sources say", async () => {
   for (const args of [["--version"], ["--help"], ["run", "--help"]]) {
