@@ -48,12 +48,20 @@ export interface ByteStream {
  * once, and ww ran past --timeout, passed on no signal and saw no exit until the peer stopped.
  */
 const TURN_MS = 5;
-/** When the event loop last had a turn: a read or write waited in poll, or gave it one. */
-let lastTurn = performance.now();
+/**
+ * Since when reads and writes have completed at once, the event loop having had no turn from them
+ * (none waited in poll, none gave it one); undefined until one does. The clock starts at the
+ * first of them, not when the last turn was: what ww did before (a run's whole start, before its
+ * first read of the stage's reports) kept no stream busy, and counting it made that first read
+ * give a turn, a 1 ms timer, every bwrap run (issue 13).
+ */
+let busySince: number | undefined;
 
 /** Whether reads and writes have kept the event loop for TURN_MS or more (see giveTurn). */
 function turnDue(): boolean {
-  return performance.now() - lastTurn >= TURN_MS;
+  const now = performance.now();
+  busySince ??= now;
+  return now - busySince >= TURN_MS;
 }
 
 /**
@@ -62,7 +70,7 @@ function turnDue(): boolean {
  */
 async function giveTurn(): Promise<void> {
   await sleep(0);
-  lastTurn = performance.now();
+  busySince = undefined;
 }
 
 /**
@@ -196,7 +204,7 @@ export class FdStream implements ByteStream {
   async #poll(events: number): Promise<void> {
     if (this.#closed) return;
     await whenReady(this.#fd, events, this.#ops).ready;
-    lastTurn = performance.now();
+    busySince = undefined;
   }
 }
 
