@@ -49,19 +49,19 @@ export interface ByteStream {
  */
 const TURN_MS = 5;
 /**
- * Since when reads and writes have completed at once, the event loop having had no turn from them
- * (none waited in poll, none gave it one); undefined until one does. The clock starts at the
- * first of them, not when the last turn was: what ww did before (a run's whole start, before its
- * first read of the stage's reports) kept no stream busy, and counting it made that first read
- * give a turn, a 1 ms timer, every bwrap run (issue 13).
+ * When the event loop last had a turn from reads and writes (one waited in poll, or gave it one);
+ * undefined until the process's first read or write, which starts the clock. Started when the
+ * module loaded, it counted a run's whole start (the loading and planning before the first read
+ * of the stage's reports) as time the streams had kept the loop, and that first read always gave
+ * a turn: a 1 ms timer, and Deno's timers module compiled, in every bwrap run (issue 13).
  */
-let busySince: number | undefined;
+let lastTurn: number | undefined;
 
 /** Whether reads and writes have kept the event loop for TURN_MS or more (see giveTurn). */
 function turnDue(): boolean {
   const now = performance.now();
-  busySince ??= now;
-  return now - busySince >= TURN_MS;
+  lastTurn ??= now;
+  return now - lastTurn >= TURN_MS;
 }
 
 /**
@@ -70,7 +70,7 @@ function turnDue(): boolean {
  */
 async function giveTurn(): Promise<void> {
   await sleep(0);
-  busySince = undefined;
+  lastTurn = performance.now();
 }
 
 /**
@@ -204,7 +204,7 @@ export class FdStream implements ByteStream {
   async #poll(events: number): Promise<void> {
     if (this.#closed) return;
     await whenReady(this.#fd, events, this.#ops).ready;
-    busySince = undefined;
+    lastTurn = performance.now();
   }
 }
 
