@@ -125,24 +125,38 @@ export function eagerFunctions(
 function calledExpressions(program: acorn.Program, starts: ReadonlySet<number>): acorn.Node[] {
   const found: acorn.Node[] = [];
   const visit = (node: acorn.Node, parent: acorn.Node | undefined) => {
-    const isMethod = parent !== undefined &&
-      (parent.type === "MethodDefinition" ||
-        (parent.type === "Property" &&
-          ((parent as acorn.Property).method || (parent as acorn.Property).kind !== "init")));
     if (
       (node.type === "FunctionExpression" || node.type === "ArrowFunctionExpression") &&
-      !isMethod && starts.has(node.start)
+      methodOf(parent) === undefined && starts.has(node.start)
     ) {
       found.push(node);
     }
-    for (const value of Object.values(node)) {
-      for (const child of Array.isArray(value) ? value : [value]) {
-        if (isNode(child)) visit(child, node);
-      }
-    }
+    for (const child of childNodes(node)) visit(child, node);
   };
   visit(program, undefined);
   return found;
+}
+
+/**
+ * Whose method a function directly under `parent` is: a class's (a method, accessor or
+ * constructor) or an object's (a method, getter or setter); undefined when it is an expression
+ * that parentheses could wrap. V8 compiles a method on its first call, whatever surrounds it.
+ */
+export function methodOf(parent: acorn.Node | undefined): "class" | "object" | undefined {
+  if (parent?.type === "MethodDefinition") return "class";
+  const property = parent?.type === "Property" ? parent as acorn.Property : undefined;
+  return property && (property.method || property.kind !== "init") ? "object" : undefined;
+}
+
+/** The nodes directly under `node`. */
+export function childNodes(node: acorn.Node): acorn.Node[] {
+  const children: acorn.Node[] = [];
+  for (const value of Object.values(node)) {
+    for (const child of Array.isArray(value) ? value : [value]) {
+      if (isNode(child)) children.push(child);
+    }
+  }
+  return children;
 }
 
 /**
@@ -195,9 +209,7 @@ function usesOwnOfSurroundings(arrow: acorn.ArrowFunctionExpression): boolean {
     ) {
       return true;
     }
-    return Object.values(node).some((value) =>
-      (Array.isArray(value) ? value : [value]).some((child) => isNode(child) && uses(child))
-    );
+    return childNodes(node).some(uses);
   };
   return uses(arrow);
 }
@@ -224,11 +236,7 @@ function assignedNames(program: acorn.Program): Set<string> {
       const left = (node as acorn.ForInStatement).left;
       if (left.type !== "VariableDeclaration") targets(left);
     }
-    for (const value of Object.values(node)) {
-      for (const child of Array.isArray(value) ? value : [value]) {
-        if (isNode(child)) visit(child);
-      }
-    }
+    for (const child of childNodes(node)) visit(child);
   };
   visit(program);
   return names;

@@ -19,6 +19,7 @@ import {
   JAIL_MODULES,
 } from "../../scripts/bundle.ts";
 import { chunkImports, chunksOnlyFor } from "../../scripts/merge_chunks.ts";
+import { childNodes, methodOf } from "../../scripts/eager_compile.ts";
 import { startIpfsd } from "../ipfs/ipfsd.ts";
 import { startProxy } from "../ipfs/proxy.ts";
 import { buildGuest } from "../rpc/build.ts";
@@ -167,25 +168,19 @@ function functionShapes(file: string): Map<number, FunctionShape> {
       node.type === "FunctionExpression" || node.type === "ArrowFunctionExpression" ||
       node.type === "FunctionDeclaration"
     ) {
-      const property = parent?.type === "Property" ? parent as acorn.Property : undefined;
+      const method = methodOf(parent);
       shapes.set(
         node.end,
-        parent?.type === "MethodDefinition"
+        method === "class"
           ? "class member"
-          : property && (property.method || property.kind !== "init")
+          : method === "object"
           ? "object method"
           : parent?.type === "ParenthesizedExpression"
           ? "marked"
           : "unmarked",
       );
     }
-    for (const value of Object.values(node)) {
-      for (const child of Array.isArray(value) ? value : [value]) {
-        if (child && typeof child === "object" && typeof child.type === "string") {
-          visit(child, node);
-        }
-      }
-    }
+    for (const child of childNodes(node)) visit(child, node);
   };
   const source = Deno.readTextFileSync(file);
   visit(
