@@ -14,7 +14,7 @@ import { isUnixDatagram } from "../ffi/socket.ts";
 import { isSocketDescriptor, pathKind } from "../ffi/stat.ts";
 import { blockedCwd, checkJailAccess, type HostUser } from "./ids.ts";
 import { cannotEnterCwd } from "./directory.ts";
-import type { BindRequest } from "../jail/binds.ts";
+import { bindHolding, type BindRequest } from "../jail/binds.ts";
 import { checkLimits } from "./limits.ts";
 
 /**
@@ -74,8 +74,7 @@ function checkCwdEnterable(
   if (chdir === undefined) return;
   let at: { path: string; from: string } | undefined = { path: chdir, from: "/" };
   if (backend === "bwrap") {
-    const bind = binds.filter((b) => chdir === b.dest || chdir.startsWith(`${b.dest}/`))
-      .sort((a, b) => b.dest.length - a.dest.length)[0];
+    const bind = bindHolding(chdir, binds);
     at = bind && { path: `${bind.real}${chdir.slice(bind.dest.length)}`, from: bind.real };
   }
   if (at && blockedCwd(at.path, at.from, who)) {
