@@ -207,8 +207,8 @@ export function parseStageReports(text: string): StageReport[] {
  * not a class's methods, which V8 compiles on their first call: the bundle has these compiled
  * with their file (scripts/eager_compile.ts), ~0.2 ms of a jailed run (issue 13).
  */
-const out = { buf: new Uint8Array(4096), view: new DataView(new ArrayBuffer(0)), size: 0 };
-out.view = new DataView(out.buf.buffer);
+const firstBuffer = new Uint8Array(4096);
+const out = { buf: firstBuffer, view: new DataView(firstBuffer.buffer), size: 0 };
 
 function room(n: number): void {
   if (out.size + n <= out.buf.length) return;
@@ -216,12 +216,6 @@ function room(n: number): void {
   grown.set(out.buf.subarray(0, out.size));
   out.buf = grown;
   out.view = new DataView(grown.buffer);
-}
-
-function putBytes(b: Uint8Array): void {
-  room(b.length);
-  out.buf.set(b, out.size);
-  out.size += b.length;
 }
 
 function putWord(v: number | bigint): void {
@@ -237,9 +231,10 @@ function putWord(v: number | bigint): void {
 
 /** The bytes, a NUL, and zeros up to the next word. */
 function putPadded(b: Uint8Array): void {
-  putBytes(b);
   const zeros = 8 - (b.length % 8);
-  room(zeros);
+  room(b.length + zeros);
+  out.buf.set(b, out.size);
+  out.size += b.length;
   // The buffer holds the previous plan's bytes past this one's.
   out.buf.fill(0, out.size, out.size + zeros);
   out.size += zeros;
