@@ -1,7 +1,7 @@
 // ffi/landlock.ts — asks the kernel for its Landlock ABI version (landlock(7)). The rules are
 // planned in jail/landlock.ts and jail/native.ts, and enforced by the stage (stage/stage.c).
 
-import { lastErrno, libcStage } from "./libc.ts";
+import { lastErrno, libcJail } from "./libc.ts";
 
 // The same number on x86_64 and aarch64 (the unified table from 424 on).
 const SYS_LANDLOCK_CREATE_RULESET = 444n;
@@ -13,7 +13,7 @@ const LANDLOCK_CREATE_RULESET_VERSION = 1;
  */
 export function landlockAbi(): { abi: number; errno?: number } {
   const r = Number(
-    libcStage().syscall_landlock_create_ruleset(
+    libcJail().syscall_landlock_create_ruleset(
       SYS_LANDLOCK_CREATE_RULESET,
       null,
       0n,

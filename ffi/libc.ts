@@ -90,31 +90,21 @@ const fileSymbols = {
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /**
- * What every jail needs beyond the first group: its id lease's lock, the stage's memfd, the kind
- * of the paths a jail shows (ffi/stat.ts).
+ * What every jail needs beyond the first group, bound at once (each group bound costs a run a
+ * dlopen, ~0.05-0.08 ms: three of them did for a native jail): its id lease's lock and scan of
+ * /proc (ffi/lock.ts, ffi/proc.ts), the stage's memfd, the native jail's Landlock probe; and a
+ * signal to a process through its pidfd (ffi/process.ts), which few runs send.
  */
 const jailSymbols = {
   flock: { parameters: ["i32", "i32"], result: "i32" },
   memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
-} as const satisfies Deno.ForeignLibraryInterface;
-
-/**
- * Only a jail's id lease, as root, scans every /proc/<pid> (ffi/proc.ts); and a signal goes to a
- * process through its pidfd (ffi/process.ts), which few runs send.
- */
-const procSymbols = {
   getdents64: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   // pidfd_send_signal(2), through `syscall` as openat2 is: glibc wraps it only since 2.36.
   syscall_pidfd_send_signal: {
     name: "syscall",
     parameters: ["i64", "i32", "i32", "pointer", "u32"],
     result: "i64",
   },
-} as const satisfies Deno.ForeignLibraryInterface;
-
-/** Only the native jail's stage confines itself. */
-const stageSymbols = {
   // The Landlock ABI probe (ffi/landlock.ts). glibc has no Landlock wrappers, so `syscall` is
   // declared with this call's argument shape: it is variadic, but on x86_64 and aarch64 Linux its
   // integer and pointer arguments travel in the same registers as fixed ones.
@@ -128,8 +118,6 @@ const stageSymbols = {
 // Each group is bound on first use, and a plain `ww run` needs only the first group.
 let library: Symbols<typeof symbols> | undefined;
 let fileLibrary: Symbols<typeof fileSymbols> | undefined;
-let stageLibrary: Symbols<typeof stageSymbols> | undefined;
-let procLibrary: Symbols<typeof procSymbols> | undefined;
 let jailLibrary: Symbols<typeof jailSymbols> | undefined;
 /** errno of the thread ww calls libc on, as memory; set when libc's first group is bound. */
 let errnoCell: Int32Array | undefined;
@@ -267,19 +255,9 @@ export function libcFiles(): Symbols<typeof fileSymbols> {
   return fileLibrary ??= openLibrary(fileSymbols);
 }
 
-/** The libc symbols of a jail's id lease and its stage's memfd. */
+/** The libc symbols of a jail beyond the first group: its id lease, its stage, pidfd signals. */
 export function libcJail(): Symbols<typeof jailSymbols> {
   return jailLibrary ??= openLibrary(jailSymbols);
-}
-
-/** The libc symbols of the scan of /proc. */
-export function libcProc(): Symbols<typeof procSymbols> {
-  return procLibrary ??= openLibrary(procSymbols);
-}
-
-/** The libc symbols of the Landlock probe. */
-export function libcStage(): Symbols<typeof stageSymbols> {
-  return stageLibrary ??= openLibrary(stageSymbols);
 }
 
 /** A failed system call: which call, its errno name, and what ww was doing. */

@@ -51,7 +51,7 @@ Deno.test("no library ww opens gets a fast-call trampoline per symbol (5-6 ms a 
       script,
       `const at = (m) => ${JSON.stringify(new URL("./", import.meta.url).href)} + m;
 const c = await import(at("libc.ts"));
-c.libc(); c.libcFiles(); c.libcJail(); c.libcProc(); c.libcStage();
+c.libc(); c.libcFiles(); c.libcJail();
 // The other libraries ww opens: a terminal's, its own grants' sockets, libcrypto.
 const tty = await import(at("tty.ts"));
 tty.isTerminal(0);

@@ -3,7 +3,7 @@
 // needs them on every run as root, and Deno.readDirSync with one Deno.statSync per process
 // (an op and a FileInfo with four Dates each) cost several milliseconds with 150 processes.
 
-import { check, cString, libc, libcProc } from "./libc.ts";
+import { check, cString, libc, libcJail } from "./libc.ts";
 import { O_CLOEXEC, O_DIRECTORY, O_RDONLY } from "./flags.ts";
 import { closeFd } from "./fd.ts";
 
@@ -48,7 +48,8 @@ function scanBuffers() {
  * processOwnerIds().has(Deno.uid()!); // true: this process is one of them
  */
 export function processOwnerIds(): Set<number> {
-  const c = libcProc();
+  const c = libc();
+  const getdents64 = libcJail().getdents64;
   const dir = check(
     "open",
     libc().open(PROC, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0),
@@ -58,7 +59,7 @@ export function processOwnerIds(): Set<number> {
   try {
     const { entries, entryView, stx, stxView, name } = buffers ??= scanBuffers();
     for (;;) {
-      const n = check("getdents64", c.getdents64(dir, entries, BigInt(entries.length)), "/proc");
+      const n = check("getdents64", getdents64(dir, entries, BigInt(entries.length)), "/proc");
       if (n === 0) break;
       for (let at = 0; at < n; at += entryView.getUint16(at + RECLEN_OFFSET, true)) {
         let i = at + NAME_OFFSET;

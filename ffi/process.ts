@@ -4,7 +4,7 @@
 
 import { ECHILD, EINTR, EINVAL, ESRCH } from "./errno.ts";
 import { POLLIN, POLLNVAL } from "./flags.ts";
-import { check, lastErrno, libc, libcProc } from "./libc.ts";
+import { check, lastErrno, libc, libcJail } from "./libc.ts";
 import { afterReap } from "./malloc.ts";
 import { cancelTimer, type OpGroup, startTimer } from "./ops.ts";
 import { closeWatched, readyNow, whenReady } from "./reactor.ts";
@@ -65,7 +65,7 @@ export class HeldProcess {
   /** Sends `sig`; false when the process has ended or the handle is closed. */
   signal(sig: number): boolean {
     if (this.#fd === -1) return false;
-    const r = libcProc().syscall_pidfd_send_signal(SYS_PIDFD_SEND_SIGNAL, this.#fd, sig, null, 0);
+    const r = libcJail().syscall_pidfd_send_signal(SYS_PIDFD_SEND_SIGNAL, this.#fd, sig, null, 0);
     if (r === 0n) return true;
     if (lastErrno() === ESRCH) return false;
     check("pidfd_send_signal", r, `pid ${this.pid}`);
@@ -79,7 +79,7 @@ export class HeldProcess {
    */
   signalGroup(sig: number): boolean {
     if (this.#fd === -1) return false;
-    const r = libcProc().syscall_pidfd_send_signal(
+    const r = libcJail().syscall_pidfd_send_signal(
       SYS_PIDFD_SEND_SIGNAL,
       this.#fd,
       sig,
