@@ -227,36 +227,6 @@ export function nprocShortfall(
   } or more, or end some of them`;
 }
 
-/**
- * Parses /proc/self/limits into the hard limits limitsProblem checks against.
- *
- * @example
- * hardLimits("Max open files            1024                 4096                 files\n");
- * // { nofile: 4096 }
- */
-export function hardLimits(procLimits: string): LimitFacts["hard"] {
-  const hard: { -readonly [K in keyof LimitFacts["hard"]]: number } = {};
-  LIMIT_ROWS.lastIndex = 0;
-  for (let m; (m = LIMIT_ROWS.exec(procLimits));) {
-    if (/^\d+$/.test(m[2])) hard[LIMIT_KEYS[m[1]]] = Number(m[2]);
-  }
-  return hard;
-}
-
-/**
- * The rows of /proc/self/limits that hardLimits reads (a label, the soft limit, the hard one),
- * matched by one expression over the whole text: every run reads that file, and splitting it
- * into lines and fields, each compared with every label, made ~9 KB of garbage a call (issue 16).
- */
-const LIMIT_ROWS =
-  /^(Max cpu time|Max data size|Max processes|Max open files)[ \t]+\S+[ \t]+(\S+)/gm;
-const LIMIT_KEYS: Readonly<Record<string, "data" | "cpu" | "nofile" | "nproc">> = {
-  "Max cpu time": "cpu",
-  "Max data size": "data",
-  "Max processes": "nproc",
-  "Max open files": "nofile",
-};
-
 /** `bytes` as --memory takes it: 64M, 1K, 1000. */
 function sizeText(bytes: number): string {
   for (

@@ -3,7 +3,6 @@ import assert from "node:assert/strict";
 import {
   BWRAP_MIN_PROCESSES,
   CPU_GRACE_SECONDS,
-  hardLimits,
   JAIL_CORE_BYTES,
   type LimitFacts,
   limitScopeLines,
@@ -137,18 +136,6 @@ Deno.test("a --nproc used up by the uid's other processes is named with a value 
     nprocShortfall(10, 65534, 8),
     "--nproc 10: uid 65534, whose processes the limit counts, already runs 8 processes or threads, leaving too few for bwrap, the jail's pid 1 and the program (RLIMIT_NPROC); use --nproc 11 or more, or end some of them",
   );
-});
-
-Deno.test("hard limits are read from /proc/self/limits; unlimited is absent", () => {
-  const text = `Limit                     Soft Limit           Hard Limit           Units
-Max cpu time              unlimited            unlimited            seconds
-Max file size             unlimited            unlimited            bytes
-Max data size             unlimited            1073741824           bytes
-Max processes             96369                96369                processes
-Max open files            1024                 20000                files
-`;
-  assert.deepEqual(hardLimits(text), { data: 2 ** 30, nproc: 96369, nofile: 20000 });
-  assert.deepEqual(hardLimits(""), {});
 });
 
 Deno.test("--explain's limits say per process, per uid (naming the uid) and per jail", () => {

@@ -1,11 +1,12 @@
 // run/limits.ts — gathers the facts jail/limits.ts checks a run's limits against (ww's own hard
 // limits, fs.nr_open, CAP_SYS_RESOURCE) and counts a uid's processes when a jail failed to
-// start. A few small file reads; nothing is spawned.
+// start. getrlimit(2) and two small file reads; nothing is spawned.
 
-import { hardLimits, type LaunchShape, type LimitFacts, limitsFailure } from "../jail/limits.ts";
+import { type LaunchShape, type LimitFacts, limitsFailure } from "../jail/limits.ts";
 import type { Limits } from "../jail/policy.ts";
 import { LimitError } from "../core/errors.ts";
 import { hasCapability, readText } from "./host.ts";
+import { hardLimitsNow } from "../ffi/rlimit.ts";
 
 const CAP_SYS_RESOURCE = 24n;
 
@@ -22,7 +23,7 @@ export function checkLimits(limits: Limits, launch: LaunchShape): void {
 /** ww's hard limits, fs.nr_open, and whether ww may raise them. */
 export function limitFacts(): LimitFacts {
   return {
-    hard: hardLimits(readText("/proc/self/limits") ?? ""),
+    hard: hardLimitsNow(),
     nrOpen: Number(readText("/proc/sys/fs/nr_open")?.trim() ?? 1048576),
     canRaise: hasCapability(CAP_SYS_RESOURCE),
   };
