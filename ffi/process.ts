@@ -36,40 +36,32 @@ const PIDFD_SIGNAL_PROCESS_GROUP = 1 << 2;
  * and a jail's processes take host pids too). Its owner closes it; a closed one signals nobody.
  */
 export class HeldProcess {
-  #fd: number;
+  // Its methods only pass its state on: see ffi/stream.ts FdStream (every run holds a process).
+  readonly #s: HeldState;
 
   private constructor(readonly pid: number, fd: number) {
-    this.#fd = fd;
+    this.#s = { pid, fd };
   }
 
   /** `pid`, held; undefined when no process has that pid (ESRCH). */
   static open(pid: number): HeldProcess | undefined {
-    const fd = libc().pidfd_open(pid, 0);
-    if (fd === -1) {
-      if (lastErrno() === ESRCH) return undefined;
-      check("pidfd_open", fd, `pid ${pid}`);
-    }
-    return new HeldProcess(pid, fd);
+    const fd = openPidfd(pid);
+    return fd === undefined ? undefined : new HeldProcess(pid, fd);
   }
 
   /** The pidfd, readable once the process has ended; -1 once closed. */
   get fd(): number {
-    return this.#fd;
+    return this.#s.fd;
   }
 
   /** True once the process has ended, or the handle is closed. */
   get ended(): boolean {
-    return this.#fd === -1 || readyNow(this.#fd, POLLIN);
+    return hasEnded(this.#s);
   }
 
   /** Sends `sig`; false when the process has ended or the handle is closed. */
   signal(sig: number): boolean {
-    if (this.#fd === -1) return false;
-    const r = libcJail().syscall_pidfd_send_signal(SYS_PIDFD_SEND_SIGNAL, this.#fd, sig, null, 0);
-    if (r === 0n) return true;
-    if (lastErrno() === ESRCH) return false;
-    check("pidfd_send_signal", r, `pid ${this.pid}`);
-    return false;
+    return signalProcess(this.#s, sig);
   }
 
   /**
@@ -78,28 +70,65 @@ export class HeldProcess {
    * (no PIDFD_SIGNAL_PROCESS_GROUP) by its number, while the pidfd shows the leader still there.
    */
   signalGroup(sig: number): boolean {
-    if (this.#fd === -1) return false;
-    const r = libcJail().syscall_pidfd_send_signal(
-      SYS_PIDFD_SEND_SIGNAL,
-      this.#fd,
-      sig,
-      null,
-      PIDFD_SIGNAL_PROCESS_GROUP,
-    );
-    if (r === 0n) return true;
-    const errno = lastErrno();
-    if (errno === ESRCH) return false;
-    if (errno !== EINVAL) check("pidfd_send_signal", r, `process group ${this.pid}`);
-    if (this.ended) return false;
-    return libc().kill(-this.pid, sig) === 0;
+    return signalProcessGroup(this.#s, sig);
   }
 
   /** Closes the pidfd, ending its waits (ffi/reactor.ts closeWatched). */
   close(): void {
-    if (this.#fd === -1) return;
-    closeWatched(this.#fd);
-    this.#fd = -1;
+    closeHeld(this.#s);
   }
+}
+
+/** A HeldProcess's state: its pid, and its pidfd (-1 once closed). */
+interface HeldState {
+  readonly pid: number;
+  fd: number;
+}
+
+/** A pidfd of `pid`, or undefined when no process has that pid (ESRCH). */
+function openPidfd(pid: number): number | undefined {
+  const fd = libc().pidfd_open(pid, 0);
+  if (fd === -1) {
+    if (lastErrno() === ESRCH) return undefined;
+    check("pidfd_open", fd, `pid ${pid}`);
+  }
+  return fd;
+}
+
+function hasEnded(s: HeldState): boolean {
+  return s.fd === -1 || readyNow(s.fd, POLLIN);
+}
+
+function signalProcess(s: HeldState, sig: number): boolean {
+  if (s.fd === -1) return false;
+  const r = libcJail().syscall_pidfd_send_signal(SYS_PIDFD_SEND_SIGNAL, s.fd, sig, null, 0);
+  if (r === 0n) return true;
+  if (lastErrno() === ESRCH) return false;
+  check("pidfd_send_signal", r, `pid ${s.pid}`);
+  return false;
+}
+
+function signalProcessGroup(s: HeldState, sig: number): boolean {
+  if (s.fd === -1) return false;
+  const r = libcJail().syscall_pidfd_send_signal(
+    SYS_PIDFD_SEND_SIGNAL,
+    s.fd,
+    sig,
+    null,
+    PIDFD_SIGNAL_PROCESS_GROUP,
+  );
+  if (r === 0n) return true;
+  const errno = lastErrno();
+  if (errno === ESRCH) return false;
+  if (errno !== EINVAL) check("pidfd_send_signal", r, `process group ${s.pid}`);
+  if (hasEnded(s)) return false;
+  return libc().kill(-s.pid, sig) === 0;
+}
+
+function closeHeld(s: HeldState): void {
+  if (s.fd === -1) return;
+  closeWatched(s.fd);
+  s.fd = -1;
 }
 
 /**

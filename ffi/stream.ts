@@ -82,6 +82,11 @@ const finishBuffer = new Uint8Array(65536);
 /**
  * A ByteStream that owns `fd` and closes it on close().
  *
+ * Its methods only pass its state to the functions below: V8 compiles a class's methods on their
+ * first call, and every run calls these (~0.2 ms a run, the largest part of what V8 still
+ * compiled then; issue 13), while the bundle has top-level functions compiled with their file
+ * (scripts/eager_compile.ts). A one-line method costs little to compile.
+ *
  * @example
  * ```ts ignore
  * const child = await startProgram(config);
@@ -91,85 +96,36 @@ const finishBuffer = new Uint8Array(65536);
  * ```
  */
 export class FdStream implements ByteStream {
-  #fd: number;
-  #closed = false;
-  readonly #ended = Promise.withResolvers<void>();
-  /** Data read by finish() and not yet handed out. */
-  #tail: Uint8Array = new Uint8Array(0);
-  readonly #ops?: OpGroup;
+  readonly #s: StreamState;
 
   /** Owns `fd`; its waits count in `ops` (whether they keep Deno alive) when given. */
   constructor(fd: number, ops?: OpGroup) {
-    // FFI takes "3", 3.5 or NaN as some descriptor: a caller's slip would own another one.
-    if (!Number.isInteger(fd) || fd < 0 || fd > INT_MAX) {
-      throw new TypeError(`FdStream: ${String(fd)} is not a descriptor (0 to ${INT_MAX})`);
-    }
-    this.#fd = fd;
-    this.#ops = ops;
-    const c = libc();
-    const flags = check("fcntl", c.fcntl(fd, F_GETFL, 0), `F_GETFL on fd ${fd}`);
-    check("fcntl", c.fcntl(fd, F_SETFL, flags | O_NONBLOCK), `F_SETFL on fd ${fd}`);
+    this.#s = openStream(fd, ops);
   }
 
   /** The descriptor (until close). */
   get fd(): number {
-    return this.#fd;
+    return this.#s.fd;
   }
 
   /** Settles once the stream is closed (finish or close): nothing more comes from the peer. */
   get ended(): Promise<void> {
-    return this.#ended.promise;
+    return this.#s.ended.promise;
   }
 
   /** Resolves once the socket is readable (or closed), without reading anything. */
-  async readable(): Promise<void> {
-    if (this.#tail.length === 0) await this.#poll(POLLIN);
+  readable(): Promise<void> {
+    return streamReadable(this.#s);
   }
 
   /** Reads into `p`; resolves to the byte count, or null at end of stream. */
-  async read(p: Uint8Array): Promise<number | null> {
-    for (;;) {
-      if (this.#tail.length > 0) {
-        const n = Math.min(p.length, this.#tail.length);
-        p.set(this.#tail.subarray(0, n));
-        this.#tail = this.#tail.subarray(n);
-        return n;
-      }
-      if (this.#closed) return null;
-      const n = Number(libc().read(this.#fd, p, BigInt(p.length)));
-      if (n >= 0) {
-        if (n > 0 && turnDue()) await giveTurn();
-        return n === 0 && p.length > 0 ? null : n;
-      }
-      const errno = lastErrno();
-      if (errno !== EAGAIN && errno !== EINTR) {
-        if (this.#closed) return null;
-        throw new SyscallError("read", errno, `fd ${this.#fd}`);
-      }
-      await this.#poll(POLLIN);
-    }
+  read(p: Uint8Array): Promise<number | null> {
+    return readStream(this.#s, p);
   }
 
   /** Writes all of `p`. */
-  async write(p: Uint8Array): Promise<number> {
-    let off = 0;
-    while (off < p.length) {
-      if (this.#closed) throw new SyscallError("write", EBADF, `fd ${this.#fd} is closed`);
-      const chunk = p.subarray(off);
-      // Deno ignores SIGPIPE, so a vanished reader is an EPIPE here, not a signal.
-      const n = Number(libc().write(this.#fd, chunk, BigInt(chunk.length)));
-      if (n >= 0) {
-        off += n;
-        if (turnDue()) await giveTurn();
-        continue;
-      }
-      const errno = lastErrno();
-      if (errno !== EAGAIN && errno !== EINTR) {
-        throw new SyscallError("write", errno, `fd ${this.#fd}`);
-      }
-      await this.#poll(POLLOUT);
-    }
-    return p.length;
+  write(p: Uint8Array): Promise<number> {
+    return writeStream(this.#s, p);
   }
 
   /**
@@ -178,34 +134,111 @@ export class FdStream implements ByteStream {
    * and then null. (Closing outright would drop a program's last words on its way out.)
    */
   finish(): void {
-    if (this.#closed) return;
-    const chunks: Uint8Array[] = [this.#tail];
-    for (;;) {
-      const n = Number(libc().read(this.#fd, finishBuffer, BigInt(finishBuffer.length)));
-      if (n <= 0) break; // EOF, or EAGAIN: nothing more is buffered
-      chunks.push(finishBuffer.slice(0, n));
-    }
-    this.#tail = concatBytes(chunks);
-    this.close();
+    finishStream(this.#s);
   }
 
   /** Ends the stream and closes the descriptor; pending and later reads resolve to null. */
   close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#ended.resolve();
-    // shutdown ends the connection for the peer even where a copy of this end lives on; the
-    // reactor ends this stream's waits, and closes the fd once no poll watches it, so that its
-    // number cannot be reused under a poll.
-    libc().shutdown(this.#fd, SHUT_RDWR);
-    closeWatched(this.#fd);
+    closeStream(this.#s);
   }
+}
 
-  async #poll(events: number): Promise<void> {
-    if (this.#closed) return;
-    await whenReady(this.#fd, events, this.#ops).ready;
-    lastTurn = performance.now();
+/** An FdStream's state. */
+interface StreamState {
+  readonly fd: number;
+  closed: boolean;
+  readonly ended: PromiseWithResolvers<void>;
+  /** Data read by finish() and not yet handed out. */
+  tail: Uint8Array;
+  readonly ops?: OpGroup;
+}
+
+function openStream(fd: number, ops: OpGroup | undefined): StreamState {
+  // FFI takes "3", 3.5 or NaN as some descriptor: a caller's slip would own another one.
+  if (!Number.isInteger(fd) || fd < 0 || fd > INT_MAX) {
+    throw new TypeError(`FdStream: ${String(fd)} is not a descriptor (0 to ${INT_MAX})`);
   }
+  const c = libc();
+  const flags = check("fcntl", c.fcntl(fd, F_GETFL, 0), `F_GETFL on fd ${fd}`);
+  check("fcntl", c.fcntl(fd, F_SETFL, flags | O_NONBLOCK), `F_SETFL on fd ${fd}`);
+  return { fd, closed: false, ended: Promise.withResolvers<void>(), tail: new Uint8Array(0), ops };
+}
+
+async function streamReadable(s: StreamState): Promise<void> {
+  if (s.tail.length === 0) await pollStream(s, POLLIN);
+}
+
+async function readStream(s: StreamState, p: Uint8Array): Promise<number | null> {
+  for (;;) {
+    if (s.tail.length > 0) {
+      const n = Math.min(p.length, s.tail.length);
+      p.set(s.tail.subarray(0, n));
+      s.tail = s.tail.subarray(n);
+      return n;
+    }
+    if (s.closed) return null;
+    const n = Number(libc().read(s.fd, p, BigInt(p.length)));
+    if (n >= 0) {
+      if (n > 0 && turnDue()) await giveTurn();
+      return n === 0 && p.length > 0 ? null : n;
+    }
+    const errno = lastErrno();
+    if (errno !== EAGAIN && errno !== EINTR) {
+      if (s.closed) return null;
+      throw new SyscallError("read", errno, `fd ${s.fd}`);
+    }
+    await pollStream(s, POLLIN);
+  }
+}
+
+async function writeStream(s: StreamState, p: Uint8Array): Promise<number> {
+  let off = 0;
+  while (off < p.length) {
+    if (s.closed) throw new SyscallError("write", EBADF, `fd ${s.fd} is closed`);
+    const chunk = p.subarray(off);
+    // Deno ignores SIGPIPE, so a vanished reader is an EPIPE here, not a signal.
+    const n = Number(libc().write(s.fd, chunk, BigInt(chunk.length)));
+    if (n >= 0) {
+      off += n;
+      if (turnDue()) await giveTurn();
+      continue;
+    }
+    const errno = lastErrno();
+    if (errno !== EAGAIN && errno !== EINTR) {
+      throw new SyscallError("write", errno, `fd ${s.fd}`);
+    }
+    await pollStream(s, POLLOUT);
+  }
+  return p.length;
+}
+
+function finishStream(s: StreamState): void {
+  if (s.closed) return;
+  const chunks: Uint8Array[] = [s.tail];
+  for (;;) {
+    const n = Number(libc().read(s.fd, finishBuffer, BigInt(finishBuffer.length)));
+    if (n <= 0) break; // EOF, or EAGAIN: nothing more is buffered
+    chunks.push(finishBuffer.slice(0, n));
+  }
+  s.tail = concatBytes(chunks);
+  closeStream(s);
+}
+
+function closeStream(s: StreamState): void {
+  if (s.closed) return;
+  s.closed = true;
+  s.ended.resolve();
+  // shutdown ends the connection for the peer even where a copy of this end lives on; the
+  // reactor ends this stream's waits, and closes the fd once no poll watches it, so that its
+  // number cannot be reused under a poll.
+  libc().shutdown(s.fd, SHUT_RDWR);
+  closeWatched(s.fd);
+}
+
+async function pollStream(s: StreamState, events: number): Promise<void> {
+  if (s.closed) return;
+  await whenReady(s.fd, events, s.ops).ready;
+  lastTurn = performance.now();
 }
 
 /** How much a piped stdio stream reads at once; one chunk is all it holds unread. */
