@@ -113,50 +113,65 @@ function refSetTimeout(timer: ReturnType<typeof setTimeout>, ref: boolean): void
  * ops.unref(); // Deno may exit before the program ends
  */
 export class OpGroup {
-  #refed = true;
-  readonly #timers = new Set<Timer>();
+  // Its methods only pass its state on: see ffi/stream.ts FdStream (every run makes a group).
+  readonly #s: GroupState = { refed: true, timers: new Set() };
 
   /** Whether the group keeps Deno alive. */
   get refed(): boolean {
-    return this.#refed;
+    return this.#s.refed;
   }
 
   /** setTimeout, in the group. */
   setTimeout(fn: () => void, ms: number): void {
-    // Called later, a non-function would throw out of the timer and end Deno.
-    if (typeof fn !== "function") {
-      throw new TypeError(`OpGroup.setTimeout: ${typeof fn} is not a function`);
-    }
-    const timer = startTimer(
-      () => {
-        this.#timers.delete(timer);
-        fn();
-      },
-      ms,
-      this.#refed,
-    );
-    this.#timers.add(timer);
+    groupTimeout(this.#s, fn, ms);
   }
 
   /** Clears every timer of the group. */
   clearTimers(): void {
-    for (const timer of this.#timers) cancelTimer(timer);
-    this.#timers.clear();
+    clearGroupTimers(this.#s);
   }
 
   /** Makes the group keep Deno alive again. */
   ref(): void {
-    if (this.#refed) return;
-    this.#refed = true;
-    for (const timer of this.#timers) refTimer(timer, true);
-    refChanged?.();
+    refGroup(this.#s, true);
   }
 
   /** Lets Deno exit while the group's calls and timers are pending. */
   unref(): void {
-    if (!this.#refed) return;
-    this.#refed = false;
-    for (const timer of this.#timers) refTimer(timer, false);
-    refChanged?.();
+    refGroup(this.#s, false);
   }
+}
+
+/** An OpGroup's state: whether it keeps Deno alive, and its pending timers. */
+interface GroupState {
+  refed: boolean;
+  readonly timers: Set<Timer>;
+}
+
+function groupTimeout(s: GroupState, fn: () => void, ms: number): void {
+  // Called later, a non-function would throw out of the timer and end Deno.
+  if (typeof fn !== "function") {
+    throw new TypeError(`OpGroup.setTimeout: ${typeof fn} is not a function`);
+  }
+  const timer = startTimer(
+    () => {
+      s.timers.delete(timer);
+      fn();
+    },
+    ms,
+    s.refed,
+  );
+  s.timers.add(timer);
+}
+
+function clearGroupTimers(s: GroupState): void {
+  for (const timer of s.timers) cancelTimer(timer);
+  s.timers.clear();
+}
+
+function refGroup(s: GroupState, ref: boolean): void {
+  if (s.refed === ref) return;
+  s.refed = ref;
+  for (const timer of s.timers) refTimer(timer, ref);
+  refChanged?.();
 }
