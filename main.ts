@@ -24,6 +24,7 @@ import type { TerminalFacts } from "./cli/tty.ts";
 import { trustedPath } from "./run/trusted_path.ts";
 import { outOfDescriptors } from "./run/out_of_descriptors.ts";
 import { exitingThroughOwnExit, runExitHooks } from "./run/exit_hooks.ts";
+import { callerCwd, callerEnvironment } from "./run/caller_env.ts";
 
 /** The largest --env-file ww reads. */
 const ENV_FILE_MAX = 1 << 20;
@@ -100,7 +101,7 @@ async function main(argv: readonly string[]): Promise<number> {
       const { cacheCommand } = await lazyImport<typeof import("./ipfs/cache_command.ts")>(
         "ipfs/cache_command.ts",
       );
-      for (const line of await cacheCommand(rest, Deno.env.toObject())) printOut(line);
+      for (const line of await cacheCommand(rest, callerEnvironment())) printOut(line);
       return 0;
     }
     case "doctor": {
@@ -123,11 +124,11 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 async function run(argv: readonly string[]): Promise<number> {
-  const env = Deno.env.toObject();
+  const env = callerEnvironment();
   const parsed = parseRunArgs(
     argv,
     env,
-    Deno.cwd(),
+    callerCwd,
     {
       ipfsApiFile: () => readIpfsApiFile(env),
       // More would not fit a program's environment (the kernel's 2 MiB for argv and envp).
@@ -168,7 +169,7 @@ async function run(argv: readonly string[]): Promise<number> {
     });
     let bundle;
     try {
-      bundle = await bundleGuest(deno, name, Deno.cwd(), env.TMPDIR, interrupt.signal);
+      bundle = await bundleGuest(deno, name, callerCwd(), env.TMPDIR, interrupt.signal);
     } catch (e) {
       throw interrupt.signal.aborted ? interrupt.signal.reason : e;
     } finally {

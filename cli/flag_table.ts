@@ -34,7 +34,7 @@ import type { TtyFlag } from "./tty.ts";
 import { commandLineEnvKeyProblem, grantProblem } from "../core/config.ts";
 import { osWhy, UsageError } from "../core/errors.ts";
 import { jailIdProblem } from "../jail/ids.ts";
-import { absolutePath } from "../core/path.ts";
+import { absoluteFrom } from "../core/path.ts";
 import { clipText, flagValue } from "../core/escape.ts";
 import type { HostGrants } from "../rpc/types.ts";
 
@@ -95,7 +95,8 @@ export function newFlagState(): FlagState {
 /** What a flag's `set` may read besides its value: the caller's environment, cwd and files. */
 export interface FlagContext {
   readonly callerEnv: Readonly<Record<string, string>>;
-  readonly cwd: string;
+  /** The caller's cwd, asked for only to resolve a relative path (it may not be nameable). */
+  readonly cwd: () => string;
   /** Reads --env-file; throws as Deno.readTextFileSync does when it cannot. */
   readonly readFile?: (path: string) => string;
   /**
@@ -201,7 +202,7 @@ export const FLAGS: readonly Flag[] = [
     // In command-line order with --env: a later value for the same key wins.
     set: (s, value, c) => {
       if (value === "") throw new UsageError("--env-file: the path is empty");
-      const { env, lineOf } = readEnvFile(value, absolutePath(c.cwd, value), c);
+      const { env, lineOf } = readEnvFile(value, absoluteFrom(c.cwd, value), c);
       Object.assign(s.env, env);
       for (const key in lineOf) s.envFrom[key] = `--env-file ${value}:${lineOf[key]}`;
     },
@@ -216,7 +217,7 @@ export const FLAGS: readonly Flag[] = [
     set: (s, value, c) => {
       if (value === "") throw new UsageError("--chdir: the directory is empty");
       if (value.includes("\0")) throw new UsageError("--chdir: the path contains a NUL byte");
-      s.chdir = absolutePath(c.cwd, value);
+      s.chdir = absoluteFrom(c.cwd, value);
     },
   },
   {
@@ -483,10 +484,10 @@ function numericId(flag: string, value: string): number {
   return Number(value);
 }
 
-function bind(flag: string, value: string, cwd: string): Bind {
+function bind(flag: string, value: string, cwd: () => string): Bind {
   const parsed = parseBind(value);
   if ("error" in parsed) throw new UsageError(`${flag} ${flagValue(value)}: ${parsed.error}`);
-  const source = absolutePath(cwd, parsed.source);
+  const source = absoluteFrom(cwd, parsed.source);
   return { source, dest: parsed.dest ?? source };
 }
 

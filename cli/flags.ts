@@ -53,7 +53,9 @@ export function usesIpfsNode(program: string | undefined, grants: HostGrants): b
  * Parses the arguments after `ww run`. `host` brings what the shell reads for it: a reader of
  * $IPFS_PATH/api (see ipfsApiFile), called only when neither --ipfs nor WW_IPFS names the node and
  * the run can use the node (see usesIpfsNode), a reader for --env-file (which throws, as Deno.readTextFileSync does, when it cannot), and
- * whether ww's stdin and stdout are terminals (see wantsTty).
+ * whether ww's stdin and stdout are terminals (see wantsTty). `cwd` is the caller's current
+ * directory, or a function that gives it, asked only for a relative path (the command line's
+ * throws when the directory's path is not UTF-8 text).
  *
  * @example
  * parseRunArgs(["--with-fd", "db=3", "/bin/app", "-x"], {}, "/").config.fds;
@@ -62,7 +64,7 @@ export function usesIpfsNode(program: string | undefined, grants: HostGrants): b
 export function parseRunArgs(
   argv: readonly string[],
   callerEnv: Readonly<Record<string, string>>,
-  cwd: string,
+  cwd: string | (() => string),
   host: {
     readonly ipfsApiFile?: () => { readonly path: string; readonly text: string } | undefined;
     readonly readFile?: (path: string) => string;
@@ -75,7 +77,7 @@ export function parseRunArgs(
   const s = newFlagState();
   const context = {
     callerEnv,
-    cwd,
+    cwd: typeof cwd === "string" ? () => cwd : cwd,
     readFile: host.readFile,
     callerEnvNotText: host.callerEnvNotText,
   };

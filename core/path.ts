@@ -17,3 +17,15 @@ export function absolutePath(cwd: string, path: string): string {
   }
   return `/${segments.join("/")}`;
 }
+
+/**
+ * absolutePath, asking `cwd` for the current directory only when `path` is relative (ww's own
+ * cannot always be named: run/caller_env.ts callerCwd).
+ *
+ * @example
+ * absoluteFrom(() => "/home/u", "bin/app"); // "/home/u/bin/app"
+ * absoluteFrom(() => { throw new Error("not asked") }, "/etc/./hosts"); // "/etc/hosts"
+ */
+export function absoluteFrom(cwd: () => string, path: string): string {
+  return absolutePath(path.startsWith("/") ? "/" : cwd(), path);
+}

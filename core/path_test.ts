@@ -1,7 +1,7 @@
 // Path resolution without node:path.
 import assert from "node:assert/strict";
 import { posix } from "node:path";
-import { absolutePath } from "./path.ts";
+import { absoluteFrom, absolutePath } from "./path.ts";
 
 Deno.test("relative paths resolve against cwd and are normalised like path.resolve", () => {
   const cases: [string, string][] = [
@@ -15,4 +15,13 @@ Deno.test("relative paths resolve against cwd and are normalised like path.resol
     ["/a", "."],
   ];
   for (const [cwd, p] of cases) assert.equal(absolutePath(cwd, p), posix.resolve(cwd, p), p);
+});
+
+Deno.test("absoluteFrom asks for the cwd only for a relative path", () => {
+  let asked = 0;
+  const cwd = () => (asked++, "/home/u");
+  assert.equal(absoluteFrom(cwd, "/etc/./hosts"), "/etc/hosts");
+  assert.equal(asked, 0);
+  assert.equal(absoluteFrom(cwd, "../v/app"), "/home/v/app");
+  assert.equal(asked, 1);
 });

@@ -27,8 +27,14 @@ export interface FetchOptions {
   readonly origin?: string;
   /** How long the node may send nothing before ww gives up (--ipfs-timeout). */
   readonly timeoutMs?: number;
-  /** Default: cacheDir(Deno.env). */
+  /** Default: cacheDir(callerEnv). */
   readonly cacheDir?: string;
+  /**
+   * The caller's environment, whose XDG_CACHE_HOME or HOME places the cache (run/caller_env.ts
+   * callerEnvironment, which says so in one line when the one asked for is not UTF-8 text).
+   * Default: Deno.env's.
+   */
+  readonly callerEnv?: { readonly XDG_CACHE_HOME?: string; readonly HOME?: string };
   /** Bound on the cache's size; default DEFAULT_CACHE_BYTES. */
   readonly cacheBytes?: number;
   /** Take the node's word for an /ipns/ name it gives no record for (--trust-node-ipns). */
@@ -75,7 +81,7 @@ export async function fetchProgram(
   const parsed = parseIpfsPath(program);
   if ("error" in parsed) throw new UsageError(parsed.error);
   const name = programName(parsed);
-  const dir = options.cacheDir ?? cacheDir(Deno.env.toObject());
+  const dir = options.cacheDir ?? cacheDir(options.callerEnv ?? Deno.env.toObject());
   const connect = () =>
     new IpfsNode(
       options.api,

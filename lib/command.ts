@@ -16,6 +16,7 @@ import type { HostServices } from "../rpc/types.ts";
 import { EXIT, WwError } from "../core/errors.ts";
 import type { RunConfig } from "../core/config.ts";
 import { checkCommand, type CheckedCommand, type CommandOptions } from "./options.ts";
+import { callerCwd } from "../run/caller_env.ts";
 
 /**
  * How a program ended, as Deno.CommandStatus has it, with ww's own fields.
@@ -72,7 +73,7 @@ export class Command {
 
   /** Checks `program` (a path, a name in PATH, or /ipfs/...) and `options`; starts nothing. */
   constructor(program: string | URL, options?: CommandOptions) {
-    this.#checked = checkCommand(program, options, Deno.cwd());
+    this.#checked = checkCommand(program, options, callerCwd);
   }
 
   /**

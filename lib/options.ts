@@ -326,7 +326,7 @@ function host(v: unknown): HostOptions | undefined {
 /**
  * Checks `program` and `options` and builds the run they describe; throws a TypeError or
  * RangeError naming the first option that is wrong. `cwd` is this process's working directory,
- * which a relative `options.cwd` is taken from.
+ * which a relative `options.cwd` is taken from, or a function that gives it, asked only then.
  *
  * @example
  * checkCommand("/bin/echo", { args: ["hi"] }, "/").config.args; // ["hi"]
@@ -335,7 +335,7 @@ function host(v: unknown): HostOptions | undefined {
 export function checkCommand(
   program: string | URL,
   options: CommandOptions | undefined,
-  cwd: string,
+  cwd: string | (() => string),
 ): CheckedCommand {
   const path = program instanceof URL ? fileUrlPath("program", program) : text("program", program);
   if (path === "") throw new TypeError("program: is empty (a path, a name in PATH, or /ipfs/...)");
@@ -357,7 +357,9 @@ export function checkCommand(
   let chdir: string | undefined;
   if (o.cwd !== undefined) {
     chdir = o.cwd instanceof URL ? fileUrlPath("cwd", o.cwd) : text("cwd", o.cwd);
-    if (!chdir.startsWith("/")) chdir = `${cwd.replace(/\/$/, "")}/${chdir}`;
+    if (!chdir.startsWith("/")) {
+      chdir = `${(typeof cwd === "string" ? cwd : cwd()).replace(/\/$/, "")}/${chdir}`;
+    }
   }
   for (const name of ["stdin", "stdout", "stderr"] as const) {
     const v = o[name];

@@ -20,6 +20,7 @@ import type { JailPolicy } from "../jail/policy.ts";
 import { lazyImport } from "../core/lazy.ts";
 import { fileIdentity, fileOwner, modeKind } from "../ffi/stat.ts";
 import { namespaceFacts, ownStatus, readText } from "./host.ts";
+import { callerVariableIfText } from "./caller_env.ts";
 
 /** The backend a run with `policy` gets, and why. */
 export async function jailChoice(policy: JailPolicy): Promise<BackendChoice> {
@@ -68,8 +69,9 @@ export async function retryBwrap(
 
 function cachePath(): string {
   return autoCachePath({
-    XDG_CACHE_HOME: Deno.env.get("XDG_CACHE_HOME"),
-    HOME: Deno.env.get("HOME"),
+    // Where auto keeps what it learnt: with neither in UTF-8, it keeps it in /tmp's place.
+    XDG_CACHE_HOME: callerVariableIfText("XDG_CACHE_HOME"),
+    HOME: callerVariableIfText("HOME"),
   });
 }
 

@@ -20,6 +20,7 @@ import { SetupError } from "../core/errors.ts";
 import { holdNoSymlinks } from "../ffi/open.ts";
 import { closeFd } from "../ffi/fd.ts";
 import { SyscallError } from "../ffi/libc.ts";
+import { callerVariableIfText } from "./caller_env.ts";
 
 /** The system directories and /etc files of this host that a jail shows. */
 export function hostFiles(net: boolean): HostFiles {
@@ -59,7 +60,7 @@ export function toolDirs(path: string | undefined): string[] {
  * The absolute path of the tool `name`: the first executable regular file (after symlinks) of
  * that name in toolDirs(PATH), or undefined.
  */
-export function findTool(name: string, path = Deno.env.get("PATH")): string | undefined {
+export function findTool(name: string, path = callerVariableIfText("PATH")): string | undefined {
   for (const dir of toolDirs(path)) {
     // fileOwner (statx), not Deno.statSync: each directory without the tool was an error object
     // with its stack, on every bwrap run (~30 KB with a long PATH; issue 16).

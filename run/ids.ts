@@ -36,6 +36,7 @@ import { BindError, NotExecutableError, SetupError } from "../core/errors.ts";
 import { type FileModeOwner, hasExecuteBit, hasWriteBit } from "./resolve.ts";
 import { readText } from "./host.ts";
 import { fileCache, type FileCacheIo } from "./file_cache.ts";
+import { callerVariable } from "./caller_env.ts";
 
 /** Where the lease lock files live: root's only (mode 0700). */
 export const LEASE_DIR = "/run/ww/ids";
@@ -46,7 +47,7 @@ export const LEASE_DIR = "/run/ww/ids";
  * unmapped.
  */
 export function jailIdRange(maps: IdRange[][] = idMaps()): { range: IdRange; fromEnv: boolean } {
-  const text = Deno.env.get(JAIL_IDS_ENV);
+  const text = callerVariable(JAIL_IDS_ENV);
   const fromEnv = text !== undefined && text !== "";
   const configured = fromEnv ? parseIdRange(text) : DEFAULT_JAIL_IDS;
   if ("error" in configured) throw new SetupError(configured.error);

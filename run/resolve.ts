@@ -13,6 +13,7 @@ import { EACCES, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, EPERM } from "../ffi/errn
 import { modeKind, statOwner } from "../ffi/stat.ts";
 import { openNoSymlinks } from "../ffi/open.ts";
 import { guestOpenError, type HostEntry, type HostFs, type ViewPath } from "./view.ts";
+import { callerCwd, callerVariable } from "./caller_env.ts";
 
 /** What the permission checks read of a file: Deno.FileInfo's, or ffi/stat.ts fileOwner's. */
 export interface FileModeOwner {
@@ -62,7 +63,7 @@ function typedPath(program: string, cwd: string): string {
  */
 export function searchPath(
   env: Readonly<Record<string, string>>,
-  callerPath = Deno.env.get("PATH") ?? "",
+  callerPath = callerVariable("PATH") ?? "",
 ): string {
   return Object.hasOwn(env, "PATH") ? env.PATH : callerPath;
 }
@@ -72,7 +73,18 @@ export function searchPath(
  * in searchPath(`env`), the program's environment.
  */
 export function localProgramPath(program: string, env: Readonly<Record<string, string>>): string {
-  return resolveProgram(program, searchPath(env), Deno.cwd(), Object.hasOwn(env, "PATH"));
+  // PATH and the cwd are read only when the lookup needs them: either may not be UTF-8 text
+  // (run/caller_env.ts), which a run of /bin/true must not fail on.
+  const pathVariable = program.includes("/") ? "" : searchPath(env);
+  const relative = program.includes("/")
+    ? !program.startsWith("/")
+    : pathVariable.split(":").some((dir) => !dir.startsWith("/"));
+  return resolveProgram(
+    program,
+    pathVariable,
+    relative ? callerCwd() : "/",
+    Object.hasOwn(env, "PATH"),
+  );
 }
 
 /**

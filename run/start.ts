@@ -8,6 +8,7 @@ import { SyscallError } from "../ffi/libc.ts";
 import { FdStream } from "../ffi/stream.ts";
 import { OpGroup } from "../ffi/ops.ts";
 import { keepCallerFds } from "./caller_fds.ts";
+import { callerEnvironment } from "./caller_env.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import {
   backendProblem,
@@ -580,6 +581,7 @@ async function locateProgram(
     origin: config.ipfsApiOrigin,
     timeoutMs: config.ipfsTimeoutMs,
     trustNodeIpns: config.trustNodeIpns,
+    callerEnv: callerEnvironment(),
     signal,
   });
   // Held open until the program ends: a #! interpreter opens its script by this path late.

@@ -4,10 +4,11 @@
 import { workdirParent } from "../core/config.ts";
 import { UsageError } from "../core/errors.ts";
 import { directoryProblem } from "./directory.ts";
+import { callerVariable, callerVariableIfText } from "./caller_env.ts";
 
 /** The directory work directories are made in; throws a UsageError naming a bad TMPDIR. */
 export function workTmpdir(): string {
-  const tmpdir = Deno.env.get("TMPDIR");
+  const tmpdir = callerVariable("TMPDIR");
   const parent = workdirParent(tmpdir);
   if ("error" in parent) throw new UsageError(parent.error);
   // statx through libc, not Deno.statSync, whose first use costs a run ~0.6 ms.
@@ -32,6 +33,6 @@ export function workdirRefused(why: string): UsageError {
 
 /** TMPDIR as the caller set it, for messages. */
 function tmpdirName(): string {
-  const tmpdir = Deno.env.get("TMPDIR");
+  const tmpdir = callerVariableIfText("TMPDIR");
   return tmpdir ? `TMPDIR=${tmpdir}` : "/tmp (TMPDIR is unset)";
 }

@@ -306,6 +306,60 @@ Deno.test("an argument or an --env-file that is not UTF-8 text is refused in one
   }
 });
 
+// Deno gives no variable or cwd that is not UTF-8 text as a string: Deno.env.get and Deno.cwd threw,
+// which `ww run` reported as an internal error, whether the run needed the value or not.
+Deno.test("ww's own variables and its cwd, when not UTF-8 text: refused in one line naming each where a run needs it, ignored where not", async () => {
+  const tmp = privateTmp();
+  const tag = `tag=${crypto.randomUUID()}`;
+  try {
+    // `ww run` from a shell that sets the variable (or enters the directory) as bytes.
+    const bash = (setup: string, args: string) =>
+      runWw(["run"], {
+        env: { TMPDIR: tmp },
+        ww: [
+          "/bin/bash",
+          "-c",
+          `mkdir -p ${tmp}/caf$'\\xe9' && cd ${tmp} && ${setup} && exec "$@" ${args}`,
+          "inner",
+          ...wwCommand(),
+        ],
+      });
+    for (
+      const [setup, args, message] of [
+        // The cwd is asked for only to resolve a relative path.
+        [`cd caf$'\\xe9'`, `--jail=none ${child} ${tag}`, undefined],
+        [`cd caf$'\\xe9'`, `--jail=none ./prog ${tag}`, "the current directory's path is not"],
+        [`cd caf$'\\xe9'`, `--jail=none --ro-bind rel ${child} ${tag}`, "the current directory"],
+        // PATH, only to look a name up in.
+        [`export PATH=$'/opt/caf\\xe9':$PATH`, `--jail=none ${child} ${tag}`, undefined],
+        [`export PATH=$'/opt/caf\\xe9':$PATH`, `--jail=none true ${tag}`, "PATH holds bytes"],
+        // Where --jail=auto keeps what it learnt: optional.
+        [`export HOME=$'/home/caf\\xe9' XDG_CACHE_HOME=$'/c\\xe9'`, `${child} ${tag}`, undefined],
+        [`export TMPDIR=$'/tmp/caf\\xe9'`, `--jail=none ${child} ${tag}`, "TMPDIR holds bytes"],
+        [`export IPFS_PATH=$'/caf\\xe9'`, `--jail=none /ipfs/bafkqaaa ${tag}`, "IPFS_PATH holds"],
+        [`export WW_IPFS=$'/caf\\xe9'`, `--jail=none /ipfs/bafkqaaa ${tag}`, "WW_IPFS holds"],
+        ...(Deno.uid() === 0
+          ? [[`export WW_JAIL_IDS=$'\\xe9'`, `--jail=native ${child} ${tag}`, "WW_JAIL_IDS holds"]]
+          : []),
+      ] as const
+    ) {
+      const r = await bash(setup, args);
+      if (message === undefined) {
+        assert.equal(r.code, 0, `${setup}: ${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /internal error/);
+      } else {
+        assert.equal(r.code, 125, `${setup}: ${r.stderr}`);
+        assert.match(r.stderr, /^ww: [^\n]*\n$/, "not one line");
+        assert.ok(r.stderr.includes(message), `${setup}: ${r.stderr}`);
+      }
+      assert.deepEqual(processesWithArg(tag), [], "a program was left running");
+    }
+    assert.deepEqual(wwDirs(tmp), [], "a work directory was left behind");
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
+
 // A bind source that exists but cannot be looked up is not called missing: a symlink loop stands
 // for what ww cannot see (a directory it may not search gives EACCES the same way, but not to root).
 for (const jail of ["none", "bwrap", "native"]) {
