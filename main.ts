@@ -282,6 +282,11 @@ async function runConfig(
     if (status.timedOut) {
       stderr.line(`ww: ${name} timed out after ${config.jail.timeoutMs! / 1000}s`);
     }
+    if (status.workdirLeft) {
+      stderr.line(
+        `ww: warning: ${name}'s work directory ${status.workdirLeft} is left behind: it holds what the jail's user may not remove (moved in from a bind?); look in it, and remove it yourself`,
+      );
+    }
     return status.code;
   } finally {
     stopForwarding();

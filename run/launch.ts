@@ -11,7 +11,7 @@ import { SyscallError } from "../ffi/libc.ts";
 import { readAt, reopenReadOnly } from "../ffi/memfd.ts";
 import { spawn, type SpawnSpec } from "../ffi/spawn.ts";
 import { autobindUnix } from "../ffi/socket.ts";
-import { isSocketDescriptor } from "../ffi/stat.ts";
+import { isSocketDescriptor, pathKind } from "../ffi/stat.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import type { HeldProgram } from "../jail/held.ts";
 import { formatIpfsPath, parseIpfsPath } from "../core/ipfs_path.ts";
@@ -299,6 +299,11 @@ export function hostWorkdir(cleanups: Cleanups): string {
     if (!removeEmptyDir(dir)) Deno.removeSync(dir, { recursive: true });
   });
   return dir;
+}
+
+/** `status`, with `workdir` as its workdirLeft when that is still there. */
+export function withWorkdirLeft(status: ExitStatus, workdir: string): ExitStatus {
+  return pathKind(workdir, false) === undefined ? status : { ...status, workdirLeft: workdir };
 }
 
 /** Where a jail shows an IPFS program: at its own (normalized) path, e.g. /ipfs/<cid>/bin/app. */

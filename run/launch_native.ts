@@ -26,6 +26,7 @@ import {
   reopenHeld,
   spawnMapped,
   stdioSources,
+  withWorkdirLeft,
 } from "./launch.ts";
 import {
   END_ALL_SIGNAL,
@@ -145,8 +146,13 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
     // The supervisor ends once the program has (and whatever it left is killed).
     root: supervisor,
     exited: () => supervisor.ended,
+    // The supervisor removed the work directory before it ended, as the jail's user: what that
+    // user may not remove keeps it.
     ended: reaped.then((w) =>
-      w.exited ? { code: w.code } : { code: 128 + w.signal, signal: signalName(w.signal) }
+      withWorkdirLeft(
+        w.exited ? { code: w.code } : { code: 128 + w.signal, signal: signalName(w.signal) },
+        facts.workdir,
+      )
     ),
     notEnforced,
     lease,

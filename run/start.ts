@@ -77,6 +77,11 @@ export interface ExitStatus {
   readonly signal?: SignalName;
   /** Set when the timeout expired and ww stopped the program. */
   readonly timedOut?: boolean;
+  /**
+   * The run's work directory on the host, when it is left behind: it holds what the jail's user
+   * may not remove, which the program moved in (from a --bind, say), or what ww could not remove.
+   */
+  readonly workdirLeft?: string;
 }
 
 /**

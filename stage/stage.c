@@ -792,9 +792,6 @@ static void kill_all(void) {
  */
 #define HELD_DEPTH 128
 
-/* How many walks remove_tree takes at most: enough for a chain of 30000 directories. */
-#define MAX_ROUNDS 256
-
 /* "/proc/self/fd/<fd>", in `buf` (at least 32 bytes). */
 static void proc_fd_path(char *buf, int fd) {
   struct line l = {.n = 0};
@@ -851,9 +848,11 @@ static void remove_tree(const char *path) {
   long moved = 0;
   /*
    * Again while a walk took something away: what it moved up to the top may come before where it
-   * read the top (readdir's order is the file system's), and a writer may have added entries.
+   * read the top (readdir's order is the file system's), and a writer may have added entries. No
+   * bound on the walks: each takes something, and a chain at HELD_DEPTH levels a walk took longer
+   * to build than to remove (a bound of 256 walks left a jail's chain of 200000 behind).
    */
-  for (long taken = 1, round = 0; taken > 0 && round < MAX_ROUNDS; round++) {
+  for (long taken = 1; taken > 0;) {
     taken = 0;
     int fd = (int)SYS4(openat, AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
     if (fd < 0) break;
@@ -905,17 +904,43 @@ static void remove_tree(const char *path) {
       emptied = offsets[depth];
       SYS3(lseek, fd, emptied, SEEK_SET);
     }
+    /* Not only ENOTEMPTY goes on: the jail's user may not write where the directory was made. */
     long r = SYS3(unlinkat, AT_FDCWD, path, AT_REMOVEDIR);
-    if (r != -ENOTEMPTY) break;
+    if (r == 0 || r == -ENOENT) break;
   }
 }
 
 static char workdir[4096];
+/* The jail's host ids when the stage gave it an identity of its own (F_IDENTITY), else -1. */
+static long jail_uid = -1, jail_gid = -1;
+static int jail_clears_groups;
+
+/*
+ * Removes the work directory as the jail's own user when the jail has one (the supervisor is
+ * root then): the jail could move into it a directory from a --bind holding files it may not
+ * remove (a group's shared directory with root's files in it), which a removal as root took with
+ * it. With the file system ids and the groups of the jail, the walk removes only what the jail
+ * could have; what it cannot stays, with the directory, and ww says so. The directory itself,
+ * emptied, is removed as the supervisor: the jail's user may not write where it was made.
+ */
+static void remove_workdir(void) {
+  if (jail_uid < 0) {
+    remove_tree(workdir);
+    return;
+  }
+  if (jail_clears_groups) SYS2(setgroups, 0, 0);
+  SYS1(setfsgid, jail_gid);
+  SYS1(setfsuid, jail_uid);
+  remove_tree(workdir);
+  SYS1(setfsuid, SYS0(getuid));
+  SYS1(setfsgid, SYS0(getgid));
+  SYS3(unlinkat, AT_FDCWD, workdir, AT_REMOVEDIR);
+}
 
 /* Ends as the program ended: its exit code, or the same signal (with no core dump). */
 static __attribute__((noreturn)) void finish(void) {
   kill_all();
-  if (workdir[0]) remove_tree(workdir);
+  if (workdir[0]) remove_workdir();
   int st = main_status;
   if (st < 0) die(128 + SIGKILL);
   int sig = st & 0x7f;
@@ -1020,6 +1045,9 @@ static __attribute__((noreturn)) void launch(int plan_fd, int status_fd) {
     if (pl.flags & F_IDENTITY) {
       r = SYS5(fchownat, AT_FDCWD, workdir, pl.uid, pl.gid, AT_SYMLINK_NOFOLLOW);
       if (r < 0) launch_failed(status_fd, "workdir", r);
+      jail_uid = pl.uid;
+      jail_gid = pl.gid;
+      jail_clears_groups = (pl.flags & F_CLEAR_GROUPS) != 0;
     }
     r = SYS1(chdir, workdir);
     if (r < 0) launch_failed(status_fd, "workdir", r);

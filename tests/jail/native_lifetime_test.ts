@@ -168,19 +168,99 @@ Deno.test("--jail=native: a work directory nested 3000 deep goes in one walk, no
   assert.ok(r.ms < 30_000, `${r.ms} ms`);
 });
 
+// The removal gave up after 256 walks: a chain 100000 deep (a jail makes one in seconds) stayed in
+// TMPDIR, with ww exiting 0 and saying nothing.
+Deno.test("--jail=native: a work directory nested 100000 deep is removed, past 256 walks", async () => {
+  const marker = `WWMARK=${crypto.randomUUID()}`;
+  const chain = await buildC(new URL("./deep_chain.c", import.meta.url));
+  const r = await runPiped(`${chain} 100000`, marker, ["--ro-bind", chain]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "made\n");
+  assert.deepEqual(wwDirs(tmp), []);
+});
+
+// The supervisor removed the work directory as root: a jail that moved a directory from a --bind
+// into it (a group's shared directory, holding a directory only root may enter) had root remove
+// what the jail itself could not.
+Deno.test({
+  name:
+    "--jail=native as root: the work directory is removed as the jail's user, and one left holding what it may not remove is named",
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    const marker = `WWMARK=${crypto.randomUUID()}`;
+    const shared = Deno.makeTempDirSync({ prefix: "wwtest-shared-" });
+    const mine = privateTmp(0o1777);
+    try {
+      // A group's directory (setgid, group-writable), and in it root's own, mode 0700.
+      Deno.mkdirSync(`${shared}/team/root-only`, { recursive: true });
+      Deno.writeTextFileSync(`${shared}/team/root-only/key`, "KEY");
+      Deno.chownSync(shared, 0, 5555);
+      Deno.chownSync(`${shared}/team`, 0, 5555);
+      Deno.chmodSync(shared, 0o2775);
+      Deno.chmodSync(`${shared}/team`, 0o2775);
+      Deno.chmodSync(`${shared}/team/root-only`, 0o700);
+      const out = await new Deno.Command(wwCommand()[0], {
+        args: [
+          ...wwCommand().slice(1),
+          "run",
+          "--jail=native",
+          "--env",
+          marker,
+          "--gid",
+          "5555",
+          "--bind",
+          shared,
+          "/bin/sh",
+          "-c",
+          `rm -rf ${shared}/team/root-only 2>/dev/null; mv ${shared}/team "$PWD/" && echo moved`,
+        ],
+        env: { TMPDIR: mine },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, stderr);
+      assert.equal(new TextDecoder().decode(out.stdout), "moved\n");
+      const [left] = wwDirs(mine);
+      assert.ok(left, "the work directory was removed, and root's key with it");
+      assert.equal(Deno.readTextFileSync(`${mine}/${left}/team/root-only/key`), "KEY");
+      assert.match(
+        stderr,
+        new RegExp(`ww: warning: /bin/sh's work directory ${mine}/${left} is left behind`),
+      );
+      assert.deepEqual(processesWithEnv(marker), []);
+    } finally {
+      Deno.removeSync(shared, { recursive: true });
+      Deno.removeSync(mine, { recursive: true });
+    }
+  },
+});
+
 // The supervisor (root, when ww is) removed the work directory climbing back up by "..": a racer
 // that moved a directory out of the tree while the walk was inside it sent the walk, from there,
 // into the directories above it, whose files it removed. A jail may open its work directory to
 // every user (chmod 0777), and TMPDIR is /tmp by default. Here the racer is the test itself.
 Deno.test("--jail=native: a directory moved out during the work directory's removal leads the walk nowhere else", async () => {
   const base = privateTmp();
+  // As root, the jail runs as a user of its own, as whom the supervisor removes its work
+  // directory: the racer and the files the walk must not reach are that user's, and TMPDIR is
+  // open to it as /tmp is.
+  const root = Deno.uid() === 0;
+  const jailIds = root ? ["--uid", "5678", "--gid", "5678"] : [];
+  const asJail = root ? ["setpriv", "--reuid=5678", "--regid=5678", "--clear-groups"] : [];
   try {
     const tmpdir = `${base}/tmp`;
-    Deno.mkdirSync(tmpdir);
+    Deno.mkdirSync(tmpdir, { mode: 0o1777 });
+    Deno.chmodSync(tmpdir, 0o1777);
     const victims = [`${base}/victim`, `${tmpdir}/victim`];
     for (const v of victims) Deno.writeTextFileSync(v, "keep\n");
     Deno.mkdirSync(`${base}/victim-dir`);
     Deno.writeTextFileSync(`${base}/victim-dir/file`, "keep\n");
+    if (root) {
+      for (const v of [...victims, `${base}/victim-dir`, `${base}/victim-dir/file`]) {
+        Deno.chownSync(v, 5678, 5678);
+      }
+    }
     const racer = await buildC(new URL("./cleanup_racer.c", import.meta.url));
     const [cmd, ...args] = wwCommand();
     const ww = new Deno.Command(cmd, {
@@ -188,6 +268,7 @@ Deno.test("--jail=native: a directory moved out during the work directory's remo
         ...args,
         "run",
         "--jail=native",
+        ...jailIds,
         "/bin/sh",
         "-c",
         "pwd; while [ ! -e go ]; do sleep 0.02; done",
@@ -201,9 +282,8 @@ Deno.test("--jail=native: a directory moved out during the work directory's remo
     while (!out.includes("\n")) out += (await reader.read()).value ?? "";
     const workdir = out.trim();
     assert.ok(workdir.startsWith(`${tmpdir}/ww-`), workdir);
-    const raced = await new Deno.Command(racer, {
-      args: [workdir, `${tmpdir}/away`, "20000"],
-    }).output();
+    const [racerCmd, ...racerArgs] = [...asJail, racer, workdir, `${tmpdir}/away`, "20000"];
+    const raced = await new Deno.Command(racerCmd, { args: racerArgs }).output();
     const status = await ww.status;
     await reader.cancel();
     const stderr = await new Response(ww.stderr).text();
