@@ -40,18 +40,23 @@ export type ProgramEnd = { readonly code: number } | { readonly signal: number }
  * What came through bwrap's stderr: whether the stage in the jail wrote its NUL byte (bwrap's
  * set-up is done, and what ends now is the program's); bwrap's own words before it as one line:
  * its lines joined by "; ", control characters (a terminal's escapes among them) shown as `?`;
- * and how the program ended, from the line the stage, the jail's pid 1, writes after a \x01 byte
- * ("exit N" or "signal N"; absent when the jail was killed). Pure.
+ * how the program ended, from the line the stage, the jail's pid 1, writes after a \x01 byte
+ * ("exit N" or "signal N"; absent when the jail was killed); and, when the program never ran
+ * (its execve, or a step the stage takes after bwrap's set-up, failed), the stage's reports of
+ * it, its lines marked with a \x02 byte, as the stage's JSON lines (stage/plan.ts
+ * parseStageReports). Pure.
  *
  * @example
  * bwrapStderr(new TextEncoder().encode("bwrap: Can't chdir to /x: No such file or directory\n"));
  * // { started: false, reason: "bwrap: Can't chdir to /x: No such file or directory" }
  * bwrapStderr(new TextEncoder().encode("\0\x01signal 11\n"));
  * // { started: true, reason: "", ended: { signal: 11 } }
+ * bwrapStderr(new TextEncoder().encode('\0\x02{"step":"execve","errno":8}\n\x01exit 126\n'));
+ * // { started: true, reason: "", ended: { code: 126 }, unstarted: '{"step":"execve","errno":8}' }
  */
 export function bwrapStderr(
   bytes: Uint8Array,
-): { started: boolean; reason: string; ended?: ProgramEnd } {
+): { started: boolean; reason: string; ended?: ProgramEnd; unstarted?: string } {
   const text = new TextDecoder().decode(bytes);
   const nul = text.indexOf("\0");
   const mark = text.indexOf("\x01");
@@ -67,5 +72,13 @@ export function bwrapStderr(
     : end[1] === "exit"
     ? { code: Number(end[2]) }
     : { signal: Number(end[2]) };
-  return { started: nul !== -1, reason, ...(ended ? { ended } : {}) };
+  // Only between the NUL and the \x01 line: bwrap's own words come before, and nothing after.
+  const unstarted = nul === -1 ? [] : text.slice(nul + 1, mark === -1 ? undefined : mark)
+    .split("\n").filter((l) => l.startsWith("\x02")).map((l) => l.slice(1));
+  return {
+    started: nul !== -1,
+    reason,
+    ...(ended ? { ended } : {}),
+    ...(unstarted.length > 0 ? { unstarted: unstarted.join("\n") } : {}),
+  };
 }

@@ -538,6 +538,13 @@ Deno.test("--chdir must name a place the bwrap jail shows", () => {
 
 Deno.test("bwrap's stderr: its words as one line (blank lines dropped, control characters shown as ?) before the stage's NUL, which says the jail was set up", () => {
   const bytes = (s: string) => new TextEncoder().encode(s);
+  // The stage in the jail did not start the program: its reports, marked, between the two.
+  assert.deepEqual(
+    bwrapStderr(bytes('\0\x02{"step":"execve","errno":8}\n\x01exit 126\n')),
+    { started: true, reason: "", ended: { code: 126 }, unstarted: '{"step":"execve","errno":8}' },
+  );
+  // Not before the NUL, which is bwrap's own stderr.
+  assert.deepEqual(bwrapStderr(bytes("\x02x\n")), { started: false, reason: "?x" });
   assert.deepEqual(bwrapStderr(bytes("")), { started: false, reason: "" });
   assert.deepEqual(
     bwrapStderr(bytes("bwrap: Can't mount proc on /newroot/proc: Operation not permitted\n")),

@@ -3,7 +3,7 @@
 
 import type { HeldProcess } from "../ffi/process.ts";
 import type { JailLease } from "./ids.ts";
-import { E2BIG, ENOENT } from "../ffi/errno.ts";
+import { E2BIG, ENOENT, ENOEXEC } from "../ffi/errno.ts";
 import { programGone, TOO_LARGE } from "./resolve.ts";
 import { closeFd } from "../ffi/fd.ts";
 import type { OpGroup } from "../ffi/ops.ts";
@@ -12,6 +12,7 @@ import { readAt, reopenReadOnly } from "../ffi/memfd.ts";
 import { spawn, type SpawnSpec } from "../ffi/spawn.ts";
 import { autobindUnix } from "../ffi/socket.ts";
 import { isSocketDescriptor, pathKind } from "../ffi/stat.ts";
+import { unloadableWhy } from "./script.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import type { HeldProgram } from "../jail/held.ts";
 import { formatIpfsPath, parseIpfsPath } from "../core/ipfs_path.ts";
@@ -325,7 +326,11 @@ export function spawnMapped(spec: SpawnSpec): number {
       );
     }
     if (NOT_EXECUTABLE_ERRNOS.has(e.errno)) {
-      throw new NotExecutableError(`${spec.argv[0]}: cannot execute: ${e.code}`);
+      throw new NotExecutableError(
+        `${spec.argv[0]}: cannot execute: ${e.code}${
+          e.errno === ENOEXEC ? ` (${unloadableWhy(spec.path)})` : ""
+        }`,
+      );
     }
     // The stage carries the program's environment too: say what is too large, not whose exec.
     if (e.errno === E2BIG) throw new UsageError(TOO_LARGE);

@@ -27,7 +27,7 @@ import {
   type SetupError,
 } from "../core/errors.ts";
 import { planBwrapRun } from "../plan/bwrap.ts";
-import { encodeStagePlan } from "../stage/plan.ts";
+import { encodeStagePlan, parseStageReports } from "../stage/plan.ts";
 import { retryBwrap } from "./auto.ts";
 import { bwrapFacts } from "./facts.ts";
 import type { JailLease } from "./ids.ts";
@@ -50,6 +50,7 @@ import { processesOf } from "./limits.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import {
   END_ALL_SIGNAL,
+  inJailFailure,
   planDescriptor,
   readStageReports,
   stageExecutable,
@@ -229,6 +230,12 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
       if (init) await processGone(init, JAIL_TEARDOWN_MS, ops);
       // Written before the program was executed, and at its end; every writer is gone by now.
       const said = bwrapSaid();
+      // The program never ran: its execve, or a step the stage took after bwrap's set-up, failed.
+      // A rejection, not the stage's exit code: what --open made for the program goes.
+      const unstarted = said.unstarted === undefined
+        ? undefined
+        : inJailFailure(parseStageReports(said.unstarted), config.program, programFile);
+      if (unstarted) throw unstarted;
       // The stage (the jail's pid 1) saw the program end: by a signal, whoever sent it, or not.
       if (said.started && said.ended) {
         return "signal" in said.ended

@@ -15,6 +15,7 @@ import { NotExecutableError, NotFoundError } from "../core/errors.ts";
 import { hostFiles } from "./host.ts";
 import { hasExecuteBit } from "./resolve.ts";
 import { readFileHead } from "../ffi/memfd.ts";
+import { executableProblem, HEADER_BYTES } from "../ipfs/executable.ts";
 
 /** The kernel follows at most this many nested #! interpreters (BINPRM_MAX_RECURSION). */
 const MAX_NESTED = 4;
@@ -105,4 +106,21 @@ function realPath(path: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Why execve refused the program at `path` as a format it cannot load (ENOEXEC), from its first
+ * bytes: an ELF program for another machine, say. (A #! line, or an ELF header at all, is checked
+ * before the run: checkProgramFile.)
+ *
+ * @example
+ * unloadableWhy("./arm"); // "it is an ELF program for aarch64, but this machine is x86_64"
+ */
+export function unloadableWhy(path: string | undefined): string {
+  const head = path === undefined ? undefined : readFileHead(path, HEADER_BYTES);
+  const problem = head && executableProblem(head);
+  if (problem) return `it ${problem}`;
+  return head && parseProgramHead(head).kind === "elf"
+    ? "an ELF program for this machine that the kernel cannot load: cut short, or damaged?"
+    : "not a binary, and no #! line";
 }

@@ -21,6 +21,7 @@ import {
 } from "../core/errors.ts";
 import { signalName } from "./signals.ts";
 import { programGone, TOO_LARGE } from "./resolve.ts";
+import { unloadableWhy } from "./script.ts";
 import { workdirRefused } from "./tmpdir.ts";
 
 let memfd: number | undefined;
@@ -82,8 +83,8 @@ const EXEC_STEPS = new Set(["execve", "execveat"]);
 /**
  * The error for a stage that did not start the program (native) or bwrap, from its reports;
  * undefined when it did. `program` is the name the user gave; `ended`, how the stage ended, when
- * it reported nothing; `programFile`, a local program's real path, which the native stage opens
- * for its Landlock rule.
+ * it reported nothing; `programFile`, a local program's real path (the native stage opens it for
+ * its Landlock rule; an ENOEXEC is worded from its first bytes).
  */
 export function stageFailure(
   reports: readonly StageReport[],
@@ -108,38 +109,12 @@ export function stageFailure(
   if (failed && "step" in failed && EXEC_STEPS.has(failed.step) && failed.errno === E2BIG) {
     return new UsageError(TOO_LARGE);
   }
-  if (failed && "step" in failed && backend === "native") {
-    const error = `${failed.step}: ${errnoName(failed.errno)}`;
-    if (failed.step.endsWith("-interpreter")) {
-      return new NotFoundError(
-        `${program}: its interpreter ${failed.detail} is not in the jail (${
-          errnoName(failed.errno)
-        })`,
-      );
-    }
-    // The program's file, gone or replaced (by a directory, say) since ww found it.
-    if (failed.step === "landlock" && programFile !== undefined && failed.detail === programFile) {
-      return programGone(program, errnoName(failed.errno));
-    }
-    if (EXEC_STEPS.has(failed.step) && failed.errno === ENOENT) {
-      return new NotFoundError(`${program}: ${error} (the file or its interpreter is missing)`);
-    }
-    if (EXEC_STEPS.has(failed.step) && NOT_EXECUTABLE_ERRNOS.has(failed.errno)) {
-      return new NotExecutableError(
-        `${program}: cannot execute in the ${backend} jail: ${error}${
-          failed.errno === ENOEXEC ? " (not a binary, and no #! line)" : ""
-        }`,
-      );
-    }
-  }
   if (failed && "step" in failed) {
-    const why = `the stage's ${failed.step} step failed: ${errnoName(failed.errno)}${
-      failed.detail ? ` (${failed.detail})` : ""
-    }`;
-    return new SetupError(
-      `the ${backend} jail: ${why} (try another jail.backend, or see ww doctor)`,
-      { commandLine: `--jail=${backend}: ${why} (try another --jail, or see ww doctor)` },
-    );
+    // The native stage's last steps are the program's; the bwrap jail's stage outside the jail
+    // executes bwrap (its steps in the jail: inJailFailure).
+    return (backend === "native"
+      ? programStepFailure(failed, program, backend, programFile)
+      : undefined) ?? stepFailed(failed, backend);
   }
   if (!reports.some((r) => "exec" in r)) {
     // It reported nothing: it died (a signal, a limit too low to start), and may or may not have
@@ -155,4 +130,68 @@ export function stageFailure(
     });
   }
   return undefined;
+}
+
+/**
+ * The error for the stage in the bwrap jail that did not start the program, from its reports
+ * (jail/bwrap_status.ts: marked lines on bwrap's stderr): its execve, or a step after bwrap's
+ * set-up, failed. Undefined when they hold no failure.
+ */
+export function inJailFailure(
+  reports: readonly StageReport[],
+  program: string,
+  programFile?: string,
+): WwError | undefined {
+  const failed = reports.find((r) => "step" in r);
+  if (!failed || !("step" in failed)) return undefined;
+  if (EXEC_STEPS.has(failed.step) && failed.errno === E2BIG) return new UsageError(TOO_LARGE);
+  return programStepFailure(failed, program, "bwrap", programFile) ?? stepFailed(failed, "bwrap");
+}
+
+type FailedStep = Extract<StageReport, { step: string }>;
+
+/**
+ * The error for a failed step that is the program's own (its execve, its interpreter, its file's
+ * Landlock rule), or undefined for a step of the jail's.
+ */
+function programStepFailure(
+  failed: FailedStep,
+  program: string,
+  backend: "native" | "bwrap",
+  programFile: string | undefined,
+): WwError | undefined {
+  const error = `${failed.step}: ${errnoName(failed.errno)}`;
+  if (failed.step.endsWith("-interpreter")) {
+    return new NotFoundError(
+      `${program}: its interpreter ${failed.detail} is not in the jail (${
+        errnoName(failed.errno)
+      })`,
+    );
+  }
+  // The program's file, gone or replaced (by a directory, say) since ww found it.
+  if (failed.step === "landlock" && programFile !== undefined && failed.detail === programFile) {
+    return programGone(program, errnoName(failed.errno));
+  }
+  if (EXEC_STEPS.has(failed.step) && failed.errno === ENOENT) {
+    return new NotFoundError(`${program}: ${error} (the file or its interpreter is missing)`);
+  }
+  if (EXEC_STEPS.has(failed.step) && NOT_EXECUTABLE_ERRNOS.has(failed.errno)) {
+    return new NotExecutableError(
+      `${program}: cannot execute in the ${backend} jail: ${error}${
+        failed.errno === ENOEXEC ? ` (${unloadableWhy(programFile)})` : ""
+      }`,
+    );
+  }
+  return undefined;
+}
+
+/** The error for a step of the jail's own that failed. */
+function stepFailed(failed: FailedStep, backend: "native" | "bwrap"): SetupError {
+  const why = `the stage's ${failed.step} step failed: ${errnoName(failed.errno)}${
+    failed.detail ? ` (${failed.detail})` : ""
+  }`;
+  return new SetupError(
+    `the ${backend} jail: ${why} (try another jail.backend, or see ww doctor)`,
+    { commandLine: `--jail=${backend}: ${why} (try another --jail, or see ww doctor)` },
+  );
 }

@@ -140,9 +140,11 @@ static void write_line(int fd, struct line *l) {
   }
 }
 
-/* {"step":"<step>","errno":<n>[,"detail":"<detail>"]} on `fd`. */
-static void report(int fd, const char *step, long err, const char *detail) {
+/* `mark`, then {"step":"<step>","errno":<n>[,"detail":"<detail>"]}, on `fd`: one line. */
+static void report_marked(int fd, const char *mark, const char *step, long err,
+                          const char *detail) {
   struct line l = {.n = 0};
+  put(&l, mark);
   put(&l, "{\"step\":\"");
   put(&l, step);
   put(&l, "\",\"errno\":");
@@ -154,6 +156,11 @@ static void report(int fd, const char *step, long err, const char *detail) {
   }
   put(&l, "}");
   write_line(fd, &l);
+}
+
+/* {"step":"<step>","errno":<n>[,"detail":"<detail>"]} on `fd`. */
+static void report(int fd, const char *step, long err, const char *detail) {
+  report_marked(fd, "", step, err, detail);
 }
 
 /*
@@ -1161,8 +1168,20 @@ static __attribute__((noreturn)) void init(long program, int to_ww) {
   }
 }
 
+/*
+ * Under bwrap (-report), once bwrap's set-up is done: a close-on-exec copy of bwrap's stderr, the
+ * pipe ww reads, where a step that fails before the program runs is reported as a line marked
+ * \2 and the stage's own JSON ({"step":..,"errno":..}), for ww to word and exit with (the
+ * program did not run: what --open made for it goes). Closed by the program's execve. -1 before.
+ */
+static int unstarted_fd = -1;
+
 /* A step of the jail's own that failed before the program ran: one line on fd 2, exit 125. */
 static __attribute__((noreturn)) void jail_step_failed(const char *what, long err) {
+  if (unstarted_fd >= 0) {
+    report_marked(unstarted_fd, "\2", "landlock", err, what);
+    die(125);
+  }
   struct line l = {.n = 0};
   put(&l, "ww: the jail ");
   put(&l, what);
@@ -1307,6 +1326,8 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
     if (r < 0) jail_step_failed("could not give the program its terminal: ioctl(TIOCSCTTY)", r);
   }
   if (stderr_fd >= 0) {
+    /* Without a copy (no descriptor left), a failure is one line on the program's stderr. */
+    unstarted_fd = (int)SYS3(fcntl, 2, F_DUPFD_CLOEXEC, 3);
     SYS3(write, 2, "", 1);
     SYS3(dup3, stderr_fd, 2, 0);
     SYS1(close, stderr_fd);
@@ -1350,12 +1371,19 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
   } else {
     err = SYS3(execve, target, args, env);
   }
-  /* One line, as ww itself words an exec failure under the native jail (run/stage.ts). */
   char interp[256];
+  int script = err == -ENOENT && interpreter(fd >= 0 ? 0 : target, (int)fd, interp, sizeof interp);
+  if (unstarted_fd >= 0) {
+    const char *step = fd >= 0 ? "execveat" : "execve";
+    if (script) step = fd >= 0 ? "execveat-interpreter" : "execve-interpreter";
+    report_marked(unstarted_fd, "\2", step, err, script ? interp : 0);
+    die(err == -ENOENT ? 127 : 126);
+  }
+  /* One line, as ww itself words an exec failure under the native jail (run/stage.ts). */
   struct line l = {.n = 0};
   put(&l, "ww: ");
   put(&l, args[0]);
-  if (err == -ENOENT && interpreter(fd >= 0 ? 0 : target, (int)fd, interp, sizeof interp)) {
+  if (script) {
     put(&l, ": its interpreter ");
     put(&l, interp);
     put(&l, " is not in the jail (ENOENT)");

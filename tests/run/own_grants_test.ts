@@ -1086,6 +1086,43 @@ Deno.test("--listen unix: another user's stale socket in a sticky directory is l
   }
 });
 
+// Under bwrap the stage in the jail executes the program: its execve failed after the jail was
+// made, and ww took its exit code, 126, for the program's, keeping what --open had created for a
+// program that never ran; and every backend said "not a binary, and no #! line" of an ELF file.
+for (const jail of JAILS) {
+  Deno.test(`--jail=${jail}: a program the kernel will not load is named so (exit 126), and what --open made for it goes`, async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "wwtest-open-unloadable-" });
+    try {
+      Deno.chmodSync(dir, 0o755);
+      // An ELF executable's header for machine 75 (VAX), which nothing here runs.
+      const elf = new Uint8Array(64);
+      elf.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
+      new DataView(elf.buffer).setUint16(16, 2, true); // e_type: ET_EXEC
+      new DataView(elf.buffer).setUint16(18, 75, true); // e_machine
+      new DataView(elf.buffer).setUint32(20, 1, true); // e_version
+      Deno.writeFileSync(`${dir}/vax`, elf, { mode: 0o755 });
+      const r = await runWw([
+        "run",
+        `--jail=${jail}`,
+        "--ro-bind",
+        `${dir}/vax`,
+        "--open",
+        `made=${dir}/made.txt:w`,
+        `${dir}/vax`,
+      ]);
+      assert.equal(r.code, 126, r.stderr);
+      assert.equal(errorLines(r.stderr).length, 1, r.stderr);
+      assert.match(
+        r.stderr,
+        /ENOEXEC \(it is an ELF program for machine 75, but this machine is (x86_64|aarch64)\)\n$/,
+      );
+      assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["vax"]);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+}
+
 // ww opened its grants, then the launcher refused the run (a check that needs the jail's plan):
 // a `:w` file had been truncated already, and a file an `--open` created stayed behind.
 for (const jail of JAILS) {
