@@ -284,7 +284,7 @@ async function runConfig(
     }
     if (status.workdirLeft) {
       stderr.line(
-        `ww: warning: ${name}'s work directory ${status.workdirLeft} is left behind: it holds what the jail's user may not remove (moved in from a bind?); look in it, and remove it yourself`,
+        `ww: warning: ${name}'s work directory ${status.workdirLeft} is left behind, holding what ww could not remove (as the jail's user: what the program moved in from a bind, say); look in it, and remove it yourself`,
       );
     }
     return status.code;

@@ -13,6 +13,8 @@ import { CwdError } from "../core/errors.ts";
 import { mayEnter } from "../ffi/stat.ts";
 import { directoryProblem } from "./directory.ts";
 import { lazyImport } from "../core/lazy.ts";
+import { removeEmptyDir } from "../ffi/dir.ts";
+import type { OpGroup } from "../ffi/ops.ts";
 
 /**
  * Refuses a --chdir that is not a directory on this machine, or one ww's caller cannot enter, as
@@ -34,6 +36,34 @@ export function checkChdirExists(chdir: string | undefined): void {
   if (chdir === undefined) return;
   const why = directoryProblem(chdir, "no such directory on this machine");
   if (why) throw CwdError.because(chdir, why);
+}
+
+/**
+ * Removes the work directory `dir` of a program that ran with no jail: with rmdir when it left
+ * nothing there, Deno's recursive removal when it did, and the stage's walk (stage/stage.c
+ * `remove`) when that failed. Deno's removal left behind a tree under a directory the program
+ * made read-only (for a caller who is not root), and one nested deeper than ww's descriptors (it
+ * holds one a level); the stage's walk makes its way into the first and holds at most 128
+ * directories. Resolves to whether `dir` is gone.
+ */
+async function removeWorkdir(dir: string, ops: OpGroup | undefined): Promise<boolean> {
+  try {
+    if (!removeEmptyDir(dir)) Deno.removeSync(dir, { recursive: true });
+    return true;
+  } catch {
+    // On to the stage's walk, which says whether the directory is gone.
+  }
+  const { stageExecutable } = await lazyImport<typeof import("./stage.ts")>("run/stage.ts");
+  const pid = spawnMapped({
+    path: stageExecutable(),
+    argv: ["ww-stage", "remove", dir],
+    env: [],
+    cwd: "/",
+    fdSteps: planChildFds([undefined, undefined, undefined], []),
+    newSession: false,
+  });
+  const removed = await waitPid(holdChild(pid), ops);
+  return removed.exited && removed.code === 0;
 }
 
 /** Runs the program with no jail at all. */
@@ -77,8 +107,12 @@ export async function launchDirect(request: LaunchRequest): Promise<Launched> {
     killAll: () => void child.signal(SIGNALS.SIGKILL),
     root: child,
     exited: () => child.ended,
-    ended: waitPid(child, ops).then((w) =>
-      w.exited ? { code: w.code } : { code: 128 + w.signal, signal: signalName(w.signal) }
-    ),
+    // Unjailed, ww removes the work directory itself: a jail's supervisor removes its own.
+    ended: waitPid(child, ops).then(async (w) => {
+      const status = w.exited
+        ? { code: w.code }
+        : { code: 128 + w.signal, signal: signalName(w.signal) };
+      return await removeWorkdir(workdir, ops) ? status : { ...status, workdirLeft: workdir };
+    }),
   };
 }

@@ -38,7 +38,14 @@
  *     program's descriptors to what each was opened for, and a directory's ".." inside the jail, and with
  *     "-offline" (no --net) an IP socket from the host to the peer it has (see
  *     confine_descriptors). The plan's F_TTY and F_LISTEN_PID do the same under `launch`, and its
- *     Landlock ruleset gets the same rules for the descriptors (add_descriptor_rules).
+ *     Landlock ruleset gets the same rules for the descriptors (add_descriptor_rules). Under
+ *     -report, a failure once bwrap's set-up is done is reported to ww instead (unstarted_fd).
+ *
+ *   stage remove <dir>
+ *     removes the directory tree <dir> as the supervisor removes a work directory (remove_tree),
+ *     for --jail=none, whose work directory ww removes itself: a tree Deno's removal could not
+ *     take (directories the program made read-only, or nested deeper than ww's descriptors
+ *     allow). Exits 0 once <dir> is gone, 1 when it is still there.
  */
 #include "sys.h"
 
@@ -1429,8 +1436,13 @@ __attribute__((used)) void stage_main(long *sp) {
     if (offline) mode += 8;
     if (!*mode) exec_mode(argc, argv, envp, tty, listen_pid, report, pinned, landlock, offline);
   }
+  if (argc == 3 && starts(argv[1], "remove") && !argv[1][6]) {
+    remove_tree(argv[2]);
+    u8 stx[256] __attribute__((aligned(8)));
+    die(SYS5(statx, AT_FDCWD, argv[2], AT_SYMLINK_NOFOLLOW, 0, stx) == -ENOENT ? 0 : 1);
+  }
   struct line l = {.n = 0};
-  put(&l, "ww stage: internal to ww (launch <plan-fd> <status-fd> | "
+  put(&l, "ww stage: internal to ww (launch <plan-fd> <status-fd> | remove <dir> | "
           "exec[-tty][-listen-pid][-report][-pinned][-landlock[-offline]] [<stderr-fd>] "
           "[<n> <dest> <fd>...] <fd|path> <-|=PWD> <argv0> [args...])");
   write_line(2, &l);

@@ -3,8 +3,9 @@
 // ENOENT under native and none, and a silently rewritten path under bwrap.)
 
 import assert from "node:assert/strict";
-import { processesWithArg } from "../support/procs.ts";
-import { errorLines, runWw } from "../support/ww.ts";
+import { processesWithArg, wwDirs } from "../support/procs.ts";
+import { buildC } from "../support/build.ts";
+import { errorLines, runWw, runWwAsUser, wwCommand } from "../support/ww.ts";
 
 const BACKENDS = ["bwrap", "native", "none"] as const;
 const notDir = Deno.makeTempFileSync({ prefix: "wwtest-notdir-" });
@@ -84,5 +85,40 @@ Deno.test("--jail=none: the work directory goes when the run ends, whatever the 
     }
   } finally {
     Deno.removeSync(tmpdir, { recursive: true });
+  }
+});
+
+// Unjailed, ww removes the work directory itself. Deno's recursive removal failed, silently, on a
+// directory the program made read-only (for a caller who is not root, such as a Go module cache),
+// and on a tree deeper than ww's descriptors (it holds one a level): the directory stayed.
+Deno.test("--jail=none: the work directory goes though the program made it read-only inside, or deeper than ww's descriptors", async () => {
+  const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
+  Deno.chmodSync(home, 0o777);
+  try {
+    const readOnly = await runWwAsUser(
+      4242,
+      [
+        "run",
+        "--jail=none",
+        "/bin/sh",
+        "-c",
+        "mkdir -p mod/pkg && touch mod/pkg/go.mod && chmod 555 mod/pkg mod",
+      ],
+      home,
+      { TMPDIR: home },
+    );
+    assert.equal(readOnly.code, 0, readOnly.stderr);
+    assert.deepEqual(wwDirs(home), [], "a read-only tree was left behind");
+    const nest = await buildC(new URL("../jail/nest.c", import.meta.url));
+    const deep = await runWw(["run", "--jail=none", nest, "600"], {
+      env: { TMPDIR: home },
+      ww: ["prlimit", "--nofile=256:256", "--", ...wwCommand()],
+    });
+    assert.equal(deep.code, 0, deep.stderr);
+    assert.equal(deep.stdout, "made\n");
+    assert.doesNotMatch(deep.stderr, /left behind/);
+    assert.deepEqual(wwDirs(home), [], "a tree 600 deep was left behind");
+  } finally {
+    Deno.removeSync(home, { recursive: true });
   }
 });
