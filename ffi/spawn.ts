@@ -86,7 +86,18 @@ export function spawn(spec: SpawnSpec): number {
       check("sigfillset", c.sigfillset(all));
       // glibc's sigset_t holds signal N at bit N-1 of its words, little-endian on every arch ww
       // runs on: bit (N-1)%8 of byte (N-1)/8.
-      for (const sig of spec.keepIgnored ?? []) all[(sig - 1) >> 3] &= ~(1 << ((sig - 1) & 7));
+      const bit = (sig: number) => [(sig - 1) >> 3, 1 << ((sig - 1) & 7)];
+      // sigfillset leaves out glibc's own signals, 32 and 33, which posix_spawn then sets to
+      // SIG_IGN in the child (an ignored signal survives exec): a program that uses them found
+      // them ignored. Set here by bit, their dispositions are SIG_DFL like the rest.
+      for (const sig of [32, 33]) {
+        const [byte, mask] = bit(sig);
+        all[byte] |= mask;
+      }
+      for (const sig of spec.keepIgnored ?? []) {
+        const [byte, mask] = bit(sig);
+        all[byte] &= ~mask;
+      }
       check("sigemptyset", c.sigemptyset(none));
       checkReturned(
         "posix_spawnattr_setsigdefault",
