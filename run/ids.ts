@@ -317,8 +317,9 @@ function checkReachableBy(what: string, source: string, who: HostUser, named = s
         modeText(info)
       })${through}; make it reachable (chmod o+x), or choose the jail's user with`;
       const commandLine = `${what === named ? what : `${what} ${named}`}: ${why} --uid/--gid`;
+      // The program's own path: a program the jail cannot execute (126), as when its mode says so.
       if (what === named) {
-        throw new SetupError(`${what}: ${why} jail.uid/jail.gid`, { commandLine });
+        throw new NotExecutableError(`${what}: ${why} jail.uid/jail.gid`, { commandLine });
       }
       const option = what === "--bind" ? "jail.writableBinds" : "jail.readOnlyBinds";
       throw new BindError(named, `${option} ${named}: ${why} jail.uid/jail.gid`, { commandLine });

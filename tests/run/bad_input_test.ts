@@ -306,6 +306,32 @@ Deno.test("an argument or an --env-file that is not UTF-8 text is refused in one
   }
 });
 
+// A program in a directory the jail's user may not enter was exit 125 ("setup"), where one whose
+// mode the jail's user may not execute is 126: both are a binary the jail cannot execute.
+for (const jail of ["bwrap", "native"]) {
+  Deno.test({
+    name:
+      `--jail=${jail} as root: a program the jail's user cannot reach is 126, as one it may not execute`,
+    ignore: Deno.uid() !== 0,
+    fn: async () => {
+      const tmp = privateTmp();
+      try {
+        Deno.mkdirSync(`${tmp}/closed`, { mode: 0o700 });
+        Deno.chmodSync(`${tmp}/closed`, 0o700);
+        Deno.copyFileSync("/bin/true", `${tmp}/closed/prog`);
+        const r = await runWw(["run", `--jail=${jail}`, `${tmp}/closed/prog`], {
+          env: { TMPDIR: tmp },
+        });
+        assert.equal(r.code, 126, r.stderr);
+        assert.match(r.stderr, /^ww: [^\n]*which cannot enter [^\n]*closed \(mode 0700\)[^\n]*\n$/);
+        assert.deepEqual(wwDirs(tmp), []);
+      } finally {
+        Deno.removeSync(tmp, { recursive: true });
+      }
+    },
+  });
+}
+
 // Deno gives no variable or cwd that is not UTF-8 text as a string: Deno.env.get and Deno.cwd threw,
 // which `ww run` reported as an internal error, whether the run needed the value or not.
 Deno.test("ww's own variables and its cwd, when not UTF-8 text: refused in one line naming each where a run needs it, ignored where not", async () => {
