@@ -92,6 +92,10 @@ async function main(argv: readonly string[]): Promise<number> {
     case "--help":
     case "-h":
     case "help":
+      // `ww help run` as `ww run --help`: a command's own help, named after the word.
+      if (rest.length === 1 && ["run", "doctor", "cache"].includes(rest[0])) {
+        return await main([rest[0], "--help"]);
+      }
       noArguments(command, rest);
       printOut(usageText(denoJson.version));
       return 0;
@@ -116,8 +120,8 @@ async function main(argv: readonly string[]): Promise<number> {
       return code;
     }
     case undefined:
-      console.error(usageText(denoJson.version));
-      return EXIT.usage;
+      // One line, as every refusal is: the help is asked for.
+      throw new WwError("no command (try ww run <binary> [args...], or ww --help)", EXIT.usage);
     default:
       throw new WwError(`unknown command ${command} (try ww run, ww --help)`, EXIT.usage);
   }

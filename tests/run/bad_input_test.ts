@@ -70,6 +70,7 @@ const ROWS: readonly Row[] = [
     message: "--version takes no arguments (extra); try ww --version",
   },
   { args: ["help", "x"], message: "help takes no arguments (x); try ww help" },
+  { args: [], message: "no command (try ww run <binary> [args...], or ww --help)" },
   { args: ["run"], message: "missing <binary>" },
   { args: ["run", "--"], message: "missing <binary>" },
   { args: ["run", ""], message: "the program name is empty" },
@@ -588,4 +589,25 @@ Deno.test("ww doctor --help prints doctor's usage, as ww run --help and ww cache
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^usage: ww doctor\n/);
   }
+});
+
+// `ww --help run` was refused ("--help takes no arguments"), where `ww run --help` works.
+Deno.test("ww help <command> and ww --help <command> print that command's help", async () => {
+  for (
+    const [command, first] of [["run", /^ww \S+: run a program/], [
+      "doctor",
+      /^usage: ww doctor\n/,
+    ]] as const
+  ) {
+    for (const flag of ["help", "--help", "-h"]) {
+      const own = await runWw([command, "--help"]);
+      const r = await runWw([flag, command]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, first);
+      assert.equal(r.stdout, own.stdout);
+    }
+  }
+  const cache = await runWw(["help", "cache"]);
+  assert.equal(cache.code, 0, cache.stderr);
+  assert.equal(cache.stdout, (await runWw(["cache", "--help"])).stdout);
 });
