@@ -31,12 +31,21 @@ export async function jailChoice(policy: JailPolicy): Promise<BackendChoice> {
   return chooseBackend("auto", () => facts, tried && (() => tried));
 }
 
-/** Where the answer of the real try is remembered, for this caller's environment. */
-export function autoCachePath(env: { XDG_CACHE_HOME?: string; HOME?: string }): string {
+/**
+ * Where the answer of the real try is remembered, for this caller's environment; undefined, and
+ * nothing remembered, with neither XDG_CACHE_HOME nor HOME (a root service's environment often has
+ * none): it was /tmp/.cache, where another user could make the directory first and have root write
+ * through a link of theirs.
+ */
+export function autoCachePath(
+  env: { XDG_CACHE_HOME?: string; HOME?: string },
+): string | undefined {
   const base = env.XDG_CACHE_HOME?.startsWith("/")
     ? env.XDG_CACHE_HOME
-    : `${env.HOME ?? "/tmp"}/.cache`;
-  return `${base}/ww/jail-auto.json`;
+    : env.HOME?.startsWith("/")
+    ? `${env.HOME}/.cache`
+    : undefined;
+  return base === undefined ? undefined : `${base}/ww/jail-auto.json`;
 }
 
 /**
@@ -46,7 +55,7 @@ export function autoCachePath(env: { XDG_CACHE_HOME?: string; HOME?: string }): 
 function rememberedTry(facts: NamespaceFacts): BwrapTry | Promise<BwrapTry> {
   const key = autoCacheKey(facts, keyFacts(facts.bwrapPath!));
   const path = cachePath();
-  const remembered = readAutoCache(readOwnFile(path), key);
+  const remembered = path === undefined ? undefined : readAutoCache(readOwnFile(path), key);
   if (remembered) return remembered;
   return retryBwrap(facts);
 }
@@ -63,11 +72,14 @@ export async function retryBwrap(
   if (facts.bwrapPath === undefined) return { ok: false, detail: "bwrap is not in PATH" };
   const { tryBwrap } = await lazyImport<typeof import("./auto_try.ts")>("run/auto_try.ts");
   const t = await tryBwrap(facts.bwrapPath, identity);
-  remember(cachePath(), encodeAutoCache(autoCacheKey(facts, keyFacts(facts.bwrapPath)), t));
+  const path = cachePath();
+  if (path !== undefined) {
+    remember(path, encodeAutoCache(autoCacheKey(facts, keyFacts(facts.bwrapPath)), t));
+  }
   return t;
 }
 
-function cachePath(): string {
+function cachePath(): string | undefined {
   return autoCachePath({
     // Where auto keeps what it learnt: with neither in UTF-8, it keeps it in /tmp's place.
     XDG_CACHE_HOME: callerVariableIfText("XDG_CACHE_HOME"),
@@ -115,7 +127,8 @@ function remember(path: string, text: string): void {
   const tmp = `${path}.${Deno.pid}.tmp`;
   try {
     Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    Deno.writeTextFileSync(tmp, text, { mode: 0o600 });
+    // A new file (O_EXCL): never one a link already there leads to.
+    Deno.writeTextFileSync(tmp, text, { mode: 0o600, createNew: true });
     Deno.renameSync(tmp, path);
   } catch {
     try {

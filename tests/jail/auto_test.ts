@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { runUnder } from "./deny.ts";
 import { NO_BWRAP_PATH } from "../support/hide_bwrap.ts";
+import { outputOf, wwCommand } from "../support/ww.ts";
 
 const NO_BWRAP = { PATH: NO_BWRAP_PATH };
 
@@ -25,6 +26,23 @@ Deno.test("auto picks bwrap here, and --debug says so on stderr", async () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^ww: jail: bwrap \(auto: bubblewrap .* can create user namespaces\)$/m);
   assert.equal(r.stdout.trim(), "65534");
+});
+
+// With neither HOME nor XDG_CACHE_HOME (a root service's environment), auto remembered its answer
+// in /tmp/.cache/ww, whose directories another user could make first, and have root write through
+// a link of theirs.
+Deno.test("auto remembers nothing without HOME or XDG_CACHE_HOME: nothing is written under /tmp", async () => {
+  const shared = "/tmp/.cache/ww/jail-auto.json";
+  try {
+    Deno.removeSync(shared); // an older ww's
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  const { HOME: _h, XDG_CACHE_HOME: _x, ...rest } = Deno.env.toObject();
+  const r = await outputOf([...wwCommand(), "run", "--debug", "/bin/true"], rest);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^ww: jail: bwrap \(auto: /m);
+  assert.throws(() => Deno.lstatSync(shared), Deno.errors.NotFound);
 });
 
 Deno.test("auto's remembered answer is taken only from a file of ww's own user that no one else may write", async () => {
