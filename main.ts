@@ -287,8 +287,11 @@ async function runConfig(
       stderr.line(`ww: ${name} timed out after ${config.jail.timeoutMs! / 1000}s`);
     }
     if (status.workdirLeft) {
+      const what = child.jail.backend === "none"
+        ? "what ww could not remove"
+        : "what the jail's user may not remove (what the program moved in from a bind, say)";
       stderr.line(
-        `ww: warning: ${name}'s work directory ${status.workdirLeft} is left behind, holding what ww could not remove (as the jail's user: what the program moved in from a bind, say); look in it, and remove it yourself`,
+        `ww: warning: ${name}'s work directory ${status.workdirLeft} is left behind, holding ${what}; look in it, and remove it yourself`,
       );
     }
     return status.code;

@@ -49,6 +49,16 @@ export function usesIpfsNode(program: string | undefined, grants: HostGrants): b
   return grants.ipfs || (program !== undefined && isIpfsPath(program));
 }
 
+/** Whether `env[key]` reads without throwing (run/caller_env.ts callerEnvironment). */
+function readable(env: Readonly<Record<string, string>>, key: string): boolean {
+  try {
+    Reflect.get(env, key);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Parses the arguments after `ww run`. `host` brings what the shell reads for it: a reader of
  * $IPFS_PATH/api (see ipfsApiFile), called only when neither --ipfs nor WW_IPFS names the node and
@@ -123,9 +133,12 @@ export function parseRunArgs(
     ...s.ids,
     ...(s.allowWeakerJail ? { allowWeakerJail: true } : {}),
   };
+  // A WW_IPFS that cannot be read (not UTF-8 text: run/caller_env.ts) stops only a run that may
+  // reach the node (a program it starts may be from IPFS too); the others go on without it.
+  const mayReachNode = usesIpfsNode(program, grants) || grants.exec;
   const { api: ipfsApi, origin: ipfsApiOrigin } = chooseIpfsApi(
     s.ipfsFlag,
-    callerEnv,
+    mayReachNode || readable(callerEnv, "WW_IPFS") ? callerEnv : {},
     usesIpfsNode(program, grants) ? host.ipfsApiFile?.() : undefined,
   );
   const config = {

@@ -113,19 +113,21 @@ export class FdStream implements ByteStream {
     return this.#s.ended.promise;
   }
 
+  // Async, as they were: a misuse (another object as `this`) is a rejection, not a throw.
+
   /** Resolves once the socket is readable (or closed), without reading anything. */
-  readable(): Promise<void> {
-    return streamReadable(this.#s);
+  async readable(): Promise<void> {
+    return await streamReadable(this.#s);
   }
 
   /** Reads into `p`; resolves to the byte count, or null at end of stream. */
-  read(p: Uint8Array): Promise<number | null> {
-    return readStream(this.#s, p);
+  async read(p: Uint8Array): Promise<number | null> {
+    return await readStream(this.#s, p);
   }
 
   /** Writes all of `p`. */
-  write(p: Uint8Array): Promise<number> {
-    return writeStream(this.#s, p);
+  async write(p: Uint8Array): Promise<number> {
+    return await writeStream(this.#s, p);
   }
 
   /**

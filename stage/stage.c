@@ -868,7 +868,8 @@ static void remove_tree(const char *path) {
    */
   for (long taken = 1; taken > 0;) {
     taken = 0;
-    int fd = (int)SYS4(openat, AT_FDCWD, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+    /* Made 0700 as the directories below are: a jail's `chmod a-w .` held its entries. */
+    int fd = enter_dir(AT_FDCWD, path);
     if (fd < 0) break;
     long depth = 0;
     long emptied = -1; /* the offset of the directory just emptied: removed, never entered again */
@@ -899,6 +900,9 @@ static void remove_tree(const char *path) {
           put(&l, ".ww-deep-");
           put_num(&l, moved++);
           l.buf[l.n] = 0;
+          /* A directory moves to another parent only when it may be written (its ".."). */
+          int sub = enter_dir(fd, d->name);
+          if (sub >= 0) SYS1(close, sub);
           if (SYS5(renameat2, fd, d->name, held[0], l.buf, RENAME_NOREPLACE) == 0) taken++;
           continue;
         }
@@ -925,6 +929,10 @@ static void remove_tree(const char *path) {
 }
 
 static char workdir[4096];
+/* The capabilities (all in the first word) that override a file's owner and mode. */
+#define FILE_OVERRIDES                                                                     \
+  ((1U << CAP_CHOWN) | (1U << CAP_DAC_OVERRIDE) | (1U << CAP_DAC_READ_SEARCH) |             \
+   (1U << CAP_FOWNER) | (1U << CAP_FSETID))
 /* The jail's host ids when the stage gave it an identity of its own (F_IDENTITY), else -1. */
 static long jail_uid = -1, jail_gid = -1;
 static int jail_clears_groups;
@@ -942,12 +950,25 @@ static void remove_workdir(void) {
     remove_tree(workdir);
     return;
   }
+  /*
+   * Without the capabilities that override file permissions, which a change of the file system
+   * uid from 0 drops only without SECBIT_NO_SETUID_FIXUP, and not at all for a supervisor that is
+   * not root but holds them (ambient capabilities). When they cannot be dropped, nothing is
+   * removed: the directory stays, named.
+   */
+  struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
+  struct __user_cap_data_struct held[2], walk[2];
+  if (SYS2(capget, &header, held) != 0) return;
+  memcpy(walk, held, sizeof walk);
+  walk[0].effective &= ~FILE_OVERRIDES;
+  if (SYS2(capset, &header, walk) != 0) return;
   if (jail_clears_groups) SYS2(setgroups, 0, 0);
   SYS1(setfsgid, jail_gid);
   SYS1(setfsuid, jail_uid);
   remove_tree(workdir);
   SYS1(setfsuid, SYS0(getuid));
   SYS1(setfsgid, SYS0(getgid));
+  SYS2(capset, &header, held);
   SYS3(unlinkat, AT_FDCWD, workdir, AT_REMOVEDIR);
 }
 

@@ -365,6 +365,7 @@ Deno.test("ww's own variables and its cwd, when not UTF-8 text: refused in one l
         [`export TMPDIR=$'/tmp/caf\\xe9'`, `--jail=none ${child} ${tag}`, "TMPDIR holds bytes"],
         [`export IPFS_PATH=$'/caf\\xe9'`, `--jail=none /ipfs/bafkqaaa ${tag}`, "IPFS_PATH holds"],
         [`export WW_IPFS=$'/caf\\xe9'`, `--jail=none /ipfs/bafkqaaa ${tag}`, "WW_IPFS holds"],
+        [`export WW_IPFS=$'/caf\\xe9'`, `--jail=none ${child} ${tag}`, undefined],
         ...(Deno.uid() === 0
           ? [[`export WW_JAIL_IDS=$'\\xe9'`, `--jail=native ${child} ${tag}`, "WW_JAIL_IDS holds"]]
           : []),

@@ -95,20 +95,22 @@ Deno.test("--jail=none: the work directory goes though the program made it read-
   const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
   Deno.chmodSync(home, 0o777);
   try {
-    const readOnly = await runWwAsUser(
-      4242,
-      [
-        "run",
-        "--jail=none",
-        "/bin/sh",
-        "-c",
+    for (
+      const script of [
         "mkdir -p mod/pkg && touch mod/pkg/go.mod && chmod 555 mod/pkg mod",
-      ],
-      home,
-      { TMPDIR: home },
-    );
-    assert.equal(readOnly.code, 0, readOnly.stderr);
-    assert.deepEqual(wwDirs(home), [], "a read-only tree was left behind");
+        "mkdir -p a/b && touch f a/b/c && chmod a-w .",
+        "p=t; for i in $(seq 200); do p=$p/d; done; mkdir -p $p && touch $p/f && chmod -R a-w t",
+      ]
+    ) {
+      const readOnly = await runWwAsUser(
+        4242,
+        ["run", "--jail=none", "/bin/sh", "-c", script],
+        home,
+        { TMPDIR: home },
+      );
+      assert.equal(readOnly.code, 0, readOnly.stderr);
+      assert.deepEqual(wwDirs(home), [], `${script}: left behind`);
+    }
     const nest = await buildC(new URL("../jail/nest.c", import.meta.url));
     const deep = await runWw(["run", "--jail=none", nest, "600"], {
       env: { TMPDIR: home },
