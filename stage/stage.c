@@ -853,9 +853,11 @@ static int enter_dir(int dir, const char *name) {
  * now goes. At HELD_DEPTH levels the directory that would be entered is moved up to the top
  * (renameat, both sides held) and taken from there in turn. (Starting over from the top for each
  * level made a chain of D directories cost D squared: a jail's 4000 nested directories held ww
- * for minutes.)
+ * for minutes.) `top`, when not -1, holds the tree's top, opened by whoever could reach it: each
+ * walk starts there rather than at `path`, which the walker may not be able to reach (a work
+ * directory under root's own 0700 directory, walked as the jail's user).
  */
-static void remove_tree(const char *path) {
+static void remove_tree(const char *path, int top) {
   char buf[4096] __attribute__((aligned(8)));
   int held[HELD_DEPTH];
   long offsets[HELD_DEPTH];
@@ -869,7 +871,13 @@ static void remove_tree(const char *path) {
   for (long taken = 1; taken > 0;) {
     taken = 0;
     /* Made 0700 as the directories below are: a jail's `chmod a-w .` held its entries. */
-    int fd = enter_dir(AT_FDCWD, path);
+    int fd;
+    if (top >= 0) {
+      SYS2(fchmod, top, 0700);
+      fd = (int)SYS4(openat, top, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
+    } else {
+      fd = enter_dir(AT_FDCWD, path);
+    }
     if (fd < 0) break;
     long depth = 0;
     long emptied = -1; /* the offset of the directory just emptied: removed, never entered again */
@@ -947,9 +955,13 @@ static int jail_clears_groups;
  */
 static void remove_workdir(void) {
   if (jail_uid < 0) {
-    remove_tree(workdir);
+    remove_tree(workdir, -1);
     return;
   }
+  /* Opened as the supervisor: the jail's user may not reach where it was made (root's 0700). */
+  int top =
+      (int)SYS4(openat, AT_FDCWD, workdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC, 0);
+  if (top < 0) return;
   /*
    * Without the capabilities that override file permissions, which a change of the file system
    * uid from 0 drops only without SECBIT_NO_SETUID_FIXUP, and not at all for a supervisor that is
@@ -958,14 +970,21 @@ static void remove_workdir(void) {
    */
   struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct held[2], walk[2];
-  if (SYS2(capget, &header, held) != 0) return;
+  if (SYS2(capget, &header, held) != 0) {
+    SYS1(close, top);
+    return;
+  }
   memcpy(walk, held, sizeof walk);
   walk[0].effective &= ~FILE_OVERRIDES;
-  if (SYS2(capset, &header, walk) != 0) return;
+  if (SYS2(capset, &header, walk) != 0) {
+    SYS1(close, top);
+    return;
+  }
   if (jail_clears_groups) SYS2(setgroups, 0, 0);
   SYS1(setfsgid, jail_gid);
   SYS1(setfsuid, jail_uid);
-  remove_tree(workdir);
+  remove_tree(workdir, top);
+  SYS1(close, top);
   SYS1(setfsuid, SYS0(getuid));
   SYS1(setfsgid, SYS0(getgid));
   SYS2(capset, &header, held);
@@ -1018,7 +1037,7 @@ static __attribute__((noreturn)) void supervise(int forward) {
 /* A failure before the fork, once the work directory exists: report it and remove it. */
 static __attribute__((noreturn)) void launch_failed(int status_fd, const char *what, long err) {
   report(status_fd, what, err, 0);
-  if (workdir[0]) remove_tree(workdir);
+  if (workdir[0]) remove_tree(workdir, -1);
   die(125);
 }
 
@@ -1458,7 +1477,7 @@ __attribute__((used)) void stage_main(long *sp) {
     if (!*mode) exec_mode(argc, argv, envp, tty, listen_pid, report, pinned, landlock, offline);
   }
   if (argc == 3 && starts(argv[1], "remove") && !argv[1][6]) {
-    remove_tree(argv[2]);
+    remove_tree(argv[2], -1);
     u8 stx[256] __attribute__((aligned(8)));
     die(SYS5(statx, AT_FDCWD, argv[2], AT_SYMLINK_NOFOLLOW, 0, stx) == -ENOENT ? 0 : 1);
   }

@@ -249,6 +249,32 @@ Deno.test({
   },
 });
 
+// Walked as the jail's user, the work directory under a directory only root may enter (TMPDIR in
+// root's home, say) was opened by its path, which that user cannot reach: it stayed, every time.
+Deno.test({
+  name: "--jail=native as root: a work directory under root's own 0700 directory goes too",
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    const closed = Deno.makeTempDirSync({ prefix: "wwtest-rootonly-" });
+    try {
+      Deno.chmodSync(closed, 0o700);
+      Deno.mkdirSync(`${closed}/tmp`);
+      Deno.chmodSync(`${closed}/tmp`, 0o1777);
+      const [cmd, ...args] = wwCommand();
+      const out = await new Deno.Command(cmd, {
+        args: [...args, "run", "--jail=native", "/bin/sh", "-c", "echo hi > f && mkdir d"],
+        env: { TMPDIR: `${closed}/tmp` },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      assert.deepEqual(wwDirs(`${closed}/tmp`), []);
+    } finally {
+      Deno.removeSync(closed, { recursive: true });
+    }
+  },
+});
+
 // The supervisor (root, when ww is) removed the work directory climbing back up by "..": a racer
 // that moved a directory out of the tree while the walk was inside it sent the walk, from there,
 // into the directories above it, whose files it removed. A jail may open its work directory to
