@@ -955,6 +955,23 @@ Deno.test("every bad option is refused up front with a TypeError or RangeError n
   }
 });
 
+// FdStream's methods pass its state to module functions (V8 compiles those with the bundle); its
+// async ones stay async: called on another object they reject, as before, rather than throw.
+Deno.test("FdStream's read, write and readable on another object reject, not throw", async () => {
+  const proto = FdStream.prototype;
+  for (
+    const call of [
+      () => proto.read.call({}, new Uint8Array(1)),
+      () => proto.write.call({}, new Uint8Array(1)),
+      () => proto.readable.call({}),
+    ]
+  ) {
+    let pending: Promise<unknown> | undefined;
+    assert.doesNotThrow(() => pending = call());
+    await assert.rejects(pending!, TypeError);
+  }
+});
+
 /**
  * An IPFS node that accepts connections and never answers, and a program from it that nobody's
  * cache holds (a fresh XDG_CACHE_HOME is not needed for a CID no test fetches).
