@@ -32,20 +32,29 @@ export async function jailChoice(policy: JailPolicy): Promise<BackendChoice> {
 }
 
 /**
- * Where the answer of the real try is remembered, for this caller's environment; undefined, and
- * nothing remembered, with neither XDG_CACHE_HOME nor HOME (a root service's environment often has
- * none): it was /tmp/.cache, where another user could make the directory first and have root write
- * through a link of theirs.
+ * Where the answer of the real try is remembered, for this caller's environment, and whether ww is
+ * root. With
+ * neither XDG_CACHE_HOME nor HOME (a root service's environment often has none) it was
+ * /tmp/.cache, where another user could make the directories first and have root write through a
+ * link of theirs: root's goes in /run/ww, where its jails' id leases are (root's alone), and
+ * another user's is not remembered (undefined).
+ *
+ * @example
+ * autoCachePath({ HOME: "/home/u" }, false); // "/home/u/.cache/ww/jail-auto.json"
+ * autoCachePath({}, true); // "/run/ww/jail-auto.json"
  */
 export function autoCachePath(
   env: { XDG_CACHE_HOME?: string; HOME?: string },
+  root: boolean,
 ): string | undefined {
   const base = env.XDG_CACHE_HOME?.startsWith("/")
-    ? env.XDG_CACHE_HOME
+    ? `${env.XDG_CACHE_HOME}/ww`
     : env.HOME?.startsWith("/")
-    ? `${env.HOME}/.cache`
+    ? `${env.HOME}/.cache/ww`
+    : root
+    ? "/run/ww"
     : undefined;
-  return base === undefined ? undefined : `${base}/ww/jail-auto.json`;
+  return base === undefined ? undefined : `${base}/jail-auto.json`;
 }
 
 /**
@@ -80,11 +89,11 @@ export async function retryBwrap(
 }
 
 function cachePath(): string | undefined {
+  // Neither in UTF-8 is as neither set.
   return autoCachePath({
-    // Where auto keeps what it learnt: with neither in UTF-8, it keeps it in /tmp's place.
     XDG_CACHE_HOME: callerVariableIfText("XDG_CACHE_HOME"),
     HOME: callerVariableIfText("HOME"),
-  });
+  }, Deno.uid() === 0);
 }
 
 function keyFacts(bwrapPath: string): AutoKeyFacts {
@@ -127,7 +136,15 @@ function remember(path: string, text: string): void {
   const tmp = `${path}.${Deno.pid}.tmp`;
   try {
     Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    // A new file (O_EXCL): never one a link already there leads to.
+    // Only in a directory of ww's own user that no one else may write, as the answer is read back
+    // (readOwnFile); and as a new file (O_EXCL), never one a link already there leads to.
+    const info = fileOwner(dir, false);
+    if (
+      info === undefined || modeKind(info.mode) !== "dir" || info.uid !== Deno.uid() ||
+      (info.mode & 0o022) !== 0
+    ) {
+      return;
+    }
     Deno.writeTextFileSync(tmp, text, { mode: 0o600, createNew: true });
     Deno.renameSync(tmp, path);
   } catch {

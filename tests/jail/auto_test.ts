@@ -30,8 +30,8 @@ Deno.test("auto picks bwrap here, and --debug says so on stderr", async () => {
 
 // With neither HOME nor XDG_CACHE_HOME (a root service's environment), auto remembered its answer
 // in /tmp/.cache/ww, whose directories another user could make first, and have root write through
-// a link of theirs.
-Deno.test("auto remembers nothing without HOME or XDG_CACHE_HOME: nothing is written under /tmp", async () => {
+// a link of theirs. Root's goes in /run/ww now, root's own directory.
+Deno.test("auto without HOME or XDG_CACHE_HOME writes nothing under /tmp; as root, it remembers in /run/ww", async () => {
   const shared = "/tmp/.cache/ww/jail-auto.json";
   try {
     Deno.removeSync(shared); // an older ww's
@@ -43,6 +43,10 @@ Deno.test("auto remembers nothing without HOME or XDG_CACHE_HOME: nothing is wri
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^ww: jail: bwrap \(auto: /m);
   assert.throws(() => Deno.lstatSync(shared), Deno.errors.NotFound);
+  if (Deno.uid() === 0) {
+    const own = Deno.lstatSync("/run/ww/jail-auto.json");
+    assert.ok(own.isFile && own.uid === 0 && (own.mode! & 0o077) === 0, "not root's alone");
+  }
 });
 
 Deno.test("auto's remembered answer is taken only from a file of ww's own user that no one else may write", async () => {
