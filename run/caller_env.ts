@@ -86,6 +86,18 @@ export function callerEnvironment(): Record<string, string> {
 }
 
 /**
+ * `path`, from ww's current directory when relative, as open(2) takes it: joined, not normalized
+ * (a `..` after a link leads where the link does). The cwd is asked for only then (callerCwd).
+ *
+ * @example
+ * fromCallerCwd("/etc/hosts"); // "/etc/hosts", the cwd not asked for
+ * fromCallerCwd("a/../b"); // "/home/u/a/../b" from /home/u
+ */
+export function fromCallerCwd(path: string): string {
+  return path.startsWith("/") ? path : `${callerCwd()}/${path}`;
+}
+
+/**
  * ww's current directory; a UsageError when its path is not UTF-8 text. Asked only to resolve a
  * relative path.
  */

@@ -39,7 +39,7 @@ import {
 } from "../fd/grants.ts";
 import type { LaidOutGrant } from "../fd/layout.ts";
 import { GrantError, InterruptedError } from "../core/errors.ts";
-import { callerCwd } from "./caller_env.ts";
+import { fromCallerCwd } from "./caller_env.ts";
 import type { Cleanups } from "./launch.ts";
 import { signalName } from "./signals.ts";
 import { trustedPath, UntrustedLinkError } from "./trusted_path.ts";
@@ -412,7 +412,7 @@ async function listenUnix(path: string): Promise<number> {
  * then used as it is.
  */
 function heldSocketPath(path: string): { path: string; close(): void } | undefined {
-  const absolute = path.startsWith("/") ? path : `${callerCwd()}/${path}`;
+  const absolute = fromCallerCwd(path);
   const parent = trustedPath(directoryOf(absolute));
   if (parent.kernelLinks) return undefined;
   const held = nameInHeldDirectory(parent.path, absolute.slice(absolute.lastIndexOf("/") + 1));

@@ -7,7 +7,7 @@ import { ELOOP } from "../ffi/errno.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { linkInfo, readLink } from "../ffi/stat.ts";
 import { resolveGrantPath } from "../fd/grant_path.ts";
-import { callerCwd } from "./caller_env.ts";
+import { fromCallerCwd } from "./caller_env.ts";
 
 /** A symlink on such a path that ww does not follow. */
 export class UntrustedLinkError extends Error {
@@ -27,7 +27,7 @@ export class UntrustedLinkError extends Error {
 export function trustedPath(path: string): { path: string; kernelLinks: boolean } {
   const uid = Deno.uid();
   const resolved = resolveGrantPath(
-    path.startsWith("/") ? path : `${callerCwd()}/${path}`,
+    fromCallerCwd(path),
     { lstat: linkInfo, readlink: readLink },
     (owner) => owner === 0 || owner === uid,
   );
