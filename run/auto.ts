@@ -33,8 +33,7 @@ export async function jailChoice(policy: JailPolicy): Promise<BackendChoice> {
 
 /**
  * Where the answer of the real try is remembered, for this caller's environment, and whether ww is
- * root. With
- * neither XDG_CACHE_HOME nor HOME (a root service's environment often has none) it was
+ * root. With neither XDG_CACHE_HOME nor HOME (a root service's environment often has none) it was
  * /tmp/.cache, where another user could make the directories first and have root write through a
  * link of theirs: root's goes in /run/ww, where its jails' id leases are (root's alone), and
  * another user's is not remembered (undefined).
@@ -116,18 +115,18 @@ function keyFacts(bwrapPath: string): AutoKeyFacts {
 }
 
 /**
- * The cache file's text, when ww's own user owns it and no one else may write it: another user
- * must not choose ww's backend (a shared HOME-less /tmp/.cache, for one).
+ * Whether `path` (not followed) is a `kind` that ww's own user owns and no one else may write:
+ * another user must not choose ww's backend, nor lead its write of the answer elsewhere.
  */
-function readOwnFile(path: string): string | undefined {
+function isOwn(path: string, kind: "file" | "dir"): boolean {
   const info = fileOwner(path, false);
-  if (
-    info === undefined || modeKind(info.mode) !== "file" || info.uid !== Deno.uid() ||
-    (info.mode & 0o022) !== 0
-  ) {
-    return undefined;
-  }
-  return readText(path);
+  return info !== undefined && modeKind(info.mode) === kind && info.uid === Deno.uid() &&
+    (info.mode & 0o022) === 0;
+}
+
+/** The cache file's text, when it is ww's own (isOwn). */
+function readOwnFile(path: string): string | undefined {
+  return isOwn(path, "file") ? readText(path) : undefined;
 }
 
 /** Writes the cache file atomically (a whole file or none); a cache that cannot be written is skipped. */
@@ -136,15 +135,9 @@ function remember(path: string, text: string): void {
   const tmp = `${path}.${Deno.pid}.tmp`;
   try {
     Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
-    // Only in a directory of ww's own user that no one else may write, as the answer is read back
-    // (readOwnFile); and as a new file (O_EXCL), never one a link already there leads to.
-    const info = fileOwner(dir, false);
-    if (
-      info === undefined || modeKind(info.mode) !== "dir" || info.uid !== Deno.uid() ||
-      (info.mode & 0o022) !== 0
-    ) {
-      return;
-    }
+    // Only in a directory of ww's own, as the answer is read back (readOwnFile); and as a new
+    // file (O_EXCL), never one a link already there leads to.
+    if (!isOwn(dir, "dir")) return;
     Deno.writeTextFileSync(tmp, text, { mode: 0o600, createNew: true });
     Deno.renameSync(tmp, path);
   } catch {
