@@ -93,8 +93,8 @@ export function stageFailure(
   ended?: WaitStatus,
   programFile?: string,
 ): WwError | undefined {
-  const failed = reports.find((r) => "step" in r);
-  if (failed && "step" in failed && failed.step === "chdir") {
+  const failed = failedStep(reports);
+  if (failed?.step === "chdir") {
     const name = errnoName(failed.errno);
     return cannotEnterCwd(
       failed.detail ?? "",
@@ -102,19 +102,17 @@ export function stageFailure(
       osWhy(Object.assign(new Error(name), { code: name })),
     );
   }
-  if (failed && "step" in failed && failed.step === "workdir") {
+  if (failed?.step === "workdir") {
     return workdirRefused(`${errnoName(failed.errno)}${failed.detail ? `: ${failed.detail}` : ""}`);
   }
-  // Too large for any backend: the run's, not the jail's (as under --jail=none).
-  if (failed && "step" in failed && EXEC_STEPS.has(failed.step) && failed.errno === E2BIG) {
-    return new UsageError(TOO_LARGE);
-  }
-  if (failed && "step" in failed) {
+  if (failed) {
     // The native stage's last steps are the program's; the bwrap jail's stage outside the jail
     // executes bwrap (its steps in the jail: inJailFailure).
-    return (backend === "native"
-      ? programStepFailure(failed, program, backend, programFile)
-      : undefined) ?? stepFailed(failed, backend);
+    return tooLarge(failed) ??
+      (backend === "native"
+        ? programStepFailure(failed, program, backend, programFile)
+        : undefined) ??
+      stepFailed(failed, backend);
   }
   if (!reports.some((r) => "exec" in r)) {
     // It reported nothing: it died (a signal, a limit too low to start), and may or may not have
@@ -142,13 +140,25 @@ export function inJailFailure(
   program: string,
   programFile?: string,
 ): WwError | undefined {
-  const failed = reports.find((r) => "step" in r);
-  if (!failed || !("step" in failed)) return undefined;
-  if (EXEC_STEPS.has(failed.step) && failed.errno === E2BIG) return new UsageError(TOO_LARGE);
-  return programStepFailure(failed, program, "bwrap", programFile) ?? stepFailed(failed, "bwrap");
+  const failed = failedStep(reports);
+  if (!failed) return undefined;
+  return tooLarge(failed) ?? programStepFailure(failed, program, "bwrap", programFile) ??
+    stepFailed(failed, "bwrap");
 }
 
 type FailedStep = Extract<StageReport, { step: string }>;
+
+/** The stage's report of the step that failed, if one did. */
+function failedStep(reports: readonly StageReport[]): FailedStep | undefined {
+  return reports.find((r): r is FailedStep => "step" in r);
+}
+
+/** An exec step's E2BIG: too large for any backend, the run's, not the jail's (as under none). */
+function tooLarge(failed: FailedStep): UsageError | undefined {
+  return EXEC_STEPS.has(failed.step) && failed.errno === E2BIG
+    ? new UsageError(TOO_LARGE)
+    : undefined;
+}
 
 /**
  * The error for a failed step that is the program's own (its execve, its interpreter, its file's
