@@ -7,7 +7,13 @@ import { planChildFds } from "../fd/plan.ts";
 import { holdChild, waitPid } from "../ffi/process.ts";
 import { planDirectRun } from "../plan/direct.ts";
 import { directFacts } from "./facts.ts";
-import { hostWorkdir, type Launched, type LaunchRequest, spawnMapped } from "./launch.ts";
+import {
+  hostWorkdir,
+  type Launched,
+  type LaunchRequest,
+  spawnMapped,
+  withWorkdirLeft,
+} from "./launch.ts";
 import { callerIgnoredSignals, signalName, SIGNALS } from "./signals.ts";
 import { CwdError } from "../core/errors.ts";
 import { mayEnter } from "../ffi/stat.ts";
@@ -44,14 +50,14 @@ export function checkChdirExists(chdir: string | undefined): void {
  * `remove`) when that failed. Deno's removal left behind a tree under a directory the program
  * made read-only (for a caller who is not root), and one nested deeper than ww's descriptors (it
  * holds one a level); the stage's walk makes its way into the first and holds at most 128
- * directories. Resolves to whether `dir` is gone.
+ * directories. Whether `dir` is gone is for withWorkdirLeft to see, as for the native jail.
  */
-async function removeWorkdir(dir: string, ops: OpGroup | undefined): Promise<boolean> {
+async function removeWorkdir(dir: string, ops: OpGroup | undefined): Promise<void> {
   try {
     if (!removeEmptyDir(dir)) Deno.removeSync(dir, { recursive: true });
-    return true;
+    return;
   } catch {
-    // On to the stage's walk, which says whether the directory is gone.
+    // On to the stage's walk.
   }
   const { stageExecutable } = await lazyImport<typeof import("./stage.ts")>("run/stage.ts");
   const pid = spawnMapped({
@@ -62,8 +68,7 @@ async function removeWorkdir(dir: string, ops: OpGroup | undefined): Promise<boo
     fdSteps: planChildFds([undefined, undefined, undefined], []),
     newSession: false,
   });
-  const removed = await waitPid(holdChild(pid), ops);
-  return removed.exited && removed.code === 0;
+  await waitPid(holdChild(pid), ops);
 }
 
 /** Runs the program with no jail at all. */
@@ -109,10 +114,11 @@ export async function launchDirect(request: LaunchRequest): Promise<Launched> {
     exited: () => child.ended,
     // Unjailed, ww removes the work directory itself: a jail's supervisor removes its own.
     ended: waitPid(child, ops).then(async (w) => {
-      const status = w.exited
-        ? { code: w.code }
-        : { code: 128 + w.signal, signal: signalName(w.signal) };
-      return await removeWorkdir(workdir, ops) ? status : { ...status, workdirLeft: workdir };
+      await removeWorkdir(workdir, ops);
+      return withWorkdirLeft(
+        w.exited ? { code: w.code } : { code: 128 + w.signal, signal: signalName(w.signal) },
+        workdir,
+      );
     }),
   };
 }
