@@ -75,25 +75,6 @@ export function ownPartProblem(part: "/proc" | "/dev"): string {
   return `the jail grants its own part of ${part}; bind something else`;
 }
 
-/**
- * The bind of `binds` that holds jail path `path` (its `dest` is the path or a directory above
- * it): the deepest when several do, as it covers the others there; the first of equals.
- *
- * @example
- * bindHolding("/srv/app/data", [{ dest: "/srv" }, { dest: "/srv/app" }]); // { dest: "/srv/app" }
- */
-export function bindHolding<B extends { readonly dest: string }>(
-  path: string,
-  binds: readonly B[],
-): B | undefined {
-  let holding: B | undefined;
-  for (const b of binds) {
-    const holds = path === b.dest || path.startsWith(`${b.dest}/`);
-    if (holds && b.dest.length > (holding?.dest.length ?? -1)) holding = b;
-  }
-  return holding;
-}
-
 /** True when `path` is `dir` or lies under it. Both absolute and clean. */
 export function isWithin(path: string, dir: string): boolean {
   return path === dir || dir === "/" || path.startsWith(`${dir}/`);

@@ -11,7 +11,7 @@
 
 import type { Bind } from "./policy.ts";
 import type { SystemEntry } from "./system_files.ts";
-import { bindHolding } from "./binds.ts";
+import { topAt } from "./binds.ts";
 
 /** The kernel reads at most this many bytes of a `#!` line (BINPRM_BUF_SIZE, linux/binfmts.h). */
 export const SHEBANG_MAX = 256;
@@ -74,7 +74,7 @@ export interface JailView {
  */
 export function jailPathOnHost(path: string, view: JailView, depth = 0): string | undefined {
   const under = (p: string, dir: string) => p === dir || p.startsWith(`${dir}/`);
-  const bind = bindHolding(path, view.binds);
+  const bind = topAt(path, view.binds);
   if (bind) return bind.source + path.slice(bind.dest.length);
   for (const e of view.system) {
     if (!under(path, e.path)) continue;

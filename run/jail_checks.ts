@@ -14,7 +14,7 @@ import { isUnixDatagram } from "../ffi/socket.ts";
 import { isSocketDescriptor, pathKind } from "../ffi/stat.ts";
 import { blockedCwd, checkJailAccess, type HostUser } from "./ids.ts";
 import { cannotEnterCwd } from "./directory.ts";
-import { bindHolding, type BindRequest } from "../jail/binds.ts";
+import { type BindRequest, topAt } from "../jail/binds.ts";
 import { checkLimits } from "./limits.ts";
 
 /**
@@ -74,7 +74,7 @@ function checkCwdEnterable(
   if (chdir === undefined) return;
   let at: { path: string; from: string } | undefined = { path: chdir, from: "/" };
   if (backend === "bwrap") {
-    const bind = bindHolding(chdir, binds);
+    const bind = topAt(chdir, binds);
     at = bind && { path: `${bind.real}${chdir.slice(bind.dest.length)}`, from: bind.real };
   }
   if (at && blockedCwd(at.path, at.from, who)) {
