@@ -59,10 +59,27 @@ export function holdInTree(root: HeldProcess, pid: number, depth: number): HeldP
 }
 
 /**
- * The program in a jail, held, or undefined once the jail is gone: the first child of `parent`
- * (the jail's pid 1 under bwrap, the native jail's supervisor), which forks the program first;
- * orphans it reaps are listed after it. Polls briefly: `parent` forks the program once the jail
- * is set up.
+ * Whether `child` has executed a program of its own: its /proc/<pid>/exe is no longer the file
+ * of `parent`, whose fork it is (the stage, which forks the program and executes it). True when
+ * either cannot be read (gone, or not ww's to look at): nothing is gained by waiting then.
+ */
+function hasExecuted(parent: number, child: number): boolean {
+  try {
+    const own = Deno.statSync(`/proc/${child}/exe`);
+    const forkedFrom = Deno.statSync(`/proc/${parent}/exe`);
+    return own.dev !== forkedFrom.dev || own.ino !== forkedFrom.ino;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * The program in a jail, held, once it has executed, or undefined once the jail is gone: the
+ * first child of `parent` (the jail's pid 1 under bwrap, the native jail's supervisor), which
+ * forks the program first; orphans it reaps are listed after it. Until its execve that child is
+ * still the stage, which a signal meant for the program would end, so that nothing ran and ww
+ * took the stage's death for the program's. Polls briefly: `parent` forks the program once the
+ * jail is set up, and the fork executes it once its own steps are done.
  */
 export async function programInJail(
   parent: HeldProcess,
@@ -73,7 +90,9 @@ export async function programInJail(
   jailGone.then(end, end);
   for (let delay = 1; !gone && !parent.ended; delay = Math.min(delay * 2, 50)) {
     const [first] = childrenOf(parent.pid);
-    if (first !== undefined) return holdInTree(parent, first, 1);
+    if (first !== undefined && hasExecuted(parent.pid, first)) {
+      return holdInTree(parent, first, 1);
+    }
     await sleep(delay);
   }
   return undefined;

@@ -1,5 +1,6 @@
 // run/procfs_test.ts — holdInTree holds a process only while /proc shows it in the given tree, and
-// programInJail finds the first child of a jail's parent process, or nothing once it has ended.
+// programInJail finds the first child of a jail's parent process once it has executed, or nothing
+// once the parent has ended.
 
 import assert from "node:assert/strict";
 import { holdChild, waitPid } from "../ffi/process.ts";
@@ -17,7 +18,14 @@ function shell(script: string) {
     newSession: true,
   });
   const held = holdChild(pid);
-  return { held, ended: waitPid(held) };
+  const ended = waitPid(held);
+  // Its session's every process (the shell's pid names its group until it is reaped), and then
+  // the shell itself, reaped.
+  const end = async () => {
+    Deno.kill(-pid, "SIGKILL");
+    await ended;
+  };
+  return { held, ended, end };
 }
 
 /** The children of `pid`, once it has `count` (the shell forks them as it runs). */
@@ -47,8 +55,7 @@ Deno.test("holdInTree: a descendant within the depth is held, others are not", a
     assert(self, "the root is in its own tree");
     self.close();
   } finally {
-    root.held.signal(9);
-    await root.ended;
+    await root.end();
   }
 });
 
@@ -75,8 +82,25 @@ Deno.test("programInJail: the parent's first child, held; nothing once the paren
     assert.equal(program.signal(9), true);
     program.close();
   } finally {
-    parent.held.signal(9);
-    await parent.ended;
+    await parent.end();
   }
   assert.equal(await programInJail(parent.held, parent.ended), undefined);
+});
+
+Deno.test("programInJail: the first child only once it has executed a program of its own", async () => {
+  // The first child is a fork of the shell (as the program is of the stage until its execve) for
+  // 0.3 s, then executes sleep.
+  const parent = shell("(sleep 0.3; exec sleep 30) & wait");
+  try {
+    const [first] = await childrenOnce(parent.held.pid, 1);
+    const program = await programInJail(parent.held, parent.ended);
+    assert(program);
+    assert.equal(program.pid, first);
+    const exe = (pid: number) => Deno.realPathSync(`/proc/${pid}/exe`);
+    assert.equal(exe(first), Deno.realPathSync("/bin/sleep"), "it has executed sleep");
+    assert.notEqual(exe(first), exe(parent.held.pid));
+    program.close();
+  } finally {
+    await parent.end();
+  }
 });

@@ -8,12 +8,13 @@ WW_APT_DEMO=(bubblewrap python3)
 # The test suite: gcc/g++/binutils for its C children, capnproto, libcapnp-dev and pkg-config for
 # the C++ Cap'n Proto guest, the aarch64 cross compiler and qemu-user-static for the stage's
 # aarch64 build (stage_test, `deno task build-stage`), libsystemd-dev for the socket-activation
-# test's sd_listen_fds_with_names client.
+# test's sd_listen_fds_with_names client, strace for what the bundle opens and for holding a jail
+# at its last step before the program's execve (the signal tests).
 WW_APT_TEST=(capnproto libcapnp-dev libsystemd-dev pkg-config gcc g++ binutils gcc-aarch64-linux-gnu
-  qemu-user-static)
-# The benchmarks: hyperfine, GNU time, curl and strace for the IPFS and launch peers, and firejail
-# as a jail to compare with (it pulls in X libraries, the heaviest install of all).
-WW_APT_BENCH=(hyperfine time curl strace firejail)
+  qemu-user-static strace)
+# The benchmarks: hyperfine, GNU time and curl for the IPFS and launch peers, and firejail as a
+# jail to compare with (it pulls in X libraries, the heaviest install of all).
+WW_APT_BENCH=(hyperfine time curl firejail)
 
 # Prints the apt packages `use` (demo, test or bench) needs, one per line: each use adds to the
 # one before it, since the tests run the demo's programs and the benchmarks build the tests'

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { reportFds } from "../support/children.ts";
-import { processesWithArg, processState } from "../support/procs.ts";
+import { childrenOf, processesWithArg, processState } from "../support/procs.ts";
 import { JAIL_MODES, jailFlags, quote, runWw, startWw, wwCommand } from "../support/ww.ts";
 
 const child = await reportFds();
@@ -194,6 +194,60 @@ for (const jail of ["none", "native", "bwrap"]) {
       // with them ignored (SIGHUP bit 0, SIGINT bit 1 of SigIgn), as a child of nohup does.
       const mask = BigInt(`0x${/SigIgn:\s*([0-9a-f]+)/.exec(stdout)![1]}`);
       assert.equal(mask & 3n, 3n, stdout);
+    }
+  });
+}
+
+// Under bwrap a SIGTERM that reached ww between the jail's fork of the program and its execve
+// went to the stage, still running in that fork, which died of it: exit 143, and the program had
+// never run. strace holds the fork in the stage's last step before the execve (Landlock's
+// restrict_self, under both jails) for 1.5 s while ww gets SIGTERM: the signal must wait for the
+// execve and reach the program.
+for (const jail of ["bwrap", "native"]) {
+  Deno.test(`[jail=${jail}] a signal that reaches ww just before the program's execve waits for it`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "wwtest-preexec-" });
+    const log = `${dir}/trace`;
+    try {
+      const strace = new Deno.Command("strace", {
+        args: [
+          "-f",
+          "-q",
+          "-o",
+          log,
+          "-e",
+          "trace=landlock_restrict_self,execve,execveat",
+          "-e",
+          "inject=landlock_restrict_self:delay_exit=1500000",
+          ...wwCommand(),
+          "run",
+          `--jail=${jail}`,
+          "/bin/sleep",
+          "30",
+        ],
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const stderr = new Response(strace.stderr).text();
+      void strace.stdout.cancel();
+      // The fork, held in restrict_self (strace writes the line as the delay starts).
+      let held: string | undefined;
+      for (let i = 0; held === undefined; i++) {
+        if (i === 400) throw new Error(`the stage never reached Landlock: ${await stderr}`);
+        await new Promise((r) => setTimeout(r, 25));
+        const text = await Deno.readTextFile(log).catch(() => "");
+        held = /^(\d+) landlock_restrict_self\(/m.exec(text)?.[1];
+      }
+      const [ww] = childrenOf(strace.pid);
+      Deno.kill(ww[0], "SIGTERM");
+      const status = await strace.status;
+      const trace = await Deno.readTextFile(log);
+      const own = trace.split("\n").filter((l) => l.startsWith(`${held} `)).join("\n");
+      assert.match(own, /execve(at)?\(.* = 0$/m, `the program was never executed:\n${own}`);
+      assert.match(own, /\+\+\+ killed by SIGTERM \+\+\+/, own);
+      assert.equal(status.code, 143, await stderr);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
     }
   });
 }
