@@ -965,8 +965,8 @@ static void remove_workdir(void) {
   /*
    * Without the capabilities that override file permissions, which a change of the file system
    * uid from 0 drops only without SECBIT_NO_SETUID_FIXUP, and not at all for a supervisor that is
-   * not root but holds them (ambient capabilities). When they cannot be dropped, nothing is
-   * removed: the directory stays, named.
+   * not root but holds them (ambient capabilities). When they cannot be dropped, or the jail's
+   * ids cannot be taken, nothing is removed: the directory stays, named.
    */
   struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
   struct __user_cap_data_struct held[2], walk[2];
@@ -980,10 +980,15 @@ static void remove_workdir(void) {
     SYS1(close, top);
     return;
   }
-  if (jail_clears_groups) SYS2(setgroups, 0, 0);
-  SYS1(setfsgid, jail_gid);
-  SYS1(setfsuid, jail_uid);
-  remove_tree(workdir, top);
+  /* setfsuid and setfsgid report no failure: the ids they leave, asked back (an invalid id
+     changes nothing and returns the current one), must be the jail's, or nothing is walked. */
+  int as_jail = !jail_clears_groups || SYS2(setgroups, 0, 0) == 0;
+  if (as_jail) {
+    SYS1(setfsgid, jail_gid);
+    SYS1(setfsuid, jail_uid);
+    as_jail = SYS1(setfsgid, -1) == jail_gid && SYS1(setfsuid, -1) == jail_uid;
+  }
+  if (as_jail) remove_tree(workdir, top);
   SYS1(close, top);
   SYS1(setfsuid, SYS0(getuid));
   SYS1(setfsgid, SYS0(getgid));
