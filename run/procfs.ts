@@ -4,6 +4,7 @@
 // may be another process's by the time ww signals it (pids come round).
 
 import { HeldProcess } from "../ffi/process.ts";
+import { fileIdentity } from "../ffi/stat.ts";
 import { sleep } from "../ffi/ops.ts";
 
 /**
@@ -64,13 +65,10 @@ export function holdInTree(root: HeldProcess, pid: number, depth: number): HeldP
  * either cannot be read (gone, or not ww's to look at): nothing is gained by waiting then.
  */
 function hasExecuted(parent: number, child: number): boolean {
-  try {
-    const own = Deno.statSync(`/proc/${child}/exe`);
-    const forkedFrom = Deno.statSync(`/proc/${parent}/exe`);
-    return own.dev !== forkedFrom.dev || own.ino !== forkedFrom.ino;
-  } catch {
-    return true;
-  }
+  const own = fileIdentity(`/proc/${child}/exe`);
+  const forkedFrom = fileIdentity(`/proc/${parent}/exe`);
+  return own === undefined || forkedFrom === undefined || own.dev !== forkedFrom.dev ||
+    own.ino !== forkedFrom.ino;
 }
 
 /**
