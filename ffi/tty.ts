@@ -112,6 +112,15 @@ export function terminalMode(fd: number): TerminalMode {
   return mode;
 }
 
+/** struct termios: c_lflag's offset (after c_iflag, c_oflag, c_cflag), and its ICANON bit. */
+const LFLAG_OFFSET = 12;
+const ICANON = 0x2;
+
+/** Whether `mode` reads input a line at a time (ICANON), where an end of input can be typed. */
+export function isLineMode(mode: TerminalMode): boolean {
+  return (new DataView(mode.buffer).getUint32(LFLAG_OFFSET, true) & ICANON) !== 0;
+}
+
 /** `mode` made raw (cfmakeraw): no echo, no line editing, no signals from keys, 8-bit bytes. */
 export function rawMode(mode: TerminalMode): TerminalMode {
   const raw = mode.slice();

@@ -1,11 +1,12 @@
 // ffi/tty.ts's hangup of a pty's foreground process group: only a group whose leader the caller
-// finds among its own processes, since the number TIOCGPGRP gives may name a host process by then.
+// finds among its own processes, since the number TIOCGPGRP gives may name a host process by then;
+// and isLineMode, which tells a terminal that reads lines from a raw one.
 
 import assert from "node:assert/strict";
 import { closeFd } from "./fd.ts";
 import { HeldProcess, holdChild, waitPid } from "./process.ts";
 import { spawn } from "./spawn.ts";
-import { hangUp, openPty } from "./tty.ts";
+import { hangUp, isLineMode, openPty, rawMode, terminalMode } from "./tty.ts";
 
 /** A session leader on a new pty's slave, in its foreground group, that records a SIGHUP. */
 async function onPty(mark: string) {
@@ -62,5 +63,17 @@ Deno.test("hangUp signals the foreground group only when its leader is one of th
     closeFd(own.pty.master);
   } finally {
     Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("isLineMode: a new pty reads lines (ICANON); made raw, it does not", () => {
+  const pty = openPty();
+  try {
+    const mode = terminalMode(pty.slave);
+    assert.equal(isLineMode(mode), true);
+    assert.equal(isLineMode(rawMode(mode)), false);
+  } finally {
+    closeFd(pty.slave);
+    closeFd(pty.master);
   }
 });

@@ -10,6 +10,7 @@ import { POLLIN, POLLOUT } from "../ffi/flags.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
 import {
   hangUp,
+  isLineMode,
   isTerminal,
   openPty,
   openTerminalPath,
@@ -28,6 +29,7 @@ import type { Cleanups } from "./launch.ts";
 import type { HeldProcess } from "../ffi/process.ts";
 import { holdInTree } from "./procfs.ts";
 import { onExit } from "./exit_hooks.ts";
+import { readyNow } from "../ffi/reactor.ts";
 
 /** The pseudo-terminal a launcher gives the program. */
 export interface ProgramTerminal {
@@ -126,6 +128,7 @@ export function openTerminal(cleanups: Cleanups): Terminal {
   const state: PumpState = { ending: false, endedAt: Infinity, writeUntil: Infinity };
   let pumps: Promise<unknown> = Promise.resolve();
   let started = false;
+  let typedAhead: Uint8Array[] = [];
   return {
     slave: pty.slave,
     name: pty.name,
@@ -139,13 +142,14 @@ export function openTerminal(cleanups: Cleanups): Terminal {
           // An exit while the program runs gives the mode back too.
           removeHook = onExit(restore);
           saved = mode;
+          if (isLineMode(mode)) typedAhead = readLineInput();
           setTerminalMode(STDIN, rawMode(mode));
         } catch { /* not raw, then */ }
       }
       if (sizeFrom !== undefined) Deno.addSignalListener("SIGWINCH", onResize);
       started = true;
       pumps = Promise.all([
-        pumpInput(pty.master, wakeRead, state),
+        pumpInput(pty.master, wakeRead, state, typedAhead),
         // A jail's tree is a few generations deep (stage, bwrap, its pid 1, the program); its
         // programs may fork deeper, and a group they lead in the foreground is theirs to hang up.
         pumpOutput(pty.master, wakeRead, state, (pid) => holdInTree(root, pid, RUN_DEPTH)),
@@ -189,8 +193,46 @@ interface PumpState {
   writeUntil: number;
 }
 
-/** The caller's input to the program, until it ends or the run does. */
-async function pumpInput(master: number, wake: number, state: PumpState) {
+/** The most reads readLineInput makes: a terminal that hung up is always ready, with nothing. */
+const TYPED_AHEAD_READS = 64;
+
+/**
+ * What the caller's terminal holds ready in its line mode, read before ww makes it raw, where an
+ * end of input already typed (Ctrl-D, or what `script` sends once its own input ends) would be
+ * read as a NUL byte, and the program would wait for its input's end forever. Each line as it
+ * is; a line that Ctrl-D pushed without its newline, and an end of input, followed by the EOT
+ * that does the same on the program's terminal. Only lines the terminal has completed are ready:
+ * one being typed stays, and is read raw.
+ */
+function readLineInput(): Uint8Array[] {
+  const ready: Uint8Array[] = [];
+  const buf = new Uint8Array(4096);
+  for (let reads = 0; reads < TYPED_AHEAD_READS && readyNow(STDIN, POLLIN); reads++) {
+    const n = readSome(STDIN, buf);
+    if (n < 0) break;
+    if (n === 0) {
+      ready.push(new Uint8Array([EOT]));
+      break;
+    }
+    const pushed = n < buf.length && buf[n - 1] !== 0x0a;
+    ready.push(pushed ? new Uint8Array([...buf.subarray(0, n), EOT]) : buf.slice(0, n));
+  }
+  return ready;
+}
+
+/**
+ * The caller's input to the program, until it ends or the run does: first what the caller's
+ * terminal had ready before it was made raw (readLineInput).
+ */
+async function pumpInput(
+  master: number,
+  wake: number,
+  state: PumpState,
+  typedAhead: readonly Uint8Array[],
+) {
+  for (const bytes of typedAhead) {
+    if (!await writeAll(master, bytes, wake)) return;
+  }
   const buf = new Uint8Array(4096);
   let lineStart = true;
   while (!state.ending) {

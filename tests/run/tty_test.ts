@@ -368,6 +368,20 @@ for (const backend of BACKENDS) {
     }
   });
 
+  // Typed before ww made the caller's terminal raw, an end of input (here `script`'s, once its own
+  // input ended) was read as a NUL byte, and the program waited for its input's end forever.
+  Deno.test(`[jail=${backend}] an end of input typed before ww starts reaches the program`, async () => {
+    const s = new Session(`sleep 1; ww run --jail=${backend} /bin/od -c; echo "RC=$?"`);
+    // The end of script's input waits in the terminal until ww reads it.
+    const timer = setTimeout(() => s.kill(), 30_000);
+    try {
+      await s.end();
+    } finally {
+      clearTimeout(timer);
+    }
+    assert.match(s.text, /^0000000\nRC=0$/m, s.text);
+  });
+
   Deno.test(`[jail=${backend}] TIOCSTI on the program's fd 0 cannot type into ww's caller`, async () => {
     const s = new Session([
       `ww run --jail=${backend} /usr/bin/perl -e '$ok = 1; $ok &&= ioctl(STDIN, 0x5412, $_) for split //, "echo INJECTED\\n"; print $ok ? "STI-DONE\\n" : "STI-REFUSED\\n"'`,
