@@ -41,7 +41,8 @@ function isNotText(e: unknown): boolean {
  */
 export function callerVariable(name: string): string | undefined {
   try {
-    return Deno.env.get(name);
+    const value = Deno.env.get(name);
+    return name === "PATH" && pathSetByDeno(value) ? undefined : value;
   } catch (e) {
     if (isNotText(e)) throw notText(name);
     throw e;
@@ -68,6 +69,7 @@ export function callerVariableIfText(name: string): string | undefined {
  */
 export function callerEnvironment(): Record<string, string> {
   const env = Deno.env.toObject();
+  if (pathSetByDeno(env.PATH)) delete env.PATH;
   for (const name of READ_VARIABLES) {
     if (Object.hasOwn(env, name)) continue;
     try {
@@ -83,6 +85,21 @@ export function callerEnvironment(): Record<string, string> {
     }
   }
   return env;
+}
+
+/**
+ * Whether `value`, ww's PATH, is Deno's own: Deno sets PATH to its directory of node shims when
+ * its caller left PATH unset (`env -i ww run ...`), where ww would look a program up, and which
+ * `--env PATH` would pass on. Only then is the environment the kernel gave ww read.
+ */
+function pathSetByDeno(value: string | undefined): boolean {
+  if (!value?.endsWith("/node_compat_bin")) return false;
+  try {
+    const environ = new TextDecoder("latin1").decode(Deno.readFileSync("/proc/self/environ"));
+    return !`\0${environ}`.includes("\0PATH=");
+  } catch {
+    return false; // no /proc: Deno's word is all there is
+  }
 }
 
 /**

@@ -22,7 +22,7 @@ import { checkJailStart } from "./jail_checks.ts";
 import { ipfsJailPath } from "./launch.ts";
 import { checkChdirExists, checkDirectChdir } from "./launch_direct.ts";
 import { nativeFacts } from "./native.ts";
-import { localProgramPath } from "./resolve.ts";
+import { runProgramPath } from "./resolve.ts";
 import { checkNotUnderProc, checkProgramFile } from "./script.ts";
 import { checkGrantsOpen, checkRunConfig, type StartConfig, withRunDefaults } from "./start.ts";
 import { workTmpdir } from "./tmpdir.ts";
@@ -107,7 +107,7 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
   checkGrantsOpen(config.fds);
   const own = config.own ?? [];
   const ipfs = isIpfsPath(config.program);
-  const path = ipfs ? ipfsJailPath(config.program) : localProgramPath(config.program, config.env);
+  const path = ipfs ? ipfsJailPath(config.program) : runProgramPath(config);
   // A run refuses an /ipfs/ root that is no CID before it asks the node anything.
   const parsedPath = ipfs ? parseIpfsPath(config.program) : undefined;
   if (parsedPath && !("error" in parsedPath) && parsedPath.namespace === "ipfs") {
@@ -173,7 +173,7 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
       stdio: [0, 1, 2],
       ...(plan.backend === "bwrap" ? { bwrapArgv: plan.argv } : {}),
       jailUser: plan.backend === "bwrap" ? plan.dropTo : plan.native.plan.identity,
-      leased: leased !== undefined,
+      leased,
       program: ipfs ? undefined : path,
       highestFd: plan.highestFd,
       binds: plan.bindRequests,

@@ -12,7 +12,7 @@
 import { closeFd } from "../ffi/fd.ts";
 import { isLockHeld, tryLockFile } from "../ffi/lock.ts";
 import { processOwnerIds } from "../ffi/proc.ts";
-import { fileIdentity, fileOwner } from "../ffi/stat.ts";
+import { fileIdentity, fileOwner, modeKind } from "../ffi/stat.ts";
 import {
   DEFAULT_JAIL_IDS,
   explicitIdProblem,
@@ -33,7 +33,7 @@ import {
 import type { Cleanups } from "./launch.ts";
 import type { BindRequest } from "../jail/binds.ts";
 import { BindError, NotExecutableError, SetupError } from "../core/errors.ts";
-import { type FileModeOwner, hasExecuteBit, hasWriteBit } from "./resolve.ts";
+import { type FileModeOwner, hasExecuteBit, hasWriteBit, HOST_FS } from "./resolve.ts";
 import { readText } from "./host.ts";
 import { fileCache, type FileCacheIo } from "./file_cache.ts";
 import { callerVariable } from "./caller_env.ts";
@@ -241,20 +241,28 @@ export interface HostUser {
   readonly gid: number;
 }
 
+/** A program ww found by looking its name up in a PATH (run/resolve.ts searchPath). */
+export interface LookedUp {
+  readonly name: string;
+  readonly pathVariable: string;
+}
+
 /**
  * Checks, before anything starts, that the jail's host user can do what the run needs: walk to
- * the program and execute it (a local program), walk to every bind, and write every --bind.
- * Each failure is one line naming the path, the jail's identity and the fix.
+ * the program and execute it (a local program, `lookedUp` when found in a PATH), walk to every
+ * bind, and write every --bind. Each failure is one line naming the path, the jail's identity
+ * and the fix.
  */
 export function checkJailAccess(
   who: HostUser,
-  leased: boolean,
+  leased: number | undefined,
   program: string | undefined,
   binds: readonly BindRequest[],
   pinned: (real: string) => string | undefined = () => undefined,
+  lookedUp?: LookedUp,
 ): void {
   if (program !== undefined) {
-    checkReachableBy(program, program, who);
+    checkProgramReachableBy(program, who, lookedUp);
     if (!hasExecuteBit(statOf(program), who)) {
       const why = `the jail runs programs as uid ${who.uid}, which may not execute this file`;
       throw new NotExecutableError(
@@ -292,6 +300,103 @@ export function blockedCwd(hostPath: string, from: string, who: HostUser): strin
 }
 
 /**
+ * The first directory on the way to `path` (its parents, from /) that `who` cannot enter, with
+ * its owner and mode; undefined when it can enter them all.
+ */
+function blockedParent(
+  path: string,
+  who: HostUser,
+): { readonly dir: string; readonly info: FileModeOwner } | undefined {
+  const parts = path.split("/").filter(Boolean);
+  for (let i = 0; i < parts.length; i++) {
+    const dir = `/${parts.slice(0, i).join("/")}`;
+    const info = statOf(dir);
+    if (!hasExecuteBit(info, who)) return { dir, info };
+  }
+  return undefined;
+}
+
+/** Why the jail's user cannot get through `blocked`, in the words every such refusal starts with. */
+function cannotEnter(who: HostUser, blocked: { dir: string; info: FileModeOwner }): string {
+  return `the jail runs as uid ${who.uid}, which cannot enter ${blocked.dir} (mode ${
+    modeText(blocked.info)
+  })`;
+}
+
+/**
+ * How the jail's user could get through `dir`, which it cannot enter: its mode opened to others,
+ * or the jail run as its owner or in its group, where that one may enter it and is not root (a
+ * jail is never host root: a 0700 directory of root's, such as /root, has no such way). Given
+ * with the options that choose the jail's ids, `uid` and `gid` (--uid/--gid, or jail.uid/jail.gid).
+ *
+ * @example
+ * waysThrough({ dir: "/srv/app", info: { mode: 0o750, uid: 1000, gid: 1000, isDirectory: true } }, "--uid", "--gid");
+ * // "make it reachable (chmod o+x /srv/app), or run the jail as its owner (--uid 1000), or in its group (--gid 1000)"
+ */
+export function waysThrough(
+  blocked: { dir: string; info: FileModeOwner },
+  uid: string,
+  gid: string,
+): string {
+  const { dir, info } = blocked;
+  const mode = info.mode ?? 0;
+  const ways = [`make it reachable (chmod o+x ${dir})`];
+  if (info.uid !== null && info.uid !== 0 && (mode & 0o100) !== 0) {
+    ways.push(`run the jail as its owner (${uid} ${info.uid})`);
+  }
+  if (info.gid !== null && info.gid !== 0 && (mode & 0o010) !== 0) {
+    ways.push(`in its group (${gid} ${info.gid})`);
+  }
+  return ways.join(", or ");
+}
+
+/**
+ * The program must be where the jail's user can walk to it. One that ww found in a PATH may have
+ * a copy later in it that the jail can run (a tool's shims in /root/bin before /usr/bin): that is
+ * named; else how to let the jail through. A program the jail cannot reach is one it cannot
+ * execute (126), as when its mode says so.
+ */
+function checkProgramReachableBy(program: string, who: HostUser, lookedUp?: LookedUp): void {
+  const blocked = blockedParent(program, who);
+  if (blocked === undefined) return;
+  const why = cannotEnter(who, blocked);
+  if (lookedUp === undefined) {
+    throw new NotExecutableError(
+      `${program}: ${why}; ${waysThrough(blocked, "jail.uid", "jail.gid")}`,
+      { commandLine: `${program}: ${why}; ${waysThrough(blocked, "--uid", "--gid")}` },
+    );
+  }
+  const found = `${lookedUp.name}: found in PATH at ${program}, but ${why}`;
+  const other = reachableInPath(lookedUp, program, who);
+  const fix = (uid: string, gid: string) =>
+    other !== undefined
+      ? `${other}, later in PATH, it can run: give that path`
+      : `give the path of a copy it can reach, or ${waysThrough(blocked, uid, gid)}`;
+  throw new NotExecutableError(`${found}; ${fix("jail.uid", "jail.gid")}`, {
+    commandLine: `${found}; ${fix("--uid", "--gid")}`,
+  });
+}
+
+/**
+ * The first file named `lookedUp.name` in its PATH, other than `program`, that the jail's user
+ * can walk to (where a link leads too) and execute; undefined when there is none.
+ */
+function reachableInPath(lookedUp: LookedUp, program: string, who: HostUser): string | undefined {
+  for (const dir of lookedUp.pathVariable.split(":")) {
+    if (!dir.startsWith("/")) continue;
+    const path = `${dir.replace(/\/$/, "")}/${lookedUp.name}`;
+    if (path === program) continue;
+    // Followed: the file a link leads to, whose mode is what execve checks.
+    const info = fileOwner(path);
+    if (info === undefined || modeKind(info.mode) !== "file" || !hasExecuteBit(info, who)) continue;
+    const real = HOST_FS.realPath(path);
+    if (real === undefined || blockedParent(path, who) || blockedParent(real, who)) continue;
+    return path;
+  }
+  return undefined;
+}
+
+/**
  * A bind's source, and where its links lead (a bind of a link to a file under /root): the jail's
  * user walks both. Checked by its name only, the run failed in bubblewrap's words ("Can't find
  * source path ...: Permission denied") where --explain said nothing, and the native jail's program
@@ -303,54 +408,71 @@ function checkBindReachableBy(r: BindRequest, who: HostUser): void {
 }
 
 /**
- * The jail's host user must be able to walk to a bind's source; say so now, in ww's words,
- * rather than let the jail fail with EACCES.
+ * The jail's host user must be able to walk to a bind's source, and into it when it is a
+ * directory (one it cannot enter shows it nothing); say so now, in ww's words, rather than let
+ * the jail fail with EACCES.
  */
 function checkReachableBy(what: string, source: string, who: HostUser, named = source): void {
-  const parts = source.split("/").filter(Boolean);
-  for (let i = 0; i < parts.length; i++) {
-    const dir = `/${parts.slice(0, i).join("/")}`;
-    const info = statOf(dir);
-    if (!hasExecuteBit(info, who)) {
-      const through = named === source ? "" : `, on the way to ${source}, where its link leads`;
-      const why = `the jail runs as uid ${who.uid}, which cannot enter ${dir} (mode ${
-        modeText(info)
-      })${through}; make it reachable (chmod o+x), or choose the jail's user with`;
-      const commandLine = `${what === named ? what : `${what} ${named}`}: ${why} --uid/--gid`;
-      // The program's own path: a program the jail cannot execute (126), as when its mode says so.
-      if (what === named) {
-        throw new NotExecutableError(`${what}: ${why} jail.uid/jail.gid`, { commandLine });
-      }
-      const option = what === "--bind" ? "jail.writableBinds" : "jail.readOnlyBinds";
-      throw new BindError(named, `${option} ${named}: ${why} jail.uid/jail.gid`, { commandLine });
-    }
-  }
+  // Not followed: a link's own check is where it leads (checkBindReachableBy).
+  const own = fileOwner(source, false);
+  const blocked = blockedParent(source, who) ??
+    (own?.isDirectory && !hasExecuteBit(own, who) ? { dir: source, info: own } : undefined);
+  if (blocked === undefined) return;
+  const through = named === source
+    ? ""
+    : blocked.dir === source
+    ? ", where its link leads"
+    : `, on the way to ${source}, where its link leads`;
+  const why = `${cannotEnter(who, blocked)}${through}`;
+  const option = what === "--bind" ? "jail.writableBinds" : "jail.readOnlyBinds";
+  throw new BindError(
+    named,
+    `${option} ${named}: ${why}; ${waysThrough(blocked, "jail.uid", "jail.gid")}`,
+    { commandLine: `${what} ${named}: ${why}; ${waysThrough(blocked, "--uid", "--gid")}` },
+  );
 }
 
 /**
  * A --bind the jail's user cannot write (`source` as the user named it, looked at as `file`)
- * would fail inside with EACCES and no hint. ww never
- * changes the owner or mode of the user's files itself: it says how to grant access. A leased
- * uid is new on every run, so the lasting fix is a group (--gid) or the mode.
+ * would fail inside with EACCES and no hint. ww never changes the owner or mode of the user's
+ * files itself: it says how to grant access. A leased id (`leased`, when ww leased one) is new on
+ * every run, so the lasting fix is a group (--gid) or the mode; or the jail run as the owner, when
+ * that is not root (a jail is never host root) and ww chose the jail's uid.
  */
-function checkWritableBy(source: string, file: string, who: HostUser, leased: boolean): void {
+function checkWritableBy(
+  source: string,
+  file: string,
+  who: HostUser,
+  leased: number | undefined,
+): void {
   const info = statOf(file);
   if (hasWriteBit(info, who)) return;
-  const user = leased
+  const uidLeased = who.uid === leased;
+  const gidLeased = who.gid === leased;
+  const user = uidLeased && gidLeased
     ? `a uid of its own (${who.uid}, gid ${who.gid}; leased per run)`
-    : `uid ${who.uid}, gid ${who.gid}`;
+    : `uid ${who.uid}${uidLeased ? " (leased per run)" : ""}, gid ${who.gid}${
+      gidLeased ? " (leased per run)" : ""
+    }`;
   const why =
     `the jail runs as ${user}, which cannot write it (owner ${info.uid}:${info.gid}, mode ${
       modeText(info)
     }); let a group write it and run the jail in that group (chgrp G ${source} && chmod g+rw${
       info.isDirectory ? "x" : ""
     } ${source}, then`;
+  const ownerMay = info.uid !== null && info.uid !== 0 &&
+    hasWriteBit(info, { uid: info.uid, gid: -1 });
+  const asOwner = (flag: string) =>
+    uidLeased && ownerMay ? `, or run the jail as its owner (${flag} ${info.uid})` : "";
   throw new BindError(
     source,
-    `jail.writableBinds ${source}: ${why} jail.gid G), or choose the jail's user with jail.uid, or bind it read-only with jail.readOnlyBinds`,
+    `jail.writableBinds ${source}: ${why} jail.gid G)${
+      asOwner("jail.uid")
+    }, or bind it read-only with jail.readOnlyBinds`,
     {
-      commandLine:
-        `--bind ${source}: ${why} --gid G), or choose the jail's user with --uid, or bind it read-only with --ro-bind`,
+      commandLine: `--bind ${source}: ${why} --gid G)${
+        asOwner("--uid")
+      }, or bind it read-only with --ro-bind`,
     },
   );
 }

@@ -16,6 +16,7 @@ import { blockedCwd, checkJailAccess, type HostUser } from "./ids.ts";
 import { cannotEnterCwd } from "./directory.ts";
 import { type BindRequest, topAt } from "../jail/binds.ts";
 import { checkLimits } from "./limits.ts";
+import { searchPath } from "./resolve.ts";
 
 /**
  * Throws the first reason the jail could not start: under bwrap, a granted descriptor or one of
@@ -31,7 +32,8 @@ export function checkJailStart(o: {
   /** bwrap's argv (its options and the program's arguments), under bwrap. */
   readonly bwrapArgv?: readonly string[];
   readonly jailUser: HostUser | undefined;
-  readonly leased: boolean;
+  /** The host id ww leased for the jail, if it did. */
+  readonly leased: number | undefined;
   readonly program: string | undefined;
   readonly highestFd: number;
   /** The user's binds as the plan resolved them (its `bindRequests`). */
@@ -52,7 +54,10 @@ export function checkJailStart(o: {
     checkSocketsWithoutNet(o.config.fds, o.stdio);
   }
   if (o.jailUser) {
-    checkJailAccess(o.jailUser, o.leased, o.program, o.binds, o.pinned);
+    // A name without a slash was looked up in a PATH: a copy later in it may be the jail's to run.
+    const { program: name, env } = o.config;
+    const lookedUp = name.includes("/") ? undefined : { name, pathVariable: searchPath(env) };
+    checkJailAccess(o.jailUser, o.leased, o.program, o.binds, o.pinned, lookedUp);
     checkCwdEnterable(jail.chdir, o.backend, o.binds, o.jailUser);
   }
   checkLimits(jail.limits, { backend: o.backend, highestFd: o.highestFd });

@@ -95,7 +95,7 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
     stdio: stdioSources(childFds),
     bwrapArgv: plan.argv,
     jailUser: dropTo,
-    leased: lease !== undefined,
+    leased: lease?.id,
     // The file bwrap binds, as the jail's host user reaches it: its real path.
     program: programFile,
     highestFd: plan.highestFd,

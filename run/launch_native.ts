@@ -66,7 +66,7 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
     backend: "native",
     stdio: stdioSources(childFds),
     jailUser: native.plan.identity,
-    leased: lease !== undefined,
+    leased: lease?.id,
     program: program.held ? undefined : program.path,
     highestFd: plan.highestFd,
     binds: plan.bindRequests,

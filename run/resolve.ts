@@ -14,6 +14,8 @@ import { modeKind, statOwner } from "../ffi/stat.ts";
 import { openNoSymlinks } from "../ffi/open.ts";
 import { guestOpenError, type HostEntry, type HostFs, type ViewPath } from "./view.ts";
 import { callerCwd, callerVariable } from "./caller_env.ts";
+import type { RunConfig } from "../core/config.ts";
+import { isWithin } from "../jail/binds.ts";
 
 /** What the permission checks read of a file: Deno.FileInfo's, or ffi/stat.ts fileOwner's. */
 export interface FileModeOwner {
@@ -88,6 +90,29 @@ export function localProgramPath(program: string, env: Readonly<Record<string, s
 }
 
 /**
+ * The absolute path of a run's local program (localProgramPath). One missing here that lies where
+ * a bind shows another place in the jail (`--ro-bind data:/data /data/run.sh`, as a container's
+ * path would be given) is a NotFoundError that says where ww looks, and names the host path the
+ * bind shows there.
+ */
+export function runProgramPath(config: Pick<RunConfig, "program" | "env" | "jail">): string {
+  const { program, jail } = config;
+  try {
+    return localProgramPath(program, config.env);
+  } catch (e) {
+    if (!(e instanceof NotFoundError) || !program.startsWith("/")) throw e;
+    const bind = [...jail.readOnlyBinds, ...jail.writableBinds]
+      .filter((b) => b.source !== b.dest && isWithin(program, b.dest))
+      .sort((a, b) => b.dest.length - a.dest.length)[0];
+    if (bind === undefined) throw e;
+    const hostPath = `${bind.source.replace(/\/$/, "")}${program.slice(bind.dest.length)}`;
+    throw new NotFoundError(
+      `${program}: no such file on this machine, where ww looks the program up (not in the jail); the bind at ${bind.dest} shows ${hostPath} there: give that path`,
+    );
+  }
+}
+
+/**
  * The absolute path of the program to execute (a name looked up in `pathVariable`, a PATH value:
  * searchPath, which is the program's own when `ownPath`), or a NotFound/NotExecutable error.
  */
@@ -110,7 +135,12 @@ export function resolveProgram(
     }
     const problem = executableProblem(path);
     if (problem === "missing") {
-      throw new NotFoundError(`${program}: no such file (check the path)`);
+      const target = danglingTarget(path);
+      throw new NotFoundError(
+        target === undefined
+          ? `${program}: no such file (check the path)`
+          : `${program}: a symbolic link to ${target}, which does not exist`,
+      );
     }
     if (problem) throw new NotExecutableError(`${program}: ${problem}`);
     return path;
@@ -133,10 +163,27 @@ export function resolveProgram(
     throw new NotExecutableError(`${program}: ${firstProblem.path}: ${firstProblem.problem}`);
   }
   // The program's own PATH is not the one its caller knows: which one was searched is said.
-  const where = ownPath ? `the program's own PATH, ${clipText(pathVariable, 200)}` : "PATH";
+  const which = ownPath ? "the program's own PATH" : "PATH";
+  const where = pathVariable === ""
+    ? `: ${which} is empty${ownPath ? "" : " or not set"}`
+    : ` in ${ownPath ? `${which}, ${clipText(pathVariable, 200)}` : which}`;
+  // A system directory's copy is the likeliest path meant; else one in the cwd.
+  const example = SYSTEM_BIN.map((dir) => `${dir}/${program}`).find((p) => !executableProblem(p));
   throw new NotFoundError(
-    `${program}: not found in ${where} (give a path with a slash, e.g. ./${program})`,
+    `${program}: not found${where} (give a path with a slash, e.g. ${example ?? `./${program}`})`,
   );
+}
+
+/** Where a program a PATH did not have is looked for, to be named as an example. */
+const SYSTEM_BIN = ["/usr/local/bin", "/usr/bin", "/bin"];
+
+/** Where `path` leads when it is a symbolic link to nothing; undefined otherwise. */
+function danglingTarget(path: string): string | undefined {
+  try {
+    return Deno.lstatSync(path).isSymlink ? Deno.readLinkSync(path) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** "missing", a reason it cannot be executed, or undefined when it looks executable. */

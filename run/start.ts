@@ -51,7 +51,7 @@ import {
   newCleanups,
   type Program,
 } from "./launch.ts";
-import { localProgramPath, type OpenedProgram, programGone } from "./resolve.ts";
+import { type OpenedProgram, programGone, runProgramPath } from "./resolve.ts";
 import { checkNotUnderProc, checkProgramFile } from "./script.ts";
 import { workTmpdir } from "./tmpdir.ts";
 import { outOfDescriptors } from "./out_of_descriptors.ts";
@@ -507,7 +507,7 @@ function programChanged(config: RunConfig, e: unknown): WwError | undefined {
   if (e instanceof WwError || isIpfsPath(config.program)) return undefined;
   let path: string;
   try {
-    path = localProgramPath(config.program, config.env);
+    path = runProgramPath(config);
   } catch (now) {
     return now instanceof WwError ? now : undefined;
   }
@@ -577,8 +577,7 @@ async function locateProgram(
   signal: AbortSignal | undefined,
 ): Promise<Program> {
   if (!isIpfsPath(config.program)) {
-    const path = localProgramPath(config.program, config.env);
-    return { path, argv0: config.program };
+    return { path: runProgramPath(config), argv0: config.program };
   }
   const { fetchProgram } = await lazyImport<typeof import("../ipfs/fetch.ts")>("ipfs/fetch.ts");
   const fetched = await fetchProgram(config.program, {

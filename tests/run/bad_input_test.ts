@@ -333,6 +333,48 @@ for (const jail of ["bwrap", "native"]) {
   });
 }
 
+// A name looked up in PATH, found first in a directory the jail's user may not enter (a root's
+// tool shims in /root/...): the advice was --uid/--gid, which no jail can use there (it is never
+// host root); a copy later in PATH that the jail can run is named instead.
+for (const jail of ["bwrap", "native"]) {
+  Deno.test({
+    name:
+      `--jail=${jail} as root: a program found in PATH where the jail cannot reach it names a copy later in PATH it can run`,
+    ignore: Deno.uid() !== 0,
+    fn: async () => {
+      const tmp = privateTmp();
+      try {
+        for (const [dir, mode] of [["closed", 0o700], ["open", 0o755]] as const) {
+          Deno.mkdirSync(`${tmp}/${dir}`);
+          Deno.chmodSync(`${tmp}/${dir}`, mode);
+        }
+        Deno.copyFileSync("/bin/true", `${tmp}/closed/prog`);
+        const env = { TMPDIR: tmp, PATH: `${tmp}/closed:${tmp}/open:/usr/bin` };
+        const none = await runWw(["run", `--jail=${jail}`, "prog"], { env });
+        assert.equal(none.code, 126, none.stderr);
+        assert.equal(
+          none.stderr,
+          `ww: prog: found in PATH at ${tmp}/closed/prog, but the jail runs as uid ${
+            /uid (\d+)/.exec(none.stderr)?.[1]
+          }, which cannot enter ${tmp}/closed (mode 0700); give the path of a copy it can reach, or make it reachable (chmod o+x ${tmp}/closed)\n`,
+        );
+        Deno.copyFileSync("/bin/true", `${tmp}/open/prog`);
+        Deno.chmodSync(`${tmp}/open/prog`, 0o755);
+        const other = await runWw(["run", `--jail=${jail}`, "prog"], { env });
+        assert.equal(other.code, 126, other.stderr);
+        assert.match(
+          other.stderr,
+          new RegExp(`; ${tmp}/open/prog, later in PATH, it can run: give that path\n$`),
+        );
+        assert.equal((await runWw(["run", `--jail=${jail}`, `${tmp}/open/prog`], { env })).code, 0);
+        assert.deepEqual(wwDirs(tmp), []);
+      } finally {
+        Deno.removeSync(tmp, { recursive: true });
+      }
+    },
+  });
+}
+
 // Deno gives no variable or cwd that is not UTF-8 text as a string: Deno.env.get and Deno.cwd threw,
 // which `ww run` reported as an internal error, whether the run needed the value or not.
 Deno.test("ww's own variables and its cwd, when not UTF-8 text: refused in one line naming each where a run needs it, ignored where not", async () => {
@@ -611,4 +653,24 @@ Deno.test("ww help <command> and ww --help <command> print that command's help",
   const cache = await runWw(["help", "cache"]);
   assert.equal(cache.code, 0, cache.stderr);
   assert.equal(cache.stdout, (await runWw(["cache", "--help"])).stdout);
+});
+
+// A program named by its path in the jail, as a container's would be (`--ro-bind data:/data
+// /data/run.sh`): ww looks the program up on this machine, and said only "no such file".
+Deno.test("a program path that only a bind's destination holds names the host path the bind shows there", async () => {
+  const tmp = privateTmp();
+  try {
+    Deno.mkdirSync(`${tmp}/data`);
+    Deno.copyFileSync("/bin/true", `${tmp}/data/run`);
+    for (const explain of [[], ["--explain"]]) {
+      const r = await runWw(["run", ...explain, "--ro-bind", `${tmp}/data:/data`, "/data/run"]);
+      assert.equal(r.code, 127, r.stderr);
+      assert.equal(
+        r.stderr,
+        `ww: /data/run: no such file on this machine, where ww looks the program up (not in the jail); the bind at /data shows ${tmp}/data/run there: give that path\n`,
+      );
+    }
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
 });

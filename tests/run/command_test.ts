@@ -655,8 +655,30 @@ Deno.test("errors for a library caller: a bind that cannot be made is a BindErro
       }),
       BindError,
       { bind: dir },
-      /^jail\.writableBinds .*which cannot write it .*then jail\.gid G\), or choose the jail's user with jail\.uid, or bind it read-only with jail\.readOnlyBinds$/,
-      /^--bind .*then --gid G\), or choose the jail's user with --uid, or bind it read-only with --ro-bind$/,
+      /^jail\.writableBinds .*: the jail runs as a uid of its own \(\d+, gid \d+; leased per run\), which cannot write it .*then jail\.gid G\), or bind it read-only with jail\.readOnlyBinds$/,
+      /^--bind .*then --gid G\), or bind it read-only with --ro-bind$/,
+    );
+    // Another user's: the jail may run as that user. With --uid given, only the gid is leased.
+    const owned = `${dir}/owned`;
+    Deno.mkdirSync(owned);
+    Deno.chownSync(owned, 1000, 1000);
+    await rejectsWorded(
+      new Command("/bin/true", {
+        jail: { backend: "bwrap", writableBinds: [{ source: owned, dest: "/data" }] },
+      }),
+      BindError,
+      { bind: owned },
+      /then jail\.gid G\), or run the jail as its owner \(jail\.uid 1000\), or bind it read-only with jail\.readOnlyBinds$/,
+      /then --gid G\), or run the jail as its owner \(--uid 1000\), or bind it read-only with --ro-bind$/,
+    );
+    await rejectsWorded(
+      new Command("/bin/true", {
+        jail: { backend: "bwrap", uid: 1001, writableBinds: [{ source: owned, dest: "/data" }] },
+      }),
+      BindError,
+      { bind: owned },
+      /: the jail runs as uid 1001, gid \d+ \(leased per run\), which cannot write it .*then jail\.gid G\), or bind it read-only with jail\.readOnlyBinds$/,
+      /: the jail runs as uid 1001, gid \d+ \(leased per run\), .*then --gid G\), or bind it read-only with --ro-bind$/,
     );
     await rejectsWorded(
       new Command("/bin/true", {
@@ -695,9 +717,37 @@ Deno.test("errors for a library caller: a bind that cannot be made is a BindErro
       }),
       BindError,
       { bind: `${closed}/data` },
-      /^jail\.readOnlyBinds .*\/closed\/data: the jail runs as uid \d+, which cannot enter .* with jail\.uid\/jail\.gid$/,
-      /^--ro-bind .*\/closed\/data: .* with --uid\/--gid$/,
+      /^jail\.readOnlyBinds .*\/closed\/data: the jail runs as uid \d+, which cannot enter .*\/closed \(mode 0700\); make it reachable \(chmod o\+x .*\/closed\)$/,
+      /^--ro-bind .*\/closed\/data: .*; make it reachable \(chmod o\+x .*\/closed\)$/,
     );
+    // The directory itself, which the jail's user may reach but not enter: it would show nothing.
+    for (const backend of ["bwrap", "native"] as const) {
+      await rejectsWorded(
+        new Command("/bin/ls", {
+          args: [closed],
+          jail: { backend, readOnlyBinds: [{ source: closed, dest: closed }] },
+        }),
+        BindError,
+        { bind: closed },
+        /^jail\.readOnlyBinds .*\/closed: the jail runs as uid \d+, which cannot enter .*\/closed \(mode 0700\); make it reachable \(chmod o\+x .*\/closed\)$/,
+        /^--ro-bind .*\/closed: .*which cannot enter .*\/closed \(mode 0700\); make it reachable/,
+      );
+    }
+    // Another user's directory, open to its group: the jail could run as that user or group
+    // (a root's 0700 directory has no such way: a jail is never host root).
+    Deno.chownSync(closed, 1000, 1001);
+    Deno.chmodSync(closed, 0o750);
+    await rejectsWorded(
+      new Command("/bin/true", {
+        jail: { backend: "bwrap", readOnlyBinds: [{ source: `${closed}/data`, dest: "/data" }] },
+      }),
+      BindError,
+      { bind: `${closed}/data` },
+      /; make it reachable \(chmod o\+x .*\/closed\), or run the jail as its owner \(jail\.uid 1000\), or in its group \(jail\.gid 1001\)$/,
+      /; make it reachable \(chmod o\+x .*\/closed\), or run the jail as its owner \(--uid 1000\), or in its group \(--gid 1001\)$/,
+    );
+    Deno.chownSync(closed, 0, 0);
+    Deno.chmodSync(closed, 0o700);
     // A link to it, in a directory anyone may enter: checked by its name only, bubblewrap failed
     // in its own words and the native jail's program met EACCES.
     Deno.symlinkSync(`${closed}/data`, `${dir}/link`);
@@ -708,8 +758,8 @@ Deno.test("errors for a library caller: a bind that cannot be made is a BindErro
         }),
         BindError,
         { bind: `${dir}/link` },
-        /^jail\.readOnlyBinds .*\/link: the jail runs as uid \d+, which cannot enter .*\/closed \(mode 0700\), on the way to .*\/closed\/data, where its link leads; .*jail\.uid\/jail\.gid$/,
-        /^--ro-bind .*\/link: .*, where its link leads; .* with --uid\/--gid$/,
+        /^jail\.readOnlyBinds .*\/link: the jail runs as uid \d+, which cannot enter .*\/closed \(mode 0700\), on the way to .*\/closed\/data, where its link leads; make it reachable \(chmod o\+x .*\/closed\)$/,
+        /^--ro-bind .*\/link: .*, where its link leads; make it reachable \(chmod o\+x .*\/closed\)$/,
       );
     }
   } finally {

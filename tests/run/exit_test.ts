@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { reportFds } from "../support/children.ts";
-import { errorLines, JAIL_MODES, jailFlags, runWw } from "../support/ww.ts";
+import { errorLines, JAIL_MODES, jailFlags, runWw, wwCommand } from "../support/ww.ts";
 
 const child = await reportFds();
 const dir = Deno.makeTempDirSync({ prefix: "wwtest-exit-" });
@@ -84,9 +84,40 @@ for (const jail of JAIL_MODES) {
     assert.equal(r.code, 127);
     assert.equal(
       oneLine(r.stderr),
-      "ww: true: not found in the program's own PATH, /nonexistent-wwtest (give a path with a slash, e.g. ./true)",
+      "ww: true: not found in the program's own PATH, /nonexistent-wwtest (give a path with a slash, e.g. /usr/bin/true)",
     );
   });
+
+  // `-e PATH=` left "not found in the program's own PATH,  (... e.g. ./ls)"; and with no PATH at
+  // all (env -i), Deno sets its own (its node shims), which ww searched and passed on.
+  t(
+    "an empty or unset PATH is said so, and no PATH of Deno's is searched or passed on",
+    async () => {
+      const empty = await ww(["--env", "PATH=", "true"], { PATH: "/usr/bin:/bin" });
+      assert.equal(empty.code, 127);
+      assert.equal(
+        oneLine(empty.stderr),
+        "ww: true: not found: the program's own PATH is empty (give a path with a slash, e.g. /usr/bin/true)",
+      );
+      const [cmd, ...args] = wwCommand();
+      const unset = (more: string[]) =>
+        new Deno.Command(cmd, {
+          args: [...args, "run", ...jailFlags(jail), ...more],
+          clearEnv: true,
+          stdin: "null",
+        }).output();
+      const r = await unset(["node"]);
+      assert.equal(r.code, 127);
+      // Deno's directory holds `node`: ww found it there. (The example is a system copy, if any.)
+      assert.match(
+        new TextDecoder().decode(r.stderr),
+        /^ww: node: not found: PATH is empty or not set \(give a path with a slash, e\.g\. \S*\/node\)\n$/,
+      );
+      const env = await unset(["--env", "PATH", "/usr/bin/env"]);
+      assert.equal(env.code, 0, new TextDecoder().decode(env.stderr));
+      assert.equal(new TextDecoder().decode(env.stdout), "");
+    },
+  );
 
   t("a name is looked up in the caller's PATH", async () => {
     const r = await ww([child.split("/").pop()!, "exit=7"], {
