@@ -136,8 +136,8 @@ function systemViewHas(path: string, host: HostFiles): boolean {
  * Why the bwrap jail cannot start the program in `dir` (--chdir), or undefined: `dir` must lie in
  * a system directory or a bind (whose host path the caller then checks: see bwrapHostPath), in
  * /proc or /dev, or be a directory the jail makes (/tmp, the work directory, a mount point or its
- * parents); below /tmp or the work directory nothing exists yet (`startsEmpty`), and elsewhere the
- * jail does not show it (`notShown`). The message in a command line's words and in a library's.
+ * parents); below /tmp or the work directory nothing exists yet (`startsEmpty`: the work
+ * directory's own parents there too), and elsewhere the jail does not show it (`notShown`). The message in a command line's words and in a library's.
  *
  * @example
  * bwrapChdirProblem("/srv/data", host, mounts)?.commandLine;
@@ -152,11 +152,12 @@ export function bwrapChdirProblem(
     ...host.system.filter((e) => e.kind === "dir").map((e) => e.path),
     ...mounts.binds.map((b) => b.dest),
     "/tmp",
-    mounts.workdir,
     "/proc",
     "/dev",
   ];
-  if (made.some((p) => isWithin(p, dir))) return undefined;
+  // The work directory itself, not its parents below /tmp (a TMPDIR of the caller's, its cwd
+  // say): the jail makes them only as the way to it, empty, where the caller's files are not.
+  if (dir === mounts.workdir || made.some((p) => isWithin(p, dir))) return undefined;
   if (bwrapHostPath(dir, host, mounts) !== undefined) return undefined;
   if (["/proc", "/dev"].some((p) => isWithin(dir, p))) return undefined;
   if ([...(mounts.tmpBound ? [] : ["/tmp"]), mounts.workdir].some((p) => isWithin(dir, p))) {

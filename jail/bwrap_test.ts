@@ -529,6 +529,12 @@ Deno.test("--chdir must name a place the bwrap jail shows", () => {
     );
     assert.match(problem?.library ?? "", /^cwd \/tmp\/\S+: not in the jail, .*start empty/, dir);
   }
+  // The work directory's own parents below /tmp (a TMPDIR of the caller's, which may be its cwd)
+  // are there only as the way to it, empty: they are no place of the caller's either.
+  const deeper = { ...mounts, workdir: "/tmp/u/ww-1", workdirInTmp: true };
+  assert.equal(bwrapChdirProblem("/tmp/u/ww-1", host, deeper), undefined);
+  assert.equal(bwrapChdirProblem("/tmp/u", host, deeper)?.reason, "startsEmpty");
+  assert.equal(bwrapChdirProblem("/tmp", host, deeper), undefined);
   // The host paths the caller checks: the innermost bind's source, or the system path itself.
   assert.equal(bwrapHostPath("/src/a", host, mounts), "/home/u/src/a");
   assert.equal(bwrapHostPath("/src/out/x", host, mounts), "/srv/out/x");
