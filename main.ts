@@ -15,6 +15,7 @@ import { execService, ipfsServiceFor, serveGuest } from "./rpc/serve.ts";
 import { lazyImport } from "./core/lazy.ts";
 import type { HostGrants } from "./rpc/types.ts";
 import type { RunConfig } from "./core/config.ts";
+import { DEFAULT_LIMITS } from "./jail/policy.ts";
 import { openStderr } from "./ffi/stderr.ts";
 import { stderrQueue } from "./run/stderr.ts";
 import { shutDenoInspector } from "./run/inspector_port.ts";
@@ -254,7 +255,15 @@ async function runConfig(
                 : ""
             }`,
           );
-        } else if (jail.notEnforced.length > 0) {
+        } else if (
+          jail.backend === "native" && config.jail.limits.tmpBytes !== DEFAULT_LIMITS.tmpBytes
+        ) {
+          // Not a protection this machine lacks (--allow-weaker-jail): one the backend has not.
+          stderr.line(
+            `ww: warning: --tmp-size does not bound the native jail, whose work directory is in the host's TMPDIR (it bounds bwrap's in-memory file systems)`,
+          );
+        }
+        if (jail.backend !== "none" && jail.notEnforced.length > 0) {
           stderr.line(
             `ww: warning: ${name} runs in a weaker jail: not enforced: ${
               jail.notEnforced.join(", ")

@@ -673,3 +673,17 @@ test("native jail as root, without --net: a network of its own, with nothing on 
     await ww.end();
   }
 });
+
+// --tmp-size bounds bwrap's in-memory file systems; the native jail's work directory is in the
+// host's TMPDIR, which it cannot bound: a run that asked for it ran without a word.
+Deno.test("native: an explicit --tmp-size is said not to bound the jail; the default is not", async () => {
+  const asked = await runWw(["run", "--jail=native", "--tmp-size", "1M", "/bin/true"]);
+  assert.equal(asked.code, 0, asked.stderr);
+  assert.equal(
+    asked.stderr,
+    "ww: warning: --tmp-size does not bound the native jail, whose work directory is in the host's TMPDIR (it bounds bwrap's in-memory file systems)\n",
+  );
+  const plain = await runWw(["run", "--jail=native", "/bin/true"]);
+  assert.equal(plain.code, 0, plain.stderr);
+  assert.equal(plain.stderr, "");
+});
