@@ -105,6 +105,15 @@ export function parseRunArgs(
     const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
     const flag = flagNamed(name);
     if (!flag) {
+      // `-e=A=1`: a short flag that takes a value, written as a long one takes it.
+      const short = !arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : undefined;
+      if (short !== undefined && flagNamed(short)?.value !== undefined) {
+        throw new UsageError(
+          `${arg}: a short flag takes its value as the next argument (${short} ${
+            arg.slice(eq + 1)
+          })`,
+        );
+      }
       // `--=x` is no flag named `--`.
       throw new UsageError(`unknown flag ${name === "--" ? arg : name} (see ww run --help)`);
     }

@@ -174,6 +174,9 @@ const BAD: [string[], RegExp][] = [
   [["--ipfs", "/ip4/127.0.0.1/tcp/99999", "p"], /not a TCP port/],
   [["--bogus", "p"], /unknown flag --bogus/],
   [["-x", "p"], /unknown flag -x/],
+  // A short flag written with `=`: its value goes in the next argument.
+  [["-e=A=1", "p"], /^-e=A=1: a short flag takes its value as the next argument \(-e A=1\)$/],
+  [["-x=1", "p"], /^unknown flag -x=1/],
   [["--debug=yes", "p"], /takes no value/],
   [["--jail", "docker", "p"], /unknown backend/],
   [["--timeout", "soon", "p"], /not a duration/],

@@ -113,6 +113,14 @@ export function ipfsApiUrl(addr: string): { url: string } | { error: string } {
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(addr)) {
     return { error: `${shown(addr)}: expected http://HOST:PORT or https://HOST:PORT` };
   }
+  // Neither form (HOST:PORT, say): both are named.
+  if (!addr.startsWith("/")) {
+    return {
+      error: `${
+        shown(addr)
+      }: not a multiaddr like /ip4/127.0.0.1/tcp/5001/http, nor a URL like http://127.0.0.1:5001`,
+    };
+  }
   return multiaddrToUrl(addr);
 }
 

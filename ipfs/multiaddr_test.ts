@@ -58,6 +58,11 @@ Deno.test("an address may also be an http(s) URL or a /unix/ socket multiaddr", 
     ["http://localhost:70000", /not a TCP port/],
     ["/unix/", /socket's absolute path/],
     ["/unix/%zz", /percent-encoding/],
+    // Neither form: both are named.
+    [
+      "127.0.0.1:5001",
+      /^127\.0\.0\.1:5001: not a multiaddr like \/ip4\/.*, nor a URL like http:\/\/127\.0\.0\.1:5001$/,
+    ],
     ["/ip4/1.2.3/tcp/1", /not an IPv4/],
   ];
   for (const [addr, re] of bad) {
