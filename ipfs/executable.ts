@@ -14,6 +14,8 @@ const MACHINES: Record<number, string> = {
   243: "riscv",
 };
 const NATIVE: Record<string, number> = { x86_64: 62, aarch64: 183 };
+/** The machines a 64-bit kernel may also run (its 32-bit compat mode): x86 on x86_64, arm on aarch64. */
+const COMPAT: Record<string, number> = { x86_64: 3, aarch64: 40 };
 
 /** How many leading bytes `executableProblem` looks at. */
 export const HEADER_BYTES = 64;
@@ -53,4 +55,24 @@ export function executableProblem(
     }, but this machine is ${arch}`;
   }
   return undefined;
+}
+
+/**
+ * Why an ELF file starting with `head` is for another architecture than `arch`'s (not its own
+ * machine, nor the 32-bit one its kernel may also run), or undefined: what only binfmt_misc could
+ * run (qemu-user). Its class, byte order and type are left to execve.
+ *
+ * @example
+ * foreignMachine(aarch64Head, "x86_64"); // "is an ELF program for aarch64, but this machine is x86_64"
+ */
+export function foreignMachine(
+  head: Uint8Array,
+  arch: string = Deno.build.arch,
+): string | undefined {
+  if (head.length < 20 || head[0] !== 0x7f || head[1] !== 0x45) return undefined;
+  const machine = head[5] === 2 ? (head[18] << 8) | head[19] : head[18] | (head[19] << 8);
+  if (machine === NATIVE[arch] || machine === COMPAT[arch]) return undefined;
+  return `is an ELF program for ${
+    MACHINES[machine] ?? `machine ${machine}`
+  }, but this machine is ${arch}`;
 }

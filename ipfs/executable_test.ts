@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { executableProblem, HEADER_BYTES } from "./executable.ts";
+import { executableProblem, foreignMachine, HEADER_BYTES } from "./executable.ts";
 
 function elf(
   opts: { bits?: 32 | 64; little?: boolean; type?: number; machine: number },
@@ -41,4 +41,23 @@ Deno.test("a #! script can run; text without #! and an empty file cannot", () =>
   assert.match(executableProblem(text("echo hi\n"))!, /neither an ELF header nor a #! line/);
   assert.match(executableProblem(new Uint8Array(0))!, /empty file/);
   assert.match(executableProblem(text("\x7fELF\x02\x01"))!, /truncated/);
+});
+
+Deno.test("foreignMachine: another architecture is named; the machine's own and its 32-bit compat one are not", () => {
+  assert.equal(
+    foreignMachine(elf({ machine: 183 }), "x86_64"),
+    "is an ELF program for aarch64, but this machine is x86_64",
+  );
+  assert.equal(
+    foreignMachine(elf({ machine: 62 }), "aarch64"),
+    "is an ELF program for x86_64, but this machine is aarch64",
+  );
+  assert.equal(foreignMachine(elf({ machine: 75, little: false }), "x86_64")?.includes("75"), true);
+  // The kernel decides these: x86 and x32 on x86_64, arm on aarch64, an object file of its own.
+  assert.equal(foreignMachine(elf({ machine: 62 }), "x86_64"), undefined);
+  assert.equal(foreignMachine(elf({ machine: 3, bits: 32 }), "x86_64"), undefined);
+  assert.equal(foreignMachine(elf({ machine: 62, bits: 32 }), "x86_64"), undefined);
+  assert.equal(foreignMachine(elf({ machine: 40, bits: 32 }), "aarch64"), undefined);
+  assert.equal(foreignMachine(elf({ machine: 183, type: 1 }), "aarch64"), undefined);
+  assert.equal(foreignMachine(new TextEncoder().encode("#!/bin/sh\n"), "x86_64"), undefined);
 });

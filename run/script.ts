@@ -1,7 +1,8 @@
 // run/script.ts — ww's pre-launch check of a local program: reads its first bytes and, for a #!
 // script, looks its interpreter up as the jail will see it (jail/script.ts decides). Every backend
 // then fails the same way, before any jail is built: 127 naming a missing interpreter, 126 for a
-// file that is neither a binary nor a #! script.
+// file that is neither a binary nor a #! script, or an ELF program for another architecture that
+// no binfmt_misc handler of this machine runs (jail/binfmt.ts).
 
 import type { JailBackend, JailPolicy } from "../jail/policy.ts";
 import {
@@ -12,10 +13,11 @@ import {
   shownOnHost,
 } from "../jail/script.ts";
 import { NotExecutableError, NotFoundError } from "../core/errors.ts";
-import { hostFiles } from "./host.ts";
+import { hostFiles, readText } from "./host.ts";
 import { hasExecuteBit } from "./resolve.ts";
 import { readFileHead } from "../ffi/memfd.ts";
-import { executableProblem, HEADER_BYTES } from "../ipfs/executable.ts";
+import { executableProblem, foreignMachine, HEADER_BYTES } from "../ipfs/executable.ts";
+import { binfmtMatches, parseBinfmtEntry } from "../jail/binfmt.ts";
 
 /** The kernel follows at most this many nested #! interpreters (BINPRM_MAX_RECURSION). */
 const MAX_NESTED = 4;
@@ -63,7 +65,16 @@ export function checkProgramFile(
     const head = readFileHead(file, SHEBANG_MAX);
     if (head === undefined) return; // unreadable to ww (execute-only): execve decides
     const kind = parseProgramHead(head);
-    if (kind.kind === "elf") return;
+    if (kind.kind === "elf") {
+      // Built for another architecture: no backend runs it unless a binfmt_misc handler does
+      // (qemu-user), and --explain says so as the run does.
+      const foreign = foreignMachine(head);
+      if (foreign !== undefined && !binfmtHandles(head)) {
+        const which = depth === 0 ? "" : `its interpreter ${file} (from a #! line) `;
+        throw new NotExecutableError(`${name}: ${which}cannot execute: it ${foreign}`);
+      }
+      return;
+    }
     if (kind.kind === "other") {
       throw new NotExecutableError(
         `${name}: neither a binary nor a #! script, so it cannot be executed (add a #! line, e.g. #!/bin/sh, or run it with its interpreter)`,
@@ -123,4 +134,22 @@ export function unloadableWhy(path: string | undefined): string {
   return head && parseProgramHead(head).kind === "elf"
     ? "an ELF program for this machine that the kernel cannot load: cut short, or damaged?"
     : "not a binary, and no #! line";
+}
+
+/** Where the kernel shows its binfmt_misc handlers, one file each beside `status` and `register`. */
+const BINFMT_DIR = "/proc/sys/fs/binfmt_misc";
+
+/** Whether an enabled binfmt_misc handler of this machine takes a file starting with `head`. */
+function binfmtHandles(head: Uint8Array): boolean {
+  if (readText(`${BINFMT_DIR}/status`)?.trim() !== "enabled") return false;
+  let names: string[];
+  try {
+    names = [...Deno.readDirSync(BINFMT_DIR)].map((e) => e.name);
+  } catch {
+    return false;
+  }
+  return names.filter((n) => n !== "status" && n !== "register").some((n) => {
+    const handler = parseBinfmtEntry(readText(`${BINFMT_DIR}/${n}`) ?? "");
+    return handler !== undefined && binfmtMatches(handler, head);
+  });
 }
