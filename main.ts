@@ -16,7 +16,7 @@ import { lazyImport } from "./core/lazy.ts";
 import type { HostGrants } from "./rpc/types.ts";
 import type { RunConfig } from "./core/config.ts";
 import { DEFAULT_LIMITS } from "./jail/policy.ts";
-import { openStderr } from "./ffi/stderr.ts";
+import { openNonblockingOut } from "./ffi/nonblocking_out.ts";
 import { stderrQueue } from "./run/stderr.ts";
 import { shutDenoInspector } from "./run/inspector_port.ts";
 import { readTextAtMost } from "./run/host.ts";
@@ -34,7 +34,7 @@ const ENV_FILE_MAX = 1 << 20;
  * Every line ww writes to stderr once it runs a program: never a blocking write, which would
  * stop the timeout, signal forwarding and RPC while a pipe nobody reads is full.
  */
-const stderr = stderrQueue(openStderr);
+const stderr = stderrQueue(() => openNonblockingOut(2));
 
 /**
  * Writes `text` and a newline to ww's stdout. A stdout that takes no more (a full disk) is one

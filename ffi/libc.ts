@@ -25,7 +25,7 @@ const symbols = {
   // poll(2) with a timeout of 0, on the main thread: is a descriptor ready now?
   poll_now: { name: "poll", parameters: ["buffer", "u64", "i32"], result: "i32" },
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
-  // Here, not with the file group: a --jail=none run reopens its stderr with it (ffi/stderr.ts),
+  // Here, not with the file group: a --jail=none run reopens its stderr with it (ffi/nonblocking_out.ts),
   // and binding that whole group for one call cost it 3-6 ms.
   open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
   // Here too (ffi/stat.ts): a --jail=none run asks it of TMPDIR, the program and its stderr, and
@@ -62,7 +62,7 @@ const symbols = {
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Files by path and memfds beyond open(2): programs from IPFS, Landlock rules, ww's stderr when
- * it is a socket (ffi/stderr.ts). */
+ * it is a socket (ffi/nonblocking_out.ts). */
 const fileSymbols = {
   pread: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
   ftruncate: { parameters: ["i32", "i64"], result: "i32" },

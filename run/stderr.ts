@@ -1,10 +1,10 @@
 // run/stderr.ts — the lines ww writes to its stderr while a program runs (its console lines, RPC
 // failures, ww's own notes), queued in a bounded buffer and written without blocking
-// (ffi/stderr.ts). When the queue is full a line is dropped and counted, and the count is the
+// (ffi/nonblocking_out.ts). When the queue is full a line is dropped and counted, and the count is the
 // last line ww writes. A guest that floods the console, or a caller that never reads ww's
 // stderr, then costs at most the queue's bytes, and never stops the timeout, signals or RPC.
 
-import type { NonblockingOut } from "../ffi/stderr.ts";
+import type { NonblockingOut } from "../ffi/nonblocking_out.ts";
 import { oneLine } from "../core/escape.ts";
 
 /** Bytes of lines waiting to be written, at most. */
@@ -43,7 +43,7 @@ export interface StderrQueue {
  * these compiled with their file (scripts/eager_compile.ts); every run writes through one.
  *
  * @example
- * const err = stderrQueue(openStderr);
+ * const err = stderrQueue(() => openNonblockingOut(2));
  * err.line("ww: app timed out after 3s");
  * await err.finish(); // the dropped-lines count, if any, and a bounded wait for the rest
  */

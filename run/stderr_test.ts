@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { NonblockingOut } from "../ffi/stderr.ts";
+import type { NonblockingOut } from "../ffi/nonblocking_out.ts";
 import { stderrQueue } from "./stderr.ts";
 
 /** A reader with `room` bytes of buffer that reads only when told to. */
@@ -16,6 +16,7 @@ function modelOut(room: number) {
       return n;
     },
     writable: () => new Promise((r) => setTimeout(() => r(free > 0), 1)),
+    close: () => {},
   };
   return {
     out,

@@ -29,6 +29,7 @@ import type { Cleanups } from "./launch.ts";
 import type { HeldProcess } from "../ffi/process.ts";
 import { holdInTree } from "./procfs.ts";
 import { onExit } from "./exit_hooks.ts";
+import { type NonblockingOut, openNonblockingOut } from "../ffi/nonblocking_out.ts";
 import { readyNow } from "../ffi/reactor.ts";
 
 /** The pseudo-terminal a launcher gives the program. */
@@ -76,8 +77,6 @@ const QUIET_MS = 100;
 /** ...or for at most this long, when something the program left behind still writes to it; and
  * for at most this long is output passed on once the run was asked to end (endSoon). */
 const DRAIN_MS = 2000;
-/** How often a write waiting for a slow caller after the program's end looks at endSoon. */
-const RECHECK_MS = 250;
 /** What the caller's end of input becomes: the terminal's end-of-file key (VEOF, Ctrl-D). */
 const EOT = 0x04;
 
@@ -129,6 +128,7 @@ export function openTerminal(cleanups: Cleanups): Terminal {
   let pumps: Promise<unknown> = Promise.resolve();
   let started = false;
   let typedAhead: Uint8Array[] = [];
+  let out: NonblockingOut | undefined;
   return {
     slave: pty.slave,
     name: pty.name,
@@ -148,11 +148,15 @@ export function openTerminal(cleanups: Cleanups): Terminal {
       }
       if (sizeFrom !== undefined) Deno.addSignalListener("SIGWINCH", onResize);
       started = true;
+      // ww's stdout, written without blocking: a caller that stops reading must not stop ww's
+      // event loop (--timeout, signals, RPC) in a write(2).
+      out = openNonblockingOut(STDOUT);
+      cleanups.add(() => out?.close());
       pumps = Promise.all([
         pumpInput(pty.master, wakeRead, state, typedAhead),
         // A jail's tree is a few generations deep (stage, bwrap, its pid 1, the program); its
         // programs may fork deeper, and a group they lead in the foreground is theirs to hang up.
-        pumpOutput(pty.master, wakeRead, state, (pid) => holdInTree(root, pid, RUN_DEPTH)),
+        pumpOutput(pty.master, wakeRead, state, out, (pid) => holdInTree(root, pid, RUN_DEPTH)),
       ]);
     },
     endSoon() {
@@ -166,6 +170,7 @@ export function openTerminal(cleanups: Cleanups): Terminal {
       closeWake();
       if (started && sizeFrom !== undefined) Deno.removeSignalListener("SIGWINCH", onResize);
       await pumps.catch(() => {});
+      out?.close();
       restore();
     },
   };
@@ -263,6 +268,7 @@ async function pumpOutput(
   master: number,
   wake: number,
   state: PumpState,
+  out: NonblockingOut,
   inRun: (pid: number) => HeldProcess | undefined,
 ) {
   const buf = new Uint8Array(16384);
@@ -282,7 +288,7 @@ async function pumpOutput(
     if (n < 0) continue;
     if (!gone) {
       const writing = Date.now();
-      const written = await writeOutput(buf.subarray(0, n), wake, state);
+      const written = await writeOutput(out, buf.subarray(0, n), state);
       // Time spent waiting for a slow caller after the end is not the pty's: DRAIN_MS bounds
       // what is left behind writing to it, not how fast the caller reads.
       if (state.ending) waited += Date.now() - Math.max(writing, state.endedAt);
@@ -299,29 +305,25 @@ async function pumpOutput(
 }
 
 /**
- * Writes all of `bytes` to ww's stdout, waiting while it is full, however long the caller takes,
- * unless the run was asked to end (state.writeUntil). "gone" when stdout takes no more (the reader
- * left: EPIPE; or any other failure of the write), "late" when the run was asked to end first.
+ * Writes all of `bytes` to ww's stdout (`out`), waiting while it is full, however long the caller
+ * takes, unless the run was asked to end (state.writeUntil, looked at again after each wait, of at
+ * most ~100 ms). "gone" when stdout takes no more (the reader left: EPIPE; or any other failure
+ * of the write), "late" when the run was asked to end first.
  */
 async function writeOutput(
+  out: NonblockingOut,
   bytes: Uint8Array,
-  wake: number,
   state: PumpState,
 ): Promise<"all" | "gone" | "late"> {
-  const written = await writeEvery(STDOUT, bytes, async () => {
-    const left = state.writeUntil - Date.now();
-    if (left <= 0) return "stop";
-    // Once woken (the program ended: the wake pipe stays readable), the wait looks again at
-    // writeUntil every RECHECK_MS, since endSoon may come later (a signal to ww).
-    const { ready } = await pollEither(
-      STDOUT,
-      POLLOUT,
-      state.ending ? -1 : wake,
-      state.ending ? Math.min(left, RECHECK_MS) : -1,
-    );
-    return ready ? "room" : "again";
-  });
-  return written === "stopped" ? "late" : written;
+  let off = 0;
+  while (off < bytes.length) {
+    if (Date.now() >= state.writeUntil) return "late";
+    const n = out.write(bytes.subarray(off));
+    if (n < 0) return "gone";
+    if (n > 0) off += n;
+    else await out.writable();
+  }
+  return "all";
 }
 
 /** Writes all of `bytes`, waiting while `fd` is full; false when it cannot, or when woken. */

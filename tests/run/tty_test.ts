@@ -515,6 +515,46 @@ for (const backend of BACKENDS) {
     assert.ok(Number(ms) < 10_000, `ww took ${ms} ms`);
   });
 
+  // ww wrote a pty's output to its stdout in one blocking write(2) once poll said there was room:
+  // a pipe with room for only part of it blocked ww's whole event loop, --timeout's SIGKILL
+  // included, until the caller read. A program that ignores SIGTERM and writes in small pieces
+  // leaves such room in the caller's pipe now and then (ffi/nonblocking_out_test.ts makes it so
+  // at once).
+  Deno.test(`[jail=${backend}] --tty: a caller's pipe with room for only part of the output cannot keep ww past --timeout`, async () => {
+    const tmp = Deno.makeTempDirSync({ prefix: "wwtest-tty-" });
+    const r = await runWw(
+      [
+        "run",
+        "--tty",
+        `--jail=${backend}`,
+        "--timeout",
+        "1s",
+        "/bin/sh",
+        "-c",
+        'trap "" TERM; while :; do echo x; done',
+      ],
+      {
+        ww: [
+          "/bin/bash",
+          "-c",
+          // A FIFO that this shell holds open for reading and never reads.
+          `mkfifo "$T/out" && exec 3<>"$T/out" && start=$(date +%s%N) &&
+           timeout -s KILL 30 "$@" </dev/null >"$T/out"; code=$?
+           echo "ww $code $(( ($(date +%s%N) - start) / 1000000 ))"`,
+          "caller",
+          ...wwCommand(),
+        ],
+        env: { T: tmp },
+      },
+    );
+    Deno.removeSync(tmp, { recursive: true });
+    assert.equal(r.code, 0, r.stderr);
+    const [, code, ms] = r.stdout.trim().split(" ");
+    assert.equal(code, "124", r.stdout);
+    // 1 s, the 2 s grace (the program ignores SIGTERM), 2 s of draining: well under 30.
+    assert.ok(Number(ms) < 10_000, `ww took ${ms} ms`);
+  });
+
   Deno.test(`[jail=${backend}] --tty: everything the program wrote right before it ended reaches ww's stdout`, async () => {
     for (let run = 0; run < 3; run++) {
       const { code, stdout } = await runWw(

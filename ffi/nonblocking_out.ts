@@ -1,7 +1,8 @@
-// ffi/stderr.ts — ww's own stderr, written without ever blocking. A write to a pipe nobody reads
-// blocks, and while Deno's main thread is blocked no timer (--timeout), signal handler or RPC
-// message is handled. fd 2's open file description is shared with the caller and with every
-// child, so ww never sets O_NONBLOCK on it: it writes through a description of its own instead.
+// ffi/nonblocking_out.ts — ww's own stderr, and its stdout while it passes a terminal's output on
+// (run/tty.ts), written without ever blocking. A write to a pipe nobody reads blocks, and while
+// Deno's main thread is blocked no timer (--timeout), signal handler or RPC message is handled.
+// fd 1's and fd 2's open file descriptions are shared with the caller and with every child, so
+// ww never sets O_NONBLOCK on them: it writes through a description of its own instead.
 
 import { EAGAIN, EINTR } from "./errno.ts";
 import { closeFd } from "./fd.ts";
@@ -24,44 +25,51 @@ export interface NonblockingOut {
   write(bytes: Uint8Array): number;
   /** Resolves once there may be room (true when poll(2) said so), or after a short while. */
   writable(): Promise<boolean>;
+  /** Closes the description of its own it opened, if any; nothing is written after. */
+  close(): void;
 }
 
 /**
- * ww's stderr as a NonblockingOut:
- * - a pipe, FIFO or terminal: reopened through /proc/self/fd/2 with O_NONBLOCK, a new open file
+ * ww's `fd`, its stdout or stderr, as a NonblockingOut:
+ * - a pipe, FIFO or terminal: reopened through /proc/self/fd/N with O_NONBLOCK, a new open file
  *   description of the same pipe or terminal, so the caller's and the children's stay blocking;
  * - a socket (which cannot be reopened): send(2) with MSG_DONTWAIT, per call;
- * - a regular file: fd 2 itself (a reopened file would have an offset of its own and overwrite;
+ * - a regular file: `fd` itself (a reopened file would have an offset of its own and overwrite;
  *   a write to a file does not wait for a reader);
- * - closed: everything is discarded.
+ * - closed: stderr discards everything; stdout takes nothing (its reader is gone).
  *
  * @example
- * const err = openStderr();
+ * const err = openNonblockingOut(2);
  * err.write(new TextEncoder().encode("ww: hello\n")); // 10, or fewer when stderr is full
  */
-export function openStderr(): NonblockingOut {
+export function openNonblockingOut(fd: 1 | 2): NonblockingOut {
   // statx through libc, not Deno.statSync, whose first use costs a run ~0.6 ms.
-  const info = fileOwner("/proc/self/fd/2");
+  const info = fileOwner(`/proc/self/fd/${fd}`);
   if (info === undefined) {
-    return { write: (b) => b.length, writable: () => Promise.resolve(true) };
+    return {
+      write: (b) => fd === 2 ? b.length : -1,
+      writable: () => Promise.resolve(fd === 2),
+      close: () => {},
+    };
   }
   const kind = modeKind(info.mode);
   if (kind === "file") {
-    return fdOut(2, (fd, b) => Number(libc().write(fd, b, BigInt(b.length))));
+    return fdOut(fd, false, (fd, b) => Number(libc().write(fd, b, BigInt(b.length))));
   }
   if (kind === "socket") {
     return fdOut(
-      2,
+      fd,
+      false,
       (fd, b) => Number(libcFiles().send(fd, b, BigInt(b.length), MSG_DONTWAIT | MSG_NOSIGNAL)),
     );
   }
-  const path = cString("/proc/self/fd/2");
-  const fd = libc().open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
-  if (fd >= 0) return fdOut(fd, (fd, b) => Number(libc().write(fd, b, BigInt(b.length))));
-  // Not reopenable (e.g. a terminal ww may no longer open): write to fd 2 only after poll(2) said
+  const path = cString(`/proc/self/fd/${fd}`);
+  const own = libc().open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
+  if (own >= 0) return fdOut(own, true, (fd, b) => Number(libc().write(fd, b, BigInt(b.length))));
+  // Not reopenable (e.g. a terminal ww may no longer open): write to `fd` only after poll(2) said
   // there is room, and no more than PIPE_BUF, which then fits unless a child fills it in between.
   let room = false;
-  const out = fdOut(2, (fd, b) => {
+  const out = fdOut(fd, false, (fd, b) => {
     if (!room) return 0;
     room = false;
     return Number(libc().write(fd, b, BigInt(Math.min(b.length, PIPE_BUF))));
@@ -69,14 +77,22 @@ export function openStderr(): NonblockingOut {
   return {
     write: out.write,
     writable: async () => (room = await out.writable()),
+    close: out.close,
   };
 }
 
+/** `fd` written by `write`; `owned`, a description of its own, which close() and a failure close. */
 function fdOut(
   fd: number,
+  owned: boolean,
   write: (fd: number, b: Uint8Array) => number,
 ): NonblockingOut {
   let broken = false;
+  const close = () => {
+    if (broken) return;
+    broken = true;
+    if (owned) closeFd(fd);
+  };
   // Properties, not methods: the bundle has these compiled with their file, and V8 compiles a
   // method on its first call (scripts/eager_compile.ts; issue 13).
   return {
@@ -88,8 +104,7 @@ function fdOut(
         const errno = lastErrno();
         if (errno === EINTR) continue;
         if (errno === EAGAIN) return 0;
-        broken = true;
-        if (fd !== 2) closeFd(fd);
+        close();
         return -1;
       }
     },
@@ -100,5 +115,6 @@ function fdOut(
       keepAlive(pfd);
       return n > 0 && (pfd[1] >>> 16 & POLLOUT) !== 0;
     },
+    close,
   };
 }
