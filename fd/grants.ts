@@ -366,6 +366,10 @@ export function grantFailure(
         return "unknown host (use a name the host resolves, or a numeric address)";
       case "own process":
         return "that is ww's own process (/proc/self is ww here, not the program nor its caller): its memory or environment, which ww gives no jail";
+      case "own descriptor":
+        return `that is a descriptor ww opened itself (/proc/self is ww here, not its caller), which ww gives no jail (grant one ${
+          words === "commandLine" ? "the caller opened with --with-fd" : "you opened as a grant"
+        }, or give the file's own path)`;
       case "ENOTSOCK":
         return "not a socket: a file of another kind is there (check the path)";
       case "untrusted link":

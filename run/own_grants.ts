@@ -9,7 +9,7 @@
 
 import { EADDRINUSE, ENOTSOCK } from "../ffi/errno.ts";
 import { O_CREAT, O_EXCL } from "../ffi/flags.ts";
-import { closeFd, truncateFd } from "../ffi/fd.ts";
+import { closeFd, fdState, truncateFd } from "../ffi/fd.ts";
 import { fileOwner, holdFile, isStillAt } from "../ffi/stat.ts";
 import { lockDirectory, tryLockDirectory } from "../ffi/lock.ts";
 import { SyscallError } from "../ffi/libc.ts";
@@ -148,7 +148,7 @@ function grantError(g: OwnGrant, e: unknown): GrantError | undefined {
     : e instanceof UntrustedLinkError
     ? "untrusted link"
     : e instanceof OwnProcessError
-    ? "own process"
+    ? e.what === "file" ? "own process" : "own descriptor"
     : e instanceof SyscallError
     ? e.code
     : undefined;
@@ -313,11 +313,12 @@ async function openOne(
 
 /**
  * A file of ww's own process (/proc/self/mem, environ, maps, …), asked for by `--open`: its memory
- * read and written is ww; its environment is the caller's, which the jail was not given.
+ * read and written is ww; its environment is the caller's, which the jail was not given. Or a
+ * descriptor ww opened itself (ownDescriptorAt).
  */
 class OwnProcessError extends Error {
-  constructor(readonly path: string) {
-    super(`${path}: ww's own process`);
+  constructor(readonly path: string, readonly what: "file" | "descriptor" = "file") {
+    super(`${path}: ww's own process ${what}`);
     this.name = "OwnProcessError";
   }
 }
@@ -516,12 +517,31 @@ export function isOwnProcessFile(path: string): boolean {
   return id === String(Deno.pid) || fileOwner(`/proc/self/task/${id}`) !== undefined;
 }
 
+/**
+ * The descriptor of ww's own that `path` (resolved: trustedPath) names through /proc, when it is
+ * one ww opened itself rather than one its caller gave it: /proc/self/fd/N (/dev/fd/N) is ww's
+ * fd N when ww opens it, and N may be one of the run's own pipes (its stage's reports, bwrap's
+ * status), which the program must not hold. One inherited from the caller (/dev/stdin) is the
+ * caller's to give, as --with-fd gives it.
+ *
+ * @example
+ * ownDescriptorAt("/proc/self/fd/20"); // 20, when ww opened its fd 20 itself
+ * ownDescriptorAt("/proc/self/fd/0"); // undefined: ww's stdin, its caller's
+ */
+export function ownDescriptorAt(path: string): number | undefined {
+  const m = /^\/proc\/(self|thread-self|\d+)\/fd\/(\d+)$/.exec(path);
+  if (!m || (/^\d/.test(m[1]) && !isOwnProcessFile(path))) return undefined;
+  const fd = Number(m[2]);
+  return fdState(fd) === "close-on-exec" ? fd : undefined;
+}
+
 async function openFile(
   path: string,
   mode: "r" | "w" | "a" | "rw",
   signal: AbortSignal | undefined,
 ): Promise<OpenedFile> {
   const resolved = trustedPath(path);
+  if (ownDescriptorAt(resolved.path) !== undefined) throw new OwnProcessError(path, "descriptor");
   // No link is left on the path, and none may appear before the open: openat2 refuses any.
   // Under /proc, the kernel's own links (/proc/self/fd/N) are followed by a plain open.
   const open = (flags: number) => openPath(resolved.path, flags, !resolved.kernelLinks, signal);
@@ -554,6 +574,8 @@ async function openFile(
     if (isOwnProcessFile(Deno.readLinkSync(`/proc/self/fd/${fd}`))) {
       throw new OwnProcessError(path);
     }
+    // Again once open: ww may have opened that descriptor meanwhile.
+    if (ownDescriptorAt(resolved.path) !== undefined) throw new OwnProcessError(path, "descriptor");
     return {
       fd,
       path: resolved.path,

@@ -11,10 +11,10 @@ import {
   type RunConfig,
   startProgram,
 } from "../../mod.ts";
-import { closeFd } from "../../ffi/fd.ts";
+import { closeFd, pipe } from "../../ffi/fd.ts";
 import { openPath } from "../../ffi/socket.ts";
 import { newCleanups } from "../../run/launch.ts";
-import { isOwnProcessFile, openOwnGrants } from "../../run/own_grants.ts";
+import { isOwnProcessFile, openOwnGrants, ownDescriptorAt } from "../../run/own_grants.ts";
 import { reportFds } from "../support/children.ts";
 import { closeEachConnection } from "../support/listeners.ts";
 import { privateTmp, processesWithArg, wwDirs } from "../support/procs.ts";
@@ -1291,3 +1291,36 @@ Deno.test("a file of this process is its own under its pid and under any of its 
   assert.equal(isOwnProcessFile("/etc/passwd"), false);
   assert.equal(isOwnProcessFile("/proc/sys/kernel/ostype"), false);
 });
+
+// --open x=/proc/self/fd/N (or /dev/fd/N) opens ww's own fd N: when ww opened N itself (a pipe of
+// its stage's reports, of bwrap's status), the program read ww's internal messages, and wrote
+// into them. One inherited from the caller (/dev/stdin) is still the caller's to give.
+Deno.test("ownDescriptorAt: a descriptor this process opened itself, named through /proc; not an inherited one", () => {
+  const [read, write] = pipe(); // close-on-exec: this process's own
+  try {
+    for (const path of [`/proc/self/fd/${read}`, `/proc/${Deno.pid}/fd/${write}`]) {
+      assert.equal(ownDescriptorAt(path), Number(path.split("/").pop()), path);
+    }
+  } finally {
+    closeFd(read);
+    closeFd(write);
+  }
+  assert.equal(ownDescriptorAt("/proc/self/fd/0"), undefined, "stdin, inherited");
+  assert.equal(ownDescriptorAt("/proc/1/fd/3"), undefined, "another process's");
+  assert.equal(ownDescriptorAt("/proc/self/fdinfo/3"), undefined);
+});
+
+for (const jail of ["none", "native", "bwrap"]) {
+  Deno.test(`[jail=${jail}] --open of a descriptor ww opened itself, by /dev/fd/N, is refused; /dev/stdin is not`, async () => {
+    // Deno's own descriptors (its event loop's) are open from its start: fd 3 among them.
+    const r = await runWw(["run", `--jail=${jail}`, "--open", "x=/dev/fd/3", "/bin/true"]);
+    assert.equal(r.code, 125, r.stderr);
+    assert.deepEqual(errorLines(r.stderr), [
+      "ww: --open x=/dev/fd/3: that is a descriptor ww opened itself (/proc/self is ww here, not its caller), which ww gives no jail (grant one the caller opened with --with-fd, or give the file's own path)",
+    ]);
+    const ok = await runWw(["run", `--jail=${jail}`, "--open", "x=/dev/stdin", "/bin/true"], {
+      stdin: "hi\n",
+    });
+    assert.equal(ok.code, 0, ok.stderr);
+  });
+}
