@@ -60,14 +60,16 @@ function typedPath(program: string, cwd: string): string {
  * env(1) and Deno.Command do), else ww's caller's.
  *
  * @example
- * searchPath({ PATH: "/opt/bin" }, "/usr/bin"); // "/opt/bin"
- * searchPath({}, "/usr/bin"); // "/usr/bin"
+ * searchPath({ PATH: "/opt/bin" }, () => "/usr/bin"); // "/opt/bin"
+ * searchPath({}, () => "/usr/bin"); // "/usr/bin"
  */
 export function searchPath(
   env: Readonly<Record<string, string>>,
-  callerPath = callerVariable("PATH") ?? "",
+  callerPath: () => string = () => callerVariable("PATH") ?? "",
 ): string {
-  return Object.hasOwn(env, "PATH") ? env.PATH : callerPath;
+  // The caller's PATH is read only when the program has none: it may not be UTF-8 text
+  // (run/caller_env.ts), which a program given a PATH of its own must not fail on.
+  return Object.hasOwn(env, "PATH") ? env.PATH : callerPath();
 }
 
 /**

@@ -111,7 +111,12 @@ Deno.test("resolveProgram: . and .. are directories, not names to look up in PAT
 });
 
 Deno.test("searchPath: a name is looked up in the program's own PATH when it has one, else the caller's", () => {
-  assert.equal(searchPath({ PATH: "/opt/bin" }, "/usr/bin"), "/opt/bin");
-  assert.equal(searchPath({ PATH: "" }, "/usr/bin"), "");
-  assert.equal(searchPath({ HOME: "/root" }, "/usr/bin"), "/usr/bin");
+  assert.equal(searchPath({ PATH: "/opt/bin" }, () => "/usr/bin"), "/opt/bin");
+  assert.equal(searchPath({ PATH: "" }, () => "/usr/bin"), "");
+  assert.equal(searchPath({ HOME: "/root" }, () => "/usr/bin"), "/usr/bin");
+  // The caller's is not read at all then: it may not be UTF-8 text, which must not stop the run.
+  const unread = () => {
+    throw new Error("the caller's PATH was read");
+  };
+  assert.equal(searchPath({ PATH: "/opt/bin" }, unread), "/opt/bin");
 });

@@ -402,6 +402,9 @@ Deno.test("ww's own variables and its cwd, when not UTF-8 text: refused in one l
         // PATH, only to look a name up in.
         [`export PATH=$'/opt/caf\\xe9':$PATH`, `--jail=none ${child} ${tag}`, undefined],
         [`export PATH=$'/opt/caf\\xe9':$PATH`, `--jail=none true ${tag}`, "PATH holds bytes"],
+        // Not when the program has a PATH of its own, where its name is looked up.
+        [`export PATH=$'/opt/caf\\xe9':$PATH`, `--jail=none -e PATH=/bin true ${tag}`, undefined],
+        [`export PATH=$'/opt/caf\\xe9':$PATH`, `--jail=native -e PATH=/bin true ${tag}`, undefined],
         // Where --jail=auto keeps what it learnt: optional.
         [`export HOME=$'/home/caf\\xe9' XDG_CACHE_HOME=$'/c\\xe9'`, `${child} ${tag}`, undefined],
         [`export TMPDIR=$'/tmp/caf\\xe9'`, `--jail=none ${child} ${tag}`, "TMPDIR holds bytes"],
