@@ -2,7 +2,7 @@
 // errors to exit codes. No logic of its own.
 
 import denoJson from "./deno.json" with { type: "json" };
-import { debugRequested, parseRunArgs } from "./cli/flags.ts";
+import { debugRequested, isRunFlag, parseRunArgs } from "./cli/flags.ts";
 import { usageText } from "./cli/help.ts";
 import { ipfsApiFile } from "./ipfs/multiaddr.ts";
 import { EXIT, InterruptedError, UsageError, WwError } from "./core/errors.ts";
@@ -124,6 +124,12 @@ async function main(argv: readonly string[]): Promise<number> {
       // One line, as every refusal is: the help is asked for.
       throw new WwError("no command (try ww run <binary> [args...], or ww --help)", EXIT.usage);
     default:
+      if (isRunFlag(command)) {
+        throw new WwError(
+          `${command} is a flag of ww run, and goes after it (ww run ${command} ...)`,
+          EXIT.usage,
+        );
+      }
       throw new WwError(`unknown command ${command} (try ww run, ww --help)`, EXIT.usage);
   }
 }

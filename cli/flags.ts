@@ -38,6 +38,17 @@ function flagNamed(name: string): Flag | undefined {
 }
 
 /**
+ * Whether `arg` is a flag of `ww run` (`--debug`, `--env=A=1`): given before the command, as
+ * `ww --debug run ...`, it is named as the run flag it is.
+ *
+ * @example
+ * isRunFlag("--jail=none"); // true
+ */
+export function isRunFlag(arg: string): boolean {
+  return flagNamed(arg.startsWith("--") ? arg.split("=")[0] : arg) !== undefined;
+}
+
+/**
  * Whether a run can reach the IPFS node: its program is from IPFS, or the guest holds the ipfs
  * grant (--with-ipfs). Only then is the Kubo API file read: a local program without the grant
  * never asks the node anything, and reading the file cost every run a file open.

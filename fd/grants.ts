@@ -367,7 +367,7 @@ export function grantFailure(
       case "own process":
         return "that is ww's own process (/proc/self is ww here, not the program nor its caller): its memory or environment, which ww gives no jail";
       case "own descriptor":
-        return `that is a descriptor ww opened itself (/proc/self is ww here, not its caller), which ww gives no jail (grant one ${
+        return `that is a pipe or socket ww opened itself (/proc/self is ww here, not its caller), which ww gives no jail (grant one ${
           words === "commandLine" ? "the caller opened with --with-fd" : "you opened as a grant"
         }, or give the file's own path)`;
       case "ENOTSOCK":

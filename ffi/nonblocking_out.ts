@@ -5,9 +5,9 @@
 // ww never sets O_NONBLOCK on them: it writes through a description of its own instead.
 
 import { EAGAIN, EINTR } from "./errno.ts";
-import { closeFd } from "./fd.ts";
+import { closeFd, fdState } from "./fd.ts";
 import { cString, keepAlive, lastErrno, libc, libcFiles, ptr } from "./libc.ts";
-import { O_CLOEXEC, O_NONBLOCK, O_WRONLY, POLLOUT } from "./flags.ts";
+import { O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_WRONLY, POLLOUT } from "./flags.ts";
 import { fileOwner, modeKind } from "./stat.ts";
 
 const MSG_DONTWAIT = 0x40;
@@ -43,16 +43,17 @@ export interface NonblockingOut {
  * err.write(new TextEncoder().encode("ww: hello\n")); // 10, or fewer when stderr is full
  */
 export function openNonblockingOut(fd: 1 | 2): NonblockingOut {
-  // statx through libc, not Deno.statSync, whose first use costs a run ~0.6 ms.
-  const info = fileOwner(`/proc/self/fd/${fd}`);
-  if (info === undefined) {
+  if (fdState(fd) === "closed") {
     return {
       write: (b) => fd === 2 ? b.length : -1,
       writable: () => Promise.resolve(fd === 2),
       close: () => {},
     };
   }
-  const kind = modeKind(info.mode);
+  // statx through libc, not Deno.statSync, whose first use costs a run ~0.6 ms. What it cannot
+  // tell (a FUSE file root may not stat) is written as a descriptor not reopenable, below.
+  const info = fileOwner(`/proc/self/fd/${fd}`);
+  const kind = info === undefined ? "other" : modeKind(info.mode);
   if (kind === "file") {
     return fdOut(fd, false, (fd, b) => Number(libc().write(fd, b, BigInt(b.length))));
   }
@@ -63,8 +64,10 @@ export function openNonblockingOut(fd: 1 | 2): NonblockingOut {
       (fd, b) => Number(libcFiles().send(fd, b, BigInt(b.length), MSG_DONTWAIT | MSG_NOSIGNAL)),
     );
   }
-  const path = cString(`/proc/self/fd/${fd}`);
-  const own = libc().open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC, 0);
+  // Not ww's controlling terminal, which a session leader with none (a service) would get.
+  const own = info === undefined
+    ? -1
+    : libc().open(cString(`/proc/self/fd/${fd}`), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
   if (own >= 0) return fdOut(own, true, (fd, b) => Number(libc().write(fd, b, BigInt(b.length))));
   // Not reopenable (e.g. a terminal ww may no longer open): write to `fd` only after poll(2) said
   // there is room, and no more than PIPE_BUF, which then fits unless a child fills it in between.

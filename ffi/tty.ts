@@ -17,9 +17,8 @@ import {
   type Symbols,
   SyscallError,
 } from "./libc.ts";
-import { O_CLOEXEC, O_NONBLOCK, O_RDWR } from "./flags.ts";
+import { O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDWR } from "./flags.ts";
 
-const O_NOCTTY = 0o400;
 // asm-generic/ioctls.h, shared by x86_64 and aarch64.
 const TIOCGWINSZ = 0x5413;
 const TIOCSWINSZ = 0x5414;

@@ -37,17 +37,13 @@ export function executableProblem(
   if (!(head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46)) {
     return "is not a program: it has neither an ELF header nor a #! line";
   }
-  if (head.length < 20) return "is a truncated ELF file";
-  const little = head[5] === 1;
-  const u16 = (at: number) =>
-    little ? head[at] | (head[at + 1] << 8) : (head[at] << 8) | head[at + 1];
-  const type = u16(16);
+  const elf = elfFields(head);
+  if (elf === undefined) return "is a truncated ELF file";
+  const { type, machine, bits, little } = elf;
   if (type !== 2 && type !== 3) {
     const kind = type === 1 ? "relocatable object" : type === 4 ? "core dump" : `type ${type}`;
     return `is an ELF ${kind}, not a program`;
   }
-  const machine = u16(18);
-  const bits = head[4] === 2 ? 64 : 32;
   if (machine !== NATIVE[arch] || bits !== 64 || !little) {
     const what = MACHINES[machine] ?? `machine ${machine}`;
     return `is an ELF program for ${what}${
@@ -60,7 +56,7 @@ export function executableProblem(
 /**
  * Why an ELF file starting with `head` is for another architecture than `arch`'s (not its own
  * machine, nor the 32-bit one its kernel may also run), or undefined: what only binfmt_misc could
- * run (qemu-user). Its class, byte order and type are left to execve.
+ * run (qemu-user). Its class and type are left to execve, and so is a header of no byte order.
  *
  * @example
  * foreignMachine(aarch64Head, "x86_64"); // "is an ELF program for aarch64, but this machine is x86_64"
@@ -69,10 +65,25 @@ export function foreignMachine(
   head: Uint8Array,
   arch: string = Deno.build.arch,
 ): string | undefined {
-  if (head.length < 20 || head[0] !== 0x7f || head[1] !== 0x45) return undefined;
-  const machine = head[5] === 2 ? (head[18] << 8) | head[19] : head[18] | (head[19] << 8);
-  if (machine === NATIVE[arch] || machine === COMPAT[arch]) return undefined;
+  const elf = elfFields(head);
+  if (elf === undefined || (head[5] !== 1 && head[5] !== 2)) return undefined;
+  if (elf.machine === NATIVE[arch] || elf.machine === COMPAT[arch]) return undefined;
   return `is an ELF program for ${
-    MACHINES[machine] ?? `machine ${machine}`
+    MACHINES[elf.machine] ?? `machine ${elf.machine}`
   }, but this machine is ${arch}`;
+}
+
+/**
+ * The fields of an ELF header that tell whether it runs here: its class (32 or 64 bits), byte
+ * order (EI_DATA 1 is little-endian), type and machine; undefined when `head` is no ELF header,
+ * or too short to hold them.
+ */
+function elfFields(head: Uint8Array) {
+  if (head.length < 20 || head[0] !== 0x7f || head[1] !== 0x45 || head[2] !== 0x4c) {
+    return undefined;
+  }
+  const little = head[5] === 1;
+  const u16 = (at: number) =>
+    little ? head[at] | (head[at + 1] << 8) : (head[at] << 8) | head[at + 1];
+  return { bits: head[4] === 2 ? 64 : 32, little, type: u16(16), machine: u16(18) };
 }

@@ -60,4 +60,8 @@ Deno.test("foreignMachine: another architecture is named; the machine's own and 
   assert.equal(foreignMachine(elf({ machine: 40, bits: 32 }), "aarch64"), undefined);
   assert.equal(foreignMachine(elf({ machine: 183, type: 1 }), "aarch64"), undefined);
   assert.equal(foreignMachine(new TextEncoder().encode("#!/bin/sh\n"), "x86_64"), undefined);
+  // No byte order (EI_DATA 0): no machine to name; the kernel refuses it.
+  const noOrder = elf({ machine: 183 });
+  noOrder[5] = 0;
+  assert.equal(foreignMachine(noOrder, "x86_64"), undefined);
 });

@@ -1,7 +1,7 @@
 /**
  * Whether a binfmt_misc handler takes a program by its first bytes: with one (qemu-user's, say)
  * the kernel runs an ELF program built for another machine, which ww must then leave to execve
- * rather than refuse before the run. Pure: run/binfmt.ts reads the entries
+ * rather than refuse before the run. Pure: run/script.ts reads the entries
  * (/proc/sys/fs/binfmt_misc/<name>, as the kernel shows them).
  *
  * @module

@@ -127,10 +127,13 @@ export async function bundleGuest(
     }).output();
     signal?.throwIfAborted();
     if (!out.success) {
-      // deno ends its error with a stack backtrace: the first line is the one that says why.
-      const why = new TextDecoder().decode(out.stderr).split("\n")
-        .map((l) => l.replace(/^error:\s*/, "").trim()).find((l) => l !== "") ?? "failed";
-      throw new UsageError(`--deno ${script}: deno bundle: ${why}`);
+      // deno ends its error with a stack backtrace: the first line is the one that says why, and
+      // its first "at file:///…:LINE:COL" line where.
+      const lines = new TextDecoder().decode(out.stderr).split("\n").map((l) => l.trim());
+      const why = lines.map((l) => l.replace(/^error:\s*/, "")).find((l) => l !== "") ??
+        "failed";
+      const at = lines.find((l) => l.startsWith("at file://"))?.slice("at file://".length);
+      throw new UsageError(`--deno ${script}: deno bundle: ${why}${at ? ` (at ${at})` : ""}`);
     }
     Deno.chmodSync(dir, 0o755); // the jail's user (nobody, or a leased uid) reads the bundle
     Deno.chmodSync(bundle, 0o644);

@@ -324,9 +324,25 @@ function cannotEnter(who: HostUser, blocked: { dir: string; info: FileModeOwner 
 }
 
 /**
+ * Whether --uid/--gid `id` could be the jail's host id: not root (a jail never is), and not in
+ * the range ww leases from, where it may be another jail's (a file an earlier jail left in a
+ * bind is the leased id's, which ww refuses as an explicit one).
+ */
+function isChoosableId(id: number | null): id is number {
+  if (id === null || id === 0) return false;
+  let range: IdRange | undefined;
+  try {
+    range = jailIdRange().range;
+  } catch {
+    return true; // no range this user namespace maps: no lease to collide with
+  }
+  return id < range.first || id > range.last;
+}
+
+/**
  * How the jail's user could get through `dir`, which it cannot enter: its mode opened to others,
- * or the jail run as its owner or in its group, where that one may enter it and is not root (a
- * jail is never host root: a 0700 directory of root's, such as /root, has no such way). Given
+ * or the jail run as its owner or in its group, where that one may enter it and could be the
+ * jail's (isChoosableId: a 0700 directory of root's, such as /root, has no such way). Given
  * with the options that choose the jail's ids, `uid` and `gid` (--uid/--gid, or jail.uid/jail.gid).
  *
  * @example
@@ -341,10 +357,10 @@ export function waysThrough(
   const { dir, info } = blocked;
   const mode = info.mode ?? 0;
   const ways = [`make it reachable (chmod o+x ${dir})`];
-  if (info.uid !== null && info.uid !== 0 && (mode & 0o100) !== 0) {
+  if (isChoosableId(info.uid) && (mode & 0o100) !== 0) {
     ways.push(`run the jail as its owner (${uid} ${info.uid})`);
   }
-  if (info.gid !== null && info.gid !== 0 && (mode & 0o010) !== 0) {
+  if (isChoosableId(info.gid) && (mode & 0o010) !== 0) {
     ways.push(`in its group (${gid} ${info.gid})`);
   }
   return ways.join(", or ");
@@ -366,7 +382,13 @@ function checkProgramReachableBy(program: string, who: HostUser, lookedUp?: Look
       { commandLine: `${program}: ${why}; ${waysThrough(blocked, "--uid", "--gid")}` },
     );
   }
-  const found = `${lookedUp.name}: found in PATH at ${program}, but ${why}`;
+  // Named as the PATH entry has it: `program` may be where its link leads (bwrap binds that).
+  const entry = lookedUp.pathVariable.split(":").map((d) =>
+    `${d.replace(/\/$/, "")}/${lookedUp.name}`
+  )
+    .find((p) => p === program || HOST_FS.realPath(p) === program);
+  const at = entry === undefined || entry === program ? program : `${entry} (a link to ${program})`;
+  const found = `${lookedUp.name}: found in PATH at ${at}, but ${why}`;
   const other = reachableInPath(lookedUp, program, who);
   const fix = (uid: string, gid: string) =>
     other !== undefined
@@ -460,8 +482,7 @@ function checkWritableBy(
     }); let a group write it and run the jail in that group (chgrp G ${source} && chmod g+rw${
       info.isDirectory ? "x" : ""
     } ${source}, then`;
-  const ownerMay = info.uid !== null && info.uid !== 0 &&
-    hasWriteBit(info, { uid: info.uid, gid: -1 });
+  const ownerMay = isChoosableId(info.uid) && hasWriteBit(info, { uid: info.uid, gid: -1 });
   const asOwner = (flag: string) =>
     uidLeased && ownerMay ? `, or run the jail as its owner (${flag} ${info.uid})` : "";
   throw new BindError(

@@ -10,7 +10,7 @@
 import { EADDRINUSE, ENOTSOCK } from "../ffi/errno.ts";
 import { O_CREAT, O_EXCL } from "../ffi/flags.ts";
 import { closeFd, fdState, truncateFd } from "../ffi/fd.ts";
-import { fileOwner, holdFile, isStillAt } from "../ffi/stat.ts";
+import { fileIdentity, fileOwner, holdFile, isStillAt } from "../ffi/stat.ts";
 import { lockDirectory, tryLockDirectory } from "../ffi/lock.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { outOfDescriptors } from "./out_of_descriptors.ts";
@@ -314,7 +314,7 @@ async function openOne(
 /**
  * A file of ww's own process (/proc/self/mem, environ, maps, …), asked for by `--open`: its memory
  * read and written is ww; its environment is the caller's, which the jail was not given. Or a
- * descriptor ww opened itself (ownDescriptorAt).
+ * descriptor ww opened itself (isOwnDescriptor).
  */
 class OwnProcessError extends Error {
   constructor(readonly path: string, readonly what: "file" | "descriptor" = "file") {
@@ -518,21 +518,26 @@ export function isOwnProcessFile(path: string): boolean {
 }
 
 /**
- * The descriptor of ww's own that `path` (resolved: trustedPath) names through /proc, when it is
- * one ww opened itself rather than one its caller gave it: /proc/self/fd/N (/dev/fd/N) is ww's
- * fd N when ww opens it, and N may be one of the run's own pipes (its stage's reports, bwrap's
- * status), which the program must not hold. One inherited from the caller (/dev/stdin) is the
- * caller's to give, as --with-fd gives it.
- *
- * @example
- * ownDescriptorAt("/proc/self/fd/20"); // 20, when ww opened its fd 20 itself
- * ownDescriptorAt("/proc/self/fd/0"); // undefined: ww's stdin, its caller's
+ * Whether the descriptor `fd` that a grant just opened, a pipe, socket or other object that is no
+ * file, directory or device (`info`), is one ww holds only as a descriptor of its own (opened
+ * close-on-exec): /proc/self is ww when it opens the grant, so /dev/fd/N, /proc/self/fd/N and
+ * every other spelling of them reach ww's fd N, which may be one of the run's own pipes (its
+ * stage's reports, bwrap's status). An object ww also holds as a descriptor it inherited
+ * (/dev/stdin) is the caller's to give, as --with-fd gives it.
  */
-export function ownDescriptorAt(path: string): number | undefined {
-  const m = /^\/proc\/(self|thread-self|\d+)\/fd\/(\d+)$/.exec(path);
-  if (!m || (/^\d/.test(m[1]) && !isOwnProcessFile(path))) return undefined;
-  const fd = Number(m[2]);
-  return fdState(fd) === "close-on-exec" ? fd : undefined;
+export function isOwnDescriptor(fd: number, info: Deno.FileInfo): boolean {
+  if (info.isFile || info.isDirectory || info.isCharDevice || info.isBlockDevice) return false;
+  let own = false;
+  for (const entry of Deno.readDirSync("/proc/self/fd")) {
+    const other = Number(entry.name);
+    if (other === fd) continue;
+    const id = fileIdentity(`/proc/self/fd/${other}`);
+    if (id === undefined || id.dev !== info.dev || id.ino !== info.ino) continue;
+    const state = fdState(other);
+    if (state === "inherited") return false;
+    if (state === "close-on-exec") own = true;
+  }
+  return own;
 }
 
 async function openFile(
@@ -541,7 +546,6 @@ async function openFile(
   signal: AbortSignal | undefined,
 ): Promise<OpenedFile> {
   const resolved = trustedPath(path);
-  if (ownDescriptorAt(resolved.path) !== undefined) throw new OwnProcessError(path, "descriptor");
   // No link is left on the path, and none may appear before the open: openat2 refuses any.
   // Under /proc, the kernel's own links (/proc/self/fd/N) are followed by a plain open.
   const open = (flags: number) => openPath(resolved.path, flags, !resolved.kernelLinks, signal);
@@ -574,8 +578,7 @@ async function openFile(
     if (isOwnProcessFile(Deno.readLinkSync(`/proc/self/fd/${fd}`))) {
       throw new OwnProcessError(path);
     }
-    // Again once open: ww may have opened that descriptor meanwhile.
-    if (ownDescriptorAt(resolved.path) !== undefined) throw new OwnProcessError(path, "descriptor");
+    if (isOwnDescriptor(fd, info)) throw new OwnProcessError(path, "descriptor");
     return {
       fd,
       path: resolved.path,

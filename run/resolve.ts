@@ -141,7 +141,7 @@ export function resolveProgram(
       throw new NotFoundError(
         target === undefined
           ? `${program}: no such file (check the path)`
-          : `${program}: a symbolic link to ${target}, which does not exist`,
+          : `${program}: a symbolic link to ${target}, which leads to no file`,
       );
     }
     if (problem) throw new NotExecutableError(`${program}: ${problem}`);

@@ -2,7 +2,7 @@
 // script, looks its interpreter up as the jail will see it (jail/script.ts decides). Every backend
 // then fails the same way, before any jail is built: 127 naming a missing interpreter, 126 for a
 // file that is neither a binary nor a #! script, or an ELF program for another architecture that
-// no binfmt_misc handler of this machine runs (jail/binfmt.ts).
+// no binfmt_misc handler of this machine runs, as far as ww can read them (jail/binfmt.ts).
 
 import type { JailBackend, JailPolicy } from "../jail/policy.ts";
 import {
@@ -67,9 +67,9 @@ export function checkProgramFile(
     const kind = parseProgramHead(head);
     if (kind.kind === "elf") {
       // Built for another architecture: no backend runs it unless a binfmt_misc handler does
-      // (qemu-user), and --explain says so as the run does.
+      // (qemu-user), and --explain says so as the run does. Where ww cannot tell, execve does.
       const foreign = foreignMachine(head);
-      if (foreign !== undefined && !binfmtHandles(head)) {
+      if (foreign !== undefined && !binfmtMayRun(head)) {
         const which = depth === 0 ? "" : `its interpreter ${file} (from a #! line) `;
         throw new NotExecutableError(`${name}: ${which}cannot execute: it ${foreign}`);
       }
@@ -139,17 +139,27 @@ export function unloadableWhy(path: string | undefined): string {
 /** Where the kernel shows its binfmt_misc handlers, one file each beside `status` and `register`. */
 const BINFMT_DIR = "/proc/sys/fs/binfmt_misc";
 
-/** Whether an enabled binfmt_misc handler of this machine takes a file starting with `head`. */
-function binfmtHandles(head: Uint8Array): boolean {
-  if (readText(`${BINFMT_DIR}/status`)?.trim() !== "enabled") return false;
+/**
+ * Whether a binfmt_misc handler may run a file starting with `head`: one that is enabled takes it,
+ * or ww cannot tell. The handlers are the kernel's (per user namespace since Linux 6.7), not the
+ * file system's that shows them: a container, or a host that never mounted it, runs qemu-user's
+ * programs with none shown, so only a list ww could read, and that has none for this file, is
+ * an answer.
+ */
+function binfmtMayRun(head: Uint8Array): boolean {
+  const status = readText(`${BINFMT_DIR}/status`)?.trim();
+  if (status === undefined) return true;
+  if (status !== "enabled") return false;
   let names: string[];
   try {
     names = [...Deno.readDirSync(BINFMT_DIR)].map((e) => e.name);
   } catch {
-    return false;
+    return true;
   }
   return names.filter((n) => n !== "status" && n !== "register").some((n) => {
-    const handler = parseBinfmtEntry(readText(`${BINFMT_DIR}/${n}`) ?? "");
+    const text = readText(`${BINFMT_DIR}/${n}`);
+    if (text === undefined) return true;
+    const handler = parseBinfmtEntry(text);
     return handler !== undefined && binfmtMatches(handler, head);
   });
 }

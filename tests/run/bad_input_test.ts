@@ -25,6 +25,12 @@ const ROWS: readonly Row[] = [
   { args: ["frobnicate"], message: "unknown command frobnicate" },
   // A newline in what a message quotes made it two lines, the second free to read as ww's own.
   { args: ["r\nun"], message: "unknown command r\\nun" },
+  // A run flag before the command was an unknown command.
+  {
+    args: ["--debug", "run", P],
+    message: "--debug is a flag of ww run, and goes after it (ww run --debug ...)",
+  },
+  { args: ["--jail=none", "run", P], message: "--jail=none is a flag of ww run, and goes after" },
   { args: ["run", "--with-fd", "x\nww: y=1", P], message: "--with-fd x\\nww: y=1: the name" },
   { args: ["run", "--env", "A\nB=c", P], message: "--env A\\nB=c: the variable name" },
   { args: ["run", "--jail=a\nb", P], message: "--jail a\\nb: unknown backend" },

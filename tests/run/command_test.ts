@@ -23,6 +23,7 @@ import {
   startProgram,
   UsageError,
 } from "../../mod.ts";
+import { closeFd, pipe } from "../../ffi/fd.ts";
 import { buildGuest } from "../rpc/build.ts";
 import { privateTmp, processesWithEnv } from "../support/procs.ts";
 import { REPO } from "../support/ww.ts";
@@ -599,6 +600,26 @@ Deno.test("errors for a library caller: a grant ww could not open is a GrantErro
       /^grant http \(listen tcp:203\.0\.113\.9:0\): the address is not one of this host's/,
       /^--listen http=tcp:203\.0\.113\.9:0: /,
     );
+    // A pipe of this process's own (another run's, say), reached through /proc/self: refused,
+    // however the path is spelt; the program would read and write it.
+    const [read, write] = pipe();
+    try {
+      for (const path of [`/dev/fd/${read}`, `/proc/self/fd/../fd/${read}`]) {
+        await rejectsWorded(
+          new Command("/bin/true", {
+            grants: { own: [{ name: "p", open: path, mode: "r" }] },
+            jail: { backend: "none" },
+          }),
+          GrantError,
+          { grant: "p" },
+          /^grant p \(open .*\): that is a pipe or socket ww opened itself .*grant one you opened as a grant, or give the file's own path\)$/,
+          /^--open p=.*: that is a pipe or socket ww opened itself .*with --with-fd, or give the file's own path\)$/,
+        );
+      }
+    } finally {
+      closeFd(read);
+      closeFd(write);
+    }
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
@@ -745,6 +766,17 @@ Deno.test("errors for a library caller: a bind that cannot be made is a BindErro
       { bind: `${closed}/data` },
       /; make it reachable \(chmod o\+x .*\/closed\), or run the jail as its owner \(jail\.uid 1000\), or in its group \(jail\.gid 1001\)$/,
       /; make it reachable \(chmod o\+x .*\/closed\), or run the jail as its owner \(--uid 1000\), or in its group \(--gid 1001\)$/,
+    );
+    // An earlier jail's, whose ids are in the range ww leases from: no --uid/--gid can name them.
+    Deno.chownSync(closed, 70010, 70010);
+    await rejectsWorded(
+      new Command("/bin/true", {
+        jail: { backend: "bwrap", readOnlyBinds: [{ source: `${closed}/data`, dest: "/data" }] },
+      }),
+      BindError,
+      { bind: `${closed}/data` },
+      /; make it reachable \(chmod o\+x .*\/closed\)$/,
+      /; make it reachable \(chmod o\+x .*\/closed\)$/,
     );
     Deno.chownSync(closed, 0, 0);
     Deno.chmodSync(closed, 0o700);

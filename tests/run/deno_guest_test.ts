@@ -95,6 +95,13 @@ Deno.test("--deno with a guest that does not bundle exits 125 in one line naming
     const lines = errorLines(r.stderr);
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0], new RegExp(`^ww: --deno ${dir}/bad.ts: deno bundle: .*missing\\.ts`));
+    // A syntax error says where it is (deno says so on a line of its own, after the message).
+    Deno.writeTextFileSync(`${dir}/syntax.ts`, "const x = ;\n");
+    const syntax = await run(["--deno", `${dir}/syntax.ts`]);
+    assert.equal(syntax.code, 125, syntax.stderr);
+    assert.deepEqual(errorLines(syntax.stderr), [
+      `ww: --deno ${dir}/syntax.ts: deno bundle: SyntaxError: Expression expected (at ${dir}/syntax.ts:1:11)`,
+    ]);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -72,6 +72,21 @@ for (const jail of JAIL_MODES) {
     assert.match(oneLine(r.stderr), /^ww: \/nonexistent\/wwtest-program: no such file/);
   });
 
+  t("a path that is a symbolic link to nothing exits 127 naming where it leads", async () => {
+    const links = Deno.makeTempDirSync({ prefix: "wwtest-dangling-" });
+    try {
+      Deno.symlinkSync(`${links}/gone`, `${links}/prog`);
+      const r = await ww([`${links}/prog`]);
+      assert.equal(r.code, 127);
+      assert.equal(
+        oneLine(r.stderr),
+        `ww: ${links}/prog: a symbolic link to ${links}/gone, which leads to no file`,
+      );
+    } finally {
+      Deno.removeSync(links, { recursive: true });
+    }
+  });
+
   t("a name not in PATH exits 127 with a one-line message naming it", async () => {
     const r = await ww(["wwtest-no-such-program"], { PATH: "/usr/bin:/bin" });
     assert.equal(r.code, 127);

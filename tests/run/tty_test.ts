@@ -551,8 +551,9 @@ for (const backend of BACKENDS) {
     assert.equal(r.code, 0, r.stderr);
     const [, code, ms] = r.stdout.trim().split(" ");
     assert.equal(code, "124", r.stdout);
-    // 1 s, the 2 s grace (the program ignores SIGTERM), 2 s of draining: well under 30.
-    assert.ok(Number(ms) < 10_000, `ww took ${ms} ms`);
+    // 1 s, the 2 s grace (the program ignores SIGTERM), 2 s of draining, ww's own start on a
+    // busy machine: well under 30.
+    assert.ok(Number(ms) < 15_000, `ww took ${ms} ms`);
   });
 
   Deno.test(`[jail=${backend}] --tty: everything the program wrote right before it ended reaches ww's stdout`, async () => {
