@@ -87,6 +87,33 @@ class Session {
   }
 }
 
+/**
+ * `ww run --tty --timeout 1s <program>` under `backend`, its stdout a FIFO that its caller holds
+ * open for reading and never reads (full after 64 KiB): ww's exit code and how long it ran, in ms.
+ */
+async function timedOutUnread(backend: Backend, program: string[]) {
+  const tmp = Deno.makeTempDirSync({ prefix: "wwtest-tty-" });
+  try {
+    const r = await runWw(["run", "--tty", `--jail=${backend}`, "--timeout", "1s", ...program], {
+      ww: [
+        "/bin/bash",
+        "-c",
+        `mkfifo "$T/out" && exec 3<>"$T/out" && start=$(date +%s%N) &&
+         timeout -s KILL 30 "$@" </dev/null >"$T/out"; code=$?
+         echo "ww $code $(( ($(date +%s%N) - start) / 1000000 ))"`,
+        "caller",
+        ...wwCommand(),
+      ],
+      env: { T: tmp },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const [, code, ms] = r.stdout.trim().split(" ");
+    return { code, ms };
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+}
+
 /** Whether the caller's terminal is in the mode it had before ww ran: a line the caller prints. */
 const SAME_MODE = `[ "$(stty -g)" = "$before" ] && echo MODE-SAME || echo MODE-CHANGED`;
 
@@ -490,27 +517,8 @@ for (const backend of BACKENDS) {
   // The pump waited, with no deadline, for a stdout nobody read: ww outlived --timeout and every
   // signal but SIGKILL.
   Deno.test(`[jail=${backend}] --tty: a caller that stops reading ww's stdout cannot keep ww past --timeout`, async () => {
-    const tmp = Deno.makeTempDirSync({ prefix: "wwtest-tty-" });
-    const r = await runWw(
-      ["run", "--tty", `--jail=${backend}`, "--timeout", "1s", "/usr/bin/yes"],
-      {
-        ww: [
-          "/bin/bash",
-          "-c",
-          // A FIFO that this shell holds open for reading and never reads: full after 64 KiB.
-          `mkfifo "$T/out" && exec 3<>"$T/out" && start=$(date +%s%N) &&
-           timeout -s KILL 30 "$@" </dev/null >"$T/out"; code=$?
-           echo "ww $code $(( ($(date +%s%N) - start) / 1000000 ))"`,
-          "caller",
-          ...wwCommand(),
-        ],
-        env: { T: tmp },
-      },
-    );
-    Deno.removeSync(tmp, { recursive: true });
-    assert.equal(r.code, 0, r.stderr);
-    const [, code, ms] = r.stdout.trim().split(" ");
-    assert.equal(code, "124", r.stdout);
+    const { code, ms } = await timedOutUnread(backend, ["/usr/bin/yes"]);
+    assert.equal(code, "124");
     // 1 s, the 2 s grace if the program ignored SIGTERM, 2 s of draining: well under 30.
     assert.ok(Number(ms) < 10_000, `ww took ${ms} ms`);
   });
@@ -521,36 +529,9 @@ for (const backend of BACKENDS) {
   // leaves such room in the caller's pipe now and then (ffi/nonblocking_out_test.ts makes it so
   // at once).
   Deno.test(`[jail=${backend}] --tty: a caller's pipe with room for only part of the output cannot keep ww past --timeout`, async () => {
-    const tmp = Deno.makeTempDirSync({ prefix: "wwtest-tty-" });
-    const r = await runWw(
-      [
-        "run",
-        "--tty",
-        `--jail=${backend}`,
-        "--timeout",
-        "1s",
-        "/bin/sh",
-        "-c",
-        'trap "" TERM; while :; do echo x; done',
-      ],
-      {
-        ww: [
-          "/bin/bash",
-          "-c",
-          // A FIFO that this shell holds open for reading and never reads.
-          `mkfifo "$T/out" && exec 3<>"$T/out" && start=$(date +%s%N) &&
-           timeout -s KILL 30 "$@" </dev/null >"$T/out"; code=$?
-           echo "ww $code $(( ($(date +%s%N) - start) / 1000000 ))"`,
-          "caller",
-          ...wwCommand(),
-        ],
-        env: { T: tmp },
-      },
-    );
-    Deno.removeSync(tmp, { recursive: true });
-    assert.equal(r.code, 0, r.stderr);
-    const [, code, ms] = r.stdout.trim().split(" ");
-    assert.equal(code, "124", r.stdout);
+    const program = ["/bin/sh", "-c", 'trap "" TERM; while :; do echo x; done'];
+    const { code, ms } = await timedOutUnread(backend, program);
+    assert.equal(code, "124");
     // 1 s, the 2 s grace (the program ignores SIGTERM), 2 s of draining, ww's own start on a
     // busy machine: well under 30.
     assert.ok(Number(ms) < 15_000, `ww took ${ms} ms`);
