@@ -361,13 +361,22 @@ export function grantFailure(
 ): string {
   const kind = grantKind(g);
   const why = (() => {
+    // A socket ww holds as fd N (its stdin, say), named through /proc: it has no path to open.
+    const held = /^held socket (\d+)$/.exec(code)?.[1];
+    if (held !== undefined) {
+      return `that is a socket (fd ${held}), which no path opens: give the descriptor itself (${
+        words === "commandLine"
+          ? `--with-fd ${g.name}=${held}`
+          : `grants.fds { name: "${g.name}", source: ${held} }`
+      })`;
+    }
     switch (code) {
       case "unknown host":
         return "unknown host (use a name the host resolves, or a numeric address)";
       case "own process":
         return "that is ww's own process (/proc/self is ww here, not the program nor its caller): its memory or environment, which ww gives no jail";
       case "own descriptor":
-        return `that is a pipe or socket ww opened itself (/proc/self is ww here, not its caller), which ww gives no jail (grant one ${
+        return `that is a descriptor ww opened itself (/proc/self is ww here, not its caller), which ww gives no jail (grant one ${
           words === "commandLine" ? "the caller opened with --with-fd" : "you opened as a grant"
         }, or give the file's own path)`;
       case "ENOTSOCK":

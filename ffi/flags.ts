@@ -35,6 +35,8 @@ export const FD_CLOEXEC = 1;
 
 /** poll(2) events. */
 export const POLLIN = 0x1;
+/** poll(2): the other end hung up (a terminal's, a pipe's writers all gone). */
+export const POLLHUP = 0x10;
 export const POLLOUT = 0x4;
 /** poll(2): the descriptor is not open. */
 export const POLLNVAL = 0x20;

@@ -103,8 +103,13 @@ export function whenReady(fd: number, events: number, ops?: OpGroup): Waiting {
  * the main thread, so a wait that is already over costs no registration and no timer.
  */
 export function readyNow(fd: number, events: number): boolean {
+  return eventsNow(fd, events) !== 0;
+}
+
+/** What poll(2) says of `fd` now, asked for `events`: its revents (0 when nothing). */
+export function eventsNow(fd: number, events: number): number {
   const pfd = new Int32Array([fd, events]);
-  return libc().poll_now(pfd, 1n, 0) === 1;
+  return libc().poll_now(pfd, 1n, 0) === 1 ? pfd[1] >>> 16 : 0;
 }
 
 /**

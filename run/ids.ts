@@ -344,6 +344,8 @@ function isChoosableId(id: number | null): id is number {
  * or the jail run as its owner or in its group, where that one may enter it and could be the
  * jail's (isChoosableId: a 0700 directory of root's, such as /root, has no such way). Given
  * with the options that choose the jail's ids, `uid` and `gid` (--uid/--gid, or jail.uid/jail.gid).
+ * A directory the jail is shown itself (a bind's source: `listed`) must be read as well as
+ * entered.
  *
  * @example
  * waysThrough({ dir: "/srv/app", info: { mode: 0o750, uid: 1000, gid: 1000, isDirectory: true } }, "--uid", "--gid");
@@ -353,14 +355,16 @@ export function waysThrough(
   blocked: { dir: string; info: FileModeOwner },
   uid: string,
   gid: string,
+  listed = false,
 ): string {
   const { dir, info } = blocked;
   const mode = info.mode ?? 0;
-  const ways = [`make it reachable (chmod o+x ${dir})`];
-  if (isChoosableId(info.uid) && (mode & 0o100) !== 0) {
+  const need = listed ? 0o5 : 0o1;
+  const ways = [`make it reachable (chmod o+${listed ? "rx" : "x"} ${dir})`];
+  if (isChoosableId(info.uid) && ((mode >> 6) & need) === need) {
     ways.push(`run the jail as its owner (${uid} ${info.uid})`);
   }
-  if (isChoosableId(info.gid) && (mode & 0o010) !== 0) {
+  if (isChoosableId(info.gid) && ((mode >> 3) & need) === need) {
     ways.push(`in its group (${gid} ${info.gid})`);
   }
   return ways.join(", or ");
@@ -440,6 +444,8 @@ function checkReachableBy(what: string, source: string, who: HostUser, named = s
   const blocked = blockedParent(source, who) ??
     (own?.isDirectory && !hasExecuteBit(own, who) ? { dir: source, info: own } : undefined);
   if (blocked === undefined) return;
+  // The source itself, which the jail is shown: it reads it too.
+  const listed = blocked.dir === source;
   const through = named === source
     ? ""
     : blocked.dir === source
@@ -449,8 +455,8 @@ function checkReachableBy(what: string, source: string, who: HostUser, named = s
   const option = what === "--bind" ? "jail.writableBinds" : "jail.readOnlyBinds";
   throw new BindError(
     named,
-    `${option} ${named}: ${why}; ${waysThrough(blocked, "jail.uid", "jail.gid")}`,
-    { commandLine: `${what} ${named}: ${why}; ${waysThrough(blocked, "--uid", "--gid")}` },
+    `${option} ${named}: ${why}; ${waysThrough(blocked, "jail.uid", "jail.gid", listed)}`,
+    { commandLine: `${what} ${named}: ${why}; ${waysThrough(blocked, "--uid", "--gid", listed)}` },
   );
 }
 
@@ -485,13 +491,18 @@ function checkWritableBy(
   const ownerMay = isChoosableId(info.uid) && hasWriteBit(info, { uid: info.uid, gid: -1 });
   const asOwner = (flag: string) =>
     uidLeased && ownerMay ? `, or run the jail as its owner (${flag} ${info.uid})` : "";
+  // A group that may write it already, which the jail is not in: that group is the fix.
+  const groupMay = gidLeased && isChoosableId(info.gid) &&
+    hasWriteBit(info, { uid: -1, gid: info.gid });
+  const inGroup = (flag: string) =>
+    groupMay ? `, or run the jail in its group, which may write it (${flag} ${info.gid})` : "";
   throw new BindError(
     source,
-    `jail.writableBinds ${source}: ${why} jail.gid G)${
+    `jail.writableBinds ${source}: ${why} jail.gid G)${inGroup("jail.gid")}${
       asOwner("jail.uid")
     }, or bind it read-only with jail.readOnlyBinds`,
     {
-      commandLine: `--bind ${source}: ${why} --gid G)${
+      commandLine: `--bind ${source}: ${why} --gid G)${inGroup("--gid")}${
         asOwner("--uid")
       }, or bind it read-only with --ro-bind`,
     },

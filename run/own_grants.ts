@@ -10,7 +10,7 @@
 import { EADDRINUSE, ENOTSOCK } from "../ffi/errno.ts";
 import { O_CREAT, O_EXCL } from "../ffi/flags.ts";
 import { closeFd, fdState, truncateFd } from "../ffi/fd.ts";
-import { fileIdentity, fileOwner, holdFile, isStillAt } from "../ffi/stat.ts";
+import { fileIdentity, fileOwner, holdFile, isSocketDescriptor, isStillAt } from "../ffi/stat.ts";
 import { lockDirectory, tryLockDirectory } from "../ffi/lock.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { outOfDescriptors } from "./out_of_descriptors.ts";
@@ -149,6 +149,8 @@ function grantError(g: OwnGrant, e: unknown): GrantError | undefined {
     ? "untrusted link"
     : e instanceof OwnProcessError
     ? e.what === "file" ? "own process" : "own descriptor"
+    : e instanceof HeldSocketError
+    ? `held socket ${e.fd}`
     : e instanceof SyscallError
     ? e.code
     : undefined;
@@ -320,6 +322,17 @@ class OwnProcessError extends Error {
   constructor(readonly path: string, readonly what: "file" | "descriptor" = "file") {
     super(`${path}: ww's own process ${what}`);
     this.name = "OwnProcessError";
+  }
+}
+
+/**
+ * A socket that ww holds as fd `fd` (its stdin, say), asked for by `--open` through /proc: no
+ * path opens a socket (ENXIO), and it has no name to --connect to.
+ */
+class HeldSocketError extends Error {
+  constructor(readonly path: string, readonly fd: number) {
+    super(`${path}: fd ${fd} is a socket`);
+    this.name = "HeldSocketError";
   }
 }
 
@@ -518,21 +531,27 @@ export function isOwnProcessFile(path: string): boolean {
 }
 
 /**
- * Whether the descriptor `fd` that a grant just opened, a pipe, socket or other object that is no
- * file, directory or device (`info`), is one ww holds only as a descriptor of its own (opened
- * close-on-exec): /proc/self is ww when it opens the grant, so /dev/fd/N, /proc/self/fd/N and
- * every other spelling of them reach ww's fd N, which may be one of the run's own pipes (its
- * stage's reports, bwrap's status). An object ww also holds as a descriptor it inherited
- * (/dev/stdin) is the caller's to give, as --with-fd gives it.
+ * Whether the descriptor `fd` that a grant just opened is one ww holds only as a descriptor of
+ * its own (opened close-on-exec): /proc/self is ww when it opens the grant, so /dev/fd/N,
+ * /proc/self/fd/N and every other spelling of them (`viaProc`: the path went through /proc's
+ * links) reach ww's fd N, which may be one of the run's own pipes (its stage's reports, bwrap's
+ * status) or Deno's own files (its caches). By any other path, only a pipe, socket or other
+ * object that is no file, directory or device is looked at: a file ww also has open is a file
+ * like any other. What ww also holds as a descriptor it inherited (/dev/stdin) is the caller's to
+ * give, as --with-fd gives it.
  */
-export function isOwnDescriptor(fd: number, info: Deno.FileInfo): boolean {
-  if (info.isFile || info.isDirectory || info.isCharDevice || info.isBlockDevice) return false;
+export function isOwnDescriptor(fd: number, info: Deno.FileInfo, viaProc: boolean): boolean {
+  const object = !(info.isFile || info.isDirectory || info.isCharDevice || info.isBlockDevice);
+  if (!object && !viaProc) return false;
+  // Compared as ffi/stat.ts reads a device (Deno's FileInfo encodes it otherwise).
+  const self = fileIdentity(`/proc/self/fd/${fd}`);
+  if (self === undefined) return false;
   let own = false;
   for (const entry of Deno.readDirSync("/proc/self/fd")) {
     const other = Number(entry.name);
     if (other === fd) continue;
     const id = fileIdentity(`/proc/self/fd/${other}`);
-    if (id === undefined || id.dev !== info.dev || id.ino !== info.ino) continue;
+    if (id === undefined || id.dev !== self.dev || id.ino !== self.ino) continue;
     const state = fdState(other);
     if (state === "inherited") return false;
     if (state === "close-on-exec") own = true;
@@ -567,7 +586,20 @@ async function openFile(
       }
     }
   }
-  fd ??= await open(flags);
+  try {
+    fd ??= await open(flags);
+  } catch (e) {
+    // A socket ww holds (its stdin under systemd, say), named through /proc: no path opens one.
+    const m = /^\/proc\/(self|thread-self|\d+)\/fd\/(\d+)$/.exec(resolved.path);
+    const held = m && (!/^\d/.test(m[1]) || isOwnProcessFile(resolved.path)) ? m[2] : undefined;
+    if (
+      e instanceof SyscallError && e.code === "ENXIO" && resolved.kernelLinks &&
+      held !== undefined && isSocketDescriptor(Number(held))
+    ) {
+      throw new HeldSocketError(path, Number(held));
+    }
+    throw e;
+  }
   try {
     const info = Deno.statSync(`/proc/self/fd/${fd}`);
     // O_RDONLY opens a directory too; the program was promised a file.
@@ -578,7 +610,9 @@ async function openFile(
     if (isOwnProcessFile(Deno.readLinkSync(`/proc/self/fd/${fd}`))) {
       throw new OwnProcessError(path);
     }
-    if (isOwnDescriptor(fd, info)) throw new OwnProcessError(path, "descriptor");
+    if (isOwnDescriptor(fd, info, resolved.kernelLinks)) {
+      throw new OwnProcessError(path, "descriptor");
+    }
     return {
       fd,
       path: resolved.path,

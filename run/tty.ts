@@ -6,7 +6,7 @@
 // while the program runs, given back its mode whatever ends the run. The program never holds
 // the caller's terminal, so it cannot inject input into it (TIOCSTI) or control it (TIOCLINUX).
 
-import { POLLIN, POLLOUT } from "../ffi/flags.ts";
+import { POLLHUP, POLLIN, POLLOUT } from "../ffi/flags.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
 import {
   hangUp,
@@ -30,7 +30,7 @@ import type { HeldProcess } from "../ffi/process.ts";
 import { holdInTree } from "./procfs.ts";
 import { onExit } from "./exit_hooks.ts";
 import { type NonblockingOut, openNonblockingOut } from "../ffi/nonblocking_out.ts";
-import { readyNow } from "../ffi/reactor.ts";
+import { eventsNow } from "../ffi/reactor.ts";
 
 /** The pseudo-terminal a launcher gives the program. */
 export interface ProgramTerminal {
@@ -198,8 +198,11 @@ interface PumpState {
   writeUntil: number;
 }
 
-/** The most reads readLineInput makes: a terminal that hung up is always ready, with nothing. */
-const TYPED_AHEAD_READS = 64;
+/**
+ * The most reads readLineInput makes: a terminal holds at most 4096 bytes of lines (N_TTY's
+ * buffer), each read taking at least one, or one end of input.
+ */
+const TYPED_AHEAD_READS = 4097;
 
 /**
  * What the caller's terminal holds ready in its line mode, read before ww makes it raw, where an
@@ -212,12 +215,16 @@ const TYPED_AHEAD_READS = 64;
 function readLineInput(): Uint8Array[] {
   const ready: Uint8Array[] = [];
   const buf = new Uint8Array(4096);
-  for (let reads = 0; reads < TYPED_AHEAD_READS && readyNow(STDIN, POLLIN); reads++) {
+  for (let reads = 0; reads < TYPED_AHEAD_READS; reads++) {
+    // A terminal that hung up reads as an end of input for ever: nothing is typed there.
+    const events = eventsNow(STDIN, POLLIN);
+    if ((events & POLLIN) === 0 || (events & POLLHUP) !== 0) break;
     const n = readSome(STDIN, buf);
     if (n < 0) break;
     if (n === 0) {
+      // Each end of input typed, as typed: a program may read past one (cat; cat).
       ready.push(new Uint8Array([EOT]));
-      break;
+      continue;
     }
     const pushed = n < buf.length && buf[n - 1] !== 0x0a;
     ready.push(pushed ? new Uint8Array([...buf.subarray(0, n), EOT]) : buf.slice(0, n));

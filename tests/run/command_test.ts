@@ -612,8 +612,8 @@ Deno.test("errors for a library caller: a grant ww could not open is a GrantErro
           }),
           GrantError,
           { grant: "p" },
-          /^grant p \(open .*\): that is a pipe or socket ww opened itself .*grant one you opened as a grant, or give the file's own path\)$/,
-          /^--open p=.*: that is a pipe or socket ww opened itself .*with --with-fd, or give the file's own path\)$/,
+          /^grant p \(open .*\): that is a descriptor ww opened itself .*grant one you opened as a grant, or give the file's own path\)$/,
+          /^--open p=.*: that is a descriptor ww opened itself .*with --with-fd, or give the file's own path\)$/,
         );
       }
     } finally {
@@ -678,6 +678,20 @@ Deno.test("errors for a library caller: a bind that cannot be made is a BindErro
       { bind: dir },
       /^jail\.writableBinds .*: the jail runs as a uid of its own \(\d+, gid \d+; leased per run\), which cannot write it .*then jail\.gid G\), or bind it read-only with jail\.readOnlyBinds$/,
       /^--bind .*then --gid G\), or bind it read-only with --ro-bind$/,
+    );
+    // Root's, writable by a group: the jail may run in that group.
+    const shared = `${dir}/shared`;
+    Deno.mkdirSync(shared);
+    Deno.chownSync(shared, 0, 1000);
+    Deno.chmodSync(shared, 0o775);
+    await rejectsWorded(
+      new Command("/bin/true", {
+        jail: { backend: "bwrap", writableBinds: [{ source: shared, dest: "/data" }] },
+      }),
+      BindError,
+      { bind: shared },
+      /then jail\.gid G\), or run the jail in its group, which may write it \(jail\.gid 1000\), or bind it read-only with jail\.readOnlyBinds$/,
+      /then --gid G\), or run the jail in its group, which may write it \(--gid 1000\), or bind it read-only with --ro-bind$/,
     );
     // Another user's: the jail may run as that user. With --uid given, only the gid is leased.
     const owned = `${dir}/owned`;
@@ -750,8 +764,8 @@ Deno.test("errors for a library caller: a bind that cannot be made is a BindErro
         }),
         BindError,
         { bind: closed },
-        /^jail\.readOnlyBinds .*\/closed: the jail runs as uid \d+, which cannot enter .*\/closed \(mode 0700\); make it reachable \(chmod o\+x .*\/closed\)$/,
-        /^--ro-bind .*\/closed: .*which cannot enter .*\/closed \(mode 0700\); make it reachable/,
+        /^jail\.readOnlyBinds .*\/closed: the jail runs as uid \d+, which cannot enter .*\/closed \(mode 0700\); make it reachable \(chmod o\+rx .*\/closed\)$/,
+        /^--ro-bind .*\/closed: .*which cannot enter .*\/closed \(mode 0700\); make it reachable \(chmod o\+rx .*\/closed\)$/,
       );
     }
     // Another user's directory, open to its group: the jail could run as that user or group

@@ -1324,12 +1324,12 @@ Deno.test("a file of this process is its own under its pid and under any of its 
 // that runs several programs (a library caller), N may be a pipe of another run's stage or of
 // bwrap's status, which the program would read and write. One inherited from the caller
 // (/dev/stdin) is still the caller's to give.
-Deno.test("isOwnDescriptor: a pipe this process holds only close-on-exec, however it was reached; not a file", () => {
+Deno.test("isOwnDescriptor: a pipe this process holds only close-on-exec, however it was reached; a file only through /proc", () => {
   const [read, write] = pipe(); // close-on-exec: this process's own
   const isOwn = (path: string) => {
     const fd = openReadOnly(path);
     try {
-      return isOwnDescriptor(fd, Deno.statSync(`/proc/self/fd/${fd}`));
+      return isOwnDescriptor(fd, Deno.statSync(`/proc/self/fd/${fd}`), path.startsWith("/proc/"));
     } finally {
       closeFd(fd);
     }
@@ -1350,10 +1350,12 @@ Deno.test("isOwnDescriptor: a pipe this process holds only close-on-exec, howeve
     closeFd(read);
     closeFd(write);
   }
-  // A regular file this process also holds is a file like any other.
+  // A regular file this process also holds is a file like any other by its own path; through
+  // /proc it is this process's descriptor (Deno's caches, a typo's /dev/fd/9).
   const held = openReadOnly("/etc/hostname");
   try {
     assert.equal(isOwn("/etc/hostname"), false);
+    assert.equal(isOwn(`/proc/self/fd/${held}`), true);
   } finally {
     closeFd(held);
   }
@@ -1371,3 +1373,28 @@ for (const jail of ["none", "native", "bwrap"]) {
     assert.equal(ok.stdout, "hi\n");
   });
 }
+
+// A socket as ww's stdin (a systemd service's, say): --open i=/dev/stdin met ENXIO, and the line
+// said to --connect to unix:/dev/stdin, which refused; a socket has no path, only its descriptor.
+Deno.test("--open of /dev/stdin when it is a socket names the descriptor to grant instead", async () => {
+  const asSocketStdin = [
+    "python3",
+    "-c",
+    "import os, socket, sys\n" +
+    "a, b = socket.socketpair()\n" +
+    "os.dup2(a.fileno(), 0)\n" +
+    "os.execvp(sys.argv[1], sys.argv[1:])",
+    ...wwCommand(),
+  ];
+  const r = await runWw(["run", "--jail=none", "--open", "i=/dev/stdin", "/bin/true"], {
+    ww: asSocketStdin,
+  });
+  assert.equal(r.code, 125, r.stderr);
+  assert.deepEqual(errorLines(r.stderr), [
+    "ww: --open i=/dev/stdin: that is a socket (fd 0), which no path opens: give the descriptor itself (--with-fd i=0)",
+  ]);
+  const followed = await runWw(["run", "--jail=none", "--with-fd", "i=0", "/bin/true"], {
+    ww: asSocketStdin,
+  });
+  assert.equal(followed.code, 0, followed.stderr);
+});

@@ -396,17 +396,35 @@ for (const backend of BACKENDS) {
   });
 
   // Typed before ww made the caller's terminal raw, an end of input (here `script`'s, once its own
-  // input ended) was read as a NUL byte, and the program waited for its input's end forever.
-  Deno.test(`[jail=${backend}] an end of input typed before ww starts reaches the program`, async () => {
-    const s = new Session(`sleep 1; ww run --jail=${backend} /bin/od -c; echo "RC=$?"`);
-    // The end of script's input waits in the terminal until ww reads it.
+  // input ended) was read as a NUL byte, and the program waited for its input's end forever; so
+  // was each end of input after the first.
+  Deno.test(`[jail=${backend}] lines and ends of input typed before ww starts reach the program as typed`, async () => {
+    const s = new Session(
+      `sleep 1; ww run --jail=${backend} /bin/sh -c ` +
+        `'od -c; echo FIRST; od -c; echo SECOND; od -c; echo THIRD'; echo "RC=$?"`,
+    );
+    // A line, two ends of input, a line, and then the end of script's own input: all of it waits
+    // in the terminal until ww reads it.
+    await s.send("a\n\x04\x04b\n");
     const timer = setTimeout(() => s.kill(), 30_000);
     try {
       await s.end();
     } finally {
       clearTimeout(timer);
     }
-    assert.match(s.text, /^0000000\nRC=0$/m, s.text);
+    // What the program wrote, without the terminals' echo of the input, which comes as it may.
+    const written = s.text.split("\n").filter((l) => /^(0000|FIRST|SECOND|THIRD|RC=)/.test(l));
+    assert.deepEqual(written, [
+      "0000000   a  \\n",
+      "0000002",
+      "FIRST",
+      "0000000",
+      "SECOND",
+      "0000000   b  \\n",
+      "0000002",
+      "THIRD",
+      "RC=0",
+    ], s.text);
   });
 
   Deno.test(`[jail=${backend}] TIOCSTI on the program's fd 0 cannot type into ww's caller`, async () => {
