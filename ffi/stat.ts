@@ -108,6 +108,20 @@ export function pathKind(path: string, follow = true): PathKind | undefined {
 }
 
 /** What tells one version of a file from another without reading it (statx(2)'s fields). */
+/**
+ * Whether `a` and `b`, two looks at files (FileIdentity, or Deno's FileInfo, each compared with
+ * its own kind), are one file: the same device and inode.
+ *
+ * @example
+ * sameFile(fileIdentity("/proc/self/exe")!, fileIdentity(Deno.execPath())!); // true
+ */
+export function sameFile(
+  a: { readonly dev: number; readonly ino: number | null },
+  b: { readonly dev: number; readonly ino: number | null },
+): boolean {
+  return a.dev === b.dev && a.ino === b.ino;
+}
+
 export interface FileIdentity {
   readonly dev: number;
   readonly ino: number;

@@ -45,8 +45,7 @@ export function executableProblem(
     return `is an ELF ${kind}, not a program`;
   }
   if (machine !== NATIVE[arch] || bits !== 64 || !little) {
-    const what = MACHINES[machine] ?? `machine ${machine}`;
-    return `is an ELF program for ${what}${
+    return `is an ELF program for ${machineName(machine)}${
       machine === NATIVE[arch] ? ` (${bits}-bit, ${little ? "little" : "big"}-endian)` : ""
     }, but this machine is ${arch}`;
   }
@@ -68,9 +67,12 @@ export function foreignMachine(
   const elf = elfFields(head);
   if (elf === undefined || (head[5] !== 1 && head[5] !== 2)) return undefined;
   if (elf.machine === NATIVE[arch] || elf.machine === COMPAT[arch]) return undefined;
-  return `is an ELF program for ${
-    MACHINES[elf.machine] ?? `machine ${elf.machine}`
-  }, but this machine is ${arch}`;
+  return `is an ELF program for ${machineName(elf.machine)}, but this machine is ${arch}`;
+}
+
+/** An ELF e_machine's name for messages: "aarch64", or "machine 75". */
+function machineName(machine: number): string {
+  return MACHINES[machine] ?? `machine ${machine}`;
 }
 
 /**

@@ -137,7 +137,8 @@ function systemViewHas(path: string, host: HostFiles): boolean {
  * a system directory or a bind (whose host path the caller then checks: see bwrapHostPath), in
  * /proc or /dev, or be a directory the jail makes (/tmp, the work directory, a mount point or its
  * parents); below /tmp or the work directory nothing exists yet (`startsEmpty`: the work
- * directory's own parents there too), and elsewhere the jail does not show it (`notShown`). The message in a command line's words and in a library's.
+ * directory's own parents there too), and elsewhere the jail does not show it (`notShown`). The
+ * message in a command line's words and in a library's.
  *
  * @example
  * bwrapChdirProblem("/srv/data", host, mounts)?.commandLine;

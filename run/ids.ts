@@ -387,9 +387,7 @@ function checkProgramReachableBy(program: string, who: HostUser, lookedUp?: Look
     );
   }
   // Named as the PATH entry has it: `program` may be where its link leads (bwrap binds that).
-  const entry = lookedUp.pathVariable.split(":").map((d) =>
-    `${d.replace(/\/$/, "")}/${lookedUp.name}`
-  )
+  const entry = inPath(lookedUp).map((e) => e.path)
     .find((p) => p === program || HOST_FS.realPath(p) === program);
   const at = entry === undefined || entry === program ? program : `${entry} (a link to ${program})`;
   const found = `${lookedUp.name}: found in PATH at ${at}, but ${why}`;
@@ -403,15 +401,21 @@ function checkProgramReachableBy(program: string, who: HostUser, lookedUp?: Look
   });
 }
 
+/** Each entry of `lookedUp`'s PATH, in order, and the path its name has there. */
+function inPath(lookedUp: LookedUp): { dir: string; path: string }[] {
+  return lookedUp.pathVariable.split(":").map((dir) => ({
+    dir,
+    path: `${dir.replace(/\/$/, "")}/${lookedUp.name}`,
+  }));
+}
+
 /**
  * The first file named `lookedUp.name` in its PATH, other than `program`, that the jail's user
  * can walk to (where a link leads too) and execute; undefined when there is none.
  */
 function reachableInPath(lookedUp: LookedUp, program: string, who: HostUser): string | undefined {
-  for (const dir of lookedUp.pathVariable.split(":")) {
-    if (!dir.startsWith("/")) continue;
-    const path = `${dir.replace(/\/$/, "")}/${lookedUp.name}`;
-    if (path === program) continue;
+  for (const { dir, path } of inPath(lookedUp)) {
+    if (!dir.startsWith("/") || path === program) continue;
     // Followed: the file a link leads to, whose mode is what execve checks.
     const info = fileOwner(path);
     if (info === undefined || modeKind(info.mode) !== "file" || !hasExecuteBit(info, who)) continue;
@@ -448,7 +452,7 @@ function checkReachableBy(what: string, source: string, who: HostUser, named = s
   const listed = blocked.dir === source;
   const through = named === source
     ? ""
-    : blocked.dir === source
+    : listed
     ? ", where its link leads"
     : `, on the way to ${source}, where its link leads`;
   const why = `${cannotEnter(who, blocked)}${through}`;

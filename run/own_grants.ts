@@ -10,7 +10,14 @@
 import { EADDRINUSE, ENOTSOCK } from "../ffi/errno.ts";
 import { O_CREAT, O_EXCL } from "../ffi/flags.ts";
 import { closeFd, fdState, truncateFd } from "../ffi/fd.ts";
-import { fileIdentity, fileOwner, holdFile, isSocketDescriptor, isStillAt } from "../ffi/stat.ts";
+import {
+  fileIdentity,
+  fileOwner,
+  holdFile,
+  isSocketDescriptor,
+  isStillAt,
+  sameFile,
+} from "../ffi/stat.ts";
 import { lockDirectory, tryLockDirectory } from "../ffi/lock.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { outOfDescriptors } from "./out_of_descriptors.ts";
@@ -203,7 +210,7 @@ interface OpenedFile {
  */
 function removeIfStillThere(file: OpenedFile): void {
   const now = Deno.lstatSync(file.path);
-  if (now.dev === file.dev && now.ino === file.ino) Deno.removeSync(file.path);
+  if (sameFile(now, file)) Deno.removeSync(file.path);
 }
 
 /**
@@ -551,7 +558,7 @@ export function isOwnDescriptor(fd: number, info: Deno.FileInfo, viaProc: boolea
     const other = Number(entry.name);
     if (other === fd) continue;
     const id = fileIdentity(`/proc/self/fd/${other}`);
-    if (id === undefined || id.dev !== self.dev || id.ino !== self.ino) continue;
+    if (id === undefined || !sameFile(id, self)) continue;
     const state = fdState(other);
     if (state === "inherited") return false;
     if (state === "close-on-exec") own = true;

@@ -4,7 +4,7 @@
 // may be another process's by the time ww signals it (pids come round).
 
 import { HeldProcess } from "../ffi/process.ts";
-import { fileIdentity } from "../ffi/stat.ts";
+import { fileIdentity, sameFile } from "../ffi/stat.ts";
 import { sleep } from "../ffi/ops.ts";
 
 /**
@@ -67,8 +67,7 @@ export function holdInTree(root: HeldProcess, pid: number, depth: number): HeldP
 function hasExecuted(parent: number, child: number): boolean {
   const own = fileIdentity(`/proc/${child}/exe`);
   const forkedFrom = fileIdentity(`/proc/${parent}/exe`);
-  return own === undefined || forkedFrom === undefined || own.dev !== forkedFrom.dev ||
-    own.ino !== forkedFrom.ino;
+  return own === undefined || forkedFrom === undefined || !sameFile(own, forkedFrom);
 }
 
 /**

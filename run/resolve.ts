@@ -137,11 +137,11 @@ export function resolveProgram(
     }
     const problem = executableProblem(path);
     if (problem === "missing") {
-      const target = danglingTarget(path);
+      const entry = HOST_FS.entry(path);
       throw new NotFoundError(
-        target === undefined
-          ? `${program}: no such file (check the path)`
-          : `${program}: a symbolic link to ${target}, which leads to no file`,
+        entry.kind === "symlink"
+          ? `${program}: a symbolic link to ${entry.target}, which leads to no file`
+          : `${program}: no such file (check the path)`,
       );
     }
     if (problem) throw new NotExecutableError(`${program}: ${problem}`);
@@ -178,15 +178,6 @@ export function resolveProgram(
 
 /** Where a program a PATH did not have is looked for, to be named as an example. */
 const SYSTEM_BIN = ["/usr/local/bin", "/usr/bin", "/bin"];
-
-/** Where `path` leads when it is a symbolic link to nothing; undefined otherwise. */
-function danglingTarget(path: string): string | undefined {
-  try {
-    return Deno.lstatSync(path).isSymlink ? Deno.readLinkSync(path) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /** "missing", a reason it cannot be executed, or undefined when it looks executable. */
 function executableProblem(path: string): string | undefined {

@@ -335,31 +335,14 @@ async function writeOutput(
 
 /** Writes all of `bytes`, waiting while `fd` is full; false when it cannot, or when woken. */
 async function writeAll(fd: number, bytes: Uint8Array, wake: number): Promise<boolean> {
-  const written = await writeEvery(fd, bytes, async () => {
-    const { ready, woken } = await pollEither(fd, POLLOUT, wake);
-    return woken ? "stop" : ready ? "room" : "again";
-  });
-  return written === "all";
-}
-
-/**
- * Writes all of `bytes` to `fd`, asking `waitForRoom` before each write: it waits, then says
- * whether `fd` has room now, whether to wait again, or to stop. "gone" when a write fails (the
- * reader left: EPIPE; or any other failure), "stopped" when told to stop first.
- */
-async function writeEvery(
-  fd: number,
-  bytes: Uint8Array,
-  waitForRoom: () => Promise<"room" | "again" | "stop">,
-): Promise<"all" | "gone" | "stopped"> {
   let off = 0;
   while (off < bytes.length) {
-    const room = await waitForRoom();
-    if (room === "stop") return "stopped";
-    if (room === "again") continue;
+    const { ready, woken } = await pollEither(fd, POLLOUT, wake);
+    if (woken) return false;
+    if (!ready) continue;
     const n = writeSome(fd, bytes.subarray(off));
-    if (n === null) return "gone";
+    if (n === null) return false;
     if (n > 0) off += n;
   }
-  return "all";
+  return true;
 }
