@@ -147,7 +147,7 @@ const NO_UNIX_PROTECTION: NativeProtection = {
 const NO_IP_PROTECTION: NativeProtection = {
   name: "no-ip-sockets",
   what:
-    "no IP socket of its own, on the host's network without --net (seccomp, EACCES): no UDP, no listening; granted sockets work",
+    "no IP socket of its own, on the host's network without --net (seccomp, EACCES): no UDP, no listening, no abstract unix name; granted sockets work",
 };
 
 const SECCOMP_PROTECTION: NativeProtection = {

@@ -56,6 +56,7 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     shmctl: 31,
     socket: 41,
     connect: 42,
+    bind: 49,
     socketpair: 53,
     clone: 56,
     semget: 64,
@@ -191,6 +192,7 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     shmdt: 197,
     socket: 198,
     connect: 203,
+    bind: 200,
     socketpair: 199,
     add_key: 217,
     request_key: 218,
@@ -618,11 +620,33 @@ export const NO_IP_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
   },
 ];
 
+// sizeof(sa_family_t), a unix socket's autobind (a name the kernel picks), and sizeof(struct
+// sockaddr_nl), the netlink address glibc's getifaddrs and if_nameindex bind.
+const AUTOBIND_ADDRESS_LENGTH = 2;
+const NETLINK_ADDRESS_LENGTH = 12;
+
+/**
+ * What a native jail on the host's network (ww not root, no --net) denies beyond
+ * NO_IP_DENIED_SYSCALLS: a name of its choosing for a socket. Abstract unix names live in a
+ * network namespace, here the host's: a stream socketpair's end, bound to one, took it before the
+ * host service that owns it (X11's, D-Bus's) started, and served the host clients that connected
+ * there. bind sees no address family, only the address's length: what stays open is an autobind
+ * and a netlink address's length, which also fits an abstract name of at most 9 bytes.
+ */
+export const HOST_NETWORK_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
+  {
+    name: "bind",
+    errno: "EACCES",
+    when: { arg: 2, noneOf: [AUTOBIND_ADDRESS_LENGTH, NETLINK_ADDRESS_LENGTH] },
+    reason: "a name in the host's abstract unix namespace (a service's), or a host port",
+  },
+];
+
 /**
  * The jail a seccomp program is for: the native jail denies NATIVE_DENIED_SYSCALLS too; without
  * --net, "native-netns" (a network namespace of its own) NO_UNIX_DENIED_SYSCALLS and
- * NO_NETLINK_DENIED_SYSCALLS as well, and "native-offline" (on the host's network) those and
- * NO_IP_DENIED_SYSCALLS.
+ * NO_NETLINK_DENIED_SYSCALLS as well, and "native-offline" (on the host's network) those,
+ * NO_IP_DENIED_SYSCALLS and HOST_NETWORK_DENIED_SYSCALLS.
  */
 export type SeccompJail = "bwrap" | "native" | "native-netns" | "native-offline";
 
@@ -632,7 +656,9 @@ export function deniedSyscalls(jail: SeccompJail): readonly DeniedSyscall[] {
   const native = [...DENIED_SYSCALLS, ...NATIVE_DENIED_SYSCALLS];
   if (jail === "native") return native;
   const offline = [...native, ...NO_UNIX_DENIED_SYSCALLS, ...NO_NETLINK_DENIED_SYSCALLS];
-  return jail === "native-netns" ? offline : [...offline, ...NO_IP_DENIED_SYSCALLS];
+  return jail === "native-netns"
+    ? offline
+    : [...offline, ...NO_IP_DENIED_SYSCALLS, ...HOST_NETWORK_DENIED_SYSCALLS];
 }
 
 // Return values from linux/seccomp.h.

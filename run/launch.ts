@@ -75,15 +75,16 @@ export function stdioSources(fds: ChildFds): number[] {
 }
 
 /**
- * Without --net, a unix socket that reaches a jailed program (a grant, or its stdin, stdout or
- * stderr: under systemd, a journal stream) still lives in the host's network namespace, where
- * abstract names do: one with no address yet is given one the kernel picks (autobindUnix), so
- * that the program cannot bind it to a name of its choosing there, as a service's (X11's, D-Bus's)
- * before the service starts.
+ * Without --net, a unix socket that reaches a jailed program (its fd 3, the host socket; a grant;
+ * or its stdin, stdout or stderr: under systemd, a journal stream) still lives in the host's
+ * network namespace, where abstract names do: one with no address yet is given one the kernel
+ * picks (autobindUnix), so that the program cannot bind it to a name of its choosing there, as a
+ * service's (X11's, D-Bus's) before the service starts.
  */
 export function nameUnixSockets(request: LaunchRequest): void {
   if (request.config.jail.net) return;
-  for (const fd of [...stdioSources(request.fds), ...request.config.fds.map((g) => g.source)]) {
+  const { fds, config } = request;
+  for (const fd of [...stdioSources(fds), fds.host, ...config.fds.map((g) => g.source)]) {
     if (isSocketDescriptor(fd)) autobindUnix(fd);
   }
 }

@@ -222,11 +222,12 @@ Deno.test("a granted O_PATH descriptor of a socket connects to it under bwrap, a
   });
 });
 
-// The reverse way out: a granted host unix socket with no address was bound to an abstract name of
-// the program's choosing, in the host's network namespace (a service's, before it starts), and
-// served host clients there. Without --net ww gives it a kernel-picked name first (autobind).
-Deno.test("a granted unix socket claims no abstract name of the host without --net", async () => {
-  const claim = async (flags: string[]) => {
+// The reverse way out: a host unix socket with no address, a granted one or the program's fd 3
+// (ww's socketpair for the host capability), was bound to an abstract name of the program's
+// choosing, in the host's network namespace (a service's, before it starts), and served host
+// clients there. Without --net ww gives each a kernel-picked name first (autobind).
+Deno.test("neither fd 3 nor a granted unix socket claims an abstract name of the host without --net", async () => {
+  const claim = async (flags: string[], fd: string) => {
     const name = `wwtest-${crypto.randomUUID()}`;
     const r = await runWw(
       [
@@ -237,7 +238,7 @@ Deno.test("a granted unix socket claims no abstract name of the host without --n
         "--with-fd",
         "s=7",
         probe,
-        "4",
+        fd,
         `bind-abstract:${name}`,
       ],
       { ww: [grantExec, "unix-stream", "7", ...wwCommand()] },
@@ -245,10 +246,12 @@ Deno.test("a granted unix socket claims no abstract name of the host without --n
     assert.equal(r.code, 0, r.stderr);
     return r.stdout.trim();
   };
-  assert.equal(await claim(["--jail=bwrap"]), "EINVAL");
-  assert.equal(await claim(["--jail=native"]), "EINVAL");
-  // With --net the program shares the host's network and may name its own sockets there anyway.
-  assert.equal(await claim(["--jail=bwrap", "--net"]), "ok");
+  for (const fd of ["3", "4"]) {
+    assert.equal(await claim(["--jail=bwrap"], fd), "EINVAL", `fd ${fd}`);
+    assert.equal(await claim(["--jail=native"], fd), "EINVAL", `fd ${fd}`);
+    // With --net the program shares the host's network and may name its own sockets there anyway.
+    assert.equal(await claim(["--jail=bwrap", "--net"], fd), "ok", `fd ${fd}`);
+  }
 });
 
 Deno.test(`--jail=native: a granted directory's files can be read, not written, and its ".." leads nowhere`, async () => {

@@ -638,6 +638,47 @@ test("native jail run by an unprivileged user without --net: no IP or unix socke
   }
 });
 
+// Abstract unix names live in a network namespace, and an unprivileged native jail has the
+// host's: a stream socketpair's end, bound to a name, took it from the host service that owns it
+// and served the host clients that connected. Without --net only a name the kernel picks is left
+// (and a netlink address, which getifaddrs and if_nameindex bind); --net gives names back.
+test("native jail run by an unprivileged user without --net: a socketpair takes no abstract name of the host", async () => {
+  const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
+  Deno.chmodSync(home, 0o777);
+  const name = `wwtest-${crypto.randomUUID()}`;
+  const script = [
+    "import os, socket",
+    "def bind(address):",
+    "    a, b = socket.socketpair()",
+    "    try:",
+    "        a.bind(address); return 'bound'",
+    "    except OSError as e:",
+    "        return os.strerror(e.errno)",
+    `print(bind('\\0${name}'), bind(''), len(socket.if_nameindex()) > 0, flush=True)`,
+  ].join("\n");
+  try {
+    const offline = await runWwAsUser(
+      4242,
+      ["run", ...NATIVE, "/usr/bin/python3", "-c", script],
+      home,
+    );
+    assert.equal(offline.code, 0, offline.stderr);
+    assert.equal(offline.stdout, "Permission denied bound True\n", offline.stderr);
+    const online = await runWwAsUser(4242, [
+      "run",
+      ...NATIVE,
+      "--net",
+      "/usr/bin/python3",
+      "-c",
+      script,
+    ], home);
+    assert.equal(online.code, 0, online.stderr);
+    assert.equal(online.stdout, "bound bound True\n", online.stderr);
+  } finally {
+    Deno.removeSync(home, { recursive: true });
+  }
+});
+
 // Landlock's TCP rights see bind and connect only: a native jail sent UDP anywhere, listened on
 // every host address through listen() on a socket it never bound, and took abstract unix names
 // that host clients then reached. As root (CAP_SYS_ADMIN) it now has a network of its own.
