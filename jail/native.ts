@@ -42,10 +42,59 @@ export const DEVICES = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/
 /** The controlling terminal, which also needs ioctls (tcgetattr, window size). */
 export const TERMINAL = "/dev/tty";
 /**
- * The program's own /proc entries. The stage opens this path itself, so the rule covers
- * /proc/<its pid>, which stays the program's pid across execve; its children get no /proc.
+ * The program's own /proc entries, each a rule of its own where this kernel has it. The stage
+ * opens each by its /proc/self path, so the rules cover /proc/<its pid>, which stays the
+ * program's pid across execve; its children get no /proc. Left out is what shows the host rather
+ * than the program: its network's sockets and routes (net, and each thread's under task), the
+ * mount tables (mounts, mountinfo, mountstats), its namespaces (ns), map_files, and the links
+ * that lead out of /proc (root, cwd, exe), which Landlock judges by their targets anyway.
  */
-export const PROC_SELF = "/proc/self";
+export const PROC_SELF_PATHS: readonly string[] = [
+  "arch_status",
+  "attr",
+  "autogroup",
+  "auxv",
+  "cgroup",
+  "clear_refs",
+  "cmdline",
+  "comm",
+  "coredump_filter",
+  "cpuset",
+  "environ",
+  "fd",
+  "fdinfo",
+  "gid_map",
+  "io",
+  "ksm_merging_pages",
+  "ksm_stat",
+  "limits",
+  "loginuid",
+  "maps",
+  "mem",
+  "numa_maps",
+  "oom_adj",
+  "oom_score",
+  "oom_score_adj",
+  "pagemap",
+  "personality",
+  "projid_map",
+  "sched",
+  "schedstat",
+  "sessionid",
+  "setgroups",
+  "smaps",
+  "smaps_rollup",
+  "stack",
+  "stat",
+  "statm",
+  "status",
+  "syscall",
+  "timens_offsets",
+  "timers",
+  "timerslack_ns",
+  "uid_map",
+  "wchan",
+].map((entry) => `/proc/self/${entry}`);
 
 /** What the planner needs to know about the host; run/native.ts gathers it. */
 export interface NativeFacts {
@@ -164,6 +213,7 @@ export function nativePathCandidates(policy: JailPolicy, programSource?: string)
     ...(policy.net ? NET_ETC_FILES : []),
     ...DEVICES,
     TERMINAL,
+    ...PROC_SELF_PATHS,
     ...(programSource === undefined ? [] : [programSource]),
     ...policy.readOnlyBinds.map((b) => b.source),
     ...policy.writableBinds.map((b) => b.source),
@@ -335,8 +385,7 @@ function nativeChdirProblem(
   input: NativeInput,
   words: "commandLine" | "library" = "commandLine",
 ): string | undefined {
-  const isDir = (path: string) =>
-    path === input.workdir || path === PROC_SELF || input.facts.pathKinds[path] === "dir";
+  const isDir = (path: string) => path === input.workdir || input.facts.pathKinds[path] === "dir";
   const real = input.facts.realPaths?.[dir] ?? dir;
   const dirRule = (r: LandlockPathRule) =>
     r.shows === undefined ? isDir(r.path) : input.facts.pathKinds[r.shows] === "dir";
@@ -428,7 +477,7 @@ function landlockPlan(
   for (const path of [...ETC_FILES, ...(policy.net ? NET_ETC_FILES : [])]) add(path, "read");
   for (const path of DEVICES) add(path, "device");
   add(TERMINAL, "terminal");
-  add(PROC_SELF, "read", "dir");
+  for (const path of PROC_SELF_PATHS) add(path, "read");
   // The program's own file, outside the system's directories: on the descriptor ww opened it as,
   // as a bind's (a link swapped in for it as the stage opened it by path widened the rule).
   const source = input.programSource;

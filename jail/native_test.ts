@@ -9,7 +9,7 @@ import {
   nativePathCandidates,
   nativePlan,
   type NativePlanResult,
-  PROC_SELF,
+  PROC_SELF_PATHS,
   TERMINAL,
 } from "./native.ts";
 import { nativeStagePlan, planSeccompBytes } from "./native_stage.ts";
@@ -44,6 +44,9 @@ function facts(over: Partial<NativeFacts> = {}): NativeFacts {
     "/dev/null": "file",
     "/dev/urandom": "file",
     "/dev/tty": "file",
+    "/proc/self/fd": "dir",
+    "/proc/self/maps": "file",
+    "/proc/self/status": "file",
     "/home/u/app": "file",
     "/data": "dir",
     "/out": "dir",
@@ -125,13 +128,15 @@ Deno.test("only the system, the loader files, devices, the program and the work 
     "/dev/null",
     "/dev/urandom",
     "/dev/tty",
-    PROC_SELF,
+    "/proc/self/fd",
+    "/proc/self/maps",
+    "/proc/self/status",
     "/home/u/app",
     "/tmp/ww-1",
   ]);
   // The program's file by the descriptor ww opened it as (a link swapped in for it widened the
   // rule the stage made by path); one in the system's directories needs none.
-  assert.equal(r.plan.landlock?.rules[9].path, `/proc/self/fd/${PROGRAM_FD}`);
+  assert.equal(r.plan.landlock?.rules[11].path, `/proc/self/fd/${PROGRAM_FD}`);
   const system = nativePlan({ ...input(), programSource: "/usr/bin/app", programFd: undefined });
   assert.ok(!("error" in system) && !system.plan.landlock?.rules.some((x) => x.shows));
   assert.throws(
@@ -149,7 +154,29 @@ Deno.test("system paths are read-only; the work directory is fully writable", ()
   assert.equal(access(r, "/tmp/ww-1"), r.plan.landlock?.ruleset.handledFs);
   assert.equal((access(r, "/dev/null") ?? 0) & FS.WRITE_FILE, FS.WRITE_FILE);
   assert.equal((access(r, TERMINAL) ?? 0) & FS.IOCTL_DEV, FS.IOCTL_DEV);
-  assert.equal((access(r, PROC_SELF) ?? 0) & FS.WRITE_FILE, 0);
+  assert.equal(access(r, "/proc/self/fd"), FS.EXECUTE | FS.READ_FILE | FS.READ_DIR);
+  assert.equal(access(r, "/proc/self/status"), FS.EXECUTE | FS.READ_FILE);
+});
+
+// /proc/self whole showed the host through the program's own entries: net (every TCP and unix
+// socket of the host's network, as NETLINK_SOCK_DIAG, which seccomp refuses, would), mountinfo
+// (the host's mounts), and each thread's net again under task.
+Deno.test("the program reads its own /proc entries, not those that show the host", () => {
+  const shown = (...entries: string[]) =>
+    Object.fromEntries(
+      entries.map((e) => [`/proc/self/${e}`, e === "task" ? "dir" : "file"]),
+    ) as Record<string, "dir" | "file">;
+  const pathKinds = { ...facts().pathKinds, ...shown("status", "net", "mountinfo", "task") };
+  const r = nativePlan(input({}, { pathKinds }));
+  assert.ok(!("error" in r));
+  const proc = r.plan.landlock!.rules.map((x) => x.path).filter((p) => p.startsWith("/proc/"));
+  assert.deepEqual(proc, [
+    "/proc/self/fd",
+    "/proc/self/maps",
+    "/proc/self/status",
+    `/proc/self/fd/${PROGRAM_FD}`,
+  ]);
+  assert.ok(PROC_SELF_PATHS.every((p) => !/\/(net|task|ns|mount\w*|root|cwd|exe)$/.test(p)));
 });
 
 Deno.test("a program under a system directory needs no rule of its own", () => {

@@ -13,7 +13,7 @@ import {
 } from "../jail/bwrap.ts";
 import type { HostFiles } from "../jail/system_files.ts";
 import { formatIdRange, type IdRange, JAIL_IDS_ENV } from "../jail/ids.ts";
-import type { NativePlanResult } from "../jail/native.ts";
+import { type NativePlanResult, PROC_SELF_PATHS } from "../jail/native.ts";
 import { limitScopeLines } from "../jail/limits.ts";
 import { TIMEOUT_GRACE_MS } from "../jail/policy.ts";
 import { deniedSyscalls } from "../jail/seccomp.ts";
@@ -290,7 +290,15 @@ export function describeNativePlan(result: NativePlanResult): string[] {
     );
   }
   out.push(`  landlock: ${plan.landlock ? `ABI ${plan.landlock.abi}` : "not available"}`);
-  for (const r of plan.landlock?.rules ?? []) {
+  const rules = plan.landlock?.rules ?? [];
+  const procSelf = rules.filter((r) => PROC_SELF_PATHS.includes(r.path));
+  for (const r of rules) {
+    if (r === procSelf[0]) {
+      out.push(
+        `    /proc/self: ${procSelf.length} of its own entries read (not net, task, ns, the mount tables or map_files, which show the host)`,
+      );
+    }
+    if (procSelf.includes(r)) continue;
     // A bind's rule is on the descriptor ww opened its source as.
     const held = r.shows === undefined ? "" : ` (${r.shows}, opened by ww)`;
     out.push(`    ${r.path}${held} ${accessText(r.access)}`);

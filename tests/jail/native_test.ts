@@ -291,6 +291,41 @@ test("native jail: the program's own identity has no capabilities, no_new_privs 
   assert.equal(status.Groups, "");
 });
 
+// Landlock granted the program all of its /proc/self, and some of it shows the host: net (every
+// TCP and unix socket of the host's network, when ww is not root), each thread's net again under
+// task, and mountinfo (the host's mounts). Its own entries are granted one by one instead.
+test("native jail: the program reads its own /proc entries, not the host's sockets or mounts", async () => {
+  const script = [
+    "import os",
+    "def can(path):",
+    "    try:",
+    "        open(path).read(1); return 'read'",
+    "    except OSError as e:",
+    "        return os.strerror(e.errno)",
+    "task = f'/proc/self/task/{os.getpid()}'",
+    "print(can('/proc/self/status'), len(os.listdir('/proc/self/fd')) > 0, can('/proc/self/net/tcp'),",
+    "      can('/proc/self/net/unix'), can(task + '/net/unix'), can('/proc/self/mountinfo'))",
+  ].join("\n");
+  const denied = "Permission denied";
+  const expected = `read True ${denied} ${denied} ${denied} ${denied}\n`;
+  const root = await runWw(["run", ...NATIVE, "/usr/bin/python3", "-c", script]);
+  assert.equal(root.code, 0, root.stderr);
+  assert.equal(root.stdout, expected, root.stderr);
+  const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
+  Deno.chmodSync(home, 0o777);
+  try {
+    const user = await runWwAsUser(
+      4242,
+      ["run", ...NATIVE, "/usr/bin/python3", "-c", script],
+      home,
+    );
+    assert.equal(user.code, 0, user.stderr);
+    assert.equal(user.stdout, expected, user.stderr);
+  } finally {
+    Deno.removeSync(home, { recursive: true });
+  }
+});
+
 test("native jail: --uid and --gid choose the program's ids when ww runs as root", async () => {
   const r = await runWw(["run", ...NATIVE, "--uid", "4242", "--gid", "4343", "/usr/bin/id"]);
   assert.equal(r.code, 0, r.stderr);
