@@ -97,7 +97,13 @@ async function main(argv: readonly string[]): Promise<number> {
       if (rest.length === 1 && ["run", "doctor", "cache"].includes(rest[0])) {
         return await main([rest[0], "--help"]);
       }
-      noArguments(command, rest);
+      if (rest.length > 0) {
+        throw new UsageError(
+          `${command} ${
+            rest.join(" ")
+          }: no such command (help covers run, cache and doctor: ww ${command} run)`,
+        );
+      }
       printOut(usageText(denoJson.version));
       return 0;
     case "run":

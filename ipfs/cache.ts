@@ -24,11 +24,15 @@ export const DEFAULT_CACHE_BYTES = 2 ** 30;
 /** Temporary files older than this are left over from a ww that died; eviction removes them. */
 const STALE_TMP_MS = 60 * 60 * 1000;
 
-/** The cache directory for an environment (XDG base directory spec). */
+/**
+ * The cache directory for an environment (XDG base directory spec): a relative or empty
+ * XDG_CACHE_HOME or HOME is ignored, as the spec says and run/auto.ts does (a relative HOME was
+ * taken from ww's cwd).
+ */
 export function cacheDir(env: { XDG_CACHE_HOME?: string; HOME?: string }): string {
   const base = env.XDG_CACHE_HOME?.startsWith("/")
     ? env.XDG_CACHE_HOME
-    : `${env.HOME ?? "/tmp"}/.cache`;
+    : `${env.HOME?.startsWith("/") ? env.HOME : "/tmp"}/.cache`;
   return `${base}/ww/ipfs`;
 }
 

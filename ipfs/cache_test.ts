@@ -60,6 +60,9 @@ Deno.test("the cache lives in $XDG_CACHE_HOME/ww/ipfs, else ~/.cache/ww/ipfs", (
   assert.equal(cacheDir({ HOME: "/home/u" }), "/home/u/.cache/ww/ipfs");
   // The XDG spec says a relative value is to be ignored.
   assert.equal(cacheDir({ XDG_CACHE_HOME: "rel", HOME: "/home/u" }), "/home/u/.cache/ww/ipfs");
+  // A relative HOME was taken from ww's cwd, an empty one made /.cache: both are no HOME.
+  assert.equal(cacheDir({ HOME: "rel" }), "/tmp/.cache/ww/ipfs");
+  assert.equal(cacheDir({ HOME: "" }), "/tmp/.cache/ww/ipfs");
 });
 
 Deno.test("a stored program is found by its path and by its CID, read-only and executable", async () => {

@@ -395,6 +395,12 @@ function nativeChdirProblem(
       return dirRule(r) && (isWithin(dir, path) || isWithin(real, path));
     })
   ) return undefined;
+  // No bind shows more of /proc or /dev (ownPartProblem).
+  const part = ["/proc", "/dev"].find((p) => isWithin(dir, p) || isWithin(real, p));
+  if (part !== undefined) {
+    const what = words === "library" ? `cwd ${dir}` : `--chdir ${dir}`;
+    return `${what}: the native jail shows only its own part of ${part}, which no bind can widen; choose another directory`;
+  }
   return words === "library"
     ? `cwd ${dir}: the native jail does not let the program read it (bind it with jail.readOnlyBinds or jail.writableBinds, or choose a directory the jail shows)`
     : `--chdir ${dir}: the native jail does not let the program read it (bind it with --ro-bind or --bind, or choose a directory the jail shows)`;

@@ -467,6 +467,13 @@ Deno.test("--chdir: a directory under a rule is the program's cwd; one under non
   // A rule for a file (the program, a device) is no directory to stand in.
   assert.match(error({ chdir: "/home/u/app" }), /does not let the program read it/);
   assert.match(error({ chdir: "/tmp" }), /does not let the program read it/);
+  // In /proc and /dev no bind can help (binds there are refused): the advice says so.
+  for (const [dir, part] of [["/proc", "/proc"], ["/proc/1", "/proc"], ["/dev/shm", "/dev"]]) {
+    assert.equal(
+      error({ chdir: dir }),
+      `--chdir ${dir}: the native jail shows only its own part of ${part}, which no bind can widen; choose another directory`,
+    );
+  }
   // Without Landlock the jail hides no directory: nothing to check.
   assert.equal(
     plan({ chdir: "/data", allowWeakerJail: true }, { landlockAbi: 0 }).plan.cwd,

@@ -16,6 +16,8 @@ import { NotExecutableError, NotFoundError } from "../core/errors.ts";
 import { hostFiles, readText } from "./host.ts";
 import { hasExecuteBit } from "./resolve.ts";
 import { readFileHead } from "../ffi/memfd.ts";
+import { linkInfo, readLink } from "../ffi/stat.ts";
+import { resolveGrantPath } from "../fd/grant_path.ts";
 import { executableProblem, foreignMachine, HEADER_BYTES } from "../ipfs/executable.ts";
 import { binfmtMatches, parseBinfmtEntry } from "../jail/binfmt.ts";
 
@@ -23,22 +25,29 @@ import { binfmtMatches, parseBinfmtEntry } from "../jail/binfmt.ts";
 const MAX_NESTED = 4;
 
 /**
- * Throws NotExecutable (126) when `path`, the local program the user named `name`, is under /proc
- * and the backend jails it: /proc/self/exe or /proc/self/fd/N is resolved by whichever process
- * executes it, which in a jail is the stage (native) or a process of bwrap's own /proc, not ww.
+ * Throws NotExecutable (126) when `path`, the local program the user named `name`, is under /proc,
+ * or a link leads there (/dev/stdin, /dev/fd/N), and the backend jails it: /proc/self/exe or
+ * /proc/self/fd/N is resolved by whichever process executes it, which in a jail is the stage
+ * (native) or a process of bwrap's own /proc, not ww.
  */
 export function checkNotUnderProc(
   name: string,
   path: string,
   backend: Exclude<JailBackend, "auto">,
 ): void {
-  if (backend === "none" || (path !== "/proc" && !path.startsWith("/proc/"))) return;
+  if (backend === "none") return;
+  const resolved = resolveGrantPath(path, { lstat: linkInfo, readlink: readLink }, () => true);
+  const inProc = "kernelLinks" in resolved && resolved.kernelLinks ? resolved.path : undefined;
+  if (path !== "/proc" && inProc === undefined) return;
   let real = "";
   try {
     real = ` (${Deno.realPathSync(path)})`;
   } catch { /* a descriptor with no path, or gone */ }
+  const where = path === "/proc" || path.startsWith("/proc/")
+    ? "a path under /proc"
+    : `a link to ${inProc}, under /proc,`;
   throw new NotExecutableError(
-    `${name}: a path under /proc names another process's file in a jail; give the program's own path${real}`,
+    `${name}: ${where} names another process's file in a jail; give the program's own path${real}`,
   );
 }
 

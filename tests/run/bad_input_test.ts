@@ -75,7 +75,15 @@ const ROWS: readonly Row[] = [
     args: ["--version", "extra"],
     message: "--version takes no arguments (extra); try ww --version",
   },
-  { args: ["help", "x"], message: "help takes no arguments (x); try ww help" },
+  // It said "takes no arguments", where `ww help run` is help on run.
+  {
+    args: ["help", "x"],
+    message: "help x: no such command (help covers run, cache and doctor: ww help run)",
+  },
+  {
+    args: ["--help", "run", "x"],
+    message: "--help run x: no such command (help covers run, cache and doctor: ww --help run)",
+  },
   { args: [], message: "no command (try ww run <binary> [args...], or ww --help)" },
   { args: ["run"], message: "missing <binary>" },
   { args: ["run", "--"], message: "missing <binary>" },

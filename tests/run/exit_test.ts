@@ -64,6 +64,28 @@ for (const jail of JAIL_MODES) {
         /^ww: \/proc\/self\/exe: a path under \/proc names another process's file in a jail; give the program's own path \(\/.+\)$/,
       );
     });
+
+    // /dev/stdin and /dev/fd/N are links into /proc: --explain let them through, bwrap failed to
+    // mount /dev/stdin, and the native jail gave advice about /dev/fd that could not be taken.
+    for (const program of ["/dev/stdin", "/dev/fd/0"]) {
+      t(
+        `${program}, a link into /proc, exits 126 with the same line as under /proc, --explain too`,
+        async () => {
+          for (const explain of [[], ["--explain"]]) {
+            const r = await runWw(["run", ...jailFlags(jail), ...explain, program], {
+              fds: { 0: { read: "/bin/true" } },
+            });
+            assert.equal(r.code, 126, r.stderr);
+            assert.equal(
+              oneLine(r.stderr),
+              `ww: ${program}: a link to /proc/self/fd/0, under /proc, names another process's file in a jail; give the program's own path (${
+                Deno.realPathSync("/bin/true")
+              })`,
+            );
+          }
+        },
+      );
+    }
   }
 
   t("a missing path exits 127 with a one-line message naming it", async () => {
