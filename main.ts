@@ -8,7 +8,13 @@ import { ipfsApiFile } from "./ipfs/multiaddr.ts";
 import { EXIT, InterruptedError, UsageError, WwError } from "./core/errors.ts";
 import { clipMiddle, clipText, oneLine } from "./core/escape.ts";
 import { environHolds, firstNonUtf8Argument } from "./cli/argv_text.ts";
-import { forwardSignals, type SignalName, SIGNALS, STOP_SIGNALS } from "./run/signals.ts";
+import {
+  forwardSignals,
+  jobControlSignal,
+  type SignalName,
+  SIGNALS,
+  STOP_SIGNALS,
+} from "./run/signals.ts";
 import { checkInherited, type Child, startProgram, startRun } from "./run/start.ts";
 import { picksPort } from "./fd/grants.ts";
 import { execService, ipfsServiceFor, serveGuest } from "./rpc/serve.ts";
@@ -228,7 +234,7 @@ async function runConfig(
   const held: SignalName[] = [];
   const interrupt = new AbortController();
   const stopForwarding = forwardSignals((sig) => {
-    if (child) return child.kill(sig);
+    if (child) return child.kill(jobControlSignal(sig, child.jail.backend));
     held.push(sig);
     if (STOP_SIGNALS.includes(sig)) {
       interrupt.abort(
@@ -291,7 +297,7 @@ async function runConfig(
         }
       },
     });
-    for (const sig of held) child.kill(sig);
+    for (const sig of held) child.kill(jobControlSignal(sig, child.jail.backend));
     const services = {
       version: denoJson.version,
       stderr: (line: string) => stderr.line(line),

@@ -1,6 +1,7 @@
 // ffi/signal.ts — which signals this process ignores, and setting one to be ignored, both by
 // sigaction(2), for what ww's caller had ignored (`nohup ww run …`): Deno catches SIGHUP and
 // SIGINT as soon as any signal listener is added, and then ends ww on them, as their default would.
+// And stopping this process, as SIGTSTP's default would, once ww has caught it and passed it on.
 
 import { check, libc } from "./libc.ts";
 
@@ -36,4 +37,15 @@ export function ignoreSignal(sig: number): void {
     libc().sigaction(sig, Deno.UnsafePointer.of(act), new Uint8Array(SIGACTION_SIZE)),
     `signal ${sig}`,
   );
+}
+
+/** SIGSTOP, which no process can catch or ignore. */
+const SIGSTOP = 19;
+
+/**
+ * Stops this process until a SIGCONT, as the default action of SIGTSTP (Ctrl-Z) would have: ww
+ * catches SIGTSTP to pass it on to its program first.
+ */
+export function stopThisProcess(): void {
+  check("kill", libc().kill(Deno.pid, SIGSTOP), "SIGSTOP to ww itself");
 }

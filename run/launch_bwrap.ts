@@ -205,8 +205,8 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
   let sentSignal: number | undefined;
   const signalProgram = async (sig: number) => {
     // SIGCONT, which follows a signal that asks the program to end (run/start.ts), ends nothing:
-    // the signal it follows is the one that did.
-    if (sig !== SIGNALS.SIGCONT) sentSignal = sig;
+    // the signal it follows is the one that did. Nor do the stops of job control (Ctrl-Z).
+    if (!ENDS_NOTHING.includes(sig)) sentSignal = sig;
     programInside ??= init ? programInJail(init, reaped) : Promise.resolve(undefined);
     (await programInside)?.signal(sig);
   };
@@ -260,6 +260,9 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
 
 /** ww's own stderr. */
 const STDERR = 2;
+
+/** The signals ww passes on that end no program: SIGCONT, and job control's stops. */
+const ENDS_NOTHING: readonly number[] = [SIGNALS.SIGCONT, SIGNALS.SIGSTOP, SIGNALS.SIGTSTP];
 
 /** How long ww waits for a jail's pid 1 to finish killing the jail's leftover processes. */
 const JAIL_TEARDOWN_MS = 5000;

@@ -1,7 +1,7 @@
 // run/signals.ts — signal names and numbers (Linux, x86_64 and aarch64), and forwarding of the
 // signals a supervisor is expected to pass on to its child.
 
-import { ignoreSignal, isIgnored } from "../ffi/signal.ts";
+import { ignoreSignal, isIgnored, stopThisProcess } from "../ffi/signal.ts";
 
 /**
  * Linux signal numbers by name.
@@ -57,7 +57,12 @@ Object.freeze(SIGNALS);
  */
 export type SignalName = keyof typeof SIGNALS;
 
-/** The signals ww passes on to its child. */
+/**
+ * The signals ww passes on to its child. SIGTSTP (Ctrl-Z) stops ww too, once passed on, and
+ * SIGCONT (`fg`, `bg`) continues the program with ww: a jailed program is in a session of its
+ * own, where the terminal's Ctrl-Z does not reach it, and it went on running while its shell
+ * said it was stopped.
+ */
 export const FORWARDED_SIGNALS: readonly (SignalName & Deno.Signal)[] = [
   "SIGINT",
   "SIGTERM",
@@ -66,10 +71,25 @@ export const FORWARDED_SIGNALS: readonly (SignalName & Deno.Signal)[] = [
   "SIGUSR1",
   "SIGUSR2",
   "SIGWINCH",
+  "SIGTSTP",
+  "SIGCONT",
 ];
 
 /** The forwarded signals that ask for an end: before the program exists, they stop ww. */
 export const STOP_SIGNALS: readonly SignalName[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
+
+/**
+ * The signal that passes `sig` on to a program run by `backend`: SIGSTOP for a jailed program's
+ * SIGTSTP. A jailed program leads a session of its own, whose process group has no parent in it
+ * (an orphaned one), and the kernel discards SIGTSTP there unless it is caught.
+ *
+ * @example
+ * jobControlSignal("SIGTSTP", "bwrap"); // "SIGSTOP"
+ * jobControlSignal("SIGTSTP", "none"); // "SIGTSTP": ww's own process group, as under a shell
+ */
+export function jobControlSignal(sig: SignalName, backend: string): SignalName {
+  return sig === "SIGTSTP" && backend !== "none" ? "SIGSTOP" : sig;
+}
 
 /** "SIGTERM" for 15, or undefined. */
 export function signalName(signal: number): SignalName | undefined {
@@ -96,7 +116,13 @@ export function callerIgnoredSignals(): readonly (SignalName & Deno.Signal)[] {
 export function forwardSignals(send: (signal: SignalName) => void): () => void {
   const ignored = callerIgnoredSignals();
   const handlers = FORWARDED_SIGNALS.filter((sig) => !ignored.includes(sig)).map((sig) => {
-    const handler = () => send(sig);
+    const handler = sig === "SIGTSTP"
+      ? () => {
+        send(sig);
+        // After what send started: the program's own pid, under a jail, may be a promise away.
+        setTimeout(stopThisProcess, 0);
+      }
+      : () => send(sig);
     Deno.addSignalListener(sig, handler);
     return [sig, handler] as const;
   });

@@ -154,6 +154,65 @@ for (const jail of ["none", "native", "bwrap"]) {
   });
 }
 
+// Ctrl-Z stopped only ww: a jailed program leads a session of its own, which the terminal's
+// SIGTSTP does not reach, and a forwarded SIGTSTP is discarded in its orphaned process group. It
+// went on running while the shell said "Stopped".
+for (const jail of ["none", "native", "bwrap"]) {
+  Deno.test(`[jail=${jail}] SIGTSTP to ww stops the program and then ww; SIGCONT continues both`, async () => {
+    const tag = `tag=${crypto.randomUUID()}`;
+    const [cmd, ...args] = wwCommand();
+    const ww = new Deno.Command(cmd, {
+      args: [
+        ...args,
+        "run",
+        `--jail=${jail}`,
+        "/bin/sh",
+        "-c",
+        "while :; do sleep 0.05; done",
+        tag,
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const stderr = new Response(ww.stderr).text();
+    const timer = setTimeout(() => ww.kill("SIGKILL"), 30_000);
+    try {
+      const states = async (want: (s: string) => boolean) => {
+        for (let i = 0; i < 200; i++) {
+          // The shell itself: ww's argv holds the tag too, and so does bwrap's.
+          const program = processesWithArg(tag).filter((pid) => {
+            try {
+              return Deno.readTextFileSync(`/proc/${pid}/cmdline`).startsWith("/bin/sh\0");
+            } catch {
+              return false;
+            }
+          });
+          const now = [processState(ww.pid), ...program.map(processState)];
+          if (program.length === 1 && now.every(want)) return;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        throw new Error(`ww and the program never got there (ww ${processState(ww.pid)})`);
+      };
+      await states((s) => s !== "T");
+      // Once ww listens for it (right after starting the program).
+      await new Promise((r) => setTimeout(r, 200));
+      ww.kill("SIGTSTP");
+      await states((s) => s === "T");
+      ww.kill("SIGCONT");
+      await states((s) => s !== "T");
+      ww.kill("SIGTERM");
+      const status = await ww.status;
+      assert.equal(status.code, 143, await stderr);
+      assert.deepEqual(processesWithArg(tag), [], "the program outlived ww");
+    } finally {
+      clearTimeout(timer);
+      // Unjailed, a program ww left behind would hold the test's pipes.
+      for (const pid of processesWithArg(tag)) Deno.kill(pid, "SIGKILL");
+    }
+  });
+}
+
 // posix_spawn set glibc's own signals, 32 and 33, to SIG_IGN in an unjailed program (sigfillset
 // leaves them out of the set reset to default), and an ignored signal survives exec.
 for (const jail of ["none", "native", "bwrap"]) {
