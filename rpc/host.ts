@@ -50,13 +50,25 @@ export async function serveHost(
   // and cut so that a guest's 8 MB name cannot crowd ww's own lines out of its stderr queue.
   const prefix = foreignText(services.programName, MAX_NAME);
   const host = new HostServer(grants, services, prefix, stderr, started);
-  await serveVat(stream, host, {
-    // ww's own line about the connection: a caller's sink that fails (or rejects) loses it, and
-    // the run goes on; nothing awaits it.
-    log: (line) => sendLine(stderr, `ww: ${prefix}: ${line}`),
-    limits,
-    ended,
-  });
+  // Being ended itself (stopStarted of the program that holds this connection, at any depth):
+  // nothing starts, and what started ends now, not once this program is gone.
+  const endStarted = () => {
+    host.ending = true;
+    for (const p of started) void stopStarted(p);
+  };
+  if (services.ending?.aborted) host.ending = true;
+  services.ending?.addEventListener("abort", endStarted, { once: true });
+  try {
+    await serveVat(stream, host, {
+      // ww's own line about the connection: a caller's sink that fails (or rejects) loses it,
+      // and the run goes on; nothing awaits it.
+      log: (line) => sendLine(stderr, `ww: ${prefix}: ${line}`),
+      limits,
+      ended,
+    });
+  } finally {
+    services.ending?.removeEventListener("abort", endStarted);
+  }
   host.connectionEnded = true;
   // A start in flight when the connection ended is stopped as soon as it has started.
   await Promise.allSettled([...host.starting]);
@@ -78,10 +90,25 @@ const MAX_START_FDS = 1024;
 const MAX_GRANT_NAME = 256;
 
 /**
- * Ends `p`: SIGTERM, then SIGKILL if it still runs 2 s later. Resolves once it has ended and its
- * own connection has been served to its end (the programs it started stopped in turn).
+ * Ends `p`: first what it started (ExecProcess.end: at once, at every depth, and its Executor
+ * starts nothing more), then `p` itself: SIGTERM, then SIGKILL if it still runs 2 s later.
+ * Resolves once it has ended and its own connection has been served to its end. Asked again for
+ * the same program, it gives the same promise.
  */
-async function stopStarted(p: ExecProcess): Promise<void> {
+function stopStarted(p: ExecProcess): Promise<void> {
+  let stopping = stops.get(p);
+  if (stopping === undefined) {
+    stopping = stopNow(p);
+    stops.set(p, stopping);
+  }
+  return stopping;
+}
+
+/** The stop of each started program, once begun (stopStarted). */
+const stops = new WeakMap<ExecProcess, Promise<void>>();
+
+async function stopNow(p: ExecProcess): Promise<void> {
+  p.end?.();
   const ended = p.status.then(() => true, () => true);
   const signal = (name: "SIGTERM" | "SIGKILL") => {
     try {
@@ -133,6 +160,8 @@ class HostServer extends TableServer {
   readonly starting = new Set<Promise<unknown>>();
   /** Set once the connection is over: no start begins after it (one already begun is stopped). */
   connectionEnded = false;
+  /** Set once the program that holds the connection is being ended: no start begins either. */
+  ending = false;
 
   constructor(
     readonly grants: HostGrants,
@@ -321,6 +350,7 @@ class ExecutorServer extends TableServer {
       );
     }
     if (this.host.connectionEnded) throw new Error("the connection ended: nothing starts now");
+    if (this.host.ending) throw new Error("this program is being ended: nothing starts now");
     const process = await exec({
       program: p.program,
       args: p.args.toArray(),
@@ -328,6 +358,8 @@ class ExecutorServer extends TableServer {
       grants,
     });
     this.started.add(process);
+    // Started while this program began to be ended: it ends too.
+    if (this.host.ending) void stopStarted(process);
     // Observed here whatever the guest does: a status that rejects (a jail that failed after
     // bwrap reported its pid) must reach the guest through Process.wait, not end ww as an
     // unhandled rejection.

@@ -176,12 +176,20 @@ export function execService(
     }
     // Awaited with the program (rpc/host.ts stopStarted): when it ends, the programs it started
     // are stopped before the run may end, and under --jail=none nothing else would stop them.
+    const ending = new AbortController();
     const served = serveGuest(started, request.grants, {
       ...services,
       programName: request.program,
       exec: execService(config, started, start, services, words),
+      ending: ending.signal,
     });
-    return { pid: started.pid, status: started.status, kill: started.kill, served };
+    return {
+      pid: started.pid,
+      status: started.status,
+      kill: started.kill,
+      served,
+      end: () => ending.abort(),
+    };
   };
 }
 

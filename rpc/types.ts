@@ -145,6 +145,12 @@ export interface ExecProcess {
    * for the program.
    */
   readonly served?: Promise<void>;
+  /**
+   * When the program is served a host connection of its own (execService does): has its Executor
+   * start nothing more, and ends the programs it started, at once. rpc/host.ts calls it before it
+   * stops the program itself, so that a program given time to end cannot start another meanwhile.
+   */
+  readonly end?: () => void;
 }
 
 /**
@@ -171,6 +177,11 @@ export interface HostServices {
   readonly ipfs?: IpfsService;
   /** Needed when exec is granted; throws (with a message for the guest) when it cannot start. */
   readonly exec?: (request: ExecRequest) => Promise<ExecProcess>;
+  /**
+   * Aborted when the program is being ended: its Executor starts nothing more, and the programs it
+   * started are ended at once (execService wires it to ExecProcess.end).
+   */
+  readonly ending?: AbortSignal;
 }
 
 /**

@@ -124,3 +124,46 @@ for (const jail of ["none", "bwrap", "native"]) {
     }
   });
 }
+
+// A hostile review: each program ignored SIGTERM, started the next with the executor it was given,
+// and exited soon after. Stopping one generation at a time, each given 2 s, let it start the next
+// meanwhile, so the run never ended (not by --timeout, SIGTERM or SIGINT) and ww's memory grew. A
+// program being ended now starts nothing, and all it started is ended at once, at every depth.
+for (const jail of ["none", "bwrap", "native"]) {
+  Deno.test(`${jail}: a chain of programs that each start the next as they end cannot outlive the run`, async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "ww-exec-end-" });
+    const tag = `302.${crypto.getRandomValues(new Uint32Array(1))[0]}`;
+    const ww = startWw(
+      [
+        `--jail=${jail}`,
+        "--with-exec",
+        ...(jail === "none" ? [] : ["--ro-bind", dirname(guest)]),
+        guest,
+        "worm",
+        guest,
+        tag,
+        "0",
+      ],
+      { TMPDIR: tmp },
+      "stdout",
+    );
+    // Without the fix the run never ends: killed here, it fails below.
+    const timer = setTimeout(() => ww.proc.kill("SIGKILL"), 30_000);
+    try {
+      const started = performance.now();
+      const { code, stdout, stderr } = await ww.end();
+      const seconds = (performance.now() - started) / 1000;
+      const left = processesWithArg(tag);
+      for (const pid of left) Deno.kill(pid, "SIGKILL");
+      const generations = stdout.match(/"gen"/g)?.length ?? 0;
+      assert.equal(code, 0, stderr);
+      assert.ok(seconds < 15, `the run took ${seconds.toFixed(1)} s, ${generations} generations`);
+      assert.match(stdout, /"refused"/, "no generation was refused a start");
+      assert.deepEqual(left, [], "a generation outlived ww");
+      assert.deepEqual([...Deno.readDirSync(tmp)].map((e) => e.name), [], "left in TMPDIR");
+    } finally {
+      clearTimeout(timer);
+      await Deno.remove(tmp, { recursive: true });
+    }
+  });
+}

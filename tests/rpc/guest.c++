@@ -12,6 +12,10 @@
 //   guest start-exec <prog> [args...]     the same, passing the executor itself on
 //   guest start-then-exit <prog> [args...]  Executor.start, and exit as soon as ww has read it,
 //                                           while the program is still being started
+//   guest worm <self> <tag> <gen>  ignores SIGTERM, prints {"gen":gen}, and 100 ms later starts
+//                           `<self> worm <self> <tag> <gen+1>` with the executor passed on
+//                           (printing {"refused":gen+1} when the start fails), and exits 300 ms
+//                           after: a generation would start the next in its SIGTERM grace
 //   guest starts-then-exit <n> <prog> [args...]  raw: n Executor.start calls written together with
 //                           the guest's exit, so ww reads them and the end of the connection at once
 //   guest flood <line>      log <line> through the console capability, as fast as ww takes
@@ -493,6 +497,33 @@ int main(int argc, char** argv) {
       auto pending = start.send();
       // ww has read the start once it answers a call made after it: leave while it starts.
       host.identityRequest().send().wait(ws);
+      _exit(0);
+    });
+  }
+  if (mode == "worm" && argc > 4) {
+    signal(SIGTERM, SIG_IGN);
+    int gen = atoi(argv[4]);
+    printf("{\"gen\":%d}\n", gen);
+    fflush(stdout);
+    return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) {
+      usleep(100 * 1000);
+      auto executor = host.executorRequest().send().getExecutor();
+      auto start = executor.startRequest();
+      start.setProgram(argv[2]);
+      auto args = start.initArgs(4);
+      std::string next = std::to_string(gen + 1);
+      args.set(0, "worm");
+      args.set(1, argv[2]);
+      args.set(2, argv[3]);
+      args.set(3, next.c_str());
+      start.setExecutor(executor);
+      KJ_IF_MAYBE(e, kj::runCatchingExceptions([&]() {
+        start.send().getProcess().pidRequest().send().wait(ws);
+      })) {
+        printf("{\"refused\":%d}\n", gen + 1);
+        fflush(stdout);
+      }
+      usleep(300 * 1000);
       _exit(0);
     });
   }
