@@ -8,13 +8,7 @@ import { ipfsApiFile } from "./ipfs/multiaddr.ts";
 import { EXIT, InterruptedError, UsageError, WwError } from "./core/errors.ts";
 import { clipMiddle, clipText, oneLine } from "./core/escape.ts";
 import { environHolds, firstNonUtf8Argument } from "./cli/argv_text.ts";
-import {
-  forwardSignals,
-  jobControlSignal,
-  type SignalName,
-  SIGNALS,
-  STOP_SIGNALS,
-} from "./run/signals.ts";
+import { forwardSignals, type SignalName, SIGNALS, STOP_SIGNALS } from "./run/signals.ts";
 import { checkInherited, type Child, startProgram, startRun } from "./run/start.ts";
 import { picksPort } from "./fd/grants.ts";
 import { execService, ipfsServiceFor, serveGuest } from "./rpc/serve.ts";
@@ -234,7 +228,7 @@ async function runConfig(
   const held: SignalName[] = [];
   const interrupt = new AbortController();
   const stopForwarding = forwardSignals((sig) => {
-    if (child) return child.kill(jobControlSignal(sig, child.jail.backend));
+    if (child) return child.kill(sig);
     held.push(sig);
     if (STOP_SIGNALS.includes(sig)) {
       interrupt.abort(
@@ -297,7 +291,7 @@ async function runConfig(
         }
       },
     });
-    for (const sig of held) child.kill(jobControlSignal(sig, child.jail.backend));
+    for (const sig of held) child.kill(sig);
     const services = {
       version: denoJson.version,
       stderr: (line: string) => stderr.line(line),

@@ -43,6 +43,13 @@ export interface Launched {
   readonly root: HeldProcess;
   /** Signals the program (not the jail's helpers). */
   signal(sig: number): void;
+  /**
+   * For a program that leads a session of its own (every jail's; an unjailed one's with a
+   * terminal of its own): stops (SIGSTOP) or continues (SIGCONT) its process group, in order with
+   * `signal`. The kernel discards a SIGTSTP there (the group is orphaned), and a terminal's Ctrl-Z
+   * stops a whole pipeline, not its first process.
+   */
+  signalJob?(stop: boolean): void;
   /** Stops the program and everything it started, at once. */
   killAll(): void;
   /**

@@ -203,12 +203,15 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
   // or the program died before the jail's pid 1 saw it start) is the program's end, not a jail
   // failure.
   let sentSignal: number | undefined;
-  const signalProgram = async (sig: number) => {
+  // Every signal waits on the one promise of the program, and so arrives in the order sent.
+  const signalProgram = async (sig: number, group = false) => {
     // SIGCONT, which follows a signal that asks the program to end (run/start.ts), ends nothing:
     // the signal it follows is the one that did. Nor do the stops of job control (Ctrl-Z).
     if (!ENDS_NOTHING.includes(sig)) sentSignal = sig;
     programInside ??= init ? programInJail(init, reaped) : Promise.resolve(undefined);
-    (await programInside)?.signal(sig);
+    const program = await programInside;
+    if (group) program?.signalGroup(sig);
+    else program?.signal(sig);
   };
   return {
     pid,
@@ -216,6 +219,8 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
     // A guest reaches this through Process.kill: a failed signal must not become an unhandled
     // rejection, which would end ww.
     signal: (sig) => void signalProgram(sig).catch(() => {}),
+    signalJob: (stop) =>
+      void signalProgram(stop ? SIGNALS.SIGSTOP : SIGNALS.SIGCONT, true).catch(() => {}),
     // The kernel kills every process of a pid namespace when its pid 1 dies. Without it (gone,
     // or not found), the stage ends every descendant it has.
     killAll: () => {
@@ -261,8 +266,8 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
 /** ww's own stderr. */
 const STDERR = 2;
 
-/** The signals ww passes on that end no program: SIGCONT, and job control's stops. */
-const ENDS_NOTHING: readonly number[] = [SIGNALS.SIGCONT, SIGNALS.SIGSTOP, SIGNALS.SIGTSTP];
+/** The signals ww passes on that end no program: SIGCONT, and job control's stop. */
+const ENDS_NOTHING: readonly number[] = [SIGNALS.SIGCONT, SIGNALS.SIGSTOP];
 
 /** How long ww waits for a jail's pid 1 to finish killing the jail's leftover processes. */
 const JAIL_TEARDOWN_MS = 5000;

@@ -109,6 +109,14 @@ export async function launchDirect(request: LaunchRequest): Promise<Launched> {
     pid,
     notEnforced,
     signal: (sig) => void child.signal(sig),
+    // A session of its own only with a terminal of its own; else it is in ww's process group,
+    // which a terminal's Ctrl-Z reaches whole, and a SIGTSTP sent on to it stops it.
+    ...(terminal?.controlling
+      ? {
+        signalJob: (stop: boolean) =>
+          void child.signalGroup(stop ? SIGNALS.SIGSTOP : SIGNALS.SIGCONT),
+      }
+      : {}),
     killAll: () => void child.signal(SIGNALS.SIGKILL),
     root: child,
     exited: () => child.ended,

@@ -10,7 +10,7 @@ import { childFdSources } from "../fd/layout.ts";
 import { namedSources } from "../fd/named.ts";
 import { planChildFds } from "../fd/plan.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
-import { holdChild, waitPid } from "../ffi/process.ts";
+import { type HeldProcess, holdChild, waitPid } from "../ffi/process.ts";
 import { FdStream } from "../ffi/stream.ts";
 import { encodeStagePlan } from "../stage/plan.ts";
 import { planNativeRun } from "../plan/native.ts";
@@ -130,16 +130,32 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
     await reaped;
     throw failure;
   }
+  // The program itself, held once (and released with the run) for what goes to it directly.
+  let programInside: Promise<HeldProcess | undefined> | undefined;
+  cleanups.add(() => void programInside?.then((p) => p?.close()));
+  const direct = async (signal: (p: HeldProcess) => void) => {
+    programInside ??= programInJail(supervisor, reaped);
+    const p = await programInside;
+    if (p) signal(p);
+  };
+  // What goes to the program directly waits on that one promise, and so does every signal sent
+  // after one of those: they arrive in the order sent (a SIGCONT must not overtake a stop).
+  let ordered: Promise<void> | undefined;
   return {
     pid,
     // The supervisor passes signals on to the program, all but SIGSTOP, which it cannot block
     // and which would stop the supervisor itself: that one goes to the program directly.
     signal: (sig) => {
-      if (sig !== SIGNALS.SIGSTOP) return void supervisor.signal(sig);
-      void programInJail(supervisor, reaped).then((p) => {
-        p?.signal(sig);
-        p?.close();
-      }).catch(() => {});
+      if (sig !== SIGNALS.SIGSTOP && ordered === undefined) return void supervisor.signal(sig);
+      const after = ordered ?? Promise.resolve();
+      ordered = after.then(() =>
+        sig === SIGNALS.SIGSTOP ? direct((p) => p.signal(sig)) : void supervisor.signal(sig)
+      ).catch(() => {});
+    },
+    signalJob: (stop) => {
+      const sig = stop ? SIGNALS.SIGSTOP : SIGNALS.SIGCONT;
+      ordered = (ordered ?? Promise.resolve()).then(() => direct((p) => p.signalGroup(sig)))
+        .catch(() => {});
     },
     // The supervisor SIGKILLs every descendant, then ends as the program did.
     killAll: () => void supervisor.signal(END_ALL_SIGNAL),

@@ -2,6 +2,7 @@
 // signals a supervisor is expected to pass on to its child.
 
 import { ignoreSignal, isIgnored, stopThisProcess } from "../ffi/signal.ts";
+import { ownGroupOrphaned } from "./process_group.ts";
 
 /**
  * Linux signal numbers by name.
@@ -58,8 +59,9 @@ Object.freeze(SIGNALS);
 export type SignalName = keyof typeof SIGNALS;
 
 /**
- * The signals ww passes on to its child. SIGTSTP (Ctrl-Z) stops ww too, once passed on, and
- * SIGCONT (`fg`, `bg`) continues the program with ww: a jailed program is in a session of its
+ * The signals ww passes on to its child. SIGTSTP (Ctrl-Z) stops ww too, once passed on (unless
+ * ww's process group is orphaned: see run/process_group.ts), and SIGCONT (`fg`, `bg`) continues
+ * the program with ww: a jailed program is in a session of its
  * own, where the terminal's Ctrl-Z does not reach it, and it went on running while its shell
  * said it was stopped.
  */
@@ -77,19 +79,6 @@ export const FORWARDED_SIGNALS: readonly (SignalName & Deno.Signal)[] = [
 
 /** The forwarded signals that ask for an end: before the program exists, they stop ww. */
 export const STOP_SIGNALS: readonly SignalName[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
-
-/**
- * The signal that passes `sig` on to a program run by `backend`: SIGSTOP for a jailed program's
- * SIGTSTP. A jailed program leads a session of its own, whose process group has no parent in it
- * (an orphaned one), and the kernel discards SIGTSTP there unless it is caught.
- *
- * @example
- * jobControlSignal("SIGTSTP", "bwrap"); // "SIGSTOP"
- * jobControlSignal("SIGTSTP", "none"); // "SIGTSTP": ww's own process group, as under a shell
- */
-export function jobControlSignal(sig: SignalName, backend: string): SignalName {
-  return sig === "SIGTSTP" && backend !== "none" ? "SIGSTOP" : sig;
-}
 
 /** "SIGTERM" for 15, or undefined. */
 export function signalName(signal: number): SignalName | undefined {
@@ -118,6 +107,9 @@ export function forwardSignals(send: (signal: SignalName) => void): () => void {
   const handlers = FORWARDED_SIGNALS.filter((sig) => !ignored.includes(sig)).map((sig) => {
     const handler = sig === "SIGTSTP"
       ? () => {
+        // As the kernel discards a SIGTSTP that would stop a process of an orphaned group: no
+        // shell's job control could continue ww, or the program.
+        if (ownGroupOrphaned()) return;
         send(sig);
         // After what send started: the program's own pid, under a jail, may be a promise away.
         setTimeout(stopThisProcess, 0);

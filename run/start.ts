@@ -467,12 +467,19 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
         // Asked to end, ww passes on the program's last output only for a while (run/tty.ts).
         if (STOP_SIGNALS.includes(signal) || signal === "SIGKILL") ownTerminal?.endSoon();
         if (ended) return false;
+        const job = launched.signalJob?.bind(launched);
         if (signal === "SIGKILL") launched.killAll();
+        // Job control, as a shell does it: the program's whole process group, where it has one
+        // of its own (Launched.signalJob).
+        else if (job && (signal === "SIGTSTP" || signal === "SIGCONT")) job(signal === "SIGTSTP");
         else {
           launched.signal(SIGNALS[signal]);
           // A stopped program holds it pending until it runs again: a signal that asks it to end
-          // wakes it too, as timeout(1) and shells do.
-          if (STOP_SIGNALS.includes(signal)) launched.signal(SIGNALS.SIGCONT);
+          // wakes it too, as timeout(1) and shells do (its group, which Ctrl-Z stopped).
+          if (STOP_SIGNALS.includes(signal)) {
+            if (job) job(false);
+            else launched.signal(SIGNALS.SIGCONT);
+          }
         }
         return true;
       },

@@ -157,61 +157,119 @@ for (const jail of ["none", "native", "bwrap"]) {
 // Ctrl-Z stopped only ww: a jailed program leads a session of its own, which the terminal's
 // SIGTSTP does not reach, and a forwarded SIGTSTP is discarded in its orphaned process group. It
 // went on running while the shell said "Stopped".
-for (const jail of ["none", "native", "bwrap"]) {
-  Deno.test(`[jail=${jail}] SIGTSTP to ww stops the program and then ww; SIGCONT continues both`, async () => {
-    const tag = `tag=${crypto.randomUUID()}`;
-    const [cmd, ...args] = wwCommand();
-    const ww = new Deno.Command(cmd, {
-      args: [
-        ...args,
-        "run",
-        `--jail=${jail}`,
-        "/bin/sh",
-        "-c",
-        "while :; do sleep 0.05; done",
-        tag,
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const stderr = new Response(ww.stderr).text();
-    const timer = setTimeout(() => ww.kill("SIGKILL"), 30_000);
+/**
+ * ww running a shell tagged `tag` that runs another tagged `tag`-child in its process group, as a
+ * job of a shell with job control (a group of its own, whose parent is in another group of the
+ * session: not orphaned), or alone in a session of its own (orphaned).
+ */
+function startJob(flags: string[], tag: string, orphaned: boolean) {
+  const loop = "while :; do sleep 0.05; done";
+  const program = ["/bin/sh", "-c", `/bin/sh -c '${loop}' ${tag}-child & ${loop}`, tag];
+  const ww = [...wwCommand(), "run", ...flags, ...program];
+  // The shell prints ww's pid, and exits with ww's status once ww has ended (a stopped ww only
+  // makes wait return early).
+  const job = 'set -m; "$@" </dev/null >/dev/null & pid=$!; echo $pid; ' +
+    "while :; do wait $pid; code=$?; kill -0 $pid 2>/dev/null || exit $code; sleep 0.05; done";
+  const command = orphaned ? ["setsid", "-w", ...ww] : ["bash", "-c", job, "bash", ...ww];
+  return new Deno.Command(command[0], {
+    args: command.slice(1),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** The shells ww runs as the program (ww's argv holds the tag too, and so does bwrap's). */
+function programOf(tag: string): number[] {
+  return [...processesWithArg(tag), ...processesWithArg(`${tag}-child`)].filter((pid) => {
     try {
-      const states = async (want: (s: string) => boolean) => {
-        for (let i = 0; i < 200; i++) {
-          // The shell itself: ww's argv holds the tag too, and so does bwrap's.
-          const program = processesWithArg(tag).filter((pid) => {
-            try {
-              return Deno.readTextFileSync(`/proc/${pid}/cmdline`).startsWith("/bin/sh\0");
-            } catch {
-              return false;
-            }
-          });
-          const now = [processState(ww.pid), ...program.map(processState)];
-          if (program.length === 1 && now.every(want)) return;
-          await new Promise((r) => setTimeout(r, 50));
-        }
-        throw new Error(`ww and the program never got there (ww ${processState(ww.pid)})`);
-      };
-      await states((s) => s !== "T");
-      // Once ww listens for it (right after starting the program).
-      await new Promise((r) => setTimeout(r, 200));
-      ww.kill("SIGTSTP");
-      await states((s) => s === "T");
-      ww.kill("SIGCONT");
-      await states((s) => s !== "T");
-      ww.kill("SIGTERM");
-      const status = await ww.status;
-      assert.equal(status.code, 143, await stderr);
-      assert.deepEqual(processesWithArg(tag), [], "the program outlived ww");
-    } finally {
-      clearTimeout(timer);
-      // Unjailed, a program ww left behind would hold the test's pipes.
-      for (const pid of processesWithArg(tag)) Deno.kill(pid, "SIGKILL");
+      return Deno.readTextFileSync(`/proc/${pid}/cmdline`).startsWith("/bin/sh\0");
+    } catch {
+      return false;
     }
   });
 }
+
+/**
+ * Whether ww (`pid`) and its program's two shells (or its first, unless `group`) are all in a state
+ * `want` takes, within 5 s.
+ */
+async function allIn(pid: number, tag: string, want: (state: string) => boolean, group = true) {
+  for (let i = 0; i < 100; i++) {
+    const program = programOf(tag);
+    const first = processesWithArg(tag).filter((p) => program.includes(p));
+    const now = [processState(pid), ...(group ? program : first).map(processState)];
+    if (program.length === 2 && now.every(want)) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+for (
+  const flags of [["--jail=none"], ["--jail=native"], ["--jail=bwrap"], ["--jail=none", "--tty"]]
+) {
+  Deno.test(`[${flags.join(" ")}] SIGTSTP to ww stops the program's group and then ww; SIGCONT continues them`, async () => {
+    const tag = `tag=${crypto.randomUUID()}`;
+    const shell = startJob(flags, tag, false);
+    const timer = setTimeout(() => shell.kill("SIGKILL"), 60_000);
+    const lines = shell.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const stderr = new Response(shell.stderr).text();
+    try {
+      const pid = Number((await lines.read()).value?.trim());
+      assert.ok(await allIn(pid, tag, (s) => s !== "T"), "the program never ran");
+      // A SIGTSTP that comes before ww holds the program (it takes a moment more on a loaded
+      // machine) stops ww alone, and is passed on once SIGCONT has come too: tried again then.
+      // Unjailed, the program shares ww's process group, which a terminal's Ctrl-Z reaches whole;
+      // a SIGTSTP sent to ww alone is passed on to the program alone.
+      const group = flags.join(" ") !== "--jail=none";
+      let stopped = false;
+      for (let attempt = 0; attempt < 5 && !stopped; attempt++) {
+        await new Promise((r) => setTimeout(r, 200));
+        Deno.kill(pid, "SIGTSTP");
+        stopped = await allIn(pid, tag, (s) => s === "T", group);
+        if (!stopped) Deno.kill(pid, "SIGCONT");
+      }
+      assert.ok(stopped, `ww and its program's group never all stopped`);
+      Deno.kill(pid, "SIGCONT");
+      assert.ok(await allIn(pid, tag, (s) => s !== "T"), "not all continued");
+      Deno.kill(pid, "SIGTERM");
+      const status = await shell.status;
+      // Unjailed, what the program started outlives ww (no jail ends it), holding stderr's pipe.
+      const left = programOf(tag);
+      for (const p of left) Deno.kill(p, "SIGKILL");
+      assert.equal(status.code, 143, await stderr);
+      if (flags[0] !== "--jail=none") assert.deepEqual(left, [], "the program outlived ww");
+    } finally {
+      clearTimeout(timer);
+      // Unjailed, a program ww left behind would hold the test's pipes.
+      for (const pid of programOf(tag)) Deno.kill(pid, "SIGKILL");
+    }
+  });
+}
+
+// In an orphaned process group the kernel discards a SIGTSTP that would stop a process, since no
+// shell could continue it: ww, which catches SIGTSTP, did not, and stopped for good.
+Deno.test("[jail=native] SIGTSTP to a ww whose process group is orphaned stops nothing", async () => {
+  const tag = `tag=${crypto.randomUUID()}`;
+  const ww = startJob(["--jail=native"], tag, true);
+  const timer = setTimeout(() => ww.kill("SIGKILL"), 30_000);
+  const stderr = new Response(ww.stderr).text();
+  try {
+    const pid = () => processesWithArg(tag).find((p) => !programOf(tag).includes(p)) ?? 0;
+    assert.ok(await allIn(ww.pid, tag, (s) => s !== "T"), "the program never ran");
+    await new Promise((r) => setTimeout(r, 200));
+    Deno.kill(pid(), "SIGTSTP");
+    await new Promise((r) => setTimeout(r, 500));
+    assert.notEqual(processState(pid()), "T", "ww stopped");
+    assert.ok(programOf(tag).every((p) => processState(p) !== "T"), "the program stopped");
+    Deno.kill(pid(), "SIGTERM");
+    assert.equal((await ww.status).code, 143, await stderr);
+  } finally {
+    clearTimeout(timer);
+    for (const pid of processesWithArg(tag)) Deno.kill(pid, "SIGKILL");
+    await ww.stdout.cancel().catch(() => {});
+  }
+});
 
 // posix_spawn set glibc's own signals, 32 and 33, to SIG_IGN in an unjailed program (sigfillset
 // leaves them out of the set reset to default), and an ignored signal survives exec.

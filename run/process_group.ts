@@ -1,0 +1,70 @@
+// run/process_group.ts — whether ww's process group is orphaned (POSIX): none of its processes has
+// a parent in another group of the same session, so no shell's job control can continue it. The
+// kernel discards a SIGTSTP whose default would stop a process there, and ww, which catches
+// SIGTSTP to pass it on, does the same.
+
+/** What /proc/<pid>/stat says of a process's place among groups and sessions. */
+export interface ProcessPlace {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly pgrp: number;
+  readonly session: number;
+}
+
+/**
+ * Whether group `pgrp` of session `session` is orphaned among `processes` (every process, or at
+ * least the group's members and their parents): no member's parent is in another group of the
+ * same session.
+ *
+ * @example
+ * const shell = { pid: 10, ppid: 1, pgrp: 10, session: 10 };
+ * const job = { pid: 20, ppid: 10, pgrp: 20, session: 10 };
+ * isOrphanedGroup(20, 10, [shell, job]); // false: the shell can continue its job
+ * isOrphanedGroup(20, 10, [job]); // true: its shell is gone
+ */
+export function isOrphanedGroup(
+  pgrp: number,
+  session: number,
+  processes: readonly ProcessPlace[],
+): boolean {
+  const byPid = new Map(processes.map((p) => [p.pid, p]));
+  return !processes.some((p) => {
+    if (p.pgrp !== pgrp) return false;
+    const parent = byPid.get(p.ppid);
+    return parent !== undefined && parent.pgrp !== pgrp && parent.session === session;
+  });
+}
+
+/**
+ * A /proc/<pid>/stat line's place, or undefined when it is not one. The name, in parentheses,
+ * may hold anything: the fields after its last ")" are the state, ppid, pgrp and session.
+ *
+ * @example
+ * parseStatPlace("42 (a) b) S 1 42 40 0"); // { pid: 42, ppid: 1, pgrp: 42, session: 40 }
+ */
+export function parseStatPlace(stat: string): ProcessPlace | undefined {
+  const end = stat.lastIndexOf(")");
+  if (end === -1) return undefined;
+  const [, ppid, pgrp, session] = stat.slice(end + 2).split(" ").map(Number);
+  const pid = Number.parseInt(stat, 10);
+  if (![pid, ppid, pgrp, session].every(Number.isInteger)) return undefined;
+  return { pid, ppid, pgrp, session };
+}
+
+/** Whether this process's group is orphaned (isOrphanedGroup), from /proc; false without /proc. */
+export function ownGroupOrphaned(): boolean {
+  const places: ProcessPlace[] = [];
+  try {
+    for (const entry of Deno.readDirSync("/proc")) {
+      if (!/^\d+$/.test(entry.name)) continue;
+      try {
+        const place = parseStatPlace(Deno.readTextFileSync(`/proc/${entry.name}/stat`));
+        if (place) places.push(place);
+      } catch { /* it ended meanwhile */ }
+    }
+  } catch {
+    return false; // no /proc: stop, as the kernel's default would mostly do
+  }
+  const own = places.find((p) => p.pid === Deno.pid);
+  return own !== undefined && isOrphanedGroup(own.pgrp, own.session, places);
+}

@@ -1,0 +1,30 @@
+import assert from "node:assert/strict";
+import { isOrphanedGroup, parseStatPlace, type ProcessPlace } from "./process_group.ts";
+
+const p = (pid: number, ppid: number, pgrp: number, session: number): ProcessPlace => ({
+  pid,
+  ppid,
+  pgrp,
+  session,
+});
+
+Deno.test("a group is orphaned unless a member's parent is in another group of its session", () => {
+  const shell = p(10, 1, 10, 10);
+  const job = [p(20, 10, 20, 10), p(21, 20, 20, 10)];
+  assert.equal(isOrphanedGroup(20, 10, [shell, ...job]), false);
+  // Its shell gone (init adopted the leader): nobody in the session can continue it.
+  assert.equal(isOrphanedGroup(20, 10, [p(20, 1, 20, 10), p(21, 20, 20, 10)]), true);
+  // A parent in the same group (a script without job control) does not count...
+  assert.equal(isOrphanedGroup(10, 10, [p(10, 1, 10, 10), p(11, 10, 10, 10)]), true);
+  // ...nor does one in another session (setsid, a jail's program).
+  assert.equal(isOrphanedGroup(30, 30, [shell, p(30, 10, 30, 30)]), true);
+  // One member with such a parent is enough.
+  assert.equal(isOrphanedGroup(20, 10, [shell, p(20, 1, 20, 10), p(21, 10, 20, 10)]), false);
+});
+
+Deno.test("a stat line's place is read after the name's last parenthesis", () => {
+  assert.deepEqual(parseStatPlace("42 (a) b) S 1 42 40 0 -1"), p(42, 1, 42, 40));
+  assert.deepEqual(parseStatPlace("7 (sh) R 6 7 7 34816"), p(7, 6, 7, 7));
+  assert.equal(parseStatPlace("garbage"), undefined);
+  assert.equal(parseStatPlace("9 (x) S"), undefined);
+});
