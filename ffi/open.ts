@@ -2,14 +2,16 @@
 // RESOLVE_NO_SYMLINKS, so that no symlink anywhere on the path (one that appeared since the path
 // was checked, say) is followed; and a name in a directory held so, for calls without openat2.
 
-import { check, cString, libc, libcFiles } from "./libc.ts";
+import { check, cString, lastErrno, libc, libcFiles } from "./libc.ts";
+import { ELOOP } from "./errno.ts";
 import { O_CLOEXEC, O_CREAT, O_NOCTTY, O_NONBLOCK, O_PATH, O_RDONLY } from "./flags.ts";
 
 /** openat2's number, the same on x86_64 and aarch64 (a syscall added after the tables merged). */
 export const SYS_OPENAT2 = 437n;
 export const AT_FDCWD = -100;
 /** <linux/openat2.h>: refuse every symlink, and the /proc magic links among them. */
-const RESOLVE_NO_LINKS = 0x02 | 0x04; // RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS
+const RESOLVE_NO_MAGICLINKS = 0x02;
+const RESOLVE_NO_LINKS = RESOLVE_NO_MAGICLINKS | 0x04; // | RESOLVE_NO_SYMLINKS
 
 /**
  * openat2's `struct open_how { u64 flags; u64 mode; u64 resolve; }` for an open with `flags` that
@@ -61,4 +63,29 @@ function openat2NoLinks(path: string, flags: number): number {
   const how = openHowNoLinks(flags);
   const fd = libcFiles().syscall_openat2(SYS_OPENAT2, AT_FDCWD, cString(path), how, 24n);
   return check("openat2", fd, path);
+}
+
+/** openat2's open_how for passesMagicLink, made once (no garbage a run). */
+const magicLinkHow = new BigUint64Array([
+  BigInt(O_PATH | O_CLOEXEC),
+  0n,
+  BigInt(RESOLVE_NO_MAGICLINKS),
+]);
+
+/**
+ * Whether resolving `path` goes through one of /proc's magic links (/proc/<pid>/fd/N, exe, cwd,
+ * root), which name whatever another process holds: /dev/stdin and /dev/fd/N lead to one. False
+ * when it does not, when the path cannot be resolved at all, and without openat2 (Linux < 5.6).
+ *
+ * @example
+ * passesMagicLink("/dev/stdin"); // true
+ * passesMagicLink("/usr/bin/true"); // false
+ */
+export function passesMagicLink(path: string): boolean {
+  const fd = libcFiles().syscall_openat2(SYS_OPENAT2, AT_FDCWD, cString(path), magicLinkHow, 24n);
+  if (fd >= 0) {
+    libc().close(Number(fd));
+    return false;
+  }
+  return lastErrno() === ELOOP;
 }

@@ -20,14 +20,14 @@ function ownersByDeno(): Set<number> {
 
 Deno.test("processOwnerIds sees this process's ids and those Deno's stat sees", () => {
   const ids = processOwnerIds();
-  assert.ok(ids.has(Deno.uid()!));
-  assert.ok(ids.has(Deno.gid()!));
+  assert.ok(ids.includes(Deno.uid()!));
+  assert.ok(ids.includes(Deno.gid()!));
   // Other processes come and go between the two scans; a long-lived one, pid 1, does not.
   const init = Deno.statSync("/proc/1");
-  assert.ok(ids.has(init.uid!) && ids.has(init.gid!));
+  assert.ok(ids.includes(init.uid!) && ids.includes(init.gid!));
   for (const id of ids) assert.equal(typeof id, "number");
   // Every id both scans could see: the scans differ only by processes that started or ended.
-  const common = [...ownersByDeno()].filter((id) => ids.has(id));
+  const common = [...ownersByDeno()].filter((id) => ids.includes(id));
   assert.ok(common.length >= 1);
 });
 
@@ -38,7 +38,7 @@ Deno.test({
     // Ids no account, group or other test uses (the jails lease from 70000-79999).
     const uid = 61_237;
     const gid = 61_239;
-    assert.equal(processOwnerIds().has(uid), false);
+    assert.equal(processOwnerIds().includes(uid), false);
     const child = new Deno.Command("setpriv", {
       args: [`--reuid=${uid}`, `--regid=${gid}`, "--clear-groups", "sleep", "30"],
       stdin: "null",
@@ -48,7 +48,7 @@ Deno.test({
       let seen = false;
       for (let i = 0; i < 200 && !seen; i++) {
         const ids = processOwnerIds();
-        seen = ids.has(uid) && ids.has(gid);
+        seen = ids.includes(uid) && ids.includes(gid);
         if (!seen) await new Promise((r) => setTimeout(r, 10));
       }
       assert.ok(seen, "the process of uid 61237 was not seen");
@@ -56,7 +56,7 @@ Deno.test({
       child.kill("SIGKILL");
       await child.status;
     }
-    assert.equal(processOwnerIds().has(uid), false);
-    assert.equal(processOwnerIds().has(gid), false);
+    assert.equal(processOwnerIds().includes(uid), false);
+    assert.equal(processOwnerIds().includes(gid), false);
   },
 });

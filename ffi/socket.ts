@@ -252,9 +252,18 @@ export function isUnixDatagram(fd: number): boolean {
 
 /** The int value of socket option `name` (SOL_SOCKET) of `fd`; -1 when it has none (no socket). */
 function intOption(fd: number, name: number): number {
-  const value = new Int32Array(1);
-  return sock().getsockopt(fd, SOL_SOCKET, name, value, new Uint32Array([4])) === 0 ? value[0] : -1;
+  optionLength[0] = 4;
+  return sock().getsockopt(fd, SOL_SOCKET, name, optionValue, optionLength) === 0
+    ? optionValue[0]
+    : -1;
 }
+
+// intOption's and autobindUnix's buffers: one set a process, no garbage a run (issue 16).
+const optionValue = new Int32Array(1);
+const optionLength = new Uint32Array(1);
+const nameBuffer = new Uint8Array(128);
+const nameLength = new Uint32Array(1);
+const familyOnly = new Uint8Array(new Uint16Array([AF_UNIX]).buffer);
 
 /**
  * Gives ww's descriptor `fd`, when it is a unix socket with no address yet, one the kernel picks
@@ -268,13 +277,10 @@ function intOption(fd: number, name: number): number {
  */
 export function autobindUnix(fd: number): boolean {
   if (intOption(fd, SO_DOMAIN) !== AF_UNIX) return false;
-  const addr = new Uint8Array(128);
-  const addrLen = new Uint32Array([addr.length]);
+  nameLength[0] = nameBuffer.length;
   // An unnamed unix socket's address is its family alone (2 bytes).
-  if (sock().getsockname(fd, addr, addrLen) !== 0 || addrLen[0] > 2) return false;
-  const family = new Uint8Array(2);
-  new DataView(family.buffer).setUint16(0, AF_UNIX, true);
-  return libc().bind(fd, family, 2) === 0;
+  if (sock().getsockname(fd, nameBuffer, nameLength) !== 0 || nameLength[0] > 2) return false;
+  return libc().bind(fd, familyOnly, 2) === 0;
 }
 
 /** The address a socket is bound to: family, port and address bytes (network order). */

@@ -256,8 +256,9 @@ export function readLink(path: string): string {
     path,
   );
   if (n === linkBuffer.length) throw new SyscallError("readlink", ENAMETOOLONG, path);
-  return new TextDecoder().decode(linkBuffer.subarray(0, n));
+  return linkText.decode(linkBuffer.subarray(0, n));
 }
 
 /** PATH_MAX: no link's target is longer. */
 const linkBuffer = new Uint8Array(4096);
+const linkText = new TextDecoder();

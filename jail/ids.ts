@@ -118,7 +118,7 @@ export function rangesInSubid(text: string): IdRange[] {
 
 /** What a lease must not take: ids in use (as uid or gid) and delegated ranges. */
 export interface IdExclusions {
-  readonly ids: ReadonlySet<number>;
+  readonly ids: { has(id: number): boolean };
   readonly ranges: readonly IdRange[];
 }
 

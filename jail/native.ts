@@ -41,13 +41,16 @@ import { SECCOMP_BASE64 } from "./seccomp_table.ts";
 export const DEVICES = ["/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"];
 /** The controlling terminal, which also needs ioctls (tcgetattr, window size). */
 export const TERMINAL = "/dev/tty";
+/** The program's own /proc directory, as the stage names it. */
+const PROC_SELF = "/proc/self";
+
 /**
  * The program's own /proc entries, each a rule of its own where this kernel has it. The stage
  * opens each by its /proc/self path, so the rules cover /proc/<its pid>, which stays the
  * program's pid across execve; its children get no /proc. Left out is what shows the host rather
- * than the program: its network's sockets and routes (net, and each thread's under task), the
- * mount tables (mounts, mountinfo, mountstats), its namespaces (ns), map_files, and the links
- * that lead out of /proc (root, cwd, exe), which Landlock judges by their targets anyway.
+ * than the program: the mount tables (mounts, mountinfo, mountstats: the native jail has no mount
+ * namespace), its namespaces (ns), map_files, the links that lead out of /proc (root, cwd, exe),
+ * which Landlock judges by their targets anyway, and on the host's network PROC_SELF_NETWORK.
  */
 export const PROC_SELF_PATHS: readonly string[] = [
   "arch_status",
@@ -94,7 +97,46 @@ export const PROC_SELF_PATHS: readonly string[] = [
   "timerslack_ns",
   "uid_map",
   "wchan",
-].map((entry) => `/proc/self/${entry}`);
+].map((entry) => `${PROC_SELF}/${entry}`);
+
+/**
+ * The rules for `present` (NativeFacts.procSelf) under `ruleset`: made once for each, as a run
+ * of a service that starts many made them anew (issue 16).
+ */
+function procSelfRules(
+  ruleset: LandlockRuleset,
+  present: readonly string[],
+  hostNetwork: boolean,
+): LandlockPathRule[] {
+  const key = `${ruleset.handledFs} ${hostNetwork}`;
+  const made = procSelfRuleCache.get(present)?.get(key);
+  if (made) return made;
+  const dir = pathRule(ruleset, PROC_SELF, "dir", "read").access;
+  const file = pathRule(ruleset, PROC_SELF, "file", "read").access;
+  const rules = present.filter((path) => !hostNetwork || !PROC_SELF_NETWORK.includes(path))
+    .map((path) => ({ path, access: PROC_SELF_DIRS.has(path) ? dir : file }));
+  const byRuleset = procSelfRuleCache.get(present) ?? new Map<string, LandlockPathRule[]>();
+  procSelfRuleCache.set(present, byRuleset.set(key, rules));
+  return rules;
+}
+
+const procSelfRuleCache = new WeakMap<readonly string[], Map<string, LandlockPathRule[]>>();
+
+/**
+ * The program's network as /proc shows it: its sockets and routes (net, and each thread's net
+ * again under task). Not granted on the host's network (ww not root, no --net), where they are
+ * the host's every TCP and unix socket, as NETLINK_SOCK_DIAG, which seccomp refuses there, would
+ * list them; a network of the jail's own, or one --net shares, shows nothing more than the
+ * program can see otherwise.
+ */
+export const PROC_SELF_NETWORK: readonly string[] = ["net", "task"].map((entry) =>
+  `${PROC_SELF}/${entry}`
+);
+
+/** The directories among PROC_SELF_PATHS and PROC_SELF_NETWORK; the rest are files. */
+const PROC_SELF_DIRS: ReadonlySet<string> = new Set(
+  ["attr", "fd", "fdinfo", "net", "task"].map((entry) => `${PROC_SELF}/${entry}`),
+);
 
 /** What the planner needs to know about the host; run/native.ts gathers it. */
 export interface NativeFacts {
@@ -109,6 +151,11 @@ export interface NativeFacts {
   readonly capLastCap: number;
   /** The kind of each path from nativePathCandidates that exists, symlinks followed. */
   readonly pathKinds: Readonly<Record<string, "dir" | "file">>;
+  /**
+   * The paths of PROC_SELF_PATHS and PROC_SELF_NETWORK that this kernel has (the same for every
+   * process).
+   */
+  readonly procSelf: readonly string[];
   /** Why a path pathKinds lacks is absent (run/host.ts whyAbsent). */
   readonly whyAbsent: (hostPath: string) => string;
   /** Each bind source's real path (symlinks resolved); a source missing here is taken as is. */
@@ -213,7 +260,6 @@ export function nativePathCandidates(policy: JailPolicy, programSource?: string)
     ...(policy.net ? NET_ETC_FILES : []),
     ...DEVICES,
     TERMINAL,
-    ...PROC_SELF_PATHS,
     ...(programSource === undefined ? [] : [programSource]),
     ...policy.readOnlyBinds.map((b) => b.source),
     ...policy.writableBinds.map((b) => b.source),
@@ -342,7 +388,9 @@ export function nativePlan(input: NativeInput): NativePlanResult | NativePlanErr
     };
   }
 
-  const landlockRules = facts.landlockAbi >= 1 ? landlockPlan(input, requests) : undefined;
+  const landlockRules = facts.landlockAbi >= 1
+    ? landlockPlan(input, requests, jail === "native-offline")
+    : undefined;
   const chdirProblem = policy.chdir === undefined || landlockRules === undefined
     ? undefined
     : nativeChdirProblem(policy.chdir, landlockRules.rules, input);
@@ -470,6 +518,7 @@ function identityPlan(
 function landlockPlan(
   input: NativeInput,
   requests: readonly BindRequest[],
+  hostNetwork: boolean,
 ): NonNullable<NativePlan["landlock"]> {
   const { policy, facts } = input;
   const ruleset = landlockRuleset(facts.landlockAbi, policy.net);
@@ -483,7 +532,8 @@ function landlockPlan(
   for (const path of [...ETC_FILES, ...(policy.net ? NET_ETC_FILES : [])]) add(path, "read");
   for (const path of DEVICES) add(path, "device");
   add(TERMINAL, "terminal");
-  for (const path of PROC_SELF_PATHS) add(path, "read");
+  // Apart from the others, which no path of them overlaps: ~40 rules, the same for every run.
+  rules.push(...procSelfRules(ruleset, facts.procSelf, hostNetwork));
   // The program's own file, outside the system's directories: on the descriptor ww opened it as,
   // as a bind's (a link swapped in for it as the stage opened it by path widened the rule).
   const source = input.programSource;

@@ -13,7 +13,7 @@ import {
 } from "../jail/bwrap.ts";
 import type { HostFiles } from "../jail/system_files.ts";
 import { formatIdRange, type IdRange, JAIL_IDS_ENV } from "../jail/ids.ts";
-import { type NativePlanResult, PROC_SELF_PATHS } from "../jail/native.ts";
+import { type NativePlanResult, PROC_SELF_NETWORK, PROC_SELF_PATHS } from "../jail/native.ts";
 import { limitScopeLines } from "../jail/limits.ts";
 import { TIMEOUT_GRACE_MS } from "../jail/policy.ts";
 import { deniedSyscalls } from "../jail/seccomp.ts";
@@ -291,11 +291,16 @@ export function describeNativePlan(result: NativePlanResult): string[] {
   }
   out.push(`  landlock: ${plan.landlock ? `ABI ${plan.landlock.abi}` : "not available"}`);
   const rules = plan.landlock?.rules ?? [];
-  const procSelf = rules.filter((r) => PROC_SELF_PATHS.includes(r.path));
+  const procSelf = rules.filter((r) =>
+    PROC_SELF_PATHS.includes(r.path) || PROC_SELF_NETWORK.includes(r.path)
+  );
+  const network = procSelf.some((r) => PROC_SELF_NETWORK.includes(r.path));
   for (const r of rules) {
     if (r === procSelf[0]) {
       out.push(
-        `    /proc/self: ${procSelf.length} of its own entries read (not net, task, ns, the mount tables or map_files, which show the host)`,
+        `    /proc/self: ${procSelf.length} of its own entries read (not ${
+          network ? "" : "net, task (the host's network), "
+        }ns, the mount tables or map_files, which show the host)`,
       );
     }
     if (procSelf.includes(r)) continue;

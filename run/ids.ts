@@ -220,12 +220,13 @@ function idExclusions(maps: IdRange[][]): IdExclusions {
   // real and saved ids too cost ~10 ms on a machine with 100 processes, on every run. A process
   // that made itself non-dumpable shows as root's and is not seen: the lease lock, not this scan,
   // is what keeps live jails apart; the scan keeps ww off ids that something else runs as.
-  const ids = processOwnerIds();
-  // The accounts' ids join the scan's set (one set a run, no iterator: issue 16).
-  for (const file of ACCOUNT_FILES) {
-    const fileIds = accountIds.get(file);
-    for (let i = 0; i < fileIds.length; i++) ids.add(fileIds[i]);
-  }
+  const owners = processOwnerIds();
+  // Looked up where they are, for the few candidates a lease tries: no set of them all a run
+  // (issue 16).
+  const ids = {
+    has: (id: number) =>
+      owners.includes(id) || ACCOUNT_FILES.some((file) => accountIds.get(file).includes(id)),
+  };
   // An id this user namespace does not map cannot be taken (setuid: EINVAL).
   const ranges = [
     ...subidRanges.get("/etc/subuid"),

@@ -16,8 +16,8 @@ import { NotExecutableError, NotFoundError } from "../core/errors.ts";
 import { hostFiles, readText } from "./host.ts";
 import { hasExecuteBit } from "./resolve.ts";
 import { readFileHead } from "../ffi/memfd.ts";
-import { linkInfo, readLink } from "../ffi/stat.ts";
-import { resolveGrantPath } from "../fd/grant_path.ts";
+import { passesMagicLink } from "../ffi/open.ts";
+import { isWithin } from "../jail/binds.ts";
 import { executableProblem, foreignMachine, HEADER_BYTES } from "../ipfs/executable.ts";
 import { binfmtMatches, parseBinfmtEntry } from "../jail/binfmt.ts";
 
@@ -26,9 +26,9 @@ const MAX_NESTED = 4;
 
 /**
  * Throws NotExecutable (126) when `path`, the local program the user named `name`, is under /proc,
- * or a link leads there (/dev/stdin, /dev/fd/N), and the backend jails it: /proc/self/exe or
- * /proc/self/fd/N is resolved by whichever process executes it, which in a jail is the stage
- * (native) or a process of bwrap's own /proc, not ww.
+ * or a /proc magic link is on its way (/dev/stdin, /dev/fd/N), and the backend jails it:
+ * /proc/self/exe or /proc/self/fd/N is resolved by whichever process executes it, which in a jail
+ * is the stage (native) or a process of bwrap's own /proc, not ww.
  */
 export function checkNotUnderProc(
   name: string,
@@ -36,16 +36,13 @@ export function checkNotUnderProc(
   backend: Exclude<JailBackend, "auto">,
 ): void {
   if (backend === "none") return;
-  const resolved = resolveGrantPath(path, { lstat: linkInfo, readlink: readLink }, () => true);
-  const inProc = "kernelLinks" in resolved && resolved.kernelLinks ? resolved.path : undefined;
-  if (path !== "/proc" && inProc === undefined) return;
+  const under = isWithin(path, "/proc");
+  if (!under && !passesMagicLink(path)) return;
   let real = "";
   try {
     real = ` (${Deno.realPathSync(path)})`;
   } catch { /* a descriptor with no path, or gone */ }
-  const where = path === "/proc" || path.startsWith("/proc/")
-    ? "a path under /proc"
-    : `a link to ${inProc}, under /proc,`;
+  const where = under ? "a path under /proc" : "a link into /proc";
   throw new NotExecutableError(
     `${name}: ${where} names another process's file in a jail; give the program's own path${real}`,
   );

@@ -131,7 +131,9 @@ const ENCODER = new TextEncoder();
 const NONE = 0xffffffffffffffffn;
 
 /**
- * The plan as the bytes the stage reads.
+ * The plan as the bytes the stage reads: a view of one buffer, which the next call overwrites
+ * (write it out, or copy it, before encoding another). A copy of every plan was most of what a
+ * run's plan cost a service that starts many (issue 16).
  *
  * @example
  * encodeStagePlan({ supervise: "program", parentPid: 1, closeOnExecFrom: 4, limits: [],
@@ -191,7 +193,7 @@ export function encodeStagePlan(plan: StagePlan): Uint8Array {
   }
   putString(plan.workdir ?? "");
   putString(plan.cwd ?? "");
-  return out.buf.slice(0, out.size);
+  return out.buf.subarray(0, out.size);
 }
 
 /** The reports in the text of the stage's status descriptor, one JSON object a line. */

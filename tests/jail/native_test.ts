@@ -291,9 +291,10 @@ test("native jail: the program's own identity has no capabilities, no_new_privs 
   assert.equal(status.Groups, "");
 });
 
-// Landlock granted the program all of its /proc/self, and some of it shows the host: net (every
-// TCP and unix socket of the host's network, when ww is not root), each thread's net again under
-// task, and mountinfo (the host's mounts). Its own entries are granted one by one instead.
+// Landlock granted the program all of its /proc/self, and some of it shows the host: mountinfo
+// (the host's mounts), and on the host's network (ww not root, no --net) net, every TCP and unix
+// socket of the host, and each thread's net again under task. Its own entries are granted one by
+// one instead; the network's where the network is the jail's own (root) or shared (--net).
 test("native jail: the program reads its own /proc entries, not the host's sockets or mounts", async () => {
   const script = [
     "import os",
@@ -307,20 +308,21 @@ test("native jail: the program reads its own /proc entries, not the host's socke
     "      can('/proc/self/net/unix'), can(task + '/net/unix'), can('/proc/self/mountinfo'))",
   ].join("\n");
   const denied = "Permission denied";
-  const expected = `read True ${denied} ${denied} ${denied} ${denied}\n`;
+  const own = `read True read read read ${denied}\n`;
   const root = await runWw(["run", ...NATIVE, "/usr/bin/python3", "-c", script]);
   assert.equal(root.code, 0, root.stderr);
-  assert.equal(root.stdout, expected, root.stderr);
+  assert.equal(root.stdout, own, root.stderr);
   const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
   Deno.chmodSync(home, 0o777);
   try {
-    const user = await runWwAsUser(
-      4242,
-      ["run", ...NATIVE, "/usr/bin/python3", "-c", script],
-      home,
-    );
-    assert.equal(user.code, 0, user.stderr);
-    assert.equal(user.stdout, expected, user.stderr);
+    const user = (flags: string[]) =>
+      runWwAsUser(4242, ["run", ...NATIVE, ...flags, "/usr/bin/python3", "-c", script], home);
+    const offline = await user([]);
+    assert.equal(offline.code, 0, offline.stderr);
+    assert.equal(offline.stdout, `read True ${denied} ${denied} ${denied} ${denied}\n`);
+    const shared = await user(["--net"]);
+    assert.equal(shared.code, 0, shared.stderr);
+    assert.equal(shared.stdout, own, shared.stderr);
   } finally {
     Deno.removeSync(home, { recursive: true });
   }

@@ -78,7 +78,7 @@ for (const jail of JAIL_MODES) {
             assert.equal(r.code, 126, r.stderr);
             assert.equal(
               oneLine(r.stderr),
-              `ww: ${program}: a link to /proc/self/fd/0, under /proc, names another process's file in a jail; give the program's own path (${
+              `ww: ${program}: a link into /proc names another process's file in a jail; give the program's own path (${
                 Deno.realPathSync("/bin/true")
               })`,
             );
