@@ -71,6 +71,7 @@ export const ENOTDIR = 20;
 export const EISDIR = 21;
 export const ETXTBSY = 26;
 export const ELOOP = 40;
+export const ENOSYS = 38;
 export const ENAMETOOLONG = 36;
 export const EINVAL = 22;
 export const ENXIO = 6;

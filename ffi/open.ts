@@ -3,7 +3,7 @@
 // was checked, say) is followed; and a name in a directory held so, for calls without openat2.
 
 import { check, cString, lastErrno, libc, libcFiles } from "./libc.ts";
-import { ELOOP } from "./errno.ts";
+import { ELOOP, ENOSYS, EPERM } from "./errno.ts";
 import { O_CLOEXEC, O_CREAT, O_NOCTTY, O_NONBLOCK, O_PATH, O_RDONLY } from "./flags.ts";
 
 /** openat2's number, the same on x86_64 and aarch64 (a syscall added after the tables merged). */
@@ -75,17 +75,20 @@ const magicLinkHow = new BigUint64Array([
 /**
  * Whether resolving `path` goes through one of /proc's magic links (/proc/<pid>/fd/N, exe, cwd,
  * root), which name whatever another process holds: /dev/stdin and /dev/fd/N lead to one. False
- * when it does not, when the path cannot be resolved at all, and without openat2 (Linux < 5.6).
+ * when it does not, or when the path cannot be resolved at all; undefined when openat2 cannot
+ * tell (Linux < 5.6, or a seccomp filter that refuses it, as a jail's does).
  *
  * @example
  * passesMagicLink("/dev/stdin"); // true
  * passesMagicLink("/usr/bin/true"); // false
  */
-export function passesMagicLink(path: string): boolean {
+export function passesMagicLink(path: string): boolean | undefined {
   const fd = libcFiles().syscall_openat2(SYS_OPENAT2, AT_FDCWD, cString(path), magicLinkHow, 24n);
   if (fd >= 0) {
     libc().close(Number(fd));
     return false;
   }
-  return lastErrno() === ELOOP;
+  const errno = lastErrno();
+  if (errno === ELOOP) return true;
+  return errno === ENOSYS || errno === EPERM ? undefined : false;
 }

@@ -49,8 +49,9 @@ const PROC_SELF = "/proc/self";
  * opens each by its /proc/self path, so the rules cover /proc/<its pid>, which stays the
  * program's pid across execve; its children get no /proc. Left out is what shows the host rather
  * than the program: the mount tables (mounts, mountinfo, mountstats: the native jail has no mount
- * namespace), its namespaces (ns), map_files, the links that lead out of /proc (root, cwd, exe),
- * which Landlock judges by their targets anyway, and on the host's network PROC_SELF_NETWORK.
+ * namespace), its namespaces (ns), map_files, task (each thread's directory holds all of these
+ * again), the links that lead out of /proc (root, cwd, exe), which Landlock judges by their
+ * targets anyway, and on the host's network PROC_SELF_NETWORK.
  */
 export const PROC_SELF_PATHS: readonly string[] = [
   "arch_status",
@@ -123,19 +124,18 @@ function procSelfRules(
 const procSelfRuleCache = new WeakMap<readonly string[], Map<string, LandlockPathRule[]>>();
 
 /**
- * The program's network as /proc shows it: its sockets and routes (net, and each thread's net
- * again under task). Not granted on the host's network (ww not root, no --net), where they are
+ * The program's network as /proc shows it, its sockets and routes (net: /proc/net, which ifconfig,
+ * netstat and Java read). Not granted on the host's network (ww not root, no --net), where it is
  * the host's every TCP and unix socket, as NETLINK_SOCK_DIAG, which seccomp refuses there, would
  * list them; a network of the jail's own, or one --net shares, shows nothing more than the
- * program can see otherwise.
+ * program can see otherwise. (task is never granted: each thread's directory there holds the
+ * mount tables and ns again.)
  */
-export const PROC_SELF_NETWORK: readonly string[] = ["net", "task"].map((entry) =>
-  `${PROC_SELF}/${entry}`
-);
+export const PROC_SELF_NETWORK: readonly string[] = [`${PROC_SELF}/net`];
 
 /** The directories among PROC_SELF_PATHS and PROC_SELF_NETWORK; the rest are files. */
 const PROC_SELF_DIRS: ReadonlySet<string> = new Set(
-  ["attr", "fd", "fdinfo", "net", "task"].map((entry) => `${PROC_SELF}/${entry}`),
+  ["attr", "fd", "fdinfo", "net"].map((entry) => `${PROC_SELF}/${entry}`),
 );
 
 /** What the planner needs to know about the host; run/native.ts gathers it. */

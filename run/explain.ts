@@ -299,8 +299,8 @@ export function describeNativePlan(result: NativePlanResult): string[] {
     if (r === procSelf[0]) {
       out.push(
         `    /proc/self: ${procSelf.length} of its own entries read (not ${
-          network ? "" : "net, task (the host's network), "
-        }ns, the mount tables or map_files, which show the host)`,
+          network ? "" : "net (the host's network), "
+        }task, ns, the mount tables or map_files, which show the host)`,
       );
     }
     if (procSelf.includes(r)) continue;

@@ -12,26 +12,30 @@ export interface ProcessPlace {
 }
 
 /**
- * Whether group `pgrp` of session `session` is orphaned among `processes` (every process, or at
- * least the group's members and their parents): no member's parent is in another group of the
- * same session.
+ * Whether group `pgrp` of session `session` is orphaned among `processes` (every process /proc
+ * shows): no member's parent is in another group of the same session. False when it cannot be
+ * told: the group or session is 0 (led from outside this pid namespace), or a member's parent is
+ * not among them (outside the namespace: ppid 0; or hidden, hidepid=): a stop, as the kernel's
+ * default mostly is, rather than a job that runs on while its shell says "Stopped".
  *
  * @example
  * const shell = { pid: 10, ppid: 1, pgrp: 10, session: 10 };
+ * const init = { pid: 1, ppid: 0, pgrp: 1, session: 1 };
  * const job = { pid: 20, ppid: 10, pgrp: 20, session: 10 };
- * isOrphanedGroup(20, 10, [shell, job]); // false: the shell can continue its job
- * isOrphanedGroup(20, 10, [job]); // true: its shell is gone
+ * isOrphanedGroup(20, 10, [init, shell, job]); // false: the shell can continue its job
+ * isOrphanedGroup(20, 10, [init, { ...job, ppid: 1 }]); // true: its shell is gone
  */
 export function isOrphanedGroup(
   pgrp: number,
   session: number,
   processes: readonly ProcessPlace[],
 ): boolean {
+  if (pgrp === 0 || session === 0) return false;
   const byPid = new Map(processes.map((p) => [p.pid, p]));
-  return !processes.some((p) => {
-    if (p.pgrp !== pgrp) return false;
+  const members = processes.filter((p) => p.pgrp === pgrp);
+  return members.every((p) => {
     const parent = byPid.get(p.ppid);
-    return parent !== undefined && parent.pgrp !== pgrp && parent.session === session;
+    return parent !== undefined && (parent.pgrp === pgrp || parent.session !== session);
   });
 }
 
@@ -65,6 +69,12 @@ export function ownGroupOrphaned(): boolean {
   } catch {
     return false; // no /proc: stop, as the kernel's default would mostly do
   }
-  const own = places.find((p) => p.pid === Deno.pid);
+  // As this /proc's pid namespace numbers it, which need not be Deno.pid's.
+  let own: ProcessPlace | undefined;
+  try {
+    own = parseStatPlace(Deno.readTextFileSync("/proc/thread-self/stat"));
+  } catch {
+    return false;
+  }
   return own !== undefined && isOrphanedGroup(own.pgrp, own.session, places);
 }

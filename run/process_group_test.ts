@@ -9,17 +9,26 @@ const p = (pid: number, ppid: number, pgrp: number, session: number): ProcessPla
 });
 
 Deno.test("a group is orphaned unless a member's parent is in another group of its session", () => {
+  const init = p(1, 0, 1, 1);
   const shell = p(10, 1, 10, 10);
   const job = [p(20, 10, 20, 10), p(21, 20, 20, 10)];
-  assert.equal(isOrphanedGroup(20, 10, [shell, ...job]), false);
+  assert.equal(isOrphanedGroup(20, 10, [init, shell, ...job]), false);
   // Its shell gone (init adopted the leader): nobody in the session can continue it.
-  assert.equal(isOrphanedGroup(20, 10, [p(20, 1, 20, 10), p(21, 20, 20, 10)]), true);
+  assert.equal(isOrphanedGroup(20, 10, [init, p(20, 1, 20, 10), p(21, 20, 20, 10)]), true);
   // A parent in the same group (a script without job control) does not count...
-  assert.equal(isOrphanedGroup(10, 10, [p(10, 1, 10, 10), p(11, 10, 10, 10)]), true);
+  assert.equal(isOrphanedGroup(10, 10, [init, p(10, 1, 10, 10), p(11, 10, 10, 10)]), true);
   // ...nor does one in another session (setsid, a jail's program).
-  assert.equal(isOrphanedGroup(30, 30, [shell, p(30, 10, 30, 30)]), true);
+  assert.equal(isOrphanedGroup(30, 30, [init, shell, p(30, 10, 30, 30)]), true);
   // One member with such a parent is enough.
-  assert.equal(isOrphanedGroup(20, 10, [shell, p(20, 1, 20, 10), p(21, 10, 20, 10)]), false);
+  assert.equal(isOrphanedGroup(20, 10, [init, shell, p(20, 1, 20, 10), p(21, 10, 20, 10)]), false);
+});
+
+Deno.test("what cannot be told from /proc is not orphaned: a group or parent outside the pid namespace", () => {
+  // unshare -p: the group and session are led from outside (0), the first process's parent too.
+  assert.equal(isOrphanedGroup(0, 0, [p(1, 0, 0, 0), p(2, 1, 0, 0)]), false);
+  // A parent /proc does not show (hidepid=, or outside the namespace): it may be the shell.
+  assert.equal(isOrphanedGroup(20, 10, [p(20, 15, 20, 10)]), false);
+  assert.equal(isOrphanedGroup(20, 10, [p(20, 0, 20, 10)]), false);
 });
 
 Deno.test("a stat line's place is read after the name's last parenthesis", () => {

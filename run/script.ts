@@ -17,6 +17,8 @@ import { hostFiles, readText } from "./host.ts";
 import { hasExecuteBit } from "./resolve.ts";
 import { readFileHead } from "../ffi/memfd.ts";
 import { passesMagicLink } from "../ffi/open.ts";
+import { linkInfo, readLink } from "../ffi/stat.ts";
+import { resolveGrantPath } from "../fd/grant_path.ts";
 import { isWithin } from "../jail/binds.ts";
 import { executableProblem, foreignMachine, HEADER_BYTES } from "../ipfs/executable.ts";
 import { binfmtMatches, parseBinfmtEntry } from "../jail/binfmt.ts";
@@ -37,7 +39,7 @@ export function checkNotUnderProc(
 ): void {
   if (backend === "none") return;
   const under = isWithin(path, "/proc");
-  if (!under && !passesMagicLink(path)) return;
+  if (!under && !(passesMagicLink(path) ?? leadsIntoProc(path))) return;
   let real = "";
   try {
     real = ` (${Deno.realPathSync(path)})`;
@@ -46,6 +48,15 @@ export function checkNotUnderProc(
   throw new NotExecutableError(
     `${name}: ${where} names another process's file in a jail; give the program's own path${real}`,
   );
+}
+
+/**
+ * Whether `path`, resolved link by link as the kernel would, reaches /proc: where openat2 cannot
+ * tell passesMagicLink's answer.
+ */
+function leadsIntoProc(path: string): boolean {
+  const resolved = resolveGrantPath(path, { lstat: linkInfo, readlink: readLink }, () => true);
+  return "kernelLinks" in resolved && resolved.kernelLinks;
 }
 
 /**

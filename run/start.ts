@@ -429,7 +429,9 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
         timedOut = true;
         ownTerminal?.endSoon();
         launched.signal(SIGNALS.SIGTERM);
-        launched.signal(SIGNALS.SIGCONT);
+        // Its whole group, where it has one of its own: a Ctrl-Z stopped them all.
+        if (launched.signalJob) launched.signalJob(false);
+        else launched.signal(SIGNALS.SIGCONT);
         ops.setTimeout(() => launched.killAll(), TIMEOUT_GRACE_MS);
       }, config.jail.timeoutMs);
     }

@@ -192,10 +192,16 @@ function programOf(tag: string): number[] {
 
 /**
  * Whether ww (`pid`) and its program's two shells (or its first, unless `group`) are all in a state
- * `want` takes, within 5 s.
+ * `want` takes within `seconds` (a loaded machine takes long to start ww and its jail).
  */
-async function allIn(pid: number, tag: string, want: (state: string) => boolean, group = true) {
-  for (let i = 0; i < 100; i++) {
+async function allIn(
+  pid: number,
+  tag: string,
+  want: (state: string) => boolean,
+  group = true,
+  seconds = 15,
+) {
+  for (let i = 0; i < seconds * 20; i++) {
     const program = programOf(tag);
     const first = processesWithArg(tag).filter((p) => program.includes(p));
     const now = [processState(pid), ...(group ? program : first).map(processState)];
@@ -226,7 +232,7 @@ for (
       for (let attempt = 0; attempt < 5 && !stopped; attempt++) {
         await new Promise((r) => setTimeout(r, 200));
         Deno.kill(pid, "SIGTSTP");
-        stopped = await allIn(pid, tag, (s) => s === "T", group);
+        stopped = await allIn(pid, tag, (s) => s === "T", group, 3);
         if (!stopped) Deno.kill(pid, "SIGCONT");
       }
       assert.ok(stopped, `ww and its program's group never all stopped`);
@@ -255,7 +261,12 @@ Deno.test("[jail=native] SIGTSTP to a ww whose process group is orphaned stops n
   const timer = setTimeout(() => ww.kill("SIGKILL"), 30_000);
   const stderr = new Response(ww.stderr).text();
   try {
-    const pid = () => processesWithArg(tag).find((p) => !programOf(tag).includes(p)) ?? 0;
+    // ww (setsid -w forks it); never 0, which would signal the test's own process group.
+    const pid = () => {
+      const found = processesWithArg(tag).find((p) => !programOf(tag).includes(p));
+      if (found === undefined) throw new Error("ww is gone");
+      return found;
+    };
     assert.ok(await allIn(ww.pid, tag, (s) => s !== "T"), "the program never ran");
     await new Promise((r) => setTimeout(r, 200));
     Deno.kill(pid(), "SIGTSTP");
