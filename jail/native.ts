@@ -45,13 +45,15 @@ export const TERMINAL = "/dev/tty";
 const PROC_SELF = "/proc/self";
 
 /**
- * The program's own /proc entries, each a rule of its own where this kernel has it. The stage
- * opens each by its /proc/self path, so the rules cover /proc/<its pid>, which stays the
- * program's pid across execve; its children get no /proc. Left out is what shows the host rather
- * than the program: the mount tables (mounts, mountinfo, mountstats: the native jail has no mount
- * namespace), its namespaces (ns), map_files, task (each thread's directory holds all of these
- * again), the links that lead out of /proc (root, cwd, exe), which Landlock judges by their
- * targets anyway, and on the host's network PROC_SELF_NETWORK.
+ * The program's own /proc entries, each a rule of its own. The stage opens each by its /proc/self
+ * path, so the rules cover /proc/<its pid>, which stays the program's pid across execve; its
+ * children get no /proc. An entry this kernel's build leaves out the stage skips (looking for
+ * each cost every run ~0.7 ms); each granted costs a native run ~12 µs (issue 13), so clear_refs
+ * (write-only) and stack (CAP_SYS_ADMIN's alone) are not listed. Left out too is what shows the
+ * host rather than the program: the mount tables (mounts, mountinfo, mountstats: the native jail
+ * has no mount namespace), its namespaces (ns), map_files, task (each thread's directory holds all
+ * of these again), the links that lead out of /proc (root, cwd, exe), which Landlock judges by
+ * their targets anyway, and on the host's network PROC_SELF_NETWORK.
  */
 export const PROC_SELF_PATHS: readonly string[] = [
   "arch_status",
@@ -59,7 +61,6 @@ export const PROC_SELF_PATHS: readonly string[] = [
   "autogroup",
   "auxv",
   "cgroup",
-  "clear_refs",
   "cmdline",
   "comm",
   "coredump_filter",
@@ -88,7 +89,6 @@ export const PROC_SELF_PATHS: readonly string[] = [
   "setgroups",
   "smaps",
   "smaps_rollup",
-  "stack",
   "stat",
   "statm",
   "status",
@@ -101,27 +101,22 @@ export const PROC_SELF_PATHS: readonly string[] = [
 ].map((entry) => `${PROC_SELF}/${entry}`);
 
 /**
- * The rules for `present` (NativeFacts.procSelf) under `ruleset`: made once for each, as a run
- * of a service that starts many made them anew (issue 16).
+ * The rules for PROC_SELF_PATHS (and PROC_SELF_NETWORK unless on the host's network) under
+ * `ruleset`: made once for each, as a run of a service that starts many made them anew (issue 16).
  */
-function procSelfRules(
-  ruleset: LandlockRuleset,
-  present: readonly string[],
-  hostNetwork: boolean,
-): LandlockPathRule[] {
+function procSelfRules(ruleset: LandlockRuleset, hostNetwork: boolean): LandlockPathRule[] {
   const key = `${ruleset.handledFs} ${hostNetwork}`;
-  const made = procSelfRuleCache.get(present)?.get(key);
+  const made = procSelfRuleCache.get(key);
   if (made) return made;
   const dir = pathRule(ruleset, PROC_SELF, "dir", "read").access;
   const file = pathRule(ruleset, PROC_SELF, "file", "read").access;
-  const rules = present.filter((path) => !hostNetwork || !PROC_SELF_NETWORK.includes(path))
+  const rules = [...PROC_SELF_PATHS, ...(hostNetwork ? [] : PROC_SELF_NETWORK)]
     .map((path) => ({ path, access: PROC_SELF_DIRS.has(path) ? dir : file }));
-  const byRuleset = procSelfRuleCache.get(present) ?? new Map<string, LandlockPathRule[]>();
-  procSelfRuleCache.set(present, byRuleset.set(key, rules));
+  procSelfRuleCache.set(key, rules);
   return rules;
 }
 
-const procSelfRuleCache = new WeakMap<readonly string[], Map<string, LandlockPathRule[]>>();
+const procSelfRuleCache = new Map<string, LandlockPathRule[]>();
 
 /**
  * The program's network as /proc shows it, its sockets and routes (net: /proc/net, which ifconfig,
@@ -151,11 +146,6 @@ export interface NativeFacts {
   readonly capLastCap: number;
   /** The kind of each path from nativePathCandidates that exists, symlinks followed. */
   readonly pathKinds: Readonly<Record<string, "dir" | "file">>;
-  /**
-   * The paths of PROC_SELF_PATHS and PROC_SELF_NETWORK that this kernel has (the same for every
-   * process).
-   */
-  readonly procSelf: readonly string[];
   /** Why a path pathKinds lacks is absent (run/host.ts whyAbsent). */
   readonly whyAbsent: (hostPath: string) => string;
   /** Each bind source's real path (symlinks resolved); a source missing here is taken as is. */
@@ -533,7 +523,7 @@ function landlockPlan(
   for (const path of DEVICES) add(path, "device");
   add(TERMINAL, "terminal");
   // Apart from the others, which no path of them overlaps: ~40 rules, the same for every run.
-  rules.push(...procSelfRules(ruleset, facts.procSelf, hostNetwork));
+  rules.push(...procSelfRules(ruleset, hostNetwork));
   // The program's own file, outside the system's directories: on the descriptor ww opened it as,
   // as a bind's (a link swapped in for it as the stage opened it by path widened the rule).
   const source = input.programSource;

@@ -48,7 +48,6 @@ const NATIVE: NativeFacts = {
   identity: USER,
   capLastCap: 40,
   pathKinds: { "/usr": "dir", "/etc/ld.so.cache": "file", "/dev/null": "file", "/data": "dir" },
-  procSelf: ["/proc/self/fd"],
   whyAbsent: (p) => `${p} is absent`,
   parentPid: 4321,
 };

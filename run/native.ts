@@ -1,12 +1,7 @@
 // run/native.ts — ww's side of the native jail: the facts jail/native.ts plans from, read through
 // run/host.ts. run/launch_native.ts launches it through the stage (stage/stage.c, run/stage.ts).
 
-import {
-  type NativeFacts,
-  nativePathCandidates,
-  PROC_SELF_NETWORK,
-  PROC_SELF_PATHS,
-} from "../jail/native.ts";
+import { type NativeFacts, nativePathCandidates } from "../jail/native.ts";
 import { pathKind } from "../ffi/stat.ts";
 import { parseProcStatus } from "../jail/proc_status.ts";
 import type { JailPolicy } from "../jail/policy.ts";
@@ -20,9 +15,6 @@ import {
 } from "./host.ts";
 import { HOST_FS } from "./resolve.ts";
 import { bindSourceReal } from "./facts.ts";
-
-/** The entries of PROC_SELF_PATHS this kernel has, looked for once a process. */
-let procSelf: readonly string[] | undefined;
 
 /**
  * What this host offers the native jail, for a run of `programSource` (none for a program from
@@ -57,9 +49,6 @@ export function nativeFacts(policy: JailPolicy, programSource?: string): NativeF
     identity: parseProcStatus(ownStatus()),
     capLastCap: capLastCap(),
     pathKinds,
-    procSelf: procSelf ??= [...PROC_SELF_PATHS, ...PROC_SELF_NETWORK].filter((path) =>
-      pathKind(path) !== undefined
-    ),
     whyAbsent,
     realPaths,
     bindProblems,

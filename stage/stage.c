@@ -376,6 +376,19 @@ static void fail(long err, const char *detail) {
   die(127);
 }
 
+/* Whether `path` is /proc/self/<name>: an entry of the process's own /proc, one level down. */
+static int own_proc_entry(const char *path) {
+  const char *prefix = "/proc/self/";
+  for (; *prefix; prefix++, path++) {
+    if (*path != *prefix) return 0;
+  }
+  if (!*path) return 0;
+  for (; *path; path++) {
+    if (*path == '/') return 0;
+  }
+  return 1;
+}
+
 #define CHECK(expr, detail)             \
   do {                                  \
     long r_ = (expr);                   \
@@ -608,15 +621,27 @@ static __attribute__((noreturn)) void child(const struct plan *pl, long supervis
     step = "landlock";
     ruleset = (int)SYS3(landlock_create_ruleset, pl->attr, pl->attr_size, 0);
     CHECK(ruleset, 0);
+    int proc_self = -1; /* /proc/self, opened once for the entries of it that are rules */
     for (u64 i = 0; i < pl->nrules; i++) {
-      int fd = (int)SYS4(openat, AT_FDCWD, pl->rules[i].path, O_PATH | O_CLOEXEC, 0);
-      CHECK(fd, pl->rules[i].path);
+      const char *path = pl->rules[i].path;
+      int own = own_proc_entry(path);
+      if (own && proc_self < 0) {
+        proc_self = (int)SYS4(openat, AT_FDCWD, "/proc/self", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+        CHECK(proc_self, "/proc/self");
+      }
+      int fd = own ? (int)SYS4(openat, proc_self, path + 11, O_PATH | O_CLOEXEC, 0)
+                   : (int)SYS4(openat, AT_FDCWD, path, O_PATH | O_CLOEXEC, 0);
+      /* An entry of the program's own /proc that this kernel's build leaves out: nothing to
+       * grant. ww lists them all rather than look for each on every run. */
+      if (fd == -ENOENT && own) continue;
+      CHECK(fd, path);
       struct landlock_path_beneath_attr beneath = {
           .allowed_access = pl->rules[i].access, .parent_fd = fd};
       CHECK(SYS4(landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &beneath, 0),
             pl->rules[i].path);
       SYS1(close, fd);
     }
+    if (proc_self >= 0) SYS1(close, proc_self);
     CHECK(add_descriptor_rules(ruleset, pl->attr[0]), 0);
   }
 
