@@ -298,7 +298,7 @@ export function describeNativePlan(result: NativePlanResult): string[] {
   for (const r of rules) {
     if (r === procSelf[0]) {
       out.push(
-        `    /proc/self: ${procSelf.length} of its own entries read (not ${
+        `    /proc/self: ${procSelf.length} of its own entries listed, read (one this kernel lacks is skipped; not ${
           network ? "" : "net (the host's network), "
         }task, ns, the mount tables or map_files, which show the host)`,
       );

@@ -14,9 +14,9 @@ export interface ProcessPlace {
 /**
  * Whether group `pgrp` of session `session` is orphaned among `processes` (every process /proc
  * shows): no member's parent is in another group of the same session. False when it cannot be
- * told: the group or session is 0 (led from outside this pid namespace), or a member's parent is
- * not among them (outside the namespace: ppid 0; or hidden, hidepid=): a stop, as the kernel's
- * default mostly is, rather than a job that runs on while its shell says "Stopped".
+ * told: the group or session is 0 (led from outside this pid namespace, whose shell may hold
+ * it), or a member's parent is hidden (hidepid=): a stop, as the kernel's default mostly is,
+ * rather than a job that runs on while its shell says "Stopped".
  *
  * @example
  * const shell = { pid: 10, ppid: 1, pgrp: 10, session: 10 };
@@ -34,6 +34,9 @@ export function isOrphanedGroup(
   const byPid = new Map(processes.map((p) => [p.pid, p]));
   const members = processes.filter((p) => p.pgrp === pgrp);
   return members.every((p) => {
+    // A parent outside this pid namespace (docker exec, a container's pid 1) is in another
+    // session: no session led from inside holds it.
+    if (p.ppid === 0) return true;
     const parent = byPid.get(p.ppid);
     return parent !== undefined && (parent.pgrp === pgrp || parent.session !== session);
   });

@@ -26,9 +26,16 @@ Deno.test("a group is orphaned unless a member's parent is in another group of i
 Deno.test("what cannot be told from /proc is not orphaned: a group or parent outside the pid namespace", () => {
   // unshare -p: the group and session are led from outside (0), the first process's parent too.
   assert.equal(isOrphanedGroup(0, 0, [p(1, 0, 0, 0), p(2, 1, 0, 0)]), false);
-  // A parent /proc does not show (hidepid=, or outside the namespace): it may be the shell.
+  // A parent /proc does not show (hidepid=): it may be the shell.
   assert.equal(isOrphanedGroup(20, 10, [p(20, 15, 20, 10)]), false);
-  assert.equal(isOrphanedGroup(20, 10, [p(20, 0, 20, 10)]), false);
+});
+
+Deno.test("a parent outside the pid namespace is in another session: docker exec, a container's pid 1", () => {
+  // The session is led from inside (it reads non-zero), so the parent outside is not in it.
+  assert.equal(isOrphanedGroup(20, 10, [p(10, 0, 10, 10), p(20, 0, 20, 10)]), true);
+  assert.equal(isOrphanedGroup(1, 1, [p(1, 0, 1, 1)]), true);
+  // But a shell inside the namespace, in the session and another group, still holds its job.
+  assert.equal(isOrphanedGroup(20, 10, [p(10, 0, 10, 10), p(20, 10, 20, 10)]), false);
 });
 
 Deno.test("a stat line's place is read after the name's last parenthesis", () => {
