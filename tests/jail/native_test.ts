@@ -13,7 +13,7 @@ import { reportFds } from "../support/children.ts";
 import { processesWithArg } from "../support/procs.ts";
 import { fdNumbers, parseReport as parseFdReport } from "../support/report.ts";
 import { buildC } from "../support/build.ts";
-import { runWw, runWwAsUser, startWw } from "../support/ww.ts";
+import { runWw, runWwAsUser, startWw, type WwResult } from "../support/ww.ts";
 import { runUnder } from "./deny.ts";
 import {
   exists,
@@ -31,6 +31,25 @@ import {
 } from "./hostile.ts";
 
 const NATIVE = ["--jail=native"];
+
+/**
+ * What python3 `-c script` does in the native jail run by the unprivileged uid 4242 (HOME of its
+ * own), once with each of `flagSets`.
+ */
+async function pythonAsUser(script: string, flagSets: string[][]): Promise<WwResult[]> {
+  const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
+  Deno.chmodSync(home, 0o777);
+  try {
+    const results: WwResult[] = [];
+    for (const flags of flagSets) {
+      const args = ["run", ...NATIVE, ...flags, "/usr/bin/python3", "-c", script];
+      results.push(await runWwAsUser(4242, args, home));
+    }
+    return results;
+  } finally {
+    Deno.removeSync(home, { recursive: true });
+  }
+}
 const host = await setUpHost();
 const noI386Entry = await i386EntryMissing();
 globalThis.addEventListener("unload", () => host.close());
@@ -313,20 +332,11 @@ test("native jail: the program reads its own /proc entries, not the host's socke
   const root = await runWw(["run", ...NATIVE, "/usr/bin/python3", "-c", script]);
   assert.equal(root.code, 0, root.stderr);
   assert.equal(root.stdout, own, root.stderr);
-  const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
-  Deno.chmodSync(home, 0o777);
-  try {
-    const user = (flags: string[]) =>
-      runWwAsUser(4242, ["run", ...NATIVE, ...flags, "/usr/bin/python3", "-c", script], home);
-    const offline = await user([]);
-    assert.equal(offline.code, 0, offline.stderr);
-    assert.equal(offline.stdout, `read True ${denied} ${denied} ${denied} ${denied} ${denied}\n`);
-    const shared = await user(["--net"]);
-    assert.equal(shared.code, 0, shared.stderr);
-    assert.equal(shared.stdout, own, shared.stderr);
-  } finally {
-    Deno.removeSync(home, { recursive: true });
-  }
+  const [offline, shared] = await pythonAsUser(script, [[], ["--net"]]);
+  assert.equal(offline.code, 0, offline.stderr);
+  assert.equal(offline.stdout, `read True ${denied} ${denied} ${denied} ${denied} ${denied}\n`);
+  assert.equal(shared.code, 0, shared.stderr);
+  assert.equal(shared.stdout, own, shared.stderr);
 });
 
 test("native jail: --uid and --gid choose the program's ids when ww runs as root", async () => {
@@ -681,8 +691,6 @@ test("native jail run by an unprivileged user without --net: no IP or unix socke
 // and served the host clients that connected. Without --net only a name the kernel picks is left
 // (and a netlink address, which getifaddrs and if_nameindex bind); --net gives names back.
 test("native jail run by an unprivileged user without --net: a socketpair takes no abstract name of the host", async () => {
-  const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
-  Deno.chmodSync(home, 0o777);
   const name = `wwtest-${crypto.randomUUID()}`;
   const script = [
     "import os, socket",
@@ -694,27 +702,11 @@ test("native jail run by an unprivileged user without --net: a socketpair takes 
     "        return os.strerror(e.errno)",
     `print(bind('\\0${name}'), bind(''), len(socket.if_nameindex()) > 0, flush=True)`,
   ].join("\n");
-  try {
-    const offline = await runWwAsUser(
-      4242,
-      ["run", ...NATIVE, "/usr/bin/python3", "-c", script],
-      home,
-    );
-    assert.equal(offline.code, 0, offline.stderr);
-    assert.equal(offline.stdout, "Permission denied bound True\n", offline.stderr);
-    const online = await runWwAsUser(4242, [
-      "run",
-      ...NATIVE,
-      "--net",
-      "/usr/bin/python3",
-      "-c",
-      script,
-    ], home);
-    assert.equal(online.code, 0, online.stderr);
-    assert.equal(online.stdout, "bound bound True\n", online.stderr);
-  } finally {
-    Deno.removeSync(home, { recursive: true });
-  }
+  const [offline, online] = await pythonAsUser(script, [[], ["--net"]]);
+  assert.equal(offline.code, 0, offline.stderr);
+  assert.equal(offline.stdout, "Permission denied bound True\n", offline.stderr);
+  assert.equal(online.code, 0, online.stderr);
+  assert.equal(online.stdout, "bound bound True\n", online.stderr);
 });
 
 // Landlock's TCP rights see bind and connect only: a native jail sent UDP anywhere, listened on
