@@ -107,7 +107,6 @@ export function pathKind(path: string, follow = true): PathKind | undefined {
   return type === S_IFDIR ? "dir" : type === S_IFLNK ? "symlink" : "file";
 }
 
-/** What tells one version of a file from another without reading it (statx(2)'s fields). */
 /**
  * Whether `a` and `b`, two looks at files (FileIdentity, or Deno's FileInfo, each compared with
  * its own kind), are one file: the same device and inode.
@@ -122,6 +121,7 @@ export function sameFile(
   return a.dev === b.dev && a.ino === b.ino;
 }
 
+/** What tells one version of a file from another without reading it (statx(2)'s fields). */
 export interface FileIdentity {
   readonly dev: number;
   readonly ino: number;

@@ -61,9 +61,8 @@ export type SignalName = keyof typeof SIGNALS;
 /**
  * The signals ww passes on to its child. SIGTSTP (Ctrl-Z) stops ww too, once passed on (unless
  * ww's process group is orphaned: see run/process_group.ts), and SIGCONT (`fg`, `bg`) continues
- * the program with ww: a jailed program is in a session of its
- * own, where the terminal's Ctrl-Z does not reach it, and it went on running while its shell
- * said it was stopped.
+ * the program with ww: a jailed program is in a session of its own, where the terminal's Ctrl-Z
+ * does not reach it, and it went on running while its shell said it was stopped.
  */
 export const FORWARDED_SIGNALS: readonly (SignalName & Deno.Signal)[] = [
   "SIGINT",

@@ -422,6 +422,11 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
 
     let ended = false;
     let timedOut = false;
+    // A stopped program holds a signal that asks it to end pending until it runs again: such a
+    // signal wakes it too, as timeout(1) and shells do; its whole group where it has one of its
+    // own (Launched.signalJob), which a Ctrl-Z stopped.
+    const wake = () =>
+      launched.signalJob ? launched.signalJob(false) : launched.signal(SIGNALS.SIGCONT);
     if (config.jail.timeoutMs !== undefined) {
       ops.setTimeout(() => {
         // Fired late (a busy caller's event loop) for a program that ended in time.
@@ -429,9 +434,7 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
         timedOut = true;
         ownTerminal?.endSoon();
         launched.signal(SIGNALS.SIGTERM);
-        // Its whole group, where it has one of its own: a Ctrl-Z stopped them all.
-        if (launched.signalJob) launched.signalJob(false);
-        else launched.signal(SIGNALS.SIGCONT);
+        wake();
         ops.setTimeout(() => launched.killAll(), TIMEOUT_GRACE_MS);
       }, config.jail.timeoutMs);
     }
@@ -469,19 +472,14 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
         // Asked to end, ww passes on the program's last output only for a while (run/tty.ts).
         if (STOP_SIGNALS.includes(signal) || signal === "SIGKILL") ownTerminal?.endSoon();
         if (ended) return false;
-        const job = launched.signalJob?.bind(launched);
         if (signal === "SIGKILL") launched.killAll();
         // Job control, as a shell does it: the program's whole process group, where it has one
         // of its own (Launched.signalJob).
-        else if (job && (signal === "SIGTSTP" || signal === "SIGCONT")) job(signal === "SIGTSTP");
-        else {
+        else if (launched.signalJob && (signal === "SIGTSTP" || signal === "SIGCONT")) {
+          launched.signalJob(signal === "SIGTSTP");
+        } else {
           launched.signal(SIGNALS[signal]);
-          // A stopped program holds it pending until it runs again: a signal that asks it to end
-          // wakes it too, as timeout(1) and shells do (its group, which Ctrl-Z stopped).
-          if (STOP_SIGNALS.includes(signal)) {
-            if (job) job(false);
-            else launched.signal(SIGNALS.SIGCONT);
-          }
+          if (STOP_SIGNALS.includes(signal)) wake();
         }
         return true;
       },
