@@ -13,13 +13,16 @@
  * 2. x86_64 only: a number >= 0x40000000 (__X32_SYSCALL_BIT) → EPERM. x32 syscalls report
  *    AUDIT_ARCH_X86_64 but carry that bit, so they would slip past every number below; numbers
  *    that high are otherwise invalid. EPERM rather than kill keeps a probing program alive.
- * 3. A denied syscall → SECCOMP_RET_ERRNO with its entry's errno: mostly EPERM; ENOSYS where
+ * 3. A number past {@linkcode NEWEST_SYSCALL} → ENOSYS, as on a kernel that lacks it. The policy is
+ *    a denylist: a syscall added to Linux after it was written (statmount and listmount, say,
+ *    which list the host's mounts) would otherwise be allowed before anyone judged it.
+ * 4. A denied syscall → SECCOMP_RET_ERRNO with its entry's errno: mostly EPERM; ENOSYS where
  *    programs should fall back as on a kernel without the call (clone3, openat2, io_uring, and the
  *    native jail's SysV IPC, message queues, inotify and fanotify); EAFNOSUPPORT and
  *    EPROTONOSUPPORT for socket families and protocols, as on a kernel built without them. An
  *    entry with argument rules denies only when all of them hold; a syscall's entries are tried
  *    in order.
- * 4. Everything else → SECCOMP_RET_ALLOW.
+ * 5. Everything else → SECCOMP_RET_ALLOW.
  *
  * @module
  */
@@ -141,6 +144,8 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     mount_setattr: 442,
     quotactl_fd: 443,
     fchmodat2: 452,
+    statmount: 457,
+    listmount: 458,
     open_tree_attr: 467,
   },
   aarch64: {
@@ -229,9 +234,18 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     mount_setattr: 442,
     quotactl_fd: 443,
     fchmodat2: 452,
+    statmount: 457,
+    listmount: 458,
     open_tree_attr: 467,
   },
 };
+
+/**
+ * The newest syscall this policy was written against, on both arches (the tables share numbers
+ * from 424 on): file_setattr, Linux 6.17. Every number past it is denied (ENOSYS) until it has
+ * been judged and this is raised.
+ */
+export const NEWEST_SYSCALL = 469;
 
 /**
  * A condition on one syscall argument; the syscall is denied only when it holds. Only the low 32
@@ -447,15 +461,21 @@ export const DENIED_SYSCALLS: readonly DeniedSyscall[] = [
  * its own. inotify and fanotify watch any inode the jail can look up, and Landlock checks no
  * watch: a jail that may not list /tmp learns the names of files others open there. ENOSYS, as
  * on a kernel built without them, lets programs fall back (tail -f polls, glib's file monitor
- * polls, a program that needs shared memory says SysV IPC is missing). Setting another process's
- * limits, or a whole user's priority, is refused: the jail's uid may be a host process's too.
+ * polls, a program that needs shared memory says SysV IPC is missing). statmount and listmount
+ * read the host's mount table, which the jail's Landlock rules hide from /proc: ENOSYS, so that
+ * libmount falls back to those files. Setting another process's limits, or the priority of a
+ * whole user or process group, is refused: the jail's uid may be a host process's too.
  */
-// sys/resource.h and linux/ioprio.h: the "which" that names every process of a user.
+// sys/resource.h and linux/ioprio.h: the "which" that names every process of a process group, and
+// of a user.
+const PRIO_PGRP = 1;
 const PRIO_USER = 2;
+const IOPRIO_WHO_PGRP = 2;
 const IOPRIO_WHO_USER = 3;
 const OTHERS_REASON =
   "another process's limits: the jail's uid may run outside it, or be its supervisor's";
-const USER_REASON = "every process of a user: the jail's uid may have some outside it";
+const GROUP_REASON =
+  "every process of a user or process group: the jail's uid may have some outside it";
 
 export const NATIVE_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
   ...[
@@ -495,6 +515,11 @@ export const NATIVE_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
     errno: "ENOSYS",
     reason: "watches see past Landlock: names of files others use in any directory",
   })),
+  ...["statmount", "listmount"].map((name): DeniedSyscall => ({
+    name,
+    errno: "ENOSYS",
+    reason: "the host's mount table (sources, options), without a mount namespace of its own",
+  })),
   ...["fanotify_init", "fanotify_mark"].map((name): DeniedSyscall => ({
     name,
     errno: "ENOSYS",
@@ -504,21 +529,22 @@ export const NATIVE_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
   // jail's supervisor when ww is not root, are the jail's to lower the limits of: Landlock scopes
   // signals, not prlimit, and there is no pid namespace to hide them (a supervisor whose file limit
   // went to 0 could not end the jail). So prlimit names the caller only (pid 0: glibc's
-  // setrlimit), and setpriority and ioprio_set never a whole user. Naming another process or
+  // setrlimit), and setpriority and ioprio_set never a whole user or process group (a host pid's
+  // group is getpgid's answer, the supervisor's and ww's included). Naming another process or
   // thread for priority or CPUs stays allowed: libraries name their own threads by tid
   // (pthread_setaffinity_np, pthread_setschedparam), which a filter cannot tell from another's.
   { name: "prlimit64", errno: "EPERM", when: { arg: 0, noneOf: [0] }, reason: OTHERS_REASON },
   {
     name: "setpriority",
     errno: "EPERM",
-    when: { arg: 0, oneOf: [PRIO_USER] },
-    reason: USER_REASON,
+    when: { arg: 0, oneOf: [PRIO_PGRP, PRIO_USER] },
+    reason: GROUP_REASON,
   },
   {
     name: "ioprio_set",
     errno: "EPERM",
-    when: { arg: 0, oneOf: [IOPRIO_WHO_USER] },
-    reason: USER_REASON,
+    when: { arg: 0, oneOf: [IOPRIO_WHO_PGRP, IOPRIO_WHO_USER] },
+    reason: GROUP_REASON,
   },
   {
     name: "socket",
@@ -716,6 +742,7 @@ export function seccompProgram(arch: SeccompArch, jail: SeccompJail = "bwrap"): 
     { op: "ld", offset: NR_OFFSET },
   ];
   if (arch === "x86_64") asm.push({ op: "jge", k: X32_SYSCALL_BIT, jt: "EPERM", jf: NEXT });
+  asm.push({ op: "jgt", k: NEWEST_SYSCALL, jt: "ENOSYS", jf: NEXT });
   for (const [name, [first, ...more]] of groups) {
     const always = entryRules(first).length === 0;
     if (always && more.length > 0) {

@@ -16,7 +16,7 @@ import { formatIdRange, type IdRange, JAIL_IDS_ENV } from "../jail/ids.ts";
 import { type NativePlanResult, PROC_SELF_NETWORK, PROC_SELF_PATHS } from "../jail/native.ts";
 import { limitScopeLines } from "../jail/limits.ts";
 import { TIMEOUT_GRACE_MS } from "../jail/policy.ts";
-import { deniedSyscalls } from "../jail/seccomp.ts";
+import { deniedSyscalls, NEWEST_SYSCALL, type SeccompJail } from "../jail/seccomp.ts";
 import type { RunConfig } from "../core/config.ts";
 
 export interface ExplainInput {
@@ -113,8 +113,7 @@ export function explainRun(input: ExplainInput): string[] {
       "  work directory: on the host's TMPDIR; not bounded by --tmp-size (the native jail mounts nothing)",
     );
     if (jail.uid === undefined || jail.gid === undefined) out.push(...leaseLines(input.hostIds));
-    out.push("  seccomp denies:");
-    for (const d of deniedSyscalls("native")) out.push(`    ${d.name} (${d.errno}): ${d.reason}`);
+    out.push(...seccompLines("native"));
     out.push("  limits:", ...limitScopeLines(jail.limits, input.limitUid).map((l) => `    ${l}`));
     if (jail.timeoutMs !== undefined) out.push(`  timeout: ${timeoutText(jail.timeoutMs)}`);
     out.push(...describeNativeCommand(input.native));
@@ -176,8 +175,7 @@ export function explainRun(input: ExplainInput): string[] {
     for (const b of jail.readOnlyBinds) out.push(`    ${b.dest} read-only from ${b.source}`);
     for (const b of jail.writableBinds) out.push(`    ${b.dest} read-write from ${b.source}`);
   }
-  out.push("  seccomp denies:");
-  for (const d of deniedSyscalls("bwrap")) out.push(`    ${d.name} (${d.errno}): ${d.reason}`);
+  out.push(...seccompLines("bwrap"));
   out.push("  limits:", ...limitScopeLines(jail.limits, input.limitUid).map((l) => `    ${l}`));
   if (jail.timeoutMs !== undefined) out.push(`  timeout: ${timeoutText(jail.timeoutMs)}`);
   if (input.bwrap) {
@@ -193,6 +191,15 @@ export function explainRun(input: ExplainInput): string[] {
 }
 
 /** Why the jail is what it is, in the command line's words (--explain prints them). */
+/** What the seccomp program of `jail` denies: each entry, and every syscall newer than it knows. */
+function seccompLines(jail: SeccompJail): string[] {
+  return [
+    "  seccomp denies:",
+    ...deniedSyscalls(jail).map((d) => `    ${d.name} (${d.errno}): ${d.reason}`),
+    `    every syscall numbered past ${NEWEST_SYSCALL} (ENOSYS): newer than this policy, not yet judged`,
+  ];
+}
+
 function reason(choice: BackendChoice): string {
   return choice.commandLine ?? choice.reason;
 }

@@ -12,6 +12,7 @@
 //   hostile sleeper <marker> <file>   appends a line to <file> every 50 ms, forever
 //   hostile print-creds               prints "euid=N capeff=HEX" (setuid_exec runs a setuid copy)
 //   hostile shm-create <key>          makes a 4 KiB SysV segment (mode 0666) and prints its id
+//   hostile mount-id <path>           prints the unique id of the mount <path> is on
 //   hostile fork-hold <marker>        forks sleeping children until fork fails, then sleeps too
 
 #define _GNU_SOURCE
@@ -513,6 +514,34 @@ static void probe_io_uring(struct outcome *o, const char *arg) {
 }
 
 /* ---- mounts, namespaces, root ---- */
+
+/* struct mnt_id_req (linux/mount.h, Linux 6.8), written out: the installed headers may predate it. */
+struct mnt_id_request {
+  uint32_t size, spare;
+  uint64_t mnt_id, param;
+};
+#define STATMOUNT_SB_BASIC 0x1
+#define LSMT_ROOT 0xffffffffffffffffULL
+
+/* Reads the host's mount table without a path: listmount from the root of the caller's mount
+ * namespace, and statmount of a host mount by its unique id (hostmnt=, statx's
+ * STATX_MNT_ID_UNIQUE of the host's /). In a mount namespace of the jail's own that id names
+ * nothing. */
+static void probe_mount_table(struct outcome *o, const char *host_mount) {
+  struct mnt_id_request list = {24, 0, LSMT_ROOT, 0};
+  uint64_t ids[64];
+  long n = syscall(458 /* __NR_listmount */, &list, ids, 64, 0);
+  if (n < 0) say(o, "listmount: %s", en());
+  else say(o, "listmount: %ld mounts", n);
+  struct mnt_id_request one = {24, 0, strtoull(host_mount, NULL, 10), STATMOUNT_SB_BASIC};
+  static uint64_t buf[512];
+  if (syscall(457 /* __NR_statmount */, &one, buf, sizeof buf, 0) < 0) {
+    say(o, "statmount(host's / mount): %s", en());
+    return;
+  }
+  o->escaped = 1;
+  say(o, "statmount read the host's / mount");
+}
 
 /* Mounts a tmpfs over the work directory and takes it off again at once. */
 static void probe_mount(struct outcome *o, const char *arg) {
@@ -1089,6 +1118,18 @@ static int fork_hold(void) {
   for (;;) pause();
 }
 
+/* The unique id of the mount `path` is on (statx STATX_MNT_ID_UNIQUE, Linux 6.8), printed. */
+static int mount_id(const char *path) {
+  struct statx stx;
+  if (statx(AT_FDCWD, path, 0, 0x4000 /* STATX_MNT_ID_UNIQUE */, &stx) < 0 ||
+      !(stx.stx_mask & 0x4000)) {
+    fprintf(stderr, "statx(%s, STATX_MNT_ID_UNIQUE): %s\n", path, strerror(errno));
+    return 1;
+  }
+  printf("%llu\n", (unsigned long long)stx.stx_mnt_id);
+  return 0;
+}
+
 static int shm_create(const char *key) {
   int id = shmget((key_t)atoi(key), 4096, IPC_CREAT | IPC_EXCL | 0666);
   if (id < 0) {
@@ -1192,6 +1233,7 @@ static const struct probe PROBES[] = {
   {"io_uring", probe_io_uring, NULL, 0, 0},
   {"mount", probe_mount, NULL, 0, 0},
   {"fsopen", probe_fsopen, NULL, 0, 0},
+  {"mount_table", probe_mount_table, "hostmnt", 0, 0},
   {"unshare_user", probe_unshare_user, NULL, 0, 0},
   {"unshare_mount", probe_unshare_mount, NULL, 0, 0},
   {"clone_newuser", probe_clone_newuser, NULL, 0, 0},
@@ -1293,6 +1335,7 @@ int main(int argc, char **argv) {
   if (argc == 4 && strcmp(argv[1], "sleeper") == 0) return sleeper(argv[3]);
   if (argc == 2 && strcmp(argv[1], "print-creds") == 0) return print_creds();
   if (argc == 3 && strcmp(argv[1], "shm-create") == 0) return shm_create(argv[2]);
+  if (argc == 3 && strcmp(argv[1], "mount-id") == 0) return mount_id(argv[2]);
   if (argc == 3 && strcmp(argv[1], "fork-hold") == 0) return fork_hold();
 
   int selected[sizeof PROBES / sizeof PROBES[0]] = {0}, hold = 0, any = 0;

@@ -1,7 +1,7 @@
-// Kernel objects a jail could share with the host (issue 11, "Shared kernel objects"): SysV IPC
-// and inotify. bwrap's IPC namespace makes SysV IPC private and its mount namespace leaves a
-// watch nothing of the host's /tmp to see; the native jail, which has no namespaces, denies the
-// calls (seccomp, ENOSYS). Each probe also runs under --jail=none as root, where it must escape,
+// Kernel objects a jail could share with the host (issue 11, "Shared kernel objects"): SysV IPC,
+// inotify, and the mount table. bwrap's IPC namespace makes SysV IPC private and its mount
+// namespace leaves a watch nothing of the host's /tmp to see and no host mount to read; the native
+// jail, which has no namespaces, denies the calls (seccomp, ENOSYS). Each probe also runs under --jail=none as root, where it must escape,
 // so the probe is shown able to see an escape.
 
 import assert from "node:assert/strict";
@@ -126,4 +126,27 @@ for (const jail of [...JAILS, "none" as const]) {
       for (const path of made) Deno.removeSync(path);
     }
   });
+
+  // statmount and listmount (Linux 6.8) take no path: Landlock, which hides /proc/self/mountinfo
+  // from the native jail, does not see them, and they gave it every host mount with its source
+  // and options. bwrap's mount namespace holds the jail's own mounts: a host mount's id names
+  // nothing there.
+  test(`${name} read the host's mount table through statmount and listmount`, async () => {
+    const o = outcome(
+      await run(jail, ["mount_table"], { hostmnt: await hostRootMountId() }),
+      "mount_table",
+    );
+    assert.equal(o.escaped, !jailed, o.detail);
+    if (jail === "native") {
+      assert.match(o.detail, /listmount: ENOSYS; statmount\(host's \/ mount\): ENOSYS/);
+    }
+    if (jail === "bwrap") assert.match(o.detail, /statmount\(host's \/ mount\): ENOENT/);
+  });
+}
+
+/** The unique id of the host's / mount (statx STATX_MNT_ID_UNIQUE), as hostile.c prints it. */
+async function hostRootMountId(): Promise<string> {
+  const out = await new Deno.Command(await hostileBinary(), { args: ["mount-id", "/"] }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return new TextDecoder().decode(out.stdout).trim();
 }

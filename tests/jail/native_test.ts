@@ -547,15 +547,17 @@ test("native jail --explain lists every Landlock rule and marks what the kernel 
 
 // Landlock scopes signals, not limits or priority: with the jail's uid shared by its supervisor
 // (ww not root) or by a host process, a program lowered their file limit (the supervisor could then
-// not end the jail, and ww hung) or reniced every process of the uid. The native filter refuses
-// both; naming a process for its priority or CPUs stays allowed (libraries name their own threads).
-test("native jail run by an unprivileged user: no other process's limits, no whole user's priority", async () => {
+// not end the jail, and ww hung), or reniced every process of the uid, or of a host process's
+// group (getpgid names any), lasting past the run. The native filter refuses these; naming a
+// process for its priority or CPUs stays allowed (libraries name their own threads).
+test("native jail run by an unprivileged user: no other process's limits, no user's or group's priority", async () => {
   const probe = await buildC(new URL("./others_probe.c", import.meta.url));
   const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
   Deno.chmodSync(home, 0o777);
   const uid = 4243;
   const victim = new Deno.Command("setpriv", {
-    args: [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "sleep", "30"],
+    // A process group of its own, which the probe reaches through getpgid.
+    args: [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "setsid", "sleep", "30"],
   }).spawn();
   try {
     const limits = () => Deno.readTextFileSync(`/proc/${victim.pid}/limits`);
@@ -563,7 +565,7 @@ test("native jail run by an unprivileged user: no other process's limits, no who
     for (const target of ["ppid", String(victim.pid)]) {
       const r = await runWwAsUser(uid, ["run", ...NATIVE, probe, target], home);
       assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.stdout, "EPERM ok EPERM ok\n", `${target}: ${r.stderr}`);
+      assert.equal(r.stdout, "EPERM ok EPERM EPERM EPERM ok\n", `${target}: ${r.stderr}`);
     }
     assert.equal(limits(), before);
   } finally {
