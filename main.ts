@@ -294,7 +294,8 @@ async function runConfig(
     for (const sig of held) child.kill(sig);
     const services = {
       version: denoJson.version,
-      stderr: (line: string) => stderr.line(line),
+      // A guest's lines: ww's own keep a reserve that a guest's flood cannot take.
+      stderr: (line: string) => stderr.guestLine(line),
       ...(grants.ipfs ? { ipfs: ipfsServiceFor(config, "commandLine") } : {}),
     };
     const rpc = serveGuest(child, grants, {

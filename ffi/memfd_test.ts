@@ -119,3 +119,29 @@ Deno.test("readFileHead reads at most max bytes from the start, and undefined wh
     Deno.removeSync(dir, { recursive: true });
   }
 });
+
+// A FIFO in a script's interpreter's place (swapped in by a jailed program after ww checked the
+// path) held ww's main thread in open(2) for good: the open must not wait, and only a regular
+// file is read. Run in a process of its own, which a blocking open would hang past its timeout.
+Deno.test("readFileHead neither waits on nor reads a FIFO or a device: undefined at once", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const fifo = `${dir}/fifo`;
+    const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    assert.equal(made.code, 0);
+    const probe = `
+      import { readFileHead } from "${new URL("./memfd.ts", import.meta.url)}";
+      console.log(JSON.stringify([readFileHead(${JSON.stringify(fifo)}, 8) ?? null,
+        readFileHead("/dev/zero", 8) ?? null]));`;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["eval", probe],
+      stdout: "piped",
+      stderr: "piped",
+      signal: AbortSignal.timeout(20_000),
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.equal(new TextDecoder().decode(out.stdout).trim(), "[null,null]");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -131,9 +131,10 @@ export class FdStream implements ByteStream {
   }
 
   /**
-   * Ends the stream once the writer is gone, keeping what it wrote: everything still buffered in
-   * the kernel is read into memory, the descriptor is closed, and later reads return that data
-   * and then null. (Closing outright would drop a program's last words on its way out.)
+   * Ends the stream once the writer is gone, keeping what it wrote: what is still buffered in the
+   * kernel, up to FINISH_MAX_BYTES, is read into memory, the connection is shut down and the
+   * descriptor closed, and later reads return that data and then null. (Closing outright would
+   * drop a program's last words on its way out.)
    */
   finish(): void {
     finishStream(this.#s);
@@ -214,13 +215,23 @@ async function writeStream(s: StreamState, p: Uint8Array): Promise<number> {
   return p.length;
 }
 
+/**
+ * The most finish() keeps: several times what a socket buffers by default (wmem_max, ~208 KiB),
+ * where a writer that ended left its last words. More comes only from a writer that is still
+ * there (a process the program left behind, holding a copy of its end): under --jail=none such
+ * writers kept finish() reading, ww frozen, for as long as they wrote, gigabytes into memory.
+ */
+export const FINISH_MAX_BYTES = 4 << 20;
+
 function finishStream(s: StreamState): void {
   if (s.closed) return;
   const chunks: Uint8Array[] = [s.tail];
-  for (;;) {
-    const n = Number(libc().read(s.fd, finishBuffer, BigInt(finishBuffer.length)));
+  for (let kept = 0; kept < FINISH_MAX_BYTES;) {
+    const want = Math.min(finishBuffer.length, FINISH_MAX_BYTES - kept);
+    const n = Number(libc().read(s.fd, finishBuffer, BigInt(want)));
     if (n <= 0) break; // EOF, or EAGAIN: nothing more is buffered
     chunks.push(finishBuffer.slice(0, n));
+    kept += n;
   }
   s.tail = concatBytes(chunks);
   closeStream(s);

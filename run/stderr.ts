@@ -1,8 +1,10 @@
 // run/stderr.ts — the lines ww writes to its stderr while a program runs (its console lines, RPC
 // failures, ww's own notes), queued in a bounded buffer and written without blocking
-// (ffi/nonblocking_out.ts). When the queue is full a line is dropped and counted, and the count is the
-// last line ww writes. A guest that floods the console, or a caller that never reads ww's
-// stderr, then costs at most the queue's bytes, and never stops the timeout, signals or RPC.
+// (ffi/nonblocking_out.ts). When the queue is full a guest's line is dropped and counted, and the
+// count is the last line ww writes. A guest that floods the console, or a caller that never reads
+// ww's stderr, then costs at most the queue's bytes, and never stops the timeout, signals or RPC.
+// ww's own lines (a timeout, a warning, an error) have a reserve of their own past the bound: a
+// guest's flood does not drop them.
 
 import type { NonblockingOut } from "../ffi/nonblocking_out.ts";
 import { oneLine } from "../core/escape.ts";
@@ -16,6 +18,9 @@ export const STDERR_DRAIN_MS = 2000;
 /** At its end, ww stops waiting once this long passes with nothing written. */
 export const STALL_MS = 200;
 
+/** Bytes past the bound that ww's own lines may still take (STDERR_QUEUE_BYTES is the guest's). */
+export const OWN_RESERVE_BYTES = 64 << 10;
+
 const encoder = new TextEncoder();
 
 /** A bounded queue of lines for a NonblockingOut (stderrQueue makes one). */
@@ -25,10 +30,16 @@ export interface StderrQueue {
   /** Bytes queued and not yet written. */
   readonly queued: number;
   /**
-   * Queues `text` and a newline, or drops and counts it when the queue has no room for it. It
-   * stays one line whatever it quotes (a program's name, a bind's path): see oneLine.
+   * Queues `text`, one of ww's own lines, and a newline: past the bound too, into a reserve of
+   * OWN_RESERVE_BYTES. It stays one line whatever it quotes (a program's name, a bind's path):
+   * see oneLine.
    */
   line(text: string): void;
+  /**
+   * Queues `text`, a line from a guest (its console, what ww says of its protocol), and a
+   * newline, or drops and counts it when the queue is at its bound.
+   */
+  guestLine(text: string): void;
   /**
    * Adds the count of dropped lines (past the bound: it is the last line), and waits at most
    * `waitMs` for the queue to drain, and no longer than STALL_MS once nothing is written. What
@@ -90,6 +101,16 @@ export function stderrQueue(
     }
   };
 
+  /** Queues `text` and a newline unless the queue would hold more than `bound` bytes. */
+  const queue = (text: string, bound: number): void => {
+    const bytes = encoder.encode(`${oneLine(text)}\n`);
+    if (queued + bytes.length > bound) {
+      dropped++;
+      return;
+    }
+    push(bytes);
+  };
+
   const push = (bytes: Uint8Array): void => {
     chunks.push(bytes);
     queued += bytes.length;
@@ -104,14 +125,8 @@ export function stderrQueue(
     get queued() {
       return queued;
     },
-    line: (text) => {
-      const bytes = encoder.encode(`${oneLine(text)}\n`);
-      if (queued + bytes.length > maxBytes) {
-        dropped++;
-        return;
-      }
-      push(bytes);
-    },
+    line: (text) => queue(text, maxBytes + OWN_RESERVE_BYTES),
+    guestLine: (text) => queue(text, maxBytes),
     finish: async (waitMs = STDERR_DRAIN_MS) => {
       if (dropped > 0) {
         push(encoder.encode(

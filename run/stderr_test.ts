@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { NonblockingOut } from "../ffi/nonblocking_out.ts";
-import { stderrQueue } from "./stderr.ts";
+import { OWN_RESERVE_BYTES, stderrQueue } from "./stderr.ts";
 
 /** A reader with `room` bytes of buffer that reads only when told to. */
 function modelOut(room: number) {
@@ -45,7 +45,7 @@ Deno.test("lines are written at once while there is room, and the queue opens on
 Deno.test("a full reader queues up to the bound, then drops whole lines and counts them", async () => {
   const m = modelOut(5);
   const q = stderrQueue(() => m.out, 20);
-  for (let i = 0; i < 10; i++) q.line(`line${i}`); // 6 bytes each
+  for (let i = 0; i < 10; i++) q.guestLine(`line${i}`); // 6 bytes each
   // 5 bytes went out; the rest of line0 and line1..line3 wait (19 bytes); line4 would make 25.
   assert.equal(m.text(), "line0");
   assert.equal(q.queued, 1 + 6 + 6 + 6);
@@ -81,4 +81,26 @@ Deno.test("finish gives up soon on a reader that reads nothing, and at once on o
   q.line("after");
   assert.equal(q.queued, 0);
   await q.finish(5000);
+});
+
+// A guest's console flood filled the queue, and ww's own last lines (a timeout, the count of
+// dropped lines) were dropped with the guest's: ww's lines have a reserve past the bound.
+Deno.test("ww's own lines are queued past a guest's flood, into a reserve of their own", async () => {
+  const m = modelOut(0);
+  const q = stderrQueue(() => m.out, 20);
+  for (let i = 0; i < 10; i++) q.guestLine(`guest${i}`); // 7 bytes each: two fit
+  assert.equal(q.dropped, 8);
+  q.line("ww: app timed out after 3s");
+  assert.equal(q.dropped, 8);
+  assert.equal(q.queued, 14 + 27);
+  q.line("x".repeat(OWN_RESERVE_BYTES)); // beyond the reserve too: dropped
+  assert.equal(q.dropped, 9);
+  m.read(1000);
+  await q.finish(1000);
+  assert.deepEqual(m.text().split("\n").slice(0, 4), [
+    "guest0",
+    "guest1",
+    "ww: app timed out after 3s",
+    "ww: 9 console lines dropped (ww's stderr was not read as fast as they came)",
+  ]);
 });
