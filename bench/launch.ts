@@ -3,8 +3,8 @@
 // bubblewrap alone with ww's profile (bench/bwrap_profile.ts), the least Deno launcher of each
 // (bench/least_launch.ts: what any launcher written in Deno pays), and firejail when it is
 // installed. ww is measured
-// both as it ships, the bundle (`deno run -A dist/main.js`, rebuilt first when stale), and from
-// the sources (`deno run -A main.ts`), and as $WW_BIN too when that names a compiled binary, all
+// both as it ships, the bundle (`deno run -q -A dist/main.js`, rebuilt first when stale), and from
+// the sources (`deno run -q -A main.ts`), and as $WW_BIN too when that names a compiled binary, all
 // in the same interleaved rounds (bench/interleaved.ts). Prints medians and the goals' ratios, each
 // also taken within every round (its median and middle half: how much the machine moved it).
 
@@ -36,16 +36,16 @@ export async function benchLaunch(runs: number): Promise<void> {
   const deno = Deno.execPath();
   await ensureBundle(`${root}${BUNDLE_DIR}`);
   const variants: Record<string, string[]> = {
-    bundle: [deno, "run", "-A", `${root}${BUNDLE_DIR}/${BUNDLE_MAIN}`],
-    source: [deno, "run", "-A", `${root}main.ts`],
+    bundle: [deno, "run", "-q", "-A", `${root}${BUNDLE_DIR}/${BUNDLE_MAIN}`],
+    source: [deno, "run", "-q", "-A", `${root}main.ts`],
   };
   const bin = Deno.env.get("WW_BIN");
   if (bin) variants[`WW_BIN`] = [bin];
-  const least = [deno, "run", "-A", `${root}bench/least_launch.ts`];
+  const least = [deno, "run", "-q", "-A", `${root}bench/least_launch.ts`];
   const plainBwrap = bwrapPeerCommand();
   const commands: Record<string, string[]> = {
     "/bin/true": ["/bin/true"],
-    "deno run (empty script)": [deno, "run", "-A", `${root}bench/empty.ts`],
+    "deno run (empty script)": [deno, "run", "-q", "-A", `${root}bench/empty.ts`],
     "bwrap /bin/true": plainBwrap,
     "least Deno launcher: /bin/true": [...least, "/bin/true"],
     "least Deno launcher: bwrap /bin/true": [...least, ...plainBwrap],
@@ -76,7 +76,9 @@ export async function benchLaunch(runs: number): Promise<void> {
     }x`;
     return `${v.toFixed(2)}x`.padStart(10) + `  (goal <= ${goal}; ${spread})`;
   };
-  console.log(`launch (median of ${runs} interleaved rounds; bundle = deno run -A dist/main.js)`);
+  console.log(
+    `launch (median of ${runs} interleaved rounds; bundle = deno run -q -A dist/main.js)`,
+  );
   for (const [name, v] of Object.entries(t)) console.log(row(name, ms(v)));
   const floor = t["deno run (empty script)"];
   const bwrapOnly = t["bwrap /bin/true"] - t["/bin/true"];

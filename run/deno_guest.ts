@@ -15,19 +15,21 @@ export const GUEST_DENO_DIR = ".deno";
 
 /**
  * The run of `config` (whose program is a Deno guest's entry file, already bundled at `bundle`)
- * under the deno binary `deno`: the program is deno, its arguments `run -A <bundle>` and the
- * guest's own, both files bound read-only (in a jail), DENO_DIR set unless the caller set it. Pure.
+ * under the deno binary `deno`: the program is deno, its arguments `run -q -A <bundle>` and the
+ * guest's own, both files bound read-only (in a jail), DENO_DIR set unless the caller set it
+ * (`-q`: Deno's module-loading progress line would erase what the guest wrote on a terminal's
+ * line; its errors are still said). Pure.
  *
  * @example
  * denoGuestConfig(config, "/usr/bin/deno", "/tmp/ww-deno-x/guest.js").args;
- * // ["run", "-A", "/tmp/ww-deno-x/guest.js", ...config.args]
+ * // ["run", "-q", "-A", "/tmp/ww-deno-x/guest.js", ...config.args]
  */
 export function denoGuestConfig(config: RunConfig, deno: string, bundle: string): RunConfig {
   const binds = [deno, bundle].map((path) => ({ source: path, dest: path }));
   return {
     ...config,
     program: deno,
-    args: ["run", "-A", bundle, ...config.args],
+    args: ["run", "-q", "-A", bundle, ...config.args],
     env: { DENO_DIR: GUEST_DENO_DIR, ...config.env },
     // With no jail both files are there as they are: binds would only be named in the warning
     // that a --ro-bind is not read-only there.

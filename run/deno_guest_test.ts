@@ -12,10 +12,10 @@ const guest: RunConfig = {
   jail: { ...DEFAULT_POLICY, readOnlyBinds: [{ source: "/srv", dest: "/srv" }] },
 };
 
-Deno.test("a Deno guest runs as `deno run -A <bundle>` with its own arguments after the bundle", () => {
+Deno.test("a Deno guest runs as `deno run -q -A <bundle>` with its own arguments after the bundle", () => {
   const c = denoGuestConfig(guest, "/opt/deno", "/tmp/ww-deno-1/guest.js");
   assert.equal(c.program, "/opt/deno");
-  assert.deepEqual(c.args, ["run", "-A", "/tmp/ww-deno-1/guest.js", "--port", "8080"]);
+  assert.deepEqual(c.args, ["run", "-q", "-A", "/tmp/ww-deno-1/guest.js", "--port", "8080"]);
   assert.deepEqual(c.fds, guest.fds);
 });
 

@@ -9,7 +9,8 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 # ww as it ships: the bundle (scripts/bundle.ts), rebuilt first when the sources have changed.
 deno run -A scripts/bundle.ts --if-stale
-ww() { deno run -A dist/main.js "$@"; }
+# -q: no module-loading progress line from Deno, which clears what a terminal shows on its line.
+ww() { deno run -q -A dist/main.js "$@"; }
 greeting=$(mktemp)
 trap 'rm -f "$greeting"' EXIT
 echo "hello through fd 7" >"$greeting"
