@@ -23,7 +23,7 @@ import { ipfsJailPath } from "./launch.ts";
 import { checkChdirExists, checkDirectChdir } from "./launch_direct.ts";
 import { nativeFacts } from "./native.ts";
 import { runProgramPath } from "./resolve.ts";
-import { checkNotUnderProc, checkProgramFile } from "./script.ts";
+import { checkNotUnderProc, checkProgramFile, type Interpreter } from "./script.ts";
 import { checkGrantsOpen, checkRunConfig, type StartConfig, withRunDefaults } from "./start.ts";
 import { workTmpdir } from "./tmpdir.ts";
 
@@ -127,9 +127,10 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
     return g ? { ...s, what: describeOwnGrant(g) } : s;
   });
   const choice = await jailChoice(config.jail);
+  let interpreters: readonly Interpreter[] = [];
   if (!ipfs) {
     checkNotUnderProc(config.program, path, choice.backend);
-    checkProgramFile(config.program, path, choice.backend, config.jail);
+    interpreters = checkProgramFile(config.program, path, choice.backend, config.jail);
   }
   // The host id a run would lease now (ww is root), shown without taking it.
   const leased = choice.backend !== "none" ? peekJailId(config.jail) : undefined;
@@ -175,6 +176,7 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
       jailUser: plan.backend === "bwrap" ? plan.dropTo : plan.native.plan.identity,
       leased,
       program: ipfs ? undefined : path,
+      interpreters,
       highestFd: plan.highestFd,
       binds: plan.bindRequests,
     });

@@ -36,6 +36,7 @@ import { BindError, NotExecutableError, SetupError } from "../core/errors.ts";
 import { type FileModeOwner, hasExecuteBit, hasWriteBit, HOST_FS } from "./resolve.ts";
 import { readText } from "./host.ts";
 import { fileCache, type FileCacheIo } from "./file_cache.ts";
+import type { Interpreter } from "./script.ts";
 import { callerVariable } from "./caller_env.ts";
 
 /** Where the lease lock files live: root's only (mode 0700). */
@@ -278,6 +279,31 @@ export function checkJailAccess(
     // resolved once more (a link swapped in since led the check elsewhere than the bind).
     if (r.flag === "--bind") checkWritableBy(r.source, pinned(r.real) ?? r.real, who, leased);
   }
+}
+
+/**
+ * Throws NotExecutable (126) when `who`, the jail's user, cannot walk to or execute `interpreter`,
+ * one that the #! line of `name` (the program as the user named it) names: the kernel refused it
+ * in the jail with a bare EACCES that blamed the script, when ww, root, could execute it.
+ */
+export function checkInterpreterFor(who: HostUser, name: string, interpreter: Interpreter): void {
+  const what = `${name}: its interpreter ${interpreter.named} (from the #! line)`;
+  const blocked = blockedParent(interpreter.host, who);
+  if (blocked !== undefined) {
+    const why = cannotEnter(who, blocked);
+    throw new NotExecutableError(
+      `${what}: ${why}; ${waysThrough(blocked, "jail.uid", "jail.gid")}`,
+      {
+        commandLine: `${what}: ${why}; ${waysThrough(blocked, "--uid", "--gid")}`,
+      },
+    );
+  }
+  if (hasExecuteBit(statOf(interpreter.host), who)) return;
+  const why = `the jail runs programs as uid ${who.uid}, which may not execute it`;
+  throw new NotExecutableError(
+    `${what}: ${why} (let others read and execute it, chmod o+rx ${interpreter.host}, or run it with jail.backend "none")`,
+    { commandLine: `${what}: ${why} (chmod o+rx ${interpreter.host}, or use --jail=none)` },
+  );
 }
 
 /**

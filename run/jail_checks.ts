@@ -4,15 +4,16 @@
 // of the program's stdin, stdout and stderr, may be a directory, and bwrap's command line must fit
 // it; under native without --net none may be a unix datagram socket, nor a grant a socket's
 // O_PATH descriptor; the jail's host user must
-// reach the program and every bind (run/ids.ts); then the limits must let the jail start
-// (run/limits.ts).
+// reach the program and every bind, and execute a script's interpreters (run/ids.ts); then the
+// limits must let the jail start (run/limits.ts).
 
 import type { RunConfig } from "../core/config.ts";
 import { GrantError, SetupError } from "../core/errors.ts";
 import { isPathOnly } from "../ffi/fd.ts";
 import { isUnixDatagram } from "../ffi/socket.ts";
 import { isSocketDescriptor, pathKind } from "../ffi/stat.ts";
-import { blockedCwd, checkJailAccess, type HostUser } from "./ids.ts";
+import { blockedCwd, checkInterpreterFor, checkJailAccess, type HostUser } from "./ids.ts";
+import type { Interpreter } from "./script.ts";
 import { cannotEnterCwd } from "./directory.ts";
 import { type BindRequest, topAt } from "../jail/binds.ts";
 import { checkLimits } from "./limits.ts";
@@ -35,6 +36,8 @@ export function checkJailStart(o: {
   /** The host id ww leased for the jail, if it did. */
   readonly leased: number | undefined;
   readonly program: string | undefined;
+  /** The interpreters of a #! script's lines (run/script.ts), which the jail's user executes. */
+  readonly interpreters?: readonly Interpreter[];
   readonly highestFd: number;
   /** The user's binds as the plan resolved them (its `bindRequests`). */
   readonly binds: readonly BindRequest[];
@@ -58,6 +61,7 @@ export function checkJailStart(o: {
     const { program: name, env } = o.config;
     const lookedUp = name.includes("/") ? undefined : { name, pathVariable: searchPath(env) };
     checkJailAccess(o.jailUser, o.leased, o.program, o.binds, o.pinned, lookedUp);
+    for (const i of o.interpreters ?? []) checkInterpreterFor(o.jailUser, o.config.program, i);
     checkCwdEnterable(jail.chdir, o.backend, o.binds, o.jailUser);
   }
   checkLimits(jail.limits, { backend: o.backend, highestFd: o.highestFd });

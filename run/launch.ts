@@ -12,7 +12,7 @@ import { readAt, reopenReadOnly } from "../ffi/memfd.ts";
 import { spawn, type SpawnSpec } from "../ffi/spawn.ts";
 import { autobindUnix } from "../ffi/socket.ts";
 import { isSocketDescriptor, pathKind } from "../ffi/stat.ts";
-import { unloadableWhy } from "./script.ts";
+import { type Interpreter, unloadableWhy } from "./script.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import type { HeldProgram } from "../jail/held.ts";
 import { formatIpfsPath, parseIpfsPath } from "../core/ipfs_path.ts";
@@ -145,6 +145,11 @@ export interface Program {
    * executed as is, and `source` is the host file it was opened at.
    */
   readonly held?: HeldProgram & { readonly jailPath: string };
+  /**
+   * The interpreters a local script's #! lines name, outermost first (run/script.ts
+   * checkProgramFile): the jail's own user must execute them too.
+   */
+  readonly interpreters?: readonly Interpreter[];
 }
 
 /** What the plan (plan/run.ts, through run/facts.ts) takes of `program`. */

@@ -98,6 +98,7 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
     leased: lease?.id,
     // The file bwrap binds, as the jail's host user reaches it: its real path.
     program: programFile,
+    interpreters: program.interpreters,
     highestFd: plan.highestFd,
     binds: plan.bindRequests,
     pinned: pinned.at,

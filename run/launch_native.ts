@@ -68,6 +68,7 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
     jailUser: native.plan.identity,
     leased: lease?.id,
     program: program.held ? undefined : program.path,
+    interpreters: program.interpreters,
     highestFd: plan.highestFd,
     binds: plan.bindRequests,
     pinned: pinned.at,

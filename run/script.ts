@@ -59,16 +59,27 @@ function leadsIntoProc(path: string): boolean {
   return "kernelLinks" in resolved && resolved.kernelLinks;
 }
 
+/** An interpreter a #! line names: as the line has it, and the host file the run executes. */
+export interface Interpreter {
+  /** The path on the #! line: where the jail shows it. */
+  readonly named: string;
+  /** Its real path on the host: the file the jail shows there (its bind's, or the system's). */
+  readonly host: string;
+}
+
 /**
  * Throws NotFound (127) or NotExecutable (126) when `path` (the resolved local program, named
- * `name` by the user) cannot run under `backend` because of what it is or what its #! line names.
+ * `name` by the user) cannot run under `backend` because of what it is or what its #! line names;
+ * returns the interpreters its #! lines name, outermost first (none for a binary), for the checks
+ * a jail's own user needs (run/jail_checks.ts): execute bits are checked here for ww's ids.
  */
 export function checkProgramFile(
   name: string,
   path: string,
   backend: Exclude<JailBackend, "auto">,
   policy: JailPolicy,
-): void {
+): Interpreter[] {
+  const interpreters: Interpreter[] = [];
   // Gathered only for a #! script: a binary, most programs, needs no view, and gathering the
   // system directories here cost a jailed run ~0.5-1 ms (the launcher gathers them again).
   let gathered: JailView | undefined;
@@ -80,7 +91,7 @@ export function checkProgramFile(
   let file = path;
   for (let depth = 0; depth <= MAX_NESTED; depth++) {
     const head = readFileHead(file, SHEBANG_MAX);
-    if (head === undefined) return; // unreadable to ww (execute-only): execve decides
+    if (head === undefined) return interpreters; // unreadable to ww (execute-only): execve decides
     const kind = parseProgramHead(head);
     if (kind.kind === "elf") {
       // Built for another architecture: no backend runs it unless a binfmt_misc handler does
@@ -90,7 +101,7 @@ export function checkProgramFile(
         const which = depth === 0 ? "" : `its interpreter ${file} (from a #! line) `;
         throw new NotExecutableError(`${name}: ${which}cannot execute: it ${foreign}`);
       }
-      return;
+      return interpreters;
     }
     if (kind.kind === "other") {
       throw new NotExecutableError(
@@ -109,9 +120,13 @@ export function checkProgramFile(
     const onHost = view ? jailPathOnHost(interp, view) : interp;
     const real = onHost === undefined ? undefined : realPath(onHost);
     if (real === undefined || (view && !shownOnHost(real, view))) {
-      if (realPath(interp) === undefined) {
+      // What the host has there decides first: a file that could never run gets no advice to
+      // show it to the jail, and fails as it does unjailed (126).
+      const own = realPath(interp);
+      if (own === undefined) {
         throw new NotFoundError(`${what} does not exist (install it, or fix the #! line)`);
       }
+      checkExecutableFile(own, what);
       const notShown =
         `${what} exists on this machine but not in the jail, which shows the system directories and the binds`;
       throw new NotFoundError(
@@ -119,13 +134,19 @@ export function checkProgramFile(
         { commandLine: `${notShown} (show it with --ro-bind ${interp})` },
       );
     }
-    const info = Deno.statSync(real);
-    if (!info.isFile || !hasExecuteBit(info, { uid: Deno.uid() ?? -1, gid: Deno.gid() ?? -1 })) {
-      throw new NotExecutableError(`${what} is not an executable file`);
-    }
+    checkExecutableFile(real, what);
+    interpreters.push({ named: interp, host: real });
     file = real;
   }
   throw new NotExecutableError(`${name}: more than ${MAX_NESTED} nested #! interpreters`);
+}
+
+/** Throws NotExecutable (126), `what` said, unless `real` is a regular file ww may execute. */
+function checkExecutableFile(real: string, what: string): void {
+  const info = Deno.statSync(real);
+  if (!info.isFile || !hasExecuteBit(info, { uid: Deno.uid() ?? -1, gid: Deno.gid() ?? -1 })) {
+    throw new NotExecutableError(`${what} is not an executable file`);
+  }
 }
 
 function realPath(path: string): string | undefined {

@@ -52,7 +52,7 @@ import {
   type Program,
 } from "./launch.ts";
 import { type OpenedProgram, programGone, runProgramPath } from "./resolve.ts";
-import { checkNotUnderProc, checkProgramFile } from "./script.ts";
+import { checkNotUnderProc, checkProgramFile, type Interpreter } from "./script.ts";
 import { workTmpdir } from "./tmpdir.ts";
 import { outOfDescriptors } from "./out_of_descriptors.ts";
 import type { JailLease } from "./ids.ts";
@@ -334,7 +334,7 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
     checkGrantsOpen(config.fds);
     // Before a program from IPFS is fetched: every backend makes its work directory there.
     workTmpdir();
-    const program: Program = guest
+    const located: Program = guest
       ? {
         // Every backend executes the descriptor, as for a program from IPFS: the file ww found
         // and checked, whatever the guest did to its path since.
@@ -345,12 +345,17 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
       }
       : await locateProgram(config, cleanups, options.signal);
     let choice = await jailChoice(config.jail);
+    let interpreters: Interpreter[] = [];
     if (guest) {
-      checkProgramFile(config.program, `/proc/self/fd/${guest.fd}`, choice.backend, config.jail);
-    } else if (!program.held) {
-      checkNotUnderProc(config.program, program.path, choice.backend);
-      checkProgramFile(config.program, program.source ?? program.path, choice.backend, config.jail);
+      const file = `/proc/self/fd/${guest.fd}`;
+      interpreters = checkProgramFile(config.program, file, choice.backend, config.jail);
+    } else if (!located.held) {
+      checkNotUnderProc(config.program, located.path, choice.backend);
+      const file = located.source ?? located.path;
+      interpreters = checkProgramFile(config.program, file, choice.backend, config.jail);
     }
+    // A #! script's interpreters, which the jail's own user must be able to execute too.
+    const program = interpreters.length > 0 ? { ...located, interpreters } : located;
     // The sockets' code is loaded only for a run that has own grants.
     const opened: OpenedGrants = config.own?.length
       ? await (await lazyImport<typeof import("./own_grants.ts")>("run/own_grants.ts"))

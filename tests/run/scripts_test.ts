@@ -25,6 +25,14 @@ const empty = script("empty", "");
 const inner = script("inner", "#!/bin/sh\necho inner ran\n");
 const nested = script("nested", `#!${inner}\n`);
 const good = script("good", "#!/bin/sh -e\necho good ran\n");
+const text = script("text", "hello\n");
+Deno.chmodSync(text, 0o644);
+const ofText = script("of-text", `#!${text}\n`);
+const ofDirectory = script("of-directory", "#!/etc\n");
+// An interpreter only its owner (root) may execute: ww may, the jail's own user may not.
+Deno.copyFileSync("/bin/sh", `${dir}/owners-sh`);
+Deno.chmodSync(`${dir}/owners-sh`, 0o744);
+const ofOwnersOnly = script("of-owners-only", `#!${dir}/owners-sh\necho ran\n`);
 
 const BACKENDS = ["bwrap", "native", "none"] as const;
 
@@ -64,6 +72,26 @@ for (const backend of BACKENDS) {
     });
   }
 
+  // The jail's view was asked first: a file that could never run got advice to show it to the
+  // jail (127), and then, bound, failed again (126), where an unjailed run said 126 at once.
+  for (
+    const [what, path, interp] of [["a text file", ofText, text], [
+      "a directory",
+      ofDirectory,
+      "/etc",
+    ]]
+  ) {
+    Deno.test(`--jail=${backend}: an interpreter that is ${what} exits 126 at once, bound or not`, async () => {
+      for (const flags of [[], ["--ro-bind", interp]]) {
+        const r = await run(backend, path, flags);
+        assert.equal(r.code, 126, r.stderr);
+        assert.deepEqual(r.errors, [
+          `ww: ${path}: its interpreter ${interp} (from the #! line) is not an executable file`,
+        ]);
+      }
+    });
+  }
+
   Deno.test(`--jail=${backend}: a #! script with its interpreter in the jail runs`, async () => {
     const r = await run(backend, good);
     assert.equal(r.code, 0, r.stderr);
@@ -83,6 +111,28 @@ for (const backend of ["bwrap", "native"] as const) {
     assert.equal(bound.stdout, "inner ran\n");
   });
 }
+
+// ww (root) may execute an interpreter of mode 0744, the jail's leased user may not: the kernel
+// refused it in the jail with a bare "execve: EACCES" that blamed the script.
+for (const backend of ["bwrap", "native"] as const) {
+  Deno.test(`--jail=${backend}: an interpreter the jail's user may not execute exits 126, naming it`, async () => {
+    const r = await run(backend, ofOwnersOnly, ["--ro-bind", dir]);
+    assert.equal(r.code, 126, r.stderr);
+    assert.equal(r.errors.length, 1, r.stderr);
+    assert.match(
+      r.errors[0],
+      new RegExp(
+        `^ww: ${ofOwnersOnly}: its interpreter ${dir}/owners-sh \\(from the #! line\\): the jail runs programs as uid \\d+, which may not execute it \\(chmod o\\+rx ${dir}/owners-sh, or use --jail=none\\)$`,
+      ),
+    );
+  });
+}
+
+Deno.test("--jail=none: an interpreter only ww may execute runs (ww is the one executing it)", async () => {
+  const r = await run("none", ofOwnersOnly);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "ran\n");
+});
 
 Deno.test("--jail=none: an interpreter anywhere on the host runs (no jail to hide it)", async () => {
   const r = await run("none", nested);
