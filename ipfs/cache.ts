@@ -73,7 +73,7 @@ export function cacheTrustProblem(dir: string): string | undefined {
 }
 
 /** cacheTrustProblem, with a failure to check said as the problem. */
-function trustProblem(dir: string): string | undefined {
+export function trustProblem(dir: string): string | undefined {
   try {
     return cacheTrustProblem(dir);
   } catch (e) {

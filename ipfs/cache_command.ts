@@ -3,7 +3,7 @@
 
 import { osReason, UsageError } from "../core/errors.ts";
 import { oneLine } from "../core/escape.ts";
-import { cacheDir, clearCached, DEFAULT_CACHE_BYTES, listCached } from "./cache.ts";
+import { cacheDir, clearCached, DEFAULT_CACHE_BYTES, listCached, trustProblem } from "./cache.ts";
 import { formatBytes } from "./progress.ts";
 
 export const CACHE_USAGE = `usage: ww cache [list|size|clear]
@@ -30,6 +30,16 @@ export async function cacheCommand(
       `cache ${sub} takes no arguments (${rest.join(" ")}); try ww cache ${sub}, or ww cache help`,
     );
   }
+  // A directory runs do not use, since someone else can change it (another user's /tmp/.cache):
+  // listing it showed what no run takes, and clearing it removed another user's files.
+  const untrusted = CACHE_COMMANDS.includes(sub) && isDirectory(dir)
+    ? trustProblem(dir)
+    : undefined;
+  if (untrusted !== undefined) {
+    throw new UsageError(
+      `cache ${sub}: ${dir} is not a cache ww uses: ${untrusted} (runs fetch every time; set XDG_CACHE_HOME to a directory of your own)`,
+    );
+  }
   try {
     // One line each, whatever XDG_CACHE_HOME or a recorded path holds.
     return (await cacheLines(sub, dir)).map(oneLine);
@@ -44,6 +54,17 @@ export async function cacheCommand(
     );
   }
 }
+
+function isDirectory(path: string): boolean {
+  try {
+    return Deno.statSync(path).isDirectory;
+  } catch {
+    return false; // absent, or not reachable: the commands say so themselves
+  }
+}
+
+/** The subcommands that use the cache directory. */
+const CACHE_COMMANDS = ["list", "size", "clear"];
 
 async function cacheLines(sub: string, dir: string): Promise<string[]> {
   switch (sub) {

@@ -315,3 +315,27 @@ Deno.test("ww cache help prints its usage a line at a time", async () => {
     assert.ok(lines.every((l) => !l.includes("\\n") && !l.includes("\n")), JSON.stringify(lines));
   }
 });
+
+// \`ww cache\` looked in a directory that runs refuse as untrusted (another user's, or writable by
+// others): it listed what no run uses, and \`clear\` removed another user's cache.
+Deno.test("ww cache refuses, in one line, a cache directory that runs do not trust", async () => {
+  const home = await Deno.makeTempDir();
+  try {
+    const dir = `${home}/ww/ipfs`;
+    Deno.mkdirSync(dir, { recursive: true });
+    Deno.writeTextFileSync(`${dir}/keep`, "another user's");
+    Deno.chmodSync(`${home}/ww`, 0o777);
+    for (const sub of ["list", "size", "clear"]) {
+      await assert.rejects(
+        cacheCommand([sub], { XDG_CACHE_HOME: home }),
+        (e: unknown) =>
+          e instanceof UsageError &&
+          e.message ===
+            `cache ${sub}: ${dir} is not a cache ww uses: ${home}/ww is writable by others (mode 777) (runs fetch every time; set XDG_CACHE_HOME to a directory of your own)`,
+      );
+    }
+    assert.equal(Deno.readTextFileSync(`${dir}/keep`), "another user's");
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});

@@ -185,7 +185,7 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
         [bwrapOk ? "bwrap" : "", nativeOk ? "native" : ""].filter(Boolean).join(", ")
       })`
       : idsProblem
-      ? `verdict: no jail runs here without --uid and --gid: the jails' ids: ${idsProblem}`
+      ? `verdict: no jail runs here as root, even with --uid and --gid, until the jails' ids are fixed: ${idsProblem}`
       : "verdict: no complete jail on this machine: install bubblewrap or allow user namespaces, or use a kernel with Landlock ABI 6+ (or run with --allow-weaker-jail)",
   );
   return { lines: out, jailPossible };

@@ -76,8 +76,9 @@ Deno.test("root is told each jail runs as a leased uid of its own, and from whic
   );
 });
 
-// As root every jail runs as a leased id: with no range to lease from, neither backend runs (but
-// with --uid and --gid), and a bwrap try that had no id to run as was not made.
+// As root every jail runs as a leased id: with no range to lease from, neither backend runs (not
+// even with --uid and --gid, which are checked against the range), and a bwrap try that had no id
+// to run as was not made.
 Deno.test("root with no jail ids: neither backend is usable, and bwrap was not tried", () => {
   const root = { ...GOOD.identity, uid: 0, euid: 0, capEffective: 1n, capPermitted: 1n };
   const error = "WW_JAIL_IDS=x: not a range";
@@ -94,7 +95,7 @@ Deno.test("root with no jail ids: neither backend is usable, and bwrap was not t
   assert.ok(!r.lines.some((l) => l.startsWith("  auto picks")));
   assert.equal(
     r.lines.at(-1),
-    `verdict: no jail runs here without --uid and --gid: the jails' ids: ${error}`,
+    `verdict: no jail runs here as root, even with --uid and --gid, until the jails' ids are fixed: ${error}`,
   );
   // Not root, the ids are not leased: the range's problem stops no jail.
   const user = doctorReport({ ...GOOD, jailIds: { error } });

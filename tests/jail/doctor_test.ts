@@ -86,7 +86,7 @@ Deno.test("doctor with bwrap missing from PATH: auto picks native, which is usab
 // that moment) remembered "bubblewrap cannot create the jail's namespaces" for --jail=auto, and
 // every later auto run went native; and it said "a jail is possible (native)", exit 0, where
 // every run failed on the ids.
-Deno.test("doctor with a malformed WW_JAIL_IDS: no jail without --uid/--gid, exit 1, and auto is not told bwrap fails", async () => {
+Deno.test("doctor with a malformed WW_JAIL_IDS: no jail, not even with --uid/--gid, exit 1, and auto is not told bwrap fails", async () => {
   const cache = Deno.makeTempDirSync({ prefix: "wwtest-doctor-cache-" });
   try {
     const env = { XDG_CACHE_HOME: cache };
@@ -97,13 +97,18 @@ Deno.test("doctor with a malformed WW_JAIL_IDS: no jail without --uid/--gid, exi
     assert.match(r.stdout, /^ {2}native: NOT usable: WW_JAIL_IDS=abc: /m);
     assert.match(
       r.lines.at(-1)!,
-      /^verdict: no jail runs here without --uid and --gid: the jails' ids: WW_JAIL_IDS=abc: /,
+      /^verdict: no jail runs here as root, even with --uid and --gid, until the jails' ids are fixed: WW_JAIL_IDS=abc: /,
     );
     // (Deno keeps its own cache there too.)
     assert.throws(() => Deno.statSync(`${cache}/ww/jail-auto.json`), Deno.errors.NotFound);
     const explained = await runUnder(undefined, ["run", "--explain", "/bin/true"], env);
     assert.equal(explained.code, 0, explained.stderr);
     assert.match(explained.stdout, /^jail: bwrap /m);
+    // As the verdict says: explicit ids are checked against the range too.
+    const explicit = ["--jail=native", "--uid", "1000", "--gid", "1000", "/bin/true"];
+    const withIds = await runUnder(undefined, ["run", ...explicit], { ...env, WW_JAIL_IDS: "abc" });
+    assert.equal(withIds.code, 125, withIds.stderr);
+    assert.match(withIds.stderr, /^ww: WW_JAIL_IDS=abc: /);
   } finally {
     Deno.removeSync(cache, { recursive: true });
   }
