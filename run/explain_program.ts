@@ -36,10 +36,13 @@ import { workTmpdir } from "./tmpdir.ts";
 export async function explainName(config: RunConfig): Promise<string[]> {
   const parsed = parseIpfsPath(config.program);
   if (!isIpfsPath(config.program) || "error" in parsed || parsed.namespace !== "ipns") return [];
+  // Where the address came from, as a run says it (--ipfs, WW_IPFS, $IPFS_PATH/api, default).
   const node = new IpfsNode(
     config.ipfsApi,
     config.ipfsTimeoutMs ?? DEFAULT_IPFS_TIMEOUT_MS,
     config.program,
+    undefined,
+    config.ipfsApiOrigin,
   );
   try {
     const { path, why } = await resolveIpnsName(node, parsed.root, config.program, {

@@ -691,3 +691,28 @@ Deno.test("a program path that only a bind's destination holds names the host pa
     Deno.removeSync(tmp, { recursive: true });
   }
 });
+
+// --explain of an /ipns/ name asks the node for its record as a run does, and said a node it could
+// not reach in other words: without where the address came from (the run's "from --ipfs").
+Deno.test("--explain of an /ipns/ name with no node there fails in the run's line and code", async () => {
+  const name = "/ipns/k51qzi5uqu5dlvj2baxnqndepeb86cbk3ng7n3i46uzyxzyqj2xjonzllnv0v8";
+  const tmp = privateTmp();
+  try {
+    // A port nothing listens on: refused at once.
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const { port } = listener.addr as Deno.NetAddr;
+    listener.close();
+    const api = `http://127.0.0.1:${port}`;
+    const [run, explained] = await Promise.all(
+      [[], ["--explain"]].map((explain) =>
+        runWw(["run", ...explain, "--ipfs", api, name], { env: { TMPDIR: tmp } })
+      ),
+    );
+    assert.equal(run.code, 125, run.stderr);
+    assert.match(run.stderr, /\(http:\/\/127\.0\.0\.1:\d+, from --ipfs\)/);
+    assert.equal(explained.code, run.code);
+    assert.equal(explained.stderr, run.stderr);
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
