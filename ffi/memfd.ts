@@ -16,7 +16,7 @@ import {
   SyscallError,
 } from "./libc.ts";
 import { O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_NONBLOCK, O_RDONLY, O_WRONLY } from "./flags.ts";
-import { fileOwner, modeKind } from "./stat.ts";
+import { isRegularFileDescriptor } from "./stat.ts";
 
 // <linux/memfd.h>, <fcntl.h>
 const MFD_CLOEXEC = 0x1;
@@ -83,8 +83,7 @@ export function readFileHead(path: string, max: number): Uint8Array | undefined 
   const fd = c.open(name, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
   if (fd === -1) return undefined;
   try {
-    const opened = fileOwner(`/proc/self/fd/${fd}`);
-    if (opened === undefined || modeKind(opened.mode) !== "file") return undefined;
+    if (!isRegularFileDescriptor(fd)) return undefined;
     const buf = new Uint8Array(max);
     let n = 0;
     while (n < max) {

@@ -9,6 +9,8 @@ import { O_CLOEXEC, O_NOFOLLOW, O_PATH } from "./flags.ts";
 import { AT_FDCWD } from "./open.ts";
 
 const AT_SYMLINK_NOFOLLOW = 0x100;
+/** fcntl.h: statx of a descriptor itself, with "" as the path. */
+const AT_EMPTY_PATH = 0x1000;
 /** Only the file's type is asked for (STATX_TYPE). */
 const STATX_TYPE = 0x1;
 /** A file's identity (run/file_cache.ts): its type, times, inode and size (STATX_BASIC_STATS). */
@@ -178,6 +180,16 @@ export function fileOwner(path: string, follow = true): FileOwner | undefined {
   return owner();
 }
 
+/**
+ * Whether ww's descriptor `fd` is open on a regular file: statx of the descriptor itself, which
+ * needs no /proc (where /proc is not mounted a look through /proc/self/fd/N says nothing).
+ */
+export function isRegularFileDescriptor(fd: number): boolean {
+  pathBuffer[0] = 0;
+  if (libc().statx(fd, pathBuffer, AT_EMPTY_PATH, STATX_TYPE, buffer) !== 0) return false;
+  return (view.getUint16(STX_MODE, true) & S_IFMT) === S_IFREG;
+}
+
 /** Whether this process may enter the directory at `path` (access(2) X_OK: search). */
 export function mayEnter(path: string): boolean {
   const X_OK = 1;
@@ -209,7 +221,6 @@ function owner(): FileOwner {
   };
 }
 
-const AT_EMPTY_PATH = 0x1000;
 /** STATX_INO; stx_dev_* come with every statx. */
 const STATX_INO = 0x100;
 

@@ -66,7 +66,8 @@ export function cacheTrustProblem(dir: string): string | undefined {
       return `${path} belongs to uid ${info.uid}, not to ww's user or root`;
     }
     if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0) {
-      return `${path} is writable by others (mode ${(mode & 0o7777).toString(8)})`;
+      const who = (mode & 0o002) !== 0 ? "others" : "its group";
+      return `${path} is writable by ${who} (mode ${(mode & 0o7777).toString(8)})`;
     }
   }
   return undefined;

@@ -251,7 +251,7 @@ Deno.test("a cache that another user could change is neither read nor written, a
     for (
       const [mode, why] of [[0o777, /is writable by others \(mode 777\)/], [
         0o775,
-        /mode 775/,
+        /is writable by its group \(mode 775\)/,
       ]] as const
     ) {
       await Deno.chmod(`${top}/ww`, mode);

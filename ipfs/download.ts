@@ -88,7 +88,8 @@ export async function download(
       cacheProblem = e instanceof Error ? e.message : String(e);
     }
   }
-  const progress = stderrProgress(context, size);
+  // A fetch whose lines go elsewhere than stderr (a guest's start) draws none on the terminal.
+  const progress = stderrProgress(context, size, node.notices !== undefined);
   let written = 0;
   try {
     await assembleFile(file, blocks, () => early?.bytes ?? node.cat(file.cid.toString()), {

@@ -17,6 +17,7 @@ import { executableProblem, HEADER_BYTES } from "./executable.ts";
 import { DEFAULT_IPFS_TIMEOUT_MS } from "./multiaddr.ts";
 import type { EarlyRequests } from "./download.ts";
 import { IpfsNode } from "./node.ts";
+import type { Notices } from "./progress.ts";
 import { lazyImport } from "../core/lazy.ts";
 import { formatIpfsPath, type IpfsPath, parseIpfsPath, programName } from "../core/ipfs_path.ts";
 
@@ -44,6 +45,12 @@ export interface FetchOptions {
    * fetchProgram rejects with the abort's reason when it is a WwError (a SetupError otherwise).
    */
   readonly signal?: AbortSignal;
+  /**
+   * Where ww's lines about the fetch go (a warning, a notice that the node is slow), for a fetch
+   * while a program runs: no progress line is drawn then. Default: written to stderr, and a
+   * progress line on a terminal.
+   */
+  readonly notices?: Notices;
 }
 
 /**
@@ -89,6 +96,7 @@ export async function fetchProgram(
       program,
       options.signal,
       options.origin,
+      options.notices,
     );
   let node: IpfsNode | undefined;
   let fd: number | undefined;
@@ -145,6 +153,7 @@ export async function fetchProgram(
         checkExecutable(program, fd);
         await cache(
           dir,
+          options.notices,
           () => storeCached(dir, { ...got, fd: got.cached.fd, paths: [key] }, maxBytes),
         );
         const runnable = await fromCache(name, got.cached.fd, got.size);
@@ -159,8 +168,13 @@ export async function fetchProgram(
           await filler?.discard();
           throw e;
         }
-        if (filler) await cache(dir, () => filler.commit({ ...got, paths: [key] }, maxBytes));
-        else if (got.cacheProblem) warnNotCached(dir, got.cacheProblem);
+        if (filler) {
+          await cache(
+            dir,
+            options.notices,
+            () => filler.commit({ ...got, paths: [key] }, maxBytes),
+          );
+        } else if (got.cacheProblem) warnNotCached(dir, got.cacheProblem, options.notices);
         fetched = { name, fd, cid: got.cid, sealed: true };
       }
     }
@@ -203,19 +217,22 @@ function checkExecutable(program: string, fd: number): void {
 }
 
 /** Runs `store`; a failure only warns: the run goes on without the cache, the next refetches. */
-async function cache(dir: string, store: () => Promise<void>): Promise<void> {
+async function cache(
+  dir: string,
+  notices: Notices | undefined,
+  store: () => Promise<void>,
+): Promise<void> {
   try {
     await store();
   } catch (e) {
-    warnNotCached(dir, e instanceof Error ? e.message : String(e));
+    warnNotCached(dir, e instanceof Error ? e.message : String(e), notices);
   }
 }
 
-function warnNotCached(dir: string, why: string): void {
-  Deno.stderr.writeSync(
-    // The directory comes from XDG_CACHE_HOME or HOME, which may hold anything.
-    new TextEncoder().encode(
-      `ww: warning: cannot cache in ${escapeText(dir)}: ${escapeText(why)}\n`,
-    ),
-  );
+/** Says that the program was not cached: to `notices` when given, else on stderr. */
+function warnNotCached(dir: string, why: string, notices: Notices | undefined): void {
+  // The directory comes from XDG_CACHE_HOME or HOME, which may hold anything.
+  const line = `ww: warning: cannot cache in ${escapeText(dir)}: ${escapeText(why)}`;
+  if (notices) notices(line);
+  else Deno.stderr.writeSync(new TextEncoder().encode(`${line}\n`));
 }

@@ -27,7 +27,7 @@ import {
 } from "./http.ts";
 import { multipartFile } from "./multipart.ts";
 import { ipfsApiUrl } from "./multiaddr.ts";
-import { stderrNotice } from "./progress.ts";
+import { type Notices, stderrNotice } from "./progress.ts";
 
 /** How long the node may be silent before ww says, on a terminal, that it is waiting for it. */
 const WAIT_NOTICE_MS = 1000;
@@ -93,6 +93,7 @@ export class IpfsNode {
     readonly context: string,
     signal?: AbortSignal,
     readonly origin?: string,
+    readonly notices?: Notices,
   ) {
     const parsed = ipfsApiUrl(api);
     if ("error" in parsed) {
@@ -474,6 +475,7 @@ export class IpfsNode {
           `ww: ${this.context}: waiting for the IPFS node at ${this.where} to ${
             kind === "add" ? "answer" : "find"
           } ${what} (ww gives up after ${formatMs(this.timeoutMs)} of silence: --ipfs-timeout)`,
+          this.notices,
         );
       }
       if (idle < this.timeoutMs) {

@@ -41,11 +41,19 @@ export function formatBytes(n: number): string {
 }
 
 /**
- * Writes `line` (escaped: it may hold a path from a guest) on stderr when stderr is a terminal, in
- * place of any progress line; nothing otherwise, so scripted runs print nothing.
+ * Where ww's lines about a fetch go while a program runs (one a guest starts): ww's queue of
+ * lines, which never blocks; no progress line is drawn then, on the program's terminal.
  */
-export function stderrNotice(line: string): void {
+export type Notices = (line: string) => void;
+
+/**
+ * Writes `line` (escaped: it may hold a path from a guest) on stderr when stderr is a terminal, in
+ * place of any progress line, or to `notices` when given; nothing otherwise, so scripted runs
+ * print nothing.
+ */
+export function stderrNotice(line: string, notices?: Notices): void {
   if (!Deno.stderr.isTerminal()) return;
+  if (notices) return notices(escapeText(line));
   Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[K${escapeText(line)}\n`));
 }
 
@@ -55,9 +63,12 @@ export interface Progress {
   done(): void;
 }
 
-/** A Progress drawn on stderr when it is a terminal, and one that does nothing otherwise. */
-export function stderrProgress(label: string, total: number): Progress {
-  if (!Deno.stderr.isTerminal()) return { update() {}, done() {} };
+/**
+ * A Progress drawn on stderr when it is a terminal and no program runs there (`quiet`: a fetch a
+ * guest started, whose program has the terminal), and one that does nothing otherwise.
+ */
+export function stderrProgress(label: string, total: number, quiet = false): Progress {
+  if (quiet || !Deno.stderr.isTerminal()) return { update() {}, done() {} };
   const start = performance.now();
   const encoder = new TextEncoder();
   let last = 0;

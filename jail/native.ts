@@ -239,7 +239,7 @@ const NO_IP_PROTECTION: NativeProtection = {
 const SECCOMP_PROTECTION: NativeProtection = {
   name: "seccomp",
   what:
-    "the syscall denylist of the bwrap jail, plus SysV IPC, POSIX message queues, inotify and fanotify (jail/seccomp.ts)",
+    "the syscall denylist of the bwrap jail (every syscall newer than it included), plus SysV IPC, POSIX message queues, inotify, fanotify and statmount/listmount (jail/seccomp.ts)",
 };
 
 /** The paths whose kinds NativeFacts.pathKinds must report. */

@@ -474,8 +474,8 @@ const IOPRIO_WHO_PGRP = 2;
 const IOPRIO_WHO_USER = 3;
 const OTHERS_REASON =
   "another process's limits: the jail's uid may run outside it, or be its supervisor's";
-const GROUP_REASON =
-  "every process of a user or process group: the jail's uid may have some outside it";
+const USER_REASON = "every process of a user: the jail's uid may have some outside it";
+const GROUP_REASON = "every process of another group: a host one's (getpgid names any)";
 
 export const NATIVE_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
   ...[
@@ -537,13 +537,26 @@ export const NATIVE_DENIED_SYSCALLS: readonly DeniedSyscall[] = [
   {
     name: "setpriority",
     errno: "EPERM",
-    when: { arg: 0, oneOf: [PRIO_PGRP, PRIO_USER] },
+    when: { arg: 0, oneOf: [PRIO_USER] },
+    reason: USER_REASON,
+  },
+  // Who 0 is the caller's own process group, which the jail's new session holds: allowed.
+  {
+    name: "setpriority",
+    errno: "EPERM",
+    when: [{ arg: 0, oneOf: [PRIO_PGRP] }, { arg: 1, noneOf: [0] }],
     reason: GROUP_REASON,
   },
   {
     name: "ioprio_set",
     errno: "EPERM",
-    when: { arg: 0, oneOf: [IOPRIO_WHO_PGRP, IOPRIO_WHO_USER] },
+    when: { arg: 0, oneOf: [IOPRIO_WHO_USER] },
+    reason: USER_REASON,
+  },
+  {
+    name: "ioprio_set",
+    errno: "EPERM",
+    when: [{ arg: 0, oneOf: [IOPRIO_WHO_PGRP] }, { arg: 1, noneOf: [0] }],
     reason: GROUP_REASON,
   },
   {

@@ -190,7 +190,6 @@ export function explainRun(input: ExplainInput): string[] {
   return out;
 }
 
-/** Why the jail is what it is, in the command line's words (--explain prints them). */
 /** What the seccomp program of `jail` denies: each entry, and every syscall newer than it knows. */
 function seccompLines(jail: SeccompJail): string[] {
   return [
@@ -200,6 +199,7 @@ function seccompLines(jail: SeccompJail): string[] {
   ];
 }
 
+/** Why the jail is what it is, in the command line's words (--explain prints them). */
 function reason(choice: BackendChoice): string {
   return choice.commandLine ?? choice.reason;
 }

@@ -179,6 +179,12 @@ export interface StartOptions {
    */
   readonly onJail?: (jail: Child["jail"]) => void;
   /**
+   * Where ww's lines about fetching an IPFS program go (a warning, a notice that the node is
+   * slow), when a program already has the terminal (one a guest starts while its run goes on): no
+   * progress line is drawn then. Default: written to stderr, with a progress line on a terminal.
+   */
+  readonly notices?: (line: string) => void;
+  /**
    * The program's fd 0-2: a descriptor of the caller's for each (a pipe's end, /dev/null), or
    * undefined for ww's own. The caller keeps and closes them; default: all three ww's own.
    */
@@ -286,6 +292,7 @@ const START_OPTIONS: Record<string, [(v: unknown) => boolean, string]> = {
   ],
   onListening: [(v) => typeof v === "function", "a function"],
   onJail: [(v) => typeof v === "function", "a function"],
+  notices: [(v) => typeof v === "function", "a function"],
   stdio: [
     (v) =>
       Array.isArray(v) && v.length === 3 &&
@@ -343,7 +350,7 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
         argv0: config.program,
         held: { fd: guest.fd, sealed: false, script: isScript(guest.fd), jailPath: guest.path },
       }
-      : await locateProgram(config, cleanups, options.signal);
+      : await locateProgram(config, cleanups, options.signal, options.notices);
     let choice = await jailChoice(config.jail);
     let interpreters: Interpreter[] = [];
     if (guest) {
@@ -587,6 +594,7 @@ async function locateProgram(
   config: RunConfig,
   cleanups: Cleanups,
   signal: AbortSignal | undefined,
+  notices: ((line: string) => void) | undefined,
 ): Promise<Program> {
   if (!isIpfsPath(config.program)) {
     return { path: runProgramPath(config), argv0: config.program };
@@ -599,6 +607,7 @@ async function locateProgram(
     trustNodeIpns: config.trustNodeIpns,
     callerEnv: callerEnvironment(),
     signal,
+    notices,
   });
   // Held open until the program ends: a #! interpreter opens its script by this path late.
   cleanups.add(() => closeFd(fetched.fd));

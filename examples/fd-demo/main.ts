@@ -1,4 +1,4 @@
-#!/usr/bin/env -S deno run -A
+#!/usr/bin/env -S deno run -q -A
 // examples/fd-demo/main.ts — a guest program for `ww run` that prints, as one JSON line, what it
 // was given: its open descriptors and what each one is, the WW_FD_* map, its environment and its
 // working directory, and a line read from each descriptor named with `--read NAME` (a WW_FD_ name

@@ -498,6 +498,49 @@ Deno.test("a domain without DNSLink is an error naming it (ww looks it up, not t
   );
 });
 
+// A fetch a guest starts while its run goes on (Executor.start of an /ipfs/ path): the program
+// has the terminal, and ww wrote its warning there with a blocking write, outside the queue that
+// never blocks, and drew its progress line over the program's output. With `notices` the lines go
+// there, and stderr gets nothing.
+Deno.test("with notices, a fetch's warning goes there and nothing to stderr", async () => {
+  const cid = await ipfsd.addFile(new TextEncoder().encode("#!/bin/sh\necho hi\n"));
+  const cache = newCache();
+  Deno.chmodSync(cache, 0o777); // untrusted: the run warns that it cannot cache there
+  const script = (notices: boolean) => `
+    import { fetchProgram } from "${new URL("../../ipfs/fetch.ts", import.meta.url)}";
+    const lines = [];
+    await fetchProgram("/ipfs/${cid}", {
+      api: "${ipfsd.api}", cacheDir: "${cache}", timeoutMs: 20000,
+      ${notices ? "notices: (line) => lines.push(line)," : ""}
+    });
+    console.log(JSON.stringify(lines));`;
+  const run = async (notices: boolean) => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        "--config",
+        new URL("../../deno.json", import.meta.url).pathname,
+        script(notices),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    return {
+      lines: JSON.parse(new TextDecoder().decode(out.stdout)) as string[],
+      stderr: new TextDecoder().decode(out.stderr),
+    };
+  };
+  const warning = new RegExp(`^ww: warning: cannot cache in ${cache}: .*writable by others`);
+  const quiet = await run(true);
+  assert.equal(quiet.stderr, "");
+  assert.equal(quiet.lines.length, 1, JSON.stringify(quiet.lines));
+  assert.match(quiet.lines[0], warning);
+  const loud = await run(false);
+  assert.deepEqual(loud.lines, []);
+  assert.match(loud.stderr, warning);
+});
+
 // Last: it stops the node.
 Deno.test("a second run of the same /ipfs/ path needs no node at all", async () => {
   const cache = newCache();

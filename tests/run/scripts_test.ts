@@ -33,6 +33,11 @@ const ofDirectory = script("of-directory", "#!/etc\n");
 Deno.copyFileSync("/bin/sh", `${dir}/owners-sh`);
 Deno.chmodSync(`${dir}/owners-sh`, 0o744);
 const ofOwnersOnly = script("of-owners-only", `#!${dir}/owners-sh\necho ran\n`);
+// An interpreter in a directory only root may enter.
+Deno.mkdirSync(`${dir}/private`, { mode: 0o700 });
+Deno.copyFileSync("/bin/sh", `${dir}/private/sh`);
+Deno.chmodSync(`${dir}/private/sh`, 0o755);
+const ofPrivate = script("of-private", `#!${dir}/private/sh\necho ran\n`);
 
 const BACKENDS = ["bwrap", "native", "none"] as const;
 
@@ -125,6 +130,30 @@ for (const backend of ["bwrap", "native"] as const) {
         `^ww: ${ofOwnersOnly}: its interpreter ${dir}/owners-sh \\(from the #! line\\): the jail runs programs as uid \\d+, which may not execute it \\(chmod o\\+rx ${dir}/owners-sh, or use --jail=none\\)$`,
       ),
     );
+  });
+}
+
+for (const backend of ["bwrap", "native"] as const) {
+  Deno.test(`--jail=${backend}: an interpreter where the jail's user cannot walk exits 126, naming the directory`, async () => {
+    const r = await run(backend, ofPrivate, ["--ro-bind", dir]);
+    assert.equal(r.code, 126, r.stderr);
+    assert.equal(r.errors.length, 1, r.stderr);
+    assert.ok(
+      r.errors[0].startsWith(
+        `ww: ${ofPrivate}: its interpreter ${dir}/private/sh (from the #! line): the jail runs as uid `,
+      ),
+      r.errors[0],
+    );
+    assert.match(r.errors[0], new RegExp(`which cannot enter ${dir}/private \\(mode `));
+  });
+
+  // --explain refuses what the run refuses, in its line and code.
+  Deno.test(`--jail=${backend} --explain: an interpreter the jail's user may not execute is the run's refusal`, async () => {
+    const flags = ["--ro-bind", dir];
+    const r = await run(backend, ofOwnersOnly, flags);
+    const explained = await run(backend, ofOwnersOnly, ["--explain", ...flags]);
+    assert.equal(explained.code, 126, explained.stderr);
+    assert.deepEqual(explained.errors, r.errors);
   });
 }
 
