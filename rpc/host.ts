@@ -3,6 +3,7 @@
 // import only once a guest speaks on fd 3 (see rpc/serve.ts).
 
 import { clipText, foreignText } from "../core/escape.ts";
+import { SetupError } from "../core/errors.ts";
 import { execRefusal } from "./grants.ts";
 import { SIGNALS } from "../run/signals.ts";
 import type { ExecProcess, HostGrants, HostServices, IpfsEntryType, VatLimits } from "./types.ts";
@@ -54,9 +55,10 @@ export async function serveHost(
   // nothing starts, and what started ends now, not once this program is gone.
   const endStarted = () => {
     host.ending = true;
+    host.stopStarts.abort(new SetupError(`${prefix} is being ended: its start was stopped`));
     for (const p of started) void stopStarted(p);
   };
-  if (services.ending?.aborted) host.ending = true;
+  if (services.ending?.aborted) endStarted();
   services.ending?.addEventListener("abort", endStarted, { once: true });
   try {
     await serveVat(stream, host, {
@@ -70,7 +72,9 @@ export async function serveHost(
     services.ending?.removeEventListener("abort", endStarted);
   }
   host.connectionEnded = true;
-  // A start in flight when the connection ended is stopped as soon as it has started.
+  // A start in flight when the connection ended stops: one still fetching at once (a slow node
+  // kept ww past the program's end and its --timeout), one that started as soon as it has.
+  host.stopStarts.abort(new SetupError(`${prefix}: the connection ended: its start was stopped`));
   await Promise.allSettled([...host.starting]);
   await Promise.all([...started].map(stopStarted));
 }
@@ -162,6 +166,8 @@ class HostServer extends TableServer {
   connectionEnded = false;
   /** Set once the program that holds the connection is being ended: no start begins either. */
   ending = false;
+  /** Aborted with connectionEnded or ending: a start under way stops (an IPFS fetch, say). */
+  readonly stopStarts = new AbortController();
 
   constructor(
     readonly grants: HostGrants,
@@ -356,6 +362,7 @@ class ExecutorServer extends TableServer {
       args: p.args.toArray(),
       fds: p.fds.toArray(),
       grants,
+      signal: this.host.stopStarts.signal,
     });
     this.started.add(process);
     // Started while this program began to be ended: it ends too.
@@ -380,7 +387,9 @@ class ProcessServer extends TableServer {
 
   protected readonly methods = [
     async (call: CallContext) => {
-      const status = await this.process.status;
+      // Until the program ends, or the guest stops waiting (it finished the call: a poll with a
+      // timeout), which frees the call at once.
+      const status = await untilAborted(this.process.status, call.signal);
       const r = call.results(ww.Process_Wait$Results);
       r.code = status.code;
       r.signal = status.signal ?? "";
@@ -399,6 +408,17 @@ class ProcessServer extends TableServer {
       call.results(ww.Process_Pid$Results).pid = this.process.pid;
     },
   ];
+}
+
+/** `promise`, or a rejection with `signal`'s reason once it is aborted, whichever comes first. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  let stop!: () => void;
+  const aborted = new Promise<never>((_, reject) => {
+    stop = () => reject(signal.reason);
+    signal.addEventListener("abort", stop, { once: true });
+  });
+  return Promise.race([promise, aborted]).finally(() => signal.removeEventListener("abort", stop));
 }
 
 /** Refuses text field `index` (`field`) of a guest's `params` when it is not a text (textProblem). */

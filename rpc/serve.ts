@@ -169,6 +169,7 @@ export function execService(
         ...(child.terminal ? { terminal: child.terminal } : {}),
         // Its jail runs as this one's host id: one --nproc budget for the run's programs.
         startedBy: child,
+        ...(request.signal ? { signal: request.signal } : {}),
         // The run's program has the terminal: an IPFS fetch's lines go with ww's others.
         notices: (line) => void (services.stderr ?? console.error)(line),
       });

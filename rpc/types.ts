@@ -120,6 +120,12 @@ export interface ExecRequest {
   readonly fds: readonly string[];
   /** A subset of the caller's grants (the host only passes on capabilities the caller holds). */
   readonly grants: HostGrants;
+  /**
+   * Aborted when nothing can wait for the program any more (the connection ended, or the program
+   * that asked is being ended): a start still under way, an IPFS fetch that a slow node keeps
+   * going, stops then (StartOptions.signal).
+   */
+  readonly signal?: AbortSignal;
 }
 
 /**

@@ -60,6 +60,13 @@ export interface CallContext {
   reserve(bytes: number): Promise<void>;
   /** Puts `server` into pointer field `index` of `results`. */
   setResultCap(results: capnp.Struct, index: number, server: CapServer): void;
+  /**
+   * Aborted when the guest finished the call before its results (it no longer wants them, and no
+   * call is pipelined on them): a method that waits for long (Process.wait) stops waiting, and
+   * the guest gets a canceled Return, as the reference implementation sends. Also aborted when the
+   * connection ends.
+   */
+  readonly signal: AbortSignal;
 }
 
 export const DEFAULT_LIMITS: VatLimits = {
@@ -106,6 +113,8 @@ interface Answer {
   readonly waiters: Set<() => void>;
   finished: boolean;
   releaseOnFinish: boolean;
+  /** Stops the call (CallContext.signal) while it runs; set by #dispatch. */
+  cancel?: AbortController;
 }
 
 /** A capability of a call's parameters: its server, why it is refused, or the promise of one. */
@@ -505,6 +514,7 @@ class Vat {
     const payload = ret._initResults();
     const caps: CapServer[] = [];
     let reserved = 0;
+    const cancel = answer.cancel = new AbortController();
     try {
       if (typeof target === "string") throw new Error(target);
       if (target.interfaceId !== interfaceId) {
@@ -527,8 +537,10 @@ class Vat {
           caps.push(server);
           answer.caps.set(String(index), server);
         },
+        signal: cancel.signal,
       });
       if (this.closed) return;
+      if (cancel.signal.aborted) throw cancel.signal.reason;
       this.#writeCapTable(payload, caps, answer);
       this.#send(out);
     } catch (e) {
@@ -536,15 +548,24 @@ class Vat {
       if (e instanceof Violation) return this.fail(e.message);
       // capnp-es's words for a field of the wrong shape ("CAPNP-TS024 Attempted to convert
       // pointer ...", "Invalid typed array length: -1") reached the guest as the call's reason.
-      const reason = schemaMismatch(e) ? MALFORMED : e instanceof Error ? e.message : String(e);
+      const reason = cancel.signal.aborted
+        ? "the call was canceled"
+        : schemaMismatch(e)
+        ? MALFORMED
+        : e instanceof Error
+        ? e.message
+        : String(e);
       answer.error = clipText(reason, MAX_REASON);
       answer.caps.clear();
       const failed = new capnp.Message();
       const r = failed.initRoot(rpc.Message)._initReturn();
       r.answerId = questionId;
-      r._initException().reason = answer.error;
+      // Finished by the guest before its results: the Return says canceled, and holds nothing.
+      if (cancel.signal.aborted) r.canceled = true;
+      else r._initException().reason = answer.error;
       this.#send(failed);
     } finally {
+      answer.cancel = undefined;
       // The results are queued (and counted there) before what they were built from is freed.
       this.heldBytes -= c.held;
       this.reservedBytes -= reserved;
@@ -585,6 +606,11 @@ class Vat {
     answer.finished = true;
     answer.releaseOnFinish = releaseResultCaps;
     if (answer.done) this.#forget(questionId, answer);
+    // Nothing wants the results any more: the call stops (a Process.wait the guest gave up on,
+    // which held its question, and a place among maxAnswers, until the program ended).
+    else if (answer.waiters.size === 0) {
+      answer.cancel?.abort(new Error("the guest finished the call before its results"));
+    }
   }
 
   #forget(questionId: number, answer: Answer): void {
@@ -756,6 +782,7 @@ class Vat {
     // still running) is told so: it waited for ever, and serveHost, waiting for the starts, with it.
     for (const answer of [...this.answers.values()]) {
       if (answer.done) continue;
+      answer.cancel?.abort(new Error("the connection ended"));
       answer.error ??= "the connection ended before this answer";
       answer.done = true;
       const waiters = [...answer.waiters];

@@ -845,3 +845,54 @@ Deno.test("an Abort whose reason is no text is logged as such, not cut", async (
     ]);
   }
 });
+
+// A guest that polls (waits a moment, then gives up and finishes the call, as capnp's
+// exclusiveJoin with a timer does) left each wait outstanding until its program ended: past
+// maxAnswers of them, ww closed the connection. A call finished before its results, with nothing
+// pipelined on it, is canceled (CallContext.signal) and its Return says so.
+Deno.test("a call the guest finishes before its results is canceled, and frees its place at once", async () => {
+  const [hostFd, guestFd] = unixSocketPair();
+  const guest = new FdStream(guestFd);
+  let canceled = 0;
+  const server: CapServer = {
+    interfaceId: HOST,
+    name: "Waiting",
+    async dispatch(_methodId, call) {
+      // As Process.wait for a program that runs on: only the signal ends the wait.
+      await new Promise((_, reject) =>
+        call.signal.addEventListener("abort", () => {
+          canceled++;
+          reject(call.signal.reason);
+        })
+      );
+    },
+  };
+  const log: string[] = [];
+  const served = serveVat(new FdStream(hostFd), server, {
+    log: (l) => log.push(l),
+    limits: { maxAnswers: 16 },
+  });
+  const frames = readFrames(guest, { maxBytes: 1 << 24, maxSegments: 512 });
+  const send = (...ms: capnp.Message[]) =>
+    guest.write(new Uint8Array(ms.flatMap((m) => [...new Uint8Array(m.toArrayBuffer())])));
+  await send(bootstrap(0));
+  // Ten times the bound, one question at a time: each call, then its Finish.
+  const returns: rpc.Return[] = [];
+  for (let q = 1; q <= 160; q++) {
+    await send(call(q, { answer: 0 }, HOST, 0), finish(q));
+    for (;;) {
+      const m = new capnp.Message((await frames.next()).value as ArrayBuffer, false)
+        .getRoot(rpc.Message);
+      assert.ok(!m._isAbort, m._isAbort ? m.abort.reason : "");
+      if (m._isReturn && m.return.answerId === q) {
+        returns.push(m.return);
+        break;
+      }
+    }
+  }
+  guest.close();
+  await served;
+  assert.equal(canceled, 160);
+  assert.ok(returns.every((r) => r._isCanceled));
+  assert.deepEqual(log, []);
+});

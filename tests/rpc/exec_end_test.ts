@@ -167,3 +167,116 @@ for (const jail of ["none", "bwrap", "native"]) {
     }
   });
 }
+
+// A guest that polls Process.wait (each wait given up after 5 ms, as capnp's exclusiveJoin with a
+// timer does, which finishes the call unanswered) had every wait outstanding until the program
+// ended: past 1024 of them ww closed the connection, and the guest died. A finished wait is
+// canceled at once.
+for (const jail of ["none", "native"]) {
+  Deno.test(`${jail}: a guest that gives up on Process.wait 1100 times keeps its connection`, async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "ww-exec-end-" });
+    try {
+      const ww = startWw(
+        [
+          `--jail=${jail}`,
+          "--with-exec",
+          ...(jail === "none" ? [] : ["--ro-bind", dirname(guest)]),
+          guest,
+          "wait-poll",
+          "1100",
+          "/bin/sleep",
+          "60",
+        ],
+        { TMPDIR: tmp },
+        "stdout",
+      );
+      const { code, stdout, stderr } = await ww.end();
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, /\{"polls":1100,"code":137\}/, stderr);
+      assert.doesNotMatch(stderr, /calls outstanding/);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  });
+}
+
+// A program from IPFS that a guest started was still being fetched when the guest exited, from a
+// node that sends a byte a second (never silent for --ipfs-timeout): ww waited for the fetch, past
+// the program's end and its --timeout, and SIGINT and SIGTERM did not stop it. The fetch stops
+// when the connection ends.
+for (const jail of ["none", "bwrap", "native"]) {
+  Deno.test(`${jail}: an IPFS start still fetching from a slow node when its guest exits stops at once`, async () => {
+    const tmp = await Deno.makeTempDir({ prefix: "ww-exec-end-" });
+    const node = trickleNode();
+    const ww = startWw(
+      [
+        `--jail=${jail}`,
+        "--with-exec",
+        "--with-ipfs",
+        "--ipfs",
+        `http://127.0.0.1:${node.port}`,
+        ...(jail === "none" ? [] : ["--ro-bind", dirname(guest)]),
+        guest,
+        "start-ipfs-then-exit",
+        "/ipfs/bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi",
+      ],
+      { TMPDIR: tmp, XDG_CACHE_HOME: tmp },
+      "stdout",
+    );
+    // Without the fix ww runs as long as the node trickles: killed here, it fails below.
+    const timer = setTimeout(() => ww.proc.kill("SIGKILL"), 30_000);
+    try {
+      const started = performance.now();
+      const { code, stderr } = await ww.end();
+      const seconds = (performance.now() - started) / 1000;
+      assert.equal(code, 0, stderr);
+      assert.ok(seconds < 10, `the run took ${seconds.toFixed(1)} s: ${stderr}`);
+      assert.ok(node.requests() > 0, "the node was never asked: the fetch did not begin");
+      // (The cache and Deno's own are there too: XDG_CACHE_HOME.)
+      const left = [...Deno.readDirSync(tmp)].map((e) => e.name).filter((n) => n.startsWith("ww-"));
+      assert.deepEqual(left, [], "left in TMPDIR");
+    } finally {
+      clearTimeout(timer);
+      await node.close();
+      await Deno.remove(tmp, { recursive: true });
+    }
+  });
+}
+
+/**
+ * A Kubo RPC endpoint that answers every request 200 and then sends a byte a second: never
+ * silent long enough for --ipfs-timeout, never done.
+ */
+function trickleNode() {
+  let requests = 0;
+  const timers = new Set<ReturnType<typeof setInterval>>();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, () => {
+    requests++;
+    let timer: ReturnType<typeof setInterval> | undefined;
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        timer = setInterval(() => {
+          try {
+            controller.enqueue(new Uint8Array([0x20]));
+          } catch {
+            clearInterval(timer);
+          }
+        }, 1000);
+        timers.add(timer!);
+      },
+      cancel() {
+        clearInterval(timer);
+        timers.delete(timer!);
+      },
+    });
+    return new Response(body, { headers: { "content-type": "application/octet-stream" } });
+  });
+  return {
+    port: server.addr.port,
+    requests: () => requests,
+    close: async () => {
+      for (const t of timers) clearInterval(t);
+      await server.shutdown();
+    },
+  };
+}

@@ -12,6 +12,11 @@
 //   guest start-exec <prog> [args...]     the same, passing the executor itself on
 //   guest start-then-exit <prog> [args...]  Executor.start, and exit as soon as ww has read it,
 //                                           while the program is still being started
+//   guest start-ipfs-then-exit <prog>  the same, passing the ipfs capability on, and exit 0.5 s
+//                                      later (an /ipfs/ program, still being fetched then)
+//   guest wait-poll <n> <prog> [args...]  Executor.start, then n times Process.wait given up after
+//                           5 ms (as a poll with a timeout does: the wait is finished unanswered),
+//                           then kill and wait; prints {"polls":n,"code":c}
 //   guest worm <self> <tag> <gen>  ignores SIGTERM, prints {"gen":gen}, and 100 ms later starts
 //                           `<self> worm <self> <tag> <gen+1>` with the executor passed on
 //                           (printing {"refused":gen+1} when the start fails), and exits 300 ms
@@ -444,6 +449,15 @@ int onFd(int fd, kj::Function<void(ww::Host::Client, kj::WaitScope&)> body) {
   return 0;
 }
 
+/** onFd, with the event loop's timer for the body. */
+int onFdTimed(int fd, kj::Function<void(ww::Host::Client, kj::WaitScope&, kj::Timer&)> body) {
+  auto io = kj::setupAsyncIo();
+  auto stream = io.lowLevelProvider->wrapSocketFd(fd);
+  capnp::TwoPartyClient client(*stream);
+  body(client.bootstrap().castAs<ww::Host>(), io.waitScope, io.provider->getTimer());
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -498,6 +512,39 @@ int main(int argc, char** argv) {
       // ww has read the start once it answers a call made after it: leave while it starts.
       host.identityRequest().send().wait(ws);
       _exit(0);
+    });
+  }
+  if (mode == "start-ipfs-then-exit" && argc > 2) {
+    return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) {
+      auto start = host.executorRequest().send().getExecutor().startRequest();
+      start.setProgram(argv[2]);
+      start.setIpfs(host.ipfsRequest().send().getIpfs());
+      auto pending = start.send();
+      host.identityRequest().send().wait(ws);
+      usleep(500 * 1000);  // the fetch is under way by then
+      _exit(0);
+    });
+  }
+  if (mode == "wait-poll" && argc > 3) {
+    return onFdTimed(3, [&](ww::Host::Client host, kj::WaitScope& ws, kj::Timer& timer) {
+      auto start = host.executorRequest().send().getExecutor().startRequest();
+      start.setProgram(argv[3]);
+      auto args = start.initArgs(argc - 4);
+      for (int i = 4; i < argc; i++) args.set(i - 4, argv[i]);
+      auto process = start.send().getProcess();
+      long n = atol(argv[2]);
+      for (long i = 0; i < n; i++) {
+        // Given up after 5 ms: the wait's promise is dropped, and capnp sends its Finish.
+        process.waitRequest().send().then([](auto) { return true; })
+            .exclusiveJoin(timer.afterDelay(5 * kj::MILLISECONDS).then([] { return false; }))
+            .wait(ws);
+      }
+      auto kill = process.killRequest();
+      kill.setSignal("SIGKILL");
+      kill.send().wait(ws);
+      auto r = process.waitRequest().send().wait(ws);
+      printf("{\"polls\":%ld,\"code\":%d}\n", n, r.getCode());
+      fflush(stdout);
     });
   }
   if (mode == "worm" && argc > 4) {
