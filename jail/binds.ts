@@ -161,11 +161,11 @@ export function writableByRule(
  */
 export function planBinds(
   requests: readonly BindRequest[],
-): { mounts: BindMount[] } | { error: string } {
+): { mounts: BindMount[] } | { error: string; bind: string; library: string } {
   const clean: BindRequest[] = [];
   for (const r of requests) {
     const dest = cleanDest(r.dest);
-    if (typeof dest !== "string") return { error: `${bindText(r)}: ${dest.error}` };
+    if (typeof dest !== "string") return bindProblem(r, dest.error);
     clean.push({ ...r, dest });
   }
   // Sorted first, so that which pair a message names does not depend on flag order either.
@@ -174,10 +174,11 @@ export function planBinds(
   for (const r of clean) {
     const earlier = byDest.get(r.dest);
     if (earlier && earlier.real !== r.real) {
+      const why = `two different paths bound at ${r.dest} (keep one, or bind one elsewhere)`;
       return {
-        error: `${bindText(earlier)} and ${
-          bindText(r)
-        }: two different paths bound at ${r.dest} (keep one, or bind one elsewhere)`,
+        error: `${bindText(earlier)} and ${bindText(r)}: ${why}`,
+        bind: r.source,
+        library: `${bindText(earlier, "library")} and ${bindText(r, "library")}: ${why}`,
       };
     }
     byDest.set(r.dest, r);
@@ -260,7 +261,7 @@ function compareText(a: string, b: string): number {
 export function mountPointProblem(
   mounts: readonly BindMount[],
   realOf: (hostPath: string) => string | undefined,
-): string | undefined {
+): { why: string; bind: string } | undefined {
   for (const [i, m] of mounts.entries()) {
     const outer = topAt(m.dest, mounts.slice(0, i).filter((o) => o.dest !== m.dest));
     if (!outer) continue;
@@ -268,10 +269,18 @@ export function mountPointProblem(
     const real = realOf(host);
     const where = `${m.dest} (in the bind of ${outer.source} at ${outer.dest})`;
     if (real === undefined) {
-      return `the mount point ${where} would be made on the host as ${host}: create it first, or bind elsewhere`;
+      return {
+        why:
+          `the mount point ${where} would be made on the host as ${host}: create it first, or bind elsewhere`,
+        bind: m.source,
+      };
     }
     if (real !== host) {
-      return `the mount point ${where} goes through a symlink on the host (${host} is ${real}): bind at a path without symlinks`;
+      return {
+        why:
+          `the mount point ${where} goes through a symlink on the host (${host} is ${real}): bind at a path without symlinks`,
+        bind: m.source,
+      };
     }
   }
   return undefined;
@@ -282,16 +291,24 @@ export function mountPointProblem(
  * up along a path, so a read-only path inside a writable one would be writable: refused. A path
  * bound both ways is read-only (the write rule is dropped; see nativeBindRules).
  */
-export function nativeBindsProblem(requests: readonly BindRequest[]): string | undefined {
+export function nativeBindsProblem(
+  requests: readonly BindRequest[],
+): { error: string; bind: string; library: string } | undefined {
   for (const ro of requests) {
     if (ro.flag !== "--ro-bind" || writableByRule(ro.real, requests) !== false) continue;
     for (const rw of requests) {
       if (rw.flag !== "--bind" || rw.real === ro.real || !isWithin(ro.real, rw.real)) continue;
       // A --bind that lost to a --ro-bind of the same path grants nothing.
       if (writableByRule(rw.real, requests) !== true) continue;
-      return `${bindText(ro)} inside ${
-        bindText(rw)
-      }: the native jail (Landlock) cannot make a path read-only inside a writable one; use --jail=bwrap, or bind the writable parts one by one`;
+      const words = (w: "commandLine" | "library", bwrap: string) =>
+        `${bindText(ro, w)} inside ${
+          bindText(rw, w)
+        }: the native jail (Landlock) cannot make a path read-only inside a writable one; use ${bwrap}, or bind the writable parts one by one`;
+      return {
+        error: words("commandLine", "--jail=bwrap"),
+        bind: ro.source,
+        library: words("library", 'jail.backend "bwrap"'),
+      };
     }
   }
   return undefined;

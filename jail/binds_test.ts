@@ -175,9 +175,17 @@ Deno.test("parents come first, whatever the input order", () => {
 
 Deno.test("native: a read-only path inside a writable one is refused, naming both flags", () => {
   assert.equal(
-    nativeBindsProblem([rw("/p"), ro("/p/secrets")]),
+    nativeBindsProblem([rw("/p"), ro("/p/secrets")])?.error,
     "--ro-bind /p/secrets inside --bind /p: the native jail (Landlock) cannot make a path read-only inside a writable one; use --jail=bwrap, or bind the writable parts one by one",
   );
+  // A library caller's words, and the bind it names.
+  assert.deepEqual(nativeBindsProblem([rw("/p"), ro("/p/secrets")]), {
+    error:
+      "--ro-bind /p/secrets inside --bind /p: the native jail (Landlock) cannot make a path read-only inside a writable one; use --jail=bwrap, or bind the writable parts one by one",
+    bind: "/p/secrets",
+    library:
+      'jail.readOnlyBinds /p/secrets inside jail.writableBinds /p: the native jail (Landlock) cannot make a path read-only inside a writable one; use jail.backend "bwrap", or bind the writable parts one by one',
+  });
   assert.equal(nativeBindsProblem([ro("/p"), rw("/p/out")]), undefined);
   assert.equal(nativeBindsProblem([rw("/x"), ro("/x")]), undefined);
 });
@@ -222,11 +230,11 @@ Deno.test("a mount point inside a bind must exist on the host, without symlinks"
     undefined,
   );
   assert.equal(
-    mountPointProblem(mounts([rw("/p", "/data"), ro("/s", "/data/new")]), realOf),
+    mountPointProblem(mounts([rw("/p", "/data"), ro("/s", "/data/new")]), realOf)?.why,
     "the mount point /data/new (in the bind of /p at /data) would be made on the host as /p/new: create it first, or bind elsewhere",
   );
   assert.equal(
-    mountPointProblem(mounts([rw("/p", "/data"), ro("/s", "/data/link")]), realOf),
+    mountPointProblem(mounts([rw("/p", "/data"), ro("/s", "/data/link")]), realOf)?.why,
     "the mount point /data/link (in the bind of /p at /data) goes through a symlink on the host (/p/link is /elsewhere): bind at a path without symlinks",
   );
   // Outside any bind (the jail's own tmpfs), bwrap makes the mount point itself.

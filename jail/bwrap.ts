@@ -373,7 +373,7 @@ export function planBwrapMounts(
   const planned = planBinds(clean);
   if ("error" in planned) return planned;
   const misplaced = mountPointProblem(planned.mounts, input.realOf ?? ((p) => p));
-  if (misplaced) return { error: misplaced };
+  if (misplaced) return { error: misplaced.why, bind: misplaced.bind, library: misplaced.why };
   const program = programMountPoint(input, programShown, clean, planned.mounts);
   if (typeof program === "object") return program;
   const programAt = program;

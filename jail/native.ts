@@ -345,7 +345,7 @@ export function nativePlan(input: NativeInput): NativePlanResult | NativePlanErr
     if (own) return bindProblem(r, ownPartProblem(own));
   }
   const bindsProblem = nativeBindsProblem(requests);
-  if (bindsProblem) return { error: bindsProblem };
+  if (bindsProblem) return bindsProblem;
 
   const identity = identityPlan(policy, facts, input.leasedId);
   if ("error" in identity) return identity;

@@ -17,6 +17,8 @@ import { EXIT, WwError } from "../core/errors.ts";
 import type { RunConfig } from "../core/config.ts";
 import { checkCommand, type CheckedCommand, type CommandOptions } from "./options.ts";
 import { callerCwd } from "../run/caller_env.ts";
+import type { Listener } from "../run/own_grants.ts";
+import { outOfDescriptors } from "../run/out_of_descriptors.ts";
 
 /**
  * How a program ended, as Deno.CommandStatus has it, with ww's own fields.
@@ -41,6 +43,12 @@ export interface CommandStatus {
   readonly timedOut: boolean;
   /** Set when the jail failed after spawn() had resolved: why the program did not run on. */
   readonly error?: WwError;
+  /**
+   * The run's work directory on the host, when it is left behind (ExitStatus.workdirLeft): it
+   * holds what the jail's user may not remove, which the program moved in from a bind, say. Look
+   * in it, and remove it yourself.
+   */
+  readonly workdirLeft?: string;
 }
 
 /**
@@ -125,6 +133,7 @@ export class ChildProcess implements AsyncDisposable {
   readonly #stderr?: OutputStream;
   readonly #status: Promise<CommandStatus>;
   readonly #ops: OpGroup;
+  readonly #holdAbort: (held: boolean) => void;
   #ended = false;
 
   /** @internal Made by Command.spawn(). */
@@ -137,9 +146,11 @@ export class ChildProcess implements AsyncDisposable {
     },
     status: Promise<CommandStatus>,
     ops: OpGroup,
+    holdAbort: (held: boolean) => void,
   ) {
     this.#child = child;
     this.#ops = ops;
+    this.#holdAbort = holdAbort;
     this.#stdin = streams.stdin;
     this.#stdout = streams.stdout && outputStream(streams.stdout);
     this.#stderr = streams.stderr && outputStream(streams.stderr);
@@ -161,6 +172,22 @@ export class ChildProcess implements AsyncDisposable {
    */
   get jail(): Child["jail"] {
     return this.#child.jail;
+  }
+
+  /**
+   * Where each of ww's own listening grants (`grants.own` with `listen`) landed: a port 0's port,
+   * an abstract or path socket's name (Child.listeners).
+   *
+   * @example
+   * ```ts ignore
+   * const child = await new Command("./server", {
+   *   grants: { own: [{ name: "web", listen: "tcp:127.0.0.1:0" }] },
+   * }).spawn();
+   * child.listeners[0].address; // "127.0.0.1:43121"
+   * ```
+   */
+  get listeners(): readonly Listener[] {
+    return this.#child.listeners;
   }
 
   /** The program's stdin; a TypeError unless it was "piped". Close it to send end of file. */
@@ -232,18 +259,23 @@ export class ChildProcess implements AsyncDisposable {
 
   /**
    * Lets Deno exit while the program runs: its waits, reads and timers no longer keep Deno
-   * alive (a jailed program then ends with ww, as the jail's supervisor sees ww die).
+   * alive (a jailed program then ends with ww, as the jail's supervisor sees ww die), and neither
+   * does `signal` (an AbortSignal.timeout's timer): an abort reaches the program once it is
+   * ref'd again.
    *
    * @example
    * (await new Command("/bin/sleep", { args: ["3"] }).spawn()).unref(); // Deno exits at once
    */
   unref(): void {
     this.#ops.unref();
+    // Listening to `signal` keeps an AbortSignal.timeout's timer, and Deno with it, alive.
+    this.#holdAbort(false);
   }
 
   /** Makes the program keep Deno alive again (the default). */
   ref(): void {
     this.#ops.ref();
+    if (!this.#ended) this.#holdAbort(true);
   }
 
   /** Sends SIGTERM unless the program has ended, and waits for its status. */
@@ -330,7 +362,8 @@ async function spawnChild(
     for (const end of ends) end.ours?.close();
     // An abort while the jail was built (an IPFS fetch, say) rejects with its reason.
     if (signal?.aborted) throw signal.reason;
-    throw e;
+    // Out of descriptors making the pipes too: the limit to raise, as a WwError.
+    throw outOfDescriptors(e) ?? e;
   } finally {
     for (const end of ends) if (end.child !== undefined) closeFd(end.child);
   }
@@ -340,13 +373,21 @@ async function spawnChild(
   const rpc = checked.host ? serveHost(config, child, checked.host) : undefined;
   if (!rpc) child.hostSocket.close();
 
+  let stopping = false;
   const onAbort = () => {
+    if (stopping) return;
+    stopping = true;
     child.kill("SIGTERM");
     ops.setTimeout(() => child.kill("SIGKILL"), killGraceMs);
   };
-  signal?.addEventListener("abort", onAbort, { once: true });
-  // Aborted while the jail was being built, after the fetch: the program has just started.
-  if (signal?.aborted) onAbort();
+  // An unref'd child does not listen (see unref): an abort then reaches it only once ref'd again.
+  const holdAbort = (held: boolean) => {
+    if (!signal) return;
+    if (!held) return signal.removeEventListener("abort", onAbort);
+    signal.addEventListener("abort", onAbort, { once: true });
+    if (signal.aborted) onAbort();
+  };
+  holdAbort(true);
 
   const status = child.status.then(
     (s): CommandStatus => ({
@@ -354,6 +395,7 @@ async function spawnChild(
       code: s.code,
       signal: s.signal ?? null,
       timedOut: s.timedOut ?? false,
+      ...(s.workdirLeft !== undefined ? { workdirLeft: s.workdirLeft } : {}),
     }),
     (e): CommandStatus => ({
       success: false,
@@ -381,6 +423,7 @@ async function spawnChild(
     },
     status,
     ops,
+    holdAbort,
   );
 }
 

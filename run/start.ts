@@ -339,6 +339,7 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
   try {
     checkRunConfig(config);
     checkGrantsOpen(config.fds);
+    checkStdioOpen(options.stdio);
     // Before a program from IPFS is fetched: every backend makes its work directory there.
     workTmpdir();
     const located: Program = guest
@@ -649,6 +650,20 @@ export function checkGrantsOpen(fds: RunConfig["fds"]): void {
   for (const { name, source } of fds) {
     if (fdState(source) === "closed") throw new ClosedFdError(name, source);
   }
+}
+
+/**
+ * Refuses a descriptor of `stdio` (StartOptions.stdio) that is not open: the spawn failed with
+ * posix_spawn's EBADF, in words about ww's stage.
+ */
+function checkStdioOpen(stdio: StartOptions["stdio"]): void {
+  stdio?.forEach((fd, i) => {
+    if (fd !== undefined && fdState(fd) === "closed") {
+      throw new UsageError(
+        `startProgram's options.stdio[${i}]: descriptor ${fd} is not open in this process (pass an open one, or undefined for ww's own fd ${i})`,
+      );
+    }
+  });
 }
 
 /**

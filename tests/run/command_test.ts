@@ -510,6 +510,10 @@ for (const backend of BACKENDS) {
       const unrefd = await run();
       // `sleep 3` and a 10 s timeout are pending; Deno's own start-up takes well under 2 s here.
       assert.ok(unrefd < 2500, `the script took ${Math.round(unrefd)} ms`);
+      // An AbortSignal.timeout as the signal (the README's own example): listening to it kept
+      // its timer, and Deno, alive until the program ended.
+      const timed = await run("timeout-signal");
+      assert.ok(timed < 2500, `with AbortSignal.timeout, the script took ${Math.round(timed)} ms`);
       if (backend === "none") {
         const refd = await run("ref-again");
         assert.ok(refd >= 2900, `ref() again: the script took only ${Math.round(refd)} ms`);
