@@ -426,20 +426,43 @@ async function listenUnix(path: string): Promise<number> {
 }
 
 /**
- * The socket path `path` as its last name in its directory held open (ffi/open.ts
- * nameInHeldDirectory), the directory's path resolved as a grant's is (trustedPath). The name
- * itself is not resolved: bind(2) follows no link there (it fails with EADDRINUSE). Undefined
- * when the directory is under /proc, or the held name would not fit a sockaddr_un: `path` is
- * then used as it is.
+ * The path to bind the socket at `path` by, its directory resolved as a grant's is (trustedPath).
+ * Where no one but root and ww's user may change a directory on the way (ownersOnly), `path`
+ * itself, made absolute: the kernel records the path bind(2) is given as the socket's address, and
+ * a server checks that address against the path it was told (sd_is_socket_unix). Elsewhere its
+ * last name in its directory held open (ffi/open.ts nameInHeldDirectory), so that no link swapped
+ * in after the check is followed, and the address is that /proc/self/fd/N/name. The name itself
+ * is not resolved: bind(2) follows no link there (it fails with EADDRINUSE). Undefined when the
+ * directory is under /proc, or neither would fit a sockaddr_un: `path` is then used as it is.
  */
 function heldSocketPath(path: string): { path: string; close(): void } | undefined {
   const absolute = fromCallerCwd(path);
   const parent = trustedPath(directoryOf(absolute));
   if (parent.kernelLinks) return undefined;
+  const fits = (p: string) => new TextEncoder().encode(p).length <= UNIX_PATH_MAX;
+  if (fits(absolute) && ownersOnly(parent.path)) return { path: absolute, close() {} };
   const held = nameInHeldDirectory(parent.path, absolute.slice(absolute.lastIndexOf("/") + 1));
-  if (new TextEncoder().encode(held.path).length <= UNIX_PATH_MAX) return held;
+  if (fits(held.path)) return held;
   held.close();
   return undefined;
+}
+
+/**
+ * Whether every directory from / to `realDir` (a path without links) belongs to root or ww's user
+ * and none other may write it, but where the sticky bit keeps each entry its owner's (/tmp): no one
+ * else can put a link where one of them is.
+ */
+function ownersOnly(realDir: string): boolean {
+  const uid = Deno.uid();
+  const parts = realDir.split("/").filter((p) => p !== "");
+  for (let i = 0; i <= parts.length; i++) {
+    const info = fileOwner(`/${parts.slice(0, i).join("/")}`, false);
+    if (info === undefined || !info.isDirectory || (info.uid !== 0 && info.uid !== uid)) {
+      return false;
+    }
+    if ((info.mode & 0o022) !== 0 && (info.mode & 0o1000) === 0) return false;
+  }
+  return true;
 }
 
 /** The directory whose entry `path` is, for its lock. */
