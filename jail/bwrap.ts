@@ -295,7 +295,7 @@ export function bwrapArgs(input: BwrapInput): string[] {
     listenPid: input.listenPid,
     tty: input.tty,
     report: { stderr: fds.programStderr },
-    pinned: mounts.binds.map((b, i) => ({ dest: b.dest, fd: fds.binds[i] })),
+    pinned: mounts.binds.map((b, i) => ({ dest: b.dest, fd: fds.binds[i], readOnly: !b.writable })),
     // A descriptor from the host is a way out of the mount namespace (a directory's "..", a
     // read-only file reopened by /proc/self/fd/N for writing): Landlock keeps each to its mode.
     landlock: true,

@@ -129,15 +129,18 @@ Deno.test("--net keeps the host network; binds are added in order", () => {
   assert.deepEqual(after(argv, "--bind", 2), [["/proc/self/fd/21", "/out"]]);
   assert.ok(!argv.includes("/data"), "no source by path");
   const stage = argv.slice(argv.indexOf("--") + 1);
-  assert.deepEqual(stage.slice(0, 8), [
+  // Each bind's destination, its source's descriptor, and whether it must be read-only.
+  assert.deepEqual(stage.slice(0, 10), [
     STAGE_PATH,
     "exec-report-pinned-landlock",
     "9",
     "2",
     "/in",
     "20",
+    "ro",
     "/out",
     "21",
+    "rw",
   ]);
 });
 

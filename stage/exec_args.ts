@@ -18,16 +18,19 @@
  * `offline` too (no --net), an IP socket among them connects or binds nowhere else (Landlock's TCP
  * rights, which then take the program's own TCP on the jail's loopback with them); `pinned`
  * (bwrap): before anything else, each `dest` must be the very file or directory that descriptor
- * `fd` holds (the stage compares device and inode, then closes the descriptor), or the stage
- * fails with one line naming `dest` (see BwrapFds.binds).
+ * `fd` holds, at a mount's root reached through no symbolic link, and read-only if `readOnly` (the
+ * stage compares device and inode, then closes the descriptor), or the stage fails with one line
+ * naming `dest` (see BwrapFds.binds).
  *
  * @example
  * stageExecArgs({ target: "/bin/app", argv0: "app", args: ["-v"], listenPid: true });
  * // ["exec-listen-pid", "/bin/app", "-", "app", "-v"]
  * stageExecArgs({ target: "/bin/app", argv0: "app", args: [], report: { stderr: 9 } });
  * // ["exec-report", "9", "/bin/app", "-", "app"]
- * stageExecArgs({ target: "/bin/app", argv0: "app", args: [], pinned: [{ dest: "/d", fd: 8 }] });
- * // ["exec-pinned", "1", "/d", "8", "/bin/app", "-", "app"]
+ * stageExecArgs({
+ *   target: "/bin/app", argv0: "app", args: [], pinned: [{ dest: "/d", fd: 8, readOnly: true }],
+ * });
+ * // ["exec-pinned", "1", "/d", "8", "ro", "/bin/app", "-", "app"]
  */
 export function stageExecArgs(o: {
   readonly target: string;
@@ -39,7 +42,11 @@ export function stageExecArgs(o: {
   readonly report?: { readonly stderr: number };
   readonly landlock?: boolean;
   readonly offline?: boolean;
-  readonly pinned?: readonly { readonly dest: string; readonly fd: number }[];
+  readonly pinned?: readonly {
+    readonly dest: string;
+    readonly fd: number;
+    readonly readOnly: boolean;
+  }[];
 }): string[] {
   const pinned = o.pinned ?? [];
   const mode = `${o.tty ? "-tty" : ""}${o.listenPid ? "-listen-pid" : ""}${
@@ -51,7 +58,10 @@ export function stageExecArgs(o: {
     `exec${mode}`,
     ...(o.report ? [String(o.report.stderr)] : []),
     ...(pinned.length > 0
-      ? [String(pinned.length), ...pinned.flatMap((p) => [p.dest, String(p.fd)])]
+      ? [
+        String(pinned.length),
+        ...pinned.flatMap((p) => [p.dest, String(p.fd), p.readOnly ? "ro" : "rw"]),
+      ]
       : []),
     o.target,
     o.pwd === undefined ? "-" : `=${o.pwd}`,

@@ -1284,29 +1284,101 @@ static long file_id(int dir, const char *path, int flags, u64 id[2]) {
 }
 
 /*
- * `-pinned <n> (<dest> <fd>)...` (bwrap): each of the jail's binds at <dest> must be the very file
- * or directory that <fd> holds, which ww opened as its source refusing every symbolic link on the
- * way (jail/bwrap.ts BwrapFds.binds): bwrap mounts the descriptor's path, resolved again, and a
- * symbolic link swapped in for a part of it since would lead elsewhere. The same device and inode,
- * or one line naming <dest> and exit 125, before the program exists; each <fd> is closed. Returns
- * how many arguments it took.
+ * `-pinned <n> (<dest> <fd> <ro|rw>)...` (bwrap): each of the jail's binds at <dest> must be the
+ * very file or directory that <fd> holds, which ww opened as its source refusing every symbolic
+ * link on the way (jail/bwrap.ts BwrapFds.binds): bwrap mounts the descriptor's path, resolved
+ * again, and a symbolic link swapped in for a part of it since would lead elsewhere. bwrap 0.8 also
+ * resolves <dest> by its path as it makes and mounts it: a jail that swapped directories in a
+ * writable bind while another jail of the same binds was set up (`--bind P --ro-bind P/secrets`)
+ * had the read-only mount land beside P/secrets, which stayed a writable part of P. So <dest> is
+ * looked up with no symbolic link on the way (open_no_links), and must be a mount's root (where a
+ * statx tells), of the same device and inode, and, for "ro", a read-only mount. Otherwise one line
+ * naming <dest> and exit 125, before the program exists; each <fd> is closed. Returns how many
+ * arguments it took.
  */
+#define STX_ATTRIBUTES_OFFSET 8
+#define STX_ATTRIBUTES_MASK_OFFSET 56
+#define STATX_ATTR_MOUNT_ROOT 0x2000
+#define S_IFLNK 0120000
+/* struct statfs: f_flags, after seven words, f_fsid and two more words, on both arches. */
+#define STATFS_FLAGS_OFFSET 80
+#define ST_RDONLY 1
+
+/* A descriptor (O_PATH) of absolute `path` opened component by component, none followed if it is
+ * a symbolic link; -ELOOP when one is one, -errno when a part is missing. */
+static long open_no_links(const char *path) {
+  long dir = SYS4(openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  if (dir < 0) return dir;
+  char name[256];
+  const char *p = path;
+  for (;;) {
+    while (*p == '/') p++;
+    if (!*p) return dir;
+    unsigned long n = 0;
+    while (p[n] && p[n] != '/') n++;
+    if (n >= sizeof name) {
+      SYS1(close, dir);
+      return -ENAMETOOLONG;
+    }
+    for (unsigned long i = 0; i < n; i++) name[i] = p[i];
+    name[n] = 0;
+    p += n;
+    long next = SYS4(openat, dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+    SYS1(close, dir);
+    if (next < 0) return next;
+    u8 stx[256] __attribute__((aligned(8)));
+    long r = SYS5(statx, next, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_TYPE, stx);
+    if (r < 0 || (*(unsigned short *)(stx + STX_MODE_OFFSET) & S_IFMT) == S_IFLNK) {
+      SYS1(close, next);
+      return r < 0 ? r : -ELOOP;
+    }
+    dir = next;
+  }
+}
+
+/* Whether the bind at `dest` is the one <fd> (`held`) holds, at a mount's root, read-only if
+ * `readonly`. */
+static int bind_is_pinned(const char *dest, long held_fd, int readonly) {
+  u64 held[2] = {0, 0}, shown[2] = {1, 1};
+  if (held_fd < 0 || file_id((int)held_fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, held) < 0) {
+    return 0;
+  }
+  long fd = open_no_links(dest);
+  if (fd < 0) return 0;
+  int ok = file_id((int)fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, shown) == 0 &&
+           held[0] == shown[0] && held[1] == shown[1];
+  u8 stx[256] __attribute__((aligned(8)));
+  if (ok && SYS5(statx, fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_TYPE, stx) == 0) {
+    u64 attributes = *(u64 *)(stx + STX_ATTRIBUTES_OFFSET);
+    u64 known = *(u64 *)(stx + STX_ATTRIBUTES_MASK_OFFSET);
+    /* Linux 5.8 and later say whether it is a mount's root; older ones cannot be asked. */
+    if ((known & STATX_ATTR_MOUNT_ROOT) && !(attributes & STATX_ATTR_MOUNT_ROOT)) ok = 0;
+  }
+  if (ok && readonly) {
+    u64 st[16] __attribute__((aligned(8)));
+    if (SYS2(fstatfs, fd, st) < 0 || !(st[STATFS_FLAGS_OFFSET / 8] & ST_RDONLY)) ok = 0;
+  }
+  SYS1(close, fd);
+  return ok;
+}
+
 static int check_pinned(int argc, char **argv) {
   long n = argc > 0 ? parse_int(argv[0]) : -1;
-  if (n < 0 || n > (argc - 1) / 2) {
+  if (n < 0 || n > (argc - 1) / 3) {
     struct line l = {.n = 0};
-    put(&l, "ww stage: exec -pinned: expected <n> and n pairs of <dest> <fd>");
+    put(&l, "ww stage: exec -pinned: expected <n> and n triples of <dest> <fd> <ro|rw>");
     write_line(2, &l);
     die(125);
   }
   for (long i = 0; i < n; i++) {
-    const char *dest = argv[1 + 2 * i];
-    long fd = parse_int(argv[2 + 2 * i]);
-    u64 held[2] = {0, 0}, shown[2] = {1, 1};
-    long a = fd < 0 ? -1 : file_id((int)fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, held);
-    long b = file_id(AT_FDCWD, dest, AT_SYMLINK_NOFOLLOW, shown);
+    const char *dest = argv[1 + 3 * i];
+    long fd = parse_int(argv[2 + 3 * i]);
+    const char *how = argv[3 + 3 * i];
+    int readonly = how[0] == 'r' && how[1] == 'o' && !how[2];
+    int ok = (readonly || (how[0] == 'r' && how[1] == 'w' && !how[2])) &&
+             bind_is_pinned(dest, fd, readonly);
     if (fd >= 0) SYS1(close, fd);
-    if (a < 0 || b < 0 || held[0] != shown[0] || held[1] != shown[1]) {
+    if (!ok) {
       struct line l = {.n = 0};
       put(&l, "ww: the jail's bind at ");
       put(&l, dest);
@@ -1315,7 +1387,7 @@ static int check_pinned(int argc, char **argv) {
       die(125);
     }
   }
-  return 1 + 2 * (int)n;
+  return 1 + 3 * (int)n;
 }
 
 /*

@@ -317,56 +317,102 @@ for (const arch of STAGE_ARCHES) {
   });
 
   // bwrap 0.8 mounts a descriptor's path, resolved again: a symlink swapped in since ww opened a
-  // bind's source led the mount elsewhere (another jail's doing showed the host's /etc).
-  Deno.test(`[${arch}] exec-report-pinned: each destination must be what its descriptor holds, or nothing runs`, async () => {
-    const out = join(dir, `pinned-${arch}.stderr`);
-    const a = join(dir, `pinned-a-${arch}`);
-    const b = join(dir, `pinned-b-${arch}`);
-    Deno.mkdirSync(a, { recursive: true });
-    Deno.mkdirSync(b, { recursive: true });
-    Deno.writeTextFileSync(join(dir, `pinned-f-${arch}`), "x");
-    const pinned = (...pairs: string[]) =>
-      run(arch, [
-        "exec-report-pinned",
-        "5",
-        String(pairs.length / 2),
-        ...pairs,
-        "/bin/sh",
-        "-",
-        "sh",
-        "-c",
-        "ls /proc/self/fd",
-      ], { redirect: `5>'${out}' 7<'${a}' 8<'${join(dir, `pinned-f-${arch}`)}'` });
-    // The same directory and file: the program runs, and neither descriptor reaches it.
-    const same = await pinned(a, "7", join(dir, `pinned-f-${arch}`), "8");
+  // bind's source led the mount elsewhere (another jail's doing showed the host's /etc). And it
+  // resolves the destination by its path too: a jail swapping directories in a writable bind
+  // while another jail of the same binds was set up had a --ro-bind nested in it land beside its
+  // place, which stayed writable. Run in a mount namespace of its own, with real bind mounts.
+  Deno.test(`[${arch}] exec-report-pinned: each destination must be the held file, at a mount's root reached without links, read-only for ro, or nothing runs`, async () => {
+    const base = join(dir, `pinned-${arch}`);
+    const out = `${base}.stderr`;
+    const [a, b, f, m1, m2, mf, lnk] = ["a", "b", "f", "m1", "m2", "mf", "lnk"].map((n) =>
+      join(base, n)
+    );
+    Deno.mkdirSync(base, { recursive: true });
+    for (const d of [a, b, m1, m2]) Deno.mkdirSync(d, { recursive: true });
+    Deno.writeTextFileSync(f, "x");
+    Deno.writeTextFileSync(mf, "");
+    try {
+      Deno.symlinkSync(base, lnk);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+    }
+    // m1: a bind of a; m2: a bind of b; mf: a read-only bind of the file f.
+    const mounts = `mount --bind '${a}' '${m1}' && mount --bind '${b}' '${m2}' && ` +
+      `mount --bind '${f}' '${mf}' && mount -o remount,bind,ro '${mf}'`;
+    const cmd = stageCommand(arch).map((s) => `'${s}'`).join(" ");
+    const pinned = async (...triples: string[]) => {
+      const child = new Deno.Command("unshare", {
+        args: [
+          "-m",
+          "--propagation",
+          "private",
+          "/bin/bash",
+          "-c",
+          `${mounts} && exec ${cmd} "$@" 5>'${out}' 7<'${a}' 8<'${f}'`,
+          "bash",
+          "exec-report-pinned",
+          "5",
+          String(triples.length / 3),
+          ...triples,
+          "/bin/sh",
+          "-",
+          "sh",
+          "-c",
+          "ls /proc/self/fd",
+        ],
+        clearEnv: true,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      });
+      const o = await child.output();
+      const text = (x: Uint8Array) => new TextDecoder().decode(x);
+      return { code: o.code, stdout: text(o.stdout), stderr: text(o.stderr) };
+    };
+    // The held directory at its bind, and the held file at its read-only bind: the program runs,
+    // and neither descriptor reaches it.
+    const same = await pinned(m1, "7", "rw", mf, "8", "ro");
     assert.equal(same.code, 0, same.stderr);
     assert.equal(same.stderr, "\0\x01exit 0\n");
     const fds = same.stdout.trim().split("\n");
     assert.ok(!fds.includes("7") && !fds.includes("8"), same.stdout);
-    // Another directory there, a link to the right one, or no descriptor: nothing runs (125), and
-    // the one line names the destination, before the NUL byte that would hand fd 2 over.
-    const link = join(dir, `pinned-link-${arch}`);
-    try {
-      Deno.symlinkSync(a, link);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
-    }
-    for (const [dest, fd] of [[b, "7"], [link, "7"], [a, "9"], [a, "x"]]) {
-      const r = await pinned(dest, fd);
-      assert.equal(r.code, 125, `${dest} ${fd}: ${r.stderr}`);
+    // Another directory there; the held one itself, no mount's root (a bind that landed elsewhere
+    // leaves it so); a read-write mount where ro was asked; the mount reached through a link; no
+    // descriptor; a word that is neither ro nor rw: nothing runs (125), and the one line names
+    // the destination, before the NUL byte that would hand fd 2 over.
+    const refused: string[][] = [
+      [m2, "7", "rw"],
+      [a, "7", "rw"],
+      [m1, "7", "ro"],
+      [join(lnk, "m1"), "7", "rw"],
+      [m1, "9", "rw"],
+      [m1, "x", "rw"],
+      [m1, "7", "r"],
+    ];
+    for (const triple of refused) {
+      const r = await pinned(...triple);
+      assert.equal(r.code, 125, `${triple}: ${r.stderr}`);
       assert.equal(
         r.stderr,
-        `ww: the jail's bind at ${dest} is not what ww opened: its source changed as the jail was made\n\x01exit 125\n`,
+        `ww: the jail's bind at ${
+          triple[0]
+        } is not what ww opened: its source changed as the jail was made\n\x01exit 125\n`,
       );
       assert.equal(r.stdout, "");
     }
-    const bad = await run(
-      arch,
-      ["exec-report-pinned", "5", "2", a, "7", "/bin/true", "-", "true"],
-      {
-        redirect: `5>'${out}'`,
-      },
-    );
+    const bad = await run(arch, [
+      "exec-report-pinned",
+      "5",
+      "2",
+      a,
+      "7",
+      "rw",
+      "/bin/true",
+      "-",
+      "true",
+    ], {
+      redirect: `5>'${out}'`,
+    });
     assert.equal(bad.code, 125);
   });
 

@@ -85,6 +85,8 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f) 
 #define ENOSYS 38
 #define ENOTEMPTY 39
 #define EBADFD 77
+#define ENAMETOOLONG 36
+#define ELOOP 40
 #define EOPNOTSUPP 95
 #define RLIMIT_CORE 4
 #define RLIM_INFINITY (~0UL)
