@@ -166,11 +166,12 @@ async function run(argv: readonly string[]): Promise<number> {
   // --deno: the guest is bundled first (--explain too: it shows the binds of a real bundle).
   const name = parsed.config.program;
   let config = parsed.config;
-  let removeBundle = () => {};
   if (parsed.deno) {
-    const { bundleGuest, denoGuestConfig, guestDeno } = await lazyImport<
-      typeof import("./run/deno_guest.ts")
-    >("run/deno_guest.ts");
+    const { bundleGuest, checkDenoGuestMemory, denoGuestConfig, guestDeno, inDenoGuestWords } =
+      await lazyImport<
+        typeof import("./run/deno_guest.ts")
+      >("run/deno_guest.ts");
+    checkDenoGuestMemory(config);
     const deno = guestDeno(env.PATH);
     // A signal that asks ww to stop ends the bundling too (deno bundle and its directory), as
     // it ends the fetch of an IPFS program.
@@ -193,13 +194,15 @@ async function run(argv: readonly string[]): Promise<number> {
       stopListening();
     }
     config = denoGuestConfig(config, deno, bundle.bundle);
-    removeBundle = bundle.remove;
+    try {
+      return await runConfig(config, name, explain, grants, debug);
+    } catch (e) {
+      throw inDenoGuestWords(e, { name, deno, bundle: bundle.bundle });
+    } finally {
+      bundle.remove();
+    }
   }
-  try {
-    return await runConfig(config, name, explain, grants, debug);
-  } finally {
-    removeBundle();
-  }
+  return await runConfig(config, name, explain, grants, debug);
 }
 
 async function runConfig(

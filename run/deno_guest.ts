@@ -6,9 +6,80 @@
 // needs nothing from a module cache, so DENO_DIR only has to be set.
 
 import type { RunConfig } from "../core/config.ts";
-import { NotExecutableError, NotFoundError, UsageError } from "../core/errors.ts";
+import {
+  BindError,
+  LimitError,
+  NotExecutableError,
+  NotFoundError,
+  UsageError,
+} from "../core/errors.ts";
 import { absolutePath } from "../core/path.ts";
 import { workdirParent } from "../core/config.ts";
+
+/**
+ * The least --memory (RLIMIT_DATA) a Deno guest starts with: V8 reserves address space for its
+ * heap and code as it starts (Deno 2.9 on x86_64 needed ~560 MiB; below that it died with "Fatal
+ * process out of memory: Failed to reserve virtual memory for CodeRange", SIGTRAP, 133), with a
+ * margin for other machines.
+ */
+export const DENO_GUEST_MIN_MEMORY = 768 << 20;
+
+/**
+ * Refuses, before anything is bundled, a --memory too low for the guest's Deno to start in a jail
+ * (none enforces no limit). ww chose that runtime, so it knows its floor.
+ *
+ * @example
+ * checkDenoGuestMemory({ ...config, jail: { ...config.jail, limits: { memoryBytes: 512 << 20 } } });
+ * // LimitError "--memory 512M: too low for a --deno guest ...; use 768M or more"
+ */
+export function checkDenoGuestMemory(config: RunConfig): void {
+  const memory = config.jail.limits.memoryBytes;
+  if (config.jail.backend === "none" || memory === undefined) return;
+  if (memory >= DENO_GUEST_MIN_MEMORY) return;
+  const given = memory % (1 << 20) === 0 ? `${memory / (1 << 20)}M` : String(memory);
+  throw new LimitError(
+    "memoryBytes",
+    memory,
+    `--memory ${given}: too low for a --deno guest (RLIMIT_DATA: Deno reserves about 560M of address space as it starts); use 768M or more`,
+  );
+}
+
+/**
+ * `e`, a run's failure, in --deno's words where it is about what --deno added: the jail's user
+ * cannot reach the bundle (made in TMPDIR: a `mktemp -d` one is mode 0700) or the deno binary
+ * (root's ~/.deno/bin). The run's own words named a --ro-bind the user never gave, and advised
+ * opening a private directory to others. Any other failure is `e` itself.
+ *
+ * @example
+ * inDenoGuestWords(bindError, { name: "main.ts", deno: "/usr/bin/deno", bundle: "/t/ww-deno-1/guest.js" });
+ * // UsageError "--deno main.ts: its bundle is in TMPDIR (/t), where the jail's user cannot reach it ..."
+ */
+export function inDenoGuestWords(
+  e: unknown,
+  guest: { readonly name: string; readonly deno: string; readonly bundle: string },
+): unknown {
+  if (!(e instanceof BindError || e instanceof NotExecutableError)) return e;
+  const text = e.commandLine ?? e.message;
+  // "<what>: <why>; <ways through>": the why, as the reach checks (run/ids.ts) word it.
+  const why = (prefix: string) => text.slice(prefix.length).split(";")[0].trim();
+  const bundleDir = guest.bundle.slice(0, guest.bundle.lastIndexOf("/"));
+  if (e instanceof BindError && (e.bind === guest.bundle || e.bind === bundleDir)) {
+    const tmpdir = bundleDir.slice(0, bundleDir.lastIndexOf("/")) || "/";
+    return new UsageError(
+      `--deno ${guest.name}: its bundle is in TMPDIR (${tmpdir}), where the jail's user cannot reach it (${
+        why(`--ro-bind ${e.bind}:`)
+      }); set TMPDIR to a directory others may enter, e.g. TMPDIR=/tmp`,
+    );
+  }
+  if (e instanceof NotExecutableError && text.startsWith(`${guest.deno}: `)) {
+    return new NotExecutableError(
+      `--deno ${guest.name}: the jail's user cannot run ${guest.deno} (${
+        why(`${guest.deno}:`)
+      }); install deno where others may run it (e.g. /usr/local/bin) and put it first on PATH`,
+    );
+  }
+  return e;
+}
 
 /** Where the program's Deno keeps its cache: inside the jail's work directory (its cwd). */
 export const GUEST_DENO_DIR = ".deno";
@@ -135,7 +206,13 @@ export async function bundleGuest(
       const why = lines.map((l) => l.replace(/^error:\s*/, "")).find((l) => l !== "") ??
         "failed";
       const at = lines.find((l) => l.startsWith("at file://"))?.slice("at file://".length);
-      throw new UsageError(`--deno ${script}: deno bundle: ${why}${at ? ` (at ${at})` : ""}`);
+      // deno bundle fetches esbuild into the caller's Deno cache on its first use.
+      const esbuild = /esbuild/.test(why)
+        ? "; deno bundle loads esbuild into your Deno cache the first time it runs: run it once with network access (deno bundle main.ts), or set DENO_DIR to a cache that has it"
+        : "";
+      throw new UsageError(
+        `--deno ${script}: deno bundle: ${why}${at ? ` (at ${at})` : ""}${esbuild}`,
+      );
     }
     Deno.chmodSync(dir, 0o755); // the jail's user (nobody, or a leased uid) reads the bundle
     Deno.chmodSync(bundle, 0o644);

@@ -146,3 +146,50 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
     }
   });
 }
+
+// A TMPDIR only its owner may enter (a `mktemp -d` one, mode 0700) holds the guest's bundle, and a
+// deno in root's ~/.deno/bin is behind a 0700 directory: the jail's user reaches neither. The run
+// said so about a --ro-bind the user never gave, and advised opening the private directory.
+Deno.test("--deno whose bundle or deno the jail's user cannot reach says so in --deno's words", async () => {
+  const tmp = privateTmp(0o700);
+  const priv = Deno.makeTempDirSync({ prefix: "wwtest-priv-" }); // mode 0700
+  try {
+    const bundled = await runWw(["run", "--jail=native", "--deno", GUEST], {
+      env: { TMPDIR: tmp },
+      before: `cd '${REPO}'`,
+    });
+    assert.equal(bundled.code, 125, bundled.stderr);
+    assert.deepEqual(errorLines(bundled.stderr), [
+      `ww: --deno ${GUEST}: its bundle is in TMPDIR (${tmp}), where the jail's user cannot reach it (the jail runs as uid ${
+        /uid (\d+)/.exec(bundled.stderr)?.[1]
+      }, which cannot enter ${tmp} (mode 0700)); set TMPDIR to a directory others may enter, e.g. TMPDIR=/tmp`,
+    ]);
+    assert.deepEqual(wwDirs(tmp), [], "the bundle was left behind");
+    Deno.mkdirSync(`${priv}/bin`);
+    Deno.copyFileSync(Deno.execPath(), `${priv}/bin/deno`);
+    Deno.chmodSync(`${priv}/bin/deno`, 0o755);
+    // Under `deno run` the guest's deno is the one running ww: ww run by the hidden copy.
+    const hidden = await runWw(["run", "--jail=native", "--deno", GUEST], {
+      ww: [`${priv}/bin/deno`, "run", "-A", `${REPO}main.ts`],
+      before: `cd '${REPO}'`,
+    });
+    assert.equal(hidden.code, 126, hidden.stderr);
+    assert.match(
+      hidden.stderr,
+      new RegExp(
+        `^ww: --deno ${GUEST}: the jail's user cannot run ${priv}/bin/deno \\(the jail runs as uid \\d+, which cannot enter ${priv} \\(mode 0700\\)\\); install deno where others may run it`,
+      ),
+    );
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+    Deno.removeSync(priv, { recursive: true });
+  }
+});
+
+Deno.test("--deno with a --memory too low for Deno refuses before it bundles, 125 in one line", async () => {
+  const r = await run(["--jail=native", "--memory", "512M", "--deno", GUEST]);
+  assert.equal(r.code, 125, r.stderr);
+  assert.deepEqual(errorLines(r.stderr), [
+    "ww: --memory 512M: too low for a --deno guest (RLIMIT_DATA: Deno reserves about 560M of address space as it starts); use 768M or more",
+  ]);
+});
