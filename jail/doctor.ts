@@ -43,6 +43,12 @@ export interface MachineFacts {
   };
   /** The directory runs make their work directories in (TMPDIR), or why none can. */
   readonly workTmpdir: { readonly dir: string } | { readonly error: string };
+  /**
+   * A real native jail of /bin/true, what it said when it failed (a step a filter on ww refuses,
+   * say: a network namespace of the jail's own under systemd's RestrictNamespaces=); absent when
+   * not tried (no jail ids, no Landlock or seccomp at all).
+   */
+  readonly nativeTry?: { readonly ok: true } | { readonly ok: false; readonly detail: string };
   /** The range jails lease host ids from when ww is root (WW_JAIL_IDS or the default). */
   readonly jailIds: { readonly range: IdRange; readonly fromEnv: boolean } | {
     readonly error: string;
@@ -138,11 +144,14 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
     ...(seccompOk ? ["seccomp"] : []),
   ];
   const missing = [...protections.missing.map((p) => p.name), ...(seccompOk ? [] : ["seccomp"])];
-  const nativeOk = !idsProblem && missing.length === 0;
+  const nativeFailed = f.nativeTry && !f.nativeTry.ok ? f.nativeTry.detail : undefined;
+  const nativeOk = !idsProblem && nativeFailed === undefined && missing.length === 0;
   out.push(
     `  native: ${
       idsProblem
         ? `NOT usable: ${idsProblem}`
+        : nativeFailed !== undefined
+        ? `NOT usable: ${nativeFailed} (tried: a native jail of /bin/true)`
         : missing.length === 0
         ? "usable"
         : "usable only with --allow-weaker-jail"
@@ -186,6 +195,8 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
       })`
       : idsProblem
       ? `verdict: no jail runs here as root, even with --uid and --gid, until the jails' ids are fixed: ${idsProblem}`
+      : nativeFailed !== undefined
+      ? `verdict: no jail runs here: bubblewrap cannot, and the native jail fails (${nativeFailed})`
       : "verdict: no complete jail on this machine: install bubblewrap or allow user namespaces, or use a kernel with Landlock ABI 6+ (or run with --allow-weaker-jail)",
   );
   return { lines: out, jailPossible };

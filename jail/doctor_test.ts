@@ -138,3 +138,25 @@ Deno.test("doctor says which limits hold per process, which per uid, and that no
     /^ {2}per jail: none: .*cgroup v2 with delegated controllers, which ww does not use$/,
   );
 });
+
+// A native jail that fails for real (a step a filter on ww refuses) is not usable, whatever the
+// facts alone say, and the verdict says why when bubblewrap cannot either.
+Deno.test("a native try that failed makes native NOT usable, with its line", () => {
+  const detail = "--jail=native: the jail's own network namespace cannot be made here";
+  const r = doctorReport({ ...GOOD, nativeTry: { ok: false, detail } });
+  assert.ok(
+    r.lines.includes(`  native: NOT usable: ${detail} (tried: a native jail of /bin/true)`),
+  );
+  assert.equal(r.jailPossible, true, "bwrap is still usable here");
+  const without = doctorReport({
+    ...GOOD,
+    bwrapTry: { ok: false, detail: "bwrap: no" },
+    nativeTry: { ok: false, detail },
+  });
+  assert.equal(without.jailPossible, false);
+  assert.equal(
+    without.lines.at(-1),
+    `verdict: no jail runs here: bubblewrap cannot, and the native jail fails (${detail})`,
+  );
+  assert.ok(doctorReport({ ...GOOD, nativeTry: { ok: true } }).lines.includes("  native: usable"));
+});

@@ -2,7 +2,9 @@
 // try of bubblewrap with the jail's namespaces, for jail/doctor.ts's report. Exit 0 when a jail is
 // possible, 1 when not.
 
-import { SetupError, UsageError } from "../core/errors.ts";
+import { SetupError, UsageError, WwError } from "../core/errors.ts";
+import { DEFAULT_POLICY } from "../jail/policy.ts";
+import { startProgram } from "./start.ts";
 import { workTmpdir } from "./tmpdir.ts";
 import { errnoName } from "../ffi/errno.ts";
 import { doctorReport, type MachineFacts } from "../jail/doctor.ts";
@@ -39,6 +41,7 @@ async function machineFacts(): Promise<MachineFacts> {
   }
   const status = ownStatus();
   const landlock = landlockSupport();
+  const ids = jailIds();
   return {
     kernel: Deno.osRelease(),
     identity: parseProcStatus(status),
@@ -54,9 +57,34 @@ async function machineFacts(): Promise<MachineFacts> {
       mode: Number(/^Seccomp:\s*(\d+)/m.exec(status)?.[1] ?? 0),
     },
     cgroup: cgroupFacts(),
-    jailIds: jailIds(),
+    jailIds: ids,
     workTmpdir: workTmpdirFact(),
+    // As root a jail needs an id to lease: without one the ids are the report's answer.
+    ...("error" in ids && Deno.uid() === 0 ? {} : await nativeTry()),
   };
+}
+
+/**
+ * A real native jail of /bin/true (protections this kernel lacks allowed: those are reported on
+ * their own): what the stage says when a step fails, which the facts alone do not tell (a filter
+ * on ww that refuses a network namespace, as systemd's RestrictNamespaces= does, while ww as root
+ * holds CAP_SYS_ADMIN). Not tried without a Landlock or seccomp to try.
+ */
+async function nativeTry(): Promise<Pick<MachineFacts, "nativeTry">> {
+  if (landlockSupport().abi === 0 && !seccompFilters()) return {};
+  try {
+    const child = await startProgram({
+      program: "/bin/true",
+      jail: { ...DEFAULT_POLICY, backend: "native", allowWeakerJail: true },
+    });
+    const status = await child.status;
+    return {
+      nativeTry: status.code === 0 ? { ok: true } : { ok: false, detail: `exit ${status.code}` },
+    };
+  } catch (e) {
+    if (!(e instanceof WwError)) throw e;
+    return { nativeTry: { ok: false, detail: e.commandLine ?? e.message } };
+  }
 }
 
 /** Where runs make their work directories, or why no run can (a bad TMPDIR). */

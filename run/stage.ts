@@ -3,7 +3,7 @@
 // disk that someone could swap), and the stage's reports read back as ww's errors.
 
 import { cannotEnterCwd } from "./directory.ts";
-import { E2BIG, ENOENT, ENOEXEC, errnoName } from "../ffi/errno.ts";
+import { E2BIG, ENOENT, ENOEXEC, ENOSYS, EPERM, errnoName } from "../ffi/errno.ts";
 import { closeFd, writeAll } from "../ffi/fd.ts";
 import { createMemfd, reopenReadOnly, sealMemfd } from "../ffi/memfd.ts";
 import { type ByteStream, readAllText } from "../ffi/stream.ts";
@@ -197,6 +197,21 @@ function programStepFailure(
 
 /** The error for a step of the jail's own that failed. */
 function stepFailed(failed: FailedStep, backend: "native" | "bwrap"): SetupError {
+  // As root the native jail gets a network namespace of its own (without --net): a filter on ww
+  // (systemd's RestrictNamespaces=, a container's profile) may refuse one while ww holds
+  // CAP_SYS_ADMIN, and "try another --jail" left only none.
+  if (failed.step === "network" && (failed.errno === EPERM || failed.errno === ENOSYS)) {
+    const why = `the jail's own network namespace cannot be made here (unshare: ${
+      errnoName(failed.errno)
+    }: a seccomp filter on ww refuses it, as systemd's RestrictNamespaces= does)`;
+    return new SetupError(
+      `the ${backend} jail: ${why}; give the program the host's network (jail.net), or run ww without that filter`,
+      {
+        commandLine:
+          `--jail=${backend}: ${why}; give the program the host's network with --net, or run ww without that filter`,
+      },
+    );
+  }
   const why = `the stage's ${failed.step} step failed: ${errnoName(failed.errno)}${
     failed.detail ? ` (${failed.detail})` : ""
   }`;

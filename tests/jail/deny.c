@@ -6,9 +6,11 @@
 //   userns:   unshare and clone with CLONE_NEWUSER with EPERM, clone3 with ENOSYS (what Docker's
 //             default seccomp profile does);
 //   mount:    mount with EPERM (namespaces can be made, but bwrap cannot mount in them: it fails
-//             after the jail's pid 1 exists, as when a security module refuses a mount).
+//             after the jail's pid 1 exists, as when a security module refuses a mount);
+//   netns:    unshare with CLONE_NEWNET with EPERM (systemd's RestrictNamespaces=net, while ww as
+//             root holds CAP_SYS_ADMIN).
 //
-// usage: deny <landlock|userns|mount>[,...] <command> [args...]
+// usage: deny <landlock|userns|mount|netns>[,...] <command> [args...]
 
 #define _GNU_SOURCE
 #include <errno.h>
@@ -37,13 +39,14 @@
 
 int main(int argc, char **argv) {
   if (argc < 3) {
-    fprintf(stderr, "usage: deny <landlock|userns|mount>[,...] <command> [args...]\n");
+    fprintf(stderr, "usage: deny <landlock|userns|mount|netns>[,...] <command> [args...]\n");
     return 2;
   }
   int landlock = strstr(argv[1], "landlock") != NULL;
   int userns = strstr(argv[1], "userns") != NULL;
   int mount = strstr(argv[1], "mount") != NULL;
-  if (!landlock && !userns && !mount) {
+  int netns = strstr(argv[1], "netns") != NULL;
+  if (!landlock && !userns && !mount && !netns) {
     fprintf(stderr, "deny: nothing to deny in %s\n", argv[1]);
     return 2;
   }
@@ -68,6 +71,13 @@ int main(int argc, char **argv) {
     f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0);
     f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_NEWUSER, 0, 1);
     f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ERRNO(EPERM));
+  }
+  if (netns) {
+    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_unshare, 0, 3);
+    f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ARG0);
+    f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_NEWNET, 0, 1);
+    f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, ERRNO(EPERM));
+    f[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, NR);
   }
   if (mount) {
     f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mount, 0, 1);

@@ -7,9 +7,9 @@ import { withoutBwrap } from "../support/hide_bwrap.ts";
 
 /**
  * What deny.c hides from the run: Landlock, user namespaces, or both ("landlock,userns"); or what
- * it refuses: mount(2).
+ * it refuses: mount(2), or a network namespace (netns).
  */
-export type Denied = "landlock" | "userns" | "landlock,userns" | "mount";
+export type Denied = "landlock" | "userns" | "landlock,userns" | "mount" | "netns";
 
 /**
  * Runs `ww <args>` under deny.c (or plainly, when `denied` is undefined), with the test's

@@ -125,3 +125,45 @@ Deno.test("doctor with a TMPDIR no run can use: names it, exit 1", async () => {
     );
   }
 });
+
+// As root with CAP_SYS_ADMIN but under a filter that refuses network namespaces (systemd's
+// RestrictNamespaces=net), the native jail, which makes one for a program without --net, failed
+// at its network step in words that only said to try another --jail, and ww doctor called it
+// usable. The doctor now tries a native jail, and the run says what to do.
+Deno.test({
+  name:
+    "a filter that refuses network namespaces: doctor says native fails, and the run names --net",
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    const cache = Deno.makeTempDirSync({ prefix: "wwtest-doctor-cache-" });
+    try {
+      const env = { XDG_CACHE_HOME: cache };
+      const why =
+        "the jail's own network namespace cannot be made here (unshare: EPERM: a seccomp filter on ww refuses it, as systemd's RestrictNamespaces= does)";
+      const r = await runUnder("netns", ["doctor"], env);
+      assert.match(
+        r.stdout,
+        new RegExp(
+          `^ {2}native: NOT usable: --jail=native: ${
+            escape(why)
+          }; give the program the host's network with --net`,
+          "m",
+        ),
+      );
+      const run = await runUnder("netns", ["run", "--jail=native", "/bin/true"], env);
+      assert.equal(run.code, 125, run.stderr);
+      assert.equal(
+        run.stderr,
+        `ww: --jail=native: ${why}; give the program the host's network with --net, or run ww without that filter\n`,
+      );
+      const shared = await runUnder("netns", ["run", "--jail=native", "--net", "/bin/true"], env);
+      assert.equal(shared.code, 0, shared.stderr);
+    } finally {
+      Deno.removeSync(cache, { recursive: true });
+    }
+  },
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
