@@ -310,12 +310,17 @@ export function leaseRange(
   if (anyMapped(configured.range)) return configured.range;
   if (!configured.fromEnv && anyMapped(SMALL_JAIL_IDS)) return SMALL_JAIL_IDS;
   const mapped = maps[0]?.map(formatIdRange).join(", ") || "none";
+  // A namespace that maps root alone (unshare -r) has no id a jail may take: none to set.
+  const rootOnly = maps.every((m) => m.every((x) => x.first === 0 && x.last === 0));
+  const fix = rootOnly
+    ? "it has no id but root, which no jail runs as: run ww in a namespace that maps more ids (unshare --map-auto, or newuidmap), or with --jail=none"
+    : `set ${JAIL_IDS_ENV}=FIRST-LAST to unused ids inside it`;
   return {
     error: `${
       configured.fromEnv
         ? `${JAIL_IDS_ENV}=${formatIdRange(configured.range)}`
         : `the jails' ids (${formatIdRange(configured.range)}, or ${formatIdRange(SMALL_JAIL_IDS)})`
-    }: no id of it exists in this user namespace (it maps ${mapped}); set ${JAIL_IDS_ENV}=FIRST-LAST to unused ids inside it`,
+    }: no id of it exists in this user namespace (it maps ${mapped}); ${fix}`,
   };
 }
 

@@ -200,6 +200,17 @@ Deno.test("the lease range is what the user namespace maps of it, or systemd's s
   const tiny = [{ first: 0, last: 999 }];
   const none = leaseRange(configured, [tiny, tiny]);
   assert.ok("error" in none && /no id of it exists in this user namespace/.test(none.error));
+  assert.ok(
+    "error" in none && none.error.endsWith("set WW_JAIL_IDS=FIRST-LAST to unused ids inside it"),
+  );
+  // Root alone mapped (unshare -r): no range could be set, since root is none a jail takes.
+  const root = [{ first: 0, last: 0 }];
+  const rootOnly = leaseRange(configured, [root, root]);
+  assert.ok("error" in rootOnly);
+  assert.match(
+    rootOnly.error,
+    /\(it maps 0-0\); it has no id but root, which no jail runs as: run ww in a namespace that maps more ids \(unshare --map-auto, or newuidmap\), or with --jail=none$/,
+  );
   // An explicit range is never replaced.
   const env = leaseRange({ range: DEFAULT_JAIL_IDS, fromEnv: true }, [small, small]);
   assert.ok("error" in env && env.error.startsWith("WW_JAIL_IDS=70000-79999: "));
