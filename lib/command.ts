@@ -374,6 +374,8 @@ async function spawnChild(
   if (!rpc) child.hostSocket.close();
 
   let stopping = false;
+  // Once the program has ended nothing listens again (a ref() racing the end re-added it for good).
+  let done = false;
   const onAbort = () => {
     if (stopping) return;
     stopping = true;
@@ -382,7 +384,7 @@ async function spawnChild(
   };
   // An unref'd child does not listen (see unref): an abort then reaches it only once ref'd again.
   const holdAbort = (held: boolean) => {
-    if (!signal) return;
+    if (!signal || (held && done)) return;
     if (!held) return signal.removeEventListener("abort", onAbort);
     signal.addEventListener("abort", onAbort, { once: true });
     if (signal.aborted) onAbort();
@@ -409,6 +411,7 @@ async function spawnChild(
         }),
     }),
   ).then(async (s) => {
+    done = true;
     signal?.removeEventListener("abort", onAbort);
     ops.clearTimers();
     await rpc;

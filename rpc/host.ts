@@ -232,15 +232,8 @@ class ConsoleServer extends TableServer {
       // One log call is one line that ww's reader can trust: see run/escape.ts. Cut before it is
       // escaped, which may make each character ten: an 8 MiB line of control characters cost
       // ~450 MiB and 2.5 s to escape, only for the 1 MiB queue to drop it. A sink that fails, at
-      // once or later (an async one), fails the guest's call, in words of ww's: the sink's own
-      // error is its owner's (a library caller's bug, with host-side text), reported to it as an
-      // uncaught error is (reportError), not sent into the jail.
-      try {
-        await this.stderr(`${this.prefix}: ${level}: ${foreignText(p.line, MAX_CONSOLE_LINE)}`);
-      } catch (e) {
-        reportError(e);
-        throw new Error("the host could not write the line");
-      }
+      // once or later (an async one), fails the guest's call.
+      await this.stderr(`${this.prefix}: ${level}: ${foreignText(p.line, MAX_CONSOLE_LINE)}`);
     },
   ];
 }

@@ -113,8 +113,13 @@ interface Answer {
   readonly waiters: Set<() => void>;
   finished: boolean;
   releaseOnFinish: boolean;
-  /** Stops the call (CallContext.signal) while it runs; set by #dispatch. */
-  cancel?: AbortController;
+  /** Stops the call (CallContext.signal): aborted when the guest finishes it unanswered. */
+  readonly cancel: AbortController;
+  /**
+   * A call still waiting for the answer it is pipelined on: ends the wait and answers it canceled
+   * at once (the guest finished it first). Unset once the call is dispatched.
+   */
+  abandon?: () => void;
 }
 
 /** A capability of a call's parameters: its server, why it is refused, or the promise of one. */
@@ -398,6 +403,7 @@ class Vat {
       waiters: new Set(),
       finished: false,
       releaseOnFinish: false,
+      cancel: new AbortController(),
     };
   }
 
@@ -426,6 +432,7 @@ class Vat {
     const interfaceId = call.interfaceId;
     const methodId = call.methodId;
     const run = (target: CapServer | string) => {
+      answer.abandon = undefined;
       const call = { questionId, answer, target, interfaceId, methodId, params, caps, held };
       void this.#dispatch(call).finally(cancel);
     };
@@ -437,7 +444,16 @@ class Vat {
       const server = this.exports.get(id)?.server ??
         `no capability has id ${id} (released, or never given)`;
       start = () => run(server);
-    } else start = this.#whenAnswered(target.promisedAnswer, run).start;
+    } else {
+      const waiting = this.#whenAnswered(target.promisedAnswer, run);
+      start = waiting.start;
+      // Dispatched canceled (CallContext.signal is aborted by then): its Return says so, and
+      // what it holds is freed as for any call.
+      answer.abandon = () => {
+        waiting.cancel();
+        run("the call was canceled");
+      };
+    }
     this.answers.set(questionId, answer);
     this.heldBytes += held;
     start();
@@ -502,7 +518,9 @@ class Vat {
       );
     return {
       start: () => answer.done ? resolve() : answer.waiters.add(resolve),
-      cancel: () => answer.waiters.delete(resolve),
+      cancel: () => {
+        if (answer.waiters.delete(resolve)) this.#cancelIfUnwanted(answer);
+      },
     };
   }
 
@@ -514,7 +532,7 @@ class Vat {
     const payload = ret._initResults();
     const caps: CapServer[] = [];
     let reserved = 0;
-    const cancel = answer.cancel = new AbortController();
+    const cancel = answer.cancel;
     try {
       if (typeof target === "string") throw new Error(target);
       if (target.interfaceId !== interfaceId) {
@@ -565,7 +583,6 @@ class Vat {
       else r._initException().reason = answer.error;
       this.#send(failed);
     } finally {
-      answer.cancel = undefined;
       // The results are queued (and counted there) before what they were built from is freed.
       this.heldBytes -= c.held;
       this.reservedBytes -= reserved;
@@ -606,11 +623,20 @@ class Vat {
     answer.finished = true;
     answer.releaseOnFinish = releaseResultCaps;
     if (answer.done) this.#forget(questionId, answer);
-    // Nothing wants the results any more: the call stops (a Process.wait the guest gave up on,
-    // which held its question, and a place among maxAnswers, until the program ended).
-    else if (answer.waiters.size === 0) {
-      answer.cancel?.abort(new Error("the guest finished the call before its results"));
-    }
+    else this.#cancelIfUnwanted(answer);
+  }
+
+  /**
+   * Stops a call the guest finished, once nothing wants its results any more (no call is
+   * pipelined on them): a Process.wait the guest gave up on held its question, and a place among
+   * maxAnswers, until the program ended. One still waiting for the answer it is pipelined on
+   * stops waiting, so that one may stop too.
+   */
+  #cancelIfUnwanted(answer: Answer): void {
+    if (!answer.finished || answer.done || answer.waiters.size > 0) return;
+    if (answer.cancel.signal.aborted) return;
+    answer.cancel.abort(new Error("the guest finished the call before its results"));
+    answer.abandon?.();
   }
 
   #forget(questionId: number, answer: Answer): void {
@@ -782,7 +808,7 @@ class Vat {
     // still running) is told so: it waited for ever, and serveHost, waiting for the starts, with it.
     for (const answer of [...this.answers.values()]) {
       if (answer.done) continue;
-      answer.cancel?.abort(new Error("the connection ended"));
+      answer.cancel.abort(new Error("the connection ended"));
       answer.error ??= "the connection ended before this answer";
       answer.done = true;
       const waiters = [...answer.waiters];

@@ -896,3 +896,56 @@ Deno.test("a call the guest finishes before its results is canceled, and frees i
   assert.ok(returns.every((r) => r._isCanceled));
   assert.deepEqual(log, []);
 });
+
+// A call pipelined on an answer not yet there (start(...).getProcess().wait()) that the guest
+// finished first was dispatched later with a signal never aborted: it held its question, and a
+// place among maxAnswers, until its program ended. And the answer it waited on kept that waiter,
+// so finishing it too canceled nothing.
+Deno.test("a pipelined call the guest finishes before its target answers is canceled at once, and so is its target", async () => {
+  const [hostFd, guestFd] = unixSocketPair();
+  const guest = new FdStream(guestFd);
+  let canceled = 0;
+  const server: CapServer = {
+    interfaceId: HOST,
+    name: "Waiting",
+    async dispatch(_methodId, call) {
+      await new Promise((_, reject) =>
+        call.signal.addEventListener("abort", () => {
+          canceled++;
+          reject(call.signal.reason);
+        })
+      );
+    },
+  };
+  const served = serveVat(new FdStream(hostFd), server, { log: () => {} });
+  const frames = readFrames(guest, { maxBytes: 1 << 24, maxSegments: 512 });
+  const send = (...ms: capnp.Message[]) =>
+    guest.write(new Uint8Array(ms.flatMap((m) => [...new Uint8Array(m.toArrayBuffer())])));
+  const nextReturn = async (): Promise<rpc.Return> => {
+    for (;;) {
+      // A Return that never comes fails the test instead of hanging it.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const frame = await Promise.race([
+        frames.next(),
+        new Promise<never>((_, reject) =>
+          timer = setTimeout(() => reject(new Error("no Return within 10 s")), 10_000)
+        ),
+      ]).finally(() => clearTimeout(timer));
+      const m = new capnp.Message(frame.value as ArrayBuffer, false).getRoot(rpc.Message);
+      if (m._isReturn && m.return.answerId > 0) return m.return;
+    }
+  };
+  await send(bootstrap(0), call(1, { answer: 0 }, HOST, 0), call(2, { answer: 1 }, HOST, 0));
+  // Question 1 never answers of itself; question 2 waits for it.
+  await send(finish(2));
+  const second = await nextReturn();
+  assert.equal(second.answerId, 2);
+  assert.ok(second._isCanceled);
+  await send(finish(1));
+  const first = await nextReturn();
+  assert.equal(first.answerId, 1);
+  assert.ok(first._isCanceled);
+  assert.equal(canceled, 1, "question 1's wait, the only one that ran");
+  guest.close();
+  await served;
+});

@@ -79,7 +79,9 @@ async function nativeTry(): Promise<Pick<MachineFacts, "nativeTry">> {
     });
     const status = await child.status;
     return {
-      nativeTry: status.code === 0 ? { ok: true } : { ok: false, detail: `exit ${status.code}` },
+      nativeTry: status.code === 0
+        ? { ok: true }
+        : { ok: false, detail: `/bin/true ended with exit ${status.code} in the native jail` },
     };
   } catch (e) {
     if (!(e instanceof WwError)) throw e;

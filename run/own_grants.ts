@@ -427,8 +427,8 @@ async function listenUnix(path: string): Promise<number> {
 
 /**
  * The path to bind the socket at `path` by, its directory resolved as a grant's is (trustedPath).
- * Where no one but root and ww's user may change a directory on the way (ownersOnly), `path`
- * itself, made absolute: the kernel records the path bind(2) is given as the socket's address, and
+ * Where the way holds no link and no one but root and ww's user may change a directory on it
+ * (ownersOnly), `path` itself, made absolute: the kernel records the path bind(2) is given as the socket's address, and
  * a server checks that address against the path it was told (sd_is_socket_unix). Elsewhere its
  * last name in its directory held open (ffi/open.ts nameInHeldDirectory), so that no link swapped
  * in after the check is followed, and the address is that /proc/self/fd/N/name. The name itself
@@ -440,7 +440,11 @@ function heldSocketPath(path: string): { path: string; close(): void } | undefin
   const parent = trustedPath(directoryOf(absolute));
   if (parent.kernelLinks) return undefined;
   const fits = (p: string) => new TextEncoder().encode(p).length <= UNIX_PATH_MAX;
-  if (fits(absolute) && ownersOnly(parent.path)) return { path: absolute, close() {} };
+  // Only a path with no link on the way: a link, even root's, may sit in a directory others can
+  // write, where another may be put in its place after the check.
+  if (fits(absolute) && directoryOf(absolute) === parent.path && ownersOnly(parent.path)) {
+    return { path: absolute, close() {} };
+  }
   const held = nameInHeldDirectory(parent.path, absolute.slice(absolute.lastIndexOf("/") + 1));
   if (fits(held.path)) return held;
   held.close();

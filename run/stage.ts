@@ -201,9 +201,9 @@ function stepFailed(failed: FailedStep, backend: "native" | "bwrap"): SetupError
   // (systemd's RestrictNamespaces=, a container's profile) may refuse one while ww holds
   // CAP_SYS_ADMIN, and "try another --jail" left only none.
   if (failed.step === "network" && (failed.errno === EPERM || failed.errno === ENOSYS)) {
-    const why = `the jail's own network namespace cannot be made here (unshare: ${
+    const why = `the jail's own network namespace cannot be made here (${
       errnoName(failed.errno)
-    }: a seccomp filter on ww refuses it, as systemd's RestrictNamespaces= does)`;
+    }: a filter on ww refuses it, as systemd's RestrictNamespaces= does, or a security module)`;
     return new SetupError(
       `the ${backend} jail: ${why}; give the program the host's network (jail.net), or run ww without that filter`,
       {

@@ -139,7 +139,7 @@ Deno.test({
     try {
       const env = { XDG_CACHE_HOME: cache };
       const why =
-        "the jail's own network namespace cannot be made here (unshare: EPERM: a seccomp filter on ww refuses it, as systemd's RestrictNamespaces= does)";
+        "the jail's own network namespace cannot be made here (EPERM: a filter on ww refuses it, as systemd's RestrictNamespaces= does, or a security module)";
       const r = await runUnder("netns", ["doctor"], env);
       assert.match(
         r.stdout,
