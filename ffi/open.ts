@@ -59,9 +59,20 @@ export function nameInHeldDirectory(dir: string, name: string): { path: string; 
   return { path: `/proc/self/fd/${fd}/${name}`, close: () => void libc().close(fd) };
 }
 
-function openat2NoLinks(path: string, flags: number): number {
+/**
+ * holdNoSymlinks of `name`, one component, in the directory descriptor `dir` holds: the very
+ * entry of that directory, whatever its path is by now.
+ */
+export function holdNoSymlinksIn(dir: number, name: string): number {
+  if (name === "" || name === "." || name === ".." || name.includes("/")) {
+    throw new Error(`holdNoSymlinksIn: ${name} is not one component (internal)`);
+  }
+  return openat2NoLinks(name, O_PATH | O_CLOEXEC, dir);
+}
+
+function openat2NoLinks(path: string, flags: number, dir = AT_FDCWD): number {
   const how = openHowNoLinks(flags);
-  const fd = libcFiles().syscall_openat2(SYS_OPENAT2, AT_FDCWD, cString(path), how, 24n);
+  const fd = libcFiles().syscall_openat2(SYS_OPENAT2, dir, cString(path), how, 24n);
   return check("openat2", fd, path);
 }
 

@@ -286,6 +286,82 @@ export function mountPointProblem(
   return undefined;
 }
 
+/** A directory between a mount and the bind it is inside: where the jail shows it, and the host. */
+export interface Waypoint {
+  readonly source: string;
+  readonly dest: string;
+}
+
+/**
+ * The directories between each mount of `mounts` (planned, parents first) and the bind it is
+ * inside, parents first. A mount nested in a bind is made at a path resolved through them, so a
+ * jail that can write the outer bind's source can rename them while another jail is set up: the
+ * mount lands in a decoy, and the directory it was meant for stays as the outer bind shows it
+ * (writable, for a --ro-bind in a --bind). Each is checked, with the mounts, as what ww opened
+ * (see BwrapFds.waypoints).
+ *
+ * @example
+ * bindWaypoints([
+ *   { source: "/p", dest: "/data", writable: true },
+ *   { source: "/p/a/b/s", dest: "/data/a/b/s", writable: false },
+ * ]);
+ * // [{ source: "/p/a", dest: "/data/a" }, { source: "/p/a/b", dest: "/data/a/b" }]
+ */
+export function bindWaypoints(mounts: readonly BindMount[]): Waypoint[] {
+  const found = new Map<string, Waypoint>();
+  for (const [i, m] of mounts.entries()) {
+    const outer = topAt(m.dest, mounts.slice(0, i).filter((o) => o.dest !== m.dest));
+    if (!outer) continue;
+    for (let dir = parentOf(m.dest); dir !== outer.dest; dir = parentOf(dir)) {
+      if (!found.has(dir)) {
+        found.set(dir, { source: rebase(dir, outer.dest, outer.source), dest: dir });
+      }
+    }
+  }
+  return sortParentsFirst([...found.values()]);
+}
+
+/** A clean absolute path's parent directory ("/" for "/" and its children). */
+function parentOf(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i <= 0 ? "/" : path.slice(0, i);
+}
+
+/**
+ * The order to open `pins` (binds and waypoints, as the jail shows them and the host has them) in, parents first, and for each that the jail
+ * shows as an entry `name` of another's directory, which is also where the host has it (a
+ * waypoint; a bind of the very path it covers), that one (`within`): opened from that descriptor,
+ * not by its path again. The stage checks the jail's mounts against a chain: the directory it
+ * finds at each place, then the one below it (stage/stage.c check_pinned). Held by paths opened one after the other, the chain
+ * could be two halves of a rename (a jail that swapped P/a with a decoy had P/a's descriptor be the
+ * decoy, and the secrets' the real P/a/secrets, which the read-only mount, landed in the decoy,
+ * then matched).
+ *
+ * @example
+ * pinnedChain([
+ *   { source: "/p", dest: "/data" },
+ *   { source: "/p/a/s", dest: "/data/a/s" },
+ *   { source: "/p/a", dest: "/data/a" },
+ * ]);
+ * // [{ i: 0, name: "data" }, { i: 2, within: 0, name: "a" }, { i: 1, within: 2, name: "s" }]
+ */
+export function pinnedChain(
+  pins: readonly { readonly source: string; readonly dest: string }[],
+): { i: number; within?: number; name: string }[] {
+  const depth = (p: string) => p.split("/").filter(Boolean).length;
+  const order = pins.map((_, i) => i).sort((a, b) => depth(pins[a].dest) - depth(pins[b].dest));
+  return order.map((i) => {
+    const { source, dest } = pins[i];
+    const cut = dest.lastIndexOf("/");
+    const name = dest.slice(cut + 1);
+    const parent = cut <= 0 ? "/" : dest.slice(0, cut);
+    const within = pins.findIndex((p) =>
+      p.dest === parent && `${p.source === "/" ? "" : p.source}/${name}` === source
+    );
+    return within < 0 || name === "" ? { i, name } : { i, within, name };
+  });
+}
+
 /**
  * Why the native jail (Landlock) cannot express `requests`, or undefined. Landlock rights only add
  * up along a path, so a read-only path inside a writable one would be writable: refused. A path

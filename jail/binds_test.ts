@@ -4,10 +4,12 @@ import assert from "node:assert/strict";
 import {
   type BindMount,
   type BindRequest,
+  bindWaypoints,
   cleanDest,
   mountPointProblem,
   nativeBindRules,
   nativeBindsProblem,
+  pinnedChain,
   planBinds,
   sortParentsFirst,
 } from "./binds.ts";
@@ -219,6 +221,97 @@ Deno.test("native: random bind sets either refused or every rule matches the rul
       return want === undefined || landlockWritable(p) === want;
     });
     assert.equal(problem === undefined, ok, JSON.stringify(requests));
+  }
+});
+
+Deno.test("waypoints: every directory between a mount and the bind it is in, as the jail shows it", () => {
+  // A --ro-bind two levels into a --bind, the same source shown again elsewhere (a cover at
+  // /data/a/s), and a bind in a bind in a bind.
+  const table = mounts([
+    rw("/p", "/data"),
+    ro("/p/a/b/s", "/data/a/b/s"),
+    ro("/p/a/s", "/elsewhere"),
+    rw("/q", "/data/a/b/s/q"),
+    rw("/r", "/data/a/b/s/q/x/y/r"),
+  ]);
+  assert.deepEqual(bindWaypoints(table), [
+    { source: "/p/a", dest: "/data/a" },
+    { source: "/p/a/b", dest: "/data/a/b" },
+    { source: "/q/x", dest: "/data/a/b/s/q/x" },
+    { source: "/q/x/y", dest: "/data/a/b/s/q/x/y" },
+  ]);
+  // A bind at the root of another, or in none, has no directory on its way.
+  assert.deepEqual(bindWaypoints(mounts([rw("/p", "/data"), ro("/s", "/data/s")])), []);
+  assert.deepEqual(bindWaypoints(mounts([ro("/s", "/a/b/c")])), []);
+  // Over many tables: every directory between a mount and the mount it is in is exactly one
+  // waypoint, of the host path the jail shows there.
+  const sources = ["/p", "/p/a", "/p/a/b", "/q", "/q/a"];
+  const dests = ["/d", "/d/a", "/d/a/b", "/d/a/b/c", "/e/a", "/e/a/b/c"];
+  for (let n = 0; n < 400; n++) {
+    const picked = [0, 1, 2].map((k) => {
+      const flag = (n >> k) % 2 === 0 ? rw : ro;
+      return flag(sources[(n * (k + 3)) % sources.length], dests[(n * (k + 7) + k) % dests.length]);
+    });
+    const planned = planBinds(picked);
+    if ("error" in planned) continue;
+    const m = planned.mounts;
+    const expected = new Map<string, string>();
+    for (const inner of m) {
+      const outers = m.filter((o) => o.dest !== inner.dest && inner.dest.startsWith(`${o.dest}/`));
+      if (outers.length === 0) continue;
+      const outer = outers.reduce((a, b) => (b.dest.length > a.dest.length ? b : a));
+      const parts = inner.dest.slice(outer.dest.length + 1).split("/").slice(0, -1);
+      parts.forEach((_, i) => {
+        const dest = `${outer.dest}/${parts.slice(0, i + 1).join("/")}`;
+        expected.set(dest, mounted(dest, m)!.host);
+      });
+    }
+    const got = bindWaypoints(m);
+    assert.deepEqual(
+      new Map(got.map((w) => [w.dest, w.source])),
+      expected,
+      JSON.stringify(picked),
+    );
+    assert.equal(got.length, expected.size, "each once");
+    assert.ok(got.every((w) => !m.some((b) => b.dest === w.dest)), "never a mount's own place");
+  }
+});
+
+Deno.test("pins are opened parents first, each from the one whose directory holds it where the host has it too", () => {
+  const pins = [
+    { source: "/p", dest: "/data" },
+    { source: "/p/a/b/s", dest: "/data/a/b/s" },
+    { source: "/other", dest: "/data/a/b/o" },
+    { source: "/p/a", dest: "/data/a" },
+    { source: "/p/a/b", dest: "/data/a/b" },
+    { source: "/", dest: "/root" },
+    { source: "/etc", dest: "/root/etc" },
+  ];
+  assert.deepEqual(pinnedChain(pins), [
+    { i: 0, name: "data" },
+    { i: 5, name: "root" },
+    { i: 3, within: 0, name: "a" },
+    { i: 6, within: 5, name: "etc" },
+    { i: 4, within: 3, name: "b" },
+    // A bind of another path at a place in a bind is opened by its own path.
+    { i: 1, within: 4, name: "s" },
+    { i: 2, name: "o" },
+  ]);
+  // Every pin of a planned table's nested mounts and waypoints is chained to its parent.
+  const table = mounts([rw("/p", "/data"), ro("/p/a/b/s", "/data/a/b/s"), ro("/p/a/s", "/x")]);
+  const all = [...table, ...bindWaypoints(table)];
+  const chain = pinnedChain(all);
+  assert.deepEqual(chain.map((c) => all[c.i].dest), [
+    "/data",
+    "/x",
+    "/data/a",
+    "/data/a/s",
+    "/data/a/b",
+    "/data/a/b/s",
+  ]);
+  for (const c of chain) {
+    if (all[c.i].dest === "/x" || all[c.i].dest === "/data") assert.equal(c.within, undefined);
+    else assert.equal(all[c.within!].dest, all[c.i].dest.slice(0, -c.name.length - 1));
   }
 });
 

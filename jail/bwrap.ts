@@ -14,6 +14,7 @@ import {
   bindProblem,
   type BindRequest,
   bindRequests,
+  bindWaypoints,
   cleanDest,
   hostPathAt,
   isWithin,
@@ -22,6 +23,7 @@ import {
   rebase,
   sortParentsFirst,
   topAt,
+  type Waypoint,
 } from "./binds.ts";
 import type { HeldHow } from "./held.ts";
 import type { HostFiles } from "./system_files.ts";
@@ -62,6 +64,12 @@ export interface BwrapFds {
    * as well, before 0.10), so the stage's check is what tells.
    */
   readonly binds: readonly number[];
+  /**
+   * For each of the mounts' waypoints (BwrapMounts.waypoints, in order), a descriptor of the
+   * directory, opened as the binds' sources are: the stage walks each bind's destination and
+   * finds every one of them on the way (stage/stage.c check_pinned).
+   */
+  readonly waypoints: readonly number[];
 }
 
 export interface BwrapInput {
@@ -254,8 +262,10 @@ export function bwrapArgs(input: BwrapInput): string[] {
   if (!mounts.tmpBound) op("/tmp", ...size, "--tmpfs", "/tmp");
   if (mounts.workdirInTmp) op(workdir, "--perms", "0700", "--dir", workdir);
   else op(workdir, "--perms", "0700", ...size, "--tmpfs", workdir);
-  if (fds.binds.length !== mounts.binds.length) {
-    throw new Error("bwrapArgs: a descriptor for each bind (internal)");
+  if (
+    fds.binds.length !== mounts.binds.length || fds.waypoints.length !== mounts.waypoints.length
+  ) {
+    throw new Error("bwrapArgs: a descriptor for each bind and waypoint (internal)");
   }
   mounts.binds.forEach((b, i) =>
     op(b.dest, b.writable ? "--bind" : "--ro-bind", `/proc/self/fd/${fds.binds[i]}`, b.dest)
@@ -295,7 +305,18 @@ export function bwrapArgs(input: BwrapInput): string[] {
     listenPid: input.listenPid,
     tty: input.tty,
     report: { stderr: fds.programStderr },
-    pinned: mounts.binds.map((b, i) => ({ dest: b.dest, fd: fds.binds[i], readOnly: !b.writable })),
+    pinned: [
+      ...mounts.binds.map((b, i) => ({
+        dest: b.dest,
+        fd: fds.binds[i],
+        how: b.writable ? "rw" as const : "ro" as const,
+      })),
+      ...mounts.waypoints.map((w, i) => ({
+        dest: w.dest,
+        fd: fds.waypoints[i],
+        how: "dir" as const,
+      })),
+    ],
     // A descriptor from the host is a way out of the mount namespace (a directory's "..", a
     // read-only file reopened by /proc/self/fd/N for writing): Landlock keeps each to its mode.
     landlock: true,
@@ -311,6 +332,8 @@ export function bwrapArgs(input: BwrapInput): string[] {
 export interface BwrapMounts {
   /** Parents first (see jail/binds.ts). */
   readonly binds: readonly BindMount[];
+  /** The directories between a bind and the bind it is inside (jail/binds.ts bindWaypoints). */
+  readonly waypoints: readonly Waypoint[];
   /** A bind at /tmp replaces the jail's own /tmp. */
   readonly tmpBound: boolean;
   readonly workdir: string;
@@ -346,7 +369,7 @@ export type BwrapMountInput =
  *
  * @example
  * planBwrapMounts([{ flag: "--bind", source: "/d", real: "/d", dest: "/tmp" }], input);
- * // { binds: [{ source: "/d", dest: "/tmp", writable: true }], tmpBound: true,
+ * // { binds: [{ source: "/d", dest: "/tmp", writable: true }], waypoints: [], tmpBound: true,
  * //   workdir: "/ww-1", workdirInTmp: false, programAt: "/opt/app/run" }
  */
 export function planBwrapMounts(
@@ -394,6 +417,7 @@ export function planBwrapMounts(
   const workdirInTmp = !tmpBound && workdir !== "/tmp" && isWithin(workdir, "/tmp");
   return {
     binds: planned.mounts,
+    waypoints: bindWaypoints(planned.mounts),
     tmpBound,
     workdir,
     workdirInTmp,

@@ -31,15 +31,19 @@ const input: BwrapInput = {
   programSource: "/opt/app/run",
   args: ["-v", "x y"],
   workdir: "/tmp/ww-1",
-  fds: { seccomp: 5, status: 6, stage: 7, programStderr: 9, binds: [] },
+  fds: { seccomp: 5, status: 6, stage: 7, programStderr: 9, binds: [], waypoints: [] },
 };
 
-/** bwrapArgs of `i`, its binds given descriptors from 20 up, as plan/bwrap.ts allocates them. */
+/**
+ * bwrapArgs of `i`, its binds given descriptors from 20 up and then its waypoints, as
+ * plan/bwrap.ts allocates them.
+ */
 function argsOf(i: BwrapInput): string[] {
   const mounts = i.mounts ?? planBwrapMounts(bindRequests(i.policy, (s) => s), i);
   if ("error" in mounts) throw new Error(mounts.error);
   const binds = mounts.binds.map((_, n) => 20 + n);
-  return bwrapArgs({ ...i, mounts, fds: { ...i.fds, binds } });
+  const waypoints = mounts.waypoints.map((_, n) => 20 + binds.length + n);
+  return bwrapArgs({ ...i, mounts, fds: { ...i.fds, binds, waypoints } });
 }
 
 /** The value after each occurrence of `flag`. */
@@ -141,6 +145,43 @@ Deno.test("--net keeps the host network; binds are added in order", () => {
     "/out",
     "21",
     "rw",
+  ]);
+});
+
+// A --ro-bind inside a --bind is mounted at a path through directories of the outer bind, which
+// a jail that can write it could rename while this one is set up: the stage finds each of them,
+// by the descriptor ww opened it as, on the way to the inner bind.
+Deno.test("the directories between a bind and the bind it is in go to the stage as waypoints", () => {
+  const argv = argsOf({
+    ...input,
+    policy: {
+      ...DEFAULT_POLICY,
+      writableBinds: [{ source: "/p", dest: "/data" }],
+      readOnlyBinds: [{ source: "/p/a/b/s", dest: "/data/a/b/s" }],
+    },
+  });
+  assert.deepEqual(after(argv, "--bind", 2), [["/proc/self/fd/20", "/data"]]);
+  assert.deepEqual(after(argv, "--ro-bind", 2).filter(([, d]) => d.startsWith("/data")), [
+    ["/proc/self/fd/21", "/data/a/b/s"],
+  ]);
+  const stage = argv.slice(argv.indexOf("--") + 1);
+  assert.deepEqual(stage.slice(0, 16), [
+    STAGE_PATH,
+    "exec-report-pinned-landlock-offline",
+    "9",
+    "4",
+    "/data",
+    "20",
+    "rw",
+    "/data/a/b/s",
+    "21",
+    "ro",
+    "/data/a",
+    "22",
+    "dir",
+    "/data/a/b",
+    "23",
+    "dir",
   ]);
 });
 
@@ -365,6 +406,7 @@ Deno.test("--bind DIR:/tmp replaces the jail's /tmp, and the work directory move
   const m = planBwrapMounts([req("--bind", "/srv/d", "/tmp")], input);
   assert.deepEqual(m, {
     binds: [{ source: "/srv/d", dest: "/tmp", writable: true }],
+    waypoints: [],
     tmpBound: true,
     workdir: "/ww-1",
     workdirInTmp: false,
@@ -494,6 +536,7 @@ Deno.test("--chdir must name a place the bwrap jail shows", () => {
       { source: "/home/u/src", dest: "/src", writable: false },
       { source: "/srv/out", dest: "/src/out", writable: true },
     ],
+    waypoints: [],
     tmpBound: false,
     workdir: "/tmp/ww-1",
     workdirInTmp: true,

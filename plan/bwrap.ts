@@ -62,15 +62,22 @@ export interface BwrapRunPlan extends PlanBase {
  * bwrap's seccomp program, its status pipe, the stage's bytes that bwrap shows in the jail, the
  * held program when there is one, the program's stderr, which bwrap passes to the stage in the
  * jail (its own fd 2 is a pipe to ww: see stageExecArgs' `report`), and the source of each of the
- * `binds` mounts (BwrapMounts.binds), `bind<i>` (see BwrapFds.binds); then the stage's own plan
+ * `binds` mounts (BwrapMounts.binds), `bind<i>` (see BwrapFds.binds), and of each of its
+ * `waypoints` directories, `waypoint<i>` (see BwrapFds.waypoints); then the stage's own plan
  * and status pipe, and the jail's id lease when ww leased one (StagePlan.leaseFd), which bwrap
  * does not get.
  *
  * @example
- * bwrapFds(0, false, false, 1);
+ * bwrapFds(0, false, false, 1, 0);
  * // { seccomp: 4, status: 5, stage: 6, programStderr: 7, bind0: 8, plan: 9, stageStatus: 10 }
  */
-export function bwrapFds(grants: number, held: boolean, leased: boolean, binds: number) {
+export function bwrapFds(
+  grants: number,
+  held: boolean,
+  leased: boolean,
+  binds: number,
+  waypoints: number,
+) {
   return allocateFds(HOST_SOCKET_FD + 1 + grants, [
     "seccomp",
     "status",
@@ -78,6 +85,7 @@ export function bwrapFds(grants: number, held: boolean, leased: boolean, binds: 
     { name: "held", present: held },
     "programStderr",
     ...Array.from({ length: binds }, (_, i) => `bind${i}` as const),
+    ...Array.from({ length: waypoints }, (_, i) => `waypoint${i}` as const),
     "plan",
     "stageStatus",
     { name: "lease", present: leased },
@@ -117,11 +125,13 @@ export function planBwrapRun(facts: RunFacts): BwrapRunPlan {
     program.held !== undefined,
     facts.leased !== undefined,
     mounts.binds.length,
+    mounts.waypoints.length,
   );
   // Allocated exactly when there is a held program.
   const held: BwrapHeld | undefined = how && { fd: fds.held!, how };
   const binds = mounts.binds.map((_, i) => fds[`bind${i}`]);
-  const input = { ...base, ...(held ? { held } : {}), fds: { ...fds, binds }, mounts };
+  const waypoints = mounts.waypoints.map((_, i) => fds[`waypoint${i}`]);
+  const input = { ...base, ...(held ? { held } : {}), fds: { ...fds, binds, waypoints }, mounts };
   const argv = [b.path, ...bwrapArgs(input)];
   return {
     backend: "bwrap",

@@ -18,11 +18,9 @@ import type { HeldProgram } from "../jail/held.ts";
 import { formatIpfsPath, parseIpfsPath } from "../core/ipfs_path.ts";
 import type { RunConfig } from "../core/config.ts";
 import {
-  BindError,
   NOT_EXECUTABLE_ERRNOS,
   NotExecutableError,
   NotFoundError,
-  osWhy,
   SetupError,
   UsageError,
 } from "../core/errors.ts";
@@ -234,56 +232,6 @@ export function holdProgramFile(
     throw programGone(program, e.code);
   }
   return { fd, close: cleanups.add(() => closeFd(fd)) };
-}
-
-/** pinBindSources of no binds. */
-const NO_PINNED = { named: {}, close: () => {}, at: () => undefined } as const;
-
-/**
- * Opens each bind's source (`source`, its host path with every symlink resolved, as the plan has
- * it) once, refusing a symbolic link anywhere on the path (ffi/open.ts holdNoSymlinks): the
- * descriptors the jail is given its binds by. A source checked by path and bound by path again
- * was bound as whatever a symbolic link swapped in for a part of it by then led to (a jail that
- * could write a bind's parent directory showed another jail the host's /etc). `close` closes them
- * once the stage holds its own copies; `cleanups` closes them otherwise; `at` names one for the
- * checks of what the jail gets (run/ids.ts). A BindError naming the bind when one cannot be opened
- * (it changed since ww resolved it).
- */
-export function pinBindSources(
-  binds: readonly { readonly source: string; readonly dest: string }[],
-  cleanups: Cleanups,
-): {
-  /** The descriptors by the names the plans give them (`bind<i>`), for fd/named.ts namedSources. */
-  readonly named: Readonly<Record<string, number>>;
-  readonly close: () => void;
-  /** /proc/self/fd/N for the descriptor of host path `source` (real), while it is open. */
-  readonly at: (source: string) => string | undefined;
-} {
-  // Most runs bind nothing: nothing to open, hold or close (issue 16: a run's garbage).
-  if (binds.length === 0) return NO_PINNED;
-  const fds: number[] = [];
-  const close = cleanups.add(() => fds.forEach(closeFd));
-  for (const { source, dest } of binds) {
-    try {
-      fds.push(holdNoSymlinks(source));
-    } catch (e) {
-      if (!(e instanceof SyscallError)) throw e;
-      throw new BindError(
-        source,
-        `the bind of ${source}${
-          dest === source ? "" : ` at ${dest}`
-        }: it changed as ww opened it (${
-          osWhy(e)
-        }: a part of its path was replaced since ww resolved it); nothing was run`,
-      );
-    }
-  }
-  const at = (source: string) => {
-    const i = binds.findIndex((b) => b.source === source);
-    return i < 0 ? undefined : `/proc/self/fd/${fds[i]}`;
-  };
-  const named = Object.fromEntries(fds.map((fd, i) => [`bind${i}`, fd]));
-  return { named, close, at };
 }
 
 /**

@@ -40,11 +40,11 @@ import {
   type Launched,
   type LaunchRequest,
   nameUnixSockets,
-  pinBindSources,
   reopenHeld,
   spawnMapped,
   stdioSources,
 } from "./launch.ts";
+import { pinBindSources } from "./pin_binds.ts";
 import { holdInTree, programInJail } from "./procfs.ts";
 import { processesOf } from "./limits.ts";
 import { signalName, SIGNALS } from "./signals.ts";
@@ -86,9 +86,9 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
   // A local program's real path, which bwrap binds into the jail.
   const programFile = facts.program.held ? undefined : facts.program.source;
   const { dropTo, fds } = plan;
-  // Each bind's source, opened once: bwrap binds these, the stage in the jail checks them, and
-  // so do ww's checks below.
-  const pinned = pinBindSources(plan.mounts.binds, cleanups);
+  // Each bind's source, opened once: bwrap binds these, the stage in the jail checks them (and
+  // the directories on the way to a bind in a bind), and so do ww's checks below.
+  const pinned = pinBindSources(plan.mounts.binds, cleanups, plan.mounts.waypoints);
   checkJailStart({
     config,
     backend: "bwrap",

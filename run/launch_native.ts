@@ -22,12 +22,12 @@ import {
   type Launched,
   type LaunchRequest,
   nameUnixSockets,
-  pinBindSources,
   reopenHeld,
   spawnMapped,
   stdioSources,
   withWorkdirLeft,
 } from "./launch.ts";
+import { pinBindSources } from "./pin_binds.ts";
 import {
   END_ALL_SIGNAL,
   planDescriptor,

@@ -29,7 +29,7 @@ export function nativeFacts(policy: JailPolicy, programSource?: string): NativeF
     if (kind !== undefined) pathKinds[path] = kind === "dir" ? "dir" : "file";
   }
   // Resolved once, here, by ww's rule for links (run/facts.ts bindSourceReal): ww opens each
-  // bind's source at its real path, refusing any link on it (run/launch.ts pinBindSources), and
+  // bind's source at its real path, refusing any link on it (run/pin_binds.ts pinBindSources), and
   // the stage rules on that descriptor.
   const realPaths: Record<string, string> = {};
   const bindProblems: Record<string, string> = {};

@@ -17,10 +17,11 @@
  * descriptor from the host reopens with more rights or walks out of the jail by ".."; with
  * `offline` too (no --net), an IP socket among them connects or binds nowhere else (Landlock's TCP
  * rights, which then take the program's own TCP on the jail's loopback with them); `pinned`
- * (bwrap): before anything else, each `dest` must be the very file or directory that descriptor
- * `fd` holds, at a mount's root reached through no symbolic link, and read-only if `readOnly` (the
- * stage compares device and inode, then closes the descriptor), or the stage fails with one line
- * naming `dest` (see BwrapFds.binds).
+ * (bwrap): before anything else, each bind's `dest` must be the very file or directory that
+ * descriptor `fd` holds, at a mount's root reached through no symbolic link, and read-only if
+ * `how` is "ro", and each `dir` on the way to it that very directory (the stage compares device
+ * and inode, then closes the descriptor), or the stage fails with one line naming the bind's
+ * `dest` (see BwrapFds.binds and BwrapFds.waypoints).
  *
  * @example
  * stageExecArgs({ target: "/bin/app", argv0: "app", args: ["-v"], listenPid: true });
@@ -28,7 +29,7 @@
  * stageExecArgs({ target: "/bin/app", argv0: "app", args: [], report: { stderr: 9 } });
  * // ["exec-report", "9", "/bin/app", "-", "app"]
  * stageExecArgs({
- *   target: "/bin/app", argv0: "app", args: [], pinned: [{ dest: "/d", fd: 8, readOnly: true }],
+ *   target: "/bin/app", argv0: "app", args: [], pinned: [{ dest: "/d", fd: 8, how: "ro" }],
  * });
  * // ["exec-pinned", "1", "/d", "8", "ro", "/bin/app", "-", "app"]
  */
@@ -45,7 +46,7 @@ export function stageExecArgs(o: {
   readonly pinned?: readonly {
     readonly dest: string;
     readonly fd: number;
-    readonly readOnly: boolean;
+    readonly how: "ro" | "rw" | "dir";
   }[];
 }): string[] {
   const pinned = o.pinned ?? [];
@@ -60,7 +61,7 @@ export function stageExecArgs(o: {
     ...(pinned.length > 0
       ? [
         String(pinned.length),
-        ...pinned.flatMap((p) => [p.dest, String(p.fd), p.readOnly ? "ro" : "rw"]),
+        ...pinned.flatMap((p) => [p.dest, String(p.fd), p.how]),
       ]
       : []),
     o.target,

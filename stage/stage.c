@@ -1284,17 +1284,26 @@ static long file_id(int dir, const char *path, int flags, u64 id[2]) {
 }
 
 /*
- * `-pinned <n> (<dest> <fd> <ro|rw>)...` (bwrap): each of the jail's binds at <dest> must be the
- * very file or directory that <fd> holds, which ww opened as its source refusing every symbolic
- * link on the way (jail/bwrap.ts BwrapFds.binds): bwrap mounts the descriptor's path, resolved
- * again, and a symbolic link swapped in for a part of it since would lead elsewhere. bwrap 0.8 also
- * resolves <dest> by its path as it makes and mounts it: a jail that swapped directories in a
- * writable bind while another jail of the same binds was set up (`--bind P --ro-bind P/secrets`)
- * had the read-only mount land beside P/secrets, which stayed a writable part of P. So <dest> is
- * looked up with no symbolic link on the way (open_no_links), and must be a mount's root (where a
- * statx tells), of the same device and inode, and, for "ro", a read-only mount. Otherwise one line
- * naming <dest> and exit 125, before the program exists; each <fd> is closed. Returns how many
- * arguments it took.
+ * `-pinned <n> (<dest> <fd> <ro|rw|dir>)...` (bwrap): each of the jail's binds ("ro", "rw") at
+ * <dest> must be the very file or directory that <fd> holds, which ww opened as its source
+ * refusing every symbolic link on the way (jail/bwrap.ts BwrapFds.binds): bwrap mounts the
+ * descriptor's path, resolved again, and a symbolic link swapped in for a part of it since would
+ * lead elsewhere. bwrap 0.8 also resolves <dest> by its path as it makes and mounts it: a jail
+ * that renamed directories in a writable bind while another jail of the same binds was set up
+ * (`--bind P --ro-bind P/a/secrets`) had the read-only mount land in a decoy, which it then left
+ * at P/a, while the real P/a/secrets, renamed away, stayed a writable part of P. So each bind's
+ * <dest> is walked from "/" one name at a time, each looked up from the directory the last one
+ * opened and no symbolic link followed, and every place on the way that a triple names must be
+ * what its <fd> holds (the same device and inode): a bind, also at a mount's root (where a statx
+ * tells) and, for "ro", on a read-only mount; a "dir" (a directory between a bind and the bind
+ * it is in, jail/binds.ts bindWaypoints), that very directory. One walk, so no rename between two
+ * checks can make each pass alone; and ww opened each of those, and a bind of the very path it
+ * covers, from the one above it (jail/binds.ts pinnedChain), so that they are one chain on the host
+ * too. What this cannot see: a bind's own entry renamed away and a decoy put in its place, the
+ * mount landing on the decoy (a mount's root, the held file, read-only) while the real entry is
+ * writable elsewhere; in a jail given the same read-only bind the entry is a mount point, which
+ * rename(2) refuses (EBUSY), so that takes a jail that could write the source anyway. Otherwise one line naming <dest> and exit 125, before the program
+ * exists; each <fd> is closed. Returns how many arguments it took.
  */
 #define STX_ATTRIBUTES_OFFSET 8
 #define STX_ATTRIBUTES_MASK_OFFSET 56
@@ -1303,62 +1312,90 @@ static long file_id(int dir, const char *path, int flags, u64 id[2]) {
 /* struct statfs: f_flags, after seven words, f_fsid and two more words, on both arches. */
 #define STATFS_FLAGS_OFFSET 80
 #define ST_RDONLY 1
+#define PLACE_MAX 4096
 
-/* A descriptor (O_PATH) of absolute `path` opened component by component, none followed if it is
- * a symbolic link; -ELOOP when one is one, -errno when a part is missing. */
-static long open_no_links(const char *path) {
-  long dir = SYS4(openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
-  if (dir < 0) return dir;
-  char name[256];
-  const char *p = path;
-  for (;;) {
-    while (*p == '/') p++;
-    if (!*p) return dir;
-    unsigned long n = 0;
-    while (p[n] && p[n] != '/') n++;
-    if (n >= sizeof name) {
-      SYS1(close, dir);
-      return -ENAMETOOLONG;
-    }
-    for (unsigned long i = 0; i < n; i++) name[i] = p[i];
-    name[n] = 0;
-    p += n;
-    long next = SYS4(openat, dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
-    SYS1(close, dir);
-    if (next < 0) return next;
-    u8 stx[256] __attribute__((aligned(8)));
-    long r = SYS5(statx, next, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_TYPE, stx);
-    if (r < 0 || (*(unsigned short *)(stx + STX_MODE_OFFSET) & S_IFMT) == S_IFLNK) {
-      SYS1(close, next);
-      return r < 0 ? r : -ELOOP;
-    }
-    dir = next;
-  }
+enum pin_kind { PIN_RO, PIN_RW, PIN_DIR, PIN_BAD };
+
+static enum pin_kind pin_kind(const char *how) {
+  if (how[0] == 'r' && how[1] == 'o' && !how[2]) return PIN_RO;
+  if (how[0] == 'r' && how[1] == 'w' && !how[2]) return PIN_RW;
+  if (how[0] == 'd' && how[1] == 'i' && how[2] == 'r' && !how[3]) return PIN_DIR;
+  return PIN_BAD;
 }
 
-/* Whether the bind at `dest` is the one <fd> (`held`) holds, at a mount's root, read-only if
- * `readonly`. */
-static int bind_is_pinned(const char *dest, long held_fd, int readonly) {
+static int same_text(const char *a, const char *b) {
+  while (*a && *a == *b) a++, b++;
+  return *a == *b;
+}
+
+/* Whether `node` (O_PATH, what the jail shows at a pinned place) is what `held_fd` holds, of
+ * `kind`: the same device and inode; for a bind, at a mount's root, read-only for PIN_RO. */
+static int node_is_pinned(long node, long held_fd, enum pin_kind kind) {
   u64 held[2] = {0, 0}, shown[2] = {1, 1};
-  if (held_fd < 0 || file_id((int)held_fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, held) < 0) {
+  if (kind == PIN_BAD || held_fd < 0 ||
+      file_id((int)held_fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, held) < 0 ||
+      file_id((int)node, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, shown) < 0 ||
+      held[0] != shown[0] || held[1] != shown[1]) {
     return 0;
   }
-  long fd = open_no_links(dest);
-  if (fd < 0) return 0;
-  int ok = file_id((int)fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, shown) == 0 &&
-           held[0] == shown[0] && held[1] == shown[1];
+  if (kind == PIN_DIR) return 1;
   u8 stx[256] __attribute__((aligned(8)));
-  if (ok && SYS5(statx, fd, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_TYPE, stx) == 0) {
-    u64 attributes = *(u64 *)(stx + STX_ATTRIBUTES_OFFSET);
-    u64 known = *(u64 *)(stx + STX_ATTRIBUTES_MASK_OFFSET);
-    /* Linux 5.8 and later say whether it is a mount's root; older ones cannot be asked. */
-    if ((known & STATX_ATTR_MOUNT_ROOT) && !(attributes & STATX_ATTR_MOUNT_ROOT)) ok = 0;
-  }
-  if (ok && readonly) {
+  if (SYS5(statx, node, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_TYPE, stx) < 0) return 0;
+  u64 attributes = *(u64 *)(stx + STX_ATTRIBUTES_OFFSET);
+  u64 known = *(u64 *)(stx + STX_ATTRIBUTES_MASK_OFFSET);
+  /* Linux 5.8 and later say whether it is a mount's root; older ones cannot be asked. */
+  if ((known & STATX_ATTR_MOUNT_ROOT) && !(attributes & STATX_ATTR_MOUNT_ROOT)) return 0;
+  if (kind == PIN_RO) {
     u64 st[16] __attribute__((aligned(8)));
-    if (SYS2(fstatfs, fd, st) < 0 || !(st[STATFS_FLAGS_OFFSET / 8] & ST_RDONLY)) ok = 0;
+    if (SYS2(fstatfs, node, st) < 0 || !(st[STATFS_FLAGS_OFFSET / 8] & ST_RDONLY)) return 0;
   }
-  SYS1(close, fd);
+  return 1;
+}
+
+/* Whether every triple of `triples` (n of them) naming `place` holds what `node` is. */
+static int place_is_pinned(const char *place, long node, long n, char **triples) {
+  for (long i = 0; i < n; i++) {
+    if (!same_text(triples[3 * i], place)) continue;
+    if (!node_is_pinned(node, parse_int(triples[3 * i + 1]), pin_kind(triples[3 * i + 2]))) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* Walks absolute `dest` from "/", as the comment above says; 1 when every place on the way that
+ * a triple names holds, 0 otherwise. */
+static int walk_is_pinned(const char *dest, long n, char **triples) {
+  char place[PLACE_MAX] = "/";
+  unsigned long len = 1;
+  long dir = SYS4(openat, AT_FDCWD, "/", O_PATH | O_DIRECTORY | O_CLOEXEC, 0);
+  if (dir < 0) return 0;
+  int ok = place_is_pinned(place, dir, n, triples);
+  const char *p = dest;
+  while (ok) {
+    while (*p == '/') p++;
+    if (!*p) break;
+    unsigned long k = 0;
+    while (p[k] && p[k] != '/') k++;
+    if (len + 1 + k >= PLACE_MAX) {
+      ok = 0;
+      break;
+    }
+    if (len > 1) place[len++] = '/';
+    char *name = place + len;
+    for (unsigned long i = 0; i < k; i++) place[len++] = p[i];
+    place[len] = 0;
+    p += k;
+    long next = SYS4(openat, dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
+    SYS1(close, dir);
+    dir = next;
+    if (dir < 0) return 0;
+    u8 stx[256] __attribute__((aligned(8)));
+    ok = SYS5(statx, dir, "", AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW, STATX_TYPE, stx) == 0 &&
+         (*(unsigned short *)(stx + STX_MODE_OFFSET) & S_IFMT) != S_IFLNK &&
+         place_is_pinned(place, dir, n, triples);
+  }
+  SYS1(close, dir);
   return ok;
 }
 
@@ -1366,26 +1403,25 @@ static int check_pinned(int argc, char **argv) {
   long n = argc > 0 ? parse_int(argv[0]) : -1;
   if (n < 0 || n > (argc - 1) / 3) {
     struct line l = {.n = 0};
-    put(&l, "ww stage: exec -pinned: expected <n> and n triples of <dest> <fd> <ro|rw>");
+    put(&l, "ww stage: exec -pinned: expected <n> and n triples of <dest> <fd> <ro|rw|dir>");
+    write_line(2, &l);
+    die(125);
+  }
+  char **triples = argv + 1;
+  for (long i = 0; i < n; i++) {
+    const char *dest = triples[3 * i];
+    enum pin_kind kind = pin_kind(triples[3 * i + 2]);
+    if (kind == PIN_DIR || (kind != PIN_BAD && walk_is_pinned(dest, n, triples))) continue;
+    struct line l = {.n = 0};
+    put(&l, "ww: the jail's bind at ");
+    put(&l, dest);
+    put(&l, " is not what ww opened: its source changed as the jail was made");
     write_line(2, &l);
     die(125);
   }
   for (long i = 0; i < n; i++) {
-    const char *dest = argv[1 + 3 * i];
-    long fd = parse_int(argv[2 + 3 * i]);
-    const char *how = argv[3 + 3 * i];
-    int readonly = how[0] == 'r' && how[1] == 'o' && !how[2];
-    int ok = (readonly || (how[0] == 'r' && how[1] == 'w' && !how[2])) &&
-             bind_is_pinned(dest, fd, readonly);
+    long fd = parse_int(triples[3 * i + 1]);
     if (fd >= 0) SYS1(close, fd);
-    if (!ok) {
-      struct line l = {.n = 0};
-      put(&l, "ww: the jail's bind at ");
-      put(&l, dest);
-      put(&l, " is not what ww opened: its source changed as the jail was made");
-      write_line(2, &l);
-      die(125);
-    }
   }
   return 1 + 3 * (int)n;
 }
@@ -1585,7 +1621,7 @@ __attribute__((used)) void stage_main(long *sp) {
   struct line l = {.n = 0};
   put(&l, "ww stage: internal to ww (launch <plan-fd> <status-fd> | remove <dir> | "
           "exec[-tty][-listen-pid][-report][-pinned][-landlock[-offline]] [<stderr-fd>] "
-          "[<n> <dest> <fd>...] <fd|path> <-|=PWD> <argv0> [args...])");
+          "[<n> (<dest> <fd> <ro|rw|dir>)...] <fd|path> <-|=PWD> <argv0> [args...])");
   write_line(2, &l);
   die(2);
 }

@@ -416,6 +416,88 @@ for (const arch of STAGE_ARCHES) {
     assert.equal(bad.code, 125);
   });
 
+  // The race the waypoints close: a jail that can write P renames P/a away and a decoy to P/a
+  // while another jail of `--bind P:/m --ro-bind P/a/secrets:/m/a/secrets` is set up, and leaves
+  // it so. The read-only mount lands in the decoy, which is at /m/a: a mount's root, the held
+  // directory, read-only, all as asked, while the real P/a/secrets, renamed away with P/a, is a
+  // writable part of /m. Only the directory on the way, /m/a, tells.
+  Deno.test(`[${arch}] exec-report-pinned: a directory on the way to a bind in a bind must be the one ww opened, or nothing runs`, async () => {
+    const base = join(dir, `waypoint-${arch}`);
+    const out = `${base}.stderr`;
+    const p = join(base, "p");
+    const m = join(base, "m");
+    const cmd = stageCommand(arch).map((s) => `'${s}'`).join(" ");
+    // `swap`: what the racing jail does through the writable outer bind, between ww's opening of
+    // the sources (fds 7-9) and the inner mount; `after`: what it does once that is made.
+    const made = async (swap: string, after: string, ...triples: string[]) => {
+      try {
+        Deno.removeSync(base, { recursive: true });
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+      for (const d of ["a/secrets", "fake/secrets"]) {
+        Deno.mkdirSync(join(p, d), { recursive: true });
+      }
+      Deno.mkdirSync(m);
+      const script = [
+        `mount --bind '${p}' '${m}'`,
+        `exec 7<'${p}' 8<'${p}/a/secrets' 9<'${p}/a'`,
+        swap,
+        `mount --bind /proc/self/fd/8 '${m}/a/secrets'`,
+        `mount -o remount,bind,ro '${m}/a/secrets'`,
+        after,
+        `exec ${cmd} "$@" 5>'${out}'`,
+      ].join(" && ");
+      const child = new Deno.Command("unshare", {
+        args: [
+          "-m",
+          "--propagation",
+          "private",
+          "/bin/bash",
+          "-c",
+          script,
+          "bash",
+          "exec-report-pinned",
+          "5",
+          String(triples.length / 3),
+          ...triples,
+          "/bin/sh",
+          "-",
+          "sh",
+          "-c",
+          "echo ran",
+        ],
+        clearEnv: true,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      });
+      const o = await child.output();
+      const text = (x: Uint8Array) => new TextDecoder().decode(x);
+      return { code: o.code, stdout: text(o.stdout), stderr: text(o.stderr) };
+    };
+    const secrets = `${m}/a/secrets`;
+    const binds = [m, "7", "rw", secrets, "8", "ro"];
+    const all = [...binds, `${m}/a`, "9", "dir"];
+    const decoy = `mv '${m}/a' '${m}/a2' && mv '${m}/fake' '${m}/a'`;
+    const back = `mv '${m}/a' '${m}/fake' && mv '${m}/a2' '${m}/a'`;
+    // Nothing raced: it runs.
+    const plain = await made("true", "true", ...all);
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.equal(plain.stdout, "ran\n");
+    // The decoy left at /m/a: each bind alone passes (as before waypoints), so the walk must not.
+    const alone = await made(decoy, "true", ...binds);
+    assert.equal(alone.code, 0, `the race is real here: ${alone.stderr}`);
+    const refusal =
+      `ww: the jail's bind at ${secrets} is not what ww opened: its source changed as the jail was made\n\x01exit 125\n`;
+    for (const after of ["true", back]) {
+      const r = await made(decoy, after, ...all);
+      assert.equal(r.code, 125, `${after}: ${r.stderr}`);
+      assert.equal(r.stderr, refusal, after);
+      assert.equal(r.stdout, "");
+    }
+  });
+
   Deno.test(`[${arch}] exec-report: the stage says a signal ended the program, which an exit code of 128+N cannot`, async () => {
     const end = (script: string) =>
       run(arch, ["exec-report", "5", "/bin/sh", "-", "sh", "-c", script], { redirect: "5>&2" });

@@ -530,6 +530,70 @@ for (const [jail, flags] of [["bwrap", BWRAP], ["native", NATIVE]] as const) {
     });
   }
 
+  // bwrap resolves a bind's destination by its path too: another jail that can write the outer
+  // bind of `--bind P:/m --ro-bind P/a/secrets:/m/a/secrets` swapped P/a with a decoy as this
+  // one was set up, and the read-only mount landed in the decoy while the secrets, in the real
+  // P/a under the decoy's name, stayed writable. The stage walks each bind's destination and
+  // checks every directory on the way; whatever the jail shows read-only is writable nowhere in it.
+  if (jail === "bwrap") {
+    Deno.test(`${jail}: a directory on the way to a --ro-bind in a --bind, swapped as ww starts the jail, never leaves what it shows read-only writable elsewhere`, async () => {
+      const swapper = await buildC(new URL("./bind_swapper.c", import.meta.url));
+      const dir = Deno.makeTempDirSync({ dir: base, prefix: "decoy-" });
+      Deno.chmodSync(dir, 0o755);
+      const p = join(dir, "p");
+      for (
+        const d of [p, join(p, "a"), join(p, "a/secrets"), join(p, "fake"), join(p, "fake/secrets")]
+      ) {
+        Deno.mkdirSync(d);
+        Deno.chmodSync(d, 0o777);
+      }
+      const racer = new Deno.Command(swapper, {
+        args: [p, "a", "fake"],
+        uid: ATTACKER,
+        gid: ATTACKER,
+        stdout: "piped",
+      }).spawn();
+      // Each of the two names, often: from inside the directory it led to then, whether a file can
+      // be made there ("w") or not ("r"), and that directory's inode.
+      const probe = `for i in $(seq 40); do for d in a fake; do
+  (cd /m/$d/secrets 2>/dev/null && if touch p 2>/dev/null; then echo "w $(stat -c %i .)"; else echo "r $(stat -c %i .)"; fi)
+done; done`;
+      try {
+        const ready = await racer.stdout.getReader().read();
+        assert.equal(new TextDecoder().decode(ready.value), "ready\n");
+        const outcomes = new Map<string, number>();
+        for (let i = 0; i < 30; i++) {
+          const r = await run(
+            [...flags, "--bind", `${p}:/m`, "--ro-bind", `${p}/a/secrets:/m/a/secrets`],
+            probe,
+          );
+          const lines = r.stdout.trim().split("\n").filter(Boolean);
+          const inodes = (how: string) =>
+            new Set(lines.filter((l) => l.startsWith(`${how} `)).map((l) => l.slice(2)));
+          const readOnly = inodes("r");
+          const leaked = [...inodes("w")].filter((n) => readOnly.has(n));
+          assert.deepEqual(leaked, [], `run ${i}: read-only and writable both: ${r.stdout}`);
+          const why = r.code === 0
+            ? (readOnly.size > 0 ? "ran" : `ran, nothing read-only: ${r.stdout}`)
+            : /changed as ww opened it|changed as the jail was made|bubblewrap could not set up the jail/
+              .exec(r.stderr)?.[0];
+          assert.ok(
+            (why === "ran" || r.code !== 0) && why !== undefined &&
+              r.stderr.split("\n").length <= 2,
+            `run ${i}: ${r.code} ${why}: ${r.stderr}`,
+          );
+          outcomes.set(why, (outcomes.get(why) ?? 0) + 1);
+        }
+        // The race was run: some runs met a swap.
+        assert.ok(outcomes.size > 1, JSON.stringify([...outcomes]));
+      } finally {
+        racer.kill("SIGKILL");
+        await racer.status;
+        await racer.stdout.cancel().catch(() => {});
+      }
+    });
+  }
+
   Deno.test(`${jail}: a bind through another user's symbolic link is refused in one line; root's and the caller's are followed`, async () => {
     const dir = Deno.makeTempDirSync({ dir: base, prefix: "links-" });
     Deno.chmodSync(dir, 0o755);

@@ -1,0 +1,71 @@
+// run/pin_binds.ts — the descriptors a jail's binds are made from and checked against: each
+// bind's source, and each directory on the way to a bind in a bind, opened once with no symbolic
+// link followed (bwrap and native; --jail=none binds nothing, and loads none of this).
+
+import { closeFd } from "../ffi/fd.ts";
+import { SyscallError } from "../ffi/libc.ts";
+import { holdNoSymlinks, holdNoSymlinksIn } from "../ffi/open.ts";
+import { pinnedChain } from "../jail/binds.ts";
+import { BindError, osWhy } from "../core/errors.ts";
+import type { Cleanups } from "./launch.ts";
+
+/** pinBindSources of no binds. */
+const NO_PINNED = { named: {}, close: () => {}, at: () => undefined } as const;
+
+/**
+ * Opens each bind's source (`source`, its host path with every symlink resolved, as the plan has
+ * it) once, refusing a symbolic link anywhere on the path (ffi/open.ts holdNoSymlinks): the
+ * descriptors the jail is given its binds by. A source checked by path and bound by path again
+ * was bound as whatever a symbolic link swapped in for a part of it by then led to (a jail that
+ * could write a bind's parent directory showed another jail the host's /etc). So are `waypoints`,
+ * the directories between a bind and the bind it is in (BwrapMounts.waypoints), which the stage
+ * finds on the way to it (see jail/binds.ts pinnedChain). `close` closes them once the stage holds its own
+ * copies; `cleanups` closes them otherwise; `at` names a bind's for the checks of what the jail
+ * gets (run/ids.ts). A BindError naming the path when one cannot be opened (it changed since ww
+ * resolved it).
+ */
+export function pinBindSources(
+  binds: readonly { readonly source: string; readonly dest: string }[],
+  cleanups: Cleanups,
+  waypoints: readonly { readonly source: string; readonly dest: string }[] = [],
+): {
+  /**
+   * The descriptors by the names the plans give them (`bind<i>`, `waypoint<i>`), for
+   * fd/named.ts namedSources.
+   */
+  readonly named: Readonly<Record<string, number>>;
+  readonly close: () => void;
+  /** /proc/self/fd/N for the descriptor of host path `source` (real), while it is open. */
+  readonly at: (source: string) => string | undefined;
+} {
+  // Most runs bind nothing: nothing to open, hold or close (issue 16: a run's garbage).
+  if (binds.length === 0) return NO_PINNED;
+  const all = [...binds, ...waypoints];
+  const fds: number[] = new Array(all.length);
+  const close = cleanups.add(() => fds.forEach(closeFd));
+  for (const { i, within, name } of pinnedChain(all)) {
+    const { source, dest } = all[i];
+    try {
+      fds[i] = within === undefined ? holdNoSymlinks(source) : holdNoSymlinksIn(fds[within], name);
+    } catch (e) {
+      if (!(e instanceof SyscallError)) throw e;
+      const what = i < binds.length
+        ? `the bind of ${source}${dest === source ? "" : ` at ${dest}`}`
+        : `${source}, on the way to a bind at ${dest}`;
+      throw new BindError(
+        source,
+        `${what}: it changed as ww opened it (${
+          osWhy(e)
+        }: a part of its path was replaced since ww resolved it); nothing was run`,
+      );
+    }
+  }
+  const at = (source: string) => {
+    const i = binds.findIndex((b) => b.source === source);
+    return i < 0 ? undefined : `/proc/self/fd/${fds[i]}`;
+  };
+  const named = Object.fromEntries(
+    fds.map((fd, i) => [i < binds.length ? `bind${i}` : `waypoint${i - binds.length}`, fd]),
+  );
+  return { named, close, at };
+}
