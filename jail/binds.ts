@@ -290,6 +290,8 @@ export function mountPointProblem(
 export interface Waypoint {
   readonly source: string;
   readonly dest: string;
+  /** The first mount it leads to, for messages. */
+  readonly leadsTo: BindMount;
 }
 
 /**
@@ -305,7 +307,8 @@ export interface Waypoint {
  *   { source: "/p", dest: "/data", writable: true },
  *   { source: "/p/a/b/s", dest: "/data/a/b/s", writable: false },
  * ]);
- * // [{ source: "/p/a", dest: "/data/a" }, { source: "/p/a/b", dest: "/data/a/b" }]
+ * // [{ source: "/p/a", dest: "/data/a", leadsTo: { source: "/p/a/b/s", ... } },
+ * //  { source: "/p/a/b", dest: "/data/a/b", leadsTo: { source: "/p/a/b/s", ... } }]
  */
 export function bindWaypoints(mounts: readonly BindMount[]): Waypoint[] {
   const found = new Map<string, Waypoint>();
@@ -313,9 +316,8 @@ export function bindWaypoints(mounts: readonly BindMount[]): Waypoint[] {
     const outer = topAt(m.dest, mounts.slice(0, i).filter((o) => o.dest !== m.dest));
     if (!outer) continue;
     for (let dir = parentOf(m.dest); dir !== outer.dest; dir = parentOf(dir)) {
-      if (!found.has(dir)) {
-        found.set(dir, { source: rebase(dir, outer.dest, outer.source), dest: dir });
-      }
+      if (found.has(dir)) continue;
+      found.set(dir, { source: rebase(dir, outer.dest, outer.source), dest: dir, leadsTo: m });
     }
   }
   return sortParentsFirst([...found.values()]);
@@ -328,37 +330,30 @@ function parentOf(path: string): string {
 }
 
 /**
- * The order to open `pins` (binds and waypoints, as the jail shows them and the host has them) in, parents first, and for each that the jail
- * shows as an entry `name` of another's directory, which is also where the host has it (a
- * waypoint; a bind of the very path it covers), that one (`within`): opened from that descriptor,
- * not by its path again. The stage checks the jail's mounts against a chain: the directory it
- * finds at each place, then the one below it (stage/stage.c check_pinned). Held by paths opened one after the other, the chain
- * could be two halves of a rename (a jail that swapped P/a with a decoy had P/a's descriptor be the
- * decoy, and the secrets' the real P/a/secrets, which the read-only mount, landed in the decoy,
- * then matched).
+ * The order to open host paths `sources` in (every symlink resolved), each once, parents first,
+ * and for each whose parent directory is among them, that parent (`within`): opened from its
+ * descriptor by `name`, not by its path again. The stage checks the jail's mounts against a chain:
+ * the directory it finds at each place, then the one below it (stage/stage.c check_pinned). Held
+ * by paths opened one after the other, two links of it could be two halves of a rename (a jail
+ * that swapped P/a with a decoy had P/a's descriptor be the decoy and P/a/secrets' the real one,
+ * which the read-only mount, landed in the decoy, then matched); and so could two descriptors of
+ * one path (`--ro-bind P/a/s:/x` beside the cover ww mounts at /m/a/s for it in `--bind P:/m`).
  *
  * @example
- * pinnedChain([
- *   { source: "/p", dest: "/data" },
- *   { source: "/p/a/s", dest: "/data/a/s" },
- *   { source: "/p/a", dest: "/data/a" },
- * ]);
- * // [{ i: 0, name: "data" }, { i: 2, within: 0, name: "a" }, { i: 1, within: 2, name: "s" }]
+ * pinnedChain(["/p/a/s", "/p", "/other", "/p/a", "/p"]);
+ * // [{ source: "/p", name: "p" }, { source: "/other", name: "other" },
+ * //  { source: "/p/a", within: "/p", name: "a" }, { source: "/p/a/s", within: "/p/a", name: "s" }]
  */
 export function pinnedChain(
-  pins: readonly { readonly source: string; readonly dest: string }[],
-): { i: number; within?: number; name: string }[] {
-  const depth = (p: string) => p.split("/").filter(Boolean).length;
-  const order = pins.map((_, i) => i).sort((a, b) => depth(pins[a].dest) - depth(pins[b].dest));
-  return order.map((i) => {
-    const { source, dest } = pins[i];
-    const cut = dest.lastIndexOf("/");
-    const name = dest.slice(cut + 1);
-    const parent = cut <= 0 ? "/" : dest.slice(0, cut);
-    const within = pins.findIndex((p) =>
-      p.dest === parent && `${p.source === "/" ? "" : p.source}/${name}` === source
-    );
-    return within < 0 || name === "" ? { i, name } : { i, within, name };
+  sources: readonly string[],
+): { source: string; within?: string; name: string }[] {
+  const unique = sortParentsFirst([...new Set(sources)].map((dest) => ({ dest })));
+  const set = new Set(sources);
+  return unique.map(({ dest: source }) => {
+    const cut = source.lastIndexOf("/");
+    const name = source.slice(cut + 1);
+    const parent = cut <= 0 ? "/" : source.slice(0, cut);
+    return name !== "" && set.has(parent) ? { source, within: parent, name } : { source, name };
   });
 }
 

@@ -5,7 +5,7 @@
 import { closeFd } from "../ffi/fd.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { holdNoSymlinks, holdNoSymlinksIn } from "../ffi/open.ts";
-import { pinnedChain } from "../jail/binds.ts";
+import { pinnedChain, type Waypoint } from "../jail/binds.ts";
 import { BindError, osWhy } from "../core/errors.ts";
 import type { Cleanups } from "./launch.ts";
 
@@ -19,15 +19,16 @@ const NO_PINNED = { named: {}, close: () => {}, at: () => undefined } as const;
  * was bound as whatever a symbolic link swapped in for a part of it by then led to (a jail that
  * could write a bind's parent directory showed another jail the host's /etc). So are `waypoints`,
  * the directories between a bind and the bind it is in (BwrapMounts.waypoints), which the stage
- * finds on the way to it (see jail/binds.ts pinnedChain). `close` closes them once the stage holds its own
- * copies; `cleanups` closes them otherwise; `at` names a bind's for the checks of what the jail
- * gets (run/ids.ts). A BindError naming the path when one cannot be opened (it changed since ww
- * resolved it).
+ * finds on the way to it. Each host path is opened once, from its parent's descriptor when that is
+ * opened too (jail/binds.ts pinnedChain); pins of one path share its descriptor. `close` closes
+ * them once the stage holds its own copies; `cleanups` closes them otherwise; `at` names a bind's
+ * for the checks of what the jail gets (run/ids.ts). A BindError naming the bind when one cannot
+ * be opened (it changed since ww resolved it).
  */
 export function pinBindSources(
   binds: readonly { readonly source: string; readonly dest: string }[],
   cleanups: Cleanups,
-  waypoints: readonly { readonly source: string; readonly dest: string }[] = [],
+  waypoints: readonly Waypoint[] = [],
 ): {
   /**
    * The descriptors by the names the plans give them (`bind<i>`, `waypoint<i>`), for
@@ -40,32 +41,38 @@ export function pinBindSources(
 } {
   // Most runs bind nothing: nothing to open, hold or close (issue 16: a run's garbage).
   if (binds.length === 0) return NO_PINNED;
-  const all = [...binds, ...waypoints];
-  const fds: number[] = new Array(all.length);
-  const close = cleanups.add(() => fds.forEach(closeFd));
-  for (const { i, within, name } of pinnedChain(all)) {
-    const { source, dest } = all[i];
+  const held = new Map<string, number>();
+  const close = cleanups.add(() => held.forEach(closeFd));
+  const sources = [...binds.map((b) => b.source), ...waypoints.map((w) => w.source)];
+  for (const { source, within, name } of pinnedChain(sources)) {
     try {
-      fds[i] = within === undefined ? holdNoSymlinks(source) : holdNoSymlinksIn(fds[within], name);
+      const fd = within === undefined
+        ? holdNoSymlinks(source)
+        : holdNoSymlinksIn(held.get(within)!, name);
+      held.set(source, fd);
     } catch (e) {
       if (!(e instanceof SyscallError)) throw e;
-      const what = i < binds.length
-        ? `the bind of ${source}${dest === source ? "" : ` at ${dest}`}`
-        : `${source}, on the way to a bind at ${dest}`;
+      // The bind of that path, or the first a directory of that path leads to.
+      const bind = binds.find((b) => b.source === source) ??
+        waypoints.find((w) => w.source === source)!.leadsTo;
+      const on = bind.source === source ? "" : `, ${source} on its way,`;
       throw new BindError(
-        source,
-        `${what}: it changed as ww opened it (${
+        bind.source,
+        `the bind of ${bind.source}${
+          bind.dest === bind.source ? "" : ` at ${bind.dest}`
+        }${on}: it changed as ww opened it (${
           osWhy(e)
         }: a part of its path was replaced since ww resolved it); nothing was run`,
       );
     }
   }
   const at = (source: string) => {
-    const i = binds.findIndex((b) => b.source === source);
-    return i < 0 ? undefined : `/proc/self/fd/${fds[i]}`;
+    const fd = binds.some((b) => b.source === source) ? held.get(source) : undefined;
+    return fd === undefined ? undefined : `/proc/self/fd/${fd}`;
   };
-  const named = Object.fromEntries(
-    fds.map((fd, i) => [i < binds.length ? `bind${i}` : `waypoint${i - binds.length}`, fd]),
-  );
+  const named = Object.fromEntries([
+    ...binds.map((b, i) => [`bind${i}`, held.get(b.source)!]),
+    ...waypoints.map((w, i) => [`waypoint${i}`, held.get(w.source)!]),
+  ]);
   return { named, close, at };
 }

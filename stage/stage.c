@@ -1363,8 +1363,8 @@ static int place_is_pinned(const char *place, long node, long n, char **triples)
   return 1;
 }
 
-/* Walks absolute `dest` from "/", as the comment above says; 1 when every place on the way that
- * a triple names holds, 0 otherwise. */
+/* Walks absolute, clean `dest` from "/", as the comment above says; 1 when every place on the
+ * way that a triple names holds, 0 otherwise. */
 static int walk_is_pinned(const char *dest, long n, char **triples) {
   char place[PLACE_MAX] = "/";
   unsigned long len = 1;
@@ -1386,6 +1386,10 @@ static int walk_is_pinned(const char *dest, long n, char **triples) {
     for (unsigned long i = 0; i < k; i++) place[len++] = p[i];
     place[len] = 0;
     p += k;
+    if (is_dot(name)) {
+      ok = 0;
+      break;
+    }
     long next = SYS4(openat, dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC, 0);
     SYS1(close, dir);
     dir = next;
@@ -1396,7 +1400,9 @@ static int walk_is_pinned(const char *dest, long n, char **triples) {
          place_is_pinned(place, dir, n, triples);
   }
   SYS1(close, dir);
-  return ok;
+  /* A destination not clean ("//", a trailing "/"; "." and ".." above) is no place a triple
+   * names: nothing on the way would have been checked. */
+  return ok && same_text(place, dest);
 }
 
 static int check_pinned(int argc, char **argv) {

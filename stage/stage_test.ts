@@ -377,14 +377,19 @@ for (const arch of STAGE_ARCHES) {
     const fds = same.stdout.trim().split("\n");
     assert.ok(!fds.includes("7") && !fds.includes("8"), same.stdout);
     // Another directory there; the held one itself, no mount's root (a bind that landed elsewhere
-    // leaves it so); a read-write mount where ro was asked; the mount reached through a link; no
-    // descriptor; a word that is neither ro nor rw: nothing runs (125), and the one line names
-    // the destination, before the NUL byte that would hand fd 2 over.
+    // leaves it so); a read-write mount where ro was asked; the mount reached through a link; a
+    // destination not written clean, which no place on the walk could match; no descriptor; a word
+    // that is neither ro nor rw: nothing runs (125), and the one line names the destination,
+    // before the NUL byte that would hand fd 2 over.
     const refused: string[][] = [
       [m2, "7", "rw"],
       [a, "7", "rw"],
       [m1, "7", "ro"],
       [join(lnk, "m1"), "7", "rw"],
+      [`${m1}/`, "7", "rw"],
+      [m1.replace(/\/m1$/, "//m1"), "7", "rw"],
+      [m1.replace(/\/m1$/, "/./m1"), "7", "rw"],
+      [`${m1}/../m1`, "7", "rw"],
       [m1, "9", "rw"],
       [m1, "x", "rw"],
       [m1, "7", "r"],

@@ -534,7 +534,9 @@ for (const [jail, flags] of [["bwrap", BWRAP], ["native", NATIVE]] as const) {
   // bind of `--bind P:/m --ro-bind P/a/secrets:/m/a/secrets` swapped P/a with a decoy as this
   // one was set up, and the read-only mount landed in the decoy while the secrets, in the real
   // P/a under the decoy's name, stayed writable. The stage walks each bind's destination and
-  // checks every directory on the way; whatever the jail shows read-only is writable nowhere in it.
+  // checks every directory on the way, which ww opens as one chain, each path once (the secrets
+  // bound at /x as well as covered in /m were two opens a swap could fall between); whatever the
+  // jail shows read-only is writable nowhere in it.
   if (jail === "bwrap") {
     Deno.test(`${jail}: a directory on the way to a --ro-bind in a --bind, swapped as ww starts the jail, never leaves what it shows read-only writable elsewhere`, async () => {
       const swapper = await buildC(new URL("./bind_swapper.c", import.meta.url));
@@ -553,18 +555,20 @@ for (const [jail, flags] of [["bwrap", BWRAP], ["native", NATIVE]] as const) {
         gid: ATTACKER,
         stdout: "piped",
       }).spawn();
-      // Each of the two names, often: from inside the directory it led to then, whether a file can
-      // be made there ("w") or not ("r"), and that directory's inode.
-      const probe = `for i in $(seq 40); do for d in a fake; do
-  (cd /m/$d/secrets 2>/dev/null && if touch p 2>/dev/null; then echo "w $(stat -c %i .)"; else echo "r $(stat -c %i .)"; fi)
-done; done`;
+      // Each of the two names, and /x, often: from inside the directory it led to then, whether a
+      // file can be made there ("w") or not ("r"), and that directory's inode.
+      const probe = `for i in $(seq 40); do for d in /m/a/secrets /m/fake/secrets /x; do
+  (cd $d 2>/dev/null && if touch p 2>/dev/null; then echo "w $(stat -c %i .)"; else echo "r $(stat -c %i .)"; fi)
+done; done; true`;
+      // The secrets bound in place, or elsewhere (/x), which has ww cover them in /m as well.
+      const layouts = [`${p}/a/secrets:/m/a/secrets`, `${p}/a/secrets:/x`];
       try {
         const ready = await racer.stdout.getReader().read();
         assert.equal(new TextDecoder().decode(ready.value), "ready\n");
         const outcomes = new Map<string, number>();
         for (let i = 0; i < 30; i++) {
           const r = await run(
-            [...flags, "--bind", `${p}:/m`, "--ro-bind", `${p}/a/secrets:/m/a/secrets`],
+            [...flags, "--bind", `${p}:/m`, "--ro-bind", layouts[i % 2]],
             probe,
           );
           const lines = r.stdout.trim().split("\n").filter(Boolean);
