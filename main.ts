@@ -130,6 +130,10 @@ async function main(argv: readonly string[]): Promise<number> {
       // One line, as every refusal is: the help is asked for.
       throw new WwError("no command (try ww run <binary> [args...], or ww --help)", EXIT.usage);
     default:
+      // `ww --help=x` was sent to `ww run --help=x`, which refuses the value too.
+      if (/^--(help|version)=/.test(command)) {
+        throw new UsageError(`${command.split("=")[0]} takes no value (got ${command})`);
+      }
       if (isRunFlag(command)) {
         throw new WwError(
           `${command} is a flag of ww run, and goes after it (ww run ${command} ...)`,

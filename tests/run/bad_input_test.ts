@@ -31,6 +31,9 @@ const ROWS: readonly Row[] = [
     message: "--debug is a flag of ww run, and goes after it (ww run --debug ...)",
   },
   { args: ["--jail=none", "run", P], message: "--jail=none is a flag of ww run, and goes after" },
+  // It sent the user to `ww run --help=1`, which refuses the value too.
+  { args: ["--help=1"], message: "--help takes no value (got --help=1)\n" },
+  { args: ["--version=2"], message: "--version takes no value (got --version=2)\n" },
   { args: ["run", "--with-fd", "x\nww: y=1", P], message: "--with-fd x\\nww: y=1: the name" },
   { args: ["run", "--env", "A\nB=c", P], message: "--env A\\nB=c: the variable name" },
   { args: ["run", "--jail=a\nb", P], message: "--jail a\\nb: unknown backend" },
