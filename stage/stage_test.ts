@@ -47,6 +47,36 @@ for (const arch of STAGE_ARCHES) {
 }
 
 /** Runs `stage args...` through bash with `fds` opened by redirection; its output and code. */
+/**
+ * The stage's `exec-report-pinned` with `triples`, in a mount namespace of its own after bash
+ * `setup` (its mounts), with `redirects` (fd 5, the program's stderr, and the held descriptors);
+ * the program is `sh -c shell`.
+ */
+async function pinnedInNamespace(
+  arch: StageArch,
+  setup: string,
+  redirects: string,
+  triples: readonly string[],
+  shell: string,
+) {
+  const cmd = stageCommand(arch).map((s) => `'${s}'`).join(" ");
+  const child = new Deno.Command("unshare", {
+    args: [
+      ...["-m", "--propagation", "private", "/bin/bash", "-c"],
+      `${setup} && exec ${cmd} "$@" ${redirects}`,
+      ...["bash", "exec-report-pinned", "5", String(triples.length / 3), ...triples],
+      ...["/bin/sh", "-", "sh", "-c", shell],
+    ],
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+  const o = await child.output();
+  const text = (x: Uint8Array) => new TextDecoder().decode(x);
+  return { code: o.code, stdout: text(o.stdout), stderr: text(o.stderr) };
+}
+
 async function run(
   arch: StageArch,
   args: string[],
@@ -339,36 +369,8 @@ for (const arch of STAGE_ARCHES) {
     // m1: a bind of a; m2: a bind of b; mf: a read-only bind of the file f.
     const mounts = `mount --bind '${a}' '${m1}' && mount --bind '${b}' '${m2}' && ` +
       `mount --bind '${f}' '${mf}' && mount -o remount,bind,ro '${mf}'`;
-    const cmd = stageCommand(arch).map((s) => `'${s}'`).join(" ");
-    const pinned = async (...triples: string[]) => {
-      const child = new Deno.Command("unshare", {
-        args: [
-          "-m",
-          "--propagation",
-          "private",
-          "/bin/bash",
-          "-c",
-          `${mounts} && exec ${cmd} "$@" 5>'${out}' 7<'${a}' 8<'${f}'`,
-          "bash",
-          "exec-report-pinned",
-          "5",
-          String(triples.length / 3),
-          ...triples,
-          "/bin/sh",
-          "-",
-          "sh",
-          "-c",
-          "ls /proc/self/fd",
-        ],
-        clearEnv: true,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      });
-      const o = await child.output();
-      const text = (x: Uint8Array) => new TextDecoder().decode(x);
-      return { code: o.code, stdout: text(o.stdout), stderr: text(o.stderr) };
-    };
+    const pinned = (...triples: string[]) =>
+      pinnedInNamespace(arch, mounts, `5>'${out}' 7<'${a}' 8<'${f}'`, triples, "ls /proc/self/fd");
     // The held directory at its bind, and the held file at its read-only bind: the program runs,
     // and neither descriptor reaches it.
     const same = await pinned(m1, "7", "rw", mf, "8", "ro");
@@ -431,7 +433,6 @@ for (const arch of STAGE_ARCHES) {
     const out = `${base}.stderr`;
     const p = join(base, "p");
     const m = join(base, "m");
-    const cmd = stageCommand(arch).map((s) => `'${s}'`).join(" ");
     // `swap`: what the racing jail does through the writable outer bind, between ww's opening of
     // the sources (fds 7-9) and the inner mount; `after`: what it does once that is made.
     const made = async (swap: string, after: string, ...triples: string[]) => {
@@ -451,35 +452,8 @@ for (const arch of STAGE_ARCHES) {
         `mount --bind /proc/self/fd/8 '${m}/a/secrets'`,
         `mount -o remount,bind,ro '${m}/a/secrets'`,
         after,
-        `exec ${cmd} "$@" 5>'${out}'`,
       ].join(" && ");
-      const child = new Deno.Command("unshare", {
-        args: [
-          "-m",
-          "--propagation",
-          "private",
-          "/bin/bash",
-          "-c",
-          script,
-          "bash",
-          "exec-report-pinned",
-          "5",
-          String(triples.length / 3),
-          ...triples,
-          "/bin/sh",
-          "-",
-          "sh",
-          "-c",
-          "echo ran",
-        ],
-        clearEnv: true,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
-      });
-      const o = await child.output();
-      const text = (x: Uint8Array) => new TextDecoder().decode(x);
-      return { code: o.code, stdout: text(o.stdout), stderr: text(o.stderr) };
+      return await pinnedInNamespace(arch, script, `5>'${out}'`, triples, "echo ran");
     };
     const secrets = `${m}/a/secrets`;
     const binds = [m, "7", "rw", secrets, "8", "ro"];
