@@ -108,7 +108,8 @@ const OWN_WORDS = "{ name, and one of listen, connect or open (open with a mode 
 const BIND_WORDS = "{ source: string, dest: string }";
 
 const RUN_TYPES: Record<string, FieldType> = {
-  program: [string, "a string"],
+  // "" was looked up in PATH, and found a directory there.
+  program: [(v) => typeof v === "string" && v !== "", "a non-empty string"],
   args: [optional(listOf(string)), "a list of strings", "a string"],
   fds: [optional(listOf(FD)), `a list of ${FD_WORDS}`, FD_WORDS],
   own: [optional(listOf(OWN)), `a list of ${OWN_WORDS}`, OWN_WORDS],

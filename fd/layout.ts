@@ -42,6 +42,11 @@ export interface LaidOutGrant extends FdGrant {
    * socket, and counted in LISTEN_FDS.
    */
   readonly activated?: boolean;
+  /**
+   * The caller's own number for the descriptor, when `source` is ww's duplicate of it (a run
+   * holds each grant so: run/start.ts startRun): what orders the grants, and what ww says.
+   */
+  readonly callerFd?: number;
 }
 
 /** Where a grant ends up in the child. */
@@ -76,7 +81,7 @@ export function layoutFds(grants: readonly LaidOutGrant[]): FdSlot[] {
     .map((g) => ({ ...g, envVar: fdEnvVar(g.name) }))
     .sort((a, b) =>
       rank(a) - rank(b) ||
-      (rank(a) === 1 ? a.source - b.source : 0) ||
+      (rank(a) === 1 ? (a.callerFd ?? a.source) - (b.callerFd ?? b.source) : 0) ||
       (a.envVar < b.envVar ? -1 : a.envVar > b.envVar ? 1 : 0)
     );
   const activated = sorted.filter((g) => g.activated).length;

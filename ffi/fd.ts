@@ -1,5 +1,5 @@
 // ffi/fd.ts — questions about and operations on raw descriptors: is it open, is it close-on-exec,
-// socketpair, pipe, /dev/null, truncate, close.
+// socketpair, pipe, /dev/null, duplicate, truncate, close.
 
 import { EAGAIN, EBADF } from "./errno.ts";
 import { check, cString, lastErrno, libc, libcFiles, SyscallError } from "./libc.ts";
@@ -59,6 +59,18 @@ export function closeFd(fd: number): void {
   if (libc().close(fd) === -1 && lastErrno() !== EBADF) {
     throw new SyscallError("close", lastErrno(), `fd ${fd}`);
   }
+}
+
+/** fcntl(2) F_DUPFD_CLOEXEC. */
+const F_DUPFD_CLOEXEC = 1030;
+
+/**
+ * A close-on-exec duplicate of `fd`, numbered 3 or above: never one of fd 0-2, where a library
+ * caller that closed its own (Deno.stdin.close()) would have had it, and where ww looks for the
+ * stdin, stdout and stderr a program inherits.
+ */
+export function holdDuplicate(fd: number): number {
+  return check("fcntl", libc().fcntl(fd, F_DUPFD_CLOEXEC, 3), `F_DUPFD_CLOEXEC of fd ${fd}`);
 }
 
 /** ftruncate(2) to nothing: what O_TRUNC does at open, done later. */

@@ -3,7 +3,13 @@
 // the RunConfig that describes the run, or refused with a TypeError (wrong kind of value) or a
 // RangeError (a value out of range) that names the option. Pure: no I/O.
 
-import { envKeyProblem, MAX_FD, type RunConfig } from "../core/config.ts";
+import {
+  envKeyProblem,
+  hostFdVariableProblem,
+  MAX_FD,
+  type RunConfig,
+  unbackedFdVariableProblem,
+} from "../core/config.ts";
 import { isRecord, JAIL_FIELDS, objectKind } from "../core/start_config_shape.ts";
 import { fdEnvVar, type FdGrant, GRANT_NAME } from "../fd/layout.ts";
 import { type OwnGrant, ownGrantsProblem } from "../fd/grants.ts";
@@ -285,10 +291,14 @@ function ownGrant(option: string, v: unknown): OwnGrant {
     );
   }
   onlyKnown(`${option}.`, v, ["name", kinds[0], ...(kinds[0] === "open" ? ["mode"] : [])]);
-  text(`${option}.name`, v.name);
-  text(`${option}.${kinds[0]}`, v[kinds[0]]);
-  if (v.mode !== undefined) text(`${option}.mode`, v.mode);
-  return v as unknown as OwnGrant;
+  // A copy: the caller's object, changed after the check (a service's template for the next
+  // run), reached this run's start unchecked.
+  const grant = {
+    name: text(`${option}.name`, v.name),
+    [kinds[0]]: text(`${option}.${kinds[0]}`, v[kinds[0]]),
+    ...(v.mode !== undefined ? { mode: text(`${option}.mode`, v.mode) } : {}),
+  };
+  return grant as unknown as OwnGrant;
 }
 
 /** What an IpfsService (rpc/types.ts) does. */
@@ -320,7 +330,13 @@ function host(v: unknown): HostOptions | undefined {
   if (v.exec !== undefined && typeof v.exec !== "boolean") {
     throw new TypeError(`host.exec: must be a boolean, not ${kind(v.exec)}`);
   }
-  return v as HostOptions;
+  // A copy, as for the grants: what was checked is what the run serves.
+  const { console: sink, ipfs, exec } = v as HostOptions;
+  return {
+    ...(sink !== undefined ? { console: sink } : {}),
+    ...(ipfs !== undefined ? { ipfs } : {}),
+    ...(exec !== undefined ? { exec } : {}),
+  };
 }
 
 /**
@@ -391,6 +407,11 @@ export function checkCommand(
   const own = g.own === undefined ? [] : list("grants.own", g.own, ownGrant);
   const ownProblem = ownGrantsProblem(own, fds, "library");
   if (ownProblem) throw new TypeError(`grants.own: ${ownProblem}`);
+  // ww's own variables, refused here as every other wrong option is, not at spawn.
+  const envProblem =
+    unbackedFdVariableProblem(env, [...fds, ...own].map((x) => x.name), "library") ??
+      hostFdVariableProblem(env, false, "library");
+  if (envProblem) throw new TypeError(envProblem);
 
   const j = o.jail ?? {};
   if (!isRecord(j as unknown)) throw new TypeError(`jail: must be an object, not ${kind(j)}`);

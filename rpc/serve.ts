@@ -116,16 +116,17 @@ function withFirstByte(stream: ByteStream, byte: number): ByteStream {
  */
 export function execService(
   parent: RunConfig,
-  child: Pick<Child, "jail" | "program" | "terminal">,
+  child: Pick<Child, "jail" | "program" | "terminal" | "grants">,
   start: (config: RunConfig, options?: StartOptions) => Promise<Child>,
   services: Omit<HostServices, "exec" | "programName">,
   words: "library" | "commandLine" = "library",
 ): (request: ExecRequest) => Promise<ExecProcess> {
   return async (request) => {
     const fds = request.fds.map((name) => {
-      // By its WW_FD_ variable, as grants are told apart everywhere: "DB" is the grant db.
-      const grant = parent.fds.find((g) => fdEnvVar(g.name) === fdEnvVar(name));
-      if (grant) return grant;
+      // By its WW_FD_ variable, as grants are told apart everywhere: "DB" is the grant db. The
+      // run's own copy, not the caller's number, which may name another file by now.
+      const grant = child.grants.find((g) => fdEnvVar(g.name) === fdEnvVar(name));
+      if (grant) return { name: grant.name, source: grant.source };
       const own = parent.fds.map((g) => g.name).join(", ") || "none";
       throw new Error(
         `fd ${name} is not one of this program's descriptor grants, ${

@@ -12,7 +12,7 @@
 
 import { F_GETFL, F_SETFL } from "../ffi/flags.ts";
 import { libc } from "../ffi/libc.ts";
-import { closeFd } from "../ffi/fd.ts";
+import { closeFd, holdDuplicate } from "../ffi/fd.ts";
 import { fileIdentity } from "../ffi/stat.ts";
 import {
   inBackground,
@@ -30,9 +30,6 @@ import { onExit } from "./exit_hooks.ts";
 
 /** ww's own fd 0-2, as Deno tells whether each is a terminal (no FFI for a run without one). */
 const OWN = [Deno.stdin, Deno.stdout, Deno.stderr];
-
-/** fcntl(2): a duplicate, close-on-exec, at the lowest free number. */
-const F_DUPFD_CLOEXEC = 1030;
 
 /** What a shared open file description was when the first run that shares it started. */
 interface Kept {
@@ -111,8 +108,12 @@ function stateOf(fd: number, terminal: boolean): Omit<Kept, "runs"> | undefined 
   const flags = libc().fcntl(fd, F_GETFL, 0);
   if (flags < 0) return undefined;
   // Out of descriptors, the run goes on without this one's state (it will need more itself).
-  const dup = libc().fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  if (dup < 0) return undefined;
+  let dup: number;
+  try {
+    dup = holdDuplicate(fd);
+  } catch {
+    return undefined;
+  }
   if (!terminal) return { dup, flags };
   try {
     const state = { mode: terminalMode(fd), exclusive: isExclusive(fd), ldisc: lineDiscipline(fd) };

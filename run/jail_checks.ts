@@ -8,6 +8,7 @@
 // limits must let the jail start (run/limits.ts).
 
 import type { RunConfig } from "../core/config.ts";
+import type { LaidOutGrant } from "../fd/layout.ts";
 import { GrantError, SetupError } from "../core/errors.ts";
 import { isPathOnly } from "../ffi/fd.ts";
 import { isUnixDatagram } from "../ffi/socket.ts";
@@ -98,9 +99,10 @@ function checkCwdEnterable(
  * or connecting to a unix socket by path: a host's world-writable sockets (X11, the system bus)
  * were reachable. A bind shows the directory in the jail's own tree instead.
  */
-function checkNoDirectoryGrant(fds: RunConfig["fds"]): void {
-  for (const { name, source } of fds) {
-    if (!isDirectory(source)) continue;
+function checkNoDirectoryGrant(fds: readonly LaidOutGrant[]): void {
+  for (const { name, source: fd, callerFd } of fds) {
+    if (!isDirectory(fd)) continue;
+    const source = callerFd ?? fd;
     throw new GrantError(
       name,
       `grant ${name}: descriptor ${source} ${LEADS_OUT}; bind the directory with jail.readOnlyBinds or jail.writableBinds instead`,
@@ -133,7 +135,7 @@ const STDIO_NAMES = ["stdin", "stdout", "stderr"];
  * of its own the program may make no socket to connect with (under bwrap it connects to that one
  * socket; ww connects one itself with --connect).
  */
-function checkSocketsWithoutNet(fds: RunConfig["fds"], stdio: readonly number[]): void {
+function checkSocketsWithoutNet(fds: readonly LaidOutGrant[], stdio: readonly number[]): void {
   // statx first: a descriptor that is no socket (most are) costs no getsockopt, whose symbols
   // a run binds only when it needs them.
   const isDatagram = (fd: number) => isSocketDescriptor(fd) && isUnixDatagram(fd);
@@ -141,10 +143,11 @@ function checkSocketsWithoutNet(fds: RunConfig["fds"], stdio: readonly number[])
     "(an ssh-agent, D-Bus) in the native jail without a network of its own;";
   const pathOnly = "an O_PATH descriptor of a socket, which a program can only connect to, and " +
     "the native jail without a network of its own lets it make no socket;";
-  for (const { name, source } of fds) {
-    if (!isSocketDescriptor(source)) continue;
-    const named = isPathOnly(source);
-    if (!named && !isUnixDatagram(source)) continue;
+  for (const { name, source: fd, callerFd } of fds) {
+    if (!isSocketDescriptor(fd)) continue;
+    const named = isPathOnly(fd);
+    if (!named && !isUnixDatagram(fd)) continue;
+    const source = callerFd ?? fd;
     const why = named ? pathOnly : datagram;
     const connect = (how: string) => named ? ` let ww connect it (${how}),` : "";
     throw new GrantError(

@@ -3,7 +3,8 @@
 // backend's launcher (run/launch_*.ts), enforces the timeout, and reaps. Everything it creates
 // is removed when the program ends or when starting fails.
 
-import { closeFd, fdState, unixSocketPair } from "../ffi/fd.ts";
+import { closeFd, fdState, holdDuplicate, unixSocketPair } from "../ffi/fd.ts";
+import type { FdGrant } from "../fd/layout.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { FdStream } from "../ffi/stream.ts";
 import { OpGroup } from "../ffi/ops.ts";
@@ -139,6 +140,12 @@ export interface Child {
   readonly program?: ViewPath;
   /** Where each `own` listening grant landed, in the config's order. */
   readonly listeners: readonly Listener[];
+  /**
+   * The config's descriptor grants as the run holds them: close-on-exec duplicates, open until
+   * the run ends, taken when the run was asked for. What a program its guest starts (host exec)
+   * is given by name.
+   */
+  readonly grants: readonly FdGrant[];
   /** The path of the pseudo-terminal the program has as fd 0-2, if not ww's (RunConfig.tty). */
   readonly terminal?: string;
 }
@@ -340,6 +347,23 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
     checkRunConfig(config);
     checkGrantsOpen(config.fds);
     checkStdioOpen(options.stdio);
+    // The caller's grants as the run holds them from here, before anything waits: a library
+    // caller may close its own once it has asked for the run (Deno.Command's spawn is
+    // synchronous), and by the time the program started, or its guest started another with them,
+    // their numbers named another run's pipe or another tenant's file.
+    const grants = config.fds.map((g) => {
+      const held = holdDuplicate(g.source);
+      cleanups.add(() => closeFd(held));
+      return { ...g, source: held, callerFd: g.source };
+    });
+    // The caller's descriptors, shared with the program: their state comes back when the run
+    // ends. ww's fd 0-2 that the program gets (none under a terminal, which is fd 0-2), and the
+    // caller's grants. (A library caller's stdio are its own, or the pipes a Command makes and
+    // closes at once.)
+    const asked = options.stdio ?? [undefined, undefined, undefined];
+    const withTerminal = config.tty || options.terminal !== undefined;
+    const ownStdio = withTerminal ? [] : [0, 1, 2].filter((fd) => asked[fd] === undefined);
+    keepCallerFds(ownStdio, config.fds.map((g) => g.source), cleanups);
     // Before a program from IPFS is fetched: every backend makes its work directory there.
     workTmpdir();
     const located: Program = guest
@@ -381,7 +405,7 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
     // The launchers lay out and pass every grant alike: the caller's and ww's own, which carry
     // their marks (LaidOutGrant) into the planners' layoutFds. A caller's grants have none:
     // RunConfig.fds, a caller's type, does not take them.
-    const launchConfig = { ...config, fds: [...config.fds, ...opened.fds] };
+    const launchConfig = { ...config, fds: [...grants, ...opened.fds] };
     const [hostEnd, childEnd] = unixSocketPair();
     const ops = options.ops ?? new OpGroup();
     const hostSocket = new FdStream(hostEnd, ops);
@@ -390,14 +414,7 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
     const closeChildEnd = cleanups.add(() => closeFd(childEnd));
 
     // A terminal of the program's own (or its run's) is its fd 0-2, whatever else was asked.
-    const stdio = terminal
-      ? [terminal.slave, terminal.slave, terminal.slave]
-      : options.stdio ?? [undefined, undefined, undefined];
-    // The caller's descriptors, shared with the program: their state comes back when the run
-    // ends. ww's fd 0-2 that the program gets, and the caller's grants. (A library caller's stdio
-    // are its own, or the pipes a Command makes and closes at once.)
-    const ownStdio = terminal ? [] : [0, 1, 2].filter((fd) => stdio[fd] === undefined);
-    keepCallerFds(ownStdio, config.fds.map((g) => g.source), cleanups);
+    const stdio = terminal ? [terminal.slave, terminal.slave, terminal.slave] : asked;
     const childFds = { stdio, host: childEnd };
     const launch = async (chosen: typeof choice) =>
       (await launcher(chosen.backend))({
@@ -413,7 +430,11 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
           options.onListening?.(opened.listeners);
         },
         sharedLease: options.startedBy && jailLeases.get(options.startedBy),
-        beforeSpawn: opened.start,
+        // The last moment an abort starts nothing (and truncates no --open ...:w).
+        beforeSpawn: () => {
+          options.signal?.throwIfAborted();
+          opened.start();
+        },
       });
     let launched;
     let fellBack = false;
@@ -507,6 +528,7 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
         ? undefined
         : { path: program.path, source: realPathOr(program.source ?? program.path) },
       listeners: opened.listeners,
+      grants,
       ...(terminal ? { terminal: terminal.name } : {}),
     };
     if (launched.lease) jailLeases.set(child, launched.lease);

@@ -351,7 +351,7 @@ Deno.test("library: a config field of another type, or one no run has, is a Usag
       /^jail\.timeoutms: no such option/,
     ],
     [{ program: "/bin/true", argz: ["x"] }, /^argz: no such option/],
-    [{ program: 5 }, /^program: must be a string \(got number 5\)$/],
+    [{ program: 5 }, /^program: must be a non-empty string \(got number 5\)$/],
     [null, /^the run's config must be an object \(got null\)$/],
     [{ program: "/bin/true", env: { A: 1 } }, /^env: must be an object of string values/],
     [

@@ -1,0 +1,204 @@
+// What a library caller may do once it has asked for a run (a review as a careless service): close
+// a granted descriptor at once (its number then names another file), change the options object it
+// passed (a template for the next run), abort before the program exists; and the options a
+// Command refuses up front, as every other wrong option.
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import {
+  Command,
+  DEFAULT_POLICY,
+  execService,
+  type JailBackend,
+  NO_GRANTS,
+  type RunConfig,
+  startProgram,
+  UsageError,
+} from "../../mod.ts";
+import { closeFd } from "../../ffi/fd.ts";
+import { openReadOnly } from "../../ffi/memfd.ts";
+import { privateTmp } from "../support/procs.ts";
+
+const BACKENDS: readonly JailBackend[] = ["bwrap", "native", "none"];
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+/** Two files of two tenants in a fresh directory anyone may read. */
+function tenants(): { dir: string; a: string; b: string } {
+  const dir = privateTmp();
+  const [a, b] = [join(dir, "a.txt"), join(dir, "b.txt")];
+  Deno.writeTextFileSync(a, "tenant A\n");
+  Deno.writeTextFileSync(b, "tenant B secret\n");
+  return { dir, a, b };
+}
+
+for (const backend of BACKENDS) {
+  // Deno.Command's spawn is synchronous, so a caller closes its descriptor once it has spawned:
+  // ww read the grant's number only after its first wait, and the program got whatever the
+  // number named by then (another run's stdout pipe, another tenant's file).
+  Deno.test(`[jail=${backend}] a grant the caller closes right after asking for the run still gives the program that file`, async () => {
+    const { dir, a, b } = tenants();
+    try {
+      const fd = openReadOnly(a);
+      const output = new Command("/bin/sh", {
+        args: ["-c", "cat <&4"],
+        grants: { fds: [{ name: "db", source: fd }] },
+        jail: { backend },
+      }).output();
+      closeFd(fd);
+      const reused = openReadOnly(b);
+      try {
+        assert.equal(reused, fd, "the number is reused at once");
+        const out = await output;
+        assert.equal(out.code, 0, text(out.stderr));
+        assert.equal(text(out.stdout), "tenant A\n");
+      } finally {
+        closeFd(reused);
+      }
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+
+  // The abort was looked at only before ww began and once the program ran: one that came while
+  // the jail was made still ran the program (and emptied a `w` grant's file).
+  Deno.test(`[jail=${backend}] an abort before the program exists rejects with its reason, and runs and truncates nothing`, async () => {
+    const dir = privateTmp(0o777);
+    try {
+      const kept = join(dir, "kept");
+      const marker = join(dir, "ran");
+      Deno.writeTextFileSync(kept, "important data\n");
+      Deno.chmodSync(kept, 0o666);
+      const controller = new AbortController();
+      const spawned = new Command("/bin/sh", {
+        args: ["-c", `echo side-effect >&4; touch ${marker}`],
+        grants: { own: [{ name: "f", open: kept, mode: "w" }] },
+        signal: controller.signal,
+        jail: { backend },
+      }).spawn();
+      const reason = new Error("the caller changed its mind");
+      controller.abort(reason);
+      await assert.rejects(spawned, (e) => e === reason);
+      assert.equal(Deno.readTextFileSync(kept), "important data\n");
+      assert.ok(!exists(marker), "the program ran");
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+}
+
+// Deterministically between the jail's checks and the spawn: onJail is called right before it
+// (bwrap calls it once the jail exists, after the spawn).
+for (const backend of ["native", "none"] as const) {
+  Deno.test(`[jail=${backend}] startProgram: an abort as the jail is decided starts nothing`, async () => {
+    const dir = privateTmp(0o777);
+    try {
+      const marker = join(dir, "ran");
+      const controller = new AbortController();
+      const reason = new Error("the caller changed its mind");
+      const started = startProgram(
+        { program: "/bin/touch", args: [marker], jail: { backend } },
+        { signal: controller.signal, onJail: () => controller.abort(reason) },
+      );
+      await assert.rejects(started, (e) => e === reason);
+      assert.ok(!exists(marker), "the program ran");
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+}
+
+// A guest's host exec looked the grant up by the caller's number when the guest asked, long after
+// the run began: a caller that had closed it gave the started program whatever had that number.
+Deno.test("a program a guest starts gets the grant the run was given, not what its number names later", async () => {
+  const { dir, a, b } = tenants();
+  const fd = openReadOnly(a);
+  const config: RunConfig = {
+    program: "/bin/sleep",
+    args: ["30"],
+    fds: [{ name: "db", source: fd }],
+    env: {},
+    ipfsApi: "/dns4/localhost/tcp/5001/http",
+    jail: { ...DEFAULT_POLICY, backend: "none" },
+  };
+  const child = await startProgram(config);
+  closeFd(fd);
+  const reused = openReadOnly(b);
+  try {
+    assert.equal(reused, fd);
+    const out = join(dir, "out");
+    const exec = execService(config, child, startProgram, { version: "test" });
+    const started = await exec({
+      program: "/bin/sh",
+      args: ["-c", `cat <&4 > ${out}`],
+      fds: ["db"],
+      grants: NO_GRANTS,
+    });
+    assert.equal((await started.status).code, 0);
+    assert.equal(Deno.readTextFileSync(out), "tenant A\n");
+  } finally {
+    closeFd(reused);
+    child.kill("SIGKILL");
+    await child.status;
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+// A service's options template, changed for the next run after `new Command()`: the first run
+// opened the second's file, and a `listen` of the wrong type failed deep inside ww.
+Deno.test("Command: the options are taken when it is made; changing the object later changes nothing", async () => {
+  const dir = privateTmp(0o777);
+  try {
+    const [first, second] = [join(dir, "first"), join(dir, "second")];
+    const own = { name: "f", open: first, mode: "w" } as { name: string; open?: unknown };
+    const host = { exec: false } as Record<string, unknown>;
+    const command = new Command("/bin/sh", {
+      args: ["-c", "echo hi >&4"],
+      grants: { own: [own as { name: string; open: string }] },
+      host,
+      jail: { backend: "none" },
+    });
+    own.open = second;
+    own.name = "x=1\nY";
+    host.exec = "yes";
+    const out = await command.output();
+    assert.equal(out.code, 0, text(out.stderr));
+    assert.equal(Deno.readTextFileSync(first), "hi\n");
+    assert.ok(!exists(second));
+    own.open = 42;
+    assert.equal((await command.output()).code, 0);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("Command refuses ww's own variables in env when it is made, as every wrong option", () => {
+  assert.throws(
+    () => new Command("/bin/true", { env: { WW_FD_X: "4" } }),
+    (e) =>
+      e instanceof TypeError &&
+      e.message ===
+        "env WW_FD_X: WW_FD_ variables are ww's, one for each descriptor grant, and no grant is named x (grant one: fds)",
+  );
+  assert.throws(
+    () => new Command("/bin/true", { env: { WW_HOST_FD: "4" } }),
+    (e) => e instanceof TypeError && e.message.startsWith("env WW_HOST_FD: WW_HOST_FD is ww's"),
+  );
+});
+
+// "" was looked up in PATH: "NotExecutableError: : /usr/bin: is a directory".
+Deno.test("startProgram refuses an empty program in one line naming it", async () => {
+  await assert.rejects(startProgram({ program: "" }), (e) => {
+    assert.ok(e instanceof UsageError, String(e));
+    assert.match(e.message, /^program: must be a non-empty string \(got /);
+    return true;
+  });
+});
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
