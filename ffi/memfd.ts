@@ -15,7 +15,17 @@ import {
   ptr,
   SyscallError,
 } from "./libc.ts";
-import { O_CLOEXEC, O_CREAT, O_EXCL, O_NOCTTY, O_NONBLOCK, O_RDONLY, O_WRONLY } from "./flags.ts";
+import {
+  O_CLOEXEC,
+  O_CREAT,
+  O_EXCL,
+  O_NOCTTY,
+  O_NOFOLLOW,
+  O_NONBLOCK,
+  O_RDONLY,
+  O_WRONLY,
+} from "./flags.ts";
+import { closeFd } from "./fd.ts";
 import { isRegularFileDescriptor } from "./stat.ts";
 
 // <linux/memfd.h>, <fcntl.h>
@@ -67,6 +77,19 @@ export function memfdSeals(fd: number): number {
 export function openReadOnly(path: string): number {
   const name = cString(path);
   return check("open", libc().open(name, O_RDONLY | O_CLOEXEC, 0), path);
+}
+
+/**
+ * The regular file at `path` opened read-only and close-on-exec, or undefined when there is none
+ * there: absent, a symbolic link (not followed), or any other kind of file, which is never waited
+ * for (a FIFO's open blocked until a writer came, and no signal but SIGKILL ended ww).
+ */
+export function openRegularReadOnly(path: string): number | undefined {
+  const fd = libc().open(cString(path), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW, 0);
+  if (fd < 0) return undefined;
+  if (isRegularFileDescriptor(fd)) return fd;
+  closeFd(fd);
+  return undefined;
 }
 
 /**

@@ -7,6 +7,11 @@ import { type CID, cidKey, hashMatches, inlineBytes, unverifiableHash } from "./
 import type { IpfsNode } from "./node.ts";
 
 const MAX_IN_FLIGHT = 8;
+/**
+ * Prefetched blocks no `get` has taken yet, at most: each is held until the walk reaches it, and a
+ * root of 1200 links to distinct 1 MiB inner nodes held 1.5 GB (a 4 MiB root links ~90,000).
+ */
+const MAX_PREFETCHED = 32;
 
 /** The node's blocks, verified. */
 export class VerifiedBlocks {
@@ -49,10 +54,12 @@ export class VerifiedBlocks {
     this.#started.set(cidKey(cid), verified);
   }
 
-  /** Starts fetching `cid` for a later `get`. */
+  /** Starts fetching `cid` for a later `get`, unless MAX_PREFETCHED wait already. */
   prefetch(cid: CID): void {
     const key = cidKey(cid);
-    if (this.#started.has(key) || inlineBytes(cid)) return;
+    if (this.#started.size >= MAX_PREFETCHED || this.#started.has(key) || inlineBytes(cid)) {
+      return;
+    }
     const p = this.#fetch(cid);
     p.catch(() => {}); // reported by the `get` that takes it
     this.#started.set(key, p);

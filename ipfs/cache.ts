@@ -13,7 +13,7 @@
 // but this module and ffi/memfd.ts.
 
 import { closeFd } from "../ffi/fd.ts";
-import { copyRange, createExclusive, fileSize, openReadOnly } from "../ffi/memfd.ts";
+import { copyRange, createExclusive, fileSize, openRegularReadOnly } from "../ffi/memfd.ts";
 
 /** The version of the rules a path record's CID passed (see pathKey). */
 const PATH_RULES = "min-digest-20";
@@ -125,10 +125,9 @@ export async function openCached(
   const cid = record?.cid ?? (lookup as { cid: string }).cid;
   if (!/^[a-z2-7]+$/.test(cid)) return undefined;
   const file = `${dir}/files/${cid}`;
-  let fd: number;
-  try {
-    fd = openReadOnly(file);
-  } catch {
+  // A regular file or nothing: whatever else is there (a FIFO, a directory) is no cached program.
+  const fd = openRegularReadOnly(file);
+  if (fd === undefined) {
     // Evicted since the path was recorded.
     if (recordFile) await Deno.remove(recordFile).catch(() => {});
     return undefined;

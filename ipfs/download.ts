@@ -29,6 +29,9 @@ export type Downloaded =
   }
   | { readonly cid: string; readonly size: number; readonly cached: { readonly fd: number } };
 
+/** The largest program ww fetches from IPFS: it holds the whole file in memory. */
+export const MAX_PROGRAM_BYTES = 2 * 2 ** 30;
+
 /** The cache a download looks in and fills. */
 export interface CacheSpace {
   readonly dir: string;
@@ -76,6 +79,15 @@ export async function download(
     if (hit) return { cid, size: hit.size, cached: { fd: hit.fd } };
   }
   const size = fileSize(file.node);
+  // Held in memory (a memfd) until it runs: a DAG of a few KiB whose levels each link one child
+  // twice describes a TiB, and the copies of its repeated spans filled ww's memory.
+  if (size > MAX_PROGRAM_BYTES) {
+    throw new SetupError(
+      `${context}: ${file.cid} holds ${size} bytes; ww holds a program from IPFS in memory until it runs, and takes one of at most ${
+        MAX_PROGRAM_BYTES / 2 ** 30
+      } GiB`,
+    );
+  }
   // A cache that cannot be written (a read-only home, say) is no reason to fail the run: the
   // caller warns, and the next run fetches again.
   let filler: CacheFiller | undefined;
@@ -91,14 +103,24 @@ export async function download(
   // A fetch whose lines go elsewhere than stderr (a guest's start) draws none on the terminal.
   const progress = stderrProgress(context, size, node.notices !== undefined);
   let written = 0;
+  // The root's sizes are its author's word, and all that bounded the memfd and the cache's copy:
+  // a DAG that says 2 bytes and holds a GiB filled both (the cache past its bound).
+  const within = (n: number) => {
+    if (written + n <= size) return;
+    throw new SetupError(
+      `${context}: the DAG of ${file.cid} holds more than the ${size} bytes its root says (refusing to run it)`,
+    );
+  };
   try {
     await assembleFile(file, blocks, () => early?.bytes ?? node.cat(file.cid.toString()), {
       write: (bytes) => {
+        within(bytes.length);
         writeAll(memfd, bytes);
         written += bytes.length;
         filler?.grow(memfd, written);
       },
       copy: async (offset, length) => {
+        within(length);
         await copyRange(memfd, memfd, offset, length);
         written += length;
         filler?.grow(memfd, written);

@@ -162,6 +162,8 @@ export async function fetchProgram(
       } else {
         const { filler } = got;
         try {
+          // A fetch that was stopped caches nothing, even one whose last copy outran the stop.
+          options.signal?.throwIfAborted();
           sealMemfd(memfd);
           checkExecutable(program, fd);
         } catch (e) {

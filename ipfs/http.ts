@@ -15,6 +15,8 @@ import { foreignText } from "../core/escape.ts";
 
 /** Most bytes of a response's status line and headers, and of a chunked body's trailers. */
 export const HEAD_LIMIT = 64 * 1024;
+/** Interim responses before the real one, at most (a server sends one 100 Continue, or none). */
+const MAX_INTERIM_RESPONSES = 8;
 /** Most bytes of a chunk-size line (the size, its extensions and CRLF). */
 export const LINE_LIMIT = 4096;
 /** Most bytes of an error response's body that are read for its message. */
@@ -121,14 +123,16 @@ export class BodyFraming {
     const te = head.headers.get("transfer-encoding");
     if (te !== undefined) {
       if (te.split(",").at(-1)!.trim().toLowerCase() !== "chunked") {
-        throw new Error(`unsupported Transfer-Encoding: ${te}`);
+        throw new Error(`unsupported Transfer-Encoding: "${foreignText(te, 80)}"`);
       }
       return new BodyFraming("chunked");
     }
     if (head.status === 204 || head.status === 304) return new BodyFraming("length", 0);
     const length = head.headers.get("content-length");
     if (length !== undefined) {
-      if (!/^\d{1,15}$/.test(length)) throw new Error(`bad Content-Length: ${length}`);
+      if (!/^\d{1,15}$/.test(length)) {
+        throw new Error(`bad Content-Length: "${foreignText(length, 80)}"`);
+      }
       return new BodyFraming("length", Number(length));
     }
     return new BodyFraming("close");
@@ -442,12 +446,18 @@ export class Exchange {
   }
 
   async #readHead(): Promise<ResponseHead> {
+    // Interim (1xx) responses, each of which is within HEAD_LIMIT: a node that sent them without
+    // end held a run past --ipfs-timeout, each one news.
+    let interim = 0;
     while (true) {
       const end = headEnd(this.#scratch.subarray(0, this.#end));
       if (end !== -1) {
         const head = parseHead(this.#scratch.subarray(0, end));
         this.#start = end;
         if (head.status >= 200) return head;
+        if (++interim > MAX_INTERIM_RESPONSES) {
+          throw new Error(`more than ${MAX_INTERIM_RESPONSES} interim (1xx) responses`);
+        }
         // An interim (1xx) response: the real one follows.
         this.#scratch.copyWithin(0, end, this.#end);
         this.#end -= end;

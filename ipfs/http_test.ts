@@ -140,6 +140,13 @@ Deno.test("the body's framing comes from Transfer-Encoding, then Content-Length,
     () => BodyFraming.for(head(200, { "transfer-encoding": "gzip" })),
     /unsupported Transfer-Encoding/,
   );
+  // The node's text, escaped and cut: 60,000 digits after an escape code made an 8 KiB line.
+  for (const name of ["content-length", "transfer-encoding"]) {
+    assert.throws(
+      () => BodyFraming.for(head(200, { [name]: `12\x1b[31m${"9".repeat(60_000)}` })),
+      (e: Error) => e.message.length < 200 && !e.message.includes("\x1b"),
+    );
+  }
 });
 
 Deno.test("a chunked body decodes the same at every split point, and every pair of them", () => {
@@ -448,6 +455,25 @@ Deno.test("a body that begins in the same packet as the head is handed over firs
   try {
     const exchange = new Exchange(server.url, "/", never);
     assert.equal(decode(await readAll(exchange, 3)), "hello world");
+  } finally {
+    await server.close();
+  }
+});
+
+// Each was news to the head's reader: a node sending them every 5 ms held a run past its timeout.
+Deno.test("a server that sends interim (1xx) responses without end is refused", async () => {
+  const server = rawServer(async (conn) => {
+    try {
+      for (let i = 0; i < 1000; i++) await writeAll(conn, "HTTP/1.1 100 Continue\r\n\r\n");
+    } catch {
+      // The client hung up.
+    }
+  });
+  try {
+    await assert.rejects(
+      new Exchange(server.url, "/", never).bytes(64),
+      /more than 8 interim \(1xx\) responses/,
+    );
   } finally {
     await server.close();
   }

@@ -428,7 +428,7 @@ function varint(n: number): number[] {
 for (
   const [claim, tsize, expected] of [
     // Its link's size says the same: no block is that large, whatever the node would send.
-    [2 ** 40, 2 ** 40, /holds 1099511627776 bytes, more than a block can \(4 MiB\)$/],
+    [2 ** 30, 2 ** 30, /holds 1073741824 bytes, more than a block can \(4 MiB\)$/],
     [10, 36, /holds 10 bytes; it holds 36$/],
     // Above the leaf: the node never sends the bytes, and ww waited for them, then blamed it.
     [1000, 36, /holds 1000 bytes; it holds 36$/],
@@ -557,4 +557,165 @@ Deno.test("a second run of the same /ipfs/ path needs no node at all", async () 
   const { CID } = await import("multiformats/cid");
   const v1 = CID.parse(bigV0).toV1().toString();
   assert.deepEqual((await fetchBytes(v1, { cacheDir: cache, api: unreachable })).bytes, big);
+});
+
+/** UnixFS file data: Type 2, a filesize and a blocksize for each child. */
+function fileData(blockSizes: readonly number[]): Uint8Array {
+  const total = blockSizes.reduce((a, b) => a + b, 0);
+  return new Uint8Array([
+    0x08,
+    0x02,
+    0x18,
+    ...varint(total),
+    ...blockSizes.flatMap((n) => [0x20, ...varint(n)]),
+  ]);
+}
+
+// A DAG of a few KiB whose every level links one child twice describes as much as it likes: the
+// memfd grew at ~350 MB/s with nothing to stop it but the machine's memory.
+// A node of its own: js-ipfs's cat of such a DAG may end the daemon.
+Deno.test("a program whose DAG says it holds more than 2 GiB is refused before its bytes are read", async () => {
+  const { CID } = await import("multiformats/cid");
+  const dagPb = await import("@ipld/dag-pb");
+  const own = await startIpfsd();
+  const leaf = CID.parse(await own.addFile(random(1024), { cidVersion: 1, rawLeaves: true }));
+  let child = leaf;
+  let size = 1024;
+  for (let level = 0; level < 22; level++) {
+    const block = dagPb.encode({
+      Data: fileData([size, size]),
+      Links: [{ Hash: child, Tsize: size }, { Hash: child, Tsize: size }],
+    });
+    child = CID.parse(await putBlock(own, block));
+    size *= 2;
+  }
+  const proxy = startProxy(own.url);
+  const cache = newCache();
+  try {
+    const e = await fetchError(`/ipfs/${child}`, { api: proxy.api, cacheDir: cache });
+    assert.equal(e.exitCode, EXIT.usage);
+    assert.match(
+      e.message,
+      new RegExp(
+        `${child} holds ${2 ** 32} bytes; ww holds a program from IPFS in memory .* at most 2 GiB$`,
+      ),
+    );
+    // The cat ww asks for as it loads its code is dropped unread.
+    assert.ok(proxy.forwarded() < 2 ** 20, String(proxy.forwarded()));
+    assert.deepEqual(cacheFiles(cache), []);
+  } finally {
+    await proxy.close();
+    await own.stop();
+  }
+});
+
+// The root's sizes were all that bounded the memfd and the cache's copy: a root that said 2 bytes
+// over subtrees of a KiB was written whole, and a GiB one was cached past the cache's bound.
+Deno.test("a DAG that holds more than its root says is refused, and nothing is cached", async () => {
+  const { CID } = await import("multiformats/cid");
+  const dagPb = await import("@ipld/dag-pb");
+  const own = await startIpfsd();
+  const halves = [random(512), random(512)];
+  const leaves = await Promise.all(
+    halves.map(async (h) => CID.parse(await own.addFile(h, { cidVersion: 1, rawLeaves: true }))),
+  );
+  const inner = CID.parse(
+    await putBlock(
+      own,
+      dagPb.encode({
+        Data: fileData([512, 512]),
+        Links: leaves.map((l) => ({ Hash: l, Tsize: 512 })),
+      }),
+    ),
+  );
+  const root = await putBlock(
+    own,
+    dagPb.encode({
+      // Each link's own size is the inner node's, so that it is walked as one (not read as a leaf).
+      Data: fileData([1, 1]),
+      Links: [{ Hash: inner, Tsize: 1100 }, { Hash: inner, Tsize: 1100 }],
+    }),
+  );
+  // The bytes the DAG holds, as a node that serves them would (js-ipfs refuses this DAG's cat).
+  const whole = concat(...halves, ...halves);
+  const proxy = startProxy(own.url, { rewrite: { cat: () => whole } });
+  const cache = newCache();
+  try {
+    const e = await fetchError(`/ipfs/${root}`, { api: proxy.api, cacheDir: cache });
+    assert.equal(e.exitCode, EXIT.usage);
+    assert.match(
+      e.message,
+      new RegExp(`the DAG of ${root} holds more than the 2 bytes its root says`),
+    );
+    assert.deepEqual(cacheFiles(cache).filter((f) => f.startsWith("files/")), []);
+  } finally {
+    await proxy.close();
+    await own.stop();
+  }
+});
+
+// The cache's file was opened blocking, whatever it was: a FIFO put there held ww in open(2),
+// where no signal but SIGKILL reached it, and a directory was "internal error: pread: EISDIR".
+Deno.test("what is no regular file in the cache is not cached: the program is fetched again", async () => {
+  const script = new TextEncoder().encode("#!/bin/sh\necho fifo\n");
+  const own = await startIpfsd();
+  try {
+    const cid = await own.addFile(script, { cidVersion: 1 });
+    for (const kind of ["fifo", "directory"]) {
+      const cache = newCache();
+      Deno.mkdirSync(`${cache}/files`, { recursive: true });
+      // As ww makes it: a cache others may write is not looked in at all.
+      Deno.chmodSync(`${cache}/files`, 0o700);
+      const planted = `${cache}/files/${await base32(cid)}`;
+      if (kind === "fifo") {
+        const made = await new Deno.Command("mkfifo", { args: [planted] }).output();
+        assert.equal(made.code, 0);
+      } else {
+        Deno.mkdirSync(planted);
+      }
+      const got = await fetchBytes(cid, { api: own.api, cacheDir: cache, timeoutMs: 5000 });
+      assert.deepEqual(got.bytes, script, kind);
+    }
+  } finally {
+    await own.stop();
+  }
+});
+
+// Every inner node a root links was fetched ahead and held until the walk reached it: a root of
+// 1200 links to 1 MiB inner nodes held 1.5 GB while the node stalled the file's bytes.
+Deno.test("ww fetches at most 32 inner nodes ahead of the walk", async () => {
+  const { CID } = await import("multiformats/cid");
+  const dagPb = await import("@ipld/dag-pb");
+  const own = await startIpfsd();
+  const inners: { Hash: InstanceType<typeof CID>; Tsize: number }[] = [];
+  for (let i = 0; i < 100; i++) {
+    const leaf = CID.parse(
+      await own.addFile(new TextEncoder().encode(`leaf ${i}`.padEnd(16)), {
+        cidVersion: 1,
+        rawLeaves: true,
+      }),
+    );
+    const block = dagPb.encode({ Data: fileData([16]), Links: [{ Hash: leaf, Tsize: 16 }] });
+    // A link size well above its data's: an inner node to fetch, not a leaf to read.
+    inners.push({ Hash: CID.parse(await putBlock(own, block)), Tsize: block.length + 100 });
+  }
+  const root = await putBlock(
+    own,
+    dagPb.encode({ Data: fileData(inners.map(() => 16)), Links: inners }),
+  );
+  const proxy = startProxy(own.url, { stall: { commands: ["cat"], after: 0 } });
+  try {
+    const e = await fetchError(`/ipfs/${root}`, {
+      api: proxy.api,
+      cacheDir: newCache(),
+      timeoutMs: 700,
+    });
+    assert.match(e.message, /sent nothing for 700ms/);
+    const blockGets = proxy.requests.filter((r) => r.startsWith("block/get")).length;
+    // The root's, and the inner nodes fetched ahead.
+    assert.ok(blockGets <= 1 + 32, `${blockGets} block/get requests`);
+  } finally {
+    await proxy.close();
+    await own.stop();
+  }
 });
