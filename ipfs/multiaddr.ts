@@ -47,7 +47,11 @@ export function multiaddrToUrl(addr: string): { url: string } | { error: string 
       hostPart = host;
       break;
     case "ip6":
-      if (!/^[0-9A-Fa-f:.]+$/.test(host) || !host.includes(":")) {
+      // The URL parser's IPv6 rules: ":::::" or "1.2.3.4:" passed the characters' test, and
+      // failed only as the connection's "invalid char found in FQDN".
+      if (
+        !/^[0-9A-Fa-f:.]+$/.test(host) || !host.includes(":") || !URL.canParse(`http://[${host}]/`)
+      ) {
         return { error: `${shown(addr)}: ${shown(host)} is not an IPv6 address` };
       }
       hostPart = `[${host}]`;

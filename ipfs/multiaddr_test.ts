@@ -17,6 +17,9 @@ Deno.test("the default address is localhost:5001 over http", () => {
 Deno.test("ip4, ip6, dns, with or without /http or /https", () => {
   assert.deepEqual(multiaddrToUrl("/ip4/127.0.0.1/tcp/45101"), { url: "http://127.0.0.1:45101" });
   assert.deepEqual(multiaddrToUrl("/ip6/::1/tcp/5001/http"), { url: "http://[::1]:5001" });
+  assert.deepEqual(multiaddrToUrl("/ip6/::ffff:1.2.3.4/tcp/5001/http"), {
+    url: "http://[::ffff:1.2.3.4]:5001",
+  });
   assert.deepEqual(multiaddrToUrl("/dns/node.example/tcp/443/https"), {
     url: "https://node.example:443",
   });
@@ -28,6 +31,8 @@ Deno.test("malformed addresses name what is wrong", () => {
     ["http://localhost:5001", /not a multiaddr/],
     ["/ip4/1.2.3/tcp/1", /not an IPv4/],
     ["/ip6/zz/tcp/1", /not an IPv6/],
+    ["/ip6/:::::/tcp/5001", /::::: is not an IPv6 address/],
+    ["/ip6/1.2.3.4:/tcp/5001", /1\.2\.3\.4: is not an IPv6 address/],
     ["/dns4/bad_host/tcp/1", /not a DNS name/],
     ["/unix/tmp/sock/tcp/1", /not supported/],
     ["/ip4/1.2.3.4/udp/1", /expected \/tcp/],
