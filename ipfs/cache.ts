@@ -7,6 +7,7 @@
 //   files/<cid>    the program's bytes, mode 0555 (runs are exec'd from it), named by CIDv1 base32
 //   paths/<sha256> {"path": "/ipfs/...", "cid": "...", "size": N}: what an /ipfs/ path resolved to
 //   tmp/           files being written; each is renamed into place only when complete
+//   names/<sha256> the highest IPNS sequence verified for a key (ipns_seen.ts)
 // Renames are atomic, so concurrent ww processes see a whole file or none; two that store the
 // same CID write the same bytes. A file's mtime is its last use, and the least recently used
 // files go first when the cache grows past its bound. Light on purpose: a warm run loads nothing

@@ -13,6 +13,7 @@ import { copyRange, createMemfd, fileSize, mayExecute, readAt, sealMemfd } from 
 import { escapeText } from "../core/escape.ts";
 import { NotExecutableError, UsageError } from "../core/errors.ts";
 import { cacheDir, DEFAULT_CACHE_BYTES, openCached, storeCached } from "./cache.ts";
+import { ipnsSequences } from "./ipns_seen.ts";
 import { executableProblem, HEADER_BYTES } from "./executable.ts";
 import { DEFAULT_IPFS_TIMEOUT_MS } from "./multiaddr.ts";
 import type { EarlyRequests } from "./download.ts";
@@ -108,6 +109,7 @@ export async function fetchProgram(
       const { resolveIpnsName } = await lazyImport<typeof import("./ipns.ts")>("ipfs/ipns.ts");
       const resolved = await resolveIpnsName(node, parsed.root, program, {
         trustNode: options.trustNodeIpns,
+        sequences: ipnsSequences(dir),
       });
       const target = parseIpfsPath(resolved.path);
       if ("error" in target) throw new UsageError(`${program}: ${target.error}`);

@@ -12,6 +12,7 @@ import { formatIpfsPath, type IpfsPath, parseIpfsPath } from "../core/ipfs_path.
 import { ipfsSetupError } from "./setting_words.ts";
 import { dnslinkValue, isDomainName } from "./dnslink.ts";
 import type { IpfsNode } from "./node.ts";
+import type { SequenceMemory } from "./ipns_seen.ts";
 
 /** What a name resolved to, and the reasons it was believed (one line per step). */
 export interface ResolvedName {
@@ -25,6 +26,11 @@ export interface ResolveOptions {
   readonly trustNode?: boolean;
   /** The DNS server for DNSLink (a test's); default the system's resolver. */
   readonly nameServer?: { readonly ipAddr: string; readonly port: number };
+  /**
+   * The highest sequence verified before for each key (ipns_seen.ts): a record below it is
+   * refused, a record above it raises it.
+   */
+  readonly sequences?: SequenceMemory;
 }
 
 /** DNSLink may point to another name; a chain longer than this is refused (it may be a loop). */
@@ -168,6 +174,15 @@ async function keyName(
   }
   const verdict = await verifyRecord(name, record);
   if ("error" in verdict) throw new SetupError(`${context}: /ipns/${name}: ${verdict.error}`);
+  // Signed and unexpired, a superseded record is still a record: a node that kept back the newer
+  // one ran the old program.
+  const seen = await options.sequences?.highest(verdict.key);
+  if (seen !== undefined && verdict.sequence < seen) {
+    throw new SetupError(
+      `${context}: /ipns/${name}: the IPFS node at ${node.api} gives the name's record of sequence ${verdict.sequence}, older than the sequence ${seen} ww verified before (a node holding back the newer record)`,
+    );
+  }
+  await options.sequences?.saw(verdict.key, verdict.sequence);
   return {
     path: verdict.value,
     why:

@@ -363,3 +363,47 @@ Deno.test("a DNSLink lookup that gets no answer ends at --ipfs-timeout, in one l
     await dns.close();
   }
 });
+
+// A superseded record is still signed and unexpired: a node that held back the newer one ran the
+// program the name's owner had replaced. ww keeps the highest sequence it verified for each key in
+// its cache, and refuses a lower one.
+Deno.test("a record older than one ww verified before is refused: a node cannot roll a name back", async () => {
+  const { base36 } = await import("multiformats/bases/base36");
+  const key = await generateKeyPair("Ed25519");
+  const keyName = key.publicKey.toCID().toString(base36);
+  const signed = async (path: string, sequence: bigint) =>
+    marshalIPNSRecord(await createIPNSRecord(key, path, sequence, 3600_000));
+  const newer = await signed(`/ipfs/${other}`, 5n);
+  const older = await signed(`/ipfs/${honest}`, 1n);
+  // The record as the routing answer of a node that holds it.
+  const answer = (record: Uint8Array) => () =>
+    text(`${JSON.stringify({ Type: 5, Extra: btoa(String.fromCharCode(...record)) })}\n`);
+  const cache = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" });
+  const run = async (record: Uint8Array, xdg = cache) => {
+    const proxy = startProxy(ipfsd.url, {
+      rewrite: { "routing/get": answer(record), "dht/get": answer(record) },
+    });
+    try {
+      const r = await runWw(
+        ["run", "--jail=none", "--ipfs", proxy.api, `/ipns/${keyName}/bin/app`],
+        { env: { XDG_CACHE_HOME: xdg, DENO_DIR } },
+      );
+      return { ...r, api: proxy.api };
+    } finally {
+      await proxy.close();
+    }
+  };
+  const first = await run(newer);
+  assert.equal(first.code, 0, first.stderr);
+  assert.equal(first.stdout, "other\n");
+  const rolledBack = await run(older);
+  assert.equal(rolledBack.code, 125, rolledBack.stderr);
+  assert.equal(rolledBack.stdout, "");
+  assert.deepEqual(errors(rolledBack.stderr), [
+    `ww: /ipns/${keyName}/bin/app: /ipns/${keyName}: the IPFS node at ${rolledBack.api} gives the name's record of sequence 1, older than the sequence 5 ww verified before (a node holding back the newer record)`,
+  ]);
+  // The same record again is no rollback; a cache that never saw the newer one takes the older.
+  assert.equal((await run(newer)).stdout, "other\n");
+  const fresh = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" });
+  assert.equal((await run(older, fresh)).stdout, "honest\n");
+});
