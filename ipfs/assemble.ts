@@ -144,6 +144,7 @@ export async function assembleFile(
       const key = spanKey(cid);
       const span = spans.get(key);
       if (span) {
+        blocks.forget(cid);
         await stream.skip(span.length);
         writer.copy(span.start, span.length);
         continue;

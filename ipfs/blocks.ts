@@ -54,6 +54,14 @@ export class VerifiedBlocks {
     this.#started.set(cidKey(cid), verified);
   }
 
+  /**
+   * Lets go of a prefetch of `cid` no `get` will take (the walk copied its bytes from an earlier
+   * place): held, it kept a place of MAX_PREFETCHED for the rest of the file.
+   */
+  forget(cid: CID): void {
+    this.#started.delete(cidKey(cid));
+  }
+
   /** Starts fetching `cid` for a later `get`, unless MAX_PREFETCHED wait already. */
   prefetch(cid: CID): void {
     const key = cidKey(cid);

@@ -79,6 +79,10 @@ export async function download(
     if (hit) return { cid, size: hit.size, cached: { fd: hit.fd } };
   }
   const size = fileSize(file.node);
+  // A root that gives no size for each of its links says nothing of how much it holds (UnixFS
+  // says it should; ww takes such a file, walks it all, and does not cache it).
+  const sized = file.node.kind === "raw" ||
+    file.node.unixfs.blockSizes.length === file.node.pb.Links.length;
   // Held in memory (a memfd) until it runs: a DAG of a few KiB whose levels each link one child
   // twice describes a TiB, and the copies of its repeated spans filled ww's memory.
   if (size > MAX_PROGRAM_BYTES) {
@@ -93,7 +97,7 @@ export async function download(
   let filler: CacheFiller | undefined;
   let cacheProblem: string | undefined;
   // An identity CID is its own copy (and may be longer than a file name can be).
-  if (size <= cache.maxBytes && !inlineBytes(file.cid)) {
+  if (sized && size <= cache.maxBytes && !inlineBytes(file.cid)) {
     try {
       filler = await CacheFiller.open(cache.dir);
     } catch (e) {
@@ -106,9 +110,13 @@ export async function download(
   // The root's sizes are its author's word, and all that bounded the memfd and the cache's copy:
   // a DAG that says 2 bytes and holds a GiB filled both (the cache past its bound).
   const within = (n: number) => {
-    if (written + n <= size) return;
+    if (written + n <= (sized ? size : MAX_PROGRAM_BYTES)) return;
     throw new SetupError(
-      `${context}: the DAG of ${file.cid} holds more than the ${size} bytes its root says (refusing to run it)`,
+      sized
+        ? `${context}: the DAG of ${file.cid} holds more than the ${size} bytes its root says (refusing to run it)`
+        : `${context}: ${file.cid} holds more than ${
+          MAX_PROGRAM_BYTES / 2 ** 30
+        } GiB; ww holds a program from IPFS in memory until it runs`,
     );
   };
   try {

@@ -27,8 +27,8 @@ export interface ResolveOptions {
   /** The DNS server for DNSLink (a test's); default the system's resolver. */
   readonly nameServer?: { readonly ipAddr: string; readonly port: number };
   /**
-   * The highest sequence verified before for each key (ipns_seen.ts): a record below it is
-   * refused, a record above it raises it.
+   * The highest sequence verified before for each key, while that record is valid
+   * (ipns_seen.ts): a record below it is refused, a record above it raises it.
    */
   readonly sequences?: SequenceMemory;
 }
@@ -182,7 +182,7 @@ async function keyName(
       `${context}: /ipns/${name}: the IPFS node at ${node.api} gives the name's record of sequence ${verdict.sequence}, older than the sequence ${seen} ww verified before (a node holding back the newer record)`,
     );
   }
-  await options.sequences?.saw(verdict.key, verdict.sequence);
+  await options.sequences?.saw(verdict.key, verdict.sequence, verdict.validUntil);
   return {
     path: verdict.value,
     why:

@@ -6,7 +6,7 @@
 import type { ByteStream, FdStream } from "../ffi/stream.ts";
 import { isIpfsPath } from "../core/ipfs_path.ts";
 import type { RunConfig } from "../core/config.ts";
-import type { Child, StartOptions } from "../run/start.ts";
+import { type Child, heldGrants, type StartOptions } from "../run/start.ts";
 import type { OpenedProgram } from "../run/resolve.ts";
 import type {
   ExecProcess,
@@ -20,7 +20,7 @@ import { lazyImport } from "../core/lazy.ts";
 import { escapeText } from "../core/escape.ts";
 import { sendLine } from "./sink.ts";
 import { WwError } from "../core/errors.ts";
-import { fdEnvVar } from "../fd/layout.ts";
+import { fdEnvVar, type FdGrant } from "../fd/layout.ts";
 
 /**
  * A grants value with nothing granted.
@@ -116,17 +116,34 @@ function withFirstByte(stream: ByteStream, byte: number): ByteStream {
  */
 export function execService(
   parent: RunConfig,
-  child: Pick<Child, "jail" | "program" | "terminal" | "grants">,
+  child: Pick<Child, "jail" | "program" | "terminal">,
   start: (config: RunConfig, options?: StartOptions) => Promise<Child>,
   services: Omit<HostServices, "exec" | "programName">,
   words: "library" | "commandLine" = "library",
 ): (request: ExecRequest) => Promise<ExecProcess> {
   return async (request) => {
+    // The run's own copies of its grants, not the caller's numbers, which may name other files by
+    // now; held open until this start has taken copies of its own, even if the run ends first.
+    const held = heldGrants(child);
+    try {
+      return await startFor(request, held?.grants);
+    } finally {
+      held?.release();
+    }
+  };
+
+  async function startFor(
+    request: ExecRequest,
+    grants: readonly FdGrant[] | undefined,
+  ): Promise<ExecProcess> {
     const fds = request.fds.map((name) => {
-      // By its WW_FD_ variable, as grants are told apart everywhere: "DB" is the grant db. The
-      // run's own copy, not the caller's number, which may name another file by now.
-      const grant = child.grants.find((g) => fdEnvVar(g.name) === fdEnvVar(name));
-      if (grant) return { name: grant.name, source: grant.source };
+      // By its WW_FD_ variable, as grants are told apart everywhere: "DB" is the grant db.
+      const known = (g: { name: string }) => fdEnvVar(g.name) === fdEnvVar(name);
+      const grant = grants?.find(known);
+      if (grant) return grant;
+      if (parent.fds.some(known)) {
+        throw new Error(`fd ${name}: the program that asked has ended, and its grants with it`);
+      }
       const own = parent.fds.map((g) => g.name).join(", ") || "none";
       throw new Error(
         `fd ${name} is not one of this program's descriptor grants, ${
@@ -194,7 +211,7 @@ export function execService(
       served,
       end: () => ending.abort(),
     };
-  };
+  }
 }
 
 /**

@@ -60,19 +60,23 @@ const kept = new Map<string, Kept>();
 /**
  * Takes the state of the caller's descriptors the program shares, `ownStdio` (those of ww's fd
  * 0-2 it gets: a terminal's state is kept for these, whether they are terminals being known
- * without FFI) and `grants`, and gives it back by `cleanups`, or when the process exits first
+ * without FFI) and `grants` (`fd`, read from; `as`, the caller's own number for it, which a
+ * program a guest starts shares with its starter: ww's duplicate is another number for the same
+ * description), and gives it back by `cleanups`, or when the process exits first
  * (run/exit_hooks.ts).
  */
 export function keepCallerFds(
   ownStdio: readonly number[],
-  grants: readonly number[],
+  grants: readonly { readonly fd: number; readonly as: number }[],
   cleanups: Cleanups,
 ): void {
   const held: string[] = [];
-  for (const fd of new Set([...ownStdio, ...grants])) {
+  const shared = [...ownStdio.map((fd) => ({ fd, as: fd })), ...grants];
+  for (const { fd, as } of shared) {
     const id = fileIdentity(`/proc/self/fd/${fd}`);
     if (id === undefined) continue; // not open: nothing to give back
-    const key = `${fd} ${id.dev}:${id.ino}`;
+    const key = `${as} ${id.dev}:${id.ino}`;
+    if (held.includes(key)) continue;
     const entry = kept.get(key);
     if (entry) {
       entry.runs++;

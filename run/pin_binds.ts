@@ -55,7 +55,7 @@ export function pinBindSources(
       // The bind of that path, or the first a directory of that path leads to.
       const bind = binds.find((b) => b.source === source) ??
         waypoints.find((w) => w.source === source)!.leadsTo;
-      const on = bind.source === source ? "" : `, ${source} on its way,`;
+      const on = bind.source === source ? "" : ` (${source} on its way)`;
       throw new BindError(
         bind.source,
         `the bind of ${bind.source}${

@@ -4,7 +4,7 @@
 // is removed when the program ends or when starting fails.
 
 import { closeFd, fdState, holdDuplicate, unixSocketPair } from "../ffi/fd.ts";
-import type { FdGrant } from "../fd/layout.ts";
+import type { FdGrant, LaidOutGrant } from "../fd/layout.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { FdStream } from "../ffi/stream.ts";
 import { OpGroup } from "../ffi/ops.ts";
@@ -140,12 +140,6 @@ export interface Child {
   readonly program?: ViewPath;
   /** Where each `own` listening grant landed, in the config's order. */
   readonly listeners: readonly Listener[];
-  /**
-   * The config's descriptor grants as the run holds them: close-on-exec duplicates, open until
-   * the run ends, taken when the run was asked for. What a program its guest starts (host exec)
-   * is given by name.
-   */
-  readonly grants: readonly FdGrant[];
   /** The path of the pseudo-terminal the program has as fd 0-2, if not ww's (RunConfig.tty). */
   readonly terminal?: string;
 }
@@ -218,6 +212,40 @@ export interface StartOptions {
 
 /** The host id lease of each started program's jail, for the programs it starts (startedBy). */
 const jailLeases = new WeakMap<Pick<Child, "jail">, JailLease>();
+
+/** A run's held grants (see heldGrants), and how many hold them open. */
+interface HeldGrants {
+  /** The config's grants as the run holds them: `source` ww's duplicate, `callerFd` the caller's. */
+  readonly grants: readonly LaidOutGrant[];
+  holders: number;
+  readonly close: () => void;
+}
+
+/** The held grants of each started program, for the programs its guest starts (execService). */
+const runGrants = new WeakMap<Pick<Child, "jail">, HeldGrants>();
+
+/**
+ * The grants `child`'s run holds (close-on-exec duplicates, taken when the run was asked for), held
+ * open until `release` even past the run's end, for a start that passes them on; undefined once
+ * they are closed (the run has ended, and nothing holds them). A number the caller gave may name
+ * another file by then: its own was closed, or never was the run's.
+ */
+export function heldGrants(
+  child: Pick<Child, "jail">,
+): { readonly grants: readonly FdGrant[]; readonly release: () => void } | undefined {
+  const held = runGrants.get(child);
+  if (!held || held.holders === 0) return undefined;
+  held.holders++;
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    if (--held.holders === 0) held.close();
+  };
+  // What startProgram takes: the duplicate as the source. Its run finds the caller's number
+  // through startedBy.
+  return { grants: held.grants.map(({ name, source }) => ({ name, source })), release };
+}
 
 /**
  * A RunConfig in which everything but the program may be left out: no arguments, no grants, an
@@ -351,11 +379,24 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
     // caller may close its own once it has asked for the run (Deno.Command's spawn is
     // synchronous), and by the time the program started, or its guest started another with them,
     // their numbers named another run's pipe or another tenant's file.
-    const grants = config.fds.map((g) => {
-      const held = holdDuplicate(g.source);
-      cleanups.add(() => closeFd(held));
-      return { ...g, source: held, callerFd: g.source };
+    // A program a guest starts is given its starter's duplicates: the caller's numbers are its
+    // starter's (the order of the grants, what ww says of them, whose state is kept).
+    const starter = options.startedBy && runGrants.get(options.startedBy);
+    const callerFdOf = (fd: number) => starter?.grants.find((g) => g.source === fd)?.callerFd ?? fd;
+    const duplicates: number[] = [];
+    const held: HeldGrants = {
+      grants: config.fds.map((g) => {
+        const source = holdDuplicate(g.source);
+        duplicates.push(source);
+        return { ...g, source, callerFd: callerFdOf(g.source) };
+      }),
+      holders: 1,
+      close: () => duplicates.forEach(closeFd),
+    };
+    cleanups.add(() => {
+      if (--held.holders === 0) held.close();
     });
+    const grants = held.grants;
     // The caller's descriptors, shared with the program: their state comes back when the run
     // ends. ww's fd 0-2 that the program gets (none under a terminal, which is fd 0-2), and the
     // caller's grants. (A library caller's stdio are its own, or the pipes a Command makes and
@@ -363,7 +404,11 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
     const asked = options.stdio ?? [undefined, undefined, undefined];
     const withTerminal = config.tty || options.terminal !== undefined;
     const ownStdio = withTerminal ? [] : [0, 1, 2].filter((fd) => asked[fd] === undefined);
-    keepCallerFds(ownStdio, config.fds.map((g) => g.source), cleanups);
+    keepCallerFds(
+      ownStdio,
+      config.fds.map((g) => ({ fd: g.source, as: callerFdOf(g.source) })),
+      cleanups,
+    );
     // Before a program from IPFS is fetched: every backend makes its work directory there.
     workTmpdir();
     const located: Program = guest
@@ -426,6 +471,8 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
         ops,
         terminal,
         beforeStart: (notEnforced) => {
+          // Told nothing of a jail an abort stops before the spawn (under bwrap, just after).
+          if (options.signal?.aborted) return;
           options.onJail?.({ ...chosen, notEnforced, ...(fellBack ? { fellBack } : {}) });
           options.onListening?.(opened.listeners);
         },
@@ -528,10 +575,10 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
         ? undefined
         : { path: program.path, source: realPathOr(program.source ?? program.path) },
       listeners: opened.listeners,
-      grants,
       ...(terminal ? { terminal: terminal.name } : {}),
     };
     if (launched.lease) jailLeases.set(child, launched.lease);
+    if (grants.length > 0) runGrants.set(child, held);
     return child;
   } catch (e) {
     cleanups.run();

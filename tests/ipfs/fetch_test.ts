@@ -719,3 +719,40 @@ Deno.test("ww fetches at most 32 inner nodes ahead of the walk", async () => {
     await own.stop();
   }
 });
+
+// UnixFS asks a root for each link's size; one without them ran before the bound on what a root
+// says, and was then refused as holding "more than the 0 bytes its root says".
+Deno.test("a root that gives no sizes for its links still runs, and is not cached", async () => {
+  const { CID } = await import("multiformats/cid");
+  const dagPb = await import("@ipld/dag-pb");
+  const own = await startIpfsd();
+  const halves = [
+    new TextEncoder().encode("#!/bin/sh\necho no"),
+    new TextEncoder().encode(" sizes\n"),
+  ];
+  try {
+    const leaves = await Promise.all(
+      halves.map(async (h) => CID.parse(await own.addFile(h, { cidVersion: 1, rawLeaves: true }))),
+    );
+    // UnixFS file data: Type 2, and nothing else.
+    const root = await putBlock(
+      own,
+      dagPb.encode({
+        Data: new Uint8Array([0x08, 0x02]),
+        Links: leaves.map((l, i) => ({ Hash: l, Tsize: halves[i].length })),
+      }),
+    );
+    const whole = concat(...halves);
+    const proxy = startProxy(own.url, { rewrite: { cat: () => whole } });
+    const cache = newCache();
+    try {
+      const got = await fetchBytes(`/ipfs/${root}`, { api: proxy.api, cacheDir: cache });
+      assert.deepEqual(got.bytes, whole);
+      assert.deepEqual(cacheFiles(cache).filter((f) => f.startsWith("files/")), []);
+    } finally {
+      await proxy.close();
+    }
+  } finally {
+    await own.stop();
+  }
+});

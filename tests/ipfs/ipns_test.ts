@@ -371,8 +371,8 @@ Deno.test("a record older than one ww verified before is refused: a node cannot 
   const { base36 } = await import("multiformats/bases/base36");
   const key = await generateKeyPair("Ed25519");
   const keyName = key.publicKey.toCID().toString(base36);
-  const signed = async (path: string, sequence: bigint) =>
-    marshalIPNSRecord(await createIPNSRecord(key, path, sequence, 3600_000));
+  const signed = async (path: string, sequence: bigint, lifetimeMs = 3600_000) =>
+    marshalIPNSRecord(await createIPNSRecord(key, path, sequence, lifetimeMs));
   const newer = await signed(`/ipfs/${other}`, 5n);
   const older = await signed(`/ipfs/${honest}`, 1n);
   // The record as the routing answer of a node that holds it.
@@ -406,4 +406,12 @@ Deno.test("a record older than one ww verified before is refused: a node cannot 
   assert.equal((await run(newer)).stdout, "other\n");
   const fresh = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" });
   assert.equal((await run(older, fresh)).stdout, "honest\n");
+  // Once the newer record has expired the older valid one is the name's again (an owner that
+  // republishes from a fresh node starts its sequence anew).
+  const brief = await signed(`/ipfs/${other}`, 9n, 1500);
+  const later = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" });
+  assert.equal((await run(brief, later)).stdout, "other\n");
+  assert.equal((await run(older, later)).code, 125, "refused while the newer is valid");
+  await new Promise((r) => setTimeout(r, 1600));
+  assert.equal((await run(older, later)).stdout, "honest\n");
 });

@@ -15,7 +15,9 @@ import {
   startProgram,
   UsageError,
 } from "../../mod.ts";
-import { closeFd } from "../../ffi/fd.ts";
+import { closeFd, pipe } from "../../ffi/fd.ts";
+import { F_GETFL, F_SETFL, O_NONBLOCK } from "../../ffi/flags.ts";
+import { libc } from "../../ffi/libc.ts";
 import { openReadOnly } from "../../ffi/memfd.ts";
 import { privateTmp } from "../support/procs.ts";
 
@@ -140,6 +142,94 @@ Deno.test("a program a guest starts gets the grant the run was given, not what i
     child.kill("SIGKILL");
     await child.status;
     Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+/** An ExecRequest for `script` with the grants `fds`. */
+function shellStart(script: string, fds: string[]) {
+  return { program: "/bin/sh", args: ["-c", script], fds, grants: NO_GRANTS };
+}
+
+/** startProgram's config for `/bin/sleep 30` with `fds`, as execService takes it. */
+function sleeper(fds: RunConfig["fds"]): RunConfig {
+  return {
+    program: "/bin/sleep",
+    args: ["30"],
+    fds,
+    env: {},
+    ipfsApi: "/dns4/localhost/tcp/5001/http",
+    jail: { ...DEFAULT_POLICY, backend: "none" },
+  };
+}
+
+// The run's copies closed with its program, while ww still served its guest's last requests: a
+// start then passed whatever had taken the freed number.
+Deno.test("a program's guest cannot start another with its grants once the program has ended", async () => {
+  const { dir, a } = tenants();
+  const fd = openReadOnly(a);
+  try {
+    const config = sleeper([{ name: "db", source: fd }]);
+    const child = await startProgram({ ...config, program: "/bin/true", args: [] });
+    await child.status;
+    const exec = execService(config, child, startProgram, { version: "test" });
+    await assert.rejects(
+      exec(shellStart("cat <&4", ["db"])),
+      /^Error: fd db: the program that asked has ended, and its grants with it$/,
+    );
+  } finally {
+    closeFd(fd);
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+// The started program's grants were ordered by ww's copies' numbers, which follow the config's
+// order: the layout then depended on it (b=22 a=21 gave a guest's program WW_FD_A=5).
+Deno.test("a program a guest starts lays its grants out as its starter's, by the caller's numbers", async () => {
+  const { dir, a, b } = tenants();
+  const [fdA, fdB] = [openReadOnly(a), openReadOnly(b)];
+  try {
+    assert.ok(fdA < fdB);
+    const config = sleeper([{ name: "b", source: fdB }, { name: "a", source: fdA }]);
+    const child = await startProgram(config);
+    try {
+      const out = join(dir, "env");
+      const exec = execService(config, child, startProgram, { version: "test" });
+      const started = await exec(
+        shellStart(`echo "$WW_FD_A $WW_FD_B" > ${out}`, ["b", "a"]),
+      );
+      assert.equal((await started.status).code, 0);
+      assert.equal(Deno.readTextFileSync(out), "4 5\n");
+    } finally {
+      child.kill("SIGKILL");
+      await child.status;
+    }
+  } finally {
+    closeFd(fdA);
+    closeFd(fdB);
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+// Each run kept a grant's state under its own copy's number: a guest's program, ending after its
+// starter, gave back the state the starter's program had left (a pipe left O_NONBLOCK).
+Deno.test("a grant's flags come back once both a program and the one its guest started have ended", async () => {
+  const [read, write] = pipe();
+  const nonblocking = () => (libc().fcntl(write, F_GETFL, 0) & O_NONBLOCK) !== 0;
+  try {
+    assert.equal(nonblocking(), false);
+    const config = sleeper([{ name: "out", source: write }]);
+    const child = await startProgram(config);
+    // What the program does to the description it shares with the caller.
+    libc().fcntl(write, F_SETFL, libc().fcntl(write, F_GETFL, 0) | O_NONBLOCK);
+    const exec = execService(config, child, startProgram, { version: "test" });
+    const started = await exec(shellStart("sleep 0.3", ["out"]));
+    child.kill("SIGKILL");
+    await child.status;
+    await started.status;
+    assert.equal(nonblocking(), false, "the caller's pipe was left O_NONBLOCK");
+  } finally {
+    closeFd(read);
+    closeFd(write);
   }
 });
 
