@@ -197,9 +197,11 @@ async function run(argv: readonly string[]): Promise<number> {
     } finally {
       stopListening();
     }
+    // The programs the guest starts get the run's --env, not the DENO_DIR set for the guest.
+    const startedEnv = config.env;
     config = denoGuestConfig(config, deno, bundle.bundle);
     try {
-      return await runConfig(config, name, explain, grants, debug);
+      return await runConfig(config, name, explain, grants, debug, startedEnv);
     } catch (e) {
       throw inDenoGuestWords(e, { name, deno, bundle: bundle.bundle });
     } finally {
@@ -215,6 +217,7 @@ async function runConfig(
   explain: boolean,
   grants: HostGrants,
   debug: boolean,
+  startedEnv: RunConfig["env"] = config.env,
 ): Promise<number> {
   // Before --explain too: it refuses what the run would refuse.
   checkInherited(config.fds);
@@ -308,7 +311,13 @@ async function runConfig(
     const rpc = serveGuest(child, grants, {
       ...services,
       programName: name,
-      exec: execService(config, child, startProgram, services, "commandLine"),
+      exec: execService(
+        { ...config, env: startedEnv },
+        child,
+        startProgram,
+        services,
+        "commandLine",
+      ),
     });
     const status = await child.status;
     await rpc;

@@ -136,9 +136,16 @@ export function execService(
     request: ExecRequest,
     grants: readonly FdGrant[] | undefined,
   ): Promise<ExecProcess> {
-    const fds = request.fds.map((name) => {
+    const fds = request.fds.map((name, i) => {
       // By its WW_FD_ variable, as grants are told apart everywhere: "DB" is the grant db.
       const known = (g: { name: string }) => fdEnvVar(g.name) === fdEnvVar(name);
+      const first = request.fds.findIndex((n) => known({ name: n }));
+      if (first < i) {
+        throw new Error(
+          `fd ${name} is asked for twice (first as ${request.fds[first]}; names are compared ` +
+            `ignoring case, as their ${fdEnvVar(name)} variable)`,
+        );
+      }
       const grant = grants?.find(known);
       if (grant) return grant;
       if (parent.fds.some(known)) {

@@ -346,6 +346,15 @@ static int parse_plan(u8 *buf, u64 len, struct plan *pl) {
  * its sockets only when LISTEN_PID is the pid of the process that reads it, and only the process
  * that executes the program knows that pid: this one, right before execve.
  */
+/* Whether the key of `entry` (a "KEY=VALUE" string) sorts after `key`, byte by byte. */
+static int key_after(const char *entry, const char *key) {
+  for (;; entry++, key++) {
+    unsigned char a = *entry == '=' ? 0 : (unsigned char)*entry, b = (unsigned char)*key;
+    if (a != b) return a > b;
+    if (!a) return 0;
+  }
+}
+
 static char **with_listen_pid(char **envp) {
   static struct line var;
   var.n = 0;
@@ -1541,7 +1550,8 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
   for (unsigned long i = 0; i < n; i++) {
     if (!starts(envp[i], "PWD=")) env[k++] = envp[i];
   }
-  /* "=VALUE": the user's own PWD, given as "PWD=VALUE" in place of the "=VALUE" argument. */
+  /* "=VALUE": the user's own PWD, given as "PWD=VALUE" in place of the "=VALUE" argument, where
+   * it sorts among the others (ww sorts the environment by key, as the other backends give it). */
   if (pwd[0] == '=') {
     unsigned long plen = slen(pwd);
     char *own = (char *)SYS6(mmap, 0, plen + 8, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
@@ -1549,7 +1559,11 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
     if ((long)own < 0 && (long)own > -4096) die(126);
     memcpy(own, "PWD", 3);
     memcpy(own + 3, pwd, plen + 1);
-    env[k++] = own;
+    unsigned long at = 0;
+    while (at < k && !key_after(env[at], "PWD")) at++;
+    for (unsigned long i = k; i > at; i--) env[i] = env[i - 1];
+    env[at] = own;
+    k++;
   }
   env[k] = 0;
   if (listen_pid && !(env = with_listen_pid(env))) die(126);

@@ -71,7 +71,8 @@ Deno.test("a Deno guest's long line is cut, a call too large is refused alone, a
 });
 
 // A start refused for a guest of `ww run` was worded for a library caller: "use
-// jail.limits.processes 513 or more", "use jail.backend \"native\"", "Command grants.fds".
+// jail.limits.processes 513 or more", "use jail.backend \"native\"", "Command grants.fds". And a
+// program it started had the guest's own DENO_DIR.
 Deno.test("a start ww refuses is worded for whoever ran `ww run`: its flags, not a library's options", async () => {
   const r = await runWw([
     "run",
@@ -80,11 +81,22 @@ Deno.test("a start ww refuses is worded for whoever ran `ww run`: its flags, not
     "--with-exec",
     "--with-fd",
     "db=0",
+    "--env",
+    "X=1",
     "--deno",
     `${REPO}tests/rpc/guest_exec_words.ts`,
   ]);
   assert.equal(r.code, 0, r.stderr);
   const got = report(r.stdout);
+  // The guest had DENO_DIR=.deno, which --deno sets for it alone; a program it starts had it too.
+  assert.equal(got.env, "started");
+  assert.deepEqual(r.stdout.trim().split("\n").slice(0, -1), ["X=1"]);
+  // Its own grant's message had named a flag nobody typed, and ww's own copy of the descriptor:
+  // "--with-fd DB=25: the name is already granted as db".
+  assert.equal(
+    got.twice,
+    "fd DB is asked for twice (first as db; names are compared ignoring case, as their WW_FD_DB variable)",
+  );
   assert.equal(
     got.fd,
     "fd nope is not one of this program's descriptor grants, --with-fd (it has: db)",

@@ -45,6 +45,19 @@ for (const jail of JAIL_MODES) {
     }
   });
 
+  // Under bwrap a PWD the user set came last (bwrap sets its own; the stage put the user's back at
+  // the end): the same entries, in another order than the other backends gave.
+  t("the environment comes sorted by key, a PWD set with --env among the rest", async () => {
+    const r = await runWw([
+      "run",
+      ...jailFlags(jail),
+      ...["--env", "SHLVL=9", "--env", "PWD=/custom", "--env", "A=1", "--env", "PWA=3"],
+      ...["--env", "PWDX=4", "/usr/bin/env"],
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "A=1\nPWA=3\nPWD=/custom\nPWDX=4\nSHLVL=9\n");
+  });
+
   t("without flags the environment is empty: no PATH, no HOME, no PWD", async () => {
     const r = await report([], { env: { HOME: "/root", PWD: "/" } });
     assert.deepEqual(r.env, {});
