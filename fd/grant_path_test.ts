@@ -1,15 +1,20 @@
 // fd/grant_path.ts: a grant's path resolved as the kernel would, following only the symlinks of
-// root and of the caller, on a file system of plain values.
+// trusted owners (here root's and a caller's), on a file system of plain values.
 import assert from "node:assert/strict";
 import { type PathHost, resolveGrantPath } from "./grant_path.ts";
 
-/** Directories and files (owned by `uid`), and symlinks: path -> [target, owner]. */
-function fs(entries: Record<string, number | [string, number]>): PathHost {
+/** A directory or a file owned by a uid, or a symlink: [target, owner]. */
+type Entry = { dir: number } | { file: number } | [string, number];
+
+function fs(entries: Record<string, Entry>): PathHost {
   return {
     lstat: (p) => {
       const e = entries[p];
       if (e === undefined) return undefined;
-      return typeof e === "number" ? { symlink: false, uid: e } : { symlink: true, uid: e[1] };
+      if (Array.isArray(e)) return { symlink: true, directory: false, uid: e[1] };
+      return "dir" in e
+        ? { symlink: false, directory: true, uid: e.dir }
+        : { symlink: false, directory: false, uid: e.file };
     },
     readlink: (p) => {
       const e = entries[p];
@@ -25,25 +30,26 @@ const JAIL = 70000;
 const trusted = (uid: number) => uid === ROOT || uid === CALLER;
 
 const HOST = fs({
-  "/srv": ROOT,
-  "/srv/data": ROOT, // a bound directory a jail may write
+  "/srv": { dir: ROOT },
+  "/srv/data": { dir: ROOT }, // a bound directory a jail may write
   "/srv/data/log": ["/etc/shadow", JAIL], // what a jail planted
   "/srv/data/sub": ["/etc", JAIL],
   "/srv/data/mine": ["/srv/data/real", CALLER],
-  "/srv/data/real": CALLER,
+  "/srv/data/real": { file: CALLER },
   "/srv/data/rel": ["../data/real", ROOT],
-  "/srv/data/jaildir": JAIL, // a directory a jail made: its files are the jail's anyway
-  "/etc": ROOT,
-  "/etc/shadow": ROOT,
-  "/dev": ROOT,
+  "/srv/data/jaildir": { dir: JAIL }, // a directory a jail made: its files are the jail's anyway
+  "/etc": { dir: ROOT },
+  "/etc/shadow": { file: ROOT },
+  "/etc/hostname": { file: ROOT },
+  "/dev": { dir: ROOT },
   "/dev/stdout": ["/proc/self/fd/1", ROOT],
-  "/proc": ROOT,
-  "/var": ROOT,
+  "/proc": { dir: ROOT },
+  "/var": { dir: ROOT },
   "/var/run": ["../run", ROOT],
-  "/run": ROOT,
+  "/run": { dir: ROOT },
   "/loop/a": ["/loop/b", CALLER],
   "/loop/b": ["/loop/a", CALLER],
-  "/loop": ROOT,
+  "/loop": { dir: ROOT },
 });
 
 Deno.test("resolveGrantPath refuses a link whose owner is neither root nor the caller, anywhere on the path", () => {
@@ -69,9 +75,31 @@ Deno.test("resolveGrantPath follows root's and the caller's links to a path with
     path: "/srv/data/jaildir/new",
     kernelLinks: false,
   });
-  // What cannot be told is kept as written: the open says why it fails.
-  assert.deepEqual(resolveGrantPath("/nowhere/x/../y", HOST, trusted), plain("/nowhere/y"));
   assert.deepEqual(resolveGrantPath("//srv//data/", HOST, trusted), plain("/srv/data"));
+  assert.deepEqual(resolveGrantPath("/srv/data/./", HOST, trusted), plain("/srv/data"));
+});
+
+// By text, "/etc/hostname/../shadow" was /etc/shadow, "/nowhere/../etc/hostname" was
+// /etc/hostname, and "FILE/" was FILE (which `--open o=FILE/:w` then truncated): the kernel
+// refuses each (ENOTDIR, ENOENT, ENOTDIR).
+Deno.test("resolveGrantPath keeps the rest as written after what is no directory, for the open to fail there", () => {
+  const plain = (path: string) => ({ path, kernelLinks: false });
+  assert.deepEqual(
+    resolveGrantPath("/etc/hostname/../shadow", HOST, trusted),
+    plain("/etc/hostname/../shadow"),
+  );
+  assert.deepEqual(
+    resolveGrantPath("/nowhere/../etc/hostname", HOST, trusted),
+    plain("/nowhere/../etc/hostname"),
+  );
+  assert.deepEqual(resolveGrantPath("/nowhere/x/../y", HOST, trusted), plain("/nowhere/x/../y"));
+  assert.deepEqual(resolveGrantPath("/etc/hostname/", HOST, trusted), plain("/etc/hostname/"));
+  assert.deepEqual(resolveGrantPath("/etc/hostname/.", HOST, trusted), plain("/etc/hostname/."));
+  assert.deepEqual(resolveGrantPath("/srv/data/new/", HOST, trusted), plain("/srv/data/new/"));
+  // Through a link to a file, too: its target, then what the path asked of it.
+  assert.deepEqual(resolveGrantPath("/srv/data/mine/", HOST, trusted), plain("/srv/data/real/"));
+  // A link to a directory, with a slash: the directory.
+  assert.deepEqual(resolveGrantPath("/var/run/", HOST, trusted), plain("/run"));
 });
 
 Deno.test("resolveGrantPath hands /proc's own links to the kernel: /dev/stdout", () => {

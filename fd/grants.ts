@@ -3,6 +3,7 @@
 // Pure: ffi/socket.ts and run/own_grants.ts do the opening.
 
 import { fdEnvVar, type FdGrant, GRANT_NAME, type LaidOutGrant } from "./layout.ts";
+import { type UntrustedLink, untrustedLinkWhy } from "./grant_path.ts";
 
 /** How `--open` opens a file: `r` read only (default), `w` create or truncate, `a` create and
  * append, `rw` read and write, created when missing.
@@ -357,7 +358,7 @@ export function grantFailure(
   g: OwnGrant,
   code: string,
   words: Wording = "commandLine",
-  link?: { readonly link: string; readonly uid: number },
+  link?: UntrustedLink,
 ): string {
   const kind = grantKind(g);
   const why = (() => {
@@ -382,9 +383,7 @@ export function grantFailure(
       case "ENOTSOCK":
         return "not a socket: a file of another kind is there (check the path)";
       case "untrusted link":
-        return `${link?.link} is a symbolic link owned by uid ${link?.uid}: in a grant's path ww follows only links owned by root or by ${
-          words === "commandLine" ? "its caller" : "this process's user"
-        }, as a jail could have planted any other (give the path it points to)`;
+        return untrustedLinkWhy(link!, "in a grant's path ");
       case "ELOOP":
         return "too many levels of symbolic links (a loop), or one appeared on the path as ww opened it";
       case "EADDRINUSE":

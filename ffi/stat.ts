@@ -246,15 +246,17 @@ export function isStillAt(path: string, held: number): boolean {
 }
 
 /**
- * Whether `path` is a symlink, and its owner (the link's own, not its target's); undefined when
- * it cannot be told (absent, a parent not searchable).
+ * Whether `path` is a symlink or a directory, and its owner (the link's own, not its target's);
+ * undefined when it cannot be told (absent, a parent not searchable).
  */
 export function linkInfo(
   path: string,
-): { readonly symlink: boolean; readonly uid: number } | undefined {
+): { readonly symlink: boolean; readonly directory: boolean; readonly uid: number } | undefined {
   if (!statx(path, false, STATX_OWNER)) return undefined;
+  const kind = view.getUint16(STX_MODE, true) & S_IFMT;
   return {
-    symlink: (view.getUint16(STX_MODE, true) & S_IFMT) === S_IFLNK,
+    symlink: kind === S_IFLNK,
+    directory: kind === S_IFDIR,
     uid: view.getUint32(STX_UID, true),
   };
 }

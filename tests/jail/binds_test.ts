@@ -468,8 +468,7 @@ Deno.test("none: --explain shows each bind as it is, a --ro-bind NOT read-only, 
 // A bind's source was checked by path and bound by path again: whoever could write its parent
 // (another jail given it with --bind) swapped a symbolic link in between, and the jail showed,
 // readable and writable, whatever the link led to: the host's /etc under bwrap (12 runs in 40),
-// /etc/passwd readable under native (6 in 40). ww now follows only links that root or its caller
-// owns, opens each source once with no link on its path, and hands the jail that descriptor;
+// /etc/passwd readable under native (6 in 40). ww now follows only links that root owns, opens each source once with no link on its path, and hands the jail that descriptor;
 // under bwrap, whose 0.8 resolves it back to a path, the stage in the jail checks each bind is
 // that directory before the program starts.
 const ATTACKER = 70123; // another jail's uid, as the swapper runs
@@ -614,7 +613,7 @@ done; done; true`;
     assert.equal(refused.code, 125);
     assert.equal(
       refused.stderr,
-      `ww: --ro-bind ${dir}/planted: ${dir}/planted is a symbolic link owned by uid ${ATTACKER}: ww follows only links owned by root or by its caller, as a jail could have planted any other (give the path it points to)\n`,
+      `ww: --ro-bind ${dir}/planted: ${dir}/planted is a symbolic link owned by uid ${ATTACKER}: ww follows only links owned by root, as a jail could have planted any other (give the path it points to)\n`,
     );
     const followed = await runWw(["run", ...flags, "--ro-bind", join(dir, "own"), "/bin/true"]);
     assert.equal(followed.code, 0, followed.stderr);

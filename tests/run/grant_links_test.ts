@@ -1,11 +1,11 @@
 // `--open` opens a file with its caller's rights (root's here) and hands the descriptor to a jail.
 // A jail that can write a bound directory plants a symlink there (`log -> <a root-only file>`);
 // a later run's `--open log=DIR/log` followed it and handed the jail the root-only file. ww now
-// follows, in a grant's path, only links owned by root or by its caller (fd/grant_path.ts), and
+// follows, in a grant's path, only links owned by root (run/trusted_path.ts), and
 // opens the resolved path with openat2 refusing any link that appears meanwhile.
 
 import assert from "node:assert/strict";
-import { runWw } from "../support/ww.ts";
+import { runWw, runWwAsUser } from "../support/ww.ts";
 
 const tmp = await Deno.makeTempDir({ prefix: "wwtest-links-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
@@ -46,7 +46,7 @@ async function plantAsJail(dir: string, script: string, link: string, jail?: str
 function refusedLink(link: string, owner: number, inGrant: boolean): string {
   return `${link} is a symbolic link owned by uid ${owner}: ${
     inGrant ? "in a grant's path " : ""
-  }ww follows only links owned by root or by its caller, as a jail could have planted any other (give the path it points to)`;
+  }ww follows only links owned by root, as a jail could have planted any other (give the path it points to)`;
 }
 
 for (const jail of ["bwrap", "native"] as const) {
@@ -76,6 +76,66 @@ for (const jail of ["bwrap", "native"] as const) {
     }
   });
 }
+
+// Where ww is not root, a jail writes its files as ww's own user (bwrap's user namespace maps to
+// it; the native jail runs as it): the planted link was the caller's own, which ww followed, and a
+// later run's --open handed the jail a file of the caller's it was never shown.
+const USER = 4246; // this test's own: no other test runs as it
+for (const jail of ["bwrap", "native"] as const) {
+  Deno.test(`[${jail}] ww not root: a link its jail planted, its own user's, is not followed either`, async () => {
+    const home = `${tmp}/user-${jail}`;
+    await Deno.mkdir(`${home}/data`, { recursive: true });
+    await Deno.chmod(home, 0o777);
+    await Deno.writeTextFile(`${home}/secret`, "the user's secret\n", { mode: 0o600 });
+    for (const path of [`${home}/data`, `${home}/secret`]) await Deno.chown(path, USER, USER);
+    const asUser = (args: string[]) => runWwAsUser(USER, ["run", `--jail=${jail}`, ...args], home);
+    const planted = await asUser([
+      "--bind",
+      `${home}/data`,
+      "/bin/sh",
+      "-c",
+      `ln -s ${home}/secret ${home}/data/log && ln -s ${home} ${home}/data/up`,
+    ]);
+    assert.equal(planted.code, 0, planted.stderr);
+    assert.equal(Deno.lstatSync(`${home}/data/log`).uid, USER, "the jail's link is the user's");
+    for (const [path, link] of [["log", "log"], ["up/secret", "up"]]) {
+      const r = await asUser(["--open", `x=${home}/data/${path}`, "/bin/sh", "-c", "cat <&4"]);
+      assert.equal(r.code, 125, r.stdout);
+      assert.equal(r.stdout, "", "nothing of the file reached the jail");
+      assert.equal(
+        r.stderr,
+        `ww: --open x=${home}/data/${path}: ${home}/data/${link} is a symbolic link owned by uid ${USER}, the user ww runs as: in a grant's path ww follows only links owned by root, as a jail of a user other than root writes its files as that user, and could have planted this one (give the path it points to)\n`,
+      );
+    }
+    // The file's own path, given as it is: opened.
+    const direct = await asUser(["--open", `x=${home}/secret`, "/bin/sh", "-c", "cat <&4"]);
+    assert.equal(direct.code, 0, direct.stderr);
+    assert.equal(direct.stdout, "the user's secret\n");
+  });
+}
+
+// Read by text, `FILE/` was FILE, which `--open o=FILE/:w` truncated; `FILE/../x` and
+// `missing/../x` were x. The kernel refuses each.
+Deno.test("--open reads a path as the kernel does: after what is no directory, it fails there", async () => {
+  const dir = await sharedDir("as-kernel");
+  await Deno.writeTextFile(`${dir}/f`, "keep\n");
+  await Deno.writeTextFile(`${dir}/x`, "x\n");
+  for (
+    const [path, why] of [
+      // open(2) with O_CREAT says EISDIR of any path ending in a slash.
+      [`${dir}/f/:w`, "is a directory (name a file)"],
+      [`${dir}/f/../x`, "a component of the path is not a directory"],
+      [`${dir}/missing/../x`, "no such file (check the path)"],
+      [`${dir}/new/:w`, "is a directory (name a file)"],
+    ]
+  ) {
+    const r = await runWw(["run", "--open", `o=${path}`, "/bin/sh", "-c", "cat <&4"]);
+    assert.equal(r.code, 125, `${path}: ${r.stdout}`);
+    assert.equal(r.stderr, `ww: --open o=${path}: ${why}\n`);
+  }
+  assert.equal(await Deno.readTextFile(`${dir}/f`), "keep\n");
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["f", "x"]);
+});
 
 Deno.test("a unix socket's path under --connect and --listen is held to the same rule", async () => {
   // A server only root can reach (its directory is root's, 0700).
