@@ -427,25 +427,27 @@ async function listenUnix(path: string): Promise<number> {
 
 /**
  * The path to bind the socket at `path` by, its directory resolved as a grant's is (trustedPath).
- * Where the way holds no link and no one but root and ww's user may change a directory on it
- * (ownersOnly), `path` itself, made absolute: the kernel records the path bind(2) is given as the socket's address, and
- * a server checks that address against the path it was told (sd_is_socket_unix). Elsewhere its
- * last name in its directory held open (ffi/open.ts nameInHeldDirectory), so that no link swapped
- * in after the check is followed, and the address is that /proc/self/fd/N/name. The name itself
- * is not resolved: bind(2) follows no link there (it fails with EADDRINUSE). Undefined when the
- * directory is under /proc, or neither would fit a sockaddr_un: `path` is then used as it is.
+ * Where no one but root and ww's user may change a directory on the resolved way (ownersOnly),
+ * the socket's name in that directory, a path with no link and no `.` or `//` on it (`./x.sock`
+ * is `/cwd/x.sock`; `/var/run/x.sock`, `/run/x.sock`): the kernel records the path bind(2) is
+ * given as the socket's address, and a server checks that address against the path it was told
+ * (sd_is_socket_unix). Elsewhere its last name in its directory held open (ffi/open.ts
+ * nameInHeldDirectory), so that no link swapped in after the check is followed, and the address
+ * is that /proc/self/fd/N/name. The name itself is not resolved: bind(2) follows no link there
+ * (it fails with EADDRINUSE). Undefined when the directory is under /proc, or neither would fit a
+ * sockaddr_un: `path` is then used as it is.
  */
 function heldSocketPath(path: string): { path: string; close(): void } | undefined {
   const absolute = fromCallerCwd(path);
   const parent = trustedPath(directoryOf(absolute));
   if (parent.kernelLinks) return undefined;
   const fits = (p: string) => new TextEncoder().encode(p).length <= UNIX_PATH_MAX;
-  // Only a path with no link on the way: a link, even root's, may sit in a directory others can
-  // write, where another may be put in its place after the check.
-  if (fits(absolute) && directoryOf(absolute) === parent.path && ownersOnly(parent.path)) {
-    return { path: absolute, close() {} };
-  }
-  const held = nameInHeldDirectory(parent.path, absolute.slice(absolute.lastIndexOf("/") + 1));
+  const name = absolute.slice(absolute.lastIndexOf("/") + 1);
+  const real = `${parent.path.replace(/\/$/, "")}/${name}`;
+  // A link, even root's, may sit in a directory others can write, where another may be put in
+  // its place after the check: the resolved way has none, and ownersOnly keeps it so.
+  if (fits(real) && ownersOnly(parent.path)) return { path: real, close() {} };
+  const held = nameInHeldDirectory(parent.path, name);
   if (fits(held.path)) return held;
   held.close();
   return undefined;

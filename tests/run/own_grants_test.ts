@@ -1402,28 +1402,41 @@ Deno.test("--open of /dev/stdin when it is a socket names the descriptor to gran
 // A --listen unix: socket was bound through its directory held open, at /proc/self/fd/N/name, the
 // address the kernel records: a server that checks its socket is the one at its path
 // (sd_is_socket_unix with a path) refused it, under every backend, and `ss` showed that name. Where
-// no one but root and ww's user can change the directories on the way, the path is bound as given.
+// no one but root and ww's user can change the directories on the way, the path is bound as given,
+// resolved: `./x.sock`, `DIR//x.sock` and one through root's link to DIR were still bound at
+// /proc/self/fd/N/x.sock.
 Deno.test("--listen unix: the socket's address is the path given, where only its owners can change the way", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
   Deno.chmodSync(dir, 0o755); // the jail's user walks to it; only root writes it
+  const link = `${dir}-link`;
+  Deno.symlinkSync(dir, link);
   const name = (fd: number) =>
     `import socket; print(socket.socket(fileno=${fd}).getsockname(), flush=True)`;
   try {
     for (const jail of ["none", "bwrap", "native"]) {
-      const sock = `${dir}/${jail}.sock`;
-      const r = await runWw([
-        "run",
-        `--jail=${jail}`,
-        "--listen",
-        `admin=unix:${sock}`,
-        "/usr/bin/python3",
-        "-c",
-        name(4),
-      ]);
-      assert.equal(r.code, 0, r.stderr);
-      assert.equal(r.stdout, `${sock}\n`, jail);
+      for (
+        const [given, sock] of [
+          [`${dir}/${jail}.sock`, `${dir}/${jail}.sock`],
+          [`./${jail}-rel.sock`, `${dir}/${jail}-rel.sock`],
+          [`${dir}/.//${jail}-dots.sock`, `${dir}/${jail}-dots.sock`],
+          [`${link}/${jail}-link.sock`, `${dir}/${jail}-link.sock`],
+        ]
+      ) {
+        const r = await runWw([
+          "run",
+          `--jail=${jail}`,
+          "--listen",
+          `admin=unix:${given}`,
+          "/usr/bin/python3",
+          "-c",
+          name(4),
+        ], { before: `cd ${dir}` });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.stdout, `${sock}\n`, `${jail}: ${given}`);
+      }
     }
   } finally {
+    Deno.removeSync(link);
     Deno.removeSync(dir, { recursive: true });
   }
 });
