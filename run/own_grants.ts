@@ -391,8 +391,9 @@ async function listenUnix(path: string): Promise<number> {
     if (unixPathKind(path) === "socket") throw new UnlockableSocketError(path);
     throw new SyscallError("bind", EADDRINUSE, path);
   }
-  // Another run is taking the path over, and has not let go.
-  if (lock === undefined) throw new SocketInUseError(path);
+  // Another run taking the path over holds the lock for a probe and a bind; a lock held longer is
+  // no such run's (any process that may read the directory can flock it): the path is taken over
+  // without it, as under it.
   try {
     const kind = unixPathKind(path);
     const probe = kind === "socket" ? await probeUnix(path) : undefined;
@@ -421,7 +422,7 @@ async function listenUnix(path: string): Promise<number> {
       throw e;
     }
   } finally {
-    closeFd(lock);
+    if (lock !== undefined) closeFd(lock);
   }
 }
 

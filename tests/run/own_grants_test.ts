@@ -1019,6 +1019,47 @@ Deno.test("--listen unix: a live datagram socket at the path is in use, in one l
   }
 });
 
+// Any process that may read a socket's directory can flock it (/tmp: every user): a run then took
+// a stale socket there for a live one, "in use: something listens on this socket", for as long as
+// that lock was held. A run taking a path over holds it for a probe and a bind; one held 2 s is no
+// such run's, and the stale socket is taken over without it.
+Deno.test("--listen unix: a lock on the directory held by another process does not keep a run from a stale socket", async () => {
+  const dir = privateTmp();
+  const path = `${dir}/s.sock`;
+  const holder = new Deno.Command("flock", {
+    args: ["--no-fork", dir, "sleep", "60"],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    // flock takes the lock before it runs sleep.
+    const held = () => Deno.readTextFileSync("/proc/locks").includes(`:${Deno.statSync(dir).ino} `);
+    for (let i = 0; i < 500 && !held(); i++) await new Promise((r) => setTimeout(r, 10));
+    assert.ok(held(), "flock(1) holds the directory's lock");
+    for (const round of [1, 2]) {
+      staleSocket(path, false);
+      const r = await runWw([
+        "run",
+        "--jail=none",
+        "--listen",
+        `s=unix:${path}`,
+        "/bin/sh",
+        "-c",
+        "echo listening",
+      ]);
+      assert.equal(r.code, 0, `round ${round}: ${r.stderr}`);
+      assert.equal(r.stdout, "listening\n");
+      // Its own removal, under the lock it cannot take now, leaves it: a stale socket again.
+      assert.ok(isSocket(path), `round ${round}`);
+      Deno.removeSync(path);
+    }
+  } finally {
+    holder.kill("SIGKILL");
+    await holder.status;
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 const AS_NOBODY = ["--reuid=65534", "--regid=65534", "--clear-groups"];
 
 /** A stale socket at `path` (bound, and its process gone), made as root or as uid 65534. */
