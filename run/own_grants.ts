@@ -492,8 +492,9 @@ function removeIfThere(path: string): void {
  * inode number alone is taken again by the next file made): removed only while it is that file,
  * under the directory's lock. Once the program has gone, nothing listens on it, so
  * another run may take the path over before this runs: its new socket, or anything else put at
- * the path meanwhile, is not this run's to remove. A run taking over in the directory now holds
- * the lock: the file is left, and is a stale socket the next run takes over.
+ * the path meanwhile, is not this run's to remove. While another process holds the lock (a run
+ * taking over in the directory now, or any other) the file is left, a stale socket the next run
+ * takes over.
  */
 function removeBoundSocket(path: string, held: number): void {
   let lock: number | undefined | "none" = "none";
@@ -608,22 +609,22 @@ async function openFile(
   const flags = openFlags(mode);
   let fd: number | undefined;
   let created = false;
-  // Whether this open creates the file: a start that fails removes only what it created.
-  for (let tries = 0; fd === undefined && (flags & O_CREAT) !== 0 && tries < 3; tries++) {
-    try {
-      fd = await open(flags | O_EXCL);
-      created = true;
-    } catch (e) {
-      if (!(e instanceof SyscallError && e.code === "EEXIST")) throw e;
+  try {
+    // Whether this open creates the file: a start that fails removes only what it created.
+    for (let tries = 0; fd === undefined && (flags & O_CREAT) !== 0 && tries < 3; tries++) {
       try {
-        fd = await open(flags & ~O_CREAT);
+        fd = await open(flags | O_EXCL);
+        created = true;
       } catch (e) {
-        // Removed between the two opens: try again.
-        if (!(e instanceof SyscallError && e.code === "ENOENT")) throw e;
+        if (!(e instanceof SyscallError && e.code === "EEXIST")) throw e;
+        try {
+          fd = await open(flags & ~O_CREAT);
+        } catch (e) {
+          // Removed between the two opens: try again.
+          if (!(e instanceof SyscallError && e.code === "ENOENT")) throw e;
+        }
       }
     }
-  }
-  try {
     fd ??= await open(flags);
   } catch (e) {
     // A socket ww holds (its stdin under systemd, say), named through /proc: no path opens one.

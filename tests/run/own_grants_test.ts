@@ -1427,13 +1427,17 @@ Deno.test("--open of /dev/stdin when it is a socket names the descriptor to gran
     "os.execvp(sys.argv[1], sys.argv[1:])",
     ...wwCommand(),
   ];
-  const r = await runWw(["run", "--jail=none", "--open", "i=/dev/stdin", "/bin/true"], {
-    ww: asSocketStdin,
-  });
-  assert.equal(r.code, 125, r.stderr);
-  assert.deepEqual(errorLines(r.stderr), [
-    "ww: --open i=/dev/stdin: that is a socket (fd 0), which no path opens: give the descriptor itself (--with-fd i=0)",
-  ]);
+  // Opened to write, it was said the same way only by the open that does not create (:w, :a and
+  // :rw create when missing).
+  for (const mode of ["", ":w", ":a", ":rw"]) {
+    const r = await runWw(["run", "--jail=none", "--open", `i=/dev/stdin${mode}`, "/bin/true"], {
+      ww: asSocketStdin,
+    });
+    assert.equal(r.code, 125, r.stderr);
+    assert.deepEqual(errorLines(r.stderr), [
+      `ww: --open i=/dev/stdin${mode}: that is a socket (fd 0), which no path opens: give the descriptor itself (--with-fd i=0)`,
+    ]);
+  }
   const followed = await runWw(["run", "--jail=none", "--with-fd", "i=0", "/bin/true"], {
     ww: asSocketStdin,
   });
