@@ -436,6 +436,16 @@ export function grantFailure(
         return "the server's backlog is full (EAGAIN) (try again)";
       case "EAFNOSUPPORT":
         return "this host does not support the address family (EAFNOSUPPORT)";
+      case "EPROTOTYPE":
+        return "the socket there is not a stream socket (EPROTOTYPE), and a connection is made only to one";
+      case "EROFS":
+        return "the file system is read-only (EROFS)";
+      case "EINVAL": {
+        const address = "listen" in g ? g.listen : "connect" in g ? g.connect : "";
+        return /\[fe80:/i.test(address) && !address.includes("%")
+          ? "a link-local IPv6 address needs its interface, as [fe80::1%eth0] (EINVAL)"
+          : `failed (${code})`;
+      }
       case "ENXIO":
         return kind === "open"
           ? `no such device or address (ENXIO): a unix socket is reached with ${

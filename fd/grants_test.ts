@@ -188,6 +188,23 @@ Deno.test("failures are worded per grant kind and name the grant", () => {
   assert.match(grantFailure(unix, "ENOENT"), /the parent directory does not exist/);
   assert.match(grantFailure(read, "EISDIR"), /is a directory/);
   assert.match(grantFailure(read, "EMFILE"), /failed \(EMFILE\)/);
+  // These were "failed (EPROTOTYPE)", "failed (EROFS)" and "failed (EINVAL)".
+  assert.equal(
+    grantFailure({ name: "d", connect: "unix:/run/dgram.sock" }, "EPROTOTYPE"),
+    "--connect d=unix:/run/dgram.sock: the socket there is not a stream socket (EPROTOTYPE), and a connection is made only to one",
+  );
+  assert.equal(
+    grantFailure(write, "EROFS"),
+    "--open w=/x:w: the file system is read-only (EROFS)",
+  );
+  assert.equal(
+    grantFailure({ name: "l", listen: "tcp:[fe80::1]:0" }, "EINVAL"),
+    "--listen l=tcp:[fe80::1]:0: a link-local IPv6 address needs its interface, as [fe80::1%eth0] (EINVAL)",
+  );
+  assert.equal(
+    grantFailure({ name: "l", listen: "tcp:[fe80::1%eth0]:0" }, "EINVAL"),
+    "--listen l=tcp:[fe80::1%eth0]:0: failed (EINVAL)",
+  );
 });
 
 Deno.test("only a tcp or udp port 0 asks ww to report where it landed", () => {
