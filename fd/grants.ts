@@ -267,13 +267,23 @@ export function describeOwnGrant(g: OwnGrant): string {
 
 /**
  * The text of a sockaddr_in or sockaddr_in6 (family, port, address bytes as the kernel wrote
- * them): "127.0.0.1:8080" or "[::1]:8080".
+ * them): "127.0.0.1:8080" or "[::1]:8080"; an IPv4-mapped one as "[::ffff:127.0.0.1]:8080"
+ * (RFC 5952, 5), and with `zone` (an interface, as the address was given: "eth0") after a `%`.
  *
  * @example
  * formatInetAddress(10, 8080, new Uint8Array(16).fill(0, 0, 15).fill(1, 15)); // "[::1]:8080"
  */
-export function formatInetAddress(family: 2 | 10, port: number, addr: Uint8Array): string {
+export function formatInetAddress(
+  family: 2 | 10,
+  port: number,
+  addr: Uint8Array,
+  zone?: string,
+): string {
   if (family === 2) return `${[...addr.subarray(0, 4)].join(".")}:${port}`;
+  const inZone = zone === undefined ? "" : `%${zone}`;
+  if (addr.subarray(0, 10).every((b) => b === 0) && addr[10] === 0xff && addr[11] === 0xff) {
+    return `[::ffff:${[...addr.subarray(12, 16)].join(".")}${inZone}]:${port}`;
+  }
   const groups: number[] = [];
   for (let i = 0; i < 16; i += 2) groups.push((addr[i] << 8) | addr[i + 1]);
   // RFC 5952: the longest run (of two or more) of zero groups becomes "::".
@@ -296,7 +306,7 @@ export function formatInetAddress(family: 2 | 10, port: number, addr: Uint8Array
   const text = best < 0
     ? hex(groups)
     : `${hex(groups.slice(0, best))}::${hex(groups.slice(best + bestLen))}`;
-  return `[${text}]:${port}`;
+  return `[${text}${inZone}]:${port}`;
 }
 
 const O_WRONLY = 0o1;

@@ -135,6 +135,10 @@ Deno.test("socket addresses print as HOST:PORT and [IPV6]:PORT", () => {
   assert.equal(formatInetAddress(10, 1, v6()), "[::]:1");
   const full = new Uint8Array([0x20, 1, 0xd, 0xb8, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1]);
   assert.equal(formatInetAddress(10, 443, full), "[2001:db8::1:0:0:1]:443");
+  // These were "[::ffff:7f00:1]:80" and "[fe80::1]:80", which no client could use.
+  assert.equal(formatInetAddress(10, 80, v6(0xff, 0xff, 127, 0, 0, 1)), "[::ffff:127.0.0.1]:80");
+  const linkLocal = new Uint8Array([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+  assert.equal(formatInetAddress(10, 80, linkLocal, "eth0"), "[fe80::1%eth0]:80");
 });
 
 Deno.test("failures are worded per grant kind and name the grant", () => {

@@ -311,7 +311,9 @@ async function openOne(
   const fd = listenSocket(addr, address.kind === "udp");
   try {
     const bound = boundAddress(fd);
-    const at = formatInetAddress(bound.family === AF_INET6 ? 10 : 2, bound.port, bound.addr);
+    // A link-local address means nothing without the interface it was given with.
+    const zone = /%(.+)$/.exec(address.host)?.[1];
+    const at = formatInetAddress(bound.family === AF_INET6 ? 10 : 2, bound.port, bound.addr, zone);
     listeners.push({ name: g.name, listen: text, address: at });
     return fd;
   } catch (e) {
