@@ -62,6 +62,7 @@ export const E2BIG = 7;
 export const ESRCH = 3;
 export const EINTR = 4;
 export const EBADF = 9;
+export const ENOMEM = 12;
 export const ECHILD = 10;
 export const EAGAIN = 11;
 export const EPIPE = 32;

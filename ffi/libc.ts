@@ -6,7 +6,7 @@
 // end). errno is thread-local, so it is only meaningful for calls made on the main thread; the
 // nonblocking ones are used only where the return value says enough.
 
-import { errnoName } from "./errno.ts";
+import { ENOMEM, errnoName } from "./errno.ts";
 
 /** What every run needs: descriptors, spawning, waiting, signalling. */
 const symbols = {
@@ -22,6 +22,9 @@ const symbols = {
   pidfd_open: { parameters: ["i32", "u32"], result: "i32" },
   shutdown: { parameters: ["i32", "i32"], result: "i32" },
   poll: { parameters: ["pointer", "u64", "i32"], result: "i32", nonblocking: true },
+  // The memory of a call on the worker pool (workerMemory).
+  malloc: { parameters: ["usize"], result: "pointer" },
+  free: { parameters: ["pointer"], result: "void" },
   // poll(2) with a timeout of 0, on the main thread: is a descriptor ready now?
   poll_now: { name: "poll", parameters: ["buffer", "u64", "i32"], result: "i32" },
   waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
@@ -310,23 +313,47 @@ export function checkReturned(syscall: string, result: number, context?: string)
   if (result !== 0) throw new SyscallError(syscall, result, context);
 }
 
-/**
- * A pointer to `buf`'s memory, for a nonblocking call only (poll, sendfile on a worker thread),
- * whose caller keeps `buf` referenced until the call has settled (keepAlive). A synchronous call
- * takes the buffer itself as a `buffer` parameter, which Deno holds for the call's length: a
- * pointer taken first leaves the buffer unreferenced, and a collection started by any allocation
- * before the call could free the memory the C function then reads or writes.
- */
-export function ptr(buf: ArrayBufferView): Deno.PointerValue {
-  return Deno.UnsafePointer.of(buf as BufferSource);
+/** Memory of the C heap, seen from JS as `buffer`, that a call on the worker pool uses by `at`. */
+export interface WorkerMemory {
+  readonly at: Deno.PointerObject;
+  readonly buffer: ArrayBuffer;
+  /** Gives it back: only once the call that uses it has returned. */
+  free(): void;
 }
 
 /**
- * Marks `buf` as used after a nonblocking call through `ptr(buf)` has settled, so that the
- * garbage collector cannot free its memory while the worker thread still writes to it.
+ * `size` bytes (uninitialised) for a `nonblocking` call, which runs on Deno's worker pool, to
+ * read or write through a pointer (poll's pollfds, sendfile's offset, getaddrinfo's result). Not
+ * V8's: Deno frees V8's buffers as it exits, even one such a call still holds, whatever
+ * references it, and the call's write when it returns then lands in memory malloc has taken
+ * back. A library caller that unref'd a child and returned had its process end in SIGSEGV or a
+ * malloc abort, a run in 200 (tests/run/command_unref.ts). Given back with `free` once the call
+ * has returned; never, when the process ends first.
+ *
+ * @example
+ * ```ts ignore
+ * const memory = workerMemory(8);
+ * const pfd = new Int32Array(memory.buffer);
+ * pfd[0] = fd;
+ * pfd[1] = POLLIN;
+ * await libc().poll(memory.at, 1n, 100);
+ * const revents = pfd[1] >>> 16;
+ * memory.free();
+ * ```
  */
-export function keepAlive(buf: ArrayBufferView): void {
-  if (buf.byteLength < 0) throw new Error("unreachable");
+export function workerMemory(size: number): WorkerMemory {
+  const at = libc().malloc(BigInt(size));
+  if (at === null) throw new SyscallError("malloc", ENOMEM);
+  let freed = false;
+  return {
+    at,
+    buffer: Deno.UnsafePointerView.getArrayBuffer(at, size),
+    free: () => {
+      if (freed) return;
+      freed = true;
+      libc().free(at);
+    },
+  };
 }
 
 const encoder = new TextEncoder();

@@ -7,13 +7,12 @@ import { EINTR, EINVAL } from "./errno.ts";
 import {
   check,
   cString,
-  keepAlive,
   lastErrno,
   libc,
   libcFiles,
   libcJail,
-  ptr,
   SyscallError,
+  workerMemory,
 } from "./libc.ts";
 import {
   O_CLOEXEC,
@@ -181,18 +180,23 @@ export async function copyRange(
   length: number,
 ): Promise<void> {
   const c = libcFiles();
-  const pos = new BigInt64Array([BigInt(offset)]);
-  let left = length;
-  while (left > 0) {
-    const count = BigInt(Math.min(left, SENDFILE_MAX));
-    let n = Number(await c.sendfile_background(to, from, ptr(pos), count));
-    if (n === -1) {
-      n = check("sendfile", c.sendfile(to, from, pos, count), `fd ${from} -> fd ${to}`);
+  const memory = workerMemory(8);
+  const pos = new BigInt64Array(memory.buffer);
+  pos[0] = BigInt(offset);
+  try {
+    let left = length;
+    while (left > 0) {
+      const count = BigInt(Math.min(left, SENDFILE_MAX));
+      let n = Number(await c.sendfile_background(to, from, memory.at, count));
+      if (n === -1) {
+        n = check("sendfile", c.sendfile(to, from, pos, count), `fd ${from} -> fd ${to}`);
+      }
+      if (n === 0) {
+        throw new SyscallError("sendfile", EINVAL, `fd ${from} ends before ${offset + length}`);
+      }
+      left -= n;
     }
-    if (n === 0) {
-      throw new SyscallError("sendfile", EINVAL, `fd ${from} ends before ${offset + length}`);
-    }
-    left -= n;
+  } finally {
+    memory.free();
   }
-  keepAlive(pos);
 }

@@ -17,7 +17,7 @@
 // A wait never fails. When the wake pipe cannot be made (no descriptor left: EMFILE), each call
 // instead returns after WAKELESS_POLL_MS and the next takes the set as it is then.
 
-import { keepAlive, libc, ptr } from "./libc.ts";
+import { libc, workerMemory } from "./libc.ts";
 import { O_CLOEXEC, O_NONBLOCK, POLLIN, POLLNVAL } from "./flags.ts";
 import { onRefChange, type OpGroup, refCall } from "./ops.ts";
 
@@ -59,12 +59,12 @@ let tookReadyNow = false;
 const byte = new Uint8Array(1);
 const drainBuf = new Uint8Array(64);
 /**
- * The pollfd array of the call in flight (or of the ready-now poll, made when none is), and its
- * pointer: one call at a time uses it, so it is kept and grown, not made per call (a run issues
- * several; issue 16).
+ * The pollfd array of the call in flight (or of the ready-now poll, made when none is), in memory
+ * of the C heap (workerMemory: a call in flight as Deno exits writes into it still): one call at
+ * a time uses it, so it is kept and grown, not made per call (a run issues several; issue 16).
  */
-let pollfds = new Int32Array(16);
-let pollfdsAt = ptr(pollfds);
+let pollMemory = workerMemory(64);
+let pollfds = new Int32Array(pollMemory.buffer);
 
 onRefChange(updateRef);
 
@@ -209,8 +209,11 @@ function issue(): void {
   // events in the low half of the second, revents in the high half). The first is the wake pipe's
   // (-1, which poll skips, until it is made below).
   if (pollfds.length < 2 * (list.length + 1)) {
-    pollfds = new Int32Array(2 * 2 * (list.length + 1));
-    pollfdsAt = ptr(pollfds);
+    // No call is in flight here: none writes into the old array.
+    const grown = workerMemory(4 * 2 * 2 * (list.length + 1));
+    pollMemory.free();
+    pollMemory = grown;
+    pollfds = new Int32Array(pollMemory.buffer);
   }
   const pfds = pollfds;
   pfds[0] = wakePipe?.[0] ?? -1;
@@ -245,7 +248,7 @@ function issue(): void {
     }
   }
   const promise = libc().poll(
-    pollfdsAt,
+    pollMemory.at,
     BigInt(list.length + 1),
     wakePipe ? -1 : WAKELESS_POLL_MS,
   );
@@ -261,7 +264,6 @@ function issue(): void {
 
 /** The call in flight returned `n` (-1: nothing ready): resolves the ready waiters. */
 function settle(call: Call, list: Waiter[], pfds: Int32Array, n: number): void {
-  keepAlive(pfds);
   try {
     if (inFlight === call) inFlight = undefined;
     for (const fd of closeAfterCall) libc().close(fd);

@@ -12,6 +12,7 @@ import {
   openLibrary,
   type Symbols,
   SyscallError,
+  workerMemory,
 } from "./libc.ts";
 import { F_GETFL, F_SETFL, O_ACCMODE, O_NONBLOCK, O_PATH, O_RDWR, POLLOUT } from "./flags.ts";
 import { AT_FDCWD, holdNoSymlinks, openHowNoLinks, SYS_OPENAT2 } from "./open.ts";
@@ -48,7 +49,8 @@ const socketSymbols = {
   // Name lookups may wait on DNS: run on a worker thread. Their result is the error code (EAI_*),
   // not errno, so the thread does not matter.
   getaddrinfo: {
-    parameters: ["buffer", "buffer", "buffer", "buffer"],
+    // The result's pointer is written at the last: into workerMemory.
+    parameters: ["buffer", "buffer", "buffer", "pointer"],
     result: "i32",
     nonblocking: true,
   },
@@ -101,14 +103,25 @@ export async function resolveInet(
   view.setInt32(8, datagram ? SOCK_DGRAM : SOCK_STREAM, true);
   const node = cString(host);
   const service = cString(String(port));
-  const out = new BigUint64Array(1);
+  const memory = workerMemory(8);
+  const out = new BigUint64Array(memory.buffer);
   // Aborted, a lookup that ends after all frees its list; its buffers are kept until then.
-  const rc = await untilAborted(sock().getaddrinfo(node, service, hints, out), signal, (rc) => {
-    void [node, service, hints];
-    if (rc === 0) sock().freeaddrinfo(Deno.UnsafePointer.create(out[0]));
+  const rc = await untilAborted(
+    sock().getaddrinfo(node, service, hints, memory.at),
+    signal,
+    (rc) => {
+      void [node, service, hints];
+      if (rc === 0) sock().freeaddrinfo(Deno.UnsafePointer.create(out[0]));
+      memory.free();
+    },
+  ).catch((e) => {
+    // Aborted: the lookup frees it when it ends.
+    if (!signal?.aborted) memory.free();
+    throw e;
   });
+  const head = rc === 0 ? Deno.UnsafePointer.create(out[0]) : null;
+  memory.free();
   if (rc !== 0) throw new UnknownHostError(host, rc);
-  const head = Deno.UnsafePointer.create(out[0]);
   const addresses: Uint8Array[] = [];
   // struct addrinfo on LP64: flags, family, socktype, protocol (4 x i32), addrlen (u32, padded),
   // addr (pointer at 24), canonname (32), next (40).
@@ -209,19 +222,21 @@ export async function connectSocket(
     if (sock().connect(fd, addr, addr.length) === -1) {
       const errno = lastErrno();
       if (errno !== EINPROGRESS) throw new SyscallError("connect", errno);
-      const pollfd = new Uint8Array(8);
-      const view = new DataView(pollfd.buffer);
-      view.setInt32(0, fd, true);
-      view.setInt16(4, POLLOUT, true);
       const deadline = Date.now() + timeoutMs;
       for (;;) {
+        const memory = workerMemory(8);
+        const view = new DataView(memory.buffer);
+        view.setInt32(0, fd, true);
+        view.setInt16(4, POLLOUT, true);
+        view.setInt16(6, 0, true);
         // Aborted, the socket is closed at once; the poll on the worker thread ends by its
-        // timeout, and pollfd, which it writes into, is kept until then.
+        // timeout, and frees the pollfd it writes into then.
         const n = await untilAborted(
-          libc().poll(Deno.UnsafePointer.of(pollfd), 1n, Math.max(0, deadline - Date.now())),
+          libc().poll(memory.at, 1n, Math.max(0, deadline - Date.now())),
           signal,
-          () => void pollfd,
+          () => memory.free(),
         );
+        memory.free();
         if (n > 0) break;
         // A signal may cut the wait short (n = -1, errno on another thread): wait the rest.
         if (n === 0 || Date.now() >= deadline) throw new SyscallError("connect", 110);

@@ -9,13 +9,12 @@ import { HeldProcess } from "./process.ts";
 import {
   check,
   checkReturned,
-  keepAlive,
   lastErrno,
   libc,
   openLibrary,
-  ptr,
   type Symbols,
   SyscallError,
+  workerMemory,
 } from "./libc.ts";
 import { O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDWR } from "./flags.ts";
 
@@ -268,11 +267,16 @@ export async function pollEither(
   wake: number,
   timeoutMs = -1,
 ): Promise<PollResult> {
-  const pfds = new Int32Array([fd, events, wake, 0x1]);
-  await tty().poll(ptr(pfds), 2n, timeoutMs);
-  keepAlive(pfds);
-  // revents is the high half of each pollfd's second word.
-  return { ready: (pfds[1] >>> 16) !== 0, woken: (pfds[3] >>> 16) !== 0 };
+  const memory = workerMemory(16);
+  const pfds = new Int32Array(memory.buffer);
+  pfds.set([fd, events, wake, 0x1]);
+  try {
+    await tty().poll(memory.at, 2n, timeoutMs);
+    // revents is the high half of each pollfd's second word.
+    return { ready: (pfds[1] >>> 16) !== 0, woken: (pfds[3] >>> 16) !== 0 };
+  } finally {
+    memory.free();
+  }
 }
 
 /**
