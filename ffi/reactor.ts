@@ -17,7 +17,7 @@
 // A wait never fails. When the wake pipe cannot be made (no descriptor left: EMFILE), each call
 // instead returns after WAKELESS_POLL_MS and the next takes the set as it is then.
 
-import { libc, workerMemory } from "./libc.ts";
+import { libc, type WorkerMemory, workerMemory } from "./libc.ts";
 import { O_CLOEXEC, O_NONBLOCK, POLLIN, POLLNVAL } from "./flags.ts";
 import { onRefChange, type OpGroup, refCall } from "./ops.ts";
 
@@ -63,8 +63,8 @@ const drainBuf = new Uint8Array(64);
  * of the C heap (workerMemory: a call in flight as Deno exits writes into it still): one call at
  * a time uses it, so it is kept and grown, not made per call (a run issues several; issue 16).
  */
-let pollMemory = workerMemory(64);
-let pollfds = new Int32Array(pollMemory.buffer);
+let pollMemory: WorkerMemory | undefined;
+let pollfds = new Int32Array(0);
 
 onRefChange(updateRef);
 
@@ -210,11 +210,12 @@ function issue(): void {
   // (-1, which poll skips, until it is made below).
   if (pollfds.length < 2 * (list.length + 1)) {
     // No call is in flight here: none writes into the old array.
-    const grown = workerMemory(4 * 2 * 2 * (list.length + 1));
-    pollMemory.free();
+    const grown = workerMemory(4 * 2 * Math.max(8, 2 * (list.length + 1)));
+    pollMemory?.free();
     pollMemory = grown;
-    pollfds = new Int32Array(pollMemory.buffer);
+    pollfds = new Int32Array(grown.buffer);
   }
+  const memory = pollMemory!;
   const pfds = pollfds;
   pfds[0] = wakePipe?.[0] ?? -1;
   pfds[1] = POLLIN;
@@ -248,7 +249,7 @@ function issue(): void {
     }
   }
   const promise = libc().poll(
-    pollMemory.at,
+    memory.at,
     BigInt(list.length + 1),
     wakePipe ? -1 : WAKELESS_POLL_MS,
   );
