@@ -8,7 +8,13 @@ import { ipfsApiFile } from "./ipfs/multiaddr.ts";
 import { EXIT, InterruptedError, UsageError, WwError } from "./core/errors.ts";
 import { clipMiddle, clipText, oneLine } from "./core/escape.ts";
 import { environHolds, firstNonUtf8Argument } from "./cli/argv_text.ts";
-import { forwardSignals, type SignalName, SIGNALS, STOP_SIGNALS } from "./run/signals.ts";
+import {
+  forwardSignals,
+  type SignalName,
+  SIGNALS,
+  STOP_SIGNALS,
+  stopWithProgram,
+} from "./run/signals.ts";
 import { checkInherited, type Child, startProgram, startRun } from "./run/start.ts";
 import { picksPort } from "./fd/grants.ts";
 import { execService, ipfsServiceFor, serveGuest } from "./rpc/serve.ts";
@@ -181,13 +187,14 @@ async function run(argv: readonly string[]): Promise<number> {
     // it ends the fetch of an IPFS program.
     const interrupt = new AbortController();
     const stopListening = forwardSignals((sig) => {
-      if (!STOP_SIGNALS.includes(sig)) return;
+      if (!STOP_SIGNALS.includes(sig)) return "none";
       interrupt.abort(
         new InterruptedError(
           `--deno ${name}: stopped by ${sig} while being bundled; nothing was run`,
           SIGNALS[sig],
         ),
       );
+      return "none";
     });
     let bundle;
     try {
@@ -237,8 +244,12 @@ async function runConfig(
   let child: Child | undefined;
   const held: SignalName[] = [];
   const interrupt = new AbortController();
+  // From the jail's start on, the program may run before startRun returns it: a Ctrl-Z then waits
+  // for it, to stop both (ww stopped alone left it running), unless a SIGCONT comes first.
+  let spawning = false;
+  let owedStop = false;
   const stopForwarding = forwardSignals((sig) => {
-    if (child) return child.kill(sig);
+    if (child) return child.kill(sig) ? child.delivered() : "none";
     held.push(sig);
     if (STOP_SIGNALS.includes(sig)) {
       interrupt.abort(
@@ -248,6 +259,10 @@ async function runConfig(
         ),
       );
     }
+    if (sig === "SIGCONT") owedStop = false;
+    if (sig !== "SIGTSTP" || !spawning) return "none";
+    owedStop = true;
+    return "held";
   });
   // ww forwards SIGUSR1 to the program; Deno must not also open its inspector on it.
   shutDenoInspector();
@@ -256,6 +271,7 @@ async function runConfig(
     child = await startRun(config, {
       signal: interrupt.signal,
       // Said before the program can write anything, so that no line of its splits these.
+      onSpawn: () => spawning = true,
       onJail: (jail) => {
         if (debug) stderr.line(`ww: jail: ${jail.backend} (${jail.commandLine ?? jail.reason})`);
         if (jail.fellBack) {
@@ -301,7 +317,9 @@ async function runConfig(
         }
       },
     });
-    for (const sig of held) child.kill(sig);
+    let delivered = true;
+    for (const sig of held) delivered = child.kill(sig);
+    if (owedStop && delivered) stopWithProgram(child.delivered());
     const services = {
       version: denoJson.version,
       // A guest's lines: ww's own keep a reserve that a guest's flood cannot take.

@@ -45,9 +45,10 @@ export interface Launched {
    * For a program that leads a session of its own (every jail's; an unjailed one's with a
    * terminal of its own): stops (SIGSTOP) or continues (SIGCONT) its process group, in order with
    * `signal`. The kernel discards a SIGTSTP there (the group is orphaned), and a terminal's Ctrl-Z
-   * stops a whole pipeline, not its first process.
+   * stops a whole pipeline, not its first process. Resolves once the signal has gone out (a
+   * jail's program may have to be found first).
    */
-  signalJob?(stop: boolean): void;
+  signalJob?(stop: boolean): Promise<void>;
   /** Stops the program and everything it started, at once. */
   killAll(): void;
   /**

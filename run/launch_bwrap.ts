@@ -221,7 +221,7 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
     // rejection, which would end ww.
     signal: (sig) => void signalProgram(sig).catch(() => {}),
     signalJob: (stop) =>
-      void signalProgram(stop ? SIGNALS.SIGSTOP : SIGNALS.SIGCONT, true).catch(() => {}),
+      signalProgram(stop ? SIGNALS.SIGSTOP : SIGNALS.SIGCONT, true).catch(() => {}),
     // The kernel kills every process of a pid namespace when its pid 1 dies. Without it (gone,
     // or not found), the stage ends every descendant it has.
     killAll: () => {

@@ -113,8 +113,10 @@ export async function launchDirect(request: LaunchRequest): Promise<Launched> {
     // which a terminal's Ctrl-Z reaches whole, and a SIGTSTP sent on to it stops it.
     ...(terminal?.controlling
       ? {
-        signalJob: (stop: boolean) =>
-          void child.signalGroup(stop ? SIGNALS.SIGSTOP : SIGNALS.SIGCONT),
+        signalJob: (stop: boolean) => {
+          child.signalGroup(stop ? SIGNALS.SIGSTOP : SIGNALS.SIGCONT);
+          return Promise.resolve();
+        },
       }
       : {}),
     killAll: () => void child.signal(SIGNALS.SIGKILL),

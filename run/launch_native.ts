@@ -157,6 +157,7 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
       const sig = stop ? SIGNALS.SIGSTOP : SIGNALS.SIGCONT;
       ordered = (ordered ?? Promise.resolve()).then(() => direct((p) => p.signalGroup(sig)))
         .catch(() => {});
+      return ordered;
     },
     // The supervisor SIGKILLs every descendant, then ends as the program did.
     killAll: () => void supervisor.signal(END_ALL_SIGNAL),

@@ -97,11 +97,20 @@ export function callerIgnoredSignals(): readonly (SignalName & Deno.Signal)[] {
 }
 
 /**
+ * What `send` did with a signal, which for SIGTSTP says when ww stops too: sent to the program,
+ * going out when the promise resolves (ww stops then: stopWithProgram); "held" for a program
+ * being started, which may run before it can be signalled (whoever holds it stops both once it
+ * can: ww stopped alone left it running); "none", no program (ww stops at once: nothing can start
+ * while it is stopped).
+ */
+export type Forwarded = Promise<void> | "held" | "none";
+
+/**
  * Passes FORWARDED_SIGNALS received by this process to `send`, but for those its caller had it
  * ignore (callerIgnoredSignals), which it keeps ignoring, as the program does; returns a function
- * that stops.
+ * that stops. A SIGTSTP stops ww too, as `send`'s answer says.
  */
-export function forwardSignals(send: (signal: SignalName) => void): () => void {
+export function forwardSignals(send: (signal: SignalName) => Forwarded): () => void {
   const ignored = callerIgnoredSignals();
   const handlers = FORWARDED_SIGNALS.filter((sig) => !ignored.includes(sig)).map((sig) => {
     const handler = sig === "SIGTSTP"
@@ -109,11 +118,11 @@ export function forwardSignals(send: (signal: SignalName) => void): () => void {
         // As the kernel discards a SIGTSTP that would stop a process of an orphaned group: no
         // shell's job control could continue ww, or the program.
         if (ownGroupOrphaned()) return;
-        send(sig);
-        // After what send started: the program's own pid, under a jail, may be a promise away.
-        setTimeout(stopThisProcess, 0);
+        const forwarded = send(sig);
+        if (forwarded === "none") stopThisProcess();
+        else if (forwarded !== "held") stopWithProgram(forwarded);
       }
-      : () => send(sig);
+      : () => void send(sig);
     Deno.addSignalListener(sig, handler);
     return [sig, handler] as const;
   });
@@ -123,4 +132,15 @@ export function forwardSignals(send: (signal: SignalName) => void): () => void {
   return () => {
     for (const [sig, handler] of handlers) Deno.removeSignalListener(sig, handler);
   };
+}
+
+/**
+ * Stops ww, as a SIGTSTP passed on to the program stops the program: once `sent` (the signal to
+ * the program) has gone out, since stopped, ww could not send it (the program's own pid, under a
+ * jail, may be a promise away); not in an orphaned process group, where no shell's job control
+ * could continue it.
+ */
+export function stopWithProgram(sent: Promise<void>): void {
+  if (ownGroupOrphaned()) return;
+  void sent.then(() => setTimeout(stopThisProcess, 0));
 }

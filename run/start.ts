@@ -124,6 +124,11 @@ export interface Child {
   /** Sends a signal to the program; false when it has already ended. */
   kill(signal?: SignalName): boolean;
   /**
+   * Resolves once the job-control signals kill() sent so far (SIGTSTP, SIGCONT) have gone out: a
+   * jail's program may have to be found first. ww stops itself after a Ctrl-Z only then.
+   */
+  delivered(): Promise<void>;
+  /**
    * The jail the program runs in and why; `notEnforced` lists what --allow-weaker-jail gave up,
    * or, with no jail (backend "none"), `read-only <source>` for each read-only bind, which only a
    * jail can enforce; `fellBack` is set when --jail=auto had chosen bwrap, which failed before the
@@ -179,6 +184,11 @@ export interface StartOptions {
    * write anything: what the caller says of the jail then comes before the program's output.
    */
   readonly onJail?: (jail: Child["jail"]) => void;
+  /**
+   * Called right before the program's process (a jail's first) is spawned: from then on it may
+   * run before start() returns it (a Ctrl-Z that came meanwhile must stop it too).
+   */
+  readonly onSpawn?: () => void;
   /**
    * Where ww's lines about fetching an IPFS program go (a warning, a notice that the node is
    * slow), when a program already has the terminal (one a guest starts while its run goes on): no
@@ -481,6 +491,7 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
         beforeSpawn: () => {
           options.signal?.throwIfAborted();
           opened.start();
+          options.onSpawn?.();
         },
       });
     let launched;
@@ -506,8 +517,11 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
     // A stopped program holds a signal that asks it to end pending until it runs again: such a
     // signal wakes it too, as timeout(1) and shells do; its whole group where it has one of its
     // own (Launched.signalJob), which a Ctrl-Z stopped.
-    const wake = () =>
-      launched.signalJob ? launched.signalJob(false) : launched.signal(SIGNALS.SIGCONT);
+    let jobSignalled = Promise.resolve();
+    const wake = () => {
+      if (launched.signalJob) jobSignalled = launched.signalJob(false);
+      else launched.signal(SIGNALS.SIGCONT);
+    };
     if (config.jail.timeoutMs !== undefined) {
       ops.setTimeout(() => {
         // Fired late (a busy caller's event loop) for a program that ended in time.
@@ -557,13 +571,14 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
         // Job control, as a shell does it: the program's whole process group, where it has one
         // of its own (Launched.signalJob).
         else if (launched.signalJob && (signal === "SIGTSTP" || signal === "SIGCONT")) {
-          launched.signalJob(signal === "SIGTSTP");
+          jobSignalled = launched.signalJob(signal === "SIGTSTP");
         } else {
           launched.signal(SIGNALS[signal]);
           if (STOP_SIGNALS.includes(signal)) wake();
         }
         return true;
       },
+      delivered: () => jobSignalled,
       jail: {
         ...choice,
         notEnforced: launched.notEnforced ?? [],

@@ -2,6 +2,7 @@
 // the program has ended and been reaped.
 
 import assert from "node:assert/strict";
+import { buildC } from "../support/build.ts";
 import { reportFds } from "../support/children.ts";
 import { childrenOf, processesWithArg, processState } from "../support/procs.ts";
 import { JAIL_MODES, jailFlags, quote, runWw, startWw, wwCommand } from "../support/ww.ts";
@@ -249,6 +250,50 @@ for (
       clearTimeout(timer);
       // Unjailed, a program ww left behind would hold the test's pipes.
       for (const pid of programOf(tag)) Deno.kill(pid, "SIGKILL");
+    }
+  });
+}
+
+// A Ctrl-Z that came as the jail started (its first process spawned, not yet known to ww) stopped
+// ww at once and was held for the program, which ran on while the shell said "Stopped" (an
+// interactive job could also read the terminal then): ww now stops with it. A race: the old code
+// failed one try in about five, so each test tries five times.
+for (const jail of ["bwrap", "native"]) {
+  Deno.test(`[jail=${jail}] a SIGTSTP as the jail starts stops the program with ww, not ww alone`, async () => {
+    const atSpawn = await buildC(new URL("./tstp_at_spawn.c", import.meta.url));
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const tag = `tag=${crypto.randomUUID()}`;
+      const shell = startJob([`--jail=${jail}`], tag, false);
+      const timer = setTimeout(() => shell.kill("SIGKILL"), 60_000);
+      const lines = shell.stdout.pipeThrough(new TextDecoderStream()).getReader();
+      const stderr = new Response(shell.stderr).text();
+      try {
+        const pid = Number((await lines.read()).value?.trim());
+        const sent = await new Deno.Command(atSpawn, { args: [String(pid)] }).output();
+        assert.equal(sent.code, 0, "ww spawned nothing");
+        for (let i = 0; i < 100 && processState(pid) !== "T"; i++) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        assert.equal(processState(pid), "T", "ww never stopped");
+        await new Promise((r) => setTimeout(r, 300));
+        // Stopped early, the program's shell may not have started its child yet; one whose
+        // vfork child was stopped before it executed waits for it in D: as stopped.
+        const program = programOf(tag);
+        assert.ok(program.length > 0, "no program");
+        assert.deepEqual(
+          program.map((p) => processState(p) === "D" ? "T" : processState(p)),
+          program.map(() => "T"),
+          `try ${attempt}: ww stopped, its program not`,
+        );
+        Deno.kill(pid, "SIGCONT");
+        assert.ok(await allIn(pid, tag, (s) => s !== "T"), "not all continued");
+        Deno.kill(pid, "SIGTERM");
+        assert.equal((await shell.status).code, 143, await stderr);
+        assert.deepEqual(programOf(tag), [], "the program outlived ww");
+      } finally {
+        clearTimeout(timer);
+        for (const p of programOf(tag)) Deno.kill(p, "SIGKILL");
+      }
     }
   });
 }
