@@ -3,7 +3,8 @@
 // so), and ww's proxy between its own stdin/stdout and the master: bytes both ways, without
 // blocking the event loop and without changing ww's stdin/stdout (the caller's shell shares
 // them), the caller's window size followed on SIGWINCH, and the caller's terminal in raw mode
-// while the program runs, given back its mode whatever ends the run. The program never holds
+// while the program runs (again, with the size, once a stopped ww is continued: `fg`), given back
+// its mode whatever ends the run. The program never holds
 // the caller's terminal, so it cannot inject input into it (TIOCSTI) or control it (TIOCLINUX).
 
 import { POLLHUP, POLLIN, POLLOUT } from "../ffi/flags.ts";
@@ -113,6 +114,15 @@ export function openTerminal(cleanups: Cleanups): Terminal {
 
   let saved: TerminalMode | undefined;
   let removeHook: (() => void) | undefined;
+  // Stopped (SIGTSTP to ww) and continued (`fg`): the shell took the terminal back in its own mode
+  // meanwhile, and the window may have changed size.
+  const onContinue = () => {
+    onResize();
+    if (saved === undefined) return;
+    try {
+      setTerminalMode(STDIN, rawMode(saved));
+    } catch { /* the terminal is gone (hung up) */ }
+  };
   const restore = () => {
     removeHook?.();
     if (saved === undefined) return;
@@ -146,7 +156,10 @@ export function openTerminal(cleanups: Cleanups): Terminal {
           setTerminalMode(STDIN, rawMode(mode));
         } catch { /* not raw, then */ }
       }
-      if (sizeFrom !== undefined) Deno.addSignalListener("SIGWINCH", onResize);
+      if (sizeFrom !== undefined) {
+        Deno.addSignalListener("SIGWINCH", onResize);
+        Deno.addSignalListener("SIGCONT", onContinue);
+      }
       started = true;
       // ww's stdout, written without blocking: a caller that stops reading must not stop ww's
       // event loop (--timeout, signals, RPC) in a write(2).
@@ -168,7 +181,10 @@ export function openTerminal(cleanups: Cleanups): Terminal {
       // Never drained: it wakes every wait on it from now on.
       writeSome(wakeWrite, new Uint8Array([1]));
       closeWake();
-      if (started && sizeFrom !== undefined) Deno.removeSignalListener("SIGWINCH", onResize);
+      if (started && sizeFrom !== undefined) {
+        Deno.removeSignalListener("SIGWINCH", onResize);
+        Deno.removeSignalListener("SIGCONT", onContinue);
+      }
       await pumps.catch(() => {});
       out?.close();
       restore();

@@ -24,7 +24,8 @@ class Session {
   #text = "";
   #reading: Promise<void>;
 
-  constructor(body: string) {
+  /** `interactive`: bash -i, which hands the terminal to the jobs it runs (set -m alone does not). */
+  constructor(body: string, interactive = false) {
     const script = `${this.dir}/caller.sh`;
     Deno.writeTextFileSync(
       script,
@@ -35,7 +36,7 @@ class Session {
       ].join("\n"),
     );
     const process = new Deno.Command("script", {
-      args: ["-qec", `bash ${script}`, "/dev/null"],
+      args: ["-qec", `bash ${interactive ? "-i " : ""}${script}`, "/dev/null"],
       stdin: "piped",
       stdout: "piped",
       stderr: "inherit",
@@ -392,6 +393,44 @@ for (const backend of BACKENDS) {
       assert.match(t, /^RC2=137\nMODE-SAME$/m);
       assert.match(t, /^RC-TERM=143\nMODE-SAME\nRAW-WHILE-RUNNING-TERM$/m);
       assert.match(t, /^RC-INT=130\nMODE-SAME\nRAW-WHILE-RUNNING-INT$/m);
+    }
+  });
+
+  // Stopped by a SIGTSTP to ww and continued by `fg`, ww left the caller's terminal in the mode the
+  // shell took it back in (canonical, echoing: what was typed showed twice, and Ctrl-C was the
+  // caller's again), and the program kept the window size it had before the stop.
+  Deno.test(`[jail=${backend}] after a stop and fg, the caller's terminal is raw again and the program has its new size`, async () => {
+    const s = new Session(
+      [
+        "stty rows 30 cols 100",
+        "before=$(stty -g)",
+        `( while [ ! -e "$T/stop" ]; do sleep 0.05; done; kill -TSTP "$(cat "$T/pid")" ) </dev/null &`,
+        `bash -c 'echo $$ >"$T/pid"; exec "$@"' - ${
+          wwCommand().map(quote).join(" ")
+        } run --jail=${backend} /bin/sh -c 'echo STARTED; read line; stty size; echo "GOT $line"'`,
+        `echo "STOPPED=$?"`,
+        // An interactive shell takes the terminal back in its own mode; the window changes while ww
+        // is stopped (the SIGWINCH goes to the shell, in the foreground then).
+        `stty "$before"; stty rows 33 cols 99`,
+        `( sleep 1; stty -g >"$T/during"; echo READY ) </dev/tty &`,
+        "fg >/dev/null",
+        `echo "RC=$?"`,
+        `[ "$(cat "$T/during")" != "$(stty rows 33 cols 99; stty -g)" ] && echo RAW-AGAIN`,
+      ].join("\n"),
+      true,
+    );
+    try {
+      await s.expect(/STARTED$/m);
+      Deno.writeTextFileSync(`${s.dir}/stop`, "");
+      await s.expect(/^STOPPED=14[78]$/m);
+      await s.expect(/^READY$/m);
+      await s.send("hello\n");
+      await s.expect(/^RC=/m);
+    } finally {
+      await s.end();
+      const t = s.text;
+      assert.match(t, /^33 99\nGOT hello\nRC=0$/m);
+      assert.match(t, /^RAW-AGAIN$/m);
     }
   });
 
