@@ -44,6 +44,13 @@ const HOST = fs({
   "/dev": { dir: ROOT },
   "/dev/stdout": ["/proc/self/fd/1", ROOT],
   "/proc": { dir: ROOT },
+  "/proc/self": ["4242", ROOT],
+  "/proc/mounts": ["self/mounts", ROOT],
+  "/proc/4242": { dir: ROOT },
+  "/proc/4242/fd": { dir: ROOT },
+  "/proc/4242/fd/3": ["/srv/data", ROOT], // a descriptor's link: the kernel's, not a path
+  "/proc/4242/root": ["/", ROOT],
+  "/proc/4242/mounts": { file: ROOT },
   "/var": { dir: ROOT },
   "/var/run": ["../run", ROOT],
   "/run": { dir: ROOT },
@@ -108,8 +115,40 @@ Deno.test("resolveGrantPath hands /proc's own links to the kernel: /dev/stdout",
     kernelLinks: true,
   });
   assert.deepEqual(resolveGrantPath("/proc/self/fd/../fd/2", HOST, trusted), {
-    path: "/proc/self/fd/../fd/2",
+    path: "/proc/4242/fd/2",
     kernelLinks: true,
+  });
+  assert.deepEqual(resolveGrantPath("/proc/4242/task/4243/fd/0", HOST, trusted), {
+    path: "/proc/4242/task/4243/fd/0",
+    kernelLinks: true,
+  });
+  // A file of /proc that no link of its own leads to is resolved as any other.
+  assert.deepEqual(resolveGrantPath("/proc/self/mounts", HOST, trusted), {
+    path: "/proc/4242/mounts",
+    kernelLinks: false,
+  });
+});
+
+// "/proc/../x" was handed to the kernel whole, which followed every link on it; so were
+// /proc/self/root/x and /proc/self/fd/N/x, the kernel's own ways to any file.
+Deno.test("resolveGrantPath refuses /proc's other links, and leaves /proc by .. as any path", () => {
+  assert.deepEqual(resolveGrantPath("/proc/../srv/data/log", HOST, trusted), {
+    untrusted: { link: "/srv/data/log", uid: JAIL },
+  });
+  assert.deepEqual(resolveGrantPath("/proc/./../etc/shadow", HOST, trusted), {
+    path: "/etc/shadow",
+    kernelLinks: false,
+  });
+  assert.deepEqual(resolveGrantPath("/proc/self/root/srv/data/log", HOST, trusted), {
+    procLink: "/proc/4242/root",
+  });
+  assert.deepEqual(resolveGrantPath("/proc/self/fd/3/log", HOST, trusted), {
+    procLink: "/proc/4242/fd/3",
+  });
+  // /proc's own plain links are followed as any other of root's.
+  assert.deepEqual(resolveGrantPath("/proc/mounts", HOST, trusted), {
+    path: "/proc/4242/mounts",
+    kernelLinks: false,
   });
 });
 

@@ -16,9 +16,9 @@ import { SyscallError } from "../ffi/libc.ts";
 import { ownPartProblem } from "../jail/binds.ts";
 
 /**
- * Bind source `source`'s host path with its links resolved, following only links that root or
- * ww's caller owns (run/trusted_path.ts); why it is refused otherwise (a link of another user, a
- * loop); undefined when absent. Whoever could write a source's directory (another jail given it
+ * Bind source `source`'s host path with its links resolved, following only links that root owns
+ * (run/trusted_path.ts); why it is refused otherwise (a link of another user, one of /proc's own,
+ * a loop); undefined when absent. Whoever could write a source's directory (another jail given it
  * with --bind) planted a link to anything its owner's jail could not reach, and a jail with that
  * bind was shown it.
  */

@@ -56,7 +56,8 @@ export function checkNotUnderProc(
  */
 function leadsIntoProc(path: string): boolean {
   const resolved = resolveGrantPath(path, { lstat: linkInfo, readlink: readLink }, () => true);
-  return "kernelLinks" in resolved && resolved.kernelLinks;
+  if ("procLink" in resolved) return true;
+  return "path" in resolved && (resolved.kernelLinks || isWithin(resolved.path, "/proc"));
 }
 
 /** An interpreter a #! line names: as the line has it, and the host file the run executes. */

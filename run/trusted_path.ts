@@ -35,6 +35,7 @@ export function trustedPath(path: string): { path: string; kernelLinks: boolean 
     const { uid } = resolved.untrusted;
     throw new UntrustedLinkError({ ...resolved.untrusted, ownUser: uid === Deno.uid() });
   }
+  if ("procLink" in resolved) throw new UntrustedLinkError({ link: resolved.procLink, proc: true });
   if ("loop" in resolved) throw new SyscallError("open", ELOOP, path);
   return resolved;
 }

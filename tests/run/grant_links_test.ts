@@ -59,7 +59,8 @@ for (const jail of ["bwrap", "native"] as const) {
       `${dir}/log`,
       jail,
     );
-    for (const path of [`${dir}/log`, `${dir}/sub/secret`]) {
+    // Through /proc/.. too, which was handed to the kernel whole, and so followed the link.
+    for (const path of [`${dir}/log`, `${dir}/sub/secret`, `/proc/..${dir}/log`]) {
       const link = path.endsWith("/log") ? `${dir}/log` : `${dir}/sub`;
       const r = await runWw([
         "run",
@@ -135,6 +136,29 @@ Deno.test("--open reads a path as the kernel does: after what is no directory, i
   }
   assert.equal(await Deno.readTextFile(`${dir}/f`), "keep\n");
   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["f", "x"]);
+});
+
+// /proc/self/root/PATH and /proc/self/fd/N/PATH were handed to the kernel, which followed every
+// link after them, a jail's too.
+Deno.test("--open refuses /proc's ways to other paths: a process's root, a descriptor with a path after it", async () => {
+  const dir = await sharedDir("proc-ways");
+  await plantAsJail(dir, `ln -s ${SECRET} ${dir}/log`, `${dir}/log`);
+  for (
+    const [path, link] of [
+      [`/proc/self/root${dir}/log`, "root"],
+      [`/dev/fd/0${dir}/log`, "fd/0"],
+    ]
+  ) {
+    const r = await runWw(["run", "--open", `x=${path}`, "/bin/sh", "-c", "cat <&4"]);
+    assert.equal(r.code, 125, r.stdout);
+    assert.equal(r.stdout, "");
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^ww: --open x=${path}: /proc/\\d+/${link} is a link of /proc's own \\(a process's root, cwd or exe, or a descriptor with a path after it\\), which the kernel resolves its own way: in a grant's path ww follows none \\(give the path it points to\\)\n$`,
+      ),
+    );
+  }
 });
 
 Deno.test("a unix socket's path under --connect and --listen is held to the same rule", async () => {
