@@ -356,7 +356,8 @@ export function takenUnixPathStep(
 
 /**
  * The one-line error for a grant that could not be opened: `code` is the errno name of the call
- * that failed, "unknown host", "in use" (a unix socket something listens on), "unlockable" (a
+ * that failed, "unknown host", "in use" (a unix socket something listens on), "locked" (a stale
+ * unix socket whose directory another process keeps locked), "unlockable" (a
  * unix socket whose directory ww cannot open to lock for its takeover), or "foreign" (another
  * user's unix socket, which ww may not connect to or remove).
  *
@@ -404,6 +405,8 @@ export function grantFailure(
         return "in use: something listens on this socket (stop it, or pick another path)";
       case "foreign":
         return "another user's socket is there, which ww may not probe or remove (its owner may remove it, or pick another path)";
+      case "locked":
+        return "a stale socket is there, and another process has held its directory's lock (flock) for over 2 s, which a run taking it over does not: ww leaves it (try again, or remove the socket)";
       case "unlockable":
         return "a socket is there, and ww cannot read its directory to lock it while it takes the socket over (remove the socket, or pick another path)";
       case "EADDRNOTAVAIL":

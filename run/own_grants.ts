@@ -150,6 +150,8 @@ function grantError(g: OwnGrant, e: unknown): GrantError | undefined {
     ? "in use"
     : e instanceof UnlockableSocketError
     ? "unlockable"
+    : e instanceof LockedSocketError
+    ? "locked"
     : e instanceof ForeignSocketError
     ? "foreign"
     : e instanceof UntrustedLinkError
@@ -361,6 +363,17 @@ class UnlockableSocketError extends Error {
   }
 }
 
+/**
+ * A stale unix socket whose directory another process has held locked for longer than a run
+ * taking it over would (any process that may read the directory can flock it).
+ */
+class LockedSocketError extends Error {
+  constructor(readonly path: string) {
+    super(`${path}: its directory is locked`);
+    this.name = "LockedSocketError";
+  }
+}
+
 /** Another user's socket that ww may not connect to (to probe it) or remove. */
 class ForeignSocketError extends Error {
   constructor(readonly path: string) {
@@ -393,9 +406,13 @@ async function listenUnix(path: string): Promise<number> {
     if (unixPathKind(path) === "socket") throw new UnlockableSocketError(path);
     throw new SyscallError("bind", EADDRINUSE, path);
   }
-  // Another run taking the path over holds the lock for a probe and a bind; a lock held longer is
-  // no such run's (any process that may read the directory can flock it): the path is taken over
-  // without it, as under it.
+  // Another run taking the path over holds the lock for a probe and a bind, and has bound it by
+  // now; a lock held longer is no such run's (any process that may read the directory can flock
+  // it). Taken over without the lock, the path could be another run's by then: left, and said so.
+  if (lock === undefined) {
+    const live = unixPathKind(path) !== "socket" || await probeUnix(path) !== "refused";
+    throw live ? new SocketInUseError(path) : new LockedSocketError(path);
+  }
   try {
     const kind = unixPathKind(path);
     const probe = kind === "socket" ? await probeUnix(path) : undefined;
@@ -424,7 +441,7 @@ async function listenUnix(path: string): Promise<number> {
       throw e;
     }
   } finally {
-    if (lock !== undefined) closeFd(lock);
+    closeFd(lock);
   }
 }
 
