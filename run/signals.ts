@@ -105,6 +105,9 @@ export function callerIgnoredSignals(): readonly (SignalName & Deno.Signal)[] {
  */
 export type Forwarded = Promise<void> | "held" | "none";
 
+/** Counts the stops asked and the SIGCONTs received: a pending stop runs only if it is the last. */
+let stopAsked = 0;
+
 /**
  * Passes FORWARDED_SIGNALS received by this process to `send`, but for those its caller had it
  * ignore (callerIgnoredSignals), which it keeps ignoring, as the program does; returns a function
@@ -121,6 +124,13 @@ export function forwardSignals(send: (signal: SignalName) => Forwarded): () => v
         const forwarded = send(sig);
         if (forwarded === "none") stopThisProcess();
         else if (forwarded !== "held") stopWithProgram(forwarded);
+      }
+      : sig === "SIGCONT"
+      ? () => {
+        // A stop still waiting for its signal to go out is over: the kernel, too, discards a
+        // pending stop when SIGCONT comes.
+        stopAsked++;
+        send(sig);
       }
       : () => void send(sig);
     Deno.addSignalListener(sig, handler);
@@ -142,5 +152,12 @@ export function forwardSignals(send: (signal: SignalName) => Forwarded): () => v
  */
 export function stopWithProgram(sent: Promise<void>): void {
   if (ownGroupOrphaned()) return;
-  void sent.then(() => setTimeout(stopThisProcess, 0));
+  // One stop at a time: the latest asked, unless a SIGCONT came since (a second Ctrl-Z while the
+  // first waited stopped ww again after `fg`; a SIGCONT before it went out left ww stopped).
+  const asked = ++stopAsked;
+  void sent.then(() =>
+    setTimeout(() => {
+      if (asked === stopAsked) stopThisProcess();
+    }, 0)
+  );
 }

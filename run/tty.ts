@@ -11,6 +11,7 @@ import { POLLHUP, POLLIN, POLLOUT } from "../ffi/flags.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
 import {
   hangUp,
+  inBackground,
   isLineMode,
   isTerminal,
   openPty,
@@ -115,12 +116,14 @@ export function openTerminal(cleanups: Cleanups): Terminal {
   let saved: TerminalMode | undefined;
   let removeHook: (() => void) | undefined;
   // Stopped (SIGTSTP to ww) and continued (`fg`): the shell took the terminal back in its own mode
-  // meanwhile, and the window may have changed size.
+  // meanwhile, and the window may have changed size. Continued in the background (`bg`), the
+  // terminal is the shell's: setting it would stop ww (SIGTTOU), and the next `fg` continues ww
+  // again.
   const onContinue = () => {
     onResize();
     if (saved === undefined) return;
     try {
-      setTerminalMode(STDIN, rawMode(saved));
+      if (!inBackground(STDIN)) setTerminalMode(STDIN, rawMode(saved));
     } catch { /* the terminal is gone (hung up) */ }
   };
   const restore = () => {

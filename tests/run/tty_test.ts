@@ -434,6 +434,35 @@ for (const backend of BACKENDS) {
     }
   });
 
+  // Continued in the background (`bg`), the terminal is the shell's: ww, setting its mode again,
+  // stopped (SIGTTOU), and the program ran on.
+  Deno.test(`[jail=${backend}] after a stop and bg, ww leaves the shell's terminal mode and runs on`, async () => {
+    const s = new Session(
+      [
+        "before=$(stty -g)",
+        `( while [ ! -e "$T/stop" ]; do sleep 0.05; done; kill -TSTP "$(cat "$T/pid")" ) </dev/null &`,
+        `bash -c 'echo $$ >"$T/pid"; exec "$@"' - ${
+          wwCommand().map(quote).join(" ")
+        } run --jail=${backend} /bin/sh -c 'echo STARTED; sleep 60'`,
+        `echo "STOPPED=$?"`,
+        `stty "$before"`,
+        "bg >/dev/null; sleep 1",
+        `case "$(ps -o stat= -p "$(cat "$T/pid")")" in T*) echo STOPPED-IN-BG;; *) echo RAN-IN-BG;; esac`,
+        `[ "$(stty -g)" = "$before" ] && echo SHELL-MODE-KEPT`,
+        `kill -TERM "$(cat "$T/pid")"; wait; echo DONE`,
+      ].join("\n"),
+      true,
+    );
+    try {
+      await s.expect(/STARTED$/m);
+      Deno.writeTextFileSync(`${s.dir}/stop`, "");
+      await s.expect(/^DONE$/m);
+    } finally {
+      await s.end();
+      assert.match(s.text, /^RAN-IN-BG\nSHELL-MODE-KEPT$/m);
+    }
+  });
+
   // Typed before ww made the caller's terminal raw, an end of input (here `script`'s, once its own
   // input ended) was read as a NUL byte, and the program waited for its input's end forever; so
   // was each end of input after the first.
