@@ -447,7 +447,7 @@ async function listenUnix(path: string): Promise<number> {
 
 /**
  * The path to bind the socket at `path` by, its directory resolved as a grant's is (trustedPath).
- * Where no one but root and ww's user may change a directory on the resolved way (ownersOnly),
+ * Where no one but root may change a directory on the resolved way (ownersOnly),
  * the socket's name in that directory, a path with no link and no `.` or `//` on it (`./x.sock`
  * is `/cwd/x.sock`; `/var/run/x.sock`, `/run/x.sock`): the kernel records the path bind(2) is
  * given as the socket's address, and a server checks that address against the path it was told
@@ -474,18 +474,16 @@ function heldSocketPath(path: string): { path: string; close(): void } | undefin
 }
 
 /**
- * Whether every directory from / to `realDir` (a path without links) belongs to root or ww's user
- * and none other may write it, but where the sticky bit keeps each entry its owner's (/tmp): no one
- * else can put a link where one of them is.
+ * Whether every directory from / to `realDir` (a path without links) belongs to root and none
+ * other may write it, but where the sticky bit keeps each entry its owner's (/tmp): no one else
+ * can put a link where one of them is. Not ww's own user's, where ww is not root: a jail writes
+ * as that user then (run/trusted_path.ts).
  */
 function ownersOnly(realDir: string): boolean {
-  const uid = Deno.uid();
   const parts = realDir.split("/").filter((p) => p !== "");
   for (let i = 0; i <= parts.length; i++) {
     const info = fileOwner(`/${parts.slice(0, i).join("/")}`, false);
-    if (info === undefined || !info.isDirectory || (info.uid !== 0 && info.uid !== uid)) {
-      return false;
-    }
+    if (info === undefined || !info.isDirectory || info.uid !== 0) return false;
     if ((info.mode & 0o022) !== 0 && (info.mode & 0o1000) === 0) return false;
   }
   return true;

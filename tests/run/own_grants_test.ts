@@ -1406,6 +1406,35 @@ for (const jail of ["none", "native", "bwrap"]) {
   });
 }
 
+// Where ww is not root, a jail writes as ww's own user: a directory of that user's on the way could
+// be swapped for a link between the check and the bind, and was trusted as root's. The socket is
+// bound through its directory held open there.
+Deno.test("--listen unix: ww not root binds in its own user's directory through the held directory", async () => {
+  // The user's own home (0755), where only it (and so its jails) may write.
+  const home = Deno.makeTempDirSync({ prefix: "wwtest-grants-user-" });
+  Deno.chmodSync(home, 0o755);
+  Deno.chownSync(home, 4247, 4247);
+  const sockets = `${home}/sockets`;
+  Deno.mkdirSync(sockets);
+  Deno.chownSync(sockets, 4247, 4247);
+  try {
+    const r = await runWwAsUser(4247, [
+      "run",
+      "--jail=none",
+      "--listen",
+      `s=unix:${sockets}/u.sock`,
+      "/usr/bin/python3",
+      "-c",
+      "import socket, os; print(socket.socket(fileno=int(os.environ['WW_FD_S'])).getsockname())",
+    ], home);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^\/proc\/self\/fd\/\d+\/u\.sock\n$/);
+    assert.equal(isSocket(`${sockets}/u.sock`), false, "the socket goes with the run");
+  } finally {
+    Deno.removeSync(home, { recursive: true });
+  }
+});
+
 // A socket as ww's stdin (a systemd service's, say): --open i=/dev/stdin met ENXIO, and the line
 // said to --connect to unix:/dev/stdin, which refused; a socket has no path, only its descriptor.
 Deno.test("--open of /dev/stdin when it is a socket names the descriptor to grant instead", async () => {
