@@ -13,7 +13,7 @@ import { findBwrap, hostFiles, whyAbsent } from "./host.ts";
 import { HOST_FS } from "./resolve.ts";
 import { trustedPath, UntrustedLinkError } from "./trusted_path.ts";
 import { SyscallError } from "../ffi/libc.ts";
-import { ownPartProblem } from "../jail/binds.ts";
+import { isWithin, ownPartProblem } from "../jail/binds.ts";
 
 /**
  * Bind source `source`'s host path with its links resolved, following only links that root owns
@@ -27,7 +27,7 @@ export function bindSourceReal(source: string): string | { readonly why: string 
   try {
     const trusted = trustedPath(source);
     // Through /proc/self (/etc/mtab, /dev/stdin): ww's own, not the jail's.
-    if (trusted.kernelLinks) {
+    if (trusted.kernelLinks || isWithin(trusted.path, "/proc")) {
       return { why: ownPartProblem("/proc") };
     }
     path = trusted.path;
