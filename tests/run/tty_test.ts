@@ -449,9 +449,9 @@ for (const backend of BACKENDS) {
         "bg >/dev/null; sleep 1",
         `case "$(ps -o stat= -p "$(cat "$T/pid")")" in T*) echo STOPPED-IN-BG;; *) echo RAN-IN-BG;; esac`,
         `[ "$(stty -g)" = "$before" ] && echo SHELL-MODE-KEPT`,
-        // Stopped again by then or not (a background job that reads the terminal gets SIGTTIN),
-        // it ends: the SIGTERM waits in a stopped process until SIGCONT.
-        `kill -TERM "$(cat "$T/pid")"; kill -CONT "$(cat "$T/pid")"; wait; echo DONE`,
+        // Stopped again by then or not (a background job that reads the terminal gets SIGTTIN), it
+        // ends in the foreground: the SIGTERM waits in a stopped process until fg continues it.
+        `kill -TERM "$(cat "$T/pid")"; fg >/dev/null 2>&1; echo DONE`,
       ].join("\n"),
       true,
     );
