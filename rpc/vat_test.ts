@@ -850,31 +850,43 @@ Deno.test("an Abort whose reason is no text is logged as such, not cut", async (
 // exclusiveJoin with a timer does) left each wait outstanding until its program ended: past
 // maxAnswers of them, ww closed the connection. A call finished before its results, with nothing
 // pipelined on it, is canceled (CallContext.signal) and its Return says so.
-Deno.test("a call the guest finishes before its results is canceled, and frees its place at once", async () => {
+/**
+ * A vat whose every call waits until it is canceled, as Process.wait for a program that runs on
+ * (only the signal ends the wait), served to a guest's end of a socket pair; counts the calls
+ * canceled.
+ */
+function waitingVat(limits?: { maxAnswers: number }) {
   const [hostFd, guestFd] = unixSocketPair();
   const guest = new FdStream(guestFd);
-  let canceled = 0;
+  const state = { canceled: 0, log: [] as string[] };
   const server: CapServer = {
     interfaceId: HOST,
     name: "Waiting",
     async dispatch(_methodId, call) {
-      // As Process.wait for a program that runs on: only the signal ends the wait.
       await new Promise((_, reject) =>
         call.signal.addEventListener("abort", () => {
-          canceled++;
+          state.canceled++;
           reject(call.signal.reason);
         })
       );
     },
   };
-  const log: string[] = [];
   const served = serveVat(new FdStream(hostFd), server, {
-    log: (l) => log.push(l),
-    limits: { maxAnswers: 16 },
+    log: (l) => state.log.push(l),
+    ...(limits ? { limits } : {}),
   });
-  const frames = readFrames(guest, { maxBytes: 1 << 24, maxSegments: 512 });
-  const send = (...ms: capnp.Message[]) =>
-    guest.write(new Uint8Array(ms.flatMap((m) => [...new Uint8Array(m.toArrayBuffer())])));
+  return {
+    state,
+    guest,
+    served,
+    frames: readFrames(guest, { maxBytes: 1 << 24, maxSegments: 512 }),
+    send: (...ms: capnp.Message[]) =>
+      guest.write(new Uint8Array(ms.flatMap((m) => [...new Uint8Array(m.toArrayBuffer())]))),
+  };
+}
+
+Deno.test("a call the guest finishes before its results is canceled, and frees its place at once", async () => {
+  const { state, guest, served, frames, send } = waitingVat({ maxAnswers: 16 });
   await send(bootstrap(0));
   // Ten times the bound, one question at a time: each call, then its Finish.
   const returns: rpc.Return[] = [];
@@ -892,9 +904,9 @@ Deno.test("a call the guest finishes before its results is canceled, and frees i
   }
   guest.close();
   await served;
-  assert.equal(canceled, 160);
+  assert.equal(state.canceled, 160);
   assert.ok(returns.every((r) => r._isCanceled));
-  assert.deepEqual(log, []);
+  assert.deepEqual(state.log, []);
 });
 
 // A call pipelined on an answer not yet there (start(...).getProcess().wait()) that the guest
@@ -902,25 +914,7 @@ Deno.test("a call the guest finishes before its results is canceled, and frees i
 // place among maxAnswers, until its program ended. And the answer it waited on kept that waiter,
 // so finishing it too canceled nothing.
 Deno.test("a pipelined call the guest finishes before its target answers is canceled at once, and so is its target", async () => {
-  const [hostFd, guestFd] = unixSocketPair();
-  const guest = new FdStream(guestFd);
-  let canceled = 0;
-  const server: CapServer = {
-    interfaceId: HOST,
-    name: "Waiting",
-    async dispatch(_methodId, call) {
-      await new Promise((_, reject) =>
-        call.signal.addEventListener("abort", () => {
-          canceled++;
-          reject(call.signal.reason);
-        })
-      );
-    },
-  };
-  const served = serveVat(new FdStream(hostFd), server, { log: () => {} });
-  const frames = readFrames(guest, { maxBytes: 1 << 24, maxSegments: 512 });
-  const send = (...ms: capnp.Message[]) =>
-    guest.write(new Uint8Array(ms.flatMap((m) => [...new Uint8Array(m.toArrayBuffer())])));
+  const { state, guest, served, frames, send } = waitingVat();
   const nextReturn = async (): Promise<rpc.Return> => {
     for (;;) {
       // A Return that never comes fails the test instead of hanging it.
@@ -945,7 +939,7 @@ Deno.test("a pipelined call the guest finishes before its target answers is canc
   const first = await nextReturn();
   assert.equal(first.answerId, 1);
   assert.ok(first._isCanceled);
-  assert.equal(canceled, 1, "question 1's wait, the only one that ran");
+  assert.equal(state.canceled, 1, "question 1's wait, the only one that ran");
   guest.close();
   await served;
 });
