@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { privateTmp, wwDirs } from "../support/procs.ts";
+import { exists, privateTmp, wwDirs } from "../support/procs.ts";
 import { runWw } from "../support/ww.ts";
 import { buildC } from "../support/build.ts";
 
@@ -424,15 +424,6 @@ Deno.test("--explain shows the bound under bwrap, and says native does not bound
   assert.match(native.stdout, /work directory: on the host's TMPDIR; not bounded by --tmp-size/);
 });
 
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 Deno.test("none: --explain shows each bind as it is, a --ro-bind NOT read-only, and the command ww spawns", async () => {
   const dir = privateTmp();
   try {
@@ -473,6 +464,29 @@ Deno.test("none: --explain shows each bind as it is, a --ro-bind NOT read-only, 
 // that directory before the program starts.
 const ATTACKER = 70123; // another jail's uid, as the swapper runs
 
+/** bind_swapper (`args`) running as ATTACKER, once it says it is ready; `stop` ends it. */
+async function startSwapper(swapper: string, args: string[]) {
+  const racer = new Deno.Command(swapper, {
+    args,
+    uid: ATTACKER,
+    gid: ATTACKER,
+    stdout: "piped",
+  }).spawn();
+  const stop = async () => {
+    racer.kill("SIGKILL");
+    await racer.status;
+    await racer.stdout.cancel().catch(() => {});
+  };
+  try {
+    const ready = await racer.stdout.getReader().read();
+    assert.equal(new TextDecoder().decode(ready.value), "ready\n");
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { stop };
+}
+
 for (const [jail, flags] of [["bwrap", BWRAP], ["native", NATIVE]] as const) {
   for (const flag of ["--bind", "--ro-bind"]) {
     Deno.test(`${jail}: a ${flag} source swapped for another user's symbolic link as ww starts the jail never shows what the link leads to`, async () => {
@@ -488,15 +502,8 @@ for (const [jail, flags] of [["bwrap", BWRAP], ["native", NATIVE]] as const) {
       Deno.chmodSync(secret, 0o755);
       Deno.writeTextFileSync(join(secret, "marker"), "leaked\n");
       Deno.chmodSync(join(secret, "marker"), 0o644);
-      const racer = new Deno.Command(swapper, {
-        args: [shared, secret],
-        uid: ATTACKER,
-        gid: ATTACKER,
-        stdout: "piped",
-      }).spawn();
+      const racer = await startSwapper(swapper, [shared, secret]);
       try {
-        const ready = await racer.stdout.getReader().read();
-        assert.equal(new TextDecoder().decode(ready.value), "ready\n");
         const sub = join(shared, "sub");
         const outcomes = new Map<string, number>();
         for (let i = 0; i < 30; i++) {
@@ -522,9 +529,7 @@ for (const [jail, flags] of [["bwrap", BWRAP], ["native", NATIVE]] as const) {
         // The race was run: some runs met the link.
         assert.ok(outcomes.size > 1, JSON.stringify([...outcomes]));
       } finally {
-        racer.kill("SIGKILL");
-        await racer.status;
-        await racer.stdout.cancel().catch(() => {});
+        await racer.stop();
       }
     });
   }
@@ -548,12 +553,7 @@ for (const [jail, flags] of [["bwrap", BWRAP], ["native", NATIVE]] as const) {
         Deno.mkdirSync(d);
         Deno.chmodSync(d, 0o777);
       }
-      const racer = new Deno.Command(swapper, {
-        args: [p, "a", "fake"],
-        uid: ATTACKER,
-        gid: ATTACKER,
-        stdout: "piped",
-      }).spawn();
+      const racer = await startSwapper(swapper, [p, "a", "fake"]);
       // Each of the two names, and /x, often: from inside the directory it led to then, whether a
       // file can be made there ("w") or not ("r"), and that directory's inode.
       const probe = `for i in $(seq 40); do for d in /m/a/secrets /m/fake/secrets /x; do
@@ -562,8 +562,6 @@ done; done; true`;
       // The secrets bound in place, or elsewhere (/x), which has ww cover them in /m as well.
       const layouts = [`${p}/a/secrets:/m/a/secrets`, `${p}/a/secrets:/x`];
       try {
-        const ready = await racer.stdout.getReader().read();
-        assert.equal(new TextDecoder().decode(ready.value), "ready\n");
         const outcomes = new Map<string, number>();
         for (let i = 0; i < 30; i++) {
           const r = await run(
@@ -590,9 +588,7 @@ done; done; true`;
         // The race was run: some runs met a swap.
         assert.ok(outcomes.size > 1, JSON.stringify([...outcomes]));
       } finally {
-        racer.kill("SIGKILL");
-        await racer.status;
-        await racer.stdout.cancel().catch(() => {});
+        await racer.stop();
       }
     });
   }

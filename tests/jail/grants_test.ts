@@ -4,7 +4,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { exists, greeting, outcome, runHostile, setUpHost } from "./hostile.ts";
+import { greeting, outcome, runHostile, setUpHost } from "./hostile.ts";
+import { exists } from "../support/procs.ts";
 
 const host = await setUpHost();
 globalThis.addEventListener("unload", () => host.close());

@@ -299,17 +299,6 @@ export function killMarked(marker: string): number {
   return pids.length;
 }
 
-/** Whether `path` exists on the host. */
-export function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-}
-
 /** Polls `predicate` every 50 ms until it holds or `ms` pass; returns its last value. */
 export async function waitFor(predicate: () => boolean, ms: number): Promise<boolean> {
   const end = performance.now() + ms;

@@ -19,7 +19,7 @@ import { closeFd, pipe } from "../../ffi/fd.ts";
 import { F_GETFL, F_SETFL, O_NONBLOCK } from "../../ffi/flags.ts";
 import { libc } from "../../ffi/libc.ts";
 import { openReadOnly } from "../../ffi/memfd.ts";
-import { privateTmp } from "../support/procs.ts";
+import { exists, privateTmp } from "../support/procs.ts";
 
 const BACKENDS: readonly JailBackend[] = ["bwrap", "native", "none"];
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -283,12 +283,3 @@ Deno.test("startProgram refuses an empty program in one line naming it", async (
     return true;
   });
 });
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

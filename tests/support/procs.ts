@@ -83,3 +83,14 @@ export function processesWithEnv(entry: string): number[] {
   }
   return pids;
 }
+
+/** Whether `path` exists on the host (a dangling symlink does). */
+export function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return false;
+    throw e;
+  }
+}
