@@ -226,9 +226,13 @@ const jailLeases = new WeakMap<Pick<Child, "jail">, JailLease>();
 /** A run's held grants (see heldGrants), and how many hold them open. */
 interface HeldGrants {
   /** The config's grants as the run holds them: `source` ww's duplicate, `callerFd` the caller's. */
-  readonly grants: readonly LaidOutGrant[];
+  readonly grants: LaidOutGrant[];
   holders: number;
-  readonly close: () => void;
+}
+
+/** One holder of `held` lets go: the last closes the duplicates. */
+function releaseHeld(held: HeldGrants): void {
+  if (--held.holders === 0) { for (const g of held.grants) closeFd(g.source); }
 }
 
 /** The held grants of each started program, for the programs its guest starts (execService). */
@@ -250,7 +254,7 @@ export function heldGrants(
   const release = () => {
     if (released) return;
     released = true;
-    if (--held.holders === 0) held.close();
+    releaseHeld(held);
   };
   // What startProgram takes: the duplicate as the source. Its run finds the caller's number
   // through startedBy.
@@ -393,19 +397,12 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
     // starter's (the order of the grants, what ww says of them, whose state is kept).
     const starter = options.startedBy && runGrants.get(options.startedBy);
     const callerFdOf = (fd: number) => starter?.grants.find((g) => g.source === fd)?.callerFd ?? fd;
-    const duplicates: number[] = [];
-    const held: HeldGrants = {
-      grants: config.fds.map((g) => {
-        const source = holdDuplicate(g.source);
-        duplicates.push(source);
-        return { ...g, source, callerFd: callerFdOf(g.source) };
-      }),
-      holders: 1,
-      close: () => duplicates.forEach(closeFd),
-    };
-    cleanups.add(() => {
-      if (--held.holders === 0) held.close();
-    });
+    // Given back by cleanups from the first on: out of descriptors halfway, those taken go too.
+    const held: HeldGrants = { grants: [], holders: 1 };
+    cleanups.add(() => releaseHeld(held));
+    for (const g of config.fds) {
+      held.grants.push({ ...g, source: holdDuplicate(g.source), callerFd: callerFdOf(g.source) });
+    }
     const grants = held.grants;
     // The caller's descriptors, shared with the program: their state comes back when the run
     // ends. ww's fd 0-2 that the program gets (none under a terminal, which is fd 0-2), and the
