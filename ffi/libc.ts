@@ -356,6 +356,28 @@ export function workerMemory(size: number): WorkerMemory {
   };
 }
 
+/**
+ * poll(2) on a worker thread, the event loop going on meanwhile, over `entries` (each a descriptor
+ * and the events asked for) for at most `timeoutMs` (-1: no limit): each one's revents, 0 for
+ * none (a timeout, or EINTR).
+ */
+export async function pollOnWorker(
+  entries: readonly (readonly [fd: number, events: number])[],
+  timeoutMs: number,
+): Promise<number[]> {
+  const memory = workerMemory(8 * entries.length);
+  // struct pollfd { int fd; short events; short revents; }: two int32s each, revents the high
+  // half of the second (little-endian), 0 until poll writes it.
+  const pfds = new Int32Array(memory.buffer);
+  entries.forEach(([fd, events], i) => pfds.set([fd, events], 2 * i));
+  try {
+    await libc().poll(memory.at, BigInt(entries.length), timeoutMs);
+    return entries.map((_, i) => pfds[2 * i + 1] >>> 16);
+  } finally {
+    memory.free();
+  }
+}
+
 const encoder = new TextEncoder();
 
 /** A NUL-terminated copy of `s`, as C wants strings. */

@@ -6,7 +6,7 @@
 
 import { EAGAIN, EINTR } from "./errno.ts";
 import { closeFd, fdState } from "./fd.ts";
-import { cString, lastErrno, libc, libcFiles, workerMemory } from "./libc.ts";
+import { cString, lastErrno, libc, libcFiles, pollOnWorker } from "./libc.ts";
 import { O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_WRONLY, POLLOUT } from "./flags.ts";
 import { fileOwner, modeKind } from "./stat.ts";
 
@@ -113,15 +113,8 @@ function fdOut(
     },
     writable: async () => {
       if (broken) return false;
-      const memory = workerMemory(8);
-      const pfd = new Int32Array(memory.buffer);
-      pfd.set([fd, POLLOUT]);
-      try {
-        const n = await libc().poll(memory.at, 1n, POLL_MS);
-        return n > 0 && (pfd[1] >>> 16 & POLLOUT) !== 0;
-      } finally {
-        memory.free();
-      }
+      const [revents] = await pollOnWorker([[fd, POLLOUT]], POLL_MS);
+      return (revents & POLLOUT) !== 0;
     },
     close,
   };

@@ -12,11 +12,11 @@ import {
   lastErrno,
   libc,
   openLibrary,
+  pollOnWorker,
   type Symbols,
   SyscallError,
-  workerMemory,
 } from "./libc.ts";
-import { O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDWR } from "./flags.ts";
+import { O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDWR, POLLIN } from "./flags.ts";
 
 // asm-generic/ioctls.h, shared by x86_64 and aarch64.
 const TIOCGWINSZ = 0x5413;
@@ -54,7 +54,6 @@ const symbols = {
   ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
   // ioctl with an integer argument (passed by value, not pointed at).
   ioctl_value: { name: "ioctl", parameters: ["i32", "u64", "u64"], result: "i32" },
-  poll: { parameters: ["pointer", "u64", "i32"], result: "i32", nonblocking: true },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 // Bound on first use: only a run with a terminal needs them.
@@ -267,16 +266,8 @@ export async function pollEither(
   wake: number,
   timeoutMs = -1,
 ): Promise<PollResult> {
-  const memory = workerMemory(16);
-  const pfds = new Int32Array(memory.buffer);
-  pfds.set([fd, events, wake, 0x1]);
-  try {
-    await tty().poll(memory.at, 2n, timeoutMs);
-    // revents is the high half of each pollfd's second word.
-    return { ready: (pfds[1] >>> 16) !== 0, woken: (pfds[3] >>> 16) !== 0 };
-  } finally {
-    memory.free();
-  }
+  const [ready, woken] = await pollOnWorker([[fd, events], [wake, POLLIN]], timeoutMs);
+  return { ready: ready !== 0, woken: woken !== 0 };
 }
 
 /**
