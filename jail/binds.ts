@@ -350,9 +350,8 @@ export function pinnedChain(
   const unique = sortParentsFirst([...new Set(sources)].map((dest) => ({ dest })));
   const set = new Set(sources);
   return unique.map(({ dest: source }) => {
-    const cut = source.lastIndexOf("/");
-    const name = source.slice(cut + 1);
-    const parent = cut <= 0 ? "/" : source.slice(0, cut);
+    const name = source.slice(source.lastIndexOf("/") + 1);
+    const parent = parentOf(source);
     return name !== "" && set.has(parent) ? { source, within: parent, name } : { source, name };
   });
 }
