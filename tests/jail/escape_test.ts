@@ -6,7 +6,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
-  exists,
   greeting,
   type Host,
   type HostileRun,
@@ -15,6 +14,7 @@ import {
   runHostile,
   setUpHost,
 } from "./hostile.ts";
+import { exists } from "../support/procs.ts";
 
 const host = await setUpHost();
 globalThis.addEventListener("unload", () => host.close());

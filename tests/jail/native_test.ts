@@ -10,13 +10,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { reportFds } from "../support/children.ts";
-import { processesWithArg } from "../support/procs.ts";
+import { exists, processesWithArg } from "../support/procs.ts";
 import { fdNumbers, parseReport as parseFdReport } from "../support/report.ts";
 import { buildC } from "../support/build.ts";
 import { runWw, runWwAsUser, startWw, type WwResult } from "../support/ww.ts";
 import { runUnder } from "./deny.ts";
 import {
-  exists,
   greeting,
   type Host,
   type HostileRun,
