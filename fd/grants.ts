@@ -355,6 +355,27 @@ export function takenUnixPathStep(
 }
 
 /**
+ * The file system path `g` names: an --open's, or a unix socket's; undefined for a network
+ * address.
+ *
+ * @example
+ * grantPath({ name: "s", listen: "unix:/run/a.sock" }); // "/run/a.sock"
+ * grantPath({ name: "h", listen: "tcp:127.0.0.1:0" }); // undefined
+ */
+export function grantPath(g: OwnGrant): string | undefined {
+  if ("open" in g) return g.open;
+  const address = "listen" in g ? g.listen : g.connect;
+  return address.startsWith("unix:") ? address.slice("unix:".length) : undefined;
+}
+
+/** Why a path that ends in '/' names no file or socket, for a grant of `kind`. */
+function trailingSlash(kind: "listen" | "connect" | "open"): string {
+  return `the path ends in '/', which makes its last name a directory's (drop the '/' to name a ${
+    kind === "open" ? "file" : "socket"
+  })`;
+}
+
+/**
  * The one-line error for a grant that could not be opened: `code` is the errno name of the call
  * that failed, "unknown host", "in use" (a unix socket something listens on), "locked" (a stale
  * unix socket whose directory another process keeps locked), "unlockable" (a
@@ -431,7 +452,17 @@ export function grantFailure(
         return `unreachable (${code})`;
       case "ENOENT": {
         if (kind === "connect") return "no such socket file (is the server running?)";
-        const why = kind === "open" && ("open" in g) && (g.mode ?? "r") === "r"
+        const path = grantPath(g);
+        // The kernel's ENOENT for these, whose parent directory may well exist.
+        if (path?.endsWith("/")) return trailingSlash(kind);
+        const reads = kind === "open" && ("open" in g) && (g.mode ?? "r") === "r";
+        const kernelFs = path === undefined ? null : /^\/(proc|sys)(?:\/|$)/.exec(path);
+        if (!reads && kernelFs) {
+          return `/${
+            kernelFs[1]
+          } holds only the kernel's own entries, and nothing can be made there (pick another path)`;
+        }
+        const why = reads
           ? "no such file (check the path)"
           : "the parent directory does not exist (create it first)";
         // `PATH:wx`: a mode mistyped became part of the path (a path may hold ':').
@@ -442,7 +473,8 @@ export function grantFailure(
       case "ENOTDIR":
         return "a component of the path is not a directory";
       case "EISDIR":
-        return "is a directory (name a file)";
+        // The kernel's answer to a new file named with a trailing '/', whatever is there.
+        return grantPath(g)?.endsWith("/") ? trailingSlash(kind) : "is a directory (name a file)";
       case "ENAMETOOLONG":
         return "the path is too long";
       case "EAGAIN":
@@ -460,12 +492,15 @@ export function grantFailure(
           : `failed (${code})`;
       }
       case "ENXIO":
+        if (kind === "open" && grantPath(g) === "/dev/tty") {
+          return "ww has no controlling terminal (ENXIO), which /dev/tty names (run ww from a terminal, or name the terminal's own path, as `tty` prints it)";
+        }
         return kind === "open"
           ? `no such device or address (ENXIO): a unix socket is reached with ${
             words === "commandLine"
               ? `--connect ${g.name}=unix:${"open" in g ? g.open : "PATH"}`
               : "a connect grant (unix:PATH)"
-          }, and a device (or /dev/tty, without a terminal) needs something behind it`
+          }, and a device needs something behind it`
           : `failed (${code})`;
       default:
         return `failed (${code})`;

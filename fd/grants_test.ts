@@ -190,6 +190,36 @@ Deno.test("failures are worded per grant kind and name the grant", () => {
     /^--open w=\/x:w: the parent directory does not exist/,
   );
   assert.match(grantFailure(unix, "ENOENT"), /the parent directory does not exist/);
+  // The kernel's ENOENT where the parent directory exists: these said "does not exist".
+  assert.equal(
+    grantFailure({ name: "s", listen: "unix:/tmp/d/x.sock/" }, "ENOENT"),
+    "--listen s=unix:/tmp/d/x.sock/: the path ends in '/', which makes its last name a directory's (drop the '/' to name a socket)",
+  );
+  assert.match(
+    grantFailure({ name: "o", open: "/tmp/d/f/", mode: "w" }, "ENOENT"),
+    /ends in '\/', .* \(drop the '\/' to name a file\)$/,
+  );
+  // A new file named so is EISDIR, though no directory is there: it said "is a directory".
+  assert.match(
+    grantFailure({ name: "o", open: "/tmp/d/f/", mode: "w" }, "EISDIR"),
+    /ends in '\/', .* \(drop the '\/' to name a file\)$/,
+  );
+  assert.equal(
+    grantFailure({ name: "s", listen: "unix:/proc/1/x.sock" }, "ENOENT"),
+    "--listen s=unix:/proc/1/x.sock: /proc holds only the kernel's own entries, and nothing can be made there (pick another path)",
+  );
+  assert.match(
+    grantFailure({ name: "o", open: "/sys/x", mode: "a" }, "ENOENT"),
+    /: \/sys holds only the kernel's own entries/,
+  );
+  // /dev/tty without a controlling terminal: this pointed at --connect, which cannot help.
+  assert.equal(
+    grantFailure({ name: "t", open: "/dev/tty" }, "ENXIO"),
+    "--open t=/dev/tty: ww has no controlling terminal (ENXIO), which /dev/tty names (run ww from a terminal, or name the terminal's own path, as `tty` prints it)",
+  );
+  assert.match(grantFailure({ name: "t", open: "/dev/ttyS0" }, "ENXIO"), /--connect t=unix:/);
+  // Read, a missing entry there is a missing file like any other.
+  assert.match(grantFailure({ name: "o", open: "/proc/1/nope" }, "ENOENT"), /no such file \(check/);
   assert.match(grantFailure(read, "EISDIR"), /is a directory/);
   assert.match(grantFailure(read, "EMFILE"), /failed \(EMFILE\)/);
   // These were "failed (EPROTOTYPE)", "failed (EROFS)" and "failed (EINVAL)".

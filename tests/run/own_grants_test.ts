@@ -1328,10 +1328,33 @@ Deno.test("--open of a unix socket is ENXIO, and the line points at --connect un
     const r = await runWw(["run", "--jail=none", "--open", `s=${dir}/s.sock`, "/bin/true"]);
     assert.equal(r.code, 125, r.stderr);
     assert.deepEqual(errorLines(r.stderr), [
-      `ww: --open s=${dir}/s.sock: no such device or address (ENXIO): a unix socket is reached with --connect s=unix:${dir}/s.sock, and a device (or /dev/tty, without a terminal) needs something behind it`,
+      `ww: --open s=${dir}/s.sock: no such device or address (ENXIO): a unix socket is reached with --connect s=unix:${dir}/s.sock, and a device needs something behind it`,
     ]);
   } finally {
     listener.close();
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+// The kernel says ENOENT or EISDIR for these, in an existing directory: ww said "the parent
+// directory does not exist" and "is a directory", and nothing was made.
+Deno.test("a socket or new file named with a trailing '/', or in /proc, is refused for what it is", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-open-slash-" });
+  try {
+    const cases: [string, RegExp][] = [
+      [`--listen=s=unix:${dir}/x.sock/`, /: the path ends in '\/', .* to name a socket\)$/],
+      [`--open=f=${dir}/f/:w`, /: the path ends in '\/', .* to name a file\)$/],
+      ["--listen=s=unix:/proc/1/x.sock", /: \/proc holds only the kernel's own entries/],
+    ];
+    for (const [flag, line] of cases) {
+      const r = await runWw(["run", "--jail=none", flag, "/bin/true"]);
+      assert.equal(r.code, 125, r.stderr);
+      const lines = errorLines(r.stderr);
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0], line);
+    }
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
     Deno.removeSync(dir, { recursive: true });
   }
 });
