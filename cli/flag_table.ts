@@ -424,7 +424,8 @@ export const FLAGS: readonly Flag[] = [
     name: "--memory",
     value: "<size>",
     group: "jail",
-    help: "private memory per process (RLIMIT_DATA; default `4G`; at least `1M`; or `unlimited`)",
+    help:
+      "private memory per process (RLIMIT_DATA; binary K, M, G or T, `1.5G` too; default `4G`; at least `1M`; or `unlimited`)",
     set: (s, value) => {
       s.limits.memoryBytes = limitValue("--memory", parseSize(value));
     },

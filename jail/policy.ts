@@ -160,12 +160,22 @@ const SIZE_UNITS: Record<string, number> = {
   t: 2 ** 40,
 };
 
-/** "512M", "2G", "1048576", "unlimited" (binary units). undefined means unlimited. */
+/**
+ * "512M", "1.5G", "2G", "1048576", "unlimited" (binary units; a fraction of a unit is rounded to
+ * the nearest byte). undefined means unlimited.
+ *
+ * @example
+ * parseSize("1.5G"); // 1610612736
+ * parseSize("1.5"); // { error: "1.5 is not a whole number of bytes (give a unit: 1.5K)" }
+ */
 export function parseSize(text: string): number | undefined | { error: string } {
   if (text === "unlimited") return undefined;
-  const m = /^(\d+)([KMGTkmgt]?)(i?B)?$/.exec(text);
-  if (!m) return { error: `${JSON.stringify(text)} is not a size like 512M, 2G or unlimited` };
-  const bytes = Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()];
+  const m = /^(\d+(?:\.\d+)?)([KMGTkmgt]?)(i?B)?$/.exec(text);
+  if (!m) return { error: `${JSON.stringify(text)} is not a size like 512M, 1.5G or unlimited` };
+  if (m[2] === "" && m[1].includes(".")) {
+    return { error: `${text} is not a whole number of bytes (give a unit: ${m[1]}K)` };
+  }
+  const bytes = Math.round(Number(m[1]) * SIZE_UNITS[m[2].toLowerCase()]);
   if (bytes === 0) return { error: `${text} is not a positive size (or say unlimited)` };
   if (!Number.isSafeInteger(bytes)) {
     return { error: `${text} is more than the largest size, 8191T (or say unlimited)` };

@@ -22,7 +22,17 @@ Deno.test("sizes use binary units and accept unlimited", () => {
   assert.equal(parseSize("2g"), 2 * 2 ** 30);
   assert.equal(parseSize("1GiB"), 2 ** 30);
   assert.equal(parseSize("unlimited"), undefined);
-  for (const bad of ["", "M", "-1", "1.5G", "12X", "0"]) {
+  // A fraction of a unit, as parseDuration takes "1.5m" (it was refused), to the nearest byte.
+  assert.equal(parseSize("1.5G"), 1.5 * 2 ** 30);
+  assert.equal(parseSize("0.5KiB"), 512);
+  assert.equal(parseSize("0.1K"), 102);
+  assert.deepEqual(parseSize("1.5"), {
+    error: "1.5 is not a whole number of bytes (give a unit: 1.5K)",
+  });
+  assert.deepEqual(parseSize("0.0001K"), {
+    error: "0.0001K is not a positive size (or say unlimited)",
+  });
+  for (const bad of ["", "M", "-1", "1.G", ".5G", "1,5G", "1e3", "12X", "0"]) {
     assert.equal(typeof parseSize(bad), "object", bad);
   }
 });
