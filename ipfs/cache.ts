@@ -186,9 +186,7 @@ export class CacheFiller {
   static async open(dir: string): Promise<CacheFiller> {
     const problem = trustProblem(dir);
     if (problem !== undefined) throw new Error(problem);
-    for (const sub of ["files", "paths", "tmp"]) {
-      await Deno.mkdir(`${dir}/${sub}`, { recursive: true });
-    }
+    for (const sub of STORE_ENTRIES) await Deno.mkdir(`${dir}/${sub}`, { recursive: true });
     const tmp = tmpName(dir, "file");
     return new CacheFiller(dir, tmp, createExclusive(tmp, 0o555));
   }
@@ -297,8 +295,31 @@ export async function listCached(dir: string): Promise<CacheEntry[]> {
   return entries.sort((a, b) => b.lastUsed.getTime() - a.lastUsed.getTime());
 }
 
-/** Removes everything cached; returns how many programs and bytes went. */
+/** The directories a store writes into: the programs, the paths' records, files being written. */
+const STORE_ENTRIES = ["files", "paths", "tmp"];
+
+/** Everything ww keeps in a cache directory (the layout above): a clear removes no more. */
+const CACHE_ENTRIES = [...STORE_ENTRIES, "names"];
+
+/** A cache directory that holds what ww did not put there, which a clear would have removed. */
+export class ForeignCacheEntriesError extends Error {
+  constructor(readonly dir: string, readonly names: readonly string[]) {
+    super(`${dir} holds what ww did not put there: ${names.join(", ")}`);
+    this.name = "ForeignCacheEntriesError";
+  }
+}
+
+/**
+ * Removes everything cached; returns how many programs and bytes went. Throws a
+ * ForeignCacheEntriesError, and removes nothing, when `dir` holds anything but ww's own entries
+ * (CACHE_ENTRIES): the whole directory goes, and a file of the caller's there went with it.
+ */
 export async function clearCached(dir: string): Promise<{ programs: number; bytes: number }> {
+  const foreign: string[] = [];
+  for await (const e of readDirIfAny(dir)) {
+    if (!CACHE_ENTRIES.includes(e.name) || !e.isDirectory) foreign.push(e.name);
+  }
+  if (foreign.length > 0) throw new ForeignCacheEntriesError(dir, foreign.sort());
   const files = await readFiles(dir);
   // Renaming first makes the clear atomic for readers: a concurrent run sees all or nothing.
   const doomed = `${dir}.clearing.${Deno.pid}.${crypto.randomUUID()}`;

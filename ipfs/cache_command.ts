@@ -3,7 +3,14 @@
 
 import { osReason, UsageError } from "../core/errors.ts";
 import { oneLine } from "../core/escape.ts";
-import { cacheDir, clearCached, DEFAULT_CACHE_BYTES, listCached, trustProblem } from "./cache.ts";
+import {
+  cacheDir,
+  clearCached,
+  DEFAULT_CACHE_BYTES,
+  ForeignCacheEntriesError,
+  listCached,
+  trustProblem,
+} from "./cache.ts";
 import { formatBytes } from "./progress.ts";
 
 export const CACHE_USAGE = `usage: ww cache [list|size|clear]
@@ -44,15 +51,23 @@ export async function cacheCommand(
     // One line each, whatever XDG_CACHE_HOME or a recorded path holds.
     return (await cacheLines(sub, dir)).map(oneLine);
   } catch (e) {
-    // A cache directory ww cannot read (an XDG_CACHE_HOME that is a file, one of another user's):
-    // one line naming it, not an internal error.
-    if (!(e instanceof Deno.errors.NotADirectory || e instanceof Deno.errors.PermissionDenied)) {
-      throw e;
+    if (e instanceof ForeignCacheEntriesError) {
+      throw new UsageError(
+        `cache clear: ${e.dir} holds what ww did not put there (${
+          e.names.join(", ")
+        }), which a clear would remove with the cache: move it out, then clear again`,
+      );
     }
-    throw new UsageError(
-      `cache ${sub}: cannot use ${dir} (${osReason(e)})`,
-    );
+    // A cache directory ww cannot read (an XDG_CACHE_HOME that is a file, one of another user's,
+    // a loop of links, a path too long): one line naming it, not an internal error.
+    if (!isOsError(e)) throw e;
+    throw new UsageError(`cache ${sub}: cannot use ${dir} (${osReason(e)})`);
   }
+}
+
+/** An error of the operating system's, as Deno throws it: it carries the errno's name. */
+function isOsError(e: unknown): e is Error {
+  return e instanceof Error && typeof (e as { code?: unknown }).code === "string";
 }
 
 function isDirectory(path: string): boolean {
@@ -96,6 +111,8 @@ async function cacheLines(sub: string, dir: string): Promise<string[]> {
     case "help":
       return CACHE_USAGE.split("\n");
     default:
-      throw new UsageError(`unknown cache command ${sub} (use ww cache list, size or clear)`);
+      throw new UsageError(
+        `unknown cache command ${JSON.stringify(sub)} (use ww cache list, size or clear)`,
+      );
   }
 }

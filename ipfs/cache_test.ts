@@ -9,6 +9,7 @@ import {
   cacheTrustProblem,
   clearCached,
   evict,
+  ForeignCacheEntriesError,
   listCached,
   openCached,
   storeCached,
@@ -304,6 +305,55 @@ Deno.test("ww cache on a cache directory that cannot be one says so in one line"
   } finally {
     await Deno.remove(file);
   }
+});
+
+// A loop of links and a path too long were "internal error"s; only a file there was one line.
+Deno.test("ww cache on a cache path the system refuses (a loop of links, too long) says so in one line", async () => {
+  const home = await Deno.makeTempDir({ prefix: "wwtest-cache-loop-" });
+  try {
+    await Deno.mkdir(`${home}/ww`);
+    await Deno.symlink("loop", `${home}/ww/ipfs`);
+    await Deno.symlink("ipfs", `${home}/ww/loop`);
+    const long = `${home}/${"a".repeat(5000)}`;
+    for (const [env, dir] of [[home, `${home}/ww/ipfs`], [long, `${long}/ww/ipfs`]]) {
+      for (const sub of ["list", "size", "clear"]) {
+        await assert.rejects(
+          cacheCommand([sub], { XDG_CACHE_HOME: env }),
+          (e: unknown) =>
+            e instanceof UsageError && e.message.startsWith(`cache ${sub}: cannot use ${dir} (`) &&
+            !e.message.includes("\n"),
+        );
+      }
+    }
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
+});
+
+// A clear removed the whole directory, and a file of the caller's with it, said "removed 0".
+Deno.test("clear refuses, and removes nothing from, a cache directory that holds what ww did not put there", async () => {
+  await withDir(async (dir) => {
+    await store(dir, CID_A, "aaaa", ["/ipfs/a"]);
+    await Deno.mkdir(`${dir}/names`); // ww's own, as ipfs/ipns_seen.ts writes it
+    await Deno.writeTextFile(`${dir}/notes.txt`, "mine");
+    await Deno.mkdir(`${dir}/zzz`);
+    await assert.rejects(
+      clearCached(dir),
+      (e: unknown) =>
+        e instanceof ForeignCacheEntriesError && e.names.join(" ") === "notes.txt zzz",
+    );
+    assert.equal(await Deno.readTextFile(`${dir}/notes.txt`), "mine");
+    assert.equal((await listCached(dir)).length, 1);
+    await assert.rejects(
+      cacheCommand(["clear"], { XDG_CACHE_HOME: dir.replace(/\/ww\/ipfs$/, "") }),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        /holds what ww did not put there \(notes\.txt, zzz\)/.test(e.message),
+    );
+    await Deno.remove(`${dir}/notes.txt`);
+    await Deno.remove(`${dir}/zzz`);
+    assert.deepEqual(await clearCached(dir), { programs: 1, bytes: 4 });
+  });
 });
 
 // The usage was one "line" holding newlines, which the escaping for stdout printed as "\n".
