@@ -15,7 +15,7 @@
  * @module
  */
 
-import { DEFAULT_LIMITS, LIMIT_FLAGS, type Limits } from "./policy.ts";
+import { DEFAULT_LIMITS, formatSize, LIMIT_FLAGS, type Limits } from "./policy.ts";
 import type { StageLimit } from "../stage/plan.ts";
 
 /** The smallest --memory ww accepts: 4 times what bwrap and the loader were measured to need. */
@@ -70,7 +70,7 @@ export interface LimitFailure {
 /** A limit with a value, as `words` spells it: `--memory 1M` or `jail.limits.memoryBytes 1048576`. */
 function spell(limit: CheckedLimit, value: number, words: LimitWording): string {
   if (words === "library") return `jail.limits.${limit} ${value}`;
-  return `${LIMIT_FLAGS[limit]} ${limit === "memoryBytes" ? sizeText(value) : value}`;
+  return `${LIMIT_FLAGS[limit]} ${limit === "memoryBytes" ? formatSize(value) : value}`;
 }
 
 /**
@@ -194,7 +194,7 @@ export function limitsFailure(
           "memoryBytes",
           memoryBytes,
           `more than ww's hard limit, ${
-            sizeText(facts.hard.data)
+            formatSize(facts.hard.data)
           } (ulimit -Hd), which only a process with CAP_SYS_RESOURCE may raise; use a smaller ${
             words === "library" ? "jail.limits.memoryBytes" : "--memory"
           }`,
@@ -227,16 +227,6 @@ export function nprocShortfall(
   } or more, or end some of them`;
 }
 
-/** `bytes` as --memory takes it: 64M, 1K, 1000. */
-function sizeText(bytes: number): string {
-  for (
-    const [unit, scale] of [["T", 2 ** 40], ["G", 2 ** 30], ["M", 2 ** 20], ["K", 2 ** 10]] as const
-  ) {
-    if (bytes >= scale && bytes % scale === 0) return `${bytes / scale}${unit}`;
-  }
-  return String(bytes);
-}
-
 /** Why no limit holds for a jail as a whole, for `--explain` and `ww doctor`. */
 export const NO_JAIL_BUDGET =
   "none: a budget for a whole jail (memory, CPU, processes together) would need cgroup v2 with delegated controllers, which ww does not use";
@@ -251,7 +241,7 @@ export const NO_JAIL_BUDGET =
  */
 export function limitScopeLines(limits: Limits, uid: number): string[] {
   const show = (v: number | undefined, unit = "") => v === undefined ? "unlimited" : `${v}${unit}`;
-  const mem = limits.memoryBytes === undefined ? "unlimited" : sizeText(limits.memoryBytes);
+  const mem = limits.memoryBytes === undefined ? "unlimited" : formatSize(limits.memoryBytes);
   return [
     `per process (each process of the jail has its own): memory ${mem} (RLIMIT_DATA, --memory), cpu ${
       show(limits.cpuSeconds, "s")

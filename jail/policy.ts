@@ -170,8 +170,10 @@ const SIZE_UNITS: Record<string, number> = {
  */
 export function parseSize(text: string): number | undefined | { error: string } {
   if (text === "unlimited") return undefined;
-  const m = /^(\d+(?:\.\d+)?)([KMGTkmgt]?)(i?B)?$/.exec(text);
+  // A unit may be spelt K, KB or KiB; bytes alone, 512 or 512B (not 512iB).
+  const m = /^(\d+(?:\.\d+)?)(?:([KMGTkmgt])(?:i?B)?|B?)$/.exec(text);
   if (!m) return { error: `${JSON.stringify(text)} is not a size like 512M, 1.5G or unlimited` };
+  m[2] ??= "";
   if (m[2] === "" && m[1].includes(".")) {
     return { error: `${text} is not a whole number of bytes (give a unit: ${m[1]}K)` };
   }
@@ -181,6 +183,27 @@ export function parseSize(text: string): number | undefined | { error: string } 
     return { error: `${text} is more than the largest size, 8191T (or say unlimited)` };
   }
   return bytes;
+}
+
+/**
+ * `bytes` as the shortest size text that parseSize reads back as exactly `bytes`: what was typed,
+ * for the sizes people type.
+ *
+ * @example
+ * formatSize(64 * 2 ** 20); // "64M"
+ * formatSize(943718); // "0.9M" (parseSize("0.9M") rounds to it)
+ * formatSize(1000); // "1000"
+ */
+export function formatSize(bytes: number): string {
+  let best = String(bytes);
+  for (const unit of ["K", "M", "G", "T"]) {
+    const scale = SIZE_UNITS[unit.toLowerCase()];
+    for (let digits = 0; digits <= 3; digits++) {
+      const text = `${Number((bytes / scale).toFixed(digits))}${unit}`;
+      if (text.length < best.length && parseSize(text) === bytes) best = text;
+    }
+  }
+  return best;
 }
 
 /**

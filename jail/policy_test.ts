@@ -4,6 +4,7 @@ import {
   backendProblem,
   DEFAULT_LIMITS,
   durationProblem,
+  formatSize,
   JAIL_BACKENDS,
   limitNameProblem,
   limitValueProblem,
@@ -32,7 +33,10 @@ Deno.test("sizes use binary units and accept unlimited", () => {
   assert.deepEqual(parseSize("0.0001K"), {
     error: "0.0001K is not a positive size (or say unlimited)",
   });
-  for (const bad of ["", "M", "-1", "1.G", ".5G", "1,5G", "1e3", "12X", "0"]) {
+  assert.equal(parseSize("512B"), 512);
+  assert.equal(parseSize("2KB"), 2048);
+  // "iB" names no unit without K, M, G or T before it: 1iB was one byte.
+  for (const bad of ["", "M", "-1", "1.G", ".5G", "1,5G", "1e3", "12X", "0", "1iB", "2000000iB"]) {
     assert.equal(typeof parseSize(bad), "object", bad);
   }
 });
@@ -163,4 +167,21 @@ Deno.test("a library caller's limit names one of Limits' keys, one rule for Comm
     "jail.limits.files: not a limit (known: memoryBytes, cpuSeconds, openFiles, processes, tmpBytes)",
   );
   assert.match(limitNameProblem("__proto__") ?? "", /not a limit/);
+});
+
+Deno.test("formatSize writes the shortest size parseSize reads back as the same bytes", () => {
+  const cases: [number, string][] = [
+    [64 * 2 ** 20, "64M"],
+    [2 ** 30, "1G"],
+    [512 * 1024, "512K"],
+    [1.5 * 2 ** 30, "1.5G"],
+    // What --memory 0.9M became: it said "--memory 943718".
+    [943718, "0.9M"],
+    [1000, "1000"],
+    [1536, "1536"],
+  ];
+  for (const [bytes, text] of cases) {
+    assert.equal(formatSize(bytes), text);
+    assert.equal(parseSize(text), bytes);
+  }
 });
