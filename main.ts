@@ -100,7 +100,14 @@ async function main(argv: readonly string[]): Promise<number> {
     case "-h":
     case "help":
       // `ww help run` as `ww run --help`: a command's own help, named after the word.
-      if (rest.length === 1 && ["run", "doctor", "cache"].includes(rest[0])) {
+      if (["run", "doctor", "cache"].includes(rest[0])) {
+        if (rest.length > 1) {
+          throw new UsageError(
+            `${command} ${rest[0]} takes nothing more (${
+              rest.slice(1).join(" ")
+            }); try ww ${command} ${rest[0]}`,
+          );
+        }
         return await main([rest[0], "--help"]);
       }
       if (rest.length > 0) {

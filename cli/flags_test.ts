@@ -4,7 +4,7 @@ import { debugRequested, parseRunArgs, usesIpfsNode } from "./flags.ts";
 import { UsageError } from "../core/errors.ts";
 import { FLAGS } from "./flag_table.ts";
 import { SyscallError } from "../ffi/libc.ts";
-import { ELOOP } from "../ffi/errno.ts";
+import { ELOOP, ENXIO } from "../ffi/errno.ts";
 import { DEFAULT_POLICY, LIMIT_FLAGS } from "../jail/policy.ts";
 
 const parse = (argv: string[], env: Record<string, string> = {}) =>
@@ -433,6 +433,14 @@ Deno.test("--env-file that cannot be read says why in ww's words, whoever failed
     [() => {
       throw new Error("something else (os error 99)");
     }, "something else"],
+    // A unix socket there said "No such device or address", the system's words: Deno's error
+    // for it has no code, only the number.
+    [() => {
+      throw new SyscallError("open", ENXIO, "/run/x.sock");
+    }, "no such device or address: a unix socket, or a device with nothing behind it"],
+    [() => {
+      throw new Error("No such device or address (os error 6): open '/run/x.sock'");
+    }, "no such device or address: a unix socket, or a device with nothing behind it"],
   ];
   for (const [readFile, why] of cases) {
     assert.throws(

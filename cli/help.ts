@@ -26,7 +26,7 @@ usage:
   ww doctor                           what this machine offers each jail backend; exit 0 when
                                       a jail is possible
   ww --version                        print the version
-  ww --help                           print this help
+  ww --help [run|cache|doctor]        print this help, or a command's own
 
 run flags (they end at <binary>; '--' may also end them; --flag=value is --flag value):
 ${flagLines("run").join("\n")}

@@ -3,7 +3,16 @@
 // in the input they quote is escaped, so it cannot break the line).
 
 import { clipMiddle, oneLine } from "./escape.ts";
-import { EACCES, EISDIR, ELOOP, ENAMETOOLONG, ENOEXEC, ENOTDIR, ETXTBSY } from "../ffi/errno.ts";
+import {
+  EACCES,
+  EISDIR,
+  ELOOP,
+  ENAMETOOLONG,
+  ENOEXEC,
+  ENOTDIR,
+  errnoName,
+  ETXTBSY,
+} from "../ffi/errno.ts";
 
 /**
  * Exit codes of `ww run` that are not the program's own (documented in README.md).
@@ -341,6 +350,8 @@ const ERRNO_WORDS: Readonly<Record<string, string>> = {
   EISDIR: "it is a directory",
   ENOTDIR: "a part of its path is not a directory",
   ENAMETOOLONG: "its path is too long",
+  // open(2) of a unix socket, or of a device with nothing behind it (/dev/tty, no terminal).
+  ENXIO: "no such device or address: a unix socket, or a device with nothing behind it",
 };
 
 /**
@@ -355,14 +366,23 @@ const ERRNO_WORDS: Readonly<Record<string, string>> = {
 export function osWhy(e: unknown): string {
   const { code: given, name } = (e ?? {}) as { code?: unknown; name?: unknown };
   // One made by hand (a library caller's reader) has its class's name only.
+  // Deno gives some errors no class of their own, nor a code: "... (os error 6)", the number.
+  const number = /\(os error (\d+)\)/.exec(osText(e))?.[1];
   const code = typeof given === "string"
     ? given
     : typeof name === "string" && Object.hasOwn(ERROR_CODES, name)
     ? ERROR_CODES[name]
+    : number !== undefined
+    ? errnoName(Number(number))
     : undefined;
   return code !== undefined && Object.hasOwn(ERRNO_WORDS, code)
     ? ERRNO_WORDS[code]
     : osReason(e).split("\n")[0];
+}
+
+/** The message of `e`, an Error's or any value's text. */
+function osText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 /** The errno name of each of the runtime's error classes, by the class's name, for osWhy. */

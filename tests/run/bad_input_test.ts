@@ -83,9 +83,10 @@ const ROWS: readonly Row[] = [
     args: ["help", "x"],
     message: "help x: no such command (help covers run, cache and doctor: ww help run)",
   },
+  // It said "no such command" of `run`, which is one: the extra word is what is wrong.
   {
     args: ["--help", "run", "x"],
-    message: "--help run x: no such command (help covers run, cache and doctor: ww --help run)",
+    message: "--help run takes nothing more (x); try ww --help run",
   },
   { args: [], message: "no command (try ww run <binary> [args...], or ww --help)" },
   { args: ["run"], message: "missing <binary>" },
