@@ -162,7 +162,7 @@ async function keyName(
   if (record === undefined) {
     if (!options.trustNode) {
       throw ipfsSetupError((setting) =>
-        `${context}: the IPFS node at ${node.api} gives no IPNS record for /ipns/${name}, so ww cannot verify the name (${
+        `${context}: the IPFS node at ${node.where} gives no IPNS record for /ipns/${name}, so ww cannot verify the name (${
           setting("trust")
         } takes the node's word for it)`
       );
@@ -179,7 +179,7 @@ async function keyName(
   const seen = await options.sequences?.highest(verdict.key);
   if (seen !== undefined && verdict.sequence < seen) {
     throw new SetupError(
-      `${context}: /ipns/${name}: the IPFS node at ${node.api} gives the name's record of sequence ${verdict.sequence}, older than the sequence ${seen} ww verified before (a node holding back the newer record)`,
+      `${context}: /ipns/${name}: the IPFS node at ${node.where} gives the name's record of sequence ${verdict.sequence}, older than the sequence ${seen} ww verified before (a node holding back the newer record)`,
     );
   }
   await options.sequences?.saw(verdict.key, verdict.sequence, verdict.validUntil);

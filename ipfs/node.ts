@@ -319,7 +319,7 @@ export class IpfsNode {
     } catch (e) {
       if (!(e instanceof BodyTooLargeError)) throw e;
       throw new SetupError(
-        `${this.context}: the IPFS node at ${this.api} sent more than ${
+        `${this.context}: the IPFS node at ${this.where} sent more than ${
           MAX_RECORD_ANSWER >> 10
         } KiB for ${command} /ipns/${name}, ${holds}`,
       );

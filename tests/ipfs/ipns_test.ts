@@ -129,7 +129,7 @@ Deno.test("a node with no record path: refused naming --trust-node-ipns; with it
     assert.equal(refused.code, 125, refused.stderr);
     assert.equal(refused.stdout, "");
     assert.deepEqual(errors(refused.stderr), [
-      `ww: /ipns/${name}/bin/app: the IPFS node at ${proxy.api} gives no IPNS record for /ipns/${name}, so ww cannot verify the name (--trust-node-ipns takes the node's word for it)`,
+      `ww: /ipns/${name}/bin/app: the IPFS node at ${proxy.api} (from --ipfs) gives no IPNS record for /ipns/${name}, so ww cannot verify the name (--trust-node-ipns takes the node's word for it)`,
     ]);
     const trusted = await ww(proxy.api, ["--trust-node-ipns", `/ipns/${name}/bin/app`]);
     assert.equal(trusted.code, 0, trusted.stderr);
@@ -324,7 +324,7 @@ Deno.test("a node that answers a record request with more than a record could be
     assert.equal(r.code, 125, r.stderr);
     assert.equal(r.stdout, "");
     assert.deepEqual(errors(r.stderr), [
-      `ww: /ipns/${name}/bin/app: the IPFS node at ${proxy.api} sent more than 256 KiB for dht/get /ipns/${name}, which holds one IPNS record of at most 10 KiB`,
+      `ww: /ipns/${name}/bin/app: the IPFS node at ${proxy.api} (from --ipfs) sent more than 256 KiB for dht/get /ipns/${name}, which holds one IPNS record of at most 10 KiB`,
     ]);
   } finally {
     await proxy.close();
@@ -400,7 +400,7 @@ Deno.test("a record older than one ww verified before is refused: a node cannot 
   assert.equal(rolledBack.code, 125, rolledBack.stderr);
   assert.equal(rolledBack.stdout, "");
   assert.deepEqual(errors(rolledBack.stderr), [
-    `ww: /ipns/${keyName}/bin/app: /ipns/${keyName}: the IPFS node at ${rolledBack.api} gives the name's record of sequence 1, older than the sequence 5 ww verified before (a node holding back the newer record)`,
+    `ww: /ipns/${keyName}/bin/app: /ipns/${keyName}: the IPFS node at ${rolledBack.api} (from --ipfs) gives the name's record of sequence 1, older than the sequence 5 ww verified before (a node holding back the newer record)`,
   ]);
   // The same record again is no rollback; a cache that never saw the newer one takes the older.
   assert.equal((await run(newer)).stdout, "other\n");
