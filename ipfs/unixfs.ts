@@ -123,6 +123,11 @@ async function listDirectory(node: Node, blocks: VerifiedBlocks): Promise<string
       names.push(name.slice(prefix));
     } else {
       const child = decodeNode(link.Hash, await blocks.get(link.Hash), blocks.context);
+      // A bucket's link that leads to no shard: the DAG is no sharded directory (it said "holds
+      // nothing").
+      if (child.kind !== "pb" || child.unixfs.type !== "hamt-sharded-directory") {
+        throw malformedShard(blocks.context, link.Hash, "a bucket's link leads to no shard");
+      }
       names.push(...await listDirectory(child, blocks));
     }
   }
@@ -154,9 +159,18 @@ async function walkSharded(
         `${blocks.context}: no such entry in the sharded directory ${shard} (${e.message})`,
       );
     }
-    throw e;
+    // Any other failure of the exporter is the DAG's: its author's blocks, however they are wrong
+    // (an "internal error" before).
+    throw malformedShard(blocks.context, shard, e instanceof Error ? e.message : String(e));
   }
   return last;
+}
+
+/** The error for a sharded directory whose blocks are not a valid one: 126, as a bad node is. */
+function malformedShard(context: string, shard: CID, why: string): NotExecutableError {
+  return new NotExecutableError(
+    `${context}: ${shard} is not a valid sharded UnixFS directory (${foreignText(why, 200)})`,
+  );
 }
 
 function formatNames(names: readonly string[]): string {

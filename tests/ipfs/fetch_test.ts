@@ -185,6 +185,32 @@ Deno.test("a path through HAMT-sharded directories is walked and verified", asyn
   assert.match(missing.message, /nope/);
 });
 
+// A shard's blocks are its author's: one whose bucket link leads to a file, not a shard, was
+// "internal error: PBNode Data was not a valid UnixFS type" through a path, and "holds: nothing"
+// when listed.
+Deno.test("a sharded directory whose bucket leads to no shard is refused, naming it", async () => {
+  const { CID } = await import("multiformats/cid");
+  const dagPb = await import("@ipld/dag-pb");
+  const leaf = CID.parse(
+    await ipfsd.addFile(new TextEncoder().encode("#!/bin/sh\necho hi\n"), {
+      cidVersion: 1,
+      rawLeaves: true,
+    }),
+  );
+  // UnixFS data: Type 5 (HAMT shard), hashType murmur3 (0x22), fanout 256; one bucket link "00".
+  const data = new Uint8Array([0x08, 0x05, 0x28, 0x22, 0x30, 0x80, 0x02]);
+  const shard = await putBlock(
+    ipfsd,
+    dagPb.encode({ Data: data, Links: [{ Name: "00", Hash: leaf, Tsize: 18 }] }),
+  );
+  for (const path of [`/ipfs/${shard}/app`, `/ipfs/${shard}`]) {
+    const e = await fetchError(path, { api: ipfsd.api, cacheDir: newCache() });
+    assert.equal(e.exitCode, EXIT.notExecutable, e.message);
+    assert.match(e.message, /is not a valid sharded UnixFS directory \(/);
+    assert.ok(!e.message.includes("\n"), e.message);
+  }
+});
+
 Deno.test("/ipns/ of the node's own key is resolved on every run", async () => {
   const first = padded(new TextEncoder().encode("first"));
   const second = padded(new TextEncoder().encode("second"));
