@@ -31,7 +31,7 @@ import {
   unmappedIds,
 } from "../jail/ids.ts";
 import type { Cleanups } from "./launch.ts";
-import type { BindRequest } from "../jail/binds.ts";
+import { type BindRequest, writableByRule } from "../jail/binds.ts";
 import { BindError, NotExecutableError, SetupError } from "../core/errors.ts";
 import { type FileModeOwner, hasExecuteBit, hasWriteBit, HOST_FS } from "./resolve.ts";
 import { readText } from "./host.ts";
@@ -277,7 +277,10 @@ export function checkJailAccess(
     checkBindReachableBy(r, who);
     // The file the jail gets: as ww opened it when it has, else its real path, never the name
     // resolved once more (a link swapped in since led the check elsewhere than the bind).
-    if (r.flag === "--bind") checkWritableBy(r.source, pinned(r.real) ?? r.real, who, leased);
+    // A --ro-bind of the same source wins (jail/binds.ts): that --bind writes nothing.
+    if (r.flag === "--bind" && writableByRule(r.real, binds)) {
+      checkWritableBy(r.source, pinned(r.real) ?? r.real, who, leased);
+    }
   }
 }
 

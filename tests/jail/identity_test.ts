@@ -302,6 +302,25 @@ for (const backend of BACKENDS) {
     killMarked(marker);
   });
 
+  // The read-only one wins (README): the run was refused for the write the --bind no longer
+  // allows, and told to add the --ro-bind it had.
+  test(`${backend} jail: a --bind of a dir the jail's uid cannot write, and a --ro-bind of it, runs read-only`, async () => {
+    const dir = Deno.makeTempDirSync({ dir: host.hostDir, prefix: "ro-wins-" });
+    Deno.chmodSync(dir, 0o755);
+    for (const order of [["--bind", dir, "--ro-bind", dir], ["--ro-bind", dir, "--bind", dir]]) {
+      const r = await runWw([
+        "run",
+        `--jail=${backend}`,
+        ...order,
+        "/bin/sh",
+        "-c",
+        `ls ${dir} && ! touch ${dir}/f 2>/dev/null`,
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  });
+
   test(`${backend} jail: a --bind dir the jail's uid cannot write is one line naming the fix`, async () => {
     const dir = Deno.makeTempDirSync({ dir: host.hostDir, prefix: "ro-owner-" });
     Deno.chmodSync(dir, 0o755); // root's; a leased uid may enter but not write
