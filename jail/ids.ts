@@ -60,7 +60,7 @@ export function parseIdRange(text: string): IdRange | { error: string } {
     if (overlaps(range, f.range)) {
       return {
         error:
-          `${JAIL_IDS_ENV}=${text}: the range includes ${f.what}, which no jail may be (${example})`,
+          `${JAIL_IDS_ENV}=${text}: the range includes ${f.what}, which ww never leases to a jail (${example})`,
       };
     }
   }

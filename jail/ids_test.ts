@@ -55,7 +55,7 @@ Deno.test("a range may never include root, a system user, nobody, 65535 or ids f
   for (const bad of ["0-5", "999-2000", "65000-65534", "65535-70000", "2147352576-2147352577"]) {
     const r = parseIdRange(bad);
     assert.ok("error" in r, bad);
-    assert.match(r.error, /which no jail may be/);
+    assert.match(r.error, /which ww never leases to a jail/);
   }
   assert.ok("error" in parseIdRange("4294967295-4294967295"));
   assert.ok("error" in parseIdRange("2147483000-2147483648"));
