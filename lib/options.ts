@@ -179,7 +179,7 @@ function kind(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
   if (typeof v !== "object") return typeof v;
-  return objectKind(v) ?? "an object";
+  return objectKind(v) ?? "an object with a prototype of its own";
 }
 
 function duration(option: string, v: unknown): number {
@@ -216,7 +216,7 @@ function bind(option: string, v: unknown): Bind {
 
 function limits(v: unknown): Limits {
   if (v === undefined) return DEFAULT_LIMITS;
-  if (!isRecord(v)) throw new TypeError(`jail.limits: must be an object, not ${kind(v)}`);
+  if (!isRecord(v)) throw new TypeError(`jail.limits: must be a plain object, not ${kind(v)}`);
   const out: Record<string, number | undefined> = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(v)) {
     const unknown = limitNameProblem(key);
@@ -283,7 +283,7 @@ const JAIL_OPTIONS = JAIL_FIELDS.filter((f) => f !== "chdir");
 
 /** A grants.own entry: a name, and one of listen, connect and open (with its mode), strings. */
 function ownGrant(option: string, v: unknown): OwnGrant {
-  if (!isRecord(v)) throw new TypeError(`${option}: must be an object, not ${kind(v)}`);
+  if (!isRecord(v)) throw new TypeError(`${option}: must be a plain object, not ${kind(v)}`);
   const kinds = ["listen", "connect", "open"].filter((k) => v[k] !== undefined);
   if (kinds.length !== 1) {
     throw new TypeError(
@@ -306,7 +306,7 @@ const IPFS_SERVICE_METHODS = ["cat", "ls", "stat", "add"] as const;
 
 function host(v: unknown): HostOptions | undefined {
   if (v === undefined) return undefined;
-  if (!isRecord(v)) throw new TypeError(`host: must be an object, not ${kind(v)}`);
+  if (!isRecord(v)) throw new TypeError(`host: must be a plain object, not ${kind(v)}`);
   onlyKnown("host.", v, ["console", "ipfs", "exec"]);
   if (v.console !== undefined && typeof v.console !== "function") {
     throw new TypeError(`host.console: must be a function taking a line, not ${kind(v.console)}`);
@@ -355,14 +355,17 @@ export function checkCommand(
 ): CheckedCommand {
   const path = program instanceof URL ? fileUrlPath("program", program) : text("program", program);
   if (path === "") throw new TypeError("program: is empty (a path, a name in PATH, or /ipfs/...)");
-  const o: CommandOptions = options ?? {};
-  if (!isRecord(o as unknown)) throw new TypeError(`options: must be an object, not ${kind(o)}`);
+  // null is no option left out: refused, as for every option (it was taken for the defaults).
+  const o: CommandOptions = options === undefined ? {} : options;
+  if (!isRecord(o as unknown)) {
+    throw new TypeError(`options: must be a plain object, not ${kind(o)}`);
+  }
   onlyKnown("", o, OPTIONS);
   const args = o.args === undefined ? [] : list("args", o.args, text);
   const env: Record<string, string> = {};
   if (o.env !== undefined) {
     if (!isRecord(o.env as unknown)) {
-      throw new TypeError(`env: must be an object, not ${kind(o.env)}`);
+      throw new TypeError(`env: must be a plain object, not ${kind(o.env)}`);
     }
     for (const [key, value] of Object.entries(o.env)) {
       const problem = envKeyProblem(key);
@@ -392,8 +395,10 @@ export function checkCommand(
     ? TIMEOUT_GRACE_MS
     : duration("killGraceMs", o.killGraceMs);
 
-  const g = o.grants ?? {};
-  if (!isRecord(g as unknown)) throw new TypeError(`grants: must be an object, not ${kind(g)}`);
+  const g = o.grants === undefined ? {} : o.grants;
+  if (!isRecord(g as unknown)) {
+    throw new TypeError(`grants: must be a plain object, not ${kind(g)}`);
+  }
   onlyKnown("grants.", g, ["fds", "own"]);
   const fds = g.fds === undefined ? [] : list("grants.fds", g.fds, fdGrant);
   fds.forEach((grant, i) => {
@@ -413,10 +418,10 @@ export function checkCommand(
       hostFdVariableProblem(env, false, "library");
   if (envProblem) throw new TypeError(envProblem);
 
-  const j = o.jail ?? {};
-  if (!isRecord(j as unknown)) throw new TypeError(`jail: must be an object, not ${kind(j)}`);
+  const j = o.jail === undefined ? {} : o.jail;
+  if (!isRecord(j as unknown)) throw new TypeError(`jail: must be a plain object, not ${kind(j)}`);
   onlyKnown("jail.", j, JAIL_OPTIONS);
-  const backend = j.backend ?? DEFAULT_POLICY.backend;
+  const backend = j.backend === undefined ? DEFAULT_POLICY.backend : j.backend;
   const wrongBackend = backendProblem(backend);
   if (wrongBackend) throw new TypeError(wrongBackend);
   for (const flag of ["net", "allowWeakerJail"] as const) {

@@ -431,7 +431,18 @@ Deno.test("library: a config field of another type, or one no run has, is a Usag
   const options: [unknown, RegExp][] = [
     [{ args: new Array(2) }, /^args\[0\]: must be a string, not undefined/],
     // A Map was taken for an empty environment.
-    [{ env: new Map([["A", "b"]]) }, /^env: must be an object, not a Map$/],
+    [{ env: new Map([["A", "b"]]) }, /^env: must be a plain object, not a Map$/],
+    // It said "must be an object, not an object".
+    [
+      { env: Object.create({ X: "1" }) },
+      /^env: must be a plain object, not an object with a prototype of its own$/,
+    ],
+    // null was taken for the defaults here (backend "auto": the native jail maybe), and refused
+    // for host, args and the rest.
+    [{ jail: null }, /^jail: must be a plain object, not null$/],
+    [{ grants: null }, /^grants: must be a plain object, not null$/],
+    [{ jail: { backend: null } }, /^jail\.backend: /],
+    [{ jail: { net: null } }, /^jail\.net: /],
     [{ jail: { limits: { processes: "10" } } }, /^jail\.limits\.processes: "10" is not a positive/],
     [
       { jail: { writableBinds: [{ source: "/tmp", dest: "/t", readOnly: true }] } },
@@ -451,6 +462,10 @@ Deno.test("library: a config field of another type, or one no run has, is a Usag
       /^grants\.own\[0\]\.name: must be a string/,
     ],
   ];
+  assert.throws(
+    () => new Command("/bin/true", null as unknown as ConstructorParameters<typeof Command>[1]),
+    (e) => e instanceof TypeError && e.message === "options: must be a plain object, not null",
+  );
   for (const [o, message] of options) {
     assert.throws(
       () => new Command("/bin/true", o as ConstructorParameters<typeof Command>[1]),
