@@ -232,8 +232,13 @@ class ConsoleServer extends TableServer {
       // One log call is one line that ww's reader can trust: see run/escape.ts. Cut before it is
       // escaped, which may make each character ten: an 8 MiB line of control characters cost
       // ~450 MiB and 2.5 s to escape, only for the 1 MiB queue to drop it. A sink that fails, at
-      // once or later (an async one), fails the guest's call.
-      await this.stderr(`${this.prefix}: ${level}: ${foreignText(p.line, MAX_CONSOLE_LINE)}`);
+      // once or later (an async one), fails the guest's call, in ww's words: the sink's own error
+      // is the host's (a path, a service's state), and the jail was shown it.
+      try {
+        await this.stderr(`${this.prefix}: ${level}: ${foreignText(p.line, MAX_CONSOLE_LINE)}`);
+      } catch {
+        throw new Error("the host's console did not take the line");
+      }
     },
   ];
 }

@@ -459,6 +459,32 @@ for (const backend of BACKENDS) {
     assert.ok(performance.now() - started < 4000, "it had to be stopped");
   });
 
+  // The sink's own error crossed into the jail as the call's exception, the host's words in it.
+  t(
+    "a host.console that throws fails the guest's call in ww's words, never the sink's",
+    async () => {
+      for (
+        const console of [
+          () => {
+            throw new Error("secret-host-detail");
+          },
+          () => Promise.reject(new Error("secret-host-detail")),
+        ]
+      ) {
+        const out = await new Command(guest, {
+          args: ["log", "a line"],
+          host: { console },
+          signal: AbortSignal.timeout(10_000),
+          jail,
+        }).output();
+        const err = text(out.stderr);
+        assert.notEqual(out.code, 0, err);
+        assert.match(err, /the host's console did not take the line/);
+        assert.doesNotMatch(err, /secret-host-detail/);
+      }
+    },
+  );
+
   t(
     "a granted descriptor that is not open: spawn rejects with a ClosedFdError naming it",
     async () => {
