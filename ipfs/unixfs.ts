@@ -17,14 +17,21 @@ export type Node =
 /** How many entries an error message lists. */
 const LISTED = 20;
 
+/**
+ * Throws NotExecutableError (126) when `cid`'s codec is neither raw nor dag-pb: no UnixFS node,
+ * whatever its block holds, so it is not fetched (the node might take --ipfs-timeout to find it).
+ */
+export function checkUnixFsCodec(cid: CID, context: string): void {
+  if (cid.code === RAW || cid.code === DAG_PB) return;
+  throw new NotExecutableError(
+    `${context}: ${cid} is not a UnixFS file (codec 0x${cid.code.toString(16)})`,
+  );
+}
+
 /** Decodes a verified block of `cid`; blocks that are neither raw nor UnixFS are an error. */
 export function decodeNode(cid: CID, bytes: Uint8Array, context: string): Node {
+  checkUnixFsCodec(cid, context);
   if (cid.code === RAW) return { kind: "raw", bytes };
-  if (cid.code !== DAG_PB) {
-    throw new NotExecutableError(
-      `${context}: ${cid} is not a UnixFS file (codec 0x${cid.code.toString(16)})`,
-    );
-  }
   try {
     const pb = dagPb.decode(bytes);
     if (!pb.Data) throw new Error("no UnixFS data");
@@ -80,6 +87,7 @@ export async function walkToNode(
   let cid = root;
   let here = `/ipfs/${rootText}`;
   for (let i = 0; i <= segments.length; i++) {
+    checkUnixFsCodec(cid, context);
     const bytes = await blocks.get(cid);
     const node = decodeNode(cid, bytes, context);
     if (i === segments.length) return { cid, bytes, node };

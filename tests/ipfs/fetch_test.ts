@@ -185,6 +185,19 @@ Deno.test("a path through HAMT-sharded directories is walked and verified", asyn
   assert.match(missing.message, /nope/);
 });
 
+// A CID of a codec no program can be (dag-cbor, dag-json) was asked of the node, and waited on
+// for --ipfs-timeout when the node had no such block; at once when it had, it was refused.
+Deno.test("a CID no UnixFS node can have is refused before the node is waited on", async () => {
+  const cbor = "bafyreiexjtsiv3anyuogbackybh2tylcgfxjkn7sby2ygfzkgbsbtjc2qm";
+  for (const path of [`/ipfs/${cbor}`, `/ipfs/${cbor}/bin/app`]) {
+    const start = performance.now();
+    const e = await fetchError(path, { api: ipfsd.api, cacheDir: newCache(), timeoutMs: 10_000 });
+    assert.equal(e.exitCode, EXIT.notExecutable, e.message);
+    assert.match(e.message, /is not a UnixFS file \(codec 0x71\)$/);
+    assert.ok(performance.now() - start < 3000, `waited ${performance.now() - start} ms`);
+  }
+});
+
 // A shard's blocks are its author's: one whose bucket link leads to a file, not a shard, was
 // "internal error: PBNode Data was not a valid UnixFS type" through a path, and "holds: nothing"
 // when listed.
