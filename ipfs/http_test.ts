@@ -617,6 +617,37 @@ Deno.test("a refused connection and a name that does not resolve are ConnectErro
   assert.ok(https instanceof ConnectError, String(https));
 });
 
+// It said "received corrupt message of type InvalidContentType (start it, or point --ipfs or
+// WW_IPFS at one)" of a node that was running, and spoke plain HTTP.
+Deno.test("an https address at a node that answers plain HTTP says to give it as http", async () => {
+  // A plain HTTP server answers the TLS hello with its own error, as Kubo's does.
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const serving = (async () => {
+    for await (const conn of listener) {
+      try {
+        await conn.read(new Uint8Array(4096));
+        await writeAll(conn, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+      } catch { /* the client went away */ }
+      conn.close();
+    }
+  })();
+  const port = (listener.addr as Deno.NetAddr).port;
+  const node = new IpfsNode(`/ip4/127.0.0.1/tcp/${port}/https`, 5000, "/ipfs/prog");
+  try {
+    await assert.rejects(node.blockGet("x"), (e: Error) => {
+      assert.match(
+        e.message,
+        /^\/ipfs\/prog: cannot reach the IPFS node at .*: .* \(it answers in plain HTTP, not TLS: give its address with \/http, or http:\/\/\)$/,
+      );
+      return true;
+    });
+  } finally {
+    node.close();
+    listener.close();
+    await serving;
+  }
+});
+
 Deno.test("requestsSent resolves once the requests are written, with no answer yet, and for a refused one", async () => {
   // A server that reads each request and never answers.
   const server = rawServer(() => server.stopped);

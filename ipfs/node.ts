@@ -440,10 +440,15 @@ export class IpfsNode {
         } (is ${name("api")} the address of a Kubo RPC API?)`
       );
     }
+    // TLS spoken to a server that answered in plain HTTP: rustls's words for its first bytes.
+    const plainHttp = this.url.startsWith("https:") &&
+      /InvalidContentType|corrupt message/.test(reason(e));
     return ipfsSetupError((name) =>
-      `${this.context}: cannot reach the IPFS node at ${at}: ${reason(e)} (start it, or point ${
-        name("api")
-      } at one)`
+      `${this.context}: cannot reach the IPFS node at ${at}: ${reason(e)} (${
+        plainHttp
+          ? "it answers in plain HTTP, not TLS: give its address with /http, or http://"
+          : `start it, or point ${name("api")} at one`
+      })`
     );
   }
 
