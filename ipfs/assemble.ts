@@ -43,8 +43,8 @@ export function fileSize(node: Node): number {
 
 /**
  * Writes the content of `file` to `sink`, verifying every byte. `bytes` gives the node's stream
- * of the file (asked for only when the file has more than one block); `progress` hears the bytes
- * written so far.
+ * of the file (asked for only when the file has more than one block, and its root gives each
+ * link's size); `progress` hears the bytes written so far.
  */
 export async function assembleFile(
   file: FileNode,
@@ -68,7 +68,12 @@ export async function assembleFile(
 
   const context = blocks.context;
   const total = fileSize(node);
-  const stream = new StreamReader(bytes(), (got) =>
+  // A root that gives no size for each of its links (UnixFS says it should) gives no way to read
+  // a leaf from the node's stream by its size, and nodes differ over such a file's stream (js-ipfs
+  // sends none: "ended after 0 of 0 bytes", blaming the node): every block is fetched and verified
+  // instead, and the stream is not asked for.
+  const fromBlocks = node.unixfs.blockSizes.length !== node.pb.Links.length;
+  const stream = new StreamReader(fromBlocks ? undefined : bytes(), (got) =>
     new SetupError(
       `${context}: the IPFS node at ${blocks.node.where} ended ${file.cid} after ${got} of ${total} bytes`,
     ));
@@ -117,7 +122,9 @@ export async function assembleFile(
       const problem = unverifiableHash(l.Hash);
       if (problem) throw new SetupError(`${context}: ${problem} (in ${cid})`);
     }
-    const sizes = n.unixfs.blockSizes.length === links.length ? n.unixfs.blockSizes : undefined;
+    const sizes = !fromBlocks && n.unixfs.blockSizes.length === links.length
+      ? n.unixfs.blockSizes
+      : undefined;
     const children: Task[] = links.map((l, i) => ({
       cid: l.Hash,
       size: sizes ? Number(sizes[i]) : undefined,
@@ -298,7 +305,11 @@ class StreamReader {
   #scratch = new Uint8Array(64 * 1024);
   #done = false;
 
-  constructor(readonly source: ByteSource, readonly ended: (got: number) => Error) {}
+  /**
+   * `source` undefined: a file taken from its blocks alone, whose bytes skip() only counts (no
+   * leaf is filled from a stream then: none has a size).
+   */
+  constructor(readonly source: ByteSource | undefined, readonly ended: (got: number) => Error) {}
 
   /**
    * Fills all of `view` from the stream. The read transfers `view`'s buffer, so the result is the
@@ -320,6 +331,10 @@ class StreamReader {
   }
 
   async skip(n: number): Promise<void> {
+    if (this.source === undefined) {
+      this.consumed += n;
+      return;
+    }
     while (n > 0) {
       const got = await this.#read(this.#scratch.subarray(0, Math.min(n, this.#scratch.length)));
       if (!got) throw this.ended(this.consumed);
@@ -338,12 +353,12 @@ class StreamReader {
   async close(): Promise<void> {
     if (!this.#done) {
       this.#done = true;
-      await this.source.close();
+      await this.source?.close();
     }
   }
 
   async #read(into: Uint8Array): Promise<Uint8Array | null> {
-    if (this.#done) return null;
+    if (this.#done || this.source === undefined) return null;
     const got = await this.source.read(into);
     if (!got) {
       this.#done = true;

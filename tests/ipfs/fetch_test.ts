@@ -185,6 +185,25 @@ Deno.test("a path through HAMT-sharded directories is walked and verified", asyn
   assert.match(missing.message, /nope/);
 });
 
+// UnixFS says a file's root gives each link's size; README says ww takes one that does not. It
+// asked the node's cat of it, which js-ipfs answers with no bytes: "ended ... after 0 of 0 bytes".
+Deno.test("a file whose root gives no sizes is taken from its blocks, verified", async () => {
+  const { CID } = await import("multiformats/cid");
+  const dagPb = await import("@ipld/dag-pb");
+  const part = new TextEncoder().encode("#!/bin/sh\necho unsized\n");
+  const leaf = CID.parse(await ipfsd.addFile(part, { cidVersion: 1, rawLeaves: true }));
+  // UnixFS data: Type 2 (file), no filesize, no blocksizes; the same leaf twice.
+  const root = await putBlock(
+    ipfsd,
+    dagPb.encode({
+      Data: new Uint8Array([0x08, 0x02]),
+      Links: [{ Hash: leaf, Tsize: part.length }, { Hash: leaf, Tsize: part.length }],
+    }),
+  );
+  const { bytes } = await fetchBytes(`/ipfs/${root}`, { cacheDir: newCache() });
+  assert.deepEqual(bytes, new Uint8Array([...part, ...part]));
+});
+
 // A CID of a codec no program can be (dag-cbor, dag-json) was asked of the node, and waited on
 // for --ipfs-timeout when the node had no such block; at once when it had, it was refused.
 Deno.test("a CID no UnixFS node can have is refused before the node is waited on", async () => {
