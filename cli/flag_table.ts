@@ -237,8 +237,7 @@ export const FLAGS: readonly Flag[] = [
     name: "--ipfs-timeout",
     value: "<duration>",
     group: "run",
-    help:
-      "give up when the IPFS node sends nothing for this long, or under 16 KiB in twice as long (default `30s`)",
+    help: "give up when the IPFS node sends nothing for this long (default `30s`)",
     set: (s, value) => {
       s.ipfsTimeoutMs = duration("--ipfs-timeout", value);
     },

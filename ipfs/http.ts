@@ -259,7 +259,7 @@ export class Exchange {
   /** Resolves once the request is written to the socket, or the exchange failed before. */
   readonly sent: Promise<void>;
   readonly #signal: AbortSignal;
-  readonly #onBytes: (count: number) => void;
+  readonly #onBytes: () => void;
   #onConnected: () => void = () => {};
   #onSent: () => void = () => {};
   #conn: Deno.Conn | undefined;
@@ -275,14 +275,14 @@ export class Exchange {
    * Sends `POST <target>` to `url` (`http://host:port` or `https://host:port`, IPv6 hosts in
    * brackets, or `http+unix://<percent-encoded socket path>`) with `body`, or an empty one. The
    * connection starts now. Aborting `signal` closes it. `onBytes` hears of every read or write on
-   * the socket that moved bytes (the request, the response's head, framing or body), and how many,
-   * so a caller can tell a slow exchange from silence, and a trickle from progress.
+   * the socket that moved bytes (the request, the response's head, framing or body), so a caller
+   * can tell a slow exchange from silence.
    */
   constructor(
     url: string,
     target: string,
     signal: AbortSignal,
-    onBytes: (count: number) => void = () => {},
+    onBytes: () => void = () => {},
     body?: RequestBody,
   ) {
     this.#signal = signal;
@@ -430,9 +430,8 @@ export class Exchange {
         `Content-Length: ${body?.bytes.length ?? 0}\r\nConnection: close\r\n\r\n`;
       for (const bytes of [new TextEncoder().encode(request), body?.bytes ?? new Uint8Array()]) {
         for (let sent = 0; sent < bytes.length;) {
-          const n = await this.#guard(this.#conn.write(bytes.subarray(sent)));
-          sent += n;
-          this.#onBytes(n);
+          sent += await this.#guard(this.#conn.write(bytes.subarray(sent)));
+          this.#onBytes();
         }
       }
       this.#onSent();
@@ -507,7 +506,7 @@ export class Exchange {
   async #socketRead(into: Uint8Array): Promise<number | null> {
     if (this.#closed) throw this.#closedError();
     const n = await this.#guard(this.#conn!.read(into));
-    if (n) this.#onBytes(n);
+    if (n) this.#onBytes();
     return n;
   }
 

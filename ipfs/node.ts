@@ -62,14 +62,6 @@ export interface ByteSource {
   close(): Promise<void>;
 }
 
-/**
- * How many bytes moved make news for --ipfs-timeout: a node must move this many, or finish an
- * answer, within every TRICKLE_WINDOWS windows of it (16 KiB in twice the default 30 s: ~270
- * bytes a second), besides never being silent for one.
- */
-const NEWS_BYTES = 16 * 1024;
-const TRICKLE_WINDOWS = 2;
-
 /** A connection to one node; `close` aborts whatever is still in flight. */
 export class IpfsNode {
   readonly url: string;
@@ -78,11 +70,7 @@ export class IpfsNode {
   readonly #abort = new AbortController();
   /** What each request in flight waits for, and whether it is an add (named apart in errors). */
   readonly #pending = new Map<string, "fetch" | "add">();
-  /** When bytes last moved, or news came: what silence is measured from. */
   #lastActivity = Date.now();
-  /** When news last came (#touch), and the bytes moved since, fewer than NEWS_BYTES. */
-  #lastNews = Date.now();
-  #trickled = 0;
   /** True while an idle check is due (see #arm). */
   #armed = false;
   #noticed = false;
@@ -357,9 +345,9 @@ export class IpfsNode {
       this.url,
       `/api/v0/${command}?${query}`,
       this.#abort.signal,
-      // NEWS_BYTES moved, sent or received, are news: --ipfs-timeout is a window without
-      // progress, not a slow exchange. The one place activity is noted for every command.
-      (count) => this.#moved(count),
+      // Any bytes are news, sent or received: --ipfs-timeout is silence, not a slow exchange. The
+      // one place activity is noted for every command.
+      () => this.#touch(),
       body,
     );
     // Counted until connected (or failed), so a timeout can tell a lookup or connection that never
@@ -410,10 +398,7 @@ export class IpfsNode {
     this.#pending.set(what, kind);
     this.#arm();
     try {
-      const done = await f();
-      // A request answered whole is news too, whatever its size.
-      this.#touch();
-      return done;
+      return await f();
     } catch (e) {
       throw this.#failure ?? e;
     } finally {
@@ -471,20 +456,8 @@ export class IpfsNode {
     );
   }
 
-  /** News: the idle window starts again. */
   #touch(): void {
-    this.#lastActivity = this.#lastNews = Date.now();
-    this.#trickled = 0;
-  }
-
-  /**
-   * `count` bytes moved: news once NEWS_BYTES have since the last. A node that sent a byte a
-   * second held a run for as long as its answer could last (a block of 4 MiB: 48 days).
-   */
-  #moved(count: number): void {
     this.#lastActivity = Date.now();
-    this.#trickled += count;
-    if (this.#trickled >= NEWS_BYTES) this.#touch();
   }
 
   // One timer for all requests: when it fires it checks whether anything arrived meanwhile and
@@ -510,17 +483,9 @@ export class IpfsNode {
           this.notices,
         );
       }
-      // Bytes that keep coming, too few to be news: given a second window, so that a node that
-      // sent a little and then stopped is told as the silence it is.
-      const trickle = Date.now() - this.#lastNews;
-      if (idle < this.timeoutMs && trickle < TRICKLE_WINDOWS * this.timeoutMs) {
+      if (idle < this.timeoutMs) {
         const noticeDue = !this.#noticed && idle < WAIT_NOTICE_MS;
-        wake(
-          Math.min(
-            (noticeDue ? WAIT_NOTICE_MS : this.timeoutMs) - idle,
-            TRICKLE_WINDOWS * this.timeoutMs - trickle,
-          ),
-        );
+        wake((noticeDue ? WAIT_NOTICE_MS : this.timeoutMs) - idle);
         return;
       }
       const [[what, kind]] = this.#pending;
@@ -530,12 +495,6 @@ export class IpfsNode {
           `${this.context}: the IPFS node at ${this.where} ${
             kind === "add"
               ? `was silent for ${formatMs(this.timeoutMs)} during ${what} (is it online?`
-              : idle < this.timeoutMs
-              ? `sent only ${this.#trickled} bytes in ${
-                formatMs(TRICKLE_WINDOWS * this.timeoutMs)
-              } while fetching ${what}, fewer than ${
-                NEWS_BYTES / 1024
-              } KiB, which ww waits no longer for (is it overloaded, or stalling?`
               : `sent nothing for ${
                 formatMs(this.timeoutMs)
               } while fetching ${what} (is it online and does it have the content?`
