@@ -12,7 +12,15 @@
 // buffers, which return to the pool once written, and at most MAX_QUEUED bytes wait unwritten.
 
 import { SetupError } from "../core/errors.ts";
-import { type CID, equalBytes, hashMatches, inlineBytes, RAW, unverifiableHash } from "./block.ts";
+import {
+  type CID,
+  DAG_PB,
+  equalBytes,
+  hashMatches,
+  inlineBytes,
+  RAW,
+  unverifiableHash,
+} from "./block.ts";
 import type { VerifiedBlocks } from "./blocks.ts";
 import { type ByteSource, MAX_BLOCK_BYTES, MAX_BLOCK_MIB } from "./node.ts";
 import { decodeNode, type FileNode, type Node } from "./unixfs.ts";
@@ -121,6 +129,14 @@ export async function assembleFile(
     for (const l of links) {
       const problem = unverifiableHash(l.Hash);
       if (problem) throw new SetupError(`${context}: ${problem} (in ${cid})`);
+      // Not fetched, and waited on, first: no block of another codec is file data.
+      if (l.Hash.code !== RAW && l.Hash.code !== DAG_PB) {
+        throw new SetupError(
+          `${context}: ${l.Hash} inside the file is not UnixFS file data (codec 0x${
+            l.Hash.code.toString(16)
+          })`,
+        );
+      }
     }
     const sizes = !fromBlocks && n.unixfs.blockSizes.length === links.length
       ? n.unixfs.blockSizes

@@ -3,7 +3,7 @@
 // to ipfs-unixfs-exporter (loaded only when one is met), which reads through the same verifier.
 
 import * as dagPb from "npm:@ipld/dag-pb@^4.2.0";
-import { NotExecutableError, NotFoundError, SetupError } from "../core/errors.ts";
+import { NotExecutableError, NotFoundError, WwError } from "../core/errors.ts";
 import { foreignText } from "../core/escape.ts";
 import { CID, cidKey, DAG_PB, RAW } from "./block.ts";
 import type { VerifiedBlocks } from "./blocks.ts";
@@ -65,7 +65,7 @@ export async function walkToFile(
   const type = node.kind === "raw" ? "raw" : node.unixfs.type;
   if (type === "file" || type === "raw") return found;
   if (type === "directory" || type === "hamt-sharded-directory") {
-    const names = await listDirectory(node, blocks);
+    const names = await listDirectory(node, blocks, found.cid);
     throw new NotExecutableError(
       `${blocks.context}: is a directory, not a program; it holds: ${formatNames(names)}`,
     );
@@ -117,7 +117,7 @@ export async function walkToNode(
 }
 
 /** The names in a directory, sharded or not (at most LISTED + 1 of them). */
-async function listDirectory(node: Node, blocks: VerifiedBlocks): Promise<string[]> {
+async function listDirectory(node: Node, blocks: VerifiedBlocks, of: CID): Promise<string[]> {
   if (node.kind !== "pb") return [];
   if (node.unixfs.type === "directory") return node.pb.Links.map((l) => l.Name ?? "");
   // A shard's links are named by a hex bucket prefix, followed by the entry's name; a link that
@@ -129,15 +129,15 @@ async function listDirectory(node: Node, blocks: VerifiedBlocks): Promise<string
     const name = link.Name ?? "";
     if (name.length > prefix) {
       names.push(name.slice(prefix));
-    } else {
-      const child = decodeNode(link.Hash, await blocks.get(link.Hash), blocks.context);
-      // A bucket's link that leads to no shard: the DAG is no sharded directory (it said "holds
-      // nothing").
-      if (child.kind !== "pb" || child.unixfs.type !== "hamt-sharded-directory") {
-        throw malformedShard(blocks.context, link.Hash, "a bucket's link leads to no shard");
-      }
-      names.push(...await listDirectory(child, blocks));
+      continue;
     }
+    // A bucket's link that leads to no shard: `of` (the directory asked for) is no sharded
+    // directory (it said "holds nothing"). A codec no shard has is not fetched first.
+    const noShard = () => malformedShard(blocks.context, of, "a bucket's link leads to no shard");
+    if (link.Hash.code !== DAG_PB) throw noShard();
+    const child = decodeNode(link.Hash, await blocks.get(link.Hash), blocks.context);
+    if (child.kind !== "pb" || child.unixfs.type !== "hamt-sharded-directory") throw noShard();
+    names.push(...await listDirectory(child, blocks, of));
   }
   return names;
 }
@@ -161,7 +161,8 @@ async function walkSharded(
       last = entry.cid;
     }
   } catch (e) {
-    if (e instanceof SetupError) throw e;
+    // ww's own (an interrupt's, a node's failure), not the DAG's.
+    if (e instanceof WwError) throw e;
     if (e instanceof Error && e.name === "NotFoundError") {
       throw new NotFoundError(
         `${blocks.context}: no such entry in the sharded directory ${shard} (${e.message})`,

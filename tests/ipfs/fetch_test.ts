@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { closeFd } from "../../ffi/fd.ts";
 import { ALL_SEALS, fileSize, memfdSeals, readAt } from "../../ffi/memfd.ts";
 import { fetchProgram } from "../../ipfs/fetch.ts";
-import { EXIT, WwError } from "../../core/errors.ts";
+import { EXIT, InterruptedError, WwError } from "../../core/errors.ts";
 import { reportFds } from "../support/children.ts";
 import { freePort, type Ipfsd, startIpfsd } from "./ipfsd.ts";
 import { startProxy } from "./proxy.ts";
@@ -217,6 +217,39 @@ Deno.test("a CID no UnixFS node can have is refused before the node is waited on
   }
 });
 
+// A node of its own: js-ipfs's cat of a file that links such a block may end the daemon.
+Deno.test("a CID no UnixFS node can have, linked from inside a file, is refused before it is asked for", async () => {
+  const own = await startIpfsd();
+  try {
+    const cbor = "bafyreiexjtsiv3anyuogbackybh2tylcgfxjkn7sby2ygfzkgbsbtjc2qm";
+    const { CID } = await import("multiformats/cid");
+    const dagPb = await import("@ipld/dag-pb");
+    const leaf = CID.parse(
+      await own.addFile(new TextEncoder().encode("12345"), { cidVersion: 1, rawLeaves: true }),
+    );
+    const root = await putBlock(
+      own,
+      dagPb.encode({
+        Data: fileData([5, 5]),
+        Links: [{ Hash: leaf, Tsize: 5 }, { Hash: CID.parse(cbor), Tsize: 5 }],
+      }),
+    );
+    const start = performance.now();
+    const e = await fetchError(`/ipfs/${root}`, {
+      api: own.api,
+      cacheDir: newCache(),
+      timeoutMs: 10_000,
+    });
+    assert.match(
+      e.message,
+      new RegExp(`${cbor} inside the file is not UnixFS file data \\(codec 0x71\\)$`),
+    );
+    assert.ok(performance.now() - start < 3000, `waited ${performance.now() - start} ms`);
+  } finally {
+    await own.stop();
+  }
+});
+
 // A shard's blocks are its author's: one whose bucket link leads to a file, not a shard, was
 // "internal error: PBNode Data was not a valid UnixFS type" through a path, and "holds: nothing"
 // when listed.
@@ -240,6 +273,55 @@ Deno.test("a sharded directory whose bucket leads to no shard is refused, naming
     assert.equal(e.exitCode, EXIT.notExecutable, e.message);
     assert.match(e.message, /is not a valid sharded UnixFS directory \(/);
     assert.ok(!e.message.includes("\n"), e.message);
+  }
+});
+
+// A stop during the walk of a shard was taken for the shard's fault: "... is not a valid sharded
+// UnixFS directory (... stopped by SIGINT ...)", exit 126, not the stop's own 130. The shard is
+// the daemon's; a node of the test's own serves its root and never answers for what is under it.
+Deno.test("a stop while a sharded directory is walked is the stop, not a malformed shard", async () => {
+  const files: Record<string, Uint8Array> = { "app": program };
+  for (let i = 0; i < 40; i++) files[`other-${i}`] = new TextEncoder().encode(`file ${i}`);
+  const dir = await ipfsd.addTree(files, { shardSplitThreshold: 4 });
+  const got = await fetch(`${ipfsd.url}/api/v0/block/get?arg=${dir}`, { method: "POST" });
+  const root = new Uint8Array(await got.arrayBuffer());
+  const asked: string[] = [];
+  const never = Promise.withResolvers<void>();
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
+    const arg = new URL(req.url).searchParams.get("arg") ?? "";
+    asked.push(arg);
+    if (new URL(req.url).pathname === "/api/v0/block/get" && arg === dir) {
+      return new Response(root);
+    }
+    await never.promise;
+    return new Response(null, { status: 500 });
+  });
+  const stop = new AbortController();
+  const timer = setTimeout(
+    () => stop.abort(new InterruptedError("/ipfs/x: stopped by SIGINT while being fetched", 2)),
+    1500,
+  );
+  const cacheDir = newCache();
+  try {
+    await assert.rejects(
+      fetchProgram(`/ipfs/${dir}/app`, {
+        api: `/ip4/127.0.0.1/tcp/${server.addr.port}/http`,
+        cacheDir,
+        timeoutMs: 20_000,
+        signal: stop.signal,
+      }),
+      (e: unknown) => {
+        assert.ok(e instanceof InterruptedError, String(e));
+        assert.equal(e.exitCode, 130);
+        return true;
+      },
+    );
+    // The walk went past the root into the shard.
+    assert.ok(asked.some((a) => a !== dir), asked.join(" "));
+  } finally {
+    clearTimeout(timer);
+    never.resolve();
+    await server.shutdown();
   }
 });
 
