@@ -377,7 +377,8 @@ function trailingSlash(kind: "listen" | "connect" | "open"): string {
 
 /**
  * The one-line error for a grant that could not be opened: `code` is the errno name of the call
- * that failed, "unknown host", "in use" (a unix socket something listens on), "locked" (a stale
+ * that failed, "trailing slash" (its ENOENT or EISDIR, for a file or socket to make, named with
+ * a '/' after it in a directory that exists), "unknown host", "in use" (a unix socket something listens on), "locked" (a stale
  * unix socket whose directory another process keeps locked), "unlockable" (a
  * unix socket whose directory ww cannot open to lock for its takeover), or "foreign" (another
  * user's unix socket, which ww may not connect to or remove).
@@ -453,8 +454,6 @@ export function grantFailure(
       case "ENOENT": {
         if (kind === "connect") return "no such socket file (is the server running?)";
         const path = grantPath(g);
-        // The kernel's ENOENT for these, whose parent directory may well exist.
-        if (path?.endsWith("/")) return trailingSlash(kind);
         const reads = kind === "open" && ("open" in g) && (g.mode ?? "r") === "r";
         const kernelFs = path === undefined ? null : /^\/(proc|sys)(?:\/|$)/.exec(path);
         if (!reads && kernelFs) {
@@ -473,8 +472,10 @@ export function grantFailure(
       case "ENOTDIR":
         return "a component of the path is not a directory";
       case "EISDIR":
-        // The kernel's answer to a new file named with a trailing '/', whatever is there.
-        return grantPath(g)?.endsWith("/") ? trailingSlash(kind) : "is a directory (name a file)";
+        return "is a directory (name a file)";
+      case "trailing slash":
+        // The kernel's ENOENT or EISDIR for a new file or socket in a directory that exists.
+        return trailingSlash(kind);
       case "ENAMETOOLONG":
         return "the path is too long";
       case "EAGAIN":

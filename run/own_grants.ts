@@ -37,6 +37,7 @@ import {
   formatInetAddress,
   grantFailure,
   grantLabel,
+  grantPath,
   openFlags,
   ownFdGrant,
   type OwnGrant,
@@ -142,6 +143,31 @@ export async function openOwnGrants(
   };
 }
 
+/**
+ * Whether `code`, the kernel's ENOENT or EISDIR for a grant that makes a file or socket, is for
+ * its path's trailing '/' alone: without it, the path names nothing that is a directory, in a
+ * directory that exists (else the kernel's own reason is the one to give).
+ */
+function onlyTheSlash(g: OwnGrant, code: string): boolean {
+  const path = grantPath(g);
+  const makes = "listen" in g || ("open" in g && (g.mode ?? "r") !== "r");
+  if (!makes || path === undefined || !path.endsWith("/") || !["ENOENT", "EISDIR"].includes(code)) {
+    return false;
+  }
+  const bare = path.replace(/\/+$/, "");
+  if (bare === "") return false;
+  const isDirectory = (p: string) => {
+    try {
+      return Deno.statSync(p).isDirectory;
+    } catch {
+      return false;
+    }
+  };
+  const slash = bare.lastIndexOf("/");
+  const parent = slash > 0 ? bare.slice(0, slash) : slash === 0 ? "/" : ".";
+  return !isDirectory(bare) && isDirectory(parent);
+}
+
 /** The GrantError naming `g` for `e`, a failure to open it; undefined for another error. */
 function grantError(g: OwnGrant, e: unknown): GrantError | undefined {
   const code = e instanceof UnknownHostError
@@ -161,7 +187,7 @@ function grantError(g: OwnGrant, e: unknown): GrantError | undefined {
     : e instanceof HeldSocketError
     ? `held socket ${e.fd}`
     : e instanceof SyscallError
-    ? e.code
+    ? onlyTheSlash(g, e.code) ? "trailing slash" : e.code
     : undefined;
   if (code === undefined) return undefined;
   const link = e instanceof UntrustedLinkError ? e.link : undefined;

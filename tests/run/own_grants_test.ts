@@ -1353,7 +1353,21 @@ Deno.test("a socket or new file named with a trailing '/', or in /proc, is refus
       assert.equal(lines.length, 1, r.stderr);
       assert.match(lines[0], line);
     }
-    assert.deepEqual([...Deno.readDirSync(dir)], []);
+    // Where the '/' is not what is wrong, the kernel's reason stays: a directory read, a missing
+    // path read, a new file or socket whose directory is missing.
+    Deno.mkdirSync(`${dir}/d`);
+    const kept: [string, RegExp][] = [
+      [`--open=o=${dir}/d/`, /: is a directory \(name a file\)$/],
+      [`--open=o=${dir}/missing/`, /: no such file \(check the path\)$/],
+      [`--open=o=${dir}/nodir/x/:w`, /: the parent directory does not exist/],
+      [`--listen=s=unix:${dir}/nodir/x.sock/`, /: the parent directory does not exist/],
+    ];
+    for (const [flag, line] of kept) {
+      const r = await runWw(["run", "--jail=none", flag, "/bin/true"]);
+      assert.equal(r.code, 125, r.stderr);
+      assert.match(errorLines(r.stderr)[0], line, flag);
+    }
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["d"]);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
