@@ -179,7 +179,7 @@ function kind(v: unknown): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
   if (typeof v !== "object") return typeof v;
-  return objectKind(v) ?? "an object with a prototype of its own";
+  return objectKind(v) ?? (isRecord(v) ? "an object" : "an object with a prototype of its own");
 }
 
 function duration(option: string, v: unknown): number {

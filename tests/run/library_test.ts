@@ -432,6 +432,8 @@ Deno.test("library: a config field of another type, or one no run has, is a Usag
     [{ args: new Array(2) }, /^args\[0\]: must be a string, not undefined/],
     // A Map was taken for an empty environment.
     [{ env: new Map([["A", "b"]]) }, /^env: must be a plain object, not a Map$/],
+    // A plain object stays "an object" where another type is asked for.
+    [{ args: {} }, /^args: must be an array, not an object$/],
     // It said "must be an object, not an object".
     [
       { env: Object.create({ X: "1" }) },
