@@ -200,7 +200,10 @@ export function formatSize(bytes: number): string {
     const scale = SIZE_UNITS[unit.toLowerCase()];
     for (let digits = 0; digits <= 3; digits++) {
       const text = `${Number((bytes / scale).toFixed(digits))}${unit}`;
-      if (text.length < best.length && parseSize(text) === bytes) best = text;
+      // Of two as short, one with a unit: 1.5K, not 1536.
+      const shorter = text.length < best.length ||
+        (text.length === best.length && /\d$/.test(best));
+      if (shorter && parseSize(text) === bytes) best = text;
     }
   }
   return best;

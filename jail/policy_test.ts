@@ -178,7 +178,8 @@ Deno.test("formatSize writes the shortest size parseSize reads back as the same 
     // What --memory 0.9M became: it said "--memory 943718".
     [943718, "0.9M"],
     [1000, "1000"],
-    [1536, "1536"],
+    [1536, "1.5K"],
+    [1537, "1537"],
   ];
   for (const [bytes, text] of cases) {
     assert.equal(formatSize(bytes), text);

@@ -236,8 +236,9 @@ class ConsoleServer extends TableServer {
       // is the host's (a path, a service's state), and the jail was shown it.
       try {
         await this.stderr(`${this.prefix}: ${level}: ${foreignText(p.line, MAX_CONSOLE_LINE)}`);
-      } catch {
-        throw new Error("the host's console did not take the line");
+      } catch (e) {
+        // Its cause stays in ww (the vat sends a message only).
+        throw new Error("the host's console did not take the line", { cause: e });
       }
     },
   ];
