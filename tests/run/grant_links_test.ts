@@ -115,6 +115,10 @@ for (const jail of ["bwrap", "native"] as const) {
   });
 }
 
+/** fd/grants.ts's words for a new file named with a '/' after it. */
+const TRAILING_SLASH =
+  "the path ends in '/', which makes its last name a directory's (drop the '/' to name a file)";
+
 // Read by text, `FILE/` was FILE, which `--open o=FILE/:w` truncated; `FILE/../x` and
 // `missing/../x` were x. The kernel refuses each.
 Deno.test("--open reads a path as the kernel does: after what is no directory, it fails there", async () => {
@@ -123,11 +127,12 @@ Deno.test("--open reads a path as the kernel does: after what is no directory, i
   await Deno.writeTextFile(`${dir}/x`, "x\n");
   for (
     const [path, why] of [
-      // open(2) with O_CREAT says EISDIR of any path ending in a slash.
-      [`${dir}/f/:w`, "is a directory (name a file)"],
+      // open(2) with O_CREAT says EISDIR of any path ending in a slash: ww names the slash,
+      // since neither f nor new is a directory ("is a directory", it said).
+      [`${dir}/f/:w`, TRAILING_SLASH],
       [`${dir}/f/../x`, "a component of the path is not a directory"],
       [`${dir}/missing/../x`, "no such file (check the path)"],
-      [`${dir}/new/:w`, "is a directory (name a file)"],
+      [`${dir}/new/:w`, TRAILING_SLASH],
     ]
   ) {
     const r = await runWw(["run", "--open", `o=${path}`, "/bin/sh", "-c", "cat <&4"]);

@@ -328,7 +328,9 @@ Deno.test("library: a jail that names some fields takes DEFAULT_POLICY's others;
     program: "/bin/true",
     jail: { ...DEFAULT_POLICY, backend: "native" },
   });
-  assert.deepEqual(defaults.lines, full.lines);
+  // The host id free now is whatever other tests' jails leave free at that moment.
+  const leaseless = (lines: readonly string[]) => lines.map((l) => l.replace(/\b7\d{4}\b/g, "ID"));
+  assert.deepEqual(leaseless(defaults.lines), leaseless(full.lines));
   // limits: {} is no limits, not the default ones.
   const none = await explainProgram({
     program: "/bin/true",
