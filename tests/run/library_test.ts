@@ -137,6 +137,14 @@ for (const jail of JAIL_MODES) {
   });
 }
 
+/**
+ * --explain's lines without the host id it names: the one free at that moment, which other tests'
+ * jails, running beside these, change between two explains (a comparison of two failed CI).
+ */
+function leaseless(lines: readonly string[]): string[] {
+  return lines.map((l) => l.replace(/\b7\d{4}\b/g, "<host id>"));
+}
+
 Deno.test("library: bad grants, env names, NUL bytes and backends are refused in a library caller's words (commandLine: the flags')", async () => {
   const cases = [
     {
@@ -328,8 +336,6 @@ Deno.test("library: a jail that names some fields takes DEFAULT_POLICY's others;
     program: "/bin/true",
     jail: { ...DEFAULT_POLICY, backend: "native" },
   });
-  // The host id free now is whatever other tests' jails leave free at that moment.
-  const leaseless = (lines: readonly string[]) => lines.map((l) => l.replace(/\b7\d{4}\b/g, "ID"));
   assert.deepEqual(leaseless(defaults.lines), leaseless(full.lines));
   // limits: {} is no limits, not the default ones.
   const none = await explainProgram({
@@ -542,7 +548,7 @@ Deno.test("library: a jail field set to undefined is left out, as one not given"
   };
   const given = await explainProgram(config);
   const defaults = await explainProgram({ program: "/bin/true", jail: { backend: "native" } });
-  assert.deepEqual(given.lines, defaults.lines);
+  assert.deepEqual(leaseless(given.lines), leaseless(defaults.lines));
   assert.equal((await (await startProgram(config)).status).code, 0);
   // The default backend, auto, and the default limits.
   const auto = await startProgram({
