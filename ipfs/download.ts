@@ -84,6 +84,9 @@ export async function download(
   // says it should; ww takes such a file, walks it all, and does not cache it).
   const sized = file.node.kind === "raw" ||
     file.node.unixfs.blockSizes.length === file.node.pb.Links.length;
+  // Such a file is taken from its blocks (assemble.ts): the node's stream of it, asked for early,
+  // is not read, and goes now rather than run on, unread, until the fetch ends.
+  if (!sized) await early?.bytes.close();
   // Held in memory (a memfd) until it runs: a DAG of a few KiB whose levels each link one child
   // twice describes a TiB, and the copies of its repeated spans filled ww's memory.
   if (size > MAX_PROGRAM_BYTES) {
