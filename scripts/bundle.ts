@@ -230,32 +230,30 @@ async function mergeChunks(dir: string, order: readonly string[], target: string
   await Deno.writeTextFile(entry, mergeEntry(order, exportsOf));
   const external = [...Deno.readDirSync(dir)]
     .filter((e) => e.isFile && e.name.endsWith(".js") && !merged.has(e.name))
-    .flatMap((e) => ["--external", `./${e.name}`]);
-  await denoBundle([
-    "bundle",
-    "--quiet",
-    "--platform",
-    "browser",
-    ...external,
-    "-o",
-    `${dir}/${target}`,
-    entry,
-  ]);
+    .map((e) => `./${e.name}`);
+  await denoBundle(rebundleArgs(entry, `${dir}/${target}`, external));
   await Deno.remove(entry);
   for (const chunk of merged) await Deno.remove(`${dir}/${chunk}`);
-  const walk = async (sub: string) => {
-    for await (const e of Deno.readDir(`${dir}/${sub}`)) {
-      const file = `${sub}${e.name}`;
-      if (e.isDirectory) await walk(`${file}/`);
-      else if (e.name.endsWith(".js") && file !== target) {
-        const path = `${dir}/${file}`;
-        const before = await Deno.readTextFile(path);
-        const after = rewriteImports(before, merged, target);
-        if (after !== before) await Deno.writeTextFile(path, after);
-      }
+  for (const file of bundleFiles(dir)) {
+    if (file === target) continue;
+    const path = `${dir}/${file}`;
+    const before = await Deno.readTextFile(path);
+    const after = rewriteImports(before, merged, target);
+    if (after !== before) await Deno.writeTextFile(path, after);
+  }
+}
+
+/** Every .js file of the bundle in `dir`, by its path from `dir`. */
+function bundleFiles(dir: string): string[] {
+  const files: string[] = [];
+  const walk = (sub: string) => {
+    for (const e of Deno.readDirSync(`${dir}/${sub}`)) {
+      if (e.isDirectory) walk(`${sub}${e.name}/`);
+      else if (e.name.endsWith(".js")) files.push(`${sub}${e.name}`);
     }
   };
-  await walk("");
+  walk("");
+  return files;
 }
 
 /**
@@ -272,21 +270,26 @@ export function importedSpecifiers(text: string): string[] {
 }
 
 /**
- * The arguments of `deno bundle` that bundle `file` (a file of the bundle, from its directory)
- * into `out`, minified, and leave every module it imports where it is.
+ * The arguments of `deno bundle` that bundle `file` (a merge entry, or a file of the bundle) into
+ * `out`, and leave every module of `external` where it is; minified with `minify`.
  *
  * @example
- * minifyArgs("d/run/x.js", "d/run/x.js.min", ["../main-chunks.js"]).slice(4);
+ * rebundleArgs("d/run/x.js", "d/run/x.js.min", ["../main-chunks.js"], true).slice(4);
  * // ["--minify", "--external", "../main-chunks.js", "-o", "d/run/x.js.min", "d/run/x.js"]
  */
-export function minifyArgs(file: string, out: string, imports: readonly string[]): string[] {
+export function rebundleArgs(
+  file: string,
+  out: string,
+  external: readonly string[],
+  minify = false,
+): string[] {
   return [
     "bundle",
     "--quiet",
     "--platform",
     "browser",
-    "--minify",
-    ...imports.flatMap((specifier) => ["--external", specifier]),
+    ...(minify ? ["--minify"] : []),
+    ...external.flatMap((specifier) => ["--external", specifier]),
     "-o",
     out,
     file,
@@ -304,18 +307,11 @@ const MINIFY_AT_ONCE = 4;
  * their short names; `deno run -A main.ts` keeps the sources' names.
  */
 async function minifyAll(dir: string): Promise<void> {
-  const files: string[] = [];
-  const walk = (sub: string) => {
-    for (const e of Deno.readDirSync(`${dir}/${sub}`)) {
-      if (e.isDirectory) walk(`${sub}${e.name}/`);
-      else if (e.name.endsWith(".js")) files.push(`${sub}${e.name}`);
-    }
-  };
-  walk("");
+  const files = bundleFiles(dir);
   const minify = async (file: string) => {
     const out = `${dir}/${file}.min`;
     const imports = importedSpecifiers(await Deno.readTextFile(`${dir}/${file}`));
-    await denoBundle(minifyArgs(`${dir}/${file}`, out, imports));
+    await denoBundle(rebundleArgs(`${dir}/${file}`, out, imports, true));
     await Deno.rename(out, `${dir}/${file}`);
   };
   for (let i = 0; i < files.length; i += MINIFY_AT_ONCE) {

@@ -2,7 +2,7 @@
 // imports, which its minifying leaves external, and the arguments of that deno bundle.
 
 import assert from "node:assert/strict";
-import { importedSpecifiers, minifyArgs } from "./bundle.ts";
+import { importedSpecifiers, rebundleArgs } from "./bundle.ts";
 
 Deno.test("importedSpecifiers: static, bare and literal dynamic imports, in deno bundle's layout and minified", () => {
   const laidOut = [
@@ -32,8 +32,8 @@ Deno.test("importedSpecifiers: each specifier once, and none from a computed imp
   assert.deepEqual(importedSpecifiers(text), ["./a.js"]);
 });
 
-Deno.test("minifyArgs: the file minified into out, every import of it external", () => {
-  assert.deepEqual(minifyArgs("/d/run/x.js", "/d/run/x.js.min", ["../a.js", "../b.js"]), [
+Deno.test("rebundleArgs: the file minified into out, every import of it external", () => {
+  assert.deepEqual(rebundleArgs("/d/run/x.js", "/d/run/x.js.min", ["../a.js", "../b.js"], true), [
     "bundle",
     "--quiet",
     "--platform",
@@ -46,5 +46,19 @@ Deno.test("minifyArgs: the file minified into out, every import of it external",
     "-o",
     "/d/run/x.js.min",
     "/d/run/x.js",
+  ]);
+});
+
+Deno.test("rebundleArgs: unminified by default, as a merge of chunks is bundled", () => {
+  assert.deepEqual(rebundleArgs("/d/m-entry.js", "/d/m.js", ["./main.js"]), [
+    "bundle",
+    "--quiet",
+    "--platform",
+    "browser",
+    "--external",
+    "./main.js",
+    "-o",
+    "/d/m.js",
+    "/d/m-entry.js",
   ]);
 });
