@@ -368,6 +368,18 @@ export function grantPath(g: OwnGrant): string | undefined {
   return address.startsWith("unix:") ? address.slice("unix:".length) : undefined;
 }
 
+/**
+ * Whether `g` makes what it names when it is not there: a --listen (a unix socket's file, for
+ * `unix:`), or an --open to write.
+ *
+ * @example
+ * makesPath({ name: "o", open: "/tmp/x", mode: "w" }); // true
+ * makesPath({ name: "i", open: "/etc/hostname" }); // false
+ */
+export function makesPath(g: OwnGrant): boolean {
+  return "listen" in g || ("open" in g && (g.mode ?? "r") !== "r");
+}
+
 /** Why a path that ends in '/' names no file or socket, for a grant of `kind`. */
 function trailingSlash(kind: "listen" | "connect" | "open"): string {
   return `the path ends in '/', which makes its last name a directory's (drop the '/' to name a ${
@@ -454,14 +466,13 @@ export function grantFailure(
       case "ENOENT": {
         if (kind === "connect") return "no such socket file (is the server running?)";
         const path = grantPath(g);
-        const reads = kind === "open" && ("open" in g) && (g.mode ?? "r") === "r";
         const kernelFs = path === undefined ? null : /^\/(proc|sys)(?:\/|$)/.exec(path);
-        if (!reads && kernelFs) {
+        if (makesPath(g) && kernelFs) {
           return `/${
             kernelFs[1]
           } holds only the kernel's own entries, and nothing can be made there (pick another path)`;
         }
-        const why = reads
+        const why = !makesPath(g)
           ? "no such file (check the path)"
           : "the parent directory does not exist (create it first)";
         // `PATH:wx`: a mode mistyped became part of the path (a path may hold ':').

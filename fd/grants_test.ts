@@ -5,6 +5,8 @@ import {
   formatInetAddress,
   grantFailure,
   grantLabel,
+  grantPath,
+  makesPath,
   ownFdGrant,
   ownGrantsProblem,
   parseAddress,
@@ -293,4 +295,21 @@ Deno.test("a taken unix path: only a socket nobody listens on is removed; a live
   // Gone between the bind and the look: bound again (a new bind decides).
   assert.equal(takenUnixPathStep("missing"), "bind");
   assert.equal(takenUnixPathStep("socket", "missing"), "bind");
+});
+
+Deno.test("grantPath and makesPath: a grant's file system path, and whether it makes it", () => {
+  const cases: [Parameters<typeof makesPath>[0], string | undefined, boolean][] = [
+    [{ name: "s", listen: "unix:/run/a.sock" }, "/run/a.sock", true],
+    [{ name: "h", listen: "tcp:127.0.0.1:0" }, undefined, true],
+    [{ name: "c", connect: "unix:/run/a.sock" }, "/run/a.sock", false],
+    [{ name: "i", open: "/etc/hostname" }, "/etc/hostname", false],
+    [{ name: "i", open: "/etc/hostname", mode: "r" }, "/etc/hostname", false],
+    [{ name: "o", open: "/tmp/x", mode: "w" }, "/tmp/x", true],
+    [{ name: "o", open: "/tmp/x", mode: "a" }, "/tmp/x", true],
+    [{ name: "o", open: "/tmp/x", mode: "rw" }, "/tmp/x", true],
+  ];
+  for (const [g, path, makes] of cases) {
+    assert.equal(grantPath(g), path, JSON.stringify(g));
+    assert.equal(makesPath(g), makes, JSON.stringify(g));
+  }
 });

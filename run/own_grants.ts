@@ -16,6 +16,7 @@ import {
   holdFile,
   isSocketDescriptor,
   isStillAt,
+  pathKind,
   sameFile,
 } from "../ffi/stat.ts";
 import { lockDirectory, tryLockDirectory } from "../ffi/lock.ts";
@@ -38,6 +39,7 @@ import {
   grantFailure,
   grantLabel,
   grantPath,
+  makesPath,
   openFlags,
   ownFdGrant,
   type OwnGrant,
@@ -150,22 +152,9 @@ export async function openOwnGrants(
  */
 function onlyTheSlash(g: OwnGrant, code: string): boolean {
   const path = grantPath(g);
-  const makes = "listen" in g || ("open" in g && (g.mode ?? "r") !== "r");
-  if (!makes || path === undefined || !path.endsWith("/") || !["ENOENT", "EISDIR"].includes(code)) {
-    return false;
-  }
+  if (!makesPath(g) || !path?.endsWith("/") || !["ENOENT", "EISDIR"].includes(code)) return false;
   const bare = path.replace(/\/+$/, "");
-  if (bare === "") return false;
-  const isDirectory = (p: string) => {
-    try {
-      return Deno.statSync(p).isDirectory;
-    } catch {
-      return false;
-    }
-  };
-  const slash = bare.lastIndexOf("/");
-  const parent = slash > 0 ? bare.slice(0, slash) : slash === 0 ? "/" : ".";
-  return !isDirectory(bare) && isDirectory(parent);
+  return bare !== "" && pathKind(bare) !== "dir" && pathKind(directoryOf(bare)) === "dir";
 }
 
 /** The GrantError naming `g` for `e`, a failure to open it; undefined for another error. */
