@@ -12,18 +12,10 @@
 // buffers, which return to the pool once written, and at most MAX_QUEUED bytes wait unwritten.
 
 import { SetupError } from "../core/errors.ts";
-import {
-  type CID,
-  DAG_PB,
-  equalBytes,
-  hashMatches,
-  inlineBytes,
-  RAW,
-  unverifiableHash,
-} from "./block.ts";
+import { type CID, equalBytes, hashMatches, inlineBytes, RAW, unverifiableHash } from "./block.ts";
 import type { VerifiedBlocks } from "./blocks.ts";
 import { type ByteSource, MAX_BLOCK_BYTES, MAX_BLOCK_MIB } from "./node.ts";
-import { decodeNode, type FileNode, type Node } from "./unixfs.ts";
+import { decodeNode, type FileNode, isUnixFsCodec, type Node } from "./unixfs.ts";
 
 /** Where verified bytes go, in file order. */
 export interface Sink {
@@ -130,7 +122,7 @@ export async function assembleFile(
       const problem = unverifiableHash(l.Hash);
       if (problem) throw new SetupError(`${context}: ${problem} (in ${cid})`);
       // Not fetched, and waited on, first: no block of another codec is file data.
-      if (l.Hash.code !== RAW && l.Hash.code !== DAG_PB) {
+      if (!isUnixFsCodec(l.Hash)) {
         throw new SetupError(
           `${context}: ${l.Hash} inside the file is not UnixFS file data (codec 0x${
             l.Hash.code.toString(16)

@@ -11,7 +11,7 @@ import { CacheFiller, openCached } from "./cache.ts";
 import type { ByteSource, IpfsNode } from "./node.ts";
 import type { IpfsPath } from "../core/ipfs_path.ts";
 import { stderrProgress } from "./progress.ts";
-import { checkUnixFsCodec, walkToFile } from "./unixfs.ts";
+import { walkToFile } from "./unixfs.ts";
 
 /**
  * Where the file went: written to `memfd` and copied into the cache by `filler` (done reading the
@@ -66,7 +66,6 @@ export async function download(
   // nothing it can check.
   const weak = unverifiableHash(root);
   if (weak) throw new SetupError(`${context}: ${weak}`);
-  checkUnixFsCodec(root, context);
   if (path.segments.length === 0) {
     const hit = await openCached(cache.dir, { cid: cidKey(root) });
     if (hit) return { cid: hit.cid, size: hit.size, cached: { fd: hit.fd } };

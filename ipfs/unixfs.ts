@@ -17,12 +17,17 @@ export type Node =
 /** How many entries an error message lists. */
 const LISTED = 20;
 
+/** Whether `cid`'s codec is one a UnixFS node has: raw or dag-pb. */
+export function isUnixFsCodec(cid: CID): boolean {
+  return cid.code === RAW || cid.code === DAG_PB;
+}
+
 /**
  * Throws NotExecutableError (126) when `cid`'s codec is neither raw nor dag-pb: no UnixFS node,
  * whatever its block holds, so it is not fetched (the node might take --ipfs-timeout to find it).
  */
 export function checkUnixFsCodec(cid: CID, context: string): void {
-  if (cid.code === RAW || cid.code === DAG_PB) return;
+  if (isUnixFsCodec(cid)) return;
   throw new NotExecutableError(
     `${context}: ${cid} is not a UnixFS file (codec 0x${cid.code.toString(16)})`,
   );
