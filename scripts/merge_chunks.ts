@@ -90,6 +90,28 @@ export function chunksOnlyFor(
 }
 
 /**
+ * chunksOnlyFor(group, others), split by whether `first` (one of `group`) loads them: the first
+ * file's part and the rest's, each in evaluation order.
+ *
+ * @example
+ * const graph: Record<string, string[]> = {
+ *   "bwrap.js": ["c-A.js"], "native.js": ["c-A.js", "c-B.js"], "main.js": [],
+ * };
+ * splitChunksOnlyFor("bwrap.js", ["bwrap.js", "native.js"], ["main.js"], (f) => graph[f] ?? []);
+ * // { first: ["c-A.js"], rest: ["c-B.js"] }
+ */
+export function splitChunksOnlyFor(
+  first: string,
+  group: readonly string[],
+  others: readonly string[],
+  importsOf: (file: string) => readonly string[],
+): { first: string[]; rest: string[] } {
+  const only = chunksOnlyFor(group, others, importsOf);
+  const loaded = new Set(evaluationOrder(importsOf(first), importsOf));
+  return { first: only.filter((c) => loaded.has(c)), rest: only.filter((c) => !loaded.has(c)) };
+}
+
+/**
  * The name under which the merged file exports `name` of `chunk`: two chunks may export the
  * same name (npm code does), one merged file cannot.
  *

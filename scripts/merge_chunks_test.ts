@@ -7,6 +7,7 @@ import {
   mergedName,
   mergeEntry,
   rewriteImports,
+  splitChunksOnlyFor,
 } from "./merge_chunks.ts";
 
 const MAIN = `import {
@@ -108,4 +109,29 @@ Deno.test("chunksOnlyFor keeps the chunks only the group reaches, through any de
   assert.deepEqual(chunksOnlyFor(["bwrap.js"], ["native.js"], importsOf), ["c-A.js", "c-S.js"]);
   assert.deepEqual(chunksOnlyFor(["tty.js"], ["bwrap.js"], importsOf), []);
   assert.deepEqual(chunksOnlyFor([], ["tty.js"], importsOf), []);
+});
+
+Deno.test("splitChunksOnlyFor parts the group's own chunks by whether its first file loads them", () => {
+  const graph: Record<string, string[]> = {
+    "bwrap.js": ["c-A.js", "c-M.js"],
+    "native.js": ["c-N.js", "c-A.js"],
+    "doctor.js": ["c-N.js", "c-D.js"],
+    "c-N.js": ["c-A.js", "c-L.js"],
+    "main.js": ["c-M.js"],
+  };
+  const importsOf = (f: string) => graph[f] ?? [];
+  const group = ["bwrap.js", "native.js", "doctor.js"];
+  assert.deepEqual(splitChunksOnlyFor("bwrap.js", group, ["main.js"], importsOf), {
+    first: ["c-A.js"],
+    rest: ["c-L.js", "c-N.js", "c-D.js"],
+  });
+  // A chunk the first file reaches through another is its part too.
+  assert.deepEqual(splitChunksOnlyFor("native.js", group, ["main.js"], importsOf), {
+    first: ["c-A.js", "c-L.js", "c-N.js"],
+    rest: ["c-D.js"],
+  });
+  assert.deepEqual(splitChunksOnlyFor("bwrap.js", ["bwrap.js"], ["bwrap.js"], importsOf), {
+    first: [],
+    rest: [],
+  });
 });

@@ -14,6 +14,7 @@ import {
   BUNDLE_JAIL_CHUNKS,
   BUNDLE_MAIN,
   BUNDLE_MAIN_CHUNKS,
+  BUNDLE_NATIVE_CHUNKS,
   bundleInputs,
   importedSpecifiers,
   isFresh,
@@ -264,7 +265,7 @@ Deno.test("a plain --jail=none run loads main.js and its chunks, and no lazy mod
 });
 
 for (const jail of ["bwrap", "native"]) {
-  Deno.test(`[--jail=${jail}] the chunks only jailed runs load are one file, ${BUNDLE_JAIL_CHUNKS}`, async () => {
+  Deno.test(`[--jail=${jail}] the chunks only jailed runs load are merged, and bwrap loads no native code`, async () => {
     // The chunks a file imports, by name (the bundle is minified: chunkImports reads deno
     // bundle's own layout).
     const importsOf = (file: string) =>
@@ -281,6 +282,9 @@ for (const jail of ["bwrap", "native"]) {
     const opened = await filesOpened(["run", `--jail=${jail}`, "/bin/true"], `${dir}/`);
     assert.ok(opened.includes(BUNDLE_JAIL_CHUNKS), opened.join(" "));
     assert.ok(opened.includes(`run/launch_${jail}.js`), opened.join(" "));
+    // The native jail's own code (its planner, its /proc parsing) is in the second file, which a
+    // run under bubblewrap never loads.
+    assert.equal(opened.includes(BUNDLE_NATIVE_CHUNKS), jail === "native", opened.join(" "));
     // The jail's other chunks are those a module of an unjailed run shares.
     const shared = new Set(others.flatMap(importsOf).flatMap((c) => [c, ...importsOf(c)]));
     for (const chunk of opened.filter((f) => f.startsWith("chunk-"))) {
