@@ -1,9 +1,8 @@
-// ffi/dir.ts — directories through libc: one made with a fresh name and removed when empty (a
-// --jail=none run's work directory, run/launch.ts hostWorkdir), and a path of them made (the
-// jails' id leases, run/ids.ts).
+// ffi/dir.ts — a directory made with a fresh name and removed when empty, through libc: a
+// --jail=none run's work directory (run/launch.ts hostWorkdir).
 
 import { EEXIST, ENOTDIR, ENOTEMPTY } from "./errno.ts";
-import { cString, lastErrno, libc, libcJail, SyscallError } from "./libc.ts";
+import { cString, lastErrno, libc, SyscallError } from "./libc.ts";
 
 const decoder = new TextDecoder();
 
@@ -31,22 +30,4 @@ export function removeEmptyDir(path: string): boolean {
   const errno = lastErrno();
   if (errno === ENOTEMPTY || errno === EEXIST || errno === ENOTDIR) return false;
   throw new SyscallError("rmdir", errno, path);
-}
-
-/**
- * Makes the directory `path` (absolute) and each missing one above it, with `mode` (less the
- * umask), as `mkdir -p` does; one that exists already, whatever its mode, is kept. Throws a
- * SyscallError ("mkdir", with the directory it could not make) when it cannot.
- *
- * @example
- * makeDirs("/run/ww/ids", 0o700);
- */
-export function makeDirs(path: string, mode: number): void {
-  const parts = path.split("/").filter(Boolean);
-  for (let i = 1; i <= parts.length; i++) {
-    const dir = `/${parts.slice(0, i).join("/")}`;
-    if (libcJail().mkdir(cString(dir), mode) === 0) continue;
-    const errno = lastErrno();
-    if (errno !== EEXIST) throw new SyscallError("mkdir", errno, dir);
-  }
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { makeDirs, makeTempDir, removeEmptyDir } from "./dir.ts";
+import { makeTempDir, removeEmptyDir } from "./dir.ts";
 import { SyscallError } from "./libc.ts";
 
 Deno.test("makeTempDir: a new directory of mode 0700, named prefix and six characters, in parent", () => {
@@ -48,42 +48,6 @@ Deno.test("removeEmptyDir: true for an empty directory, false (and nothing remov
     assert.throws(
       () => removeEmptyDir(empty),
       (e) => e instanceof SyscallError && e.syscall === "rmdir" && e.code === "ENOENT",
-    );
-  } finally {
-    Deno.removeSync(parent, { recursive: true });
-  }
-});
-
-Deno.test("makeDirs: makes each missing directory of the path, with the mode, and keeps those there", () => {
-  const parent = Deno.makeTempDirSync({ prefix: "wwtest-dirs-" });
-  try {
-    Deno.mkdirSync(`${parent}/a`, { mode: 0o755 });
-    makeDirs(`${parent}/a/b/c`, 0o700);
-    for (const [dir, mode] of [["a", 0o755], ["a/b", 0o700], ["a/b/c", 0o700]] as const) {
-      const info = Deno.statSync(`${parent}/${dir}`);
-      assert.ok(info.isDirectory, dir);
-      assert.equal(info.mode! & 0o777, mode & ~Deno.umask(), dir);
-    }
-    makeDirs(`${parent}/a/b/c`, 0o700); // all there: nothing to do, no error
-    makeDirs(`${parent}//a/b/`, 0o700);
-  } finally {
-    Deno.removeSync(parent, { recursive: true });
-  }
-});
-
-Deno.test("makeDirs: a file on the way is a SyscallError naming the directory it could not make", () => {
-  const parent = Deno.makeTempDirSync({ prefix: "wwtest-dirs-" });
-  try {
-    Deno.writeTextFileSync(`${parent}/f`, "");
-    assert.throws(
-      () => makeDirs(`${parent}/f/sub`, 0o700),
-      (e) =>
-        e instanceof SyscallError && e.syscall === "mkdir" && e.code === "ENOTDIR" &&
-        e.context === `${parent}/f/sub`,
-    );
-    assert.throws(
-      () => makeDirs("/proc/wwtest-nope", 0o700),
-      (e) => e instanceof SyscallError && e.context === "/proc/wwtest-nope",
     );
   } finally {
     Deno.removeSync(parent, { recursive: true });

@@ -94,15 +94,13 @@ const fileSymbols = {
 
 /**
  * What every jail needs beyond the first group, bound at once (each group bound costs a run a
- * dlopen, ~0.05-0.08 ms: three of them did for a native jail): its id lease's directory, lock and
- * scan of /proc (ffi/dir.ts, ffi/lock.ts, ffi/proc.ts), the stage's memfd, the hard limits its limits are checked
+ * dlopen, ~0.05-0.08 ms: three of them did for a native jail): its id lease's lock and scan of
+ * /proc (ffi/lock.ts, ffi/proc.ts), the stage's memfd, the hard limits its limits are checked
  * against (ffi/rlimit.ts), the native jail's Landlock probe; and a signal to a process through
  * its pidfd (ffi/process.ts), which few runs send.
  */
 const jailSymbols = {
   flock: { parameters: ["i32", "i32"], result: "i32" },
-  // The lease's directory (ffi/dir.ts makeDirs): Deno.mkdirSync's first use cost a run ~0.4 ms.
-  mkdir: { parameters: ["buffer", "u32"], result: "i32" },
   getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
   getdents64: { parameters: ["i32", "buffer", "usize"], result: "isize" },

@@ -121,38 +121,6 @@ export function readFileHead(path: string, max: number): Uint8Array | undefined 
 }
 
 /**
- * The whole content of the regular file at `path`, or undefined when ww cannot open it for reading
- * or it is no regular file; a SyscallError when a read fails. Through libc, as readFileHead, and
- * for the same reasons: Deno's first file read of a run costs it ~0.4 ms of set-up, and each of
- * the dozen small files a jailed run reads (its id maps, the account files, /proc/self/status)
- * ~0.05 ms more than this; and a FIFO swapped in for the file is never waited on.
- */
-export function readRegularFile(path: string): Uint8Array | undefined {
-  const c = libc();
-  const fd = c.open(cString(path), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY, 0);
-  if (fd === -1) return undefined;
-  try {
-    if (!isRegularFileDescriptor(fd)) return undefined;
-    // A /proc file says its size is 0: the buffer grows until a read finds the end.
-    let buf = new Uint8Array(4096);
-    let n = 0;
-    for (;;) {
-      if (n === buf.length) {
-        const grown = new Uint8Array(buf.length * 2);
-        grown.set(buf);
-        buf = grown;
-      }
-      const r = Number(c.read(fd, buf.subarray(n), BigInt(buf.length - n)));
-      if (r === -1 && lastErrno() === EINTR) continue;
-      if (check("read", r, path) === 0) return buf.subarray(0, n);
-      n += r;
-    }
-  } finally {
-    c.close(fd);
-  }
-}
-
-/**
  * True when this process may execute the file at `path` (access(2) X_OK), which also says no
  * when its file system is mounted noexec.
  */

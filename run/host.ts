@@ -14,11 +14,10 @@ import {
 import type { NamespaceFacts } from "../jail/auto.ts";
 import type { SeccompArch } from "../jail/seccomp.ts";
 import { landlockAbi } from "../ffi/landlock.ts";
-import { fileOwner, pathKind, readLink, statOwner } from "../ffi/stat.ts";
+import { fileOwner, pathKind, statOwner } from "../ffi/stat.ts";
 import { EACCES, ELOOP, ENOENT, ENOTDIR, errnoName } from "../ffi/errno.ts";
 import { SetupError } from "../core/errors.ts";
 import { holdNoSymlinks } from "../ffi/open.ts";
-import { readRegularFile } from "../ffi/memfd.ts";
 import { closeFd } from "../ffi/fd.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { callerVariableIfText } from "./caller_env.ts";
@@ -28,7 +27,7 @@ export function hostFiles(net: boolean): HostFiles {
   const system: SystemEntry[] = [];
   for (const path of SYSTEM_DIRS) {
     const kind = pathKind(path, false);
-    if (kind === "symlink") system.push({ path, kind, target: readLink(path) });
+    if (kind === "symlink") system.push({ path, kind, target: Deno.readLinkSync(path) });
     else if (kind === "dir") system.push({ path, kind });
   }
   const etc = [...ETC_FILES, ...(net ? NET_ETC_FILES : [])].filter((p) =>
@@ -118,21 +117,12 @@ export function landlockSupport(): { abi: number; errno?: number } {
  * read once per process.
  */
 export function capLastCap(): number {
-  return lastCap ??= Number(procText("/proc/sys/kernel/cap_last_cap").trim());
+  return lastCap ??= Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim());
 }
 
 /** ww's own /proc/self/status. */
 export function ownStatus(): string {
-  return procText("/proc/self/status");
-}
-
-/** The text of a file of /proc that every Linux has; a SetupError when it cannot be read. */
-function procText(path: string): string {
-  const text = readText(path);
-  if (text === undefined) {
-    throw new SetupError(`cannot read ${path}: ww needs /proc mounted (procfs) to jail a program`);
-  }
-  return text;
+  return Deno.readTextFileSync("/proc/self/status");
 }
 
 /**
@@ -163,17 +153,15 @@ export function namespaceFacts(): NamespaceFacts {
 
 /** The text of `path`, or undefined when it cannot be read (absent, a kernel without it). */
 export function readText(path: string): string | undefined {
-  // Through libc (ffi/memfd.ts readRegularFile): no Deno error object for an absent file (a
-  // sysctl this kernel lacks, read on every --jail=auto run), nor Deno's file set-up, ~0.5 ms a run.
+  // An absent file is told by statx through libc: Deno's error for it, a run's first error
+  // object, cost ~0.5 ms to make (a sysctl this kernel lacks, read on every --jail=auto run).
+  if (!exists(path)) return undefined;
   try {
-    const bytes = readRegularFile(path);
-    return bytes === undefined ? undefined : textDecoder.decode(bytes);
+    return Deno.readTextFileSync(path);
   } catch {
     return undefined;
   }
 }
-
-const textDecoder = new TextDecoder();
 
 /**
  * The text of the file at `path` when it holds at most `max` bytes; throws as Deno.readTextFileSync

@@ -32,8 +32,7 @@ import {
 } from "../jail/ids.ts";
 import type { Cleanups } from "./launch.ts";
 import { type BindRequest, writableByRule } from "../jail/binds.ts";
-import { BindError, NotExecutableError, osWhy, SetupError } from "../core/errors.ts";
-import { makeDirs } from "../ffi/dir.ts";
+import { BindError, NotExecutableError, SetupError } from "../core/errors.ts";
 import { type FileModeOwner, hasExecuteBit, hasWriteBit, HOST_FS } from "./resolve.ts";
 import { readText } from "./host.ts";
 import { fileCache, type FileCacheIo } from "./file_cache.ts";
@@ -196,11 +195,11 @@ function lockOrExplain(path: string): number | undefined {
 /** Makes LEASE_DIR (and /run/ww) and checks that only root can write there. */
 function leaseDir(): void {
   try {
-    makeDirs(LEASE_DIR, 0o700);
+    Deno.mkdirSync(LEASE_DIR, { recursive: true, mode: 0o700 });
   } catch (e) {
     throw new SetupError(
       `${LEASE_DIR}: cannot make the directory of the jails' id leases (${
-        osWhy(e)
+        e instanceof Error ? e.message : e
       }); ww, as root, needs a writable /run to give each jail its own uid`,
       { cause: e },
     );
