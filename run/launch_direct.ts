@@ -79,7 +79,7 @@ export async function launchDirect(request: LaunchRequest): Promise<Launched> {
   const plan = planDirectRun(config, program, directFacts());
   const { chdir } = config.jail;
   checkDirectChdir(chdir);
-  const workdir = hostWorkdir(cleanups);
+  const { path: workdir, handOver } = hostWorkdir(cleanups);
   const { exec } = plan;
   // The stage (its machine code with it) is loaded only for socket activation: every other
   // unjailed run must not pay for it.
@@ -124,6 +124,7 @@ export async function launchDirect(request: LaunchRequest): Promise<Launched> {
     exited: () => child.ended,
     // Unjailed, ww removes the work directory itself: a jail's supervisor removes its own.
     ended: waitPid(child, ops).then(async (w) => {
+      handOver();
       await removeWorkdir(workdir, ops);
       return withWorkdirLeft(
         w.exited ? { code: w.code } : { code: 128 + w.signal, signal: signalName(w.signal) },
