@@ -213,7 +213,11 @@ export function execService(
     });
     return {
       pid: started.pid,
-      status: started.status,
+      // A jail may fail after the spawn too (bwrap's --nproc refusal comes once it runs): its
+      // error reaches the guest through Process.wait, in the same words as start's.
+      status: started.status.catch((e) => {
+        throw inWords(e, words);
+      }),
       kill: started.kill,
       served,
       end: () => ending.abort(),
