@@ -186,10 +186,26 @@ export function ownGrantProblem(
   const twin = "listen" in g && !picksPort(g.listen)
     ? earlier.find((e) => "listen" in e && sameAddress(e.listen, g.listen))
     : undefined;
-  if (twin) {
-    return `${label}: ${grantLabel(twin, words)} listens there already (one address, one grant)`;
-  }
-  return undefined;
+  return twin ? listensThereAlready(g, twin, words) : undefined;
+}
+
+/**
+ * The line for `g`, a --listen whose address `twin`, an earlier grant of the same run, holds
+ * already: as written (ownGrantProblem), or once bound, written another way (`tcp:localhost:80`
+ * after `tcp:127.0.0.1:80`, a wildcard's port, a unix path by another name).
+ *
+ * @example
+ * listensThereAlready({ name: "b", listen: "tcp:localhost:80" }, { name: "a", listen: "tcp:0.0.0.0:80" });
+ * // "--listen b=tcp:localhost:80: --listen a=tcp:0.0.0.0:80 listens there already (one address, one grant)"
+ */
+export function listensThereAlready(
+  g: OwnGrant,
+  twin: OwnGrant,
+  words: Wording = "commandLine",
+): string {
+  return `${grantLabel(g, words)}: ${
+    grantLabel(twin, words)
+  } listens there already (one address, one grant)`;
 }
 
 /**
@@ -263,6 +279,33 @@ export function describeOwnGrant(g: OwnGrant): string {
     g.mode ?? "r"
   ];
   return `${g.open} opened ${verb} with ww's own rights`;
+}
+
+/** Where an IP socket is bound: its family (2, AF_INET, or 10, AF_INET6), port and address bytes. */
+export interface InetBinding {
+  readonly family: number;
+  readonly port: number;
+  readonly addr: Uint8Array;
+}
+
+/**
+ * Whether a listener bound at `a` keeps a socket of the same kind from binding `b` (bind's
+ * EADDRINUSE): the same port, and the same address, or the wildcard of the same family, or
+ * IPv6's wildcard, which takes IPv4's port too (a dual-stack socket).
+ *
+ * @example
+ * const v4 = (port: number, ...addr: number[]) => ({ family: 2, port, addr: new Uint8Array(addr) });
+ * bindsOverlap(v4(80, 0, 0, 0, 0), v4(80, 127, 0, 0, 1)); // true: 0.0.0.0:80 holds 127.0.0.1:80
+ * bindsOverlap(v4(80, 127, 0, 0, 2), v4(80, 127, 0, 0, 1)); // false
+ */
+export function bindsOverlap(a: InetBinding, b: InetBinding): boolean {
+  if (a.port !== b.port) return false;
+  const wildcard = (x: InetBinding) => x.addr.every((byte) => byte === 0);
+  if (a.family === b.family) {
+    return wildcard(a) || wildcard(b) ||
+      (a.addr.length === b.addr.length && a.addr.every((byte, i) => byte === b.addr[i]));
+  }
+  return (a.family === 10 && wildcard(a)) || (b.family === 10 && wildcard(b));
 }
 
 /**

@@ -1,11 +1,13 @@
 // Parsing and validation of the grants ww opens itself, and socket address text.
 import assert from "node:assert/strict";
 import {
+  bindsOverlap,
   describeOwnGrant,
   formatInetAddress,
   grantFailure,
   grantLabel,
   grantPath,
+  listensThereAlready,
   makesPath,
   ownFdGrant,
   ownGrantsProblem,
@@ -312,4 +314,44 @@ Deno.test("grantPath and makesPath: a grant's file system path, and whether it m
     assert.equal(grantPath(g), path, JSON.stringify(g));
     assert.equal(makesPath(g), makes, JSON.stringify(g));
   }
+});
+
+Deno.test("bindsOverlap: one port, and the same address, a wildcard of its family, or IPv6's", () => {
+  const v4 = (port: number, ...addr: number[]) => ({ family: 2, port, addr: new Uint8Array(addr) });
+  const v6 = (port: number, last: number) => {
+    const addr = new Uint8Array(16);
+    addr[15] = last;
+    return { family: 10, port, addr };
+  };
+  const cases: [ReturnType<typeof v4>, ReturnType<typeof v4>, boolean][] = [
+    [v4(80, 127, 0, 0, 1), v4(80, 127, 0, 0, 1), true],
+    [v4(80, 127, 0, 0, 1), v4(81, 127, 0, 0, 1), false],
+    [v4(80, 127, 0, 0, 1), v4(80, 127, 0, 0, 2), false],
+    [v4(80, 0, 0, 0, 0), v4(80, 127, 0, 0, 1), true],
+    [v4(80, 127, 0, 0, 1), v4(80, 0, 0, 0, 0), true],
+    [v6(80, 1), v6(80, 1), true],
+    [v6(80, 0), v6(80, 1), true],
+    [v6(80, 1), v6(80, 2), false],
+    // [::] takes IPv4's port too; 0.0.0.0 does not take IPv6's, nor [::1] IPv4's.
+    [v6(80, 0), v4(80, 127, 0, 0, 1), true],
+    [v4(80, 127, 0, 0, 1), v6(80, 0), true],
+    [v4(80, 0, 0, 0, 0), v6(80, 1), false],
+    [v6(80, 1), v4(80, 127, 0, 0, 1), false],
+  ];
+  for (const [a, b, want] of cases) {
+    assert.equal(bindsOverlap(a, b), want, `${JSON.stringify(a)} ${JSON.stringify(b)}`);
+  }
+});
+
+Deno.test("listensThereAlready names both grants, in the flags' words or the library's", () => {
+  const a = { name: "a", listen: "tcp:0.0.0.0:80" };
+  const b = { name: "b", listen: "tcp:localhost:80" };
+  assert.equal(
+    listensThereAlready(b, a),
+    "--listen b=tcp:localhost:80: --listen a=tcp:0.0.0.0:80 listens there already (one address, one grant)",
+  );
+  assert.equal(
+    listensThereAlready(b, a, "library"),
+    "grant b (listen tcp:localhost:80): grant a (listen tcp:0.0.0.0:80) listens there already (one address, one grant)",
+  );
 });

@@ -303,11 +303,21 @@ export function boundAddress(fd: number): { family: number; port: number; addr: 
   const buf = new Uint8Array(128);
   const len = new Uint32Array([buf.length]);
   check("getsockname", sock().getsockname(fd, buf, len));
-  const view = new DataView(buf.buffer);
+  return inetParts(buf);
+}
+
+/**
+ * The family, port and address bytes (network order) of a sockaddr_in or sockaddr_in6, as
+ * resolveInet gives them and getsockname writes them.
+ */
+export function inetParts(
+  sockaddr: Uint8Array,
+): { family: number; port: number; addr: Uint8Array } {
+  const view = new DataView(sockaddr.buffer, sockaddr.byteOffset, sockaddr.byteLength);
   const f = view.getUint16(0, true);
   const port = view.getUint16(2, false);
   // sockaddr_in: address at 4; sockaddr_in6: flowinfo at 4, address at 8.
-  const addr = f === AF_INET6 ? buf.slice(8, 24) : buf.slice(4, 8);
+  const addr = f === AF_INET6 ? sockaddr.slice(8, 24) : sockaddr.slice(4, 8);
   return { family: f, port, addr };
 }
 

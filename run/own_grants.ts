@@ -27,6 +27,7 @@ import {
   AF_INET6,
   boundAddress,
   connectSocket,
+  inetParts,
   listenSocket,
   openPath,
   resolveInet,
@@ -35,10 +36,12 @@ import {
 } from "../ffi/socket.ts";
 import {
   type Address,
+  bindsOverlap,
   formatInetAddress,
   grantFailure,
   grantLabel,
   grantPath,
+  listensThereAlready,
   makesPath,
   openFlags,
   ownFdGrant,
@@ -108,6 +111,9 @@ export async function openOwnGrants(
   const truncate: number[] = [];
   let truncated = false;
   let kept = false;
+  // This run's listeners so far: a later --listen of an address one of them holds, written
+  // another way, is told so (ownListenerThere).
+  const listening: { readonly g: OwnGrant; readonly fd: number }[] = [];
   for (const g of own) {
     let fd: number;
     let file: OpenedFile | undefined;
@@ -123,8 +129,16 @@ export async function openOwnGrants(
       // Out of descriptors is ww's limit, not the grant's: said as everywhere else.
       const shortage = outOfDescriptors(e);
       if (shortage) throw shortage;
+      const twin = await ownListenerThere(g, e, listening, signal);
+      if (twin) {
+        throw new GrantError(g.name, listensThereAlready(g, twin, "library"), {
+          cause: e,
+          commandLine: listensThereAlready(g, twin),
+        });
+      }
       throw grantError(g, e) ?? e;
     }
+    if ("listen" in g) listening.push({ g, fd });
     closers.push(cleanups.add(() => closeFd(fd)));
     const created = file?.created ? file : undefined;
     if (created) cleanups.add(() => kept || removeIfStillThere(created));
@@ -143,6 +157,44 @@ export async function openOwnGrants(
     },
     closeInWw: () => closers.forEach((c) => c()),
   };
+}
+
+/**
+ * The earlier grant of this run whose listener holds the address that `g`, a --listen, could not
+ * have (`e`: bind's EADDRINUSE, or a unix socket someone listens on), written another way than
+ * `g` writes it (`tcp:localhost:80` after `tcp:127.0.0.1:80`, a wildcard's port, a unix path by
+ * another name), which ownGrantsProblem, comparing the text, cannot see; undefined when
+ * something else holds it, which the kernel's own reason then names.
+ */
+async function ownListenerThere(
+  g: OwnGrant,
+  e: unknown,
+  listening: readonly { readonly g: OwnGrant; readonly fd: number }[],
+  signal: AbortSignal | undefined,
+): Promise<OwnGrant | undefined> {
+  if (!("listen" in g) || listening.length === 0) return undefined;
+  const address = parseAddress(g.listen) as Address;
+  const kindOf = (l: OwnGrant) => "listen" in l ? (parseAddress(l.listen) as Address) : undefined;
+  if (address.kind === "unix") {
+    const there = e instanceof SocketInUseError ? fileIdentity(address.path) : undefined;
+    if (there === undefined) return undefined;
+    return listening.find(({ g: l }) => {
+      const a = kindOf(l);
+      const id = a?.kind === "unix" ? fileIdentity(a.path) : undefined;
+      return id !== undefined && sameFile(id, there);
+    })?.g;
+  }
+  if (!(e instanceof SyscallError && e.code === "EADDRINUSE")) return undefined;
+  let wanted;
+  try {
+    const [addr] = await resolveInet(address.host, address.port, address.kind === "udp", signal);
+    wanted = inetParts(addr);
+  } catch {
+    return undefined; // resolved a moment ago; the kernel's reason stands
+  }
+  return listening.find(({ g: l, fd }) =>
+    kindOf(l)?.kind === address.kind && bindsOverlap(boundAddress(fd), wanted)
+  )?.g;
 }
 
 /**

@@ -456,6 +456,66 @@ Deno.test("every error is one line, exit 125, naming the grant, and leaves nothi
   }
 });
 
+// The second of `--listen a=tcp:127.0.0.1:P --listen b=tcp:localhost:P` was told "address in use
+// (stop what listens there...)": what listened there was the run's own grant a, which only the
+// bind could tell, the two being written apart.
+Deno.test("a --listen of an address the run's own earlier grant holds, written another way, names that grant", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-twins-" });
+  const tmp = privateTmp();
+  // A port free now, as the kernel picks one for port 0.
+  const free = (transport: "tcp" | "udp") => {
+    const out = new Deno.Command(PYTHON, {
+      args: [
+        "-c",
+        `import socket; s = socket.socket(socket.AF_INET, socket.SOCK_${
+          transport === "tcp" ? "STREAM" : "DGRAM"
+        }); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])`,
+      ],
+    }).outputSync();
+    return Number(new TextDecoder().decode(out.stdout).trim());
+  };
+  const foreign = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const [t1, t2, u1] = [free("tcp"), free("tcp"), free("udp")];
+    const cases: [string, string, string?][] = [
+      [`a=tcp:127.0.0.1:${t1}`, `b=tcp:localhost:${t1}`],
+      [`a=tcp:0.0.0.0:${t2}`, `b=tcp:127.0.0.1:${t2}`],
+      [`a=udp:0.0.0.0:${u1}`, `b=udp:127.0.0.1:${u1}`],
+      [`a=unix:${dir}/s.sock`, `b=unix:${dir}/./s.sock`],
+      [`a=unix:${dir}/r.sock`, "b=unix:r.sock", dir],
+    ];
+    for (const [a, b, cwd] of cases) {
+      const r = await runWw(["run", "--jail=none", "--listen", a, "--listen", b, "/bin/true"], {
+        env: { TMPDIR: tmp },
+        ...(cwd ? { before: `cd ${cwd}` } : {}),
+      });
+      assert.equal(r.code, 125, r.stderr);
+      assert.deepEqual(errorLines(r.stderr), [
+        `ww: --listen ${b}: --listen ${a} listens there already (one address, one grant)`,
+      ]);
+      assert.deepEqual([...Deno.readDirSync(dir)], [], "a socket file was left behind");
+      assert.deepEqual(wwDirs(tmp), []);
+    }
+    // Held by something else, the port is the kernel's "address in use" still.
+    const port = foreign.addr.port;
+    const r = await runWw([
+      "run",
+      "--jail=none",
+      "--listen",
+      `a=tcp:127.0.0.2:${port}`,
+      "--listen",
+      `b=tcp:localhost:${port}`,
+      "/bin/true",
+    ], { env: { TMPDIR: tmp } });
+    assert.equal(r.code, 125, r.stderr);
+    assert.match(errorLines(r.stderr)[0], /^ww: --listen b=tcp:localhost:\d+: address in use/);
+  } finally {
+    foreign.close();
+    Deno.removeSync(dir, { recursive: true });
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
+
 Deno.test("ww opens with the caller's rights: a caller without them gets one line naming the grant", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
   Deno.chmodSync(dir, 0o755);
