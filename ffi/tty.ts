@@ -118,6 +118,26 @@ export function isLineMode(mode: TerminalMode): boolean {
   return (new DataView(mode.buffer).getUint32(LFLAG_OFFSET, true) & ICANON) !== 0;
 }
 
+/** struct termios: c_cc's offset (after c_line), the interrupt and quit keys' places in it, ISIG. */
+const CC_OFFSET = 17;
+const VINTR = 0;
+const VQUIT = 1;
+const ISIG = 0x1;
+
+/**
+ * Whether `bytes`, typed into a terminal of `mode`, hold its interrupt or quit key (VINTR,
+ * Ctrl-C; VQUIT, Ctrl-\) while keys make signals (ISIG): its line discipline sends the
+ * foreground group SIGINT or SIGQUIT. A key set to 0 is disabled (_POSIX_VDISABLE).
+ *
+ * @example
+ * typesSignalKey(terminalMode(master), new Uint8Array([0x03])); // true in a default (cooked) mode
+ */
+export function typesSignalKey(mode: TerminalMode, bytes: Uint8Array): boolean {
+  if ((new DataView(mode.buffer).getUint32(LFLAG_OFFSET, true) & ISIG) === 0) return false;
+  const keys = [mode[CC_OFFSET + VINTR], mode[CC_OFFSET + VQUIT]].filter((k) => k !== 0);
+  return keys.length > 0 && bytes.some((b) => keys.includes(b));
+}
+
 /** `mode` made raw (cfmakeraw): no echo, no line editing, no signals from keys, 8-bit bytes. */
 export function rawMode(mode: TerminalMode): TerminalMode {
   const raw = mode.slice();

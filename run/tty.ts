@@ -10,6 +10,7 @@
 import { POLLHUP, POLLIN, POLLOUT } from "../ffi/flags.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
 import {
+  foregroundGroup,
   hangUp,
   inBackground,
   isLineMode,
@@ -23,14 +24,16 @@ import {
   setWindowSize,
   type TerminalMode,
   terminalMode,
+  typesSignalKey,
   windowSize,
   windowSizeOf,
   writeSome,
 } from "../ffi/tty.ts";
 import type { Cleanups } from "./launch.ts";
 import type { HeldProcess } from "../ffi/process.ts";
-import { holdInTree } from "./procfs.ts";
+import { holdInTree, stoppedInStat } from "./procfs.ts";
 import { onExit } from "./exit_hooks.ts";
+import { SIGNALS } from "./signals.ts";
 import { type NonblockingOut, openNonblockingOut } from "../ffi/nonblocking_out.ts";
 import { eventsNow } from "../ffi/reactor.ts";
 
@@ -169,7 +172,13 @@ export function openTerminal(cleanups: Cleanups): Terminal {
       out = openNonblockingOut(STDOUT);
       cleanups.add(() => out?.close());
       pumps = Promise.all([
-        pumpInput(pty.master, wakeRead, state, typedAhead),
+        pumpInput(
+          pty.master,
+          wakeRead,
+          state,
+          typedAhead,
+          () => continueStopped(pty.master, (pid) => holdInTree(root, pid, RUN_DEPTH)),
+        ),
         // A jail's tree is a few generations deep (stage, bwrap, its pid 1, the program); its
         // programs may fork deeper, and a group they lead in the foreground is theirs to hang up.
         pumpOutput(pty.master, wakeRead, state, out, (pid) => holdInTree(root, pid, RUN_DEPTH)),
@@ -253,16 +262,25 @@ function readLineInput(): Uint8Array[] {
 
 /**
  * The caller's input to the program, until it ends or the run does: first what the caller's
- * terminal had ready before it was made raw (readLineInput).
+ * terminal had ready before it was made raw (readLineInput). After an interrupt or quit key
+ * (Ctrl-C, Ctrl-\), `afterSignalKey` runs: its signal waits in a stopped program until it runs.
  */
 async function pumpInput(
   master: number,
   wake: number,
   state: PumpState,
   typedAhead: readonly Uint8Array[],
+  afterSignalKey: () => void,
 ) {
+  const typed = async (bytes: Uint8Array) => {
+    if (!await writeAll(master, bytes, wake)) return false;
+    try {
+      if (typesSignalKey(terminalMode(master), bytes)) afterSignalKey();
+    } catch { /* the program's side is gone */ }
+    return true;
+  };
   for (const bytes of typedAhead) {
-    if (!await writeAll(master, bytes, wake)) return;
+    if (!await typed(bytes)) return;
   }
   const buf = new Uint8Array(4096);
   let lineStart = true;
@@ -279,7 +297,33 @@ async function pumpInput(
       return;
     }
     lineStart = buf[n - 1] === 0x0a || buf[n - 1] === 0x0d;
-    if (!await writeAll(master, buf.subarray(0, n), wake)) return;
+    if (!await typed(buf.subarray(0, n))) return;
+  }
+}
+
+/**
+ * Continues the foreground group of the program's terminal when its leader, one of the run's
+ * processes (`inRun`), is stopped: a program that stopped itself (SIGSTOP) left no key that got
+ * the caller's shell back, since the SIGINT of a Ctrl-C waits in a stopped process until it runs.
+ * As for the signals sent to ww, which SIGCONT follows, a stopped program ends too (or runs on,
+ * if it ignores the key's signal). Not after Ctrl-Z: SIGCONT would discard the stop it asks for.
+ */
+function continueStopped(master: number, inRun: (pid: number) => HeldProcess | undefined): void {
+  const id = foregroundGroup(master);
+  if (id <= 0) return;
+  let stat: string;
+  try {
+    stat = Deno.readTextFileSync(`/proc/${id}/stat`);
+  } catch {
+    return; // gone
+  }
+  if (!stoppedInStat(stat)) return;
+  const leader = inRun(id);
+  if (leader === undefined) return;
+  try {
+    leader.signalGroup(SIGNALS.SIGCONT);
+  } finally {
+    leader.close();
   }
 }
 

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { REPO, runWw, wwCommand } from "../support/ww.ts";
 import { reportFds } from "../support/children.ts";
+import { processesWithArg, processState } from "../support/procs.ts";
 
 const BACKENDS = ["none", "native", "bwrap"] as const;
 type Backend = typeof BACKENDS[number];
@@ -328,6 +329,35 @@ for (const backend of BACKENDS) {
       assert.doesNotMatch(text, /can't access tty|job control turned off|no job control/);
       assert.match(text, /^RC=5$/m);
       assert.match(text, /^MODE-SAME$/m);
+      assert.equal(code, 0);
+    }
+  });
+
+  // A program that stopped itself (SIGSTOP) on a terminal of its own held the caller's terminal
+  // raw for good: its Ctrl-C's SIGINT waited in the stopped program, and no key got the shell back.
+  Deno.test(`[jail=${backend}] Ctrl-C for a program that stopped itself ends it, and the shell has its terminal back`, async () => {
+    const tag = `tag-${crypto.randomUUID()}`;
+    const s = new Session(
+      `before=$(stty -g)\nww run --jail=${backend} /bin/sh -c 'kill -STOP $$; echo resumed' ${tag}\necho "RC=$?"\n${SAME_MODE}`,
+    );
+    try {
+      let stopped = false;
+      for (let i = 0; i < 600 && !stopped; i++) {
+        stopped = processesWithArg(tag).some((p) => processState(p) === "T");
+        if (!stopped) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(stopped, "the program never stopped itself");
+      await s.send("\x03");
+      await s.expect(/MODE-/, 15_000);
+    } catch (e) {
+      s.kill();
+      throw e;
+    } finally {
+      const code = await s.end();
+      // After the program's terminal echoed the key: "^CRC=130".
+      assert.match(s.text, /RC=130$/m);
+      assert.match(s.text, /^MODE-SAME$/m);
+      assert.doesNotMatch(s.text, /resumed/);
       assert.equal(code, 0);
     }
   });
