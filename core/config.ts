@@ -134,8 +134,9 @@ export function commandLineEnvKeyProblem(key: string): string | undefined {
 
 /**
  * Why the strings of a run cannot reach execve(2) as given: an environment name that is not one
- * (`A=B` would set A), or a NUL byte, which would cut a string short. The command line cannot
- * produce either; a library caller can.
+ * (`A=B` would set A), a NUL byte, which would cut a string short (the command line cannot
+ * produce either; a library caller can), or a string longer than execve takes in one, 32 pages
+ * of `pageSize()` (an --env-file's long value, say).
  *
  * @example
  * execStringsProblem({ program: "/bin/env", args: [], env: { "A=B": "1" } });
@@ -143,17 +144,42 @@ export function commandLineEnvKeyProblem(key: string): string | undefined {
  */
 export function execStringsProblem(
   run: Pick<RunConfig, "program" | "args" | "env">,
+  pageSize: () => number = () => 4096,
 ): string | undefined {
   if (run.program.includes("\0")) return "program: contains a NUL byte";
+  if (overExecString(run.program, pageSize)) return `program: ${EXEC_STRING_TOO_LONG}`;
   for (const [i, arg] of run.args.entries()) {
     if (arg.includes("\0")) return `args[${i}]: contains a NUL byte`;
+    if (overExecString(arg, pageSize)) return `args[${i}]: ${EXEC_STRING_TOO_LONG}`;
   }
   for (const [key, value] of Object.entries(run.env)) {
     const problem = envKeyProblem(key) ??
-      (value.includes("\0") ? "the value contains a NUL byte" : undefined);
+      (value.includes("\0")
+        ? "the value contains a NUL byte"
+        : overExecString(`${key}=${value}`, pageSize)
+        ? EXEC_STRING_TOO_LONG
+        : undefined);
     if (problem) return `env ${JSON.stringify(key)}: ${problem}`;
   }
   return undefined;
+}
+
+/**
+ * What execve(2) says of an argument or `KEY=VALUE` string longer than it takes in one (its
+ * MAX_ARG_STRLEN, 32 pages with the NUL: 128 KiB on x86_64): E2BIG, which --explain, running
+ * nothing, did not see.
+ */
+const EXEC_STRING_TOO_LONG =
+  "longer than execve takes in one string (32 pages, 128 KiB with 4 KiB pages, its NUL included; E2BIG): pass it in a file instead";
+
+/**
+ * Whether `s`, with its NUL, has more UTF-8 bytes than execve takes in one string: 32 pages of
+ * `pageSize()`, asked only of a string that may be that long.
+ */
+function overExecString(s: string, pageSize: () => number): boolean {
+  // A UTF-16 unit is at most 3 UTF-8 bytes, and a page at least 4 KiB: a short string is fine.
+  if (s.length * 3 + 1 <= 32 * 4096) return false;
+  return new TextEncoder().encode(s).length + 1 > 32 * pageSize();
 }
 
 /**

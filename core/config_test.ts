@@ -37,6 +37,39 @@ Deno.test("a run's strings that execve(2) cannot carry as given are named: env n
   for (const [run, problem] of cases) assert.equal(execStringsProblem(run), problem);
 });
 
+// --explain ran nothing, and a string execve takes in no page size passed it, while the run
+// failed with E2BIG.
+Deno.test("a string longer than execve takes in one (32 pages, its NUL included) is named", () => {
+  const ok = { program: "/bin/env", args: [], env: {} };
+  const pages4k = () => 4096;
+  const most = 32 * 4096 - 1; // bytes, without the NUL
+  assert.equal(execStringsProblem({ ...ok, args: ["a".repeat(most)] }, pages4k), undefined);
+  assert.match(
+    execStringsProblem({ ...ok, args: ["", "a".repeat(most + 1)] }, pages4k) ?? "",
+    /^args\[1\]: longer than execve takes in one string .*E2BIG/,
+  );
+  // KEY=VALUE is the one string: its name and '=' count.
+  assert.equal(
+    execStringsProblem({ ...ok, env: { A: "a".repeat(most - 2) } }, pages4k),
+    undefined,
+  );
+  assert.match(
+    execStringsProblem({ ...ok, env: { A: "a".repeat(most - 1) } }, pages4k) ?? "",
+    /^env "A": longer than execve takes/,
+  );
+  // UTF-8 bytes, not UTF-16 units: 43691 "€" are 131073 bytes.
+  assert.match(
+    execStringsProblem({ ...ok, args: ["€".repeat(43691)] }, pages4k) ?? "",
+    /^args\[0\]: longer/,
+  );
+  // With 64 KiB pages the kernel takes 2 MiB: only the machine's page size says.
+  assert.equal(execStringsProblem({ ...ok, args: ["a".repeat(most + 1)] }, () => 65536), undefined);
+  // A short string never asks for the page size.
+  execStringsProblem(ok, () => {
+    throw new Error("asked");
+  });
+});
+
 Deno.test("a WW_FD_ variable set by hand is refused unless a grant of its name backs it", () => {
   assert.equal(unbackedFdVariableProblem({ A: "1", WW_FDX: "2" }, []), undefined);
   assert.equal(unbackedFdVariableProblem({ WW_FD_DB: "9" }, ["db"]), undefined);

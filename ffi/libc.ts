@@ -74,6 +74,8 @@ const fileSymbols = {
   access: { parameters: ["buffer", "i32"], result: "i32" },
   readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
   send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  // The page size (execve's longest string is 32 pages): asked only of a very long argument.
+  sysconf: { parameters: ["i32"], result: "i64" },
   // openat2(2), which glibc does not wrap: `syscall` declared with this call's argument shape (see
   // the Landlock probe below).
   syscall_openat2: {
@@ -300,6 +302,12 @@ export function lastErrno(): number {
 function errnoAt(p: Deno.PointerValue): Int32Array {
   if (p === null) throw new Error("__errno_location() returned NULL");
   return new Int32Array(Deno.UnsafePointerView.getArrayBuffer(p, 4));
+}
+
+/** The size of a memory page here (sysconf(_SC_PAGESIZE)): 4096 on x86_64, 4-64 KiB on aarch64. */
+export function pageSize(): number {
+  const SC_PAGESIZE = 30;
+  return check("sysconf", libcFiles().sysconf(SC_PAGESIZE), "_SC_PAGESIZE");
 }
 
 /** Throws a SyscallError with the current errno when `result` is -1. */

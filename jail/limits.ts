@@ -233,25 +233,43 @@ export const NO_JAIL_BUDGET =
 
 /**
  * Which of `limits` hold per process and which per uid, as `--explain` shows them for a jail
- * whose processes run as host uid `uid`.
+ * whose processes run as host uid `uid`. A limit the run leaves unset is ww's own, `own` (ww's
+ * soft limits; one absent there is unlimited), which the program keeps.
  *
  * @example
- * limitScopeLines(DEFAULT_LIMITS, 65534)[1];
+ * limitScopeLines(DEFAULT_LIMITS, 65534, {})[1];
  * // "per uid: processes 512 (RLIMIT_NPROC, --nproc): every process and thread of host uid 65534 counts, ..."
+ * limitScopeLines({}, 1000, { cpu: 100 })[0];
+ * // "per process (...): memory unlimited, ww's own (RLIMIT_DATA, --memory), cpu 100s, ww's own (RLIMIT_CPU, --cpu), ..."
  */
-export function limitScopeLines(limits: Limits, uid: number): string[] {
-  const show = (v: number | undefined, unit = "") => v === undefined ? "unlimited" : `${v}${unit}`;
-  const mem = limits.memoryBytes === undefined ? "unlimited" : formatSize(limits.memoryBytes);
+export function limitScopeLines(
+  limits: Limits,
+  uid: number,
+  own: {
+    readonly cpu?: number;
+    readonly data?: number;
+    readonly nproc?: number;
+    readonly nofile?: number;
+  },
+): string[] {
+  const show = (
+    set: number | undefined,
+    inherited: number | undefined,
+    text: (v: number) => string,
+  ) =>
+    set !== undefined
+      ? text(set)
+      : `${inherited === undefined ? "unlimited" : text(inherited)}, ww's own`;
+  const mem = show(limits.memoryBytes, own.data, formatSize);
+  const cpu = show(limits.cpuSeconds, own.cpu, (v) => `${v}s`);
   return [
-    `per process (each process of the jail has its own): memory ${mem} (RLIMIT_DATA, --memory), cpu ${
-      show(limits.cpuSeconds, "s")
-    } (RLIMIT_CPU, --cpu${
+    `per process (each process of the jail has its own): memory ${mem} (RLIMIT_DATA, --memory), cpu ${cpu} (RLIMIT_CPU, --cpu${
       limits.cpuSeconds === undefined
         ? ""
         : `: SIGXCPU, then SIGKILL at ${limits.cpuSeconds + CPU_GRACE_SECONDS}s`
-    }), open files ${show(limits.openFiles)} (RLIMIT_NOFILE, --nofile)`,
+    }), open files ${show(limits.openFiles, own.nofile, String)} (RLIMIT_NOFILE, --nofile)`,
     `per uid: processes ${
-      show(limits.processes)
+      show(limits.processes, own.nproc, String)
     } (RLIMIT_NPROC, --nproc): every process and thread of host uid ${uid} counts, this jail's and any other's`,
     `per jail: ${NO_JAIL_BUDGET}`,
   ];

@@ -139,13 +139,33 @@ Deno.test("a --nproc used up by the uid's other processes is named with a value 
 });
 
 Deno.test("--explain's limits say per process, per uid (naming the uid) and per jail", () => {
-  assert.deepEqual(limitScopeLines({ ...DEFAULT_LIMITS, cpuSeconds: 30 }, 65534), [
+  assert.deepEqual(limitScopeLines({ ...DEFAULT_LIMITS, cpuSeconds: 30 }, 65534, { cpu: 9 }), [
     "per process (each process of the jail has its own): memory 4G (RLIMIT_DATA, --memory), cpu 30s (RLIMIT_CPU, --cpu: SIGXCPU, then SIGKILL at 31s), open files 1024 (RLIMIT_NOFILE, --nofile)",
     "per uid: processes 512 (RLIMIT_NPROC, --nproc): every process and thread of host uid 65534 counts, this jail's and any other's",
     "per jail: none: a budget for a whole jail (memory, CPU, processes together) would need cgroup v2 with delegated controllers, which ww does not use",
   ]);
   assert.match(
-    limitScopeLines({}, 1000)[0],
-    /memory unlimited .* cpu unlimited .* open files unlimited/,
+    limitScopeLines({}, 1000, {})[0],
+    /memory unlimited, ww's own .* cpu unlimited, ww's own .* open files unlimited, ww's own/,
+  );
+});
+
+// `unlimited` (and --cpu's default) set nothing: the program keeps ww's own limit, which --explain
+// said was "unlimited" whatever it was (ww run under `ulimit -t 100` gave the program 100 s).
+Deno.test("--explain's limits: one the run leaves unset is ww's own, with its value", () => {
+  const lines = limitScopeLines({}, 1000, {
+    cpu: 100,
+    data: 3 * 2 ** 30,
+    nofile: 20000,
+    nproc: 96367,
+  });
+  assert.match(lines[0], /memory 3G, ww's own \(RLIMIT_DATA, --memory\)/);
+  assert.match(lines[0], /cpu 100s, ww's own \(RLIMIT_CPU, --cpu\)/);
+  assert.match(lines[0], /open files 20000, ww's own \(RLIMIT_NOFILE, --nofile\)/);
+  assert.match(lines[1], /^per uid: processes 96367, ww's own \(RLIMIT_NPROC, --nproc\)/);
+  // What the run sets is shown as set, whatever ww's own is.
+  assert.match(
+    limitScopeLines({ ...DEFAULT_LIMITS, cpuSeconds: 30 }, 1000, { cpu: 100 })[0],
+    /cpu 30s \(RLIMIT_CPU, --cpu: SIGXCPU/,
   );
 });

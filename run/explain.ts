@@ -15,6 +15,7 @@ import type { HostFiles } from "../jail/system_files.ts";
 import { formatIdRange, type IdRange, JAIL_IDS_ENV } from "../jail/ids.ts";
 import { type NativePlanResult, PROC_SELF_NETWORK, PROC_SELF_PATHS } from "../jail/native.ts";
 import { limitScopeLines } from "../jail/limits.ts";
+import type { ProcessLimits } from "../ffi/rlimit.ts";
 import { TIMEOUT_GRACE_MS } from "../jail/policy.ts";
 import { deniedSyscalls, NEWEST_SYSCALL, type SeccompJail } from "../jail/seccomp.ts";
 import type { RunConfig } from "../core/config.ts";
@@ -55,6 +56,8 @@ export interface ExplainInput {
   readonly native?: NativePlanResult;
   /** The host uid the jail's processes run as, whose processes RLIMIT_NPROC counts. */
   readonly limitUid: number;
+  /** ww's own soft limits (ffi/rlimit.ts softLimitsNow), which a limit left unset keeps. */
+  readonly ownLimits: ProcessLimits;
 }
 
 /** The explanation, one line per fact. */
@@ -114,7 +117,10 @@ export function explainRun(input: ExplainInput): string[] {
     );
     if (jail.uid === undefined || jail.gid === undefined) out.push(...leaseLines(input.hostIds));
     out.push(...seccompLines("native"));
-    out.push("  limits:", ...limitScopeLines(jail.limits, input.limitUid).map((l) => `    ${l}`));
+    out.push(
+      "  limits:",
+      ...limitScopeLines(jail.limits, input.limitUid, input.ownLimits).map((l) => `    ${l}`),
+    );
     if (jail.timeoutMs !== undefined) out.push(`  timeout: ${timeoutText(jail.timeoutMs)}`);
     out.push(...describeNativeCommand(input.native));
     return out;
@@ -176,7 +182,10 @@ export function explainRun(input: ExplainInput): string[] {
     for (const b of jail.writableBinds) out.push(`    ${b.dest} read-write from ${b.source}`);
   }
   out.push(...seccompLines("bwrap"));
-  out.push("  limits:", ...limitScopeLines(jail.limits, input.limitUid).map((l) => `    ${l}`));
+  out.push(
+    "  limits:",
+    ...limitScopeLines(jail.limits, input.limitUid, input.ownLimits).map((l) => `    ${l}`),
+  );
   if (jail.timeoutMs !== undefined) out.push(`  timeout: ${timeoutText(jail.timeoutMs)}`);
   if (input.bwrap) {
     const drop = input.bwrap.dropTo;
@@ -206,7 +215,9 @@ function reason(choice: BackendChoice): string {
 
 function sizeText(bytes: number | undefined): string {
   if (bytes === undefined) return "half of RAM (--tmp-size unlimited: the kernel's default)";
-  return bytes % 2 ** 20 === 0 ? `${bytes / 2 ** 20} MiB` : `${bytes} bytes`;
+  if (bytes % 2 ** 20 === 0) return `${bytes / 2 ** 20} MiB`;
+  // tmpfs counts whole pages: a bound of 1 byte let a 2048-byte write through.
+  return `${bytes} bytes, rounded up to whole pages (4 KiB each on x86_64)`;
 }
 
 function leaseLines(hostIds: ExplainInput["hostIds"]): string[] {

@@ -12,7 +12,7 @@ import { IpfsNode } from "../ipfs/node.ts";
 import { parseCid } from "../ipfs/block.ts";
 import { formatIpfsPath, isIpfsPath, parseIpfsPath } from "../core/ipfs_path.ts";
 import type { RunConfig } from "../core/config.ts";
-import { UsageError } from "../core/errors.ts";
+import { LimitError, UsageError } from "../core/errors.ts";
 import { planRun } from "../plan/run.ts";
 import { jailChoice } from "./auto.ts";
 import { explainRun } from "./explain.ts";
@@ -26,6 +26,9 @@ import { runProgramPath } from "./resolve.ts";
 import { checkNotUnderProc, checkProgramFile, type Interpreter } from "./script.ts";
 import { checkGrantsOpen, checkRunConfig, type StartConfig, withRunDefaults } from "./start.ts";
 import { workTmpdir } from "./tmpdir.ts";
+import { softLimitsNow } from "../ffi/rlimit.ts";
+import { processesOf } from "./limits.ts";
+import { nprocShortfall } from "../jail/limits.ts";
 
 /**
  * For an /ipns/ program, what its name resolves to now and why that is believed, as lines for
@@ -184,6 +187,19 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
       binds: plan.bindRequests,
     });
   }
+  // A run under bwrap learns of a --nproc its uid's processes leave too little of only when bwrap
+  // fails to fork (launch_bwrap.ts jailFailed), which --explain never meets: the same rule, here.
+  const { processes } = config.jail.limits;
+  if (plan.backend === "bwrap" && processes !== undefined) {
+    const uid = plan.dropTo?.uid ?? Deno.uid() ?? 0;
+    const running = processesOf(uid);
+    const short = nprocShortfall(processes, uid, running, "library");
+    if (short) {
+      throw new LimitError("processes", processes, short, {
+        commandLine: nprocShortfall(processes, uid, running),
+      });
+    }
+  }
   const explained = (command: readonly string[], lines: readonly string[]): ExplainedRun => ({
     jail: { backend: choice.backend, reason: choice.reason },
     program: path,
@@ -201,7 +217,17 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
     const limitUid = plan.native.plan.identity?.uid ?? Deno.uid() ?? 0;
     return explained(
       plan.native.plan.argv,
-      explainRun({ config, path, slots, env, choice, native: plan.native, limitUid, hostIds }),
+      explainRun({
+        config,
+        path,
+        slots,
+        env,
+        choice,
+        native: plan.native,
+        limitUid,
+        hostIds,
+        ownLimits: softLimitsNow(),
+      }),
     );
   }
   if (plan.backend === "none") {
@@ -209,7 +235,16 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
     const direct = { exec: plan.exec, unenforcedFlags: plan.unenforcedFlags };
     return explained(
       plan.exec.argv,
-      explainRun({ config, path, slots, env, choice, direct, limitUid: Deno.uid() ?? 0 }),
+      explainRun({
+        config,
+        path,
+        slots,
+        env,
+        choice,
+        direct,
+        limitUid: Deno.uid() ?? 0,
+        ownLimits: softLimitsNow(),
+      }),
     );
   }
   const { host, argv, mounts, dropTo, held } = plan;
@@ -224,6 +259,7 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
       bwrap: { host, argv, mounts, dropTo, ...(held ? { held } : {}) },
       limitUid: dropTo?.uid ?? Deno.uid() ?? 0,
       hostIds,
+      ownLimits: softLimitsNow(),
     }),
   );
 }

@@ -31,7 +31,7 @@ export function limitFacts(): LimitFacts {
 
 /**
  * How many processes and threads run with real uid `uid` now: what RLIMIT_NPROC counts. Only read
- * after a jail failed to start (it walks /proc).
+ * after a jail failed to start, and by a bwrap run's --explain (it walks /proc).
  */
 export function processesOf(uid: number): number {
   let n = 0;

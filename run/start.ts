@@ -5,7 +5,7 @@
 
 import { closeFd, fdState, holdDuplicate, unixSocketPair } from "../ffi/fd.ts";
 import type { FdGrant, LaidOutGrant } from "../fd/layout.ts";
-import { SyscallError } from "../ffi/libc.ts";
+import { pageSize, SyscallError } from "../ffi/libc.ts";
 import { FdStream } from "../ffi/stream.ts";
 import { OpGroup } from "../ffi/ops.ts";
 import { keepCallerFds } from "./caller_fds.ts";
@@ -625,7 +625,7 @@ function programChanged(config: RunConfig, e: unknown): WwError | undefined {
  * worded for a library caller, with the flags' words as `commandLine` where they differ.
  */
 export function checkRunConfig(config: RunConfig): void {
-  const inputProblem = execStringsProblem(config) ?? backendProblem(config.jail.backend);
+  const inputProblem = execStringsProblem(config, pageSize) ?? backendProblem(config.jail.backend);
   if (inputProblem) throw new UsageError(inputProblem);
   const own = config.own ?? [];
   const problems = [

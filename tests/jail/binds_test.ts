@@ -422,6 +422,12 @@ Deno.test("--explain shows the bound under bwrap, and says native does not bound
   assert.match(bwrap.stdout, /\/dev\/shm read-write \(tmpfs of at most 8 MiB\)/);
   const native = await runWw(["run", "--explain", ...NATIVE, "/bin/true"]);
   assert.match(native.stdout, /work directory: on the host's TMPDIR; not bounded by --tmp-size/);
+  // tmpfs counts whole pages: --tmp-size 1 promised 1 byte and took a 2048-byte write.
+  const small = await runWw(["run", "--explain", ...BWRAP, "--tmp-size", "1.5K", "/bin/true"]);
+  assert.match(
+    small.stdout,
+    /\/tmp read-write \(tmpfs of at most 1536 bytes, rounded up to whole pages \(4 KiB each on x86_64\)\)/,
+  );
 });
 
 Deno.test("none: --explain shows each bind as it is, a --ro-bind NOT read-only, and the command ww spawns", async () => {
