@@ -99,7 +99,12 @@ export function connect(stream?: ByteStream): Promise<WwHost> {
         `fd ${hostSocketFd()}: this program is connected to ww already; a run has one connection to ww (share the WwHost connect() gave)`,
       );
     }
-    const conn = stream ? new Connection(stream) : new Connection(hostStream(), true);
+    let conn: Connection;
+    if (stream) conn = new Connection(stream);
+    else {
+      const host = hostStream();
+      conn = new Connection(host.stream, true, host.hold);
+    }
     if (!stream) hostConnection ??= {};
     return Promise.resolve(new WwHost(conn, conn.bootstrap()));
   } catch (e) {
@@ -185,7 +190,17 @@ class Connection {
   #outstanding = 0;
   #returns = 0;
 
-  constructor(readonly stream: ByteStream, readonly ownsHostFd = false) {
+  /**
+   * `hold(true)` keeps the guest's process alive while a call waits for its answer, `hold(false)`
+   * lets it end (the host socket's own read would keep it alive for good: a guest that never
+   * called close() never exited). Only the host socket's stream has it.
+   */
+  constructor(
+    readonly stream: ByteStream,
+    readonly ownsHostFd = false,
+    readonly hold: (on: boolean) => void = () => {},
+  ) {
+    hold(false);
     void this.#readLoop();
   }
 
@@ -295,7 +310,7 @@ class Connection {
 
   /** Settles `q`, not sent, with `e`; its capabilities are broken with it. */
   #refuse(q: Question, e: Error): Question {
-    this.questions.delete(q.id);
+    this.#forgetQuestion(q);
     q.returned = true;
     q.error = e;
     q.reject(e);
@@ -328,7 +343,13 @@ class Connection {
   #newQuestion(): Question {
     const q = new Question(this.nextQuestion++);
     this.questions.set(q.id, q);
+    if (this.questions.size === 1) this.hold(true);
     return q;
+  }
+
+  /** Forgets question `q`: once none waits, the process may end. */
+  #forgetQuestion(q: Question): void {
+    if (this.questions.delete(q.id) && this.questions.size === 0) this.hold(false);
   }
 
   #write(bytes: Uint8Array): void {
@@ -352,7 +373,7 @@ class Connection {
   #return(ret: rpc.Return): void {
     const q = this.questions.get(ret.answerId);
     if (!q) return;
-    this.questions.delete(q.id);
+    this.#forgetQuestion(q);
     q.returned = true;
     if (ret._isResults) {
       const payload = ret.results;
@@ -392,6 +413,7 @@ class Connection {
     if (this.ownsHostFd) hostConnection = { ended: e.message };
     for (const q of this.questions.values()) q.reject(e);
     this.questions.clear();
+    this.hold(false);
     this.#queued = [];
     this.#head = 0;
     this.stream.close();
@@ -868,8 +890,11 @@ export function hostSocketFd(env?: Readonly<Record<string, string | undefined>>)
   return Number(value);
 }
 
-/** The host socket as a ByteStream, through node:net (both Deno and Node wrap a socket fd). */
-function hostStream(): ByteStream {
+/**
+ * The host socket as a ByteStream, through node:net (both Deno and Node wrap a socket fd), and
+ * whether it keeps the process alive (`hold`: node's ref and unref).
+ */
+function hostStream(): { stream: ByteStream; hold: (on: boolean) => void } {
   const fd = hostSocketFd();
   let socket: Socket;
   try {
@@ -902,7 +927,7 @@ function hostStream(): ByteStream {
     ended = true;
     notify();
   });
-  return {
+  const stream: ByteStream = {
     async read(p) {
       while (chunks.length === 0 && !ended) await new Promise<void>((r) => (wake = r));
       const chunk = chunks.shift();
@@ -916,4 +941,5 @@ function hostStream(): ByteStream {
       new Promise((resolve, reject) => socket.write(p, (e) => (e ? reject(e) : resolve(p.length)))),
     close: () => socket.destroy(),
   };
+  return { stream, hold: (on) => void (on ? socket.ref() : socket.unref()) };
 }

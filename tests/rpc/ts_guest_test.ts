@@ -107,6 +107,22 @@ Deno.test("a start ww refuses is worded for whoever ran `ww run`: its flags, not
   assert.doesNotMatch(`${got.fd} ${got.args}`, /jail\.backend|Command|jail\.limits/);
 });
 
+// The host socket's read kept a guest that never called close() alive for good: its script ended,
+// and the run waited until --timeout (124).
+Deno.test("a Deno guest that never calls close() ends with its script, once its calls are answered", async () => {
+  const r = await runWw([
+    "run",
+    "--jail=none",
+    "--timeout=30s",
+    "--with-console",
+    "--deno",
+    `${REPO}tests/rpc/guest_no_close.ts`,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split("\n"), ['["console"]', "answered after the end: 1"]);
+  assert.match(r.stderr, /: info: logged, and never closed$/m);
+});
+
 Deno.test("the same guest, bundled for Node, works under node", async () => {
   const bundle = join(BUILD_DIR, `rpc-guest-${crypto.randomUUID()}.mjs`);
   await Deno.mkdir(BUILD_DIR, { recursive: true });
