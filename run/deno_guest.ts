@@ -11,10 +11,11 @@ import {
   LimitError,
   NotExecutableError,
   NotFoundError,
+  osWhy,
   UsageError,
 } from "../core/errors.ts";
 import { absolutePath } from "../core/path.ts";
-import { workdirParent } from "../core/config.ts";
+import { checkedTmpdir, workdirRefused } from "./tmpdir.ts";
 
 /**
  * The least --memory (RLIMIT_DATA) a Deno guest starts with: V8 reserves address space for its
@@ -183,9 +184,14 @@ export async function bundleGuest(
       `--deno ${script}: not a text file (a Deno guest is TypeScript or JavaScript source; run a binary without --deno)`,
     );
   }
-  const parent = workdirParent(tmpdir);
-  if ("error" in parent) throw new UsageError(parent.error);
-  const dir = await Deno.makeTempDir({ dir: parent.dir, prefix: "ww-deno-" });
+  // As every run's work directory: a TMPDIR that is no directory was an internal error here.
+  const parent = checkedTmpdir(tmpdir);
+  let dir: string;
+  try {
+    dir = await Deno.makeTempDir({ dir: parent, prefix: "ww-deno-" });
+  } catch (e) {
+    throw workdirRefused(osWhy(e));
+  }
   const remove = () => Deno.removeSync(dir, { recursive: true });
   const bundle = `${dir}/guest.js`;
   try {

@@ -8,7 +8,14 @@ import { callerVariable, callerVariableIfText } from "./caller_env.ts";
 
 /** The directory work directories are made in; throws a UsageError naming a bad TMPDIR. */
 export function workTmpdir(): string {
-  const tmpdir = callerVariable("TMPDIR");
+  return checkedTmpdir(callerVariable("TMPDIR"));
+}
+
+/**
+ * The directory `tmpdir` (TMPDIR's value, the caller's) names, by workTmpdir's rule: for what
+ * else ww makes there (a --deno guest's bundle); a UsageError naming TMPDIR when it names none.
+ */
+export function checkedTmpdir(tmpdir: string | undefined): string {
   const parent = workdirParent(tmpdir);
   if ("error" in parent) throw new UsageError(parent.error);
   // statx through libc, not Deno.statSync, whose first use costs a run ~0.6 ms.

@@ -147,6 +147,28 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
+// Bundled in a TMPDIR that is no directory, the guest was "internal error: No such file or
+// directory (os error 2): tmpdir"; a run without --deno said which TMPDIR, in one line.
+Deno.test("--deno with a TMPDIR that is no directory says so as every run does", async () => {
+  for (
+    const [tmpdir, why] of [["/nonexistent-wwtest", "no such directory"], [
+      "/etc/hostname",
+      "not a directory",
+    ]]
+  ) {
+    const line =
+      `ww: TMPDIR=${tmpdir}: ${why} (create it, or set TMPDIR to an existing absolute directory)`;
+    for (const args of [["--deno", GUEST], ["/bin/true"]]) {
+      const r = await runWw(["run", "--jail=none", ...args], {
+        env: { TMPDIR: tmpdir },
+        before: `cd '${REPO}'`,
+      });
+      assert.equal(r.code, 125, r.stderr);
+      assert.deepEqual(errorLines(r.stderr), [line], args.join(" "));
+    }
+  }
+});
+
 // A TMPDIR only its owner may enter (a `mktemp -d` one, mode 0700) holds the guest's bundle, and a
 // deno in root's ~/.deno/bin is behind a 0700 directory: the jail's user reaches neither. The run
 // said so about a --ro-bind the user never gave, and advised opening the private directory.
