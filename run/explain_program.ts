@@ -213,53 +213,29 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
     command,
     lines,
   });
+  // What every backend's explanation takes: the run, and ww's own limits, which the program keeps
+  // for each limit the run leaves unset.
+  const common = { config, path, slots, env, choice, ownLimits: softLimitsNow() };
   if (plan.backend === "native") {
     const limitUid = plan.native.plan.identity?.uid ?? Deno.uid() ?? 0;
     return explained(
       plan.native.plan.argv,
-      explainRun({
-        config,
-        path,
-        slots,
-        env,
-        choice,
-        native: plan.native,
-        limitUid,
-        hostIds,
-        ownLimits: softLimitsNow(),
-      }),
+      explainRun({ ...common, native: plan.native, limitUid, hostIds }),
     );
   }
   if (plan.backend === "none") {
     checkDirectChdir(config.jail.chdir);
     const direct = { exec: plan.exec, unenforcedFlags: plan.unenforcedFlags };
-    return explained(
-      plan.exec.argv,
-      explainRun({
-        config,
-        path,
-        slots,
-        env,
-        choice,
-        direct,
-        limitUid: Deno.uid() ?? 0,
-        ownLimits: softLimitsNow(),
-      }),
-    );
+    return explained(plan.exec.argv, explainRun({ ...common, direct, limitUid: Deno.uid() ?? 0 }));
   }
   const { host, argv, mounts, dropTo, held } = plan;
   return explained(
     argv,
     explainRun({
-      config,
-      path,
-      slots,
-      env,
-      choice,
+      ...common,
       bwrap: { host, argv, mounts, dropTo, ...(held ? { held } : {}) },
       limitUid: dropTo?.uid ?? Deno.uid() ?? 0,
       hostIds,
-      ownLimits: softLimitsNow(),
     }),
   );
 }
