@@ -153,7 +153,9 @@ export function explainRun(input: ExplainInput): string[] {
   const etc = bwrapHost ? (mounts ? ownEtcFiles(bwrapHost, mounts) : bwrapHost.etc) : [];
   for (const p of etc) out.push(`    ${p} read-only`);
   const tmpfs = `tmpfs of at most ${sizeText(jail.limits.tmpBytes)}`;
-  out.push("    /proc (this pid namespace), /dev (null zero full random urandom tty; read-only)");
+  out.push(
+    "    /proc (this pid namespace), /dev (null zero full random urandom tty; read-only; and pts, ptmx: a devpts of the jail's own)",
+  );
   out.push(`    /dev/shm read-write (${tmpfs})`);
   if (!mounts?.tmpBound) out.push(`    /tmp read-write (${tmpfs})`);
   out.push(
