@@ -158,7 +158,11 @@ for (const jail of ["none", "bwrap", "native"]) {
       const generations = stdout.match(/"gen"/g)?.length ?? 0;
       assert.equal(code, 0, stderr);
       assert.ok(seconds < 15, `the run took ${seconds.toFixed(1)} s, ${generations} generations`);
-      assert.match(stdout, /"refused"/, "no generation was refused a start");
+      // A generation being ended is refused the start it asks for ({"refused":n}), unless it is
+      // killed, its grace over, before it asks: on a loaded machine (CI's parallel suite) a
+      // generation slow to start got no further once, and nothing was refused. So the refusal is
+      // not asked for; what the fix changed is asked for: the run ends, and nothing outlives it.
+      assert.ok(generations >= 1, stdout);
       assert.deepEqual(left, [], "a generation outlived ww");
       assert.deepEqual([...Deno.readDirSync(tmp)].map((e) => e.name), [], "left in TMPDIR");
     } finally {
