@@ -12,7 +12,7 @@ import { IpfsNode } from "../ipfs/node.ts";
 import { parseCid } from "../ipfs/block.ts";
 import { formatIpfsPath, isIpfsPath, parseIpfsPath } from "../core/ipfs_path.ts";
 import type { RunConfig } from "../core/config.ts";
-import { LimitError, UsageError } from "../core/errors.ts";
+import { UsageError } from "../core/errors.ts";
 import { planRun } from "../plan/run.ts";
 import { jailChoice } from "./auto.ts";
 import { explainRun } from "./explain.ts";
@@ -27,8 +27,7 @@ import { checkNotUnderProc, checkProgramFile, type Interpreter } from "./script.
 import { checkGrantsOpen, checkRunConfig, type StartConfig, withRunDefaults } from "./start.ts";
 import { workTmpdir } from "./tmpdir.ts";
 import { softLimitsNow } from "../ffi/rlimit.ts";
-import { processesOf } from "./limits.ts";
-import { nprocShortfall } from "../jail/limits.ts";
+import { nprocRefusal } from "./limits.ts";
 
 /**
  * For an /ipns/ program, what its name resolves to now and why that is believed, as lines for
@@ -189,16 +188,9 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
   }
   // A run under bwrap learns of a --nproc its uid's processes leave too little of only when bwrap
   // fails to fork (launch_bwrap.ts jailFailed), which --explain never meets: the same rule, here.
-  const { processes } = config.jail.limits;
-  if (plan.backend === "bwrap" && processes !== undefined) {
-    const uid = plan.dropTo?.uid ?? Deno.uid() ?? 0;
-    const running = processesOf(uid);
-    const short = nprocShortfall(processes, uid, running, "library");
-    if (short) {
-      throw new LimitError("processes", processes, short, {
-        commandLine: nprocShortfall(processes, uid, running),
-      });
-    }
+  if (plan.backend === "bwrap") {
+    const nproc = nprocRefusal(config.jail.limits.processes, plan.dropTo?.uid ?? Deno.uid() ?? 0);
+    if (nproc) throw nproc;
   }
   const explained = (command: readonly string[], lines: readonly string[]): ExplainedRun => ({
     jail: { backend: choice.backend, reason: choice.reason },

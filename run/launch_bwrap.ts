@@ -14,13 +14,12 @@ import { FdStream } from "../ffi/stream.ts";
 import { type BackendChoice, bwrapFailedChoice } from "../jail/auto.ts";
 import { type BwrapStatus, bwrapStderr, readBwrapStatus } from "../jail/bwrap_status.ts";
 import { SECCOMP_BASE64 } from "../jail/seccomp_table.ts";
-import { nprocShortfall } from "../jail/limits.ts";
 import type { RunConfig } from "../core/config.ts";
 import {
   BindError,
   type CwdError,
   JailError,
-  LimitError,
+  type LimitError,
   NamespacesUnavailableError,
   type NotExecutableError,
   type NotFoundError,
@@ -46,7 +45,7 @@ import {
 } from "./launch.ts";
 import { pinBindSources } from "./pin_binds.ts";
 import { holdInTree, programInJail } from "./procfs.ts";
-import { processesOf } from "./limits.ts";
+import { nprocRefusal } from "./limits.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import {
   END_ALL_SIGNAL,
@@ -311,15 +310,8 @@ async function jailFailed(
   ) {
     return programGone(config.program);
   }
-  const uid = dropTo?.uid ?? Deno.uid() ?? 0;
-  const { processes } = config.jail.limits;
-  const running = processesOf(uid);
-  const nproc = nprocShortfall(processes, uid, running, "library");
-  if (nproc && processes !== undefined) {
-    return new LimitError("processes", processes, nproc, {
-      commandLine: nprocShortfall(processes, uid, running),
-    });
-  }
+  const nproc = nprocRefusal(config.jail.limits.processes, dropTo?.uid ?? Deno.uid() ?? 0);
+  if (nproc) return nproc;
   // Not for ids the caller chose (--uid and --gid, as root): bwrap's refusal of those says nothing
   // of this machine, and the fallback would be remembered for every later run.
   const chosenIds = dropTo !== undefined && lease === undefined;

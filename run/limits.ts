@@ -2,7 +2,12 @@
 // limits, fs.nr_open, CAP_SYS_RESOURCE) and counts a uid's processes when a jail failed to
 // start. getrlimit(2) and two small file reads; nothing is spawned.
 
-import { type LaunchShape, type LimitFacts, limitsFailure } from "../jail/limits.ts";
+import {
+  type LaunchShape,
+  type LimitFacts,
+  limitsFailure,
+  nprocShortfall,
+} from "../jail/limits.ts";
 import type { Limits } from "../jail/policy.ts";
 import { LimitError } from "../core/errors.ts";
 import { hasCapability, readText } from "./host.ts";
@@ -30,10 +35,26 @@ export function limitFacts(): LimitFacts {
 }
 
 /**
+ * The LimitError for a bwrap jail of host uid `uid` whose processes and threads, counted now, leave
+ * `processes` (--nproc) too few for bwrap, the jail's pid 1 and the program (jail/limits.ts
+ * nprocShortfall); undefined when they do not, or no limit is set. What a run says once bwrap
+ * failed to fork (launch_bwrap.ts), and --explain before.
+ */
+export function nprocRefusal(processes: number | undefined, uid: number): LimitError | undefined {
+  if (processes === undefined) return undefined;
+  const running = processesOf(uid);
+  const why = nprocShortfall(processes, uid, running, "library");
+  if (why === undefined) return undefined;
+  return new LimitError("processes", processes, why, {
+    commandLine: nprocShortfall(processes, uid, running),
+  });
+}
+
+/**
  * How many processes and threads run with real uid `uid` now: what RLIMIT_NPROC counts. Only read
  * after a jail failed to start, and by a bwrap run's --explain (it walks /proc).
  */
-export function processesOf(uid: number): number {
+function processesOf(uid: number): number {
   let n = 0;
   for (const e of Deno.readDirSync("/proc")) {
     if (!/^\d+$/.test(e.name)) continue;
