@@ -43,19 +43,23 @@ export function isOrphanedGroup(
 }
 
 /**
- * A /proc/<pid>/stat line's place, or undefined when it is not one. The name, in parentheses,
- * may hold anything: the fields after its last ")" are the state, ppid, pgrp and session.
+ * A /proc/<pid>/stat line's place, and the process's state ("T": stopped by a signal), or
+ * undefined when it is not one. The name, in parentheses, may hold anything: the fields after its
+ * last ")" are the state, ppid, pgrp and session.
  *
  * @example
- * parseStatPlace("42 (a) b) S 1 42 40 0"); // { pid: 42, ppid: 1, pgrp: 42, session: 40 }
+ * parseStatPlace("42 (a) b) S 1 42 40 0"); // { pid: 42, ppid: 1, pgrp: 42, session: 40, state: "S" }
  */
-export function parseStatPlace(stat: string): ProcessPlace | undefined {
+export function parseStatPlace(
+  stat: string,
+): ProcessPlace & { readonly state: string } | undefined {
   const end = stat.lastIndexOf(")");
   if (end === -1) return undefined;
-  const [, ppid, pgrp, session] = stat.slice(end + 2).split(" ").map(Number);
+  const [state, ...fields] = stat.slice(end + 2).split(" ");
+  const [ppid, pgrp, session] = fields.map(Number);
   const pid = Number.parseInt(stat, 10);
   if (![pid, ppid, pgrp, session].every(Number.isInteger)) return undefined;
-  return { pid, ppid, pgrp, session };
+  return { pid, ppid, pgrp, session, state };
 }
 
 /** Whether this process's group is orphaned (isOrphanedGroup), from /proc; false without /proc. */

@@ -38,9 +38,13 @@ Deno.test("a parent outside the pid namespace is in another session: docker exec
   assert.equal(isOrphanedGroup(20, 10, [p(10, 0, 10, 10), p(20, 10, 20, 10)]), false);
 });
 
-Deno.test("a stat line's place is read after the name's last parenthesis", () => {
-  assert.deepEqual(parseStatPlace("42 (a) b) S 1 42 40 0 -1"), p(42, 1, 42, 40));
-  assert.deepEqual(parseStatPlace("7 (sh) R 6 7 7 34816"), p(7, 6, 7, 7));
+Deno.test("a stat line's place and state are read after the name's last parenthesis", () => {
+  assert.deepEqual(parseStatPlace("42 (a) b) S 1 42 40 0 -1"), { ...p(42, 1, 42, 40), state: "S" });
+  assert.deepEqual(parseStatPlace("7 (sh) R 6 7 7 34816"), { ...p(7, 6, 7, 7), state: "R" });
   assert.equal(parseStatPlace("garbage"), undefined);
   assert.equal(parseStatPlace("9 (x) S"), undefined);
+  // Stopped (run/tty.ts continues such a program after a Ctrl-C): a name may hold ") T".
+  assert.equal(parseStatPlace("42 (sh) T 1 42 42 0")?.state, "T");
+  assert.equal(parseStatPlace("42 (a) T b) R 1 42 42 0")?.state, "R");
+  assert.equal(parseStatPlace("42 (a) R b) T 1 42 42 0")?.state, "T");
 });

@@ -94,15 +94,3 @@ export async function programInJail(
   }
   return undefined;
 }
-
-/**
- * Whether the process whose /proc/<pid>/stat line is `stat` is stopped by a signal (state T).
- * The name, in parentheses, may hold anything: the state follows its last ")".
- *
- * @example
- * stoppedInStat("42 (sh) T 1 42 42 0"); // true
- */
-export function stoppedInStat(stat: string): boolean {
-  const end = stat.lastIndexOf(")");
-  return end !== -1 && stat[end + 2] === "T";
-}

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { holdChild, waitPid } from "../ffi/process.ts";
 import { spawn } from "../ffi/spawn.ts";
-import { holdInTree, programInJail, stoppedInStat } from "./procfs.ts";
+import { holdInTree, programInJail } from "./procfs.ts";
 
 /** A child of this process running `script` in sh, held: root of a tree of its own. */
 function shell(script: string) {
@@ -103,13 +103,4 @@ Deno.test("programInJail: the first child only once it has executed a program of
   } finally {
     await parent.end();
   }
-});
-
-Deno.test("stoppedInStat reads the state after the name's last parenthesis", () => {
-  assert.equal(stoppedInStat("42 (sh) T 1 42 42 0"), true);
-  assert.equal(stoppedInStat("42 (sh) S 1 42 42 0"), false);
-  // A name may hold ") T": only the last ")" ends it.
-  assert.equal(stoppedInStat("42 (a) T b) R 1 42 42 0"), false);
-  assert.equal(stoppedInStat("42 (a) R b) T 1 42 42 0"), true);
-  assert.equal(stoppedInStat("garbage"), false);
 });

@@ -31,7 +31,8 @@ import {
 } from "../ffi/tty.ts";
 import type { Cleanups } from "./launch.ts";
 import type { HeldProcess } from "../ffi/process.ts";
-import { holdInTree, stoppedInStat } from "./procfs.ts";
+import { holdInTree } from "./procfs.ts";
+import { parseStatPlace } from "./process_group.ts";
 import { onExit } from "./exit_hooks.ts";
 import { SIGNALS } from "./signals.ts";
 import { type NonblockingOut, openNonblockingOut } from "../ffi/nonblocking_out.ts";
@@ -317,7 +318,7 @@ function continueStopped(master: number, inRun: (pid: number) => HeldProcess | u
   } catch {
     return; // gone
   }
-  if (!stoppedInStat(stat)) return;
+  if (parseStatPlace(stat)?.state !== "T") return;
   const leader = inRun(id);
   if (leader === undefined) return;
   try {
