@@ -8,79 +8,97 @@
 
 import { ENOMEM, errnoName } from "./errno.ts";
 
+/**
+ * The first integer or pointer parameter of a synchronous symbol, declared as a struct of that one
+ * field, and NO_ARG, the extra struct of one that has none: see openLibrary.
+ */
+export const I32 = { struct: ["i32"] } as const;
+/** See I32. */
+export const U32 = { struct: ["u32"] } as const;
+/** See I32. */
+export const I64 = { struct: ["i64"] } as const;
+/** See I32. */
+export const U64 = { struct: ["u64"] } as const;
+/** See I32. */
+export const USIZE = { struct: ["usize"] } as const;
+/** See I32. */
+export const POINTER = { struct: ["pointer"] } as const;
+/** See I32: a byte the function ignores, which the wrapper passes for a symbol with no I32 and the like. */
+export const NO_ARG = { struct: ["u8"] } as const;
+
 /** What every run needs: descriptors, spawning, waiting, signalling. */
 const symbols = {
   // errno's address on this thread (lastErrno): bound with the rest, one dlopen fewer a run.
-  __errno_location: { parameters: [], result: "pointer" },
-  close: { parameters: ["i32"], result: "i32" },
-  fcntl: { parameters: ["i32", "i32", "i32"], result: "i32" },
-  kill: { parameters: ["i32", "i32"], result: "i32" },
-  socketpair: { parameters: ["i32", "i32", "i32", "buffer"], result: "i32" },
-  pipe2: { parameters: ["buffer", "i32"], result: "i32" },
-  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
-  pidfd_open: { parameters: ["i32", "u32"], result: "i32" },
-  shutdown: { parameters: ["i32", "i32"], result: "i32" },
+  __errno_location: { parameters: [NO_ARG], result: "pointer" },
+  close: { parameters: [I32], result: "i32" },
+  fcntl: { parameters: [I32, "i32", "i32"], result: "i32" },
+  kill: { parameters: [I32, "i32"], result: "i32" },
+  socketpair: { parameters: [I32, "i32", "i32", "buffer"], result: "i32" },
+  pipe2: { parameters: ["buffer", I32], result: "i32" },
+  read: { parameters: [I32, "buffer", "usize"], result: "isize" },
+  write: { parameters: [I32, "buffer", "usize"], result: "isize" },
+  pidfd_open: { parameters: [I32, "u32"], result: "i32" },
+  shutdown: { parameters: [I32, "i32"], result: "i32" },
   poll: { parameters: ["pointer", "u64", "i32"], result: "i32", nonblocking: true },
   // The memory of a call on the worker pool (workerMemory).
-  malloc: { parameters: ["usize"], result: "pointer" },
-  free: { parameters: ["pointer"], result: "void" },
+  malloc: { parameters: [USIZE], result: "pointer" },
+  free: { parameters: [POINTER], result: "void" },
   // poll(2) with a timeout of 0, on the main thread: is a descriptor ready now?
-  poll_now: { name: "poll", parameters: ["buffer", "u64", "i32"], result: "i32" },
-  waitpid: { parameters: ["i32", "buffer", "i32"], result: "i32" },
+  poll_now: { name: "poll", parameters: ["buffer", U64, "i32"], result: "i32" },
+  waitpid: { parameters: [I32, "buffer", "i32"], result: "i32" },
   // Here, not with the file group: a --jail=none run reopens its stderr with it (ffi/nonblocking_out.ts),
   // and binding that whole group for one call cost it 3-6 ms.
-  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  open: { parameters: ["buffer", I32, "u32"], result: "i32" },
   // Here too (ffi/stat.ts): a --jail=none run asks it of TMPDIR, the program and its stderr, and
   // Deno.statSync's first use costs a run ~0.6 ms; a call through a bound group costs microseconds.
-  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
+  statx: { parameters: [I32, "buffer", "i32", "u32", "buffer"], result: "i32" },
   // Here, not with ffi/socket.ts's group: every run under `deno run` holds Deno's inspector port
   // (run/inspector_port.ts), and binding that whole group for it cost ~0.4 ms.
-  socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
-  setsockopt: { parameters: ["i32", "i32", "i32", "buffer", "u32"], result: "i32" },
-  bind: { parameters: ["i32", "buffer", "u32"], result: "i32" },
+  socket: { parameters: [I32, "i32", "i32"], result: "i32" },
+  setsockopt: { parameters: [I32, "i32", "i32", "buffer", "u32"], result: "i32" },
+  bind: { parameters: [I32, "buffer", "u32"], result: "i32" },
   // A --jail=none run's work directory (ffi/dir.ts): Deno.makeTempDirSync and Deno.removeSync
   // cost it ~0.3 ms more, their first use.
-  mkdtemp: { parameters: ["buffer"], result: "pointer" },
-  rmdir: { parameters: ["buffer"], result: "i32" },
-  sigfillset: { parameters: ["buffer"], result: "i32" },
+  mkdtemp: { parameters: ["buffer", NO_ARG], result: "pointer" },
+  rmdir: { parameters: ["buffer", NO_ARG], result: "i32" },
+  sigfillset: { parameters: ["buffer", NO_ARG], result: "i32" },
   // Every run asks which signals its caller left ignored (ffi/signal.ts): reading
   // /proc/self/status for it cost ~0.3 ms.
-  sigaction: { parameters: ["i32", "pointer", "buffer"], result: "i32" },
-  sigemptyset: { parameters: ["buffer"], result: "i32" },
+  sigaction: { parameters: [I32, "pointer", "buffer"], result: "i32" },
+  sigemptyset: { parameters: ["buffer", NO_ARG], result: "i32" },
   posix_spawn: {
-    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer", NO_ARG],
     result: "i32",
   },
-  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
-  posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
-  posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
-  posix_spawn_file_actions_addclosefrom_np: { parameters: ["buffer", "i32"], result: "i32" },
-  posix_spawn_file_actions_addchdir_np: { parameters: ["buffer", "buffer"], result: "i32" },
-  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
-  posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
-  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
-  posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
-  posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
+  posix_spawn_file_actions_init: { parameters: ["buffer", NO_ARG], result: "i32" },
+  posix_spawn_file_actions_destroy: { parameters: ["buffer", NO_ARG], result: "i32" },
+  posix_spawn_file_actions_adddup2: { parameters: ["buffer", I32, "i32"], result: "i32" },
+  posix_spawn_file_actions_addclosefrom_np: { parameters: ["buffer", I32], result: "i32" },
+  posix_spawn_file_actions_addchdir_np: { parameters: ["buffer", "buffer", NO_ARG], result: "i32" },
+  posix_spawnattr_init: { parameters: ["buffer", NO_ARG], result: "i32" },
+  posix_spawnattr_destroy: { parameters: ["buffer", NO_ARG], result: "i32" },
+  posix_spawnattr_setflags: { parameters: ["buffer", "i16", NO_ARG], result: "i32" },
+  posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer", NO_ARG], result: "i32" },
+  posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer", NO_ARG], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** Files by path and memfds beyond open(2): programs from IPFS, Landlock rules, ww's stderr when
  * it is a socket (ffi/nonblocking_out.ts). */
 const fileSymbols = {
-  pread: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
-  ftruncate: { parameters: ["i32", "i64"], result: "i32" },
-  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
-  sendfile: { parameters: ["i32", "i32", "buffer", "usize"], result: "isize" },
-  access: { parameters: ["buffer", "i32"], result: "i32" },
-  readlink: { parameters: ["buffer", "buffer", "usize"], result: "isize" },
-  send: { parameters: ["i32", "buffer", "usize", "i32"], result: "isize" },
+  pread: { parameters: [I32, "buffer", "usize", "i64"], result: "isize" },
+  ftruncate: { parameters: [I32, "i64"], result: "i32" },
+  lseek: { parameters: [I32, "i64", "i32"], result: "i64" },
+  sendfile: { parameters: [I32, "i32", "buffer", "usize"], result: "isize" },
+  access: { parameters: ["buffer", I32], result: "i32" },
+  readlink: { parameters: ["buffer", "buffer", USIZE], result: "isize" },
+  send: { parameters: [I32, "buffer", "usize", "i32"], result: "isize" },
   // The page size (execve's longest string is 32 pages): asked only of a very long argument.
-  sysconf: { parameters: ["i32"], result: "i64" },
+  sysconf: { parameters: [I32], result: "i64" },
   // openat2(2), which glibc does not wrap: `syscall` declared with this call's argument shape (see
   // the Landlock probe below).
   syscall_openat2: {
     name: "syscall",
-    parameters: ["i64", "i32", "buffer", "buffer", "usize"],
+    parameters: [I64, "i32", "buffer", "buffer", "usize"],
     result: "i64",
   },
   // In-kernel copies run on a worker thread, so the event loop goes on (it keeps reading the
@@ -102,14 +120,14 @@ const fileSymbols = {
  * its pidfd (ffi/process.ts), which few runs send.
  */
 const jailSymbols = {
-  flock: { parameters: ["i32", "i32"], result: "i32" },
-  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
-  memfd_create: { parameters: ["buffer", "u32"], result: "i32" },
-  getdents64: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  flock: { parameters: [I32, "i32"], result: "i32" },
+  getrlimit: { parameters: [I32, "buffer"], result: "i32" },
+  memfd_create: { parameters: ["buffer", U32], result: "i32" },
+  getdents64: { parameters: [I32, "buffer", "usize"], result: "isize" },
   // pidfd_send_signal(2), through `syscall` as openat2 is: glibc wraps it only since 2.36.
   syscall_pidfd_send_signal: {
     name: "syscall",
-    parameters: ["i64", "i32", "i32", "pointer", "u32"],
+    parameters: [I64, "i32", "i32", "pointer", "u32"],
     result: "i64",
   },
   // The Landlock ABI probe (ffi/landlock.ts). glibc has no Landlock wrappers, so `syscall` is
@@ -117,7 +135,7 @@ const jailSymbols = {
   // integer and pointer arguments travel in the same registers as fixed ones.
   syscall_landlock_create_ruleset: {
     name: "syscall",
-    parameters: ["i64", "buffer", "usize", "u32"],
+    parameters: [I64, "buffer", "usize", "u32"],
     result: "i64",
   },
 } as const satisfies Deno.ForeignLibraryInterface;
@@ -129,8 +147,26 @@ let jailLibrary: Symbols<typeof jailSymbols> | undefined;
 /** errno of the thread ww calls libc on, as memory; set when libc's first group is bound. */
 let errnoCell: Int32Array | undefined;
 
-/** The functions of a group of symbols, as Deno.dlopen would type them. */
-export type Symbols<S extends Deno.ForeignLibraryInterface> = Deno.DynamicLibrary<S>["symbols"];
+/** A parameter declared as a struct of one field: see openLibrary. */
+type OneField = { readonly struct: readonly [Deno.NativeType] };
+
+/** A parameter as a wrapper of openLibrary takes it: a struct of one field, as that field. */
+type Unwrapped<T> = T extends OneField ? T["struct"][0] : T;
+
+/** The parameters a wrapper takes: each as Unwrapped, without a trailing NO_ARG. */
+type WrapperParameters<P extends readonly Deno.NativeType[]> = Extract<
+  P extends readonly [...infer Given, typeof NO_ARG] ? { [I in keyof Given]: Unwrapped<Given[I]> }
+    : { [I in keyof P]: Unwrapped<P[I]> },
+  readonly Deno.NativeType[]
+>;
+
+/** The functions of a group of symbols, as openLibrary wraps them. */
+export type Symbols<S extends Deno.ForeignLibraryInterface> = {
+  [K in keyof S]: S[K] extends Deno.ForeignFunction ? (
+      ...args: Deno.ToNativeParameterTypes<WrapperParameters<S[K]["parameters"]>>
+    ) => Deno.StaticForeignSymbolReturnType<S[K]>
+    : never;
+};
 
 /** A JS function as dlopen makes it, for the wrappers of openLibrary. */
 type Call = (...args: unknown[]) => unknown;
@@ -139,14 +175,19 @@ type Call = (...args: unknown[]) => unknown;
  * Opens `symbols` of `path` (libc by default) without a fast-call trampoline for any: Deno compiles one per
  * synchronous symbol when the library is opened (its "turbocall", with Cranelift), ~1.7 ms to
  * start the compiler and ~0.2 ms a symbol, 5-6 ms for the first group on every run, for calls
- * ww makes a few times each. Deno compiles none for a symbol that takes a struct, so each is
- * opened with one number parameter (its first integer or pointer) as a struct of that one field,
- * which the C calling convention passes exactly as the field alone, in the same register, on
- * x86_64 and aarch64; the wrapper puts the argument in it. A symbol with no such parameter (only
- * buffers, or none) gets an extra struct after its own parameters, which the function ignores:
- * the caller passes and removes arguments on both. A call then costs ~1 µs more. The wrappers
- * keep `symbols`' own signatures, so callers see no difference. Every library ww opens is
- * opened this way (ffi/tty.ts, ffi/socket.ts, ffi/sha.ts too).
+ * ww makes a few times each. Deno compiles none for a symbol that takes a struct, so each
+ * synchronous symbol declares its first integer or pointer parameter as a struct of that one
+ * field (I32, U32, I64, U64, USIZE, POINTER), which the C calling convention passes exactly as
+ * the field alone, in the same register, on x86_64 and aarch64; the wrapper puts the argument in
+ * it. A symbol with no such parameter (only buffers, or none) declares an extra struct after its
+ * own, NO_ARG, which the function ignores: the caller passes and removes arguments on both, and
+ * the wrapper takes no argument for it. A call then costs ~1 µs more. The wrappers take the
+ * fields' own types (Symbols), so callers see no difference.
+ *
+ * The declarations are written so, not derived from plain ones here: deriving them was ~0.9 ms of
+ * every run's start, the code being cold (issue 13). A synchronous symbol declared with no struct
+ * gets its trampoline, which ffi/libc_test.ts finds, and a TypeError at its first call. Every
+ * library ww opens is opened this way (ffi/tty.ts, ffi/socket.ts, ffi/sha.ts too).
  *
  * Buffers stay dlopen's own `buffer` parameters: made into a struct, a buffer would need its
  * address, and a fresh buffer whose address was taken (Deno.UnsafePointer.of) survives V8's next
@@ -154,7 +195,7 @@ type Call = (...args: unknown[]) => unknown;
  * generation in a service (issue 16).
  *
  * @example
- * const { getpid } = openLibrary({ getpid: { parameters: [], result: "i32" } });
+ * const { getpid } = openLibrary({ getpid: { parameters: [NO_ARG], result: "i32" } });
  * getpid(); // Deno.pid
  */
 export function openLibrary<S extends Deno.ForeignLibraryInterface>(
@@ -166,50 +207,50 @@ export function openLibrary<S extends Deno.ForeignLibraryInterface>(
   return openWithoutTrampolines(symbols, path);
 }
 
-/** The parameter types a struct of one field stands for, as the wrapper writes them into it. */
-const INT32 = ["i32", "u32"];
-const INT64 = ["i64", "u64", "isize", "usize", "pointer"];
-
-/** openLibrary's work, for libc's first group too. */
+/**
+ * openLibrary's work, for libc's first group too. Each wrapper is made on the first use of its
+ * symbol: a run uses a few of each group, and making them all was ~0.3 ms of its start.
+ */
 function openWithoutTrampolines<S extends Deno.ForeignLibraryInterface>(
   symbols: S,
   path: string,
 ): Symbols<S> {
-  const defs: Record<string, Deno.ForeignFunction> = {};
-  const wraps: Record<string, (call: Call) => Call> = {};
-  for (const [key, def] of Object.entries(symbols) as [string, Deno.ForeignFunction][]) {
-    if (def.nonblocking) {
-      defs[key] = def; // called on a worker thread: no trampoline either
-      continue;
-    }
-    const parameters = [...def.parameters];
-    const found = parameters.findIndex((t) =>
-      INT32.includes(t as string) || INT64.includes(t as string)
-    );
-    const slot = found === -1 ? parameters.length : found;
-    const type = found === -1 ? "i32" : parameters[slot];
-    parameters[slot] = { struct: [type] };
-    defs[key] = { ...def, parameters };
-    wraps[key] = (call) =>
-      withStructAt(call, slot, parameters.length, structCell(type, found === -1));
-  }
-  const opened = Deno.dlopen(path, defs).symbols as Record<string, Call>;
-  const out: Record<string, Call> = {};
-  for (const key of Object.keys(defs)) out[key] = wraps[key]?.(opened[key]) ?? opened[key];
-  return out as Symbols<S>;
+  const opened = Deno.dlopen(path, symbols).symbols as Record<string, Call>;
+  const wrapped: Record<string, Call> = {};
+  // Nothing but the symbols: a `then` looked up (an async function returning it) finds none.
+  return new Proxy(opened, {
+    get: (_, key) =>
+      typeof key === "string" && Object.hasOwn(symbols, key)
+        ? wrapped[key] ??= wrap(opened[key], symbols[key] as Deno.ForeignFunction)
+        : undefined,
+  }) as unknown as Symbols<S>;
+}
+
+/** `call`, a symbol dlopen made from `def`, as its callers call it (openLibrary). */
+function wrap(call: Call, def: Deno.ForeignFunction): Call {
+  if (def.nonblocking) return call; // called on a worker thread: no trampoline either
+  const { parameters } = def;
+  let slot = parameters.length - 1;
+  while (slot > 0 && typeof parameters[slot] !== "object") slot--;
+  return withStructAt(call, slot, parameters.length, structCell(parameters[slot]));
 }
 
 /** The one-field struct a wrapper passes, and how it writes its argument into it. */
 interface StructCell {
-  readonly cell: Int32Array | BigUint64Array;
+  readonly cell: Uint8Array | Int32Array | BigUint64Array;
   readonly set: (v: unknown) => void;
 }
 
-/** The struct for a parameter of `type`; `ignored`: the extra one, which takes no argument. */
-function structCell(type: Deno.NativeType, ignored: boolean): StructCell {
-  if (INT32.includes(type as string)) {
+/** The struct for `parameter`, a struct of one field (NO_ARG: the extra one, which takes none). */
+function structCell(parameter: Deno.NativeType): StructCell {
+  if (typeof parameter !== "object") {
+    throw new TypeError("openLibrary: a synchronous symbol declares no struct (see openLibrary)");
+  }
+  if (parameter === NO_ARG) return { cell: new Uint8Array(1), set: () => {} };
+  const type = (parameter as OneField).struct[0];
+  if (type === "i32" || type === "u32") {
     const cell = new Int32Array(1);
-    return { cell, set: ignored ? () => {} : (v) => cell[0] = v as number };
+    return { cell, set: (v) => cell[0] = v as number };
   }
   const cell = new BigUint64Array(1);
   const set = type === "pointer"

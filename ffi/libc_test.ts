@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cString, lastErrno, libc, libcFiles, openLibrary } from "./libc.ts";
+import { cString, lastErrno, libc, libcFiles, NO_ARG, openLibrary } from "./libc.ts";
 
 const EBADF = 9;
 const ENOENT = 2;
@@ -31,8 +31,8 @@ Deno.test("a call through each kind of first parameter reaches libc, and errno w
 Deno.test("a buffer first parameter takes null as NULL and a view from its byteOffset, as dlopen's does", () => {
   // time(2) stores through its pointer only when it is not NULL; strlen reads from the view's start.
   const { time, strlen } = openLibrary({
-    time: { parameters: ["buffer"], result: "i64" },
-    strlen: { parameters: ["buffer"], result: "usize" },
+    time: { parameters: ["buffer", NO_ARG], result: "i64" },
+    strlen: { parameters: ["buffer", NO_ARG], result: "usize" },
   });
   const now = BigInt(Math.floor(Date.now() / 1000));
   const got = time(null);

@@ -5,13 +5,13 @@
 // native jails held ~8 MiB more for it. malloc_trim(3) returns the free pages of every arena;
 // it takes 0.3-0.9 ms, so it runs once per TRIM_EVERY children reaped, not per run.
 
-import { openLibrary, type Symbols } from "./libc.ts";
+import { openLibrary, type Symbols, USIZE } from "./libc.ts";
 
 /** Children reaped between two trims. */
 export const TRIM_EVERY = 64;
 
 const mallocSymbols = {
-  malloc_trim: { parameters: ["usize"], result: "i32" },
+  malloc_trim: { parameters: [USIZE], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 let malloc: Symbols<typeof mallocSymbols> | undefined;

@@ -5,11 +5,11 @@
 // worker thread, whose wake-ups on a loaded machine cost more than the hash. Without libcrypto,
 // callers use crypto.subtle.
 
-import { openLibrary, type Symbols } from "./libc.ts";
+import { openLibrary, type Symbols, USIZE } from "./libc.ts";
 
 const symbols = {
-  SHA256: { parameters: ["buffer", "usize", "buffer"], result: "pointer" },
-  SHA512: { parameters: ["buffer", "usize", "buffer"], result: "pointer" },
+  SHA256: { parameters: ["buffer", USIZE, "buffer"], result: "pointer" },
+  SHA512: { parameters: ["buffer", USIZE, "buffer"], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 /** OpenSSL 3, then 1.1: both export the one-shot SHA256 and SHA512. */

@@ -7,9 +7,12 @@ import { EINPROGRESS, EINTR, ENXIO } from "./errno.ts";
 import {
   check,
   cString,
+  I32,
+  I64,
   lastErrno,
   libc,
   openLibrary,
+  POINTER,
   type Symbols,
   SyscallError,
   workerMemory,
@@ -19,11 +22,11 @@ import { AT_FDCWD, holdNoSymlinks, openHowNoLinks, SYS_OPENAT2 } from "./open.ts
 
 /** The calls of grants' sockets and files beyond libc's first group (socket, bind, setsockopt). */
 const socketSymbols = {
-  listen: { parameters: ["i32", "i32"], result: "i32" },
-  connect: { parameters: ["i32", "buffer", "u32"], result: "i32" },
-  getsockname: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
-  getsockopt: { parameters: ["i32", "i32", "i32", "buffer", "buffer"], result: "i32" },
-  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
+  listen: { parameters: [I32, "i32"], result: "i32" },
+  connect: { parameters: [I32, "buffer", "u32"], result: "i32" },
+  getsockname: { parameters: [I32, "buffer", "buffer"], result: "i32" },
+  getsockopt: { parameters: [I32, "i32", "i32", "buffer", "buffer"], result: "i32" },
+  open: { parameters: ["buffer", I32, "u32"], result: "i32" },
   // A FIFO's open waits for its other end: on a worker thread, so that ww's event loop goes on
   // (forwarding signals). Its errno is lost there; a failure is asked again on the main thread.
   open_wait: {
@@ -37,7 +40,7 @@ const socketSymbols = {
   // not libc's file group (syscall_openat2): an --open would bind that whole group for one call.
   openat2: {
     name: "syscall",
-    parameters: ["i64", "i32", "buffer", "buffer", "usize"],
+    parameters: [I64, "i32", "buffer", "buffer", "usize"],
     result: "i64",
   },
   openat2_wait: {
@@ -54,7 +57,7 @@ const socketSymbols = {
     result: "i32",
     nonblocking: true,
   },
-  freeaddrinfo: { parameters: ["pointer"], result: "void" },
+  freeaddrinfo: { parameters: [POINTER], result: "void" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 let library: Symbols<typeof socketSymbols> | undefined;

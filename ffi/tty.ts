@@ -9,8 +9,10 @@ import { HeldProcess } from "./process.ts";
 import {
   check,
   checkReturned,
+  I32,
   lastErrno,
   libc,
+  NO_ARG,
   openLibrary,
   pollOnWorker,
   type Symbols,
@@ -39,21 +41,21 @@ const TERMIOS_SIZE = 60;
 const PTSNAME_MAX = 128;
 
 const symbols = {
-  posix_openpt: { parameters: ["i32"], result: "i32" },
-  grantpt: { parameters: ["i32"], result: "i32" },
-  unlockpt: { parameters: ["i32"], result: "i32" },
-  ptsname_r: { parameters: ["i32", "buffer", "usize"], result: "i32" },
-  open: { parameters: ["buffer", "i32", "u32"], result: "i32" },
-  isatty: { parameters: ["i32"], result: "i32" },
-  getpgrp: { parameters: [], result: "i32" },
-  tcgetattr: { parameters: ["i32", "buffer"], result: "i32" },
-  tcsetattr: { parameters: ["i32", "i32", "buffer"], result: "i32" },
-  cfmakeraw: { parameters: ["buffer"], result: "void" },
+  posix_openpt: { parameters: [I32], result: "i32" },
+  grantpt: { parameters: [I32], result: "i32" },
+  unlockpt: { parameters: [I32], result: "i32" },
+  ptsname_r: { parameters: [I32, "buffer", "usize"], result: "i32" },
+  open: { parameters: ["buffer", I32, "u32"], result: "i32" },
+  isatty: { parameters: [I32], result: "i32" },
+  getpgrp: { parameters: [NO_ARG], result: "i32" },
+  tcgetattr: { parameters: [I32, "buffer"], result: "i32" },
+  tcsetattr: { parameters: [I32, "i32", "buffer"], result: "i32" },
+  cfmakeraw: { parameters: ["buffer", NO_ARG], result: "void" },
   // Variadic in C; an integer and a pointer travel in the same registers as fixed arguments on
   // x86_64 and aarch64 Linux.
-  ioctl: { parameters: ["i32", "u64", "buffer"], result: "i32" },
+  ioctl: { parameters: [I32, "u64", "buffer"], result: "i32" },
   // ioctl with an integer argument (passed by value, not pointed at).
-  ioctl_value: { name: "ioctl", parameters: ["i32", "u64", "u64"], result: "i32" },
+  ioctl_value: { name: "ioctl", parameters: [I32, "u64", "u64"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 // Bound on first use: only a run with a terminal needs them.
@@ -314,7 +316,7 @@ export function writeSome(fd: number, bytes: Uint8Array): number | null {
 
 const spawnSymbols = {
   posix_spawn_file_actions_addopen: {
-    parameters: ["buffer", "i32", "buffer", "i32", "u32"],
+    parameters: ["buffer", I32, "buffer", "i32", "u32"],
     result: "i32",
   },
 } as const satisfies Deno.ForeignLibraryInterface;
