@@ -94,13 +94,6 @@ const fileSymbols = {
   send: { parameters: [I32, "buffer", "usize", "i32"], result: "isize" },
   // The page size (execve's longest string is 32 pages): asked only of a very long argument.
   sysconf: { parameters: [I32], result: "i64" },
-  // openat2(2), which glibc does not wrap: `syscall` declared with this call's argument shape (see
-  // the Landlock probe below).
-  syscall_openat2: {
-    name: "syscall",
-    parameters: [I64, "i32", "buffer", "buffer", "usize"],
-    result: "i64",
-  },
   // In-kernel copies run on a worker thread, so the event loop goes on (it keeps reading the
   // node's stream while a program being fetched is copied into the cache); a call that fails is
   // repeated on the main thread to learn errno.
@@ -114,12 +107,23 @@ const fileSymbols = {
 
 /**
  * What every jail needs beyond the first group, bound at once (each group bound costs a run a
- * dlopen, ~0.05-0.08 ms: three of them did for a native jail): its id lease's lock and scan of
- * /proc (ffi/lock.ts, ffi/proc.ts), the stage's memfd, the hard limits its limits are checked
- * against (ffi/rlimit.ts), the native jail's Landlock probe; and a signal to a process through
- * its pidfd (ffi/process.ts), which few runs send.
+ * dlopen, ~0.05-0.08 ms, and each symbol bound ~0.025 ms: a jailed run bound the file and socket
+ * groups, 20 symbols, for the 3 of them below): its id lease's lock and scan of /proc (ffi/lock.ts,
+ * ffi/proc.ts), the stage's memfd, the hard limits its limits are checked against
+ * (ffi/rlimit.ts), the native jail's Landlock probe, the opens that follow no symlink of its
+ * checks (ffi/open.ts), the names its unix sockets are given (ffi/socket.ts autobindUnix); and a
+ * signal to a process through its pidfd (ffi/process.ts), which few runs send.
  */
 const jailSymbols = {
+  // openat2(2), which glibc does not wrap: `syscall` declared with this call's argument shape (see
+  // the Landlock probe below).
+  syscall_openat2: {
+    name: "syscall",
+    parameters: [I64, "i32", "buffer", "buffer", "usize"],
+    result: "i64",
+  },
+  getsockname: { parameters: [I32, "buffer", "buffer"], result: "i32" },
+  getsockopt: { parameters: [I32, "i32", "i32", "buffer", "buffer"], result: "i32" },
   flock: { parameters: [I32, "i32"], result: "i32" },
   getrlimit: { parameters: [I32, "buffer"], result: "i32" },
   memfd_create: { parameters: ["buffer", U32], result: "i32" },

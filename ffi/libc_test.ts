@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cString, lastErrno, libc, libcFiles, NO_ARG, openLibrary } from "./libc.ts";
+import { cString, lastErrno, libc, libcFiles, libcJail, NO_ARG, openLibrary } from "./libc.ts";
 
 const EBADF = 9;
 const ENOENT = 2;
@@ -22,7 +22,7 @@ Deno.test("a call through each kind of first parameter reaches libc, and errno w
   const how = new BigUint64Array(3);
   const SYS_OPENAT2 = 437n; // x86_64 and aarch64 alike
   assert.equal(
-    Number(libcFiles().syscall_openat2(SYS_OPENAT2, -100, cString("/nonexistent/ww"), how, 24n)),
+    Number(libcJail().syscall_openat2(SYS_OPENAT2, -100, cString("/nonexistent/ww"), how, 24n)),
     -1,
   );
   assert.equal(lastErrno(), ENOENT);

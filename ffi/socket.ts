@@ -11,6 +11,7 @@ import {
   I64,
   lastErrno,
   libc,
+  libcJail,
   openLibrary,
   POINTER,
   type Symbols,
@@ -24,8 +25,6 @@ import { AT_FDCWD, holdNoSymlinks, openHowNoLinks, SYS_OPENAT2 } from "./open.ts
 const socketSymbols = {
   listen: { parameters: [I32, "i32"], result: "i32" },
   connect: { parameters: [I32, "buffer", "u32"], result: "i32" },
-  getsockname: { parameters: [I32, "buffer", "buffer"], result: "i32" },
-  getsockopt: { parameters: [I32, "i32", "i32", "buffer", "buffer"], result: "i32" },
   open: { parameters: ["buffer", I32, "u32"], result: "i32" },
   // A FIFO's open waits for its other end: on a worker thread, so that ww's event loop goes on
   // (forwarding signals). Its errno is lost there; a failure is asked again on the main thread.
@@ -37,7 +36,7 @@ const socketSymbols = {
   },
   // openat2(2), which glibc does not wrap: `syscall` with this call's argument shape, on the main
   // thread and, for a FIFO that waits for its other end, on a worker thread (as open_wait). Here,
-  // not libc's file group (syscall_openat2): an --open would bind that whole group for one call.
+  // not libc's jail group (syscall_openat2): an unjailed --open would bind that whole group for one call.
   openat2: {
     name: "syscall",
     parameters: [I64, "i32", "buffer", "buffer", "usize"],
@@ -246,7 +245,7 @@ export async function connectSocket(
       }
       const soError = new Int32Array(1);
       const len = new Uint32Array([4]);
-      check("getsockopt", sock().getsockopt(fd, SOL_SOCKET, SO_ERROR, soError, len));
+      check("getsockopt", libcJail().getsockopt(fd, SOL_SOCKET, SO_ERROR, soError, len));
       if (soError[0] !== 0) throw new SyscallError("connect", soError[0]);
     }
     const flags = check("fcntl", libc().fcntl(fd, F_GETFL, 0));
@@ -271,7 +270,7 @@ export function isUnixDatagram(fd: number): boolean {
 /** The int value of socket option `name` (SOL_SOCKET) of `fd`; -1 when it has none (no socket). */
 function intOption(fd: number, name: number): number {
   optionLength[0] = 4;
-  return sock().getsockopt(fd, SOL_SOCKET, name, optionValue, optionLength) === 0
+  return libcJail().getsockopt(fd, SOL_SOCKET, name, optionValue, optionLength) === 0
     ? optionValue[0]
     : -1;
 }
@@ -297,7 +296,7 @@ export function autobindUnix(fd: number): boolean {
   if (intOption(fd, SO_DOMAIN) !== AF_UNIX) return false;
   nameLength[0] = nameBuffer.length;
   // An unnamed unix socket's address is its family alone (2 bytes).
-  if (sock().getsockname(fd, nameBuffer, nameLength) !== 0 || nameLength[0] > 2) return false;
+  if (libcJail().getsockname(fd, nameBuffer, nameLength) !== 0 || nameLength[0] > 2) return false;
   return libc().bind(fd, familyOnly, 2) === 0;
 }
 
@@ -305,7 +304,7 @@ export function autobindUnix(fd: number): boolean {
 export function boundAddress(fd: number): { family: number; port: number; addr: Uint8Array } {
   const buf = new Uint8Array(128);
   const len = new Uint32Array([buf.length]);
-  check("getsockname", sock().getsockname(fd, buf, len));
+  check("getsockname", libcJail().getsockname(fd, buf, len));
   return inetParts(buf);
 }
 
