@@ -31,9 +31,8 @@ import {
 import { ipfsApiUrl } from "../ipfs/multiaddr.ts";
 import { NOT_TEXT, parseEnvFile } from "./env_file.ts";
 import type { TtyFlag } from "./tty.ts";
-import { commandLineEnvKeyProblem, grantProblem } from "../core/config.ts";
+import { commandLineEnvKeyProblem, grantProblem, jailIdProblem } from "../core/config.ts";
 import { osWhy, UsageError } from "../core/errors.ts";
-import { jailIdProblem } from "../jail/ids.ts";
 import { absoluteFrom } from "../core/path.ts";
 import { clipText, flagValue } from "../core/escape.ts";
 import type { HostGrants } from "../rpc/types.ts";

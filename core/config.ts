@@ -1,5 +1,6 @@
 // core/config.ts — RunConfig, the one value that describes a run; the CLI builds it from flags and
-// the library takes it from callers. `grantProblem` is the shared validation of --with-fd grants.
+// the library takes it from callers, and the rules its values follow that the command line and
+// the library share (`grantProblem`, the --with-fd grants'; `jailIdProblem`, the jail's ids').
 
 import { fdEnvVar, type FdGrant, GRANT_NAME } from "../fd/layout.ts";
 import type { OwnGrant, Wording } from "../fd/grants.ts";
@@ -62,6 +63,23 @@ export interface RunConfig {
 
 /** Largest descriptor number accepted in a grant. */
 export const MAX_FD = 2 ** 31 - 1;
+
+/** The largest --uid or --gid: bubblewrap takes no larger id (it reads them as a signed int). */
+export const MAX_JAIL_ID = 2147483647;
+
+/**
+ * Why `id` cannot be a jail's uid or gid, or undefined. Refused for every backend, so that a run
+ * and its --explain agree, and `--jail=auto` never takes bwrap's refusal of an id for a machine
+ * without namespaces (it fell back to native, and remembered that for every later run).
+ *
+ * @example
+ * jailIdProblem(4294967294);
+ * // "expected a numeric id from 0 to 2147483647 (for every backend: bubblewrap takes none larger)"
+ */
+export function jailIdProblem(id: number): string | undefined {
+  if (Number.isInteger(id) && id >= 0 && id <= MAX_JAIL_ID) return undefined;
+  return `expected a numeric id from 0 to ${MAX_JAIL_ID} (for every backend: bubblewrap takes none larger)`;
+}
 
 /** Why `grant` cannot be added to `earlier`, or undefined when it can. */
 export function grantProblem(

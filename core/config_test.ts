@@ -1,8 +1,10 @@
-// core/config.ts: the caller's TMPDIR, as every backend takes it, and the strings of a run execve(2) can carry.
+// core/config.ts: the caller's TMPDIR, as every backend takes it, the strings of a run execve(2) can
+// carry, and the ids a jail may run as.
 import assert from "node:assert/strict";
 import {
   execStringsProblem,
   hostFdVariableProblem,
+  jailIdProblem,
   unbackedFdVariableProblem,
   workdirParent,
 } from "./config.ts";
@@ -128,4 +130,11 @@ Deno.test("WW_HOST_FD set by hand is refused, unless socket activation sets it a
     hostFdVariableProblem({ WW_HOST_FD: "4" }, false, "library"),
     "env WW_HOST_FD: WW_HOST_FD is ww's, set under socketActivation to the host socket's descriptor, which a guest library takes it for",
   );
+});
+
+Deno.test("jailIdProblem: an integer from 0 to 2^31-1, as bubblewrap takes it", () => {
+  for (const ok of [0, 1, 65534, 2147483647]) assert.equal(jailIdProblem(ok), undefined, `${ok}`);
+  for (const bad of [-1, 0.5, 2147483648, 4294967294, NaN]) {
+    assert.match(jailIdProblem(bad)!, /^expected a numeric id from 0 to 2147483647/, `${bad}`);
+  }
 });

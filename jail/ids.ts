@@ -197,23 +197,6 @@ export function jailHostIds(
   return { uid: pick(requested.uid, "--uid"), gid: pick(requested.gid, "--gid") };
 }
 
-/** The largest --uid or --gid: bubblewrap takes no larger id (it reads them as a signed int). */
-export const MAX_JAIL_ID = 2147483647;
-
-/**
- * Why `id` cannot be a jail's uid or gid, or undefined. Refused for every backend, so that a run
- * and its --explain agree, and `--jail=auto` never takes bwrap's refusal of an id for a machine
- * without namespaces (it fell back to native, and remembered that for every later run).
- *
- * @example
- * jailIdProblem(4294967294);
- * // "expected a numeric id from 0 to 2147483647 (for every backend: bubblewrap takes none larger)"
- */
-export function jailIdProblem(id: number): string | undefined {
-  if (Number.isInteger(id) && id >= 0 && id <= MAX_JAIL_ID) return undefined;
-  return `expected a numeric id from 0 to ${MAX_JAIL_ID} (for every backend: bubblewrap takes none larger)`;
-}
-
 /**
  * Why an explicit --uid/--gid cannot be a root ww's jail's host id, or undefined: one inside the
  * lease range could be another live jail's, which would then share its processes and budget.

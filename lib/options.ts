@@ -7,13 +7,13 @@ import {
   envKeyProblem,
   hostFdVariableProblem,
   MAX_FD,
+  MAX_JAIL_ID,
   type RunConfig,
   unbackedFdVariableProblem,
 } from "../core/config.ts";
 import { isRecord, JAIL_FIELDS, objectKind } from "../core/start_config_shape.ts";
 import { fdEnvVar, type FdGrant, GRANT_NAME } from "../fd/layout.ts";
 import { type OwnGrant, ownGrantsProblem } from "../fd/grants.ts";
-import { MAX_JAIL_ID } from "../jail/ids.ts";
 import {
   backendProblem,
   type Bind,
@@ -434,7 +434,7 @@ export function checkCommand(
     if (v !== undefined && typeof v !== "number") {
       throw new TypeError(`jail.${id}: must be a number, not ${kind(v)}`);
     }
-    // Every backend's range (jail/ids.ts): larger ids passed here and failed at spawn.
+    // Every backend's range (core/config.ts MAX_JAIL_ID): larger ids passed here and failed at spawn.
     if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0 && v <= MAX_JAIL_ID)) {
       throw new RangeError(`jail.${id}: ${v} is not an id (0 to ${MAX_JAIL_ID})`);
     }

@@ -25,11 +25,11 @@ import { DEFAULT_IPFS_API, ipfsApiUrl } from "../ipfs/multiaddr.ts";
 import { isIpfsPath } from "../core/ipfs_path.ts";
 import { startConfigShapeProblem } from "../core/start_config_shape.ts";
 import { jailChoice } from "./auto.ts";
-import { jailIdProblem } from "../jail/ids.ts";
 import {
   execStringsProblem,
   grantsProblem,
   hostFdVariableProblem,
+  jailIdProblem,
   MAX_FD,
   type RunConfig,
   unbackedFdVariableProblem,
