@@ -190,7 +190,7 @@ type Call = (...args: unknown[]) => unknown;
  *
  * The declarations are written so, not derived from plain ones here: deriving them was ~0.9 ms of
  * every run's start, the code being cold (issue 13). A synchronous symbol declared with no struct
- * gets its trampoline, which ffi/libc_test.ts finds, and a TypeError at its first call. Every
+ * gets its trampoline, which ffi/libc_test.ts finds, and a TypeError when its group is opened. Every
  * library ww opens is opened this way (ffi/tty.ts, ffi/socket.ts, ffi/sha.ts too).
  *
  * Buffers stay dlopen's own `buffer` parameters: made into a struct, a buffer would need its
@@ -211,68 +211,66 @@ export function openLibrary<S extends Deno.ForeignLibraryInterface>(
   return openWithoutTrampolines(symbols, path);
 }
 
-/**
- * openLibrary's work, for libc's first group too. Each wrapper is made on the first use of its
- * symbol: a run uses a few of each group, and making them all was ~0.3 ms of its start.
- */
+/** openLibrary's work, for libc's first group too. */
 function openWithoutTrampolines<S extends Deno.ForeignLibraryInterface>(
   symbols: S,
   path: string,
 ): Symbols<S> {
   const opened = Deno.dlopen(path, symbols).symbols as Record<string, Call>;
-  const wrapped: Record<string, Call> = {};
-  // Nothing but the symbols: a `then` looked up (an async function returning it) finds none.
-  return new Proxy(opened, {
-    get: (_, key) =>
-      typeof key === "string" && Object.hasOwn(symbols, key)
-        ? wrapped[key] ??= wrap(opened[key], symbols[key] as Deno.ForeignFunction)
-        : undefined,
-  }) as unknown as Symbols<S>;
+  const out: Record<string, Call> = {};
+  for (const key in symbols) {
+    const def = symbols[key] as Deno.ForeignFunction;
+    // A nonblocking symbol is called on a worker thread: no trampoline either.
+    out[key] = def.nonblocking ? opened[key] : wrap(opened[key], def.parameters);
+  }
+  return out as unknown as Symbols<S>;
 }
 
-/** `call`, a symbol dlopen made from `def`, as its callers call it (openLibrary). */
-function wrap(call: Call, def: Deno.ForeignFunction): Call {
-  if (def.nonblocking) return call; // called on a worker thread: no trampoline either
-  const { parameters } = def;
+/** `call`, a symbol dlopen made with `parameters`, as its callers call it (openLibrary). */
+function wrap(call: Call, parameters: readonly Deno.NativeType[]): Call {
   let slot = parameters.length - 1;
   while (slot > 0 && typeof parameters[slot] !== "object") slot--;
-  return withStructAt(call, slot, parameters.length, structCell(parameters[slot]));
-}
-
-/** The one-field struct a wrapper passes, and how it writes its argument into it. */
-interface StructCell {
-  readonly cell: Uint8Array | Int32Array | BigUint64Array;
-  readonly set: (v: unknown) => void;
-}
-
-/** The struct for `parameter`, a struct of one field (NO_ARG: the extra one, which takes none). */
-function structCell(parameter: Deno.NativeType): StructCell {
-  if (typeof parameter !== "object") {
+  const struct = parameters[slot];
+  if (typeof struct !== "object") {
     throw new TypeError("openLibrary: a synchronous symbol declares no struct (see openLibrary)");
   }
-  if (parameter === NO_ARG) return { cell: new Uint8Array(1), set: () => {} };
-  const type = (parameter as OneField).struct[0];
-  if (type === "i32" || type === "u32") {
-    const cell = new Int32Array(1);
-    return { cell, set: (v) => cell[0] = v as number };
-  }
-  const cell = new BigUint64Array(1);
-  const set = type === "pointer"
-    ? (v: unknown) => cell[0] = BigInt(Deno.UnsafePointer.value(v as Deno.PointerValue))
-    : (v: unknown) => cell[0] = BigInt.asUintN(64, BigInt(v as number | bigint));
-  return { cell, set };
+  const type = struct === NO_ARG ? "none" : (struct as OneField).struct[0];
+  const put = type === "none"
+    ? putNothing
+    : type === "i32" || type === "u32"
+    ? putInt32
+    : type === "pointer"
+    ? putPointer
+    : putInt64;
+  return withStructAt(call, slot, parameters.length, put);
 }
+
+// The one-field structs the wrappers pass, one of each kind for every symbol: each call is
+// synchronous, on ww's main thread, and Deno reads its struct during the call. (Made per symbol,
+// they were most of the cost of opening a group: ~0.01 ms each.)
+const int32Cell = new Int32Array(1);
+const int64Cell = new BigUint64Array(1);
+const noArgCell = new Uint8Array(1);
+/** Writes a wrapper's argument into its struct, and returns the struct. */
+type Put = (v: unknown) => Uint8Array | Int32Array | BigUint64Array;
+const putInt32: Put = (v) => (int32Cell[0] = v as number, int32Cell);
+const putInt64: Put = (
+  v,
+) => (int64Cell[0] = BigInt.asUintN(64, BigInt(v as number | bigint)), int64Cell);
+const putPointer: Put = (v) => (
+  int64Cell[0] = BigInt(Deno.UnsafePointer.value(v as Deno.PointerValue)), int64Cell
+);
+const putNothing: Put = () => noArgCell;
 
 /**
  * `call`, which takes `arity` parameters with the struct at `slot`, as a function of the
- * declared parameters: the argument at `slot` is written into the struct, which goes in its place
- * (at `slot` === arity - 1 with no argument, when it is the extra one). Written out per arity: a
- * rest parameter and a spread would make two arrays per call, most of a libc call's garbage (a
- * run makes hundreds; issue 16).
+ * declared parameters: the argument at `slot` is written into the struct (`put`), which goes in
+ * its place (at `slot` === arity - 1 with no argument, when it is the extra one). Written out per
+ * arity: a rest parameter and a spread would make two arrays per call, most of a libc call's
+ * garbage (a run makes hundreds; issue 16).
  */
-function withStructAt(call: Call, slot: number, arity: number, struct: StructCell): Call {
-  const { cell, set } = struct;
-  const at = (i: number, v: unknown) => i === slot ? (set(v), cell) : v;
+function withStructAt(call: Call, slot: number, arity: number, put: Put): Call {
+  const at = (i: number, v: unknown) => i === slot ? put(v) : v;
   switch (arity) {
     case 1:
       return (a) => call(at(0, a));
