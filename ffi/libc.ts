@@ -234,20 +234,20 @@ function wrap(call: Call, parameters: readonly Deno.NativeType[]): Call {
   if (typeof struct !== "object") {
     throw new TypeError("openLibrary: a synchronous symbol declares no struct (see openLibrary)");
   }
-  const type = struct === NO_ARG ? "none" : (struct as OneField).struct[0];
-  const put = type === "none"
+  const field = (struct as OneField).struct[0];
+  const put = struct === NO_ARG
     ? putNothing
-    : type === "i32" || type === "u32"
+    : field === "i32" || field === "u32"
     ? putInt32
-    : type === "pointer"
+    : field === "pointer"
     ? putPointer
     : putInt64;
   return withStructAt(call, slot, parameters.length, put);
 }
 
-// The one-field structs the wrappers pass, one of each kind for every symbol: each call is
-// synchronous, on ww's main thread, and Deno reads its struct during the call. (Made per symbol,
-// they were most of the cost of opening a group: ~0.01 ms each.)
+// The one-field structs the wrappers pass: one of each kind, shared by every wrapper, since each
+// call is synchronous, on ww's main thread, and Deno reads its struct during the call (a struct
+// per symbol was a typed array more for each wrapper a group made).
 const int32Cell = new Int32Array(1);
 const int64Cell = new BigUint64Array(1);
 const noArgCell = new Uint8Array(1);
