@@ -121,7 +121,7 @@ for (const jail of ["none", "bwrap", "native"]) {
     // one of those here is a shape V8 takes no hint from (an async arrow was), and an object's
     // method one the build cannot mark; either costs every run its compiling (~10-30 µs each;
     // issue 13). A class's members cannot be marked; a function the profiled runs did not call
-    // (a path taken by timing alone) is not.
+    // (a path taken by timing alone) is not; a text getter is lazy on purpose (FunctionShape).
     const log = join(tmp, `v8-${crypto.randomUUID()}.log`);
     const v8 = `--v8-flags=--log-function-events,--logfile=${log},--no-logfile-per-isolate`;
     const ww = [Deno.execPath(), "run", "-A", v8, join(dir, BUNDLE_MAIN)];
@@ -150,8 +150,20 @@ for (const jail of ["none", "bwrap", "native"]) {
   });
 }
 
-/** What a function of the bundle is, as the build sees it. */
-type FunctionShape = "marked" | "object method" | "class member" | "unmarked";
+/**
+ * What a function of the bundle is, as the build sees it. A text getter (an object's method that
+ * returns a string literal and does nothing else) is lazy on purpose: the generated tables of
+ * machine code (stage/stage_bin.ts, jail/seccomp_table.ts) keep each text in one, so that a run
+ * copies out of Deno's code cache only the texts it reads.
+ */
+type FunctionShape = "marked" | "object method" | "text getter" | "class member" | "unmarked";
+
+/** Whether `fn`'s body is `return "…";` alone. */
+function returnsTextOnly(fn: acorn.Function): boolean {
+  const body = fn.body.type === "BlockStatement" ? fn.body.body : [];
+  const only = body.length === 1 && body[0].type === "ReturnStatement" ? body[0].argument : null;
+  return only?.type === "Literal" && typeof only.value === "string";
+}
 
 /**
  * Each function of `file` by where it ends, as V8's log places it: marked (in parentheses, the
@@ -173,6 +185,8 @@ function functionShapes(file: string): Map<number, FunctionShape> {
         node.end,
         method === "class"
           ? "class member"
+          : method === "object" && returnsTextOnly(node as acorn.Function)
+          ? "text getter"
           : method === "object"
           ? "object method"
           : parent?.type === "ParenthesizedExpression"
@@ -285,11 +299,16 @@ for (const jail of ["bwrap", "native"]) {
     // The native jail's own code (its planner, its /proc parsing) is in the second file, which a
     // run under bubblewrap never loads.
     assert.equal(opened.includes(BUNDLE_NATIVE_CHUNKS), jail === "native", opened.join(" "));
-    // The jail's other chunks are those a module of an unjailed run shares.
+    // The jail's other chunks are those a module of an unjailed run shares, and of those only
+    // the large one, the stage's machine code, is a file of its own: the small ones joined
+    // main-chunks.js (scripts/bundle.ts SMALL_CHUNK_BYTES), each file a run loads costing it
+    // ~0.25 ms.
     const shared = new Set(others.flatMap(importsOf).flatMap((c) => [c, ...importsOf(c)]));
-    for (const chunk of opened.filter((f) => f.startsWith("chunk-"))) {
+    const chunks = opened.filter((f) => f.startsWith("chunk-"));
+    for (const chunk of chunks) {
       assert.ok(shared.has(chunk), `${chunk}: loaded by a jailed run alone, yet not merged`);
     }
+    assert.ok(chunks.length <= 1, `a jailed run loads these chunks: ${chunks.join(" ")}`);
   });
 }
 
