@@ -276,8 +276,6 @@ async function runConfig(
     owedStop = true;
     return "held";
   });
-  // ww forwards SIGUSR1 to the program; Deno must not also open its inspector on it.
-  shutDenoInspector();
   // The command line built and checked the config's shape itself.
   child = await startRun(config, {
     signal: interrupt.signal,
@@ -391,6 +389,10 @@ if (import.meta.main) {
   exitingThroughOwnExit();
   let code: number;
   try {
+    // First, before any command's work: Deno opens its inspector on a SIGUSR1 that comes once the
+    // process has run 500 ms, whatever ww is doing then (bundling a --deno guest, fetching a
+    // program for --explain, `ww doctor`'s probes), and ww forwards SIGUSR1 to the program.
+    shutDenoInspector();
     code = await main(Deno.args);
   } catch (caught) {
     // Out of descriptors wherever it happened (reading a file, RPC): the limit to raise.

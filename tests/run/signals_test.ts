@@ -2,6 +2,7 @@
 // the program has ended and been reaped.
 
 import assert from "node:assert/strict";
+import { join } from "node:path";
 import { buildC } from "../support/build.ts";
 import { reportFds } from "../support/children.ts";
 import { childrenOf, processesWithArg, processState } from "../support/procs.ts";
@@ -75,11 +76,16 @@ async function usr1ToWw(flags: string[], ready = () => {}, minWaitMs = 0) {
   await ww.until(/usr1/);
   // The program is alive for another second, and ww with it: time for Deno to act on it.
   await new Promise((r) => setTimeout(r, 300));
-  const inspector = await Deno.connect({ hostname: "127.0.0.1", port: 9229 }).then(
+  const inspector = await inspectorListening();
+  return { inspector, ...await ww.end() };
+}
+
+/** "listening" when something listens on Deno's inspector port, "refused" when nothing does. */
+function inspectorListening(): Promise<string> {
+  return Deno.connect({ hostname: "127.0.0.1", port: 9229 }).then(
     (conn) => (conn.close(), "listening"),
     (e) => e instanceof Deno.errors.ConnectionRefused ? "refused" : String(e),
   );
-  return { inspector, ...await ww.end() };
 }
 
 for (const jail of JAIL_MODES) {
@@ -109,6 +115,35 @@ Deno.test("[jail=none] the inspector port, held by another when ww starts, is ww
   assert.equal(inspector, "refused", stderr);
   assert.equal(code, 7, stderr);
   assert.doesNotMatch(stderr, /Debugger listening/);
+});
+
+// While ww bundled a --deno guest, before any program existed, a SIGUSR1 opened Deno's inspector
+// in ww: ww held the port only once the program was about to start. The guest here imports a
+// FIFO, so that its bundling lasts until the test writes the module.
+Deno.test("[jail=none] SIGUSR1 while a --deno guest is being bundled opens no inspector", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "wwtest-usr1-bundling-" });
+  try {
+    const slow = join(dir, "slow.ts");
+    assert.ok((await new Deno.Command("mkfifo", { args: [slow] }).output()).success);
+    const guest = join(dir, "guest.ts");
+    await Deno.writeTextFile(guest, 'import "./slow.ts";\nconsole.log("guest ran");\n');
+    const started = performance.now();
+    const ww = startWw(["--jail=none", "--deno", guest], {}, "stdout");
+    // Deno listens for SIGUSR1 once the process has run for 500 ms.
+    await new Promise((r) => setTimeout(r, Math.max(0, 900 - (performance.now() - started))));
+    ww.proc.kill("SIGUSR1");
+    await new Promise((r) => setTimeout(r, 300));
+    const inspector = await inspectorListening();
+    // The bundling goes on: the guest runs, and ww ends with it.
+    await Deno.writeTextFile(slow, "export {};\n");
+    const { code, stdout, stderr } = await ww.end();
+    assert.equal(inspector, "refused", `something listens on 127.0.0.1:9229: ${stderr}`);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /guest ran/, stderr);
+    assert.doesNotMatch(stderr, /Debugger listening/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 // A signal forwarded to a stopped program stayed pending: ww outlived SIGTERM and SIGINT, and only
