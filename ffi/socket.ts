@@ -25,6 +25,9 @@ import { AT_FDCWD, holdNoSymlinks, openHowNoLinks, SYS_OPENAT2 } from "./open.ts
 const socketSymbols = {
   listen: { parameters: [I32, "i32"], result: "i32" },
   connect: { parameters: [I32, "buffer", "u32"], result: "i32" },
+  // A connect's SO_ERROR, here as well as in libc's jail group (intOption): an unjailed --connect
+  // would otherwise bind that whole group for one call.
+  getsockopt: { parameters: [I32, "i32", "i32", "buffer", "buffer"], result: "i32" },
   open: { parameters: ["buffer", I32, "u32"], result: "i32" },
   // A FIFO's open waits for its other end: on a worker thread, so that ww's event loop goes on
   // (forwarding signals). Its errno is lost there; a failure is asked again on the main thread.
@@ -245,7 +248,7 @@ export async function connectSocket(
       }
       const soError = new Int32Array(1);
       const len = new Uint32Array([4]);
-      check("getsockopt", libcJail().getsockopt(fd, SOL_SOCKET, SO_ERROR, soError, len));
+      check("getsockopt", sock().getsockopt(fd, SOL_SOCKET, SO_ERROR, soError, len));
       if (soError[0] !== 0) throw new SyscallError("connect", soError[0]);
     }
     const flags = check("fcntl", libc().fcntl(fd, F_GETFL, 0));
