@@ -5,9 +5,8 @@
 // puts what main.js and they share into shared chunks, so a lazy module is still loaded only when
 // lazyImport asks for it and still finds the one copy of core/errors.ts that main.js has. Each
 // file costs a run its load, so the chunks main.js imports are then merged into one file,
-// main-chunks.js (with the few small ones a jail's launcher shares with an unjailed run's lazy
-// module), and those only a jailed run's modules share into two more, jail-chunks.js and
-// native-chunks.js (scripts/merge_chunks.ts). Then every file is minified (minifyAll), and last the functions a
+// main-chunks.js, and those only a jailed run's modules share into two more, jail-chunks.js
+// and native-chunks.js (scripts/merge_chunks.ts). Then every file is minified (minifyAll), and last the functions a
 // run calls are marked to compile with their files (scripts/eager_compile.ts).
 //
 // `--platform browser`: for `deno`, deno bundle imports node:module (for a createRequire) in every
@@ -31,7 +30,6 @@ import {
   evaluationOrder,
   mergeEntry,
   rewriteImports,
-  smallSharedChunks,
   splitChunksOnlyFor,
 } from "./merge_chunks.ts";
 
@@ -174,36 +172,12 @@ async function denoBundle(args: string[]): Promise<void> {
 /**
  * Replaces the chunks that main.js imports statically, in the bundle in `dir`, by one file,
  * BUNDLE_MAIN_CHUNKS (deno bundle's chunks, each a file of its own, were most of what `ww` cost
- * over an empty `deno run`), with the small chunks that a jail's launcher shares with an unjailed
- * run's lazy module (SMALL_CHUNK_BYTES).
+ * over an empty `deno run`).
  */
 async function mergeMainChunks(dir: string): Promise<void> {
   const importsOf = chunkImportsIn(dir);
-  const main = evaluationOrder(importsOf(BUNDLE_MAIN), importsOf);
-  const shared = smallSharedChunks(
-    JAIL_LAUNCHERS.map(bundledPath),
-    JAIL_MODULES.map(bundledPath),
-    otherThanJailModules(),
-    main,
-    importsOf,
-    (chunk) => Deno.statSync(`${dir}/${chunk}`).size,
-    SMALL_CHUNK_BYTES,
-  );
-  await mergeChunks(dir, [...main, ...shared], BUNDLE_MAIN_CHUNKS);
+  await mergeChunks(dir, evaluationOrder(importsOf(BUNDLE_MAIN), importsOf), BUNDLE_MAIN_CHUNKS);
 }
-
-/**
- * The size (unminified) up to which a chunk that a jail's launcher loads, and that an unjailed
- * run's lazy module loads too (so it is not merged with the jail's own chunks), joins
- * BUNDLE_MAIN_CHUNKS. A file costs a run ~0.25 ms to load whatever its size (four one-line modules
- * imported took 1.0 ms longer than the same lines in one file), and a KB of code ~5-15 µs: a
- * jailed run loaded two such chunks of ~1 KB each (the lock's, the jail's process tree's) as
- * files of their own (issue 13). The stage's machine code (~60 KB) stays a file of its own.
- */
-const SMALL_CHUNK_BYTES = 8192;
-
-/** The launchers of a jailed run, among JAIL_MODULES. */
-const JAIL_LAUNCHERS: readonly LazyModule[] = ["run/launch_bwrap.ts", "run/launch_native.ts"];
 
 /**
  * The lazy modules that only a jailed run, `ww doctor` and --explain load. A jailed run loaded
@@ -231,19 +205,18 @@ export const BUNDLE_NATIVE_CHUNKS = "native-chunks.js";
 /** Merges the chunks that only JAIL_MODULES load, in the bundle in `dir`, into two files. */
 async function mergeJailChunks(dir: string): Promise<void> {
   const importsOf = chunkImportsIn(dir);
+  const others = [
+    BUNDLE_MAIN,
+    ...LAZY_MODULES.filter((m) => !JAIL_MODULES.includes(m)).map(bundledPath),
+  ];
   const { first, rest } = splitChunksOnlyFor(
     bundledPath("run/launch_bwrap.ts"),
     JAIL_MODULES.map(bundledPath),
-    otherThanJailModules(),
+    others,
     importsOf,
   );
   await mergeChunks(dir, first, BUNDLE_JAIL_CHUNKS);
   await mergeChunks(dir, rest, BUNDLE_NATIVE_CHUNKS);
-}
-
-/** main.js and the lazy modules that are not JAIL_MODULES, as bundle files. */
-function otherThanJailModules(): string[] {
-  return [BUNDLE_MAIN, ...LAZY_MODULES.filter((m) => !JAIL_MODULES.includes(m)).map(bundledPath)];
 }
 
 /** The chunks a file of the bundle in `dir` imports statically (scripts/merge_chunks.ts). */

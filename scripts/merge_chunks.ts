@@ -112,40 +112,6 @@ export function splitChunksOnlyFor(
 }
 
 /**
- * The chunks that the files of `loaders` reach beyond `base` (the chunks merged into main.js's
- * file), of at most `maxBytes` each (`sizeOf`), which a file outside `group` reaches too (so they
- * stay out of chunksOnlyFor(group, others)'s merge), and whose own imports are all in `base` or
- * kept: in evaluation order. Merged with `base`, they cost every run their few bytes, and spare
- * the loaders a file each.
- *
- * @example
- * const graph: Record<string, string[]> = {
- *   "bwrap.js": ["c-S.js", "c-B.js", "c-J.js"], "tty.js": ["c-S.js", "c-B.js"], "main.js": [],
- * };
- * const size = (c: string) => c === "c-B.js" ? 60_000 : 900;
- * smallSharedChunks(["bwrap.js"], ["bwrap.js"], ["tty.js"], [], (f) => graph[f] ?? [], size, 8192);
- * // ["c-S.js"]
- */
-export function smallSharedChunks(
-  loaders: readonly string[],
-  group: readonly string[],
-  others: readonly string[],
-  base: readonly string[],
-  importsOf: (file: string) => readonly string[],
-  sizeOf: (chunk: string) => number,
-  maxBytes: number,
-): string[] {
-  const only = new Set(chunksOnlyFor(group, others, importsOf));
-  const kept = new Set(base);
-  return evaluationOrder(loaders.flatMap(importsOf), importsOf).filter((c) => {
-    if (kept.has(c) || only.has(c) || sizeOf(c) > maxBytes) return false;
-    if (!importsOf(c).every((dep) => kept.has(dep))) return false;
-    kept.add(c);
-    return true;
-  });
-}
-
-/**
  * The name under which the merged file exports `name` of `chunk`: two chunks may export the
  * same name (npm code does), one merged file cannot.
  *

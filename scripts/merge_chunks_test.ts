@@ -7,7 +7,6 @@ import {
   mergedName,
   mergeEntry,
   rewriteImports,
-  smallSharedChunks,
   splitChunksOnlyFor,
 } from "./merge_chunks.ts";
 
@@ -135,28 +134,4 @@ Deno.test("splitChunksOnlyFor parts the group's own chunks by whether its first 
     first: [],
     rest: [],
   });
-});
-
-Deno.test("smallSharedChunks keeps the loaders' small shared chunks whose imports are merged too", () => {
-  const graph: Record<string, string[]> = {
-    "bwrap.js": ["c-S.js", "c-T.js", "c-U.js", "c-J.js", "c-M.js", "c-X.js"],
-    "tty.js": ["c-S.js", "c-U.js", "c-X.js", "c-B.js"],
-    "c-S.js": ["c-M.js"],
-    "c-T.js": ["c-S.js"],
-    "c-U.js": ["c-B.js"],
-    "c-X.js": ["c-T.js"],
-    "c-J.js": [],
-    "c-M.js": [],
-    "c-B.js": [],
-  };
-  const importsOf = (f: string) => graph[f] ?? [];
-  const sizeOf = (c: string) => c === "c-B.js" ? 60_000 : 900;
-  const pick = (max: number, base = ["c-M.js"]) =>
-    smallSharedChunks(["bwrap.js"], ["bwrap.js"], ["tty.js"], base, importsOf, sizeOf, max);
-  // c-S imports a merged chunk, c-T imports c-S (kept before it), c-X imports c-T; c-U imports
-  // c-B, too large to merge; c-J goes to the jail's own file; c-M is merged already.
-  assert.deepEqual(pick(8192), ["c-S.js", "c-T.js", "c-X.js"]);
-  // Nothing larger than the bound; with no base, c-M is a small shared chunk like the others.
-  assert.deepEqual(pick(800), []);
-  assert.deepEqual(pick(8192, []), ["c-M.js", "c-S.js", "c-T.js", "c-X.js"]);
 });
