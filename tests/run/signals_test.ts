@@ -134,8 +134,14 @@ Deno.test("[jail=none] SIGUSR1 while a --deno guest is being bundled opens no in
     ww.proc.kill("SIGUSR1");
     await new Promise((r) => setTimeout(r, 300));
     const inspector = await inspectorListening();
-    // The bundling goes on: the guest runs, and ww ends with it.
-    await Deno.writeTextFile(slow, "export {};\n");
+    // The bundling goes on: the guest runs, and ww ends with it. Were ww gone without reading
+    // the FIFO, the write would wait for a reader for ever: the test's own lets it through.
+    const written = Deno.writeTextFile(slow, "export {};\n");
+    if (await Promise.race([written.then(() => false), ww.proc.status.then(() => true)])) {
+      const reader = await Deno.open(slow, { read: true });
+      await written;
+      reader.close();
+    }
     const { code, stdout, stderr } = await ww.end();
     assert.equal(inspector, "refused", `something listens on 127.0.0.1:9229: ${stderr}`);
     assert.equal(code, 0, stderr);
