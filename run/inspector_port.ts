@@ -1,9 +1,12 @@
-// run/inspector_port.ts — keeps Deno's inspector shut in ww. Under `deno run` (not in a compiled
-// binary), Deno 2.9.2 and later start the V8 inspector on 127.0.0.1:9229 when the process gets
-// SIGUSR1 after its first 500 ms: a debugger without a password that runs any code as ww (often
-// root) for whoever connects, another user or a jail sharing the host's network among them. ww
-// forwards SIGUSR1 to the program, so people send it. ww holds that port for its whole life
-// instead: Deno's server then cannot listen, says so in one line on stderr, and nothing opens.
+// run/inspector_port.ts — keeps Deno's inspector shut, in ww and in a Deno program ww runs on the
+// host's network. Deno 2.9.2 and later start the V8 inspector on 127.0.0.1:9229 when a `deno run`
+// process gets SIGUSR1 after its first 500 ms: a debugger without a password that runs any code as
+// that process for whoever connects, another user or a jail sharing the host's network among them.
+// ww forwards SIGUSR1 to the program, so people send it: under `deno run`, ww's own Deno would open
+// one (a compiled ww has none), and a program that is a `deno run` itself (a --deno guest) opens
+// its own, on the host's loopback whenever it shares ww's network (--jail=none, --net). ww holds
+// that port for its whole life instead, compiled or not: Deno's server then cannot listen (it does
+// not share a port), says so in one line on stderr, and nothing opens.
 
 import { holdLoopbackPort } from "../ffi/socket.ts";
 import { SyscallError } from "../ffi/libc.ts";
@@ -12,12 +15,11 @@ import { SyscallError } from "../ffi/libc.ts";
 export const DENO_INSPECTOR_PORT = 9229;
 
 /**
- * Holds 127.0.0.1:9229 until ww exits, when ww runs under `deno run`. A port another user holds
- * already is as good (Deno cannot listen there either); a machine where ww cannot bind it at all
- * (no loopback, no sockets) gives Deno's server no place to listen on it either.
+ * Holds 127.0.0.1:9229 until ww exits. A port another user holds already is as good (Deno cannot
+ * listen there either); a machine where ww cannot bind it at all (no loopback, no sockets) gives
+ * Deno's server no place to listen on it either.
  */
 export function shutDenoInspector(): void {
-  if (Deno.build.standalone) return; // a compiled binary never starts it
   if (hold() !== undefined) return;
   // Taken: by another ww (each holds it at once, SO_REUSEPORT), or by something that may let it
   // go while ww runs (another Deno's inspector), which left Deno free to listen there on a later

@@ -152,6 +152,45 @@ Deno.test("[jail=none] SIGUSR1 while a --deno guest is being bundled opens no in
   }
 });
 
+// A program that is a `deno run` itself opens Deno's inspector on the SIGUSR1 ww forwards to it,
+// on the host's loopback when it shares the host's network: a debugger into the guest, and its
+// capabilities, for any local user. ww holds the port, compiled or not (with WW_BIN set to a
+// compiled ww, this runs against it).
+for (const jail of [["--jail=none"], ["--jail=bwrap", "--net"]]) {
+  Deno.test(`[${jail.join(" ")}] a --deno guest on the host's network opens no inspector on a forwarded SIGUSR1`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "wwtest-usr1-guest-" });
+    try {
+      const guest = join(dir, "guest.ts");
+      await Deno.writeTextFile(
+        guest,
+        [
+          'Deno.addSignalListener("SIGUSR1", () => console.log("usr1"));',
+          'Deno.addSignalListener("SIGTERM", () => Deno.exit(7));',
+          'console.log("ready");',
+          "setInterval(() => {}, 1000);",
+        ].join("\n"),
+      );
+      await Deno.chmod(dir, 0o755);
+      await Deno.chmod(guest, 0o644);
+      const ww = startWw([...jail, "--deno", guest], {}, "stdout");
+      await ww.until(/ready/);
+      // The guest's Deno listens for SIGUSR1 once it has run for 500 ms.
+      await new Promise((r) => setTimeout(r, 900));
+      ww.proc.kill("SIGUSR1");
+      await ww.until(/usr1/);
+      await new Promise((r) => setTimeout(r, 300));
+      const inspector = await inspectorListening();
+      ww.proc.kill("SIGTERM");
+      const { code, stderr } = await ww.end();
+      assert.equal(inspector, "refused", `something listens on 127.0.0.1:9229: ${stderr}`);
+      assert.equal(code, 7, stderr);
+      assert.doesNotMatch(stderr, /Debugger listening/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
 // A signal forwarded to a stopped program stayed pending: ww outlived SIGTERM and SIGINT, and only
 // SIGKILL ended it (under --jail=none leaving the stopped program behind). One that asks the
 // program to end wakes it too, and so does --timeout's.
