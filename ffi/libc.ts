@@ -228,12 +228,11 @@ function openWithoutTrampolines<S extends Deno.ForeignLibraryInterface>(
 
 /** `call`, a symbol dlopen made with `parameters`, as its callers call it (openLibrary). */
 function wrap(call: Call, parameters: readonly Deno.NativeType[]): Call {
-  let slot = parameters.length - 1;
-  while (slot > 0 && typeof parameters[slot] !== "object") slot--;
-  const struct = parameters[slot];
-  if (typeof struct !== "object") {
+  const slot = parameters.findIndex((p) => typeof p === "object");
+  if (slot === -1) {
     throw new TypeError("openLibrary: a synchronous symbol declares no struct (see openLibrary)");
   }
+  const struct = parameters[slot];
   const field = (struct as OneField).struct[0];
   const put = struct === NO_ARG
     ? putNothing

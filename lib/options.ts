@@ -6,6 +6,7 @@
 import {
   envKeyProblem,
   hostFdVariableProblem,
+  jailIdProblem,
   MAX_FD,
   MAX_JAIL_ID,
   type RunConfig,
@@ -434,8 +435,9 @@ export function checkCommand(
     if (v !== undefined && typeof v !== "number") {
       throw new TypeError(`jail.${id}: must be a number, not ${kind(v)}`);
     }
-    // Every backend's range (core/config.ts MAX_JAIL_ID): larger ids passed here and failed at spawn.
-    if (v !== undefined && !(Number.isSafeInteger(v) && v >= 0 && v <= MAX_JAIL_ID)) {
+    // Every backend's range (core/config.ts jailIdProblem): larger ids passed here and failed at
+    // spawn.
+    if (v !== undefined && jailIdProblem(v) !== undefined) {
       throw new RangeError(`jail.${id}: ${v} is not an id (0 to ${MAX_JAIL_ID})`);
     }
   }
