@@ -3,7 +3,14 @@
 # test suite, then `deno task check` (format, lint, types, doc lint, publish dry run) as one more
 # test, then prints one plain line, "N passed, M failed", and exits non-zero on any failure.
 # Arguments go to `deno test` (files to run instead of all of them).
+#
+# CI allows 90 minutes in all. The suite takes ~11 here and the set-up a few; a test that hangs
+# must not take the whole allowance and the summary line with it. So `deno test` ends by
+# WW_TEST_DEADLINE_MIN minutes after this script started (default 75), the check gets 10 more at
+# most, and a run that was cut short counts the tests it finished, and each test still running
+# as failed, and names them.
 set -uo pipefail
+started=$SECONDS
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=setup.sh
 # Sourced outside any `||` or `if`: in such a context bash would ignore `set -e` in its installs.
@@ -16,20 +23,41 @@ fi
 cd "$root"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-deno task test "$@" 2>&1 | tee "$log"
+left=$((${WW_TEST_DEADLINE_MIN:-75} * 60 - (SECONDS - started)))
+if [ "$left" -lt 60 ]; then left=60; fi
+# timeout signals its own process group: deno, its test workers and what they started.
+timeout --kill-after=30 "$left" deno task test "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
+plain=$(sed 's/\x1b\[[0-9;]*m//g' "$log")
 # deno test's summary: "ok | 12 passed (3 steps) | 0 failed ..." or "FAILED | 3 passed | 1 failed"
-summary=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -n 1)
+summary=$(echo "$plain" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -n 1)
 passed=$(echo "$summary" | sed -E 's/.*\| ([0-9]+) passed.*/\1/')
 failed=$(echo "$summary" | sed -E 's/.*\| ([0-9]+) failed.*/\1/')
-if [ -z "$summary" ]; then
+if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
+  # Cut short: no summary. Each test's own line says how it ended; deno names the ones that ran
+  # long ("'<name>' has been running for over (2m0s)"), and those without an end are the hung.
+  passed=$(echo "$plain" | grep -cE '\.\.\. ok \([0-9.]+(ms|s|m)')
+  failed=$(echo "$plain" | grep -cE '\.\.\. FAILED \([0-9.]+(ms|s|m)')
+  running=$(echo "$plain" | sed -nE "s/^'(.*)' has been running for over .*/\1/p" | sort -u |
+    while IFS= read -r name; do
+      echo "$plain" | grep -qF "$name ... " || echo "$name"
+    done)
+  echo "test.sh: deno test did not end within $left s and was stopped; still running:" >&2
+  if [ -n "$running" ]; then
+    echo "$running" | sed 's/^/  /' >&2
+    failed=$((failed + $(echo "$running" | wc -l)))
+  else
+    echo "  (deno named none)" >&2
+    failed=$((failed + 1))
+  fi
+elif [ -z "$summary" ]; then
   passed=0
   failed=1
   echo "test.sh: deno test printed no summary (it crashed or ran nothing)" >&2
 fi
 if [ "$status" -ne 0 ] && [ "$failed" = 0 ]; then failed=1; fi
 # The check counts as one test, so CI holds every change to format, lint, types and docs.
-if deno task check; then
+if timeout --kill-after=30 600 deno task check; then
   passed=$((passed + 1))
 else
   echo "test.sh: deno task check failed (format, lint, types, doc lint or publish dry run; its reason is above)" >&2

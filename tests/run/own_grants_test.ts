@@ -854,14 +854,16 @@ Deno.test("--listen unix: the socket a SIGKILLed ww left behind is taken over by
   const path = `${dir}/s.sock`;
   const tag = `tag=${crypto.randomUUID()}`;
   try {
-    const ww = startWw(["--jail=none", "--listen", `s=unix:${path}`, child, tag, "wait-signal"], {
-      TMPDIR: dir,
-    });
-    // ww and the program both carry the tag.
-    await waitFor(
-      "the program holds the socket",
-      () => isSocket(path) && processesWithArg(tag).length >= 2,
+    const ww = startWw(
+      ["--jail=none", "--listen", `s=unix:${path}`, child, tag, "wait-signal"],
+      { TMPDIR: dir },
+      "stdout",
     );
+    // The program's own line, not a count of processes that carry the tag: ww's spawn carries it
+    // (vfork shares ww's memory) before the stage executes the program, which a SIGKILL then would
+    // leave running, untagged until it is, and holding ww's stderr open.
+    await ww.until(/"ready":/);
+    assert.ok(isSocket(path), "the program holds the socket");
     ww.proc.kill("SIGKILL");
     await ww.proc.status;
     // Unjailed, the program outlives ww and keeps the socket listening (and ww's stderr open):

@@ -82,9 +82,45 @@ export async function runWw(args: readonly string[], options: WwOptions = {}): P
     await writer.write(new TextEncoder().encode(options.stdin));
     await writer.close();
   }
-  const { code, stdout, stderr } = await output.output();
+  const { code, stdout, stderr } = await withinDeadline(
+    output.output(),
+    `ww ${args.join(" ")}`,
+    () => output.kill("SIGKILL"),
+  );
   const decode = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code, stdout: decode(stdout), stderr: decode(stderr) };
+}
+
+/**
+ * How long a test waits for one run of ww (its exit and the end of its output) before it kills ww
+ * and fails. No run in the suite comes near it; it makes a hang cost one test, not the suite.
+ */
+export const RUN_DEADLINE_MS = 300_000;
+
+/**
+ * `work`, or, when it has not settled within `ms`, `stop()` and an error that names `what`. What `stop` could not end (a program that outlived ww and holds its output) the test's
+ * resource check then reports as well.
+ */
+export async function withinDeadline<T>(
+  work: Promise<T>,
+  what: string,
+  stop: () => void,
+  ms = RUN_DEADLINE_MS,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      try {
+        stop();
+      } catch { /* it ended meanwhile; what holds its output is the error's to name */ }
+      reject(new Error(`${what}: did not end within ${ms / 1000} s; killed`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, expired]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**
@@ -118,14 +154,19 @@ export async function outputOf(
   env: Readonly<Record<string, string>>,
 ): Promise<WwResult> {
   const [cmd, ...args] = command;
-  const out = await new Deno.Command(cmd, {
+  const proc = new Deno.Command(cmd, {
     args,
     env,
     clearEnv: true,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).spawn();
+  const out = await withinDeadline(
+    proc.output(),
+    command.join(" "),
+    () => proc.kill("SIGKILL"),
+  );
   const decode = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: out.code, stdout: decode(out.stdout), stderr: decode(out.stderr) };
 }
@@ -202,7 +243,11 @@ export async function runWwMeasured(
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  const { code, stdout, stderr } = await output;
+  const { code, stdout, stderr } = await withinDeadline(
+    output,
+    `ww ${args.join(" ")}`,
+    () => child.kill("SIGKILL"),
+  );
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code, stdout: text(stdout), stderr: text(stderr), peak };
 }
@@ -227,26 +272,40 @@ export function startWw(
   const reader = proc[watch].pipeThrough(new TextDecoderStream()).getReader();
   const other = new Response(proc[watch === "stderr" ? "stdout" : "stderr"]).text();
   let text = "";
+  const what = `ww run ${args.join(" ")}`;
+  const stop = () => proc.kill("SIGKILL");
   async function until(pattern: RegExp): Promise<string> {
-    while (!pattern.test(text)) {
-      const { value, done } = await reader.read();
-      if (done) {
-        throw new Error(`ww's ${watch} ended without ${pattern}:\n${text}\n${await other}`);
-      }
-      text += value;
-    }
-    return text;
+    return await withinDeadline(
+      (async () => {
+        while (!pattern.test(text)) {
+          const { value, done } = await reader.read();
+          if (done) {
+            throw new Error(`ww's ${watch} ended without ${pattern}:\n${text}\n${await other}`);
+          }
+          text += value;
+        }
+        return text;
+      })(),
+      `${what} (waiting for ${pattern})`,
+      stop,
+    );
   }
   async function end(): Promise<{ code: number; stderr: string; stdout: string }> {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += value;
-    }
-    const code = (await proc.status).code;
-    return watch === "stderr"
-      ? { code, stderr: text, stdout: await other }
-      : { code, stderr: await other, stdout: text };
+    return await withinDeadline(
+      (async () => {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) break;
+          text += value;
+        }
+        const code = (await proc.status).code;
+        return watch === "stderr"
+          ? { code, stderr: text, stdout: await other }
+          : { code, stderr: await other, stdout: text };
+      })(),
+      what,
+      stop,
+    );
   }
   return { proc, until, end };
 }
