@@ -127,17 +127,18 @@ const VQUIT = 1;
 const ISIG = 0x1;
 
 /**
- * Whether `bytes`, typed into a terminal of `mode`, hold its interrupt or quit key (VINTR,
- * Ctrl-C; VQUIT, Ctrl-\) while keys make signals (ISIG): its line discipline sends the
- * foreground group SIGINT or SIGQUIT. A key set to 0 is disabled (_POSIX_VDISABLE).
+ * The signals that `bytes`, typed into a terminal of `mode`, have its line discipline send the
+ * foreground group, while keys make signals (ISIG): SIGINT for its interrupt key (VINTR,
+ * Ctrl-C), SIGQUIT for its quit key (VQUIT, Ctrl-\). A key set to 0 is disabled
+ * (_POSIX_VDISABLE).
  *
  * @example
- * typesSignalKey(terminalMode(master), new Uint8Array([0x03])); // true in a default (cooked) mode
+ * typedSignals(terminalMode(master), new Uint8Array([0x03])); // ["SIGINT"] in a default mode
  */
-export function typesSignalKey(mode: TerminalMode, bytes: Uint8Array): boolean {
-  if ((new DataView(mode.buffer).getUint32(LFLAG_OFFSET, true) & ISIG) === 0) return false;
-  const keys = [mode[CC_OFFSET + VINTR], mode[CC_OFFSET + VQUIT]].filter((k) => k !== 0);
-  return keys.length > 0 && bytes.some((b) => keys.includes(b));
+export function typedSignals(mode: TerminalMode, bytes: Uint8Array): ("SIGINT" | "SIGQUIT")[] {
+  if ((new DataView(mode.buffer).getUint32(LFLAG_OFFSET, true) & ISIG) === 0) return [];
+  const keys = [["SIGINT", mode[CC_OFFSET + VINTR]], ["SIGQUIT", mode[CC_OFFSET + VQUIT]]] as const;
+  return keys.filter(([, key]) => key !== 0 && bytes.includes(key)).map(([signal]) => signal);
 }
 
 /** `mode` made raw (cfmakeraw): no echo, no line editing, no signals from keys, 8-bit bytes. */

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { closeFd } from "./fd.ts";
 import { HeldProcess, holdChild, waitPid } from "./process.ts";
 import { spawn } from "./spawn.ts";
-import { hangUp, isLineMode, openPty, rawMode, terminalMode, typesSignalKey } from "./tty.ts";
+import { hangUp, isLineMode, openPty, rawMode, terminalMode, typedSignals } from "./tty.ts";
 
 /** A session leader on a new pty's slave, in its foreground group, that records a SIGHUP. */
 async function onPty(mark: string) {
@@ -78,7 +78,7 @@ Deno.test("isLineMode: a new pty reads lines (ICANON); made raw, it does not", (
   }
 });
 
-Deno.test("typesSignalKey: the mode's interrupt or quit key, while keys make signals (ISIG)", () => {
+Deno.test("typedSignals: the signals of the mode's interrupt and quit keys, while keys make signals (ISIG)", () => {
   // struct termios: c_lflag at 12, c_cc at 17 (VINTR 0, VQUIT 1).
   const mode = (lflag: number, intr: number, quit: number) => {
     const m = new Uint8Array(60);
@@ -88,12 +88,13 @@ Deno.test("typesSignalKey: the mode's interrupt or quit key, while keys make sig
     return m;
   };
   const cooked = mode(0x1, 0x03, 0x1c);
-  assert.equal(typesSignalKey(cooked, new TextEncoder().encode("ab\x03")), true);
-  assert.equal(typesSignalKey(cooked, new Uint8Array([0x1c])), true);
-  assert.equal(typesSignalKey(cooked, new TextEncoder().encode("abc\n\x1a")), false);
+  assert.deepEqual(typedSignals(cooked, new TextEncoder().encode("ab\x03")), ["SIGINT"]);
+  assert.deepEqual(typedSignals(cooked, new Uint8Array([0x1c])), ["SIGQUIT"]);
+  assert.deepEqual(typedSignals(cooked, new Uint8Array([0x1c, 0x61, 0x03])), ["SIGINT", "SIGQUIT"]);
+  assert.deepEqual(typedSignals(cooked, new TextEncoder().encode("abc\n\x1a")), []);
   // No ISIG (raw): the keys are bytes like any other.
-  assert.equal(typesSignalKey(mode(0, 0x03, 0x1c), new Uint8Array([0x03])), false);
+  assert.deepEqual(typedSignals(mode(0, 0x03, 0x1c), new Uint8Array([0x03])), []);
   // A key set to 0 is disabled, NUL bytes typed do not count as it.
-  assert.equal(typesSignalKey(mode(0x1, 0, 0), new Uint8Array([0, 0x03])), false);
-  assert.equal(typesSignalKey(mode(0x1, 0x07, 0), new Uint8Array([0x07])), true);
+  assert.deepEqual(typedSignals(mode(0x1, 0, 0), new Uint8Array([0, 0x03])), []);
+  assert.deepEqual(typedSignals(mode(0x1, 0x07, 0), new Uint8Array([0x07])), ["SIGINT"]);
 });

@@ -1,7 +1,8 @@
 // run/procfs.ts — finds a jail's processes from the host, by /proc/<pid>/task/<pid>/children, and
 // holds each it finds by a pidfd (ffi/process.ts HeldProcess), taken only once the process is
 // seen in the jail's tree while the pidfd is open: a pid read from /proc, or from bwrap's status,
-// may be another process's by the time ww signals it (pids come round).
+// may be another process's by the time ww signals it (pids come round). And reads from a
+// process's status whether signals sent to it have arrived.
 
 import { HeldProcess } from "../ffi/process.ts";
 import { fileIdentity, sameFile } from "../ffi/stat.ts";
@@ -93,4 +94,46 @@ export async function programInJail(
     await sleep(delay);
   }
   return undefined;
+}
+
+/**
+ * Whether each of `signals` has arrived at the process whose /proc/<pid>/status is `status`: it
+ * is pending (SigPnd, its own; ShdPnd, its thread group's), or ignored, which the kernel drops as
+ * it is sent (SigIgn). True when the status shows none of these sets: nothing is known to wait for.
+ *
+ * @example
+ * signalsArrived("ShdPnd:\t0000000000000002\nSigIgn:\t0000000000000000\n", [2]); // true: SIGINT
+ */
+export function signalsArrived(status: string, signals: readonly number[]): boolean {
+  const set = (name: string) => {
+    const hex = new RegExp(`^${name}:\\s*([0-9a-f]+)$`, "m").exec(status)?.[1];
+    return hex === undefined ? undefined : BigInt(`0x${hex}`);
+  };
+  const pending = [set("SigPnd"), set("ShdPnd")];
+  const ignored = set("SigIgn");
+  if (ignored === undefined || pending.includes(undefined)) return true;
+  const arrived = (pending[0] ?? 0n) | (pending[1] ?? 0n) | ignored;
+  return signals.every((sig) => (arrived & (1n << BigInt(sig - 1))) !== 0n);
+}
+
+/**
+ * Resolves once each of `signals` has arrived at `process` (signalsArrived), it has ended, or
+ * `timeoutMs` have passed. A terminal's key sends its signal a moment after the byte is written
+ * to the master: the line discipline reads the byte on a kernel worker, which under load runs
+ * later than the writer's next step.
+ */
+export async function untilSignalsArrive(
+  process: HeldProcess,
+  signals: readonly number[],
+  timeoutMs: number,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 1; !process.ended && Date.now() < deadline; delay = Math.min(delay * 2, 20)) {
+    try {
+      if (signalsArrived(Deno.readTextFileSync(`/proc/${process.pid}/status`), signals)) return;
+    } catch {
+      return; // gone, or not ww's to read
+    }
+    await sleep(delay);
+  }
 }

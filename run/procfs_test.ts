@@ -1,11 +1,12 @@
 // run/procfs_test.ts — holdInTree holds a process only while /proc shows it in the given tree, and
 // programInJail finds the first child of a jail's parent process once it has executed, or nothing
-// once the parent has ended.
+// once the parent has ended; untilSignalsArrive waits for signals sent to a stopped process to be
+// pending (or ignored) there.
 
 import assert from "node:assert/strict";
 import { holdChild, waitPid } from "../ffi/process.ts";
 import { spawn } from "../ffi/spawn.ts";
-import { holdInTree, programInJail } from "./procfs.ts";
+import { holdInTree, programInJail, signalsArrived, untilSignalsArrive } from "./procfs.ts";
 
 /** A child of this process running `script` in sh, held: root of a tree of its own. */
 function shell(script: string) {
@@ -102,5 +103,58 @@ Deno.test("programInJail: the first child only once it has executed a program of
     program.close();
   } finally {
     await parent.end();
+  }
+});
+
+Deno.test("signalsArrived: pending to the thread or its group, or ignored; unknown counts as arrived", () => {
+  const status = (own: string, shared: string, ignored: string) =>
+    `Name:\tsh\nSigQ:\t0/1\nSigPnd:\t${own}\nShdPnd:\t${shared}\nSigBlk:\t0000000000000000\n` +
+    `SigIgn:\t${ignored}\nSigCgt:\t0000000000000000\n`;
+  const none = "0000000000000000";
+  // SIGINT (2) is bit 1, SIGQUIT (3) bit 2, SIGRTMIN+30 (64) the top bit.
+  assert.equal(signalsArrived(status(none, "0000000000000002", none), [2]), true);
+  assert.equal(signalsArrived(status("0000000000000002", none, none), [2]), true);
+  assert.equal(signalsArrived(status(none, none, "0000000000000002"), [2]), true);
+  assert.equal(signalsArrived(status(none, none, none), [2]), false);
+  assert.equal(signalsArrived(status(none, "0000000000000002", none), [2, 3]), false);
+  assert.equal(signalsArrived(status(none, "0000000000000002", "0000000000000004"), [2, 3]), true);
+  assert.equal(signalsArrived(status(none, "8000000000000000", none), [64]), true);
+  assert.equal(signalsArrived(status(none, "8000000000000000", none), [63]), false);
+  // SIGCHLD (17) pending says nothing of SIGINT.
+  assert.equal(signalsArrived(status(none, "0000000000010000", none), [2]), false);
+  assert.equal(signalsArrived("Name:\tsh\n", [2]), true);
+});
+
+Deno.test("untilSignalsArrive: waits for a stopped process's signal, not for one it ignores, and gives up in time", async () => {
+  // A shell that ignores SIGQUIT and stops itself.
+  const stopped = shell("trap '' QUIT; kill -STOP $$; exit 7");
+  try {
+    for (let i = 0; i < 500; i++) {
+      const stat = Deno.readTextFileSync(`/proc/${stopped.held.pid}/stat`);
+      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("T")) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // SIGINT, sent 150 ms from now: the wait ends once it is pending, not before.
+    let started = performance.now();
+    setTimeout(() => Deno.kill(stopped.held.pid, "SIGINT"), 150);
+    await untilSignalsArrive(stopped.held, [2], 5_000);
+    const waited = performance.now() - started;
+    assert.ok(waited >= 140, `returned after ${waited} ms, before the signal was sent`);
+    assert.ok(waited < 4_000, `returned after ${waited} ms: the signal was not seen`);
+    // Ignored: arrived at once, though the kernel dropped it.
+    started = performance.now();
+    await untilSignalsArrive(stopped.held, [3], 5_000);
+    assert.ok(performance.now() - started < 1_000);
+    // Never sent: the wait ends at its bound.
+    started = performance.now();
+    await untilSignalsArrive(stopped.held, [2, 15], 300);
+    const bounded = performance.now() - started;
+    assert.ok(bounded >= 290 && bounded < 3_000, `gave up after ${bounded} ms`);
+    // Continued, it ends by the SIGINT that was pending.
+    Deno.kill(stopped.held.pid, "SIGCONT");
+    const end = await stopped.ended;
+    assert.equal(end.exited ? "exited" : end.signal, 2);
+  } finally {
+    await stopped.end().catch(() => {});
   }
 });

@@ -24,14 +24,14 @@ import {
   setWindowSize,
   type TerminalMode,
   terminalMode,
-  typesSignalKey,
+  typedSignals,
   windowSize,
   windowSizeOf,
   writeSome,
 } from "../ffi/tty.ts";
 import type { Cleanups } from "./launch.ts";
 import type { HeldProcess } from "../ffi/process.ts";
-import { holdInTree } from "./procfs.ts";
+import { holdInTree, untilSignalsArrive } from "./procfs.ts";
 import { parseStatPlace } from "./process_group.ts";
 import { onExit } from "./exit_hooks.ts";
 import { SIGNALS } from "./signals.ts";
@@ -178,7 +178,8 @@ export function openTerminal(cleanups: Cleanups): Terminal {
           wakeRead,
           state,
           typedAhead,
-          () => continueStopped(pty.master, (pid) => holdInTree(root, pid, RUN_DEPTH)),
+          (signals) =>
+            continueStopped(pty.master, signals, (pid) => holdInTree(root, pid, RUN_DEPTH)),
         ),
         // A jail's tree is a few generations deep (stage, bwrap, its pid 1, the program); its
         // programs may fork deeper, and a group they lead in the foreground is theirs to hang up.
@@ -264,20 +265,26 @@ function readLineInput(): Uint8Array[] {
 /**
  * The caller's input to the program, until it ends or the run does: first what the caller's
  * terminal had ready before it was made raw (readLineInput). After an interrupt or quit key
- * (Ctrl-C, Ctrl-\), `afterSignalKey` runs: its signal waits in a stopped program until it runs.
+ * (Ctrl-C, Ctrl-\), `afterSignalKey` runs with the signals the keys send: each waits in a
+ * stopped program until it runs.
  */
 async function pumpInput(
   master: number,
   wake: number,
   state: PumpState,
   typedAhead: readonly Uint8Array[],
-  afterSignalKey: () => void,
+  afterSignalKey: (signals: readonly number[]) => Promise<void>,
 ) {
   const typed = async (bytes: Uint8Array) => {
     if (!await writeAll(master, bytes, wake)) return false;
+    let signals: number[];
     try {
-      if (typesSignalKey(terminalMode(master), bytes)) afterSignalKey();
-    } catch { /* the program's side is gone */ }
+      signals = typedSignals(terminalMode(master), bytes).map((name) => SIGNALS[name]);
+    } catch {
+      return true; // the program's side is gone
+    }
+    // The program's side gone meanwhile: nothing is stopped there.
+    if (signals.length > 0) await afterSignalKey(signals).catch(() => {});
     return true;
   };
   for (const bytes of typedAhead) {
@@ -308,8 +315,14 @@ async function pumpInput(
  * the caller's shell back, since the SIGINT of a Ctrl-C waits in a stopped process until it runs.
  * As for the signals sent to ww, which SIGCONT follows, a stopped program ends too (or runs on,
  * if it ignores the key's signal). Not after Ctrl-Z: SIGCONT would discard the stop it asks for.
+ * The key's `signals` have arrived first: continued before, the program ran on, and ended with 0
+ * when its line discipline's SIGINT came too late (that also discards the output not yet read).
  */
-function continueStopped(master: number, inRun: (pid: number) => HeldProcess | undefined): void {
+async function continueStopped(
+  master: number,
+  signals: readonly number[],
+  inRun: (pid: number) => HeldProcess | undefined,
+): Promise<void> {
   const id = foregroundGroup(master);
   if (id <= 0) return;
   let stat: string;
@@ -322,11 +335,19 @@ function continueStopped(master: number, inRun: (pid: number) => HeldProcess | u
   const leader = inRun(id);
   if (leader === undefined) return;
   try {
+    await untilSignalsArrive(leader, signals, KEY_SIGNAL_WAIT_MS);
     leader.signalGroup(SIGNALS.SIGCONT);
   } finally {
     leader.close();
   }
 }
+
+/**
+ * How long continueStopped waits for a key's signal to arrive: the kernel worker that reads the
+ * key runs within microseconds on an idle machine, and has been seen a few milliseconds late
+ * under load. A program that blocks the signal has it pending all the same.
+ */
+const KEY_SIGNAL_WAIT_MS = 1_000;
 
 /**
  * The program's output to the caller: until every holder of the slave has closed it (EIO), or,
