@@ -6,8 +6,8 @@
 #
 # CI allows 90 minutes in all. The suite takes ~11 here and the set-up a few; a test that hangs
 # must not take the whole allowance and the summary line with it. So `deno test` ends by
-# WW_TEST_DEADLINE_MIN minutes after this script started (default 75), the check gets 10 more at
-# most, and a run that was cut short counts the tests it finished, and each test still running
+# WW_TEST_DEADLINE_S seconds after this script started (default 4500, 75 minutes), the check gets
+# 10 minutes more at most, and a run that was cut short counts the tests it finished, and each test still running
 # as failed, and names them.
 set -uo pipefail
 started=$SECONDS
@@ -23,8 +23,8 @@ fi
 cd "$root"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-left=$((${WW_TEST_DEADLINE_MIN:-75} * 60 - (SECONDS - started)))
-if [ "$left" -lt 60 ]; then left=60; fi
+left=$((${WW_TEST_DEADLINE_S:-4500} - (SECONDS - started)))
+if [ "$left" -lt 10 ]; then left=10; fi
 # timeout signals its own process group: deno, its test workers and what they started.
 timeout --kill-after=30 "$left" deno task test "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
@@ -36,8 +36,8 @@ failed=$(echo "$summary" | sed -E 's/.*\| ([0-9]+) failed.*/\1/')
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
   # Cut short: no summary. Each test's own line says how it ended; deno names the ones that ran
   # long ("'<name>' has been running for over (2m0s)"), and those without an end are the hung.
-  passed=$(echo "$plain" | grep -cE '\.\.\. ok \([0-9.]+(ms|s|m)')
-  failed=$(echo "$plain" | grep -cE '\.\.\. FAILED \([0-9.]+(ms|s|m)')
+  passed=$(echo "$plain" | grep -cE '\.\.\. ok \(')
+  failed=$(echo "$plain" | grep -cE '\.\.\. FAILED \(')
   running=$(echo "$plain" | sed -nE "s/^'(.*)' has been running for over .*/\1/p" | sort -u |
     while IFS= read -r name; do
       echo "$plain" | grep -qF "$name ... " || echo "$name"

@@ -1,19 +1,24 @@
-// scripts/test.sh, the test command: whatever happens it ends with "N passed, M failed", and
-// `deno task check` (format, lint, types, doc lint, publish dry run) counts in it as one test.
+// scripts/test.sh, the test command: whatever happens it ends with "N passed, M failed", a test
+// that hangs included, and `deno task check` (format, lint, types, doc lint, publish dry run)
+// counts in it as one test.
 import assert from "node:assert/strict";
-import { REPO } from "../support/ww.ts";
+import { REPO, withinDeadline } from "../support/ww.ts";
 
-/** `bash scripts/test.sh` of one small test file: its exit code and last line. */
-async function testSh(): Promise<{ code: number; last: string }> {
-  const out = await new Deno.Command("bash", {
-    args: [`${REPO}scripts/test.sh`, "core/path_test.ts"],
+/** `bash scripts/test.sh` of one test file: its exit code, last line and stderr. */
+async function testSh(
+  file = "core/path_test.ts",
+  env: Record<string, string> = {},
+): Promise<{ code: number; last: string; stderr: string }> {
+  const proc = new Deno.Command("bash", {
+    args: [`${REPO}scripts/test.sh`, file],
     cwd: REPO,
-    env: { NO_COLOR: "1" },
+    env: { NO_COLOR: "1", ...env },
     stdout: "piped",
     stderr: "piped",
-  }).output();
+  }).spawn();
+  const out = await withinDeadline(proc.output(), `test.sh ${file}`, () => proc.kill("SIGKILL"));
   const lines = new TextDecoder().decode(out.stdout).trimEnd().split("\n");
-  return { code: out.code, last: lines.at(-1) ?? "" };
+  return { code: out.code, last: lines.at(-1) ?? "", stderr: new TextDecoder().decode(out.stderr) };
 }
 
 /** How many tests core/path_test.ts holds, as deno test counts them. */
@@ -44,5 +49,37 @@ Deno.test("the test command counts deno task check as one test, passed or failed
     assert.notEqual(dirty.code, 0);
   } finally {
     Deno.removeSync(probe);
+  }
+});
+
+Deno.test("the test command stops a suite that hangs at its deadline, and counts what ran and what hung", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-hang-" });
+  const file = `${dir}/hangs_test.ts`;
+  Deno.writeTextFileSync(
+    file,
+    [
+      'Deno.test("passes", () => {});',
+      'Deno.test("fails", () => { throw new Error("as it should"); });',
+      'Deno.test("hangs", () => new Promise(() => setInterval(() => {}, 1000)));',
+    ].join("\n"),
+  );
+  try {
+    const run = await testSh(file, { WW_TEST_DEADLINE_S: "15" });
+    // "passes" and the check; "fails" and the one stopped.
+    assert.equal(run.last, "2 passed, 2 failed");
+    assert.notEqual(run.code, 0);
+    assert.match(run.stderr, /^test\.sh: deno test did not end within \d+ s and was stopped/m);
+    // Nothing of the stopped run is left.
+    const left = [...Deno.readDirSync("/proc")].filter((e) => {
+      try {
+        return /^\d+$/.test(e.name) &&
+          Deno.readTextFileSync(`/proc/${e.name}/cmdline`).includes(dir);
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(left, []);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
   }
 });
