@@ -99,7 +99,7 @@ export async function programInJail(
 /**
  * Whether each of `signals` has arrived at the process whose /proc/<pid>/status is `status`: it
  * is pending (SigPnd, its own; ShdPnd, its thread group's), or ignored, which the kernel drops as
- * it is sent (SigIgn). True when the status shows none of these sets: nothing is known to wait for.
+ * it is sent (SigIgn). True when the status lacks any of these sets: nothing is known to wait for.
  *
  * @example
  * signalsArrived("ShdPnd:\t0000000000000002\nSigIgn:\t0000000000000000\n", [2]); // true: SIGINT

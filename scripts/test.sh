@@ -7,8 +7,8 @@
 # CI allows 90 minutes in all. The suite takes ~11 here and the set-up a few; a test that hangs
 # must not take the whole allowance and the summary line with it. So `deno test` ends by
 # WW_TEST_DEADLINE_S seconds after this script started (default 4500, 75 minutes), the check gets
-# 10 minutes more at most, and a run that was cut short counts the tests it finished, and each test still running
-# as failed, and names them.
+# 10 minutes more at most, and a run that was cut short counts the tests it finished, and those
+# still running as failed, and names them.
 set -uo pipefail
 started=$SECONDS
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,20 +34,24 @@ summary=$(echo "$plain" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -n 1)
 passed=$(echo "$summary" | sed -E 's/.*\| ([0-9]+) passed.*/\1/')
 failed=$(echo "$summary" | sed -E 's/.*\| ([0-9]+) failed.*/\1/')
 if [ "$status" -eq 124 ] || [ "$status" -eq 137 ]; then
-  # Cut short: no summary. Each test's own line says how it ended; deno names the ones that ran
-  # long ("'<name>' has been running for over (2m0s)"), and those without an end are the hung.
-  passed=$(echo "$plain" | grep -cE '\.\.\. ok \(')
-  failed=$(echo "$plain" | grep -cE '\.\.\. FAILED \(')
-  running=$(echo "$plain" | sed -nE "s/^'(.*)' has been running for over .*/\1/p" | sort -u |
+  # Cut short: no summary. Each test's own line says how it ended ("<file> => <name> ... ok (1ms)";
+  # a step's line has a second " ... ", and deno's summary does not count steps as tests). deno
+  # names a test that has run a minute ("'<name>' has been running for over (1m0s)"): those named
+  # without a line of their end are the hung. One that hung for less than a minute is not named:
+  # a run stopped with none named counts one failure for them.
+  results=$(grep -vE ' \.\.\. .* \.\.\. ' <<<"$plain")
+  passed=$(grep -cE ' \.\.\. ok \(' <<<"$results")
+  failed=$(grep -cE ' \.\.\. FAILED \(' <<<"$results")
+  running=$(sed -nE "s/^'(.*)' has been running for over .*/\1/p" <<<"$plain" | sort -u |
     while IFS= read -r name; do
-      echo "$plain" | grep -qF "$name ... " || echo "$name"
+      grep -qF -e " => $name ... " <<<"$results" || echo "$name"
     done)
   echo "test.sh: deno test did not end within $left s and was stopped; still running:" >&2
   if [ -n "$running" ]; then
     echo "$running" | sed 's/^/  /' >&2
-    failed=$((failed + $(echo "$running" | wc -l)))
+    failed=$((failed + $(wc -l <<<"$running")))
   else
-    echo "  (deno named none)" >&2
+    echo "  (deno named none: each had run less than a minute)" >&2
     failed=$((failed + 1))
   fi
 elif [ -z "$summary" ]; then

@@ -77,13 +77,15 @@ export async function runWw(args: readonly string[], options: WwOptions = {}): P
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  if (options.stdin !== undefined) {
-    const writer = output.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(options.stdin));
-    await writer.close();
-  }
   const { code, stdout, stderr } = await withinDeadline(
-    output.output(),
+    (async () => {
+      if (options.stdin !== undefined) {
+        const writer = output.stdin.getWriter();
+        await writer.write(new TextEncoder().encode(options.stdin));
+        await writer.close();
+      }
+      return await output.output();
+    })(),
     `ww ${args.join(" ")}`,
     () => output.kill("SIGKILL"),
   );
@@ -231,7 +233,13 @@ export async function runWwMeasured(
   }).spawn();
   let peak = 0;
   let running = true;
-  const output = child.output().finally(() => (running = false));
+  const output = withinDeadline(
+    child.output(),
+    `ww ${args.join(" ")}`,
+    () => child.kill("SIGKILL"),
+  ).finally(() => (running = false));
+  // Its failure is awaited below, once the sampling has stopped.
+  output.catch(() => {});
   while (running) {
     try {
       const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
@@ -243,11 +251,7 @@ export async function runWwMeasured(
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  const { code, stdout, stderr } = await withinDeadline(
-    output,
-    `ww ${args.join(" ")}`,
-    () => child.kill("SIGKILL"),
-  );
+  const { code, stdout, stderr } = await output;
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code, stdout: text(stdout), stderr: text(stderr), peak };
 }
