@@ -9,7 +9,7 @@ import { ALL_SEALS, fileSize, memfdSeals, readAt } from "../../ffi/memfd.ts";
 import { fetchProgram } from "../../ipfs/fetch.ts";
 import { EXIT, InterruptedError, WwError } from "../../core/errors.ts";
 import { reportFds } from "../support/children.ts";
-import { freePort, type Ipfsd, startIpfsd } from "./ipfsd.ts";
+import { freePort, type Ipfsd, nodeFetch, startIpfsd } from "./ipfsd.ts";
 import { startProxy } from "./proxy.ts";
 
 const ipfsd = await startIpfsd();
@@ -283,7 +283,7 @@ Deno.test("a stop while a sharded directory is walked is the stop, not a malform
   const files: Record<string, Uint8Array> = { "app": program };
   for (let i = 0; i < 40; i++) files[`other-${i}`] = new TextEncoder().encode(`file ${i}`);
   const dir = await ipfsd.addTree(files, { shardSplitThreshold: 4 });
-  const got = await fetch(`${ipfsd.url}/api/v0/block/get?arg=${dir}`, { method: "POST" });
+  const got = await nodeFetch(`${ipfsd.url}/api/v0/block/get?arg=${dir}`, { method: "POST" });
   const root = new Uint8Array(await got.arrayBuffer());
   const asked: string[] = [];
   const never = Promise.withResolvers<void>();
@@ -545,7 +545,7 @@ async function putBlock(ipfsd: Ipfsd, block: Uint8Array): Promise<string> {
   const { CID } = await import("multiformats/cid");
   const form = new FormData();
   form.append("file", new Blob([block as Uint8Array<ArrayBuffer>]));
-  const res = await fetch(
+  const res = await nodeFetch(
     `${ipfsd.url}/api/v0/block/put?format=dag-pb&cid-codec=dag-pb&mhtype=sha2-256&version=1`,
     { method: "POST", body: form },
   );

@@ -6,6 +6,24 @@
 
 import { join } from "node:path";
 
+/**
+ * An HTTP client that keeps no idle connection: each request to a test node opens its own. The
+ * node's server (Node's http) closes a connection idle for 5 s; fetch's pool sent a request on
+ * one it was closing ("connection closed before message completed"), once in a CI run of the
+ * suite. ww's own client (ipfs/http.ts) sends one request a connection, as this does.
+ */
+const client = Deno.createHttpClient({ poolMaxIdlePerHost: 0 });
+
+/**
+ * fetch, on a connection of its own (`client`): for every request the tests make to a node.
+ *
+ * @example
+ * const res = await nodeFetch(`${ipfsd.url}/api/v0/id`, { method: "POST" });
+ */
+export function nodeFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, client });
+}
+
 /** A running node. */
 export interface Ipfsd {
   /** The RPC endpoint as a multiaddr, for --ipfs. */
@@ -100,7 +118,7 @@ export async function startIpfsd(): Promise<Ipfsd> {
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
-      const res = await fetch(`${url}/api/v0/id`, { method: "POST" });
+      const res = await nodeFetch(`${url}/api/v0/id`, { method: "POST" });
       await res.body?.cancel();
       if (res.ok) break;
     } catch { /* not listening yet */ }
@@ -135,7 +153,7 @@ export async function startIpfsd(): Promise<Ipfsd> {
     for (const [name, bytes] of parts) {
       form.append("file", new Blob([bytes as Uint8Array<ArrayBuffer>]), encodeURIComponent(name));
     }
-    const res = await fetch(`${url}/api/v0/add?${params}`, { method: "POST", body: form });
+    const res = await nodeFetch(`${url}/api/v0/add?${params}`, { method: "POST", body: form });
     const text = await res.text();
     if (!res.ok) throw new Error(`add failed: ${text}`);
     const lines = text.trim().split("\n").map((l) => JSON.parse(l));
@@ -149,7 +167,7 @@ export async function startIpfsd(): Promise<Ipfsd> {
     addFile: (bytes, options) => add([["file", bytes]], false, options),
     addTree: (files, options) => add(Object.entries(files), true, options),
     async publish(cid, lifetime) {
-      const res = await fetch(
+      const res = await nodeFetch(
         `${url}/api/v0/name/publish?arg=/ipfs/${cid}&allow-offline=true${
           lifetime ? `&lifetime=${lifetime}` : ""
         }`,

@@ -12,7 +12,7 @@ import { SetupError } from "../../core/errors.ts";
 import { Command } from "../../mod.ts";
 import { runWw } from "../support/ww.ts";
 import { startDns, startSilentDns } from "./dns.ts";
-import { startIpfsd } from "./ipfsd.ts";
+import { nodeFetch, startIpfsd } from "./ipfsd.ts";
 import { type Proxy, replaceBytes, startProxy, withRecord } from "./proxy.ts";
 
 const ipfsd = await startIpfsd();
@@ -100,7 +100,9 @@ Deno.test("an expired record is refused, naming when it expired", async () => {
     const cid = await node.addTree({ "bin/app": text("#!/bin/sh\necho expired\n") });
     const short = await node.publish(cid, "1s");
     // The node keeps an expired record to itself: the proxy serves the one it gave while valid.
-    const res = await fetch(`${node.url}/api/v0/dht/get?arg=/ipns/${short}`, { method: "POST" });
+    const res = await nodeFetch(`${node.url}/api/v0/dht/get?arg=/ipns/${short}`, {
+      method: "POST",
+    });
     const answer = new Uint8Array(await res.arrayBuffer());
     assert.equal(res.status, 200);
     await new Promise((r) => setTimeout(r, 1500));

@@ -6,6 +6,7 @@
 // memory). It listens on a free loopback port. unixProxy offers a node on a unix socket.
 
 import { acceptEach } from "../support/listeners.ts";
+import { nodeFetch } from "./ipfsd.ts";
 
 /** How the proxy misbehaves; it forwards faithfully by default. */
 export interface ProxyOptions {
@@ -81,7 +82,7 @@ export function startProxy(upstream: string, options: ProxyOptions = {}): Proxy 
       }
       // The request's body goes along (add's upload), with its media type.
       const type = req.headers.get("content-type");
-      const res = await fetch(`${upstream}${url.pathname}${url.search}`, {
+      const res = await nodeFetch(`${upstream}${url.pathname}${url.search}`, {
         method: req.method,
         body: await req.arrayBuffer(),
         headers: type === null ? {} : { "content-type": type },

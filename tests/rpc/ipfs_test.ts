@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import * as dagPb from "npm:@ipld/dag-pb@^4.2.0";
 import { cidKey, parseCid } from "../../ipfs/block.ts";
 import { MAX_LS_ENTRIES } from "../../rpc/ipfs_service.ts";
-import { startIpfsd } from "../ipfs/ipfsd.ts";
+import { nodeFetch, startIpfsd } from "../ipfs/ipfsd.ts";
 import { join } from "node:path";
 import { replaceBytes, startProxy, unixProxy, withRecord } from "../ipfs/proxy.ts";
 import { REPO, runWw, runWwMeasured } from "../support/ww.ts";
@@ -52,7 +52,7 @@ async function sha256(bytes: Uint8Array): Promise<string> {
 
 /** The bytes the node itself serves for `cid`. */
 async function nodeCat(cid: string): Promise<Uint8Array> {
-  const res = await fetch(`${ipfsd.url}/api/v0/cat?arg=${cid}`, { method: "POST" });
+  const res = await nodeFetch(`${ipfsd.url}/api/v0/cat?arg=${cid}`, { method: "POST" });
   assert.ok(res.ok, `cat ${cid}: HTTP ${res.status}`);
   return new Uint8Array(await res.arrayBuffer());
 }
@@ -156,7 +156,7 @@ Deno.test("through a node that tampers with what it sends, cat fails naming the 
 function lyingAdd(cid: string): { api: string; close(): Promise<void> } {
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const url = new URL(req.url);
-    const res = await fetch(`${ipfsd.url}${url.pathname}${url.search}`, {
+    const res = await nodeFetch(`${ipfsd.url}${url.pathname}${url.search}`, {
       method: req.method,
       headers: req.headers,
       body: req.body,
@@ -327,7 +327,7 @@ async function putDagPb(node: dagPb.PBNode): Promise<string> {
   const form = new FormData();
   form.append("file", new Blob([dagPb.encode(node) as Uint8Array<ArrayBuffer>]));
   const params = "format=dag-pb&cid-codec=dag-pb&mhtype=sha2-256&version=1&pin=true";
-  const res = await fetch(`${ipfsd.url}/api/v0/block/put?${params}`, {
+  const res = await nodeFetch(`${ipfsd.url}/api/v0/block/put?${params}`, {
     method: "POST",
     body: form,
   });
