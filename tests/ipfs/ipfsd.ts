@@ -115,6 +115,16 @@ export async function startIpfsd(): Promise<Ipfsd> {
     exited = true;
     return s;
   });
+  // A test that fails before its own stop (while adding its fixtures, say) leaves neither the node
+  // nor its repository behind: both go when the test file's process ends, at the latest.
+  const killAtUnload = () => {
+    globalThis.removeEventListener("unload", killAtUnload);
+    if (!exited) child.kill("SIGKILL");
+    try {
+      Deno.removeSync(home, { recursive: true });
+    } catch { /* already gone */ }
+  };
+  globalThis.addEventListener("unload", killAtUnload);
   const deadline = Date.now() + 60_000;
   for (;;) {
     try {
@@ -128,6 +138,7 @@ export async function startIpfsd(): Promise<Ipfsd> {
       await drained;
       const text = await Deno.readTextFile(join(home, "daemon.log")).catch(() => "");
       await Deno.remove(home, { recursive: true }).catch(() => {});
+      globalThis.removeEventListener("unload", killAtUnload);
       throw new Error(`the js-ipfs test node did not start:\n${text}`);
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -178,6 +189,7 @@ export async function startIpfsd(): Promise<Ipfsd> {
       return body.Name;
     },
     async stop() {
+      globalThis.removeEventListener("unload", killAtUnload);
       if (!exited) child.kill("SIGTERM");
       const timer = setTimeout(() => !exited && child.kill("SIGKILL"), 5000);
       await status;
@@ -185,11 +197,6 @@ export async function startIpfsd(): Promise<Ipfsd> {
       await drained;
       await Deno.remove(home, { recursive: true }).catch(() => {});
     },
-    kill() {
-      if (!exited) child.kill("SIGKILL");
-      try {
-        Deno.removeSync(home, { recursive: true });
-      } catch { /* already gone */ }
-    },
+    kill: killAtUnload,
   };
 }
