@@ -860,8 +860,9 @@ Deno.test("--listen unix: the socket a SIGKILLed ww left behind is taken over by
       "stdout",
     );
     // The program's own line, not a count of processes that carry the tag: ww's spawn carries it
-    // (vfork shares ww's memory) before the stage executes the program, which a SIGKILL then would
-    // leave running, untagged until it is, and holding ww's stderr open.
+    // (vfork shares ww's memory) until its execve of the program. A SIGKILL to ww then leaves it
+    // running on into the program, which holds ww's stderr open, and the sweep for the tag below
+    // can miss it (inside the execve its command line reads empty for a moment).
     await ww.until(/"ready":/);
     assert.ok(isSocket(path), "the program holds the socket");
     ww.proc.kill("SIGKILL");
