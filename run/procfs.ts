@@ -109,10 +109,9 @@ export function signalsArrived(status: string, signals: readonly number[]): bool
     const hex = new RegExp(`^${name}:\\s*([0-9a-f]+)$`, "m").exec(status)?.[1];
     return hex === undefined ? undefined : BigInt(`0x${hex}`);
   };
-  const pending = [set("SigPnd"), set("ShdPnd")];
-  const ignored = set("SigIgn");
-  if (ignored === undefined || pending.includes(undefined)) return true;
-  const arrived = (pending[0] ?? 0n) | (pending[1] ?? 0n) | ignored;
+  const [own, group, ignored] = [set("SigPnd"), set("ShdPnd"), set("SigIgn")];
+  if (own === undefined || group === undefined || ignored === undefined) return true;
+  const arrived = own | group | ignored;
   return signals.every((sig) => (arrived & (1n << BigInt(sig - 1))) !== 0n);
 }
 

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { holdChild, waitPid } from "../ffi/process.ts";
 import { spawn } from "../ffi/spawn.ts";
 import { holdInTree, programInJail, signalsArrived, untilSignalsArrive } from "./procfs.ts";
+import { parseStatPlace } from "./process_group.ts";
 
 /** A child of this process running `script` in sh, held: root of a tree of its own. */
 function shell(script: string) {
@@ -131,7 +132,7 @@ Deno.test("untilSignalsArrive: waits for a stopped process's signal, not for one
   try {
     for (let i = 0; i < 500; i++) {
       const stat = Deno.readTextFileSync(`/proc/${stopped.held.pid}/stat`);
-      if (stat.slice(stat.lastIndexOf(")") + 2).startsWith("T")) break;
+      if (parseStatPlace(stat)?.state === "T") break;
       await new Promise((r) => setTimeout(r, 10));
     }
     // SIGINT, sent 150 ms from now: the wait ends once it is pending, not before.

@@ -2,6 +2,7 @@
 // the test that started it fails before it stops it.
 
 import assert from "node:assert/strict";
+import { processState } from "../support/procs.ts";
 import { REPO, withinDeadline } from "../support/ww.ts";
 
 Deno.test("a test node its test never stops goes when the test file ends, its repository too", async () => {
@@ -32,14 +33,7 @@ Deno.test("a test node its test never stops goes when the test file ends, its re
     const pid = /PID=(\d+)/.exec(stdout)?.[1];
     assert.ok(pid, `the node never started:\n${stdout}${new TextDecoder().decode(out.stderr)}`);
     // Killed as the test's process ended; gone a moment later (reaped by init), or a zombie.
-    const running = () => {
-      try {
-        const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-        return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-      } catch {
-        return false;
-      }
-    };
+    const running = () => !["gone", "Z"].includes(processState(Number(pid)));
     for (let i = 0; i < 100 && running(); i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(running(), false, `the node (pid ${pid}) runs on`);
     assert.deepEqual([...Deno.readDirSync(tmp)].map((e) => e.name), ["leaves_its_node_test.ts"]);

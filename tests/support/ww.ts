@@ -100,8 +100,9 @@ export async function runWw(args: readonly string[], options: WwOptions = {}): P
 export const RUN_DEADLINE_MS = 300_000;
 
 /**
- * `work`, or, when it has not settled within `ms`, `stop()` and an error that names `what`. What `stop` could not end (a program that outlived ww and holds its output) the test's
- * resource check then reports as well.
+ * `work`, or, when it has not settled within `ms`, `stop()` and an error that names `what`. What
+ * `stop` could not end (a program that outlived ww and holds its output) the test's resource check
+ * then reports as well.
  */
 export async function withinDeadline<T>(
   work: Promise<T>,
