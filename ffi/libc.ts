@@ -35,8 +35,9 @@ const symbols = {
   kill: { parameters: [I32, "i32"], result: "i32" },
   socketpair: { parameters: [I32, "i32", "i32", "buffer"], result: "i32" },
   pipe2: { parameters: ["buffer", I32], result: "i32" },
-  read: { parameters: [I32, "buffer", "usize"], result: "isize" },
-  write: { parameters: [I32, "buffer", "usize"], result: "isize" },
+  // ssize_t results declared i32: see SYNCHRONOUS_RESULTS.
+  read: { parameters: [I32, "buffer", "usize"], result: "i32" },
+  write: { parameters: [I32, "buffer", "usize"], result: "i32" },
   pidfd_open: { parameters: [I32, "u32"], result: "i32" },
   shutdown: { parameters: [I32, "i32"], result: "i32" },
   poll: { parameters: ["pointer", "u64", "i32"], result: "i32", nonblocking: true },
@@ -85,15 +86,15 @@ const symbols = {
 /** Files by path and memfds beyond open(2): programs from IPFS, Landlock rules, ww's stderr when
  * it is a socket (ffi/nonblocking_out.ts). */
 const fileSymbols = {
-  pread: { parameters: [I32, "buffer", "usize", "i64"], result: "isize" },
+  pread: { parameters: [I32, "buffer", "usize", "i64"], result: "i32" },
   ftruncate: { parameters: [I32, "i64"], result: "i32" },
-  lseek: { parameters: [I32, "i64", "i32"], result: "i64" },
-  sendfile: { parameters: [I32, "i32", "buffer", "usize"], result: "isize" },
+  sendfile: { parameters: [I32, "i32", "buffer", "usize"], result: "i32" },
   access: { parameters: ["buffer", I32], result: "i32" },
-  readlink: { parameters: ["buffer", "buffer", USIZE], result: "isize" },
-  send: { parameters: [I32, "buffer", "usize", "i32"], result: "isize" },
+  readlink: { parameters: ["buffer", "buffer", USIZE], result: "i32" },
+  send: { parameters: [I32, "buffer", "usize", "i32"], result: "i32" },
   // The page size (execve's longest string is 32 pages): asked only of a very long argument.
-  sysconf: { parameters: [I32], result: "i64" },
+  // getpagesize(3), not sysconf, whose result is a long (see SYNCHRONOUS_RESULTS).
+  getpagesize: { parameters: [NO_ARG], result: "i32" },
   // In-kernel copies run on a worker thread, so the event loop goes on (it keeps reading the
   // node's stream while a program being fetched is copied into the cache); a call that fails is
   // repeated on the main thread to learn errno.
@@ -120,19 +121,19 @@ const jailSymbols = {
   syscall_openat2: {
     name: "syscall",
     parameters: [I64, "i32", "buffer", "buffer", "usize"],
-    result: "i64",
+    result: "i32",
   },
   getsockname: { parameters: [I32, "buffer", "buffer"], result: "i32" },
   getsockopt: { parameters: [I32, "i32", "i32", "buffer", "buffer"], result: "i32" },
   flock: { parameters: [I32, "i32"], result: "i32" },
   getrlimit: { parameters: [I32, "buffer"], result: "i32" },
   memfd_create: { parameters: ["buffer", U32], result: "i32" },
-  getdents64: { parameters: [I32, "buffer", "usize"], result: "isize" },
+  getdents64: { parameters: [I32, "buffer", "usize"], result: "i32" },
   // pidfd_send_signal(2), through `syscall` as openat2 is: glibc wraps it only since 2.36.
   syscall_pidfd_send_signal: {
     name: "syscall",
     parameters: [I64, "i32", "i32", "pointer", "u32"],
-    result: "i64",
+    result: "i32",
   },
   // The Landlock ABI probe (ffi/landlock.ts). glibc has no Landlock wrappers, so `syscall` is
   // declared with this call's argument shape: it is variadic, but on x86_64 and aarch64 Linux its
@@ -140,7 +141,7 @@ const jailSymbols = {
   syscall_landlock_create_ruleset: {
     name: "syscall",
     parameters: [I64, "buffer", "usize", "u32"],
-    result: "i64",
+    result: "i32",
   },
 } as const satisfies Deno.ForeignLibraryInterface;
 
@@ -148,8 +149,13 @@ const jailSymbols = {
 let library: Symbols<typeof symbols> | undefined;
 let fileLibrary: Symbols<typeof fileSymbols> | undefined;
 let jailLibrary: Symbols<typeof jailSymbols> | undefined;
-/** errno of the thread ww calls libc on, as memory; set when libc's first group is bound. */
-let errnoCell: Int32Array | undefined;
+/**
+ * errno of the thread ww calls libc on, as memory: a cell of its own until libc's first group is
+ * bound, then errno itself.
+ */
+let errnoCell: Int32Array = new Int32Array(1);
+/** errno as each synchronous call left it, copied by its wrapper (lastErrno). */
+let errnoAfterCall = 0;
 
 /** A parameter declared as a struct of one field: see openLibrary. */
 type OneField = { readonly struct: readonly [Deno.NativeType] };
@@ -221,13 +227,43 @@ function openWithoutTrampolines<S extends Deno.ForeignLibraryInterface>(
   for (const key in symbols) {
     const def = symbols[key] as Deno.ForeignFunction;
     // A nonblocking symbol is called on a worker thread: no trampoline either.
-    out[key] = def.nonblocking ? opened[key] : wrap(opened[key], def.parameters);
+    out[key] = def.nonblocking ? opened[key] : wrap(opened[key], def);
   }
   return out as unknown as Symbols<S>;
 }
 
-/** `call`, a symbol dlopen made with `parameters`, as its callers call it (openLibrary). */
-function wrap(call: Call, parameters: readonly Deno.NativeType[]): Call {
+/**
+ * The results a synchronous symbol may declare. Deno makes a 64-bit integer result (i64, u64,
+ * isize, usize) a BigInt, allocated on V8's heap after the call returns and before ww can copy
+ * errno. An allocation can start a garbage collection, which runs on this thread and makes system
+ * calls of its own (and finalizers' closes): errno is then theirs. A read(2) of a stage's report
+ * and one of a guest's socket each failed as ENOENT, which read(2) never returns. So read, write
+ * and the like declare their ssize_t result i32: Linux moves at most MAX_RW_COUNT (0x7ffff000)
+ * bytes a call, and both ABIs return the long in one register whose low half an i32 result reads,
+ * -1 included. Pointers stay: a failed call's NULL is no allocation.
+ */
+const SYNCHRONOUS_RESULTS: readonly Deno.NativeResultType[] = [
+  "void",
+  "bool",
+  "u8",
+  "i8",
+  "u16",
+  "i16",
+  "u32",
+  "i32",
+  "pointer",
+];
+
+/** `call`, a symbol dlopen made with `def`, as its callers call it (openLibrary). */
+function wrap(call: Call, def: Deno.ForeignFunction): Call {
+  const { parameters, result } = def;
+  if (!SYNCHRONOUS_RESULTS.includes(result)) {
+    throw new TypeError(
+      `openLibrary: a synchronous symbol returns ${
+        JSON.stringify(result)
+      }, after which errno is not kept (see SYNCHRONOUS_RESULTS)`,
+    );
+  }
   const slot = parameters.findIndex((p) => typeof p === "object");
   if (slot === -1) {
     throw new TypeError("openLibrary: a synchronous symbol declares no struct (see openLibrary)");
@@ -267,25 +303,55 @@ const putNothing: Put = () => noArgCell;
  * its place (at `slot` === arity - 1 with no argument, when it is the extra one). Written out per
  * arity: a rest parameter and a spread would make two arrays per call, most of a libc call's
  * garbage (a run makes hundreds; issue 16).
+ *
+ * Each copies errno right as the call returns, before anything else runs: no allocation, and no
+ * function entered or returned from (where V8 runs its interrupts, a collection among them).
  */
 function withStructAt(call: Call, slot: number, arity: number, put: Put): Call {
   const at = (i: number, v: unknown) => i === slot ? put(v) : v;
   switch (arity) {
     case 1:
-      return (a) => call(at(0, a));
+      return (a) => {
+        const r = call(at(0, a));
+        errnoAfterCall = errnoCell[0];
+        return r;
+      };
     case 2:
-      return (a, b) => call(at(0, a), at(1, b));
+      return (a, b) => {
+        const r = call(at(0, a), at(1, b));
+        errnoAfterCall = errnoCell[0];
+        return r;
+      };
     case 3:
-      return (a, b, c) => call(at(0, a), at(1, b), at(2, c));
+      return (a, b, c) => {
+        const r = call(at(0, a), at(1, b), at(2, c));
+        errnoAfterCall = errnoCell[0];
+        return r;
+      };
     case 4:
-      return (a, b, c, d) => call(at(0, a), at(1, b), at(2, c), at(3, d));
+      return (a, b, c, d) => {
+        const r = call(at(0, a), at(1, b), at(2, c), at(3, d));
+        errnoAfterCall = errnoCell[0];
+        return r;
+      };
     case 5:
-      return (a, b, c, d, e) => call(at(0, a), at(1, b), at(2, c), at(3, d), at(4, e));
+      return (a, b, c, d, e) => {
+        const r = call(at(0, a), at(1, b), at(2, c), at(3, d), at(4, e));
+        errnoAfterCall = errnoCell[0];
+        return r;
+      };
     case 6:
-      return (a, b, c, d, e, f) => call(at(0, a), at(1, b), at(2, c), at(3, d), at(4, e), at(5, f));
+      return (a, b, c, d, e, f) => {
+        const r = call(at(0, a), at(1, b), at(2, c), at(3, d), at(4, e), at(5, f));
+        errnoAfterCall = errnoCell[0];
+        return r;
+      };
     case 7:
-      return (a, b, c, d, e, f, g) =>
-        call(at(0, a), at(1, b), at(2, c), at(3, d), at(4, e), at(5, f), at(6, g));
+      return (a, b, c, d, e, f, g) => {
+        const r = call(at(0, a), at(1, b), at(2, c), at(3, d), at(4, e), at(5, f), at(6, g));
+        errnoAfterCall = errnoCell[0];
+        return r;
+      };
     default:
       throw new TypeError(`openLibrary: ${arity} parameters are more than it wraps`);
   }
@@ -326,18 +392,12 @@ export class SyscallError extends Error {
 }
 
 /**
- * The errno of the last failed call made on this thread (ww's main thread: the synchronous
- * symbols run there).
- *
- * It reads errno's own memory: no call, and no allocation that could start a garbage collection,
- * runs between the failed call and the read. Reading it through `__errno_location()` and a new
- * `UnsafePointerView` allocated twice in that window, and a system call made meanwhile (by a
- * collection, say) can overwrite errno. One read of a stage's report failed as `ENOENT`, which
- * read(2) never returns, in about 20,000 native runs: most likely an EAGAIN (which ww waits on)
- * overwritten there.
+ * errno as ww's last synchronous libc call left it (they all run on ww's main thread): copied by
+ * the call's wrapper as it returned (withStructAt), so what the runtime did on this thread since
+ * (a garbage collection, a module loaded, a file Deno opened) cannot change it.
  */
 export function lastErrno(): number {
-  return errnoCell![0];
+  return errnoAfterCall;
 }
 
 /** errno as an Int32Array over `p`, this thread's __errno_location() (its address is fixed). */
@@ -346,10 +406,9 @@ function errnoAt(p: Deno.PointerValue): Int32Array {
   return new Int32Array(Deno.UnsafePointerView.getArrayBuffer(p, 4));
 }
 
-/** The size of a memory page here (sysconf(_SC_PAGESIZE)): 4096 on x86_64, 4-64 KiB on aarch64. */
+/** The size of a memory page here: 4096 on x86_64, 4-64 KiB on aarch64. */
 export function pageSize(): number {
-  const SC_PAGESIZE = 30;
-  return check("sysconf", libcFiles().sysconf(SC_PAGESIZE), "_SC_PAGESIZE");
+  return libcFiles().getpagesize();
 }
 
 /** Throws a SyscallError with the current errno when `result` is -1. */

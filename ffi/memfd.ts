@@ -35,7 +35,6 @@ const F_ADD_SEALS = 1033;
 const F_GET_SEALS = 1034;
 /** F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE: nothing can change the content. */
 export const ALL_SEALS = 0x1 | 0x2 | 0x4 | 0x8;
-const SEEK_END = 2;
 /** Largest count Linux moves in one sendfile(2) call. */
 const SENDFILE_MAX = 0x7ffff000;
 
@@ -145,11 +144,6 @@ export function createExclusive(path: string, mode: number): number {
  */
 export function reopenReadOnly(fd: number): number {
   return openReadOnly(`/proc/self/fd/${fd}`);
-}
-
-/** The size of the file behind `fd`. */
-export function fileSize(fd: number): number {
-  return check("lseek", libcFiles().lseek(fd, 0n, SEEK_END), `fd ${fd}`);
 }
 
 /** Reads exactly `buf.length` bytes at `offset` of `fd`; fails at end of file. */

@@ -6,13 +6,13 @@ import {
   copyRange,
   createExclusive,
   createMemfd,
-  fileSize,
   memfdSeals,
   readAt,
   readFileHead,
   reopenReadOnly,
   sealMemfd,
 } from "./memfd.ts";
+import { fileSize } from "./stat.ts";
 
 const text = (s: string) => new TextEncoder().encode(s);
 

@@ -102,7 +102,7 @@ function hasEnded(s: HeldState): boolean {
 function signalProcess(s: HeldState, sig: number): boolean {
   if (s.fd === -1) return false;
   const r = libcJail().syscall_pidfd_send_signal(SYS_PIDFD_SEND_SIGNAL, s.fd, sig, null, 0);
-  if (r === 0n) return true;
+  if (r === 0) return true;
   if (lastErrno() === ESRCH) return false;
   check("pidfd_send_signal", r, `pid ${s.pid}`);
   return false;
@@ -117,7 +117,7 @@ function signalProcessGroup(s: HeldState, sig: number): boolean {
     null,
     PIDFD_SIGNAL_PROCESS_GROUP,
   );
-  if (r === 0n) return true;
+  if (r === 0) return true;
   const errno = lastErrno();
   if (errno === ESRCH) return false;
   if (errno !== EINVAL) check("pidfd_send_signal", r, `process group ${s.pid}`);

@@ -43,7 +43,7 @@ const socketSymbols = {
   openat2: {
     name: "syscall",
     parameters: [I64, "i32", "buffer", "buffer", "usize"],
-    result: "i64",
+    result: "i32",
   },
   openat2_wait: {
     name: "syscall",

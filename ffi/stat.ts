@@ -13,6 +13,8 @@ const AT_SYMLINK_NOFOLLOW = 0x100;
 const AT_EMPTY_PATH = 0x1000;
 /** Only the file's type is asked for (STATX_TYPE). */
 const STATX_TYPE = 0x1;
+/** Only the file's size is asked for (STATX_SIZE). */
+const STATX_SIZE = 0x200;
 /** A file's identity (run/file_cache.ts): its type, times, inode and size (STATX_BASIC_STATS). */
 const STATX_BASIC_STATS = 0x7ff;
 /** struct statx is 256 bytes on every arch; stx_mode (u16) is at offset 28. */
@@ -188,6 +190,13 @@ export function isRegularFileDescriptor(fd: number): boolean {
   pathBuffer[0] = 0;
   if (libc().statx(fd, pathBuffer, AT_EMPTY_PATH, STATX_TYPE, buffer) !== 0) return false;
   return (view.getUint16(STX_MODE, true) & S_IFMT) === S_IFREG;
+}
+
+/** The size of the file behind ww's descriptor `fd` (statx of the descriptor: its offset stays). */
+export function fileSize(fd: number): number {
+  pathBuffer[0] = 0;
+  check("statx", libc().statx(fd, pathBuffer, AT_EMPTY_PATH, STATX_SIZE, buffer), `fd ${fd}`);
+  return u64(STX_SIZE);
 }
 
 /** Whether this process may enter the directory at `path` (access(2) X_OK: search). */

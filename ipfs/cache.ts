@@ -14,7 +14,8 @@
 // but this module and ffi/memfd.ts.
 
 import { closeFd } from "../ffi/fd.ts";
-import { copyRange, createExclusive, fileSize, openRegularReadOnly } from "../ffi/memfd.ts";
+import { copyRange, createExclusive, openRegularReadOnly } from "../ffi/memfd.ts";
+import { fileSize } from "../ffi/stat.ts";
 
 /** The version of the rules a path record's CID passed (see pathKey). */
 const PATH_RULES = "min-digest-20";

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { UsageError } from "../core/errors.ts";
 import { cacheCommand } from "./cache_command.ts";
 import { closeFd, writeAll } from "../ffi/fd.ts";
-import { createMemfd, fileSize, readAt, sealMemfd } from "../ffi/memfd.ts";
+import { createMemfd, readAt, sealMemfd } from "../ffi/memfd.ts";
+import { fileSize } from "../ffi/stat.ts";
 import {
   cacheDir,
   CacheFiller,

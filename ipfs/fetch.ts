@@ -9,7 +9,8 @@
 // client, executable.ts), all that is loaded: none of the IPLD libraries.
 
 import { closeFd } from "../ffi/fd.ts";
-import { copyRange, createMemfd, fileSize, mayExecute, readAt, sealMemfd } from "../ffi/memfd.ts";
+import { copyRange, createMemfd, mayExecute, readAt, sealMemfd } from "../ffi/memfd.ts";
+import { fileSize } from "../ffi/stat.ts";
 import { escapeText } from "../core/escape.ts";
 import { NotExecutableError, UsageError } from "../core/errors.ts";
 import { cacheDir, DEFAULT_CACHE_BYTES, openCached, storeCached } from "./cache.ts";

@@ -8,7 +8,8 @@
 
 import { trustProblem } from "./cache.ts";
 import { closeFd } from "../ffi/fd.ts";
-import { fileSize, openRegularReadOnly, readAt } from "../ffi/memfd.ts";
+import { openRegularReadOnly, readAt } from "../ffi/memfd.ts";
+import { fileSize } from "../ffi/stat.ts";
 
 /** The highest verified sequence for each key, while its record is valid, and a way to raise it. */
 export interface SequenceMemory {

@@ -5,7 +5,8 @@
 
 import assert from "node:assert/strict";
 import { closeFd } from "../../ffi/fd.ts";
-import { ALL_SEALS, fileSize, memfdSeals, readAt } from "../../ffi/memfd.ts";
+import { ALL_SEALS, memfdSeals, readAt } from "../../ffi/memfd.ts";
+import { fileSize } from "../../ffi/stat.ts";
 import { fetchProgram } from "../../ipfs/fetch.ts";
 import { EXIT, InterruptedError, WwError } from "../../core/errors.ts";
 import { reportFds } from "../support/children.ts";
