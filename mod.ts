@@ -59,5 +59,5 @@ export { FdStream } from "./ffi/stream.ts";
 export type { ByteStream } from "./ffi/stream.ts";
 export type { BackendChoice } from "./jail/auto.ts";
 export type { ViewPath } from "./run/view.ts";
-export type { OpenedProgram } from "./run/resolve.ts";
+export type { OpenedProgram } from "./run/guest_program.ts";
 export { OpGroup } from "./ffi/ops.ts";

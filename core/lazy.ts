@@ -29,7 +29,7 @@ export const LAZY_MODULES = [
   "run/auto_try.ts",
   "run/explain_program.ts",
   "run/view.ts",
-  "run/resolve.ts",
+  "run/guest_program.ts",
   "run/own_grants.ts",
 ] as const;
 

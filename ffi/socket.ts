@@ -20,6 +20,14 @@ import {
 } from "./libc.ts";
 import { F_GETFL, F_SETFL, O_ACCMODE, O_NONBLOCK, O_PATH, O_RDWR, POLLOUT } from "./flags.ts";
 import { AT_FDCWD, holdNoSymlinks, openHowNoLinks, SYS_OPENAT2 } from "./open.ts";
+import {
+  AF_INET6,
+  AF_UNIX,
+  SOCK_DGRAM,
+  SOCK_STREAM,
+  SOL_SOCKET,
+  withSocket,
+} from "./socket_basics.ts";
 
 /** The calls of grants' sockets and files beyond libc's first group (socket, bind, setsockopt). */
 const socketSymbols = {
@@ -67,19 +75,10 @@ function sock(): Symbols<typeof socketSymbols> {
   return library ??= openLibrary(socketSymbols);
 }
 
-export const AF_UNIX = 1;
-export const AF_INET = 2;
-export const AF_INET6 = 10;
-const SOCK_STREAM = 1;
-const SOCK_DGRAM = 2;
 const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
-const SOL_SOCKET = 1;
 const SO_REUSEADDR = 2;
-const SO_TYPE = 3;
 const SO_ERROR = 4;
-const SO_DOMAIN = 39;
-const SO_REUSEPORT = 15;
 const SOMAXCONN = 4096;
 const AI_NUMERICSERV = 0x400;
 
@@ -156,18 +155,6 @@ function family(addr: Uint8Array): number {
   return new DataView(addr.buffer, addr.byteOffset).getUint16(0, true);
 }
 
-/** Runs `use` on a fresh close-on-exec socket; closes it when `use` throws. */
-function withSocket(domain: number, type: number, use: (fd: number) => void): number {
-  const fd = check("socket", libc().socket(domain, type | SOCK_CLOEXEC, 0));
-  try {
-    use(fd);
-    return fd;
-  } catch (e) {
-    libc().close(fd);
-    throw e;
-  }
-}
-
 /**
  * A socket bound to `addr` and, for a stream, listening with backlog SOMAXCONN (the kernel caps it
  * at net.core.somaxconn). A TCP listener sets SO_REUSEADDR, as servers do, so that a port whose
@@ -183,29 +170,6 @@ export function listenSocket(addr: Uint8Array, datagram: boolean): number {
     check("bind", libc().bind(fd, addr, addr.length));
     if (!datagram) check("listen", sock().listen(fd, SOMAXCONN));
   });
-}
-
-/**
- * A TCP socket bound to 127.0.0.1:`port` and not listening: it accepts nothing, and keeps the
- * port from any socket that would listen there. SO_REUSEPORT lets every process of the same user
- * hold the same port this way at once; a socket without it (a listener, which sets SO_REUSEADDR
- * only) is refused the port while one is held. Undefined when the port is taken already.
- */
-export function holdLoopbackPort(port: number): number | undefined {
-  const addr = new Uint8Array(16);
-  const view = new DataView(addr.buffer);
-  view.setUint16(0, AF_INET, true);
-  view.setUint16(2, port, false);
-  addr.set([127, 0, 0, 1], 4);
-  try {
-    return withSocket(AF_INET, SOCK_STREAM, (fd) => {
-      check("setsockopt", libc().setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, new Int32Array([1]), 4));
-      check("bind", libc().bind(fd, addr, addr.length));
-    });
-  } catch (e) {
-    if (e instanceof SyscallError && e.code === "EADDRINUSE") return undefined;
-    throw e;
-  }
 }
 
 /**
@@ -258,49 +222,6 @@ export async function connectSocket(
     libc().close(fd);
     throw e;
   }
-}
-
-/**
- * Whether ww's descriptor `fd` is a unix datagram socket (false for any other descriptor).
- *
- * @example
- * isUnixDatagram(0); // false for a terminal, a file or a pipe
- */
-export function isUnixDatagram(fd: number): boolean {
-  return intOption(fd, SO_DOMAIN) === AF_UNIX && (intOption(fd, SO_TYPE) & 0xff) === SOCK_DGRAM;
-}
-
-/** The int value of socket option `name` (SOL_SOCKET) of `fd`; -1 when it has none (no socket). */
-function intOption(fd: number, name: number): number {
-  optionLength[0] = 4;
-  return libcJail().getsockopt(fd, SOL_SOCKET, name, optionValue, optionLength) === 0
-    ? optionValue[0]
-    : -1;
-}
-
-// intOption's and autobindUnix's buffers: one set a process, no garbage a run (issue 16).
-const optionValue = new Int32Array(1);
-const optionLength = new Uint32Array(1);
-const nameBuffer = new Uint8Array(128);
-const nameLength = new Uint32Array(1);
-const familyOnly = new Uint8Array(new Uint16Array([AF_UNIX]).buffer);
-
-/**
- * Gives ww's descriptor `fd`, when it is a unix socket with no address yet, one the kernel picks
- * (autobind: an abstract name of 5 hex digits), so that nobody holding it can bind it to a name
- * of their choosing afterwards (a bound socket refuses a second bind). True when it bound it.
- *
- * @example
- * const [a] = unixSocketPair();
- * autobindUnix(a); // true: a socketpair's ends have no address
- * autobindUnix(a); // false: it has one now
- */
-export function autobindUnix(fd: number): boolean {
-  if (intOption(fd, SO_DOMAIN) !== AF_UNIX) return false;
-  nameLength[0] = nameBuffer.length;
-  // An unnamed unix socket's address is its family alone (2 bytes).
-  if (libcJail().getsockname(fd, nameBuffer, nameLength) !== 0 || nameLength[0] > 2) return false;
-  return libc().bind(fd, familyOnly, 2) === 0;
 }
 
 /** The address a socket is bound to: family, port and address bytes (network order). */

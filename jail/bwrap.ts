@@ -4,7 +4,7 @@
 // The root is bubblewrap's empty tmpfs; only the system's program and library directories, the
 // loader's files in /etc, the program itself (unless a held program runs from its
 // descriptor), ww's stage (STAGE_PATH), the private work directory and the user's binds are
-// visible, each mount after its parents (jail/binds.ts); the root and /dev are read-only once set
+// visible, each mount after its parents (jail/bind_mounts.ts); the root and /dev are read-only once set
 // up, and every writable tmpfs is bounded by --tmp-size. bwrap runs the stage's exec mode as the
 // new pid namespace's pid 1 (--as-pid-1, in place of bwrap's own reaper): it forks the program as
 // pid 2 with the environment fixed, reaps the jail's orphans, and tells ww how the program ended.
@@ -14,17 +14,19 @@ import {
   bindProblem,
   type BindRequest,
   bindRequests,
-  bindWaypoints,
   cleanDest,
-  hostPathAt,
   isWithin,
+  rebase,
+  topAt,
+} from "./binds.ts";
+import {
+  bindWaypoints,
+  hostPathAt,
   mountPointProblem,
   planBinds,
-  rebase,
   sortParentsFirst,
-  topAt,
   type Waypoint,
-} from "./binds.ts";
+} from "./bind_mounts.ts";
 import type { HeldHow } from "./held.ts";
 import type { HostFiles } from "./system_files.ts";
 import type { Bind, JailPolicy, Limits } from "./policy.ts";
@@ -238,7 +240,7 @@ export function bwrapArgs(input: BwrapInput): string[] {
   const size = policy.limits.tmpBytes === undefined
     ? []
     : ["--size", String(policy.limits.tmpBytes)];
-  // Every mount, ww's and the user's, goes on after its parents (see jail/binds.ts).
+  // Every mount, ww's and the user's, goes on after its parents (see jail/bind_mounts.ts).
   const ops: { dest: string; args: string[] }[] = [];
   const op = (dest: string, ...args: string[]) => ops.push({ dest, args });
   for (const entry of host.system) {
@@ -330,9 +332,9 @@ export function bwrapArgs(input: BwrapInput): string[] {
 
 /** The user's binds as the bwrap jail mounts them, and where the work directory goes. */
 export interface BwrapMounts {
-  /** Parents first (see jail/binds.ts). */
+  /** Parents first (see jail/bind_mounts.ts). */
   readonly binds: readonly BindMount[];
-  /** The directories between a bind and the bind it is inside (jail/binds.ts bindWaypoints). */
+  /** The directories between a bind and the bind it is inside (jail/bind_mounts.ts bindWaypoints). */
   readonly waypoints: readonly Waypoint[];
   /** A bind at /tmp replaces the jail's own /tmp. */
   readonly tmpBound: boolean;

@@ -4,7 +4,7 @@
 
 /**
  * A program ww holds by a descriptor instead of by path: from IPFS (a sealed memfd fetched just
- * now, or the cached file) or one a jailed program started (run/resolve.ts openGuestProgram).
+ * now, or the cached file) or one a jailed program started (run/guest_program.ts openGuestProgram).
  * Every backend runs exactly the bytes behind the descriptor, whatever happens to a path since.
  *
  * @example

@@ -25,10 +25,9 @@ import {
   bindRequests,
   bindText,
   isWithin,
-  nativeBindRules,
-  nativeBindsProblem,
   ownPartProblem,
 } from "./binds.ts";
+import { nativeBindRules, nativeBindsProblem } from "./bind_mounts.ts";
 import { type HeldProgram, placeHeld } from "./held.ts";
 import type { JailPolicy } from "./policy.ts";
 import { isPrivileged, type ProcessIdentity } from "./proc_status.ts";
@@ -276,7 +275,7 @@ export interface NativeInput {
   readonly facts: NativeFacts;
   readonly statusFd: number;
   /**
-   * For each of jail/binds.ts nativeBindRules' rules for the policy's binds (their sources
+   * For each of jail/bind_mounts.ts nativeBindRules' rules for the policy's binds (their sources
    * resolved by `facts.realPaths`), in order, the descriptor (numbered as the stage has it) that
    * ww opened its source as, refusing every symbolic link on the way: the stage makes
    * the rule on /proc/self/fd/N, exactly that directory or file. By path, the stage followed a

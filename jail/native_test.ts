@@ -1,7 +1,8 @@
 // The native jail's plan: rules, identity, limits, and what a kernel cannot enforce.
 import assert from "node:assert/strict";
 import { FS } from "./landlock.ts";
-import { bindRequests, nativeBindRules } from "./binds.ts";
+import { bindRequests } from "./binds.ts";
+import { nativeBindRules } from "./bind_mounts.ts";
 import {
   DEVICES,
   type NativeFacts,

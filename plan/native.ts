@@ -5,7 +5,8 @@
 import { HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import { allocateFds } from "../fd/named.ts";
 import { nativePlan, type NativePlanResult, programRuleNeeded } from "../jail/native.ts";
-import { type BindRequest, bindRequests, nativeBindRules } from "../jail/binds.ts";
+import { type BindRequest, bindRequests } from "../jail/binds.ts";
+import { nativeBindRules } from "../jail/bind_mounts.ts";
 import { nativeStagePlan } from "../jail/native_stage.ts";
 import type { StagePlan } from "../stage/plan.ts";
 import { childEnv } from "../core/env.ts";
@@ -16,7 +17,7 @@ import type { PlanBase, RunFacts } from "./run.ts";
 export interface NativeRunPlan extends PlanBase {
   readonly backend: "native";
   readonly fds: ReturnType<typeof nativeFds>;
-  /** The host path of each `bind<i>` descriptor, which ww opens (jail/binds.ts nativeBindRules). */
+  /** The host path of each `bind<i>` descriptor, which ww opens (jail/bind_mounts.ts nativeBindRules). */
   readonly binds: readonly { readonly source: string; readonly dest: string }[];
   /** The user's binds, each source resolved once (its real path, facts.native.realPaths). */
   readonly bindRequests: readonly BindRequest[];

@@ -7,7 +7,8 @@ import type { ByteStream, FdStream } from "../ffi/stream.ts";
 import { isIpfsPath } from "../core/ipfs_path.ts";
 import type { RunConfig } from "../core/config.ts";
 import { type Child, heldGrants, type StartOptions } from "../run/start.ts";
-import type { OpenedProgram } from "../run/resolve.ts";
+import type { OpenedProgram } from "../run/guest_program.ts";
+import { HOST_FS } from "../run/resolve.ts";
 import type {
   ExecProcess,
   ExecRequest,
@@ -103,7 +104,7 @@ function withFirstByte(stream: ByteStream, byte: number): ByteStream {
  * child's own jail shows it (run/view.ts: absolute paths, or names in the child's own PATH, and
  * only what its jail shows); anything else is refused with an Error naming the path. It is opened
  * there once and started from that descriptor, so a guest that swaps the path meanwhile gets the
- * file ww checked or nothing (run/resolve.ts openGuestProgram). A program from IPFS is fetched as `ww run` would (the host checks first that the child holds the ipfs
+ * file ww checked or nothing (run/guest_program.ts openGuestProgram). A program from IPFS is fetched as `ww run` would (the host checks first that the child holds the ipfs
  * grant).
  *
  * @example
@@ -160,11 +161,10 @@ export function execService(
     });
     let program: OpenedProgram | undefined;
     if (!isIpfsPath(request.program)) {
-      const [{ jailView, resolveGuestProgram }, { HOST_FS, openGuestProgram }] = await Promise
-        .all([
-          lazyImport<typeof import("../run/view.ts")>("run/view.ts"),
-          lazyImport<typeof import("../run/resolve.ts")>("run/resolve.ts"),
-        ]);
+      const [{ jailView, resolveGuestProgram }, { openGuestProgram }] = await Promise.all([
+        lazyImport<typeof import("../run/view.ts")>("run/view.ts"),
+        lazyImport<typeof import("../run/guest_program.ts")>("run/guest_program.ts"),
+      ]);
       const view = jailView(child.jail.backend, parent.jail, child.program);
       const found = resolveGuestProgram(request.program, view, parent.env.PATH, HOST_FS);
       if ("error" in found) throw new Error(found.error);

@@ -8,7 +8,7 @@
 // that port for its whole life instead, compiled or not: Deno's server then cannot listen (it does
 // not share a port), says so in one line on stderr, and nothing opens.
 
-import { holdLoopbackPort } from "../ffi/socket.ts";
+import { holdLoopbackPort } from "../ffi/socket_basics.ts";
 import { SyscallError } from "../ffi/libc.ts";
 
 /** Where Deno starts its inspector on SIGUSR1 (libs/inspector_server: default_inspector_host). */

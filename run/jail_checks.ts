@@ -11,7 +11,7 @@ import type { RunConfig } from "../core/config.ts";
 import type { LaidOutGrant } from "../fd/layout.ts";
 import { GrantError, SetupError } from "../core/errors.ts";
 import { isPathOnly } from "../ffi/fd.ts";
-import { isUnixDatagram } from "../ffi/socket.ts";
+import { isUnixDatagram } from "../ffi/socket_basics.ts";
 import { isSocketDescriptor, pathKind } from "../ffi/stat.ts";
 import { blockedCwd, checkInterpreterFor, checkJailAccess, type HostUser } from "./ids.ts";
 import type { Interpreter } from "./script.ts";

@@ -10,7 +10,7 @@ import type { OpGroup } from "../ffi/ops.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { readAt, reopenReadOnly } from "../ffi/memfd.ts";
 import { spawn, type SpawnSpec } from "../ffi/spawn.ts";
-import { autobindUnix } from "../ffi/socket.ts";
+import { autobindUnix } from "../ffi/socket_basics.ts";
 import { isSocketDescriptor, pathKind } from "../ffi/stat.ts";
 import { type Interpreter, unloadableWhy } from "./script.ts";
 import type { BackendChoice } from "../jail/auto.ts";
@@ -140,7 +140,7 @@ export interface Program {
   readonly argv0: string;
   /**
    * A program held by a descriptor of ww's: from IPFS (see ipfs/fetch.ts), with where a jail
-   * shows it; or one a jailed program started (run/resolve.ts openGuestProgram): not sealed,
+   * shows it; or one a jailed program started (run/guest_program.ts openGuestProgram): not sealed,
    * executed as is, and `source` is the host file it was opened at.
    */
   readonly held?: HeldProgram & { readonly jailPath: string };

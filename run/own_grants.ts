@@ -1,7 +1,7 @@
 // run/own_grants.ts — opens the grants ww opens itself (`--listen`, `--connect`, `--open`) with
 // the caller's own rights, just before the program starts, and turns each into a descriptor
 // grant laid out after the caller's. A failure closes everything opened so far, removes any
-// socket file ww created, and reports one line naming the grant (fd/grants.ts words it); so does
+// socket file ww created, and reports one line naming the grant (fd/grant_open.ts words it); so does
 // a run refused after its grants were opened, which also removes the files an `--open` created,
 // and, when ww refused it, truncates no `:w` file (OpenedGrants.start does, right before the
 // spawn). A `--listen unix:PATH` takes over a socket nobody listens on, as servers do
@@ -23,8 +23,8 @@ import { lockDirectory, tryLockDirectory } from "../ffi/lock.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { outOfDescriptors } from "./out_of_descriptors.ts";
 import { holdNoSymlinks, nameInHeldDirectory } from "../ffi/open.ts";
+import { AF_INET6 } from "../ffi/socket_basics.ts";
 import {
-  AF_INET6,
   boundAddress,
   connectSocket,
   inetParts,
@@ -36,20 +36,22 @@ import {
 } from "../ffi/socket.ts";
 import {
   type Address,
-  bindsOverlap,
-  formatInetAddress,
-  grantFailure,
   grantLabel,
-  grantPath,
   listensThereAlready,
-  makesPath,
-  openFlags,
   ownFdGrant,
   type OwnGrant,
   parseAddress,
-  takenUnixPathStep,
   UNIX_PATH_MAX,
 } from "../fd/grants.ts";
+import {
+  bindsOverlap,
+  formatInetAddress,
+  grantFailure,
+  grantPath,
+  makesPath,
+  openFlags,
+  takenUnixPathStep,
+} from "../fd/grant_open.ts";
 import type { LaidOutGrant } from "../fd/layout.ts";
 import { GrantError, InterruptedError } from "../core/errors.ts";
 import { fromCallerCwd } from "./caller_env.ts";

@@ -5,7 +5,7 @@
 import { closeFd } from "../ffi/fd.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { holdNoSymlinks, holdNoSymlinksIn } from "../ffi/open.ts";
-import { pinnedChain, type Waypoint } from "../jail/binds.ts";
+import { pinnedChain, type Waypoint } from "../jail/bind_mounts.ts";
 import { BindError, osWhy } from "../core/errors.ts";
 import type { Cleanups } from "./launch.ts";
 
@@ -20,7 +20,7 @@ const NO_PINNED = { named: {}, close: () => {}, at: () => undefined } as const;
  * could write a bind's parent directory showed another jail the host's /etc). So are `waypoints`,
  * the directories between a bind and the bind it is in (BwrapMounts.waypoints), which the stage
  * finds on the way to it. Each host path is opened once, from its parent's descriptor when that is
- * opened too (jail/binds.ts pinnedChain); pins of one path share its descriptor. `close` closes
+ * opened too (jail/bind_mounts.ts pinnedChain); pins of one path share its descriptor. `close` closes
  * them once the stage holds its own copies; `cleanups` closes them otherwise; `at` names a bind's
  * for the checks of what the jail gets (run/ids.ts). A BindError naming the bind when one cannot
  * be opened (it changed since ww resolved it).

@@ -1,18 +1,15 @@
 // run/resolve.ts — finds the file a program name refers to, the way a shell would: a name with a
 // slash is a path (relative to the caller's cwd), a name without one is looked up in the caller's
-// PATH. The result is an absolute path that the jail can bind and exec. A program that a jailed
-// program names, once found in its view (run/view.ts), is opened here, once, to be started from
-// its descriptor.
+// PATH. The result is an absolute path that the jail can bind and exec. HOST_FS is the host's file
+// system as run/view.ts reads it.
 
 import { NotExecutableError, NotFoundError } from "../core/errors.ts";
 import { absolutePath } from "../core/path.ts";
 import { clipText } from "../core/escape.ts";
-import { closeFd } from "../ffi/fd.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { EACCES, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, EPERM } from "../ffi/errno.ts";
 import { modeKind, statOwner } from "../ffi/stat.ts";
-import { openNoSymlinks } from "../ffi/open.ts";
-import { guestOpenError, type HostEntry, type HostFs, type ViewPath } from "./view.ts";
+import type { HostEntry, HostFs } from "./view.ts";
 import { callerCwd, callerVariable } from "./caller_env.ts";
 import type { RunConfig } from "../core/config.ts";
 import { isWithin } from "../jail/binds.ts";
@@ -243,48 +240,4 @@ export function hasWriteBit(info: FileModeOwner, who: { uid: number; gid: number
   const shift = info.uid === who.uid ? 6 : info.gid === who.gid ? 3 : 0;
   const need = info.isDirectory ? 0o3 : 0o2;
   return ((mode >> shift) & need) === need;
-}
-
-/**
- * A program found in a jail's view and opened: ww starts this descriptor, nothing by path.
- *
- * @example
- * ```ts ignore
- * const opened: OpenedProgram = openGuestProgram(found);
- * await startProgram({ program: "app" }, { program: opened });
- * ```
- */
-export interface OpenedProgram extends ViewPath {
-  /** Read-only and close-on-exec; whoever starts the program closes it when the program ends. */
-  readonly fd: number;
-}
-
-/**
- * Opens the program resolveInView found, at its real path `found.source` and refusing every
- * symlink on the way, so that it is the file the view shows there now: a jailed program that
- * can write where the program lies may swap a part of the path for a symlink to a host file its
- * jail does not show, between ww's check and the start. Throws an Error for the jailed program
- * (guestOpenError) when the path changed, or leads to no regular file.
- *
- * @example
- * const opened = openGuestProgram(found); // { path: "/data/app", source: "/srv/app", fd: 17 }
- */
-export function openGuestProgram(found: ViewPath): OpenedProgram {
-  let fd: number;
-  try {
-    fd = openNoSymlinks(found.source);
-  } catch (e) {
-    if (e instanceof SyscallError) throw new Error(guestOpenError(found.path, e.code));
-    throw e;
-  }
-  let isFile = false;
-  try {
-    // The descriptor's own file: /proc/self/fd/N cannot be swapped.
-    isFile = Deno.statSync(`/proc/self/fd/${fd}`).isFile;
-  } catch { /* refused below */ }
-  if (!isFile) {
-    closeFd(fd);
-    throw new Error(guestOpenError(found.path, "not-file"));
-  }
-  return { ...found, fd };
 }

@@ -52,7 +52,8 @@ import {
   newCleanups,
   type Program,
 } from "./launch.ts";
-import { type OpenedProgram, programGone, runProgramPath } from "./resolve.ts";
+import { programGone, runProgramPath } from "./resolve.ts";
+import type { OpenedProgram } from "./guest_program.ts";
 import { checkNotUnderProc, checkProgramFile, type Interpreter } from "./script.ts";
 import { workTmpdir } from "./tmpdir.ts";
 import { outOfDescriptors } from "./out_of_descriptors.ts";
@@ -169,7 +170,7 @@ export interface StartOptions {
   readonly signal?: AbortSignal;
   /**
    * The program, already found where a jail shows it (resolveGuestProgram in run/view.ts) and
-   * opened there (openGuestProgram in run/resolve.ts): started from its descriptor, instead of
+   * opened there (openGuestProgram in run/guest_program.ts): started from its descriptor, instead of
    * looking `config.program` up in ww's own PATH and cwd. startProgram owns the descriptor from
    * the call on, and closes it when the program has ended or could not start.
    */

@@ -257,7 +257,7 @@ export function resolveGuestProgram(
 
 /**
  * The guest's error when ww could not open, exactly where resolveInView found it, the program
- * it found at jail path `path` (run/resolve.ts openGuestProgram opens `source` refusing every
+ * it found at jail path `path` (run/guest_program.ts openGuestProgram opens `source` refusing every
  * symlink): `errno` is the open's error name, or "not-file" for something else than a regular
  * file. A symlink or a move there means the path changed after ww checked it: ww starts only
  * the file it checked, so it starts nothing.

@@ -115,7 +115,7 @@ for (const jail of ["bwrap", "native"] as const) {
   });
 }
 
-/** fd/grants.ts's words for a new file named with a '/' after it. */
+/** fd/grant_open.ts's words for a new file named with a '/' after it. */
 const TRAILING_SLASH =
   "the path ends in '/', which makes its last name a directory's (drop the '/' to name a file)";
 

@@ -1,18 +1,16 @@
 // The bind plan, checked on a model of a mount table: mounts applied in order, each on top of
 // what is there, and for every path of the jail, the host path it shows and whether it is writable.
 import assert from "node:assert/strict";
+import { type BindMount, type BindRequest, cleanDest } from "./binds.ts";
 import {
-  type BindMount,
-  type BindRequest,
   bindWaypoints,
-  cleanDest,
   mountPointProblem,
   nativeBindRules,
   nativeBindsProblem,
   pinnedChain,
   planBinds,
   sortParentsFirst,
-} from "./binds.ts";
+} from "./bind_mounts.ts";
 
 const rw = (real: string, dest = real, source = real): BindRequest => ({
   flag: "--bind",
