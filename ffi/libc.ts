@@ -197,7 +197,7 @@ type Call = (...args: unknown[]) => unknown;
  * The declarations are written so, not derived from plain ones here: deriving them was ~0.9 ms of
  * every run's start, the code being cold (issue 13). A synchronous symbol declared with no struct
  * gets its trampoline, which ffi/libc_test.ts finds, and a TypeError when its group is opened. Every
- * library ww opens is opened this way (ffi/tty.ts, ffi/socket.ts, ffi/sha.ts too).
+ * library ww opens is opened this way (ffi/tty.ts, ffi/pty.ts, ffi/socket.ts, ffi/sha.ts too).
  *
  * Buffers stay dlopen's own `buffer` parameters: made into a struct, a buffer would need its
  * address, and a fresh buffer whose address was taken (Deno.UnsafePointer.of) survives V8's next

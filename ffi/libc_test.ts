@@ -84,9 +84,11 @@ Deno.test("no library ww opens gets a fast-call trampoline per symbol (5-6 ms a 
       `const at = (m) => ${JSON.stringify(new URL("./", import.meta.url).href)} + m;
 const c = await import(at("libc.ts"));
 c.libc(); c.libcFiles(); c.libcJail();
-// The other libraries ww opens: a terminal's, its own grants' sockets, libcrypto.
+// The other libraries ww opens: a terminal's, a pty's, its own grants' sockets, libcrypto.
 const tty = await import(at("tty.ts"));
 tty.isTerminal(0);
+const pty = await import(at("pty.ts"));
+pty.windowSize(0);
 const actions = new BigUint64Array(16);
 c.libc().posix_spawn_file_actions_init(actions);
 tty.addOpenAction(actions, 0, c.cString("/dev/null"));

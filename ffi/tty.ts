@@ -1,28 +1,22 @@
-// ffi/tty.ts — terminals: a fresh pseudo-terminal pair (posix_openpt, grantpt, unlockpt,
-// ptsname_r), a terminal's mode (tcgetattr, cfmakeraw, tcsetattr) and window size (TIOCGWINSZ,
-// TIOCSWINSZ), its hangup (SIGHUP and SIGCONT to its foreground process group), and a wait for
-// "readable or writable" that a second descriptor can cut short.
+// ffi/tty.ts — terminals as ww finds them, its caller's among them: whether a descriptor is one,
+// its mode (tcgetattr, cfmakeraw, tcsetattr) and the signals its keys send, its foreground
+// process group, exclusive mode, line discipline and suspended output; and the posix_spawn action
+// that opens a terminal as a program's. A terminal of ww's own (a pty) is ffi/pty.ts's.
 
-import { EAGAIN, EINTR, ENOTTY } from "./errno.ts";
-import { closeFd } from "./fd.ts";
-import { HeldProcess } from "./process.ts";
+import { ENOTTY } from "./errno.ts";
 import {
   check,
   checkReturned,
   I32,
   lastErrno,
-  libc,
   NO_ARG,
   openLibrary,
-  pollOnWorker,
   type Symbols,
   SyscallError,
 } from "./libc.ts";
-import { O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDWR, POLLIN } from "./flags.ts";
+import { O_RDWR } from "./flags.ts";
 
 // asm-generic/ioctls.h, shared by x86_64 and aarch64.
-const TIOCGWINSZ = 0x5413;
-const TIOCSWINSZ = 0x5414;
 const TIOCGPGRP = 0x540f;
 const TIOCEXCL = 0x540c;
 const TIOCNXCL = 0x540d;
@@ -32,20 +26,12 @@ const TIOCSETD = 0x5423;
 /** tcflow(3)'s ioctl, and its argument that restarts suspended output. */
 const TCXONC = 0x540a;
 const TCOON = 1;
-const SIGHUP = 1;
-const SIGCONT = 18;
 const TCSANOW = 0;
 const TCSADRAIN = 1;
 /** sizeof(struct termios) in glibc on x86_64 and aarch64. */
 const TERMIOS_SIZE = 60;
-const PTSNAME_MAX = 128;
 
 const symbols = {
-  posix_openpt: { parameters: [I32], result: "i32" },
-  grantpt: { parameters: [I32], result: "i32" },
-  unlockpt: { parameters: [I32], result: "i32" },
-  ptsname_r: { parameters: [I32, "buffer", "usize"], result: "i32" },
-  open: { parameters: ["buffer", I32, "u32"], result: "i32" },
   isatty: { parameters: [I32], result: "i32" },
   getpgrp: { parameters: [NO_ARG], result: "i32" },
   tcgetattr: { parameters: [I32, "buffer"], result: "i32" },
@@ -62,38 +48,6 @@ const symbols = {
 let library: Symbols<typeof symbols> | undefined;
 function tty(): Symbols<typeof symbols> {
   return library ??= openLibrary(symbols);
-}
-
-/** A pseudo-terminal pair: ww keeps `master`; `slave` (at `name`) becomes the program's. */
-export interface Pty {
-  /** Nonblocking, close-on-exec. */
-  readonly master: number;
-  /** Close-on-exec, opened without making it ww's controlling terminal. */
-  readonly slave: number;
-  /** The slave's path, /dev/pts/N. */
-  readonly name: string;
-}
-
-/** Opens a new pseudo-terminal pair; both ends close on exec. */
-export function openPty(): Pty {
-  const c = tty();
-  const master = check(
-    "posix_openpt",
-    c.posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC | O_NONBLOCK),
-  );
-  try {
-    check("grantpt", c.grantpt(master));
-    check("unlockpt", c.unlockpt(master));
-    const buf = new Uint8Array(PTSNAME_MAX);
-    checkReturned("ptsname_r", c.ptsname_r(master, buf, BigInt(buf.length)));
-    const name = new TextDecoder().decode(buf.subarray(0, buf.indexOf(0)));
-    const path = new TextEncoder().encode(name + "\0");
-    const slave = check("open", c.open(path, O_RDWR | O_NOCTTY | O_CLOEXEC, 0), name);
-    return { master, slave, name };
-  } catch (e) {
-    closeFd(master);
-    throw e;
-  }
 }
 
 /** Whether `fd` is a terminal. */
@@ -221,100 +175,6 @@ export function resumeOutput(fd: number): void {
   check("ioctl", tty().ioctl_value(fd, BigInt(TCXONC), BigInt(TCOON)), "TCXONC");
 }
 
-/** A terminal's size in characters (the pixel sizes of struct winsize are kept as they are). */
-export type WindowSize = Uint8Array<ArrayBuffer>;
-
-/** TIOCGWINSZ: the window size of terminal `fd`, or undefined when it is not a terminal. */
-export function windowSize(fd: number): WindowSize | undefined {
-  const ws = new Uint8Array(8);
-  return tty().ioctl(fd, BigInt(TIOCGWINSZ), ws) === 0 ? ws : undefined;
-}
-
-/** A window size of `rows` × `cols` characters (struct winsize: ws_row, ws_col, no pixel sizes). */
-export function windowSizeOf(rows: number, cols: number): WindowSize {
-  return new Uint8Array(new Uint16Array([rows, cols, 0, 0]).buffer);
-}
-
-/** TIOCSWINSZ: sets terminal `fd`'s window size; the kernel signals its foreground with SIGWINCH. */
-export function setWindowSize(fd: number, ws: WindowSize): void {
-  check("ioctl", tty().ioctl(fd, BigInt(TIOCSWINSZ), ws), `TIOCSWINSZ on fd ${fd}`);
-}
-
-/**
- * Hangs up on the programs of the pty whose master is `master`, as the kernel does when a terminal
- * goes away: SIGHUP and SIGCONT to the slave's foreground process group (TIOCGPGRP on the master
- * names it; TIOCSIG takes only SIGINT, SIGQUIT and SIGTSTP). Nothing when it has none.
- *
- * TIOCGPGRP gives a number, and the foreground group may be gone, its number taken since by a
- * host process that leads a group of its own (a program that made a short-lived group the
- * foreground one): the signal goes to that group only when `inRun` finds its leader among the
- * run's processes (held, so the signal goes through its pidfd), or, when no process has that pid,
- * by number, which no new process can hold while a member of the group lives.
- */
-export function hangUp(master: number, inRun: (pid: number) => HeldProcess | undefined): void {
-  const id = foregroundGroup(master);
-  if (id <= 0) return;
-  const anyone = HeldProcess.open(id);
-  if (anyone === undefined) {
-    for (const sig of [SIGHUP, SIGCONT]) libc().kill(-id, sig);
-    return;
-  }
-  anyone.close();
-  const leader = inRun(id);
-  if (leader === undefined) return;
-  try {
-    for (const sig of [SIGHUP, SIGCONT]) leader.signalGroup(sig);
-  } finally {
-    leader.close();
-  }
-}
-
-/** What pollEither saw. */
-export interface PollResult {
-  /** `fd` is ready (or at its end, or in error: the next read or write tells which). */
-  readonly ready: boolean;
-  /** `wake` is readable: the caller asked the wait to end. */
-  readonly woken: boolean;
-}
-
-/**
- * Waits on a worker thread, so the event loop runs on, until `fd` is ready for `events` (POLLIN
- * or POLLOUT), `wake` is readable, or `timeoutMs` passed (-1: no limit). A descriptor ww does not
- * own (its stdin or stdout) is waited for here instead of being made nonblocking, which would
- * change it for the caller's shell too.
- */
-export async function pollEither(
-  fd: number,
-  events: number,
-  wake: number,
-  timeoutMs = -1,
-): Promise<PollResult> {
-  const [ready, woken] = await pollOnWorker([[fd, events], [wake, POLLIN]], timeoutMs);
-  return { ready: ready !== 0, woken: woken !== 0 };
-}
-
-/**
- * One read(2) of `fd` into `buf`: the byte count; 0 at its end (EOF, or EIO: a pty master whose
- * slave every process has closed) or on any other error; -1 when nothing is there yet.
- */
-export function readSome(fd: number, buf: Uint8Array): number {
-  const n = Number(libc().read(fd, buf, BigInt(buf.length)));
-  if (n >= 0) return n;
-  const errno = lastErrno();
-  return errno === EAGAIN || errno === EINTR ? -1 : 0;
-}
-
-/**
- * One write(2) of `bytes` to `fd`: the byte count, -1 when it cannot take any now, or null when
- * it never will (EPIPE, EIO: the reader is gone).
- */
-export function writeSome(fd: number, bytes: Uint8Array): number | null {
-  const n = Number(libc().write(fd, bytes, BigInt(bytes.length)));
-  if (n >= 0) return n;
-  const errno = lastErrno();
-  return errno === EAGAIN || errno === EINTR ? -1 : null;
-}
-
 const spawnSymbols = {
   posix_spawn_file_actions_addopen: {
     parameters: ["buffer", I32, "buffer", "i32", "u32"],
@@ -332,14 +192,5 @@ export function addOpenAction(actions: Uint8Array, fd: number, path: Uint8Array)
   checkReturned(
     "posix_spawn_file_actions_addopen",
     spawnLibrary.posix_spawn_file_actions_addopen(actions, fd, path, O_RDWR, 0),
-  );
-}
-
-/** Opens the terminal at `path` read-write, close-on-exec, never as ww's controlling terminal. */
-export function openTerminalPath(path: string): number {
-  return check(
-    "open",
-    tty().open(new TextEncoder().encode(path + "\0"), O_RDWR | O_NOCTTY | O_CLOEXEC, 0),
-    path,
   );
 }

@@ -1,12 +1,14 @@
-// ffi/tty.ts's hangup of a pty's foreground process group: only a group whose leader the caller
+// ffi/pty.ts's hangup of a pty's foreground process group: only a group whose leader the caller
 // finds among its own processes, since the number TIOCGPGRP gives may name a host process by then;
-// and isLineMode, which tells a terminal that reads lines from a raw one.
+// and ffi/tty.ts's isLineMode, which tells a terminal that reads lines from a raw one, and
+// typedSignals.
 
 import assert from "node:assert/strict";
 import { closeFd } from "./fd.ts";
 import { HeldProcess, holdChild, waitPid } from "./process.ts";
 import { spawn } from "./spawn.ts";
-import { hangUp, isLineMode, openPty, rawMode, terminalMode, typedSignals } from "./tty.ts";
+import { isLineMode, rawMode, terminalMode, typedSignals } from "./tty.ts";
+import { hangUp, openPty } from "./pty.ts";
 
 /** A session leader on a new pty's slave, in its foreground group, that records a SIGHUP. */
 async function onPty(mark: string) {

@@ -11,24 +11,26 @@ import { POLLHUP, POLLIN, POLLOUT } from "../ffi/flags.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
 import {
   foregroundGroup,
-  hangUp,
   inBackground,
   isLineMode,
   isTerminal,
-  openPty,
-  openTerminalPath,
-  pollEither,
   rawMode,
-  readSome,
   setTerminalMode,
-  setWindowSize,
   type TerminalMode,
   terminalMode,
   typedSignals,
+} from "../ffi/tty.ts";
+import {
+  hangUp,
+  openPty,
+  openTerminalPath,
+  pollEither,
+  readSome,
+  setWindowSize,
   windowSize,
   windowSizeOf,
   writeSome,
-} from "../ffi/tty.ts";
+} from "../ffi/pty.ts";
 import type { Cleanups } from "./launch.ts";
 import type { HeldProcess } from "../ffi/process.ts";
 import { holdInTree, untilSignalsArrive } from "./procfs.ts";

@@ -8,7 +8,7 @@
 
 import { DEFAULT_POLICY, type JailBackend, type RunConfig, startProgram } from "../../mod.ts";
 import { childrenOf } from "../support/procs.ts";
-import { openPty, readSome } from "../../ffi/tty.ts";
+import { openPty, readSome } from "../../ffi/pty.ts";
 
 const backend = Deno.args[0] as JailBackend;
 const base: RunConfig = {
