@@ -1302,17 +1302,18 @@ static long file_id(int dir, const char *path, int flags, u64 id[2]) {
  * (`--bind P --ro-bind P/a/secrets`) had the read-only mount land in a decoy, which it then left
  * at P/a, while the real P/a/secrets, renamed away, stayed a writable part of P. So each bind's
  * <dest> is walked from "/" one name at a time, each looked up from the directory the last one
- * opened and no symbolic link followed, and every place on the way that a triple names must be
- * what its <fd> holds (the same device and inode): a bind, also at a mount's root (where a statx
- * tells) and, for "ro", on a read-only mount; a "dir" (a directory between a bind and the bind
- * it is in, jail/binds.ts bindWaypoints), that very directory. One walk, so no rename between two
+ * opened and no symbolic link followed, and every place on the way that a triple names must be what
+ * its <fd> holds (the same device and inode): a bind, also at a mount's root (where a statx tells)
+ * and, for "ro", on a read-only mount; a "dir" (a directory between a bind and the bind it is in,
+ * jail/bind_mounts.ts bindWaypoints), that very directory. One walk, so no rename between two
  * checks can make each pass alone; and ww opened each of those, and a bind of the very path it
- * covers, from the one above it (jail/binds.ts pinnedChain), so that they are one chain on the host
- * too. What this cannot see: a bind's own entry renamed away and a decoy put in its place, the
- * mount landing on the decoy (a mount's root, the held file, read-only) while the real entry is
+ * covers, from the one above it (jail/bind_mounts.ts pinnedChain), so that they are one chain on
+ * the host too. What this cannot see: a bind's own entry renamed away and a decoy put in its place,
+ * the mount landing on the decoy (a mount's root, the held file, read-only) while the real entry is
  * writable elsewhere; in a jail given the same read-only bind the entry is a mount point, which
- * rename(2) refuses (EBUSY), so that takes a jail that could write the source anyway. Otherwise one line naming <dest> and exit 125, before the program
- * exists; each <fd> is closed. Returns how many arguments it took.
+ * rename(2) refuses (EBUSY), so that takes a jail that could write the source anyway. Otherwise one
+ * line naming <dest> and exit 125, before the program exists; each <fd> is closed. Returns how many
+ * arguments it took.
  */
 #define STX_ATTRIBUTES_OFFSET 8
 #define STX_ATTRIBUTES_MASK_OFFSET 56
