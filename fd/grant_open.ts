@@ -2,7 +2,7 @@
 // (fd/grants.ts): the flags an --open opens with, the path a grant names or makes, what a taken
 // unix path's bind does next, whether two IP bindings overlap, the text of a bound address, and
 // the one line a failure becomes. Pure; run/own_grants.ts, which does the opening and is loaded
-// only by a run that has such grants, is its one user.
+// only by runs with such grants (and --explain), is its one user.
 
 import { grantKind, grantLabel, type OpenMode, type OwnGrant, type Wording } from "./grants.ts";
 import { type UntrustedLink, untrustedLinkWhy } from "./grant_path.ts";

@@ -112,7 +112,7 @@ export function readAvailable(fd: number, max: number): Uint8Array {
   const buf = new Uint8Array(4096);
   while (total < max) {
     const want = Math.min(buf.length, max - total);
-    const n = Number(libc().read(fd, buf, BigInt(want)));
+    const n = libc().read(fd, buf, BigInt(want));
     if (n === -1 && lastErrno() === EAGAIN) break;
     check("read", n, `fd ${fd}`);
     if (n === 0) break;

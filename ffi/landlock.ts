@@ -12,13 +12,11 @@ const LANDLOCK_CREATE_RULESET_VERSION = 1;
  * (not built in) or EOPNOTSUPP (built in but not enabled at boot, e.g. missing from lsm=).
  */
 export function landlockAbi(): { abi: number; errno?: number } {
-  const r = Number(
-    libcJail().syscall_landlock_create_ruleset(
-      SYS_LANDLOCK_CREATE_RULESET,
-      null,
-      0n,
-      LANDLOCK_CREATE_RULESET_VERSION,
-    ),
+  const r = libcJail().syscall_landlock_create_ruleset(
+    SYS_LANDLOCK_CREATE_RULESET,
+    null,
+    0n,
+    LANDLOCK_CREATE_RULESET_VERSION,
   );
   return r >= 0 ? { abi: r } : { abi: 0, errno: lastErrno() };
 }

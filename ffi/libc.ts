@@ -28,7 +28,7 @@ export const NO_ARG = { struct: ["u8"] } as const;
 
 /** What every run needs: descriptors, spawning, waiting, signalling. */
 const symbols = {
-  // errno's address on this thread (lastErrno): bound with the rest, one dlopen fewer a run.
+  // errno's address on this thread (errnoCell): bound with the rest, one dlopen fewer a run.
   __errno_location: { parameters: [NO_ARG], result: "pointer" },
   close: { parameters: [I32], result: "i32" },
   fcntl: { parameters: [I32, "i32", "i32"], result: "i32" },
@@ -112,7 +112,7 @@ const fileSymbols = {
  * groups, 20 symbols, for the 3 of them below): its id lease's lock and scan of /proc (ffi/lock.ts,
  * ffi/proc.ts), the stage's memfd, the hard limits its limits are checked against
  * (ffi/rlimit.ts), the native jail's Landlock probe, the opens that follow no symlink of its
- * checks (ffi/open.ts), the names its unix sockets are given (ffi/socket.ts autobindUnix); and a
+ * checks (ffi/open.ts), the names its unix sockets are given (ffi/socket_basics.ts autobindUnix); and a
  * signal to a process through its pidfd (ffi/process.ts), which few runs send.
  */
 const jailSymbols = {
@@ -212,7 +212,7 @@ export function openLibrary<S extends Deno.ForeignLibraryInterface>(
   symbols: S,
   path = "libc.so.6",
 ): Symbols<S> {
-  // Before any symbol of the library can fail: lastErrno must not open anything after a failure.
+  // First: the wrappers copy errno from errnoCell, which points at errno once libc is bound.
   libc();
   return openWithoutTrampolines(symbols, path);
 }
@@ -240,7 +240,9 @@ function openWithoutTrampolines<S extends Deno.ForeignLibraryInterface>(
  * and one of a guest's socket each failed as ENOENT, which read(2) never returns. So read, write
  * and the like declare their ssize_t result i32: Linux moves at most MAX_RW_COUNT (0x7ffff000)
  * bytes a call, and both ABIs return the long in one register whose low half an i32 result reads,
- * -1 included. Pointers stay: a failed call's NULL is no allocation.
+ * -1 included. Not u32 either: one at 2^31 or more, (unsigned)-1 among them, is a heap number.
+ * Pointers stay: every pointer-returning symbol ww declares fails with NULL, which is no
+ * allocation (a non-NULL pointer is an object, so a symbol failing with MAP_FAILED could not).
  */
 const SYNCHRONOUS_RESULTS: readonly Deno.NativeResultType[] = [
   "void",
@@ -249,7 +251,6 @@ const SYNCHRONOUS_RESULTS: readonly Deno.NativeResultType[] = [
   "i8",
   "u16",
   "i16",
-  "u32",
   "i32",
   "pointer",
 ];
@@ -412,9 +413,9 @@ export function pageSize(): number {
 }
 
 /** Throws a SyscallError with the current errno when `result` is -1. */
-export function check(syscall: string, result: number | bigint, context?: string): number {
-  if (Number(result) === -1) throw new SyscallError(syscall, lastErrno(), context);
-  return Number(result);
+export function check(syscall: string, result: number, context?: string): number {
+  if (result === -1) throw new SyscallError(syscall, lastErrno(), context);
+  return result;
 }
 
 /** For the posix_spawn family, which return the error number instead of setting errno. */

@@ -108,7 +108,7 @@ export function readFileHead(path: string, max: number): Uint8Array | undefined 
     const buf = new Uint8Array(max);
     let n = 0;
     while (n < max) {
-      const r = Number(c.read(fd, buf.subarray(n), BigInt(max - n)));
+      const r = c.read(fd, buf.subarray(n), BigInt(max - n));
       if (r === -1 && lastErrno() === EINTR) continue;
       if (check("read", r, path) === 0) break;
       n += r;

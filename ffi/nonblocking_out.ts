@@ -55,27 +55,27 @@ export function openNonblockingOut(fd: 1 | 2): NonblockingOut {
   const info = fileOwner(`/proc/self/fd/${fd}`);
   const kind = info === undefined ? "other" : modeKind(info.mode);
   if (kind === "file") {
-    return fdOut(fd, false, (fd, b) => Number(libc().write(fd, b, BigInt(b.length))));
+    return fdOut(fd, false, (fd, b) => libc().write(fd, b, BigInt(b.length)));
   }
   if (kind === "socket") {
     return fdOut(
       fd,
       false,
-      (fd, b) => Number(libcFiles().send(fd, b, BigInt(b.length), MSG_DONTWAIT | MSG_NOSIGNAL)),
+      (fd, b) => libcFiles().send(fd, b, BigInt(b.length), MSG_DONTWAIT | MSG_NOSIGNAL),
     );
   }
   // Not ww's controlling terminal, which a session leader with none (a service) would get.
   const own = info === undefined
     ? -1
     : libc().open(cString(`/proc/self/fd/${fd}`), O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, 0);
-  if (own >= 0) return fdOut(own, true, (fd, b) => Number(libc().write(fd, b, BigInt(b.length))));
+  if (own >= 0) return fdOut(own, true, (fd, b) => libc().write(fd, b, BigInt(b.length)));
   // Not reopenable (e.g. a terminal ww may no longer open): write to `fd` only after poll(2) said
   // there is room, and no more than PIPE_BUF, which then fits unless a child fills it in between.
   let room = false;
   const out = fdOut(fd, false, (fd, b) => {
     if (!room) return 0;
     room = false;
-    return Number(libc().write(fd, b, BigInt(Math.min(b.length, PIPE_BUF))));
+    return libc().write(fd, b, BigInt(Math.min(b.length, PIPE_BUF)));
   });
   return {
     write: out.write,

@@ -96,7 +96,7 @@ const magicLinkHow = new BigUint64Array([
 export function passesMagicLink(path: string): boolean | undefined {
   const fd = libcJail().syscall_openat2(SYS_OPENAT2, AT_FDCWD, cString(path), magicLinkHow, 24n);
   if (fd >= 0) {
-    libc().close(Number(fd));
+    libc().close(fd);
     return false;
   }
   const errno = lastErrno();

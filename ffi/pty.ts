@@ -154,7 +154,7 @@ export async function pollEither(
  * slave every process has closed) or on any other error; -1 when nothing is there yet.
  */
 export function readSome(fd: number, buf: Uint8Array): number {
-  const n = Number(libc().read(fd, buf, BigInt(buf.length)));
+  const n = libc().read(fd, buf, BigInt(buf.length));
   if (n >= 0) return n;
   const errno = lastErrno();
   return errno === EAGAIN || errno === EINTR ? -1 : 0;
@@ -165,7 +165,7 @@ export function readSome(fd: number, buf: Uint8Array): number {
  * it never will (EPIPE, EIO: the reader is gone).
  */
 export function writeSome(fd: number, bytes: Uint8Array): number | null {
-  const n = Number(libc().write(fd, bytes, BigInt(bytes.length)));
+  const n = libc().write(fd, bytes, BigInt(bytes.length));
   if (n >= 0) return n;
   const errno = lastErrno();
   return errno === EAGAIN || errno === EINTR ? -1 : null;

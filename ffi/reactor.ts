@@ -270,7 +270,7 @@ function settle(call: Call, list: Waiter[], pfds: Int32Array, n: number): void {
     for (const fd of closeAfterCall) libc().close(fd);
     closeAfterCall.clear();
     if (woken) {
-      while (Number(libc().read(wakePipe![0], drainBuf, BigInt(drainBuf.length))) > 0);
+      while (libc().read(wakePipe![0], drainBuf, BigInt(drainBuf.length)) > 0);
     }
     woken = false;
     // n is -1 on EINTR: nothing is ready, the next call takes the same set.

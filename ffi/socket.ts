@@ -33,7 +33,7 @@ import {
 const socketSymbols = {
   listen: { parameters: [I32, "i32"], result: "i32" },
   connect: { parameters: [I32, "buffer", "u32"], result: "i32" },
-  // A connect's SO_ERROR, here as well as in libc's jail group (intOption): an unjailed --connect
+  // A connect's SO_ERROR, here as well as in libc's jail group (ffi/socket_basics.ts intOption): an unjailed --connect
   // would otherwise bind that whole group for one call.
   getsockopt: { parameters: [I32, "i32", "i32", "buffer", "buffer"], result: "i32" },
   open: { parameters: ["buffer", I32, "u32"], result: "i32" },
@@ -406,7 +406,7 @@ function openat2Opener(flags: number): Opener {
   const waitHow = openHowNoLinks(flags | SOCK_CLOEXEC);
   return {
     syscall: "openat2",
-    now: (p) => Number(sock().openat2(SYS_OPENAT2, AT_FDCWD, p, nowHow, 24n)),
+    now: (p) => sock().openat2(SYS_OPENAT2, AT_FDCWD, p, nowHow, 24n),
     wait: async (p) => Number(await sock().openat2_wait(SYS_OPENAT2, AT_FDCWD, p, waitHow, 24n)),
   };
 }

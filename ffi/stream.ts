@@ -180,7 +180,7 @@ async function readStream(s: StreamState, p: Uint8Array): Promise<number | null>
       return n;
     }
     if (s.closed) return null;
-    const n = Number(libc().read(s.fd, p, BigInt(p.length)));
+    const n = libc().read(s.fd, p, BigInt(p.length));
     if (n >= 0) {
       if (n > 0 && turnDue()) await giveTurn();
       return n === 0 && p.length > 0 ? null : n;
@@ -200,7 +200,7 @@ async function writeStream(s: StreamState, p: Uint8Array): Promise<number> {
     if (s.closed) throw new SyscallError("write", EBADF, `fd ${s.fd} is closed`);
     const chunk = p.subarray(off);
     // Deno ignores SIGPIPE, so a vanished reader is an EPIPE here, not a signal.
-    const n = Number(libc().write(s.fd, chunk, BigInt(chunk.length)));
+    const n = libc().write(s.fd, chunk, BigInt(chunk.length));
     if (n >= 0) {
       off += n;
       if (turnDue()) await giveTurn();
@@ -228,7 +228,7 @@ function finishStream(s: StreamState): void {
   const chunks: Uint8Array[] = [s.tail];
   for (let kept = 0; kept < FINISH_MAX_BYTES;) {
     const want = Math.min(finishBuffer.length, FINISH_MAX_BYTES - kept);
-    const n = Number(libc().read(s.fd, finishBuffer, BigInt(want)));
+    const n = libc().read(s.fd, finishBuffer, BigInt(want));
     if (n <= 0) break; // EOF, or EAGAIN: nothing more is buffered
     chunks.push(finishBuffer.slice(0, n));
     kept += n;

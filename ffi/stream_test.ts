@@ -13,7 +13,7 @@ function fill(fd: number, total: number): number {
   const chunk = new Uint8Array(65536);
   let written = 0;
   while (written < total) {
-    const n = Number(libc().write(fd, chunk, BigInt(Math.min(chunk.length, total - written))));
+    const n = libc().write(fd, chunk, BigInt(Math.min(chunk.length, total - written)));
     if (n <= 0) break;
     written += n;
   }
@@ -24,7 +24,7 @@ Deno.test("finish keeps what the ended writer left, and reads then end", async (
   const [mine, theirs] = unixSocketPair();
   const stream = new FdStream(mine);
   const last = new TextEncoder().encode("last words");
-  assert.equal(Number(libc().write(theirs, last, BigInt(last.length))), last.length);
+  assert.equal(libc().write(theirs, last, BigInt(last.length)), last.length);
   closeFd(theirs);
   stream.finish();
   const buf = new Uint8Array(64);
@@ -58,7 +58,7 @@ async function finishIsBounded(): Promise<void> {
     for (let n; (n = await stream.read(buf)) !== null;) kept += n;
     assert.equal(kept, FINISH_MAX_BYTES);
     // Shut down: the writer's next write fails (Deno ignores SIGPIPE).
-    assert.equal(Number(libc().write(theirs, buf, 1n)), -1);
+    assert.equal(libc().write(theirs, buf, 1n), -1);
   } finally {
     closeFd(theirs);
   }

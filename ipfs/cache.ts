@@ -11,7 +11,7 @@
 // Renames are atomic, so concurrent ww processes see a whole file or none; two that store the
 // same CID write the same bytes. A file's mtime is its last use, and the least recently used
 // files go first when the cache grows past its bound. Light on purpose: a warm run loads nothing
-// but this module and ffi/memfd.ts.
+// but this module, ffi/memfd.ts and ffi/stat.ts.
 
 import { closeFd } from "../ffi/fd.ts";
 import { copyRange, createExclusive, openRegularReadOnly } from "../ffi/memfd.ts";

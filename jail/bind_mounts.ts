@@ -2,7 +2,7 @@
 // rule of which paths they make writable): bwrap's mounts in the order it must make them, parents
 // first, covers included, their mount points checked, the directories between them and the pins
 // the stage checks them against; the native jail's Landlock rules, or why Landlock cannot express
-// the binds. Pure. Only the jails' launchers load it.
+// the binds. Pure. Loaded only with what uses it, lazily: the launchers, --explain, auto's probe.
 
 import {
   type BindMount,

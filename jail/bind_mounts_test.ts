@@ -1,7 +1,7 @@
 // The bind plan, checked on a model of a mount table: mounts applied in order, each on top of
 // what is there, and for every path of the jail, the host path it shows and whether it is writable.
 import assert from "node:assert/strict";
-import { type BindMount, type BindRequest, cleanDest } from "./binds.ts";
+import type { BindMount, BindRequest } from "./binds.ts";
 import {
   bindWaypoints,
   mountPointProblem,
@@ -123,7 +123,6 @@ Deno.test("two different paths at one destination are refused in one line naming
 });
 
 Deno.test("destinations are cleaned; .. is refused", () => {
-  assert.equal(cleanDest("//a/./b/"), "/a/b");
   assert.deepEqual(mounts([rw("/a", "/d//e/")]), [{ source: "/a", dest: "/d/e", writable: true }]);
   const r = planBinds([rw("/a", "/d/../etc")]);
   assert.ok("error" in r && r.error.startsWith("--bind /a:/d/../etc: the destination must not"));
