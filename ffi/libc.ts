@@ -112,8 +112,9 @@ const fileSymbols = {
  * groups, 20 symbols, for the 3 of them below): its id lease's lock and scan of /proc (ffi/lock.ts,
  * ffi/proc.ts), the stage's memfd, the hard limits its limits are checked against
  * (ffi/rlimit.ts), the native jail's Landlock probe, the opens that follow no symlink of its
- * checks (ffi/open.ts), the names its unix sockets are given (ffi/socket_basics.ts autobindUnix); and a
- * signal to a process through its pidfd (ffi/process.ts), which few runs send.
+ * checks (ffi/open.ts), the names its unix sockets are given (ffi/socket_basics.ts
+ * autobindUnix); and a signal to a process through its pidfd (ffi/process.ts), which few runs
+ * send.
  */
 const jailSymbols = {
   // openat2(2), which glibc does not wrap: `syscall` declared with this call's argument shape (see

@@ -33,7 +33,6 @@ const symbols = {
   grantpt: { parameters: [I32], result: "i32" },
   unlockpt: { parameters: [I32], result: "i32" },
   ptsname_r: { parameters: [I32, "buffer", "usize"], result: "i32" },
-  open: { parameters: ["buffer", I32, "u32"], result: "i32" },
   // Variadic in C; an integer and a pointer travel in the same registers as fixed arguments on
   // x86_64 and aarch64 Linux.
   ioctl: { parameters: [I32, "u64", "buffer"], result: "i32" },
@@ -69,7 +68,7 @@ export function openPty(): Pty {
     checkReturned("ptsname_r", c.ptsname_r(master, buf, BigInt(buf.length)));
     const name = new TextDecoder().decode(buf.subarray(0, buf.indexOf(0)));
     const path = new TextEncoder().encode(name + "\0");
-    const slave = check("open", c.open(path, O_RDWR | O_NOCTTY | O_CLOEXEC, 0), name);
+    const slave = check("open", libc().open(path, O_RDWR | O_NOCTTY | O_CLOEXEC, 0), name);
     return { master, slave, name };
   } catch (e) {
     closeFd(master);
@@ -175,7 +174,7 @@ export function writeSome(fd: number, bytes: Uint8Array): number | null {
 export function openTerminalPath(path: string): number {
   return check(
     "open",
-    pty().open(new TextEncoder().encode(path + "\0"), O_RDWR | O_NOCTTY | O_CLOEXEC, 0),
+    libc().open(new TextEncoder().encode(path + "\0"), O_RDWR | O_NOCTTY | O_CLOEXEC, 0),
     path,
   );
 }

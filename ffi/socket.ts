@@ -33,8 +33,8 @@ import {
 const socketSymbols = {
   listen: { parameters: [I32, "i32"], result: "i32" },
   connect: { parameters: [I32, "buffer", "u32"], result: "i32" },
-  // A connect's SO_ERROR, here as well as in libc's jail group (ffi/socket_basics.ts intOption): an unjailed --connect
-  // would otherwise bind that whole group for one call.
+  // A connect's SO_ERROR, here as well as in libc's jail group (ffi/socket_basics.ts intOption):
+  // an unjailed --connect would otherwise bind that whole group for one call.
   getsockopt: { parameters: [I32, "i32", "i32", "buffer", "buffer"], result: "i32" },
   open: { parameters: ["buffer", I32, "u32"], result: "i32" },
   // A FIFO's open waits for its other end: on a worker thread, so that ww's event loop goes on

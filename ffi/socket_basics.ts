@@ -1,7 +1,7 @@
 // ffi/socket_basics.ts — the socket calls of ww's own run, apart from its grants' (ffi/socket.ts,
-// which only runs with --listen, --connect or --open, and --explain, load): the loopback port held for Deno's
-// inspector (run/inspector_port.ts), whether a descriptor is a unix datagram socket
-// (run/jail_checks.ts), the autobind of a unix socket handed over (run/launch.ts); and
+// which only runs with --listen, --connect or --open, and --explain, load): the loopback port
+// held for Deno's inspector (run/inspector_port.ts), whether a descriptor is a unix datagram
+// socket (run/jail_checks.ts), the autobind of a unix socket handed over (run/launch.ts); and
 // withSocket, the fresh socket each of them and ffi/socket.ts start from. Through libc's first
 // and jail groups only.
 

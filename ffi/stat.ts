@@ -1,7 +1,8 @@
 // ffi/stat.ts — what kind of file a path names, or nothing, without an exception: statx(2) into
-// one buffer; and the size of a file ww holds a descriptor of (fileSize), which throws. The launchers ask this of ~40 paths a run (the system directories and /etc files a
+// one buffer. The launchers ask this of ~40 paths a run (the system directories and /etc files a
 // jail shows, the native jail's rule paths), and Deno.statSync's FileInfo (~1 KB) and its error
-// for an absent path (~4 KB) were a fifth of a native run's garbage (issue 16).
+// for an absent path (~4 KB) were a fifth of a native run's garbage (issue 16). Also the size of a
+// file ww holds a descriptor of (fileSize), which throws.
 
 import { check, cString, lastErrno, libc, libcFiles, SyscallError } from "./libc.ts";
 import { ENAMETOOLONG } from "./errno.ts";

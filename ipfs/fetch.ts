@@ -5,8 +5,8 @@
 // (ipns.ts); what they point to is cached like any /ipfs/ path.
 //
 // This module is what `ww run` loads (dynamically) for an IPFS program; on a warm run it is, with
-// cache.ts, ffi/memfd.ts, ffi/stat.ts and the small pure modules beside them (path.ts, node.ts and its HTTP
-// client, executable.ts), all that is loaded: none of the IPLD libraries.
+// cache.ts, ffi/memfd.ts, ffi/stat.ts and the small pure modules beside them (path.ts, node.ts
+// and its HTTP client, executable.ts), all that is loaded: none of the IPLD libraries.
 
 import { closeFd } from "../ffi/fd.ts";
 import { copyRange, createMemfd, mayExecute, readAt, sealMemfd } from "../ffi/memfd.ts";

@@ -4,8 +4,8 @@
 // The root is bubblewrap's empty tmpfs; only the system's program and library directories, the
 // loader's files in /etc, the program itself (unless a held program runs from its
 // descriptor), ww's stage (STAGE_PATH), the private work directory and the user's binds are
-// visible, each mount after its parents (jail/bind_mounts.ts); the root and /dev are read-only once set
-// up, and every writable tmpfs is bounded by --tmp-size. bwrap runs the stage's exec mode as the
+// visible, each mount after its parents (jail/bind_mounts.ts); the root and /dev are read-only
+// once set up, and every writable tmpfs is bounded by --tmp-size. bwrap runs the stage's exec mode as the
 // new pid namespace's pid 1 (--as-pid-1, in place of bwrap's own reaper): it forks the program as
 // pid 2 with the environment fixed, reaps the jail's orphans, and tells ww how the program ended.
 
@@ -334,7 +334,7 @@ export function bwrapArgs(input: BwrapInput): string[] {
 export interface BwrapMounts {
   /** Parents first (see jail/bind_mounts.ts). */
   readonly binds: readonly BindMount[];
-  /** The directories between a bind and the bind it is inside (jail/bind_mounts.ts bindWaypoints). */
+  /** The directories between a bind and the bind it is in (jail/bind_mounts.ts bindWaypoints). */
   readonly waypoints: readonly Waypoint[];
   /** A bind at /tmp replaces the jail's own /tmp. */
   readonly tmpBound: boolean;

@@ -17,7 +17,7 @@ import type { PlanBase, RunFacts } from "./run.ts";
 export interface NativeRunPlan extends PlanBase {
   readonly backend: "native";
   readonly fds: ReturnType<typeof nativeFds>;
-  /** The host path of each `bind<i>` descriptor, which ww opens (jail/bind_mounts.ts nativeBindRules). */
+  /** The host path of each `bind<i>` descriptor ww opens (jail/bind_mounts.ts nativeBindRules). */
   readonly binds: readonly { readonly source: string; readonly dest: string }[];
   /** The user's binds, each source resolved once (its real path, facts.native.realPaths). */
   readonly bindRequests: readonly BindRequest[];

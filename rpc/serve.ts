@@ -104,8 +104,8 @@ function withFirstByte(stream: ByteStream, byte: number): ByteStream {
  * child's own jail shows it (run/view.ts: absolute paths, or names in the child's own PATH, and
  * only what its jail shows); anything else is refused with an Error naming the path. It is opened
  * there once and started from that descriptor, so a guest that swaps the path meanwhile gets the
- * file ww checked or nothing (run/guest_program.ts openGuestProgram). A program from IPFS is fetched as `ww run` would (the host checks first that the child holds the ipfs
- * grant).
+ * file ww checked or nothing (run/guest_program.ts openGuestProgram). A program from IPFS is
+ * fetched as `ww run` would (the host checks first that the child holds the ipfs grant).
  *
  * @example
  * const child = await startProgram(config);

@@ -1,10 +1,10 @@
 // run/own_grants.ts — opens the grants ww opens itself (`--listen`, `--connect`, `--open`) with
 // the caller's own rights, just before the program starts, and turns each into a descriptor
 // grant laid out after the caller's. A failure closes everything opened so far, removes any
-// socket file ww created, and reports one line naming the grant (fd/grant_open.ts words it); so does
-// a run refused after its grants were opened, which also removes the files an `--open` created,
-// and, when ww refused it, truncates no `:w` file (OpenedGrants.start does, right before the
-// spawn). A `--listen unix:PATH` takes over a socket nobody listens on, as servers do
+// socket file ww created, and reports one line naming the grant (fd/grant_open.ts words it); so
+// does a run refused after its grants were opened, which also removes the files an `--open`
+// created, and, when ww refused it, truncates no `:w` file (OpenedGrants.start does, right before
+// the spawn). A `--listen unix:PATH` takes over a socket nobody listens on, as servers do
 // (listenUnix).
 
 import { EADDRINUSE, ENOTSOCK } from "../ffi/errno.ts";

@@ -20,10 +20,10 @@ const NO_PINNED = { named: {}, close: () => {}, at: () => undefined } as const;
  * could write a bind's parent directory showed another jail the host's /etc). So are `waypoints`,
  * the directories between a bind and the bind it is in (BwrapMounts.waypoints), which the stage
  * finds on the way to it. Each host path is opened once, from its parent's descriptor when that is
- * opened too (jail/bind_mounts.ts pinnedChain); pins of one path share its descriptor. `close` closes
- * them once the stage holds its own copies; `cleanups` closes them otherwise; `at` names a bind's
- * for the checks of what the jail gets (run/ids.ts). A BindError naming the bind when one cannot
- * be opened (it changed since ww resolved it).
+ * opened too (jail/bind_mounts.ts pinnedChain); pins of one path share its descriptor. `close`
+ * closes them once the stage holds its own copies; `cleanups` closes them otherwise; `at` names a
+ * bind's for the checks of what the jail gets (run/ids.ts). A BindError naming the bind when one
+ * cannot be opened (it changed since ww resolved it).
  */
 export function pinBindSources(
   binds: readonly { readonly source: string; readonly dest: string }[],

@@ -170,8 +170,8 @@ export interface StartOptions {
   readonly signal?: AbortSignal;
   /**
    * The program, already found where a jail shows it (resolveGuestProgram in run/view.ts) and
-   * opened there (openGuestProgram in run/guest_program.ts): started from its descriptor, instead of
-   * looking `config.program` up in ww's own PATH and cwd. startProgram owns the descriptor from
+   * opened there (openGuestProgram in run/guest_program.ts): started from its descriptor, instead
+   * of looking `config.program` up in ww's own PATH and cwd. startProgram owns the descriptor from
    * the call on, and closes it when the program has ended or could not start.
    */
   readonly program?: OpenedProgram;

@@ -14,7 +14,6 @@ import { freePort, type Ipfsd, nodeFetch, startIpfsd } from "./ipfsd.ts";
 import { startProxy } from "./proxy.ts";
 
 const ipfsd = await startIpfsd();
-globalThis.addEventListener("unload", () => ipfsd.kill());
 const program = await Deno.readFile(await reportFds());
 const root = await Deno.makeTempDir({ prefix: "wwtest-ipfs-fetch-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(root, { recursive: true }));

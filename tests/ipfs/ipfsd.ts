@@ -42,7 +42,10 @@ export interface Ipfsd {
   publish(cid: string, lifetime?: string): Promise<string>;
   /** Stops the node (SIGTERM, then SIGKILL) and removes its repository. */
   stop(): Promise<void>;
-  /** Kills the node at once (SIGKILL) and removes its repository; for an unload handler. */
+  /**
+   * Kills the node at once (SIGKILL) and removes its repository. startIpfsd has it done when the
+   * test file's process ends, for a node not stopped by then.
+   */
   kill(): void;
 }
 

@@ -16,7 +16,6 @@ import { nodeFetch, startIpfsd } from "./ipfsd.ts";
 import { type Proxy, replaceBytes, startProxy, withRecord } from "./proxy.ts";
 
 const ipfsd = await startIpfsd();
-globalThis.addEventListener("unload", () => ipfsd.kill());
 const tmp = await Deno.makeTempDir({ prefix: "wwtest-ipns-" });
 globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));
 const text = (s: string) => new TextEncoder().encode(s);

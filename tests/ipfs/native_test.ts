@@ -17,7 +17,6 @@ import { freePort, startIpfsd } from "./ipfsd.ts";
 import { HIDE_BWRAP_BEFORE, NO_BWRAP_PATH } from "../support/hide_bwrap.ts";
 
 const ipfsd = await startIpfsd();
-globalThis.addEventListener("unload", () => ipfsd.kill());
 const tmp = await Deno.makeTempDir({ prefix: "wwtest-ipfs-native-" });
 await Deno.chmod(tmp, 0o755);
 globalThis.addEventListener("unload", () => Deno.removeSync(tmp, { recursive: true }));

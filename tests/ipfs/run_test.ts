@@ -14,7 +14,6 @@ import { freePort, startIpfsd } from "./ipfsd.ts";
 import { startProxy, unixProxy } from "./proxy.ts";
 
 const ipfsd = await startIpfsd();
-globalThis.addEventListener("unload", () => ipfsd.kill());
 const tmp = await Deno.makeTempDir({ prefix: "wwtest-ipfs-run-" });
 // Local programs here are run in the jail, which runs as nobody when ww is root.
 await Deno.chmod(tmp, 0o755);

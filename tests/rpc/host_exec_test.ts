@@ -10,7 +10,6 @@ import { runWw } from "../support/ww.ts";
 import { buildGuest } from "./build.ts";
 
 const ipfsd = await startIpfsd();
-globalThis.addEventListener("unload", () => ipfsd.kill());
 
 const JAILS: [string, string[]][] = [["bwrap", ["--jail=bwrap"]], ["native", ["--jail=native"]]];
 

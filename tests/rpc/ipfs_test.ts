@@ -15,7 +15,6 @@ import { buildGuest } from "./build.ts";
 import { pattern } from "./ipfs_guest.ts";
 
 const ipfsd = await startIpfsd();
-globalThis.addEventListener("unload", () => ipfsd.kill());
 
 const DENO = Deno.execPath();
 const GUEST = [DENO, "run", "-A", "--config", `${REPO}deno.json`, `${REPO}tests/rpc/ipfs_guest.ts`];
