@@ -1,10 +1,13 @@
 // tests/ipfs/ipfsd.ts — a real IPFS node for the tests: js-ipfs serving the Kubo /api/v0 RPC API
-// on free loopback ports, with a fresh repository, stopped afterwards. It comes from the recipe in
+// on loopback ports it picks itself, with a fresh repository, stopped afterwards. It comes from the recipe in
 // shared/recipes/ipfsd, installed (npm install) in the folder $WW_IPFSD_DIR; the tests fail when
 // it is missing. Fixtures are added over plain HTTP multipart: kubo-rpc-client cannot send request
 // bodies under Deno.
 
 import { join } from "node:path";
+import { closeFd } from "../../ffi/fd.ts";
+import { boundAddress } from "../../ffi/socket.ts";
+import { holdLoopbackPort } from "../../ffi/socket_basics.ts";
 
 /**
  * An HTTP client that keeps no idle connection: each request to a test node opens its own. The
@@ -75,23 +78,41 @@ export function ipfsdDir(): string {
   return dir;
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
+let refused: string | undefined;
+
+/**
+ * An API address on 127.0.0.1 where nothing listens, for as long as this process runs: its port
+ * is held bound and not listening, so a connection to it is refused and the kernel gives the port
+ * to no other socket (a port found free and let go could be any test's listener a moment later).
+ *
+ * @example
+ * const api = refusedApi(); // "/ip4/127.0.0.1/tcp/40123/http"
+ */
+export function refusedApi(): string {
+  if (refused !== undefined) return refused;
+  const held = holdLoopbackPort(0)!;
+  globalThis.addEventListener("unload", () => closeFd(held));
+  return refused = `/ip4/127.0.0.1/tcp/${boundAddress(held).port}/http`;
+}
+
+/** The TCP port of the API address a node wrote to its repository's `api` file. */
+function apiPort(address: string): number {
+  const port = /^\/ip4\/127\.0\.0\.1\/tcp\/(\d+)\//.exec(address.trim())?.[1];
+  if (port === undefined) throw new Error(`not an API address: ${address}`);
+  return Number(port);
 }
 
 /** Starts a node; resolves once its API answers. */
 export async function startIpfsd(): Promise<Ipfsd> {
   const dir = ipfsdDir();
   const home = await Deno.makeTempDir({ prefix: "wwtest-ipfsd-" });
-  const port = freePort();
+  // Each port is the node's own pick (0): one chosen here and freed for the node to take could be
+  // taken first by a test running beside it (EADDRINUSE, once in a CI run). The node writes the
+  // API's address to its repository's `api` file once it listens.
   const config = JSON.parse(await Deno.readTextFile(join(dir, "ipfs-config.json")));
-  config.Addresses.API = `/ip4/127.0.0.1/tcp/${port}`;
-  config.Addresses.Gateway = `/ip4/127.0.0.1/tcp/${freePort()}`;
-  config.Addresses.RPC = `/ip4/127.0.0.1/tcp/${freePort()}`;
+  config.Addresses.API = "/ip4/127.0.0.1/tcp/0";
+  config.Addresses.Gateway = "/ip4/127.0.0.1/tcp/0";
+  config.Addresses.RPC = "/ip4/127.0.0.1/tcp/0";
   await Deno.writeTextFile(join(home, "config.json"), JSON.stringify(config));
   const log = await Deno.open(join(home, "daemon.log"), { write: true, create: true });
   const child = new Deno.Command("node", {
@@ -112,7 +133,6 @@ export async function startIpfsd(): Promise<Ipfsd> {
   // The daemon's errors go to a log (shown when it fails to start); draining the pipe keeps it
   // from ever blocking on a full one.
   const drained = child.stderr.pipeTo(log.writable).catch(() => {});
-  const url = `http://127.0.0.1:${port}`;
   let exited = false;
   const status = child.status.then((s) => {
     exited = true;
@@ -129,9 +149,11 @@ export async function startIpfsd(): Promise<Ipfsd> {
   };
   globalThis.addEventListener("unload", killAtUnload);
   const deadline = Date.now() + 60_000;
+  let port: number | undefined;
   for (;;) {
     try {
-      const res = await nodeFetch(`${url}/api/v0/id`, { method: "POST" });
+      port ??= apiPort(await Deno.readTextFile(join(home, "repo", "api")));
+      const res = await nodeFetch(`http://127.0.0.1:${port}/api/v0/id`, { method: "POST" });
       await res.body?.cancel();
       if (res.ok) break;
     } catch { /* not listening yet */ }
@@ -146,6 +168,7 @@ export async function startIpfsd(): Promise<Ipfsd> {
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+  const url = `http://127.0.0.1:${port}`;
 
   const add = async (
     parts: [string, Uint8Array][],

@@ -10,7 +10,7 @@ import { reportFds } from "../support/children.ts";
 import { comparableReport, parseReport } from "../support/report.ts";
 import { runWw, runWwMeasured, wwCommand, type WwOptions } from "../support/ww.ts";
 import { startSilentDns } from "./dns.ts";
-import { freePort, startIpfsd } from "./ipfsd.ts";
+import { refusedApi, startIpfsd } from "./ipfsd.ts";
 import { startProxy, unixProxy } from "./proxy.ts";
 
 const ipfsd = await startIpfsd();
@@ -209,7 +209,7 @@ Deno.test("a directory exits 126 listing its entries", async () => {
 });
 
 Deno.test("an unreachable node exits 125 with one line naming the address", async () => {
-  const api = `/ip4/127.0.0.1/tcp/${freePort()}/http`;
+  const api = refusedApi();
   const r = await runWw(["run", "--ipfs", api, `/ipfs/${dir}/bin/report`], {
     env: cacheEnv(),
   });
@@ -300,7 +300,7 @@ Deno.test("with neither --ipfs nor WW_IPFS, the node named in $IPFS_PATH/api is 
       assert.ok(parseReport(r.stdout).pid > 0, r.stdout);
     }
     // Every error names the address and where it came from.
-    const refused = `/ip4/127.0.0.1/tcp/${freePort()}/http`;
+    const refused = refusedApi();
     const r = await run(refused);
     assert.equal(r.code, 125);
     assert.match(
