@@ -10,7 +10,8 @@ import { fileSize } from "../../ffi/stat.ts";
 import { fetchProgram } from "../../ipfs/fetch.ts";
 import { EXIT, InterruptedError, WwError } from "../../core/errors.ts";
 import { reportFds } from "../support/children.ts";
-import { type Ipfsd, nodeFetch, refusedApi, startIpfsd } from "./ipfsd.ts";
+import { type Ipfsd, nodeFetch, startIpfsd } from "./ipfsd.ts";
+import { refusedPort } from "../support/listeners.ts";
 import { startProxy } from "./proxy.ts";
 
 const ipfsd = await startIpfsd();
@@ -439,7 +440,7 @@ Deno.test("a node that dies mid-transfer is an error, and nothing is left behind
 });
 
 Deno.test("an unreachable node is an error naming the address tried", async () => {
-  const api = refusedApi();
+  const api = `/ip4/127.0.0.1/tcp/${refusedPort()}/http`;
   const e = await fetchError(`/ipfs/${bigV1}`, { api });
   assert.equal(e.exitCode, EXIT.usage);
   assert.match(e.message, new RegExp(`cannot reach the IPFS node at ${api} .*connection refused`));
@@ -688,7 +689,7 @@ Deno.test("a second run of the same /ipfs/ path needs no node at all", async () 
   assert.deepEqual((await fetchBytes(`/ipfs/${dir}/bin/app`, { cacheDir: cache })).bytes, big);
   assert.deepEqual((await fetchBytes(`/ipfs/${bigV0}`, { cacheDir: cache })).bytes, big);
   await ipfsd.stop();
-  const unreachable = refusedApi();
+  const unreachable = `/ip4/127.0.0.1/tcp/${refusedPort()}/http`;
   assert.deepEqual(
     await fetchBytes(`/ipfs/${dir}/bin/app`, { cacheDir: cache, api: unreachable }),
     { name: "app", bytes: big, sealed: false },

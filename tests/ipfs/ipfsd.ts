@@ -5,9 +5,6 @@
 // bodies under Deno.
 
 import { join } from "node:path";
-import { closeFd } from "../../ffi/fd.ts";
-import { boundAddress } from "../../ffi/socket.ts";
-import { holdLoopbackPort } from "../../ffi/socket_basics.ts";
 
 /**
  * An HTTP client that keeps no idle connection: each request to a test node opens its own. The
@@ -76,23 +73,6 @@ export function ipfsdDir(): string {
     throw new Error(`WW_IPFSD_DIR=${dir} holds no installed ipfsd recipe: ${hint}`);
   }
   return dir;
-}
-
-let refused: string | undefined;
-
-/**
- * An API address on 127.0.0.1 where nothing listens, for as long as this process runs: its port
- * is held bound and not listening, so a connection to it is refused and the kernel gives the port
- * to no other socket (a port found free and let go could be any test's listener a moment later).
- *
- * @example
- * const api = refusedApi(); // "/ip4/127.0.0.1/tcp/40123/http"
- */
-export function refusedApi(): string {
-  if (refused !== undefined) return refused;
-  const held = holdLoopbackPort(0)!;
-  globalThis.addEventListener("unload", () => closeFd(held));
-  return refused = `/ip4/127.0.0.1/tcp/${boundAddress(held).port}/http`;
 }
 
 /** The TCP port of the API address a node wrote to its repository's `api` file. */

@@ -13,7 +13,8 @@ import { buildC } from "../support/build.ts";
 import { reportFds } from "../support/children.ts";
 import { comparableReport, fdNumbers, parseReport } from "../support/report.ts";
 import { runWw, type WwOptions } from "../support/ww.ts";
-import { refusedApi, startIpfsd } from "./ipfsd.ts";
+import { startIpfsd } from "./ipfsd.ts";
+import { refusedPort } from "../support/listeners.ts";
 import { HIDE_BWRAP_BEFORE, NO_BWRAP_PATH } from "../support/hide_bwrap.ts";
 
 const ipfsd = await startIpfsd();
@@ -81,7 +82,7 @@ function ww(
   cache: string,
   options: WwOptions & { offline?: boolean } = {},
 ) {
-  const api = options.offline ? refusedApi() : ipfsd.api;
+  const api = options.offline ? `/ip4/127.0.0.1/tcp/${refusedPort()}/http` : ipfsd.api;
   return runWw(["run", "--ipfs", api, ...args], {
     ...options,
     env: { XDG_CACHE_HOME: cache, DENO_DIR, ...options.env },

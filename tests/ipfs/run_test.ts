@@ -10,7 +10,8 @@ import { reportFds } from "../support/children.ts";
 import { comparableReport, parseReport } from "../support/report.ts";
 import { runWw, runWwMeasured, wwCommand, type WwOptions } from "../support/ww.ts";
 import { startSilentDns } from "./dns.ts";
-import { refusedApi, startIpfsd } from "./ipfsd.ts";
+import { startIpfsd } from "./ipfsd.ts";
+import { refusedPort } from "../support/listeners.ts";
 import { startProxy, unixProxy } from "./proxy.ts";
 
 const ipfsd = await startIpfsd();
@@ -209,7 +210,7 @@ Deno.test("a directory exits 126 listing its entries", async () => {
 });
 
 Deno.test("an unreachable node exits 125 with one line naming the address", async () => {
-  const api = refusedApi();
+  const api = `/ip4/127.0.0.1/tcp/${refusedPort()}/http`;
   const r = await runWw(["run", "--ipfs", api, `/ipfs/${dir}/bin/report`], {
     env: cacheEnv(),
   });
@@ -300,7 +301,7 @@ Deno.test("with neither --ipfs nor WW_IPFS, the node named in $IPFS_PATH/api is 
       assert.ok(parseReport(r.stdout).pid > 0, r.stdout);
     }
     // Every error names the address and where it came from.
-    const refused = refusedApi();
+    const refused = `/ip4/127.0.0.1/tcp/${refusedPort()}/http`;
     const r = await run(refused);
     assert.equal(r.code, 125);
     assert.match(

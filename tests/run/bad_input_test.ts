@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { reportFds } from "../support/children.ts";
 import { privateTmp, processesWithArg, wwDirs } from "../support/procs.ts";
 import { errorLines, runWw, runWwAsUser, wwCommand } from "../support/ww.ts";
+import { refusedPort } from "../support/listeners.ts";
 
 const child = await reportFds();
 /** Stands for the program in a row; replaced by the reporter child and a unique tag. */
@@ -703,10 +704,7 @@ Deno.test("--explain of an /ipns/ name with no node there fails in the run's lin
   const tmp = privateTmp();
   try {
     // A port nothing listens on: refused at once.
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const { port } = listener.addr as Deno.NetAddr;
-    listener.close();
-    const api = `http://127.0.0.1:${port}`;
+    const api = `http://127.0.0.1:${refusedPort()}`;
     const [run, explained] = await Promise.all(
       [[], ["--explain"]].map((explain) =>
         runWw(["run", ...explain, "--ipfs", api, name], { env: { TMPDIR: tmp } })
