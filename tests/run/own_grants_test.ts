@@ -17,7 +17,7 @@ import { openPath } from "../../ffi/socket.ts";
 import { newCleanups } from "../../run/launch.ts";
 import { isOwnDescriptor, isOwnProcessFile, openOwnGrants } from "../../run/own_grants.ts";
 import { reportFds } from "../support/children.ts";
-import { closeEachConnection } from "../support/listeners.ts";
+import { closeEachConnection, refusedPort, unchosenPort } from "../support/listeners.ts";
 import { privateTmp, processesWithArg, wwDirs } from "../support/procs.ts";
 import { parseReport } from "../support/report.ts";
 import { errorLines, runWw, runWwAsUser, startWw, wwCommand } from "../support/ww.ts";
@@ -344,9 +344,6 @@ Deno.test("every error is one line, exit 125, naming the grant, and leaves nothi
   // A server whose connection is made before a later grant fails: it must see the connection
   // end, not stay half-open.
   const witness = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const closed = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const closedPort = closed.addr.port;
-  closed.close();
   try {
     Deno.mkdirSync(`${dir}/sub`);
     Deno.writeTextFileSync(`${dir}/exists.sock`, "keep me\n");
@@ -388,7 +385,7 @@ Deno.test("every error is one line, exit 125, naming the grant, and leaves nothi
         /^ww: --connect c=tcp:no-such-host\.invalid:80: unknown host/,
       ],
       [
-        ["--connect", `c=tcp:127.0.0.1:${closedPort}`],
+        ["--connect", `c=tcp:127.0.0.1:${refusedPort()}`],
         /^ww: --connect c=tcp:127\.0\.0\.1:\d+: connection refused/,
       ],
       [
@@ -462,21 +459,9 @@ Deno.test("every error is one line, exit 125, naming the grant, and leaves nothi
 Deno.test("a --listen of an address the run's own earlier grant holds, written another way, names that grant", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "wwtest-twins-" });
   const tmp = privateTmp();
-  // A port free now, as the kernel picks one for port 0.
-  const free = (transport: "tcp" | "udp") => {
-    const out = new Deno.Command(PYTHON, {
-      args: [
-        "-c",
-        `import socket; s = socket.socket(socket.AF_INET, socket.SOCK_${
-          transport === "tcp" ? "STREAM" : "DGRAM"
-        }); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])`,
-      ],
-    }).outputSync();
-    return Number(new TextDecoder().decode(out.stdout).trim());
-  };
   const foreign = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   try {
-    const [t1, t2, u1] = [free("tcp"), free("tcp"), free("udp")];
+    const [t1, t2, u1] = [unchosenPort(), unchosenPort(), unchosenPort()];
     const cases: [string, string, string?][] = [
       [`a=tcp:127.0.0.1:${t1}`, `b=tcp:localhost:${t1}`],
       [`a=tcp:0.0.0.0:${t2}`, `b=tcp:127.0.0.1:${t2}`],

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { DEFAULT_IPFS_API, DEFAULT_POLICY, startProgram, UsageError } from "../../mod.ts";
 import { BUILD_DIR } from "../support/build.ts";
 import { reportFds } from "../support/children.ts";
+import { unchosenPort } from "../support/listeners.ts";
 import { AF_UNIX, parseReport, SOCK_STREAM } from "../support/report.ts";
 import { REPO, runWw, startWw } from "../support/ww.ts";
 
@@ -258,9 +259,7 @@ Deno.test("the TypeScript guest reaches the host through WW_HOST_FD; the program
   const example = `${REPO}examples/rpc-guest/main.ts`;
   // A fixed port: a program the guest starts through --with-exec that inherited the listener
   // would have ww bind it again, and fail (address in use).
-  const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = free.addr.port;
-  free.close();
+  const port = unchosenPort();
   const r = await runWw([
     "run",
     "--jail=none",
