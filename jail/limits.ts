@@ -233,7 +233,7 @@ export const NO_JAIL_BUDGET =
 
 /**
  * Which of `limits` hold per process and which per uid, as `--explain` shows them for a jail
- * whose processes run as host uid `uid`. A limit the run leaves unset is ww's own, `own` (ww's
+ * whose processes run as host uid `uid`, with the core dumps every jail stops (stageLimits). A limit the run leaves unset is ww's own, `own` (ww's
  * soft limits; one absent there is unlimited), which the program keeps.
  *
  * @example
@@ -267,7 +267,9 @@ export function limitScopeLines(
       limits.cpuSeconds === undefined
         ? ""
         : `: SIGXCPU, then SIGKILL at ${limits.cpuSeconds + CPU_GRACE_SECONDS}s`
-    }), open files ${show(limits.openFiles, own.nofile, String)} (RLIMIT_NOFILE, --nofile)`,
+    }), open files ${
+      show(limits.openFiles, own.nofile, String)
+    } (RLIMIT_NOFILE, --nofile), no core dumps (RLIMIT_CORE ${JAIL_CORE_BYTES} byte, or ww's own when lower)`,
     `per uid: processes ${
       show(limits.processes, own.nproc, String)
     } (RLIMIT_NPROC, --nproc): every process and thread of host uid ${uid} counts, this jail's and any other's`,

@@ -140,7 +140,7 @@ Deno.test("a --nproc used up by the uid's other processes is named with a value 
 
 Deno.test("--explain's limits say per process, per uid (naming the uid) and per jail", () => {
   assert.deepEqual(limitScopeLines({ ...DEFAULT_LIMITS, cpuSeconds: 30 }, 65534, { cpu: 9 }), [
-    "per process (each process of the jail has its own): memory 4G (RLIMIT_DATA, --memory), cpu 30s (RLIMIT_CPU, --cpu: SIGXCPU, then SIGKILL at 31s), open files 1024 (RLIMIT_NOFILE, --nofile)",
+    "per process (each process of the jail has its own): memory 4G (RLIMIT_DATA, --memory), cpu 30s (RLIMIT_CPU, --cpu: SIGXCPU, then SIGKILL at 31s), open files 1024 (RLIMIT_NOFILE, --nofile), no core dumps (RLIMIT_CORE 1 byte, or ww's own when lower)",
     "per uid: processes 512 (RLIMIT_NPROC, --nproc): every process and thread of host uid 65534 counts, this jail's and any other's",
     "per jail: none: a budget for a whole jail (memory, CPU, processes together) would need cgroup v2 with delegated controllers, which ww does not use",
   ]);
