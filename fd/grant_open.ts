@@ -1,7 +1,7 @@
 // fd/grant_open.ts — what opening the grants ww opens itself needs, apart from checking them
-// (fd/grants.ts): the flags an --open opens with, the path a grant names or makes, what a taken
-// unix path's bind does next, whether two IP bindings overlap, the text of a bound address, and
-// the one line a failure becomes. Pure; run/own_grants.ts, which does the opening and is loaded
+// (fd/grants.ts): the flags an --open opens with, whether a run's grants of one FIFO hold both
+// its ends, the path a grant names or makes, what a taken unix path's bind does next, whether two
+// IP bindings overlap, the text of a bound address, and the one line a failure becomes. Pure; run/own_grants.ts, which does the opening and is loaded
 // only by runs with such grants (and --explain), is its one user.
 
 import { grantKind, grantLabel, type OpenMode, type OwnGrant, type Wording } from "./grants.ts";
@@ -100,6 +100,23 @@ export function openFlags(mode: OpenMode): number {
     case "rw":
       return O_RDWR | O_CREAT | O_NOCTTY;
   }
+}
+
+/**
+ * Whether the --open grants of one FIFO, by their modes, hold both its ends: a reading one (r, rw)
+ * and a writing one (w, a, rw) of two grants. Then each end's open waits for the other, which ww
+ * opens only after it: the run hung until a signal came. ww holds the FIFO open on both ends
+ * meanwhile (run/own_grants.ts), so that neither waits. A single end still waits for its other end,
+ * as from a shell's redirection.
+ *
+ * @example
+ * holdsBothEnds(["r", "w"]); // true
+ * holdsBothEnds(["w", "a"]); // false: no reader among them; each waits for one
+ * holdsBothEnds(["rw"]); // false: one grant, which waits for nothing
+ */
+export function holdsBothEnds(modes: readonly OpenMode[]): boolean {
+  return modes.length >= 2 && modes.some((m) => m === "r" || m === "rw") &&
+    modes.some((m) => m !== "r");
 }
 
 /**

@@ -1,14 +1,16 @@
 // What opening the grants ww opens itself needs: failures' words, socket address text, paths,
-// overlapping bindings, a taken unix path's next step.
+// overlapping bindings, a taken unix path's next step, both ends of one FIFO.
 import assert from "node:assert/strict";
 import {
   bindsOverlap,
   formatInetAddress,
   grantFailure,
   grantPath,
+  holdsBothEnds,
   makesPath,
   takenUnixPathStep,
 } from "./grant_open.ts";
+import { OPEN_MODES, type OpenMode } from "./grants.ts";
 
 Deno.test("socket addresses print as HOST:PORT and [IPV6]:PORT", () => {
   assert.equal(formatInetAddress(2, 80, new Uint8Array([127, 0, 0, 1])), "127.0.0.1:80");
@@ -181,4 +183,25 @@ Deno.test("bindsOverlap: one port, and the same address, a wildcard of its famil
   for (const [a, b, want] of cases) {
     assert.equal(bindsOverlap(a, b), want, `${JSON.stringify(a)} ${JSON.stringify(b)}`);
   }
+});
+
+Deno.test("holdsBothEnds: two grants of a FIFO, one that reads and another that writes, for every mix of up to four", () => {
+  const reads = (m: OpenMode) => m === "r" || m === "rw";
+  const writes = (m: OpenMode) => m !== "r";
+  // Every list of up to four modes, in every order.
+  let lists: OpenMode[][] = [[]];
+  const all: OpenMode[][] = [[]];
+  for (let n = 1; n <= 4; n++) {
+    lists = lists.flatMap((l) => OPEN_MODES.map((m) => [...l, m]));
+    all.push(...lists);
+  }
+  assert.equal(all.length, 1 + 4 + 16 + 64 + 256);
+  for (const modes of all) {
+    // The model: some grant reads and another grant (not the same one) writes.
+    const model = modes.some((a, i) => reads(a) && modes.some((b, j) => j !== i && writes(b)));
+    assert.equal(holdsBothEnds(modes), model, modes.join(","));
+  }
+  assert.equal(holdsBothEnds(["w", "r"]), true);
+  assert.equal(holdsBothEnds(["r", "r"]), false);
+  assert.equal(holdsBothEnds(["rw"]), false);
 });

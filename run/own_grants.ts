@@ -5,10 +5,10 @@
 // does a run refused after its grants were opened, which also removes the files an `--open`
 // created, and, when ww refused it, truncates no `:w` file (OpenedGrants.start does, right before
 // the spawn). A `--listen unix:PATH` takes over a socket nobody listens on, as servers do
-// (listenUnix).
+// (listenUnix). Both ends of one FIFO granted to the run find each other (holdBothEnds).
 
 import { EADDRINUSE, ENOTSOCK } from "../ffi/errno.ts";
-import { O_CREAT, O_EXCL } from "../ffi/flags.ts";
+import { O_CREAT, O_EXCL, O_RDWR } from "../ffi/flags.ts";
 import { closeFd, fdState, truncateFd } from "../ffi/fd.ts";
 import {
   fileIdentity,
@@ -38,6 +38,7 @@ import {
   type Address,
   grantLabel,
   listensThereAlready,
+  type OpenMode,
   ownFdGrant,
   type OwnGrant,
   parseAddress,
@@ -48,6 +49,7 @@ import {
   formatInetAddress,
   grantFailure,
   grantPath,
+  holdsBothEnds,
   makesPath,
   openFlags,
   takenUnixPathStep,
@@ -116,35 +118,44 @@ export async function openOwnGrants(
   // This run's listeners so far: a later --listen of an address one of them holds, written
   // another way, is told so (ownListenerThere).
   const listening: { readonly g: OwnGrant; readonly fd: number }[] = [];
-  for (const g of own) {
-    let fd: number;
-    let file: OpenedFile | undefined;
-    try {
-      const opened = await openOne(g, cleanups, listeners, signal);
-      fd = typeof opened === "number" ? opened : opened.fd;
-      if (typeof opened !== "number") {
-        file = opened;
-        if (opened.truncate) truncate.push(opened.fd);
+  const bothEnds = await holdBothEnds(own);
+  // The descriptors this run opened for its grants so far, and those ends: the caller's, opened
+  // by path, not ww's own (isOwnDescriptor).
+  const granted = new Set(bothEnds);
+  try {
+    for (const g of own) {
+      let fd: number;
+      let file: OpenedFile | undefined;
+      try {
+        const opened = await openOne(g, cleanups, listeners, granted, signal);
+        fd = typeof opened === "number" ? opened : opened.fd;
+        if (typeof opened !== "number") {
+          file = opened;
+          if (opened.truncate) truncate.push(opened.fd);
+        }
+      } catch (e) {
+        if (e instanceof InterruptedError && e === signal?.reason) throw interruptedWait(g, e);
+        // Out of descriptors is ww's limit, not the grant's: said as everywhere else.
+        const shortage = outOfDescriptors(e);
+        if (shortage) throw shortage;
+        const twin = await ownListenerThere(g, e, listening, signal);
+        if (twin) {
+          throw new GrantError(g.name, listensThereAlready(g, twin, "library"), {
+            cause: e,
+            commandLine: listensThereAlready(g, twin),
+          });
+        }
+        throw grantError(g, e) ?? e;
       }
-    } catch (e) {
-      if (e instanceof InterruptedError && e === signal?.reason) throw interruptedWait(g, e);
-      // Out of descriptors is ww's limit, not the grant's: said as everywhere else.
-      const shortage = outOfDescriptors(e);
-      if (shortage) throw shortage;
-      const twin = await ownListenerThere(g, e, listening, signal);
-      if (twin) {
-        throw new GrantError(g.name, listensThereAlready(g, twin, "library"), {
-          cause: e,
-          commandLine: listensThereAlready(g, twin),
-        });
-      }
-      throw grantError(g, e) ?? e;
+      granted.add(fd);
+      if ("listen" in g) listening.push({ g, fd });
+      closers.push(cleanups.add(() => closeFd(fd)));
+      const created = file?.created ? file : undefined;
+      if (created) cleanups.add(() => kept || removeIfStillThere(created));
+      fds.push(ownFdGrant(g, fd, socketActivation));
     }
-    if ("listen" in g) listening.push({ g, fd });
-    closers.push(cleanups.add(() => closeFd(fd)));
-    const created = file?.created ? file : undefined;
-    if (created) cleanups.add(() => kept || removeIfStillThere(created));
-    fds.push(ownFdGrant(g, fd, socketActivation));
+  } finally {
+    bothEnds.forEach(closeFd);
   }
   return {
     fds,
@@ -159,6 +170,58 @@ export async function openOwnGrants(
     },
     closeInWw: () => closers.forEach((c) => c()),
   };
+}
+
+/**
+ * For each FIFO that `own` grants both ends of (fd/grant_open.ts holdsBothEnds), a descriptor of
+ * ww's own open on both (O_RDWR, which never waits on a FIFO), so that each grant's open finds its
+ * other end there: they are opened one after the other, and the first waited for the second
+ * until a signal came. The caller closes them once the grants are open, before the program
+ * starts. A path that cannot be resolved, or opened so, is passed over: its grant's own open says
+ * why, in its turn.
+ */
+async function holdBothEnds(own: readonly OwnGrant[]): Promise<number[]> {
+  const fifos = new Map<string, { path: string; kernelLinks: boolean; modes: OpenMode[] }>();
+  for (const g of own) {
+    if (!("open" in g)) continue;
+    let resolved;
+    try {
+      resolved = trustedPath(g.open);
+    } catch {
+      continue;
+    }
+    const info = fifoIdentity(resolved.path);
+    if (info === undefined) continue;
+    const key = `${info.dev}:${info.ino}`;
+    const fifo = fifos.get(key) ?? { ...resolved, modes: [] };
+    fifo.modes.push(g.mode ?? "r");
+    fifos.set(key, fifo);
+  }
+  const held: number[] = [];
+  for (const [key, { path, kernelLinks, modes }] of fifos) {
+    if (!holdsBothEnds(modes)) continue;
+    let fd;
+    try {
+      fd = await openPath(path, O_RDWR, !kernelLinks);
+    } catch {
+      continue;
+    }
+    // The FIFO looked at, not another file put at its path since.
+    const opened = fifoIdentity(`/proc/self/fd/${fd}`);
+    if (opened !== undefined && `${opened.dev}:${opened.ino}` === key) held.push(fd);
+    else closeFd(fd);
+  }
+  return held;
+}
+
+/** The device and inode of the FIFO at `path`; undefined for anything else, or nothing there. */
+function fifoIdentity(path: string): { dev: number; ino: number } | undefined {
+  try {
+    const info = Deno.statSync(path);
+    return info.isFifo ? { dev: info.dev, ino: info.ino! } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -307,9 +370,10 @@ async function openOne(
   g: OwnGrant,
   cleanups: Cleanups,
   listeners: Listener[],
+  granted: ReadonlySet<number>,
   signal: AbortSignal | undefined,
 ): Promise<number | OpenedFile> {
-  if ("open" in g) return await openFile(g.open, g.mode ?? "r", signal);
+  if ("open" in g) return await openFile(g.open, g.mode ?? "r", granted, signal);
   const text = "listen" in g ? g.listen : g.connect;
   // Checked before: ownGrantsProblem.
   const address = parseAddress(text) as Address;
@@ -662,9 +726,15 @@ export function isOwnProcessFile(path: string): boolean {
  * status) or Deno's own files (its caches). By any other path, only a pipe, socket or other
  * object that is no file, directory or device is looked at: a file ww also has open is a file
  * like any other. What ww also holds as a descriptor it inherited (/dev/stdin) is the caller's to
- * give, as --with-fd gives it.
+ * give, as --with-fd gives it, and so is what it opened for the run's grants (`granted`): a FIFO
+ * granted twice (both its ends, say) was refused the second time as ww's own.
  */
-export function isOwnDescriptor(fd: number, info: Deno.FileInfo, viaProc: boolean): boolean {
+export function isOwnDescriptor(
+  fd: number,
+  info: Deno.FileInfo,
+  viaProc: boolean,
+  granted: ReadonlySet<number> = new Set(),
+): boolean {
   const object = !(info.isFile || info.isDirectory || info.isCharDevice || info.isBlockDevice);
   if (!object && !viaProc) return false;
   // Compared as ffi/stat.ts reads a device (Deno's FileInfo encodes it otherwise).
@@ -673,7 +743,7 @@ export function isOwnDescriptor(fd: number, info: Deno.FileInfo, viaProc: boolea
   let own = false;
   for (const entry of Deno.readDirSync("/proc/self/fd")) {
     const other = Number(entry.name);
-    if (other === fd) continue;
+    if (other === fd || granted.has(other)) continue;
     const id = fileIdentity(`/proc/self/fd/${other}`);
     if (id === undefined || !sameFile(id, self)) continue;
     const state = fdState(other);
@@ -686,6 +756,7 @@ export function isOwnDescriptor(fd: number, info: Deno.FileInfo, viaProc: boolea
 async function openFile(
   path: string,
   mode: "r" | "w" | "a" | "rw",
+  granted: ReadonlySet<number>,
   signal: AbortSignal | undefined,
 ): Promise<OpenedFile> {
   const resolved = trustedPath(path);
@@ -734,7 +805,7 @@ async function openFile(
     if (isOwnProcessFile(Deno.readLinkSync(`/proc/self/fd/${fd}`))) {
       throw new OwnProcessError(path);
     }
-    if (isOwnDescriptor(fd, info, resolved.kernelLinks)) {
+    if (isOwnDescriptor(fd, info, resolved.kernelLinks, granted)) {
       throw new OwnProcessError(path, "descriptor");
     }
     return {

@@ -737,6 +737,45 @@ async function stopWhileWaiting(args: string[], wchan: string, signal: Deno.Sign
   }
 }
 
+// `--open in=FIFO --open out=FIFO:w`: each open waited for the other end, which ww opened only
+// after it, and the run hung until a signal came.
+for (const jail of JAILS) {
+  Deno.test(`[jail=${jail}] both ends of one FIFO, granted to one run in either order, open at once`, async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
+    try {
+      const fifo = `${dir}/fifo`;
+      assert.equal(new Deno.Command("mkfifo", { args: [fifo] }).outputSync().code, 0);
+      Deno.chmodSync(dir, 0o755);
+      Deno.chmodSync(fifo, 0o666);
+      // The names order the grants: the reader is opened first, then the writer; then the other
+      // way round. "a" (append) writes too.
+      for (const [reader, writer] of [["in", "out"], ["z", "a"], ["r1", "w1:a"]]) {
+        const [out, mode = "w"] = writer.split(":");
+        const r = await runWw([
+          "run",
+          `--jail=${jail}`,
+          "--open",
+          `${reader}=${fifo}`,
+          "--open",
+          `${out}=${fifo}:${mode}`,
+          "/bin/sh",
+          "-c",
+          `echo "through the fifo" >&"$WW_FD_${out.toUpperCase()}"; read line <&"$WW_FD_${reader.toUpperCase()}"; echo "got $line"`,
+        ], {
+          // A ww whose opens wait for each other fails in a minute, saying which it waited on.
+          ww: ["/usr/bin/timeout", "60", ...wwCommand()],
+        });
+        assert.equal(r.code, 0, `${reader} ${writer}: ${r.stderr}`);
+        assert.equal(r.stdout, "got through the fifo\n");
+      }
+      // ww holds nothing of it once the run is over.
+      assert.deepEqual(holdersOf(fifo), []);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+}
+
 Deno.test("a stop signal ends ww's wait for a FIFO's other end: 128+N, one line naming the grant, and the FIFO is left as it was", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
   try {
