@@ -5,7 +5,8 @@
 // does a run refused after its grants were opened, which also removes the files an `--open`
 // created, and, when ww refused it, truncates no `:w` file (OpenedGrants.start does, right before
 // the spawn). A `--listen unix:PATH` takes over a socket nobody listens on, as servers do
-// (listenUnix). Both ends of one FIFO granted to the run find each other (holdBothEnds).
+// (listenUnix). Grants of one run that are each other's other end find each other: a --connect
+// its --listen (opened first), both ends of one FIFO (holdBothEnds).
 
 import { EADDRINUSE, ENOTSOCK } from "../ffi/errno.ts";
 import { O_CREAT, O_EXCL, O_RDWR } from "../ffi/flags.ts";
@@ -99,9 +100,12 @@ export interface OpenedGrants {
 }
 
 /**
- * Opens every grant; under `socketActivation` the listeners are laid out from fd 3 (see
- * ownFdGrant). `cleanups` closes the descriptors and removes socket files ww created when
- * the run ends or starting fails. Throws a SetupError naming the first grant that failed.
+ * Opens every grant, the --listens first: a --connect to the run's own --listen then finds it
+ * listening, whichever name comes first (it was refused when its name did). Under
+ * `socketActivation` the listeners are laid out from fd 3 (see ownFdGrant); every other grant by
+ * name (fd/layout.ts), whatever the order they were opened in. `cleanups` closes the descriptors
+ * and removes socket files ww created when the run ends or starting fails. Throws a SetupError
+ * naming the first grant that failed.
  */
 export async function openOwnGrants(
   own: readonly OwnGrant[],
@@ -122,8 +126,12 @@ export async function openOwnGrants(
   // The descriptors this run opened for its grants so far, and those ends: the caller's, opened
   // by path, not ww's own (isOwnDescriptor).
   const granted = new Set(bothEnds);
+  const listensFirst = [
+    ...own.filter((g) => "listen" in g),
+    ...own.filter((g) => !("listen" in g)),
+  ];
   try {
-    for (const g of own) {
+    for (const g of listensFirst) {
       let fd: number;
       let file: OpenedFile | undefined;
       try {

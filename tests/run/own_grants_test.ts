@@ -414,11 +414,13 @@ Deno.test("every error is one line, exit 125, naming the grant, and leaves nothi
     ];
     for (const [flags, message] of cases) {
       // Each failing grant follows a listener, a unix listener and a connection that ww opens
-      // first (ww opens grants in flag order). A usage error stops ww before it opens anything.
+      // first (ww opens the --listens first, then the other grants, each in flag order): a
+      // failing --listen comes before the connection. A usage error stops ww before it opens
+      // anything.
       const parseError = /expected|unknown kind|too long|already granted|--connect takes/.test(
         message.source,
       );
-      const accepted = parseError ? undefined : witness.accept();
+      const accepted = parseError || flags[0] === "--listen" ? undefined : witness.accept();
       const r = await runWw([
         "run",
         "--listen",
@@ -770,6 +772,41 @@ for (const jail of JAILS) {
       }
       // ww holds nothing of it once the run is over.
       assert.deepEqual(holdersOf(fifo), []);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+}
+
+// `--connect a=ADDR --listen b=ADDR`: ww opened the grants by name, and the connect found nobody
+// listening yet (refused), while `--listen a=ADDR --connect b=ADDR` worked.
+for (const jail of JAILS) {
+  Deno.test(`[jail=${jail}] a --connect to the run's own --listen connects, whichever name comes first`, async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
+    try {
+      const port = unchosenPort();
+      for (const address of [`tcp:127.0.0.1:${port}`, `unix:${dir}/own.sock`]) {
+        for (const [server, client] of [["b", "a"], ["a", "b"]]) {
+          const r = await runWw([
+            "run",
+            `--jail=${jail}`,
+            "--listen",
+            `${server}=${address}`,
+            "--connect",
+            `${client}=${address}`,
+            PYTHON,
+            "-c",
+            `import os, socket
+s = socket.socket(fileno=int(os.environ["WW_FD_${server.toUpperCase()}"]))
+c = socket.socket(fileno=int(os.environ["WW_FD_${client.toUpperCase()}"]))
+c.sendall(b"to myself")
+a, _ = s.accept()
+print(a.recv(64).decode())`,
+          ]);
+          assert.equal(r.code, 0, `${address} listen ${server}, connect ${client}: ${r.stderr}`);
+          assert.equal(r.stdout, "to myself\n");
+        }
+      }
     } finally {
       Deno.removeSync(dir, { recursive: true });
     }
