@@ -92,7 +92,7 @@ for (const backend of ["bwrap", "native"] as const) {
     assert.match(
       r.stdout,
       // --cpu's default sets nothing: the program keeps ww's own (unlimited, or the caller's ulimit).
-      /^ {4}per process \(each process of the jail has its own\): memory 4G \(RLIMIT_DATA, --memory\), cpu (?:unlimited|\d+s), ww's own \(RLIMIT_CPU, --cpu\), open files 1024 \(RLIMIT_NOFILE, --nofile\)$/m,
+      /^ {4}per process \(each process of the jail has its own\): memory 4G \(RLIMIT_DATA, --memory\), cpu (?:unlimited|\d+s), ww's own \(RLIMIT_CPU, --cpu\), open files 1024 \(RLIMIT_NOFILE, --nofile\), no core dumps \(RLIMIT_CORE 1 byte, or ww's own when lower\)$/m,
     );
     assert.match(
       r.stdout,
