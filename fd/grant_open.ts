@@ -1,8 +1,9 @@
 // fd/grant_open.ts — what opening the grants ww opens itself needs, apart from checking them
 // (fd/grants.ts): the flags an --open opens with, whether a run's grants of one FIFO hold both
 // its ends, the path a grant names or makes, what a taken unix path's bind does next, whether two
-// IP bindings overlap, the text of a bound address, and the one line a failure becomes. Pure; run/own_grants.ts, which does the opening and is loaded
-// only by runs with such grants (and --explain), is its one user.
+// IP bindings overlap, the text of a bound address, and the one line a failure becomes. Pure;
+// run/own_grants.ts, which does the opening and is loaded only by runs with such grants (and
+// --explain), is its one user.
 
 import { grantKind, grantLabel, type OpenMode, type OwnGrant, type Wording } from "./grants.ts";
 import { type UntrustedLink, untrustedLinkWhy } from "./grant_path.ts";

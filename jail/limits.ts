@@ -233,8 +233,9 @@ export const NO_JAIL_BUDGET =
 
 /**
  * Which of `limits` hold per process and which per uid, as `--explain` shows them for a jail
- * whose processes run as host uid `uid`, with the core dumps every jail stops (stageLimits). A limit the run leaves unset is ww's own, `own` (ww's
- * soft limits; one absent there is unlimited), which the program keeps.
+ * whose processes run as host uid `uid`, with the core dumps every jail stops (stageLimits). A
+ * limit the run leaves unset is ww's own, `own` (ww's soft limits; one absent there is
+ * unlimited), which the program keeps.
  *
  * @example
  * limitScopeLines(DEFAULT_LIMITS, 65534, {})[1];
