@@ -740,7 +740,7 @@ async function stopWhileWaiting(args: string[], wchan: string, signal: Deno.Sign
 }
 
 // `--open in=FIFO --open out=FIFO:w`: each open waited for the other end, which ww opened only
-// after it, and the run hung until a signal came.
+// after it (ww opens --open grants in flag order), and the run hung until a signal came.
 for (const jail of JAILS) {
   Deno.test(`[jail=${jail}] both ends of one FIFO, granted to one run in either order, open at once`, async () => {
     const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
@@ -749,25 +749,32 @@ for (const jail of JAILS) {
       assert.equal(new Deno.Command("mkfifo", { args: [fifo] }).outputSync().code, 0);
       Deno.chmodSync(dir, 0o755);
       Deno.chmodSync(fifo, 0o666);
-      // The names order the grants: the reader is opened first, then the writer; then the other
-      // way round. "a" (append) writes too.
-      for (const [reader, writer] of [["in", "out"], ["z", "a"], ["r1", "w1:a"]]) {
-        const [out, mode = "w"] = writer.split(":");
+      // The reader's flag first, then the writer's; the writer's first; an appender's ("a"
+      // writes too) first. The names are in the other order each time.
+      const cases = [
+        { reader: "z", writer: "a", mode: "w", readerFirst: true },
+        { reader: "a", writer: "z", mode: "w", readerFirst: false },
+        { reader: "a", writer: "z", mode: "a", readerFirst: false },
+      ];
+      for (const { reader, writer, mode, readerFirst } of cases) {
+        const read = ["--open", `${reader}=${fifo}`];
+        const write = ["--open", `${writer}=${fifo}:${mode}`];
         const r = await runWw([
           "run",
           `--jail=${jail}`,
-          "--open",
-          `${reader}=${fifo}`,
-          "--open",
-          `${out}=${fifo}:${mode}`,
+          ...(readerFirst ? [...read, ...write] : [...write, ...read]),
           "/bin/sh",
           "-c",
-          `echo "through the fifo" >&"$WW_FD_${out.toUpperCase()}"; read line <&"$WW_FD_${reader.toUpperCase()}"; echo "got $line"`,
+          `echo "through the fifo" >&"$WW_FD_${writer.toUpperCase()}"; read line <&"$WW_FD_${reader.toUpperCase()}"; echo "got $line"`,
         ], {
           // A ww whose opens wait for each other fails in a minute, saying which it waited on.
           ww: ["/usr/bin/timeout", "60", ...wwCommand()],
         });
-        assert.equal(r.code, 0, `${reader} ${writer}: ${r.stderr}`);
+        assert.equal(
+          r.code,
+          0,
+          `${JSON.stringify({ reader, writer, mode, readerFirst })}: ${r.stderr}`,
+        );
         assert.equal(r.stdout, "got through the fifo\n");
       }
       // ww holds nothing of it once the run is over.
@@ -778,32 +785,31 @@ for (const jail of JAILS) {
   });
 }
 
-// `--connect a=ADDR --listen b=ADDR`: ww opened the grants by name, and the connect found nobody
-// listening yet (refused), while `--listen a=ADDR --connect b=ADDR` worked.
+// `--connect c=ADDR --listen l=ADDR`: ww opened the grants in flag order, and the connect found
+// nobody listening yet (refused), while `--listen l=ADDR --connect c=ADDR` worked.
 for (const jail of JAILS) {
-  Deno.test(`[jail=${jail}] a --connect to the run's own --listen connects, whichever name comes first`, async () => {
+  Deno.test(`[jail=${jail}] a --connect to the run's own --listen connects, whichever flag comes first`, async () => {
     const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
     try {
       const port = unchosenPort();
       for (const address of [`tcp:127.0.0.1:${port}`, `unix:${dir}/own.sock`]) {
-        for (const [server, client] of [["b", "a"], ["a", "b"]]) {
+        for (const connectFirst of [true, false]) {
+          const listen = ["--listen", `l=${address}`];
+          const connect = ["--connect", `c=${address}`];
           const r = await runWw([
             "run",
             `--jail=${jail}`,
-            "--listen",
-            `${server}=${address}`,
-            "--connect",
-            `${client}=${address}`,
+            ...(connectFirst ? [...connect, ...listen] : [...listen, ...connect]),
             PYTHON,
             "-c",
             `import os, socket
-s = socket.socket(fileno=int(os.environ["WW_FD_${server.toUpperCase()}"]))
-c = socket.socket(fileno=int(os.environ["WW_FD_${client.toUpperCase()}"]))
+s = socket.socket(fileno=int(os.environ["WW_FD_L"]))
+c = socket.socket(fileno=int(os.environ["WW_FD_C"]))
 c.sendall(b"to myself")
 a, _ = s.accept()
 print(a.recv(64).decode())`,
           ]);
-          assert.equal(r.code, 0, `${address} listen ${server}, connect ${client}: ${r.stderr}`);
+          assert.equal(r.code, 0, `${address}, connect first: ${connectFirst}: ${r.stderr}`);
           assert.equal(r.stdout, "to myself\n");
         }
       }
