@@ -36,7 +36,6 @@ const socketSymbols = {
   // A connect's SO_ERROR, here as well as in libc's jail group (ffi/socket_basics.ts intOption):
   // an unjailed --connect would otherwise bind that whole group for one call.
   getsockopt: { parameters: [I32, "i32", "i32", "buffer", "buffer"], result: "i32" },
-  open: { parameters: ["buffer", I32, "u32"], result: "i32" },
   // A FIFO's open waits for its other end: on a worker thread, so that ww's event loop goes on
   // (forwarding signals). Its errno is lost there; a failure is asked again on the main thread.
   open_wait: {
@@ -301,7 +300,7 @@ async function waitForOtherEnd(
   signal: AbortSignal | undefined,
 ): Promise<number> {
   signal?.throwIfAborted();
-  const waitedOn = signal && fileId(path);
+  const waitedOn = signal && fifoIdentity(path);
   return await untilAborted(
     opener.wait(p),
     signal,
@@ -346,8 +345,8 @@ function untilAborted<T>(
   });
 }
 
-/** The device and inode of the file at `path` (followed), when it is a FIFO. */
-function fileId(path: string): { dev: number; ino: number } | undefined {
+/** The device and inode of the file at `path` (followed), when it is a FIFO, as Deno reads them. */
+export function fifoIdentity(path: string): { dev: number; ino: number } | undefined {
   try {
     const info = Deno.statSync(path);
     return info.isFifo && info.ino !== null ? { dev: info.dev, ino: info.ino } : undefined;
@@ -358,26 +357,40 @@ function fileId(path: string): { dev: number; ino: number } | undefined {
 
 /**
  * Opens the FIFO `path` names, for reading and writing, and closes it: whoever waits in an open
- * for its other end is let through. Only the very FIFO that was waited on (`waitedOn`): a path
- * that names another file by now is left alone, and so is one with a link on it when
- * `noSymlinks`.
+ * for its other end is let through. Only the very FIFO that was waited on (`waitedOn`).
  */
 function releaseFifo(path: string, noSymlinks: boolean, waitedOn: { dev: number; ino: number }) {
+  const both = openBothEnds(path, noSymlinks, waitedOn);
+  if (both !== undefined) libc().close(both);
+}
+
+/**
+ * A descriptor of the very FIFO `fifo` (fifoIdentity) that `path` names, open for reading and
+ * writing (close-on-exec): both its ends at once, which never waits, so every open of either end
+ * goes through while ww holds it. Undefined when `path` names another file by now (it is opened
+ * only as O_PATH, so nothing happens to it), has a link on it when `noSymlinks`, or is gone.
+ */
+export function openBothEnds(
+  path: string,
+  noSymlinks: boolean,
+  fifo: { dev: number; ino: number },
+): number | undefined {
   let held = -1;
   try {
     held = noSymlinks
       ? holdNoSymlinks(path)
-      : check("open", sock().open(cString(path), O_PATH | SOCK_CLOEXEC, 0), path);
+      : check("open", libc().open(cString(path), O_PATH | SOCK_CLOEXEC, 0), path);
     const now = Deno.statSync(`/proc/self/fd/${held}`);
-    if (!now.isFifo || now.dev !== waitedOn.dev || now.ino !== waitedOn.ino) return;
-    const both = sock().open(
+    if (!now.isFifo || now.dev !== fifo.dev || now.ino !== fifo.ino) return undefined;
+    const both = libc().open(
       cString(`/proc/self/fd/${held}`),
       O_RDWR | O_NONBLOCK | SOCK_CLOEXEC,
       0,
     );
-    if (both !== -1) libc().close(both);
+    return both === -1 ? undefined : both;
   } catch {
-    // Gone, or no longer reachable as it was: nothing of ww's waits on it any more.
+    // Gone, or no longer reachable as it was.
+    return undefined;
   } finally {
     if (held !== -1) libc().close(held);
   }
@@ -393,7 +406,7 @@ interface Opener {
 function openOpener(flags: number): Opener {
   return {
     syscall: "open",
-    now: (p) => sock().open(p, flags | O_NONBLOCK | SOCK_CLOEXEC, 0o666),
+    now: (p) => libc().open(p, flags | O_NONBLOCK | SOCK_CLOEXEC, 0o666),
     wait: (p) => sock().open_wait(p, flags | SOCK_CLOEXEC, 0o666),
   };
 }
@@ -413,11 +426,7 @@ function openat2Opener(flags: number): Opener {
 
 /** Whether `path` names a FIFO now; false when it cannot be stat'ed (open says why). */
 function isFifo(path: string): boolean {
-  try {
-    return Deno.statSync(path).isFifo === true;
-  } catch {
-    return false;
-  }
+  return fifoIdentity(path) !== undefined;
 }
 
 /** The open on the main thread, retried on EINTR; -1 for ENXIO (a FIFO nothing reads yet). */

@@ -9,7 +9,7 @@
 // its --listen (opened first), both ends of one FIFO (holdBothEnds).
 
 import { EADDRINUSE, ENOTSOCK } from "../ffi/errno.ts";
-import { O_CREAT, O_EXCL, O_RDWR } from "../ffi/flags.ts";
+import { O_CREAT, O_EXCL } from "../ffi/flags.ts";
 import { closeFd, fdState, truncateFd } from "../ffi/fd.ts";
 import {
   fileIdentity,
@@ -28,8 +28,10 @@ import { AF_INET6 } from "../ffi/socket_basics.ts";
 import {
   boundAddress,
   connectSocket,
+  fifoIdentity,
   inetParts,
   listenSocket,
+  openBothEnds,
   openPath,
   resolveInet,
   unixSockaddr,
@@ -122,7 +124,7 @@ export async function openOwnGrants(
   // This run's listeners so far: a later --listen of an address one of them holds, written
   // another way, is told so (ownListenerThere).
   const listening: { readonly g: OwnGrant; readonly fd: number }[] = [];
-  const bothEnds = await holdBothEnds(own);
+  const bothEnds = holdBothEnds(own);
   // The descriptors this run opened for its grants so far, and those ends: the caller's, opened
   // by path, not ww's own (isOwnDescriptor).
   const granted = new Set(bothEnds);
@@ -182,14 +184,17 @@ export async function openOwnGrants(
 
 /**
  * For each FIFO that `own` grants both ends of (fd/grant_open.ts holdsBothEnds), a descriptor of
- * ww's own open on both (O_RDWR, which never waits on a FIFO), so that each grant's open finds its
- * other end there: they are opened one after the other, and the first waited for the second
- * until a signal came. The caller closes them once the grants are open, before the program
- * starts. A path that cannot be resolved, or opened so, is passed over: its grant's own open says
- * why, in its turn.
+ * ww's own open on both (ffi/socket.ts openBothEnds), so that each grant's open finds its other
+ * end there: they are opened one after the other, and the first waited for the second until a
+ * signal came. The caller closes them once the grants are open, before the program starts. A path
+ * that cannot be resolved, or opened so, is passed over: its grant's own open says why, in its
+ * turn.
  */
-async function holdBothEnds(own: readonly OwnGrant[]): Promise<number[]> {
-  const fifos = new Map<string, { path: string; kernelLinks: boolean; modes: OpenMode[] }>();
+function holdBothEnds(own: readonly OwnGrant[]): number[] {
+  const fifos = new Map<
+    string,
+    { path: string; kernelLinks: boolean; id: { dev: number; ino: number }; modes: OpenMode[] }
+  >();
   for (const g of own) {
     if (!("open" in g)) continue;
     let resolved;
@@ -198,38 +203,17 @@ async function holdBothEnds(own: readonly OwnGrant[]): Promise<number[]> {
     } catch {
       continue;
     }
-    const info = fifoIdentity(resolved.path);
-    if (info === undefined) continue;
-    const key = `${info.dev}:${info.ino}`;
-    const fifo = fifos.get(key) ?? { ...resolved, modes: [] };
+    const id = fifoIdentity(resolved.path);
+    if (id === undefined) continue;
+    const key = `${id.dev}:${id.ino}`;
+    const fifo = fifos.get(key) ?? { ...resolved, id, modes: [] };
     fifo.modes.push(g.mode ?? "r");
     fifos.set(key, fifo);
   }
-  const held: number[] = [];
-  for (const [key, { path, kernelLinks, modes }] of fifos) {
-    if (!holdsBothEnds(modes)) continue;
-    let fd;
-    try {
-      fd = await openPath(path, O_RDWR, !kernelLinks);
-    } catch {
-      continue;
-    }
-    // The FIFO looked at, not another file put at its path since.
-    const opened = fifoIdentity(`/proc/self/fd/${fd}`);
-    if (opened !== undefined && `${opened.dev}:${opened.ino}` === key) held.push(fd);
-    else closeFd(fd);
-  }
-  return held;
-}
-
-/** The device and inode of the FIFO at `path`; undefined for anything else, or nothing there. */
-function fifoIdentity(path: string): { dev: number; ino: number } | undefined {
-  try {
-    const info = Deno.statSync(path);
-    return info.isFifo ? { dev: info.dev, ino: info.ino! } : undefined;
-  } catch {
-    return undefined;
-  }
+  return [...fifos.values()].flatMap(({ path, kernelLinks, id, modes }) => {
+    const fd = holdsBothEnds(modes) ? openBothEnds(path, !kernelLinks, id) : undefined;
+    return fd === undefined ? [] : [fd];
+  });
 }
 
 /**
