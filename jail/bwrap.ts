@@ -5,9 +5,10 @@
 // loader's files in /etc, the program itself (unless a held program runs from its
 // descriptor), ww's stage (STAGE_PATH), the private work directory and the user's binds are
 // visible, each mount after its parents (jail/bind_mounts.ts); the root and /dev are read-only
-// once set up, and every writable tmpfs is bounded by --tmp-size. bwrap runs the stage's exec mode as the
-// new pid namespace's pid 1 (--as-pid-1, in place of bwrap's own reaper): it forks the program as
-// pid 2 with the environment fixed, reaps the jail's orphans, and tells ww how the program ended.
+// once set up, and every writable tmpfs is bounded by --tmp-size. bwrap runs the stage's exec
+// mode as the new pid namespace's pid 1 (--as-pid-1, in place of bwrap's own reaper): it forks the
+// program as pid 2 with the environment fixed, reaps the jail's orphans, and tells ww how the
+// program ended.
 
 import {
   type BindMount,

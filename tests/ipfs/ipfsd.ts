@@ -1,8 +1,8 @@
 // tests/ipfs/ipfsd.ts — a real IPFS node for the tests: js-ipfs serving the Kubo /api/v0 RPC API
-// on loopback ports it picks itself, with a fresh repository, stopped afterwards. It comes from the recipe in
-// shared/recipes/ipfsd, installed (npm install) in the folder $WW_IPFSD_DIR; the tests fail when
-// it is missing. Fixtures are added over plain HTTP multipart: kubo-rpc-client cannot send request
-// bodies under Deno.
+// on loopback ports it picks itself, with a fresh repository, stopped afterwards. It comes from
+// the recipe in shared/recipes/ipfsd, installed (npm install) in the folder $WW_IPFSD_DIR; the
+// tests fail when it is missing. Fixtures are added over plain HTTP multipart: kubo-rpc-client
+// cannot send request bodies under Deno.
 
 import { join } from "node:path";
 
