@@ -5,6 +5,7 @@
 // writes it; jail/seccomp_table_test.ts fails when the table is not what the policy compiles to
 // now. Pure.
 
+import { base64Getter } from "../core/base64_getter.ts";
 import { type SeccompArch, type SeccompJail, seccompProgram } from "./seccomp.ts";
 
 /** Every arch and jail the table holds. */
@@ -38,14 +39,7 @@ export function seccompTableModule(): string {
   for (const arch of TABLE_ARCHES) {
     lines.push(`  ${arch}: {`);
     for (const jail of TABLE_JAILS) {
-      lines.push(`    get ${/^\w+$/.test(jail) ? jail : `"${jail}"`}() {`);
-      const chunks = seccompProgram(arch, jail).toBase64().match(/.{1,84}/g) ?? [""];
-      chunks.forEach((c, i) =>
-        lines.push(
-          `${i === 0 ? "      return " : "        "}"${c}"${i < chunks.length - 1 ? " +" : ";"}`,
-        )
-      );
-      lines.push("    },");
+      lines.push(...base64Getter(jail, seccompProgram(arch, jail).toBase64(), "    ", 84));
     }
     lines.push("  },");
   }

@@ -4,6 +4,7 @@
 // time). `deno task build-stage` runs it; stage/stage_test.ts rebuilds and compares.
 
 import { fileURLToPath } from "node:url";
+import { base64Getter } from "../core/base64_getter.ts";
 
 /** The architectures the stage is built for (Deno.build.arch names). */
 export const STAGE_ARCHES = ["x86_64", "aarch64"] as const;
@@ -84,22 +85,10 @@ export function stageModule(bins: Record<StageArch, Uint8Array>): string {
     "export const STAGE_BASE64: Readonly<Record<string, string>> = {",
   ];
   for (const arch of STAGE_ARCHES) {
-    const b64 = toBase64(bins[arch]);
-    lines.push(`  get ${arch}() {`);
-    const chunks = b64.match(/.{1,90}/g) ?? [""];
-    chunks.forEach((c, i) =>
-      lines.push(`${i === 0 ? "    return " : "      "}"${c}"${i < chunks.length - 1 ? " +" : ";"}`)
-    );
-    lines.push("  },");
+    lines.push(...base64Getter(arch, bins[arch].toBase64(), "  ", 90));
   }
   lines.push("};", "");
   return lines.join("\n");
-}
-
-function toBase64(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s);
 }
 
 if (import.meta.main) {
