@@ -19,7 +19,7 @@ import {
   type Symbols,
 } from "./libc.ts";
 import { O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDWR, POLLIN } from "./flags.ts";
-import { foregroundGroup } from "./tty.ts";
+import { foregroundGroup, terminalIoctl } from "./tty.ts";
 
 // asm-generic/ioctls.h, shared by x86_64 and aarch64.
 const TIOCGWINSZ = 0x5413;
@@ -33,9 +33,6 @@ const symbols = {
   grantpt: { parameters: [I32], result: "i32" },
   unlockpt: { parameters: [I32], result: "i32" },
   ptsname_r: { parameters: [I32, "buffer", "usize"], result: "i32" },
-  // Variadic in C; an integer and a pointer travel in the same registers as fixed arguments on
-  // x86_64 and aarch64 Linux.
-  ioctl: { parameters: [I32, "u64", "buffer"], result: "i32" },
 } as const satisfies Deno.ForeignLibraryInterface;
 
 // Bound on first use.
@@ -82,7 +79,7 @@ export type WindowSize = Uint8Array<ArrayBuffer>;
 /** TIOCGWINSZ: the window size of terminal `fd`, or undefined when it is not a terminal. */
 export function windowSize(fd: number): WindowSize | undefined {
   const ws = new Uint8Array(8);
-  return pty().ioctl(fd, BigInt(TIOCGWINSZ), ws) === 0 ? ws : undefined;
+  return terminalIoctl(fd, TIOCGWINSZ, ws) === 0 ? ws : undefined;
 }
 
 /** A window size of `rows` × `cols` characters (struct winsize: ws_row, ws_col, no pixel sizes). */
@@ -92,7 +89,7 @@ export function windowSizeOf(rows: number, cols: number): WindowSize {
 
 /** TIOCSWINSZ: sets terminal `fd`'s window size; the kernel signals its foreground with SIGWINCH. */
 export function setWindowSize(fd: number, ws: WindowSize): void {
-  check("ioctl", pty().ioctl(fd, BigInt(TIOCSWINSZ), ws), `TIOCSWINSZ on fd ${fd}`);
+  check("ioctl", terminalIoctl(fd, TIOCSWINSZ, ws), `TIOCSWINSZ on fd ${fd}`);
 }
 
 /**

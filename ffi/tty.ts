@@ -110,6 +110,14 @@ export function setTerminalMode(fd: number, mode: TerminalMode, drain = false): 
   check("tcsetattr", tty().tcsetattr(fd, drain ? TCSADRAIN : TCSANOW, mode), `fd ${fd}`);
 }
 
+/**
+ * ioctl(2) `request` on terminal `fd` with `arg` pointed at: its result, -1 with errno set (a pty's
+ * window size, ffi/pty.ts, goes through it: one declaration of ioctl).
+ */
+export function terminalIoctl(fd: number, request: number, arg: BufferSource): number {
+  return tty().ioctl(fd, BigInt(request), arg);
+}
+
 /** TIOCGPGRP: the process group in the foreground of terminal `fd`. */
 export function foregroundGroup(fd: number): number {
   const pgrp = new Int32Array(1);
