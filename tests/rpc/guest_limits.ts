@@ -4,7 +4,7 @@
 import { connect } from "../../rpc/guest.ts";
 
 const settled = async (p: Promise<unknown>): Promise<string> => {
-  let timer: number | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const pending = new Promise<string>((r) => (timer = setTimeout(() => r("pending"), 3000)));
   try {
     return await Promise.race([p.then(() => "ok", (e) => `rejected: ${e.message}`), pending]);
