@@ -5,7 +5,7 @@
 // writes it; jail/seccomp_table_test.ts fails when the table is not what the policy compiles to
 // now. Pure.
 
-import { base64Getter } from "../core/base64_getter.ts";
+import { base64Getter } from "../stage/base64_getter.ts";
 import { type SeccompArch, type SeccompJail, seccompProgram } from "./seccomp.ts";
 
 /** Every arch and jail the table holds. */

@@ -4,7 +4,7 @@
 // time). `deno task build-stage` runs it; stage/stage_test.ts rebuilds and compares.
 
 import { fileURLToPath } from "node:url";
-import { base64Getter } from "../core/base64_getter.ts";
+import { base64Getter } from "./base64_getter.ts";
 
 /** The architectures the stage is built for (Deno.build.arch names). */
 export const STAGE_ARCHES = ["x86_64", "aarch64"] as const;

@@ -1,4 +1,4 @@
-// core/base64_getter.ts — the text of a generated module's base64 value as an object literal's
+// stage/base64_getter.ts — the text of a generated module's base64 value as an object literal's
 // getter, shared by the generators of stage/stage_bin.ts (stage/build.ts) and
 // jail/seccomp_table.ts (jail/seccomp_table_text.ts). A getter's body is compiled on its first
 // call, so a run reads only the values it uses (issue 13). Pure.
