@@ -730,8 +730,15 @@ export function unknownSignal(signal: unknown): TypeError {
 /** Throws a ClosedFdError for the first grant whose descriptor is not open in ww. */
 export function checkGrantsOpen(fds: RunConfig["fds"]): void {
   for (const { name, source } of fds) {
-    if (fdState(source) === "closed") throw new ClosedFdError(name, source);
+    if (fdState(source) === "closed") {
+      throw new ClosedFdError(name, source, { commandLine: closedFdLine(name, source) });
+    }
   }
+}
+
+/** `ww run`'s line for a --with-fd grant whose descriptor the caller did not open. */
+function closedFdLine(name: string, fd: number): string {
+  return `--with-fd ${name}=${fd}: fd ${fd} is not open in the calling process (open it first, e.g. \`${fd}<file ww run ...\`)`;
 }
 
 /**
@@ -759,8 +766,7 @@ export function checkInherited(fds: RunConfig["fds"]): void {
     if (state === "inherited") continue;
     // A close-on-exec one is Deno's own: the caller's fd of that number was closed at the exec of
     // ww, or never open. To the caller both are the same mistake.
-    const commandLine =
-      `--with-fd ${name}=${fd}: fd ${fd} is not open in the calling process (open it first, e.g. \`${fd}<file ww run ...\`)`;
+    const commandLine = closedFdLine(name, fd);
     if (state === "closed") throw new ClosedFdError(name, fd, { commandLine });
     throw new GrantError(
       name,

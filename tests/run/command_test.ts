@@ -501,6 +501,11 @@ for (const backend of BACKENDS) {
           code: 125,
         });
         assert.doesNotMatch(e.message, /--with-fd|ww run/);
+        // The line `ww run` prints instead (README: commandLine, when the two differ).
+        assert.equal(
+          e.commandLine,
+          `--with-fd db=${fd}: fd ${fd} is not open in the calling process (open it first, e.g. \`${fd}<file ww run ...\`)`,
+        );
         return true;
       });
     },
