@@ -568,7 +568,11 @@ function parseEnv(value: string, context: FlagContext, s: FlagState): void {
   const eq = value.indexOf("=");
   const key = eq < 0 ? value : value.slice(0, eq);
   const problem = commandLineEnvKeyProblem(key);
-  if (problem) throw new UsageError(`--env ${flagValue(value)}: ${problem}`);
+  if (problem) {
+    // As an env file's line says what it expected, unless the problem says it already.
+    const fix = problem.includes("KEY=VALUE") ? "" : " (expected KEY=VALUE or KEY)";
+    throw new UsageError(`--env ${flagValue(value)}: ${problem}${fix}`);
+  }
   if (eq < 0) {
     // Like `docker run -e KEY`: the caller's value, or nothing when the caller has none.
     if (key in callerEnv) [env[key], envFrom[key]] = [callerEnv[key], `--env ${key}`];

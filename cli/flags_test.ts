@@ -166,7 +166,10 @@ const BAD: [string[], RegExp][] = [
   [["--env", "=x", "p"], /variable name is empty/],
   [["--env", "", "p"], /variable name is empty/],
   // As --env-file refuses it: a space in a name is a typo, not a name.
-  [["--env", "A B=1", "p"], /^--env A B=1: the variable name "A B" contains whitespace$/],
+  [
+    ["--env", "A B=1", "p"],
+    /^--env A B=1: the variable name "A B" contains whitespace \(expected KEY=VALUE or KEY\)$/,
+  ],
   [["--env", "A\t", "p"], /variable name "A\\t" contains whitespace/],
   [["--ipfs", "localhost:5001", "p"], /not a multiaddr/],
   [["--ipfs", "/ip4/999.1.1.1/tcp/5001", "p"], /not an IPv4 address/],

@@ -30,6 +30,10 @@ export function directoryProblem(path: string, missing: string): string | undefi
   }
 }
 
+/** directoryProblem's `missing` for a run's --chdir (cwd): what is not there, and what to do. */
+export const NO_SUCH_CWD =
+  "no such directory on this machine (make it first, or give one that exists)";
+
 /**
  * The error for a --chdir (cwd) `dir` the jail's user cannot enter in `backend`'s jail, `why` the
  * kernel's word for it: the stage's chdir step (native), or bwrap's own (run/launch_bwrap.ts).

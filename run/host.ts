@@ -227,7 +227,7 @@ export function exists(path: string): boolean {
  *
  * @example
  * ```ts ignore
- * whyAbsent("/nonexistent"); // "no such file or directory on this machine"
+ * whyAbsent("/nonexistent"); // "no such file or directory on this machine (check the path)"
  * ```
  */
 export function whyAbsent(path: string): string {
@@ -245,7 +245,9 @@ export function whyAbsent(path: string): string {
  * absentReason(13); // "ww may not look there (EACCES: it cannot search a directory on the path)"
  */
 export function absentReason(errno: number): string {
-  if (errno === ENOENT || errno === ENOTDIR) return "no such file or directory on this machine";
+  if (errno === ENOENT || errno === ENOTDIR) {
+    return "no such file or directory on this machine (check the path)";
+  }
   if (errno === EACCES) {
     return "ww may not look there (EACCES: it cannot search a directory on the path)";
   }

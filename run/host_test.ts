@@ -84,7 +84,7 @@ Deno.test("a PATH without bwrap still finds the installed one, for auto's facts 
 });
 
 Deno.test("absentReason says missing only for a path that is not there, and names what else hid it", () => {
-  const missing = "no such file or directory on this machine";
+  const missing = "no such file or directory on this machine (check the path)";
   assert.equal(absentReason(ENOENT), missing);
   assert.equal(absentReason(ENOTDIR), missing);
   assert.equal(
@@ -100,8 +100,14 @@ Deno.test("whyAbsent looks the path up: missing, below a file, or a symlink loop
   try {
     Deno.writeTextFileSync(`${dir}/file`, "x");
     Deno.symlinkSync(`${dir}/loop`, `${dir}/loop`);
-    assert.equal(whyAbsent(`${dir}/missing`), "no such file or directory on this machine");
-    assert.equal(whyAbsent(`${dir}/file/below`), "no such file or directory on this machine");
+    assert.equal(
+      whyAbsent(`${dir}/missing`),
+      "no such file or directory on this machine (check the path)",
+    );
+    assert.equal(
+      whyAbsent(`${dir}/file/below`),
+      "no such file or directory on this machine (check the path)",
+    );
     assert.equal(whyAbsent(`${dir}/loop`), "too many levels of symbolic links (ELOOP)");
   } finally {
     Deno.removeSync(dir, { recursive: true });

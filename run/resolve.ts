@@ -182,14 +182,16 @@ function executableProblem(path: string): string | undefined {
   const info = statOwner(path);
   if ("errno" in info) {
     if (info.errno === ENOENT || info.errno === ENOTDIR) return "missing";
-    if (info.errno === EACCES || info.errno === EPERM) return "permission denied";
+    if (info.errno === EACCES || info.errno === EPERM) {
+      return "permission denied (ww may not search a directory on its path: check their modes)";
+    }
     if (info.errno === ELOOP) return "too many levels of symbolic links (a loop)";
     if (info.errno === ENAMETOOLONG) return "its path is too long";
     throw new SyscallError("statx", info.errno, path);
   }
   const kind = modeKind(info.mode);
-  if (kind === "dir") return "is a directory";
-  if (kind !== "file") return "is not a regular file";
+  if (kind === "dir") return "is a directory, not a program (give the program's path)";
+  if (kind !== "file") return "is not a regular file (give the program's path)";
   return hasExecuteBit(info, { uid: Deno.uid() ?? -1, gid: Deno.gid() ?? -1 })
     ? undefined
     : "permission denied (not executable; try chmod +x)";

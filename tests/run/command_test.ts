@@ -797,8 +797,8 @@ Deno.test("errors for a library caller: a bind that cannot be made is a BindErro
       }),
       BindError,
       { bind: `${dir}/gone` },
-      /^jail\.writableBinds .*\/gone: no such file or directory on this machine$/,
-      /^--bind .*\/gone: no such file or directory on this machine$/,
+      /^jail\.writableBinds .*\/gone: no such file or directory on this machine \(check the path\)$/,
+      /^--bind .*\/gone: no such file or directory on this machine \(check the path\)$/,
     );
     await rejectsWorded(
       new Command("/bin/true", {
@@ -884,8 +884,8 @@ Deno.test("errors for a library caller: a cwd the program cannot start in is a C
     new Command("/bin/true", { cwd: "/nonexistent-ww-cwd", jail: { backend: "none" } }),
     CwdError,
     { cwd: "/nonexistent-ww-cwd" },
-    /^cwd \/nonexistent-ww-cwd: no such directory on this machine$/,
-    /^--chdir \/nonexistent-ww-cwd: no such directory on this machine$/,
+    /^cwd \/nonexistent-ww-cwd: no such directory on this machine \(make it first, or give one that exists\)$/,
+    /^--chdir \/nonexistent-ww-cwd: no such directory on this machine \(make it first, or give one that exists\)$/,
   );
   // A directory this machine has and the jail does not show (one it has nowhere is no directory).
   const hidden = Deno.makeTempDirSync({ dir: "/var/tmp", prefix: "ww-not-shown-" });

@@ -186,7 +186,10 @@ for (const backend of ["none", "bwrap", "native"]) {
     assert.equal(linked.stdout, `${Deno.realPathSync("/bin")}\n`);
     for (
       const [dir, why] of [
-        ["/nonexistent-wwtest", "no such directory on this machine"],
+        [
+          "/nonexistent-wwtest",
+          "no such directory on this machine (make it first, or give one that exists)",
+        ],
         ["/usr/bin/env", "not a directory"],
       ]
     ) {
