@@ -508,7 +508,9 @@ function parseGrant(value: string, earlier: readonly FdGrant[]): FdGrant {
   const fdText = value.slice(eq + 1);
   if (!/^\d+$/.test(fdText)) {
     throw new UsageError(
-      `--with-fd ${value}: ${JSON.stringify(fdText)} is not a descriptor number`,
+      `--with-fd ${value}: ${
+        JSON.stringify(fdText)
+      } is not a descriptor number (a whole number, e.g. --with-fd db=3)`,
     );
   }
   const grant = { name, source: Number(fdText) };
