@@ -87,6 +87,13 @@ export function parseAddress(text: string): Address | { error: string } {
           "unix:@NAME is an abstract socket name, which ww neither makes nor reaches: give a path (unix:./@NAME for a file named so)",
       };
     }
+    // No socket is named so, whatever is there: a directory, or (a FIFO, a file, a socket) none.
+    if (rest.endsWith("/")) {
+      return {
+        error:
+          "the path ends in '/', which makes its last name a directory's (drop the '/' to name a socket)",
+      };
+    }
     const bytes = new TextEncoder().encode(rest).length;
     if (bytes > UNIX_PATH_MAX) {
       return {

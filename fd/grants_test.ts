@@ -35,6 +35,9 @@ Deno.test("malformed addresses are refused with the fix", () => {
   assert.match(error("tcp:h:-1"), /not a port/);
   assert.match(error("tcp:h:"), /not a port/);
   assert.match(error("unix:"), /path is empty/);
+  // No socket is named with a '/' at its end, whatever is at the path.
+  assert.match(error("unix:/run/app.sock/"), /^the path ends in '\/', which makes its last name/);
+  assert.match(error("unix:./"), /ends in '\/'/);
   // An abstract name, as ss and systemd write one: bind made a file named "@app" in ww's cwd.
   assert.match(error("unix:@app"), /^unix:@NAME is an abstract socket name, which ww neither/);
   assert.deepEqual(parseAddress("unix:./@app"), { kind: "unix", path: "./@app" });

@@ -4,7 +4,15 @@
 import { EAGAIN, EINTR, ENOENT } from "./errno.ts";
 import { check, cString, lastErrno, libc, libcJail, SyscallError } from "./libc.ts";
 import { closeFd } from "./fd.ts";
-import { O_CLOEXEC, O_CREAT, O_NOFOLLOW, O_RDONLY, O_RDWR } from "./flags.ts";
+import {
+  O_CLOEXEC,
+  O_CREAT,
+  O_DIRECTORY,
+  O_NOFOLLOW,
+  O_NONBLOCK,
+  O_RDONLY,
+  O_RDWR,
+} from "./flags.ts";
 
 const LOCK_EX = 2;
 const LOCK_NB = 4;
@@ -94,7 +102,12 @@ export function tryLockDirectory(path: string): number | undefined {
   return lockedOrClosed(openDirectory(path), path);
 }
 
+/**
+ * Opens the directory `path` to lock it: ENOTDIR for anything else, never a FIFO's open, which
+ * would wait on ww's main thread for a writer that may never come (no signal could end that).
+ */
 function openDirectory(path: string): number {
   const name = cString(path);
-  return check("open", libc().open(name, O_RDONLY | O_CLOEXEC, 0), path);
+  const flags = O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC;
+  return check("open", libc().open(name, flags, 0), path);
 }

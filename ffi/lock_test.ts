@@ -2,7 +2,7 @@
 // by the holder's death.
 import assert from "node:assert/strict";
 import { closeFd } from "./fd.ts";
-import { isLockHeld, tryLockFile } from "./lock.ts";
+import { isLockHeld, lockDirectory, tryLockDirectory, tryLockFile } from "./lock.ts";
 
 Deno.test("a lock has one holder; a second open, even in the same process, does not get it", () => {
   const dir = Deno.makeTempDirSync();
@@ -52,6 +52,25 @@ Deno.test("a lock held by another process is released when that process is kille
     holder.kill("SIGKILL");
     await holder.status;
     assert.equal(isLockHeld(path), false);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("a directory's lock refuses anything else at once: a FIFO's open would wait for a writer", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-lockdir-" });
+  try {
+    Deno.writeTextFileSync(`${dir}/file`, "");
+    const made = new Deno.Command("mkfifo", { args: [`${dir}/fifo`] }).outputSync();
+    assert.ok(made.success, "mkfifo");
+    // The file first: without O_DIRECTORY it is locked, and the test fails before the FIFO hangs.
+    for (const path of [`${dir}/file`, `${dir}/fifo`]) {
+      assert.throws(() => tryLockDirectory(path), /ENOTDIR/, path);
+      await assert.rejects(lockDirectory(path, 100), /ENOTDIR/, path);
+    }
+    const fd = tryLockDirectory(dir);
+    assert.ok(fd !== undefined);
+    closeFd(fd);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

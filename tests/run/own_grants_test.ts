@@ -347,6 +347,7 @@ Deno.test("every error is one line, exit 125, naming the grant, and leaves nothi
   try {
     Deno.mkdirSync(`${dir}/sub`);
     Deno.writeTextFileSync(`${dir}/exists.sock`, "keep me\n");
+    new Deno.Command("mkfifo", { args: [`${dir}/fifo`] }).outputSync();
     // A unix socket file with no listener behind it.
     // (Deno removes the file when its own listener closes: python leaves it.)
     new Deno.Command(PYTHON, {
@@ -371,6 +372,17 @@ Deno.test("every error is one line, exit 125, naming the grant, and leaves nothi
         /^ww: --listen h=unix:.*no\/such\.sock: the parent directory does not exist/,
       ],
       [["--listen", `h=unix:${long}`], /^ww: --listen h=unix:.*: the unix socket path is too long/],
+      // A unix path that ends in '/' names no socket, whatever is there: ww waited forever on the
+      // main thread (no signal could end it) for a FIFO's writer, in the open of what it took for
+      // the socket's directory, and a file or a socket there was an internal error or "ENXIO".
+      ...["fifo/", "exists.sock/", "dead.sock/", "sub/"].map((p): [string[], RegExp] => [
+        ["--listen", `h=unix:${dir}/${p}`],
+        /^ww: --listen h=unix:.*\/: the path ends in '\/', which makes its last name a directory's/,
+      ]),
+      [
+        ["--connect", `c=unix:${dir}/fifo/`],
+        /^ww: --connect c=unix:.*fifo\/: the path ends in '\/', which makes its last name a directory's/,
+      ],
       [["--listen", "h=tcp:127.0.0.1"], /^ww: --listen h=tcp:127\.0\.0\.1: expected tcp:HOST:PORT/],
       [
         ["--listen", "h=sctp:127.0.0.1:1"],
@@ -417,9 +429,10 @@ Deno.test("every error is one line, exit 125, naming the grant, and leaves nothi
       // first (ww opens the --listens first, then the other grants, each in flag order): a
       // failing --listen comes before the connection. A usage error stops ww before it opens
       // anything.
-      const parseError = /expected|unknown kind|too long|already granted|--connect takes/.test(
-        message.source,
-      );
+      const parseError = /expected|unknown kind|too long|already granted|--connect takes|ends in/
+        .test(
+          message.source,
+        );
       const accepted = parseError || flags[0] === "--listen" ? undefined : witness.accept();
       const r = await runWw([
         "run",
@@ -438,7 +451,7 @@ Deno.test("every error is one line, exit 125, naming the grant, and leaves nothi
       assert.match(lines[0], message);
       assert.deepEqual(wwDirs(tmp), []);
       const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
-      assert.deepEqual(names, ["dead.sock", "exists.sock", "sub"], flags.join(" "));
+      assert.deepEqual(names, ["dead.sock", "exists.sock", "fifo", "sub"], flags.join(" "));
       assert.equal(Deno.readTextFileSync(`${dir}/exists.sock`), "keep me\n");
       if (accepted) {
         const conn = await accepted;
