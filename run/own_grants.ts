@@ -103,7 +103,9 @@ export interface OpenedGrants {
 
 /**
  * Opens every grant, the --listens first: a --connect to the run's own --listen then finds it
- * listening, whichever name comes first (it was refused when its name did). Under
+ * listening, whichever name comes first (it was refused when its name did). Then the others in
+ * flag order, the --opens of a FIFO last (isFifoEnd): a later grant's refusal once came only
+ * after an earlier FIFO end's wait for its other end, which could last until a signal. Under
  * `socketActivation` the listeners are laid out from fd 3 (see ownFdGrant); every other grant by
  * name (fd/layout.ts), whatever the order they were opened in. `cleanups` closes the descriptors
  * and removes socket files ww created when the run ends or starting fails. Throws a SetupError
@@ -124,20 +126,30 @@ export async function openOwnGrants(
   // This run's listeners so far: a later --listen of an address one of them holds, written
   // another way, is told so (ownListenerThere).
   const listening: { readonly g: OwnGrant; readonly fd: number }[] = [];
-  const bothEnds = holdBothEnds(own);
-  // The descriptors this run opened for its grants so far, and those ends: the caller's, opened
-  // by path, not ww's own (isOwnDescriptor).
-  const granted = new Set(bothEnds);
-  const listensFirst = [
+  // The --open grants of a FIFO come last, in flag order: their opens may wait for the other end,
+  // and every other grant's refusal comes before any wait, and before the hold of a FIFO's both
+  // ends (holdBothEnds) lets in whoever else waits on it.
+  const fifoEnds = own.filter(isFifoEnd);
+  const order = [
     ...own.filter((g) => "listen" in g),
-    ...own.filter((g) => !("listen" in g)),
+    ...own.filter((g) => !("listen" in g) && !fifoEnds.includes(g)),
+    ...fifoEnds,
   ];
+  let bothEnds: HeldEnds | undefined;
+  // The descriptors this run opened for its grants so far, and the held ends: the caller's,
+  // opened by path, not ww's own (isOwnDescriptor).
+  const granted = new Set<number>();
   try {
-    for (const g of listensFirst) {
+    for (const g of order) {
+      if (g === fifoEnds[0]) {
+        bothEnds = holdBothEnds(fifoEnds);
+        bothEnds.fds.forEach((fd) => granted.add(fd));
+      }
       let fd: number;
       let file: OpenedFile | undefined;
       try {
-        const opened = await openOne(g, cleanups, listeners, granted, signal);
+        const via = bothEnds?.heldFor.get(g);
+        const opened = await openOne(g, cleanups, listeners, granted, signal, via);
         fd = typeof opened === "number" ? opened : opened.fd;
         if (typeof opened !== "number") {
           file = opened;
@@ -165,7 +177,7 @@ export async function openOwnGrants(
       fds.push(ownFdGrant(g, fd, socketActivation));
     }
   } finally {
-    bothEnds.forEach(closeFd);
+    bothEnds?.fds.forEach(closeFd);
   }
   return {
     fds,
@@ -184,16 +196,23 @@ export async function openOwnGrants(
 
 /**
  * For each FIFO that `own` grants both ends of (fd/grant_open.ts holdsBothEnds), a descriptor of
- * ww's own open on both (ffi/socket.ts openBothEnds), so that each grant's open finds its other
- * end there: they are opened one after the other, and the first waited for the second until a
- * signal came. The caller closes them once the grants are open, before the program starts. A path
+ * ww's own open on both (ffi/socket.ts openBothEnds), through which each of its grants is opened
+ * (openFile's `via`): never waiting for its other end (they are opened one after the other, and
+ * the first waited for the second until a signal came), and never another FIFO put at the path
+ * since. The caller closes them once the grants are open, before the program starts. A path
  * that cannot be resolved, or opened so, is passed over: its grant's own open says why, in its
  * turn.
  */
-function holdBothEnds(own: readonly OwnGrant[]): number[] {
+function holdBothEnds(own: readonly OwnGrant[]): HeldEnds {
   const fifos = new Map<
     string,
-    { path: string; kernelLinks: boolean; id: { dev: number; ino: number }; modes: OpenMode[] }
+    {
+      path: string;
+      kernelLinks: boolean;
+      id: { dev: number; ino: number };
+      modes: OpenMode[];
+      grants: OwnGrant[];
+    }
   >();
   for (const g of own) {
     if (!("open" in g)) continue;
@@ -206,14 +225,35 @@ function holdBothEnds(own: readonly OwnGrant[]): number[] {
     const id = fifoIdentity(resolved.path);
     if (id === undefined) continue;
     const key = `${id.dev}:${id.ino}`;
-    const fifo = fifos.get(key) ?? { ...resolved, id, modes: [] };
+    const fifo = fifos.get(key) ?? { ...resolved, id, modes: [], grants: [] };
     fifo.modes.push(g.mode ?? "r");
+    fifo.grants.push(g);
     fifos.set(key, fifo);
   }
-  return [...fifos.values()].flatMap(({ path, kernelLinks, id, modes }) => {
+  const held: HeldEnds = { fds: [], heldFor: new Map() };
+  for (const { path, kernelLinks, id, modes, grants } of fifos.values()) {
     const fd = holdsBothEnds(modes) ? openBothEnds(path, !kernelLinks, id) : undefined;
-    return fd === undefined ? [] : [fd];
-  });
+    if (fd === undefined) continue;
+    held.fds.push(fd);
+    for (const g of grants) held.heldFor.set(g, fd);
+  }
+  return held;
+}
+
+/** holdBothEnds's descriptors, and which of them each grant of a held FIFO opens through. */
+interface HeldEnds {
+  readonly fds: number[];
+  readonly heldFor: Map<OwnGrant, number>;
+}
+
+/** Whether `g` is an --open of what is a FIFO now, by its trusted path (one with an untrusted link is not). */
+function isFifoEnd(g: OwnGrant): boolean {
+  if (!("open" in g)) return false;
+  try {
+    return fifoIdentity(trustedPath(g.open).path) !== undefined;
+  } catch {
+    return false; // its own open says why, in its turn
+  }
 }
 
 /**
@@ -364,8 +404,9 @@ async function openOne(
   listeners: Listener[],
   granted: ReadonlySet<number>,
   signal: AbortSignal | undefined,
+  via?: number,
 ): Promise<number | OpenedFile> {
-  if ("open" in g) return await openFile(g.open, g.mode ?? "r", granted, signal);
+  if ("open" in g) return await openFile(g.open, g.mode ?? "r", granted, signal, via);
   const text = "listen" in g ? g.listen : g.connect;
   // Checked before: ownGrantsProblem.
   const address = parseAddress(text) as Address;
@@ -750,11 +791,17 @@ async function openFile(
   mode: "r" | "w" | "a" | "rw",
   granted: ReadonlySet<number>,
   signal: AbortSignal | undefined,
+  via?: number,
 ): Promise<OpenedFile> {
   const resolved = trustedPath(path);
   // No link is left on the path, and none may appear before the open: openat2 refuses any.
-  // Under /proc, the kernel's own links (/proc/self/fd/N) are followed by a plain open.
-  const open = (flags: number) => openPath(resolved.path, flags, !resolved.kernelLinks, signal);
+  // Under /proc, the kernel's own links (/proc/self/fd/N) are followed by a plain open. A FIFO
+  // ww holds both ends of (`via`, holdBothEnds) is opened through that descriptor: the very FIFO
+  // held, which another put at the path since could not replace, and whose open never waits.
+  const open = (flags: number) =>
+    via === undefined
+      ? openPath(resolved.path, flags, !resolved.kernelLinks, signal)
+      : openPath(`/proc/self/fd/${via}`, flags, false, signal);
   const flags = openFlags(mode);
   let fd: number | undefined;
   let created = false;

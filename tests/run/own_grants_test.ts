@@ -798,6 +798,66 @@ for (const jail of JAILS) {
   });
 }
 
+// `--open in=FIFO --open bad=/missing`: ww waited for the FIFO's writer before it opened the
+// later grant, so the refusal came only after a writer or a signal (and --explain refused at
+// once). And a run that granted both ends of a FIFO and then failed on another grant had let a
+// process waiting on that FIFO through (ww holds both ends while it opens them), losing its data.
+for (const jail of JAILS) {
+  Deno.test(`[jail=${jail}] a refused grant is said before any FIFO end waits, and leaves whoever else waits on the FIFO waiting`, async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
+    try {
+      const fifo = `${dir}/fifo`;
+      assert.equal(new Deno.Command("mkfifo", { args: [fifo] }).outputSync().code, 0);
+      const missing = `${dir}/missing`;
+      const ww = ["/usr/bin/timeout", "60", ...wwCommand()];
+      // Nobody writes to the FIFO: a single end's wait would last the whole minute.
+      for (const fifoFlags of [["--open", `in=${fifo}`], ["--open", `out=${fifo}:w`]]) {
+        const r = await runWw(
+          ["run", `--jail=${jail}`, ...fifoFlags, "--open", `bad=${missing}`, "/bin/true"],
+          { ww },
+        );
+        assert.equal(r.code, 125, r.stderr);
+        assert.deepEqual(errorLines(r.stderr), [
+          `ww: --open bad=${missing}: no such file (check the path)`,
+        ]);
+      }
+      // A writer of someone else's waits on the FIFO through a run that grants both its ends and
+      // fails on a later grant; then it is read, as it would have been without that run.
+      const writer = new Deno.Command("/bin/sh", {
+        args: ["-c", 'echo "not for ww" > "$1"', "sh", fifo],
+      }).spawn();
+      try {
+        await waitFor(
+          "the writer waits on the FIFO",
+          () => threadWaitsIn(writer.pid, "wait_for_partner"),
+        );
+        const r = await runWw([
+          "run",
+          `--jail=${jail}`,
+          "--open",
+          `out=${fifo}:w`,
+          "--open",
+          `in=${fifo}`,
+          "--open",
+          `bad=${missing}`,
+          "/bin/true",
+        ], { ww });
+        assert.equal(r.code, 125, r.stderr);
+        assert.ok(threadWaitsIn(writer.pid, "wait_for_partner"), "the writer still waits");
+        const read = new Deno.Command("/bin/cat", { args: [fifo] }).outputSync();
+        assert.equal(new TextDecoder().decode(read.stdout), "not for ww\n");
+      } finally {
+        try {
+          writer.kill("SIGKILL");
+        } catch { /* it ended */ }
+        await writer.status;
+      }
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+}
+
 // `--connect c=ADDR --listen l=ADDR`: ww opened the grants in flag order, and the connect found
 // nobody listening yet (refused), while `--listen l=ADDR --connect c=ADDR` worked.
 for (const jail of JAILS) {
@@ -1486,6 +1546,8 @@ Deno.test("a socket or new file named with a trailing '/', or in /proc, is refus
   try {
     const cases: [string, RegExp][] = [
       [`--listen=s=unix:${dir}/x.sock/`, /: the path ends in '\/', .* to name a socket\)$/],
+      // A socket's path that ends in '/' is never one, whatever else is wrong with it.
+      [`--listen=s=unix:${dir}/nodir/x.sock/`, /: the path ends in '\/', .* to name a socket\)$/],
       [`--open=f=${dir}/f/:w`, /: the path ends in '\/', .* to name a file\)$/],
       ["--listen=s=unix:/proc/1/x.sock", /: \/proc holds only the kernel's own entries/],
     ];
@@ -1497,13 +1559,12 @@ Deno.test("a socket or new file named with a trailing '/', or in /proc, is refus
       assert.match(lines[0], line);
     }
     // Where the '/' is not what is wrong, the kernel's reason stays: a directory read, a missing
-    // path read, a new file or socket whose directory is missing.
+    // path read, a new file whose directory is missing.
     Deno.mkdirSync(`${dir}/d`);
     const kept: [string, RegExp][] = [
       [`--open=o=${dir}/d/`, /: is a directory \(name a file\)$/],
       [`--open=o=${dir}/missing/`, /: no such file \(check the path\)$/],
       [`--open=o=${dir}/nodir/x/:w`, /: the parent directory does not exist/],
-      [`--listen=s=unix:${dir}/nodir/x.sock/`, /: the parent directory does not exist/],
     ];
     for (const [flag, line] of kept) {
       const r = await runWw(["run", "--jail=none", flag, "/bin/true"]);
