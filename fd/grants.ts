@@ -189,6 +189,10 @@ export function ownGrantProblem(
       cli ? "--connect" : "connect"
     } takes tcp:HOST:PORT or unix:PATH (a udp socket has no connection to hand over)`;
   }
+  // Port 0 asks bind for any free port; no server listens on it ("connection refused").
+  if ("connect" in g && address.kind === "tcp" && address.port === 0) {
+    return `${label}: port 0 names no server (give the port it listens on)`;
+  }
   // Bound by an earlier grant of this run, the address was "in use (stop what listens there)".
   const twin = "listen" in g && !picksPort(g.listen)
     ? earlier.find((e) => "listen" in e && sameAddress(e.listen, g.listen))

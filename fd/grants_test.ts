@@ -82,6 +82,12 @@ Deno.test("each grant's own problems name the grant and its address", () => {
     ownGrantsProblem([{ name: "c", connect: "udp:h:1" }], [])!,
     /^--connect c=udp:h:1: --connect takes tcp:HOST:PORT or unix:PATH/,
   );
+  // A connect to port 0 was "connection refused": no server is ever there.
+  assert.equal(
+    ownGrantsProblem([{ name: "c", connect: "tcp:[::1]:0" }], [], "library"),
+    "grant c (connect tcp:[::1]:0): port 0 names no server (give the port it listens on)",
+  );
+  assert.equal(ownGrantsProblem([{ name: "l", listen: "tcp:[::1]:0" }], []), undefined);
   assert.match(
     ownGrantsProblem([{ name: "l", listen: "sctp:h:1" }], [])!,
     /^--listen l=sctp:h:1: unknown kind "sctp"/,
