@@ -5,7 +5,14 @@
 // run/own_grants.ts, which does the opening and is loaded only by runs with such grants (and
 // --explain), is its one user.
 
-import { grantKind, grantLabel, type OpenMode, type OwnGrant, type Wording } from "./grants.ts";
+import {
+  grantKind,
+  grantLabel,
+  type OpenMode,
+  type OwnGrant,
+  trailingSlash,
+  type Wording,
+} from "./grants.ts";
 import { type UntrustedLink, untrustedLinkWhy } from "./grant_path.ts";
 
 /** Where an IP socket is bound: its family (2, AF_INET, or 10, AF_INET6), port and address bytes. */
@@ -165,13 +172,6 @@ export function grantPath(g: OwnGrant): string | undefined {
  */
 export function makesPath(g: OwnGrant): boolean {
   return "listen" in g || ("open" in g && (g.mode ?? "r") !== "r");
-}
-
-/** Why a path that ends in '/' names no file or socket, for a grant of `kind`. */
-function trailingSlash(kind: "listen" | "connect" | "open"): string {
-  return `the path ends in '/', which makes its last name a directory's (drop the '/' to name a ${
-    kind === "open" ? "file" : "socket"
-  })`;
 }
 
 /**

@@ -88,12 +88,7 @@ export function parseAddress(text: string): Address | { error: string } {
       };
     }
     // No socket is named so, whatever is there: a directory, or (a FIFO, a file, a socket) none.
-    if (rest.endsWith("/")) {
-      return {
-        error:
-          "the path ends in '/', which makes its last name a directory's (drop the '/' to name a socket)",
-      };
-    }
+    if (rest.endsWith("/")) return { error: trailingSlash("listen") };
     const bytes = new TextEncoder().encode(rest).length;
     if (bytes > UNIX_PATH_MAX) {
       return {
@@ -265,6 +260,18 @@ export function socketActivationProblem(
   return words === "commandLine"
     ? "--socket-activation: no --listen grant to pass (add one, e.g. --listen http=tcp:127.0.0.1:8080)"
     : 'socketActivation: no listen grant in own to pass (add one, e.g. { name: "http", listen: "tcp:127.0.0.1:8080" })';
+}
+
+/**
+ * Why a path that ends in '/' names no file or socket, for a grant of `kind`.
+ *
+ * @example
+ * trailingSlash("open"); // "the path ends in '/', … (drop the '/' to name a file)"
+ */
+export function trailingSlash(kind: "listen" | "connect" | "open"): string {
+  return `the path ends in '/', which makes its last name a directory's (drop the '/' to name a ${
+    kind === "open" ? "file" : "socket"
+  })`;
 }
 
 /** Whether a listener's address asks for a free port, which ww then reports (`tcp:HOST:0`). */

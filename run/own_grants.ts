@@ -6,7 +6,8 @@
 // created, and, when ww refused it, truncates no `:w` file (OpenedGrants.start does, right before
 // the spawn). A `--listen unix:PATH` takes over a socket nobody listens on, as servers do
 // (listenUnix). Grants of one run that are each other's other end find each other: a --connect
-// its --listen (opened first), both ends of one FIFO (holdBothEnds).
+// its --listen (opened first), both ends of one FIFO (holdBothEnds). A FIFO's --opens come last:
+// no other grant's refusal waits behind a FIFO end's wait for its other end.
 
 import { EADDRINUSE, ENOTSOCK } from "../ffi/errno.ts";
 import { O_CREAT, O_EXCL } from "../ffi/flags.ts";
@@ -246,13 +247,16 @@ interface HeldEnds {
   readonly heldFor: Map<OwnGrant, number>;
 }
 
-/** Whether `g` is an --open of what is a FIFO now, by its trusted path (one with an untrusted link is not). */
+/**
+ * Whether `g` is an --open of what is a FIFO now, by its trusted path (a path with a link ww does
+ * not follow is not: its own open refuses it, in its turn).
+ */
 function isFifoEnd(g: OwnGrant): boolean {
   if (!("open" in g)) return false;
   try {
     return fifoIdentity(trustedPath(g.open).path) !== undefined;
   } catch {
-    return false; // its own open says why, in its turn
+    return false;
   }
 }
 

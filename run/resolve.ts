@@ -183,7 +183,7 @@ function executableProblem(path: string): string | undefined {
   if ("errno" in info) {
     if (info.errno === ENOENT || info.errno === ENOTDIR) return "missing";
     if (info.errno === EACCES || info.errno === EPERM) {
-      return "permission denied (ww may not search a directory on its path: check their modes)";
+      return "permission denied (ww may not search a directory on its path: check the directories' modes)";
     }
     if (info.errno === ELOOP) return "too many levels of symbolic links (a loop)";
     if (info.errno === ENAMETOOLONG) return "its path is too long";
