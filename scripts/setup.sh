@@ -32,7 +32,7 @@ ww_install() (
 
   if [ ! -x "$tools/deno/node_modules/.bin/deno" ]; then
     echo "setup: installing deno 2.9.6 from the npm registry" >&2
-    npm install --prefix "$tools/deno" --no-audit --no-fund --silent deno@2.9.6 >&2
+    npm install --prefix "$tools/deno" --no-audit --no-fund --loglevel=error deno@2.9.6 >&2
   fi
 
   recipe="${WW_IPFSD_RECIPE:-$root/../shared/recipes/ipfsd}"
@@ -45,7 +45,12 @@ ww_install() (
       cp "$recipe"/package.json "$recipe"/package-lock.json "$recipe"/ipfs-config.json \
         "$recipe"/start.sh "$tools/ipfsd/"
       chmod u+w "$tools/ipfsd"/*
-      (cd "$tools/ipfsd" && npm install --omit=optional --no-audit --no-fund --silent >&2)
+      # npm's errors are printed (--silent hid them: "its reason is above" showed nothing), and a
+      # failed install is tried once more: one transient failure of the registry or of npm's cache
+      # cost a whole CI run.
+      (cd "$tools/ipfsd" && npm install --omit=optional --no-audit --no-fund --loglevel=error >&2) ||
+        { echo "setup: npm install of the js-ipfs test daemon failed; trying once more" >&2 &&
+          (cd "$tools/ipfsd" && npm install --omit=optional --no-audit --no-fund --loglevel=error >&2); }
     fi
   fi
 
