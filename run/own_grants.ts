@@ -105,7 +105,7 @@ export interface OpenedGrants {
 /**
  * Opens every grant, the --listens first: a --connect to the run's own --listen then finds it
  * listening, whichever name comes first (it was refused when its name did). Then the others in
- * flag order, the --opens of a FIFO last (isFifoEnd): a later grant's refusal once came only
+ * flag order, the --opens of a FIFO last (fifoAt): a later grant's refusal once came only
  * after an earlier FIFO end's wait for its other end, which could last until a signal. Under
  * `socketActivation` the listeners are laid out from fd 3 (see ownFdGrant); every other grant by
  * name (fd/layout.ts), whatever the order they were opened in. `cleanups` closes the descriptors
@@ -130,7 +130,7 @@ export async function openOwnGrants(
   // The --open grants of a FIFO come last, in flag order: their opens may wait for the other end,
   // and every other grant's refusal comes before any wait, and before the hold of a FIFO's both
   // ends (holdBothEnds) lets in whoever else waits on it.
-  const fifoEnds = own.filter(isFifoEnd);
+  const fifoEnds = own.filter((g) => fifoAt(g) !== undefined);
   const order = [
     ...own.filter((g) => "listen" in g),
     ...own.filter((g) => !("listen" in g) && !fifoEnds.includes(g)),
@@ -205,28 +205,12 @@ export async function openOwnGrants(
  * turn.
  */
 function holdBothEnds(own: readonly OwnGrant[]): HeldEnds {
-  const fifos = new Map<
-    string,
-    {
-      path: string;
-      kernelLinks: boolean;
-      id: { dev: number; ino: number };
-      modes: OpenMode[];
-      grants: OwnGrant[];
-    }
-  >();
+  const fifos = new Map<string, FifoAt & { modes: OpenMode[]; grants: OwnGrant[] }>();
   for (const g of own) {
-    if (!("open" in g)) continue;
-    let resolved;
-    try {
-      resolved = trustedPath(g.open);
-    } catch {
-      continue;
-    }
-    const id = fifoIdentity(resolved.path);
-    if (id === undefined) continue;
-    const key = `${id.dev}:${id.ino}`;
-    const fifo = fifos.get(key) ?? { ...resolved, id, modes: [], grants: [] };
+    const at = fifoAt(g);
+    if (at === undefined || !("open" in g)) continue;
+    const key = `${at.id.dev}:${at.id.ino}`;
+    const fifo = fifos.get(key) ?? { ...at, modes: [], grants: [] };
     fifo.modes.push(g.mode ?? "r");
     fifo.grants.push(g);
     fifos.set(key, fifo);
@@ -241,6 +225,13 @@ function holdBothEnds(own: readonly OwnGrant[]): HeldEnds {
   return held;
 }
 
+/** A FIFO an --open names: its trusted path (trustedPath) and its identity (fifoIdentity). */
+interface FifoAt {
+  readonly path: string;
+  readonly kernelLinks: boolean;
+  readonly id: { readonly dev: number; readonly ino: number };
+}
+
 /** holdBothEnds's descriptors, and which of them each grant of a held FIFO opens through. */
 interface HeldEnds {
   readonly fds: number[];
@@ -248,16 +239,20 @@ interface HeldEnds {
 }
 
 /**
- * Whether `g` is an --open of what is a FIFO now, by its trusted path (a path with a link ww does
- * not follow is not: its own open refuses it, in its turn).
+ * The FIFO that `g`, an --open, names now by its trusted path, with that path; undefined for any
+ * other grant or file, and for a path with a link ww does not follow (its own open refuses it, in
+ * its turn).
  */
-function isFifoEnd(g: OwnGrant): boolean {
-  if (!("open" in g)) return false;
+function fifoAt(g: OwnGrant): FifoAt | undefined {
+  if (!("open" in g)) return undefined;
+  let resolved;
   try {
-    return fifoIdentity(trustedPath(g.open).path) !== undefined;
+    resolved = trustedPath(g.open);
   } catch {
-    return false;
+    return undefined;
   }
+  const id = fifoIdentity(resolved.path);
+  return id === undefined ? undefined : { ...resolved, id };
 }
 
 /**
