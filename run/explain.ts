@@ -257,18 +257,18 @@ const ANSI_SHORT: Record<string, string> = {
   "\r": "\\r",
 };
 
-/** One character as `$'...'` writes it: fixed-width hex, so a digit after it stays a digit. */
+/**
+ * One character as `$'...'` writes it: each byte of its UTF-8, the bytes the program gets, as
+ * \xHH (two digits, so a digit after it stays a digit). bash decodes \uHHHH by the reader's
+ * locale: in C or POSIX's it stays the six characters, and the argument read back was another.
+ */
 function ansiEscape(c: string): string {
   const short = ANSI_SHORT[c];
   if (short !== undefined) return short;
-  const code = c.codePointAt(0)!;
-  const hex = code.toString(16);
-  // \xHH only below 0x80: above, it would be a raw byte, not the character's UTF-8.
-  return code < 0x80
-    ? `\\x${hex.padStart(2, "0")}`
-    : code <= 0xffff
-    ? `\\u${hex.padStart(4, "0")}`
-    : `\\U${hex.padStart(8, "0")}`;
+  return Array.from(
+    new TextEncoder().encode(c),
+    (b) => `\\x${b.toString(16).padStart(2, "0")}`,
+  ).join("");
 }
 
 /**
