@@ -6,7 +6,7 @@ import { debugRequested, isRunFlag, parseRunArgs } from "./cli/flags.ts";
 import { usageText } from "./cli/help.ts";
 import { ipfsApiFile } from "./ipfs/multiaddr.ts";
 import { EXIT, InterruptedError, UsageError, WwError } from "./core/errors.ts";
-import { clipMiddle, clipText, oneLine } from "./core/escape.ts";
+import { clipMiddle, clipText, flagValue, oneLine } from "./core/escape.ts";
 import { environHolds, firstNonUtf8Argument } from "./cli/argv_text.ts";
 import {
   forwardSignals,
@@ -113,7 +113,7 @@ async function main(argv: readonly string[]): Promise<number> {
       if (rest.length > 0) {
         throw new UsageError(
           `${command} ${
-            rest.join(" ")
+            rest.map(flagValue).join(" ")
           }: no such command (help covers run, cache and doctor: ww ${command} run)`,
         );
       }
@@ -143,8 +143,12 @@ async function main(argv: readonly string[]): Promise<number> {
       // One line, as every refusal is: the help is asked for.
       throw new WwError("no command (try ww run <binary> [args...], or ww --help)", EXIT.usage);
     default:
-      // `ww --help=x` was sent to `ww run --help=x`, which refuses the value too.
-      if (/^--(help|version)=/.test(command)) {
+      // `--help=run` is `--help run`, as `--flag=value` is `--flag value` everywhere; it was
+      // refused as a flag with a value, while `ww --help run` is help on run.
+      if (command.startsWith("--help=")) {
+        return await main(["--help", command.slice("--help=".length), ...rest]);
+      }
+      if (command.startsWith("--version=")) {
         throw new UsageError(`${command.split("=")[0]} takes no value (got ${command})`);
       }
       if (isRunFlag(command)) {

@@ -536,7 +536,10 @@ function readEnvFile(
     if (!readFile) throw new Error("no file reader given");
     text = readFile(path);
   } catch (e) {
-    throw new UsageError(`--env-file ${name}: cannot read it (${osWhy(e)})`);
+    const why = osWhy(e);
+    // A directory is the one mistake whose fix the reason does not say.
+    const fix = why === "it is a directory" ? "; give the file of KEY=VALUE lines" : "";
+    throw new UsageError(`--env-file ${name}: cannot read it (${why})${fix}`);
   }
   const parsed = parseEnvFile(text, name, context.callerEnv, context.callerEnvNotText);
   if ("error" in parsed) throw new UsageError(`--env-file ${parsed.error}`);

@@ -427,9 +427,10 @@ Deno.test('an empty value is quoted as "" in the refusal of every flag that take
 // A symlink loop said "cannot read it (open (/x/loop): ELOOP)", a directory "(Is a directory)",
 // where a missing file said "(no such file)": one kind of words for each.
 Deno.test("--env-file that cannot be read says why in ww's words, whoever failed", () => {
-  const cases: [() => string, string][] = [
+  // The reader, ww's words for its failure, and the fix the words do not already say.
+  const cases: [() => string, string, string?][] = [
     [() => Deno.readTextFileSync("/nonexistent-wwtest/x.env"), "no such file"],
-    [() => Deno.readTextFileSync("/"), "it is a directory"],
+    [() => Deno.readTextFileSync("/"), "it is a directory", "; give the file of KEY=VALUE lines"],
     [() => {
       throw new SyscallError("open", ELOOP, "/x/loop");
     }, "too many levels of symbolic links (a loop)"],
@@ -445,10 +446,11 @@ Deno.test("--env-file that cannot be read says why in ww's words, whoever failed
       throw new Error("No such device or address (os error 6): open '/run/x.sock'");
     }, "no such device or address: a unix socket, or a device with nothing behind it"],
   ];
-  for (const [readFile, why] of cases) {
+  for (const [readFile, why, fix = ""] of cases) {
     assert.throws(
       () => parseRunArgs(["--env-file", "x.env", "p"], {}, "/home/u", { readFile }),
-      (e) => e instanceof UsageError && e.message === `--env-file x.env: cannot read it (${why})`,
+      (e) =>
+        e instanceof UsageError && e.message === `--env-file x.env: cannot read it (${why})${fix}`,
       why,
     );
   }

@@ -47,7 +47,7 @@ export interface BwrapFacts {
   readonly linksOn: (hostPath: string) => readonly string[] | undefined;
   /**
    * Why a host path is no directory (symlinks followed), in the words a --chdir under every
-   * backend has (run/directory.ts directoryProblem); undefined when it is one.
+   * backend has (run/directory.ts cwdProblem); undefined when it is one.
    */
   readonly dirProblem: (hostPath: string) => string | undefined;
   /** Why a host path realOf found absent is (run/host.ts whyAbsent). */

@@ -35,6 +35,20 @@ export const NO_SUCH_CWD =
   "no such directory on this machine (make it first, or give one that exists)";
 
 /**
+ * Why `chdir`, a run's --chdir (cwd), is no directory on this machine, with what to do; undefined
+ * when it is one. A file there said only "not a directory".
+ *
+ * @example
+ * cwdProblem("/etc/hostname"); // "not a directory; give the directory the program is to start in"
+ */
+export function cwdProblem(chdir: string): string | undefined {
+  const why = directoryProblem(chdir, NO_SUCH_CWD);
+  return why === undefined || why === NO_SUCH_CWD
+    ? why
+    : `${why}; give the directory the program is to start in`;
+}
+
+/**
  * The error for a --chdir (cwd) `dir` the jail's user cannot enter in `backend`'s jail, `why` the
  * kernel's word for it: the stage's chdir step (native), or bwrap's own (run/launch_bwrap.ts).
  */

@@ -4,7 +4,7 @@
 // files (bwrapFacts), which bind sources exist (directFacts); the native jail's are run/native.ts
 // nativeFacts, loaded only for it.
 
-import { directoryProblem, NO_SUCH_CWD } from "./directory.ts";
+import { cwdProblem } from "./directory.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import type { HeldProgram } from "../jail/held.ts";
 import type { RunConfig } from "../core/config.ts";
@@ -92,7 +92,7 @@ export function bwrapFacts(config: RunConfig): BwrapFacts {
     host: hostFiles(config.jail.net),
     realOf: HOST_FS.realPath,
     linksOn,
-    dirProblem: (path) => directoryProblem(path, NO_SUCH_CWD),
+    dirProblem: cwdProblem,
     whyAbsent,
     bindSource: bindSourceReal,
   };

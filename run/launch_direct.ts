@@ -17,7 +17,7 @@ import {
 import { callerIgnoredSignals, signalName, SIGNALS } from "./signals.ts";
 import { CwdError } from "../core/errors.ts";
 import { mayEnter } from "../ffi/stat.ts";
-import { directoryProblem, NO_SUCH_CWD } from "./directory.ts";
+import { cwdProblem } from "./directory.ts";
 import { lazyImport } from "../core/lazy.ts";
 import { removeEmptyDir } from "../ffi/dir.ts";
 import type { OpGroup } from "../ffi/ops.ts";
@@ -40,7 +40,7 @@ export function checkDirectChdir(chdir: string | undefined): void {
  */
 export function checkChdirExists(chdir: string | undefined): void {
   if (chdir === undefined) return;
-  const why = directoryProblem(chdir, NO_SUCH_CWD);
+  const why = cwdProblem(chdir);
   if (why) throw CwdError.because(chdir, why);
 }
 

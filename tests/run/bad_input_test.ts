@@ -32,8 +32,12 @@ const ROWS: readonly Row[] = [
     message: "--debug is a flag of ww run, and goes after it (ww run --debug ...)",
   },
   { args: ["--jail=none", "run", P], message: "--jail=none is a flag of ww run, and goes after" },
-  // It sent the user to `ww run --help=1`, which refuses the value too.
-  { args: ["--help=1"], message: "--help takes no value (got --help=1)\n" },
+  // `--help=1` is `--help 1`; it was refused as a flag given a value, where `--help run` is help.
+  {
+    args: ["--help=1"],
+    message: "--help 1: no such command (help covers run, cache and doctor: ww --help run)\n",
+  },
+  { args: ["--help="], message: '--help "": no such command' },
   { args: ["--version=2"], message: "--version takes no value (got --version=2)\n" },
   { args: ["run", "--with-fd", "x\nww: y=1", P], message: "--with-fd x\\nww: y=1: the name" },
   { args: ["run", "--env", "A\nB=c", P], message: "--env A\\nB=c: the variable name" },
@@ -41,7 +45,7 @@ const ROWS: readonly Row[] = [
   // Deno's "(os error 21)" was left in the message.
   {
     args: ["run", "--env-file", "/", P],
-    message: "--env-file /: cannot read it (it is a directory)\n",
+    message: "--env-file /: cannot read it (it is a directory); give the file of KEY=VALUE lines\n",
   },
   // It read as a grant to the guest's GetFDMap, naming a descriptor ww never gave.
   {
@@ -505,6 +509,9 @@ for (const jail of ["none", "native"]) {
   });
 }
 
+/** What a --chdir that is no directory is told to do (it said only "not a directory"). */
+const START_IN = "give the directory the program is to start in";
+
 // Under --jail=none an unprivileged caller's --chdir it may not enter was blamed on the program
 // ("cannot execute: EACCES", 126); a file or a link loop there was "no such directory".
 Deno.test("--jail=none: a --chdir that is no directory, or one ww's caller may not enter, is said so (125)", async () => {
@@ -517,9 +524,9 @@ Deno.test("--jail=none: a --chdir that is no directory, or one ww's caller may n
     Deno.symlinkSync(`${home}/loop`, `${home}/loop`);
     const cases: [string, string][] = [
       [closed, "ww's caller may not enter it (EACCES)"],
-      [`${home}/file`, "not a directory"],
-      [`${home}/loop`, "too many levels of symbolic links (a loop)"],
-      [`${home}/file/sub`, "not a directory (a part of its path is a file)"],
+      [`${home}/file`, `not a directory; ${START_IN}`],
+      [`${home}/loop`, `too many levels of symbolic links (a loop); ${START_IN}`],
+      [`${home}/file/sub`, `not a directory (a part of its path is a file); ${START_IN}`],
     ];
     for (const [dir, why] of cases) {
       const r = await runWwAsUser(
@@ -671,6 +678,12 @@ Deno.test("ww help <command> and ww --help <command> print that command's help",
       assert.match(r.stdout, first);
       assert.equal(r.stdout, own.stdout);
     }
+  }
+  // `--help=run` is `--help run`, as `--flag=value` is `--flag value`: it was refused.
+  for (const command of ["run", "doctor", "cache"]) {
+    const r = await runWw([`--help=${command}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, (await runWw([command, "--help"])).stdout);
   }
   const cache = await runWw(["help", "cache"]);
   assert.equal(cache.code, 0, cache.stderr);

@@ -190,7 +190,7 @@ for (const backend of ["none", "bwrap", "native"]) {
           "/nonexistent-wwtest",
           "no such directory on this machine (make it first, or give one that exists)",
         ],
-        ["/usr/bin/env", "not a directory"],
+        ["/usr/bin/env", "not a directory; give the directory the program is to start in"],
       ]
     ) {
       for (const explain of [[], ["--explain"]]) {
