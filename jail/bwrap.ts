@@ -73,7 +73,48 @@ export interface BwrapFds {
    * finds every one of them on the way (stage/stage.c check_pinned).
    */
   readonly waypoints: readonly number[];
+  /**
+   * The stage's end of the unix socket to the supervisor's bounder, which bounds the files of the
+   * jail's in-memory file systems (boundedTmpfs, StagePlan.tmpfs); present with --tmp-size.
+   */
+  readonly tmpfs?: number;
 }
+
+/**
+ * The tmpfs mounts of --tmp-size the bwrap jail can write (see bwrapArgs): /dev/shm, /tmp unless a
+ * bind holds it, and the work directory when it is not in /tmp; none when the size is unlimited.
+ *
+ * @example
+ * boundedTmpfs({ ...DEFAULT_POLICY, backend: "bwrap" }, { tmpBound: false, workdirInTmp: true, workdir: "/tmp/ww-1" });
+ * // ["/dev/shm", "/tmp"]
+ */
+export function boundedTmpfs(
+  policy: JailPolicy,
+  mounts: Pick<BwrapMounts, "tmpBound" | "workdirInTmp" | "workdir">,
+): string[] {
+  if (policy.limits.tmpBytes === undefined) return [];
+  return [
+    "/dev/shm",
+    ...(mounts.tmpBound ? [] : ["/tmp"]),
+    ...(mounts.workdirInTmp ? [] : [mounts.workdir]),
+  ];
+}
+
+/**
+ * The files (inodes) a tmpfs of `bytes` may hold: one a KiB, as tmpfs charges a file (and an
+ * extended attribute its size) to the inode space that nr_inodes sets, at 1 KiB an inode (Linux 6.6
+ * and later); at least TMPFS_MIN_FILES, which the jail's own mount points under /tmp fit in.
+ *
+ * @example
+ * tmpfsFiles(512 * 2 ** 20); // 524288
+ * tmpfsFiles(1024); // 4096
+ */
+export function tmpfsFiles(bytes: number): number {
+  return Math.max(Math.ceil(bytes / 1024), TMPFS_MIN_FILES);
+}
+
+/** The fewest files a tmpfs of --tmp-size may hold, however small the size (see tmpfsFiles). */
+export const TMPFS_MIN_FILES = 4096;
 
 export interface BwrapInput {
   readonly policy: JailPolicy;
@@ -307,6 +348,7 @@ export function bwrapArgs(input: BwrapInput): string[] {
     args: input.args,
     listenPid: input.listenPid,
     tty: input.tty,
+    tmpfs: fds.tmpfs,
     report: { stderr: fds.programStderr },
     pinned: [
       ...mounts.binds.map((b, i) => ({

@@ -6,6 +6,7 @@ import { HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import { allocateFds } from "../fd/named.ts";
 import { bindProblem, type BindRequest, bindRequests, isWithin } from "../jail/binds.ts";
 import {
+  boundedTmpfs,
   bwrapArgs,
   bwrapChdirProblem,
   type BwrapHeld,
@@ -13,6 +14,7 @@ import {
   type BwrapMounts,
   bwrapStagePlan,
   planBwrapMounts,
+  tmpfsFiles,
 } from "../jail/bwrap.ts";
 import type { HostFiles } from "../jail/system_files.ts";
 import { placeHeld } from "../jail/held.ts";
@@ -63,12 +65,13 @@ export interface BwrapRunPlan extends PlanBase {
  * held program when there is one, the program's stderr, which bwrap passes to the stage in the
  * jail (its own fd 2 is a pipe to ww: see stageExecArgs' `report`), and the source of each of the
  * `binds` mounts (BwrapMounts.binds), `bind<i>` (see BwrapFds.binds), and of each of its
- * `waypoints` directories, `waypoint<i>` (see BwrapFds.waypoints); then the stage's own plan
- * and status pipe, and the jail's id lease when ww leased one (StagePlan.leaseFd), which bwrap
- * does not get.
+ * `waypoints` directories, `waypoint<i>` (see BwrapFds.waypoints), and with `tmpfs` (--tmp-size)
+ * the stage's end of the socket to the bounder (BwrapFds.tmpfs); then the stage's own plan and
+ * status pipe, the jail's id lease when ww leased one (StagePlan.leaseFd), and the bounder's end
+ * of that socket (StagePlan.tmpfs), which bwrap does not get.
  *
  * @example
- * bwrapFds(0, false, false, 1, 0);
+ * bwrapFds(0, false, false, 1, 0, false);
  * // { seccomp: 4, status: 5, stage: 6, programStderr: 7, bind0: 8, plan: 9, stageStatus: 10 }
  */
 export function bwrapFds(
@@ -77,6 +80,7 @@ export function bwrapFds(
   leased: boolean,
   binds: number,
   waypoints: number,
+  tmpfs: boolean,
 ) {
   return allocateFds(HOST_SOCKET_FD + 1 + grants, [
     "seccomp",
@@ -86,9 +90,11 @@ export function bwrapFds(
     "programStderr",
     ...Array.from({ length: binds }, (_, i) => `bind${i}` as const),
     ...Array.from({ length: waypoints }, (_, i) => `waypoint${i}` as const),
+    { name: "tmpfs", present: tmpfs },
     "plan",
     "stageStatus",
     { name: "lease", present: leased },
+    { name: "tmpfsBounder", present: tmpfs },
   ]);
 }
 
@@ -120,12 +126,15 @@ export function planBwrapRun(facts: RunFacts): BwrapRunPlan {
     { ...base, ...(how ? { held: { fd: -1, how } } : {}) },
     b,
   );
+  // The tmpfs mounts whose files the supervisor's bounder bounds, from inside the jail's namespaces.
+  const tmpfs = boundedTmpfs(config.jail, mounts);
   const fds = bwrapFds(
     slots.length,
     program.held !== undefined,
     facts.leased !== undefined,
     mounts.binds.length,
     mounts.waypoints.length,
+    tmpfs.length > 0,
   );
   // Allocated exactly when there is a held program.
   const held: BwrapHeld | undefined = how && { fd: fds.held!, how };
@@ -156,6 +165,15 @@ export function planBwrapRun(facts: RunFacts): BwrapRunPlan {
         closeOnExecFrom: fds.plan,
       }),
       ...(fds.lease !== undefined ? { leaseFd: fds.lease } : {}),
+      ...(fds.tmpfsBounder !== undefined
+        ? {
+          tmpfs: {
+            fd: fds.tmpfsBounder,
+            files: tmpfsFiles(config.jail.limits.tmpBytes!),
+            paths: tmpfs,
+          },
+        }
+        : {}),
     },
   };
 }

@@ -92,12 +92,14 @@ Deno.test("bwrap, ww not root: the stage's descriptors by name after the grant, 
     status: 6,
     stage: 7,
     programStderr: 8,
-    plan: 9,
-    stageStatus: 10,
+    tmpfs: 9,
+    plan: 10,
+    stageStatus: 11,
+    tmpfsBounder: 12,
   });
   assert.deepEqual(plan.slots.map((s) => [s.name, s.target]), [["db", 4]]);
   assert.deepEqual(plan.env, ["A=b", "WW_FD_DB=4"]);
-  assert.equal(plan.highestFd, 8, "the stage's plan and status are closed on exec");
+  assert.equal(plan.highestFd, 9, "the stage's plan and status are closed on exec");
   assert.equal(plan.dropTo, undefined);
   assert.equal(plan.held, undefined);
   const { argv } = plan;
@@ -112,7 +114,8 @@ Deno.test("bwrap, ww not root: the stage's descriptors by name after the grant, 
   ]);
   assert.deepEqual(argv.slice(argv.lastIndexOf("--") + 1), [
     STAGE_PATH,
-    "exec-report-landlock-offline",
+    "exec-tmpfs-report-landlock-offline",
+    "9",
     "8",
     "/usr/bin/true",
     "-",
@@ -125,10 +128,32 @@ Deno.test("bwrap, ww not root: the stage's descriptors by name after the grant, 
   assert.equal(plan.stage.path, "/usr/bin/bwrap");
   assert.deepEqual(plan.stage.env, plan.env);
   assert.equal(plan.stage.supervise, "bwrap");
-  assert.equal(plan.stage.closeOnExecFrom, 9);
+  assert.equal(plan.stage.closeOnExecFrom, 10);
   assert.equal(plan.stage.parentPid, 4321);
   assert.equal(plan.stage.identity, undefined);
   assert.equal(plan.stage.leaseFd, undefined);
+  // The bounder, the supervisor's, bounds the files of the jail's tmpfs mounts: one a KiB.
+  assert.deepEqual(plan.stage.tmpfs, { fd: 12, files: 524288, paths: ["/dev/shm", "/tmp"] });
+});
+
+// A tmpfs bounded by size alone held GBs of the host's memory in empty files and xattrs.
+Deno.test("bwrap: with --tmp-size the stage in the jail asks the bounder, and the work directory's own tmpfs is bounded too", () => {
+  const away = planRun(facts({ workdir: "/var/tmp/ww-1" }));
+  if (away.backend !== "bwrap") throw new Error(away.backend);
+  assert.deepEqual(away.stage.tmpfs?.paths, ["/dev/shm", "/tmp", "/var/tmp/ww-1"]);
+  const small = planRun(
+    facts({ config: config({ limits: { ...DEFAULT_POLICY.limits, tmpBytes: 1024 } }) }),
+  );
+  if (small.backend !== "bwrap") throw new Error(small.backend);
+  assert.equal(small.stage.tmpfs?.files, 4096, "at least 4096 files, for the jail's own");
+  // Unlimited: no bound, no socket, no bounder.
+  const free = planRun(
+    facts({ config: config({ limits: { ...DEFAULT_POLICY.limits, tmpBytes: undefined } }) }),
+  );
+  if (free.backend !== "bwrap") throw new Error(free.backend);
+  assert.equal(free.stage.tmpfs, undefined);
+  assert.equal(free.fds.tmpfs, undefined);
+  assert.equal(free.argv[free.argv.lastIndexOf("--") + 2], "exec-report-landlock-offline");
 });
 
 Deno.test("bwrap, ww root: bwrap runs as the leased id, and a sealed program runs from its descriptor", () => {
@@ -142,13 +167,15 @@ Deno.test("bwrap, ww root: bwrap runs as the leased id, and a sealed program run
     stage: 7,
     held: 8,
     programStderr: 9,
-    plan: 10,
-    stageStatus: 11,
-    lease: 12,
+    tmpfs: 10,
+    plan: 11,
+    stageStatus: 12,
+    lease: 13,
+    tmpfsBounder: 14,
   });
   // The supervisor keeps the lease's lock until the jail has ended; bwrap does not get it.
-  assert.equal(plan.stage.leaseFd, 12);
-  assert.ok(plan.stage.closeOnExecFrom <= 12);
+  assert.equal(plan.stage.leaseFd, 13);
+  assert.ok(plan.stage.closeOnExecFrom <= 13);
   assert.deepEqual(plan.dropTo, { uid: 70000, gid: 70000 });
   assert.deepEqual(plan.stage.identity, {
     uid: 70000,
@@ -159,14 +186,15 @@ Deno.test("bwrap, ww root: bwrap runs as the leased id, and a sealed program run
   assert.deepEqual(plan.held, { fd: 8, how: "exec" });
   assert.deepEqual(plan.argv.slice(plan.argv.lastIndexOf("--") + 1), [
     STAGE_PATH,
-    "exec-report-landlock-offline",
+    "exec-tmpfs-report-landlock-offline",
+    "10",
     "9",
     "8",
     "-",
     "app",
     "-v",
   ]);
-  assert.equal(plan.highestFd, 9);
+  assert.equal(plan.highestFd, 10);
   assert.ok(!plan.argv.includes("/ipfs/bafy/bin/app"), "nothing shown at the program's path");
 });
 

@@ -10,6 +10,7 @@ import {
   JAIL_UID,
   ownEtcFiles,
   STAGE_PATH,
+  tmpfsFiles,
 } from "../jail/bwrap.ts";
 import type { HostFiles } from "../jail/system_files.ts";
 import { formatIdRange, type IdRange, JAIL_IDS_ENV } from "../jail/ids.ts";
@@ -152,7 +153,10 @@ export function explainRun(input: ExplainInput): string[] {
   const bwrapHost = input.bwrap?.host;
   const etc = bwrapHost ? (mounts ? ownEtcFiles(bwrapHost, mounts) : bwrapHost.etc) : [];
   for (const p of etc) out.push(`    ${p} read-only`);
-  const tmpfs = `tmpfs of at most ${sizeText(jail.limits.tmpBytes)}`;
+  const { tmpBytes } = jail.limits;
+  const tmpfs = `tmpfs of at most ${sizeText(tmpBytes)}${
+    tmpBytes === undefined ? "" : ` and ${tmpfsFiles(tmpBytes)} files`
+  }`;
   out.push(
     "    /proc (this pid namespace), /dev (null zero full random urandom tty; read-only; and pts, ptmx: a devpts of the jail's own)",
   );

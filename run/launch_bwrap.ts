@@ -7,7 +7,15 @@ import { cannotEnterCwd } from "./directory.ts";
 import { childFdSources } from "../fd/layout.ts";
 import { namedSources } from "../fd/named.ts";
 import { planChildFds } from "../fd/plan.ts";
-import { closeFd, fdState, openDevNull, pipe, readAvailable, writeAll } from "../ffi/fd.ts";
+import {
+  closeFd,
+  fdState,
+  openDevNull,
+  pipe,
+  readAvailable,
+  unixSocketPair,
+  writeAll,
+} from "../ffi/fd.ts";
 import { openReadOnly } from "../ffi/memfd.ts";
 import { type HeldProcess, holdChild, processGone, waitPid } from "../ffi/process.ts";
 import { FdStream } from "../ffi/stream.ts";
@@ -137,6 +145,10 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
   }
   const planRead = planDescriptor(encodeStagePlan(plan.stage));
   const closePlanRead = cleanups.add(() => closeFd(planRead));
+  // With --tmp-size: the stage in the jail asks the supervisor's bounder over this socket to bound
+  // the files of the jail's in-memory file systems (StagePlan.tmpfs).
+  const tmpfs = fds.tmpfs === undefined ? undefined : unixSocketPair();
+  const closeTmpfs = cleanups.add(() => tmpfs?.forEach((fd) => closeFd(fd)));
   nameUnixSockets(request);
   beforeSpawn?.();
   const pid = spawnMapped({
@@ -158,6 +170,8 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
           plan: planRead,
           stageStatus: stageWrite,
           lease: lease?.fd,
+          tmpfs: tmpfs?.[0],
+          tmpfsBounder: tmpfs?.[1],
           ...pinned.named,
         }),
       ],
@@ -173,6 +187,7 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
   closePlanRead();
   closeStageWrite();
   closeBwrapSaysWrite();
+  closeTmpfs();
   pinned.close();
 
   const stage = holdChild(pid);

@@ -21,7 +21,9 @@
  * descriptor `fd` holds, at a mount's root reached through no symbolic link, and read-only if
  * `how` is "ro", and each `dir` on the way to it that very directory (the stage compares device
  * and inode, then closes the descriptor), or the stage fails with one line naming the bind's
- * `dest` (see BwrapFds.binds and BwrapFds.waypoints).
+ * `dest` (see BwrapFds.binds and BwrapFds.waypoints); `tmpfs` (bwrap with --tmp-size): first of
+ * all, the stage sends its mount namespace over this unix socket to the supervisor's bounder, which
+ * bounds the files of the jail's in-memory file systems, and waits for it (see StagePlan.tmpfs).
  *
  * @example
  * stageExecArgs({ target: "/bin/app", argv0: "app", args: ["-v"], listenPid: true });
@@ -32,6 +34,8 @@
  *   target: "/bin/app", argv0: "app", args: [], pinned: [{ dest: "/d", fd: 8, how: "ro" }],
  * });
  * // ["exec-pinned", "1", "/d", "8", "ro", "/bin/app", "-", "app"]
+ * stageExecArgs({ target: "/bin/app", argv0: "app", args: [], tmpfs: 7, report: { stderr: 9 } });
+ * // ["exec-tmpfs-report", "7", "9", "/bin/app", "-", "app"]
  */
 export function stageExecArgs(o: {
   readonly target: string;
@@ -40,6 +44,7 @@ export function stageExecArgs(o: {
   readonly args: readonly string[];
   readonly listenPid?: boolean;
   readonly tty?: boolean;
+  readonly tmpfs?: number;
   readonly report?: { readonly stderr: number };
   readonly landlock?: boolean;
   readonly offline?: boolean;
@@ -50,13 +55,14 @@ export function stageExecArgs(o: {
   }[];
 }): string[] {
   const pinned = o.pinned ?? [];
-  const mode = `${o.tty ? "-tty" : ""}${o.listenPid ? "-listen-pid" : ""}${
-    o.report ? "-report" : ""
-  }${pinned.length > 0 ? "-pinned" : ""}${o.landlock ? "-landlock" : ""}${
-    o.landlock && o.offline ? "-offline" : ""
-  }`;
+  const mode = `${o.tmpfs !== undefined ? "-tmpfs" : ""}${o.tty ? "-tty" : ""}${
+    o.listenPid ? "-listen-pid" : ""
+  }${o.report ? "-report" : ""}${pinned.length > 0 ? "-pinned" : ""}${
+    o.landlock ? "-landlock" : ""
+  }${o.landlock && o.offline ? "-offline" : ""}`;
   return [
     `exec${mode}`,
+    ...(o.tmpfs !== undefined ? [String(o.tmpfs)] : []),
     ...(o.report ? [String(o.report.stderr)] : []),
     ...(pinned.length > 0
       ? [

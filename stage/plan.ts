@@ -56,6 +56,17 @@ export interface StagePlan {
    * while a process of the jail lives, even when ww is SIGKILLed. At or above closeOnExecFrom.
    */
   readonly leaseFd?: number;
+  /**
+   * bwrap with --tmp-size: the supervisor forks a bounder that, asked by the stage in the jail
+   * over unix socket `fd` (at or above closeOnExecFrom; the stage in the jail has the other end,
+   * see stageExecArgs' `tmpfs`), sets nr_inodes to `files` on each of `paths`, the tmpfs mounts
+   * the jail can write (jail/bwrap.ts boundedTmpfs), before the program runs.
+   */
+  readonly tmpfs?: {
+    readonly fd: number;
+    readonly files: number;
+    readonly paths: readonly string[];
+  };
   /** The limits the policy sets (jail/limits.ts stageLimits); the others are left as they are. */
   readonly limits: readonly StageLimit[];
   readonly identity?: StageIdentity;
@@ -125,6 +136,7 @@ const FLAGS = {
   controllingTerminal: 1 << 8,
   lease: 1 << 9,
   privateNetwork: 1 << 10,
+  tmpfs: 1 << 11,
 };
 const MAGIC = "WWSTAGE1";
 const ENCODER = new TextEncoder();
@@ -155,11 +167,18 @@ export function encodeStagePlan(plan: StagePlan): Uint8Array {
       f(plan.listenPid, FLAGS.listenPid) |
       f(plan.controllingTerminal, FLAGS.controllingTerminal) |
       f(plan.leaseFd !== undefined, FLAGS.lease) |
-      f(plan.privateNetwork, FLAGS.privateNetwork),
+      f(plan.privateNetwork, FLAGS.privateNetwork) |
+      f(plan.tmpfs !== undefined, FLAGS.tmpfs),
   );
   putWord(plan.parentPid);
   putWord(plan.closeOnExecFrom);
   if (plan.leaseFd !== undefined) putWord(plan.leaseFd);
+  if (plan.tmpfs) {
+    putWord(plan.tmpfs.fd);
+    putWord(plan.tmpfs.files);
+    putWord(plan.tmpfs.paths.length);
+    for (const p of plan.tmpfs.paths) putString(p);
+  }
   putWord(plan.limits.length);
   for (const l of plan.limits) {
     putWord(BigInt(RLIMIT[l.resource]) | (l.lowerOnly ? LIMIT_LOWER_ONLY : 0n));

@@ -54,6 +54,24 @@ Deno.test("each optional part sets its flag", () => {
     2n | 8n,
   );
   assert.equal(flags({ listenPid: true }), 2n | 128n);
+  assert.equal(flags({ tmpfs: { fd: 12, files: 4096, paths: ["/tmp"] } }), 2n | 2048n);
+});
+
+// bwrap with --tmp-size: the supervisor's bounder sets nr_inodes on the jail's tmpfs mounts.
+Deno.test("the bounder's socket, files and paths follow the close-on-exec descriptor, before the limits", () => {
+  const bytes = encodeStagePlan({
+    ...PLAN,
+    tmpfs: { fd: 12, files: 4096, paths: ["/dev/shm", "/tmp"] },
+  });
+  const w = words(bytes.subarray(8));
+  // flags, parent, close-from, then the socket, the files, 2 paths: "/dev/shm" (8 bytes, a NUL and
+  // 7 zeros), "/tmp" (4, a NUL and 3 zeros); then the limits.
+  assert.deepEqual(w.slice(0, 6), [2n | 2048n, 42n, 5n, 12n, 4096n, 2n]);
+  assert.equal(w[6], 8n);
+  assert.equal(new TextDecoder().decode(bytes.subarray(8 + 56, 8 + 65)), "/dev/shm\0");
+  assert.equal(w[9], 4n);
+  assert.equal(new TextDecoder().decode(bytes.subarray(8 + 80, 8 + 85)), "/tmp\0");
+  assert.deepEqual(w.slice(11, 15), [1n, 7n, 64n, 128n]);
 });
 
 Deno.test("exec mode's arguments: the mode word asks for LISTEN_PID, '-' or '=PWD' for PWD", () => {
@@ -101,6 +119,11 @@ Deno.test("exec mode's arguments: the mode word asks for LISTEN_PID, '-' or '=PW
   assert.equal(stageExecArgs(offline)[0], "exec-landlock-offline");
   // It is a part of the Landlock step: alone it says nothing.
   assert.equal(stageExecArgs({ ...offline, landlock: false })[0], "exec");
+  // --tmp-size under bwrap: the socket to the bounder comes first, word and argument.
+  assert.deepEqual(
+    stageExecArgs({ target: "8", argv0: "app", args: [], tmpfs: 7, report: { stderr: 9 } }),
+    ["exec-tmpfs-report", "7", "9", "8", "-", "app"],
+  );
 });
 
 Deno.test("a string with a NUL byte cannot be encoded", () => {

@@ -17,17 +17,20 @@
  *        jail) or bwrap. A failing step is reported to the supervisor on a close-on-exec pipe,
  *        which passes it on to ww as one line, {"step":..,"errno":..}; {"exec":true} comes first
  *        when all steps passed.
+ *     Under bwrap with --tmp-size (F_TMPFS) the supervisor also forks a bounder, which bounds the
+ *     files of the jail's in-memory file systems once the stage in the jail asks (see bounder).
  *     When the program (native) or bwrap ends, or ww dies or asks (SIGEND, sys.h), the supervisor
  *     SIGKILLs every remaining descendant, removes the work directory the plan names, and exits
  *     as the program did.
  *
- *   stage exec[-tty][-listen-pid][-report][-pinned][-landlock[-offline]] [<stderr-fd>]
- *       [<n> <dest> <fd>...] <fd|path> <-|=PWD> <argv0> [args...]
+ *   stage exec[-tmpfs][-tty][-listen-pid][-report][-pinned][-landlock[-offline]] [<tmpfs-fd>]
+ *       [<stderr-fd>] [<n> <dest> <fd>...] <fd|path> <-|=PWD> <argv0> [args...]
  *     inside the bwrap jail: removes PWD from the environment (bwrap always sets it), or sets it
  *     to the user's own value, and executes the program as <argv0>: from descriptor <fd>, marked
  *     close-on-exec (execveat AT_EMPTY_PATH), or from <path>. A failure prints one line and exits
  *     126, or 127 when the file or its #! interpreter is missing. The mode word may add, in this
- *     order, "-tty": first make fd 0, the program's own pty, its session's controlling terminal
+ *     order, "-tmpfs" (bwrap, --tmp-size): first have the supervisor's bounder bound the files of
+ *     the jail's in-memory file systems, asked over <tmpfs-fd> (see bound_jail_files), "-tty": make fd 0, the program's own pty, its session's controlling terminal
  *     (see take_terminal), and "-listen-pid": for systemd socket activation (--socket-activation,
  *     under bwrap and --jail=none) also set LISTEN_PID to this process's pid, which the program
  *     keeps, as the program sees it (in bwrap's pid namespace), and "-report" (bwrap): the stage
@@ -213,6 +216,7 @@ enum {
   F_TTY = 1 << 8,
   F_LEASE = 1 << 9,
   F_NEWNET = 1 << 10,
+  F_TMPFS = 1 << 11,
 };
 
 struct limit {
@@ -229,6 +233,10 @@ struct plan {
   long parent_pid;
   int close_from;
   int lease_fd;
+  /* F_TMPFS (bwrap): the bounder's socket, the files to allow, and the jail's tmpfs paths. */
+  int tmpfs_fd;
+  u64 tmpfs_files;
+  char **tmpfs_paths;
   u64 nlimits;
   const struct limit *limits;
   u64 uid, gid, drop_bounding_up_to;
@@ -303,6 +311,12 @@ static int parse_plan(u8 *buf, u64 len, struct plan *pl) {
   pl->parent_pid = (long)word(&r);
   pl->close_from = (int)word(&r);
   pl->lease_fd = (pl->flags & F_LEASE) ? (int)word(&r) : -1;
+  pl->tmpfs_fd = -1;
+  if (pl->flags & F_TMPFS) {
+    pl->tmpfs_fd = (int)word(&r);
+    pl->tmpfs_files = word(&r);
+    pl->tmpfs_paths = strings(&r, &heap, heap_end);
+  }
   pl->nlimits = word(&r);
   if (pl->nlimits > 16) return 0;
   /* Little-endian words, read in place (both targets are little-endian). */
@@ -1073,6 +1087,115 @@ static __attribute__((noreturn)) void supervise(int forward) {
   }
 }
 
+/* ---- the bound on the files of the bwrap jail's in-memory file systems ---- */
+
+/* The kernel's struct iovec, user_msghdr and cmsghdr (the same on x86_64 and aarch64). */
+struct io_vec {
+  void *base;
+  unsigned long len;
+};
+struct msg_hdr {
+  void *name;
+  int namelen;
+  struct io_vec *iov;
+  unsigned long iovlen;
+  void *control;
+  unsigned long controllen;
+  unsigned int flags;
+};
+/* A cmsghdr (len, level, type: 16 bytes) and one descriptor, padded to a word. */
+#define CMSG_ONE_FD_LEN 20
+#define CMSG_ONE_FD_SPACE 24
+
+/* Sends descriptor `fd` over unix socket `sock` with one byte; 0, or -errno. */
+static long send_fd(long sock, long fd) {
+  u64 control[CMSG_ONE_FD_SPACE / 8] = {CMSG_ONE_FD_LEN, 0, 0};
+  ((int *)control)[2] = SOL_SOCKET;
+  ((int *)control)[3] = SCM_RIGHTS;
+  ((int *)control)[4] = (int)fd;
+  char byte = 0;
+  struct io_vec iov = {&byte, 1};
+  struct msg_hdr msg = {0, 0, &iov, 1, control, CMSG_ONE_FD_SPACE, 0};
+  long r = SYS3(sendmsg, sock, &msg, 0);
+  return r < 0 ? r : 0;
+}
+
+/* The one descriptor that comes over unix socket `sock` (close-on-exec); -errno, or -EPIPE when
+ * the socket ends first or no descriptor came. */
+static long receive_fd(long sock) {
+  u64 control[CMSG_ONE_FD_SPACE / 8] = {0, 0, 0};
+  char byte;
+  struct io_vec iov = {&byte, 1};
+  struct msg_hdr msg = {0, 0, &iov, 1, control, CMSG_ONE_FD_SPACE, 0};
+  long r;
+  do r = SYS3(recvmsg, sock, &msg, MSG_CMSG_CLOEXEC);
+  while (r == -EINTR);
+  if (r < 0) return r;
+  int *c = (int *)control;
+  if (r == 0 || msg.controllen < CMSG_ONE_FD_LEN || control[0] != CMSG_ONE_FD_LEN ||
+      c[2] != SOL_SOCKET || c[3] != SCM_RIGHTS) {
+    return -EPIPE;
+  }
+  return c[4];
+}
+
+/* Sets nr_inodes to the plan's tmpfs_files on each of its tmpfs_paths in mount namespace
+ * `mnt_ns`; 0, or -errno. Root enters it from here. Any other user (whose bwrap made the jail's
+ * namespaces) may only from the user namespace that owns it, where this process then counts as
+ * one of that user's for RLIMIT_NPROC (the jail's own processes are that user's too) until it
+ * has been reaped; root's does not count against the jail's leased id. */
+static long bound_files(long mnt_ns, const struct plan *pl) {
+  long r = SYS2(setns, mnt_ns, CLONE_NEWNS);
+  if (r == -EPERM) {
+    long user = SYS3(ioctl, mnt_ns, NS_GET_USERNS, 0);
+    if (user < 0) return user;
+    r = SYS2(setns, user, CLONE_NEWUSER);
+    SYS1(close, user);
+    if (r < 0) return r;
+    r = SYS2(setns, mnt_ns, CLONE_NEWNS);
+  }
+  if (r < 0) return r;
+  struct line files = {.n = 0};
+  put_num(&files, (long)pl->tmpfs_files);
+  files.buf[files.n] = 0;
+  for (char **path = pl->tmpfs_paths; *path; path++) {
+    long fs = SYS3(fspick, AT_FDCWD, *path,
+                   FSPICK_CLOEXEC | FSPICK_SYMLINK_NOFOLLOW | FSPICK_NO_AUTOMOUNT);
+    if (fs < 0) return fs;
+    r = SYS5(fsconfig, fs, FSCONFIG_SET_STRING, "nr_inodes", files.buf, 0);
+    if (r >= 0) r = SYS5(fsconfig, fs, FSCONFIG_CMD_RECONFIGURE, 0, 0, 0);
+    SYS1(close, fs);
+    if (r < 0) return r;
+  }
+  return 0;
+}
+
+/*
+ * Under bwrap with --tmp-size (F_TMPFS): bwrap mounts each tmpfs the jail can write with size=
+ * alone, which bounds its data but neither its files nor their extended attributes: tmpfs charges
+ * both to its inode space (Linux 6.6 and later: 1 KiB a file, an xattr its size), which only
+ * nr_inodes bounds, and the kernel's default is half of RAM's pages. A jail with --tmp-size 1M held
+ * hundreds of MB of the host's memory in empty files or in xattrs, and could hold GBs. bwrap 0.8
+ * has no option for nr_inodes, and nothing in the jail may change its mounts (seccomp, and a user
+ * namespace below the one that owns them). So the stage in the jail, once bwrap's set-up is done
+ * and before anything of the program's runs, sends its mount namespace here and waits
+ * (bound_jail_files); this process, forked by the supervisor with its identity (root, or the user
+ * whose bwrap made the namespaces), enters the user namespace that owns it and the namespace
+ * itself, sets nr_inodes on each tmpfs, and answers 0 or -errno, 8 bytes. It ends then, with the
+ * supervisor, or when the socket ends unasked (bwrap failed).
+ */
+static __attribute__((noreturn)) void bounder(const struct plan *pl, long supervisor) {
+  SYS5(prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+  if (SYS0(getppid) != supervisor) die(0);
+  long sock = pl->tmpfs_fd;
+  close_all_except((int)sock, -1, -1);
+  long ns = receive_fd(sock);
+  if (ns == -EPIPE) die(0);
+  long answer = ns < 0 ? ns : bound_files(ns, pl);
+  SYS3(write, sock, &answer, sizeof answer);
+  die(0);
+}
+
 /* A failure before the fork, once the work directory exists: report it and remove it. */
 static __attribute__((noreturn)) void launch_failed(int status_fd, const char *what, long err) {
   report(status_fd, what, err, 0);
@@ -1160,6 +1283,9 @@ static __attribute__((noreturn)) void launch(int plan_fd, int status_fd) {
   }
   if (pid < 0) launch_failed(status_fd, "fork", pid);
   main_pid = pid;
+  /* Without a bounder (a failed fork), the stage in the jail finds the socket's end, and ends the
+   * jail before the program runs. */
+  if ((pl.flags & F_TMPFS) && SYS5(clone, SIGCHLD, 0, 0, 0, 0) == 0) bounder(&pl, supervisor);
   /*
    * The supervisor holds nothing of the program's: `ww run ... | cat` ends with the program. It
    * keeps the jail's id lease (a lock ww took, ww's copy aside): released when ww and it have
@@ -1493,9 +1619,45 @@ static void confine_descriptors(long program, int offline) {
   SYS1(close, ruleset);
 }
 
-static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **envp, int tty,
-                                                int listen_pid, int report, int pinned,
+/*
+ * Under bwrap with --tmp-size (exec mode "-tmpfs", <tmpfs-fd>): before anything else, and so
+ * before anything of the program's runs, sends this mount namespace to the supervisor's bounder
+ * over unix socket <tmpfs-fd> and waits for it to bound the files of the jail's in-memory file
+ * systems (see bounder); the socket is closed here. A failure is the jail's: one line, exit 125.
+ */
+static void bound_jail_files(const char *arg) {
+  long sock = parse_int(arg);
+  if (sock < 0 || SYS3(fcntl, sock, F_GETFD, 0) < 0) {
+    struct line l = {.n = 0};
+    put(&l, "ww stage: exec -tmpfs: bad descriptor ");
+    put(&l, arg);
+    write_line(2, &l);
+    die(125);
+  }
+  long ns = SYS4(openat, AT_FDCWD, "/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC, 0);
+  long answer = ns < 0 ? ns : send_fd(sock, ns);
+  if (answer >= 0) {
+    long got;
+    do got = SYS3(read, sock, &answer, sizeof answer);
+    while (got == -EINTR);
+    if (got != sizeof answer) answer = got < 0 ? got : -EPIPE;
+  }
+  if (ns >= 0) SYS1(close, ns);
+  SYS1(close, sock);
+  if (answer < 0) jail_step_failed("could not bound the files of its in-memory file systems", answer);
+}
+
+static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **envp, int tmpfs,
+                                                int tty, int listen_pid, int report, int pinned,
                                                 int landlock, int offline) {
+  if (tmpfs) {
+    if (argc < 3) argc = 0; /* the usage line, below */
+    else {
+      bound_jail_files(argv[2]);
+      argv += 1;
+      argc -= 1;
+    }
+  }
   int stderr_fd = -1;
   if (report) {
     if (argc < 6) argc = 0; /* the usage line, below */
@@ -1535,8 +1697,9 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
   }
   if (argc < 5) {
     struct line l = {.n = 0};
-    put(&l, "ww stage: usage: exec[-tty][-listen-pid][-report][-pinned][-landlock[-offline]] "
-            "[<stderr-fd>] [<n> <dest> <fd>...] <fd|path> <-|=PWD> <argv0> [args...]");
+    put(&l, "ww stage: usage: exec[-tmpfs][-tty][-listen-pid][-report][-pinned][-landlock"
+            "[-offline]] [<tmpfs-fd>] [<stderr-fd>] [<n> <dest> <fd>...] <fd|path> <-|=PWD> "
+            "<argv0> [args...]");
     write_line(2, &l);
     die(126);
   }
@@ -1619,8 +1782,10 @@ __attribute__((used)) void stage_main(long *sp) {
     if (plan >= 0 && status >= 0) launch((int)plan, (int)status);
   }
   if (argc >= 2 && starts(argv[1], "exec")) {
-    /* exec[-tty][-listen-pid][-report][-landlock[-offline]] */
+    /* exec[-tmpfs][-tty][-listen-pid][-report][-pinned][-landlock[-offline]] */
     const char *mode = argv[1] + 4;
+    int tmpfs = starts(mode, "-tmpfs");
+    if (tmpfs) mode += 6;
     int tty = starts(mode, "-tty");
     if (tty) mode += 4;
     int listen_pid = starts(mode, "-listen-pid");
@@ -1633,7 +1798,9 @@ __attribute__((used)) void stage_main(long *sp) {
     if (landlock) mode += 9;
     int offline = landlock && starts(mode, "-offline");
     if (offline) mode += 8;
-    if (!*mode) exec_mode(argc, argv, envp, tty, listen_pid, report, pinned, landlock, offline);
+    if (!*mode) {
+      exec_mode(argc, argv, envp, tmpfs, tty, listen_pid, report, pinned, landlock, offline);
+    }
   }
   if (argc == 3 && starts(argv[1], "remove") && !argv[1][6]) {
     remove_tree(argv[2], -1);
@@ -1641,7 +1808,8 @@ __attribute__((used)) void stage_main(long *sp) {
   }
   struct line l = {.n = 0};
   put(&l, "ww stage: internal to ww (launch <plan-fd> <status-fd> | remove <dir> | "
-          "exec[-tty][-listen-pid][-report][-pinned][-landlock[-offline]] [<stderr-fd>] "
+          "exec[-tmpfs][-tty][-listen-pid][-report][-pinned][-landlock[-offline]] [<tmpfs-fd>] "
+          "[<stderr-fd>] "
           "[<n> (<dest> <fd> <ro|rw|dir>)...] <fd|path> <-|=PWD> <argv0> [args...])");
   write_line(2, &l);
   die(2);

@@ -14,6 +14,8 @@
 #include <linux/fcntl.h>
 #include <linux/filter.h>
 #include <linux/landlock.h>
+#include <linux/mount.h>
+#include <linux/nsfs.h>
 #include <linux/prctl.h>
 #include <linux/seccomp.h>
 
@@ -61,6 +63,8 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f) 
   sys6(__NR_##n, (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f))
 
 /* Signal numbers and the rest: the same on x86_64 and aarch64 (asm-generic). */
+#define CLONE_NEWNS 0x00020000
+#define CLONE_NEWUSER 0x10000000
 #define CLONE_NEWNET 0x40000000
 #define SIGKILL 9
 #define SIGCHLD 17
@@ -76,6 +80,7 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f) 
 #define SIG_SETMASK 2
 #define WNOHANG 1
 #define WALL 0x40000000
+#define EPERM 1
 #define ENOENT 2
 #define EINTR 4
 #define EACCES 13
@@ -102,5 +107,10 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f) 
 #define SEEK_SET 0
 #define SEEK_CUR 1
 #define TIOCSCTTY 0x540E
+/* linux/socket.h (not in the UAPI headers): a descriptor passed in a unix socket's message. */
+#define SOL_SOCKET 1
+#define SCM_RIGHTS 1
+#define MSG_CMSG_CLOEXEC 0x40000000
+#define EPIPE 32
 
 #endif

@@ -166,8 +166,11 @@ Deno.test("--explain shows the stage that runs an IPFS program from its descript
       r.stdout,
       /^ {4}\/\.ww-stage read-only: ww's stage, .* starts it from its descriptor \(fd 7\)$/m,
     );
-    // -report: the program's stderr's descriptor comes first (issue 16).
-    assert.match(r.stdout, / \/\.ww-stage exec-report-landlock-offline \d+ 7 - report$/m);
+    // -tmpfs: the socket to the bounder; -report: the program's stderr's descriptor (issue 16).
+    assert.match(
+      r.stdout,
+      / \/\.ww-stage exec-tmpfs-report-landlock-offline \d+ \d+ 7 - report$/m,
+    );
     assert.deepEqual(proxy.requests, []);
   } finally {
     await proxy.close();

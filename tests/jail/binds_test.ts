@@ -407,6 +407,56 @@ Deno.test("bwrap --uid 0 --tmp-size 8M: root in the jail meets the same bounds a
   assert.match(r.outcome.shm, /No space left on device/);
 });
 
+/**
+ * A script that makes up to `files` empty files in `dir`, then gives one more file up to `xattrs`
+ * extended attributes of 64 KiB: one line for each, "files N: why it stopped" and "xattrs N: ...".
+ */
+function FILES_AND_XATTRS(dir: string, files: number, xattrs: number): string {
+  return `python3 -c '
+import os, sys
+d = sys.argv[1]
+def fill(label, n, step):
+    for i in range(n):
+        try:
+            step(i)
+        except OSError as e:
+            print(f"{label} {i}: {e.strerror}"); return
+    print(f"{label} {n}: all")
+fill("files", ${files}, lambda i: open(f"{d}/f{i}", "x").close())
+for i in range(${files}): os.unlink(f"{d}/f{i}") if os.path.exists(f"{d}/f{i}") else None
+open(f"{d}/x", "x").close()
+fill("xattrs", ${xattrs}, lambda i: os.setxattr(f"{d}/x", f"user.a{i}", b"x" * 65536))
+' ${dir}`;
+}
+
+// A tmpfs bounded by size= alone took any number of empty files and extended attributes, which
+// tmpfs charges to its inode space: a jail given --tmp-size 1M held hundreds of MB of the host's
+// memory (and could hold GBs, half of RAM a mount). Each now holds 4096 files at most (one a KiB,
+// at least 4096), and as many KiB of xattrs.
+Deno.test("bwrap --tmp-size 1M: each in-memory file system takes at most 4096 files, and 4 MiB of xattrs", async () => {
+  const workdir = Deno.makeTempDirSync({ dir: "/var/tmp", prefix: "wwtest-tmpfs-" });
+  Deno.chmodSync(workdir, 0o755);
+  try {
+    for (const dir of ["/tmp", "/dev/shm", "."]) {
+      // TMPDIR outside /tmp: the work directory (".") is a tmpfs of its own.
+      const r = await run([...BWRAP, "--tmp-size", "1M"], FILES_AND_XATTRS(dir, 20000, 200), {
+        TMPDIR: workdir,
+      });
+      assert.equal(r.code, 0, r.stderr);
+      const files = /^files (\d+): (.*)$/m.exec(r.stdout);
+      assert.ok(files, r.stdout);
+      assert.equal(files[2], "No space left on device", `${dir}: ${r.stdout}`);
+      assert.ok(Number(files[1]) <= 4096, `${dir}: ${r.stdout}`);
+      const xattrs = /^xattrs (\d+): (.*)$/m.exec(r.stdout);
+      assert.ok(xattrs, r.stdout);
+      assert.equal(xattrs[2], "No space left on device", `${dir}: ${r.stdout}`);
+      assert.ok(Number(xattrs[1]) * 64 <= 4096, `${dir}: ${r.stdout}`);
+    }
+  } finally {
+    Deno.removeSync(workdir, { recursive: true });
+  }
+});
+
 Deno.test("bwrap: the default bound is 512 MiB for /tmp and /dev/shm", async () => {
   const r = await run(BWRAP, "df -k /tmp /dev/shm");
   assert.equal(r.code, 0, r.stderr);
@@ -418,15 +468,15 @@ Deno.test("bwrap: the default bound is 512 MiB for /tmp and /dev/shm", async () 
 
 Deno.test("--explain shows the bound under bwrap, and says native does not bound its work directory", async () => {
   const bwrap = await runWw(["run", "--explain", ...BWRAP, "--tmp-size", "8M", "/bin/true"]);
-  assert.match(bwrap.stdout, /\/tmp read-write \(tmpfs of at most 8 MiB\)/);
-  assert.match(bwrap.stdout, /\/dev\/shm read-write \(tmpfs of at most 8 MiB\)/);
+  assert.match(bwrap.stdout, /\/tmp read-write \(tmpfs of at most 8 MiB and 8192 files\)/);
+  assert.match(bwrap.stdout, /\/dev\/shm read-write \(tmpfs of at most 8 MiB and 8192 files\)/);
   const native = await runWw(["run", "--explain", ...NATIVE, "/bin/true"]);
   assert.match(native.stdout, /work directory: on the host's TMPDIR; not bounded by --tmp-size/);
   // tmpfs counts whole pages: --tmp-size 1 promised 1 byte and took a 2048-byte write.
   const small = await runWw(["run", "--explain", ...BWRAP, "--tmp-size", "1.5K", "/bin/true"]);
   assert.match(
     small.stdout,
-    /\/tmp read-write \(tmpfs of at most 1536 bytes, rounded up to whole pages \(4 KiB each on x86_64\)\)/,
+    /\/tmp read-write \(tmpfs of at most 1536 bytes, rounded up to whole pages \(4 KiB each on x86_64\) and 4096 files\)/,
   );
 });
 

@@ -232,7 +232,7 @@ const ROWS: readonly Row[] = [
     args: ["run", "--jail=bwrap", "--nofile", "1", P],
     message: "--nofile 1: too low for this run (RLIMIT_NOFILE; bwrap is started with",
   },
-  { args: ["run", "--jail=bwrap", "--nofile", "3", P], message: "use --nofile 14 or more" },
+  { args: ["run", "--jail=bwrap", "--nofile", "3", P], message: "use --nofile 15 or more" },
   { args: ["run", "--jail=native", "--nofile", "4", P], message: "use --nofile 5 or more" },
   {
     args: ["run", "--nofile", "99999999", P],

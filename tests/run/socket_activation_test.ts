@@ -320,7 +320,7 @@ Deno.test("--explain shows the listeners from fd 3, the host socket at WW_HOST_F
   // (-report: the program's stderr's descriptor comes first; issue 16.)
   assert.match(
     r.stdout,
-    /\/\.ww-stage exec-listen-pid-report-landlock-offline \d+ \/bin\/true - \/bin\/true$/m,
+    /\/\.ww-stage exec-tmpfs-listen-pid-report-landlock-offline \d+ \d+ \/bin\/true - \/bin\/true$/m,
   );
 });
 

@@ -134,11 +134,11 @@ Deno.test("--explain --tty shows bwrap's command as a run with a terminal has it
   // (-report <fd>: the program's stderr, which bwrap passes on to the stage; issue 16.)
   assert.match(
     (await command("--tty"))!,
-    /\/\.ww-stage exec-tty-report-landlock-offline \d+ \/bin\/true /,
+    /\/\.ww-stage exec-tmpfs-tty-report-landlock-offline \d+ \d+ \/bin\/true /,
   );
   assert.match(
     (await command("--no-tty"))!,
-    /\/\.ww-stage exec-report-landlock-offline \d+ \/bin\/true /,
+    /\/\.ww-stage exec-tmpfs-report-landlock-offline \d+ \d+ \/bin\/true /,
   );
 });
 
