@@ -6,8 +6,11 @@
 // Layout under <dir> ($XDG_CACHE_HOME/ww/ipfs, or ~/.cache/ww/ipfs):
 //   files/<cid>    the program's bytes, mode 0555 (runs are exec'd from it), named by CIDv1 base32
 //   paths/<sha256> {"path": "/ipfs/...", "cid": "...", "size": N}: what an /ipfs/ path resolved to
-//   tmp/           files being written; each is renamed into place only when complete
+//   tmp/<name>     files being written, named <what>.<pid>.<uuid> (what: file, path or name; an
+//                  older ww named a program's by its CID); each is renamed into place when complete
 //   names/<sha256> the highest IPNS sequence verified for a key (ipns_seen.ts)
+// Nothing else is ww's (isOwnCacheEntry): list and size count none of it, eviction leaves it, and
+// clear refuses to remove it.
 // Renames are atomic, so concurrent ww processes see a whole file or none; two that store the
 // same CID write the same bytes. A file's mtime is its last use, and the least recently used
 // files go first when the cache grows past its bound. Light on purpose: a warm run loads nothing
@@ -22,6 +25,16 @@ const PATH_RULES = "min-digest-20";
 
 /** The default bound on the cache's size. */
 export const DEFAULT_CACHE_BYTES = 2 ** 30;
+
+/** A program's name in files/: its CID as cidKey writes it (CIDv1, base32, so "b" and a-z2-7). */
+const CID_NAME = /^b[a-z2-7]+$/;
+
+/** A record's name in paths/ and names/: a SHA-256, in hex. */
+const SHA256_NAME = /^[0-9a-f]{64}$/;
+
+/** tmpName's names; a program's was its CID's before CacheFiller (old ones go when stale). */
+const TMP_NAME =
+  /^(?:file|path|name|b[a-z2-7]+)\.[0-9]+\.[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** Temporary files older than this are left over from a ww that died; eviction removes them. */
 const STALE_TMP_MS = 60 * 60 * 1000;
@@ -125,7 +138,7 @@ export async function openCached(
     if (record?.path !== lookup.path) return undefined;
   }
   const cid = record?.cid ?? (lookup as { cid: string }).cid;
-  if (!/^[a-z2-7]+$/.test(cid)) return undefined;
+  if (!CID_NAME.test(cid)) return undefined;
   const file = `${dir}/files/${cid}`;
   // A regular file or nothing: whatever else is there (a FIFO, a directory) is no cached program.
   const fd = openRegularReadOnly(file);
@@ -299,26 +312,71 @@ export async function listCached(dir: string): Promise<CacheEntry[]> {
 /** The directories a store writes into: the programs, the paths' records, files being written. */
 const STORE_ENTRIES = ["files", "paths", "tmp"];
 
-/** Everything ww keeps in a cache directory (the layout above): a clear removes no more. */
-const CACHE_ENTRIES = [...STORE_ENTRIES, "names"];
+/** Everything ww keeps in a cache directory (the layout above), and how it names the files there. */
+const CACHE_ENTRIES: ReadonlyMap<string, RegExp> = new Map([
+  ["files", CID_NAME],
+  ["paths", SHA256_NAME],
+  ["tmp", TMP_NAME],
+  ["names", SHA256_NAME],
+]);
+
+/**
+ * Whether `entry`, in the cache directory's subdirectory `sub` ("" for the cache directory
+ * itself), is one that ww writes there (the layout above): one of its directories at the top, in
+ * each of them regular files named as ww names them. Anything else (a symlink, a directory, a
+ * name ww never gives) is someone else's, which a clear must not remove and list must not show.
+ *
+ * @example
+ * const file = { isFile: true, isDirectory: false };
+ * isOwnCacheEntry("", { name: "files", isFile: false, isDirectory: true }); // true
+ * isOwnCacheEntry("files", { name: "bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku", ...file }); // true
+ * isOwnCacheEntry("files", { name: "notes.txt", ...file }); // false
+ */
+export function isOwnCacheEntry(
+  sub: string,
+  entry: { readonly name: string; readonly isFile: boolean; readonly isDirectory: boolean },
+): boolean {
+  if (sub === "") return entry.isDirectory && CACHE_ENTRIES.has(entry.name);
+  return entry.isFile && CACHE_ENTRIES.get(sub)?.test(entry.name) === true;
+}
 
 /** A cache directory that holds what ww did not put there, which a clear would have removed. */
 export class ForeignCacheEntriesError extends Error {
+  /** The first few of `names`, and how many more there are: short enough for one line. */
+  readonly listed: string;
+
+  /** `names`: the entries, relative to `dir` (files/notes.txt), sorted. */
   constructor(readonly dir: string, readonly names: readonly string[]) {
-    super(`${dir} holds what ww did not put there: ${names.join(", ")}`);
+    const more = names.length - FOREIGN_LISTED;
+    const listed = `${names.slice(0, FOREIGN_LISTED).join(", ")}${
+      more > 0 ? ` and ${more} more` : ""
+    }`;
+    super(`${dir} holds what ww did not put there: ${listed}`);
     this.name = "ForeignCacheEntriesError";
+    this.listed = listed;
   }
 }
 
+/** How many foreign entries a ForeignCacheEntriesError names. */
+const FOREIGN_LISTED = 3;
+
 /**
  * Removes everything cached; returns how many programs and bytes went. Throws a
- * ForeignCacheEntriesError, and removes nothing, when `dir` holds anything but ww's own entries
- * (CACHE_ENTRIES): the whole directory goes, and a file of the caller's there went with it.
+ * ForeignCacheEntriesError, and removes nothing, when `dir` or one of its directories holds
+ * anything ww did not put there (isOwnCacheEntry): the whole directory goes, and a file of the
+ * caller's there went with it. A concurrent run's files being written (tmp/) are ww's, so a
+ * clear does not fail for them; that run's store then fails, and it only warns.
  */
 export async function clearCached(dir: string): Promise<{ programs: number; bytes: number }> {
   const foreign: string[] = [];
-  for await (const e of readDirIfAny(dir)) {
-    if (!CACHE_ENTRIES.includes(e.name) || !e.isDirectory) foreign.push(e.name);
+  for await (const top of readDirIfAny(dir)) {
+    if (!isOwnCacheEntry("", top)) {
+      foreign.push(top.name);
+      continue;
+    }
+    for await (const e of readDirIfAny(`${dir}/${top.name}`)) {
+      if (!isOwnCacheEntry(top.name, e)) foreign.push(`${top.name}/${e.name}`);
+    }
   }
   if (foreign.length > 0) throw new ForeignCacheEntriesError(dir, foreign.sort());
   const files = await readFiles(dir);
@@ -356,6 +414,7 @@ export async function evict(dir: string, maxBytes: number, keep?: string): Promi
   }
   const now = Date.now();
   for await (const e of readDirIfAny(`${dir}/tmp`)) {
+    if (!isOwnCacheEntry("tmp", e)) continue;
     const path = `${dir}/tmp/${e.name}`;
     const info = await Deno.lstat(path).catch(() => undefined);
     if (info?.mtime && now - info.mtime.getTime() > STALE_TMP_MS) {
@@ -367,6 +426,7 @@ export async function evict(dir: string, maxBytes: number, keep?: string): Promi
 async function readFiles(dir: string): Promise<Omit<CacheEntry, "paths">[]> {
   const out: Omit<CacheEntry, "paths">[] = [];
   for await (const e of readDirIfAny(`${dir}/files`)) {
+    if (!isOwnCacheEntry("files", e)) continue;
     const info = await Deno.lstat(`${dir}/files/${e.name}`).catch(() => undefined);
     if (info?.isFile) {
       out.push({ cid: e.name, size: info.size, lastUsed: info.mtime ?? new Date(0) });
@@ -378,6 +438,7 @@ async function readFiles(dir: string): Promise<Omit<CacheEntry, "paths">[]> {
 async function readRecords(dir: string): Promise<(PathRecord & { file: string })[]> {
   const out: (PathRecord & { file: string })[] = [];
   for await (const e of readDirIfAny(`${dir}/paths`)) {
+    if (!isOwnCacheEntry("paths", e)) continue;
     const file = `${dir}/paths/${e.name}`;
     try {
       out.push({ ...JSON.parse(await Deno.readTextFile(file)), file });
@@ -394,7 +455,8 @@ async function* readDirIfAny(path: string): AsyncGenerator<Deno.DirEntry> {
   }
 }
 
-function tmpName(dir: string, what: string): string {
+/** A new name in `dir`'s tmp/ for a file of `what` ("file", "path" or "name"; see TMP_NAME). */
+export function tmpName(dir: string, what: "file" | "path" | "name"): string {
   return `${dir}/tmp/${what}.${Deno.pid}.${crypto.randomUUID()}`;
 }
 

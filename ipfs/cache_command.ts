@@ -53,9 +53,7 @@ export async function cacheCommand(
   } catch (e) {
     if (e instanceof ForeignCacheEntriesError) {
       throw new UsageError(
-        `cache clear: ${e.dir} holds what ww did not put there (${
-          e.names.join(", ")
-        }), which a clear would remove with the cache: move it out, then clear again`,
+        `cache clear: ${e.dir} holds what ww did not put there (${e.listed}), which a clear would remove with the cache, so it removed nothing: move it out, then clear again`,
       );
     }
     // A cache directory ww cannot read (an XDG_CACHE_HOME that is a file, one of another user's,

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { UsageError } from "../core/errors.ts";
+import { cidKey, parseCid } from "./block.ts";
 import { cacheCommand } from "./cache_command.ts";
+import { ipnsSequences } from "./ipns_seen.ts";
 import { closeFd, writeAll } from "../ffi/fd.ts";
 import { createMemfd, readAt, sealMemfd } from "../ffi/memfd.ts";
 import { fileSize } from "../ffi/stat.ts";
@@ -11,9 +13,11 @@ import {
   clearCached,
   evict,
   ForeignCacheEntriesError,
+  isOwnCacheEntry,
   listCached,
   openCached,
   storeCached,
+  tmpName,
 } from "./cache.ts";
 
 const CID_A = "bafkreiaaaa";
@@ -128,15 +132,16 @@ Deno.test("a program larger than the bound is not stored", async () => {
 Deno.test("eviction removes temporary files left by a ww that died, but not fresh ones", async () => {
   await withDir(async (dir) => {
     await store(dir, CID_A, "a", ["/ipfs/a"]);
-    const old = `${dir}/tmp/${CID_B}.1.dead`;
-    const fresh = `${dir}/tmp/${CID_C}.2.writing`;
+    // An older ww named a program's temporary file by its CID.
+    const old = `${dir}/tmp/${CID_B}.1.${crypto.randomUUID()}`;
+    const fresh = tmpName(dir, "file");
     await Deno.writeTextFile(old, "partial");
     await Deno.writeTextFile(fresh, "partial");
     const t = new Date(Date.now() - 2 * 3600 * 1000);
     await Deno.utime(old, t, t);
     await evict(dir, 1 << 30);
-    assert.deepEqual([...Deno.readDirSync(`${dir}/tmp`)].map((e) => e.name), [
-      `${CID_C}.2.writing`,
+    assert.deepEqual([...Deno.readDirSync(`${dir}/tmp`)].map((e) => `${dir}/tmp/${e.name}`), [
+      fresh,
     ]);
   });
 });
@@ -354,6 +359,169 @@ Deno.test("clear refuses, and removes nothing from, a cache directory that holds
     await Deno.remove(`${dir}/notes.txt`);
     await Deno.remove(`${dir}/zzz`);
     assert.deepEqual(await clearCached(dir), { programs: 1, bytes: 4 });
+  });
+});
+
+const UUID = "0f1e2d3c-4b5a-4697-8877-665544332211";
+
+Deno.test("only ww's directories are ww's at the top, and in each only regular files named as ww names them", async () => {
+  const hex = Array.from(
+    new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode("key"))),
+    (b) => b.toString(16).padStart(2, "0"),
+  ).join("");
+  const v0 = parseCid("QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn");
+  const v1 = parseCid("bafkreihdwdcefgh4dqkjv67uzcmw7ojee6xedzdetojuzjevtenxquvyku");
+  assert.ok(!("error" in v0) && !("error" in v1));
+  const cids = [cidKey(v0), cidKey(v1), CID_A];
+  const temporaries = [
+    ...(["file", "path", "name"] as const).map((w) => tmpName("/c", w).slice("/c/tmp/".length)),
+    `${CID_A}.42.${UUID}`, // an older ww's name for a program being written
+  ];
+  const own: Record<string, string[]> = {
+    "": ["files", "paths", "tmp", "names"],
+    files: cids,
+    paths: [hex],
+    tmp: temporaries,
+    names: [hex],
+    other: [],
+  };
+  const foreign = [
+    ...["notes.txt", "Files", "files ", ".", "..", "constructor", "__proto__", "toString"],
+    // Not a CID as ww writes it: CIDv0 text, upper case, base58, a suffix, the prefix alone.
+    "QmUNLLsPACCz1vLxQVkXqqLX5R1X345qqfHbsf67hvA3Nn",
+    CID_A.toUpperCase(),
+    "zb2rhe5P4gXftAwvA4eXQ5HJwsER2owDyS9sKaQRRVQPn93bA",
+    `${CID_A}.txt`,
+    "b",
+    "my-notes.txt",
+    // Not a SHA-256 in hex: upper case, a digit short or over, a suffix.
+    hex.toUpperCase(),
+    hex.slice(1),
+    `${hex}0`,
+    `${hex}.json`,
+    // Not a temporary name: another word, no uuid, a pid that is none, a suffix, upper case.
+    `other.42.${UUID}`,
+    "file.42",
+    `file.x.${UUID}`,
+    `file.42.${UUID}.bak`,
+    `file.42.${UUID.toUpperCase()}`,
+    `file..${UUID}`,
+  ];
+  const names = [...new Set([...Object.values(own).flat(), ...foreign])];
+  const kinds = {
+    file: { isFile: true, isDirectory: false },
+    directory: { isFile: false, isDirectory: true },
+    "symlink or other": { isFile: false, isDirectory: false },
+  };
+  for (const [sub, owned] of Object.entries(own)) {
+    const ownKind = sub === "" ? "directory" : "file";
+    for (const name of names) {
+      for (const [kind, flags] of Object.entries(kinds)) {
+        assert.equal(
+          isOwnCacheEntry(sub, { name, ...flags }),
+          owned.includes(name) && kind === ownKind,
+          `${sub}/${name} as a ${kind}`,
+        );
+      }
+    }
+  }
+});
+
+Deno.test("everything ww writes into a cache is its own, and a clear during a fill removes it all", async () => {
+  await withDir(async (dir) => {
+    await store(dir, CID_A, "aaaa", ["/ipfs/a", "/ipfs/x/bin/a"]);
+    await ipnsSequences(dir).saw(
+      "k51qzi5uqu5dkey",
+      7n,
+      new Date(Date.now() + 60_000).toISOString(),
+    );
+    const filler = await CacheFiller.open(dir); // a run fetching meanwhile: its file is in tmp/
+    try {
+      const all: string[] = [];
+      for (const top of Deno.readDirSync(dir)) {
+        assert.ok(isOwnCacheEntry("", top), top.name);
+        for (const e of Deno.readDirSync(`${dir}/${top.name}`)) {
+          assert.ok(isOwnCacheEntry(top.name, e), `${top.name}/${e.name}`);
+          all.push(top.name);
+        }
+      }
+      assert.deepEqual(all.sort(), ["files", "names", "paths", "paths", "tmp"]);
+      assert.deepEqual(await clearCached(dir), { programs: 1, bytes: 4 });
+    } finally {
+      await filler.discard();
+    }
+    await assert.rejects(Deno.lstat(dir), Deno.errors.NotFound);
+  });
+});
+
+// Only the top level was checked: a file of the user's in files/ or paths/ was listed as a
+// program, and a clear said "removed 2 programs" and took it with the cache.
+Deno.test("clear refuses, and removes nothing, when one of the cache's directories holds what ww did not put there", async () => {
+  await withDir(async (dir) => {
+    await store(dir, CID_A, "aaaa", ["/ipfs/a"]);
+    const mine = [
+      "files/my-notes.txt",
+      "files/mydir/keep",
+      "paths/mine.txt",
+      `tmp/${CID_B}`, // no temporary name: not one of a fetch in progress
+      `names/${"0".repeat(64)}/keep`, // a directory where ww writes files
+    ];
+    for (const f of mine) {
+      await Deno.mkdir(`${dir}/${f.slice(0, f.lastIndexOf("/"))}`, { recursive: true });
+      await Deno.writeTextFile(`${dir}/${f}`, "precious");
+    }
+    await Deno.symlink(`${dir}/files/${CID_A}`, `${dir}/files/${CID_C}`); // a CID, but a link
+    const foreign = [
+      `files/${CID_C}`,
+      "files/my-notes.txt",
+      "files/mydir",
+      `names/${"0".repeat(64)}`,
+      "paths/mine.txt",
+      `tmp/${CID_B}`,
+    ];
+    await assert.rejects(
+      clearCached(dir),
+      (e: unknown) =>
+        e instanceof ForeignCacheEntriesError && e.names.join(" ") === foreign.join(" "),
+    );
+    await assert.rejects(
+      cacheCommand(["clear"], { XDG_CACHE_HOME: dir.replace(/\/ww\/ipfs$/, "") }),
+      (e: unknown) =>
+        e instanceof UsageError &&
+        e.message ===
+          `cache clear: ${dir} holds what ww did not put there (files/${CID_C}, files/my-notes.txt, files/mydir and 3 more), which a clear would remove with the cache, so it removed nothing: move it out, then clear again`,
+    );
+    for (const f of mine) assert.equal(await Deno.readTextFile(`${dir}/${f}`), "precious");
+    assert.deepEqual((await listCached(dir)).map((e) => e.cid), [CID_A]);
+    for (const f of foreign) await Deno.remove(`${dir}/${f}`, { recursive: true });
+    assert.deepEqual(await clearCached(dir), { programs: 1, bytes: 4 });
+  });
+});
+
+Deno.test("list and size count only what ww put there, and eviction leaves the rest", async () => {
+  await withDir(async (dir) => {
+    await store(dir, CID_A, "aaaa", ["/ipfs/a"]);
+    await Deno.writeTextFile(`${dir}/files/my-notes.txt`, "precious text");
+    await Deno.mkdir(`${dir}/files/${CID_B}`); // a CID, but a directory
+    await Deno.symlink(`${dir}/files/${CID_A}`, `${dir}/files/${CID_C}`); // a CID, but a link
+    // A record's content, but not a record's name: no path resolves through it.
+    const record = JSON.stringify({ path: "/ipfs/mine", cid: CID_A, size: 4 });
+    await Deno.writeTextFile(`${dir}/paths/mine.json`, record);
+    assert.deepEqual((await listCached(dir)).map((e) => [e.cid, e.size, e.paths]), [
+      [CID_A, 4, ["/ipfs/a"]],
+    ]);
+    const [size] = await cacheCommand(["size"], { XDG_CACHE_HOME: dir.replace(/\/ww\/ipfs$/, "") });
+    assert.match(size, /^4 B in 1 program \(/);
+    // Past the bound, and older than anything of ww's: still not ww's to remove.
+    const long = new Date(Date.now() - 2 * 3600 * 1000);
+    await Deno.writeTextFile(`${dir}/tmp/my-draft`, "precious");
+    for (const f of ["files/my-notes.txt", "tmp/my-draft"]) {
+      await Deno.utime(`${dir}/${f}`, long, long);
+    }
+    await evict(dir, 0);
+    assert.equal(await Deno.readTextFile(`${dir}/files/my-notes.txt`), "precious text");
+    assert.equal(await Deno.readTextFile(`${dir}/tmp/my-draft`), "precious");
+    assert.equal(await Deno.readTextFile(`${dir}/paths/mine.json`), record);
   });
 });
 

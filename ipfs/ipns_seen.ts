@@ -6,7 +6,7 @@
 // only where the cache is trusted (cache.ts trustProblem); a cache that cannot be written keeps
 // nothing, and `ww cache clear` forgets it all.
 
-import { trustProblem } from "./cache.ts";
+import { tmpName, trustProblem } from "./cache.ts";
 import { closeFd } from "../ffi/fd.ts";
 import { openRegularReadOnly, readAt } from "../ffi/memfd.ts";
 import { fileSize } from "../ffi/stat.ts";
@@ -58,7 +58,7 @@ export function ipnsSequences(dir: string): SequenceMemory {
     }
   };
   const write = async (key: string, seen: Seen) => {
-    const tmp = `${dir}/tmp/name.${Deno.pid}.${crypto.randomUUID()}`;
+    const tmp = tmpName(dir, "name");
     try {
       await Deno.mkdir(`${dir}/names`, { recursive: true, mode: 0o700 });
       await Deno.mkdir(`${dir}/tmp`, { recursive: true, mode: 0o700 });
