@@ -134,7 +134,7 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
   const choice = await jailChoice(config.jail);
   let interpreters: readonly Interpreter[] = [];
   if (!ipfs) {
-    checkNotUnderProc(config.program, path, choice.backend);
+    checkNotUnderProc(config.program, path);
     interpreters = checkProgramFile(config.program, path, choice.backend, config.jail);
   }
   // The host id a run would lease now (ww is root), shown without taking it.

@@ -1,8 +1,9 @@
 // run/script.ts — ww's pre-launch check of a local program: reads its first bytes and, for a #!
 // script, looks its interpreter up as the jail will see it (jail/script.ts decides). Every backend
 // then fails the same way, before any jail is built: 127 naming a missing interpreter, 126 for a
-// file that is neither a binary nor a #! script, or an ELF program for another architecture that
-// no binfmt_misc handler of this machine runs, as far as ww can read them (jail/binfmt.ts).
+// program named through /proc (/proc/self/exe, /dev/fd/N), a file that is neither a binary nor a
+// #! script, or an ELF program for another architecture that no binfmt_misc handler of this
+// machine runs, as far as ww can read them (jail/binfmt.ts).
 
 import type { JailBackend, JailPolicy } from "../jail/policy.ts";
 import {
@@ -28,16 +29,12 @@ const MAX_NESTED = 4;
 
 /**
  * Throws NotExecutable (126) when `path`, the local program the user named `name`, is under /proc,
- * or a /proc magic link is on its way (/dev/stdin, /dev/fd/N), and the backend jails it:
- * /proc/self/exe or /proc/self/fd/N is resolved by whichever process executes it, which in a jail
- * is the stage (native) or a process of bwrap's own /proc, not ww.
+ * or a /proc magic link is on its way (/dev/stdin, /dev/fd/N), under every backend: /proc/self/exe
+ * or /proc/self/fd/N is resolved by whichever process executes it, not by ww, which checked the
+ * file: the stage (native), a process of bwrap's own /proc, or under --jail=none ww's child, whose
+ * descriptors are laid out anew (grants from fd 4) and whose /proc/self/exe is ww's own binary.
  */
-export function checkNotUnderProc(
-  name: string,
-  path: string,
-  backend: Exclude<JailBackend, "auto">,
-): void {
-  if (backend === "none") return;
+export function checkNotUnderProc(name: string, path: string): void {
   const under = isWithin(path, "/proc");
   if (!under && !(passesMagicLink(path) ?? leadsIntoProc(path))) return;
   let real = "";
@@ -46,7 +43,7 @@ export function checkNotUnderProc(
   } catch { /* a descriptor with no path, or gone */ }
   const where = under ? "a path under /proc" : "a link into /proc";
   throw new NotExecutableError(
-    `${name}: ${where} names another process's file in a jail; give the program's own path${real}`,
+    `${name}: ${where} names a file of the process that executes it, not ww's; give the program's own path${real}`,
   );
 }
 

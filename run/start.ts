@@ -435,7 +435,7 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
       const file = `/proc/self/fd/${guest.fd}`;
       interpreters = checkProgramFile(config.program, file, choice.backend, config.jail);
     } else if (!located.held) {
-      checkNotUnderProc(config.program, located.path, choice.backend);
+      checkNotUnderProc(config.program, located.path);
       const file = located.source ?? located.path;
       interpreters = checkProgramFile(config.program, file, choice.backend, config.jail);
     }

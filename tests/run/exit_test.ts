@@ -52,40 +52,39 @@ for (const jail of JAIL_MODES) {
     assert.match(oneLine(r.stderr), /^ww: .*wwtest-exit-.*is a directory/);
   });
 
-  // /proc/self/exe is ww's own binary to ww, the stage or bwrap's /proc in a jail: it ran the
-  // stage (native) or failed in bwrap's mounts.
-  if (jail !== "none") {
-    t("a program under /proc exits 126 with a one-line message naming its own path", async () => {
-      const r = await ww(["/proc/self/exe", "--version"]);
-      assert.equal(r.code, 126, r.stdout);
-      assert.equal(r.stdout, "");
-      assert.match(
-        oneLine(r.stderr),
-        /^ww: \/proc\/self\/exe: a path under \/proc names another process's file in a jail; give the program's own path \(\/.+\)$/,
-      );
-    });
+  // /proc/self/exe is ww's own binary to ww, the stage or bwrap's /proc in a jail, and ww's child
+  // under --jail=none: it ran the stage (native), failed in bwrap's mounts, and ran deno unjailed.
+  t("a program under /proc exits 126 with a one-line message naming its own path", async () => {
+    const r = await ww(["/proc/self/exe", "--version"]);
+    assert.equal(r.code, 126, r.stdout);
+    assert.equal(r.stdout, "");
+    assert.match(
+      oneLine(r.stderr),
+      /^ww: \/proc\/self\/exe: a path under \/proc names a file of the process that executes it, not ww's; give the program's own path \(\/.+\)$/,
+    );
+  });
 
-    // /dev/stdin and /dev/fd/N are links into /proc: --explain let them through, bwrap failed to
-    // mount /dev/stdin, and the native jail gave advice about /dev/fd that could not be taken.
-    for (const program of ["/dev/stdin", "/dev/fd/0"]) {
-      t(
-        `${program}, a link into /proc, exits 126 with the same line as under /proc, --explain too`,
-        async () => {
-          for (const explain of [[], ["--explain"]]) {
-            const r = await runWw(["run", ...jailFlags(jail), ...explain, program], {
-              fds: { 0: { read: "/bin/true" } },
-            });
-            assert.equal(r.code, 126, r.stderr);
-            assert.equal(
-              oneLine(r.stderr),
-              `ww: ${program}: a link into /proc names another process's file in a jail; give the program's own path (${
-                Deno.realPathSync("/bin/true")
-              })`,
-            );
-          }
-        },
-      );
-    }
+  // /dev/stdin and /dev/fd/N are links into /proc: --explain let them through, bwrap failed to
+  // mount /dev/stdin, the native jail gave advice about /dev/fd that could not be taken, and
+  // --jail=none's child, which holds fd 0-3 and the grants from fd 4, said /dev/fd/5 was missing.
+  for (const [program, fd] of [["/dev/stdin", 0], ["/dev/fd/0", 0], ["/dev/fd/5", 5]] as const) {
+    t(
+      `${program}, a link into /proc, exits 126 with the same line as under /proc, --explain too`,
+      async () => {
+        for (const explain of [[], ["--explain"]]) {
+          const r = await runWw(["run", ...jailFlags(jail), ...explain, program], {
+            fds: { [fd]: { read: "/bin/true" } },
+          });
+          assert.equal(r.code, 126, r.stderr);
+          assert.equal(
+            oneLine(r.stderr),
+            `ww: ${program}: a link into /proc names a file of the process that executes it, not ww's; give the program's own path (${
+              Deno.realPathSync("/bin/true")
+            })`,
+          );
+        }
+      },
+    );
   }
 
   t("a missing path exits 127 with a one-line message naming it", async () => {
