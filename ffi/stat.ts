@@ -200,10 +200,21 @@ export function fileSize(fd: number): number {
   return u64(STX_SIZE);
 }
 
+/** access(2)'s modes (unistd.h). */
+const X_OK = 1;
+const W_OK = 2;
+
 /** Whether this process may enter the directory at `path` (access(2) X_OK: search). */
 export function mayEnter(path: string): boolean {
-  const X_OK = 1;
   return encodePath(path) && libcFiles().access(pathBuffer, X_OK) === 0;
+}
+
+/**
+ * Whether this process may write `path` (access(2) W_OK, and X_OK for a directory, where making a
+ * file needs both): the kernel's answer, which counts ACLs, as a file's mode does not.
+ */
+export function mayWrite(path: string, directory: boolean): boolean {
+  return encodePath(path) && libcFiles().access(pathBuffer, W_OK | (directory ? X_OK : 0)) === 0;
 }
 
 /**

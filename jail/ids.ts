@@ -198,6 +198,42 @@ export function jailHostIds(
 }
 
 /**
+ * Who a jail is on the host, for the checks made before it starts (run/ids.ts): its uid and gid,
+ * the supplementary groups it keeps, and whether ww chose these ids (`chosen`: a lease, or
+ * --uid/--gid) or they are ww's own, which no flag of a run changes on the host.
+ */
+export interface HostUser {
+  readonly uid: number;
+  readonly gid: number;
+  readonly groups: readonly number[];
+  readonly chosen: boolean;
+}
+
+/**
+ * The jail's host user: the ids the stage switches to (`identity`, from its plan: a root ww's,
+ * or a privileged native stage's), keeping ww's supplementary groups only when it does not clear
+ * them; with no switch, ww's own (`own`: its effective uid and gid, and supplementary groups),
+ * which the jail keeps whole: bwrap in a user namespace of its own may not call setgroups(2)
+ * (user_namespaces(7), /proc/PID/setgroups), and the native stage changes nothing.
+ *
+ * @example
+ * jailHostUser(undefined, { uid: 1000, gid: 1000, groups: [27] });
+ * // { uid: 1000, gid: 1000, groups: [27], chosen: false }
+ * jailHostUser({ uid: 70000, gid: 70000, clearGroups: true }, { uid: 0, gid: 0, groups: [0] });
+ * // { uid: 70000, gid: 70000, groups: [], chosen: true }
+ */
+export function jailHostUser(
+  identity:
+    | { readonly uid: number; readonly gid: number; readonly clearGroups: boolean }
+    | undefined,
+  own: { readonly uid: number; readonly gid: number; readonly groups: readonly number[] },
+): HostUser {
+  if (identity === undefined) return { ...own, chosen: false };
+  const groups = identity.clearGroups ? [] : own.groups;
+  return { uid: identity.uid, gid: identity.gid, groups, chosen: true };
+}
+
+/**
  * Why an explicit --uid/--gid cannot be a root ww's jail's host id, or undefined: one inside the
  * lease range could be another live jail's, which would then share its processes and budget.
  *

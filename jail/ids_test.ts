@@ -6,6 +6,7 @@ import {
   explicitIdProblem,
   idsInPasswd,
   jailHostIds,
+  jailHostUser,
   leaseCandidates,
   leaseRange,
   needsLease,
@@ -155,6 +156,25 @@ Deno.test("no jail is ever host uid or gid 0: --uid 0 maps to the leased id", ()
     }
   }
   assert.throws(() => jailHostIds({ uid: 0 }, true, undefined), /no host id was leased/);
+});
+
+Deno.test("the jail's host user: the stage's switch when it makes one, else ww's own ids and groups", () => {
+  const own = { uid: 1000, gid: 1000, groups: [27, 1000] };
+  // No switch (ww not root): the jail keeps ww's ids and every supplementary group, and no flag
+  // chose them.
+  assert.deepEqual(jailHostUser(undefined, own), { ...own, chosen: false });
+  // A switch that clears the groups (a root ww's bwrap or native jail) keeps none of ww's.
+  assert.deepEqual(jailHostUser({ uid: 70000, gid: 70001, clearGroups: true }, own), {
+    uid: 70000,
+    gid: 70001,
+    groups: [],
+    chosen: true,
+  });
+  // One that cannot clear them (no CAP_SETGID) leaves ww's.
+  assert.deepEqual(jailHostUser({ uid: 1000, gid: 1000, clearGroups: false }, own), {
+    ...own,
+    chosen: true,
+  });
 });
 
 Deno.test("an explicit --uid or --gid inside the lease range is refused, naming the range", () => {

@@ -15,7 +15,7 @@ import {
   TERMINAL,
 } from "./native.ts";
 import { nativeStagePlan, planSeccompBytes } from "./native_stage.ts";
-import { parseProcStatus, type ProcessIdentity } from "./proc_status.ts";
+import { parseGroups, parseProcStatus, type ProcessIdentity } from "./proc_status.ts";
 import { DEFAULT_POLICY, type JailPolicy } from "./policy.ts";
 import { seccompProgram } from "./seccomp.ts";
 
@@ -460,6 +460,16 @@ Deno.test("/proc/self/status gives real and effective ids and capability masks",
     capEffective: 0x2000n,
     capPermitted: 0x1ffffffffffn,
   });
+});
+
+Deno.test("/proc/self/status gives the supplementary groups, none when the line is empty", () => {
+  assert.deepEqual(parseGroups("Gid:\t100\t100\t100\t100\nGroups:\t27 100 4243 \n"), [
+    27,
+    100,
+    4243,
+  ]);
+  assert.deepEqual(parseGroups("Groups:\t\nNgid:\t0\n"), []);
+  assert.throws(() => parseGroups("Uid:\t0\t0\t0\t0\n"), /no Groups line/);
 });
 
 Deno.test("--chdir: a directory under a rule is the program's cwd; one under none is refused", () => {

@@ -1,4 +1,4 @@
-// jail/proc_status.ts — who a process is (its ids and capabilities), parsed from the text of
+// jail/proc_status.ts — who a process is (its ids, groups and capabilities), parsed from the text of
 // /proc/<pid>/status, and whether that makes it privileged. Pure: the caller reads the file.
 
 /** Who the process is, from /proc/self/status. */
@@ -15,6 +15,18 @@ export interface ProcessIdentity {
 /** True when the process may hold privileges the program must not inherit. */
 export function isPrivileged(id: ProcessIdentity): boolean {
   return id.euid === 0 || id.capEffective !== 0n || id.capPermitted !== 0n;
+}
+
+/**
+ * The supplementary groups on the Groups line of /proc/<pid>/status (none when it is empty).
+ *
+ * @example
+ * parseGroups("Uid:\t1000\t1000\t1000\t1000\nGroups:\t27 100 \n"); // [27, 100]
+ */
+export function parseGroups(text: string): number[] {
+  const line = /^Groups:(.*)$/m.exec(text);
+  if (!line) throw new Error("/proc/self/status has no Groups line");
+  return line[1].trim().split(/\s+/).filter((g) => g !== "").map(Number);
 }
 
 /** The lines read, compiled once: each native run parses ww's own status (issue 16). */

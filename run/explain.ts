@@ -141,7 +141,7 @@ export function explainRun(input: ExplainInput): string[] {
   out.push(
     dropTo
       ? `  host identity: uid ${dropTo.uid}, gid ${dropTo.gid} (ww is root; the jail's ids are mapped to these, never to host root)`
-      : "  host identity: ww's own uid and gid (the jail's ids, 0 included, are mapped to them)",
+      : "  host identity: ww's own uid, gid and supplementary groups (the jail's ids, 0 included, are mapped to them)",
   );
   out.push(...leaseLines(input.hostIds));
   out.push("  dies with ww: yes (SIGKILL to the whole jail)");
@@ -300,7 +300,7 @@ export function describeNativePlan(result: NativePlanResult): string[] {
   out.push(
     id
       ? `  identity: uid ${id.uid}, gid ${id.gid}, no supplementary groups, every capability dropped (bounding and ambient sets emptied), no_new_privs`
-      : "  identity: ww's own uid and gid (unprivileged), no capabilities, no_new_privs",
+      : "  identity: ww's own uid, gid and supplementary groups (unprivileged), no capabilities, no_new_privs",
   );
   out.push(
     "  new session; the stage stays behind as supervisor: when the program ends or ww dies, it kills every descendant and removes the work directory",

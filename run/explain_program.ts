@@ -178,7 +178,7 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
       // --explain runs nothing: the program's stdio would be ww's own.
       stdio: [0, 1, 2],
       ...(plan.backend === "bwrap" ? { bwrapArgv: plan.argv } : {}),
-      jailUser: plan.backend === "bwrap" ? plan.dropTo : plan.native.plan.identity,
+      identity: plan.stage.identity,
       leased,
       program: ipfs ? undefined : path,
       interpreters,

@@ -1,6 +1,7 @@
 // run/ids.ts — the lease of a host uid/gid for a jail when ww runs as root (jail/ids.ts chooses;
 // this module gathers the facts and holds the lease), and the checks that the jail's host user
-// can reach, execute and write what the run shows it, made before anything starts.
+// (a leased or chosen id as root; ww's own ids, supplementary groups included, otherwise) can
+// reach, execute and write what the run shows it, made before anything starts.
 //
 // A lease is an exclusive flock on LEASE_DIR/<id>, taken without waiting and held, on a
 // close-on-exec descriptor, for the jail's whole life. Concurrent ww processes serialize on the
@@ -12,11 +13,12 @@
 import { closeFd } from "../ffi/fd.ts";
 import { isLockHeld, tryLockFile } from "../ffi/lock.ts";
 import { processOwnerIds } from "../ffi/proc.ts";
-import { fileIdentity, fileOwner, modeKind } from "../ffi/stat.ts";
+import { fileIdentity, fileOwner, mayEnter, mayWrite, modeKind } from "../ffi/stat.ts";
 import {
   DEFAULT_JAIL_IDS,
   explicitIdProblem,
   formatIdRange,
+  type HostUser,
   type IdExclusions,
   type IdRange,
   idsInPasswd,
@@ -33,8 +35,15 @@ import {
 import type { Cleanups } from "./launch.ts";
 import { type BindRequest, writableByRule } from "../jail/binds.ts";
 import { BindError, NotExecutableError, SetupError } from "../core/errors.ts";
-import { type FileModeOwner, hasExecuteBit, hasWriteBit, HOST_FS } from "./resolve.ts";
-import { readText } from "./host.ts";
+import {
+  type FileModeOwner,
+  hasExecuteBit,
+  hasWriteBit,
+  HOST_FS,
+  permissionClass,
+} from "./resolve.ts";
+import { ownStatus, readText } from "./host.ts";
+import { parseGroups, parseProcStatus } from "../jail/proc_status.ts";
 import { fileCache, type FileCacheIo } from "./file_cache.ts";
 import type { Interpreter } from "./script.ts";
 import { callerVariable } from "./caller_env.ts";
@@ -237,10 +246,14 @@ function idExclusions(maps: IdRange[][]): IdExclusions {
   return { ids, ranges };
 }
 
-/** Who the jail is on the host, for the messages below. */
-export interface HostUser {
-  readonly uid: number;
-  readonly gid: number;
+/**
+ * ww's own host ids, as a jail that keeps them has them (jail/ids.ts jailHostUser): the effective
+ * uid and gid, which the kernel checks files against, and the supplementary groups.
+ */
+export function ownHostIds(): { uid: number; gid: number; groups: readonly number[] } {
+  const status = ownStatus();
+  const id = parseProcStatus(status);
+  return { uid: id.euid, gid: id.egid, groups: parseGroups(status) };
 }
 
 /** A program ww found by looking its name up in a PATH (run/resolve.ts searchPath). */
@@ -265,11 +278,15 @@ export function checkJailAccess(
 ): void {
   if (program !== undefined) {
     checkProgramReachableBy(program, who, lookedUp);
-    if (!hasExecuteBit(statOf(program), who)) {
-      const why = `the jail runs programs as uid ${who.uid}, which may not execute this file`;
+    const info = statOf(program);
+    if (!hasExecuteBit(info, who)) {
+      const why = `the jail runs programs as ${uidOf(who)}, which may not execute this file`;
+      const own = !who.chosen && ownModeFix(program, info, who, "rx");
       throw new NotExecutableError(
-        `${program}: ${why} (let others read and execute it, chmod o+rx, or run it with jail.backend "none")`,
-        { commandLine: `${program}: ${why} (chmod o+rx it, or use --jail=none)` },
+        `${program}: ${why} (${
+          own || "let others read and execute it, chmod o+rx"
+        }, or run it with jail.backend "none")`,
+        { commandLine: `${program}: ${why} (${own || "chmod o+rx it"}, or use --jail=none)` },
       );
     }
   }
@@ -295,17 +312,25 @@ export function checkInterpreterFor(who: HostUser, name: string, interpreter: In
   if (blocked !== undefined) {
     const why = cannotEnter(who, blocked);
     throw new NotExecutableError(
-      `${what}: ${why}; ${waysThrough(blocked, "jail.uid", "jail.gid")}`,
+      `${what}: ${why}; ${waysThrough(blocked, who, "jail.uid", "jail.gid")}`,
       {
-        commandLine: `${what}: ${why}; ${waysThrough(blocked, "--uid", "--gid")}`,
+        commandLine: `${what}: ${why}; ${waysThrough(blocked, who, "--uid", "--gid")}`,
       },
     );
   }
-  if (hasExecuteBit(statOf(interpreter.host), who)) return;
-  const why = `the jail runs programs as uid ${who.uid}, which may not execute it`;
+  const info = statOf(interpreter.host);
+  if (hasExecuteBit(info, who)) return;
+  const why = `the jail runs programs as ${uidOf(who)}, which may not execute it`;
+  const own = !who.chosen && ownModeFix(interpreter.host, info, who, "rx");
   throw new NotExecutableError(
-    `${what}: ${why} (let others read and execute it, chmod o+rx ${interpreter.host}, or run it with jail.backend "none")`,
-    { commandLine: `${what}: ${why} (chmod o+rx ${interpreter.host}, or use --jail=none)` },
+    `${what}: ${why} (${
+      own || `let others read and execute it, chmod o+rx ${interpreter.host}`
+    }, or run it with jail.backend "none")`,
+    {
+      commandLine: `${what}: ${why} (${
+        own || `chmod o+rx ${interpreter.host}`
+      }, or use --jail=none)`,
+    },
   );
 }
 
@@ -324,7 +349,7 @@ export function blockedCwd(hostPath: string, from: string, who: HostUser): strin
     const dir = i === 0 ? from : `${from.replace(/\/$/, "")}/${parts.slice(0, i).join("/")}`;
     const info = fileOwner(dir);
     if (info === undefined) return undefined;
-    if (!hasExecuteBit(info, who)) return dir;
+    if (!mayEnterAs(who, dir, info)) return dir;
   }
   return undefined;
 }
@@ -341,16 +366,55 @@ function blockedParent(
   for (let i = 0; i < parts.length; i++) {
     const dir = `/${parts.slice(0, i).join("/")}`;
     const info = statOf(dir);
-    if (!hasExecuteBit(info, who)) return { dir, info };
+    if (!mayEnterAs(who, dir, info)) return { dir, info };
   }
   return undefined;
 }
 
+/**
+ * Whether `who` may enter the directory `dir` (owner and mode `info`): its mode's x bit, or, when
+ * `who` is ww's own user, the kernel's answer for ww (access(2)), which counts ACLs too.
+ */
+function mayEnterAs(who: HostUser, dir: string, info: FileModeOwner): boolean {
+  return hasExecuteBit(info, who) || (!who.chosen && mayEnter(dir));
+}
+
 /** Why the jail's user cannot get through `blocked`, in the words every such refusal starts with. */
 function cannotEnter(who: HostUser, blocked: { dir: string; info: FileModeOwner }): string {
-  return `the jail runs as uid ${who.uid}, which cannot enter ${blocked.dir} (mode ${
+  return `the jail runs as ${uidOf(who)}, which cannot enter ${blocked.dir} (mode ${
     modeText(blocked.info)
   })`;
+}
+
+/** The jail's uid as the refusals name it: ww's own (not root) is said to be, as no flag moves it. */
+function uidOf(who: HostUser): string {
+  return who.chosen ? `uid ${who.uid}` : `ww's own uid ${who.uid}`;
+}
+
+/** chmod(1)'s letter for each permission class. */
+const CLASS_LETTER = { owner: "u", group: "g", other: "o" } as const;
+
+/**
+ * How ww's own user (`who`, not chosen: no flag changes its host ids) gets `bits` on `path`: the
+ * chmod of the permission class that applies to it, which it may make itself when it owns `path`,
+ * else its owner may. `what` names the change, when the refusal is not about the file's mode.
+ *
+ * @example
+ * const me = { uid: 1000, gid: 1000, groups: [], chosen: false };
+ * ownModeFix("/srv/d", { mode: 0o755, uid: 0, gid: 0, isDirectory: true }, me, "rwx", "make it writable");
+ * // "ask its owner, uid 0, to make it writable (chmod o+rwx /srv/d)"
+ */
+export function ownModeFix(
+  path: string,
+  info: FileModeOwner,
+  who: HostUser,
+  bits: string,
+  what?: string,
+): string {
+  const which = permissionClass(info, who);
+  const chmod = `chmod ${CLASS_LETTER[which]}+${bits} ${path}`;
+  const change = what === undefined ? chmod : `${what} (${chmod})`;
+  return which === "owner" ? change : `ask its owner, uid ${info.uid}, to ${change}`;
 }
 
 /**
@@ -370,27 +434,32 @@ function isChoosableId(id: number | null): id is number {
 }
 
 /**
- * How the jail's user could get through `dir`, which it cannot enter: its mode opened to others,
- * or the jail run as its owner or in its group, where that one may enter it and could be the
- * jail's (isChoosableId: a 0700 directory of root's, such as /root, has no such way). Given
+ * How the jail's user (`who`) could get through `dir`, which it cannot enter: its mode opened to
+ * others, or the jail run as its owner or in its group, where that one may enter it and could be
+ * the jail's (isChoosableId: a 0700 directory of root's, such as /root, has no such way). Given
  * with the options that choose the jail's ids, `uid` and `gid` (--uid/--gid, or jail.uid/jail.gid).
- * A directory the jail is shown itself (a bind's source: `listed`) must be read as well as
- * entered.
+ * A jail that runs as ww's own user (ww is not root) has only the chmod of the class that applies
+ * to it (ownModeFix): no flag changes its host ids. A directory the jail is shown itself (a bind's
+ * source: `listed`) must be read as well as entered.
  *
  * @example
- * waysThrough({ dir: "/srv/app", info: { mode: 0o750, uid: 1000, gid: 1000, isDirectory: true } }, "--uid", "--gid");
+ * const jail = { uid: 70000, gid: 70000, groups: [], chosen: true };
+ * waysThrough({ dir: "/srv/app", info: { mode: 0o750, uid: 1000, gid: 1000, isDirectory: true } }, jail, "--uid", "--gid");
  * // "make it reachable (chmod o+x /srv/app), or run the jail as its owner (--uid 1000), or in its group (--gid 1000)"
  */
 export function waysThrough(
   blocked: { dir: string; info: FileModeOwner },
+  who: HostUser,
   uid: string,
   gid: string,
   listed = false,
 ): string {
   const { dir, info } = blocked;
+  const bits = listed ? "rx" : "x";
+  if (!who.chosen) return ownModeFix(dir, info, who, bits, "make it reachable");
   const mode = info.mode ?? 0;
   const need = listed ? 0o5 : 0o1;
-  const ways = [`make it reachable (chmod o+${listed ? "rx" : "x"} ${dir})`];
+  const ways = [`make it reachable (chmod o+${bits} ${dir})`];
   if (isChoosableId(info.uid) && ((mode >> 6) & need) === need) {
     ways.push(`run the jail as its owner (${uid} ${info.uid})`);
   }
@@ -412,8 +481,8 @@ function checkProgramReachableBy(program: string, who: HostUser, lookedUp?: Look
   const why = cannotEnter(who, blocked);
   if (lookedUp === undefined) {
     throw new NotExecutableError(
-      `${program}: ${why}; ${waysThrough(blocked, "jail.uid", "jail.gid")}`,
-      { commandLine: `${program}: ${why}; ${waysThrough(blocked, "--uid", "--gid")}` },
+      `${program}: ${why}; ${waysThrough(blocked, who, "jail.uid", "jail.gid")}`,
+      { commandLine: `${program}: ${why}; ${waysThrough(blocked, who, "--uid", "--gid")}` },
     );
   }
   // Named as the PATH entry has it: `program` may be where its link leads (bwrap binds that).
@@ -425,7 +494,7 @@ function checkProgramReachableBy(program: string, who: HostUser, lookedUp?: Look
   const fix = (uid: string, gid: string) =>
     other !== undefined
       ? `${other}, later in PATH, it can run: give that path`
-      : `give the path of a copy it can reach, or ${waysThrough(blocked, uid, gid)}`;
+      : `give the path of a copy it can reach, or ${waysThrough(blocked, who, uid, gid)}`;
   throw new NotExecutableError(`${found}; ${fix("jail.uid", "jail.gid")}`, {
     commandLine: `${found}; ${fix("--uid", "--gid")}`,
   });
@@ -476,7 +545,7 @@ function checkReachableBy(what: string, source: string, who: HostUser, named = s
   // Not followed: a link's own check is where it leads (checkBindReachableBy).
   const own = fileOwner(source, false);
   const blocked = blockedParent(source, who) ??
-    (own?.isDirectory && !hasExecuteBit(own, who) ? { dir: source, info: own } : undefined);
+    (own?.isDirectory && !mayEnterAs(who, source, own) ? { dir: source, info: own } : undefined);
   if (blocked === undefined) return;
   // The source itself, which the jail is shown: it reads it too.
   const listed = blocked.dir === source;
@@ -489,8 +558,12 @@ function checkReachableBy(what: string, source: string, who: HostUser, named = s
   const option = what === "--bind" ? "jail.writableBinds" : "jail.readOnlyBinds";
   throw new BindError(
     named,
-    `${option} ${named}: ${why}; ${waysThrough(blocked, "jail.uid", "jail.gid", listed)}`,
-    { commandLine: `${what} ${named}: ${why}; ${waysThrough(blocked, "--uid", "--gid", listed)}` },
+    `${option} ${named}: ${why}; ${waysThrough(blocked, who, "jail.uid", "jail.gid", listed)}`,
+    {
+      commandLine: `${what} ${named}: ${why}; ${
+        waysThrough(blocked, who, "--uid", "--gid", listed)
+      }`,
+    },
   );
 }
 
@@ -509,6 +582,11 @@ function checkWritableBy(
 ): void {
   const info = statOf(file);
   if (hasWriteBit(info, who)) return;
+  if (!who.chosen) {
+    // ww's own ids: the kernel tells for them, ACLs included (a shared directory's, say).
+    if (mayWrite(file, info.isDirectory)) return;
+    throw ownCannotWrite(source, info, who);
+  }
   const uidLeased = who.uid === leased;
   const gidLeased = who.gid === leased;
   const user = uidLeased && gidLeased
@@ -541,6 +619,23 @@ function checkWritableBy(
       }, or bind it read-only with --ro-bind`,
     },
   );
+}
+
+/**
+ * The refusal of a --bind (`source`, whose file is `info`) that ww's own user, the jail's when ww
+ * is not root, cannot write: no --uid or --gid changes the jail's host ids then, and a lease is
+ * not taken, so the fix is the file's mode, or a read-only bind.
+ */
+function ownCannotWrite(source: string, info: FileModeOwner, who: HostUser): BindError {
+  const groups = who.groups.length > 0 ? `, groups ${who.groups.join(" ")}` : "";
+  const fix = ownModeFix(source, info, who, info.isDirectory ? "rwx" : "rw", "make it writable");
+  const why =
+    `the jail runs as ww's own user (uid ${who.uid}, gid ${who.gid}${groups}), which cannot write it (owner ${info.uid}:${info.gid}, mode ${
+      modeText(info)
+    }); ${fix}, or bind it read-only with`;
+  return new BindError(source, `jail.writableBinds ${source}: ${why} jail.readOnlyBinds`, {
+    commandLine: `--bind ${source}: ${why} --ro-bind`,
+  });
 }
 
 /**

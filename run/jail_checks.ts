@@ -3,9 +3,9 @@
 // so that --explain refuses with the run's own line: under bwrap no granted descriptor, and none
 // of the program's stdin, stdout and stderr, may be a directory, and bwrap's command line must fit
 // it; under native without --net none may be a unix datagram socket, nor a grant a socket's
-// O_PATH descriptor; the jail's host user must
-// reach the program and every bind, and execute a script's interpreters (run/ids.ts); then the
-// limits must let the jail start (run/limits.ts).
+// O_PATH descriptor; the jail's host user (leased as root, else ww's own, supplementary groups
+// included) must reach the program and every bind, write every --bind, and execute a script's
+// interpreters (run/ids.ts); then the limits must let the jail start (run/limits.ts).
 
 import type { RunConfig } from "../core/config.ts";
 import type { LaidOutGrant } from "../fd/layout.ts";
@@ -13,7 +13,9 @@ import { GrantError, SetupError } from "../core/errors.ts";
 import { isPathOnly } from "../ffi/fd.ts";
 import { isUnixDatagram } from "../ffi/socket_basics.ts";
 import { isSocketDescriptor, pathKind } from "../ffi/stat.ts";
-import { blockedCwd, checkInterpreterFor, checkJailAccess, type HostUser } from "./ids.ts";
+import { blockedCwd, checkInterpreterFor, checkJailAccess, ownHostIds } from "./ids.ts";
+import { type HostUser, jailHostUser } from "../jail/ids.ts";
+import type { StageIdentity } from "../stage/plan.ts";
 import type { Interpreter } from "./script.ts";
 import { cannotEnterCwd } from "./directory.ts";
 import { type BindRequest, topAt } from "../jail/binds.ts";
@@ -22,10 +24,10 @@ import { searchPath } from "./resolve.ts";
 
 /**
  * Throws the first reason the jail could not start: under bwrap, a granted descriptor or one of
- * `stdio` (ww's descriptors that become the program's fd 0-2) is a directory; `jailUser` (when ww
- * sets one) cannot reach `program` (a local program's path; undefined for one held by a
- * descriptor) or a bind; or `config`'s limits do not fit a `backend` run holding descriptors up to
- * `highestFd`.
+ * `stdio` (ww's descriptors that become the program's fd 0-2) is a directory; the jail's host
+ * user (the stage's `identity`, or ww's own when it switches to none) cannot reach `program` (a
+ * local program's path; undefined for one held by a descriptor) or a bind, or write a --bind; or
+ * `config`'s limits do not fit a `backend` run holding descriptors up to `highestFd`.
  */
 export function checkJailStart(o: {
   readonly config: RunConfig;
@@ -33,7 +35,8 @@ export function checkJailStart(o: {
   readonly stdio: readonly number[];
   /** bwrap's argv (its options and the program's arguments), under bwrap. */
   readonly bwrapArgv?: readonly string[];
-  readonly jailUser: HostUser | undefined;
+  /** The identity the stage switches to before the jail (its plan's), if it does. */
+  readonly identity: StageIdentity | undefined;
   /** The host id ww leased for the jail, if it did. */
   readonly leased: number | undefined;
   readonly program: string | undefined;
@@ -57,14 +60,15 @@ export function checkJailStart(o: {
   } else if (!jail.net) {
     checkSocketsWithoutNet(o.config.fds, o.stdio);
   }
-  if (o.jailUser) {
-    // A name without a slash was looked up in a PATH: a copy later in it may be the jail's to run.
-    const { program: name, env } = o.config;
-    const lookedUp = name.includes("/") ? undefined : { name, pathVariable: searchPath(env) };
-    checkJailAccess(o.jailUser, o.leased, o.program, o.binds, o.pinned, lookedUp);
-    for (const i of o.interpreters ?? []) checkInterpreterFor(o.jailUser, o.config.program, i);
-    checkCwdEnterable(jail.chdir, o.backend, o.binds, o.jailUser);
-  }
+  // Checked for ww's own ids too: a jail that keeps them was let start with a --bind it could
+  // not write, whose program then met EACCES with no word of why.
+  const who = jailHostUser(o.identity, ownHostIds());
+  // A name without a slash was looked up in a PATH: a copy later in it may be the jail's to run.
+  const { program: name, env } = o.config;
+  const lookedUp = name.includes("/") ? undefined : { name, pathVariable: searchPath(env) };
+  checkJailAccess(who, o.leased, o.program, o.binds, o.pinned, lookedUp);
+  for (const i of o.interpreters ?? []) checkInterpreterFor(who, o.config.program, i);
+  checkCwdEnterable(jail.chdir, o.backend, o.binds, who);
   checkLimits(jail.limits, { backend: o.backend, highestFd: o.highestFd });
 }
 

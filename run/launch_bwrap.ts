@@ -101,7 +101,7 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
     backend: "bwrap",
     stdio: stdioSources(childFds),
     bwrapArgv: plan.argv,
-    jailUser: dropTo,
+    identity: plan.stage.identity,
     leased: lease?.id,
     // The file bwrap binds, as the jail's host user reaches it: its real path.
     program: programFile,

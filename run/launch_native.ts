@@ -65,7 +65,7 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
     config,
     backend: "native",
     stdio: stdioSources(childFds),
-    jailUser: native.plan.identity,
+    identity: plan.stage.identity,
     leased: lease?.id,
     program: program.held ? undefined : program.path,
     interpreters: program.interpreters,

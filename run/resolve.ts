@@ -197,16 +197,35 @@ function executableProblem(path: string): string | undefined {
     : "permission denied (not executable; try chmod +x)";
 }
 
+/** Who a permission check is for: a uid, a gid and any supplementary groups. */
+export interface Accessor {
+  readonly uid: number;
+  readonly gid: number;
+  /** Supplementary groups, which count as the gid does (none when absent). */
+  readonly groups?: readonly number[];
+}
+
 /**
- * Whether the x bit that applies to `who` (owner, group or other; any of them for root) is set:
- * execute permission on a file, search permission on a directory. Supplementary groups are not
- * considered.
+ * Which of `info`'s permission classes applies to `who`, as the kernel picks it: the owner's, else
+ * the group's when `who` is in the file's group (its gid or a supplementary group), else others'.
  */
-export function hasExecuteBit(info: FileModeOwner, who: { uid: number; gid: number }): boolean {
+export function permissionClass(info: FileModeOwner, who: Accessor): "owner" | "group" | "other" {
+  if (info.uid === who.uid) return "owner";
+  const inGroup = info.gid === who.gid || (info.gid !== null && who.groups?.includes(info.gid));
+  return inGroup ? "group" : "other";
+}
+
+/** Where each permission class's bits are in a mode. */
+const CLASS_SHIFT = { owner: 6, group: 3, other: 0 } as const;
+
+/**
+ * Whether the x bit that applies to `who` (owner, group or other, supplementary groups counted;
+ * any of them for root) is set: execute permission on a file, search permission on a directory.
+ */
+export function hasExecuteBit(info: FileModeOwner, who: Accessor): boolean {
   const mode = info.mode ?? 0;
   if (who.uid === 0) return (mode & 0o111) !== 0;
-  const bit = info.uid === who.uid ? 0o100 : info.gid === who.gid ? 0o010 : 0o001;
-  return (mode & bit) !== 0;
+  return ((mode >> CLASS_SHIFT[permissionClass(info, who)]) & 0o1) !== 0;
 }
 
 /**
@@ -233,13 +252,12 @@ export const HOST_FS: HostFs = {
 };
 
 /**
- * Whether the w bit that applies to `who` is set (and, on a directory, the x bit too: creating
- * a file needs both). Supplementary groups and ACLs are not considered.
+ * Whether the w bit that applies to `who` (supplementary groups counted) is set (and, on a
+ * directory, the x bit too: creating a file needs both). ACLs are not considered.
  */
-export function hasWriteBit(info: FileModeOwner, who: { uid: number; gid: number }): boolean {
+export function hasWriteBit(info: FileModeOwner, who: Accessor): boolean {
   const mode = info.mode ?? 0;
   if (who.uid === 0) return true;
-  const shift = info.uid === who.uid ? 6 : info.gid === who.gid ? 3 : 0;
   const need = info.isDirectory ? 0o3 : 0o2;
-  return ((mode >> shift) & need) === need;
+  return ((mode >> CLASS_SHIFT[permissionClass(info, who)]) & need) === need;
 }

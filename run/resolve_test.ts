@@ -3,7 +3,13 @@
 // looked up says why in one line (resolveProgram).
 import assert from "node:assert/strict";
 import { NotExecutableError, NotFoundError } from "../core/errors.ts";
-import { hasExecuteBit, hasWriteBit, resolveProgram, searchPath } from "./resolve.ts";
+import {
+  hasExecuteBit,
+  hasWriteBit,
+  permissionClass,
+  resolveProgram,
+  searchPath,
+} from "./resolve.ts";
 
 function info(mode: number, uid: number, gid: number, isDirectory: boolean): Deno.FileInfo {
   return { mode, uid, gid, isDirectory, isFile: !isDirectory } as Deno.FileInfo;
@@ -39,6 +45,25 @@ Deno.test("execute and search need the x bit of the class that applies", () => {
     assert.equal(hasExecuteBit(info(mode, 0, 70000, true), JAIL), (mode & 0o010) !== 0);
     assert.equal(hasExecuteBit(info(mode, 0, 0, true), JAIL), (mode & 0o001) !== 0);
   }
+});
+
+// ww not root runs a jail as its own user, whose supplementary groups the jail keeps: a directory
+// it may write through one of them was refused as the jail's user's.
+Deno.test("a supplementary group counts as the gid does; the owner's class still comes first", () => {
+  const member = { uid: 1000, gid: 1000, groups: [27] };
+  for (let mode = 0; mode < 0o1000; mode++) {
+    for (const isDirectory of [false, true]) {
+      const need = isDirectory ? 3 : 2;
+      const group = info(mode, 0, 27, isDirectory);
+      assert.equal(hasWriteBit(group, member), ((mode >> 3) & need) === need, mode.toString(8));
+      assert.equal(hasExecuteBit(group, member), (mode & 0o010) !== 0, mode.toString(8));
+      const owned = info(mode, 1000, 27, isDirectory);
+      assert.equal(hasWriteBit(owned, member), ((mode >> 6) & need) === need, mode.toString(8));
+      assert.equal(permissionClass(owned, member), "owner");
+    }
+  }
+  assert.equal(permissionClass(info(0o770, 0, 27, true), member), "group");
+  assert.equal(permissionClass(info(0o770, 0, 27, true), { uid: 1000, gid: 1000 }), "other");
 });
 
 // statx's ELOOP and ENAMETOOLONG reached the user as "internal error: statx (...): ELOOP".

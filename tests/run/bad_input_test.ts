@@ -509,6 +509,70 @@ for (const jail of ["none", "native"]) {
   });
 }
 
+// ww not root runs the jail as its own user, supplementary groups and all, and checked nothing up
+// front for it: a --bind that user cannot write started, and its program met EACCES (ww exit 0).
+// As root the same mistake is one line; it is now for ww's own user too, in words that fit it (no
+// lease, no --uid or --gid, which move no host id then), and --explain says the same.
+for (const jail of ["bwrap", "native"]) {
+  Deno.test(`--jail=${jail}, run by an unprivileged user: a --bind it cannot write is one line, one it can write through a group runs`, async () => {
+    const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
+    Deno.chmodSync(home, 0o777);
+    const roots = `${home}/roots`; // root's, 0755: the user may enter it, not write it
+    const mine = `${home}/mine`; // the user's own, 0555: it may make it writable itself
+    const shared = `${home}/shared`; // root's, group 4249's, 0770
+    try {
+      Deno.mkdirSync(roots, { mode: 0o755 });
+      Deno.mkdirSync(mine);
+      Deno.chownSync(mine, 4248, 4248);
+      Deno.chmodSync(mine, 0o555);
+      Deno.mkdirSync(shared);
+      Deno.chownSync(shared, 0, 4249);
+      Deno.chmodSync(shared, 0o770);
+      const asUser = (args: string[], groups: number[] = []) =>
+        runWwAsUser(4248, ["run", `--jail=${jail}`, ...args], home, { TMPDIR: home }, groups);
+      const refusals: [string, string][] = [
+        [
+          roots,
+          `the jail runs as ww's own user (uid 4248, gid 4248), which cannot write it (owner 0:0, mode 0755); ask its owner, uid 0, to make it writable (chmod o+rwx ${roots}), or bind it read-only with --ro-bind`,
+        ],
+        [
+          mine,
+          `the jail runs as ww's own user (uid 4248, gid 4248), which cannot write it (owner 4248:4248, mode 0555); make it writable (chmod u+rwx ${mine}), or bind it read-only with --ro-bind`,
+        ],
+      ];
+      for (const [dir, why] of refusals) {
+        for (const explain of [[], ["--explain"]]) {
+          const r = await asUser([...explain, "--bind", dir, "/bin/sh", "-c", `touch ${dir}/x`]);
+          assert.equal(r.code, 125, r.stderr);
+          assert.equal(r.stderr, `ww: --bind ${dir}: ${why}\n`);
+        }
+      }
+      // A directory it may not enter, though it is its own: the fix is its own chmod.
+      Deno.chmodSync(mine, 0o600);
+      const closed = await asUser(["--ro-bind", mine, "/bin/true"]);
+      assert.equal(closed.code, 125, closed.stderr);
+      assert.equal(
+        closed.stderr,
+        `ww: --ro-bind ${mine}: the jail runs as ww's own uid 4248, which cannot enter ${mine} (mode 0600); make it reachable (chmod u+rx ${mine})\n`,
+      );
+      // Writable through a supplementary group, which the jail keeps: it runs, and writes there.
+      const ran = await asUser(["--bind", shared, "/bin/sh", "-c", `touch ${shared}/x`], [4249]);
+      assert.equal(ran.code, 0, ran.stderr);
+      assert.equal(Deno.statSync(`${shared}/x`).uid, 4248);
+      // Without that group it may not even enter it.
+      const outside = await asUser(["--bind", shared, "/bin/true"]);
+      assert.equal(outside.code, 125, outside.stderr);
+      assert.match(
+        outside.stderr,
+        /^ww: --bind .*: the jail runs as ww's own uid 4248, which cannot enter /,
+      );
+      assert.deepEqual(wwDirs(home), [], "a work directory was left behind");
+    } finally {
+      Deno.removeSync(home, { recursive: true });
+    }
+  });
+}
+
 /** What a --chdir that is no directory is told to do (it said only "not a directory"). */
 const START_IN = "give the directory the program is to start in";
 

@@ -127,22 +127,23 @@ export async function withinDeadline<T>(
 }
 
 /**
- * Runs ww as the unprivileged user `uid` (its gid the same, no supplementary groups; util-linux
- * setpriv), in an environment of its own: HOME and Deno's cache (which that user needs) below
- * `home`, the system's PATH, and `env`.
+ * Runs ww as the unprivileged user `uid` (its gid the same, supplementary groups `groups`, none by
+ * default; util-linux setpriv), in an environment of its own: HOME and Deno's cache (which that
+ * user needs) below `home`, the system's PATH, and `env`.
  */
 export async function runWwAsUser(
   uid: number,
   args: readonly string[],
   home: string,
   env: Readonly<Record<string, string>> = {},
+  groups: readonly number[] = [],
 ): Promise<WwResult> {
   return await outputOf(
     [
       "setpriv",
       `--reuid=${uid}`,
       `--regid=${uid}`,
-      "--clear-groups",
+      groups.length > 0 ? `--groups=${groups.join(",")}` : "--clear-groups",
       "--",
       ...wwCommand(),
       ...args,
