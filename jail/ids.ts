@@ -212,24 +212,25 @@ export interface HostUser {
 /**
  * The jail's host user: the ids the stage switches to (`identity`, from its plan: a root ww's,
  * or a privileged native stage's), keeping ww's supplementary groups only when it does not clear
- * them; with no switch, ww's own (`own`: its effective uid and gid, and supplementary groups),
- * which the jail keeps whole: bwrap in a user namespace of its own may not call setgroups(2)
- * (user_namespaces(7), /proc/PID/setgroups), and the native stage changes nothing.
+ * them; with no switch, ww's own (`own()`: its effective uid and gid, and supplementary groups,
+ * read only when needed: a root ww's jail clears them), which the jail keeps whole: bwrap in a
+ * user namespace of its own may not call setgroups(2) (user_namespaces(7), /proc/PID/setgroups),
+ * and the native stage changes nothing.
  *
  * @example
- * jailHostUser(undefined, { uid: 1000, gid: 1000, groups: [27] });
+ * jailHostUser(undefined, () => ({ uid: 1000, gid: 1000, groups: [27] }));
  * // { uid: 1000, gid: 1000, groups: [27], chosen: false }
- * jailHostUser({ uid: 70000, gid: 70000, clearGroups: true }, { uid: 0, gid: 0, groups: [0] });
+ * jailHostUser({ uid: 70000, gid: 70000, clearGroups: true }, () => ({ uid: 0, gid: 0, groups: [0] }));
  * // { uid: 70000, gid: 70000, groups: [], chosen: true }
  */
 export function jailHostUser(
   identity:
     | { readonly uid: number; readonly gid: number; readonly clearGroups: boolean }
     | undefined,
-  own: { readonly uid: number; readonly gid: number; readonly groups: readonly number[] },
+  own: () => { readonly uid: number; readonly gid: number; readonly groups: readonly number[] },
 ): HostUser {
-  if (identity === undefined) return { ...own, chosen: false };
-  const groups = identity.clearGroups ? [] : own.groups;
+  if (identity === undefined) return { ...own(), chosen: false };
+  const groups = identity.clearGroups ? [] : own().groups;
   return { uid: identity.uid, gid: identity.gid, groups, chosen: true };
 }
 

@@ -62,7 +62,7 @@ export function checkJailStart(o: {
   }
   // Checked for ww's own ids too: a jail that keeps them was let start with a --bind it could
   // not write, whose program then met EACCES with no word of why.
-  const who = jailHostUser(o.identity, ownHostIds());
+  const who = jailHostUser(o.identity, ownHostIds);
   // A name without a slash was looked up in a PATH: a copy later in it may be the jail's to run.
   const { program: name, env } = o.config;
   const lookedUp = name.includes("/") ? undefined : { name, pathVariable: searchPath(env) };
