@@ -153,10 +153,16 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
         sig === SIGNALS.SIGSTOP ? direct((p) => p.signal(sig)) : void supervisor.signal(sig)
       ).catch(() => {});
     },
+    // A stop goes to the program's group directly; a continue through the supervisor, which
+    // passes it on to the group after any signal it was sent before (stage.c supervise): sent
+    // straight to the group, the SIGCONT that wakes a stopped program for an ending signal
+    // sometimes overtook that signal, and the program ran on (to its own exit).
     signalJob: (stop) => {
-      const sig = stop ? SIGNALS.SIGSTOP : SIGNALS.SIGCONT;
-      ordered = (ordered ?? Promise.resolve()).then(() => direct((p) => p.signalGroup(sig)))
-        .catch(() => {});
+      ordered = (ordered ?? Promise.resolve()).then(() =>
+        stop
+          ? direct((p) => p.signalGroup(SIGNALS.SIGSTOP))
+          : void supervisor.signal(SIGNALS.SIGCONT)
+      ).catch(() => {});
       return ordered;
     },
     // The supervisor SIGKILLs every descendant, then ends as the program did.

@@ -1081,6 +1081,13 @@ static __attribute__((noreturn)) void supervise(int forward) {
       }
     } else if (sig == SIGEND) {
       finish(); /* ww died, or asked for the end of everything */
+    } else if (sig == SIGCONT && forward) {
+      /* ww's wake after a signal that asks a stopped program to end, or a job's continue (fg):
+       * the program's whole group, which its setsid made main_pid's, else the program. It comes
+       * through here, not from ww straight to the group, so that it follows the signal it wakes
+       * the program for: this loop takes pending signals lowest first, SIGCONT after SIGHUP,
+       * SIGINT, SIGQUIT and SIGTERM. */
+      if (SYS2(kill, -main_pid, SIGCONT) < 0) SYS2(kill, main_pid, SIGCONT);
     } else if (sig > 0 && forward) {
       SYS2(kill, main_pid, sig);
     }

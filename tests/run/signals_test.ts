@@ -235,6 +235,80 @@ for (const jail of ["none", "native", "bwrap"]) {
   });
 }
 
+// Under native the SIGCONT that follows went to the program directly while the SIGTERM went through
+// the stage's supervisor: a stopped program was sometimes woken first and ran on, here to its own
+// exit 8 (in 6 of 30 tries), before the SIGTERM reached it. Each try stops the program, then ends it.
+for (const jail of ["none", "native", "bwrap"]) {
+  Deno.test(`[jail=${jail}] a stopped program woken by SIGTERM to ww never runs on before the SIGTERM`, async () => {
+    const [cmd, ...args] = wwCommand();
+    const stopSelf = await buildC(new URL("./stop_self.c", import.meta.url));
+    for (let attempt = 0; attempt < 12; attempt++) {
+      const tag = `tag=${crypto.randomUUID()}`;
+      const ww = new Deno.Command(cmd, {
+        args: [...args, "run", `--jail=${jail}`, stopSelf, tag],
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      const stderr = new Response(ww.stderr).text();
+      for (let i = 0; !processesWithArg(tag).some((p) => processState(p) === "T"); i++) {
+        if (i === 400) throw new Error(`the program never stopped: ${await stderr}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      ww.kill("SIGTERM");
+      const timer = setTimeout(() => ww.kill("SIGKILL"), 10_000);
+      const status = await ww.status;
+      clearTimeout(timer);
+      assert.equal(status.code, 143, `try ${attempt}: ${await stderr}`);
+    }
+  });
+}
+
+// The same, made certain: the native jail's supervisor, which passes SIGTERM on, is held stopped
+// until ww's SIGCONT comes. The SIGCONT ww sent the program directly woke it first every time.
+Deno.test("[jail=native] a stopped program's SIGCONT follows the ending signal however late the supervisor passes it on", async () => {
+  const [cmd, ...args] = wwCommand();
+  const stopSelf = await buildC(new URL("./stop_self.c", import.meta.url));
+  const tag = `tag=${crypto.randomUUID()}`;
+  const ww = new Deno.Command(cmd, {
+    args: [...args, "run", "--jail=native", stopSelf, tag],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const stderr = new Response(ww.stderr).text();
+  let program: number | undefined;
+  for (let i = 0; program === undefined; i++) {
+    if (i === 400) throw new Error(`the program never stopped: ${await stderr}`);
+    await new Promise((r) => setTimeout(r, 10));
+    program = processesWithArg(tag).find((p) => processState(p) === "T");
+  }
+  const supervisor = Number(
+    /^PPid:\s*(\d+)$/m.exec(Deno.readTextFileSync(`/proc/${program}/status`))![1],
+  );
+  Deno.kill(supervisor, "SIGSTOP");
+  try {
+    for (let i = 0; processState(supervisor) !== "T"; i++) {
+      if (i === 400) throw new Error("the supervisor never stopped");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    ww.kill("SIGTERM");
+    // Long enough for a SIGCONT sent to the program directly to have woken it.
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    // Gone already when ww's own SIGCONT woke it, as it must.
+    try {
+      Deno.kill(supervisor, "SIGCONT");
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  const timer = setTimeout(() => ww.kill("SIGKILL"), 10_000);
+  const status = await ww.status;
+  clearTimeout(timer);
+  assert.equal(status.code, 143, await stderr);
+});
+
 // Ctrl-Z stopped only ww: a jailed program leads a session of its own, which the terminal's
 // SIGTSTP does not reach, and a forwarded SIGTSTP is discarded in its orphaned process group. It
 // went on running while the shell said "Stopped".
