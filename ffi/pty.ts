@@ -1,13 +1,13 @@
 // ffi/pty.ts — a terminal of ww's own for its program (--tty): a fresh pseudo-terminal pair
 // (posix_openpt, grantpt, unlockpt, ptsname_r), a terminal opened by its path, window sizes
-// (TIOCGWINSZ, TIOCSWINSZ), the hangup of a pty's foreground process group (SIGHUP and SIGCONT),
-// a wait for "readable or writable" that a second descriptor can cut short, and one read or
-// write at a time. Only a run with a terminal of its own loads it (run/tty.ts); a terminal's mode
-// and job control, which a run on its caller's terminal needs too, are ffi/tty.ts's.
+// (TIOCGWINSZ, TIOCSWINSZ), a wait for "readable or writable" that a second descriptor can cut
+// short, and one read or write at a time. Closing the master hangs the slave up (pty_close:
+// tty_vhangup), as a terminal that goes away does. Only a run with a terminal of its own loads it
+// (run/tty.ts); a terminal's mode and job control, which a run on its caller's terminal needs too,
+// are ffi/tty.ts's.
 
 import { EAGAIN, EINTR } from "./errno.ts";
 import { closeFd } from "./fd.ts";
-import { HeldProcess } from "./process.ts";
 import {
   check,
   checkReturned,
@@ -19,13 +19,11 @@ import {
   type Symbols,
 } from "./libc.ts";
 import { O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_RDWR, POLLIN } from "./flags.ts";
-import { foregroundGroup, terminalIoctl } from "./tty.ts";
+import { terminalIoctl } from "./tty.ts";
 
 // asm-generic/ioctls.h, shared by x86_64 and aarch64.
 const TIOCGWINSZ = 0x5413;
 const TIOCSWINSZ = 0x5414;
-const SIGHUP = 1;
-const SIGCONT = 18;
 const PTSNAME_MAX = 128;
 
 const symbols = {
@@ -90,35 +88,6 @@ export function windowSizeOf(rows: number, cols: number): WindowSize {
 /** TIOCSWINSZ: sets terminal `fd`'s window size; the kernel signals its foreground with SIGWINCH. */
 export function setWindowSize(fd: number, ws: WindowSize): void {
   check("ioctl", terminalIoctl(fd, TIOCSWINSZ, ws), `TIOCSWINSZ on fd ${fd}`);
-}
-
-/**
- * Hangs up on the programs of the pty whose master is `master`, as the kernel does when a terminal
- * goes away: SIGHUP and SIGCONT to the slave's foreground process group (TIOCGPGRP on the master
- * names it; TIOCSIG takes only SIGINT, SIGQUIT and SIGTSTP). Nothing when it has none.
- *
- * TIOCGPGRP gives a number, and the foreground group may be gone, its number taken since by a
- * host process that leads a group of its own (a program that made a short-lived group the
- * foreground one): the signal goes to that group only when `inRun` finds its leader among the
- * run's processes (held, so the signal goes through its pidfd), or, when no process has that pid,
- * by number, which no new process can hold while a member of the group lives.
- */
-export function hangUp(master: number, inRun: (pid: number) => HeldProcess | undefined): void {
-  const id = foregroundGroup(master);
-  if (id <= 0) return;
-  const anyone = HeldProcess.open(id);
-  if (anyone === undefined) {
-    for (const sig of [SIGHUP, SIGCONT]) libc().kill(-id, sig);
-    return;
-  }
-  anyone.close();
-  const leader = inRun(id);
-  if (leader === undefined) return;
-  try {
-    for (const sig of [SIGHUP, SIGCONT]) leader.signalGroup(sig);
-  } finally {
-    leader.close();
-  }
 }
 
 /** What pollEither saw. */

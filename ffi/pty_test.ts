@@ -1,23 +1,26 @@
-// ffi/pty.ts's hangup of a pty's foreground process group: only a group whose leader the caller
-// finds among its own processes, since the number TIOCGPGRP gives may name a host process by then.
+// ffi/pty.ts's pseudo-terminal pair as a terminal: closing the master hangs the slave up, as a
+// terminal that goes away does (run/tty.ts ends a program whose output nobody reads so).
 
 import assert from "node:assert/strict";
 import { closeFd } from "./fd.ts";
-import { HeldProcess, holdChild, waitPid } from "./process.ts";
+import { holdChild, waitPid } from "./process.ts";
 import { spawn } from "./spawn.ts";
-import { hangUp, openPty } from "./pty.ts";
+import { openPty } from "./pty.ts";
 
-/** A session leader on a new pty's slave, in its foreground group, that records a SIGHUP. */
-async function onPty(mark: string) {
+/**
+ * A shell, a session leader on a new pty's slave in its foreground group (its fd 0, and 1 too),
+ * that sets its `trap` for SIGHUP and then runs `work` (by default, waits); `$M` is the path `mark`.
+ */
+async function onPty(mark: string, trap: string, work = "while :; do sleep 0.05; done") {
   const pty = openPty();
   const pid = spawn({
     path: "/bin/sh",
     argv: [
       "sh",
       "-c",
-      `exec 2>/dev/null; trap 'echo hup > ${mark}; exit 0' HUP; : > ${mark}.ready; while :; do sleep 0.05; done`,
+      `exec >&0 2>/dev/null; ${trap}; : > "$M.ready"; ${work}`,
     ],
-    env: [],
+    env: [`M=${mark}`],
     cwd: "/",
     fdSteps: [],
     newSession: true,
@@ -41,25 +44,26 @@ async function onPty(mark: string) {
   return { pty, child };
 }
 
-Deno.test("hangUp signals the foreground group only when its leader is one of the caller's", async () => {
+Deno.test("closing the master hangs the slave up: SIGHUP to its session, and writes fail", async () => {
   const dir = Deno.makeTempDirSync({ prefix: "wwtest-hangup-" });
   try {
-    // Its number names a process the caller does not count as its own (as one that took a gone
-    // group's number would be): nothing is sent.
-    const stranger = await onPty(`${dir}/stranger`);
-    hangUp(stranger.pty.master, () => undefined);
-    await new Promise((r) => setTimeout(r, 300));
-    assert.throws(() => Deno.statSync(`${dir}/stranger`), Deno.errors.NotFound);
-    stranger.child.signal(9);
-    await waitPid(stranger.child);
-    closeFd(stranger.pty.master);
-    // Its leader is the caller's: SIGHUP reaches the group.
-    const own = await onPty(`${dir}/own`);
-    hangUp(own.pty.master, (pid) => HeldProcess.open(pid));
-    const status = await waitPid(own.child);
-    assert.deepEqual(status, { exited: true, code: 0 });
-    assert.equal(Deno.readTextFileSync(`${dir}/own`), "hup\n");
-    closeFd(own.pty.master);
+    // A session leader that handles SIGHUP ends with it.
+    const handling = await onPty(`${dir}/handling`, `trap 'echo hup > "$M"; exit 0' HUP`);
+    closeFd(handling.pty.master);
+    assert.deepEqual(await waitPid(handling.child), { exited: true, code: 0 });
+    assert.equal(Deno.readTextFileSync(`${dir}/handling`), "hup\n");
+    // One that ignores it, writing to a pty nobody reads (full, the write blocked), sees its write
+    // fail: what run/tty.ts relies on to end such a program once ww's stdout is gone. (10 MB
+    // written would be a pty that never fills.)
+    const ignoring = await onPty(
+      `${dir}/ignoring`,
+      'trap "" HUP',
+      'i=0; while [ $i -lt 10000 ] && printf %1024s; do i=$((i+1)); done; echo "$i" > "$M"; exit 3',
+    );
+    await new Promise((r) => setTimeout(r, 200));
+    closeFd(ignoring.pty.master);
+    assert.deepEqual(await waitPid(ignoring.child), { exited: true, code: 3 });
+    assert.notEqual(Deno.readTextFileSync(`${dir}/ignoring`), "10000\n");
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

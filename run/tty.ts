@@ -4,8 +4,9 @@
 // blocking the event loop and without changing ww's stdin/stdout (the caller's shell shares
 // them), the caller's window size followed on SIGWINCH, and the caller's terminal in raw mode
 // while the program runs (again, with the size, once a stopped ww is continued: `fg`), given back
-// its mode whatever ends the run. The program never holds
-// the caller's terminal, so it cannot inject input into it (TIOCSTI) or control it (TIOCLINUX).
+// its mode whatever ends the run; once ww cannot pass the program's output on (its stdout's
+// reader left), the pty hung up as a terminal that goes away is. The program never holds the
+// caller's terminal, so it cannot inject input into it (TIOCSTI) or control it (TIOCLINUX).
 
 import { POLLHUP, POLLIN, POLLOUT } from "../ffi/flags.ts";
 import { closeFd, pipe } from "../ffi/fd.ts";
@@ -21,7 +22,6 @@ import {
   typedSignals,
 } from "../ffi/tty.ts";
 import {
-  hangUp,
   openPty,
   openTerminalPath,
   pollEither,
@@ -53,7 +53,7 @@ export interface ProgramTerminal {
   readonly controlling: boolean;
 }
 
-/** How many generations below the process ww spawned a hangup looks for a group's leader. */
+/** How many generations below the process ww spawned continueStopped looks for a group's leader. */
 const RUN_DEPTH = 64;
 
 /** A run's terminal, from its opening to the end of the program. */
@@ -61,7 +61,7 @@ export interface Terminal extends ProgramTerminal {
   /**
    * Once the program holds the slave: ww closes its copy (so the master ends when the program's
    * side does), puts the caller's terminal in raw mode and starts the proxy. `root` is the process
-   * ww spawned (Launched.root): a hangup goes only to a process group the run's processes lead.
+   * ww spawned (Launched.root): a stopped group is continued only when the run's processes lead it.
    */
   start(root: HeldProcess): void;
   /**
@@ -102,13 +102,16 @@ const SIZE_WITHOUT_TERMINAL = windowSizeOf(24, 80);
  */
 export function openTerminal(cleanups: Cleanups): Terminal {
   const pty = openPty();
-  cleanups.add(() => closeFd(pty.master));
+  const closeMaster = cleanups.add(() => closeFd(pty.master));
+  // Closed early by a hangup (hangUpProgram), after which its number may be another file's.
+  let hungUp = false;
   const closeSlave = cleanups.add(() => closeFd(pty.slave));
   const [wakeRead, wakeWrite] = pipe();
   cleanups.add(() => closeFd(wakeRead));
   const closeWake = cleanups.add(() => closeFd(wakeWrite));
   const sizeFrom = [STDIN, STDOUT].find(isTerminal);
   const resize = () => {
+    if (hungUp) return;
     const ws = sizeFrom === undefined ? SIZE_WITHOUT_TERMINAL : windowSize(sizeFrom);
     if (ws) setWindowSize(pty.master, ws);
   };
@@ -174,19 +177,30 @@ export function openTerminal(cleanups: Cleanups): Terminal {
       // event loop (--timeout, signals, RPC) in a write(2).
       out = openNonblockingOut(STDOUT);
       cleanups.add(() => out?.close());
-      pumps = Promise.all([
-        pumpInput(
-          pty.master,
-          wakeRead,
-          state,
-          typedAhead,
-          (signals) =>
-            continueStopped(pty.master, signals, (pid) => holdInTree(root, pid, RUN_DEPTH)),
-        ),
+      const input = pumpInput(
+        pty.master,
+        wakeRead,
+        state,
+        typedAhead,
         // A jail's tree is a few generations deep (stage, bwrap, its pid 1, the program); its
-        // programs may fork deeper, and a group they lead in the foreground is theirs to hang up.
-        pumpOutput(pty.master, wakeRead, state, out, (pid) => holdInTree(root, pid, RUN_DEPTH)),
-      ]);
+        // programs may fork deeper, and a group they lead in the foreground is theirs.
+        (signals) =>
+          continueStopped(pty.master, signals, (pid) => holdInTree(root, pid, RUN_DEPTH)),
+      );
+      // The caller's side is gone (`ww run --tty yes | head`): closing the master is what a
+      // terminal that goes away does to its programs (pty_close: tty_vhangup of the slave), the
+      // session leader gets SIGHUP and SIGCONT, and every read of the slave from then on ends
+      // (0) and every write fails (EIO), so a program that ignores SIGHUP ends as it would on a
+      // real terminal, instead of writing for ever to a pty ww would read only to drop. The
+      // input pump ends first: it uses the master, and its wait on it would keep the master
+      // open (poll holds the file).
+      const hangUpProgram = async () => {
+        writeSome(wakeWrite, new Uint8Array([1]));
+        await input.catch(() => {});
+        hungUp = true;
+        closeMaster();
+      };
+      pumps = Promise.all([input, pumpOutput(pty.master, wakeRead, state, out, hangUpProgram)]);
     },
     endSoon() {
       state.writeUntil = Math.min(state.writeUntil, Date.now() + DRAIN_MS);
@@ -194,7 +208,8 @@ export function openTerminal(cleanups: Cleanups): Terminal {
     async finish() {
       state.ending = true;
       state.endedAt = Date.now();
-      // Never drained: it wakes every wait on it from now on.
+      // Never drained: it wakes every wait on it from now on (a hangup may have written to it
+      // already: a pipe holds both bytes).
       writeSome(wakeWrite, new Uint8Array([1]));
       closeWake();
       if (started && sizeFrom !== undefined) {
@@ -354,19 +369,19 @@ const KEY_SIGNAL_WAIT_MS = 1_000;
 /**
  * The program's output to the caller: until every holder of the slave has closed it (EIO), or,
  * once the run ends, until the pty is quiet (something the program left behind may hold it) or
- * DRAIN_MS have passed. When the caller's side is gone (`ww run --tty yes | head`), the program's
- * terminal is hung up, as a terminal that goes away is (SIGHUP), and what it still writes is read
- * and dropped: it never blocks on a pty nobody reads, and ww with it.
+ * DRAIN_MS have passed, or until the caller's side is gone, when `hangUp` ends it: the program
+ * never blocks on a pty nobody reads, and ww with it, and nothing reads the pty only to drop what
+ * the program writes (a program that ignores SIGHUP writes on, and ww read and dropped it for as
+ * long as it ran: `trap "" HUP; yes` kept ww busy for good).
  */
 async function pumpOutput(
   master: number,
   wake: number,
   state: PumpState,
   out: NonblockingOut,
-  inRun: (pid: number) => HeldProcess | undefined,
+  hangUp: () => Promise<void>,
 ) {
   const buf = new Uint8Array(16384);
-  let gone = false;
   let waited = 0;
   for (;;) {
     // Read before the wait: a wake-up that comes during it must not end the pump before the
@@ -380,20 +395,13 @@ async function pumpOutput(
     const n = readSome(master, buf);
     if (n === 0) return;
     if (n < 0) continue;
-    if (!gone) {
-      const writing = Date.now();
-      const written = await writeOutput(out, buf.subarray(0, n), state);
-      // Time spent waiting for a slow caller after the end is not the pty's: DRAIN_MS bounds
-      // what is left behind writing to it, not how fast the caller reads.
-      if (state.ending) waited += Date.now() - Math.max(writing, state.endedAt);
-      if (written === "late") return;
-      if (written === "gone") {
-        gone = true;
-        try {
-          hangUp(master, inRun);
-        } catch { /* the program's side is gone already */ }
-      }
-    }
+    const writing = Date.now();
+    const written = await writeOutput(out, buf.subarray(0, n), state);
+    // Time spent waiting for a slow caller after the end is not the pty's: DRAIN_MS bounds
+    // what is left behind writing to it, not how fast the caller reads.
+    if (state.ending) waited += Date.now() - Math.max(writing, state.endedAt);
+    if (written === "late") return;
+    if (written === "gone") return await hangUp();
     if (state.ending && Date.now() - waited > state.endedAt + DRAIN_MS) return;
   }
 }

@@ -606,13 +606,39 @@ for (const backend of BACKENDS) {
     const r = await intoHead(["/usr/bin/yes"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "ww 129\n", r.stderr); // SIGHUP, as from a terminal that went away
-    // One that ignores the hangup writes on, and what it writes is dropped: it ends as it would.
+    // One that ignores the hangup writes on, each write failing (EIO) as on a terminal that went
+    // away: it ends as it would.
     const ignoring = await intoHead([
       "/bin/sh",
       "-c",
       'trap "" HUP; i=0; while [ $i -lt 3000 ]; do echo "line $i"; i=$((i+1)); done; exit 3',
     ]);
     assert.equal(ignoring.stdout, "ww 3\n", ignoring.stderr);
+  });
+
+  // After the hangup ww read the pty only to drop what it read: a program that ignored SIGHUP and
+  // wrote for ever kept itself and ww busy (a quarter of a core) until --timeout or a signal.
+  Deno.test(`[jail=${backend}] --tty: when ww's stdout goes away, a program that ignores SIGHUP sees its writes fail, and ends`, async () => {
+    const started = Date.now();
+    const r = await runWw([
+      "run",
+      "--tty",
+      `--jail=${backend}`,
+      "/bin/sh",
+      "-c",
+      'trap "" HUP; yes',
+    ], {
+      ww: [
+        "/bin/bash",
+        "-c",
+        `timeout -s KILL 15 "$@" </dev/null | head -n 1 >/dev/null; echo "ww \${PIPESTATUS[0]}"`,
+        "caller",
+        ...wwCommand(),
+      ],
+    });
+    // yes's status when its write fails (EIO): 1, which its shell ends with; 137 when it never did.
+    assert.equal(r.stdout, "ww 1\n", r.stderr);
+    assert.ok(Date.now() - started < 10_000, `${Date.now() - started} ms`);
   });
 
   // Once the program had ended, what it wrote was passed on for at most 2 s in all, however slowly
