@@ -264,6 +264,15 @@ for (const jail of ["none", "native", "bwrap"]) {
   });
 }
 
+/** SIGCONT to `pid`, which may be gone already (ww's own SIGCONT woke it, as it must). */
+function continueIfThere(pid: number): void {
+  try {
+    Deno.kill(pid, "SIGCONT");
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+
 // The same, made certain: the native jail's supervisor, which passes SIGTERM on, is held stopped
 // until ww's SIGCONT comes. The SIGCONT ww sent the program directly woke it first every time.
 Deno.test("[jail=native] a stopped program's SIGCONT follows the ending signal however late the supervisor passes it on", async () => {
@@ -296,12 +305,7 @@ Deno.test("[jail=native] a stopped program's SIGCONT follows the ending signal h
     // Long enough for a SIGCONT sent to the program directly to have woken it.
     await new Promise((r) => setTimeout(r, 300));
   } finally {
-    // Gone already when ww's own SIGCONT woke it, as it must.
-    try {
-      Deno.kill(supervisor, "SIGCONT");
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
+    continueIfThere(supervisor);
   }
   const timer = setTimeout(() => ww.kill("SIGKILL"), 10_000);
   const status = await ww.status;
