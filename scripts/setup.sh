@@ -7,6 +7,18 @@
 # It returns non-zero when an install step fails, and leaves the caller's shell options as they
 # were (the installs run in a subshell with `set -euo pipefail`).
 ww_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# A machine that names its CA bundle for programs (SSL_CERT_FILE: a proxy that signs TLS with its
+# own CA, say) gets it trusted by Deno too, which reads only DENO_CERT for that. One that names
+# none, or an environment emptied of it (`env -i`), still has the system's store, where such a CA
+# is installed: Deno and npm trust it as well as their own roots, as curl and git do (a run under
+# `env -i` behind such a proxy failed to fetch from the npm registry: "invalid peer certificate").
+if [ -n "${SSL_CERT_FILE:-}" ] && [ -z "${DENO_CERT:-}" ]; then export DENO_CERT="$SSL_CERT_FILE"; fi
+if [ -z "${DENO_CERT:-}" ] && [ -z "${DENO_TLS_CA_STORE:-}" ]; then
+  export DENO_TLS_CA_STORE=mozilla,system
+fi
+if [ -z "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f /etc/ssl/certs/ca-certificates.crt ]; then
+  export NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt
+fi
 
 ww_install() (
   set -euo pipefail
@@ -61,9 +73,6 @@ ww_install "$ww_root" "${1:-demo}"
 ww_setup_status=$?
 export PATH="$ww_root/.tools/deno/node_modules/.bin:$PATH"
 export WW_IPFSD_DIR="$ww_root/.tools/ipfsd"
-# A machine that names its CA bundle for programs (SSL_CERT_FILE: a proxy that signs TLS with its
-# own CA, say) gets it trusted by Deno too, which reads only DENO_CERT for that.
-if [ -n "${SSL_CERT_FILE:-}" ] && [ -z "${DENO_CERT:-}" ]; then export DENO_CERT="$SSL_CERT_FILE"; fi
 unset -f ww_install
 unset ww_root
 # shellcheck disable=SC2317 # `return` when sourced, `exit` when run
