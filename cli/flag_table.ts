@@ -464,7 +464,7 @@ export const FLAGS: readonly Flag[] = [
     value: "<size>",
     group: "jail",
     help:
-      "size of each in-memory file system the jail can write (`/tmp` with the work directory, `/dev/shm`; default `512M`; or `unlimited`); bwrap only",
+      "size of each in-memory file system the jail can write (`/tmp` with the work directory, `/dev/shm`; default `512M`; or `unlimited`), and its files (one a KiB, at least 4096); bwrap only",
     see: { title: "Binds and in-memory file systems", anchor: "#binds-and-in-memory-file-systems" },
     set: (s, value) => {
       s.limits.tmpBytes = limitValue("--tmp-size", parseSize(value));
