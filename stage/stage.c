@@ -30,8 +30,8 @@
  *     close-on-exec (execveat AT_EMPTY_PATH), or from <path>. A failure prints one line and exits
  *     126, or 127 when the file or its #! interpreter is missing. The mode word may add, in this
  *     order, "-tmpfs" (bwrap, --tmp-size): first have the supervisor's bounder bound the files of
- *     the jail's in-memory file systems, asked over <tmpfs-fd> (see bound_jail_files), "-tty": make fd 0, the program's own pty, its session's controlling terminal
- *     (see take_terminal), and "-listen-pid": for systemd socket activation (--socket-activation,
+ *     the jail's in-memory file systems, asked over <tmpfs-fd> (see bound_jail_files), "-tty":
+ *     make fd 0, the program's own pty, its session's controlling terminal (see take_terminal), and "-listen-pid": for systemd socket activation (--socket-activation,
  *     under bwrap and --jail=none) also set LISTEN_PID to this process's pid, which the program
  *     keeps, as the program sees it (in bwrap's pid namespace), and "-report" (bwrap): the stage
  *     is the jail's pid 1 and forks the program (see init); fd 2 holds bwrap's own words for ww, so
@@ -1187,9 +1187,9 @@ static long bound_files(long mnt_ns, const struct plan *pl) {
  * namespace below the one that owns them). So the stage in the jail, once bwrap's set-up is done
  * and before anything of the program's runs, sends its mount namespace here and waits
  * (bound_jail_files); this process, forked by the supervisor with its identity (root, or the user
- * whose bwrap made the namespaces), enters the user namespace that owns it and the namespace
- * itself, sets nr_inodes on each tmpfs, and answers 0 or -errno, 8 bytes. It ends then, with the
- * supervisor, or when the socket ends unasked (bwrap failed).
+ * whose bwrap made the namespaces), enters that namespace (see bound_files), sets nr_inodes on each
+ * tmpfs, and answers 0 or -errno, 8 bytes. It ends then, with the supervisor, or when the socket
+ * ends unasked (bwrap failed).
  */
 static __attribute__((noreturn)) void bounder(const struct plan *pl, long supervisor) {
   SYS5(prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
