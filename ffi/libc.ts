@@ -58,6 +58,15 @@ const symbols = {
   socket: { parameters: [I32, "i32", "i32"], result: "i32" },
   setsockopt: { parameters: [I32, "i32", "i32", "buffer", "u32"], result: "i32" },
   bind: { parameters: [I32, "buffer", "u32"], result: "i32" },
+  // openat2(2), which glibc does not wrap: `syscall` declared with this call's argument shape (see
+  // the Landlock probe below). Here, not with the jail's group: every run asks whether its
+  // program's path passes a /proc magic link (ffi/open.ts passesMagicLink), and a --jail=none run
+  // bound that whole group for it, ~0.3 ms.
+  syscall_openat2: {
+    name: "syscall",
+    parameters: [I64, "i32", "buffer", "buffer", "usize"],
+    result: "i32",
+  },
   // A --jail=none run's work directory (ffi/dir.ts): Deno.makeTempDirSync and Deno.removeSync
   // cost it ~0.3 ms more, their first use.
   mkdtemp: { parameters: ["buffer", NO_ARG], result: "pointer" },
@@ -111,19 +120,11 @@ const fileSymbols = {
  * dlopen, ~0.05-0.08 ms, and each symbol bound ~0.025 ms: a jailed run bound the file and socket
  * groups, 20 symbols, for the 3 of them below): its id lease's lock and scan of /proc (ffi/lock.ts,
  * ffi/proc.ts), the stage's memfd, the hard limits its limits are checked against
- * (ffi/rlimit.ts), the native jail's Landlock probe, the opens that follow no symlink of its
- * checks (ffi/open.ts), the names its unix sockets are given (ffi/socket_basics.ts
+ * (ffi/rlimit.ts), the native jail's Landlock probe, the names its unix sockets are given (ffi/socket_basics.ts
  * autobindUnix); and a signal to a process through its pidfd (ffi/process.ts), which few runs
  * send.
  */
 const jailSymbols = {
-  // openat2(2), which glibc does not wrap: `syscall` declared with this call's argument shape (see
-  // the Landlock probe below).
-  syscall_openat2: {
-    name: "syscall",
-    parameters: [I64, "i32", "buffer", "buffer", "usize"],
-    result: "i32",
-  },
   getsockname: { parameters: [I32, "buffer", "buffer"], result: "i32" },
   getsockopt: { parameters: [I32, "i32", "i32", "buffer", "buffer"], result: "i32" },
   flock: { parameters: [I32, "i32"], result: "i32" },

@@ -2,7 +2,7 @@
 // RESOLVE_NO_SYMLINKS, so that no symlink anywhere on the path (one that appeared since the path
 // was checked, say) is followed; and a name in a directory held so, for calls without openat2.
 
-import { check, cString, lastErrno, libc, libcJail } from "./libc.ts";
+import { check, cString, lastErrno, libc } from "./libc.ts";
 import { ELOOP, ENOSYS, EPERM } from "./errno.ts";
 import { O_CLOEXEC, O_CREAT, O_NOCTTY, O_NONBLOCK, O_PATH, O_RDONLY } from "./flags.ts";
 
@@ -72,7 +72,7 @@ export function holdNoSymlinksIn(dir: number, name: string): number {
 
 function openat2NoLinks(path: string, flags: number, dir = AT_FDCWD): number {
   const how = openHowNoLinks(flags);
-  const fd = libcJail().syscall_openat2(SYS_OPENAT2, dir, cString(path), how, 24n);
+  const fd = libc().syscall_openat2(SYS_OPENAT2, dir, cString(path), how, 24n);
   return check("openat2", fd, path);
 }
 
@@ -94,7 +94,7 @@ const magicLinkHow = new BigUint64Array([
  * passesMagicLink("/usr/bin/true"); // false
  */
 export function passesMagicLink(path: string): boolean | undefined {
-  const fd = libcJail().syscall_openat2(SYS_OPENAT2, AT_FDCWD, cString(path), magicLinkHow, 24n);
+  const fd = libc().syscall_openat2(SYS_OPENAT2, AT_FDCWD, cString(path), magicLinkHow, 24n);
   if (fd >= 0) {
     libc().close(fd);
     return false;
