@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { cString, lastErrno, libc, libcFiles, libcJail, NO_ARG, openLibrary } from "./libc.ts";
+import { cString, lastErrno, libc, libcFiles, NO_ARG, openLibrary } from "./libc.ts";
 
 const EBADF = 9;
 const ENOENT = 2;
