@@ -16,7 +16,8 @@ import { formatBytes } from "./progress.ts";
 export const CACHE_USAGE = `usage: ww cache [list|size|clear]
   list    the cached programs: CID, size, last use, and the /ipfs/ paths that led to them
   size    the cache's total size and its bound
-  clear   remove every cached program
+  clear   remove all ww cached: programs, their paths, IPNS sequences seen (refused, removing
+          nothing, while the cache holds anything ww did not put there)
 The cache is $XDG_CACHE_HOME/ww/ipfs (default ~/.cache/ww/ipfs).`;
 
 /**
