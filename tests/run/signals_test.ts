@@ -191,6 +191,35 @@ for (const jail of [["--jail=none"], ["--jail=bwrap", "--net"]]) {
   });
 }
 
+/**
+ * The pid of the process with `arg` among its arguments once it is stopped (state T), looked for
+ * every `everyMs` at most `tries` times; else an Error with ww's `stderr`.
+ */
+async function stoppedWithArg(
+  arg: string,
+  stderr: Promise<string>,
+  tries: number,
+  everyMs: number,
+): Promise<number> {
+  for (let i = 0; i < tries; i++) {
+    const pid = processesWithArg(arg).find((p) => processState(p) === "T");
+    if (pid !== undefined) return pid;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`the program never stopped: ${await stderr}`);
+}
+
+/** ww's exit status after `sig`, SIGKILLed when it outlives 10 s. */
+async function statusAfter(ww: Deno.ChildProcess, sig: Deno.Signal): Promise<Deno.CommandStatus> {
+  ww.kill(sig);
+  const timer = setTimeout(() => ww.kill("SIGKILL"), 10_000);
+  try {
+    return await ww.status;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // A signal forwarded to a stopped program stayed pending: ww outlived SIGTERM and SIGINT, and only
 // SIGKILL ended it (under --jail=none leaving the stopped program behind). One that asks the
 // program to end wakes it too, and so does --timeout's.
@@ -216,14 +245,8 @@ for (const jail of ["none", "native", "bwrap"]) {
     const stderr = new Response(ww.stderr).text();
     const stdout = new Response(ww.stdout).text();
     // Signalled only once the program has stopped itself (state T).
-    for (let i = 0; !processesWithArg(tag).some((p) => processState(p) === "T"); i++) {
-      if (i === 200) throw new Error(`the program never stopped: ${await stderr}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-    ww.kill("SIGTERM");
-    const timer = setTimeout(() => ww.kill("SIGKILL"), 10_000);
-    const status = await ww.status;
-    clearTimeout(timer);
+    await stoppedWithArg(tag, stderr, 200, 50);
+    const status = await statusAfter(ww, "SIGTERM");
     assert.equal(status.code, 7, await stderr);
     assert.equal(await stdout, "TERM\n");
     assert.deepEqual(processesWithArg(tag), [], "the stopped program outlived ww");
@@ -251,14 +274,8 @@ for (const jail of ["none", "native", "bwrap"]) {
         stderr: "piped",
       }).spawn();
       const stderr = new Response(ww.stderr).text();
-      for (let i = 0; !processesWithArg(tag).some((p) => processState(p) === "T"); i++) {
-        if (i === 400) throw new Error(`the program never stopped: ${await stderr}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
-      ww.kill("SIGTERM");
-      const timer = setTimeout(() => ww.kill("SIGKILL"), 10_000);
-      const status = await ww.status;
-      clearTimeout(timer);
+      await stoppedWithArg(tag, stderr, 400, 10);
+      const status = await statusAfter(ww, "SIGTERM");
       assert.equal(status.code, 143, `try ${attempt}: ${await stderr}`);
     }
   });
@@ -286,31 +303,24 @@ Deno.test("[jail=native] a stopped program's SIGCONT follows the ending signal h
     stderr: "piped",
   }).spawn();
   const stderr = new Response(ww.stderr).text();
-  let program: number | undefined;
-  for (let i = 0; program === undefined; i++) {
-    if (i === 400) throw new Error(`the program never stopped: ${await stderr}`);
-    await new Promise((r) => setTimeout(r, 10));
-    program = processesWithArg(tag).find((p) => processState(p) === "T");
-  }
+  const program = await stoppedWithArg(tag, stderr, 400, 10);
   const supervisor = Number(
     /^PPid:\s*(\d+)$/m.exec(Deno.readTextFileSync(`/proc/${program}/status`))![1],
   );
   Deno.kill(supervisor, "SIGSTOP");
+  let status: Promise<Deno.CommandStatus>;
   try {
     for (let i = 0; processState(supervisor) !== "T"; i++) {
       if (i === 400) throw new Error("the supervisor never stopped");
       await new Promise((r) => setTimeout(r, 10));
     }
-    ww.kill("SIGTERM");
+    status = statusAfter(ww, "SIGTERM");
     // Long enough for a SIGCONT sent to the program directly to have woken it.
     await new Promise((r) => setTimeout(r, 300));
   } finally {
     continueIfThere(supervisor);
   }
-  const timer = setTimeout(() => ww.kill("SIGKILL"), 10_000);
-  const status = await ww.status;
-  clearTimeout(timer);
-  assert.equal(status.code, 143, await stderr);
+  assert.equal((await status).code, 143, await stderr);
 });
 
 // Ctrl-Z stopped only ww: a jailed program leads a session of its own, which the terminal's
