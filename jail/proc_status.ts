@@ -24,7 +24,7 @@ export function isPrivileged(id: ProcessIdentity): boolean {
  * parseGroups("Uid:\t1000\t1000\t1000\t1000\nGroups:\t27 100 \n"); // [27, 100]
  */
 export function parseGroups(text: string): number[] {
-  const line = /^Groups:(.*)$/m.exec(text);
+  const line = FIELDS.Groups.exec(text);
   if (!line) throw new Error("/proc/self/status has no Groups line");
   return line[1].trim().split(/\s+/).filter((g) => g !== "").map(Number);
 }
@@ -35,6 +35,8 @@ const FIELDS = {
   Gid: /^Gid:\s*(.*)$/m,
   CapEff: /^CapEff:\s*(.*)$/m,
   CapPrm: /^CapPrm:\s*(.*)$/m,
+  // Empty for a process with no supplementary groups: parseGroups reads it, not field().
+  Groups: /^Groups:(.*)$/m,
 };
 
 /** Parses the Uid, Gid, CapEff and CapPrm lines of /proc/<pid>/status. */
