@@ -472,6 +472,20 @@ export const FLAGS: readonly Flag[] = [
   },
 ];
 
+/**
+ * Whether a flag's value looks like what comes after the flags, the program (a path: a slash and
+ * no `=`) or the separator and flags (a leading `-`, not a negative number): the flag's own value was then probably
+ * forgotten (`--ro-bind /bin/sh -c ...`, `--env --`). cli/flags.ts says so when the run is refused.
+ *
+ * @example
+ * looksLikeProgram("/bin/sh"); // true
+ * looksLikeProgram("db=/var/db"); // false
+ * looksLikeProgram("-1"); // false
+ */
+export function looksLikeProgram(value: string): boolean {
+  return /^-\D/.test(value) || (value.includes("/") && !value.includes("="));
+}
+
 function duration(flag: string, value: string): number {
   const ms = parseDuration(value);
   if (typeof ms !== "number") throw new UsageError(`${flag} ${ms.error}`);
@@ -574,8 +588,9 @@ function parseEnv(value: string, context: FlagContext, s: FlagState): void {
   const key = eq < 0 ? value : value.slice(0, eq);
   const problem = commandLineEnvKeyProblem(key);
   if (problem) {
-    // As an env file's line says what it expected, unless the problem says it already.
-    const fix = problem.includes("KEY=VALUE") ? "" : " (expected KEY=VALUE or KEY)";
+    // As an env file's line says what it expected, unless the program or `--` was taken for the
+    // name: cli/flags.ts then says the value was probably forgotten.
+    const fix = looksLikeProgram(value) ? "" : " (expected KEY=VALUE or KEY)";
     throw new UsageError(`--env ${flagValue(value)}: ${problem}${fix}`);
   }
   if (eq < 0) {

@@ -5,7 +5,7 @@
 import { ownGrantsProblem, socketActivationProblem } from "../fd/grants.ts";
 import type { JailPolicy } from "../jail/policy.ts";
 import { chooseIpfsApi, ipfsApiUrl } from "../ipfs/multiaddr.ts";
-import { type Flag, FLAGS, newFlagState } from "./flag_table.ts";
+import { type Flag, FLAGS, looksLikeProgram, newFlagState, type ValueFlag } from "./flag_table.ts";
 import { type TerminalFacts, wantsTty } from "./tty.ts";
 import {
   hostFdVariableProblem,
@@ -14,6 +14,7 @@ import {
 } from "../core/config.ts";
 import { UsageError } from "../core/errors.ts";
 import { isIpfsPath } from "../core/ipfs_path.ts";
+import { flagValue } from "../core/escape.ts";
 import type { HostGrants } from "../rpc/types.ts";
 
 /** What `ww run` was asked to do, beyond the RunConfig. */
@@ -103,8 +104,12 @@ export function parseRunArgs(
     callerEnvNotText: host.callerEnvNotText,
   };
 
+  // The flag that took the argument before this one as its value (`--ro-bind /bin/sh`).
+  let took: TakenValue | undefined;
   let i = 0;
   for (; i < argv.length; i++) {
+    const before = took;
+    took = undefined;
     const arg = argv[i];
     if (arg === "--") {
       i++;
@@ -126,18 +131,29 @@ export function parseRunArgs(
         );
       }
       // `--=x` is no flag named `--`.
-      throw new UsageError(`unknown flag ${name === "--" ? arg : name} (see ww run --help)`);
+      throw new UsageError(
+        `unknown flag ${name === "--" ? arg : name} ${
+          before && looksLikeProgram(before.value) ? forgottenValue(before) : "(see ww run --help)"
+        }`,
+      );
     }
     if (flag.value === undefined) {
       if (name !== arg) throw new UsageError(`${name} takes no value (got ${arg})`);
       flag.set(s);
       continue;
     }
-    let value: string;
-    if (name !== arg) value = arg.slice(eq + 1);
-    else if (i + 1 < argv.length) value = argv[++i];
-    else throw new UsageError(`${name} needs a value (see ww run --help)`);
-    flag.set(s, value, context);
+    if (name !== arg) {
+      flag.set(s, arg.slice(eq + 1), context);
+      continue;
+    }
+    if (i + 1 >= argv.length) throw new UsageError(`${name} needs a value (see ww run --help)`);
+    took = { name, flag, value: argv[++i] };
+    try {
+      flag.set(s, took.value, context);
+    } catch (e) {
+      if (!(e instanceof UsageError) || !swallowedProgram(took.value, argv[i + 1])) throw e;
+      throw new UsageError(`${e.message} ${forgottenValue(took)}`);
+    }
   }
 
   const [program, ...args] = argv.slice(i);
@@ -186,7 +202,13 @@ export function parseRunArgs(
     hostFdVariableProblem(env, s.socketActivation, "commandLine", s.envFrom);
   if (envProblem) throw new UsageError(envProblem);
   if (program === undefined) {
-    throw new UsageError("missing <binary> (usage: ww run [flags] <binary> [args...])");
+    throw new UsageError(
+      `missing <binary> ${
+        took && looksLikeProgram(took.value)
+          ? forgottenValue(took)
+          : "(usage: ww run [flags] <binary> [args...])"
+      }`,
+    );
   }
   if (program === "") throw new UsageError("the program name is empty");
   if ([program, ...args].some((a) => a.includes("\0"))) {
@@ -211,6 +233,44 @@ export function parseRunArgs(
     );
   }
   return { config, debug, help, explain, grants, deno };
+}
+
+/** A flag that took the next argument as its value: `--ro-bind /bin/sh` (not `--ro-bind=/bin/sh`). */
+interface TakenValue {
+  /** As typed: `-e` or `--env`. */
+  readonly name: string;
+  readonly flag: ValueFlag;
+  readonly value: string;
+}
+
+/**
+ * Whether a flag whose value was refused took what came after the flags for it: a flag or `--`
+ * (`--env --`), the program when nothing follows it (`--env /bin/true`), or a value followed by
+ * what only a program takes (`--memory python3 -c ...`: an argument with a dash that is no flag
+ * of ww's). A path followed by the program is a path-taking flag's bad value, not a forgotten one.
+ *
+ * @example
+ * swallowedProgram("python3", "-c"); // true
+ * swallowedProgram("/", "/bin/app"); // false
+ */
+function swallowedProgram(value: string, next: string | undefined): boolean {
+  if (next === undefined || /^-\D/.test(value)) return looksLikeProgram(value);
+  return /^-[^-]|^--./.test(next) && !isRunFlag(next);
+}
+
+/**
+ * What a refusal adds when a flag's value was probably forgotten, so that the flag took what came
+ * next (the program, or `--`) as its value and left the rest to be read as flags, or no program:
+ * the one rule for every flag that takes a value.
+ *
+ * @example
+ * forgottenValue({ name: "--ro-bind", flag: RO_BIND, value: "/bin/sh" });
+ * // "(a value forgotten? --ro-bind took /bin/sh as its value; give --ro-bind <src>[:<dst>], then the program)"
+ */
+function forgottenValue(took: TakenValue): string {
+  return `(a value forgotten? ${took.name} took ${
+    flagValue(took.value)
+  } as its value; give ${took.name} ${took.flag.value}, then the program)`;
 }
 
 /**

@@ -455,3 +455,50 @@ Deno.test("--env-file that cannot be read says why in ww's words, whoever failed
     );
   }
 });
+
+// `ww run --ro-bind /bin/sh -c 'echo hi'` said "unknown flag -c": the forgotten value's flag took
+// the program, and only --env said so (its name had a '/'). Now every flag that takes a value does.
+Deno.test("a value forgotten: whatever the flag, the refusal says it took the program, and the fix", () => {
+  for (const flag of FLAGS) {
+    if (flag.value === undefined) continue;
+    for (const name of [flag.name, ...(flag.alias ? [flag.alias] : [])]) {
+      const hint =
+        `(a value forgotten? ${name} took /bin/sh as its value; give ${name} ${flag.value}, then the program)`;
+      for (const argv of [[name, "/bin/sh", "-c", "echo hi"], [name, "/bin/sh"]]) {
+        assert.throws(
+          () => parse(argv),
+          (e) => {
+            const { message } = e as Error;
+            assert.ok(e instanceof UsageError, String(e));
+            assert.ok(message.endsWith(` ${hint}`), `${JSON.stringify(argv)}: ${message}`);
+            assert.ok(!message.includes("\n"), message);
+            return true;
+          },
+        );
+      }
+    }
+  }
+  // A value refused, followed by what only a program takes: the value was the program's.
+  assert.throws(
+    () => parse(["--memory", "python3", "-c", "print(1)"]),
+    /^UsageError: --memory "python3" is not a size .* \(a value forgotten\? --memory took python3 as its value; give --memory <size>, then the program\)$/,
+  );
+  // A value that is no program, or given as --flag=value, is not called forgotten.
+  assert.throws(
+    () => parse(["--timeout", "5s", "-c"]),
+    /^UsageError: unknown flag -c \(see ww run --help\)$/,
+  );
+  assert.throws(
+    () => parse(["--ro-bind=/bin/sh", "-c"]),
+    /^UsageError: unknown flag -c \(see ww run --help\)$/,
+  );
+  assert.throws(
+    () => parse(["--memory", "lots", "p"]),
+    /^UsageError: --memory "lots" is not a size like 512M, 1.5G or unlimited$/,
+  );
+  assert.throws(
+    () => parse(["--ro-bind", "/a"]),
+    /^UsageError: missing <binary> \(a value forgotten\?/,
+  );
+  assert.throws(() => parse(["--net"]), /^UsageError: missing <binary> \(usage:/);
+});

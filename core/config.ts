@@ -141,13 +141,9 @@ export function commandLineEnvKeyProblem(key: string): string | undefined {
   const quoted = JSON.stringify(key);
   return envKeyProblem(key) ??
     (/\s/.test(key) ? `the variable name ${quoted} contains whitespace` : undefined) ??
-    (key.includes("/")
-      ? `the variable name ${quoted} contains '/' (a value forgotten? --env KEY=VALUE)`
-      : undefined) ??
+    (key.includes("/") ? `the variable name ${quoted} contains '/'` : undefined) ??
     // `--env --` took the separator for a name, and the run went on without it.
-    (key.startsWith("-")
-      ? `the variable name ${quoted} starts with '-' (a value forgotten? --env KEY=VALUE)`
-      : undefined);
+    (key.startsWith("-") ? `the variable name ${quoted} starts with '-'` : undefined);
 }
 
 /**

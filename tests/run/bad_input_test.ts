@@ -155,6 +155,16 @@ const ROWS: readonly Row[] = [
     args: ["run", "--env", "--", P],
     message: `--env --: the variable name "--" starts with '-' (a value forgotten?`,
   },
+  // Its value forgotten, --ro-bind took the program, and ww said only "unknown flag -c".
+  {
+    args: ["run", "--ro-bind", "/bin/sh", "-c", "echo hi"],
+    message:
+      "unknown flag -c (a value forgotten? --ro-bind took /bin/sh as its value; give --ro-bind <src>[:<dst>], then the program)\n",
+  },
+  {
+    args: ["run", "--memory", "python3", "-c", "print(1)"],
+    message: "(a value forgotten? --memory took python3 as its value; give --memory <size>",
+  },
   // connect(2) says ECONNREFUSED for a file that is no socket: "is the server running?".
   {
     args: ["run", "--connect", "c=unix:/etc/hostname", P],
