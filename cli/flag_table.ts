@@ -9,8 +9,11 @@
 // - `value` is the value's name in the help ("<n>", "name=ADDR"); leave it out for a switch,
 //   whose `set` gets no value (`--switch=x` is then refused with "takes no value").
 // - `set` records the flag in FlagState (add a field there and to newFlagState() if it needs
-//   one) and throws a one-line UsageError naming the flag for a bad value; checks that need the
-//   whole command line (every grant, the program) belong in parseRunArgs.
+//   one) and throws a one-line UsageError naming the flag for a bad value: everything the value
+//   alone decides (its syntax, its fixed bounds) is checked there, for every value given, so that
+//   a later value of the same flag does not hide a bad one (cli/flags_test.ts runs every flag that
+//   takes one value so). Checks that need the whole command line (every grant, the program)
+//   belong in parseRunArgs; those that need the machine or the backend, in the run.
 // - `help` is one line of text; `code spans` are code in the README and plain in --help. `see`
 //   names the README section that says more. Then run `deno task readme-flags`.
 
@@ -28,6 +31,7 @@ import {
   parseDuration,
   parseSize,
 } from "../jail/policy.ts";
+import { memoryMinimumProblem } from "../jail/limits.ts";
 import { ipfsApiUrl } from "../ipfs/multiaddr.ts";
 import { NOT_TEXT, parseEnvFile } from "./env_file.ts";
 import type { TtyFlag } from "./tty.ts";
@@ -426,7 +430,10 @@ export const FLAGS: readonly Flag[] = [
     help:
       "private memory per process (RLIMIT_DATA; binary K, M, G or T, `1.5G` too; default `4G`; at least `1M`; or `unlimited`)",
     set: (s, value) => {
-      s.limits.memoryBytes = limitValue("--memory", parseSize(value));
+      const bytes = limitValue("--memory", parseSize(value));
+      const low = bytes === undefined ? undefined : memoryMinimumProblem(bytes, "commandLine");
+      if (low) throw new UsageError(`--memory ${value}: ${low}`);
+      s.limits.memoryBytes = bytes;
     },
   },
   {

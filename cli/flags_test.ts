@@ -502,3 +502,49 @@ Deno.test("a value forgotten: whatever the flag, the refusal says it took the pr
   );
   assert.throws(() => parse(["--net"]), /^UsageError: missing <binary> \(usage:/);
 });
+
+/** Bad values of each flag that takes one value (what the value alone refuses), and a good one. */
+const SINGLE_VALUED: Readonly<Record<string, { bad: readonly string[]; good: string }>> = {
+  "--chdir": { bad: ["", "a\0b"], good: "/tmp" },
+  "--ipfs": { bad: ["bogus", "/ip4/1.2.3.4"], good: "/ip4/127.0.0.1/tcp/5001/http" },
+  "--ipfs-timeout": { bad: ["bogus", "0s", "600h"], good: "30s" },
+  "--jail": { bad: ["docker", ""], good: "none" },
+  "--uid": { bad: ["x", "-1", "2147483648"], good: "1000" },
+  "--gid": { bad: ["x", "-1", "2147483648"], good: "1000" },
+  "--timeout": { bad: ["bogus", "0s", "597h"], good: "1s" },
+  "--memory": { bad: ["bogus", "0", "1K", "1048575"], good: "1G" },
+  "--cpu": { bad: ["0", "bogus"], good: "10" },
+  "--nofile": { bad: ["0", "bogus"], good: "100" },
+  "--nproc": { bad: ["0", "bogus"], good: "100" },
+  "--tmp-size": { bad: ["0", "lots"], good: "1M" },
+};
+
+// `--memory 1K --memory 1G` ran (the 1M minimum was checked on the last value only), while
+// `--timeout 0s --timeout 1s` was refused. README.md: a flag given twice takes its last value, and
+// a bad one is refused wherever it is.
+Deno.test("a bad value of a flag given twice is refused, first or last, as when given once", () => {
+  const readme = Deno.readTextFileSync(new URL("../README.md", import.meta.url));
+  const addsUp = /the flags that name several things add up instead:\s*([^.]*)\./.exec(readme);
+  assert.ok(addsUp, "README.md no longer says which flags add up");
+  const repeatable = new Set([...addsUp[1].matchAll(/`(--[a-z-]+)`/g)].map((m) => m[1]));
+  const single = FLAGS.filter((f) => f.value !== undefined && !repeatable.has(f.name));
+  assert.deepEqual(single.map((f) => f.name).sort(), Object.keys(SINGLE_VALUED).sort());
+  for (const { name } of single) {
+    const { bad, good } = SINGLE_VALUED[name];
+    assert.doesNotThrow(() => parse([name, good, name, good, "p"]));
+    for (const value of bad) {
+      let alone = "";
+      assert.throws(() => parse([name, value, "p"]), (e) => {
+        alone = (e as Error).message;
+        return e instanceof UsageError;
+      });
+      for (const argv of [[name, value, name, good, "p"], [name, good, name, value, "p"]]) {
+        assert.throws(() => parse(argv), (e) => {
+          assert.ok(e instanceof UsageError, `${JSON.stringify(argv)} ran`);
+          assert.equal(e.message, alone, JSON.stringify(argv));
+          return true;
+        }, `${JSON.stringify(argv)} ran`);
+      }
+    }
+  }
+});

@@ -91,6 +91,28 @@ export function limitsProblem(
 }
 
 /**
+ * Why `memoryBytes` is too little for any jail, on any machine, or undefined: a fact of the value
+ * alone, so --memory checks every value it is given (a later one does not hide it), and
+ * limitsFailure a library caller's. `backend`, when known, names who needs the memory.
+ *
+ * @example
+ * memoryMinimumProblem(1024, "commandLine");
+ * // "below the minimum, 1M (RLIMIT_DATA; the dynamic loader and bwrap or libc need about 256K
+ * // before the program runs); use --memory 1M or more"
+ */
+export function memoryMinimumProblem(
+  memoryBytes: number,
+  words: LimitWording,
+  backend?: LaunchShape["backend"],
+): string | undefined {
+  if (memoryBytes >= MIN_MEMORY_BYTES) return undefined;
+  const who = backend === undefined ? "bwrap or libc" : backend === "bwrap" ? "bwrap" : "libc";
+  return `below the minimum, 1M (RLIMIT_DATA; the dynamic loader and ${who} need about 256K before the program runs); use ${
+    spell("memoryBytes", MIN_MEMORY_BYTES, words)
+  } or more`;
+}
+
+/**
  * The first limit that cannot work for `launch` on this machine (see limitsProblem), with its key
  * and value, worded for `words`; undefined when they all can.
  *
@@ -113,17 +135,10 @@ export function limitsFailure(
     value,
     line: `${spellGiven(limit, value)}: ${why}`,
   });
-  if (memoryBytes !== undefined && memoryBytes < MIN_MEMORY_BYTES) {
-    return fail(
-      "memoryBytes",
-      memoryBytes,
-      `below the minimum, 1M (RLIMIT_DATA; the dynamic loader and ${
-        launch.backend === "bwrap" ? "bwrap" : "libc"
-      } need about 256K before the program runs); use ${
-        spell("memoryBytes", MIN_MEMORY_BYTES, words)
-      } or more`,
-    );
-  }
+  const low = memoryBytes === undefined
+    ? undefined
+    : memoryMinimumProblem(memoryBytes, words, launch.backend);
+  if (low) return fail("memoryBytes", memoryBytes!, low);
   if (openFiles !== undefined) {
     const spare = launch.backend === "bwrap" ? BWRAP_SPARE_FDS : LOADER_SPARE_FDS;
     const least = launch.highestFd + 1 + spare;

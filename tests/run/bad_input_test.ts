@@ -234,6 +234,11 @@ const ROWS: readonly Row[] = [
   // Limits the jail cannot start with: named, with a value that works, before anything runs.
   { args: ["run", "--memory", "1", P], message: "--memory 1: below the minimum, 1M" },
   { args: ["run", "--memory", "1K", P], message: "--memory 1K: below the minimum, 1M" },
+  // A later value hid an earlier bad one (the minimum was checked on the last value only).
+  {
+    args: ["run", "--memory", "1K", "--memory", "1G", P],
+    message: "--memory 1K: below the minimum, 1M",
+  },
   {
     args: ["run", "--jail=native", "--memory", "1K", P],
     message: "--memory 1K: below the minimum, 1M",
