@@ -56,6 +56,14 @@ Deno.test("a bad line is one error naming file:line", () => {
       "app.env:3: the variable name contains a NUL byte (expected KEY=VALUE, KEY or # comment)",
     ],
     ["A=1\nB=x\0y", "app.env:2: the value of B contains a NUL byte"],
+    [
+      "A=1\nB\x1bC=2",
+      'app.env:2: the variable name "B\\x1bC" contains an unprintable character, \\x1b (expected KEY=VALUE, KEY or # comment)',
+    ],
+    [
+      "\x01",
+      'app.env:1: the variable name "\\x01" contains an unprintable character, \\x01 (expected KEY=VALUE, KEY or # comment)',
+    ],
   ];
   assert.deepEqual(parseEnvFile("A =1", "f", {}), {
     error: 'f:1: the variable name "A " contains whitespace (expected KEY=VALUE, KEY or # comment)',

@@ -171,6 +171,15 @@ const BAD: [string[], RegExp][] = [
     /^--env A B=1: the variable name "A B" contains whitespace \(expected KEY=VALUE or KEY\)$/,
   ],
   [["--env", "A\t", "p"], /variable name "A\\t" contains whitespace/],
+  // Control and format characters passed to the program, while whitespace was refused.
+  [
+    ["--env", "A\x01B=1", "p"],
+    /^--env A\\x01B=1: the variable name "A\\x01B" contains an unprintable character, \\x01 \(expected KEY=VALUE or KEY\)$/,
+  ],
+  [["--env", "A\x1b[31mB=1", "p"], /"A\\x1b\[31mB" contains an unprintable character, \\x1b /],
+  [["-e", "A\u202eB", "p"], /"A\\u\{202e\}B" contains an unprintable character, \\u\{202e\} /],
+  [["--env", "A\x7f", "p"], /"A\\x7f" contains an unprintable character, \\x7f /],
+  [["--env", "A\u200b=1", "p"], /contains an unprintable character, \\u\{200b\} /],
   [["--ipfs", "localhost:5001", "p"], /not a multiaddr/],
   [["--ipfs", "/ip4/999.1.1.1/tcp/5001", "p"], /not an IPv4 address/],
   [["--ipfs", "/ip4/127.0.0.1/udp/5001", "p"], /expected \/tcp/],

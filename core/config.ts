@@ -5,7 +5,7 @@
 import { fdEnvVar, type FdGrant, GRANT_NAME } from "../fd/layout.ts";
 import type { OwnGrant, Wording } from "../fd/grants.ts";
 import type { JailPolicy } from "../jail/policy.ts";
-import { clipText } from "./escape.ts";
+import { clipText, escapeText } from "./escape.ts";
 
 /**
  * Everything that decides what a run does.
@@ -131,16 +131,26 @@ export function envKeyProblem(key: string): string | undefined {
  * Why `key` cannot be a variable name given on the command line (`--env`, `--env-file`):
  * envKeyProblem's reasons, and whitespace, a slash or a leading '-', which are typos there
  * (`--env "A B=1"`, `A B=1` in a file; `--env /bin/app` or `--env --`, a value forgotten, which
- * took the program or the separator as a name) though execve(2) would pass them.
+ * took the program or the separator as a name), and a character ww never prints as it is (a
+ * control or format character: core/escape.ts escapeText's), which no shell line types by
+ * mistake and which would reach the program unseen, though execve(2) would pass them all. The
+ * name is quoted, and the character shown, as escapeText writes them.
  *
  * @example
  * commandLineEnvKeyProblem("A B");
  * // 'the variable name "A B" contains whitespace'
+ * commandLineEnvKeyProblem("A\x1bB");
+ * // 'the variable name "A\\x1bB" contains an unprintable character, \\x1b'
  */
 export function commandLineEnvKeyProblem(key: string): string | undefined {
-  const quoted = JSON.stringify(key);
+  const quoted = `"${escapeText(key)}"`;
+  // escapeText's characters but the backslash, which is printable (and a name's own).
+  const unprintable = [...key].find((c) => c !== "\\" && escapeText(c) !== c);
   return envKeyProblem(key) ??
     (/\s/.test(key) ? `the variable name ${quoted} contains whitespace` : undefined) ??
+    (unprintable !== undefined
+      ? `the variable name ${quoted} contains an unprintable character, ${escapeText(unprintable)}`
+      : undefined) ??
     (key.includes("/") ? `the variable name ${quoted} contains '/'` : undefined) ??
     // `--env --` took the separator for a name, and the run went on without it.
     (key.startsWith("-") ? `the variable name ${quoted} starts with '-'` : undefined);

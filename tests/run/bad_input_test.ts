@@ -41,6 +41,16 @@ const ROWS: readonly Row[] = [
   { args: ["--version=2"], message: "--version takes no value (got --version=2)\n" },
   { args: ["run", "--with-fd", "x\nww: y=1", P], message: "--with-fd x\\nww: y=1: the name" },
   { args: ["run", "--env", "A\nB=c", P], message: "--env A\\nB=c: the variable name" },
+  // A control character in a name passed to the program (whitespace was refused).
+  {
+    args: ["run", "--env", "A\x01B=1", P],
+    message:
+      '--env A\\x01B=1: the variable name "A\\x01B" contains an unprintable character, \\x01',
+  },
+  {
+    args: ["run", "--env", "A\x1b]0;x\x07=1", P],
+    message: 'the variable name "A\\x1b]0;x\\x07" contains an unprintable character, \\x1b',
+  },
   { args: ["run", "--jail=a\nb", P], message: "--jail a\\nb: unknown backend" },
   // Deno's "(os error 21)" was left in the message.
   {
