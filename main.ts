@@ -74,8 +74,9 @@ function callerTerminal(): TerminalFacts {
 
 /** `ww doctor --help`. */
 const DOCTOR_USAGE = `usage: ww doctor
-  what this machine offers each jail backend (bubblewrap, tried for real; Landlock; seccomp; the
-  jail ids), and which one --jail=auto picks; exit 0 when a jail is possible, 1 when not`;
+  what this machine offers each jail backend (bubblewrap, tried for real;
+  Landlock; seccomp; the jail ids), and which one --jail=auto picks; exit 0 when
+  a jail is possible, 1 when not`;
 
 /** A usage error for a command that takes no arguments and got some, as `ww doctor extra` is. */
 function noArguments(command: string, rest: readonly string[]): void {

@@ -77,7 +77,8 @@ Deno.test("the parser knows every flag of the table: a switch takes no value, th
   }
 });
 
-Deno.test("--help lines fit in 100 columns and each README link names a section of README.md", () => {
+Deno.test("--help lines fit in 80 columns and each README link names a section of README.md", () => {
+  assert.equal(HELP_WIDTH, 80);
   for (const line of usageText("0.1.0").split("\n")) {
     assert.ok(line.length <= HELP_WIDTH, `too long: ${line}`);
   }
@@ -99,5 +100,30 @@ Deno.test("ww --help and ww run --help print the help from the table and exit 0"
     }).output();
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
     assert.equal(new TextDecoder().decode(out.stdout), `${usageText(denoJson.version)}\n`);
+  }
+});
+
+// `ww --help` was 100 columns wide (56 of 93 lines past 80), `ww cache --help` and
+// `ww doctor --help` had lines past 80 too: every help ww prints fits a classic terminal.
+Deno.test("every --help output, of ww and of each command its help lists, fits in 80 columns", async () => {
+  // The commands `ww --help` lists (`  ww run [flags] ...`), so that a new one is tested too.
+  const commands = [...usageText("0.1.0").matchAll(/^ {2}ww ([a-z]+)/gm)].map((m) => m[1]);
+  assert.deepEqual(commands, ["run", "cache", "doctor"]);
+  const asked = [
+    ["--help"],
+    ["-h"],
+    ["help"],
+    ...commands.flatMap((c) => [[c, "--help"], [c, "-h"], ["help", c], ["--help", c]]),
+  ];
+  for (const args of asked) {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname, ...args],
+      stdin: "null",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, `ww ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+    assert.ok(text.split("\n").length > 3, `ww ${args.join(" ")} printed no help: ${text}`);
+    const long = text.split("\n").filter((line) => [...line].length > 80);
+    assert.deepEqual(long, [], `ww ${args.join(" ")}: lines over 80 columns`);
   }
 });

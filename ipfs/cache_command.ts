@@ -14,10 +14,12 @@ import {
 import { formatBytes } from "./progress.ts";
 
 export const CACHE_USAGE = `usage: ww cache [list|size|clear]
-  list    the cached programs: CID, size, last use, and the /ipfs/ paths that led to them
+  list    the cached programs: CID, size, last use, and the /ipfs/ paths that
+          led to them
   size    the cache's total size and its bound
-  clear   remove all ww cached: programs, their paths, IPNS sequences seen (refused, removing
-          nothing, while the cache holds anything ww did not put there)
+  clear   remove all ww cached: programs, their paths, IPNS sequences seen
+          (refused, removing nothing, while the cache holds anything ww did not
+          put there)
 The cache is $XDG_CACHE_HOME/ww/ipfs (default ~/.cache/ww/ipfs).`;
 
 /**
