@@ -481,8 +481,9 @@ export const FLAGS: readonly Flag[] = [
 
 /**
  * Whether a flag's value looks like what comes after the flags, the program (a path: a slash and
- * no `=`) or the separator and flags (a leading `-`, not a negative number): the flag's own value was then probably
- * forgotten (`--ro-bind /bin/sh -c ...`, `--env --`). cli/flags.ts says so when the run is refused.
+ * no `=`) or the separator and flags (a leading `-`, not a negative number): the flag's own value
+ * was then probably forgotten (`--ro-bind /bin/sh -c ...`, `--env --`). cli/flags.ts says so when
+ * the run is refused.
  *
  * @example
  * looksLikeProgram("/bin/sh"); // true

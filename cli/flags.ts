@@ -148,6 +148,8 @@ export function parseRunArgs(
     }
     if (i + 1 >= argv.length) throw new UsageError(`${name} needs a value (see ww run --help)`);
     took = { name, flag, value: argv[++i] };
+    const swallowed = swallowedFlag(took);
+    if (swallowed) throw new UsageError(swallowed);
     try {
       flag.set(s, took.value, context);
     } catch (e) {
@@ -256,6 +258,24 @@ interface TakenValue {
 function swallowedProgram(value: string, next: string | undefined): boolean {
   if (next === undefined || /^-\D/.test(value)) return looksLikeProgram(value);
   return /^-[^-]|^--./.test(next) && !isRunFlag(next);
+}
+
+/**
+ * The refusal of a value that is one of ww's flags, or `--`, taken as the value of the flag before
+ * it (`--ro-bind --net /bin/sh`): its value was forgotten. A path so named is still given as
+ * `./--net`; taken as it was, it was a bind of a file no one meant.
+ *
+ * @example
+ * swallowedFlag({ name: "--ro-bind", flag: RO_BIND, value: "--net" });
+ * // "--ro-bind took --net, a flag of ww's, as its value (a value forgotten? give --ro-bind
+ * //  <src>[:<dst>], then the program; a path so named is ./--net)"
+ */
+function swallowedFlag(took: TakenValue): string | undefined {
+  const { name, flag, value } = took;
+  const what = value === "--" ? "the end of ww's flags" : isRunFlag(value) ? "a flag of ww's" : "";
+  if (!what) return undefined;
+  const path = /FILE|DIR|PATH|<src>/.test(flag.value) ? `; a path so named is ./${value}` : "";
+  return `${name} took ${value}, ${what}, as its value (a value forgotten? give ${name} ${flag.value}, then the program${path})`;
 }
 
 /**

@@ -512,6 +512,36 @@ Deno.test("a value forgotten: whatever the flag, the refusal says it took the pr
   assert.throws(() => parse(["--net"]), /^UsageError: missing <binary> \(usage:/);
 });
 
+// `ww run --ro-bind --net /bin/sh` bound a file ./--net no one meant, and failed only at the
+// bind's set-up: a flag of ww's, or `--`, taken as a value is refused, whatever the flag.
+Deno.test("a value forgotten: a flag of ww's or -- taken as a flag's value is refused, with the fix", () => {
+  for (const flag of FLAGS) {
+    if (flag.value === undefined) continue;
+    const path = /FILE|DIR|PATH|<src>/.test(flag.value);
+    for (const name of [flag.name, ...(flag.alias ? [flag.alias] : [])]) {
+      for (
+        const [value, what] of [["--net", "a flag of ww's"], ["-e", "a flag of ww's"], [
+          "--",
+          "the end of ww's flags",
+        ]]
+      ) {
+        const expected =
+          `${name} took ${value}, ${what}, as its value (a value forgotten? give ${name} ${flag.value}, then the program${
+            path ? `; a path so named is ./${value}` : ""
+          })`;
+        assert.throws(
+          () => parse([name, value, "/bin/sh"]),
+          (e) => e instanceof UsageError && e.message === expected,
+          `${name} ${value}`,
+        );
+      }
+    }
+  }
+  // Given with =, or as a value that only starts like a flag, it is the flag's own value.
+  assert.doesNotThrow(() => parse(["--ro-bind=--net", "/bin/sh"]));
+  assert.throws(() => parse(["--uid", "-1", "p"]), /^UsageError: --uid -1: expected a numeric id/);
+});
+
 /** Bad values of each flag that takes one value (what the value alone refuses), and a good one. */
 const SINGLE_VALUED: Readonly<Record<string, { bad: readonly string[]; good: string }>> = {
   "--chdir": { bad: ["", "a\0b"], good: "/tmp" },
