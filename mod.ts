@@ -36,6 +36,7 @@ export {
   NotExecutableError,
   NotFoundError,
   SetupError,
+  TimedOutError,
   UsageError,
   WwError,
 } from "./core/errors.ts";

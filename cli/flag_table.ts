@@ -418,7 +418,8 @@ export const FLAGS: readonly Flag[] = [
     value: "<duration>",
     group: "jail",
     help:
-      "wall-clock limit (`30s`, `500ms`, `2m`; 1ms to 596h): SIGTERM, then SIGKILL 2s later; ww then exits 124",
+      "wall-clock limit (`30s`, `500ms`, `2m`; 1ms to 596h) on the whole run once ww has the program, its waits before the start included (a FIFO's other end, a `--connect`): SIGTERM, then SIGKILL 2s later; ww then exits 124",
+    see: { title: "Exit status", anchor: "#exit-status" },
     set: (s, value) => {
       s.timeoutMs = duration("--timeout", value);
     },

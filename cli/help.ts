@@ -41,8 +41,9 @@ host socket, fd 4.. = the --with-fd grants, then ww's own grants (--listen,
 --connect, --open) by name, nothing else (--socket-activation puts the --listen
 sockets first, from fd 3, and the host socket after them, at WW_HOST_FD).
 exit status: the child's own; 128+N when killed by signal N; 124 --timeout
-expired; 125 ww usage or setup error (a jail that cannot be built included);
-126 the binary cannot be executed; 127 the binary was not found.`;
+expired (before the start too, when nothing ran); 125 ww usage or setup error
+(a jail that cannot be built included); 126 the binary cannot be executed; 127
+the binary was not found.`;
 }
 
 /** How a flag is written on the command line: `-e, --env KEY[=VALUE]`. */

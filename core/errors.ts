@@ -29,6 +29,8 @@ export const EXIT = {
   notExecutable: 126,
   /** The program was not found. */
   notFound: 127,
+  /** `--timeout` (jail.timeoutMs) expired: the program was stopped, or never started. */
+  timedOut: 124,
 } as const;
 
 /** The most characters of an error's message: what it quotes is cut in the middle past this. */
@@ -141,6 +143,25 @@ export class InterruptedError extends WwError {
   constructor(message: string, readonly signal: number, options?: WwErrorOptions) {
     super(message, 128 + signal, options);
     this.name = "InterruptedError";
+  }
+}
+
+/**
+ * `--timeout` (jail.timeoutMs) expired before the program started (exit 124, as when it stops a
+ * program): a wait of the start's, a grant's (a FIFO's other end, a connect, a name lookup) or
+ * the jail's, took the whole of it. `timeoutMs` is the limit.
+ *
+ * @example
+ * ```ts ignore
+ * try { await startProgram({ program: "/bin/true", own: [fifo], jail: { timeoutMs: 2000 } }); }
+ * catch (e) { if (e instanceof TimedOutError) console.log(e.timeoutMs, e.exitCode); } // 2000 124
+ * ```
+ */
+export class TimedOutError extends WwError {
+  /** `timeoutMs`: the limit that expired; `message`: what ww was waiting on. */
+  constructor(readonly timeoutMs: number, message: string, options?: WwErrorOptions) {
+    super(message, EXIT.timedOut, options);
+    this.name = "TimedOutError";
   }
 }
 

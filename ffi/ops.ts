@@ -121,9 +121,9 @@ export class OpGroup {
     return this.#s.refed;
   }
 
-  /** setTimeout, in the group. */
-  setTimeout(fn: () => void, ms: number): void {
-    groupTimeout(this.#s, fn, ms);
+  /** setTimeout, in the group; what it returns cancels this one timer. */
+  setTimeout(fn: () => void, ms: number): () => void {
+    return groupTimeout(this.#s, fn, ms);
   }
 
   /** Clears every timer of the group. */
@@ -148,7 +148,7 @@ interface GroupState {
   readonly timers: Set<Timer>;
 }
 
-function groupTimeout(s: GroupState, fn: () => void, ms: number): void {
+function groupTimeout(s: GroupState, fn: () => void, ms: number): () => void {
   // Called later, a non-function would throw out of the timer and end Deno.
   if (typeof fn !== "function") {
     throw new TypeError(`OpGroup.setTimeout: ${typeof fn} is not a function`);
@@ -162,6 +162,9 @@ function groupTimeout(s: GroupState, fn: () => void, ms: number): void {
     s.refed,
   );
   s.timers.add(timer);
+  return () => {
+    if (s.timers.delete(timer)) cancelTimer(timer);
+  };
 }
 
 function clearGroupTimers(s: GroupState): void {

@@ -100,7 +100,11 @@ export interface JailPolicy {
   readonly writableBinds: readonly Bind[];
   /** Resource limits (DEFAULT_LIMITS by default). */
   readonly limits: Limits;
-  /** Wall-clock limit: SIGTERM at this point, SIGKILL after TIMEOUT_GRACE_MS more. */
+  /**
+   * Wall-clock limit, from when ww has the program (an IPFS one once fetched), the start's waits
+   * included (a grant's FIFO, connect or name lookup): SIGTERM at this point, SIGKILL after
+   * TIMEOUT_GRACE_MS more; expired before the spawn, the start rejects with a TimedOutError.
+   */
   readonly timeoutMs?: number;
   /** The program's uid and gid (default nobody, 65534; the native jail keeps ww's unless root). */
   readonly uid?: number;

@@ -87,8 +87,8 @@ export class Command {
   /**
    * Starts the program. Unlike Deno's, it resolves once the jail has started the program (a jail
    * takes a few milliseconds to build); it rejects with a WwError when the program cannot start
-   * (NotFoundError, NotExecutableError, SetupError), and with the signal's reason when `signal`
-   * was aborted first.
+   * (NotFoundError, NotExecutableError, SetupError; TimedOutError when `jail.timeoutMs` expired
+   * first), and with the signal's reason when `signal` was aborted first.
    *
    * @example
    * const child = await new Command("/bin/cat", { stdin: "piped", stdout: "piped" }).spawn();

@@ -59,7 +59,7 @@ import {
   takenUnixPathStep,
 } from "../fd/grant_open.ts";
 import type { LaidOutGrant } from "../fd/layout.ts";
-import { GrantError, InterruptedError } from "../core/errors.ts";
+import { GrantError, InterruptedError, TimedOutError } from "../core/errors.ts";
 import { fromCallerCwd } from "./caller_env.ts";
 import type { Cleanups } from "./launch.ts";
 import { signalName } from "./signals.ts";
@@ -158,6 +158,7 @@ export async function openOwnGrants(
         }
       } catch (e) {
         if (e instanceof InterruptedError && e === signal?.reason) throw interruptedWait(g, e);
+        if (e instanceof TimedOutError && e === signal?.reason) throw timedOutWait(g, e);
         // Out of descriptors is ww's limit, not the grant's: said as everywhere else.
         const shortage = outOfDescriptors(e);
         if (shortage) throw shortage;
@@ -379,22 +380,42 @@ function removeIfStillThere(file: OpenedFile): void {
 }
 
 /**
- * The InterruptedError for a stop that came while ww opened grant `g`: the waits of a grant (a
- * FIFO's other end, a name lookup, a connection) are what a start can spend long on. It names the
- * grant and what ww waited for.
+ * What ww waited for while it opened grant `g`: the waits of a grant (a FIFO's other end, a name
+ * lookup, a connection) are what a start can spend long on.
  */
-function interruptedWait(g: OwnGrant, e: InterruptedError): InterruptedError {
-  const waited = "open" in g
+function waitedFor(g: OwnGrant): string {
+  return "open" in g
     ? `for ${(g.mode ?? "r") === "r" ? "a writer" : "a reader"} at the FIFO's other end`
     : "connect" in g
     ? "to connect"
     : "for its address";
-  const why = `stopped by ${
-    signalName(e.signal) ?? `signal ${e.signal}`
-  } while ww waited ${waited}; nothing was run`;
+}
+
+/**
+ * The InterruptedError for a stop that came while ww opened grant `g`, naming the grant and what
+ * ww waited for.
+ */
+function interruptedWait(g: OwnGrant, e: InterruptedError): InterruptedError {
+  const why = `stopped by ${signalName(e.signal) ?? `signal ${e.signal}`} while ww waited ${
+    waitedFor(g)
+  }; nothing was run`;
   return new InterruptedError(`${grantLabel(g, "library")}: ${why}`, e.signal, {
     commandLine: `${grantLabel(g)}: ${why}`,
   });
+}
+
+/**
+ * The TimedOutError for a timeout (`e`, the run's) that expired while ww opened grant `g`, naming
+ * the grant, the timeout and what ww waited for.
+ */
+function timedOutWait(g: OwnGrant, e: TimedOutError): TimedOutError {
+  const why = (limit: string) =>
+    `${limit} expired while ww waited ${waitedFor(g)}; nothing was run`;
+  return new TimedOutError(
+    e.timeoutMs,
+    `${grantLabel(g, "library")}: ${why(`jail.timeoutMs ${e.timeoutMs}`)}`,
+    { commandLine: `${grantLabel(g)}: ${why(`--timeout ${e.timeoutMs / 1000}s`)}` },
+  );
 }
 
 async function openOne(

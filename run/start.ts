@@ -38,9 +38,11 @@ import { ownGrantsProblem, socketActivationProblem, type Wording } from "../fd/g
 import type { Listener, OpenedGrants } from "./own_grants.ts";
 import {
   ClosedFdError,
+  EXIT,
   GrantError,
   LimitError,
   NamespacesUnavailableError,
+  TimedOutError,
   UsageError,
   WwError,
 } from "../core/errors.ts";
@@ -95,7 +97,7 @@ export interface ExitStatus {
  * if (status.code === TIMEOUT_EXIT_CODE && status.timedOut) console.error("too slow");
  * ```
  */
-export const TIMEOUT_EXIT_CODE = 124;
+export const TIMEOUT_EXIT_CODE: 124 = EXIT.timedOut;
 
 /**
  * A running program.
@@ -429,6 +431,11 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
         held: { fd: guest.fd, sealed: false, script: isScript(guest.fd), jailPath: guest.path },
       }
       : await locateProgram(config, cleanups, options.signal, options.notices);
+    const ops = options.ops ?? new OpGroup();
+    // --timeout runs from here on, over every wait of the start too (a grant's, the jail's).
+    const deadline = runDeadline(config.jail.timeoutMs, ops, options.signal);
+    cleanups.add(deadline.cancel);
+    const signal = deadline.signal;
     let choice = await jailChoice(config.jail);
     let interpreters: Interpreter[] = [];
     if (guest) {
@@ -444,7 +451,7 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
     // The sockets' code is loaded only for a run that has own grants.
     const opened: OpenedGrants = config.own?.length
       ? await (await lazyImport<typeof import("./own_grants.ts")>("run/own_grants.ts"))
-        .openOwnGrants(config.own, cleanups, config.socketActivation ?? false, options.signal)
+        .openOwnGrants(config.own, cleanups, config.socketActivation ?? false, signal)
       : { fds: [], listeners: [], start: () => {}, keep: () => {}, closeInWw: () => {} };
     // The terminal code is loaded only for a run with a terminal: the others must not pay for it.
     const tty = config.tty || options.terminal !== undefined
@@ -460,7 +467,6 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
     // RunConfig.fds, a caller's type, does not take them.
     const launchConfig = { ...config, fds: [...grants, ...opened.fds] };
     const [hostEnd, childEnd] = unixSocketPair();
-    const ops = options.ops ?? new OpGroup();
     const hostSocket = new FdStream(hostEnd, ops);
     // When the program ends its last writes on fd 3 are kept for whoever reads them.
     cleanups.add(() => hostSocket.finish());
@@ -480,14 +486,14 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
         terminal,
         beforeStart: (notEnforced) => {
           // Told nothing of a jail an abort stops before the spawn (under bwrap, just after).
-          if (options.signal?.aborted) return;
+          if (signal?.aborted) return;
           options.onJail?.({ ...chosen, notEnforced, ...(fellBack ? { fellBack } : {}) });
           options.onListening?.(opened.listeners);
         },
         sharedLease: options.startedBy && jailLeases.get(options.startedBy),
         // The last moment an abort starts nothing (and truncates no --open ...:w).
         beforeSpawn: () => {
-          options.signal?.throwIfAborted();
+          signal?.throwIfAborted();
           opened.start();
           options.onSpawn?.();
         },
@@ -520,17 +526,15 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
       if (launched.signalJob) jobSignalled = launched.signalJob(false);
       else launched.signal(SIGNALS.SIGCONT);
     };
-    if (config.jail.timeoutMs !== undefined) {
-      ops.setTimeout(() => {
-        // Fired late (a busy caller's event loop) for a program that ended in time.
-        if (launched.exited()) return;
-        timedOut = true;
-        ownTerminal?.endSoon();
-        launched.signal(SIGNALS.SIGTERM);
-        wake();
-        ops.setTimeout(() => launched.killAll(), TIMEOUT_GRACE_MS);
-      }, config.jail.timeoutMs);
-    }
+    deadline.onExpiry(() => {
+      // Fired late (a busy caller's event loop) for a program that ended in time.
+      if (launched.exited()) return;
+      timedOut = true;
+      ownTerminal?.endSoon();
+      launched.signal(SIGNALS.SIGTERM);
+      wake();
+      ops.setTimeout(() => launched.killAll(), TIMEOUT_GRACE_MS);
+    });
     // The files the --opens created stay once the program ran (a jail that failed even after the
     // spawn, as bwrap may, ends in a rejection: they are removed then).
     // When ww loses track of the program (a wait failed), it stops the program before it cleans up
@@ -597,6 +601,53 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
     cleanups.run();
     throw outOfDescriptors(e) ?? (guest ? undefined : programChanged(config, e)) ?? e;
   }
+}
+
+/** A run's --timeout (runDeadline). */
+interface Deadline {
+  /** The start's waits end when it is aborted: by the caller's signal, or by the timeout. */
+  readonly signal: AbortSignal | undefined;
+  /**
+   * What the timeout does once the program runs (`stop` it); called at once when the time ran
+   * out meanwhile (the jail's start, after the spawn, is not cut short). Until then it aborts
+   * `signal` with a TimedOutError.
+   */
+  onExpiry(stop: () => void): void;
+  /** Stops the timer (the start failed, or the run ended). */
+  readonly cancel: () => void;
+}
+
+/**
+ * The one timer of `timeoutMs` (jail.timeoutMs), started once the program is found: a program
+ * from IPFS is fetched within ipfsTimeoutMs of silence instead, and its fetch does not eat the
+ * program's time. Before the spawn, its end aborts the start's waits (a grant's: a FIFO's other
+ * end, a connect, a name lookup), `outer`'s abort too, and nothing starts (a TimedOutError, 124);
+ * from the spawn on it stops the program, within `timeoutMs` of the start, not of the spawn.
+ */
+function runDeadline(
+  timeoutMs: number | undefined,
+  ops: OpGroup,
+  outer: AbortSignal | undefined,
+): Deadline {
+  if (timeoutMs === undefined) return { signal: outer, onExpiry: () => {}, cancel: () => {} };
+  const expiry = new AbortController();
+  const why = "expired before the program started (ww was still opening its grants or " +
+    "starting its jail); nothing was run";
+  let expired = () =>
+    expiry.abort(
+      new TimedOutError(timeoutMs, `jail.timeoutMs ${timeoutMs} ${why}`, {
+        commandLine: `--timeout ${timeoutMs / 1000}s ${why}`,
+      }),
+    );
+  const cancel = ops.setTimeout(() => expired(), timeoutMs);
+  return {
+    signal: outer ? AbortSignal.any([outer, expiry.signal]) : expiry.signal,
+    onExpiry: (stop) => {
+      if (expiry.signal.aborted) stop();
+      else expired = stop;
+    },
+    cancel,
+  };
 }
 
 /**

@@ -10,6 +10,7 @@ import {
   type Listener,
   type RunConfig,
   startProgram,
+  TimedOutError,
 } from "../../mod.ts";
 import { closeFd, pipe } from "../../ffi/fd.ts";
 import { openReadOnly } from "../../ffi/memfd.ts";
@@ -971,6 +972,88 @@ sys.stdin.read()`,
     await reader.cancel();
   }
 });
+
+// --timeout started at the spawn: a grant's wait before it (a FIFO with nobody at its other end, a
+// connect the peer never answers) outlasted it, and `ww run --timeout 2s --open x=FIFO /bin/true`
+// waited until a signal came (a connect, its own 10 s).
+for (const jail of JAILS) {
+  Deno.test(`[jail=${jail}] --timeout bounds a grant's wait before the spawn: 124, one line naming the grant and the wait, nothing left`, async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
+    const tmp = privateTmp();
+    // Backlog 0 and a full queue: a connect there waits (for CONNECT_TIMEOUT_MS, 10 s).
+    const server = new Deno.Command(PYTHON, {
+      args: [
+        "-c",
+        `import socket,sys
+s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(0)
+port=s.getsockname()[1]
+held=[]
+for i in range(4):
+    c=socket.socket(); c.setblocking(False)
+    try: c.connect(("127.0.0.1",port))
+    except BlockingIOError: pass
+    held.append(c)
+print(port, flush=True)
+sys.stdin.read()`,
+      ],
+      stdin: "piped",
+      stdout: "piped",
+    }).spawn();
+    const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      const port = Number((await reader.read()).value!.trim());
+      const fifo = `${dir}/fifo`;
+      assert.equal(new Deno.Command("mkfifo", { args: [fifo] }).outputSync().code, 0);
+      // A ww that waits on is SIGKILLed (137), well before the wait's own end (never, for a FIFO).
+      const ww = ["/usr/bin/timeout", "-s", "KILL", "8", ...wwCommand()];
+      const cases = [
+        [["--open", `x=${fifo}`], "for a writer at the FIFO's other end"],
+        [["--open", `x=${fifo}:w`], "for a reader at the FIFO's other end"],
+        [["--connect", `x=tcp:127.0.0.1:${port}`], "to connect"],
+      ] as const;
+      for (const [grant, waited] of cases) {
+        const tag = `tag=${crypto.randomUUID()}`;
+        const started = performance.now();
+        const r = await runWw(
+          ["run", `--jail=${jail}`, "--timeout", "1s", ...grant, "/bin/echo", tag],
+          { ww, env: { TMPDIR: tmp } },
+        );
+        const took = performance.now() - started;
+        assert.equal(r.code, 124, `${grant.join(" ")}: ${r.stderr}`);
+        assert.deepEqual(errorLines(r.stderr), [
+          `ww: ${grant.join(" ")}: --timeout 1s expired while ww waited ${waited}; nothing was run`,
+        ]);
+        assert.equal(r.stdout, "");
+        // ~1 s and ww's own start (a `deno run` of main.ts), far from the connect's 10 s.
+        assert.ok(took < 6000, `${grant.join(" ")}: took ${Math.round(took)} ms`);
+        assert.deepEqual(processesWithArg(tag), []);
+      }
+      assert.deepEqual(holdersOf(fifo), [], "nothing holds the FIFO open");
+      assert.ok(Deno.lstatSync(fifo).isFifo, "the FIFO is still there");
+      assert.deepEqual(wwDirs(tmp), []);
+      // A library caller's start rejects alike, in its own words.
+      const start = startProgram({
+        program: "/bin/true",
+        own: [{ name: "x", open: fifo }],
+        jail: { backend: jail, timeoutMs: 500 },
+      });
+      const e = await start.then(() => undefined, (e) => e);
+      assert.ok(e instanceof TimedOutError, String(e));
+      assert.equal(e.exitCode, 124);
+      assert.equal(e.timeoutMs, 500);
+      assert.equal(
+        e.message,
+        `grant x (open ${fifo}): jail.timeoutMs 500 expired while ww waited for a writer at the FIFO's other end; nothing was run`,
+      );
+    } finally {
+      server.stdin.close();
+      await server.status;
+      await reader.cancel();
+      Deno.removeSync(dir, { recursive: true });
+      Deno.removeSync(tmp, { recursive: true });
+    }
+  });
+}
 
 /** Waits (at most 30 s) until `check` holds. */
 async function waitFor(what: string, check: () => boolean): Promise<void> {
