@@ -38,5 +38,7 @@ export const POLLIN = 0x1;
 /** poll(2): the other end hung up (a terminal's, a pipe's writers all gone). */
 export const POLLHUP = 0x10;
 export const POLLOUT = 0x4;
+/** poll(2): an error on the descriptor (a pipe's readers all gone, for its write end). */
+export const POLLERR = 0x8;
 /** poll(2): the descriptor is not open. */
 export const POLLNVAL = 0x20;

@@ -7,7 +7,16 @@
 import { EAGAIN, EINTR } from "./errno.ts";
 import { closeFd, fdState } from "./fd.ts";
 import { cString, lastErrno, libc, libcFiles, pollOnWorker } from "./libc.ts";
-import { O_CLOEXEC, O_NOCTTY, O_NONBLOCK, O_WRONLY, POLLOUT } from "./flags.ts";
+import {
+  O_CLOEXEC,
+  O_NOCTTY,
+  O_NONBLOCK,
+  O_WRONLY,
+  POLLERR,
+  POLLHUP,
+  POLLNVAL,
+  POLLOUT,
+} from "./flags.ts";
 import { fileOwner, modeKind } from "./stat.ts";
 
 const MSG_DONTWAIT = 0x40;
@@ -23,7 +32,11 @@ export interface NonblockingOut {
    * reader is gone or the descriptor failed (nothing more will be written).
    */
   write(bytes: Uint8Array): number;
-  /** Resolves once there may be room (true when poll(2) said so), or after a short while. */
+  /**
+   * Resolves once there may be room (true when poll(2) said so), or after a short while; false
+   * at once, and every write -1 from then on, when poll(2) says the descriptor takes no more
+   * (an error or a hang-up: a full pipe whose reader left).
+   */
   writable(): Promise<boolean>;
   /** Closes the description of its own it opened, if any; nothing is written after. */
   close(): void;
@@ -114,6 +127,13 @@ function fdOut(
     writable: async () => {
       if (broken) return false;
       const [revents] = await pollOnWorker([[fd, POLLOUT]], POLL_MS);
+      // A full pipe whose reader left is POLLERR alone, at once, and never POLLOUT: a writer
+      // that waited for room again spun at full CPU (one that may write only after POLLOUT, the
+      // descriptor not reopenable below, never got the EPIPE that would have ended it).
+      if ((revents & (POLLERR | POLLHUP | POLLNVAL)) !== 0) {
+        close();
+        return false;
+      }
       return (revents & POLLOUT) !== 0;
     },
     close,

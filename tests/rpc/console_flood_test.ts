@@ -3,7 +3,8 @@
 // that could not be written are counted in one last line, under bwrap and the native jail.
 
 import assert from "node:assert/strict";
-import { runWw } from "../support/ww.ts";
+import { runWw, wwCommand } from "../support/ww.ts";
+import { cpuTicks } from "../support/procs.ts";
 import { buildGuest } from "./build.ts";
 
 const JAILS: [string, string[]][] = [["bwrap", ["--jail=bwrap"]], ["native", ["--jail=native"]]];
@@ -92,4 +93,54 @@ Deno.test("ww's non-blocking writes leave the stderr it shares with the program 
   const flags = parseInt(r.stdout.trim().split(/\s+/)[1], 8);
   assert.ok(!Number.isNaN(flags), r.stdout);
   assert.equal(flags & 0o4000, 0, `fd 2 has O_NONBLOCK: ${r.stdout}`);
+});
+
+// ww run by another user, its stderr a pipe of root's (mode 0600), which it cannot reopen: it
+// writes fd 2 itself, only once poll(2) says there is room. With a console line queued, a full
+// pipe whose reader left is POLLERR alone, never POLLOUT, and ww asked again at once, at full
+// CPU, for as long as the program ran.
+Deno.test("a console line queued for ww's stderr, a full pipe of root's whose reader left, costs ww no CPU while the program runs on", async () => {
+  const guest = await buildGuest();
+  const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
+  Deno.chmodSync(home, 0o777);
+  // bash (root) makes the pipe, whose reader reads nothing and leaves after 3 s, and becomes ww
+  // (setpriv, then ww, exec each other): this pid is ww's.
+  const ww = new Deno.Command("/bin/bash", {
+    args: [
+      "-c",
+      'exec 2> >(exec sleep 3); exec setpriv --reuid=4242 --regid=4242 --clear-groups -- "$@"',
+      "caller",
+      ...wwCommand(),
+      "run",
+      "--jail=none",
+      "--timeout",
+      "8s",
+      "--with-console",
+      guest,
+      // One line of more than the pipe holds (64 KiB), and then the guest waits.
+      "log-pause",
+      "x".repeat(120_000),
+    ],
+    env: { HOME: home, DENO_DIR: `${home}/deno`, PATH: "/usr/bin:/bin" },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "null",
+  }).spawn();
+  try {
+    await new Promise((r) => setTimeout(r, 4000));
+    const before = cpuTicks(ww.pid);
+    await new Promise((r) => setTimeout(r, 2000));
+    const after = cpuTicks(ww.pid);
+    assert.ok(before !== undefined && after !== undefined, "ww ended before --timeout");
+    // A spin is ~100 ticks a second: 2 s of it, ~200. Idle, ww takes next to none.
+    assert.ok(after - before < 30, `${after - before} ticks of CPU in 2 s after the reader left`);
+    assert.equal((await ww.status).code, 124);
+  } finally {
+    // SIGTERM, which ww passes on: unjailed, a program of a SIGKILLed ww would run on.
+    try {
+      ww.kill("SIGTERM");
+    } catch { /* ended */ }
+    await ww.status;
+    Deno.removeSync(home, { recursive: true });
+  }
 });

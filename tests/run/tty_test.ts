@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { REPO, runWw, wwCommand } from "../support/ww.ts";
 import { reportFds } from "../support/children.ts";
-import { processesWithArg, processState } from "../support/procs.ts";
+import { cpuTicks, processesWithArg, processState } from "../support/procs.ts";
 
 const BACKENDS = ["none", "native", "bwrap"] as const;
 type Backend = typeof BACKENDS[number];
@@ -743,3 +743,65 @@ for (const backend of BACKENDS) {
     assert.equal(code, 0);
   });
 }
+
+// ww run by another user, its stdout a pipe of root's (mode 0600), which it cannot reopen: it
+// writes fd 1 itself, only once poll(2) says there is room. A full pipe whose reader left is
+// POLLERR alone, never POLLOUT, and ww asked again at once, at full CPU, until --timeout (and
+// for ever without one), while the program waited on its full terminal.
+Deno.test("--tty: ww as another user, its stdout a full pipe of root's whose reader left, ends at once with little CPU", async () => {
+  const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
+  Deno.chmodSync(home, 0o777);
+  const ww = new Deno.Command("setpriv", {
+    args: [
+      "--reuid=4242",
+      "--regid=4242",
+      "--clear-groups",
+      "--",
+      ...wwCommand(),
+      "run",
+      "--jail=none",
+      "--tty",
+      "--timeout",
+      "60s",
+      "/usr/bin/yes",
+    ],
+    env: { HOME: home, DENO_DIR: `${home}/deno`, PATH: "/usr/bin:/bin" },
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  try {
+    // The pipe is this process's (root's). Read until yes's lines flow, let ww fill the pipe, and
+    // leave: the pipe's only reader closes its end.
+    const reader = ww.stdout.getReader();
+    assert.equal((await reader.read()).done, false);
+    await new Promise((r) => setTimeout(r, 1000));
+    await reader.cancel();
+    const before = cpuTicks(ww.pid) ?? 0;
+    let last = before;
+    const left = performance.now();
+    let ended = false;
+    ww.status.then(() => ended = true);
+    while (!ended && performance.now() - left < 8000) {
+      last = cpuTicks(ww.pid) ?? last;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const took = Math.round(performance.now() - left);
+    assert.ok(
+      ended,
+      `ww still runs ${took} ms after its reader left, ${last - before} ticks of CPU`,
+    );
+    // A spin is ~100 ticks a second; ww's end (the program's hang-up, its own exit) a few.
+    assert.ok(last - before < 50, `${last - before} ticks of CPU after the reader left`);
+    // The program's terminal hung up (SIGHUP), as when a caller of root's stops reading.
+    assert.equal((await ww.status).code, 129);
+  } finally {
+    // SIGTERM, which ww passes on: unjailed, a program of a SIGKILLed ww would run on.
+    try {
+      ww.kill("SIGTERM");
+    } catch { /* ended */ }
+    await ww.status;
+    Deno.removeSync(home, { recursive: true });
+  }
+});

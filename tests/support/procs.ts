@@ -51,6 +51,17 @@ export function processState(pid: number): string {
   }
 }
 
+/** A process's CPU time so far (utime + stime, in clock ticks, 100 a second), or undefined. */
+export function cpuTicks(pid: number): number | undefined {
+  try {
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[11]) + Number(fields[12]);
+  } catch {
+    return undefined;
+  }
+}
+
 /** Names in `dir` that start with "ww-" (ww's work directories). */
 export function wwDirs(dir: string): string[] {
   return [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith("ww-")).sort();
