@@ -15,7 +15,7 @@ import { formatBytes } from "./progress.ts";
 
 export const CACHE_USAGE = `usage: ww cache [list|size|clear]
   list    the cached programs: CID, size, last use, and the /ipfs/ paths that
-          led to them
+          led to them (for an empty cache, one line saying so)
   size    the cache's total size and its bound
   clear   remove all ww cached: programs, their paths, IPNS sequences seen
           (refused, removing nothing, while the cache holds anything ww did not
@@ -86,6 +86,8 @@ async function cacheLines(sub: string, dir: string): Promise<string[]> {
   switch (sub) {
     case "list": {
       const entries = await listCached(dir);
+      // Nothing printed read as a command that did nothing, or looked somewhere else.
+      if (entries.length === 0) return [`the cache is empty: ${dir} holds no programs`];
       return entries.map((e) =>
         [e.cid, formatBytes(e.size), e.lastUsed.toISOString(), ...e.paths].join("  ")
       );

@@ -532,9 +532,23 @@ Deno.test("ww cache lists, sizes and clears what runs cached", async () => {
   );
   const clear = await runWw(["cache", "clear"], { env });
   assert.match(clear.stdout, /^removed 1 program \(\d+\.\d KiB\) from /);
-  assert.equal((await runWw(["cache"], { env })).stdout, "");
+  assert.equal(
+    (await runWw(["cache"], { env })).stdout,
+    `the cache is empty: ${cache}/ww/ipfs holds no programs\n`,
+  );
   const bad = await runWw(["cache", "purge"], { env });
   assert.equal(bad.code, 125);
+});
+
+// An empty cache printed nothing at all: no telling it from a command that looked elsewhere.
+Deno.test("ww cache list of an empty cache says so in one line naming the directory (exit 0)", async () => {
+  const cache = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" });
+  for (const args of [["cache", "list"], ["cache"]]) {
+    const r = await runWw(args, { env: cacheEnv(cache) });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `the cache is empty: ${cache}/ww/ipfs holds no programs\n`);
+    assert.equal(r.stderr, "");
+  }
 });
 
 Deno.test("a cache that cannot be written costs a one-line warning, and the program runs", async () => {
