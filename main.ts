@@ -4,8 +4,8 @@
 import denoJson from "./deno.json" with { type: "json" };
 import { debugRequested, isRunFlag, parseRunArgs } from "./cli/flags.ts";
 import { usageText } from "./cli/help.ts";
-import { ipfsApiFile } from "./ipfs/multiaddr.ts";
-import { EXIT, InterruptedError, UsageError, WwError } from "./core/errors.ts";
+import { apiFileProblem, ipfsApiFile } from "./ipfs/multiaddr.ts";
+import { EXIT, InterruptedError, osWhy, UsageError, WwError } from "./core/errors.ts";
 import { clipMiddle, clipText, flagValue, oneLine } from "./core/escape.ts";
 import { environHolds, firstNonUtf8Argument } from "./cli/argv_text.ts";
 import {
@@ -436,19 +436,31 @@ function hasRawVariable(key: string): boolean {
 
 /**
  * The Kubo API file ($IPFS_PATH/api) and its text, or undefined when there is none: Kubo writes
- * it while its daemon runs and removes it when it stops, so a missing or unreadable file only
- * means "no daemon there".
+ * it while its daemon runs and removes it when it stops, so a missing file only means "no daemon
+ * there". One that is there but is no regular file ww can read (a directory, a FIFO, which would
+ * wait for a writer forever, a file ww may not read) is refused, naming it, as Kubo's own
+ * clients refuse it: passed over, the run went to another node than the one IPFS_PATH names.
  */
 function readIpfsApiFile(
   env: Readonly<Record<string, string>>,
 ): { path: string; text: string } | undefined {
   const path = ipfsApiFile(env);
   if (path === undefined) return undefined;
+  let info: Deno.FileInfo;
   try {
-    // A FIFO there would wait for a writer forever, before any timeout: only a file is Kubo's.
-    if (!Deno.statSync(path).isFile) return undefined;
+    info = Deno.statSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw new UsageError(apiFileProblem(path, `cannot be read (${osWhy(e)})`));
+  }
+  if (!info.isFile) {
+    throw new UsageError(
+      apiFileProblem(path, info.isDirectory ? "a directory" : "not a regular file"),
+    );
+  }
+  try {
     return { path, text: Deno.readTextFileSync(path) };
-  } catch {
-    return undefined;
+  } catch (e) {
+    throw new UsageError(apiFileProblem(path, `cannot be read (${osWhy(e)})`));
   }
 }

@@ -174,11 +174,13 @@ export function parseRunArgs(
   // A WW_IPFS that cannot be read (not UTF-8 text: run/caller_env.ts) stops only a run that may
   // reach the node (a program it starts may be from IPFS too); the others go on without it.
   const mayReachNode = usesIpfsNode(program, grants) || grants.exec;
-  const { api: ipfsApi, origin: ipfsApiOrigin } = chooseIpfsApi(
+  const address = chooseIpfsApi(
     s.ipfsFlag,
     mayReachNode || readable(callerEnv, "WW_IPFS") ? callerEnv : {},
-    usesIpfsNode(program, grants) ? host.ipfsApiFile?.() : undefined,
+    usesIpfsNode(program, grants) ? host.ipfsApiFile : undefined,
   );
+  if ("error" in address) throw new UsageError(address.error);
+  const { api: ipfsApi, origin: ipfsApiOrigin } = address;
   const config = {
     program: program ?? "",
     args,

@@ -365,6 +365,10 @@ Deno.test("the Kubo API file is read only when the run can use the node", () => 
   assert.equal(parseRunArgs(["--with-ipfs", "p"], {}, "/", host).config.ipfsApi, "/unix/s");
   assert.equal(parseRunArgs(["/ipfs/bafy/p"], {}, "/", host).config.ipfsApi, "/unix/s");
   assert.equal(reads, 2);
+  // Nor when --ipfs or WW_IPFS names the node: an api file that is refused stops no such run.
+  parseRunArgs(["--ipfs", "/unix/t", "/ipfs/bafy/p"], {}, "/", host);
+  parseRunArgs(["/ipfs/bafy/p"], { WW_IPFS: "/unix/t" }, "/", host);
+  assert.equal(reads, 2);
   const none = { console: false, ipfs: false, exec: false };
   assert.equal(usesIpfsNode("/ipns/example.org/app", none), true);
   assert.equal(usesIpfsNode("/usr/bin/app", none), false);

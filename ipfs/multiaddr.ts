@@ -145,22 +145,38 @@ export function ipfsApiFile(env: Readonly<Record<string, string>>): string | und
 
 /**
  * The address a run uses, in Kubo's order: --ipfs, then WW_IPFS, then the file Kubo writes while
- * its daemon runs ($IPFS_PATH/api, its text passed in as `apiFile`), then DEFAULT_IPFS_API.
+ * its daemon runs ($IPFS_PATH/api, read by `apiFile` only when neither of the first two names
+ * the node), then DEFAULT_IPFS_API; or why the api file cannot be used: one that is there but
+ * empty is refused, as Kubo's own clients refuse it, rather than passed over for the default.
  *
  * @example
- * chooseIpfsApi(undefined, {}, { path: "/h/.ipfs/api", text: "/ip4/127.0.0.1/tcp/5001\n" });
+ * chooseIpfsApi(undefined, {}, () => ({ path: "/h/.ipfs/api", text: "/ip4/127.0.0.1/tcp/5001\n" }));
  * // { api: "/ip4/127.0.0.1/tcp/5001", origin: "$IPFS_PATH/api (/h/.ipfs/api)" }
  */
 export function chooseIpfsApi(
   flag: string | undefined,
   env: Readonly<Record<string, string>>,
-  apiFile: { readonly path: string; readonly text: string } | undefined,
-): { api: string; origin: IpfsApiOrigin } {
+  apiFile: (() => { readonly path: string; readonly text: string } | undefined) | undefined,
+): { api: string; origin: IpfsApiOrigin } | { error: string } {
   if (flag !== undefined) return { api: flag, origin: "--ipfs" };
   if (env.WW_IPFS) return { api: env.WW_IPFS, origin: "WW_IPFS" };
-  const text = apiFile?.text.trim();
-  if (apiFile && text) return { api: text, origin: `$IPFS_PATH/api (${apiFile.path})` };
-  return { api: DEFAULT_IPFS_API, origin: "default" };
+  const file = apiFile?.();
+  if (file === undefined) return { api: DEFAULT_IPFS_API, origin: "default" };
+  const text = file.text.trim();
+  if (text === "") return { error: apiFileProblem(file.path, "empty") };
+  return { api: text, origin: `$IPFS_PATH/api (${file.path})` };
+}
+
+/**
+ * The line for a Kubo API file at `path` that is there but cannot be used (`why`: "empty", "a
+ * directory", ...), with the fix.
+ *
+ * @example
+ * apiFileProblem("/h/.ipfs/api", "a directory");
+ * // "$IPFS_PATH/api (/h/.ipfs/api): a directory; a running Kubo daemon writes its API address there (remove it if no daemon uses that repository, or name the node with --ipfs or WW_IPFS)"
+ */
+export function apiFileProblem(path: string, why: string): string {
+  return `$IPFS_PATH/api (${path}): ${why}; a running Kubo daemon writes its API address there (remove it if no daemon uses that repository, or name the node with --ipfs or WW_IPFS)`;
 }
 
 /** How long the node may send nothing before a fetch gives up (--ipfs-timeout). */

@@ -83,8 +83,27 @@ Deno.test("the Kubo API file is $IPFS_PATH/api, else ~/.ipfs/api", () => {
   assert.equal(ipfsApiFile({}), undefined);
 });
 
+// An empty api file was passed over for the default address: a user who set IPFS_PATH got
+// another node than the one it names, or a refused connection to one it never named.
+Deno.test("an empty $IPFS_PATH/api is refused, naming the file and the fix", () => {
+  const empty = () => ({ path: "/h/.ipfs/api", text: " \n" });
+  assert.deepEqual(chooseIpfsApi(undefined, {}, empty), {
+    error:
+      "$IPFS_PATH/api (/h/.ipfs/api): empty; a running Kubo daemon writes its API address there (remove it if no daemon uses that repository, or name the node with --ipfs or WW_IPFS)",
+  });
+  // Not read at all when --ipfs or WW_IPFS names the node.
+  const unread = () => {
+    throw new Error("read");
+  };
+  assert.deepEqual(chooseIpfsApi("/unix/s", {}, unread), { api: "/unix/s", origin: "--ipfs" });
+  assert.deepEqual(chooseIpfsApi(undefined, { WW_IPFS: "/unix/s" }, unread), {
+    api: "/unix/s",
+    origin: "WW_IPFS",
+  });
+});
+
 Deno.test("the address comes from --ipfs, then WW_IPFS, then $IPFS_PATH/api, then the default", () => {
-  const file = { path: "/h/.ipfs/api", text: "/ip4/127.0.0.1/tcp/45005\n" };
+  const file = () => ({ path: "/h/.ipfs/api", text: "/ip4/127.0.0.1/tcp/45005\n" });
   assert.deepEqual(chooseIpfsApi("/unix/s", { WW_IPFS: "/ip4/1.1.1.1/tcp/1" }, file), {
     api: "/unix/s",
     origin: "--ipfs",
@@ -97,7 +116,7 @@ Deno.test("the address comes from --ipfs, then WW_IPFS, then $IPFS_PATH/api, the
     api: "/ip4/127.0.0.1/tcp/45005",
     origin: "$IPFS_PATH/api (/h/.ipfs/api)",
   });
-  assert.deepEqual(chooseIpfsApi(undefined, {}, { path: "/h/.ipfs/api", text: " \n" }), {
+  assert.deepEqual(chooseIpfsApi(undefined, {}, () => undefined), {
     api: DEFAULT_IPFS_API,
     origin: "default",
   });

@@ -651,6 +651,49 @@ Deno.test("a malformed $IPFS_PATH/api stops only a run that can use the node (--
   }
 });
 
+// An api file that was empty or a directory was passed over in silence, for the default address:
+// a user who set IPFS_PATH got another node than the one it names.
+Deno.test("an $IPFS_PATH/api that is empty, a directory or a FIFO is refused in one line naming it and the fix", async () => {
+  const tmp = privateTmp();
+  try {
+    const repo = `${tmp}/repo`;
+    const api = `${repo}/api`;
+    const env = { IPFS_PATH: repo, TMPDIR: tmp };
+    const make: [string, () => void][] = [
+      ["empty", () => Deno.writeTextFileSync(api, " \n")],
+      ["a directory", () => Deno.mkdirSync(api)],
+      ["not a regular file", () => new Deno.Command("mkfifo", { args: [api] }).outputSync()],
+    ];
+    for (const [why, build] of make) {
+      Deno.mkdirSync(repo);
+      build();
+      // Bounded: a FIFO must not be waited on.
+      const r = await runWw(["run", "--jail=none", "--with-ipfs", child], {
+        env,
+        ww: ["timeout", "20", ...wwCommand()],
+      });
+      assert.equal(r.code, 125, `${why}: ${r.stderr}`);
+      assert.equal(
+        r.stderr,
+        `ww: $IPFS_PATH/api (${api}): ${why}; a running Kubo daemon writes its API address there (remove it if no daemon uses that repository, or name the node with --ipfs or WW_IPFS)\n`,
+      );
+      assert.equal(r.stdout, "");
+      // --ipfs names the node: the file is not read, and the run goes on.
+      const named = await runWw(
+        ["run", "--jail=none", "--ipfs", "/ip4/127.0.0.1/tcp/1/http", "--with-ipfs", child],
+        { env, ww: ["timeout", "20", ...wwCommand()] },
+      );
+      assert.equal(named.code, 0, `${why}: ${named.stderr}`);
+      Deno.removeSync(repo, { recursive: true });
+    }
+    // No api file at all is no daemon there: the default address, as before.
+    const absent = await runWw(["run", "--jail=none", "--with-ipfs", child], { env });
+    assert.equal(absent.code, 0, absent.stderr);
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
+
 // The counterpart of the --jail=none bind rows: a bind at its own place runs (the host path is
 // there as it is), and the NOT-jailed warning says that a --ro-bind is not read-only.
 Deno.test("ww run --jail=none --ro-bind DIR runs, its warning saying DIR is not read-only", async () => {
