@@ -217,7 +217,7 @@ export function grantFailure(
       case "untrusted link":
         return untrustedLinkWhy(link!, "in a grant's path ");
       case "ELOOP":
-        return "too many levels of symbolic links (a loop), or one appeared on the path as ww opened it";
+        return "too many levels of symbolic links (a loop), or one appeared on the path as ww opened it (fix or remove the looping link, or give the file's own path)";
       case "EADDRINUSE":
         return kind === "listen" && "listen" in g && g.listen.startsWith("unix:")
           ? "the path already exists and is not a socket (ww replaces only a socket nobody listens on: remove it or pick another path)"

@@ -17,6 +17,9 @@ const NATIVE: Record<string, number> = { x86_64: 62, aarch64: 183 };
 /** The machines a 64-bit kernel may also run (its 32-bit compat mode): x86 on x86_64, arm on aarch64. */
 const COMPAT: Record<string, number> = { x86_64: 3, aarch64: 40 };
 
+/** The fix for a file that is not the program meant: the path named another file. */
+const CHECK_PATH = "check that the path names the program";
+
 /** How many leading bytes `executableProblem` looks at. */
 export const HEADER_BYTES = 64;
 
@@ -32,22 +35,22 @@ export function executableProblem(
   head: Uint8Array,
   arch: string = Deno.build.arch,
 ): string | undefined {
-  if (head.length === 0) return "is an empty file, not a program";
+  if (head.length === 0) return `is an empty file, not a program; ${CHECK_PATH}`;
   if (head[0] === 0x23 && head[1] === 0x21) return undefined; // "#!"
   if (!(head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46)) {
-    return "is not a program: it has neither an ELF header nor a #! line";
+    return `is not a program: it has neither an ELF header nor a #! line; ${CHECK_PATH}, or give a script a #! line (e.g. #!/bin/sh)`;
   }
   const elf = elfFields(head);
-  if (elf === undefined) return "is a truncated ELF file";
+  if (elf === undefined) return `is a truncated ELF file; ${CHECK_PATH}`;
   const { type, machine, bits, little } = elf;
   if (type !== 2 && type !== 3) {
     const kind = type === 1 ? "relocatable object" : type === 4 ? "core dump" : `type ${type}`;
-    return `is an ELF ${kind}, not a program`;
+    return `is an ELF ${kind}, not a program; ${CHECK_PATH}`;
   }
   if (machine !== NATIVE[arch] || bits !== 64 || !little) {
     return `is an ELF program for ${machineName(machine)}${
       machine === NATIVE[arch] ? ` (${bits}-bit, ${little ? "little" : "big"}-endian)` : ""
-    }, but this machine is ${arch}`;
+    }, but this machine is ${arch}; use a build for ${arch}`;
   }
   return undefined;
 }
@@ -67,7 +70,9 @@ export function foreignMachine(
   const elf = elfFields(head);
   if (elf === undefined || (head[5] !== 1 && head[5] !== 2)) return undefined;
   if (elf.machine === NATIVE[arch] || elf.machine === COMPAT[arch]) return undefined;
-  return `is an ELF program for ${machineName(elf.machine)}, but this machine is ${arch}`;
+  return `is an ELF program for ${
+    machineName(elf.machine)
+  }, but this machine is ${arch}; use a build for ${arch}, or register a binfmt_misc handler for it (qemu-user)`;
 }
 
 /** An ELF e_machine's name for messages: "aarch64", or "machine 75". */

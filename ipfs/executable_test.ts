@@ -24,7 +24,7 @@ Deno.test("a native 64-bit ELF executable or shared object can run", () => {
 Deno.test("an ELF for another architecture names both architectures", () => {
   assert.equal(
     executableProblem(elf({ machine: 183 }), "x86_64"),
-    "is an ELF program for aarch64, but this machine is x86_64",
+    "is an ELF program for aarch64, but this machine is x86_64; use a build for x86_64",
   );
   assert.match(executableProblem(elf({ machine: 62, bits: 32 }), "x86_64")!, /32-bit/);
   assert.match(executableProblem(elf({ machine: 62, little: false }), "x86_64")!, /big-endian/);
@@ -39,18 +39,21 @@ Deno.test("a #! script can run; text without #! and an empty file cannot", () =>
   const text = (s: string) => new TextEncoder().encode(s);
   assert.equal(executableProblem(text("#!/bin/sh\necho hi\n")), undefined);
   assert.match(executableProblem(text("echo hi\n"))!, /neither an ELF header nor a #! line/);
-  assert.match(executableProblem(new Uint8Array(0))!, /empty file/);
+  assert.equal(
+    executableProblem(new Uint8Array(0)),
+    "is an empty file, not a program; check that the path names the program",
+  );
   assert.match(executableProblem(text("\x7fELF\x02\x01"))!, /truncated/);
 });
 
 Deno.test("foreignMachine: another architecture is named; the machine's own and its 32-bit compat one are not", () => {
   assert.equal(
     foreignMachine(elf({ machine: 183 }), "x86_64"),
-    "is an ELF program for aarch64, but this machine is x86_64",
+    "is an ELF program for aarch64, but this machine is x86_64; use a build for x86_64, or register a binfmt_misc handler for it (qemu-user)",
   );
   assert.equal(
     foreignMachine(elf({ machine: 62 }), "aarch64"),
-    "is an ELF program for x86_64, but this machine is aarch64",
+    "is an ELF program for x86_64, but this machine is aarch64; use a build for aarch64, or register a binfmt_misc handler for it (qemu-user)",
   );
   assert.equal(foreignMachine(elf({ machine: 75, little: false }), "x86_64")?.includes("75"), true);
   // The kernel decides these: x86 and x32 on x86_64, arm on aarch64, an object file of its own.

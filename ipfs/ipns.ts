@@ -124,7 +124,9 @@ async function dnslink(
   const value = dnslinkValue(records);
   if (typeof value !== "string") {
     throw new SetupError(
-      `${context}${alsoNaming(context, `/ipns/${domain}`)}: ${value.error} at ${host}`,
+      `${context}${
+        alsoNaming(context, `/ipns/${domain}`)
+      }: ${value.error} at ${host} (it should read dnslink=/ipfs/<cid> or dnslink=/ipns/<name>: publish that, or check the domain)`,
     );
   }
   return {

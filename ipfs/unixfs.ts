@@ -29,7 +29,9 @@ export function isUnixFsCodec(cid: CID): boolean {
 export function checkUnixFsCodec(cid: CID, context: string): void {
   if (isUnixFsCodec(cid)) return;
   throw new NotExecutableError(
-    `${context}: ${cid} is not a UnixFS file (codec 0x${cid.code.toString(16)})`,
+    `${context}: ${cid} is not a UnixFS file (codec 0x${
+      cid.code.toString(16)
+    }); give the CID of the program's file or of a directory that holds it`,
   );
 }
 
@@ -75,7 +77,9 @@ export async function walkToFile(
       `${blocks.context}: is a directory, not a program; it holds: ${formatNames(names)}`,
     );
   }
-  throw new NotExecutableError(`${blocks.context}: is a UnixFS ${type}, not a program file`);
+  throw new NotExecutableError(
+    `${blocks.context}: is a UnixFS ${type}, not a program file (give the path of the program's file)`,
+  );
 }
 
 /**
@@ -105,7 +109,9 @@ export async function walkToNode(
     if (type !== "directory" || node.kind !== "pb") {
       const what = type === "raw" ? "file" : type;
       // 127, as for a local path through a file (ENOTDIR): there is no such program.
-      throw new NotFoundError(`${context}: ${here} is a ${what}, not a directory`);
+      throw new NotFoundError(
+        `${context}: ${here} is a ${what}, not a directory (check the path: it goes on through it)`,
+      );
     }
     const link = node.pb.Links.find((l) => l.Name === name);
     if (!link) {

@@ -43,12 +43,16 @@ export function parseProgramHead(head: Uint8Array): ProgramHead {
   const line = new TextDecoder().decode(newline < 0 ? bytes : bytes.subarray(0, newline));
   const interpreter = /^[ \t]*([^ \t\0]*)/.exec(line)?.[1] ?? "";
   if (interpreter === "") {
-    return { kind: "bad-script", reason: "its #! line names no interpreter" };
+    return {
+      kind: "bad-script",
+      reason: "its #! line names no interpreter (write its absolute path after #!, e.g. #!/bin/sh)",
+    };
   }
   if (newline < 0 && head.length >= SHEBANG_MAX && /^[ \t]*[^ \t]*$/.test(line)) {
     return {
       kind: "bad-script",
-      reason: `its #! line is longer than the kernel reads (${SHEBANG_MAX} bytes)`,
+      reason:
+        `its #! line is longer than the kernel reads (${SHEBANG_MAX} bytes; shorten it, e.g. with #!/usr/bin/env NAME)`,
     };
   }
   return { kind: "script", interpreter };

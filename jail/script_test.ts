@@ -39,11 +39,15 @@ Deno.test("a #! line without an interpreter, or one the kernel would cut, is ref
   for (const empty of ["#!\n", "#!   \n", "#!"]) {
     assert.deepEqual(parseProgramHead(bytes(empty)), {
       kind: "bad-script",
-      reason: "its #! line names no interpreter",
+      reason: "its #! line names no interpreter (write its absolute path after #!, e.g. #!/bin/sh)",
     });
   }
   const long = `#!/${"x".repeat(SHEBANG_MAX)}`;
-  assert.equal(parseProgramHead(bytes(long)).kind, "bad-script");
+  assert.deepEqual(parseProgramHead(bytes(long)), {
+    kind: "bad-script",
+    reason:
+      `its #! line is longer than the kernel reads (${SHEBANG_MAX} bytes; shorten it, e.g. with #!/usr/bin/env NAME)`,
+  });
   // Cut after the interpreter's name: the kernel runs it, without the rest of the arguments.
   const cutArgs = `#!/bin/sh ${"x".repeat(SHEBANG_MAX)}`;
   assert.deepEqual(parseProgramHead(bytes(cutArgs)), { kind: "script", interpreter: "/bin/sh" });

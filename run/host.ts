@@ -251,6 +251,8 @@ export function absentReason(errno: number): string {
   if (errno === EACCES) {
     return "ww may not look there (EACCES: it cannot search a directory on the path)";
   }
-  if (errno === ELOOP) return "too many levels of symbolic links (ELOOP)";
-  return `ww cannot look it up (${errnoName(errno)})`;
+  if (errno === ELOOP) {
+    return "too many levels of symbolic links (ELOOP: fix or remove the link that loops, or give the path it leads to)";
+  }
+  return `ww cannot look it up (${errnoName(errno)}: check the path)`;
 }

@@ -91,8 +91,11 @@ Deno.test("absentReason says missing only for a path that is not there, and name
     absentReason(EACCES),
     "ww may not look there (EACCES: it cannot search a directory on the path)",
   );
-  assert.equal(absentReason(ELOOP), "too many levels of symbolic links (ELOOP)");
-  assert.equal(absentReason(EIO), "ww cannot look it up (EIO)");
+  assert.equal(
+    absentReason(ELOOP),
+    "too many levels of symbolic links (ELOOP: fix or remove the link that loops, or give the path it leads to)",
+  );
+  assert.equal(absentReason(EIO), "ww cannot look it up (EIO: check the path)");
 });
 
 Deno.test("whyAbsent looks the path up: missing, below a file, or a symlink loop", () => {
@@ -108,7 +111,10 @@ Deno.test("whyAbsent looks the path up: missing, below a file, or a symlink loop
       whyAbsent(`${dir}/file/below`),
       "no such file or directory on this machine (check the path)",
     );
-    assert.equal(whyAbsent(`${dir}/loop`), "too many levels of symbolic links (ELOOP)");
+    assert.equal(
+      whyAbsent(`${dir}/loop`),
+      "too many levels of symbolic links (ELOOP: fix or remove the link that loops, or give the path it leads to)",
+    );
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -129,7 +129,9 @@ export function resolveProgram(
     if (LEXICAL.test(program)) {
       const real = HOST_FS.realPath(path);
       if (real !== undefined && HOST_FS.realPath(typedPath(program, cwd)) !== real) {
-        throw new NotExecutableError(`${program}: not a directory, or not the file ${path}`);
+        throw new NotExecutableError(
+          `${program}: not a directory, or not the file ${path} (give the program's own path)`,
+        );
       }
     }
     const problem = executableProblem(path);
@@ -137,7 +139,7 @@ export function resolveProgram(
       const entry = HOST_FS.entry(path);
       throw new NotFoundError(
         entry.kind === "symlink"
-          ? `${program}: a symbolic link to ${entry.target}, which leads to no file`
+          ? `${program}: a symbolic link to ${entry.target}, which leads to no file (fix or remove the link, or give the program's own path)`
           : `${program}: no such file (check the path)`,
       );
     }
@@ -185,8 +187,12 @@ function executableProblem(path: string): string | undefined {
     if (info.errno === EACCES || info.errno === EPERM) {
       return "permission denied (ww may not search a directory on its path: check the directories' modes)";
     }
-    if (info.errno === ELOOP) return "too many levels of symbolic links (a loop)";
-    if (info.errno === ENAMETOOLONG) return "its path is too long";
+    if (info.errno === ELOOP) {
+      return "too many levels of symbolic links (a loop: fix or remove a link on its path, or give the program's own path)";
+    }
+    if (info.errno === ENAMETOOLONG) {
+      return "its path is too long (give a shorter one, e.g. relative to a directory nearer the program)";
+    }
     throw new SyscallError("statx", info.errno, path);
   }
   const kind = modeKind(info.mode);

@@ -75,8 +75,14 @@ Deno.test("resolveProgram: a loop of links, or a path too long, is one line nami
     const long = `./${"x".repeat(5000)}`;
     for (
       const [program, why] of [
-        ["./a", "./a: too many levels of symbolic links (a loop)"],
-        [long, `${long}: its path is too long`],
+        [
+          "./a",
+          "./a: too many levels of symbolic links (a loop: fix or remove a link on its path, or give the program's own path)",
+        ],
+        [
+          long,
+          `${long}: its path is too long (give a shorter one, e.g. relative to a directory nearer the program)`,
+        ],
       ]
     ) {
       assert.throws(

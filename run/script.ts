@@ -1,9 +1,10 @@
-// run/script.ts — ww's pre-launch check of a local program: reads its first bytes and, for a #!
-// script, looks its interpreter up as the jail will see it (jail/script.ts decides). Every backend
-// then fails the same way, before any jail is built: 127 naming a missing interpreter, 126 for a
-// program named through /proc (/proc/self/exe, /dev/fd/N), a file that is neither a binary nor a
-// #! script, or an ELF program for another architecture that no binfmt_misc handler of this
-// machine runs, as far as ww can read them (jail/binfmt.ts).
+// run/script.ts — ww's pre-launch check of a program (a local one, or one ww holds by a
+// descriptor: from IPFS, a guest's): reads its first bytes and, for a #! script, looks its
+// interpreter up as the jail will see it (jail/script.ts decides). Every backend then fails the
+// same way, whichever program it is, before any jail is built: 127 naming a missing interpreter,
+// 126 for a program named through /proc (/proc/self/exe, /dev/fd/N), a file that is neither a
+// binary nor a #! script, or an ELF program for another architecture that no binfmt_misc handler
+// of this machine runs, as far as ww can read them (jail/binfmt.ts).
 
 import type { JailBackend, JailPolicy } from "../jail/policy.ts";
 import {
@@ -136,14 +137,20 @@ export function checkProgramFile(
     interpreters.push({ named: interp, host: real });
     file = real;
   }
-  throw new NotExecutableError(`${name}: more than ${MAX_NESTED} nested #! interpreters`);
+  throw new NotExecutableError(
+    `${name}: more than ${MAX_NESTED} nested #! interpreters (point a #! line at a binary, as the kernel follows no more)`,
+  );
 }
 
 /** Throws NotExecutable (126), `what` said, unless `real` is a regular file ww may execute. */
 function checkExecutableFile(real: string, what: string): void {
   const info = Deno.statSync(real);
   if (!info.isFile || !hasExecuteBit(info, { uid: Deno.uid() ?? -1, gid: Deno.gid() ?? -1 })) {
-    throw new NotExecutableError(`${what} is not an executable file`);
+    // A directory, say, is no file to chmod.
+    const fix = info.isFile
+      ? `fix the #! line, or make it executable: chmod +x ${real}`
+      : "fix the #! line";
+    throw new NotExecutableError(`${what} is not an executable file (${fix})`);
   }
 }
 

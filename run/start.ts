@@ -438,10 +438,12 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
     const signal = deadline.signal;
     let choice = await jailChoice(config.jail);
     let interpreters: Interpreter[] = [];
-    if (guest) {
-      const file = `/proc/self/fd/${guest.fd}`;
+    if (located.held) {
+      // A file ww holds (a guest's, or a program from IPFS) is checked as it will be executed,
+      // from that descriptor: a #! line's interpreter is named alike for every program.
+      const file = `/proc/self/fd/${located.held.fd}`;
       interpreters = checkProgramFile(config.program, file, choice.backend, config.jail);
-    } else if (!located.held) {
+    } else {
       checkNotUnderProc(config.program, located.path);
       const file = located.source ?? located.path;
       interpreters = checkProgramFile(config.program, file, choice.backend, config.jail);

@@ -173,7 +173,11 @@ export function resolveInView(
       host = join(host!, part);
       entry = fs.entry(host);
       if (entry.kind === "symlink") {
-        if (++links > MAX_LINKS) return fail("too many levels of symbolic links");
+        if (++links > MAX_LINKS) {
+          return fail(
+            "too many levels of symbolic links (a loop: name the program by its own path)",
+          );
+        }
         done.pop();
         if (entry.target.startsWith("/")) done.length = 0;
         todo = [...segments(entry.target), ...todo];

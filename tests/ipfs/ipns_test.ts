@@ -212,7 +212,7 @@ Deno.test("DNSLink is read from DNS by ww, not asked of the node, and may point 
           assert.ok(e instanceof SetupError);
           assert.equal(
             e.message,
-            `/ipns/${domain}/app: no dnslink= TXT record at _dnslink.${domain}`,
+            `/ipns/${domain}/app: no dnslink= TXT record at _dnslink.${domain} (it should read dnslink=/ipfs/<cid> or dnslink=/ipns/<name>: publish that, or check the domain)`,
           );
           return true;
         },

@@ -97,12 +97,49 @@ for (const jail of [[], ["--jail=none"]]) {
     assert.equal(remote.stdout, local.stdout);
   });
 
+  // A missing interpreter of a script from IPFS was worded by whichever backend met it ("its
+  // interpreter ... is not in the jail (ENOENT)", or under --jail=none "app: ENOENT (the file or
+  // its interpreter is missing)"); a local one's by ww's check. Now one check words both.
+  t(
+    "a #! script from IPFS is checked as a local one is: the same line for a bad #! line",
+    async () => {
+      const scripts = {
+        "nowhere.sh": [
+          "#!/nonexistent/sh\necho hi\n",
+          127,
+          (p: string) =>
+            `ww: ${p}: its interpreter /nonexistent/sh (from the #! line) does not exist (install it, or fix the #! line)`,
+        ],
+        "noint.sh": [
+          "#!\necho hi\n",
+          126,
+          (p: string) =>
+            `ww: ${p}: its #! line names no interpreter (write its absolute path after #!, e.g. #!/bin/sh)`,
+        ],
+      } as const;
+      const root = await ipfsd.addTree(
+        Object.fromEntries(Object.entries(scripts).map(([name, [body]]) => [name, text(body)])),
+      );
+      for (const [name, [body, code, line]] of Object.entries(scripts)) {
+        const local = join(tmp, name);
+        await Deno.writeTextFile(local, body, { mode: 0o755 });
+        for (const path of [`/ipfs/${root}/${name}`, local]) {
+          const r = await ww([...jail, path]);
+          assert.equal(r.code, code, r.stderr);
+          assert.equal(r.stdout, "");
+          const errors = r.stderr.trim().split("\n").filter((l) => !l.includes("NOT jailed"));
+          assert.deepEqual(errors, [line(path)]);
+        }
+      }
+    },
+  );
+
   t("a file that is not a program exits 126 with one line naming it and why", async () => {
     const r = await ww([...jail, `/ipfs/${dir}/share/readme.txt`]);
     assert.equal(r.code, 126);
     assert.equal(
       r.stderr.trim().split("\n").filter((l) => !l.includes("NOT jailed")).join("\n"),
-      `ww: /ipfs/${dir}/share/readme.txt: is not a program: it has neither an ELF header nor a #! line`,
+      `ww: /ipfs/${dir}/share/readme.txt: is not a program: it has neither an ELF header nor a #! line; check that the path names the program, or give a script a #! line (e.g. #!/bin/sh)`,
     );
   });
 }

@@ -495,7 +495,7 @@ for (const jail of ["none", "bwrap", "native"]) {
       assert.equal(r.code, 125, r.stderr);
       assert.equal(
         r.stderr,
-        `ww: --ro-bind ${tmp}/loop: too many levels of symbolic links (ELOOP)\n`,
+        `ww: --ro-bind ${tmp}/loop: too many levels of symbolic links (ELOOP: fix or remove the link that loops, or give the path it leads to)\n`,
       );
       assert.deepEqual(wwDirs(tmp), [], "a work directory was left behind");
       assert.deepEqual(processesWithArg(tag), [], "the program was started");

@@ -101,7 +101,7 @@ for (const jail of JAIL_MODES) {
       assert.equal(r.code, 127);
       assert.equal(
         oneLine(r.stderr),
-        `ww: ${links}/prog: a symbolic link to ${links}/gone, which leads to no file`,
+        `ww: ${links}/prog: a symbolic link to ${links}/gone, which leads to no file (fix or remove the link, or give the program's own path)`,
       );
     } finally {
       Deno.removeSync(links, { recursive: true });

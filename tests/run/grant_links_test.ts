@@ -263,7 +263,7 @@ Deno.test("--open of a loop of links says so in one line", async () => {
   assert.equal(r.code, 125);
   assert.equal(
     r.stderr,
-    `ww: --open x=${dir}/a: too many levels of symbolic links (a loop), or one appeared on the path as ww opened it\n`,
+    `ww: --open x=${dir}/a: too many levels of symbolic links (a loop), or one appeared on the path as ww opened it (fix or remove the looping link, or give the file's own path)\n`,
   );
 });
 

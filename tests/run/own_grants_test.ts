@@ -1494,7 +1494,7 @@ for (const jail of JAILS) {
           assert.equal(r.code, 126, r.stderr);
           assert.equal(
             r.stderr,
-            `ww: ${dir}/vax: cannot execute: it is an ELF program for machine 75, but this machine is ${Deno.build.arch}\n`,
+            `ww: ${dir}/vax: cannot execute: it is an ELF program for machine 75, but this machine is ${Deno.build.arch}; use a build for ${Deno.build.arch}, or register a binfmt_misc handler for it (qemu-user)\n`,
           );
         }
         assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["vax"]);
@@ -1503,7 +1503,7 @@ for (const jail of JAILS) {
         assert.equal(hidden.code, 126, hidden.stderr);
         assert.match(
           hidden.stderr,
-          /ENOEXEC \(it is an ELF program for machine 75, but this machine is (x86_64|aarch64)\)\n$/,
+          /ENOEXEC \(it is an ELF program for machine 75, but this machine is (x86_64|aarch64); use a build for \1\)\n$/,
         );
         assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["vax"]);
       } finally {
