@@ -75,7 +75,9 @@ export async function assembleFile(
   const fromBlocks = node.unixfs.blockSizes.length !== node.pb.Links.length;
   const stream = new StreamReader(fromBlocks ? undefined : bytes(), (got) =>
     new SetupError(
-      `${context}: the IPFS node at ${blocks.node.where} ended ${file.cid} after ${got} of ${total} bytes`,
+      `${context}: the IPFS node at ${blocks.node.where} ended ${
+        blocks.name(file.cid)
+      } after ${got} of ${total} bytes`,
     ));
   const writer = new OrderedWriter(sink, progress);
   const spans = new Map<string, { start: number; length: number }>();
@@ -90,7 +92,9 @@ export async function assembleFile(
   const leafSize = (cid: CID, size: number) => {
     if (size > MAX_BLOCK_BYTES) {
       throw new SetupError(
-        `${context}: the DAG of ${file.cid} says its leaf ${cid} holds ${size} bytes, more than a block can (${MAX_BLOCK_MIB} MiB)`,
+        `${context}: the DAG of ${blocks.name(file.cid)} says its leaf ${
+          blocks.name(cid)
+        } holds ${size} bytes, more than a block can (${MAX_BLOCK_MIB} MiB)`,
       );
     }
     return size;
@@ -99,14 +103,18 @@ export async function assembleFile(
     real ??= await blocks.get(cid).then((b) => b.length, () => undefined);
     return real !== undefined && real !== size
       ? new SetupError(
-        `${context}: the DAG of ${file.cid} says its leaf ${cid} holds ${size} bytes; it holds ${real}`,
+        `${context}: the DAG of ${blocks.name(file.cid)} says its leaf ${
+          blocks.name(cid)
+        } holds ${size} bytes; it holds ${real}`,
       )
       : blocks.mismatch(cid);
   };
 
   const expand = async (cid: CID, n: Node, stack: Task[]) => {
     if (n.kind !== "pb" || !(n.unixfs.type === "file" || n.unixfs.type === "raw")) {
-      throw new SetupError(`${context}: ${cid} inside the file is not UnixFS file data`);
+      throw new SetupError(
+        `${context}: ${blocks.name(cid)} inside the file is not UnixFS file data`,
+      );
     }
     const key = spanKey(cid);
     open.add(key);
@@ -119,8 +127,8 @@ export async function assembleFile(
     const links = n.pb.Links;
     // Said before any leaf is read: a leaf read from the stream is checked by hashMatches alone.
     for (const l of links) {
-      const problem = unverifiableHash(l.Hash);
-      if (problem) throw new SetupError(`${context}: ${problem} (in ${cid})`);
+      const problem = unverifiableHash(l.Hash, blocks.name(l.Hash));
+      if (problem) throw new SetupError(`${context}: ${problem} (in ${blocks.name(cid)})`);
       // Not fetched, and waited on, first: no block of another codec is file data.
       if (!isUnixFsCodec(l.Hash)) {
         throw new SetupError(
@@ -164,7 +172,9 @@ export async function assembleFile(
         writer.copy(span.start, span.length);
         continue;
       }
-      if (open.has(key)) throw new SetupError(`${context}: the DAG of ${file.cid} has a cycle`);
+      if (open.has(key)) {
+        throw new SetupError(`${context}: the DAG of ${blocks.name(file.cid)} has a cycle`);
+      }
       const start = stream.consumed;
       const inline = inlineBytes(cid);
       // A raw leaf's link size is its block's: when the two sizes its parent gives differ, the
@@ -209,10 +219,12 @@ export async function assembleFile(
             }
           }
           // An importer that frames leaves differently: take the leaf itself.
-          const leaf = decodeNode(cid, await blocks.get(cid), context);
+          const leaf = decodeNode(cid, await blocks.get(cid), context, blocks.name(cid));
           if (leaf.kind !== "pb" || leaf.pb.Links.length > 0) {
             throw new SetupError(
-              `${context}: ${cid} in ${file.cid} is laid out in a way ww cannot verify from a stream`,
+              `${context}: ${blocks.name(cid)} in ${
+                blocks.name(file.cid)
+              } is laid out in a way ww cannot verify from a stream`,
             );
           }
           const leafData = leaf.unixfs.data ?? new Uint8Array(0);
@@ -220,7 +232,7 @@ export async function assembleFile(
         })();
         writer.write(data, check, () => pool.give(block));
       } else {
-        const child = decodeNode(cid, await blocks.get(cid), context);
+        const child = decodeNode(cid, await blocks.get(cid), context, blocks.name(cid));
         await expand(cid, child, stack);
         continue;
       }
@@ -229,7 +241,9 @@ export async function assembleFile(
     }
     if (!(await stream.atEnd())) {
       throw new SetupError(
-        `${context}: the IPFS node at ${blocks.node.where} sent more bytes than ${file.cid} holds`,
+        `${context}: the IPFS node at ${blocks.node.where} sent more bytes than ${
+          blocks.name(file.cid)
+        } holds`,
       );
     }
     await writer.drain();

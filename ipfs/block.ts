@@ -90,9 +90,26 @@ export function tooLongForCid(text: string): string | undefined {
   return `a CID or key has at most ${MAX_CID_CHARS} characters (this has ${text.length})`;
 }
 
-/** The CID as ww names it everywhere: CIDv1, base32. */
+/**
+ * The CID as ww keys it (its cache's files, its maps): CIDv1, base32. Messages name a CID the user
+ * wrote as they wrote it instead (cidNames).
+ */
 export function cidKey(cid: CID): string {
   return cid.version === 0 ? cid.toV1().toString() : cid.toString(base32);
+}
+
+/**
+ * How the messages of one fetch name a CID: the path's root as the user wrote it (`zdpu…`,
+ * `zb2…`, `k2…`: multiformats writes a CIDv1 in base32 whatever base it was read from), and any
+ * other CID, which the user never wrote (a leaf, an entry of a directory), as multiformats does.
+ *
+ * @example
+ * const typed = "zb2rhe5P4gXftAwvA4eXQ5HJwsER2owDyS9sKaQRRVQPn93bA";
+ * const name = cidNames(parseCid(typed) as CID, typed);
+ * name(CID.parse("bafkreidon73zkcrwdb5iafqtijxildoonbwnpv7dyd6ef3qdgads2jc4su")); // typed: the same CID
+ */
+export function cidNames(root: CID, typed: string): (cid: CID) => string {
+  return (cid) => cid.equals(root) ? typed : cid.toString();
 }
 
 /**
@@ -105,22 +122,22 @@ export const MIN_DIGEST_BYTES = 20;
 /**
  * Why `cid`'s digest cannot vouch for a block's bytes (a hash function ww does not have, or a
  * digest truncated below MIN_DIGEST_BYTES or longer than its function's), or undefined when it
- * can.
+ * can; `shown` is how the message names it (the user's own text for a CID they wrote).
  *
  * @example
  * unverifiableHash(CID.parse("bafkreaa"));
  * // "bafkreaa: its sha2-256 digest is 0 bytes long, too short or too long to vouch for the data (20 to 32 bytes)"
  */
-export function unverifiableHash(cid: CID): string | undefined {
+export function unverifiableHash(cid: CID, shown: string = cid.toString()): string | undefined {
   const { code, digest } = cid.multihash;
   if (code === IDENTITY) return undefined;
   const hash = HASHES.get(code);
   if (!hash) {
-    return `${cid}: hash function 0x${code.toString(16)} is not supported (sha2-256, sha2-512)`;
+    return `${shown}: hash function 0x${code.toString(16)} is not supported (sha2-256, sha2-512)`;
   }
   if (digest.length >= MIN_DIGEST_BYTES && digest.length <= hash.bytes) return undefined;
   const length = `${digest.length} byte${digest.length === 1 ? "" : "s"}`;
-  return `${cid}: its ${hash.name} digest is ${length} long, too short or too long to vouch for the data (${MIN_DIGEST_BYTES} to ${hash.bytes} bytes)`;
+  return `${shown}: its ${hash.name} digest is ${length} long, too short or too long to vouch for the data (${MIN_DIGEST_BYTES} to ${hash.bytes} bytes)`;
 }
 
 /** The hash functions ww checks, by multihash code. */

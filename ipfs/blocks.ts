@@ -19,7 +19,14 @@ export class VerifiedBlocks {
   readonly #waiting: (() => void)[] = [];
   #inFlight = 0;
 
-  constructor(readonly node: IpfsNode) {}
+  /**
+   * `node`: where blocks come from; `name`: how messages name a CID (cidNames: the user's root as
+   * they wrote it).
+   */
+  constructor(
+    readonly node: IpfsNode,
+    readonly name: (cid: CID) => string = (cid) => cid.toString(),
+  ) {}
 
   /** The program's path, which starts every error message. */
   get context(): string {
@@ -43,7 +50,7 @@ export class VerifiedBlocks {
    */
   adopt(cid: CID, bytes: Promise<Uint8Array>): void {
     if (inlineBytes(cid)) return;
-    const problem = unverifiableHash(cid);
+    const problem = unverifiableHash(cid, this.name(cid));
     const verified = problem
       ? Promise.reject(new SetupError(`${this.context}: ${problem}`))
       : bytes.then(async (b) => {
@@ -76,7 +83,7 @@ export class VerifiedBlocks {
   async #fetch(cid: CID): Promise<Uint8Array> {
     const inline = inlineBytes(cid);
     if (inline) return inline;
-    const problem = unverifiableHash(cid);
+    const problem = unverifiableHash(cid, this.name(cid));
     if (problem) throw new SetupError(`${this.context}: ${problem}`);
     if (this.#inFlight >= MAX_IN_FLIGHT) {
       await new Promise<void>((resolve) => this.#waiting.push(resolve));
@@ -84,7 +91,7 @@ export class VerifiedBlocks {
     this.#inFlight++;
     let bytes: Uint8Array;
     try {
-      bytes = await this.node.blockGet(cid.toString());
+      bytes = await this.node.blockGet(cid.toString(), this.name(cid));
     } finally {
       this.#inFlight--;
       this.#waiting.shift()?.();
@@ -96,7 +103,9 @@ export class VerifiedBlocks {
   /** The error for bytes from the node that do not hash to `cid`. */
   mismatch(cid: CID): SetupError {
     return new SetupError(
-      `${this.context}: the IPFS node at ${this.node.where} sent data that does not match ${cid} (refusing to run it)`,
+      `${this.context}: the IPFS node at ${this.node.where} sent data that does not match ${
+        this.name(cid)
+      } (refusing to run it)`,
     );
   }
 }

@@ -14,8 +14,9 @@ import {
 import { formatBytes } from "./progress.ts";
 
 export const CACHE_USAGE = `usage: ww cache [list|size|clear]
-  list    the cached programs: CID, size, last use, and the /ipfs/ paths that
-          led to them (for an empty cache, one line saying so)
+  list    the cached programs: CID (canonical: CIDv1, base32), size, last use,
+          and the /ipfs/ paths that led to them, as they were run (for an empty
+          cache, one line saying so)
   size    the cache's total size and its bound
   clear   remove all ww cached: programs, their paths, IPNS sequences seen
           (refused, removing nothing, while the cache holds anything ww did not

@@ -5,7 +5,7 @@ import { writeAll } from "../ffi/fd.ts";
 import { copyRange } from "../ffi/memfd.ts";
 import { SetupError, UsageError } from "../core/errors.ts";
 import { assembleFile, fileSize } from "./assemble.ts";
-import { cidKey, inlineBytes, parseCid, unverifiableHash } from "./block.ts";
+import { cidKey, cidNames, inlineBytes, parseCid, unverifiableHash } from "./block.ts";
 import { VerifiedBlocks } from "./blocks.ts";
 import { CacheFiller, openCached } from "./cache.ts";
 import type { ByteSource, IpfsNode } from "./node.ts";
@@ -64,13 +64,14 @@ export async function download(
   if ("error" in root) throw new UsageError(`${context}: ${root.error}`);
   // Before the early requests are waited for: a node may take its time over a CID that names
   // nothing it can check.
-  const weak = unverifiableHash(root);
+  const weak = unverifiableHash(root, path.root);
   if (weak) throw new SetupError(`${context}: ${weak}`);
   if (path.segments.length === 0) {
     const hit = await openCached(cache.dir, { cid: cidKey(root) });
     if (hit) return { cid: hit.cid, size: hit.size, cached: { fd: hit.fd } };
   }
-  const blocks = new VerifiedBlocks(node);
+  // Messages name the root as the user wrote it; the cache keys it canonically (cidKey).
+  const blocks = new VerifiedBlocks(node, cidNames(root, path.root));
   if (early) blocks.adopt(root, early.root);
   const file = await walkToFile(root, path.root, path.segments, blocks);
   const cid = cidKey(file.cid);
@@ -90,7 +91,9 @@ export async function download(
   // twice describes a TiB, and the copies of its repeated spans filled ww's memory.
   if (size > MAX_PROGRAM_BYTES) {
     throw new SetupError(
-      `${context}: ${file.cid} holds ${size} bytes; ww holds a program from IPFS in memory until it runs, and takes one of at most ${
+      `${context}: ${
+        blocks.name(file.cid)
+      } holds ${size} bytes; ww holds a program from IPFS in memory until it runs, and takes one of at most ${
         MAX_PROGRAM_BYTES / 2 ** 30
       } GiB`,
     );
@@ -116,27 +119,35 @@ export async function download(
     if (written + n <= (sized ? size : MAX_PROGRAM_BYTES)) return;
     throw new SetupError(
       sized
-        ? `${context}: the DAG of ${file.cid} holds more than the ${size} bytes its root says (refusing to run it)`
-        : `${context}: ${file.cid} holds more than ${
+        ? `${context}: the DAG of ${
+          blocks.name(file.cid)
+        } holds more than the ${size} bytes its root says (refusing to run it)`
+        : `${context}: ${blocks.name(file.cid)} holds more than ${
           MAX_PROGRAM_BYTES / 2 ** 30
         } GiB; ww holds a program from IPFS in memory until it runs`,
     );
   };
   try {
-    await assembleFile(file, blocks, () => early?.bytes ?? node.cat(file.cid.toString()), {
-      write: (bytes) => {
-        within(bytes.length);
-        writeAll(memfd, bytes);
-        written += bytes.length;
-        filler?.grow(memfd, written);
+    await assembleFile(
+      file,
+      blocks,
+      () => early?.bytes ?? node.cat(file.cid.toString(), blocks.name(file.cid)),
+      {
+        write: (bytes) => {
+          within(bytes.length);
+          writeAll(memfd, bytes);
+          written += bytes.length;
+          filler?.grow(memfd, written);
+        },
+        copy: async (offset, length) => {
+          within(length);
+          await copyRange(memfd, memfd, offset, length);
+          written += length;
+          filler?.grow(memfd, written);
+        },
       },
-      copy: async (offset, length) => {
-        within(length);
-        await copyRange(memfd, memfd, offset, length);
-        written += length;
-        filler?.grow(memfd, written);
-      },
-    }, (n) => progress.update(n));
+      (n) => progress.update(n),
+    );
     await filler?.idle();
   } catch (e) {
     await filler?.discard();

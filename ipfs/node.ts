@@ -120,12 +120,15 @@ export class IpfsNode {
     }
   }
 
-  /** The bytes of one block, unverified. */
-  async blockGet(cid: string): Promise<Uint8Array> {
-    return await this.#track(`block ${cid}`, async () => {
+  /**
+   * The bytes of one block, unverified: `cid` as the node is asked for it, `shown` as messages
+   * name it (the user's own text for the CID they wrote).
+   */
+  async blockGet(cid: string, shown = cid): Promise<Uint8Array> {
+    return await this.#track(`block ${shown}`, async () => {
       const exchange = await this.#ready(
         this.#open("block/get", argQuery(cid)),
-        `block/get ${cid}`,
+        `block/get ${shown}`,
       );
       try {
         return await exchange.bytes(MAX_BLOCK_BYTES);
@@ -136,11 +139,11 @@ export class IpfsNode {
               e.announced === undefined
                 ? `sent more than ${MAX_BLOCK_MIB} MiB`
                 : `announced ${e.announced} bytes`
-            } for block ${cid}; ww takes blocks of up to ${MAX_BLOCK_MIB} MiB (Kubo makes none over 1 MiB without --allow-big-block)`,
+            } for block ${shown}; ww takes blocks of up to ${MAX_BLOCK_MIB} MiB (Kubo makes none over 1 MiB without --allow-big-block)`,
           );
         }
         throw this.#failure ?? new SetupError(
-          `${this.context}: the IPFS node at ${this.where} stopped sending block ${cid} (${
+          `${this.context}: the IPFS node at ${this.where} stopped sending block ${shown} (${
             reason(e)
           })`,
         );
@@ -151,14 +154,14 @@ export class IpfsNode {
   /**
    * The bytes of the UnixFS file `cid` (or /ipfs/ path), unverified, read from the socket
    * straight into the caller's buffers, so a large file makes no garbage. The request goes out
-   * now; `close` ends it (closes the connection), read or not.
+   * now; `close` ends it (closes the connection), read or not. `shown` names it in messages.
    */
-  cat(cid: string): ByteSource {
+  cat(cid: string, shown = cid): ByteSource {
     let received = 0;
-    this.#pending.set(cid, "fetch");
+    this.#pending.set(shown, "fetch");
     this.#arm();
     const exchange = this.#open("cat", argQuery(cid));
-    const ready = this.#ready(exchange, `cat ${cid}`);
+    const ready = this.#ready(exchange, `cat ${shown}`);
     ready.catch(() => {}); // reported by the first read, if any
     return {
       read: async (into) => {
@@ -167,22 +170,22 @@ export class IpfsNode {
         try {
           n = await exchange.read(into);
         } catch (e) {
-          this.#pending.delete(cid);
+          this.#pending.delete(shown);
           throw this.#failure ?? new SetupError(
-            `${this.context}: the IPFS node at ${this.where} stopped sending ${cid} after ${received} bytes (${
+            `${this.context}: the IPFS node at ${this.where} stopped sending ${shown} after ${received} bytes (${
               reason(e)
             })`,
           );
         }
         if (n === null) {
-          this.#pending.delete(cid);
+          this.#pending.delete(shown);
           return null;
         }
         received += n;
         return into.subarray(0, n);
       },
       close: () => {
-        this.#pending.delete(cid);
+        this.#pending.delete(shown);
         exchange.close();
         return Promise.resolve();
       },

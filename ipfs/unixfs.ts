@@ -26,18 +26,26 @@ export function isUnixFsCodec(cid: CID): boolean {
  * Throws NotExecutableError (126) when `cid`'s codec is neither raw nor dag-pb: no UnixFS node,
  * whatever its block holds, so it is not fetched (the node might take --ipfs-timeout to find it).
  */
-export function checkUnixFsCodec(cid: CID, context: string): void {
+export function checkUnixFsCodec(cid: CID, context: string, shown = cid.toString()): void {
   if (isUnixFsCodec(cid)) return;
   throw new NotExecutableError(
-    `${context}: ${cid} is not a UnixFS file (codec 0x${
+    `${context}: ${shown} is not a UnixFS file (codec 0x${
       cid.code.toString(16)
     }); give the CID of the program's file or of a directory that holds it`,
   );
 }
 
-/** Decodes a verified block of `cid`; blocks that are neither raw nor UnixFS are an error. */
-export function decodeNode(cid: CID, bytes: Uint8Array, context: string): Node {
-  checkUnixFsCodec(cid, context);
+/**
+ * Decodes a verified block of `cid` (named `shown` in messages); blocks that are neither raw nor
+ * UnixFS are an error.
+ */
+export function decodeNode(
+  cid: CID,
+  bytes: Uint8Array,
+  context: string,
+  shown = cid.toString(),
+): Node {
+  checkUnixFsCodec(cid, context, shown);
   if (cid.code === RAW) return { kind: "raw", bytes };
   try {
     const pb = dagPb.decode(bytes);
@@ -45,7 +53,7 @@ export function decodeNode(cid: CID, bytes: Uint8Array, context: string): Node {
     return { kind: "pb", pb, unixfs: decodeUnixFsData(pb.Data) };
   } catch (e) {
     throw new NotExecutableError(
-      `${context}: ${cid} is not a UnixFS node (${e instanceof Error ? e.message : e})`,
+      `${context}: ${shown} is not a UnixFS node (${e instanceof Error ? e.message : e})`,
     );
   }
 }
@@ -96,9 +104,9 @@ export async function walkToNode(
   let cid = root;
   let here = `/ipfs/${rootText}`;
   for (let i = 0; i <= segments.length; i++) {
-    checkUnixFsCodec(cid, context);
+    checkUnixFsCodec(cid, context, blocks.name(cid));
     const bytes = await blocks.get(cid);
-    const node = decodeNode(cid, bytes, context);
+    const node = decodeNode(cid, bytes, context, blocks.name(cid));
     if (i === segments.length) return { cid, bytes, node };
     const type = node.kind === "raw" ? "raw" : node.unixfs.type;
     const name = segments[i];
@@ -146,7 +154,12 @@ async function listDirectory(node: Node, blocks: VerifiedBlocks, of: CID): Promi
     // directory (it said "holds nothing"). A codec no shard has is not fetched first.
     const noShard = () => malformedShard(blocks.context, of, "a bucket's link leads to no shard");
     if (link.Hash.code !== DAG_PB) throw noShard();
-    const child = decodeNode(link.Hash, await blocks.get(link.Hash), blocks.context);
+    const child = decodeNode(
+      link.Hash,
+      await blocks.get(link.Hash),
+      blocks.context,
+      blocks.name(link.Hash),
+    );
     if (child.kind !== "pb" || child.unixfs.type !== "hamt-sharded-directory") throw noShard();
     names.push(...await listDirectory(child, blocks, of));
   }

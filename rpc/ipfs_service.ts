@@ -13,7 +13,16 @@ import type { IpfsEntry, IpfsEntryType, IpfsService, IpfsStat } from "./types.ts
 import { SetupError, UsageError } from "../core/errors.ts";
 import { foreignText } from "../core/escape.ts";
 import { assembleFile, fileSize, type Sink } from "../ipfs/assemble.ts";
-import { type CID, cidKey, DAG_PB, equalBytes, hashMatches, parseCid, RAW } from "../ipfs/block.ts";
+import {
+  type CID,
+  cidKey,
+  cidNames,
+  DAG_PB,
+  equalBytes,
+  hashMatches,
+  parseCid,
+  RAW,
+} from "../ipfs/block.ts";
 import { VerifiedBlocks } from "../ipfs/blocks.ts";
 import { resolveIpnsName } from "../ipfs/ipns.ts";
 import { DEFAULT_IPFS_TIMEOUT_MS } from "../ipfs/multiaddr.ts";
@@ -122,14 +131,15 @@ const MAX_CAT_BYTES = 64 << 20;
 class CheckedBlocks extends VerifiedBlocks {
   constructor(
     node: IpfsNode,
-    readonly why = (cid: CID) =>
-      `the IPFS node at ${node.where} sent data that does not match ${cid}`,
+    name?: (cid: CID) => string,
+    readonly why = (shown: string) =>
+      `the IPFS node at ${node.where} sent data that does not match ${shown}`,
   ) {
-    super(node);
+    super(node, name);
   }
 
   override mismatch(cid: CID): SetupError {
-    return new SetupError(`${this.context}: ${this.why(cid)}`);
+    return new SetupError(`${this.context}: ${this.why(this.name(cid))}`);
   }
 }
 
@@ -152,7 +162,8 @@ async function walk(
   }
   const root = parseCid(target.root);
   if ("error" in root) throw new UsageError(`${formatIpfsPath(target)}: ${root.error}`);
-  const blocks = new CheckedBlocks(node);
+  // Errors name the root as the guest wrote it.
+  const blocks = new CheckedBlocks(node, cidNames(root, target.root));
   const found = await walkToNode(root, target.root, target.segments, blocks);
   return { found, blocks };
 }
@@ -254,7 +265,7 @@ async function checkAdded(node: IpfsNode, cid: CID, data: Uint8Array): Promise<v
     }
     return;
   }
-  const blocks = new CheckedBlocks(node, (leaf) => lie(`${leaf} differs`));
+  const blocks = new CheckedBlocks(node, undefined, (leaf) => lie(`${leaf} differs`));
   const found = await walkToNode(cid, cid.toString(), [], blocks);
   if (typeOf(found.node) !== "file") {
     throw new SetupError(`${node.context}: ${lie(`it is a ${unixfsType(found.node)}`)}`);

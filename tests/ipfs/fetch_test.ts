@@ -92,7 +92,7 @@ async function fetchError(
   throw new Error(`${path} was fetched, but an error was expected`);
 }
 
-/** A CID as ww names it in messages: CIDv1, base32. */
+/** A CID as ww keys it (its cache's files): CIDv1, base32. */
 async function base32(cid: string): Promise<string> {
   const { CID } = await import("multiformats/cid");
   const { base58btc } = await import("multiformats/bases/base58");
@@ -383,13 +383,38 @@ Deno.test("a node that flips a byte of a block (a directory, a small file) is re
   const cache = newCache();
   try {
     const e = await fetchError(`/ipfs/${dir}/bin/tool`, { api: proxy.api, cacheDir: cache });
-    assert.match(e.message, new RegExp(`does not match ${await base32(dir)}`));
+    // Named as the path has it (base58btc, "zdj7…", as the node gave it), not re-encoded.
+    assert.match(e.message, new RegExp(`does not match ${dir} `));
+    assert.ok(!e.message.includes(await base32(dir)), e.message);
     const file = await ipfsd.addFile(small);
     const e2 = await fetchError(`/ipfs/${file}`, { api: proxy.api, cacheDir: cache });
-    assert.match(e2.message, /does not match bafk/);
+    // A zb2… CID was named as bafk…, which the user never wrote.
+    assert.match(e2.message, new RegExp(`does not match ${file} `));
     assert.deepEqual(cacheFiles(cache), []);
   } finally {
     await proxy.close();
+  }
+});
+
+// A CID the user wrote in another base than base32 (zb2…, zdpu…, k2…) was named in base32 in the
+// errors about it (bafk…, bafy…): not the text the user typed, nor one they could find in it.
+Deno.test("errors name the path's root CID as it was written, in whatever base", async () => {
+  const { CID } = await import("multiformats/cid");
+  const { base58btc } = await import("multiformats/bases/base58");
+  const { base36 } = await import("multiformats/bases/base36");
+  const Digest = await import("multiformats/hashes/digest");
+  const cbor = CID.parse("bafyreiexjtsiv3anyuogbackybh2tylcgfxjkn7sby2ygfzkgbsbtjc2qm");
+  const short = CID.createV1(0x55, Digest.create(0x12, new Uint8Array(10).fill(7)));
+  const cases: [string, RegExp][] = [
+    [cbor.toString(base58btc), /^(\S+): \1 is not a UnixFS file \(codec 0x71\)/],
+    [cbor.toString(base36), /^(\S+): \1 is not a UnixFS file \(codec 0x71\)/],
+    [short.toString(base58btc), /^(\S+): \1: its sha2-256 digest is 10 bytes long/],
+  ];
+  for (const [typed, pattern] of cases) {
+    const e = await fetchError(`/ipfs/${typed}`, { cacheDir: newCache() });
+    assert.match(e.message, new RegExp(`^/ipfs/${typed}: ${typed}[: ]`));
+    assert.match(e.message.replace("/ipfs/", ""), pattern);
+    assert.ok(!/\bbaf[a-z]/.test(e.message), e.message);
   }
 });
 

@@ -577,6 +577,18 @@ Deno.test("ww cache lists, sizes and clears what runs cached", async () => {
   assert.equal(bad.code, 125);
 });
 
+// The README's rule: list's first column is the canonical key (CIDv1, base32), the paths after it
+// are as they were run, so a CID written in base58 (zb2…) is found there as written.
+Deno.test("ww cache list keys a program by its canonical CID and shows the path as it was run", async () => {
+  const cache = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" });
+  const cid = await ipfsd.addFile(text("#!/bin/sh\necho hi\n"));
+  assert.match(cid, /^z/, "the node gives base58btc CIDv1s");
+  assert.equal((await ww(["--jail=none", cid], { cache })).code, 0);
+  const list = await runWw(["cache", "list"], { env: cacheEnv(cache) });
+  assert.equal(list.code, 0, list.stderr);
+  assert.match(list.stdout, new RegExp(`^bafk[a-z2-7]+  \\d+ B  \\S+  /ipfs/${cid}\n$`));
+});
+
 // An empty cache printed nothing at all: no telling it from a command that looked elsewhere.
 Deno.test("ww cache list of an empty cache says so in one line naming the directory (exit 0)", async () => {
   const cache = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" });
