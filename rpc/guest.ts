@@ -222,7 +222,14 @@ class Connection {
     const q = this.#newQuestion();
     if (this.failure) return this.#refuse(q, this.failure);
     const encode = () => this.#encodeCall(q, target, interfaceId, methodId, Params, build);
-    const bytes = encode();
+    let bytes: Uint8Array | Error;
+    try {
+      bytes = encode();
+    } catch (e) {
+      // A question left unsettled held the process for good: a guest whose log(42) threw here
+      // never exited once its script had ended.
+      bytes = e instanceof Error ? e : new TypeError(String(e));
+    }
     if (bytes instanceof Error) return this.#refuse(q, bytes);
     // The host ends the connection on a message larger than it reads: the guest saw "write
     // EPIPE" on this call and every later one, or a vague Abort.
@@ -447,6 +454,60 @@ function capIndex(payload: rpc.Payload, path: number): number {
   return index;
 }
 
+/** A TypeError naming `method`'s argument `name` unless `v` is a string. */
+function checkString(method: string, name: string, v: unknown): void {
+  if (typeof v !== "string") {
+    throw new TypeError(`${method}: ${name} must be a string, not ${kindOf(v)}`);
+  }
+}
+
+/** What `v` is, in a message: "number", "null", "an array", "an object". */
+function kindOf(v: unknown): string {
+  if (v === null) return "null";
+  if (Array.isArray(v)) return "an array";
+  return typeof v === "object" ? "an object" : typeof v;
+}
+
+/** WwExecutor.start's arguments, checked before anything is sent (a TypeError naming one). */
+function checkStartOptions(program: unknown, options: unknown): void {
+  checkString("start", "program", program);
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new TypeError(`start: options must be an object, not ${kindOf(options)}`);
+  }
+  const o = options as Record<string, unknown>;
+  const known = ["args", "fds", "console", "ipfs", "executor"];
+  // A misspelt `arg` started the program without its arguments, unsaid.
+  for (const key in o) {
+    if (!known.includes(key)) {
+      throw new TypeError(`start: options.${key}: no such option (known: ${known.join(", ")})`);
+    }
+  }
+  for (const list of ["args", "fds"]) {
+    const v = o[list];
+    if (v === undefined) continue;
+    if (!Array.isArray(v)) {
+      throw new TypeError(`start: options.${list} must be an array of strings, not ${kindOf(v)}`);
+    }
+    // Array.from, not some(): some() skips a hole.
+    const bad = Array.from(v).findIndex((item) => typeof item !== "string");
+    if (bad >= 0) {
+      throw new TypeError(
+        `start: options.${list}[${bad}] must be a string, not ${kindOf(v[bad])}`,
+      );
+    }
+  }
+  const grants = { console: WwConsole, ipfs: WwIpfs, executor: WwExecutor };
+  for (const [name, type] of Object.entries(grants)) {
+    if (o[name] !== undefined && !(o[name] instanceof type)) {
+      throw new TypeError(
+        `start: options.${name} must be the ${type.name} this connection gave (host.${name}()), not ${
+          kindOf(o[name])
+        }`,
+      );
+    }
+  }
+}
+
 async function results<R extends capnp.Struct>(q: Question, Results: capnp.StructCtor<R>) {
   return capnp.utils.getStruct(0, Results, await q.promise);
 }
@@ -580,6 +641,7 @@ export class WwConsole {
    * ```
    */
   async log(line: string, level: LogLevel = "info"): Promise<void> {
+    checkString("log", "line", line);
     // From plain JavaScript, "fatal" was sent as level 0: debug.
     if (!Object.hasOwn(LEVELS, level)) {
       throw new TypeError(
@@ -639,6 +701,7 @@ export class WwIpfs {
    * ```
    */
   async cat(path: string): Promise<Uint8Array> {
+    checkString("cat", "path", path);
     const q = this.#call(0, ww.Ipfs_Cat$Params, (p) => (p.path = path));
     return (await results(q, ww.Ipfs_Cat$Results)).data.toUint8Array().slice();
   }
@@ -652,6 +715,7 @@ export class WwIpfs {
    * ```
    */
   async ls(path: string): Promise<IpfsEntry[]> {
+    checkString("ls", "path", path);
     const q = this.#call(1, ww.Ipfs_Ls$Params, (p) => (p.path = path));
     return (await results(q, ww.Ipfs_Ls$Results)).entries.toArray().map((e) => ({
       name: e.name,
@@ -670,6 +734,7 @@ export class WwIpfs {
    * ```
    */
   async stat(path: string): Promise<IpfsStat> {
+    checkString("stat", "path", path);
     const r = await results(
       this.#call(2, ww.Ipfs_Stat$Params, (p) => (p.path = path)),
       ww.Ipfs_Stat$Results,
@@ -686,6 +751,9 @@ export class WwIpfs {
    * ```
    */
   async add(data: Uint8Array): Promise<string> {
+    if (!(data instanceof Uint8Array)) {
+      throw new TypeError(`add: data must be a Uint8Array, not ${kindOf(data)}`);
+    }
     const q = this.#call(3, ww.Ipfs_Add$Params, (p) => p._initData(data.length).copyBuffer(data));
     return (await results(q, ww.Ipfs_Add$Results)).cid;
   }
@@ -750,7 +818,8 @@ export class WwExecutor {
   }
 
   /**
-   * Starts `program` under ww with the grants passed in `options` (none by default).
+   * Starts `program` under ww with the grants passed in `options` (none by default). A TypeError,
+   * before anything is sent, for an argument of the wrong type or an option it does not know.
    *
    * @example
    * ```ts ignore
@@ -759,6 +828,7 @@ export class WwExecutor {
    * ```
    */
   start(program: string, options: StartOptions = {}): WwProcess {
+    checkStartOptions(program, options);
     const q = this.#cap.call(
       ww.Executor$Client.interfaceId,
       0,

@@ -139,3 +139,30 @@ Deno.test("the same guest, bundled for Node, works under node", async () => {
     await Deno.remove(bundle);
   }
 });
+
+// log(42) failed inside the message's encoding ("text.slice is not a function"), and start()
+// with `args: "-x"` likewise ("options.args?.forEach is not a function"); the call's question
+// was never settled, so the guest's process waited for it after its script ended, until
+// --timeout (124).
+Deno.test("a Deno guest's call with an argument of the wrong type is a TypeError naming it, and the guest still ends", async () => {
+  const r = await runWw([
+    "run",
+    "--jail=none",
+    "--timeout=30s",
+    "--with-console",
+    "--with-exec",
+    "--deno",
+    `${REPO}tests/rpc/guest_wrong_args.ts`,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(report(r.stdout), {
+    log: "TypeError: log: line must be a string, not number",
+    startArgs: "TypeError: start: options.args must be an array of strings, not string",
+    startFds: "TypeError: start: options.fds[0] must be a string, not number",
+    startMisspelt:
+      "TypeError: start: options.arg: no such option (known: args, fds, console, ipfs, executor)",
+    cat: "TypeError: cat: path must be a string, not an object",
+    after: "ok",
+  });
+  assert.match(r.stderr, /: info: still connected$/m);
+});
