@@ -1011,5 +1011,11 @@ function hostStream(): { stream: ByteStream; hold: (on: boolean) => void } {
       new Promise((resolve, reject) => socket.write(p, (e) => (e ? reject(e) : resolve(p.length)))),
     close: () => socket.destroy(),
   };
-  return { stream, hold: (on) => void (on ? socket.ref() : socket.unref()) };
+  // Not once the socket is destroyed: node:net's ref() and unref() then wait for a "connect" that
+  // never comes, a listener each, and every call after the end added two (and a
+  // MaxListenersExceededWarning on the guest's stderr).
+  const hold = (on: boolean) => {
+    if (!socket.destroyed) on ? socket.ref() : socket.unref();
+  };
+  return { stream, hold };
 }

@@ -166,3 +166,23 @@ Deno.test("a Deno guest's call with an argument of the wrong type is a TypeError
   });
   assert.match(r.stderr, /: info: still connected$/m);
 });
+
+// node:net's ref() and unref() on the destroyed socket each waited for a "connect" that never
+// came: every call after the end added two listeners for good, and the eleventh printed a
+// MaxListenersExceededWarning on the guest's stderr.
+Deno.test("a Deno guest's calls after close() reject, and leave nothing behind", async () => {
+  const r = await runWw([
+    "run",
+    "--jail=none",
+    "--timeout=30s",
+    "--with-console",
+    "--deno",
+    `${REPO}tests/rpc/guest_after_end.ts`,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(report(r.stdout), {
+    errors: ["the connection to ww was closed"],
+    warnings: 0,
+  });
+  assert.doesNotMatch(r.stderr, /MaxListeners/);
+});
