@@ -361,7 +361,11 @@ class Connection {
 
   #write(bytes: Uint8Array): void {
     if (this.failure) return;
-    this.#out = this.#out.then(() => this.stream.write(bytes)).catch((e) => this.#fail(e));
+    this.#out = this.#out.then(() => this.stream.write(bytes)).catch((e) => {
+      // ww's end is gone: every call said "write EPIPE" when a Command without `host` ran it.
+      const code = (e as { code?: unknown }).code;
+      this.#fail(code === "EPIPE" || code === "ECONNRESET" ? closedByWw(e) : e);
+    });
   }
 
   async #readLoop(): Promise<void> {
@@ -371,7 +375,7 @@ class Connection {
         if (root._isReturn) this.#return(root.return);
         else if (root._isAbort) throw new Error(`ww closed the connection: ${root.abort.reason}`);
       }
-      this.#fail(new Error("ww closed the connection"));
+      this.#fail(closedByWw());
     } catch (e) {
       this.#fail(e instanceof Error ? e : new Error(String(e)));
     }
@@ -429,6 +433,19 @@ class Connection {
   close(): void {
     this.#fail(new Error("the connection to ww was closed"));
   }
+}
+
+/**
+ * The connection's end when ww's side went without an Abort: at the run's end, or at once when
+ * the run serves nothing on the host descriptor (a Command without `host` closes its end at start).
+ */
+function closedByWw(cause?: Error): Error {
+  return new Error(
+    `ww closed the connection${
+      cause ? ` (${cause.message})` : ""
+    }; a Command run without its host option serves nothing on fd 3`,
+    { cause },
+  );
 }
 
 /** A struct read at whatever size it has (a zero-size schema never resizes it). */

@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { Command } from "../../mod.ts";
 import { BUILD_DIR } from "../support/build.ts";
 import { REPO, runWw } from "../support/ww.ts";
 
@@ -185,4 +186,23 @@ Deno.test("a Deno guest's calls after close() reject, and leave nothing behind",
     warnings: 0,
   });
   assert.doesNotMatch(r.stderr, /MaxListeners/);
+});
+
+// A Command without `host` closes ww's end of fd 3 at once: every call of the guest's then said
+// "write EPIPE", and a second connect() "fd 3: write EPIPE; a run has one connection to ww".
+Deno.test("a Deno guest of a Command without host is told ww closed fd 3, and how to serve it", async () => {
+  const guest = `${REPO}tests/rpc/guest_after_end.ts`;
+  const out = await new Command(Deno.execPath(), {
+    args: ["run", "-A", "--config", `${REPO}deno.json`, guest, "--unserved"],
+    env: { HOME: Deno.env.get("HOME")!, PATH: Deno.env.get("PATH")! },
+    jail: { backend: "none", timeoutMs: 30_000 },
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stderr);
+  const got = report(new TextDecoder().decode(out.stdout));
+  assert.equal(got.errors.length, 1, JSON.stringify(got.errors));
+  assert.match(
+    got.errors[0],
+    /^ww closed the connection( \(write EPIPE\))?; a Command run without its host option serves nothing on fd 3$/,
+  );
 });
