@@ -67,7 +67,11 @@ export function ipfsService(options: IpfsServiceOptions): IpfsService {
       withNode(path, async (node) => {
         const { found, blocks } = await walk(path, node, options);
         const type = typeOf(found.node);
-        if (type === "directory") throw new SetupError(`${path}: is a directory, not a file`);
+        if (type === "directory") {
+          throw new SetupError(
+            `${path}: is a directory, not a file (ls lists it; cat reads a file)`,
+          );
+        }
         if (type !== "file") {
           throw new SetupError(`${path}: is a UnixFS ${unixfsType(found.node)}, not a file`);
         }
@@ -93,7 +97,11 @@ export function ipfsService(options: IpfsServiceOptions): IpfsService {
         const type = typeOf(found.node);
         if (type !== "directory") {
           const what = type === "file" ? "file" : `UnixFS ${unixfsType(found.node)}`;
-          throw new SetupError(`${path}: is a ${what}, not a directory`);
+          throw new SetupError(
+            `${path}: is a ${what}, not a directory (${
+              type === "file" ? "cat reads it; " : ""
+            }ls lists a directory)`,
+          );
         }
         const links = await directoryLinks(found, blocks, path);
         // Entries that share a CID (a shard may link one block many times) share one fetch.

@@ -120,10 +120,13 @@ Deno.test("a missing path, a directory cat and a file ls fail naming the path", 
     missing.error,
     `/ipfs/${root}/missing: no entry "missing" in /ipfs/${root}; it holds: a.txt`,
   );
-  assert.equal(catDir.error, `/ipfs/${root}: is a directory, not a file`);
+  assert.equal(
+    catDir.error,
+    `/ipfs/${root}: is a directory, not a file (ls lists it; cat reads a file)`,
+  );
   assert.equal(
     lsFile.error,
-    `/ipfs/${root}/a.txt: is a file, not a directory (check the path: it goes on through it)`,
+    `/ipfs/${root}/a.txt: is a file, not a directory (cat reads it; ls lists a directory)`,
   );
   assert.match(badCid.error!, /^\/ipfs\/not-a-cid: not-a-cid is not a CID/);
 });
