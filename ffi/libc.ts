@@ -99,6 +99,7 @@ const fileSymbols = {
   ftruncate: { parameters: [I32, "i64"], result: "i32" },
   sendfile: { parameters: [I32, "i32", "buffer", "usize"], result: "i32" },
   access: { parameters: ["buffer", I32], result: "i32" },
+  faccessat: { parameters: [I32, "buffer", "i32", "i32"], result: "i32" },
   readlink: { parameters: ["buffer", "buffer", USIZE], result: "i32" },
   send: { parameters: [I32, "buffer", "usize", "i32"], result: "i32" },
   // The page size (execve's longest string is 32 pages): asked only of a very long argument.

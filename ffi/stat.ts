@@ -200,21 +200,22 @@ export function fileSize(fd: number): number {
   return u64(STX_SIZE);
 }
 
-/** access(2)'s modes (unistd.h). */
-const X_OK = 1;
-const W_OK = 2;
-
-/** Whether this process may enter the directory at `path` (access(2) X_OK: search). */
-export function mayEnter(path: string): boolean {
-  return encodePath(path) && libcFiles().access(pathBuffer, X_OK) === 0;
-}
+/** access(2)'s modes (unistd.h): read, write, and execute (search, on a directory). */
+export const R_OK = 4;
+export const W_OK = 2;
+export const X_OK = 1;
+/** fcntl.h: faccessat(2) checks the effective ids, as opening or executing a file does. */
+const AT_EACCESS = 0x200;
 
 /**
- * Whether this process may write `path` (access(2) W_OK, and X_OK for a directory, where making a
- * file needs both): the kernel's answer, which counts ACLs, as a file's mode does not.
+ * Whether this process may `mode` (R_OK, W_OK, X_OK, or'ed) the file at `path`: the kernel's
+ * answer (faccessat(2) with AT_EACCESS: the effective uid and gid, the supplementary groups, and
+ * ACLs, which a file's mode does not tell), which is no as well for a write on a read-only file
+ * system or a file's execute on a noexec one.
  */
-export function mayWrite(path: string, directory: boolean): boolean {
-  return encodePath(path) && libcFiles().access(pathBuffer, W_OK | (directory ? X_OK : 0)) === 0;
+export function accessible(path: string, mode: number): boolean {
+  return encodePath(path) &&
+    libcFiles().faccessat(AT_FDCWD, pathBuffer, mode, AT_EACCESS) === 0;
 }
 
 /**

@@ -1,7 +1,8 @@
 // run/ids.ts — the lease of a host uid/gid for a jail when ww runs as root (jail/ids.ts chooses;
 // this module gathers the facts and holds the lease), and the checks that the jail's host user
 // (a leased or chosen id as root; ww's own ids, supplementary groups included, otherwise) can
-// reach, execute and write what the run shows it, made before anything starts.
+// reach, execute and write what the run shows it, made before anything starts, each by the
+// one rule of run/access.ts.
 //
 // A lease is an exclusive flock on LEASE_DIR/<id>, taken without waiting and held, on a
 // close-on-exec descriptor, for the jail's whole life. Concurrent ww processes serialize on the
@@ -13,7 +14,7 @@
 import { closeFd } from "../ffi/fd.ts";
 import { isLockHeld, tryLockFile } from "../ffi/lock.ts";
 import { processOwnerIds } from "../ffi/proc.ts";
-import { fileIdentity, fileOwner, mayEnter, mayWrite, modeKind } from "../ffi/stat.ts";
+import { fileIdentity, fileOwner, modeKind, R_OK, W_OK, X_OK } from "../ffi/stat.ts";
 import {
   DEFAULT_JAIL_IDS,
   explicitIdProblem,
@@ -35,15 +36,9 @@ import {
 import type { Cleanups } from "./launch.ts";
 import { type BindRequest, writableByRule } from "../jail/binds.ts";
 import { BindError, NotExecutableError, SetupError } from "../core/errors.ts";
-import {
-  type FileModeOwner,
-  hasExecuteBit,
-  hasWriteBit,
-  HOST_FS,
-  permissionClass,
-} from "./resolve.ts";
-import { ownStatus, readText } from "./host.ts";
-import { parseGroups, parseProcStatus } from "../jail/proc_status.ts";
+import { HOST_FS } from "./resolve.ts";
+import { type FileModeOwner, mayAccess, modeAllows, permissionClass } from "./access.ts";
+import { readText } from "./host.ts";
 import { fileCache, type FileCacheIo } from "./file_cache.ts";
 import type { Interpreter } from "./script.ts";
 import { callerVariable } from "./caller_env.ts";
@@ -246,16 +241,6 @@ function idExclusions(maps: IdRange[][]): IdExclusions {
   return { ids, ranges };
 }
 
-/**
- * ww's own host ids, as a jail that keeps them has them (jail/ids.ts jailHostUser): the effective
- * uid and gid, which the kernel checks files against, and the supplementary groups.
- */
-export function ownHostIds(): { uid: number; gid: number; groups: readonly number[] } {
-  const status = ownStatus();
-  const id = parseProcStatus(status);
-  return { uid: id.euid, gid: id.egid, groups: parseGroups(status) };
-}
-
 /** A program ww found by looking its name up in a PATH (run/resolve.ts searchPath). */
 export interface LookedUp {
   readonly name: string;
@@ -279,7 +264,7 @@ export function checkJailAccess(
   if (program !== undefined) {
     checkProgramReachableBy(program, who, lookedUp);
     const info = statOf(program);
-    if (!hasExecuteBit(info, who)) {
+    if (!mayAccess(program, info, X_OK, who)) {
       const why = `the jail runs programs as ${uidOf(who)}, which may not execute this file`;
       const own = !who.chosen && ownModeFix(program, info, who, "rx");
       throw new NotExecutableError(
@@ -319,7 +304,7 @@ export function checkInterpreterFor(who: HostUser, name: string, interpreter: In
     );
   }
   const info = statOf(interpreter.host);
-  if (hasExecuteBit(info, who)) return;
+  if (mayAccess(interpreter.host, info, X_OK, who)) return;
   const why = `the jail runs programs as ${uidOf(who)}, which may not execute it`;
   const own = !who.chosen && ownModeFix(interpreter.host, info, who, "rx");
   throw new NotExecutableError(
@@ -371,12 +356,9 @@ function blockedParent(
   return undefined;
 }
 
-/**
- * Whether `who` may enter the directory `dir` (owner and mode `info`): its mode's x bit, or, when
- * `who` is ww's own user, the kernel's answer for ww (access(2)), which counts ACLs too.
- */
+/** Whether `who` may enter the directory `dir` (owner and mode `info`). */
 function mayEnterAs(who: HostUser, dir: string, info: FileModeOwner): boolean {
-  return hasExecuteBit(info, who) || (!who.chosen && mayEnter(dir));
+  return mayAccess(dir, info, X_OK, who);
 }
 
 /** Why the jail's user cannot get through `blocked`, in the words every such refusal starts with. */
@@ -457,13 +439,12 @@ export function waysThrough(
   const { dir, info } = blocked;
   const bits = listed ? "rx" : "x";
   if (!who.chosen) return ownModeFix(dir, info, who, bits, "make it reachable");
-  const mode = info.mode ?? 0;
-  const need = listed ? 0o5 : 0o1;
+  const need = listed ? R_OK | X_OK : X_OK;
   const ways = [`make it reachable (chmod o+${bits} ${dir})`];
-  if (isChoosableId(info.uid) && ((mode >> 6) & need) === need) {
+  if (isChoosableId(info.uid) && modeAllows(info, { uid: info.uid, gid: -1 }, need)) {
     ways.push(`run the jail as its owner (${uid} ${info.uid})`);
   }
-  if (isChoosableId(info.gid) && ((mode >> 3) & need) === need) {
+  if (isChoosableId(info.gid) && modeAllows(info, { uid: -1, gid: info.gid }, need)) {
     ways.push(`in its group (${gid} ${info.gid})`);
   }
   return ways.join(", or ");
@@ -517,7 +498,9 @@ function reachableInPath(lookedUp: LookedUp, program: string, who: HostUser): st
     if (!dir.startsWith("/") || path === program) continue;
     // Followed: the file a link leads to, whose mode is what execve checks.
     const info = fileOwner(path);
-    if (info === undefined || modeKind(info.mode) !== "file" || !hasExecuteBit(info, who)) continue;
+    if (info === undefined || modeKind(info.mode) !== "file" || !mayAccess(path, info, X_OK, who)) {
+      continue;
+    }
     const real = HOST_FS.realPath(path);
     if (real === undefined || blockedParent(path, who) || blockedParent(real, who)) continue;
     return path;
@@ -581,12 +564,9 @@ function checkWritableBy(
   leased: number | undefined,
 ): void {
   const info = statOf(file);
-  if (hasWriteBit(info, who)) return;
-  if (!who.chosen) {
-    // ww's own ids: the kernel tells for them, ACLs included (a shared directory's, say).
-    if (mayWrite(file, info.isDirectory)) return;
-    throw ownCannotWrite(source, info, who);
-  }
+  const need = info.isDirectory ? W_OK | X_OK : W_OK;
+  if (mayAccess(file, info, need, who)) return;
+  if (!who.chosen) throw ownCannotWrite(source, info, who);
   const uidLeased = who.uid === leased;
   const gidLeased = who.gid === leased;
   const user = uidLeased && gidLeased
@@ -600,12 +580,12 @@ function checkWritableBy(
     }); let a group write it and run the jail in that group (chgrp G ${source} && chmod g+rw${
       info.isDirectory ? "x" : ""
     } ${source}, then`;
-  const ownerMay = isChoosableId(info.uid) && hasWriteBit(info, { uid: info.uid, gid: -1 });
+  const ownerMay = isChoosableId(info.uid) && modeAllows(info, { uid: info.uid, gid: -1 }, need);
   const asOwner = (flag: string) =>
     uidLeased && ownerMay ? `, or run the jail as its owner (${flag} ${info.uid})` : "";
   // A group that may write it already, which the jail is not in: that group is the fix.
   const groupMay = gidLeased && isChoosableId(info.gid) &&
-    hasWriteBit(info, { uid: -1, gid: info.gid });
+    modeAllows(info, { uid: -1, gid: info.gid }, need);
   const inGroup = (flag: string) =>
     groupMay ? `, or run the jail in its group, which may write it (${flag} ${info.gid})` : "";
   throw new BindError(

@@ -16,7 +16,7 @@ import {
 } from "./launch.ts";
 import { callerIgnoredSignals, signalName, SIGNALS } from "./signals.ts";
 import { CwdError } from "../core/errors.ts";
-import { mayEnter } from "../ffi/stat.ts";
+import { accessible, X_OK } from "../ffi/stat.ts";
 import { cwdProblem } from "./directory.ts";
 import { lazyImport } from "../core/lazy.ts";
 import { removeEmptyDir } from "../ffi/dir.ts";
@@ -30,7 +30,9 @@ import type { OpGroup } from "../ffi/ops.ts";
 export function checkDirectChdir(chdir: string | undefined): void {
   if (chdir === undefined) return;
   checkChdirExists(chdir);
-  if (!mayEnter(chdir)) throw CwdError.because(chdir, "ww's caller may not enter it (EACCES)");
+  if (!accessible(chdir, X_OK)) {
+    throw CwdError.because(chdir, "ww's caller may not enter it (EACCES)");
+  }
 }
 
 /**

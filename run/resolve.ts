@@ -8,19 +8,12 @@ import { absolutePath } from "../core/path.ts";
 import { clipText } from "../core/escape.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { EACCES, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, EPERM } from "../ffi/errno.ts";
-import { modeKind, statOwner } from "../ffi/stat.ts";
+import { modeKind, statOwner, X_OK } from "../ffi/stat.ts";
+import { mayAccess } from "./access.ts";
 import type { HostEntry, HostFs } from "./view.ts";
 import { callerCwd, callerVariable } from "./caller_env.ts";
 import type { RunConfig } from "../core/config.ts";
 import { isWithin } from "../jail/binds.ts";
-
-/** What the permission checks read of a file: Deno.FileInfo's, or ffi/stat.ts fileOwner's. */
-export interface FileModeOwner {
-  readonly mode: number | null;
-  readonly uid: number | null;
-  readonly gid: number | null;
-  readonly isDirectory: boolean;
-}
 
 /** Why no backend can start a program with its arguments and environment (E2BIG). */
 export const TOO_LARGE =
@@ -198,40 +191,10 @@ function executableProblem(path: string): string | undefined {
   const kind = modeKind(info.mode);
   if (kind === "dir") return "is a directory, not a program (give the program's path)";
   if (kind !== "file") return "is not a regular file (give the program's path)";
-  return hasExecuteBit(info, { uid: Deno.uid() ?? -1, gid: Deno.gid() ?? -1 })
+  // As the kernel checks ww's own ids: the effective uid and gid, every supplementary group, ACLs.
+  return mayAccess(path, info, X_OK, "ww")
     ? undefined
     : "permission denied (not executable; try chmod +x)";
-}
-
-/** Who a permission check is for: a uid, a gid and any supplementary groups. */
-export interface Accessor {
-  readonly uid: number;
-  readonly gid: number;
-  /** Supplementary groups, which count as the gid does (none when absent). */
-  readonly groups?: readonly number[];
-}
-
-/**
- * Which of `info`'s permission classes applies to `who`, as the kernel picks it: the owner's, else
- * the group's when `who` is in the file's group (its gid or a supplementary group), else others'.
- */
-export function permissionClass(info: FileModeOwner, who: Accessor): "owner" | "group" | "other" {
-  if (info.uid === who.uid) return "owner";
-  const inGroup = info.gid === who.gid || (info.gid !== null && who.groups?.includes(info.gid));
-  return inGroup ? "group" : "other";
-}
-
-/** Where each permission class's bits are in a mode. */
-const CLASS_SHIFT = { owner: 6, group: 3, other: 0 } as const;
-
-/**
- * Whether the x bit that applies to `who` (owner, group or other, supplementary groups counted;
- * any of them for root) is set: execute permission on a file, search permission on a directory.
- */
-export function hasExecuteBit(info: FileModeOwner, who: Accessor): boolean {
-  const mode = info.mode ?? 0;
-  if (who.uid === 0) return (mode & 0o111) !== 0;
-  return ((mode >> CLASS_SHIFT[permissionClass(info, who)]) & 0o1) !== 0;
 }
 
 /**
@@ -256,14 +219,3 @@ export const HOST_FS: HostFs = {
     }
   },
 };
-
-/**
- * Whether the w bit that applies to `who` (supplementary groups counted) is set (and, on a
- * directory, the x bit too: creating a file needs both). ACLs are not considered.
- */
-export function hasWriteBit(info: FileModeOwner, who: Accessor): boolean {
-  const mode = info.mode ?? 0;
-  if (who.uid === 0) return true;
-  const need = info.isDirectory ? 0o3 : 0o2;
-  return ((mode >> CLASS_SHIFT[permissionClass(info, who)]) & need) === need;
-}

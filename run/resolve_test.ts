@@ -1,70 +1,8 @@
-// The permission bits the jail's checks read (run/ids.ts): which of owner, group and other
-// applies to a user, and what writing or entering needs; and a program path that cannot be
-// looked up says why in one line (resolveProgram).
+// A program path that cannot be looked up says why in one line (resolveProgram); the PATH a
+// name is looked up in (searchPath).
 import assert from "node:assert/strict";
 import { NotExecutableError, NotFoundError } from "../core/errors.ts";
-import {
-  hasExecuteBit,
-  hasWriteBit,
-  permissionClass,
-  resolveProgram,
-  searchPath,
-} from "./resolve.ts";
-
-function info(mode: number, uid: number, gid: number, isDirectory: boolean): Deno.FileInfo {
-  return { mode, uid, gid, isDirectory, isFile: !isDirectory } as Deno.FileInfo;
-}
-
-const JAIL = { uid: 70000, gid: 70000 };
-
-Deno.test("write needs the w bit of the class that applies, and on a directory x too", () => {
-  for (let mode = 0; mode < 0o1000; mode++) {
-    for (const isDirectory of [false, true]) {
-      const need = isDirectory ? 3 : 2;
-      const owner = info(mode, 70000, 0, isDirectory);
-      const group = info(mode, 0, 70000, isDirectory);
-      const other = info(mode, 0, 0, isDirectory);
-      assert.equal(hasWriteBit(owner, JAIL), ((mode >> 6) & need) === need, mode.toString(8));
-      assert.equal(hasWriteBit(group, JAIL), ((mode >> 3) & need) === need, mode.toString(8));
-      assert.equal(hasWriteBit(other, JAIL), (mode & need) === need, mode.toString(8));
-      // The owner's class applies even when it grants less than group or other would.
-      if ((mode >> 6 & need) !== need) assert.equal(hasWriteBit(owner, JAIL), false);
-    }
-  }
-});
-
-Deno.test("root may write anything; setuid, setgid and sticky bits change nothing", () => {
-  assert.equal(hasWriteBit(info(0o000, 0, 0, true), { uid: 0, gid: 0 }), true);
-  assert.equal(hasWriteBit(info(0o1777, 0, 0, true), JAIL), true);
-  assert.equal(hasWriteBit(info(0o4755, 0, 0, false), JAIL), false);
-});
-
-Deno.test("execute and search need the x bit of the class that applies", () => {
-  for (let mode = 0; mode < 0o1000; mode++) {
-    assert.equal(hasExecuteBit(info(mode, 70000, 0, true), JAIL), (mode & 0o100) !== 0);
-    assert.equal(hasExecuteBit(info(mode, 0, 70000, true), JAIL), (mode & 0o010) !== 0);
-    assert.equal(hasExecuteBit(info(mode, 0, 0, true), JAIL), (mode & 0o001) !== 0);
-  }
-});
-
-// ww not root runs a jail as its own user, whose supplementary groups the jail keeps: a directory
-// it may write through one of them was refused as the jail's user's.
-Deno.test("a supplementary group counts as the gid does; the owner's class still comes first", () => {
-  const member = { uid: 1000, gid: 1000, groups: [27] };
-  for (let mode = 0; mode < 0o1000; mode++) {
-    for (const isDirectory of [false, true]) {
-      const need = isDirectory ? 3 : 2;
-      const group = info(mode, 0, 27, isDirectory);
-      assert.equal(hasWriteBit(group, member), ((mode >> 3) & need) === need, mode.toString(8));
-      assert.equal(hasExecuteBit(group, member), (mode & 0o010) !== 0, mode.toString(8));
-      const owned = info(mode, 1000, 27, isDirectory);
-      assert.equal(hasWriteBit(owned, member), ((mode >> 6) & need) === need, mode.toString(8));
-      assert.equal(permissionClass(owned, member), "owner");
-    }
-  }
-  assert.equal(permissionClass(info(0o770, 0, 27, true), member), "group");
-  assert.equal(permissionClass(info(0o770, 0, 27, true), { uid: 1000, gid: 1000 }), "other");
-});
+import { resolveProgram, searchPath } from "./resolve.ts";
 
 // statx's ELOOP and ENAMETOOLONG reached the user as "internal error: statx (...): ELOOP".
 Deno.test("resolveProgram: a loop of links, or a path too long, is one line naming the program", () => {

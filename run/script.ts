@@ -16,10 +16,10 @@ import {
 } from "../jail/script.ts";
 import { NotExecutableError, NotFoundError } from "../core/errors.ts";
 import { hostFiles, readText } from "./host.ts";
-import { hasExecuteBit } from "./resolve.ts";
+import { mayAccess } from "./access.ts";
 import { readFileHead } from "../ffi/memfd.ts";
 import { passesMagicLink } from "../ffi/open.ts";
-import { linkInfo, readLink } from "../ffi/stat.ts";
+import { fileOwner, linkInfo, modeKind, readLink, X_OK } from "../ffi/stat.ts";
 import { resolveGrantPath } from "../fd/grant_path.ts";
 import { isWithin } from "../jail/binds.ts";
 import { executableProblem, foreignMachine, HEADER_BYTES } from "../ipfs/executable.ts";
@@ -142,12 +142,16 @@ export function checkProgramFile(
   );
 }
 
-/** Throws NotExecutable (126), `what` said, unless `real` is a regular file ww may execute. */
+/**
+ * Throws NotExecutable (126), `what` said, unless `real` is a regular file ww may execute (its
+ * effective ids and every supplementary group counted, as the kernel counts them).
+ */
 function checkExecutableFile(real: string, what: string): void {
-  const info = Deno.statSync(real);
-  if (!info.isFile || !hasExecuteBit(info, { uid: Deno.uid() ?? -1, gid: Deno.gid() ?? -1 })) {
+  const info = fileOwner(real);
+  const isFile = info !== undefined && modeKind(info.mode) === "file";
+  if (!isFile || !mayAccess(real, info, X_OK, "ww")) {
     // A directory, say, is no file to chmod.
-    const fix = info.isFile
+    const fix = isFile
       ? `fix the #! line, or make it executable: chmod +x ${real}`
       : "fix the #! line";
     throw new NotExecutableError(`${what} is not an executable file (${fix})`);

@@ -598,6 +598,91 @@ for (const jail of ["bwrap", "native"]) {
   });
 }
 
+/**
+ * Gives uid `uid` read and execute of `path` through an ACL entry of its own (its mode's classes
+ * grant it nothing): the system.posix_acl_access attribute, written as setfacl(1) would. False
+ * when the file system keeps no ACLs.
+ */
+async function aclFor(path: string, uid: number): Promise<boolean> {
+  const script = `
+import errno, os, struct, sys
+e = lambda tag, perm, id: struct.pack("<HHI", tag, perm, id)
+none = 0xffffffff
+acl = struct.pack("<I", 2) + e(1, 7, none) + e(2, 5, ${uid}) + e(4, 0, none) + e(0x10, 5, none) + e(0x20, 0, none)
+try:
+    os.setxattr(sys.argv[1], "system.posix_acl_access", acl)
+except OSError as x:
+    if x.errno != errno.EOPNOTSUPP: raise
+    sys.exit(3)
+`;
+  const { code } = await new Deno.Command("python3", { args: ["-c", script, path] }).output();
+  assert.ok(code === 0 || code === 3, `python3 could not set an ACL on ${path}`);
+  return code === 0;
+}
+
+// ww's own check that it may execute its program and a #! line's interpreter read the mode's
+// bits for its real uid and gid alone: a file executable only through a supplementary group of
+// ww's caller (0750, root's, that group's), or through an ACL entry, was refused (126) before
+// any backend started it, though the kernel would have run it. The kernel's rule holds now:
+// effective ids, every supplementary group, ACLs as the kernel answers for ww.
+for (const jail of ["none", "bwrap", "native"]) {
+  Deno.test(`--jail=${jail}, run by an unprivileged user: a program or interpreter it may execute through a supplementary group or an ACL runs`, async () => {
+    const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
+    Deno.chmodSync(home, 0o777);
+    const prog = `${home}/prog`; // root's, group 4249's, 0750
+    const sh = `${home}/sh`; // a copy of /bin/sh, root's, group 4249's, 0750
+    const script = `${home}/script`; // root's, 0755, #!${sh}
+    const acl = `${home}/acl`; // root's, 0700, with an ACL entry giving uid 4248 r-x
+    try {
+      Deno.writeTextFileSync(prog, "#!/bin/sh\necho prog ran\n");
+      Deno.copyFileSync("/bin/sh", sh);
+      Deno.writeTextFileSync(script, `#!${sh}\necho script ran\n`);
+      Deno.writeTextFileSync(acl, "#!/bin/sh\necho acl ran\n");
+      const owners: [string, number, number][] = [
+        [prog, 4249, 0o750],
+        [sh, 4249, 0o750],
+        [script, 0, 0o755],
+        [acl, 0, 0o700],
+      ];
+      for (const [file, gid, mode] of owners) {
+        Deno.chownSync(file, 0, gid);
+        Deno.chmodSync(file, mode);
+      }
+      const withAcl = await aclFor(acl, 4248);
+      // The interpreter is shown to the jail (and only read there: its group's r bit).
+      const asUser = (file: string, groups: number[]) =>
+        runWwAsUser(
+          4248,
+          ["run", `--jail=${jail}`, ...(file === script ? ["--ro-bind", sh] : []), file],
+          home,
+          { TMPDIR: home },
+          groups,
+        );
+      const runs: [string, string][] = [[prog, "prog ran\n"], [script, "script ran\n"]];
+      if (withAcl) runs.push([acl, "acl ran\n"]);
+      for (const [file, out] of runs) {
+        const r = await asUser(file, [4249]);
+        assert.equal(r.code, 0, `${file}: ${r.stderr}`);
+        assert.equal(r.stdout, out);
+      }
+      // Without the group, the file's mode lets it execute neither (the ACL is the uid's).
+      const refusals: [string, string][] = [
+        [prog, `${prog}: permission denied (not executable; try chmod +x)`],
+        [script, `${script}: its interpreter ${sh} (from the #! line) is not an executable file`],
+      ];
+      for (const [file, why] of refusals) {
+        const r = await asUser(file, []);
+        assert.equal(r.code, 126, r.stderr);
+        assert.deepEqual(errorLines(r.stderr), [`ww: ${why}`]);
+      }
+      if (withAcl) assert.equal((await asUser(acl, [])).code, 0);
+      assert.deepEqual(wwDirs(home), [], "a work directory was left behind");
+    } finally {
+      Deno.removeSync(home, { recursive: true });
+    }
+  });
+}
+
 /** What a --chdir that is no directory is told to do (it said only "not a directory"). */
 const START_IN = "give the directory the program is to start in";
 
