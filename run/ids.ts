@@ -1,7 +1,7 @@
 // run/ids.ts — the lease of a host uid/gid for a jail when ww runs as root (jail/ids.ts chooses;
 // this module gathers the facts and holds the lease), and the checks that the jail's host user
 // (a leased or chosen id as root; ww's own ids, supplementary groups included, otherwise) can
-// reach, execute and write what the run shows it, made before anything starts, each by the
+// reach, execute, read and write what the run shows it, made before anything starts, each by the
 // one rule of run/access.ts.
 //
 // A lease is an exclusive flock on LEASE_DIR/<id>, taken without waiting and held, on a
@@ -250,8 +250,8 @@ export interface LookedUp {
 /**
  * Checks, before anything starts, that the jail's host user can do what the run needs: walk to
  * the program and execute it (a local program, `lookedUp` when found in a PATH), walk to every
- * bind, and write every --bind. Each failure is one line naming the path, the jail's identity
- * and the fix.
+ * bind, write every --bind and read every --ro-bind. Each failure is one line naming the path,
+ * the jail's identity and the fix.
  */
 export function checkJailAccess(
   who: HostUser,
@@ -280,8 +280,8 @@ export function checkJailAccess(
     // The file the jail gets: as ww opened it when it has, else its real path, never the name
     // resolved once more (a link swapped in since led the check elsewhere than the bind).
     // A --ro-bind of the same source wins (jail/binds.ts): that --bind writes nothing.
-    if (r.flag === "--bind" && writableByRule(r.real, binds)) {
-      checkWritableBy(r.source, pinned(r.real) ?? r.real, who, leased);
+    if (r.flag === "--ro-bind" || writableByRule(r.real, binds)) {
+      checkBindUsableBy(r.flag, r.source, pinned(r.real) ?? r.real, who, leased);
     }
   }
 }
@@ -551,22 +551,58 @@ function checkReachableBy(what: string, source: string, who: HostUser, named = s
 }
 
 /**
- * A --bind the jail's user cannot write (`source` as the user named it, looked at as `file`)
- * would fail inside with EACCES and no hint. ww never changes the owner or mode of the user's
- * files itself: it says how to grant access. A leased id (`leased`, when ww leased one) is new on
- * every run, so the lasting fix is a group (--gid) or the mode; or the jail run as the owner, when
- * that is not root (a jail is never host root) and ww chose the jail's uid.
+ * What a bind's file needs of the jail's user (`flag`, its flag; `info`, its file): a --bind's is
+ * written, a --ro-bind's read, and a directory's entered as well (making an entry, or listing
+ * one, takes search too); undefined for a --ro-bind of a socket, which the program can only
+ * connect to, and that takes write alone.
  */
-function checkWritableBy(
+function bindNeeds(
+  flag: BindRequest["flag"],
+  info: FileModeOwner,
+): { need: number; bits: string } | undefined {
+  const write = flag === "--bind";
+  if (!write && modeKind(info.mode ?? 0) === "socket") return undefined;
+  const search = info.isDirectory ? X_OK : 0;
+  const bits = `${write ? "rw" : "r"}${info.isDirectory ? "x" : ""}`;
+  return { need: (write ? W_OK : R_OK) | search, bits };
+}
+
+/**
+ * A bind the jail's user cannot use as its flag needs (bindNeeds: a --bind written, a --ro-bind
+ * read; `source` as the user named it, looked at as `file`) would fail inside with EACCES and no
+ * hint. ww never changes the owner or mode of the user's files itself: it says how to grant
+ * access. A leased id (`leased`, when ww leased one) is new on every run, so the lasting fix is a
+ * group (--gid) or the mode; or the jail run as the owner, when that is not root (a jail is never
+ * host root) and ww chose the jail's uid.
+ */
+function checkBindUsableBy(
+  flag: BindRequest["flag"],
   source: string,
   file: string,
   who: HostUser,
   leased: number | undefined,
 ): void {
   const info = statOf(file);
-  const need = info.isDirectory ? W_OK | X_OK : W_OK;
-  if (mayAccess(file, info, need, who)) return;
-  if (!who.chosen) throw ownCannotWrite(source, info, who);
+  const needs = bindNeeds(flag, info);
+  if (needs === undefined || mayAccess(file, info, needs.need, who)) return;
+  const { need, bits } = needs;
+  const write = flag === "--bind";
+  const verb = write ? "write" : "read";
+  const option = write ? "jail.writableBinds" : "jail.readOnlyBinds";
+  // A --bind has one more fix: bound read-only, the jail need not write it.
+  const readOnly = (ro: string) => write ? `, or bind it read-only with ${ro}` : "";
+  const owned = `owner ${info.uid}:${info.gid}, mode ${modeText(info)}`;
+  if (!who.chosen) {
+    // ww's own ids: no --uid or --gid changes the jail's host ids then, and a lease is not taken,
+    // so the fix is the file's mode.
+    const groups = who.groups.length > 0 ? `, groups ${who.groups.join(" ")}` : "";
+    const fix = ownModeFix(source, info, who, bits, `make it ${write ? "writable" : "readable"}`);
+    const why =
+      `the jail runs as ww's own user (uid ${who.uid}, gid ${who.gid}${groups}), which cannot ${verb} it (${owned}); ${fix}`;
+    throw new BindError(source, `${option} ${source}: ${why}${readOnly("jail.readOnlyBinds")}`, {
+      commandLine: `${flag} ${source}: ${why}${readOnly("--ro-bind")}`,
+    });
+  }
   const uidLeased = who.uid === leased;
   const gidLeased = who.gid === leased;
   const user = uidLeased && gidLeased
@@ -574,48 +610,29 @@ function checkWritableBy(
     : `uid ${who.uid}${uidLeased ? " (leased per run)" : ""}, gid ${who.gid}${
       gidLeased ? " (leased per run)" : ""
     }`;
+  // What the jail only reads, others may read too; what it writes is a group's to write.
+  const others = write ? "" : `let others read it (chmod o+${bits} ${source}), or `;
   const why =
-    `the jail runs as ${user}, which cannot write it (owner ${info.uid}:${info.gid}, mode ${
-      modeText(info)
-    }); let a group write it and run the jail in that group (chgrp G ${source} && chmod g+rw${
-      info.isDirectory ? "x" : ""
-    } ${source}, then`;
+    `the jail runs as ${user}, which cannot ${verb} it (${owned}); ${others}let a group ${verb} it and run the jail in that group (chgrp G ${source} && chmod g+${bits} ${source}, then`;
   const ownerMay = isChoosableId(info.uid) && modeAllows(info, { uid: info.uid, gid: -1 }, need);
   const asOwner = (flag: string) =>
     uidLeased && ownerMay ? `, or run the jail as its owner (${flag} ${info.uid})` : "";
-  // A group that may write it already, which the jail is not in: that group is the fix.
+  // A group that may use it already, which the jail is not in: that group is the fix.
   const groupMay = gidLeased && isChoosableId(info.gid) &&
     modeAllows(info, { uid: -1, gid: info.gid }, need);
   const inGroup = (flag: string) =>
-    groupMay ? `, or run the jail in its group, which may write it (${flag} ${info.gid})` : "";
+    groupMay ? `, or run the jail in its group, which may ${verb} it (${flag} ${info.gid})` : "";
   throw new BindError(
     source,
-    `jail.writableBinds ${source}: ${why} jail.gid G)${inGroup("jail.gid")}${
-      asOwner("jail.uid")
-    }, or bind it read-only with jail.readOnlyBinds`,
+    `${option} ${source}: ${why} jail.gid G)${inGroup("jail.gid")}${asOwner("jail.uid")}${
+      readOnly("jail.readOnlyBinds")
+    }`,
     {
-      commandLine: `--bind ${source}: ${why} --gid G)${inGroup("--gid")}${
-        asOwner("--uid")
-      }, or bind it read-only with --ro-bind`,
+      commandLine: `${flag} ${source}: ${why} --gid G)${inGroup("--gid")}${asOwner("--uid")}${
+        readOnly("--ro-bind")
+      }`,
     },
   );
-}
-
-/**
- * The refusal of a --bind (`source`, whose file is `info`) that ww's own user, the jail's when ww
- * is not root, cannot write: no --uid or --gid changes the jail's host ids then, and a lease is
- * not taken, so the fix is the file's mode, or a read-only bind.
- */
-function ownCannotWrite(source: string, info: FileModeOwner, who: HostUser): BindError {
-  const groups = who.groups.length > 0 ? `, groups ${who.groups.join(" ")}` : "";
-  const fix = ownModeFix(source, info, who, info.isDirectory ? "rwx" : "rw", "make it writable");
-  const why =
-    `the jail runs as ww's own user (uid ${who.uid}, gid ${who.gid}${groups}), which cannot write it (owner ${info.uid}:${info.gid}, mode ${
-      modeText(info)
-    }); ${fix}, or bind it read-only with`;
-  return new BindError(source, `jail.writableBinds ${source}: ${why} jail.readOnlyBinds`, {
-    commandLine: `--bind ${source}: ${why} --ro-bind`,
-  });
 }
 
 /**

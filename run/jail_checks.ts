@@ -4,8 +4,9 @@
 // of the program's stdin, stdout and stderr, may be a directory, and bwrap's command line must fit
 // it; under native without --net none may be a unix datagram socket, nor a grant a socket's
 // O_PATH descriptor; the jail's host user (leased as root, else ww's own, supplementary groups
-// included) must reach the program and every bind, write every --bind, and execute a script's
-// interpreters (run/ids.ts); then the limits must let the jail start (run/limits.ts).
+// included) must reach the program and every bind, write every --bind, read every --ro-bind, and
+// execute a script's interpreters (run/ids.ts); then the limits must let the jail start
+// (run/limits.ts).
 
 import type { RunConfig } from "../core/config.ts";
 import type { LaidOutGrant } from "../fd/layout.ts";
@@ -27,8 +28,8 @@ import { searchPath } from "./resolve.ts";
  * Throws the first reason the jail could not start: under bwrap, a granted descriptor or one of
  * `stdio` (ww's descriptors that become the program's fd 0-2) is a directory; the jail's host
  * user (the stage's `identity`, or ww's own when it switches to none) cannot reach `program` (a
- * local program's path; undefined for one held by a descriptor) or a bind, or write a --bind; or
- * `config`'s limits do not fit a `backend` run holding descriptors up to `highestFd`.
+ * local program's path; undefined for one held by a descriptor) or a bind, write a --bind or read
+ * a --ro-bind; or `config`'s limits do not fit a `backend` run holding descriptors up to `highestFd`.
  */
 export function checkJailStart(o: {
   readonly config: RunConfig;

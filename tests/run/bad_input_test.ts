@@ -598,6 +598,98 @@ for (const jail of ["bwrap", "native"]) {
   });
 }
 
+// A --ro-bind the jail's user cannot read was let start: bwrap and the native jail showed it, and
+// the program met EACCES (ww exit as the program's). It is refused now as a --bind it cannot
+// write is, in one line naming the path, the user and the fix, --explain alike.
+for (const jail of ["bwrap", "native"]) {
+  Deno.test(`--jail=${jail}, run by an unprivileged user: a --ro-bind it cannot read is one line, one it can read through a group runs`, async () => {
+    const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
+    Deno.chmodSync(home, 0o777);
+    const secret = `${home}/secret`; // root's, 0600
+    const listless = `${home}/listless`; // root's, 0711: the user may enter it, not list it
+    const mine = `${home}/mine`; // the user's own, 0200: it may make it readable itself
+    const shared = `${home}/shared`; // root's, group 4249's, 0640
+    try {
+      for (const file of [secret, mine, shared]) Deno.writeTextFileSync(file, "x\n");
+      Deno.chmodSync(secret, 0o600);
+      Deno.mkdirSync(listless);
+      Deno.chmodSync(listless, 0o711);
+      Deno.chownSync(mine, 4248, 4248);
+      Deno.chmodSync(mine, 0o200);
+      Deno.chownSync(shared, 0, 4249);
+      Deno.chmodSync(shared, 0o640);
+      const asUser = (args: string[], groups: number[] = []) =>
+        runWwAsUser(4248, ["run", `--jail=${jail}`, ...args], home, { TMPDIR: home }, groups);
+      const user = "the jail runs as ww's own user (uid 4248, gid 4248)";
+      const refusals: [string, string][] = [
+        [
+          secret,
+          `${user}, which cannot read it (owner 0:0, mode 0600); ask its owner, uid 0, to make it readable (chmod o+r ${secret})`,
+        ],
+        [
+          listless,
+          `${user}, which cannot read it (owner 0:0, mode 0711); ask its owner, uid 0, to make it readable (chmod o+rx ${listless})`,
+        ],
+        [
+          mine,
+          `${user}, which cannot read it (owner 4248:4248, mode 0200); make it readable (chmod u+r ${mine})`,
+        ],
+        [
+          shared,
+          `${user}, which cannot read it (owner 0:4249, mode 0640); ask its owner, uid 0, to make it readable (chmod o+r ${shared})`,
+        ],
+      ];
+      for (const [path, why] of refusals) {
+        for (const explain of [[], ["--explain"]]) {
+          const r = await asUser([...explain, "--ro-bind", path, "/bin/ls", path]);
+          assert.equal(r.code, 125, r.stderr);
+          assert.equal(r.stderr, `ww: --ro-bind ${path}: ${why}\n`);
+        }
+      }
+      // Readable through a supplementary group, which the jail keeps: it runs, and reads it.
+      const ran = await asUser(["--ro-bind", shared, "/bin/cat", shared], [4249]);
+      assert.equal(ran.code, 0, ran.stderr);
+      assert.equal(ran.stdout, "x\n");
+      assert.deepEqual(wwDirs(home), [], "a work directory was left behind");
+    } finally {
+      Deno.removeSync(home, { recursive: true });
+    }
+  });
+}
+
+// The same as root: the jail's leased uid is told how to get read access (a group, others, its
+// owner), as for a --bind it cannot write.
+for (const jail of ["bwrap", "native"]) {
+  Deno.test({
+    name: `--jail=${jail} as root: a --ro-bind the jail's user cannot read is one line`,
+    ignore: Deno.uid() !== 0,
+    fn: async () => {
+      const tmp = privateTmp();
+      try {
+        const secret = `${tmp}/secret`;
+        Deno.writeTextFileSync(secret, "x\n");
+        Deno.chmodSync(secret, 0o600);
+        for (const explain of [[], ["--explain"]]) {
+          const r = await runWw(
+            ["run", `--jail=${jail}`, ...explain, "--ro-bind", secret, "/bin/cat", secret],
+            { env: { TMPDIR: tmp } },
+          );
+          assert.equal(r.code, 125, r.stderr);
+          assert.match(
+            r.stderr,
+            new RegExp(
+              `^ww: --ro-bind ${secret}: the jail runs as a uid of its own \\(\\d+, gid \\d+; leased per run\\), which cannot read it \\(owner 0:0, mode 0600\\); let others read it \\(chmod o\\+r ${secret}\\), or let a group read it and run the jail in that group \\(chgrp G ${secret} && chmod g\\+r ${secret}, then --gid G\\)\n$`,
+            ),
+          );
+        }
+        assert.deepEqual(wwDirs(tmp), []);
+      } finally {
+        Deno.removeSync(tmp, { recursive: true });
+      }
+    },
+  });
+}
+
 /**
  * Gives uid `uid` read and execute of `path` through an ACL entry of its own (its mode's classes
  * grant it nothing): the system.posix_acl_access attribute, written as setfacl(1) would. False
