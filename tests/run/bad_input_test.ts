@@ -163,7 +163,7 @@ const ROWS: readonly Row[] = [
   // ran on with exit 0.
   {
     args: ["run", "--env", "--", P],
-    message: `--env --: the variable name "--" starts with '-' (a value forgotten?`,
+    message: `--env took --, the end of ww's flags, as its value (a value forgotten?`,
   },
   // Its value forgotten, --ro-bind took the program, and ww said only "unknown flag -c".
   {
@@ -760,7 +760,10 @@ for (const jail of ["none", "bwrap", "native"]) {
       // Without the group, the file's mode lets it execute neither (the ACL is the uid's).
       const refusals: [string, string][] = [
         [prog, `${prog}: permission denied (not executable; try chmod +x)`],
-        [script, `${script}: its interpreter ${sh} (from the #! line) is not an executable file`],
+        [
+          script,
+          `${script}: its interpreter ${sh} (from the #! line) is not an executable file (fix the #! line, or make it executable: chmod +x ${sh})`,
+        ],
       ];
       for (const [file, why] of refusals) {
         const r = await asUser(file, []);
