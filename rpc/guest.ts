@@ -364,7 +364,10 @@ class Connection {
     this.#out = this.#out.then(() => this.stream.write(bytes)).catch((e) => {
       // ww's end is gone: every call said "write EPIPE" when a Command without `host` ran it.
       const code = (e as { code?: unknown }).code;
-      this.#fail(code === "EPIPE" || code === "ECONNRESET" ? closedByWw(e) : e);
+      if (code === "EPIPE" || code === "ECONNRESET") this.#fail(closedByWw(e));
+      // A pipe's read end, say, that the caller gave as fd 3: node:net takes any stream.
+      else if (code === "EBADF" || code === "ENOTSOCK") this.#fail(notServedByWw(e));
+      else this.#fail(e);
     });
   }
 
@@ -444,6 +447,19 @@ function closedByWw(cause?: Error): Error {
     `ww closed the connection${
       cause ? ` (${cause.message})` : ""
     }; a Command run without its host option serves nothing on fd 3`,
+    { cause },
+  );
+}
+
+/**
+ * The host descriptor is not ww's socket: node:net refused it, or a write to it failed as no
+ * socket's would (EBADF: the read end of a pipe the caller gave as fd 3).
+ */
+function notServedByWw(cause: unknown): Error {
+  return new Error(
+    `fd ${hostSocketFd()} is not a socket ww serves (${
+      cause instanceof Error ? cause.message : cause
+    }): is this program running under ww run?`,
     { cause },
   );
 }
@@ -988,12 +1004,7 @@ function hostStream(): { stream: ByteStream; hold: (on: boolean) => void } {
     socket = new Socket({ fd, readable: true, writable: true });
   } catch (e) {
     // node:net's own words ("Unsupported fd type: UNKNOWN") said nothing of ww.
-    throw new Error(
-      `fd ${fd} is not a socket ww serves (${
-        e instanceof Error ? e.message : e
-      }): is this program running under ww run?`,
-      { cause: e },
-    );
+    throw notServedByWw(e);
   }
   const chunks: Uint8Array[] = [];
   let ended = false;

@@ -43,6 +43,29 @@ Deno.test("outside ww, connect() rejects (never throws) and says fd 3 is not ww'
   }
 });
 
+// A guest whose fd 3 was a pipe's read end was told "write EBADF", nothing of ww.
+Deno.test("outside ww, calls on an fd 3 that is a pipe say it is not ww's socket", async () => {
+  const script = `
+    import { connect } from ${JSON.stringify(new URL("./guest.ts", import.meta.url).href)};
+    const said = await connect().then((host) => host.identity()).then(() => "", (e) => e.message);
+    console.log(JSON.stringify({ said }));
+    Deno.exit(0);
+  `;
+  // fd 3 is the read end of a pipe whose writer, the test's, stays open through the calls.
+  const child = new Deno.Command("sh", {
+    args: ["-c", 'exec "$0" eval "$1" 3<&0', Deno.execPath(), script],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const out = await child.output();
+  const { said } = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.match(
+    said,
+    /^fd 3 is not a socket ww serves \(.*EBADF.*\): is this program running under ww run\?$/,
+  );
+});
+
 Deno.test("a console line of an unknown level is a TypeError, not sent as debug", async () => {
   const sent: Uint8Array[] = [];
   const host = await connect({
