@@ -14,7 +14,7 @@ import {
 import type { NamespaceFacts } from "../jail/auto.ts";
 import type { SeccompArch } from "../jail/seccomp.ts";
 import { landlockAbi } from "../ffi/landlock.ts";
-import { fileOwner, pathKind, statOwner } from "../ffi/stat.ts";
+import { accessible, fileOwner, pathKind, statOwner, X_OK } from "../ffi/stat.ts";
 import { EACCES, ELOOP, ENOENT, ENOTDIR, errnoName } from "../ffi/errno.ts";
 import { SetupError } from "../core/errors.ts";
 import { holdNoSymlinks } from "../ffi/open.ts";
@@ -57,15 +57,18 @@ export function toolDirs(path: string | undefined): string[] {
 }
 
 /**
- * The absolute path of the tool `name`: the first executable regular file (after symlinks) of
- * that name in toolDirs(PATH), or undefined.
+ * The absolute path of the tool `name`: the first regular file (after symlinks) of that name in
+ * toolDirs(PATH) that ww may execute, as the kernel decides (its groups and ACLs counted), or
+ * undefined. Any x bit was taken: a bwrap of mode 0750 in a group ww is not in was picked before
+ * the /usr/bin one, and the jail failed to start.
  */
 export function findTool(name: string, path = callerVariableIfText("PATH")): string | undefined {
   for (const dir of toolDirs(path)) {
     // fileOwner (statx), not Deno.statSync: each directory without the tool was an error object
     // with its stack, on every bwrap run (~30 KB with a long PATH; issue 16).
-    const mode = fileOwner(`${dir}/${name}`)?.mode ?? 0;
-    if ((mode & S_IFMT) === S_IFREG && (mode & 0o111) !== 0) return `${dir}/${name}`;
+    const file = `${dir}/${name}`;
+    const mode = fileOwner(file)?.mode ?? 0;
+    if ((mode & S_IFMT) === S_IFREG && accessible(file, X_OK)) return file;
   }
   return undefined;
 }

@@ -534,6 +534,28 @@ for (const jail of ["none", "native"]) {
   });
 }
 
+// findTool took a tool with any x bit: a bwrap ahead in PATH that ww's user may not execute (0750,
+// a group it is not in) was picked over /usr/bin/bwrap, and the jail could not start.
+Deno.test("--jail=bwrap, run by an unprivileged user: a bwrap in PATH it may not execute is passed over", async () => {
+  const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
+  Deno.chmodSync(home, 0o777);
+  const bin = `${home}/bin`;
+  try {
+    Deno.mkdirSync(bin, { mode: 0o755 });
+    Deno.writeTextFileSync(`${bin}/bwrap`, "#!/bin/sh\necho 'not bubblewrap' >&2; exit 1\n");
+    Deno.chmodSync(`${bin}/bwrap`, 0o750); // root:root: uid 4250 may not execute it
+    const r = await runWwAsUser(4250, ["run", "--jail=bwrap", "/bin/echo", "jailed"], home, {
+      TMPDIR: home,
+      PATH: `${bin}:/usr/bin:/bin`,
+    });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "jailed\n");
+    assert.deepEqual(wwDirs(home), [], "a work directory was left behind");
+  } finally {
+    Deno.removeSync(home, { recursive: true });
+  }
+});
+
 // ww not root runs the jail as its own user, supplementary groups and all, and checked nothing up
 // front for it: a --bind that user cannot write started, and its program met EACCES (ww exit 0).
 // As root the same mistake is one line; it is now for ww's own user too, in words that fit it (no
