@@ -67,6 +67,9 @@ const symbols = {
     parameters: [I64, "i32", "buffer", "buffer", "usize"],
     result: "i32",
   },
+  // Here, not with the file group: every run asks whether ww may execute its program (ffi/stat.ts
+  // accessible), and a --jail=none run bound that whole group for it (9 symbols).
+  faccessat: { parameters: [I32, "buffer", "i32", "i32"], result: "i32" },
   // A --jail=none run's work directory (ffi/dir.ts): Deno.makeTempDirSync and Deno.removeSync
   // cost it ~0.3 ms more, their first use.
   mkdtemp: { parameters: ["buffer", NO_ARG], result: "pointer" },
@@ -99,7 +102,6 @@ const fileSymbols = {
   ftruncate: { parameters: [I32, "i64"], result: "i32" },
   sendfile: { parameters: [I32, "i32", "buffer", "usize"], result: "i32" },
   access: { parameters: ["buffer", I32], result: "i32" },
-  faccessat: { parameters: [I32, "buffer", "i32", "i32"], result: "i32" },
   readlink: { parameters: ["buffer", "buffer", USIZE], result: "i32" },
   send: { parameters: [I32, "buffer", "usize", "i32"], result: "i32" },
   // The page size (execve's longest string is 32 pages): asked only of a very long argument.

@@ -215,7 +215,7 @@ const AT_EACCESS = 0x200;
  */
 export function accessible(path: string, mode: number): boolean {
   return encodePath(path) &&
-    libcFiles().faccessat(AT_FDCWD, pathBuffer, mode, AT_EACCESS) === 0;
+    libc().faccessat(AT_FDCWD, pathBuffer, mode, AT_EACCESS) === 0;
 }
 
 /**
