@@ -272,7 +272,7 @@ class IpfsServer extends TableServer {
     },
     async (call: CallContext) => {
       const path = textParam(call.params(ww.Ipfs_Ls$Params), 0, "path").path;
-      const entries = await this.#ipfs.ls(path);
+      const entries = await this.#ipfs.ls(path, (bytes) => call.reserve(bytes));
       const list = call.results(ww.Ipfs_Ls$Results)._initEntries(entries.length);
       entries.forEach((e, i) => {
         const out = list.get(i);

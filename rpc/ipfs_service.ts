@@ -91,8 +91,10 @@ export function ipfsService(options: IpfsServiceOptions): IpfsService {
         const { found } = await walk(path, node, options);
         return statOf(found);
       }),
-    ls: (path) =>
+    ls: (path, reserve) =>
       withNode(path, async (node) => {
+        // Before anything is fetched: a guest may ask for hundreds at once.
+        await reserve?.(LS_RESERVE);
         const { found, blocks } = await walk(path, node, options);
         const type = typeOf(found.node);
         if (type !== "directory") {
@@ -208,21 +210,62 @@ function statOf({ cid, bytes, node }: FileNode): IpfsStat {
  */
 export const MAX_LS_ENTRIES = 10_000;
 
-/** The entries of a plain or HAMT-sharded directory, as names and CIDs; at most MAX_LS_ENTRIES. */
+/**
+ * The most bytes one ls returns, as its message holds them (lsEntryBytes). Names are not bounded by
+ * their blocks either: a shard of 1000 links to one sub-shard of ten 10 KB names, 145 KB of blocks,
+ * listed as 100 MB and took ww past 1 GiB. 10000 entries of 255-byte names come to 3.5 MB.
+ */
+export const MAX_LS_BYTES = 4 << 20;
+
+/**
+ * What one ls reserves of the guest's budget before it starts (charged twice, as every result):
+ * listing is costlier than its result (the block, its links decoded, their stats, the message),
+ * and 40 concurrent ls of 6000 entries took ww to 1 GiB when nothing bounded them. Charged this,
+ * two run at once.
+ */
+const LS_RESERVE = 4 * MAX_LS_BYTES;
+
+/** What one entry of an ls takes in its message: the struct, its name and its CID as texts. */
+function lsEntryBytes(name: string, cid: CID): number {
+  const text = (n: number) => Math.ceil((n + 1) / 8) * 8;
+  return 32 + text(UTF8.encode(name).length) + text(cidKey(cid).length);
+}
+
+const UTF8 = new TextEncoder();
+
+/**
+ * The entries of a plain or HAMT-sharded directory, as names and CIDs, and the bytes their ls
+ * result will take; at most MAX_LS_ENTRIES and MAX_LS_BYTES, counted as they are read.
+ */
 async function directoryLinks(
   dir: FileNode,
   blocks: VerifiedBlocks,
   path: string,
 ): Promise<{ name: string; cid: CID }[]> {
   const { node } = dir;
-  if (node.kind !== "pb") return [];
+  const links: { name: string; cid: CID }[] = [];
+  let bytes = 0;
+  if (node.kind !== "pb") return links;
   const tooMany = () =>
     new SetupError(
       `${path}: holds more than ${MAX_LS_ENTRIES} entries, more than one ls returns; name a path beneath it`,
     );
+  const add = (name: string, cid: CID) => {
+    if (links.length === MAX_LS_ENTRIES) throw tooMany();
+    bytes += lsEntryBytes(name, cid);
+    if (bytes > MAX_LS_BYTES) {
+      throw new SetupError(
+        `${path}: its entries' names and CIDs come to more than ${
+          MAX_LS_BYTES >> 20
+        } MiB, more than one ls returns; name a path beneath it`,
+      );
+    }
+    links.push({ name, cid });
+  };
   if (node.unixfs.type === "directory") {
     if (node.pb.Links.length > MAX_LS_ENTRIES) throw tooMany();
-    return node.pb.Links.map((l) => ({ name: l.Name ?? "", cid: l.Hash }));
+    for (const l of node.pb.Links) add(l.Name ?? "", l.Hash);
+    return links;
   }
   const { exporter } = await import("npm:ipfs-unixfs-exporter@^16.2.2");
   // The exporter reads blocks through this store, so every shard it looks at is verified.
@@ -232,13 +275,9 @@ async function directoryLinks(
     },
   };
   const entry = await exporter(dir.cid, store);
-  if (entry.type !== "directory") return [];
-  const out: { name: string; cid: CID }[] = [];
-  for await (const e of entry.entries()) {
-    if (out.length === MAX_LS_ENTRIES) throw tooMany();
-    out.push({ name: e.name, cid: e.cid });
-  }
-  return out;
+  if (entry.type !== "directory") return links;
+  for await (const e of entry.entries()) add(e.name, e.cid);
+  return links;
 }
 
 /** Uploads `data` to the node as one file (CIDv1, raw leaves); the CID it answers, unchecked. */

@@ -262,7 +262,7 @@ export function ipfsServiceFor(
   };
   return {
     cat: (path, reserve) => worded((s) => s.cat(path, reserve)),
-    ls: (path) => worded((s) => s.ls(path)),
+    ls: (path, reserve) => worded((s) => s.ls(path, reserve)),
     stat: (path) => worded((s) => s.stat(path)),
     add: (data) => worded((s) => s.add(data)),
   };

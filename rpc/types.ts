@@ -49,8 +49,11 @@ export interface IpfsService {
    * memory budget (a guest's results count against what ww holds for it).
    */
   cat(path: string, reserve?: (bytes: number) => Promise<void>): Promise<Uint8Array>;
-  /** The entries of the directory at `path`. */
-  ls(path: string): Promise<IpfsEntry[]>;
+  /**
+   * The entries of the directory at `path`. Before anything is fetched, `reserve(bytes)` is
+   * awaited with the most bytes a result may take (as for `cat`).
+   */
+  ls(path: string, reserve?: (bytes: number) => Promise<void>): Promise<IpfsEntry[]>;
   /** The CID, size and type of what is at `path`. */
   stat(path: string): Promise<IpfsStat>;
   /** Adds `data` as a file and returns its CID. */

@@ -31,6 +31,7 @@
 //   guest flood-unknown <n> <bytes>   raw: n Provide messages (a type ww does not implement) of
 //                           <bytes> each, never reading; prints {"sent":k,"blocked":b}
 //   guest cat-many <n> <path>        n concurrent Ipfs.cat calls of path; prints {"sizes":[...]}
+//   guest ls-many <n> <path>         n concurrent Ipfs.ls calls of path; prints {"counts":[...]}
 //   guest flood-identity <n>          raw: Bootstrap, then n pipelined Host.identity calls, each
 //                           finished at once, never reading; prints {"sent":k,"blocked":b}
 //   guest race <n> <a> <b> <prog> [args...]  a hostile guest: a forked child swaps the names <a>
@@ -377,6 +378,23 @@ void catMany(ww::Host::Client host, kj::WaitScope& ws, int n, const char* path) 
   fflush(stdout);
 }
 
+void lsMany(ww::Host::Client host, kj::WaitScope& ws, int n, const char* path) {
+  auto ipfs = host.ipfsRequest().send().getIpfs();
+  kj::Vector<kj::Promise<size_t>> lists;
+  for (int i = 0; i < n; i++) {
+    auto req = ipfs.lsRequest();
+    req.setPath(path);
+    lists.add(req.send().then(
+        [](capnp::Response<ww::Ipfs::LsResults>&& r) { return size_t(r.getEntries().size()); }));
+  }
+  std::string counts = "[";
+  for (auto count : kj::joinPromises(lists.releaseAsArray()).wait(ws)) {
+    counts += (counts.size() > 1 ? "," : "") + std::to_string(count);
+  }
+  printf("{\"counts\":%s]}\n", counts.c_str());
+  fflush(stdout);
+}
+
 // The C++ reference server for the benchmark: Host.identity only.
 class BenchHost final : public ww::Host::Server {
  protected:
@@ -609,6 +627,11 @@ int main(int argc, char** argv) {
       catMany(host, ws, atoi(argv[2]), argv[3]);
     });
   }
+  if (mode == "ls-many" && argc > 3) {
+    return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) {
+      lsMany(host, ws, atoi(argv[2]), argv[3]);
+    });
+  }
   if (mode == "race" && argc > 5) {
     return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) {
       race(host, ws, atoi(argv[2]), argv, argc);
@@ -644,7 +667,7 @@ int main(int argc, char** argv) {
   }
   fprintf(stderr,
           "usage: guest checks | log <line> | exit <code> | start[-console] <prog> [args...] | "
-          "flood <line> | bench <n> | bench-pair <n> | pass-caps | cat-many <n> <path> | "
+          "flood <line> | bench <n> | bench-pair <n> | pass-caps | cat-many <n> <path> | ls-many <n> <path> | "
           "flood-unknown <n> <bytes> | flood-identity <n>\n");
   return 2;
 }

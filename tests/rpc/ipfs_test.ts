@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import * as dagPb from "npm:@ipld/dag-pb@^4.2.0";
 import { cidKey, parseCid } from "../../ipfs/block.ts";
-import { MAX_LS_ENTRIES } from "../../rpc/ipfs_service.ts";
+import { MAX_LS_BYTES, MAX_LS_ENTRIES } from "../../rpc/ipfs_service.ts";
 import { nodeFetch, startIpfsd } from "../ipfs/ipfsd.ts";
 import { join } from "node:path";
 import { replaceBytes, startProxy, unixProxy, withRecord } from "../ipfs/proxy.ts";
@@ -298,6 +298,30 @@ Deno.test("concurrent cats of a large file share one budget: ww's memory stays b
   assert.ok(r.peak < bound, `ww peaked at ${mib(r.peak)}, over ${mib(bound)}`);
 });
 
+Deno.test("concurrent ls of a large directory share one budget: ww's memory stays bounded", async () => {
+  const file = parseCid(await ipfsd.addFile(new TextEncoder().encode("x")));
+  if ("error" in file) throw new Error(file.error);
+  // One block of 6000 entries (0.8 MB): each ls result is 1.2 MB.
+  const dir = await putDagPb({
+    Data: new Uint8Array([0x08, 0x01]),
+    Links: Array.from({ length: 6000 }, (_, i) => ({
+      Name: `${String(i).padStart(5, "0")}${"p".repeat(95)}`,
+      Hash: file,
+      Tsize: 1,
+    })),
+  });
+  const guest = await buildGuest();
+  const quiet = await runWwMeasured(["run", guest, "bench", "2000"]);
+  const r = await runWwMeasured(["run", ...IPFS, guest, "ls-many", "40", `/ipfs/${dir}`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).counts, Array(40).fill(6000));
+  // As for cat (above). Before ls reserved its share, the 40 calls ran at once: 764 MiB to 1 GiB.
+  const bound = quiet.peak + 3 * (64 << 20);
+  const mib = (n: number) => `${(n / (1 << 20)).toFixed(0)} MiB`;
+  console.log(`40 concurrent ls of 6000 entries: ww peaked at ${mib(r.peak)}, bound ${mib(bound)}`);
+  assert.ok(r.peak < bound, `ww peaked at ${mib(r.peak)}, over ${mib(bound)}`);
+});
+
 Deno.test("a guest's /ipns/ reads through a node that lies about the name are refused naming it", async () => {
   const honest = await ipfsd.addTree({ "a.txt": new TextEncoder().encode("honest") });
   const other = await ipfsd.addTree({ "a.txt": new TextEncoder().encode("lying!") });
@@ -375,6 +399,41 @@ Deno.test("ls of a sharded directory of more entries than one ls returns fails n
   assert.match(
     ls.error ?? "",
     new RegExp(`/ipfs/${top}: holds more than ${MAX_LS_ENTRIES} entries, more than one ls returns`),
+  );
+  assert.ok(r.peak < 512 * 2 ** 20, `ww peaked at ${(r.peak / 2 ** 20).toFixed(0)} MiB`);
+});
+
+// Names are not bounded by their blocks either: ten 10 KB names in a sub-shard that a top shard
+// links 1000 times, 145 KB of blocks, listed as 100 MB, took ww past 1 GiB and 30 s of CPU.
+Deno.test("ls of a directory whose names come to more than one ls returns fails naming the path; ww stays small", async () => {
+  const file = parseCid(await ipfsd.addFile(new TextEncoder().encode("x")));
+  if ("error" in file) throw new Error(file.error);
+  const sub = parseCid(
+    await putDagPb({
+      Data: SHARD_DATA,
+      Links: Array.from({ length: 10 }, (_, i) => ({
+        Name: `00${String(i).padStart(4, "0")}${"n".repeat(10_000)}`,
+        Hash: file,
+        Tsize: 1,
+      })),
+    }),
+  );
+  if ("error" in sub) throw new Error(sub.error);
+  const top = await putDagPb({
+    Data: SHARD_DATA,
+    Links: Array.from({ length: 1000 }, () => ({ Name: "00", Hash: sub, Tsize: 1 })),
+  });
+  const guest = await buildGuest();
+  const r = await runWwMeasured(["run", ...IPFS, "--timeout", "60s", guest, "ls-many", "1", top]);
+  // The guest fails on the call's exception, which names the path and the limit.
+  assert.notEqual(r.code, 124, "ww was still listing at --timeout");
+  assert.ok(
+    r.stderr.includes(
+      `${top}: its entries' names and CIDs come to more than ${
+        MAX_LS_BYTES >> 20
+      } MiB, more than one ls returns; name a path beneath it`,
+    ),
+    r.stderr,
   );
   assert.ok(r.peak < 512 * 2 ** 20, `ww peaked at ${(r.peak / 2 ** 20).toFixed(0)} MiB`);
 });
