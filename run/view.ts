@@ -237,6 +237,8 @@ export function resolveGuestProgram(
   fs: HostFs,
 ): ViewPath | { error: string } {
   if (program === "") return { error: "the program name is empty" };
+  // As a run's own program (core/config.ts): the error quoted the name, its NUL and all.
+  if (program.includes("\0")) return { error: "program: contains a NUL byte" };
   if (program.includes("/")) return resolveInView(program, view, fs);
   // Longer, execve refuses the variable itself (E2BIG); and each entry is a walk.
   const pathBytes = new TextEncoder().encode(searchPath ?? "").length;

@@ -270,6 +270,12 @@ Deno.test("a name without a slash is looked up in the program's own PATH, in its
   assert.ok("error" in missing && /not found in the program's PATH/.test(missing.error));
   const empty = resolveGuestProgram("", BWRAP, "/usr/bin", HOST);
   assert.ok("error" in empty);
+  // A NUL is refused in words that do not quote it, with a slash or without.
+  for (const named of ["/usr/bin/env\0x", "env\0x"]) {
+    assert.deepEqual(resolveGuestProgram(named, BWRAP, "/usr/bin", HOST), {
+      error: "program: contains a NUL byte",
+    });
+  }
 });
 
 Deno.test("whatever the path, a result lies in a shown source and resolves to itself again", () => {
