@@ -53,13 +53,19 @@ export interface IpfsServiceOptions {
  */
 export function ipfsService(options: IpfsServiceOptions): IpfsService {
   const timeoutMs = options.timeoutMs ?? DEFAULT_IPFS_TIMEOUT_MS;
-  /** Runs `f` with a connection whose errors start with `context`, closed afterwards. */
+  const turns = nodeTurns(MAX_NODE_CALLS);
+  /**
+   * Runs `f` with a connection whose errors start with `context`, closed afterwards, once fewer
+   * than MAX_NODE_CALLS others hold one.
+   */
   const withNode = async <T>(context: string, f: (node: IpfsNode) => Promise<T>): Promise<T> => {
+    await turns.take();
     const node = new IpfsNode(options.api, timeoutMs, context, undefined, options.origin);
     try {
       return await f(node);
     } finally {
       node.close();
+      turns.give();
     }
   };
   return {
@@ -225,6 +231,34 @@ export const MAX_LS_BYTES = 4 << 20;
  * building one 1.2 MB result costs ~80 MB until collected.
  */
 const LS_RESERVE = 8 * MAX_LS_BYTES;
+
+/**
+ * How many of a guest's calls reach the node at once; the others wait their turn, in order. Each
+ * holds connections of its own (descriptors): 1000 concurrent calls took ww to 1027 descriptors,
+ * past the usual limit. A call takes its turn before it reserves any memory (cat, ls), so that
+ * every call holding a reservation can fetch.
+ */
+const MAX_NODE_CALLS = 8;
+
+/** Turns of `limit` at once: `take` resolves once one is free, `give` hands it on. */
+function nodeTurns(limit: number): { take(): Promise<void>; give(): void } {
+  let held = 0;
+  const waiting: (() => void)[] = [];
+  return {
+    take: () => {
+      if (held < limit) {
+        held++;
+        return Promise.resolve();
+      }
+      return new Promise((resolve) => waiting.push(resolve));
+    },
+    give: () => {
+      const next = waiting.shift();
+      if (next) next();
+      else held--;
+    },
+  };
+}
 
 /** What one entry of an ls takes in its message: the struct, its name and its CID as texts. */
 function lsEntryBytes(name: string, cid: CID): number {

@@ -32,6 +32,7 @@
 //                           <bytes> each, never reading; prints {"sent":k,"blocked":b}
 //   guest cat-many <n> <path>        n concurrent Ipfs.cat calls of path; prints {"sizes":[...]}
 //   guest ls-many <n> <path>         n concurrent Ipfs.ls calls of path; prints {"counts":[...]}
+//   guest stat-many <n> <path>       n concurrent Ipfs.stat calls of path; prints {"sizes":[...]}
 //   guest flood-identity <n>          raw: Bootstrap, then n pipelined Host.identity calls, each
 //                           finished at once, never reading; prints {"sent":k,"blocked":b}
 //   guest race <n> <a> <b> <prog> [args...]  a hostile guest: a forked child swaps the names <a>
@@ -395,6 +396,23 @@ void lsMany(ww::Host::Client host, kj::WaitScope& ws, int n, const char* path) {
   fflush(stdout);
 }
 
+void statMany(ww::Host::Client host, kj::WaitScope& ws, int n, const char* path) {
+  auto ipfs = host.ipfsRequest().send().getIpfs();
+  kj::Vector<kj::Promise<uint64_t>> stats;
+  for (int i = 0; i < n; i++) {
+    auto req = ipfs.statRequest();
+    req.setPath(path);
+    stats.add(req.send().then(
+        [](capnp::Response<ww::Ipfs::StatResults>&& r) { return r.getSize(); }));
+  }
+  std::string sizes = "[";
+  for (auto size : kj::joinPromises(stats.releaseAsArray()).wait(ws)) {
+    sizes += (sizes.size() > 1 ? "," : "") + std::to_string(size);
+  }
+  printf("{\"sizes\":%s]}\n", sizes.c_str());
+  fflush(stdout);
+}
+
 // The C++ reference server for the benchmark: Host.identity only.
 class BenchHost final : public ww::Host::Server {
  protected:
@@ -630,6 +648,11 @@ int main(int argc, char** argv) {
   if (mode == "ls-many" && argc > 3) {
     return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) {
       lsMany(host, ws, atoi(argv[2]), argv[3]);
+    });
+  }
+  if (mode == "stat-many" && argc > 3) {
+    return onFd(3, [&](ww::Host::Client host, kj::WaitScope& ws) {
+      statMany(host, ws, atoi(argv[2]), argv[3]);
     });
   }
   if (mode == "race" && argc > 5) {

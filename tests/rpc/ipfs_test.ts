@@ -322,6 +322,18 @@ Deno.test("concurrent ls of a large directory share one budget: ww's memory stay
   assert.ok(r.peak < bound, `ww peaked at ${mib(r.peak)}, over ${mib(bound)}`);
 });
 
+// Each call reached the node on connections of its own: 1000 concurrent calls took ww to 1027
+// descriptors, past the usual limit of 1024.
+Deno.test("concurrent stats reach the node a few at a time: ww's descriptors stay few", async () => {
+  const file = await ipfsd.addFile(new TextEncoder().encode("counted"));
+  const guest = await buildGuest();
+  const r = await runWwMeasured(["run", ...IPFS, guest, "stat-many", "300", `/ipfs/${file}`]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).sizes, Array(300).fill(7));
+  console.log(`300 concurrent stats: ww held at most ${r.peakFds} descriptors`);
+  assert.ok(r.peakFds < 100, `ww held ${r.peakFds} descriptors at once`);
+});
+
 Deno.test("a guest's /ipns/ reads through a node that lies about the name are refused naming it", async () => {
   const honest = await ipfsd.addTree({ "a.txt": new TextEncoder().encode("honest") });
   const other = await ipfsd.addTree({ "a.txt": new TextEncoder().encode("lying!") });

@@ -213,11 +213,14 @@ export function errorLines(stderr: string): string[] {
 export interface MeasuredResult extends WwResult {
   /** ww's peak resident set (VmHWM), in bytes. */
   readonly peak: number;
+  /** The most descriptors ww held at once, sampled as `peak` is. */
+  readonly peakFds: number;
 }
 
 /**
  * Runs `ww <args...>` like runWw, with `env` added to this process's environment, and samples
- * ww's VmHWM every 20 ms until it exits (the caller execs ww, so ww keeps the caller's pid).
+ * ww's VmHWM and its count of descriptors every 20 ms until it exits (the caller execs ww, so ww
+ * keeps the caller's pid).
  *
  * @example
  * const { peak } = await runWwMeasured(["run", guest, "bench", "2000"]);
@@ -234,6 +237,7 @@ export async function runWwMeasured(
     stderr: "piped",
   }).spawn();
   let peak = 0;
+  let peakFds = 0;
   let running = true;
   const output = withinDeadline(
     child.output(),
@@ -248,6 +252,7 @@ export async function runWwMeasured(
       const hwm = /VmHWM:\s+(\d+) kB/.exec(status);
       // Before the exec this is bash's own figure, far smaller than ww's.
       if (hwm) peak = Math.max(peak, Number(hwm[1]) * 1024);
+      if (hwm) peakFds = Math.max(peakFds, [...Deno.readDirSync(`/proc/${child.pid}/fd`)].length);
     } catch {
       break; // ww has exited
     }
@@ -255,7 +260,7 @@ export async function runWwMeasured(
   }
   const { code, stdout, stderr } = await output;
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code, stdout: text(stdout), stderr: text(stderr), peak };
+  return { code, stdout: text(stdout), stderr: text(stderr), peak, peakFds };
 }
 
 /**
