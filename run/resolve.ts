@@ -161,11 +161,21 @@ export function resolveProgram(
   const where = pathVariable === ""
     ? `: ${which} is empty${ownPath ? "" : " or not set"}`
     : ` in ${ownPath ? `${which}, ${clipText(pathVariable, 200)}` : which}`;
-  // A system directory's copy is the likeliest path meant; else one in the cwd.
-  const example = SYSTEM_BIN.map((dir) => `${dir}/${program}`).find((p) => !executableProblem(p));
-  throw new NotFoundError(
-    `${program}: not found${where} (give a path with a slash, e.g. ${example ?? `./${program}`})`,
-  );
+  // A system directory's copy is the likeliest path meant; else a file of that name in the cwd
+  // (statx of `./name`, so a cwd that is not UTF-8 text is never read); else the name itself is
+  // likely wrong: `ww run lss` was told to give `./lss`, a file that does not exist either.
+  const example = SYSTEM_BIN.map((dir) => `${dir}/${program}`).find((p) => !executableProblem(p)) ??
+    (isFile(`./${program}`) ? `./${program}` : undefined);
+  const fix = example === undefined
+    ? "check its name, or give its path"
+    : `give a path with a slash, e.g. ${example}`;
+  throw new NotFoundError(`${program}: not found${where} (${fix})`);
+}
+
+/** Whether `path` is a regular file (after links), however its modes are. */
+function isFile(path: string): boolean {
+  const info = statOwner(path);
+  return !("errno" in info) && modeKind(info.mode) === "file";
 }
 
 /** Where a program a PATH did not have is looked for, to be named as an example. */

@@ -89,3 +89,34 @@ Deno.test("searchPath: a name is looked up in the program's own PATH when it has
   };
   assert.equal(searchPath({ PATH: "/opt/bin" }, unread), "/opt/bin");
 });
+
+// `ww run lss` said "not found in PATH (give a path with a slash, e.g. ./lss)": a file that did
+// not exist either, as if ww wanted a slash rather than the right name.
+Deno.test("resolveProgram: a name found nowhere suggests ./name only when the cwd holds that file", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-resolve-" });
+  const before = Deno.cwd();
+  try {
+    Deno.chdir(dir);
+    const message = () => {
+      try {
+        resolveProgram("wwtest-prog", "/nonexistent-wwtest", "/");
+      } catch (e) {
+        assert.ok(e instanceof NotFoundError);
+        return e.message;
+      }
+      assert.fail("wwtest-prog was found");
+    };
+    assert.equal(
+      message(),
+      "wwtest-prog: not found in PATH (check its name, or give its path)",
+    );
+    Deno.writeTextFileSync(`${dir}/wwtest-prog`, "#!/bin/sh\n");
+    assert.equal(
+      message(),
+      "wwtest-prog: not found in PATH (give a path with a slash, e.g. ./wwtest-prog)",
+    );
+  } finally {
+    Deno.chdir(before);
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
