@@ -123,7 +123,13 @@ export function checkProgramFile(
       // show it to the jail, and fails as it does unjailed (126).
       const own = realPath(interp);
       if (own === undefined) {
-        throw new NotFoundError(`${what} does not exist (install it, or fix the #! line)`);
+        // `#!/bin/sh\r`: the kernel keeps the carriage return of a Windows line ending as part of
+        // the name, so the interpreter is never found; the fix is the file's line endings.
+        throw new NotFoundError(
+          interp.endsWith("\r")
+            ? `${what} does not exist: the line ends in a carriage return, as a file with Windows line endings does (convert its line endings, e.g. with dos2unix or sed -i 's/\\r$//')`
+            : `${what} does not exist (install it, or fix the #! line)`,
+        );
       }
       checkExecutableFile(own, what);
       const notShown =

@@ -25,6 +25,7 @@ const empty = script("empty", "");
 const inner = script("inner", "#!/bin/sh\necho inner ran\n");
 const nested = script("nested", `#!${inner}\n`);
 const good = script("good", "#!/bin/sh -e\necho good ran\n");
+const crlf = script("crlf", "#!/bin/sh\r\necho ran\r\n");
 const text = script("text", "hello\n");
 Deno.chmodSync(text, 0o644);
 const ofText = script("of-text", `#!${text}\n`);
@@ -63,6 +64,17 @@ for (const backend of BACKENDS) {
     assert.equal(r.stdout, "");
     assert.deepEqual(r.errors, [
       `ww: ${missing}: its interpreter /nonexistent/interp (from the #! line) does not exist (install it, or fix the #! line)`,
+    ]);
+  });
+
+  // It said "its interpreter /bin/sh\r (from the #! line) does not exist (install it, or fix the
+  // #! line)": true, but the fix is the file's Windows line endings, which nothing named.
+  Deno.test(`--jail=${backend}: a #! line with a Windows line ending exits 127, naming the fix`, async () => {
+    const r = await run(backend, crlf);
+    assert.equal(r.code, 127, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.deepEqual(r.errors, [
+      `ww: ${crlf}: its interpreter /bin/sh\\r (from the #! line) does not exist: the line ends in a carriage return, as a file with Windows line endings does (convert its line endings, e.g. with dos2unix or sed -i 's/\\r$//')`,
     ]);
   });
 
