@@ -121,19 +121,24 @@ export function parseRunArgs(
     const name = arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : arg;
     const flag = flagNamed(name);
     if (!flag) {
-      // `-e=A=1`: a short flag that takes a value, written as a long one takes it.
-      const short = !arg.startsWith("--") && eq > 0 ? arg.slice(0, eq) : undefined;
+      // `-e=A=1`, or docker's `-eA=1`: a short flag that takes a value, with the value attached.
+      const short = arg.startsWith("--") ? undefined : arg.slice(0, 2);
       if (short !== undefined && flagNamed(short)?.value !== undefined) {
         throw new UsageError(
           `${arg}: a short flag takes its value as the next argument (${short} ${
-            arg.slice(eq + 1)
+            arg.slice(arg[2] === "=" ? 3 : 2)
           })`,
         );
       }
+      const near = nearestFlag(name);
       // `--=x` is no flag named `--`.
       throw new UsageError(
         `unknown flag ${name === "--" ? arg : name} ${
-          before && looksLikeProgram(before.value) ? forgottenValue(before) : "(see ww run --help)"
+          before && looksLikeProgram(before.value)
+            ? forgottenValue(before)
+            : near
+            ? `(did you mean ${near}? see ww run --help)`
+            : "(see ww run --help)"
         }`,
       );
     }
@@ -293,6 +298,53 @@ function forgottenValue(took: TakenValue): string {
   return `(a value forgotten? ${took.name} took ${
     flagValue(took.value)
   } as its value; give ${took.name} ${took.flag.value}, then the program)`;
+}
+
+/**
+ * The flag an unknown long flag was most likely meant to be (`--with-fdd`, `--with_fd`, `--jial`,
+ * `--envfile`; see nearestWord), or undefined.
+ */
+function nearestFlag(name: string): string | undefined {
+  if (!name.startsWith("--") || name.length < 4) return undefined;
+  return nearestWord(name, FLAGS.map((f) => f.name));
+}
+
+/**
+ * The word of `words` that `typed` was most likely meant to be: the one fewest edits away
+ * (insertions, deletions, substitutions, swaps of two neighbours), at most one edit for a word of
+ * up to five letters past its dashes and two for a longer one; undefined when none is that near.
+ *
+ * @example
+ * nearestWord("--jial", ["--jail", "--net"]); // "--jail"
+ * nearestWord("rnu", ["run", "cache", "doctor"]); // "run"
+ * nearestWord("frobnicate", ["run", "cache", "doctor"]); // undefined
+ */
+function nearestWord(typed: string, words: readonly string[]): string | undefined {
+  const most = typed.replace(/^-+/, "").length >= 6 ? 2 : 1;
+  let best: { word: string; distance: number } | undefined;
+  for (const word of words) {
+    const distance = editDistance(typed, word);
+    if (distance <= most && (best === undefined || distance < best.distance)) {
+      best = { word, distance };
+    }
+  }
+  return best?.word;
+}
+
+/** Optimal string alignment distance: Levenshtein's, with a swap of two neighbours one edit. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
+        d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.length][b.length];
 }
 
 /**

@@ -189,6 +189,13 @@ const BAD: [string[], RegExp][] = [
   // A short flag written with `=`: its value goes in the next argument.
   [["-e=A=1", "p"], /^-e=A=1: a short flag takes its value as the next argument \(-e A=1\)$/],
   [["-x=1", "p"], /^unknown flag -x=1/],
+  // docker's `-eA=1` was "unknown flag -eA=1", and a typo got no hint of the flag meant.
+  [["-eA=1", "p"], /^-eA=1: a short flag takes its value as the next argument \(-e A=1\)$/],
+  [["--with-fdd", "x=0", "p"], /^unknown flag --with-fdd \(did you mean --with-fd\? see ww run/],
+  [["--with_fd", "x=0", "p"], /^unknown flag --with_fd \(did you mean --with-fd\? see ww run/],
+  [["--jial=none", "p"], /^unknown flag --jial \(did you mean --jail\? see ww run --help\)$/],
+  [["--envfile", "f", "p"], /^unknown flag --envfile \(did you mean --env-file\? see ww run/],
+  [["--bogus", "p"], /^unknown flag --bogus \(see ww run --help\)$/],
   [["--debug=yes", "p"], /takes no value/],
   [["--jail", "docker", "p"], /unknown backend/],
   [["--timeout", "soon", "p"], /not a duration/],
