@@ -2,7 +2,7 @@
 // errors to exit codes. No logic of its own.
 
 import denoJson from "./deno.json" with { type: "json" };
-import { debugRequested, isRunFlag, parseRunArgs } from "./cli/flags.ts";
+import { debugRequested, isRunFlag, nearestWord, parseRunArgs } from "./cli/flags.ts";
 import { usageText } from "./cli/help.ts";
 import { apiFileProblem, ipfsApiFile } from "./ipfs/multiaddr.ts";
 import { EXIT, InterruptedError, osWhy, UsageError, WwError } from "./core/errors.ts";
@@ -158,7 +158,16 @@ async function main(argv: readonly string[]): Promise<number> {
           EXIT.usage,
         );
       }
-      throw new WwError(`unknown command ${command} (try ww run, ww --help)`, EXIT.usage);
+      // `ww rnu`, and `ww ./prog` for `ww run ./prog`: what was likely meant, where ww can tell.
+      {
+        const near = nearestWord(command, ["run", "cache", "doctor", "help", "version"]);
+        const hint = near !== undefined
+          ? `did you mean ww ${near}? see ww --help`
+          : command.includes("/")
+          ? `to run a program: ww run ${command}${rest.length ? " ..." : ""}; see ww --help`
+          : "try ww run, ww --help";
+        throw new WwError(`unknown command ${command} (${hint})`, EXIT.usage);
+      }
   }
 }
 

@@ -319,7 +319,7 @@ function nearestFlag(name: string): string | undefined {
  * nearestWord("rnu", ["run", "cache", "doctor"]); // "run"
  * nearestWord("frobnicate", ["run", "cache", "doctor"]); // undefined
  */
-function nearestWord(typed: string, words: readonly string[]): string | undefined {
+export function nearestWord(typed: string, words: readonly string[]): string | undefined {
   const most = typed.replace(/^-+/, "").length >= 6 ? 2 : 1;
   let best: { word: string; distance: number } | undefined;
   for (const word of words) {

@@ -23,7 +23,14 @@ interface Row {
 }
 
 const ROWS: readonly Row[] = [
-  { args: ["frobnicate"], message: "unknown command frobnicate" },
+  { args: ["frobnicate"], message: "unknown command frobnicate (try ww run, ww --help)\n" },
+  // A typo, or a program without `run`, got only "(try ww run, ww --help)".
+  { args: ["rnu", P], message: "unknown command rnu (did you mean ww run? see ww --help)\n" },
+  { args: ["docter"], message: "unknown command docter (did you mean ww doctor? see ww --help)\n" },
+  {
+    args: ["/bin/true", "x"],
+    message: "unknown command /bin/true (to run a program: ww run /bin/true ...; see ww --help)\n",
+  },
   // A newline in what a message quotes made it two lines, the second free to read as ww's own.
   { args: ["r\nun"], message: "unknown command r\\nun" },
   // A run flag before the command was an unknown command.
