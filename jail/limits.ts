@@ -242,6 +242,29 @@ export function nprocShortfall(
   } or more, or end some of them`;
 }
 
+/**
+ * Why a native jail's program could not start for want of processes: its execve failed with
+ * EAGAIN, as the stage sets RLIMIT_NPROC before it takes the jail's host uid, which already runs
+ * `running` processes and threads (the jails of one run share their id, so the programs a guest
+ * started count too).
+ *
+ * @example
+ * nprocSpent(150, 70000, 150);
+ * // "--nproc 150: uid 70000, whose processes the limit counts, already runs 150 processes or threads, ..."
+ */
+export function nprocSpent(
+  processes: number,
+  uid: number,
+  running: number,
+  words: LimitWording = "commandLine",
+): string {
+  return `${
+    spell("processes", processes, words)
+  }: uid ${uid}, whose processes the limit counts, already runs ${running} processes or threads (the programs this run's programs started count too), leaving none for the program (RLIMIT_NPROC); use ${
+    spell("processes", running + 1, words)
+  } or more, or end some of them`;
+}
+
 /** Why no limit holds for a jail as a whole, for `--explain` and `ww doctor`. */
 export const NO_JAIL_BUDGET =
   "none: a budget for a whole jail (memory, CPU, processes together) would need cgroup v2 with delegated controllers, which ww does not use";

@@ -9,6 +9,7 @@ import {
   limitsProblem,
   MIN_MEMORY_BYTES,
   nprocShortfall,
+  nprocSpent,
   stageLimits,
 } from "./limits.ts";
 import { DEFAULT_LIMITS } from "./policy.ts";
@@ -136,6 +137,14 @@ Deno.test("a --nproc used up by the uid's other processes is named with a value 
     nprocShortfall(10, 65534, 8),
     "--nproc 10: uid 65534, whose processes the limit counts, already runs 8 processes or threads, leaving too few for bwrap, the jail's pid 1 and the program (RLIMIT_NPROC); use --nproc 11 or more, or end some of them",
   );
+});
+
+Deno.test("a --nproc the run's programs spent is named for a start, with a value that works", () => {
+  assert.equal(
+    nprocSpent(6, 70000, 6),
+    "--nproc 6: uid 70000, whose processes the limit counts, already runs 6 processes or threads (the programs this run's programs started count too), leaving none for the program (RLIMIT_NPROC); use --nproc 7 or more, or end some of them",
+  );
+  assert.match(nprocSpent(6, 70000, 6, "library"), /^jail\.limits\.processes 6: /);
 });
 
 Deno.test("--explain's limits say per process, per uid (naming the uid) and per jail", () => {

@@ -57,6 +57,7 @@ import { nprocRefusal } from "./limits.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import {
   END_ALL_SIGNAL,
+  execOutOfProcesses,
   inJailFailure,
   planDescriptor,
   readStageReports,
@@ -198,10 +199,16 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
   const statusReader = bwrapStatusReader(statusStream);
   const initPid = await statusReader.childPid;
   if (initPid === undefined) {
-    const failure = stageFailure(await stageReports, config.program, "bwrap");
+    const reports = await stageReports;
+    const failure = stageFailure(reports, config.program, "bwrap");
     await reaped;
+    // The stage's execve of bwrap fails (EAGAIN) when the jail's id already runs its --nproc: the
+    // stage sets RLIMIT_NPROC before it takes the id (stage/stage.c mark_nproc_exceeded).
+    const nproc = dropTo !== undefined && execOutOfProcesses(reports)
+      ? nprocRefusal(config.jail.limits.processes, dropTo.uid)
+      : undefined;
     // No pid 1 was reported: bwrap never cloned the jail, so nothing of the program ran.
-    throw failure ??
+    throw nproc ?? failure ??
       await jailFailed(choice, config, dropTo, lease, true, bwrapSaid().reason, programFile);
   }
   // The jail exists (no fallback can follow), and bwrap is still setting it up.

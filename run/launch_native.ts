@@ -30,6 +30,7 @@ import {
 import { pinBindSources } from "./pin_binds.ts";
 import {
   END_ALL_SIGNAL,
+  execOutOfProcesses,
   planDescriptor,
   readStageReports,
   stageExecutable,
@@ -37,6 +38,7 @@ import {
 } from "./stage.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import { programInJail } from "./procfs.ts";
+import { nprocSpentError } from "./limits.ts";
 
 /**
  * Runs the program in the native jail by its plan: spawns the stage with the program's
@@ -129,6 +131,12 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
   );
   if (failure) {
     await reaped;
+    // The jail's id is shared by the programs its guests start (--with-exec): one budget for all.
+    const processes = config.jail.limits.processes;
+    const uid = plan.stage.identity?.uid;
+    if (processes !== undefined && uid !== undefined && execOutOfProcesses(reports)) {
+      throw nprocSpentError(processes, uid);
+    }
     throw failure;
   }
   // The program itself, held once (and released with the run) for what goes to it directly.

@@ -7,6 +7,7 @@ import {
   type LimitFacts,
   limitsFailure,
   nprocShortfall,
+  nprocSpent,
 } from "../jail/limits.ts";
 import type { Limits } from "../jail/policy.ts";
 import { LimitError } from "../core/errors.ts";
@@ -47,6 +48,17 @@ export function nprocRefusal(processes: number | undefined, uid: number): LimitE
   if (why === undefined) return undefined;
   return new LimitError("processes", processes, why, {
     commandLine: nprocShortfall(processes, uid, running),
+  });
+}
+
+/**
+ * The LimitError for a native jail of host uid `uid` whose program's execve failed with EAGAIN:
+ * that uid already runs `processes` (--nproc) processes or threads (jail/limits.ts nprocSpent).
+ */
+export function nprocSpentError(processes: number, uid: number): LimitError {
+  const running = processesOf(uid);
+  return new LimitError("processes", processes, nprocSpent(processes, uid, running, "library"), {
+    commandLine: nprocSpent(processes, uid, running),
   });
 }
 

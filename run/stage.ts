@@ -3,7 +3,7 @@
 // disk that someone could swap), and the stage's reports read back as ww's errors.
 
 import { cannotEnterCwd } from "./directory.ts";
-import { E2BIG, ENOENT, ENOEXEC, ENOSYS, EPERM, errnoName } from "../ffi/errno.ts";
+import { E2BIG, EAGAIN, ENOENT, ENOEXEC, ENOSYS, EPERM, errnoName } from "../ffi/errno.ts";
 import { closeFd, writeAll } from "../ffi/fd.ts";
 import { createMemfd, reopenReadOnly, sealMemfd } from "../ffi/memfd.ts";
 import { type ByteStream, readAllText } from "../ffi/stream.ts";
@@ -151,6 +151,15 @@ type FailedStep = Extract<StageReport, { step: string }>;
 /** The stage's report of the step that failed, if one did. */
 function failedStep(reports: readonly StageReport[]): FailedStep | undefined {
   return reports.find((r): r is FailedStep => "step" in r);
+}
+
+/**
+ * Whether the program's execve failed with EAGAIN: the user the stage took had no process left
+ * under RLIMIT_NPROC (stage/stage.c sets it before the uid change, so setresuid marks it).
+ */
+export function execOutOfProcesses(reports: readonly StageReport[]): boolean {
+  const failed = failedStep(reports);
+  return failed !== undefined && EXEC_STEPS.has(failed.step) && failed.errno === EAGAIN;
 }
 
 /** An exec step's E2BIG: too large for any backend, the run's, not the jail's (as under none). */

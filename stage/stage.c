@@ -450,6 +450,23 @@ static void set_limits(const struct plan *pl, int raise_only) {
 }
 
 /*
+ * Before the uid change, RLIMIT_NPROC one below the plan's soft limit (set_limits sets it after):
+ * setresuid then marks the process (PF_NPROC_EXCEEDED) when the jail's user already runs as many
+ * as the plan allows, and its execve, checked against the plan's own limit, fails with EAGAIN, as
+ * that user's fork would. This process was forked by root, which no limit counts: set only after
+ * the change, --nproc never held for a jail whose id other jails share (the programs a guest
+ * starts, --with-exec), and each start ran one more.
+ */
+static void mark_nproc_exceeded(const struct plan *pl) {
+  for (u64 i = 0; i < pl->nlimits; i++) {
+    const struct limit *l = &pl->limits[i];
+    if ((l->resource & ~LIMIT_LOWER_ONLY) != RLIMIT_NPROC || l->soft == 0) continue;
+    u64 want[2] = {l->soft - 1, l->hard};
+    CHECK(SYS4(prlimit64, 0, RLIMIT_NPROC, want, 0), 0);
+  }
+}
+
+/*
  * --tty: fd 0, the pty ww gave the program, becomes the controlling terminal of the session the
  * caller has just made (setsid), so the program's shell has job control; the caller's own
  * terminal never reaches the program.
@@ -682,6 +699,7 @@ static __attribute__((noreturn)) void child(const struct plan *pl, long supervis
     CHECK(SYS5(prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0), 0);
     if (pl->flags & F_CLEAR_GROUPS) CHECK(SYS2(setgroups, 0, 0), 0);
     CHECK(SYS3(setresgid, pl->gid, pl->gid, pl->gid), 0);
+    mark_nproc_exceeded(pl);
     CHECK(SYS3(setresuid, pl->uid, pl->uid, pl->uid), 0);
     struct __user_cap_header_struct header = {_LINUX_CAPABILITY_VERSION_3, 0};
     struct __user_cap_data_struct data[2];

@@ -94,6 +94,7 @@ static inline long sys6(long n, long a, long b, long c, long d, long e, long f) 
 #define ELOOP 40
 #define EOPNOTSUPP 95
 #define RLIMIT_CORE 4
+#define RLIMIT_NPROC 6
 #define RLIM_INFINITY (~0UL)
 #define PROT_READ 1
 #define PROT_WRITE 2

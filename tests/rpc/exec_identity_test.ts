@@ -70,3 +70,45 @@ for (const jail of ["bwrap", "native"]) {
     },
   });
 }
+
+// The native stage forks as root, which RLIMIT_NPROC does not count, and set the limit after the
+// uid change, so the kernel never compared: each start ran one more process than --nproc allows
+// (300 starts under --nproc 150 ran 300 sleeps). It sets RLIMIT_NPROC before it now, and the
+// program's execve fails (EAGAIN) once the run's id holds its budget, as a fork would.
+Deno.test({
+  name: "native: a guest whose run holds its whole --nproc starts no program beyond it",
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    const id = crypto.getRandomValues(new Uint32Array(1))[0];
+    const [busyTag, startedTag] = [`30.${id}`, `2.${id}`];
+    // The guest and its 5 sleeps: the 6 processes --nproc 6 allows the run's id.
+    const [cmd, ...args] = wwCommand();
+    const { code, stdout, stderr } = await new Deno.Command(cmd, {
+      args: [
+        ...args,
+        "run",
+        "--jail=native",
+        "--nproc",
+        "6",
+        "--with-exec",
+        "--ro-bind",
+        dirname(guest),
+        "/bin/sh",
+        "-c",
+        `for i in 1 2 3 4 5; do /bin/sleep ${busyTag} & done; exec "$0" start /bin/sleep ${startedTag}`,
+        guest,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const [out, said] = [stdout, stderr].map((b) => new TextDecoder().decode(b));
+    assert.equal(code, 0, said);
+    const first = JSON.parse(out.split("\n")[0]);
+    assert.match(
+      first.error ?? "",
+      /--nproc 6: uid \d+, whose processes the limit counts, already runs \d+ processes/,
+      out,
+    );
+    assert.deepEqual(sleeps(startedTag), []);
+  },
+});
