@@ -243,10 +243,10 @@ export function nprocShortfall(
 }
 
 /**
- * Why a native jail's program could not start for want of processes: its execve failed with
- * EAGAIN, as the stage sets RLIMIT_NPROC before it takes the jail's host uid, which already runs
- * `running` processes and threads (the jails of one run share their id, so the programs a guest
- * started count too).
+ * Why a native jail's program could not start for want of processes: the stage's fork of it, or
+ * its execve once it took the jail's host uid, failed with EAGAIN under the run's RLIMIT_NPROC, as
+ * that uid already runs `running` processes and threads (the jails of one run share their id, so
+ * the programs a guest started count too; unprivileged, ww's own do).
  *
  * @example
  * nprocSpent(150, 70000, 150);
@@ -260,7 +260,7 @@ export function nprocSpent(
 ): string {
   return `${
     spell("processes", processes, words)
-  }: uid ${uid}, whose processes the limit counts, already runs ${running} processes or threads (the programs this run's programs started count too), leaving none for the program (RLIMIT_NPROC); use ${
+  }: uid ${uid}, whose processes the limit counts, already runs ${running} processes or threads (any of that uid's count: the programs a run's programs start, and ww's own when the jail runs as ww's user), leaving none for the program (RLIMIT_NPROC); use ${
     spell("processes", running + 1, words)
   } or more, or end some of them`;
 }

@@ -142,7 +142,7 @@ Deno.test("a --nproc used up by the uid's other processes is named with a value 
 Deno.test("a --nproc the run's programs spent is named for a start, with a value that works", () => {
   assert.equal(
     nprocSpent(6, 70000, 6),
-    "--nproc 6: uid 70000, whose processes the limit counts, already runs 6 processes or threads (the programs this run's programs started count too), leaving none for the program (RLIMIT_NPROC); use --nproc 7 or more, or end some of them",
+    "--nproc 6: uid 70000, whose processes the limit counts, already runs 6 processes or threads (any of that uid's count: the programs a run's programs start, and ww's own when the jail runs as ww's user), leaving none for the program (RLIMIT_NPROC); use --nproc 7 or more, or end some of them",
   );
   assert.match(nprocSpent(6, 70000, 6, "library"), /^jail\.limits\.processes 6: /);
 });

@@ -57,8 +57,8 @@ import { nprocRefusal } from "./limits.ts";
 import { signalName, SIGNALS } from "./signals.ts";
 import {
   END_ALL_SIGNAL,
-  execOutOfProcesses,
   inJailFailure,
+  outOfProcesses,
   planDescriptor,
   readStageReports,
   stageExecutable,
@@ -202,10 +202,10 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
     const reports = await stageReports;
     const failure = stageFailure(reports, config.program, "bwrap");
     await reaped;
-    // The stage's execve of bwrap fails (EAGAIN) when the jail's id already runs its --nproc: the
-    // stage sets RLIMIT_NPROC before it takes the id (stage/stage.c mark_nproc_exceeded).
-    const nproc = dropTo !== undefined && execOutOfProcesses(reports)
-      ? nprocRefusal(config.jail.limits.processes, dropTo.uid)
+    // The stage's fork of bwrap's process, or its execve of bwrap, fails (EAGAIN) when the jail's
+    // id already runs its --nproc (stage/stage.c limit_nproc_for_fork, mark_nproc_exceeded).
+    const nproc = outOfProcesses(reports, dropTo === undefined)
+      ? nprocRefusal(config.jail.limits.processes, dropTo?.uid ?? Deno.uid() ?? 0)
       : undefined;
     // No pid 1 was reported: bwrap never cloned the jail, so nothing of the program ran.
     throw nproc ?? failure ??

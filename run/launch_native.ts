@@ -30,7 +30,7 @@ import {
 import { pinBindSources } from "./pin_binds.ts";
 import {
   END_ALL_SIGNAL,
-  execOutOfProcesses,
+  outOfProcesses,
   planDescriptor,
   readStageReports,
   stageExecutable,
@@ -133,9 +133,9 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
     await reaped;
     // The jail's id is shared by the programs its guests start (--with-exec): one budget for all.
     const processes = config.jail.limits.processes;
-    const uid = plan.stage.identity?.uid;
-    if (processes !== undefined && uid !== undefined && execOutOfProcesses(reports)) {
-      throw nprocSpentError(processes, uid);
+    const identity = plan.stage.identity;
+    if (processes !== undefined && outOfProcesses(reports, identity === undefined)) {
+      throw nprocSpentError(processes, identity?.uid ?? Deno.uid() ?? 0);
     }
     throw failure;
   }

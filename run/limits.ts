@@ -52,11 +52,13 @@ export function nprocRefusal(processes: number | undefined, uid: number): LimitE
 }
 
 /**
- * The LimitError for a native jail of host uid `uid` whose program's execve failed with EAGAIN:
- * that uid already runs `processes` (--nproc) processes or threads (jail/limits.ts nprocSpent).
+ * The LimitError for a native jail of host uid `uid` whose program could not start for want of
+ * processes (the stage's fork or execve failed with EAGAIN): that uid already runs `processes`
+ * (--nproc) processes or threads (jail/limits.ts nprocSpent).
  */
 export function nprocSpentError(processes: number, uid: number): LimitError {
-  const running = processesOf(uid);
+  // The kernel counted at least `processes`; some may have ended since.
+  const running = Math.max(processesOf(uid), processes);
   return new LimitError("processes", processes, nprocSpent(processes, uid, running, "library"), {
     commandLine: nprocSpent(processes, uid, running),
   });

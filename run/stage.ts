@@ -154,12 +154,15 @@ function failedStep(reports: readonly StageReport[]): FailedStep | undefined {
 }
 
 /**
- * Whether the program's execve failed with EAGAIN: the user the stage took had no process left
- * under RLIMIT_NPROC (stage/stage.c sets it before the uid change, so setresuid marks it).
+ * Whether the stage could not start the program for want of processes (EAGAIN): its execve after
+ * it took the jail's id (which marks a user that already runs that many), or, when it took none
+ * (`ownId`: the jail runs as ww's own user), the supervisor's fork of it under the run's
+ * RLIMIT_NPROC. See stage/stage.c mark_nproc_exceeded and limit_nproc_for_fork.
  */
-export function execOutOfProcesses(reports: readonly StageReport[]): boolean {
+export function outOfProcesses(reports: readonly StageReport[], ownId: boolean): boolean {
   const failed = failedStep(reports);
-  return failed !== undefined && EXEC_STEPS.has(failed.step) && failed.errno === EAGAIN;
+  return failed !== undefined && failed.errno === EAGAIN &&
+    (EXEC_STEPS.has(failed.step) || (ownId && failed.step === "fork"));
 }
 
 /** An exec step's E2BIG: too large for any backend, the run's, not the jail's (as under none). */

@@ -467,6 +467,24 @@ static void mark_nproc_exceeded(const struct plan *pl) {
 }
 
 /*
+ * Without an identity change the supervisor forks the program as the jail's own user (ww's): with
+ * the plan's soft RLIMIT_NPROC for that one fork (`saved` keeps the stage's own, put back after
+ * it), the fork fails with EAGAIN when that user already runs as many as the plan allows, as the
+ * program's own fork would. Under the stage's own limit (ww's), each program a guest started
+ * (--with-exec) ran past --nproc. 1 when it set the limit.
+ */
+static int limit_nproc_for_fork(const struct plan *pl, u64 saved[2]) {
+  for (u64 i = 0; i < pl->nlimits; i++) {
+    const struct limit *l = &pl->limits[i];
+    if ((l->resource & ~LIMIT_LOWER_ONLY) != RLIMIT_NPROC) continue;
+    if (SYS4(prlimit64, 0, RLIMIT_NPROC, 0, saved) < 0) return 0;
+    u64 want[2] = {l->soft < saved[1] ? l->soft : saved[1], saved[1]};
+    return SYS4(prlimit64, 0, RLIMIT_NPROC, want, 0) == 0;
+  }
+  return 0;
+}
+
+/*
  * --tty: fd 0, the pty ww gave the program, becomes the controlling terminal of the session the
  * caller has just made (setsid), so the program's shell has job control; the caller's own
  * terminal never reaches the program.
@@ -1299,6 +1317,8 @@ static __attribute__((noreturn)) void launch(int plan_fd, int status_fd) {
   r = SYS2(pipe2, pipefd, O_CLOEXEC);
   if (r < 0) launch_failed(status_fd, "pipe", r);
   long supervisor = SYS0(getpid);
+  u64 nproc_saved[2];
+  int nproc_set = !(pl.flags & F_IDENTITY) && limit_nproc_for_fork(&pl, nproc_saved);
   long pid = SYS5(clone, SIGCHLD, 0, 0, 0, 0);
   if (pid == 0) {
     SYS1(close, pipefd[0]);
@@ -1306,6 +1326,7 @@ static __attribute__((noreturn)) void launch(int plan_fd, int status_fd) {
     report_fd = pipefd[1];
     child(&pl, supervisor);
   }
+  if (nproc_set) SYS4(prlimit64, 0, RLIMIT_NPROC, nproc_saved, 0);
   if (pid < 0) launch_failed(status_fd, "fork", pid);
   main_pid = pid;
   /* Without a bounder (a failed fork), the stage in the jail finds the socket's end, and ends the

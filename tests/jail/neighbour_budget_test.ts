@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { processesOf, processesWithArg } from "../support/procs.ts";
 import { wwCommand } from "../support/ww.ts";
-import { hostileBinary, outcome, runHostile, waitFor } from "./hostile.ts";
+import { hostileBinary, outcome, runHostile, spawnHostile, waitFor } from "./hostile.ts";
 
 const NPROC = 20;
 const MIB = 2 ** 20;
@@ -82,12 +82,29 @@ Deno.test("native jail: a memory bomb beside a neighbour at its full --nproc sti
   }
 });
 
-Deno.test("native jail control: two jails pinned to one uid share its budget: the probe cannot fork", async () => {
+// Before the stage set RLIMIT_NPROC ahead of the uid change, the second jail's program started
+// past the budget, and only its probe's fork failed ("fork (to run the probe): EAGAIN"); now it
+// does not start, as bwrap's would not (its fork is refused).
+Deno.test("native jail control: two jails pinned to one uid share its budget: the second one cannot start", async () => {
   const shared = ["--uid", SHARED_UID, "--gid", SHARED_UID];
   const neighbour = await fullNeighbour(shared);
   try {
-    const o = outcome(await memoryBomb(shared), "memory_bomb");
-    assert.equal(o.detail, "fork (to run the probe): EAGAIN");
+    const started = await spawnHostile({
+      flags: ["--jail=native", "--nproc", String(NPROC), "--memory", "64M", ...shared],
+      probes: ["memory_bomb"],
+      params: { memory: String(64 * MIB) },
+      tmpDir,
+    });
+    const r = await started.process.output();
+    const stderr = new TextDecoder().decode(r.stderr);
+    assert.equal(r.code, 125, stderr);
+    assert.match(
+      stderr,
+      new RegExp(
+        `^ww: --nproc ${NPROC}: uid ${SHARED_UID}, whose processes the limit counts, already runs \\d+ processes or threads`,
+        "m",
+      ),
+    );
   } finally {
     await end(neighbour);
     // The stage's supervisor ends the neighbour's sleepers once ww is gone.

@@ -112,3 +112,79 @@ Deno.test({
     assert.deepEqual(sleeps(startedTag), []);
   },
 });
+
+// Unprivileged, the native stage forks the program as ww's own user under the stage's own limit
+// (ww's): each start ran one more (250 starts under --nproc 150 ran 208 sleeps of that user). The
+// stage forks it under the run's RLIMIT_NPROC now.
+Deno.test({
+  name: "native, unprivileged: a guest's start past the user's --nproc is refused",
+  ignore: Deno.uid() !== 0, // to run ww as a user of its own
+  fn: async () => {
+    const uid = 4248;
+    const home = Deno.makeTempDirSync({ prefix: "wwtest-exec-nproc-" });
+    Deno.chownSync(home, uid, uid);
+    const tag = `2.${crypto.getRandomValues(new Uint32Array(1))[0]}`;
+    const asUser = [`--reuid=${uid}`, `--regid=${uid}`, "--clear-groups"];
+    // Waits for its line without a fork of its own, which the full budget would refuse.
+    const script = `read go; exec "$0" start /bin/sleep ${tag}`;
+    const ww = new Deno.Command("setpriv", {
+      args: [
+        ...asUser,
+        "--",
+        ...wwCommand(),
+        "run",
+        "--jail=native",
+        "--nproc",
+        "100",
+        "--with-exec",
+        "--ro-bind",
+        dirname(guest),
+        "/bin/sh",
+        "-c",
+        script,
+        guest,
+      ],
+      env: { HOME: home, DENO_DIR: `${home}/deno`, PATH: "/usr/bin:/bin" },
+      clearEnv: true,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let sleepers: Deno.ChildProcess[] = [];
+    try {
+      // Once the guest waits (ww's command line names the script too), 100 more processes of its user fill the run's budget.
+      const until = Date.now() + 60_000;
+      while (processesWithArg(script).length < 2) {
+        assert.ok(Date.now() < until, "the guest never started");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      sleepers = Array.from({ length: 100 }, () =>
+        new Deno.Command("setpriv", {
+          args: [...asUser, "sleep", "30"],
+          stdin: "null",
+          stdout: "null",
+          stderr: "null",
+        }).spawn());
+      await new Promise((r) => setTimeout(r, 300));
+      const writer = ww.stdin.getWriter();
+      await writer.write(new TextEncoder().encode("go\n"));
+      await writer.close();
+      const { code, stdout, stderr } = await ww.output();
+      const [out, said] = [stdout, stderr].map((b) => new TextDecoder().decode(b));
+      assert.equal(code, 0, said);
+      const first = JSON.parse(out.split("\n")[0]);
+      assert.match(
+        first.error ?? "",
+        /--nproc 100: uid 4248, whose processes the limit counts, /,
+        out,
+      );
+      assert.deepEqual(sleeps(tag), []);
+    } finally {
+      for (const s of sleepers) {
+        s.kill("SIGKILL");
+        await s.status;
+      }
+      await Deno.remove(home, { recursive: true });
+    }
+  },
+});
