@@ -52,7 +52,19 @@ export async function resolveIpnsName(
   const why: string[] = [];
   let current = name;
   let rest: string[] = [];
+  // The names met so far, to name a loop as one when it closes: a name pointing to itself, or two
+  // pointing to each other, were asked of DNS (or the node) 8 times and then "a loop?".
+  const met: string[] = [];
   for (let step = 0; step < MAX_STEPS; step++) {
+    const seen = met.map(loopKey).indexOf(loopKey(current));
+    met.push(current);
+    if (seen !== -1) {
+      throw new SetupError(
+        `${context}: /ipns/${name} leads in a loop: ${
+          met.slice(seen).map((n) => `/ipns/${n}`).join(" -> ")
+        } (point one of them at an /ipfs/ path: its dnslink= TXT record, or its key's IPNS record)`,
+      );
+    }
     const target = isDomainName(current)
       ? await dnslink(current, context, options, node.timeoutMs)
       : await keyName(node, current, context, options);
@@ -72,8 +84,13 @@ export async function resolveIpnsName(
     current = parsed.root;
   }
   throw new SetupError(
-    `${context}: /ipns/${name} leads through more than ${MAX_STEPS} names (a loop?)`,
+    `${context}: /ipns/${name} leads through more than ${MAX_STEPS} names (point it, or one of them, at an /ipfs/ path)`,
   );
+}
+
+/** A name as a loop is told by: a domain's case does not matter. */
+function loopKey(name: string): string {
+  return isDomainName(name) ? name.toLowerCase() : name;
 }
 
 /**

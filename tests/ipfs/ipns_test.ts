@@ -227,6 +227,43 @@ Deno.test("DNSLink is read from DNS by ww, not asked of the node, and may point 
   }
 });
 
+// A name whose DNSLink points to itself, or two that point to each other, were asked of DNS 8
+// times and refused as "leads through more than 8 names (a loop?)", naming neither the loop nor
+// the fix.
+Deno.test("a DNSLink loop is refused when it closes, naming the names in it and the fix", async () => {
+  const dns = await startDns({
+    "_dnslink.self.test": [["dnslink=/ipns/self.test"]],
+    "_dnslink.ping.test": [["dnslink=/ipns/PONG.test/bin"]],
+    "_dnslink.pong.test": [["dnslink=/ipns/ping.test/app"]],
+  });
+  const node = new IpfsNode(ipfsd.api, 10_000, "test");
+  const fix =
+    "(point one of them at an /ipfs/ path: its dnslink= TXT record, or its key's IPNS record)";
+  try {
+    const options = { nameServer: dns.nameServer };
+    for (
+      const [name, loop, questions] of [
+        ["self.test", "/ipns/self.test -> /ipns/self.test", 1],
+        ["ping.test", "/ipns/ping.test -> /ipns/PONG.test -> /ipns/ping.test", 2],
+      ] as const
+    ) {
+      const before = dns.questions.length;
+      await assert.rejects(
+        resolveIpnsName(node, name, `/ipns/${name}/x`, options),
+        (e: Error) => {
+          assert.ok(e instanceof SetupError);
+          assert.equal(e.message, `/ipns/${name}/x: /ipns/${name} leads in a loop: ${loop} ${fix}`);
+          return true;
+        },
+      );
+      assert.equal(dns.questions.length - before, questions, dns.questions.join(", "));
+    }
+  } finally {
+    node.close();
+    await dns.close();
+  }
+});
+
 // A value with no root ("/ipfs/", "/ipfs//app") ended ww with "internal error: Cannot read
 // properties of null", and one with a newline forged a line of ww's own in its message.
 Deno.test("a name pointing to a path ww cannot follow is one line naming it, escaped, from DNS or a trusted node", async () => {
