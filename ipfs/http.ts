@@ -33,10 +33,13 @@ export class ConnectError extends Error {
   override name = "ConnectError";
 }
 
-/** A response with a non-2xx status; the message is the server's own (Kubo's `Message`). */
+/**
+ * A response with a non-2xx status; the message is the server's own (Kubo's `Message`), and
+ * `location` a redirect's Location header, cut and escaped (ww follows no redirect).
+ */
 export class HttpStatusError extends Error {
   override name = "HttpStatusError";
-  constructor(readonly status: number, message: string) {
+  constructor(readonly status: number, message: string, readonly location?: string) {
     super(message);
   }
 }
@@ -438,7 +441,12 @@ export class Exchange {
       const head = await this.#readHead();
       this.#framing = BodyFraming.for(head);
       if (head.status >= 200 && head.status < 300) return;
-      throw new HttpStatusError(head.status, await this.#errorMessage(head.status));
+      const location = head.headers.get("location");
+      throw new HttpStatusError(
+        head.status,
+        await this.#errorMessage(head.status),
+        location === undefined ? undefined : foreignText(location, 200),
+      );
     } catch (e) {
       this.close();
       throw e;

@@ -951,6 +951,36 @@ Deno.test("IpfsNode's name/resolve follows no redirect and reads no endless answ
   }
 });
 
+// A node's redirect was "refused block/get <cid>: HTTP 307", naming neither where it pointed nor
+// the fix, and one of routing/get was taken for "no record" (so the run named --trust-node-ipns).
+Deno.test("IpfsNode names a redirect, where it points and the fix, for a block and a record", async () => {
+  const server = fakeKubo(async (_target, conn) => {
+    await writeAll(
+      conn,
+      "HTTP/1.1 307 Temporary Redirect\r\nLocation: http://elsewhere.test:5001/api/v0/x\r\nContent-Length: 0\r\n\r\n",
+    );
+  });
+  const node = new IpfsNode(server.api, 5000, "/ipfs/x");
+  const told =
+    ": HTTP 307, a redirect to http://elsewhere.test:5001/api/v0/x (ww follows none: point ipfsApi at the node's own RPC API address)";
+  try {
+    for (
+      const [request, call] of [
+        ["block/get bafyx", () => node.blockGet("bafyx")],
+        ["routing/get /ipns/k51x", () => node.ipnsRecord("k51x")],
+      ] as const
+    ) {
+      const e = await call().then(() => undefined, (e) => e);
+      assert.ok(e instanceof SetupError, `${request}: ${e}`);
+      assert.ok(e.message.endsWith(`refused ${request}${told}`), e.message);
+      assert.match(e.commandLine!, /point --ipfs or WW_IPFS at the node's own RPC API address\)$/);
+    }
+  } finally {
+    node.close();
+    await server.close();
+  }
+});
+
 // A web server at the address said only "refused name/resolve x: HTTP 404", which read as the
 // node's answer about the name.
 Deno.test("IpfsNode asks whether the address is a Kubo RPC API when it answers 404 or 405", async () => {

@@ -210,7 +210,11 @@ export class IpfsNode {
         } catch (e) {
           if (this.#failure) throw this.#failure;
           if (e instanceof WwError) throw e;
-          if (e instanceof HttpStatusError) continue; // no such command, or no record
+          if (e instanceof HttpStatusError) {
+            // A redirect is no answer about the record: said as such, not taken for "no record".
+            if (isRedirect(e)) throw this.#refused(e, `${command} /ipns/${name}`);
+            continue; // no such command, or no record
+          }
           throw this.#transportError(e);
         }
         // One JSON object a line; the record is the base64 Extra of the VALUE (type 5) event.
@@ -287,6 +291,7 @@ export class IpfsNode {
     return await this.#track(`add of ${data.length} bytes`, async () => {
       const exchange = await this.#ready(
         this.#open("add", "cid-version=1&raw-leaves=true&pin=true", multipartFile(data)),
+        "add",
         "add",
       );
       try {
@@ -371,26 +376,45 @@ export class IpfsNode {
     return exchange;
   }
 
-  /** `exchange` (of `request`: the command and its argument) once its response is a success. */
-  async #ready(exchange: Exchange, request: string): Promise<Exchange> {
+  /**
+   * `exchange` (of `request`: the command and its argument) once its response is a success;
+   * `kind` says whose request it is (see #refused).
+   */
+  async #ready(
+    exchange: Exchange,
+    request: string,
+    kind: "fetch" | "add" = "fetch",
+  ): Promise<Exchange> {
     try {
       await exchange.ready;
     } catch (e) {
       if (this.#failure) throw this.#failure;
-      if (e instanceof HttpStatusError) {
-        // A 404 or 405 is no node's answer about a CID: most likely a web server at that
-        // address (or a node too old for the command).
-        const notApi = e.status === 404 || e.status === 405;
-        throw ipfsSetupError((name) =>
-          `${this.context}: the IPFS node at ${this.where} refused ${request}: ${e.message}${
-            notApi ? ` (is ${name("api")} the address of a Kubo RPC API?)` : ""
-          }`
-        );
-      }
+      if (e instanceof HttpStatusError) throw this.#refused(e, request, kind);
       if (this.#abort.signal.aborted) throw e;
       throw this.#transportError(e);
     }
     return exchange;
+  }
+
+  /**
+   * The error for a non-2xx answer `e` to `request` (the command and its argument), of `kind`: a
+   * guest's add is told the node's words only, as it cannot choose the node.
+   */
+  #refused(e: HttpStatusError, request: string, kind: "fetch" | "add" = "fetch"): SetupError {
+    // A 404 or 405 is no node's answer about a CID: most likely a web server at that address (or
+    // a node too old for the command). A redirect was only "HTTP 307", naming no fix.
+    const notApi = e.status === 404 || e.status === 405;
+    return ipfsSetupError((name) =>
+      `${this.context}: the IPFS node at ${this.where} refused ${request}: ${e.message}${
+        isRedirect(e) && kind === "fetch"
+          ? `, a redirect${e.location ? ` to ${e.location}` : ""} (ww follows none: point ${
+            name("api")
+          } at the node's own RPC API address)`
+          : notApi
+          ? ` (is ${name("api")} the address of a Kubo RPC API?)`
+          : ""
+      }`
+    );
   }
 
   async #track<T>(
@@ -542,4 +566,9 @@ function reason(e: unknown): string {
   // A /unix/ address with no socket at its path.
   if (/no such file or directory/i.test(text)) return "no socket is there (no such file)";
   return osReason(e).split("\n")[0];
+}
+
+/** Whether `e` is a redirect (3xx), which ww does not follow. */
+function isRedirect(e: HttpStatusError): boolean {
+  return e.status >= 300 && e.status < 400;
 }
