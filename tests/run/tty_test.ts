@@ -18,6 +18,24 @@ const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
  * A bash caller on a terminal of its own (script -qec): `ww` in `body` is ww's command line, and
  * `$T` a private directory the test and the caller share.
  */
+/**
+ * Whether `pid` is ww (deno) and its fd 0, the caller's terminal, is in raw mode (stty: no
+ * canonical input).
+ */
+function callerTerminalRaw(pid: number): boolean {
+  try {
+    if (Deno.readTextFileSync(`/proc/${pid}/comm`).trim() !== "deno") return false;
+    const out = new Deno.Command("stty", {
+      args: ["-F", `/proc/${pid}/fd/0`, "-a"],
+      stdout: "piped",
+      stderr: "null",
+    }).outputSync();
+    return out.success && /(^|\s)-icanon(\s|$)/.test(new TextDecoder().decode(out.stdout));
+  } catch {
+    return false; // gone meanwhile
+  }
+}
+
 class Session {
   readonly dir = Deno.makeTempDirSync({ prefix: "ww-tty-test-" });
   #process: Deno.ChildProcess;
@@ -347,6 +365,15 @@ for (const backend of BACKENDS) {
         if (!stopped) await new Promise((r) => setTimeout(r, 50));
       }
       assert.ok(stopped, "the program never stopped itself");
+      // ww makes the caller's terminal raw once its launch returns, which a loaded machine may
+      // hold past the program's stop: a Ctrl-C before then is the shell's SIGINT too (this shell
+      // has no job control), and it ended the session (130).
+      let raw = false;
+      for (let i = 0; i < 600 && !raw; i++) {
+        raw = processesWithArg(tag).some((p) => callerTerminalRaw(p));
+        if (!raw) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(raw, "ww never made the caller's terminal raw");
       await s.send("\x03");
       await s.expect(/MODE-/, 15_000);
     } catch (e) {
