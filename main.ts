@@ -30,6 +30,7 @@ import { inForeground } from "./ffi/tty.ts";
 import type { TerminalFacts } from "./cli/tty.ts";
 import { trustedPath } from "./run/trusted_path.ts";
 import { outOfDescriptors } from "./run/out_of_descriptors.ts";
+import { failWritesPastFileSizeLimit, overFileSizeLimit } from "./run/file_size_limit.ts";
 import { exitingThroughOwnExit, runExitHooks } from "./run/exit_hooks.ts";
 import { callerCwd, callerEnvironment } from "./run/caller_env.ts";
 
@@ -407,10 +408,14 @@ if (import.meta.main) {
     // process has run 500 ms, whatever ww is doing then (bundling a --deno guest, fetching a
     // program for --explain, `ww doctor`'s probes), and ww forwards SIGUSR1 to the program.
     shutDenoInspector();
+    // A write past `ulimit -f` (the stage's memfd, a bundle) then fails, and ww says so: the
+    // kernel's SIGXFSZ killed ww without a word, exit 153, as if the program had died of it.
+    failWritesPastFileSizeLimit();
     code = await main(Deno.args);
   } catch (caught) {
     // Out of descriptors wherever it happened (reading a file, RPC): the limit to raise.
-    const e = outOfDescriptors(caught) ?? caught;
+    // Past ww's file-size limit likewise.
+    const e = outOfDescriptors(caught) ?? overFileSizeLimit(caught) ?? caught;
     const debug = debugRequested(Deno.args.slice(1));
     if (e instanceof WwError) {
       // The command line's words (its flags) where they differ from the library's (its options).

@@ -216,8 +216,12 @@ export async function bundleGuest(
       const esbuild = /esbuild/.test(why)
         ? "; deno bundle loads esbuild into your Deno cache the first time it runs: run it once with network access (deno bundle main.ts), or set DENO_DIR to a cache that has it"
         : "";
+      // It inherits ww's file-size limit, and ww's ignored SIGXFSZ (run/file_size_limit.ts).
+      const fsize = /\(os error 27\)/.test(why)
+        ? "; the bundle is larger than ww's file-size limit: raise it (ulimit -f unlimited)"
+        : "";
       throw new UsageError(
-        `--deno ${script}: deno bundle: ${why}${at ? ` (at ${at})` : ""}${esbuild}`,
+        `--deno ${script}: deno bundle: ${why}${at ? ` (at ${at})` : ""}${esbuild}${fsize}`,
       );
     }
     Deno.chmodSync(dir, 0o755); // the jail's user (nobody, or a leased uid) reads the bundle
