@@ -276,14 +276,31 @@ function commandLineOrigin(
   return from[key] ?? `--env ${key}=${clipText(value, 40)} (or --env-file)`;
 }
 
+/** The longest path the kernel takes, its NUL not counted (PATH_MAX, 4096, counts it). */
+const PATH_MAX_BYTES = 4095;
+
+/**
+ * Room ww keeps for what it adds to TMPDIR's path: `/ww-` and 16 hex digits, with bwrap's
+ * `/newroot` before it (bwrap makes the work directory in the jail's root), 28 bytes; a --deno
+ * guest's `/ww-deno-` and 16 hex digits and `/guest.js`, 34, which deno bundle needs a byte more
+ * for; and a margin. Past this, bwrap failed as if the jail could not be set up, and the native
+ * stage as if the host offered no jail (`try another --jail`).
+ */
+const TMPDIR_ROOM_BYTES = 64;
+
+/** The longest TMPDIR every backend makes its work directory in. */
+const TMPDIR_MAX_BYTES = PATH_MAX_BYTES - TMPDIR_ROOM_BYTES;
+
 /**
  * The directory work directories are made in, from the caller's TMPDIR: TMPDIR itself (one
- * absolute directory), or /tmp when TMPDIR is unset or empty, the same for every backend (the bwrap
- * jail makes its work directory at that path in its own tmpfs; native and none on the host).
+ * absolute directory, short enough for the paths ww makes in it), or /tmp when TMPDIR is unset or
+ * empty, the same for every backend (the bwrap jail makes its work directory at that path in its
+ * own tmpfs; native and none on the host).
  *
  * @example
  * workdirParent(undefined); // { dir: "/tmp" }
  * workdirParent("tmp"); // { error: "TMPDIR=tmp: not an absolute path (...)" }
+ * workdirParent("/" + "d".repeat(4095)); // { error: "TMPDIR=/ddd…: too long (4096 bytes; ...)" }
  */
 export function workdirParent(tmpdir: string | undefined): { dir: string } | { error: string } {
   if (tmpdir === undefined || tmpdir === "") return { dir: "/tmp" };
@@ -293,5 +310,13 @@ export function workdirParent(tmpdir: string | undefined): { dir: string } | { e
   }
   if (!tmpdir.startsWith("/")) return { error: `TMPDIR=${tmpdir}: not an absolute path (${fix})` };
   const dir = tmpdir.replace(/\/+$/, "") || "/";
+  // A UTF-16 unit is at most 3 bytes of UTF-8: most TMPDIRs need no encoding to be measured.
+  const bytes = dir.length * 3 > TMPDIR_MAX_BYTES ? new TextEncoder().encode(dir).length : 0;
+  if (bytes > TMPDIR_MAX_BYTES) {
+    return {
+      error:
+        `TMPDIR=${tmpdir}: too long (${bytes} bytes; the paths ww makes in it need ${TMPDIR_ROOM_BYTES} more, and the kernel takes at most ${PATH_MAX_BYTES}, PATH_MAX) (set TMPDIR to a directory of at most ${TMPDIR_MAX_BYTES} bytes, e.g. /tmp, or unset it)`,
+    };
+  }
   return { dir };
 }

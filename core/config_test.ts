@@ -26,6 +26,21 @@ Deno.test("a relative or ':'-separated TMPDIR is refused in one line naming TMPD
   });
 });
 
+Deno.test("a TMPDIR that leaves no room for the paths ww makes in it is refused, in bytes", () => {
+  // 4031 bytes of path, the longest: a work directory and a --deno guest's bundle fit below 4096.
+  const longest = "/" + "d".repeat(4030);
+  assert.deepEqual(workdirParent(longest), { dir: longest });
+  assert.deepEqual(workdirParent(`${longest}/`), { dir: longest });
+  const over = `${longest}d`;
+  assert.deepEqual(workdirParent(over), {
+    error:
+      `TMPDIR=${over}: too long (4032 bytes; the paths ww makes in it need 64 more, and the kernel takes at most 4095, PATH_MAX) (set TMPDIR to a directory of at most 4031 bytes, e.g. /tmp, or unset it)`,
+  });
+  // Counted in UTF-8: 1344 characters of 3 bytes each are 4032 bytes.
+  const wide = "/" + "\u20ac".repeat(1344);
+  assert.match((workdirParent(wide) as { error: string }).error, /too long \(4033 bytes/);
+});
+
 Deno.test("a run's strings that execve(2) cannot carry as given are named: env names, NUL bytes", () => {
   const ok = { program: "/bin/env", args: ["a b", ""], env: { A: "x=y", B: "" } };
   assert.equal(execStringsProblem(ok), undefined);

@@ -124,3 +124,70 @@ Deno.test("--jail=none: the work directory goes though the program made it read-
     Deno.removeSync(home, { recursive: true });
   }
 });
+
+/** A new directory, under a private one, whose path is `bytes` long; its top to remove. */
+function directoryOfLength(bytes: number): { path: string; top: string } {
+  const top = Deno.makeTempDirSync({ prefix: "wwtest-long-" });
+  let path = top;
+  while (path.length < bytes) {
+    // Components of at most 200 bytes, the last one exactly what is left.
+    const left = bytes - path.length - 1;
+    path += "/" + "d".repeat(Math.min(200, left > 200 && left < 202 ? 100 : left));
+  }
+  Deno.mkdirSync(path, { recursive: true });
+  assert.equal(path.length, bytes);
+  return { path, top };
+}
+
+// A TMPDIR too long for the paths ww makes in it: bwrap said "bubblewrap could not set up the jail
+// (...): bwrap: Can't mkdir ...; ww doctor tells what this machine offers" (from 4068 bytes), the
+// native stage "the stage's plan step failed: ENAMETOOLONG (...) (try another --jail, or see ww
+// doctor)" (from 4076), as if the host offered no jail.
+for (const backend of BACKENDS) {
+  Deno.test(`--jail=${backend}, a TMPDIR near PATH_MAX: one line naming TMPDIR, exit 125; at 4031 bytes the run goes`, async () => {
+    for (const bytes of [4070, 4080]) {
+      const { path, top } = directoryOfLength(bytes);
+      try {
+        const tag = `tag=${crypto.randomUUID()}`;
+        const r = await runWw(["run", `--jail=${backend}`, "/bin/echo", tag], {
+          env: { TMPDIR: path },
+        });
+        assert.equal(r.code, 125, `${bytes}: ${r.stderr}`);
+        const lines = errorLines(r.stderr);
+        assert.equal(lines.length, 1, r.stderr);
+        assert.equal(
+          lines[0],
+          `ww: TMPDIR=${path}: too long (${bytes} bytes; the paths ww makes in it need 64 more, and the kernel takes at most 4095, PATH_MAX) (set TMPDIR to a directory of at most 4031 bytes, e.g. /tmp, or unset it)`,
+        );
+        assert.deepEqual(processesWithArg(tag), []);
+      } finally {
+        Deno.removeSync(top, { recursive: true });
+      }
+    }
+    const { path, top } = directoryOfLength(4031);
+    try {
+      const r = await runWw(["run", `--jail=${backend}`, "/bin/sh", "-c", "pwd"], {
+        env: { TMPDIR: path },
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(r.stdout.startsWith(`${path}/ww-`), r.stdout);
+      assert.deepEqual(wwDirs(path), []);
+    } finally {
+      Deno.removeSync(top, { recursive: true });
+    }
+  });
+}
+
+Deno.test("--deno, a TMPDIR of 4031 bytes: the guest is bundled there and runs", async () => {
+  const { path, top } = directoryOfLength(4031);
+  try {
+    const guest = `${top}/guest.ts`;
+    Deno.writeTextFileSync(guest, "console.log('guest ran');\n");
+    const r = await runWw(["run", "--jail=none", "--deno", guest], { env: { TMPDIR: path } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "guest ran\n");
+    assert.deepEqual(wwDirs(path), []);
+  } finally {
+    Deno.removeSync(top, { recursive: true });
+  }
+});
