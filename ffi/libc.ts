@@ -78,6 +78,8 @@ const symbols = {
   // Every run asks which signals its caller left ignored (ffi/signal.ts): reading
   // /proc/self/status for it cost ~0.3 ms.
   sigaction: { parameters: [I32, "pointer", "buffer"], result: "i32" },
+  // Every run unblocks the signals it forwards (ffi/signal.ts), which a caller may leave blocked.
+  pthread_sigmask: { parameters: [I32, "buffer", "buffer"], result: "i32" },
   sigemptyset: { parameters: ["buffer", NO_ARG], result: "i32" },
   posix_spawn: {
     parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer", NO_ARG],

@@ -1,7 +1,7 @@
 // run/signals.ts — signal names and numbers (Linux, x86_64 and aarch64), and forwarding of the
 // signals a supervisor is expected to pass on to its child.
 
-import { ignoreSignal, isIgnored, stopThisProcess } from "../ffi/signal.ts";
+import { ignoreSignal, isIgnored, stopThisProcess, unblockSignals } from "../ffi/signal.ts";
 import { ownGroupOrphaned } from "./process_group.ts";
 
 /**
@@ -115,7 +115,12 @@ let stopAsked = 0;
  */
 export function forwardSignals(send: (signal: SignalName) => Forwarded): () => void {
   const ignored = callerIgnoredSignals();
-  const handlers = FORWARDED_SIGNALS.filter((sig) => !ignored.includes(sig)).map((sig) => {
+  const forwarded = FORWARDED_SIGNALS.filter((sig) => !ignored.includes(sig));
+  // A caller that left them blocked (a supervisor's mask inherited through exec) had them wait
+  // unseen in ww: `kill -TERM` ended neither ww nor the program, whose mask is emptied as it
+  // starts. A blocked signal is not a choice as an ignored one is (nohup): ww forwards these.
+  unblockSignals(forwarded.map((sig) => SIGNALS[sig]));
+  const handlers = forwarded.map((sig) => {
     const handler = sig === "SIGTSTP"
       ? () => {
         // As the kernel discards a SIGTSTP that would stop a process of an orphaned group: no

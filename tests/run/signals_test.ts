@@ -594,3 +594,34 @@ for (const jail of ["bwrap", "native"]) {
     }
   });
 }
+
+// A caller that left SIGTERM and SIGINT blocked (a supervisor's signal mask, inherited through
+// exec): they waited unseen in ww, so `kill -TERM` ended neither ww nor the program, which ran to
+// its end (exit 0), though its mask is emptied as it starts.
+for (const jail of ["none", "native", "bwrap"]) {
+  Deno.test(`[jail=${jail}] signals ww's caller left blocked are forwarded all the same: SIGTERM ends the program`, async () => {
+    const tag = `tag=${crypto.randomUUID()}`;
+    const block = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_BLOCK, " +
+      "[signal.SIGTERM, signal.SIGINT]); os.execvp(sys.argv[1], sys.argv[1:])";
+    const script = [
+      `python3 -c ${quote(block)} ${wwCommand().map(quote).join(" ")} run --jail=${jail} ` +
+      `/bin/sh -c 'exec sleep 4' ${tag} &`,
+      "ww=$!",
+      "sleep 1",
+      "kill -TERM $ww",
+      "wait $ww",
+      'echo "exit $?"',
+    ].join("\n");
+    const started = performance.now();
+    const out = await new Deno.Command("/bin/bash", {
+      args: ["-c", script],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stdout = new TextDecoder().decode(out.stdout);
+    assert.equal(stdout, "exit 143\n", new TextDecoder().decode(out.stderr));
+    assert.ok(performance.now() - started < 3500, "ww waited for the program's own end");
+    assert.deepEqual(processesWithArg(tag), []);
+  });
+}
