@@ -1,68 +1,132 @@
-// ww under a small file-size limit (`ulimit -f`, RLIMIT_FSIZE): a write of ww's own past it (the
+// ww under a small file-size limit (RLIMIT_FSIZE, `ulimit -f`): a write of ww's own past it (the
 // stage's memfd, a --deno guest's bundle) ends the run with one line that names the limit and the
 // fix, exit 125, and leaves nothing behind. (Before: the kernel's SIGXFSZ killed ww without a word,
-// exit 153, the code of a program killed by that signal, and a --deno run left its ww-deno-*
-// directory in TMPDIR.) The program keeps SIGXFSZ's default and the caller's limit.
+// exit 153, the code of a program killed by that signal; deno bundle died of it too, "deno bundle:
+// failed".) The program keeps SIGXFSZ's default and the caller's limit.
+//
+// The limit is set on ww once it waits for a FIFO, past Deno's start: Deno, writing to its caches
+// (shared with every other deno on the machine), can meet a limit set before and die of it first.
 
 import assert from "node:assert/strict";
-import { privateTmp } from "../support/procs.ts";
-import { errorLines, runWw } from "../support/ww.ts";
+import { privateTmp, wwDirs } from "../support/procs.ts";
+import { errorLines, wwCommand } from "../support/ww.ts";
 
 /** 8 KiB: less than the native stage's binary, more than a plain unjailed run writes. */
-const LIMIT = "ulimit -f 8";
+const LIMIT = 8192;
+
+/** Whether a thread of process `pid` waits for a FIFO's other end. */
+function waitsForFifo(pid: number): boolean {
+  try {
+    return [...Deno.readDirSync(`/proc/${pid}/task`)].some((t) =>
+      Deno.readTextFileSync(`/proc/${pid}/task/${t.name}/wchan`) === "wait_for_partner"
+    );
+  } catch {
+    return false; // ended
+  }
+}
+
+/**
+ * Runs `ww run <args>`, whose `args` name `fifo` (made here) where ww reads it, and limits its file
+ * size to LIMIT once it waits there; then writes `text` to the FIFO.
+ */
+async function runLimited(args: readonly string[], fifo: string, text: string, tmp: string) {
+  const made = await new Deno.Command("mkfifo", { args: [fifo] }).output();
+  assert.ok(made.success);
+  const proc = new Deno.Command(wwCommand()[0], {
+    args: [...wwCommand().slice(1), "run", ...args],
+    env: { TMPDIR: tmp },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const output = proc.output();
+  const deadline = Date.now() + 60_000;
+  while (!waitsForFifo(proc.pid)) {
+    assert.ok(Date.now() < deadline, "ww never waited for the FIFO");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const limited = await new Deno.Command("prlimit", {
+    args: ["--pid", String(proc.pid), `--fsize=${LIMIT}:${LIMIT}`],
+  }).output();
+  assert.ok(limited.success, new TextDecoder().decode(limited.stderr));
+  const writer = await Deno.open(fifo, { write: true });
+  await writer.write(new TextEncoder().encode(text));
+  writer.close(); // the end of the --env-file
+  const { code, stderr } = await output;
+  return { code, stderr: new TextDecoder().decode(stderr) };
+}
 
 const OVER =
   /^ww: a file ww writes is larger than its file-size limit \(write \(fd \d+\): EFBIG\): raise the limit \(ulimit -f unlimited\)$/;
 
-/** Runs ww once without the limit: Deno, writing its code cache for a module it has not cached, would meet the limit before ww runs. */
-async function warm(args: readonly string[], tmp: string): Promise<void> {
-  const r = await runWw(args, { env: { TMPDIR: tmp } });
-  assert.equal(r.code, 0, r.stderr);
-}
-
 for (const jail of ["native", "bwrap"]) {
-  Deno.test(`--jail=${jail} under ulimit -f: one line naming the limit, exit 125, nothing left`, async () => {
+  Deno.test(`--jail=${jail} past its file-size limit: one line naming it, exit 125, nothing left`, async () => {
     const tmp = privateTmp();
     try {
-      const args = ["run", `--jail=${jail}`, "/bin/true"];
-      await warm(args, tmp);
-      const r = await runWw(args, { before: LIMIT, env: { TMPDIR: tmp } });
+      const fifo = `${tmp}/in.fifo`;
+      const r = await runLimited(
+        [`--jail=${jail}`, "--open", `in=${fifo}`, "/bin/true"],
+        fifo,
+        "",
+        tmp,
+      );
       assert.equal(r.code, 125, r.stderr);
-      assert.deepEqual(errorLines(r.stderr).length, 1, r.stderr);
-      assert.match(errorLines(r.stderr)[0], OVER);
-      assert.deepEqual([...Deno.readDirSync(tmp)], []);
+      const lines = errorLines(r.stderr);
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0], OVER);
+      assert.deepEqual(wwDirs(tmp), []);
     } finally {
       Deno.removeSync(tmp, { recursive: true });
     }
   });
 }
 
-Deno.test("--deno under ulimit -f: the bundle's failure names the limit, and its directory goes", async () => {
+Deno.test("--deno past ww's file-size limit: the bundle's failure names it, and its directory goes", async () => {
   const tmp = privateTmp();
   try {
     const guest = `${tmp}/guest.ts`;
     // Larger than the limit once bundled.
     Deno.writeTextFileSync(guest, `console.log(${JSON.stringify("x".repeat(16 << 10))}.length);\n`);
-    const args = ["run", "--jail=none", "--deno", guest];
-    await warm(args, tmp);
-    const r = await runWw(args, { before: LIMIT, env: { TMPDIR: tmp } });
+    // ww reads its --env-file (here, the FIFO) before it bundles the guest.
+    const fifo = `${tmp}/env.fifo`;
+    const r = await runLimited(
+      ["--jail=none", "--env-file", fifo, "--deno", guest],
+      fifo,
+      "A=1\n",
+      tmp,
+    );
     assert.equal(r.code, 125, r.stderr);
     const lines = errorLines(r.stderr).filter((l) => !/NOT jailed/.test(l));
     assert.equal(lines.length, 1, r.stderr);
-    assert.match(lines[0], /file-size limit: raise it \(ulimit -f unlimited\)$/);
-    assert.deepEqual([...Deno.readDirSync(tmp)].map((e) => e.name), ["guest.ts"]);
+    assert.match(
+      lines[0],
+      /^ww: --deno .*guest\.ts: deno bundle: File too large \(os error 27\); the bundle is larger than ww's file-size limit: raise it \(ulimit -f unlimited\)$/,
+    );
+    assert.deepEqual(wwDirs(tmp), []);
   } finally {
     Deno.removeSync(tmp, { recursive: true });
   }
 });
 
-Deno.test("--jail=none under ulimit -f: the program still dies of SIGXFSZ past the caller's limit", async () => {
+Deno.test("--jail=none past the caller's file-size limit: the program still dies of SIGXFSZ", async () => {
   const tmp = privateTmp();
   try {
-    const args = ["run", "--jail=none", "/bin/sh", "-c", `head -c 20000 /dev/zero > ${tmp}/big`];
-    await warm(args, tmp);
-    const r = await runWw(args, { before: LIMIT, env: { TMPDIR: tmp } });
-    assert.equal(r.code, 128 + 25, r.stderr); // the shell's own status: its child died of SIGXFSZ
+    const fifo = `${tmp}/in.fifo`;
+    const r = await runLimited(
+      [
+        "--jail=none",
+        "--open",
+        `in=${fifo}`,
+        "/bin/sh",
+        "-c",
+        `head -c 20000 /dev/zero > ${tmp}/big`,
+      ],
+      fifo,
+      "",
+      tmp,
+    );
+    assert.equal(r.code, 128 + 25, r.stderr); // the shell's own status: its head died of SIGXFSZ
+    assert.equal(Deno.statSync(`${tmp}/big`).size, LIMIT);
   } finally {
     Deno.removeSync(tmp, { recursive: true });
   }
