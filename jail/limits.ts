@@ -233,13 +233,27 @@ export function nprocShortfall(
   uid: number,
   running: number,
   words: LimitWording = "commandLine",
+  hard?: number,
 ): string | undefined {
   if (processes === undefined || running + BWRAP_MIN_PROCESSES <= processes) return undefined;
   return `${
     spell("processes", processes, words)
-  }: uid ${uid}, whose processes the limit counts, already runs ${running} processes or threads, leaving too few for bwrap, the jail's pid 1 and the program (RLIMIT_NPROC); use ${
-    spell("processes", running + BWRAP_MIN_PROCESSES, words)
-  } or more, or end some of them`;
+  }: uid ${uid}, whose processes the limit counts, already runs ${running} processes or threads, leaving too few for bwrap, the jail's pid 1 and the program (RLIMIT_NPROC); ${
+    nprocFix(running + BWRAP_MIN_PROCESSES, words, hard)
+  }`;
+}
+
+/**
+ * The fix for a --nproc that `least` processes would need: that many or more, unless ww's own hard
+ * limit (`hard`, when ww may not raise it) allows no such --nproc, which only ending some leaves.
+ */
+function nprocFix(least: number, words: LimitWording, hard: number | undefined): string {
+  if (hard !== undefined && least > hard) {
+    return `end some of them (ww's hard limit, ${hard} (ulimit -Hu), allows no ${
+      spell("processes", least, words)
+    })`;
+  }
+  return `use ${spell("processes", least, words)} or more, or end some of them`;
 }
 
 /**
@@ -257,12 +271,13 @@ export function nprocSpent(
   uid: number,
   running: number,
   words: LimitWording = "commandLine",
+  hard?: number,
 ): string {
   return `${
     spell("processes", processes, words)
-  }: uid ${uid}, whose processes the limit counts, already runs ${running} processes or threads (any of that uid's count: the programs a run's programs start, and ww's own when the jail runs as ww's user), leaving none for the program (RLIMIT_NPROC); use ${
-    spell("processes", running + 1, words)
-  } or more, or end some of them`;
+  }: uid ${uid}, whose processes the limit counts, already runs ${running} processes or threads (any of that uid's count: the programs a run's programs start, and ww's own when the jail runs as ww's user), leaving none for the program (RLIMIT_NPROC); ${
+    nprocFix(running + 1, words, hard)
+  }`;
 }
 
 /** Why no limit holds for a jail as a whole, for `--explain` and `ww doctor`. */

@@ -145,6 +145,17 @@ Deno.test("a --nproc the run's programs spent is named for a start, with a value
     "--nproc 6: uid 70000, whose processes the limit counts, already runs 6 processes or threads (any of that uid's count: the programs a run's programs start, and ww's own when the jail runs as ww's user), leaving none for the program (RLIMIT_NPROC); use --nproc 7 or more, or end some of them",
   );
   assert.match(nprocSpent(6, 70000, 6, "library"), /^jail\.limits\.processes 6: /);
+  // Above ww's hard limit no --nproc can be given: ending some is the fix (it advised --nproc 12
+  // under `ulimit -u 10`).
+  assert.match(
+    nprocShortfall(10, 4260, 9, "commandLine", 10)!,
+    /; end some of them \(ww's hard limit, 10 \(ulimit -Hu\), allows no --nproc 12\)$/,
+  );
+  assert.match(
+    nprocSpent(10, 4260, 10, "commandLine", 10),
+    /; end some of them \(ww's hard limit, 10 \(ulimit -Hu\), allows no --nproc 11\)$/,
+  );
+  assert.match(nprocShortfall(10, 4260, 9, "commandLine", 100)!, /; use --nproc 12 or more, /);
 });
 
 Deno.test("--explain's limits say per process, per uid (naming the uid) and per jail", () => {

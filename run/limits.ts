@@ -44,10 +44,11 @@ export function limitFacts(): LimitFacts {
 export function nprocRefusal(processes: number | undefined, uid: number): LimitError | undefined {
   if (processes === undefined) return undefined;
   const running = processesOf(uid);
-  const why = nprocShortfall(processes, uid, running, "library");
+  const hard = nprocHard();
+  const why = nprocShortfall(processes, uid, running, "library", hard);
   if (why === undefined) return undefined;
   return new LimitError("processes", processes, why, {
-    commandLine: nprocShortfall(processes, uid, running),
+    commandLine: nprocShortfall(processes, uid, running, "commandLine", hard),
   });
 }
 
@@ -59,9 +60,19 @@ export function nprocRefusal(processes: number | undefined, uid: number): LimitE
 export function nprocSpentError(processes: number, uid: number): LimitError {
   // The kernel counted at least `processes`; some may have ended since.
   const running = Math.max(processesOf(uid), processes);
-  return new LimitError("processes", processes, nprocSpent(processes, uid, running, "library"), {
-    commandLine: nprocSpent(processes, uid, running),
-  });
+  const hard = nprocHard();
+  return new LimitError(
+    "processes",
+    processes,
+    nprocSpent(processes, uid, running, "library", hard),
+    { commandLine: nprocSpent(processes, uid, running, "commandLine", hard) },
+  );
+}
+
+/** ww's hard RLIMIT_NPROC, when ww may not raise it: no --nproc above it can be given. */
+function nprocHard(): number | undefined {
+  const facts = limitFacts();
+  return facts.canRaise ? undefined : facts.hard.nproc;
 }
 
 /**
