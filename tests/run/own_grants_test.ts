@@ -929,29 +929,9 @@ Deno.test("a stop signal ends ww's wait for a FIFO's other end: 128+N, one line 
 });
 
 Deno.test("a stop signal ends ww's wait to connect a --connect grant: 128+N and one line, not the connect's timeout", async () => {
-  // A listener with backlog 0 whose queue is full: the kernel drops further handshakes, so a
-  // connect waits (up to CONNECT_TIMEOUT_MS, 10 s).
-  const server = new Deno.Command(PYTHON, {
-    args: [
-      "-c",
-      `import socket,sys
-s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(0)
-port=s.getsockname()[1]
-held=[]
-for i in range(4):
-    c=socket.socket(); c.setblocking(False)
-    try: c.connect(("127.0.0.1",port))
-    except BlockingIOError: pass
-    held.append(c)
-print(port, flush=True)
-sys.stdin.read()`,
-    ],
-    stdin: "piped",
-    stdout: "piped",
-  }).spawn();
-  const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const server = await unansweredListener();
   try {
-    const port = Number((await reader.read()).value!.trim());
+    const { port } = server;
     for (
       const [jail, signal, code] of [["none", "SIGINT", 130], ["bwrap", "SIGTERM", 143]] as const
     ) {
@@ -967,9 +947,7 @@ sys.stdin.read()`,
       ]);
     }
   } finally {
-    server.stdin.close();
-    await server.status;
-    await reader.cancel();
+    await server.close();
   }
 });
 
@@ -980,28 +958,9 @@ for (const jail of JAILS) {
   Deno.test(`[jail=${jail}] --timeout bounds a grant's wait before the spawn: 124, one line naming the grant and the wait, nothing left`, async () => {
     const dir = Deno.makeTempDirSync({ prefix: "wwtest-grants-" });
     const tmp = privateTmp();
-    // Backlog 0 and a full queue: a connect there waits (for CONNECT_TIMEOUT_MS, 10 s).
-    const server = new Deno.Command(PYTHON, {
-      args: [
-        "-c",
-        `import socket,sys
-s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(0)
-port=s.getsockname()[1]
-held=[]
-for i in range(4):
-    c=socket.socket(); c.setblocking(False)
-    try: c.connect(("127.0.0.1",port))
-    except BlockingIOError: pass
-    held.append(c)
-print(port, flush=True)
-sys.stdin.read()`,
-      ],
-      stdin: "piped",
-      stdout: "piped",
-    }).spawn();
-    const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+    const server = await unansweredListener();
     try {
-      const port = Number((await reader.read()).value!.trim());
+      const { port } = server;
       const fifo = `${dir}/fifo`;
       assert.equal(new Deno.Command("mkfifo", { args: [fifo] }).outputSync().code, 0);
       // A ww that waits on is SIGKILLed (137), well before the wait's own end (never, for a FIFO).
@@ -1046,13 +1005,46 @@ sys.stdin.read()`,
         `grant x (open ${fifo}): jail.timeoutMs 500 expired while ww waited for a writer at the FIFO's other end; nothing was run`,
       );
     } finally {
-      server.stdin.close();
-      await server.status;
-      await reader.cancel();
+      await server.close();
       Deno.removeSync(dir, { recursive: true });
       Deno.removeSync(tmp, { recursive: true });
     }
   });
+}
+
+/**
+ * A TCP listener on 127.0.0.1 with backlog 0 whose queue is full: the kernel drops further
+ * handshakes, so a connect there waits (up to CONNECT_TIMEOUT_MS, 10 s). `close` ends it.
+ */
+async function unansweredListener(): Promise<{ port: number; close(): Promise<void> }> {
+  const server = new Deno.Command(PYTHON, {
+    args: [
+      "-c",
+      `import socket,sys
+s=socket.socket(); s.bind(("127.0.0.1",0)); s.listen(0)
+port=s.getsockname()[1]
+held=[]
+for i in range(4):
+    c=socket.socket(); c.setblocking(False)
+    try: c.connect(("127.0.0.1",port))
+    except BlockingIOError: pass
+    held.append(c)
+print(port, flush=True)
+sys.stdin.read()`,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const reader = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  const port = Number((await reader.read()).value!.trim());
+  return {
+    port,
+    close: async () => {
+      server.stdin.close();
+      await server.status;
+      await reader.cancel();
+    },
+  };
 }
 
 /** Waits (at most 30 s) until `check` holds. */
