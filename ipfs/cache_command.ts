@@ -63,7 +63,11 @@ export async function cacheCommand(
     // A cache directory ww cannot read (an XDG_CACHE_HOME that is a file, one of another user's,
     // a loop of links, a path too long): one line naming it, not an internal error.
     if (!isOsError(e)) throw e;
-    throw new UsageError(`cache ${sub}: cannot use ${dir} (${osReason(e)})`);
+    throw new UsageError(
+      `cache ${sub}: cannot use ${dir} (${
+        osReason(e)
+      }; set XDG_CACHE_HOME to a directory of your own)`,
+    );
   }
 }
 

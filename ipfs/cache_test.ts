@@ -305,7 +305,8 @@ Deno.test("ww cache on a cache directory that cannot be one says so in one line"
         cacheCommand([sub], { XDG_CACHE_HOME: file }),
         (e: unknown) =>
           e instanceof UsageError &&
-          e.message === `cache ${sub}: cannot use ${file}/ww/ipfs (Not a directory)`,
+          e.message ===
+            `cache ${sub}: cannot use ${file}/ww/ipfs (Not a directory; set XDG_CACHE_HOME to a directory of your own)`,
       );
     }
   } finally {
@@ -327,6 +328,7 @@ Deno.test("ww cache on a cache path the system refuses (a loop of links, too lon
           cacheCommand([sub], { XDG_CACHE_HOME: env }),
           (e: unknown) =>
             e instanceof UsageError && e.message.startsWith(`cache ${sub}: cannot use ${dir} (`) &&
+            e.message.endsWith("; set XDG_CACHE_HOME to a directory of your own)") &&
             !e.message.includes("\n"),
         );
       }
