@@ -74,6 +74,7 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     chmod: 90,
     fchmod: 91,
     ptrace: 101,
+    syslog: 103,
     mknod: 133,
     personality: 135,
     setpriority: 141,
@@ -172,6 +173,7 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     init_module: 105,
     delete_module: 106,
     clock_settime: 112,
+    syslog: 116,
     ptrace: 117,
     setpriority: 140,
     reboot: 142,
@@ -428,6 +430,9 @@ export const DENIED_SYSCALLS: readonly DeniedSyscall[] = [
   { name: "request_key", errno: "EPERM", reason: "kernel keyrings are not namespaced" },
   { name: "bpf", errno: "EPERM", reason: "loads eBPF into the kernel" },
   { name: "perf_event_open", errno: "EPERM", reason: "large attack surface, observes others" },
+  // EPERM is the kernel's own answer under kernel.dmesg_restrict=1; at 0 (the kernel's default)
+  // any user reads the log, which no namespace makes the jail's own.
+  { name: "syslog", errno: "EPERM", reason: "reads the host's kernel log (dmesg)" },
   { name: "kexec_load", errno: "EPERM", reason: "boots another kernel" },
   { name: "kexec_file_load", errno: "EPERM", reason: "boots another kernel" },
   { name: "init_module", errno: "EPERM", reason: "loads a kernel module" },

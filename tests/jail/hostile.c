@@ -36,6 +36,7 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/ipc.h>
+#include <sys/klog.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -1082,6 +1083,30 @@ static void probe_inotify_watch(struct outcome *o, const char *dir) {
 }
 
 /*
+ * Reads the kernel log through syslog(2) (SYSLOG_ACTION_READ_ALL, as `dmesg -S` does) and looks
+ * for the marker, which the caller wrote to /dev/kmsg from outside the jail: the log is the
+ * host's, one for the whole machine, and kernel.dmesg_restrict=0 opens it to every user.
+ */
+static void probe_kernel_log(struct outcome *o, const char *marker) {
+  int size = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+  if (size < 0) {
+    say(o, "syslog(SIZE_BUFFER): %s", en());
+    return;
+  }
+  char *log = malloc((size_t)size + 1);
+  int n = log ? klogctl(3 /* SYSLOG_ACTION_READ_ALL */, log, size) : -1;
+  if (n < 0) {
+    say(o, "syslog(READ_ALL): %s", log ? en() : "malloc failed");
+  } else {
+    log[n] = 0;
+    o->escaped = strstr(log, marker) != NULL;
+    say(o, "syslog(READ_ALL): %d bytes of the host's log, the marker %s", n,
+        o->escaped ? "among them" : "not among them");
+  }
+  free(log);
+}
+
+/*
  * Reaches process `pid` (another jail's, or a host process) by the calls that need only the
  * same uid, not a shared pid namespace: kill(pid, 0), prlimit (reading its limits) and
  * setpriority. Landlock's signal scope covers kill, not the other two.
@@ -1264,6 +1289,7 @@ static const struct probe PROBES[] = {
   {"sysv_leave", probe_sysv_leave, "marker", 0, 0},
   {"inotify_watch", probe_inotify_watch, "watchdir", 0, 1},
   {"touch_pid", probe_touch_pid, "otherpid", 0, 0},
+  {"kernel_log", probe_kernel_log, "marker", 0, 0},
 };
 static const int NPROBES = sizeof PROBES / sizeof PROBES[0];
 

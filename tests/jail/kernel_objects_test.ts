@@ -1,5 +1,5 @@
 // Kernel objects a jail could share with the host (issue 11, "Shared kernel objects"): SysV IPC,
-// inotify, and the mount table. bwrap's IPC namespace makes SysV IPC private and its mount
+// inotify, the mount table, and the kernel log (syslog(2), which both jails deny). bwrap's IPC namespace makes SysV IPC private and its mount
 // namespace leaves a watch nothing of the host's /tmp to see and no host mount to read; the native
 // jail, which has no namespaces, denies the calls (seccomp, ENOSYS). Each probe also runs under --jail=none as root, where it must escape,
 // so the probe is shown able to see an escape.
@@ -142,6 +142,33 @@ for (const jail of [...JAILS, "none" as const]) {
     }
     if (jail === "bwrap") assert.match(o.detail, /statmount\(host's \/ mount\): ENOENT/);
   });
+
+  // The kernel log is one for the whole machine, no namespace has one of its own, and
+  // kernel.dmesg_restrict=0 (the kernel's default, and some distributions') lets any user read it
+  // with syslog(2): other jails' audit lines and programs, the host's devices and addresses. The
+  // test opens it so for the run, as such a host has it, and writes a marker line into it.
+  test(`${name} read the host's kernel log (syslog, under kernel.dmesg_restrict=0)`, async () => {
+    const marker = `ww-kernel-log-${crypto.randomUUID()}`;
+    const o = await withOpenKernelLog(async () => {
+      Deno.writeTextFileSync("/dev/kmsg", `${marker}\n`);
+      return outcome(await run(jail, ["kernel_log"], { marker }), "kernel_log");
+    });
+    assert.equal(o.escaped, !jailed, o.detail);
+    if (jailed) assert.match(o.detail, /syslog\(SIZE_BUFFER\): EPERM/);
+  });
+}
+
+const DMESG_RESTRICT = "/proc/sys/kernel/dmesg_restrict";
+
+/** Runs `fn` with kernel.dmesg_restrict at 0, and then gives the sysctl its value back. */
+async function withOpenKernelLog<T>(fn: () => Promise<T>): Promise<T> {
+  const was = Deno.readTextFileSync(DMESG_RESTRICT).trim();
+  Deno.writeTextFileSync(DMESG_RESTRICT, "0");
+  try {
+    return await fn();
+  } finally {
+    Deno.writeTextFileSync(DMESG_RESTRICT, was);
+  }
 }
 
 /** The unique id of the host's / mount (statx STATX_MNT_ID_UNIQUE), as hostile.c prints it. */
