@@ -17,11 +17,11 @@
  *    a denylist: a syscall added to Linux after it was written (statmount and listmount, say,
  *    which list the host's mounts) would otherwise be allowed before anyone judged it.
  * 4. A denied syscall → SECCOMP_RET_ERRNO with its entry's errno: mostly EPERM; ENOSYS where
- *    programs should fall back as on a kernel without the call (clone3, openat2, io_uring, and the
- *    native jail's SysV IPC, message queues, inotify and fanotify); EAFNOSUPPORT and
- *    EPROTONOSUPPORT for socket families and protocols, as on a kernel built without them. An
- *    entry with argument rules denies only when all of them hold; a syscall's entries are tried
- *    in order.
+ *    programs should fall back as on a kernel without the call (clone3, openat2, io_uring, kernel
+ *    AIO's io_setup, and the native jail's SysV IPC, message queues, inotify and fanotify);
+ *    EAFNOSUPPORT and EPROTONOSUPPORT for socket families and protocols, as on a kernel built
+ *    without them. An entry with argument rules denies only when all of them hold; a syscall's
+ *    entries are tried in order.
  * 5. Everything else → SECCOMP_RET_ALLOW.
  *
  * @module
@@ -94,6 +94,7 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     init_module: 175,
     delete_module: 176,
     quotactl: 179,
+    io_setup: 206,
     lookup_dcookie: 212,
     semtimedop: 220,
     clock_settime: 227,
@@ -150,6 +151,7 @@ export const SYSCALL_NUMBERS: Readonly<Record<SeccompArch, Readonly<Record<strin
     open_tree_attr: 467,
   },
   aarch64: {
+    io_setup: 0,
     lookup_dcookie: 18,
     inotify_init1: 26,
     inotify_add_watch: 27,
@@ -402,6 +404,14 @@ export const DENIED_SYSCALLS: readonly DeniedSyscall[] = [
     errno: "ENOSYS",
     reason: "io_uring opens files and sockets where this filter cannot see them",
   })),
+  {
+    name: "io_setup",
+    errno: "ENOSYS",
+    // fs/aio.c: every context reserves its events from fs.aio-max-nr, which nothing divides per
+    // user or namespace. ENOSYS, as on a kernel built without CONFIG_AIO: glibc's POSIX AIO uses
+    // threads, and libaio's users fall back; io_submit and the rest need a context.
+    reason: "AIO contexts come from one pool for the whole machine (fs.aio-max-nr)",
+  },
   {
     name: "clone3",
     errno: "ENOSYS",

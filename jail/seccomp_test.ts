@@ -279,8 +279,15 @@ Deno.test("a foreign seccomp_data.arch is killed with SECCOMP_RET_KILL_PROCESS",
   }
 });
 
-Deno.test("every unconditionally denied syscall fails with EPERM on both arches (ENOSYS: clone3, openat2, io_uring)", () => {
-  const nosys = ["clone3", "openat2", "io_uring_setup", "io_uring_enter", "io_uring_register"];
+Deno.test("every unconditionally denied syscall fails with EPERM on both arches (ENOSYS: clone3, openat2, io_uring, io_setup)", () => {
+  const nosys = [
+    "clone3",
+    "openat2",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "io_setup",
+  ];
   for (const arch of ARCHES) {
     for (const entry of DENIED_SYSCALLS) {
       const nr = SYSCALL_NUMBERS[arch][entry.name];

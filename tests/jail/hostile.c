@@ -1107,6 +1107,24 @@ static void probe_kernel_log(struct outcome *o, const char *marker) {
 }
 
 /*
+ * Makes a kernel AIO context (io_setup), which reserves its events from fs.aio-max-nr: one pool
+ * for the whole machine, counted per user nowhere, so a jail holding it all (64 contexts of 1024
+ * events, in one process) made every host program's io_setup fail with EAGAIN while it lived.
+ * One context of one event, destroyed at once: enough to show the pool is reachable.
+ */
+static void probe_aio_pool(struct outcome *o, const char *arg) {
+  (void)arg;
+  unsigned long ctx = 0;
+  if (syscall(SYS_io_setup, 1, &ctx) < 0) {
+    say(o, "io_setup: %s", en());
+    return;
+  }
+  o->escaped = 1;
+  say(o, "io_setup: a context from the host's fs.aio-max-nr pool");
+  syscall(SYS_io_destroy, ctx);
+}
+
+/*
  * Reaches process `pid` (another jail's, or a host process) by the calls that need only the
  * same uid, not a shared pid namespace: kill(pid, 0), prlimit (reading its limits) and
  * setpriority. Landlock's signal scope covers kill, not the other two.
@@ -1290,6 +1308,7 @@ static const struct probe PROBES[] = {
   {"inotify_watch", probe_inotify_watch, "watchdir", 0, 1},
   {"touch_pid", probe_touch_pid, "otherpid", 0, 0},
   {"kernel_log", probe_kernel_log, "marker", 0, 0},
+  {"aio_pool", probe_aio_pool, NULL, 0, 0},
 };
 static const int NPROBES = sizeof PROBES / sizeof PROBES[0];
 

@@ -1,5 +1,6 @@
 // Kernel objects a jail could share with the host (issue 11, "Shared kernel objects"): SysV IPC,
-// inotify, the mount table, and the kernel log (syslog(2), which both jails deny). bwrap's IPC namespace makes SysV IPC private and its mount
+// inotify, the mount table, the kernel log (syslog(2)) and the kernel's AIO contexts (io_setup),
+// which both jails deny. bwrap's IPC namespace makes SysV IPC private and its mount
 // namespace leaves a watch nothing of the host's /tmp to see and no host mount to read; the native
 // jail, which has no namespaces, denies the calls (seccomp, ENOSYS). Each probe also runs under --jail=none as root, where it must escape,
 // so the probe is shown able to see an escape.
@@ -155,6 +156,15 @@ for (const jail of [...JAILS, "none" as const]) {
     });
     assert.equal(o.escaped, !jailed, o.detail);
     if (jailed) assert.match(o.detail, /syslog\(SIZE_BUFFER\): EPERM/);
+  });
+
+  // Kernel AIO contexts come from one pool for the whole machine (fs.aio-max-nr, 65536 events by
+  // default), which no namespace or rlimit divides: one jailed process held all of it, and every
+  // host program's io_setup (a database's, qemu's) failed with EAGAIN until the jail ended.
+  test(`${name} take kernel AIO contexts from the host's fs.aio-max-nr pool`, async () => {
+    const o = outcome(await run(jail, ["aio_pool"], {}), "aio_pool");
+    assert.equal(o.escaped, !jailed, o.detail);
+    if (jailed) assert.match(o.detail, /io_setup: ENOSYS/);
   });
 }
 
