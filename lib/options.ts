@@ -101,7 +101,10 @@ export interface HostOptions {
   readonly console?: (line: string) => void;
   /** IPFS for the program: true for the node at `ipfsApi`, or a service of the caller's. */
   readonly ipfs?: boolean | IpfsService;
-  /** Let the program start other programs under ww, in the same jail, with a subset of grants. */
+  /**
+   * Let the program start other programs under ww, in the same jail, with a subset of grants and
+   * its own stdin, stdout and stderr (the pipes or /dev/null this Command gives it).
+   */
   readonly exec?: boolean;
 }
 

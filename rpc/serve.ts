@@ -6,7 +6,7 @@
 import type { ByteStream, FdStream } from "../ffi/stream.ts";
 import { isIpfsPath } from "../core/ipfs_path.ts";
 import type { RunConfig } from "../core/config.ts";
-import { type Child, heldGrants, type StartOptions } from "../run/start.ts";
+import { type Child, hadOwnStdio, heldGrants, type StartOptions } from "../run/start.ts";
 import type { OpenedProgram } from "../run/guest_program.ts";
 import { HOST_FS } from "../run/resolve.ts";
 import type {
@@ -100,7 +100,8 @@ function withFirstByte(stream: ByteStream, byte: number): ByteStream {
 /**
  * The `exec` service for `child`, started with `parent`: each request starts `request.program`
  * with the parent's configuration (so the same jail), only the named subset of its descriptors,
- * and serves it the requested (already narrowed) grants. A local program is found where the
+ * the parent's fd 0-2 (its terminal, or the StartOptions.stdio it was given), and serves it the
+ * requested (already narrowed) grants. A local program is found where the
  * child's own jail shows it (run/view.ts: absolute paths, or names in the child's own PATH, and
  * only what its jail shows); anything else is refused with an Error naming the path. It is opened
  * there once and started from that descriptor, so a guest that swaps the path meanwhile gets the
@@ -127,7 +128,12 @@ export function execService(
     // now; held open until this start has taken copies of its own, even if the run ends first.
     const held = heldGrants(child);
     try {
-      return await startFor(request, held?.grants);
+      // The run's fd 0-2 that its caller gave (a Command's pipes), not ww's own: a guest of a
+      // Command with stdin "null" read the caller's stdin through a program it started.
+      if (!held && hadOwnStdio(child)) {
+        throw new Error("the program that asked has ended, and its fd 0-2 with it");
+      }
+      return await startFor(request, held?.grants, held?.stdio);
     } finally {
       held?.release();
     }
@@ -136,6 +142,7 @@ export function execService(
   async function startFor(
     request: ExecRequest,
     grants: readonly FdGrant[] | undefined,
+    stdio: readonly (number | undefined)[] | undefined,
   ): Promise<ExecProcess> {
     const fds = request.fds.map((name, i) => {
       // By its WW_FD_ variable, as grants are told apart everywhere: "DB" is the grant db.
@@ -192,6 +199,7 @@ export function execService(
       started = await start(config, {
         program,
         ...(child.terminal ? { terminal: child.terminal } : {}),
+        ...(stdio?.length ? { stdio } : {}),
         // Its jail runs as this one's host id: one --nproc budget for the run's programs.
         startedBy: child,
         ...(request.signal ? { signal: request.signal } : {}),

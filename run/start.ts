@@ -200,7 +200,9 @@ export interface StartOptions {
   readonly notices?: (line: string) => void;
   /**
    * The program's fd 0-2: a descriptor of the caller's for each (a pipe's end, /dev/null), or
-   * undefined for ww's own. The caller keeps and closes them; default: all three ww's own.
+   * undefined for ww's own; default: all three ww's own. The run holds duplicates from the call
+   * on, so the caller may close its own at once; the programs the run's guest starts (host exec)
+   * get them too, never ww's own in their place.
    */
   readonly stdio?: readonly (number | undefined)[];
   /**
@@ -230,12 +232,16 @@ const jailLeases = new WeakMap<Pick<Child, "jail">, JailLease>();
 interface HeldGrants {
   /** The config's grants as the run holds them: `source` ww's duplicate, `callerFd` the caller's. */
   readonly grants: LaidOutGrant[];
+  /** StartOptions.stdio as the run holds it: ww's duplicate of each the caller gave. */
+  readonly stdio: (number | undefined)[];
   holders: number;
 }
 
 /** One holder of `held` lets go: the last closes the duplicates. */
 function releaseHeld(held: HeldGrants): void {
-  if (--held.holders === 0) { for (const g of held.grants) closeFd(g.source); }
+  if (--held.holders > 0) return;
+  for (const g of held.grants) closeFd(g.source);
+  for (const fd of held.stdio) if (fd !== undefined) closeFd(fd);
 }
 
 /** The held grants of each started program, for the programs its guest starts (execService). */
@@ -249,7 +255,13 @@ const runGrants = new WeakMap<Pick<Child, "jail">, HeldGrants>();
  */
 export function heldGrants(
   child: Pick<Child, "jail">,
-): { readonly grants: readonly FdGrant[]; readonly release: () => void } | undefined {
+):
+  | {
+    readonly grants: readonly FdGrant[];
+    readonly stdio: readonly (number | undefined)[];
+    readonly release: () => void;
+  }
+  | undefined {
   const held = runGrants.get(child);
   if (!held || held.holders === 0) return undefined;
   held.holders++;
@@ -261,7 +273,24 @@ export function heldGrants(
   };
   // What startProgram takes: the duplicate as the source. Its run finds the caller's number
   // through startedBy.
-  return { grants: held.grants.map(({ name, source }) => ({ name, source })), release };
+  return {
+    grants: held.grants.map(({ name, source }) => ({ name, source })),
+    stdio: held.stdio,
+    release,
+  };
+}
+
+/**
+ * Whether `child`'s run was given fd 0-2 of its caller's (StartOptions.stdio): the programs its
+ * guest starts share them, and none may start with ww's own once the run has let them go.
+ */
+export function hadOwnStdio(child: Pick<Child, "jail">): boolean {
+  const held = runGrants.get(child);
+  return held !== undefined && hadOwnStdioIn(held);
+}
+
+function hadOwnStdioIn(held: HeldGrants): boolean {
+  return held.stdio.some((fd) => fd !== undefined);
 }
 
 /**
@@ -401,17 +430,23 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
     const starter = options.startedBy && runGrants.get(options.startedBy);
     const callerFdOf = (fd: number) => starter?.grants.find((g) => g.source === fd)?.callerFd ?? fd;
     // Given back by cleanups from the first on: out of descriptors halfway, those taken go too.
-    const held: HeldGrants = { grants: [], holders: 1 };
+    const held: HeldGrants = { grants: [], stdio: [], holders: 1 };
     cleanups.add(() => releaseHeld(held));
     for (const g of config.fds) {
       held.grants.push({ ...g, source: holdDuplicate(g.source), callerFd: callerFdOf(g.source) });
     }
     const grants = held.grants;
+    // The caller's fd 0-2 for the program, held alike: they may be closed once asked for too,
+    // and the programs its guest starts share them (a Command's pipes or /dev/null, never the
+    // caller's own fd 0-2, which it did not give).
+    for (const fd of options.stdio ?? []) {
+      held.stdio.push(fd === undefined ? fd : holdDuplicate(fd));
+    }
     // The caller's descriptors, shared with the program: their state comes back when the run
     // ends. ww's fd 0-2 that the program gets (none under a terminal, which is fd 0-2), and the
     // caller's grants. (A library caller's stdio are its own, or the pipes a Command makes and
     // closes at once.)
-    const asked = options.stdio ?? [undefined, undefined, undefined];
+    const asked = options.stdio ? held.stdio : [undefined, undefined, undefined];
     const withTerminal = config.tty || options.terminal !== undefined;
     const ownStdio = withTerminal ? [] : [0, 1, 2].filter((fd) => asked[fd] === undefined);
     keepCallerFds(
@@ -597,7 +632,7 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
       ...(terminal ? { terminal: terminal.name } : {}),
     };
     if (launched.lease) jailLeases.set(child, launched.lease);
-    if (grants.length > 0) runGrants.set(child, held);
+    if (grants.length > 0 || hadOwnStdioIn(held)) runGrants.set(child, held);
     return child;
   } catch (e) {
     cleanups.run();

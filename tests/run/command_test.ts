@@ -459,6 +459,29 @@ for (const backend of BACKENDS) {
     assert.ok(performance.now() - started < 4000, "it had to be stopped");
   });
 
+  // They got ww's own fd 0-2, the caller's: the output went past the pipes, and a guest of a
+  // Command with stdin "piped" (or "null") read the caller's stdin through a program it started.
+  t(
+    "a program the guest starts (host.exec) has the Command's stdin, stdout and stderr",
+    async () => {
+      const child = await new Command(guest, {
+        args: ["start", "/bin/sh", "-c", "read l; echo out:$l; echo err:$l >&2"],
+        host: { exec: true },
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+        jail: { ...jail, timeoutMs: 30_000 },
+      }).spawn();
+      const writer = child.stdin.getWriter();
+      await writer.write(new TextEncoder().encode("fed\n"));
+      await writer.close();
+      const out = await child.output();
+      assert.equal(out.code, 0, text(out.stderr));
+      assert.match(text(out.stdout), /^out:fed\n\{"code":0\}\n\{"alive":true\}\n$/);
+      assert.equal(text(out.stderr), "err:fed\n");
+    },
+  );
+
   // The sink's own error crossed into the jail as the call's exception, the host's words in it.
   t(
     "a host.console that throws fails the guest's call in ww's words, never the sink's",

@@ -61,6 +61,34 @@ for (const backend of BACKENDS) {
     }
   });
 
+  // The same for StartOptions.stdio: ww read the number only at the spawn, and the program wrote
+  // to whatever it named by then (here another tenant's file, opened for writing).
+  Deno.test(`[jail=${backend}] a stdio descriptor the caller closes right after asking for the run still is the program's`, async () => {
+    const { dir, b } = tenants();
+    try {
+      const [read, write] = pipe();
+      const started = startProgram(
+        { program: "/bin/echo", args: ["to the pipe"], jail: { backend } },
+        { stdio: [undefined, write, undefined] },
+      );
+      closeFd(write);
+      const reused = Deno.openSync(b, { write: true, append: true });
+      try {
+        const status = await (await started).status;
+        assert.equal(status.code, 0);
+        assert.equal(Deno.readTextFileSync(b), "tenant B secret\n");
+        const buf = new Uint8Array(64);
+        const n = libc().read(read, buf, 64n);
+        assert.equal(text(buf.subarray(0, Number(n))), "to the pipe\n");
+      } finally {
+        reused.close();
+        closeFd(read);
+      }
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  });
+
   // The abort was looked at only before ww began and once the program ran: one that came while
   // the jail was made still ran the program (and emptied a `w` grant's file).
   Deno.test(`[jail=${backend}] an abort before the program exists rejects with its reason, and runs and truncates nothing`, async () => {
