@@ -34,9 +34,20 @@ export function getFdMap(env: Readonly<Record<string, string | undefined>> = pro
     const fd = Number(value);
     if (!Number.isSafeInteger(fd)) continue;
     // "-0" is 0 in Go; keep it from becoming JavaScript's -0.
-    map[key.slice(FD_ENV_PREFIX.length).toLowerCase()] = fd === 0 ? 0 : fd;
+    map[goToLower(key.slice(FD_ENV_PREFIX.length))] = fd === 0 ? 0 : fd;
   }
   return map;
+}
+
+/**
+ * Go's strings.ToLower: each code point by its simple mapping, never by context or into two.
+ * JavaScript's toLowerCase gave "ς" for a final "Σ" ("WW_FD_ΑΣ": "ας", Go's "ασ") and "i̇" (two code
+ * points) for "İ" (Go's "i"), so a guest in either language saw another name.
+ */
+function goToLower(name: string): string {
+  let lower = "";
+  for (const c of name) lower += c === "\u0130" ? "i" : c.toLowerCase();
+  return lower;
 }
 
 /**

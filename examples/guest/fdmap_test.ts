@@ -70,3 +70,12 @@ Deno.test("getHostFd is WW_HOST_FD when ww sets it (socket activation), else 3",
     assert.throws(() => getHostFd({ WW_HOST_FD: bad }), /WW_HOST_FD=.* is not a descriptor number/);
   }
 });
+
+// Go lower-cases each code point alone, by its simple mapping (unicode.ToLower).
+Deno.test("getFdMap lower-cases names as Go's strings.ToLower does, beyond ASCII too", () => {
+  assert.deepEqual(getFdMap({ "WW_FD_ΑΣ": "4", "WW_FD_İD": "5", "WW_FD_ÉTÉ": "6" }), {
+    "ασ": 4,
+    "id": 5,
+    "été": 6,
+  });
+});
