@@ -233,7 +233,7 @@ export class LimitError extends UsageError {
  *
  * @example
  * ```ts ignore
- * try { await startProgram({ program: "/bin/true", jail: { ...DEFAULT_POLICY, readOnlyBinds: [{ source: "/nope", destination: "/x" }] } }); }
+ * try { await startProgram({ program: "/bin/true", jail: { ...DEFAULT_POLICY, readOnlyBinds: [{ source: "/nope", dest: "/x" }] } }); }
  * catch (e) { if (e instanceof BindError) console.log(e.bind); } // "/nope"
  * ```
  */

@@ -165,9 +165,11 @@ export interface Child {
 export interface StartOptions {
   /**
    * Aborting it stops what a start can wait on for long: the fetch of an IPFS program, and a
-   * grant's waits (an `open` FIFO's other end, a `connect`, a name lookup). startProgram then
-   * rejects with the abort's reason when it is a WwError (an InterruptedError is reworded for the
-   * grant it stopped). A program whose grants are all open starts regardless.
+   * grant's waits (an `open` FIFO's other end, a `connect`, a name lookup). Aborted at any moment
+   * before the program is spawned (already aborted too), nothing starts and startProgram rejects
+   * with the abort's reason (an InterruptedError is reworded for the grant it stopped; a fetch from
+   * IPFS stopped by a reason that is no WwError rejects with a SetupError whose cause it is).
+   * Aborted later, it changes nothing: stop the program with Child.kill.
    */
   readonly signal?: AbortSignal;
   /**
