@@ -343,20 +343,35 @@ export function blockedCwd(hostPath: string, from: string, who: HostUser): strin
 }
 
 /**
- * The first directory on the way to `path` (its parents, from /) that `who` cannot enter, with
- * its owner and mode; undefined when it can enter them all.
+ * A directory that the jail's user cannot enter, with its owner and mode; `listed` when the jail
+ * is shown the directory itself (a bind's source), which it must then read as well as enter.
  */
-function blockedParent(
-  path: string,
-  who: HostUser,
-): { readonly dir: string; readonly info: FileModeOwner } | undefined {
+export interface BlockedDir {
+  readonly dir: string;
+  readonly info: FileModeOwner;
+  readonly listed?: boolean;
+}
+
+/**
+ * Every directory on a path that the jail's user cannot enter, in order: the refusal names them
+ * all, and a fix for all, where naming the first only sent the user back once per directory
+ * (`chmod o+x /srv/a`, then the same refusal for /srv/a/b).
+ */
+export type Blocked = readonly [BlockedDir, ...BlockedDir[]];
+
+/**
+ * The directories on the way to `path` (its parents, from /) that `who` cannot enter, with their
+ * owners and modes; undefined when it can enter them all.
+ */
+function blockedParent(path: string, who: HostUser): Blocked | undefined {
   const parts = path.split("/").filter(Boolean);
+  const blocked: BlockedDir[] = [];
   for (let i = 0; i < parts.length; i++) {
     const dir = `/${parts.slice(0, i).join("/")}`;
     const info = statOf(dir);
-    if (!mayEnterAs(who, dir, info)) return { dir, info };
+    if (!mayEnterAs(who, dir, info)) blocked.push({ dir, info });
   }
-  return undefined;
+  return blocked.length > 0 ? blocked as [BlockedDir, ...BlockedDir[]] : undefined;
 }
 
 /** Whether `who` may enter the directory `dir` (owner and mode `info`). */
@@ -365,10 +380,9 @@ function mayEnterAs(who: HostUser, dir: string, info: FileModeOwner): boolean {
 }
 
 /** Why the jail's user cannot get through `blocked`, in the words every such refusal starts with. */
-function cannotEnter(who: HostUser, blocked: { dir: string; info: FileModeOwner }): string {
-  return `the jail runs as ${uidOf(who)}, which cannot enter ${blocked.dir} (mode ${
-    modeText(blocked.info)
-  })`;
+function cannotEnter(who: HostUser, blocked: Blocked): string {
+  const dirs = blocked.map((b) => `${b.dir} (mode ${modeText(b.info)})`).join(" nor ");
+  return `the jail runs as ${uidOf(who)}, which cannot enter ${dirs}`;
 }
 
 /** The jail's uid as the refusals name it: ww's own (not root) is said to be, as no flag moves it. */
@@ -419,35 +433,48 @@ function isChoosableId(id: number | null): id is number {
 }
 
 /**
- * How the jail's user (`who`) could get through `dir`, which it cannot enter: its mode opened to
- * others, or the jail run as its owner or in its group, where that one may enter it and could be
- * the jail's (isChoosableId: a 0700 directory of root's, such as /root, has no such way). Given
- * with the options that choose the jail's ids, `uid` and `gid` (--uid/--gid, or jail.uid/jail.gid).
- * A jail that runs as ww's own user (ww is not root) has only the chmod of the class that applies
- * to it (ownModeFix): no flag changes its host ids. A directory the jail is shown itself (a bind's
+ * How the jail's user (`who`) could get through `blocked`, every directory on a path that it cannot
+ * enter: their modes opened to others (one chmod for them all), or the jail run as the first one's
+ * owner or in its group, where that one may enter every one of them and could be the jail's
+ * (isChoosableId: a 0700 directory of root's, such as /root, has no such way). Given with the
+ * options that choose the jail's ids, `uid` and `gid` (--uid/--gid, or jail.uid/jail.gid). A jail
+ * that runs as ww's own user (ww is not root) has only the chmod of the class that applies to it
+ * (ownModeFix): no flag changes its host ids. A directory the jail is shown itself (a bind's
  * source: `listed`) must be read as well as entered.
  *
  * @example
  * const jail = { uid: 70000, gid: 70000, groups: [], chosen: true };
- * waysThrough({ dir: "/srv/app", info: { mode: 0o750, uid: 1000, gid: 1000, isDirectory: true } }, jail, "--uid", "--gid");
+ * const app = { mode: 0o750, uid: 1000, gid: 1000, isDirectory: true };
+ * waysThrough([{ dir: "/srv/app", info: app }], jail, "--uid", "--gid");
  * // "make it reachable (chmod o+x /srv/app), or run the jail as its owner (--uid 1000), or in its group (--gid 1000)"
+ * waysThrough([{ dir: "/srv/app", info: app }, { dir: "/srv/app/data", info: app, listed: true }], jail, "--uid", "--gid");
+ * // "make them reachable (chmod o+x /srv/app && chmod o+rx /srv/app/data), or run the jail as its owner (--uid 1000), or in its group (--gid 1000)"
  */
 export function waysThrough(
-  blocked: { dir: string; info: FileModeOwner },
+  blocked: Blocked,
   who: HostUser,
   uid: string,
   gid: string,
-  listed = false,
 ): string {
-  const { dir, info } = blocked;
-  const bits = listed ? "rx" : "x";
-  if (!who.chosen) return ownModeFix(dir, info, who, bits, "make it reachable");
-  const need = listed ? R_OK | X_OK : X_OK;
-  const ways = [`make it reachable (chmod o+${bits} ${dir})`];
-  if (isChoosableId(info.uid) && modeAllows(info, { uid: info.uid, gid: -1 }, need)) {
+  const bits = (b: BlockedDir) => b.listed ? "rx" : "x";
+  if (!who.chosen) {
+    return blocked.map((b) => ownModeFix(b.dir, b.info, who, bits(b), "make it reachable"))
+      .join(", and ");
+  }
+  // One chmod per set of bits, its directories in path order.
+  const byBits = new Map<string, string[]>();
+  for (const b of blocked) byBits.set(bits(b), [...byBits.get(bits(b)) ?? [], b.dir]);
+  const chmod = [...byBits].map(([bits, dirs]) => `chmod o+${bits} ${dirs.join(" ")}`);
+  const ways = [`make ${blocked.length > 1 ? "them" : "it"} reachable (${chmod.join(" && ")})`];
+  // The jail run as the first one's owner or in its group gets through only if it gets through
+  // every one of them.
+  const through = (ids: { uid: number; gid: number }) =>
+    blocked.every((b) => modeAllows(b.info, ids, b.listed ? R_OK | X_OK : X_OK));
+  const { info } = blocked[0];
+  if (isChoosableId(info.uid) && through({ uid: info.uid, gid: -1 })) {
     ways.push(`run the jail as its owner (${uid} ${info.uid})`);
   }
-  if (isChoosableId(info.gid) && modeAllows(info, { uid: -1, gid: info.gid }, need)) {
+  if (isChoosableId(info.gid) && through({ uid: -1, gid: info.gid })) {
     ways.push(`in its group (${gid} ${info.gid})`);
   }
   return ways.join(", or ");
@@ -530,11 +557,14 @@ function checkBindReachableBy(r: BindRequest, who: HostUser): void {
 function checkReachableBy(what: string, source: string, who: HostUser, named = source): void {
   // Not followed: a link's own check is where it leads (checkBindReachableBy).
   const own = fileOwner(source, false);
-  const blocked = blockedParent(source, who) ??
-    (own?.isDirectory && !mayEnterAs(who, source, own) ? { dir: source, info: own } : undefined);
-  if (blocked === undefined) return;
   // The source itself, which the jail is shown: it reads it too.
-  const listed = blocked.dir === source;
+  const self: BlockedDir[] = own?.isDirectory && !mayEnterAs(who, source, own)
+    ? [{ dir: source, info: own, listed: true }]
+    : [];
+  const chain = [...blockedParent(source, who) ?? [], ...self];
+  if (chain.length === 0) return;
+  const blocked = chain as [BlockedDir, ...BlockedDir[]];
+  const listed = blocked[0].listed === true;
   const through = named === source
     ? ""
     : listed
@@ -544,11 +574,9 @@ function checkReachableBy(what: string, source: string, who: HostUser, named = s
   const option = what === "--bind" ? "jail.writableBinds" : "jail.readOnlyBinds";
   throw new BindError(
     named,
-    `${option} ${named}: ${why}; ${waysThrough(blocked, who, "jail.uid", "jail.gid", listed)}`,
+    `${option} ${named}: ${why}; ${waysThrough(blocked, who, "jail.uid", "jail.gid")}`,
     {
-      commandLine: `${what} ${named}: ${why}; ${
-        waysThrough(blocked, who, "--uid", "--gid", listed)
-      }`,
+      commandLine: `${what} ${named}: ${why}; ${waysThrough(blocked, who, "--uid", "--gid")}`,
     },
   );
 }

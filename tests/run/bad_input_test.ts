@@ -388,6 +388,54 @@ for (const jail of ["bwrap", "native"]) {
   });
 }
 
+// Two directories on the way that the jail's user may not enter: the refusal named the first only,
+// and the chmod it named led to the same refusal for the second. Both are named now, with one fix
+// that, followed to the letter, lets the next run through.
+for (const jail of ["bwrap", "native"]) {
+  Deno.test({
+    name:
+      `--jail=${jail} as root: every directory the jail's user cannot enter is named, with one fix for all`,
+    ignore: Deno.uid() !== 0,
+    fn: async () => {
+      const tmp = privateTmp();
+      try {
+        Deno.mkdirSync(`${tmp}/a/b`, { recursive: true });
+        for (const dir of [`${tmp}/a`, `${tmp}/a/b`]) Deno.chmodSync(dir, 0o700);
+        Deno.copyFileSync("/bin/true", `${tmp}/a/b/prog`);
+        Deno.chmodSync(`${tmp}/a/b/prog`, 0o755);
+        const fixed = async (args: string[], chmod: string) => {
+          const r = await runWw(["run", `--jail=${jail}`, ...args], { env: { TMPDIR: tmp } });
+          assert.match(
+            r.stderr,
+            new RegExp(
+              `^ww: [^\\n]*which cannot enter ${tmp}/a \\(mode 0700\\) nor ${tmp}/a/b \\(mode 0700\\); make them reachable \\(${
+                chmod.replace(/[+]/g, "\\$&")
+              }\\)\\n$`,
+            ),
+          );
+          const fix = new Deno.Command("/bin/sh", { args: ["-c", chmod] }).outputSync();
+          assert.equal(fix.code, 0);
+          const again = await runWw(["run", `--jail=${jail}`, ...args], { env: { TMPDIR: tmp } });
+          assert.equal(again.code, 0, again.stderr);
+          for (const dir of [`${tmp}/a`, `${tmp}/a/b`]) Deno.chmodSync(dir, 0o700);
+          return r.code;
+        };
+        assert.equal(await fixed([`${tmp}/a/b/prog`], `chmod o+x ${tmp}/a ${tmp}/a/b`), 126);
+        assert.equal(
+          await fixed(
+            ["--ro-bind", `${tmp}/a/b`, "/bin/true"],
+            `chmod o+x ${tmp}/a && chmod o+rx ${tmp}/a/b`,
+          ),
+          125,
+        );
+        assert.deepEqual(wwDirs(tmp), []);
+      } finally {
+        Deno.removeSync(tmp, { recursive: true });
+      }
+    },
+  });
+}
+
 // A name looked up in PATH, found first in a directory the jail's user may not enter (a root's
 // tool shims in /root/...): the advice was --uid/--gid, which no jail can use there (it is never
 // host root); a copy later in PATH that the jail can run is named instead.
