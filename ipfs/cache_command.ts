@@ -35,6 +35,11 @@ export async function cacheCommand(
 ): Promise<string[]> {
   const dir = cacheDir(env);
   const [sub = "list", ...rest] = argv;
+  // `ww cache clear --help` asks what clear does, as `ww doctor --help` asks of doctor: it was
+  // refused as an argument, exit 125, where the help was wanted.
+  if (CACHE_COMMANDS.includes(sub) && rest.length === 1 && HELP_WORDS.includes(rest[0])) {
+    return CACHE_USAGE.split("\n");
+  }
   if (rest.length > 0) {
     // Worded as main.ts words `ww doctor extra`: ww's own "ww: " comes before it.
     throw new UsageError(
@@ -86,6 +91,9 @@ function isDirectory(path: string): boolean {
 
 /** The subcommands that use the cache directory. */
 const CACHE_COMMANDS = ["list", "size", "clear"];
+
+/** The words that ask for the usage after a subcommand, as they do alone (cacheLines). */
+const HELP_WORDS = ["help", "--help", "-h"];
 
 async function cacheLines(sub: string, dir: string): Promise<string[]> {
   switch (sub) {

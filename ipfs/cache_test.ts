@@ -537,6 +537,35 @@ Deno.test("ww cache help prints its usage a line at a time", async () => {
   }
 });
 
+// `ww cache clear --help` (and list's, size's) was refused, exit 125, "takes no arguments (--help)",
+// where `ww doctor --help` prints doctor's help: it prints the cache's usage now, and clears nothing.
+Deno.test("ww cache clear --help prints the usage, exit 0, and leaves the cache as it was", async () => {
+  await withDir(async (dir) => {
+    await store(dir, CID_A, "aaaa", ["/ipfs/a"]);
+    for (const args of [["clear", "--help"], ["clear", "-h"], ["list", "help"], ["size", "-h"]]) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", new URL("../main.ts", import.meta.url).pathname, "cache", ...args],
+        env: { XDG_CACHE_HOME: dir.replace(/\/ww\/ipfs$/, "") },
+        stdin: "null",
+      }).output();
+      const stdout = new TextDecoder().decode(out.stdout);
+      assert.equal(
+        out.code,
+        0,
+        `ww cache ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`,
+      );
+      assert.match(stdout, /^usage: ww cache \[list\|size\|clear\]\n/);
+      assert.equal((await listCached(dir)).length, 1);
+    }
+    // Anything else after a subcommand is still refused.
+    await assert.rejects(
+      cacheCommand(["clear", "now"], { XDG_CACHE_HOME: dir.replace(/\/ww\/ipfs$/, "") }),
+      (e: unknown) => e instanceof UsageError && /takes no arguments \(now\)/.test(e.message),
+    );
+    assert.equal((await listCached(dir)).length, 1);
+  });
+});
+
 // \`ww cache\` looked in a directory that runs refuse as untrusted (another user's, or writable by
 // others): it listed what no run uses, and \`clear\` removed another user's cache.
 Deno.test("ww cache refuses, in one line, a cache directory that runs do not trust", async () => {
