@@ -105,6 +105,23 @@ export function runProgramPath(config: Pick<RunConfig, "program" | "env" | "jail
 }
 
 /**
+ * The fix for a missing local path that was meant as a program from IPFS: `ipfs://<cid>/app` (a
+ * gateway's or a browser's URL) and `ipfs/<cid>/app` (the leading slash left out) are local paths
+ * to ww, and were refused as "no such file (check the path)", which did not say how IPFS programs
+ * are named. Undefined for any other path.
+ *
+ * @example
+ * ipfsSpelling("ipfs://bafy…/app"); // "a program from IPFS is named /ipfs/<cid>[/path]: ww run /ipfs/bafy…/app"
+ */
+export function ipfsSpelling(program: string): string | undefined {
+  const m = /^(ipfs|ipns):?\/+(.+)$/.exec(program);
+  if (!m) return undefined;
+  const [, namespace, rest] = m;
+  const named = namespace === "ipfs" ? "<cid>" : "<name>";
+  return `a program from IPFS is named /${namespace}/${named}[/path]: ww run /${namespace}/${rest}`;
+}
+
+/**
  * The absolute path of the program to execute (a name looked up in `pathVariable`, a PATH value:
  * searchPath, which is the program's own when `ownPath`), or a NotFound/NotExecutable error.
  */
@@ -133,7 +150,7 @@ export function resolveProgram(
       throw new NotFoundError(
         entry.kind === "symlink"
           ? `${program}: a symbolic link to ${entry.target}, which leads to no file (fix or remove the link, or give the program's own path)`
-          : `${program}: no such file (check the path)`,
+          : `${program}: no such file (${ipfsSpelling(program) ?? "check the path"})`,
       );
     }
     if (problem) throw new NotExecutableError(`${program}: ${problem}`);

@@ -362,6 +362,31 @@ Deno.test("an argument or an --env-file that is not UTF-8 text is refused in one
   }
 });
 
+// `ipfs://<cid>/app` (a gateway's URL) and `ipfs/<cid>/app` (no leading slash) are local paths to ww:
+// they were refused as "no such file (check the path)", which did not say how to name IPFS programs.
+Deno.test("a missing local path spelt as an IPFS URL names /ipfs/ and the command to run, exit 127", async () => {
+  const cid = "bafkreifajh5uovkmntpc5zcs4xmh6y4gvo3dv56nzlu42dojt7ea4c6pgu";
+  for (
+    const [program, fix] of [
+      [`ipfs://${cid}/app`, `/ipfs/<cid>[/path]: ww run /ipfs/${cid}/app`],
+      [`ipfs/${cid}`, `/ipfs/<cid>[/path]: ww run /ipfs/${cid}`],
+      ["ipns://example.org/bin/app", "/ipns/<name>[/path]: ww run /ipns/example.org/bin/app"],
+    ]
+  ) {
+    for (const args of [["run", program], ["run", "--explain", program]]) {
+      const r = await runWw(args, { env: { WW_IPFS: "/ip4/127.0.0.1/tcp/1/http" } });
+      assert.equal(r.code, 127, r.stderr);
+      assert.equal(
+        r.stderr,
+        `ww: ${program}: no such file (a program from IPFS is named ${fix})\n`,
+      );
+    }
+  }
+  // Any other missing path keeps its words.
+  const other = await runWw(["run", "./ipfs/app"]);
+  assert.equal(other.stderr, "ww: ./ipfs/app: no such file (check the path)\n");
+});
+
 // A program in a directory the jail's user may not enter was exit 125 ("setup"), where one whose
 // mode the jail's user may not execute is 126: both are a binary the jail cannot execute.
 for (const jail of ["bwrap", "native"]) {
