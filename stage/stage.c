@@ -1402,15 +1402,14 @@ static int program_stderr(const char *stderr_arg) {
  * Under bwrap (`-report`, bwrap's --as-pid-1) the stage is the jail's pid 1, as bwrap's own init
  * would be: the program, forked as `program` (pid 2), runs in a session of its own, and this
  * process keeps nothing of it (`ww run ... | cat` ends with the program) but `to_ww`, a copy of
- * bwrap's pipe to ww, out of the program's reach (not dumpable: /proc/1/fd is not the program's to
- * open). It reaps every process orphaned in the jail until the program ends, then writes how it
+ * bwrap's pipe to ww, out of the program's reach (made not dumpable before the fork, in
+ * exec_mode: /proc/1/fd is not the program's to open). It reaps every process orphaned in the jail until the program ends, then writes how it
  * ended, "\1exit N" or "\1signal N" on a line (bwrap's own exit code is 128+N for both; bwrap
  * writes text, never a \1), and exits as bwrap's init did, with the exit code or 128+N. Its end
  * ends every process of the jail.
  */
 static __attribute__((noreturn)) void init(long program, int to_ww) {
   close_all_except(to_ww, -1, -1);
-  SYS5(prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
   for (;;) {
     int st;
     long p = SYS4(wait4, -1, &st, WALL, 0);
@@ -1711,6 +1710,11 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
       stderr_fd = program_stderr(argv[2]);
       long to_ww = SYS3(fcntl, 2, F_DUPFD_CLOEXEC, 3);
       if (to_ww < 0) jail_step_failed("could not start the program: fcntl(F_DUPFD_CLOEXEC)", to_ww);
+      /* Before the fork: the program, of the jail's own uid, may open /proc/1/fd/N (the pipe to
+       * ww, where it could forge its exit status) of a dumpable pid 1, and init() made pid 1 so
+       * only once the fork had returned, while the program was already on its way. The child's
+       * execve of the program makes it dumpable again, as any execve does. */
+      SYS5(prctl, PR_SET_DUMPABLE, 0, 0, 0, 0);
       long program = SYS5(clone, SIGCHLD, 0, 0, 0, 0);
       if (program < 0) jail_step_failed("could not start the program: fork", program);
       if (program > 0) init(program, (int)to_ww);

@@ -313,3 +313,18 @@ for (const jail of ["bwrap", "native"]) {
     assert.equal(r.stdout, "x\n");
   });
 }
+
+// Under bwrap the stage is the jail's pid 1, of the program's own uid, and holds a copy of the pipe
+// ww reads the program's exit status from: made not dumpable before it forks the program
+// (stage/stage.c exec_mode), /proc/1/fd is not the program's to open, even as its first act.
+Deno.test("--jail=bwrap: the program cannot open the descriptors of the jail's pid 1 (its pipe to ww)", async () => {
+  const r = await runWw([
+    "run",
+    "--jail=bwrap",
+    "/bin/sh",
+    "-c",
+    'ls /proc/1/fd >/dev/null 2>&1 && echo listed; for n in 0 1 2 3 4 5 6 7 8 9; do (echo forged >> /proc/1/fd/$n) 2>/dev/null && echo "opened $n"; done; echo done',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, "done\n");
+});
