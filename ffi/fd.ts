@@ -11,7 +11,6 @@ import {
   O_CLOEXEC,
   O_NONBLOCK,
   O_PATH,
-  O_RDONLY,
   O_RDWR,
 } from "./flags.ts";
 import { closeDeferred } from "./reactor.ts";
@@ -122,36 +121,6 @@ export function readAvailable(fd: number, max: number): Uint8Array {
   }
   return concatBytes(chunks);
 }
-
-/**
- * The whole of the file at `path` as text (UTF-8, what is not replaced by U+FFFD, as
- * Deno.readTextFileSync decodes it), or undefined when it cannot be opened or read. Through
- * libc's first group, which every run binds: Deno.readTextFileSync's first use cost a jailed run
- * ~0.2 ms (issue 13).
- *
- * @example
- * readFileText("/proc/sys/kernel/ostype"); // "Linux\n"
- */
-export function readFileText(path: string): string | undefined {
-  const fd = libc().open(cString(path), O_RDONLY | O_CLOEXEC, 0);
-  if (fd === -1) return undefined;
-  try {
-    const chunks: Uint8Array[] = [];
-    for (;;) {
-      const buf = new Uint8Array(READ_CHUNK);
-      const n = libc().read(fd, buf, BigInt(buf.length));
-      if (n === -1) return undefined;
-      if (n === 0) break;
-      chunks.push(n === buf.length ? buf : buf.subarray(0, n));
-    }
-    return new TextDecoder().decode(concatBytes(chunks));
-  } finally {
-    closeFd(fd);
-  }
-}
-
-/** What readFileText asks of read(2) at a time: the files it reads are small (/proc, /etc). */
-const READ_CHUNK = 16384;
 
 /** The chunks, one after another, in one array. */
 export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { closeFd, pipe, readAvailable, readFileText, writeAll } from "./fd.ts";
+import { closeFd, pipe, readAvailable, writeAll } from "./fd.ts";
 
 Deno.test("readAvailable takes what a pipe holds now, up to a limit, and never waits", () => {
   const [read, write] = pipe();
@@ -20,24 +20,5 @@ Deno.test("readAvailable takes what a pipe holds now, up to a limit, and never w
   } finally {
     closeFd(read);
     closeFd(write);
-  }
-});
-
-Deno.test("readFileText reads a file whole as Deno.readTextFileSync does, or says it cannot", () => {
-  const dir = Deno.makeTempDirSync({ prefix: "wwtest-readfiletext-" });
-  try {
-    // More than one read's worth, with bytes that are not UTF-8 (each becomes U+FFFD).
-    const bytes = new Uint8Array(40_000).map((_, i) => i % 7 === 0 ? 0xff : 0x61 + (i % 26));
-    const file = `${dir}/f`;
-    Deno.writeFileSync(file, bytes);
-    assert.equal(readFileText(file), Deno.readTextFileSync(file));
-    Deno.writeFileSync(`${dir}/empty`, new Uint8Array());
-    assert.equal(readFileText(`${dir}/empty`), "");
-    // A file of /proc, whose size stat says is 0.
-    assert.equal(readFileText("/proc/self/uid_map"), Deno.readTextFileSync("/proc/self/uid_map"));
-    assert.equal(readFileText(`${dir}/absent`), undefined);
-    assert.equal(readFileText(dir), undefined); // a directory: read(2) says EISDIR
-  } finally {
-    Deno.removeSync(dir, { recursive: true });
   }
 });

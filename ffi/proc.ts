@@ -1,10 +1,9 @@
 // ffi/proc.ts — the uids and gids of every live process, read as the owners of the /proc/<pid>
 // directories with getdents64(2) and statx(2) straight from libc: the jails' id lease (run/ids.ts)
 // needs them on every run as root, and Deno.readDirSync with one Deno.statSync per process
-// (an op and a FileInfo with four Dates each) cost several milliseconds with 150 processes. And
-// the threads of a process (/proc/<pid>/task), by which run/procfs.ts finds a jail's processes.
+// (an op and a FileInfo with four Dates each) cost several milliseconds with 150 processes.
 
-import { check, cString, lastErrno, libc, libcJail, SyscallError } from "./libc.ts";
+import { check, cString, libc, libcJail } from "./libc.ts";
 import { O_CLOEXEC, O_DIRECTORY, O_RDONLY } from "./flags.ts";
 import { closeFd } from "./fd.ts";
 
@@ -52,73 +51,39 @@ function scanBuffers() {
  */
 export function processOwnerIds(): Uint32Array {
   const c = libc();
-  let count = 0;
-  const found = eachNumberedEntry(PROC, "/proc", (dir, name) => {
-    const { stx, stxView } = buffers!;
-    if (c.statx(dir, name, 0, STATX_UID | STATX_GID, stx) !== 0) return; // it ended
-    if (count + 2 > owners.length) {
-      const grown = new Uint32Array(owners.length * 2);
-      grown.set(owners);
-      owners = grown;
-    }
-    owners[count++] = stxView.getUint32(STX_UID_OFFSET, true);
-    owners[count++] = stxView.getUint32(STX_GID_OFFSET, true);
-  });
-  if (!found) throw new SyscallError("open", lastErrno(), "/proc");
-  return owners.slice(0, count);
-}
-
-/**
- * The ids of the threads of process `pid` (its /proc/<pid>/task entries), or undefined when it
- * is gone (or /proc cannot be read). Deno.readDirSync's first use cost a bwrap run ~0.2 ms
- * (issue 13).
- *
- * @example
- * taskIds(Deno.pid)!.includes(Deno.pid); // true: its main thread
- */
-export function taskIds(pid: number): number[] | undefined {
-  const ids: number[] = [];
-  const path = `/proc/${pid}/task`;
-  const found = eachNumberedEntry(cString(path), path, (_dir, name, len) => {
-    let id = 0;
-    for (let i = 0; i < len; i++) id = id * 10 + name[i] - DIGIT_0;
-    ids.push(id);
-  });
-  return found ? ids : undefined;
-}
-
-/**
- * Calls `each` with every entry of the directory at `path` whose name is all digits (a pid or a
- * tid under /proc): the directory's descriptor, and the name, NUL-terminated, in a buffer reused
- * for the next one, with its length. False when the directory cannot be opened; a getdents64
- * failure throws, named with `what`.
- */
-function eachNumberedEntry(
-  path: Uint8Array,
-  what: string,
-  each: (dir: number, name: Uint8Array, len: number) => void,
-): boolean {
   const getdents64 = libcJail().getdents64;
-  const dir = libc().open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-  if (dir === -1) return false;
+  const dir = check(
+    "open",
+    libc().open(PROC, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0),
+    "/proc",
+  );
+  let count = 0;
   try {
-    const { entries, entryView, name } = buffers ??= scanBuffers();
+    const { entries, entryView, stx, stxView, name } = buffers ??= scanBuffers();
     for (;;) {
-      const n = check("getdents64", getdents64(dir, entries, BigInt(entries.length)), what);
+      const n = check("getdents64", getdents64(dir, entries, BigInt(entries.length)), "/proc");
       if (n === 0) break;
       for (let at = 0; at < n; at += entryView.getUint16(at + RECLEN_OFFSET, true)) {
         let i = at + NAME_OFFSET;
+        // Only the pid directories: their names are all digits.
         if (entries[i] < DIGIT_0 || entries[i] > DIGIT_9) continue;
         let len = 0;
         while (entries[i] !== 0) name[len++] = entries[i++];
         name[len] = 0;
-        each(dir, name, len);
+        if (c.statx(dir, name, 0, STATX_UID | STATX_GID, stx) !== 0) continue; // it ended
+        if (count + 2 > owners.length) {
+          const grown = new Uint32Array(owners.length * 2);
+          grown.set(owners);
+          owners = grown;
+        }
+        owners[count++] = stxView.getUint32(STX_UID_OFFSET, true);
+        owners[count++] = stxView.getUint32(STX_GID_OFFSET, true);
       }
     }
   } finally {
     closeFd(dir);
   }
-  return true;
+  return owners.slice(0, count);
 }
 
 /** processOwnerIds's buffer, kept between scans. */

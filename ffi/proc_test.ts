@@ -2,7 +2,7 @@
 // a process that runs as an id no account has, and not once that process has ended.
 
 import assert from "node:assert/strict";
-import { processOwnerIds, taskIds } from "./proc.ts";
+import { processOwnerIds } from "./proc.ts";
 
 /** The same question answered with Deno's file APIs, one stat per process. */
 function ownersByDeno(): Set<number> {
@@ -59,23 +59,4 @@ Deno.test({
     assert.equal(processOwnerIds().includes(uid), false);
     assert.equal(processOwnerIds().includes(gid), false);
   },
-});
-
-Deno.test("taskIds lists a process's threads as /proc does, and nothing of one that is gone", async () => {
-  // This process: its main thread among Deno's own, the same ones Deno's readDirSync lists.
-  const own = taskIds(Deno.pid)!;
-  assert.ok(own.includes(Deno.pid));
-  const listed = [...Deno.readDirSync(`/proc/${Deno.pid}/task`)].map((e) => Number(e.name));
-  assert.ok(
-    own.filter((t) => listed.includes(t)).length >= Math.min(own.length, listed.length) - 2,
-  );
-  // A single-threaded child: its one thread is itself.
-  const child = new Deno.Command("sleep", { args: ["30"], stdin: "null" }).spawn();
-  try {
-    assert.deepEqual(taskIds(child.pid), [child.pid]);
-  } finally {
-    child.kill("SIGKILL");
-    await child.status;
-  }
-  assert.equal(taskIds(child.pid), undefined);
 });

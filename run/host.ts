@@ -18,7 +18,7 @@ import { accessible, fileOwner, pathKind, statOwner, X_OK } from "../ffi/stat.ts
 import { EACCES, ELOOP, ENOENT, ENOTDIR, errnoName } from "../ffi/errno.ts";
 import { SetupError } from "../core/errors.ts";
 import { holdNoSymlinks } from "../ffi/open.ts";
-import { closeFd, readFileText } from "../ffi/fd.ts";
+import { closeFd } from "../ffi/fd.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { callerVariableIfText } from "./caller_env.ts";
 
@@ -120,17 +120,12 @@ export function landlockSupport(): { abi: number; errno?: number } {
  * read once per process.
  */
 export function capLastCap(): number {
-  return lastCap ??= Number(readKernelFile("/proc/sys/kernel/cap_last_cap").trim());
+  return lastCap ??= Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim());
 }
 
 /** ww's own /proc/self/status. */
 export function ownStatus(): string {
-  return readKernelFile("/proc/self/status");
-}
-
-/** A file /proc always has, read through libc; Deno's error for it when it cannot be read. */
-function readKernelFile(path: string): string {
-  return readFileText(path) ?? Deno.readTextFileSync(path);
+  return Deno.readTextFileSync("/proc/self/status");
 }
 
 /**
@@ -159,13 +154,16 @@ export function namespaceFacts(): NamespaceFacts {
   };
 }
 
-/**
- * The text of `path`, or undefined when it cannot be read (absent, a kernel without it). Read
- * through libc (ffi/fd.ts readFileText): Deno's error for an absent file, a run's first error
- * object, cost ~0.5 ms to make (a sysctl this kernel lacks, read on every --jail=auto run).
- */
+/** The text of `path`, or undefined when it cannot be read (absent, a kernel without it). */
 export function readText(path: string): string | undefined {
-  return readFileText(path);
+  // An absent file is told by statx through libc: Deno's error for it, a run's first error
+  // object, cost ~0.5 ms to make (a sysctl this kernel lacks, read on every --jail=auto run).
+  if (!exists(path)) return undefined;
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -199,10 +199,7 @@ function lockOrExplain(path: string): number | undefined {
 /** Makes LEASE_DIR (and /run/ww) and checks that only root can write there. */
 function leaseDir(): void {
   try {
-    // Made once per boot (/run is a tmpfs): Deno.mkdirSync's first use cost every run ~0.1-0.5 ms.
-    if (fileOwner(LEASE_DIR, false) === undefined) {
-      Deno.mkdirSync(LEASE_DIR, { recursive: true, mode: 0o700 });
-    }
+    Deno.mkdirSync(LEASE_DIR, { recursive: true, mode: 0o700 });
   } catch (e) {
     throw new SetupError(
       `${LEASE_DIR}: cannot make the directory of the jails' id leases (${

@@ -4,9 +4,7 @@
 // may be another process's by the time ww signals it (pids come round). And reads from a
 // process's status whether signals sent to it have arrived.
 
-import { readFileText } from "../ffi/fd.ts";
 import { HeldProcess } from "../ffi/process.ts";
-import { taskIds } from "../ffi/proc.ts";
 import { fileIdentity, sameFile } from "../ffi/stat.ts";
 import { sleep } from "../ffi/ops.ts";
 
@@ -17,13 +15,14 @@ import { sleep } from "../ffi/ops.ts";
  */
 function childrenOf(pid: number): number[] {
   const children: number[] = [];
-  // Through libc (ffi/proc.ts, ffi/fd.ts): the first use of Deno.readDirSync and
-  // Deno.readTextFileSync cost a bwrap run ~0.4 ms (issue 13). A thread that ended meanwhile has
-  // no children file, and a process that is gone no task directory.
-  for (const tid of taskIds(pid) ?? []) {
-    const text = readFileText(`/proc/${pid}/task/${tid}/children`)?.trim();
-    if (text) children.push(...text.split(" ").map(Number));
-  }
+  try {
+    for (const task of Deno.readDirSync(`/proc/${pid}/task`)) {
+      try {
+        const text = Deno.readTextFileSync(`/proc/${pid}/task/${task.name}/children`).trim();
+        if (text !== "") children.push(...text.split(" ").map(Number));
+      } catch { /* the thread ended meanwhile */ }
+    }
+  } catch { /* gone */ }
   return children;
 }
 
