@@ -9,9 +9,10 @@ WW_APT_DEMO=(bubblewrap python3)
 # the C++ Cap'n Proto guest, the aarch64 cross compiler and qemu-user-static for the stage's
 # aarch64 build (stage_test, `deno task build-stage`), libsystemd-dev for the socket-activation
 # test's sd_listen_fds_with_names client, strace for what the bundle opens and for holding a jail
-# at its last step before the program's execve (the signal tests).
+# at its last step before the program's execve (the signal tests), golang-go for the Go guest
+# (tests/run/go_guest_test.ts).
 WW_APT_TEST=(capnproto libcapnp-dev libsystemd-dev pkg-config gcc g++ binutils gcc-aarch64-linux-gnu
-  qemu-user-static strace)
+  qemu-user-static strace golang-go)
 # The benchmarks: hyperfine, GNU time and curl for the IPFS and launch peers, and firejail as a
 # jail to compare with (it pulls in X libraries, the heaviest install of all).
 WW_APT_BENCH=(hyperfine time curl firejail)

@@ -1,5 +1,5 @@
-// tests/support/build.ts — compiles the C children of the integration tests with the machine's gcc,
-// caching each binary in tests/.build/ (gitignored) under a hash of its source, so parallel test
+// tests/support/build.ts — compiles the C children of the integration tests with the machine's gcc
+// (and the Go guest with its go), caching each binary in tests/.build/ (gitignored) under a hash of its source, so parallel test
 // modules and later runs share one build.
 
 import { basename, dirname, join } from "node:path";
@@ -49,4 +49,52 @@ export async function buildC(source: URL): Promise<string> {
 
 function encode(s: string): Uint8Array {
   return new TextEncoder().encode(s);
+}
+
+/** How a Go child is linked: `static` (CGO_ENABLED=0, no libc) or `cgo` (go's default: libc's). */
+export type GoLink = "static" | "cgo";
+
+/**
+ * The path of the binary built from the Go file `source` with the machine's go, linked as `link`
+ * says, cached as buildC's are. Fails loudly when go is missing: a Go guest test that cannot build
+ * its guest fails rather than passing without running.
+ *
+ * @example
+ * const guest = await buildGo(new URL("../run/go_guest/main.go", import.meta.url), "static");
+ */
+export async function buildGo(source: URL, link: GoLink): Promise<string> {
+  const path = fileURLToPath(source);
+  const version = await goOutput(["version"]);
+  const text = await Deno.readFile(path);
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new Uint8Array([...text, ...encode(version + link)])),
+  );
+  const hash = [...digest.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const out = join(BUILD_DIR, `${basename(dirname(path))}-${link}-${hash}`);
+  try {
+    await Deno.stat(out);
+    return out;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  await Deno.mkdir(dirname(out), { recursive: true });
+  const tmp = `${out}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
+  await goOutput(["build", "-o", tmp, path], { CGO_ENABLED: link === "cgo" ? "1" : "0" });
+  await Deno.rename(tmp, out);
+  return out;
+}
+
+async function goOutput(args: string[], env: Record<string, string> = {}): Promise<string> {
+  let result: Deno.CommandOutput;
+  try {
+    result = await new Deno.Command("go", { args, env }).output();
+  } catch (e) {
+    throw new Error(
+      `cannot run go, so the Go guest tests cannot run (install it: apt-get install golang-go; scripts/packages.sh lists it): ${e}`,
+    );
+  }
+  if (!result.success) {
+    throw new Error(`go ${args.join(" ")} failed:\n${new TextDecoder().decode(result.stderr)}`);
+  }
+  return new TextDecoder().decode(result.stdout);
 }
