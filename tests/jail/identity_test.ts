@@ -279,6 +279,43 @@ for (const backend of BACKENDS) {
     }
   });
 
+  test(`${backend} jail: a run that finds every id of the range leased is one line, exit 125`, async () => {
+    // A range of two ids of this test's own, both leased by live jails.
+    const first = backend === "bwrap" ? 200120 : 200122;
+    const range = `${first}-${first + 1}`;
+    const env = { WW_JAIL_IDS: range };
+    const markers = [crypto.randomUUID(), crypto.randomUUID()];
+    const jails = [];
+    for (const marker of markers) jails.push(await startWw(backend, marker, env));
+    const tmp = Deno.makeTempDirSync({ dir: host.tmpDir, prefix: "full-" });
+    try {
+      const uids = new Set([await jailUid(markers[0]), await jailUid(markers[1])]);
+      assert.deepEqual([...uids].sort(), [first, first + 1]);
+      const line = new RegExp(
+        `^ww: no free host id for the jail in ${range} \\(every one is in use or leased by a running jail\\); wait for jails to end, or set WW_JAIL_IDS=FIRST-LAST to a larger range\\n$`,
+      );
+      for (const explain of [[], ["--explain"]]) {
+        const full = await runWw(["run", `--jail=${backend}`, ...explain, "/bin/true"], {
+          env: { ...env, TMPDIR: tmp },
+        });
+        assert.equal(full.code, 125, full.stderr);
+        assert.match(full.stderr, line);
+        assert.equal(full.stdout, "");
+      }
+      // Nothing left: the jails' leases are theirs alone, and the refused runs made no file.
+      assert.deepEqual([...Deno.readDirSync(tmp)], []);
+      for (const uid of uids) assert.equal(isLockHeld(`${LEASE_DIR}/${uid}`), true);
+    } finally {
+      for (const ww of jails) ww.kill("SIGTERM");
+      for (const ww of jails) await ww.status;
+      markers.forEach(killMarked);
+    }
+    for (const uid of [first, first + 1]) assert.equal(isLockHeld(`${LEASE_DIR}/${uid}`), false);
+    // The range is free again once the jails have ended.
+    const again = await runWw(["run", `--jail=${backend}`, "/bin/true"], { env });
+    assert.equal(again.code, 0, again.stderr);
+  });
+
   test(`${backend} jail: the lease outlives a SIGKILLed ww for as long as the jail does`, async () => {
     const marker = crypto.randomUUID();
     const ww = await startWw(backend, marker);
