@@ -337,8 +337,11 @@ function grantError(g: OwnGrant, e: unknown): GrantError | undefined {
 
 /**
  * Refuses, as a run does (openOwnGrants), a grant whose path has a link ww does not follow
- * (trustedPath), or a loop: for --explain, which opens nothing. The path is the one a run
- * resolves first: an `--open`'s file, a `unix:` socket's (to listen on or connect to).
+ * (trustedPath), or a loop, and an `--open` of a file of ww's own process (/proc/self/environ,
+ * which /proc resolves with no link left to follow, as a run's open does): for --explain, which
+ * opens nothing. The path is the one a run resolves first: an `--open`'s file, a `unix:`
+ * socket's (to listen on or connect to). A directory there is left to the run, which names it
+ * so.
  */
 export function checkOwnGrantPaths(own: readonly OwnGrant[]): void {
   for (const g of own) {
@@ -350,7 +353,13 @@ export function checkOwnGrantPaths(own: readonly OwnGrant[]): void {
       : undefined;
     if (path === undefined) continue;
     try {
-      trustedPath(path);
+      const resolved = trustedPath(path);
+      if (
+        "open" in g && !resolved.kernelLinks && isOwnProcessFile(resolved.path) &&
+        pathKind(resolved.path) === "file"
+      ) {
+        throw new OwnProcessError(path);
+      }
     } catch (e) {
       throw grantError(g, e) ?? e;
     }

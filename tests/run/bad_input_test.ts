@@ -85,6 +85,17 @@ const ROWS: readonly Row[] = [
   { args: ["run", "--open", "m=/proc/thread-self/mem", P], message: "that is ww's own process" },
   { args: ["run", "--open", "e=/proc/self/environ", P], message: "that is ww's own process" },
   { args: ["run", "--open", "m=/proc/thread-self/maps", P], message: "that is ww's own process" },
+  // --explain, which opens nothing, let them pass (exit 0) where the run refused them.
+  ...["bwrap", "native", "none"].flatMap((jail) => [
+    {
+      args: ["run", `--jail=${jail}`, "--explain", "--open", "e=/proc/self/environ", P],
+      message: "--open e=/proc/self/environ: that is ww's own process",
+    },
+    {
+      args: ["run", `--jail=${jail}`, "--explain", "--open", "m=/proc/thread-self/mem:w", P],
+      message: "--open m=/proc/thread-self/mem:w: that is ww's own process",
+    },
+  ]),
   // A guest library took the descriptor it named for the host socket.
   {
     args: ["run", "--env", "WW_HOST_FD=0", P],
