@@ -104,8 +104,10 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
     bwrapArgv: plan.argv,
     identity: plan.stage.identity,
     leased: lease?.id,
-    // The file bwrap binds, as the jail's host user reaches it: its real path.
-    program: programFile,
+    // The file bwrap binds, as the jail's host user reaches it: its real path. A program a guest
+    // started is held by ww's descriptor, which ww opened with its own rights: the jail's user
+    // must reach its host file all the same, or a guest started what it could not run itself.
+    program: programFile ?? program.source,
     interpreters: program.interpreters,
     highestFd: plan.highestFd,
     binds: plan.bindRequests,

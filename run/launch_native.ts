@@ -69,7 +69,9 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
     stdio: stdioSources(childFds),
     identity: plan.stage.identity,
     leased: lease?.id,
-    program: program.held ? undefined : program.path,
+    // A program a guest started (held, with its host file) as well: ww opened it with its own
+    // rights, and a root ww started for a jail's user what that user could not reach itself.
+    program: program.held ? program.source : program.path,
     interpreters: program.interpreters,
     highestFd: plan.highestFd,
     binds: plan.bindRequests,

@@ -81,6 +81,34 @@ for (const [jail, flags] of JAILS) {
     }
   });
 
+  Deno.test({
+    name:
+      `${jail}: Executor.start refuses a program the jail's user cannot reach, which root's ww could open`,
+    // As root the jail runs as a leased id of its own; otherwise it is ww's, which reaches it.
+    ignore: Deno.uid() !== 0,
+    async fn() {
+      const shown = await sharedDir();
+      try {
+        await Deno.mkdir(`${shown}/private`);
+        await script(`${shown}/private/prog`, 7);
+        const bind = [...flags, "--ro-bind", shown];
+        // ww opens the file as root: the jail's user could not even walk to it, so nor may the
+        // program it asks ww to start (it ran, exit 7, under native; bwrap failed in its words).
+        await Deno.chmod(`${shown}/private`, 0o700);
+        const error = refusedNaming(
+          (await start(bind, `${shown}/private/prog`)).outcome,
+          `${shown}/private/prog`,
+        );
+        assert.match(error, /cannot enter .*\/private \(mode 0700\)/);
+        // Once it may walk there, it runs.
+        await Deno.chmod(`${shown}/private`, 0o711);
+        assert.deepEqual((await start(bind, `${shown}/private/prog`)).outcome, { code: 7 });
+      } finally {
+        await Deno.remove(shown, { recursive: true });
+      }
+    },
+  });
+
   Deno.test(`${jail}: a program from IPFS needs the guest's ipfs grant; without it no node is asked`, async () => {
     const cache = await Deno.makeTempDir({ prefix: "ww-exec-cache-" });
     const proxy = startProxy(ipfsd.url);
