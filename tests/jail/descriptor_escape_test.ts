@@ -80,7 +80,8 @@ Deno.test("--jail=bwrap: a directory as the program's stdin or stdout is refused
 
 // A socket ww connects (--connect) or accepts on (--listen) lives in the host's network. Under bwrap
 // a program disconnected one (connect with AF_UNSPEC) and connected it anywhere: to the host's
-// loopback services, to the internet. Without --net the jail's stage now keeps it to its peer.
+// loopback services, to the internet. Without --net the jail's stage now keeps it to its peer,
+// whether it is connected by connect(2) or by a sendto(2) with MSG_FASTOPEN.
 Deno.test("a granted TCP connection cannot be taken elsewhere without --net; the jail's own loopback stays while none is granted", async () => {
   const listeners = [
     Deno.listen({ hostname: "127.0.0.1", port: 0 }),
@@ -92,9 +93,12 @@ Deno.test("a granted TCP connection cannot be taken elsewhere without --net; the
     const connect = ["--connect", `c=tcp:127.0.0.1:${granted}`];
     for (const jail of ["bwrap", "native"]) {
       assert.equal(await probeFd(jail, connect, `reconnect:${other}`), "EACCES", jail);
+      // TCP Fast Open connects in sendto(2), not connect(2): the same way out, kept shut too.
+      assert.equal(await probeFd(jail, connect, `fastopen:${other}`), "EACCES", jail);
     }
     // With --net the program has the host's network anyway.
     assert.equal(await probeFd("bwrap", ["--net", ...connect], `reconnect:${other}`), "ok");
+    assert.equal(await probeFd("bwrap", ["--net", ...connect], `fastopen:${other}`), "ok");
     // No IP socket granted: the bwrap jail's loopback is its own, and its TCP works there.
     assert.equal(await probeFd("bwrap", [], "loopback"), "ok");
   } finally {

@@ -8,6 +8,8 @@
 //   create:  openat(fd, "made", O_CREAT|O_WRONLY) (writing beneath a granted directory)
 //   reconnect:PORT: disconnect a granted TCP socket (connect AF_UNSPEC), connect it to
 //            127.0.0.1:PORT (a connection made in the host's network, taken elsewhere)
+//   fastopen:PORT: disconnect a granted TCP socket, then send a byte to 127.0.0.1:PORT with
+//            MSG_FASTOPEN, which connects it as it sends (a connect that is no connect(2) call)
 //   loopback: listen on the jail's own 127.0.0.1 and connect to it (the jail's own TCP)
 //   abstract:NAME: connect a granted unix socket to the abstract address NAME
 //   unix:PATH: connect a granted unix socket to the unix socket at PATH
@@ -62,6 +64,13 @@ int main(int argc, char **argv) {
     struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(atoi(what + 10))};
     to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     return report(connect(fd, (struct sockaddr *)&to, sizeof to));
+  }
+  if (!strncmp(what, "fastopen:", 9)) {
+    struct sockaddr unspec = {.sa_family = AF_UNSPEC};
+    if (connect(fd, &unspec, sizeof unspec) < 0) return report(-1);
+    struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(atoi(what + 9))};
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    return report((int)sendto(fd, "x", 1, MSG_FASTOPEN, (struct sockaddr *)&to, sizeof to));
   }
   if (!strncmp(what, "bind-abstract:", 14)) {
     struct sockaddr_un at = {.sun_family = AF_UNIX};
