@@ -5,7 +5,14 @@ import denoJson from "./deno.json" with { type: "json" };
 import { debugRequested, isRunFlag, nearestWord, parseRunArgs } from "./cli/flags.ts";
 import { usageText } from "./cli/help.ts";
 import { apiFileProblem, ipfsApiFile } from "./ipfs/multiaddr.ts";
-import { EXIT, InterruptedError, osWhy, UsageError, WwError } from "./core/errors.ts";
+import {
+  EXIT,
+  InterruptedError,
+  osWhy,
+  TimedOutError,
+  UsageError,
+  WwError,
+} from "./core/errors.ts";
 import { clipMiddle, clipText, flagValue, oneLine } from "./core/escape.ts";
 import { environHolds, firstNonUtf8Argument } from "./cli/argv_text.ts";
 import {
@@ -218,19 +225,35 @@ async function run(argv: readonly string[]): Promise<number> {
       );
       return "none";
     });
+    // --timeout bounds the run from the moment ww has the program, a local file: the bundling
+    // too (an import of a FIFO, or of a server that never answers, held it for ever), and the
+    // program gets what is left.
+    const bundling = Date.now();
+    const timeoutMs = config.jail.timeoutMs;
+    const expiry = timeoutMs === undefined ? undefined : setTimeout(() =>
+      interrupt.abort(
+        new TimedOutError(
+          timeoutMs,
+          `--deno ${name}: --timeout ${
+            timeoutMs / 1000
+          }s expired while ww bundled it (deno bundle); nothing was run`,
+        ),
+      ), timeoutMs);
     let bundle;
     try {
       bundle = await bundleGuest(deno, name, callerCwd(), env.TMPDIR, interrupt.signal);
     } catch (e) {
       throw interrupt.signal.aborted ? interrupt.signal.reason : e;
     } finally {
+      clearTimeout(expiry);
       stopListening();
     }
+    const spentMs = Date.now() - bundling;
     // The programs the guest starts get the run's --env, not the DENO_DIR set for the guest.
     const startedEnv = config.env;
     config = denoGuestConfig(config, deno, bundle.bundle);
     try {
-      return await runConfig(config, name, explain, grants, debug, startedEnv);
+      return await runConfig(config, name, explain, grants, debug, startedEnv, spentMs);
     } catch (e) {
       throw inDenoGuestWords(e, { name, deno, bundle: bundle.bundle });
     } finally {
@@ -247,6 +270,7 @@ async function runConfig(
   grants: HostGrants,
   debug: boolean,
   startedEnv: RunConfig["env"] = config.env,
+  spentMs = 0,
 ): Promise<number> {
   // Before --explain too: it refuses what the run would refuse.
   checkInherited(config.fds);
@@ -294,6 +318,7 @@ async function runConfig(
   // The command line built and checked the config's shape itself.
   child = await startRun(config, {
     signal: interrupt.signal,
+    spentMs,
     // Said before the program can write anything, so that no line of its splits these.
     onSpawn: () => spawning = true,
     onJail: (jail) => {

@@ -225,6 +225,11 @@ export interface StartOptions {
    * one more for each start.
    */
   readonly startedBy?: Pick<Child, "jail">;
+  /**
+   * How much of `jail.timeoutMs` the run already spent before this call (the bundling of a
+   * `--deno` guest): the deadline comes that much sooner, and still names the whole limit.
+   */
+  readonly spentMs?: number;
 }
 
 /** The host id lease of each started program's jail, for the programs it starts (startedBy). */
@@ -470,7 +475,7 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
       : await locateProgram(config, cleanups, options.signal, options.notices);
     const ops = options.ops ?? new OpGroup();
     // --timeout runs from here on, over every wait of the start too (a grant's, the jail's).
-    const deadline = runDeadline(config.jail.timeoutMs, ops, options.signal);
+    const deadline = runDeadline(config.jail.timeoutMs, ops, options.signal, options.spentMs);
     cleanups.add(deadline.cancel);
     const signal = deadline.signal;
     let choice = await jailChoice(config.jail);
@@ -661,12 +666,14 @@ interface Deadline {
  * from IPFS is fetched within ipfsTimeoutMs of silence instead, and its fetch does not eat the
  * program's time. Before the spawn, its end aborts the start's waits (a grant's: a FIFO's other
  * end, a connect, a name lookup), `outer`'s abort too, and nothing starts (a TimedOutError, 124);
- * from the spawn on it stops the program, within `timeoutMs` of the start, not of the spawn.
+ * from the spawn on it stops the program, within `timeoutMs` of the start, not of the spawn,
+ * less `spentMs` the run spent before the start (a --deno guest's bundling).
  */
 function runDeadline(
   timeoutMs: number | undefined,
   ops: OpGroup,
   outer: AbortSignal | undefined,
+  spentMs = 0,
 ): Deadline {
   if (timeoutMs === undefined) return { signal: outer, onExpiry: () => {}, cancel: () => {} };
   const expiry = new AbortController();
@@ -678,7 +685,7 @@ function runDeadline(
         commandLine: `--timeout ${timeoutMs / 1000}s ${why}`,
       }),
     );
-  const cancel = ops.setTimeout(() => expired(), timeoutMs);
+  const cancel = ops.setTimeout(() => expired(), Math.max(0, timeoutMs - spentMs));
   return {
     signal: outer ? AbortSignal.any([outer, expiry.signal]) : expiry.signal,
     onExpiry: (stop) => {

@@ -147,6 +147,62 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
+// --timeout bounds the run from the moment ww has a local program: a --deno guest's bundling too.
+// An import of a FIFO no one writes (or of a server that never answers) held ww for ever.
+Deno.test("--deno: --timeout ends a bundling that never ends, 124 in one line, leaving nothing", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-deno-" });
+  const tmp = privateTmp();
+  const tag = crypto.randomUUID();
+  try {
+    new Deno.Command("mkfifo", { args: [`${dir}/dep-${tag}.ts`] }).outputSync();
+    Deno.writeTextFileSync(`${dir}/main.ts`, `import "./dep-${tag}.ts";\n`);
+    const started = Date.now();
+    const r = await runWw(["run", "--timeout", "2s", "--deno", `${dir}/main.ts`], {
+      env: { TMPDIR: tmp },
+      ww: ["timeout", "30", ...wwCommand()], // without the bound, ww waited for ever
+    });
+    assert.equal(r.code, 124, r.stderr);
+    assert.ok(Date.now() - started < 15_000, `ww took ${Date.now() - started} ms`);
+    assert.deepEqual(errorLines(r.stderr), [
+      `ww: --deno ${dir}/main.ts: --timeout 2s expired while ww bundled it (deno bundle); nothing was run`,
+    ]);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(processesWithArg(`${dir}/main.ts`), [], "deno bundle runs on");
+    assert.deepEqual([...Deno.readDirSync(tmp)].map((e) => e.name), [], "left in TMPDIR");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
+
+// The program gets what the bundling left of --timeout: a bundling of ~2 s (the FIFO's writer
+// waits that long) and a guest of 1.5 s overrun a --timeout of 3 s, which the guest alone keeps.
+Deno.test("--deno: the bundling's time counts against --timeout, and the program gets the rest", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-deno-" });
+  const tmp = privateTmp();
+  try {
+    new Deno.Command("mkfifo", { args: [`${dir}/dep.ts`] }).outputSync();
+    Deno.writeTextFileSync(
+      `${dir}/main.ts`,
+      `import { x } from "./dep.ts";\nawait new Promise((r) => setTimeout(r, 1500));\nconsole.log(x);\n`,
+    );
+    const writer = new Deno.Command("sh", {
+      args: ["-c", `sleep 2; echo 'export const x = 1;' > '${dir}/dep.ts'`],
+    }).spawn();
+    const r = await runWw(["run", "--timeout", "3s", "--deno", `${dir}/main.ts`], {
+      env: { TMPDIR: tmp },
+      ww: ["timeout", "30", ...wwCommand()], // without the bound, ww waited for ever
+    });
+    await writer.status;
+    assert.equal(r.code, 124, r.stderr);
+    assert.deepEqual(errorLines(r.stderr), [`ww: ${dir}/main.ts timed out after 3s`]);
+    assert.deepEqual([...Deno.readDirSync(tmp)].map((e) => e.name), [], "left in TMPDIR");
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
+
 // Bundled in a TMPDIR that is no directory, the guest was "internal error: No such file or
 // directory (os error 2): tmpdir"; a run without --deno said which TMPDIR, in one line.
 Deno.test("--deno with a TMPDIR that is no directory says so as every run does", async () => {
