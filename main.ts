@@ -241,7 +241,14 @@ async function run(argv: readonly string[]): Promise<number> {
       ), timeoutMs);
     let bundle;
     try {
-      bundle = await bundleGuest(deno, name, callerCwd(), env.TMPDIR, interrupt.signal);
+      bundle = await bundleGuest(
+        deno,
+        name,
+        callerCwd(),
+        env.TMPDIR,
+        interrupt.signal,
+        config.jail.limits.memoryBytes,
+      );
     } catch (e) {
       throw interrupt.signal.aborted ? interrupt.signal.reason : e;
     } finally {

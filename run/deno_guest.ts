@@ -16,6 +16,7 @@ import {
 } from "../core/errors.ts";
 import { absolutePath } from "../core/path.ts";
 import { checkedTmpdir, workdirRefused } from "./tmpdir.ts";
+import { hardLimitsNow } from "../ffi/rlimit.ts";
 
 /**
  * The least --memory (RLIMIT_DATA) a Deno guest starts with: V8 reserves address space for its
@@ -142,12 +143,35 @@ function looksLikeText(path: string): boolean {
 }
 
 /**
+ * /bin/sh's arguments that run `deno args...` under RLIMIT_DATA `memoryBytes` (at least
+ * DENO_GUEST_MIN_MEMORY, at most ww's own hard limit): deno bundle reads what the guest imports
+ * whole, and `import z from "/dev/zero" with { type: "text" }` took the host's memory at ~1 GiB/s
+ * until the kernel's OOM killer came. Undefined (`--memory unlimited`): ww's own limit.
+ *
+ * @example
+ * bundleArgs("/usr/bin/deno", ["bundle", "main.ts"], 4 * 2 ** 30);
+ * // ["-c", 'ulimit -S -d "$0" && exec "$@"', "4194304", "/usr/bin/deno", "bundle", "main.ts"]
+ */
+export function bundleArgs(
+  deno: string,
+  args: string[],
+  memoryBytes: number | undefined,
+): string[] {
+  if (memoryBytes === undefined) return ["-c", 'exec "$@"', "sh", deno, ...args];
+  const hard = hardLimitsNow().data ?? Infinity;
+  const bytes = Math.min(Math.max(memoryBytes, DENO_GUEST_MIN_MEMORY), hard);
+  // ulimit counts KiB; rounded down, so the soft limit never exceeds a hard one.
+  return ["-c", 'ulimit -S -d "$0" && exec "$@"', String(Math.floor(bytes / 1024)), deno, ...args];
+}
+
+/**
  * Bundles the guest `script` (as the user named it, relative to `cwd`) with `deno bundle` into a
  * new private directory under $TMPDIR. Returns the bundle's path and a function that removes the
  * directory. A missing file is a NotFoundError (127, as for any missing program); a directory, a
  * binary or a file ww cannot read a NotExecutableError (126, as for such a program); a guest that
  * does not bundle a UsageError naming it (and deno's first error line); each leaves nothing. So does aborting `signal`: deno bundle is stopped (SIGTERM), and the
- * call rejects.
+ * call rejects. deno bundle runs under RLIMIT_DATA `memoryBytes` (the run's --memory; undefined:
+ * ww's own), at least what Deno starts with.
  */
 export async function bundleGuest(
   deno: string,
@@ -155,6 +179,7 @@ export async function bundleGuest(
   cwd: string,
   tmpdir: string | undefined,
   signal?: AbortSignal,
+  memoryBytes?: number,
 ): Promise<{ bundle: string; remove: () => void }> {
   const path = absolutePath(cwd, script);
   let info: Deno.FileInfo;
@@ -195,8 +220,12 @@ export async function bundleGuest(
   const remove = () => Deno.removeSync(dir, { recursive: true });
   const bundle = `${dir}/guest.js`;
   try {
-    const out = await new Deno.Command(deno, {
-      args: ["bundle", "--quiet", "--platform", "deno", "-o", bundle, script],
+    const out = await new Deno.Command("/bin/sh", {
+      args: bundleArgs(
+        deno,
+        ["bundle", "--quiet", "--platform", "deno", "-o", bundle, script],
+        memoryBytes,
+      ),
       cwd,
       env: { NO_COLOR: "1" },
       stdin: "null",

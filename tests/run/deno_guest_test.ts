@@ -203,6 +203,53 @@ Deno.test("--deno: the bundling's time counts against --timeout, and the program
   }
 });
 
+// deno bundle reads what the guest imports whole, on the host: `import z from "/dev/zero" with
+// { type: "text" }` took ~1 GiB/s of the host's memory until the OOM killer came. It now runs under
+// the run's --memory (RLIMIT_DATA), at least the 768M Deno starts with. Seen on deno bundle
+// itself while it waits on a FIFO the guest imports (reading /dev/zero here would, without the
+// bound, take the test machine's memory).
+for (const [flag, kib] of [["2G", 2 * 2 ** 20], ["64M", 768 * 2 ** 10]] as const) {
+  Deno.test(`--deno --memory ${flag}: deno bundle runs under RLIMIT_DATA ${kib} KiB`, async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "wwtest-deno-" });
+    const tmp = privateTmp();
+    const tag = crypto.randomUUID();
+    try {
+      new Deno.Command("mkfifo", { args: [`${dir}/dep-${tag}.ts`] }).outputSync();
+      Deno.writeTextFileSync(`${dir}/main.ts`, `import "./dep-${tag}.ts";\n`);
+      const [cmd, ...args] = wwCommand();
+      // --jail=none: a 64M jail would be refused before the bundling; the bundling's floor holds.
+      const ww = new Deno.Command(cmd, {
+        args: [...args, "run", "--jail=none", "--memory", flag, "--deno", `${dir}/main.ts`],
+        env: { TMPDIR: tmp },
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      let limits = "";
+      try {
+        const until = Date.now() + 20_000;
+        let bundler: number | undefined;
+        while (bundler === undefined && Date.now() < until) {
+          await new Promise((r) => setTimeout(r, 50));
+          bundler = processesWithArg(`${dir}/main.ts`).find((pid) =>
+            Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0").includes("bundle")
+          );
+        }
+        assert.ok(bundler !== undefined, "no deno bundle seen");
+        limits = Deno.readTextFileSync(`/proc/${bundler}/limits`);
+      } finally {
+        ww.kill("SIGTERM");
+        await ww.output();
+      }
+      const data = limits.split("\n").find((l) => l.startsWith("Max data size"));
+      assert.match(data ?? "", new RegExp(`^Max data size +${kib * 1024} `), limits);
+      assert.deepEqual([...Deno.readDirSync(tmp)].map((e) => e.name), [], "left in TMPDIR");
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+      Deno.removeSync(tmp, { recursive: true });
+    }
+  });
+}
+
 // Bundled in a TMPDIR that is no directory, the guest was "internal error: No such file or
 // directory (os error 2): tmpdir"; a run without --deno said which TMPDIR, in one line.
 Deno.test("--deno with a TMPDIR that is no directory says so as every run does", async () => {
