@@ -142,6 +142,43 @@ function looksLikeText(path: string): boolean {
   }
 }
 
+/** The files deno bundle takes as its configuration from its cwd or any directory above. */
+const CONFIG_NAMES = ["deno.json", "deno.jsonc", "package.json"];
+
+/**
+ * Refuses a configuration deno bundle would pick up from `cwd` or above that someone other than
+ * the caller (or root) owns or may write: `/tmp/deno.json`, planted by another local user, mapped a
+ * trusted guest's imports to that user's module, which deno bundle read (and whatever it imported
+ * in turn, with the caller's rights) into the bundle. A directory ww cannot read is passed over,
+ * as deno passes it.
+ *
+ * @example
+ * checkBundleConfig("main.ts", "/tmp/work"); // UsageError "--deno main.ts: /tmp/deno.json, ..."
+ */
+export function checkBundleConfig(script: string, cwd: string): void {
+  const uid = Deno.uid();
+  for (let dir = cwd;; dir = dir.slice(0, dir.lastIndexOf("/")) || "/") {
+    for (const name of CONFIG_NAMES) {
+      const path = `${dir === "/" ? "" : dir}/${name}`;
+      let infos: Deno.FileInfo[];
+      try {
+        infos = [Deno.lstatSync(path), Deno.statSync(path)];
+      } catch {
+        continue; // none there (or a dangling link, which deno passes over too)
+      }
+      const foreign = infos.find((i) => (i.uid !== uid && i.uid !== 0) || (i.mode! & 0o002) !== 0);
+      if (!foreign) continue;
+      const who = (foreign.mode! & 0o002) !== 0
+        ? "anyone may write it"
+        : `uid ${foreign.uid} owns it`;
+      throw new UsageError(
+        `--deno ${script}: deno bundle would take ${path} as its configuration, and ${who} (it can change what the guest imports into the bundle, with your rights); remove it, or run ww from a directory with no one else's ${name} above it`,
+      );
+    }
+    if (dir === "/") return;
+  }
+}
+
 /**
  * /bin/sh's arguments that run `deno args...` under RLIMIT_DATA `memoryBytes` (at least
  * DENO_GUEST_MIN_MEMORY, at most ww's own hard limit): deno bundle reads what the guest imports
@@ -209,6 +246,7 @@ export async function bundleGuest(
       `--deno ${script}: not a text file (a Deno guest is TypeScript or JavaScript source; run a binary without --deno)`,
     );
   }
+  checkBundleConfig(script, cwd);
   // As every run's work directory: a TMPDIR that is no directory was an internal error here.
   const parent = checkedTmpdir(tmpdir);
   let dir: string;

@@ -250,6 +250,59 @@ for (const [flag, kib] of [["2G", 2 * 2 ** 20], ["64M", 768 * 2 ** 10]] as const
   });
 }
 
+// deno bundle takes a deno.json, deno.jsonc or package.json from its cwd or any directory above as
+// its configuration: one another local user planted (in /tmp, say) mapped a trusted guest's import
+// to that user's module, which was bundled with the caller's rights and run. It is refused now.
+for (
+  const [what, plant] of [
+    ["that anyone may write", (path: string) => Deno.chmodSync(path, 0o666)],
+    ["that another user owns", (path: string) => Deno.chownSync(path, 65534, 65534)],
+  ] as const
+) {
+  Deno.test({
+    name: `--deno refuses a deno.json above the cwd ${what}, 125 in one line naming it`,
+    ignore: what === "that another user owns" && Deno.uid() !== 0,
+    fn: async () => {
+      const dir = Deno.makeTempDirSync({ prefix: "wwtest-deno-" });
+      const tmp = privateTmp();
+      try {
+        Deno.chmodSync(dir, 0o755);
+        Deno.mkdirSync(`${dir}/work`);
+        Deno.writeTextFileSync(`${dir}/planted.ts`, `export default "planted";\n`);
+        Deno.writeTextFileSync(
+          `${dir}/deno.json`,
+          JSON.stringify({ imports: { lib: `file://${dir}/planted.ts` } }),
+        );
+        Deno.writeTextFileSync(`${dir}/work/main.ts`, `import v from "lib";\nconsole.log(v);\n`);
+        plant(`${dir}/deno.json`);
+        const r = await runWw(["run", "--deno", "main.ts"], {
+          env: { TMPDIR: tmp },
+          before: `cd '${dir}/work'`,
+        });
+        assert.equal(r.code, 125, r.stdout + r.stderr);
+        const who = what === "that anyone may write" ? "anyone may write it" : "uid 65534 owns it";
+        assert.deepEqual(errorLines(r.stderr), [
+          `ww: --deno main.ts: deno bundle would take ${dir}/deno.json as its configuration, and ${who} (it can change what the guest imports into the bundle, with your rights); remove it, or run ww from a directory with no one else's deno.json above it`,
+        ]);
+        assert.equal(r.stdout, "");
+        assert.deepEqual([...Deno.readDirSync(tmp)].map((e) => e.name), [], "left in TMPDIR");
+        // The caller's own (root's) configuration applies, as the README says.
+        Deno.chmodSync(`${dir}/deno.json`, 0o644);
+        Deno.chownSync(`${dir}/deno.json`, Deno.uid(), Deno.gid());
+        const own = await runWw(["run", "--deno", "main.ts"], {
+          env: { TMPDIR: tmp },
+          before: `cd '${dir}/work'`,
+        });
+        assert.equal(own.code, 0, own.stderr);
+        assert.equal(own.stdout.trim(), "planted");
+      } finally {
+        Deno.removeSync(dir, { recursive: true });
+        Deno.removeSync(tmp, { recursive: true });
+      }
+    },
+  });
+}
+
 // Bundled in a TMPDIR that is no directory, the guest was "internal error: No such file or
 // directory (os error 2): tmpdir"; a run without --deno said which TMPDIR, in one line.
 Deno.test("--deno with a TMPDIR that is no directory says so as every run does", async () => {
