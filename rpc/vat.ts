@@ -391,7 +391,11 @@ class Vat {
    */
   #newAnswer(questionId: number): Answer {
     if (this.answers.has(questionId)) {
-      throw new Violation(`the guest reused question ${questionId} before finishing it`);
+      // The spec frees a question id once both its Finish and its Return have been sent: one the
+      // guest finished may still be answered (a call pipelined on it still waits for it).
+      throw new Violation(
+        `the guest reused question ${questionId} before both its Finish and its Return`,
+      );
     }
     if (this.answers.size >= this.limits.maxAnswers) {
       throw new Violation(`the guest has more than ${this.limits.maxAnswers} calls outstanding`);

@@ -254,7 +254,7 @@ function capTableOfPointers(q: number, n: number): capnp.Message {
 
 Deno.test("protocol violations close the connection with one log line", async () => {
   const cases: [capnp.Message[], RegExp][] = [
-    [[bootstrap(0), bootstrap(0)], /reused question 0/],
+    [[bootstrap(0), bootstrap(0)], /reused question 0 before both its Finish and its Return/],
     [[finish(5)], /finished question 5, which is not outstanding/],
     [
       [bootstrap(0), capTableOfPointers(1, 3)],
