@@ -11,13 +11,20 @@ import { closeFd, pipe } from "../ffi/fd.ts";
 import { openReadOnly } from "../ffi/memfd.ts";
 import { holdChild, waitPid } from "../ffi/process.ts";
 import { FdStream, readAllText } from "../ffi/stream.ts";
+import { SetupError } from "../core/errors.ts";
 import type { BwrapTry } from "../jail/auto.ts";
 import { bwrapStagePlan, namespaceArgs } from "../jail/bwrap.ts";
 import { jailHostIds } from "../jail/ids.ts";
 import { encodeStagePlan } from "../stage/plan.ts";
 import { leaseJailId } from "./ids.ts";
 import { newCleanups, spawnMapped } from "./launch.ts";
-import { planDescriptor, readStageReports, stageExecutable, stageFailure } from "./stage.ts";
+import {
+  outOfProcesses,
+  planDescriptor,
+  readStageReports,
+  stageExecutable,
+  stageFailure,
+} from "./stage.ts";
 
 /** The stage's plan and status descriptors in the try: right after bwrap's stdio. */
 const PLAN_FD = 3;
@@ -28,7 +35,10 @@ const STATUS_FD = 4;
  * `identity` (the host ids of a run whose bwrap just failed, still leased by it), or else as a
  * run without --uid/--gid would be (a leased id when ww is root, from the top of the range, held
  * for the try only). The
- * first line of bwrap's error (or the stage's) says why it failed.
+ * first line of bwrap's error (or the stage's) says why it failed. ww that cannot start the try
+ * at all (its spawn of the stage fails, or, for want of processes (EAGAIN), the stage's fork
+ * or execve of bwrap or bwrap's own fork) throws a SetupError: that is this moment's, not an answer about bwrap, and
+ * auto remembered it, so that every later run went native.
  *
  * @example
  * await tryBwrap("/usr/bin/bwrap"); // { ok: true, detail: "" }
@@ -89,13 +99,27 @@ export async function tryBwrap(
       waitPid(holdChild(pid)),
     ]);
     const failure = stageFailure(reports, bwrap, "bwrap", ended);
+    if (failure && outOfProcesses(reports, true)) throw cannotTry(failure.message);
     if (failure) return { ok: false, detail: failure.message };
     if (ended.exited && ended.code === 0) return { ok: true, detail: "" };
     const how = ended.exited ? `exited ${ended.code}` : `was killed by signal ${ended.signal}`;
-    return { ok: false, detail: stderr.trim().split("\n")[0] || `bwrap ${how}` };
+    const said = stderr.trim().split("\n")[0];
+    // bwrap's fork or clone for want of processes (EAGAIN): this moment's, not the machine's.
+    if (said.endsWith(": Resource temporarily unavailable")) throw cannotTry(said);
+    return { ok: false, detail: said || `bwrap ${how}` };
   } catch (e) {
-    return { ok: false, detail: `cannot run ${bwrap}: ${e instanceof Error ? e.message : e}` };
+    if (e instanceof CannotTry) throw e;
+    throw cannotTry(e instanceof Error ? e.message : String(e));
   } finally {
     cleanups.run();
   }
+}
+
+/** ww could not make the try (not an answer about bwrap: run/auto.ts remembers none). */
+class CannotTry extends SetupError {}
+
+function cannotTry(why: string): SetupError {
+  return new CannotTry(
+    `--jail=auto could not try bubblewrap: ${why}; nothing was run (try again, e.g. once fewer processes run, or choose --jail=bwrap or --jail=native)`,
+  );
 }

@@ -213,3 +213,29 @@ Deno.test("auto's try of bwrap starts bwrap as a run does: by the stage, as the 
     Deno.removeSync(cache, { recursive: true });
   }
 });
+
+Deno.test("auto does not remember a try of bwrap that failed for want of processes: the run fails in one line", async () => {
+  // Before, bwrap's EAGAIN (a user at its RLIMIT_NPROC for a moment) was remembered as "no
+  // namespaces here", and every later auto run went native.
+  const dir = Deno.makeTempDirSync({ prefix: "wwtest-eagain-" });
+  try {
+    Deno.chmodSync(dir, 0o755); // as root, the try runs bwrap as a leased id
+    Deno.writeTextFileSync(
+      `${dir}/bwrap`,
+      '#!/bin/sh\necho "bwrap: Can\'t fork for pid 1: Resource temporarily unavailable" >&2\nexit 1\n',
+      { mode: 0o755 },
+    );
+    const r = await outputOf([...wwCommand(), "run", "/bin/true"], {
+      PATH: `${dir}:/usr/bin:/bin`,
+      XDG_CACHE_HOME: `${dir}/cache`,
+    });
+    assert.equal(r.code, 125, r.stderr);
+    assert.match(
+      r.stderr,
+      /^ww: --jail=auto could not try bubblewrap: bwrap: Can't fork for pid 1: Resource temporarily unavailable; nothing was run \(try again, .*\)\n$/,
+    );
+    assert.throws(() => Deno.lstatSync(`${dir}/cache/ww/jail-auto.json`), Deno.errors.NotFound);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
