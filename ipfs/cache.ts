@@ -119,11 +119,14 @@ interface PathRecord {
  * that someone could have written since it was verified (a write bit is set: a program it ran
  * may chmod its own file through /proc/self/exe, or it is not ww's user's) is removed, and is a
  * miss: the next fetch verifies it again. So is every lookup in a cache others could change
- * (cacheTrustProblem), and a path's record that is not for that path.
+ * (cacheTrustProblem), and a path's record that is not for that path. A file of another size than
+ * its CID's (cut short when the machine went down before its bytes reached the disk, though its
+ * rename had) is a miss: the size is the one a lookup by CID gives (its DAG's), and it is then
+ * removed; without one, the size a path's record of that CID gives, and no record is a miss.
  */
 export async function openCached(
   dir: string,
-  lookup: { path: string } | { cid: string },
+  lookup: { path: string } | { cid: string; size?: number },
 ): Promise<{ cid: string; fd: number; size: number } | undefined> {
   if (trustProblem(dir) !== undefined) return undefined;
   let record: PathRecord | undefined;
@@ -138,6 +141,10 @@ export async function openCached(
     if (record?.path !== lookup.path) return undefined;
   }
   const cid = record?.cid ?? (lookup as { cid: string }).cid;
+  const given = "cid" in lookup ? lookup.size : undefined;
+  const expected = record?.size ?? given ??
+    (await readRecords(dir)).find((r) => r.cid === cid)?.size;
+  if (expected === undefined) return undefined;
   if (!CID_NAME.test(cid)) return undefined;
   const file = `${dir}/files/${cid}`;
   // A regular file or nothing: whatever else is there (a FIFO, a directory) is no cached program.
@@ -148,8 +155,10 @@ export async function openCached(
     return undefined;
   }
   const size = fileSize(fd);
-  if (record && record.size !== size) {
+  if (size !== expected) {
     closeFd(fd);
+    // A record may be stale; a file that is not its CID's size is not that CID's content.
+    if (given !== undefined) await Deno.remove(file).catch(() => {});
     return undefined;
   }
   const info = Deno.statSync(`/proc/self/fd/${fd}`);

@@ -67,6 +67,7 @@ export async function download(
   const weak = unverifiableHash(root, path.root);
   if (weak) throw new SetupError(`${context}: ${weak}`);
   if (path.segments.length === 0) {
+    // Before the root is asked for: a CID written in another base than the path that cached it.
     const hit = await openCached(cache.dir, { cid: cidKey(root) });
     if (hit) return { cid: hit.cid, size: hit.size, cached: { fd: hit.fd } };
   }
@@ -75,11 +76,11 @@ export async function download(
   if (early) blocks.adopt(root, early.root);
   const file = await walkToFile(root, path.root, path.segments, blocks);
   const cid = cidKey(file.cid);
-  if (path.segments.length > 0) {
-    const hit = await openCached(cache.dir, { cid });
-    if (hit) return { cid, size: hit.size, cached: { fd: hit.fd } };
-  }
   const size = fileSize(file.node);
+  // Cached under its CID by another path: only a file of the size its root says (one cut short by
+  // a crash ran as the program, and was recorded as it, seen).
+  const hit = await openCached(cache.dir, { cid, size });
+  if (hit) return { cid, size: hit.size, cached: { fd: hit.fd } };
   // A root that gives no size for each of its links says nothing of how much it holds (UnixFS
   // says it should; ww takes such a file, walks it all, and does not cache it).
   const sized = file.node.kind === "raw" ||

@@ -874,6 +874,31 @@ Deno.test("what is no regular file in the cache is not cached: the program is fe
   }
 });
 
+// A crash after a cached file's rename but before its bytes reached the disk leaves a prefix under
+// the CID: a bare CID, or another path to it, ran that prefix (a script's last line cut to
+// "rm -rf /tmp", seen) and recorded it as the program.
+Deno.test("a cached file cut short is not run: the program is fetched again, whole", async () => {
+  const script = new TextEncoder().encode("#!/bin/sh\necho one\necho rm -rf /tmp/keep/this\n");
+  const own = await startIpfsd();
+  try {
+    const cid = await own.addFile(script, { cidVersion: 1 });
+    const dir = await own.addTree({ "bin/app": script });
+    const cache = newCache();
+    assert.deepEqual((await fetchBytes(cid, { api: own.api, cacheDir: cache })).bytes, script);
+    const file = `${cache}/files/${await base32(cid)}`;
+    for (const path of [cid, await base32(cid), `/ipfs/${dir}/bin/app`]) {
+      Deno.chmodSync(file, 0o755);
+      Deno.writeFileSync(file, script.subarray(0, 30));
+      Deno.chmodSync(file, 0o555);
+      const got = await fetchBytes(path, { api: own.api, cacheDir: cache });
+      assert.equal(new TextDecoder().decode(got.bytes), new TextDecoder().decode(script), path);
+      assert.deepEqual(Deno.readFileSync(file), script, `${path}: cached whole again`);
+    }
+  } finally {
+    await own.stop();
+  }
+});
+
 // Every inner node a root links was fetched ahead and held until the walk reached it: a root of
 // 1200 links to 1 MiB inner nodes held 1.5 GB while the node stalled the file's bytes.
 Deno.test("ww fetches at most 32 inner nodes ahead of the walk", async () => {
