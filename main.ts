@@ -334,7 +334,7 @@ async function runConfig(
         stderr.line(
           `ww: warning: ${
             jail.reason.replace(/^auto: /, "")
-          }; ${name} runs in the native jail instead (--jail=auto remembers this)`,
+          }; ${name} runs in the native jail instead (--jail=auto remembers this; ww doctor tries bwrap again)`,
         );
       }
       if (jail.backend === "none") {

@@ -115,7 +115,7 @@ Deno.test("container: when namespaces run out after auto remembered bwrap, the r
   assert.match(err[1], /^ww: jail: native \(auto: bubblewrap cannot create the jail's namespaces/);
   assert.match(
     err[2],
-    /^ww: warning: bubblewrap cannot create the jail's namespaces here .*; \/bin\/sh runs in the native jail instead \(--jail=auto remembers this\)$/,
+    /^ww: warning: bubblewrap cannot create the jail's namespaces here .*; \/bin\/sh runs in the native jail instead \(--jail=auto remembers this; ww doctor tries bwrap again\)$/,
   );
   assert.equal(err.length, 3, r.stderr);
   assert.deepEqual((r.remembered as { ok: boolean }).ok, false);
