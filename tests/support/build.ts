@@ -19,12 +19,36 @@ const CFLAGS = ["-O1", "-Wall", "-Wextra", "-Werror", "-std=gnu11"];
  */
 export async function buildC(source: URL): Promise<string> {
   const path = fileURLToPath(source);
+  return await cachedBuild(path, basename(path, ".c"), CFLAGS.join(" "), async (tmp) => {
+    let result: Deno.CommandOutput;
+    try {
+      result = await new Deno.Command("gcc", { args: [...CFLAGS, "-o", tmp, path] }).output();
+    } catch (e) {
+      throw new Error(`cannot run gcc (install it: apt-get install gcc): ${e}`);
+    }
+    if (!result.success) {
+      throw new Error(`gcc ${path} failed:\n${new TextDecoder().decode(result.stderr)}`);
+    }
+  });
+}
+
+/**
+ * BUILD_DIR/<name>-<hash>, the hash of the source at `path` and of `how` (the compiler's flags or
+ * version), built by `build` into the temporary path it is given when not there yet: under a
+ * private name, then renamed, since another test module may be building the same file.
+ */
+async function cachedBuild(
+  path: string,
+  name: string,
+  how: string,
+  build: (tmp: string) => Promise<unknown>,
+): Promise<string> {
   const text = await Deno.readFile(path);
   const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new Uint8Array([...text, ...encode(CFLAGS.join(" "))])),
+    await crypto.subtle.digest("SHA-256", new Uint8Array([...text, ...encode(how)])),
   );
   const hash = [...digest.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  const out = join(BUILD_DIR, `${basename(path, ".c")}-${hash}`);
+  const out = join(BUILD_DIR, `${name}-${hash}`);
   try {
     await Deno.stat(out);
     return out;
@@ -32,17 +56,8 @@ export async function buildC(source: URL): Promise<string> {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
   await Deno.mkdir(dirname(out), { recursive: true });
-  // Build under a private name and rename: another test module may be building the same file.
   const tmp = `${out}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
-  let result: Deno.CommandOutput;
-  try {
-    result = await new Deno.Command("gcc", { args: [...CFLAGS, "-o", tmp, path] }).output();
-  } catch (e) {
-    throw new Error(`cannot run gcc (install it: apt-get install gcc): ${e}`);
-  }
-  if (!result.success) {
-    throw new Error(`gcc ${path} failed:\n${new TextDecoder().decode(result.stderr)}`);
-  }
+  await build(tmp);
   await Deno.rename(tmp, out);
   return out;
 }
@@ -65,23 +80,12 @@ export type GoLink = "static" | "cgo";
 export async function buildGo(source: URL, link: GoLink): Promise<string> {
   const path = fileURLToPath(source);
   const version = await goOutput(["version"]);
-  const text = await Deno.readFile(path);
-  const digest = new Uint8Array(
-    await crypto.subtle.digest("SHA-256", new Uint8Array([...text, ...encode(version + link)])),
+  return await cachedBuild(
+    path,
+    `${basename(dirname(path))}-${link}`,
+    version + link,
+    (tmp) => goOutput(["build", "-o", tmp, path], { CGO_ENABLED: link === "cgo" ? "1" : "0" }),
   );
-  const hash = [...digest.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
-  const out = join(BUILD_DIR, `${basename(dirname(path))}-${link}-${hash}`);
-  try {
-    await Deno.stat(out);
-    return out;
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-  await Deno.mkdir(dirname(out), { recursive: true });
-  const tmp = `${out}.${Deno.pid}.${crypto.randomUUID()}.tmp`;
-  await goOutput(["build", "-o", tmp, path], { CGO_ENABLED: link === "cgo" ? "1" : "0" });
-  await Deno.rename(tmp, out);
-  return out;
 }
 
 async function goOutput(args: string[], env: Record<string, string> = {}): Promise<string> {
