@@ -27,9 +27,11 @@ import { calledByAnyRun, eagerFunctions, type ScriptCoverage } from "./eager_com
 import {
   chunkExports,
   chunkImports,
+  chunksOnlyFor,
   evaluationOrder,
   mergeEntry,
   rewriteImports,
+  smallSharedChunks,
   splitChunksOnlyFor,
 } from "./merge_chunks.ts";
 
@@ -172,11 +174,37 @@ async function denoBundle(args: string[]): Promise<void> {
 /**
  * Replaces the chunks that main.js imports statically, in the bundle in `dir`, by one file,
  * BUNDLE_MAIN_CHUNKS (deno bundle's chunks, each a file of its own, were most of what `ww` cost
- * over an empty `deno run`).
+ * over an empty `deno run`), with the launchers' small chunks that other lazy modules share
+ * (scripts/merge_chunks.ts smallSharedChunks, at most SMALL_CHUNK bytes each).
  */
 async function mergeMainChunks(dir: string): Promise<void> {
   const importsOf = chunkImportsIn(dir);
-  await mergeChunks(dir, evaluationOrder(importsOf(BUNDLE_MAIN), importsOf), BUNDLE_MAIN_CHUNKS);
+  const main = evaluationOrder(importsOf(BUNDLE_MAIN), importsOf);
+  const launchers = LAUNCHERS.map(bundledPath);
+  const small = smallSharedChunks(
+    launchers,
+    main,
+    chunksOnlyFor(JAIL_MODULES.map(bundledPath), otherThanJail(), importsOf),
+    importsOf,
+    (chunk) => Deno.statSync(`${dir}/${chunk}`).size,
+    SMALL_CHUNK,
+  );
+  await mergeChunks(dir, [...main, ...small], BUNDLE_MAIN_CHUNKS);
+}
+
+/** The jailed runs' launchers, whose small shared chunks join main.js's. */
+const LAUNCHERS: readonly LazyModule[] = ["run/launch_bwrap.ts", "run/launch_native.ts"];
+
+/**
+ * The size (bytes, before minifying) up to which a launcher's shared chunk joins main.js's: the
+ * three it has are 0.4-2.8 KB, and a file's load costs a jailed run what ~7 KB of main-chunks.js
+ * costs every run (issue 13).
+ */
+const SMALL_CHUNK = 4096;
+
+/** The files of the bundle other than JAIL_MODULES: main.js and the other lazy modules. */
+function otherThanJail(): string[] {
+  return [BUNDLE_MAIN, ...LAZY_MODULES.filter((m) => !JAIL_MODULES.includes(m)).map(bundledPath)];
 }
 
 /**
@@ -205,14 +233,10 @@ export const BUNDLE_NATIVE_CHUNKS = "native-chunks.js";
 /** Merges the chunks that only JAIL_MODULES load, in the bundle in `dir`, into two files. */
 async function mergeJailChunks(dir: string): Promise<void> {
   const importsOf = chunkImportsIn(dir);
-  const others = [
-    BUNDLE_MAIN,
-    ...LAZY_MODULES.filter((m) => !JAIL_MODULES.includes(m)).map(bundledPath),
-  ];
   const { first, rest } = splitChunksOnlyFor(
     bundledPath("run/launch_bwrap.ts"),
     JAIL_MODULES.map(bundledPath),
-    others,
+    otherThanJail(),
     importsOf,
   );
   await mergeChunks(dir, first, BUNDLE_JAIL_CHUNKS);

@@ -112,6 +112,45 @@ export function splitChunksOnlyFor(
 }
 
 /**
+ * The small chunks that `launchers` load beside main.js's own (`mainOrder`) which are not theirs
+ * alone (`jailOnly`, merged apart): a chunk the launchers share with an unjailed lazy module (a
+ * terminal's, a lock's, a limit's) stayed a file of its own, and a jailed run paid each file's
+ * load (~0.2 ms, issue 13) for a few hundred bytes. One of at most `limit` bytes (`sizeOf`) that
+ * imports only main.js's chunks and others of these joins main.js's: an unjailed run then loads
+ * those bytes too (~0.03 ms a KB), and nothing more, since all they import is loaded already. In
+ * evaluation order, after main.js's.
+ *
+ * @example
+ * const graph: Record<string, string[]> = {
+ *   "bwrap.js": ["c-M.js", "c-L.js", "c-J.js", "c-S.js"], "c-L.js": ["c-M.js"],
+ *   "c-S.js": ["c-X.js"],
+ * };
+ * const size: Record<string, number> = { "c-L.js": 900, "c-J.js": 40000, "c-S.js": 300 };
+ * smallSharedChunks(["bwrap.js"], ["c-M.js"], ["c-J.js"], (f) => graph[f] ?? [],
+ *   (c) => size[c] ?? 99999, 2048);
+ * // ["c-L.js"]
+ */
+export function smallSharedChunks(
+  launchers: readonly string[],
+  mainOrder: readonly string[],
+  jailOnly: readonly string[],
+  importsOf: (file: string) => readonly string[],
+  sizeOf: (chunk: string) => number,
+  limit: number,
+): string[] {
+  const main = new Set(mainOrder);
+  const mine = new Set(jailOnly);
+  const small = evaluationOrder(launchers.flatMap(importsOf), importsOf)
+    .filter((c) => !main.has(c) && !mine.has(c) && sizeOf(c) <= limit);
+  // Evaluation order puts a chunk after what it imports, so one pass sees each import decided.
+  const taken = new Set<string>();
+  for (const c of small) {
+    if (importsOf(c).every((dep) => main.has(dep) || taken.has(dep))) taken.add(c);
+  }
+  return small.filter((c) => taken.has(c));
+}
+
+/**
  * The name under which the merged file exports `name` of `chunk`: two chunks may export the
  * same name (npm code does), one merged file cannot.
  *

@@ -7,6 +7,7 @@ import {
   mergedName,
   mergeEntry,
   rewriteImports,
+  smallSharedChunks,
   splitChunksOnlyFor,
 } from "./merge_chunks.ts";
 
@@ -134,4 +135,29 @@ Deno.test("splitChunksOnlyFor parts the group's own chunks by whether its first 
     first: [],
     rest: [],
   });
+});
+
+Deno.test("smallSharedChunks takes the launchers' small shared chunks whose imports main.js loads", () => {
+  const graph: Record<string, string[]> = {
+    "bwrap.js": ["c-L.js", "c-J.js", "c-T.js", "c-D.js"],
+    "native.js": ["c-N.js", "c-L.js"],
+    "c-L.js": ["c-M.js"], // shared with a terminal's module, small, imports main's: taken
+    "c-T.js": ["c-L.js"], // imports another taken one: taken, after it
+    "c-D.js": ["c-J.js"], // imports the launchers' own chunk: left
+    "c-N.js": ["c-X.js"], // imports a large chunk main.js does not load: left
+    "c-B.js": [],
+  };
+  const importsOf = (f: string) => graph[f] ?? [];
+  const size = (c: string) =>
+    c === "c-J.js" ? 40_000 : ["c-B.js", "c-X.js"].includes(c) ? 5000 : 500;
+  const take = (launchers: string[], limit = 2048) =>
+    smallSharedChunks(launchers, ["c-M.js"], ["c-J.js"], importsOf, size, limit);
+  assert.deepEqual(take(["bwrap.js", "native.js"]), ["c-L.js", "c-T.js"]);
+  assert.deepEqual(take(["native.js"]), ["c-L.js"]);
+  // Too large: left as a file of its own, and what imports it with it.
+  assert.deepEqual(take(["bwrap.js"], 400), []);
+  graph["bwrap.js"].push("c-B.js");
+  assert.deepEqual(take(["bwrap.js"]), ["c-L.js", "c-T.js"]);
+  // main.js's own chunks are already its.
+  assert.deepEqual(take(["c-M.js"]), []);
 });
