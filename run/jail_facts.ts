@@ -18,7 +18,8 @@ export function jailedRun(request: LaunchRequest): {
   readonly facts: RunFacts;
 } {
   const { config, program, cleanups, choice, terminal, sharedLease } = request;
-  const lease = sharedLease?.share(cleanups) ?? leaseJailId(config.jail, cleanups);
+  const lease = sharedLease?.share(cleanups) ??
+    leaseJailId(config.jail, cleanups, "ascending", () => request.ahead?.owners());
   const facts = runFacts({
     config,
     choice,

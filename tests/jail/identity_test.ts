@@ -316,6 +316,39 @@ for (const backend of BACKENDS) {
     assert.equal(again.code, 0, again.stderr);
   });
 
+  // The owners of every process are scanned by `stage ahead` while ww plans (run/stage_ahead.ts):
+  // an id a live process runs as is still never leased.
+  test(`${backend} jail: an id that a live process runs as is not leased`, async () => {
+    const first = backend === "bwrap" ? 200140 : 200142;
+    const squatter = new Deno.Command("/usr/bin/setpriv", {
+      args: [`--reuid=${first}`, `--regid=${first}`, "--clear-groups", "/bin/sleep", "30"],
+    }).spawn();
+    try {
+      assert.ok(
+        await waitFor(() => {
+          try {
+            return Deno.statSync(`/proc/${squatter.pid}`).uid === first;
+          } catch {
+            return false;
+          }
+        }, 5000),
+        "the squatter never ran as its id",
+      );
+      const marker = crypto.randomUUID();
+      const ww = await startWw(backend, marker, { WW_JAIL_IDS: `${first}-${first + 1}` });
+      try {
+        assert.equal(await jailUid(marker), first + 1);
+      } finally {
+        ww.kill("SIGTERM");
+        await ww.status;
+        killMarked(marker);
+      }
+    } finally {
+      squatter.kill("SIGKILL");
+      await squatter.status;
+    }
+  });
+
   test(`${backend} jail: the lease outlives a SIGKILLed ww for as long as the jail does`, async () => {
     const marker = crypto.randomUUID();
     const ww = await startWw(backend, marker);

@@ -746,6 +746,34 @@ test("native jail as root, without --net: a network of its own, with nothing on 
   }
 });
 
+// The network namespace is made ahead, while ww plans the run (`stage ahead network`,
+// run/stage_ahead.ts), and joined by the program: each run still gets one of its own, with its
+// loopback up, and ww keeps no helper once the program runs.
+test("native jail as root, without --net: each run's network is its own, its loopback up", async () => {
+  const script = [
+    "import fcntl, os, socket, struct",
+    "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
+    // SIOCGIFFLAGS of lo: IFF_UP is bit 0.
+    "ifr = fcntl.ioctl(s, 0x8913, struct.pack('16sH', b'lo', 0))",
+    "up = struct.unpack('16sH', ifr)[1] & 1",
+    "print(os.readlink('/proc/self/ns/net'), up, socket.if_nameindex(), flush=True)",
+  ].join("\n");
+  const runs = await Promise.all(
+    [1, 2].map(() => runWw(["run", ...NATIVE, "/usr/bin/python3", "-c", script])),
+  );
+  const host = Deno.readLinkSync("/proc/self/ns/net");
+  const nets = runs.map((r) => {
+    assert.equal(r.code, 0, r.stderr);
+    const [net, up, ...links] = r.stdout.trim().split(" ");
+    assert.match(net, /^net:\[\d+\]$/);
+    assert.equal(up, "1", "its loopback is down");
+    assert.equal(links.join(" "), "[(1, 'lo')]");
+    return net;
+  });
+  assert.notEqual(nets[0], nets[1], "two jails shared a network");
+  for (const net of nets) assert.notEqual(net, host, "a jail had the host's network");
+});
+
 // --tmp-size bounds bwrap's in-memory file systems; the native jail's work directory is in the
 // host's TMPDIR, which it cannot bound: a run that asked for it ran without a word.
 Deno.test("native: an explicit --tmp-size is said not to bound the jail; the default is not", async () => {
