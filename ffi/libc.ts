@@ -133,6 +133,8 @@ const jailSymbols = {
   getsockname: { parameters: [I32, "buffer", "buffer"], result: "i32" },
   getsockopt: { parameters: [I32, "i32", "i32", "buffer", "buffer"], result: "i32" },
   flock: { parameters: [I32, "i32"], result: "i32" },
+  // fcntl(2) with a struct flock: the open file description locks of lease files (ffi/lock.ts).
+  fcntl_lock: { name: "fcntl", parameters: [I32, "i32", "buffer"], result: "i32" },
   getrlimit: { parameters: [I32, "buffer"], result: "i32" },
   memfd_create: { parameters: ["buffer", U32], result: "i32" },
   getdents64: { parameters: [I32, "buffer", "usize"], result: "i32" },

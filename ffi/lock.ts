@@ -1,7 +1,12 @@
-// ffi/lock.ts — lock files held with flock(2): a lock lives as long as the open file description,
-// so the kernel drops it when its holder closes it or dies, however it dies.
-
-import { EAGAIN, EINTR, ENOENT } from "./errno.ts";
+// ffi/lock.ts — lock files and directory locks. Both live as long as the open file description,
+// so the kernel drops one when its holder closes it (every copy of the descriptor: a child that
+// inherited one holds it too) or dies, however it dies.
+//
+// A lock file holds an open file description lock (fcntl(2) F_OFD_SETLK on the whole file), which
+// F_OFD_GETLK can test without taking: a test that took the lock for an instant (flock(2) has no
+// other way) made a holder that tried at that moment find it taken. A directory, which cannot be
+// opened for writing (a write lock needs it), is locked with flock(2).
+import { EACCES, EAGAIN, EINTR, ENOENT } from "./errno.ts";
 import { check, cString, lastErrno, libc, libcJail, SyscallError } from "./libc.ts";
 import { closeFd } from "./fd.ts";
 import {
@@ -17,10 +22,19 @@ import {
 const LOCK_EX = 2;
 const LOCK_NB = 4;
 
+/** fcntl(2) open file description lock commands (linux/fcntl.h), and struct flock's l_type. */
+const F_OFD_GETLK = 36;
+const F_OFD_SETLK = 37;
+const F_WRLCK = 1;
+const F_UNLCK = 2;
+/** sizeof(struct flock) on x86_64 and aarch64: short type, short whence, off_t start, off_t len, pid. */
+const FLOCK_SIZE = 32;
+
 /**
- * Opens (creating it, mode 0600) the file at `path` and takes an exclusive flock on it without
- * waiting: the descriptor holding the lock (close-on-exec, so no child inherits it), or undefined
- * when another open file holds it (in this process or any other). A symlink is refused (ELOOP).
+ * Opens (creating it, mode 0600) the file at `path` and takes an exclusive open file description
+ * lock on it without waiting: the descriptor holding the lock (close-on-exec, so no child inherits
+ * it unasked), or undefined when another open file holds it (in this process or any other). A
+ * symlink is refused (ELOOP).
  */
 export function tryLockFile(path: string): number | undefined {
   const name = cString(path);
@@ -29,12 +43,20 @@ export function tryLockFile(path: string): number | undefined {
     libc().open(name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600),
     path,
   );
-  return lockedOrClosed(fd, path);
+  try {
+    if (fileLock(fd, F_OFD_SETLK, path)) return fd;
+  } catch (e) {
+    closeFd(fd);
+    throw e;
+  }
+  closeFd(fd);
+  return undefined;
 }
 
 /**
- * Whether a lock on `path` is held by someone now; a missing file is not locked. Takes the lock
- * for an instant when it is free, and creates nothing.
+ * Whether tryLockFile's lock on `path` is held by someone now; a missing file is not locked.
+ * Takes nothing (F_OFD_GETLK), so a holder trying at the same moment gets the lock, and creates
+ * nothing.
  */
 export function isLockHeld(path: string): boolean {
   const name = cString(path);
@@ -44,9 +66,28 @@ export function isLockHeld(path: string): boolean {
     throw new SyscallError("open", lastErrno(), path);
   }
   try {
-    return !lockNow(fd, path);
+    return !fileLock(fd, F_OFD_GETLK, path);
   } finally {
     closeFd(fd);
+  }
+}
+
+/**
+ * fcntl(2) `cmd` with a write lock on the whole file: F_OFD_SETLK, whether it took it; F_OFD_GETLK
+ * (a read-only descriptor will do), whether it could have.
+ */
+function fileLock(fd: number, cmd: number, path: string): boolean {
+  // l_whence SEEK_SET, l_start 0, l_len 0 (to the end, however far it grows), l_pid 0 (OFD).
+  const lock = new Uint8Array(FLOCK_SIZE);
+  const view = new DataView(lock.buffer);
+  view.setInt16(0, F_WRLCK, true);
+  for (;;) {
+    if (libcJail().fcntl_lock(fd, cmd, lock) === 0) {
+      return cmd === F_OFD_SETLK || view.getInt16(0, true) === F_UNLCK;
+    }
+    const errno = lastErrno();
+    if (errno === EAGAIN || errno === EACCES) return false; // another holder (fcntl(2): either)
+    if (errno !== EINTR) throw new SyscallError("fcntl", errno, path);
   }
 }
 

@@ -1,5 +1,5 @@
-// flock(2) lock files: one holder at a time, in this process or another, released by close and
-// by the holder's death.
+// Lock files (open file description locks) and directory locks (flock(2)): one holder at a time,
+// in this process or another, released by close and by the holder's death.
 import assert from "node:assert/strict";
 import { closeFd } from "./fd.ts";
 import { isLockHeld, lockDirectory, tryLockDirectory, tryLockFile } from "./lock.ts";
@@ -36,15 +36,20 @@ Deno.test("a lock held by another process is released when that process is kille
   try {
     const path = `${dir}/8`;
     Deno.writeTextFileSync(path, "");
-    // A shell takes the lock on its fd 9 with flock(1), then becomes sleep, which holds it.
-    const holder = new Deno.Command("bash", {
-      args: ["-c", 'exec 9>"$1" && flock --exclusive 9 && exec sleep 30', "bash", path],
+    // Python takes the lock (F_OFD_SETLK, a write lock on the whole file) on a descriptor it
+    // leaves open across exec, then becomes sleep, which holds it.
+    const take = "import fcntl, os, struct, sys\n" +
+      "fd = os.open(sys.argv[1], os.O_RDWR)\n" +
+      'fcntl.fcntl(fd, fcntl.F_OFD_SETLK, struct.pack("hhqqi4x", fcntl.F_WRLCK, 0, 0, 0, 0))\n' +
+      "os.set_inheritable(fd, True)\n" +
+      'os.execvp("sleep", ["sleep", "30"])\n';
+    const holder = new Deno.Command("python3", {
+      args: ["-c", take, path],
       stdout: "null",
       stderr: "null",
     }).spawn();
-    // Up to 10 s: a loaded machine starts bash and flock(1) slowly (2 s was once not enough).
-    // Until the shell has become sleep, flock(1) may still hold fd 9 too (it took the lock and
-    // has not yet exited): a kill of the shell then would leave the lock held a moment longer.
+    // Up to 10 s: a loaded machine starts python slowly (2 s was once not enough for bash). Until
+    // python has become sleep, the kill would end python, not the holder the test means.
     const ready = () => {
       try {
         return isLockHeld(path) && Deno.readTextFileSync(`/proc/${holder.pid}/comm`) === "sleep\n";
@@ -53,7 +58,7 @@ Deno.test("a lock held by another process is released when that process is kille
       }
     };
     for (let i = 0; i < 500 && !ready(); i++) await new Promise((r) => setTimeout(r, 20));
-    assert.ok(ready(), "the shell took the lock and became sleep within 10 s");
+    assert.ok(ready(), "python took the lock and became sleep within 10 s");
     assert.equal(tryLockFile(path), undefined);
     holder.kill("SIGKILL");
     await holder.status;

@@ -4,12 +4,14 @@
 // reach, execute, read and write what the run shows it, made before anything starts, each by the
 // one rule of run/access.ts.
 //
-// A lease is an exclusive flock on LEASE_DIR/<id>, taken without waiting and held, on a
-// close-on-exec descriptor, for the jail's whole life. Concurrent ww processes serialize on the
-// lock. The stage's supervisor holds a copy (StagePlan.leaseFd): the kernel drops the lock once ww
-// has closed it at the jail's end, or died (kill -9 included), and the supervisor has ended the
-// jail and exited, which is the reclaim. Lock files are never removed: removing one that another
-// process has just opened would let two processes each lock a different file of the same name.
+// A lease is an exclusive open file description lock on LEASE_DIR/<id> (ffi/lock.ts tryLockFile),
+// taken without waiting and held, on a close-on-exec descriptor, for the jail's whole life;
+// --explain tests it without taking it (isLockHeld), so it never makes a run skip an id.
+// Concurrent ww processes serialize on the lock. The stage's supervisor holds a copy
+// (StagePlan.leaseFd): the kernel drops the lock once ww has closed it at the jail's end, or died
+// (kill -9 included), and the supervisor has ended the jail and exited, which is the reclaim. Lock
+// files are never removed: removing one that another process has just opened would let two
+// processes each lock a different file of the same name.
 
 import { closeFd } from "../ffi/fd.ts";
 import { isLockHeld, tryLockFile } from "../ffi/lock.ts";

@@ -10,7 +10,7 @@ import { DEFAULT_JAIL_IDS } from "../../jail/ids.ts";
 import { LEASE_DIR } from "../../run/ids.ts";
 import { hostileBinary, killMarked, outcome, runHostile, setUpHost, waitFor } from "./hostile.ts";
 import { childrenOf, processesWithArg } from "../support/procs.ts";
-import { runWw, wwCommand } from "../support/ww.ts";
+import { REPO, runWw, wwCommand } from "../support/ww.ts";
 
 const host = await setUpHost();
 globalThis.addEventListener("unload", () => host.close());
@@ -346,6 +346,38 @@ for (const backend of BACKENDS) {
     } finally {
       squatter.kill("SIGKILL");
       await squatter.status;
+    }
+  });
+
+  test(`${backend} jail: --explain's look at the leases beside runs from a one-id range never makes a run fail`, async () => {
+    // A one-id range of this test's own. --explain asks of each id whether it is leased
+    // (peekJailId: isLockHeld), here in a tight loop; asking took the lock for an instant, and a
+    // run leasing then found its only id taken (exit 125).
+    const id = backend === "bwrap" ? 200130 : 200131;
+    const env = { WW_JAIL_IDS: `${id}-${id}` };
+    const peek = `import { isLockHeld } from "${REPO}ffi/lock.ts";\n` +
+      'console.log("looking");\n' +
+      `for (;;) isLockHeld("${LEASE_DIR}/${id}");\n`;
+    const looker = new Deno.Command(Deno.execPath(), {
+      args: ["eval", peek],
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    try {
+      const reader = looker.stdout.getReader();
+      const first = await reader.read();
+      assert.equal(new TextDecoder().decode(first.value), "looking\n");
+      reader.releaseLock();
+      for (let i = 0; i < 20; i++) {
+        const r = await runWw(["run", `--jail=${backend}`, "/bin/true"], { env });
+        assert.equal(r.code, 0, `run ${i}: ${r.stderr}`);
+      }
+    } finally {
+      looker.kill("SIGKILL");
+      await looker.status;
+      await looker.stdout.cancel();
     }
   });
 
