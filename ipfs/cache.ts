@@ -19,6 +19,7 @@
 import { closeFd } from "../ffi/fd.ts";
 import { copyRange, createExclusive, openRegularReadOnly } from "../ffi/memfd.ts";
 import { fileSize } from "../ffi/stat.ts";
+import { dirTrustProblem } from "../ffi/trusted_dir.ts";
 
 /** The version of the rules a path record's CID passed (see pathKey). */
 const PATH_RULES = "min-digest-20";
@@ -54,38 +55,14 @@ export function cacheDir(env: { XDG_CACHE_HOME?: string; HOME?: string }): strin
 /**
  * Why `dir` cannot hold a cache ww trusts, or undefined when it can: no one but ww's user and root
  * may be able to change anything on the way to it, or in it. Another user who can write one of
- * those directories (a shared /tmp/.cache someone else made, a cache directory mode 0777) can
- * rename entries in it: swap one verified program for another under its CID, or point a path's
- * record at another program, and ww would run it. Checked on the real path (symlinks resolved),
- * every directory from / to `dir` that exists: owned by ww's user or root, and writable by no
- * group or others, unless it is sticky (as /tmp: only an entry's owner may rename it there).
+ * those directories (a shared /tmp/.cache someone else made, a cache directory mode 0777, the HOME
+ * of a user whose environment root runs with) can rename entries in it: swap one verified program
+ * for another under its CID, or point a path's record at another program, and ww would run it.
+ * Checked along the path as the kernel walks it (ffi/trusted_dir.ts): every directory looked in,
+ * links followed, owned by ww's user or root and writable by no group or others unless sticky.
  */
 export function cacheTrustProblem(dir: string): string | undefined {
-  let existing = dir;
-  let real: string | undefined;
-  while (real === undefined) {
-    try {
-      real = Deno.realPathSync(existing);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound) || existing === "/") throw e;
-      existing = existing.slice(0, Math.max(1, existing.lastIndexOf("/")));
-    }
-  }
-  const parts = real.split("/").filter((p) => p !== "");
-  for (let i = 0; i <= parts.length; i++) {
-    const path = `/${parts.slice(0, i).join("/")}`;
-    const info = Deno.lstatSync(path);
-    const mode = info.mode ?? 0;
-    if (!info.isDirectory) return `${path} is not a directory`;
-    if (info.uid !== Deno.uid() && info.uid !== 0) {
-      return `${path} belongs to uid ${info.uid}, not to ww's user or root`;
-    }
-    if ((mode & 0o022) !== 0 && (mode & 0o1000) === 0) {
-      const who = (mode & 0o002) !== 0 ? "others" : "its group";
-      return `${path} is writable by ${who} (mode ${(mode & 0o7777).toString(8)})`;
-    }
-  }
-  return undefined;
+  return dirTrustProblem(dir);
 }
 
 /** cacheTrustProblem, with a failure to check said as the problem. */

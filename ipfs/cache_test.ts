@@ -278,6 +278,35 @@ Deno.test("a cache that another user could change is neither read nor written, a
   }
 });
 
+// Checked on the path with its links resolved, a cache reached through another user's directory
+// (root run with that user's HOME, sudo -E) passed when the link led to root's own: that user
+// could point the link elsewhere once it had passed, and have root run a program of theirs.
+Deno.test({
+  name: "a cache reached through another user's directory is not trusted, wherever its link leads",
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    const top = await Deno.makeTempDir();
+    try {
+      const own = `${top}/own-cache`;
+      await store(`${own}/ww/ipfs`, CID_A, "program A", ["/ipfs/a"]);
+      const home = `${top}/home`;
+      await Deno.mkdir(home, { mode: 0o755 });
+      await Deno.symlink(own, `${home}/.cache`);
+      await new Deno.Command("chown", { args: ["-h", "65534:65534", home, `${home}/.cache`] })
+        .output();
+      const dir = `${home}/.cache/ww/ipfs`;
+      assert.equal(
+        cacheTrustProblem(dir),
+        `${home} belongs to uid 65534, not to ww's user or root`,
+      );
+      assert.equal(await openCached(dir, { path: "/ipfs/a" }), undefined);
+      assert.equal(cacheTrustProblem(`${own}/ww/ipfs`), undefined);
+    } finally {
+      await Deno.remove(top, { recursive: true });
+    }
+  },
+});
+
 Deno.test("a path's record that is for another path is a miss", async () => {
   const dir = await Deno.makeTempDir();
   try {

@@ -21,6 +21,8 @@ import { lazyImport } from "../core/lazy.ts";
 import { fileIdentity, fileOwner, modeKind } from "../ffi/stat.ts";
 import { namespaceFacts, ownStatus, readText } from "./host.ts";
 import { callerVariableIfText } from "./caller_env.ts";
+import { dirTrustProblem } from "../ffi/trusted_dir.ts";
+import { escapeText } from "../core/escape.ts";
 
 /** The backend a run with `policy` gets, and why. */
 export async function jailChoice(policy: JailPolicy): Promise<BackendChoice> {
@@ -63,7 +65,9 @@ export function autoCachePath(
 function rememberedTry(facts: NamespaceFacts): BwrapTry | Promise<BwrapTry> {
   const key = autoCacheKey(facts, keyFacts(facts.bwrapPath!));
   const path = cachePath();
-  const remembered = path === undefined ? undefined : readAutoCache(readOwnFile(path), key);
+  const remembered = path === undefined || trustProblem(dirOf(path)) !== undefined
+    ? undefined
+    : readAutoCache(readOwnFile(path), key);
   if (remembered) return remembered;
   return retryBwrap(facts);
 }
@@ -129,12 +133,34 @@ function readOwnFile(path: string): string | undefined {
   return isOwn(path, "file") ? readText(path) : undefined;
 }
 
-/** Writes the cache file atomically (a whole file or none); a cache that cannot be written is skipped. */
+/** The directory of the cache file `path`. */
+function dirOf(path: string): string {
+  return path.slice(0, path.lastIndexOf("/"));
+}
+
+/**
+ * Writes the cache file atomically (a whole file or none), in a directory that no one but ww's
+ * user and root can change on the way to it (ffi/trusted_dir.ts): root run with another user's
+ * HOME (sudo -E) read and wrote through that user's directories, which they could swap for links
+ * between the check and the write. Such a directory is refused with one line; a cache that cannot
+ * be written is skipped.
+ */
 function remember(path: string, text: string): void {
-  const dir = path.slice(0, path.lastIndexOf("/"));
+  const dir = dirOf(path);
   const tmp = `${path}.${Deno.pid}.tmp`;
   try {
-    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    // Checked before mkdir makes anything, and again once the whole path is there.
+    let problem = trustProblem(dir);
+    if (problem === undefined) {
+      Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+      problem = trustProblem(dir);
+    }
+    if (problem !== undefined) {
+      const line =
+        `ww: warning: --jail=auto's answer is not remembered in ${dir}: ${problem}; set XDG_CACHE_HOME to a directory of your own`;
+      Deno.stderr.writeSync(new TextEncoder().encode(`${escapeText(line)}\n`));
+      return;
+    }
     // Only in a directory of ww's own, as the answer is read back (readOwnFile); and as a new
     // file (O_EXCL), never one a link already there leads to.
     if (!isOwn(dir, "dir")) return;
@@ -144,5 +170,14 @@ function remember(path: string, text: string): void {
     try {
       Deno.removeSync(tmp);
     } catch { /* never written */ }
+  }
+}
+
+/** dirTrustProblem, with a failure to check (a link gone meanwhile) said as the problem. */
+function trustProblem(dir: string): string | undefined {
+  try {
+    return dirTrustProblem(dir);
+  } catch (e) {
+    return `cannot check it (${e instanceof Error ? e.message : e})`;
   }
 }

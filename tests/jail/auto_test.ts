@@ -81,6 +81,60 @@ Deno.test("auto's remembered answer is taken only from a file of ww's own user t
   }
 });
 
+// Root run with another user's HOME (sudo -E): ww read and wrote $HOME/.cache/ww/jail-auto.json
+// checking the file alone, so that user, who may rename entries in their own directories, could
+// swap .cache for a link to a directory of root's: root took the answer found there, and wrote
+// its own there. A cache reached through a directory of another user's is neither read nor
+// written now, and one line says why.
+Deno.test({
+  name:
+    "as root with another user's HOME, auto neither reads nor writes its answer through that user's link",
+  ignore: Deno.uid() !== 0,
+  fn: async () => {
+    const top = Deno.makeTempDirSync({ prefix: "wwtest-home-" });
+    try {
+      const info = new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).outputSync();
+      const { HOME: _h, XDG_CACHE_HOME: _x, ...rest } = Deno.env.toObject();
+      // Deno's own cache stays where it is, whatever HOME says.
+      const base = { ...rest, DENO_DIR: JSON.parse(new TextDecoder().decode(info.stdout)).denoDir };
+      const run = (env: Record<string, string>) =>
+        outputOf([...wwCommand(), "run", "--debug", "/bin/true"], { ...base, ...env });
+      // Root's own cache, and in it an answer of root's under the right key, changed to say no.
+      const rootCache = `${top}/root-cache`;
+      Deno.mkdirSync(rootCache, { mode: 0o700 });
+      const first = await run({ XDG_CACHE_HOME: rootCache });
+      assert.equal(first.code, 0, first.stderr);
+      const file = `${rootCache}/ww/jail-auto.json`;
+      const answer = JSON.parse(Deno.readTextFileSync(file));
+      Deno.writeTextFileSync(
+        file,
+        `${JSON.stringify({ ...answer, ok: false, detail: "planted" })}\n`,
+      );
+      // A HOME of uid 65534's, whose .cache that user made a link to root's cache.
+      const home = `${top}/home`;
+      Deno.mkdirSync(home, { mode: 0o755 });
+      Deno.symlinkSync(rootCache, `${home}/.cache`);
+      new Deno.Command("chown", { args: ["-h", "65534:65534", home, `${home}/.cache`] })
+        .outputSync();
+      assert.equal(Deno.lstatSync(`${home}/.cache`).uid, 65534);
+      const line =
+        `ww: warning: --jail=auto's answer is not remembered in ${home}/.cache/ww: ${home} belongs to uid 65534, not to ww's user or root; set XDG_CACHE_HOME to a directory of your own`;
+      const planted = await run({ HOME: home });
+      assert.equal(planted.code, 0, planted.stderr);
+      assert.match(planted.stderr, /^ww: jail: bwrap \(auto: /m, "the planted answer was taken");
+      assert.ok(planted.stderr.split("\n").includes(line), planted.stderr);
+      // Nor is root's answer written through the link.
+      Deno.removeSync(file);
+      const written = await run({ HOME: home });
+      assert.equal(written.code, 0, written.stderr);
+      assert.ok(written.stderr.split("\n").includes(line), written.stderr);
+      assert.throws(() => Deno.lstatSync(file), Deno.errors.NotFound);
+    } finally {
+      Deno.removeSync(top, { recursive: true });
+    }
+  },
+});
+
 Deno.test("auto picks the native jail when bwrap is not in PATH; --explain says why", async () => {
   const r = await runUnder(undefined, ["run", "--explain", "/bin/true"], NO_BWRAP, true);
   assert.equal(r.code, 0, r.stderr);
