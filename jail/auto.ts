@@ -63,23 +63,96 @@ export interface BackendChoice {
  * bwrapUnusable({ capSysAdmin: false }); // "bwrap is not in PATH"
  */
 export function bwrapUnusable(facts: NamespaceFacts): string | undefined {
-  if (facts.bwrapPath === undefined) return "bwrap is not in PATH";
+  return bwrapObstacle(facts)?.problem;
+}
+
+/**
+ * bwrapUnusable's problem and what fixes it (what to install, which sysctl to set), for
+ * `ww doctor`; undefined when the cheap check finds none.
+ *
+ * @example
+ * bwrapObstacle({ bwrapPath: "/usr/bin/bwrap", maxUserNamespaces: 0, capSysAdmin: false });
+ * // { problem: "user namespaces are disabled (user.max_user_namespaces = 0)",
+ * //   fix: "allow them: sysctl -w user.max_user_namespaces=15000 (as root; ...)" }
+ */
+export function bwrapObstacle(
+  facts: NamespaceFacts,
+): { readonly problem: string; readonly fix: string } | undefined {
+  if (facts.bwrapPath === undefined) {
+    return {
+      problem: "bwrap is not in PATH",
+      fix: "install bubblewrap (apt-get install bubblewrap, or dnf install bubblewrap)",
+    };
+  }
   if (facts.bwrapSetuid) return undefined;
   if (facts.maxUserNamespaces === undefined) {
-    return "this kernel has no user namespaces (no /proc/sys/user/max_user_namespaces)";
+    return {
+      problem: "this kernel has no user namespaces (no /proc/sys/user/max_user_namespaces)",
+      fix: "boot a kernel built with user namespaces (CONFIG_USER_NS=y); until then, --jail=native",
+    };
   }
   if (facts.maxUserNamespaces <= 0) {
-    return "user namespaces are disabled (user.max_user_namespaces = 0)";
+    return {
+      problem: "user namespaces are disabled (user.max_user_namespaces = 0)",
+      fix: `allow them: ${persistentSysctl("user.max_user_namespaces=15000")}`,
+    };
   }
   if (facts.capSysAdmin) return undefined;
   if (facts.apparmorRestrictsUserns === 1) {
-    return "AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1)";
+    return {
+      problem:
+        "AppArmor restricts unprivileged user namespaces (kernel.apparmor_restrict_unprivileged_userns = 1)",
+      fix:
+        `give bwrap an AppArmor profile that allows them (a profile for ${facts.bwrapPath} with the rule "userns,"), or lift the restriction: ${
+          persistentSysctl("kernel.apparmor_restrict_unprivileged_userns=0")
+        }`,
+    };
   }
   if (facts.unprivilegedUsernsClone === 0) {
-    return "unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0)";
+    return {
+      problem: "unprivileged user namespaces are disabled (kernel.unprivileged_userns_clone = 0)",
+      fix: `allow them: ${persistentSysctl("kernel.unprivileged_userns_clone=1")}`,
+    };
   }
   return undefined;
 }
+
+/** How to set `setting` now and at every boot. */
+function persistentSysctl(setting: string): string {
+  return `sysctl -w ${setting} (as root; and the same line in /etc/sysctl.d/ to keep it)`;
+}
+
+/**
+ * What fixes a real try of bwrap that failed (`detail`, bwrap's words) where the sysctls allow
+ * user namespaces, for `ww doctor`: ENOSPC is a used-up user.max_user_namespaces; EPERM (bwrap's
+ * "No permissions to create new namespace") and the like, something the sysctls do not show (a
+ * container's seccomp profile, an LSM).
+ *
+ * @example
+ * bwrapTryFix("bwrap: Creating new namespace failed: No space left on device");
+ * // "user.max_user_namespaces is used up: end processes that hold user namespaces, or raise it ..."
+ */
+export function bwrapTryFix(detail: string): string {
+  if (/No space left on device/.test(detail)) {
+    return `user.max_user_namespaces is used up: end processes that hold user namespaces, or raise it: ${
+      persistentSysctl("user.max_user_namespaces=<more>")
+    }`;
+  }
+  if (/Operation not permitted|Permission denied|No permissions to create/.test(detail)) {
+    return "something the sysctls do not show refuses user namespaces to ww (a container's seccomp profile, an LSM such as SELinux or AppArmor): let ww's processes create them there (for a container, a seccomp profile that allows unshare and clone with CLONE_NEWUSER), or run with --jail=native";
+  }
+  return "bwrap's words say what failed; until it is fixed, --jail=native runs without bwrap";
+}
+
+/** How long a remembered "no" holds: a used-up user.max_user_namespaces frees up again. */
+export const NO_KEPT_MS = 60 * 60 * 1000;
+
+/**
+ * What a "no" of a real try adds to the reason in the command line's words (--debug, --explain):
+ * how long it is remembered, and how to clear it.
+ */
+export const REMEMBERED_NO =
+  "(remembered for an hour; `ww doctor` tries bwrap again now, and remembers its answer)";
 
 /**
  * The backend for `requested`; `facts` is only consulted for `auto`, and `tried` (a real try of
@@ -149,21 +222,37 @@ export function autoCacheKey(ns: NamespaceFacts, key: AutoKeyFacts): string {
   return JSON.stringify({ ...key, ...ns });
 }
 
-/** The remembered try in `text` (the cache file), if it was made under `key`. */
-export function readAutoCache(text: string | undefined, key: string): BwrapTry | undefined {
+/**
+ * The remembered try in `text` (the cache file), if it was made under `key`; at `now` (ms), a
+ * "no" made NO_KEPT_MS or more before (or at no time it says) is no answer: what made bwrap fail
+ * may have passed (user.max_user_namespaces used up for a while).
+ */
+export function readAutoCache(
+  text: string | undefined,
+  key: string,
+  now?: number,
+): BwrapTry | undefined {
   if (text === undefined) return undefined;
   try {
     const doc = JSON.parse(text);
     if (doc?.key !== key || typeof doc.ok !== "boolean" || typeof doc.detail !== "string") {
       return undefined;
     }
+    if (!doc.ok && now !== undefined && !keptAt(doc.at, now)) return undefined;
     return { ok: doc.ok, detail: doc.detail };
   } catch {
     return undefined;
   }
 }
 
-/** The cache file's text for a try made under `key`. */
-export function encodeAutoCache(key: string, t: BwrapTry): string {
-  return `${JSON.stringify({ key, ok: t.ok, detail: t.detail })}\n`;
+/** Whether a "no" made at `at` (a cache file's field: anything) still holds at `now`. */
+function keptAt(at: unknown, now: number): boolean {
+  return typeof at === "number" && at <= now && now - at < NO_KEPT_MS;
+}
+
+/** The cache file's text for a try made under `key`, at `at` (ms) when given. */
+export function encodeAutoCache(key: string, t: BwrapTry, at?: number): string {
+  return `${
+    JSON.stringify({ key, ok: t.ok, detail: t.detail, ...(at === undefined ? {} : { at }) })
+  }\n`;
 }

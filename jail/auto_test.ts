@@ -8,6 +8,7 @@ import {
   chooseBackend,
   encodeAutoCache,
   type NamespaceFacts,
+  NO_KEPT_MS,
   readAutoCache,
 } from "./auto.ts";
 
@@ -120,4 +121,17 @@ Deno.test("a missing, torn or foreign cache file is no answer", () => {
   for (const text of [undefined, "", "{", "null", '{"key":1}', `{"key":${JSON.stringify(key)}}`]) {
     assert.equal(readAutoCache(text, key), undefined, String(text));
   }
+});
+
+Deno.test("a remembered no holds for an hour, or not at all when it says no time; a yes holds", () => {
+  const key = autoCacheKey(OPEN, KEY_FACTS);
+  const at = 1_800_000_000_000;
+  const no = encodeAutoCache(key, { ok: false, detail: "bwrap: no" }, at);
+  assert.deepEqual(readAutoCache(no, key, at + NO_KEPT_MS - 1), { ok: false, detail: "bwrap: no" });
+  assert.equal(NO_KEPT_MS, 60 * 60 * 1000);
+  assert.equal(readAutoCache(no, key, at + NO_KEPT_MS), undefined);
+  assert.equal(readAutoCache(no, key, at - 1), undefined); // made in the future: a clock set back
+  assert.equal(readAutoCache(encodeAutoCache(key, { ok: false, detail: "" }), key, at), undefined);
+  const yes = encodeAutoCache(key, { ok: true, detail: "" });
+  assert.deepEqual(readAutoCache(yes, key, at + 100 * NO_KEPT_MS), { ok: true, detail: "" });
 });

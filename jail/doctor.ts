@@ -5,7 +5,14 @@
  * @module
  */
 
-import { type BwrapTry, bwrapUnusable, chooseBackend, type NamespaceFacts } from "./auto.ts";
+import {
+  bwrapObstacle,
+  type BwrapTry,
+  bwrapTryFix,
+  bwrapUnusable,
+  chooseBackend,
+  type NamespaceFacts,
+} from "./auto.ts";
 import { formatIdRange, type IdRange, JAIL_IDS_ENV } from "./ids.ts";
 import { landlockProtections } from "./landlock.ts";
 import { NO_JAIL_BUDGET } from "./limits.ts";
@@ -131,6 +138,12 @@ export function doctorReport(f: MachineFacts): { lines: string[]; jailPossible: 
         }`
     }`,
   );
+  // What fixes it, where the ids (whose line names its fix) or the try's refusal do not say.
+  // A sysctl that rules bwrap out is the cause of the try's failure too.
+  const fix = bwrapOk || idsProblem || notTried !== undefined
+    ? undefined
+    : bwrapObstacle(ns)?.fix ?? (tried ? bwrapTryFix(tried.detail) : undefined);
+  if (fix !== undefined) out.push(`    fix: ${fix}; then \`ww doctor\` tries bwrap again`);
   out.push(
     "    enforces user, mount, pid, ipc, uts, cgroup and network namespaces, seccomp, no capabilities, no_new_privs, limits",
   );

@@ -160,3 +160,46 @@ Deno.test("a native try that failed makes native NOT usable, with its line", () 
   );
   assert.ok(doctorReport({ ...GOOD, nativeTry: { ok: true } }).lines.includes("  native: usable"));
 });
+
+Deno.test("bwrap's NOT usable line is followed by its fix: what to install, which sysctl to set", () => {
+  const fixOf = (f: Partial<MachineFacts>) =>
+    doctorReport({ ...GOOD, ...f }).lines.find((l) => l.startsWith("    fix: "));
+  const ns = GOOD.namespaces;
+  const tried = (detail: string) => ({ bwrapTry: { ok: false, detail } });
+  const then = "; then `ww doctor` tries bwrap again";
+  assert.equal(fixOf(GOOD), undefined);
+  assert.equal(
+    fixOf({ namespaces: { ...ns, bwrapPath: undefined }, bwrapTry: undefined }),
+    `    fix: install bubblewrap (apt-get install bubblewrap, or dnf install bubblewrap)${then}`,
+  );
+  assert.equal(
+    fixOf({ namespaces: { ...ns, maxUserNamespaces: 0 }, ...tried("bwrap: No space left") }),
+    `    fix: allow them: sysctl -w user.max_user_namespaces=15000 (as root; and the same line in /etc/sysctl.d/ to keep it)${then}`,
+  );
+  assert.equal(
+    fixOf({ namespaces: { ...ns, unprivilegedUsernsClone: 0 }, ...tried("bwrap: No permissions") }),
+    `    fix: allow them: sysctl -w kernel.unprivileged_userns_clone=1 (as root; and the same line in /etc/sysctl.d/ to keep it)${then}`,
+  );
+  // The sysctl, not the try's words, on Ubuntu 24.04.
+  assert.match(
+    fixOf({
+      namespaces: { ...ns, apparmorRestrictsUserns: 1 },
+      ...tried("bwrap: setting up uid map: Permission denied"),
+    })!,
+    /^ {4}fix: give bwrap an AppArmor profile that allows them \(a profile for \/usr\/bin\/bwrap with the rule "userns,"\), or lift the restriction: sysctl -w kernel\.apparmor_restrict_unprivileged_userns=0 /,
+  );
+  // Where the sysctls allow it, what the try said.
+  assert.match(
+    fixOf(tried("bwrap: Creating new namespace failed: No space left on device"))!,
+    /^ {4}fix: user\.max_user_namespaces is used up: end processes that hold user namespaces, or raise it: sysctl -w user\.max_user_namespaces=<more> /,
+  );
+  assert.match(
+    fixOf(tried("bwrap: Creating new namespace failed: Operation not permitted"))!,
+    /^ {4}fix: something the sysctls do not show refuses user namespaces to ww \(a container's seccomp profile, an LSM such as SELinux or AppArmor\).*--jail=native; then `ww doctor` tries bwrap again$/,
+  );
+  assert.match(fixOf(tried("bwrap: odd"))!, /^ {4}fix: bwrap's words say what failed; until/);
+  // The ids' line and a try not made name their own fix.
+  const root = { ...GOOD.identity, uid: 0, euid: 0 };
+  assert.equal(fixOf({ identity: root, jailIds: { error: "no ids" }, ...tried("x") }), undefined);
+  assert.equal(fixOf({ bwrapTry: { notTried: "no free id" } }), undefined);
+});

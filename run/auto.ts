@@ -15,6 +15,7 @@ import {
   encodeAutoCache,
   type NamespaceFacts,
   readAutoCache,
+  REMEMBERED_NO,
 } from "../jail/auto.ts";
 import type { JailPolicy } from "../jail/policy.ts";
 import { lazyImport } from "../core/lazy.ts";
@@ -30,7 +31,11 @@ export async function jailChoice(policy: JailPolicy): Promise<BackendChoice> {
   const facts = namespaceFacts();
   // chooseBackend consults the try only when the facts do not already rule bwrap out.
   const tried = bwrapUnusable(facts) === undefined ? await rememberedTry(facts) : undefined;
-  return chooseBackend("auto", () => facts, tried && (() => tried));
+  const choice = chooseBackend("auto", () => facts, tried && (() => tried));
+  // A "no" is remembered: how long, and how to clear it, said where the user reads the reason.
+  return tried?.ok === false
+    ? { ...choice, commandLine: `${choice.reason} ${REMEMBERED_NO}` }
+    : choice;
 }
 
 /**
@@ -67,7 +72,7 @@ function rememberedTry(facts: NamespaceFacts): BwrapTry | Promise<BwrapTry> {
   const path = cachePath();
   const remembered = path === undefined || trustProblem(dirOf(path)) !== undefined
     ? undefined
-    : readAutoCache(readOwnFile(path), key);
+    : readAutoCache(readOwnFile(path), key, Date.now());
   if (remembered) return remembered;
   return retryBwrap(facts);
 }
@@ -86,7 +91,7 @@ export async function retryBwrap(
   const t = await tryBwrap(facts.bwrapPath, identity);
   const path = cachePath();
   if (path !== undefined) {
-    remember(path, encodeAutoCache(autoCacheKey(facts, keyFacts(facts.bwrapPath)), t));
+    remember(path, encodeAutoCache(autoCacheKey(facts, keyFacts(facts.bwrapPath)), t, Date.now()));
   }
   return t;
 }

@@ -170,6 +170,47 @@ Deno.test("namespaces blocked where the sysctls cannot see: auto tries bwrap onc
   }
 });
 
+// A remembered "no" held until its key changed, and --debug did not say how to clear it: a
+// user.max_user_namespaces used up for a while kept every later run from bwrap. It holds for an
+// hour now, and the reason says so and names `ww doctor`, whose bwrap line names the fix.
+Deno.test("namespaces blocked: the remembered no says how to clear it, and is tried again after an hour", async () => {
+  const cache = Deno.makeTempDirSync({ prefix: "wwtest-cache-" });
+  try {
+    const env = { XDG_CACHE_HOME: cache };
+    const file = `${cache}/ww/jail-auto.json`;
+    const note =
+      " (remembered for an hour; `ww doctor` tries bwrap again now, and remembers its answer))\n";
+    const run = () => runUnder("userns", ["run", "--debug", "/bin/true"], env);
+    const first = await run();
+    assert.equal(first.code, 0, first.stderr);
+    assert.ok(first.stderr.endsWith(note), first.stderr);
+    const at = JSON.parse(Deno.readTextFileSync(file)).at;
+    assert.ok(Math.abs(at - Date.now()) < 60_000, String(at));
+    // Remembered: the same words, and no new try.
+    const again = await run();
+    assert.ok(again.stderr.endsWith(note), again.stderr);
+    assert.equal(JSON.parse(Deno.readTextFileSync(file)).at, at);
+    // An hour later it is tried again (and remembered anew).
+    const old = { ...JSON.parse(Deno.readTextFileSync(file)), at: at - 60 * 60 * 1000 };
+    Deno.writeTextFileSync(file, `${JSON.stringify(old)}\n`);
+    const later = await run();
+    assert.ok(later.stderr.endsWith(note), later.stderr);
+    assert.ok(JSON.parse(Deno.readTextFileSync(file)).at > old.at, "not tried again");
+    // ww doctor says what fixes it, under bwrap's line.
+    const doctor = await runUnder("userns", ["doctor"], env);
+    const lines = doctor.stdout.split("\n");
+    const i = lines.findIndex((l) => l.startsWith("  bwrap: NOT usable: "));
+    assert.ok(i >= 0, doctor.stdout);
+    // deny.c's seccomp filter refuses the namespaces with EPERM, which no sysctl shows.
+    assert.match(
+      lines[i + 1],
+      /^ {4}fix: something the sysctls do not show refuses user namespaces to ww .*; then `ww doctor` tries bwrap again$/,
+    );
+  } finally {
+    Deno.removeSync(cache, { recursive: true });
+  }
+});
+
 Deno.test("namespaces blocked: an explicit --jail=bwrap fails with bwrap's reason and one line", async () => {
   const r = await runUnder("userns", ["run", "--jail=bwrap", "/bin/true"]);
   assert.equal(r.code, 125, r.stderr);
