@@ -77,6 +77,22 @@ export function parseIpfsPath(program: string): IpfsPath | { error: string } {
   return { namespace, root, segments };
 }
 
+/**
+ * Why `program`, an IPFS path, cannot name a program by its spelling alone, or undefined: a
+ * trailing '/' names a directory, never a program file, as it does for a local path (the kernel
+ * refuses `/bin/echo/`). A run and --explain refuse it alike, before the node is asked anything.
+ *
+ * @example
+ * ipfsProgramProblem("/ipfs/bafy.../bin/app/");
+ * // "/ipfs/bafy.../bin/app/: a trailing '/' names a directory, not a program (write /ipfs/bafy.../bin/app)"
+ */
+export function ipfsProgramProblem(program: string, path: IpfsPath): string | undefined {
+  if (!program.endsWith("/")) return undefined;
+  return `${program}: a trailing '/' names a directory, not a program (write ${
+    formatIpfsPath(path)
+  })`;
+}
+
 /** The canonical text of a parsed path: /ipfs/<root>/<segments...>. */
 export function formatIpfsPath(path: IpfsPath): string {
   return `/${path.namespace}/${[path.root, ...path.segments].join("/")}`;

@@ -21,7 +21,13 @@ import type { EarlyRequests } from "./download.ts";
 import { IpfsNode } from "./node.ts";
 import type { Notices } from "./progress.ts";
 import { lazyImport } from "../core/lazy.ts";
-import { formatIpfsPath, type IpfsPath, parseIpfsPath, programName } from "../core/ipfs_path.ts";
+import {
+  formatIpfsPath,
+  type IpfsPath,
+  ipfsProgramProblem,
+  parseIpfsPath,
+  programName,
+} from "../core/ipfs_path.ts";
 
 export interface FetchOptions {
   /** The node's Kubo RPC endpoint: a multiaddr or http(s) URL (--ipfs; see ipfsApiUrl). */
@@ -89,6 +95,8 @@ export async function fetchProgram(
 ): Promise<FetchedProgram> {
   const parsed = parseIpfsPath(program);
   if ("error" in parsed) throw new UsageError(parsed.error);
+  const slash = ipfsProgramProblem(program, parsed);
+  if (slash) throw new NotExecutableError(slash);
   const name = programName(parsed);
   const dir = options.cacheDir ?? cacheDir(options.callerEnv ?? Deno.env.toObject());
   const connect = () =>

@@ -15,7 +15,7 @@ import { isSocketDescriptor, pathKind } from "../ffi/stat.ts";
 import { type Interpreter, unloadableWhy } from "./script.ts";
 import type { BackendChoice } from "../jail/auto.ts";
 import type { HeldProgram } from "../jail/held.ts";
-import { formatIpfsPath, parseIpfsPath } from "../core/ipfs_path.ts";
+import { formatIpfsPath, ipfsProgramProblem, parseIpfsPath } from "../core/ipfs_path.ts";
 import type { RunConfig } from "../core/config.ts";
 import {
   NOT_EXECUTABLE_ERRNOS,
@@ -279,10 +279,15 @@ export function withWorkdirLeft(status: ExitStatus, workdir: string): ExitStatus
   return pathKind(workdir, false) === undefined ? status : { ...status, workdirLeft: workdir };
 }
 
-/** Where a jail shows an IPFS program: at its own (normalized) path, e.g. /ipfs/<cid>/bin/app. */
+/**
+ * Where a jail shows an IPFS program: at its own (normalized) path, e.g. /ipfs/<cid>/bin/app. A
+ * path with a trailing '/' is refused (126), as fetchProgram refuses it.
+ */
 export function ipfsJailPath(program: string): string {
   const parsed = parseIpfsPath(program);
   if ("error" in parsed) throw new UsageError(parsed.error);
+  const slash = ipfsProgramProblem(program, parsed);
+  if (slash) throw new NotExecutableError(slash);
   return formatIpfsPath(parsed);
 }
 

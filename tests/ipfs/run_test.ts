@@ -249,6 +249,31 @@ Deno.test("a directory exits 126 listing its entries", async () => {
   );
 });
 
+Deno.test("a trailing '/' names a directory: an IPFS or IPNS path with one is refused, exit 126, by a run and --explain alike, as a local /bin/echo/ is", async () => {
+  const key = await ipfsd.publish(dir);
+  for (
+    const [program, plain] of [
+      [`/ipfs/${dir}/bin/probe.sh/`, `/ipfs/${dir}/bin/probe.sh`],
+      [`/ipfs/${dir}/bin/`, `/ipfs/${dir}/bin`],
+      [`/ipns/${key}/bin/probe.sh/`, `/ipns/${key}/bin/probe.sh`],
+    ]
+  ) {
+    const cache = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" });
+    for (const explain of [[], ["--explain"]]) {
+      const r = await ww([...explain, program], { cache });
+      assert.equal(r.code, 126, `${explain} ${program}: ${r.stderr}`);
+      assert.equal(
+        r.stderr,
+        `ww: ${program}: a trailing '/' names a directory, not a program (write ${plain})\n`,
+      );
+      assert.equal(r.stdout, "");
+    }
+    assert.deepEqual([...walkFiles(cache)], [], "nothing cached");
+  }
+  const local = await runWw(["run", "/bin/echo/"]);
+  assert.equal(local.code, 126, local.stderr);
+});
+
 Deno.test("an unreachable node exits 125 with one line naming the address", async () => {
   const api = `/ip4/127.0.0.1/tcp/${refusedPort()}/http`;
   const r = await runWw(["run", "--ipfs", api, `/ipfs/${dir}/bin/report`], {
