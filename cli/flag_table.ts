@@ -240,7 +240,7 @@ export const FLAGS: readonly Flag[] = [
     name: "--ipfs-timeout",
     value: "<duration>",
     group: "run",
-    help: "give up when the IPFS node sends nothing for this long (default `30s`)",
+    help: "give up when the IPFS node sends nothing for this long (`30s`, `1m30s`; default `30s`)",
     set: (s, value) => {
       s.ipfsTimeoutMs = duration("--ipfs-timeout", value);
     },
@@ -418,7 +418,7 @@ export const FLAGS: readonly Flag[] = [
     value: "<duration>",
     group: "jail",
     help:
-      "wall-clock limit (`30s`, `500ms`, `2m`; 1ms to 596h) on the whole run once ww has the program, its waits before the start included (a FIFO's other end, a `--connect`): SIGTERM, then SIGKILL 2s later; ww then exits 124",
+      "wall-clock limit (`30s`, `500ms`, `2m`, `1m30s`; 1ms to 596h) on the whole run once ww has the program, its waits before the start included (a FIFO's other end, a `--connect`): SIGTERM, then SIGKILL 2s later; ww then exits 124",
     see: { title: "Exit status", anchor: "#exit-status" },
     set: (s, value) => {
       s.timeoutMs = duration("--timeout", value);
@@ -442,7 +442,7 @@ export const FLAGS: readonly Flag[] = [
     value: "<seconds>",
     group: "jail",
     help:
-      "CPU time per process, in seconds or as 90s, 2m, 1h (RLIMIT_CPU): SIGXCPU at the limit, SIGKILL 1 s later; default unlimited",
+      "CPU time per process, in seconds or as 90s, 2m, 1m30s, 1h (RLIMIT_CPU): SIGXCPU at the limit, SIGKILL 1 s later; default unlimited",
     set: (s, value) => {
       s.limits.cpuSeconds = limitValue("--cpu", parseCpuSeconds(value));
     },

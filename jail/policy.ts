@@ -219,18 +219,57 @@ export function formatSize(bytes: number): string {
  */
 export const MAX_DURATION_MS = 2 ** 31 - 1;
 
+/** A duration's units, largest first, in milliseconds. */
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  h: 3_600_000,
+  m: 60_000,
+  s: 1000,
+  ms: 1,
+};
+
+/** One term of a duration: a number and its unit ("ms" before "m", or 5ms would read as 5m). */
+const DURATION_TERM = /(\d+(?:\.\d+)?)(ms|h|m|s)/y;
+
 /**
- * "30s", "500ms", "2m", "1h", or bare seconds; in milliseconds, from 1 ms to MAX_DURATION_MS.
+ * The milliseconds `text` adds up to, exactly (not rounded), or undefined when it is no duration:
+ * bare seconds ("90"), or terms of a number and a unit each, largest unit first and each at most
+ * once ("1h30m", "1m30s", "1.5m", "500ms"). The one reading of every duration ww takes (--timeout,
+ * --ipfs-timeout, --cpu).
+ */
+function durationMs(text: string): number | undefined {
+  if (/^\d+(?:\.\d+)?$/.test(text)) return Number(text) * 1000;
+  let total = 0;
+  let previous = Infinity;
+  let at = 0;
+  while (at < text.length) {
+    DURATION_TERM.lastIndex = at;
+    const m = DURATION_TERM.exec(text);
+    const scale = m ? DURATION_UNITS[m[2]] : undefined;
+    if (!m || scale === undefined || scale >= previous) return undefined;
+    total += Number(m[1]) * scale;
+    previous = scale;
+    at = DURATION_TERM.lastIndex;
+  }
+  return at === 0 ? undefined : total;
+}
+
+/** The forms a duration takes, for the line that refuses one. */
+const DURATION_FORMS = "30s, 500ms, 2m or 1m30s";
+
+/**
+ * "30s", "500ms", "2m", "1h", "1m30s" (units h, m, s, ms, largest first), or bare seconds; in
+ * milliseconds, from 1 ms to MAX_DURATION_MS.
  *
  * @example
  * parseDuration("1.5m"); // 90000
+ * parseDuration("1m30s"); // 90000
  * parseDuration("597h"); // { error: "597h is longer than the maximum, 596h (about 24.8 days)" }
  */
 export function parseDuration(text: string): number | { error: string } {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(text);
-  if (!m) return { error: `${JSON.stringify(text)} is not a duration like 30s, 500ms or 2m` };
-  const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? "s"] ?? 1000;
-  const exact = Number(m[1]) * scale;
+  const exact = durationMs(text);
+  if (exact === undefined) {
+    return { error: `${JSON.stringify(text)} is not a duration like ${DURATION_FORMS}` };
+  }
   const ms = Math.round(exact);
   // Below 1 ms is refused however it would round (0.5ms was taken as 1ms, 0.4ms refused).
   const problem = outOfRange(exact < 1 ? 0 : ms);
@@ -315,28 +354,33 @@ export function parseCount(text: string): number | undefined | { error: string }
 }
 
 /**
- * A CPU time for --cpu: whole seconds, as a count (`90`) or with a unit (`90s`, `2m`, `1h`), as
- * --timeout takes them; `unlimited` is undefined.
+ * A CPU time for --cpu: whole seconds, as a count (`90`) or a duration as --timeout takes it
+ * (`90s`, `2m`, `1m30s`, `1h`) that comes to whole seconds; `unlimited` is undefined.
  *
  * @example
  * parseCpuSeconds("2m"); // 120
- * parseCpuSeconds("1.5s"); // { error: '"1.5s" is not a positive whole number of seconds, like 90, 90s, 2m or 1h, or unlimited' }
+ * parseCpuSeconds("1m30s"); // 90
+ * parseCpuSeconds("1.5s"); // { error: '"1.5s" is not a positive whole number of seconds, like 90, 90s, 2m, 1m30s or 1h, or unlimited' }
  */
 export function parseCpuSeconds(text: string): number | undefined | { error: string } {
   if (text === "unlimited") return undefined;
-  const m = /^(\d+)(s|m|h)?$/.exec(text);
-  const seconds = m ? Number(m[1]) * { s: 1, m: 60, h: 3600 }[m[2] ?? "s"]! : 0;
-  if (seconds <= 0) {
+  const ms = durationMs(text);
+  // Rounded to the millisecond first: 1.1m is 66000.00000000001 ms in floating point.
+  const seconds = ms === undefined ? NaN : Math.round(ms) / 1000;
+  if (seconds > Number.MAX_SAFE_INTEGER) {
+    return {
+      error:
+        `${text} is more than the largest count of seconds, ${Number.MAX_SAFE_INTEGER} (or say unlimited)`,
+    };
+  }
+  if (!Number.isInteger(seconds) || seconds <= 0) {
     return {
       error: `${
         JSON.stringify(text)
-      } is not a positive whole number of seconds, like 90, 90s, 2m or 1h, or unlimited`,
+      } is not a positive whole number of seconds, like 90, 90s, 2m, 1m30s or 1h, or unlimited`,
     };
   }
-  return Number.isSafeInteger(seconds) ? seconds : {
-    error:
-      `${text} is more than the largest count of seconds, ${Number.MAX_SAFE_INTEGER} (or say unlimited)`,
-  };
+  return seconds;
 }
 
 /** `src[:dest]`; dest defaults to src. Both must be absolute once src is resolved by the caller. */

@@ -52,6 +52,24 @@ Deno.test("durations take ms, s, m, h or bare seconds", () => {
   }
 });
 
+Deno.test("a duration may be compound, its units largest first and each once: 1m30s, 1h2m3.5s", () => {
+  assert.equal(parseDuration("1m30s"), 90_000);
+  assert.equal(parseDuration("1h30m"), 5_400_000);
+  assert.equal(parseDuration("1h2m3.5s"), 3_723_500);
+  assert.equal(parseDuration("2s500ms"), 2500);
+  assert.equal(parseDuration("1m5ms"), 60_005);
+  for (const bad of ["30s1m", "1m1m", "1m30", "1m 30s", "1m+30s", "m30s", "1ms30s"]) {
+    assert.deepEqual(parseDuration(bad), {
+      error: `${JSON.stringify(bad)} is not a duration like 30s, 500ms, 2m or 1m30s`,
+    });
+  }
+  assert.equal(parseCpuSeconds("1m30s"), 90);
+  assert.equal(parseCpuSeconds("1.5m"), 90);
+  assert.equal(parseCpuSeconds("1.1m"), 66);
+  assert.equal(parseCpuSeconds("2s1000ms"), 3);
+  assert.equal(typeof parseCpuSeconds("1s500ms"), "object");
+});
+
 Deno.test("a duration is at most 2^31-1 ms, the longest a timer waits, and at least 1 ms", () => {
   assert.equal(parseDuration("596h"), 596 * 3_600_000);
   assert.equal(parseDuration(`${MAX_DURATION_MS}ms`), MAX_DURATION_MS);
@@ -67,7 +85,7 @@ Deno.test("a duration is at most 2^31-1 ms, the longest a timer waits, and at le
   assert.deepEqual(parseDuration("0"), { error: "0 is shorter than the minimum, 1ms" });
   for (const bad of ["-1s", "1e3", "30s ", " 30s", "30sec", "NaN", "Infinity", "1.s", ".5s"]) {
     assert.deepEqual(parseDuration(bad), {
-      error: `${JSON.stringify(bad)} is not a duration like 30s, 500ms or 2m`,
+      error: `${JSON.stringify(bad)} is not a duration like 30s, 500ms, 2m or 1m30s`,
     });
   }
   // NaN is no duration at all (it was "longer than the maximum"); Infinity is longer than any.

@@ -1080,6 +1080,29 @@ Deno.test("ww's own output to a full stdout is one line saying so (125), for eve
   }
 });
 
+Deno.test("every duration flag takes a compound duration (1m30s); one out of order is refused naming the forms", async () => {
+  const flags = ["--timeout", "--ipfs-timeout", "--cpu"];
+  const ok = await runWw([
+    "run",
+    "--jail=none",
+    ...flags.flatMap((f) => [f, "1m30s"]),
+    "/bin/true",
+  ]);
+  assert.equal(ok.code, 0, ok.stderr);
+  const explained = await runWw(["run", "--explain", "--timeout", "1h2m3.5s", "/bin/true"]);
+  assert.equal(explained.code, 0, explained.stderr);
+  for (const flag of flags) {
+    const r = await runWw(["run", "--jail=none", flag, "30s1m", "/bin/true"]);
+    assert.equal(r.code, 125, r.stderr);
+    assert.match(
+      r.stderr,
+      flag === "--cpu"
+        ? /^ww: --cpu "30s1m" is not a positive whole number of seconds, like 90, 90s, 2m, 1m30s or 1h, or unlimited\n$/
+        : new RegExp(`^ww: ${flag} "30s1m" is not a duration like 30s, 500ms, 2m or 1m30s\\n$`),
+    );
+  }
+});
+
 Deno.test("ww doctor --help prints doctor's usage, as ww run --help and ww cache --help do", async () => {
   for (const flag of ["--help", "-h", "help"]) {
     const r = await runWw(["doctor", flag]);
