@@ -360,8 +360,7 @@ async function spawnChild(
     child = await startRun(config, { signal, stdio: ends.map((e) => e.child), ops });
   } catch (e) {
     for (const end of ends) end.ours?.close();
-    // An abort while the jail was built (an IPFS fetch, say) rejects with its reason.
-    if (signal?.aborted) throw signal.reason;
+    // An abort while the jail was built (an IPFS fetch, say) rejected with its reason: startRun's.
     // Out of descriptors making the pipes too: the limit to raise, as a WwError.
     throw outOfDescriptors(e) ?? e;
   } finally {

@@ -168,8 +168,8 @@ export interface StartOptions {
    * Aborting it stops what a start can wait on for long: the fetch of an IPFS program, and a
    * grant's waits (an `open` FIFO's other end, a `connect`, a name lookup). Aborted at any moment
    * before the program is spawned (already aborted too), nothing starts and startProgram rejects
-   * with the abort's reason (an InterruptedError is reworded for the grant it stopped; a fetch from
-   * IPFS stopped by a reason that is no WwError rejects with a SetupError whose cause it is).
+   * with the abort's reason, whatever it stopped (an IPFS fetch too); an InterruptedError, ww's own
+   * reason, is reworded for the grant it stopped.
    * Aborted later, it changes nothing: stop the program with Child.kill.
    */
   readonly signal?: AbortSignal;
@@ -651,6 +651,11 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
     return child;
   } catch (e) {
     cleanups.run();
+    // Stopped by the caller's own reason (no WwError: ww's own, an InterruptedError or a
+    // TimedOutError, are worded for what they stopped): rejected with it, whatever was waiting. A
+    // fetch from IPFS had wrapped it in a SetupError, where every other wait gave it as it was.
+    const reason = options.signal?.aborted ? options.signal.reason : undefined;
+    if (options.signal?.aborted && !(reason instanceof WwError)) throw reason;
     throw outOfDescriptors(e) ?? (guest ? undefined : programChanged(config, e)) ?? e;
   }
 }
