@@ -82,7 +82,7 @@ export interface WwErrorOptions extends ErrorOptions {
 }
 
 /**
- * Bad flags or arguments (exit 125).
+ * Bad flags or arguments, or a library caller's wrong option or config (exit 125).
  *
  * @example
  * ```ts ignore

@@ -69,8 +69,8 @@ export interface CommandOutput extends CommandStatus {
 
 /**
  * A program to run jailed, as Deno.Command: each spawn() or output() starts it anew. The options
- * are checked here, so a wrong one throws a TypeError or RangeError naming it before anything
- * starts.
+ * are checked here, so a wrong one throws a UsageError naming it before anything starts, as
+ * startProgram refuses a wrong config.
  *
  * @example
  * const { code, stdout } = await new Command("/bin/echo", { args: ["hello"] }).output();

@@ -1,7 +1,7 @@
 // lib/options.ts — the options of a jailed Command (lib/command.ts), shaped like
 // Deno.CommandOptions, and their validation: every option is checked up front and turned into
-// the RunConfig that describes the run, or refused with a TypeError (wrong kind of value) or a
-// RangeError (a value out of range) that names the option. Pure: no I/O.
+// the RunConfig that describes the run, or refused with a UsageError that names the option, as
+// startProgram refuses a config (a wrong kind of value or one out of range alike). Pure: no I/O.
 
 import {
   envKeyProblem,
@@ -12,6 +12,7 @@ import {
   type RunConfig,
   unbackedFdVariableProblem,
 } from "../core/config.ts";
+import { UsageError } from "../core/errors.ts";
 import { isRecord, JAIL_FIELDS, objectKind } from "../core/start_config_shape.ts";
 import { fdEnvVar, type FdGrant, GRANT_NAME } from "../fd/layout.ts";
 import { type OwnGrant, ownGrantsProblem } from "../fd/grants.ts";
@@ -174,8 +175,8 @@ export interface CheckedCommand {
 const STDIO: readonly StdioOption[] = ["inherit", "piped", "null"];
 
 function text(option: string, v: unknown): string {
-  if (typeof v !== "string") throw new TypeError(`${option}: must be a string, not ${kind(v)}`);
-  if (v.includes("\0")) throw new TypeError(`${option}: contains a NUL byte`);
+  if (typeof v !== "string") throw new UsageError(`${option}: must be a string, not ${kind(v)}`);
+  if (v.includes("\0")) throw new UsageError(`${option}: contains a NUL byte`);
   return v;
 }
 
@@ -188,30 +189,30 @@ function kind(v: unknown): string {
 
 function duration(option: string, v: unknown): number {
   if (typeof v !== "number") {
-    throw new TypeError(`${option}: must be a number of ms, not ${kind(v)}`);
+    throw new UsageError(`${option}: must be a number of ms, not ${kind(v)}`);
   }
   const problem = durationProblem(option, v);
-  if (problem) throw new RangeError(problem);
+  if (problem) throw new UsageError(problem);
   return v;
 }
 
 function list<T>(option: string, v: unknown, each: (option: string, item: unknown) => T): T[] {
-  if (!Array.isArray(v)) throw new TypeError(`${option}: must be an array, not ${kind(v)}`);
+  if (!Array.isArray(v)) throw new UsageError(`${option}: must be an array, not ${kind(v)}`);
   // Array.from, not map: map skips a hole (`new Array(2)`), which then failed deep inside ww.
   return Array.from(v, (item, i) => each(`${option}[${i}]`, item));
 }
 
 function bind(option: string, v: unknown): Bind {
-  if (!isRecord(v)) throw new TypeError(`${option}: must be { source, dest }, not ${kind(v)}`);
+  if (!isRecord(v)) throw new UsageError(`${option}: must be { source, dest }, not ${kind(v)}`);
   // A `writable: true` was dropped: the bind was made read-only, unsaid.
   onlyKnown(`${option}.`, v, ["source", "dest"]);
   const source = text(`${option}.source`, v.source);
   const dest = text(`${option}.dest`, v.dest);
   if (!source.startsWith("/")) {
-    throw new TypeError(`${option}.source: ${source} is not an absolute path`);
+    throw new UsageError(`${option}.source: ${source} is not an absolute path`);
   }
   if (!dest.startsWith("/")) {
-    throw new TypeError(
+    throw new UsageError(
       `${option}.dest: ${dest} is not an absolute path (where the jail shows it)`,
     );
   }
@@ -220,24 +221,24 @@ function bind(option: string, v: unknown): Bind {
 
 function limits(v: unknown): Limits {
   if (v === undefined) return DEFAULT_LIMITS;
-  if (!isRecord(v)) throw new TypeError(`jail.limits: must be a plain object, not ${kind(v)}`);
+  if (!isRecord(v)) throw new UsageError(`jail.limits: must be a plain object, not ${kind(v)}`);
   const out: Record<string, number | undefined> = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(v)) {
     const unknown = limitNameProblem(key);
-    if (unknown) throw new TypeError(unknown);
+    if (unknown) throw new UsageError(unknown);
     const problem = limitValueProblem(key as keyof Limits, value);
-    if (problem) throw typeof value === "number" ? new RangeError(problem) : new TypeError(problem);
+    if (problem) throw new UsageError(problem);
     out[key] = value as number | undefined;
   }
   return out as Limits;
 }
 
 function fdGrant(option: string, v: unknown): FdGrant {
-  if (!isRecord(v)) throw new TypeError(`${option}: must be { name, source }, not ${kind(v)}`);
+  if (!isRecord(v)) throw new UsageError(`${option}: must be { name, source }, not ${kind(v)}`);
   onlyKnown(`${option}.`, v, ["name", "source"]);
   const name = text(`${option}.name`, v.name);
   if (!GRANT_NAME.test(name)) {
-    throw new TypeError(
+    throw new UsageError(
       `${option}.name: ${JSON.stringify(name)} must match [A-Za-z_][A-Za-z0-9_]* (it becomes ${
         fdEnvVar("NAME")
       })`,
@@ -245,23 +246,23 @@ function fdGrant(option: string, v: unknown): FdGrant {
   }
   const source = v.source;
   if (typeof source !== "number") {
-    throw new TypeError(`${option}.source: must be a descriptor number, not ${kind(source)}`);
+    throw new UsageError(`${option}.source: must be a descriptor number, not ${kind(source)}`);
   }
   if (!Number.isSafeInteger(source) || source < 0 || source > MAX_FD) {
-    throw new RangeError(`${option}.source: ${source} is not a descriptor number (0 to ${MAX_FD})`);
+    throw new UsageError(`${option}.source: ${source} is not a descriptor number (0 to ${MAX_FD})`);
   }
   return { name, source };
 }
 
 /**
- * Throws a TypeError for a key of `v` (the option `where`, an object) that is none of `known`: a
+ * Throws a UsageError for a key of `v` (the option `where`, an object) that is none of `known`: a
  * misspelt `jail.timeoutms` dropped the timeout without a word.
  */
 function onlyKnown(where: string, v: object, known: readonly string[]): void {
   // Every run passes here: no list is made of the keys.
   for (const unknown in v) {
     if (!known.includes(unknown)) {
-      throw new TypeError(`${where}${unknown}: no such option (known: ${known.join(", ")})`);
+      throw new UsageError(`${where}${unknown}: no such option (known: ${known.join(", ")})`);
     }
   }
 }
@@ -287,10 +288,10 @@ const JAIL_OPTIONS = JAIL_FIELDS.filter((f) => f !== "chdir");
 
 /** A grants.own entry: a name, and one of listen, connect and open (with its mode), strings. */
 function ownGrant(option: string, v: unknown): OwnGrant {
-  if (!isRecord(v)) throw new TypeError(`${option}: must be a plain object, not ${kind(v)}`);
+  if (!isRecord(v)) throw new UsageError(`${option}: must be a plain object, not ${kind(v)}`);
   const kinds = ["listen", "connect", "open"].filter((k) => v[k] !== undefined);
   if (kinds.length !== 1) {
-    throw new TypeError(
+    throw new UsageError(
       `${option}: must have one of listen, connect and open (it has ${kinds.length})`,
     );
   }
@@ -310,21 +311,21 @@ const IPFS_SERVICE_METHODS = ["cat", "ls", "stat", "add"] as const;
 
 function host(v: unknown): HostOptions | undefined {
   if (v === undefined) return undefined;
-  if (!isRecord(v)) throw new TypeError(`host: must be a plain object, not ${kind(v)}`);
+  if (!isRecord(v)) throw new UsageError(`host: must be a plain object, not ${kind(v)}`);
   onlyKnown("host.", v, ["console", "ipfs", "exec"]);
   if (v.console !== undefined && typeof v.console !== "function") {
-    throw new TypeError(`host.console: must be a function taking a line, not ${kind(v.console)}`);
+    throw new UsageError(`host.console: must be a function taking a line, not ${kind(v.console)}`);
   }
   if (v.ipfs !== undefined && typeof v.ipfs !== "boolean") {
     // Any object: an IpfsService may be a class's instance (its methods are checked below).
     if (typeof v.ipfs !== "object" || v.ipfs === null || Array.isArray(v.ipfs)) {
-      throw new TypeError(`host.ipfs: must be true, false or an IpfsService, not ${kind(v.ipfs)}`);
+      throw new UsageError(`host.ipfs: must be true, false or an IpfsService, not ${kind(v.ipfs)}`);
     }
     // An object without them failed only once the guest called one ("x.cat is not a function").
     const ipfs = v.ipfs as Record<string, unknown>;
     const missing = IPFS_SERVICE_METHODS.filter((m) => typeof ipfs[m] !== "function");
     if (missing.length > 0) {
-      throw new TypeError(
+      throw new UsageError(
         `host.ipfs: an IpfsService needs the functions ${IPFS_SERVICE_METHODS.join(", ")} (${
           missing.join(", ")
         } ${missing.length === 1 ? "is" : "are"} not)`,
@@ -332,7 +333,7 @@ function host(v: unknown): HostOptions | undefined {
     }
   }
   if (v.exec !== undefined && typeof v.exec !== "boolean") {
-    throw new TypeError(`host.exec: must be a boolean, not ${kind(v.exec)}`);
+    throw new UsageError(`host.exec: must be a boolean, not ${kind(v.exec)}`);
   }
   // A copy, as for the grants: what was checked is what the run serves.
   const { console: sink, ipfs, exec } = v as HostOptions;
@@ -344,13 +345,13 @@ function host(v: unknown): HostOptions | undefined {
 }
 
 /**
- * Checks `program` and `options` and builds the run they describe; throws a TypeError or
- * RangeError naming the first option that is wrong. `cwd` is this process's working directory,
+ * Checks `program` and `options` and builds the run they describe; throws a UsageError naming the
+ * first option that is wrong. `cwd` is this process's working directory,
  * which a relative `options.cwd` is taken from, or a function that gives it, asked only then.
  *
  * @example
  * checkCommand("/bin/echo", { args: ["hi"] }, "/").config.args; // ["hi"]
- * checkCommand("/bin/true", { jail: { backend: "docker" as never } }, "/"); // throws TypeError
+ * checkCommand("/bin/true", { jail: { backend: "docker" as never } }, "/"); // throws UsageError
  */
 export function checkCommand(
   program: string | URL,
@@ -358,22 +359,22 @@ export function checkCommand(
   cwd: string | (() => string),
 ): CheckedCommand {
   const path = program instanceof URL ? fileUrlPath("program", program) : text("program", program);
-  if (path === "") throw new TypeError("program: is empty (a path, a name in PATH, or /ipfs/...)");
+  if (path === "") throw new UsageError("program: is empty (a path, a name in PATH, or /ipfs/...)");
   // null is no option left out: refused, as for every option (it was taken for the defaults).
   const o: CommandOptions = options === undefined ? {} : options;
   if (!isRecord(o as unknown)) {
-    throw new TypeError(`options: must be a plain object, not ${kind(o)}`);
+    throw new UsageError(`options: must be a plain object, not ${kind(o)}`);
   }
   onlyKnown("", o, OPTIONS);
   const args = o.args === undefined ? [] : list("args", o.args, text);
   const env: Record<string, string> = {};
   if (o.env !== undefined) {
     if (!isRecord(o.env as unknown)) {
-      throw new TypeError(`env: must be a plain object, not ${kind(o.env)}`);
+      throw new UsageError(`env: must be a plain object, not ${kind(o.env)}`);
     }
     for (const [key, value] of Object.entries(o.env)) {
       const problem = envKeyProblem(key);
-      if (problem) throw new TypeError(`env: ${JSON.stringify(key)}: ${problem}`);
+      if (problem) throw new UsageError(`env: ${JSON.stringify(key)}: ${problem}`);
       env[key] = text(`env.${key}`, value);
     }
   }
@@ -387,13 +388,13 @@ export function checkCommand(
   for (const name of ["stdin", "stdout", "stderr"] as const) {
     const v = o[name];
     if (v !== undefined && !STDIO.includes(v)) {
-      throw new TypeError(
+      throw new UsageError(
         `${name}: ${JSON.stringify(v)} is not "inherit", "piped" or "null"`,
       );
     }
   }
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
-    throw new TypeError(`signal: must be an AbortSignal, not ${kind(o.signal)}`);
+    throw new UsageError(`signal: must be an AbortSignal, not ${kind(o.signal)}`);
   }
   const killGraceMs = o.killGraceMs === undefined
     ? TIMEOUT_GRACE_MS
@@ -401,58 +402,58 @@ export function checkCommand(
 
   const g = o.grants === undefined ? {} : o.grants;
   if (!isRecord(g as unknown)) {
-    throw new TypeError(`grants: must be a plain object, not ${kind(g)}`);
+    throw new UsageError(`grants: must be a plain object, not ${kind(g)}`);
   }
   onlyKnown("grants.", g, ["fds", "own"]);
   const fds = g.fds === undefined ? [] : list("grants.fds", g.fds, fdGrant);
   fds.forEach((grant, i) => {
     const clash = fds.slice(0, i).find((e) => fdEnvVar(e.name) === fdEnvVar(grant.name));
     if (clash) {
-      throw new TypeError(
+      throw new UsageError(
         `grants.fds[${i}].name: ${grant.name} is already granted as ${clash.name} (names are compared ignoring case)`,
       );
     }
   });
   const own = g.own === undefined ? [] : list("grants.own", g.own, ownGrant);
   const ownProblem = ownGrantsProblem(own, fds, "library");
-  if (ownProblem) throw new TypeError(`grants.own: ${ownProblem}`);
+  if (ownProblem) throw new UsageError(`grants.own: ${ownProblem}`);
   // ww's own variables, refused here as every other wrong option is, not at spawn.
   const envProblem =
     unbackedFdVariableProblem(env, [...fds, ...own].map((x) => x.name), "library") ??
       hostFdVariableProblem(env, false, "library");
-  if (envProblem) throw new TypeError(envProblem);
+  if (envProblem) throw new UsageError(envProblem);
 
   const j = o.jail === undefined ? {} : o.jail;
-  if (!isRecord(j as unknown)) throw new TypeError(`jail: must be a plain object, not ${kind(j)}`);
+  if (!isRecord(j as unknown)) throw new UsageError(`jail: must be a plain object, not ${kind(j)}`);
   onlyKnown("jail.", j, JAIL_OPTIONS);
   const backend = j.backend === undefined ? DEFAULT_POLICY.backend : j.backend;
   const wrongBackend = backendProblem(backend);
-  if (wrongBackend) throw new TypeError(wrongBackend);
+  if (wrongBackend) throw new UsageError(wrongBackend);
   for (const flag of ["net", "allowWeakerJail"] as const) {
     if (j[flag] !== undefined && typeof j[flag] !== "boolean") {
-      throw new TypeError(`jail.${flag}: must be a boolean, not ${kind(j[flag])}`);
+      throw new UsageError(`jail.${flag}: must be a boolean, not ${kind(j[flag])}`);
     }
   }
   for (const id of ["uid", "gid"] as const) {
     const v: unknown = j[id];
     if (v !== undefined && typeof v !== "number") {
-      throw new TypeError(`jail.${id}: must be a number, not ${kind(v)}`);
+      throw new UsageError(`jail.${id}: must be a number, not ${kind(v)}`);
     }
     // Every backend's range (core/config.ts jailIdProblem): larger ids passed here and failed at
     // spawn.
     if (v !== undefined && jailIdProblem(v) !== undefined) {
-      throw new RangeError(`jail.${id}: ${v} is not an id (0 to ${MAX_JAIL_ID})`);
+      throw new UsageError(`jail.${id}: ${v} is not an id (0 to ${MAX_JAIL_ID})`);
     }
   }
   const timeoutMs = j.timeoutMs === undefined ? undefined : duration("jail.timeoutMs", j.timeoutMs);
   const ipfsApi = o.ipfsApi === undefined ? DEFAULT_IPFS_API : text("ipfsApi", o.ipfsApi);
   const api = ipfsApiUrl(ipfsApi);
-  if ("error" in api) throw new TypeError(`ipfsApi: ${api.error}`);
+  if ("error" in api) throw new UsageError(`ipfsApi: ${api.error}`);
   const ipfsTimeoutMs = o.ipfsTimeoutMs === undefined
     ? undefined
     : duration("ipfsTimeoutMs", o.ipfsTimeoutMs);
   if (o.trustNodeIpns !== undefined && typeof o.trustNodeIpns !== "boolean") {
-    throw new TypeError(`trustNodeIpns: must be a boolean, not ${kind(o.trustNodeIpns)}`);
+    throw new UsageError(`trustNodeIpns: must be a boolean, not ${kind(o.trustNodeIpns)}`);
   }
   const config: RunConfig = {
     program: path,
@@ -492,17 +493,19 @@ export function checkCommand(
 
 function fileUrlPath(option: string, url: URL): string {
   if (url.protocol !== "file:") {
-    throw new TypeError(`${option}: ${url.href} is not a file: URL`);
+    throw new UsageError(`${option}: ${url.href} is not a file: URL`);
   }
   // file://otherhost/bin/true ran this machine's /bin/true (Deno: "Host must be empty").
   if (url.host !== "" && url.host !== "localhost") {
-    throw new TypeError(`${option}: ${url.href} names host ${url.host}: only a local file can run`);
+    throw new UsageError(
+      `${option}: ${url.href} names host ${url.host}: only a local file can run`,
+    );
   }
   let path: string;
   try {
     path = decodeURIComponent(url.pathname);
   } catch {
-    throw new TypeError(`${option}: ${url.href} has a malformed %-escape`);
+    throw new UsageError(`${option}: ${url.href} has a malformed %-escape`);
   }
   return text(option, path);
 }

@@ -996,96 +996,98 @@ Deno.test("errors for a library caller: a program the jail's uid may not execute
   }
 });
 
-Deno.test("every bad option is refused up front with a TypeError or RangeError naming it", () => {
-  const cases: [string | URL, CommandOptions, ErrorConstructor, RegExp][] = [
-    ["", {}, TypeError, /^program:/],
-    [new URL("http://example.com/x"), {}, TypeError, /^program:.*not a file: URL/],
+// They were TypeErrors and RangeErrors, where startProgram refused the same config with a
+// UsageError (and Command itself some at spawn): one type for a bad input, whichever door.
+Deno.test("every bad option is refused up front with a UsageError naming it (exit 125)", () => {
+  const cases: [string | URL, CommandOptions, typeof UsageError, RegExp][] = [
+    ["", {}, UsageError, /^program:/],
+    [new URL("http://example.com/x"), {}, UsageError, /^program:.*not a file: URL/],
     // It ran this machine's /bin/true.
-    [new URL("file://otherhost/bin/true"), {}, TypeError, /^program: .* names host otherhost/],
-    [new URL("file:///bin/%E0%A4%A"), {}, TypeError, /^program: .* malformed %-escape/],
-    ["/bin/true", { args: ["a\0b"] }, TypeError, /^args\[0\]: contains a NUL/],
-    ["/bin/true", { args: "a" as never }, TypeError, /^args: must be an array/],
-    ["/bin/true", { env: { "A=B": "1" } }, TypeError, /^env: "A=B": .*'='/],
-    ["/bin/true", { env: { "A\0": "1" } }, TypeError, /^env: .*NUL/],
-    ["/bin/true", { env: { A: 1 as never } }, TypeError, /^env\.A: must be a string/],
-    ["/bin/true", { cwd: "a\0" }, TypeError, /^cwd: contains a NUL/],
-    ["/bin/true", { stdin: "pipe" as never }, TypeError, /^stdin: "pipe" is not/],
-    ["/bin/true", { stdout: 1 as never }, TypeError, /^stdout: 1 is not/],
-    ["/bin/true", { stderr: "inherited" as never }, TypeError, /^stderr:/],
-    ["/bin/true", { signal: {} as never }, TypeError, /^signal: must be an AbortSignal/],
-    ["/bin/true", { killGraceMs: -1 }, RangeError, /^killGraceMs: -1 ms/],
-    ["/bin/true", { jail: { backend: "docker" as never } }, TypeError, /^jail\.backend: "docker"/],
-    ["/bin/true", { jail: { timeoutMs: -5 } }, RangeError, /^jail\.timeoutMs: -5 ms/],
+    [new URL("file://otherhost/bin/true"), {}, UsageError, /^program: .* names host otherhost/],
+    [new URL("file:///bin/%E0%A4%A"), {}, UsageError, /^program: .* malformed %-escape/],
+    ["/bin/true", { args: ["a\0b"] }, UsageError, /^args\[0\]: contains a NUL/],
+    ["/bin/true", { args: "a" as never }, UsageError, /^args: must be an array/],
+    ["/bin/true", { env: { "A=B": "1" } }, UsageError, /^env: "A=B": .*'='/],
+    ["/bin/true", { env: { "A\0": "1" } }, UsageError, /^env: .*NUL/],
+    ["/bin/true", { env: { A: 1 as never } }, UsageError, /^env\.A: must be a string/],
+    ["/bin/true", { cwd: "a\0" }, UsageError, /^cwd: contains a NUL/],
+    ["/bin/true", { stdin: "pipe" as never }, UsageError, /^stdin: "pipe" is not/],
+    ["/bin/true", { stdout: 1 as never }, UsageError, /^stdout: 1 is not/],
+    ["/bin/true", { stderr: "inherited" as never }, UsageError, /^stderr:/],
+    ["/bin/true", { signal: {} as never }, UsageError, /^signal: must be an AbortSignal/],
+    ["/bin/true", { killGraceMs: -1 }, UsageError, /^killGraceMs: -1 ms/],
+    ["/bin/true", { jail: { backend: "docker" as never } }, UsageError, /^jail\.backend: "docker"/],
+    ["/bin/true", { jail: { timeoutMs: -5 } }, UsageError, /^jail\.timeoutMs: -5 ms/],
     // NaN was "longer than the maximum".
     [
       "/bin/true",
       { jail: { timeoutMs: NaN } },
-      RangeError,
+      UsageError,
       /^jail\.timeoutMs: NaN is not a number of ms$/,
     ],
-    ["/bin/true", { jail: { timeoutMs: "5" as never } }, TypeError, /^jail\.timeoutMs:/],
-    ["/bin/true", { jail: { net: "yes" as never } }, TypeError, /^jail\.net:/],
-    ["/bin/true", { jail: { uid: -1 } }, RangeError, /^jail\.uid: -1/],
+    ["/bin/true", { jail: { timeoutMs: "5" as never } }, UsageError, /^jail\.timeoutMs:/],
+    ["/bin/true", { jail: { net: "yes" as never } }, UsageError, /^jail\.net:/],
+    ["/bin/true", { jail: { uid: -1 } }, UsageError, /^jail\.uid: -1/],
     // Printed as a number: "jail.uid: 0 is not an id".
     [
       "/bin/true",
       { jail: { uid: "0" as never } },
-      TypeError,
+      UsageError,
       /^jail\.uid: must be a number, not string$/,
     ],
     // Accepted here, it was refused at spawn: bubblewrap's range is every backend's.
     [
       "/bin/true",
       { jail: { gid: 2 ** 31 } },
-      RangeError,
+      UsageError,
       /^jail\.gid: 2147483648 is not an id \(0 to 2147483647\)/,
     ],
     [
       "/bin/true",
       { jail: { readOnlyBinds: [{ source: "/etc", dest: "etc" }] } },
-      TypeError,
+      UsageError,
       /^jail\.readOnlyBinds\[0\]\.dest: etc is not an absolute path/,
     ],
     [
       "/bin/true",
       { jail: { writableBinds: [{ source: "tmp", dest: "/tmp" }] } },
-      TypeError,
+      UsageError,
       /^jail\.writableBinds\[0\]\.source: tmp is not an absolute path/,
     ],
     [
       "/bin/true",
       { jail: { limits: { memoryBytes: 0 } } },
-      RangeError,
+      UsageError,
       /^jail\.limits\.memoryBytes: 0/,
     ],
     [
       "/bin/true",
       { jail: { limits: { memory: 1 } as never } },
-      TypeError,
+      UsageError,
       /^jail\.limits\.memory:/,
     ],
     [
       "/bin/true",
       { grants: { fds: [{ name: "a-b", source: 5 }] } },
-      TypeError,
+      UsageError,
       /^grants\.fds\[0\]\.name/,
     ],
     [
       "/bin/true",
       { grants: { fds: [{ name: "a", source: -1 }] } },
-      RangeError,
+      UsageError,
       /^grants\.fds\[0\]\.source: -1/,
     ],
     [
       "/bin/true",
       { grants: { fds: [{ name: "a", source: 1 }, { name: "A", source: 2 }] } },
-      TypeError,
+      UsageError,
       /^grants\.fds\[1\]\.name: A is already granted as a/,
     ],
     [
       "/bin/true",
       { grants: { own: [{ name: "x", listen: "ftp:1" }] } },
-      TypeError,
+      UsageError,
       /^grants\.own:/,
     ],
     [
@@ -1096,36 +1098,37 @@ Deno.test("every bad option is refused up front with a TypeError or RangeError n
           own: [{ name: "DB", connect: "udp:127.0.0.1:9" }],
         },
       },
-      TypeError,
+      UsageError,
       /^grants\.own: grant DB \(connect udp:127\.0\.0\.1:9\): the name is already granted as db \(names are unique across grants\.fds and grants\.own, ignoring case\)$/,
     ],
     [
       "/bin/true",
       { grants: { own: [{ name: "c", connect: "udp:127.0.0.1:9" }] } },
-      TypeError,
+      UsageError,
       /^grants\.own: grant c \(connect udp:127\.0\.0\.1:9\): connect takes tcp:HOST:PORT or unix:PATH/,
     ],
-    ["/bin/true", { host: { console: "yes" as never } }, TypeError, /^host\.console:/],
-    ["/bin/true", { host: { exec: 1 as never } }, TypeError, /^host\.exec:/],
+    ["/bin/true", { host: { console: "yes" as never } }, UsageError, /^host\.console:/],
+    ["/bin/true", { host: { exec: 1 as never } }, UsageError, /^host\.exec:/],
     // Accepted, it failed only once the guest called it ("cat is not a function").
     [
       "/bin/true",
       { host: { ipfs: { cat: () => {} } as never } },
-      TypeError,
+      UsageError,
       /^host\.ipfs: an IpfsService needs the functions cat, ls, stat, add \(ls, stat, add are not\)$/,
     ],
-    ["/bin/true", { ipfsTimeoutMs: 0 }, RangeError, /^ipfsTimeoutMs: 0 ms/],
-    ["/bin/true", { ipfsTimeoutMs: "1s" as never }, TypeError, /^ipfsTimeoutMs: must be a number/],
+    ["/bin/true", { ipfsTimeoutMs: 0 }, UsageError, /^ipfsTimeoutMs: 0 ms/],
+    ["/bin/true", { ipfsTimeoutMs: "1s" as never }, UsageError, /^ipfsTimeoutMs: must be a number/],
     [
       "/bin/true",
       { trustNodeIpns: "yes" as never },
-      TypeError,
+      UsageError,
       /^trustNodeIpns: must be a boolean/,
     ],
   ];
   for (const [program, options, type, message] of cases) {
     assert.throws(() => new Command(program, options), (e: unknown) => {
       assert.ok(e instanceof type, `${JSON.stringify(options)}: ${e}`);
+      assert.equal((e as UsageError).exitCode, 125);
       assert.match((e as Error).message, message);
       return true;
     });
@@ -1196,6 +1199,25 @@ Deno.test("ipfsTimeoutMs ends a fetch from a silent node, in a library caller's 
     assert.ok(performance.now() - t0 < 10_000);
   } finally {
     await close();
+  }
+});
+
+Deno.test("a bad input is a UsageError from new Command() and from startProgram alike", async () => {
+  const bad: [CommandOptions, Record<string, unknown>][] = [
+    [{ env: { A: 1 as never } }, { env: { A: 1 } }],
+    [{ args: "a" as never }, { args: "a" }],
+    [{ jail: { timeoutMs: -5 } }, { jail: { timeoutMs: -5 } }],
+    [{ jail: { net: "yes" as never } }, { jail: { net: "yes" } }],
+    [{ jail: { limits: { memory: 1 } as never } }, { jail: { limits: { memory: 1 } } }],
+  ];
+  for (const [options, config] of bad) {
+    const shown = JSON.stringify(options);
+    assert.throws(() => new Command("/bin/true", options), UsageError, shown);
+    await assert.rejects(
+      startProgram({ program: "/bin/true", ...config } as never),
+      UsageError,
+      shown,
+    );
   }
 });
 
@@ -1317,7 +1339,7 @@ Deno.test("startProgram refuses a limit that is not a positive whole number, und
 Deno.test("errors for a library caller: an ipfsApi that is no address names ipfsApi, not --ipfs", async () => {
   const program = "/ipfs/bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy";
   assert.throws(() => new Command(program, { ipfsApi: "garbage" }), {
-    name: "TypeError",
+    name: "UsageError",
     message: /^ipfsApi: garbage: not a multiaddr/,
   });
   await assert.rejects(startProgram({ program, ipfsApi: "garbage" }), (e: Error) => {
@@ -1331,7 +1353,7 @@ Deno.test("errors for a library caller: a WW_FD_ variable in env that no grant b
   assert.throws(
     () => new Command("/bin/true", { env: { WW_FD_LOG: "9" }, jail: { backend: "none" } }),
     (e: Error) => {
-      assert.ok(e instanceof TypeError, String(e));
+      assert.ok(e instanceof UsageError, String(e));
       assert.match(e.message, /^env WW_FD_LOG: WW_FD_ variables are ww's.*\(grant one: fds\)$/);
       return true;
     },
@@ -1358,6 +1380,6 @@ Deno.test("Command takes an IpfsService that is a class's instance", () => {
   new Command("/bin/true", { host: { ipfs: new Service() as never } });
   assert.throws(
     () => new Command("/bin/true", { host: { ipfs: [] as never } }),
-    /^TypeError: host\.ipfs: must be true, false or an IpfsService, not an array$/,
+    /^UsageError: host\.ipfs: must be true, false or an IpfsService, not an array$/,
   );
 });

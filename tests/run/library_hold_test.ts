@@ -293,13 +293,13 @@ Deno.test("Command refuses ww's own variables in env when it is made, as every w
   assert.throws(
     () => new Command("/bin/true", { env: { WW_FD_X: "4" } }),
     (e) =>
-      e instanceof TypeError &&
+      e instanceof UsageError &&
       e.message ===
         "env WW_FD_X: WW_FD_ variables are ww's, one for each descriptor grant, and no grant is named x (grant one: fds)",
   );
   assert.throws(
     () => new Command("/bin/true", { env: { WW_HOST_FD: "4" } }),
-    (e) => e instanceof TypeError && e.message.startsWith("env WW_HOST_FD: WW_HOST_FD is ww's"),
+    (e) => e instanceof UsageError && e.message.startsWith("env WW_HOST_FD: WW_HOST_FD is ww's"),
   );
 });
 

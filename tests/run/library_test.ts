@@ -474,12 +474,12 @@ Deno.test("library: a config field of another type, or one no run has, is a Usag
   ];
   assert.throws(
     () => new Command("/bin/true", null as unknown as ConstructorParameters<typeof Command>[1]),
-    (e) => e instanceof TypeError && e.message === "options: must be a plain object, not null",
+    (e) => e instanceof UsageError && e.message === "options: must be a plain object, not null",
   );
   for (const [o, message] of options) {
     assert.throws(
       () => new Command("/bin/true", o as ConstructorParameters<typeof Command>[1]),
-      (e) => e instanceof TypeError && message.test(e.message),
+      (e) => e instanceof UsageError && message.test(e.message),
       JSON.stringify(o),
     );
   }
