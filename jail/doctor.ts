@@ -222,3 +222,75 @@ function landlockAbsence(errno: string | undefined): string {
   if (errno === "ENOSYS") return "not built into this kernel (CONFIG_SECURITY_LANDLOCK)";
   return errno ?? "unknown";
 }
+
+/** The widest line `ww doctor` prints, in columns. */
+export const DOCTOR_WIDTH = 100;
+
+/**
+ * The report's `lines` as printed: each no wider than `width` (DOCTOR_WIDTH), a longer one broken
+ * at spaces into lines that hang past its label ("per uid: ") or first word ("enforces "), at
+ * least 4 columns past its own indent, where a nested line is only 2 past its parent's: nothing is cut, and unwrapDoctorLines
+ * gives the lines back. A word too long for a line of its own is split.
+ *
+ * @example
+ * wrapDoctorLines(["  per uid: one two three four five six"], 30);
+ * // ["  per uid: one two three four", "           five six"]
+ */
+export function wrapDoctorLines(lines: readonly string[], width = DOCTOR_WIDTH): string[] {
+  const out: string[] = [];
+  for (const line of lines) {
+    if (line.length <= width) {
+      out.push(line);
+      continue;
+    }
+    const indent = line.length - line.trimStart().length;
+    // Past "label: ", or else past the first word ("enforces ").
+    const colon = line.indexOf(": ", indent);
+    const after = colon >= 0 && colon + 2 <= width / 2 ? colon + 2 : line.indexOf(" ", indent) + 1;
+    const hang = after >= indent + 4 && after <= width / 2 ? after : indent + 4;
+    let current = line.slice(0, indent);
+    let fresh = true;
+    for (let word of line.slice(indent).split(" ")) {
+      if (!fresh && current.length + 1 + word.length <= width) {
+        current += ` ${word}`;
+        continue;
+      }
+      if (!fresh) {
+        out.push(current);
+        current = " ".repeat(hang);
+      }
+      while (current.length + word.length > width) {
+        const room = width - current.length;
+        out.push(current + word.slice(0, room));
+        word = word.slice(room);
+        current = " ".repeat(hang);
+      }
+      current += word;
+      fresh = false;
+    }
+    out.push(current);
+  }
+  return out;
+}
+
+/**
+ * The report's lines from what `ww doctor` printed (wrapDoctorLines undone): a line indented 4 or
+ * more columns past the line before it continues that line.
+ *
+ * @example
+ * unwrapDoctorLines(["a: b", "    c", "  d: e"]); // ["a: b c", "  d: e"]
+ */
+export function unwrapDoctorLines(printed: readonly string[]): string[] {
+  const out: string[] = [];
+  let indent = 0;
+  for (const line of printed) {
+    const own = line.length - line.trimStart().length;
+    if (out.length > 0 && own >= indent + 4) {
+      out[out.length - 1] += ` ${line.trimStart()}`;
+    } else {
+      out.push(line);
+      indent = own;
+    }
+  }
+  return out;
+}

@@ -1,6 +1,12 @@
 // `ww doctor`'s report from machine facts.
 import assert from "node:assert/strict";
-import { doctorReport, type MachineFacts } from "./doctor.ts";
+import {
+  DOCTOR_WIDTH,
+  doctorReport,
+  type MachineFacts,
+  unwrapDoctorLines,
+  wrapDoctorLines,
+} from "./doctor.ts";
 
 const GOOD: MachineFacts = {
   kernel: "6.18.0",
@@ -202,4 +208,35 @@ Deno.test("bwrap's NOT usable line is followed by its fix: what to install, whic
   const root = { ...GOOD.identity, uid: 0, euid: 0 };
   assert.equal(fixOf({ identity: root, jailIds: { error: "no ids" }, ...tried("x") }), undefined);
   assert.equal(fixOf({ bwrapTry: { notTried: "no free id" } }), undefined);
+});
+
+// Lines up to 199 columns (native's "enforces ..." as root) ran past any terminal.
+Deno.test("the printed report is at most 100 columns wide, and unwrapping it gives every line back", () => {
+  const root = { uid: 0, euid: 0, gid: 0, egid: 0, capEffective: ~0n, capPermitted: ~0n };
+  const reports = [
+    doctorReport(GOOD).lines,
+    doctorReport({ ...GOOD, identity: root }).lines,
+    doctorReport({ ...GOOD, landlock: { abi: 0, errno: "EOPNOTSUPP" }, bwrapTry: undefined })
+      .lines,
+    doctorReport({ ...GOOD, jailIds: { error: `WW_JAIL_IDS=x: ${"not a range ".repeat(20)}` } })
+      .lines,
+    // A word wider than a line (a long path) is split, not left to overflow.
+    [`work directories: ${"/very-long-directory-name".repeat(8)}`],
+  ];
+  for (const lines of reports) {
+    const printed = wrapDoctorLines(lines);
+    const wide = printed.filter((l) => l.length > DOCTOR_WIDTH);
+    assert.deepEqual(wide, [], "lines wider than 100 columns");
+    if (lines.every((l) => l.split(" ").every((w) => w.length < DOCTOR_WIDTH / 2))) {
+      assert.deepEqual(unwrapDoctorLines(printed), lines);
+    }
+  }
+  assert.deepEqual(wrapDoctorLines(["  per uid: one two three four five six"], 30), [
+    "  per uid: one two three four",
+    "           five six",
+  ]);
+  assert.deepEqual(wrapDoctorLines(["    enforces aaa bbb ccc ddd eee fff"], 30), [
+    "    enforces aaa bbb ccc ddd",
+    "             eee fff",
+  ]);
 });

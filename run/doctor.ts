@@ -7,7 +7,7 @@ import { DEFAULT_POLICY } from "../jail/policy.ts";
 import { startProgram } from "./start.ts";
 import { workTmpdir } from "./tmpdir.ts";
 import { errnoName } from "../ffi/errno.ts";
-import { doctorReport, type MachineFacts } from "../jail/doctor.ts";
+import { doctorReport, type MachineFacts, wrapDoctorLines } from "../jail/doctor.ts";
 import { parseProcStatus } from "../jail/proc_status.ts";
 import { retryBwrap } from "./auto.ts";
 import { jailIdRange } from "./ids.ts";
@@ -20,10 +20,10 @@ import {
   seccompFilters,
 } from "./host.ts";
 
-/** The report's lines, and the exit code. */
+/** The report's lines as printed (wrapped to DOCTOR_WIDTH columns), and the exit code. */
 export async function doctor(): Promise<{ lines: string[]; code: number }> {
   const { lines, jailPossible } = doctorReport(await machineFacts());
-  return { lines, code: jailPossible ? 0 : 1 };
+  return { lines: wrapDoctorLines(lines), code: jailPossible ? 0 : 1 };
 }
 
 async function machineFacts(): Promise<MachineFacts> {

@@ -2,16 +2,22 @@
 // namespaces, without Landlock, or without both (tests/jail/deny.c).
 
 import assert from "node:assert/strict";
-import { runUnder } from "./deny.ts";
+import { type Denied, runUnder } from "./deny.ts";
 import { NO_BWRAP_PATH } from "../support/hide_bwrap.ts";
+import { unwrapDoctorLines } from "../../jail/doctor.ts";
 
 async function doctor(
-  denied?: "landlock" | "userns" | "landlock,userns",
+  denied?: Denied,
   env = {},
   hideBwrap = false,
 ) {
   const r = await runUnder(denied, ["doctor"], env, hideBwrap);
-  return { ...r, lines: r.stdout.trim().split("\n") };
+  const printed = r.stdout.trim().split("\n");
+  // Lines of up to 199 columns ran past any terminal: every machine's report fits in 100.
+  assert.deepEqual(printed.filter((l) => l.length > 100), [], "lines wider than 100 columns");
+  // The assertions below read the report's lines whole, as they were before wrapping.
+  const lines = unwrapDoctorLines(printed);
+  return { ...r, stdout: `${lines.join("\n")}\n`, lines };
 }
 
 Deno.test("doctor here: bubblewrap works, Landlock and seccomp are there, auto picks bwrap, exit 0", async () => {
@@ -140,7 +146,7 @@ Deno.test({
       const env = { XDG_CACHE_HOME: cache };
       const why =
         "the jail's own network namespace cannot be made here (EPERM: a filter on ww refuses it, as systemd's RestrictNamespaces= does, or a security module)";
-      const r = await runUnder("netns", ["doctor"], env);
+      const r = await doctor("netns", env);
       assert.match(
         r.stdout,
         new RegExp(

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isLockHeld } from "../../ffi/lock.ts";
 import { DEFAULT_JAIL_IDS } from "../../jail/ids.ts";
+import { unwrapDoctorLines } from "../../jail/doctor.ts";
 import { LEASE_DIR } from "../../run/ids.ts";
 import { hostileBinary, killMarked, outcome, runHostile, setUpHost, waitFor } from "./hostile.ts";
 import { childrenOf, processesWithArg } from "../support/procs.ts";
@@ -142,8 +143,10 @@ test("bwrap jail: --uid 0 --gid 0 is held to --nproc 50 like any other jail", as
 
 test("ww doctor names the range jails lease host ids from", async () => {
   const r = await runWw(["doctor"]);
+  // Its lines as the report has them, before they were wrapped to 100 columns.
+  const stdout = unwrapDoctorLines(r.stdout.split("\n")).join("\n");
   assert.match(
-    r.stdout,
+    stdout,
     /^jail ids: each jail leases a host uid and gid of its own from 70000-79999 \(the default; WW_JAIL_IDS=FIRST-LAST overrides it\), held until the jail ends$/m,
   );
 });

@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 import { runWw } from "../support/ww.ts";
+import { unwrapDoctorLines } from "../../jail/doctor.ts";
 
 if (Deno.uid() !== 0) {
   throw new Error("tests/jail/limit_minimums_test.ts must run as root (jails as chosen uids)");
@@ -114,12 +115,14 @@ for (const backend of ["bwrap", "native"] as const) {
 
 Deno.test("ww doctor says which limits hold per process, per uid and per jail", async () => {
   const r = await runWw(["doctor"]);
+  // Its lines as the report has them, before they were wrapped to 100 columns.
+  const stdout = unwrapDoctorLines(r.stdout.split("\n")).join("\n");
   assert.match(
-    r.stdout,
+    stdout,
     /^limits \(bwrap and native; --jail=none sets none\):\n {2}per process: --memory \(RLIMIT_DATA\)/m,
   );
-  assert.match(r.stdout, /^ {2}per uid: --nproc \(RLIMIT_NPROC\)/m);
-  assert.match(r.stdout, /^ {2}per jail: none: /m);
+  assert.match(stdout, /^ {2}per uid: --nproc \(RLIMIT_NPROC\)/m);
+  assert.match(stdout, /^ {2}per jail: none: /m);
 });
 
 for (const backend of ["bwrap", "native"] as const) {
