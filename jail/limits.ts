@@ -280,6 +280,33 @@ export function nprocSpent(
   }`;
 }
 
+/**
+ * Why ww's own posix_spawn of `program` (its argv[0]: the program, or ww's stage) failed with
+ * EAGAIN: ww's user `uid` already runs `running` processes and threads, all its RLIMIT_NPROC
+ * `soft` allows (the kernel counts the caller's real uid; uid 0 and a holder of CAP_SYS_RESOURCE
+ * or CAP_SYS_ADMIN are `exempt`); or else a bound of the machine's or of a pids cgroup.
+ *
+ * @example
+ * spawnWithoutProcesses("/bin/true", 1000, 100, 100, false);
+ * // "/bin/true: could not start (posix_spawn: EAGAIN): uid 1000, which ww runs as, already runs 100 processes or threads, all its limit allows (RLIMIT_NPROC, ulimit -u: 100); end some of them, or raise ww's limit (ulimit -u, or nproc in /etc/security/limits.conf)"
+ */
+export function spawnWithoutProcesses(
+  program: string,
+  uid: number,
+  running: number,
+  soft: number | undefined,
+  exempt: boolean,
+): string {
+  const failed = `${program}: could not start (posix_spawn: EAGAIN)`;
+  if (!exempt && soft !== undefined && running >= soft) {
+    return `${failed}: uid ${uid}, which ww runs as, already runs ${running} processes or threads, all its limit allows (RLIMIT_NPROC, ulimit -u: ${soft}); end some of them, or raise ww's limit (ulimit -u, or nproc in /etc/security/limits.conf)`;
+  }
+  const limit = exempt
+    ? "which RLIMIT_NPROC does not bound"
+    : `under its limit (RLIMIT_NPROC, ulimit -u: ${soft ?? "unlimited"})`;
+  return `${failed}: the system made no process, though uid ${uid}, which ww runs as, runs ${running} processes or threads, ${limit}; a bound of the machine's (kernel.threads-max, kernel.pid_max) or of ww's pids cgroup (pids.max) is reached: end some processes, or raise that bound`;
+}
+
 /** Why no limit holds for a jail as a whole, for `--explain` and `ww doctor`. */
 export const NO_JAIL_BUDGET =
   "none: a budget for a whole jail (memory, CPU, processes together) would need cgroup v2 with delegated controllers, which ww does not use";

@@ -10,6 +10,7 @@ import {
   MIN_MEMORY_BYTES,
   nprocShortfall,
   nprocSpent,
+  spawnWithoutProcesses,
   stageLimits,
 } from "./limits.ts";
 import { DEFAULT_LIMITS } from "./policy.ts";
@@ -188,4 +189,23 @@ Deno.test("--explain's limits: one the run leaves unset is ww's own, with its va
     limitScopeLines({ ...DEFAULT_LIMITS, cpuSeconds: 30 }, 1000, { cpu: 100 })[0],
     /cpu 30s \(RLIMIT_CPU, --cpu: SIGXCPU/,
   );
+});
+
+Deno.test("ww's own spawn without a process names ww's RLIMIT_NPROC when it is spent, else the machine's bounds", () => {
+  const spent = spawnWithoutProcesses("/bin/true", 1000, 100, 100, false);
+  assert.match(spent, /^\/bin\/true: could not start \(posix_spawn: EAGAIN\): uid 1000, /);
+  assert.match(spent, /RLIMIT_NPROC, ulimit -u: 100\); end some of them, or raise ww's limit/);
+  const cases: [number, number | undefined, boolean][] = [
+    [50, 100, false],
+    [100, 100, true],
+    [9, undefined, false],
+  ];
+  for (const [running, soft, exempt] of cases) {
+    const other = spawnWithoutProcesses("ww-stage", 0, running, soft, exempt);
+    assert.match(
+      other,
+      /kernel\.threads-max, kernel\.pid_max\) or of ww's pids cgroup \(pids\.max\)/,
+    );
+    assert.ok(!other.includes("already runs"), other);
+  }
 });

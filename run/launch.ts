@@ -3,7 +3,8 @@
 
 import type { HeldProcess } from "../ffi/process.ts";
 import type { JailLease } from "./ids.ts";
-import { E2BIG, ENOENT, ENOEXEC } from "../ffi/errno.ts";
+import { E2BIG, EAGAIN, ENOENT, ENOEXEC } from "../ffi/errno.ts";
+import { spawnWithoutProcessesError } from "./limits.ts";
 import { programGone, TOO_LARGE } from "./resolve.ts";
 import { closeFd } from "../ffi/fd.ts";
 import type { OpGroup } from "../ffi/ops.ts";
@@ -291,7 +292,10 @@ export function ipfsJailPath(program: string): string {
   return formatIpfsPath(parsed);
 }
 
-/** posix_spawn, with exec failures as NotFound (127) / NotExecutable (126) errors. */
+/**
+ * posix_spawn, with exec failures as NotFound (127) / NotExecutable (126) errors, and EAGAIN (no
+ * process for ww's user, or for the machine) as a SetupError naming the limit and the fix.
+ */
 export function spawnMapped(spec: SpawnSpec): number {
   try {
     return spawn(spec);
@@ -311,6 +315,8 @@ export function spawnMapped(spec: SpawnSpec): number {
     }
     // The stage carries the program's environment too: say what is too large, not whose exec.
     if (e.errno === E2BIG) throw new UsageError(TOO_LARGE);
+    // No process to be had (RLIMIT_NPROC, or the machine's bound): which, and what to do.
+    if (e.errno === EAGAIN) throw spawnWithoutProcessesError(spec.argv[0]);
     throw new SetupError(`${spec.argv[0]}: could not start: ${e.message}`);
   }
 }

@@ -1,6 +1,6 @@
 // run/limits.ts — gathers the facts jail/limits.ts checks a run's limits against (ww's own hard
 // limits, fs.nr_open, CAP_SYS_RESOURCE) and counts a uid's processes when a jail failed to
-// start. getrlimit(2) and two small file reads; nothing is spawned.
+// start or ww could not spawn (EAGAIN). getrlimit(2) and two small file reads; nothing is spawned.
 
 import {
   type LaunchShape,
@@ -8,13 +8,15 @@ import {
   limitsFailure,
   nprocShortfall,
   nprocSpent,
+  spawnWithoutProcesses,
 } from "../jail/limits.ts";
 import type { Limits } from "../jail/policy.ts";
-import { LimitError } from "../core/errors.ts";
+import { LimitError, SetupError } from "../core/errors.ts";
 import { hasCapability, readText } from "./host.ts";
-import { hardLimitsNow } from "../ffi/rlimit.ts";
+import { hardLimitsNow, softLimitsNow } from "../ffi/rlimit.ts";
 
 const CAP_SYS_RESOURCE = 24n;
+const CAP_SYS_ADMIN = 21n;
 
 /** Throws a LimitError naming the limit when `limits` cannot work for `launch` here. */
 export function checkLimits(limits: Limits, launch: LaunchShape): void {
@@ -66,6 +68,19 @@ export function nprocSpentError(processes: number, uid: number): LimitError {
     processes,
     nprocSpent(processes, uid, running, "library", hard),
     { commandLine: nprocSpent(processes, uid, running, "commandLine", hard) },
+  );
+}
+
+/**
+ * The SetupError for ww's own posix_spawn of `program` (its argv[0]) that failed with EAGAIN: for
+ * want of processes under ww's RLIMIT_NPROC, or the machine's (jail/limits.ts
+ * spawnWithoutProcesses). Counts ww's uid's processes, only after the failure.
+ */
+export function spawnWithoutProcessesError(program: string): SetupError {
+  const uid = Deno.uid() ?? 0;
+  const exempt = uid === 0 || hasCapability(CAP_SYS_RESOURCE) || hasCapability(CAP_SYS_ADMIN);
+  return new SetupError(
+    spawnWithoutProcesses(program, uid, processesOf(uid), softLimitsNow().nproc, exempt),
   );
 }
 

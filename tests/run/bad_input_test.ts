@@ -627,6 +627,106 @@ for (const jail of ["none", "native"]) {
 
 // findTool took a tool with any x bit: a bwrap ahead in PATH that ww's user may not execute (0750,
 // a group it is not in) was picked over /usr/bin/bwrap, and the jail could not start.
+// ww's own posix_spawn (of the program under --jail=none, of its stage under a jail) failing with
+// EAGAIN said only "could not start: posix_spawn (...): EAGAIN": no word of the limit or the fix.
+for (const jail of ["none", "native"]) {
+  Deno.test(`--jail=${jail}, run by a user at its RLIMIT_NPROC: ww's spawn failing with EAGAIN names the limit and the fix (125)`, async () => {
+    // A uid nothing else runs as: the processes the limit counts are this test's alone.
+    const uid = 62000 + (Deno.pid % 1000) + (jail === "none" ? 0 : 1000);
+    const limit = 200;
+    const home = privateTmp(0o777);
+    const fifo = `${home}/fifo`;
+    const asUser = ["setpriv", `--reuid=${uid}`, `--regid=${uid}`, "--clear-groups", "--"];
+    const fillers: Deno.ChildProcess[] = [];
+    try {
+      const made = await new Deno.Command("mkfifo", { args: ["-m", "666", fifo] }).output();
+      assert.equal(made.code, 0);
+      const [cmd, ...args] = [
+        ...asUser,
+        "prlimit",
+        `--nproc=${limit}`,
+        "--",
+        ...wwCommand(),
+        "run",
+        `--jail=${jail}`,
+        "--nproc",
+        String(limit),
+        "--open",
+        `f=${fifo}`,
+        "/bin/true",
+      ];
+      const ww = new Deno.Command(cmd, {
+        args,
+        env: { HOME: home, DENO_DIR: `${home}/deno`, PATH: "/usr/bin:/bin" },
+        clearEnv: true,
+        stdin: "null",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      // ww waits in the FIFO's open for its other end: every thread it needs is made by then.
+      const waiting = () =>
+        [...Deno.readDirSync(`/proc/${ww.pid}/task`)].some((t) => {
+          try {
+            return Deno.readTextFileSync(`/proc/${ww.pid}/task/${t.name}/wchan`) ===
+              "wait_for_partner";
+          } catch {
+            return false;
+          }
+        });
+      for (let i = 0; !waiting(); i++) {
+        assert.ok(i < 600, "ww never waited for the FIFO");
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      // The user's other processes take what its limit has left.
+      for (let n = processesOfUid(uid); n < limit; n++) {
+        fillers.push(
+          new Deno.Command(asUser[0], {
+            args: [...asUser.slice(1), "sleep", "120"],
+            stdin: "null",
+            stdout: "null",
+            stderr: "null",
+          }).spawn(),
+        );
+      }
+      while (processesOfUid(uid) < limit) await new Promise((r) => setTimeout(r, 20));
+      // Read and write: this open never waits, and ww's ends its wait.
+      const other = Deno.openSync(fifo, { read: true, write: true });
+      const out = await ww.output();
+      other.close();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 125, stderr);
+      const lines = stderr.trim().split("\n").filter((l) => !l.includes("NOT jailed"));
+      assert.equal(lines.length, 1, stderr);
+      assert.match(
+        lines[0],
+        new RegExp(
+          `^ww: \\S+: could not start \\(posix_spawn: EAGAIN\\): uid ${uid}, which ww runs as, already runs \\d+ processes or threads, all its limit allows \\(RLIMIT_NPROC, ulimit -u: ${limit}\\); end some of them, or raise ww's limit \\(ulimit -u, or nproc in /etc/security/limits\\.conf\\)$`,
+        ),
+      );
+    } finally {
+      for (const f of fillers) {
+        f.kill("SIGKILL");
+        await f.status;
+      }
+      Deno.removeSync(home, { recursive: true });
+    }
+  });
+}
+
+/** The processes and threads of real uid `uid` now: what RLIMIT_NPROC counts. */
+function processesOfUid(uid: number): number {
+  let n = 0;
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      const status = Deno.readTextFileSync(`/proc/${e.name}/status`);
+      if (Number(/^Uid:\s*(\d+)/m.exec(status)?.[1]) !== uid) continue;
+      n += Number(/^Threads:\s*(\d+)/m.exec(status)?.[1] ?? 1);
+    } catch { /* gone meanwhile */ }
+  }
+  return n;
+}
+
 Deno.test("--jail=bwrap, run by an unprivileged user: a bwrap in PATH it may not execute is passed over", async () => {
   const home = Deno.makeTempDirSync({ prefix: "wwtest-user-home-" });
   Deno.chmodSync(home, 0o777);
