@@ -69,7 +69,8 @@ export interface FileNode {
 
 /**
  * Follows `segments` from `root` and returns the file they name. A missing entry, a path through
- * a file, a directory at the end, or a symlink is an error naming the path.
+ * a file, a directory at the end, or a symlink (at the end or on the way: symlinkRefused) is an
+ * error naming the path.
  */
 export async function walkToFile(
   root: CID,
@@ -81,6 +82,9 @@ export async function walkToFile(
   const { node } = found;
   const type = node.kind === "raw" ? "raw" : node.unixfs.type;
   if (type === "file" || type === "raw") return found;
+  if (node.kind === "pb" && type === "symlink") {
+    throw symlinkRefused(blocks.context, undefined, node);
+  }
   if (type === "directory" || type === "hamt-sharded-directory") {
     const { names, cut } = await listDirectory(node, blocks, found.cid);
     throw new NotExecutableError(
@@ -94,7 +98,8 @@ export async function walkToFile(
 
 /**
  * Follows `segments` from `root` and returns the node they name, whatever its type. A missing
- * entry, or a path through a file, is a NotFoundError (exit 127) naming the path.
+ * entry, or a path through a file, is a NotFoundError (exit 127) naming the path; a path through
+ * a symlink, symlinkRefused (126).
  */
 export async function walkToNode(
   root: CID,
@@ -116,6 +121,7 @@ export async function walkToNode(
       const target = await walkSharded(cid, segments.slice(i), blocks);
       return await walkToNode(target, `${target}`, [], blocks);
     }
+    if (node.kind === "pb" && type === "symlink") throw symlinkRefused(context, here, node);
     if (type !== "directory" || node.kind !== "pb") {
       const what = type === "raw" ? "file" : type;
       // 127, as for a local path through a file (ENOTDIR): there is no such program.
@@ -218,6 +224,27 @@ async function walkSharded(
     throw malformedShard(blocks.context, shard, e instanceof Error ? e.message : String(e));
   }
   return last;
+}
+
+/**
+ * The error for a UnixFS symlink at `here` on a program's path (the program itself: undefined),
+ * naming it and its target: ww
+ * follows none, at the end of the path or on the way. A target is its author's text, relative to
+ * a directory the walk would have to go back up (and past the root), or absolute, naming a path
+ * on whatever host reads it: not content any CID verifies. 126: a file is there, and ww will not
+ * execute what it names.
+ */
+function symlinkRefused(
+  context: string,
+  here: string | undefined,
+  node: Extract<Node, { kind: "pb" }>,
+): NotExecutableError {
+  const target = new TextDecoder().decode(node.unixfs.data ?? new Uint8Array());
+  return new NotExecutableError(
+    `${context}: ${here === undefined ? "" : `${here} `}is a UnixFS symlink to "${
+      foreignText(target, 200)
+    }", which ww does not follow (give the path it points to, below its directory)`,
+  );
 }
 
 /** The error for a sharded directory whose blocks are not a valid one: 126, as a bad node is. */

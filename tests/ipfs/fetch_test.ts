@@ -593,6 +593,65 @@ async function refusesWeakLink(ipfsd: Ipfsd): Promise<void> {
   assert.deepEqual(cacheFiles(cache), []);
 }
 
+// A UnixFS symlink was refused in words that did not say it was one ("is a symlink, not a
+// directory", exit 127, on the way; "is a UnixFS symlink, not a program file", 126, at the end),
+// and never named what it points to.
+Deno.test("a UnixFS symlink on the path, as the program or on the way, is refused in one line naming it and its target (126)", async () => {
+  const { CID } = await import("multiformats/cid");
+  const dagPb = await import("@ipld/dag-pb");
+  const { UnixFS } = await import("ipfs-unixfs");
+  const own = await startIpfsd();
+  try {
+    const script = new TextEncoder().encode("#!/bin/sh\necho hi\n");
+    const file = CID.parse(await own.addFile(script, { cidVersion: 1 }));
+    const put = async (node: Parameters<typeof dagPb.prepare>[0]) => {
+      const block = dagPb.encode(dagPb.prepare(node));
+      return { Hash: CID.parse(await putBlock(own, block)), Tsize: block.length };
+    };
+    const symlink = (target: string) =>
+      put({
+        Data: new UnixFS({ type: "symlink", data: new TextEncoder().encode(target) }).marshal(),
+        Links: [],
+      });
+    const directory = (links: Record<string, { Hash: InstanceType<typeof CID>; Tsize: number }>) =>
+      put({
+        Data: new UnixFS({ type: "directory" }).marshal(),
+        Links: Object.entries(links).sort().map(([Name, l]) => ({ Name, ...l })),
+      });
+    const bin = await directory({ app: { Hash: file, Tsize: script.length } });
+    const root = await directory({
+      bin,
+      "app-link": await symlink("bin/app"),
+      "bin-link": await symlink("bin"),
+      "odd-link": await symlink("/etc/\nww: fake"),
+    });
+    const cases = [
+      [`/ipfs/${root.Hash}/app-link`, `is a UnixFS symlink to "bin/app"`],
+      [
+        `/ipfs/${root.Hash}/bin-link/app`,
+        `/ipfs/${root.Hash}/bin-link is a UnixFS symlink to "bin"`,
+      ],
+      [`/ipfs/${root.Hash}/odd-link`, `is a UnixFS symlink to "/etc/\\nww: fake"`],
+    ];
+    for (const [path, said] of cases) {
+      const e = await fetchError(path, { api: own.api, cacheDir: newCache() });
+      assert.equal(e.exitCode, EXIT.notExecutable, e.message);
+      assert.equal(
+        e.message,
+        `${path}: ${said}, which ww does not follow (give the path it points to, below its directory)`,
+      );
+    }
+    // The target's path runs.
+    const got = await fetchBytes(`/ipfs/${root.Hash}/bin/app`, {
+      api: own.api,
+      cacheDir: newCache(),
+    });
+    assert.deepEqual(got.bytes, script);
+  } finally {
+    await own.stop();
+  }
+});
+
 /** Stores `block` (dag-pb) on `ipfsd` as it is; its CID (CIDv1). */
 async function putBlock(ipfsd: Ipfsd, block: Uint8Array): Promise<string> {
   const { CID } = await import("multiformats/cid");
