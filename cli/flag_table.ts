@@ -287,7 +287,7 @@ export const FLAGS: readonly Flag[] = [
     name: "--explain",
     group: "run",
     help:
-      "print the descriptors, environment and jail a run would get, and for an `/ipns/` name what it resolves to and why ww believes it; run nothing, and refuse what the run would refuse (the same line and exit code), except what only fetching an IPFS program tells (that the node has it, and what it is)",
+      "print the descriptors, environment and jail a run would get, and for an `/ipns/` name what it resolves to and why ww believes it; run nothing, and refuse what the run would refuse (the same line and exit code), except what only fetching an IPFS program tells (that the node has it, and what it is; a program the cache holds is checked as the run checks it)",
     set: (s) => {
       s.explain = true;
     },

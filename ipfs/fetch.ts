@@ -201,6 +201,30 @@ export async function fetchProgram(
 }
 
 /**
+ * The program an /ipfs/ path names, when the cache holds it, checked as fetchProgram checks it
+ * (a file that is not a program for this machine is a NotExecutableError, 126); undefined when
+ * it is not cached, or the path is an /ipns/ name (resolved only by asking). Asks no node: for
+ * --explain, which must refuse a cached program the run would refuse. The caller closes `fd`.
+ */
+export async function cachedProgram(
+  program: string,
+  options: Pick<FetchOptions, "cacheDir" | "callerEnv">,
+): Promise<{ fd: number; cid: string } | undefined> {
+  const parsed = parseIpfsPath(program);
+  if ("error" in parsed || parsed.namespace !== "ipfs") return undefined;
+  const dir = options.cacheDir ?? cacheDir(options.callerEnv ?? Deno.env.toObject());
+  const warm = await openCached(dir, { path: formatIpfsPath(parsed) });
+  if (!warm) return undefined;
+  try {
+    checkExecutable(program, warm.fd);
+  } catch (e) {
+    closeFd(warm.fd);
+    throw e;
+  }
+  return { fd: warm.fd, cid: warm.cid };
+}
+
+/**
  * A cached file, to run as it is; or, when the cache is on a noexec file system, a sealed copy
  * (and the file is closed).
  */

@@ -6,6 +6,7 @@
 import { checkOwnGrantPaths } from "./own_grants.ts";
 import { hostSocketFd, layoutFds } from "../fd/layout.ts";
 import { describeOwnGrant, ownFdGrant } from "../fd/grants.ts";
+import { cachedProgram } from "../ipfs/fetch.ts";
 import { resolveIpnsName } from "../ipfs/ipns.ts";
 import { DEFAULT_IPFS_TIMEOUT_MS } from "../ipfs/multiaddr.ts";
 import { IpfsNode } from "../ipfs/node.ts";
@@ -19,7 +20,9 @@ import { explainRun } from "./explain.ts";
 import { bwrapFacts, directFacts, runFacts } from "./facts.ts";
 import { jailIdRange, peekJailId } from "./ids.ts";
 import { checkJailStart } from "./jail_checks.ts";
-import { ipfsJailPath } from "./launch.ts";
+import { ipfsJailPath, isScript } from "./launch.ts";
+import { callerEnvironment } from "./caller_env.ts";
+import { closeFd } from "../ffi/fd.ts";
 import { checkChdirExists, checkDirectChdir } from "./launch_direct.ts";
 import { nativeFacts } from "./native.ts";
 import { runProgramPath } from "./resolve.ts";
@@ -133,9 +136,24 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
   });
   const choice = await jailChoice(config.jail);
   let interpreters: readonly Interpreter[] = [];
+  let script = false;
   if (!ipfs) {
     checkNotUnderProc(config.program, path);
     interpreters = checkProgramFile(config.program, path, choice.backend, config.jail);
+  } else {
+    // A program the cache holds is checked as a run checks it, from its descriptor: a #! line
+    // whose interpreter the jail lacks is refused alike (it exited 0 here, 127 in the run). One
+    // not cached is not fetched: its checks wait for the run.
+    const cached = await cachedProgram(config.program, { callerEnv: callerEnvironment() });
+    if (cached) {
+      try {
+        const file = `/proc/self/fd/${cached.fd}`;
+        interpreters = checkProgramFile(config.program, file, choice.backend, config.jail);
+        script = isScript(cached.fd);
+      } finally {
+        closeFd(cached.fd);
+      }
+    }
   }
   // The host id a run would lease now (ww is root), shown without taking it.
   const leased = choice.backend !== "none" ? peekJailId(config.jail) : undefined;
@@ -143,8 +161,8 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
     ? undefined
     : { leased, range: jailIdRange().range, fromEnv: jailIdRange().fromEnv };
   // The same plan a run computes, from the same facts (run/facts.ts). A program from IPFS is shown
-  // as a cold run of a program (not a #! script) has it: a sealed memfd, argv[0] the path's last
-  // segment.
+  // as a cold run has it: a sealed memfd (a #! script when the cache holds one), argv[0] the
+  // path's last segment.
   const facts = runFacts({
     config: { ...config, fds: grants },
     choice,
@@ -152,7 +170,7 @@ export async function explainProgram(input: StartConfig): Promise<ExplainedRun> 
       ? {
         path,
         argv0: path.slice(path.lastIndexOf("/") + 1),
-        held: { sealed: true, script: false },
+        held: { sealed: true, script },
       }
       : { path, argv0: config.program },
     leased,

@@ -134,6 +134,36 @@ for (const jail of [[], ["--jail=none"]]) {
     },
   );
 
+  // --explain fetches nothing, and did not look at a cached program either: it exited 0 for a
+  // cached script whose interpreter the jail lacks, which the run refused (127).
+  t(
+    "--explain of a cached #! script refuses what the run refuses: same line, same exit code",
+    async () => {
+      const shell = join(tmp, "ww-test-sh");
+      await Deno.copyFile("/bin/sh", shell);
+      const root = await ipfsd.addTree({
+        "nowhere.sh": text("#!/nonexistent/sh\necho hi\n"),
+        "unshown.sh": text(`#!${shell}\necho hi\n`),
+      });
+      const cache = Deno.makeTempDirSync({ dir: tmp, prefix: "xdg-" });
+      const errors = (stderr: string) =>
+        stderr.trim().split("\n").filter((l) => l !== "" && !l.includes("NOT jailed"));
+      for (const name of ["nowhere.sh", "unshown.sh"]) {
+        const path = `/ipfs/${root}/${name}`;
+        const run = await ww([...jail, path], { cache });
+        // The jail shows no host /tmp: there, the interpreter is missing too.
+        const refused = name === "nowhere.sh" || jail.length === 0;
+        assert.equal(run.code, refused ? 127 : 0, run.stderr);
+        const explain = await ww([...jail, "--explain", path], { cache });
+        assert.deepEqual(
+          [explain.code, errors(explain.stderr)],
+          [run.code, errors(run.stderr)],
+          `${name}: ${explain.stdout}`,
+        );
+      }
+    },
+  );
+
   t("a file that is not a program exits 126 with one line naming it and why", async () => {
     const r = await ww([...jail, `/ipfs/${dir}/share/readme.txt`]);
     assert.equal(r.code, 126);
