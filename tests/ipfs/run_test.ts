@@ -139,7 +139,8 @@ for (const jail of [[], ["--jail=none"]]) {
   t(
     "--explain of a cached #! script refuses what the run refuses: same line, same exit code",
     async () => {
-      const shell = join(tmp, "ww-test-sh");
+      // Not ww-*: the leak test takes those in this directory for work directories left behind.
+      const shell = join(tmp, "interp-sh");
       await Deno.copyFile("/bin/sh", shell);
       const root = await ipfsd.addTree({
         "nowhere.sh": text("#!/nonexistent/sh\necho hi\n"),
