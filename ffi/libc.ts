@@ -112,6 +112,8 @@ const symbols = {
 const fileSymbols = {
   pread: { parameters: [I32, "buffer", "usize", "i64"], result: "i32" },
   ftruncate: { parameters: [I32, "i64"], result: "i32" },
+  // A program's cache file, and its directory, reach the disk before the file is used (ipfs/cache.ts).
+  fsync: { parameters: [I32], result: "i32" },
   sendfile: { parameters: [I32, "i32", "buffer", "usize"], result: "i32" },
   access: { parameters: ["buffer", I32], result: "i32" },
   readlink: { parameters: ["buffer", "buffer", USIZE], result: "i32" },

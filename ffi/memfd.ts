@@ -17,6 +17,7 @@ import {
 import {
   O_CLOEXEC,
   O_CREAT,
+  O_DIRECTORY,
   O_EXCL,
   O_NOCTTY,
   O_NOFOLLOW,
@@ -136,6 +137,28 @@ export function createExclusive(path: string, mode: number): number {
     libc().open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode),
     path,
   );
+}
+
+/**
+ * Waits until the file behind `fd` (its bytes and its inode) is on the disk (fsync(2)): a file
+ * renamed into place unsynced may show, after a crash, its new size with zeros for bytes.
+ */
+export function syncFile(fd: number): void {
+  check("fsync", libcFiles().fsync(fd), `fd ${fd}`);
+}
+
+/** Waits until the entries of the directory `path` (a rename into it) are on the disk. */
+export function syncDirectory(path: string): void {
+  const fd = check(
+    "open",
+    libc().open(cString(path), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0),
+    path,
+  );
+  try {
+    syncFile(fd);
+  } finally {
+    closeFd(fd);
+  }
 }
 
 /**

@@ -12,12 +12,19 @@
 // Nothing else is ww's (isOwnCacheEntry): list and size count none of it, eviction leaves it, and
 // clear refuses to remove it.
 // Renames are atomic, so concurrent ww processes see a whole file or none; two that store the
-// same CID write the same bytes. A file's mtime is its last use, and the least recently used
+// same CID write the same bytes. A file is synced to the disk before its rename, and files/ after
+// it, so a crash cannot leave a file in place with bytes that never reached the disk. A file's mtime is its last use, and the least recently used
 // files go first when the cache grows past its bound. Light on purpose: a warm run loads nothing
 // but this module, ffi/memfd.ts and ffi/stat.ts.
 
 import { closeFd } from "../ffi/fd.ts";
-import { copyRange, createExclusive, openRegularReadOnly } from "../ffi/memfd.ts";
+import {
+  copyRange,
+  createExclusive,
+  openRegularReadOnly,
+  syncDirectory,
+  syncFile,
+} from "../ffi/memfd.ts";
 import { fileSize } from "../ffi/stat.ts";
 import { dirTrustProblem } from "../ffi/trusted_dir.ts";
 
@@ -206,17 +213,24 @@ export class CacheFiller {
     entry: { cid: string; size: number; paths: readonly string[] },
     maxBytes = DEFAULT_CACHE_BYTES,
   ): Promise<void> {
-    await this.#settle();
+    await this.idle();
     try {
       if (this.#failure !== undefined) throw this.#failure;
       if (this.#copied !== entry.size) {
         throw new Error(`${this.#copied} of ${entry.size} bytes were copied`);
       }
+      // Before the rename: after a crash, files/ then holds the whole file or none of it (a file
+      // renamed unsynced could come back at its size with zeros for bytes, and run).
+      syncFile(this.fd);
+      this.#close();
       await Deno.rename(this.tmp, `${this.dir}/files/${entry.cid}`);
     } catch (e) {
+      await this.#settle();
       await Deno.remove(this.tmp).catch(() => {});
       throw e;
     }
+    // Before the records that lead to it: a crash leaves no record of a file not there.
+    syncDirectory(`${this.dir}/files`);
     await recordPaths(this.dir, entry, maxBytes);
   }
 
@@ -237,7 +251,15 @@ export class CacheFiller {
 
   async #settle(): Promise<void> {
     await this.idle();
-    closeFd(this.fd);
+    this.#close();
+  }
+
+  #closed = false;
+
+  /** Closes the file's descriptor, once. */
+  #close(): void {
+    if (!this.#closed) closeFd(this.fd);
+    this.#closed = true;
   }
 
   // One copy at a time, each taking everything that became final meanwhile: a few large copies

@@ -208,6 +208,41 @@ Deno.test("a program runs from the verified descriptor itself, jailed and not: t
   }
 });
 
+// A file renamed into files/ unsynced could come back after a crash at its full size with zeros
+// for bytes, which a later run would take for the program: it reaches the disk first.
+Deno.test("a cold run syncs the cached file before it is renamed into files/, and files/ before the path's record", async () => {
+  const cid = await ipfsd.addFile(text(`#!/bin/sh\necho synced ${crypto.randomUUID()}\n`));
+  const log = join(tmp, `strace-${crypto.randomUUID()}`);
+  const out = await new Deno.Command("strace", {
+    args: [
+      ...["-f", "-qq", "-y", "-o", log, "-e", "trace=fsync,rename,renameat,renameat2"],
+      ...wwCommand(),
+      ...["run", "--ipfs", ipfsd.api, "--jail=none", cid],
+    ],
+    env: cacheEnv(),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const lines = Deno.readTextFileSync(log).split("\n");
+  const intoFiles = lines.findIndex((l) =>
+    /rename.*"([^"]*\/tmp\/file\.[^"]*)".*\/files\/baf/.test(l)
+  );
+  assert.ok(intoFiles > 0, `no rename into files/:\n${lines.join("\n")}`);
+  const tmpFile = /"([^"]*\/tmp\/file\.[^"]*)"/.exec(lines[intoFiles])![1];
+  assert.ok(
+    lines.slice(0, intoFiles).some((l) => /fsync\(\d+</.test(l) && l.includes(`${tmpFile}>`)),
+    `the file was not synced before its rename:\n${lines.join("\n")}`,
+  );
+  const after = lines.slice(intoFiles);
+  const filesSynced = after.findIndex((l) => /fsync\(\d+<[^>]*\/files>\)/.test(l));
+  const record = after.findIndex((l) => /rename.*\/paths\//.test(l));
+  assert.ok(
+    filesSynced > 0 && filesSynced < record,
+    `files/ not synced first:\n${after.join("\n")}`,
+  );
+});
+
 Deno.test("a jailed program cannot change its cached file through /proc/self/exe", async () => {
   const tamper = await Deno.readFile(await buildC(new URL("./tamper_exe.c", import.meta.url)));
   const cid = await ipfsd.addFile(tamper);
