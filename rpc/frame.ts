@@ -62,22 +62,59 @@ export function frameLength(head: Uint8Array, limits: FrameLimits): number | { n
 /**
  * Yields each whole message read from `stream`, as its own ArrayBuffer. Ends at a clean end of
  * stream; throws FrameError on a limit, CutOffError on an end of stream inside a message.
+ *
+ * @example
+ * ```ts ignore
+ * for await (const frame of readFrames(stream, { maxSegments: 512, maxBytes: 8 << 20 })) keep(frame);
+ * ```
  */
 export async function* readFrames(
   stream: ByteStream,
   limits: FrameLimits,
 ): AsyncGenerator<ArrayBuffer> {
-  let buf = new Uint8Array(64 * 1024);
+  for await (const batch of readFrameBatches(stream, limits)) {
+    for (const view of batch) yield view.slice().buffer;
+  }
+}
+
+/**
+ * Yields the whole messages each read from `stream` completed, as views into the read buffer,
+ * valid only until the next batch is asked for: a reader that keeps a message copies what it
+ * keeps, once (the host copies a message's segment, and nothing of one it only reads, such as a
+ * Release). A batch, not each message, goes through a promise: a flood of small messages cost
+ * more in the generator's turns than in reading them. Ends and throws as readFrames does, after
+ * yielding the messages that came before the fault.
+ *
+ * @example
+ * ```ts ignore
+ * for await (const batch of readFrameBatches(stream, { maxSegments: 512, maxBytes: 8 << 20 })) {
+ *   for (const view of batch) handle(view);
+ * }
+ * ```
+ */
+export async function* readFrameBatches(
+  stream: ByteStream,
+  limits: FrameLimits,
+): AsyncGenerator<Uint8Array<ArrayBuffer>[]> {
+  let buf: Uint8Array<ArrayBuffer> = new Uint8Array(64 * 1024);
   let start = 0;
   let end = 0;
   while (true) {
-    const have = buf.subarray(start, end);
-    const length = frameLength(have, limits);
-    if (typeof length === "number" && have.length >= length) {
-      yield buf.slice(start, start + length).buffer;
+    const batch: Uint8Array<ArrayBuffer>[] = [];
+    let length: number | { need: number };
+    while (true) {
+      const have = buf.subarray(start, end);
+      try {
+        length = frameLength(have, limits);
+      } catch (e) {
+        if (batch.length > 0) yield batch;
+        throw e;
+      }
+      if (typeof length !== "number" || have.length < length) break;
+      batch.push(buf.subarray(start, start + length));
       start += length;
-      continue;
     }
+    if (batch.length > 0) yield batch;
     const need = typeof length === "number" ? length : length.need;
     // Moved or grown only when the message cannot end in the buffer as it is, or its length is not
     // known yet and little room is left: a large message's last 4 KiB, trickled in, made each read

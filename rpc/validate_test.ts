@@ -4,6 +4,7 @@ import * as rpc from "capnp-es/capnp/rpc";
 import {
   declaredLength,
   messageProblem,
+  plainRelease,
   textListBytes,
   textListProblem,
   textProblem,
@@ -164,4 +165,31 @@ Deno.test("textProblem and textListProblem refuse a text without its NUL, and on
     textListProblem(list(text(8), word("abc\0TERM")), 0),
     "element 1: a text without its NUL terminator",
   );
+});
+
+Deno.test("plainRelease reads a Release as capnp-es does, and leaves anything else to it", () => {
+  const release = new capnp.Message();
+  const r = release.initRoot(rpc.Message)._initRelease();
+  r.id = 999999;
+  r.referenceCount = 3;
+  const bytes = new Uint8Array(release.toArrayBuffer());
+  assert.equal(messageProblem(bytes, LIMIT), undefined);
+  assert.deepEqual(plainRelease(bytes), { id: 999999, referenceCount: 3 });
+  // A view into a larger buffer, as the host reads it.
+  const inside = new Uint8Array(bytes.length + 16);
+  inside.set(bytes, 8);
+  assert.deepEqual(plainRelease(inside.subarray(8, 8 + bytes.length)), {
+    id: 999999,
+    referenceCount: 3,
+  });
+  const finish = new capnp.Message();
+  finish.initRoot(rpc.Message)._initFinish().questionId = 999999;
+  assert.equal(plainRelease(new Uint8Array(finish.toArrayBuffer())), undefined);
+  // The same Release with its struct in a second segment (a far pointer): capnp-es reads it.
+  const words = (...w: number[]) => new Uint8Array(new Uint32Array(w).buffer);
+  const twoSegments = words(1, 3, 2, 0, 0, 0x10001, 6, 0, 2, 1, 0, 1, 999999, 3);
+  assert.equal(messageProblem(twoSegments, LIMIT), undefined);
+  assert.equal(plainRelease(twoSegments), undefined);
+  const read = new capnp.Message(twoSegments, false).getRoot(rpc.Message);
+  assert.deepEqual([read.release.id, read.release.referenceCount], [999999, 3]);
 });
