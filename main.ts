@@ -24,7 +24,7 @@ import {
 } from "./run/signals.ts";
 import { checkInherited, type Child, startProgram, startRun } from "./run/start.ts";
 import { picksPort } from "./fd/grants.ts";
-import { execService, ipfsServiceFor, serveGuest } from "./rpc/serve.ts";
+import { execService, ipfsServiceFor, serveGuest, vatLimitsFor } from "./rpc/serve.ts";
 import { lazyImport } from "./core/lazy.ts";
 import type { HostGrants } from "./rpc/types.ts";
 import type { RunConfig } from "./core/config.ts";
@@ -392,7 +392,7 @@ async function runConfig(
       services,
       "commandLine",
     ),
-  });
+  }, vatLimitsFor(config));
   const status = await child.status;
   await rpc;
   if (status.timedOut) {

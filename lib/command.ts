@@ -11,7 +11,7 @@ import { FdStream, readableOf, writableOf } from "../ffi/stream.ts";
 import { OpGroup } from "../ffi/ops.ts";
 import { type Child, startProgram, startRun, unknownSignal } from "../run/start.ts";
 import { type SignalName, SIGNALS } from "../run/signals.ts";
-import { execService, ipfsServiceFor, serveGuest } from "../rpc/serve.ts";
+import { execService, ipfsServiceFor, serveGuest, vatLimitsFor } from "../rpc/serve.ts";
 import type { HostServices } from "../rpc/types.ts";
 import { EXIT, WwError } from "../core/errors.ts";
 import type { RunConfig } from "../core/config.ts";
@@ -445,5 +445,5 @@ function serveHost(
     ...services,
     programName: config.program,
     ...(host.exec ? { exec: execService(config, child, startProgram, services) } : {}),
-  });
+  }, vatLimitsFor(config));
 }

@@ -82,6 +82,28 @@ export async function serveGuest(
   }
 }
 
+/**
+ * How many times its own CPU limit ww may spend on a program's messages. A guest that only makes
+ * calls, one after another, costs ww about what each costs the guest (20000 Host.identity round
+ * trips: 1.7 s of ww's CPU counted against the bound, 1.5 s of the guest's own), so a guest that
+ * calls as fast as it can within its --cpu stays well inside; a flood of Releases costs ww some
+ * 35 times what it costs the guest, and is cut off.
+ */
+export const CPU_MULTIPLE = 4;
+
+/**
+ * The connection limits of a program run with `config`: ww spends at most CPU_MULTIPLE times its
+ * CPU limit (--cpu N) reading and handling its messages, so a guest that floods fd 3 cannot make
+ * ww spend without bound what the guest itself may not (without --cpu, nothing bounds either).
+ *
+ * @example
+ * vatLimitsFor(config); // { maxCpuMs: 40000 } under --cpu 10
+ */
+export function vatLimitsFor(config: Pick<RunConfig, "jail">): Partial<VatLimits> {
+  const seconds = config.jail.limits.cpuSeconds;
+  return seconds === undefined ? {} : { maxCpuMs: CPU_MULTIPLE * seconds * 1000 };
+}
+
 /** `stream`, with `byte` delivered before anything read from it. */
 function withFirstByte(stream: ByteStream, byte: number): ByteStream {
   let pending = true;
@@ -218,7 +240,7 @@ export function execService(
       programName: request.program,
       exec: execService(config, started, start, services, words),
       ending: ending.signal,
-    });
+    }, vatLimitsFor(config));
     return {
       pid: started.pid,
       // A jail may fail after the spawn too (bwrap's --nproc refusal comes once it runs): its

@@ -216,4 +216,11 @@ export interface VatLimits {
    * ww stops reading the guest while the next message might not fit.
    */
   readonly maxBufferedBytes: number;
+  /**
+   * Most CPU time, in milliseconds, the host may spend reading and handling the guest's messages
+   * (from each read to the end of what it carried: decoding, replies built, calls started; not a
+   * service's own work, such as an IPFS fetch); past it the connection ends. Infinity (the
+   * default): no bound. `ww run --cpu N` makes it 4N seconds (vatLimitsFor).
+   */
+  readonly maxCpuMs: number;
 }

@@ -16,6 +16,7 @@
 
 import * as capnp from "npm:capnp-es@0.0.16";
 import * as rpc from "npm:capnp-es@0.0.16/capnp/rpc";
+import process from "node:process";
 import type { ByteStream } from "../ffi/stream.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { clipText, foreignText } from "../core/escape.ts";
@@ -76,6 +77,7 @@ export const DEFAULT_LIMITS: VatLimits = {
   maxAnswers: MAX_CALLS_OUTSTANDING,
   maxExports: 1024,
   maxBufferedBytes: 64 << 20,
+  maxCpuMs: Infinity,
 };
 
 // What the budget charges beyond the bytes themselves, so that many tiny items cannot hide their
@@ -225,7 +227,9 @@ export async function serveVat(
       maxBytes: vat.limits.maxMessageBytes,
       maxSegments: vat.limits.maxSegments,
     });
+    const meter = cpuMeter(vat.limits.maxCpuMs);
     reading: for await (const batch of frames) {
+      meter.start();
       let settled = true;
       for (const frame of batch) {
         // What the last message started runs its course first, as it did when each message took
@@ -236,8 +240,20 @@ export async function serveVat(
         if (vat.closed) break reading;
         // Backpressure: the next message may be a full-size call, so go on only while it fits
         // (the batch's messages are read already, but only kept once handled).
-        if (!vat.hasRoomToRead()) await roomOrEnd(vat, options.ended);
+        if (!vat.hasRoomToRead()) {
+          meter.stop();
+          await roomOrEnd(vat, options.ended);
+          meter.start();
+        }
         if (vat.closed) break reading;
+      }
+      meter.stop();
+      if (meter.over()) {
+        vat.fail(
+          `its messages took over ${vat.limits.maxCpuMs / 1000} s of ww's CPU time, ` +
+            "ww's bound for it (4 times its --cpu)",
+        );
+        break;
       }
     }
   } catch (e) {
@@ -260,6 +276,29 @@ export async function serveVat(
   if (vat.failure !== undefined) options.log(`${vat.failure}; closed the RPC connection`);
   else if (cutOff !== undefined) options.log(cutOff);
   await vat.shutdown();
+}
+
+/**
+ * The CPU time ww spends between start and stop, summed, against `limitMs`: ww's whole process
+ * (getrusage), since the stretches it measures are the connection's own synchronous work, and
+ * nothing at all (not even the clock read) when there is no limit.
+ */
+function cpuMeter(limitMs: number): { start(): void; stop(): void; over(): boolean } {
+  if (limitMs === Infinity) return { start() {}, stop() {}, over: () => false };
+  const nowMs = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  let spent = 0;
+  let since: number | undefined;
+  return {
+    start: () => void (since = nowMs()),
+    stop() {
+      if (since !== undefined) spent += nowMs() - since;
+      since = undefined;
+    },
+    over: () => spent > limitMs,
+  };
 }
 
 /**
