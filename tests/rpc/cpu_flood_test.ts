@@ -59,7 +59,8 @@ Deno.test("under --cpu 1, a guest flooding fd 3 is cut off once it took 4 s of w
   );
   // The 4 s counted, and what the bound leaves out: ww's start, the jail's, the reads of the
   // flood and the collection of its garbage (7.4 s in all when measured on a loaded machine).
-  assert.ok(r.wwCpu < 10, `ww spent ${r.wwCpu.toFixed(2)} s of CPU`);
+  // Without the bound it ran to the timeout, 30 s: the margin is for a CI machine's contention.
+  assert.ok(r.wwCpu < 15, `ww spent ${r.wwCpu.toFixed(2)} s of CPU`);
 });
 
 Deno.test("under --cpu 1, a C++ guest's ordinary calls are all served", async () => {
