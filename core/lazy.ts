@@ -23,7 +23,6 @@ export const LAZY_MODULES = [
   "run/launch_bwrap.ts",
   "run/launch_native.ts",
   "run/stage.ts",
-  "run/stage_ahead.ts",
   "run/tty.ts",
   "run/doctor.ts",
   "run/deno_guest.ts",

@@ -141,7 +141,11 @@ export function holdChild(pid: number): HeldProcess {
   try {
     held = HeldProcess.open(pid);
   } catch (e) {
-    reapKilled(pid);
+    const c = libc();
+    c.kill(pid, SIGKILL);
+    const status = new Int32Array(1);
+    while (c.waitpid(pid, status, 0) === -1 && lastErrno() === EINTR);
+    afterReap();
     throw e;
   }
   // An unreaped child has its pid until it is reaped: only a reap elsewhere can lose it.
@@ -151,31 +155,6 @@ export function holdChild(pid: number): HeldProcess {
 
 /** SIGKILL's number (Linux). */
 const SIGKILL = 9;
-
-/** Reaps the child `pid` if it has ended (waitpid WNOHANG); true when it did. */
-export function reapIfEnded(pid: number): boolean {
-  const status = new Int32Array(1);
-  for (;;) {
-    const r = libc().waitpid(pid, status, WNOHANG);
-    if (r === -1 && lastErrno() === EINTR) continue;
-    if (r !== pid) return false;
-    afterReap();
-    return true;
-  }
-}
-
-/**
- * Ends the child `pid` with SIGKILL, when it has not ended already, and reaps it, waiting on the
- * main thread: for a helper of ww's own whose work is done (run/stage_ahead.ts), which SIGKILL
- * ends at once.
- */
-export function reapKilled(pid: number): void {
-  const c = libc();
-  c.kill(pid, SIGKILL);
-  const status = new Int32Array(1);
-  while (c.waitpid(pid, status, 0) === -1 && lastErrno() === EINTR);
-  afterReap();
-}
 
 /**
  * Waits for `child` (holdChild) to end, reaps it and closes its handle. The pidfd is watched by

@@ -30,12 +30,7 @@ import {
 import { nativeBindRules, nativeBindsProblem } from "./bind_mounts.ts";
 import { type HeldProgram, placeHeld } from "./held.ts";
 import type { JailPolicy } from "./policy.ts";
-import {
-  hasCapability,
-  isPrivileged,
-  privateNetworkWanted,
-  type ProcessIdentity,
-} from "./proc_status.ts";
+import { isPrivileged, type ProcessIdentity } from "./proc_status.ts";
 import type { StageLimit } from "../stage/plan.ts";
 import { stageLimits } from "./limits.ts";
 import type { SeccompArch } from "./seccomp.ts";
@@ -357,7 +352,10 @@ export function nativePlan(input: NativeInput): NativePlanResult | NativePlanErr
   const landlock = landlockProtections(facts.landlockAbi, policy.net);
   const missing: NativeProtection[] = [...landlock.missing];
   const enforced: NativeProtection[] = [...landlock.enforced];
-  const privateNetwork = privateNetworkWanted(policy, facts.identity);
+  // unshare(CLONE_NEWNET) needs CAP_SYS_ADMIN, and its loopback CAP_NET_ADMIN (docker's
+  // --cap-add SYS_ADMIN gives the one without the other).
+  const privateNetwork = !policy.net && hasCapability(facts.identity, CAP_SYS_ADMIN) &&
+    hasCapability(facts.identity, CAP_NET_ADMIN);
   // Without --net, seccomp refuses unix sockets, and IP ones on the host's network
   // (jail/seccomp.ts). Compiled once, at build time (jail/seccomp_table.ts).
   const jail = policy.net ? "native" : privateNetwork ? "native-netns" : "native-offline";
@@ -447,6 +445,13 @@ function nativeChdirProblem(
 
 const CAP_SETGID = 6n;
 const CAP_SETPCAP = 8n;
+const CAP_NET_ADMIN = 12n;
+const CAP_SYS_ADMIN = 21n;
+
+/** Whether `id` holds capability `cap` (its effective set). */
+function hasCapability(id: ProcessIdentity, cap: bigint): boolean {
+  return (id.capEffective >> cap & 1n) === 1n;
+}
 
 function identityPlan(
   policy: JailPolicy,

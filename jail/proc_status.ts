@@ -17,33 +17,6 @@ export function isPrivileged(id: ProcessIdentity): boolean {
   return id.euid === 0 || id.capEffective !== 0n || id.capPermitted !== 0n;
 }
 
-/** Whether `id` holds capability `cap` (its effective set). */
-export function hasCapability(id: ProcessIdentity, cap: bigint): boolean {
-  return (id.capEffective >> cap & 1n) === 1n;
-}
-
-const CAP_NET_ADMIN = 12n;
-const CAP_SYS_ADMIN = 21n;
-
-/**
- * Whether the native jail gives the program a network namespace of its own: without --net, when
- * the process `identity` may make one. unshare(CLONE_NEWNET) needs CAP_SYS_ADMIN, and its
- * loopback CAP_NET_ADMIN (docker's --cap-add SYS_ADMIN gives the one without the other).
- *
- * @example
- * const all = (1n << 41n) - 1n;
- * const root = { uid: 0, euid: 0, gid: 0, egid: 0, capEffective: all, capPermitted: all };
- * privateNetworkWanted({ net: false }, root); // true
- * privateNetworkWanted({ net: true }, root); // false
- */
-export function privateNetworkWanted(
-  policy: { readonly net: boolean },
-  identity: ProcessIdentity,
-): boolean {
-  return !policy.net && hasCapability(identity, CAP_SYS_ADMIN) &&
-    hasCapability(identity, CAP_NET_ADMIN);
-}
-
 /**
  * The supplementary groups on the Groups line of /proc/<pid>/status (none when it is empty).
  *

@@ -5,7 +5,6 @@
 import { HOST_SOCKET_FD, layoutFds, socketActivated } from "../fd/layout.ts";
 import { allocateFds } from "../fd/named.ts";
 import { nativePlan, type NativePlanResult, programRuleNeeded } from "../jail/native.ts";
-import { privateNetworkWanted } from "../jail/proc_status.ts";
 import { type BindRequest, bindRequests } from "../jail/binds.ts";
 import { nativeBindRules } from "../jail/bind_mounts.ts";
 import { nativeStagePlan } from "../jail/native_stage.ts";
@@ -33,13 +32,11 @@ export interface NativeRunPlan extends PlanBase {
  * when there is one, then the plan, the status pipe, the program's file when it needs a rule of
  * its own (`programFile`: see NativeInput.programFd), the source of each of the `binds` Landlock
  * rules (`bind<i>`: see NativeInput.bindFds), and the jail's id lease when ww leased one
- * (StagePlan.leaseFd), and the network namespace made ahead when the program is to join one
- * (`network`: StagePlan.networkFd). The program's comes first so that a #! script, which keeps it,
- * has it right after its grants; the stage closes the others on exec.
+ * (StagePlan.leaseFd). The program's comes first so that a #! script, which keeps it, has it right
+ * after its grants; the stage closes the others on exec.
  *
  * @example
  * nativeFds(0, false, false, 2); // { plan: 4, status: 5, bind0: 6, bind1: 7 }
- * nativeFds(0, false, true, 0, false, true); // { plan: 4, status: 5, lease: 6, network: 7 }
  */
 export function nativeFds(
   grants: number,
@@ -47,7 +44,6 @@ export function nativeFds(
   leased: boolean,
   binds: number,
   programFile = false,
-  network = false,
 ) {
   return allocateFds(HOST_SOCKET_FD + 1 + grants, [
     { name: "held", present: held },
@@ -56,7 +52,6 @@ export function nativeFds(
     { name: "programFile", present: programFile },
     ...Array.from({ length: binds }, (_, i) => `bind${i}` as const),
     { name: "lease", present: leased },
-    { name: "network", present: network },
   ]);
 }
 
@@ -75,7 +70,6 @@ export function planNativeRun(facts: RunFacts): NativeRunPlan {
     facts.leased !== undefined,
     binds.length,
     programSource !== undefined && programRuleNeeded(programSource),
-    facts.networkAhead === true && privateNetworkWanted(config.jail, facts.native.identity),
   );
   const result = nativePlan({
     policy: config.jail,
@@ -125,7 +119,6 @@ export function planNativeRun(facts: RunFacts): NativeRunPlan {
       ...(listenPid ? { listenPid } : {}),
       ...(facts.controllingTerminal ? { controllingTerminal: true } : {}),
       ...(fds.lease !== undefined ? { leaseFd: fds.lease } : {}),
-      ...(fds.network !== undefined ? { networkFd: fds.network } : {}),
     },
   };
 }

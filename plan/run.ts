@@ -74,11 +74,6 @@ export interface RunFacts {
   readonly workdir: string;
   /** The program's fd 0 is a terminal of its own that becomes its controlling terminal. */
   readonly controllingTerminal: boolean;
-  /**
-   * ww holds a network namespace made ahead of the plan (run/stage.ts startAhead): a native plan
-   * that gives the program a network of its own passes it to the stage (NativeRunPlan fds.network).
-   */
-  readonly networkAhead?: boolean;
   /** For --jail=bwrap. */
   readonly bwrap?: BwrapFacts;
   /** For --jail=native (run/native.ts nativeFacts). */

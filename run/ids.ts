@@ -125,14 +125,13 @@ export function leaseJailId(
   requested: RequestedIds,
   cleanups: Cleanups,
   order: "ascending" | "descending" = "ascending",
-  owners: () => Uint32Array | undefined = () => undefined,
 ): JailLease | undefined {
   // Read once for the range and the exclusions: every run as root pays for these reads.
   const maps = idMaps();
   const range = rangeFor(requested, maps);
   if (range === undefined) return undefined;
   leaseDir();
-  for (const id of leaseCandidates(range, idExclusions(maps, owners()), order)) {
+  for (const id of leaseCandidates(range, idExclusions(maps), order)) {
     const fd = lockOrExplain(`${LEASE_DIR}/${id}`);
     if (fd === undefined) continue;
     let holders = 0;
@@ -222,16 +221,13 @@ function leaseDir(): void {
   }
 }
 
-/**
- * What no lease may take: ids of accounts, groups, subordinate ranges and live processes (those
- * of `scanned`, when `stage ahead` scanned them: run/stage_ahead.ts).
- */
-function idExclusions(maps: IdRange[][], scanned?: Uint32Array): IdExclusions {
+/** What no lease may take: ids of accounts, groups, subordinate ranges and live processes. */
+function idExclusions(maps: IdRange[][]): IdExclusions {
   // The owners of every /proc/<pid>: a process's effective ids. Reading every status file for the
   // real and saved ids too cost ~10 ms on a machine with 100 processes, on every run. A process
   // that made itself non-dumpable shows as root's and is not seen: the lease lock, not this scan,
   // is what keeps live jails apart; the scan keeps ww off ids that something else runs as.
-  const owners = scanned ?? processOwnerIds();
+  const owners = processOwnerIds();
   // Looked up where they are, for the few candidates a lease tries: no set of them all a run
   // (issue 16).
   const ids = {

@@ -18,8 +18,7 @@ export function jailedRun(request: LaunchRequest): {
   readonly facts: RunFacts;
 } {
   const { config, program, cleanups, choice, terminal, sharedLease } = request;
-  const lease = sharedLease?.share(cleanups) ??
-    leaseJailId(config.jail, cleanups, "ascending", () => request.ahead?.owners());
+  const lease = sharedLease?.share(cleanups) ?? leaseJailId(config.jail, cleanups);
   const facts = runFacts({
     config,
     choice,

@@ -30,7 +30,6 @@ import { makeHeldTempDir, removeEmptyDir, sweepUnheld } from "../ffi/dir.ts";
 import type { ProgramToPlan } from "./facts.ts";
 import type { ExitStatus } from "./start.ts";
 import type { ProgramTerminal } from "./tty.ts";
-import type { StageAhead } from "./stage_ahead.ts";
 import { workdirRefused, workTmpdir } from "./tmpdir.ts";
 
 /** The part of a launch that differs between jailed and unjailed runs. */
@@ -119,8 +118,6 @@ export interface LaunchRequest {
   readonly beforeStart?: (notEnforced: readonly string[]) => void;
   /** The lease of the jail that starts this one (--with-exec): the jail runs as its id. */
   readonly sharedLease?: JailLease;
-  /** What `stage ahead` found and made for this run while it was planned (run/stage_ahead.ts). */
-  readonly ahead?: StageAhead;
   /**
    * Called right before the spawn, once every check of the launcher has passed: what must wait
    * until the run can no longer be refused (a `:w` grant's truncation) happens here.

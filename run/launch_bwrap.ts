@@ -192,8 +192,6 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
   closeBwrapSaysWrite();
   closeTmpfs();
   pinned.close();
-  // `stage ahead` has ended by now: ww's one child is the jail's stage.
-  request.ahead?.settle();
 
   const stage = holdChild(pid);
   const reaped = waitPid(stage, ops);

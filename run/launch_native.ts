@@ -52,13 +52,9 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
   const { beforeStart, beforeSpawn } = request;
   checkChdirExists(config.jail.chdir);
   const { lease, facts } = jailedRun(request);
-  // The network namespace `stage ahead` made, taken before the plan gives it a descriptor.
-  const networkFd = request.ahead?.network();
-  const closeNetwork = networkFd === undefined ? () => {} : cleanups.add(() => closeFd(networkFd));
   const plan = planNativeRun({
     ...facts,
     native: nativeFacts(config.jail, facts.program.held ? undefined : facts.program.source),
-    ...(networkFd !== undefined ? { networkAhead: true } : {}),
   });
   const { native, fds } = plan;
   // Each bind's source, opened once: the stage makes its Landlock rule on this descriptor, and
@@ -111,7 +107,6 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
           plan: planRead,
           status: statusWrite,
           lease: lease?.fd,
-          network: plan.fds.network === undefined ? undefined : networkFd,
           programFile: programFile?.fd,
           ...pinned.named,
         }),
@@ -120,13 +115,10 @@ export async function launchNative(request: LaunchRequest): Promise<Launched> {
     newSession: true,
   });
   closePlanRead();
-  closeNetwork();
   closeStatusWrite();
   closeProgramRead();
   pinned.close();
   programFile?.close();
-  // `stage ahead` has ended by now: ww's one child is the jail's stage.
-  request.ahead?.settle();
   const supervisor = holdChild(pid);
   const reaped = waitPid(supervisor, ops);
   const reports = await readStageReports(statusStream);

@@ -63,7 +63,6 @@ import type { JailLease } from "./ids.ts";
 import { type SignalName, SIGNALS, STOP_SIGNALS } from "./signals.ts";
 import type { ViewPath } from "./view.ts";
 import { lazyImport } from "../core/lazy.ts";
-import type { StageAhead } from "./stage_ahead.ts";
 import { launchDirect } from "./launch_direct.ts";
 
 /**
@@ -480,12 +479,6 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
     cleanups.add(deadline.cancel);
     const signal = deadline.signal;
     let choice = await jailChoice(config.jail);
-    const sharedLease = options.startedBy && jailLeases.get(options.startedBy);
-    // A jailed run as root: the stage does what needs no plan while ww loads its launcher.
-    const ahead: StageAhead | undefined = choice.backend !== "none" && Deno.uid() === 0
-      ? (await lazyImport<typeof import("./stage_ahead.ts")>("run/stage_ahead.ts"))
-        .startStageAhead(config, choice.backend, sharedLease !== undefined, cleanups)
-      : undefined;
     let interpreters: Interpreter[] = [];
     if (located.held) {
       // A file ww holds (a guest's, or a program from IPFS) is checked as it will be executed,
@@ -541,8 +534,7 @@ export async function startRun(config: RunConfig, options: StartOptions = {}): P
           options.onJail?.({ ...chosen, notEnforced, ...(fellBack ? { fellBack } : {}) });
           options.onListening?.(opened.listeners);
         },
-        sharedLease,
-        ...(ahead ? { ahead } : {}),
+        sharedLease: options.startedBy && jailLeases.get(options.startedBy),
         // The last moment an abort starts nothing (and truncates no --open ...:w).
         beforeSpawn: () => {
           signal?.throwIfAborted();

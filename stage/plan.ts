@@ -115,12 +115,6 @@ export interface StagePlan {
    * gives up its privileges (NativePlan.privateNetwork); a failure is the step "network".
    */
   readonly privateNetwork?: boolean;
-  /**
-   * With privateNetwork: a descriptor of the network namespace that `stage ahead network` made
-   * while ww planned the run (run/stage.ts startAhead), which the program's process joins
-   * (setns) instead of making one; at or above closeOnExecFrom.
-   */
-  readonly networkFd?: number;
 }
 
 /** A line the stage writes on its status descriptor. */
@@ -179,7 +173,6 @@ export function encodeStagePlan(plan: StagePlan): Uint8Array {
   putWord(plan.parentPid);
   putWord(plan.closeOnExecFrom);
   if (plan.leaseFd !== undefined) putWord(plan.leaseFd);
-  if (plan.privateNetwork) putWord(plan.networkFd ?? NONE);
   if (plan.tmpfs) {
     putWord(plan.tmpfs.fd);
     putWord(plan.tmpfs.files);

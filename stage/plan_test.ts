@@ -58,24 +58,6 @@ Deno.test("each optional part sets its flag", () => {
 });
 
 // bwrap with --tmp-size: the supervisor's bounder sets nr_inodes on the jail's tmpfs mounts.
-Deno.test("a private network's word follows the lease's: the namespace made ahead, or none", () => {
-  const w = (plan: StagePlan) => words(encodeStagePlan(plan).subarray(8));
-  const net = 1n << 10n;
-  // flags, parent, close-from, lease, network, then the limits' count
-  const ahead = w({ ...PLAN, leaseFd: 8, privateNetwork: true, networkFd: 9 });
-  assert.deepEqual(ahead.slice(1, 6), [42n, 5n, 8n, 9n, 1n]);
-  assert.equal(ahead[0] & net, net);
-  // None made ahead: the stage makes one itself (-1).
-  assert.deepEqual(w({ ...PLAN, privateNetwork: true }).slice(1, 5), [
-    42n,
-    5n,
-    (1n << 64n) - 1n,
-    1n,
-  ]);
-  // No private network: no word, whatever else.
-  assert.deepEqual(w({ ...PLAN, networkFd: 9 }).slice(1, 4), [42n, 5n, 1n]);
-});
-
 Deno.test("the bounder's socket, files and paths follow the close-on-exec descriptor, before the limits", () => {
   const bytes = encodeStagePlan({
     ...PLAN,

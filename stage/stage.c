@@ -44,15 +44,6 @@
  *     Landlock ruleset gets the same rules for the descriptors (add_descriptor_rules). Under
  *     -report, a failure once bwrap's set-up is done is reported to ww instead (unstarted_fd).
  *
- *   stage ahead [network]
- *     the part of a jailed run as root that needs no plan, done while ww still plans it (issue
- *     13): writes on fd 1 the owner (effective uid, then gid) of every /proc/<pid>, which the
- *     jails' id lease avoids (run/ids.ts), as little-endian u32 words ended by the word ~0 (no
- *     process has that invalid id); then, with "network", makes a network namespace with its loopback up (~1 ms of the
- *     kernel's) and writes a word, 0 or -errno; closes fd 1 and holds that namespace, for ww to
- *     open at /proc/<pid>/ns/net, until fd 0 reads EOF (ww is done with it, or died). Blocks every
- *     signal; PR_SET_PDEATHSIG(SIGKILL).
- *
  *   stage remove <dir>
  *     removes the directory tree <dir> as the supervisor removes a work directory (remove_tree),
  *     for --jail=none, whose work directory ww removes itself: a tree Deno's removal could not
@@ -242,8 +233,6 @@ struct plan {
   long parent_pid;
   int close_from;
   int lease_fd;
-  /* F_NEWNET: a network namespace made ahead (stage ahead network) to join, or -1: make one. */
-  int network_fd;
   /* F_TMPFS (bwrap): the bounder's socket, the files to allow, and the jail's tmpfs paths. */
   int tmpfs_fd;
   u64 tmpfs_files;
@@ -322,7 +311,6 @@ static int parse_plan(u8 *buf, u64 len, struct plan *pl) {
   pl->parent_pid = (long)word(&r);
   pl->close_from = (int)word(&r);
   pl->lease_fd = (pl->flags & F_LEASE) ? (int)word(&r) : -1;
-  pl->network_fd = (pl->flags & F_NEWNET) ? (int)word(&r) : -1;
   pl->tmpfs_fd = -1;
   if (pl->flags & F_TMPFS) {
     pl->tmpfs_fd = (int)word(&r);
@@ -674,16 +662,11 @@ static __attribute__((noreturn)) void child(const struct plan *pl, long supervis
   CHECK(SYS3(close_range, pl->close_from, ~0U, CLOSE_RANGE_CLOEXEC), 0);
   if (pl->flags & F_KEEP_OPEN) CHECK(SYS3(fcntl, pl->program_fd, F_SETFD, 0), 0);
 
-  /* A network of its own (needs CAP_SYS_ADMIN, and CAP_NET_ADMIN for its loopback): now; the
-   * one `stage ahead network` made, when ww has it. */
+  /* A network of its own (needs CAP_SYS_ADMIN, and CAP_NET_ADMIN for its loopback): now. */
   if (pl->flags & F_NEWNET) {
     step = "network";
-    if (pl->network_fd >= 0) {
-      CHECK(SYS2(setns, pl->network_fd, CLONE_NEWNET), 0);
-    } else {
-      CHECK(SYS1(unshare, CLONE_NEWNET), 0);
-      CHECK(loopback_up(), 0);
-    }
+    CHECK(SYS1(unshare, CLONE_NEWNET), 0);
+    CHECK(loopback_up(), 0);
   }
 
   /* Raising a hard limit needs CAP_SYS_RESOURCE: now, while privileges are held. */
@@ -1840,68 +1823,6 @@ static __attribute__((noreturn)) void exec_mode(int argc, char **argv, char **en
   die(err == -ENOENT ? 127 : 126);
 }
 
-/* ---- ahead: what a jailed run as root needs before its plan (see the top) ---- */
-
-/* Writes all `n` bytes of `b` to `fd`; a failure ends the stage (ww then reads a short answer). */
-static void write_all(int fd, const void *b, u64 n) {
-  const u8 *p = b;
-  while (n > 0) {
-    long w = SYS3(write, fd, p, n);
-    if (w == -EINTR) continue;
-    if (w <= 0) die(125);
-    p += w;
-    n -= (u64)w;
-  }
-}
-
-/* The owners of the /proc/<pid> directories, as ffi/proc.ts processOwnerIds reads them. */
-static void write_process_owners(int out) {
-  static u32 owners[32768];
-  static u8 entries[32768] __attribute__((aligned(8)));
-  u32 count = 0;
-  int dir = (int)SYS4(openat, AT_FDCWD, "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
-  if (dir < 0) die(125);
-  for (;;) {
-    long n = SYS3(getdents64, dir, entries, sizeof entries);
-    if (n < 0) die(125);
-    if (n == 0) break;
-    for (long at = 0; at < n; at += *(unsigned short *)(entries + at + 16)) {
-      const char *name = (const char *)entries + at + 19;
-      if (*name < '0' || *name > '9') continue;
-      u8 stx[256] __attribute__((aligned(8)));
-      if (SYS5(statx, dir, name, 0, 0x8 | 0x10 /* STATX_UID | STATX_GID */, stx) != 0) continue;
-      if (count + 2 > sizeof owners / sizeof owners[0]) {
-        write_all(out, owners, count * 4UL);
-        count = 0;
-      }
-      owners[count++] = *(u32 *)(stx + 20);
-      owners[count++] = *(u32 *)(stx + 24);
-    }
-  }
-  SYS1(close, dir);
-  write_all(out, owners, count * 4UL);
-}
-
-static __attribute__((noreturn)) void ahead(int network) {
-  u64 all = ~0UL;
-  SYS4(rt_sigprocmask, SIG_SETMASK, &all, 0, 8);
-  SYS5(prctl, PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-  write_process_owners(1);
-  u32 end = ~0U;
-  write_all(1, &end, 4);
-  if (network) {
-    long r = SYS1(unshare, CLONE_NEWNET);
-    if (r == 0) r = loopback_up();
-    int err = (int)r;
-    write_all(1, &err, 4);
-  }
-  SYS1(close, 1);
-  u8 b;
-  while (SYS3(read, 0, &b, 1) == -EINTR) {
-  }
-  die(0);
-}
-
 __attribute__((used)) void stage_main(long *sp) {
   int argc = (int)sp[0];
   char **argv = (char **)(sp + 1);
@@ -1931,17 +1852,12 @@ __attribute__((used)) void stage_main(long *sp) {
       exec_mode(argc, argv, envp, tmpfs, tty, listen_pid, report, pinned, landlock, offline);
     }
   }
-  if ((argc == 2 || argc == 3) && starts(argv[1], "ahead") && !argv[1][5]) {
-    if (argc == 2) ahead(0);
-    if (starts(argv[2], "network") && !argv[2][7]) ahead(1);
-  }
   if (argc == 3 && starts(argv[1], "remove") && !argv[1][6]) {
     remove_tree(argv[2], -1);
     die(0);
   }
   struct line l = {.n = 0};
-  put(&l, "ww stage: internal to ww (launch <plan-fd> <status-fd> | ahead [network] | "
-          "remove <dir> | "
+  put(&l, "ww stage: internal to ww (launch <plan-fd> <status-fd> | remove <dir> | "
           "exec[-tmpfs][-tty][-listen-pid][-report][-pinned][-landlock[-offline]] [<tmpfs-fd>] "
           "[<stderr-fd>] "
           "[<n> (<dest> <fd> <ro|rw|dir>)...] <fd|path> <-|=PWD> <argv0> [args...])");

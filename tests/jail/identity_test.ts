@@ -319,8 +319,8 @@ for (const backend of BACKENDS) {
     assert.equal(again.code, 0, again.stderr);
   });
 
-  // The owners of every process are scanned by `stage ahead` while ww plans (run/stage_ahead.ts):
-  // an id a live process runs as is still never leased.
+  // The lease avoids the ids that live processes run as (run/ids.ts idExclusions: the owners of
+  // every /proc/<pid>), not only those of accounts and other jails.
   test(`${backend} jail: an id that a live process runs as is not leased`, async () => {
     const first = backend === "bwrap" ? 200140 : 200142;
     const squatter = new Deno.Command("/usr/bin/setpriv", {

@@ -746,9 +746,8 @@ test("native jail as root, without --net: a network of its own, with nothing on 
   }
 });
 
-// The network namespace is made ahead, while ww plans the run (`stage ahead network`,
-// run/stage_ahead.ts), and joined by the program: each run still gets one of its own, with its
-// loopback up, and ww keeps no helper once the program runs.
+// Each run's network namespace is its own (no two jails share one, nor the host's), with its
+// loopback up, as the stage makes it (stage/stage.c loopback_up).
 test("native jail as root, without --net: each run's network is its own, its loopback up", async () => {
   const script = [
     "import fcntl, os, socket, struct",
