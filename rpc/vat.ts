@@ -16,9 +16,9 @@
 
 import * as capnp from "npm:capnp-es@0.0.16";
 import * as rpc from "npm:capnp-es@0.0.16/capnp/rpc";
-import process from "node:process";
 import type { ByteStream } from "../ffi/stream.ts";
 import { SyscallError } from "../ffi/libc.ts";
+import { processCpuMs } from "../ffi/cpu_time.ts";
 import { clipText, foreignText } from "../core/escape.ts";
 import { CutOffError, FrameError, readFrameBatches } from "./frame.ts";
 import {
@@ -285,10 +285,7 @@ export async function serveVat(
  */
 function cpuMeter(limitMs: number): { start(): void; stop(): void; over(): boolean } {
   if (limitMs === Infinity) return { start() {}, stop() {}, over: () => false };
-  const nowMs = () => {
-    const { user, system } = process.cpuUsage();
-    return (user + system) / 1000;
-  };
+  const nowMs = processCpuMs;
   let spent = 0;
   let since: number | undefined;
   return {
