@@ -5,6 +5,7 @@
 // sysctls; auto's real try of bwrap sees it, and picks native). tests/jail/container_test.ts
 // covers a container whose user namespaces run out.
 
+import { unwrapDoctorLines } from "../../jail/doctor.ts";
 import assert from "node:assert/strict";
 import { runUnder } from "./deny.ts";
 import { NO_BWRAP_PATH } from "../support/hide_bwrap.ts";
@@ -198,7 +199,7 @@ Deno.test("namespaces blocked: the remembered no says how to clear it, and is tr
     assert.ok(JSON.parse(Deno.readTextFileSync(file)).at > old.at, "not tried again");
     // ww doctor says what fixes it, under bwrap's line.
     const doctor = await runUnder("userns", ["doctor"], env);
-    const lines = doctor.stdout.split("\n");
+    const lines = unwrapDoctorLines(doctor.stdout.split("\n"));
     const i = lines.findIndex((l) => l.startsWith("  bwrap: NOT usable: "));
     assert.ok(i >= 0, doctor.stdout);
     // deny.c's seccomp filter refuses the namespaces with EPERM, which no sysctl shows.
