@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { makeTempDir, removeEmptyDir } from "./dir.ts";
+import { makeHeldTempDir, makeTempDir, removeEmptyDir, sweepUnheld } from "./dir.ts";
+import { closeFd } from "./fd.ts";
 import { SyscallError } from "./libc.ts";
 
 Deno.test("makeTempDir: a new directory of mode 0700, named prefix and six characters, in parent", () => {
@@ -50,6 +51,82 @@ Deno.test("removeEmptyDir: true for an empty directory, false (and nothing remov
       (e) => e instanceof SyscallError && e.syscall === "rmdir" && e.code === "ENOENT",
     );
   } finally {
+    Deno.removeSync(parent, { recursive: true });
+  }
+});
+
+Deno.test("sweepUnheld: removes its kind's directories whose lock is free, with what is in them; never a held one, a symbolic link or what it points to, another kind, or one owned by another uid", async () => {
+  const parent = Deno.makeTempDirSync({ prefix: "wwtest-dir-" });
+  try {
+    const held = makeHeldTempDir(parent, "k-");
+    const freed = makeHeldTempDir(parent, "k-");
+    Deno.mkdirSync(`${freed.path}/sub`);
+    Deno.writeTextFileSync(`${freed.path}/sub/f`, "x");
+    closeFd(freed.fd); // as when ww dies
+    const target = Deno.makeTempDirSync({ dir: parent, prefix: "target-" });
+    Deno.writeTextFileSync(`${target}/keep`, "x");
+    Deno.symlinkSync(target, `${parent}/k-link`);
+    Deno.mkdirSync(`${parent}/other-kind`);
+    const expected = [
+      "k-link",
+      "other-kind",
+      held.path.slice(parent.length + 1),
+      target.slice(parent.length + 1),
+    ];
+    if (Deno.uid() === 0) {
+      Deno.mkdirSync(`${parent}/k-foreign`);
+      Deno.chownSync(`${parent}/k-foreign`, 65534, 65534);
+      expected.push("k-foreign");
+    }
+    let asked: string[] = [];
+    await sweepUnheld(parent, "k-", (path) => (asked.push(path), false));
+    assert.deepEqual(asked, [freed.path]);
+    assert.deepEqual([...Deno.readDirSync(parent)].map((e) => e.name).sort(), expected.sort());
+    assert.equal(Deno.readTextFileSync(`${target}/keep`), "x");
+    // A busy one (a program works in it) stays; once its holder is gone, the lock is free.
+    closeFd(held.fd);
+    asked = [];
+    await sweepUnheld(parent, "k-", (path) => (asked.push(path), true));
+    assert.deepEqual(asked, [held.path]);
+    assert.ok(Deno.statSync(held.path).isDirectory);
+    await sweepUnheld(parent, "k-");
+    assert.throws(() => Deno.statSync(held.path), Deno.errors.NotFound);
+  } finally {
+    Deno.removeSync(parent, { recursive: true });
+  }
+});
+
+Deno.test("makeHeldTempDir: a sweeper in another process, sweeping all the while, never takes a directory made held", async () => {
+  const parent = Deno.makeTempDirSync({ prefix: "wwtest-dir-" });
+  const dirModule = new URL("./dir.ts", import.meta.url).href;
+  const sweeper = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { sweepUnheld } from "${dirModule}";
+       const end = Date.now() + 1200;
+       while (Date.now() < end) await sweepUnheld(${JSON.stringify(parent)}, "r-");`,
+    ],
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  const made: { path: string; fd: number }[] = [];
+  try {
+    const end = Date.now() + 1500;
+    while (Date.now() < end) {
+      made.push(makeHeldTempDir(parent, "r-"));
+      if (made.length % 50 === 0) await new Promise((r) => setTimeout(r, 0));
+    }
+    assert.equal((await sweeper.status).code, 0);
+    const gone = made.filter(({ path }) => {
+      try {
+        return !Deno.lstatSync(path).isDirectory;
+      } catch {
+        return true;
+      }
+    });
+    assert.deepEqual(gone, [], `${gone.length} of ${made.length} swept while held`);
+  } finally {
+    for (const { fd } of made) closeFd(fd);
     Deno.removeSync(parent, { recursive: true });
   }
 });

@@ -74,6 +74,16 @@ const symbols = {
   // cost it ~0.3 ms more, their first use.
   mkdtemp: { parameters: ["buffer", NO_ARG], result: "pointer" },
   rmdir: { parameters: ["buffer", NO_ARG], result: "i32" },
+  // Its lock (ffi/dir.ts), which the jails' id lease takes too (ffi/lock.ts); and the look for
+  // those of runs whose ww was killed, on a worker thread while the program starts: a TMPDIR of
+  // ~250 names took the main thread ~0.3 ms (getdents64 below, for its errno).
+  flock: { parameters: [I32, "i32"], result: "i32" },
+  getdents64_background: {
+    name: "getdents64",
+    parameters: ["i32", "pointer", "usize"],
+    result: "isize",
+    nonblocking: true,
+  },
   sigfillset: { parameters: ["buffer", NO_ARG], result: "i32" },
   // Every run asks which signals its caller left ignored (ffi/signal.ts): reading
   // /proc/self/status for it cost ~0.3 ms.
@@ -125,7 +135,7 @@ const fileSymbols = {
 /**
  * What every jail needs beyond the first group, bound at once (each group bound costs a run a
  * dlopen, ~0.05-0.08 ms, and each symbol bound ~0.025 ms: a jailed run bound the file and socket
- * groups, 20 symbols, for the 3 of them below): its id lease's lock and scan of /proc (ffi/lock.ts,
+ * groups, 20 symbols, for the 3 of them below): its id lease's lock and /proc scan (ffi/lock.ts,
  * ffi/proc.ts), the stage's memfd, the hard limits its limits are checked against
  * (ffi/rlimit.ts), the native jail's Landlock probe, the names its unix sockets are given (ffi/socket_basics.ts
  * autobindUnix); and a signal to a process through its pidfd (ffi/process.ts), which few runs
@@ -134,7 +144,6 @@ const fileSymbols = {
 const jailSymbols = {
   getsockname: { parameters: [I32, "buffer", "buffer"], result: "i32" },
   getsockopt: { parameters: [I32, "i32", "i32", "buffer", "buffer"], result: "i32" },
-  flock: { parameters: [I32, "i32"], result: "i32" },
   // fcntl(2) with a struct flock: the open file description locks of lease files (ffi/lock.ts).
   fcntl_lock: { name: "fcntl", parameters: [I32, "i32", "buffer"], result: "i32" },
   getrlimit: { parameters: [I32, "buffer"], result: "i32" },

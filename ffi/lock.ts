@@ -6,7 +6,7 @@
 // F_OFD_GETLK can test without taking: a test that took the lock for an instant (flock(2) has no
 // other way) made a holder that tried at that moment find it taken. A directory, which cannot be
 // opened for writing (a write lock needs it), is locked with flock(2).
-import { EACCES, EAGAIN, EINTR, ENOENT } from "./errno.ts";
+import { EACCES, EAGAIN, EINTR, ELOOP, ENOENT, ENOTDIR } from "./errno.ts";
 import { check, cString, lastErrno, libc, libcJail, SyscallError } from "./libc.ts";
 import { closeFd } from "./fd.ts";
 import {
@@ -105,7 +105,7 @@ function lockedOrClosed(fd: number, path: string): number | undefined {
 
 function lockNow(fd: number, path: string): boolean {
   for (;;) {
-    if (libcJail().flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
+    if (libc().flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
     const errno = lastErrno();
     if (errno === EAGAIN) return false; // EWOULDBLOCK
     if (errno !== EINTR) throw new SyscallError("flock", errno, path);
@@ -141,6 +141,22 @@ export async function lockDirectory(path: string, timeoutMs: number): Promise<nu
  */
 export function tryLockDirectory(path: string): number | undefined {
   return lockedOrClosed(openDirectory(path), path);
+}
+
+/**
+ * tryLockDirectory, but a symbolic link at `path` is not followed: undefined for one, or for
+ * anything but a directory, or for nothing there at all (ELOOP, ENOTDIR, ENOENT); other failures
+ * to open it throw.
+ */
+export function tryLockOwnDirectory(path: string): number | undefined {
+  const flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC;
+  const fd = libc().open(cString(path), flags, 0);
+  if (fd === -1) {
+    const errno = lastErrno();
+    if (errno === ELOOP || errno === ENOTDIR || errno === ENOENT) return undefined;
+    throw new SyscallError("open", errno, path);
+  }
+  return lockedOrClosed(fd, path);
 }
 
 /**

@@ -23,6 +23,10 @@ const buffer = new Uint8Array(256);
 const view = new DataView(buffer.buffer);
 /** A file's owner and mode (STATX_TYPE | STATX_MODE | STATX_UID | STATX_GID). */
 const STATX_OWNER = 0x1 | 0x2 | 0x8 | 0x10;
+/** STATX_NLINK and STATX_UID, and where stx_nlink is. */
+const STATX_NLINK = 0x4;
+const STATX_UID = 0x8;
+const STX_NLINK = 16;
 const STX_UID = 20;
 const STX_GID = 24;
 const STX_MODE = 28;
@@ -191,6 +195,18 @@ export function isRegularFileDescriptor(fd: number): boolean {
   pathBuffer[0] = 0;
   if (libc().statx(fd, pathBuffer, AT_EMPTY_PATH, STATX_TYPE, buffer) !== 0) return false;
   return (view.getUint16(STX_MODE, true) & S_IFMT) === S_IFREG;
+}
+
+/**
+ * The owner of the file behind ww's descriptor `fd` and how many names it has (a directory
+ * removed meanwhile has none), by statx of the descriptor; undefined when it cannot be told.
+ */
+export function descriptorOwnerLinks(fd: number): { uid: number; links: number } | undefined {
+  pathBuffer[0] = 0;
+  if (libc().statx(fd, pathBuffer, AT_EMPTY_PATH, STATX_UID | STATX_NLINK, buffer) !== 0) {
+    return undefined;
+  }
+  return { uid: view.getUint32(STX_UID, true), links: view.getUint32(STX_NLINK, true) };
 }
 
 /** The size of the file behind ww's descriptor `fd` (statx of the descriptor: its offset stays). */

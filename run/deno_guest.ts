@@ -17,6 +17,11 @@ import {
 import { absolutePath } from "../core/path.ts";
 import { checkedTmpdir, workdirRefused } from "./tmpdir.ts";
 import { hardLimitsNow } from "../ffi/rlimit.ts";
+import { makeHeldTempDir, sweepUnheld } from "../ffi/dir.ts";
+import { closeFd } from "../ffi/fd.ts";
+
+/** The name of a --deno guest's bundle's directory in TMPDIR begins with it. */
+export const BUNDLE_DIR_PREFIX = "ww-deno-";
 
 /**
  * The least --memory (RLIMIT_DATA) a Deno guest starts with: V8 reserves address space for its
@@ -203,7 +208,8 @@ export function bundleArgs(
 
 /**
  * Bundles the guest `script` (as the user named it, relative to `cwd`) with `deno bundle` into a
- * new private directory under $TMPDIR. Returns the bundle's path and a function that removes the
+ * new private directory under $TMPDIR, held until removed (ffi/dir.ts makeHeldTempDir), having
+ * swept those a killed ww left there. Returns the bundle's path and a function that removes the
  * directory. A missing file is a NotFoundError (127, as for any missing program); a directory, a
  * binary or a file ww cannot read a NotExecutableError (126, as for such a program); a guest that
  * does not bundle a UsageError naming it (and deno's first error line); each leaves nothing. So does aborting `signal`: deno bundle is stopped (SIGTERM), and the
@@ -249,13 +255,24 @@ export async function bundleGuest(
   checkBundleConfig(script, cwd);
   // As every run's work directory: a TMPDIR that is no directory was an internal error here.
   const parent = checkedTmpdir(tmpdir);
+  // Those of runs whose ww was killed (SIGKILL) first: nothing else removes them. The new one is
+  // held (ffi/dir.ts) until it is removed, so no run sweeps it meanwhile.
+  // A TMPDIR ww may not list: nothing is swept, and the run goes on.
+  await sweepUnheld(parent, BUNDLE_DIR_PREFIX).catch(() => {});
   let dir: string;
+  let fd: number;
   try {
-    dir = await Deno.makeTempDir({ dir: parent, prefix: "ww-deno-" });
+    ({ path: dir, fd } = makeHeldTempDir(parent, BUNDLE_DIR_PREFIX));
   } catch (e) {
     throw workdirRefused(osWhy(e));
   }
-  const remove = () => Deno.removeSync(dir, { recursive: true });
+  const remove = () => {
+    try {
+      Deno.removeSync(dir, { recursive: true });
+    } finally {
+      closeFd(fd);
+    }
+  };
   const bundle = `${dir}/guest.js`;
   try {
     const out = await new Deno.Command("/bin/sh", {

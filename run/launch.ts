@@ -26,7 +26,7 @@ import {
   UsageError,
 } from "../core/errors.ts";
 import { holdNoSymlinks } from "../ffi/open.ts";
-import { makeTempDir, removeEmptyDir } from "../ffi/dir.ts";
+import { makeHeldTempDir, removeEmptyDir, sweepUnheld } from "../ffi/dir.ts";
 import type { ProgramToPlan } from "./facts.ts";
 import type { ExitStatus } from "./start.ts";
 import type { ProgramTerminal } from "./tty.ts";
@@ -248,28 +248,71 @@ export function workdirPath(): string {
 }
 
 /**
- * A fresh private directory on the host (mode 0700) in TMPDIR, `path`, removed with `cleanups`
- * until `handOver()`: from then on the caller removes it (run/launch_direct.ts removeWorkdir),
- * and the clean-up does not try again (a second rmdir of a directory gone already fails, and its
- * error object cost every run ~0.3 ms).
+ * The name a --jail=none run's work directory begins with, in TMPDIR: not a native stage's
+ * `ww-<hex>` (workdirPath), which holds no lock (its stage removes it, even when ww is killed).
  */
-export function hostWorkdir(cleanups: Cleanups): { readonly path: string; handOver(): void } {
+export const HOST_WORKDIR_PREFIX = "ww-none-";
+
+/**
+ * A fresh private directory on the host (mode 0700) in TMPDIR, `path`, held (ffi/dir.ts
+ * makeHeldTempDir) and removed with `cleanups` until `handOver()`: from then on the caller removes
+ * it (run/launch_direct.ts removeWorkdir), and the clean-up does not try again (a second rmdir of
+ * a directory gone already fails, and its error object cost every run ~0.3 ms); `release()` lets
+ * its lock go then. `sweepOthers()` removes those of runs whose ww was killed (SIGKILL), which
+ * nothing else removes, unless a process still works in one (its program outlived ww); it never
+ * rejects.
+ */
+export function hostWorkdir(cleanups: Cleanups): {
+  readonly path: string;
+  handOver(): void;
+  release(): void;
+  sweepOthers(): Promise<void>;
+} {
   const parent = workTmpdir();
   let dir: string;
+  let fd: number;
   try {
-    dir = makeTempDir(parent, "ww-");
+    ({ path: dir, fd } = makeHeldTempDir(parent, HOST_WORKDIR_PREFIX));
   } catch (e) {
     if (!(e instanceof SyscallError)) throw e;
     throw workdirRefused(e.code);
   }
   let handedOver = false;
-  cleanups.add(() => {
-    if (handedOver) return;
-    // rmdir first, which takes no descriptor (short of them, a recursive removal failed and left
-    // the directory behind); recursively when the program left something there.
-    if (!removeEmptyDir(dir)) Deno.removeSync(dir, { recursive: true });
+  const release = cleanups.add(() => {
+    try {
+      if (handedOver) return;
+      // rmdir first, which takes no descriptor (short of them, a recursive removal failed and
+      // left the directory behind); recursively when the program left something there.
+      if (!removeEmptyDir(dir)) Deno.removeSync(dir, { recursive: true });
+    } finally {
+      closeFd(fd); // once it is gone: a sweeper never sees it unheld before
+    }
   });
-  return { path: dir, handOver: () => handedOver = true };
+  return {
+    path: dir,
+    handOver: () => handedOver = true,
+    release,
+    // A TMPDIR ww may not list: nothing is swept, and the run goes on.
+    sweepOthers: () => sweepUnheld(parent, HOST_WORKDIR_PREFIX, isSomeonesCwd).catch(() => {}),
+  };
+}
+
+/**
+ * Whether a process this user may look at has its cwd at `dir` or below (/proc/<pid>/cwd): a
+ * --jail=none program that outlived ww (it is not killed with ww) works on in its directory.
+ */
+function isSomeonesCwd(dir: string): boolean {
+  for (const e of Deno.readDirSync("/proc")) {
+    const c = e.name.charCodeAt(0);
+    if (c < 0x30 || c > 0x39) continue; // only the pid directories
+    try {
+      const cwd = Deno.readLinkSync(`/proc/${e.name}/cwd`);
+      if (cwd === dir || cwd.startsWith(`${dir}/`)) return true;
+    } catch {
+      // Gone, or another user's.
+    }
+  }
+  return false;
 }
 
 /** `status`, with `workdir` as its workdirLeft when that is still there. */

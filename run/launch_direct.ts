@@ -81,7 +81,7 @@ export async function launchDirect(request: LaunchRequest): Promise<Launched> {
   const plan = planDirectRun(config, program, directFacts());
   const { chdir } = config.jail;
   checkDirectChdir(chdir);
-  const { path: workdir, handOver } = hostWorkdir(cleanups);
+  const { path: workdir, handOver, release, sweepOthers } = hostWorkdir(cleanups);
   const { exec } = plan;
   // The stage (its machine code with it) is loaded only for socket activation: every other
   // unjailed run must not pay for it.
@@ -107,6 +107,8 @@ export async function launchDirect(request: LaunchRequest): Promise<Launched> {
     keepIgnored: callerIgnoredSignals().map((sig) => SIGNALS[sig]),
   });
   const child = holdChild(pid);
+  // Once the program is on its way: TMPDIR's names are read on a worker thread meanwhile.
+  const swept = sweepOthers();
   return {
     pid,
     notEnforced,
@@ -128,6 +130,8 @@ export async function launchDirect(request: LaunchRequest): Promise<Launched> {
     ended: waitPid(child, ops).then(async (w) => {
       handOver();
       await removeWorkdir(workdir, ops);
+      release();
+      await swept;
       return withWorkdirLeft(
         w.exited ? { code: w.code } : { code: 128 + w.signal, signal: signalName(w.signal) },
         workdir,

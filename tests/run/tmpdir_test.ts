@@ -41,7 +41,7 @@ for (const backend of BACKENDS) {
       env: { TMPDIR: "" },
     });
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, /^\/tmp\/ww-[0-9a-z_]+\n$/i);
+    assert.match(r.stdout, /^\/tmp\/ww-[0-9a-z_-]+\n$/i);
   });
 }
 
@@ -80,7 +80,7 @@ Deno.test("--jail=none: the work directory goes when the run ends, whatever the 
         env: { TMPDIR: tmpdir },
       });
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stdout, new RegExp(`^${tmpdir}/ww-[0-9A-Za-z_]+\n$`));
+      assert.match(r.stdout, new RegExp(`^${tmpdir}/ww-[0-9A-Za-z_-]+\n$`));
       assert.deepEqual([...Deno.readDirSync(tmpdir)], [], script);
     }
   } finally {
