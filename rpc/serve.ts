@@ -9,13 +9,14 @@ import type { RunConfig } from "../core/config.ts";
 import { type Child, hadOwnStdio, heldGrants, type StartOptions } from "../run/start.ts";
 import type { OpenedProgram } from "../run/guest_program.ts";
 import { HOST_FS } from "../run/resolve.ts";
-import type {
-  ExecProcess,
-  ExecRequest,
-  HostGrants,
-  HostServices,
-  IpfsService,
-  VatLimits,
+import {
+  CPU_MULTIPLE,
+  type ExecProcess,
+  type ExecRequest,
+  type HostGrants,
+  type HostServices,
+  type IpfsService,
+  type VatLimits,
 } from "./types.ts";
 import { lazyImport } from "../core/lazy.ts";
 import { escapeText } from "../core/escape.ts";
@@ -81,15 +82,6 @@ export async function serveGuest(
     socket.close();
   }
 }
-
-/**
- * How many times its own CPU limit ww may spend on a program's messages. A guest that only makes
- * calls, one after another, costs ww about what each costs the guest (20000 Host.identity round
- * trips: 1.7 s of ww's CPU counted against the bound, 1.5 s of the guest's own), so a guest that
- * calls as fast as it can within its --cpu stays well inside; a flood of Releases costs ww some
- * 35 times what it costs the guest, and is cut off.
- */
-export const CPU_MULTIPLE = 4;
 
 /**
  * The connection limits of a program run with `config`: ww spends at most CPU_MULTIPLE times its

@@ -194,6 +194,15 @@ export interface HostServices {
 }
 
 /**
+ * How many times its own CPU limit ww may spend on a program's messages. A guest that only makes
+ * calls, one after another, costs ww about what each costs the guest (20000 Host.identity round
+ * trips: 1.7 s of ww's CPU counted against the bound, 1.5 s of the guest's own), so a guest that
+ * calls as fast as it can within its --cpu stays well inside; a flood of Releases costs ww some
+ * 35 times what it costs the guest, and is cut off.
+ */
+export const CPU_MULTIPLE = 4;
+
+/**
  * How much one guest may make the host hold.
  *
  * @example
@@ -220,7 +229,7 @@ export interface VatLimits {
    * Most CPU time, in milliseconds, the host may spend reading and handling the guest's messages
    * (from each read to the end of what it carried: decoding, replies built, calls started; not a
    * service's own work, such as an IPFS fetch); past it the connection ends. Infinity (the
-   * default): no bound. `ww run --cpu N` makes it 4N seconds (vatLimitsFor).
+   * default): no bound. `ww run --cpu N` makes it CPU_MULTIPLE * N seconds (vatLimitsFor).
    */
   readonly maxCpuMs: number;
 }

@@ -29,7 +29,7 @@ import {
   plainRelease,
   textProblem,
 } from "./validate.ts";
-import type { VatLimits } from "./types.ts";
+import { CPU_MULTIPLE, type VatLimits } from "./types.ts";
 import { MAX_CALLS_OUTSTANDING, MAX_MESSAGE_BYTES } from "./limits.ts";
 
 /** A capability served to the guest. */
@@ -251,7 +251,7 @@ export async function serveVat(
       if (meter.over()) {
         vat.fail(
           `its messages took over ${vat.limits.maxCpuMs / 1000} s of ww's CPU time, ` +
-            "ww's bound for it (4 times its --cpu)",
+            `ww's bound for it (${CPU_MULTIPLE} times its --cpu)`,
         );
         break;
       }
@@ -285,13 +285,12 @@ export async function serveVat(
  */
 function cpuMeter(limitMs: number): { start(): void; stop(): void; over(): boolean } {
   if (limitMs === Infinity) return { start() {}, stop() {}, over: () => false };
-  const nowMs = processCpuMs;
   let spent = 0;
   let since: number | undefined;
   return {
-    start: () => void (since = nowMs()),
+    start: () => void (since = processCpuMs()),
     stop() {
-      if (since !== undefined) spent += nowMs() - since;
+      if (since !== undefined) spent += processCpuMs() - since;
       since = undefined;
     },
     over: () => spent > limitMs,
