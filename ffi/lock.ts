@@ -43,14 +43,7 @@ export function tryLockFile(path: string): number | undefined {
     libc().open(name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o600),
     path,
   );
-  try {
-    if (fileLock(fd, F_OFD_SETLK, path)) return fd;
-  } catch (e) {
-    closeFd(fd);
-    throw e;
-  }
-  closeFd(fd);
-  return undefined;
+  return lockedOrClosed(fd, path, (fd, path) => fileLock(fd, F_OFD_SETLK, path));
 }
 
 /**
@@ -91,10 +84,14 @@ function fileLock(fd: number, cmd: number, path: string): boolean {
   }
 }
 
-/** `fd` once lockNow has locked it; else, or when flock fails, `fd` is closed. */
-function lockedOrClosed(fd: number, path: string): number | undefined {
+/** `fd` once `lock` (flock, by default) has locked it; else, or when that fails, `fd` is closed. */
+function lockedOrClosed(
+  fd: number,
+  path: string,
+  lock: (fd: number, path: string) => boolean = lockNow,
+): number | undefined {
   try {
-    if (lockNow(fd, path)) return fd;
+    if (lock(fd, path)) return fd;
   } catch (e) {
     closeFd(fd);
     throw e;
