@@ -6,7 +6,13 @@
 import { EAGAIN, EEXIST, ENOTDIR, ENOTEMPTY } from "./errno.ts";
 import { check, cString, lastErrno, libc, libcJail, SyscallError, workerMemory } from "./libc.ts";
 import { closeFd } from "./fd.ts";
-import { O_CLOEXEC, O_DIRECTORY, O_RDONLY } from "./flags.ts";
+import {
+  DIRENT_NAME_OFFSET,
+  DIRENT_RECLEN_OFFSET,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_RDONLY,
+} from "./flags.ts";
 import { tryLockOwnDirectory } from "./lock.ts";
 import { descriptorOwnerLinks } from "./stat.ts";
 
@@ -97,9 +103,6 @@ export async function sweepUnheld(
   }
 }
 
-// struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, then d_name.
-const RECLEN_OFFSET = 16;
-const NAME_OFFSET = 19;
 const ENTRIES_SIZE = 32768;
 
 /**
@@ -121,8 +124,8 @@ async function namesStartingWith(parent: string, prefix: string): Promise<string
         n = check("getdents64", libcJail().getdents64(dir, buf, BigInt(ENTRIES_SIZE)), parent);
       }
       if (n === 0) break;
-      for (let at = 0; at < n; at += view.getUint16(at + RECLEN_OFFSET, true)) {
-        const start = at + NAME_OFFSET;
+      for (let at = 0; at < n; at += view.getUint16(at + DIRENT_RECLEN_OFFSET, true)) {
+        const start = at + DIRENT_NAME_OFFSET;
         let i = 0;
         while (i < prefix.length && buf[start + i] === prefix.charCodeAt(i)) i++;
         if (i < prefix.length) continue;

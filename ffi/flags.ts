@@ -1,5 +1,6 @@
 // ffi/flags.ts — the kernel's flag values that several ffi/ modules pass to libc (open(2),
-// fcntl(2), poll(2); Linux), written once: the same on x86_64 and aarch64 but for two open(2)
+// fcntl(2), poll(2); Linux), and the layout of the directory entries getdents64(2) fills, written
+// once: the same on x86_64 and aarch64 but for two open(2)
 // flags, which arm64 numbers apart (arch/arm64/include/uapi/asm/fcntl.h): openFlagsOf.
 
 /** The open(2) flags whose values are `arch`'s own (ffi/flags_test.ts checks them against gcc's). */
@@ -42,3 +43,11 @@ export const POLLOUT = 0x4;
 export const POLLERR = 0x8;
 /** poll(2): the descriptor is not open. */
 export const POLLNVAL = 0x20;
+
+/**
+ * Where struct linux_dirent64 (getdents64(2)) has d_reclen, a u16, and d_name: after d_ino (u64),
+ * d_off (s64), d_reclen and d_type (u8). The same on x86_64 and aarch64.
+ */
+export const DIRENT_RECLEN_OFFSET = 16;
+/** See DIRENT_RECLEN_OFFSET. */
+export const DIRENT_NAME_OFFSET = 19;

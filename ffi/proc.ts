@@ -4,7 +4,13 @@
 // (an op and a FileInfo with four Dates each) cost several milliseconds with 150 processes.
 
 import { check, cString, libc, libcJail } from "./libc.ts";
-import { O_CLOEXEC, O_DIRECTORY, O_RDONLY } from "./flags.ts";
+import {
+  DIRENT_NAME_OFFSET,
+  DIRENT_RECLEN_OFFSET,
+  O_CLOEXEC,
+  O_DIRECTORY,
+  O_RDONLY,
+} from "./flags.ts";
 import { closeFd } from "./fd.ts";
 
 const PROC = cString("/proc");
@@ -14,9 +20,6 @@ const STATX_GID = 0x10;
 const STX_UID_OFFSET = 20;
 const STX_GID_OFFSET = 24;
 const STATX_SIZE = 256;
-// struct linux_dirent64: d_ino u64, d_off s64, d_reclen u16, d_type u8, then d_name.
-const RECLEN_OFFSET = 16;
-const NAME_OFFSET = 19;
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;
 
@@ -63,8 +66,8 @@ export function processOwnerIds(): Uint32Array {
     for (;;) {
       const n = check("getdents64", getdents64(dir, entries, BigInt(entries.length)), "/proc");
       if (n === 0) break;
-      for (let at = 0; at < n; at += entryView.getUint16(at + RECLEN_OFFSET, true)) {
-        let i = at + NAME_OFFSET;
+      for (let at = 0; at < n; at += entryView.getUint16(at + DIRENT_RECLEN_OFFSET, true)) {
+        let i = at + DIRENT_NAME_OFFSET;
         // Only the pid directories: their names are all digits.
         if (entries[i] < DIGIT_0 || entries[i] > DIGIT_9) continue;
         let len = 0;
