@@ -13,9 +13,10 @@
 // clear refuses to remove it.
 // Renames are atomic, so concurrent ww processes see a whole file or none; two that store the
 // same CID write the same bytes. A file is synced to the disk before its rename, and files/ after
-// it, so a crash cannot leave a file in place with bytes that never reached the disk. A file's mtime is its last use, and the least recently used
-// files go first when the cache grows past its bound. Light on purpose: a warm run loads nothing
-// but this module, ffi/memfd.ts and ffi/stat.ts.
+// it, so a crash cannot leave a file in place with bytes that never reached the disk. A file's
+// mtime is its last use, and the least recently used files go first when the cache grows past its
+// bound. Light on purpose: a warm run loads nothing but this module, ffi/memfd.ts and ffi/stat.ts
+// (and ffi/trusted_dir.ts, which checks the cache's directory).
 
 import { closeFd } from "../ffi/fd.ts";
 import {
