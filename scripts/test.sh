@@ -60,13 +60,29 @@ elif [ -z "$summary" ]; then
   echo "test.sh: deno test printed no summary (it crashed or ran nothing)" >&2
 fi
 if [ "$status" -ne 0 ] && [ "$failed" = 0 ]; then failed=1; fi
-# The check counts as one test, so CI holds every change to format, lint, types and docs.
-if timeout --kill-after=30 600 deno task check; then
+# The check counts as one test, so CI holds every change to format, lint, types and docs. Its
+# output (a line per file checked) is shown only when it fails: a CI log's tail must still show
+# which tests failed.
+check_log=$(mktemp)
+trap 'rm -f "$log" "$check_log"' EXIT
+if timeout --kill-after=30 600 deno task check >"$check_log" 2>&1; then
   passed=$((passed + 1))
 else
+  cat "$check_log"
   echo "test.sh: deno task check failed (format, lint, types, doc lint or publish dry run; its reason is above)" >&2
   failed=$((failed + 1))
   status=1
+fi
+# The tests that failed, and the start of deno test's ERRORS, again last: deno test's own report
+# is far up a long log, and CI may show only its tail.
+failures=$(grep -vE ' \.\.\. .* \.\.\. ' <<<"$plain" | sed -nE 's/^(.* => .*) \.\.\. FAILED \(.*/\1/p' | sort -u)
+if [ -n "$failures" ]; then
+  {
+    echo "test.sh: deno test's errors, their first 150 lines:"
+    sed -n '/^ ERRORS $/,/^ FAILURES $/p' <<<"$plain" | grep -vE '^\s+at ' | head -n 150
+    echo "test.sh: these tests failed:"
+    echo "$failures" | sed 's/^/  /'
+  } >&2
 fi
 echo "$passed passed, $failed failed"
 [ "$status" -eq 0 ] && [ "$failed" = 0 ]

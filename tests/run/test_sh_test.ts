@@ -48,6 +48,17 @@ Deno.test("the test command counts deno task check as one test, passed or failed
     const dirty = await testSh();
     assert.equal(dirty.last, `${n} passed, 1 failed`);
     assert.notEqual(dirty.code, 0);
+    // A test that fails, in that file: it is named again at the end, with its error, after the
+    // check's output.
+    Deno.writeTextFileSync(
+      probe,
+      'Deno.test("fails",  () => { throw new Error("as it should"); });\n',
+    );
+    const failing = await testSh(probe);
+    assert.equal(failing.last, "0 passed, 2 failed");
+    const tail = failing.stderr.slice(failing.stderr.lastIndexOf("deno task check failed"));
+    assert.match(tail, /^error: Error: as it should$/m);
+    assert.match(tail, /^test\.sh: these tests failed:\n {2}\S+ => fails$/m);
   } finally {
     Deno.removeSync(probe);
   }
@@ -77,6 +88,8 @@ Deno.test("the test command stops a suite that hangs at its deadline, and counts
       run.stderr,
       /^test\.sh: deno test did not end within \d+ s and was stopped; still running:\n {2}hangs$/m,
     );
+    // The failed test is named again at the end, after the check.
+    assert.match(run.stderr, /^test\.sh: these tests failed:\n {2}\S+ => fails$/m);
     // Nothing of the stopped run is left: deno test was given the file as an argument.
     assert.deepEqual(processesWithArg(file), []);
   } finally {
