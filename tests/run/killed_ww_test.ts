@@ -118,15 +118,25 @@ for (const jail of ["none", "default"] as const) {
 
 Deno.test("a live run's directories are never swept by runs beside it (--jail=none, --deno)", async () => {
   const tmp = privateTmp();
+  // The live runs' programs wait for this file (at most 120 s), not for a time: on a slow machine
+  // the runs beside them may take longer than any sleep.
+  const go = `${tmp}/go`;
   try {
     Deno.writeTextFileSync(
       `${tmp}/slow.ts`,
-      "await new Promise((r) => setTimeout(r, 4000));\nconsole.log('slept');\n",
+      [
+        "for (let i = 0; i < 2400; i++) {",
+        `  try { Deno.statSync(${JSON.stringify(go)}); break; } catch { /* not yet */ }`,
+        "  await new Promise((r) => setTimeout(r, 50));",
+        "}",
+        "console.log('slept');",
+      ].join("\n"),
     );
     Deno.writeTextFileSync(`${tmp}/hello.ts`, "console.log('hello');\n");
     // A live run whose program writes in its work directory, waits while others run, and reads.
+    const wait = `i=0; while [ ! -e '${go}' ] && [ $i -lt 2400 ]; do sleep 0.05; i=$((i+1)); done`;
     const workdirRun = runWw(
-      ["run", "--jail=none", "/bin/sh", "-c", "echo kept > mine; sleep 5; cat mine"],
+      ["run", "--jail=none", "/bin/sh", "-c", `echo kept > mine; ${wait}; cat mine`],
       { env: { TMPDIR: tmp } },
     );
     const [workdir] = await untilDirs(tmp, WORKDIR);
@@ -145,11 +155,13 @@ Deno.test("a live run's directories are never swept by runs beside it (--jail=no
     for (const r of await Promise.all(others)) assert.equal(r.code, 0, r.stderr);
     assert.ok(wwDirs(tmp).includes(workdir), `${workdir} was swept`);
     assert.ok(wwDirs(tmp).includes(bundleDir), `${bundleDir} was swept`);
+    Deno.writeTextFileSync(go, "");
     const [w, g] = await Promise.all([workdirRun, guestRun]);
     assert.deepEqual([w.code, w.stdout], [0, "kept\n"], w.stderr);
     assert.deepEqual([g.code, g.stdout], [0, "slept\n"], g.stderr);
     assert.deepEqual(wwDirs(tmp), []);
   } finally {
+    Deno.writeTextFileSync(go, ""); // a failed test's live runs end too
     Deno.removeSync(tmp, { recursive: true });
   }
 });
