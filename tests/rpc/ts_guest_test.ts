@@ -42,7 +42,7 @@ Deno.test("a Deno guest's long line is cut, a call too large is refused alone, a
   const r = await runWw([
     "run",
     "--jail=none",
-    "--timeout=60s",
+    "--timeout=150s",
     "--with-console",
     "--with-exec",
     "--deno",
