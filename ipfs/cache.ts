@@ -257,10 +257,12 @@ export class CacheFiller {
 
   #closed = false;
 
-  /** Closes the file's descriptor, once. */
+  /** Closes the file's descriptor, once: marked closed first, since a close that fails (EIO on
+   * NFS or FUSE) has closed it all the same, and its number may be another file's by the retry. */
   #close(): void {
-    if (!this.#closed) closeFd(this.fd);
+    if (this.#closed) return;
     this.#closed = true;
+    closeFd(this.fd);
   }
 
   // One copy at a time, each taking everything that became final meanwhile: a few large copies

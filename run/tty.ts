@@ -195,7 +195,9 @@ export function openTerminal(cleanups: Cleanups): Terminal {
       // input pump ends first: it uses the master, and its wait on it would keep the master
       // open (poll holds the file).
       const hangUpProgram = async () => {
-        writeSome(wakeWrite, new Uint8Array([1]));
+        // Once finish() has begun, it has woken the waits and closed wakeWrite, whose number may
+        // be another file's by now.
+        if (!state.ending) writeSome(wakeWrite, new Uint8Array([1]));
         await input.catch(() => {});
         hungUp = true;
         closeMaster();
