@@ -747,23 +747,30 @@ test("native jail as root, without --net: a network of its own, with nothing on 
 });
 
 // Each run's network namespace is its own (no two jails share one, nor the host's), with its
-// loopback up, as the stage makes it (stage/stage.c loopback_up).
+// loopback up, as the stage makes it (stage/stage.c loopback_up). The two jails live at once: a
+// namespace's inode number is reused once it is freed, so two runs one after the other may show
+// the same number.
 test("native jail as root, without --net: each run's network is its own, its loopback up", async () => {
   const script = [
-    "import fcntl, os, socket, struct",
+    "import fcntl, os, signal, socket, struct, sys, time",
+    "signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))",
     "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)",
     // SIOCGIFFLAGS of lo: IFF_UP is bit 0.
     "ifr = fcntl.ioctl(s, 0x8913, struct.pack('16sH', b'lo', 0))",
     "up = struct.unpack('16sH', ifr)[1] & 1",
     "print(os.readlink('/proc/self/ns/net'), up, socket.if_nameindex(), flush=True)",
+    // Held until the test has both lines (ww passes its SIGTERM on).
+    "time.sleep(120)",
   ].join("\n");
-  const runs = await Promise.all(
-    [1, 2].map(() => runWw(["run", ...NATIVE, "/usr/bin/python3", "-c", script])),
+  const runs = [1, 2].map(() =>
+    startWw([...NATIVE, "/usr/bin/python3", "-c", script], {}, "stdout")
   );
+  const lines = await Promise.all(runs.map((r) => r.until(/\n/)));
+  for (const r of runs) r.proc.kill("SIGTERM");
+  for (const r of await Promise.all(runs.map((r) => r.end()))) assert.equal(r.code, 0, r.stderr);
   const host = Deno.readLinkSync("/proc/self/ns/net");
-  const nets = runs.map((r) => {
-    assert.equal(r.code, 0, r.stderr);
-    const [net, up, ...links] = r.stdout.trim().split(" ");
+  const nets = lines.map((line) => {
+    const [net, up, ...links] = line.trim().split(" ");
     assert.match(net, /^net:\[\d+\]$/);
     assert.equal(up, "1", "its loopback is down");
     assert.equal(links.join(" "), "[(1, 'lo')]");
