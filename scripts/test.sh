@@ -75,14 +75,16 @@ else
 fi
 # The tests that failed, and the start of deno test's ERRORS, again last: deno test's own report
 # is far up a long log, and CI may show only its tail.
+# (A module that fails to load has errors and no test line.)
 failures=$(grep -vE ' \.\.\. .* \.\.\. ' <<<"$plain" | sed -nE 's/^(.* => .*) \.\.\. FAILED \(.*/\1/p' | sort -u)
+errors=$(sed -n '/^ ERRORS $/,/^ FAILURES $/p' <<<"$plain" | grep -vE '^\s+at ' | head -n 150)
+if [ -n "$errors" ]; then
+  echo "test.sh: deno test's errors, their first 150 lines:" >&2
+  echo "$errors" >&2
+fi
 if [ -n "$failures" ]; then
-  {
-    echo "test.sh: deno test's errors, their first 150 lines:"
-    sed -n '/^ ERRORS $/,/^ FAILURES $/p' <<<"$plain" | grep -vE '^\s+at ' | head -n 150
-    echo "test.sh: these tests failed:"
-    echo "$failures" | sed 's/^/  /'
-  } >&2
+  echo "test.sh: these tests failed:" >&2
+  echo "$failures" | sed 's/^/  /' >&2
 fi
 echo "$passed passed, $failed failed"
 [ "$status" -eq 0 ] && [ "$failed" = 0 ]
