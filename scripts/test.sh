@@ -22,7 +22,8 @@ if [ $? -ne 0 ]; then
 fi
 cd "$root"
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+check_log=$(mktemp)
+trap 'rm -f "$log" "$check_log"' EXIT
 left=$((${WW_TEST_DEADLINE_S:-4500} - (SECONDS - started)))
 if [ "$left" -lt 10 ]; then left=10; fi
 # timeout signals its own process group: deno, its test workers and what they started.
@@ -63,8 +64,6 @@ if [ "$status" -ne 0 ] && [ "$failed" = 0 ]; then failed=1; fi
 # The check counts as one test, so CI holds every change to format, lint, types and docs. Its
 # output (a line per file checked) is shown only when it fails: a CI log's tail must still show
 # which tests failed.
-check_log=$(mktemp)
-trap 'rm -f "$log" "$check_log"' EXIT
 if timeout --kill-after=30 600 deno task check >"$check_log" 2>&1; then
   passed=$((passed + 1))
 else
