@@ -57,7 +57,19 @@ export function removeEmptyDir(path: string): boolean {
 export function makeHeldTempDir(parent: string, prefix: string): { path: string; fd: number } {
   for (let tries = 1;; tries++) {
     const path = makeTempDir(parent, prefix);
-    const fd = tryLockOwnDirectory(path);
+    let fd: number | undefined;
+    try {
+      fd = tryLockOwnDirectory(path);
+    } catch (e) {
+      // Short of descriptors (EMFILE) the open fails: the directory, still empty and unheld,
+      // goes again at once (rmdir takes no descriptor) rather than waiting for a later run's sweep.
+      try {
+        removeEmptyDir(path);
+      } catch {
+        // Left for a later run's sweep: its lock is free.
+      }
+      throw e;
+    }
     if (fd !== undefined) {
       if ((descriptorOwnerLinks(fd)?.links ?? 0) > 0) return { path, fd };
       closeFd(fd);

@@ -16,6 +16,7 @@ import {
 } from "../core/errors.ts";
 import { absolutePath } from "../core/path.ts";
 import { checkedTmpdir, workdirRefused } from "./tmpdir.ts";
+import { outOfDescriptors } from "./out_of_descriptors.ts";
 import { hardLimitsNow } from "../ffi/rlimit.ts";
 import { makeHeldTempDir, sweepUnheld } from "../ffi/dir.ts";
 import { closeFd } from "../ffi/fd.ts";
@@ -264,7 +265,7 @@ export async function bundleGuest(
   try {
     ({ path: dir, fd } = makeHeldTempDir(parent, BUNDLE_DIR_PREFIX));
   } catch (e) {
-    throw workdirRefused(osWhy(e));
+    throw outOfDescriptors(e) ?? workdirRefused(osWhy(e));
   }
   const remove = () => {
     try {

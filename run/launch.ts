@@ -31,6 +31,7 @@ import type { ProgramToPlan } from "./facts.ts";
 import type { ExitStatus } from "./start.ts";
 import type { ProgramTerminal } from "./tty.ts";
 import { workdirRefused, workTmpdir } from "./tmpdir.ts";
+import { outOfDescriptors } from "./out_of_descriptors.ts";
 
 /** The part of a launch that differs between jailed and unjailed runs. */
 export interface Launched {
@@ -275,7 +276,7 @@ export function hostWorkdir(cleanups: Cleanups): {
     ({ path: dir, fd } = makeHeldTempDir(parent, HOST_WORKDIR_PREFIX));
   } catch (e) {
     if (!(e instanceof SyscallError)) throw e;
-    throw workdirRefused(e.code);
+    throw outOfDescriptors(e) ?? workdirRefused(e.code);
   }
   let handedOver = false;
   const release = cleanups.add(() => {

@@ -30,9 +30,9 @@ for (const jail of ["none", "native", "bwrap"]) {
     const tmp = privateTmp();
     let short = 0;
     try {
-      // From too few for ww's first socket to enough for the run, in small steps: each of ww's
+      // From too few for ww's first socket to enough for the run, one at a time: each of ww's
       // own calls in turn is the one that fails.
-      for (let limit = 20; limit <= 44; limit += 2) {
+      for (let limit = 20; limit <= 44; limit += 1) {
         const tag = `tag=${crypto.randomUUID()}`;
         const nofile = jail === "none" ? [] : ["--nofile", String(limit)];
         const r = await runWw(
