@@ -3,8 +3,8 @@
 // its pid since.
 
 import { ECHILD, EINTR, EINVAL, ESRCH } from "./errno.ts";
-import { POLLIN, POLLNVAL } from "./flags.ts";
-import { check, lastErrno, libc, libcJail } from "./libc.ts";
+import { O_CLOEXEC, O_PATH, POLLIN, POLLNVAL } from "./flags.ts";
+import { check, cString, lastErrno, libc, libcJail } from "./libc.ts";
 import { afterReap } from "./malloc.ts";
 import { cancelTimer, type OpGroup, startTimer } from "./ops.ts";
 import { closeWatched, readyNow, whenReady } from "./reactor.ts";
@@ -130,6 +130,32 @@ function closeHeld(s: HeldState): void {
   closeWatched(s.fd);
   s.fd = -1;
 }
+
+/**
+ * The child `spawn` starts (its pid), held (holdChild) by a pidfd whose descriptor was kept for it
+ * from before the spawn: short of descriptors (EMFILE), the spawn is never made and the failure
+ * is thrown, where a pidfd opened only afterwards failed once the program had run a while (it
+ * printed, and was killed, and ww said it had started nothing).
+ */
+export function spawnHeld(spawn: () => number): { pid: number; child: HeldProcess } {
+  const c = libc();
+  rootPath ??= cString("/");
+  const kept = check(
+    "open",
+    c.open(rootPath, O_PATH | O_CLOEXEC, 0),
+    "a descriptor kept for the child's pidfd",
+  );
+  let pid: number;
+  try {
+    pid = spawn();
+  } finally {
+    c.close(kept);
+  }
+  return { pid, child: holdChild(pid) };
+}
+
+/** "/", for spawnHeld's kept descriptor. */
+let rootPath: Uint8Array<ArrayBuffer> | undefined;
 
 /**
  * `pid`, a child of ww's that nobody else reaps, held from now until waitPid reaps it. When it

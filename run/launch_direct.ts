@@ -4,7 +4,7 @@
 
 import { childFdSources } from "../fd/layout.ts";
 import { planChildFds } from "../fd/plan.ts";
-import { holdChild, waitPid } from "../ffi/process.ts";
+import { spawnHeld, waitPid } from "../ffi/process.ts";
 import { planDirectRun } from "../plan/direct.ts";
 import { directFacts } from "./facts.ts";
 import {
@@ -62,15 +62,17 @@ async function removeWorkdir(dir: string, ops: OpGroup | undefined): Promise<voi
     // On to the stage's walk.
   }
   const { stageExecutable } = await lazyImport<typeof import("./stage.ts")>("run/stage.ts");
-  const pid = spawnMapped({
-    path: stageExecutable(),
-    argv: ["ww-stage", "remove", dir],
-    env: [],
-    cwd: "/",
-    fdSteps: planChildFds([undefined, undefined, undefined], []),
-    newSession: false,
-  });
-  await waitPid(holdChild(pid), ops);
+  const { child } = spawnHeld(() =>
+    spawnMapped({
+      path: stageExecutable(),
+      argv: ["ww-stage", "remove", dir],
+      env: [],
+      cwd: "/",
+      fdSteps: planChildFds([undefined, undefined, undefined], []),
+      newSession: false,
+    })
+  );
+  await waitPid(child, ops);
 }
 
 /** Runs the program with no jail at all. */
@@ -92,21 +94,22 @@ export async function launchDirect(request: LaunchRequest): Promise<Launched> {
   const { notEnforced } = plan;
   beforeStart?.(notEnforced);
   beforeSpawn?.();
-  const pid = spawnMapped({
-    path,
-    argv: exec.argv,
-    env: plan.env,
-    // Only the cwd moves with --chdir: the work directory is made all the same.
-    cwd: chdir ?? workdir,
-    fdSteps: planChildFds(childFds.stdio, childFdSources(plan.slots, childFds.host)),
-    // Unjailed, the program shares ww's session and terminal, unless it has a terminal of its own.
-    newSession: terminal?.controlling === true,
-    ...(terminal?.controlling ? { controllingTerminal: terminal.name } : {}),
-    // Unjailed, it shares ww's process group too: a hangup (or a shell's SIGINT to its
-    // background job) reaches it as well as ww, so what ww's caller ignored it ignores.
-    keepIgnored: callerIgnoredSignals().map((sig) => SIGNALS[sig]),
-  });
-  const child = holdChild(pid);
+  const { pid, child } = spawnHeld(() =>
+    spawnMapped({
+      path,
+      argv: exec.argv,
+      env: plan.env,
+      // Only the cwd moves with --chdir: the work directory is made all the same.
+      cwd: chdir ?? workdir,
+      fdSteps: planChildFds(childFds.stdio, childFdSources(plan.slots, childFds.host)),
+      // Unjailed, the program shares ww's session and terminal, unless it has a terminal of its own.
+      newSession: terminal?.controlling === true,
+      ...(terminal?.controlling ? { controllingTerminal: terminal.name } : {}),
+      // Unjailed, it shares ww's process group too: a hangup (or a shell's SIGINT to its
+      // background job) reaches it as well as ww, so what ww's caller ignored it ignores.
+      keepIgnored: callerIgnoredSignals().map((sig) => SIGNALS[sig]),
+    })
+  );
   // Once the program is on its way: TMPDIR's names are read on a worker thread meanwhile.
   const swept = sweepOthers();
   return {
