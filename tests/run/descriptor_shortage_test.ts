@@ -107,6 +107,33 @@ Deno.test("--jail=none: short of descriptors, the program is never started when 
   }
 });
 
+// A --deno guest's bundle directory: short of descriptors, deno bundle's spawn failed, and so did
+// the recursive removal of its still empty directory, which was left in TMPDIR.
+Deno.test("--deno short of descriptors: the bundle's directory is not left behind", async () => {
+  const tmp = privateTmp();
+  const guest = `${tmp}/guest.ts`;
+  Deno.writeTextFileSync(guest, "console.log(Deno.args[0]);\n");
+  let short = 0;
+  try {
+    for (let limit = 20; limit <= 34; limit++) {
+      const tag = `tag=${crypto.randomUUID()}`;
+      const r = await runWw(["run", "--jail=none", "--deno", guest, tag], {
+        before: `ulimit -n ${limit}`,
+        env: { TMPDIR: tmp },
+      });
+      assert.deepEqual(wwDirs(tmp), [], `${limit}: a bundle or work directory left`);
+      assert.deepEqual(processesWithArg(tag), [], `${limit}: a program left running`);
+      if (denoFailedAlone(r) || r.code === 0) continue;
+      short++;
+      assert.equal(r.code, 125, `${limit}: ${r.stderr}`);
+      assert.match(errorLines(r.stderr)[0], SHORTAGE, `${limit}`);
+    }
+    assert.ok(short > 0, "no limit was too low: the test saw no shortage");
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
+
 // Opening a grant (--listen, --open) short of descriptors said "--listen l=…: failed (EMFILE)", as
 // if the grant were at fault.
 Deno.test("--listen and --open short of descriptors: the same one line, naming the limit", async () => {
