@@ -40,9 +40,16 @@ export function stageExecutable(): string {
       throw new SetupError(`${why} jail.backend "none"`, { commandLine: `${why} --jail=none` });
     }
     const fd = createMemfd("ww-stage");
-    // fromBase64 decodes natively: a decode through atob and a JS loop costs ~5 ms a run.
-    writeAll(fd, Uint8Array.fromBase64(b64));
-    sealMemfd(fd);
+    try {
+      // fromBase64 decodes natively: a decode through atob and a JS loop costs ~5 ms a run.
+      writeAll(fd, Uint8Array.fromBase64(b64));
+      sealMemfd(fd);
+    } catch (e) {
+      // A write past the file-size limit (EFBIG): a library caller's next run makes another, and
+      // each memfd left open held its bytes for the life of the process.
+      closeFd(fd);
+      throw e;
+    }
     memfd = fd;
   }
   return `/proc/${Deno.pid}/fd/${memfd}`;

@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { privateTmp, wwDirs } from "../support/procs.ts";
-import { errorLines, wwCommand } from "../support/ww.ts";
+import { errorLines, REPO, wwCommand } from "../support/ww.ts";
 
 /** 8 KiB: less than the native stage's binary, more than a plain unjailed run writes. */
 const LIMIT = 8192;
@@ -131,3 +131,49 @@ Deno.test("--jail=none past the caller's file-size limit: the program still dies
     Deno.removeSync(tmp, { recursive: true });
   }
 });
+
+// Through the library, whose caller lives on: the stage's memfd that a write past the limit cut
+// short stayed open, one more each start, holding its bytes for the life of the caller.
+for (const backend of ["native", "bwrap"]) {
+  Deno.test(`jail.backend "${backend}" past the caller's file-size limit: each start leaves no memfd open`, async () => {
+    const tmp = privateTmp();
+    try {
+      // In a process of its own, whose limit is set once Deno has started (see above), and which
+      // ignores SIGXFSZ as ww run does: the write fails with EFBIG.
+      const probe = `
+        import { Command } from ${JSON.stringify(`${REPO}mod.ts`)};
+        Deno.addSignalListener("SIGXFSZ", () => {});
+        const limited = await new Deno.Command("prlimit", {
+          args: ["--pid", String(Deno.pid), "--fsize=${LIMIT}:${LIMIT}"],
+        }).output();
+        if (!limited.success) throw new Error("prlimit failed");
+        const errors = [];
+        for (let i = 0; i < 3; i++) {
+          try {
+            await new Command("/bin/true", { jail: { backend: "${backend}" } }).output();
+          } catch (e) {
+            errors.push(e.message);
+          }
+        }
+        const memfds = [...Deno.readDirSync("/proc/self/fd")]
+          .map((e) => { try { return Deno.readLinkSync("/proc/self/fd/" + e.name); } catch { return ""; } })
+          .filter((l) => l.startsWith("/memfd:"));
+        console.log(JSON.stringify({ errors, memfds }));
+      `;
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["eval", probe],
+        env: { TMPDIR: tmp },
+        stdin: "null",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, stderr);
+      const { errors, memfds } = JSON.parse(new TextDecoder().decode(out.stdout).trim());
+      assert.equal(errors.length, 3, stderr);
+      for (const e of errors) assert.match(e, /EFBIG/);
+      assert.deepEqual(memfds, [], "a memfd left open");
+      assert.deepEqual(wwDirs(tmp), []);
+    } finally {
+      Deno.removeSync(tmp, { recursive: true });
+    }
+  });
+}
