@@ -361,9 +361,28 @@ export async function startProgram(
   input: StartConfig,
   options: StartOptions = {},
 ): Promise<Child> {
-  const problem = startOptionsProblem(options);
-  if (problem) throw new UsageError(problem);
-  return await startRun(withRunDefaults(input), options);
+  let config: RunConfig;
+  try {
+    const problem = startOptionsProblem(options);
+    if (problem) throw new UsageError(problem);
+    config = withRunDefaults(input);
+  } catch (e) {
+    closeGivenProgram(options);
+    throw e;
+  }
+  return await startRun(config, options);
+}
+
+/**
+ * Closes the program descriptor of `options` (StartOptions.program), when it is one, for a start
+ * refused before startRun took it: startProgram owns it from the call on, and each refused call
+ * of a library caller left one open.
+ */
+function closeGivenProgram(options: unknown): void {
+  const program = typeof options === "object" && options !== null
+    ? (options as { program?: unknown }).program
+    : undefined;
+  if (START_OPTIONS.program[0](program)) closeFd((program as OpenedProgram).fd);
 }
 
 /** StartOptions' fields, and what each must be. */

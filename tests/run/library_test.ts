@@ -20,6 +20,7 @@ import {
   UsageError,
 } from "../../mod.ts";
 import type { FdStream } from "../../ffi/stream.ts";
+import { openReadOnly } from "../../ffi/memfd.ts";
 import { reportFds } from "../support/children.ts";
 import { AF_UNIX, fdNumbers, fdOf, parseReport } from "../support/report.ts";
 import type { JailMode } from "../support/ww.ts";
@@ -530,6 +531,39 @@ Deno.test("library: startProgram's options are checked by name before anything s
     () => ops.setTimeout("x" as never, 1),
     /^TypeError: OpGroup\.setTimeout: string is not a function$/,
   );
+});
+
+// startProgram owns the program descriptor it is given from the call on (StartOptions.program):
+// a call refused for its config or options before the start took it left it open, one a call.
+Deno.test("library: a start refused before it begins closes the program descriptor it was given", async () => {
+  const file = Deno.makeTempFileSync({ prefix: "ww-given-program-" });
+  // By the file it names, not its number: another test module's thread may take a closed number.
+  const held = () =>
+    [...Deno.readDirSync("/proc/self/fd")].filter((e) => {
+      try {
+        return Deno.readLinkSync(`/proc/self/fd/${e.name}`) === file;
+      } catch {
+        return false; // the directory's own descriptor, closed by now
+      }
+    }).length;
+  const cases: [unknown, Record<string, unknown>, RegExp][] = [
+    [{ program: "/bin/true", args: "x" }, {}, /^args: must be a list of strings/],
+    [{ program: "/bin/true", ipfsApi: "nonsense" }, {}, /^ipfsApi nonsense: /],
+    [{ program: "/bin/true" }, { sigal: 1 }, /^options\.sigal: no such option/],
+  ];
+  try {
+    for (const [config, options, message] of cases) {
+      const program = { fd: openReadOnly(file), path: file, source: file };
+      await assert.rejects(
+        startProgram(config as RunConfig, { ...options, program } as StartOptions),
+        (e) => e instanceof UsageError && message.test(e.message),
+        JSON.stringify(config),
+      );
+      assert.equal(held(), 0, `${JSON.stringify(config)} ${JSON.stringify(options)}: left open`);
+    }
+  } finally {
+    Deno.removeSync(file);
+  }
 });
 
 // A field set to undefined took the default's place: "jail.backend: undefined is not one of ...",
