@@ -5,6 +5,7 @@
 import { closeFd } from "../ffi/fd.ts";
 import { SyscallError } from "../ffi/libc.ts";
 import { holdNoSymlinks, holdNoSymlinksIn } from "../ffi/open.ts";
+import { outOfDescriptors } from "./out_of_descriptors.ts";
 import { pinnedChain, type Waypoint } from "../jail/bind_mounts.ts";
 import { BindError, osWhy } from "../core/errors.ts";
 import type { Cleanups } from "./launch.ts";
@@ -52,6 +53,9 @@ export function pinBindSources(
       held.set(source, fd);
     } catch (e) {
       if (!(e instanceof SyscallError)) throw e;
+      // Out of descriptors is ww's limit, not a path that changed: said as everywhere else.
+      const shortage = outOfDescriptors(e);
+      if (shortage) throw shortage;
       // The bind of that path, or the first a directory of that path leads to.
       const bind = binds.find((b) => b.source === source) ??
         waypoints.find((w) => w.source === source)!.leadsTo;
