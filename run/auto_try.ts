@@ -18,6 +18,7 @@ import { jailHostIds } from "../jail/ids.ts";
 import { encodeStagePlan } from "../stage/plan.ts";
 import { leaseJailId } from "./ids.ts";
 import { newCleanups, spawnMapped } from "./launch.ts";
+import { outOfDescriptors } from "./out_of_descriptors.ts";
 import {
   outOfProcesses,
   planDescriptor,
@@ -109,7 +110,8 @@ export async function tryBwrap(
     return { ok: false, detail: said || `bwrap ${how}` };
   } catch (e) {
     if (e instanceof CannotTry) throw e;
-    throw cannotTry(e instanceof Error ? e.message : String(e));
+    // Out of descriptors is ww's own limit, not this moment's processes: said as everywhere else.
+    throw outOfDescriptors(e) ?? cannotTry(e instanceof Error ? e.message : String(e));
   } finally {
     cleanups.run();
   }

@@ -96,6 +96,38 @@ for (const jail of ["native", "bwrap"]) {
   });
 }
 
+// --jail=auto's try of bwrap short of descriptors said "--jail=auto could not try bubblewrap:
+// pipe2: EMFILE; nothing was run (try again, e.g. once fewer processes run, ...)".
+Deno.test("--jail=auto's try of bwrap short of descriptors: the same one line, naming the limit", async () => {
+  const tmp = privateTmp();
+  // Deno's own cache pinned where it is: XDG_CACHE_HOME would move it.
+  const denoDir = JSON.parse(
+    new TextDecoder().decode(
+      (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output()).stdout,
+    ),
+  ).denoDir;
+  let short = 0;
+  try {
+    for (let limit = 24; limit <= 44; limit++) {
+      // A cache of ww's own for each run, so that each tries bwrap anew (none is remembered).
+      const cache = Deno.makeTempDirSync({ dir: tmp, prefix: "cache-" });
+      const r = await runWw(["run", "--nofile", String(limit), "/bin/true"], {
+        before: `ulimit -n ${limit}`,
+        env: { TMPDIR: tmp, XDG_CACHE_HOME: cache, DENO_DIR: denoDir },
+      });
+      if (denoFailedAlone(r) || r.code === 0) continue;
+      short++;
+      assert.equal(r.code, 125, `${limit}: ${r.stderr}`);
+      const lines = errorLines(r.stderr);
+      assert.equal(lines.length, 1, `${limit}: ${r.stderr}`);
+      assert.match(lines[0], SHORTAGE, `${limit}`);
+    }
+    assert.ok(short > 0, "no limit was too low: the test saw no shortage");
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
+
 // A --deno guest's bundle directory: short of descriptors, deno bundle's spawn failed, and so did
 // the recursive removal of its still empty directory, which was left in TMPDIR.
 Deno.test("--deno short of descriptors: the bundle's directory is not left behind", async () => {
