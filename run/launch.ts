@@ -232,7 +232,7 @@ export function holdProgramFile(
     fd = holdNoSymlinks(source);
   } catch (e) {
     if (!(e instanceof SyscallError)) throw e;
-    throw programGone(program, e.code);
+    throw outOfDescriptors(e) ?? programGone(program, e.code);
   }
   return { fd, close: cleanups.add(() => closeFd(fd)) };
 }
