@@ -68,6 +68,8 @@ export async function cacheCommand(
     // A cache directory ww cannot read (an XDG_CACHE_HOME that is a file, one of another user's,
     // a loop of links, a path too long): one line naming it, not an internal error.
     if (!isOsError(e)) throw e;
+    // Out of descriptors is ww's limit, not the directory's: main.ts says so, as for a run.
+    if (SHORTAGE_CODES.includes(e.code)) throw e;
     throw new UsageError(
       `cache ${sub}: cannot use ${dir} (${
         osReason(e)
@@ -76,8 +78,11 @@ export async function cacheCommand(
   }
 }
 
+/** ww's open-file limit (EMFILE) and the system's (ENFILE), as Deno names them. */
+const SHORTAGE_CODES = ["EMFILE", "ENFILE"];
+
 /** An error of the operating system's, as Deno throws it: it carries the errno's name. */
-function isOsError(e: unknown): e is Error {
+function isOsError(e: unknown): e is Error & { code: string } {
   return e instanceof Error && typeof (e as { code?: unknown }).code === "string";
 }
 

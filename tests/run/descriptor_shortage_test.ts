@@ -133,6 +133,41 @@ Deno.test("--jail=auto's try of bwrap short of descriptors: the same one line, n
   }
 });
 
+// `ww cache` short of descriptors said "cache clear: cannot use <dir> (Too many open files; set
+// XDG_CACHE_HOME to a directory of your own)", as if the directory were at fault.
+Deno.test("ww cache short of descriptors: one line naming the limit, not the directory", async () => {
+  const cache = Deno.makeTempDirSync({ prefix: "wwtest-cache-" });
+  // Deno's own cache pinned where it is: XDG_CACHE_HOME would move it.
+  const denoDir = JSON.parse(
+    new TextDecoder().decode(
+      (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output()).stdout,
+    ),
+  ).denoDir;
+  let short = 0;
+  try {
+    for (let limit = 18; limit <= 32; limit++) {
+      for (const sub of ["files", "paths", "tmp"]) {
+        Deno.mkdirSync(`${cache}/ww/ipfs/${sub}`, { recursive: true });
+      }
+      for (const command of ["list", "clear"]) {
+        const r = await runWw(["cache", command], {
+          before: `ulimit -n ${limit}`,
+          env: { XDG_CACHE_HOME: cache, DENO_DIR: denoDir },
+        });
+        if (denoFailedAlone(r) || r.code === 0) continue;
+        short++;
+        assert.equal(r.code, 125, `${limit} ${command}: ${r.stderr}`);
+        const lines = errorLines(r.stderr);
+        assert.equal(lines.length, 1, `${limit} ${command}: ${r.stderr}`);
+        assert.match(lines[0], SHORTAGE, `${limit} ${command}`);
+      }
+    }
+    assert.ok(short > 0, "no limit was too low: the test saw no shortage");
+  } finally {
+    Deno.removeSync(cache, { recursive: true });
+  }
+});
+
 // A --deno guest's bundle directory: short of descriptors, deno bundle's spawn failed, and so did
 // the recursive removal of its still empty directory, which was left in TMPDIR.
 Deno.test("--deno short of descriptors: the bundle's directory is not left behind", async () => {
