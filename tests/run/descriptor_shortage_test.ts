@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { stripVTControlCharacters as stripAnsi } from "node:util";
 import { privateTmp, processesWithArg, wwDirs } from "../support/procs.ts";
-import { errorLines, runWw } from "../support/ww.ts";
+import { errorLines, runWw, wwCommand } from "../support/ww.ts";
 
 /**
  * Whether Deno failed on its own, before ww could say anything. Deno itself needs ~20-24
@@ -20,6 +20,15 @@ function denoFailedAlone(r: { code: number; stderr: string }): boolean {
   const text = stripAnsi(r.stderr);
   return r.code === 1 && (/Deno has panicked/.test(text) ||
     (/^error: /m.test(text) && !/^ww:/m.test(text) && !/Uncaught/.test(text)));
+}
+
+/**
+ * ww's lines of `stderr` (errorLines), without a warning Deno itself prints when it is short of
+ * descriptors and goes on: with NODE_EXTRA_CA_CERTS set (as on some machines), "Warning:
+ * Ignoring extra certs from …, load failed: Too many open files (os error 24)".
+ */
+function wwLines(stderr: string): string[] {
+  return errorLines(stripAnsi(stderr)).filter((l) => !/^Warning: .*\(os error 2[34]\)$/.test(l));
 }
 
 const SHORTAGE =
@@ -36,19 +45,22 @@ for (const jail of ["none", "native", "bwrap"]) {
         const tag = `tag=${crypto.randomUUID()}`;
         const nofile = jail === "none" ? [] : ["--nofile", String(limit)];
         const r = await runWw(
-          ["run", `--jail=${jail}`, ...nofile, "/bin/sh", "-c", `sleep 0.2; echo ${tag}`, tag],
+          ["run", `--jail=${jail}`, ...nofile, "/bin/sh", "-c", `echo ${tag}; sleep 0.2`, tag],
           { before: `ulimit -n ${limit}`, env: { TMPDIR: tmp } },
         );
         assert.deepEqual(processesWithArg(tag), [], `${limit}: a program left running`);
         assert.deepEqual(wwDirs(tmp), [], `${limit}: a work directory left`);
         if (denoFailedAlone(r)) continue;
-        const lines = errorLines(r.stderr);
+        const lines = wwLines(r.stderr);
         if (r.code === 0) {
           assert.equal(r.stdout, `${tag}\n`, `${limit}: ${r.stderr}`);
           assert.deepEqual(lines, [], `${limit}`);
         } else {
           short++;
           assert.equal(r.code, 125, `${limit}: ${r.stderr}`);
+          // ww says it started nothing, and it did not: the program never ran (before: it ran
+          // and printed, and was then killed when ww could not hold it).
+          assert.equal(r.stdout, "", `${limit}: the program ran`);
           assert.equal(lines.length, 1, `${limit}: ${r.stderr}`);
           assert.match(lines[0], SHORTAGE, `${limit}`);
         }
@@ -90,7 +102,7 @@ for (const jail of ["native", "bwrap"]) {
         if (denoFailedAlone(r) || r.code === 0) continue;
         short++;
         assert.equal(r.code, 125, `${limit}: ${r.stderr}`);
-        const lines = errorLines(r.stderr);
+        const lines = wwLines(r.stderr);
         assert.equal(lines.length, 1, `${limit}: ${r.stderr}`);
         assert.match(lines[0], SHORTAGE, `${limit}`);
       }
@@ -123,7 +135,7 @@ Deno.test("--jail=auto's try of bwrap short of descriptors: the same one line, n
       if (denoFailedAlone(r) || r.code === 0) continue;
       short++;
       assert.equal(r.code, 125, `${limit}: ${r.stderr}`);
-      const lines = errorLines(r.stderr);
+      const lines = wwLines(r.stderr);
       assert.equal(lines.length, 1, `${limit}: ${r.stderr}`);
       assert.match(lines[0], SHORTAGE, `${limit}`);
     }
@@ -157,7 +169,7 @@ Deno.test("ww cache short of descriptors: one line naming the limit, not the dir
         if (denoFailedAlone(r) || r.code === 0) continue;
         short++;
         assert.equal(r.code, 125, `${limit} ${command}: ${r.stderr}`);
-        const lines = errorLines(r.stderr);
+        const lines = wwLines(r.stderr);
         assert.equal(lines.length, 1, `${limit} ${command}: ${r.stderr}`);
         assert.match(lines[0], SHORTAGE, `${limit} ${command}`);
       }
@@ -187,7 +199,51 @@ Deno.test("--deno short of descriptors: the bundle's directory is not left behin
       if (denoFailedAlone(r) || r.code === 0) continue;
       short++;
       assert.equal(r.code, 125, `${limit}: ${r.stderr}`);
-      assert.match(errorLines(r.stderr)[0], SHORTAGE, `${limit}`);
+      assert.match(wwLines(r.stderr)[0], SHORTAGE, `${limit}`);
+    }
+    assert.ok(short > 0, "no limit was too low: the test saw no shortage");
+  } finally {
+    Deno.removeSync(tmp, { recursive: true });
+  }
+});
+
+// A --jail=none run's pidfd was opened only after the spawn: short of descriptors there, the
+// program had run (and printed, some of the time) before ww killed it and said it had started
+// nothing. Now its descriptor is kept from before the spawn. strace tells for sure whether the
+// program was executed at all, where its output would tell only when it won the race.
+Deno.test("--jail=none: short of descriptors, the program is never started when ww says it was not", async () => {
+  const tmp = privateTmp();
+  let short = 0;
+  try {
+    for (let limit = 24; limit <= 44; limit++) {
+      const log = `${tmp}/strace-${limit}`;
+      const r = await runWw(["run", "--jail=none", "/bin/echo", "started"], {
+        before: `ulimit -n ${limit}`,
+        env: { TMPDIR: tmp },
+        ww: [
+          "strace",
+          "-f",
+          "-qq",
+          "-e",
+          "trace=execve",
+          "-e",
+          "signal=none",
+          "-o",
+          log,
+          ...wwCommand(),
+        ],
+      });
+      const executed = Deno.readTextFileSync(log).includes('execve("/bin/echo"');
+      Deno.removeSync(log);
+      if (denoFailedAlone(r)) continue;
+      if (r.code === 0) {
+        assert.ok(executed, `${limit}: strace saw no execve of the program that ran`);
+        continue;
+      }
+      short++;
+      assert.equal(r.code, 125, `${limit}: ${r.stderr}`);
+      assert.match(wwLines(r.stderr).at(-1) ?? "", SHORTAGE, `${limit}`);
+      assert.ok(!executed, `${limit}: ww said ${r.stderr.trim()}, but the program was executed`);
     }
     assert.ok(short > 0, "no limit was too low: the test saw no shortage");
   } finally {
@@ -219,7 +275,7 @@ Deno.test("--listen and --open short of descriptors: the same one line, naming t
       if (denoFailedAlone(r) || r.code === 0) continue;
       short++;
       assert.equal(r.code, 125, `${limit}: ${r.stderr}`);
-      const lines = errorLines(r.stderr).filter((l) => !/listening on/.test(l));
+      const lines = wwLines(r.stderr).filter((l) => !/listening on/.test(l));
       assert.equal(lines.length, 1, `${limit}: ${r.stderr}`);
       assert.match(lines[0], SHORTAGE, `${limit}`);
     }
