@@ -962,7 +962,11 @@ static void remove_tree(const char *path, int top) {
     } else {
       fd = enter_dir(AT_FDCWD, path);
     }
-    if (fd < 0) break;
+    if (fd < 0) {
+      /* Not to be opened (EMFILE, short of descriptors): still removed when it is empty. */
+      SYS3(unlinkat, AT_FDCWD, path, AT_REMOVEDIR);
+      break;
+    }
     long depth = 0;
     long emptied = -1; /* the offset of the directory just emptied: removed, never entered again */
     for (;;) {

@@ -565,3 +565,20 @@ Deno.test(`[${NATIVE_ARCH}] launch with listenPid: LISTEN_PID is the program's o
   assert.notEqual(pid, "1");
   assert.equal(count, "1");
 });
+
+// `remove` walks the directory from a descriptor of it; one it could not open (EMFILE) it left,
+// even empty. Only this machine's build: qemu needs descriptors of its own to start.
+Deno.test(`[${NATIVE_ARCH}] remove: short of descriptors to open the directory, an empty one still goes`, async () => {
+  const target = join(dir, `remove-${crypto.randomUUID()}`);
+  Deno.mkdirSync(target);
+  const cmd = stageCommand(NATIVE_ARCH).map((s) => `'${s}'`).join(" ");
+  const out = await new Deno.Command("/bin/bash", {
+    args: ["-c", `ulimit -n 3 && exec ${cmd} remove "$0"`, target],
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.throws(() => Deno.statSync(target), Deno.errors.NotFound, "the empty directory is left");
+});
