@@ -34,6 +34,20 @@ function wwLines(stderr: string): string[] {
 const SHORTAGE =
   /^ww: out of file descriptors \(.*EMFILE\): raise ww's open-file limit \(ulimit -n\)$/;
 
+/** Asserts that `r` is ww's one line for a shortage of descriptors, exit 125. */
+function assertShortage(r: { code: number; stderr: string }, label: string): void {
+  assert.equal(r.code, 125, `${label}: ${r.stderr}`);
+  const lines = wwLines(r.stderr);
+  assert.equal(lines.length, 1, `${label}: ${r.stderr}`);
+  assert.match(lines[0], SHORTAGE, label);
+}
+
+/** Deno's cache directory (`deno info --json`), for runs whose XDG_CACHE_HOME would move it. */
+async function denoCacheDir(): Promise<string> {
+  const info = await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output();
+  return JSON.parse(new TextDecoder().decode(info.stdout)).denoDir;
+}
+
 for (const jail of ["none", "native", "bwrap"]) {
   Deno.test(`--jail=${jail}: short of descriptors, one line naming the limit, exit 125, nothing left`, async () => {
     const tmp = privateTmp();
@@ -51,18 +65,15 @@ for (const jail of ["none", "native", "bwrap"]) {
         assert.deepEqual(processesWithArg(tag), [], `${limit}: a program left running`);
         assert.deepEqual(wwDirs(tmp), [], `${limit}: a work directory left`);
         if (denoFailedAlone(r)) continue;
-        const lines = wwLines(r.stderr);
         if (r.code === 0) {
           assert.equal(r.stdout, `${tag}\n`, `${limit}: ${r.stderr}`);
-          assert.deepEqual(lines, [], `${limit}`);
+          assert.deepEqual(wwLines(r.stderr), [], `${limit}`);
         } else {
           short++;
-          assert.equal(r.code, 125, `${limit}: ${r.stderr}`);
+          assertShortage(r, `${limit}`);
           // ww says it started nothing, and it did not: the program never ran (before: it ran
           // and printed, and was then killed when ww could not hold it).
           assert.equal(r.stdout, "", `${limit}: the program ran`);
-          assert.equal(lines.length, 1, `${limit}: ${r.stderr}`);
-          assert.match(lines[0], SHORTAGE, `${limit}`);
         }
       }
       assert.ok(short > 0, "no limit was too low: the test saw no shortage");
@@ -101,10 +112,7 @@ for (const jail of ["native", "bwrap"]) {
         );
         if (denoFailedAlone(r) || r.code === 0) continue;
         short++;
-        assert.equal(r.code, 125, `${limit}: ${r.stderr}`);
-        const lines = wwLines(r.stderr);
-        assert.equal(lines.length, 1, `${limit}: ${r.stderr}`);
-        assert.match(lines[0], SHORTAGE, `${limit}`);
+        assertShortage(r, `${limit}`);
       }
       assert.ok(short > 0, "no limit was too low: the test saw no shortage");
     } finally {
@@ -118,11 +126,7 @@ for (const jail of ["native", "bwrap"]) {
 Deno.test("--jail=auto's try of bwrap short of descriptors: the same one line, naming the limit", async () => {
   const tmp = privateTmp();
   // Deno's own cache pinned where it is: XDG_CACHE_HOME would move it.
-  const denoDir = JSON.parse(
-    new TextDecoder().decode(
-      (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output()).stdout,
-    ),
-  ).denoDir;
+  const denoDir = await denoCacheDir();
   let short = 0;
   try {
     for (let limit = 24; limit <= 44; limit++) {
@@ -134,10 +138,7 @@ Deno.test("--jail=auto's try of bwrap short of descriptors: the same one line, n
       });
       if (denoFailedAlone(r) || r.code === 0) continue;
       short++;
-      assert.equal(r.code, 125, `${limit}: ${r.stderr}`);
-      const lines = wwLines(r.stderr);
-      assert.equal(lines.length, 1, `${limit}: ${r.stderr}`);
-      assert.match(lines[0], SHORTAGE, `${limit}`);
+      assertShortage(r, `${limit}`);
     }
     assert.ok(short > 0, "no limit was too low: the test saw no shortage");
   } finally {
@@ -150,11 +151,7 @@ Deno.test("--jail=auto's try of bwrap short of descriptors: the same one line, n
 Deno.test("ww cache short of descriptors: one line naming the limit, not the directory", async () => {
   const cache = Deno.makeTempDirSync({ prefix: "wwtest-cache-" });
   // Deno's own cache pinned where it is: XDG_CACHE_HOME would move it.
-  const denoDir = JSON.parse(
-    new TextDecoder().decode(
-      (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output()).stdout,
-    ),
-  ).denoDir;
+  const denoDir = await denoCacheDir();
   let short = 0;
   try {
     for (let limit = 18; limit <= 32; limit++) {
@@ -168,10 +165,7 @@ Deno.test("ww cache short of descriptors: one line naming the limit, not the dir
         });
         if (denoFailedAlone(r) || r.code === 0) continue;
         short++;
-        assert.equal(r.code, 125, `${limit} ${command}: ${r.stderr}`);
-        const lines = wwLines(r.stderr);
-        assert.equal(lines.length, 1, `${limit} ${command}: ${r.stderr}`);
-        assert.match(lines[0], SHORTAGE, `${limit} ${command}`);
+        assertShortage(r, `${limit} ${command}`);
       }
     }
     assert.ok(short > 0, "no limit was too low: the test saw no shortage");
@@ -198,8 +192,7 @@ Deno.test("--deno short of descriptors: the bundle's directory is not left behin
       assert.deepEqual(processesWithArg(tag), [], `${limit}: a program left running`);
       if (denoFailedAlone(r) || r.code === 0) continue;
       short++;
-      assert.equal(r.code, 125, `${limit}: ${r.stderr}`);
-      assert.match(wwLines(r.stderr)[0], SHORTAGE, `${limit}`);
+      assertShortage(r, `${limit}`);
     }
     assert.ok(short > 0, "no limit was too low: the test saw no shortage");
   } finally {
@@ -241,8 +234,7 @@ Deno.test("--jail=none: short of descriptors, the program is never started when 
         continue;
       }
       short++;
-      assert.equal(r.code, 125, `${limit}: ${r.stderr}`);
-      assert.match(wwLines(r.stderr).at(-1) ?? "", SHORTAGE, `${limit}`);
+      assertShortage(r, `${limit}`);
       assert.ok(!executed, `${limit}: ww said ${r.stderr.trim()}, but the program was executed`);
     }
     assert.ok(short > 0, "no limit was too low: the test saw no shortage");
