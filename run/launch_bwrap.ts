@@ -219,7 +219,17 @@ export async function launchBwrap(request: LaunchRequest): Promise<Launched> {
   // own, once bwrap is gone). Undefined when it has ended already. bwrap reports the exit status
   // while it may still be taking the jail's other processes down with it; ww ends only once it is
   // gone.
-  const init = holdInTree(stage, initPid, 2);
+  let init: HeldProcess | undefined;
+  try {
+    init = holdInTree(stage, initPid, 2);
+  } catch (e) {
+    // Not to be held (no descriptor left for its pidfd, EMFILE, in a process where other starts
+    // took them while bwrap set up): the jail ends here with all in it, as when ww dies. Left, it
+    // ran on unheld in a library caller's process, which lives on.
+    stage.signal(END_ALL_SIGNAL);
+    await reaped.catch(() => {});
+    throw e;
+  }
   cleanups.add(() => init?.close());
   let programInside: Promise<HeldProcess | undefined> | undefined;
   cleanups.add(() => void programInside?.then((p) => p?.close()));

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { stripVTControlCharacters as stripAnsi } from "node:util";
 import { privateTmp, processesWithArg, wwDirs } from "../support/procs.ts";
-import { errorLines, runWw, wwCommand } from "../support/ww.ts";
+import { errorLines, REPO, runWw, wwCommand } from "../support/ww.ts";
 
 /**
  * Whether Deno failed on its own, before ww could say anything. Deno itself needs ~20-24
@@ -275,4 +275,28 @@ Deno.test("--listen and --open short of descriptors: the same one line, naming t
   } finally {
     Deno.removeSync(tmp, { recursive: true });
   }
+});
+
+// A --jail=bwrap start whose descriptors ran out once bwrap had reported its pid 1 (another start
+// of a library caller took them meanwhile) failed, and left the jail and its program running,
+// unheld, in the caller's process, which lives on. Now that jail ends with the failed start.
+Deno.test("library, --jail=bwrap: a start short of descriptors once the jail exists ends that jail", async () => {
+  // A table of 256 descriptors, which the caller fills in an instant, whatever this one's limit.
+  const out = await new Deno.Command("/bin/sh", {
+    args: [
+      "-c",
+      'ulimit -Sn 256 && exec "$@"',
+      "sh",
+      Deno.execPath(),
+      ...["run", "-A", "--config", `${REPO}deno.json`, `${REPO}tests/run/jail_start_shortage.ts`],
+    ],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stderr);
+  const result = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.match(result.error, /^SetupError: out of file descriptors \(pidfd_open/, stderr);
+  assert.equal(result.left, 0, `the jail's processes still ran after the failed start: ${stderr}`);
 });
