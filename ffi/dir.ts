@@ -45,6 +45,19 @@ export function removeEmptyDir(path: string): boolean {
 }
 
 /**
+ * Removes `path` with what is in it (a file a program put in its place included): rmdir first,
+ * which takes no descriptor, so that an empty directory goes even when ww is short of them (a
+ * recursive removal opens it, and failed so); then Deno's recursive removal (unlinkat, no
+ * symbolic link followed). Throws what either throws.
+ *
+ * @example
+ * removeTree(makeTempDir("/tmp", "ww-")); // gone
+ */
+export function removeTree(path: string): void {
+  if (!removeEmptyDir(path)) Deno.removeSync(path, { recursive: true });
+}
+
+/**
  * makeTempDir's directory, with an exclusive flock on a descriptor of it (close-on-exec, so no
  * child inherits it) that the caller keeps open for as long as the directory is in use, and closes
  * once it has removed it: { path, fd }. sweepUnheld takes only a directory whose lock is free.
@@ -106,7 +119,7 @@ export async function sweepUnheld(
     try {
       const info = descriptorOwnerLinks(fd);
       if (info?.uid !== uid || info.links === 0 || busy?.(path)) continue;
-      Deno.removeSync(path, { recursive: true }); // unlinkat, no symlink followed
+      removeTree(path);
     } catch {
       // Left for a later run.
     } finally {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { makeHeldTempDir, makeTempDir, removeEmptyDir, sweepUnheld } from "./dir.ts";
+import { makeHeldTempDir, makeTempDir, removeEmptyDir, removeTree, sweepUnheld } from "./dir.ts";
 import { closeFd } from "./fd.ts";
 import { SyscallError } from "./libc.ts";
 
@@ -48,6 +48,32 @@ Deno.test("removeEmptyDir: true for an empty directory, false (and nothing remov
     assert.equal(removeEmptyDir(file), false);
     assert.throws(
       () => removeEmptyDir(empty),
+      (e) => e instanceof SyscallError && e.syscall === "rmdir" && e.code === "ENOENT",
+    );
+  } finally {
+    Deno.removeSync(parent, { recursive: true });
+  }
+});
+
+Deno.test("removeTree: an empty directory, a full one, and a file left in a directory's place; a symbolic link inside is not followed", () => {
+  const parent = Deno.makeTempDirSync({ prefix: "wwtest-dir-" });
+  try {
+    const outside = makeTempDir(parent, "o-");
+    Deno.writeTextFileSync(`${outside}/kept`, "x");
+    const empty = makeTempDir(parent, "e-");
+    const full = makeTempDir(parent, "f-");
+    Deno.mkdirSync(`${full}/sub`);
+    Deno.writeTextFileSync(`${full}/sub/left`, "x");
+    Deno.symlinkSync(outside, `${full}/link`);
+    const file = `${parent}/file`;
+    Deno.writeTextFileSync(file, "x");
+    for (const path of [empty, full, file]) {
+      removeTree(path);
+      assert.throws(() => Deno.lstatSync(path), Deno.errors.NotFound, path);
+    }
+    assert.equal(Deno.readTextFileSync(`${outside}/kept`), "x");
+    assert.throws(
+      () => removeTree(empty),
       (e) => e instanceof SyscallError && e.syscall === "rmdir" && e.code === "ENOENT",
     );
   } finally {

@@ -18,7 +18,7 @@ import { absolutePath } from "../core/path.ts";
 import { checkedTmpdir, workdirRefused } from "./tmpdir.ts";
 import { outOfDescriptors } from "./out_of_descriptors.ts";
 import { hardLimitsNow } from "../ffi/rlimit.ts";
-import { makeHeldTempDir, removeEmptyDir, sweepUnheld } from "../ffi/dir.ts";
+import { makeHeldTempDir, removeTree, sweepUnheld } from "../ffi/dir.ts";
 import { closeFd } from "../ffi/fd.ts";
 
 /** The name of a --deno guest's bundle's directory in TMPDIR begins with it. */
@@ -269,9 +269,8 @@ export async function bundleGuest(
   }
   const remove = () => {
     try {
-      // rmdir first, which takes no descriptor: short of them (deno bundle's spawn failed for
-      // want of one), a recursive removal failed too and left the directory behind.
-      if (!removeEmptyDir(dir)) Deno.removeSync(dir, { recursive: true });
+      // Short of descriptors (deno bundle's spawn failed for want of one), an empty one too.
+      removeTree(dir);
     } finally {
       closeFd(fd);
     }

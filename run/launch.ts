@@ -26,7 +26,7 @@ import {
   UsageError,
 } from "../core/errors.ts";
 import { holdNoSymlinks } from "../ffi/open.ts";
-import { makeHeldTempDir, removeEmptyDir, sweepUnheld } from "../ffi/dir.ts";
+import { makeHeldTempDir, removeTree, sweepUnheld } from "../ffi/dir.ts";
 import type { ProgramToPlan } from "./facts.ts";
 import type { ExitStatus } from "./start.ts";
 import type { ProgramTerminal } from "./tty.ts";
@@ -282,9 +282,8 @@ export function hostWorkdir(cleanups: Cleanups): {
   const release = cleanups.add(() => {
     try {
       if (handedOver) return;
-      // rmdir first, which takes no descriptor (short of them, a recursive removal failed and
-      // left the directory behind); recursively when the program left something there.
-      if (!removeEmptyDir(dir)) Deno.removeSync(dir, { recursive: true });
+      // With what the program left there; short of descriptors, an empty one all the same.
+      removeTree(dir);
     } finally {
       closeFd(fd); // once it is gone: a sweeper never sees it unheld before
     }

@@ -19,7 +19,7 @@ import { CwdError } from "../core/errors.ts";
 import { accessible, X_OK } from "../ffi/stat.ts";
 import { cwdProblem } from "./directory.ts";
 import { lazyImport } from "../core/lazy.ts";
-import { removeEmptyDir } from "../ffi/dir.ts";
+import { removeTree } from "../ffi/dir.ts";
 import type { OpGroup } from "../ffi/ops.ts";
 
 /**
@@ -56,7 +56,7 @@ export function checkChdirExists(chdir: string | undefined): void {
  */
 async function removeWorkdir(dir: string, ops: OpGroup | undefined): Promise<void> {
   try {
-    if (!removeEmptyDir(dir)) Deno.removeSync(dir, { recursive: true });
+    removeTree(dir);
     return;
   } catch {
     // On to the stage's walk.
